@@ -1,0 +1,107 @@
+/*
+ * migrate.h: moving one tenant from the source into the target (or staging).
+ *
+ * A session holds what a command works with: the project, the source, the
+ * destination store and the journal. co_migrate_tenant streams each entity's
+ * rows for the tenant from the source, remaps references through id maps,
+ * loads the destination in batched transactions and writes every row the
+ * destination cannot take to the tenant's reject file with its key and reason.
+ * Per entity, source rows = loaded + rejected. A tenant that fails leaves
+ * nothing of itself in the destination.
+ */
+#ifndef CUTOVER_MIGRATE_H
+#define CUTOVER_MIGRATE_H
+
+#include "cutover/error.h"
+#include "cutover/project.h"
+#include "cutover/state.h"
+#include "cutover/store.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* One tenant as the source's tenants query lists it. */
+typedef struct co_tenant {
+    char *key;      /* the key as text, as users type it ("7") */
+    char *label;    /* the second column, or NULL */
+    co_value value; /* the key as the source gave it, for binding :tenant (text points at key) */
+} co_tenant;
+
+typedef struct co_session {
+    const co_project *project;
+    co_store *source;
+    co_store *dest;   /* the target, or staging for a rehearsal */
+    co_state *state;
+} co_session;
+
+enum {
+    CO_SESSION_STAGING = 1 << 0,    /* the destination is staging, not the target */
+    CO_SESSION_START_OVER = 1 << 1, /* accept a changed project file (co_state_setup) */
+    CO_SESSION_READ_ONLY = 1 << 2,  /* for commands that change nothing: skip the setup check */
+};
+
+/* Opens the project's source, its destination and its journal, and (unless
+ * CO_SESSION_READ_ONLY) checks the journal's setup row (co_state_setup).
+ * flags is a combination of the CO_SESSION_ values. */
+co_code co_session_open(const co_project *p, unsigned flags, co_session **out, co_error *err);
+void co_session_close(co_session *s);
+
+/* Runs the tenants query and records the tenants in the journal. The caller
+ * frees the array with co_tenants_free. */
+co_code co_tenants_list(co_session *s, co_tenant **out, size_t *n, co_error *err);
+void co_tenants_free(co_tenant *t, size_t n);
+/* The tenant whose key is `key`, or NULL. */
+const co_tenant *co_tenant_find(const co_tenant *t, size_t n, const char *key);
+
+/* Checks, without copying anything, that every entity query prepares on the
+ * source and that its output columns exist in the destination table. */
+co_code co_session_check(co_session *s, co_error *err);
+
+typedef struct co_progress {
+    const char *tenant;
+    const char *entity;
+    size_t entity_index;  /* 0-based */
+    size_t nentities;
+    int64_t rows;         /* rows of this entity read so far */
+    int64_t rows_total;   /* rows this entity will read, or -1 when not counted */
+    bool entity_done;
+} co_progress;
+
+typedef void (*co_progress_fn)(void *ctx, const co_progress *p);
+
+typedef struct co_migrate_options {
+    bool again;            /* reload a tenant that is already migrated */
+    bool count_rows;       /* count each entity's rows first, for progress totals */
+    co_progress_fn progress;
+    void *progress_ctx;
+} co_migrate_options;
+
+typedef struct co_entity_counts {
+    int64_t source_rows;
+    int64_t loaded;
+    int64_t rejected;
+    double seconds;
+} co_entity_counts;
+
+typedef struct co_migrate_result {
+    int64_t run_id;
+    bool skipped;              /* already migrated; nothing done */
+    size_t nentities;
+    co_entity_counts *entities; /* one per project entity, in project order */
+    int64_t rejected;          /* total */
+    double seconds;
+    char *rejects_file;        /* the tenant's reject file */
+} co_migrate_result;
+
+void co_migrate_result_release(co_migrate_result *r);
+
+/* Migrates one tenant (see the file comment). A rerun of a migrated tenant is
+ * skipped unless opt->again, which reloads it to the same result. */
+co_code co_migrate_tenant(co_session *s, const co_tenant *t, const co_migrate_options *opt,
+                          co_migrate_result *res, co_error *err);
+
+/* Removes everything of the tenant from the destination (children first) and
+ * clears its id maps. */
+co_code co_purge_tenant(co_session *s, const co_tenant *t, co_error *err);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * project.h: cutover.yaml, parsed and validated into a co_project.
+ *
+ * The project file names the connections (source, target, staging, state),
+ * the query that lists tenants, and the entities: target tables, each filled
+ * by a SQL query over the source with :tenant bound per run. docs/project-file.md
+ * is the reference for every key. Parsing never prints: every problem comes
+ * back as a co_error whose `where` is "FILE:LINE:COLUMN".
+ */
+#ifndef CUTOVER_PROJECT_H
+#define CUTOVER_PROJECT_H
+
+#include "cutover/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A position in the project file, 1-based; line 0 when unknown. */
+typedef struct co_mark {
+    int line;
+    int column;
+} co_mark;
+
+/* refs: a column of the entity's rows that holds a key of an earlier entity;
+ * it is remapped through that entity's id map, and a value with no match
+ * makes the row a reject. */
+typedef struct co_ref {
+    char *column;
+    char *entity;
+    co_mark mark;
+} co_ref;
+
+typedef struct co_entity {
+    char *name;          /* unique among entities */
+    char *target;        /* target table; defaults to name */
+    char **key;          /* key columns of the query's output, at least one */
+    size_t nkey;
+    char *query;         /* SQL over the source; may use :tenant */
+    co_ref *refs;
+    size_t nrefs;
+    char *tenant_column; /* target column holding the tenant key, or NULL */
+    co_mark mark;        /* where the entity starts */
+    co_mark query_mark;  /* where its query starts */
+} co_entity;
+
+typedef struct co_project {
+    char *path;          /* as given to co_project_load */
+    char *dir;           /* its directory: relative sqlite: paths resolve here */
+    char *source;        /* connection URIs, as written */
+    char *target;
+    char *staging;       /* NULL when not given */
+    char *state;         /* defaults to "sqlite:.cutover/state.db" */
+    char *tenants_query; /* SELECT key, label ...: one row per tenant */
+    co_entity *entities; /* in load order */
+    size_t nentities;
+    size_t batch_size;   /* rows per target transaction; default 10000 */
+    char *rejects_dir;   /* where reject files go; default ".cutover/rejects" */
+    char hash[17];       /* XXH3-64 of the file's bytes, 16 hex digits */
+} co_project;
+
+/* Reads and validates the file at path. On success *out is a new project the
+ * caller frees with co_project_free. */
+co_code co_project_load(const char *path, co_project **out, co_error *err);
+
+/* The same from text in memory; name is used in error positions and dir is the
+ * directory relative paths resolve against. */
+co_code co_project_parse(const char *text, size_t len, const char *name, const char *dir,
+                         co_project **out, co_error *err);
+
+void co_project_free(co_project *p);
+
+/* The entity with that name, or NULL. */
+const co_entity *co_project_entity(const co_project *p, const char *name);
+
+/* Index of an entity in p->entities, or -1. */
+int co_project_entity_index(const co_project *p, const char *name);
+
+/* A commented starter project file, for `cutover init`. Static storage. */
+const char *co_project_starter(void);
+
+#endif

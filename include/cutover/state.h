@@ -1,0 +1,74 @@
+/*
+ * state.h: the state store, cutover's journal. It records tenants and their
+ * lifecycle state, runs and their steps with times and row counts, id maps
+ * (where each source key went in the target), rejects, and a setup row with
+ * the project file's hash so that a resume refuses a changed mapping.
+ *
+ * It is a SQLite database in WAL mode (".cutover/state.db" by default); its
+ * tables are documented in docs/state-store.md so that other tools can read it.
+ */
+#ifndef CUTOVER_STATE_H
+#define CUTOVER_STATE_H
+
+#include "cutover/error.h"
+#include "cutover/store.h"
+
+#include <stdint.h>
+
+typedef struct co_state co_state;
+
+/* Opens (creating if needed) the journal at uri; relative paths resolve
+ * against base_dir. The caller closes it with co_state_close. */
+co_code co_state_open(const char *uri, const char *base_dir, co_state **out, co_error *err);
+void co_state_close(co_state *st);
+
+/* The underlying store, for queries of the journal's tables. */
+co_store *co_state_store(co_state *st);
+
+/* Checks the journal's setup row against the project's hash. A new journal,
+ * or one where no run has begun, records it. Once runs exist, another hash
+ * answers CO_ECHANGED unless start_over, which records the new hash and marks
+ * unfinished runs abandoned. */
+co_code co_state_setup(co_state *st, const char *project_hash, const char *project_path,
+                       bool start_over, co_error *err);
+
+/* Records tenants known from the source (insert or update the label). */
+co_code co_state_tenant_seen(co_state *st, const char *tenant, const char *label, co_error *err);
+/* Sets a tenant's lifecycle state ("new", "migrating", "migrated", "failed", ...). */
+co_code co_state_tenant_set(co_state *st, const char *tenant, const char *state, int64_t run_id,
+                            co_error *err);
+/* Reads a tenant's state into buf (size cap); "new" when the journal has none. */
+co_code co_state_tenant_get(co_state *st, const char *tenant, char *buf, size_t cap,
+                            co_error *err);
+
+/* Runs: a command's pass over one tenant. status: "running", "done", "failed". */
+co_code co_state_run_begin(co_state *st, const char *tenant, const char *command,
+                           const char *project_hash, int64_t *run_id, co_error *err);
+co_code co_state_run_end(co_state *st, int64_t run_id, const char *status,
+                         const char *error_text, double seconds, co_error *err);
+
+/* Steps of a run (one per entity load, purge, ...). */
+co_code co_state_step_begin(co_state *st, int64_t run_id, const char *step, const char *entity,
+                            co_error *err);
+co_code co_state_step_end(co_state *st, int64_t run_id, const char *step, const char *status,
+                          int64_t source_rows, int64_t loaded, int64_t rejected, double seconds,
+                          co_error *err);
+
+/* Id maps: source key -> target key of an entity's rows for a tenant. Keys
+ * are canonical JSON arrays (see engine/key.h). Adds go through a loader
+ * that co_state_idmap_open returns; the caller commits with the store. */
+co_code co_state_idmap_clear(co_state *st, const char *tenant, const char *entity,
+                             co_error *err);
+co_code co_state_idmap_add(co_state *st, const char *tenant, const char *entity,
+                           const char *source_key, const char *target_key, co_error *err);
+/* Streams (source_key, target_key) rows of one tenant and entity. */
+co_code co_state_idmap_query(co_state *st, const char *tenant, const char *entity,
+                             co_cursor **out, co_error *err);
+
+/* Rejects: one row per rejected source row, beside the JSON Lines file. */
+co_code co_state_rejects_clear(co_state *st, const char *tenant, co_error *err);
+co_code co_state_reject_add(co_state *st, int64_t run_id, const char *tenant, const char *entity,
+                            const char *key, const char *rule, const char *reason,
+                            co_error *err);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * status.h: what the journal says about every tenant: its lifecycle state,
+ * its last run, and that run's row counts.
+ */
+#ifndef CUTOVER_STATUS_H
+#define CUTOVER_STATUS_H
+
+#include "cutover/error.h"
+#include "cutover/state.h"
+
+#include <stdint.h>
+
+typedef struct co_tenant_status {
+    char *tenant;
+    char *label;       /* NULL when the source gave none */
+    char *state;       /* "new", "migrating", "migrated", "failed" */
+    int64_t last_run;  /* 0 when never run */
+    char *run_status;  /* of the last run: "running", "done", "failed", "abandoned"; NULL */
+    char *started_at;  /* ISO-8601 UTC, NULL when never run */
+    double seconds;
+    int64_t source_rows;
+    int64_t loaded;
+    int64_t rejected;
+    char *error;       /* the last run's error, or NULL */
+} co_tenant_status;
+
+/* Every tenant the journal knows, in tenant order (numeric keys numerically).
+ * The caller frees the array with co_status_free. */
+co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error *err);
+void co_status_free(co_tenant_status *rows, size_t n);
+
+#endif

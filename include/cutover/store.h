@@ -1,0 +1,121 @@
+/*
+ * store.h: the database seam. One API over the engines cutover reads and
+ * writes (SQLite now; PostgreSQL next), so that the engine knows tenants and
+ * not SQL dialects.
+ *
+ * A store is one connection playing one side (source, target, staging, state);
+ * every error it reports names that side and, where the database gave one, the
+ * SQLSTATE. A store is used by one thread at a time.
+ */
+#ifndef CUTOVER_STORE_H
+#define CUTOVER_STORE_H
+
+#include "cutover/error.h"
+#include "cutover/value.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum co_side { CO_SIDE_SOURCE, CO_SIDE_TARGET, CO_SIDE_STAGING, CO_SIDE_STATE } co_side;
+
+/* "source", "target", "staging", "state". */
+const char *co_side_name(co_side side);
+
+typedef struct co_store co_store;
+typedef struct co_cursor co_cursor;
+typedef struct co_loader co_loader;
+
+/* A query parameter: by name (":tenant") or, with name NULL, by position. */
+typedef struct co_param {
+    const char *name;
+    co_value value;
+} co_param;
+
+/* A column of a target table, as the database declares it. */
+typedef struct co_column {
+    char *name;
+    char *decl_type;  /* as declared, "" when none */
+    bool notnull;
+    bool primary_key;
+} co_column;
+
+/* Opens uri for side. "sqlite:PATH" opens a SQLite file (PATH relative to
+ * base_dir unless absolute; a source must exist, other sides are created);
+ * "postgresql://..." answers CO_EUNSUPPORTED until PostgreSQL lands. The
+ * caller closes the store with co_store_close. */
+co_code co_store_open(const char *uri, co_side side, const char *base_dir, co_store **out,
+                      co_error *err);
+void co_store_close(co_store *s);
+
+co_side co_store_side(const co_store *s);
+/* "sqlite" or "postgresql". */
+const char *co_store_engine(const co_store *s);
+/* The uri with any password masked, for messages and reports. */
+const char *co_store_safe_uri(const co_store *s);
+/* For a SQLite store, the database file's path; NULL otherwise. */
+const char *co_store_sqlite_path(const co_store *s);
+
+/* Runs one or more statements that return no rows. */
+co_code co_store_exec(co_store *s, const char *sql, co_error *err);
+/* Runs one statement with parameters; *changes (may be NULL) gets the rows it changed. */
+co_code co_store_exec_params(co_store *s, const char *sql, const co_param *params,
+                             size_t nparams, long long *changes, co_error *err);
+
+co_code co_store_begin(co_store *s, co_error *err);
+co_code co_store_commit(co_store *s, co_error *err);
+/* Rolls back the open transaction, if any; never fails loudly. */
+void co_store_rollback(co_store *s);
+
+/* Starts a query; parameters the SQL does not use are ignored, so one
+ * parameter list can serve queries that name :tenant and those that do not.
+ * Rows are streamed: memory does not grow with the result. */
+co_code co_store_query(co_store *s, const char *sql, const co_param *params, size_t nparams,
+                       co_cursor **out, co_error *err);
+/* Steps to the next row; *has_row is false at the end. */
+co_code co_cursor_next(co_cursor *c, bool *has_row, co_error *err);
+size_t co_cursor_ncols(const co_cursor *c);
+const char *co_cursor_colname(const co_cursor *c, size_t i);
+/* Column i of the current row; text and blob bytes stay valid until the next
+ * co_cursor_next or co_cursor_close. */
+co_value co_cursor_value(co_cursor *c, size_t i);
+void co_cursor_close(co_cursor *c);
+
+/* A prepared statement run many times with positional parameters, for
+ * statements that return no rows (deletes, updates). */
+typedef struct co_stmt co_stmt;
+co_code co_store_prepare(co_store *s, const char *sql, co_stmt **out, co_error *err);
+/* Runs the statement with n positional values; *changes (may be NULL) gets the
+ * rows it changed. */
+co_code co_stmt_exec(co_stmt *st, const co_value *vals, size_t n, long long *changes,
+                     co_error *err);
+void co_stmt_close(co_stmt *st);
+
+/* Checks that sql prepares (names resolve, syntax holds) without running it. */
+co_code co_store_prepare_check(co_store *s, const char *sql, co_error *err);
+
+/* The columns of table in declaration order, or CO_ENOTFOUND. The caller
+ * frees the array with co_columns_free. */
+co_code co_store_columns(co_store *s, const char *table, co_column **cols, size_t *ncols,
+                         co_error *err);
+void co_columns_free(co_column *cols, size_t ncols);
+
+/* Appends ident quoted for this engine ("a""b"). */
+struct co_buf;
+void co_store_quote_ident(const co_store *s, const char *ident, struct co_buf *out);
+
+/* Loading: rows go into table's columns. A row the database refuses for what
+ * it holds (a constraint, a type, a size) is not an error: the reject callback
+ * is called with the row and the reason, and loading goes on. Errors of the
+ * connection or the disk end loading and come back as a co_code. Rows may be
+ * buffered: they are all applied once co_loader_flush returns. */
+typedef void (*co_reject_fn)(void *ctx, const co_value *row, size_t ncols, const char *rule,
+                             const char *reason, const char *sqlstate);
+
+co_code co_loader_open(co_store *s, const char *table, const char *const *columns,
+                       size_t ncols, co_reject_fn on_reject, void *ctx, co_loader **out,
+                       co_error *err);
+co_code co_loader_put(co_loader *l, const co_value *row, co_error *err);
+co_code co_loader_flush(co_loader *l, co_error *err);
+void co_loader_close(co_loader *l);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * cli.h: what the command-line front end's files share: the command and
+ * option tables, parsed arguments, output helpers and exit codes. Only the
+ * CLI prints or exits; it reaches the library through its public headers.
+ */
+#ifndef CUTOVER_CLI_H
+#define CUTOVER_CLI_H
+
+#include "cutover/error.h"
+#include "cutover/project.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Exit codes, documented in docs/cutover.1 and `cutover help`. */
+enum {
+    EXIT_OK = 0,
+    EXIT_INTERNAL = 1,    /* a bug, or out of memory */
+    EXIT_USAGE = 2,       /* bad arguments */
+    EXIT_PROJECT = 3,     /* the project file is invalid */
+    EXIT_SOURCE = 4,      /* the source failed or refused */
+    EXIT_TARGET = 5,      /* the target or staging failed or refused */
+    EXIT_STATE = 6,       /* the state store failed */
+    EXIT_NOT_FOUND = 7,   /* an unknown tenant, entity or table */
+    EXIT_IO = 8,          /* a file could not be read or written */
+    EXIT_CHANGED = 9,     /* the project file changed since the journal began */
+    EXIT_BUSY = 10,       /* held by another process */
+    EXIT_UNSUPPORTED = 11,/* not supported by this version */
+    EXIT_VERIFY = 12,     /* verification found differences */
+};
+
+/* One option of a command: --name [ARG], with its help text. */
+typedef struct cli_option {
+    const char *name;
+    char short_name;  /* 0 when none */
+    const char *arg;  /* NULL for a flag */
+    const char *help;
+} cli_option;
+
+#define CLI_MAX_VALUES 32
+#define CLI_MAX_POSITIONAL 8
+
+typedef struct cli_args {
+    const char *names[CLI_MAX_VALUES];
+    const char *values[CLI_MAX_VALUES]; /* "" for flags */
+    size_t n;
+    const char *positional[CLI_MAX_POSITIONAL];
+    size_t npositional;
+} cli_args;
+
+typedef struct cli_command cli_command;
+
+/* What every command gets: its arguments and the global settings. */
+typedef struct cli_ctx {
+    const cli_command *command;
+    cli_args args;
+    bool json;
+    bool quiet;
+    bool color;       /* false with NO_COLOR or when stdout is not a terminal */
+    bool progress;    /* stderr is a terminal and not --quiet */
+    const char *project_path;
+} cli_ctx;
+
+struct cli_command {
+    const char *name;
+    int (*run)(cli_ctx *ctx);
+    const char *usage;    /* after "cutover NAME " */
+    const char *summary;  /* one line */
+    const cli_option *options; /* ends with {0} */
+};
+
+extern const cli_command cli_commands[];
+extern const cli_option cli_global_options[];
+
+/* Value of --name, or NULL. */
+const char *cli_get(const cli_args *a, const char *name);
+bool cli_flag(const cli_args *a, const char *name);
+
+/* Prints `cutover: WHAT: MESSAGE (WHERE)` to stderr and returns the exit code. */
+int cli_fail(const char *what, const co_error *err);
+/* Prints a usage error and returns EXIT_USAGE. */
+int cli_usage_error(const cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_exit_code(co_code code);
+
+/* Loads the project named by --project / CUTOVER_PROJECT / ./cutover.yaml and
+ * applies the connection overrides (flags, then CUTOVER_* variables). */
+int cli_load_project(cli_ctx *ctx, co_project **out);
+
+/* Progress on stderr: a bar on a terminal, nothing otherwise. */
+typedef struct cli_progress cli_progress;
+cli_progress *cli_progress_new(const cli_ctx *ctx);
+void cli_progress_update(cli_progress *p, const char *label, const char *item, long long done,
+                         long long total);
+void cli_progress_clear(cli_progress *p);
+void cli_progress_free(cli_progress *p);
+
+/* text cut or padded to width terminal columns (UTF-8 aware), into buf. */
+const char *cli_cell(const char *text, int width, char *buf, size_t cap);
+
+/* Numbers with thousands separators, into buf. */
+const char *cli_num(long long n, char *buf, size_t cap);
+
+int cmd_help(cli_ctx *ctx);
+int cmd_version(cli_ctx *ctx);
+int cmd_init(cli_ctx *ctx);
+int cmd_check(cli_ctx *ctx);
+int cmd_demo(cli_ctx *ctx);
+int cmd_migrate(cli_ctx *ctx);
+int cmd_status(cli_ctx *ctx);
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * cmd_migrate.c: `cutover migrate --tenant KEY | --all` migrates tenants one
+ * after another, with progress, then prints a summary table (or JSON).
+ */
+#include "cli.h"
+#include "cutover/migrate.h"
+#include "util/buf.h"
+#include "util/json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct outcome {
+    const co_tenant *tenant;
+    co_migrate_result result;
+    co_code code;
+    bool attempted;
+} outcome;
+
+typedef struct progress_ctx {
+    cli_progress *bar;
+    char label[96];
+} progress_ctx;
+
+static void on_progress(void *ctx, const co_progress *p)
+{
+    progress_ctx *pc = ctx;
+    char item[160];
+    snprintf(item, sizeof item, "[%zu/%zu] %s", p->entity_index + 1, p->nentities, p->entity);
+    cli_progress_update(pc->bar, pc->label, item, p->rows, p->rows_total);
+}
+
+/* Picks the tenants named by --tenant (a comma-separated list) or --all. */
+static int select_tenants(cli_ctx *ctx, const co_tenant *all, size_t n, outcome *out,
+                          size_t *count)
+{
+    const char *list = cli_get(&ctx->args, "tenant");
+    bool every = cli_flag(&ctx->args, "all");
+    if (!list == !every)
+        return cli_usage_error(ctx, "give either --tenant KEY or --all");
+    *count = 0;
+    if (every) {
+        for (size_t i = 0; i < n; i++)
+            out[(*count)++].tenant = &all[i];
+        return EXIT_OK;
+    }
+    char *copy = strdup(list);
+    if (!copy)
+        return EXIT_INTERNAL;
+    int rc = EXIT_OK;
+    for (char *save = NULL, *key = strtok_r(copy, ",", &save); key;
+         key = strtok_r(NULL, ",", &save)) {
+        const co_tenant *t = co_tenant_find(all, n, key);
+        if (!t) {
+            fprintf(stderr,
+                    "cutover: migrate: unknown tenant \"%s\" (the tenants query lists %zu; see "
+                    "cutover status)\n",
+                    key, n);
+            rc = EXIT_NOT_FOUND;
+            break;
+        }
+        if (*count < n)
+            out[(*count)++].tenant = t;
+    }
+    free(copy);
+    return rc;
+}
+
+static void print_json(const co_project *p, const outcome *o, size_t n)
+{
+    co_buf b = CO_BUF_INIT;
+    co_buf_adds(&b, "{\"tenants\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (!o[i].attempted)
+            continue;
+        const co_migrate_result *r = &o[i].result;
+        co_buf_adds(&b, b.data[b.len - 1] == '[' ? "{" : ",{");
+        co_buf_adds(&b, "\"tenant\":");
+        co_json_str(&b, o[i].tenant->key);
+        co_buf_adds(&b, ",\"label\":");
+        co_json_str(&b, o[i].tenant->label);
+        co_buf_printf(&b, ",\"status\":\"%s\",\"run_id\":%lld,\"seconds\":%.3f,\"rejected\":%lld",
+                      o[i].code != CO_OK ? "failed" : r->skipped ? "skipped" : "migrated",
+                      (long long)r->run_id, r->seconds, (long long)r->rejected);
+        co_buf_adds(&b, ",\"rejects_file\":");
+        co_json_str(&b, r->rejects_file);
+        co_buf_adds(&b, ",\"entities\":{");
+        for (size_t e = 0; e < r->nentities && !r->skipped; e++) {
+            if (e)
+                co_buf_addc(&b, ',');
+            co_json_str(&b, p->entities[e].name);
+            co_buf_printf(&b, ":{\"source_rows\":%lld,\"loaded\":%lld,\"rejected\":%lld,\"seconds\":%.3f}",
+                          (long long)r->entities[e].source_rows, (long long)r->entities[e].loaded,
+                          (long long)r->entities[e].rejected, r->entities[e].seconds);
+        }
+        co_buf_adds(&b, "}}");
+    }
+    co_buf_adds(&b, "]}\n");
+    fputs(co_buf_str(&b), stdout);
+    co_buf_release(&b);
+}
+
+/* The summary table: per tenant, rows loaded per entity, rejects, seconds. */
+static void print_table(const co_project *p, const outcome *o, size_t n)
+{
+    char num[32];
+    printf("\n%-8s %-22s", "tenant", "label");
+    for (size_t e = 0; e < p->nentities; e++)
+        printf(" %12.12s", p->entities[e].name);
+    printf(" %10s %8s\n", "rejected", "seconds");
+    int64_t *totals = calloc(p->nentities + 1, sizeof *totals);
+    double seconds = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!o[i].attempted)
+            continue;
+        const co_migrate_result *r = &o[i].result;
+        char key[64], label[96];
+        printf("%s %s", cli_cell(o[i].tenant->key, 8, key, sizeof key),
+               cli_cell(o[i].tenant->label, 22, label, sizeof label));
+        if (o[i].code != CO_OK || r->skipped) {
+            printf(" %s\n", o[i].code != CO_OK ? "FAILED (nothing of it stays in the target)"
+                                               : "already migrated (use --again to reload)");
+            continue;
+        }
+        for (size_t e = 0; e < r->nentities; e++) {
+            printf(" %12s", cli_num(r->entities[e].loaded, num, sizeof num));
+            if (totals)
+                totals[e] += r->entities[e].loaded;
+        }
+        if (totals)
+            totals[p->nentities] += r->rejected;
+        seconds += r->seconds;
+        printf(" %10s %8.2f\n", cli_num(r->rejected, num, sizeof num), r->seconds);
+    }
+    if (totals) {
+        printf("%-8s %-22s", "total", "");
+        for (size_t e = 0; e < p->nentities; e++)
+            printf(" %12s", cli_num(totals[e], num, sizeof num));
+        printf(" %10s %8.2f\n", cli_num(totals[p->nentities], num, sizeof num), seconds);
+    }
+    free(totals);
+}
+
+int cmd_migrate(cli_ctx *ctx)
+{
+    co_project *p = NULL;
+    int rc = cli_load_project(ctx, &p);
+    if (rc != EXIT_OK)
+        return rc;
+    co_error err;
+    co_error_clear(&err);
+    co_session *s = NULL;
+    co_tenant *tenants = NULL;
+    size_t ntenants = 0;
+    outcome *outcomes = NULL;
+    size_t count = 0;
+    co_code code = co_session_open(p, cli_flag(&ctx->args, "start-over") ? CO_SESSION_START_OVER : 0, &s, &err);
+    if (code == CO_OK)
+        code = co_tenants_list(s, &tenants, &ntenants, &err);
+    if (code == CO_OK)
+        code = co_session_check(s, &err);
+    if (code != CO_OK) {
+        rc = cli_fail("migrate", &err);
+        goto done;
+    }
+    outcomes = calloc(ntenants ? ntenants : 1, sizeof *outcomes);
+    if (!outcomes) {
+        rc = EXIT_INTERNAL;
+        goto done;
+    }
+    rc = select_tenants(ctx, tenants, ntenants, outcomes, &count);
+    if (rc != EXIT_OK)
+        goto done;
+
+    progress_ctx pc = {cli_progress_new(ctx), ""};
+    co_migrate_options opt = {0};
+    opt.again = cli_flag(&ctx->args, "again");
+    opt.count_rows = ctx->progress;
+    opt.progress = on_progress;
+    opt.progress_ctx = &pc;
+    bool keep_going = cli_flag(&ctx->args, "keep-going");
+    for (size_t i = 0; i < count; i++) {
+        outcome *o = &outcomes[i];
+        snprintf(pc.label, sizeof pc.label, "tenant %s (%zu/%zu)", o->tenant->key, i + 1, count);
+        co_error_clear(&err);
+        o->attempted = true;
+        o->code = co_migrate_tenant(s, o->tenant, &opt, &o->result, &err);
+        cli_progress_clear(pc.bar);
+        if (o->code != CO_OK) {
+            int fail_rc = cli_fail("migrate", &err);
+            if (rc == EXIT_OK)
+                rc = fail_rc;
+            if (!keep_going)
+                break;
+            continue;
+        }
+        if (!ctx->quiet && !ctx->json) {
+            const co_migrate_result *r = &o->result;
+            int64_t loaded = 0, read = 0;
+            for (size_t e = 0; e < r->nentities; e++) {
+                loaded += r->entities[e].loaded;
+                read += r->entities[e].source_rows;
+            }
+            char a[32], b[32], c[32];
+            if (r->skipped)
+                fprintf(stderr, "tenant %s: already migrated, skipped\n", o->tenant->key);
+            else
+                fprintf(stderr, "tenant %s: %s rows read, %s loaded, %s rejected in %.2fs\n",
+                        o->tenant->key, cli_num(read, a, sizeof a), cli_num(loaded, b, sizeof b),
+                        cli_num(r->rejected, c, sizeof c), r->seconds);
+        }
+    }
+    cli_progress_free(pc.bar);
+    if (ctx->json) {
+        print_json(p, outcomes, count);
+    } else if (!ctx->quiet) {
+        print_table(p, outcomes, count);
+        printf("\nrejects: %s/%s/TENANT.jsonl (one JSON line per rejected row: entity, key, rule, reason, row)\n",
+               p->dir, p->rejects_dir);
+    }
+done:
+    for (size_t i = 0; outcomes && i < count; i++)
+        co_migrate_result_release(&outcomes[i].result);
+    free(outcomes);
+    co_tenants_free(tenants, ntenants);
+    co_session_close(s);
+    co_project_free(p);
+    return rc;
+}

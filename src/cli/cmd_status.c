@@ -1,0 +1,97 @@
+/*
+ * cmd_status.c: `cutover status [--json]` shows every tenant's state, last run
+ * and counts from the journal. It lists the source's tenants first when the
+ * source can be reached, so that tenants never run show as "new".
+ */
+#include "cli.h"
+#include "cutover/migrate.h"
+#include "cutover/status.h"
+#include "util/buf.h"
+#include "util/json.h"
+
+#include <stdio.h>
+
+static void print_json(const co_tenant_status *rows, size_t n)
+{
+    co_buf b = CO_BUF_INIT;
+    co_buf_adds(&b, "{\"tenants\":[");
+    for (size_t i = 0; i < n; i++) {
+        const co_tenant_status *r = &rows[i];
+        co_buf_adds(&b, i ? ",{\"tenant\":" : "{\"tenant\":");
+        co_json_str(&b, r->tenant);
+        co_buf_adds(&b, ",\"label\":");
+        co_json_str(&b, r->label);
+        co_buf_adds(&b, ",\"state\":");
+        co_json_str(&b, r->state);
+        if (r->last_run) {
+            co_buf_printf(&b, ",\"last_run\":{\"id\":%lld,\"status\":", (long long)r->last_run);
+            co_json_str(&b, r->run_status);
+            co_buf_adds(&b, ",\"started_at\":");
+            co_json_str(&b, r->started_at);
+            co_buf_printf(&b, ",\"seconds\":%.3f,\"source_rows\":%lld,\"loaded\":%lld,\"rejected\":%lld,\"error\":",
+                          r->seconds, (long long)r->source_rows, (long long)r->loaded,
+                          (long long)r->rejected);
+            co_json_str(&b, r->error);
+            co_buf_adds(&b, "}}");
+        } else {
+            co_buf_adds(&b, ",\"last_run\":null}");
+        }
+    }
+    co_buf_adds(&b, "]}\n");
+    fputs(co_buf_str(&b), stdout);
+    co_buf_release(&b);
+}
+
+static void print_table(const co_tenant_status *rows, size_t n)
+{
+    char a[32], b[32], c[32];
+    printf("%-8s %-24s %-10s %6s %-20s %12s %12s %9s %8s\n", "tenant", "label", "state", "run",
+           "started", "rows read", "loaded", "rejected", "seconds");
+    for (size_t i = 0; i < n; i++) {
+        const co_tenant_status *r = &rows[i];
+        char key[64], label[112];
+        cli_cell(r->tenant, 8, key, sizeof key);
+        cli_cell(r->label, 24, label, sizeof label);
+        if (!r->last_run) {
+            printf("%s %s %-10s\n", key, label, r->state);
+            continue;
+        }
+        printf("%s %s %-10s %6lld %-20s %12s %12s %9s %8.2f\n", key, label, r->state,
+               (long long)r->last_run,
+               r->started_at ? r->started_at : "", cli_num(r->source_rows, a, sizeof a),
+               cli_num(r->loaded, b, sizeof b), cli_num(r->rejected, c, sizeof c), r->seconds);
+        if (r->error)
+            printf("         error: %s\n", r->error);
+    }
+}
+
+int cmd_status(cli_ctx *ctx)
+{
+    co_project *p = NULL;
+    int rc = cli_load_project(ctx, &p);
+    if (rc != EXIT_OK)
+        return rc;
+    co_error err;
+    co_error_clear(&err);
+    co_session *s = NULL;
+    co_tenant *tenants = NULL;
+    size_t ntenants = 0;
+    co_code code = co_session_open(p, CO_SESSION_READ_ONLY, &s, &err);
+    if (code == CO_OK)
+        code = co_tenants_list(s, &tenants, &ntenants, &err);
+    co_tenant_status *rows = NULL;
+    size_t n = 0;
+    if (code == CO_OK)
+        code = co_status_list(s->state, &rows, &n, &err);
+    if (code != CO_OK)
+        rc = cli_fail("status", &err);
+    else if (ctx->json)
+        print_json(rows, n);
+    else
+        print_table(rows, n);
+    co_status_free(rows, n);
+    co_tenants_free(tenants, ntenants);
+    co_session_close(s);
+    co_project_free(p);
+    return rc;
+}

@@ -1,0 +1,57 @@
+/*
+ * commands.c: the command table and every command's options, as data. Help,
+ * the man page and docs are checked against this table by a test.
+ */
+#include "cli.h"
+
+#include <stddef.h>
+
+const cli_option cli_global_options[] = {
+    {"project", 'p', "FILE", "the project file (default: $CUTOVER_PROJECT, else ./cutover.yaml)"},
+    {"source", 0, "URI", "override the project's source connection"},
+    {"target", 0, "URI", "override the project's target connection"},
+    {"staging", 0, "URI", "override the project's staging connection"},
+    {"state", 0, "URI", "override the project's state store"},
+    {"json", 0, NULL, "print machine-readable JSON on standard output"},
+    {"quiet", 'q', NULL, "print no progress"},
+    {"help", 'h', NULL, "show help for the command"},
+    {0},
+};
+
+static const cli_option no_options[] = {{0}};
+
+static const cli_option init_options[] = {
+    {"force", 'f', NULL, "overwrite an existing file"},
+    {0},
+};
+
+static const cli_option demo_options[] = {
+    {"scale", 0, "S", "size: 1.0 is ~150 tenants, 1M contacts, 27M events (default 0.01)"},
+    {"seed", 0, "N", "random seed; the same seed and scale give the same data (default 42)"},
+    {"now", 0, "DATE", "events span the 12 months before DATE, YYYY-MM-DD (default 2026-11-01)"},
+    {0},
+};
+
+static const cli_option migrate_options[] = {
+    {"tenant", 't', "KEY", "migrate this tenant (repeatable as a comma-separated list)"},
+    {"all", 'a', NULL, "migrate every tenant, one after another"},
+    {"again", 0, NULL, "reload tenants that are already migrated"},
+    {"keep-going", 'k', NULL, "with --all: go on with the next tenant after a failure"},
+    {"start-over", 0, NULL, "accept a changed project file and journal anew"},
+    {0},
+};
+
+const cli_command cli_commands[] = {
+    {"init", cmd_init, "[FILE]", "write a commented starter project file (default cutover.yaml)",
+     init_options},
+    {"check", cmd_check, "", "validate the project file and its connections; copies nothing",
+     no_options},
+    {"demo", cmd_demo, "init DIR", "generate the demo legacy CRM, its new schema and mapping",
+     demo_options},
+    {"migrate", cmd_migrate, "--tenant KEY | --all", "migrate tenants into the target",
+     migrate_options},
+    {"status", cmd_status, "", "show every tenant's state, last run and counts", no_options},
+    {"help", cmd_help, "[COMMAND]", "show help", no_options},
+    {"version", cmd_version, "", "print the version", no_options},
+    {0},
+};

@@ -1,0 +1,160 @@
+/*
+ * output.c: how the CLI speaks: error lines, exit codes, argument lookups,
+ * loading the project with overrides, and number formatting.
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+const char *cli_get(const cli_args *a, const char *name)
+{
+    const char *found = NULL; /* the last one wins */
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->names[i], name) == 0)
+            found = a->values[i];
+    return found;
+}
+
+bool cli_flag(const cli_args *a, const char *name) { return cli_get(a, name) != NULL; }
+
+int cli_exit_code(co_code code)
+{
+    switch (code) {
+    case CO_OK: return EXIT_OK;
+    case CO_EUSAGE: return EXIT_USAGE;
+    case CO_EPROJECT: return EXIT_PROJECT;
+    case CO_ESOURCE: return EXIT_SOURCE;
+    case CO_ETARGET: return EXIT_TARGET;
+    case CO_ESTATE: return EXIT_STATE;
+    case CO_ENOTFOUND: return EXIT_NOT_FOUND;
+    case CO_EIO: return EXIT_IO;
+    case CO_ECHANGED: return EXIT_CHANGED;
+    case CO_EBUSY: return EXIT_BUSY;
+    case CO_EUNSUPPORTED: return EXIT_UNSUPPORTED;
+    case CO_EVERIFY: return EXIT_VERIFY;
+    default: return EXIT_INTERNAL;
+    }
+}
+
+int cli_fail(const char *what, const co_error *err)
+{
+    if (err->where[0])
+        fprintf(stderr, "cutover: %s: %s (%s)\n", what, err->message, err->where);
+    else
+        fprintf(stderr, "cutover: %s: %s\n", what, err->message);
+    return cli_exit_code(err->code);
+}
+
+int cli_usage_error(const cli_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "cutover: %s: ", ctx->command ? ctx->command->name : "usage");
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (ctx->command)
+        fprintf(stderr, "\nusage: cutover %s %s (see cutover help %s)\n", ctx->command->name,
+                ctx->command->usage, ctx->command->name);
+    else
+        fputc('\n', stderr);
+    return EXIT_USAGE;
+}
+
+/* Replaces *field with value when value is set. */
+static int override(char **field, const char *value)
+{
+    if (!value || !*value)
+        return EXIT_OK;
+    char *copy = strdup(value);
+    if (!copy)
+        return EXIT_INTERNAL;
+    free(*field);
+    *field = copy;
+    return EXIT_OK;
+}
+
+int cli_load_project(cli_ctx *ctx, co_project **out)
+{
+    co_error err;
+    co_error_clear(&err);
+    co_project *p = NULL;
+    if (co_project_load(ctx->project_path, &p, &err) != CO_OK)
+        return cli_fail("project file", &err);
+    /* Flags win over the environment, which wins over the file. */
+    static const struct { const char *flag, *env; size_t offset; } overrides[] = {
+        {"source", "CUTOVER_SOURCE", offsetof(co_project, source)},
+        {"target", "CUTOVER_TARGET", offsetof(co_project, target)},
+        {"staging", "CUTOVER_STAGING", offsetof(co_project, staging)},
+        {"state", "CUTOVER_STATE", offsetof(co_project, state)},
+    };
+    for (size_t i = 0; i < sizeof overrides / sizeof overrides[0]; i++) {
+        char **field = (char **)((char *)p + overrides[i].offset);
+        const char *value = cli_get(&ctx->args, overrides[i].flag);
+        if (!value)
+            value = getenv(overrides[i].env);
+        if (override(field, value) != EXIT_OK) {
+            co_project_free(p);
+            fprintf(stderr, "cutover: out of memory\n");
+            return EXIT_INTERNAL;
+        }
+    }
+    *out = p;
+    return EXIT_OK;
+}
+
+const char *cli_num(long long n, char *buf, size_t cap)
+{
+    char digits[32];
+    int len = snprintf(digits, sizeof digits, "%lld", n < 0 ? -n : n);
+    size_t o = 0;
+    if (n < 0 && o + 1 < cap)
+        buf[o++] = '-';
+    for (int i = 0; i < len && o + 1 < cap; i++) {
+        if (i && (len - i) % 3 == 0 && o + 1 < cap)
+            buf[o++] = ',';
+        if (o + 1 < cap)
+            buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+const char *cli_cell(const char *text, int width, char *buf, size_t cap)
+{
+    /* Copies whole characters while they fit the width in terminal columns,
+     * then pads with spaces, so that non-ASCII labels keep columns aligned. */
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)(text ? text : "");
+    size_t o = 0;
+    int used = 0;
+    while (*p) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p, -1, &cp);
+        if (n <= 0) { /* not UTF-8: show a replacement and go on */
+            cp = 0xFFFD;
+            n = 1;
+        }
+        int w = utf8proc_charwidth(cp);
+        if (w < 0)
+            w = 0;
+        if (used + w > width)
+            break;
+        utf8proc_uint8_t enc[4];
+        utf8proc_ssize_t len = utf8proc_encode_char(cp, enc);
+        if (o + (size_t)len + 1 >= cap)
+            break;
+        memcpy(buf + o, enc, (size_t)len);
+        o += (size_t)len;
+        used += w;
+        p += n;
+    }
+    while (used < width && o + 1 < cap) {
+        buf[o++] = ' ';
+        used++;
+    }
+    buf[o] = '\0';
+    return buf;
+}

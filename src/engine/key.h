@@ -1,0 +1,24 @@
+/*
+ * key.h: canonical keys. A row's key (its key columns' values) is written as a
+ * JSON array, the same text for the same values whatever the engine: it is
+ * what id maps, rejects and reports store and compare. Text that spells a
+ * canonical integer ("42", not "042" or "+42") is written as that integer, so
+ * that a legacy column storing ids as text still matches integer keys.
+ */
+#ifndef CUTOVER_ENGINE_KEY_H
+#define CUTOVER_ENGINE_KEY_H
+
+#include "cutover/error.h"
+#include "cutover/value.h"
+#include "util/buf.h"
+
+/* Appends the canonical key of the n values to out, e.g. [42,"tech"]. */
+void co_key_encode(co_buf *out, const co_value *vals, size_t n);
+
+/* Decodes a canonical key into at most max values. Text and blob bytes are
+ * copied into *storage, which must outlive the values and must not be
+ * appended to meanwhile. Returns CO_EINTERNAL for text that is not a key. */
+co_code co_key_decode(const char *key, co_value *vals, size_t max, size_t *n, co_buf *storage,
+                      co_error *err);
+
+#endif

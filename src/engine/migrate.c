@@ -1,0 +1,483 @@
+/*
+ * migrate.c: one tenant from the source into the destination (migrate.h).
+ *
+ * For each entity in project order: stream the entity query's rows for the
+ * tenant, check each (valid UTF-8, references through the id maps of earlier
+ * entities), load it through the destination's loader, and count it as loaded
+ * or rejected. Batches are committed in the journal first (id maps, rejects)
+ * and then in the destination, so that an id map never misses a loaded row and
+ * a purge always finds everything a run left behind.
+ */
+#include "cutover/migrate.h"
+#include "engine/key.h"
+#include "engine/rejects.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/map.h"
+#include "util/utf8.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What the run remembers of an entity's keys while later entities load. */
+typedef struct entity_keys {
+    bool referenced; /* a later entity's refs point here */
+    co_map loaded;   /* source key -> target key */
+    co_map rejected; /* source keys of rejected rows */
+} entity_keys;
+
+typedef struct ref_col {
+    size_t column; /* index in the query's output */
+    size_t parent; /* index of the referenced entity */
+    const char *name;
+} ref_col;
+
+/* The load of one entity for one tenant. */
+typedef struct load {
+    co_session *s;
+    const co_tenant *t;
+    const co_entity *e;
+    size_t index;
+    entity_keys *keys; /* all entities' */
+    co_rejects *rejects;
+    const char **names; /* output column names */
+    size_t ncols;
+    size_t key_idx[64];
+    ref_col *refs;
+    bool track_ids; /* write the id map to the journal */
+    co_buf key;     /* the current row's canonical key */
+    co_buf tmp;
+    bool put_rejected;
+    co_code reject_rc; /* an error while writing a reject from the callback */
+    co_error *err;
+    co_entity_counts counts;
+} load;
+
+void co_migrate_result_release(co_migrate_result *r)
+{
+    free(r->entities);
+    free(r->rejects_file);
+    memset(r, 0, sizeof *r);
+}
+
+static void encode_key(load *l, const co_value *row, co_buf *out)
+{
+    co_value vals[64];
+    for (size_t k = 0; k < l->e->nkey; k++)
+        vals[k] = row[l->key_idx[k]];
+    co_buf_reset(out);
+    co_key_encode(out, vals, l->e->nkey);
+}
+
+static co_code reject(load *l, const co_value *row, const char *rule, const char *reason)
+{
+    l->counts.rejected++;
+    entity_keys *mine = &l->keys[l->index];
+    if (mine->referenced && !co_map_put(&mine->rejected, l->key.data, l->key.len, "", 0))
+        return co_error_set(l->err, CO_ENOMEM, "out of memory");
+    return co_rejects_add(l->rejects, l->e->name, co_buf_str(&l->key), rule, reason, row, l->names,
+                          l->ncols, l->err);
+}
+
+/* Called by the loader for a row the destination refused. */
+static void on_refused(void *ctx, const co_value *row, size_t ncols, const char *rule,
+                       const char *reason, const char *sqlstate)
+{
+    load *l = ctx;
+    (void)ncols;
+    (void)sqlstate;
+    l->put_rejected = true;
+    encode_key(l, row, &l->key);
+    co_code rc = reject(l, row, rule, reason);
+    if (rc != CO_OK && l->reject_rc == CO_OK)
+        l->reject_rc = rc;
+}
+
+/* Checks a row before loading; returns false (with the reject written) when it
+ * cannot go in. Ref columns are rewritten to the referenced row's target key. */
+static bool admit_row(load *l, co_value *row, co_buf *storage, co_code *rc)
+{
+    char reason[192];
+    for (size_t i = 0; i < l->ncols; i++) {
+        size_t bad;
+        if (row[i].type == CO_TEXT && !co_utf8_valid(row[i].s, row[i].len, &bad)) {
+            snprintf(reason, sizeof reason, "column %s is not valid UTF-8 (byte 0x%02x at offset %zu)",
+                     l->names[i], (unsigned char)row[i].s[bad], bad);
+            *rc = reject(l, row, "invalid_utf8", reason);
+            return false;
+        }
+    }
+    for (size_t r = 0; r < l->e->nrefs; r++) {
+        co_value *v = &row[l->refs[r].column];
+        if (v->type == CO_NULL)
+            continue;
+        entity_keys *parent = &l->keys[l->refs[r].parent];
+        co_buf_reset(&l->tmp);
+        co_key_encode(&l->tmp, v, 1);
+        const char *target;
+        size_t tlen;
+        if (co_map_get(&parent->loaded, l->tmp.data, l->tmp.len, &target, &tlen)) {
+            if (tlen == l->tmp.len && memcmp(target, l->tmp.data, tlen) == 0)
+                continue; /* the key did not change */
+            char copy[512];
+            size_t n = 0;
+            if (tlen >= sizeof copy) {
+                *rc = co_error_set(l->err, CO_EINTERNAL, "target key too long");
+                return false;
+            }
+            memcpy(copy, target, tlen);
+            copy[tlen] = '\0';
+            *rc = co_key_decode(copy, v, 1, &n, storage, l->err);
+            if (*rc != CO_OK)
+                return false;
+            continue;
+        }
+        const char *parent_name = l->s->project->entities[l->refs[r].parent].name;
+        bool was_rejected = co_map_get(&parent->rejected, l->tmp.data, l->tmp.len, NULL, NULL);
+        /* The value as written in the key, without the brackets of a one-value key. */
+        int vlen = (int)(l->tmp.len > 2 ? l->tmp.len - 2 : 0);
+        char full[320];
+        if (was_rejected)
+            snprintf(full, sizeof full, "%s %.*s refers to a %s row that was itself rejected",
+                     l->refs[r].name, vlen > 64 ? 64 : vlen, l->tmp.data + 1, parent_name);
+        else
+            snprintf(full, sizeof full, "%s %.*s matches no loaded %s row", l->refs[r].name,
+                     vlen > 64 ? 64 : vlen, l->tmp.data + 1, parent_name);
+        *rc = reject(l, row, was_rejected ? "ref_rejected" : "ref_missing", full);
+        return false;
+    }
+    return true;
+}
+
+static co_code commit_batch(load *l, bool reopen)
+{
+    co_store *state = co_state_store(l->s->state);
+    co_code rc = co_rejects_sync(l->rejects, l->err);
+    if (rc == CO_OK)
+        rc = co_store_commit(state, l->err);
+    if (rc == CO_OK)
+        rc = co_store_commit(l->s->dest, l->err);
+    if (rc == CO_OK && reopen)
+        rc = co_store_begin(l->s->dest, l->err);
+    if (rc == CO_OK && reopen)
+        rc = co_store_begin(state, l->err);
+    return rc;
+}
+
+static int column_index(const char **names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Sets up column names, key and ref positions from the open cursor. */
+static co_code describe(load *l, co_cursor *c)
+{
+    l->ncols = co_cursor_ncols(c);
+    l->names = calloc(l->ncols ? l->ncols : 1, sizeof *l->names);
+    l->refs = calloc(l->e->nrefs ? l->e->nrefs : 1, sizeof *l->refs);
+    if (!l->names || !l->refs)
+        return co_error_set(l->err, CO_ENOMEM, "out of memory");
+    for (size_t i = 0; i < l->ncols; i++)
+        l->names[i] = co_cursor_colname(c, i);
+    if (l->e->nkey > 64)
+        return co_error_set(l->err, CO_EPROJECT, "a key has more than 64 columns");
+    for (size_t k = 0; k < l->e->nkey; k++) {
+        int idx = column_index(l->names, l->ncols, l->e->key[k]);
+        if (idx < 0)
+            return co_error_set(l->err, CO_EPROJECT, "key column \"%s\" is not among the query's columns",
+                                l->e->key[k]);
+        l->key_idx[k] = (size_t)idx;
+    }
+    for (size_t r = 0; r < l->e->nrefs; r++) {
+        int idx = column_index(l->names, l->ncols, l->e->refs[r].column);
+        int parent = co_project_entity_index(l->s->project, l->e->refs[r].entity);
+        if (idx < 0)
+            return co_error_set(l->err, CO_EPROJECT, "refs column \"%s\" is not among the query's columns",
+                                l->e->refs[r].column);
+        if (parent < 0 || (size_t)parent >= l->index)
+            return co_error_set(l->err, CO_EPROJECT, "refs entity \"%s\" is not an earlier entity",
+                                l->e->refs[r].entity);
+        l->refs[r] = (ref_col){(size_t)idx, (size_t)parent, l->e->refs[r].column};
+    }
+    return CO_OK;
+}
+
+static co_code count_rows(load *l, co_param *tenant, int64_t *total)
+{
+    co_buf sql = CO_BUF_INIT;
+    co_buf_printf(&sql, "SELECT count(*) FROM (%s)", l->e->query);
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(l->s->source, co_buf_str(&sql), tenant, 1, &c, l->err);
+    co_buf_release(&sql);
+    bool has_row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &has_row, l->err);
+    if (rc == CO_OK && has_row)
+        *total = co_cursor_value(c, 0).i;
+    co_cursor_close(c);
+    return rc;
+}
+
+static void report(load *l, const co_migrate_options *opt, int64_t total, bool done)
+{
+    if (!opt->progress)
+        return;
+    co_progress p = {l->t->key, l->e->name, l->index, l->s->project->nentities,
+                     l->counts.source_rows, total, done};
+    opt->progress(opt->progress_ctx, &p);
+}
+
+static co_code load_rows(load *l, co_cursor *c, co_loader *loader, const co_migrate_options *opt,
+                         int64_t total)
+{
+    co_value row[256];
+    if (l->ncols > 256)
+        return co_error_set(l->err, CO_EUNSUPPORTED, "queries of more than 256 columns are not supported");
+    entity_keys *mine = &l->keys[l->index];
+    size_t batch = l->s->project->batch_size, in_batch = 0;
+    co_buf storage = CO_BUF_INIT; /* remapped ref values */
+    co_code rc;
+    bool has_row;
+    while ((rc = co_cursor_next(c, &has_row, l->err)) == CO_OK && has_row) {
+        l->counts.source_rows++;
+        for (size_t i = 0; i < l->ncols; i++)
+            row[i] = co_cursor_value(c, i);
+        encode_key(l, row, &l->key);
+        co_buf_reset(&storage);
+        if (!admit_row(l, row, &storage, &rc)) {
+            if (rc != CO_OK)
+                break;
+        } else if (mine->referenced &&
+                   co_map_get(&mine->loaded, l->key.data, l->key.len, NULL, NULL)) {
+            rc = reject(l, row, "duplicate_key", "another row of this tenant has the same key");
+            if (rc != CO_OK)
+                break;
+        } else {
+            l->put_rejected = false;
+            rc = co_loader_put(loader, row, l->err);
+            if (rc == CO_OK)
+                rc = l->reject_rc;
+            if (rc != CO_OK)
+                break;
+            if (!l->put_rejected) {
+                l->counts.loaded++;
+                /* No merges yet: a row keeps its key in the target. */
+                if (mine->referenced &&
+                    !co_map_put(&mine->loaded, l->key.data, l->key.len, l->key.data, l->key.len)) {
+                    rc = co_error_set(l->err, CO_ENOMEM, "out of memory");
+                    break;
+                }
+                if (l->track_ids) {
+                    rc = co_state_idmap_add(l->s->state, l->t->key, l->e->name, l->key.data,
+                                            l->key.data, l->err);
+                    if (rc != CO_OK)
+                        break;
+                }
+            }
+        }
+        if (++in_batch >= batch) {
+            in_batch = 0;
+            rc = co_loader_flush(loader, l->err);
+            if (rc == CO_OK)
+                rc = commit_batch(l, true);
+            if (rc != CO_OK)
+                break;
+        }
+        if ((l->counts.source_rows & 4095) == 0)
+            report(l, opt, total, false);
+    }
+    co_buf_release(&storage);
+    if (rc == CO_OK)
+        rc = co_loader_flush(loader, l->err);
+    if (rc == CO_OK)
+        rc = l->reject_rc;
+    return rc;
+}
+
+static co_code load_entity(load *l, int64_t run_id, const co_migrate_options *opt)
+{
+    co_param tenant = {":tenant", l->t->value};
+    int64_t total = -1;
+    double started = co_clock_mono();
+    char step[160];
+    snprintf(step, sizeof step, "load:%s", l->e->name);
+    co_code rc = co_state_step_begin(l->s->state, run_id, step, l->e->name, l->err);
+    if (rc == CO_OK && opt->count_rows)
+        rc = count_rows(l, &tenant, &total);
+    co_cursor *c = NULL;
+    if (rc == CO_OK)
+        rc = co_store_query(l->s->source, l->e->query, &tenant, 1, &c, l->err);
+    if (rc == CO_OK)
+        rc = describe(l, c);
+    co_loader *loader = NULL;
+    if (rc == CO_OK)
+        rc = co_loader_open(l->s->dest, l->e->target, l->names, l->ncols, on_refused, l, &loader,
+                            l->err);
+    bool in_txn = false;
+    if (rc == CO_OK)
+        rc = co_store_begin(l->s->dest, l->err);
+    if (rc == CO_OK) {
+        rc = co_store_begin(co_state_store(l->s->state), l->err);
+        in_txn = rc == CO_OK;
+        if (!in_txn)
+            co_store_rollback(l->s->dest);
+    }
+    if (rc == CO_OK)
+        rc = load_rows(l, c, loader, opt, total);
+    if (rc == CO_OK)
+        rc = commit_batch(l, false);
+    if (rc != CO_OK && in_txn) {
+        co_store_rollback(co_state_store(l->s->state));
+        co_store_rollback(l->s->dest);
+    }
+    co_loader_close(loader);
+    co_cursor_close(c);
+    l->counts.seconds = co_clock_mono() - started;
+    if (rc == CO_OK) {
+        report(l, opt, total, true);
+        rc = co_state_step_end(l->s->state, run_id, step, "done", l->counts.source_rows,
+                               l->counts.loaded, l->counts.rejected, l->counts.seconds, l->err);
+    } else {
+        co_error_where(l->err, "tenant %s, entity %s", l->t->key, l->e->name);
+        co_error step_err;
+        co_error_clear(&step_err);
+        co_state_step_end(l->s->state, run_id, step, "failed", l->counts.source_rows,
+                          l->counts.loaded, l->counts.rejected, l->counts.seconds, &step_err);
+    }
+    return rc;
+}
+
+static char *path_join(const char *dir, const char *rel)
+{
+    co_buf b = CO_BUF_INIT;
+    if (rel[0] != '/' && dir && *dir && strcmp(dir, ".") != 0) {
+        co_buf_adds(&b, dir);
+        co_buf_addc(&b, '/');
+    }
+    co_buf_adds(&b, rel);
+    return b.failed ? (co_buf_release(&b), NULL) : co_buf_detach(&b);
+}
+
+/* Marks which entities later entities reference. */
+static void mark_referenced(const co_project *p, entity_keys *keys)
+{
+    for (size_t i = 0; i < p->nentities; i++) {
+        co_map_init(&keys[i].loaded);
+        co_map_init(&keys[i].rejected);
+        for (size_t r = 0; r < p->entities[i].nrefs; r++) {
+            int parent = co_project_entity_index(p, p->entities[i].refs[r].entity);
+            if (parent >= 0)
+                keys[parent].referenced = true;
+        }
+    }
+}
+
+static co_code run_entities(co_session *s, const co_tenant *t, int64_t run_id,
+                            const co_migrate_options *opt, co_rejects *rejects,
+                            co_migrate_result *res, co_error *err)
+{
+    const co_project *p = s->project;
+    entity_keys *keys = calloc(p->nentities, sizeof *keys);
+    if (!keys)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    mark_referenced(p, keys);
+    co_code rc = CO_OK;
+    for (size_t i = 0; i < p->nentities && rc == CO_OK; i++) {
+        load l = {0};
+        l.s = s;
+        l.t = t;
+        l.e = &p->entities[i];
+        l.index = i;
+        l.keys = keys;
+        l.rejects = rejects;
+        l.err = err;
+        l.track_ids = keys[i].referenced || !l.e->tenant_column;
+        rc = load_entity(&l, run_id, opt);
+        res->entities[i] = l.counts;
+        res->rejected += l.counts.rejected;
+        free(l.names);
+        free(l.refs);
+        co_buf_release(&l.key);
+        co_buf_release(&l.tmp);
+    }
+    for (size_t i = 0; i < p->nentities; i++) {
+        co_map_release(&keys[i].loaded);
+        co_map_release(&keys[i].rejected);
+    }
+    free(keys);
+    return rc;
+}
+
+co_code co_migrate_tenant(co_session *s, const co_tenant *t, const co_migrate_options *opt,
+                          co_migrate_result *res, co_error *err)
+{
+    static const co_migrate_options defaults = {0};
+    if (!opt)
+        opt = &defaults;
+    memset(res, 0, sizeof *res);
+    const co_project *p = s->project;
+    res->nentities = p->nentities;
+    res->entities = calloc(p->nentities ? p->nentities : 1, sizeof *res->entities);
+    char *dir = path_join(p->dir, p->rejects_dir);
+    if (!res->entities || !dir) {
+        free(dir);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+
+    char state[32];
+    co_code rc = co_state_tenant_get(s->state, t->key, state, sizeof state, err);
+    if (rc == CO_OK && strcmp(state, "migrated") == 0 && !opt->again) {
+        res->skipped = true;
+        free(dir);
+        return CO_OK;
+    }
+    double started = co_clock_mono();
+    if (rc == CO_OK)
+        rc = co_state_run_begin(s->state, t->key, "migrate", p->hash, &res->run_id, err);
+    if (rc == CO_OK)
+        rc = co_state_tenant_set(s->state, t->key, "migrating", res->run_id, err);
+    if (rc != CO_OK) {
+        free(dir);
+        return rc;
+    }
+
+    co_rejects rejects;
+    rc = co_rejects_open(&rejects, dir, s->state, res->run_id, t->key, err);
+    free(dir);
+    /* Whatever an earlier, interrupted run left goes first. */
+    if (rc == CO_OK) {
+        rc = co_purge_tenant(s, t, err);
+        if (rc != CO_OK)
+            co_error_where(err, "tenant %s", t->key);
+    }
+    if (rc == CO_OK)
+        rc = run_entities(s, t, res->run_id, opt, &rejects, res, err);
+    co_code close_rc = co_rejects_close(&rejects, rc == CO_OK ? err : NULL);
+    if (rc == CO_OK)
+        rc = close_rc;
+    res->rejects_file = rejects.path;
+    rejects.path = NULL;
+    co_rejects_release(&rejects);
+    res->seconds = co_clock_mono() - started;
+
+    co_error ignored;
+    co_error_clear(&ignored);
+    if (rc != CO_OK) {
+        /* A failed tenant leaves nothing of itself in the destination. */
+        co_error purge_err;
+        co_error_clear(&purge_err);
+        if (co_purge_tenant(s, t, &purge_err) != CO_OK)
+            co_error_where(err, "and the cleanup failed too: %s", purge_err.message);
+        co_state_run_end(s->state, res->run_id, "failed", err->message, res->seconds, &ignored);
+        co_state_tenant_set(s->state, t->key, "failed", res->run_id, &ignored);
+        return rc;
+    }
+    rc = co_state_run_end(s->state, res->run_id, "done", NULL, res->seconds, err);
+    if (rc == CO_OK)
+        rc = co_state_tenant_set(s->state, t->key, "migrated", res->run_id, err);
+    return rc;
+}

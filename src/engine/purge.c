@@ -1,0 +1,99 @@
+/*
+ * purge.c: removing a tenant from the destination, children before parents.
+ * Entities with a tenant_column are purged by that column; the others by the
+ * keys their id map recorded. Used before a load (leftovers of an interrupted
+ * run), after a failed load, and by rollback.
+ */
+#include "cutover/migrate.h"
+#include "engine/key.h"
+#include "util/buf.h"
+
+#include <stdlib.h>
+
+static co_code purge_by_tenant_column(co_session *s, const co_tenant *t, const co_entity *e,
+                                      co_error *err)
+{
+    co_buf sql = CO_BUF_INIT;
+    co_buf_adds(&sql, "DELETE FROM ");
+    co_store_quote_ident(s->dest, e->target, &sql);
+    co_buf_adds(&sql, " WHERE ");
+    co_store_quote_ident(s->dest, e->tenant_column, &sql);
+    co_buf_adds(&sql, " = ?");
+    co_param p = {NULL, t->value};
+    co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                            : co_store_exec_params(s->dest, co_buf_str(&sql), &p, 1, NULL, err);
+    co_buf_release(&sql);
+    return rc;
+}
+
+static co_code purge_by_id_map(co_session *s, const co_tenant *t, const co_entity *e,
+                               co_error *err)
+{
+    co_buf sql = CO_BUF_INIT;
+    co_buf_adds(&sql, "DELETE FROM ");
+    co_store_quote_ident(s->dest, e->target, &sql);
+    co_buf_adds(&sql, " WHERE ");
+    for (size_t k = 0; k < e->nkey; k++) {
+        if (k)
+            co_buf_adds(&sql, " AND ");
+        co_store_quote_ident(s->dest, e->key[k], &sql);
+        co_buf_adds(&sql, " = ?");
+    }
+    if (sql.failed) {
+        co_buf_release(&sql);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    co_stmt *del = NULL;
+    co_cursor *c = NULL;
+    co_code rc = co_store_prepare(s->dest, co_buf_str(&sql), &del, err);
+    co_buf_release(&sql);
+    if (rc == CO_OK)
+        rc = co_state_idmap_query(s->state, t->key, e->name, &c, err);
+    co_buf storage = CO_BUF_INIT;
+    co_value vals[64];
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_value target_key = co_cursor_value(c, 1);
+        size_t n = 0;
+        co_buf_reset(&storage);
+        rc = co_key_decode(target_key.s ? target_key.s : "", vals, 64, &n, &storage, err);
+        if (rc == CO_OK && n != e->nkey)
+            rc = co_error_set(err, CO_ESTATE, "state: id map key %s does not have %zu values",
+                              target_key.s, e->nkey);
+        if (rc == CO_OK)
+            rc = co_stmt_exec(del, vals, n, NULL, err);
+    }
+    co_buf_release(&storage);
+    co_cursor_close(c);
+    co_stmt_close(del);
+    return rc;
+}
+
+co_code co_purge_tenant(co_session *s, const co_tenant *t, co_error *err)
+{
+    co_store *state = co_state_store(s->state);
+    co_code rc = co_store_begin(s->dest, err);
+    if (rc == CO_OK)
+        rc = co_store_begin(state, err);
+    for (size_t i = s->project->nentities; rc == CO_OK && i-- > 0;) {
+        const co_entity *e = &s->project->entities[i];
+        if (e->tenant_column)
+            rc = purge_by_tenant_column(s, t, e, err);
+        else
+            rc = purge_by_id_map(s, t, e, err);
+        if (rc == CO_OK)
+            rc = co_state_idmap_clear(s->state, t->key, e->name, err);
+        if (rc != CO_OK)
+            co_error_where(err, "purging entity %s", e->name);
+    }
+    /* The destination first: an id map must never lose keys whose rows remain. */
+    if (rc == CO_OK)
+        rc = co_store_commit(s->dest, err);
+    if (rc == CO_OK)
+        rc = co_store_commit(state, err);
+    if (rc != CO_OK) {
+        co_store_rollback(s->dest);
+        co_store_rollback(state);
+    }
+    return rc;
+}

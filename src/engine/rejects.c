@@ -1,0 +1,127 @@
+/* rejects.c: writing reject files and their journal index (rejects.h). */
+#include "engine/rejects.h"
+#include "util/buf.h"
+#include "util/json.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static bool mkdir_p(const char *dir)
+{
+    char *copy = strdup(dir);
+    if (!copy)
+        return false;
+    bool ok = true;
+    for (char *p = copy + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+            if (mkdir(copy, 0777) != 0 && errno != EEXIST)
+                ok = false;
+            *p = saved;
+            if (!saved || !ok)
+                break;
+        }
+    }
+    free(copy);
+    return ok;
+}
+
+/* A file name for the tenant: its key with anything but [A-Za-z0-9._-] as %XX. */
+static void file_name(co_buf *b, const char *tenant)
+{
+    for (const unsigned char *p = (const unsigned char *)tenant; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            ((*p == '.' || *p == '-') && p != (const unsigned char *)tenant) || *p == '_')
+            co_buf_addc(b, (char)*p);
+        else
+            co_buf_printf(b, "%%%02X", *p);
+    }
+    co_buf_adds(b, ".jsonl");
+}
+
+co_code co_rejects_open(co_rejects *r, const char *dir, co_state *state, int64_t run_id,
+                        const char *tenant, co_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->state = state;
+    r->run_id = run_id;
+    r->tenant = tenant;
+    if (!mkdir_p(dir))
+        return co_error_set(err, CO_EIO, "cannot create the rejects directory %s: %s", dir,
+                            strerror(errno));
+    co_buf path = CO_BUF_INIT;
+    co_buf_adds(&path, dir);
+    co_buf_addc(&path, '/');
+    file_name(&path, tenant);
+    if (path.failed) {
+        co_buf_release(&path);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    r->path = co_buf_detach(&path);
+    r->file = fopen(r->path, "w");
+    if (!r->file)
+        return co_error_set(err, CO_EIO, "cannot write %s: %s", r->path, strerror(errno));
+    return co_state_rejects_clear(state, tenant, err);
+}
+
+co_code co_rejects_add(co_rejects *r, const char *entity, const char *key, const char *rule,
+                       const char *reason, const co_value *row, const char *const *names,
+                       size_t ncols, co_error *err)
+{
+    co_buf line = CO_BUF_INIT;
+    co_buf_adds(&line, "{\"tenant\":");
+    co_json_str(&line, r->tenant);
+    co_buf_adds(&line, ",\"entity\":");
+    co_json_str(&line, entity);
+    co_buf_printf(&line, ",\"key\":%s,\"rule\":", key);
+    co_json_str(&line, rule);
+    co_buf_adds(&line, ",\"reason\":");
+    co_json_str(&line, reason);
+    co_buf_adds(&line, ",\"row\":{");
+    for (size_t i = 0; i < ncols; i++) {
+        if (i)
+            co_buf_addc(&line, ',');
+        co_json_str(&line, names[i]);
+        co_buf_addc(&line, ':');
+        co_json_value(&line, &row[i]);
+    }
+    co_buf_adds(&line, "}}\n");
+    co_code rc = CO_OK;
+    if (line.failed)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    else if (fwrite(line.data, 1, line.len, r->file) != line.len)
+        rc = co_error_set(err, CO_EIO, "cannot write %s: %s", r->path, strerror(errno));
+    co_buf_release(&line);
+    if (rc == CO_OK)
+        rc = co_state_reject_add(r->state, r->run_id, r->tenant, entity, key, rule, reason, err);
+    if (rc == CO_OK)
+        r->count++;
+    return rc;
+}
+
+co_code co_rejects_sync(co_rejects *r, co_error *err)
+{
+    if (r->file && fflush(r->file) != 0)
+        return co_error_set(err, CO_EIO, "cannot write %s: %s", r->path, strerror(errno));
+    return CO_OK;
+}
+
+co_code co_rejects_close(co_rejects *r, co_error *err)
+{
+    co_code rc = CO_OK;
+    if (r->file && fclose(r->file) != 0)
+        rc = co_error_set(err, CO_EIO, "cannot write %s: %s", r->path, strerror(errno));
+    r->file = NULL;
+    return rc;
+}
+
+void co_rejects_release(co_rejects *r)
+{
+    if (r->file)
+        fclose(r->file);
+    free(r->path);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,217 @@
+/*
+ * session.c: opening what a command works with (source, destination, journal),
+ * listing tenants, and checking a project against its databases.
+ */
+#include "cutover/migrate.h"
+#include "util/buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+co_code co_session_open(const co_project *p, unsigned flags, co_session **out, co_error *err)
+{
+    bool to_staging = flags & CO_SESSION_STAGING;
+    *out = NULL;
+    co_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    s->project = p;
+    const char *dest_uri = to_staging ? p->staging : p->target;
+    co_code rc = CO_OK;
+    if (to_staging && !dest_uri)
+        rc = co_error_set(err, CO_EPROJECT, "the project file names no staging database");
+    if (rc == CO_OK)
+        rc = co_store_open(p->source, CO_SIDE_SOURCE, p->dir, &s->source, err);
+    if (rc == CO_OK)
+        rc = co_store_open(dest_uri, to_staging ? CO_SIDE_STAGING : CO_SIDE_TARGET, p->dir,
+                           &s->dest, err);
+    if (rc == CO_OK)
+        rc = co_state_open(p->state, p->dir, &s->state, err);
+    if (rc == CO_OK && !(flags & CO_SESSION_READ_ONLY))
+        rc = co_state_setup(s->state, p->hash, p->path, flags & CO_SESSION_START_OVER, err);
+    if (rc != CO_OK) {
+        co_session_close(s);
+        return rc;
+    }
+    *out = s;
+    return CO_OK;
+}
+
+void co_session_close(co_session *s)
+{
+    if (!s)
+        return;
+    co_store_close(s->source);
+    co_store_close(s->dest);
+    co_state_close(s->state);
+    free(s);
+}
+
+void co_tenants_free(co_tenant *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(t[i].key);
+        free(t[i].label);
+    }
+    free(t);
+}
+
+const co_tenant *co_tenant_find(const co_tenant *t, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(t[i].key, key) == 0)
+            return &t[i];
+    return NULL;
+}
+
+/* The tenant key as users type it. */
+static char *key_text(const co_value *v)
+{
+    co_buf b = CO_BUF_INIT;
+    switch (v->type) {
+    case CO_INT: co_buf_printf(&b, "%lld", (long long)v->i); break;
+    case CO_REAL: co_buf_printf(&b, "%.17g", v->r); break;
+    case CO_TEXT: co_buf_add(&b, v->s, v->len); break;
+    default: return NULL;
+    }
+    return b.failed ? (co_buf_release(&b), NULL) : co_buf_detach(&b);
+}
+
+co_code co_tenants_list(co_session *s, co_tenant **out, size_t *n, co_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    co_cursor *c;
+    co_code rc = co_store_query(s->source, s->project->tenants_query, NULL, 0, &c, err);
+    if (rc != CO_OK) {
+        co_error_where(err, "tenants query");
+        return rc;
+    }
+    co_tenant *arr = NULL;
+    size_t count = 0, cap = 0;
+    bool has_row;
+    while ((rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_value key = co_cursor_value(c, 0);
+        if (key.type != CO_INT && key.type != CO_TEXT && key.type != CO_REAL) {
+            rc = co_error_set(err, CO_EPROJECT,
+                              "the tenants query returned a %s key in row %zu; keys must be "
+                              "integers or text",
+                              co_type_name(key.type), count + 1);
+            break;
+        }
+        if (count == cap) {
+            cap = cap ? cap * 2 : 64;
+            co_tenant *grown = realloc(arr, cap * sizeof *arr);
+            if (!grown) {
+                rc = co_error_set(err, CO_ENOMEM, "out of memory");
+                break;
+            }
+            arr = grown;
+        }
+        co_tenant *t = &arr[count];
+        memset(t, 0, sizeof *t);
+        t->key = key_text(&key);
+        if (co_cursor_ncols(c) > 1) {
+            co_value label = co_cursor_value(c, 1);
+            if (label.type != CO_NULL)
+                t->label = key_text(&label);
+        }
+        count++;
+        if (!t->key) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            break;
+        }
+        t->value = key.type == CO_TEXT ? co_text(t->key, strlen(t->key)) : key;
+        if (co_tenant_find(arr, count - 1, t->key)) {
+            rc = co_error_set(err, CO_EPROJECT, "the tenants query returned tenant %s twice",
+                              t->key);
+            break;
+        }
+    }
+    co_cursor_close(c);
+    if (rc == CO_OK)
+        rc = co_store_begin(co_state_store(s->state), err);
+    for (size_t i = 0; rc == CO_OK && i < count; i++)
+        rc = co_state_tenant_seen(s->state, arr[i].key, arr[i].label, err);
+    if (rc == CO_OK)
+        rc = co_store_commit(co_state_store(s->state), err);
+    if (rc != CO_OK) {
+        co_store_rollback(co_state_store(s->state));
+        co_tenants_free(arr, count);
+        return rc;
+    }
+    *out = arr;
+    *n = count;
+    return CO_OK;
+}
+
+/* True when name is among the columns. */
+static bool has_column(const co_column *cols, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(cols[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* Checks one entity: the query prepares, its columns exist in the destination,
+ * and the key, refs and tenant column name output columns. */
+static co_code check_entity(co_session *s, const co_entity *e, co_error *err)
+{
+    co_column *cols = NULL;
+    size_t ncols = 0;
+    co_code rc = co_store_columns(s->dest, e->target, &cols, &ncols, err);
+    if (rc != CO_OK)
+        return rc;
+    /* Preparing through a cursor gives the output columns without stepping. */
+    co_param tenant = {":tenant", co_null()};
+    co_cursor *c = NULL;
+    rc = co_store_query(s->source, e->query, &tenant, 1, &c, err);
+    if (rc == CO_OK) {
+        size_t n = co_cursor_ncols(c);
+        for (size_t i = 0; i < n && rc == CO_OK; i++) {
+            const char *name = co_cursor_colname(c, i);
+            if (!has_column(cols, ncols, name))
+                rc = co_error_set(err, CO_ETARGET,
+                                  "%s: the query's column \"%s\" has no column of that name in "
+                                  "table \"%s\"",
+                                  co_side_name(co_store_side(s->dest)), name, e->target);
+        }
+        for (size_t k = 0; k < e->nkey && rc == CO_OK; k++) {
+            bool found = false;
+            for (size_t i = 0; i < n && !found; i++)
+                found = strcmp(co_cursor_colname(c, i), e->key[k]) == 0;
+            if (!found)
+                rc = co_error_set(err, CO_EPROJECT, "key column \"%s\" is not among the query's columns",
+                                  e->key[k]);
+        }
+        for (size_t r = 0; r < e->nrefs && rc == CO_OK; r++) {
+            bool found = false;
+            for (size_t i = 0; i < n && !found; i++)
+                found = strcmp(co_cursor_colname(c, i), e->refs[r].column) == 0;
+            if (!found)
+                rc = co_error_set(err, CO_EPROJECT, "refs column \"%s\" is not among the query's columns",
+                                  e->refs[r].column);
+        }
+        if (rc == CO_OK && e->tenant_column && !has_column(cols, ncols, e->tenant_column))
+            rc = co_error_set(err, CO_ETARGET, "tenant_column \"%s\" is not a column of table \"%s\"",
+                              e->tenant_column, e->target);
+        co_cursor_close(c);
+    }
+    co_columns_free(cols, ncols);
+    return rc;
+}
+
+co_code co_session_check(co_session *s, co_error *err)
+{
+    for (size_t i = 0; i < s->project->nentities; i++) {
+        const co_entity *e = &s->project->entities[i];
+        co_code rc = check_entity(s, e, err);
+        if (rc != CO_OK) {
+            co_error_where(err, "entity %s (%s:%d)", e->name, s->project->path, e->mark.line);
+            return rc;
+        }
+    }
+    return CO_OK;
+}

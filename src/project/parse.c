@@ -1,0 +1,704 @@
+/*
+ * parse.c: the walk over cutover.yaml with libfyaml's document API.
+ *
+ * Each level of the file (the top, options, an entity) is a table of keys,
+ * each with a required flag and a setter that checks the value's type and
+ * stores it. A key that is in no table is an error, so a typo is never
+ * ignored. libfyaml's diagnostics are collected into the co_error, never
+ * printed. Positions are 1-based; libfyaml's marks are 0-based.
+ */
+#include "project/project_int.h"
+#include "util/buf.h"
+
+#include <libfyaml.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct walk {
+    const char *name; /* the file name in positions */
+    const char *text; /* the whole input, for the columns of block scalars */
+    size_t len;
+    co_error *err;
+} walk;
+
+typedef struct field field;
+
+/* Checks val (the value of key) and stores it into obj at f->offset. */
+typedef co_code (*setter)(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                          void *obj);
+
+struct field {
+    const char *key;
+    bool required;
+    setter set;
+    size_t offset;
+};
+
+/* ---- positions and descriptions ---- */
+
+static co_mark mark_of(const struct fy_mark *fm)
+{
+    co_mark m = {0, 0};
+    if (fm) {
+        m.line = fm->line + 1;
+        m.column = fm->column + 1;
+    }
+    return m;
+}
+
+static void discard_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+    (void)diag;
+    (void)user;
+    (void)buf;
+    (void)len;
+}
+
+/* Where node starts; line 0 when libfyaml does not know (an empty value). */
+static co_mark node_mark(struct fy_node *n)
+{
+    co_mark m = {0, 0};
+    if (!n)
+        return m;
+    if (fy_node_get_type(n) == FYNT_SCALAR) {
+        struct fy_token *t = fy_node_get_scalar_token(n);
+        return t ? mark_of(fy_token_start_mark(t)) : m;
+    }
+    /* libfyaml 0.7 has no public start mark for a mapping or a sequence, but a
+     * report about a node carries the node's position: make one into a private
+     * diagnostic object that collects instead of printing, and read it back. */
+    struct fy_diag_cfg cfg;
+    fy_diag_cfg_default(&cfg);
+    cfg.fp = NULL;
+    cfg.output_fn = discard_output;
+    cfg.user = NULL;
+    cfg.colorize = false;
+    struct fy_diag *probe = fy_diag_create(&cfg);
+    if (!probe)
+        return m;
+    fy_diag_set_collect_errors(probe, true);
+    fy_diag_node_report(probe, n, FYET_ERROR, "%s", "position");
+    void *it = NULL;
+    struct fy_diag_error *e = fy_diag_errors_iterate(probe, &it);
+    if (e && e->line > 0 && e->column > 0) {
+        m.line = e->line;
+        m.column = e->column;
+    }
+    fy_diag_destroy(probe);
+    return m;
+}
+
+static co_mark mark_or(struct fy_node *n, co_mark fallback)
+{
+    co_mark m = node_mark(n);
+    return m.line > 0 ? m : fallback;
+}
+
+/* A plain empty, "~" or "null" scalar, or no node at all. */
+static bool is_null(struct fy_node *n)
+{
+    if (!n)
+        return true;
+    if (fy_node_get_type(n) != FYNT_SCALAR || fy_node_get_style(n) != FYNS_PLAIN)
+        return false;
+    size_t len = 0;
+    const char *s = fy_node_get_scalar(n, &len);
+    if (!s || len == 0)
+        return true;
+    static const char *const nulls[] = {"~", "null", "Null", "NULL"};
+    for (size_t i = 0; i < sizeof nulls / sizeof nulls[0]; i++)
+        if (len == strlen(nulls[i]) && memcmp(s, nulls[i], len) == 0)
+            return true;
+    return false;
+}
+
+static const char *describe(struct fy_node *n)
+{
+    if (is_null(n))
+        return "an empty value";
+    switch (fy_node_get_type(n)) {
+    case FYNT_MAPPING: return "a mapping";
+    case FYNT_SEQUENCE: return "a sequence";
+    case FYNT_SCALAR: break;
+    }
+    return "a string";
+}
+
+/* ---- scalar values ---- */
+
+/* The text of a scalar value into *out (heap); subject names the value in
+ * messages ("\"source\"", "each item of \"key\"") and expected says what it
+ * should be ("a string"). */
+static co_code scalar_text(walk *w, struct fy_node *val, co_mark fallback, const char *subject,
+                           const char *expected, char **out)
+{
+    co_mark at = mark_or(val, fallback);
+    if (is_null(val) || fy_node_get_type(val) != FYNT_SCALAR)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s must be %s, not %s",
+                               subject, expected, describe(val));
+    size_t len = 0;
+    const char *s = fy_node_get_scalar(val, &len);
+    if (!s)
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    if (memchr(s, '\0', len))
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "%s must be %s, not text with a NUL character", subject, expected);
+    size_t blank = 0;
+    while (blank < len && (s[blank] == ' ' || s[blank] == '\t' || s[blank] == '\n' ||
+                           s[blank] == '\r'))
+        blank++;
+    if (blank == len)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s must be %s, not %s",
+                               subject, expected, len ? "blank text" : "an empty string");
+    char *copy = strndup(s, len);
+    if (!copy)
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    *out = copy;
+    return CO_OK;
+}
+
+static char **slot_at(void *obj, const field *f) { return (char **)((char *)obj + f->offset); }
+
+static co_code store_text(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                          void *obj, const char *expected)
+{
+    char subject[64];
+    snprintf(subject, sizeof subject, "\"%s\"", f->key);
+    char *text = NULL;
+    co_code code = scalar_text(w, val, node_mark(key), subject, expected, &text);
+    if (code != CO_OK)
+        return code;
+    char **slot = slot_at(obj, f);
+    free(*slot);
+    *slot = text;
+    return CO_OK;
+}
+
+static co_code set_text(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                        void *obj)
+{
+    return store_text(w, f, key, val, obj, "a string");
+}
+
+static co_code set_uri(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                       void *obj)
+{
+    static const char forms[] = "sqlite:PATH, postgresql://... or postgres://...";
+    co_code code = store_text(w, f, key, val, obj, "a connection URI (sqlite:PATH, "
+                                                  "postgresql://... or postgres://...)");
+    if (code != CO_OK)
+        return code;
+    char why[96];
+    if (!co_project_uri_check(*slot_at(obj, f), why, sizeof why))
+        return co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(val, node_mark(key)),
+                               "\"%s\" %s (expected a connection URI: %s)", f->key, why, forms);
+    return CO_OK;
+}
+
+static co_code set_name(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                        void *obj)
+{
+    co_code code = store_text(w, f, key, val, obj, "an entity name");
+    if (code != CO_OK)
+        return code;
+    const char *name = *slot_at(obj, f);
+    if (!co_project_valid_name(name)) {
+        char buf[80];
+        return co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(val, node_mark(key)),
+                               "entity name \"%s\" is invalid (expected a letter or '_' followed "
+                               "by letters, digits or '_')",
+                               co_project_shown(name, strlen(name), buf, sizeof buf));
+    }
+    return CO_OK;
+}
+
+/* The column where the text of a block scalar starts: the block's indentation
+ * in the file minus the spaces the text itself keeps (with an explicit
+ * indentation indicator, as in "|2"), plus one. */
+static int block_column(const walk *w, size_t pos, struct fy_node *val)
+{
+    size_t indent = 0, i = pos;
+    for (;;) {
+        size_t sp = 0;
+        while (i + sp < w->len && w->text[i + sp] == ' ')
+            sp++;
+        if (i + sp >= w->len)
+            return 1;
+        char c = w->text[i + sp];
+        if (c != '\n' && c != '\r') {
+            indent = sp;
+            break;
+        }
+        i += sp + 1;
+    }
+    size_t len = 0;
+    const char *s = fy_node_get_scalar(val, &len);
+    size_t kept = 0, j = 0;
+    while (s && j < len) {
+        size_t sp = 0;
+        while (j + sp < len && s[j + sp] == ' ')
+            sp++;
+        if (j + sp < len && s[j + sp] != '\n') {
+            kept = sp;
+            break;
+        }
+        j += sp + 1;
+    }
+    return kept <= indent ? (int)(indent - kept) + 1 : 1;
+}
+
+/* Where the text of a query scalar starts in the file: its first character.
+ * For a literal block (|) line i of the text is line query_mark.line + i. */
+static co_mark text_mark(const walk *w, struct fy_node *val)
+{
+    struct fy_token *t = fy_node_get_scalar_token(val);
+    const struct fy_mark *fm = t ? fy_token_start_mark(t) : NULL;
+    co_mark m = mark_of(fm);
+    if (!fm)
+        return m;
+    /* A quoted scalar's token already starts inside the quotes. */
+    switch (fy_node_get_style(val)) {
+    case FYNS_LITERAL:
+    case FYNS_FOLDED: {
+        /* The token starts after the indicator's line; skip to the next line
+         * should a libfyaml put it on the indicator itself. */
+        size_t pos = fm->input_pos;
+        if (fm->column > 0) {
+            while (pos < w->len && w->text[pos] != '\n')
+                pos++;
+            pos++;
+            m.line++;
+        }
+        m.column = block_column(w, pos, val);
+        break;
+    }
+    default:
+        break;
+    }
+    return m;
+}
+
+static co_code set_query(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                         void *obj)
+{
+    co_code code = store_text(w, f, key, val, obj, "a SQL query");
+    if (code != CO_OK)
+        return code;
+    ((co_entity *)obj)->query_mark = text_mark(w, val);
+    return CO_OK;
+}
+
+static co_code set_batch_size(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                              void *obj)
+{
+    co_mark at = mark_or(val, node_mark(key));
+    if (is_null(val) || fy_node_get_type(val) != FYNT_SCALAR)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"%s\" must be an integer from 1 to %d, not %s", f->key,
+                               CO_PROJECT_BATCH_MAX, describe(val));
+    size_t len = 0;
+    const char *s = fy_node_get_scalar(val, &len);
+    size_t n = 0;
+    bool ok = s && len > 0;
+    for (size_t i = 0; ok && i < len; i++) {
+        if (s[i] < '0' || s[i] > '9' || n > CO_PROJECT_BATCH_MAX)
+            ok = false;
+        else
+            n = n * 10 + (size_t)(s[i] - '0');
+    }
+    if (!ok || n < 1 || n > CO_PROJECT_BATCH_MAX) {
+        char buf[80];
+        co_project_shown(s ? s : "", s ? len : 0, buf, sizeof buf);
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"%s\" must be an integer from 1 to %d, not \"%s\"", f->key,
+                               CO_PROJECT_BATCH_MAX, buf);
+    }
+    *(size_t *)((char *)obj + f->offset) = n;
+    return CO_OK;
+}
+
+/* key: one column name, or a sequence of them, none twice. */
+static co_code set_key(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                       void *obj)
+{
+    co_entity *e = obj;
+    co_mark at = mark_or(val, node_mark(key));
+    for (size_t i = 0; i < e->nkey; i++)
+        free(e->key[i]);
+    free(e->key);
+    e->key = NULL;
+    e->nkey = 0;
+
+    if (!is_null(val) && fy_node_get_type(val) == FYNT_SCALAR) {
+        e->key = calloc(1, sizeof *e->key);
+        if (!e->key)
+            return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+        co_code code = scalar_text(w, val, at, "\"key\"", "a column name", &e->key[0]);
+        if (code != CO_OK)
+            return code;
+        e->nkey = 1;
+    } else if (!is_null(val) && fy_node_get_type(val) == FYNT_SEQUENCE) {
+        int count = fy_node_sequence_item_count(val);
+        if (count <= 0)
+            return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                                   "\"%s\" must name at least one column", f->key);
+        e->key = calloc((size_t)count, sizeof *e->key);
+        if (!e->key)
+            return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+        void *it = NULL;
+        struct fy_node *item;
+        while (e->nkey < (size_t)count && (item = fy_node_sequence_iterate(val, &it))) {
+            co_code code = scalar_text(w, item, at, "each item of \"key\"", "a column name",
+                                       &e->key[e->nkey]);
+            if (code != CO_OK)
+                return code;
+            e->nkey++;
+            for (size_t j = 0; j + 1 < e->nkey; j++)
+                if (strcmp(e->key[j], e->key[e->nkey - 1]) == 0) {
+                    char buf[80];
+                    const char *col = e->key[j];
+                    return co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(item, at),
+                                           "\"key\" lists column \"%s\" twice",
+                                           co_project_shown(col, strlen(col), buf, sizeof buf));
+                }
+        }
+    } else {
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"key\" must be a column name or a sequence of column names, "
+                               "not %s",
+                               describe(val));
+    }
+    for (size_t i = 0; i < e->nkey; i++) {
+        if (strchr(e->key[i], ',')) {
+            char buf[80];
+            return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                                   "\"key\" column \"%s\" contains a comma; write several "
+                                   "columns as a sequence, as in [a, b]",
+                                   co_project_shown(e->key[i], strlen(e->key[i]), buf, sizeof buf));
+        }
+    }
+    return CO_OK;
+}
+
+/* refs: a mapping of output column -> entity name; validate.c checks the
+ * entities once they are all known. */
+static co_code set_refs(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                        void *obj)
+{
+    (void)f;
+    co_entity *e = obj;
+    co_mark at = mark_or(val, node_mark(key));
+    for (size_t i = 0; i < e->nrefs; i++) {
+        free(e->refs[i].column);
+        free(e->refs[i].entity);
+    }
+    free(e->refs);
+    e->refs = NULL;
+    e->nrefs = 0;
+
+    if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"refs\" must be a mapping of column: entity, not %s",
+                               describe(val));
+    int count = fy_node_mapping_item_count(val);
+    if (count <= 0)
+        return CO_OK;
+    e->refs = calloc((size_t)count, sizeof *e->refs);
+    if (!e->refs)
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    while (e->nrefs < (size_t)count && (pair = fy_node_mapping_iterate(val, &it))) {
+        struct fy_node *col = fy_node_pair_key(pair), *to = fy_node_pair_value(pair);
+        co_ref *ref = &e->refs[e->nrefs++];
+        ref->mark = mark_or(col, at);
+        co_code code = scalar_text(w, col, at, "each key of \"refs\"", "a column name",
+                                   &ref->column);
+        if (code != CO_OK)
+            return code;
+        char subject[128], buf[80];
+        snprintf(subject, sizeof subject, "\"refs\" of column \"%s\"",
+                 co_project_shown(ref->column, strlen(ref->column), buf, sizeof buf));
+        code = scalar_text(w, to, ref->mark, subject, "the name of an earlier entity",
+                           &ref->entity);
+        if (code != CO_OK)
+            return code;
+    }
+    return CO_OK;
+}
+
+/* ---- mappings ---- */
+
+static co_code walk_fields(walk *w, struct fy_node *map, co_mark map_at, const field *fields,
+                           size_t nfields, void *obj, const char *context, char *const *owner);
+
+static const field option_fields[] = {
+    {"batch_size", false, set_batch_size, offsetof(co_project, batch_size)},
+    {"rejects_dir", false, set_text, offsetof(co_project, rejects_dir)},
+};
+
+static const field entity_fields[] = {
+    {"name", true, set_name, offsetof(co_entity, name)},
+    {"target", false, set_text, offsetof(co_entity, target)},
+    {"key", true, set_key, 0},
+    {"tenant_column", false, set_text, offsetof(co_entity, tenant_column)},
+    {"query", true, set_query, offsetof(co_entity, query)},
+    {"refs", false, set_refs, 0},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static co_code set_options(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                           void *obj)
+{
+    (void)f;
+    if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(val, node_mark(key)),
+                               "\"options\" must be a mapping, not %s", describe(val));
+    return walk_fields(w, val, node_mark(val), option_fields, COUNT(option_fields), obj,
+                       "in options", NULL);
+}
+
+static co_code set_entities(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                            void *obj)
+{
+    (void)f;
+    co_project *p = obj;
+    co_mark at = mark_or(val, node_mark(key));
+    for (size_t i = 0; i < p->nentities; i++)
+        co_entity_release(&p->entities[i]);
+    free(p->entities);
+    p->entities = NULL;
+    p->nentities = 0;
+
+    if (is_null(val) || fy_node_get_type(val) != FYNT_SEQUENCE)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"entities\" must be a sequence of entities, not %s",
+                               describe(val));
+    int count = fy_node_sequence_item_count(val);
+    if (count <= 0)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"entities\" must list at least one entity");
+    p->entities = calloc((size_t)count, sizeof *p->entities);
+    if (!p->entities)
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    void *it = NULL;
+    struct fy_node *item;
+    while (p->nentities < (size_t)count && (item = fy_node_sequence_iterate(val, &it))) {
+        co_entity *e = &p->entities[p->nentities++];
+        e->mark = mark_or(item, at);
+        if (is_null(item) || fy_node_get_type(item) != FYNT_MAPPING)
+            return co_project_fail(w->err, CO_EPROJECT, w->name, e->mark,
+                                   "each item of \"entities\" must be a mapping (an entity with "
+                                   "name, key and query), not %s",
+                                   describe(item));
+        co_code code = walk_fields(w, item, e->mark, entity_fields, COUNT(entity_fields), e,
+                                   "in entity", &e->name);
+        if (code != CO_OK)
+            return code;
+        if (!e->target && !(e->target = strdup(e->name)))
+            return co_project_fail(w->err, CO_ENOMEM, w->name, e->mark, "out of memory");
+    }
+    return CO_OK;
+}
+
+static const field top_fields[] = {
+    {"source", true, set_uri, offsetof(co_project, source)},
+    {"target", true, set_uri, offsetof(co_project, target)},
+    {"staging", false, set_uri, offsetof(co_project, staging)},
+    {"state", false, set_uri, offsetof(co_project, state)},
+    {"tenants", true, set_text, offsetof(co_project, tenants_query)},
+    {"options", false, set_options, 0},
+    {"entities", true, set_entities, 0},
+};
+
+/* "name, target, key, ..." for messages. */
+static const char *key_list(const field *fields, size_t nfields, char *buf, size_t cap)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < nfields && n < cap; i++) {
+        int k = snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", fields[i].key);
+        if (k < 0)
+            break;
+        n += (size_t)k;
+    }
+    return buf;
+}
+
+/* Walks the pairs of map (which starts at map_at): each key must be in
+ * fields, each required field must be present. context ("in options") and
+ * *owner (the entity's name once known) complete the messages. */
+static co_code walk_fields(walk *w, struct fy_node *map, co_mark map_at, const field *fields,
+                           size_t nfields, void *obj, const char *context, char *const *owner)
+{
+    uint32_t seen = 0;
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    char list[256], buf[80];
+    while ((pair = fy_node_mapping_iterate(map, &it))) {
+        struct fy_node *key = fy_node_pair_key(pair), *val = fy_node_pair_value(pair);
+        if (is_null(key) || fy_node_get_type(key) != FYNT_SCALAR)
+            return co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(key, map_at),
+                                   "expected a key name %s (one of: %s), not %s", context,
+                                   key_list(fields, nfields, list, sizeof list), describe(key));
+        size_t klen = 0;
+        const char *k = fy_node_get_scalar(key, &klen);
+        const field *f = NULL;
+        size_t i;
+        for (i = 0; k && i < nfields; i++)
+            if (strlen(fields[i].key) == klen && memcmp(fields[i].key, k, klen) == 0) {
+                f = &fields[i];
+                break;
+            }
+        if (!f) {
+            co_project_shown(k ? k : "", k ? klen : 0, buf, sizeof buf);
+            return co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(key, map_at),
+                                   "unknown key \"%s\" %s (expected one of: %s)", buf, context,
+                                   key_list(fields, nfields, list, sizeof list));
+        }
+        seen |= UINT32_C(1) << i;
+        co_code code = f->set(w, f, key, val, obj);
+        if (code != CO_OK)
+            return code;
+    }
+    for (size_t i = 0; i < nfields; i++) {
+        if (!fields[i].required || (seen & (UINT32_C(1) << i)))
+            continue;
+        if (owner && *owner)
+            return co_project_fail(w->err, CO_EPROJECT, w->name, map_at,
+                                   "missing required key \"%s\" %s \"%s\"", fields[i].key,
+                                   context, *owner);
+        return co_project_fail(w->err, CO_EPROJECT, w->name, map_at,
+                               "missing required key \"%s\" %s", fields[i].key, context);
+    }
+    return CO_OK;
+}
+
+/* ---- the document ---- */
+
+static void keep_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+    (void)diag;
+    co_buf *b = user;
+    if (b->len == 0)
+        co_buf_add(b, buf, len);
+}
+
+/* Turns libfyaml's first collected error (or what it wrote) into err. */
+static co_code yaml_fail(walk *w, struct fy_diag *diag, const co_buf *output)
+{
+    void *it = NULL;
+    struct fy_diag_error *e;
+    while ((e = fy_diag_errors_iterate(diag, &it))) {
+        if (e->type < FYET_ERROR)
+            continue;
+        co_mark at = {e->line > 0 ? e->line : 0, e->column > 0 ? e->column : 0};
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at, "invalid YAML: %s",
+                               e->msg && *e->msg ? e->msg : "syntax error");
+    }
+    co_mark none = {0, 0};
+    if (output->len) {
+        char buf[80];
+        return co_project_fail(w->err, CO_EPROJECT, w->name, none, "invalid YAML: %s",
+                               co_project_shown(output->data, output->len, buf, sizeof buf));
+    }
+    return co_project_fail(w->err, CO_EPROJECT, w->name, none, "invalid YAML");
+}
+
+static co_code walk_document(walk *w, struct fy_document *doc, co_project *p)
+{
+    co_mark start = {1, 1};
+    struct fy_node *root = fy_document_root(doc);
+    if (is_null(root))
+        return co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(root, start),
+                               "the project file is empty (expected a mapping with source, "
+                               "target, tenants and entities)");
+    if (fy_node_get_type(root) != FYNT_MAPPING)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(root, start),
+                               "the project file must be a mapping with source, target, tenants "
+                               "and entities, not %s",
+                               describe(root));
+    co_code code = walk_fields(w, root, mark_or(root, start), top_fields, COUNT(top_fields), p,
+                               "at the top level", NULL);
+    if (code != CO_OK)
+        return code;
+
+    if (!p->state && !(p->state = strdup(CO_PROJECT_STATE_DEFAULT)))
+        return co_error_set(w->err, CO_ENOMEM, "out of memory");
+    if (!p->rejects_dir && !(p->rejects_dir = strdup(CO_PROJECT_REJECTS_DEFAULT)))
+        return co_error_set(w->err, CO_ENOMEM, "out of memory");
+    if (p->batch_size == 0)
+        p->batch_size = CO_PROJECT_BATCH_DEFAULT;
+    return co_project_check(p, w->name, w->err);
+}
+
+co_code co_project_walk(co_project *p, const char *text, size_t len, const char *name,
+                        co_error *err)
+{
+    walk w = {.name = name, .text = text, .len = len, .err = err};
+    co_buf output = CO_BUF_INIT;
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = keep_output;
+    dcfg.user = &output;
+    dcfg.level = FYET_ERROR;
+    dcfg.colorize = false;
+    struct fy_diag *diag = fy_diag_create(&dcfg);
+    if (!diag)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    fy_diag_set_collect_errors(diag, true);
+
+    struct fy_parse_cfg pcfg = {
+        .flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT | FYPCF_DEFAULT_VERSION_1_2,
+        .diag = diag,
+    };
+    struct fy_parser *parser = fy_parser_create(&pcfg);
+    struct fy_document *doc = NULL;
+    co_code code = CO_OK;
+    if (!parser || fy_parser_set_string(parser, text, len) != 0) {
+        code = co_error_set(err, CO_ENOMEM, "out of memory");
+        goto done;
+    }
+
+    doc = fy_parse_load_document(parser);
+    if (!doc) {
+        if (fy_parser_get_stream_error(parser) || fy_diag_got_error(diag) || output.len) {
+            code = yaml_fail(&w, diag, &output);
+        } else {
+            co_mark start = {1, 1};
+            code = co_project_fail(err, CO_EPROJECT, name, start,
+                                   "the project file is empty (expected a mapping with source, "
+                                   "target, tenants and entities)");
+        }
+        goto done;
+    }
+    /* A second document would be ignored by the walk: refuse it. */
+    struct fy_document *more = fy_parse_load_document(parser);
+    if (more) {
+        co_mark at = mark_of(fy_document_state_start_mark(fy_document_get_document_state(more)));
+        fy_parse_document_destroy(parser, more);
+        code = co_project_fail(err, CO_EPROJECT, name, at,
+                               "the project file must hold one YAML document, but a second one "
+                               "starts here");
+        goto done;
+    }
+    if (fy_parser_get_stream_error(parser) || fy_diag_got_error(diag)) {
+        code = yaml_fail(&w, diag, &output);
+        goto done;
+    }
+    code = walk_document(&w, doc, p);
+
+done:
+    if (doc)
+        fy_parse_document_destroy(parser, doc);
+    if (parser)
+        fy_parser_destroy(parser);
+    fy_diag_destroy(diag);
+    co_buf_release(&output);
+    return code;
+}

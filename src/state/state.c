@@ -1,0 +1,280 @@
+/*
+ * state.c: the journal (include/cutover/state.h) on a SQLite store in WAL mode.
+ * Writes that belong together are made in one transaction by the caller;
+ * these functions are single statements and do not open transactions.
+ */
+#include "cutover/state.h"
+#include "state/schema.sql.h"
+#include "util/buf.h"
+#include "util/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct co_state {
+    co_store *store;
+    co_loader *idmap;   /* INSERT into id_map, prepared once */
+    co_loader *rejects; /* INSERT into rejects, prepared once */
+};
+
+static co_value text(const char *s)
+{
+    return s ? co_text(s, strlen(s)) : co_null();
+}
+
+static void now_iso(char buf[32]) { co_clock_iso(co_clock_now(), buf, 32); }
+
+co_store *co_state_store(co_state *st) { return st->store; }
+
+co_code co_state_open(const char *uri, const char *base_dir, co_state **out, co_error *err)
+{
+    *out = NULL;
+    co_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    co_code rc = co_store_open(uri, CO_SIDE_STATE, base_dir, &st->store, err);
+    if (rc == CO_OK)
+        rc = co_store_exec(st->store, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                           err);
+    if (rc == CO_OK)
+        rc = co_store_exec(st->store, co_state_schema, err);
+    static const char *const idmap_cols[] = {"tenant", "entity", "source_key", "target_key"};
+    static const char *const reject_cols[] = {"run_id", "tenant", "entity",
+                                              "source_key", "rule", "reason"};
+    if (rc == CO_OK)
+        rc = co_loader_open(st->store, "id_map", idmap_cols, 4, NULL, NULL, &st->idmap, err);
+    if (rc == CO_OK)
+        rc = co_loader_open(st->store, "rejects", reject_cols, 6, NULL, NULL, &st->rejects, err);
+    if (rc != CO_OK) {
+        co_state_close(st);
+        return rc;
+    }
+    *out = st;
+    return CO_OK;
+}
+
+void co_state_close(co_state *st)
+{
+    if (!st)
+        return;
+    co_loader_close(st->idmap);
+    co_loader_close(st->rejects);
+    co_store_close(st->store);
+    free(st);
+}
+
+co_code co_state_setup(co_state *st, const char *project_hash, const char *project_path,
+                       bool start_over, co_error *err)
+{
+    co_cursor *c;
+    co_code rc = co_store_query(st->store, "SELECT project_hash FROM setup WHERE id = 1", NULL, 0,
+                                &c, err);
+    if (rc != CO_OK)
+        return rc;
+    bool has_row;
+    char recorded[64] = "";
+    rc = co_cursor_next(c, &has_row, err);
+    if (rc == CO_OK && has_row) {
+        co_value v = co_cursor_value(c, 0);
+        if (v.type == CO_TEXT)
+            snprintf(recorded, sizeof recorded, "%s", v.s);
+    }
+    co_cursor_close(c);
+    if (rc != CO_OK)
+        return rc;
+
+    char now[32];
+    now_iso(now);
+    if (!has_row) {
+        co_param p[] = {{NULL, co_int(CO_STATE_SCHEMA_VERSION)}, {NULL, text(project_hash)},
+                        {NULL, text(project_path)}, {NULL, text(now)}, {NULL, text(now)}};
+        return co_store_exec_params(st->store,
+                                    "INSERT INTO setup (id, schema_version, project_hash,"
+                                    " project_path, created_at, updated_at)"
+                                    " VALUES (1, ?, ?, ?, ?, ?)",
+                                    p, 5, NULL, err);
+    }
+    if (strcmp(recorded, project_hash) == 0)
+        return CO_OK;
+    /* Until a run has begun, the journal binds nothing: take the new file. */
+    bool any_run = false;
+    rc = co_store_query(st->store, "SELECT 1 FROM runs LIMIT 1", NULL, 0, &c, err);
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &any_run, err);
+    co_cursor_close(c);
+    if (rc != CO_OK)
+        return rc;
+    if (!any_run)
+        start_over = true;
+    else if (!start_over)
+        return co_error_set(err, CO_ECHANGED,
+                            "the project file changed since this journal began (recorded %s, now "
+                            "%s): restore the file, or pass --start-over to journal anew",
+                            recorded, project_hash);
+    co_param p[] = {{NULL, text(project_hash)}, {NULL, text(project_path)}, {NULL, text(now)}};
+    rc = co_store_exec_params(st->store,
+                              "UPDATE setup SET project_hash = ?, project_path = ?,"
+                              " updated_at = ? WHERE id = 1",
+                              p, 3, NULL, err);
+    if (rc == CO_OK)
+        rc = co_store_exec(st->store,
+                           "UPDATE runs SET status = 'abandoned' WHERE status = 'running'", err);
+    return rc;
+}
+
+co_code co_state_tenant_seen(co_state *st, const char *tenant, const char *label, co_error *err)
+{
+    char now[32];
+    now_iso(now);
+    co_param p[] = {{NULL, text(tenant)}, {NULL, text(label)}, {NULL, text(now)}};
+    return co_store_exec_params(st->store,
+                                "INSERT INTO tenants (tenant, label, updated_at) VALUES (?, ?, ?)"
+                                " ON CONFLICT (tenant) DO UPDATE SET label = excluded.label"
+                                " WHERE label IS NOT excluded.label",
+                                p, 3, NULL, err);
+}
+
+co_code co_state_tenant_set(co_state *st, const char *tenant, const char *state, int64_t run_id,
+                            co_error *err)
+{
+    char now[32];
+    now_iso(now);
+    co_param p[] = {{NULL, text(tenant)}, {NULL, text(state)},
+                    {NULL, run_id ? co_int(run_id) : co_null()}, {NULL, text(now)}};
+    return co_store_exec_params(st->store,
+                                "INSERT INTO tenants (tenant, state, last_run, updated_at)"
+                                " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant) DO UPDATE SET"
+                                " state = ?2, last_run = coalesce(?3, last_run), updated_at = ?4",
+                                p, 4, NULL, err);
+}
+
+co_code co_state_tenant_get(co_state *st, const char *tenant, char *buf, size_t cap,
+                            co_error *err)
+{
+    co_param p = {NULL, text(tenant)};
+    co_cursor *c;
+    co_code rc = co_store_query(st->store, "SELECT state FROM tenants WHERE tenant = ?", &p, 1,
+                                &c, err);
+    if (rc != CO_OK)
+        return rc;
+    bool has_row;
+    snprintf(buf, cap, "new");
+    rc = co_cursor_next(c, &has_row, err);
+    if (rc == CO_OK && has_row) {
+        co_value v = co_cursor_value(c, 0);
+        if (v.type == CO_TEXT)
+            snprintf(buf, cap, "%s", v.s);
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+co_code co_state_run_begin(co_state *st, const char *tenant, const char *command,
+                           const char *project_hash, int64_t *run_id, co_error *err)
+{
+    char now[32];
+    now_iso(now);
+    co_param p[] = {{NULL, text(tenant)}, {NULL, text(command)}, {NULL, text(project_hash)},
+                    {NULL, co_int(getpid())}, {NULL, text(now)}};
+    co_cursor *c;
+    co_code rc = co_store_query(st->store,
+                                "INSERT INTO runs (tenant, command, project_hash, status, pid,"
+                                " started_at) VALUES (?, ?, ?, 'running', ?, ?) RETURNING id",
+                                p, 5, &c, err);
+    if (rc != CO_OK)
+        return rc;
+    bool has_row;
+    rc = co_cursor_next(c, &has_row, err);
+    if (rc == CO_OK && has_row)
+        *run_id = co_cursor_value(c, 0).i;
+    else if (rc == CO_OK)
+        rc = co_error_set(err, CO_ESTATE, "state: the new run got no id");
+    if (rc == CO_OK) /* step to the end so the statement completes */
+        rc = co_cursor_next(c, &has_row, err);
+    co_cursor_close(c);
+    return rc;
+}
+
+co_code co_state_run_end(co_state *st, int64_t run_id, const char *status,
+                         const char *error_text, double seconds, co_error *err)
+{
+    char now[32];
+    now_iso(now);
+    co_param p[] = {{NULL, text(status)}, {NULL, text(now)}, {NULL, co_real(seconds)},
+                    {NULL, text(error_text)}, {NULL, co_int(run_id)}};
+    return co_store_exec_params(st->store,
+                                "UPDATE runs SET status = ?, ended_at = ?, seconds = ?, error = ?"
+                                " WHERE id = ?",
+                                p, 5, NULL, err);
+}
+
+co_code co_state_step_begin(co_state *st, int64_t run_id, const char *step, const char *entity,
+                            co_error *err)
+{
+    char now[32];
+    now_iso(now);
+    co_param p[] = {{NULL, co_int(run_id)}, {NULL, text(step)}, {NULL, text(entity)},
+                    {NULL, text(now)}};
+    return co_store_exec_params(st->store,
+                                "INSERT INTO steps (run_id, step, entity, status, started_at)"
+                                " VALUES (?1, ?2, ?3, 'running', ?4) ON CONFLICT (run_id, step)"
+                                " DO UPDATE SET status = 'running', started_at = ?4",
+                                p, 4, NULL, err);
+}
+
+co_code co_state_step_end(co_state *st, int64_t run_id, const char *step, const char *status,
+                          int64_t source_rows, int64_t loaded, int64_t rejected, double seconds,
+                          co_error *err)
+{
+    char now[32];
+    now_iso(now);
+    co_param p[] = {{NULL, text(status)}, {NULL, text(now)},    {NULL, co_int(source_rows)},
+                    {NULL, co_int(loaded)}, {NULL, co_int(rejected)}, {NULL, co_real(seconds)},
+                    {NULL, co_int(run_id)}, {NULL, text(step)}};
+    return co_store_exec_params(st->store,
+                                "UPDATE steps SET status = ?, ended_at = ?, source_rows = ?,"
+                                " loaded = ?, rejected = ?, seconds = ? WHERE run_id = ? AND step = ?",
+                                p, 8, NULL, err);
+}
+
+co_code co_state_idmap_clear(co_state *st, const char *tenant, const char *entity,
+                             co_error *err)
+{
+    co_param p[] = {{NULL, text(tenant)}, {NULL, text(entity)}};
+    return co_store_exec_params(st->store, "DELETE FROM id_map WHERE tenant = ? AND entity = ?",
+                                p, 2, NULL, err);
+}
+
+co_code co_state_idmap_add(co_state *st, const char *tenant, const char *entity,
+                           const char *source_key, const char *target_key, co_error *err)
+{
+    co_value row[] = {text(tenant), text(entity), text(source_key), text(target_key)};
+    co_code rc = co_loader_put(st->idmap, row, err);
+    return rc;
+}
+
+co_code co_state_idmap_query(co_state *st, const char *tenant, const char *entity,
+                             co_cursor **out, co_error *err)
+{
+    co_param p[] = {{NULL, text(tenant)}, {NULL, text(entity)}};
+    return co_store_query(st->store,
+                          "SELECT source_key, target_key FROM id_map WHERE tenant = ? AND entity = ?",
+                          p, 2, out, err);
+}
+
+co_code co_state_rejects_clear(co_state *st, const char *tenant, co_error *err)
+{
+    co_param p = {NULL, text(tenant)};
+    return co_store_exec_params(st->store, "DELETE FROM rejects WHERE tenant = ?", &p, 1, NULL,
+                                err);
+}
+
+co_code co_state_reject_add(co_state *st, int64_t run_id, const char *tenant, const char *entity,
+                            const char *key, const char *rule, const char *reason, co_error *err)
+{
+    co_value row[] = {co_int(run_id), text(tenant), text(entity),
+                      text(key),      text(rule),   text(reason)};
+    return co_loader_put(st->rejects, row, err);
+}

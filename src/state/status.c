@@ -1,0 +1,90 @@
+/* status.c: reading every tenant's state and last run from the journal (status.h). */
+#include "cutover/status.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *dup_text(co_value v)
+{
+    if (v.type == CO_NULL)
+        return NULL;
+    if (v.type == CO_INT) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%lld", (long long)v.i);
+        return strdup(buf);
+    }
+    return strndup(v.s ? v.s : "", v.len);
+}
+
+void co_status_free(co_tenant_status *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].tenant);
+        free(rows[i].label);
+        free(rows[i].state);
+        free(rows[i].run_status);
+        free(rows[i].started_at);
+        free(rows[i].error);
+    }
+    free(rows);
+}
+
+co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error *err)
+{
+    static const char sql[] =
+        "SELECT t.tenant, t.label, t.state, t.last_run, r.status, r.started_at, r.seconds,"
+        "       (SELECT sum(source_rows) FROM steps WHERE run_id = r.id),"
+        "       (SELECT sum(loaded) FROM steps WHERE run_id = r.id),"
+        "       (SELECT sum(rejected) FROM steps WHERE run_id = r.id),"
+        "       r.error"
+        "  FROM tenants t LEFT JOIN runs r ON r.id = t.last_run"
+        " ORDER BY CAST(t.tenant AS INTEGER) = t.tenant DESC,"
+        "          CASE WHEN CAST(t.tenant AS INTEGER) = t.tenant THEN CAST(t.tenant AS INTEGER) END,"
+        "          t.tenant";
+    *out = NULL;
+    *n = 0;
+    co_cursor *c;
+    co_code rc = co_store_query(co_state_store(st), sql, NULL, 0, &c, err);
+    if (rc != CO_OK)
+        return rc;
+    co_tenant_status *rows = NULL;
+    size_t count = 0, cap = 0;
+    bool has_row;
+    while ((rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        if (count == cap) {
+            cap = cap ? cap * 2 : 64;
+            co_tenant_status *grown = realloc(rows, cap * sizeof *rows);
+            if (!grown) {
+                rc = co_error_set(err, CO_ENOMEM, "out of memory");
+                break;
+            }
+            rows = grown;
+        }
+        co_tenant_status *r = &rows[count++];
+        memset(r, 0, sizeof *r);
+        r->tenant = dup_text(co_cursor_value(c, 0));
+        r->label = dup_text(co_cursor_value(c, 1));
+        r->state = dup_text(co_cursor_value(c, 2));
+        r->last_run = co_cursor_value(c, 3).i;
+        r->run_status = dup_text(co_cursor_value(c, 4));
+        r->started_at = dup_text(co_cursor_value(c, 5));
+        r->seconds = co_cursor_value(c, 6).r;
+        r->source_rows = co_cursor_value(c, 7).i;
+        r->loaded = co_cursor_value(c, 8).i;
+        r->rejected = co_cursor_value(c, 9).i;
+        r->error = dup_text(co_cursor_value(c, 10));
+        if (!r->tenant || !r->state) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    co_cursor_close(c);
+    if (rc != CO_OK) {
+        co_status_free(rows, count);
+        return rc;
+    }
+    *out = rows;
+    *n = count;
+    return CO_OK;
+}

@@ -1,0 +1,557 @@
+/*
+ * sqlite.c: the SQLite backend of the store (store_int.h).
+ *
+ * Queries stream rows straight from sqlite3_step; loading binds each row into
+ * one prepared INSERT, so a row the database refuses (a constraint, a STRICT
+ * type, a size) is rejected alone while the transaction goes on.
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct sqlite_store {
+    co_store base;
+    sqlite3 *db;
+    const char *path; /* for messages; owned by base.safe_uri once open returns */
+} sqlite_store;
+
+typedef struct sqlite_cursor {
+    co_cursor base;
+    sqlite3_stmt *stmt;
+} sqlite_cursor;
+
+typedef struct sqlite_loader {
+    co_loader base;
+    sqlite3_stmt *stmt;
+    char *table;
+} sqlite_loader;
+
+static sqlite3 *db_of(co_store *s) { return ((sqlite_store *)s)->db; }
+
+/* Fills err from the connection's last error, naming the side. */
+static co_code fail(co_store *s, const char *doing, co_error *err)
+{
+    sqlite3 *db = db_of(s);
+    int ext = sqlite3_extended_errcode(db);
+    co_error_set(err, co_store_side_code(s->side), "%s: %s: %s", co_side_name(s->side), doing,
+                 sqlite3_errmsg(db));
+    (void)ext;
+    return err ? err->code : co_store_side_code(s->side);
+}
+
+/* ---- cursors ---------------------------------------------------------------- */
+
+static co_code cursor_next(co_cursor *c, bool *has_row, co_error *err)
+{
+    sqlite_cursor *sc = (sqlite_cursor *)c;
+    int rc = sqlite3_step(sc->stmt);
+    if (rc == SQLITE_ROW) {
+        *has_row = true;
+        return CO_OK;
+    }
+    *has_row = false;
+    if (rc == SQLITE_DONE)
+        return CO_OK;
+    return fail(c->store, "query failed", err);
+}
+
+static size_t cursor_ncols(const co_cursor *c)
+{
+    return (size_t)sqlite3_column_count(((const sqlite_cursor *)c)->stmt);
+}
+
+static const char *cursor_colname(const co_cursor *c, size_t i)
+{
+    return sqlite3_column_name(((const sqlite_cursor *)c)->stmt, (int)i);
+}
+
+static co_value cursor_value(co_cursor *c, size_t i)
+{
+    sqlite3_stmt *st = ((sqlite_cursor *)c)->stmt;
+    int col = (int)i;
+    co_value v = {0};
+    switch (sqlite3_column_type(st, col)) {
+    case SQLITE_INTEGER:
+        v.type = CO_INT;
+        v.i = sqlite3_column_int64(st, col);
+        break;
+    case SQLITE_FLOAT:
+        v.type = CO_REAL;
+        v.r = sqlite3_column_double(st, col);
+        break;
+    case SQLITE_TEXT:
+        v.type = CO_TEXT;
+        v.s = (const char *)sqlite3_column_text(st, col);
+        v.len = (size_t)sqlite3_column_bytes(st, col);
+        break;
+    case SQLITE_BLOB:
+        v.type = CO_BLOB;
+        v.s = sqlite3_column_blob(st, col);
+        v.len = (size_t)sqlite3_column_bytes(st, col);
+        if (!v.s)
+            v.s = "";
+        break;
+    default:
+        break;
+    }
+    return v;
+}
+
+static void cursor_close(co_cursor *c)
+{
+    sqlite_cursor *sc = (sqlite_cursor *)c;
+    sqlite3_finalize(sc->stmt);
+    free(sc);
+}
+
+static const co_cursor_ops cursor_ops = {
+    .next = cursor_next,
+    .ncols = cursor_ncols,
+    .colname = cursor_colname,
+    .value = cursor_value,
+    .close = cursor_close,
+};
+
+/* ---- statements ------------------------------------------------------------- */
+
+static int bind_value(sqlite3_stmt *st, int idx, const co_value *v)
+{
+    switch (v->type) {
+    case CO_NULL: return sqlite3_bind_null(st, idx);
+    case CO_INT: return sqlite3_bind_int64(st, idx, v->i);
+    case CO_REAL: return sqlite3_bind_double(st, idx, v->r);
+    case CO_TEXT: return sqlite3_bind_text64(st, idx, v->s, v->len, SQLITE_STATIC, SQLITE_UTF8);
+    case CO_BLOB: return sqlite3_bind_blob64(st, idx, v->s, v->len, SQLITE_STATIC);
+    }
+    return SQLITE_MISUSE;
+}
+
+/* Prepares sql and binds params: named ones by name (ignored when the SQL does
+ * not use them), unnamed ones by position. A named parameter of the SQL that
+ * no param supplies is an error rather than a silent NULL. */
+static co_code prepare_bound(co_store *s, const char *sql, const co_param *params, size_t n,
+                             sqlite3_stmt **out, co_error *err)
+{
+    sqlite3 *db = db_of(s);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return fail(s, "cannot prepare query", err);
+    if (!st)
+        return co_error_set(err, co_store_side_code(s->side), "%s: the query is empty",
+                            co_side_name(s->side));
+    int position = 0;
+    for (size_t i = 0; i < n; i++) {
+        int idx;
+        if (params[i].name) {
+            idx = sqlite3_bind_parameter_index(st, params[i].name);
+            if (idx == 0)
+                continue;
+        } else {
+            idx = ++position;
+        }
+        if (bind_value(st, idx, &params[i].value) != SQLITE_OK) {
+            co_code rc = fail(s, "cannot bind parameter", err);
+            sqlite3_finalize(st);
+            return rc;
+        }
+    }
+    int count = sqlite3_bind_parameter_count(st);
+    for (int idx = 1; idx <= count; idx++) {
+        const char *name = sqlite3_bind_parameter_name(st, idx);
+        if (!name || name[0] == '?') /* ?NNN is positional */
+            continue;
+        bool given = false;
+        for (size_t i = 0; i < n && !given; i++)
+            given = params[i].name && strcmp(params[i].name, name) == 0;
+        if (!given) {
+            co_error_set(err, co_store_side_code(s->side),
+                         "%s: the query uses parameter %s, which cutover does not supply",
+                         co_side_name(s->side), name); /* before finalize frees name */
+            sqlite3_finalize(st);
+            return co_store_side_code(s->side);
+        }
+    }
+    *out = st;
+    return CO_OK;
+}
+
+static co_code sq_query(co_store *s, const char *sql, const co_param *params, size_t n,
+                        co_cursor **out, co_error *err)
+{
+    sqlite3_stmt *st;
+    co_code rc = prepare_bound(s, sql, params, n, &st, err);
+    if (rc != CO_OK)
+        return rc;
+    sqlite_cursor *c = calloc(1, sizeof *c);
+    if (!c) {
+        sqlite3_finalize(st);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    c->base.ops = &cursor_ops;
+    c->base.store = s;
+    c->stmt = st;
+    *out = &c->base;
+    return CO_OK;
+}
+
+static co_code sq_exec(co_store *s, const char *sql, co_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db_of(s), sql, NULL, NULL, &msg) != SQLITE_OK) {
+        co_error_set(err, co_store_side_code(s->side), "%s: %s", co_side_name(s->side),
+                     msg ? msg : sqlite3_errmsg(db_of(s)));
+        sqlite3_free(msg);
+        return co_store_side_code(s->side);
+    }
+    return CO_OK;
+}
+
+static co_code sq_exec_params(co_store *s, const char *sql, const co_param *params, size_t n,
+                              long long *changes, co_error *err)
+{
+    sqlite3_stmt *st;
+    co_code rc = prepare_bound(s, sql, params, n, &st, err);
+    if (rc != CO_OK)
+        return rc;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        ;
+    if (step != SQLITE_DONE) {
+        rc = fail(s, "statement failed", err);
+    } else if (changes) {
+        *changes = sqlite3_changes64(db_of(s));
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static co_code sq_begin(co_store *s, co_error *err) { return sq_exec(s, "BEGIN IMMEDIATE", err); }
+static co_code sq_commit(co_store *s, co_error *err) { return sq_exec(s, "COMMIT", err); }
+
+static void sq_rollback(co_store *s)
+{
+    if (!sqlite3_get_autocommit(db_of(s)))
+        sqlite3_exec(db_of(s), "ROLLBACK", NULL, NULL, NULL);
+}
+
+typedef struct sqlite_stmt {
+    co_stmt base;
+    sqlite3_stmt *stmt;
+} sqlite_stmt;
+
+static co_code sq_prepare(co_store *s, const char *sql, co_stmt **out, co_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(db_of(s), sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        return fail(s, "cannot prepare statement", err);
+    sqlite_stmt *ps = calloc(1, sizeof *ps);
+    if (!ps) {
+        sqlite3_finalize(st);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    ps->base.store = s;
+    ps->stmt = st;
+    *out = &ps->base;
+    return CO_OK;
+}
+
+static co_code sq_stmt_exec(co_stmt *stmt, const co_value *vals, size_t n, long long *changes,
+                            co_error *err)
+{
+    sqlite3_stmt *st = ((sqlite_stmt *)stmt)->stmt;
+    co_code rc = CO_OK;
+    for (size_t i = 0; i < n && rc == CO_OK; i++)
+        if (bind_value(st, (int)i + 1, &vals[i]) != SQLITE_OK)
+            rc = fail(stmt->store, "cannot bind value", err);
+    if (rc == CO_OK) {
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW)
+            ;
+        if (step != SQLITE_DONE)
+            rc = fail(stmt->store, "statement failed", err);
+        else if (changes)
+            *changes = sqlite3_changes64(db_of(stmt->store));
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+static void sq_stmt_close(co_stmt *stmt)
+{
+    sqlite3_finalize(((sqlite_stmt *)stmt)->stmt);
+    free(stmt);
+}
+
+static co_code sq_prepare_check(co_store *s, const char *sql, co_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db_of(s), sql, -1, &st, NULL) != SQLITE_OK)
+        return fail(s, "query does not prepare", err);
+    sqlite3_finalize(st);
+    return CO_OK;
+}
+
+static co_code sq_columns(co_store *s, const char *table, co_column **cols, size_t *ncols,
+                          co_error *err)
+{
+    co_param p = {NULL, co_text(table, strlen(table))};
+    co_cursor *c;
+    co_code rc = sq_query(s, "SELECT name, type, \"notnull\", pk FROM pragma_table_info(?)", &p,
+                          1, &c, err);
+    if (rc != CO_OK)
+        return rc;
+    co_column *arr = NULL;
+    size_t n = 0, cap = 0;
+    bool has_row;
+    while ((rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            co_column *grown = realloc(arr, cap * sizeof *arr);
+            if (!grown) {
+                rc = co_error_set(err, CO_ENOMEM, "out of memory");
+                break;
+            }
+            arr = grown;
+        }
+        co_value name = co_cursor_value(c, 0), type = co_cursor_value(c, 1);
+        arr[n].name = strdup(name.type == CO_TEXT ? name.s : "");
+        arr[n].decl_type = strdup(type.type == CO_TEXT ? type.s : "");
+        arr[n].notnull = co_cursor_value(c, 2).i != 0;
+        arr[n].primary_key = co_cursor_value(c, 3).i != 0;
+        n++;
+        if (!arr[n - 1].name || !arr[n - 1].decl_type) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    co_cursor_close(c);
+    if (rc == CO_OK && n == 0)
+        rc = co_error_set(err, CO_ENOTFOUND, "%s: no table \"%s\"", co_side_name(s->side), table);
+    if (rc != CO_OK) {
+        co_columns_free(arr, n);
+        return rc;
+    }
+    *cols = arr;
+    *ncols = n;
+    return CO_OK;
+}
+
+/* ---- loading ---------------------------------------------------------------- */
+
+/* The reject rule for a refused row, from SQLite's extended code. */
+static const char *rule_of(int ext)
+{
+    switch (ext) {
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_ROWID: return "duplicate_key";
+    case SQLITE_CONSTRAINT_NOTNULL: return "not_null";
+    case SQLITE_CONSTRAINT_CHECK: return "check";
+    case SQLITE_CONSTRAINT_FOREIGNKEY: return "foreign_key";
+    case SQLITE_CONSTRAINT_DATATYPE:
+    case SQLITE_MISMATCH: return "type";
+    case SQLITE_TOOBIG: return "too_big";
+    default: return "constraint";
+    }
+}
+
+static bool row_level(int rc)
+{
+    int primary = rc & 0xff;
+    return primary == SQLITE_CONSTRAINT || primary == SQLITE_MISMATCH || primary == SQLITE_TOOBIG;
+}
+
+static co_code loader_put(co_loader *l, const co_value *row, co_error *err)
+{
+    sqlite_loader *sl = (sqlite_loader *)l;
+    sqlite3_stmt *st = sl->stmt;
+    for (size_t i = 0; i < l->ncols; i++) {
+        if (bind_value(st, (int)i + 1, &row[i]) != SQLITE_OK) {
+            co_code rc = fail(l->store, "cannot bind value", err);
+            sqlite3_reset(st);
+            return rc;
+        }
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return CO_OK;
+    }
+    int ext = sqlite3_extended_errcode(db_of(l->store));
+    if (row_level(rc) || row_level(ext)) {
+        if (l->on_reject)
+            l->on_reject(l->reject_ctx, row, l->ncols, rule_of(ext), sqlite3_errmsg(db_of(l->store)),
+                         "");
+        sqlite3_reset(st);
+        return CO_OK;
+    }
+    co_code code = co_error_set(err, co_store_side_code(l->store->side), "%s: insert into %s: %s",
+                                co_side_name(l->store->side), sl->table,
+                                sqlite3_errmsg(db_of(l->store)));
+    sqlite3_reset(st);
+    return code;
+}
+
+static co_code loader_flush(co_loader *l, co_error *err)
+{
+    (void)l;
+    (void)err; /* every put is applied at once */
+    return CO_OK;
+}
+
+static void loader_close(co_loader *l)
+{
+    sqlite_loader *sl = (sqlite_loader *)l;
+    sqlite3_finalize(sl->stmt);
+    free(sl->table);
+    free(sl);
+}
+
+static const co_loader_ops loader_ops = {
+    .put = loader_put,
+    .flush = loader_flush,
+    .close = loader_close,
+};
+
+static co_code sq_loader_open(co_store *s, const char *table, const char *const *columns,
+                              size_t ncols, co_loader **out, co_error *err)
+{
+    co_buf sql = CO_BUF_INIT;
+    co_buf_adds(&sql, "INSERT INTO ");
+    co_store_quote_ident(s, table, &sql);
+    co_buf_adds(&sql, " (");
+    for (size_t i = 0; i < ncols; i++) {
+        if (i)
+            co_buf_adds(&sql, ", ");
+        co_store_quote_ident(s, columns[i], &sql);
+    }
+    co_buf_adds(&sql, ") VALUES (");
+    for (size_t i = 0; i < ncols; i++)
+        co_buf_adds(&sql, i ? ", ?" : "?");
+    co_buf_adds(&sql, ")");
+    if (sql.failed) {
+        co_buf_release(&sql);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v3(db_of(s), co_buf_str(&sql), -1, SQLITE_PREPARE_PERSISTENT, &st,
+                                NULL);
+    co_buf_release(&sql);
+    if (rc != SQLITE_OK) {
+        co_code code = fail(s, "cannot prepare insert", err);
+        co_error_where(err, "table %s", table);
+        return code;
+    }
+    sqlite_loader *l = calloc(1, sizeof *l);
+    char *name = strdup(table);
+    if (!l || !name) {
+        free(l);
+        free(name);
+        sqlite3_finalize(st);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    l->base.ops = &loader_ops;
+    l->stmt = st;
+    l->table = name;
+    *out = &l->base;
+    return CO_OK;
+}
+
+/* ---- opening ---------------------------------------------------------------- */
+
+static void sq_close(co_store *s)
+{
+    sqlite_store *ss = (sqlite_store *)s;
+    sqlite3_close_v2(ss->db);
+    free(ss);
+}
+
+static const co_store_ops sqlite_ops = {
+    .engine = "sqlite",
+    .close = sq_close,
+    .exec = sq_exec,
+    .exec_params = sq_exec_params,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .query = sq_query,
+    .prepare = sq_prepare,
+    .stmt_exec = sq_stmt_exec,
+    .stmt_close = sq_stmt_close,
+    .prepare_check = sq_prepare_check,
+    .columns = sq_columns,
+    .loader_open = sq_loader_open,
+};
+
+/* Creates the directories leading to path (mkdir -p of its parent). */
+static bool make_parent_dirs(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return false;
+    for (char *p = copy + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(copy, 0777) != 0 && errno != EEXIST) {
+            free(copy);
+            return false;
+        }
+        *p = '/';
+    }
+    free(copy);
+    return true;
+}
+
+co_code co_sqlite_open(const char *path, co_side side, co_store **out, co_error *err)
+{
+    const char *name = co_side_name(side);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    if (side == CO_SIDE_STATE) {
+        /* The journal is cutover's own: create it (and .cutover/) on first use. */
+        flags |= SQLITE_OPEN_CREATE;
+        if (strcmp(path, ":memory:") != 0 && !make_parent_dirs(path))
+            return co_error_set(err, CO_ESTATE, "state: cannot create the directory of %s: %s",
+                                path, strerror(errno));
+    } else if (strcmp(path, ":memory:") != 0) {
+        /* Source, target and staging are the user's databases: never invent one. */
+        struct stat st;
+        if (stat(path, &st) != 0)
+            return co_error_set(err, co_store_side_code(side), "%s: no database file %s (%s)",
+                                name, path, strerror(errno));
+        if (!S_ISREG(st.st_mode))
+            return co_error_set(err, co_store_side_code(side), "%s: %s is not a file", name, path);
+    }
+    sqlite_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    s->base.ops = &sqlite_ops;
+    s->base.side = side;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        co_error_set(err, co_store_side_code(side), "%s: cannot open %s: %s", name, path,
+                     s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        sqlite3_close_v2(s->db);
+        free(s);
+        return co_store_side_code(side);
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, 10000);
+    /* Reading the schema proves the file is a database and not garbage. */
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, &msg) != SQLITE_OK) {
+        co_error_set(err, co_store_side_code(side), "%s: %s is not a usable SQLite database: %s",
+                     name, path, msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        sqlite3_close_v2(s->db);
+        free(s);
+        return co_store_side_code(side);
+    }
+    sqlite3_exec(s->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
+    *out = &s->base;
+    return CO_OK;
+}

@@ -1,0 +1,227 @@
+/*
+ * store.c: opening a store by URI, and the public functions of store.h, which
+ * dispatch to the backend (sqlite.c; pg.c once PostgreSQL lands).
+ */
+#include "store/store_int.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *co_side_name(co_side side)
+{
+    switch (side) {
+    case CO_SIDE_SOURCE: return "source";
+    case CO_SIDE_TARGET: return "target";
+    case CO_SIDE_STAGING: return "staging";
+    case CO_SIDE_STATE: return "state";
+    }
+    return "unknown";
+}
+
+co_code co_store_side_code(co_side side)
+{
+    switch (side) {
+    case CO_SIDE_SOURCE: return CO_ESOURCE;
+    case CO_SIDE_TARGET:
+    case CO_SIDE_STAGING: return CO_ETARGET;
+    case CO_SIDE_STATE: return CO_ESTATE;
+    }
+    return CO_EINTERNAL;
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Resolves a sqlite: path against base_dir unless it is absolute or :memory:. */
+static char *resolve_path(const char *path, const char *base_dir)
+{
+    co_buf b = CO_BUF_INIT;
+    if (path[0] == '/' || strcmp(path, ":memory:") == 0 || !base_dir || !*base_dir ||
+        strcmp(base_dir, ".") == 0) {
+        co_buf_adds(&b, path);
+    } else {
+        co_buf_adds(&b, base_dir);
+        if (b.len && b.data[b.len - 1] != '/')
+            co_buf_addc(&b, '/');
+        co_buf_adds(&b, path);
+    }
+    if (b.failed) {
+        co_buf_release(&b);
+        return NULL;
+    }
+    return co_buf_detach(&b);
+}
+
+co_code co_store_open(const char *uri, co_side side, const char *base_dir, co_store **out,
+                      co_error *err)
+{
+    *out = NULL;
+    if (!uri || !*uri)
+        return co_error_set(err, CO_EPROJECT, "%s: no connection given", co_side_name(side));
+    if (starts_with(uri, "sqlite:")) {
+        const char *path = uri + strlen("sqlite:");
+        if (starts_with(path, "//"))
+            path += 2;
+        if (!*path)
+            return co_error_set(err, CO_EPROJECT, "%s: \"%s\" names no file", co_side_name(side),
+                                uri);
+        char *resolved = resolve_path(path, base_dir);
+        if (!resolved)
+            return co_error_set(err, CO_ENOMEM, "out of memory");
+        co_code rc = co_sqlite_open(resolved, side, out, err);
+        if (rc == CO_OK) {
+            (*out)->safe_uri = resolved;
+            (*out)->sqlite_path = strdup(resolved);
+            if (!(*out)->sqlite_path) {
+                co_store_close(*out);
+                *out = NULL;
+                return co_error_set(err, CO_ENOMEM, "out of memory");
+            }
+        } else {
+            free(resolved);
+        }
+        return rc;
+    }
+    if (starts_with(uri, "postgresql://") || starts_with(uri, "postgres://"))
+        return co_error_set(err, CO_EUNSUPPORTED,
+                            "%s: PostgreSQL connections are not supported yet (use sqlite:PATH)",
+                            co_side_name(side));
+    return co_error_set(err, CO_EPROJECT,
+                        "%s: unknown connection \"%.40s\" (expected sqlite:PATH or postgresql://...)",
+                        co_side_name(side), uri);
+}
+
+void co_store_close(co_store *s)
+{
+    if (!s)
+        return;
+    char *safe = s->safe_uri, *path = s->sqlite_path;
+    s->ops->close(s);
+    free(safe);
+    free(path);
+}
+
+co_side co_store_side(const co_store *s) { return s->side; }
+const char *co_store_engine(const co_store *s) { return s->ops->engine; }
+const char *co_store_safe_uri(const co_store *s) { return s->safe_uri ? s->safe_uri : ""; }
+const char *co_store_sqlite_path(const co_store *s) { return s->sqlite_path; }
+
+co_code co_store_exec(co_store *s, const char *sql, co_error *err)
+{
+    return s->ops->exec(s, sql, err);
+}
+
+co_code co_store_exec_params(co_store *s, const char *sql, const co_param *params,
+                             size_t nparams, long long *changes, co_error *err)
+{
+    return s->ops->exec_params(s, sql, params, nparams, changes, err);
+}
+
+co_code co_store_begin(co_store *s, co_error *err) { return s->ops->begin(s, err); }
+co_code co_store_commit(co_store *s, co_error *err) { return s->ops->commit(s, err); }
+void co_store_rollback(co_store *s) { s->ops->rollback(s); }
+
+co_code co_store_query(co_store *s, const char *sql, const co_param *params, size_t nparams,
+                       co_cursor **out, co_error *err)
+{
+    *out = NULL;
+    return s->ops->query(s, sql, params, nparams, out, err);
+}
+
+co_code co_cursor_next(co_cursor *c, bool *has_row, co_error *err)
+{
+    return c->ops->next(c, has_row, err);
+}
+size_t co_cursor_ncols(const co_cursor *c) { return c->ops->ncols(c); }
+const char *co_cursor_colname(const co_cursor *c, size_t i) { return c->ops->colname(c, i); }
+co_value co_cursor_value(co_cursor *c, size_t i) { return c->ops->value(c, i); }
+void co_cursor_close(co_cursor *c)
+{
+    if (c)
+        c->ops->close(c);
+}
+
+co_code co_store_prepare(co_store *s, const char *sql, co_stmt **out, co_error *err)
+{
+    *out = NULL;
+    return s->ops->prepare(s, sql, out, err);
+}
+
+co_code co_stmt_exec(co_stmt *st, const co_value *vals, size_t n, long long *changes,
+                     co_error *err)
+{
+    return st->store->ops->stmt_exec(st, vals, n, changes, err);
+}
+
+void co_stmt_close(co_stmt *st)
+{
+    if (st)
+        st->store->ops->stmt_close(st);
+}
+
+co_code co_store_prepare_check(co_store *s, const char *sql, co_error *err)
+{
+    return s->ops->prepare_check(s, sql, err);
+}
+
+co_code co_store_columns(co_store *s, const char *table, co_column **cols, size_t *ncols,
+                         co_error *err)
+{
+    *cols = NULL;
+    *ncols = 0;
+    return s->ops->columns(s, table, cols, ncols, err);
+}
+
+void co_columns_free(co_column *cols, size_t ncols)
+{
+    for (size_t i = 0; i < ncols; i++) {
+        free(cols[i].name);
+        free(cols[i].decl_type);
+    }
+    free(cols);
+}
+
+void co_store_quote_ident(const co_store *s, const char *ident, co_buf *out)
+{
+    (void)s; /* both engines quote with double quotes, doubling any inside */
+    co_buf_addc(out, '"');
+    for (const char *p = ident; *p; p++) {
+        if (*p == '"')
+            co_buf_addc(out, '"');
+        co_buf_addc(out, *p);
+    }
+    co_buf_addc(out, '"');
+}
+
+co_code co_loader_open(co_store *s, const char *table, const char *const *columns,
+                       size_t ncols, co_reject_fn on_reject, void *ctx, co_loader **out,
+                       co_error *err)
+{
+    *out = NULL;
+    if (ncols == 0)
+        return co_error_set(err, CO_EINTERNAL, "loader for %s has no columns", table);
+    co_code rc = s->ops->loader_open(s, table, columns, ncols, out, err);
+    if (rc == CO_OK) {
+        (*out)->store = s;
+        (*out)->ncols = ncols;
+        (*out)->on_reject = on_reject;
+        (*out)->reject_ctx = ctx;
+    }
+    return rc;
+}
+
+co_code co_loader_put(co_loader *l, const co_value *row, co_error *err)
+{
+    return l->ops->put(l, row, err);
+}
+
+co_code co_loader_flush(co_loader *l, co_error *err) { return l->ops->flush(l, err); }
+
+void co_loader_close(co_loader *l)
+{
+    if (l)
+        l->ops->close(l);
+}

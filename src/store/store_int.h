@@ -1,0 +1,78 @@
+/*
+ * store_int.h: what each database backend provides behind store.h. The public
+ * functions in store.c check arguments and dispatch through these tables.
+ */
+#ifndef CUTOVER_STORE_INT_H
+#define CUTOVER_STORE_INT_H
+
+#include "cutover/store.h"
+#include "util/buf.h"
+
+typedef struct co_store_ops {
+    const char *engine;
+    void (*close)(co_store *s);
+    co_code (*exec)(co_store *s, const char *sql, co_error *err);
+    co_code (*exec_params)(co_store *s, const char *sql, const co_param *params, size_t n,
+                           long long *changes, co_error *err);
+    co_code (*begin)(co_store *s, co_error *err);
+    co_code (*commit)(co_store *s, co_error *err);
+    void (*rollback)(co_store *s);
+    co_code (*query)(co_store *s, const char *sql, const co_param *params, size_t n,
+                     co_cursor **out, co_error *err);
+    co_code (*prepare)(co_store *s, const char *sql, co_stmt **out, co_error *err);
+    co_code (*stmt_exec)(co_stmt *st, const co_value *vals, size_t n, long long *changes,
+                         co_error *err);
+    void (*stmt_close)(co_stmt *st);
+    co_code (*prepare_check)(co_store *s, const char *sql, co_error *err);
+    co_code (*columns)(co_store *s, const char *table, co_column **cols, size_t *n,
+                       co_error *err);
+    co_code (*loader_open)(co_store *s, const char *table, const char *const *columns,
+                           size_t ncols, co_loader **out, co_error *err);
+} co_store_ops;
+
+typedef struct co_cursor_ops {
+    co_code (*next)(co_cursor *c, bool *has_row, co_error *err);
+    size_t (*ncols)(const co_cursor *c);
+    const char *(*colname)(const co_cursor *c, size_t i);
+    co_value (*value)(co_cursor *c, size_t i);
+    void (*close)(co_cursor *c);
+} co_cursor_ops;
+
+typedef struct co_loader_ops {
+    co_code (*put)(co_loader *l, const co_value *row, co_error *err);
+    co_code (*flush)(co_loader *l, co_error *err);
+    void (*close)(co_loader *l);
+} co_loader_ops;
+
+/* The common head of every backend's store, cursor and loader. */
+struct co_store {
+    const co_store_ops *ops;
+    co_side side;
+    char *safe_uri;
+    char *sqlite_path;
+};
+
+struct co_cursor {
+    const co_cursor_ops *ops;
+    co_store *store;
+};
+
+struct co_stmt {
+    co_store *store;
+};
+
+struct co_loader {
+    const co_loader_ops *ops;
+    co_store *store;
+    size_t ncols;
+    co_reject_fn on_reject;
+    void *reject_ctx;
+};
+
+/* The error code that stands for a failure on this side. */
+co_code co_store_side_code(co_side side);
+
+/* Opens a SQLite database at path (already resolved). */
+co_code co_sqlite_open(const char *path, co_side side, co_store **out, co_error *err);
+
+#endif

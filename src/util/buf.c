@@ -1,0 +1,91 @@
+/* buf.c: the growable buffer of buf.h. */
+#include "util/buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void co_buf_init(co_buf *b) { memset(b, 0, sizeof *b); }
+
+void co_buf_release(co_buf *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+void co_buf_reset(co_buf *b)
+{
+    b->len = 0;
+    b->failed = false;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+static bool grow(co_buf *b, size_t extra)
+{
+    if (b->failed)
+        return false;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (!p) {
+        b->failed = true;
+        return false;
+    }
+    b->data = p;
+    b->cap = cap;
+    return true;
+}
+
+void co_buf_add(co_buf *b, const void *data, size_t len)
+{
+    if (!grow(b, len))
+        return;
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+}
+
+void co_buf_adds(co_buf *b, const char *s) { co_buf_add(b, s, strlen(s)); }
+
+void co_buf_addc(co_buf *b, char c) { co_buf_add(b, &c, 1); }
+
+void co_buf_printf(co_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char small[256];
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->failed = true;
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        co_buf_add(b, small, (size_t)n);
+        return;
+    }
+    if (!grow(b, (size_t)n))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+const char *co_buf_str(const co_buf *b) { return b->data ? b->data : ""; }
+
+char *co_buf_detach(co_buf *b)
+{
+    char *p = b->data;
+    if (!p)
+        p = calloc(1, 1);
+    memset(b, 0, sizeof *b);
+    return p;
+}

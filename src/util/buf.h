@@ -1,0 +1,34 @@
+/*
+ * buf.h: a growable byte buffer, always NUL-terminated, used for SQL text,
+ * JSON lines and messages. A co_buf owns its memory; co_buf_release frees it.
+ */
+#ifndef CUTOVER_UTIL_BUF_H
+#define CUTOVER_UTIL_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct co_buf {
+    char *data; /* NUL-terminated; NULL until the first append */
+    size_t len;
+    size_t cap;
+    bool failed; /* an allocation failed: the contents are incomplete */
+} co_buf;
+
+#define CO_BUF_INIT {0}
+
+void co_buf_init(co_buf *b);
+void co_buf_release(co_buf *b);
+/* Empties the buffer, keeping its memory. */
+void co_buf_reset(co_buf *b);
+/* Appends; on allocation failure sets b->failed and keeps what fitted. */
+void co_buf_add(co_buf *b, const void *data, size_t len);
+void co_buf_adds(co_buf *b, const char *s);
+void co_buf_addc(co_buf *b, char c);
+void co_buf_printf(co_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The text, "" when empty; never NULL. */
+const char *co_buf_str(const co_buf *b);
+/* Hands the memory to the caller (free() it) and leaves b empty. */
+char *co_buf_detach(co_buf *b);
+
+#endif

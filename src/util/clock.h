@@ -1,0 +1,20 @@
+/*
+ * clock.h: the time, injectable. Everything that records or compares dates
+ * asks here, so tests can set the clock (CUTOVER_NOW="YYYY-MM-DDTHH:MM:SSZ").
+ */
+#ifndef CUTOVER_UTIL_CLOCK_H
+#define CUTOVER_UTIL_CLOCK_H
+
+#include <stddef.h>
+#include <time.h>
+
+/* Seconds since the epoch: CUTOVER_NOW when set and valid, else the system's. */
+time_t co_clock_now(void);
+/* A monotonic clock in seconds, for durations. */
+double co_clock_mono(void);
+/* Formats t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
+void co_clock_iso(time_t t, char *buf, size_t cap);
+/* Parses "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[Z]" as UTC; -1 when invalid. */
+time_t co_clock_parse(const char *s);
+
+#endif

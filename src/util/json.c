@@ -1,0 +1,87 @@
+/* json.c: JSON writing helpers (json.h). */
+#include "util/json.h"
+#include "util/utf8.h"
+
+#include <math.h>
+#include <string.h>
+
+static void add_hex(co_buf *b, const char *s, size_t len, const char *type)
+{
+    static const char digits[] = "0123456789abcdef";
+    co_buf_printf(b, "{\"type\":\"%s\",\"hex\":\"", type);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        co_buf_addc(b, digits[c >> 4]);
+        co_buf_addc(b, digits[c & 15]);
+    }
+    co_buf_adds(b, "\"}");
+}
+
+void co_json_string(co_buf *b, const char *s, size_t len)
+{
+    co_buf_addc(b, '"');
+    size_t run = 0; /* start of the bytes not yet copied */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        char tmp[8];
+        switch (c) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        default:
+            if (c < 0x20) {
+                static const char digits[] = "0123456789abcdef";
+                memcpy(tmp, "\\u00", 4);
+                tmp[4] = digits[c >> 4];
+                tmp[5] = digits[c & 15];
+                tmp[6] = '\0';
+                esc = tmp;
+            }
+        }
+        if (esc) {
+            co_buf_add(b, s + run, i - run);
+            co_buf_adds(b, esc);
+            run = i + 1;
+        }
+    }
+    co_buf_add(b, s + run, len - run);
+    co_buf_addc(b, '"');
+}
+
+void co_json_str(co_buf *b, const char *s)
+{
+    if (!s)
+        co_buf_adds(b, "null");
+    else
+        co_json_string(b, s, strlen(s));
+}
+
+void co_json_value(co_buf *b, const co_value *v)
+{
+    switch (v->type) {
+    case CO_NULL:
+        co_buf_adds(b, "null");
+        break;
+    case CO_INT:
+        co_buf_printf(b, "%lld", (long long)v->i);
+        break;
+    case CO_REAL:
+        if (isfinite(v->r))
+            co_buf_printf(b, "%.17g", v->r);
+        else
+            co_buf_adds(b, "null");
+        break;
+    case CO_TEXT:
+        if (co_utf8_valid(v->s, v->len, NULL))
+            co_json_string(b, v->s, v->len);
+        else
+            add_hex(b, v->s, v->len, "text");
+        break;
+    case CO_BLOB:
+        add_hex(b, v->s, v->len, "blob");
+        break;
+    }
+}

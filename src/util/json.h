@@ -1,0 +1,19 @@
+/*
+ * json.h: writing JSON into a co_buf. Text that is not valid UTF-8 and blobs
+ * are written as {"type": "text"|"blob", "hex": "..."} objects, so that every byte survives and the
+ * output stays valid JSON.
+ */
+#ifndef CUTOVER_UTIL_JSON_H
+#define CUTOVER_UTIL_JSON_H
+
+#include "cutover/value.h"
+#include "util/buf.h"
+
+/* Appends s (len bytes, valid UTF-8 expected) as a quoted JSON string. */
+void co_json_string(co_buf *b, const char *s, size_t len);
+/* Appends a NUL-terminated string as a quoted JSON string, or null for NULL. */
+void co_json_str(co_buf *b, const char *s);
+/* Appends a value: null, a number, a string, or {"type": ..., "hex": "..."}. */
+void co_json_value(co_buf *b, const co_value *v);
+
+#endif

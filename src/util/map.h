@@ -1,0 +1,32 @@
+/*
+ * map.h: a hash map from byte strings to byte strings (XXH3, open addressing).
+ * The map copies keys and values into memory it owns; pointers it returns stay
+ * valid until the map is released. Used for id maps and key sets, where one
+ * tenant's keys must fit in memory (a few million at most).
+ */
+#ifndef CUTOVER_UTIL_MAP_H
+#define CUTOVER_UTIL_MAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct co_map_slot co_map_slot;
+typedef struct co_map_chunk co_map_chunk;
+
+typedef struct co_map {
+    co_map_slot *slots;
+    size_t cap;   /* number of slots, a power of two */
+    size_t count; /* entries */
+    co_map_chunk *chunks; /* storage of keys and values */
+} co_map;
+
+void co_map_init(co_map *m);
+void co_map_release(co_map *m);
+/* Sets key to value (replacing any value). Returns false when out of memory. */
+bool co_map_put(co_map *m, const void *key, size_t klen, const void *val, size_t vlen);
+/* Finds key; on success points *val and *vlen at the stored value (either may be NULL). */
+bool co_map_get(const co_map *m, const void *key, size_t klen, const char **val, size_t *vlen);
+static inline size_t co_map_count(const co_map *m) { return m->count; }
+
+#endif

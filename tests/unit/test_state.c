@@ -1,0 +1,191 @@
+/* test_state.c: the journal: setup row and changed project files, tenants,
+ * runs and steps, id maps, rejects, and the status listing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cutover/state.h"
+#include "cutover/status.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static int setup_dir(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/cutover-state.XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int remove_dir(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd);
+}
+
+static co_state *open_state(const char *name)
+{
+    char uri[128];
+    snprintf(uri, sizeof uri, "sqlite:%s", name);
+    co_state *st = NULL;
+    co_error err;
+    co_error_clear(&err);
+    if (co_state_open(uri, dir, &st, &err) != CO_OK)
+        fail_msg("open: %s", err.message);
+    return st;
+}
+
+static void setup_binds_the_hash_once_runs_exist(void **state)
+{
+    (void)state;
+    co_state *st = open_state("a/state.db");
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_state_setup(st, "1111111111111111", "p.yaml", false, &err), CO_OK);
+    /* No run yet: a new hash is simply taken. */
+    assert_int_equal(co_state_setup(st, "2222222222222222", "p.yaml", false, &err), CO_OK);
+    int64_t run = 0;
+    assert_int_equal(co_state_run_begin(st, "7", "migrate", "2222222222222222", &run, &err), CO_OK);
+    assert_true(run > 0);
+    assert_int_equal(co_state_setup(st, "2222222222222222", "p.yaml", false, &err), CO_OK);
+    assert_int_equal(co_state_setup(st, "3333333333333333", "p.yaml", false, &err), CO_ECHANGED);
+    assert_non_null(strstr(err.message, "2222222222222222"));
+    assert_non_null(strstr(err.message, "--start-over"));
+    assert_int_equal(co_state_setup(st, "3333333333333333", "p.yaml", true, &err), CO_OK);
+    assert_int_equal(co_state_setup(st, "3333333333333333", "p.yaml", false, &err), CO_OK);
+    co_state_close(st);
+
+    /* The setup survives reopening, and the unfinished run was abandoned. */
+    st = open_state("a/state.db");
+    assert_int_equal(co_state_setup(st, "2222222222222222", "p.yaml", false, &err), CO_ECHANGED);
+    co_tenant_status *rows;
+    size_t n;
+    assert_int_equal(co_state_tenant_set(st, "7", "failed", run, &err), CO_OK);
+    assert_int_equal(co_status_list(st, &rows, &n, &err), CO_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].run_status, "abandoned");
+    co_status_free(rows, n);
+    co_state_close(st);
+}
+
+static void tenants_runs_and_steps(void **state)
+{
+    (void)state;
+    co_state *st = open_state("b.db");
+    co_error err;
+    co_error_clear(&err);
+    char buf[32];
+    assert_int_equal(co_state_tenant_get(st, "10", buf, sizeof buf, &err), CO_OK);
+    assert_string_equal(buf, "new");
+    assert_int_equal(co_state_tenant_seen(st, "10", "Ten", &err), CO_OK);
+    assert_int_equal(co_state_tenant_seen(st, "9", "Nine", &err), CO_OK);
+    assert_int_equal(co_state_tenant_seen(st, "acme", NULL, &err), CO_OK);
+    int64_t run;
+    assert_int_equal(co_state_run_begin(st, "10", "migrate", "h", &run, &err), CO_OK);
+    assert_int_equal(co_state_tenant_set(st, "10", "migrating", run, &err), CO_OK);
+    assert_int_equal(co_state_step_begin(st, run, "load:a", "a", &err), CO_OK);
+    assert_int_equal(co_state_step_end(st, run, "load:a", "done", 10, 8, 2, 0.5, &err), CO_OK);
+    assert_int_equal(co_state_step_begin(st, run, "load:b", "b", &err), CO_OK);
+    assert_int_equal(co_state_step_end(st, run, "load:b", "done", 5, 5, 0, 0.25, &err), CO_OK);
+    assert_int_equal(co_state_run_end(st, run, "done", NULL, 0.75, &err), CO_OK);
+    assert_int_equal(co_state_tenant_set(st, "10", "migrated", run, &err), CO_OK);
+    assert_int_equal(co_state_tenant_get(st, "10", buf, sizeof buf, &err), CO_OK);
+    assert_string_equal(buf, "migrated");
+
+    co_tenant_status *rows;
+    size_t n;
+    assert_int_equal(co_status_list(st, &rows, &n, &err), CO_OK);
+    assert_int_equal(n, 3);
+    /* Numeric keys in numeric order, then text keys. */
+    assert_string_equal(rows[0].tenant, "9");
+    assert_string_equal(rows[1].tenant, "10");
+    assert_string_equal(rows[2].tenant, "acme");
+    assert_string_equal(rows[1].label, "Ten");
+    assert_null(rows[2].label);
+    assert_int_equal(rows[1].last_run, run);
+    assert_int_equal(rows[1].source_rows, 15);
+    assert_int_equal(rows[1].loaded, 13);
+    assert_int_equal(rows[1].rejected, 2);
+    assert_string_equal(rows[1].run_status, "done");
+    assert_int_equal(rows[0].last_run, 0);
+    assert_string_equal(rows[0].state, "new");
+    co_status_free(rows, n);
+    co_state_close(st);
+}
+
+static void id_maps_and_rejects(void **state)
+{
+    (void)state;
+    co_state *st = open_state("c.db");
+    co_store *s = co_state_store(st);
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_begin(s, &err), CO_OK);
+    for (int i = 0; i < 100; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "[%d]", i);
+        assert_int_equal(co_state_idmap_add(st, "t1", "contacts", key, key, &err), CO_OK);
+    }
+    assert_int_equal(co_state_idmap_add(st, "t2", "contacts", "[1]", "[1]", &err), CO_OK);
+    assert_int_equal(co_state_reject_add(st, 1, "t1", "contacts", "[5]", "check", "bad email", &err),
+                     CO_OK);
+    assert_int_equal(co_store_commit(s, &err), CO_OK);
+    co_cursor *c;
+    assert_int_equal(co_state_idmap_query(st, "t1", "contacts", &c, &err), CO_OK);
+    int count = 0;
+    bool has_row;
+    while (co_cursor_next(c, &has_row, &err) == CO_OK && has_row)
+        count++;
+    co_cursor_close(c);
+    assert_int_equal(count, 100);
+    assert_int_equal(co_state_idmap_clear(st, "t1", "contacts", &err), CO_OK);
+    assert_int_equal(co_state_idmap_query(st, "t1", "contacts", &c, &err), CO_OK);
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_false(has_row);
+    co_cursor_close(c);
+    /* Another tenant's map is untouched. */
+    assert_int_equal(co_state_idmap_query(st, "t2", "contacts", &c, &err), CO_OK);
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_true(has_row);
+    co_cursor_close(c);
+    assert_int_equal(co_state_rejects_clear(st, "t1", &err), CO_OK);
+    assert_int_equal(co_store_query(s, "SELECT count(*) FROM rejects", NULL, 0, &c, &err), CO_OK);
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_int_equal(co_cursor_value(c, 0).i, 0);
+    co_cursor_close(c);
+    co_state_close(st);
+}
+
+static void the_journal_is_in_wal_mode(void **state)
+{
+    (void)state;
+    co_state *st = open_state("d.db");
+    co_error err;
+    co_error_clear(&err);
+    co_cursor *c;
+    bool has_row;
+    assert_int_equal(co_store_query(co_state_store(st), "PRAGMA journal_mode", NULL, 0, &c, &err), CO_OK);
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_string_equal(co_cursor_value(c, 0).s, "wal");
+    co_cursor_close(c);
+    co_state_close(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(setup_binds_the_hash_once_runs_exist),
+        cmocka_unit_test(tenants_runs_and_steps),
+        cmocka_unit_test(id_maps_and_rejects),
+        cmocka_unit_test(the_journal_is_in_wal_mode),
+    };
+    return cmocka_run_group_tests(tests, setup_dir, remove_dir);
+}

@@ -1,0 +1,270 @@
+/* test_store.c: the SQLite backend of the store: opening, errors by side,
+ * streaming queries, parameters, prepared statements, columns and loading
+ * with per-row rejects. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cutover/store.h"
+#include "util/buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static int make_dir(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/cutover-store.XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int remove_dir(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd);
+}
+
+static co_store *open_db(const char *name, co_side side)
+{
+    char uri[128];
+    snprintf(uri, sizeof uri, "sqlite:%s", name);
+    co_store *s = NULL;
+    co_error err;
+    co_error_clear(&err);
+    co_code rc = co_store_open(uri, side, dir, &s, &err);
+    if (rc != CO_OK)
+        fail_msg("open %s: %s", name, err.message);
+    return s;
+}
+
+static void write_file(const char *name, const char *bytes, size_t len)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, len, f), len);
+    fclose(f);
+}
+
+static void missing_source_is_a_source_error(void **state)
+{
+    (void)state;
+    co_store *s = NULL;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_open("sqlite:nope.db", CO_SIDE_SOURCE, dir, &s, &err), CO_ESOURCE);
+    assert_null(s);
+    assert_non_null(strstr(err.message, "source"));
+    assert_non_null(strstr(err.message, "nope.db"));
+    /* The target is never created either. */
+    assert_int_equal(co_store_open("sqlite:nope.db", CO_SIDE_TARGET, dir, &s, &err), CO_ETARGET);
+    char path[128];
+    snprintf(path, sizeof path, "%s/nope.db", dir);
+    assert_int_equal(access(path, F_OK), -1);
+}
+
+static void garbage_file_is_refused(void **state)
+{
+    (void)state;
+    char junk[4096];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (char)(i * 7 + 3);
+    write_file("junk.db", junk, sizeof junk);
+    co_store *s = NULL;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_open("sqlite:junk.db", CO_SIDE_SOURCE, dir, &s, &err), CO_ESOURCE);
+    assert_non_null(strstr(err.message, "not a usable SQLite database"));
+}
+
+static void unknown_and_postgres_uris(void **state)
+{
+    (void)state;
+    co_store *s = NULL;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_open("mysql://x", CO_SIDE_SOURCE, dir, &s, &err), CO_EPROJECT);
+    assert_int_equal(co_store_open("postgresql://u:secret@h/db", CO_SIDE_TARGET, dir, &s, &err),
+                     CO_EUNSUPPORTED);
+    assert_null(strstr(err.message, "secret"));
+}
+
+static void state_side_creates_its_directory(void **state)
+{
+    (void)state;
+    co_store *s = open_db("journal/deep/state.db", CO_SIDE_STATE);
+    assert_non_null(s);
+    assert_string_equal(co_store_engine(s), "sqlite");
+    co_store_close(s);
+}
+
+static void queries_stream_and_bind(void **state)
+{
+    (void)state;
+    co_store *s = open_db("q.db", CO_SIDE_STATE);
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_exec(s, "CREATE TABLE t (id INTEGER, name TEXT, score REAL, b BLOB);"
+                                      "INSERT INTO t VALUES (1, 'a', 1.5, x'00ff'), (2, NULL, NULL, NULL),"
+                                      " (3, 'Łódź', 3.0, NULL);",
+                                   &err),
+                     CO_OK);
+    co_param p[] = {{":min", co_int(2)}, {":unused", co_int(9)}};
+    co_cursor *c;
+    assert_int_equal(co_store_query(s, "SELECT id, name, score, b FROM t WHERE id >= :min ORDER BY id",
+                                    p, 2, &c, &err),
+                     CO_OK);
+    assert_int_equal(co_cursor_ncols(c), 4);
+    assert_string_equal(co_cursor_colname(c, 1), "name");
+    bool has_row;
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_true(has_row);
+    assert_int_equal(co_cursor_value(c, 0).i, 2);
+    assert_int_equal(co_cursor_value(c, 1).type, CO_NULL);
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    co_value name = co_cursor_value(c, 1);
+    assert_int_equal(name.type, CO_TEXT);
+    assert_int_equal(name.len, strlen("Łódź"));
+    assert_int_equal(co_cursor_value(c, 2).type, CO_REAL);
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_false(has_row);
+    co_cursor_close(c);
+
+    /* A named parameter the caller does not supply is an error, not a NULL. */
+    assert_int_equal(co_store_query(s, "SELECT * FROM t WHERE id = :tenant", NULL, 0, &c, &err),
+                     CO_ESTATE);
+    assert_non_null(strstr(err.message, ":tenant"));
+    /* A query that does not prepare names the side and SQLite's reason. */
+    assert_int_equal(co_store_prepare_check(s, "SELECT nope FROM t", &err), CO_ESTATE);
+    assert_non_null(strstr(err.message, "no such column"));
+    co_store_close(s);
+}
+
+static void columns_and_statements(void **state)
+{
+    (void)state;
+    co_store *s = open_db("c.db", CO_SIDE_STATE);
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_exec(s, "CREATE TABLE \"we\"\"ird\" (id INTEGER PRIMARY KEY, v TEXT NOT NULL)", &err),
+                     CO_OK);
+    co_column *cols;
+    size_t n;
+    assert_int_equal(co_store_columns(s, "we\"ird", &cols, &n, &err), CO_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(cols[0].name, "id");
+    assert_true(cols[0].primary_key);
+    assert_true(cols[1].notnull);
+    assert_string_equal(cols[1].decl_type, "TEXT");
+    co_columns_free(cols, n);
+    assert_int_equal(co_store_columns(s, "absent", &cols, &n, &err), CO_ENOTFOUND);
+
+    co_buf q = CO_BUF_INIT;
+    co_store_quote_ident(s, "we\"ird", &q);
+    assert_string_equal(co_buf_str(&q), "\"we\"\"ird\"");
+    co_buf_release(&q);
+
+    co_stmt *st;
+    assert_int_equal(co_store_prepare(s, "INSERT INTO \"we\"\"ird\" (id, v) VALUES (?, ?)", &st, &err), CO_OK);
+    long long changes = 0;
+    for (int i = 1; i <= 3; i++) {
+        co_value v[] = {co_int(i), co_text("x", 1)};
+        assert_int_equal(co_stmt_exec(st, v, 2, &changes, &err), CO_OK);
+        assert_int_equal(changes, 1);
+    }
+    co_stmt_close(st);
+    co_param p = {NULL, co_int(2)};
+    assert_int_equal(co_store_exec_params(s, "DELETE FROM \"we\"\"ird\" WHERE id >= ?", &p, 1, &changes, &err),
+                     CO_OK);
+    assert_int_equal(changes, 2);
+    co_store_close(s);
+}
+
+typedef struct rejects_seen {
+    int count;
+    char rules[8][32];
+    long long keys[8];
+} rejects_seen;
+
+static void on_reject(void *ctx, const co_value *row, size_t ncols, const char *rule,
+                      const char *reason, const char *sqlstate)
+{
+    rejects_seen *r = ctx;
+    (void)ncols;
+    (void)sqlstate;
+    assert_non_null(reason);
+    if (r->count < 8) {
+        snprintf(r->rules[r->count], sizeof r->rules[0], "%s", rule);
+        r->keys[r->count] = row[0].i;
+    }
+    r->count++;
+}
+
+static void loader_rejects_rows_and_keeps_going(void **state)
+{
+    (void)state;
+    co_store *s = open_db("l.db", CO_SIDE_STATE);
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_exec(s, "CREATE TABLE c (id INTEGER PRIMARY KEY, email TEXT NOT NULL"
+                                      " CHECK (email LIKE '%@%'), n INTEGER) STRICT",
+                                   &err),
+                     CO_OK);
+    static const char *const cols[] = {"id", "email", "n"};
+    rejects_seen seen = {0};
+    co_loader *l;
+    assert_int_equal(co_loader_open(s, "c", cols, 3, on_reject, &seen, &l, &err), CO_OK);
+    assert_int_equal(co_store_begin(s, &err), CO_OK);
+    co_value rows[][3] = {
+        {co_int(1), co_text("a@x", 3), co_int(1)},
+        {co_int(1), co_text("b@x", 3), co_int(2)},           /* duplicate key */
+        {co_int(2), co_null(), co_int(3)},                   /* NOT NULL */
+        {co_int(3), co_text("no-at", 5), co_int(4)},         /* CHECK */
+        {co_int(4), co_text("d@x", 3), co_text("four", 4)}, /* STRICT type */
+        {co_int(5), co_text("e@x", 3), co_null()},
+    };
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(co_loader_put(l, rows[i], &err), CO_OK);
+    assert_int_equal(co_loader_flush(l, &err), CO_OK);
+    assert_int_equal(co_store_commit(s, &err), CO_OK);
+    co_loader_close(l);
+    assert_int_equal(seen.count, 4);
+    assert_string_equal(seen.rules[0], "duplicate_key");
+    assert_string_equal(seen.rules[1], "not_null");
+    assert_string_equal(seen.rules[2], "check");
+    assert_string_equal(seen.rules[3], "type");
+    assert_int_equal(seen.keys[3], 4);
+    co_cursor *c;
+    assert_int_equal(co_store_query(s, "SELECT group_concat(id) FROM c", NULL, 0, &c, &err), CO_OK);
+    bool has_row;
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_string_equal(co_cursor_value(c, 0).s, "1,5");
+    co_cursor_close(c);
+
+    /* A table that does not exist is an error of the side, not a reject. */
+    assert_int_equal(co_loader_open(s, "absent", cols, 3, on_reject, &seen, &l, &err), CO_ESTATE);
+    co_store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(missing_source_is_a_source_error),
+        cmocka_unit_test(garbage_file_is_refused),
+        cmocka_unit_test(unknown_and_postgres_uris),
+        cmocka_unit_test(state_side_creates_its_directory),
+        cmocka_unit_test(queries_stream_and_bind),
+        cmocka_unit_test(columns_and_statements),
+        cmocka_unit_test(loader_rejects_rows_and_keeps_going),
+    };
+    return cmocka_run_group_tests(tests, make_dir, remove_dir);
+}

@@ -1,0 +1,194 @@
+/* test_util.c: buffers, JSON writing, UTF-8 checks, the hash map and canonical keys. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "engine/key.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/json.h"
+#include "util/map.h"
+#include "util/utf8.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void buf_grows_and_formats(void **state)
+{
+    (void)state;
+    co_buf b = CO_BUF_INIT;
+    assert_string_equal(co_buf_str(&b), "");
+    for (int i = 0; i < 1000; i++)
+        co_buf_printf(&b, "%d,", i);
+    assert_false(b.failed);
+    assert_int_equal(b.len, strlen(b.data));
+    assert_memory_equal(b.data, "0,1,2,", 6);
+    assert_non_null(strstr(b.data, ",999,"));
+    co_buf_reset(&b);
+    assert_int_equal(b.len, 0);
+    co_buf_printf(&b, "%s", "a long string that is longer than the small buffer of printf, repeated "
+                            "a long string that is longer than the small buffer of printf, repeated "
+                            "a long string that is longer than the small buffer of printf, repeated "
+                            "a long string that is longer than the small buffer of printf");
+    assert_int_equal(b.len, strlen(b.data));
+    assert_true(b.len > 256);
+    co_buf_release(&b);
+}
+
+static void json_escapes_and_hex(void **state)
+{
+    (void)state;
+    co_buf b = CO_BUF_INIT;
+    co_json_str(&b, "a\"b\\c\n\x01");
+    assert_string_equal(co_buf_str(&b), "\"a\\\"b\\\\c\\n\\u0001\"");
+    co_buf_reset(&b);
+    co_value bad = co_text("Ab\x96z", 4);
+    co_json_value(&b, &bad);
+    assert_string_equal(co_buf_str(&b), "{\"type\":\"text\",\"hex\":\"4162967a\"}");
+    co_buf_reset(&b);
+    co_value null = co_null(), real = co_real(0.1), num = co_int(-42);
+    co_json_value(&b, &null);
+    co_buf_addc(&b, ' ');
+    co_json_value(&b, &num);
+    co_buf_addc(&b, ' ');
+    co_json_value(&b, &real);
+    assert_string_equal(co_buf_str(&b), "null -42 0.10000000000000001");
+    co_buf_release(&b);
+}
+
+static void utf8_validation(void **state)
+{
+    (void)state;
+    size_t bad = 99;
+    assert_true(co_utf8_valid("plain", 5, NULL));
+    assert_true(co_utf8_valid("Łukasz Wójcik 王", strlen("Łukasz Wójcik 王"), NULL));
+    assert_false(co_utf8_valid("Ab\x96z", 4, &bad));
+    assert_int_equal(bad, 2);
+    assert_false(co_utf8_valid("a\0b", 3, &bad)); /* NUL is refused */
+    assert_int_equal(bad, 1);
+    assert_false(co_utf8_valid("\xed\xa0\x80", 3, NULL)); /* a surrogate */
+    assert_false(co_utf8_valid("\xc3", 1, NULL));         /* truncated */
+}
+
+static void map_puts_gets_and_grows(void **state)
+{
+    (void)state;
+    co_map m;
+    co_map_init(&m);
+    char key[32], val[32];
+    for (int i = 0; i < 100000; i++) {
+        int kl = snprintf(key, sizeof key, "k%d", i), vl = snprintf(val, sizeof val, "v%d", i * 2);
+        assert_true(co_map_put(&m, key, (size_t)kl, val, (size_t)vl));
+    }
+    assert_int_equal(co_map_count(&m), 100000);
+    const char *got;
+    size_t len;
+    assert_true(co_map_get(&m, "k77777", 6, &got, &len));
+    assert_int_equal(len, 7);
+    assert_memory_equal(got, "v155554", 7);
+    assert_false(co_map_get(&m, "k100000", 7, NULL, NULL));
+    assert_true(co_map_put(&m, "k1", 2, "replaced", 8)); /* a replacement keeps the count */
+    assert_int_equal(co_map_count(&m), 100000);
+    assert_true(co_map_get(&m, "k1", 2, &got, &len));
+    assert_int_equal(len, 8);
+    assert_memory_equal(got, "replaced", 8);
+    co_map_release(&m);
+}
+
+static void keys_encode_canonically_and_round_trip(void **state)
+{
+    (void)state;
+    co_buf b = CO_BUF_INIT, storage = CO_BUF_INIT;
+    co_value vals[4] = {co_int(42), co_text("tech \"ai\"", 9), co_null(), co_real(2.5)};
+    co_key_encode(&b, vals, 4);
+    assert_string_equal(co_buf_str(&b), "[42,\"tech \\\"ai\\\"\",null,2.5]");
+    co_value out[4];
+    size_t n = 0;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_key_decode(b.data, out, 4, &n, &storage, &err), CO_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(out[0].type, CO_INT);
+    assert_int_equal(out[0].i, 42);
+    assert_int_equal(out[1].type, CO_TEXT);
+    assert_int_equal(out[1].len, 9);
+    assert_memory_equal(out[1].s, "tech \"ai\"", 9);
+    assert_int_equal(out[2].type, CO_NULL);
+    assert_int_equal(out[3].type, CO_REAL);
+    assert_true(out[3].r == 2.5);
+
+    /* Text spelling a canonical integer is that integer; "042" stays text. */
+    co_buf_reset(&b);
+    co_value as_text = co_text("42", 2);
+    co_key_encode(&b, &as_text, 1);
+    assert_string_equal(co_buf_str(&b), "[42]");
+    co_buf_reset(&b);
+    co_value padded = co_text("042", 3);
+    co_key_encode(&b, &padded, 1);
+    assert_string_equal(co_buf_str(&b), "[\"042\"]");
+
+    /* Invalid UTF-8 and blobs survive as typed hex. */
+    co_buf_reset(&b);
+    co_buf_reset(&storage);
+    co_value odd[2] = {co_text("M\x96ller", 6), {.type = CO_BLOB, .s = "\x00\x01", .len = 2}};
+    co_key_encode(&b, odd, 2);
+    assert_int_equal(co_key_decode(b.data, out, 4, &n, &storage, &err), CO_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(out[0].type, CO_TEXT);
+    assert_memory_equal(out[0].s, "M\x96ller", 6);
+    assert_int_equal(out[1].type, CO_BLOB);
+    assert_int_equal(out[1].len, 2);
+    assert_memory_equal(out[1].s, "\x00\x01", 2);
+
+    assert_int_equal(co_key_decode("not a key", out, 4, &n, &storage, &err), CO_EINTERNAL);
+    co_buf_release(&b);
+    co_buf_release(&storage);
+}
+
+static void clock_parses_and_formats(void **state)
+{
+    (void)state;
+    char buf[32];
+    time_t t = co_clock_parse("2026-11-01T12:30:00Z");
+    assert_true(t > 0);
+    co_clock_iso(t, buf, sizeof buf);
+    assert_string_equal(buf, "2026-11-01T12:30:00Z");
+    assert_int_equal(co_clock_parse("2026-11-01") + 12 * 3600 + 30 * 60, t);
+    assert_int_equal(co_clock_parse("2026-13-01"), -1);
+    assert_int_equal(co_clock_parse("yesterday"), -1);
+    setenv("CUTOVER_NOW", "2030-01-02T03:04:05Z", 1);
+    assert_int_equal(co_clock_now(), co_clock_parse("2030-01-02T03:04:05Z"));
+    unsetenv("CUTOVER_NOW");
+}
+
+static void errors_carry_code_message_and_context(void **state)
+{
+    (void)state;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_error_set(&err, CO_ETARGET, "insert into %s failed", "contacts"), CO_ETARGET);
+    co_error_where(&err, "entity %s", "contacts");
+    co_error_where(&err, "tenant %d", 7);
+    assert_string_equal(err.message, "insert into contacts failed");
+    assert_string_equal(err.where, "entity contacts, tenant 7");
+    assert_string_equal(co_code_name(CO_ETARGET), "target");
+    assert_string_equal(co_code_name((co_code)999), "unknown");
+    assert_int_equal(co_error_set(NULL, CO_EIO, "ignored"), CO_EIO);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(buf_grows_and_formats),
+        cmocka_unit_test(json_escapes_and_hex),
+        cmocka_unit_test(utf8_validation),
+        cmocka_unit_test(map_puts_gets_and_grows),
+        cmocka_unit_test(keys_encode_canonically_and_round_trip),
+        cmocka_unit_test(clock_parses_and_formats),
+        cmocka_unit_test(errors_carry_code_message_and_context),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
