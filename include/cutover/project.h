@@ -53,7 +53,7 @@ typedef struct co_project {
     char *tenants_query; /* SELECT key, label ...: one row per tenant */
     co_entity *entities; /* in load order */
     size_t nentities;
-    size_t batch_size;   /* rows per target transaction; default 10000 */
+    size_t batch_size;   /* rows per target transaction; default 50000 */
     char *rejects_dir;   /* where reject files go; default ".cutover/rejects" */
     char hash[17];       /* XXH3-64 of the file's bytes, 16 hex digits */
 } co_project;

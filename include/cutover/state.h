@@ -25,6 +25,12 @@ void co_state_close(co_state *st);
 /* The underlying store, for queries of the journal's tables. */
 co_store *co_state_store(co_state *st);
 
+/* Transactions of the journal. Id map and reject rows are buffered: commit
+ * through co_state_commit, which writes them first. */
+co_code co_state_begin(co_state *st, co_error *err);
+co_code co_state_commit(co_state *st, co_error *err);
+void co_state_rollback(co_state *st);
+
 /* Checks the journal's setup row against the project's hash. A new journal,
  * or one where no run has begun, records it. Once runs exist, another hash
  * answers CO_ECHANGED unless start_over, which records the new hash and marks
@@ -55,8 +61,8 @@ co_code co_state_step_end(co_state *st, int64_t run_id, const char *step, const 
                           co_error *err);
 
 /* Id maps: source key -> target key of an entity's rows for a tenant. Keys
- * are canonical JSON arrays (see engine/key.h). Adds go through a loader
- * that co_state_idmap_open returns; the caller commits with the store. */
+ * are canonical JSON arrays (see engine/key.h). Adds are buffered until
+ * co_state_commit. */
 co_code co_state_idmap_clear(co_state *st, const char *tenant, const char *entity,
                              co_error *err);
 co_code co_state_idmap_add(co_state *st, const char *tenant, const char *entity,

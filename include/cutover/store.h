@@ -103,16 +103,25 @@ void co_columns_free(co_column *cols, size_t ncols);
 struct co_buf;
 void co_store_quote_ident(const co_store *s, const char *ident, struct co_buf *out);
 
-/* Loading: rows go into table's columns. A row the database refuses for what
- * it holds (a constraint, a type, a size) is not an error: the reject callback
- * is called with the row and the reason, and loading goes on. Errors of the
- * connection or the disk end loading and come back as a co_code. Rows may be
- * buffered: they are all applied once co_loader_flush returns. */
-typedef void (*co_reject_fn)(void *ctx, const co_value *row, size_t ncols, const char *rule,
-                             const char *reason, const char *sqlstate);
+/* Loading: rows go into table's columns. The loader copies each row it is
+ * given and applies rows in groups (several rows per statement on SQLite,
+ * COPY on PostgreSQL); when a group fails for what a row holds, it retries
+ * the group row by row, so that one bad row never costs the others. As rows
+ * are applied it tells the caller which went in (loaded) and which the
+ * database refused for what they hold (a constraint, a type, a size), with a
+ * rule and a reason; the row it passes is the loader's copy, valid during the
+ * call. Without events, a refused row is an error. Errors of the connection
+ * or the disk end loading and come back as a co_code. Every row put has been
+ * reported once co_loader_flush returns; commit only after a flush. */
+typedef struct co_load_events {
+    void (*loaded)(void *ctx, const co_value *row, size_t ncols);
+    void (*refused)(void *ctx, const co_value *row, size_t ncols, const char *rule,
+                    const char *reason, const char *sqlstate);
+    void *ctx;
+} co_load_events;
 
 co_code co_loader_open(co_store *s, const char *table, const char *const *columns,
-                       size_t ncols, co_reject_fn on_reject, void *ctx, co_loader **out,
+                       size_t ncols, const co_load_events *events, co_loader **out,
                        co_error *err);
 co_code co_loader_put(co_loader *l, const co_value *row, co_error *err);
 co_code co_loader_flush(co_loader *l, co_error *err);

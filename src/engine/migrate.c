@@ -47,9 +47,9 @@ typedef struct load {
     ref_col *refs;
     bool track_ids; /* write the id map to the journal */
     co_buf key;     /* the current row's canonical key */
+    co_buf loaded_key; /* the key of a row the loader reports on */
     co_buf tmp;
-    bool put_rejected;
-    co_code reject_rc; /* an error while writing a reject from the callback */
+    co_code callback_rc; /* the first error inside a loader callback */
     co_error *err;
     co_entity_counts counts;
 } load;
@@ -70,28 +70,50 @@ static void encode_key(load *l, const co_value *row, co_buf *out)
     co_key_encode(out, vals, l->e->nkey);
 }
 
-static co_code reject(load *l, const co_value *row, const char *rule, const char *reason)
+/* Writes a reject of the row whose canonical key is in key. */
+static co_code reject(load *l, const co_buf *key, const co_value *row, const char *rule,
+                      const char *reason)
 {
     l->counts.rejected++;
     entity_keys *mine = &l->keys[l->index];
-    if (mine->referenced && !co_map_put(&mine->rejected, l->key.data, l->key.len, "", 0))
+    if (mine->referenced && !co_map_put(&mine->rejected, key->data, key->len, "", 0))
         return co_error_set(l->err, CO_ENOMEM, "out of memory");
-    return co_rejects_add(l->rejects, l->e->name, co_buf_str(&l->key), rule, reason, row, l->names,
+    return co_rejects_add(l->rejects, l->e->name, co_buf_str(key), rule, reason, row, l->names,
                           l->ncols, l->err);
 }
 
-/* Called by the loader for a row the destination refused. */
+/* The loader applied a row: count it and remember where its key went. */
+static void on_loaded(void *ctx, const co_value *row, size_t ncols)
+{
+    load *l = ctx;
+    (void)ncols;
+    if (l->callback_rc != CO_OK)
+        return;
+    l->counts.loaded++;
+    entity_keys *mine = &l->keys[l->index];
+    if (!mine->referenced && !l->track_ids)
+        return;
+    encode_key(l, row, &l->loaded_key);
+    /* No merges yet: a row keeps its key in the target. */
+    const co_buf *k = &l->loaded_key;
+    if (mine->referenced && !co_map_put(&mine->loaded, k->data, k->len, k->data, k->len))
+        l->callback_rc = co_error_set(l->err, CO_ENOMEM, "out of memory");
+    else if (l->track_ids)
+        l->callback_rc = co_state_idmap_add(l->s->state, l->t->key, l->e->name, k->data, k->data,
+                                            l->err);
+}
+
+/* The loader reports a row the destination refused. */
 static void on_refused(void *ctx, const co_value *row, size_t ncols, const char *rule,
                        const char *reason, const char *sqlstate)
 {
     load *l = ctx;
     (void)ncols;
     (void)sqlstate;
-    l->put_rejected = true;
-    encode_key(l, row, &l->key);
-    co_code rc = reject(l, row, rule, reason);
-    if (rc != CO_OK && l->reject_rc == CO_OK)
-        l->reject_rc = rc;
+    if (l->callback_rc != CO_OK)
+        return;
+    encode_key(l, row, &l->loaded_key);
+    l->callback_rc = reject(l, &l->loaded_key, row, rule, reason);
 }
 
 /* Checks a row before loading; returns false (with the reject written) when it
@@ -104,7 +126,7 @@ static bool admit_row(load *l, co_value *row, co_buf *storage, co_code *rc)
         if (row[i].type == CO_TEXT && !co_utf8_valid(row[i].s, row[i].len, &bad)) {
             snprintf(reason, sizeof reason, "column %s is not valid UTF-8 (byte 0x%02x at offset %zu)",
                      l->names[i], (unsigned char)row[i].s[bad], bad);
-            *rc = reject(l, row, "invalid_utf8", reason);
+            *rc = reject(l, &l->key, row, "invalid_utf8", reason);
             return false;
         }
     }
@@ -144,24 +166,29 @@ static bool admit_row(load *l, co_value *row, co_buf *storage, co_code *rc)
         else
             snprintf(full, sizeof full, "%s %.*s matches no loaded %s row", l->refs[r].name,
                      vlen > 64 ? 64 : vlen, l->tmp.data + 1, parent_name);
-        *rc = reject(l, row, was_rejected ? "ref_rejected" : "ref_missing", full);
+        *rc = reject(l, &l->key, row, was_rejected ? "ref_rejected" : "ref_missing", full);
         return false;
     }
     return true;
 }
 
-static co_code commit_batch(load *l, bool reopen)
+/* Ends a batch: every row put is reported, the journal commits (id maps,
+ * rejects), then the destination. */
+static co_code commit_batch(load *l, co_loader *loader, bool reopen)
 {
-    co_store *state = co_state_store(l->s->state);
-    co_code rc = co_rejects_sync(l->rejects, l->err);
+    co_code rc = co_loader_flush(loader, l->err);
     if (rc == CO_OK)
-        rc = co_store_commit(state, l->err);
+        rc = l->callback_rc;
+    if (rc == CO_OK)
+        rc = co_rejects_sync(l->rejects, l->err);
+    if (rc == CO_OK)
+        rc = co_state_commit(l->s->state, l->err);
     if (rc == CO_OK)
         rc = co_store_commit(l->s->dest, l->err);
     if (rc == CO_OK && reopen)
         rc = co_store_begin(l->s->dest, l->err);
     if (rc == CO_OK && reopen)
-        rc = co_store_begin(state, l->err);
+        rc = co_state_begin(l->s->state, l->err);
     return rc;
 }
 
@@ -253,37 +280,20 @@ static co_code load_rows(load *l, co_cursor *c, co_loader *loader, const co_migr
                 break;
         } else if (mine->referenced &&
                    co_map_get(&mine->loaded, l->key.data, l->key.len, NULL, NULL)) {
-            rc = reject(l, row, "duplicate_key", "another row of this tenant has the same key");
+            rc = reject(l, &l->key, row, "duplicate_key",
+                        "another row of this tenant has the same key");
             if (rc != CO_OK)
                 break;
         } else {
-            l->put_rejected = false;
             rc = co_loader_put(loader, row, l->err);
             if (rc == CO_OK)
-                rc = l->reject_rc;
+                rc = l->callback_rc;
             if (rc != CO_OK)
                 break;
-            if (!l->put_rejected) {
-                l->counts.loaded++;
-                /* No merges yet: a row keeps its key in the target. */
-                if (mine->referenced &&
-                    !co_map_put(&mine->loaded, l->key.data, l->key.len, l->key.data, l->key.len)) {
-                    rc = co_error_set(l->err, CO_ENOMEM, "out of memory");
-                    break;
-                }
-                if (l->track_ids) {
-                    rc = co_state_idmap_add(l->s->state, l->t->key, l->e->name, l->key.data,
-                                            l->key.data, l->err);
-                    if (rc != CO_OK)
-                        break;
-                }
-            }
         }
         if (++in_batch >= batch) {
             in_batch = 0;
-            rc = co_loader_flush(loader, l->err);
-            if (rc == CO_OK)
-                rc = commit_batch(l, true);
+            rc = commit_batch(l, loader, true);
             if (rc != CO_OK)
                 break;
         }
@@ -291,10 +301,6 @@ static co_code load_rows(load *l, co_cursor *c, co_loader *loader, const co_migr
             report(l, opt, total, false);
     }
     co_buf_release(&storage);
-    if (rc == CO_OK)
-        rc = co_loader_flush(loader, l->err);
-    if (rc == CO_OK)
-        rc = l->reject_rc;
     return rc;
 }
 
@@ -314,14 +320,14 @@ static co_code load_entity(load *l, int64_t run_id, const co_migrate_options *op
     if (rc == CO_OK)
         rc = describe(l, c);
     co_loader *loader = NULL;
+    co_load_events events = {on_loaded, on_refused, l};
     if (rc == CO_OK)
-        rc = co_loader_open(l->s->dest, l->e->target, l->names, l->ncols, on_refused, l, &loader,
-                            l->err);
+        rc = co_loader_open(l->s->dest, l->e->target, l->names, l->ncols, &events, &loader, l->err);
     bool in_txn = false;
     if (rc == CO_OK)
         rc = co_store_begin(l->s->dest, l->err);
     if (rc == CO_OK) {
-        rc = co_store_begin(co_state_store(l->s->state), l->err);
+        rc = co_state_begin(l->s->state, l->err);
         in_txn = rc == CO_OK;
         if (!in_txn)
             co_store_rollback(l->s->dest);
@@ -329,9 +335,9 @@ static co_code load_entity(load *l, int64_t run_id, const co_migrate_options *op
     if (rc == CO_OK)
         rc = load_rows(l, c, loader, opt, total);
     if (rc == CO_OK)
-        rc = commit_batch(l, false);
+        rc = commit_batch(l, loader, false);
     if (rc != CO_OK && in_txn) {
-        co_store_rollback(co_state_store(l->s->state));
+        co_state_rollback(l->s->state);
         co_store_rollback(l->s->dest);
     }
     co_loader_close(loader);
@@ -402,6 +408,7 @@ static co_code run_entities(co_session *s, const co_tenant *t, int64_t run_id,
         free(l.names);
         free(l.refs);
         co_buf_release(&l.key);
+        co_buf_release(&l.loaded_key);
         co_buf_release(&l.tmp);
     }
     for (size_t i = 0; i < p->nentities; i++) {

@@ -71,10 +71,9 @@ static co_code purge_by_id_map(co_session *s, const co_tenant *t, const co_entit
 
 co_code co_purge_tenant(co_session *s, const co_tenant *t, co_error *err)
 {
-    co_store *state = co_state_store(s->state);
     co_code rc = co_store_begin(s->dest, err);
     if (rc == CO_OK)
-        rc = co_store_begin(state, err);
+        rc = co_state_begin(s->state, err);
     for (size_t i = s->project->nentities; rc == CO_OK && i-- > 0;) {
         const co_entity *e = &s->project->entities[i];
         if (e->tenant_column)
@@ -90,10 +89,10 @@ co_code co_purge_tenant(co_session *s, const co_tenant *t, co_error *err)
     if (rc == CO_OK)
         rc = co_store_commit(s->dest, err);
     if (rc == CO_OK)
-        rc = co_store_commit(state, err);
+        rc = co_state_commit(s->state, err);
     if (rc != CO_OK) {
         co_store_rollback(s->dest);
-        co_store_rollback(state);
+        co_state_rollback(s->state);
     }
     return rc;
 }

@@ -131,13 +131,13 @@ co_code co_tenants_list(co_session *s, co_tenant **out, size_t *n, co_error *err
     }
     co_cursor_close(c);
     if (rc == CO_OK)
-        rc = co_store_begin(co_state_store(s->state), err);
+        rc = co_state_begin(s->state, err);
     for (size_t i = 0; rc == CO_OK && i < count; i++)
         rc = co_state_tenant_seen(s->state, arr[i].key, arr[i].label, err);
     if (rc == CO_OK)
-        rc = co_store_commit(co_state_store(s->state), err);
+        rc = co_state_commit(s->state, err);
     if (rc != CO_OK) {
-        co_store_rollback(co_state_store(s->state));
+        co_state_rollback(s->state);
         co_tenants_free(arr, count);
         return rc;
     }

@@ -12,7 +12,7 @@
 #include "cutover/project.h"
 
 /* Rows per target transaction: the default and the accepted range. */
-#define CO_PROJECT_BATCH_DEFAULT 10000
+#define CO_PROJECT_BATCH_DEFAULT 50000
 #define CO_PROJECT_BATCH_MAX 1000000
 
 #define CO_PROJECT_STATE_DEFAULT "sqlite:.cutover/state.db"

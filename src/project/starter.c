@@ -33,7 +33,7 @@ static const char starter[] =
     "\n"
     "options:\n"
     "  # Rows per target transaction, 1 to 1000000.\n"
-    "  batch_size: 10000\n"
+    "  batch_size: 50000\n"
     "  # Where rows that cannot be loaded are written, with their key and reason.\n"
     "  rejects_dir: .cutover/rejects\n"
     "\n"

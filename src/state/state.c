@@ -28,6 +28,28 @@ static void now_iso(char buf[32]) { co_clock_iso(co_clock_now(), buf, 32); }
 
 co_store *co_state_store(co_state *st) { return st->store; }
 
+co_code co_state_begin(co_state *st, co_error *err) { return co_store_begin(st->store, err); }
+
+co_code co_state_commit(co_state *st, co_error *err)
+{
+    co_code rc = co_loader_flush(st->idmap, err);
+    if (rc == CO_OK)
+        rc = co_loader_flush(st->rejects, err);
+    if (rc == CO_OK)
+        rc = co_store_commit(st->store, err);
+    return rc;
+}
+
+void co_state_rollback(co_state *st)
+{
+    /* Buffered rows go with the transaction: flushing them into a rolled-back
+     * transaction would be wrong, so they are applied and undone together. */
+    co_error ignored;
+    co_loader_flush(st->idmap, &ignored);
+    co_loader_flush(st->rejects, &ignored);
+    co_store_rollback(st->store);
+}
+
 co_code co_state_open(const char *uri, const char *base_dir, co_state **out, co_error *err)
 {
     *out = NULL;
@@ -44,9 +66,9 @@ co_code co_state_open(const char *uri, const char *base_dir, co_state **out, co_
     static const char *const reject_cols[] = {"run_id", "tenant", "entity",
                                               "source_key", "rule", "reason"};
     if (rc == CO_OK)
-        rc = co_loader_open(st->store, "id_map", idmap_cols, 4, NULL, NULL, &st->idmap, err);
+        rc = co_loader_open(st->store, "id_map", idmap_cols, 4, NULL, &st->idmap, err);
     if (rc == CO_OK)
-        rc = co_loader_open(st->store, "rejects", reject_cols, 6, NULL, NULL, &st->rejects, err);
+        rc = co_loader_open(st->store, "rejects", reject_cols, 6, NULL, &st->rejects, err);
     if (rc != CO_OK) {
         co_state_close(st);
         return rc;
@@ -251,8 +273,7 @@ co_code co_state_idmap_add(co_state *st, const char *tenant, const char *entity,
                            const char *source_key, const char *target_key, co_error *err)
 {
     co_value row[] = {text(tenant), text(entity), text(source_key), text(target_key)};
-    co_code rc = co_loader_put(st->idmap, row, err);
-    return rc;
+    return co_loader_put(st->idmap, row, err);
 }
 
 co_code co_state_idmap_query(co_state *st, const char *tenant, const char *entity,

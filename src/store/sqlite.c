@@ -24,12 +24,6 @@ typedef struct sqlite_cursor {
     sqlite3_stmt *stmt;
 } sqlite_cursor;
 
-typedef struct sqlite_loader {
-    co_loader base;
-    sqlite3_stmt *stmt;
-    char *table;
-} sqlite_loader;
-
 static sqlite3 *db_of(co_store *s) { return ((sqlite_store *)s)->db; }
 
 /* Fills err from the connection's last error, naming the side. */
@@ -343,6 +337,23 @@ static co_code sq_columns(co_store *s, const char *table, co_column **cols, size
 
 /* ---- loading ---------------------------------------------------------------- */
 
+/* Rows per multi-row INSERT: enough to amortize opening the table's and its
+ * indexes' cursors, few enough that a retry row by row stays cheap. */
+#define GROUP_ROWS 64
+#define MAX_PARAMS 32766
+
+typedef struct sqlite_loader {
+    co_loader base;
+    sqlite3_stmt *one;   /* INSERT ... VALUES (?, ...) */
+    sqlite3_stmt *group; /* the same with `group_rows` rows */
+    size_t group_rows;
+    char *table;
+    co_value *rows;      /* group_rows * ncols buffered values */
+    size_t *offsets;     /* where each text or blob value's bytes start in bytes */
+    co_buf bytes;
+    size_t count;        /* rows buffered */
+} sqlite_loader;
+
 /* The reject rule for a refused row, from SQLite's extended code. */
 static const char *rule_of(int ext)
 {
@@ -360,54 +371,130 @@ static const char *rule_of(int ext)
     }
 }
 
+/* True when a failed step refused the row for what it holds. */
 static bool row_level(int rc)
 {
     int primary = rc & 0xff;
     return primary == SQLITE_CONSTRAINT || primary == SQLITE_MISMATCH || primary == SQLITE_TOOBIG;
 }
 
+static co_code insert_failed(sqlite_loader *sl, const char *what, co_error *err)
+{
+    co_store *s = sl->base.store;
+    return co_error_set(err, co_store_side_code(s->side), "%s: %s %s: %s", co_side_name(s->side),
+                        what, sl->table, sqlite3_errmsg(db_of(s)));
+}
+
+static co_code bind_rows(sqlite_loader *sl, sqlite3_stmt *st, const co_value *rows, size_t n,
+                         co_error *err)
+{
+    size_t ncols = sl->base.ncols;
+    for (size_t i = 0; i < n * ncols; i++)
+        if (bind_value(st, (int)i + 1, &rows[i]) != SQLITE_OK)
+            return insert_failed(sl, "cannot bind a value for", err);
+    return CO_OK;
+}
+
+/* Inserts rows one by one, reporting each as loaded or refused. */
+static co_code insert_each(sqlite_loader *sl, const co_value *rows, size_t n, co_error *err)
+{
+    co_loader *l = &sl->base;
+    for (size_t r = 0; r < n; r++) {
+        const co_value *row = rows + r * l->ncols;
+        co_code rc = bind_rows(sl, sl->one, row, 1, err);
+        if (rc != CO_OK) {
+            sqlite3_reset(sl->one);
+            return rc;
+        }
+        int step = sqlite3_step(sl->one);
+        int ext = sqlite3_extended_errcode(db_of(l->store));
+        if (step == SQLITE_DONE) {
+            sqlite3_reset(sl->one);
+            if (l->events.loaded)
+                l->events.loaded(l->events.ctx, row, l->ncols);
+            continue;
+        }
+        if (!row_level(step) && !row_level(ext)) {
+            rc = insert_failed(sl, "insert into", err);
+            sqlite3_reset(sl->one);
+            return rc;
+        }
+        if (!l->events.refused) {
+            rc = insert_failed(sl, "a row was refused by", err);
+            sqlite3_reset(sl->one);
+            return rc;
+        }
+        l->events.refused(l->events.ctx, row, l->ncols, rule_of(ext), sqlite3_errmsg(db_of(l->store)),
+                          "");
+        sqlite3_reset(sl->one);
+    }
+    return CO_OK;
+}
+
+/* Applies the buffered rows: a full group in one statement, retried row by
+ * row when a row of it is refused; a partial group row by row. */
+static co_code loader_flush(co_loader *l, co_error *err)
+{
+    sqlite_loader *sl = (sqlite_loader *)l;
+    size_t n = sl->count, ncols = l->ncols;
+    if (n == 0)
+        return CO_OK;
+    if (sl->bytes.failed)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n * ncols; i++) /* the byte buffer may have moved */
+        if (sl->rows[i].type == CO_TEXT || sl->rows[i].type == CO_BLOB)
+            sl->rows[i].s = sl->bytes.data + sl->offsets[i];
+    sl->count = 0;
+    co_code rc = CO_OK;
+    bool done = false;
+    if (n == sl->group_rows && sl->group) {
+        rc = bind_rows(sl, sl->group, sl->rows, n, err);
+        int step = rc == CO_OK ? sqlite3_step(sl->group) : SQLITE_OK;
+        int ext = sqlite3_extended_errcode(db_of(l->store));
+        if (rc == CO_OK && step == SQLITE_DONE) {
+            done = true;
+            for (size_t r = 0; r < n && l->events.loaded; r++)
+                l->events.loaded(l->events.ctx, sl->rows + r * ncols, ncols);
+        } else if (rc == CO_OK && !row_level(step) && !row_level(ext)) {
+            rc = insert_failed(sl, "insert into", err);
+        }
+        /* A refused row undid the whole statement: go row by row. */
+        sqlite3_reset(sl->group);
+    }
+    if (rc == CO_OK && !done)
+        rc = insert_each(sl, sl->rows, n, err);
+    co_buf_reset(&sl->bytes);
+    return rc;
+}
+
 static co_code loader_put(co_loader *l, const co_value *row, co_error *err)
 {
     sqlite_loader *sl = (sqlite_loader *)l;
-    sqlite3_stmt *st = sl->stmt;
+    size_t base = sl->count * l->ncols;
     for (size_t i = 0; i < l->ncols; i++) {
-        if (bind_value(st, (int)i + 1, &row[i]) != SQLITE_OK) {
-            co_code rc = fail(l->store, "cannot bind value", err);
-            sqlite3_reset(st);
-            return rc;
+        sl->rows[base + i] = row[i];
+        if (row[i].type == CO_TEXT || row[i].type == CO_BLOB) {
+            sl->offsets[base + i] = sl->bytes.len;
+            co_buf_add(&sl->bytes, row[i].s, row[i].len);
+            co_buf_addc(&sl->bytes, '\0'); /* text stays NUL-terminated */
+            sl->rows[base + i].s = NULL;  /* fixed up at flush */
         }
     }
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
-        return CO_OK;
-    }
-    int ext = sqlite3_extended_errcode(db_of(l->store));
-    if (row_level(rc) || row_level(ext)) {
-        if (l->on_reject)
-            l->on_reject(l->reject_ctx, row, l->ncols, rule_of(ext), sqlite3_errmsg(db_of(l->store)),
-                         "");
-        sqlite3_reset(st);
-        return CO_OK;
-    }
-    co_code code = co_error_set(err, co_store_side_code(l->store->side), "%s: insert into %s: %s",
-                                co_side_name(l->store->side), sl->table,
-                                sqlite3_errmsg(db_of(l->store)));
-    sqlite3_reset(st);
-    return code;
-}
-
-static co_code loader_flush(co_loader *l, co_error *err)
-{
-    (void)l;
-    (void)err; /* every put is applied at once */
+    if (sl->bytes.failed)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    if (++sl->count == sl->group_rows)
+        return loader_flush(l, err);
     return CO_OK;
 }
 
 static void loader_close(co_loader *l)
 {
     sqlite_loader *sl = (sqlite_loader *)l;
-    sqlite3_finalize(sl->stmt);
+    sqlite3_finalize(sl->one);
+    sqlite3_finalize(sl->group);
+    co_buf_release(&sl->bytes);
+    free(sl->rows);
+    free(sl->offsets);
     free(sl->table);
     free(sl);
 }
@@ -418,46 +505,62 @@ static const co_loader_ops loader_ops = {
     .close = loader_close,
 };
 
+/* INSERT INTO table (columns) VALUES (?, ...), ... for nrows rows. */
+static void insert_sql(co_store *s, const char *table, const char *const *columns, size_t ncols,
+                       size_t nrows, co_buf *sql)
+{
+    co_buf_adds(sql, "INSERT INTO ");
+    co_store_quote_ident(s, table, sql);
+    co_buf_adds(sql, " (");
+    for (size_t i = 0; i < ncols; i++) {
+        if (i)
+            co_buf_adds(sql, ", ");
+        co_store_quote_ident(s, columns[i], sql);
+    }
+    co_buf_adds(sql, ") VALUES ");
+    for (size_t r = 0; r < nrows; r++) {
+        co_buf_adds(sql, r ? ", (" : "(");
+        for (size_t i = 0; i < ncols; i++)
+            co_buf_adds(sql, i ? ", ?" : "?");
+        co_buf_addc(sql, ')');
+    }
+}
+
 static co_code sq_loader_open(co_store *s, const char *table, const char *const *columns,
                               size_t ncols, co_loader **out, co_error *err)
 {
-    co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, "INSERT INTO ");
-    co_store_quote_ident(s, table, &sql);
-    co_buf_adds(&sql, " (");
-    for (size_t i = 0; i < ncols; i++) {
-        if (i)
-            co_buf_adds(&sql, ", ");
-        co_store_quote_ident(s, columns[i], &sql);
-    }
-    co_buf_adds(&sql, ") VALUES (");
-    for (size_t i = 0; i < ncols; i++)
-        co_buf_adds(&sql, i ? ", ?" : "?");
-    co_buf_adds(&sql, ")");
-    if (sql.failed) {
-        co_buf_release(&sql);
-        return co_error_set(err, CO_ENOMEM, "out of memory");
-    }
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v3(db_of(s), co_buf_str(&sql), -1, SQLITE_PREPARE_PERSISTENT, &st,
-                                NULL);
-    co_buf_release(&sql);
-    if (rc != SQLITE_OK) {
-        co_code code = fail(s, "cannot prepare insert", err);
-        co_error_where(err, "table %s", table);
-        return code;
-    }
     sqlite_loader *l = calloc(1, sizeof *l);
-    char *name = strdup(table);
-    if (!l || !name) {
-        free(l);
-        free(name);
-        sqlite3_finalize(st);
+    if (!l)
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    }
     l->base.ops = &loader_ops;
-    l->stmt = st;
-    l->table = name;
+    l->base.store = s;
+    l->group_rows = MAX_PARAMS / ncols < GROUP_ROWS ? MAX_PARAMS / ncols : GROUP_ROWS;
+    if (l->group_rows == 0)
+        l->group_rows = 1;
+    l->table = strdup(table);
+    l->rows = calloc(l->group_rows * ncols, sizeof *l->rows);
+    l->offsets = calloc(l->group_rows * ncols, sizeof *l->offsets);
+    co_buf one = CO_BUF_INIT, group = CO_BUF_INIT;
+    insert_sql(s, table, columns, ncols, 1, &one);
+    if (l->group_rows > 1)
+        insert_sql(s, table, columns, ncols, l->group_rows, &group);
+    co_code rc = CO_OK;
+    if (!l->table || !l->rows || !l->offsets || one.failed || group.failed)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    if (rc == CO_OK && sqlite3_prepare_v3(db_of(s), co_buf_str(&one), -1,
+                                          SQLITE_PREPARE_PERSISTENT, &l->one, NULL) != SQLITE_OK)
+        rc = fail(s, "cannot prepare insert", err);
+    if (rc == CO_OK && l->group_rows > 1 &&
+        sqlite3_prepare_v3(db_of(s), co_buf_str(&group), -1, SQLITE_PREPARE_PERSISTENT, &l->group,
+                           NULL) != SQLITE_OK)
+        rc = fail(s, "cannot prepare insert", err);
+    co_buf_release(&one);
+    co_buf_release(&group);
+    if (rc != CO_OK) {
+        co_error_where(err, "table %s", table);
+        loader_close(&l->base);
+        return rc;
+    }
     *out = &l->base;
     return CO_OK;
 }
@@ -508,8 +611,20 @@ static bool make_parent_dirs(const char *path)
     return true;
 }
 
+/* Process-wide SQLite settings, made once before the first connection:
+ * memory statistics off (they take a global mutex on every allocation). */
+static void configure_once(void)
+{
+    static bool done;
+    if (done)
+        return;
+    done = true;
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* refused harmlessly if already initialized */
+}
+
 co_code co_sqlite_open(const char *path, co_side side, co_store **out, co_error *err)
 {
+    configure_once();
     const char *name = co_side_name(side);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
     if (side == CO_SIDE_STATE) {
@@ -551,7 +666,11 @@ co_code co_sqlite_open(const char *path, co_side side, co_store **out, co_error 
         free(s);
         return co_store_side_code(side);
     }
-    sqlite3_exec(s->db, "PRAGMA cache_size = -65536", NULL, NULL, NULL);
+    /* Page cache per connection: the destination holds a batch's dirty pages. */
+    sqlite3_exec(s->db, side == CO_SIDE_TARGET || side == CO_SIDE_STAGING
+                            ? "PRAGMA cache_size = -65536"
+                            : "PRAGMA cache_size = -16384",
+                 NULL, NULL, NULL);
     *out = &s->base;
     return CO_OK;
 }

@@ -197,7 +197,7 @@ void co_store_quote_ident(const co_store *s, const char *ident, co_buf *out)
 }
 
 co_code co_loader_open(co_store *s, const char *table, const char *const *columns,
-                       size_t ncols, co_reject_fn on_reject, void *ctx, co_loader **out,
+                       size_t ncols, const co_load_events *events, co_loader **out,
                        co_error *err)
 {
     *out = NULL;
@@ -207,8 +207,8 @@ co_code co_loader_open(co_store *s, const char *table, const char *const *column
     if (rc == CO_OK) {
         (*out)->store = s;
         (*out)->ncols = ncols;
-        (*out)->on_reject = on_reject;
-        (*out)->reject_ctx = ctx;
+        if (events)
+            (*out)->events = *events;
     }
     return rc;
 }

@@ -65,8 +65,7 @@ struct co_loader {
     const co_loader_ops *ops;
     co_store *store;
     size_t ncols;
-    co_reject_fn on_reject;
-    void *reject_ctx;
+    co_load_events events; /* all NULL when the caller gave none */
 };
 
 /* The error code that stands for a failure on this side. */

@@ -166,7 +166,7 @@ static void test_defaults(void **state)
     co_project *p = parse_ok(HEAD ONE_ENTITY);
     assert_null(p->staging);
     assert_string_equal(p->state, "sqlite:.cutover/state.db");
-    assert_int_equal(p->batch_size, 10000);
+    assert_int_equal(p->batch_size, 50000);
     assert_string_equal(p->rejects_dir, ".cutover/rejects");
     assert_int_equal(p->nentities, 1);
     assert_string_equal(p->entities[0].target, "contacts"); /* target defaults to name */
@@ -177,7 +177,7 @@ static void test_defaults(void **state)
 
     /* An empty options mapping keeps the defaults too. */
     p = parse_ok(HEAD "options: {}\n" ONE_ENTITY);
-    assert_int_equal(p->batch_size, 10000);
+    assert_int_equal(p->batch_size, 50000);
     assert_string_equal(p->rejects_dir, ".cutover/rejects");
     co_project_free(p);
 }

@@ -128,7 +128,7 @@ static void id_maps_and_rejects(void **state)
     co_store *s = co_state_store(st);
     co_error err;
     co_error_clear(&err);
-    assert_int_equal(co_store_begin(s, &err), CO_OK);
+    assert_int_equal(co_state_begin(st, &err), CO_OK);
     for (int i = 0; i < 100; i++) {
         char key[16];
         snprintf(key, sizeof key, "[%d]", i);
@@ -137,7 +137,7 @@ static void id_maps_and_rejects(void **state)
     assert_int_equal(co_state_idmap_add(st, "t2", "contacts", "[1]", "[1]", &err), CO_OK);
     assert_int_equal(co_state_reject_add(st, 1, "t1", "contacts", "[5]", "check", "bad email", &err),
                      CO_OK);
-    assert_int_equal(co_store_commit(s, &err), CO_OK);
+    assert_int_equal(co_state_commit(st, &err), CO_OK);
     co_cursor *c;
     assert_int_equal(co_state_idmap_query(st, "t1", "contacts", &c, &err), CO_OK);
     int count = 0;
@@ -156,6 +156,11 @@ static void id_maps_and_rejects(void **state)
     assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
     assert_true(has_row);
     co_cursor_close(c);
+    /* The same key twice in one tenant's map is an error, not a silent drop. */
+    assert_int_equal(co_state_begin(st, &err), CO_OK);
+    assert_int_equal(co_state_idmap_add(st, "t2", "contacts", "[1]", "[1]", &err), CO_OK);
+    assert_int_equal(co_state_commit(st, &err), CO_ESTATE);
+    co_state_rollback(st);
     assert_int_equal(co_state_rejects_clear(st, "t1", &err), CO_OK);
     assert_int_equal(co_store_query(s, "SELECT count(*) FROM rejects", NULL, 0, &c, &err), CO_OK);
     assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
