@@ -30,6 +30,25 @@ typedef struct co_ref {
     co_mark mark;
 } co_ref;
 
+/* volume: how verification compares the number of rows per group and calendar
+ * month, source against target (for behavioural data: per person, per event,
+ * per month). */
+typedef struct co_volume {
+    char **by;          /* group columns of the query's output, at least one */
+    size_t nby;
+    char *time;         /* the timestamp column (ISO-8601 text) */
+    int months;         /* calendar months back from the current one; default 9 */
+    double tolerance;   /* allowed difference per group and month; default 0 */
+    bool relative;      /* tolerance is a fraction of the larger count ("0.5%") */
+    co_mark mark;
+} co_volume;
+
+/* verify.round: a real column compared after rounding to `digits` decimals. */
+typedef struct co_rounding {
+    char *column;
+    int digits;
+} co_rounding;
+
 typedef struct co_entity {
     char *name;          /* unique among entities */
     char *target;        /* target table; defaults to name */
@@ -39,6 +58,9 @@ typedef struct co_entity {
     co_ref *refs;
     size_t nrefs;
     char *tenant_column; /* target column holding the tenant key, or NULL */
+    co_volume *volume;   /* NULL when the entity has no volume rule */
+    co_rounding *rounding; /* verify.round, in file order */
+    size_t nrounding;
     co_mark mark;        /* where the entity starts */
     co_mark query_mark;  /* where its query starts */
 } co_entity;

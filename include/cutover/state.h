@@ -61,7 +61,7 @@ co_code co_state_step_end(co_state *st, int64_t run_id, const char *step, const 
                           co_error *err);
 
 /* Id maps: source key -> target key of an entity's rows for a tenant. Keys
- * are canonical JSON arrays (see engine/key.h). Adds are buffered until
+ * are canonical JSON arrays (see util/key.h). Adds are buffered until
  * co_state_commit. */
 co_code co_state_idmap_clear(co_state *st, const char *tenant, const char *entity,
                              co_error *err);

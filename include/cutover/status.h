@@ -13,8 +13,9 @@
 typedef struct co_tenant_status {
     char *tenant;
     char *label;       /* NULL when the source gave none */
-    char *state;       /* "new", "migrating", "migrated", "failed" */
-    int64_t last_run;  /* 0 when never run */
+    char *state;       /* "new", "migrating", "migrated", "failed", "verified",
+                          "verify_failed" */
+    int64_t last_run;  /* the last migrate run, 0 when never run */
     char *run_status;  /* of the last run: "running", "done", "failed", "abandoned"; NULL */
     char *started_at;  /* ISO-8601 UTC, NULL when never run */
     double seconds;
@@ -22,6 +23,10 @@ typedef struct co_tenant_status {
     int64_t loaded;
     int64_t rejected;
     char *error;       /* the last run's error, or NULL */
+    int64_t verify_run;          /* the last finished verification, 0 when none */
+    bool verify_pass;
+    int64_t verify_differences;  /* findings of all its checks */
+    char *verified_at;
 } co_tenant_status;
 
 /* Every tenant the journal knows, in tenant order (numeric keys numerically).

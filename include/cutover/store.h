@@ -99,8 +99,21 @@ co_code co_store_columns(co_store *s, const char *table, co_column **cols, size_
                          co_error *err);
 void co_columns_free(co_column *cols, size_t ncols);
 
-/* Appends ident quoted for this engine ("a""b"). */
+/* Verification pushes hashing down to the database with SQL functions that
+ * cutover installs on each connection (docs/verify.md):
+ *   cutover_hash(v1, ..., vn)      the row hash of util/rowhash.h, an integer
+ *   cutover_hash_sum(v1, ..., vn)  aggregate: the sum of row hashes mod 2^64
+ *   cutover_keep(k1, ..., kn)      1 when the key filter keeps the canonical
+ *                                  key of k1..kn (or when there is no filter)
+ * co_store_set_key_filter sets (fn) or clears (NULL) the filter. */
+typedef bool (*co_key_filter_fn)(void *ctx, const char *key, size_t len);
+void co_store_set_key_filter(co_store *s, co_key_filter_fn fn, void *ctx);
+
+/* Appends SQL giving the calendar month ('YYYY-MM') of a timestamp expression. */
 struct co_buf;
+void co_store_month_sql(const co_store *s, const char *expr, struct co_buf *out);
+
+/* Appends ident quoted for this engine ("a""b"). */
 void co_store_quote_ident(const co_store *s, const char *ident, struct co_buf *out);
 
 /* Loading: rows go into table's columns. The loader copies each row it is

@@ -8,6 +8,7 @@
 #ifndef CUTOVER_VALUE_H
 #define CUTOVER_VALUE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 

@@ -100,6 +100,19 @@ const char *cli_cell(const char *text, int width, char *buf, size_t cap);
 /* Numbers with thousands separators, into buf. */
 const char *cli_num(long long n, char *buf, size_t cap);
 
+/* --tenant KEY[,KEY...] or --all, against the source's tenants: fills chosen
+ * (room for n) and *count, or prints a usage / not-found error. */
+struct co_tenant;
+int cli_select_tenants(cli_ctx *ctx, const struct co_tenant *all, size_t n,
+                       const struct co_tenant **chosen, size_t *count);
+
+/* --sample N (default 10); false after printing a usage error into *rc. */
+bool cli_sample(cli_ctx *ctx, size_t *out, int *rc);
+
+/* Prints one tenant's verification for people. */
+struct co_verify_result;
+void cli_print_verification(const cli_ctx *ctx, const struct co_verify_result *r);
+
 int cmd_help(cli_ctx *ctx);
 int cmd_version(cli_ctx *ctx);
 int cmd_init(cli_ctx *ctx);
@@ -107,5 +120,6 @@ int cmd_check(cli_ctx *ctx);
 int cmd_demo(cli_ctx *ctx);
 int cmd_migrate(cli_ctx *ctx);
 int cmd_status(cli_ctx *ctx);
+int cmd_verify(cli_ctx *ctx);
 
 #endif

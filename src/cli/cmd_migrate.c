@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "cutover/migrate.h"
+#include "cutover/verify.h"
 #include "util/buf.h"
 #include "util/json.h"
 
@@ -16,6 +17,8 @@ typedef struct outcome {
     co_migrate_result result;
     co_code code;
     bool attempted;
+    bool verified;     /* a verification ran */
+    bool verify_pass;
 } outcome;
 
 typedef struct progress_ctx {
@@ -29,42 +32,6 @@ static void on_progress(void *ctx, const co_progress *p)
     char item[160];
     snprintf(item, sizeof item, "[%zu/%zu] %s", p->entity_index + 1, p->nentities, p->entity);
     cli_progress_update(pc->bar, pc->label, item, p->rows, p->rows_total);
-}
-
-/* Picks the tenants named by --tenant (a comma-separated list) or --all. */
-static int select_tenants(cli_ctx *ctx, const co_tenant *all, size_t n, outcome *out,
-                          size_t *count)
-{
-    const char *list = cli_get(&ctx->args, "tenant");
-    bool every = cli_flag(&ctx->args, "all");
-    if (!list == !every)
-        return cli_usage_error(ctx, "give either --tenant KEY or --all");
-    *count = 0;
-    if (every) {
-        for (size_t i = 0; i < n; i++)
-            out[(*count)++].tenant = &all[i];
-        return EXIT_OK;
-    }
-    char *copy = strdup(list);
-    if (!copy)
-        return EXIT_INTERNAL;
-    int rc = EXIT_OK;
-    for (char *save = NULL, *key = strtok_r(copy, ",", &save); key;
-         key = strtok_r(NULL, ",", &save)) {
-        const co_tenant *t = co_tenant_find(all, n, key);
-        if (!t) {
-            fprintf(stderr,
-                    "cutover: migrate: unknown tenant \"%s\" (the tenants query lists %zu; see "
-                    "cutover status)\n",
-                    key, n);
-            rc = EXIT_NOT_FOUND;
-            break;
-        }
-        if (*count < n)
-            out[(*count)++].tenant = t;
-    }
-    free(copy);
-    return rc;
 }
 
 static void print_json(const co_project *p, const outcome *o, size_t n)
@@ -83,6 +50,7 @@ static void print_json(const co_project *p, const outcome *o, size_t n)
         co_buf_printf(&b, ",\"status\":\"%s\",\"run_id\":%lld,\"seconds\":%.3f,\"rejected\":%lld",
                       o[i].code != CO_OK ? "failed" : r->skipped ? "skipped" : "migrated",
                       (long long)r->run_id, r->seconds, (long long)r->rejected);
+        co_buf_printf(&b, ",\"verified\":%s", !o[i].verified ? "null" : o[i].verify_pass ? "true" : "false");
         co_buf_adds(&b, ",\"rejects_file\":");
         co_json_str(&b, r->rejects_file);
         co_buf_adds(&b, ",\"entities\":{");
@@ -169,9 +137,21 @@ int cmd_migrate(cli_ctx *ctx)
         rc = EXIT_INTERNAL;
         goto done;
     }
-    rc = select_tenants(ctx, tenants, ntenants, outcomes, &count);
+    const co_tenant **chosen = calloc(ntenants ? ntenants : 1, sizeof *chosen);
+    if (!chosen) {
+        rc = EXIT_INTERNAL;
+        goto done;
+    }
+    rc = cli_select_tenants(ctx, tenants, ntenants, chosen, &count);
+    for (size_t i = 0; i < count; i++)
+        outcomes[i].tenant = chosen[i];
+    free(chosen);
     if (rc != EXIT_OK)
         goto done;
+    size_t sample;
+    if (!cli_sample(ctx, &sample, &rc))
+        goto done;
+    bool verify = !cli_flag(&ctx->args, "no-verify");
 
     progress_ctx pc = {cli_progress_new(ctx), ""};
     co_migrate_options opt = {0};
@@ -194,6 +174,26 @@ int cmd_migrate(cli_ctx *ctx)
             if (!keep_going)
                 break;
             continue;
+        }
+        if (verify && !o->result.skipped) {
+            co_verify_result vr;
+            co_verify_options vopt = {sample};
+            co_code vcode = co_verify_tenant(s, o->tenant, &vopt, &vr, &err);
+            if (vcode != CO_OK) {
+                int fail_rc = cli_fail("migrate: verify", &err);
+                if (rc == EXIT_OK)
+                    rc = fail_rc;
+            } else {
+                o->verified = true;
+                o->verify_pass = vr.pass;
+                if (!vr.pass && rc == EXIT_OK)
+                    rc = EXIT_VERIFY;
+                if (!ctx->json && (!vr.pass || !ctx->quiet))
+                    cli_print_verification(ctx, &vr);
+            }
+            co_verify_result_release(&vr);
+            if ((vcode != CO_OK || !o->verify_pass) && !keep_going)
+                break;
         }
         if (!ctx->quiet && !ctx->json) {
             const co_migrate_result *r = &o->result;

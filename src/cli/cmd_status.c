@@ -32,9 +32,19 @@ static void print_json(const co_tenant_status *rows, size_t n)
                           r->seconds, (long long)r->source_rows, (long long)r->loaded,
                           (long long)r->rejected);
             co_json_str(&b, r->error);
+            co_buf_adds(&b, "}");
+        } else {
+            co_buf_adds(&b, ",\"last_run\":null");
+        }
+        if (r->verify_run) {
+            co_buf_printf(&b, ",\"verification\":{\"run\":%lld,\"pass\":%s,\"differences\":%lld,"
+                              "\"at\":",
+                          (long long)r->verify_run, r->verify_pass ? "true" : "false",
+                          (long long)r->verify_differences);
+            co_json_str(&b, r->verified_at);
             co_buf_adds(&b, "}}");
         } else {
-            co_buf_adds(&b, ",\"last_run\":null}");
+            co_buf_adds(&b, ",\"verification\":null}");
         }
     }
     co_buf_adds(&b, "]}\n");
@@ -45,21 +55,28 @@ static void print_json(const co_tenant_status *rows, size_t n)
 static void print_table(const co_tenant_status *rows, size_t n)
 {
     char a[32], b[32], c[32];
-    printf("%-8s %-24s %-10s %6s %-20s %12s %12s %9s %8s\n", "tenant", "label", "state", "run",
-           "started", "rows read", "loaded", "rejected", "seconds");
+    printf("%-8s %-24s %-13s %6s %-20s %12s %12s %9s %8s  %s\n", "tenant", "label", "state", "run",
+           "started", "rows read", "loaded", "rejected", "seconds", "verified");
     for (size_t i = 0; i < n; i++) {
         const co_tenant_status *r = &rows[i];
         char key[64], label[112];
         cli_cell(r->tenant, 8, key, sizeof key);
         cli_cell(r->label, 24, label, sizeof label);
         if (!r->last_run) {
-            printf("%s %s %-10s\n", key, label, r->state);
+            printf("%s %s %-13s\n", key, label, r->state);
             continue;
         }
-        printf("%s %s %-10s %6lld %-20s %12s %12s %9s %8.2f\n", key, label, r->state,
+        char verified[48] = "-";
+        if (r->verify_run && r->verify_pass)
+            snprintf(verified, sizeof verified, "pass");
+        else if (r->verify_run)
+            snprintf(verified, sizeof verified, "FAIL (%lld differences)",
+                     (long long)r->verify_differences);
+        printf("%s %s %-13s %6lld %-20s %12s %12s %9s %8.2f  %s\n", key, label, r->state,
                (long long)r->last_run,
                r->started_at ? r->started_at : "", cli_num(r->source_rows, a, sizeof a),
-               cli_num(r->loaded, b, sizeof b), cli_num(r->rejected, c, sizeof c), r->seconds);
+               cli_num(r->loaded, b, sizeof b), cli_num(r->rejected, c, sizeof c), r->seconds,
+               verified);
         if (r->error)
             printf("         error: %s\n", r->error);
     }

@@ -38,6 +38,16 @@ static const cli_option migrate_options[] = {
     {"again", 0, NULL, "reload tenants that are already migrated"},
     {"keep-going", 'k', NULL, "with --all: go on with the next tenant after a failure"},
     {"start-over", 0, NULL, "accept a changed project file and journal anew"},
+    {"no-verify", 0, NULL, "do not verify each tenant after loading it"},
+    {"sample", 0, "N", "differences shown per entity and check (default 10)"},
+    {0},
+};
+
+static const cli_option verify_options[] = {
+    {"tenant", 't', "KEY", "verify this tenant (or a comma-separated list)"},
+    {"all", 'a', NULL, "verify every tenant"},
+    {"sample", 0, "N", "differences shown per entity and check (default 10)"},
+    {"keep-going", 'k', NULL, "go on with the next tenant after an error"},
     {0},
 };
 
@@ -50,6 +60,8 @@ const cli_command cli_commands[] = {
      demo_options},
     {"migrate", cmd_migrate, "--tenant KEY | --all", "migrate tenants into the target",
      migrate_options},
+    {"verify", cmd_verify, "--tenant KEY | --all",
+     "prove that tenants arrived whole, or show what did not", verify_options},
     {"status", cmd_status, "", "show every tenant's state, last run and counts", no_options},
     {"help", cmd_help, "[COMMAND]", "show help", no_options},
     {"version", cmd_version, "", "print the version", no_options},

@@ -3,6 +3,7 @@
  * loading the project with overrides, and number formatting.
  */
 #include "cli.h"
+#include "cutover/migrate.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -157,4 +158,42 @@ const char *cli_cell(const char *text, int width, char *buf, size_t cap)
     }
     buf[o] = '\0';
     return buf;
+}
+
+int cli_select_tenants(cli_ctx *ctx, const co_tenant *all, size_t n, const co_tenant **chosen,
+                       size_t *count)
+{
+    const char *list = cli_get(&ctx->args, "tenant");
+    bool every = cli_flag(&ctx->args, "all");
+    if (!list == !every)
+        return cli_usage_error(ctx, "give either --tenant KEY or --all");
+    *count = 0;
+    if (every) {
+        for (size_t i = 0; i < n; i++)
+            chosen[(*count)++] = &all[i];
+        return EXIT_OK;
+    }
+    char *copy = strdup(list);
+    if (!copy)
+        return EXIT_INTERNAL;
+    int rc = EXIT_OK;
+    for (char *save = NULL, *key = strtok_r(copy, ",", &save); key;
+         key = strtok_r(NULL, ",", &save)) {
+        const co_tenant *t = co_tenant_find(all, n, key);
+        if (!t) {
+            fprintf(stderr,
+                    "cutover: %s: unknown tenant \"%s\" (the tenants query lists %zu; see "
+                    "cutover status)\n",
+                    ctx->command->name, key, n);
+            rc = EXIT_NOT_FOUND;
+            break;
+        }
+        bool twice = false;
+        for (size_t i = 0; i < *count; i++)
+            twice = twice || chosen[i] == t;
+        if (!twice && *count < n)
+            chosen[(*count)++] = t;
+    }
+    free(copy);
+    return rc;
 }

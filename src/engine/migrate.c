@@ -9,7 +9,7 @@
  * a purge always finds everything a run left behind.
  */
 #include "cutover/migrate.h"
-#include "engine/key.h"
+#include "util/key.h"
 #include "engine/rejects.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -437,7 +437,9 @@ co_code co_migrate_tenant(co_session *s, const co_tenant *t, const co_migrate_op
 
     char state[32];
     co_code rc = co_state_tenant_get(s->state, t->key, state, sizeof state, err);
-    if (rc == CO_OK && strcmp(state, "migrated") == 0 && !opt->again) {
+    bool loaded = strcmp(state, "migrated") == 0 || strcmp(state, "verified") == 0 ||
+                  strcmp(state, "verify_failed") == 0;
+    if (rc == CO_OK && loaded && !opt->again) {
         res->skipped = true;
         free(dir);
         return CO_OK;

@@ -5,7 +5,7 @@
  * run), after a failed load, and by rollback.
  */
 #include "cutover/migrate.h"
-#include "engine/key.h"
+#include "util/key.h"
 #include "util/buf.h"
 
 #include <stdlib.h>

@@ -194,6 +194,25 @@ static co_code check_entity(co_session *s, const co_entity *e, co_error *err)
                 rc = co_error_set(err, CO_EPROJECT, "refs column \"%s\" is not among the query's columns",
                                   e->refs[r].column);
         }
+        /* volume and verify.round name output columns too. */
+        const char *named[130];
+        size_t nnamed = 0;
+        for (size_t b = 0; e->volume && b < e->volume->nby && nnamed < 64; b++)
+            named[nnamed++] = e->volume->by[b];
+        if (e->volume)
+            named[nnamed++] = e->volume->time;
+        for (size_t r = 0; r < e->nrounding && nnamed < 130; r++)
+            named[nnamed++] = e->rounding[r].column;
+        for (size_t k = 0; k < nnamed && rc == CO_OK; k++) {
+            bool found = false;
+            for (size_t i = 0; i < n && !found; i++)
+                found = strcmp(co_cursor_colname(c, i), named[k]) == 0;
+            if (!found)
+                rc = co_error_set(err, CO_EPROJECT,
+                                  "column \"%s\" (in volume or verify) is not among the query's "
+                                  "columns",
+                                  named[k]);
+        }
         if (rc == CO_OK && e->tenant_column && !has_column(cols, ncols, e->tenant_column))
             rc = co_error_set(err, CO_ETARGET, "tenant_column \"%s\" is not a column of table \"%s\"",
                               e->tenant_column, e->target);

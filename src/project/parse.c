@@ -320,67 +320,237 @@ static co_code set_batch_size(walk *w, const field *f, struct fy_node *key, stru
     return CO_OK;
 }
 
-/* key: one column name, or a sequence of them, none twice. */
-static co_code set_key(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
-                       void *obj)
+/* A column name, or a sequence of them, none twice, into *list (heap) and
+ * *n; name is the key being read ("key", "by"). */
+static co_code column_list(walk *w, const char *name, struct fy_node *key, struct fy_node *val,
+                           char ***list, size_t *n)
 {
-    co_entity *e = obj;
     co_mark at = mark_or(val, node_mark(key));
-    for (size_t i = 0; i < e->nkey; i++)
-        free(e->key[i]);
-    free(e->key);
-    e->key = NULL;
-    e->nkey = 0;
+    for (size_t i = 0; i < *n; i++)
+        free((*list)[i]);
+    free(*list);
+    *list = NULL;
+    *n = 0;
+    char subject[64], item_subject[64];
+    snprintf(subject, sizeof subject, "\"%s\"", name);
+    snprintf(item_subject, sizeof item_subject, "each item of \"%s\"", name);
 
     if (!is_null(val) && fy_node_get_type(val) == FYNT_SCALAR) {
-        e->key = calloc(1, sizeof *e->key);
-        if (!e->key)
+        *list = calloc(1, sizeof **list);
+        if (!*list)
             return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
-        co_code code = scalar_text(w, val, at, "\"key\"", "a column name", &e->key[0]);
+        co_code code = scalar_text(w, val, at, subject, "a column name", &(*list)[0]);
         if (code != CO_OK)
             return code;
-        e->nkey = 1;
+        *n = 1;
     } else if (!is_null(val) && fy_node_get_type(val) == FYNT_SEQUENCE) {
         int count = fy_node_sequence_item_count(val);
         if (count <= 0)
             return co_project_fail(w->err, CO_EPROJECT, w->name, at,
-                                   "\"%s\" must name at least one column", f->key);
-        e->key = calloc((size_t)count, sizeof *e->key);
-        if (!e->key)
+                                   "\"%s\" must name at least one column", name);
+        *list = calloc((size_t)count, sizeof **list);
+        if (!*list)
             return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
         void *it = NULL;
         struct fy_node *item;
-        while (e->nkey < (size_t)count && (item = fy_node_sequence_iterate(val, &it))) {
-            co_code code = scalar_text(w, item, at, "each item of \"key\"", "a column name",
-                                       &e->key[e->nkey]);
+        while (*n < (size_t)count && (item = fy_node_sequence_iterate(val, &it))) {
+            co_code code = scalar_text(w, item, at, item_subject, "a column name", &(*list)[*n]);
             if (code != CO_OK)
                 return code;
-            e->nkey++;
-            for (size_t j = 0; j + 1 < e->nkey; j++)
-                if (strcmp(e->key[j], e->key[e->nkey - 1]) == 0) {
+            (*n)++;
+            for (size_t j = 0; j + 1 < *n; j++)
+                if (strcmp((*list)[j], (*list)[*n - 1]) == 0) {
                     char buf[80];
-                    const char *col = e->key[j];
+                    const char *col = (*list)[j];
                     return co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(item, at),
-                                           "\"key\" lists column \"%s\" twice",
+                                           "\"%s\" lists column \"%s\" twice", name,
                                            co_project_shown(col, strlen(col), buf, sizeof buf));
                 }
         }
     } else {
         return co_project_fail(w->err, CO_EPROJECT, w->name, at,
-                               "\"key\" must be a column name or a sequence of column names, "
+                               "\"%s\" must be a column name or a sequence of column names, "
                                "not %s",
-                               describe(val));
+                               name, describe(val));
     }
-    for (size_t i = 0; i < e->nkey; i++) {
-        if (strchr(e->key[i], ',')) {
+    for (size_t i = 0; i < *n; i++) {
+        if (strchr((*list)[i], ',')) {
             char buf[80];
             return co_project_fail(w->err, CO_EPROJECT, w->name, at,
-                                   "\"key\" column \"%s\" contains a comma; write several "
+                                   "\"%s\" column \"%s\" contains a comma; write several "
                                    "columns as a sequence, as in [a, b]",
-                                   co_project_shown(e->key[i], strlen(e->key[i]), buf, sizeof buf));
+                                   name,
+                                   co_project_shown((*list)[i], strlen((*list)[i]), buf, sizeof buf));
         }
     }
     return CO_OK;
+}
+
+/* key: one column name, or a sequence of them, none twice. */
+static co_code set_key(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                       void *obj)
+{
+    co_entity *e = obj;
+    return column_list(w, f->key, key, val, &e->key, &e->nkey);
+}
+
+/* A whole number from lo to hi, from a plain scalar. */
+static co_code whole_number(walk *w, const char *name, struct fy_node *key, struct fy_node *val,
+                            long lo, long hi, long *out)
+{
+    co_mark at = mark_or(val, node_mark(key));
+    size_t len = 0;
+    const char *s = !is_null(val) && fy_node_get_type(val) == FYNT_SCALAR
+                        ? fy_node_get_scalar(val, &len)
+                        : NULL;
+    long n = 0;
+    bool ok = s && len > 0;
+    for (size_t i = 0; ok && i < len; i++) {
+        if (s[i] < '0' || s[i] > '9' || n > hi)
+            ok = false;
+        else
+            n = n * 10 + (s[i] - '0');
+    }
+    if (!ok || n < lo || n > hi) {
+        char buf[80];
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"%s\" must be a whole number from %ld to %ld, not %s", name, lo,
+                               hi, s ? co_project_shown(s, len, buf, sizeof buf) : describe(val));
+    }
+    *out = n;
+    return CO_OK;
+}
+
+static co_code set_volume_by(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                             void *obj)
+{
+    co_volume *v = obj;
+    return column_list(w, f->key, key, val, &v->by, &v->nby);
+}
+
+static co_code set_volume_months(walk *w, const field *f, struct fy_node *key,
+                                 struct fy_node *val, void *obj)
+{
+    long n;
+    co_code code = whole_number(w, f->key, key, val, 1, 120, &n);
+    if (code == CO_OK)
+        ((co_volume *)obj)->months = (int)n;
+    return code;
+}
+
+/* tolerance: a number of rows ("5") or a share of the larger count ("0.5%"). */
+static co_code set_volume_tolerance(walk *w, const field *f, struct fy_node *key,
+                                    struct fy_node *val, void *obj)
+{
+    co_volume *v = obj;
+    char *text = NULL;
+    co_code code = scalar_text(w, val, node_mark(key), "\"tolerance\"",
+                               "a number of rows or a percentage", &text);
+    if (code != CO_OK)
+        return code;
+    size_t len = strlen(text);
+    bool relative = len > 1 && text[len - 1] == '%';
+    if (relative)
+        text[len - 1] = '\0';
+    char *end;
+    double d = strtod(text, &end);
+    bool ok = end != text && *end == '\0' && d >= 0 && d < 1e12 && (!relative || d <= 100);
+    char buf[80];
+    if (!ok) {
+        if (relative)
+            text[len - 1] = '%';
+        code = co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(val, node_mark(key)),
+                               "\"%s\" must be a number of rows (5) or a percentage (0.5%%), not "
+                               "\"%s\"",
+                               f->key, co_project_shown(text, len, buf, sizeof buf));
+    } else {
+        v->tolerance = relative ? d / 100.0 : d;
+        v->relative = relative;
+    }
+    free(text);
+    return code;
+}
+
+static const field volume_fields[] = {
+    {"by", true, set_volume_by, 0},
+    {"time", true, set_text, offsetof(co_volume, time)},
+    {"months", false, set_volume_months, 0},
+    {"tolerance", false, set_volume_tolerance, 0},
+};
+
+static co_code walk_fields(walk *w, struct fy_node *map, co_mark map_at, const field *fields,
+                           size_t nfields, void *obj, const char *context, char *const *owner);
+
+static co_code set_volume(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                          void *obj)
+{
+    (void)f;
+    co_entity *e = obj;
+    co_mark at = mark_or(val, node_mark(key));
+    if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"volume\" must be a mapping (by, time, months, tolerance), not %s",
+                               describe(val));
+    if (!e->volume && !(e->volume = calloc(1, sizeof *e->volume)))
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    e->volume->months = 9;
+    e->volume->mark = at;
+    return walk_fields(w, val, at, volume_fields, sizeof volume_fields / sizeof volume_fields[0],
+                       e->volume, "in volume", NULL);
+}
+
+/* verify: { round: { column: digits } } */
+static co_code set_verify_round(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                                void *obj)
+{
+    (void)f;
+    co_entity *e = obj;
+    co_mark at = mark_or(val, node_mark(key));
+    if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"round\" must be a mapping of column: decimals, not %s",
+                               describe(val));
+    int count = fy_node_mapping_item_count(val);
+    if (count <= 0)
+        return CO_OK;
+    co_rounding *r = realloc(e->rounding, (e->nrounding + (size_t)count) * sizeof *r);
+    if (!r)
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    e->rounding = r;
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    for (int i = 0; i < count && (pair = fy_node_mapping_iterate(val, &it)); i++) {
+        co_rounding *one = &e->rounding[e->nrounding];
+        one->column = NULL;
+        co_code code = scalar_text(w, fy_node_pair_key(pair), at, "each key of \"round\"",
+                                   "a column name", &one->column);
+        if (code != CO_OK)
+            return code;
+        e->nrounding++;
+        long digits;
+        code = whole_number(w, "round", fy_node_pair_key(pair), fy_node_pair_value(pair), 0, 15,
+                            &digits);
+        if (code != CO_OK)
+            return code;
+        one->digits = (int)digits;
+    }
+    return CO_OK;
+}
+
+static const field verify_fields[] = {
+    {"round", false, set_verify_round, 0},
+};
+
+static co_code set_verify(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                          void *obj)
+{
+    (void)f;
+    co_mark at = mark_or(val, node_mark(key));
+    if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"verify\" must be a mapping (round), not %s", describe(val));
+    return walk_fields(w, val, at, verify_fields, sizeof verify_fields / sizeof verify_fields[0],
+                       obj, "in verify", NULL);
 }
 
 /* refs: a mapping of output column -> entity name; validate.c checks the
@@ -432,9 +602,6 @@ static co_code set_refs(walk *w, const field *f, struct fy_node *key, struct fy_
 
 /* ---- mappings ---- */
 
-static co_code walk_fields(walk *w, struct fy_node *map, co_mark map_at, const field *fields,
-                           size_t nfields, void *obj, const char *context, char *const *owner);
-
 static const field option_fields[] = {
     {"batch_size", false, set_batch_size, offsetof(co_project, batch_size)},
     {"rejects_dir", false, set_text, offsetof(co_project, rejects_dir)},
@@ -447,6 +614,8 @@ static const field entity_fields[] = {
     {"tenant_column", false, set_text, offsetof(co_entity, tenant_column)},
     {"query", true, set_query, offsetof(co_entity, query)},
     {"refs", false, set_refs, 0},
+    {"volume", false, set_volume, 0},
+    {"verify", false, set_verify, 0},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

@@ -70,6 +70,16 @@ void co_entity_release(co_entity *e)
     }
     free(e->refs);
     free(e->tenant_column);
+    if (e->volume) {
+        for (size_t i = 0; i < e->volume->nby; i++)
+            free(e->volume->by[i]);
+        free(e->volume->by);
+        free(e->volume->time);
+        free(e->volume);
+    }
+    for (size_t i = 0; i < e->nrounding; i++)
+        free(e->rounding[i].column);
+    free(e->rounding);
     memset(e, 0, sizeof *e);
 }
 

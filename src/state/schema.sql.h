@@ -55,6 +55,26 @@ static const char co_state_schema[] =
     "  source_key TEXT NOT NULL,"
     "  rule TEXT NOT NULL,"
     "  reason TEXT NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS rejects_tenant ON rejects (tenant, entity);";
+    "CREATE INDEX IF NOT EXISTS rejects_tenant ON rejects (tenant, entity);"
+    "CREATE TABLE IF NOT EXISTS verifications ("
+    "  run_id INTEGER NOT NULL,"
+    "  tenant TEXT NOT NULL,"
+    "  entity TEXT NOT NULL,"
+    "  \"check\" TEXT NOT NULL,"
+    "  pass INTEGER NOT NULL,"
+    "  expected INTEGER,"
+    "  actual INTEGER,"
+    "  differences INTEGER NOT NULL,"
+    "  summary TEXT,"
+    "  PRIMARY KEY (run_id, entity, \"check\"));"
+    "CREATE TABLE IF NOT EXISTS findings ("
+    "  run_id INTEGER NOT NULL,"
+    "  tenant TEXT NOT NULL,"
+    "  entity TEXT NOT NULL,"
+    "  \"check\" TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  key TEXT,"
+    "  detail TEXT);"
+    "CREATE INDEX IF NOT EXISTS findings_run ON findings (run_id);";
 
 #endif

@@ -26,6 +26,7 @@ void co_status_free(co_tenant_status *rows, size_t n)
         free(rows[i].run_status);
         free(rows[i].started_at);
         free(rows[i].error);
+        free(rows[i].verified_at);
     }
     free(rows);
 }
@@ -33,12 +34,19 @@ void co_status_free(co_tenant_status *rows, size_t n)
 co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error *err)
 {
     static const char sql[] =
+        "WITH last_verify AS ("
+        "  SELECT tenant, max(id) AS id FROM runs"
+        "   WHERE command = 'verify' AND status = 'done' GROUP BY tenant)"
         "SELECT t.tenant, t.label, t.state, t.last_run, r.status, r.started_at, r.seconds,"
         "       (SELECT sum(source_rows) FROM steps WHERE run_id = r.id),"
         "       (SELECT sum(loaded) FROM steps WHERE run_id = r.id),"
         "       (SELECT sum(rejected) FROM steps WHERE run_id = r.id),"
-        "       r.error"
+        "       r.error, v.id,"
+        "       (SELECT min(pass) FROM verifications WHERE run_id = v.id),"
+        "       (SELECT sum(differences) FROM verifications WHERE run_id = v.id),"
+        "       (SELECT ended_at FROM runs WHERE id = v.id)"
         "  FROM tenants t LEFT JOIN runs r ON r.id = t.last_run"
+        "  LEFT JOIN last_verify v ON v.tenant = t.tenant"
         " ORDER BY CAST(t.tenant AS INTEGER) = t.tenant DESC,"
         "          CASE WHEN CAST(t.tenant AS INTEGER) = t.tenant THEN CAST(t.tenant AS INTEGER) END,"
         "          t.tenant";
@@ -74,6 +82,10 @@ co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error
         r->loaded = co_cursor_value(c, 8).i;
         r->rejected = co_cursor_value(c, 9).i;
         r->error = dup_text(co_cursor_value(c, 10));
+        r->verify_run = co_cursor_value(c, 11).i;
+        r->verify_pass = co_cursor_value(c, 12).i == 1;
+        r->verify_differences = co_cursor_value(c, 13).i;
+        r->verified_at = dup_text(co_cursor_value(c, 14));
         if (!r->tenant || !r->state) {
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
             break;

@@ -6,6 +6,8 @@
  * type, a size) is rejected alone while the transaction goes on.
  */
 #include "store/store_int.h"
+#include "util/key.h"
+#include "util/rowhash.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -16,6 +18,7 @@
 typedef struct sqlite_store {
     co_store base;
     sqlite3 *db;
+    co_buf key; /* the canonical key cutover_keep() builds */
     const char *path; /* for messages; owned by base.safe_uri once open returns */
 } sqlite_store;
 
@@ -565,12 +568,115 @@ static co_code sq_loader_open(co_store *s, const char *table, const char *const 
     return CO_OK;
 }
 
+/* ---- SQL functions for verification (store.h) --------------------------------- */
+
+#define MAX_FUNCTION_ARGS 64
+
+static co_value value_of(sqlite3_value *v)
+{
+    co_value out = {0};
+    switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER:
+        out.type = CO_INT;
+        out.i = sqlite3_value_int64(v);
+        break;
+    case SQLITE_FLOAT:
+        out.type = CO_REAL;
+        out.r = sqlite3_value_double(v);
+        break;
+    case SQLITE_TEXT:
+        out.type = CO_TEXT;
+        out.s = (const char *)sqlite3_value_text(v);
+        out.len = (size_t)sqlite3_value_bytes(v);
+        break;
+    case SQLITE_BLOB:
+        out.type = CO_BLOB;
+        out.s = sqlite3_value_blob(v);
+        out.len = (size_t)sqlite3_value_bytes(v);
+        if (!out.s)
+            out.s = "";
+        break;
+    default:
+        break;
+    }
+    return out;
+}
+
+static bool values_of(sqlite3_context *ctx, int argc, sqlite3_value **argv, co_value *vals)
+{
+    if (argc > MAX_FUNCTION_ARGS) {
+        sqlite3_result_error(ctx, "cutover: too many columns for a row hash", -1);
+        return false;
+    }
+    for (int i = 0; i < argc; i++)
+        vals[i] = value_of(argv[i]);
+    return true;
+}
+
+static void fn_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    co_value vals[MAX_FUNCTION_ARGS];
+    if (values_of(ctx, argc, argv, vals))
+        sqlite3_result_int64(ctx, (sqlite3_int64)co_row_hash(vals, (size_t)argc));
+}
+
+static void fn_hash_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    uint64_t *sum = sqlite3_aggregate_context(ctx, sizeof *sum);
+    co_value vals[MAX_FUNCTION_ARGS];
+    if (sum && values_of(ctx, argc, argv, vals))
+        *sum += co_row_hash(vals, (size_t)argc);
+}
+
+static void fn_hash_sum_final(sqlite3_context *ctx)
+{
+    uint64_t *sum = sqlite3_aggregate_context(ctx, 0);
+    sqlite3_result_int64(ctx, sum ? (sqlite3_int64)*sum : 0);
+}
+
+static void fn_keep(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    co_store *s = sqlite3_user_data(ctx);
+    if (!s->key_filter) {
+        sqlite3_result_int(ctx, 1);
+        return;
+    }
+    co_value vals[MAX_FUNCTION_ARGS];
+    if (!values_of(ctx, argc, argv, vals))
+        return;
+    co_buf *key = &((sqlite_store *)s)->key; /* reused from row to row */
+    co_buf_reset(key);
+    co_key_encode(key, vals, (size_t)argc);
+    if (key->failed) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    sqlite3_result_int(ctx, s->key_filter(s->key_filter_ctx, key->data, key->len));
+}
+
+static void register_functions(sqlite_store *s)
+{
+    int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
+    sqlite3_create_function_v2(s->db, "cutover_hash", -1, flags, NULL, fn_hash, NULL, NULL, NULL);
+    sqlite3_create_function_v2(s->db, "cutover_hash_sum", -1, flags, NULL, NULL, fn_hash_sum_step,
+                               fn_hash_sum_final, NULL);
+    sqlite3_create_function_v2(s->db, "cutover_keep", -1, SQLITE_UTF8, &s->base, fn_keep, NULL,
+                               NULL, NULL);
+}
+
+static void sq_month_sql(const co_store *s, const char *expr, co_buf *out)
+{
+    (void)s;
+    co_buf_printf(out, "strftime('%%Y-%%m', %s)", expr);
+}
+
 /* ---- opening ---------------------------------------------------------------- */
 
 static void sq_close(co_store *s)
 {
     sqlite_store *ss = (sqlite_store *)s;
     sqlite3_close_v2(ss->db);
+    co_buf_release(&ss->key);
     free(ss);
 }
 
@@ -589,6 +695,7 @@ static const co_store_ops sqlite_ops = {
     .prepare_check = sq_prepare_check,
     .columns = sq_columns,
     .loader_open = sq_loader_open,
+    .month_sql = sq_month_sql,
 };
 
 /* Creates the directories leading to path (mkdir -p of its parent). */
@@ -655,6 +762,7 @@ co_code co_sqlite_open(const char *path, co_side side, co_store **out, co_error 
         return co_store_side_code(side);
     }
     sqlite3_extended_result_codes(s->db, 1);
+    register_functions(s);
     sqlite3_busy_timeout(s->db, 10000);
     /* Reading the schema proves the file is a database and not garbage. */
     char *msg = NULL;

@@ -184,6 +184,17 @@ void co_columns_free(co_column *cols, size_t ncols)
     free(cols);
 }
 
+void co_store_set_key_filter(co_store *s, co_key_filter_fn fn, void *ctx)
+{
+    s->key_filter = fn;
+    s->key_filter_ctx = ctx;
+}
+
+void co_store_month_sql(const co_store *s, const char *expr, co_buf *out)
+{
+    s->ops->month_sql(s, expr, out);
+}
+
 void co_store_quote_ident(const co_store *s, const char *ident, co_buf *out)
 {
     (void)s; /* both engines quote with double quotes, doubling any inside */

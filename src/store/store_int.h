@@ -28,6 +28,7 @@ typedef struct co_store_ops {
                        co_error *err);
     co_code (*loader_open)(co_store *s, const char *table, const char *const *columns,
                            size_t ncols, co_loader **out, co_error *err);
+    void (*month_sql)(const co_store *s, const char *expr, co_buf *out);
 } co_store_ops;
 
 typedef struct co_cursor_ops {
@@ -50,6 +51,8 @@ struct co_store {
     co_side side;
     char *safe_uri;
     char *sqlite_path;
+    co_key_filter_fn key_filter; /* consulted by cutover_keep() */
+    void *key_filter_ctx;
 };
 
 struct co_cursor {

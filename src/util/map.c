@@ -121,3 +121,19 @@ bool co_map_get(const co_map *m, const void *key, size_t klen, const char **val,
         *vlen = s->vlen;
     return true;
 }
+
+bool co_map_next(const co_map *m, size_t *pos, const char **key, size_t *klen, const char **val,
+                 size_t *vlen)
+{
+    while (*pos < m->cap) {
+        const co_map_slot *s = &m->slots[(*pos)++];
+        if (!s->hash)
+            continue;
+        *key = s->key;
+        *klen = s->klen;
+        *val = s->key + s->klen;
+        *vlen = s->vlen;
+        return true;
+    }
+    return false;
+}

@@ -28,5 +28,9 @@ bool co_map_put(co_map *m, const void *key, size_t klen, const void *val, size_t
 /* Finds key; on success points *val and *vlen at the stored value (either may be NULL). */
 bool co_map_get(const co_map *m, const void *key, size_t klen, const char **val, size_t *vlen);
 static inline size_t co_map_count(const co_map *m) { return m->count; }
+/* Visits the entries in no particular order: start with *pos = 0; each call
+ * gives the next entry and returns false after the last. */
+bool co_map_next(const co_map *m, size_t *pos, const char **key, size_t *klen, const char **val,
+                 size_t *vlen);
 
 #endif

@@ -50,7 +50,7 @@ assert_eq "--again succeeds" 0 "$CODE"
 assert_eq "--again reloads to the same target" "$before" "$(db_checksum "$tgt")"
 
 run_cutover -p "$WORK/cutover.yaml" status --json
-assert_eq "status: every tenant migrated" '["migrated","migrated","migrated"]' \
+assert_eq "status: every tenant verified" '["verified","verified","verified"]' \
   "$(jq -c '[.tenants[].state]' <<<"$OUT")"
 
 finish

@@ -100,7 +100,7 @@ assert_eq "--again leaves the same target" "$before" "$(db_checksum "$tgt")"
 
 # Status agrees with the migration.
 run_cutover -p "$demo/cutover.yaml" status --json
-assert_eq "status: all migrated" "$tenants" "$(jq '[.tenants[] | select(.state == "migrated")] | length' <<<"$OUT")"
+assert_eq "status: all verified" "$tenants" "$(jq '[.tenants[] | select(.state == "verified")] | length' <<<"$OUT")"
 assert_eq "status: loaded rows add up" \
   "$(jq '[.tenants[].entities[].loaded] | add' <<<"$result")" "$(jq '[.tenants[].last_run.loaded] | add' <<<"$OUT")"
 

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "engine/key.h"
+#include "util/key.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/json.h"

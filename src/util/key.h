@@ -5,8 +5,8 @@
  * canonical integer ("42", not "042" or "+42") is written as that integer, so
  * that a legacy column storing ids as text still matches integer keys.
  */
-#ifndef CUTOVER_ENGINE_KEY_H
-#define CUTOVER_ENGINE_KEY_H
+#ifndef CUTOVER_UTIL_KEY_H
+#define CUTOVER_UTIL_KEY_H
 
 #include "cutover/error.h"
 #include "cutover/value.h"

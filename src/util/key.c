@@ -1,5 +1,5 @@
 /* key.c: canonical key text (key.h): writing with util/json, reading back. */
-#include "engine/key.h"
+#include "util/key.h"
 #include "util/json.h"
 
 #include <errno.h>

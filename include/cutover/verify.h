@@ -1,0 +1,84 @@
+/*
+ * verify.h: proving that a tenant arrived whole, or showing exactly what did
+ * not. Mapping-aware reconciliation, per entity:
+ *
+ *   reconcile  source rows = loaded + rejected, against the journal and now
+ *   content    expected rows (the entity query on the source, less the rows
+ *              rejected with a reason) against the target's rows of the
+ *              tenant, by key: content hashes of key ranges are compared in
+ *              the databases and only differing ranges are bisected, so one
+ *              changed row among millions is found without fetching them all
+ *   volume     rows per group and calendar month, source against target,
+ *              within a tolerance (entities with a `volume` rule)
+ *   integrity  in the target: keys unique, references resolve within the
+ *              tenant, NOT NULL and declared lengths hold
+ *
+ * A failed check is a result, not an error: co_verify_tenant returns CO_OK
+ * with res->pass false. Errors are for databases that fail. docs/verify.md
+ * says what each check and finding means.
+ */
+#ifndef CUTOVER_VERIFY_H
+#define CUTOVER_VERIFY_H
+
+#include "cutover/migrate.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum co_check_kind {
+    CO_CHECK_RECONCILE,
+    CO_CHECK_CONTENT,
+    CO_CHECK_VOLUME,
+    CO_CHECK_INTEGRITY,
+} co_check_kind;
+
+/* "reconcile", "content", "volume", "integrity". */
+const char *co_check_name(co_check_kind k);
+
+typedef struct co_finding {
+    co_check_kind check;
+    char *entity;
+    char *kind;   /* missing, extra, changed, count, volume, duplicate_key, dangling_ref,
+                     null, too_long */
+    char *key;    /* the canonical key (or volume group) as JSON, or NULL */
+    char *detail; /* a JSON object with the specifics (columns and both values, counts) */
+} co_finding;
+
+typedef struct co_check_result {
+    char *entity;
+    co_check_kind check;
+    bool pass;
+    int64_t expected;    /* rows (or groups) expected */
+    int64_t actual;      /* rows (or groups) found */
+    int64_t differences; /* all findings, also those beyond the sample */
+    int64_t fetched;     /* rows this check brought across a connection */
+    char *summary;       /* one line for people */
+} co_check_result;
+
+typedef struct co_verify_result {
+    char *tenant;
+    int64_t run_id;
+    bool pass;
+    co_check_result *checks;
+    size_t nchecks;
+    co_finding *findings; /* at most `sample` per entity and check */
+    size_t nfindings;
+    int64_t rows_compared; /* expected rows covered by the content check */
+    int64_t rows_fetched;  /* rows that crossed a connection to cutover */
+    double seconds;
+} co_verify_result;
+
+typedef struct co_verify_options {
+    size_t sample; /* findings kept per entity and check; 0 means 10 */
+} co_verify_options;
+
+/* Verifies one tenant in s's destination and records the result in the
+ * journal (a "verify" run; the tenant becomes "verified" or "verify_failed"). */
+co_code co_verify_tenant(co_session *s, const co_tenant *t, const co_verify_options *opt,
+                         co_verify_result *res, co_error *err);
+void co_verify_result_release(co_verify_result *r);
+
+/* The result as one JSON object (heap; free() it), or NULL when out of memory. */
+char *co_verify_result_json(const co_verify_result *r);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * rowhash.h: content hashes of rows, the same on every engine. A value is
+ * hashed in a canonical, type-aware form: NULL apart from '' and 0; integers
+ * by value; a real that holds an integer as that integer, other reals by
+ * their 15 significant digits (so that a round trip through another engine's
+ * float formatting does not count as a change); text as its bytes, with text
+ * that spells a canonical integer counted as that integer (as SQLite's
+ * affinity stores it, and as keys are written, util/key.h); blobs as bytes.
+ * A row's hash is XXH3-64 of its values in order; hashes of many rows are
+ * combined by addition modulo 2^64, so that ranges can be summed and compared.
+ */
+#ifndef CUTOVER_UTIL_ROWHASH_H
+#define CUTOVER_UTIL_ROWHASH_H
+
+#include "cutover/value.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The hash of n values as one row. */
+uint64_t co_row_hash(const co_value *vals, size_t n);
+
+/* True when a and b are the same value in the canonical form above. */
+bool co_value_same(const co_value *a, const co_value *b);
+
+#endif

@@ -1,0 +1,359 @@
+/*
+ * content.c: the content check. Both sides compute, in the database, the count
+ * and the sum of row hashes of a range of the first key column; equal ranges
+ * are done. A differing range is split in 16 and each part compared again,
+ * until a part is small (at most LEAF_ROWS rows) or a single key value: then
+ * its rows are fetched from both sides and compared by key, which names each
+ * missing, extra and changed row and, for a changed one, the columns and both
+ * values. Keys whose first column is not an integer are compared in one range.
+ */
+#include "verify/verify_int.h"
+#include "util/json.h"
+#include "util/key.h"
+#include "util/rowhash.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FANOUT 16
+#define LEAF_ROWS 256
+
+typedef struct summary {
+    int64_t count;
+    uint64_t hash;
+    bool int_keys; /* min and max of the first key column are integers */
+    int64_t lo, hi;
+} summary;
+
+typedef struct range {
+    int64_t lo, hi;
+    bool bounded;
+} range;
+
+typedef struct differ {
+    vctx *v;
+    int64_t missing, extra, changed;
+    int64_t found;  /* findings seen, for the sample */
+    co_map rows;    /* the target's rows of a leaf: key -> 8 bytes of hash, the row as JSON */
+    co_map seen;    /* keys of those rows the source also has */
+    co_buf key, val;
+} differ;
+
+/* Runs the summary query of one side over a range. */
+static co_code summarize(vctx *v, bool expected_side, const range *r, summary *out)
+{
+    co_store *st = expected_side ? v->s->source : v->s->dest;
+    co_buf sql = CO_BUF_INIT;
+    co_buf_adds(&sql, "SELECT count(*), cutover_hash_sum(");
+    co_vsql_columns(v, st, true, &sql);
+    co_buf_adds(&sql, "), min(");
+    co_store_quote_ident(st, v->e->key[0], &sql);
+    co_buf_adds(&sql, "), max(");
+    co_store_quote_ident(st, v->e->key[0], &sql);
+    co_buf_adds(&sql, ") FROM (");
+    if (expected_side)
+        co_vsql_expected(v, &sql);
+    else
+        co_vsql_actual(v, &sql);
+    co_buf_adds(&sql, ") AS side");
+    if (r->bounded) {
+        co_buf_adds(&sql, " WHERE ");
+        co_store_quote_ident(st, v->e->key[0], &sql);
+        co_buf_adds(&sql, " BETWEEN :lo AND :hi");
+    }
+    co_param params[] = {co_vparam_tenant(v), {":lo", co_int(r->lo)}, {":hi", co_int(r->hi)}};
+    co_cursor *c = NULL;
+    co_code rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                            : co_store_query(st, co_buf_str(&sql), params, 3, &c, v->err);
+    co_buf_release(&sql);
+    bool has_row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &has_row, v->err);
+    if (rc == CO_OK && has_row) {
+        co_value lo = co_cursor_value(c, 2), hi = co_cursor_value(c, 3);
+        out->count = co_cursor_value(c, 0).i;
+        out->hash = (uint64_t)co_cursor_value(c, 1).i;
+        out->int_keys = lo.type == CO_INT && hi.type == CO_INT;
+        out->lo = lo.i;
+        out->hi = hi.i;
+        v->res->rows_fetched++;
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+/* Streams a side's rows of a range into fn. */
+typedef co_code (*row_fn)(differ *d, const co_value *row);
+
+static co_code each_row(differ *d, bool expected_side, const range *r, row_fn fn)
+{
+    vctx *v = d->v;
+    co_store *st = expected_side ? v->s->source : v->s->dest;
+    co_buf sql = CO_BUF_INIT;
+    co_buf_adds(&sql, "SELECT ");
+    co_vsql_columns(v, st, false, &sql);
+    co_buf_adds(&sql, " FROM (");
+    if (expected_side)
+        co_vsql_expected(v, &sql);
+    else
+        co_vsql_actual(v, &sql);
+    co_buf_adds(&sql, ") AS side");
+    if (r->bounded) {
+        co_buf_adds(&sql, " WHERE ");
+        co_store_quote_ident(st, v->e->key[0], &sql);
+        co_buf_adds(&sql, " BETWEEN :lo AND :hi");
+    }
+    co_param params[] = {co_vparam_tenant(v), {":lo", co_int(r->lo)}, {":hi", co_int(r->hi)}};
+    co_cursor *c = NULL;
+    co_code rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                            : co_store_query(st, co_buf_str(&sql), params, 3, &c, v->err);
+    co_buf_release(&sql);
+    co_value row[256];
+    bool has_row;
+    if (rc == CO_OK && v->ncols > 256)
+        rc = co_error_set(v->err, CO_EUNSUPPORTED, "more than 256 columns");
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
+        for (size_t i = 0; i < v->ncols; i++)
+            row[i] = co_cursor_value(c, i);
+        v->res->rows_fetched++;
+        rc = fn(d, row);
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+static void key_of(vctx *v, const co_value *row, co_buf *out)
+{
+    co_value k[64];
+    for (size_t i = 0; i < v->e->nkey; i++)
+        k[i] = row[v->key_idx[i]];
+    co_buf_reset(out);
+    co_key_encode(out, k, v->e->nkey);
+}
+
+static co_code take_actual(differ *d, const co_value *row)
+{
+    vctx *v = d->v;
+    key_of(v, row, &d->key);
+    uint64_t h = co_row_hash(row, v->ncols);
+    co_buf_reset(&d->val);
+    co_buf_add(&d->val, &h, sizeof h);
+    co_key_encode(&d->val, row, v->ncols);
+    if (d->key.failed || d->val.failed ||
+        !co_map_put(&d->rows, d->key.data, d->key.len, d->val.data, d->val.len))
+        return co_error_set(v->err, CO_ENOMEM, "out of memory");
+    return CO_OK;
+}
+
+/* The row as a JSON object of column: value. */
+static void row_json(vctx *v, const co_value *row, co_buf *out)
+{
+    co_buf_addc(out, '{');
+    for (size_t i = 0; i < v->ncols; i++) {
+        if (i)
+            co_buf_addc(out, ',');
+        co_json_str(out, v->cols[i]);
+        co_buf_addc(out, ':');
+        co_json_value(out, &row[i]);
+    }
+    co_buf_addc(out, '}');
+}
+
+static co_code compare_expected(differ *d, const co_value *row)
+{
+    vctx *v = d->v;
+    key_of(v, row, &d->key);
+    const char *val;
+    size_t vlen;
+    co_buf detail = CO_BUF_INIT;
+    co_code rc = CO_OK;
+    if (!co_map_get(&d->rows, d->key.data, d->key.len, &val, &vlen)) {
+        d->missing++;
+        co_buf_adds(&detail, "{\"expected\":");
+        row_json(v, row, &detail);
+        co_buf_addc(&detail, '}');
+        rc = co_vfinding(v, CO_CHECK_CONTENT, d->found++, "missing", d->key.data,
+                         co_buf_str(&detail));
+    } else {
+        if (!co_map_put(&d->seen, d->key.data, d->key.len, "", 0))
+            rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
+        uint64_t h;
+        memcpy(&h, val, sizeof h);
+        if (rc == CO_OK && h != co_row_hash(row, v->ncols)) {
+            /* Which columns differ, and how. */
+            char *text = strndup(val + sizeof h, vlen - sizeof h);
+            co_value actual[256];
+            size_t n = 0;
+            co_buf storage = CO_BUF_INIT;
+            rc = text ? co_key_decode(text, actual, 256, &n, &storage, v->err)
+                      : co_error_set(v->err, CO_ENOMEM, "out of memory");
+            if (rc == CO_OK && n == v->ncols) {
+                d->changed++;
+                co_buf_adds(&detail, "{\"columns\":{");
+                bool first = true;
+                for (size_t i = 0; i < v->ncols; i++) {
+                    if (co_value_same(&row[i], &actual[i]))
+                        continue;
+                    co_buf_adds(&detail, first ? "" : ",");
+                    first = false;
+                    co_json_str(&detail, v->cols[i]);
+                    co_buf_adds(&detail, ":{\"expected\":");
+                    co_json_value(&detail, &row[i]);
+                    co_buf_adds(&detail, ",\"actual\":");
+                    co_json_value(&detail, &actual[i]);
+                    co_buf_addc(&detail, '}');
+                }
+                co_buf_adds(&detail, "}}");
+                if (first) /* equal by value: the hash saw rounding the values hide */
+                    d->changed--;
+                else
+                    rc = co_vfinding(v, CO_CHECK_CONTENT, d->found++, "changed", d->key.data,
+                                     co_buf_str(&detail));
+            }
+            co_buf_release(&storage);
+            free(text);
+        }
+    }
+    co_buf_release(&detail);
+    return rc;
+}
+
+/* Compares one small range row by row. */
+static co_code diff_leaf(differ *d, const range *r)
+{
+    vctx *v = d->v;
+    co_map_release(&d->rows);
+    co_map_release(&d->seen);
+    co_code rc = each_row(d, false, r, take_actual);
+    if (rc == CO_OK)
+        rc = each_row(d, true, r, compare_expected);
+    size_t pos = 0;
+    const char *key, *val;
+    size_t klen, vlen;
+    co_buf detail = CO_BUF_INIT, keytext = CO_BUF_INIT;
+    while (rc == CO_OK && co_map_next(&d->rows, &pos, &key, &klen, &val, &vlen)) {
+        if (co_map_get(&d->seen, key, klen, NULL, NULL))
+            continue;
+        d->extra++;
+        co_buf_reset(&keytext);
+        co_buf_add(&keytext, key, klen);
+        /* The row as column: value, decoded from the canonical array. */
+        char *text = strndup(val + sizeof(uint64_t), vlen - sizeof(uint64_t));
+        co_value actual[256];
+        size_t n = 0;
+        co_buf storage = CO_BUF_INIT;
+        rc = text ? co_key_decode(text, actual, 256, &n, &storage, v->err)
+                  : co_error_set(v->err, CO_ENOMEM, "out of memory");
+        co_buf_reset(&detail);
+        co_buf_adds(&detail, "{\"actual\":");
+        if (rc == CO_OK && n == v->ncols)
+            row_json(v, actual, &detail);
+        else
+            co_buf_adds(&detail, "null");
+        co_buf_addc(&detail, '}');
+        co_buf_release(&storage);
+        free(text);
+        if (rc != CO_OK)
+            break;
+        rc = co_vfinding(v, CO_CHECK_CONTENT, d->found++, "extra", co_buf_str(&keytext),
+                         co_buf_str(&detail));
+    }
+    co_buf_release(&detail);
+    co_buf_release(&keytext);
+    co_map_release(&d->rows);
+    co_map_release(&d->seen);
+    return rc;
+}
+
+co_code co_verify_content(vctx *v)
+{
+    differ d = {0};
+    d.v = v;
+    range all = {0, 0, false};
+    summary exp = {0}, act = {0};
+    co_code rc = summarize(v, true, &all, &exp);
+    if (rc == CO_OK)
+        rc = summarize(v, false, &all, &act);
+    if (rc != CO_OK)
+        return rc;
+    v->expected_rows = exp.count;
+    v->actual_rows = act.count;
+    v->res->rows_compared += exp.count;
+    if (exp.count != act.count || exp.hash != act.hash) {
+        bool bisect = (exp.count == 0 || exp.int_keys) && (act.count == 0 || act.int_keys);
+        if (!bisect) {
+            rc = diff_leaf(&d, &all);
+        } else {
+            /* A work list of ranges that differ, bisected until small. */
+            size_t cap = 64, n = 0;
+            range *todo = malloc(cap * sizeof *todo);
+            if (!todo)
+                return co_error_set(v->err, CO_ENOMEM, "out of memory");
+            int64_t lo = exp.count == 0   ? act.lo
+                         : act.count == 0 ? exp.lo
+                         : exp.lo < act.lo ? exp.lo
+                                           : act.lo;
+            int64_t hi = exp.count == 0   ? act.hi
+                         : act.count == 0 ? exp.hi
+                         : exp.hi > act.hi ? exp.hi
+                                           : act.hi;
+            todo[n++] = (range){lo, hi, true};
+            bool first = true;
+            while (rc == CO_OK && n > 0) {
+                range r = todo[--n];
+                summary e = exp, a = act;
+                if (!first) {
+                    rc = summarize(v, true, &r, &e);
+                    if (rc == CO_OK)
+                        rc = summarize(v, false, &r, &a);
+                    if (rc != CO_OK)
+                        break;
+                    if (e.count == a.count && e.hash == a.hash)
+                        continue;
+                }
+                first = false;
+                int64_t most = e.count > a.count ? e.count : a.count;
+                if (most <= LEAF_ROWS || r.lo == r.hi) {
+                    rc = diff_leaf(&d, &r);
+                    continue;
+                }
+                /* Split [lo, hi] in FANOUT parts, in unsigned arithmetic. */
+                uint64_t width = (uint64_t)r.hi - (uint64_t)r.lo;
+                uint64_t step = width / FANOUT + 1;
+                for (uint64_t start = (uint64_t)r.lo;; start += step) {
+                    uint64_t end = start + step - 1;
+                    bool last = end >= (uint64_t)r.hi || end < start;
+                    if (last)
+                        end = (uint64_t)r.hi;
+                    if (n == cap) {
+                        range *grown = realloc(todo, 2 * cap * sizeof *todo);
+                        if (!grown) {
+                            rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
+                            break;
+                        }
+                        todo = grown;
+                        cap *= 2;
+                    }
+                    todo[n++] = (range){(int64_t)start, (int64_t)end, true};
+                    if (last)
+                        break;
+                }
+            }
+            free(todo);
+        }
+    }
+    co_buf_release(&d.key);
+    co_buf_release(&d.val);
+    if (rc != CO_OK)
+        return rc;
+    int64_t diffs = d.missing + d.extra + d.changed;
+    if (diffs == 0 && (exp.count != act.count || exp.hash != act.hash))
+        diffs = 1; /* the sums differ but no row could be told apart: say so */
+    if (diffs == 0)
+        return co_vcheck(v, CO_CHECK_CONTENT, true, exp.count, act.count, 0,
+                         "%lld rows match", (long long)exp.count);
+    return co_vcheck(v, CO_CHECK_CONTENT, false, exp.count, act.count, diffs,
+                     "%lld missing, %lld extra, %lld changed of %lld expected rows",
+                     (long long)d.missing, (long long)d.extra, (long long)d.changed,
+                     (long long)exp.count);
+}

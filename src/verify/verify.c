@@ -1,0 +1,394 @@
+/*
+ * verify.c: verifying one tenant (verify.h): per entity the content, volume
+ * and integrity checks and the reconciliation against the journal; results
+ * and findings are recorded as a "verify" run in the journal.
+ */
+#include "verify/verify_int.h"
+#include "util/clock.h"
+#include "util/json.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_SAMPLE 10
+
+const char *co_check_name(co_check_kind k)
+{
+    switch (k) {
+    case CO_CHECK_RECONCILE: return "reconcile";
+    case CO_CHECK_CONTENT: return "content";
+    case CO_CHECK_VOLUME: return "volume";
+    case CO_CHECK_INTEGRITY: return "integrity";
+    }
+    return "unknown";
+}
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+co_code co_vfinding(vctx *v, co_check_kind check, int64_t seen_before, const char *kind,
+                    const char *key, const char *detail)
+{
+    if (seen_before >= (int64_t)v->sample)
+        return CO_OK;
+    co_verify_result *r = v->res;
+    co_finding *grown = realloc(r->findings, (r->nfindings + 1) * sizeof *grown);
+    if (!grown)
+        return co_error_set(v->err, CO_ENOMEM, "out of memory");
+    r->findings = grown;
+    co_finding *f = &r->findings[r->nfindings];
+    f->check = check;
+    f->entity = strdup(v->e->name);
+    f->kind = strdup(kind);
+    f->key = dup_or_null(key);
+    f->detail = dup_or_null(detail);
+    r->nfindings++;
+    if (!f->entity || !f->kind || (key && !f->key) || (detail && !f->detail))
+        return co_error_set(v->err, CO_ENOMEM, "out of memory");
+    return CO_OK;
+}
+
+co_code co_vcheck(vctx *v, co_check_kind check, bool pass, int64_t expected, int64_t actual,
+                  int64_t differences, const char *fmt, ...)
+{
+    co_verify_result *r = v->res;
+    co_check_result *grown = realloc(r->checks, (r->nchecks + 1) * sizeof *grown);
+    if (!grown)
+        return co_error_set(v->err, CO_ENOMEM, "out of memory");
+    r->checks = grown;
+    co_check_result *c = &r->checks[r->nchecks++];
+    memset(c, 0, sizeof *c);
+    c->entity = strdup(v->e->name);
+    c->check = check;
+    c->pass = pass;
+    c->expected = expected;
+    c->actual = actual;
+    c->differences = differences;
+    c->fetched = r->rows_fetched - v->fetched_mark;
+    v->fetched_mark = r->rows_fetched;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    c->summary = strdup(line);
+    if (!pass)
+        r->pass = false;
+    if (!c->entity || !c->summary)
+        return co_error_set(v->err, CO_ENOMEM, "out of memory");
+    return CO_OK;
+}
+
+void co_verify_result_release(co_verify_result *r)
+{
+    for (size_t i = 0; i < r->nchecks; i++) {
+        free(r->checks[i].entity);
+        free(r->checks[i].summary);
+    }
+    for (size_t i = 0; i < r->nfindings; i++) {
+        free(r->findings[i].entity);
+        free(r->findings[i].kind);
+        free(r->findings[i].key);
+        free(r->findings[i].detail);
+    }
+    free(r->checks);
+    free(r->findings);
+    free(r->tenant);
+    memset(r, 0, sizeof *r);
+}
+
+/* Key filters: the source keeps what was not rejected; the target, when it
+ * has nothing better, keeps the keys of the tenant's id map. */
+static bool keep_unrejected(void *ctx, const char *key, size_t len)
+{
+    vctx *v = ctx;
+    return !co_map_get(&v->rejected, key, len, NULL, NULL);
+}
+
+static bool keep_mapped(void *ctx, const char *key, size_t len)
+{
+    vctx *v = ctx;
+    return co_map_get(&v->scope_ids, key, len, NULL, NULL);
+}
+
+/* Loads one column of a journal query into a key set. */
+static co_code load_keys(vctx *v, const char *sql, co_map *into)
+{
+    co_param p[] = {{NULL, co_text(v->t->key, strlen(v->t->key))},
+                    {NULL, co_text(v->e->name, strlen(v->e->name))}};
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(co_state_store(v->s->state), sql, p, 2, &c, v->err);
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
+        co_value k = co_cursor_value(c, 0);
+        if (k.type == CO_TEXT && !co_map_put(into, k.s, k.len, "", 0))
+            rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+/* The counts the last migrate run of the tenant recorded for the entity. */
+static co_code journal_counts(vctx *v)
+{
+    v->journal_source_rows = v->journal_loaded = v->journal_rejected = -1;
+    char step[160];
+    snprintf(step, sizeof step, "load:%s", v->e->name);
+    co_param p[] = {{NULL, co_text(v->t->key, strlen(v->t->key))},
+                    {NULL, co_text(step, strlen(step))}};
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(co_state_store(v->s->state),
+                                "SELECT s.source_rows, s.loaded, s.rejected FROM steps s"
+                                " JOIN runs r ON r.id = s.run_id"
+                                " WHERE r.tenant = ? AND r.command = 'migrate' AND r.status = 'done'"
+                                " AND s.step = ? ORDER BY r.id DESC LIMIT 1",
+                                p, 2, &c, v->err);
+    bool has_row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &has_row, v->err);
+    if (rc == CO_OK && has_row) {
+        v->journal_source_rows = co_cursor_value(c, 0).i;
+        v->journal_loaded = co_cursor_value(c, 1).i;
+        v->journal_rejected = co_cursor_value(c, 2).i;
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+/* source rows = loaded + rejected, as the journal recorded it and as the
+ * databases hold it now. */
+static co_code reconcile(vctx *v)
+{
+    co_buf sql = CO_BUF_INIT;
+    co_buf_printf(&sql, "SELECT count(*) FROM (%s) AS q", v->e->query);
+    co_param tenant = co_vparam_tenant(v);
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(v->s->source, co_buf_str(&sql), &tenant, 1, &c, v->err);
+    co_buf_release(&sql);
+    bool has_row = false;
+    int64_t source_now = 0;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &has_row, v->err);
+    if (rc == CO_OK && has_row)
+        source_now = co_cursor_value(c, 0).i;
+    co_cursor_close(c);
+    if (rc != CO_OK)
+        return rc;
+    v->res->rows_fetched++;
+    int64_t rejected = (int64_t)co_map_count(&v->rejected);
+    if (v->journal_loaded < 0)
+        return co_vcheck(v, CO_CHECK_RECONCILE, false, source_now, v->actual_rows, 1,
+                         "no finished migration of this tenant in the journal");
+    int64_t accounted = v->journal_loaded + v->journal_rejected;
+    bool identity = v->journal_source_rows == accounted;
+    bool same_source = source_now == v->journal_source_rows;
+    bool same_target = v->actual_rows == v->journal_loaded;
+    bool same_rejects = rejected == v->journal_rejected;
+    bool pass = identity && same_source && same_target && same_rejects;
+    if (!pass) {
+        char detail[256];
+        snprintf(detail, sizeof detail,
+                 "{\"source_now\":%lld,\"source_at_migration\":%lld,\"loaded\":%lld,"
+                 "\"rejected\":%lld,\"target_now\":%lld,\"rejects_in_journal\":%lld}",
+                 (long long)source_now, (long long)v->journal_source_rows,
+                 (long long)v->journal_loaded, (long long)v->journal_rejected,
+                 (long long)v->actual_rows, (long long)rejected);
+        rc = co_vfinding(v, CO_CHECK_RECONCILE, 0, "count", NULL, detail);
+        if (rc != CO_OK)
+            return rc;
+    }
+    return co_vcheck(v, CO_CHECK_RECONCILE, pass, source_now, v->actual_rows + rejected,
+                     pass ? 0 : 1,
+                     "%lld source rows = %lld loaded + %lld rejected%s%s%s",
+                     (long long)source_now, (long long)v->journal_loaded,
+                     (long long)v->journal_rejected,
+                     same_source ? "" : "; the source changed since the migration",
+                     same_target ? "" : "; the target holds another number of rows",
+                     identity && same_rejects ? "" : "; the journal does not add up");
+}
+
+/* The query's output columns and the key's positions among them. */
+static co_code describe(vctx *v)
+{
+    co_param tenant = co_vparam_tenant(v);
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(v->s->source, v->e->query, &tenant, 1, &c, v->err);
+    if (rc != CO_OK)
+        return rc;
+    v->ncols = co_cursor_ncols(c);
+    v->cols = calloc(v->ncols ? v->ncols : 1, sizeof *v->cols);
+    for (size_t i = 0; v->cols && i < v->ncols; i++)
+        v->cols[i] = strdup(co_cursor_colname(c, i));
+    co_cursor_close(c);
+    if (!v->cols)
+        return co_error_set(v->err, CO_ENOMEM, "out of memory");
+    for (size_t k = 0; k < v->e->nkey && k < 64; k++) {
+        size_t i = 0;
+        while (i < v->ncols && strcmp(v->cols[i], v->e->key[k]) != 0)
+            i++;
+        if (i == v->ncols)
+            return co_error_set(v->err, CO_EPROJECT,
+                                "key column \"%s\" is not among the query's columns", v->e->key[k]);
+        v->key_idx[k] = i;
+    }
+    return CO_OK;
+}
+
+static co_code verify_entity(vctx *v)
+{
+    co_code rc = describe(v);
+    if (rc == CO_OK)
+        rc = load_keys(v, "SELECT source_key FROM rejects WHERE tenant = ? AND entity = ?",
+                       &v->rejected);
+    v->scope_by_ids = co_vsql_scoped_by_ids(v->s->project, v->e);
+    if (rc == CO_OK && v->scope_by_ids)
+        rc = load_keys(v, "SELECT target_key FROM id_map WHERE tenant = ? AND entity = ?",
+                       &v->scope_ids);
+    if (rc == CO_OK)
+        rc = journal_counts(v);
+    co_store_set_key_filter(v->s->source, keep_unrejected, v);
+    co_store_set_key_filter(v->s->dest, keep_mapped, v);
+    if (rc == CO_OK)
+        rc = co_verify_content(v);
+    if (rc == CO_OK)
+        rc = reconcile(v);
+    if (rc == CO_OK && v->e->volume)
+        rc = co_verify_volume(v);
+    if (rc == CO_OK)
+        rc = co_verify_integrity(v);
+    co_store_set_key_filter(v->s->source, NULL, NULL);
+    co_store_set_key_filter(v->s->dest, NULL, NULL);
+    return rc;
+}
+
+/* Writes the results and findings of the run into the journal. */
+static co_code record(co_session *s, const co_verify_result *r, co_error *err)
+{
+    co_store *st = co_state_store(s->state);
+    co_code rc = co_state_begin(s->state, err);
+    for (size_t i = 0; rc == CO_OK && i < r->nchecks; i++) {
+        const co_check_result *c = &r->checks[i];
+        const char *check = co_check_name(c->check);
+        co_param p[] = {{NULL, co_int(r->run_id)},   {NULL, co_text(r->tenant, strlen(r->tenant))},
+                        {NULL, co_text(c->entity, strlen(c->entity))},
+                        {NULL, co_text(check, strlen(check))},
+                        {NULL, co_int(c->pass)},     {NULL, co_int(c->expected)},
+                        {NULL, co_int(c->actual)},   {NULL, co_int(c->differences)},
+                        {NULL, co_text(c->summary, strlen(c->summary))}};
+        rc = co_store_exec_params(st,
+                                  "INSERT OR REPLACE INTO verifications (run_id, tenant, entity,"
+                                  " \"check\", pass, expected, actual, differences, summary)"
+                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                  p, 9, NULL, err);
+    }
+    for (size_t i = 0; rc == CO_OK && i < r->nfindings; i++) {
+        const co_finding *f = &r->findings[i];
+        const char *check = co_check_name(f->check);
+        co_param p[] = {{NULL, co_int(r->run_id)}, {NULL, co_text(r->tenant, strlen(r->tenant))},
+                        {NULL, co_text(f->entity, strlen(f->entity))},
+                        {NULL, co_text(check, strlen(check))},
+                        {NULL, co_text(f->kind, strlen(f->kind))},
+                        {NULL, f->key ? co_text(f->key, strlen(f->key)) : co_null()},
+                        {NULL, f->detail ? co_text(f->detail, strlen(f->detail)) : co_null()}};
+        rc = co_store_exec_params(st,
+                                  "INSERT INTO findings (run_id, tenant, entity, \"check\", kind,"
+                                  " key, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                  p, 7, NULL, err);
+    }
+    if (rc == CO_OK)
+        rc = co_state_commit(s->state, err);
+    else
+        co_state_rollback(s->state);
+    return rc;
+}
+
+co_code co_verify_tenant(co_session *s, const co_tenant *t, const co_verify_options *opt,
+                         co_verify_result *res, co_error *err)
+{
+    memset(res, 0, sizeof *res);
+    res->pass = true;
+    res->tenant = strdup(t->key);
+    if (!res->tenant)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    double started = co_clock_mono();
+    size_t sample = opt && opt->sample ? opt->sample : DEFAULT_SAMPLE;
+    co_code rc = co_state_run_begin(s->state, t->key, "verify", s->project->hash, &res->run_id, err);
+    for (size_t i = 0; rc == CO_OK && i < s->project->nentities; i++) {
+        vctx v = {0};
+        v.s = s;
+        v.t = t;
+        v.e = &s->project->entities[i];
+        v.sample = sample;
+        v.res = res;
+        v.err = err;
+        co_map_init(&v.rejected);
+        co_map_init(&v.scope_ids);
+        v.fetched_mark = res->rows_fetched;
+        rc = verify_entity(&v);
+        if (rc != CO_OK)
+            co_error_where(err, "tenant %s, entity %s", t->key, v.e->name);
+        for (size_t c = 0; c < v.ncols && v.cols; c++)
+            free(v.cols[c]);
+        free(v.cols);
+        co_map_release(&v.rejected);
+        co_map_release(&v.scope_ids);
+    }
+    res->seconds = co_clock_mono() - started;
+    co_error ignored;
+    co_error_clear(&ignored);
+    if (rc != CO_OK) {
+        if (res->run_id)
+            co_state_run_end(s->state, res->run_id, "failed", err ? err->message : NULL,
+                             res->seconds, &ignored);
+        return rc;
+    }
+    rc = record(s, res, err);
+    if (rc == CO_OK)
+        rc = co_state_run_end(s->state, res->run_id, "done",
+                              res->pass ? NULL : "verification found differences", res->seconds,
+                              err);
+    if (rc == CO_OK)
+        rc = co_state_tenant_set(s->state, t->key, res->pass ? "verified" : "verify_failed", 0,
+                                 err);
+    return rc;
+}
+
+char *co_verify_result_json(const co_verify_result *r)
+{
+    co_buf b = CO_BUF_INIT;
+    co_buf_adds(&b, "{\"tenant\":");
+    co_json_str(&b, r->tenant);
+    co_buf_printf(&b, ",\"run_id\":%lld,\"pass\":%s,\"seconds\":%.3f,\"rows_compared\":%lld,"
+                      "\"rows_fetched\":%lld,\"checks\":[",
+                  (long long)r->run_id, r->pass ? "true" : "false", r->seconds,
+                  (long long)r->rows_compared, (long long)r->rows_fetched);
+    for (size_t i = 0; i < r->nchecks; i++) {
+        const co_check_result *c = &r->checks[i];
+        co_buf_adds(&b, i ? ",{\"entity\":" : "{\"entity\":");
+        co_json_str(&b, c->entity);
+        co_buf_printf(&b, ",\"check\":\"%s\",\"pass\":%s,\"expected\":%lld,\"actual\":%lld,"
+                          "\"differences\":%lld,\"fetched\":%lld,\"summary\":",
+                      co_check_name(c->check), c->pass ? "true" : "false", (long long)c->expected,
+                      (long long)c->actual, (long long)c->differences, (long long)c->fetched);
+        co_json_str(&b, c->summary);
+        co_buf_addc(&b, '}');
+    }
+    co_buf_adds(&b, "],\"findings\":[");
+    for (size_t i = 0; i < r->nfindings; i++) {
+        const co_finding *f = &r->findings[i];
+        co_buf_adds(&b, i ? ",{\"entity\":" : "{\"entity\":");
+        co_json_str(&b, f->entity);
+        co_buf_printf(&b, ",\"check\":\"%s\",\"kind\":", co_check_name(f->check));
+        co_json_str(&b, f->kind);
+        /* key and detail are JSON already */
+        co_buf_printf(&b, ",\"key\":%s,\"detail\":%s}", f->key ? f->key : "null",
+                      f->detail ? f->detail : "null");
+    }
+    co_buf_adds(&b, "]}");
+    if (b.failed) {
+        co_buf_release(&b);
+        return NULL;
+    }
+    return co_buf_detach(&b);
+}

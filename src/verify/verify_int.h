@@ -1,0 +1,61 @@
+/*
+ * verify_int.h: what the files of src/verify share.
+ *
+ * verify.c     orchestration, results, the journal
+ * content.c    key-range hashes, bisection, row-by-row diff of small ranges
+ * volume.c     rows per group and month
+ * integrity.c  target-side checks: unique keys, references, NULLs, lengths
+ * sqlgen.c     the SQL both sides run: column lists, the tenant's scope
+ */
+#ifndef CUTOVER_VERIFY_INT_H
+#define CUTOVER_VERIFY_INT_H
+
+#include "cutover/verify.h"
+#include "util/buf.h"
+#include "util/map.h"
+
+/* The verification of one entity for one tenant. */
+typedef struct vctx {
+    co_session *s;
+    const co_tenant *t;
+    const co_entity *e;
+    size_t sample;
+    co_verify_result *res;
+    co_error *err;
+    char **cols;      /* the query's output columns (= target columns) */
+    size_t ncols;
+    size_t key_idx[64];
+    co_map rejected;  /* canonical keys of this entity's rejected rows */
+    co_map scope_ids; /* id map keys, when the target is scoped by them */
+    bool scope_by_ids;
+    int64_t journal_source_rows, journal_loaded, journal_rejected; /* -1 when none */
+    int64_t expected_rows, actual_rows; /* counted by the content check */
+    int64_t fetched_mark; /* res->rows_fetched when the current check began */
+} vctx;
+
+/* Appends a finding (kept when fewer than `sample` of its check were). */
+co_code co_vfinding(vctx *v, co_check_kind check, int64_t seen_before, const char *kind,
+                    const char *key, const char *detail);
+/* Appends a check result. */
+co_code co_vcheck(vctx *v, co_check_kind check, bool pass, int64_t expected, int64_t actual,
+                  int64_t differences, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* SQL pieces. Each appends to out. */
+/* "c1", "c2", ... (with round() where verify.round says so when hashed). */
+void co_vsql_columns(vctx *v, co_store *st, bool for_hash, co_buf *out);
+/* "k1", "k2", ... */
+void co_vsql_keys(vctx *v, co_store *st, co_buf *out);
+/* The expected rows: SELECT * FROM (query) AS expected WHERE cutover_keep(keys) */
+void co_vsql_expected(vctx *v, co_buf *out);
+/* The tenant's target rows: FROM "table" AS actual WHERE <scope>; params: the tenant. */
+void co_vsql_actual(vctx *v, co_buf *out);
+/* True when the actual side is limited by the id map (no tenant column to use). */
+bool co_vsql_scoped_by_ids(const co_project *p, const co_entity *e);
+/* Parameters for both: :tenant. */
+co_param co_vparam_tenant(vctx *v);
+
+co_code co_verify_content(vctx *v);
+co_code co_verify_volume(vctx *v);
+co_code co_verify_integrity(vctx *v);
+
+#endif
