@@ -138,6 +138,8 @@ co_code co_loader_open(co_store *s, const char *table, const char *const *column
                        co_error *err);
 co_code co_loader_put(co_loader *l, const co_value *row, co_error *err);
 co_code co_loader_flush(co_loader *l, co_error *err);
+/* Drops the rows put since the last flush, unapplied (before a rollback). */
+void co_loader_discard(co_loader *l);
 void co_loader_close(co_loader *l);
 
 #endif

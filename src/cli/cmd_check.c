@@ -7,6 +7,7 @@
 #include "cutover/migrate.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/uri.h"
 
 #include <stdio.h>
 
@@ -68,8 +69,12 @@ int cmd_check(cli_ctx *ctx)
         printf("project   %s (hash %s)\n", p->path, p->hash);
         printf("source    %s: %zu tenants\n", co_store_safe_uri(s->source), ntenants);
         printf("target    %s\n", co_store_safe_uri(s->dest));
-        if (p->staging)
-            printf("staging   %s\n", p->staging);
+        if (p->staging) {
+            co_buf masked = CO_BUF_INIT;
+            co_uri_mask(p->staging, &masked);
+            printf("staging   %s\n", co_buf_str(&masked));
+            co_buf_release(&masked);
+        }
         for (size_t i = 0; i < p->nentities; i++)
             printf("entity    %-16s -> %s: query prepares, columns exist\n", p->entities[i].name,
                    p->entities[i].target);

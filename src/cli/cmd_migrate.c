@@ -216,8 +216,10 @@ int cmd_migrate(cli_ctx *ctx)
         print_json(p, outcomes, count);
     } else if (!ctx->quiet) {
         print_table(p, outcomes, count);
-        printf("\nrejects: %s/%s/TENANT.jsonl (one JSON line per rejected row: entity, key, rule, reason, row)\n",
-               p->dir, p->rejects_dir);
+        printf("\nrejects: %s%s%s/TENANT.jsonl (one JSON line per rejected row: entity, key, rule, "
+               "reason, row)\n",
+               p->rejects_dir[0] == '/' ? "" : p->dir, p->rejects_dir[0] == '/' ? "" : "/",
+               p->rejects_dir);
     }
 done:
     for (size_t i = 0; outcomes && i < count; i++)

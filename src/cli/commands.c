@@ -33,10 +33,10 @@ static const cli_option demo_options[] = {
 };
 
 static const cli_option migrate_options[] = {
-    {"tenant", 't', "KEY", "migrate this tenant (repeatable as a comma-separated list)"},
+    {"tenant", 't', "KEY", "migrate this tenant (or a comma-separated list: 3,7,9)"},
     {"all", 'a', NULL, "migrate every tenant, one after another"},
     {"again", 0, NULL, "reload tenants that are already migrated"},
-    {"keep-going", 'k', NULL, "with --all: go on with the next tenant after a failure"},
+    {"keep-going", 'k', NULL, "go on with the next tenant after a failure"},
     {"start-over", 0, NULL, "accept a changed project file and journal anew"},
     {"no-verify", 0, NULL, "do not verify each tenant after loading it"},
     {"sample", 0, "N", "differences shown per entity and check (default 10)"},

@@ -173,11 +173,15 @@ int cli_select_tenants(cli_ctx *ctx, const co_tenant *all, size_t n, const co_te
             chosen[(*count)++] = &all[i];
         return EXIT_OK;
     }
+    if (!strchr(list, ',') && !*list)
+        return cli_usage_error(ctx, "--tenant needs a tenant key");
     char *copy = strdup(list);
     if (!copy)
         return EXIT_INTERNAL;
     int rc = EXIT_OK;
-    for (char *save = NULL, *key = strtok_r(copy, ",", &save); key;
+    if (strspn(list, ", ") == strlen(list))
+        rc = cli_usage_error(ctx, "--tenant needs a tenant key, not \"%s\"", list);
+    for (char *save = NULL, *key = rc ? NULL : strtok_r(copy, ",", &save); key;
          key = strtok_r(NULL, ",", &save)) {
         const co_tenant *t = co_tenant_find(all, n, key);
         if (!t) {

@@ -48,6 +48,8 @@ typedef struct load {
     bool track_ids; /* write the id map to the journal */
     co_buf key;     /* the current row's canonical key */
     co_buf loaded_key; /* the key of a row the loader reports on */
+    co_buf exact_key;  /* the same, every value with its own type */
+    co_map put_keys;   /* keys put so far, when the entity's keys are tracked */
     co_buf tmp;
     co_code callback_rc; /* the first error inside a loader callback */
     co_error *err;
@@ -94,13 +96,20 @@ static void on_loaded(void *ctx, const co_value *row, size_t ncols)
     if (!mine->referenced && !l->track_ids)
         return;
     encode_key(l, row, &l->loaded_key);
-    /* No merges yet: a row keeps its key in the target. */
-    const co_buf *k = &l->loaded_key;
-    if (mine->referenced && !co_map_put(&mine->loaded, k->data, k->len, k->data, k->len))
+    /* No merges yet: a row keeps its key in the target, with the types the
+     * destination was given (the source key is canonical, for matching). */
+    co_value kv[64];
+    for (size_t k = 0; k < l->e->nkey; k++)
+        kv[k] = row[l->key_idx[k]];
+    co_buf_reset(&l->exact_key);
+    co_key_encode_exact(&l->exact_key, kv, l->e->nkey);
+    const co_buf *k = &l->loaded_key, *target = &l->exact_key;
+    if (mine->referenced &&
+        !co_map_put(&mine->loaded, k->data, k->len, target->data, target->len))
         l->callback_rc = co_error_set(l->err, CO_ENOMEM, "out of memory");
     else if (l->track_ids)
-        l->callback_rc = co_state_idmap_add(l->s->state, l->t->key, l->e->name, k->data, k->data,
-                                            l->err);
+        l->callback_rc = co_state_idmap_add(l->s->state, l->t->key, l->e->name, k->data,
+                                            target->data, l->err);
 }
 
 /* The loader reports a row the destination refused. */
@@ -208,8 +217,10 @@ static co_code describe(load *l, co_cursor *c)
     l->refs = calloc(l->e->nrefs ? l->e->nrefs : 1, sizeof *l->refs);
     if (!l->names || !l->refs)
         return co_error_set(l->err, CO_ENOMEM, "out of memory");
+    /* Copies: SQLite frees its names if the statement is prepared again. */
     for (size_t i = 0; i < l->ncols; i++)
-        l->names[i] = co_cursor_colname(c, i);
+        if (!(l->names[i] = strdup(co_cursor_colname(c, i))))
+            return co_error_set(l->err, CO_ENOMEM, "out of memory");
     if (l->e->nkey > 64)
         return co_error_set(l->err, CO_EPROJECT, "a key has more than 64 columns");
     for (size_t k = 0; k < l->e->nkey; k++) {
@@ -236,7 +247,7 @@ static co_code describe(load *l, co_cursor *c)
 static co_code count_rows(load *l, co_param *tenant, int64_t *total)
 {
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql, "SELECT count(*) FROM (%s)", l->e->query);
+    co_buf_printf(&sql, "SELECT count(*) FROM (%s\n)", l->e->query);
     co_cursor *c = NULL;
     co_code rc = co_store_query(l->s->source, co_buf_str(&sql), tenant, 1, &c, l->err);
     co_buf_release(&sql);
@@ -278,13 +289,19 @@ static co_code load_rows(load *l, co_cursor *c, co_loader *loader, const co_migr
         if (!admit_row(l, row, &storage, &rc)) {
             if (rc != CO_OK)
                 break;
-        } else if (mine->referenced &&
-                   co_map_get(&mine->loaded, l->key.data, l->key.len, NULL, NULL)) {
+        } else if ((mine->referenced || l->track_ids) &&
+                   co_map_get(&l->put_keys, l->key.data, l->key.len, NULL, NULL)) {
+            /* The id map needs one row per key; the target may not say so. */
             rc = reject(l, &l->key, row, "duplicate_key",
                         "another row of this tenant has the same key");
             if (rc != CO_OK)
                 break;
         } else {
+            if ((mine->referenced || l->track_ids) &&
+                !co_map_put(&l->put_keys, l->key.data, l->key.len, "", 0)) {
+                rc = co_error_set(l->err, CO_ENOMEM, "out of memory");
+                break;
+            }
             rc = co_loader_put(loader, row, l->err);
             if (rc == CO_OK)
                 rc = l->callback_rc;
@@ -312,8 +329,10 @@ static co_code load_entity(load *l, int64_t run_id, const co_migrate_options *op
     char step[160];
     snprintf(step, sizeof step, "load:%s", l->e->name);
     co_code rc = co_state_step_begin(l->s->state, run_id, step, l->e->name, l->err);
-    if (rc == CO_OK && opt->count_rows)
-        rc = count_rows(l, &tenant, &total);
+    if (rc == CO_OK && opt->count_rows && count_rows(l, &tenant, &total) != CO_OK) {
+        total = -1; /* only for the progress bar: go on without a total */
+        co_error_clear(l->err);
+    }
     co_cursor *c = NULL;
     if (rc == CO_OK)
         rc = co_store_query(l->s->source, l->e->query, &tenant, 1, &c, l->err);
@@ -405,8 +424,12 @@ static co_code run_entities(co_session *s, const co_tenant *t, int64_t run_id,
         rc = load_entity(&l, run_id, opt);
         res->entities[i] = l.counts;
         res->rejected += l.counts.rejected;
+        for (size_t n = 0; l.names && n < l.ncols; n++)
+            free((char *)l.names[n]);
         free(l.names);
         free(l.refs);
+        co_map_release(&l.put_keys);
+        co_buf_release(&l.exact_key);
         co_buf_release(&l.key);
         co_buf_release(&l.loaded_key);
         co_buf_release(&l.tmp);
@@ -481,7 +504,8 @@ co_code co_migrate_tenant(co_session *s, const co_tenant *t, const co_migrate_op
         co_error_clear(&purge_err);
         if (co_purge_tenant(s, t, &purge_err) != CO_OK)
             co_error_where(err, "and the cleanup failed too: %s", purge_err.message);
-        co_state_run_end(s->state, res->run_id, "failed", err->message, res->seconds, &ignored);
+        co_state_run_end(s->state, res->run_id, "failed", err ? err->message : "failed",
+                         res->seconds, &ignored);
         co_state_tenant_set(s->state, t->key, "failed", res->run_id, &ignored);
         return rc;
     }

@@ -37,7 +37,7 @@ static co_code purge_by_id_map(co_session *s, const co_tenant *t, const co_entit
         if (k)
             co_buf_adds(&sql, " AND ");
         co_store_quote_ident(s->dest, e->key[k], &sql);
-        co_buf_adds(&sql, " = ?");
+        co_buf_adds(&sql, " IS ?"); /* IS: a NULL key part matches too */
     }
     if (sql.failed) {
         co_buf_release(&sql);
@@ -59,7 +59,7 @@ static co_code purge_by_id_map(co_session *s, const co_tenant *t, const co_entit
         rc = co_key_decode(target_key.s ? target_key.s : "", vals, 64, &n, &storage, err);
         if (rc == CO_OK && n != e->nkey)
             rc = co_error_set(err, CO_ESTATE, "state: id map key %s does not have %zu values",
-                              target_key.s, e->nkey);
+                              target_key.s ? target_key.s : "(null)", e->nkey);
         if (rc == CO_OK)
             rc = co_stmt_exec(del, vals, n, NULL, err);
     }

@@ -213,6 +213,14 @@ static co_code check_entity(co_session *s, const co_entity *e, co_error *err)
                                   "columns",
                                   named[k]);
         }
+        bool tenant_in_output = false;
+        for (size_t i = 0; e->tenant_column && i < n && !tenant_in_output; i++)
+            tenant_in_output = strcmp(co_cursor_colname(c, i), e->tenant_column) == 0;
+        if (rc == CO_OK && e->tenant_column && !tenant_in_output)
+            rc = co_error_set(err, CO_EPROJECT,
+                              "tenant_column \"%s\" is not among the query's columns (the "
+                              "query must give each row its tenant)",
+                              e->tenant_column);
         if (rc == CO_OK && e->tenant_column && !has_column(cols, ncols, e->tenant_column))
             rc = co_error_set(err, CO_ETARGET, "tenant_column \"%s\" is not a column of table \"%s\"",
                               e->tenant_column, e->target);

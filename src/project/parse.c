@@ -287,6 +287,16 @@ static co_code set_query(walk *w, const field *f, struct fy_node *key, struct fy
     co_code code = store_text(w, f, key, val, obj, "a SQL query");
     if (code != CO_OK)
         return code;
+    /* cutover wraps queries (SELECT count(*) FROM (query)): a final ';' or
+     * trailing blanks are dropped so that the wrapped text stays valid. */
+    char *q = *slot_at(obj, f);
+    size_t len = strlen(q);
+    while (len && (q[len - 1] == ';' || q[len - 1] == ' ' || q[len - 1] == '\n' ||
+                   q[len - 1] == '\t' || q[len - 1] == '\r'))
+        q[--len] = '\0';
+    if (!len)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(val, node_mark(key)),
+                               "\"%s\" must be a SQL query, not only semicolons", f->key);
     ((co_entity *)obj)->query_mark = text_mark(w, val);
     return CO_OK;
 }

@@ -42,11 +42,9 @@ co_code co_state_commit(co_state *st, co_error *err)
 
 void co_state_rollback(co_state *st)
 {
-    /* Buffered rows go with the transaction: flushing them into a rolled-back
-     * transaction would be wrong, so they are applied and undone together. */
-    co_error ignored;
-    co_loader_flush(st->idmap, &ignored);
-    co_loader_flush(st->rejects, &ignored);
+    /* Buffered rows belong to the transaction: they go with it. */
+    co_loader_discard(st->idmap);
+    co_loader_discard(st->rejects);
     co_store_rollback(st->store);
 }
 
@@ -58,7 +56,7 @@ co_code co_state_open(const char *uri, const char *base_dir, co_state **out, co_
         return co_error_set(err, CO_ENOMEM, "out of memory");
     co_code rc = co_store_open(uri, CO_SIDE_STATE, base_dir, &st->store, err);
     if (rc == CO_OK)
-        rc = co_store_exec(st->store, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+        rc = co_store_exec(st->store, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;",
                            err);
     if (rc == CO_OK)
         rc = co_store_exec(st->store, co_state_schema, err);

@@ -1,9 +1,11 @@
 /*
  * sqlite.c: the SQLite backend of the store (store_int.h).
  *
- * Queries stream rows straight from sqlite3_step; loading binds each row into
- * one prepared INSERT, so a row the database refuses (a constraint, a STRICT
- * type, a size) is rejected alone while the transaction goes on.
+ * Queries stream rows straight from sqlite3_step. Loading buffers rows and
+ * inserts them in groups, one multi-row INSERT per group; when the database
+ * refuses a row (a constraint, a STRICT type, a size) the group is retried row
+ * by row, so that row alone is rejected while the transaction goes on. The
+ * source is opened query-only: cutover never writes to it by accident.
  */
 #include "store/store_int.h"
 #include "util/key.h"
@@ -33,11 +35,8 @@ static sqlite3 *db_of(co_store *s) { return ((sqlite_store *)s)->db; }
 static co_code fail(co_store *s, const char *doing, co_error *err)
 {
     sqlite3 *db = db_of(s);
-    int ext = sqlite3_extended_errcode(db);
-    co_error_set(err, co_store_side_code(s->side), "%s: %s: %s", co_side_name(s->side), doing,
-                 sqlite3_errmsg(db));
-    (void)ext;
-    return err ? err->code : co_store_side_code(s->side);
+    return co_error_set(err, co_store_side_code(s->side), "%s: %s: %s", co_side_name(s->side),
+                        doing, sqlite3_errmsg(db));
 }
 
 /* ---- cursors ---------------------------------------------------------------- */
@@ -159,8 +158,17 @@ static co_code prepare_bound(co_store *s, const char *sql, const co_param *param
     int count = sqlite3_bind_parameter_count(st);
     for (int idx = 1; idx <= count; idx++) {
         const char *name = sqlite3_bind_parameter_name(st, idx);
-        if (!name || name[0] == '?') /* ?NNN is positional */
+        if (!name || name[0] == '?') { /* positional: ? or ?NNN */
+            if (idx > position) {
+                co_error_set(err, co_store_side_code(s->side),
+                             "%s: the query uses a positional parameter (?) that cutover does "
+                             "not supply; name the tenant :tenant",
+                             co_side_name(s->side));
+                sqlite3_finalize(st);
+                return co_store_side_code(s->side);
+            }
             continue;
+        }
         bool given = false;
         for (size_t i = 0; i < n && !given; i++)
             given = params[i].name && strcmp(params[i].name, name) == 0;
@@ -183,6 +191,12 @@ static co_code sq_query(co_store *s, const char *sql, const co_param *params, si
     co_code rc = prepare_bound(s, sql, params, n, &st, err);
     if (rc != CO_OK)
         return rc;
+    if (s->side == CO_SIDE_SOURCE && !sqlite3_stmt_readonly(st)) {
+        sqlite3_finalize(st);
+        return co_error_set(err, CO_ESOURCE,
+                            "source: the query would write to the source; queries over the "
+                            "source must only read");
+    }
     sqlite_cursor *c = calloc(1, sizeof *c);
     if (!c) {
         sqlite3_finalize(st);
@@ -411,10 +425,20 @@ static co_code insert_each(sqlite_loader *sl, const co_value *rows, size_t n, co
         }
         int step = sqlite3_step(sl->one);
         int ext = sqlite3_extended_errcode(db_of(l->store));
-        if (step == SQLITE_DONE) {
+        if (step == SQLITE_DONE && sqlite3_changes64(db_of(l->store)) == 1) {
             sqlite3_reset(sl->one);
             if (l->events.loaded)
                 l->events.loaded(l->events.ctx, row, l->ncols);
+            continue;
+        }
+        if (step == SQLITE_DONE) { /* a trigger's RAISE(IGNORE) dropped it */
+            sqlite3_reset(sl->one);
+            if (!l->events.refused)
+                return co_error_set(err, co_store_side_code(l->store->side),
+                                    "%s: a row was dropped by %s (a trigger ignored it)",
+                                    co_side_name(l->store->side), sl->table);
+            l->events.refused(l->events.ctx, row, l->ncols, "ignored",
+                              "the table ignored the row (a trigger's RAISE(IGNORE))", "");
             continue;
         }
         if (!row_level(step) && !row_level(ext)) {
@@ -454,14 +478,17 @@ static co_code loader_flush(co_loader *l, co_error *err)
         rc = bind_rows(sl, sl->group, sl->rows, n, err);
         int step = rc == CO_OK ? sqlite3_step(sl->group) : SQLITE_OK;
         int ext = sqlite3_extended_errcode(db_of(l->store));
-        if (rc == CO_OK && step == SQLITE_DONE) {
+        if (rc == CO_OK && step == SQLITE_DONE &&
+            sqlite3_changes64(db_of(l->store)) == (sqlite3_int64)n) {
             done = true;
             for (size_t r = 0; r < n && l->events.loaded; r++)
                 l->events.loaded(l->events.ctx, sl->rows + r * ncols, ncols);
-        } else if (rc == CO_OK && !row_level(step) && !row_level(ext)) {
+        } else if (rc == CO_OK && step != SQLITE_DONE && !row_level(step) && !row_level(ext)) {
             rc = insert_failed(sl, "insert into", err);
         }
-        /* A refused row undid the whole statement: go row by row. */
+        /* A refused row undid the whole statement: go row by row. (Tables with
+         * triggers, which could drop rows of a group that stays, are loaded row
+         * by row from the start.) */
         sqlite3_reset(sl->group);
     }
     if (rc == CO_OK && !done)
@@ -490,6 +517,13 @@ static co_code loader_put(co_loader *l, const co_value *row, co_error *err)
     return CO_OK;
 }
 
+static void loader_discard(co_loader *l)
+{
+    sqlite_loader *sl = (sqlite_loader *)l;
+    sl->count = 0;
+    co_buf_reset(&sl->bytes);
+}
+
 static void loader_close(co_loader *l)
 {
     sqlite_loader *sl = (sqlite_loader *)l;
@@ -505,6 +539,7 @@ static void loader_close(co_loader *l)
 static const co_loader_ops loader_ops = {
     .put = loader_put,
     .flush = loader_flush,
+    .discard = loader_discard,
     .close = loader_close,
 };
 
@@ -512,7 +547,9 @@ static const co_loader_ops loader_ops = {
 static void insert_sql(co_store *s, const char *table, const char *const *columns, size_t ncols,
                        size_t nrows, co_buf *sql)
 {
-    co_buf_adds(sql, "INSERT INTO ");
+    /* OR ABORT overrides a table's own ON CONFLICT IGNORE/REPLACE: a row the
+     * table would drop or overwrite silently is refused and reported instead. */
+    co_buf_adds(sql, "INSERT OR ABORT INTO ");
     co_store_quote_ident(s, table, sql);
     co_buf_adds(sql, " (");
     for (size_t i = 0; i < ncols; i++) {
@@ -529,6 +566,22 @@ static void insert_sql(co_store *s, const char *table, const char *const *column
     }
 }
 
+/* True when table has triggers: one might drop a row (RAISE(IGNORE)) while
+ * the statement succeeds, which only row-by-row loading can tell. */
+static bool has_triggers(co_store *s, const char *table)
+{
+    sqlite3_stmt *st = NULL;
+    bool found = true; /* when in doubt, the careful way */
+    if (sqlite3_prepare_v2(db_of(s), "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"
+                                     " AND tbl_name = ?1 COLLATE NOCASE",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        found = sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    return found;
+}
+
 static co_code sq_loader_open(co_store *s, const char *table, const char *const *columns,
                               size_t ncols, co_loader **out, co_error *err)
 {
@@ -538,7 +591,7 @@ static co_code sq_loader_open(co_store *s, const char *table, const char *const 
     l->base.ops = &loader_ops;
     l->base.store = s;
     l->group_rows = MAX_PARAMS / ncols < GROUP_ROWS ? MAX_PARAMS / ncols : GROUP_ROWS;
-    if (l->group_rows == 0)
+    if (l->group_rows == 0 || has_triggers(s, table))
         l->group_rows = 1;
     l->table = strdup(table);
     l->rows = calloc(l->group_rows * ncols, sizeof *l->rows);
@@ -774,6 +827,8 @@ co_code co_sqlite_open(const char *path, co_side side, co_store **out, co_error 
         free(s);
         return co_store_side_code(side);
     }
+    if (side == CO_SIDE_SOURCE) /* the system of record: never written by accident */
+        sqlite3_exec(s->db, "PRAGMA query_only = 1", NULL, NULL, NULL);
     /* Page cache per connection: the destination holds a batch's dirty pages. */
     sqlite3_exec(s->db, side == CO_SIDE_TARGET || side == CO_SIDE_STAGING
                             ? "PRAGMA cache_size = -65536"

@@ -3,8 +3,11 @@
  * dispatch to the backend (sqlite.c; pg.c once PostgreSQL lands).
  */
 #include "store/store_int.h"
+#include "util/uri.h"
 
 #include <limits.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,9 +92,14 @@ co_code co_store_open(const char *uri, co_side side, const char *base_dir, co_st
         return co_error_set(err, CO_EUNSUPPORTED,
                             "%s: PostgreSQL connections are not supported yet (use sqlite:PATH)",
                             co_side_name(side));
-    return co_error_set(err, CO_EPROJECT,
-                        "%s: unknown connection \"%.40s\" (expected sqlite:PATH or postgresql://...)",
-                        co_side_name(side), uri);
+    co_buf scheme = CO_BUF_INIT; /* never the rest: it may hold a password */
+    co_uri_scheme(uri, &scheme);
+    co_code rc = co_error_set(err, CO_EPROJECT,
+                              "%s: unknown kind of connection \"%s:\" (expected sqlite:PATH or "
+                              "postgresql://...)",
+                              co_side_name(side), co_buf_str(&scheme));
+    co_buf_release(&scheme);
+    return rc;
 }
 
 void co_store_close(co_store *s)
@@ -121,7 +129,27 @@ co_code co_store_exec_params(co_store *s, const char *sql, const co_param *param
 }
 
 co_code co_store_begin(co_store *s, co_error *err) { return s->ops->begin(s, err); }
-co_code co_store_commit(co_store *s, co_error *err) { return s->ops->commit(s, err); }
+/* Fault injection for crash tests: with CUTOVER_KILL_AT_COMMIT=N in the
+ * environment, the process kills itself (SIGKILL, as a crash or kill -9
+ * would) just before the Nth commit of any store. Never set in production. */
+static void maybe_crash(void)
+{
+    static long countdown = -1;
+    if (countdown == -1) {
+        const char *at = getenv("CUTOVER_KILL_AT_COMMIT");
+        countdown = at && *at ? strtol(at, NULL, 10) : 0;
+        if (countdown < 0)
+            countdown = 0;
+    }
+    if (countdown > 0 && --countdown == 0)
+        kill(getpid(), SIGKILL);
+}
+
+co_code co_store_commit(co_store *s, co_error *err)
+{
+    maybe_crash();
+    return s->ops->commit(s, err);
+}
 void co_store_rollback(co_store *s) { s->ops->rollback(s); }
 
 co_code co_store_query(co_store *s, const char *sql, const co_param *params, size_t nparams,
@@ -230,6 +258,12 @@ co_code co_loader_put(co_loader *l, const co_value *row, co_error *err)
 }
 
 co_code co_loader_flush(co_loader *l, co_error *err) { return l->ops->flush(l, err); }
+
+void co_loader_discard(co_loader *l)
+{
+    if (l)
+        l->ops->discard(l);
+}
 
 void co_loader_close(co_loader *l)
 {

@@ -42,6 +42,7 @@ typedef struct co_cursor_ops {
 typedef struct co_loader_ops {
     co_code (*put)(co_loader *l, const co_value *row, co_error *err);
     co_code (*flush)(co_loader *l, co_error *err);
+    void (*discard)(co_loader *l);
     void (*close)(co_loader *l);
 } co_loader_ops;
 

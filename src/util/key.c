@@ -45,6 +45,17 @@ void co_key_encode(co_buf *out, const co_value *vals, size_t n)
     co_buf_addc(out, ']');
 }
 
+void co_key_encode_exact(co_buf *out, const co_value *vals, size_t n)
+{
+    co_buf_addc(out, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            co_buf_addc(out, ',');
+        co_json_value(out, &vals[i]);
+    }
+    co_buf_addc(out, ']');
+}
+
 /* ---- decoding: only what co_key_encode writes ---------------------------------- */
 
 typedef struct reader {

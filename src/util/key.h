@@ -15,6 +15,10 @@
 /* Appends the canonical key of the n values to out, e.g. [42,"tech"]. */
 void co_key_encode(co_buf *out, const co_value *vals, size_t n);
 
+/* The same, but every value keeps its type ("42" stays text): what the
+ * destination holds, for deleting exactly those rows again. */
+void co_key_encode_exact(co_buf *out, const co_value *vals, size_t n);
+
 /* Decodes a canonical key into at most max values. Text and blob bytes are
  * copied into *storage, which must outlive the values and must not be
  * appended to meanwhile. Returns CO_EINTERNAL for text that is not a key. */

@@ -51,7 +51,7 @@ void co_vsql_keys(vctx *v, co_store *st, co_buf *out)
 
 void co_vsql_expected(vctx *v, co_buf *out)
 {
-    co_buf_printf(out, "SELECT * FROM (%s) AS expected WHERE cutover_keep(", v->e->query);
+    co_buf_printf(out, "SELECT * FROM (%s\n) AS expected WHERE cutover_keep(", v->e->query);
     co_vsql_keys(v, v->s->source, out);
     co_buf_adds(out, ")");
 }

@@ -161,7 +161,7 @@ static co_code journal_counts(vctx *v)
 static co_code reconcile(vctx *v)
 {
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql, "SELECT count(*) FROM (%s) AS q", v->e->query);
+    co_buf_printf(&sql, "SELECT count(*) FROM (%s\n) AS q", v->e->query);
     co_param tenant = co_vparam_tenant(v);
     co_cursor *c = NULL;
     co_code rc = co_store_query(v->s->source, co_buf_str(&sql), &tenant, 1, &c, v->err);

@@ -6,6 +6,10 @@ set -uo pipefail
 : "${CUTOVER:?CUTOVER must name the cutover binary (ctest sets it)}"
 : "${CUTOVER_SOURCE_DIR:?CUTOVER_SOURCE_DIR must name the source tree}"
 SHARED=${CUTOVER_SHARED:-$CUTOVER_SOURCE_DIR/../shared}
+if [[ ! -d $SHARED/data ]]; then
+  echo "lib.sh: no shared data at $SHARED/data (set CUTOVER_SHARED)" >&2
+  exit 1
+fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cutover-e2e.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 PASSED=0

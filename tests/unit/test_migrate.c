@@ -61,7 +61,8 @@ static int make_databases(void **state)
             return -1;
         fclose(f);
     }
-    if (exec_on("src.db", CO_SIDE_SOURCE,
+    /* Opened as a target: the source side is query-only. */
+    if (exec_on("src.db", CO_SIDE_TARGET,
                 "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT);"
                 "INSERT INTO accounts VALUES (1, 'One'), (2, 'Two');"
                 "CREATE TABLE people (id INTEGER PRIMARY KEY, account_id INTEGER, name TEXT);"
@@ -235,11 +236,80 @@ static void a_failed_tenant_leaves_nothing(void **state)
     co_project_free(p);
 }
 
+static void tracked_keys_duplicates_nulls_and_text(void **state)
+{
+    (void)state;
+    /* A target without a unique key, keys with a NULL part and ids kept as
+     * text: reruns purge exactly what was loaded, duplicates are rejected. */
+    assert_int_equal(exec_on("src.db", CO_SIDE_TARGET,
+                             "CREATE TABLE tags (account_id INTEGER, person_id, tag TEXT);"
+                             "INSERT INTO tags VALUES (1, '42', 'a'), (1, '42', 'a'), (1, 10, NULL),"
+                             " (1, 10, 'b'), (2, 20, 'c');"),
+                     CO_OK);
+    assert_int_equal(exec_on("tgt.db", CO_SIDE_TARGET, "CREATE TABLE tags (person_id, tag TEXT);"), CO_OK);
+    const char *text = "source: sqlite:src.db\n"
+                       "target: sqlite:tgt.db\n"
+                       "tenants: SELECT id FROM accounts ORDER BY id\n"
+                       "entities:\n"
+                       "  - name: tags\n"
+                       "    key: [person_id, tag]\n"
+                       "    query: SELECT person_id, tag FROM tags WHERE account_id = :tenant\n";
+    co_project *p = project_from(text);
+    co_session *s;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_session_open(p, CO_SESSION_START_OVER, &s, &err), CO_OK);
+    co_tenant *tenants;
+    size_t n;
+    assert_int_equal(co_tenants_list(s, &tenants, &n, &err), CO_OK);
+    co_migrate_options again = {.again = true};
+    co_migrate_result r;
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(co_migrate_tenant(s, &tenants[0], &again, &r, &err), CO_OK);
+        assert_int_equal(r.entities[0].source_rows, 4);
+        assert_int_equal(r.entities[0].loaded, 3);
+        assert_int_equal(r.entities[0].rejected, 1); /* the second ('42', 'a') */
+        co_migrate_result_release(&r);
+        assert_int_equal(count(s, "SELECT count(*) FROM tags"), 3);
+        assert_int_equal(count(s, "SELECT count(*) FROM tags WHERE tag IS NULL"), 1);
+        assert_int_equal(count(s, "SELECT count(*) FROM tags WHERE person_id = '42'"), 1);
+    }
+    assert_int_equal(co_purge_tenant(s, &tenants[0], &err), CO_OK);
+    assert_int_equal(count(s, "SELECT count(*) FROM tags"), 0);
+    co_tenants_free(tenants, n);
+    co_session_close(s);
+    co_project_free(p);
+}
+
+static void tenant_column_must_come_from_the_query(void **state)
+{
+    (void)state;
+    const char *text = "source: sqlite:src.db\n"
+                       "target: sqlite:tgt.db\n"
+                       "tenants: SELECT id FROM accounts\n"
+                       "entities:\n"
+                       "  - name: people\n"
+                       "    key: id\n"
+                       "    tenant_column: account_id\n"
+                       "    query: SELECT id, name FROM people WHERE account_id = :tenant\n";
+    co_project *p = project_from(text);
+    co_session *s;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_session_open(p, CO_SESSION_READ_ONLY, &s, &err), CO_OK);
+    assert_int_equal(co_session_check(s, &err), CO_EPROJECT);
+    assert_non_null(strstr(err.message, "tenant_column \"account_id\" is not among the query's columns"));
+    co_session_close(s);
+    co_project_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(migrates_remaps_and_rejects),
         cmocka_unit_test(a_failed_tenant_leaves_nothing),
+        cmocka_unit_test(tracked_keys_duplicates_nulls_and_text),
+        cmocka_unit_test(tenant_column_must_come_from_the_query),
     };
     return cmocka_run_group_tests(tests, make_databases, remove_dir);
 }

@@ -133,7 +133,7 @@ static void test_full_file(void **state)
     assert_string_equal(contacts->key[0], "id");
     assert_string_equal(contacts->tenant_column, "account_id");
     assert_string_equal(contacts->query, "SELECT id, account_id, team_id\n"
-                                         "FROM contacts WHERE account_id = :tenant\n");
+                                         "FROM contacts WHERE account_id = :tenant");
     assert_int_equal(contacts->mark.line, 14);
     assert_int_equal(contacts->query_mark.line, 19); /* the block's first line */
     assert_int_equal(contacts->query_mark.column, 7);
@@ -205,7 +205,7 @@ static void test_block_query_positions(void **state)
                                   "    query: |2\n"
                                   "        SELECT id\n"
                                   "        FROM a\n");
-    assert_string_equal(p->entities[0].query, "  SELECT id\n  FROM a\n");
+    assert_string_equal(p->entities[0].query, "  SELECT id\n  FROM a" /* trailing blanks and ; are dropped */);
     assert_int_equal(p->entities[0].query_mark.line, 8);
     assert_int_equal(p->entities[0].query_mark.column, 7);
     co_project_free(p);
@@ -672,11 +672,58 @@ static void test_starter(void **state)
     assert_true(comments >= 14);
 }
 
+static void test_volume_verify_and_semicolons(void **state)
+{
+    (void)state;
+    co_project *p = parse_ok(HEAD "entities:\n"
+                                  "  - name: events\n"
+                                  "    key: id\n"
+                                  "    query: SELECT id, contact_id, kind, at, price FROM e;  \n"
+                                  "    volume: { by: [contact_id, kind], time: at, tolerance: 0.5% }\n"
+                                  "    verify: { round: { price: 2 } }\n");
+    const co_entity *e = &p->entities[0];
+    assert_string_equal(e->query, "SELECT id, contact_id, kind, at, price FROM e");
+    assert_non_null(e->volume);
+    assert_int_equal(e->volume->nby, 2);
+    assert_string_equal(e->volume->by[1], "kind");
+    assert_string_equal(e->volume->time, "at");
+    assert_int_equal(e->volume->months, 9); /* the default */
+    assert_true(e->volume->relative);
+    assert_true(e->volume->tolerance > 0.00499 && e->volume->tolerance < 0.00501);
+    assert_int_equal(e->nrounding, 1);
+    assert_string_equal(e->rounding[0].column, "price");
+    assert_int_equal(e->rounding[0].digits, 2);
+    co_project_free(p);
+
+    p = parse_ok(HEAD "entities:\n"
+                      "  - name: events\n"
+                      "    key: id\n"
+                      "    query: SELECT id, at FROM e\n"
+                      "    volume: { by: id, time: at, months: 3, tolerance: 5 }\n");
+    assert_int_equal(p->entities[0].volume->months, 3);
+    assert_false(p->entities[0].volume->relative);
+    assert_true(p->entities[0].volume->tolerance == 5.0);
+    co_project_free(p);
+
+    expect_fail(HEAD "entities:\n  - name: e\n    key: id\n    query: SELECT 1\n"
+                     "    volume: { by: id, time: at, tolerance: lots }\n",
+                CO_EPROJECT, "\"tolerance\" must be a number of rows (5) or a percentage", "t.yaml:8:44");
+    expect_fail(HEAD "entities:\n  - name: e\n    key: id\n    query: SELECT 1\n"
+                     "    volume: { by: id, time: at, months: 0 }\n",
+                CO_EPROJECT, "\"months\" must be a whole number from 1 to 120", "t.yaml:8:41");
+    expect_fail(HEAD "entities:\n  - name: e\n    key: id\n    query: SELECT 1\n"
+                     "    volume: { time: at }\n",
+                CO_EPROJECT, "by", "t.yaml:8:13");
+    expect_fail(HEAD "entities:\n  - name: e\n    key: id\n    query: ' ;; '\n",
+                CO_EPROJECT, "not only semicolons", "t.yaml:7:13");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_file),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_volume_verify_and_semicolons),
         cmocka_unit_test(test_name_and_dir_defaults),
         cmocka_unit_test(test_block_query_positions),
         cmocka_unit_test(test_anchors_and_merge_keys),

@@ -149,6 +149,27 @@ static void queries_stream_and_bind(void **state)
     co_store_close(s);
 }
 
+static void the_source_is_never_written(void **state)
+{
+    (void)state;
+    co_store *t = open_db("ro.db", CO_SIDE_STATE);
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_exec(t, "CREATE TABLE p (id INTEGER PRIMARY KEY); INSERT INTO p VALUES (1)", &err), CO_OK);
+    co_store_close(t);
+    co_store *s = open_db("ro.db", CO_SIDE_SOURCE);
+    co_cursor *c = NULL;
+    /* A query that would write is refused before it runs... */
+    assert_int_equal(co_store_query(s, "DELETE FROM p RETURNING id", NULL, 0, &c, &err), CO_ESOURCE);
+    assert_non_null(strstr(err.message, "only read"));
+    /* ...and so is any write through the connection. */
+    assert_int_equal(co_store_exec(s, "INSERT INTO p VALUES (2)", &err), CO_ESOURCE);
+    /* A positional parameter nobody supplies is an error, not a NULL. */
+    assert_int_equal(co_store_query(s, "SELECT id FROM p WHERE id = ?", NULL, 0, &c, &err), CO_ESOURCE);
+    assert_non_null(strstr(err.message, ":tenant"));
+    co_store_close(s);
+}
+
 static void columns_and_statements(void **state)
 {
     (void)state;
@@ -292,6 +313,41 @@ static void loader_rejects_rows_and_keeps_going(void **state)
     assert_int_equal(scalar(s, "SELECT count(*) FROM c WHERE email = 'u500@x'"), 1);
     co_loader_close(l);
 
+    /* A table's own ON CONFLICT IGNORE does not drop rows silently: they are refused. */
+    assert_int_equal(co_store_exec(s, "CREATE TABLE lax (id INTEGER PRIMARY KEY ON CONFLICT IGNORE,"
+                                      " name TEXT NOT NULL ON CONFLICT IGNORE)", &err), CO_OK);
+    static const char *const lax_cols[] = {"id", "name"};
+    co_loader *lax;
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(co_loader_open(s, "lax", lax_cols, 2, &events, &lax, &err), CO_OK);
+    co_value lax_rows[][2] = {{co_int(1), co_text("a", 1)}, {co_int(1), co_text("b", 1)},
+                              {co_int(2), co_null()},       {co_int(3), co_text("c", 1)}};
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(co_loader_put(lax, lax_rows[i], &err), CO_OK);
+    assert_int_equal(co_loader_flush(lax, &err), CO_OK);
+    co_loader_close(lax);
+    assert_int_equal(seen.loaded, 2);
+    assert_int_equal(seen.refused, 2);
+    assert_int_equal(scalar(s, "SELECT count(*) FROM lax"), 2);
+
+    /* A trigger that ignores rows: each such row is reported, never lost. */
+    assert_int_equal(co_store_exec(s, "CREATE TABLE trig (id INTEGER PRIMARY KEY);"
+                                      "CREATE TRIGGER no_odd BEFORE INSERT ON trig WHEN new.id % 2 = 1"
+                                      " BEGIN SELECT RAISE(IGNORE); END;", &err), CO_OK);
+    static const char *const trig_cols[] = {"id"};
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(co_loader_open(s, "trig", trig_cols, 1, &events, &lax, &err), CO_OK);
+    for (int i = 0; i < 100; i++) {
+        co_value row[] = {co_int(i)};
+        assert_int_equal(co_loader_put(lax, row, &err), CO_OK);
+    }
+    assert_int_equal(co_loader_flush(lax, &err), CO_OK);
+    co_loader_close(lax);
+    assert_int_equal(seen.loaded, 50);
+    assert_int_equal(seen.refused, 50);
+    assert_string_equal(seen.rules[0], "ignored");
+    assert_int_equal(scalar(s, "SELECT count(*) FROM trig"), 50);
+
     /* Without events, a refused row is an error. */
     assert_int_equal(co_loader_open(s, "c", cols, 3, NULL, &l, &err), CO_OK);
     assert_int_equal(co_loader_put(l, rows[0], &err), CO_OK);
@@ -312,6 +368,7 @@ int main(void)
         cmocka_unit_test(unknown_and_postgres_uris),
         cmocka_unit_test(state_side_creates_its_directory),
         cmocka_unit_test(queries_stream_and_bind),
+        cmocka_unit_test(the_source_is_never_written),
         cmocka_unit_test(columns_and_statements),
         cmocka_unit_test(loader_rejects_rows_and_keeps_going),
     };

@@ -10,6 +10,8 @@
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/map.h"
+#include "util/rowhash.h"
+#include "util/uri.h"
 #include "util/utf8.h"
 
 #include <stdio.h>
@@ -179,6 +181,55 @@ static void errors_carry_code_message_and_context(void **state)
     assert_int_equal(co_error_set(NULL, CO_EIO, "ignored"), CO_EIO);
 }
 
+static void uris_are_masked(void **state)
+{
+    (void)state;
+    co_buf b = CO_BUF_INIT;
+    co_uri_mask("postgresql://admin:hunter2@db.example:5432/crm?sslmode=require", &b);
+    assert_string_equal(co_buf_str(&b), "postgresql://admin:***@db.example:5432/crm?sslmode=require");
+    co_buf_reset(&b);
+    co_uri_mask("postgres://u:p%40ss@w@h/db", &b); /* the last '@' ends the user info */
+    assert_string_equal(co_buf_str(&b), "postgres://u:***@h/db");
+    co_buf_reset(&b);
+    co_uri_mask("postgresql://h/db?user=u&password=s3cret&sslmode=require", &b);
+    assert_string_equal(co_buf_str(&b), "postgresql://h/db?user=u&password=***&sslmode=require");
+    assert_null(strstr(co_buf_str(&b), "s3cret"));
+    co_buf_reset(&b);
+    co_uri_mask("sqlite:data/legacy.db", &b);
+    assert_string_equal(co_buf_str(&b), "sqlite:data/legacy.db");
+    co_buf_reset(&b);
+    co_uri_scheme("mysql://root:pw@h", &b);
+    assert_string_equal(co_buf_str(&b), "mysql");
+    co_buf_reset(&b);
+    co_uri_scheme("no scheme at all", &b);
+    assert_string_equal(co_buf_str(&b), "(none)");
+    co_buf_release(&b);
+}
+
+static void row_hashes_are_canonical(void **state)
+{
+    (void)state;
+    co_value a[3] = {co_int(7), co_text("x", 1), co_null()};
+    co_value b[3] = {co_real(7.0), co_text("x", 1), co_null()};   /* 7.0 counts as 7 */
+    co_value c[3] = {co_text("7", 1), co_text("x", 1), co_null()}; /* text "7" counts as 7 */
+    co_value d[3] = {co_int(7), co_text("x", 1), co_text("", 0)};  /* '' is not NULL */
+    co_value e[3] = {co_int(7), co_null(), co_text("x", 1)};       /* order counts */
+    co_value f[2] = {co_text("ab", 2), co_text("c", 1)};
+    co_value g[2] = {co_text("a", 1), co_text("bc", 2)};           /* boundaries count */
+    assert_true(co_row_hash(a, 3) == co_row_hash(b, 3));
+    assert_true(co_row_hash(a, 3) == co_row_hash(c, 3));
+    assert_true(co_row_hash(a, 3) != co_row_hash(d, 3));
+    assert_true(co_row_hash(a, 3) != co_row_hash(e, 3));
+    assert_true(co_row_hash(f, 2) != co_row_hash(g, 2));
+    co_value r1 = co_real(0.1 + 0.2), r2 = co_real(0.3), r3 = co_real(0.31);
+    assert_true(co_value_same(&r1, &r2)); /* equal at 15 significant digits */
+    assert_false(co_value_same(&r2, &r3));
+    co_value t1 = co_text("042", 3), i1 = co_int(42);
+    assert_false(co_value_same(&t1, &i1)); /* not a canonical integer */
+    co_value blob = {.type = CO_BLOB, .s = "x", .len = 1};
+    assert_false(co_value_same(&blob, &a[1])); /* a blob is not text */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +240,8 @@ int main(void)
         cmocka_unit_test(keys_encode_canonically_and_round_trip),
         cmocka_unit_test(clock_parses_and_formats),
         cmocka_unit_test(errors_carry_code_message_and_context),
+        cmocka_unit_test(uris_are_masked),
+        cmocka_unit_test(row_hashes_are_canonical),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

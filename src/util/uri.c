@@ -1,0 +1,60 @@
+/* uri.c: masking passwords in connection URIs (uri.h). */
+#include "util/uri.h"
+
+#include <string.h>
+#include <strings.h>
+
+/* The first "password=" in s, in any case, or NULL. */
+static const char *find_password(const char *s)
+{
+    for (; *s; s++)
+        if (strncasecmp(s, "password=", 9) == 0)
+            return s;
+    return NULL;
+}
+
+void co_uri_mask(const char *uri, co_buf *out)
+{
+    const char *scheme_end = strstr(uri, "://");
+    const char *p = uri;
+    if (scheme_end) {
+        const char *authority = scheme_end + 3;
+        size_t span = strcspn(authority, "/?#");
+        const char *at = NULL;
+        for (const char *q = authority; q < authority + span; q++) /* the last '@' */
+            if (*q == '@')
+                at = q;
+        const char *colon = at ? memchr(authority, ':', (size_t)(at - authority)) : NULL;
+        if (colon) {
+            co_buf_add(out, uri, (size_t)(colon + 1 - uri));
+            co_buf_adds(out, "***");
+            p = at;
+        }
+    }
+    /* password=... in the query string */
+    while (*p) {
+        const char *hit = find_password(p);
+        if (!hit || (hit != p && hit[-1] != '?' && hit[-1] != '&' && hit[-1] != ' ')) {
+            if (!hit) {
+                co_buf_adds(out, p);
+                break;
+            }
+            co_buf_add(out, p, (size_t)(hit + 9 - p));
+            p = hit + 9;
+            continue;
+        }
+        co_buf_add(out, p, (size_t)(hit + 9 - p));
+        co_buf_adds(out, "***");
+        p = hit + 9 + strcspn(hit + 9, "& ");
+    }
+}
+
+void co_uri_scheme(const char *uri, co_buf *out)
+{
+    size_t len = strcspn(uri, ":");
+    if (!uri[len] || len == 0) {
+        co_buf_adds(out, "(none)");
+        return;
+    }
+    co_buf_add(out, uri, len > 20 ? 20 : len);
+}

@@ -1,0 +1,17 @@
+/*
+ * uri.h: connection URIs as they may be shown: with any password masked.
+ */
+#ifndef CUTOVER_UTIL_URI_H
+#define CUTOVER_UTIL_URI_H
+
+#include "util/buf.h"
+
+/* Appends uri to out with the password of "scheme://user:password@host" and
+ * of a "password=" query parameter replaced by "***". Other text is kept. */
+void co_uri_mask(const char *uri, co_buf *out);
+
+/* Appends the scheme of uri (the text before the first ':', at most 20
+ * characters) or "(none)": what an error may say of a URI it refuses. */
+void co_uri_scheme(const char *uri, co_buf *out);
+
+#endif
