@@ -58,12 +58,18 @@ void cli_progress_update(cli_progress *p, const char *label, const char *item, l
         memset(bar + filled, '.', (size_t)(20 - filled));
         bar[20] = '\0';
         double eta = rate > 0 ? (double)(total - done) / rate : 0;
-        snprintf(line, sizeof line, "%s %s [%s] %s/%s rows  %.0f rows/s  ETA %.0fs", label, item,
-                 bar, cli_num(done, done_s, sizeof done_s), cli_num(total, total_s, sizeof total_s),
-                 rate, eta < 0 ? 0 : eta);
+        char speed[64] = ""; /* a rate over less than a fifth of a second says nothing */
+        if (elapsed >= 0.2 && rate > 0)
+            snprintf(speed, sizeof speed, "  %.0f rows/s  ETA %.0fs", rate, eta < 0 ? 0 : eta);
+        snprintf(line, sizeof line, "%s %s [%s] %s/%s rows%s", label, item, bar,
+                 cli_num(done, done_s, sizeof done_s), cli_num(total, total_s, sizeof total_s),
+                 speed);
     } else {
-        snprintf(line, sizeof line, "%s %s  %s rows  %.0f rows/s", label, item,
-                 cli_num(done, done_s, sizeof done_s), rate);
+        char speed[32] = "";
+        if (elapsed >= 0.2 && rate > 0)
+            snprintf(speed, sizeof speed, "  %.0f rows/s", rate);
+        snprintf(line, sizeof line, "%s %s  %s rows%s", label, item,
+                 cli_num(done, done_s, sizeof done_s), speed);
     }
     fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
