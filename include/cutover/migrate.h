@@ -72,11 +72,13 @@ typedef void (*co_progress_fn)(void *ctx, const co_progress *p);
 typedef struct co_migrate_options {
     bool again;            /* reload a tenant that is already migrated */
     bool count_rows;       /* count each entity's rows first, for progress totals */
+    const char *rejects_dir; /* where reject files go; NULL: the project's */
     co_progress_fn progress;
     void *progress_ctx;
 } co_migrate_options;
 
 typedef struct co_entity_counts {
+    int64_t bytes;        /* of the values read: text and blob bytes, 8 per number */
     int64_t source_rows;
     int64_t loaded;
     int64_t rejected;

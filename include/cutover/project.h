@@ -49,6 +49,15 @@ typedef struct co_rounding {
     int digits;
 } co_rounding;
 
+/* duplicates: a column and how it is normalized before rows are compared
+ * (audit counts rows sharing all the normalized values of an entity's rule). */
+typedef enum co_normalizer { CO_NORM_CASEFOLD, CO_NORM_EMAIL, CO_NORM_DOMAIN } co_normalizer;
+
+typedef struct co_dup_column {
+    char *column;
+    co_normalizer norm;
+} co_dup_column;
+
 typedef struct co_entity {
     char *name;          /* unique among entities */
     char *target;        /* target table; defaults to name */
@@ -61,6 +70,8 @@ typedef struct co_entity {
     co_volume *volume;   /* NULL when the entity has no volume rule */
     co_rounding *rounding; /* verify.round, in file order */
     size_t nrounding;
+    co_dup_column *duplicates; /* the audit's duplicate rule, in file order */
+    size_t nduplicates;
     co_mark mark;        /* where the entity starts */
     co_mark query_mark;  /* where its query starts */
 } co_entity;

@@ -93,6 +93,15 @@ void co_stmt_close(co_stmt *st);
 /* Checks that sql prepares (names resolve, syntax holds) without running it. */
 co_code co_store_prepare_check(co_store *s, const char *sql, co_error *err);
 
+/* Calls fn(ctx, table, column) for every column of a table that sql reads,
+ * found while preparing it, without running it. sql may use named parameters
+ * (:tenant); they stay unbound. A column read in several places may be
+ * reported more than once; a table read without naming a column (count(*))
+ * is not reported. Names are as the database declares them. */
+typedef void (*co_read_fn)(void *ctx, const char *table, const char *column);
+co_code co_store_query_reads(co_store *s, const char *sql, co_read_fn fn, void *ctx,
+                             co_error *err);
+
 /* The columns of table in declaration order, or CO_ENOTFOUND. The caller
  * frees the array with co_columns_free. */
 co_code co_store_columns(co_store *s, const char *table, co_column **cols, size_t *ncols,

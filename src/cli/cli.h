@@ -121,5 +121,9 @@ int cmd_demo(cli_ctx *ctx);
 int cmd_migrate(cli_ctx *ctx);
 int cmd_status(cli_ctx *ctx);
 int cmd_verify(cli_ctx *ctx);
+int cmd_audit(cli_ctx *ctx);
+int cmd_plan(cli_ctx *ctx);
+int cmd_schedule(cli_ctx *ctx);
+int cmd_notices(cli_ctx *ctx);
 
 #endif

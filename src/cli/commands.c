@@ -51,6 +51,32 @@ static const cli_option verify_options[] = {
     {0},
 };
 
+static const cli_option audit_options[] = {
+    {"tenant", 't', "KEY", "audit only this tenant (or a comma-separated list)"},
+    {"html", 0, "FILE", "also write the audit as a self-contained HTML page"},
+    {0},
+};
+
+static const cli_option plan_options[] = {
+    {"canary-percent", 0, "P", "share of tenants in the canary cohort (default 1)"},
+    {"growth", 0, "G", "each wave is G times the one before (default 2)"},
+    {0},
+};
+
+static const cli_option schedule_options[] = {
+    {"at", 0, "\"YYYY-MM-DD HH:MM\"", "the date and time agreed with the customer (UTC)"},
+    {"window", 0, "LENGTH", "the window, like 2h or 90m (default 2h)"},
+    {0},
+};
+
+static const cli_option notices_options[] = {
+    {"template", 0, "FILE", "a template with {{customer}}, {{date}}, {{window}}, {{duration}}, "
+                            "{{contact}}, {{tenant}}"},
+    {"outbox", 0, "DIR", "where notices go (default .cutover/outbox)"},
+    {"contact", 0, "TEXT", "whom customers contact with questions"},
+    {0},
+};
+
 const cli_command cli_commands[] = {
     {"init", cmd_init, "[FILE]", "write a commented starter project file (default cutover.yaml)",
      init_options},
@@ -58,6 +84,15 @@ const cli_command cli_commands[] = {
      no_options},
     {"demo", cmd_demo, "init DIR", "generate the demo legacy CRM, its new schema and mapping",
      demo_options},
+    {"audit", cmd_audit, "[--tenant KEY]",
+     "profile the source and audit tenants: what would be refused, duplicates, sizes",
+     audit_options},
+    {"plan", cmd_plan, "[show]", "group audited tenants into cohorts, a low-risk canary first",
+     plan_options},
+    {"schedule", cmd_schedule, "TENANT --at \"YYYY-MM-DD HH:MM\"",
+     "record the migration date agreed with a tenant's customer", schedule_options},
+    {"notices", cmd_notices, "", "write a notice for each scheduled tenant's customer",
+     notices_options},
     {"migrate", cmd_migrate, "--tenant KEY | --all", "migrate tenants into the target",
      migrate_options},
     {"verify", cmd_verify, "--tenant KEY | --all",

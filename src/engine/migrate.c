@@ -282,8 +282,12 @@ static co_code load_rows(load *l, co_cursor *c, co_loader *loader, const co_migr
     bool has_row;
     while ((rc = co_cursor_next(c, &has_row, l->err)) == CO_OK && has_row) {
         l->counts.source_rows++;
-        for (size_t i = 0; i < l->ncols; i++)
+        for (size_t i = 0; i < l->ncols; i++) {
             row[i] = co_cursor_value(c, i);
+            l->counts.bytes += row[i].type == CO_TEXT || row[i].type == CO_BLOB ? (int64_t)row[i].len
+                               : row[i].type == CO_NULL                       ? 0
+                                                                              : 8;
+        }
         encode_key(l, row, &l->key);
         co_buf_reset(&storage);
         if (!admit_row(l, row, &storage, &rc)) {
@@ -452,7 +456,7 @@ co_code co_migrate_tenant(co_session *s, const co_tenant *t, const co_migrate_op
     const co_project *p = s->project;
     res->nentities = p->nentities;
     res->entities = calloc(p->nentities ? p->nentities : 1, sizeof *res->entities);
-    char *dir = path_join(p->dir, p->rejects_dir);
+    char *dir = opt->rejects_dir ? strdup(opt->rejects_dir) : path_join(p->dir, p->rejects_dir);
     if (!res->entities || !dir) {
         free(dir);
         return co_error_set(err, CO_ENOMEM, "out of memory");

@@ -1,33 +1,13 @@
 /* rejects.c: writing reject files and their journal index (rejects.h). */
 #include "engine/rejects.h"
 #include "util/buf.h"
+#include "util/fs.h"
 #include "util/json.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static bool mkdir_p(const char *dir)
-{
-    char *copy = strdup(dir);
-    if (!copy)
-        return false;
-    bool ok = true;
-    for (char *p = copy + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char saved = *p;
-            *p = '\0';
-            if (mkdir(copy, 0777) != 0 && errno != EEXIST)
-                ok = false;
-            *p = saved;
-            if (!saved || !ok)
-                break;
-        }
-    }
-    free(copy);
-    return ok;
-}
 
 /* A file name for the tenant: its key with anything but [A-Za-z0-9._-] as %XX. */
 static void file_name(co_buf *b, const char *tenant)
@@ -49,7 +29,7 @@ co_code co_rejects_open(co_rejects *r, const char *dir, co_state *state, int64_t
     r->state = state;
     r->run_id = run_id;
     r->tenant = tenant;
-    if (!mkdir_p(dir))
+    if (!co_mkdir_p(dir))
         return co_error_set(err, CO_EIO, "cannot create the rejects directory %s: %s", dir,
                             strerror(errno));
     co_buf path = CO_BUF_INIT;

@@ -203,14 +203,16 @@ static co_code check_entity(co_session *s, const co_entity *e, co_error *err)
             named[nnamed++] = e->volume->time;
         for (size_t r = 0; r < e->nrounding && nnamed < 130; r++)
             named[nnamed++] = e->rounding[r].column;
+        for (size_t d = 0; d < e->nduplicates && nnamed < 130; d++)
+            named[nnamed++] = e->duplicates[d].column;
         for (size_t k = 0; k < nnamed && rc == CO_OK; k++) {
             bool found = false;
             for (size_t i = 0; i < n && !found; i++)
                 found = strcmp(co_cursor_colname(c, i), named[k]) == 0;
             if (!found)
                 rc = co_error_set(err, CO_EPROJECT,
-                                  "column \"%s\" (in volume or verify) is not among the query's "
-                                  "columns",
+                                  "column \"%s\" (in volume, verify or duplicates) is not among "
+                                  "the query's columns",
                                   named[k]);
         }
         bool tenant_in_output = false;

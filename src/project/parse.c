@@ -547,6 +547,60 @@ static co_code set_verify_round(walk *w, const field *f, struct fy_node *key, st
     return CO_OK;
 }
 
+/* duplicates: { column: casefold | email | domain, ... } */
+static co_code set_duplicates(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                              void *obj)
+{
+    (void)f;
+    co_entity *e = obj;
+    co_mark at = mark_or(val, node_mark(key));
+    if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"duplicates\" must be a mapping of column: casefold, email or "
+                               "domain, not %s",
+                               describe(val));
+    int count = fy_node_mapping_item_count(val);
+    if (count <= 0)
+        return CO_OK;
+    co_dup_column *d = realloc(e->duplicates, (e->nduplicates + (size_t)count) * sizeof *d);
+    if (!d)
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    e->duplicates = d;
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    for (int i = 0; i < count && (pair = fy_node_mapping_iterate(val, &it)); i++) {
+        co_dup_column *one = &e->duplicates[e->nduplicates];
+        one->column = NULL;
+        co_code code = scalar_text(w, fy_node_pair_key(pair), at, "each key of \"duplicates\"",
+                                   "a column name", &one->column);
+        if (code != CO_OK)
+            return code;
+        e->nduplicates++;
+        char *norm = NULL;
+        code = scalar_text(w, fy_node_pair_value(pair), mark_or(fy_node_pair_key(pair), at),
+                           "a normalizer", "casefold, email or domain", &norm);
+        if (code != CO_OK)
+            return code;
+        if (strcmp(norm, "casefold") == 0)
+            one->norm = CO_NORM_CASEFOLD;
+        else if (strcmp(norm, "email") == 0)
+            one->norm = CO_NORM_EMAIL;
+        else if (strcmp(norm, "domain") == 0)
+            one->norm = CO_NORM_DOMAIN;
+        else {
+            char buf[80];
+            code = co_project_fail(w->err, CO_EPROJECT, w->name,
+                                   mark_or(fy_node_pair_value(pair), at),
+                                   "unknown normalizer \"%s\" (expected casefold, email or domain)",
+                                   co_project_shown(norm, strlen(norm), buf, sizeof buf));
+        }
+        free(norm);
+        if (code != CO_OK)
+            return code;
+    }
+    return CO_OK;
+}
+
 static const field verify_fields[] = {
     {"round", false, set_verify_round, 0},
 };
@@ -626,6 +680,7 @@ static const field entity_fields[] = {
     {"refs", false, set_refs, 0},
     {"volume", false, set_volume, 0},
     {"verify", false, set_verify, 0},
+    {"duplicates", false, set_duplicates, 0},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

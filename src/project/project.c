@@ -80,6 +80,9 @@ void co_entity_release(co_entity *e)
     for (size_t i = 0; i < e->nrounding; i++)
         free(e->rounding[i].column);
     free(e->rounding);
+    for (size_t i = 0; i < e->nduplicates; i++)
+        free(e->duplicates[i].column);
+    free(e->duplicates);
     memset(e, 0, sizeof *e);
 }
 

@@ -8,6 +8,7 @@
  * source is opened query-only: cutover never writes to it by accident.
  */
 #include "store/store_int.h"
+#include "util/fs.h"
 #include "util/key.h"
 #include "util/rowhash.h"
 
@@ -305,6 +306,40 @@ static co_code sq_prepare_check(co_store *s, const char *sql, co_error *err)
         return fail(s, "query does not prepare", err);
     sqlite3_finalize(st);
     return CO_OK;
+}
+
+typedef struct read_collector {
+    co_read_fn fn;
+    void *ctx;
+} read_collector;
+
+/* The authorizer that reports each column read while a statement compiles. */
+static int collect_read(void *ctx, int action, const char *table, const char *column,
+                        const char *db, const char *trigger)
+{
+    (void)db;
+    (void)trigger;
+    read_collector *rc = ctx;
+    if (action == SQLITE_READ && table && column && *column)
+        rc->fn(rc->ctx, table, column);
+    return SQLITE_OK;
+}
+
+/* Prepares sql with the authorizer in place, then removes it. Changing the
+ * authorizer expires the connection's prepared statements: running ones
+ * finish, and SQLite prepares the others again on their next run. */
+static co_code sq_query_reads(co_store *s, const char *sql, co_read_fn fn, void *ctx,
+                              co_error *err)
+{
+    read_collector collector = {fn, ctx};
+    sqlite3_stmt *st = NULL;
+    co_code rc = CO_OK;
+    sqlite3_set_authorizer(db_of(s), collect_read, &collector);
+    if (sqlite3_prepare_v2(db_of(s), sql, -1, &st, NULL) != SQLITE_OK)
+        rc = fail(s, "query does not prepare", err); /* before the message changes */
+    sqlite3_set_authorizer(db_of(s), NULL, NULL);
+    sqlite3_finalize(st);
+    return rc;
 }
 
 static co_code sq_columns(co_store *s, const char *table, co_column **cols, size_t *ncols,
@@ -746,30 +781,11 @@ static const co_store_ops sqlite_ops = {
     .stmt_exec = sq_stmt_exec,
     .stmt_close = sq_stmt_close,
     .prepare_check = sq_prepare_check,
+    .query_reads = sq_query_reads,
     .columns = sq_columns,
     .loader_open = sq_loader_open,
     .month_sql = sq_month_sql,
 };
-
-/* Creates the directories leading to path (mkdir -p of its parent). */
-static bool make_parent_dirs(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return false;
-    for (char *p = copy + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(copy, 0777) != 0 && errno != EEXIST) {
-            free(copy);
-            return false;
-        }
-        *p = '/';
-    }
-    free(copy);
-    return true;
-}
 
 /* Process-wide SQLite settings, made once before the first connection:
  * memory statistics off (they take a global mutex on every allocation). */
@@ -782,6 +798,23 @@ static void configure_once(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* refused harmlessly if already initialized */
 }
 
+/* Loading relies on a refused row undoing its whole statement, which needs a
+ * rollback journal: a database opened with journal_mode OFF gets DELETE on
+ * this connection (the mode of a non-WAL database is per connection). */
+static void keep_statement_rollback(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    bool off = false;
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *mode = sqlite3_column_text(st, 0);
+        off = mode && strcmp((const char *)mode, "off") == 0;
+    }
+    sqlite3_finalize(st);
+    if (off)
+        sqlite3_exec(db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+}
+
 co_code co_sqlite_open(const char *path, co_side side, co_store **out, co_error *err)
 {
     configure_once();
@@ -790,7 +823,7 @@ co_code co_sqlite_open(const char *path, co_side side, co_store **out, co_error 
     if (side == CO_SIDE_STATE) {
         /* The journal is cutover's own: create it (and .cutover/) on first use. */
         flags |= SQLITE_OPEN_CREATE;
-        if (strcmp(path, ":memory:") != 0 && !make_parent_dirs(path))
+        if (strcmp(path, ":memory:") != 0 && !co_mkdir_parent(path))
             return co_error_set(err, CO_ESTATE, "state: cannot create the directory of %s: %s",
                                 path, strerror(errno));
     } else if (strcmp(path, ":memory:") != 0) {
@@ -829,6 +862,8 @@ co_code co_sqlite_open(const char *path, co_side side, co_store **out, co_error 
     }
     if (side == CO_SIDE_SOURCE) /* the system of record: never written by accident */
         sqlite3_exec(s->db, "PRAGMA query_only = 1", NULL, NULL, NULL);
+    else
+        keep_statement_rollback(s->db);
     /* Page cache per connection: the destination holds a batch's dirty pages. */
     sqlite3_exec(s->db, side == CO_SIDE_TARGET || side == CO_SIDE_STAGING
                             ? "PRAGMA cache_size = -65536"

@@ -195,6 +195,12 @@ co_code co_store_prepare_check(co_store *s, const char *sql, co_error *err)
     return s->ops->prepare_check(s, sql, err);
 }
 
+co_code co_store_query_reads(co_store *s, const char *sql, co_read_fn fn, void *ctx,
+                             co_error *err)
+{
+    return s->ops->query_reads(s, sql, fn, ctx, err);
+}
+
 co_code co_store_columns(co_store *s, const char *table, co_column **cols, size_t *ncols,
                          co_error *err)
 {

@@ -24,6 +24,8 @@ typedef struct co_store_ops {
                          co_error *err);
     void (*stmt_close)(co_stmt *st);
     co_code (*prepare_check)(co_store *s, const char *sql, co_error *err);
+    co_code (*query_reads)(co_store *s, const char *sql, co_read_fn fn, void *ctx,
+                           co_error *err);
     co_code (*columns)(co_store *s, const char *table, co_column **cols, size_t *n,
                        co_error *err);
     co_code (*loader_open)(co_store *s, const char *table, const char *const *columns,

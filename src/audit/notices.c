@@ -1,0 +1,232 @@
+/*
+ * notices.c: schedules and customer notices (plan.h). A notice is written
+ * from a template with {{placeholders}}, as plain text and as HTML (the same
+ * text, escaped, paragraph by paragraph), one pair per scheduled tenant, so
+ * that no customer is surprised by their migration.
+ */
+#include "cutover/plan.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/fs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char builtin_template[] =
+    "Dear {{customer}},\n"
+    "\n"
+    "We will move your account to our new system on {{date}} (UTC), within a window of\n"
+    "{{window}}. We expect the move itself to take about {{duration}}.\n"
+    "\n"
+    "What changes: after the move you work in the new system, with all your contacts,\n"
+    "teams, tags, campaigns and engagement history in it.\n"
+    "\n"
+    "What does not change: your data, your logins and your links. Nothing is deleted: we\n"
+    "keep your current data for 30 days and can move you back within minutes if anything\n"
+    "is not right.\n"
+    "\n"
+    "What you need to do: nothing. During the window, changes you make may be held for a\n"
+    "few seconds while we switch over.\n"
+    "\n"
+    "Questions, or a better date? Contact {{contact}}.\n";
+
+co_code co_schedule_set(co_session *s, const char *tenant, time_t at, int window_minutes,
+                        co_error *err)
+{
+    if (window_minutes < 1 || window_minutes > 7 * 24 * 60)
+        return co_error_set(err, CO_EUSAGE, "the window must be from 1 minute to 7 days");
+    char when[32], now[32];
+    co_clock_iso(at, when, sizeof when);
+    co_clock_iso(co_clock_now(), now, sizeof now);
+    co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
+                    {NULL, co_text(when, strlen(when))},
+                    {NULL, co_int(window_minutes)},
+                    {NULL, co_text(now, strlen(now))}};
+    return co_store_exec_params(co_state_store(s->state),
+                                "INSERT OR REPLACE INTO schedules (tenant, at, window_minutes,"
+                                " recorded_at) VALUES (?, ?, ?, ?)",
+                                p, 4, NULL, err);
+}
+
+static void human_duration(double seconds, char *buf, size_t cap)
+{
+    if (seconds < 90)
+        snprintf(buf, cap, "%.0f seconds", seconds < 1 ? 1 : seconds);
+    else if (seconds < 90 * 60)
+        snprintf(buf, cap, "%.0f minutes", seconds / 60);
+    else
+        snprintf(buf, cap, "%.1f hours", seconds / 3600);
+}
+
+typedef struct fields {
+    const char *customer, *tenant, *date, *window, *duration, *contact;
+} fields;
+
+/* Fills template into out; an unknown or unclosed {{...}} is an error naming
+ * its line. */
+static co_code fill(const char *tpl, const char *name, const fields *f, co_buf *out,
+                    co_error *err)
+{
+    int line = 1;
+    for (const char *p = tpl; *p;) {
+        if (p[0] == '{' && p[1] == '{') {
+            const char *end = strstr(p + 2, "}}");
+            const char *nl = strchr(p + 2, '\n');
+            if (!end || (nl && nl < end))
+                return co_error_set(err, CO_EPROJECT, "%s:%d: a {{ without its }}", name, line);
+            size_t len = (size_t)(end - p - 2);
+            const char *value = NULL;
+#define FIELD(n)                                                                                  \
+    if (len == strlen(#n) && strncmp(p + 2, #n, len) == 0)                                       \
+        value = f->n;
+            FIELD(customer) FIELD(tenant) FIELD(date) FIELD(window) FIELD(duration) FIELD(contact)
+#undef FIELD
+            if (!value)
+                return co_error_set(err, CO_EPROJECT,
+                                    "%s:%d: unknown placeholder {{%.*s}} (known: customer, tenant, "
+                                    "date, window, duration, contact)",
+                                    name, line, (int)(len > 40 ? 40 : len), p + 2);
+            co_buf_adds(out, value);
+            p = end + 2;
+            continue;
+        }
+        if (*p == '\n')
+            line++;
+        co_buf_addc(out, *p++);
+    }
+    return out->failed ? co_error_set(err, CO_ENOMEM, "out of memory") : CO_OK;
+}
+
+static void html_escape(co_buf *out, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        switch (s[i]) {
+        case '<': co_buf_adds(out, "&lt;"); break;
+        case '>': co_buf_adds(out, "&gt;"); break;
+        case '&': co_buf_adds(out, "&amp;"); break;
+        case '"': co_buf_adds(out, "&quot;"); break;
+        case '\'': co_buf_adds(out, "&#39;"); break;
+        default: co_buf_addc(out, s[i]);
+        }
+    }
+}
+
+/* The text as an HTML page: each blank-line-separated paragraph a <p>. */
+static void to_html(const char *text, const char *title, co_buf *out)
+{
+    co_buf_adds(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
+    html_escape(out, title, strlen(title));
+    co_buf_adds(out, "</title></head>\n<body style=\"font-family: sans-serif; max-width: 40em\">\n");
+    const char *p = text;
+    while (*p) {
+        const char *end = strstr(p, "\n\n");
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        co_buf_adds(out, "<p>");
+        html_escape(out, p, len);
+        co_buf_adds(out, "</p>\n");
+        p += len;
+        while (*p == '\n')
+            p++;
+    }
+    co_buf_adds(out, "</body></html>\n");
+}
+
+static char *read_all(const char *path, co_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        co_error_set(err, CO_EIO, "cannot read the template %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    co_buf b = CO_BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        co_buf_add(&b, chunk, n);
+    bool bad = ferror(f) || b.failed;
+    fclose(f);
+    if (bad) {
+        co_buf_release(&b);
+        co_error_set(err, CO_EIO, "cannot read the template %s", path);
+        return NULL;
+    }
+    return co_buf_detach(&b);
+}
+
+static co_code write_file(const char *path, const co_buf *text, co_error *err)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return co_error_set(err, CO_EIO, "cannot write %s: %s", path, strerror(errno));
+    bool ok = fwrite(co_buf_str(text), 1, text->len, f) == text->len;
+    ok = fclose(f) == 0 && ok;
+    return ok ? CO_OK : co_error_set(err, CO_EIO, "cannot write %s: %s", path, strerror(errno));
+}
+
+co_code co_notices_write(co_session *s, const char *template_path, const char *outbox,
+                         const char *contact, size_t *written, co_error *err)
+{
+    *written = 0;
+    char *tpl = template_path ? read_all(template_path, err) : strdup(builtin_template);
+    if (!tpl)
+        return template_path ? err->code : co_error_set(err, CO_ENOMEM, "out of memory");
+    const char *tpl_name = template_path ? template_path : "built-in template";
+    /* A template with a mistake fails before any notice is written. */
+    fields probe = {"x", "x", "x", "x", "x", "x"};
+    co_buf text = CO_BUF_INIT, html = CO_BUF_INIT, path = CO_BUF_INIT;
+    co_code rc = fill(tpl, tpl_name, &probe, &text, err);
+    if (rc == CO_OK && !co_mkdir_p(outbox))
+        rc = co_error_set(err, CO_EIO, "cannot create the outbox %s: %s", outbox, strerror(errno));
+    co_cursor *c = NULL;
+    if (rc == CO_OK)
+        rc = co_store_query(co_state_store(s->state),
+                            "SELECT s.tenant, coalesce(t.label, s.tenant), s.at, s.window_minutes,"
+                            " a.est_seconds FROM schedules s"
+                            " LEFT JOIN tenants t ON t.tenant = s.tenant"
+                            " LEFT JOIN tenant_audits a ON a.tenant = s.tenant ORDER BY s.at, s.tenant",
+                            NULL, 0, &c, err);
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_value tenant = co_cursor_value(c, 0), label = co_cursor_value(c, 1);
+        co_value at = co_cursor_value(c, 2), est = co_cursor_value(c, 4);
+        int64_t window = co_cursor_value(c, 3).i;
+        char date[32], win[32], dur[48];
+        snprintf(date, sizeof date, "%.10s %.5s", at.s, at.len > 11 ? at.s + 11 : "");
+        human_duration((double)window * 60, win, sizeof win);
+        if (est.type == CO_NULL)
+            snprintf(dur, sizeof dur, "(not yet audited)");
+        else
+            human_duration(est.r, dur, sizeof dur);
+        fields f = {label.s, tenant.s, date, win, dur, contact ? contact : "your account manager"};
+        co_buf_reset(&text);
+        co_buf_reset(&html);
+        rc = fill(tpl, tpl_name, &f, &text, err);
+        if (rc != CO_OK)
+            break;
+        char title[160];
+        snprintf(title, sizeof title, "Your migration on %s", date);
+        to_html(co_buf_str(&text), title, &html);
+        /* File names from the tenant key, with anything unusual made safe. */
+        co_buf safe = CO_BUF_INIT;
+        for (const char *q = tenant.s; *q; q++)
+            co_buf_addc(&safe, (strchr("/\\. ", *q) || (unsigned char)*q < 32) ? '_' : *q);
+        co_buf_reset(&path);
+        co_buf_printf(&path, "%s/%s.txt", outbox, co_buf_str(&safe));
+        rc = write_file(co_buf_str(&path), &text, err);
+        co_buf_reset(&path);
+        co_buf_printf(&path, "%s/%s.html", outbox, co_buf_str(&safe));
+        if (rc == CO_OK)
+            rc = write_file(co_buf_str(&path), &html, err);
+        co_buf_release(&safe);
+        if (rc == CO_OK)
+            (*written)++;
+    }
+    co_cursor_close(c);
+    co_buf_release(&text);
+    co_buf_release(&html);
+    co_buf_release(&path);
+    free(tpl);
+    return rc;
+}

@@ -1,0 +1,290 @@
+/*
+ * plan.c: cohorts from the audit (plan.h). Risk adds up three explained parts:
+ * size (S 0, M 1, L 2, XL 3 points), rows the target would refuse (1 point and
+ * the log10 of their number) and duplicate clusters (half a point and half the
+ * log10 of their number). The canary takes the lowest-risk, smallest tenants;
+ * the waves after it grow by `growth`. Ties break by rows, then tenant key, so
+ * the same audit always gives the same plan.
+ */
+#include "cutover/plan.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void co_plan_release(co_plan *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->entries[i].tenant);
+        free(p->entries[i].label);
+        free(p->entries[i].why);
+    }
+    free(p->entries);
+    memset(p, 0, sizeof *p);
+}
+
+static char *dup_text(co_value v)
+{
+    if (v.type == CO_NULL)
+        return NULL;
+    if (v.type == CO_INT) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%lld", (long long)v.i);
+        return strdup(buf);
+    }
+    return strndup(v.s ? v.s : "", v.len);
+}
+
+/* Tenant keys in numeric order when both are integers, else by bytes. */
+static int compare_keys(const char *a, const char *b)
+{
+    char *ea, *eb;
+    long long x = strtoll(a, &ea, 10), y = strtoll(b, &eb, 10);
+    if (*a && *b && !*ea && !*eb)
+        return x < y ? -1 : x > y;
+    return strcmp(a, b);
+}
+
+static int by_risk(const void *pa, const void *pb)
+{
+    const co_plan_entry *a = pa, *b = pb;
+    if (fabs(a->risk - b->risk) > 1e-9)
+        return a->risk < b->risk ? -1 : 1;
+    if (a->rows != b->rows)
+        return a->rows < b->rows ? -1 : 1;
+    return compare_keys(a->tenant, b->tenant);
+}
+
+static double size_points(const char *cls)
+{
+    return strcmp(cls, "XL") == 0 ? 3 : strcmp(cls, "L") == 0 ? 2 : strcmp(cls, "M") == 0 ? 1 : 0;
+}
+
+static co_code store_plan(co_session *s, co_plan *plan, co_error *err)
+{
+    co_store *st = co_state_store(s->state);
+    co_code rc = co_state_begin(s->state, err);
+    co_param p[] = {{NULL, co_text(plan->created_at, strlen(plan->created_at))},
+                    {NULL, co_text(s->project->hash, strlen(s->project->hash))},
+                    {NULL, co_real(plan->canary_percent)},
+                    {NULL, co_real(plan->growth)}};
+    co_cursor *c = NULL;
+    if (rc == CO_OK)
+        rc = co_store_query(st,
+                            "INSERT INTO plans (created_at, project_hash, canary_percent, growth)"
+                            " VALUES (?, ?, ?, ?) RETURNING id",
+                            p, 4, &c, err);
+    bool has_row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &has_row, err);
+    if (rc == CO_OK && has_row)
+        plan->id = co_cursor_value(c, 0).i;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &has_row, err);
+    co_cursor_close(c);
+    for (size_t i = 0; rc == CO_OK && i < plan->n; i++) {
+        const co_plan_entry *e = &plan->entries[i];
+        co_param q[] = {{NULL, co_int(plan->id)},     {NULL, co_int((int64_t)i)},
+                        {NULL, co_int(e->cohort)},    {NULL, co_text(e->tenant, strlen(e->tenant))},
+                        {NULL, co_real(e->risk)},     {NULL, co_text(e->why, strlen(e->why))},
+                        {NULL, co_int(e->rows)},      {NULL, co_real(e->est_seconds)}};
+        rc = co_store_exec_params(st,
+                                  "INSERT INTO plan_tenants (plan_id, position, cohort, tenant,"
+                                  " risk, why, rows, est_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                  q, 8, NULL, err);
+    }
+    if (rc == CO_OK)
+        rc = co_state_commit(s->state, err);
+    else
+        co_state_rollback(s->state);
+    return rc;
+}
+
+co_code co_plan_make(co_session *s, double canary_percent, double growth, co_plan *out,
+                     co_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!(canary_percent > 0 && canary_percent <= 100) || !(growth >= 1 && growth <= 100))
+        return co_error_set(err, CO_EUSAGE,
+                            "the canary share must be above 0 and at most 100%%, the growth from 1 "
+                            "to 100");
+    out->canary_percent = canary_percent;
+    out->growth = growth;
+    co_clock_iso(co_clock_now(), out->created_at, sizeof out->created_at);
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(co_state_store(s->state),
+                                "SELECT a.tenant, t.label, a.rows, a.est_seconds, a.limit_rows,"
+                                " a.duplicate_clusters, a.size_class FROM tenant_audits a"
+                                " LEFT JOIN tenants t ON t.tenant = a.tenant"
+                                " WHERE coalesce(t.state, 'new') NOT IN ('migrated', 'verified')",
+                                NULL, 0, &c, err);
+    size_t cap = 0;
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            co_plan_entry *grown = realloc(out->entries, cap * sizeof *grown);
+            if (!grown) {
+                rc = co_error_set(err, CO_ENOMEM, "out of memory");
+                break;
+            }
+            out->entries = grown;
+        }
+        co_plan_entry *e = &out->entries[out->n++];
+        memset(e, 0, sizeof *e);
+        e->tenant = dup_text(co_cursor_value(c, 0));
+        e->label = dup_text(co_cursor_value(c, 1));
+        e->rows = co_cursor_value(c, 2).i;
+        e->est_seconds = co_cursor_value(c, 3).r;
+        int64_t refused = co_cursor_value(c, 4).i, clusters = co_cursor_value(c, 5).i;
+        co_value cls = co_cursor_value(c, 6);
+        const char *size_class = cls.type == CO_TEXT ? cls.s : "S";
+        double size = size_points(size_class);
+        double limits = refused > 0 ? 1 + log10((double)refused) : 0;
+        double dups = clusters > 0 ? 0.5 + 0.5 * log10((double)clusters) : 0;
+        e->risk = size + limits + dups;
+        char why[256];
+        snprintf(why, sizeof why,
+                 "size %s (+%.0f); %lld rows the target would refuse (+%.2f); %lld duplicate "
+                 "clusters (+%.2f)",
+                 size_class, size, (long long)refused, limits, (long long)clusters, dups);
+        e->why = strdup(why);
+        if (!e->tenant || !e->why)
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    co_cursor_close(c);
+    if (rc == CO_OK && out->n == 0)
+        rc = co_error_set(err, CO_ENOTFOUND,
+                          "no audited tenant left to plan: run cutover audit first");
+    if (rc != CO_OK) {
+        co_plan_release(out);
+        return rc;
+    }
+    qsort(out->entries, out->n, sizeof *out->entries, by_risk);
+    /* The canary, then waves that grow. */
+    size_t size = (size_t)ceil((double)out->n * canary_percent / 100.0);
+    if (size < 1)
+        size = 1;
+    size_t i = 0;
+    int cohort = 0;
+    while (i < out->n) {
+        for (size_t k = 0; k < size && i < out->n; k++)
+            out->entries[i++].cohort = cohort;
+        cohort++;
+        size_t next = (size_t)ceil((double)size * growth);
+        size = next > size ? next : size + 1;
+    }
+    out->ncohorts = cohort;
+    rc = store_plan(s, out, err);
+    if (rc != CO_OK)
+        co_plan_release(out);
+    return rc;
+}
+
+co_code co_plan_latest(co_session *s, co_plan *out, co_error *err)
+{
+    memset(out, 0, sizeof *out);
+    co_store *st = co_state_store(s->state);
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(st,
+                                "SELECT id, created_at, canary_percent, growth FROM plans"
+                                " ORDER BY id DESC LIMIT 1",
+                                NULL, 0, &c, err);
+    bool has_row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &has_row, err);
+    if (rc == CO_OK && has_row) {
+        out->id = co_cursor_value(c, 0).i;
+        co_value at = co_cursor_value(c, 1);
+        snprintf(out->created_at, sizeof out->created_at, "%s", at.type == CO_TEXT ? at.s : "");
+        out->canary_percent = co_cursor_value(c, 2).r;
+        out->growth = co_cursor_value(c, 3).r;
+    }
+    co_cursor_close(c);
+    if (rc == CO_OK && !has_row)
+        return co_error_set(err, CO_ENOTFOUND, "no plan yet: run cutover plan");
+    co_param p = {NULL, co_int(out->id)};
+    if (rc == CO_OK)
+        rc = co_store_query(st,
+                            "SELECT p.tenant, t.label, p.cohort, p.risk, p.why, p.rows, p.est_seconds"
+                            " FROM plan_tenants p LEFT JOIN tenants t ON t.tenant = p.tenant"
+                            " WHERE p.plan_id = ? ORDER BY p.position",
+                            &p, 1, &c, err);
+    size_t cap = 0;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            co_plan_entry *grown = realloc(out->entries, cap * sizeof *grown);
+            if (!grown) {
+                rc = co_error_set(err, CO_ENOMEM, "out of memory");
+                break;
+            }
+            out->entries = grown;
+        }
+        co_plan_entry *e = &out->entries[out->n++];
+        e->tenant = dup_text(co_cursor_value(c, 0));
+        e->label = dup_text(co_cursor_value(c, 1));
+        e->cohort = (int)co_cursor_value(c, 2).i;
+        e->risk = co_cursor_value(c, 3).r;
+        e->why = dup_text(co_cursor_value(c, 4));
+        e->rows = co_cursor_value(c, 5).i;
+        e->est_seconds = co_cursor_value(c, 6).r;
+        if (e->cohort + 1 > out->ncohorts)
+            out->ncohorts = e->cohort + 1;
+    }
+    co_cursor_close(c);
+    if (rc != CO_OK)
+        co_plan_release(out);
+    return rc;
+}
+
+char *co_plan_json(const co_plan *p)
+{
+    co_buf b = CO_BUF_INIT;
+    co_buf_printf(&b, "{\"id\":%lld,\"created_at\":\"%s\",\"canary_percent\":%g,\"growth\":%g,"
+                      "\"cohorts\":[",
+                  (long long)p->id, p->created_at, p->canary_percent, p->growth);
+    for (int cohort = 0; cohort < p->ncohorts; cohort++) {
+        int64_t rows = 0;
+        double seconds = 0;
+        for (size_t i = 0; i < p->n; i++)
+            if (p->entries[i].cohort == cohort) {
+                rows += p->entries[i].rows;
+                seconds += p->entries[i].est_seconds;
+            }
+        char name[32];
+        if (cohort)
+            snprintf(name, sizeof name, "wave %d", cohort);
+        else
+            snprintf(name, sizeof name, "canary");
+        co_buf_printf(&b, "%s{\"cohort\":%d,\"name\":\"%s\",\"rows\":%lld,\"est_seconds\":%.1f,"
+                          "\"tenants\":[",
+                      cohort ? "," : "", cohort, name, (long long)rows, seconds);
+        bool first = true;
+        for (size_t i = 0; i < p->n; i++) {
+            const co_plan_entry *e = &p->entries[i];
+            if (e->cohort != cohort)
+                continue;
+            co_buf_adds(&b, first ? "{\"tenant\":" : ",{\"tenant\":");
+            first = false;
+            co_json_str(&b, e->tenant);
+            co_buf_adds(&b, ",\"label\":");
+            co_json_str(&b, e->label);
+            co_buf_printf(&b, ",\"risk\":%.2f,\"rows\":%lld,\"est_seconds\":%.1f,\"why\":", e->risk,
+                          (long long)e->rows, e->est_seconds);
+            co_json_str(&b, e->why);
+            co_buf_addc(&b, '}');
+        }
+        co_buf_adds(&b, "]}");
+    }
+    co_buf_adds(&b, "]}");
+    if (b.failed) {
+        co_buf_release(&b);
+        return NULL;
+    }
+    return co_buf_detach(&b);
+}

@@ -1,0 +1,418 @@
+/*
+ * profile.c: column profiles for the audit (audit.h). Each table of the
+ * source is read once, by one streaming query; every value of a row goes to
+ * its column's statistics (colstats.h), which are fixed in size whatever the
+ * table holds. The column's apparent kind, and so which values fail it, is
+ * known only once the table has been read; so is the table's timestamp
+ * column, which is why every candidate is followed while reading.
+ */
+#include "audit/colstats.h"
+#include "cutover/audit.h"
+#include "util/buf.h"
+#include "util/map.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct table_scan {
+    const char *name;
+    bool without_rowid;
+    char **names;       /* columns in declaration order */
+    char **types;
+    size_t ncols;
+    int stamps[CO_COL_STAMPS]; /* timestamp candidates, best name first */
+    size_t nstamps;
+    co_colstats *cols;
+    bool *filled;       /* per column, in the current row */
+    int64_t rows;
+} table_scan;
+
+/* ---- the table's columns -------------------------------------------------------- */
+
+/* The rank of a column name as the table's timestamp: updated_at first, then
+ * modified_at, last_modified, then any name ending in _at or named date or
+ * timestamp; -1 when it is none of these. */
+static int stamp_rank(const char *name)
+{
+    static const char *const preferred[] = {"updated_at", "modified_at", "last_modified"};
+    for (int i = 0; i < 3; i++)
+        if (strcasecmp(name, preferred[i]) == 0)
+            return i;
+    size_t n = strlen(name);
+    if ((n > 3 && strcasecmp(name + n - 3, "_at") == 0) || strcasecmp(name, "date") == 0 ||
+        strcasecmp(name, "timestamp") == 0)
+        return 3;
+    return -1;
+}
+
+static void pick_stamps(table_scan *t)
+{
+    t->nstamps = 0;
+    for (int rank = 0; rank <= 3; rank++)
+        for (size_t i = 0; i < t->ncols && t->nstamps < CO_COL_STAMPS; i++)
+            if (stamp_rank(t->names[i]) == rank)
+                t->stamps[t->nstamps++] = (int)i;
+}
+
+/* The table's columns as SELECT * returns them: declared and generated ones,
+ * not a virtual table's hidden ones. */
+static co_code load_columns(co_store *src, table_scan *t, co_error *err)
+{
+    co_param p = {NULL, co_text(t->name, strlen(t->name))};
+    co_cursor *c;
+    co_code rc = co_store_query(src,
+                                "SELECT name, type FROM pragma_table_xinfo(?, 'main') "
+                                "WHERE hidden <> 1 ORDER BY cid",
+                                &p, 1, &c, err);
+    if (rc != CO_OK)
+        return rc;
+    size_t cap = 0;
+    bool has_row;
+    while ((rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        if (t->ncols == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **names = realloc(t->names, cap * sizeof *names);
+            if (names)
+                t->names = names;
+            char **types = realloc(t->types, cap * sizeof *types);
+            if (types)
+                t->types = types;
+            if (!names || !types) {
+                rc = co_error_set(err, CO_ENOMEM, "out of memory");
+                break;
+            }
+        }
+        co_value name = co_cursor_value(c, 0), type = co_cursor_value(c, 1);
+        t->names[t->ncols] = strdup(name.type == CO_TEXT ? name.s : "");
+        t->types[t->ncols] = strdup(type.type == CO_TEXT ? type.s : "");
+        t->ncols++;
+        if (!t->names[t->ncols - 1] || !t->types[t->ncols - 1]) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    co_cursor_close(c);
+    if (rc != CO_OK)
+        return rc;
+    t->cols = malloc((t->ncols ? t->ncols : 1) * sizeof *t->cols);
+    t->filled = calloc(t->ncols ? t->ncols : 1, sizeof *t->filled);
+    if (!t->cols || !t->filled)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    for (size_t i = 0; i < t->ncols; i++)
+        co_colstats_init(&t->cols[i]);
+    pick_stamps(t);
+    return CO_OK;
+}
+
+static void table_release(table_scan *t)
+{
+    for (size_t i = 0; i < t->ncols; i++) {
+        free(t->names[i]);
+        free(t->types[i]);
+    }
+    free(t->names);
+    free(t->types);
+    free(t->cols);
+    free(t->filled);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- reading the table ---------------------------------------------------------- */
+
+/* The first of rowid, _rowid_, oid that no column shadows, or NULL. */
+static const char *rowid_name(const table_scan *t)
+{
+    static const char *const names[] = {"rowid", "_rowid_", "oid"};
+    for (size_t n = 0; n < 3; n++) {
+        bool shadowed = false;
+        for (size_t i = 0; i < t->ncols && !shadowed; i++)
+            shadowed = strcasecmp(t->names[i], names[n]) == 0;
+        if (!shadowed)
+            return names[n];
+    }
+    return NULL;
+}
+
+/* For each timestamp candidate holding text in this row, the newest value
+ * where each column is filled. Values start at column `first` of c. */
+static void note_stamps(table_scan *t, co_cursor *c, size_t first)
+{
+    for (size_t s = 0; s < t->nstamps; s++) {
+        co_value stamp = co_cursor_value(c, first + (size_t)t->stamps[s]);
+        if (stamp.type != CO_TEXT)
+            continue;
+        for (size_t i = 0; i < t->ncols; i++)
+            if (t->filled[i])
+                co_colstats_stamp(&t->cols[i], s, &stamp);
+    }
+}
+
+/* SELECT rowid, c1, c2, ... FROM t: every row once, streamed. A table
+ * without rowid (or whose columns shadow every rowid alias) has row numbers
+ * in its place. */
+static co_code scan_table(co_store *src, table_scan *t, co_error *err)
+{
+    const char *rowid = t->without_rowid ? NULL : rowid_name(t);
+    co_buf sql = CO_BUF_INIT;
+    co_buf_adds(&sql, "SELECT ");
+    co_buf_adds(&sql, rowid ? rowid : "NULL");
+    for (size_t i = 0; i < t->ncols; i++) {
+        co_buf_adds(&sql, ", ");
+        co_store_quote_ident(src, t->names[i], &sql);
+    }
+    co_buf_adds(&sql, " FROM ");
+    co_store_quote_ident(src, t->name, &sql);
+    if (sql.failed) {
+        co_buf_release(&sql);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    co_cursor *c;
+    co_code rc = co_store_query(src, sql.data, NULL, 0, &c, err);
+    co_buf_release(&sql);
+    if (rc != CO_OK)
+        return rc;
+    bool has_row;
+    while ((rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        int64_t seq = ++t->rows;
+        co_value id = co_cursor_value(c, 0);
+        int64_t key = id.type == CO_INT ? id.i : seq;
+        for (size_t i = 0; i < t->ncols; i++) {
+            co_value v = co_cursor_value(c, i + 1);
+            t->filled[i] = co_colstats_add(&t->cols[i], &v, seq, key);
+        }
+        if (t->nstamps)
+            note_stamps(t, c, 1);
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+/* The table's timestamp column: the first candidate whose filled values are
+ * mostly ISO dates; -1 when there is none. */
+static int chosen_stamp(const table_scan *t)
+{
+    for (size_t s = 0; s < t->nstamps; s++) {
+        const co_colstats *st = &t->cols[t->stamps[s]];
+        int64_t filled = co_colstats_filled(st);
+        if (filled > 0 && st->kinds[CO_KIND_DATE] * 5 >= filled * 4)
+            return (int)s;
+    }
+    return -1;
+}
+
+/* ---- what the mapping reads ----------------------------------------------------- */
+
+typedef struct read_set {
+    co_map map; /* "table\x1fcolumn", lower-cased: SQLite's names ignore ASCII case */
+    co_buf key;
+    bool failed;
+} read_set;
+
+static void read_key(co_buf *key, const char *table, const char *column)
+{
+    co_buf_reset(key);
+    for (const char *p = table; *p; p++)
+        co_buf_addc(key, (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p));
+    co_buf_addc(key, '\x1f');
+    for (const char *p = column; *p; p++)
+        co_buf_addc(key, (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p));
+}
+
+static void note_read(void *ctx, const char *table, const char *column)
+{
+    read_set *r = ctx;
+    read_key(&r->key, table, column);
+    if (r->key.failed || !co_map_put(&r->map, r->key.data, r->key.len, "", 0))
+        r->failed = true;
+}
+
+/* Every column the tenants query and the entity queries read. */
+static co_code collect_reads(co_store *src, const co_project *p, read_set *r, co_error *err)
+{
+    if (!p)
+        return CO_OK;
+    co_code rc = CO_OK;
+    if (p->tenants_query) {
+        rc = co_store_query_reads(src, p->tenants_query, note_read, r, err);
+        if (rc != CO_OK)
+            co_error_where(err, "tenants query");
+    }
+    for (size_t i = 0; i < p->nentities && rc == CO_OK; i++) {
+        rc = co_store_query_reads(src, p->entities[i].query, note_read, r, err);
+        if (rc != CO_OK)
+            co_error_where(err, "entity %s", p->entities[i].name);
+    }
+    if (rc == CO_OK && r->failed)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    return rc;
+}
+
+static bool is_read(read_set *r, const char *table, const char *column)
+{
+    read_key(&r->key, table, column);
+    return !r->key.failed && co_map_get(&r->map, r->key.data, r->key.len, NULL, NULL);
+}
+
+/* ---- profiles ------------------------------------------------------------------- */
+
+/* The buffer's text as a string of its own; NULL and *failed when out of memory. */
+static char *take(co_buf *b, bool *failed)
+{
+    char *s = b->failed ? NULL : co_buf_detach(b);
+    co_buf_release(b);
+    if (!s)
+        *failed = true;
+    return s;
+}
+
+static char *copy(const char *s, bool *failed)
+{
+    char *c = strdup(s);
+    if (!c)
+        *failed = true;
+    return c;
+}
+
+static char *shown(const co_kept *k, bool *failed)
+{
+    co_buf b = CO_BUF_INIT;
+    co_kept_show(k, &b);
+    return take(&b, failed);
+}
+
+static co_code finish_column(const table_scan *t, size_t i, int stamp, read_set *reads,
+                             co_column_profile *out, co_error *err)
+{
+    const co_colstats *st = &t->cols[i];
+    bool failed = false;
+    memset(out, 0, sizeof *out);
+    out->table = copy(t->name, &failed);
+    out->column = copy(t->names[i], &failed);
+    out->decl_type = copy(t->types[i], &failed);
+    out->rows = t->rows;
+    out->nulls = st->nulls;
+    out->empties = st->empties;
+    double distinct = round(co_hll_estimate(&st->hll));
+    out->distinct = distinct > (double)st->nonnull ? st->nonnull : (int64_t)distinct;
+    out->min_len = st->nonnull ? st->min_len : 0;
+    out->max_len = st->max_len;
+    out->avg_len = st->nonnull ? (double)st->len_sum / (double)st->nonnull : 0.0;
+    if (st->nonnull) {
+        out->min_value = shown(&st->min, &failed);
+        out->max_value = shown(&st->max, &failed);
+    }
+    co_buf b = CO_BUF_INIT;
+    co_colstats_top_json(st, &b);
+    out->top_values = take(&b, &failed);
+
+    bool imposed;
+    co_kind kind = co_colstats_kind(st, t->types[i], &imposed);
+    out->apparent_type = copy(co_kind_name(kind), &failed);
+    out->type_failures = co_colstats_failures(st, kind);
+    co_colstats_failures_json(st, kind, t->types[i], imposed, &b);
+    out->failure_examples = take(&b, &failed);
+
+    out->mapped = is_read(reads, t->name, t->names[i]);
+    out->zombie = t->rows > 0 && co_colstats_filled(st) * 200 < t->rows; /* under 0.5% */
+    if (stamp >= 0 && st->has_last[stamp])
+        out->last_filled = shown(&st->last[stamp], &failed);
+    if (failed)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    return CO_OK;
+}
+
+void co_profiles_free(co_column_profile *profiles, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        co_column_profile *p = &profiles[i];
+        free(p->table);
+        free(p->column);
+        free(p->decl_type);
+        free(p->min_value);
+        free(p->max_value);
+        free(p->top_values);
+        free(p->apparent_type);
+        free(p->failure_examples);
+        free(p->last_filled);
+    }
+    free(profiles);
+}
+
+/* Profiles one table, appending its columns to *out (*n of *cap used). */
+static co_code profile_table(co_store *src, const char *name, bool without_rowid,
+                             read_set *reads, co_column_profile **out, size_t *n, size_t *cap,
+                             co_error *err)
+{
+    table_scan t = {0};
+    t.name = name;
+    t.without_rowid = without_rowid;
+    co_code rc = load_columns(src, &t, err);
+    if (rc == CO_OK)
+        rc = scan_table(src, &t, err);
+    int stamp = rc == CO_OK ? chosen_stamp(&t) : -1;
+    for (size_t i = 0; i < t.ncols && rc == CO_OK; i++) {
+        if (*n == *cap) {
+            size_t grown_cap = *cap ? *cap * 2 : 64;
+            co_column_profile *grown = realloc(*out, grown_cap * sizeof *grown);
+            if (!grown) {
+                rc = co_error_set(err, CO_ENOMEM, "out of memory");
+                break;
+            }
+            *out = grown;
+            *cap = grown_cap;
+        }
+        rc = finish_column(&t, i, stamp, reads, &(*out)[*n], err);
+        (*n)++; /* freed with the others, even when incomplete */
+    }
+    if (rc != CO_OK)
+        co_error_where(err, "table %s", name);
+    table_release(&t);
+    return rc;
+}
+
+co_code co_audit_profiles(co_store *source, const co_project *p, co_column_profile **out,
+                          size_t *n, co_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    read_set reads = {0};
+    co_map_init(&reads.map);
+    co_code rc = collect_reads(source, p, &reads, err);
+    co_cursor *tables = NULL;
+    if (rc == CO_OK) /* virtual tables are left out: their data lives in shadow tables */
+        rc = co_store_query(source,
+                            "SELECT s.name, coalesce(l.wr, 0) FROM sqlite_schema AS s "
+                            "LEFT JOIN pragma_table_list AS l "
+                            "ON l.schema = 'main' AND l.name = s.name "
+                            "WHERE s.type = 'table' AND s.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+                            "AND coalesce(l.type, 'table') <> 'virtual' ORDER BY s.name",
+                            NULL, 0, &tables, err);
+    co_column_profile *profiles = NULL;
+    size_t count = 0, cap = 0;
+    bool has_row;
+    /* One table at a time while the list's cursor stays open: SQLite reads
+     * both on one connection. */
+    while (rc == CO_OK && (rc = co_cursor_next(tables, &has_row, err)) == CO_OK && has_row) {
+        co_value name = co_cursor_value(tables, 0);
+        char *table = strdup(name.type == CO_TEXT ? name.s : "");
+        if (!table) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            break;
+        }
+        bool without_rowid = co_cursor_value(tables, 1).i != 0;
+        rc = profile_table(source, table, without_rowid, &reads, &profiles, &count, &cap, err);
+        free(table);
+    }
+    co_cursor_close(tables);
+    co_map_release(&reads.map);
+    co_buf_release(&reads.key);
+    if (rc != CO_OK) {
+        co_profiles_free(profiles, count);
+        return rc;
+    }
+    *out = profiles;
+    *n = count;
+    return CO_OK;
+}

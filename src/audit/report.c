@@ -1,0 +1,243 @@
+/*
+ * report.c: the audit's results as JSON and into the journal (audit.h).
+ */
+#include "cutover/audit.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void tenant_json(co_buf *b, const co_tenant_audit *a, const co_project *p)
+{
+    co_buf_adds(b, "{\"tenant\":");
+    co_json_str(b, a->tenant);
+    co_buf_adds(b, ",\"label\":");
+    co_json_str(b, a->label);
+    co_buf_printf(b, ",\"rows\":%lld,\"bytes\":%lld,\"size_class\":\"%s\",\"est_seconds\":%.1f,"
+                     "\"est_measured\":%s,\"entity_rows\":{",
+                  (long long)a->rows, (long long)a->bytes, a->size_class, a->est_seconds,
+                  a->est_measured ? "true" : "false");
+    for (size_t e = 0; e < a->nentities && e < p->nentities; e++) {
+        co_buf_adds(b, e ? "," : "");
+        co_json_str(b, p->entities[e].name);
+        co_buf_printf(b, ":%lld", (long long)a->entity_rows[e]);
+    }
+    co_buf_printf(b, "},\"limit_rows\":%lld,\"limits\":[", (long long)a->limit_rows);
+    for (size_t i = 0; i < a->nlimits; i++) {
+        const co_limit_finding *f = &a->limits[i];
+        co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
+        co_json_str(b, f->entity);
+        co_buf_adds(b, ",\"rule\":");
+        co_json_str(b, f->rule);
+        co_buf_printf(b, ",\"rows\":%lld,\"reason\":", (long long)f->rows);
+        co_json_str(b, f->reason);
+        co_buf_printf(b, ",\"examples\":%s}", f->examples && *f->examples ? f->examples : "[]");
+    }
+    co_buf_printf(b, "],\"duplicate_clusters\":%lld,\"duplicates\":[", (long long)a->duplicate_clusters);
+    for (size_t i = 0; i < a->nduplicates; i++) {
+        const co_duplicate_cluster *d = &a->duplicates[i];
+        co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
+        co_json_str(b, d->entity);
+        co_buf_adds(b, ",\"key\":");
+        co_json_str(b, d->key);
+        co_buf_printf(b, ",\"members\":%lld,\"examples\":%s}", (long long)d->members,
+                      d->examples ? d->examples : "[]");
+    }
+    co_buf_adds(b, "]}");
+}
+
+static void profile_json(co_buf *b, const co_column_profile *c)
+{
+    co_buf_adds(b, "{\"table\":");
+    co_json_str(b, c->table);
+    co_buf_adds(b, ",\"column\":");
+    co_json_str(b, c->column);
+    co_buf_adds(b, ",\"declared\":");
+    co_json_str(b, c->decl_type);
+    co_buf_printf(b, ",\"rows\":%lld,\"nulls\":%lld,\"empties\":%lld,\"distinct\":%lld,"
+                     "\"min_len\":%lld,\"max_len\":%lld,\"avg_len\":%.1f,\"min\":",
+                  (long long)c->rows, (long long)c->nulls, (long long)c->empties,
+                  (long long)c->distinct, (long long)c->min_len, (long long)c->max_len, c->avg_len);
+    co_json_str(b, c->min_value);
+    co_buf_adds(b, ",\"max\":");
+    co_json_str(b, c->max_value);
+    co_buf_printf(b, ",\"top\":%s,\"type\":", c->top_values ? c->top_values : "[]");
+    co_json_str(b, c->apparent_type);
+    co_buf_printf(b, ",\"type_failures\":%lld,\"failure_examples\":%s,\"mapped\":%s,\"zombie\":%s,"
+                     "\"last_filled\":",
+                  (long long)c->type_failures, c->failure_examples ? c->failure_examples : "[]",
+                  c->mapped ? "true" : "false", c->zombie ? "true" : "false");
+    co_json_str(b, c->last_filled);
+    co_buf_addc(b, '}');
+}
+
+char *co_audit_json(const co_column_profile *profiles, size_t nprofiles,
+                    const co_tenant_audit *tenants, size_t ntenants, const co_project *p)
+{
+    co_buf b = CO_BUF_INIT;
+    co_buf_adds(&b, "{\"project\":");
+    co_json_str(&b, p->path);
+    co_buf_adds(&b, ",\"size_classes\":{\"S\":\"below 10,000 rows\",\"M\":\"below 100,000 rows\","
+                    "\"L\":\"below 1,000,000 rows\",\"XL\":\"1,000,000 rows or more\"},\"unmapped\":[");
+    bool first = true;
+    for (size_t i = 0; i < nprofiles; i++) {
+        if (profiles[i].mapped)
+            continue;
+        co_buf_adds(&b, first ? "" : ",");
+        first = false;
+        co_buf_printf(&b, "\"%s.%s\"", profiles[i].table, profiles[i].column);
+    }
+    co_buf_adds(&b, "],\"zombies\":[");
+    first = true;
+    for (size_t i = 0; i < nprofiles; i++) {
+        if (!profiles[i].zombie)
+            continue;
+        co_buf_adds(&b, first ? "" : ",");
+        first = false;
+        co_buf_printf(&b, "\"%s.%s\"", profiles[i].table, profiles[i].column);
+    }
+    co_buf_adds(&b, "],\"columns\":[");
+    for (size_t i = 0; i < nprofiles; i++) {
+        co_buf_adds(&b, i ? "," : "");
+        profile_json(&b, &profiles[i]);
+    }
+    co_buf_adds(&b, "],\"tenants\":[");
+    for (size_t i = 0; i < ntenants; i++) {
+        co_buf_adds(&b, i ? "," : "");
+        tenant_json(&b, &tenants[i], p);
+    }
+    co_buf_adds(&b, "]}");
+    if (b.failed) {
+        co_buf_release(&b);
+        return NULL;
+    }
+    return co_buf_detach(&b);
+}
+
+co_code co_audit_record(co_session *s, const co_tenant_audit *a, size_t n, co_error *err)
+{
+    char now[32];
+    co_clock_iso(co_clock_now(), now, sizeof now);
+    co_code rc = co_state_begin(s->state, err);
+    co_buf detail = CO_BUF_INIT;
+    for (size_t i = 0; rc == CO_OK && i < n; i++) {
+        co_buf_reset(&detail);
+        tenant_json(&detail, &a[i], s->project);
+        if (detail.failed) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            break;
+        }
+        co_param p[] = {{NULL, co_text(a[i].tenant, strlen(a[i].tenant))},
+                        {NULL, co_text(now, strlen(now))},
+                        {NULL, co_text(s->project->hash, strlen(s->project->hash))},
+                        {NULL, co_int(a[i].rows)},
+                        {NULL, co_int(a[i].bytes)},
+                        {NULL, co_text(a[i].size_class, strlen(a[i].size_class))},
+                        {NULL, co_real(a[i].est_seconds)},
+                        {NULL, co_int(a[i].est_measured)},
+                        {NULL, co_int(a[i].limit_rows)},
+                        {NULL, co_int(a[i].duplicate_clusters)},
+                        {NULL, co_text(detail.data, detail.len)}};
+        rc = co_store_exec_params(co_state_store(s->state),
+                                  "INSERT OR REPLACE INTO tenant_audits (tenant, audited_at,"
+                                  " project_hash, rows, bytes, size_class, est_seconds, est_measured,"
+                                  " limit_rows, duplicate_clusters, detail)"
+                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                  p, 11, NULL, err);
+    }
+    co_buf_release(&detail);
+    if (rc == CO_OK)
+        rc = co_state_commit(s->state, err);
+    else
+        co_state_rollback(s->state);
+    return rc;
+}
+
+/* ---- HTML ---- */
+
+static void esc(co_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': co_buf_adds(b, "&lt;"); break;
+        case '>': co_buf_adds(b, "&gt;"); break;
+        case '&': co_buf_adds(b, "&amp;"); break;
+        case '"': co_buf_adds(b, "&quot;"); break;
+        default: co_buf_addc(b, *s);
+        }
+    }
+}
+
+char *co_audit_html(const co_column_profile *profiles, size_t nprofiles,
+                    const co_tenant_audit *tenants, size_t ntenants, const co_project *p)
+{
+    co_buf b = CO_BUF_INIT;
+    co_buf_adds(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                    "<title>cutover audit</title><style>"
+                    "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+                    "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}"
+                    "td.n{text-align:right}.bad{color:#a00}</style></head><body>\n<h1>Audit of ");
+    esc(&b, p->path);
+    co_buf_adds(&b, "</h1>\n<h2>Tenants</h2>\n<table><tr><th>tenant</th><th>label</th><th>rows</th>"
+                    "<th>size</th><th>est. seconds</th><th>rows the target would refuse</th>"
+                    "<th>duplicate clusters</th></tr>\n");
+    for (size_t i = 0; i < ntenants; i++) {
+        const co_tenant_audit *a = &tenants[i];
+        co_buf_adds(&b, "<tr><td>");
+        esc(&b, a->tenant);
+        co_buf_adds(&b, "</td><td>");
+        esc(&b, a->label);
+        co_buf_printf(&b, "</td><td class=n>%lld</td><td>%s</td><td class=n>%.1f</td>"
+                          "<td class=\"n%s\">%lld</td><td class=n>%lld</td></tr>\n",
+                      (long long)a->rows, a->size_class, a->est_seconds,
+                      a->limit_rows ? " bad" : "", (long long)a->limit_rows,
+                      (long long)a->duplicate_clusters);
+    }
+    co_buf_adds(&b, "</table>\n<h2>Rows the target would refuse</h2>\n<table><tr><th>tenant</th>"
+                    "<th>entity</th><th>rule</th><th>rows</th><th>reason</th><th>example keys</th></tr>\n");
+    for (size_t i = 0; i < ntenants; i++)
+        for (size_t k = 0; k < tenants[i].nlimits; k++) {
+            const co_limit_finding *f = &tenants[i].limits[k];
+            co_buf_adds(&b, "<tr><td>");
+            esc(&b, tenants[i].tenant);
+            co_buf_adds(&b, "</td><td>");
+            esc(&b, f->entity);
+            co_buf_adds(&b, "</td><td>");
+            esc(&b, f->rule);
+            co_buf_printf(&b, "</td><td class=n>%lld</td><td>", (long long)f->rows);
+            esc(&b, f->reason);
+            co_buf_adds(&b, "</td><td>");
+            esc(&b, f->examples);
+            co_buf_adds(&b, "</td></tr>\n");
+        }
+    co_buf_adds(&b, "</table>\n<h2>Columns</h2>\n<table><tr><th>column</th><th>type</th>"
+                    "<th>rows</th><th>null</th><th>empty</th><th>distinct</th><th>length</th>"
+                    "<th>type failures</th><th>mapped</th><th>zombie</th><th>last filled</th></tr>\n");
+    for (size_t i = 0; i < nprofiles; i++) {
+        const co_column_profile *c = &profiles[i];
+        co_buf_adds(&b, "<tr><td>");
+        esc(&b, c->table);
+        co_buf_addc(&b, '.');
+        esc(&b, c->column);
+        co_buf_adds(&b, "</td><td>");
+        esc(&b, c->apparent_type);
+        co_buf_printf(&b, "</td><td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td>"
+                          "<td class=n>%lld</td><td class=n>%lld&ndash;%lld</td>"
+                          "<td class=\"n%s\">%lld</td><td>%s</td><td%s>%s</td><td>",
+                      (long long)c->rows, (long long)c->nulls, (long long)c->empties,
+                      (long long)c->distinct, (long long)c->min_len, (long long)c->max_len,
+                      c->type_failures ? " bad" : "", (long long)c->type_failures,
+                      c->mapped ? "yes" : "no", c->zombie ? " class=bad" : "",
+                      c->zombie ? "yes" : "no");
+        esc(&b, c->last_filled);
+        co_buf_adds(&b, "</td></tr>\n");
+    }
+    co_buf_adds(&b, "</table>\n</body></html>\n");
+    if (b.failed) {
+        co_buf_release(&b);
+        return NULL;
+    }
+    return co_buf_detach(&b);
+}

@@ -1,0 +1,71 @@
+/* fs.c: directory chores (fs.h). */
+#include "util/fs.h"
+#include "util/buf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+bool co_mkdir_p(const char *dir)
+{
+    char *copy = strdup(dir);
+    if (!copy)
+        return false;
+    bool ok = true;
+    for (char *p = copy + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+            if (mkdir(copy, 0777) != 0 && errno != EEXIST)
+                ok = false;
+            *p = saved;
+            if (!saved || !ok)
+                break;
+        }
+    }
+    free(copy);
+    return ok;
+}
+
+bool co_mkdir_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return true;
+    char *dir = strndup(path, (size_t)(slash - path));
+    if (!dir)
+        return false;
+    bool ok = co_mkdir_p(dir);
+    free(dir);
+    return ok;
+}
+
+bool co_remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT;
+    if (!S_ISDIR(st.st_mode))
+        return unlink(path) == 0;
+    DIR *d = opendir(path);
+    if (!d)
+        return false;
+    bool ok = true;
+    struct dirent *ent;
+    co_buf child = CO_BUF_INIT;
+    while ((ent = readdir(d))) {
+        if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
+            continue;
+        co_buf_reset(&child);
+        co_buf_printf(&child, "%s/%s", path, ent->d_name);
+        if (child.failed || !co_remove_tree(child.data))
+            ok = false;
+    }
+    closedir(d);
+    co_buf_release(&child);
+    return rmdir(path) == 0 && ok;
+}

@@ -1,0 +1,122 @@
+# test_audit.sh: the audit counts every planted problem exactly, per tenant and
+# before any copy, writes nothing to source or target; the plan is
+# deterministic with a low-risk canary first; schedules and notices work and
+# bad templates or tenants get clear errors. Real data: the pgloader files'
+# invalid UTF-8 and text in an INTEGER column are reported with their keys.
+source "$(dirname "$0")/lib.sh"
+
+demo=$WORK/demo
+"$CUTOVER" demo init "$demo" --scale 0.005 --seed 3 -q
+planted=$demo/planted.json proj=$demo/cutover.yaml
+src_before=$(sha256sum < "$demo/legacy.db") tgt_before=$(db_checksum "$demo/crm.db")
+
+run_cutover -p "$proj" audit --json --html "$WORK/audit.html"
+assert_eq "audit succeeds" 0 "$CODE"
+audit=$OUT
+assert_eq "audit writes nothing to the source" "$src_before" "$(sha256sum < "$demo/legacy.db")"
+assert_eq "audit writes nothing to the target" "$tgt_before" "$(db_checksum "$demo/crm.db")"
+assert_eq "audit records no run in the journal" 0 "$(q "$demo/.cutover/state.db" 'SELECT count(*) FROM runs')"
+
+for col in contacts.fax contacts.legacy_score contacts.custom3; do
+  assert_eq "$col is a zombie" true "$(jq --arg c "$col" '.zombies | index($c) != null' <<<"$audit")"
+  assert_eq "$col is not mapped" true "$(jq --arg c "$col" '.unmapped | index($c) != null' <<<"$audit")"
+done
+assert_eq "contacts.email is mapped" false "$(jq '.unmapped | index("contacts.email") != null' <<<"$audit")"
+assert_eq "malformed e-mails fail the column's type" "$(jq .totals.malformed_emails "$planted")" \
+  "$(jq '.columns[] | select(.table == "contacts" and .column == "email") | .type_failures' <<<"$audit")"
+assert_eq "invalid UTF-8 names are counted" "$(jq .totals.invalid_utf8_names "$planted")" \
+  "$(jq '.columns[] | select(.table == "contacts" and .column == "last_name") | .type_failures' <<<"$audit")"
+
+# Per tenant, exactly what migration will refuse, before any copy.
+limit() { jq "[.tenants[] | select(.tenant == \"$1\") | .limits[] | select(.entity == \"$2\" and .rule == \"$3\") | .rows] | add // 0" <<<"$audit"; }
+ok=true
+for t in $(jq -r '.tenants[].id' "$planted"); do
+  exp_mail=$(jq "[.tenants[] | select(.id == $t) | .malformed_emails[]] | length" "$planted")
+  exp_utf8=$(jq "[.tenants[] | select(.id == $t) | .invalid_utf8_names[]] | length" "$planted")
+  exp_orph=$(jq ".tenants[] | select(.id == $t) | .orphan_events" "$planted")
+  exp_dups=$(jq "[.tenants[] | select(.id == $t) | .duplicate_pairs[]] | length" "$planted")
+  got="$(limit "$t" contacts check) $(limit "$t" contacts invalid_utf8) $(limit "$t" engagements ref_missing) $(jq ".tenants[] | select(.tenant == \"$t\") | .duplicate_clusters" <<<"$audit")"
+  if [[ "$got" != "$exp_mail $exp_utf8 $exp_orph $exp_dups" ]]; then
+    ok=false
+    echo "tenant $t: expected $exp_mail $exp_utf8 $exp_orph $exp_dups, got $got"
+  fi
+done
+assert_eq "every tenant: malformed e-mails, bad UTF-8, orphan events and duplicate pairs, exactly" true "$ok"
+clean=$(jq -r '[.tenants[] | select(.clean)][0].id' "$planted")
+assert_eq "a clean tenant has no findings" "0 0" \
+  "$(jq -r ".tenants[] | select(.tenant == \"$clean\") | \"\(.limit_rows) \(.duplicate_clusters)\"" <<<"$audit")"
+example=$(jq -c "[.tenants[] | select(.tenant == \"$clean\" | not) | .limits[] | select(.rule == \"ref_missing\")][0].examples[0]" <<<"$audit")
+assert_eq "findings carry example keys" true "$(jq 'type == "array"' <<<"$example")"
+assert_contains "the HTML report is written" "<h2>Rows the target would refuse</h2>" "$(cat "$WORK/audit.html")"
+
+# A tenant of its own, and one that does not exist.
+run_cutover -p "$proj" audit --tenant "$clean" --json
+assert_eq "audit of one tenant" 1 "$(jq '.tenants | length' <<<"$OUT")"
+run_cutover -p "$proj" audit --tenant 424242
+assert_eq "an unknown tenant: exit 7" 7 "$CODE"
+
+# The plan: deterministic, canary first, waves that grow.
+run_cutover -p "$proj" plan --json
+assert_eq "plan succeeds" 0 "$CODE"
+first=$(jq -c '[.cohorts[] | [.tenants[].tenant]]' <<<"$OUT")
+run_cutover -p "$proj" plan --json
+assert_eq "the same audit gives the same plan" "$first" "$(jq -c '[.cohorts[] | [.tenants[].tenant]]' <<<"$OUT")"
+plan=$OUT
+n=$(jq '.tenants | length' <<<"$audit")
+assert_eq "every tenant is planned once" "$n" "$(jq '[.cohorts[].tenants[]] | length' <<<"$plan")"
+assert_eq "the canary holds about 1% (at least one)" 1 "$(jq '.cohorts[0].tenants | length' <<<"$plan")"
+canary=$(jq -r '.cohorts[0].tenants[0].tenant' <<<"$plan")
+assert_eq "the canary has no audit findings" "0 0" \
+  "$(jq -r ".tenants[] | select(.tenant == \"$canary\") | \"\(.limit_rows) \(.duplicate_clusters)\"" <<<"$audit")"
+assert_eq "waves grow" true "$(jq '[.cohorts[].tenants | length] | . as $s | [range(1; length - 1)] | all(. as $i | $s[$i] >= $s[$i - 1])' <<<"$plan")"
+assert_contains "risk is explained" "rows the target would refuse" "$(jq -r '.cohorts[-1].tenants[-1].why' <<<"$plan")"
+run_cutover -p "$proj" plan show --json
+assert_eq "plan show prints the stored plan" "$first" "$(jq -c '[.cohorts[] | [.tenants[].tenant]]' <<<"$OUT")"
+
+# Schedules and notices.
+run_cutover -p "$proj" schedule "$canary" --at "2026-12-01 09:30" --window 90m
+assert_eq "schedule a tenant" 0 "$CODE"
+run_cutover -p "$proj" schedule 424242 --at "2026-12-01 09:30"
+assert_eq "schedule an unknown tenant: exit 7" 7 "$CODE"
+run_cutover -p "$proj" schedule "$canary" --at "tomorrow"
+assert_eq "schedule with a bad date: exit 2" 2 "$CODE"
+run_cutover -p "$proj" notices --outbox "$WORK/outbox" --contact "Ana <ana@example.com>"
+assert_eq "notices written" 0 "$CODE"
+label=$(jq -r ".tenants[] | select(.id == $canary) | .name" "$planted")
+assert_contains "the notice names the customer and date" "Dear $label" "$(cat "$WORK/outbox/$canary.txt")"
+assert_contains "and the time" "2026-12-01 09:30" "$(cat "$WORK/outbox/$canary.txt")"
+assert_contains "the HTML notice escapes what it quotes" "Ana &lt;ana@example.com&gt;" "$(cat "$WORK/outbox/$canary.html")"
+printf 'Hello {{customer}},\nsee you on {{dat}}.\n' > "$WORK/bad.tpl"
+run_cutover -p "$proj" notices --template "$WORK/bad.tpl" --outbox "$WORK/outbox2"
+assert_eq "a template with an unknown placeholder: exit 3" 3 "$CODE"
+assert_contains "names the placeholder and line" "bad.tpl:2: unknown placeholder {{dat}}" "$ERR"
+run_cutover -p "$proj" notices --template "$WORK/absent.tpl"
+assert_eq "an unreadable template: exit 8" 8 "$CODE"
+
+# What the audit said the target would refuse is what the migration rejects.
+run_cutover -p "$proj" migrate --all --no-verify --json
+assert_eq "migrate after the audit" 0 "$CODE"
+assert_eq "per tenant, rows the audit said would be refused = rows the migration rejected" \
+  "$(jq -c '[.tenants[] | {tenant, rows: .limit_rows}] | sort_by(.tenant)' <<<"$audit")" \
+  "$(jq -c '[.tenants[] | {tenant, rows: .rejected}] | sort_by(.tenant)' <<<"$OUT")"
+
+# pgloader's files: invalid UTF-8 and text in an INTEGER column, with keys.
+pg=$WORK/pg
+mkdir -p "$pg"
+cp "$SHARED/data/pgloader-sqlite/bad-utf8.db" "$SHARED/data/pgloader-sqlite/type-mismatch.db" "$pg/"
+sqlite3 "$pg/t.db" "CREATE TABLE files (id INTEGER PRIMARY KEY, filename TEXT) STRICT; CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INTEGER NOT NULL) STRICT;"
+printf 'source: sqlite:bad-utf8.db\ntarget: sqlite:t.db\ntenants: SELECT 1\nentities:\n  - name: files\n    key: id\n    query: SELECT id, filename FROM files\n' > "$pg/utf8.yaml"
+run_cutover -p "$pg/utf8.yaml" audit --json
+assert_eq "bad-utf8.db: audit succeeds" 0 "$CODE"
+assert_eq "bad-utf8.db: the bad file name is found by rowid" 2 \
+  "$(jq '.columns[] | select(.column == "filename") | .failure_examples[0].rowid' <<<"$OUT")"
+# The bad name is stored as a BLOB: a STRICT TEXT column refuses it.
+assert_eq "bad-utf8.db: and the target would refuse it, with its key" '[2]' \
+  "$(jq -c '.tenants[0].limits[] | select(.rule == "type") | .examples[0]' <<<"$OUT")"
+printf 'source: sqlite:type-mismatch.db\ntarget: sqlite:t.db\ntenants: SELECT 1\nentities:\n  - name: products\n    key: id\n    query: SELECT id, name, qty FROM products\n' > "$pg/type.yaml"
+run_cutover -p "$pg/type.yaml" audit --json
+assert_eq "type-mismatch.db: the text in an INTEGER column is found by rowid" 2 \
+  "$(jq '.columns[] | select(.column == "qty") | .failure_examples[0].rowid' <<<"$OUT")"
+assert_eq "type-mismatch.db: and the STRICT target would refuse it" '[2]' \
+  "$(jq -c '.tenants[0].limits[] | select(.rule == "type") | .examples[0]' <<<"$OUT")"
+finish
