@@ -86,6 +86,27 @@ int cli_exit_code(co_code code);
  * applies the connection overrides (flags, then CUTOVER_* variables). */
 int cli_load_project(cli_ctx *ctx, co_project **out);
 
+/* What most commands open: the project, a session on it and, when asked, the
+ * source's tenants. cli_open prints any failure as `cutover: WHAT: ...` and
+ * returns its exit code; cli_close releases whatever was opened. */
+struct co_session;
+struct co_tenant;
+typedef struct cli_session {
+    co_project *project;
+    struct co_session *session;
+    struct co_tenant *tenants;
+    size_t ntenants;
+} cli_session;
+
+enum {
+    CLI_OPEN_TENANTS = 1 << 0, /* list the tenants */
+    CLI_OPEN_CHECK = 1 << 1,   /* and check the entities against source and target */
+};
+
+int cli_open(cli_ctx *ctx, const char *what, unsigned session_flags, unsigned open_flags,
+             cli_session *out);
+void cli_close(cli_session *cs);
+
 /* Progress on stderr: a bar on a terminal, nothing otherwise. */
 typedef struct cli_progress cli_progress;
 cli_progress *cli_progress_new(const cli_ctx *ctx);

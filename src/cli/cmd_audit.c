@@ -84,29 +84,20 @@ static int write_text(const char *path, const char *text)
 
 int cmd_audit(cli_ctx *ctx)
 {
-    co_project *p = NULL;
-    int rc = cli_load_project(ctx, &p);
+    cli_session cs;
+    int rc = cli_open(ctx, "audit", CO_SESSION_READ_ONLY, CLI_OPEN_CHECK, &cs);
     if (rc != EXIT_OK)
         return rc;
+    co_project *p = cs.project;
+    co_session *s = cs.session;
+    co_tenant *tenants = cs.tenants;
+    size_t ntenants = cs.ntenants, count = 0, ncols = 0;
     co_error err;
     co_error_clear(&err);
-    co_session *s = NULL;
-    co_tenant *tenants = NULL;
-    size_t ntenants = 0, count = 0, ncols = 0;
-    const co_tenant **chosen = NULL;
-    co_tenant *selected = NULL;
     co_column_profile *cols = NULL;
     co_tenant_audit *audits = NULL;
-    co_code code = co_session_open(p, CO_SESSION_READ_ONLY, &s, &err);
-    if (code == CO_OK)
-        code = co_tenants_list(s, &tenants, &ntenants, &err);
-    if (code == CO_OK)
-        code = co_session_check(s, &err);
-    if (code != CO_OK) {
-        rc = cli_fail("audit", &err);
-        goto done;
-    }
-    chosen = calloc(ntenants ? ntenants : 1, sizeof *chosen);
+    co_tenant *selected = NULL;
+    const co_tenant **chosen = calloc(ntenants ? ntenants : 1, sizeof *chosen);
     selected = calloc(ntenants ? ntenants : 1, sizeof *selected);
     if (!chosen || !selected) {
         rc = EXIT_INTERNAL;
@@ -122,7 +113,7 @@ int cmd_audit(cli_ctx *ctx)
     }
     for (size_t i = 0; i < count; i++)
         selected[i] = *chosen[i]; /* shallow: tenants keeps ownership */
-    code = co_audit_profiles(s->source, p, &cols, &ncols, &err);
+    co_code code = co_audit_profiles(s->source, p, &cols, &ncols, &err);
     cli_progress *bar = cli_progress_new(ctx);
     if (code == CO_OK)
         code = co_audit_tenants(s, selected, count, on_progress, bar, &audits, &err);
@@ -159,8 +150,6 @@ done:
     co_profiles_free(cols, ncols);
     free(selected);
     free(chosen);
-    co_tenants_free(tenants, ntenants);
-    co_session_close(s);
-    co_project_free(p);
+    cli_close(&cs);
     return rc;
 }

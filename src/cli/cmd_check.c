@@ -13,21 +13,17 @@
 
 int cmd_check(cli_ctx *ctx)
 {
-    co_project *p = NULL;
-    int rc = cli_load_project(ctx, &p);
+    cli_session cs;
+    int rc = cli_open(ctx, "check", CO_SESSION_READ_ONLY, CLI_OPEN_CHECK, &cs);
     if (rc != EXIT_OK)
         return rc;
+    co_project *p = cs.project;
+    co_session *s = cs.session;
+    size_t ntenants = cs.ntenants;
     co_error err;
     co_error_clear(&err);
-    co_session *s = NULL;
-    co_tenant *tenants = NULL;
-    size_t ntenants = 0;
-    co_code code = co_session_open(p, CO_SESSION_READ_ONLY, &s, &err);
-    if (code == CO_OK)
-        code = co_tenants_list(s, &tenants, &ntenants, &err);
-    if (code == CO_OK)
-        code = co_session_check(s, &err);
-    if (code == CO_OK && p->staging) {
+    co_code code = CO_OK;
+    if (p->staging) {
         co_session *staging = NULL;
         code = co_session_open(p, CO_SESSION_STAGING | CO_SESSION_READ_ONLY, &staging, &err);
         if (code == CO_OK)
@@ -80,8 +76,6 @@ int cmd_check(cli_ctx *ctx)
                    p->entities[i].target);
         printf("ok\n");
     }
-    co_tenants_free(tenants, ntenants);
-    co_session_close(s);
-    co_project_free(p);
+    cli_close(&cs);
     return rc;
 }

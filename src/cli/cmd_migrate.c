@@ -112,27 +112,20 @@ static void print_table(const co_project *p, const outcome *o, size_t n)
 
 int cmd_migrate(cli_ctx *ctx)
 {
-    co_project *p = NULL;
-    int rc = cli_load_project(ctx, &p);
+    cli_session cs;
+    int rc = cli_open(ctx, "migrate",
+                      cli_flag(&ctx->args, "start-over") ? CO_SESSION_START_OVER : 0,
+                      CLI_OPEN_CHECK, &cs);
     if (rc != EXIT_OK)
         return rc;
+    co_project *p = cs.project;
+    co_session *s = cs.session;
+    co_tenant *tenants = cs.tenants;
+    size_t ntenants = cs.ntenants;
     co_error err;
     co_error_clear(&err);
-    co_session *s = NULL;
-    co_tenant *tenants = NULL;
-    size_t ntenants = 0;
-    outcome *outcomes = NULL;
     size_t count = 0;
-    co_code code = co_session_open(p, cli_flag(&ctx->args, "start-over") ? CO_SESSION_START_OVER : 0, &s, &err);
-    if (code == CO_OK)
-        code = co_tenants_list(s, &tenants, &ntenants, &err);
-    if (code == CO_OK)
-        code = co_session_check(s, &err);
-    if (code != CO_OK) {
-        rc = cli_fail("migrate", &err);
-        goto done;
-    }
-    outcomes = calloc(ntenants ? ntenants : 1, sizeof *outcomes);
+    outcome *outcomes = calloc(ntenants ? ntenants : 1, sizeof *outcomes);
     if (!outcomes) {
         rc = EXIT_INTERNAL;
         goto done;
@@ -225,8 +218,6 @@ done:
     for (size_t i = 0; outcomes && i < count; i++)
         co_migrate_result_release(&outcomes[i].result);
     free(outcomes);
-    co_tenants_free(tenants, ntenants);
-    co_session_close(s);
-    co_project_free(p);
+    cli_close(&cs);
     return rc;
 }

@@ -70,17 +70,15 @@ int cmd_plan(cli_ctx *ctx)
     if (!number_option(ctx, "canary-percent", 1.0, &canary, &rc) ||
         !number_option(ctx, "growth", 2.0, &growth, &rc))
         return rc;
-    co_project *p = NULL;
-    rc = cli_load_project(ctx, &p);
+    cli_session cs;
+    rc = cli_open(ctx, "plan", CO_SESSION_READ_ONLY, 0, &cs);
     if (rc != EXIT_OK)
         return rc;
     co_error err;
     co_error_clear(&err);
-    co_session *s = NULL;
     co_plan plan = {0};
-    co_code code = co_session_open(p, CO_SESSION_READ_ONLY, &s, &err);
-    if (code == CO_OK)
-        code = show ? co_plan_latest(s, &plan, &err) : co_plan_make(s, canary, growth, &plan, &err);
+    co_code code = show ? co_plan_latest(cs.session, &plan, &err)
+                        : co_plan_make(cs.session, canary, growth, &plan, &err);
     if (code != CO_OK) {
         rc = cli_fail("plan", &err);
     } else if (ctx->json) {
@@ -91,8 +89,7 @@ int cmd_plan(cli_ctx *ctx)
         print_plan(&plan);
     }
     co_plan_release(&plan);
-    co_session_close(s);
-    co_project_free(p);
+    cli_close(&cs);
     return rc;
 }
 
@@ -132,24 +129,19 @@ int cmd_schedule(cli_ctx *ctx)
     if (window < 0)
         return cli_usage_error(ctx, "--window must be like 2h or 90m (at most 7 days), not \"%s\"",
                                window_text);
-    co_project *p = NULL;
-    int rc = cli_load_project(ctx, &p);
+    cli_session cs;
+    int rc = cli_open(ctx, "schedule", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
     if (rc != EXIT_OK)
         return rc;
     co_error err;
     co_error_clear(&err);
-    co_session *s = NULL;
-    co_tenant *tenants = NULL;
-    size_t n = 0;
-    co_code code = co_session_open(p, CO_SESSION_READ_ONLY, &s, &err);
-    if (code == CO_OK)
-        code = co_tenants_list(s, &tenants, &n, &err);
+    co_code code = CO_OK;
     const char *key = ctx->args.positional[0];
-    if (code == CO_OK && !co_tenant_find(tenants, n, key)) {
+    if (!co_tenant_find(cs.tenants, cs.ntenants, key)) {
         fprintf(stderr, "cutover: schedule: unknown tenant \"%s\" (see cutover status)\n", key);
         rc = EXIT_NOT_FOUND;
-    } else if (code == CO_OK) {
-        code = co_schedule_set(s, key, at, window, &err);
+    } else {
+        code = co_schedule_set(cs.session, key, at, window, &err);
     }
     if (code != CO_OK)
         rc = cli_fail("schedule", &err);
@@ -159,21 +151,19 @@ int cmd_schedule(cli_ctx *ctx)
         printf("tenant %s scheduled for %s, window %d minutes; cutover notices writes the notice\n",
                key, when, window);
     }
-    co_tenants_free(tenants, n);
-    co_session_close(s);
-    co_project_free(p);
+    cli_close(&cs);
     return rc;
 }
 
 int cmd_notices(cli_ctx *ctx)
 {
-    co_project *p = NULL;
-    int rc = cli_load_project(ctx, &p);
+    cli_session cs;
+    int rc = cli_open(ctx, "notices", CO_SESSION_READ_ONLY, 0, &cs);
     if (rc != EXIT_OK)
         return rc;
+    co_project *p = cs.project;
     co_error err;
     co_error_clear(&err);
-    co_session *s = NULL;
     const char *outbox = cli_get(&ctx->args, "outbox");
     char fallback[512];
     if (!outbox) {
@@ -181,15 +171,12 @@ int cmd_notices(cli_ctx *ctx)
         outbox = fallback;
     }
     size_t written = 0;
-    co_code code = co_session_open(p, CO_SESSION_READ_ONLY, &s, &err);
-    if (code == CO_OK)
-        code = co_notices_write(s, cli_get(&ctx->args, "template"), outbox,
-                                cli_get(&ctx->args, "contact"), &written, &err);
+    co_code code = co_notices_write(cs.session, cli_get(&ctx->args, "template"), outbox,
+                                    cli_get(&ctx->args, "contact"), &written, &err);
     if (code != CO_OK)
         rc = cli_fail("notices", &err);
     else if (!ctx->quiet)
         printf("%zu notices written to %s (TENANT.txt and TENANT.html)\n", written, outbox);
-    co_session_close(s);
-    co_project_free(p);
+    cli_close(&cs);
     return rc;
 }

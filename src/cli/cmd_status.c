@@ -84,22 +84,15 @@ static void print_table(const co_tenant_status *rows, size_t n)
 
 int cmd_status(cli_ctx *ctx)
 {
-    co_project *p = NULL;
-    int rc = cli_load_project(ctx, &p);
+    cli_session cs;
+    int rc = cli_open(ctx, "status", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
     if (rc != EXIT_OK)
         return rc;
     co_error err;
     co_error_clear(&err);
-    co_session *s = NULL;
-    co_tenant *tenants = NULL;
-    size_t ntenants = 0;
-    co_code code = co_session_open(p, CO_SESSION_READ_ONLY, &s, &err);
-    if (code == CO_OK)
-        code = co_tenants_list(s, &tenants, &ntenants, &err);
     co_tenant_status *rows = NULL;
     size_t n = 0;
-    if (code == CO_OK)
-        code = co_status_list(s->state, &rows, &n, &err);
+    co_code code = co_status_list(cs.session->state, &rows, &n, &err);
     if (code != CO_OK)
         rc = cli_fail("status", &err);
     else if (ctx->json)
@@ -107,8 +100,6 @@ int cmd_status(cli_ctx *ctx)
     else
         print_table(rows, n);
     co_status_free(rows, n);
-    co_tenants_free(tenants, ntenants);
-    co_session_close(s);
-    co_project_free(p);
+    cli_close(&cs);
     return rc;
 }

@@ -58,25 +58,18 @@ int cmd_verify(cli_ctx *ctx)
     size_t sample;
     if (!cli_sample(ctx, &sample, &rc))
         return rc;
-    co_project *p = NULL;
-    rc = cli_load_project(ctx, &p);
+    cli_session cs;
+    rc = cli_open(ctx, "verify", 0, CLI_OPEN_TENANTS, &cs);
     if (rc != EXIT_OK)
         return rc;
+    co_session *s = cs.session;
+    co_tenant *tenants = cs.tenants;
+    size_t ntenants = cs.ntenants;
     co_error err;
     co_error_clear(&err);
-    co_session *s = NULL;
-    co_tenant *tenants = NULL;
-    size_t ntenants = 0;
-    const co_tenant **chosen = NULL;
+    co_code code;
     size_t count = 0;
-    co_code code = co_session_open(p, 0, &s, &err);
-    if (code == CO_OK)
-        code = co_tenants_list(s, &tenants, &ntenants, &err);
-    if (code != CO_OK) {
-        rc = cli_fail("verify", &err);
-        goto done;
-    }
-    chosen = calloc(ntenants ? ntenants : 1, sizeof *chosen);
+    const co_tenant **chosen = calloc(ntenants ? ntenants : 1, sizeof *chosen);
     if (!chosen) {
         rc = EXIT_INTERNAL;
         goto done;
@@ -115,8 +108,6 @@ int cmd_verify(cli_ctx *ctx)
         fputs("]}\n", stdout);
 done:
     free(chosen);
-    co_tenants_free(tenants, ntenants);
-    co_session_close(s);
-    co_project_free(p);
+    cli_close(&cs);
     return rc;
 }

@@ -201,3 +201,32 @@ int cli_select_tenants(cli_ctx *ctx, const co_tenant *all, size_t n, const co_te
     free(copy);
     return rc;
 }
+
+int cli_open(cli_ctx *ctx, const char *what, unsigned session_flags, unsigned open_flags,
+             cli_session *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc = cli_load_project(ctx, &out->project);
+    if (rc != EXIT_OK)
+        return rc;
+    co_error err;
+    co_error_clear(&err);
+    co_code code = co_session_open(out->project, session_flags, &out->session, &err);
+    if (code == CO_OK && (open_flags & (CLI_OPEN_TENANTS | CLI_OPEN_CHECK)))
+        code = co_tenants_list(out->session, &out->tenants, &out->ntenants, &err);
+    if (code == CO_OK && (open_flags & CLI_OPEN_CHECK))
+        code = co_session_check(out->session, &err);
+    if (code != CO_OK) {
+        rc = cli_fail(what, &err);
+        cli_close(out);
+    }
+    return rc;
+}
+
+void cli_close(cli_session *cs)
+{
+    co_tenants_free(cs->tenants, cs->ntenants);
+    co_session_close(cs->session);
+    co_project_free(cs->project);
+    memset(cs, 0, sizeof *cs);
+}

@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* True when s[0..len) is an integer in canonical decimal form. */
-static bool canonical_int(const char *s, size_t len, int64_t *out)
+bool co_text_as_int(const char *s, size_t len, int64_t *out)
 {
     if (len == 0 || len > 20)
         return false;
@@ -35,7 +34,7 @@ void co_key_encode(co_buf *out, const co_value *vals, size_t n)
         if (i)
             co_buf_addc(out, ',');
         int64_t as_int;
-        if (vals[i].type == CO_TEXT && canonical_int(vals[i].s, vals[i].len, &as_int)) {
+        if (vals[i].type == CO_TEXT && co_text_as_int(vals[i].s, vals[i].len, &as_int)) {
             co_value v = co_int(as_int);
             co_json_value(out, &v);
         } else {

@@ -12,6 +12,10 @@
 #include "cutover/value.h"
 #include "util/buf.h"
 
+/* True when the len bytes at s spell an integer in canonical decimal form
+ * ("42", "-7"; not "042", "+1", " 1"); its value goes to *out. */
+bool co_text_as_int(const char *s, size_t len, int64_t *out);
+
 /* Appends the canonical key of the n values to out, e.g. [42,"tech"]. */
 void co_key_encode(co_buf *out, const co_value *vals, size_t n);
 

@@ -1,5 +1,6 @@
 /* rowhash.c: canonical row hashes (rowhash.h), value by value through XXH3. */
 #include "util/rowhash.h"
+#include "util/key.h"
 
 #include <errno.h>
 #include <math.h>
@@ -16,27 +17,6 @@ typedef struct canon {
     const char *bytes;  /* text or blob */
     size_t len;
 } canon;
-
-static bool text_as_int(const char *s, size_t len, int64_t *out)
-{
-    if (len == 0 || len > 20)
-        return false;
-    size_t i = s[0] == '-' ? 1 : 0;
-    if (i == len || (s[i] == '0' && len > i + 1) || (i == 1 && s[1] == '0'))
-        return false;
-    for (size_t j = i; j < len; j++)
-        if (s[j] < '0' || s[j] > '9')
-            return false;
-    char tmp[24];
-    memcpy(tmp, s, len);
-    tmp[len] = '\0';
-    errno = 0;
-    long long v = strtoll(tmp, NULL, 10);
-    if (errno)
-        return false;
-    *out = v;
-    return true;
-}
 
 static void canonical(const co_value *v, canon *c)
 {
@@ -59,7 +39,7 @@ static void canonical(const co_value *v, canon *c)
         }
         return;
     case CO_TEXT:
-        if (text_as_int(v->s, v->len, &c->i)) {
+        if (co_text_as_int(v->s, v->len, &c->i)) {
             c->tag = 'I';
             return;
         }

@@ -39,18 +39,13 @@ typedef struct differ {
     co_buf key, val;
 } differ;
 
-/* Runs the summary query of one side over a range. */
-static co_code summarize(vctx *v, bool expected_side, const range *r, summary *out)
+/* Starts SELECT <select> over one side's rows of a range of the first key column. */
+static co_code range_query(vctx *v, bool expected_side, const range *r, const co_buf *select,
+                           co_cursor **out)
 {
     co_store *st = expected_side ? v->s->source : v->s->dest;
     co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, "SELECT count(*), cutover_hash_sum(");
-    co_vsql_columns(v, st, true, &sql);
-    co_buf_adds(&sql, "), min(");
-    co_store_quote_ident(st, v->e->key[0], &sql);
-    co_buf_adds(&sql, "), max(");
-    co_store_quote_ident(st, v->e->key[0], &sql);
-    co_buf_adds(&sql, ") FROM (");
+    co_buf_printf(&sql, "SELECT %s FROM (", co_buf_str(select));
     if (expected_side)
         co_vsql_expected(v, &sql);
     else
@@ -62,10 +57,28 @@ static co_code summarize(vctx *v, bool expected_side, const range *r, summary *o
         co_buf_adds(&sql, " BETWEEN :lo AND :hi");
     }
     co_param params[] = {co_vparam_tenant(v), {":lo", co_int(r->lo)}, {":hi", co_int(r->hi)}};
-    co_cursor *c = NULL;
-    co_code rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
-                            : co_store_query(st, co_buf_str(&sql), params, 3, &c, v->err);
+    co_code rc = sql.failed || select->failed
+                     ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                     : co_store_query(st, co_buf_str(&sql), params, 3, out, v->err);
     co_buf_release(&sql);
+    return rc;
+}
+
+/* Runs the summary query of one side over a range. */
+static co_code summarize(vctx *v, bool expected_side, const range *r, summary *out)
+{
+    co_store *st = expected_side ? v->s->source : v->s->dest;
+    co_buf select = CO_BUF_INIT;
+    co_buf_adds(&select, "count(*), cutover_hash_sum(");
+    co_vsql_columns(v, st, true, &select);
+    co_buf_adds(&select, "), min(");
+    co_store_quote_ident(st, v->e->key[0], &select);
+    co_buf_adds(&select, "), max(");
+    co_store_quote_ident(st, v->e->key[0], &select);
+    co_buf_adds(&select, ")");
+    co_cursor *c = NULL;
+    co_code rc = range_query(v, expected_side, r, &select, &c);
+    co_buf_release(&select);
     bool has_row = false;
     if (rc == CO_OK)
         rc = co_cursor_next(c, &has_row, v->err);
@@ -89,25 +102,11 @@ static co_code each_row(differ *d, bool expected_side, const range *r, row_fn fn
 {
     vctx *v = d->v;
     co_store *st = expected_side ? v->s->source : v->s->dest;
-    co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, "SELECT ");
-    co_vsql_columns(v, st, false, &sql);
-    co_buf_adds(&sql, " FROM (");
-    if (expected_side)
-        co_vsql_expected(v, &sql);
-    else
-        co_vsql_actual(v, &sql);
-    co_buf_adds(&sql, ") AS side");
-    if (r->bounded) {
-        co_buf_adds(&sql, " WHERE ");
-        co_store_quote_ident(st, v->e->key[0], &sql);
-        co_buf_adds(&sql, " BETWEEN :lo AND :hi");
-    }
-    co_param params[] = {co_vparam_tenant(v), {":lo", co_int(r->lo)}, {":hi", co_int(r->hi)}};
+    co_buf select = CO_BUF_INIT;
+    co_vsql_columns(v, st, false, &select);
     co_cursor *c = NULL;
-    co_code rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
-                            : co_store_query(st, co_buf_str(&sql), params, 3, &c, v->err);
-    co_buf_release(&sql);
+    co_code rc = range_query(v, expected_side, r, &select, &c);
+    co_buf_release(&select);
     co_value row[256];
     bool has_row;
     if (rc == CO_OK && v->ncols > 256)
