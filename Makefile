@@ -8,6 +8,8 @@ JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_DIR    ?= demo
 DEMO_SCALE  ?= 0.01
 
+MAKEFLAGS += --no-print-directory
+
 .PHONY: all deps build demo check check-asan install clean bench
 
 all: build

@@ -27,6 +27,7 @@ typedef enum co_code {
     CO_EVERIFY,      /* verification found differences */
     CO_EBUSY,        /* held by another process */
     CO_EINTERNAL,    /* a bug: an invariant did not hold */
+    CO_ENOTREADY,    /* a step that must come first has not passed (a rehearsal) */
     CO_CODE_COUNT
 } co_code;
 

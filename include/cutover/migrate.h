@@ -73,6 +73,7 @@ typedef struct co_migrate_options {
     bool again;            /* reload a tenant that is already migrated */
     bool count_rows;       /* count each entity's rows first, for progress totals */
     const char *rejects_dir; /* where reject files go; NULL: the project's */
+    bool skip_rehearsal;   /* load the target without a passing rehearsal (recorded) */
     co_progress_fn progress;
     void *progress_ctx;
 } co_migrate_options;
@@ -98,7 +99,10 @@ typedef struct co_migrate_result {
 void co_migrate_result_release(co_migrate_result *r);
 
 /* Migrates one tenant (see the file comment). A rerun of a migrated tenant is
- * skipped unless opt->again, which reloads it to the same result. */
+ * skipped unless opt->again, which reloads it to the same result. The tenant
+ * is leased for the run (CO_EBUSY when another process holds it). Into the
+ * target (not staging), a tenant needs a passing rehearsal of this project
+ * file (CO_ENOTREADY) unless opt->skip_rehearsal, which the journal records. */
 co_code co_migrate_tenant(co_session *s, const co_tenant *t, const co_migrate_options *opt,
                           co_migrate_result *res, co_error *err);
 

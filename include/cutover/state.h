@@ -71,6 +71,22 @@ co_code co_state_idmap_add(co_state *st, const char *tenant, const char *entity,
 co_code co_state_idmap_query(co_state *st, const char *tenant, const char *entity,
                              co_cursor **out, co_error *err);
 
+/* Leases: one process works on a tenant at a time. co_state_lease takes the
+ * tenant for this process, or answers CO_EBUSY naming the holder (command,
+ * pid, host, start). A lease whose process is gone (same host, no such pid)
+ * is taken over. Leases nest within a process; co_state_unlease gives one
+ * back. */
+co_code co_state_lease(co_state *st, const char *tenant, const char *command, co_error *err);
+co_code co_state_unlease(co_state *st, const char *tenant, co_error *err);
+
+/* Rehearsals: status "pass", "fail" or "waived" (migrated without one). */
+co_code co_state_rehearsal_record(co_state *st, const char *tenant, const char *project_hash,
+                                  const char *status, const char *reasons, int64_t rows,
+                                  int64_t rejected, double seconds, co_error *err);
+/* Whether the tenant's last rehearsal of this project file passed. */
+co_code co_state_rehearsal_passed(co_state *st, const char *tenant, const char *project_hash,
+                                  bool *passed, co_error *err);
+
 /* Rejects: one row per rejected source row, beside the JSON Lines file. */
 co_code co_state_rejects_clear(co_state *st, const char *tenant, co_error *err);
 co_code co_state_reject_add(co_state *st, int64_t run_id, const char *tenant, const char *entity,

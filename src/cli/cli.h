@@ -27,6 +27,7 @@ enum {
     EXIT_BUSY = 10,       /* held by another process */
     EXIT_UNSUPPORTED = 11,/* not supported by this version */
     EXIT_VERIFY = 12,     /* verification found differences */
+    EXIT_NOT_READY = 13,  /* a step that must come first has not passed (a rehearsal) */
 };
 
 /* One option of a command: --name [ARG], with its help text. */
@@ -143,6 +144,7 @@ int cmd_migrate(cli_ctx *ctx);
 int cmd_status(cli_ctx *ctx);
 int cmd_verify(cli_ctx *ctx);
 int cmd_audit(cli_ctx *ctx);
+int cmd_rehearse(cli_ctx *ctx);
 int cmd_plan(cli_ctx *ctx);
 int cmd_schedule(cli_ctx *ctx);
 int cmd_notices(cli_ctx *ctx);

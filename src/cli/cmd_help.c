@@ -32,7 +32,8 @@ static const char exit_codes[] =
     "   9  the project file changed since the journal began\n"
     "  10  held by another process\n"
     "  11  not supported by this version\n"
-    "  12  verification found differences\n";
+    "  12  verification found differences\n"
+    "  13  a step that must come first has not passed (a rehearsal)\n";
 
 int cmd_help(cli_ctx *ctx)
 {

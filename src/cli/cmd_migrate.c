@@ -149,6 +149,7 @@ int cmd_migrate(cli_ctx *ctx)
     progress_ctx pc = {cli_progress_new(ctx), ""};
     co_migrate_options opt = {0};
     opt.again = cli_flag(&ctx->args, "again");
+    opt.skip_rehearsal = cli_flag(&ctx->args, "skip-rehearsal");
     opt.count_rows = ctx->progress;
     opt.progress = on_progress;
     opt.progress_ctx = &pc;

@@ -48,7 +48,7 @@ static void print_plan(const co_plan *plan)
             printf("\ncanary: ");
         else
             printf("\nwave %d: ", cohort);
-        printf("%zu tenants, %s rows, about %.0f s\n", members, cli_num(rows, a, sizeof a), seconds);
+        printf("%zu tenants, %s rows, about %.1f s\n", members, cli_num(rows, a, sizeof a), seconds);
         for (size_t i = 0; i < plan->n; i++) {
             const co_plan_entry *e = &plan->entries[i];
             if (e->cohort != cohort)

@@ -39,6 +39,7 @@ static const cli_option migrate_options[] = {
     {"keep-going", 'k', NULL, "go on with the next tenant after a failure"},
     {"start-over", 0, NULL, "accept a changed project file and journal anew"},
     {"no-verify", 0, NULL, "do not verify each tenant after loading it"},
+    {"skip-rehearsal", 0, NULL, "load tenants without a passing rehearsal (the journal records it)"},
     {"sample", 0, "N", "differences shown per entity and check (default 10)"},
     {0},
 };
@@ -48,6 +49,14 @@ static const cli_option verify_options[] = {
     {"all", 'a', NULL, "verify every tenant"},
     {"sample", 0, "N", "differences shown per entity and check (default 10)"},
     {"keep-going", 'k', NULL, "go on with the next tenant after an error"},
+    {0},
+};
+
+static const cli_option rehearse_options[] = {
+    {"tenant", 't', "KEY", "rehearse this tenant (or a comma-separated list)"},
+    {"all", 'a', NULL, "rehearse every tenant"},
+    {"sample", 0, "N", "differences shown per entity and check (default 10)"},
+    {"keep-going", 'k', NULL, "go on with the next tenant after a failed rehearsal"},
     {0},
 };
 
@@ -93,6 +102,8 @@ const cli_command cli_commands[] = {
      "record the migration date agreed with a tenant's customer", schedule_options},
     {"notices", cmd_notices, "", "write a notice for each scheduled tenant's customer",
      notices_options},
+    {"rehearse", cmd_rehearse, "--tenant KEY | --all",
+     "load tenants into staging and verify them there, before the real run", rehearse_options},
     {"migrate", cmd_migrate, "--tenant KEY | --all", "migrate tenants into the target",
      migrate_options},
     {"verify", cmd_verify, "--tenant KEY | --all",

@@ -37,6 +37,7 @@ int cli_exit_code(co_code code)
     case CO_EBUSY: return EXIT_BUSY;
     case CO_EUNSUPPORTED: return EXIT_UNSUPPORTED;
     case CO_EVERIFY: return EXIT_VERIFY;
+    case CO_ENOTREADY: return EXIT_NOT_READY;
     default: return EXIT_INTERNAL;
     }
 }

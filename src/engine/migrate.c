@@ -446,6 +446,9 @@ static co_code run_entities(co_session *s, const co_tenant *t, int64_t run_id,
     return rc;
 }
 
+static co_code migrate_leased(co_session *s, const co_tenant *t, const co_migrate_options *opt,
+                              co_migrate_result *res, co_error *err);
+
 co_code co_migrate_tenant(co_session *s, const co_tenant *t, const co_migrate_options *opt,
                           co_migrate_result *res, co_error *err)
 {
@@ -453,6 +456,37 @@ co_code co_migrate_tenant(co_session *s, const co_tenant *t, const co_migrate_op
     if (!opt)
         opt = &defaults;
     memset(res, 0, sizeof *res);
+    co_code rc = co_state_lease(s->state, t->key, "migrate", err);
+    if (rc != CO_OK)
+        return rc;
+    rc = migrate_leased(s, t, opt, res, err);
+    co_error ignored;
+    co_state_unlease(s->state, t->key, &ignored);
+    return rc;
+}
+
+/* Into the target, a tenant needs a passing rehearsal of this project file. */
+static co_code check_rehearsed(co_session *s, const co_tenant *t, const co_migrate_options *opt,
+                               co_error *err)
+{
+    if (co_store_side(s->dest) != CO_SIDE_TARGET)
+        return CO_OK;
+    if (opt->skip_rehearsal)
+        return co_state_rehearsal_record(s->state, t->key, s->project->hash, "waived",
+                                         "migrated with --skip-rehearsal", 0, 0, 0, err);
+    bool passed = false;
+    co_code rc = co_state_rehearsal_passed(s->state, t->key, s->project->hash, &passed, err);
+    if (rc == CO_OK && !passed)
+        rc = co_error_set(err, CO_ENOTREADY,
+                          "tenant %s has no passing rehearsal of this project file (%s): run "
+                          "cutover rehearse --tenant %s first, or pass --skip-rehearsal",
+                          t->key, s->project->hash, t->key);
+    return rc;
+}
+
+static co_code migrate_leased(co_session *s, const co_tenant *t, const co_migrate_options *opt,
+                              co_migrate_result *res, co_error *err)
+{
     const co_project *p = s->project;
     res->nentities = p->nentities;
     res->entities = calloc(p->nentities ? p->nentities : 1, sizeof *res->entities);
@@ -471,6 +505,8 @@ co_code co_migrate_tenant(co_session *s, const co_tenant *t, const co_migrate_op
         free(dir);
         return CO_OK;
     }
+    if (rc == CO_OK)
+        rc = check_rehearsed(s, t, opt, err);
     double started = co_clock_mono();
     if (rc == CO_OK)
         rc = co_state_run_begin(s->state, t->key, "migrate", p->hash, &res->run_id, err);

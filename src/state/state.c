@@ -5,6 +5,7 @@
  */
 #include "cutover/state.h"
 #include "state/schema.sql.h"
+#include "state/state_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
 
@@ -13,8 +14,16 @@
 #include <string.h>
 #include <unistd.h>
 
+/* A tenant this process holds, and how many times (leases nest). */
+typedef struct held_lease {
+    struct held_lease *next;
+    int count;
+    char tenant[];
+} held_lease;
+
 struct co_state {
     co_store *store;
+    held_lease *held;
     co_loader *idmap;   /* INSERT into id_map, prepared once */
     co_loader *rejects; /* INSERT into rejects, prepared once */
 };
@@ -75,10 +84,37 @@ co_code co_state_open(const char *uri, const char *base_dir, co_state **out, co_
     return CO_OK;
 }
 
+int *co_state_held(co_state *st, const char *tenant, bool create)
+{
+    for (held_lease *h = st->held; h; h = h->next)
+        if (strcmp(h->tenant, tenant) == 0)
+            return &h->count;
+    if (!create)
+        return NULL;
+    size_t len = strlen(tenant) + 1;
+    held_lease *h = calloc(1, sizeof *h + len);
+    if (!h)
+        return NULL;
+    memcpy(h->tenant, tenant, len);
+    h->next = st->held;
+    st->held = h;
+    return &h->count;
+}
+
 void co_state_close(co_state *st)
 {
     if (!st)
         return;
+    /* Leases still held go with the process that closes its journal. */
+    for (held_lease *h = st->held, *next; h; h = next) {
+        next = h->next;
+        if (h->count > 0) {
+            co_error ignored;
+            h->count = 1;
+            co_state_unlease(st, h->tenant, &ignored);
+        }
+        free(h);
+    }
     co_loader_close(st->idmap);
     co_loader_close(st->rejects);
     co_store_close(st->store);

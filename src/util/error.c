@@ -58,6 +58,7 @@ const char *co_code_name(co_code code)
         [CO_EVERIFY] = "verify",
         [CO_EBUSY] = "busy",
         [CO_EINTERNAL] = "internal",
+        [CO_ENOTREADY] = "not-ready",
     };
     if ((int)code < 0 || code >= CO_CODE_COUNT || !names[code])
         return "unknown";

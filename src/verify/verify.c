@@ -303,10 +303,25 @@ static co_code record(co_session *s, const co_verify_result *r, co_error *err)
     return rc;
 }
 
+static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_options *opt,
+                             co_verify_result *res, co_error *err);
+
 co_code co_verify_tenant(co_session *s, const co_tenant *t, const co_verify_options *opt,
                          co_verify_result *res, co_error *err)
 {
     memset(res, 0, sizeof *res);
+    co_code rc = co_state_lease(s->state, t->key, "verify", err);
+    if (rc != CO_OK)
+        return rc;
+    rc = verify_leased(s, t, opt, res, err);
+    co_error ignored;
+    co_state_unlease(s->state, t->key, &ignored);
+    return rc;
+}
+
+static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_options *opt,
+                             co_verify_result *res, co_error *err)
+{
     res->pass = true;
     res->tenant = strdup(t->key);
     if (!res->tenant)

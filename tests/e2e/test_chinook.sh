@@ -12,7 +12,7 @@ run_cutover -p "$WORK/cutover.yaml" check
 assert_eq "check passes" 0 "$CODE"
 assert_contains "check counts the three support employees" "3 tenants" "$OUT"
 
-run_cutover -p "$WORK/cutover.yaml" migrate --all --json
+run_cutover -p "$WORK/cutover.yaml" migrate --skip-rehearsal --all --json
 assert_eq "migrate --all succeeds" 0 "$CODE"
 assert_eq "three tenants migrated" 3 "$(jq '[.tenants[] | select(.status == "migrated")] | length' <<<"$OUT")"
 assert_eq "no rejects" 0 "$(jq '[.tenants[].rejected] | add' <<<"$OUT")"
@@ -42,10 +42,10 @@ assert_eq "id map holds every line" 2240 \
 
 # A rerun changes nothing; --again reloads to the same rows.
 before=$(db_checksum "$tgt")
-run_cutover -p "$WORK/cutover.yaml" migrate --all
+run_cutover -p "$WORK/cutover.yaml" migrate --skip-rehearsal --all
 assert_eq "rerun succeeds" 0 "$CODE"
 assert_eq "rerun leaves the target as it was" "$before" "$(db_checksum "$tgt")"
-run_cutover -p "$WORK/cutover.yaml" migrate --tenant 4 --again
+run_cutover -p "$WORK/cutover.yaml" migrate --skip-rehearsal --tenant 4 --again
 assert_eq "--again succeeds" 0 "$CODE"
 assert_eq "--again reloads to the same target" "$before" "$(db_checksum "$tgt")"
 

@@ -12,7 +12,7 @@ tgt=$demo/crm.db src=$demo/legacy.db
 run_cutover -p "$demo/cutover.yaml" check
 assert_eq "check passes on the demo" 0 "$CODE"
 
-run_cutover -p "$demo/cutover.yaml" migrate --all --json
+run_cutover -p "$demo/cutover.yaml" migrate --skip-rehearsal --all --json
 assert_eq "migrate --all succeeds" 0 "$CODE"
 result=$OUT
 tenants=$(jq '.totals.tenants' "$planted")
@@ -89,12 +89,12 @@ assert_eq "events: loaded + rejected = source" "$(q "$src" 'SELECT count(*) FROM
 
 # Running migrate again changes nothing.
 before=$(db_checksum "$tgt")
-run_cutover -p "$demo/cutover.yaml" migrate --all --json
+run_cutover -p "$demo/cutover.yaml" migrate --skip-rehearsal --all --json
 assert_eq "rerun succeeds" 0 "$CODE"
 assert_eq "rerun skips every tenant" "$tenants" "$(jq '[.tenants[] | select(.status == "skipped")] | length' <<<"$OUT")"
 assert_eq "rerun leaves the target as it was" "$before" "$(db_checksum "$tgt")"
 big=$(jq -r '[.tenants[] | {id, contacts}] | max_by(.contacts) | .id' "$planted")
-run_cutover -p "$demo/cutover.yaml" migrate --tenant "$big" --again
+run_cutover -p "$demo/cutover.yaml" migrate --skip-rehearsal --tenant "$big" --again
 assert_eq "--again on the largest tenant succeeds" 0 "$CODE"
 assert_eq "--again leaves the same target" "$before" "$(db_checksum "$tgt")"
 

@@ -13,7 +13,7 @@ q "$tgt" "CREATE TABLE ct (contact_id INTEGER NOT NULL, team_id INTEGER NOT NULL
           DROP TABLE contact_teams; ALTER TABLE ct RENAME TO contact_teams;"
 proj=$demo/cutover.yaml
 
-run_cutover -p "$proj" migrate --all --json
+run_cutover -p "$proj" migrate --skip-rehearsal --all --json
 assert_eq "migrate --all (with verification) succeeds" 0 "$CODE"
 assert_eq "every tenant verified clean" "true" "$(jq '[.tenants[].verified] | all' <<<"$OUT")"
 run_cutover -p "$proj" verify --all --json
@@ -107,7 +107,7 @@ ch=$WORK/chinook
 mkdir -p "$ch"
 cp "$SHARED/data/chinook/Chinook_Sqlite.sqlite" "$CUTOVER_SOURCE_DIR/tests/fixtures/chinook/cutover.yaml" "$ch/"
 sqlite3 "$ch/target.db" < "$CUTOVER_SOURCE_DIR/tests/fixtures/chinook/target.sql"
-run_cutover -p "$ch/cutover.yaml" migrate --all --no-verify -q
+run_cutover -p "$ch/cutover.yaml" migrate --skip-rehearsal --all --no-verify -q
 assert_eq "chinook: migrate" 0 "$CODE"
 run_cutover -p "$ch/cutover.yaml" verify --all --json
 assert_eq "chinook: verify passes" 0 "$CODE"

@@ -1,0 +1,35 @@
+/*
+ * rehearse.h: a tenant's whole migration, into staging, verified there,
+ * before the real run. The rehearsal has a journal of its own (beside the
+ * project's: state.db -> state.rehearsal.db) so that staging's id maps and
+ * rejects never mix with the target's; its outcome (pass or fail, the reasons,
+ * rows and duration) is recorded in the project's journal, where migrate
+ * looks for it. Neither the source nor the target is changed.
+ */
+#ifndef CUTOVER_REHEARSE_H
+#define CUTOVER_REHEARSE_H
+
+#include "cutover/verify.h"
+
+typedef struct co_rehearsal_result {
+    bool pass;
+    char reasons[512];   /* why it failed, or a summary when it passed */
+    int64_t rows;        /* rows read from the source */
+    int64_t rejected;
+    double seconds;
+    co_verify_result verification; /* when the load finished */
+} co_rehearsal_result;
+
+/* Opens the session a rehearsal loads through: the project's source, its
+ * staging database and the rehearsal journal. */
+co_code co_rehearsal_open(const co_project *p, co_session **out, co_error *err);
+
+/* Rehearses t: reloads it into staging, verifies it, records the outcome in
+ * main's journal. A failed load or verification is a result (res->pass
+ * false), not an error; errors are for the journal. */
+co_code co_rehearse_tenant(co_session *main, co_session *rehearsal, const co_tenant *t,
+                           const co_verify_options *vopt, co_rehearsal_result *res,
+                           co_error *err);
+void co_rehearsal_result_release(co_rehearsal_result *r);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * cmd_rehearse.c: `cutover rehearse --tenant KEY | --all` loads tenants into
+ * staging and verifies them there, recording pass or fail for migrate; exit
+ * code 12 when a rehearsal fails.
+ */
+#include "cli.h"
+#include "cutover/rehearse.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+int cmd_rehearse(cli_ctx *ctx)
+{
+    int rc = EXIT_OK;
+    size_t sample;
+    if (!cli_sample(ctx, &sample, &rc))
+        return rc;
+    cli_session cs;
+    rc = cli_open(ctx, "rehearse", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
+    if (rc != EXIT_OK)
+        return rc;
+    co_error err;
+    co_error_clear(&err);
+    co_session *rehearsal = NULL;
+    size_t count = 0;
+    const co_tenant **chosen = calloc(cs.ntenants ? cs.ntenants : 1, sizeof *chosen);
+    if (!chosen) {
+        rc = EXIT_INTERNAL;
+        goto done;
+    }
+    rc = cli_select_tenants(ctx, cs.tenants, cs.ntenants, chosen, &count);
+    if (rc != EXIT_OK)
+        goto done;
+    if (co_rehearsal_open(cs.project, &rehearsal, &err) != CO_OK) {
+        rc = cli_fail("rehearse", &err);
+        goto done;
+    }
+    co_verify_options vopt = {sample};
+    bool keep_going = cli_flag(&ctx->args, "keep-going");
+    if (ctx->json)
+        fputs("{\"rehearsals\":[", stdout);
+    for (size_t i = 0; i < count; i++) {
+        co_rehearsal_result r;
+        co_error_clear(&err);
+        co_code code = co_rehearse_tenant(cs.session, rehearsal, chosen[i], &vopt, &r, &err);
+        if (code != CO_OK) {
+            int fail = cli_fail("rehearse", &err);
+            if (rc == EXIT_OK)
+                rc = fail;
+            co_rehearsal_result_release(&r);
+            if (!keep_going)
+                break;
+            continue;
+        }
+        if (!r.pass && rc == EXIT_OK)
+            rc = EXIT_VERIFY;
+        if (ctx->json) {
+            printf("%s{\"tenant\":\"%s\",\"pass\":%s,\"rows\":%lld,\"rejected\":%lld,\"seconds\":%.3f}",
+                   i ? "," : "", chosen[i]->key, r.pass ? "true" : "false", (long long)r.rows,
+                   (long long)r.rejected, r.seconds);
+        } else if (!ctx->quiet || !r.pass) {
+            printf("rehearse tenant %s: %s in %.2fs: %s\n", chosen[i]->key,
+                   r.pass ? "PASS" : "FAIL", r.seconds, r.reasons);
+        }
+        bool passed = r.pass;
+        co_rehearsal_result_release(&r);
+        if (!passed && !keep_going)
+            break;
+    }
+    if (ctx->json)
+        fputs("]}\n", stdout);
+done:
+    co_session_close(rehearsal);
+    free(chosen);
+    cli_close(&cs);
+    return rc;
+}

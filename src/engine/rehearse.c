@@ -1,0 +1,124 @@
+/*
+ * rehearse.c: rehearsals (rehearse.h): the same engine and verification as
+ * the real run, into staging, with a journal of its own.
+ */
+#include "cutover/rehearse.h"
+#include "util/buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "sqlite:.cutover/state.db" -> "sqlite:.cutover/state.rehearsal.db". */
+static char *rehearsal_journal(const char *state)
+{
+    co_buf b = CO_BUF_INIT;
+    size_t len = strlen(state);
+    if (len > 3 && strcmp(state + len - 3, ".db") == 0) {
+        co_buf_add(&b, state, len - 3);
+        co_buf_adds(&b, ".rehearsal.db");
+    } else {
+        co_buf_adds(&b, state);
+        co_buf_adds(&b, ".rehearsal");
+    }
+    return b.failed ? (co_buf_release(&b), NULL) : co_buf_detach(&b);
+}
+
+co_code co_rehearsal_open(const co_project *p, co_session **out, co_error *err)
+{
+    *out = NULL;
+    if (!p->staging)
+        return co_error_set(err, CO_EPROJECT,
+                            "the project file names no staging database, where rehearsals load "
+                            "(add staging: sqlite:staging.db with the target's schema)");
+    co_session *s = calloc(1, sizeof *s);
+    char *journal = rehearsal_journal(p->state);
+    if (!s || !journal) {
+        free(s);
+        free(journal);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    s->project = p;
+    co_code rc = co_store_open(p->source, CO_SIDE_SOURCE, p->dir, &s->source, err);
+    if (rc == CO_OK)
+        rc = co_store_open(p->staging, CO_SIDE_STAGING, p->dir, &s->dest, err);
+    if (rc == CO_OK)
+        rc = co_state_open(journal, p->dir, &s->state, err);
+    /* Staging follows the project file: a rehearsal of a changed file starts over. */
+    if (rc == CO_OK)
+        rc = co_state_setup(s->state, p->hash, p->path, true, err);
+    free(journal);
+    if (rc != CO_OK) {
+        co_session_close(s);
+        return rc;
+    }
+    *out = s;
+    return CO_OK;
+}
+
+void co_rehearsal_result_release(co_rehearsal_result *r)
+{
+    co_verify_result_release(&r->verification);
+    memset(r, 0, sizeof *r);
+}
+
+co_code co_rehearse_tenant(co_session *main, co_session *rehearsal, const co_tenant *t,
+                           const co_verify_options *vopt, co_rehearsal_result *res,
+                           co_error *err)
+{
+    memset(res, 0, sizeof *res);
+    /* The tenant is held in the project's journal too: no migrate meanwhile. */
+    co_code rc = co_state_lease(main->state, t->key, "rehearse", err);
+    if (rc != CO_OK)
+        return rc;
+    char rejects_dir[1024];
+    snprintf(rejects_dir, sizeof rejects_dir, "%s%s%s/rehearsal",
+             main->project->rejects_dir[0] == '/' ? "" : main->project->dir,
+             main->project->rejects_dir[0] == '/' ? "" : "/", main->project->rejects_dir);
+    co_migrate_options opt = {0};
+    opt.again = true;
+    opt.rejects_dir = rejects_dir;
+    co_migrate_result load;
+    co_error load_err;
+    co_error_clear(&load_err);
+    co_code load_rc = co_migrate_tenant(rehearsal, t, &opt, &load, &load_err);
+    res->seconds = load.seconds;
+    for (size_t e = 0; e < load.nentities; e++)
+        res->rows += load.entities[e].source_rows;
+    res->rejected = load.rejected;
+    co_migrate_result_release(&load);
+    if (load_rc != CO_OK) {
+        snprintf(res->reasons, sizeof res->reasons, "the load failed: %.300s%s%.150s%s", load_err.message,
+                 load_err.where[0] ? " (" : "", load_err.where, load_err.where[0] ? ")" : "");
+    } else {
+        co_error verify_err;
+        co_error_clear(&verify_err);
+        co_code vrc = co_verify_tenant(rehearsal, t, vopt, &res->verification, &verify_err);
+        res->seconds += res->verification.seconds;
+        if (vrc != CO_OK) {
+            snprintf(res->reasons, sizeof res->reasons, "verification could not run: %.400s",
+                     verify_err.message);
+        } else if (!res->verification.pass) {
+            size_t used = (size_t)snprintf(res->reasons, sizeof res->reasons,
+                                           "verification found differences:");
+            for (size_t i = 0; i < res->verification.nchecks && used < sizeof res->reasons; i++) {
+                const co_check_result *c = &res->verification.checks[i];
+                if (!c->pass)
+                    used += (size_t)snprintf(res->reasons + used, sizeof res->reasons - used,
+                                             " %s %s: %s;", c->entity, co_check_name(c->check),
+                                             c->summary);
+            }
+        } else {
+            res->pass = true;
+            snprintf(res->reasons, sizeof res->reasons,
+                     "%lld rows loaded into staging and verified; %lld rejected with a reason",
+                     (long long)(res->rows - res->rejected), (long long)res->rejected);
+        }
+    }
+    rc = co_state_rehearsal_record(main->state, t->key, main->project->hash,
+                                   res->pass ? "pass" : "fail", res->reasons, res->rows,
+                                   res->rejected, res->seconds, err);
+    co_error ignored;
+    co_state_unlease(main->state, t->key, &ignored);
+    return rc;
+}

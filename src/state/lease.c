@@ -1,0 +1,136 @@
+/*
+ * lease.c: leases and rehearsal records in the journal (state.h). A lease row
+ * says which process (pid on host) works on a tenant; it is taken inside a
+ * write transaction, so two processes cannot both take it.
+ */
+#include "cutover/state.h"
+#include "state/state_int.h"
+#include "util/clock.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void host_name(char *buf, size_t cap)
+{
+    if (gethostname(buf, cap) != 0)
+        snprintf(buf, cap, "localhost");
+    buf[cap - 1] = '\0';
+}
+
+static bool process_alive(long pid)
+{
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+co_code co_state_lease(co_state *st, const char *tenant, const char *command, co_error *err)
+{
+    int *held = co_state_held(st, tenant, true);
+    if (!held)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    if (*held > 0) { /* this process has it already */
+        (*held)++;
+        return CO_OK;
+    }
+    char host[256], now[32];
+    host_name(host, sizeof host);
+    co_clock_iso(co_clock_now(), now, sizeof now);
+    co_store *s = co_state_store(st);
+    co_param key = {NULL, co_text(tenant, strlen(tenant))};
+    co_cursor *c = NULL;
+    co_code rc = co_store_begin(s, err);
+    if (rc == CO_OK)
+        rc = co_store_query(s, "SELECT pid, host, command, started_at FROM leases WHERE tenant = ?",
+                            &key, 1, &c, err);
+    bool has_row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &has_row, err);
+    if (rc == CO_OK && has_row) {
+        long pid = (long)co_cursor_value(c, 0).i;
+        co_value h = co_cursor_value(c, 1), cmd = co_cursor_value(c, 2), at = co_cursor_value(c, 3);
+        bool same_host = h.type == CO_TEXT && strcmp(h.s, host) == 0;
+        bool mine = same_host && pid == (long)getpid();
+        if (!mine && !(same_host && !process_alive(pid)))
+            rc = co_error_set(err, CO_EBUSY,
+                              "tenant %s is held by cutover %s, pid %ld on %s since %s; wait for "
+                              "it to finish (a lease whose process is gone is taken over)",
+                              tenant, cmd.type == CO_TEXT ? cmd.s : "?", pid,
+                              h.type == CO_TEXT ? h.s : "?", at.type == CO_TEXT ? at.s : "?");
+    }
+    co_cursor_close(c);
+    if (rc == CO_OK) {
+        co_param p[] = {key,
+                        {NULL, co_int(getpid())},
+                        {NULL, co_text(host, strlen(host))},
+                        {NULL, co_text(command, strlen(command))},
+                        {NULL, co_text(now, strlen(now))}};
+        rc = co_store_exec_params(s,
+                                  "INSERT OR REPLACE INTO leases (tenant, pid, host, command,"
+                                  " started_at) VALUES (?, ?, ?, ?, ?)",
+                                  p, 5, NULL, err);
+    }
+    if (rc == CO_OK)
+        rc = co_store_commit(s, err);
+    else
+        co_store_rollback(s);
+    if (rc == CO_OK)
+        *held = 1;
+    return rc;
+}
+
+co_code co_state_unlease(co_state *st, const char *tenant, co_error *err)
+{
+    int *held = co_state_held(st, tenant, false);
+    if (!held || *held == 0)
+        return CO_OK;
+    if (--*held > 0)
+        return CO_OK;
+    co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_int(getpid())}};
+    return co_store_exec_params(co_state_store(st), "DELETE FROM leases WHERE tenant = ? AND pid = ?",
+                                p, 2, NULL, err);
+}
+
+co_code co_state_rehearsal_record(co_state *st, const char *tenant, const char *project_hash,
+                                  const char *status, const char *reasons, int64_t rows,
+                                  int64_t rejected, double seconds, co_error *err)
+{
+    char now[32];
+    co_clock_iso(co_clock_now(), now, sizeof now);
+    co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
+                    {NULL, co_text(project_hash, strlen(project_hash))},
+                    {NULL, co_text(status, strlen(status))},
+                    {NULL, reasons ? co_text(reasons, strlen(reasons)) : co_null()},
+                    {NULL, co_int(rows)},
+                    {NULL, co_int(rejected)},
+                    {NULL, co_real(seconds)},
+                    {NULL, co_text(now, strlen(now))}};
+    return co_store_exec_params(co_state_store(st),
+                                "INSERT INTO rehearsals (tenant, project_hash, status, reasons, rows,"
+                                " rejected, seconds, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                p, 8, NULL, err);
+}
+
+co_code co_state_rehearsal_passed(co_state *st, const char *tenant, const char *project_hash,
+                                  bool *passed, co_error *err)
+{
+    *passed = false;
+    co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
+                    {NULL, co_text(project_hash, strlen(project_hash))}};
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(co_state_store(st),
+                                "SELECT status FROM rehearsals WHERE tenant = ? AND project_hash = ?"
+                                " AND status IN ('pass', 'fail') ORDER BY id DESC LIMIT 1",
+                                p, 2, &c, err);
+    bool has_row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &has_row, err);
+    if (rc == CO_OK && has_row) {
+        co_value v = co_cursor_value(c, 0);
+        *passed = v.type == CO_TEXT && strcmp(v.s, "pass") == 0;
+    }
+    co_cursor_close(c);
+    return rc;
+}
