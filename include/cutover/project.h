@@ -58,6 +58,16 @@ typedef struct co_dup_column {
     co_normalizer norm;
 } co_dup_column;
 
+/* follows: the entity's rows depend on a captured source table; when a row of
+ * it changes, the entity's rows whose `columns` equal the row's `keys` are
+ * loaded again (all the tenant's rows when there are no columns). */
+typedef struct co_follow {
+    char *table;
+    char **columns; /* entity columns */
+    char **keys;    /* the captured table's key columns, one per entity column */
+    size_t n;
+} co_follow;
+
 typedef struct co_entity {
     char *name;          /* unique among entities */
     char *target;        /* target table; defaults to name */
@@ -72,9 +82,32 @@ typedef struct co_entity {
     size_t nrounding;
     co_dup_column *duplicates; /* the audit's duplicate rule, in file order */
     size_t nduplicates;
+    co_follow *follows;  /* captured tables this entity's rows come from */
+    size_t nfollows;
     co_mark mark;        /* where the entity starts */
     co_mark query_mark;  /* where its query starts */
 } co_entity;
+
+/* capture: a source table whose writes are recorded while a tenant is in
+ * flight. tenant is SQL giving a row's tenant, with {row} standing for the
+ * row (cutover writes NEW or OLD). */
+typedef struct co_capture_table {
+    char *table;
+    char **key;
+    size_t nkey;
+    char *tenant;
+    co_mark mark;
+} co_capture_table;
+
+/* Hooks: executables run at a phase of a tenant's cutover. */
+typedef enum co_hook_phase {
+    CO_HOOK_BEFORE_COPY,
+    CO_HOOK_ON_FREEZE,
+    CO_HOOK_ON_SWITCH,
+    CO_HOOK_ON_ROLLBACK,
+    CO_HOOK_ON_FAILURE,
+    CO_HOOK_COUNT
+} co_hook_phase;
 
 typedef struct co_project {
     char *path;          /* as given to co_project_load */
@@ -88,6 +121,10 @@ typedef struct co_project {
     size_t nentities;
     size_t batch_size;   /* rows per target transaction; default 50000 */
     char *rejects_dir;   /* where reject files go; default ".cutover/rejects" */
+    co_capture_table *capture; /* tables captured during a cutover */
+    size_t ncapture;
+    char *hooks[CO_HOOK_COUNT]; /* command per phase, or NULL */
+    int retention_days;  /* the undo stays open this long after a switch; default 30 */
     char hash[17];       /* XXH3-64 of the file's bytes, 16 hex digits */
 } co_project;
 
@@ -107,6 +144,12 @@ const co_entity *co_project_entity(const co_project *p, const char *name);
 
 /* Index of an entity in p->entities, or -1. */
 int co_project_entity_index(const co_project *p, const char *name);
+
+/* "before_copy", "on_freeze", ... */
+const char *co_hook_name(co_hook_phase phase);
+
+/* The capture entry of a source table, or NULL. */
+const co_capture_table *co_project_capture(const co_project *p, const char *table);
 
 /* A commented starter project file, for `cutover init`. Static storage. */
 const char *co_project_starter(void);

@@ -67,6 +67,8 @@ co_code co_state_idmap_clear(co_state *st, const char *tenant, const char *entit
                              co_error *err);
 co_code co_state_idmap_add(co_state *st, const char *tenant, const char *entity,
                            const char *source_key, const char *target_key, co_error *err);
+co_code co_state_idmap_delete(co_state *st, const char *tenant, const char *entity,
+                              const char *source_key, co_error *err);
 /* Streams (source_key, target_key) rows of one tenant and entity. */
 co_code co_state_idmap_query(co_state *st, const char *tenant, const char *entity,
                              co_cursor **out, co_error *err);
@@ -86,6 +88,18 @@ co_code co_state_rehearsal_record(co_state *st, const char *tenant, const char *
 /* Whether the tenant's last rehearsal of this project file passed. */
 co_code co_state_rehearsal_passed(co_state *st, const char *tenant, const char *project_hash,
                                   bool *passed, co_error *err);
+
+/* Routes: where applications find a tenant, "old" (the source) or "new" (the
+ * target). A tenant with no row is on "old". switched_at and freeze_seconds
+ * are kept from the switch. */
+co_code co_state_route_set(co_state *st, const char *tenant, const char *route,
+                           double freeze_seconds, int64_t run_id, co_error *err);
+co_code co_state_route_get(co_state *st, const char *tenant, char *route, size_t cap,
+                           co_error *err);
+
+/* Catch-up progress: the last change of the source's change log applied. */
+co_code co_state_applied_get(co_state *st, const char *tenant, int64_t *seq, co_error *err);
+co_code co_state_applied_set(co_state *st, const char *tenant, int64_t seq, co_error *err);
 
 /* Rejects: one row per rejected source row, beside the JSON Lines file. */
 co_code co_state_rejects_clear(co_state *st, const char *tenant, co_error *err);

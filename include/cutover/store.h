@@ -1,6 +1,6 @@
 /*
  * store.h: the database seam. One API over the engines cutover reads and
- * writes (SQLite now; PostgreSQL next), so that the engine knows tenants and
+ * writes (SQLite and PostgreSQL), so that the engine knows tenants and
  * not SQL dialects.
  *
  * A store is one connection playing one side (source, target, staging, state);
@@ -41,8 +41,10 @@ typedef struct co_column {
 
 /* Opens uri for side. "sqlite:PATH" opens a SQLite file (PATH relative to
  * base_dir unless absolute; a source must exist, other sides are created);
- * "postgresql://..." answers CO_EUNSUPPORTED until PostgreSQL lands. The
- * caller closes the store with co_store_close. */
+ * "postgresql://..." or "postgres://..." connects with libpq (a libpq URI;
+ * PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass
+ * apply as for psql; docs/postgresql.md). The caller closes the store with
+ * co_store_close. */
 co_code co_store_open(const char *uri, co_side side, const char *base_dir, co_store **out,
                       co_error *err);
 void co_store_close(co_store *s);
@@ -118,9 +120,19 @@ void co_columns_free(co_column *cols, size_t ncols);
 typedef bool (*co_key_filter_fn)(void *ctx, const char *key, size_t len);
 void co_store_set_key_filter(co_store *s, co_key_filter_fn fn, void *ctx);
 
+/* True when the functions above exist in the store's SQL (SQLite). On
+ * PostgreSQL they do not: verification reads the rows and hashes them with
+ * util/rowhash.h itself, and applies the key filter to the keys it reads. */
+bool co_store_hashes_in_sql(const co_store *s);
+
 /* Appends SQL giving the calendar month ('YYYY-MM') of a timestamp expression. */
 struct co_buf;
 void co_store_month_sql(const co_store *s, const char *expr, struct co_buf *out);
+
+/* A source is opened so that nothing writes to it by accident. Capture, which
+ * adds cutover's own change log and triggers to the source, asks for writes
+ * on a connection of its own with this. */
+co_code co_store_allow_writes(co_store *s, co_error *err);
 
 /* Appends ident quoted for this engine ("a""b"). */
 void co_store_quote_ident(const co_store *s, const char *ident, struct co_buf *out);

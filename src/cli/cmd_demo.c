@@ -14,10 +14,43 @@ static void on_progress(void *ctx, const char *what, uint64_t done, uint64_t tot
     cli_progress_update(ctx, "generating", what, (long long)done, (long long)total);
 }
 
+/* `cutover demo traffic DIR --tenant T --rate N --seconds S` */
+static int demo_traffic(cli_ctx *ctx)
+{
+    const char *tenant = cli_get(&ctx->args, "tenant");
+    if (!tenant || !*tenant)
+        return cli_usage_error(ctx, "demo traffic needs --tenant KEY");
+    double rate = 200, seconds = 10;
+    const char *text;
+    char *end;
+    if ((text = cli_get(&ctx->args, "rate")) && ((rate = strtod(text, &end)), *end || end == text))
+        return cli_usage_error(ctx, "--rate must be a number of writes a second, not \"%s\"", text);
+    if ((text = cli_get(&ctx->args, "seconds")) &&
+        ((seconds = strtod(text, &end)), *end || end == text))
+        return cli_usage_error(ctx, "--seconds must be a number, not \"%s\"", text);
+    co_error err;
+    co_error_clear(&err);
+    co_traffic_result r;
+    if (co_demo_traffic(ctx->args.positional[1], tenant, rate, seconds, 7, &r, &err) != CO_OK)
+        return cli_fail("demo traffic", &err);
+    if (ctx->json)
+        printf("{\"inserted\":%lld,\"updated\":%lld,\"refused\":%lld,\"first_event\":%lld,"
+               "\"last_event\":%lld}\n",
+               (long long)r.inserted, (long long)r.updated, (long long)r.refused,
+               (long long)r.first_event, (long long)r.last_event);
+    else if (!ctx->quiet)
+        printf("tenant %s: %lld events inserted, %lld contacts updated, %lld writes refused by a "
+               "freeze\n",
+               tenant, (long long)r.inserted, (long long)r.updated, (long long)r.refused);
+    return EXIT_OK;
+}
+
 int cmd_demo(cli_ctx *ctx)
 {
+    if (ctx->args.npositional == 2 && strcmp(ctx->args.positional[0], "traffic") == 0)
+        return demo_traffic(ctx);
     if (ctx->args.npositional != 2 || strcmp(ctx->args.positional[0], "init") != 0)
-        return cli_usage_error(ctx, "expected: demo init DIR");
+        return cli_usage_error(ctx, "expected: demo init DIR, or demo traffic DIR --tenant KEY");
     co_demo_options opt = {0};
     opt.dir = ctx->args.positional[1];
     opt.scale = 0.01;

@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "cutover/migrate.h"
+#include "cutover/cutover.h"
 #include "cutover/verify.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -19,7 +20,45 @@ typedef struct outcome {
     bool attempted;
     bool verified;     /* a verification ran */
     bool verify_pass;
+    bool cutover;      /* the project captures writes: a cutover ran */
+    bool switched;
+    double freeze_seconds;
+    int64_t changes_applied;
 } outcome;
+
+/* The zero-downtime path (projects with `capture`): the tenant's whole
+ * cutover, switched or rolled back. Returns the exit code it deserves. */
+static int run_cutover(cli_ctx *ctx, co_session *s, outcome *o, const co_cutover_options *copt,
+                       co_error *err)
+{
+    co_cutover_result cr;
+    o->cutover = true;
+    o->code = co_cutover_tenant(s, o->tenant, copt, &cr, err);
+    o->result = cr.load;
+    memset(&cr.load, 0, sizeof cr.load);
+    o->verified = cr.verified;
+    o->verify_pass = cr.verified && cr.verification.pass;
+    o->switched = cr.switched;
+    o->freeze_seconds = cr.freeze_seconds;
+    o->changes_applied = cr.changes_applied;
+    int rc = EXIT_OK;
+    if (o->code != CO_OK) {
+        rc = cli_fail("migrate", err);
+    } else if (!cr.switched && !o->result.skipped) {
+        fprintf(stderr, "cutover: migrate: tenant %s rolled back, still on the source: %s\n",
+                o->tenant->key, cr.failure);
+        if (cr.verified && !cr.verification.pass && !ctx->json)
+            cli_print_verification(ctx, &cr.verification);
+        rc = cr.verified && !cr.verification.pass ? EXIT_VERIFY : EXIT_NOT_READY;
+    } else if (cr.switched && !ctx->quiet && !ctx->json) {
+        fprintf(stderr,
+                "tenant %s: switched to the new system; %lld captured changes caught up, "
+                "writes frozen for %.2fs\n",
+                o->tenant->key, (long long)cr.changes_applied, cr.freeze_seconds);
+    }
+    co_cutover_result_release(&cr);
+    return rc;
+}
 
 typedef struct progress_ctx {
     cli_progress *bar;
@@ -48,9 +87,17 @@ static void print_json(const co_project *p, const outcome *o, size_t n)
         co_buf_adds(&b, ",\"label\":");
         co_json_str(&b, o[i].tenant->label);
         co_buf_printf(&b, ",\"status\":\"%s\",\"run_id\":%lld,\"seconds\":%.3f,\"rejected\":%lld",
-                      o[i].code != CO_OK ? "failed" : r->skipped ? "skipped" : "migrated",
+                      o[i].code != CO_OK ? "failed"
+                      : r->skipped       ? "skipped"
+                      : !o[i].cutover    ? "migrated"
+                      : o[i].switched    ? "switched"
+                                         : "rolled_back",
                       (long long)r->run_id, r->seconds, (long long)r->rejected);
         co_buf_printf(&b, ",\"verified\":%s", !o[i].verified ? "null" : o[i].verify_pass ? "true" : "false");
+        if (o[i].cutover)
+            co_buf_printf(&b, ",\"switched\":%s,\"changes_applied\":%lld,\"freeze_seconds\":%.3f",
+                          o[i].switched ? "true" : "false", (long long)o[i].changes_applied,
+                          o[i].freeze_seconds);
         co_buf_adds(&b, ",\"rejects_file\":");
         co_json_str(&b, r->rejects_file);
         co_buf_adds(&b, ",\"entities\":{");
@@ -159,6 +206,16 @@ int cmd_migrate(cli_ctx *ctx)
         snprintf(pc.label, sizeof pc.label, "tenant %s (%zu/%zu)", o->tenant->key, i + 1, count);
         co_error_clear(&err);
         o->attempted = true;
+        if (p->ncapture) {
+            co_cutover_options copt = {opt.skip_rehearsal, sample, 0, 0, on_progress, &pc};
+            int crc = run_cutover(ctx, s, o, &copt, &err);
+            cli_progress_clear(pc.bar);
+            if (crc != EXIT_OK && rc == EXIT_OK)
+                rc = crc;
+            if (crc != EXIT_OK && !keep_going)
+                break;
+            continue;
+        }
         o->code = co_migrate_tenant(s, o->tenant, &opt, &o->result, &err);
         cli_progress_clear(pc.bar);
         if (o->code != CO_OK) {

@@ -29,6 +29,9 @@ static const cli_option demo_options[] = {
     {"scale", 0, "S", "size: 1.0 is ~150 tenants, 1M contacts, 27M events (default 0.01)"},
     {"seed", 0, "N", "random seed; the same seed and scale give the same data (default 42)"},
     {"now", 0, "DATE", "events span the 12 months before DATE, YYYY-MM-DD (default 2026-11-01)"},
+    {"tenant", 't', "KEY", "demo traffic: the tenant whose rows are written"},
+    {"rate", 0, "N", "demo traffic: writes a second (default 200)"},
+    {"seconds", 0, "S", "demo traffic: for how long (default 10)"},
     {0},
 };
 
@@ -57,6 +60,12 @@ static const cli_option rehearse_options[] = {
     {"all", 'a', NULL, "rehearse every tenant"},
     {"sample", 0, "N", "differences shown per entity and check (default 10)"},
     {"keep-going", 'k', NULL, "go on with the next tenant after a failed rehearsal"},
+    {0},
+};
+
+static const cli_option rollback_options[] = {
+    {"tenant", 't', "KEY", "roll back this tenant (or a comma-separated list)"},
+    {"all", 'a', NULL, "roll back every tenant"},
     {0},
 };
 
@@ -91,7 +100,8 @@ const cli_command cli_commands[] = {
      init_options},
     {"check", cmd_check, "", "validate the project file and its connections; copies nothing",
      no_options},
-    {"demo", cmd_demo, "init DIR", "generate the demo legacy CRM, its new schema and mapping",
+    {"demo", cmd_demo, "init DIR | traffic DIR --tenant KEY",
+     "generate the demo legacy CRM (init), or write to it as its application would (traffic)",
      demo_options},
     {"audit", cmd_audit, "[--tenant KEY]",
      "profile the source and audit tenants: what would be refused, duplicates, sizes",
@@ -108,6 +118,11 @@ const cli_command cli_commands[] = {
      migrate_options},
     {"verify", cmd_verify, "--tenant KEY | --all",
      "prove that tenants arrived whole, or show what did not", verify_options},
+    {"rollback", cmd_rollback, "--tenant KEY",
+     "undo a tenant's move: route it back, purge the target, unfreeze the source",
+     rollback_options},
+    {"route", cmd_route, "TENANT", "print where a tenant lives: old or new", no_options},
+    {"routes", cmd_routes, "", "list every tenant's route", no_options},
     {"status", cmd_status, "", "show every tenant's state, last run and counts", no_options},
     {"help", cmd_help, "[COMMAND]", "show help", no_options},
     {"version", cmd_version, "", "print the version", no_options},

@@ -10,6 +10,7 @@
  */
 #include "cutover/migrate.h"
 #include "util/key.h"
+#include "engine/engine_int.h"
 #include "engine/rejects.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -518,7 +519,7 @@ static co_code migrate_leased(co_session *s, const co_tenant *t, const co_migrat
     }
 
     co_rejects rejects;
-    rc = co_rejects_open(&rejects, dir, s->state, res->run_id, t->key, err);
+    rc = co_rejects_open(&rejects, dir, s->state, res->run_id, t->key, false, err);
     free(dir);
     /* Whatever an earlier, interrupted run left goes first. */
     if (rc == CO_OK) {
@@ -552,5 +553,277 @@ static co_code migrate_leased(co_session *s, const co_tenant *t, const co_migrat
     rc = co_state_run_end(s->state, res->run_id, "done", NULL, res->seconds, err);
     if (rc == CO_OK)
         rc = co_state_tenant_set(s->state, t->key, "migrated", res->run_id, err);
+    return rc;
+}
+
+/* ---- refreshing rows that captured changes touched (engine_int.h) ---- */
+
+struct co_refresh {
+    co_session *s;
+    const co_tenant *t;
+    int64_t run_id;
+    entity_keys *keys;
+    co_rejects rejects;
+    int64_t loaded, rejected;
+};
+
+/* Loads the journal's id map of an entity (and its rejected keys) into keys. */
+static co_code load_entity_keys(co_session *s, const co_tenant *t, const co_entity *e,
+                                entity_keys *k, co_error *err)
+{
+    co_cursor *c = NULL;
+    co_code rc = co_state_idmap_query(s->state, t->key, e->name, &c, err);
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_value src = co_cursor_value(c, 0), tgt = co_cursor_value(c, 1);
+        if (src.type == CO_TEXT && tgt.type == CO_TEXT &&
+            !co_map_put(&k->loaded, src.s, src.len, tgt.s, tgt.len))
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    co_cursor_close(c);
+    co_param p[] = {{NULL, co_text(t->key, strlen(t->key))},
+                    {NULL, co_text(e->name, strlen(e->name))}};
+    if (rc == CO_OK)
+        rc = co_store_query(co_state_store(s->state),
+                            "SELECT source_key FROM rejects WHERE tenant = ? AND entity = ?", p, 2,
+                            &c, err);
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_value key = co_cursor_value(c, 0);
+        if (key.type == CO_TEXT && !co_map_put(&k->rejected, key.s, key.len, "", 0))
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+co_code co_refresh_begin(co_session *s, const co_tenant *t, int64_t run_id, co_refresh **out,
+                         co_error *err)
+{
+    *out = NULL;
+    const co_project *p = s->project;
+    co_refresh *r = calloc(1, sizeof *r);
+    entity_keys *keys = calloc(p->nentities ? p->nentities : 1, sizeof *keys);
+    char *dir = path_join(p->dir, p->rejects_dir);
+    if (!r || !keys || !dir) {
+        free(r);
+        free(keys);
+        free(dir);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    r->s = s;
+    r->t = t;
+    r->run_id = run_id;
+    r->keys = keys;
+    mark_referenced(p, keys);
+    co_code rc = CO_OK;
+    for (size_t i = 0; rc == CO_OK && i < p->nentities; i++)
+        if (keys[i].referenced)
+            rc = load_entity_keys(s, t, &p->entities[i], &keys[i], err);
+    if (rc == CO_OK)
+        rc = co_rejects_open(&r->rejects, dir, s->state, run_id, t->key, true, err);
+    free(dir);
+    if (rc == CO_OK)
+        rc = co_store_begin(s->dest, err);
+    if (rc == CO_OK && (rc = co_state_begin(s->state, err)) != CO_OK)
+        co_store_rollback(s->dest);
+    if (rc != CO_OK) {
+        co_refresh_end(r, false, NULL, NULL, NULL);
+        return rc;
+    }
+    *out = r;
+    return CO_OK;
+}
+
+/* WHERE-clause text: "c1" IS :m0 AND ... (with the tenant column when the
+ * target side has one). */
+static void match_sql(co_store *st, const co_entity *e, bool target_side, const char *const *cols,
+                      size_t n, co_buf *out)
+{
+    co_buf_adds(out, "1");
+    if (target_side && e->tenant_column) {
+        co_buf_adds(out, " AND ");
+        co_store_quote_ident(st, e->tenant_column, out);
+        co_buf_adds(out, " = :tenant");
+    }
+    for (size_t i = 0; i < n; i++) {
+        co_buf_adds(out, " AND ");
+        co_store_quote_ident(st, cols[i], out);
+        co_buf_printf(out, " IS :m%zu", i);
+    }
+}
+
+/* Removes the rows to refresh from the destination, with their id map and rejects. */
+static co_code drop_rows(co_refresh *r, const co_entity *e, bool tracked, const char *const *cols,
+                         const co_value *vals, size_t n, co_error *err)
+{
+    co_session *s = r->s;
+    co_param params[17];
+    char names[16][8];
+    size_t np = 0;
+    params[np++] = (co_param){":tenant", r->t->value};
+    for (size_t i = 0; i < n && i < 16; i++) {
+        snprintf(names[i], sizeof names[i], ":m%zu", i);
+        params[np++] = (co_param){names[i], vals[i]};
+    }
+    co_buf where = CO_BUF_INIT, sql = CO_BUF_INIT;
+    match_sql(s->dest, e, true, cols, n, &where);
+    co_code rc = CO_OK;
+    if (tracked) { /* their keys leave the id map */
+        co_buf_adds(&sql, "SELECT ");
+        for (size_t k = 0; k < e->nkey; k++) {
+            co_buf_adds(&sql, k ? ", " : "");
+            co_store_quote_ident(s->dest, e->key[k], &sql);
+        }
+        co_buf_adds(&sql, " FROM ");
+        co_store_quote_ident(s->dest, e->target, &sql);
+        co_buf_printf(&sql, " WHERE %s", co_buf_str(&where));
+        co_cursor *c = NULL;
+        rc = co_store_query(s->dest, co_buf_str(&sql), params, np, &c, err);
+        co_buf key = CO_BUF_INIT;
+        bool has_row;
+        co_value kv[64];
+        while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+            for (size_t k = 0; k < e->nkey && k < 64; k++)
+                kv[k] = co_cursor_value(c, k);
+            co_buf_reset(&key);
+            co_key_encode(&key, kv, e->nkey);
+            rc = co_state_idmap_delete(s->state, r->t->key, e->name, co_buf_str(&key), err);
+        }
+        co_cursor_close(c);
+        co_buf_release(&key);
+    }
+    /* Rejects of these rows are judged again: by key position of each match column. */
+    co_buf_reset(&sql);
+    co_buf_adds(&sql, "DELETE FROM rejects WHERE tenant = :tenant_key AND entity = :entity");
+    bool all_keyed = true;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < e->nkey && strcmp(e->key[k], cols[i]) != 0)
+            k++;
+        if (k == e->nkey) {
+            all_keyed = false;
+            break;
+        }
+        co_buf_printf(&sql, " AND json_extract(source_key, '$[%zu]') IS :m%zu", k, i);
+    }
+    co_param rp[18];
+    size_t nrp = 0;
+    rp[nrp++] = (co_param){":tenant_key", co_text(r->t->key, strlen(r->t->key))};
+    rp[nrp++] = (co_param){":entity", co_text(e->name, strlen(e->name))};
+    for (size_t i = 1; i < np; i++)
+        rp[nrp++] = params[i];
+    if (rc == CO_OK && all_keyed)
+        rc = co_store_exec_params(co_state_store(s->state), co_buf_str(&sql), rp, nrp, NULL, err);
+    co_buf_reset(&sql);
+    co_buf_adds(&sql, "DELETE FROM ");
+    co_store_quote_ident(s->dest, e->target, &sql);
+    co_buf_printf(&sql, " WHERE %s", co_buf_str(&where));
+    if (rc == CO_OK)
+        rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                        : co_store_exec_params(s->dest, co_buf_str(&sql), params, np, NULL, err);
+    co_buf_release(&sql);
+    co_buf_release(&where);
+    return rc;
+}
+
+co_code co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
+                        const co_value *vals, size_t n, co_error *err)
+{
+    co_session *s = r->s;
+    const co_entity *e = &s->project->entities[entity];
+    if (n > 16)
+        return co_error_set(err, CO_EPROJECT, "follows: more than 16 columns");
+    bool tracked = r->keys[entity].referenced || !e->tenant_column;
+    co_code rc = CO_OK;
+    if (n == 0 && !e->tenant_column) {
+        rc = co_error_set(err, CO_EPROJECT,
+                          "entity %s follows a table with no columns to match and has no "
+                          "tenant_column: cutover cannot tell which rows to load again",
+                          e->name);
+        return rc;
+    }
+    rc = drop_rows(r, e, tracked, cols, vals, n, err);
+    co_param params[17];
+    char names[16][8];
+    size_t np = 0;
+    params[np++] = (co_param){":tenant", r->t->value};
+    for (size_t i = 0; i < n; i++) {
+        snprintf(names[i], sizeof names[i], ":m%zu", i);
+        params[np++] = (co_param){names[i], vals[i]};
+    }
+    co_buf sql = CO_BUF_INIT;
+    co_buf_printf(&sql, "SELECT * FROM (%s\n) AS refreshed WHERE ", e->query);
+    match_sql(s->source, e, false, cols, n, &sql);
+    load l = {0};
+    l.s = s;
+    l.t = r->t;
+    l.e = e;
+    l.index = entity;
+    l.keys = r->keys;
+    l.rejects = &r->rejects;
+    l.err = err;
+    l.track_ids = tracked;
+    co_cursor *c = NULL;
+    co_loader *loader = NULL;
+    co_load_events events = {on_loaded, on_refused, &l};
+    if (rc == CO_OK)
+        rc = co_store_query(s->source, co_buf_str(&sql), params, np, &c, err);
+    if (rc == CO_OK)
+        rc = describe(&l, c);
+    if (rc == CO_OK)
+        rc = co_loader_open(s->dest, e->target, l.names, l.ncols, &events, &loader, err);
+    static const co_migrate_options quiet = {0};
+    if (rc == CO_OK)
+        rc = load_rows(&l, c, loader, &quiet, -1);
+    if (rc == CO_OK)
+        rc = co_loader_flush(loader, err);
+    if (rc == CO_OK)
+        rc = l.callback_rc;
+    r->loaded += l.counts.loaded;
+    r->rejected += l.counts.rejected;
+    co_loader_close(loader);
+    co_cursor_close(c);
+    co_buf_release(&sql);
+    for (size_t i = 0; l.names && i < l.ncols; i++)
+        free((char *)l.names[i]);
+    free(l.names);
+    free(l.refs);
+    co_map_release(&l.put_keys);
+    co_buf_release(&l.key);
+    co_buf_release(&l.loaded_key);
+    co_buf_release(&l.exact_key);
+    co_buf_release(&l.tmp);
+    if (rc != CO_OK)
+        co_error_where(err, "catching up entity %s", e->name);
+    return rc;
+}
+
+co_code co_refresh_end(co_refresh *r, bool ok, int64_t *loaded, int64_t *rejected,
+                       co_error *err)
+{
+    co_code rc = CO_OK;
+    if (ok) {
+        rc = co_rejects_sync(&r->rejects, err);
+        if (rc == CO_OK)
+            rc = co_state_commit(r->s->state, err);
+        if (rc == CO_OK)
+            rc = co_store_commit(r->s->dest, err);
+    }
+    if (!ok || rc != CO_OK) {
+        co_state_rollback(r->s->state);
+        co_store_rollback(r->s->dest);
+    }
+    if (loaded)
+        *loaded = r->loaded;
+    if (rejected)
+        *rejected = r->rejected;
+    co_rejects_close(&r->rejects, NULL);
+    co_rejects_release(&r->rejects);
+    for (size_t i = 0; r->keys && i < r->s->project->nentities; i++) {
+        co_map_release(&r->keys[i].loaded);
+        co_map_release(&r->keys[i].rejected);
+    }
+    free(r->keys);
+    free(r);
     return rc;
 }

@@ -23,7 +23,7 @@ static void file_name(co_buf *b, const char *tenant)
 }
 
 co_code co_rejects_open(co_rejects *r, const char *dir, co_state *state, int64_t run_id,
-                        const char *tenant, co_error *err)
+                        const char *tenant, bool append, co_error *err)
 {
     memset(r, 0, sizeof *r);
     r->state = state;
@@ -41,10 +41,10 @@ co_code co_rejects_open(co_rejects *r, const char *dir, co_state *state, int64_t
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
     r->path = co_buf_detach(&path);
-    r->file = fopen(r->path, "w");
+    r->file = fopen(r->path, append ? "a" : "w");
     if (!r->file)
         return co_error_set(err, CO_EIO, "cannot write %s: %s", r->path, strerror(errno));
-    return co_state_rejects_clear(state, tenant, err);
+    return append ? CO_OK : co_state_rejects_clear(state, tenant, err);
 }
 
 co_code co_rejects_add(co_rejects *r, const char *entity, const char *key, const char *rule,

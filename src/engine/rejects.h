@@ -23,9 +23,9 @@ typedef struct co_rejects {
 } co_rejects;
 
 /* Creates (truncating) DIR/TENANT.jsonl, making DIR if needed, and clears the
- * tenant's rejects in the journal. */
+ * tenant's rejects in the journal; with append, adds to both instead (catch-up). */
 co_code co_rejects_open(co_rejects *r, const char *dir, co_state *state, int64_t run_id,
-                        const char *tenant, co_error *err);
+                        const char *tenant, bool append, co_error *err);
 /* Writes one reject: key is canonical key text; names label the row's values. */
 co_code co_rejects_add(co_rejects *r, const char *entity, const char *key, const char *rule,
                        const char *reason, const co_value *row, const char *const *names,

@@ -601,6 +601,65 @@ static co_code set_duplicates(walk *w, const field *f, struct fy_node *key, stru
     return CO_OK;
 }
 
+/* follows: { table: { entity_column: table_key_column, ... } | {} , ... } */
+static co_code set_follows(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                           void *obj)
+{
+    (void)f;
+    co_entity *e = obj;
+    co_mark at = mark_or(val, node_mark(key));
+    if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"follows\" must be a mapping of captured table: { column: "
+                               "key column }, not %s",
+                               describe(val));
+    int count = fy_node_mapping_item_count(val);
+    if (count <= 0)
+        return CO_OK;
+    co_follow *grown = realloc(e->follows, (e->nfollows + (size_t)count) * sizeof *grown);
+    if (!grown)
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    e->follows = grown;
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    for (int i = 0; i < count && (pair = fy_node_mapping_iterate(val, &it)); i++) {
+        co_follow *fo = &e->follows[e->nfollows];
+        memset(fo, 0, sizeof *fo);
+        co_code code = scalar_text(w, fy_node_pair_key(pair), at, "each key of \"follows\"",
+                                   "a captured table", &fo->table);
+        if (code != CO_OK)
+            return code;
+        e->nfollows++;
+        struct fy_node *m = fy_node_pair_value(pair);
+        co_mark mat = mark_or(m, mark_or(fy_node_pair_key(pair), at));
+        if (is_null(m))
+            continue; /* any change: all the tenant's rows */
+        if (fy_node_get_type(m) != FYNT_MAPPING)
+            return co_project_fail(w->err, CO_EPROJECT, w->name, mat,
+                                   "\"follows\" of %s must be a mapping of column: key column "
+                                   "({} for all rows), not %s",
+                                   fo->table, describe(m));
+        int n = fy_node_mapping_item_count(m);
+        fo->columns = calloc(n > 0 ? (size_t)n : 1, sizeof *fo->columns);
+        fo->keys = calloc(n > 0 ? (size_t)n : 1, sizeof *fo->keys);
+        if (!fo->columns || !fo->keys)
+            return co_project_fail(w->err, CO_ENOMEM, w->name, mat, "out of memory");
+        void *it2 = NULL;
+        struct fy_node_pair *cp;
+        while (fo->n < (size_t)n && (cp = fy_node_mapping_iterate(m, &it2))) {
+            code = scalar_text(w, fy_node_pair_key(cp), mat, "a column of \"follows\"",
+                               "a column name", &fo->columns[fo->n]);
+            if (code == CO_OK)
+                code = scalar_text(w, fy_node_pair_value(cp), mat, "a key of \"follows\"",
+                                   "a key column of the captured table", &fo->keys[fo->n]);
+            fo->n++;
+            if (code != CO_OK)
+                return code;
+        }
+    }
+    return CO_OK;
+}
+
 static const field verify_fields[] = {
     {"round", false, set_verify_round, 0},
 };
@@ -666,8 +725,19 @@ static co_code set_refs(walk *w, const field *f, struct fy_node *key, struct fy_
 
 /* ---- mappings ---- */
 
+static co_code set_retention(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                             void *obj)
+{
+    long n;
+    co_code code = whole_number(w, f->key, key, val, 1, 3650, &n);
+    if (code == CO_OK)
+        ((co_project *)obj)->retention_days = (int)n;
+    return code;
+}
+
 static const field option_fields[] = {
     {"batch_size", false, set_batch_size, offsetof(co_project, batch_size)},
+    {"retention_days", false, set_retention, 0},
     {"rejects_dir", false, set_text, offsetof(co_project, rejects_dir)},
 };
 
@@ -681,6 +751,7 @@ static const field entity_fields[] = {
     {"volume", false, set_volume, 0},
     {"verify", false, set_verify, 0},
     {"duplicates", false, set_duplicates, 0},
+    {"follows", false, set_follows, 0},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -739,6 +810,82 @@ static co_code set_entities(walk *w, const field *f, struct fy_node *key, struct
     return CO_OK;
 }
 
+static co_code set_capture_key(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                               void *obj)
+{
+    co_capture_table *t = obj;
+    return column_list(w, f->key, key, val, &t->key, &t->nkey);
+}
+
+static const field capture_fields[] = {
+    {"table", true, set_text, offsetof(co_capture_table, table)},
+    {"key", true, set_capture_key, 0},
+    {"tenant", true, set_text, offsetof(co_capture_table, tenant)},
+};
+
+/* capture: a sequence of { table, key, tenant }. */
+static co_code set_capture(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                           void *obj)
+{
+    (void)f;
+    co_project *p = obj;
+    co_mark at = mark_or(val, node_mark(key));
+    if (is_null(val) || fy_node_get_type(val) != FYNT_SEQUENCE)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"capture\" must be a sequence of tables, not %s", describe(val));
+    int count = fy_node_sequence_item_count(val);
+    p->capture = calloc(count > 0 ? (size_t)count : 1, sizeof *p->capture);
+    if (!p->capture)
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    void *it = NULL;
+    struct fy_node *item;
+    while (p->ncapture < (size_t)count && (item = fy_node_sequence_iterate(val, &it))) {
+        co_capture_table *t = &p->capture[p->ncapture++];
+        t->mark = mark_or(item, at);
+        if (is_null(item) || fy_node_get_type(item) != FYNT_MAPPING)
+            return co_project_fail(w->err, CO_EPROJECT, w->name, t->mark,
+                                   "each item of \"capture\" must be a mapping (table, key, "
+                                   "tenant), not %s",
+                                   describe(item));
+        co_code code = walk_fields(w, item, t->mark, capture_fields, COUNT(capture_fields), t,
+                                   "in capture", &t->table);
+        if (code != CO_OK)
+            return code;
+        if (!strstr(t->tenant, "{row}"))
+            return co_project_fail(w->err, CO_EPROJECT, w->name, t->mark,
+                                   "the \"tenant\" of captured table %s must use {row} for the "
+                                   "row, as in {row}.account_id",
+                                   t->table);
+    }
+    return CO_OK;
+}
+
+static co_code set_hook(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                        void *obj)
+{
+    return set_text(w, f, key, val, obj);
+}
+
+static const field hook_fields[] = {
+    {"before_copy", false, set_hook, offsetof(co_project, hooks) + CO_HOOK_BEFORE_COPY * sizeof(char *)},
+    {"on_freeze", false, set_hook, offsetof(co_project, hooks) + CO_HOOK_ON_FREEZE * sizeof(char *)},
+    {"on_switch", false, set_hook, offsetof(co_project, hooks) + CO_HOOK_ON_SWITCH * sizeof(char *)},
+    {"on_rollback", false, set_hook, offsetof(co_project, hooks) + CO_HOOK_ON_ROLLBACK * sizeof(char *)},
+    {"on_failure", false, set_hook, offsetof(co_project, hooks) + CO_HOOK_ON_FAILURE * sizeof(char *)},
+};
+
+static co_code set_hooks(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                         void *obj)
+{
+    (void)f;
+    if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(val, node_mark(key)),
+                               "\"hooks\" must be a mapping of phase: command, not %s",
+                               describe(val));
+    return walk_fields(w, val, node_mark(val), hook_fields, COUNT(hook_fields), obj, "in hooks",
+                       NULL);
+}
+
 static const field top_fields[] = {
     {"source", true, set_uri, offsetof(co_project, source)},
     {"target", true, set_uri, offsetof(co_project, target)},
@@ -747,6 +894,8 @@ static const field top_fields[] = {
     {"tenants", true, set_text, offsetof(co_project, tenants_query)},
     {"options", false, set_options, 0},
     {"entities", true, set_entities, 0},
+    {"capture", false, set_capture, 0},
+    {"hooks", false, set_hooks, 0},
 };
 
 /* "name, target, key, ..." for messages. */
@@ -867,6 +1016,8 @@ static co_code walk_document(walk *w, struct fy_document *doc, co_project *p)
         return co_error_set(w->err, CO_ENOMEM, "out of memory");
     if (p->batch_size == 0)
         p->batch_size = CO_PROJECT_BATCH_DEFAULT;
+    if (p->retention_days == 0)
+        p->retention_days = 30;
     return co_project_check(p, w->name, w->err);
 }
 

@@ -83,6 +83,17 @@ void co_entity_release(co_entity *e)
     for (size_t i = 0; i < e->nduplicates; i++)
         free(e->duplicates[i].column);
     free(e->duplicates);
+    for (size_t i = 0; i < e->nfollows; i++) {
+        co_follow *f = &e->follows[i];
+        free(f->table);
+        for (size_t k = 0; k < f->n; k++) {
+            free(f->columns[k]);
+            free(f->keys[k]);
+        }
+        free(f->columns);
+        free(f->keys);
+    }
+    free(e->follows);
     memset(e, 0, sizeof *e);
 }
 
@@ -101,6 +112,17 @@ void co_project_free(co_project *p)
         co_entity_release(&p->entities[i]);
     free(p->entities);
     free(p->rejects_dir);
+    for (size_t i = 0; i < p->ncapture; i++) {
+        co_capture_table *t = &p->capture[i];
+        free(t->table);
+        for (size_t k = 0; k < t->nkey; k++)
+            free(t->key[k]);
+        free(t->key);
+        free(t->tenant);
+    }
+    free(p->capture);
+    for (int i = 0; i < CO_HOOK_COUNT; i++)
+        free(p->hooks[i]);
     free(p);
 }
 
@@ -238,4 +260,19 @@ const co_entity *co_project_entity(const co_project *p, const char *name)
 {
     int i = co_project_entity_index(p, name);
     return i < 0 ? NULL : &p->entities[i];
+}
+
+const char *co_hook_name(co_hook_phase phase)
+{
+    static const char *const names[CO_HOOK_COUNT] = {"before_copy", "on_freeze", "on_switch",
+                                                     "on_rollback", "on_failure"};
+    return (int)phase >= 0 && phase < CO_HOOK_COUNT ? names[phase] : "unknown";
+}
+
+const co_capture_table *co_project_capture(const co_project *p, const char *table)
+{
+    for (size_t i = 0; i < p->ncapture; i++)
+        if (strcmp(p->capture[i].table, table) == 0)
+            return &p->capture[i];
+    return NULL;
 }

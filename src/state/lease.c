@@ -1,5 +1,6 @@
 /*
- * lease.c: leases and rehearsal records in the journal (state.h). A lease row
+ * lease.c: leases, rehearsal records, routes and catch-up progress in the
+ * journal (state.h). A lease row
  * says which process (pid on host) works on a tenant; it is taken inside a
  * write transaction, so two processes cannot both take it.
  */
@@ -133,4 +134,72 @@ co_code co_state_rehearsal_passed(co_state *st, const char *tenant, const char *
     }
     co_cursor_close(c);
     return rc;
+}
+
+co_code co_state_route_set(co_state *st, const char *tenant, const char *route,
+                           double freeze_seconds, int64_t run_id, co_error *err)
+{
+    char now[32];
+    co_clock_iso(co_clock_now(), now, sizeof now);
+    bool to_new = strcmp(route, "new") == 0;
+    co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
+                    {NULL, co_text(route, strlen(route))},
+                    {NULL, co_text(now, strlen(now))},
+                    {NULL, to_new ? co_text(now, strlen(now)) : co_null()},
+                    {NULL, to_new ? co_real(freeze_seconds) : co_null()},
+                    {NULL, run_id ? co_int(run_id) : co_null()}};
+    return co_store_exec_params(co_state_store(st),
+                                "INSERT INTO routes (tenant, route, changed_at, switched_at,"
+                                " freeze_seconds, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                                " ON CONFLICT (tenant) DO UPDATE SET route = ?2, changed_at = ?3,"
+                                " switched_at = coalesce(?4, switched_at),"
+                                " freeze_seconds = coalesce(?5, freeze_seconds),"
+                                " run_id = coalesce(?6, run_id)",
+                                p, 6, NULL, err);
+}
+
+co_code co_state_route_get(co_state *st, const char *tenant, char *route, size_t cap,
+                           co_error *err)
+{
+    co_param p = {NULL, co_text(tenant, strlen(tenant))};
+    co_cursor *c = NULL;
+    snprintf(route, cap, "old");
+    co_code rc = co_store_query(co_state_store(st), "SELECT route FROM routes WHERE tenant = ?", &p,
+                                1, &c, err);
+    bool has_row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &has_row, err);
+    if (rc == CO_OK && has_row) {
+        co_value v = co_cursor_value(c, 0);
+        if (v.type == CO_TEXT)
+            snprintf(route, cap, "%s", v.s);
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+co_code co_state_applied_get(co_state *st, const char *tenant, int64_t *seq, co_error *err)
+{
+    co_param p = {NULL, co_text(tenant, strlen(tenant))};
+    co_cursor *c = NULL;
+    *seq = 0;
+    co_code rc = co_store_query(co_state_store(st),
+                                "SELECT applied_seq FROM capture_progress WHERE tenant = ?", &p, 1,
+                                &c, err);
+    bool has_row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &has_row, err);
+    if (rc == CO_OK && has_row)
+        *seq = co_cursor_value(c, 0).i;
+    co_cursor_close(c);
+    return rc;
+}
+
+co_code co_state_applied_set(co_state *st, const char *tenant, int64_t seq, co_error *err)
+{
+    co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_int(seq)}};
+    return co_store_exec_params(co_state_store(st),
+                                "INSERT OR REPLACE INTO capture_progress (tenant, applied_seq)"
+                                " VALUES (?, ?)",
+                                p, 2, NULL, err);
 }

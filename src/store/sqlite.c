@@ -752,6 +752,11 @@ static void register_functions(sqlite_store *s)
                                NULL, NULL);
 }
 
+static co_code sq_allow_writes(co_store *s, co_error *err)
+{
+    return sq_exec(s, "PRAGMA query_only = 0", err);
+}
+
 static void sq_month_sql(const co_store *s, const char *expr, co_buf *out)
 {
     (void)s;
@@ -785,6 +790,7 @@ static const co_store_ops sqlite_ops = {
     .columns = sq_columns,
     .loader_open = sq_loader_open,
     .month_sql = sq_month_sql,
+    .allow_writes = sq_allow_writes,
 };
 
 /* Process-wide SQLite settings, made once before the first connection:

@@ -1,6 +1,6 @@
 /*
  * store.c: opening a store by URI, and the public functions of store.h, which
- * dispatch to the backend (sqlite.c; pg.c once PostgreSQL lands).
+ * dispatch to the backend (sqlite.c; pg.c and its pg_*.c for PostgreSQL).
  */
 #include "store/store_int.h"
 #include "util/uri.h"
@@ -222,6 +222,13 @@ void co_store_set_key_filter(co_store *s, co_key_filter_fn fn, void *ctx)
 {
     s->key_filter = fn;
     s->key_filter_ctx = ctx;
+}
+
+bool co_store_hashes_in_sql(const co_store *s) { return !s->ops->client_side_hashes; }
+
+co_code co_store_allow_writes(co_store *s, co_error *err)
+{
+    return s->ops->allow_writes ? s->ops->allow_writes(s, err) : CO_OK;
 }
 
 void co_store_month_sql(const co_store *s, const char *expr, co_buf *out)

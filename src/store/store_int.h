@@ -31,6 +31,8 @@ typedef struct co_store_ops {
     co_code (*loader_open)(co_store *s, const char *table, const char *const *columns,
                            size_t ncols, co_loader **out, co_error *err);
     void (*month_sql)(const co_store *s, const char *expr, co_buf *out);
+    co_code (*allow_writes)(co_store *s, co_error *err); /* NULL: nothing to do */
+    bool client_side_hashes; /* cutover_hash() & co. are not installed: hash rows in cutover */
 } co_store_ops;
 
 typedef struct co_cursor_ops {
@@ -79,5 +81,9 @@ co_code co_store_side_code(co_side side);
 
 /* Opens a SQLite database at path (already resolved). */
 co_code co_sqlite_open(const char *path, co_side side, co_store **out, co_error *err);
+
+/* Connects to a PostgreSQL database; uri is a libpq URI ("postgresql://..."),
+ * libpq's PG* variables apply. The caller sets safe_uri. */
+co_code co_pg_open(const char *uri, co_side side, co_store **out, co_error *err);
 
 #endif

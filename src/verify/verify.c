@@ -180,32 +180,30 @@ static co_code reconcile(vctx *v)
     if (v->journal_loaded < 0)
         return co_vcheck(v, CO_CHECK_RECONCILE, false, source_now, v->actual_rows, 1,
                          "no finished migration of this tenant in the journal");
-    int64_t accounted = v->journal_loaded + v->journal_rejected;
-    bool identity = v->journal_source_rows == accounted;
-    bool same_source = source_now == v->journal_source_rows;
-    bool same_target = v->actual_rows == v->journal_loaded;
-    bool same_rejects = rejected == v->journal_rejected;
-    bool pass = identity && same_source && same_target && same_rejects;
+    /* The identity as the databases and the journal hold it now: rows caught
+     * up after the copy count, and the migration's own figures are context. */
+    bool pass = source_now == v->actual_rows + rejected;
     if (!pass) {
         char detail[256];
         snprintf(detail, sizeof detail,
-                 "{\"source_now\":%lld,\"source_at_migration\":%lld,\"loaded\":%lld,"
-                 "\"rejected\":%lld,\"target_now\":%lld,\"rejects_in_journal\":%lld}",
-                 (long long)source_now, (long long)v->journal_source_rows,
-                 (long long)v->journal_loaded, (long long)v->journal_rejected,
-                 (long long)v->actual_rows, (long long)rejected);
+                 "{\"source_now\":%lld,\"target_now\":%lld,\"rejected\":%lld,"
+                 "\"source_at_migration\":%lld,\"loaded_at_migration\":%lld}",
+                 (long long)source_now, (long long)v->actual_rows, (long long)rejected,
+                 (long long)v->journal_source_rows, (long long)v->journal_loaded);
         rc = co_vfinding(v, CO_CHECK_RECONCILE, 0, "count", NULL, detail);
         if (rc != CO_OK)
             return rc;
     }
-    return co_vcheck(v, CO_CHECK_RECONCILE, pass, source_now, v->actual_rows + rejected,
-                     pass ? 0 : 1,
-                     "%lld source rows = %lld loaded + %lld rejected%s%s%s",
-                     (long long)source_now, (long long)v->journal_loaded,
-                     (long long)v->journal_rejected,
-                     same_source ? "" : "; the source changed since the migration",
-                     same_target ? "" : "; the target holds another number of rows",
-                     identity && same_rejects ? "" : "; the journal does not add up");
+    int64_t gap = source_now - v->actual_rows - rejected;
+    if (pass)
+        return co_vcheck(v, CO_CHECK_RECONCILE, true, source_now, v->actual_rows + rejected, 0,
+                         "%lld source rows = %lld loaded + %lld rejected", (long long)source_now,
+                         (long long)v->actual_rows, (long long)rejected);
+    return co_vcheck(v, CO_CHECK_RECONCILE, false, source_now, v->actual_rows + rejected, 1,
+                     "%lld source rows, but %lld loaded + %lld rejected: %lld %s", (long long)source_now,
+                     (long long)v->actual_rows, (long long)rejected,
+                     (long long)(gap < 0 ? -gap : gap),
+                     gap > 0 ? "rows unaccounted for" : "rows too many");
 }
 
 /* The query's output columns and the key's positions among them. */

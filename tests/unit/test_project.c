@@ -344,10 +344,10 @@ static void test_unknown_keys(void **state)
     (void)state;
     expect_fail(HEAD "sorce: sqlite:x.db\n" ONE_ENTITY, CO_EPROJECT,
                 "unknown key \"sorce\" at the top level (expected one of: source, target, "
-                "staging, state, tenants, options, entities)",
+                "staging, state, tenants, options, entities, capture, hooks)",
                 "t.yaml:4:1");
     expect_fail(HEAD "options:\n  batchsize: 10\n" ONE_ENTITY, CO_EPROJECT,
-                "unknown key \"batchsize\" in options (expected one of: batch_size, rejects_dir)",
+                "unknown key \"batchsize\" in options (expected one of: batch_size, retention_days, rejects_dir)",
                 "t.yaml:5:3");
     expect_fail(HEAD "entities:\n"
                      "  - name: contacts\n"
@@ -355,7 +355,7 @@ static void test_unknown_keys(void **state)
                      "    qeury: SELECT 1\n",
                 CO_EPROJECT,
                 "unknown key \"qeury\" in entity (expected one of: name, target, key, "
-                "tenant_column, query, refs, volume, verify, duplicates)",
+                "tenant_column, query, refs, volume, verify, duplicates, follows)",
                 "t.yaml:7:5");
     /* Keys of the design sketch that version 1 does not have are errors too. */
     expect_fail(HEAD "entities:\n"

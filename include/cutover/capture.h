@@ -1,0 +1,48 @@
+/*
+ * capture.h: change capture for tenants in flight. While a tenant migrates,
+ * triggers on the captured tables of the source (the project's `capture`
+ * list) append each insert, update and delete of that tenant's rows to a
+ * change log in the source, cutover_changes; catch-up then loads the affected
+ * rows again through the entity queries. Freezing a tenant adds triggers that
+ * refuse its writes, naming it. cutover adds only these objects to the source
+ * (cutover_changes, cutover_tenants and triggers named cutover_*) and removes
+ * them when no tenant is captured any more.
+ */
+#ifndef CUTOVER_CAPTURE_H
+#define CUTOVER_CAPTURE_H
+
+#include "cutover/project.h"
+#include "cutover/store.h"
+
+#include <stdint.h>
+
+typedef struct co_change {
+    int64_t seq;
+    char *table;
+    char *op;  /* insert, update, delete */
+    char *key; /* the captured table's key, a JSON array */
+} co_change;
+
+/* Installs the change log and the capture triggers (once) and starts
+ * recording the tenant's writes. st must allow writes. */
+co_code co_capture_start(co_store *st, const co_project *p, const char *tenant, co_error *err);
+/* Refuses the tenant's writes to the captured tables from now on. */
+co_code co_capture_freeze(co_store *st, const co_project *p, const char *tenant, co_error *err);
+/* Lets the tenant's writes through again. */
+co_code co_capture_unfreeze(co_store *st, const co_project *p, const char *tenant, co_error *err);
+/* Stops recording the tenant, forgets its changes, and removes every capture
+ * object once no tenant is captured. Idempotent. */
+co_code co_capture_stop(co_store *st, const co_project *p, const char *tenant, co_error *err);
+
+/* Up to max changes of the tenant after seq, oldest first. The caller frees
+ * them with co_changes_free. */
+co_code co_capture_changes(co_store *st, const char *tenant, int64_t after, size_t max,
+                           co_change **out, size_t *n, co_error *err);
+void co_changes_free(co_change *c, size_t n);
+/* How many changes of the tenant wait after seq. */
+co_code co_capture_backlog(co_store *st, const char *tenant, int64_t after, int64_t *count,
+                           co_error *err);
+/* Whether the tenant is frozen now. */
+co_code co_capture_is_frozen(co_store *st, const char *tenant, bool *frozen, co_error *err);
+
+#endif

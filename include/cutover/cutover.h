@@ -1,0 +1,75 @@
+/*
+ * cutover.h: moving one tenant without the customer noticing, and undoing it.
+ *
+ * With a `capture` list in the project file, a tenant's migration is:
+ * capture its writes on the source -> copy -> catch up on the captured
+ * changes until the backlog is small -> freeze its writes (on_freeze hook;
+ * the freeze time is the rollback point) -> apply the last changes -> verify
+ * -> switch its route to "new" (on_switch hook). A failure at any step rolls
+ * the tenant back: its rows leave the target, capture and freeze are removed
+ * and the route stays "old" (on_failure, on_rollback hooks). After a switch
+ * the source keeps the tenant's rows, frozen, for the retention window;
+ * a rollback then first exports the tenant's rows from the target to a file,
+ * so that writes made in the new system are not lost.
+ */
+#ifndef CUTOVER_CUTOVER_H
+#define CUTOVER_CUTOVER_H
+
+#include "cutover/verify.h"
+
+typedef struct co_cutover_options {
+    bool skip_rehearsal;
+    size_t sample;            /* findings kept by the verification */
+    int64_t backlog_small;    /* freeze once no more changes than this wait (default 100) */
+    int max_rounds;           /* catch-up rounds before freezing anyway (default 20) */
+    co_progress_fn progress;
+    void *progress_ctx;
+} co_cutover_options;
+
+typedef struct co_cutover_result {
+    co_migrate_result load;
+    co_verify_result verification;
+    bool verified;             /* verification ran */
+    int64_t changes_applied;   /* captured changes caught up */
+    double freeze_seconds;     /* from freeze to switch (or to rollback) */
+    double seconds;
+    bool switched;
+    bool rolled_back;
+    char failure[512];         /* why it did not switch, or "" */
+} co_cutover_result;
+
+/* The whole migration of t (see the file comment). A failure that was rolled
+ * back is a result (res->switched false, res->failure says why), not an
+ * error; errors are for failures that could not be rolled back. */
+co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_options *opt,
+                          co_cutover_result *res, co_error *err);
+void co_cutover_result_release(co_cutover_result *r);
+
+/* Applies the tenant's captured changes after the last one applied, in
+ * rounds, until none wait; *applied counts them. cap is a writable connection
+ * to the source. */
+co_code co_catch_up(co_session *s, co_store *cap, const co_tenant *t, int64_t run_id,
+                    int64_t *applied, co_error *err);
+
+typedef struct co_rollback_result {
+    bool was_switched;
+    char *export_file;  /* the tenant's target rows, when it was switched; else NULL */
+    int64_t exported;   /* rows in it */
+    double seconds;
+} co_rollback_result;
+
+/* Rolls t back (idempotent): exports its target rows first when it was
+ * switched, purges them from the target, removes capture and freeze from the
+ * source, and routes it "old". */
+co_code co_rollback_tenant(co_session *s, const co_tenant *t, co_rollback_result *res,
+                           co_error *err);
+void co_rollback_result_release(co_rollback_result *r);
+
+/* Runs the project's hook for phase, if any (a command run by /bin/sh in the
+ * project's directory), with CUTOVER_TENANT, CUTOVER_PHASE and CUTOVER_RUN_ID
+ * in its environment. A hook that exits non-zero (or cannot run) answers
+ * CO_ENOTREADY naming it and its status: the phase stops. */
+co_code co_run_hook(const co_project *p, co_hook_phase phase, const char *tenant, int64_t run_id,
+                    co_error *err);
+
+#endif

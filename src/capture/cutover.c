@@ -1,0 +1,287 @@
+/*
+ * cutover.c: one tenant's migration without downtime, and its rollback
+ * (cutover.h).
+ */
+#include "cutover/capture.h"
+#include "cutover/cutover.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/key.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void co_cutover_result_release(co_cutover_result *r)
+{
+    co_migrate_result_release(&r->load);
+    co_verify_result_release(&r->verification);
+    memset(r, 0, sizeof *r);
+}
+
+void co_rollback_result_release(co_rollback_result *r)
+{
+    free(r->export_file);
+    memset(r, 0, sizeof *r);
+}
+
+/* A connection to the source that may write cutover's own objects. */
+static co_code open_capture(const co_project *p, co_store **out, co_error *err)
+{
+    co_code rc = co_store_open(p->source, CO_SIDE_SOURCE, p->dir, out, err);
+    if (rc == CO_OK && (rc = co_store_allow_writes(*out, err)) != CO_OK) {
+        co_store_close(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* Writes every row of the tenant in the target to DIR/TENANT-TIME.jsonl. */
+static co_code export_target(co_session *s, const co_tenant *t, co_rollback_result *res,
+                             co_error *err)
+{
+    const co_project *p = s->project;
+    char when[32], *dir = NULL;
+    co_clock_iso(co_clock_now(), when, sizeof when);
+    co_buf path = CO_BUF_INIT;
+    co_buf_printf(&path, "%s/.cutover/rollback", p->dir);
+    dir = strdup(co_buf_str(&path));
+    co_buf_printf(&path, "/%s-%s.jsonl", t->key, when);
+    for (char *q = path.data + strlen(dir) + 1; q && *q; q++)
+        if (*q == '/' || *q == ':')
+            *q = '-';
+    if (!dir || path.failed || !co_mkdir_p(dir)) {
+        free(dir);
+        co_buf_release(&path);
+        return co_error_set(err, CO_EIO, "cannot create the rollback export directory");
+    }
+    free(dir);
+    FILE *f = fopen(path.data, "w");
+    if (!f) {
+        co_error_set(err, CO_EIO, "cannot write %s: %s", path.data, strerror(errno));
+        co_buf_release(&path);
+        return CO_EIO;
+    }
+    co_code rc = CO_OK;
+    co_buf line = CO_BUF_INIT, sql = CO_BUF_INIT;
+    for (size_t i = 0; rc == CO_OK && i < p->nentities; i++) {
+        const co_entity *e = &p->entities[i];
+        co_buf_reset(&sql);
+        co_buf_adds(&sql, "SELECT * FROM ");
+        co_store_quote_ident(s->dest, e->target, &sql);
+        co_param param = {":tenant", t->value};
+        if (e->tenant_column) {
+            co_buf_adds(&sql, " WHERE ");
+            co_store_quote_ident(s->dest, e->tenant_column, &sql);
+            co_buf_adds(&sql, " = :tenant");
+        } else {
+            continue; /* rows without a tenant column come from rows that have one */
+        }
+        co_cursor *c = NULL;
+        rc = co_store_query(s->dest, co_buf_str(&sql), &param, 1, &c, err);
+        bool has_row;
+        while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+            co_buf_reset(&line);
+            co_buf_adds(&line, "{\"entity\":");
+            co_json_str(&line, e->name);
+            co_buf_adds(&line, ",\"row\":{");
+            for (size_t k = 0; k < co_cursor_ncols(c); k++) {
+                co_value v = co_cursor_value(c, k);
+                co_buf_adds(&line, k ? "," : "");
+                co_json_str(&line, co_cursor_colname(c, k));
+                co_buf_addc(&line, ':');
+                co_json_value(&line, &v);
+            }
+            co_buf_adds(&line, "}}\n");
+            if (fwrite(line.data, 1, line.len, f) != line.len)
+                rc = co_error_set(err, CO_EIO, "cannot write %s", path.data);
+            res->exported++;
+        }
+        co_cursor_close(c);
+    }
+    if (fclose(f) != 0 && rc == CO_OK)
+        rc = co_error_set(err, CO_EIO, "cannot write %s", path.data);
+    co_buf_release(&line);
+    co_buf_release(&sql);
+    res->export_file = co_buf_detach(&path);
+    return rc;
+}
+
+static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_result *res,
+                               co_error *err)
+{
+    double started = co_clock_mono();
+    char route[8];
+    co_code rc = co_state_route_get(s->state, t->key, route, sizeof route, err);
+    res->was_switched = rc == CO_OK && strcmp(route, "new") == 0;
+    /* First back to the source, so that nobody writes to the new system any more. */
+    if (rc == CO_OK)
+        rc = co_state_route_set(s->state, t->key, "old", 0, 0, err);
+    if (rc == CO_OK && res->was_switched)
+        rc = export_target(s, t, res, err);
+    if (rc == CO_OK)
+        rc = co_purge_tenant(s, t, err);
+    co_store *cap = NULL;
+    if (rc == CO_OK && s->project->ncapture)
+        rc = open_capture(s->project, &cap, err);
+    if (rc == CO_OK && cap)
+        rc = co_capture_stop(cap, s->project, t->key, err);
+    co_store_close(cap);
+    if (rc == CO_OK)
+        rc = co_state_applied_set(s->state, t->key, 0, err);
+    if (rc == CO_OK)
+        rc = co_state_tenant_set(s->state, t->key, "rolled_back", 0, err);
+    res->seconds = co_clock_mono() - started;
+    return rc;
+}
+
+co_code co_rollback_tenant(co_session *s, const co_tenant *t, co_rollback_result *res,
+                           co_error *err)
+{
+    memset(res, 0, sizeof *res);
+    co_code rc = co_state_lease(s->state, t->key, "rollback", err);
+    if (rc != CO_OK)
+        return rc;
+    rc = rollback_leased(s, t, res, err);
+    co_error ignored;
+    if (rc == CO_OK)
+        co_run_hook(s->project, CO_HOOK_ON_ROLLBACK, t->key, 0, &ignored);
+    co_state_unlease(s->state, t->key, &ignored);
+    return rc;
+}
+
+/* Records why the cutover stops and rolls the tenant back. */
+static co_code fail_and_roll_back(co_session *s, const co_tenant *t, co_cutover_result *res,
+                                  const co_error *why, co_error *err)
+{
+    snprintf(res->failure, sizeof res->failure, "%.300s%s%.150s%s", why->message,
+             why->where[0] ? " (" : "", why->where, why->where[0] ? ")" : "");
+    co_error ignored;
+    co_error_clear(&ignored);
+    co_run_hook(s->project, CO_HOOK_ON_FAILURE, t->key, res->load.run_id, &ignored);
+    co_rollback_result rb;
+    co_code rc = co_rollback_tenant(s, t, &rb, err);
+    co_rollback_result_release(&rb);
+    if (rc == CO_OK) {
+        res->rolled_back = true;
+        rc = co_state_tenant_set(s->state, t->key, "rolled_back", 0, err);
+    }
+    return rc;
+}
+
+static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutover_options *opt,
+                              co_cutover_result *res, co_error *err)
+{
+    const co_project *p = s->project;
+    co_store *cap = NULL;
+    co_error step;
+    co_error_clear(&step);
+    double freeze_started = 0;
+    co_code rc = co_run_hook(p, CO_HOOK_BEFORE_COPY, t->key, 0, &step);
+    if (rc != CO_OK) { /* nothing done yet: no rollback needed, but say so */
+        snprintf(res->failure, sizeof res->failure, "%.500s", step.message);
+        return CO_OK;
+    }
+    rc = open_capture(p, &cap, err);
+    if (rc != CO_OK)
+        return rc;
+    /* 1. capture, 2. copy */
+    co_code srt = co_capture_start(cap, p, t->key, &step);
+    if (srt == CO_OK)
+        srt = co_state_applied_set(s->state, t->key, 0, &step);
+    co_migrate_options mopt = {0};
+    mopt.again = true;
+    mopt.skip_rehearsal = opt->skip_rehearsal;
+    mopt.progress = opt->progress;
+    mopt.progress_ctx = opt->progress_ctx;
+    mopt.count_rows = opt->progress != NULL;
+    if (srt == CO_OK)
+        srt = co_migrate_tenant(s, t, &mopt, &res->load, &step);
+    if (srt == CO_ENOTREADY) { /* no rehearsal: refuse before anything changes */
+        co_capture_stop(cap, p, t->key, err);
+        co_store_close(cap);
+        *err = step;
+        return CO_ENOTREADY;
+    }
+    /* 3. catch up while the tenant keeps writing */
+    int64_t applied = 0, backlog = 0, after = 0;
+    for (int round = 0; srt == CO_OK && round < opt->max_rounds; round++) {
+        srt = co_catch_up(s, cap, t, res->load.run_id, &applied, &step);
+        res->changes_applied += applied;
+        if (srt == CO_OK)
+            srt = co_state_applied_get(s->state, t->key, &after, &step);
+        if (srt == CO_OK)
+            srt = co_capture_backlog(cap, t->key, after, &backlog, &step);
+        if (srt == CO_OK && backlog <= opt->backlog_small)
+            break;
+    }
+    /* 4. freeze: from here on, the tenant's writes to the source are refused */
+    if (srt == CO_OK) {
+        srt = co_capture_freeze(cap, p, t->key, &step);
+        freeze_started = co_clock_mono();
+    }
+    if (srt == CO_OK)
+        srt = co_run_hook(p, CO_HOOK_ON_FREEZE, t->key, res->load.run_id, &step);
+    /* 5. the last changes, 6. verify */
+    if (srt == CO_OK) {
+        srt = co_catch_up(s, cap, t, res->load.run_id, &applied, &step);
+        res->changes_applied += applied;
+    }
+    co_verify_options vopt = {opt->sample};
+    if (srt == CO_OK) {
+        srt = co_verify_tenant(s, t, &vopt, &res->verification, &step);
+        res->verified = srt == CO_OK;
+        if (srt == CO_OK && !res->verification.pass)
+            srt = co_error_set(&step, CO_EVERIFY, "verification found differences");
+    }
+    /* 7. switch */
+    if (srt == CO_OK) {
+        res->freeze_seconds = co_clock_mono() - freeze_started;
+        srt = co_state_route_set(s->state, t->key, "new", res->freeze_seconds, res->load.run_id,
+                                 &step);
+    }
+    if (srt == CO_OK)
+        srt = co_run_hook(p, CO_HOOK_ON_SWITCH, t->key, res->load.run_id, &step);
+    co_store_close(cap);
+    if (srt == CO_OK) {
+        res->switched = true;
+        return co_state_tenant_set(s->state, t->key, "switched", 0, err);
+    }
+    if (freeze_started > 0)
+        res->freeze_seconds = co_clock_mono() - freeze_started;
+    return fail_and_roll_back(s, t, res, &step, err);
+}
+
+co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_options *opt,
+                          co_cutover_result *res, co_error *err)
+{
+    memset(res, 0, sizeof *res);
+    co_cutover_options defaults = {0};
+    if (opt)
+        defaults = *opt;
+    if (defaults.backlog_small <= 0)
+        defaults.backlog_small = 100;
+    if (defaults.max_rounds <= 0)
+        defaults.max_rounds = 20;
+    if (s->project->ncapture == 0)
+        return co_error_set(err, CO_EPROJECT,
+                            "the project file lists no tables to capture: a cutover without "
+                            "capture would lose the writes made during the copy");
+    double started = co_clock_mono();
+    co_code rc = co_state_lease(s->state, t->key, "migrate", err);
+    if (rc != CO_OK)
+        return rc;
+    char route[8];
+    rc = co_state_route_get(s->state, t->key, route, sizeof route, err);
+    if (rc == CO_OK && strcmp(route, "new") == 0)
+        res->load.skipped = true; /* switched already: roll back first to move it again */
+    else if (rc == CO_OK)
+        rc = cutover_leased(s, t, &defaults, res, err);
+    co_error ignored;
+    co_state_unlease(s->state, t->key, &ignored);
+    res->seconds = co_clock_mono() - started;
+    return rc;
+}

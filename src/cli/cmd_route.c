@@ -1,0 +1,129 @@
+/*
+ * cmd_route.c: `cutover rollback --tenant KEY`, `cutover route KEY` and
+ * `cutover routes [--json]`: undoing a tenant's move, and telling
+ * applications where each tenant lives (docs/state-store.md, table routes).
+ */
+#include "cli.h"
+#include "cutover/cutover.h"
+#include "util/buf.h"
+#include "util/json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cmd_rollback(cli_ctx *ctx)
+{
+    cli_session cs;
+    int rc = cli_open(ctx, "rollback", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
+    if (rc != EXIT_OK)
+        return rc;
+    size_t count = 0;
+    const co_tenant **chosen = calloc(cs.ntenants ? cs.ntenants : 1, sizeof *chosen);
+    if (!chosen)
+        rc = EXIT_INTERNAL;
+    else
+        rc = cli_select_tenants(ctx, cs.tenants, cs.ntenants, chosen, &count);
+    for (size_t i = 0; rc == EXIT_OK && i < count; i++) {
+        co_error err;
+        co_error_clear(&err);
+        co_rollback_result r;
+        if (co_rollback_tenant(cs.session, chosen[i], &r, &err) != CO_OK) {
+            rc = cli_fail("rollback", &err);
+        } else if (ctx->json) {
+            co_buf b = CO_BUF_INIT;
+            co_buf_adds(&b, "{\"tenant\":");
+            co_json_str(&b, chosen[i]->key);
+            co_buf_printf(&b, ",\"was_switched\":%s,\"exported\":%lld,\"export_file\":",
+                          r.was_switched ? "true" : "false", (long long)r.exported);
+            co_json_str(&b, r.export_file);
+            co_buf_printf(&b, ",\"seconds\":%.3f}\n", r.seconds);
+            fputs(co_buf_str(&b), stdout);
+            co_buf_release(&b);
+        } else if (!ctx->quiet) {
+            printf("tenant %s rolled back in %.2fs: route old, target purged, source writable%s",
+                   chosen[i]->key, r.seconds, r.was_switched ? "" : "\n");
+            if (r.was_switched)
+                printf("; its %lld rows in the new system were exported to %s first\n",
+                       (long long)r.exported, r.export_file);
+        }
+        co_rollback_result_release(&r);
+    }
+    free(chosen);
+    cli_close(&cs);
+    return rc;
+}
+
+int cmd_route(cli_ctx *ctx)
+{
+    if (ctx->args.npositional != 1)
+        return cli_usage_error(ctx, "name one tenant");
+    cli_session cs;
+    int rc = cli_open(ctx, "route", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
+    if (rc != EXIT_OK)
+        return rc;
+    const char *key = ctx->args.positional[0];
+    char route[8];
+    co_error err;
+    co_error_clear(&err);
+    if (!co_tenant_find(cs.tenants, cs.ntenants, key)) {
+        fprintf(stderr, "cutover: route: unknown tenant \"%s\"\n", key);
+        rc = EXIT_NOT_FOUND;
+    } else if (co_state_route_get(cs.session->state, key, route, sizeof route, &err) != CO_OK) {
+        rc = cli_fail("route", &err);
+    } else {
+        printf("%s\n", route);
+    }
+    cli_close(&cs);
+    return rc;
+}
+
+int cmd_routes(cli_ctx *ctx)
+{
+    cli_session cs;
+    int rc = cli_open(ctx, "routes", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
+    if (rc != EXIT_OK)
+        return rc;
+    co_error err;
+    co_error_clear(&err);
+    co_cursor *c = NULL;
+    co_code code = co_store_query(co_state_store(cs.session->state),
+                                  "SELECT t.tenant, coalesce(r.route, 'old'), r.switched_at,"
+                                  " r.freeze_seconds FROM tenants t"
+                                  " LEFT JOIN routes r ON r.tenant = t.tenant"
+                                  " ORDER BY CAST(t.tenant AS INTEGER), t.tenant",
+                                  NULL, 0, &c, &err);
+    co_buf b = CO_BUF_INIT;
+    if (ctx->json)
+        co_buf_adds(&b, "{\"routes\":[");
+    bool has_row, first = true;
+    while (code == CO_OK && (code = co_cursor_next(c, &has_row, &err)) == CO_OK && has_row) {
+        co_value tenant = co_cursor_value(c, 0), route = co_cursor_value(c, 1);
+        co_value at = co_cursor_value(c, 2), freeze = co_cursor_value(c, 3);
+        if (ctx->json) {
+            co_buf_adds(&b, first ? "{\"tenant\":" : ",{\"tenant\":");
+            co_json_value(&b, &tenant);
+            co_buf_adds(&b, ",\"route\":");
+            co_json_value(&b, &route);
+            co_buf_adds(&b, ",\"switched_at\":");
+            co_json_value(&b, &at);
+            co_buf_adds(&b, ",\"freeze_seconds\":");
+            co_json_value(&b, &freeze);
+            co_buf_addc(&b, '}');
+        } else {
+            co_buf_printf(&b, "%-10s %-4s %s\n", tenant.type == CO_TEXT ? tenant.s : "?",
+                          route.type == CO_TEXT ? route.s : "?", at.type == CO_TEXT ? at.s : "");
+        }
+        first = false;
+    }
+    co_cursor_close(c);
+    if (ctx->json)
+        co_buf_adds(&b, "]}\n");
+    if (code != CO_OK)
+        rc = cli_fail("routes", &err);
+    else
+        fputs(co_buf_str(&b), stdout);
+    co_buf_release(&b);
+    cli_close(&cs);
+    return rc;
+}

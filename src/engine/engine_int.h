@@ -1,0 +1,29 @@
+/*
+ * engine_int.h: what the engine offers the rest of libcutover beyond the
+ * public migrate.h: loading again the rows that captured changes touched.
+ */
+#ifndef CUTOVER_ENGINE_INT_H
+#define CUTOVER_ENGINE_INT_H
+
+#include "cutover/migrate.h"
+#include "engine/rejects.h"
+
+typedef struct co_refresh co_refresh;
+
+/* Starts a round of refreshes for tenant t: loads the id maps and rejected
+ * keys of the journal into memory, opens the reject file for appending and
+ * begins transactions on the destination and the journal. */
+co_code co_refresh_begin(co_session *s, const co_tenant *t, int64_t run_id, co_refresh **out,
+                         co_error *err);
+/* Loads again the rows of entity `entity` whose output columns cols equal
+ * vals (n of them; n == 0: all the tenant's rows of the entity): deletes them
+ * from the destination (and their id map and rejects), then loads what the
+ * entity query returns for them now. Entities must be refreshed parents first. */
+co_code co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
+                        const co_value *vals, size_t n, co_error *err);
+/* Commits the round (journal first, then destination) and frees it; on
+ * failure (ok false) rolls both back. counts gets the rows loaded and rejected. */
+co_code co_refresh_end(co_refresh *r, bool ok, int64_t *loaded, int64_t *rejected,
+                       co_error *err);
+
+#endif
