@@ -74,6 +74,7 @@ typedef struct co_migrate_options {
     bool count_rows;       /* count each entity's rows first, for progress totals */
     const char *rejects_dir; /* where reject files go; NULL: the project's */
     bool skip_rehearsal;   /* load the target without a passing rehearsal (recorded) */
+    bool rehearsal_checked; /* the caller has checked (or waived) the rehearsal already */
     co_progress_fn progress;
     void *progress_ctx;
 } co_migrate_options;

@@ -185,7 +185,21 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
         snprintf(res->failure, sizeof res->failure, "%.500s", step.message);
         return CO_OK;
     }
-    rc = open_capture(p, &cap, err);
+    /* No rehearsal, no cutover: refused before the source is touched. */
+    if (opt->skip_rehearsal) {
+        rc = co_state_rehearsal_record(s->state, t->key, p->hash, "waived",
+                                       "migrated with --skip-rehearsal", 0, 0, 0, err);
+    } else {
+        bool passed = false;
+        rc = co_state_rehearsal_passed(s->state, t->key, p->hash, &passed, err);
+        if (rc == CO_OK && !passed)
+            rc = co_error_set(err, CO_ENOTREADY,
+                              "tenant %s has no passing rehearsal of this project file (%s): run "
+                              "cutover rehearse --tenant %s first, or pass --skip-rehearsal",
+                              t->key, p->hash, t->key);
+    }
+    if (rc == CO_OK)
+        rc = open_capture(p, &cap, err);
     if (rc != CO_OK)
         return rc;
     /* 1. capture, 2. copy */
@@ -194,18 +208,12 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
         srt = co_state_applied_set(s->state, t->key, 0, &step);
     co_migrate_options mopt = {0};
     mopt.again = true;
-    mopt.skip_rehearsal = opt->skip_rehearsal;
+    mopt.rehearsal_checked = true;
     mopt.progress = opt->progress;
     mopt.progress_ctx = opt->progress_ctx;
     mopt.count_rows = opt->progress != NULL;
     if (srt == CO_OK)
         srt = co_migrate_tenant(s, t, &mopt, &res->load, &step);
-    if (srt == CO_ENOTREADY) { /* no rehearsal: refuse before anything changes */
-        co_capture_stop(cap, p, t->key, err);
-        co_store_close(cap);
-        *err = step;
-        return CO_ENOTREADY;
-    }
     /* 3. catch up while the tenant keeps writing */
     int64_t applied = 0, backlog = 0, after = 0;
     for (int round = 0; srt == CO_OK && round < opt->max_rounds; round++) {

@@ -470,7 +470,7 @@ co_code co_migrate_tenant(co_session *s, const co_tenant *t, const co_migrate_op
 static co_code check_rehearsed(co_session *s, const co_tenant *t, const co_migrate_options *opt,
                                co_error *err)
 {
-    if (co_store_side(s->dest) != CO_SIDE_TARGET)
+    if (co_store_side(s->dest) != CO_SIDE_TARGET || opt->rehearsal_checked)
         return CO_OK;
     if (opt->skip_rehearsal)
         return co_state_rehearsal_record(s->state, t->key, s->project->hash, "waived",

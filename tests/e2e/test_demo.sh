@@ -6,6 +6,7 @@ source "$(dirname "$0")/lib.sh"
 demo=$WORK/demo
 run_cutover demo init "$demo" --scale 0.005 --seed 7
 assert_eq "demo init succeeds" 0 "$CODE"
+generated=$(sha256sum < "$demo/legacy.db")
 planted=$demo/planted.json
 tgt=$demo/crm.db src=$demo/legacy.db
 
@@ -16,7 +17,7 @@ run_cutover -p "$demo/cutover.yaml" migrate --skip-rehearsal --all --json
 assert_eq "migrate --all succeeds" 0 "$CODE"
 result=$OUT
 tenants=$(jq '.totals.tenants' "$planted")
-assert_eq "every tenant migrated" "$tenants" "$(jq '[.tenants[] | select(.status == "migrated")] | length' <<<"$result")"
+assert_eq "every tenant switched" "$tenants" "$(jq '[.tenants[] | select(.status == "switched")] | length' <<<"$result")"
 assert_eq "per tenant and entity, source rows = loaded + rejected" "true" \
   "$(jq '[.tenants[].entities[] | .source_rows == .loaded + .rejected] | all' <<<"$result")"
 
@@ -100,12 +101,12 @@ assert_eq "--again leaves the same target" "$before" "$(db_checksum "$tgt")"
 
 # Status agrees with the migration.
 run_cutover -p "$demo/cutover.yaml" status --json
-assert_eq "status: all verified" "$tenants" "$(jq '[.tenants[] | select(.state == "verified")] | length' <<<"$OUT")"
+assert_eq "status: all switched" "$tenants" "$(jq '[.tenants[] | select(.state == "switched")] | length' <<<"$OUT")"
 assert_eq "status: loaded rows add up" \
   "$(jq '[.tenants[].entities[].loaded] | add' <<<"$result")" "$(jq '[.tenants[].last_run.loaded] | add' <<<"$OUT")"
 
 # Same seed, same data.
 run_cutover demo init "$WORK/again" --scale 0.005 --seed 7 -q
-assert_eq "the generator is deterministic" "$(sha256sum < "$src")" "$(sha256sum < "$WORK/again/legacy.db")"
+assert_eq "the generator is deterministic" "$generated" "$(sha256sum < "$WORK/again/legacy.db")"
 
 finish

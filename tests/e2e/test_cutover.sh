@@ -1,0 +1,89 @@
+# test_cutover.sh: a tenant migrated while its application keeps writing is
+# switched with every write caught up and verified; the source then refuses
+# its writes, naming it; rollback before and after a switch restores the
+# source exactly and keeps what the new system held; a failing hook stops its
+# phase and rolls back; hooks see the tenant, phase and run.
+source "$(dirname "$0")/lib.sh"
+
+demo=$WORK/demo
+"$CUTOVER" demo init "$demo" --scale 0.004 --seed 21 -q
+sqlite3 "$demo/legacy.db" 'PRAGMA journal_mode = WAL' >/dev/null
+proj=$demo/cutover.yaml
+mapfile -t T < <(q "$demo/legacy.db" "SELECT c.account_id FROM campaigns c JOIN events e ON e.campaign_id = c.id GROUP BY 1 ORDER BY count(*) DESC, 1")
+big=${T[0]} u=${T[1]} v=${T[2]}
+
+# Rollback after a switch restores the source exactly.
+before=$(db_checksum "$demo/legacy.db")
+run_cutover -p "$proj" migrate --tenant "$u" --skip-rehearsal --json
+assert_eq "tenant $u switched" switched "$(jq -r '.tenants[0].status' <<<"$OUT")"
+assert_eq "route new" new "$("$CUTOVER" -p "$proj" route "$u")"
+rows=$(q "$demo/crm.db" "SELECT count(*) FROM engagements WHERE account_id = $u")
+err=$(sqlite3 "$demo/legacy.db" "UPDATE contacts SET title = 'x' WHERE account_id = $u" 2>&1)
+assert_contains "the switched tenant's source rows refuse writes, naming it" "tenant $u is frozen" "$err"
+run_cutover -p "$proj" rollback --tenant "$u" --json
+assert_eq "rollback succeeds" 0 "$CODE"
+assert_eq "it was switched" true "$(jq '.was_switched' <<<"$OUT")"
+export_file=$(jq -r '.export_file' <<<"$OUT")
+assert_eq "the new system's rows were exported first" "$rows" \
+  "$(grep -c '"entity":"engagements"' "$export_file")"
+assert_eq "route old again" old "$("$CUTOVER" -p "$proj" route "$u")"
+assert_eq "nothing of the tenant left in the target" 0 \
+  "$(q "$demo/crm.db" "SELECT count(*) FROM engagements WHERE account_id = $u")"
+assert_eq "the source is exactly as before, capture objects gone" "$before" "$(db_checksum "$demo/legacy.db")"
+run_cutover -p "$proj" rollback --tenant "$u"
+assert_eq "rollback again changes nothing (idempotent)" "0 $before" "$CODE $(db_checksum "$demo/legacy.db")"
+
+# A failing hook stops its phase; before the switch that means rollback.
+cp "$proj" "$demo/hooked.yaml"
+cat >> "$demo/hooked.yaml" <<'YAML'
+hooks:
+  on_freeze: "exit 3"
+  on_rollback: "echo $CUTOVER_TENANT $CUTOVER_PHASE >> hooks.log"
+YAML
+run_cutover -p "$demo/hooked.yaml" migrate --tenant "$v" --skip-rehearsal --start-over
+assert_eq "a failing on_freeze hook: exit 13" 13 "$CODE"
+assert_contains "names the hook and its status" "hook on_freeze (exit 3) exited with status 3" "$ERR"
+assert_eq "the tenant stays on the source" old "$("$CUTOVER" -p "$demo/hooked.yaml" route "$v")"
+assert_eq "its rows left the target" 0 "$(q "$demo/crm.db" "SELECT count(*) FROM contacts WHERE account_id = $v")"
+assert_eq "its source is writable again" 0 \
+  "$(sqlite3 "$demo/legacy.db" "UPDATE contacts SET title = title WHERE account_id = $v" >/dev/null 2>&1; echo $?)"
+assert_eq "on_rollback ran with the tenant and phase" "$v on_rollback" "$(cat "$demo/hooks.log")"
+
+# Hooks see the tenant, phase and run.
+cp "$proj" "$demo/env.yaml"
+printf 'hooks:\n  on_switch: "env | grep ^CUTOVER_ | sort > switch.env"\n' >> "$demo/env.yaml"
+run_cutover -p "$demo/env.yaml" migrate --tenant "$v" --skip-rehearsal --start-over
+assert_eq "with a passing hook the tenant switches" 0 "$CODE"
+assert_contains "the hook saw the tenant" "CUTOVER_TENANT=$v" "$(cat "$demo/switch.env")"
+assert_contains "and the phase" "CUTOVER_PHASE=on_switch" "$(cat "$demo/switch.env")"
+assert_contains "and the run" "CUTOVER_RUN_ID=" "$(cat "$demo/switch.env")"
+
+# Migrate while the application writes: nothing written before the freeze is lost.
+run_cutover -p "$demo/env.yaml" rehearse --tenant "$big"
+assert_eq "rehearse the big tenant" 0 "$CODE"
+"$CUTOVER" demo traffic "$demo" --tenant "$big" --rate 150 --seconds 4 --json > "$WORK/traffic.json" &
+traffic=$!
+sleep 0.5
+run_cutover -p "$demo/env.yaml" migrate --tenant "$big" --json
+migrated=$OUT
+wait "$traffic"
+assert_eq "migrated under traffic: switched" switched "$(jq -r '.tenants[0].status' <<<"$migrated")"
+assert_eq "and verified" true "$(jq '.tenants[0].verified' <<<"$migrated")"
+applied=$(jq '.tenants[0].changes_applied' <<<"$migrated")
+ok=false; (( applied > 0 )) && ok=true
+assert_eq "writes during the copy were captured and caught up ($applied)" true "$ok"
+first=$(jq .first_event "$WORK/traffic.json") last=$(jq .last_event "$WORK/traffic.json")
+in_source=$(q "$demo/legacy.db" "SELECT count(*) FROM events WHERE id BETWEEN $first AND $last")
+assert_eq "every event the application wrote before the freeze is in the target" "$in_source" \
+  "$(q "$demo/crm.db" "SELECT count(*) FROM engagements WHERE id BETWEEN $first AND $last")"
+assert_eq "every event the application inserted is in the source (the refused ones never were)" \
+  "$(( $(jq .inserted "$WORK/traffic.json") ))" "$in_source"
+run_cutover -p "$demo/env.yaml" verify --tenant "$big"
+assert_eq "verify finds zero differences after the switch" 0 "$CODE"
+freeze=$(jq '.tenants[0].freeze_seconds' <<<"$migrated")
+ok=false; awk "BEGIN { exit !($freeze > 0 && $freeze < 30) }" && ok=true
+assert_eq "the freeze window is measured ($freeze s)" true "$ok"
+run_cutover -p "$demo/env.yaml" routes --json
+assert_eq "routes lists the switched tenants" "$(printf '%s\n' "$big" "$v" | sort -n | tr '\n' ' ')" \
+  "$(jq -r '[.routes[] | select(.route == "new") | .tenant] | join(" ")' <<<"$OUT") "
+finish
