@@ -72,4 +72,22 @@ void co_rollback_result_release(co_rollback_result *r);
 co_code co_run_hook(const co_project *p, co_hook_phase phase, const char *tenant, int64_t run_id,
                     co_error *err);
 
+typedef struct co_archive_result {
+    char *path;       /* the archive file */
+    int64_t rows;
+    int64_t bytes;    /* compressed */
+} co_archive_result;
+
+/* Writes the tenant's source rows, as every entity query returns them, to a
+ * zstd-compressed JSON Lines file under .cutover/archive, whose first line
+ * names the project file's hash; the journal records it. */
+co_code co_archive_tenant(co_session *s, const co_tenant *t, co_archive_result *res,
+                          co_error *err);
+void co_archive_result_release(co_archive_result *r);
+
+/* Ends a switched tenant's undo window: refused (CO_ENOTREADY, saying from
+ * when) until retention_days after the switch; then removes capture and
+ * freeze from the source and marks the tenant finalized. The old rows stay. */
+co_code co_finalize_tenant(co_session *s, const co_tenant *t, co_error *err);
+
 #endif

@@ -64,8 +64,17 @@ static const cli_option rehearse_options[] = {
 };
 
 static const cli_option rollback_options[] = {
-    {"tenant", 't', "KEY", "roll back this tenant (or a comma-separated list)"},
-    {"all", 'a', NULL, "roll back every tenant"},
+    {"tenant", 't', "KEY", "this tenant (or a comma-separated list)"},
+    {"all", 'a', NULL, "every tenant"},
+    {0},
+};
+
+static const cli_option run_options[] = {
+    {"cohort", 0, "C", "the cohort of the latest plan: canary, or a wave's number"},
+    {"keep-going", 'k', NULL, "go on with the next tenant after a failure"},
+    {"skip-rehearsal", 0, NULL, "move tenants without a passing rehearsal (recorded)"},
+    {"parallel", 0, "N", "tenants at once (only 1 in this version)"},
+    {"sample", 0, "N", "differences shown per entity and check (default 10)"},
     {0},
 };
 
@@ -120,6 +129,13 @@ const cli_command cli_commands[] = {
      "prove that tenants arrived whole, or show what did not", verify_options},
     {"rollback", cmd_rollback, "--tenant KEY",
      "undo a tenant's move: route it back, purge the target, unfreeze the source",
+     rollback_options},
+    {"run", cmd_run, "--cohort C", "migrate a cohort of the plan, one tenant after another",
+     run_options},
+    {"archive", cmd_archive, "--tenant KEY",
+     "write a switched tenant's source rows to a zstd-compressed file", rollback_options},
+    {"finalize", cmd_finalize, "--tenant KEY",
+     "end a switched tenant's undo window (refused within the retention days)",
      rollback_options},
     {"route", cmd_route, "TENANT", "print where a tenant lives: old or new", no_options},
     {"routes", cmd_routes, "", "list every tenant's route", no_options},

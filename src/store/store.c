@@ -88,10 +88,19 @@ co_code co_store_open(const char *uri, co_side side, const char *base_dir, co_st
         }
         return rc;
     }
-    if (starts_with(uri, "postgresql://") || starts_with(uri, "postgres://"))
-        return co_error_set(err, CO_EUNSUPPORTED,
-                            "%s: PostgreSQL connections are not supported yet (use sqlite:PATH)",
-                            co_side_name(side));
+    if (starts_with(uri, "postgresql://") || starts_with(uri, "postgres://")) {
+        co_buf safe = CO_BUF_INIT; /* the password never leaves the store */
+        co_uri_mask(uri, &safe);
+        if (safe.failed) {
+            co_buf_release(&safe);
+            return co_error_set(err, CO_ENOMEM, "out of memory");
+        }
+        co_code rc = co_pg_open(uri, side, out, err);
+        if (rc == CO_OK)
+            (*out)->safe_uri = co_buf_detach(&safe);
+        co_buf_release(&safe);
+        return rc;
+    }
     co_buf scheme = CO_BUF_INIT; /* never the rest: it may hold a password */
     co_uri_scheme(uri, &scheme);
     co_code rc = co_error_set(err, CO_EPROJECT,

@@ -13,7 +13,7 @@ reference=$(db_checksum "$WORK/ref/crm.db")
 rejects=$(q "$WORK/ref/.cutover/state.db" 'SELECT count(*) FROM rejects')
 
 RANDOM=20261121 # seeded: the same kill points on every run
-for i in $(seq 1 12); do
+for i in $(seq 1 20); do
   at=$(( RANDOM % 120 + 1 ))
   run=$WORK/run$i
   cp -r "$WORK/pristine" "$run"

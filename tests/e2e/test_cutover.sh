@@ -86,4 +86,31 @@ assert_eq "the freeze window is measured ($freeze s)" true "$ok"
 run_cutover -p "$demo/env.yaml" routes --json
 assert_eq "routes lists the switched tenants" "$(printf '%s\n' "$big" "$v" | sort -n | tr '\n' ' ')" \
   "$(jq -r '[.routes[] | select(.route == "new") | .tenant] | join(" ")' <<<"$OUT") "
+
+# Retention: archive the switched tenant's source rows; finalize waits out the window.
+run_cutover -p "$demo/env.yaml" archive --tenant "$big" --json
+assert_eq "archive succeeds" 0 "$CODE"
+archive=$(ls "$demo"/.cutover/archive/*.jsonl.zst)
+lines=$(zstd -dc "$archive" | wc -l)
+assert_eq "the archive holds a header and every source row of the tenant" \
+  "$(( $(jq '.rows' <<<"$OUT") + 1 ))" "$lines"
+assert_contains "its header names the project file's hash" "project_hash" "$(zstd -dc "$archive" | head -n 1)"
+run_cutover -p "$demo/env.yaml" finalize --tenant "$big"
+assert_eq "finalize within the retention window: exit 13" 13 "$CODE"
+assert_contains "says until when" "its undo stays open for 30 days, until" "$ERR"
+CUTOVER_NOW=2099-01-01T00:00:00Z run_cutover -p "$demo/env.yaml" finalize --tenant "$big"
+assert_eq "finalize after the window" 0 "$CODE"
+assert_eq "the source takes the tenant's writes again (capture and freeze removed)" 0 \
+  "$(sqlite3 "$demo/legacy.db" "UPDATE contacts SET title = title WHERE account_id = $big" >/dev/null 2>&1; echo $?)"
+
+# A cohort of the plan, through run.
+run_cutover -p "$demo/env.yaml" audit -q
+run_cutover -p "$demo/env.yaml" plan --json
+canary=$(jq -r '.cohorts[0].tenants[0].tenant' <<<"$OUT")
+run_cutover -p "$demo/env.yaml" run --cohort canary --skip-rehearsal --json
+assert_eq "run --cohort canary" 0 "$CODE"
+assert_eq "the canary's tenant is switched" "$canary switched" \
+  "$(jq -r '.tenants[0] | "\(.tenant) \(.status)"' <<<"$OUT")"
+run_cutover -p "$demo/env.yaml" run --cohort 99
+assert_eq "an unknown cohort: exit 7" 7 "$CODE"
 finish

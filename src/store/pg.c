@@ -1,0 +1,547 @@
+/*
+ * pg.c: the PostgreSQL backend of the store (store_int.h), through libpq:
+ * opening a connection, errors, statements, transactions and the catalog.
+ * Queries and their cursors are in pg_cursor.c, loading with COPY in
+ * pg_copy.c, parameter translation in pg_sql.c, column reads in pg_reads.c.
+ *
+ * Every error names the side, carries the server's SQLSTATE and message, and
+ * never the password (it is scrubbed from every message, whatever its source).
+ * The session is set up so that values read back the same on every server:
+ * UTF8, ISO dates, timestamps with time zone in UTC (unless PGTZ says
+ * otherwise), floats with every digit, bytea as hex. A source connection is
+ * read-only (default_transaction_read_only) until co_store_allow_writes.
+ */
+#include "store/pg_int.h"
+#include "util/uri.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- errors ------------------------------------------------------------------- */
+
+static void scrub_one(char *text, const char *secret)
+{
+    size_t n = secret ? strlen(secret) : 0;
+    if (n < 3) /* a shorter "password" would mask ordinary words */
+        return;
+    for (char *hit = strstr(text, secret); hit; hit = strstr(hit + 3, secret)) {
+        memcpy(hit, "***", 3);
+        memmove(hit + 3, hit + n, strlen(hit + n) + 1);
+    }
+}
+
+void co_pg_scrub(const pg_store *s, char *text)
+{
+    scrub_one(text, s->password);
+    scrub_one(text, getenv("PGPASSWORD"));
+}
+
+/* Copies src into dst (cap bytes) on one line: runs of newlines, tabs and
+ * spaces become one space. */
+static void one_line(char *dst, size_t cap, const char *src)
+{
+    size_t n = 0;
+    bool space = false;
+    for (const char *p = src; *p && n + 1 < cap; p++) {
+        if (*p == '\n' || *p == '\r' || *p == '\t' || *p == ' ') {
+            space = n > 0;
+            continue;
+        }
+        if (space && n + 2 < cap)
+            dst[n++] = ' ';
+        space = false;
+        dst[n++] = *p;
+    }
+    dst[n] = '\0';
+}
+
+co_code co_pg_fail(pg_store *s, const PGresult *res, const char *doing, co_error *err)
+{
+    co_code code = co_store_side_code(s->base.side);
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    if (detail && strncmp(detail, "Failing row contains", 20) == 0)
+        detail = NULL; /* the whole row: too long for a message, and the caller has it */
+    char raw[900], msg[900];
+    if (primary) {
+        snprintf(raw, sizeof raw, "%s%s%s", primary, detail ? " " : "", detail ? detail : "");
+    } else {
+        const char *m = res ? PQresultErrorMessage(res) : "";
+        if (!*m)
+            m = PQerrorMessage(s->conn);
+        snprintf(raw, sizeof raw, "%s", *m ? m : "unknown error");
+    }
+    one_line(msg, sizeof msg, raw);
+    if (PQstatus(s->conn) == CONNECTION_BAD) {
+        size_t len = strlen(msg);
+        snprintf(msg + len, sizeof msg - len, " (the connection is lost)");
+        if (!state)
+            state = "08006";
+    }
+    co_error_set(err, code, "%s: %s: %s%s%s%s", co_side_name(s->base.side), doing, msg,
+                 state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
+    if (err) {
+        snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state ? state : "");
+        co_pg_scrub(s, err->message);
+    }
+    return code;
+}
+
+static bool result_ok(const PGresult *res)
+{
+    ExecStatusType st = PQresultStatus(res);
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY;
+}
+
+co_code co_pg_run(pg_store *s, const char *sql, const char *doing, co_error *err)
+{
+    PGresult *res = PQexec(s->conn, sql);
+    co_code rc = res && result_ok(res) ? CO_OK : co_pg_fail(s, res, doing, err);
+    PQclear(res);
+    return rc;
+}
+
+void co_pg_run_quietly(pg_store *s, const char *sql) { PQclear(PQexec(s->conn, sql)); }
+
+/* Runs what the store deferred (DEALLOCATEs) once no transaction is open. */
+static void run_deferred(pg_store *s)
+{
+    if (s->deferred.len && PQtransactionStatus(s->conn) == PQTRANS_IDLE) {
+        co_pg_run_quietly(s, co_buf_str(&s->deferred));
+        co_buf_reset(&s->deferred);
+    }
+}
+
+/* ---- statements --------------------------------------------------------------- */
+
+typedef PGresult *(*pg_call)(pg_store *s, const void *ctx);
+
+/* Runs call. Outside the caller's transaction but inside the one cursors
+ * hold, the statement runs in a savepoint (its failure must not end the
+ * cursors' transaction) and is then committed, as it would be on its own. */
+static co_code run_call(pg_store *s, pg_call call, const void *ctx, const char *doing,
+                        long long *changes, co_error *err)
+{
+    bool guard = s->cursor_txn && !s->user_txn && PQtransactionStatus(s->conn) == PQTRANS_INTRANS;
+    if (guard && co_pg_run(s, "SAVEPOINT cutover_stmt", doing, err) != CO_OK)
+        return co_store_side_code(s->base.side);
+    PGresult *res = call(s, ctx);
+    co_code rc = CO_OK;
+    if (!res || !result_ok(res))
+        rc = co_pg_fail(s, res, doing, err);
+    else if (changes)
+        *changes = strtoll(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    if (guard && rc != CO_OK) {
+        co_pg_run_quietly(s, "ROLLBACK TO SAVEPOINT cutover_stmt");
+        co_pg_run_quietly(s, "RELEASE SAVEPOINT cutover_stmt");
+    } else if (guard) {
+        rc = co_pg_run(s, "RELEASE SAVEPOINT cutover_stmt", doing, err);
+        if (rc == CO_OK)
+            rc = co_pg_run(s, "COMMIT", doing, err);
+        s->cursor_txn = false;
+        co_pg_cursors_txn_ended(s, rc == CO_OK);
+    }
+    return rc;
+}
+
+static PGresult *call_exec(pg_store *s, const void *sql) { return PQexec(s->conn, sql); }
+
+static co_code pg_exec(co_store *st, const char *sql, co_error *err)
+{
+    return run_call(pg_of(st), call_exec, sql, "statement failed", NULL, err);
+}
+
+typedef struct params_call {
+    const char *sql;
+    const char *name; /* a prepared statement, or NULL */
+    int n;
+    const pg_bind *b;
+} params_call;
+
+static PGresult *call_params(pg_store *s, const void *ctx)
+{
+    const params_call *c = ctx;
+    if (c->name)
+        return PQexecPrepared(s->conn, c->name, c->n, c->b->values, c->b->lengths,
+                              c->b->formats, 0);
+    return PQexecParams(s->conn, c->sql, c->n, c->b->types, c->b->values, c->b->lengths,
+                        c->b->formats, 0);
+}
+
+static bool has_positional(const co_param *params, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!params[i].name)
+            return true;
+    return false;
+}
+
+static co_code pg_exec_params(co_store *st, const char *sql, const co_param *params, size_t n,
+                              long long *changes, co_error *err)
+{
+    pg_store *s = pg_of(st);
+    pg_sql q;
+    pg_bind b = {0};
+    co_code rc = co_pg_sql_translate(s, sql, has_positional(params, n), &q, err);
+    if (rc != CO_OK)
+        return rc;
+    rc = co_pg_bind(s, &q, params, n, true, &b, err);
+    if (rc == CO_OK) {
+        params_call c = {co_buf_str(&q.text), NULL, (int)q.nparams, &b};
+        rc = run_call(s, call_params, &c, "statement failed", changes, err);
+    }
+    co_pg_bind_release(&b);
+    co_pg_sql_release(&q);
+    return rc;
+}
+
+/* ---- transactions ------------------------------------------------------------- */
+
+static co_code pg_begin(co_store *st, co_error *err)
+{
+    pg_store *s = pg_of(st);
+    if (s->user_txn)
+        return co_error_set(err, co_store_side_code(st->side),
+                            "%s: cannot start a transaction within a transaction",
+                            co_side_name(st->side));
+    if (s->cursor_txn && PQtransactionStatus(s->conn) == PQTRANS_INTRANS) {
+        s->cursor_txn = false; /* the cursors' transaction becomes the caller's */
+        s->user_txn = true;
+        return CO_OK;
+    }
+    if (s->cursor_txn) { /* it failed: it is of no use to anyone */
+        co_pg_run_quietly(s, "ROLLBACK");
+        s->cursor_txn = false;
+        co_pg_cursors_txn_ended(s, false);
+    }
+    co_code rc = co_pg_run(s, "BEGIN", "cannot begin a transaction", err);
+    s->user_txn = rc == CO_OK;
+    return rc;
+}
+
+static co_code pg_commit(co_store *st, co_error *err)
+{
+    pg_store *s = pg_of(st);
+    if (!s->user_txn)
+        return co_error_set(err, co_store_side_code(st->side),
+                            "%s: cannot commit: no transaction is open", co_side_name(st->side));
+    bool failed = PQtransactionStatus(s->conn) == PQTRANS_INERROR;
+    PGresult *res = PQexec(s->conn, "COMMIT");
+    co_code rc = CO_OK;
+    if (!res || !result_ok(res))
+        rc = co_pg_fail(s, res, "commit failed", err);
+    else if (failed || strcmp(PQcmdStatus(res), "ROLLBACK") == 0) /* COMMIT of a failed transaction */
+        rc = co_error_set(err, co_store_side_code(st->side),
+                          "%s: commit failed: a statement of the transaction had failed, so "
+                          "PostgreSQL rolled it back",
+                          co_side_name(st->side));
+    PQclear(res);
+    s->user_txn = false;
+    s->cursor_txn = false;
+    co_pg_cursors_txn_ended(s, rc == CO_OK);
+    run_deferred(s);
+    return rc;
+}
+
+static void pg_rollback(co_store *st)
+{
+    pg_store *s = pg_of(st);
+    if (!s->user_txn)
+        return;
+    if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
+        co_pg_run_quietly(s, "ROLLBACK");
+    s->user_txn = false;
+    s->cursor_txn = false;
+    co_pg_cursors_txn_ended(s, false);
+    run_deferred(s);
+}
+
+/* ---- prepared statements ------------------------------------------------------ */
+
+typedef struct pg_stmt {
+    co_stmt base;
+    char name[32];
+    size_t nparams;
+} pg_stmt;
+
+typedef struct prepare_call {
+    const char *name;
+    const char *sql;
+} prepare_call;
+
+static PGresult *call_prepare(pg_store *s, const void *ctx)
+{
+    const prepare_call *c = ctx;
+    return PQprepare(s->conn, c->name, c->sql, 0, NULL);
+}
+
+static co_code pg_prepare(co_store *st, const char *sql, co_stmt **out, co_error *err)
+{
+    pg_store *s = pg_of(st);
+    pg_sql q;
+    co_code rc = co_pg_sql_translate(s, sql, true, &q, err);
+    if (rc != CO_OK)
+        return rc;
+    if (q.nparams != q.npositional) {
+        co_pg_sql_release(&q);
+        return co_error_set(err, co_store_side_code(st->side),
+                            "%s: a prepared statement takes positional parameters (?) only",
+                            co_side_name(st->side));
+    }
+    pg_stmt *ps = calloc(1, sizeof *ps);
+    if (!ps) {
+        co_pg_sql_release(&q);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    ps->base.store = st;
+    ps->nparams = q.nparams;
+    snprintf(ps->name, sizeof ps->name, "cutover_s%lu", ++s->seq);
+    prepare_call c = {ps->name, co_buf_str(&q.text)};
+    rc = run_call(s, call_prepare, &c, "cannot prepare statement", NULL, err);
+    co_pg_sql_release(&q);
+    if (rc != CO_OK) {
+        free(ps);
+        return rc;
+    }
+    *out = &ps->base;
+    return CO_OK;
+}
+
+static co_code pg_stmt_exec(co_stmt *stmt, const co_value *vals, size_t n, long long *changes,
+                            co_error *err)
+{
+    pg_stmt *ps = (pg_stmt *)stmt;
+    pg_store *s = pg_of(stmt->store);
+    if (n != ps->nparams)
+        return co_error_set(err, CO_EINTERNAL, "%s: the statement takes %zu values, not %zu",
+                            co_side_name(s->base.side), ps->nparams, n);
+    pg_bind b = {0};
+    co_code rc = co_pg_bind_values(s, vals, n, &b, err);
+    if (rc == CO_OK) {
+        params_call c = {NULL, ps->name, (int)n, &b};
+        rc = run_call(s, call_params, &c, "statement failed", changes, err);
+    }
+    co_pg_bind_release(&b);
+    return rc;
+}
+
+static void pg_stmt_close(co_stmt *stmt)
+{
+    pg_stmt *ps = (pg_stmt *)stmt;
+    pg_store *s = pg_of(stmt->store);
+    char sql[64];
+    snprintf(sql, sizeof sql, "DEALLOCATE %s;", ps->name);
+    if (PQtransactionStatus(s->conn) == PQTRANS_INERROR) /* DEALLOCATE would fail now */
+        co_buf_adds(&s->deferred, sql);
+    else if (PQstatus(s->conn) == CONNECTION_OK)
+        co_pg_run_quietly(s, sql);
+    free(ps);
+}
+
+/* ---- checks and the catalog --------------------------------------------------- */
+
+static co_code pg_prepare_check(co_store *st, const char *sql, co_error *err)
+{
+    pg_store *s = pg_of(st);
+    pg_sql q;
+    co_code rc = co_pg_sql_translate(s, sql, false, &q, err);
+    if (rc != CO_OK)
+        return rc;
+    /* A failed statement would end the open transaction: check in a savepoint. */
+    bool sp = PQtransactionStatus(s->conn) == PQTRANS_INTRANS;
+    if (sp)
+        rc = co_pg_run(s, "SAVEPOINT cutover_check", "query does not prepare", err);
+    if (rc == CO_OK) {
+        PGresult *res = PQprepare(s->conn, "", co_buf_str(&q.text), 0, NULL);
+        if (!res || !result_ok(res))
+            rc = co_pg_fail(s, res, "query does not prepare", err);
+        PQclear(res);
+    }
+    if (sp && rc != CO_OK)
+        co_pg_run_quietly(s, "ROLLBACK TO SAVEPOINT cutover_check");
+    if (sp)
+        co_pg_run_quietly(s, "RELEASE SAVEPOINT cutover_check");
+    co_pg_sql_release(&q);
+    return rc;
+}
+
+static const char columns_sql[] =
+    "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,"
+    " EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = a.attrelid"
+    " AND i.indisprimary AND a.attnum = ANY (i.indkey))"
+    " FROM pg_catalog.pg_attribute a"
+    " WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped"
+    " ORDER BY a.attnum";
+
+static co_code pg_columns(co_store *st, const char *table, co_column **cols, size_t *ncols,
+                          co_error *err)
+{
+    pg_store *s = pg_of(st);
+    co_buf ref = CO_BUF_INIT;
+    co_pg_table_ref(table, &ref);
+    if (ref.failed) {
+        co_buf_release(&ref);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    const char *values[1] = {co_buf_str(&ref)};
+    Oid types[1] = {25}; /* text */
+    PGresult *res = PQexecParams(s->conn, columns_sql, 1, types, values, NULL, NULL, 0);
+    co_buf_release(&ref);
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        co_code rc = co_pg_fail(s, res, "cannot read the columns of a table", err);
+        PQclear(res);
+        return rc;
+    }
+    int n = PQntuples(res);
+    if (n == 0) {
+        PQclear(res);
+        return co_error_set(err, CO_ENOTFOUND, "%s: no table \"%s\"", co_side_name(st->side),
+                            table);
+    }
+    co_column *arr = calloc((size_t)n, sizeof *arr);
+    bool ok = arr != NULL;
+    for (int r = 0; ok && r < n; r++) {
+        arr[r].name = strdup(PQgetvalue(res, r, 0));
+        arr[r].decl_type = strdup(PQgetvalue(res, r, 1));
+        arr[r].notnull = PQgetvalue(res, r, 2)[0] == 't';
+        arr[r].primary_key = PQgetvalue(res, r, 3)[0] == 't';
+        ok = arr[r].name && arr[r].decl_type;
+    }
+    PQclear(res);
+    if (!ok) {
+        co_columns_free(arr, arr ? (size_t)n : 0);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    *cols = arr;
+    *ncols = (size_t)n;
+    return CO_OK;
+}
+
+/* The month, in UTC as SQLite's strftime gives it, of ISO text
+ * ('2026-01-31T23:30:00Z', with or without a zone), a date, a timestamp or a
+ * timestamptz; NULL for text that does not start like a date (SQLite gives
+ * NULL too). */
+static void pg_month_sql(const co_store *s, const char *expr, co_buf *out)
+{
+    (void)s;
+    co_buf_printf(out,
+                  "(CASE WHEN (%s)::text ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}' THEN "
+                  "to_char(((%s)::text)::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM') END)",
+                  expr, expr);
+}
+
+/* (Through pg_exec: a SET is undone with a transaction that rolls back, so
+ * inside a cursors' transaction it is committed at once.) */
+static co_code pg_allow_writes(co_store *st, co_error *err)
+{
+    return pg_exec(st, "SET default_transaction_read_only = off", err);
+}
+
+/* ---- opening ------------------------------------------------------------------ */
+
+static void pg_close(co_store *st)
+{
+    pg_store *s = pg_of(st);
+    PQfinish(s->conn);
+    if (s->password) {
+        memset(s->password, 0, strlen(s->password));
+        free(s->password);
+    }
+    co_buf_release(&s->deferred);
+    free(s);
+}
+
+static const co_store_ops pg_ops = {
+    .engine = "postgresql",
+    .close = pg_close,
+    .exec = pg_exec,
+    .exec_params = pg_exec_params,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .query = co_pg_query,
+    .prepare = pg_prepare,
+    .stmt_exec = pg_stmt_exec,
+    .stmt_close = pg_stmt_close,
+    .prepare_check = pg_prepare_check,
+    .query_reads = co_pg_query_reads,
+    .columns = pg_columns,
+    .loader_open = co_pg_loader_open,
+    .month_sql = pg_month_sql,
+    .allow_writes = pg_allow_writes,
+    .client_side_hashes = true,
+};
+
+/* The server's notices and warnings: libpq would print them; the library
+ * never prints. */
+static void ignore_notice(void *ctx, const char *message)
+{
+    (void)ctx;
+    (void)message;
+}
+
+/* The session settings that make values read back the same on every server. */
+static void session_sql(co_side side, co_buf *sql)
+{
+    co_buf_adds(sql, "SET standard_conforming_strings = on; SET DateStyle = 'ISO, YMD';"
+                     " SET IntervalStyle = 'postgres'; SET extra_float_digits = 3;"
+                     " SET bytea_output = 'hex'; SET cursor_tuple_fraction = 1.0;");
+    const char *tz = getenv("PGTZ");
+    if (!tz || !*tz)
+        co_buf_adds(sql, " SET TimeZone = 'UTC';");
+    if (side == CO_SIDE_SOURCE) /* the system of record: never written by accident */
+        co_buf_adds(sql, " SET default_transaction_read_only = on;");
+}
+
+co_code co_pg_open(const char *uri, co_side side, co_store **out, co_error *err)
+{
+    *out = NULL;
+    pg_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    s->base.ops = &pg_ops;
+    s->base.side = side;
+    /* The URI's own settings come first; those after it win (expand_dbname). */
+    const char *const keys[] = {"dbname", "fallback_application_name", "client_encoding", NULL};
+    const char *const vals[] = {uri, "cutover", "UTF8", NULL};
+    s->conn = PQconnectdbParams(keys, vals, 1);
+    if (!s->conn) {
+        free(s);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    PQsetNoticeProcessor(s->conn, ignore_notice, NULL);
+    const char *pass = PQpass(s->conn);
+    if (pass && *pass && !(s->password = strdup(pass))) {
+        pg_close(&s->base);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    co_code rc = CO_OK;
+    if (PQstatus(s->conn) != CONNECTION_OK) {
+        co_buf safe = CO_BUF_INIT;
+        co_uri_mask(uri, &safe);
+        char msg[700];
+        one_line(msg, sizeof msg, PQerrorMessage(s->conn));
+        rc = co_error_set(err, co_store_side_code(side), "%s: cannot connect to %s: %s",
+                          co_side_name(side), co_buf_str(&safe), msg);
+        co_buf_release(&safe);
+        if (err) {
+            snprintf(err->sqlstate, sizeof err->sqlstate, "08001");
+            co_pg_scrub(s, err->message);
+        }
+    } else {
+        co_buf sql = CO_BUF_INIT;
+        session_sql(side, &sql);
+        rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                        : co_pg_run(s, co_buf_str(&sql), "cannot set up the session", err);
+        co_buf_release(&sql);
+    }
+    if (rc != CO_OK) {
+        pg_close(&s->base);
+        return rc;
+    }
+    *out = &s->base;
+    return CO_OK;
+}

@@ -1,0 +1,591 @@
+/*
+ * pg_copy.c: loading a PostgreSQL table with COPY ... FROM STDIN (text
+ * format). Rows are buffered as COPY lines (up to 10,000 rows or 8 MB) and
+ * sent as one COPY at flush.
+ *
+ * When the COPY fails for what a row holds (SQLSTATE class 22, a data
+ * exception, or 23, an integrity constraint; or 54000, an index row too big),
+ * the batch is split and each part copied again, recursively, each attempt in
+ * a SAVEPOINT so that a failure undoes only that part (pgloader does the
+ * same). The server's "COPY t, line N" points at the failing row: the rows
+ * before it go as one part, then the row is refused with that failure, then
+ * the rest goes in halves; should a part before the named row fail anyway (a
+ * check that ran at the end of the COPY), line numbers are no longer trusted
+ * and parts are simply halved until a row fails alone. A refused row carries
+ * the server's SQLSTATE and message. Each refused row costs about one COPY
+ * attempt, and the rows are sent O(log n) times at most. Other
+ * failures (the connection, a missing table, a full disk) end loading.
+ *
+ * Some rows are refused before they are sent, as the server would refuse
+ * them or worse (corrupt the COPY stream): text that is not valid UTF-8 or
+ * holds a NUL byte (invalid_utf8), a blob for a column that is not bytea or
+ * a number for a bytea column (type).
+ *
+ * Encoding of values in COPY text: NULL as \N (so '' stays an empty string);
+ * backslash, tab, newline and carriage return escaped; integers in decimal;
+ * reals as the shortest text that reads back exactly; text and blobs for
+ * bytea columns as \\x hex.
+ */
+#include "store/pg_int.h"
+#include "util/utf8.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH_ROWS 10000
+#define BATCH_BYTES (8 * 1024 * 1024)
+#define SEND_CHUNK (256 * 1024)
+
+typedef struct refusal {
+    const char *rule;
+    const char *sqlstate;
+    char reason[200];
+} refusal;
+
+typedef struct pg_loader {
+    co_loader base;
+    char *table;
+    co_buf copy_sql;      /* SAVEPOINT cutover_copy; COPY "t" ("a", ...) FROM STDIN */
+    size_t copy_at;       /* where COPY starts in copy_sql */
+    bool *bytea;          /* per column */
+    char **types;         /* per column, as declared, for messages */
+    char **names;         /* per column */
+    size_t cap, count;    /* rows the arrays hold; rows buffered */
+    co_value *rows;       /* cap * ncols */
+    size_t *offsets;      /* where each text or blob value's bytes start in vals */
+    co_buf vals;          /* the bytes of the buffered values */
+    co_buf lines;         /* the buffered rows as COPY lines */
+    size_t *line_start;   /* cap + 1 */
+    size_t *refused;      /* per row: 0, or 1 + index in refusals */
+    refusal *refusals;
+    size_t nrefusals, refusals_cap;
+    bool trust_lines;     /* the server's line numbers have named the failing row */
+    unsigned long failures; /* COPY attempts that failed, this flush */
+} pg_loader;
+
+/* What one COPY attempt came to. */
+typedef struct attempt {
+    bool ok;
+    bool dropped;         /* succeeded with fewer rows than sent (a trigger) */
+    long line;            /* the failing line (1-based), 0 when unknown */
+    char state[6];
+    char reason[400];
+} attempt;
+
+/* ---- encoding ------------------------------------------------------------------ */
+
+static void add_hex(co_buf *b, const char *s, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    char chunk[512];
+    size_t n = 0;
+    co_buf_adds(b, "\\\\x");
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        chunk[n++] = digits[c >> 4];
+        chunk[n++] = digits[c & 15];
+        if (n == sizeof chunk) {
+            co_buf_add(b, chunk, n);
+            n = 0;
+        }
+    }
+    co_buf_add(b, chunk, n);
+}
+
+static void add_escaped(co_buf *b, const char *s, size_t len)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        const char *esc = NULL;
+        switch (s[i]) {
+        case '\\': esc = "\\\\"; break;
+        case '\t': esc = "\\t"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        default: continue;
+        }
+        co_buf_add(b, s + run, i - run);
+        co_buf_adds(b, esc);
+        run = i + 1;
+    }
+    co_buf_add(b, s + run, len - run);
+}
+
+static void refuse_at_put(pg_loader *l, size_t r, const char *rule, const char *sqlstate,
+                          const char *reason)
+{
+    if (l->nrefusals == l->refusals_cap) {
+        size_t cap = l->refusals_cap ? l->refusals_cap * 2 : 16;
+        refusal *grown = realloc(l->refusals, cap * sizeof *grown);
+        if (!grown) {
+            l->lines.failed = true; /* reported as out of memory at flush */
+            return;
+        }
+        l->refusals = grown;
+        l->refusals_cap = cap;
+    }
+    refusal *f = &l->refusals[l->nrefusals++];
+    f->rule = rule;
+    f->sqlstate = sqlstate;
+    snprintf(f->reason, sizeof f->reason, "%s", reason);
+    l->refused[r] = l->nrefusals;
+}
+
+/* Appends row r as a COPY line, or refuses it (and appends nothing). */
+static void encode_row(pg_loader *l, size_t r, const co_value *row)
+{
+    co_buf *b = &l->lines;
+    size_t start = b->len;
+    for (size_t i = 0; i < l->base.ncols; i++) {
+        const co_value *v = &row[i];
+        if (i)
+            co_buf_addc(b, '\t');
+        if (v->type == CO_NULL) {
+            co_buf_adds(b, "\\N");
+        } else if (l->bytea[i] && (v->type == CO_TEXT || v->type == CO_BLOB)) {
+            add_hex(b, v->s, v->len);
+        } else if (l->bytea[i] || v->type == CO_BLOB) {
+            b->len = start;
+            char reason[200];
+            snprintf(reason, sizeof reason, "column %s is of type %s: a value of type %s does not fit",
+                     l->names[i], l->types[i], co_type_name(v->type));
+            refuse_at_put(l, r, "type", "42804", reason);
+            return;
+        } else if (v->type == CO_INT) {
+            co_buf_printf(b, "%lld", (long long)v->i);
+        } else if (v->type == CO_REAL) {
+            co_pg_real_text(b, v->r);
+        } else {
+            size_t bad = 0;
+            if (!co_utf8_valid(v->s, v->len, &bad)) {
+                b->len = start;
+                char reason[200];
+                if (bad < v->len && v->s[bad] == '\0')
+                    snprintf(reason, sizeof reason, "column %s: text with a NUL byte at offset %zu",
+                             l->names[i], bad);
+                else
+                    snprintf(reason, sizeof reason,
+                             "column %s: invalid UTF-8 (byte 0x%02x at offset %zu)", l->names[i],
+                             bad < v->len ? (unsigned char)v->s[bad] : 0, bad);
+                refuse_at_put(l, r, "invalid_utf8", "22021", reason);
+                return;
+            }
+            add_escaped(b, v->s, v->len);
+        }
+    }
+    co_buf_addc(b, '\n');
+}
+
+/* ---- copying -------------------------------------------------------------------- */
+
+static co_code fail_copy(pg_loader *l, const PGresult *res, co_error *err)
+{
+    char doing[300];
+    snprintf(doing, sizeof doing, "COPY into %s failed", l->table);
+    return co_pg_fail(pg_of(l->base.store), res, doing, err);
+}
+
+static bool row_level(const char *state)
+{
+    return strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0 ||
+           strcmp(state, "54000") == 0;
+}
+
+static const char *rule_of(const char *state)
+{
+    if (strcmp(state, "23505") == 0) return "duplicate_key";
+    if (strcmp(state, "23502") == 0) return "not_null";
+    if (strcmp(state, "23514") == 0) return "check";
+    if (strcmp(state, "23503") == 0) return "foreign_key";
+    if (strcmp(state, "22001") == 0 || strcmp(state, "54000") == 0) return "too_big";
+    if (strcmp(state, "22021") == 0) return "invalid_utf8";
+    if (strncmp(state, "22", 2) == 0) return "type";
+    return "constraint";
+}
+
+/* The failing line from the error's context, "COPY t, line 42[, column c]: ...". */
+static long line_of(const PGresult *res)
+{
+    const char *ctx = PQresultErrorField(res, PG_DIAG_CONTEXT);
+    const char *at = ctx ? strstr(ctx, "COPY ") : NULL;
+    at = at ? strstr(at, ", line ") : NULL;
+    return at ? strtol(at + 7, NULL, 10) : 0;
+}
+
+static co_code send_rows(pg_loader *l, size_t lo, size_t hi, co_error *err)
+{
+    PGconn *conn = pg_of(l->base.store)->conn;
+    const char *p = l->lines.data + l->line_start[lo];
+    size_t left = l->line_start[hi] - l->line_start[lo];
+    while (left) {
+        size_t n = left < SEND_CHUNK ? left : SEND_CHUNK;
+        if (PQputCopyData(conn, p, (int)n) != 1)
+            return fail_copy(l, NULL, err);
+        p += n;
+        left -= n;
+    }
+    if (PQputCopyEnd(conn, NULL) != 1)
+        return fail_copy(l, NULL, err);
+    return CO_OK;
+}
+
+/* COPYs rows [lo, hi) (good of them not refused at put) in a savepoint when
+ * a transaction is open. A failure for what a row holds comes back in *a. */
+static co_code copy_rows(pg_loader *l, size_t lo, size_t hi, size_t good, attempt *a,
+                         co_error *err)
+{
+    pg_store *s = pg_of(l->base.store);
+    memset(a, 0, sizeof *a);
+    bool sp = PQtransactionStatus(s->conn) == PQTRANS_INTRANS;
+    /* One round trip for the savepoint and the COPY's start. */
+    PGresult *res = PQexec(s->conn, co_buf_str(&l->copy_sql) + (sp ? 0 : l->copy_at));
+    co_code rc = CO_OK;
+    if (!res || PQresultStatus(res) != PGRES_COPY_IN) {
+        rc = fail_copy(l, res, err);
+    } else {
+        PQclear(res);
+        res = NULL;
+        rc = send_rows(l, lo, hi, err);
+        if (rc == CO_OK) {
+            res = PQgetResult(s->conn);
+            if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+                a->ok = true;
+                a->dropped = strtoull(PQcmdTuples(res), NULL, 10) != good;
+            } else {
+                const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+                if (!state || !row_level(state)) {
+                    rc = fail_copy(l, res, err);
+                } else {
+                    const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+                    const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+                    if (detail && strncmp(detail, "Failing row contains", 20) == 0)
+                        detail = NULL; /* the row itself: the caller has it */
+                    snprintf(a->state, sizeof a->state, "%s", state);
+                    snprintf(a->reason, sizeof a->reason, "%s%s%s", primary ? primary : "",
+                             detail ? " " : "", detail ? detail : "");
+                    co_pg_scrub(s, a->reason);
+                    a->line = line_of(res);
+                    l->failures++;
+                }
+            }
+        }
+    }
+    PQclear(res);
+    while ((res = PQgetResult(s->conn))) /* the end of the COPY's results */
+        PQclear(res);
+    if (a->ok && a->dropped && !sp && rc == CO_OK)
+        rc = co_error_set(err, co_store_side_code(s->base.side),
+                          "%s: a trigger of %s dropped rows of a COPY outside a transaction",
+                          co_side_name(s->base.side), l->table);
+    if (sp && a->ok && !a->dropped && rc == CO_OK) {
+        rc = co_pg_run(s, "RELEASE SAVEPOINT cutover_copy", "cannot release a savepoint", err);
+    } else if (sp && PQstatus(s->conn) == CONNECTION_OK) {
+        co_pg_run_quietly(s, "ROLLBACK TO SAVEPOINT cutover_copy; RELEASE SAVEPOINT cutover_copy");
+    }
+    return rc;
+}
+
+static const co_value *row_at(pg_loader *l, size_t r) { return l->rows + r * l->base.ncols; }
+
+/* Without events, a refused row is an error (store.h). */
+static co_code refused_error(pg_loader *l, const char *reason, const char *state,
+                             co_error *err)
+{
+    co_side side = l->base.store->side;
+    co_error_set(err, co_store_side_code(side), "%s: a row was refused by %s: %s%s%s%s",
+                 co_side_name(side), l->table, reason, *state ? " (SQLSTATE " : "", state,
+                 *state ? ")" : "");
+    if (err)
+        snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state);
+    return co_store_side_code(side);
+}
+
+static co_code isolate(pg_loader *l, size_t lo, size_t hi, co_error *err);
+
+/* Splits [lo, hi) around k, the row the server named with a: the rows before
+ * it, then it, then the rest in halves. Once the rows before it are in, the
+ * table is as it was when k failed: k is refused with that failure, without
+ * copying it again, unless the rows before it failed too (then the server's
+ * line numbers are not trusted again in this flush, and k is tried alone). */
+static co_code split_at(pg_loader *l, size_t lo, size_t k, size_t hi, const attempt *a,
+                        co_error *err)
+{
+    co_loader *base = &l->base;
+    unsigned long before = l->failures;
+    co_code rc = isolate(l, lo, k, err);
+    if (rc == CO_OK && l->failures != before)
+        l->trust_lines = false;
+    if (rc == CO_OK && l->trust_lines)
+        base->events.refused(base->events.ctx, row_at(l, k), base->ncols, rule_of(a->state),
+                             a->reason, a->state);
+    else if (rc == CO_OK)
+        rc = isolate(l, k, k + 1, err);
+    size_t mid = k + 1 + (hi - k - 1) / 2;
+    if (rc == CO_OK)
+        rc = isolate(l, k + 1, mid, err);
+    if (rc == CO_OK)
+        rc = isolate(l, mid, hi, err);
+    return rc;
+}
+
+/* Loads rows [lo, hi), reporting each as loaded or refused. */
+static co_code isolate(pg_loader *l, size_t lo, size_t hi, co_error *err)
+{
+    co_loader *base = &l->base;
+    size_t good = 0, only = lo;
+    for (size_t r = lo; r < hi; r++)
+        if (!l->refused[r]) {
+            good++;
+            only = r;
+        }
+    if (good == 0)
+        return CO_OK;
+    attempt a;
+    co_code rc = copy_rows(l, lo, hi, good, &a, err);
+    if (rc != CO_OK)
+        return rc;
+    if (a.ok && !a.dropped) {
+        for (size_t r = lo; r < hi && base->events.loaded; r++)
+            if (!l->refused[r])
+                base->events.loaded(base->events.ctx, row_at(l, r), base->ncols);
+        return CO_OK;
+    }
+    if (!base->events.refused)
+        return refused_error(l, a.dropped ? "a trigger dropped a row" : a.reason,
+                             a.dropped ? "" : a.state, err);
+    if (good == 1) {
+        if (a.dropped)
+            base->events.refused(base->events.ctx, row_at(l, only), base->ncols, "ignored",
+                                 "a trigger of the table dropped the row", "");
+        else
+            base->events.refused(base->events.ctx, row_at(l, only), base->ncols,
+                                 rule_of(a.state), a.reason, a.state);
+        return CO_OK;
+    }
+    if (a.line > 0 && l->trust_lines) {
+        long line = 0;
+        for (size_t r = lo; r < hi; r++)
+            if (!l->refused[r] && ++line == a.line)
+                return split_at(l, lo, r, hi, &a, err);
+    }
+    size_t mid = lo + (hi - lo) / 2;
+    rc = isolate(l, lo, mid, err);
+    if (rc == CO_OK)
+        rc = isolate(l, mid, hi, err);
+    return rc;
+}
+
+/* ---- the loader ----------------------------------------------------------------- */
+
+static void drop_buffered(pg_loader *l)
+{
+    l->count = 0;
+    l->nrefusals = 0;
+    co_buf_reset(&l->vals);
+    co_buf_reset(&l->lines);
+}
+
+static co_code loader_flush(co_loader *base, co_error *err)
+{
+    pg_loader *l = (pg_loader *)base;
+    size_t n = l->count, ncols = base->ncols;
+    if (n == 0)
+        return CO_OK;
+    if (l->vals.failed || l->lines.failed) {
+        drop_buffered(l);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n * ncols; i++) /* the byte buffer may have moved */
+        if (l->rows[i].type == CO_TEXT || l->rows[i].type == CO_BLOB)
+            l->rows[i].s = l->vals.data + l->offsets[i];
+    co_code rc = CO_OK;
+    for (size_t r = 0; r < n && rc == CO_OK; r++) {
+        if (!l->refused[r])
+            continue;
+        const refusal *f = &l->refusals[l->refused[r] - 1];
+        if (!base->events.refused)
+            rc = refused_error(l, f->reason, f->sqlstate, err);
+        else
+            base->events.refused(base->events.ctx, row_at(l, r), ncols, f->rule, f->reason,
+                                 f->sqlstate);
+    }
+    l->trust_lines = true;
+    l->failures = 0;
+    if (rc == CO_OK)
+        rc = isolate(l, 0, n, err);
+    drop_buffered(l);
+    return rc;
+}
+
+/* Makes room for one more row. */
+static bool reserve_row(pg_loader *l)
+{
+    if (l->count < l->cap)
+        return true;
+    size_t cap = l->cap ? l->cap * 2 : 64, ncols = l->base.ncols;
+    if (cap > BATCH_ROWS)
+        cap = BATCH_ROWS;
+    co_value *rows = realloc(l->rows, cap * ncols * sizeof *rows);
+    if (rows)
+        l->rows = rows;
+    size_t *offsets = realloc(l->offsets, cap * ncols * sizeof *offsets);
+    if (offsets)
+        l->offsets = offsets;
+    size_t *starts = realloc(l->line_start, (cap + 1) * sizeof *starts);
+    if (starts)
+        l->line_start = starts;
+    size_t *refused = realloc(l->refused, cap * sizeof *refused);
+    if (refused)
+        l->refused = refused;
+    if (!rows || !offsets || !starts || !refused)
+        return false;
+    l->cap = cap;
+    return true;
+}
+
+static co_code loader_put(co_loader *base, const co_value *row, co_error *err)
+{
+    pg_loader *l = (pg_loader *)base;
+    size_t ncols = base->ncols;
+    if (!reserve_row(l))
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    size_t r = l->count, at = r * ncols;
+    for (size_t i = 0; i < ncols; i++) {
+        l->rows[at + i] = row[i];
+        if (row[i].type == CO_TEXT || row[i].type == CO_BLOB) {
+            l->offsets[at + i] = l->vals.len;
+            co_buf_add(&l->vals, row[i].s, row[i].len);
+            co_buf_addc(&l->vals, '\0'); /* text stays NUL-terminated */
+            l->rows[at + i].s = NULL;    /* fixed up at flush */
+        }
+    }
+    l->refused[r] = 0;
+    l->line_start[r] = l->lines.len;
+    encode_row(l, r, row);
+    l->line_start[r + 1] = l->lines.len;
+    l->count++;
+    if (l->vals.failed || l->lines.failed)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    if (l->count == BATCH_ROWS || l->lines.len >= BATCH_BYTES)
+        return loader_flush(base, err);
+    return CO_OK;
+}
+
+static void loader_discard(co_loader *base) { drop_buffered((pg_loader *)base); }
+
+static void loader_close(co_loader *base)
+{
+    pg_loader *l = (pg_loader *)base;
+    for (size_t i = 0; i < base->ncols; i++) {
+        free(l->types ? l->types[i] : NULL);
+        free(l->names ? l->names[i] : NULL);
+    }
+    free(l->types);
+    free(l->names);
+    free(l->bytea);
+    free(l->table);
+    free(l->rows);
+    free(l->offsets);
+    free(l->line_start);
+    free(l->refused);
+    free(l->refusals);
+    co_buf_release(&l->copy_sql);
+    co_buf_release(&l->vals);
+    co_buf_release(&l->lines);
+    free(l);
+}
+
+static const co_loader_ops pg_loader_ops = {
+    .put = loader_put,
+    .flush = loader_flush,
+    .discard = loader_discard,
+    .close = loader_close,
+};
+
+static const char types_sql[] =
+    "SELECT a.attname, a.atttypid = 'pg_catalog.bytea'::pg_catalog.regtype,"
+    " format_type(a.atttypid, a.atttypmod)"
+    " FROM pg_catalog.pg_attribute a"
+    " WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped";
+
+/* Reads the table's column types (bytea or not) for the columns loaded. */
+static co_code read_types(pg_loader *l, const char *const *columns, co_error *err)
+{
+    pg_store *s = pg_of(l->base.store);
+    const char *side = co_side_name(s->base.side);
+    co_buf ref = CO_BUF_INIT;
+    co_pg_table_ref(l->table, &ref);
+    const char *values[1] = {co_buf_str(&ref)};
+    Oid types[1] = {25};
+    PGresult *res = PQexecParams(s->conn, types_sql, 1, types, values, NULL, NULL, 0);
+    co_code rc = CO_OK;
+    if (ref.failed)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    else if (!res || PQresultStatus(res) != PGRES_TUPLES_OK)
+        rc = co_pg_fail(s, res, "cannot read the columns of a table", err);
+    else if (PQntuples(res) == 0)
+        rc = co_error_set(err, co_store_side_code(s->base.side), "%s: no table \"%s\"", side,
+                          l->table);
+    for (size_t i = 0; rc == CO_OK && i < l->base.ncols; i++) {
+        int found = -1;
+        for (int r = 0; r < PQntuples(res) && found < 0; r++)
+            if (strcmp(PQgetvalue(res, r, 0), columns[i]) == 0)
+                found = r;
+        if (found < 0) {
+            rc = co_error_set(err, co_store_side_code(s->base.side),
+                              "%s: table %s has no column \"%s\"", side, l->table, columns[i]);
+            break;
+        }
+        l->bytea[i] = PQgetvalue(res, found, 1)[0] == 't';
+        l->types[i] = strdup(PQgetvalue(res, found, 2));
+        l->names[i] = strdup(columns[i]);
+        if (!l->types[i] || !l->names[i])
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    PQclear(res);
+    co_buf_release(&ref);
+    return rc;
+}
+
+co_code co_pg_loader_open(co_store *s, const char *table, const char *const *columns,
+                          size_t ncols, co_loader **out, co_error *err)
+{
+    pg_loader *l = calloc(1, sizeof *l);
+    if (!l)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    l->base.ops = &pg_loader_ops;
+    l->base.store = s;
+    l->base.ncols = ncols; /* store.c sets it again */
+    l->table = strdup(table);
+    l->bytea = calloc(ncols, sizeof *l->bytea);
+    l->types = calloc(ncols, sizeof *l->types);
+    l->names = calloc(ncols, sizeof *l->names);
+    co_code rc = CO_OK;
+    if (!l->table || !l->bytea || !l->types || !l->names)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    if (rc == CO_OK)
+        rc = read_types(l, columns, err);
+    if (rc == CO_OK) {
+        co_buf_adds(&l->copy_sql, "SAVEPOINT cutover_copy; ");
+        l->copy_at = l->copy_sql.len;
+        co_buf_adds(&l->copy_sql, "COPY ");
+        co_pg_table_ref(table, &l->copy_sql);
+        co_buf_adds(&l->copy_sql, " (");
+        for (size_t i = 0; i < ncols; i++) {
+            if (i)
+                co_buf_adds(&l->copy_sql, ", ");
+            co_store_quote_ident(s, columns[i], &l->copy_sql);
+        }
+        co_buf_adds(&l->copy_sql, ") FROM STDIN");
+        if (l->copy_sql.failed)
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    if (rc != CO_OK) {
+        co_error_where(err, "table %s", table);
+        loader_close(&l->base);
+        return rc;
+    }
+    *out = &l->base;
+    return CO_OK;
+}

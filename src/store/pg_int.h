@@ -1,0 +1,114 @@
+/*
+ * pg_int.h: what the files of the PostgreSQL backend (pg.c, pg_sql.c,
+ * pg_cursor.c, pg_copy.c, pg_reads.c) share: the store's state, error
+ * reporting, the translation of cutover's parameters (:name, ?) into
+ * PostgreSQL's ($1), and binding values. Nothing here is seen outside
+ * src/store/.
+ */
+#ifndef CUTOVER_STORE_PG_INT_H
+#define CUTOVER_STORE_PG_INT_H
+
+#include "store/store_int.h"
+
+#include <libpq-fe.h>
+
+typedef struct pg_cursor pg_cursor;
+
+/* A PostgreSQL store: one libpq connection and what cutover tracks of its
+ * transaction. Cursors live in a transaction: one opened outside begin/commit
+ * starts a transaction of its own (cursor_txn) that ends when the last cursor
+ * closes, or that begin adopts as the caller's. */
+typedef struct pg_store {
+    co_store base;
+    PGconn *conn;
+    bool user_txn;        /* between co_store_begin and commit/rollback */
+    bool cursor_txn;      /* a transaction BEGUN for cursors, not by the caller */
+    pg_cursor *cursors;   /* open cursors, newest first */
+    unsigned long seq;    /* numbers cursor and statement names */
+    co_buf deferred;      /* DEALLOCATEs that could not run in a failed transaction */
+    char *password;       /* the password in use, scrubbed from every message; NULL if none */
+} pg_store;
+
+static inline pg_store *pg_of(co_store *s) { return (pg_store *)s; }
+
+/* ---- errors and statements (pg.c) --------------------------------------------- */
+
+/* Fills err for a failure of this store: "side: doing: message (SQLSTATE x)",
+ * with err->sqlstate set. res may be NULL (the connection's message is used).
+ * Never contains the password. Returns the side's code. */
+co_code co_pg_fail(pg_store *s, const PGresult *res, const char *doing, co_error *err);
+
+/* Replaces every occurrence of the store's password (and PGPASSWORD's) in
+ * text with "***". */
+void co_pg_scrub(const pg_store *s, char *text);
+
+/* Runs a statement without parameters; CO_OK when it returned no error. */
+co_code co_pg_run(pg_store *s, const char *sql, const char *doing, co_error *err);
+
+/* Runs a statement without parameters and ignores how it ends (cleanup). */
+void co_pg_run_quietly(pg_store *s, const char *sql);
+
+/* A COMMIT or ROLLBACK ended the transaction: cursors declared in it are held
+ * after a commit and lost after a rollback (pg_cursor.c). */
+void co_pg_cursors_txn_ended(pg_store *s, bool committed);
+
+/* ---- SQL translation and binding (pg_sql.c) ----------------------------------- */
+
+/* A statement as PostgreSQL takes it: cutover's ":name" and "?" placeholders
+ * become $1, $2, ...; "x IS ?" becomes "x IS NOT DISTINCT FROM $1". */
+typedef struct pg_sql {
+    co_buf text;
+    char **names;      /* names[k]: the name of $k+1 with its ':', NULL when positional */
+    size_t nparams;
+    size_t npositional;
+    bool cursorable;   /* starts with SELECT, WITH, VALUES, TABLE or '(' */
+    bool locking;      /* has FOR UPDATE / FOR SHARE: a cursor that cannot be held */
+} pg_sql;
+
+/* Translates sql. "?" is a placeholder only with positional true (otherwise it
+ * stays, as jsonb's operator). Placeholders inside string literals, quoted
+ * identifiers, comments and dollar quotes are left alone, and so are "::"
+ * casts. On failure out is released; otherwise release it with
+ * co_pg_sql_release. */
+co_code co_pg_sql_translate(pg_store *s, const char *sql, bool positional, pg_sql *out,
+                            co_error *err);
+void co_pg_sql_release(pg_sql *q);
+
+/* Parameter values for PQexecParams/PQexecPrepared. */
+typedef struct pg_bind {
+    Oid *types;
+    const char **values;
+    int *lengths;
+    int *formats;
+    co_buf text; /* the text of numbers */
+} pg_bind;
+
+/* Binds params to q's placeholders: named ones by name (params q does not use
+ * are ignored), unnamed ones in order. A placeholder no param supplies is an
+ * error. typed: integers go as int8, reals as float8, blobs as bytea; text
+ * always goes untyped, so that the server reads it as the type the context
+ * wants ('42' for an integer column, '2026-01-31' for a date). Release out
+ * with co_pg_bind_release, even on failure. */
+co_code co_pg_bind(pg_store *s, const pg_sql *q, const co_param *params, size_t n, bool typed,
+                   pg_bind *out, co_error *err);
+/* The same for n positional values, all untyped (prepared statements). */
+co_code co_pg_bind_values(pg_store *s, const co_value *vals, size_t n, pg_bind *out,
+                          co_error *err);
+void co_pg_bind_release(pg_bind *b);
+
+/* Appends the shortest text that reads back as exactly r (NaN, Infinity). */
+void co_pg_real_text(co_buf *out, double r);
+
+/* Appends a table name for SQL: "schema"."table" for "schema.table", else "table". */
+void co_pg_table_ref(const char *table, co_buf *out);
+
+/* ---- cursors (pg_cursor.c), loading (pg_copy.c), reads (pg_reads.c) ----------- */
+
+co_code co_pg_query(co_store *s, const char *sql, const co_param *params, size_t n,
+                    co_cursor **out, co_error *err);
+co_code co_pg_loader_open(co_store *s, const char *table, const char *const *columns,
+                          size_t ncols, co_loader **out, co_error *err);
+co_code co_pg_query_reads(co_store *s, const char *sql, co_read_fn fn, void *ctx,
+                          co_error *err);
+
+#endif

@@ -1,0 +1,271 @@
+/*
+ * pg_reads.c: the columns a query reads on PostgreSQL (co_store_query_reads),
+ * found without running it. SQLite tells them through its authorizer while it
+ * prepares; PostgreSQL tells them in the query's plan: EXPLAIN (VERBOSE,
+ * FORMAT JSON) of the generic plan (parameters unbound) names each scanned
+ * table with its alias, and writes every column reference as alias.column in
+ * the node's output, filters, conditions, sort and group keys. Each such
+ * reference whose alias is a scanned table is reported as (table, column).
+ * Columns the planner proves unneeded are not reported; names are the
+ * server's (unquoted).
+ */
+#include "store/pg_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct alias_map {
+    char **alias, **relation;
+    size_t n, cap;
+} alias_map;
+
+static void map_release(alias_map *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->alias[i]);
+        free(m->relation[i]);
+    }
+    free(m->alias);
+    free(m->relation);
+}
+
+static bool map_add(alias_map *m, const char *alias, const char *relation)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 8;
+        char **a = realloc(m->alias, cap * sizeof *a);
+        if (a)
+            m->alias = a;
+        char **r = realloc(m->relation, cap * sizeof *r);
+        if (r)
+            m->relation = r;
+        if (!a || !r)
+            return false;
+        m->cap = cap;
+    }
+    m->alias[m->n] = strdup(alias);
+    m->relation[m->n] = strdup(relation);
+    if (!m->alias[m->n] || !m->relation[m->n]) {
+        free(m->alias[m->n]);
+        free(m->relation[m->n]);
+        return false;
+    }
+    m->n++;
+    return true;
+}
+
+static const char *map_get(const alias_map *m, const char *alias)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->alias[i], alias) == 0)
+            return m->relation[i];
+    return NULL;
+}
+
+/* Reads the JSON string at p (after its opening quote) into out, decoded;
+ * returns the position after the closing quote. */
+static const char *json_string(const char *p, co_buf *out)
+{
+    co_buf_reset(out);
+    while (*p && *p != '"') {
+        if (*p != '\\') {
+            co_buf_addc(out, *p++);
+            continue;
+        }
+        p++;
+        switch (*p) {
+        case 'n': co_buf_addc(out, '\n'); break;
+        case 't': co_buf_addc(out, '\t'); break;
+        case 'r': co_buf_addc(out, '\r'); break;
+        case 'b': co_buf_addc(out, '\b'); break;
+        case 'f': co_buf_addc(out, '\f'); break;
+        case 'u': {
+            unsigned cp = 0;
+            int k = 1;
+            for (; k <= 4 && isxdigit((unsigned char)p[k]); k++)
+                cp = cp * 16 + (unsigned)(isdigit((unsigned char)p[k]) ? p[k] - '0'
+                                                                       : (tolower((unsigned char)p[k]) - 'a' + 10));
+            p += k - 1;
+            if (cp < 0x80) {
+                co_buf_addc(out, (char)cp);
+            } else if (cp < 0x800) {
+                co_buf_addc(out, (char)(0xc0 | (cp >> 6)));
+                co_buf_addc(out, (char)(0x80 | (cp & 0x3f)));
+            } else {
+                co_buf_addc(out, (char)(0xe0 | (cp >> 12)));
+                co_buf_addc(out, (char)(0x80 | ((cp >> 6) & 0x3f)));
+                co_buf_addc(out, (char)(0x80 | (cp & 0x3f)));
+            }
+            break;
+        }
+        case '\0': return p;
+        default: co_buf_addc(out, *p); break;
+        }
+        p++;
+    }
+    return *p ? p + 1 : p;
+}
+
+/* Reads an identifier (plain or "quoted") at p into out; NULL when none. */
+static const char *identifier(const char *p, co_buf *out)
+{
+    co_buf_reset(out);
+    if (*p == '"') {
+        p++;
+        while (*p) {
+            if (*p == '"' && p[1] == '"') {
+                co_buf_addc(out, '"');
+                p += 2;
+            } else if (*p == '"') {
+                return p + 1;
+            } else {
+                co_buf_addc(out, *p++);
+            }
+        }
+        return p;
+    }
+    if (!(isalpha((unsigned char)*p) || *p == '_' || (unsigned char)*p >= 0x80))
+        return NULL;
+    while (isalnum((unsigned char)*p) || *p == '_' || *p == '$' || (unsigned char)*p >= 0x80)
+        co_buf_addc(out, *p++);
+    return p;
+}
+
+/* Reports every alias.column of expression text whose alias is a table. */
+static void scan_expression(const char *text, const alias_map *m, co_read_fn fn, void *ctx)
+{
+    co_buf a = CO_BUF_INIT, c = CO_BUF_INIT;
+    const char *p = text;
+    while (*p) {
+        if (*p == '\'') { /* a literal: nothing in it is a column */
+            p++;
+            while (*p && !(*p == '\'' && p[1] != '\''))
+                p += *p == '\'' ? 2 : 1;
+            if (*p)
+                p++;
+            continue;
+        }
+        const char *after = identifier(p, &a);
+        if (!after) {
+            p++;
+            continue;
+        }
+        p = after;
+        if (*p != '.')
+            continue;
+        const char *after_col = identifier(p + 1, &c);
+        if (!after_col)
+            continue;
+        p = after_col;
+        const char *relation = map_get(m, co_buf_str(&a));
+        if (relation && !a.failed && !c.failed)
+            fn(ctx, relation, co_buf_str(&c));
+    }
+    co_buf_release(&a);
+    co_buf_release(&c);
+}
+
+/* Walks the plan's JSON: first the scanned tables and their aliases, then
+ * every string value as an expression. */
+static bool walk_plan(const char *json, co_read_fn fn, void *ctx)
+{
+    alias_map m = {0};
+    co_buf str = CO_BUF_INIT, key = CO_BUF_INIT, relation = CO_BUF_INIT;
+    bool ok = true;
+    for (int pass = 0; pass < 2 && ok; pass++) {
+        co_buf_reset(&relation);
+        for (const char *p = json; *p && ok;) {
+            if (*p == '{' || *p == '}') {
+                co_buf_reset(&relation);
+                p++;
+                continue;
+            }
+            if (*p != '"') {
+                p++;
+                continue;
+            }
+            p = json_string(p + 1, &str);
+            const char *q = p;
+            while (isspace((unsigned char)*q))
+                q++;
+            if (*q == ':') { /* a key */
+                co_buf_reset(&key);
+                co_buf_add(&key, str.data ? str.data : "", str.len);
+                continue;
+            }
+            const char *k = co_buf_str(&key);
+            if (pass == 0 && strcmp(k, "Relation Name") == 0) {
+                co_buf_reset(&relation);
+                co_buf_add(&relation, str.data ? str.data : "", str.len);
+            } else if (pass == 0 && strcmp(k, "Alias") == 0 && relation.len) {
+                ok = map_add(&m, co_buf_str(&str), co_buf_str(&relation));
+            } else if (pass == 1 && strcmp(k, "Relation Name") != 0 && strcmp(k, "Alias") != 0) {
+                scan_expression(co_buf_str(&str), &m, fn, ctx);
+            }
+        }
+    }
+    ok = ok && !str.failed && !key.failed && !relation.failed;
+    co_buf_release(&str);
+    co_buf_release(&key);
+    co_buf_release(&relation);
+    map_release(&m);
+    return ok;
+}
+
+/* Prepares the query, explains its generic plan, and forgets both. */
+static co_code explain(pg_store *s, const char *sql, PGresult **plan, co_error *err)
+{
+    PGresult *res = PQprepare(s->conn, "cutover_reads", sql, 0, NULL);
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        co_code rc = co_pg_fail(s, res, "query does not prepare", err);
+        PQclear(res);
+        return rc;
+    }
+    PQclear(res);
+    res = PQdescribePrepared(s->conn, "cutover_reads");
+    int nparams = res && PQresultStatus(res) == PGRES_COMMAND_OK ? PQnparams(res) : 0;
+    PQclear(res);
+    co_buf q = CO_BUF_INIT;
+    co_buf_adds(&q, "EXPLAIN (VERBOSE, COSTS OFF, FORMAT JSON) EXECUTE cutover_reads");
+    for (int i = 0; i < nparams; i++)
+        co_buf_adds(&q, i ? ", NULL" : "(NULL");
+    if (nparams)
+        co_buf_addc(&q, ')');
+    co_code rc = CO_OK;
+    co_pg_run_quietly(s, "SET plan_cache_mode = force_generic_plan");
+    *plan = PQexec(s->conn, co_buf_str(&q));
+    if (!*plan || PQresultStatus(*plan) != PGRES_TUPLES_OK || PQntuples(*plan) != 1)
+        rc = co_pg_fail(s, *plan, "cannot explain the query", err);
+    co_buf_release(&q);
+    co_pg_run_quietly(s, "RESET plan_cache_mode");
+    co_pg_run_quietly(s, "DEALLOCATE cutover_reads");
+    return rc;
+}
+
+co_code co_pg_query_reads(co_store *st, const char *sql, co_read_fn fn, void *ctx,
+                          co_error *err)
+{
+    pg_store *s = pg_of(st);
+    pg_sql q;
+    co_code rc = co_pg_sql_translate(s, sql, false, &q, err);
+    if (rc != CO_OK)
+        return rc;
+    /* A failed statement would end the open transaction: look in a savepoint. */
+    bool sp = PQtransactionStatus(s->conn) == PQTRANS_INTRANS;
+    if (sp)
+        rc = co_pg_run(s, "SAVEPOINT cutover_reads", "query does not prepare", err);
+    PGresult *plan = NULL;
+    if (rc == CO_OK)
+        rc = explain(s, co_buf_str(&q.text), &plan, err);
+    if (sp && rc != CO_OK)
+        co_pg_run_quietly(s, "ROLLBACK TO SAVEPOINT cutover_reads");
+    if (sp)
+        co_pg_run_quietly(s, "RELEASE SAVEPOINT cutover_reads");
+    if (rc == CO_OK && !walk_plan(PQgetvalue(plan, 0, 0), fn, ctx))
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    PQclear(plan);
+    co_pg_sql_release(&q);
+    return rc;
+}

@@ -1,0 +1,962 @@
+/* test_store_pg.c: the PostgreSQL backend of the store, against a real
+ * server: connecting (and never showing the password), errors with their
+ * SQLSTATE, parameters, every type mapping, streaming with bounded memory,
+ * COPY of tricky values, isolating the rows a batch refuses, the catalog,
+ * transactions and cursors. The server is CUTOVER_TEST_PG (a libpq URI); ctest
+ * runs this program through tests/e2e/pg.sh, which starts a throwaway one.
+ * Each run works in a database of its own, dropped at the end. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cutover/store.h"
+#include "util/buf.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef __SANITIZE_ADDRESS__
+/* Freed memory waits in ASan's quarantine (256 MB by default), which would
+ * hide what the streaming test measures: keep it small. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "quarantine_size_mb=8"; }
+#endif
+
+static char server_uri[1024]; /* CUTOVER_TEST_PG */
+static char db_uri[1024];     /* the same server, this run's database */
+static char db_name[64];
+
+/* uri with its database replaced by db. */
+static void uri_with_db(const char *uri, const char *db, char *out, size_t cap)
+{
+    const char *authority = strstr(uri, "://");
+    const char *slash = authority ? strchr(authority + 3, '/') : NULL;
+    const char *query = strchr(uri, '?');
+    if (!slash || (query && slash > query))
+        slash = query ? query : uri + strlen(uri);
+    const char *rest = strchr(slash, '?');
+    snprintf(out, cap, "%.*s/%s%s", (int)(slash - uri), uri, db, rest ? rest : "");
+}
+
+static co_store *open_uri(const char *uri, co_side side)
+{
+    co_store *s = NULL;
+    co_error err;
+    co_error_clear(&err);
+    if (co_store_open(uri, side, ".", &s, &err) != CO_OK)
+        fail_msg("open: %s", err.message);
+    return s;
+}
+
+static co_store *open_db(co_side side) { return open_uri(db_uri, side); }
+
+static void exec_ok(co_store *s, const char *sql)
+{
+    co_error err;
+    co_error_clear(&err);
+    if (co_store_exec(s, sql, &err) != CO_OK)
+        fail_msg("exec %s: %s", sql, err.message);
+}
+
+/* The integer the query's first row holds in its first column. */
+static int64_t query_int(co_store *s, const char *sql)
+{
+    co_error err;
+    co_error_clear(&err);
+    co_cursor *c;
+    bool has_row = false;
+    if (co_store_query(s, sql, NULL, 0, &c, &err) != CO_OK)
+        fail_msg("query %s: %s", sql, err.message);
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_true(has_row);
+    co_value v = co_cursor_value(c, 0);
+    assert_int_equal(v.type, CO_INT);
+    co_cursor_close(c);
+    return v.i;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *uri = getenv("CUTOVER_TEST_PG");
+    if (!uri || !*uri) {
+        fprintf(stderr, "test_store_pg: CUTOVER_TEST_PG is not set; run it through "
+                        "tests/e2e/pg.sh run (ctest does)\n");
+        return -1;
+    }
+    snprintf(server_uri, sizeof server_uri, "%s", uri);
+    snprintf(db_name, sizeof db_name, "cutover_unit_%ld", (long)getpid());
+    uri_with_db(server_uri, db_name, db_uri, sizeof db_uri);
+    co_store *s = open_uri(server_uri, CO_SIDE_TARGET);
+    char sql[128];
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db_name);
+    exec_ok(s, sql);
+    co_store_close(s);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    co_store *s = open_uri(server_uri, CO_SIDE_TARGET);
+    char sql[160];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", db_name);
+    exec_ok(s, sql);
+    co_store_close(s);
+    return 0;
+}
+
+/* ---- connecting and errors ---------------------------------------------------------- */
+
+static void wrong_passwords_never_show(void **state)
+{
+    (void)state;
+    /* postgresql://user:password@host... : swap in a wrong password. */
+    const char *at = strrchr(db_uri, '@');
+    const char *colon = at ? memchr(strstr(db_uri, "://") + 3, ':', (size_t)(at - db_uri)) : NULL;
+    assert_non_null(colon);
+    const char *wrong = "Wr0ngSecretXyz";
+    char uri[1200];
+    snprintf(uri, sizeof uri, "%.*s:%s%s", (int)(colon - db_uri), db_uri, wrong, at);
+    co_store *s = NULL;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_open(uri, CO_SIDE_TARGET, ".", &s, &err), CO_ETARGET);
+    assert_null(s);
+    assert_non_null(strstr(err.message, "target"));
+    assert_non_null(strstr(err.message, "password authentication failed"));
+    assert_null(strstr(err.message, wrong));
+    assert_null(strstr(err.where, wrong));
+
+    /* The same through PGPASSWORD, with no password in the URI. */
+    char bare[1200];
+    snprintf(bare, sizeof bare, "%.*s%s", (int)(colon - db_uri), db_uri, at);
+    setenv("PGPASSWORD", "An0therWrongOne", 1);
+    co_error_clear(&err);
+    assert_int_equal(co_store_open(bare, CO_SIDE_SOURCE, ".", &s, &err), CO_ESOURCE);
+    unsetenv("PGPASSWORD");
+    assert_non_null(strstr(err.message, "source"));
+    assert_null(strstr(err.message, "An0therWrongOne"));
+
+    /* A store that opens shows its URI masked. */
+    s = open_db(CO_SIDE_STAGING);
+    assert_string_equal(co_store_engine(s), "postgresql");
+    assert_false(co_store_hashes_in_sql(s));
+    assert_null(co_store_sqlite_path(s));
+    const char *pw_start = colon + 1;
+    char password[256];
+    snprintf(password, sizeof password, "%.*s", (int)(at - pw_start), pw_start);
+    assert_null(strstr(co_store_safe_uri(s), password));
+    assert_non_null(strstr(co_store_safe_uri(s), "***"));
+    assert_string_equal(co_side_name(co_store_side(s)), "staging");
+    co_store_close(s);
+}
+
+static void errors_carry_side_and_sqlstate(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_exec(s, "SELECT 1/0", &err), CO_ETARGET);
+    assert_string_equal(err.sqlstate, "22012");
+    assert_non_null(strstr(err.message, "target: "));
+    assert_non_null(strstr(err.message, "division by zero"));
+    assert_non_null(strstr(err.message, "SQLSTATE 22012"));
+    exec_ok(s, "CREATE TABLE dup (id int)");
+    assert_int_equal(co_store_exec(s, "CREATE TABLE dup (id int)", &err), CO_ETARGET);
+    assert_string_equal(err.sqlstate, "42P07");
+    co_cursor *c = NULL;
+    assert_int_equal(co_store_query(s, "SELECT * FROM no_such_table", NULL, 0, &c, &err),
+                     CO_ETARGET);
+    assert_string_equal(err.sqlstate, "42P01");
+    assert_int_equal(co_store_prepare_check(s, "SELECT nope FROM dup", &err), CO_ETARGET);
+    assert_string_equal(err.sqlstate, "42703");
+    assert_int_equal(co_store_prepare_check(s, "SELECT id FROM dup WHERE id = :tenant", &err),
+                     CO_OK);
+    /* The server's notices are not printed (the library never prints). */
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *capture = tmpfile();
+    assert_non_null(capture);
+    dup2(fileno(capture), 2);
+    co_code rc = co_store_exec(s, "DO $$ BEGIN RAISE WARNING 'loud'; RAISE NOTICE 'louder'; END $$;"
+                                  " DROP TABLE IF EXISTS never_was", &err);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    assert_int_equal(rc, CO_OK);
+    fseek(capture, 0, SEEK_END);
+    assert_int_equal(ftell(capture), 0);
+    fclose(capture);
+    /* The state side has its own code. */
+    co_store *st = open_db(CO_SIDE_STATE);
+    assert_int_equal(co_store_exec(st, "SELECT nope", &err), CO_ESTATE);
+    assert_non_null(strstr(err.message, "state: "));
+    co_store_close(st);
+    /* The source is read-only. */
+    co_store *src = open_db(CO_SIDE_SOURCE);
+    assert_int_equal(co_store_exec(src, "INSERT INTO dup VALUES (1)", &err), CO_ESOURCE);
+    assert_string_equal(err.sqlstate, "25006");
+    assert_int_equal(co_store_query(src, "DELETE FROM dup RETURNING id", NULL, 0, &c, &err),
+                     CO_ESOURCE);
+    assert_int_equal(co_store_allow_writes(src, &err), CO_OK);
+    assert_int_equal(co_store_exec(src, "INSERT INTO dup VALUES (1)", &err), CO_OK);
+    co_store_close(src);
+    co_store_close(s);
+}
+
+/* ---- parameters --------------------------------------------------------------------- */
+
+static void named_parameters(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_SOURCE);
+    co_error err;
+    co_error_clear(&err);
+    co_param p[] = {{":tenant", co_int(41)}, {":unused", co_text("x", 1)}};
+    co_cursor *c;
+    const char *sql = "SELECT :tenant::int + 1 AS n, ':tenant' AS lit, 'it''s :tenant' AS lit2,"
+                      " E'\\' :tenant' AS esc, $q$ :tenant $q$ AS dollar, :tenant AS again,"
+                      " 1 AS \"col:tenant\" -- :nope in a comment\n"
+                      " /* :nope /* nested */ :nope */";
+    assert_int_equal(co_store_query(s, sql, p, 2, &c, &err), CO_OK);
+    bool has_row;
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_true(has_row);
+    assert_int_equal(co_cursor_ncols(c), 7);
+    assert_int_equal(co_cursor_value(c, 0).i, 42);
+    assert_string_equal(co_cursor_value(c, 1).s, ":tenant");
+    assert_string_equal(co_cursor_value(c, 2).s, "it's :tenant");
+    assert_string_equal(co_cursor_value(c, 3).s, "' :tenant");
+    assert_string_equal(co_cursor_value(c, 4).s, " :tenant ");
+    assert_int_equal(co_cursor_value(c, 5).type, CO_INT);
+    assert_int_equal(co_cursor_value(c, 5).i, 41);
+    assert_string_equal(co_cursor_colname(c, 6), "col:tenant");
+    co_cursor_close(c);
+
+    /* A parameter the caller does not supply is an error, not a NULL. */
+    assert_int_equal(co_store_query(s, "SELECT :tenant, :other", p, 1, &c, &err), CO_ESOURCE);
+    assert_non_null(strstr(err.message, ":other"));
+    /* Text goes untyped: it reads as the type the context wants. */
+    co_param t[] = {{":d", co_text("2026-01-31", 10)}, {":n", co_text("7", 1)}};
+    assert_int_equal(co_store_query(s, "SELECT :d::date + 1, :n + 1", t, 2, &c, &err), CO_OK);
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_string_equal(co_cursor_value(c, 0).s, "2026-02-01");
+    assert_int_equal(co_cursor_value(c, 1).i, 8);
+    co_cursor_close(c);
+    co_store_close(s);
+
+    /* Positional parameters, and "IS ?" matching NULL as SQLite's IS does. */
+    s = open_db(CO_SIDE_TARGET);
+    exec_ok(s, "CREATE TABLE pos (a int, b text)");
+    co_param v[] = {{NULL, co_int(1)}, {NULL, co_null()}, {NULL, co_int(2)}};
+    long long changes = 0;
+    assert_int_equal(co_store_exec_params(s, "INSERT INTO pos VALUES (?, ?), (?, 'x')", v, 3,
+                                          &changes, &err),
+                     CO_OK);
+    assert_int_equal(changes, 2);
+    co_param null[] = {{NULL, co_null()}};
+    assert_int_equal(co_store_query(s, "SELECT a FROM pos WHERE b IS ?", null, 1, &c, &err), CO_OK);
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_true(has_row);
+    assert_int_equal(co_cursor_value(c, 0).i, 1);
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_false(has_row);
+    co_cursor_close(c);
+    assert_int_equal(co_store_query(s, "SELECT a FROM pos WHERE b IS NOT ?", null, 1, &c, &err),
+                     CO_OK);
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_int_equal(co_cursor_value(c, 0).i, 2);
+    co_cursor_close(c);
+    /* Too few positional values is an error. */
+    assert_int_equal(co_store_exec_params(s, "DELETE FROM pos WHERE a = ? AND b = ?", v, 1, NULL,
+                                          &err),
+                     CO_ETARGET);
+    assert_non_null(strstr(err.message, "positional"));
+
+    /* A prepared statement run many times; IS ? finds NULL key parts. */
+    co_stmt *st;
+    assert_int_equal(co_store_prepare(s, "DELETE FROM pos WHERE a = ? AND b IS ?", &st, &err),
+                     CO_OK);
+    co_value k1[] = {co_int(1), co_null()};
+    assert_int_equal(co_stmt_exec(st, k1, 2, &changes, &err), CO_OK);
+    assert_int_equal(changes, 1);
+    co_value k2[] = {co_text("2", 1), co_text("x", 1)};
+    assert_int_equal(co_stmt_exec(st, k2, 2, &changes, &err), CO_OK);
+    assert_int_equal(changes, 1);
+    assert_int_equal(co_stmt_exec(st, k2, 2, &changes, &err), CO_OK);
+    assert_int_equal(changes, 0);
+    co_stmt_close(st);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM pos"), 0);
+    co_store_close(s);
+}
+
+/* ---- values ----------------------------------------------------------------------- */
+
+static void expect_text(co_cursor *c, size_t i, const char *want)
+{
+    co_value v = co_cursor_value(c, i);
+    if (v.type != CO_TEXT || v.len != strlen(want) || memcmp(v.s, want, v.len) != 0)
+        fail_msg("column %s: expected text [%s], got type %s [%.*s]", co_cursor_colname(c, i),
+                 want, co_type_name(v.type), (int)(v.type == CO_TEXT ? v.len : 0),
+                 v.type == CO_TEXT ? v.s : "");
+}
+
+static void every_type_maps(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_SOURCE);
+    co_error err;
+    co_error_clear(&err);
+    co_cursor *c;
+    const char *sql =
+        "SELECT 1::int2 AS i2, 2::int4 AS i4, 9007199254740993::int8 AS i8,"
+        " 1.5::float4 AS f4, 0.1::float8 AS f8, 'NaN'::float8 AS nan, '-Infinity'::float8 AS ninf,"
+        " 12345678901234::numeric AS n_int, 12.50::numeric(10,2) AS n_frac,"
+        " 123456789012345678.123::numeric AS n_exact, 99999999999999999999999::numeric AS n_big,"
+        " true AS t, false AS f, '\\x00ff0041'::bytea AS b, ''::bytea AS b0,"
+        " 'Łódź'::text AS txt, 'ab'::varchar(5) AS vc, 'ab'::char(4) AS bp,"
+        " '{\"a\": [1, 2]}'::json AS js, '{\"a\": 1}'::jsonb AS jsb,"
+        " '2026-01-31'::date AS d, '2026-01-31 23:30:00.25'::timestamp AS ts,"
+        " '2026-01-31 23:30:00+02'::timestamptz AS tstz,"
+        " 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid AS u, ARRAY['a', 'b c']::text[] AS arr,"
+        " NULL::int AS null_int, NULL::text AS null_text, ''::text AS empty,"
+        " '-9223372036854775808'::int8 AS i8min";
+    if (co_store_query(s, sql, NULL, 0, &c, &err) != CO_OK)
+        fail_msg("%s", err.message);
+    bool has_row;
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_true(has_row);
+    size_t i = 0;
+    assert_int_equal(co_cursor_value(c, i).type, CO_INT);
+    assert_int_equal(co_cursor_value(c, i++).i, 1);
+    assert_int_equal(co_cursor_value(c, i++).i, 2);
+    assert_int_equal(co_cursor_value(c, i).type, CO_INT);
+    assert_true(co_cursor_value(c, i++).i == 9007199254740993LL);
+    assert_int_equal(co_cursor_value(c, i).type, CO_REAL);
+    assert_true(co_cursor_value(c, i++).r == 1.5);
+    assert_true(co_cursor_value(c, i++).r == 0.1); /* every digit: exactly the double 0.1 */
+    assert_true(isnan(co_cursor_value(c, i++).r));
+    assert_true(isinf(co_cursor_value(c, i).r) && co_cursor_value(c, i).r < 0);
+    i++;
+    assert_int_equal(co_cursor_value(c, i).type, CO_INT); /* numeric, no fraction */
+    assert_true(co_cursor_value(c, i++).i == 12345678901234LL);
+    assert_int_equal(co_cursor_value(c, i).type, CO_REAL); /* numeric(10,2) */
+    assert_true(co_cursor_value(c, i++).r == 12.5);
+    expect_text(c, i++, "123456789012345678.123"); /* beyond a double: exact text */
+    expect_text(c, i++, "99999999999999999999999"); /* beyond int64 */
+    assert_int_equal(co_cursor_value(c, i).type, CO_INT);
+    assert_int_equal(co_cursor_value(c, i++).i, 1);
+    assert_int_equal(co_cursor_value(c, i++).i, 0);
+    co_value b = co_cursor_value(c, i++);
+    assert_int_equal(b.type, CO_BLOB);
+    assert_int_equal(b.len, 4);
+    assert_memory_equal(b.s, "\x00\xff\x00\x41", 4);
+    b = co_cursor_value(c, i++);
+    assert_int_equal(b.type, CO_BLOB);
+    assert_int_equal(b.len, 0);
+    expect_text(c, i++, "Łódź");
+    expect_text(c, i++, "ab");
+    expect_text(c, i++, "ab  ");
+    expect_text(c, i++, "{\"a\": [1, 2]}");
+    expect_text(c, i++, "{\"a\": 1}");
+    expect_text(c, i++, "2026-01-31");
+    expect_text(c, i++, "2026-01-31 23:30:00.25");
+    expect_text(c, i++, "2026-01-31 21:30:00+00"); /* in UTC */
+    expect_text(c, i++, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+    expect_text(c, i++, "{a,\"b c\"}");
+    assert_int_equal(co_cursor_value(c, i++).type, CO_NULL);
+    assert_int_equal(co_cursor_value(c, i++).type, CO_NULL);
+    expect_text(c, i++, "");
+    assert_true(co_cursor_value(c, i++).i == INT64_MIN);
+    assert_int_equal(co_cursor_ncols(c), i);
+    assert_string_equal(co_cursor_colname(c, 0), "i2");
+    assert_string_equal(co_cursor_colname(c, i - 1), "i8min");
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_false(has_row);
+    co_cursor_close(c);
+
+    /* The month of ISO text (with a zone or not), timestamps and dates, in UTC. */
+    co_buf q = CO_BUF_INIT;
+    co_buf_adds(&q, "SELECT ");
+    const char *exprs[] = {"'2026-01-31T23:30:00Z'", "'2026-02-01T00:30:00+02:00'",
+                           "'2026-03-05'::date", "'2026-04-30 23:00:00-05'::timestamptz",
+                           "'2026-05-01 00:00:00'::timestamp", "'garbage'", "NULL::text"};
+    for (size_t e = 0; e < sizeof exprs / sizeof *exprs; e++) {
+        if (e)
+            co_buf_adds(&q, ", ");
+        co_store_month_sql(s, exprs[e], &q);
+    }
+    assert_int_equal(co_store_query(s, co_buf_str(&q), NULL, 0, &c, &err), CO_OK);
+    co_buf_release(&q);
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    expect_text(c, 0, "2026-01");
+    expect_text(c, 1, "2026-01");
+    expect_text(c, 2, "2026-03");
+    expect_text(c, 3, "2026-05");
+    expect_text(c, 4, "2026-05");
+    assert_int_equal(co_cursor_value(c, 5).type, CO_NULL);
+    assert_int_equal(co_cursor_value(c, 6).type, CO_NULL);
+    co_cursor_close(c);
+    co_store_close(s);
+}
+
+/* ---- streaming ---------------------------------------------------------------------- */
+
+static long rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, resident = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void streams_with_bounded_memory(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_SOURCE);
+    co_error err;
+    co_error_clear(&err);
+    co_cursor *c;
+    /* 200,000 rows of 1 KB: 200 MB if they were all held. (A leading comment
+     * does not hide that it is a query.) */
+    assert_int_equal(co_store_query(s, "-- streamed\n/* in chunks */ SELECT g AS id, repeat('x', 1000) AS pad"
+                                       " FROM generate_series(1, 200000) AS g ORDER BY g",
+                                    NULL, 0, &c, &err),
+                     CO_OK);
+    long start = rss_kb(), peak = start;
+    int64_t rows = 0, sum = 0;
+    bool has_row;
+    while (co_cursor_next(c, &has_row, &err) == CO_OK && has_row) {
+        rows++;
+        sum += co_cursor_value(c, 0).i;
+        assert_int_equal(co_cursor_value(c, 1).len, 1000);
+        if (rows % 10000 == 0) {
+            long now = rss_kb();
+            if (now > peak)
+                peak = now;
+        }
+        if (rows == 100000) { /* meanwhile, a server-side cursor is what holds the rows */
+            assert_int_equal(query_int(s, "SELECT count(*) FROM pg_cursors WHERE name LIKE"
+                                          " 'cutover_c%' AND statement NOT LIKE '%pg_cursors%'"),
+                             1);
+        }
+    }
+    assert_int_equal(err.code, CO_OK);
+    co_cursor_close(c);
+    assert_int_equal(rows, 200000);
+    assert_true(sum == 200000LL * 200001 / 2);
+    if (getenv("CUTOVER_TEST_VERBOSE"))
+        fprintf(stderr, "streaming: memory grew by %ld KB\n", peak - start);
+    if (peak - start > 64 * 1024)
+        fail_msg("memory grew by %ld KB while streaming", peak - start);
+    /* Every cursor is closed, and its transaction ended. */
+    assert_int_equal(query_int(s, "SELECT count(*) FROM pg_cursors"), 1);
+    co_store_close(s);
+}
+
+static void cursors_outlive_a_commit(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    co_error err;
+    co_error_clear(&err);
+    exec_ok(s, "CREATE TABLE held (id int)");
+    co_cursor *c;
+    assert_int_equal(co_store_query(s, "SELECT g FROM generate_series(1, 25000) g", NULL, 0, &c,
+                                    &err),
+                     CO_OK);
+    bool has_row;
+    int64_t n = 0;
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    n++;
+    /* While the cursor holds a transaction of its own: a failing statement
+     * does not end it, a statement that works is committed at once. */
+    assert_int_equal(co_store_exec(s, "INSERT INTO held VALUES ('x')", &err), CO_ETARGET);
+    assert_string_equal(err.sqlstate, "22P02");
+    co_error_clear(&err);
+    exec_ok(s, "INSERT INTO held VALUES (1)");
+    co_store *other = open_db(CO_SIDE_TARGET);
+    assert_int_equal(query_int(other, "SELECT count(*) FROM held"), 1);
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    n++;
+    /* A transaction of the caller's while the cursor is open, committed. */
+    assert_int_equal(co_store_begin(s, &err), CO_OK);
+    exec_ok(s, "INSERT INTO held VALUES (2)");
+    assert_int_equal(co_store_commit(s, &err), CO_OK);
+    assert_int_equal(query_int(other, "SELECT count(*) FROM held"), 2);
+    while (co_cursor_next(c, &has_row, &err) == CO_OK && has_row)
+        n++;
+    assert_int_equal(err.code, CO_OK);
+    assert_int_equal(n, 25000);
+    co_cursor_close(c);
+    /* Rolled back, a transaction leaves nothing. */
+    assert_int_equal(co_store_begin(s, &err), CO_OK);
+    exec_ok(s, "INSERT INTO held VALUES (3)");
+    co_store_rollback(s);
+    assert_int_equal(query_int(other, "SELECT count(*) FROM held"), 2);
+    assert_int_equal(co_store_commit(s, &err), CO_ETARGET); /* none is open */
+    /* A cursor declared in a transaction that rolls back ends with it, and says so. */
+    assert_int_equal(co_store_begin(s, &err), CO_OK);
+    assert_int_equal(co_store_query(s, "SELECT g FROM generate_series(1, 25000) g", NULL, 0, &c,
+                                    &err),
+                     CO_OK);
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    co_store_rollback(s);
+    while (co_cursor_next(c, &has_row, &err) == CO_OK && has_row)
+        ;
+    assert_int_equal(err.code, CO_ETARGET);
+    assert_non_null(strstr(err.message, "rolled back"));
+    co_cursor_close(c);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM pg_cursors"), 1);
+    co_store_close(other);
+    co_store_close(s);
+}
+
+/* ---- loading ------------------------------------------------------------------------ */
+
+#define MAX_IDS 20000
+
+/* What a loader reported, by the row's id (column 0). */
+typedef struct report {
+    int seen[MAX_IDS]; /* times each id was reported */
+    int64_t loaded, refused;
+    struct {
+        int64_t id;
+        char rule[32], sqlstate[6], reason[256];
+    } refusals[32];
+    size_t nrefusals;
+} report;
+
+static void note(report *r, const co_value *row)
+{
+    int64_t id = row[0].type == CO_INT ? row[0].i : -1;
+    if (id >= 0 && id < MAX_IDS)
+        r->seen[id]++;
+}
+
+static void on_loaded(void *ctx, const co_value *row, size_t ncols)
+{
+    (void)ncols;
+    report *r = ctx;
+    r->loaded++;
+    note(r, row);
+}
+
+static void on_refused(void *ctx, const co_value *row, size_t ncols, const char *rule,
+                       const char *reason, const char *sqlstate)
+{
+    (void)ncols;
+    report *r = ctx;
+    r->refused++;
+    note(r, row);
+    if (r->nrefusals < 32) {
+        r->refusals[r->nrefusals].id = row[0].type == CO_INT ? row[0].i : -1;
+        snprintf(r->refusals[r->nrefusals].rule, 32, "%s", rule);
+        snprintf(r->refusals[r->nrefusals].sqlstate, 6, "%s", sqlstate);
+        snprintf(r->refusals[r->nrefusals].reason, 256, "%s", reason);
+        r->nrefusals++;
+    }
+}
+
+static void loads_tricky_values_exactly(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    co_error err;
+    co_error_clear(&err);
+    exec_ok(s, "CREATE TABLE tricky (id int PRIMARY KEY, t text, b bytea, n numeric,"
+               " r float8, ts timestamptz, arr text[], flag boolean, j jsonb)");
+    static const char blob[] = {'\0', '\\', '\n', 'x', '\0', (char)0xff};
+    static const char *texts[] = {"", "a\\b\\\\c", "tab\there", "line\nbreak\r\nend", "Łódź ✓ 😀",
+                                  "\\N", "\\.", "'quoted' \"double\"", ",;|"};
+    const size_t ntexts = sizeof texts / sizeof *texts;
+    static const char *const columns[] = {"id", "t", "b", "n", "r", "ts", "arr", "flag", "j"};
+    report *rep = calloc(1, sizeof *rep);
+    co_load_events events = {on_loaded, on_refused, rep};
+    co_loader *l;
+    assert_int_equal(co_loader_open(s, "tricky", columns, 9, &events, &l, &err), CO_OK);
+    assert_int_equal(co_store_begin(s, &err), CO_OK);
+    for (size_t i = 0; i < ntexts + 2; i++) {
+        co_value row[9];
+        row[0] = co_int((int64_t)i);
+        row[1] = i < ntexts ? co_text(texts[i], strlen(texts[i])) : co_null();
+        co_value bv = {0};
+        bv.type = CO_BLOB;
+        bv.s = blob;
+        bv.len = i == 1 ? 0 : sizeof blob;
+        row[2] = i == ntexts ? co_null() : bv;
+        row[3] = co_text("123456789012345678901234567890.000000000000000001",
+                         strlen("123456789012345678901234567890.000000000000000001"));
+        row[4] = i == 0 ? co_real(0.1) : i == 1 ? co_real(-1e300) : co_real(1.0 / 3.0);
+        row[5] = co_text("2026-01-31T23:30:00+05:30", strlen("2026-01-31T23:30:00+05:30"));
+        row[6] = co_text("{a,\"b\\\\c\",NULL,\"\"}", strlen("{a,\"b\\\\c\",NULL,\"\"}"));
+        row[7] = co_int(i % 2);
+        row[8] = co_text("{\"k\": \"v\\tw\"}", strlen("{\"k\": \"v\\tw\"}"));
+        assert_int_equal(co_loader_put(l, row, &err), CO_OK);
+    }
+    assert_int_equal(co_loader_flush(l, &err), CO_OK);
+    assert_int_equal(co_store_commit(s, &err), CO_OK);
+    co_loader_close(l);
+    assert_int_equal(rep->loaded, (int64_t)ntexts + 2);
+    assert_int_equal(rep->refused, 0);
+
+    co_cursor *c;
+    assert_int_equal(co_store_query(s, "SELECT id, t, b, n::text, r, ts, arr[2], arr[3] IS NULL,"
+                                       " arr[4], flag, j->>'k', cardinality(arr) FROM tricky ORDER BY id",
+                                    NULL, 0, &c, &err),
+                     CO_OK);
+    bool has_row;
+    for (size_t i = 0; i < ntexts + 2; i++) {
+        assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+        assert_true(has_row);
+        assert_int_equal(co_cursor_value(c, 0).i, (int64_t)i);
+        co_value t = co_cursor_value(c, 1);
+        if (i < ntexts) {
+            assert_int_equal(t.type, CO_TEXT);
+            assert_int_equal(t.len, strlen(texts[i]));
+            assert_memory_equal(t.s, texts[i], t.len);
+        } else {
+            assert_int_equal(t.type, CO_NULL); /* NULL stays NULL, '' stays '' */
+        }
+        co_value b = co_cursor_value(c, 2);
+        if (i == ntexts) {
+            assert_int_equal(b.type, CO_NULL);
+        } else {
+            assert_int_equal(b.type, CO_BLOB);
+            assert_int_equal(b.len, i == 1 ? 0 : sizeof blob);
+            if (b.len)
+                assert_memory_equal(b.s, blob, sizeof blob);
+        }
+        expect_text(c, 3, "123456789012345678901234567890.000000000000000001");
+        double want = i == 0 ? 0.1 : i == 1 ? -1e300 : 1.0 / 3.0;
+        assert_true(co_cursor_value(c, 4).r == want);
+        expect_text(c, 5, "2026-01-31 18:00:00+00");
+        expect_text(c, 6, "b\\c");
+        assert_int_equal(co_cursor_value(c, 7).i, 1);
+        expect_text(c, 8, "");
+        assert_int_equal(co_cursor_value(c, 9).i, (int64_t)(i % 2));
+        expect_text(c, 10, "v\tw");
+        assert_int_equal(co_cursor_value(c, 11).i, 4);
+    }
+    co_cursor_close(c);
+    free(rep);
+    co_store_close(s);
+}
+
+static int64_t find_refusal(const report *r, int64_t id)
+{
+    for (size_t i = 0; i < r->nrefusals; i++)
+        if (r->refusals[i].id == id)
+            return (int64_t)i;
+    return -1;
+}
+
+static void expect_refusal(const report *r, int64_t id, const char *rule, const char *sqlstate,
+                           const char *in_reason)
+{
+    int64_t i = find_refusal(r, id);
+    if (i < 0)
+        fail_msg("row %lld was not refused", (long long)id);
+    assert_string_equal(r->refusals[i].rule, rule);
+    assert_string_equal(r->refusals[i].sqlstate, sqlstate);
+    if (!strstr(r->refusals[i].reason, in_reason))
+        fail_msg("row %lld: [%s] not in [%s]", (long long)id, in_reason, r->refusals[i].reason);
+}
+
+/* 10,000 rows in which a duplicate key, a NULL for a NOT NULL column, a CHECK
+ * violation, a too-long varchar and invalid UTF-8 hide: exactly those are
+ * refused, with the right rule and SQLSTATE, and every other row loads. */
+static void isolates_refused_rows(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    co_error err;
+    co_error_clear(&err);
+    exec_ok(s, "CREATE TABLE people (id int PRIMARY KEY, name varchar(20) NOT NULL,"
+               " age int CONSTRAINT age_is_sane CHECK (age BETWEEN 0 AND 150), code int UNIQUE)");
+    static const char *const columns[] = {"id", "name", "age", "code"};
+    report *rep = calloc(1, sizeof *rep);
+    co_load_events events = {on_loaded, on_refused, rep};
+    co_loader *l;
+    assert_int_equal(co_loader_open(s, "people", columns, 4, &events, &l, &err), CO_OK);
+    assert_int_equal(co_store_begin(s, &err), CO_OK);
+    char name[64];
+    for (int64_t id = 1; id <= 10000; id++) {
+        snprintf(name, sizeof name, "person %lld", (long long)id);
+        co_value row[4] = {co_int(id), co_text(name, strlen(name)), co_int(id % 100),
+                           co_int(id)};
+        if (id == 1234)
+            row[3] = co_int(17); /* the code of row 17: unique violation */
+        if (id == 4321)
+            row[1] = co_null();
+        if (id == 6000)
+            row[2] = co_int(-4);
+        if (id == 7777)
+            row[1] = co_text("a name much longer than twenty", 30);
+        if (id == 8888)
+            row[1] = co_text("bad \x96 byte", 10);
+        if (id == 9999)
+            row[2] = co_text("not a number", 12);
+        assert_int_equal(co_loader_put(l, row, &err), CO_OK);
+    }
+    assert_int_equal(co_loader_flush(l, &err), CO_OK);
+    assert_int_equal(co_store_commit(s, &err), CO_OK);
+    co_loader_close(l);
+    assert_int_equal(rep->refused, 6);
+    assert_int_equal(rep->loaded, 9994);
+    for (int64_t id = 1; id <= 10000; id++)
+        if (rep->seen[id] != 1)
+            fail_msg("row %lld reported %d times", (long long)id, rep->seen[id]);
+    expect_refusal(rep, 1234, "duplicate_key", "23505", "people_code_key");
+    expect_refusal(rep, 4321, "not_null", "23502", "name");
+    expect_refusal(rep, 6000, "check", "23514", "age_is_sane");
+    expect_refusal(rep, 7777, "too_big", "22001", "character varying(20)");
+    expect_refusal(rep, 8888, "invalid_utf8", "22021", "0x96");
+    expect_refusal(rep, 9999, "type", "22P02", "integer");
+    assert_int_equal(query_int(s, "SELECT count(*) FROM people"), 9994);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM people WHERE id IN (1234, 4321, 6000, 7777, 8888, 9999)"), 0);
+
+    /* A duplicate of a row already in the table, many rows later, and rows
+     * put and then discarded (before a rollback) are never applied. */
+    memset(rep, 0, sizeof *rep);
+    assert_int_equal(co_loader_open(s, "people", columns, 4, &events, &l, &err), CO_OK);
+    assert_int_equal(co_store_begin(s, &err), CO_OK);
+    for (int64_t id = 10001; id <= 10100; id++) {
+        co_value row[4] = {co_int(id == 10050 ? 5 : id), co_text("x", 1), co_int(1), co_int(id)};
+        assert_int_equal(co_loader_put(l, row, &err), CO_OK);
+    }
+    assert_int_equal(co_loader_flush(l, &err), CO_OK);
+    co_value dropped[4] = {co_int(19999), co_text("y", 1), co_int(1), co_int(19999)};
+    assert_int_equal(co_loader_put(l, dropped, &err), CO_OK);
+    co_loader_discard(l);
+    assert_int_equal(co_loader_flush(l, &err), CO_OK);
+    assert_int_equal(co_store_commit(s, &err), CO_OK);
+    co_loader_close(l);
+    assert_int_equal(rep->loaded, 99);
+    assert_int_equal(rep->refused, 1);
+    assert_int_equal(rep->seen[5], 1);
+    assert_int_equal(rep->seen[19999], 0);
+    expect_refusal(rep, 5, "duplicate_key", "23505", "people_pkey");
+    assert_int_equal(query_int(s, "SELECT count(*) FROM people"), 9994 + 99);
+
+    /* Without events, a refused row is an error with its SQLSTATE. */
+    assert_int_equal(co_loader_open(s, "people", columns, 4, NULL, &l, &err), CO_OK);
+    assert_int_equal(co_store_begin(s, &err), CO_OK);
+    co_value dup[4] = {co_int(1), co_text("z", 1), co_int(1), co_int(123456)};
+    assert_int_equal(co_loader_put(l, dup, &err), CO_OK);
+    assert_int_equal(co_loader_flush(l, &err), CO_ETARGET);
+    assert_string_equal(err.sqlstate, "23505");
+    assert_non_null(strstr(err.message, "target: "));
+    co_store_rollback(s);
+    co_loader_close(l);
+
+    /* Loading a table or column that does not exist is an error at open. */
+    assert_int_equal(co_loader_open(s, "nobody", columns, 4, &events, &l, &err), CO_ETARGET);
+    static const char *const wrong[] = {"id", "nope"};
+    assert_int_equal(co_loader_open(s, "people", wrong, 2, &events, &l, &err), CO_ETARGET);
+    assert_non_null(strstr(err.message, "nope"));
+    free(rep);
+    co_store_close(s);
+}
+
+/* A row a trigger drops, and a batch where every row is refused. */
+static void dropped_and_all_refused(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    co_error err;
+    co_error_clear(&err);
+    exec_ok(s, "CREATE TABLE picky (id int PRIMARY KEY, v int CHECK (v > 0));"
+               " CREATE FUNCTION drop_thousands() RETURNS trigger LANGUAGE plpgsql AS"
+               " $$ BEGIN IF NEW.id % 1000 = 0 THEN RETURN NULL; END IF; RETURN NEW; END $$;"
+               " CREATE TRIGGER picky_drop BEFORE INSERT ON picky FOR EACH ROW"
+               " EXECUTE FUNCTION drop_thousands()");
+    static const char *const columns[] = {"id", "v"};
+    report *rep = calloc(1, sizeof *rep);
+    co_load_events events = {on_loaded, on_refused, rep};
+    co_loader *l;
+    assert_int_equal(co_loader_open(s, "picky", columns, 2, &events, &l, &err), CO_OK);
+    assert_int_equal(co_store_begin(s, &err), CO_OK);
+    for (int64_t id = 1; id <= 5000; id++) {
+        co_value row[2] = {co_int(id), co_int(1)};
+        assert_int_equal(co_loader_put(l, row, &err), CO_OK);
+    }
+    assert_int_equal(co_loader_flush(l, &err), CO_OK);
+    assert_int_equal(rep->loaded, 4995);
+    assert_int_equal(rep->refused, 5);
+    expect_refusal(rep, 3000, "ignored", "", "trigger");
+    /* Every row of a batch refused: each is reported, none loads. */
+    memset(rep, 0, sizeof *rep);
+    for (int64_t id = 10001; id <= 12000; id++) {
+        co_value row[2] = {co_int(id), co_int(-1)};
+        assert_int_equal(co_loader_put(l, row, &err), CO_OK);
+    }
+    assert_int_equal(co_loader_flush(l, &err), CO_OK);
+    assert_int_equal(co_store_commit(s, &err), CO_OK);
+    co_loader_close(l);
+    assert_int_equal(rep->loaded, 0);
+    assert_int_equal(rep->refused, 2000);
+    for (int64_t id = 10001; id <= 12000; id++)
+        assert_int_equal(rep->seen[id], 1);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM picky"), 4995);
+    free(rep);
+    co_store_close(s);
+}
+
+/* A lost connection ends loading with an error naming the side and SQLSTATE. */
+static void lost_connection_ends_loading(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    co_error err;
+    co_error_clear(&err);
+    exec_ok(s, "CREATE TABLE lost (id int)");
+    int64_t pid = query_int(s, "SELECT pg_backend_pid()");
+    static const char *const columns[] = {"id"};
+    report *rep = calloc(1, sizeof *rep);
+    co_load_events events = {on_loaded, on_refused, rep};
+    co_loader *l;
+    assert_int_equal(co_loader_open(s, "lost", columns, 1, &events, &l, &err), CO_OK);
+    assert_int_equal(co_store_begin(s, &err), CO_OK);
+    co_value row[1] = {co_int(1)};
+    assert_int_equal(co_loader_put(l, row, &err), CO_OK);
+    co_store *killer = open_db(CO_SIDE_STATE);
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)", (long long)pid);
+    exec_ok(killer, sql);
+    co_store_close(killer);
+    usleep(200 * 1000);
+    assert_int_equal(co_loader_flush(l, &err), CO_ETARGET);
+    assert_non_null(strstr(err.message, "target: "));
+    assert_true(err.sqlstate[0] != '\0');
+    assert_int_equal(rep->loaded + rep->refused, 0);
+    co_loader_close(l);
+    co_store_rollback(s);
+    free(rep);
+    co_store_close(s);
+}
+
+/* ---- the catalog -------------------------------------------------------------------- */
+
+static void columns_as_declared(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    co_error err;
+    co_error_clear(&err);
+    exec_ok(s, "CREATE SCHEMA crm; CREATE TABLE crm.\"We\"\"ird\" (id bigint PRIMARY KEY,"
+               " name varchar(100) NOT NULL, price numeric(10,2), at timestamptz, tags text[]);"
+               " CREATE TABLE plain (a int, b text NOT NULL)");
+    co_column *cols;
+    size_t n;
+    assert_int_equal(co_store_columns(s, "crm.We\"ird", &cols, &n, &err), CO_OK);
+    assert_int_equal(n, 5);
+    assert_string_equal(cols[0].name, "id");
+    assert_string_equal(cols[0].decl_type, "bigint");
+    assert_true(cols[0].primary_key);
+    assert_string_equal(cols[1].name, "name");
+    assert_string_equal(cols[1].decl_type, "character varying(100)");
+    assert_true(cols[1].notnull);
+    assert_false(cols[1].primary_key);
+    assert_string_equal(cols[2].decl_type, "numeric(10,2)");
+    assert_false(cols[2].notnull);
+    assert_string_equal(cols[3].decl_type, "timestamp with time zone");
+    assert_string_equal(cols[4].decl_type, "text[]");
+    co_columns_free(cols, n);
+    assert_int_equal(co_store_columns(s, "plain", &cols, &n, &err), CO_OK);
+    assert_int_equal(n, 2);
+    co_columns_free(cols, n);
+    assert_int_equal(co_store_columns(s, "public.plain", &cols, &n, &err), CO_OK);
+    co_columns_free(cols, n);
+    assert_int_equal(co_store_columns(s, "absent", &cols, &n, &err), CO_ENOTFOUND);
+    assert_int_equal(co_store_columns(s, "nope.absent", &cols, &n, &err), CO_ENOTFOUND);
+    co_buf q = CO_BUF_INIT;
+    co_store_quote_ident(s, "we\"ird", &q);
+    assert_string_equal(co_buf_str(&q), "\"we\"\"ird\"");
+    co_buf_release(&q);
+    co_store_close(s);
+}
+
+typedef struct reads {
+    char seen[16][64];
+    size_t n;
+} reads;
+
+static void on_read(void *ctx, const char *table, const char *column)
+{
+    reads *r = ctx;
+    char pair[64];
+    snprintf(pair, sizeof pair, "%s.%s", table, column);
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->seen[i], pair) == 0)
+            return;
+    if (r->n < 16)
+        snprintf(r->seen[r->n++], 64, "%s", pair);
+}
+
+static bool was_read(const reads *r, const char *pair)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->seen[i], pair) == 0)
+            return true;
+    return false;
+}
+
+static void reads_of_a_query(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_SOURCE);
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_allow_writes(s, &err), CO_OK);
+    exec_ok(s, "CREATE TABLE camp (id int, account_id int, subject text, unused text);"
+               " CREATE TABLE ev (id int, campaign_id int, kind text, \"Odd Name\" text)");
+    reads r = {0};
+    assert_int_equal(co_store_query_reads(s, "SELECT e.id, lower(e.kind), c.subject, e.\"Odd Name\""
+                                             " FROM camp c JOIN ev e ON e.campaign_id = c.id"
+                                             " WHERE c.account_id = :tenant",
+                                          on_read, &r, &err),
+                     CO_OK);
+    assert_true(was_read(&r, "ev.id"));
+    assert_true(was_read(&r, "ev.kind"));
+    assert_true(was_read(&r, "ev.campaign_id"));
+    assert_true(was_read(&r, "ev.Odd Name"));
+    assert_true(was_read(&r, "camp.subject"));
+    assert_true(was_read(&r, "camp.account_id"));
+    assert_true(was_read(&r, "camp.id"));
+    assert_false(was_read(&r, "camp.unused"));
+    assert_int_equal(co_store_query_reads(s, "SELECT nope FROM camp", on_read, &r, &err),
+                     CO_ESOURCE);
+    assert_string_equal(err.sqlstate, "42703");
+    co_store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(wrong_passwords_never_show),
+        cmocka_unit_test(errors_carry_side_and_sqlstate),
+        cmocka_unit_test(named_parameters),
+        cmocka_unit_test(every_type_maps),
+        cmocka_unit_test(streams_with_bounded_memory),
+        cmocka_unit_test(cursors_outlive_a_commit),
+        cmocka_unit_test(loads_tricky_values_exactly),
+        cmocka_unit_test(isolates_refused_rows),
+        cmocka_unit_test(dropped_and_all_refused),
+        cmocka_unit_test(lost_connection_ends_loading),
+        cmocka_unit_test(columns_as_declared),
+        cmocka_unit_test(reads_of_a_query),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
