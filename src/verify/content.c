@@ -12,6 +12,7 @@
 #include "util/key.h"
 #include "util/rowhash.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,9 +66,63 @@ static co_code range_query(vctx *v, bool expected_side, const range *r, const co
 }
 
 /* Runs the summary query of one side over a range. */
+/* The rounding verify.round asks for, applied in cutover (where the database
+ * does not hash): a real column rounded to its decimals. */
+static co_value rounded(vctx *v, size_t col, co_value val)
+{
+    for (size_t i = 0; i < v->e->nrounding; i++) {
+        if (strcmp(v->e->rounding[i].column, v->cols[col]) != 0)
+            continue;
+        if (val.type == CO_REAL || val.type == CO_INT) {
+            double x = val.type == CO_REAL ? val.r : (double)val.i, scale = pow(10, v->e->rounding[i].digits);
+            return co_real(round(x * scale) / scale);
+        }
+    }
+    return val;
+}
+
+/* The summary of a range hashed here, for databases without cutover's SQL
+ * functions (PostgreSQL): every row of the range crosses the connection. */
+static co_code summarize_here(vctx *v, bool expected_side, const range *r, summary *out)
+{
+    co_store *st = expected_side ? v->s->source : v->s->dest;
+    co_buf select = CO_BUF_INIT;
+    co_vsql_columns(v, st, false, &select);
+    co_cursor *c = NULL;
+    co_code rc = range_query(v, expected_side, r, &select, &c);
+    co_buf_release(&select);
+    memset(out, 0, sizeof *out);
+    out->int_keys = true;
+    bool has_row, first = true;
+    co_value row[256];
+    if (rc == CO_OK && v->ncols > 256)
+        rc = co_error_set(v->err, CO_EUNSUPPORTED, "more than 256 columns");
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
+        for (size_t i = 0; i < v->ncols; i++)
+            row[i] = rounded(v, i, co_cursor_value(c, i));
+        v->res->rows_fetched++;
+        out->count++;
+        out->hash += co_row_hash(row, v->ncols);
+        co_value k = row[v->key_idx[0]];
+        if (k.type != CO_INT) {
+            out->int_keys = false;
+            continue;
+        }
+        if (first || k.i < out->lo)
+            out->lo = k.i;
+        if (first || k.i > out->hi)
+            out->hi = k.i;
+        first = false;
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
 static co_code summarize(vctx *v, bool expected_side, const range *r, summary *out)
 {
     co_store *st = expected_side ? v->s->source : v->s->dest;
+    if (!co_store_hashes_in_sql(st))
+        return summarize_here(v, expected_side, r, out);
     co_buf select = CO_BUF_INIT;
     co_buf_adds(&select, "count(*), cutover_hash_sum(");
     co_vsql_columns(v, st, true, &select);
@@ -130,9 +185,12 @@ static void key_of(vctx *v, const co_value *row, co_buf *out)
     co_key_encode(out, k, v->e->nkey);
 }
 
-static co_code take_actual(differ *d, const co_value *row)
+static co_code take_actual(differ *d, const co_value *raw)
 {
     vctx *v = d->v;
+    co_value row[256];
+    for (size_t i = 0; i < v->ncols && i < 256; i++)
+        row[i] = rounded(v, i, raw[i]);
     key_of(v, row, &d->key);
     uint64_t h = co_row_hash(row, v->ncols);
     co_buf_reset(&d->val);
@@ -158,9 +216,12 @@ static void row_json(vctx *v, const co_value *row, co_buf *out)
     co_buf_addc(out, '}');
 }
 
-static co_code compare_expected(differ *d, const co_value *row)
+static co_code compare_expected(differ *d, const co_value *raw)
 {
     vctx *v = d->v;
+    co_value row[256];
+    for (size_t i = 0; i < v->ncols && i < 256; i++)
+        row[i] = rounded(v, i, raw[i]);
     key_of(v, row, &d->key);
     const char *val;
     size_t vlen;

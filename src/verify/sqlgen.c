@@ -7,6 +7,7 @@
  * target's key filter).
  */
 #include "verify/verify_int.h"
+#include "util/key.h"
 
 #include <string.h>
 
@@ -49,11 +50,88 @@ void co_vsql_keys(vctx *v, co_store *st, co_buf *out)
     }
 }
 
+/* A SQL literal for a key value (no SQL functions needed on either engine). */
+static void key_literal(co_store *st, const co_value *val, co_buf *out)
+{
+    switch (val->type) {
+    case CO_NULL: co_buf_adds(out, "NULL"); break;
+    case CO_INT: co_buf_printf(out, "%lld", (long long)val->i); break;
+    case CO_REAL: co_buf_printf(out, "%.17g", val->r); break;
+    case CO_TEXT:
+    case CO_BLOB:
+        if (val->type == CO_BLOB)
+            co_buf_adds(out, strcmp(co_store_engine(st), "sqlite") == 0 ? "X" : "'\\x");
+        else
+            co_buf_addc(out, '\'');
+        if (val->type == CO_BLOB && strcmp(co_store_engine(st), "sqlite") == 0)
+            co_buf_addc(out, '\'');
+        for (size_t i = 0; i < val->len; i++) {
+            if (val->type == CO_BLOB) {
+                co_buf_printf(out, "%02x", (unsigned char)val->s[i]);
+            } else {
+                if (val->s[i] == '\'')
+                    co_buf_addc(out, '\'');
+                co_buf_addc(out, val->s[i]);
+            }
+        }
+        co_buf_adds(out, val->type == CO_BLOB && strcmp(co_store_engine(st), "sqlite") != 0
+                             ? "'::bytea"
+                             : "'");
+        break;
+    }
+}
+
+/* (k1, k2) IN (VALUES (...), ...) over the canonical keys of a set; "1 = 0"
+ * for an empty set. For databases without cutover_keep(). */
+static void key_set_sql(vctx *v, co_store *st, const co_map *set, co_buf *out)
+{
+    if (co_map_count(set) == 0) {
+        co_buf_adds(out, "1 = 0");
+        return;
+    }
+    co_buf_addc(out, '(');
+    co_vsql_keys(v, st, out);
+    co_buf_adds(out, ") IN (VALUES ");
+    size_t pos = 0;
+    const char *k, *val;
+    size_t klen, vlen;
+    bool first = true;
+    co_buf text = CO_BUF_INIT, storage = CO_BUF_INIT;
+    while (co_map_next(set, &pos, &k, &klen, &val, &vlen)) {
+        co_value vals[64];
+        size_t n = 0;
+        co_buf_reset(&text);
+        co_buf_add(&text, k, klen);
+        co_buf_reset(&storage);
+        if (co_key_decode(co_buf_str(&text), vals, 64, &n, &storage, NULL) != CO_OK)
+            continue;
+        co_buf_adds(out, first ? "(" : ", (");
+        first = false;
+        for (size_t i = 0; i < n; i++) {
+            co_buf_adds(out, i ? ", " : "");
+            key_literal(st, &vals[i], out);
+        }
+        co_buf_addc(out, ')');
+    }
+    if (first) /* nothing decoded */
+        co_buf_adds(out, "(NULL)");
+    co_buf_addc(out, ')');
+    co_buf_release(&text);
+    co_buf_release(&storage);
+}
+
 void co_vsql_expected(vctx *v, co_buf *out)
 {
-    co_buf_printf(out, "SELECT * FROM (%s\n) AS expected WHERE cutover_keep(", v->e->query);
-    co_vsql_keys(v, v->s->source, out);
-    co_buf_adds(out, ")");
+    co_store *st = v->s->source;
+    co_buf_printf(out, "SELECT * FROM (%s\n) AS expected", v->e->query);
+    if (co_store_hashes_in_sql(st)) {
+        co_buf_adds(out, " WHERE cutover_keep(");
+        co_vsql_keys(v, st, out);
+        co_buf_adds(out, ")");
+    } else if (co_map_count(&v->rejected)) {
+        co_buf_adds(out, " WHERE NOT ");
+        key_set_sql(v, st, &v->rejected, out);
+    }
 }
 
 /* The first ref of e whose entity has a tenant column, or NULL. */
@@ -91,10 +169,12 @@ void co_vsql_actual(vctx *v, co_buf *out)
         co_buf_adds(out, " WHERE ");
         co_store_quote_ident(st, parent->tenant_column, out);
         co_buf_adds(out, " = :tenant)");
-    } else {
+    } else if (co_store_hashes_in_sql(st)) {
         co_buf_adds(out, "cutover_keep(");
         co_vsql_keys(v, st, out);
         co_buf_adds(out, ")");
+    } else {
+        key_set_sql(v, st, &v->scope_ids, out);
     }
 }
 

@@ -99,6 +99,15 @@ sqlstates=$(cat "$WORK"/topg/.cutover/rejects/*.jsonl | jq -r 'select(.rule == "
 sample=$(pgsql crm -c "SELECT custom FROM contacts WHERE custom IS NOT NULL ORDER BY id LIMIT 1")
 [[ -n $sample ]] && jq -e . >/dev/null <<<"$sample" && pass "JSON text arrives intact" || fail "JSON text: [$sample]"
 
+# Verified in PostgreSQL: the hashes are computed by cutover (no SQL functions there).
+(cd "$WORK/topg" && "$CUTOVER" verify --all --target "$BASE/crm" --json) >"$LOGS/topg-verify.json" 2>"$LOGS/topg-verify.err"
+assert_eq "verify of the PostgreSQL target passes" 0 "$?"
+assert_eq "with zero findings" 0 "$(jq '[.verifications[].findings | length] | add' "$LOGS/topg-verify.json")"
+pgsql crm -c "UPDATE engagements SET kind = 'click' WHERE id = (SELECT min(id) FROM engagements WHERE kind = 'open')"
+(cd "$WORK/topg" && "$CUTOVER" verify --all --target "$BASE/crm" --json) >"$LOGS/topg-verify2.json" 2>/dev/null
+assert_eq "a changed row in PostgreSQL is found by key" "changed" \
+  "$(jq -r "[.verifications[].findings[] | select(.check == \"content\")][0].kind" "$LOGS/topg-verify2.json")"
+
 # Again into PostgreSQL: the tenants are already there, nothing doubles.
 migrate topg-again "$WORK/topg" --target "$BASE/crm" --again
 assert_eq "--again into PostgreSQL exits 0" 0 "$CODE"
