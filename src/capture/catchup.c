@@ -41,16 +41,57 @@ static co_code follow_positions(const co_project *p, const co_entity *e, const c
     return CO_OK;
 }
 
-/* Refreshes what one batch of changes touched, entity by entity. */
+#define SETS_PER_QUERY 400
+
+/* Refreshes the rows of the value sets kept as canonical keys in sets (one
+ * per line), SETS_PER_QUERY at a time. */
+static co_code refresh_sets(co_refresh *r, size_t entity, const co_follow *fo, const co_buf *sets,
+                            size_t nsets, co_error *err)
+{
+    size_t cap = SETS_PER_QUERY * fo->n;
+    co_value *vals = calloc(cap ? cap : 1, sizeof *vals);
+    co_buf *storage = calloc(SETS_PER_QUERY, sizeof *storage);
+    if (!vals || !storage) {
+        free(vals);
+        free(storage);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    co_code rc = CO_OK;
+    const char *p = co_buf_str(sets);
+    size_t done = 0;
+    while (rc == CO_OK && done < nsets) {
+        size_t k = 0;
+        for (; k < SETS_PER_QUERY && done < nsets && *p; k++, done++) {
+            const char *nl = strchr(p, '\n');
+            char *one = strndup(p, nl ? (size_t)(nl - p) : strlen(p));
+            p = nl ? nl + 1 : p + strlen(p);
+            size_t got = 0;
+            co_buf_reset(&storage[k]);
+            rc = one ? co_key_decode(one, vals + k * fo->n, fo->n, &got, &storage[k], err)
+                     : co_error_set(err, CO_ENOMEM, "out of memory");
+            free(one);
+            if (rc != CO_OK)
+                break;
+        }
+        if (rc == CO_OK && k)
+            rc = co_refresh_rows(r, entity, (const char *const *)fo->columns, vals, fo->n, k, err);
+    }
+    for (size_t k = 0; k < SETS_PER_QUERY; k++)
+        co_buf_release(&storage[k]);
+    free(storage);
+    free(vals);
+    return rc;
+}
+
+/* Refreshes what one batch of changes touched, entity by entity, parents
+ * first, each follow's distinct values in as few queries as it takes. */
 static co_code apply_batch(co_session *s, const co_tenant *t, int64_t run_id,
                            const co_change *changes, size_t n, co_error *err)
 {
     const co_project *p = s->project;
     co_refresh *r = NULL;
     co_code rc = co_refresh_begin(s, t, run_id, &r, err);
-    co_buf storage = CO_BUF_INIT, match = CO_BUF_INIT;
-    co_map done;
-    co_map_init(&done);
+    co_buf storage = CO_BUF_INIT, match = CO_BUF_INIT, sets = CO_BUF_INIT;
     for (size_t e = 0; rc == CO_OK && e < p->nentities; e++) {
         const co_entity *ent = &p->entities[e];
         for (size_t f = 0; rc == CO_OK && f < ent->nfollows; f++) {
@@ -61,15 +102,17 @@ static co_code apply_batch(co_session *s, const co_tenant *t, int64_t run_id,
                 break;
             }
             rc = follow_positions(p, ent, fo, pos, err);
-            bool all_done = false;
-            for (size_t c = 0; rc == CO_OK && c < n && !all_done; c++) {
+            co_map seen;
+            co_map_init(&seen);
+            co_buf_reset(&sets);
+            size_t nsets = 0;
+            bool any = false;
+            for (size_t c = 0; rc == CO_OK && c < n; c++) {
                 if (strcmp(changes[c].table, fo->table) != 0)
                     continue;
-                if (fo->n == 0) { /* any change: all the tenant's rows, once */
-                    rc = co_refresh_rows(r, e, NULL, NULL, 0, err);
-                    all_done = true;
-                    continue;
-                }
+                any = true;
+                if (fo->n == 0)
+                    break; /* all the tenant's rows: no values to collect */
                 co_value key[64], vals[16];
                 size_t nkey = 0;
                 co_buf_reset(&storage);
@@ -84,23 +127,28 @@ static co_code apply_batch(co_session *s, const co_tenant *t, int64_t run_id,
                 }
                 if (rc != CO_OK)
                     break;
-                /* Once per entity and value. */
                 co_buf_reset(&match);
-                co_buf_printf(&match, "%zu:", e);
-                co_key_encode(&match, vals, fo->n);
-                if (co_map_get(&done, match.data, match.len, NULL, NULL))
+                co_key_encode_exact(&match, vals, fo->n);
+                if (co_map_get(&seen, match.data, match.len, NULL, NULL))
                     continue;
-                if (!co_map_put(&done, match.data, match.len, "", 0)) {
+                if (!co_map_put(&seen, match.data, match.len, "", 0) || match.failed) {
                     rc = co_error_set(err, CO_ENOMEM, "out of memory");
                     break;
                 }
-                rc = co_refresh_rows(r, e, (const char *const *)fo->columns, vals, fo->n, err);
+                co_buf_add(&sets, match.data, match.len);
+                co_buf_addc(&sets, '\n');
+                nsets++;
             }
+            co_map_release(&seen);
+            if (rc == CO_OK && any && fo->n == 0)
+                rc = co_refresh_rows(r, e, NULL, NULL, 0, 0, err);
+            else if (rc == CO_OK && nsets)
+                rc = refresh_sets(r, e, fo, &sets, nsets, err);
         }
     }
-    co_map_release(&done);
     co_buf_release(&storage);
     co_buf_release(&match);
+    co_buf_release(&sets);
     if (rc == CO_OK)
         rc = co_state_applied_set(s->state, t->key, changes[n - 1].seq, err);
     if (r) {

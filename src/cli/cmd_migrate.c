@@ -192,6 +192,11 @@ int cmd_migrate(cli_ctx *ctx)
     if (!cli_sample(ctx, &sample, &rc))
         goto done;
     bool verify = !cli_flag(&ctx->args, "no-verify");
+    if (!verify && p->ncapture) {
+        rc = cli_usage_error(ctx, "--no-verify: with capture, a tenant is switched only once "
+                                  "verified (remove the capture list for a plain load)");
+        goto done;
+    }
 
     progress_ctx pc = {cli_progress_new(ctx), ""};
     co_migrate_options opt = {0};

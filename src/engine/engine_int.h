@@ -15,12 +15,13 @@ typedef struct co_refresh co_refresh;
  * begins transactions on the destination and the journal. */
 co_code co_refresh_begin(co_session *s, const co_tenant *t, int64_t run_id, co_refresh **out,
                          co_error *err);
-/* Loads again the rows of entity `entity` whose output columns cols equal
- * vals (n of them; n == 0: all the tenant's rows of the entity): deletes them
- * from the destination (and their id map and rejects), then loads what the
- * entity query returns for them now. Entities must be refreshed parents first. */
+/* Loads again the rows of entity `entity` whose output columns cols (n of
+ * them) equal one of nsets value sets (vals holds nsets * n values, set after
+ * set; n == 0: all the tenant's rows of the entity): deletes them from the
+ * destination (with their id map and rejects), then loads what the entity
+ * query returns for them now, in one query. Parents must be refreshed first. */
 co_code co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
-                        const co_value *vals, size_t n, co_error *err);
+                        const co_value *vals, size_t n, size_t nsets, co_error *err);
 /* Commits the round (journal first, then destination) and frees it; on
  * failure (ok false) rolls both back. counts gets the rows loaded and rejected. */
 co_code co_refresh_end(co_refresh *r, bool ok, int64_t *loaded, int64_t *rejected,

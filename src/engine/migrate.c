@@ -634,10 +634,11 @@ co_code co_refresh_begin(co_session *s, const co_tenant *t, int64_t run_id, co_r
     return CO_OK;
 }
 
-/* WHERE-clause text: "c1" IS :m0 AND ... (with the tenant column when the
- * target side has one). */
+/* The WHERE text that picks the rows of the value sets: "c" IN (:m0, :m1, ...)
+ * for one column, ("a" IS :m0 AND "b" IS :m1) OR ... for several; with the
+ * tenant column on the target side. Parameters are :m0, :m1, ... in order. */
 static void match_sql(co_store *st, const co_entity *e, bool target_side, const char *const *cols,
-                      size_t n, co_buf *out)
+                      size_t n, size_t nsets, co_buf *out)
 {
     co_buf_adds(out, "1");
     if (target_side && e->tenant_column) {
@@ -645,28 +646,54 @@ static void match_sql(co_store *st, const co_entity *e, bool target_side, const 
         co_store_quote_ident(st, e->tenant_column, out);
         co_buf_adds(out, " = :tenant");
     }
-    for (size_t i = 0; i < n; i++) {
-        co_buf_adds(out, " AND ");
-        co_store_quote_ident(st, cols[i], out);
-        co_buf_printf(out, " IS :m%zu", i);
+    if (n == 0)
+        return;
+    co_buf_adds(out, " AND (");
+    if (n == 1) {
+        co_store_quote_ident(st, cols[0], out);
+        co_buf_adds(out, " IN (");
+        for (size_t s = 0; s < nsets; s++)
+            co_buf_printf(out, "%s:m%zu", s ? ", " : "", s);
+        co_buf_adds(out, "))");
+        return;
     }
+    for (size_t s = 0; s < nsets; s++) {
+        co_buf_adds(out, s ? " OR (" : "(");
+        for (size_t i = 0; i < n; i++) {
+            co_buf_adds(out, i ? " AND " : "");
+            co_store_quote_ident(st, cols[i], out);
+            co_buf_printf(out, " IS :m%zu", s * n + i);
+        }
+        co_buf_addc(out, ')');
+    }
+    co_buf_addc(out, ')');
+}
+
+/* The parameters of match_sql: :tenant, then :m0 ... Names live in names
+ * (24 bytes each). */
+static co_param *match_params(const co_tenant *t, const co_value *vals, size_t count, char *names,
+                              size_t *np)
+{
+    co_param *p = calloc(count + 1, sizeof *p);
+    if (!p)
+        return NULL;
+    p[0] = (co_param){":tenant", t->value};
+    for (size_t i = 0; i < count; i++) {
+        char *name = names + i * 24;
+        snprintf(name, 24, ":m%zu", i);
+        p[i + 1] = (co_param){name, vals[i]};
+    }
+    *np = count + 1;
+    return p;
 }
 
 /* Removes the rows to refresh from the destination, with their id map and rejects. */
 static co_code drop_rows(co_refresh *r, const co_entity *e, bool tracked, const char *const *cols,
-                         const co_value *vals, size_t n, co_error *err)
+                         size_t n, size_t nsets, const co_param *params, size_t np, co_error *err)
 {
     co_session *s = r->s;
-    co_param params[17];
-    char names[16][8];
-    size_t np = 0;
-    params[np++] = (co_param){":tenant", r->t->value};
-    for (size_t i = 0; i < n && i < 16; i++) {
-        snprintf(names[i], sizeof names[i], ":m%zu", i);
-        params[np++] = (co_param){names[i], vals[i]};
-    }
     co_buf where = CO_BUF_INIT, sql = CO_BUF_INIT;
-    match_sql(s->dest, e, true, cols, n, &where);
+    match_sql(s->dest, e, true, cols, n, nsets, &where);
     co_code rc = CO_OK;
     if (tracked) { /* their keys leave the id map */
         co_buf_adds(&sql, "SELECT ");
@@ -692,28 +719,41 @@ static co_code drop_rows(co_refresh *r, const co_entity *e, bool tracked, const 
         co_cursor_close(c);
         co_buf_release(&key);
     }
-    /* Rejects of these rows are judged again: by key position of each match column. */
-    co_buf_reset(&sql);
-    co_buf_adds(&sql, "DELETE FROM rejects WHERE tenant = :tenant_key AND entity = :entity");
-    bool all_keyed = true;
-    for (size_t i = 0; i < n; i++) {
+    /* Rejects of these rows are judged again, when every match column is a
+     * key column (their position in the canonical key finds them). */
+    size_t pos[16];
+    bool all_keyed = n <= 16;
+    for (size_t i = 0; all_keyed && i < n; i++) {
         size_t k = 0;
         while (k < e->nkey && strcmp(e->key[k], cols[i]) != 0)
             k++;
-        if (k == e->nkey) {
-            all_keyed = false;
-            break;
-        }
-        co_buf_printf(&sql, " AND json_extract(source_key, '$[%zu]') IS :m%zu", k, i);
+        all_keyed = k < e->nkey;
+        pos[i] = k;
     }
-    co_param rp[18];
-    size_t nrp = 0;
-    rp[nrp++] = (co_param){":tenant_key", co_text(r->t->key, strlen(r->t->key))};
-    rp[nrp++] = (co_param){":entity", co_text(e->name, strlen(e->name))};
-    for (size_t i = 1; i < np; i++)
-        rp[nrp++] = params[i];
-    if (rc == CO_OK && all_keyed)
-        rc = co_store_exec_params(co_state_store(s->state), co_buf_str(&sql), rp, nrp, NULL, err);
+    co_buf_reset(&sql);
+    co_buf_adds(&sql, "DELETE FROM rejects WHERE tenant = :tenant_key AND entity = :entity");
+    if (n) {
+        co_buf_adds(&sql, " AND (");
+        for (size_t s2 = 0; s2 < nsets; s2++) {
+            co_buf_adds(&sql, s2 ? " OR (" : "(");
+            for (size_t i = 0; i < n; i++)
+                co_buf_printf(&sql, "%sjson_extract(source_key, '$[%zu]') IS :m%zu", i ? " AND " : "",
+                              pos[i], s2 * n + i);
+            co_buf_addc(&sql, ')');
+        }
+        co_buf_addc(&sql, ')');
+    }
+    co_param *rp = calloc(np + 1, sizeof *rp);
+    if (!rp)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    if (rc == CO_OK && all_keyed) {
+        rp[0] = (co_param){":tenant_key", co_text(r->t->key, strlen(r->t->key))};
+        rp[1] = (co_param){":entity", co_text(e->name, strlen(e->name))};
+        for (size_t i = 1; i < np; i++)
+            rp[i + 1] = params[i];
+        rc = co_store_exec_params(co_state_store(s->state), co_buf_str(&sql), rp, np + 1, NULL, err);
+    }
+    free(rp);
     co_buf_reset(&sql);
     co_buf_adds(&sql, "DELETE FROM ");
     co_store_quote_ident(s->dest, e->target, &sql);
@@ -727,33 +767,31 @@ static co_code drop_rows(co_refresh *r, const co_entity *e, bool tracked, const 
 }
 
 co_code co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
-                        const co_value *vals, size_t n, co_error *err)
+                        const co_value *vals, size_t n, size_t nsets, co_error *err)
 {
     co_session *s = r->s;
     const co_entity *e = &s->project->entities[entity];
     if (n > 16)
         return co_error_set(err, CO_EPROJECT, "follows: more than 16 columns");
+    if (n == 0)
+        nsets = 0;
     bool tracked = r->keys[entity].referenced || !e->tenant_column;
-    co_code rc = CO_OK;
-    if (n == 0 && !e->tenant_column) {
-        rc = co_error_set(err, CO_EPROJECT,
-                          "entity %s follows a table with no columns to match and has no "
-                          "tenant_column: cutover cannot tell which rows to load again",
-                          e->name);
-        return rc;
+    if (n == 0 && !e->tenant_column)
+        return co_error_set(err, CO_EPROJECT,
+                            "entity %s follows a table with no columns to match and has no "
+                            "tenant_column: cutover cannot tell which rows to load again",
+                            e->name);
+    size_t count = n * nsets, np = 0;
+    char *names = malloc(count * 24 + 1);
+    co_param *params = names ? match_params(r->t, vals, count, names, &np) : NULL;
+    if (!params) {
+        free(names);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
     }
-    rc = drop_rows(r, e, tracked, cols, vals, n, err);
-    co_param params[17];
-    char names[16][8];
-    size_t np = 0;
-    params[np++] = (co_param){":tenant", r->t->value};
-    for (size_t i = 0; i < n; i++) {
-        snprintf(names[i], sizeof names[i], ":m%zu", i);
-        params[np++] = (co_param){names[i], vals[i]};
-    }
+    co_code rc = drop_rows(r, e, tracked, cols, n, nsets, params, np, err);
     co_buf sql = CO_BUF_INIT;
     co_buf_printf(&sql, "SELECT * FROM (%s\n) AS refreshed WHERE ", e->query);
-    match_sql(s->source, e, false, cols, n, &sql);
+    match_sql(s->source, e, false, cols, n, nsets, &sql);
     load l = {0};
     l.s = s;
     l.t = r->t;
@@ -784,6 +822,8 @@ co_code co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
     co_loader_close(loader);
     co_cursor_close(c);
     co_buf_release(&sql);
+    free(params);
+    free(names);
     for (size_t i = 0; l.names && i < l.ncols; i++)
         free((char *)l.names[i]);
     free(l.names);

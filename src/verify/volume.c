@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <xxhash.h>
 
 /* The first day of the month `months - 1` months before now's, as YYYY-MM-01. */
 static void window_start(int months, char *buf, size_t cap)
@@ -25,8 +26,17 @@ static void window_start(int months, char *buf, size_t cap)
     snprintf(buf, cap, "%04d-%02d-01", (month / 12 + 1900) % 10000, month % 12 + 1);
 }
 
-/* Runs one side's counts; adds them into counts (expected) or compares. */
-static co_code count_side(vctx *v, bool expected_side, const char *since, co_map *counts,
+/* Each group is kept by the XXH3 hash of its canonical text (8 bytes rather
+ * than the text): a tenant's months can hold millions of groups. */
+typedef struct pair {
+    int64_t expected, actual;
+} pair;
+
+/* Runs one side's GROUP BY. With names NULL it adds the side's counts into
+ * counts; otherwise it calls name_fn for groups whose hash is in names. */
+typedef co_code (*group_fn)(vctx *v, uint64_t hash, const co_buf *group, int64_t count, void *ctx);
+
+static co_code count_side(vctx *v, bool expected_side, const char *since, group_fn fn, void *ctx,
                           int64_t *rows)
 {
     const co_volume *vol = v->e->volume;
@@ -65,22 +75,68 @@ static co_code count_side(vctx *v, bool expected_side, const char *since, co_map
             vals[i] = co_cursor_value(c, i);
         int64_t count = co_cursor_value(c, n).i;
         v->res->rows_fetched++;
-        *rows += count;
+        if (rows)
+            *rows += count;
         co_buf_reset(&group);
         co_key_encode(&group, vals, n);
-        /* Each group holds two counts: expected, then actual. */
-        int64_t pair[2] = {0, 0};
-        const char *old;
-        size_t olen;
-        if (co_map_get(counts, group.data, group.len, &old, &olen) && olen == sizeof pair)
-            memcpy(pair, old, sizeof pair);
-        pair[expected_side ? 0 : 1] += count;
-        if (group.failed || !co_map_put(counts, group.data, group.len, pair, sizeof pair))
+        if (group.failed) {
             rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
+            break;
+        }
+        rc = fn(v, XXH3_64bits(group.data, group.len), &group, count, ctx);
     }
     co_buf_release(&group);
     co_cursor_close(c);
     return rc;
+}
+
+typedef struct tally {
+    co_map *counts;
+    bool expected_side;
+} tally;
+
+static co_code add_count(vctx *v, uint64_t hash, const co_buf *group, int64_t count, void *ctx)
+{
+    (void)group;
+    tally *t = ctx;
+    pair pr = {0, 0};
+    const char *old;
+    size_t olen;
+    if (co_map_get(t->counts, &hash, sizeof hash, &old, &olen) && olen == sizeof pr)
+        memcpy(&pr, old, sizeof pr);
+    if (t->expected_side)
+        pr.expected += count;
+    else
+        pr.actual += count;
+    if (!co_map_put(t->counts, &hash, sizeof hash, &pr, sizeof pr))
+        return co_error_set(v->err, CO_ENOMEM, "out of memory");
+    return CO_OK;
+}
+
+/* The second pass: name the sampled groups outside the tolerance. */
+typedef struct naming {
+    co_map *sampled; /* hash -> pair, for the groups to report */
+    co_map named;    /* hashes already reported */
+    int64_t reported;
+} naming;
+
+static co_code name_group(vctx *v, uint64_t hash, const co_buf *group, int64_t count, void *ctx)
+{
+    (void)count;
+    naming *nm = ctx;
+    const char *val;
+    size_t vlen;
+    if (!co_map_get(nm->sampled, &hash, sizeof hash, &val, &vlen) ||
+        co_map_get(&nm->named, &hash, sizeof hash, NULL, NULL))
+        return CO_OK;
+    if (!co_map_put(&nm->named, &hash, sizeof hash, "", 0))
+        return co_error_set(v->err, CO_ENOMEM, "out of memory");
+    pair pr;
+    memcpy(&pr, val, sizeof pr);
+    char detail[128];
+    snprintf(detail, sizeof detail, "{\"expected\":%lld,\"actual\":%lld,\"difference\":%lld}",
+             (long long)pr.expected, (long long)pr.actual, (long long)(pr.actual - pr.expected));
+    return co_vfinding(v, CO_CHECK_VOLUME, nm->reported++, "volume", co_buf_str(group), detail);
 }
 
 co_code co_verify_volume(vctx *v)
@@ -90,37 +146,40 @@ co_code co_verify_volume(vctx *v)
         return co_error_set(v->err, CO_EPROJECT, "volume: more than 64 group columns");
     char since[16];
     window_start(vol->months, since, sizeof since);
-    co_map counts;
+    co_map counts, sampled;
     co_map_init(&counts);
+    co_map_init(&sampled);
     int64_t expected = 0, actual = 0;
-    co_code rc = count_side(v, true, since, &counts, &expected);
+    tally te = {&counts, true}, ta = {&counts, false};
+    co_code rc = count_side(v, true, since, add_count, &te, &expected);
     if (rc == CO_OK)
-        rc = count_side(v, false, since, &counts, &actual);
+        rc = count_side(v, false, since, add_count, &ta, &actual);
     int64_t outside = 0;
     size_t pos = 0;
     const char *key, *val;
     size_t klen, vlen;
-    co_buf keytext = CO_BUF_INIT, detail = CO_BUF_INIT;
     while (rc == CO_OK && co_map_next(&counts, &pos, &key, &klen, &val, &vlen)) {
-        int64_t pair[2];
-        memcpy(pair, val, sizeof pair);
-        int64_t diff = pair[0] > pair[1] ? pair[0] - pair[1] : pair[1] - pair[0];
-        double larger = (double)(pair[0] > pair[1] ? pair[0] : pair[1]);
+        pair pr;
+        memcpy(&pr, val, sizeof pr);
+        int64_t diff = pr.expected > pr.actual ? pr.expected - pr.actual : pr.actual - pr.expected;
+        double larger = (double)(pr.expected > pr.actual ? pr.expected : pr.actual);
         double allowed = vol->relative ? vol->tolerance * larger : vol->tolerance;
         if ((double)diff <= allowed + 1e-9)
             continue;
-        co_buf_reset(&keytext);
-        co_buf_add(&keytext, key, klen);
-        co_buf_reset(&detail);
-        co_buf_printf(&detail, "{\"expected\":%lld,\"actual\":%lld,\"difference\":%lld}",
-                      (long long)pair[0], (long long)pair[1], (long long)(pair[1] - pair[0]));
-        rc = co_vfinding(v, CO_CHECK_VOLUME, outside++, "volume", co_buf_str(&keytext),
-                         co_buf_str(&detail));
+        if ((size_t)outside++ < v->sample && !co_map_put(&sampled, key, klen, val, vlen))
+            rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
     }
     size_t groups = co_map_count(&counts);
-    co_buf_release(&keytext);
-    co_buf_release(&detail);
     co_map_release(&counts);
+    if (rc == CO_OK && outside > 0) { /* name the sampled groups: a second pass, only now */
+        naming nm = {&sampled, {0}, 0};
+        co_map_init(&nm.named);
+        rc = count_side(v, true, since, name_group, &nm, NULL);
+        if (rc == CO_OK)
+            rc = count_side(v, false, since, name_group, &nm, NULL);
+        co_map_release(&nm.named);
+    }
+    co_map_release(&sampled);
     if (rc != CO_OK)
         return rc;
     char by[256] = "";

@@ -94,7 +94,7 @@ run_cutover -p "$proj" notices --template "$WORK/absent.tpl"
 assert_eq "an unreadable template: exit 8" 8 "$CODE"
 
 # What the audit said the target would refuse is what the migration rejects.
-run_cutover -p "$proj" migrate --skip-rehearsal --all --no-verify --json
+run_cutover -p "$proj" migrate --skip-rehearsal --all --json
 assert_eq "migrate after the audit" 0 "$CODE"
 assert_eq "per tenant, rows the audit said would be refused = rows the migration rejected" \
   "$(jq -c '[.tenants[] | {tenant, rows: .limit_rows}] | sort_by(.tenant)' <<<"$audit")" \

@@ -8,7 +8,7 @@ sed -i 's/batch_size: [0-9]*/batch_size: 700/' "$WORK/pristine/cutover.yaml"
 
 # The reference: one run, never interrupted.
 cp -r "$WORK/pristine" "$WORK/ref"
-"$CUTOVER" -p "$WORK/ref/cutover.yaml" migrate --skip-rehearsal --all -q --no-verify || fail "reference run"
+"$CUTOVER" -p "$WORK/ref/cutover.yaml" migrate --skip-rehearsal --all -q || fail "reference run"
 reference=$(db_checksum "$WORK/ref/crm.db")
 rejects=$(q "$WORK/ref/.cutover/state.db" 'SELECT count(*) FROM rejects')
 
@@ -17,7 +17,7 @@ for i in $(seq 1 20); do
   at=$(( RANDOM % 120 + 1 ))
   run=$WORK/run$i
   cp -r "$WORK/pristine" "$run"
-  CUTOVER_KILL_AT_COMMIT=$at "$CUTOVER" -p "$run/cutover.yaml" migrate --skip-rehearsal --all -q --no-verify 2>/dev/null
+  CUTOVER_KILL_AT_COMMIT=$at "$CUTOVER" -p "$run/cutover.yaml" migrate --skip-rehearsal --all -q 2>/dev/null
   code=$?
   run_cutover -p "$run/cutover.yaml" migrate --skip-rehearsal --all -q
   assert_eq "killed at commit $at (exit $code), the rerun succeeds and verifies" 0 "$CODE"
