@@ -5,6 +5,7 @@
  */
 #include "cutover/capture.h"
 #include "cutover/cutover.h"
+#include "capture/capture_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/fs.h"
@@ -88,17 +89,7 @@ co_code co_archive_tenant(co_session *s, const co_tenant *t, co_archive_result *
         bool has_row;
         while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
             co_buf_reset(&line);
-            co_buf_adds(&line, "{\"entity\":");
-            co_json_str(&line, e->name);
-            co_buf_adds(&line, ",\"row\":{");
-            for (size_t k = 0; k < co_cursor_ncols(c); k++) {
-                co_value v = co_cursor_value(c, k);
-                co_buf_adds(&line, k ? "," : "");
-                co_json_str(&line, co_cursor_colname(c, k));
-                co_buf_addc(&line, ':');
-                co_json_value(&line, &v);
-            }
-            co_buf_adds(&line, "}}\n");
+            co_entity_row_line(&line, e->name, c);
             if (line.failed || !zwrite(&z, line.data, line.len, false))
                 rc = co_error_set(err, CO_EIO, "cannot write %s", co_buf_str(&path));
             res->rows++;

@@ -1,0 +1,12 @@
+/* capture_int.h: what the files of src/capture share. */
+#ifndef CUTOVER_CAPTURE_INT_H
+#define CUTOVER_CAPTURE_INT_H
+
+#include "cutover/store.h"
+#include "util/buf.h"
+
+/* Appends {"entity": ..., "row": {column: value, ...}} and a newline for the
+ * cursor's current row: the line format of rollback exports and archives. */
+void co_entity_row_line(co_buf *line, const char *entity, co_cursor *c);
+
+#endif
