@@ -55,12 +55,15 @@ typedef struct co_rollback_result {
     bool was_switched;
     char *export_file;  /* the tenant's target rows, when it was switched; else NULL */
     int64_t exported;   /* rows in it */
+    int64_t carried_back; /* rows written back into the source (entities with `reverse`) */
+    int64_t not_carried;  /* rows the source refused (a constraint): they are in the export */
     double seconds;
 } co_rollback_result;
 
-/* Rolls t back (idempotent): exports its target rows first when it was
- * switched, purges them from the target, removes capture and freeze from the
- * source, and routes it "old". */
+/* Rolls t back (idempotent): routes it "old"; when it was switched, exports
+ * its target rows first and carries the rows of entities with a `reverse`
+ * mapping back into the source (updating, or inserting what the source lacks);
+ * removes capture and freeze from the source and purges the target. */
 co_code co_rollback_tenant(co_session *s, const co_tenant *t, co_rollback_result *res,
                            co_error *err);
 void co_rollback_result_release(co_rollback_result *r);

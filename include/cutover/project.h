@@ -68,6 +68,16 @@ typedef struct co_follow {
     size_t n;
 } co_follow;
 
+/* reverse: how a row of the entity goes back into a source table when a
+ * switched tenant is rolled back: source columns from entity columns. */
+typedef struct co_reverse {
+    char *table;
+    char **key_source, **key_entity;   /* the source table's key, from entity columns */
+    size_t nkey;
+    char **col_source, **col_entity;   /* the other columns carried back */
+    size_t ncols;
+} co_reverse;
+
 typedef struct co_entity {
     char *name;          /* unique among entities */
     char *target;        /* target table; defaults to name */
@@ -84,6 +94,7 @@ typedef struct co_entity {
     size_t nduplicates;
     co_follow *follows;  /* captured tables this entity's rows come from */
     size_t nfollows;
+    co_reverse *reverse; /* NULL when the entity's rows are not carried back */
     co_mark mark;        /* where the entity starts */
     co_mark query_mark;  /* where its query starts */
 } co_entity;

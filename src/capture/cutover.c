@@ -116,6 +116,94 @@ static co_code export_target(co_session *s, const co_tenant *t, co_rollback_resu
     return rc;
 }
 
+/* Writes one entity's target rows back into its source table (reverse). */
+static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, const co_entity *e,
+                          int64_t *count, int64_t *refused, co_error *err)
+{
+    const co_reverse *r = e->reverse;
+    co_buf sql = CO_BUF_INIT, upd = CO_BUF_INIT, ins = CO_BUF_INIT;
+    /* The target's rows of the tenant, in the order: columns, then key. */
+    co_buf_adds(&sql, "SELECT ");
+    for (size_t i = 0; i < r->ncols + r->nkey; i++) {
+        co_buf_adds(&sql, i ? ", " : "");
+        co_store_quote_ident(s->dest, i < r->ncols ? r->col_entity[i] : r->key_entity[i - r->ncols],
+                             &sql);
+    }
+    co_buf_adds(&sql, " FROM ");
+    co_store_quote_ident(s->dest, e->target, &sql);
+    co_buf_adds(&sql, " WHERE ");
+    co_store_quote_ident(s->dest, e->tenant_column, &sql);
+    co_buf_adds(&sql, " = :tenant");
+    /* UPDATE source SET c = ?, ... WHERE k = ? AND ...; INSERT when no row. */
+    co_buf_adds(&upd, "UPDATE ");
+    co_store_quote_ident(cap, r->table, &upd);
+    co_buf_adds(&upd, " SET ");
+    for (size_t i = 0; i < r->ncols; i++) {
+        co_buf_adds(&upd, i ? ", " : "");
+        co_store_quote_ident(cap, r->col_source[i], &upd);
+        co_buf_adds(&upd, " = ?");
+    }
+    if (!r->ncols) { /* nothing to update: touch the key so changes tell existence */
+        co_store_quote_ident(cap, r->key_source[0], &upd);
+        co_buf_adds(&upd, " = ");
+        co_store_quote_ident(cap, r->key_source[0], &upd);
+    }
+    co_buf_adds(&upd, " WHERE ");
+    for (size_t k = 0; k < r->nkey; k++) {
+        co_buf_adds(&upd, k ? " AND " : "");
+        co_store_quote_ident(cap, r->key_source[k], &upd);
+        co_buf_adds(&upd, " IS ?");
+    }
+    co_buf_adds(&ins, "INSERT INTO ");
+    co_store_quote_ident(cap, r->table, &ins);
+    co_buf_adds(&ins, " (");
+    for (size_t i = 0; i < r->ncols + r->nkey; i++) {
+        co_buf_adds(&ins, i ? ", " : "");
+        co_store_quote_ident(cap, i < r->ncols ? r->col_source[i] : r->key_source[i - r->ncols], &ins);
+    }
+    co_buf_adds(&ins, ") VALUES (");
+    for (size_t i = 0; i < r->ncols + r->nkey; i++)
+        co_buf_adds(&ins, i ? ", ?" : "?");
+    co_buf_adds(&ins, ")");
+    co_stmt *update = NULL, *insert = NULL;
+    co_cursor *c = NULL;
+    co_param tenant = {":tenant", t->value};
+    co_code rc = co_store_prepare(cap, co_buf_str(&upd), &update, err);
+    if (rc == CO_OK)
+        rc = co_store_prepare(cap, co_buf_str(&ins), &insert, err);
+    if (rc == CO_OK)
+        rc = co_store_query(s->dest, co_buf_str(&sql), &tenant, 1, &c, err);
+    bool has_row;
+    co_value row[128];
+    size_t n = r->ncols + r->nkey;
+    if (rc == CO_OK && n > 128)
+        rc = co_error_set(err, CO_EPROJECT, "reverse: more than 128 columns");
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        for (size_t i = 0; i < n; i++)
+            row[i] = co_cursor_value(c, i);
+        long long changes = 0;
+        co_error row_err;
+        co_error_clear(&row_err);
+        co_code row_rc = co_stmt_exec(update, row, n, &changes, &row_err);
+        if (row_rc == CO_OK && changes == 0)
+            row_rc = co_stmt_exec(insert, row, n, NULL, &row_err);
+        /* A row the source refuses stays in the export file; the others go on. */
+        if (row_rc == CO_OK)
+            (*count)++;
+        else
+            (*refused)++;
+    }
+    co_cursor_close(c);
+    co_stmt_close(update);
+    co_stmt_close(insert);
+    co_buf_release(&sql);
+    co_buf_release(&upd);
+    co_buf_release(&ins);
+    if (rc != CO_OK)
+        co_error_where(err, "carrying entity %s back into %s", e->name, r->table);
+    return rc;
+}
+
 static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_result *res,
                                co_error *err)
 {
@@ -128,14 +216,30 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
         rc = co_state_route_set(s->state, t->key, "old", 0, 0, err);
     if (rc == CO_OK && res->was_switched)
         rc = export_target(s, t, res, err);
+    co_store *cap = NULL;
+    bool reverse = false;
+    for (size_t i = 0; i < s->project->nentities; i++)
+        reverse = reverse || (s->project->entities[i].reverse && s->project->entities[i].tenant_column);
+    if (rc == CO_OK && (s->project->ncapture || (res->was_switched && reverse)))
+        rc = open_capture(s->project, &cap, err);
+    /* The source takes the tenant's writes again, then gets the new system's rows back. */
+    if (rc == CO_OK && cap && s->project->ncapture)
+        rc = co_capture_stop(cap, s->project, t->key, err);
+    if (rc == CO_OK && res->was_switched && reverse) {
+        rc = co_store_begin(cap, err);
+        for (size_t i = 0; rc == CO_OK && i < s->project->nentities; i++) {
+            const co_entity *e = &s->project->entities[i];
+            if (e->reverse && e->tenant_column)
+                rc = carry_back(s, cap, t, e, &res->carried_back, &res->not_carried, err);
+        }
+        if (rc == CO_OK)
+            rc = co_store_commit(cap, err);
+        else
+            co_store_rollback(cap);
+    }
+    co_store_close(cap);
     if (rc == CO_OK)
         rc = co_purge_tenant(s, t, err);
-    co_store *cap = NULL;
-    if (rc == CO_OK && s->project->ncapture)
-        rc = open_capture(s->project, &cap, err);
-    if (rc == CO_OK && cap)
-        rc = co_capture_stop(cap, s->project, t->key, err);
-    co_store_close(cap);
     if (rc == CO_OK)
         rc = co_state_applied_set(s->state, t->key, 0, err);
     if (rc == CO_OK)

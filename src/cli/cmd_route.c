@@ -34,8 +34,10 @@ int cmd_rollback(cli_ctx *ctx)
             co_buf b = CO_BUF_INIT;
             co_buf_adds(&b, "{\"tenant\":");
             co_json_str(&b, chosen[i]->key);
-            co_buf_printf(&b, ",\"was_switched\":%s,\"exported\":%lld,\"export_file\":",
-                          r.was_switched ? "true" : "false", (long long)r.exported);
+            co_buf_printf(&b, ",\"was_switched\":%s,\"exported\":%lld,\"carried_back\":%lld,"
+                              "\"not_carried\":%lld,\"export_file\":",
+                          r.was_switched ? "true" : "false", (long long)r.exported,
+                          (long long)r.carried_back, (long long)r.not_carried);
             co_json_str(&b, r.export_file);
             co_buf_printf(&b, ",\"seconds\":%.3f}\n", r.seconds);
             fputs(co_buf_str(&b), stdout);
@@ -44,8 +46,9 @@ int cmd_rollback(cli_ctx *ctx)
             printf("tenant %s rolled back in %.2fs: route old, target purged, source writable%s",
                    chosen[i]->key, r.seconds, r.was_switched ? "" : "\n");
             if (r.was_switched)
-                printf("; its %lld rows in the new system were exported to %s first\n",
-                       (long long)r.exported, r.export_file);
+                printf("; its %lld rows in the new system were exported to %s first, and %lld "
+                       "carried back into the source\n",
+                       (long long)r.exported, r.export_file, (long long)r.carried_back);
         }
         co_rollback_result_release(&r);
     }

@@ -1,15 +1,76 @@
 /*
- * cmd_run.c: `cutover run --cohort C` migrates a cohort of the latest plan
- * (canary, or a wave's number), one tenant after another, as `cutover
- * migrate --tenant ...` would; a failure stops the cohort unless --keep-going.
+ * cmd_run.c: `cutover run --cohort C [--parallel N]` migrates a cohort of the
+ * latest plan (canary, or a wave's number) as `cutover migrate --tenant ...`
+ * would: one tenant after another, or in N processes that share the tenants
+ * (leases in the journal keep each tenant to one of them); a failure stops a
+ * process's share unless --keep-going.
  */
 #include "cli.h"
 #include "cutover/plan.h"
 #include "util/buf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Runs migrate on tenants (a comma-separated list) in this process. */
+static int migrate_list(cli_ctx *ctx, const char *tenants)
+{
+    cli_args *a = &ctx->args;
+    if (a->n + 1 >= CLI_MAX_VALUES)
+        return cli_usage_error(ctx, "too many options");
+    a->names[a->n] = "tenant";
+    a->values[a->n] = tenants;
+    a->n++;
+    return cmd_migrate(ctx);
+}
+
+/* Splits the list into n shares, round robin, and migrates each in a child
+ * process; the exit code is the first child's failure, else 0. */
+static int migrate_parallel(cli_ctx *ctx, const char *list, long n)
+{
+    co_buf *shares = calloc((size_t)n, sizeof *shares);
+    pid_t *pids = calloc((size_t)n, sizeof *pids);
+    char *copy = strdup(list);
+    int rc = EXIT_OK;
+    if (!shares || !pids || !copy)
+        rc = EXIT_INTERNAL;
+    long i = 0;
+    for (char *save = NULL, *t = rc ? NULL : strtok_r(copy, ",", &save); t;
+         t = strtok_r(NULL, ",", &save), i++)
+        co_buf_printf(&shares[i % n], "%s%s", shares[i % n].len ? "," : "", t);
+    fflush(NULL);
+    for (long k = 0; rc == EXIT_OK && k < n; k++) {
+        if (!shares[k].len)
+            continue;
+        pids[k] = fork();
+        if (pids[k] < 0) {
+            fprintf(stderr, "cutover: run: cannot start a process: %s\n", strerror(errno));
+            rc = EXIT_INTERNAL;
+        } else if (pids[k] == 0) {
+            int child = migrate_list(ctx, co_buf_str(&shares[k]));
+            fflush(NULL);
+            _exit(child);
+        }
+    }
+    for (long k = 0; k < n; k++) {
+        int status = 0;
+        if (pids && pids[k] > 0 && waitpid(pids[k], &status, 0) > 0) {
+            int child = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_INTERNAL;
+            if (child != EXIT_OK && rc == EXIT_OK)
+                rc = child;
+        }
+        if (shares)
+            co_buf_release(&shares[k]);
+    }
+    free(shares);
+    free(pids);
+    free(copy);
+    return rc;
+}
 
 int cmd_run(cli_ctx *ctx)
 {
@@ -17,9 +78,14 @@ int cmd_run(cli_ctx *ctx)
     if (!cohort || !*cohort)
         return cli_usage_error(ctx, "--cohort canary (or a wave's number) is required");
     const char *parallel = cli_get(&ctx->args, "parallel");
-    if (parallel && strcmp(parallel, "1") != 0)
-        return cli_usage_error(ctx, "--parallel: tenants run one after another in this version");
     char *end;
+    long workers = parallel ? strtol(parallel, &end, 10) : 1;
+    if (parallel && (*end || end == parallel || workers < 1 || workers > 64))
+        return cli_usage_error(ctx, "--parallel must be a number of processes from 1 to 64, not "
+                                    "\"%s\"", parallel);
+    if (workers > 1 && ctx->json)
+        return cli_usage_error(ctx, "--json prints one document per process: use it without "
+                                    "--parallel, or read cutover status --json afterwards");
     long wave = strcmp(cohort, "canary") == 0 ? 0 : strtol(cohort, &end, 10);
     if (strcmp(cohort, "canary") != 0 && (*end || end == cohort || wave < 0))
         return cli_usage_error(ctx, "--cohort must be canary or a wave's number, not \"%s\"", cohort);
@@ -48,16 +114,10 @@ int cmd_run(cli_ctx *ctx)
     if (rc == EXIT_OK) {
         /* The cohort's tenants, through migrate: one way in for moving tenants. */
         if (!ctx->quiet && !ctx->json)
-            printf("cohort %s: tenants %s\n", cohort, co_buf_str(&list));
-        cli_args *a = &ctx->args;
-        if (a->n + 1 >= CLI_MAX_VALUES) {
-            rc = cli_usage_error(ctx, "too many options");
-        } else {
-            a->names[a->n] = "tenant";
-            a->values[a->n] = co_buf_str(&list);
-            a->n++;
-            rc = cmd_migrate(ctx);
-        }
+            printf("cohort %s: tenants %s%s\n", cohort, co_buf_str(&list),
+                   workers > 1 ? " (in parallel processes)" : "");
+        rc = workers > 1 ? migrate_parallel(ctx, co_buf_str(&list), workers)
+                         : migrate_list(ctx, co_buf_str(&list));
     }
     co_buf_release(&list);
     return rc;

@@ -73,7 +73,7 @@ static const cli_option run_options[] = {
     {"cohort", 0, "C", "the cohort of the latest plan: canary, or a wave's number"},
     {"keep-going", 'k', NULL, "go on with the next tenant after a failure"},
     {"skip-rehearsal", 0, NULL, "move tenants without a passing rehearsal (recorded)"},
-    {"parallel", 0, "N", "tenants at once (only 1 in this version)"},
+    {"parallel", 0, "N", "tenants at once, in N processes (default 1)"},
     {"sample", 0, "N", "differences shown per entity and check (default 10)"},
     {0},
 };

@@ -660,6 +660,71 @@ static co_code set_follows(walk *w, const field *f, struct fy_node *key, struct 
     return CO_OK;
 }
 
+/* A mapping of source column: entity column into two parallel arrays. */
+static co_code column_pairs(walk *w, struct fy_node *key, struct fy_node *val, const char *what,
+                            char ***src, char ***ent, size_t *n)
+{
+    co_mark at = mark_or(val, node_mark(key));
+    if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"%s\" must be a mapping of source column: entity column, not %s",
+                               what, describe(val));
+    int count = fy_node_mapping_item_count(val);
+    *src = calloc(count > 0 ? (size_t)count : 1, sizeof **src);
+    *ent = calloc(count > 0 ? (size_t)count : 1, sizeof **ent);
+    if (!*src || !*ent)
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    while (*n < (size_t)count && (pair = fy_node_mapping_iterate(val, &it))) {
+        co_code code = scalar_text(w, fy_node_pair_key(pair), at, "a source column",
+                                   "a column name", &(*src)[*n]);
+        if (code == CO_OK)
+            code = scalar_text(w, fy_node_pair_value(pair), at, "an entity column",
+                               "a column name", &(*ent)[*n]);
+        (*n)++;
+        if (code != CO_OK)
+            return code;
+    }
+    return CO_OK;
+}
+
+static co_code set_reverse_key(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                               void *obj)
+{
+    co_reverse *r = obj;
+    return column_pairs(w, key, val, f->key, &r->key_source, &r->key_entity, &r->nkey);
+}
+
+static co_code set_reverse_columns(walk *w, const field *f, struct fy_node *key,
+                                   struct fy_node *val, void *obj)
+{
+    co_reverse *r = obj;
+    return column_pairs(w, key, val, f->key, &r->col_source, &r->col_entity, &r->ncols);
+}
+
+static const field reverse_fields[] = {
+    {"table", true, set_text, offsetof(co_reverse, table)},
+    {"key", true, set_reverse_key, 0},
+    {"columns", false, set_reverse_columns, 0},
+};
+
+static co_code set_reverse(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                           void *obj)
+{
+    (void)f;
+    co_entity *e = obj;
+    co_mark at = mark_or(val, node_mark(key));
+    if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"reverse\" must be a mapping (table, key, columns), not %s",
+                               describe(val));
+    if (!e->reverse && !(e->reverse = calloc(1, sizeof *e->reverse)))
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    return walk_fields(w, val, at, reverse_fields, sizeof reverse_fields / sizeof reverse_fields[0], e->reverse, "in reverse",
+                       NULL);
+}
+
 static const field verify_fields[] = {
     {"round", false, set_verify_round, 0},
 };
@@ -752,6 +817,7 @@ static const field entity_fields[] = {
     {"verify", false, set_verify, 0},
     {"duplicates", false, set_duplicates, 0},
     {"follows", false, set_follows, 0},
+    {"reverse", false, set_reverse, 0},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

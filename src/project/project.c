@@ -94,6 +94,23 @@ void co_entity_release(co_entity *e)
         free(f->keys);
     }
     free(e->follows);
+    if (e->reverse) {
+        co_reverse *r = e->reverse;
+        free(r->table);
+        for (size_t i = 0; i < r->nkey; i++) {
+            free(r->key_source[i]);
+            free(r->key_entity[i]);
+        }
+        for (size_t i = 0; i < r->ncols; i++) {
+            free(r->col_source[i]);
+            free(r->col_entity[i]);
+        }
+        free(r->key_source);
+        free(r->key_entity);
+        free(r->col_source);
+        free(r->col_entity);
+        free(r);
+    }
     memset(e, 0, sizeof *e);
 }
 

@@ -20,8 +20,19 @@ assert_eq "route new" new "$("$CUTOVER" -p "$proj" route "$u")"
 rows=$(q "$demo/crm.db" "SELECT count(*) FROM engagements WHERE account_id = $u")
 err=$(sqlite3 "$demo/legacy.db" "UPDATE contacts SET title = 'x' WHERE account_id = $u" 2>&1)
 assert_contains "the switched tenant's source rows refuse writes, naming it" "tenant $u is frozen" "$err"
+# The new system is written to after the switch: a contact edited, an event recorded.
+x=$(q "$demo/crm.db" "SELECT min(id) FROM contacts WHERE account_id = $u")
+title=$(q "$demo/legacy.db" "SELECT quote(title) FROM contacts WHERE id = $x")
+campaign=$(q "$demo/crm.db" "SELECT min(id) FROM campaigns WHERE account_id = $u")
+q "$demo/crm.db" "UPDATE contacts SET title = 'Chief Editor' WHERE id = $x;
+  INSERT INTO engagements VALUES (99000001, $u, $x, $campaign, 'click', '2026-11-20T10:00:00Z')"
+rows=$((rows + 1))
 run_cutover -p "$proj" rollback --tenant "$u" --json
 assert_eq "rollback succeeds" 0 "$CODE"
+assert_eq "the new system's writes are carried back into the source" "Chief Editor|1" \
+  "$(q "$demo/legacy.db" "SELECT (SELECT title FROM contacts WHERE id = $x), (SELECT count(*) FROM events WHERE id = 99000001)")"
+# Apart from those writes, the source is as it was.
+q "$demo/legacy.db" "UPDATE contacts SET title = $title WHERE id = $x; DELETE FROM events WHERE id = 99000001"
 assert_eq "it was switched" true "$(jq '.was_switched' <<<"$OUT")"
 export_file=$(jq -r '.export_file' <<<"$OUT")
 assert_eq "the new system's rows were exported first" "$rows" \
@@ -113,4 +124,17 @@ assert_eq "the canary's tenant is switched" "$canary switched" \
   "$(jq -r '.tenants[0] | "\(.tenant) \(.status)"' <<<"$OUT")"
 run_cutover -p "$demo/env.yaml" run --cohort 99
 assert_eq "an unknown cohort: exit 7" 7 "$CODE"
+
+# A wave in two processes at once: each tenant once, all switched and verified.
+run_cutover -p "$demo/env.yaml" plan show --json
+wave=$(jq -r '[.cohorts[1].tenants[].tenant | select(. != "'"$big"'" and . != "'"$v"'")] | join(" ")' <<<"$OUT")
+run_cutover -p "$demo/env.yaml" run --cohort 1 --parallel 2 --skip-rehearsal -q
+assert_eq "run --cohort 1 --parallel 2" 0 "$CODE"
+for t in $wave; do
+  assert_eq "wave tenant $t switched" new "$("$CUTOVER" -p "$demo/env.yaml" route "$t")"
+done
+assert_eq "each wave tenant migrated once" "" \
+  "$(q "$demo/.cutover/state.db" "SELECT tenant FROM runs WHERE command = 'migrate' AND tenant IN ('${wave// /\',\'}') GROUP BY tenant HAVING count(*) > 1")"
+run_cutover -p "$demo/env.yaml" verify --tenant "${wave// /,}"
+assert_eq "and verified clean" 0 "$CODE"
 finish

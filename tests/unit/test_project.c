@@ -355,7 +355,7 @@ static void test_unknown_keys(void **state)
                      "    qeury: SELECT 1\n",
                 CO_EPROJECT,
                 "unknown key \"qeury\" in entity (expected one of: name, target, key, "
-                "tenant_column, query, refs, volume, verify, duplicates, follows)",
+                "tenant_column, query, refs, volume, verify, duplicates, follows, reverse)",
                 "t.yaml:7:5");
     /* Keys of the design sketch that version 1 does not have are errors too. */
     expect_fail(HEAD "entities:\n"
