@@ -13,6 +13,8 @@
 
 #include <math.h>
 #include <stdio.h>
+#include "util/text.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,18 +27,6 @@ void co_plan_release(co_plan *p)
     }
     free(p->entries);
     memset(p, 0, sizeof *p);
-}
-
-static char *dup_text(co_value v)
-{
-    if (v.type == CO_NULL)
-        return NULL;
-    if (v.type == CO_INT) {
-        char buf[32];
-        snprintf(buf, sizeof buf, "%lld", (long long)v.i);
-        return strdup(buf);
-    }
-    return strndup(v.s ? v.s : "", v.len);
 }
 
 /* Tenant keys in numeric order when both are integers, else by bytes. */
@@ -136,8 +126,8 @@ co_code co_plan_make(co_session *s, double canary_percent, double growth, co_pla
         }
         co_plan_entry *e = &out->entries[out->n++];
         memset(e, 0, sizeof *e);
-        e->tenant = dup_text(co_cursor_value(c, 0));
-        e->label = dup_text(co_cursor_value(c, 1));
+        e->tenant = co_value_text(co_cursor_value(c, 0));
+        e->label = co_value_text(co_cursor_value(c, 1));
         e->rows = co_cursor_value(c, 2).i;
         e->est_seconds = co_cursor_value(c, 3).r;
         int64_t refused = co_cursor_value(c, 4).i, clusters = co_cursor_value(c, 5).i;
@@ -226,11 +216,11 @@ co_code co_plan_latest(co_session *s, co_plan *out, co_error *err)
             out->entries = grown;
         }
         co_plan_entry *e = &out->entries[out->n++];
-        e->tenant = dup_text(co_cursor_value(c, 0));
-        e->label = dup_text(co_cursor_value(c, 1));
+        e->tenant = co_value_text(co_cursor_value(c, 0));
+        e->label = co_value_text(co_cursor_value(c, 1));
         e->cohort = (int)co_cursor_value(c, 2).i;
         e->risk = co_cursor_value(c, 3).r;
-        e->why = dup_text(co_cursor_value(c, 4));
+        e->why = co_value_text(co_cursor_value(c, 4));
         e->rows = co_cursor_value(c, 5).i;
         e->est_seconds = co_cursor_value(c, 6).r;
         if (e->cohort + 1 > out->ncohorts)

@@ -2,20 +2,10 @@
 #include "cutover/status.h"
 
 #include <stdio.h>
+#include "util/text.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-static char *dup_text(co_value v)
-{
-    if (v.type == CO_NULL)
-        return NULL;
-    if (v.type == CO_INT) {
-        char buf[32];
-        snprintf(buf, sizeof buf, "%lld", (long long)v.i);
-        return strdup(buf);
-    }
-    return strndup(v.s ? v.s : "", v.len);
-}
 
 void co_status_free(co_tenant_status *rows, size_t n)
 {
@@ -71,21 +61,21 @@ co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error
         }
         co_tenant_status *r = &rows[count++];
         memset(r, 0, sizeof *r);
-        r->tenant = dup_text(co_cursor_value(c, 0));
-        r->label = dup_text(co_cursor_value(c, 1));
-        r->state = dup_text(co_cursor_value(c, 2));
+        r->tenant = co_value_text(co_cursor_value(c, 0));
+        r->label = co_value_text(co_cursor_value(c, 1));
+        r->state = co_value_text(co_cursor_value(c, 2));
         r->last_run = co_cursor_value(c, 3).i;
-        r->run_status = dup_text(co_cursor_value(c, 4));
-        r->started_at = dup_text(co_cursor_value(c, 5));
+        r->run_status = co_value_text(co_cursor_value(c, 4));
+        r->started_at = co_value_text(co_cursor_value(c, 5));
         r->seconds = co_cursor_value(c, 6).r;
         r->source_rows = co_cursor_value(c, 7).i;
         r->loaded = co_cursor_value(c, 8).i;
         r->rejected = co_cursor_value(c, 9).i;
-        r->error = dup_text(co_cursor_value(c, 10));
+        r->error = co_value_text(co_cursor_value(c, 10));
         r->verify_run = co_cursor_value(c, 11).i;
         r->verify_pass = co_cursor_value(c, 12).i == 1;
         r->verify_differences = co_cursor_value(c, 13).i;
-        r->verified_at = dup_text(co_cursor_value(c, 14));
+        r->verified_at = co_value_text(co_cursor_value(c, 14));
         if (!r->tenant || !r->state) {
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
             break;

@@ -1,0 +1,23 @@
+/* text.c: values as text (text.h). */
+#include "util/text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *co_value_text(co_value v)
+{
+    char buf[32];
+    switch (v.type) {
+    case CO_NULL:
+        return NULL;
+    case CO_INT:
+        snprintf(buf, sizeof buf, "%lld", (long long)v.i);
+        return strdup(buf);
+    case CO_REAL:
+        snprintf(buf, sizeof buf, "%.17g", v.r);
+        return strdup(buf);
+    default:
+        return strndup(v.s ? v.s : "", v.len);
+    }
+}

@@ -1,0 +1,11 @@
+/* text.h: values as text, for what is kept or shown as text. */
+#ifndef CUTOVER_UTIL_TEXT_H
+#define CUTOVER_UTIL_TEXT_H
+
+#include "cutover/value.h"
+
+/* A heap copy of v as text (an integer in decimal, a real as %.17g, text and
+ * blob bytes as they are), or NULL for NULL or when out of memory. */
+char *co_value_text(co_value v);
+
+#endif
