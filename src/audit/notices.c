@@ -45,8 +45,10 @@ co_code co_schedule_set(co_session *s, const char *tenant, time_t at, int window
                     {NULL, co_int(window_minutes)},
                     {NULL, co_text(now, strlen(now))}};
     return co_store_exec_params(co_state_store(s->state),
-                                "INSERT OR REPLACE INTO schedules (tenant, at, window_minutes,"
-                                " recorded_at) VALUES (?, ?, ?, ?)",
+                                "INSERT INTO schedules (tenant, at, window_minutes, recorded_at)"
+                                " VALUES (?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET"
+                                " at = excluded.at, window_minutes = excluded.window_minutes,"
+                                " recorded_at = excluded.recorded_at",
                                 p, 4, NULL, err);
 }
 

@@ -110,7 +110,8 @@ co_code co_plan_make(co_session *s, double canary_percent, double growth, co_pla
                                 "SELECT a.tenant, t.label, a.rows, a.est_seconds, a.limit_rows,"
                                 " a.duplicate_clusters, a.size_class FROM tenant_audits a"
                                 " LEFT JOIN tenants t ON t.tenant = a.tenant"
-                                " WHERE coalesce(t.state, 'new') NOT IN ('migrated', 'verified')",
+                                " WHERE coalesce(t.state, 'new') NOT IN ('migrated', 'verified', 'switched',"
+                                " 'finalized')",
                                 NULL, 0, &c, err);
     size_t cap = 0;
     bool has_row;

@@ -94,7 +94,7 @@ int cmd_routes(cli_ctx *ctx)
                                   "SELECT t.tenant, coalesce(r.route, 'old'), r.switched_at,"
                                   " r.freeze_seconds FROM tenants t"
                                   " LEFT JOIN routes r ON r.tenant = t.tenant"
-                                  " ORDER BY CAST(t.tenant AS INTEGER), t.tenant",
+                                  " ORDER BY length(t.tenant), t.tenant",
                                   NULL, 0, &c, &err);
     co_buf b = CO_BUF_INIT;
     if (ctx->json)

@@ -730,6 +730,7 @@ static co_code drop_rows(co_refresh *r, const co_entity *e, bool tracked, const 
         all_keyed = k < e->nkey;
         pos[i] = k;
     }
+    bool pg_journal = strcmp(co_store_engine(co_state_store(s->state)), "postgresql") == 0;
     co_buf_reset(&sql);
     co_buf_adds(&sql, "DELETE FROM rejects WHERE tenant = :tenant_key AND entity = :entity");
     if (n) {
@@ -737,8 +738,11 @@ static co_code drop_rows(co_refresh *r, const co_entity *e, bool tracked, const 
         for (size_t s2 = 0; s2 < nsets; s2++) {
             co_buf_adds(&sql, s2 ? " OR (" : "(");
             for (size_t i = 0; i < n; i++)
-                co_buf_printf(&sql, "%sjson_extract(source_key, '$[%zu]') IS :m%zu", i ? " AND " : "",
-                              pos[i], s2 * n + i);
+                co_buf_printf(&sql,
+                              pg_journal ? "%s(source_key::jsonb ->> %zu) IS NOT DISTINCT FROM "
+                                           "CAST(:m%zu AS TEXT)"
+                                         : "%sjson_extract(source_key, '$[%zu]') IS :m%zu",
+                              i ? " AND " : "", pos[i], s2 * n + i);
             co_buf_addc(&sql, ')');
         }
         co_buf_addc(&sql, ')');

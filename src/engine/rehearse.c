@@ -9,12 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "sqlite:.cutover/state.db" -> "sqlite:.cutover/state.rehearsal.db". */
+/* "sqlite:.cutover/state.db" -> "sqlite:.cutover/state.rehearsal.db"; a
+ * journal elsewhere (PostgreSQL) rehearses in sqlite:.cutover/state.rehearsal.db. */
 static char *rehearsal_journal(const char *state)
 {
     co_buf b = CO_BUF_INIT;
     size_t len = strlen(state);
-    if (len > 3 && strcmp(state + len - 3, ".db") == 0) {
+    if (strncmp(state, "sqlite:", 7) != 0) {
+        co_buf_adds(&b, "sqlite:.cutover/state.rehearsal.db");
+    } else if (len > 3 && strcmp(state + len - 3, ".db") == 0) {
         co_buf_add(&b, state, len - 3);
         co_buf_adds(&b, ".rehearsal.db");
     } else {

@@ -69,8 +69,10 @@ co_code co_state_lease(co_state *st, const char *tenant, const char *command, co
                         {NULL, co_text(command, strlen(command))},
                         {NULL, co_text(now, strlen(now))}};
         rc = co_store_exec_params(s,
-                                  "INSERT OR REPLACE INTO leases (tenant, pid, host, command,"
-                                  " started_at) VALUES (?, ?, ?, ?, ?)",
+                                  "INSERT INTO leases (tenant, pid, host, command, started_at)"
+                                  " VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET"
+                                  " pid = excluded.pid, host = excluded.host,"
+                                  " command = excluded.command, started_at = excluded.started_at",
                                   p, 5, NULL, err);
     }
     if (rc == CO_OK)
@@ -150,11 +152,12 @@ co_code co_state_route_set(co_state *st, const char *tenant, const char *route,
                     {NULL, run_id ? co_int(run_id) : co_null()}};
     return co_store_exec_params(co_state_store(st),
                                 "INSERT INTO routes (tenant, route, changed_at, switched_at,"
-                                " freeze_seconds, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-                                " ON CONFLICT (tenant) DO UPDATE SET route = ?2, changed_at = ?3,"
-                                " switched_at = coalesce(?4, switched_at),"
-                                " freeze_seconds = coalesce(?5, freeze_seconds),"
-                                " run_id = coalesce(?6, run_id)",
+                                " freeze_seconds, run_id) VALUES (?, ?, ?, ?, ?, ?)"
+                                " ON CONFLICT (tenant) DO UPDATE SET route = excluded.route,"
+                                " changed_at = excluded.changed_at,"
+                                " switched_at = coalesce(excluded.switched_at, routes.switched_at),"
+                                " freeze_seconds = coalesce(excluded.freeze_seconds, routes.freeze_seconds),"
+                                " run_id = coalesce(excluded.run_id, routes.run_id)",
                                 p, 6, NULL, err);
 }
 
@@ -199,7 +202,7 @@ co_code co_state_applied_set(co_state *st, const char *tenant, int64_t seq, co_e
 {
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_int(seq)}};
     return co_store_exec_params(co_state_store(st),
-                                "INSERT OR REPLACE INTO capture_progress (tenant, applied_seq)"
-                                " VALUES (?, ?)",
+                                "INSERT INTO capture_progress (tenant, applied_seq) VALUES (?, ?)"
+                                " ON CONFLICT (tenant) DO UPDATE SET applied_seq = excluded.applied_seq",
                                 p, 2, NULL, err);
 }

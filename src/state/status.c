@@ -37,9 +37,7 @@ co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error
         "       (SELECT ended_at FROM runs WHERE id = v.id)"
         "  FROM tenants t LEFT JOIN runs r ON r.id = t.last_run"
         "  LEFT JOIN last_verify v ON v.tenant = t.tenant"
-        " ORDER BY CAST(t.tenant AS INTEGER) = t.tenant DESC,"
-        "          CASE WHEN CAST(t.tenant AS INTEGER) = t.tenant THEN CAST(t.tenant AS INTEGER) END,"
-        "          t.tenant";
+        " ORDER BY length(t.tenant), t.tenant"; /* numbers in numeric order */
     *out = NULL;
     *n = 0;
     co_cursor *c;

@@ -283,9 +283,13 @@ static co_code record(co_session *s, const co_verify_result *r, co_error *err)
                         {NULL, co_int(c->actual)},   {NULL, co_int(c->differences)},
                         {NULL, co_text(c->summary, strlen(c->summary))}};
         rc = co_store_exec_params(st,
-                                  "INSERT OR REPLACE INTO verifications (run_id, tenant, entity,"
-                                  " \"check\", pass, expected, actual, differences, summary)"
-                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                  "INSERT INTO verifications (run_id, tenant, entity, \"check\","
+                                  " pass, expected, actual, differences, summary)"
+                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                                  " ON CONFLICT (run_id, entity, \"check\") DO UPDATE SET"
+                                  " pass = excluded.pass, expected = excluded.expected,"
+                                  " actual = excluded.actual, differences = excluded.differences,"
+                                  " summary = excluded.summary",
                                   p, 9, NULL, err);
     }
     for (size_t i = 0; rc == CO_OK && i < r->nfindings; i++) {

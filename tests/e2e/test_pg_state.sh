@@ -1,0 +1,47 @@
+# test_pg_state.sh: the journal (state store) on PostgreSQL. The demo is
+# rehearsed, cut over (capture, catch-up, freeze, verify, switch), audited and
+# planned, verified, rolled back and re-run with its journal in a PostgreSQL
+# database: the same outcomes as with the SQLite journal.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/pg.sh"
+pg_start
+trap 'pg_stop; rm -rf "$WORK"' EXIT
+psql -X -q -v ON_ERROR_STOP=1 "$PG_URI" -c "CREATE DATABASE journal" >/dev/null
+journal=${PG_URI%/*}/journal
+
+demo=$WORK/demo
+"$CUTOVER" demo init "$demo" --scale 0.002 --seed 13 -q
+proj=$demo/cutover.yaml
+run() { run_cutover -p "$proj" --state "$journal" "$@"; }
+
+run rehearse --all -q
+assert_eq "rehearse with the journal on PostgreSQL" 0 "$CODE"
+run migrate --all --json
+assert_eq "cutover of every tenant" 0 "$CODE"
+tenants=$(jq '.tenants | length' <<<"$OUT")
+assert_eq "every tenant switched" "$tenants" "$(jq '[.tenants[] | select(.status == "switched")] | length' <<<"$OUT")"
+assert_eq "no .cutover/state.db was made" false "$([[ -e $demo/.cutover/state.db ]] && echo true || echo false)"
+journal_runs=$(psql -X -q -A -t "$journal" -c "SELECT count(*) FROM runs WHERE command = 'migrate'")
+assert_eq "the runs are in PostgreSQL" "$tenants" "$journal_runs"
+run status --json
+assert_eq "status reads it" "$tenants" "$(jq '[.tenants[] | select(.state == "switched")] | length' <<<"$OUT")"
+t=$(jq -r '.tenants[0].tenant' <<<"$OUT")
+run verify --all
+assert_eq "verify passes" 0 "$CODE"
+run routes --json
+assert_eq "routes from PostgreSQL" "$tenants" "$(jq '[.routes[] | select(.route == "new")] | length' <<<"$OUT")"
+run rollback --tenant "$t" --json
+assert_eq "rollback" 0 "$CODE"
+assert_eq "route old" old "$("$CUTOVER" -p "$proj" --state "$journal" route "$t")"
+run audit -q
+assert_eq "audit records to PostgreSQL" 0 "$CODE"
+run plan --json
+assert_eq "plan from PostgreSQL" 0 "$CODE"
+assert_eq "the plan holds the rolled-back tenant, not the switched ones" "[\"$t\"]" \
+  "$(jq -c '[.cohorts[].tenants[].tenant]' <<<"$OUT")"
+run schedule "$t" --at "2026-12-24 08:00"
+assert_eq "schedule" 0 "$CODE"
+run migrate --tenant "$t" --skip-rehearsal
+assert_eq "and it moves again" 0 "$CODE"
+assert_eq "the lease is given back" 0 "$(psql -X -q -A -t "$journal" -c 'SELECT count(*) FROM leases')"
+finish
