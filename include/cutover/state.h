@@ -101,6 +101,19 @@ co_code co_state_route_get(co_state *st, const char *tenant, char *route, size_t
 co_code co_state_applied_get(co_state *st, const char *tenant, int64_t *seq, co_error *err);
 co_code co_state_applied_set(co_state *st, const char *tenant, int64_t seq, co_error *err);
 
+/* Claims: workers sharing one journal take tenants one at a time. A claim
+ * expires unless renewed; an expired claim (its worker died) is taken over,
+ * and a lease held on another machine for a tenant whose claim expired is
+ * stale (co_state_lease). On PostgreSQL the claim uses SELECT ... FOR
+ * UPDATE SKIP LOCKED; on SQLite the write transaction serializes claims.
+ * co_state_claim sets *tenant (cap bytes) to "" when nothing is left. */
+co_code co_state_claim(co_state *st, const char *worker, int lease_seconds, char *tenant,
+                       size_t cap, co_error *err);
+co_code co_state_claim_renew(co_state *st, const char *tenant, const char *worker,
+                             int lease_seconds, co_error *err);
+co_code co_state_claim_end(co_state *st, const char *tenant, const char *worker,
+                           const char *status, co_error *err);
+
 /* Rejects: one row per rejected source row, beside the JSON Lines file. */
 co_code co_state_rejects_clear(co_state *st, const char *tenant, co_error *err);
 co_code co_state_reject_add(co_state *st, int64_t run_id, const char *tenant, const char *entity,

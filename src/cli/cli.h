@@ -149,6 +149,7 @@ int cmd_rollback(cli_ctx *ctx);
 int cmd_archive(cli_ctx *ctx);
 int cmd_finalize(cli_ctx *ctx);
 int cmd_run(cli_ctx *ctx);
+int cmd_worker(cli_ctx *ctx);
 int cmd_route(cli_ctx *ctx);
 int cmd_routes(cli_ctx *ctx);
 int cmd_plan(cli_ctx *ctx);

@@ -78,6 +78,14 @@ static const cli_option run_options[] = {
     {0},
 };
 
+static const cli_option worker_options[] = {
+    {"lease", 0, "SECONDS", "a claim expires unless renewed within this (default 300)"},
+    {"name", 0, "NAME", "the worker's name in the journal (default host:pid)"},
+    {"skip-rehearsal", 0, NULL, "move tenants without a passing rehearsal (recorded)"},
+    {"sample", 0, "N", "differences shown per entity and check (default 10)"},
+    {0},
+};
+
 static const cli_option audit_options[] = {
     {"tenant", 't', "KEY", "audit only this tenant (or a comma-separated list)"},
     {"html", 0, "FILE", "also write the audit as a self-contained HTML page"},
@@ -132,6 +140,9 @@ const cli_command cli_commands[] = {
      rollback_options},
     {"run", cmd_run, "--cohort C", "migrate a cohort of the plan, one tenant after another",
      run_options},
+    {"worker", cmd_worker, "",
+     "take tenants one by one from a journal shared with other workers, and move them",
+     worker_options},
     {"archive", cmd_archive, "--tenant KEY",
      "write a switched tenant's source rows to a zstd-compressed file", rollback_options},
     {"finalize", cmd_finalize, "--tenant KEY",

@@ -6,6 +6,7 @@
  */
 #include "cutover/state.h"
 #include "state/state_int.h"
+#include "util/buf.h"
 #include "util/clock.h"
 
 #include <errno.h>
@@ -25,6 +26,24 @@ static void host_name(char *buf, size_t cap)
 static bool process_alive(long pid)
 {
     return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+/* True when the tenant's claim by a worker has expired (its worker stopped
+ * renewing it): the sign that a lease held on another machine is stale. */
+static bool claim_expired(co_store *s, const char *tenant)
+{
+    char now[32];
+    co_clock_iso(co_clock_now(), now, sizeof now);
+    co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_text(now, strlen(now))}};
+    co_cursor *c = NULL;
+    co_error ignored;
+    bool expired = false;
+    if (co_store_query(s, "SELECT 1 FROM claims WHERE tenant = ? AND status = 'running'"
+                          " AND expires_at < ?",
+                       p, 2, &c, &ignored) == CO_OK)
+        co_cursor_next(c, &expired, &ignored);
+    co_cursor_close(c);
+    return expired;
 }
 
 co_code co_state_lease(co_state *st, const char *tenant, const char *command, co_error *err)
@@ -54,7 +73,9 @@ co_code co_state_lease(co_state *st, const char *tenant, const char *command, co
         co_value h = co_cursor_value(c, 1), cmd = co_cursor_value(c, 2), at = co_cursor_value(c, 3);
         bool same_host = h.type == CO_TEXT && strcmp(h.s, host) == 0;
         bool mine = same_host && pid == (long)getpid();
-        if (!mine && !(same_host && !process_alive(pid)))
+        /* Gone: a dead process here, or elsewhere a worker whose claim expired. */
+        bool gone = same_host ? !process_alive(pid) : claim_expired(s, tenant);
+        if (!mine && !gone)
             rc = co_error_set(err, CO_EBUSY,
                               "tenant %s is held by cutover %s, pid %ld on %s since %s; wait for "
                               "it to finish (a lease whose process is gone is taken over)",
@@ -205,4 +226,85 @@ co_code co_state_applied_set(co_state *st, const char *tenant, int64_t seq, co_e
                                 "INSERT INTO capture_progress (tenant, applied_seq) VALUES (?, ?)"
                                 " ON CONFLICT (tenant) DO UPDATE SET applied_seq = excluded.applied_seq",
                                 p, 2, NULL, err);
+}
+
+/* ---- claims of workers sharing a journal ---- */
+
+static void iso_in(int seconds, char *buf, size_t cap)
+{
+    co_clock_iso(co_clock_now() + seconds, buf, cap);
+}
+
+co_code co_state_claim(co_state *st, const char *worker, int lease_seconds, char *tenant,
+                       size_t cap, co_error *err)
+{
+    co_store *s = co_state_store(st);
+    bool pg = strcmp(co_store_engine(s), "postgresql") == 0;
+    char now[32], until[32];
+    co_clock_iso(co_clock_now(), now, sizeof now);
+    iso_in(lease_seconds, until, sizeof until);
+    tenant[0] = '\0';
+    co_buf sql = CO_BUF_INIT;
+    co_buf_adds(&sql, "SELECT t.tenant FROM tenants t LEFT JOIN claims c ON c.tenant = t.tenant"
+                      " WHERE t.state NOT IN ('switched', 'migrated', 'verified', 'finalized')"
+                      " AND (c.tenant IS NULL OR (c.status = 'running' AND c.expires_at < :now))"
+                      " ORDER BY length(t.tenant), t.tenant LIMIT 1");
+    if (pg) /* other workers skip the row this one is taking */
+        co_buf_adds(&sql, " FOR UPDATE OF t SKIP LOCKED");
+    co_param now_p = {":now", co_text(now, strlen(now))};
+    co_cursor *c = NULL;
+    co_code rc = co_store_begin(s, err);
+    if (rc == CO_OK)
+        rc = co_store_query(s, co_buf_str(&sql), &now_p, 1, &c, err);
+    bool has_row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &has_row, err);
+    if (rc == CO_OK && has_row) {
+        co_value v = co_cursor_value(c, 0);
+        snprintf(tenant, cap, "%.*s", (int)v.len, v.s ? v.s : "");
+    }
+    co_cursor_close(c);
+    co_buf_release(&sql);
+    if (rc == CO_OK && tenant[0]) {
+        co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
+                        {NULL, co_text(worker, strlen(worker))},
+                        {NULL, co_text(now, strlen(now))},
+                        {NULL, co_text(until, strlen(until))}};
+        rc = co_store_exec_params(s,
+                                  "INSERT INTO claims (tenant, worker, status, claimed_at, expires_at)"
+                                  " VALUES (?, ?, 'running', ?, ?) ON CONFLICT (tenant) DO UPDATE SET"
+                                  " worker = excluded.worker, status = 'running',"
+                                  " claimed_at = excluded.claimed_at,"
+                                  " expires_at = excluded.expires_at",
+                                  p, 4, NULL, err);
+    }
+    if (rc == CO_OK)
+        rc = co_store_commit(s, err);
+    else
+        co_store_rollback(s);
+    return rc;
+}
+
+co_code co_state_claim_renew(co_state *st, const char *tenant, const char *worker,
+                             int lease_seconds, co_error *err)
+{
+    char until[32];
+    iso_in(lease_seconds, until, sizeof until);
+    co_param p[] = {{NULL, co_text(until, strlen(until))},
+                    {NULL, co_text(tenant, strlen(tenant))},
+                    {NULL, co_text(worker, strlen(worker))}};
+    return co_store_exec_params(co_state_store(st),
+                                "UPDATE claims SET expires_at = ? WHERE tenant = ? AND worker = ?",
+                                p, 3, NULL, err);
+}
+
+co_code co_state_claim_end(co_state *st, const char *tenant, const char *worker,
+                           const char *status, co_error *err)
+{
+    co_param p[] = {{NULL, co_text(status, strlen(status))},
+                    {NULL, co_text(tenant, strlen(tenant))},
+                    {NULL, co_text(worker, strlen(worker))}};
+    return co_store_exec_params(co_state_store(st),
+                                "UPDATE claims SET status = ? WHERE tenant = ? AND worker = ?", p,
+                                3, NULL, err);
 }

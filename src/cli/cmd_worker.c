@@ -1,0 +1,127 @@
+/*
+ * cmd_worker.c: `cutover worker` takes tenants one after another from a
+ * journal that several workers share (on PostgreSQL, across machines),
+ * claiming each with a lease it renews while it works, and moves it as
+ * `migrate` would. A worker that dies stops renewing: its claim expires and
+ * another worker takes the tenant over. It stops when no tenant is left.
+ */
+#include "cli.h"
+#include "cutover/cutover.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct renewal {
+    co_state *state;
+    const char *tenant;
+    const char *worker;
+    int lease;
+    time_t last;
+} renewal;
+
+/* Renews the claim from the progress of the work, a third of a lease at most
+ * after the last renewal. */
+static void renew(void *ctx, const co_progress *p)
+{
+    (void)p;
+    renewal *r = ctx;
+    time_t now = time(NULL);
+    if (now - r->last < r->lease / 3)
+        return;
+    co_error ignored;
+    if (co_state_claim_renew(r->state, r->tenant, r->worker, r->lease, &ignored) == CO_OK)
+        r->last = now;
+}
+
+int cmd_worker(cli_ctx *ctx)
+{
+    const char *lease_text = cli_get(&ctx->args, "lease");
+    char *end;
+    long lease = lease_text ? strtol(lease_text, &end, 10) : 300;
+    if (lease_text && (*end || end == lease_text || lease < 2 || lease > 86400))
+        return cli_usage_error(ctx, "--lease must be from 2 to 86400 seconds, not \"%s\"",
+                               lease_text);
+    size_t sample;
+    int rc = EXIT_OK;
+    if (!cli_sample(ctx, &sample, &rc))
+        return rc;
+    char host[128], worker[200];
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = '\0';
+    const char *name = cli_get(&ctx->args, "name");
+    snprintf(worker, sizeof worker, "%s", name ? name : "");
+    if (!name)
+        snprintf(worker, sizeof worker, "%s:%ld", host, (long)getpid());
+    cli_session cs;
+    rc = cli_open(ctx, "worker", 0, CLI_OPEN_CHECK, &cs);
+    if (rc != EXIT_OK)
+        return rc;
+    bool skip = cli_flag(&ctx->args, "skip-rehearsal");
+    size_t done = 0, failed = 0;
+    for (;;) {
+        co_error err;
+        co_error_clear(&err);
+        char key[256];
+        if (co_state_claim(cs.session->state, worker, (int)lease, key, sizeof key, &err) != CO_OK) {
+            rc = cli_fail("worker", &err);
+            break;
+        }
+        if (!key[0])
+            break;
+        const co_tenant *t = co_tenant_find(cs.tenants, cs.ntenants, key);
+        if (!t) { /* in the journal, no longer in the source */
+            co_state_claim_end(cs.session->state, key, worker, "failed", &err);
+            continue;
+        }
+        renewal rn = {cs.session->state, key, worker, (int)lease, time(NULL)};
+        bool ok = false;
+        co_code code;
+        if (cs.project->ncapture) {
+            co_cutover_options copt = {skip, sample, 0, 0, renew, &rn};
+            co_cutover_result cr;
+            code = co_cutover_tenant(cs.session, t, &copt, &cr, &err);
+            ok = code == CO_OK && (cr.switched || cr.load.skipped);
+            if (code == CO_OK && !ok)
+                fprintf(stderr, "cutover: worker %s: tenant %s rolled back: %s\n", worker, key,
+                        cr.failure);
+            co_cutover_result_release(&cr);
+        } else {
+            co_migrate_options mopt = {0};
+            mopt.skip_rehearsal = skip;
+            mopt.progress = renew;
+            mopt.progress_ctx = &rn;
+            co_migrate_result mr;
+            code = co_migrate_tenant(cs.session, t, &mopt, &mr, &err);
+            co_migrate_result_release(&mr);
+            if (code == CO_OK) {
+                co_verify_options vopt = {sample};
+                co_verify_result vr;
+                code = co_verify_tenant(cs.session, t, &vopt, &vr, &err);
+                ok = code == CO_OK && vr.pass;
+                co_verify_result_release(&vr);
+            }
+        }
+        if (code != CO_OK)
+            cli_fail("worker", &err);
+        co_error_clear(&err);
+        co_state_claim_end(cs.session->state, key, worker, ok ? "done" : "failed", &err);
+        if (ok)
+            done++;
+        else
+            failed++;
+        if (!ctx->quiet)
+            printf("worker %s: tenant %s %s\n", worker, key, ok ? "done" : "FAILED");
+    }
+    if (!ctx->quiet)
+        printf("worker %s: %zu tenants done, %zu failed; nothing left to claim\n", worker, done,
+               failed);
+    if (rc == EXIT_OK && failed)
+        rc = EXIT_NOT_READY;
+    cli_close(&cs);
+    return rc;
+}

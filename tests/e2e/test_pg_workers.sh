@@ -1,0 +1,46 @@
+# test_pg_workers.sh: three workers share one plan through a journal in
+# PostgreSQL; one is killed (SIGKILL) in the middle of a tenant. Its claim
+# expires and another worker resumes that tenant: every tenant ends switched
+# and verified, and none was moved twice.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/pg.sh"
+pg_start
+trap 'pg_stop; rm -rf "$WORK"' EXIT
+psql -X -q -v ON_ERROR_STOP=1 "$PG_URI" -c "CREATE DATABASE journal" >/dev/null
+journal=${PG_URI%/*}/journal
+
+demo=$WORK/demo
+"$CUTOVER" demo init "$demo" --scale 0.01 --seed 17 -q
+sqlite3 "$demo/legacy.db" 'PRAGMA journal_mode = WAL' >/dev/null
+proj=$demo/cutover.yaml
+worker() { exec "$CUTOVER" -p "$proj" --state "$journal" worker --skip-rehearsal --lease 3 --name "$1" -q; }
+
+run_cutover -p "$proj" --state "$journal" status --json
+tenants=$(jq '.tenants | length' <<<"$OUT")
+worker w1 & w1=$!
+worker w2 & w2=$!
+# w3 dies as soon as it has claimed a tenant and started on it.
+worker w3 & w3=$!
+for _ in $(seq 1 100); do
+  claimed=$(psql -X -q -A -t "$journal" -c "SELECT tenant FROM claims WHERE worker = 'w3' AND status = 'running'" 2>/dev/null || true)
+  [[ -n $claimed ]] && break
+  sleep 0.05
+done
+kill -9 "$w3" 2>/dev/null
+wait "$w3" 2>/dev/null
+assert_eq "w3 had claimed a tenant when it was killed" true "$([[ -n $claimed ]] && echo true || echo false)"
+wait "$w1"; r1=$?
+wait "$w2"; r2=$?
+# A tenant whose claim expired after the others finished: one more worker picks it up.
+sleep 3.5
+(worker w4); r4=$?
+assert_eq "the surviving workers finish" "0 0 0" "$r1 $r2 $r4"
+run_cutover -p "$proj" --state "$journal" status --json
+assert_eq "every tenant switched" "$tenants" "$(jq '[.tenants[] | select(.state == "switched")] | length' <<<"$OUT")"
+assert_eq "the killed worker's tenant was resumed by another" 1 \
+  "$(psql -X -q -A -t "$journal" -c "SELECT count(*) FROM claims WHERE tenant = '$claimed' AND status = 'done' AND worker <> 'w3'")"
+assert_eq "no tenant was moved twice" "" \
+  "$(psql -X -q -A -t "$journal" -c "SELECT tenant FROM runs WHERE command = 'migrate' AND status = 'done' GROUP BY tenant HAVING count(*) > 1")"
+run_cutover -p "$proj" --state "$journal" verify --all
+assert_eq "every tenant verifies" 0 "$CODE"
+finish
