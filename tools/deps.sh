@@ -8,7 +8,7 @@ packages=(
   libsqlite3-dev libpq-dev libfyaml-dev libxxhash-dev libzstd-dev
   libutf8proc-dev libmicrohttpd-dev libcmocka-dev
   sqlite3 jq bc time zstd
-  postgresql postgresql-client
+  postgresql postgresql-client pgloader
 )
 
 missing=()

@@ -134,6 +134,11 @@ void co_store_month_sql(const co_store *s, const char *expr, struct co_buf *out)
  * on a connection of its own with this. */
 co_code co_store_allow_writes(co_store *s, co_error *err);
 
+/* The operator that matches a key column to a value with an index: "IS" on
+ * SQLite (which also matches NULL to NULL), "=" on PostgreSQL, where the
+ * NULL-safe IS NOT DISTINCT FROM cannot use an index (key values are not NULL). */
+const char *co_store_key_eq_op(const co_store *s);
+
 /* Appends ident quoted for this engine ("a""b"). */
 void co_store_quote_ident(const co_store *s, const char *ident, struct co_buf *out);
 

@@ -1,10 +1,11 @@
 /*
- * capture.c: change capture and freezing on a SQLite database (capture.h).
+ * capture.c: change capture and freezing (capture.h), and their SQLite side.
  * One set of triggers per captured table serves every tenant in flight: they
  * record a change only for tenants listed in cutover_tenants. Freezing adds
- * per-tenant BEFORE triggers whose error names the tenant.
+ * per-tenant BEFORE triggers whose error names the tenant. PostgreSQL sources
+ * get the same tables and PL/pgSQL triggers from capture_pg.c.
  */
-#include "cutover/capture.h"
+#include "capture/capture_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
 
@@ -14,17 +15,17 @@
 
 static const char *const ops[] = {"insert", "update", "delete"};
 
-static co_code need_sqlite(co_store *st, co_error *err)
+static bool is_pg(co_store *st) { return strcmp(co_store_engine(st), "postgresql") == 0; }
+
+static co_code need_supported(co_store *st, co_error *err)
 {
-    if (strcmp(co_store_engine(st), "sqlite") != 0)
-        return co_error_set(err, CO_EUNSUPPORTED,
-                            "%s: change capture on %s is not supported yet",
+    if (strcmp(co_store_engine(st), "sqlite") != 0 && !is_pg(st))
+        return co_error_set(err, CO_EUNSUPPORTED, "%s: change capture on %s is not supported",
                             co_side_name(co_store_side(st)), co_store_engine(st));
     return CO_OK;
 }
 
-/* The tenant expression with {row} replaced by NEW or OLD, cast to text. */
-static void tenant_of(const co_capture_table *t, const char *row, co_buf *out)
+void co_capture_tenant_expr(const co_capture_table *t, const char *row, co_buf *out)
 {
     co_buf_adds(out, "CAST((");
     for (const char *p = t->tenant; *p;) {
@@ -48,8 +49,7 @@ static void key_of(co_store *st, const co_capture_table *t, const char *row, co_
     co_buf_addc(out, ')');
 }
 
-/* A SQL string literal. */
-static void literal(const char *s, co_buf *out)
+void co_sql_literal(const char *s, co_buf *out)
 {
     co_buf_addc(out, '\'');
     for (; *s; s++) {
@@ -77,9 +77,9 @@ static void record_change(co_store *st, const co_capture_table *t, const char *o
                           co_buf *sql)
 {
     co_buf tenant = CO_BUF_INIT;
-    tenant_of(t, row, &tenant);
+    co_capture_tenant_expr(t, row, &tenant);
     co_buf_adds(sql, "INSERT INTO cutover_changes (tbl, op, tenant, key, at) SELECT ");
-    literal(t->table, sql);
+    co_sql_literal(t->table, sql);
     co_buf_printf(sql, ", '%s', %s, ", op, co_buf_str(&tenant));
     key_of(st, t, row, sql);
     co_buf_printf(sql, ", strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now') WHERE %s IN (SELECT tenant FROM "
@@ -127,19 +127,19 @@ static co_code install(co_store *st, const co_project *p, co_error *err)
 
 co_code co_capture_start(co_store *st, const co_project *p, const char *tenant, co_error *err)
 {
-    co_code rc = need_sqlite(st, err);
+    co_code rc = need_supported(st, err);
     if (rc == CO_OK && p->ncapture == 0)
         rc = co_error_set(err, CO_EPROJECT, "the project file lists no tables to capture");
     if (rc == CO_OK)
         rc = co_store_begin(st, err);
     if (rc != CO_OK)
         return rc;
-    rc = install(st, p, err);
+    rc = is_pg(st) ? co_capture_pg_install(st, p, err) : install(st, p, err);
     char now[32];
     co_clock_iso(co_clock_now(), now, sizeof now);
     co_param params[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_text(now, strlen(now))}};
     if (rc == CO_OK)
-        rc = co_store_exec_params(st, "INSERT OR IGNORE INTO cutover_tenants VALUES (?, ?)", params,
+        rc = co_store_exec_params(st, "INSERT INTO cutover_tenants VALUES (?, ?) ON CONFLICT DO NOTHING", params,
                                   2, NULL, err);
     if (rc == CO_OK)
         rc = co_store_commit(st, err);
@@ -151,9 +151,16 @@ co_code co_capture_start(co_store *st, const co_project *p, const char *tenant, 
 static co_code freeze_triggers(co_store *st, const co_project *p, const char *tenant, bool create,
                                co_error *err)
 {
-    co_code rc = need_sqlite(st, err);
+    co_code rc = need_supported(st, err);
     if (rc == CO_OK)
         rc = co_store_begin(st, err);
+    if (rc == CO_OK && is_pg(st)) {
+        rc = co_capture_pg_freeze(st, p, tenant, create, err);
+        if (rc == CO_OK)
+            return co_store_commit(st, err);
+        co_store_rollback(st);
+        return rc;
+    }
     co_buf sql = CO_BUF_INIT, message = CO_BUF_INIT;
     co_buf_printf(&message, "cutover: tenant %s is frozen for its migration; writes are blocked "
                             "until it is switched or rolled back",
@@ -171,17 +178,17 @@ static co_code freeze_triggers(co_store *st, const co_project *p, const char *te
                 co_buf_printf(&sql, " BEFORE %s ON ", o == 0 ? "INSERT" : o == 1 ? "UPDATE" : "DELETE");
                 co_store_quote_ident(st, t->table, &sql);
                 co_buf_adds(&sql, " WHEN ");
-                tenant_of(t, o == 0 ? "NEW" : "OLD", &sql);
+                co_capture_tenant_expr(t, o == 0 ? "NEW" : "OLD", &sql);
                 co_buf_adds(&sql, " = ");
-                literal(tenant, &sql);
+                co_sql_literal(tenant, &sql);
                 if (o == 1) { /* a row moved into the frozen tenant counts too */
                     co_buf_adds(&sql, " OR ");
-                    tenant_of(t, "NEW", &sql);
+                    co_capture_tenant_expr(t, "NEW", &sql);
                     co_buf_adds(&sql, " = ");
-                    literal(tenant, &sql);
+                    co_sql_literal(tenant, &sql);
                 }
                 co_buf_adds(&sql, " BEGIN SELECT RAISE(ABORT, ");
-                literal(co_buf_str(&message), &sql);
+                co_sql_literal(co_buf_str(&message), &sql);
                 co_buf_adds(&sql, "); END");
             }
             rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
@@ -211,7 +218,10 @@ static co_code table_exists(co_store *st, const char *name, bool *exists, co_err
 {
     co_param p = {NULL, co_text(name, strlen(name))};
     co_cursor *c = NULL;
-    co_code rc = co_store_query(st, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?",
+    co_code rc = co_store_query(st,
+                                is_pg(st) ? "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname ="
+                                            " current_schema() AND tablename = ?"
+                                          : "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?",
                                 &p, 1, &c, err);
     *exists = false;
     if (rc == CO_OK)
@@ -220,9 +230,29 @@ static co_code table_exists(co_store *st, const char *name, bool *exists, co_err
     return rc;
 }
 
+/* The SQLite triggers and tables; the caller holds the transaction. */
+static co_code uninstall(co_store *st, const co_project *p, co_error *err)
+{
+    co_code rc = CO_OK;
+    co_buf sql = CO_BUF_INIT;
+    for (size_t i = 0; rc == CO_OK && i < p->ncapture; i++)
+        for (int o = 0; o < 3 && rc == CO_OK; o++) {
+            co_buf_reset(&sql);
+            co_buf_adds(&sql, "DROP TRIGGER IF EXISTS ");
+            trigger_name(st, "capture", p->capture[i].table, ops[o], NULL, &sql);
+            rc = co_store_exec(st, co_buf_str(&sql), err);
+        }
+    co_buf_release(&sql);
+    if (rc == CO_OK)
+        rc = co_store_exec(st, "DROP TABLE IF EXISTS cutover_changes; DROP TABLE IF EXISTS "
+                               "cutover_tenants",
+                           err);
+    return rc;
+}
+
 co_code co_capture_stop(co_store *st, const co_project *p, const char *tenant, co_error *err)
 {
-    co_code rc = need_sqlite(st, err);
+    co_code rc = need_supported(st, err);
     bool exists = false;
     if (rc == CO_OK)
         rc = table_exists(st, "cutover_tenants", &exists, err);
@@ -246,19 +276,8 @@ co_code co_capture_stop(co_store *st, const co_project *p, const char *tenant, c
     if (rc == CO_OK)
         rc = co_cursor_next(c, &others, err);
     co_cursor_close(c);
-    co_buf sql = CO_BUF_INIT;
-    for (size_t i = 0; rc == CO_OK && !others && i < p->ncapture; i++)
-        for (int o = 0; o < 3 && rc == CO_OK; o++) {
-            co_buf_reset(&sql);
-            co_buf_adds(&sql, "DROP TRIGGER IF EXISTS ");
-            trigger_name(st, "capture", p->capture[i].table, ops[o], NULL, &sql);
-            rc = co_store_exec(st, co_buf_str(&sql), err);
-        }
-    co_buf_release(&sql);
     if (rc == CO_OK && !others)
-        rc = co_store_exec(st, "DROP TABLE IF EXISTS cutover_changes; DROP TABLE IF EXISTS "
-                               "cutover_tenants",
-                           err);
+        rc = is_pg(st) ? co_capture_pg_uninstall(st, p, err) : uninstall(st, p, err);
     if (rc == CO_OK)
         rc = co_store_commit(st, err);
     else
@@ -332,6 +351,17 @@ co_code co_capture_backlog(co_store *st, const char *tenant, int64_t after, int6
 
 co_code co_capture_is_frozen(co_store *st, const char *tenant, bool *frozen, co_error *err)
 {
+    if (is_pg(st)) {
+        co_code rc = table_exists(st, "cutover_frozen", frozen, err);
+        co_param p = {NULL, co_text(tenant, strlen(tenant))};
+        co_cursor *c = NULL;
+        if (rc == CO_OK && *frozen)
+            rc = co_store_query(st, "SELECT 1 FROM cutover_frozen WHERE tenant = ?", &p, 1, &c, err);
+        if (rc == CO_OK && c)
+            rc = co_cursor_next(c, frozen, err);
+        co_cursor_close(c);
+        return rc;
+    }
     co_buf name = CO_BUF_INIT;
     *frozen = false;
     co_buf_printf(&name, "cutover_freeze_%%_insert_%s", tenant);

@@ -152,7 +152,7 @@ static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, cons
     for (size_t k = 0; k < r->nkey; k++) {
         co_buf_adds(&upd, k ? " AND " : "");
         co_store_quote_ident(cap, r->key_source[k], &upd);
-        co_buf_adds(&upd, " IS ?");
+        co_buf_printf(&upd, " %s ?", co_store_key_eq_op(cap));
     }
     co_buf_adds(&ins, "INSERT INTO ");
     co_store_quote_ident(cap, r->table, &ins);
@@ -176,6 +176,7 @@ static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, cons
     bool has_row;
     co_value row[128];
     size_t n = r->ncols + r->nkey;
+    bool row_guard = strcmp(co_store_engine(cap), "postgresql") == 0;
     if (rc == CO_OK && n > 128)
         rc = co_error_set(err, CO_EPROJECT, "reverse: more than 128 columns");
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
@@ -184,9 +185,16 @@ static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, cons
         long long changes = 0;
         co_error row_err;
         co_error_clear(&row_err);
-        co_code row_rc = co_stmt_exec(update, row, n, &changes, &row_err);
+        /* On PostgreSQL a refused statement spoils the transaction: each row
+         * gets a savepoint to fall back to. SQLite undoes just the statement. */
+        co_code row_rc = row_guard ? co_store_exec(cap, "SAVEPOINT cutover_row", &row_err) : CO_OK;
+        if (row_rc == CO_OK)
+            row_rc = co_stmt_exec(update, row, n, &changes, &row_err);
         if (row_rc == CO_OK && changes == 0)
             row_rc = co_stmt_exec(insert, row, n, NULL, &row_err);
+        if (row_guard)
+            rc = co_store_exec(cap, row_rc == CO_OK ? "RELEASE SAVEPOINT cutover_row"
+                                                    : "ROLLBACK TO SAVEPOINT cutover_row", err);
         /* A row the source refuses stays in the export file; the others go on. */
         if (row_rc == CO_OK)
             (*count)++;

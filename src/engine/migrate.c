@@ -635,12 +635,13 @@ co_code co_refresh_begin(co_session *s, const co_tenant *t, int64_t run_id, co_r
 }
 
 /* The WHERE text that picks the rows of the value sets: "c" IN (:m0, :m1, ...)
- * for one column, ("a" IS :m0 AND "b" IS :m1) OR ... for several; with the
- * tenant column on the target side. Parameters are :m0, :m1, ... in order. */
+ * for one column, ("a" IS :m0 AND "b" IS :m1) OR ... for several (IS being
+ * co_store_key_eq_op); with the tenant column on the target side. Parameters
+ * are :m0, :m1, ... in order. */
 static void match_sql(co_store *st, const co_entity *e, bool target_side, const char *const *cols,
                       size_t n, size_t nsets, co_buf *out)
 {
-    co_buf_adds(out, "1");
+    co_buf_adds(out, "1 = 1");
     if (target_side && e->tenant_column) {
         co_buf_adds(out, " AND ");
         co_store_quote_ident(st, e->tenant_column, out);
@@ -657,12 +658,13 @@ static void match_sql(co_store *st, const co_entity *e, bool target_side, const 
         co_buf_adds(out, "))");
         return;
     }
+    const char *same = co_store_key_eq_op(st);
     for (size_t s = 0; s < nsets; s++) {
         co_buf_adds(out, s ? " OR (" : "(");
         for (size_t i = 0; i < n; i++) {
             co_buf_adds(out, i ? " AND " : "");
             co_store_quote_ident(st, cols[i], out);
-            co_buf_printf(out, " IS :m%zu", s * n + i);
+            co_buf_printf(out, " %s :m%zu", same, s * n + i);
         }
         co_buf_addc(out, ')');
     }

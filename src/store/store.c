@@ -245,6 +245,11 @@ void co_store_month_sql(const co_store *s, const char *expr, co_buf *out)
     s->ops->month_sql(s, expr, out);
 }
 
+const char *co_store_key_eq_op(const co_store *s)
+{
+    return strcmp(s->ops->engine, "postgresql") == 0 ? "=" : "IS";
+}
+
 void co_store_quote_ident(const co_store *s, const char *ident, co_buf *out)
 {
     (void)s; /* both engines quote with double quotes, doubling any inside */

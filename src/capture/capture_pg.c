@@ -1,0 +1,154 @@
+/*
+ * capture_pg.c: change capture and freezing on a PostgreSQL source
+ * (capture.h, through capture.c). Each captured table gets two PL/pgSQL
+ * trigger functions: an AFTER row trigger that records the changes of tenants
+ * listed in cutover_tenants, and a BEFORE row trigger that refuses the writes
+ * of tenants listed in cutover_frozen. Freezing is then one row and a brief
+ * lock that waits for the writes in flight, not DDL.
+ */
+#include "capture/capture_int.h"
+
+#include <string.h>
+
+static const char *const pg_schema =
+    "CREATE TABLE IF NOT EXISTS cutover_changes ("
+    " seq bigserial PRIMARY KEY, tbl text NOT NULL, op text NOT NULL, tenant text NOT NULL,"
+    " key text NOT NULL, at text NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS cutover_changes_tenant ON cutover_changes (tenant, seq);"
+    "CREATE TABLE IF NOT EXISTS cutover_tenants (tenant text PRIMARY KEY, since text NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS cutover_frozen (tenant text PRIMARY KEY);";
+
+/* cutover_<kind>_<table>, quoted: the name of both a function and its trigger. */
+static void object_name(co_store *st, const char *kind, const char *table, co_buf *out)
+{
+    co_buf name = CO_BUF_INIT;
+    co_buf_printf(&name, "cutover_%s_%s", kind, table);
+    co_store_quote_ident(st, co_buf_str(&name), out);
+    co_buf_release(&name);
+}
+
+static void record_change(co_store *st, const co_capture_table *t, const char *row, co_buf *sql)
+{
+    co_buf tenant = CO_BUF_INIT;
+    co_capture_tenant_expr(t, row, &tenant);
+    co_buf_adds(sql, "INSERT INTO cutover_changes (tbl, op, tenant, key, at) SELECT ");
+    co_sql_literal(t->table, sql);
+    co_buf_printf(sql, ", lower(TG_OP), %s, json_build_array(", co_buf_str(&tenant));
+    for (size_t k = 0; k < t->nkey; k++) {
+        co_buf_printf(sql, "%s%s.", k ? ", " : "", row);
+        co_store_quote_ident(st, t->key[k], sql);
+    }
+    co_buf_printf(sql, ")::text, to_char(clock_timestamp() AT TIME ZONE 'UTC',"
+                       " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') WHERE %s IN (SELECT tenant FROM "
+                       "cutover_tenants); ",
+                  co_buf_str(&tenant));
+    co_buf_release(&tenant);
+}
+
+static void refuse_frozen(const co_capture_table *t, const char *row, co_buf *sql)
+{
+    co_buf tenant = CO_BUF_INIT;
+    co_capture_tenant_expr(t, row, &tenant);
+    co_buf_printf(sql,
+                  "IF %s IN (SELECT tenant FROM cutover_frozen) THEN RAISE EXCEPTION "
+                  "'cutover: tenant %% is frozen for its migration; writes are blocked until it "
+                  "is switched or rolled back', %s USING ERRCODE = 'object_not_in_prerequisite_state';"
+                  " END IF; ",
+                  co_buf_str(&tenant), co_buf_str(&tenant));
+    co_buf_release(&tenant);
+}
+
+/* The function and trigger of one kind ("capture" or "freeze") on one table. */
+static void trigger_sql(co_store *st, const co_capture_table *t, bool capture, co_buf *sql)
+{
+    const char *kind = capture ? "capture" : "freeze";
+    co_buf_adds(sql, "CREATE OR REPLACE FUNCTION ");
+    object_name(st, kind, t->table, sql);
+    co_buf_adds(sql, "() RETURNS trigger LANGUAGE plpgsql AS $cutover$ BEGIN IF TG_OP <> 'INSERT' THEN ");
+    if (capture)
+        record_change(st, t, "OLD", sql);
+    else
+        refuse_frozen(t, "OLD", sql);
+    co_buf_adds(sql, "END IF; IF TG_OP <> 'DELETE' THEN ");
+    if (capture)
+        record_change(st, t, "NEW", sql);
+    else
+        refuse_frozen(t, "NEW", sql);
+    co_buf_adds(sql, "END IF; IF TG_OP = 'DELETE' THEN RETURN OLD; END IF; RETURN NEW; END "
+                     "$cutover$; CREATE OR REPLACE TRIGGER ");
+    object_name(st, kind, t->table, sql);
+    co_buf_printf(sql, " %s INSERT OR UPDATE OR DELETE ON ", capture ? "AFTER" : "BEFORE");
+    co_store_quote_ident(st, t->table, sql);
+    co_buf_adds(sql, " FOR EACH ROW EXECUTE FUNCTION ");
+    object_name(st, kind, t->table, sql);
+    co_buf_adds(sql, "();");
+}
+
+co_code co_capture_pg_install(co_store *st, const co_project *p, co_error *err)
+{
+    co_code rc = co_store_exec(st, pg_schema, err);
+    co_buf sql = CO_BUF_INIT;
+    for (size_t i = 0; rc == CO_OK && i < p->ncapture; i++) {
+        co_buf_reset(&sql);
+        trigger_sql(st, &p->capture[i], true, &sql);
+        trigger_sql(st, &p->capture[i], false, &sql);
+        rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                        : co_store_exec(st, co_buf_str(&sql), err);
+        if (rc != CO_OK)
+            co_error_where(err, "capture of table %s", p->capture[i].table);
+    }
+    co_buf_release(&sql);
+    return rc;
+}
+
+co_code co_capture_pg_freeze(co_store *st, const co_project *p, const char *tenant, bool frozen,
+                             co_error *err)
+{
+    co_code rc = CO_OK;
+    if (frozen && p->ncapture) {
+        /* A barrier: the lock waits for the writes in flight to commit, and the
+         * writes after it see the tenant frozen. It lasts until our commit. */
+        co_buf sql = CO_BUF_INIT;
+        co_buf_adds(&sql, "LOCK TABLE ");
+        for (size_t i = 0; i < p->ncapture; i++) {
+            co_buf_adds(&sql, i ? ", " : "");
+            co_store_quote_ident(st, p->capture[i].table, &sql);
+        }
+        co_buf_adds(&sql, " IN SHARE ROW EXCLUSIVE MODE");
+        rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                        : co_store_exec(st, co_buf_str(&sql), err);
+        co_buf_release(&sql);
+    }
+    co_param key = {NULL, co_text(tenant, strlen(tenant))};
+    if (rc == CO_OK)
+        rc = co_store_exec_params(st,
+                                  frozen ? "INSERT INTO cutover_frozen VALUES (?) ON CONFLICT DO NOTHING"
+                                         : "DELETE FROM cutover_frozen WHERE tenant = ?",
+                                  &key, 1, NULL, err);
+    return rc;
+}
+
+co_code co_capture_pg_uninstall(co_store *st, const co_project *p, co_error *err)
+{
+    co_code rc = CO_OK;
+    co_buf sql = CO_BUF_INIT;
+    for (size_t i = 0; rc == CO_OK && i < p->ncapture; i++) {
+        co_buf_reset(&sql);
+        for (int capture = 0; capture < 2; capture++) {
+            const char *kind = capture ? "capture" : "freeze";
+            co_buf_adds(&sql, "DROP TRIGGER IF EXISTS ");
+            object_name(st, kind, p->capture[i].table, &sql);
+            co_buf_adds(&sql, " ON ");
+            co_store_quote_ident(st, p->capture[i].table, &sql);
+            co_buf_adds(&sql, "; DROP FUNCTION IF EXISTS ");
+            object_name(st, kind, p->capture[i].table, &sql);
+            co_buf_adds(&sql, "(); ");
+        }
+        rc = co_store_exec(st, co_buf_str(&sql), err);
+    }
+    co_buf_release(&sql);
+    if (rc == CO_OK)
+        rc = co_store_exec(st, "DROP TABLE IF EXISTS cutover_changes, cutover_tenants, cutover_frozen",
+                           err);
+    return rc;
+}

@@ -1,0 +1,116 @@
+# test_pg_capture.sh: a cutover whose source is PostgreSQL. The PL/pgSQL
+# triggers record the writes a tenant makes while it is copied, so that the
+# switched target holds every one of them; once frozen, the source refuses the
+# tenant's writes with a message naming it while other tenants write on; a
+# rollback lets the tenant write again, and the last tenant out leaves no
+# table, function or trigger of cutover behind.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/pg.sh"
+
+if ! pg_start; then
+  fail "a PostgreSQL server starts (make deps installs it)"
+  finish
+  exit 1
+fi
+trap 'pg_stop "$PG_DIR"; rm -rf "$WORK"' EXIT
+BASE=${PG_URI%/postgres}
+FIX=$CUTOVER_SOURCE_DIR/tests/fixtures
+pgsql() {
+  local db=$1
+  shift
+  psql -X -q -A -t -v ON_ERROR_STOP=1 "$BASE/$db" "$@"
+}
+
+# The demo's legacy tables, copied into PostgreSQL.
+demo=$WORK/demo
+"$CUTOVER" demo init "$demo" --scale 0.004 --seed 21 -q
+for id in $(jq -r '.tenants[].invalid_utf8_names[]' "$demo/planted.json"); do
+  q "$demo/legacy.db" "UPDATE contacts SET last_name = 'Fixed' WHERE id = $id" # PostgreSQL refuses invalid UTF-8
+done
+pgsql postgres -c "CREATE DATABASE legacy" && sed '/@after-load/,$d' "$FIX/crm-legacy-pg.sql" | pgsql legacy -f -
+for t in accounts teams contacts campaigns events; do
+  sqlite3 -batch -csv -nullvalue '\N' "$demo/legacy.db" "SELECT * FROM $t" >"$WORK/$t.csv"
+  pgsql legacy -c "\\copy $t FROM '$WORK/$t.csv' WITH (FORMAT csv, NULL '\\N')" || fail "copy $t into PostgreSQL"
+done
+sed -n '/@after-load/,$p' "$FIX/crm-legacy-pg.sql" | pgsql legacy -f -
+
+# The PostgreSQL mapping with the demo's capture: which tables, and which rows
+# of each entity a change touches.
+proj=$demo/pg.yaml
+sed -e '/^  - name: teams$/a\    follows: { teams: { id: id } }' \
+    -e '/^  - name: companies$/a\    follows: { contacts: {} }' \
+    -e '/^  - name: contacts$/a\    follows: { contacts: { id: id } }\n    reverse: { table: contacts, key: { id: id }, columns: { title: title } }' \
+    -e '/^  - name: contact_teams$/a\    follows: { contacts: { contact_id: id } }' \
+    -e '/^  - name: contact_tags$/a\    follows: { contacts: { contact_id: id } }' \
+    -e '/^  - name: campaigns$/a\    follows: { campaigns: { id: id } }' \
+    -e '/^  - name: engagements$/a\    follows: { events: { id: id } }\n    reverse: { table: events, key: { id: id }, columns: { campaign_id: campaign_id, contact_id: contact_id, kind: kind, occurred_at: occurred_at } }' \
+    "$FIX/crm-pg-source.yaml" >"$proj"
+cat >>"$proj" <<'YAML'
+
+capture:
+  - { table: teams, key: id, tenant: "{row}.account_id" }
+  - { table: contacts, key: id, tenant: "{row}.account_id" }
+  - { table: campaigns, key: id, tenant: "{row}.account_id" }
+  - { table: events, key: id, tenant: "(SELECT account_id FROM campaigns WHERE id = {row}.campaign_id)" }
+YAML
+mapfile -t T < <(pgsql legacy -c "SELECT c.account_id FROM campaigns c JOIN events e ON e.campaign_id = c.id GROUP BY 1 ORDER BY count(*) DESC, 1")
+big=${T[0]} other=${T[1]}
+
+# The application keeps recording events for the big tenant during its cutover,
+# until the source refuses them.
+writer() {
+  local i campaign contact
+  campaign=$(pgsql legacy -c "SELECT min(id) FROM campaigns WHERE account_id = $big")
+  contact=$(pgsql legacy -c "SELECT min(id) FROM contacts WHERE account_id = $big")
+  for i in $(seq 1 400); do
+    pgsql legacy -c "INSERT INTO events VALUES ((SELECT max(id) + 1 FROM events), $campaign, $contact, 'open', '2026-11-21T00:00:00Z')" \
+      2>>"$WORK/writer.err" || break
+    sleep 0.01
+  done
+  echo "$i" >"$WORK/writer.count"
+}
+writer &
+writing=$!
+sleep 0.3
+run_cutover -p "$proj" --source "$BASE/legacy" migrate --tenant "$big" --skip-rehearsal --json
+wait "$writing"
+assert_eq "the tenant migrated under writes is switched" "0 switched" "$CODE $(jq -r '.tenants[0].status' <<<"$OUT")"
+[[ $CODE -eq 0 ]] || echo "$ERR" | sed -n 1,10p
+assert_contains "the writer was stopped by the freeze, which names the tenant" "tenant $big is frozen" \
+  "$(cat "$WORK/writer.err")"
+applied=$(jq '.tenants[0].changes_applied' <<<"$OUT")
+if [[ $applied -gt 0 ]]; then pass "writes made during the copy were caught up ($applied)"; else fail "no change was caught up"; fi
+assert_eq "every event the source accepted is loaded or rejected with a reason" \
+  "$(pgsql legacy -c "SELECT count(*) FROM events e JOIN campaigns c ON c.id = e.campaign_id WHERE c.account_id = $big")" \
+  "$(( $(q "$demo/crm.db" "SELECT count(*) FROM engagements WHERE account_id = $big") + $(jq '.tenants[0].load.entities.engagements.rejected // .tenants[0].entities.engagements.rejected' <<<"$OUT") ))"
+assert_eq "the last event written before the freeze is in the target" \
+  "$(pgsql legacy -c "SELECT max(id) FROM events")" "$(q "$demo/crm.db" "SELECT max(id) FROM engagements")"
+assert_eq "another tenant still writes" 0 \
+  "$(pgsql legacy -c "UPDATE contacts SET title = title WHERE account_id = $other" >/dev/null 2>&1; echo $?)"
+assert_eq "the freeze is one row, not a lock" "$big" "$(pgsql legacy -c "SELECT tenant FROM cutover_frozen")"
+
+# The new system takes writes after the switch: a contact edited, an event
+# recorded, and an event dated beyond what the legacy system accepts.
+x=$(q "$demo/crm.db" "SELECT min(id) FROM contacts WHERE account_id = $big")
+campaign=$(q "$demo/crm.db" "SELECT min(id) FROM campaigns WHERE account_id = $big")
+q "$demo/crm.db" "UPDATE contacts SET title = 'Chief Editor' WHERE id = $x;
+  INSERT INTO engagements VALUES (99000001, $big, $x, $campaign, 'click', '2026-11-21T10:00:00Z');
+  INSERT INTO engagements VALUES (99000002, $big, $x, $campaign, 'click', '2030-01-01T00:00:00Z')"
+pgsql legacy -c "ALTER TABLE events ADD CONSTRAINT legacy_dates CHECK (occurred_at < '2030') NOT VALID"
+
+# A rollback carries them back, opens the source to the tenant again and, the
+# last tenant out, removes every object cutover created.
+run_cutover -p "$proj" --source "$BASE/legacy" rollback --tenant "$big" --json
+assert_eq "rollback succeeds" 0 "$CODE"
+[[ $CODE -eq 0 ]] || echo "$ERR" | sed -n 1,10p
+assert_eq "the new system's writes are carried back into the source" "Chief Editor|1" \
+  "$(pgsql legacy -c "SELECT (SELECT title FROM contacts WHERE id = $x), (SELECT count(*) FROM events WHERE id = 99000001)")"
+assert_eq "the row the source refuses is counted, not lost (it stays in the export)" "1 1" \
+  "$(jq '.not_carried' <<<"$OUT") $(grep -c '"id":99000002' "$(jq -r '.export_file' <<<"$OUT")")"
+assert_eq "the tenant writes to the source again" 0 \
+  "$(pgsql legacy -c "UPDATE contacts SET title = title WHERE account_id = $big" >/dev/null 2>&1; echo $?)"
+assert_eq "no cutover table, function or trigger is left" "0 0 0" \
+  "$(pgsql legacy -c "SELECT (SELECT count(*) FROM pg_tables WHERE tablename LIKE 'cutover%'),
+                             (SELECT count(*) FROM pg_proc WHERE proname LIKE 'cutover%'),
+                             (SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'cutover%')" | tr '|' ' ')"
+finish
