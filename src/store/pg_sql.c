@@ -339,7 +339,7 @@ static co_code bind_encode(pg_store *s, const co_value *const *vals, size_t n, b
         case CO_INT:
             b->types[k] = typed ? INT8OID : 0;
             offsets[k] = b->text.len;
-            co_buf_printf(&b->text, "%lld", (long long)v->i);
+            co_buf_add_int(&b->text, v->i);
             co_buf_addc(&b->text, '\0');
             break;
         case CO_REAL:

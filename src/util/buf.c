@@ -56,6 +56,21 @@ void co_buf_adds(co_buf *b, const char *s) { co_buf_add(b, s, strlen(s)); }
 
 void co_buf_addc(co_buf *b, char c) { co_buf_add(b, &c, 1); }
 
+void co_buf_add_int(co_buf *b, int64_t v)
+{
+    char digits[24];
+    char *end = digits + sizeof digits, *p = end;
+    /* Work on the magnitude as unsigned, so INT64_MIN has one too. */
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    co_buf_add(b, p, (size_t)(end - p));
+}
+
 void co_buf_printf(co_buf *b, const char *fmt, ...)
 {
     va_list ap;

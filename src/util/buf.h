@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct co_buf {
     char *data; /* NUL-terminated; NULL until the first append */
@@ -26,6 +27,9 @@ void co_buf_add(co_buf *b, const void *data, size_t len);
 void co_buf_adds(co_buf *b, const char *s);
 void co_buf_addc(co_buf *b, char c);
 void co_buf_printf(co_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends v in decimal, as "%lld" would, without going through printf: loaders
+ * and hashing format millions of integers. */
+void co_buf_add_int(co_buf *b, int64_t v);
 /* The text, "" when empty; never NULL. */
 const char *co_buf_str(const co_buf *b);
 /* Hands the memory to the caller (free() it) and leaves b empty. */

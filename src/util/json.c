@@ -66,7 +66,7 @@ void co_json_value(co_buf *b, const co_value *v)
         co_buf_adds(b, "null");
         break;
     case CO_INT:
-        co_buf_printf(b, "%lld", (long long)v->i);
+        co_buf_add_int(b, v->i);
         break;
     case CO_REAL:
         if (isfinite(v->r))

@@ -40,6 +40,22 @@ static void buf_grows_and_formats(void **state)
     co_buf_release(&b);
 }
 
+/* co_buf_add_int writes what printf's %lld writes, extremes included. */
+static void buf_adds_integers_as_printf_does(void **state)
+{
+    (void)state;
+    const int64_t values[] = {0, 1, -1, 9, 10, -10, 1234567890123, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        co_buf got = CO_BUF_INIT;
+        char want[32];
+        co_buf_adds(&got, "x");
+        co_buf_add_int(&got, values[i]);
+        snprintf(want, sizeof want, "x%lld", (long long)values[i]);
+        assert_string_equal(co_buf_str(&got), want);
+        co_buf_release(&got);
+    }
+}
+
 static void json_escapes_and_hex(void **state)
 {
     (void)state;
@@ -234,6 +250,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(buf_grows_and_formats),
+        cmocka_unit_test(buf_adds_integers_as_printf_does),
         cmocka_unit_test(json_escapes_and_hex),
         cmocka_unit_test(utf8_validation),
         cmocka_unit_test(map_puts_gets_and_grows),
