@@ -97,13 +97,18 @@ static bool result_ok(const PGresult *res)
 
 co_code co_pg_run(pg_store *s, const char *sql, const char *doing, co_error *err)
 {
+    co_pg_settle(s);
     PGresult *res = PQexec(s->conn, sql);
     co_code rc = res && result_ok(res) ? CO_OK : co_pg_fail(s, res, doing, err);
     PQclear(res);
     return rc;
 }
 
-void co_pg_run_quietly(pg_store *s, const char *sql) { PQclear(PQexec(s->conn, sql)); }
+void co_pg_run_quietly(pg_store *s, const char *sql)
+{
+    co_pg_settle(s);
+    PQclear(PQexec(s->conn, sql));
+}
 
 /* Runs what the store deferred (DEALLOCATEs) once no transaction is open. */
 static void run_deferred(pg_store *s)
@@ -124,6 +129,7 @@ typedef PGresult *(*pg_call)(pg_store *s, const void *ctx);
 static co_code run_call(pg_store *s, pg_call call, const void *ctx, const char *doing,
                         long long *changes, co_error *err)
 {
+    co_pg_settle(s);
     bool guard = s->cursor_txn && !s->user_txn && PQtransactionStatus(s->conn) == PQTRANS_INTRANS;
     if (guard && co_pg_run(s, "SAVEPOINT cutover_stmt", doing, err) != CO_OK)
         return co_store_side_code(s->base.side);
@@ -183,6 +189,7 @@ static co_code pg_exec_params(co_store *st, const char *sql, const co_param *par
                               long long *changes, co_error *err)
 {
     pg_store *s = pg_of(st);
+    co_pg_settle(s);
     pg_sql q;
     pg_bind b = {0};
     co_code rc = co_pg_sql_translate(s, sql, has_positional(params, n), &q, err);
@@ -203,6 +210,7 @@ static co_code pg_exec_params(co_store *st, const char *sql, const co_param *par
 static co_code pg_begin(co_store *st, co_error *err)
 {
     pg_store *s = pg_of(st);
+    co_pg_settle(s);
     if (s->user_txn)
         return co_error_set(err, co_store_side_code(st->side),
                             "%s: cannot start a transaction within a transaction",
@@ -225,6 +233,7 @@ static co_code pg_begin(co_store *st, co_error *err)
 static co_code pg_commit(co_store *st, co_error *err)
 {
     pg_store *s = pg_of(st);
+    co_pg_settle(s);
     if (!s->user_txn)
         return co_error_set(err, co_store_side_code(st->side),
                             "%s: cannot commit: no transaction is open", co_side_name(st->side));
@@ -249,6 +258,7 @@ static co_code pg_commit(co_store *st, co_error *err)
 static void pg_rollback(co_store *st)
 {
     pg_store *s = pg_of(st);
+    co_pg_settle(s);
     if (!s->user_txn)
         return;
     if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
@@ -281,6 +291,7 @@ static PGresult *call_prepare(pg_store *s, const void *ctx)
 static co_code pg_prepare(co_store *st, const char *sql, co_stmt **out, co_error *err)
 {
     pg_store *s = pg_of(st);
+    co_pg_settle(s);
     pg_sql q;
     co_code rc = co_pg_sql_translate(s, sql, true, &q, err);
     if (rc != CO_OK)
@@ -332,6 +343,7 @@ static void pg_stmt_close(co_stmt *stmt)
 {
     pg_stmt *ps = (pg_stmt *)stmt;
     pg_store *s = pg_of(stmt->store);
+    co_pg_settle(s);
     char sql[64];
     snprintf(sql, sizeof sql, "DEALLOCATE %s;", ps->name);
     if (PQtransactionStatus(s->conn) == PQTRANS_INERROR) /* DEALLOCATE would fail now */
@@ -346,6 +358,7 @@ static void pg_stmt_close(co_stmt *stmt)
 static co_code pg_prepare_check(co_store *st, const char *sql, co_error *err)
 {
     pg_store *s = pg_of(st);
+    co_pg_settle(s);
     pg_sql q;
     co_code rc = co_pg_sql_translate(s, sql, false, &q, err);
     if (rc != CO_OK)
@@ -380,6 +393,7 @@ static co_code pg_columns(co_store *st, const char *table, co_column **cols, siz
                           co_error *err)
 {
     pg_store *s = pg_of(st);
+    co_pg_settle(s);
     co_buf ref = CO_BUF_INIT;
     co_pg_table_ref(table, &ref);
     if (ref.failed) {
@@ -445,6 +459,7 @@ static co_code pg_allow_writes(co_store *st, co_error *err)
 static void pg_close(co_store *st)
 {
     pg_store *s = pg_of(st);
+    co_pg_settle(s);
     PQfinish(s->conn);
     if (s->password) {
         memset(s->password, 0, strlen(s->password));

@@ -1,7 +1,11 @@
 /*
  * pg_copy.c: loading a PostgreSQL table with COPY ... FROM STDIN (text
- * format). Rows are buffered as COPY lines (up to 10,000 rows or 8 MB) and
- * sent as one COPY at flush.
+ * format). Rows are buffered as COPY lines (up to 10,000 rows or 8 MB), the
+ * batch, and sent as one COPY: the COPY starts at the batch's first row and
+ * each row goes into it as it is put, so that the server works while the
+ * caller reads the next rows; flush ends it. Any other command on the
+ * connection (another loader's COPY too) first calls the open COPY off
+ * (co_pg_settle): its batch is then sent whole at flush.
  *
  * When the COPY fails for what a row holds (SQLSTATE class 22, a data
  * exception, or 23, an integrity constraint; or 54000, an index row too big),
@@ -60,6 +64,8 @@ typedef struct pg_loader {
     size_t *refused;      /* per row: 0, or 1 + index in refusals */
     refusal *refusals;
     size_t nrefusals, refusals_cap;
+    bool streaming;       /* the batch's COPY is open, its rows sent as they are put */
+    bool in_savepoint;    /* the open COPY runs in SAVEPOINT cutover_copy */
     bool trust_lines;     /* the server's line numbers have named the failing row */
     unsigned long failures; /* COPY attempts that failed, this flush */
 } pg_loader;
@@ -153,7 +159,7 @@ static void encode_row(pg_loader *l, size_t r, const co_value *row)
             refuse_at_put(l, r, "type", "42804", reason);
             return;
         } else if (v->type == CO_INT) {
-            co_buf_printf(b, "%lld", (long long)v->i);
+            co_buf_add_int(b, v->i);
         } else if (v->type == CO_REAL) {
             co_pg_real_text(b, v->r);
         } else {
@@ -213,6 +219,7 @@ static long line_of(const PGresult *res)
     return at ? strtol(at + 7, NULL, 10) : 0;
 }
 
+/* Sends the COPY lines of rows [lo, hi) into the open COPY. */
 static co_code send_rows(pg_loader *l, size_t lo, size_t hi, co_error *err)
 {
     PGconn *conn = pg_of(l->base.store)->conn;
@@ -225,65 +232,136 @@ static co_code send_rows(pg_loader *l, size_t lo, size_t hi, co_error *err)
         p += n;
         left -= n;
     }
-    if (PQputCopyEnd(conn, NULL) != 1)
-        return fail_copy(l, NULL, err);
     return CO_OK;
 }
 
-/* COPYs rows [lo, hi) (good of them not refused at put) in a savepoint when
- * a transaction is open. A failure for what a row holds comes back in *a. */
-static co_code copy_rows(pg_loader *l, size_t lo, size_t hi, size_t good, attempt *a,
-                         co_error *err)
+/* Ends a COPY that failed or was called off: its results, then its savepoint. */
+static void undo_copy(pg_loader *l)
+{
+    pg_store *s = pg_of(l->base.store);
+    PGresult *res;
+    while ((res = PQgetResult(s->conn)))
+        PQclear(res);
+    if (l->in_savepoint && PQstatus(s->conn) == CONNECTION_OK)
+        co_pg_run_quietly(s, "ROLLBACK TO SAVEPOINT cutover_copy; RELEASE SAVEPOINT cutover_copy");
+}
+
+/* Starts a COPY, in a savepoint when a transaction is open (one round trip
+ * for both). */
+static co_code open_copy(pg_loader *l, co_error *err)
+{
+    pg_store *s = pg_of(l->base.store);
+    co_pg_settle(s);
+    l->in_savepoint = PQtransactionStatus(s->conn) == PQTRANS_INTRANS;
+    PGresult *res = PQexec(s->conn, co_buf_str(&l->copy_sql) + (l->in_savepoint ? 0 : l->copy_at));
+    co_code rc = CO_OK;
+    if (!res || PQresultStatus(res) != PGRES_COPY_IN)
+        rc = fail_copy(l, res, err);
+    PQclear(res);
+    if (rc != CO_OK)
+        undo_copy(l);
+    return rc;
+}
+
+/* Ends the open COPY of good rows and releases its savepoint, or rolls back
+ * to it. A failure for what a row holds comes back in *a. */
+static co_code close_copy(pg_loader *l, size_t good, attempt *a, co_error *err)
 {
     pg_store *s = pg_of(l->base.store);
     memset(a, 0, sizeof *a);
-    bool sp = PQtransactionStatus(s->conn) == PQTRANS_INTRANS;
-    /* One round trip for the savepoint and the COPY's start. */
-    PGresult *res = PQexec(s->conn, co_buf_str(&l->copy_sql) + (sp ? 0 : l->copy_at));
+    if (PQputCopyEnd(s->conn, NULL) != 1) {
+        co_code rc = fail_copy(l, NULL, err);
+        undo_copy(l);
+        return rc;
+    }
+    PGresult *res = PQgetResult(s->conn);
     co_code rc = CO_OK;
-    if (!res || PQresultStatus(res) != PGRES_COPY_IN) {
-        rc = fail_copy(l, res, err);
+    if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+        a->ok = true;
+        a->dropped = strtoull(PQcmdTuples(res), NULL, 10) != good;
     } else {
-        PQclear(res);
-        res = NULL;
-        rc = send_rows(l, lo, hi, err);
-        if (rc == CO_OK) {
-            res = PQgetResult(s->conn);
-            if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
-                a->ok = true;
-                a->dropped = strtoull(PQcmdTuples(res), NULL, 10) != good;
-            } else {
-                const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-                if (!state || !row_level(state)) {
-                    rc = fail_copy(l, res, err);
-                } else {
-                    const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-                    const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-                    if (detail && strncmp(detail, "Failing row contains", 20) == 0)
-                        detail = NULL; /* the row itself: the caller has it */
-                    snprintf(a->state, sizeof a->state, "%s", state);
-                    snprintf(a->reason, sizeof a->reason, "%s%s%s", primary ? primary : "",
-                             detail ? " " : "", detail ? detail : "");
-                    co_pg_scrub(s, a->reason);
-                    a->line = line_of(res);
-                    l->failures++;
-                }
-            }
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        if (!state || !row_level(state)) {
+            rc = fail_copy(l, res, err);
+        } else {
+            const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+            const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+            if (detail && strncmp(detail, "Failing row contains", 20) == 0)
+                detail = NULL; /* the row itself: the caller has it */
+            snprintf(a->state, sizeof a->state, "%s", state);
+            snprintf(a->reason, sizeof a->reason, "%s%s%s", primary ? primary : "",
+                     detail ? " " : "", detail ? detail : "");
+            co_pg_scrub(s, a->reason);
+            a->line = line_of(res);
+            l->failures++;
         }
     }
     PQclear(res);
-    while ((res = PQgetResult(s->conn))) /* the end of the COPY's results */
-        PQclear(res);
-    if (a->ok && a->dropped && !sp && rc == CO_OK)
+    if (a->ok && a->dropped && !l->in_savepoint && rc == CO_OK)
         rc = co_error_set(err, co_store_side_code(s->base.side),
                           "%s: a trigger of %s dropped rows of a COPY outside a transaction",
                           co_side_name(s->base.side), l->table);
-    if (sp && a->ok && !a->dropped && rc == CO_OK) {
+    if (l->in_savepoint && a->ok && !a->dropped && rc == CO_OK) {
+        while ((res = PQgetResult(s->conn))) /* the end of the COPY's results */
+            PQclear(res);
         rc = co_pg_run(s, "RELEASE SAVEPOINT cutover_copy", "cannot release a savepoint", err);
-    } else if (sp && PQstatus(s->conn) == CONNECTION_OK) {
-        co_pg_run_quietly(s, "ROLLBACK TO SAVEPOINT cutover_copy; RELEASE SAVEPOINT cutover_copy");
+    } else {
+        undo_copy(l);
     }
     return rc;
+}
+
+/* COPYs rows [lo, hi) (good of them not refused at put). */
+static co_code copy_rows(pg_loader *l, size_t lo, size_t hi, size_t good, attempt *a,
+                         co_error *err)
+{
+    memset(a, 0, sizeof *a);
+    co_code rc = open_copy(l, err);
+    if (rc == CO_OK && (rc = send_rows(l, lo, hi, err)) != CO_OK)
+        undo_copy(l);
+    return rc == CO_OK ? close_copy(l, good, a, err) : rc;
+}
+
+/* ---- the batch's COPY, open while its rows are put ------------------------------ */
+
+/* Calls off the batch's open COPY: its rows stay buffered and are copied at
+ * flush, as when no COPY was open. */
+static void call_off(pg_loader *l)
+{
+    if (!l->streaming)
+        return;
+    pg_store *s = pg_of(l->base.store);
+    l->streaming = false;
+    s->copying = NULL;
+    PQputCopyEnd(s->conn, "called off by cutover");
+    undo_copy(l);
+}
+
+void co_pg_settle(pg_store *s)
+{
+    if (s->copying)
+        call_off((pg_loader *)s->copying);
+}
+
+/* Sends row r into the batch's COPY, opening it at the batch's first row.
+ * Whatever goes wrong here only calls the COPY off: the flush copies the
+ * rows again and reports the failure as it would have without it. */
+static void stream_row(pg_loader *l, size_t r)
+{
+    if (l->lines.failed) {
+        call_off(l);
+        return;
+    }
+    if (r == 0) {
+        co_error ignored;
+        if (open_copy(l, &ignored) != CO_OK)
+            return;
+        l->streaming = true;
+        pg_of(l->base.store)->copying = &l->base;
+    }
+    co_error ignored;
+    if (l->streaming && send_rows(l, r, r + 1, &ignored) != CO_OK)
+        call_off(l);
 }
 
 static const co_value *row_at(pg_loader *l, size_t r) { return l->rows + r * l->base.ncols; }
@@ -329,57 +407,92 @@ static co_code split_at(pg_loader *l, size_t lo, size_t k, size_t hi, const atte
     return rc;
 }
 
-/* Loads rows [lo, hi), reporting each as loaded or refused. */
-static co_code isolate(pg_loader *l, size_t lo, size_t hi, co_error *err)
+/* The rows of [lo, hi) not refused at put; *only is the last of them. */
+static size_t count_good(const pg_loader *l, size_t lo, size_t hi, size_t *only)
 {
-    co_loader *base = &l->base;
-    size_t good = 0, only = lo;
+    size_t good = 0;
+    *only = lo;
     for (size_t r = lo; r < hi; r++)
         if (!l->refused[r]) {
             good++;
-            only = r;
+            *only = r;
         }
+    return good;
+}
+
+static co_code follow_up(pg_loader *l, size_t lo, size_t hi, const attempt *a,
+                         co_error *err);
+
+/* Loads rows [lo, hi), reporting each as loaded or refused. */
+static co_code isolate(pg_loader *l, size_t lo, size_t hi, co_error *err)
+{
+    size_t only, good = count_good(l, lo, hi, &only);
     if (good == 0)
         return CO_OK;
     attempt a;
     co_code rc = copy_rows(l, lo, hi, good, &a, err);
-    if (rc != CO_OK)
-        return rc;
-    if (a.ok && !a.dropped) {
+    return rc == CO_OK ? follow_up(l, lo, hi, &a, err) : rc;
+}
+
+/* Reports rows [lo, hi) after a COPY of them came to *a: all loaded,
+ * or, when it failed for what a row holds, each loaded or refused after
+ * copying them again in parts. */
+static co_code follow_up(pg_loader *l, size_t lo, size_t hi, const attempt *a,
+                         co_error *err)
+{
+    co_loader *base = &l->base;
+    size_t only, good = count_good(l, lo, hi, &only);
+    if (a->ok && !a->dropped) {
         for (size_t r = lo; r < hi && base->events.loaded; r++)
             if (!l->refused[r])
                 base->events.loaded(base->events.ctx, row_at(l, r), base->ncols);
         return CO_OK;
     }
     if (!base->events.refused)
-        return refused_error(l, a.dropped ? "a trigger dropped a row" : a.reason,
-                             a.dropped ? "" : a.state, err);
+        return refused_error(l, a->dropped ? "a trigger dropped a row" : a->reason,
+                             a->dropped ? "" : a->state, err);
     if (good == 1) {
-        if (a.dropped)
+        if (a->dropped)
             base->events.refused(base->events.ctx, row_at(l, only), base->ncols, "ignored",
                                  "a trigger of the table dropped the row", "");
         else
             base->events.refused(base->events.ctx, row_at(l, only), base->ncols,
-                                 rule_of(a.state), a.reason, a.state);
+                                 rule_of(a->state), a->reason, a->state);
         return CO_OK;
     }
-    if (a.line > 0 && l->trust_lines) {
+    if (a->line > 0 && l->trust_lines) {
         long line = 0;
         for (size_t r = lo; r < hi; r++)
-            if (!l->refused[r] && ++line == a.line)
-                return split_at(l, lo, r, hi, &a, err);
+            if (!l->refused[r] && ++line == a->line)
+                return split_at(l, lo, r, hi, a, err);
     }
     size_t mid = lo + (hi - lo) / 2;
-    rc = isolate(l, lo, mid, err);
+    co_code rc = isolate(l, lo, mid, err);
     if (rc == CO_OK)
         rc = isolate(l, mid, hi, err);
     return rc;
+}
+
+/* Ends the batch's open COPY of its n rows, and reports them. */
+static co_code close_batch(pg_loader *l, size_t n, co_error *err)
+{
+    size_t only, good = count_good(l, 0, n, &only);
+    if (good == 0) {
+        call_off(l);
+        return CO_OK;
+    }
+    pg_of(l->base.store)->copying = NULL; /* ending now */
+    l->streaming = false;
+    attempt a;
+    co_code rc = close_copy(l, good, &a, err);
+    return rc == CO_OK ? follow_up(l, 0, n, &a, err) : rc;
 }
 
 /* ---- the loader ----------------------------------------------------------------- */
 
 static void drop_buffered(pg_loader *l)
 {
+    call_off(l);
     l->count = 0;
     l->nrefusals = 0;
     co_buf_reset(&l->vals);
@@ -412,7 +525,9 @@ static co_code loader_flush(co_loader *base, co_error *err)
     }
     l->trust_lines = true;
     l->failures = 0;
-    if (rc == CO_OK)
+    if (rc == CO_OK && l->streaming)
+        rc = close_batch(l, n, err);
+    else if (rc == CO_OK)
         rc = isolate(l, 0, n, err);
     drop_buffered(l);
     return rc;
@@ -465,6 +580,7 @@ static co_code loader_put(co_loader *base, const co_value *row, co_error *err)
     encode_row(l, r, row);
     l->line_start[r + 1] = l->lines.len;
     l->count++;
+    stream_row(l, r);
     if (l->vals.failed || l->lines.failed)
         return co_error_set(err, CO_ENOMEM, "out of memory");
     if (l->count == BATCH_ROWS || l->lines.len >= BATCH_BYTES)
@@ -477,6 +593,7 @@ static void loader_discard(co_loader *base) { drop_buffered((pg_loader *)base); 
 static void loader_close(co_loader *base)
 {
     pg_loader *l = (pg_loader *)base;
+    call_off(l);
     for (size_t i = 0; i < base->ncols; i++) {
         free(l->types ? l->types[i] : NULL);
         free(l->names ? l->names[i] : NULL);
@@ -518,6 +635,7 @@ static co_code read_types(pg_loader *l, const char *const *columns, co_error *er
     co_pg_table_ref(l->table, &ref);
     const char *values[1] = {co_buf_str(&ref)};
     Oid types[1] = {25};
+    co_pg_settle(s);
     PGresult *res = PQexecParams(s->conn, types_sql, 1, types, values, NULL, NULL, 0);
     co_code rc = CO_OK;
     if (ref.failed)

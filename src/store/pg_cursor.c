@@ -130,6 +130,7 @@ static co_code fetch(pg_cursor *c, co_error *err)
     }
     char sql[96];
     snprintf(sql, sizeof sql, "FETCH %ld FROM %s", c->fetch, c->name);
+    co_pg_settle(s);
     c->res = PQexec(s->conn, sql);
     c->nrows = 0;
     c->row = -1;
@@ -360,6 +361,7 @@ static co_code declare(pg_store *s, pg_cursor *c, const pg_sql *q, const pg_bind
     if (sql.failed) {
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     } else {
+        co_pg_settle(s);
         PGresult *res = PQexecParams(s->conn, co_buf_str(&sql), (int)q->nparams, b->types,
                                      b->values, b->lengths, b->formats, 0);
         if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
@@ -383,6 +385,7 @@ static co_code declare(pg_store *s, pg_cursor *c, const pg_sql *q, const pg_bind
 static co_code run_whole(pg_store *s, pg_cursor *c, const pg_sql *q, const pg_bind *b,
                          co_error *err)
 {
+    co_pg_settle(s);
     c->res = PQexecParams(s->conn, co_buf_str(&q->text), (int)q->nparams, b->types, b->values,
                           b->lengths, b->formats, 0);
     ExecStatusType status = c->res ? PQresultStatus(c->res) : PGRES_FATAL_ERROR;

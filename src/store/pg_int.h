@@ -27,6 +27,7 @@ typedef struct pg_store {
     unsigned long seq;    /* numbers cursor and statement names */
     co_buf deferred;      /* DEALLOCATEs that could not run in a failed transaction */
     char *password;       /* the password in use, scrubbed from every message; NULL if none */
+    co_loader *copying;   /* the loader whose COPY is open, between its puts (pg_copy.c) */
 } pg_store;
 
 static inline pg_store *pg_of(co_store *s) { return (pg_store *)s; }
@@ -106,6 +107,10 @@ void co_pg_table_ref(const char *table, co_buf *out);
 
 co_code co_pg_query(co_store *s, const char *sql, const co_param *params, size_t n,
                     co_cursor **out, co_error *err);
+/* Calls off a loader's open COPY (its rows go at its flush instead), so that
+ * the connection can run something else: every command but the loader's own
+ * calls this first. */
+void co_pg_settle(pg_store *s);
 co_code co_pg_loader_open(co_store *s, const char *table, const char *const *columns,
                           size_t ncols, co_loader **out, co_error *err);
 co_code co_pg_query_reads(co_store *s, const char *sql, co_read_fn fn, void *ctx,

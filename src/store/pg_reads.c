@@ -217,6 +217,7 @@ static bool walk_plan(const char *json, co_read_fn fn, void *ctx)
 /* Prepares the query, explains its generic plan, and forgets both. */
 static co_code explain(pg_store *s, const char *sql, PGresult **plan, co_error *err)
 {
+    co_pg_settle(s);
     PGresult *res = PQprepare(s->conn, "cutover_reads", sql, 0, NULL);
     if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
         co_code rc = co_pg_fail(s, res, "query does not prepare", err);

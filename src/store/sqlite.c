@@ -188,7 +188,7 @@ static co_code prepare_bound(co_store *s, const char *sql, const co_param *param
 static co_code sq_query(co_store *s, const char *sql, const co_param *params, size_t n,
                         co_cursor **out, co_error *err)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     co_code rc = prepare_bound(s, sql, params, n, &st, err);
     if (rc != CO_OK)
         return rc;
@@ -346,7 +346,7 @@ static co_code sq_columns(co_store *s, const char *table, co_column **cols, size
                           co_error *err)
 {
     co_param p = {NULL, co_text(table, strlen(table))};
-    co_cursor *c;
+    co_cursor *c = NULL;
     co_code rc = sq_query(s, "SELECT name, type, \"notnull\", pk FROM pragma_table_info(?)", &p,
                           1, &c, err);
     if (rc != CO_OK)

@@ -942,6 +942,46 @@ static void reads_of_a_query(void **state)
     co_store_close(s);
 }
 
+/* Two loaders on one store, and statements between their puts. */
+static void interleaves_with_other_work(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    co_error err;
+    co_error_clear(&err);
+    exec_ok(s, "CREATE TABLE ia (id int PRIMARY KEY); CREATE TABLE ib (id int PRIMARY KEY)");
+    static const char *const columns[] = {"id"};
+    co_loader *a, *b;
+    assert_int_equal(co_loader_open(s, "ia", columns, 1, NULL, &a, &err), CO_OK);
+    assert_int_equal(co_loader_open(s, "ib", columns, 1, NULL, &b, &err), CO_OK);
+    for (int txn = 0; txn < 2; txn++) {
+        if (txn)
+            assert_int_equal(co_store_begin(s, &err), CO_OK);
+        for (int64_t id = 1 + txn * 1000; id <= 300 + txn * 1000; id++) {
+            co_value row[1] = {co_int(id)};
+            assert_int_equal(co_loader_put(a, row, &err), CO_OK);
+            if (id % 3 == 0)
+                assert_int_equal(co_loader_put(b, row, &err), CO_OK);
+            if (id % 50 == 0) {
+                if (co_store_exec(s, "SELECT 1", &err) != CO_OK)
+                    fail_msg("exec between puts: %s", err.message);
+                assert_int_equal(query_int(s, "SELECT 2"), 2);
+            }
+        }
+        if (co_loader_flush(a, &err) != CO_OK)
+            fail_msg("flush a: %s", err.message);
+        if (co_loader_flush(b, &err) != CO_OK)
+            fail_msg("flush b: %s", err.message);
+        if (txn)
+            assert_int_equal(co_store_commit(s, &err), CO_OK);
+    }
+    co_loader_close(a);
+    co_loader_close(b);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM ia"), 600);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM ib"), 200);
+    co_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -957,6 +997,7 @@ int main(void)
         cmocka_unit_test(lost_connection_ends_loading),
         cmocka_unit_test(columns_as_declared),
         cmocka_unit_test(reads_of_a_query),
+        cmocka_unit_test(interleaves_with_other_work),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
