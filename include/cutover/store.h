@@ -73,6 +73,13 @@ void co_store_rollback(co_store *s);
  * Rows are streamed: memory does not grow with the result. */
 co_code co_store_query(co_store *s, const char *sql, const co_param *params, size_t nparams,
                        co_cursor **out, co_error *err);
+
+/* Runs a query whose answer is one integer (a count, a RETURNING id): *value
+ * is the first row's first column, or stays as it was when there is no row;
+ * *found, when not NULL, says whether there was one. The query is read to its
+ * end, so that an INSERT ... RETURNING completes. */
+co_code co_store_query_int(co_store *s, const char *sql, const co_param *params, size_t nparams,
+                           int64_t *value, bool *found, co_error *err);
 /* Steps to the next row; *has_row is false at the end. */
 co_code co_cursor_next(co_cursor *c, bool *has_row, co_error *err);
 size_t co_cursor_ncols(const co_cursor *c);

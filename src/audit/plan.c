@@ -62,20 +62,11 @@ static co_code store_plan(co_session *s, co_plan *plan, co_error *err)
                     {NULL, co_text(s->project->hash, strlen(s->project->hash))},
                     {NULL, co_real(plan->canary_percent)},
                     {NULL, co_real(plan->growth)}};
-    co_cursor *c = NULL;
     if (rc == CO_OK)
-        rc = co_store_query(st,
-                            "INSERT INTO plans (created_at, project_hash, canary_percent, growth)"
-                            " VALUES (?, ?, ?, ?) RETURNING id",
-                            p, 4, &c, err);
-    bool has_row = false;
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &has_row, err);
-    if (rc == CO_OK && has_row)
-        plan->id = co_cursor_value(c, 0).i;
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &has_row, err);
-    co_cursor_close(c);
+        rc = co_store_query_int(st,
+                                "INSERT INTO plans (created_at, project_hash, canary_percent, growth)"
+                                " VALUES (?, ?, ?, ?) RETURNING id",
+                                p, 4, &plan->id, NULL, err);
     for (size_t i = 0; rc == CO_OK && i < plan->n; i++) {
         const co_plan_entry *e = &plan->entries[i];
         co_param q[] = {{NULL, co_int(plan->id)},     {NULL, co_int((int64_t)i)},

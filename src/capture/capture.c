@@ -336,17 +336,9 @@ co_code co_capture_backlog(co_store *st, const char *tenant, int64_t after, int6
                            co_error *err)
 {
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_int(after)}};
-    co_cursor *c = NULL;
     *count = 0;
-    co_code rc = co_store_query(st, "SELECT count(*) FROM cutover_changes WHERE tenant = ? AND seq > ?",
-                                p, 2, &c, err);
-    bool has_row = false;
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &has_row, err);
-    if (rc == CO_OK && has_row)
-        *count = co_cursor_value(c, 0).i;
-    co_cursor_close(c);
-    return rc;
+    return co_store_query_int(st, "SELECT count(*) FROM cutover_changes WHERE tenant = ? AND seq > ?",
+                              p, 2, count, NULL, err);
 }
 
 co_code co_capture_is_frozen(co_store *st, const char *tenant, bool *frozen, co_error *err)

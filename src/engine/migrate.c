@@ -249,15 +249,8 @@ static co_code count_rows(load *l, co_param *tenant, int64_t *total)
 {
     co_buf sql = CO_BUF_INIT;
     co_buf_printf(&sql, "SELECT count(*) FROM (%s\n)", l->e->query);
-    co_cursor *c = NULL;
-    co_code rc = co_store_query(l->s->source, co_buf_str(&sql), tenant, 1, &c, l->err);
+    co_code rc = co_store_query_int(l->s->source, co_buf_str(&sql), tenant, 1, total, NULL, l->err);
     co_buf_release(&sql);
-    bool has_row = false;
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &has_row, l->err);
-    if (rc == CO_OK && has_row)
-        *total = co_cursor_value(c, 0).i;
-    co_cursor_close(c);
     return rc;
 }
 

@@ -205,18 +205,10 @@ co_code co_state_route_get(co_state *st, const char *tenant, char *route, size_t
 co_code co_state_applied_get(co_state *st, const char *tenant, int64_t *seq, co_error *err)
 {
     co_param p = {NULL, co_text(tenant, strlen(tenant))};
-    co_cursor *c = NULL;
     *seq = 0;
-    co_code rc = co_store_query(co_state_store(st),
-                                "SELECT applied_seq FROM capture_progress WHERE tenant = ?", &p, 1,
-                                &c, err);
-    bool has_row = false;
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &has_row, err);
-    if (rc == CO_OK && has_row)
-        *seq = co_cursor_value(c, 0).i;
-    co_cursor_close(c);
-    return rc;
+    return co_store_query_int(co_state_store(st),
+                              "SELECT applied_seq FROM capture_progress WHERE tenant = ?", &p, 1, seq,
+                              NULL, err);
 }
 
 co_code co_state_applied_set(co_state *st, const char *tenant, int64_t seq, co_error *err)

@@ -270,22 +270,13 @@ co_code co_state_run_begin(co_state *st, const char *tenant, const char *command
     now_iso(now);
     co_param p[] = {{NULL, text(tenant)}, {NULL, text(command)}, {NULL, text(project_hash)},
                     {NULL, co_int(getpid())}, {NULL, text(now)}};
-    co_cursor *c;
-    co_code rc = co_store_query(st->store,
-                                "INSERT INTO runs (tenant, command, project_hash, status, pid,"
-                                " started_at) VALUES (?, ?, ?, 'running', ?, ?) RETURNING id",
-                                p, 5, &c, err);
-    if (rc != CO_OK)
-        return rc;
-    bool has_row;
-    rc = co_cursor_next(c, &has_row, err);
-    if (rc == CO_OK && has_row)
-        *run_id = co_cursor_value(c, 0).i;
-    else if (rc == CO_OK)
+    bool found = false;
+    co_code rc = co_store_query_int(st->store,
+                                    "INSERT INTO runs (tenant, command, project_hash, status, pid,"
+                                    " started_at) VALUES (?, ?, ?, 'running', ?, ?) RETURNING id",
+                                    p, 5, run_id, &found, err);
+    if (rc == CO_OK && !found)
         rc = co_error_set(err, CO_ESTATE, "state: the new run got no id");
-    if (rc == CO_OK) /* step to the end so the statement completes */
-        rc = co_cursor_next(c, &has_row, err);
-    co_cursor_close(c);
     return rc;
 }
 

@@ -245,6 +245,25 @@ void co_store_month_sql(const co_store *s, const char *expr, co_buf *out)
     s->ops->month_sql(s, expr, out);
 }
 
+co_code co_store_query_int(co_store *s, const char *sql, const co_param *params, size_t nparams,
+                           int64_t *value, bool *found, co_error *err)
+{
+    co_cursor *c = NULL;
+    bool has_row = false;
+    co_code rc = co_store_query(s, sql, params, nparams, &c, err);
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &has_row, err);
+    if (rc == CO_OK && has_row) {
+        *value = co_cursor_value(c, 0).i;
+        bool more;
+        rc = co_cursor_next(c, &more, err);
+    }
+    co_cursor_close(c);
+    if (found)
+        *found = rc == CO_OK && has_row;
+    return rc;
+}
+
 const char *co_store_key_eq_op(const co_store *s)
 {
     return strcmp(s->ops->engine, "postgresql") == 0 ? "=" : "IS";

@@ -163,16 +163,10 @@ static co_code reconcile(vctx *v)
     co_buf sql = CO_BUF_INIT;
     co_buf_printf(&sql, "SELECT count(*) FROM (%s\n) AS q", v->e->query);
     co_param tenant = co_vparam_tenant(v);
-    co_cursor *c = NULL;
-    co_code rc = co_store_query(v->s->source, co_buf_str(&sql), &tenant, 1, &c, v->err);
-    co_buf_release(&sql);
-    bool has_row = false;
     int64_t source_now = 0;
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &has_row, v->err);
-    if (rc == CO_OK && has_row)
-        source_now = co_cursor_value(c, 0).i;
-    co_cursor_close(c);
+    co_code rc = co_store_query_int(v->s->source, co_buf_str(&sql), &tenant, 1, &source_now, NULL,
+                                    v->err);
+    co_buf_release(&sql);
     if (rc != CO_OK)
         return rc;
     v->res->rows_fetched++;

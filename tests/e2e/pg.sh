@@ -15,7 +15,8 @@
 #   pg.sh run CMD ARGS...  starts a server, runs CMD with CUTOVER_TEST_PG set
 #                          to its URI, stops it; exits with CMD's status.
 #                          With CUTOVER_TEST_PG already set, just runs CMD.
-# Sourced: pg_start (sets the same variables), pg_stop (stops PG_DIR's server).
+# Sourced: pg_start (sets the same variables), pg_stop (stops PG_DIR's server);
+# for scenario tests (after lib.sh), pg_test_server and pgsql.
 # The binaries are found under /usr/lib/postgresql/*/bin (the newest), or
 # PG_BINDIR. `make deps` installs them (Debian: postgresql).
 
@@ -136,6 +137,27 @@ pg_stop() {
   rm -rf "$dir"
   [[ ${PG_DIR:-} == "$dir" ]] && PG_DIR=""
   return 0
+}
+
+# pg_test_server: starts a server for a scenario test that sourced lib.sh, or
+# fails the test and exits; at exit stops it and removes $WORK. Sets PG_BASE,
+# PG_URI without its database: $PG_BASE/DB names a database of the server.
+pg_test_server() {
+  if ! pg_start; then
+    fail "a PostgreSQL server starts (make deps installs it)"
+    finish
+    exit 1
+  fi
+  trap 'pg_stop; rm -rf "$WORK"' EXIT
+  PG_BASE=${PG_URI%/postgres}
+}
+
+# pgsql DB [psql args...]: psql on a database of the test server; values
+# unaligned, without headers; stops at the first error.
+pgsql() {
+  local db=$1
+  shift
+  psql -X -q -A -t -v ON_ERROR_STOP=1 "$PG_BASE/$db" "$@"
 }
 
 pg_main() {

@@ -7,19 +7,8 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
 
-if ! pg_start; then
-  fail "a PostgreSQL server starts (make deps installs it)"
-  finish
-  exit 1
-fi
-trap 'pg_stop "$PG_DIR"; rm -rf "$WORK"' EXIT
-BASE=${PG_URI%/postgres}
+pg_test_server
 FIX=$CUTOVER_SOURCE_DIR/tests/fixtures
-pgsql() {
-  local db=$1
-  shift
-  psql -X -q -A -t -v ON_ERROR_STOP=1 "$BASE/$db" "$@"
-}
 
 # The demo's legacy tables, copied into PostgreSQL.
 demo=$WORK/demo
@@ -72,7 +61,7 @@ writer() {
 writer &
 writing=$!
 sleep 0.3
-run_cutover -p "$proj" --source "$BASE/legacy" migrate --tenant "$big" --skip-rehearsal --json
+run_cutover -p "$proj" --source "$PG_BASE/legacy" migrate --tenant "$big" --skip-rehearsal --json
 wait "$writing"
 assert_eq "the tenant migrated under writes is switched" "0 switched" "$CODE $(jq -r '.tenants[0].status' <<<"$OUT")"
 [[ $CODE -eq 0 ]] || echo "$ERR" | sed -n 1,10p
@@ -100,7 +89,7 @@ pgsql legacy -c "ALTER TABLE events ADD CONSTRAINT legacy_dates CHECK (occurred_
 
 # A rollback carries them back, opens the source to the tenant again and, the
 # last tenant out, removes every object cutover created.
-run_cutover -p "$proj" --source "$BASE/legacy" rollback --tenant "$big" --json
+run_cutover -p "$proj" --source "$PG_BASE/legacy" rollback --tenant "$big" --json
 assert_eq "rollback succeeds" 0 "$CODE"
 [[ $CODE -eq 0 ]] || echo "$ERR" | sed -n 1,10p
 assert_eq "the new system's writes are carried back into the source" "Chief Editor|1" \

@@ -7,24 +7,12 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
 
-if ! pg_start; then
-  fail "a PostgreSQL server starts (make deps installs it)"
-  finish
-  exit 1
-fi
-trap 'pg_stop "$PG_DIR"; rm -rf "$WORK"' EXIT
-BASE=${PG_URI%/postgres}                       # postgresql://cutover:PASSWORD@127.0.0.1:PORT
+pg_test_server
 NOPW="postgresql://$PG_USER@127.0.0.1:$PG_PORT" # the same, the password left to PGPASSWORD
 FIX=$CUTOVER_SOURCE_DIR/tests/fixtures
 LOGS=$WORK/logs
 mkdir -p "$LOGS"
 
-# pgsql DB [psql args...]: psql on a database of the test server.
-pgsql() {
-  local db=$1
-  shift
-  psql -X -q -A -t -v ON_ERROR_STOP=1 "$BASE/$db" "$@"
-}
 
 # migrate NAME DIR [args...]: cutover migrate --all in DIR; output kept in $LOGS/NAME.*
 migrate() {
@@ -80,9 +68,9 @@ assert_eq "SQLite -> SQLite exits 0" 0 "$CODE"
 
 pgsql postgres -c "CREATE DATABASE crm" && pgsql crm -f "$FIX/crm-target-pg.sql"
 assert_eq "the PostgreSQL target schema loads" 0 "$?"
-(cd "$WORK/topg" && "$CUTOVER" check --target "$BASE/crm") >"$LOGS/check-target.out" 2>&1
+(cd "$WORK/topg" && "$CUTOVER" check --target "$PG_BASE/crm") >"$LOGS/check-target.out" 2>&1
 assert_eq "check with a PostgreSQL target exits 0" 0 "$?"
-migrate topg "$WORK/topg" --target "$BASE/crm"
+migrate topg "$WORK/topg" --target "$PG_BASE/crm"
 assert_eq "SQLite -> PostgreSQL exits 0" 0 "$CODE"
 [[ $CODE -eq 0 ]] || sed -n 1,20p "$LOGS/topg.err"
 if balanced "$LOGS/topg.json"; then pass "SQLite -> PostgreSQL: source rows = loaded + rejected"; else fail "SQLite -> PostgreSQL: unbalanced counts"; fi
@@ -100,16 +88,16 @@ sample=$(pgsql crm -c "SELECT custom FROM contacts WHERE custom IS NOT NULL ORDE
 [[ -n $sample ]] && jq -e . >/dev/null <<<"$sample" && pass "JSON text arrives intact" || fail "JSON text: [$sample]"
 
 # Verified in PostgreSQL: the hashes are computed by cutover (no SQL functions there).
-(cd "$WORK/topg" && "$CUTOVER" verify --all --target "$BASE/crm" --json) >"$LOGS/topg-verify.json" 2>"$LOGS/topg-verify.err"
+(cd "$WORK/topg" && "$CUTOVER" verify --all --target "$PG_BASE/crm" --json) >"$LOGS/topg-verify.json" 2>"$LOGS/topg-verify.err"
 assert_eq "verify of the PostgreSQL target passes" 0 "$?"
 assert_eq "with zero findings" 0 "$(jq '[.verifications[].findings | length] | add' "$LOGS/topg-verify.json")"
 pgsql crm -c "UPDATE engagements SET kind = 'click' WHERE id = (SELECT min(id) FROM engagements WHERE kind = 'open')"
-(cd "$WORK/topg" && "$CUTOVER" verify --all --target "$BASE/crm" --json) >"$LOGS/topg-verify2.json" 2>/dev/null
+(cd "$WORK/topg" && "$CUTOVER" verify --all --target "$PG_BASE/crm" --json) >"$LOGS/topg-verify2.json" 2>/dev/null
 assert_eq "a changed row in PostgreSQL is found by key" "changed" \
   "$(jq -r "[.verifications[].findings[] | select(.check == \"content\")][0].kind" "$LOGS/topg-verify2.json")"
 
 # Again into PostgreSQL: the tenants are already there, nothing doubles.
-migrate topg-again "$WORK/topg" --target "$BASE/crm" --again
+migrate topg-again "$WORK/topg" --target "$PG_BASE/crm" --again
 assert_eq "--again into PostgreSQL exits 0" 0 "$CODE"
 assert_eq "--again leaves the same rows" "$(sqlite_counts "$WORK/ref/crm.db")" "$(pg_counts crm)"
 
@@ -164,7 +152,7 @@ assert_eq "the source was not written" "0" \
 pgsql postgres -c "CREATE DATABASE crm2" && pgsql crm2 -f "$FIX/crm-target-pg.sql"
 cp -r "$WORK/clean" "$WORK/pgpg" && rm -rf "$WORK/pgpg/.cutover"
 cp "$FIX/crm-pg-source.yaml" "$WORK/pgpg/cutover.yaml"
-migrate pgpg "$WORK/pgpg" --source "$BASE/legacy" --target "$BASE/crm2"
+migrate pgpg "$WORK/pgpg" --source "$PG_BASE/legacy" --target "$PG_BASE/crm2"
 assert_eq "PostgreSQL -> PostgreSQL exits 0" 0 "$CODE"
 [[ $CODE -eq 0 ]] || sed -n 1,20p "$LOGS/pgpg.err"
 assert_eq "PostgreSQL -> PostgreSQL: per entity, the counts of SQLite -> SQLite" \
@@ -174,7 +162,7 @@ assert_eq "PostgreSQL -> PostgreSQL: the same target rows" \
 
 # ---- the password never shows --------------------------------------------------------
 
-(cd "$WORK/topg" && "$CUTOVER" status --target "$BASE/crm") >"$LOGS/status.out" 2>&1
+(cd "$WORK/topg" && "$CUTOVER" status --target "$PG_BASE/crm") >"$LOGS/status.out" 2>&1
 (cd "$WORK/topg" && "$CUTOVER" check --target "postgresql://$PG_USER:Wr0ngPassw0rd@127.0.0.1:$PG_PORT/crm") \
   >"$LOGS/wrong.out" 2>"$LOGS/wrong.err"
 code=$?

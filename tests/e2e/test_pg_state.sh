@@ -4,10 +4,9 @@
 # database: the same outcomes as with the SQLite journal.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
-pg_start
-trap 'pg_stop; rm -rf "$WORK"' EXIT
-psql -X -q -v ON_ERROR_STOP=1 "$PG_URI" -c "CREATE DATABASE journal" >/dev/null
-journal=${PG_URI%/*}/journal
+pg_test_server
+pgsql postgres -c "CREATE DATABASE journal"
+journal=$PG_BASE/journal
 
 demo=$WORK/demo
 "$CUTOVER" demo init "$demo" --scale 0.002 --seed 13 -q
