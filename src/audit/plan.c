@@ -54,6 +54,23 @@ static double size_points(const char *cls)
     return strcmp(cls, "XL") == 0 ? 3 : strcmp(cls, "L") == 0 ? 2 : strcmp(cls, "M") == 0 ? 1 : 0;
 }
 
+/* A zeroed entry at the end of out->entries, which grows (cap entries now);
+ * NULL when memory runs out. */
+static co_plan_entry *next_entry(co_plan *out, size_t *cap)
+{
+    if (out->n == *cap) {
+        size_t more = *cap ? *cap * 2 : 64;
+        co_plan_entry *grown = realloc(out->entries, more * sizeof *grown);
+        if (!grown)
+            return NULL;
+        out->entries = grown;
+        *cap = more;
+    }
+    co_plan_entry *e = &out->entries[out->n++];
+    memset(e, 0, sizeof *e);
+    return e;
+}
+
 static co_code store_plan(co_session *s, co_plan *plan, co_error *err)
 {
     co_store *st = co_state_store(s->state);
@@ -107,17 +124,11 @@ co_code co_plan_make(co_session *s, double canary_percent, double growth, co_pla
     size_t cap = 0;
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        if (out->n == cap) {
-            cap = cap ? cap * 2 : 64;
-            co_plan_entry *grown = realloc(out->entries, cap * sizeof *grown);
-            if (!grown) {
-                rc = co_error_set(err, CO_ENOMEM, "out of memory");
-                break;
-            }
-            out->entries = grown;
+        co_plan_entry *e = next_entry(out, &cap);
+        if (!e) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            break;
         }
-        co_plan_entry *e = &out->entries[out->n++];
-        memset(e, 0, sizeof *e);
         e->tenant = co_value_text(co_cursor_value(c, 0));
         e->label = co_value_text(co_cursor_value(c, 1));
         e->rows = co_cursor_value(c, 2).i;
@@ -198,16 +209,11 @@ co_code co_plan_latest(co_session *s, co_plan *out, co_error *err)
                             &p, 1, &c, err);
     size_t cap = 0;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        if (out->n == cap) {
-            cap = cap ? cap * 2 : 64;
-            co_plan_entry *grown = realloc(out->entries, cap * sizeof *grown);
-            if (!grown) {
-                rc = co_error_set(err, CO_ENOMEM, "out of memory");
-                break;
-            }
-            out->entries = grown;
+        co_plan_entry *e = next_entry(out, &cap);
+        if (!e) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            break;
         }
-        co_plan_entry *e = &out->entries[out->n++];
         e->tenant = co_value_text(co_cursor_value(c, 0));
         e->label = co_value_text(co_cursor_value(c, 1));
         e->cohort = (int)co_cursor_value(c, 2).i;
