@@ -227,14 +227,13 @@ static void iso_in(int seconds, char *buf, size_t cap)
     co_clock_iso(co_clock_now() + seconds, buf, cap);
 }
 
-co_code co_state_claim(co_state *st, const char *worker, int lease_seconds, char *tenant,
-                       size_t cap, co_error *err)
+/* One attempt: picks the first unclaimed tenant and claims it. *taken is false
+ * when another worker claimed that tenant between the pick and the claim. */
+static co_code claim_once(co_store *s, const char *worker, const char *now, const char *until,
+                          char *tenant, size_t cap, bool *taken, co_error *err)
 {
-    co_store *s = co_state_store(st);
     bool pg = strcmp(co_store_engine(s), "postgresql") == 0;
-    char now[32], until[32];
-    co_clock_iso(co_clock_now(), now, sizeof now);
-    iso_in(lease_seconds, until, sizeof until);
+    *taken = true;
     tenant[0] = '\0';
     co_buf sql = CO_BUF_INIT;
     co_buf_adds(&sql, "SELECT t.tenant FROM tenants t LEFT JOIN claims c ON c.tenant = t.tenant"
@@ -258,23 +257,47 @@ co_code co_state_claim(co_state *st, const char *worker, int lease_seconds, char
     co_cursor_close(c);
     co_buf_release(&sql);
     if (rc == CO_OK && tenant[0]) {
+        /* The pick read claims as of its own start: a worker that claimed the
+         * same tenant and committed meanwhile is seen here, where the conflict
+         * is judged on the newest row. */
         co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
                         {NULL, co_text(worker, strlen(worker))},
                         {NULL, co_text(now, strlen(now))},
-                        {NULL, co_text(until, strlen(until))}};
+                        {NULL, co_text(until, strlen(until))},
+                        {NULL, co_text(now, strlen(now))}};
+        long long changed = 0;
         rc = co_store_exec_params(s,
                                   "INSERT INTO claims (tenant, worker, status, claimed_at, expires_at)"
                                   " VALUES (?, ?, 'running', ?, ?) ON CONFLICT (tenant) DO UPDATE SET"
                                   " worker = excluded.worker, status = 'running',"
                                   " claimed_at = excluded.claimed_at,"
-                                  " expires_at = excluded.expires_at",
-                                  p, 4, NULL, err);
+                                  " expires_at = excluded.expires_at"
+                                  " WHERE claims.status = 'running' AND claims.expires_at < ?",
+                                  p, 5, &changed, err);
+        *taken = rc != CO_OK || changed == 1;
     }
     if (rc == CO_OK)
         rc = co_store_commit(s, err);
     else
         co_store_rollback(s);
     return rc;
+}
+
+co_code co_state_claim(co_state *st, const char *worker, int lease_seconds, char *tenant,
+                       size_t cap, co_error *err)
+{
+    co_store *s = co_state_store(st);
+    char now[32], until[32];
+    co_clock_iso(co_clock_now(), now, sizeof now);
+    iso_in(lease_seconds, until, sizeof until);
+    /* Each lost race means another worker took a tenant: the attempts are
+     * bounded by the number of tenants, and in practice are one or two. */
+    for (;;) {
+        bool taken;
+        co_code rc = claim_once(s, worker, now, until, tenant, cap, &taken, err);
+        if (rc != CO_OK || taken)
+            return rc;
+    }
 }
 
 co_code co_state_claim_renew(co_state *st, const char *tenant, const char *worker,

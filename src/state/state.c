@@ -98,9 +98,18 @@ co_code co_state_open(const char *uri, const char *base_dir, co_state **out, co_
     if (rc == CO_OK && sqlite) {
         rc = co_store_exec(st->store, co_state_schema, err);
     } else if (rc == CO_OK) {
+        /* Workers may start together on an empty journal: one of them creates
+         * the tables while the others wait on the lock, then find them. */
         char *schema = postgres_schema(co_state_schema);
-        rc = schema ? co_store_exec(st->store, schema, err)
-                    : co_error_set(err, CO_ENOMEM, "out of memory");
+        co_buf sql = CO_BUF_INIT;
+        co_buf_adds(&sql, "BEGIN; SELECT pg_advisory_xact_lock(hashtext('cutover.state'));\n");
+        co_buf_adds(&sql, schema ? schema : "");
+        co_buf_adds(&sql, "\nCOMMIT;");
+        rc = schema && !sql.failed ? co_store_exec(st->store, co_buf_str(&sql), err)
+                                   : co_error_set(err, CO_ENOMEM, "out of memory");
+        if (rc != CO_OK)
+            co_store_exec(st->store, "ROLLBACK", &(co_error){0});
+        co_buf_release(&sql);
         free(schema);
     }
     static const char *const idmap_cols[] = {"tenant", "entity", "source_key", "target_key"};
@@ -158,9 +167,23 @@ void co_state_close(co_state *st)
 co_code co_state_setup(co_state *st, const char *project_hash, const char *project_path,
                        bool start_over, co_error *err)
 {
+    char now[32];
+    now_iso(now);
+    /* The first process to arrive records the file; workers starting together
+     * on a new journal all try, and the others find its row. */
+    co_param first[] = {{NULL, co_int(CO_STATE_SCHEMA_VERSION)}, {NULL, text(project_hash)},
+                        {NULL, text(project_path)}, {NULL, text(now)}, {NULL, text(now)}};
+    long long inserted = 0;
+    co_code rc = co_store_exec_params(st->store,
+                                      "INSERT INTO setup (id, schema_version, project_hash,"
+                                      " project_path, created_at, updated_at)"
+                                      " VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                                      first, 5, &inserted, err);
+    if (rc != CO_OK || inserted == 1)
+        return rc;
     co_cursor *c;
-    co_code rc = co_store_query(st->store, "SELECT project_hash FROM setup WHERE id = 1", NULL, 0,
-                                &c, err);
+    rc = co_store_query(st->store, "SELECT project_hash FROM setup WHERE id = 1", NULL, 0, &c,
+                        err);
     if (rc != CO_OK)
         return rc;
     bool has_row;
@@ -175,17 +198,8 @@ co_code co_state_setup(co_state *st, const char *project_hash, const char *proje
     if (rc != CO_OK)
         return rc;
 
-    char now[32];
-    now_iso(now);
-    if (!has_row) {
-        co_param p[] = {{NULL, co_int(CO_STATE_SCHEMA_VERSION)}, {NULL, text(project_hash)},
-                        {NULL, text(project_path)}, {NULL, text(now)}, {NULL, text(now)}};
-        return co_store_exec_params(st->store,
-                                    "INSERT INTO setup (id, schema_version, project_hash,"
-                                    " project_path, created_at, updated_at)"
-                                    " VALUES (1, ?, ?, ?, ?, ?)",
-                                    p, 5, NULL, err);
-    }
+    if (!has_row)
+        return co_error_set(err, CO_ESTATE, "the journal's setup row vanished while reading it");
     if (strcmp(recorded, project_hash) == 0)
         return CO_OK;
     /* Until a run has begun, the journal binds nothing: take the new file. */
