@@ -83,6 +83,7 @@ typedef struct co_entity_counts {
     int64_t bytes;        /* of the values read: text and blob bytes, 8 per number */
     int64_t source_rows;
     int64_t loaded;
+    int64_t merged;       /* rows that became part of another row */
     int64_t rejected;
     double seconds;
 } co_entity_counts;

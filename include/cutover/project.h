@@ -78,6 +78,52 @@ typedef struct co_reverse {
     size_t ncols;
 } co_reverse;
 
+/* merge: rows of one tenant that are the same thing become one row.
+ * Survivorship rules say where each column of the merged row comes from. */
+typedef enum co_rule_kind {
+    CO_RULE_SURVIVOR, /* the survivor row's value (the default) */
+    CO_RULE_FIRST,    /* the first non-NULL value, in key order */
+    CO_RULE_LATEST,   /* the newest non-NULL value by the timestamp column arg */
+    CO_RULE_EARLIEST, /* the oldest non-NULL value by the timestamp column arg */
+    CO_RULE_MAX,
+    CO_RULE_MIN,
+    CO_RULE_PREFER,   /* the first non-NULL value of a row where the SQL condition arg holds */
+    CO_RULE_UNION,    /* list values split on arg (default ";"), united, first spelling kept */
+    CO_RULE_CONCAT,   /* the distinct non-NULL values joined with arg (default " | ") */
+} co_rule_kind;
+
+typedef struct co_merge_rule {
+    char *column;     /* NULL for survivor and keep */
+    co_rule_kind kind;
+    char *arg;        /* timestamp column, SQL condition or separator; may be NULL */
+    co_mark mark;
+} co_merge_rule;
+
+/* similar.compare: a SQL expression over the entity's columns, compared
+ * between the two rows of a candidate pair. */
+typedef struct co_merge_compare {
+    char *expr;
+    char *by;         /* a comparison the linker knows (exact, jaro_winkler, ...) */
+    double weight;    /* default 1 */
+    co_mark mark;
+} co_merge_compare;
+
+typedef struct co_merge {
+    char **on;        /* SQL expressions: rows equal on all of them (none NULL or '') merge */
+    size_t non;
+    co_merge_rule survivor; /* whose key the merged row keeps: MIN (default), MAX, LATEST, EARLIEST */
+    co_merge_rule keep;     /* the rule of columns not listed; default SURVIVOR */
+    co_merge_rule *columns;
+    size_t ncolumns;
+    char **blocks;    /* similar.blocks: SQL expressions; rows sharing one are compared */
+    size_t nblocks;
+    co_merge_compare *compare;
+    size_t ncompare;
+    double review_at; /* similar pairs scored from here go to review (default 0.8) */
+    double merge_at;  /* and from here merge without asking (default 0.95) */
+    co_mark mark;
+} co_merge;
+
 typedef struct co_entity {
     char *name;          /* unique among entities */
     char *target;        /* target table; defaults to name */
@@ -95,6 +141,7 @@ typedef struct co_entity {
     co_follow *follows;  /* captured tables this entity's rows come from */
     size_t nfollows;
     co_reverse *reverse; /* NULL when the entity's rows are not carried back */
+    co_merge *merge;     /* NULL when rows are never merged */
     co_mark mark;        /* where the entity starts */
     co_mark query_mark;  /* where its query starts */
 } co_entity;

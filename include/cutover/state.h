@@ -73,6 +73,25 @@ co_code co_state_idmap_delete(co_state *st, const char *tenant, const char *enti
 co_code co_state_idmap_query(co_state *st, const char *tenant, const char *entity,
                              co_cursor **out, co_error *err);
 
+/* Merges: a source row that became part of another row (target_key), how
+ * ("same": equal on the merge keys, "similar": scored at or above merge_at,
+ * "decided": a person said so, "parent": its parent rows merged) and with
+ * what score. Adds are buffered until co_state_commit. */
+co_code co_state_merge_add(co_state *st, const char *tenant, const char *entity,
+                           const char *source_key, const char *target_key, const char *how,
+                           double score, co_error *err);
+co_code co_state_merges_clear(co_state *st, const char *tenant, const char *entity,
+                              co_error *err);
+
+/* A person's decision on a pair of source rows: "merge" or "apart". The pair
+ * is stored in key order, so (a, b) and (b, a) are one decision. */
+co_code co_state_decision_set(co_state *st, const char *tenant, const char *entity,
+                              const char *key_a, const char *key_b, const char *decision,
+                              const char *origin, co_error *err);
+/* Streams (key_a, key_b, decision) of one tenant and entity. */
+co_code co_state_decisions_query(co_state *st, const char *tenant, const char *entity,
+                                 co_cursor **out, co_error *err);
+
 /* Leases: one process works on a tenant at a time. co_state_lease takes the
  * tenant for this process, or answers CO_EBUSY naming the holder (command,
  * pid, host, start). A lease whose process is gone (same host, no such pid)

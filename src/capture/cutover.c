@@ -138,10 +138,27 @@ static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, cons
     co_buf_adds(&upd, "UPDATE ");
     co_store_quote_ident(cap, r->table, &upd);
     co_buf_adds(&upd, " SET ");
+    /* A reference to a row that merged into another keeps, in a source row
+     * that exists, the row it named: the target names the survivor. Such a
+     * column is set to itself (the parameter stays, unused, for the shape). */
     for (size_t i = 0; i < r->ncols; i++) {
         co_buf_adds(&upd, i ? ", " : "");
         co_store_quote_ident(cap, r->col_source[i], &upd);
-        co_buf_adds(&upd, " = ?");
+        bool merged_ref = false;
+        for (size_t k = 0; k < e->nrefs; k++)
+            if (strcmp(e->refs[k].column, r->col_entity[i]) == 0) {
+                const co_entity *parent = co_project_entity(s->project, e->refs[k].entity);
+                merged_ref = parent && parent->merge;
+            }
+        if (merged_ref) {
+            co_buf_adds(&upd, " = CASE WHEN CAST(? AS TEXT) IS NULL THEN ");
+            co_store_quote_ident(cap, r->col_source[i], &upd);
+            co_buf_adds(&upd, " ELSE ");
+            co_store_quote_ident(cap, r->col_source[i], &upd);
+            co_buf_adds(&upd, " END");
+        } else {
+            co_buf_adds(&upd, " = ?");
+        }
     }
     if (!r->ncols) { /* nothing to update: touch the key so changes tell existence */
         co_store_quote_ident(cap, r->key_source[0], &upd);

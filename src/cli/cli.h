@@ -155,5 +155,6 @@ int cmd_routes(cli_ctx *ctx);
 int cmd_plan(cli_ctx *ctx);
 int cmd_schedule(cli_ctx *ctx);
 int cmd_notices(cli_ctx *ctx);
+int cmd_trace(cli_ctx *ctx);
 
 #endif

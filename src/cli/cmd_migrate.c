@@ -105,9 +105,12 @@ static void print_json(const co_project *p, const outcome *o, size_t n)
             if (e)
                 co_buf_addc(&b, ',');
             co_json_str(&b, p->entities[e].name);
-            co_buf_printf(&b, ":{\"source_rows\":%lld,\"loaded\":%lld,\"rejected\":%lld,\"seconds\":%.3f}",
+            co_buf_printf(&b,
+                          ":{\"source_rows\":%lld,\"loaded\":%lld,\"merged\":%lld,"
+                          "\"rejected\":%lld,\"seconds\":%.3f}",
                           (long long)r->entities[e].source_rows, (long long)r->entities[e].loaded,
-                          (long long)r->entities[e].rejected, r->entities[e].seconds);
+                          (long long)r->entities[e].merged, (long long)r->entities[e].rejected,
+                          r->entities[e].seconds);
         }
         co_buf_adds(&b, "}}");
     }
@@ -253,18 +256,20 @@ int cmd_migrate(cli_ctx *ctx)
         }
         if (!ctx->quiet && !ctx->json) {
             const co_migrate_result *r = &o->result;
-            int64_t loaded = 0, read = 0;
+            int64_t loaded = 0, read = 0, merged = 0;
             for (size_t e = 0; e < r->nentities; e++) {
                 loaded += r->entities[e].loaded;
                 read += r->entities[e].source_rows;
+                merged += r->entities[e].merged;
             }
-            char a[32], b[32], c[32];
+            char a[32], b[32], c[32], d[32];
             if (r->skipped)
                 fprintf(stderr, "tenant %s: already migrated, skipped\n", o->tenant->key);
             else
-                fprintf(stderr, "tenant %s: %s rows read, %s loaded, %s rejected in %.2fs\n",
+                fprintf(stderr, "tenant %s: %s rows read, %s loaded, %s merged, %s rejected in %.2fs\n",
                         o->tenant->key, cli_num(read, a, sizeof a), cli_num(loaded, b, sizeof b),
-                        cli_num(r->rejected, c, sizeof c), r->seconds);
+                        cli_num(merged, d, sizeof d), cli_num(r->rejected, c, sizeof c),
+                        r->seconds);
         }
     }
     cli_progress_free(pc.bar);

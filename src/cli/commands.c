@@ -20,6 +20,12 @@ const cli_option cli_global_options[] = {
 
 static const cli_option no_options[] = {{0}};
 
+static const cli_option trace_options[] = {
+    {"target", 0, NULL, "KEY is a target row's key: list the source rows behind it"},
+    {"tenant", 't', "KEY", "only this tenant's rows"},
+    {0},
+};
+
 static const cli_option init_options[] = {
     {"force", 'f', NULL, "overwrite an existing file"},
     {0},
@@ -148,6 +154,9 @@ const cli_command cli_commands[] = {
     {"finalize", cmd_finalize, "--tenant KEY",
      "end a switched tenant's undo window (refused within the retention days)",
      rollback_options},
+    {"trace", cmd_trace, "ENTITY KEY",
+     "show where a source row went (loaded, merged, rejected), or with --target its sources",
+     trace_options},
     {"route", cmd_route, "TENANT", "print where a tenant lives: old or new", no_options},
     {"routes", cmd_routes, "", "list every tenant's route", no_options},
     {"status", cmd_status, "", "show every tenant's state, last run and counts", no_options},

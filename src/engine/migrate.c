@@ -11,6 +11,7 @@
 #include "cutover/migrate.h"
 #include "util/key.h"
 #include "engine/engine_int.h"
+#include "engine/merge.h"
 #include "engine/rejects.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -26,6 +27,7 @@ typedef struct entity_keys {
     bool referenced; /* a later entity's refs point here */
     co_map loaded;   /* source key -> target key */
     co_map rejected; /* source keys of rejected rows */
+    co_map merged;   /* source keys of rows merged into another -> its target key */
 } entity_keys;
 
 typedef struct ref_col {
@@ -55,6 +57,14 @@ typedef struct load {
     co_code callback_rc; /* the first error inside a loader callback */
     co_error *err;
     co_entity_counts counts;
+    co_merger *merger;     /* when the entity merges rows */
+    co_loader *loader;
+    co_map members;        /* merged row's canonical key -> the rows merged into it */
+    bool collapse;         /* a ref points to an entity that merges rows */
+    bool row_remapped;     /* the current row's refs went to a merged row */
+    co_map collapsed;      /* keys after remapping -> "1" when a merge remapped that row */
+    co_expected_fn sink;   /* for verification: rows go here, not to a loader */
+    void *sink_ctx;
 } load;
 
 void co_migrate_result_release(co_migrate_result *r)
@@ -78,11 +88,86 @@ static co_code reject(load *l, const co_buf *key, const co_value *row, const cha
                       const char *reason)
 {
     l->counts.rejected++;
+    if (l->sink) /* verifying: the journal holds the rejects */
+        return CO_OK;
     entity_keys *mine = &l->keys[l->index];
     if (mine->referenced && !co_map_put(&mine->rejected, key->data, key->len, "", 0))
         return co_error_set(l->err, CO_ENOMEM, "out of memory");
     return co_rejects_add(l->rejects, l->e->name, co_buf_str(key), rule, reason, row, l->names,
-                          l->ncols, l->err);
+                          row ? l->ncols : 0, l->err);
+}
+
+/* The rows merged into a row are kept, until the destination has the row, as
+ * records "key\0how\0score\0" one after another. */
+static co_code members_keep(load *l, const co_buf *key, const co_merged *m)
+{
+    co_buf rec = CO_BUF_INIT;
+    for (size_t i = 0; i < m->nmembers; i++) {
+        co_buf_adds(&rec, m->members[i]);
+        co_buf_addc(&rec, '\0');
+        co_buf_adds(&rec, m->how[i]);
+        co_buf_addc(&rec, '\0');
+        co_buf_printf(&rec, "%.6f", m->score[i]);
+        co_buf_addc(&rec, '\0');
+    }
+    bool ok = !rec.failed && co_map_put(&l->members, key->data, key->len, rec.data ? rec.data : "",
+                                        rec.len);
+    co_buf_release(&rec);
+    return ok ? CO_OK : co_error_set(l->err, CO_ENOMEM, "out of memory");
+}
+
+/* The destination has the merged row whose source key is key and target key
+ * target: each row merged into it is counted, mapped and recorded. */
+static co_code members_loaded(load *l, const co_buf *key, const co_buf *target)
+{
+    const char *rec;
+    size_t len;
+    if (!co_map_get(&l->members, key->data, key->len, &rec, &len))
+        return CO_OK;
+    entity_keys *mine = &l->keys[l->index];
+    co_code rc = CO_OK;
+    for (const char *p = rec, *end = rec + len; rc == CO_OK && p < end;) {
+        const char *member = p, *how = member + strlen(member) + 1;
+        const char *score = how + strlen(how) + 1;
+        p = score + strlen(score) + 1;
+        size_t mlen = strlen(member);
+        l->counts.merged++;
+        if (!co_map_put(&mine->merged, member, mlen, target->data, target->len) ||
+            (mine->referenced &&
+             !co_map_put(&mine->loaded, member, mlen, target->data, target->len)))
+            rc = co_error_set(l->err, CO_ENOMEM, "out of memory");
+        if (rc == CO_OK)
+            rc = co_state_idmap_add(l->s->state, l->t->key, l->e->name, member, target->data,
+                                    l->err);
+        if (rc == CO_OK)
+            rc = co_state_merge_add(l->s->state, l->t->key, l->e->name, member, target->data,
+                                    how, strtod(score, NULL), l->err);
+    }
+    return rc;
+}
+
+/* The destination refused a merged row: the rows merged into it are rejected
+ * with it. */
+static co_code members_refused(load *l, const co_buf *key, const char *reason)
+{
+    const char *rec;
+    size_t len;
+    if (!co_map_get(&l->members, key->data, key->len, &rec, &len))
+        return CO_OK;
+    co_code rc = CO_OK;
+    char why[512];
+    snprintf(why, sizeof why, "merged into row %.*s, which the target refused: %s",
+             (int)(key->len > 120 ? 120 : key->len), key->data, reason);
+    for (const char *p = rec, *end = rec + len; rc == CO_OK && p < end;) {
+        const char *member = p, *how = member + strlen(member) + 1;
+        const char *score = how + strlen(how) + 1;
+        p = score + strlen(score) + 1;
+        co_buf mk = CO_BUF_INIT;
+        co_buf_adds(&mk, member);
+        rc = reject(l, &mk, NULL, "merged_refused", why);
+        co_buf_release(&mk);
+    }
+    return rc;
 }
 
 /* The loader applied a row: count it and remember where its key went. */
@@ -111,6 +196,8 @@ static void on_loaded(void *ctx, const co_value *row, size_t ncols)
     else if (l->track_ids)
         l->callback_rc = co_state_idmap_add(l->s->state, l->t->key, l->e->name, k->data,
                                             target->data, l->err);
+    if (l->callback_rc == CO_OK && l->merger)
+        l->callback_rc = members_loaded(l, k, target);
 }
 
 /* The loader reports a row the destination refused. */
@@ -124,6 +211,8 @@ static void on_refused(void *ctx, const co_value *row, size_t ncols, const char 
         return;
     encode_key(l, row, &l->loaded_key);
     l->callback_rc = reject(l, &l->loaded_key, row, rule, reason);
+    if (l->callback_rc == CO_OK && l->merger)
+        l->callback_rc = members_refused(l, &l->loaded_key, reason);
 }
 
 /* Checks a row before loading; returns false (with the reject written) when it
@@ -150,6 +239,9 @@ static bool admit_row(load *l, co_value *row, co_buf *storage, co_code *rc)
         const char *target;
         size_t tlen;
         if (co_map_get(&parent->loaded, l->tmp.data, l->tmp.len, &target, &tlen)) {
+            if (co_map_count(&parent->merged) &&
+                co_map_get(&parent->merged, l->tmp.data, l->tmp.len, NULL, NULL))
+                l->row_remapped = true;
             if (tlen == l->tmp.len && memcmp(target, l->tmp.data, tlen) == 0)
                 continue; /* the key did not change */
             char copy[512];
@@ -213,7 +305,8 @@ static int column_index(const char **names, size_t n, const char *name)
 /* Sets up column names, key and ref positions from the open cursor. */
 static co_code describe(load *l, co_cursor *c)
 {
-    l->ncols = co_cursor_ncols(c);
+    size_t extra = l->merger ? co_merger_extra(l->merger) : 0;
+    l->ncols = co_cursor_ncols(c) > extra ? co_cursor_ncols(c) - extra : 0;
     l->names = calloc(l->ncols ? l->ncols : 1, sizeof *l->names);
     l->refs = calloc(l->e->nrefs ? l->e->nrefs : 1, sizeof *l->refs);
     if (!l->names || !l->refs)
@@ -241,7 +334,10 @@ static co_code describe(load *l, co_cursor *c)
             return co_error_set(l->err, CO_EPROJECT, "refs entity \"%s\" is not an earlier entity",
                                 l->e->refs[r].entity);
         l->refs[r] = (ref_col){(size_t)idx, (size_t)parent, l->e->refs[r].column};
+        l->collapse |= l->s->project->entities[parent].merge != NULL;
     }
+    if (l->merger)
+        return co_merger_bind(l->merger, l->names, l->ncols, l->key_idx, l->err);
     return CO_OK;
 }
 
@@ -263,20 +359,79 @@ static void report(load *l, const co_migrate_options *opt, int64_t total, bool d
     opt->progress(opt->progress_ctx, &p);
 }
 
+/* Loads an admitted row whose canonical source key is key. A row that, once
+ * its refs went to merged rows, has the key of a row already loaded is merged
+ * into that row (the tags of two merged contacts: one row per tag). */
+static co_code put_row(load *l, co_value *row, const co_buf *key)
+{
+    entity_keys *mine = &l->keys[l->index];
+    if (l->collapse) {
+        co_value kv[64];
+        for (size_t k = 0; k < l->e->nkey; k++)
+            kv[k] = row[l->key_idx[k]];
+        co_buf_reset(&l->tmp);
+        co_key_encode(&l->tmp, kv, l->e->nkey);
+        const char *was;
+        size_t wlen;
+        if (co_map_get(&l->collapsed, l->tmp.data, l->tmp.len, &was, &wlen)) {
+            if (l->row_remapped || (wlen == 1 && was[0] == '1')) {
+                l->counts.merged++;
+                if (l->sink)
+                    return CO_OK;
+                co_buf_reset(&l->exact_key);
+                co_key_encode_exact(&l->exact_key, kv, l->e->nkey);
+                return co_state_merge_add(l->s->state, l->t->key, l->e->name, co_buf_str(key),
+                                          co_buf_str(&l->exact_key), "parent", -1, l->err);
+            }
+        } else if (!co_map_put(&l->collapsed, l->tmp.data, l->tmp.len,
+                               l->row_remapped ? "1" : "0", 1)) {
+            return co_error_set(l->err, CO_ENOMEM, "out of memory");
+        }
+    }
+    if (l->sink)
+        return l->sink(l->sink_ctx, row, l->err);
+    if (mine->referenced || l->track_ids) {
+        if (co_map_get(&l->put_keys, key->data, key->len, NULL, NULL))
+            /* The id map needs one row per key; the target may not say so. */
+            return reject(l, key, row, "duplicate_key",
+                          "another row of this tenant has the same key");
+        if (!co_map_put(&l->put_keys, key->data, key->len, "", 0))
+            return co_error_set(l->err, CO_ENOMEM, "out of memory");
+    }
+    co_code rc = co_loader_put(l->loader, row, l->err);
+    return rc == CO_OK ? l->callback_rc : rc;
+}
+
+/* A cluster of rows came out of the merger as one row. */
+static co_code on_merged(void *ctx, const co_merged *m, co_error *err)
+{
+    load *l = ctx;
+    (void)err;
+    co_value row[256];
+    memcpy(row, m->row, l->ncols * sizeof *row);
+    co_buf key = CO_BUF_INIT;
+    encode_key(l, row, &key);
+    co_code rc = l->sink ? CO_OK : members_keep(l, &key, m);
+    if (rc == CO_OK)
+        rc = put_row(l, row, &key);
+    co_buf_release(&key);
+    return rc;
+}
+
 static co_code load_rows(load *l, co_cursor *c, co_loader *loader, const co_migrate_options *opt,
                          int64_t total)
 {
     co_value row[256];
-    if (l->ncols > 256)
+    size_t width = l->ncols + (l->merger ? co_merger_extra(l->merger) : 0);
+    if (width > 256)
         return co_error_set(l->err, CO_EUNSUPPORTED, "queries of more than 256 columns are not supported");
-    entity_keys *mine = &l->keys[l->index];
     size_t batch = l->s->project->batch_size, in_batch = 0;
     co_buf storage = CO_BUF_INIT; /* remapped ref values */
     co_code rc;
     bool has_row;
     while ((rc = co_cursor_next(c, &has_row, l->err)) == CO_OK && has_row) {
         l->counts.source_rows++;
-        for (size_t i = 0; i < l->ncols; i++) {
+        for (size_t i = 0; i < width; i++) {
             row[i] = co_cursor_value(c, i);
             l->counts.bytes += row[i].type == CO_TEXT || row[i].type == CO_BLOB ? (int64_t)row[i].len
                                : row[i].type == CO_NULL                       ? 0
@@ -284,28 +439,20 @@ static co_code load_rows(load *l, co_cursor *c, co_loader *loader, const co_migr
         }
         encode_key(l, row, &l->key);
         co_buf_reset(&storage);
+        l->row_remapped = false;
+        bool held = false;
         if (!admit_row(l, row, &storage, &rc)) {
-            if (rc != CO_OK)
-                break;
-        } else if ((mine->referenced || l->track_ids) &&
-                   co_map_get(&l->put_keys, l->key.data, l->key.len, NULL, NULL)) {
-            /* The id map needs one row per key; the target may not say so. */
-            rc = reject(l, &l->key, row, "duplicate_key",
-                        "another row of this tenant has the same key");
-            if (rc != CO_OK)
-                break;
+            if (rc == CO_OK && l->merger)
+                rc = co_merger_drop(l->merger, l->key.data, l->key.len, l->err);
+        } else if (l->merger) {
+            rc = co_merger_put(l->merger, row, l->key.data, l->key.len, &held, l->err);
+            if (rc == CO_OK && !held)
+                rc = put_row(l, row, &l->key);
         } else {
-            if ((mine->referenced || l->track_ids) &&
-                !co_map_put(&l->put_keys, l->key.data, l->key.len, "", 0)) {
-                rc = co_error_set(l->err, CO_ENOMEM, "out of memory");
-                break;
-            }
-            rc = co_loader_put(loader, row, l->err);
-            if (rc == CO_OK)
-                rc = l->callback_rc;
-            if (rc != CO_OK)
-                break;
+            rc = put_row(l, row, &l->key);
         }
+        if (rc != CO_OK)
+            break;
         if (++in_batch >= batch) {
             in_batch = 0;
             rc = commit_batch(l, loader, true);
@@ -315,6 +462,8 @@ static co_code load_rows(load *l, co_cursor *c, co_loader *loader, const co_migr
         if ((l->counts.source_rows & 4095) == 0)
             report(l, opt, total, false);
     }
+    if (rc == CO_OK && l->merger)
+        rc = co_merger_finish(l->merger, l->err);
     co_buf_release(&storage);
     return rc;
 }
@@ -332,14 +481,18 @@ static co_code load_entity(load *l, int64_t run_id, const co_migrate_options *op
         co_error_clear(l->err);
     }
     co_cursor *c = NULL;
+    if (rc == CO_OK && l->e->merge)
+        rc = co_merger_open(l->s, l->t, l->e, on_merged, l, &l->merger, l->err);
     if (rc == CO_OK)
-        rc = co_store_query(l->s->source, l->e->query, &tenant, 1, &c, l->err);
+        rc = co_store_query(l->s->source, l->merger ? co_merger_query(l->merger) : l->e->query,
+                            &tenant, 1, &c, l->err);
     if (rc == CO_OK)
         rc = describe(l, c);
     co_loader *loader = NULL;
     co_load_events events = {on_loaded, on_refused, l};
     if (rc == CO_OK)
         rc = co_loader_open(l->s->dest, l->e->target, l->names, l->ncols, &events, &loader, l->err);
+    l->loader = loader;
     bool in_txn = false;
     if (rc == CO_OK)
         rc = co_store_begin(l->s->dest, l->err);
@@ -391,12 +544,30 @@ static void mark_referenced(const co_project *p, entity_keys *keys)
     for (size_t i = 0; i < p->nentities; i++) {
         co_map_init(&keys[i].loaded);
         co_map_init(&keys[i].rejected);
+        co_map_init(&keys[i].merged);
         for (size_t r = 0; r < p->entities[i].nrefs; r++) {
             int parent = co_project_entity_index(p, p->entities[i].refs[r].entity);
             if (parent >= 0)
                 keys[parent].referenced = true;
         }
     }
+}
+
+/* Frees what a load allocated, not the load itself. */
+static void load_release(load *l)
+{
+    for (size_t n = 0; l->names && n < l->ncols; n++)
+        free((char *)l->names[n]);
+    free(l->names);
+    free(l->refs);
+    co_merger_free(l->merger);
+    co_map_release(&l->put_keys);
+    co_map_release(&l->members);
+    co_map_release(&l->collapsed);
+    co_buf_release(&l->exact_key);
+    co_buf_release(&l->key);
+    co_buf_release(&l->loaded_key);
+    co_buf_release(&l->tmp);
 }
 
 static co_code run_entities(co_session *s, const co_tenant *t, int64_t run_id,
@@ -418,23 +589,16 @@ static co_code run_entities(co_session *s, const co_tenant *t, int64_t run_id,
         l.keys = keys;
         l.rejects = rejects;
         l.err = err;
-        l.track_ids = keys[i].referenced || !l.e->tenant_column;
+        l.track_ids = keys[i].referenced || !l.e->tenant_column || l.e->merge;
         rc = load_entity(&l, run_id, opt);
         res->entities[i] = l.counts;
         res->rejected += l.counts.rejected;
-        for (size_t n = 0; l.names && n < l.ncols; n++)
-            free((char *)l.names[n]);
-        free(l.names);
-        free(l.refs);
-        co_map_release(&l.put_keys);
-        co_buf_release(&l.exact_key);
-        co_buf_release(&l.key);
-        co_buf_release(&l.loaded_key);
-        co_buf_release(&l.tmp);
+        load_release(&l);
     }
     for (size_t i = 0; i < p->nentities; i++) {
         co_map_release(&keys[i].loaded);
         co_map_release(&keys[i].rejected);
+        co_map_release(&keys[i].merged);
     }
     free(keys);
     return rc;
@@ -586,6 +750,94 @@ static co_code load_entity_keys(co_session *s, const co_tenant *t, const co_enti
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }
     co_cursor_close(c);
+    if (rc == CO_OK && e->merge)
+        rc = co_store_query(co_state_store(s->state),
+                            "SELECT source_key, target_key FROM merges WHERE tenant = ? AND"
+                            " entity = ?",
+                            p, 2, &c, err);
+    while (rc == CO_OK && e->merge && (rc = co_cursor_next(c, &has_row, err)) == CO_OK &&
+           has_row) {
+        co_value src = co_cursor_value(c, 0), tgt = co_cursor_value(c, 1);
+        if (src.type == CO_TEXT && tgt.type == CO_TEXT &&
+            !co_map_put(&k->merged, src.s, src.len, tgt.s, tgt.len))
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    if (e->merge)
+        co_cursor_close(c);
+    return rc;
+}
+
+co_code co_expected_rows(co_session *s, const co_tenant *t, size_t entity, const co_map *skip,
+                         co_expected_fn fn, void *ctx, co_error *err)
+{
+    const co_project *p = s->project;
+    const co_entity *e = &p->entities[entity];
+    entity_keys *keys = calloc(p->nentities ? p->nentities : 1, sizeof *keys);
+    if (!keys)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    mark_referenced(p, keys);
+    co_code rc = CO_OK;
+    for (size_t r = 0; rc == CO_OK && r < e->nrefs; r++) {
+        int parent = co_project_entity_index(p, e->refs[r].entity);
+        if (parent >= 0 && co_map_count(&keys[parent].loaded) == 0)
+            rc = load_entity_keys(s, t, &p->entities[parent], &keys[parent], err);
+    }
+    load l = {0};
+    l.s = s;
+    l.t = t;
+    l.e = e;
+    l.index = entity;
+    l.keys = keys;
+    l.err = err;
+    l.sink = fn;
+    l.sink_ctx = ctx;
+    co_param tenant = {":tenant", t->value};
+    co_cursor *c = NULL;
+    if (rc == CO_OK && e->merge)
+        rc = co_merger_open(s, t, e, on_merged, &l, &l.merger, err);
+    if (rc == CO_OK)
+        rc = co_store_query(s->source, l.merger ? co_merger_query(l.merger) : e->query, &tenant, 1,
+                            &c, err);
+    if (rc == CO_OK)
+        rc = describe(&l, c);
+    size_t width = l.ncols + (l.merger ? co_merger_extra(l.merger) : 0);
+    if (rc == CO_OK && width > 256)
+        rc = co_error_set(err, CO_EUNSUPPORTED, "queries of more than 256 columns are not supported");
+    co_value row[256];
+    co_buf storage = CO_BUF_INIT;
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        for (size_t i = 0; i < width; i++)
+            row[i] = co_cursor_value(c, i);
+        encode_key(&l, row, &l.key);
+        co_buf_reset(&storage);
+        l.row_remapped = false;
+        bool held = false;
+        if ((skip && co_map_get(skip, l.key.data, l.key.len, NULL, NULL)) ||
+            !admit_row(&l, row, &storage, &rc)) {
+            if (rc == CO_OK && l.merger)
+                rc = co_merger_drop(l.merger, l.key.data, l.key.len, err);
+        } else if (l.merger) {
+            rc = co_merger_put(l.merger, row, l.key.data, l.key.len, &held, err);
+            if (rc == CO_OK && !held)
+                rc = put_row(&l, row, &l.key);
+        } else {
+            rc = put_row(&l, row, &l.key);
+        }
+    }
+    if (rc == CO_OK && l.merger)
+        rc = co_merger_finish(l.merger, err);
+    co_buf_release(&storage);
+    co_cursor_close(c);
+    load_release(&l);
+    for (size_t i = 0; i < p->nentities; i++) {
+        co_map_release(&keys[i].loaded);
+        co_map_release(&keys[i].rejected);
+        co_map_release(&keys[i].merged);
+    }
+    free(keys);
+    if (rc != CO_OK)
+        co_error_where(err, "the expected rows of entity %s", e->name);
     return rc;
 }
 
@@ -809,6 +1061,7 @@ co_code co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
         rc = describe(&l, c);
     if (rc == CO_OK)
         rc = co_loader_open(s->dest, e->target, l.names, l.ncols, &events, &loader, err);
+    l.loader = loader;
     static const co_migrate_options quiet = {0};
     if (rc == CO_OK)
         rc = load_rows(&l, c, loader, &quiet, -1);
@@ -823,15 +1076,7 @@ co_code co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
     co_buf_release(&sql);
     free(params);
     free(names);
-    for (size_t i = 0; l.names && i < l.ncols; i++)
-        free((char *)l.names[i]);
-    free(l.names);
-    free(l.refs);
-    co_map_release(&l.put_keys);
-    co_buf_release(&l.key);
-    co_buf_release(&l.loaded_key);
-    co_buf_release(&l.exact_key);
-    co_buf_release(&l.tmp);
+    load_release(&l);
     if (rc != CO_OK)
         co_error_where(err, "catching up entity %s", e->name);
     return rc;
@@ -861,6 +1106,7 @@ co_code co_refresh_end(co_refresh *r, bool ok, int64_t *loaded, int64_t *rejecte
     for (size_t i = 0; r->keys && i < r->s->project->nentities; i++) {
         co_map_release(&r->keys[i].loaded);
         co_map_release(&r->keys[i].rejected);
+        co_map_release(&r->keys[i].merged);
     }
     free(r->keys);
     free(r);

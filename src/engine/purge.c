@@ -82,6 +82,8 @@ co_code co_purge_tenant(co_session *s, const co_tenant *t, co_error *err)
             rc = purge_by_id_map(s, t, e, err);
         if (rc == CO_OK)
             rc = co_state_idmap_clear(s->state, t->key, e->name, err);
+        if (rc == CO_OK)
+            rc = co_state_merges_clear(s->state, t->key, e->name, err);
         if (rc != CO_OK)
             co_error_where(err, "purging entity %s", e->name);
     }

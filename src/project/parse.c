@@ -24,6 +24,8 @@ typedef struct walk {
     co_error *err;
 } walk;
 
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
 typedef struct field field;
 
 /* Checks val (the value of key) and stores it into obj at f->offset. */
@@ -788,6 +790,365 @@ static co_code set_refs(walk *w, const field *f, struct fy_node *key, struct fy_
     return CO_OK;
 }
 
+/* ---- merge ---- */
+
+/* One SQL expression, or a sequence of them, into *list (heap) and *n. */
+static co_code expr_list(walk *w, const char *name, struct fy_node *key, struct fy_node *val,
+                         char ***list, size_t *n)
+{
+    co_mark at = mark_or(val, node_mark(key));
+    char item_subject[64], subject[64];
+    snprintf(subject, sizeof subject, "\"%s\"", name);
+    snprintf(item_subject, sizeof item_subject, "each item of \"%s\"", name);
+    bool seq = !is_null(val) && fy_node_get_type(val) == FYNT_SEQUENCE;
+    if (!seq && (is_null(val) || fy_node_get_type(val) != FYNT_SCALAR))
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "%s must be a SQL expression or a sequence of them, not %s",
+                               subject, describe(val));
+    int count = seq ? fy_node_sequence_item_count(val) : 1;
+    if (count <= 0)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "%s must hold at least one SQL expression", subject);
+    *list = calloc((size_t)count, sizeof **list);
+    if (!*list)
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    if (!seq) {
+        co_code code = scalar_text(w, val, at, subject, "a SQL expression", &(*list)[0]);
+        *n = code == CO_OK;
+        return code;
+    }
+    void *it = NULL;
+    struct fy_node *item;
+    while (*n < (size_t)count && (item = fy_node_sequence_iterate(val, &it))) {
+        co_code code = scalar_text(w, item, at, item_subject, "a SQL expression", &(*list)[*n]);
+        if (code != CO_OK)
+            return code;
+        (*n)++;
+    }
+    return CO_OK;
+}
+
+static const struct {
+    const char *name;
+    co_rule_kind kind;
+    int arg; /* 0: none, 1: required, 2: optional */
+} merge_rules[] = {
+    {"survivor", CO_RULE_SURVIVOR, 0}, {"first", CO_RULE_FIRST, 0},
+    {"latest", CO_RULE_LATEST, 1},     {"earliest", CO_RULE_EARLIEST, 1},
+    {"max", CO_RULE_MAX, 0},           {"min", CO_RULE_MIN, 0},
+    {"prefer", CO_RULE_PREFER, 1},     {"union", CO_RULE_UNION, 2},
+    {"concat", CO_RULE_CONCAT, 2},
+};
+
+/* A survivorship rule: "latest(updated_at)", "prefer(title IS NOT NULL)",
+ * "union", "union(',')". For the survivor key only min, max, latest and
+ * earliest make sense. */
+static co_code merge_rule(walk *w, struct fy_node *val, co_mark fallback, const char *subject,
+                          bool for_survivor, co_merge_rule *out)
+{
+    co_mark at = mark_or(val, fallback);
+    char *text = NULL;
+    const char *expected = for_survivor ? "min, max, latest(column) or earliest(column)"
+                                        : "a survivorship rule";
+    co_code code = scalar_text(w, val, at, subject, expected, &text);
+    if (code != CO_OK)
+        return code;
+    char *p = text;
+    while (*p == ' ')
+        p++;
+    size_t nlen = 0;
+    while ((p[nlen] >= 'a' && p[nlen] <= 'z') || p[nlen] == '_')
+        nlen++;
+    char *rest = p + nlen;
+    while (*rest == ' ')
+        rest++;
+    char *arg = NULL;
+    bool shape_ok = true;
+    if (*rest == '(') {
+        char *end = rest + strlen(rest);
+        while (end > rest && (end[-1] == ' ' || end[-1] == '\n'))
+            end--;
+        shape_ok = end > rest + 1 && end[-1] == ')';
+        if (shape_ok) {
+            char *a = rest + 1, *z = end - 1;
+            while (a < z && *a == ' ')
+                a++;
+            while (z > a && z[-1] == ' ')
+                z--;
+            if (z - a >= 2 && (*a == '\'' || *a == '"') && z[-1] == *a) {
+                a++;
+                z--;
+            }
+            arg = strndup(a, (size_t)(z - a));
+            shape_ok = arg != NULL;
+        }
+    } else {
+        shape_ok = *rest == '\0';
+    }
+    size_t r = 0;
+    while (r < COUNT(merge_rules) &&
+           !(strlen(merge_rules[r].name) == nlen && strncmp(merge_rules[r].name, p, nlen) == 0))
+        r++;
+    bool allowed = r < COUNT(merge_rules) &&
+                   (!for_survivor || merge_rules[r].kind == CO_RULE_MIN ||
+                    merge_rules[r].kind == CO_RULE_MAX || merge_rules[r].kind == CO_RULE_LATEST ||
+                    merge_rules[r].kind == CO_RULE_EARLIEST);
+    char buf[80];
+    if (!shape_ok || !allowed)
+        code = co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "%s must be %s, not \"%s\" (rules: survivor, first, latest(column), "
+                               "earliest(column), max, min, prefer(condition), union, "
+                               "union('sep'), concat, concat('sep'))",
+                               subject, expected, co_project_shown(text, strlen(text), buf, sizeof buf));
+    else if (merge_rules[r].arg == 1 && (!arg || !*arg))
+        code = co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s: %s needs an argument, as in %s(%s)",
+                               subject, merge_rules[r].name, merge_rules[r].name,
+                               merge_rules[r].kind == CO_RULE_PREFER ? "title IS NOT NULL"
+                                                                     : "updated_at");
+    else if (merge_rules[r].arg == 0 && arg)
+        code = co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s: %s takes no argument",
+                               subject, merge_rules[r].name);
+    if (code == CO_OK) {
+        out->kind = merge_rules[r].kind;
+        free(out->arg);
+        out->arg = arg;
+        out->mark = at;
+        arg = NULL;
+    }
+    free(arg);
+    free(text);
+    return code;
+}
+
+static co_code set_merge_on(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                            void *obj)
+{
+    co_merge *m = obj;
+    return expr_list(w, f->key, key, val, &m->on, &m->non);
+}
+
+static co_code set_merge_survivor(walk *w, const field *f, struct fy_node *key,
+                                  struct fy_node *val, void *obj)
+{
+    (void)f;
+    return merge_rule(w, val, node_mark(key), "\"survivor\"", true, &((co_merge *)obj)->survivor);
+}
+
+static co_code set_merge_keep(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                              void *obj)
+{
+    (void)f;
+    return merge_rule(w, val, node_mark(key), "\"keep\"", false, &((co_merge *)obj)->keep);
+}
+
+/* columns: { column: rule, ... } */
+static co_code set_merge_columns(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                                 void *obj)
+{
+    (void)f;
+    co_merge *m = obj;
+    co_mark at = mark_or(val, node_mark(key));
+    if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"columns\" of merge must be a mapping of column: rule, not %s",
+                               describe(val));
+    int count = fy_node_mapping_item_count(val);
+    if (count <= 0)
+        return CO_OK;
+    m->columns = calloc((size_t)count, sizeof *m->columns);
+    if (!m->columns)
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    while (m->ncolumns < (size_t)count && (pair = fy_node_mapping_iterate(val, &it))) {
+        co_merge_rule *rule = &m->columns[m->ncolumns++];
+        co_code code = scalar_text(w, fy_node_pair_key(pair), at, "each key of \"columns\"",
+                                   "a column name", &rule->column);
+        char subject[128], buf[80];
+        if (code == CO_OK) {
+            snprintf(subject, sizeof subject, "the rule of column \"%s\"",
+                     co_project_shown(rule->column, strlen(rule->column), buf, sizeof buf));
+            code = merge_rule(w, fy_node_pair_value(pair), mark_or(fy_node_pair_key(pair), at),
+                              subject, false, rule);
+        }
+        if (code != CO_OK)
+            return code;
+    }
+    return CO_OK;
+}
+
+static co_code set_similar_blocks(walk *w, const field *f, struct fy_node *key,
+                                  struct fy_node *val, void *obj)
+{
+    co_merge *m = obj;
+    return expr_list(w, f->key, key, val, &m->blocks, &m->nblocks);
+}
+
+/* A number from 0 to 1 into *out. */
+static co_code fraction(walk *w, const char *name, struct fy_node *key, struct fy_node *val,
+                        double *out)
+{
+    char *text = NULL, subject[64], buf[80];
+    snprintf(subject, sizeof subject, "\"%s\"", name);
+    co_code code = scalar_text(w, val, node_mark(key), subject, "a number from 0 to 1", &text);
+    if (code != CO_OK)
+        return code;
+    char *end;
+    double d = strtod(text, &end);
+    if (end == text || *end || !(d >= 0 && d <= 1))
+        code = co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(val, node_mark(key)),
+                               "%s must be a number from 0 to 1, not \"%s\"", subject,
+                               co_project_shown(text, strlen(text), buf, sizeof buf));
+    else
+        *out = d;
+    free(text);
+    return code;
+}
+
+static co_code set_similar_review(walk *w, const field *f, struct fy_node *key,
+                                  struct fy_node *val, void *obj)
+{
+    return fraction(w, f->key, key, val, &((co_merge *)obj)->review_at);
+}
+
+static co_code set_similar_merge(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                                 void *obj)
+{
+    return fraction(w, f->key, key, val, &((co_merge *)obj)->merge_at);
+}
+
+static co_code set_compare_expr(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                                void *obj)
+{
+    return store_text(w, f, key, val, obj, "a SQL expression");
+}
+
+static co_code set_compare_weight(walk *w, const field *f, struct fy_node *key,
+                                  struct fy_node *val, void *obj)
+{
+    (void)f;
+    co_merge_compare *c = obj;
+    char *text = NULL, buf[80];
+    co_code code = scalar_text(w, val, node_mark(key), "\"weight\"", "a positive number", &text);
+    if (code != CO_OK)
+        return code;
+    char *end;
+    double d = strtod(text, &end);
+    if (end == text || *end || !(d > 0 && d <= 1000))
+        code = co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(val, node_mark(key)),
+                               "\"weight\" must be a number above 0 and at most 1000, not \"%s\"",
+                               co_project_shown(text, strlen(text), buf, sizeof buf));
+    else
+        c->weight = d;
+    free(text);
+    return code;
+}
+
+static const field compare_fields[] = {
+    {"expr", true, set_compare_expr, offsetof(co_merge_compare, expr)},
+    {"by", true, set_text, offsetof(co_merge_compare, by)},
+    {"weight", false, set_compare_weight, 0},
+};
+
+/* compare: [ { expr: SQL, by: jaro_winkler, weight: 2 }, ... ] */
+static co_code set_similar_compare(walk *w, const field *f, struct fy_node *key,
+                                   struct fy_node *val, void *obj)
+{
+    (void)f;
+    co_merge *m = obj;
+    co_mark at = mark_or(val, node_mark(key));
+    int count = !is_null(val) && fy_node_get_type(val) == FYNT_SEQUENCE
+                    ? fy_node_sequence_item_count(val)
+                    : -1;
+    if (count <= 0)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"compare\" must be a sequence of { expr, by, weight }, not %s",
+                               describe(val));
+    m->compare = calloc((size_t)count, sizeof *m->compare);
+    if (!m->compare)
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    void *it = NULL;
+    struct fy_node *item;
+    while (m->ncompare < (size_t)count && (item = fy_node_sequence_iterate(val, &it))) {
+        co_merge_compare *c = &m->compare[m->ncompare++];
+        c->weight = 1;
+        c->mark = mark_or(item, at);
+        if (is_null(item) || fy_node_get_type(item) != FYNT_MAPPING)
+            return co_project_fail(w->err, CO_EPROJECT, w->name, c->mark,
+                                   "each item of \"compare\" must be a mapping { expr, by, "
+                                   "weight }, not %s",
+                                   describe(item));
+        co_code code = walk_fields(w, item, c->mark, compare_fields, COUNT(compare_fields), c,
+                                   "in an item of compare", NULL);
+        if (code != CO_OK)
+            return code;
+    }
+    return CO_OK;
+}
+
+static const field similar_fields[] = {
+    {"blocks", true, set_similar_blocks, 0},
+    {"compare", true, set_similar_compare, 0},
+    {"review_at", false, set_similar_review, 0},
+    {"merge_at", false, set_similar_merge, 0},
+};
+
+static co_code set_merge_similar(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                                 void *obj)
+{
+    (void)f;
+    co_mark at = mark_or(val, node_mark(key));
+    if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"similar\" must be a mapping (blocks, compare, review_at, "
+                               "merge_at), not %s",
+                               describe(val));
+    co_merge *m = obj;
+    co_code code = walk_fields(w, val, at, similar_fields, COUNT(similar_fields), m, "in similar",
+                               NULL);
+    if (code == CO_OK && m->review_at > m->merge_at)
+        code = co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"review_at\" (%g) must not be above \"merge_at\" (%g)",
+                               m->review_at, m->merge_at);
+    return code;
+}
+
+static const field merge_fields[] = {
+    {"on", false, set_merge_on, 0},
+    {"survivor", false, set_merge_survivor, 0},
+    {"keep", false, set_merge_keep, 0},
+    {"columns", false, set_merge_columns, 0},
+    {"similar", false, set_merge_similar, 0},
+};
+
+static co_code set_merge(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                         void *obj)
+{
+    (void)f;
+    co_entity *e = obj;
+    co_mark at = mark_or(val, node_mark(key));
+    if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"merge\" must be a mapping (on, survivor, keep, columns, "
+                               "similar), not %s",
+                               describe(val));
+    co_merge_release(e->merge);
+    if (!(e->merge = calloc(1, sizeof *e->merge)))
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    co_merge *m = e->merge;
+    m->mark = at;
+    m->survivor.kind = CO_RULE_MIN;
+    m->keep.kind = CO_RULE_SURVIVOR;
+    m->review_at = 0.8;
+    m->merge_at = 0.95;
+    co_code code = walk_fields(w, val, at, merge_fields, COUNT(merge_fields), m, "in merge", NULL);
+    if (code == CO_OK && m->non == 0 && m->nblocks == 0)
+        code = co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"merge\" needs \"on\" (rows equal on these expressions merge), "
+                               "\"similar\" (similar rows are scored), or both");
+    return code;
+}
+
 /* ---- mappings ---- */
 
 static co_code set_retention(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
@@ -818,9 +1179,8 @@ static const field entity_fields[] = {
     {"duplicates", false, set_duplicates, 0},
     {"follows", false, set_follows, 0},
     {"reverse", false, set_reverse, 0},
+    {"merge", false, set_merge, 0},
 };
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static co_code set_options(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
                            void *obj)

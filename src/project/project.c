@@ -54,6 +54,34 @@ const char *co_project_shown(const char *s, size_t len, char *buf, size_t cap)
     return buf;
 }
 
+static void free_list(char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
+void co_merge_release(co_merge *m)
+{
+    if (!m)
+        return;
+    free_list(m->on, m->non);
+    free(m->survivor.arg);
+    free(m->keep.arg);
+    for (size_t i = 0; i < m->ncolumns; i++) {
+        free(m->columns[i].column);
+        free(m->columns[i].arg);
+    }
+    free(m->columns);
+    free_list(m->blocks, m->nblocks);
+    for (size_t i = 0; i < m->ncompare; i++) {
+        free(m->compare[i].expr);
+        free(m->compare[i].by);
+    }
+    free(m->compare);
+    free(m);
+}
+
 void co_entity_release(co_entity *e)
 {
     if (!e)
@@ -94,6 +122,7 @@ void co_entity_release(co_entity *e)
         free(f->keys);
     }
     free(e->follows);
+    co_merge_release(e->merge);
     if (e->reverse) {
         co_reverse *r = e->reverse;
         free(r->table);

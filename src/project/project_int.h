@@ -38,6 +38,9 @@ const char *co_project_shown(const char *s, size_t len, char *buf, size_t cap);
 co_code co_project_walk(co_project *p, const char *text, size_t len, const char *name,
                         co_error *err);
 
+/* Frees m and what it owns (NULL is fine). */
+void co_merge_release(co_merge *m);
+
 /* Frees what e owns, not e itself. */
 void co_entity_release(co_entity *e);
 

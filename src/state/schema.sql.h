@@ -148,6 +148,24 @@ static const char co_state_schema[] =
     "  tenant TEXT PRIMARY KEY,"
     "  at TEXT NOT NULL,"
     "  window_minutes INTEGER NOT NULL,"
-    "  recorded_at TEXT NOT NULL);";
+    "  recorded_at TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS merges ("
+    "  tenant TEXT NOT NULL,"
+    "  entity TEXT NOT NULL,"
+    "  source_key TEXT NOT NULL,"
+    "  target_key TEXT NOT NULL,"
+    "  how TEXT NOT NULL,"
+    "  score REAL,"
+    "  PRIMARY KEY (tenant, entity, source_key)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS merges_target ON merges (tenant, entity, target_key);"
+    "CREATE TABLE IF NOT EXISTS merge_decisions ("
+    "  tenant TEXT NOT NULL,"
+    "  entity TEXT NOT NULL,"
+    "  key_a TEXT NOT NULL,"
+    "  key_b TEXT NOT NULL,"
+    "  decision TEXT NOT NULL CHECK (decision IN ('merge', 'apart')),"
+    "  decided_at TEXT NOT NULL,"
+    "  origin TEXT,"
+    "  PRIMARY KEY (tenant, entity, key_a, key_b));";
 
 #endif

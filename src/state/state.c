@@ -26,6 +26,7 @@ struct co_state {
     held_lease *held;
     co_loader *idmap;   /* INSERT into id_map, prepared once */
     co_loader *rejects; /* INSERT into rejects, prepared once */
+    co_loader *merges;  /* INSERT into merges, prepared once */
 };
 
 static co_value text(const char *s)
@@ -72,6 +73,8 @@ co_code co_state_commit(co_state *st, co_error *err)
     if (rc == CO_OK)
         rc = co_loader_flush(st->rejects, err);
     if (rc == CO_OK)
+        rc = co_loader_flush(st->merges, err);
+    if (rc == CO_OK)
         rc = co_store_commit(st->store, err);
     return rc;
 }
@@ -81,6 +84,7 @@ void co_state_rollback(co_state *st)
     /* Buffered rows belong to the transaction: they go with it. */
     co_loader_discard(st->idmap);
     co_loader_discard(st->rejects);
+    co_loader_discard(st->merges);
     co_store_rollback(st->store);
 }
 
@@ -117,8 +121,12 @@ co_code co_state_open(const char *uri, const char *base_dir, co_state **out, co_
                                               "source_key", "rule", "reason"};
     if (rc == CO_OK)
         rc = co_loader_open(st->store, "id_map", idmap_cols, 4, NULL, &st->idmap, err);
+    static const char *const merge_cols[] = {"tenant", "entity", "source_key",
+                                             "target_key", "how", "score"};
     if (rc == CO_OK)
         rc = co_loader_open(st->store, "rejects", reject_cols, 6, NULL, &st->rejects, err);
+    if (rc == CO_OK)
+        rc = co_loader_open(st->store, "merges", merge_cols, 6, NULL, &st->merges, err);
     if (rc != CO_OK) {
         co_state_close(st);
         return rc;
@@ -160,6 +168,7 @@ void co_state_close(co_state *st)
     }
     co_loader_close(st->idmap);
     co_loader_close(st->rejects);
+    co_loader_close(st->merges);
     co_store_close(st->store);
     free(st);
 }
@@ -369,6 +378,56 @@ co_code co_state_idmap_query(co_state *st, const char *tenant, const char *entit
     co_param p[] = {{NULL, text(tenant)}, {NULL, text(entity)}};
     return co_store_query(st->store,
                           "SELECT source_key, target_key FROM id_map WHERE tenant = ? AND entity = ?",
+                          p, 2, out, err);
+}
+
+co_code co_state_merge_add(co_state *st, const char *tenant, const char *entity,
+                           const char *source_key, const char *target_key, const char *how,
+                           double score, co_error *err)
+{
+    co_value row[] = {text(tenant),     text(entity), text(source_key),
+                      text(target_key), text(how),    score >= 0 ? co_real(score) : co_null()};
+    return co_loader_put(st->merges, row, err);
+}
+
+co_code co_state_merges_clear(co_state *st, const char *tenant, const char *entity,
+                              co_error *err)
+{
+    co_param p[] = {{NULL, text(tenant)}, {NULL, text(entity)}};
+    return co_store_exec_params(st->store, "DELETE FROM merges WHERE tenant = ? AND entity = ?",
+                                p, 2, NULL, err);
+}
+
+co_code co_state_decision_set(co_state *st, const char *tenant, const char *entity,
+                              const char *key_a, const char *key_b, const char *decision,
+                              const char *origin, co_error *err)
+{
+    if (strcmp(key_a, key_b) > 0) {
+        const char *swap = key_a;
+        key_a = key_b;
+        key_b = swap;
+    }
+    char now[32];
+    now_iso(now);
+    co_param p[] = {{NULL, text(tenant)},   {NULL, text(entity)}, {NULL, text(key_a)},
+                    {NULL, text(key_b)},    {NULL, text(decision)}, {NULL, text(now)},
+                    {NULL, text(origin)}};
+    return co_store_exec_params(st->store,
+                                "INSERT INTO merge_decisions (tenant, entity, key_a, key_b, decision,"
+                                " decided_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                                " ON CONFLICT (tenant, entity, key_a, key_b) DO UPDATE SET"
+                                " decision = excluded.decision, decided_at = excluded.decided_at,"
+                                " origin = excluded.origin",
+                                p, 7, NULL, err);
+}
+
+co_code co_state_decisions_query(co_state *st, const char *tenant, const char *entity,
+                                 co_cursor **out, co_error *err)
+{
+    co_param p[] = {{NULL, text(tenant)}, {NULL, text(entity)}};
+    return co_store_query(st->store,
+                          "SELECT key_a, key_b, decision FROM merge_decisions"
+                          " WHERE tenant = ? AND entity = ?",
                           p, 2, out, err);
 }
 

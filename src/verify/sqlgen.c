@@ -9,6 +9,7 @@
 #include "verify/verify_int.h"
 #include "util/key.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 co_param co_vparam_tenant(vctx *v)
@@ -120,9 +121,81 @@ static void key_set_sql(vctx *v, co_store *st, const co_map *set, co_buf *out)
     co_buf_release(&storage);
 }
 
+co_code co_vsql_remap(vctx *v)
+{
+    co_store *st = v->s->source;
+    co_buf_reset(&v->remap);
+    co_code rc = CO_OK;
+    bool any = false;
+    co_buf select = CO_BUF_INIT, storage = CO_BUF_INIT;
+    for (size_t i = 0; rc == CO_OK && i < v->ncols; i++) {
+        const co_entity *parent = NULL;
+        for (size_t r = 0; r < v->e->nrefs && !parent; r++)
+            if (strcmp(v->e->refs[r].column, v->cols[i]) == 0)
+                parent = co_project_entity(v->s->project, v->e->refs[r].entity);
+        co_buf_adds(&select, i ? ", " : "");
+        if (!parent || !parent->merge) {
+            co_store_quote_ident(st, v->cols[i], &select);
+            continue;
+        }
+        /* CASE "col" WHEN member THEN survivor ... ELSE "col" END AS "col" */
+        co_param p[] = {{NULL, co_text(v->t->key, strlen(v->t->key))},
+                        {NULL, co_text(parent->name, strlen(parent->name))}};
+        co_cursor *c = NULL;
+        rc = co_store_query(co_state_store(v->s->state),
+                            "SELECT source_key, target_key FROM merges WHERE tenant = ? AND"
+                            " entity = ?",
+                            p, 2, &c, v->err);
+        size_t whens = 0;
+        bool has_row;
+        while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
+            co_value sk = co_cursor_value(c, 0), tk = co_cursor_value(c, 1);
+            co_value from[1], to[1];
+            size_t n1 = 0, n2 = 0;
+            co_buf_reset(&storage);
+            char *a = sk.type == CO_TEXT ? strndup(sk.s, sk.len) : NULL;
+            char *b = tk.type == CO_TEXT ? strndup(tk.s, tk.len) : NULL;
+            bool ok = a && b && co_key_decode(a, from, 1, &n1, &storage, NULL) == CO_OK &&
+                      co_key_decode(b, to, 1, &n2, &storage, NULL) == CO_OK && n1 == 1 && n2 == 1;
+            if (ok) {
+                if (whens++ == 0) {
+                    co_buf_adds(&select, "CASE ");
+                    co_store_quote_ident(st, v->cols[i], &select);
+                }
+                co_buf_adds(&select, " WHEN ");
+                key_literal(st, &from[0], &select);
+                co_buf_adds(&select, " THEN ");
+                key_literal(st, &to[0], &select);
+            }
+            free(a);
+            free(b);
+        }
+        co_cursor_close(c);
+        if (whens) {
+            co_buf_adds(&select, " ELSE ");
+            co_store_quote_ident(st, v->cols[i], &select);
+            co_buf_adds(&select, " END AS ");
+            any = true;
+        }
+        co_store_quote_ident(st, v->cols[i], &select);
+    }
+    if (rc == CO_OK && any)
+        co_buf_add(&v->remap, select.data, select.len);
+    if (rc == CO_OK && (select.failed || v->remap.failed))
+        rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
+    co_buf_release(&select);
+    co_buf_release(&storage);
+    return rc;
+}
+
 void co_vsql_expected(vctx *v, co_buf *out)
 {
     co_store *st = v->s->source;
+    /* Refs to merged rows go to their survivors; rows that then repeat were
+     * merged (one row per tag of two merged contacts). Rejects are left out
+     * first, by their source keys. */
+    if (v->remap.len)
+        co_buf_printf(out, "SELECT DISTINCT %s FROM (", co_buf_str(&v->remap));
     co_buf_printf(out, "SELECT * FROM (%s\n) AS expected", v->e->query);
     if (co_map_count(&v->rejected) == 0) {
         /* nothing was rejected: every row is expected, no filter to pay for */
@@ -134,6 +207,8 @@ void co_vsql_expected(vctx *v, co_buf *out)
         co_buf_adds(out, " WHERE NOT ");
         key_set_sql(v, st, &v->rejected, out);
     }
+    if (v->remap.len)
+        co_buf_adds(out, ") AS remapped");
 }
 
 /* The first ref of e whose entity has a tenant column, or NULL. */

@@ -170,32 +170,47 @@ static co_code reconcile(vctx *v)
     if (rc != CO_OK)
         return rc;
     v->res->rows_fetched++;
-    int64_t rejected = (int64_t)co_map_count(&v->rejected);
+    int64_t rejected = (int64_t)co_map_count(&v->rejected), merged = 0;
+    co_param keys[] = {{NULL, co_text(v->t->key, strlen(v->t->key))},
+                       {NULL, co_text(v->e->name, strlen(v->e->name))}};
+    rc = co_store_query_int(co_state_store(v->s->state),
+                            "SELECT count(*) FROM merges WHERE tenant = ? AND entity = ?", keys, 2,
+                            &merged, NULL, v->err);
+    if (rc != CO_OK)
+        return rc;
     if (v->journal_loaded < 0)
         return co_vcheck(v, CO_CHECK_RECONCILE, false, source_now, v->actual_rows, 1,
                          "no finished migration of this tenant in the journal");
     /* The identity as the databases and the journal hold it now: rows caught
      * up after the copy count, and the migration's own figures are context. */
-    bool pass = source_now == v->actual_rows + rejected;
+    bool pass = source_now == v->actual_rows + merged + rejected;
     if (!pass) {
         char detail[256];
         snprintf(detail, sizeof detail,
-                 "{\"source_now\":%lld,\"target_now\":%lld,\"rejected\":%lld,"
+                 "{\"source_now\":%lld,\"target_now\":%lld,\"merged\":%lld,\"rejected\":%lld,"
                  "\"source_at_migration\":%lld,\"loaded_at_migration\":%lld}",
-                 (long long)source_now, (long long)v->actual_rows, (long long)rejected,
+                 (long long)source_now, (long long)v->actual_rows, (long long)merged,
+                 (long long)rejected,
                  (long long)v->journal_source_rows, (long long)v->journal_loaded);
         rc = co_vfinding(v, CO_CHECK_RECONCILE, 0, "count", NULL, detail);
         if (rc != CO_OK)
             return rc;
     }
-    int64_t gap = source_now - v->actual_rows - rejected;
+    int64_t gap = source_now - v->actual_rows - merged - rejected;
+    int64_t accounted = v->actual_rows + merged + rejected;
+    if (pass && merged)
+        return co_vcheck(v, CO_CHECK_RECONCILE, true, source_now, accounted, 0,
+                         "%lld source rows = %lld loaded + %lld merged + %lld rejected",
+                         (long long)source_now, (long long)v->actual_rows, (long long)merged,
+                         (long long)rejected);
     if (pass)
-        return co_vcheck(v, CO_CHECK_RECONCILE, true, source_now, v->actual_rows + rejected, 0,
+        return co_vcheck(v, CO_CHECK_RECONCILE, true, source_now, accounted, 0,
                          "%lld source rows = %lld loaded + %lld rejected", (long long)source_now,
                          (long long)v->actual_rows, (long long)rejected);
-    return co_vcheck(v, CO_CHECK_RECONCILE, false, source_now, v->actual_rows + rejected, 1,
-                     "%lld source rows, but %lld loaded + %lld rejected: %lld %s", (long long)source_now,
-                     (long long)v->actual_rows, (long long)rejected,
+    return co_vcheck(v, CO_CHECK_RECONCILE, false, source_now, accounted, 1,
+                     "%lld source rows, but %lld loaded + %lld merged + %lld rejected: %lld %s",
+                     (long long)source_now, (long long)v->actual_rows, (long long)merged,
+                     (long long)rejected,
                      (long long)(gap < 0 ? -gap : gap),
                      gap > 0 ? "rows unaccounted for" : "rows too many");
 }
@@ -239,6 +254,8 @@ static co_code verify_entity(vctx *v)
                        &v->scope_ids);
     if (rc == CO_OK)
         rc = journal_counts(v);
+    if (rc == CO_OK)
+        rc = co_vsql_remap(v);
     co_store_set_key_filter(v->s->source, keep_unrejected, v);
     co_store_set_key_filter(v->s->dest, keep_mapped, v);
     if (rc == CO_OK)
@@ -352,6 +369,7 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
         free(v.cols);
         co_map_release(&v.rejected);
         co_map_release(&v.scope_ids);
+        co_buf_release(&v.remap);
     }
     res->seconds = co_clock_mono() - started;
     co_error ignored;

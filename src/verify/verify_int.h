@@ -28,6 +28,7 @@ typedef struct vctx {
     co_map rejected;  /* canonical keys of this entity's rejected rows */
     co_map scope_ids; /* id map keys, when the target is scoped by them */
     bool scope_by_ids;
+    co_buf remap;     /* the select list that sends refs to merged rows' survivors, or empty */
     int64_t journal_source_rows, journal_loaded, journal_rejected; /* -1 when none */
     int64_t expected_rows, actual_rows; /* counted by the content check */
     int64_t fetched_mark; /* res->rows_fetched when the current check began */
@@ -49,6 +50,9 @@ void co_vsql_keys(vctx *v, co_store *st, co_buf *out);
 void co_vsql_expected(vctx *v, co_buf *out);
 /* The tenant's target rows: FROM "table" AS actual WHERE <scope>; params: the tenant. */
 void co_vsql_actual(vctx *v, co_buf *out);
+/* Builds v->remap for an entity whose refs point to an entity that merged
+ * rows of this tenant. */
+co_code co_vsql_remap(vctx *v);
 /* True when the actual side is limited by the id map (no tenant column to use). */
 bool co_vsql_scoped_by_ids(const co_project *p, const co_entity *e);
 /* Parameters for both: :tenant. */

@@ -18,8 +18,15 @@ assert_eq "migrate --all succeeds" 0 "$CODE"
 result=$OUT
 tenants=$(jq '.totals.tenants' "$planted")
 assert_eq "every tenant switched" "$tenants" "$(jq '[.tenants[] | select(.status == "switched")] | length' <<<"$result")"
-assert_eq "per tenant and entity, source rows = loaded + rejected" "true" \
-  "$(jq '[.tenants[].entities[] | .source_rows == .loaded + .rejected] | all' <<<"$result")"
+assert_eq "per tenant and entity, source rows = loaded + merged + rejected" "true" \
+  "$(jq '[.tenants[].entities[] | .source_rows == .loaded + .merged + .rejected] | all' <<<"$result")"
+# The planted duplicates (the same person in two teams, address in another
+# case) merge: one contact each, with both memberships and all engagement.
+assert_eq "every planted duplicate pair merged into its smaller id" \
+  "$(jq -r '[.tenants[].duplicate_pairs[] | sort | "[\(.[1])]->[\(.[0])]"] | sort | join(",")' "$planted")" \
+  "$(q "$demo/.cutover/state.db" "SELECT group_concat(m, ',') FROM (SELECT source_key || '->' || target_key AS m FROM merges WHERE entity = 'contacts' ORDER BY m)")"
+assert_eq "contacts merged = planted duplicate pairs" "$(jq '.totals.duplicate_pairs' "$planted")" \
+  "$(jq '[.tenants[].entities.contacts.merged] | add' <<<"$result")"
 
 # Reject counts by entity and rule, from the journal.
 rejects() { q "$demo/.cutover/state.db" "SELECT count(*) FROM rejects WHERE entity = '$1' AND rule = '$2'"; }

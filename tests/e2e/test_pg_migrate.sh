@@ -26,12 +26,12 @@ migrate() {
 # totals FILE: "entity source_rows loaded rejected" per entity, summed over tenants.
 totals() {
   jq -r '[.tenants[].entities | to_entries[]] | group_by(.key)[]
-         | "\(.[0].key) \(map(.value.source_rows) | add) \(map(.value.loaded) | add) \(map(.value.rejected) | add)"' "$1"
+         | "\(.[0].key) \(map(.value.source_rows) | add) \(map(.value.loaded) | add) \(map(.value.merged) | add) \(map(.value.rejected) | add)"' "$1"
 }
 
-# balanced FILE: every tenant's every entity has source_rows = loaded + rejected.
+# balanced FILE: every tenant's every entity has source_rows = loaded + merged + rejected.
 balanced() {
-  jq -e '[.tenants[].entities[] | select(.source_rows != .loaded + .rejected)] | length == 0' "$1" >/dev/null
+  jq -e '[.tenants[].entities[] | select(.source_rows != .loaded + .merged + .rejected)] | length == 0' "$1" >/dev/null
 }
 
 # sqlite_counts DB: "table rows" for every table of the demo's target.

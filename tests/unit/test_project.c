@@ -355,15 +355,29 @@ static void test_unknown_keys(void **state)
                      "    qeury: SELECT 1\n",
                 CO_EPROJECT,
                 "unknown key \"qeury\" in entity (expected one of: name, target, key, "
-                "tenant_column, query, refs, volume, verify, duplicates, follows, reverse)",
+                "tenant_column, query, refs, volume, verify, duplicates, follows, reverse, merge)",
                 "t.yaml:7:5");
-    /* Keys of the design sketch that version 1 does not have are errors too. */
+    /* merge: its rules are checked where they are written. */
     expect_fail(HEAD "entities:\n"
                      "  - name: contacts\n"
                      "    key: id\n"
                      "    query: SELECT 1\n"
-                     "    merge: {on: [email]}\n",
-                CO_EPROJECT, "unknown key \"merge\" in entity", "t.yaml:8:5");
+                     "    merge: {on: [email], columns: {title: newest(updated_at)}}\n",
+                CO_EPROJECT, "the rule of column \"title\" must be a survivorship rule, not \"newest(updated_at)\"",
+                "t.yaml:8:43");
+    expect_fail(HEAD "entities:\n"
+                     "  - name: contacts\n"
+                     "    key: id\n"
+                     "    query: SELECT 1\n"
+                     "    merge: {on: [email], survivor: union}\n",
+                CO_EPROJECT, "\"survivor\" must be min, max, latest(column) or earliest(column)",
+                "t.yaml:8:36");
+    expect_fail(HEAD "entities:\n"
+                     "  - name: contacts\n"
+                     "    key: id\n"
+                     "    query: SELECT 1\n"
+                     "    merge: {survivor: min}\n",
+                CO_EPROJECT, "\"merge\" needs \"on\"", "t.yaml:8:12");
     expect_fail(HEAD "[a, b]: 1\n" ONE_ENTITY, CO_EPROJECT, "expected a key name at the top level",
                 "t.yaml:4:1");
 }

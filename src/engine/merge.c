@@ -1,0 +1,477 @@
+/*
+ * merge.c: clusters of rows that are one thing, and their merged rows
+ * (merge.h). The pre-pass keeps, per source row, its canonical key and its
+ * cluster (union-find); rows of clusters of several are held, encoded, until
+ * their cluster is whole. Memory: the tenant's keys of the entity, plus the
+ * rows of clusters still open.
+ */
+#include "engine/merge.h"
+#include "dedupe/survive.h"
+#include "util/key.h"
+#include "util/map.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PREFERS 32
+
+/* The rows of one cluster received so far. */
+typedef struct pending {
+    size_t need, have;
+    size_t *records; /* record index per row */
+    size_t *offsets; /* where each row starts in rows */
+    co_buf rows;     /* exact encodings, each ending in '\0' */
+} pending;
+
+typedef struct apart {
+    size_t a, b;
+} apart;
+
+struct co_merger {
+    co_session *s;
+    const co_tenant *t;
+    const co_entity *e;
+    co_merged_fn emit;
+    void *ctx;
+    co_buf query;
+    size_t nextra, ncols;
+    co_survive *sv;
+    /* records of the pre-pass */
+    size_t n, cap;
+    size_t *key_at;   /* offset of each record's key in keys */
+    co_buf keys;      /* canonical keys, each ending in '\0' */
+    co_map index;     /* canonical key -> record index (8 bytes) */
+    size_t *parent;   /* union-find */
+    const char **how; /* how a record joined its cluster */
+    double *score;
+    size_t *size;     /* per root, after the pre-pass */
+    pending **open;   /* per root */
+    apart *aparts;
+    size_t naparts;
+    size_t clustered_rows, clusters;
+};
+
+static const char *record_key(const co_merger *m, size_t i) { return m->keys.data + m->key_at[i]; }
+
+static size_t find(co_merger *m, size_t i)
+{
+    while (m->parent[i] != i) {
+        m->parent[i] = m->parent[m->parent[i]];
+        i = m->parent[i];
+    }
+    return i;
+}
+
+/* Joins the clusters of a and b unless a person kept a pair of them apart. */
+static void join(co_merger *m, size_t a, size_t b, const char *how, double score)
+{
+    size_t ra = find(m, a), rb = find(m, b);
+    if (ra == rb)
+        return;
+    for (size_t i = 0; i < m->naparts; i++) {
+        size_t x = find(m, m->aparts[i].a), y = find(m, m->aparts[i].b);
+        if ((x == ra && y == rb) || (x == rb && y == ra))
+            return;
+    }
+    /* The smaller index stays the root: clusters read in source order. */
+    if (rb < ra) {
+        size_t swap = ra;
+        ra = rb;
+        rb = swap;
+    }
+    m->parent[rb] = ra;
+    size_t joined = m->how[b] ? a : b;
+    if (!m->how[joined]) {
+        m->how[joined] = how;
+        m->score[joined] = score;
+    }
+}
+
+static bool lookup(const co_merger *m, const char *key, size_t klen, size_t *out)
+{
+    const char *val;
+    size_t vlen;
+    if (!co_map_get(&m->index, key, klen, &val, &vlen) || vlen != sizeof *out)
+        return false;
+    memcpy(out, val, sizeof *out);
+    return true;
+}
+
+static co_code add_record(co_merger *m, const co_buf *key, co_error *err)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 1024;
+        size_t *key_at = realloc(m->key_at, cap * sizeof *key_at);
+        if (key_at)
+            m->key_at = key_at;
+        size_t *parent = key_at ? realloc(m->parent, cap * sizeof *parent) : NULL;
+        if (parent)
+            m->parent = parent;
+        const char **how = parent ? realloc(m->how, cap * sizeof *how) : NULL;
+        if (how)
+            m->how = how;
+        double *score = how ? realloc(m->score, cap * sizeof *score) : NULL;
+        if (!score)
+            return co_error_set(err, CO_ENOMEM, "out of memory");
+        m->score = score;
+        m->cap = cap;
+    }
+    size_t i = m->n;
+    m->key_at[i] = m->keys.len;
+    co_buf_add(&m->keys, key->data, key->len);
+    co_buf_addc(&m->keys, '\0');
+    m->parent[i] = i;
+    m->how[i] = NULL;
+    m->score[i] = -1;
+    if (m->keys.failed || !co_map_put(&m->index, key->data, key->len, &i, sizeof i))
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    m->n++;
+    return CO_OK;
+}
+
+/* The pre-pass: every row's key and its `on` values. */
+static co_code read_keys(co_merger *m, co_error *err)
+{
+    const co_entity *e = m->e;
+    const co_merge *mg = e->merge;
+    co_store *src = m->s->source;
+    co_buf sql = CO_BUF_INIT;
+    co_buf_adds(&sql, "SELECT ");
+    for (size_t k = 0; k < e->nkey; k++) {
+        co_buf_adds(&sql, k ? ", " : "");
+        co_store_quote_ident(src, e->key[k], &sql);
+    }
+    for (size_t i = 0; i < mg->non; i++)
+        co_buf_printf(&sql, ", (%s)", mg->on[i]);
+    co_buf_printf(&sql, " FROM (%s\n) AS merged", e->query);
+    co_param tenant = {":tenant", m->t->value};
+    co_cursor *c = NULL;
+    co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                            : co_store_query(src, co_buf_str(&sql), &tenant, 1, &c, err);
+    co_buf_release(&sql);
+    co_map same; /* encoded `on` values -> first record */
+    co_map_init(&same);
+    co_buf key = CO_BUF_INIT, on = CO_BUF_INIT;
+    co_value vals[64];
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        for (size_t k = 0; k < e->nkey && k < 64; k++)
+            vals[k] = co_cursor_value(c, k);
+        co_buf_reset(&key);
+        co_key_encode(&key, vals, e->nkey);
+        size_t i;
+        if (lookup(m, key.data, key.len, &i))
+            continue; /* a duplicate key: migrate rejects the second row */
+        rc = add_record(m, &key, err);
+        if (rc != CO_OK || mg->non == 0)
+            continue;
+        bool usable = true;
+        for (size_t j = 0; j < mg->non && j < 64; j++) {
+            vals[j] = co_cursor_value(c, e->nkey + j);
+            usable &= vals[j].type != CO_NULL && !(vals[j].type == CO_TEXT && vals[j].len == 0);
+        }
+        if (!usable)
+            continue;
+        co_buf_reset(&on);
+        co_key_encode(&on, vals, mg->non);
+        const char *first;
+        size_t flen;
+        i = m->n - 1;
+        if (co_map_get(&same, on.data, on.len, &first, &flen)) {
+            size_t f;
+            memcpy(&f, first, sizeof f);
+            join(m, f, i, "same", -1);
+        } else if (!co_map_put(&same, on.data, on.len, &i, sizeof i)) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+        }
+    }
+    co_cursor_close(c);
+    co_map_release(&same);
+    co_buf_release(&key);
+    co_buf_release(&on);
+    if (rc != CO_OK)
+        co_error_where(err, "reading the merge keys of entity %s", e->name);
+    return rc;
+}
+
+/* The journal's decisions: pairs to merge are joined, pairs kept apart are
+ * remembered before any join. */
+static co_code read_decisions(co_merger *m, bool merges, co_error *err)
+{
+    co_cursor *c = NULL;
+    co_code rc = co_state_decisions_query(m->s->state, m->t->key, m->e->name, &c, err);
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_value a = co_cursor_value(c, 0), b = co_cursor_value(c, 1), d = co_cursor_value(c, 2);
+        size_t ia, ib;
+        if (a.type != CO_TEXT || b.type != CO_TEXT || d.type != CO_TEXT ||
+            !lookup(m, a.s, a.len, &ia) || !lookup(m, b.s, b.len, &ib))
+            continue; /* a row no longer in the source */
+        bool merge = d.len == 5 && memcmp(d.s, "merge", 5) == 0;
+        if (merges && merge) {
+            join(m, ia, ib, "decided", -1);
+        } else if (!merges && !merge) {
+            apart *grown = realloc(m->aparts, (m->naparts + 1) * sizeof *grown);
+            if (!grown) {
+                rc = co_error_set(err, CO_ENOMEM, "out of memory");
+                break;
+            }
+            m->aparts = grown;
+            m->aparts[m->naparts++] = (apart){ia, ib};
+        }
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+/* Pairs that similar scores at or above merge_at. */
+static co_code add_similar(co_merger *m, co_error *err)
+{
+    if (m->e->merge->nblocks == 0)
+        return CO_OK;
+    return co_error_set(err, CO_EUNSUPPORTED,
+                        "merge of entity %s: \"similar\" (scored pairs and review) is not "
+                        "applied to migrations yet; merge on exact keys with \"on\" for now",
+                        m->e->name);
+}
+
+static co_code count_clusters(co_merger *m, co_error *err)
+{
+    m->size = calloc(m->n ? m->n : 1, sizeof *m->size);
+    m->open = calloc(m->n ? m->n : 1, sizeof *m->open);
+    if (!m->size || !m->open)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    for (size_t i = 0; i < m->n; i++)
+        m->size[find(m, i)]++;
+    for (size_t i = 0; i < m->n; i++)
+        if (m->size[i] > 1) {
+            m->clusters++;
+            m->clustered_rows += m->size[i];
+        }
+    return CO_OK;
+}
+
+co_code co_merger_open(co_session *s, const co_tenant *t, const co_entity *e, co_merged_fn emit,
+                       void *ctx, co_merger **out, co_error *err)
+{
+    *out = NULL;
+    co_merger *m = calloc(1, sizeof *m);
+    if (!m)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    m->s = s;
+    m->t = t;
+    m->e = e;
+    m->emit = emit;
+    m->ctx = ctx;
+    co_map_init(&m->index);
+    const char *conds[MAX_PREFERS];
+    size_t nprefer = co_survive_prefers(e->merge, conds, MAX_PREFERS);
+    co_code rc = CO_OK;
+    if (nprefer > MAX_PREFERS)
+        rc = co_error_set(err, CO_EPROJECT, "merge of entity %s: more than %d prefer rules",
+                          e->name, MAX_PREFERS);
+    co_buf_adds(&m->query, "SELECT *");
+    for (size_t i = 0; i < nprefer && rc == CO_OK; i++) {
+        co_buf_printf(&m->query, ", CASE WHEN (%s) THEN 1 ELSE 0 END AS ", conds[i]);
+        char alias[32];
+        snprintf(alias, sizeof alias, "cutover_prefer_%zu", i + 1);
+        co_store_quote_ident(s->source, alias, &m->query);
+    }
+    co_buf_printf(&m->query, " FROM (%s\n) AS merging", e->query);
+    m->nextra = nprefer;
+    if (rc == CO_OK && m->query.failed)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    if (rc == CO_OK)
+        rc = read_keys(m, err);
+    if (rc == CO_OK)
+        rc = read_decisions(m, false, err);
+    if (rc == CO_OK)
+        rc = read_decisions(m, true, err);
+    if (rc == CO_OK)
+        rc = add_similar(m, err);
+    if (rc == CO_OK)
+        rc = count_clusters(m, err);
+    if (rc != CO_OK) {
+        co_merger_free(m);
+        return rc;
+    }
+    *out = m;
+    return CO_OK;
+}
+
+void co_merger_free(co_merger *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; m->open && i < m->n; i++)
+        if (m->open[i]) {
+            free(m->open[i]->records);
+            free(m->open[i]->offsets);
+            co_buf_release(&m->open[i]->rows);
+            free(m->open[i]);
+        }
+    free(m->open);
+    free(m->size);
+    free(m->key_at);
+    free(m->parent);
+    free(m->how);
+    free(m->score);
+    free(m->aparts);
+    co_buf_release(&m->keys);
+    co_buf_release(&m->query);
+    co_map_release(&m->index);
+    co_survive_free(m->sv);
+    free(m);
+}
+
+const char *co_merger_query(const co_merger *m) { return co_buf_str(&m->query); }
+size_t co_merger_extra(const co_merger *m) { return m->nextra; }
+
+void co_merger_stats(const co_merger *m, size_t *rows, size_t *clusters)
+{
+    *rows = m->clustered_rows;
+    *clusters = m->clusters;
+}
+
+co_code co_merger_bind(co_merger *m, const char *const *names, size_t ncols,
+                       const size_t *key_idx, co_error *err)
+{
+    co_survive_free(m->sv);
+    m->sv = NULL;
+    m->ncols = ncols;
+    return co_survive_new(m->e->merge, names, ncols, key_idx, m->e->nkey, ncols, &m->sv, err);
+}
+
+/* Merges the rows a cluster received and hands the row to emit. */
+static co_code close_cluster(co_merger *m, size_t root, co_error *err)
+{
+    pending *p = m->open[root];
+    m->open[root] = NULL;
+    if (!p)
+        return CO_OK;
+    size_t width = m->ncols + m->nextra;
+    co_value *vals = calloc(p->have * width + m->ncols, sizeof *vals);
+    const co_value **rows = calloc(p->have, sizeof *rows);
+    const char **members = calloc(p->have, sizeof *members);
+    const char **how = calloc(p->have, sizeof *how);
+    double *score = calloc(p->have, sizeof *score);
+    co_buf storage = CO_BUF_INIT;
+    co_code rc = vals && rows && members && how && score
+                     ? CO_OK
+                     : co_error_set(err, CO_ENOMEM, "out of memory");
+    /* Each row's decoded text lives in a buffer of its own, kept (detached)
+     * in the list `storage` until the merged row has been emitted. */
+    for (size_t r = 0; rc == CO_OK && r < p->have; r++) {
+        size_t n = 0;
+        co_buf one = CO_BUF_INIT;
+        rc = co_key_decode(p->rows.data + p->offsets[r], vals + r * width, width, &n, &one, err);
+        if (rc == CO_OK && n != width)
+            rc = co_error_set(err, CO_EINTERNAL, "merge: a held row lost columns");
+        char *kept = one.data ? co_buf_detach(&one) : NULL;
+        co_buf_add(&storage, &kept, sizeof kept);
+        co_buf_release(&one);
+        rows[r] = vals + r * width;
+    }
+    size_t survivor = 0;
+    co_value *out = vals + p->have * width;
+    if (rc == CO_OK && p->have == 1) /* the others were rejected: the row as it is */
+        memcpy(out, rows[0], m->ncols * sizeof *out);
+    else if (rc == CO_OK)
+        rc = co_survive_apply(m->sv, rows, p->have, out, &survivor, err);
+    size_t nm = 0;
+    for (size_t r = 0; rc == CO_OK && r < p->have; r++) {
+        if (r == survivor)
+            continue;
+        size_t rec = p->records[r];
+        members[nm] = record_key(m, rec);
+        how[nm] = m->how[rec] ? m->how[rec] : "same";
+        score[nm] = m->score[rec];
+        nm++;
+    }
+    if (rc == CO_OK) {
+        co_merged merged = {out, nm, members, how, score};
+        rc = m->emit(m->ctx, &merged, err);
+    }
+    for (size_t off = 0; off + sizeof(char *) <= storage.len; off += sizeof(char *)) {
+        char *kept;
+        memcpy(&kept, storage.data + off, sizeof kept);
+        free(kept);
+    }
+    co_buf_release(&storage);
+    free(vals);
+    free(rows);
+    free(members);
+    free(how);
+    free(score);
+    free(p->records);
+    free(p->offsets);
+    co_buf_release(&p->rows);
+    free(p);
+    return rc;
+}
+
+co_code co_merger_put(co_merger *m, const co_value *row, const char *key, size_t klen,
+                      bool *held, co_error *err)
+{
+    size_t i;
+    *held = false;
+    if (!lookup(m, key, klen, &i))
+        return CO_OK; /* new since the pre-pass: alone */
+    size_t root = find(m, i);
+    if (m->size[root] < 2)
+        return CO_OK;
+    pending *p = m->open[root];
+    if (!p) {
+        p = calloc(1, sizeof *p);
+        if (p) {
+            p->need = m->size[root];
+            p->records = calloc(p->need, sizeof *p->records);
+            p->offsets = calloc(p->need, sizeof *p->offsets);
+        }
+        if (!p || !p->records || !p->offsets) {
+            if (p) {
+                free(p->records);
+                free(p->offsets);
+            }
+            free(p);
+            return co_error_set(err, CO_ENOMEM, "out of memory");
+        }
+        m->open[root] = p;
+    }
+    if (p->have == p->need) /* more rows than the pre-pass saw: the key repeats */
+        return CO_OK;
+    p->records[p->have] = i;
+    p->offsets[p->have] = p->rows.len;
+    co_key_encode_exact(&p->rows, row, m->ncols + m->nextra);
+    co_buf_addc(&p->rows, '\0');
+    if (p->rows.failed)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    p->have++;
+    *held = true;
+    return p->have == p->need ? close_cluster(m, root, err) : CO_OK;
+}
+
+co_code co_merger_drop(co_merger *m, const char *key, size_t klen, co_error *err)
+{
+    size_t i;
+    if (!lookup(m, key, klen, &i))
+        return CO_OK;
+    size_t root = find(m, i);
+    if (m->size[root] < 2)
+        return CO_OK;
+    m->size[root]--;
+    pending *p = m->open[root];
+    if (p && p->need > 0)
+        p->need--;
+    return p && p->have > 0 && p->have >= p->need ? close_cluster(m, root, err) : CO_OK;
+}
+
+co_code co_merger_finish(co_merger *m, co_error *err)
+{
+    co_code rc = CO_OK;
+    for (size_t i = 0; rc == CO_OK && i < m->n; i++)
+        if (m->open[i] && m->open[i]->have > 0)
+            rc = close_cluster(m, i, err);
+    return rc;
+}

@@ -1,0 +1,62 @@
+/*
+ * merge.h: the rows of one entity and tenant that are one thing, merged
+ * (project.h, co_merge). A merger first reads every row's key and merge keys
+ * (a pre-pass over the entity query) and groups the rows into clusters: rows
+ * equal on every `on` expression, pairs that `similar` scores at or above
+ * merge_at, and pairs a person decided to merge, never pairs a person kept
+ * apart. Then the entity's rows are put one by one: a row alone in its
+ * cluster passes through; the others are held until their cluster is whole,
+ * and the cluster comes out as one row (survive.h) with the keys of the rows
+ * merged into it. Migrate and verify both go through it, so that what is
+ * loaded and what is expected are merged alike.
+ */
+#ifndef CUTOVER_ENGINE_MERGE_H
+#define CUTOVER_ENGINE_MERGE_H
+
+#include "cutover/migrate.h"
+#include "util/buf.h"
+
+typedef struct co_merger co_merger;
+
+/* One row out of a cluster of several. */
+typedef struct co_merged {
+    const co_value *row;        /* the merged row: the entity's columns */
+    size_t nmembers;            /* rows merged into it (the survivor not counted) */
+    const char *const *members; /* their canonical source keys */
+    const char *const *how;     /* "same", "similar" or "decided", per member */
+    const double *score;        /* per member; -1 when not scored */
+} co_merged;
+
+typedef co_code (*co_merged_fn)(void *ctx, const co_merged *m, co_error *err);
+
+/* Runs the pre-pass of entity e (which has a merge rule) for tenant t on the
+ * source, with the journal's decisions. Merged rows go to emit. */
+co_code co_merger_open(co_session *s, const co_tenant *t, const co_entity *e, co_merged_fn emit,
+                       void *ctx, co_merger **out, co_error *err);
+void co_merger_free(co_merger *m);
+
+/* The query to stream the rows with: the entity query with the columns the
+ * prefer rules need after the entity's own (co_merger_extra of them). */
+const char *co_merger_query(const co_merger *m);
+size_t co_merger_extra(const co_merger *m);
+
+/* Binds the row shape once the query's columns are known (names[0..ncols)
+ * without the extra ones; key_idx: the key's positions). */
+co_code co_merger_bind(co_merger *m, const char *const *names, size_t ncols,
+                       const size_t *key_idx, co_error *err);
+
+/* Puts a row (ncols + extra values) whose canonical key is key. *held is
+ * false when the row is alone in its cluster: the caller loads it as it is.
+ * Otherwise the merger keeps it, and emits its cluster once whole. */
+co_code co_merger_put(co_merger *m, const co_value *row, const char *key, size_t klen,
+                      bool *held, co_error *err);
+/* A row that will never be put (rejected): its cluster no longer waits for it. */
+co_code co_merger_drop(co_merger *m, const char *key, size_t klen, co_error *err);
+/* Emits the clusters still waiting (their other rows vanished from the source
+ * since the pre-pass). */
+co_code co_merger_finish(co_merger *m, co_error *err);
+
+/* Rows in clusters of several, and clusters, found by the pre-pass. */
+void co_merger_stats(const co_merger *m, size_t *rows, size_t *clusters);
+
+#endif

@@ -1,0 +1,157 @@
+/*
+ * trace.c: lineage from the journal (trace.h). A source row of an entity is
+ * in the id map (loaded, or merged when the merges table says so), in the
+ * rejects, or in neither: then it was loaded under its own key when the
+ * entity keeps no id map (rows with a tenant column that nothing refers to).
+ */
+#include "cutover/trace.h"
+#include "util/buf.h"
+#include "util/key.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static char *dup_text(co_value v)
+{
+    return v.type == CO_TEXT ? strndup(v.s, v.len) : NULL;
+}
+
+const char *co_trace_kind_name(co_trace_kind k)
+{
+    switch (k) {
+    case CO_TRACE_LOADED: return "loaded";
+    case CO_TRACE_MERGED: return "merged";
+    default: return "rejected";
+    }
+}
+
+void co_trace_result_release(co_trace_result *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        co_trace_step *s = &r->steps[i];
+        free(s->tenant);
+        free(s->source_key);
+        free(s->target_key);
+        free(s->how);
+        free(s->rule);
+        free(s->reason);
+    }
+    free(r->steps);
+    memset(r, 0, sizeof *r);
+}
+
+co_code co_trace_key(const char *typed, char **out, co_error *err)
+{
+    *out = NULL;
+    co_buf b = CO_BUF_INIT, storage = CO_BUF_INIT;
+    co_code rc = CO_OK;
+    if (typed[0] == '[') {
+        co_value vals[64];
+        size_t n = 0;
+        rc = co_key_decode(typed, vals, 64, &n, &storage, err);
+        if (rc == CO_OK)
+            co_key_encode(&b, vals, n);
+    } else {
+        int64_t i;
+        co_value v = co_text_as_int(typed, strlen(typed), &i) ? co_int(i)
+                                                              : co_text(typed, strlen(typed));
+        co_key_encode(&b, &v, 1);
+    }
+    co_buf_release(&storage);
+    if (rc == CO_OK && b.failed)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    if (rc == CO_OK)
+        *out = co_buf_detach(&b);
+    co_buf_release(&b);
+    return rc;
+}
+
+static co_trace_step *add_step(co_trace_result *r, co_error *err)
+{
+    co_trace_step *grown = realloc(r->steps, (r->n + 1) * sizeof *grown);
+    if (!grown) {
+        co_error_set(err, CO_ENOMEM, "out of memory");
+        return NULL;
+    }
+    r->steps = grown;
+    co_trace_step *s = &r->steps[r->n++];
+    memset(s, 0, sizeof *s);
+    s->score = -1;
+    return s;
+}
+
+/* Runs sql (params: entity, key, tenant or NULL) and adds a step per row of
+ * (tenant, source_key, target_key, how, score, rule, reason). */
+static co_code collect(co_session *s, const char *sql, const char *entity, const char *key,
+                       const char *tenant, co_trace_kind kind, co_trace_result *out,
+                       co_error *err)
+{
+    co_param p[] = {{":entity", co_text(entity, strlen(entity))},
+                    {":key", co_text(key, strlen(key))},
+                    {":tenant", tenant ? co_text(tenant, strlen(tenant)) : co_null()}};
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(co_state_store(s->state), sql, p, 3, &c, err);
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_trace_step *st = add_step(out, err);
+        if (!st) {
+            rc = CO_ENOMEM;
+            break;
+        }
+        st->kind = kind;
+        st->tenant = dup_text(co_cursor_value(c, 0));
+        st->source_key = dup_text(co_cursor_value(c, 1));
+        st->target_key = dup_text(co_cursor_value(c, 2));
+        st->how = dup_text(co_cursor_value(c, 3));
+        co_value score = co_cursor_value(c, 4);
+        if (score.type == CO_REAL || score.type == CO_INT)
+            st->score = score.type == CO_REAL ? score.r : (double)score.i;
+        st->rule = dup_text(co_cursor_value(c, 5));
+        st->reason = dup_text(co_cursor_value(c, 6));
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+#define TENANT_FILTER " AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant)"
+
+co_code co_trace_source(co_session *s, const char *entity, const char *key, const char *tenant,
+                        co_trace_result *out, co_error *err)
+{
+    memset(out, 0, sizeof *out);
+    co_code rc = collect(s,
+                         "SELECT tenant, source_key, target_key, how, score, NULL, NULL FROM merges"
+                         " WHERE entity = :entity AND source_key = :key" TENANT_FILTER,
+                         entity, key, tenant, CO_TRACE_MERGED, out, err);
+    if (rc == CO_OK && out->n == 0)
+        rc = collect(s,
+                     "SELECT tenant, source_key, target_key, NULL, NULL, NULL, NULL FROM id_map"
+                     " WHERE entity = :entity AND source_key = :key" TENANT_FILTER,
+                     entity, key, tenant, CO_TRACE_LOADED, out, err);
+    if (rc == CO_OK)
+        rc = collect(s,
+                     "SELECT tenant, source_key, NULL, NULL, NULL, rule, reason FROM rejects"
+                     " WHERE entity = :entity AND source_key = :key" TENANT_FILTER,
+                     entity, key, tenant, CO_TRACE_REJECTED, out, err);
+    return rc;
+}
+
+co_code co_trace_target(co_session *s, const char *entity, const char *key, const char *tenant,
+                        co_trace_result *out, co_error *err)
+{
+    memset(out, 0, sizeof *out);
+    /* Target keys are stored with each value's own type: match either form. */
+    co_code rc = collect(s,
+                         "SELECT tenant, source_key, target_key, NULL, NULL, NULL, NULL FROM id_map"
+                         " WHERE entity = :entity AND target_key = :key" TENANT_FILTER
+                         " AND source_key NOT IN (SELECT source_key FROM merges"
+                         " WHERE entity = :entity AND target_key = :key)",
+                         entity, key, tenant, CO_TRACE_LOADED, out, err);
+    if (rc == CO_OK)
+        rc = collect(s,
+                     "SELECT tenant, source_key, target_key, how, score, NULL, NULL FROM merges"
+                     " WHERE entity = :entity AND target_key = :key" TENANT_FILTER
+                     " ORDER BY source_key",
+                     entity, key, tenant, CO_TRACE_MERGED, out, err);
+    return rc;
+}
