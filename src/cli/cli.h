@@ -60,6 +60,9 @@ typedef struct cli_ctx {
     bool color;       /* false with NO_COLOR or when stdout is not a terminal */
     bool progress;    /* stderr is a terminal and not --quiet */
     const char *project_path;
+    bool in_cohort;   /* `run --cohort`: migrate stops before a tenant once it is paused */
+    int cohort;
+    const char *cohort_name;
 } cli_ctx;
 
 struct cli_command {
@@ -155,5 +158,7 @@ int cmd_routes(cli_ctx *ctx);
 int cmd_plan(cli_ctx *ctx);
 int cmd_schedule(cli_ctx *ctx);
 int cmd_notices(cli_ctx *ctx);
+int cmd_report(cli_ctx *ctx);
+int cmd_serve(cli_ctx *ctx);
 
 #endif

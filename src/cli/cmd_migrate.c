@@ -3,6 +3,7 @@
  * after another, with progress, then prints a summary table (or JSON).
  */
 #include "cli.h"
+#include "cutover/report.h"
 #include "cutover/migrate.h"
 #include "cutover/cutover.h"
 #include "cutover/verify.h"
@@ -208,6 +209,16 @@ int cmd_migrate(cli_ctx *ctx)
     bool keep_going = cli_flag(&ctx->args, "keep-going");
     for (size_t i = 0; i < count; i++) {
         outcome *o = &outcomes[i];
+        bool paused = false;
+        if (ctx->in_cohort && co_cohort_paused(s->state, ctx->cohort, &paused, &err) == CO_OK &&
+            paused) {
+            fprintf(stderr, "cutover: run: cohort %s is paused: stopping before tenant %s "
+                            "(resume it from the dashboard, cutover serve)\n",
+                    ctx->cohort_name, o->tenant->key);
+            if (rc == EXIT_OK)
+                rc = EXIT_NOT_READY;
+            break;
+        }
         snprintf(pc.label, sizeof pc.label, "tenant %s (%zu/%zu)", o->tenant->key, i + 1, count);
         co_error_clear(&err);
         o->attempted = true;
