@@ -82,6 +82,9 @@ typedef struct co_verify_result {
 
 typedef struct co_verify_options {
     size_t sample; /* findings kept per entity and check; 0 means 10 */
+    co_progress_fn progress; /* after each entity (rows: its expected rows); may be NULL.
+                                A rehearsal also reports its load through it. */
+    void *progress_ctx;
 } co_verify_options;
 
 /* Verifies one tenant in s's destination and records the result in the

@@ -111,11 +111,14 @@ int cli_open(cli_ctx *ctx, const char *what, unsigned session_flags, unsigned op
              cli_session *out);
 void cli_close(cli_session *cs);
 
-/* Progress on stderr: a bar on a terminal, nothing otherwise. */
+/* Progress on stderr: a bar on a terminal (coloured unless NO_COLOR), plain
+ * lines otherwise (one per item as it ends), nothing with --quiet. */
 typedef struct cli_progress cli_progress;
 cli_progress *cli_progress_new(const cli_ctx *ctx);
 void cli_progress_update(cli_progress *p, const char *label, const char *item, long long done,
                          long long total);
+/* The current item is finished: its plain line now (nothing on a terminal). */
+void cli_progress_item_done(cli_progress *p);
 void cli_progress_clear(cli_progress *p);
 void cli_progress_free(cli_progress *p);
 

@@ -72,6 +72,8 @@ static void on_progress(void *ctx, const co_progress *p)
     char item[160];
     snprintf(item, sizeof item, "[%zu/%zu] %s", p->entity_index + 1, p->nentities, p->entity);
     cli_progress_update(pc->bar, pc->label, item, p->rows, p->rows_total);
+    if (p->entity_done)
+        cli_progress_item_done(pc->bar);
 }
 
 static void print_json(const co_project *p, const outcome *o, size_t n)
@@ -244,7 +246,7 @@ int cmd_migrate(cli_ctx *ctx)
         }
         if (verify && !o->result.skipped) {
             co_verify_result vr;
-            co_verify_options vopt = {sample};
+            co_verify_options vopt = {sample, NULL, NULL};
             co_code vcode = co_verify_tenant(s, o->tenant, &vopt, &vr, &err);
             if (vcode != CO_OK) {
                 int fail_rc = cli_fail("migrate: verify", &err);

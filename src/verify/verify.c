@@ -365,6 +365,11 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
         rc = verify_entity(&v);
         if (rc != CO_OK)
             co_error_where(err, "tenant %s, entity %s", t->key, v.e->name);
+        if (rc == CO_OK && opt && opt->progress) {
+            co_progress pr = {t->key, v.e->name, i, s->project->nentities, v.expected_rows,
+                              v.expected_rows, true};
+            opt->progress(opt->progress_ctx, &pr);
+        }
         for (size_t c = 0; c < v.ncols && v.cols; c++)
             free(v.cols[c]);
         free(v.cols);
