@@ -7,7 +7,8 @@ packages=(
   build-essential cmake pkg-config
   libsqlite3-dev libpq-dev libfyaml-dev libxxhash-dev libzstd-dev
   libutf8proc-dev libmicrohttpd-dev libcmocka-dev
-  sqlite3 jq bc time zstd
+  sqlite3 jq bc time zstd curl
+  chromium                      # tests/e2e/test_report.sh renders the report headless
   postgresql postgresql-client pgloader
 )
 

@@ -34,4 +34,11 @@ typedef struct co_tenant_status {
 co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error *err);
 void co_status_free(co_tenant_status *rows, size_t n);
 
+/* {"tenants":[...]}, what `cutover status --json` prints, as a heap string
+ * (free() it), or NULL when out of memory. co_status_json_row appends one
+ * tenant's object to b. */
+char *co_status_json(const co_tenant_status *rows, size_t n);
+struct co_buf;
+void co_status_json_row(struct co_buf *b, const co_tenant_status *r);
+
 #endif

@@ -55,6 +55,16 @@ typedef struct co_check_result {
     char *summary;       /* one line for people */
 } co_check_result;
 
+/* Rows per calendar month of an entity with a `volume` rule, over its window:
+ * the source's expected rows (the entity query less rejected rows) against
+ * the target's rows of the tenant. Kept for charts; the volume check judges. */
+typedef struct co_volume_month {
+    char *entity;
+    char month[8];   /* YYYY-MM */
+    int64_t source;
+    int64_t target;
+} co_volume_month;
+
 typedef struct co_verify_result {
     char *tenant;
     int64_t run_id;
@@ -63,6 +73,8 @@ typedef struct co_verify_result {
     size_t nchecks;
     co_finding *findings; /* at most `sample` per entity and check */
     size_t nfindings;
+    co_volume_month *months; /* entities with a volume rule, by entity then month */
+    size_t nmonths;
     int64_t rows_compared; /* expected rows covered by the content check */
     int64_t rows_fetched;  /* rows that crossed a connection to cutover */
     double seconds;
@@ -70,6 +82,9 @@ typedef struct co_verify_result {
 
 typedef struct co_verify_options {
     size_t sample; /* findings kept per entity and check; 0 means 10 */
+    co_progress_fn progress; /* after each entity (rows: its expected rows); may be NULL.
+                                A rehearsal also reports its load through it. */
+    void *progress_ctx;
 } co_verify_options;
 
 /* Verifies one tenant in s's destination and records the result in the

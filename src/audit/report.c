@@ -1,9 +1,10 @@
 /*
- * report.c: the audit's results as JSON and into the journal (audit.h).
+ * report.c: the audit's results as JSON, as an HTML page and into the journal (audit.h).
  */
 #include "cutover/audit.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/html.h"
 #include "util/json.h"
 
 #include <stdlib.h>
@@ -165,38 +166,22 @@ co_code co_audit_record(co_session *s, const co_tenant_audit *a, size_t n, co_er
 
 /* ---- HTML ---- */
 
-static void esc(co_buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': co_buf_adds(b, "&lt;"); break;
-        case '>': co_buf_adds(b, "&gt;"); break;
-        case '&': co_buf_adds(b, "&amp;"); break;
-        case '"': co_buf_adds(b, "&quot;"); break;
-        default: co_buf_addc(b, *s);
-        }
-    }
-}
-
 char *co_audit_html(const co_column_profile *profiles, size_t nprofiles,
                     const co_tenant_audit *tenants, size_t ntenants, const co_project *p)
 {
     co_buf b = CO_BUF_INIT;
-    co_buf_adds(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                    "<title>cutover audit</title><style>"
-                    "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-                    "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}"
-                    "td.n{text-align:right}.bad{color:#a00}</style></head><body>\n<h1>Audit of ");
-    esc(&b, p->path);
+    co_html_begin(&b, "cutover audit", NULL, 0);
+    co_buf_adds(&b, "<h1>Audit of ");
+    co_html_esc(&b, p->path);
     co_buf_adds(&b, "</h1>\n<h2>Tenants</h2>\n<table><tr><th>tenant</th><th>label</th><th>rows</th>"
                     "<th>size</th><th>est. seconds</th><th>rows the target would refuse</th>"
                     "<th>duplicate clusters</th></tr>\n");
     for (size_t i = 0; i < ntenants; i++) {
         const co_tenant_audit *a = &tenants[i];
         co_buf_adds(&b, "<tr><td>");
-        esc(&b, a->tenant);
+        co_html_esc(&b, a->tenant);
         co_buf_adds(&b, "</td><td>");
-        esc(&b, a->label);
+        co_html_esc(&b, a->label);
         co_buf_printf(&b, "</td><td class=n>%lld</td><td>%s</td><td class=n>%.1f</td>"
                           "<td class=\"n%s\">%lld</td><td class=n>%lld</td></tr>\n",
                       (long long)a->rows, a->size_class, a->est_seconds,
@@ -209,15 +194,15 @@ char *co_audit_html(const co_column_profile *profiles, size_t nprofiles,
         for (size_t k = 0; k < tenants[i].nlimits; k++) {
             const co_limit_finding *f = &tenants[i].limits[k];
             co_buf_adds(&b, "<tr><td>");
-            esc(&b, tenants[i].tenant);
+            co_html_esc(&b, tenants[i].tenant);
             co_buf_adds(&b, "</td><td>");
-            esc(&b, f->entity);
+            co_html_esc(&b, f->entity);
             co_buf_adds(&b, "</td><td>");
-            esc(&b, f->rule);
+            co_html_esc(&b, f->rule);
             co_buf_printf(&b, "</td><td class=n>%lld</td><td>", (long long)f->rows);
-            esc(&b, f->reason);
+            co_html_esc(&b, f->reason);
             co_buf_adds(&b, "</td><td>");
-            esc(&b, f->examples);
+            co_html_esc(&b, f->examples);
             co_buf_adds(&b, "</td></tr>\n");
         }
     co_buf_adds(&b, "</table>\n<h2>Columns</h2>\n<table><tr><th>column</th><th>type</th>"
@@ -226,11 +211,11 @@ char *co_audit_html(const co_column_profile *profiles, size_t nprofiles,
     for (size_t i = 0; i < nprofiles; i++) {
         const co_column_profile *c = &profiles[i];
         co_buf_adds(&b, "<tr><td>");
-        esc(&b, c->table);
+        co_html_esc(&b, c->table);
         co_buf_addc(&b, '.');
-        esc(&b, c->column);
+        co_html_esc(&b, c->column);
         co_buf_adds(&b, "</td><td>");
-        esc(&b, c->apparent_type);
+        co_html_esc(&b, c->apparent_type);
         co_buf_printf(&b, "</td><td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td>"
                           "<td class=n>%lld</td><td class=n>%lld&ndash;%lld</td>"
                           "<td class=\"n%s\">%lld</td><td>%s</td><td%s>%s</td><td>",
@@ -239,10 +224,11 @@ char *co_audit_html(const co_column_profile *profiles, size_t nprofiles,
                       c->type_failures ? " bad" : "", (long long)c->type_failures,
                       c->mapped ? "yes" : "no", c->zombie ? " class=bad" : "",
                       c->zombie ? "yes" : "no");
-        esc(&b, c->last_filled);
+        co_html_esc(&b, c->last_filled);
         co_buf_adds(&b, "</td></tr>\n");
     }
-    co_buf_adds(&b, "</table>\n</body></html>\n");
+    co_buf_adds(&b, "</table>\n");
+    co_html_end(&b);
     if (b.failed) {
         co_buf_release(&b);
         return NULL;

@@ -373,7 +373,7 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
         srt = co_catch_up(s, cap, t, res->load.run_id, &applied, &step);
         res->changes_applied += applied;
     }
-    co_verify_options vopt = {opt->sample};
+    co_verify_options vopt = {opt->sample, NULL, NULL};
     if (srt == CO_OK) {
         srt = co_verify_tenant(s, t, &vopt, &res->verification, &step);
         res->verified = srt == CO_OK;

@@ -60,6 +60,9 @@ typedef struct cli_ctx {
     bool color;       /* false with NO_COLOR or when stdout is not a terminal */
     bool progress;    /* stderr is a terminal and not --quiet */
     const char *project_path;
+    bool in_cohort;   /* `run --cohort`: migrate stops before a tenant once it is paused */
+    int cohort;
+    const char *cohort_name;
 } cli_ctx;
 
 struct cli_command {
@@ -108,11 +111,14 @@ int cli_open(cli_ctx *ctx, const char *what, unsigned session_flags, unsigned op
              cli_session *out);
 void cli_close(cli_session *cs);
 
-/* Progress on stderr: a bar on a terminal, nothing otherwise. */
+/* Progress on stderr: a bar on a terminal (coloured unless NO_COLOR), plain
+ * lines otherwise (one per item as it ends), nothing with --quiet. */
 typedef struct cli_progress cli_progress;
 cli_progress *cli_progress_new(const cli_ctx *ctx);
 void cli_progress_update(cli_progress *p, const char *label, const char *item, long long done,
                          long long total);
+/* The current item is finished: its plain line now (nothing on a terminal). */
+void cli_progress_item_done(cli_progress *p);
 void cli_progress_clear(cli_progress *p);
 void cli_progress_free(cli_progress *p);
 
@@ -156,5 +162,7 @@ int cmd_plan(cli_ctx *ctx);
 int cmd_schedule(cli_ctx *ctx);
 int cmd_notices(cli_ctx *ctx);
 int cmd_trace(cli_ctx *ctx);
+int cmd_report(cli_ctx *ctx);
+int cmd_serve(cli_ctx *ctx);
 
 #endif

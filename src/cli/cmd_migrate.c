@@ -3,6 +3,7 @@
  * after another, with progress, then prints a summary table (or JSON).
  */
 #include "cli.h"
+#include "cutover/report.h"
 #include "cutover/migrate.h"
 #include "cutover/cutover.h"
 #include "cutover/verify.h"
@@ -71,6 +72,8 @@ static void on_progress(void *ctx, const co_progress *p)
     char item[160];
     snprintf(item, sizeof item, "[%zu/%zu] %s", p->entity_index + 1, p->nentities, p->entity);
     cli_progress_update(pc->bar, pc->label, item, p->rows, p->rows_total);
+    if (p->entity_done)
+        cli_progress_item_done(pc->bar);
 }
 
 static void print_json(const co_project *p, const outcome *o, size_t n)
@@ -211,6 +214,16 @@ int cmd_migrate(cli_ctx *ctx)
     bool keep_going = cli_flag(&ctx->args, "keep-going");
     for (size_t i = 0; i < count; i++) {
         outcome *o = &outcomes[i];
+        bool paused = false;
+        if (ctx->in_cohort && co_cohort_paused(s->state, ctx->cohort, &paused, &err) == CO_OK &&
+            paused) {
+            fprintf(stderr, "cutover: run: cohort %s is paused: stopping before tenant %s "
+                            "(resume it from the dashboard, cutover serve)\n",
+                    ctx->cohort_name, o->tenant->key);
+            if (rc == EXIT_OK)
+                rc = EXIT_NOT_READY;
+            break;
+        }
         snprintf(pc.label, sizeof pc.label, "tenant %s (%zu/%zu)", o->tenant->key, i + 1, count);
         co_error_clear(&err);
         o->attempted = true;
@@ -236,7 +249,7 @@ int cmd_migrate(cli_ctx *ctx)
         }
         if (verify && !o->result.skipped) {
             co_verify_result vr;
-            co_verify_options vopt = {sample};
+            co_verify_options vopt = {sample, NULL, NULL};
             co_code vcode = co_verify_tenant(s, o->tenant, &vopt, &vr, &err);
             if (vcode != CO_OK) {
                 int fail_rc = cli_fail("migrate: verify", &err);

@@ -9,6 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* Progress of a tenant's entities on the bar (or as plain lines). */
+static void on_progress(void *ctx, const co_progress *p)
+{
+    char label[160];
+    snprintf(label, sizeof label, "rehearse tenant %s (%zu/%zu)", p->tenant,
+             p->entity_index + 1, p->nentities);
+    cli_progress_update(ctx, label, p->entity, p->rows, p->rows_total);
+    if (p->entity_done)
+        cli_progress_item_done(ctx);
+}
+
 int cmd_rehearse(cli_ctx *ctx)
 {
     int rc = EXIT_OK;
@@ -35,7 +46,8 @@ int cmd_rehearse(cli_ctx *ctx)
         rc = cli_fail("rehearse", &err);
         goto done;
     }
-    co_verify_options vopt = {sample};
+    cli_progress *bar = cli_progress_new(ctx);
+    co_verify_options vopt = {sample, on_progress, bar};
     bool keep_going = cli_flag(&ctx->args, "keep-going");
     if (ctx->json)
         fputs("{\"rehearsals\":[", stdout);
@@ -43,6 +55,7 @@ int cmd_rehearse(cli_ctx *ctx)
         co_rehearsal_result r;
         co_error_clear(&err);
         co_code code = co_rehearse_tenant(cs.session, rehearsal, chosen[i], &vopt, &r, &err);
+        cli_progress_clear(bar);
         if (code != CO_OK) {
             int fail = cli_fail("rehearse", &err);
             if (rc == EXIT_OK)
@@ -67,6 +80,7 @@ int cmd_rehearse(cli_ctx *ctx)
         if (!passed && !keep_going)
             break;
     }
+    cli_progress_free(bar);
     if (ctx->json)
         fputs("]}\n", stdout);
 done:

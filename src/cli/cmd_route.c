@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 #include "cutover/cutover.h"
+#include "cutover/report.h"
 #include "util/buf.h"
 #include "util/json.h"
 
@@ -89,6 +90,16 @@ int cmd_routes(cli_ctx *ctx)
         return rc;
     co_error err;
     co_error_clear(&err);
+    if (ctx->json) { /* the dashboard's /api/routes answers the same document */
+        char *json = NULL;
+        if (co_report_routes_json(cs.session->state, &json, &err) != CO_OK)
+            rc = cli_fail("routes", &err);
+        else
+            printf("%s\n", json);
+        free(json);
+        cli_close(&cs);
+        return rc;
+    }
     co_cursor *c = NULL;
     co_code code = co_store_query(co_state_store(cs.session->state),
                                   "SELECT t.tenant, coalesce(r.route, 'old'), r.switched_at,"
@@ -97,31 +108,14 @@ int cmd_routes(cli_ctx *ctx)
                                   " ORDER BY length(t.tenant), t.tenant",
                                   NULL, 0, &c, &err);
     co_buf b = CO_BUF_INIT;
-    if (ctx->json)
-        co_buf_adds(&b, "{\"routes\":[");
-    bool has_row, first = true;
+    bool has_row;
     while (code == CO_OK && (code = co_cursor_next(c, &has_row, &err)) == CO_OK && has_row) {
         co_value tenant = co_cursor_value(c, 0), route = co_cursor_value(c, 1);
-        co_value at = co_cursor_value(c, 2), freeze = co_cursor_value(c, 3);
-        if (ctx->json) {
-            co_buf_adds(&b, first ? "{\"tenant\":" : ",{\"tenant\":");
-            co_json_value(&b, &tenant);
-            co_buf_adds(&b, ",\"route\":");
-            co_json_value(&b, &route);
-            co_buf_adds(&b, ",\"switched_at\":");
-            co_json_value(&b, &at);
-            co_buf_adds(&b, ",\"freeze_seconds\":");
-            co_json_value(&b, &freeze);
-            co_buf_addc(&b, '}');
-        } else {
-            co_buf_printf(&b, "%-10s %-4s %s\n", tenant.type == CO_TEXT ? tenant.s : "?",
-                          route.type == CO_TEXT ? route.s : "?", at.type == CO_TEXT ? at.s : "");
-        }
-        first = false;
+        co_value at = co_cursor_value(c, 2);
+        co_buf_printf(&b, "%-10s %-4s %s\n", tenant.type == CO_TEXT ? tenant.s : "?",
+                      route.type == CO_TEXT ? route.s : "?", at.type == CO_TEXT ? at.s : "");
     }
     co_cursor_close(c);
-    if (ctx->json)
-        co_buf_adds(&b, "]}\n");
     if (code != CO_OK)
         rc = cli_fail("routes", &err);
     else

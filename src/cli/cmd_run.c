@@ -111,6 +111,9 @@ int cmd_run(cli_ctx *ctx)
     }
     co_plan_release(&plan);
     cli_close(&cs);
+    ctx->in_cohort = true;
+    ctx->cohort = (int)wave;
+    ctx->cohort_name = cohort;
     if (rc == EXIT_OK) {
         /* The cohort's tenants, through migrate: one way in for moving tenants. */
         if (!ctx->quiet && !ctx->json)

@@ -6,51 +6,9 @@
 #include "cli.h"
 #include "cutover/migrate.h"
 #include "cutover/status.h"
-#include "util/buf.h"
-#include "util/json.h"
 
 #include <stdio.h>
-
-static void print_json(const co_tenant_status *rows, size_t n)
-{
-    co_buf b = CO_BUF_INIT;
-    co_buf_adds(&b, "{\"tenants\":[");
-    for (size_t i = 0; i < n; i++) {
-        const co_tenant_status *r = &rows[i];
-        co_buf_adds(&b, i ? ",{\"tenant\":" : "{\"tenant\":");
-        co_json_str(&b, r->tenant);
-        co_buf_adds(&b, ",\"label\":");
-        co_json_str(&b, r->label);
-        co_buf_adds(&b, ",\"state\":");
-        co_json_str(&b, r->state);
-        if (r->last_run) {
-            co_buf_printf(&b, ",\"last_run\":{\"id\":%lld,\"status\":", (long long)r->last_run);
-            co_json_str(&b, r->run_status);
-            co_buf_adds(&b, ",\"started_at\":");
-            co_json_str(&b, r->started_at);
-            co_buf_printf(&b, ",\"seconds\":%.3f,\"source_rows\":%lld,\"loaded\":%lld,\"rejected\":%lld,\"error\":",
-                          r->seconds, (long long)r->source_rows, (long long)r->loaded,
-                          (long long)r->rejected);
-            co_json_str(&b, r->error);
-            co_buf_adds(&b, "}");
-        } else {
-            co_buf_adds(&b, ",\"last_run\":null");
-        }
-        if (r->verify_run) {
-            co_buf_printf(&b, ",\"verification\":{\"run\":%lld,\"pass\":%s,\"differences\":%lld,"
-                              "\"at\":",
-                          (long long)r->verify_run, r->verify_pass ? "true" : "false",
-                          (long long)r->verify_differences);
-            co_json_str(&b, r->verified_at);
-            co_buf_adds(&b, "}}");
-        } else {
-            co_buf_adds(&b, ",\"verification\":null}");
-        }
-    }
-    co_buf_adds(&b, "]}\n");
-    fputs(co_buf_str(&b), stdout);
-    co_buf_release(&b);
-}
+#include <stdlib.h>
 
 static void print_table(const co_tenant_status *rows, size_t n)
 {
@@ -95,8 +53,16 @@ int cmd_status(cli_ctx *ctx)
     co_code code = co_status_list(cs.session->state, &rows, &n, &err);
     if (code != CO_OK)
         rc = cli_fail("status", &err);
-    else if (ctx->json)
-        print_json(rows, n);
+    else if (ctx->json) {
+        char *json = co_status_json(rows, n);
+        if (!json) {
+            fprintf(stderr, "cutover: status: out of memory\n");
+            rc = EXIT_INTERNAL;
+        } else {
+            printf("%s\n", json);
+        }
+        free(json);
+    }
     else
         print_table(rows, n);
     co_status_free(rows, n);

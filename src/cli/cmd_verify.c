@@ -52,6 +52,17 @@ bool cli_sample(cli_ctx *ctx, size_t *out, int *rc)
     return true;
 }
 
+/* Progress of a tenant's entities on the bar (or as plain lines). */
+static void on_progress(void *ctx, const co_progress *p)
+{
+    char label[160];
+    snprintf(label, sizeof label, "verify tenant %s (%zu/%zu)", p->tenant,
+             p->entity_index + 1, p->nentities);
+    cli_progress_update(ctx, label, p->entity, p->rows, p->rows_total);
+    if (p->entity_done)
+        cli_progress_item_done(ctx);
+}
+
 int cmd_verify(cli_ctx *ctx)
 {
     int rc = EXIT_OK;
@@ -79,11 +90,13 @@ int cmd_verify(cli_ctx *ctx)
         goto done;
     if (ctx->json)
         fputs("{\"verifications\":[", stdout);
-    co_verify_options opt = {sample};
+    cli_progress *bar = cli_progress_new(ctx);
+    co_verify_options opt = {sample, on_progress, bar};
     for (size_t i = 0; i < count; i++) {
         co_verify_result r;
         co_error_clear(&err);
         code = co_verify_tenant(s, chosen[i], &opt, &r, &err);
+        cli_progress_clear(bar);
         if (code != CO_OK) {
             int fail = cli_fail("verify", &err);
             if (rc == EXIT_OK)
@@ -104,6 +117,7 @@ int cmd_verify(cli_ctx *ctx)
         }
         co_verify_result_release(&r);
     }
+    cli_progress_free(bar);
     if (ctx->json)
         fputs("]}\n", stdout);
 done:

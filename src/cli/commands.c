@@ -118,6 +118,19 @@ static const cli_option notices_options[] = {
     {0},
 };
 
+static const cli_option report_options[] = {
+    {"output", 'o', "FILE", "the HTML page to write"},
+    {"tenant", 't', "KEY", "only this tenant (default: the plan and every tenant)"},
+    {0},
+};
+
+static const cli_option serve_options[] = {
+    {"listen", 0, "ADDR:PORT", "where to listen (default 127.0.0.1:8080; port 0 picks a free one)"},
+    {"allow-remote", 0, NULL, "allow an address other than loopback for --listen"},
+    {"refresh", 0, "SECONDS", "how often the pages reload themselves (default 5)"},
+    {0},
+};
+
 const cli_command cli_commands[] = {
     {"init", cmd_init, "[FILE]", "write a commented starter project file (default cutover.yaml)",
      init_options},
@@ -160,6 +173,11 @@ const cli_command cli_commands[] = {
     {"route", cmd_route, "TENANT", "print where a tenant lives: old or new", no_options},
     {"routes", cmd_routes, "", "list every tenant's route", no_options},
     {"status", cmd_status, "", "show every tenant's state, last run and counts", no_options},
+    {"report", cmd_report, "[--tenant KEY] -o FILE.html",
+     "write the migration report: one self-contained HTML page with charts", report_options},
+    {"serve", cmd_serve, "[--listen 127.0.0.1:8080]",
+     "show the report live in a browser, with a JSON API; rollback and pause need the token",
+     serve_options},
     {"help", cmd_help, "[COMMAND]", "show help", no_options},
     {"version", cmd_version, "", "print the version", no_options},
     {0},

@@ -1,8 +1,10 @@
 /*
- * progress.c: a one-line progress bar on standard error, redrawn at most ten
- * times a second, with rows, rows per second and an ETA when a total is known.
- * When standard error is not a terminal it draws nothing: commands print plain
- * lines of their own at the end of each step instead.
+ * progress.c: progress of long commands on standard error. On a terminal, a
+ * one-line bar redrawn at most ten times a second, with rows, rows per
+ * second and an ETA when a total is known, in colour unless NO_COLOR. When
+ * standard error is not a terminal (a log, a pipe, CI), plain lines: one per
+ * item when it ends, with its rows and rate, and one every ten seconds for a
+ * long item. -q silences both.
  */
 #include "cli.h"
 
@@ -10,13 +12,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#define LINE_EVERY 10.0 /* seconds between plain lines of one long item */
 
 struct cli_progress {
-    bool enabled;
+    bool bar;        /* a terminal: redraw a bar */
+    bool lines;      /* not a terminal: plain lines */
+    bool color;
     bool drawn;
     double started;  /* of the current item */
     double last_draw;
+    char label[128];
     char item[128];
+    long long done;  /* of the current item, as last reported */
+    long long total;
 };
 
 static double now(void)
@@ -29,27 +39,66 @@ static double now(void)
 cli_progress *cli_progress_new(const cli_ctx *ctx)
 {
     cli_progress *p = calloc(1, sizeof *p);
-    if (p)
-        p->enabled = ctx->progress;
+    if (!p)
+        return NULL;
+    const char *no_color = getenv("NO_COLOR");
+    p->bar = ctx->progress;
+    p->lines = !ctx->quiet && !ctx->progress;
+    p->color = p->bar && !(no_color && *no_color) && isatty(STDERR_FILENO);
     return p;
+}
+
+/* The current item as a plain line: where it stands and how fast it went. */
+static void plain_line(cli_progress *p, double t, bool finished)
+{
+    if (!p->item[0])
+        return;
+    double elapsed = t - p->started;
+    char done_s[32], total_s[32], rate[48] = "";
+    if (elapsed >= 0.05 && p->done > 0)
+        snprintf(rate, sizeof rate, ", %.0f rows/s", (double)p->done / elapsed);
+    if (finished || p->total <= 0)
+        fprintf(stderr, "%s %s: %s rows in %.2fs%s\n", p->label, p->item,
+                cli_num(p->done, done_s, sizeof done_s), elapsed, rate);
+    else
+        fprintf(stderr, "%s %s: %s of %s rows after %.0fs%s\n", p->label, p->item,
+                cli_num(p->done, done_s, sizeof done_s), cli_num(p->total, total_s, sizeof total_s),
+                elapsed, rate);
+    fflush(stderr);
 }
 
 void cli_progress_update(cli_progress *p, const char *label, const char *item, long long done,
                          long long total)
 {
-    if (!p || !p->enabled)
+    if (!p || (!p->bar && !p->lines))
         return;
     double t = now();
-    if (strncmp(p->item, item, sizeof p->item - 1) != 0) {
+    bool new_item = strncmp(p->item, item, sizeof p->item - 1) != 0 ||
+                    strncmp(p->label, label, sizeof p->label - 1) != 0;
+    if (new_item) {
+        if (p->lines)
+            plain_line(p, t, true); /* the item before ends here */
         snprintf(p->item, sizeof p->item, "%s", item);
+        snprintf(p->label, sizeof p->label, "%s", label);
         p->started = t;
-    } else if (t - p->last_draw < 0.1 && done != total) {
+        p->last_draw = t;
+    }
+    p->done = done;
+    p->total = total;
+    if (p->lines) {
+        if (t - p->last_draw >= LINE_EVERY) {
+            plain_line(p, t, false);
+            p->last_draw = t;
+        }
         return;
     }
+    if (!new_item && t - p->last_draw < 0.1 && done != total)
+        return;
     p->last_draw = t;
     double elapsed = t - p->started;
     double rate = elapsed > 0.05 ? (double)done / elapsed : 0;
-    char done_s[32], total_s[32], line[256], bar[24];
+    char done_s[32], total_s[32], line[320], bar[24];
+    const char *on = p->color ? "\033[32m" : "", *off = p->color ? "\033[0m" : "";
     if (total > 0) {
         int filled = (int)(20.0 * (double)done / (double)total);
         if (filled > 20)
@@ -61,9 +110,9 @@ void cli_progress_update(cli_progress *p, const char *label, const char *item, l
         char speed[64] = ""; /* a rate over less than a fifth of a second says nothing */
         if (elapsed >= 0.2 && rate > 0)
             snprintf(speed, sizeof speed, "  %.0f rows/s  ETA %.0fs", rate, eta < 0 ? 0 : eta);
-        snprintf(line, sizeof line, "%s %s [%s] %s/%s rows%s", label, item, bar,
-                 cli_num(done, done_s, sizeof done_s), cli_num(total, total_s, sizeof total_s),
-                 speed);
+        snprintf(line, sizeof line, "%s %s [%s%.*s%s%s] %s/%s rows%s", label, item, on, filled,
+                 bar, off, bar + filled, cli_num(done, done_s, sizeof done_s),
+                 cli_num(total, total_s, sizeof total_s), speed);
     } else {
         char speed[32] = "";
         if (elapsed >= 0.2 && rate > 0)
@@ -76,9 +125,21 @@ void cli_progress_update(cli_progress *p, const char *label, const char *item, l
     p->drawn = true;
 }
 
+void cli_progress_item_done(cli_progress *p)
+{
+    if (p && p->lines) {
+        plain_line(p, now(), true);
+        p->item[0] = '\0';
+        p->label[0] = '\0';
+    }
+}
+
 void cli_progress_clear(cli_progress *p)
 {
-    if (p && p->drawn) {
+    if (!p)
+        return;
+    cli_progress_item_done(p); /* the last item ends here */
+    if (p->drawn) {
         fputs("\r\033[K", stderr);
         fflush(stderr);
         p->drawn = false;

@@ -81,6 +81,10 @@ co_code co_rehearse_tenant(co_session *main, co_session *rehearsal, const co_ten
     co_migrate_options opt = {0};
     opt.again = true;
     opt.rejects_dir = rejects_dir;
+    if (vopt) {
+        opt.progress = vopt->progress;
+        opt.progress_ctx = vopt->progress_ctx;
+    }
     co_migrate_result load;
     co_error load_err;
     co_error_clear(&load_err);

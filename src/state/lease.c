@@ -239,6 +239,9 @@ static co_code claim_once(co_store *s, const char *worker, const char *now, cons
     co_buf_adds(&sql, "SELECT t.tenant FROM tenants t LEFT JOIN claims c ON c.tenant = t.tenant"
                       " WHERE t.state NOT IN ('switched', 'migrated', 'verified', 'finalized')"
                       " AND (c.tenant IS NULL OR (c.status = 'running' AND c.expires_at < :now))"
+                      " AND t.tenant NOT IN (SELECT pt.tenant FROM plan_tenants pt"
+                      "  JOIN paused_cohorts pc ON pc.cohort = pt.cohort" /* paused: not claimed */
+                      "  WHERE pt.plan_id = (SELECT max(id) FROM plans))"
                       " ORDER BY length(t.tenant), t.tenant LIMIT 1");
     if (pg) /* other workers skip the row this one is taking */
         co_buf_adds(&sql, " FOR UPDATE OF t SKIP LOCKED");

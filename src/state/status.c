@@ -1,9 +1,11 @@
 /* status.c: reading every tenant's state and last run from the journal (status.h). */
 #include "cutover/status.h"
 
-#include <stdio.h>
+#include "util/buf.h"
+#include "util/json.h"
 #include "util/text.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,4 +89,55 @@ co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error
     *out = rows;
     *n = count;
     return CO_OK;
+}
+
+void co_status_json_row(co_buf *b, const co_tenant_status *r)
+{
+    co_buf_adds(b, "{\"tenant\":");
+    co_json_str(b, r->tenant);
+    co_buf_adds(b, ",\"label\":");
+    co_json_str(b, r->label);
+    co_buf_adds(b, ",\"state\":");
+    co_json_str(b, r->state);
+    if (r->last_run) {
+        co_buf_printf(b, ",\"last_run\":{\"id\":%lld,\"status\":", (long long)r->last_run);
+        co_json_str(b, r->run_status);
+        co_buf_adds(b, ",\"started_at\":");
+        co_json_str(b, r->started_at);
+        co_buf_printf(b, ",\"seconds\":%.3f,\"source_rows\":%lld,\"loaded\":%lld,"
+                         "\"rejected\":%lld,\"error\":",
+                      r->seconds, (long long)r->source_rows, (long long)r->loaded,
+                      (long long)r->rejected);
+        co_json_str(b, r->error);
+        co_buf_adds(b, "}");
+    } else {
+        co_buf_adds(b, ",\"last_run\":null");
+    }
+    if (r->verify_run) {
+        co_buf_printf(b, ",\"verification\":{\"run\":%lld,\"pass\":%s,\"differences\":%lld,"
+                         "\"at\":",
+                      (long long)r->verify_run, r->verify_pass ? "true" : "false",
+                      (long long)r->verify_differences);
+        co_json_str(b, r->verified_at);
+        co_buf_adds(b, "}}");
+    } else {
+        co_buf_adds(b, ",\"verification\":null}");
+    }
+}
+
+char *co_status_json(const co_tenant_status *rows, size_t n)
+{
+    co_buf b = CO_BUF_INIT;
+    co_buf_adds(&b, "{\"tenants\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            co_buf_addc(&b, ',');
+        co_status_json_row(&b, &rows[i]);
+    }
+    co_buf_adds(&b, "]}");
+    if (b.failed) {
+        co_buf_release(&b);
+        return NULL;
+    }
+    return co_buf_detach(&b);
 }

@@ -92,8 +92,11 @@ void co_verify_result_release(co_verify_result *r)
         free(r->findings[i].key);
         free(r->findings[i].detail);
     }
+    for (size_t i = 0; i < r->nmonths; i++)
+        free(r->months[i].entity);
     free(r->checks);
     free(r->findings);
+    free(r->months);
     free(r->tenant);
     memset(r, 0, sizeof *r);
 }
@@ -272,6 +275,8 @@ static co_code verify_entity(vctx *v)
         else
             rc = co_verify_volume(v);
     }
+    if (rc == CO_OK && v->e->volume)
+        rc = co_verify_volume_months(v);
     if (rc == CO_OK)
         rc = co_verify_integrity(v);
     co_store_set_key_filter(v->s->source, NULL, NULL);
@@ -316,6 +321,19 @@ static co_code record(co_session *s, const co_verify_result *r, co_error *err)
                                   "INSERT INTO findings (run_id, tenant, entity, \"check\", kind,"
                                   " key, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
                                   p, 7, NULL, err);
+    }
+    for (size_t i = 0; rc == CO_OK && i < r->nmonths; i++) {
+        const co_volume_month *m = &r->months[i];
+        co_param p[] = {{NULL, co_int(r->run_id)}, {NULL, co_text(r->tenant, strlen(r->tenant))},
+                        {NULL, co_text(m->entity, strlen(m->entity))},
+                        {NULL, co_text(m->month, strlen(m->month))},
+                        {NULL, co_int(m->source)}, {NULL, co_int(m->target)}};
+        rc = co_store_exec_params(st,
+                                  "INSERT INTO volumes (run_id, tenant, entity, month, source,"
+                                  " target) VALUES (?, ?, ?, ?, ?, ?)"
+                                  " ON CONFLICT (run_id, entity, month) DO UPDATE SET"
+                                  " source = excluded.source, target = excluded.target",
+                                  p, 6, NULL, err);
     }
     if (rc == CO_OK)
         rc = co_state_commit(s->state, err);
@@ -364,6 +382,11 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
         rc = verify_entity(&v);
         if (rc != CO_OK)
             co_error_where(err, "tenant %s, entity %s", t->key, v.e->name);
+        if (rc == CO_OK && opt && opt->progress) {
+            co_progress pr = {t->key, v.e->name, i, s->project->nentities, v.expected_rows,
+                              v.expected_rows, true};
+            opt->progress(opt->progress_ctx, &pr);
+        }
         for (size_t c = 0; c < v.ncols && v.cols; c++)
             free(v.cols[c]);
         free(v.cols);

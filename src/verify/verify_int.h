@@ -60,6 +60,8 @@ co_param co_vparam_tenant(vctx *v);
 
 co_code co_verify_content(vctx *v);
 co_code co_verify_volume(vctx *v);
+/* Rows per month on both sides over the volume window, into res->months. */
+co_code co_verify_volume_months(vctx *v);
 co_code co_verify_integrity(vctx *v);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <xxhash.h>
@@ -193,4 +194,83 @@ co_code co_verify_volume(vctx *v)
     return co_vcheck(v, CO_CHECK_VOLUME, outside == 0, expected, actual, outside,
                      "%zu groups of (%s) per month since %s: %lld outside %s", groups, by, since,
                      (long long)outside, tolerance);
+}
+
+/* One side's rows per month since the window's start; adds them to the
+ * result's months of this entity (first: the months already there). */
+static co_code months_side(vctx *v, bool expected_side, const char *since, size_t first)
+{
+    const co_volume *vol = v->e->volume;
+    co_store *st = expected_side ? v->s->source : v->s->dest;
+    co_buf sql = CO_BUF_INIT, time_col = CO_BUF_INIT;
+    co_store_quote_ident(st, vol->time, &time_col);
+    co_buf_adds(&sql, "SELECT ");
+    co_store_month_sql(st, co_buf_str(&time_col), &sql);
+    co_buf_adds(&sql, " AS month, count(*) FROM (");
+    if (expected_side)
+        co_vsql_expected(v, &sql);
+    else
+        co_vsql_actual(v, &sql);
+    co_buf_printf(&sql, ") AS side WHERE %s >= :since GROUP BY 1 ORDER BY 1",
+                  co_buf_str(&time_col));
+    co_param params[] = {co_vparam_tenant(v), {":since", co_text(since, strlen(since))}};
+    co_cursor *c = NULL;
+    co_code rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                            : co_store_query(st, co_buf_str(&sql), params, 2, &c, v->err);
+    co_buf_release(&sql);
+    co_buf_release(&time_col);
+    co_verify_result *r = v->res;
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
+        co_value m = co_cursor_value(c, 0);
+        int64_t count = co_cursor_value(c, 1).i;
+        v->res->rows_fetched++;
+        char month[8] = "";
+        if (m.type == CO_TEXT || m.type == CO_BLOB)
+            snprintf(month, sizeof month, "%.*s", (int)(m.len < 7 ? m.len : 7), m.s);
+        size_t i = first;
+        while (i < r->nmonths && strcmp(r->months[i].month, month) != 0)
+            i++;
+        if (i == r->nmonths) {
+            co_volume_month *grown = realloc(r->months, (r->nmonths + 1) * sizeof *grown);
+            if (!grown) {
+                rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
+                break;
+            }
+            r->months = grown;
+            co_volume_month *nm = &r->months[r->nmonths];
+            memset(nm, 0, sizeof *nm);
+            nm->entity = strdup(v->e->name);
+            if (!nm->entity) {
+                rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
+                break;
+            }
+            memcpy(nm->month, month, sizeof month);
+            r->nmonths++;
+        }
+        if (expected_side)
+            r->months[i].source += count;
+        else
+            r->months[i].target += count;
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+static int month_cmp(const void *a, const void *b)
+{
+    return strcmp(((const co_volume_month *)a)->month, ((const co_volume_month *)b)->month);
+}
+
+co_code co_verify_volume_months(vctx *v)
+{
+    char since[16];
+    window_start(v->e->volume->months, since, sizeof since);
+    size_t first = v->res->nmonths;
+    co_code rc = months_side(v, true, since, first);
+    if (rc == CO_OK)
+        rc = months_side(v, false, since, first);
+    if (rc == CO_OK && v->res->nmonths > first)
+        qsort(v->res->months + first, v->res->nmonths - first, sizeof *v->res->months, month_cmp);
+    return rc;
 }

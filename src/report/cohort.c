@@ -1,0 +1,40 @@
+/*
+ * cohort.c: pausing a cohort of the latest plan (report.h). A pause is one
+ * row of the journal's paused_cohorts; `cutover run --cohort` checks it
+ * before each tenant, and workers do not claim a paused cohort's tenants.
+ */
+#include "report/report_int.h"
+#include "util/clock.h"
+
+#include <string.h>
+
+co_code co_cohort_pause(co_state *st, int cohort, bool pause, const char *reason, co_error *err)
+{
+    if (cohort < 0)
+        return co_error_set(err, CO_EUSAGE, "no cohort %d (canary is 0, waves count from 1)",
+                            cohort);
+    co_param id = {NULL, co_int(cohort)};
+    if (!pause)
+        return co_store_exec_params(co_state_store(st),
+                                    "DELETE FROM paused_cohorts WHERE cohort = ?", &id, 1, NULL,
+                                    err);
+    char now[32];
+    co_clock_iso(co_clock_now(), now, sizeof now);
+    co_param p[] = {id, {NULL, co_text(now, strlen(now))},
+                    {NULL, reason ? co_text(reason, strlen(reason)) : co_null()}};
+    return co_store_exec_params(co_state_store(st),
+                                "INSERT INTO paused_cohorts (cohort, paused_at, reason)"
+                                " VALUES (?, ?, ?) ON CONFLICT (cohort) DO NOTHING",
+                                p, 3, NULL, err);
+}
+
+co_code co_cohort_paused(co_state *st, int cohort, bool *paused, co_error *err)
+{
+    co_param id = {NULL, co_int(cohort)};
+    int64_t n = 0;
+    co_code rc = co_store_query_int(co_state_store(st),
+                                    "SELECT count(*) FROM paused_cohorts WHERE cohort = ?", &id, 1,
+                                    &n, NULL, err);
+    *paused = rc == CO_OK && n > 0;
+    return rc;
+}

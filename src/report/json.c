@@ -1,0 +1,229 @@
+/*
+ * json.c: the dashboard's API documents (report.h). The tenants list is
+ * status's own JSON and the routes list is routes' own, so that the API and
+ * the commands can never disagree; the rest is the report's model as JSON.
+ */
+#include "report/report_int.h"
+#include "util/json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static co_code finish(co_buf *b, char **out, co_error *err)
+{
+    if (b->failed) {
+        co_buf_release(b);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    *out = co_buf_detach(b);
+    return CO_OK;
+}
+
+co_code co_report_tenants_json(co_state *st, char **out, co_error *err)
+{
+    *out = NULL;
+    co_tenant_status *rows = NULL;
+    size_t n = 0;
+    co_code rc = co_status_list(st, &rows, &n, err);
+    if (rc != CO_OK)
+        return rc;
+    *out = co_status_json(rows, n);
+    co_status_free(rows, n);
+    return *out ? CO_OK : co_error_set(err, CO_ENOMEM, "out of memory");
+}
+
+/* A table of at most one row: that row as an object, or null. */
+static void one_json(co_buf *b, const char *name, const rp_table *t)
+{
+    co_buf_printf(b, ",\"%s\":", name);
+    if (t->nrows)
+        rp_row_json(b, t, 0);
+    else
+        co_buf_adds(b, "null");
+}
+
+static void many_json(co_buf *b, const char *name, const rp_table *t)
+{
+    co_buf_printf(b, ",\"%s\":", name);
+    rp_table_json(b, t);
+}
+
+co_code co_report_tenant_json(co_state *st, const co_project *p, const char *tenant, char **out,
+                              co_error *err)
+{
+    *out = NULL;
+    rp_report r;
+    co_code rc = rp_load(st, p, tenant, false, &r, err);
+    if (rc != CO_OK)
+        return rc;
+    const rp_tenant *t = &r.tenants[0];
+    co_buf b = CO_BUF_INIT;
+    co_buf_adds(&b, "{\"status\":");
+    co_status_json_row(&b, t->status);
+    one_json(&b, "plan", &t->plan);
+    one_json(&b, "route", &t->route);
+    if (t->rollback_days >= 0)
+        co_buf_printf(&b, ",\"rollback_days_left\":%d", t->rollback_days);
+    else
+        co_buf_adds(&b, ",\"rollback_days_left\":null");
+    one_json(&b, "run", &t->run);
+    many_json(&b, "steps", &t->steps);
+    one_json(&b, "verify_run", &t->verify_run);
+    many_json(&b, "checks", &t->checks);
+    many_json(&b, "findings", &t->findings);
+    many_json(&b, "volumes", &t->volumes);
+    /* the audit's detail is JSON already: inline it rather than quote it */
+    co_buf_adds(&b, ",\"audit\":");
+    if (t->audit.nrows) {
+        const char *detail = rp_cell(&t->audit, 0, 7);
+        co_buf_printf(&b, "{\"audited_at\":");
+        co_json_str(&b, rp_cell(&t->audit, 0, 0));
+        co_buf_printf(&b, ",\"rows\":%lld,\"size_class\":", (long long)rp_int(&t->audit, 0, 1));
+        co_json_str(&b, rp_cell(&t->audit, 0, 3));
+        co_buf_printf(&b, ",\"limit_rows\":%lld,\"duplicate_clusters\":%lld,\"detail\":%s}",
+                      (long long)rp_int(&t->audit, 0, 5), (long long)rp_int(&t->audit, 0, 6),
+                      detail && *detail == '{' ? detail : "null");
+    } else {
+        co_buf_adds(&b, "null");
+    }
+    many_json(&b, "rehearsals", &t->rehearsals);
+    co_buf_addc(&b, '}');
+    rp_release(&r);
+    return finish(&b, out, err);
+}
+
+co_code co_report_run_json(co_state *st, int64_t run_id, char **out, co_error *err)
+{
+    *out = NULL;
+    co_param id = {NULL, co_int(run_id)};
+    rp_table run, steps = {0}, checks = {0}, findings = {0}, volumes = {0};
+    co_code rc = rp_query(st,
+                          "SELECT id, tenant, command, status, pid, started_at, ended_at, seconds,"
+                          " error FROM runs WHERE id = ?",
+                          &id, 1, &run, err);
+    if (rc != CO_OK)
+        return rc;
+    if (!run.nrows) {
+        rp_table_release(&run);
+        return co_error_set(err, CO_ENOTFOUND, "no run %lld in the journal", (long long)run_id);
+    }
+    rc = rp_query(st,
+                  "SELECT step, entity, status, started_at, ended_at, source_rows, loaded,"
+                  " CASE WHEN step LIKE 'load:%' THEN coalesce(source_rows, 0) - coalesce(loaded, 0)"
+                  " - coalesce(rejected, 0) ELSE 0 END AS merged,"
+                  " rejected, seconds FROM steps WHERE run_id = ?"
+                  " ORDER BY started_at, step",
+                  &id, 1, &steps, err);
+    if (rc == CO_OK)
+        rc = rp_query(st,
+                      "SELECT entity, \"check\", pass, expected, actual, differences, summary"
+                      " FROM verifications WHERE run_id = ? ORDER BY entity, \"check\"",
+                      &id, 1, &checks, err);
+    if (rc == CO_OK)
+        rc = rp_query(st,
+                      "SELECT entity, \"check\", kind, key, detail FROM findings WHERE run_id = ?"
+                      " LIMIT 200",
+                      &id, 1, &findings, err);
+    if (rc == CO_OK)
+        rc = rp_query(st,
+                      "SELECT entity, month, source, target FROM volumes WHERE run_id = ?"
+                      " ORDER BY entity, month",
+                      &id, 1, &volumes, err);
+    co_buf b = CO_BUF_INIT;
+    if (rc == CO_OK) {
+        co_buf_adds(&b, "{\"run\":");
+        rp_row_json(&b, &run, 0);
+        many_json(&b, "steps", &steps);
+        many_json(&b, "checks", &checks);
+        many_json(&b, "findings", &findings);
+        many_json(&b, "volumes", &volumes);
+        co_buf_addc(&b, '}');
+    }
+    rp_table_release(&run);
+    rp_table_release(&steps);
+    rp_table_release(&checks);
+    rp_table_release(&findings);
+    rp_table_release(&volumes);
+    if (rc != CO_OK) {
+        co_buf_release(&b);
+        return rc;
+    }
+    return finish(&b, out, err);
+}
+
+co_code co_report_routes_json(co_state *st, char **out, co_error *err)
+{
+    *out = NULL;
+    rp_table t;
+    co_code rc = rp_query(st,
+                          "SELECT t.tenant, coalesce(r.route, 'old') AS route, r.switched_at,"
+                          " r.freeze_seconds FROM tenants t"
+                          " LEFT JOIN routes r ON r.tenant = t.tenant"
+                          " ORDER BY length(t.tenant), t.tenant",
+                          NULL, 0, &t, err);
+    if (rc != CO_OK)
+        return rc;
+    co_buf b = CO_BUF_INIT;
+    co_buf_adds(&b, "{\"routes\":");
+    rp_table_json(&b, &t);
+    co_buf_addc(&b, '}');
+    rp_table_release(&t);
+    return finish(&b, out, err);
+}
+
+co_code co_report_cohorts_json(co_state *st, char **out, co_error *err)
+{
+    *out = NULL;
+    rp_table plan, tenants = {0}, paused = {0};
+    co_code rc = rp_query(st,
+                          "SELECT id, created_at, canary_percent, growth FROM plans"
+                          " WHERE id = (SELECT max(id) FROM plans)",
+                          NULL, 0, &plan, err);
+    if (rc == CO_OK)
+        rc = rp_query(st,
+                      "SELECT pt.cohort, pt.tenant, pt.risk, pt.rows, pt.est_seconds,"
+                      " coalesce(t.state, 'new') AS state FROM plan_tenants pt"
+                      " LEFT JOIN tenants t ON t.tenant = pt.tenant"
+                      " WHERE pt.plan_id = (SELECT max(id) FROM plans) ORDER BY pt.position",
+                      NULL, 0, &tenants, err);
+    if (rc == CO_OK)
+        rc = rp_query(st, "SELECT cohort, paused_at, reason FROM paused_cohorts ORDER BY cohort",
+                      NULL, 0, &paused, err);
+    co_buf b = CO_BUF_INIT;
+    if (rc == CO_OK) {
+        co_buf_adds(&b, "{\"plan\":");
+        if (plan.nrows)
+            rp_row_json(&b, &plan, 0);
+        else
+            co_buf_adds(&b, "null");
+        co_buf_adds(&b, ",\"cohorts\":[");
+        for (size_t i = 0; i < tenants.nrows;) {
+            int64_t cohort = rp_int(&tenants, i, 0);
+            bool is_paused = false;
+            for (size_t k = 0; k < paused.nrows; k++)
+                is_paused = is_paused || rp_int(&paused, k, 0) == cohort;
+            co_buf_printf(&b, "%s{\"cohort\":%lld,\"name\":", i ? "," : "", (long long)cohort);
+            if (cohort == 0)
+                co_buf_adds(&b, "\"canary\"");
+            else
+                co_buf_printf(&b, "\"wave %lld\"", (long long)cohort);
+            co_buf_printf(&b, ",\"paused\":%s,\"tenants\":[", is_paused ? "true" : "false");
+            for (size_t k = i; k < tenants.nrows && rp_int(&tenants, k, 0) == cohort; k++, i++) {
+                co_buf_adds(&b, k > 0 && rp_int(&tenants, k - 1, 0) == cohort ? "," : "");
+                co_json_str(&b, rp_cell(&tenants, k, 1));
+            }
+            co_buf_adds(&b, "]}");
+        }
+        co_buf_adds(&b, "],\"paused\":");
+        rp_table_json(&b, &paused);
+        co_buf_addc(&b, '}');
+    }
+    rp_table_release(&plan);
+    rp_table_release(&tenants);
+    rp_table_release(&paused);
+    if (rc != CO_OK) {
+        co_buf_release(&b);
+        return rc;
+    }
+    return finish(&b, out, err);
+}

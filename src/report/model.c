@@ -1,0 +1,194 @@
+/*
+ * model.c: the journal's view of the plan and of each tenant, as the report
+ * and the dashboard show it (report_int.h). Read only; every query is plain
+ * SQL that SQLite and PostgreSQL journals both answer.
+ */
+#include "report/report_int.h"
+#include "util/clock.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void rp_tenant_release(rp_tenant *t)
+{
+    rp_table *tables[] = {&t->plan,     &t->route,    &t->run,     &t->steps,
+                          &t->verify_run, &t->checks, &t->findings, &t->volumes,
+                          &t->audit,    &t->rehearsals};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        rp_table_release(tables[i]);
+}
+
+void rp_release(rp_report *r)
+{
+    for (size_t i = 0; i < r->ntenants; i++)
+        rp_tenant_release(&r->tenants[i]);
+    free(r->tenants);
+    rp_table_release(&r->plan);
+    rp_table_release(&r->cohorts);
+    rp_table_release(&r->paused);
+    co_status_free(r->status, r->nstatus);
+    memset(r, 0, sizeof *r);
+}
+
+size_t rp_step_of(const rp_tenant *t, const char *entity)
+{
+    size_t col = rp_col(&t->steps, "entity");
+    for (size_t i = 0; i < t->steps.nrows; i++) {
+        const char *e = rp_cell(&t->steps, i, col);
+        if (e && strcmp(e, entity) == 0)
+            return i;
+    }
+    return (size_t)-1;
+}
+
+size_t rp_step_order(const co_project *p, const rp_tenant *t, size_t *order)
+{
+    size_t n = 0;
+    for (size_t e = 0; e < p->nentities; e++) {
+        size_t row = rp_step_of(t, p->entities[e].name);
+        if (row != (size_t)-1)
+            order[n++] = row;
+    }
+    for (size_t row = 0; row < t->steps.nrows; row++) {
+        bool seen = false;
+        for (size_t i = 0; i < n && !seen; i++)
+            seen = order[i] == row;
+        if (!seen)
+            order[n++] = row;
+    }
+    return n;
+}
+
+bool rp_verify_in_run(const rp_tenant *t)
+{
+    const char *verify_start = rp_cell(&t->verify_run, 0, 2);
+    const char *run_end = rp_cell(&t->run, 0, 4);
+    return verify_start && run_end && t->verify_run.nrows && t->run.nrows &&
+           rp_int(&t->verify_run, 0, 0) > rp_int(&t->run, 0, 0) &&
+           strcmp(verify_start, run_end) <= 0;
+}
+
+/* The steps of a run. A load step's merged rows are what its source rows
+ * leave after the loaded and the rejected (migrate keeps that identity). */
+static const char steps_sql[] =
+    "SELECT step, entity, status, started_at, ended_at,"
+    " coalesce(source_rows, 0) AS source_rows, coalesce(loaded, 0) AS loaded,"
+    " CASE WHEN step LIKE 'load:%' THEN coalesce(source_rows, 0) - coalesce(loaded, 0)"
+    " - coalesce(rejected, 0) ELSE 0 END AS merged,"
+    " coalesce(rejected, 0) AS rejected, seconds"
+    " FROM steps WHERE run_id = ? ORDER BY started_at, step";
+
+co_code rp_load_tenant(co_state *st, const co_project *p, rp_tenant *t, co_error *err)
+{
+    const char *key = t->status->tenant;
+    co_param tenant = {NULL, co_text(key, strlen(key))};
+    co_code rc = rp_query(st,
+                          "SELECT pt.plan_id, pt.cohort, pt.position, pt.risk, pt.why, pt.rows,"
+                          " pt.est_seconds FROM plan_tenants pt"
+                          " WHERE pt.plan_id = (SELECT max(id) FROM plans) AND pt.tenant = ?",
+                          &tenant, 1, &t->plan, err);
+    if (rc == CO_OK)
+        rc = rp_query(st,
+                      "SELECT route, changed_at, switched_at, freeze_seconds, run_id"
+                      " FROM routes WHERE tenant = ?",
+                      &tenant, 1, &t->route, err);
+    co_param run = {NULL, co_int(t->status->last_run)};
+    if (rc == CO_OK)
+        rc = rp_query(st,
+                      "SELECT id, command, status, started_at, ended_at, seconds, error"
+                      " FROM runs WHERE id = ?",
+                      &run, 1, &t->run, err);
+    if (rc == CO_OK)
+        rc = rp_query(st, steps_sql, &run, 1, &t->steps, err);
+    co_param verify = {NULL, co_int(t->status->verify_run)};
+    if (rc == CO_OK)
+        rc = rp_query(st,
+                      "SELECT id, status, started_at, ended_at, seconds FROM runs WHERE id = ?",
+                      &verify, 1, &t->verify_run, err);
+    if (rc == CO_OK)
+        rc = rp_query(st,
+                      "SELECT entity, \"check\", pass, expected, actual, differences, summary"
+                      " FROM verifications WHERE run_id = ? ORDER BY entity, \"check\"",
+                      &verify, 1, &t->checks, err);
+    if (rc == CO_OK)
+        rc = rp_query(st,
+                      "SELECT entity, \"check\", kind, key, detail FROM findings"
+                      " WHERE run_id = ? LIMIT 50",
+                      &verify, 1, &t->findings, err);
+    if (rc == CO_OK)
+        rc = rp_query(st,
+                      "SELECT entity, month, source, target FROM volumes WHERE run_id = ?"
+                      " ORDER BY entity, month",
+                      &verify, 1, &t->volumes, err);
+    if (rc == CO_OK)
+        rc = rp_query(st,
+                      "SELECT audited_at, rows, bytes, size_class, est_seconds, limit_rows,"
+                      " duplicate_clusters, detail FROM tenant_audits WHERE tenant = ?",
+                      &tenant, 1, &t->audit, err);
+    if (rc == CO_OK)
+        rc = rp_query(st,
+                      "SELECT id, status, reasons, rows, rejected, seconds, at FROM rehearsals"
+                      " WHERE tenant = ? ORDER BY id",
+                      &tenant, 1, &t->rehearsals, err);
+    if (rc != CO_OK)
+        return rc;
+    /* Days of rollback left: the retention window from the switch, while the
+     * tenant's route is new (finalize ends it, a rollback routes it back). */
+    t->rollback_days = -1;
+    const char *switched = rp_cell(&t->route, 0, 2);
+    const char *route = rp_cell(&t->route, 0, 0);
+    if (switched && route && strcmp(route, "new") == 0 && strcmp(t->status->state, "finalized") != 0) {
+        time_t at = co_clock_parse(switched);
+        if (at >= 0) {
+            long elapsed = (long)((co_clock_now() - at) / 86400);
+            long left = (long)p->retention_days - elapsed;
+            t->rollback_days = left < 0 ? 0 : (int)left;
+        }
+    }
+    return CO_OK;
+}
+
+co_code rp_load(co_state *st, const co_project *p, const char *tenant, bool overview_only,
+                rp_report *out, co_error *err)
+{
+    memset(out, 0, sizeof *out);
+    co_clock_iso(co_clock_now(), out->generated_at, sizeof out->generated_at);
+    co_code rc = co_status_list(st, &out->status, &out->nstatus, err);
+    if (rc == CO_OK)
+        rc = rp_query(st,
+                      "SELECT id, created_at, canary_percent, growth FROM plans"
+                      " WHERE id = (SELECT max(id) FROM plans)",
+                      NULL, 0, &out->plan, err);
+    if (rc == CO_OK)
+        rc = rp_query(st,
+                      "SELECT pt.cohort, pt.tenant, pt.risk, pt.rows, pt.est_seconds,"
+                      " coalesce(t.state, 'new') AS state FROM plan_tenants pt"
+                      " LEFT JOIN tenants t ON t.tenant = pt.tenant"
+                      " WHERE pt.plan_id = (SELECT max(id) FROM plans) ORDER BY pt.position",
+                      NULL, 0, &out->cohorts, err);
+    if (rc == CO_OK)
+        rc = rp_query(st, "SELECT cohort, paused_at, reason FROM paused_cohorts ORDER BY cohort",
+                      NULL, 0, &out->paused, err);
+    size_t want = 0;
+    for (size_t i = 0; rc == CO_OK && i < out->nstatus; i++)
+        if (!tenant || strcmp(out->status[i].tenant, tenant) == 0)
+            want++;
+    if (rc == CO_OK && tenant && want == 0)
+        rc = co_error_set(err, CO_ENOTFOUND, "unknown tenant \"%s\" (the journal lists %zu)",
+                          tenant, out->nstatus);
+    if (rc == CO_OK && !overview_only && want) {
+        out->tenants = calloc(want, sizeof *out->tenants);
+        if (!out->tenants)
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+        for (size_t i = 0; rc == CO_OK && i < out->nstatus; i++) {
+            if (tenant && strcmp(out->status[i].tenant, tenant) != 0)
+                continue;
+            rp_tenant *t = &out->tenants[out->ntenants++];
+            t->status = &out->status[i];
+            rc = rp_load_tenant(st, p, t, err);
+        }
+    }
+    if (rc != CO_OK)
+        rp_release(out);
+    return rc;
+}

@@ -1,0 +1,90 @@
+/*
+ * report_int.h: what the files of src/report share.
+ *
+ * table.c   query results kept as typed text cells, and as JSON
+ * model.c   the journal's view of the plan and of each tenant
+ * svg.c     the charts: timeline, rows per entity, volumes per month
+ * html.c    the page          json.c   the API's documents
+ * cohort.c  pausing cohorts
+ */
+#ifndef CUTOVER_REPORT_INT_H
+#define CUTOVER_REPORT_INT_H
+
+#include "cutover/report.h"
+#include "cutover/status.h"
+#include "util/buf.h"
+
+/* The rows of one query: every cell as text with its type (NULL cells have
+ * text NULL). Column names come from the query. */
+typedef struct rp_table {
+    size_t ncols, nrows;
+    char **names;     /* ncols */
+    co_type *types;   /* nrows * ncols */
+    char **cells;     /* nrows * ncols */
+} rp_table;
+
+co_code rp_query(co_state *st, const char *sql, const co_param *params, size_t nparams,
+                 rp_table *out, co_error *err);
+void rp_table_release(rp_table *t);
+/* A cell's text (NULL for NULL), as an integer (0 for NULL), as a real. */
+const char *rp_cell(const rp_table *t, size_t row, size_t col);
+int64_t rp_int(const rp_table *t, size_t row, size_t col);
+double rp_real(const rp_table *t, size_t row, size_t col);
+/* The column's index by name, or (size_t)-1. */
+size_t rp_col(const rp_table *t, const char *name);
+/* One row as a JSON object, and all rows as an array. */
+void rp_row_json(co_buf *b, const rp_table *t, size_t row);
+void rp_table_json(co_buf *b, const rp_table *t);
+
+/* One tenant as the journal has it. */
+typedef struct rp_tenant {
+    const co_tenant_status *status; /* points into the report's status list */
+    rp_table plan;          /* its entry in the latest plan: cohort, risk, why, ... (0 or 1 row) */
+    rp_table route;         /* route, changed_at, switched_at, freeze_seconds (0 or 1 row) */
+    rp_table run;           /* the last migrate run (0 or 1 row) */
+    rp_table steps;         /* its steps */
+    rp_table verify_run;    /* the last finished verification (0 or 1 row) */
+    rp_table checks;        /* its checks */
+    rp_table findings;      /* its first differences */
+    rp_table volumes;       /* rows per entity and month */
+    rp_table audit;         /* tenant_audits (0 or 1 row) */
+    rp_table rehearsals;
+    int rollback_days;      /* days of rollback left; -1 when it was not switched */
+} rp_tenant;
+
+typedef struct rp_report {
+    co_tenant_status *status;
+    size_t nstatus;
+    rp_table plan;          /* the latest plan (0 or 1 row) */
+    rp_table cohorts;       /* its tenants by cohort */
+    rp_table paused;        /* paused cohorts */
+    rp_tenant *tenants;     /* the ones asked for */
+    size_t ntenants;
+    char generated_at[32];
+} rp_report;
+
+/* Loads the overview and, unless overview_only, the tenants asked for
+ * (tenant NULL: all). CO_ENOTFOUND for an unknown tenant. */
+co_code rp_load(co_state *st, const co_project *p, const char *tenant, bool overview_only,
+                rp_report *out, co_error *err);
+void rp_release(rp_report *r);
+/* One tenant's detail (t->status must be set). */
+co_code rp_load_tenant(co_state *st, const co_project *p, rp_tenant *t, co_error *err);
+void rp_tenant_release(rp_tenant *t);
+
+/* Charts, as inline <svg> elements. */
+void rp_svg_timeline(co_buf *b, const co_project *p, const rp_tenant *t);
+void rp_svg_entity_rows(co_buf *b, const co_project *p, const rp_tenant *t);
+/* One chart per entity that has volumes. */
+void rp_svg_volumes(co_buf *b, const rp_tenant *t);
+
+/* The step row of an entity in t->steps, or (size_t)-1. */
+size_t rp_step_of(const rp_tenant *t, const char *entity);
+/* The rows of t->steps in the project's entity order, then the others;
+ * fills order (room for t->steps.nrows) and returns how many. */
+size_t rp_step_order(const co_project *p, const rp_tenant *t, size_t *order);
+/* Whether the last verification belongs to the last migrate run (it began
+ * before that run ended: a capture's verification inside the freeze). */
+bool rp_verify_in_run(const rp_tenant *t);
+
+#endif

@@ -1,0 +1,305 @@
+/*
+ * serve.c: the dashboard's HTTP server (serve.h): one libmicrohttpd daemon
+ * whose single internal thread answers every request in turn, routing it to
+ * the report's pages and JSON documents or to an action. Unknown paths,
+ * methods, long URLs and large bodies get a clean error; nothing the request
+ * holds is put into a page unescaped.
+ */
+#include "serve/serve_int.h"
+#include "cutover/report.h"
+#include "util/html.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Per request: the body as it arrives. */
+typedef struct request {
+    co_buf body;
+    bool too_large;
+} request;
+
+static void reply_text(serve_reply *r, unsigned status, const char *type, char *owned)
+{
+    r->status = status;
+    r->type = type;
+    co_buf_reset(&r->body);
+    co_buf_adds(&r->body, owned ? owned : "");
+    free(owned);
+}
+
+static unsigned status_of(co_code code)
+{
+    return code == CO_ENOTFOUND ? 404 : 500;
+}
+
+static void html_error(serve_reply *r, unsigned status, const char *message)
+{
+    r->status = status;
+    r->type = "text/html; charset=utf-8";
+    co_buf_reset(&r->body);
+    co_html_begin(&r->body, "cutover: error", NULL, 0);
+    co_buf_adds(&r->body, "<h1>");
+    co_html_esc(&r->body, message);
+    co_buf_adds(&r->body, "</h1><p><a href=\"/\">All tenants</a></p>\n");
+    co_html_end(&r->body);
+}
+
+static void page(co_server *srv, const char *tenant, serve_reply *r)
+{
+    co_report_options opt = {0};
+    opt.tenant = tenant;
+    opt.overview_only = tenant == NULL;
+    opt.refresh_seconds = srv->refresh_seconds;
+    opt.live = true;
+    char *html = NULL;
+    co_error err;
+    co_error_clear(&err);
+    co_code code = co_report_html(srv->session->state, srv->session->project, &opt, &html, &err);
+    if (code != CO_OK)
+        html_error(r, status_of(code), err.message);
+    else
+        reply_text(r, 200, "text/html; charset=utf-8", html);
+}
+
+typedef co_code (*doc_fn)(co_server *srv, const char *arg, char **out, co_error *err);
+
+static void document(co_server *srv, doc_fn fn, const char *arg, serve_reply *r)
+{
+    char *json = NULL;
+    co_error err;
+    co_error_clear(&err);
+    co_code code = fn(srv, arg, &json, &err);
+    if (code != CO_OK) {
+        serve_json_error(r, status_of(code), "%s", err.message);
+        return;
+    }
+    reply_text(r, 200, "application/json", json);
+    co_buf_addc(&r->body, '\n');
+}
+
+static co_code doc_tenants(co_server *srv, const char *arg, char **out, co_error *err)
+{
+    (void)arg;
+    return co_report_tenants_json(srv->session->state, out, err);
+}
+
+static co_code doc_tenant(co_server *srv, const char *arg, char **out, co_error *err)
+{
+    return co_report_tenant_json(srv->session->state, srv->session->project, arg, out, err);
+}
+
+static co_code doc_run(co_server *srv, const char *arg, char **out, co_error *err)
+{
+    char *end;
+    long long id = strtoll(arg, &end, 10);
+    if (*end || end == arg || id <= 0)
+        return co_error_set(err, CO_ENOTFOUND, "no run \"%.40s\": runs are numbered from 1",
+                            arg);
+    return co_report_run_json(srv->session->state, id, out, err);
+}
+
+static co_code doc_routes(co_server *srv, const char *arg, char **out, co_error *err)
+{
+    (void)arg;
+    return co_report_routes_json(srv->session->state, out, err);
+}
+
+static co_code doc_cohorts(co_server *srv, const char *arg, char **out, co_error *err)
+{
+    (void)arg;
+    return co_report_cohorts_json(srv->session->state, out, err);
+}
+
+/* The rest of path after prefix, when path starts with it and the rest is
+ * not empty; else NULL. */
+static const char *after(const char *path, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return strncmp(path, prefix, n) == 0 && path[n] ? path + n : NULL;
+}
+
+static bool ends_with(const char *s, const char *suffix, size_t *stem)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    if (n <= m || strcmp(s + n - m, suffix) != 0)
+        return false;
+    *stem = n - m;
+    return true;
+}
+
+static void route(co_server *srv, const char *method, const char *url, const char *auth,
+                  const request *req, serve_reply *r)
+{
+    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    bool post = strcmp(method, "POST") == 0;
+    bool api = strncmp(url, "/api/", 5) == 0;
+    if (!get && !post) {
+        serve_json_error(r, 405, "method %.16s: GET, or POST for an action", method);
+        return;
+    }
+    if (strlen(url) > SERVE_MAX_URL) {
+        serve_json_error(r, 414, "the URL is longer than %d bytes", SERVE_MAX_URL);
+        return;
+    }
+    if (req->too_large) {
+        serve_json_error(r, 413, "the body is larger than %d bytes", SERVE_MAX_BODY);
+        return;
+    }
+    const char *arg;
+    size_t stem;
+    if (post) {
+        char name[SERVE_MAX_URL + 1];
+        if ((arg = after(url, "/api/tenants/")) && ends_with(arg, "/rollback", &stem)) {
+            snprintf(name, sizeof name, "%.*s", (int)stem, arg);
+            serve_rollback(srv, name, auth, &req->body, r);
+        } else if ((arg = after(url, "/api/cohorts/")) && ends_with(arg, "/pause", &stem)) {
+            snprintf(name, sizeof name, "%.*s", (int)stem, arg);
+            serve_cohort(srv, name, true, auth, &req->body, r);
+        } else if ((arg = after(url, "/api/cohorts/")) && ends_with(arg, "/resume", &stem)) {
+            snprintf(name, sizeof name, "%.*s", (int)stem, arg);
+            serve_cohort(srv, name, false, auth, &req->body, r);
+        } else {
+            serve_json_error(r, api ? 404 : 405, "nothing to POST to here");
+        }
+        return;
+    }
+    if (strcmp(url, "/") == 0 || strcmp(url, "/tenants") == 0 || strcmp(url, "/tenants/") == 0)
+        page(srv, NULL, r);
+    else if ((arg = after(url, "/tenants/")))
+        page(srv, arg, r);
+    else if (strcmp(url, "/api/tenants") == 0)
+        document(srv, doc_tenants, NULL, r);
+    else if ((arg = after(url, "/api/tenants/")) && !ends_with(arg, "/rollback", &stem))
+        document(srv, doc_tenant, arg, r);
+    else if ((arg = after(url, "/api/runs/")))
+        document(srv, doc_run, arg, r);
+    else if (strcmp(url, "/api/routes") == 0)
+        document(srv, doc_routes, NULL, r);
+    else if (strcmp(url, "/api/cohorts") == 0)
+        document(srv, doc_cohorts, NULL, r);
+    else if (api && ((arg = after(url, "/api/tenants/")) || (arg = after(url, "/api/cohorts/"))))
+        serve_json_error(r, 405, "this changes state: POST it, with the token");
+    else if (api)
+        serve_json_error(r, 404, "no such API path: see /api/tenants, /api/tenants/T, "
+                                 "/api/runs/R, /api/routes, /api/cohorts");
+    else
+        html_error(r, 404, "No such page");
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **state)
+{
+    (void)version;
+    co_server *srv = cls;
+    request *req = *state;
+    if (!req) { /* the headers: make room for the body, answer once it is in */
+        req = calloc(1, sizeof *req);
+        if (!req)
+            return MHD_NO;
+        *state = req;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (req->body.len + *upload_size > SERVE_MAX_BODY)
+            req->too_large = true;
+        else
+            co_buf_add(&req->body, upload, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    serve_reply r = {500, "application/json", CO_BUF_INIT};
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    route(srv, method, url ? url : "/", auth, req, &r);
+    if (r.body.failed)
+        serve_json_error(&r, 500, "out of memory");
+    size_t len = r.body.len;
+    char *data = co_buf_detach(&r.body);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, data ? data : (char *)"", data ? MHD_RESPMEM_MUST_FREE
+                                                                            : MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(data);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", r.type);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            "default-src 'none'; style-src 'unsafe-inline'; "
+                            "script-src 'unsafe-inline'; connect-src 'self'; img-src data:");
+    enum MHD_Result ok = MHD_queue_response(conn, r.status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **state,
+                      enum MHD_RequestTerminationCode code)
+{
+    (void)cls;
+    (void)conn;
+    (void)code;
+    request *req = *state;
+    if (req) {
+        co_buf_release(&req->body);
+        free(req);
+        *state = NULL;
+    }
+}
+
+co_code co_serve_start(co_session *s, const co_tenant *tenants, size_t ntenants,
+                       const co_serve_options *opt, co_server **out, co_error *err)
+{
+    *out = NULL;
+    struct sockaddr_in addr;
+    co_code rc = serve_addr_parse(opt && opt->listen ? opt->listen : "127.0.0.1:8080",
+                                  opt && opt->allow_remote, &addr, err);
+    if (rc != CO_OK)
+        return rc;
+    co_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    srv->session = s;
+    srv->tenants = tenants;
+    srv->ntenants = ntenants;
+    srv->refresh_seconds = opt && opt->refresh_seconds > 0 ? opt->refresh_seconds : 5;
+    rc = serve_token_make(srv->token, sizeof srv->token, err);
+    if (rc != CO_OK) {
+        free(srv);
+        return rc;
+    }
+    srv->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD, ntohs(addr.sin_port), NULL, NULL, answer, srv,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, completed,
+        srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)64, MHD_OPTION_END);
+    if (!srv->daemon) {
+        char host[32];
+        inet_ntop(AF_INET, &addr.sin_addr, host, sizeof host);
+        free(srv);
+        return co_error_set(err, CO_EIO, "cannot listen on %s:%u (in use, or not allowed)", host,
+                            (unsigned)ntohs(addr.sin_port));
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    unsigned port = info ? info->port : ntohs(addr.sin_port);
+    char host[32];
+    inet_ntop(AF_INET, &addr.sin_addr, host, sizeof host);
+    snprintf(srv->url, sizeof srv->url, "http://%s:%u/", host, port);
+    *out = srv;
+    return CO_OK;
+}
+
+const char *co_serve_token(const co_server *srv) { return srv->token; }
+const char *co_serve_url(const co_server *srv) { return srv->url; }
+
+void co_serve_stop(co_server *srv)
+{
+    if (!srv)
+        return;
+    MHD_stop_daemon(srv->daemon);
+    memset(srv->token, 0, sizeof srv->token);
+    free(srv);
+}

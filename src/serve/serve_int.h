@@ -1,0 +1,58 @@
+/*
+ * serve_int.h: what the files of src/serve share.
+ *
+ * serve.c   the daemon, routing and responses
+ * actions.c the state-changing requests: token, confirmation, rollback, pause
+ * token.c   the token: random bytes, constant-time comparison
+ * addr.c    --listen: parsing, and the loopback rule
+ */
+#ifndef CUTOVER_SERVE_INT_H
+#define CUTOVER_SERVE_INT_H
+
+#include "cutover/serve.h"
+#include "util/buf.h"
+
+#include <netinet/in.h>
+
+#define SERVE_TOKEN_BYTES 24
+#define SERVE_MAX_BODY 65536
+#define SERVE_MAX_URL 2048
+
+struct co_server {
+    struct MHD_Daemon *daemon;
+    co_session *session;
+    const co_tenant *tenants;
+    size_t ntenants;
+    int refresh_seconds;
+    char token[SERVE_TOKEN_BYTES * 2 + 1];
+    char url[96];
+};
+
+/* A response: status, content type and body (owned). */
+typedef struct serve_reply {
+    unsigned status;
+    const char *type;
+    co_buf body;
+} serve_reply;
+
+/* {"error": message} with status. */
+void serve_json_error(serve_reply *r, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Fills token with SERVE_TOKEN_BYTES random bytes in hex (getrandom). */
+co_code serve_token_make(char *token, size_t cap, co_error *err);
+/* Whether given equals expected, in time that depends only on expected's length. */
+bool serve_token_equal(const char *expected, const char *given);
+
+/* Parses "ADDR:PORT" into addr; refuses non-loopback addresses unless allow_remote. */
+co_code serve_addr_parse(const char *listen, bool allow_remote, struct sockaddr_in *addr,
+                         co_error *err);
+
+/* POST /api/tenants/T/rollback and /api/cohorts/C/pause|resume. auth is the
+ * Authorization header (or NULL); body the request's body. */
+void serve_rollback(co_server *srv, const char *tenant, const char *auth, const co_buf *body,
+                    serve_reply *r);
+void serve_cohort(co_server *srv, const char *cohort, bool pause, const char *auth,
+                  const co_buf *body, serve_reply *r);
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * jsonread.h: reading small JSON documents (the audit's detail column, the
+ * dashboard's request bodies) with libfyaml in JSON mode, without a word on
+ * standard error.
+ */
+#ifndef CUTOVER_UTIL_JSONREAD_H
+#define CUTOVER_UTIL_JSONREAD_H
+
+#include <libfyaml.h>
+#include <stddef.h>
+
+/* The document, or NULL when text is not valid JSON (or out of memory).
+ * Free it with fy_document_destroy. */
+struct fy_document *co_json_read(const char *text, size_t len);
+
+/* The scalar at path below node ("/limits/0/rule"), NUL-terminated, or NULL
+ * when absent or not a scalar. Valid while the document lives. */
+const char *co_json_scalar(struct fy_node *node, const char *path);
+
+#endif
