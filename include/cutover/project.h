@@ -51,7 +51,7 @@ typedef struct co_rounding {
 
 /* duplicates: a column and how it is normalized before rows are compared
  * (audit counts rows sharing all the normalized values of an entity's rule). */
-typedef enum co_normalizer { CO_NORM_CASEFOLD, CO_NORM_EMAIL, CO_NORM_DOMAIN } co_normalizer;
+typedef enum co_normalizer { CO_NORM_CASEFOLD, CO_NORM_EMAIL, CO_NORM_DOMAIN, CO_NORM_NAME } co_normalizer;
 
 typedef struct co_dup_column {
     char *column;

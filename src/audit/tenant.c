@@ -210,6 +210,7 @@ static co_code collect_duplicates(co_session *s, const co_tenant *t, const co_en
             case CO_NORM_CASEFOLD: usable = co_norm_casefold(v.s, v.len, &norm); break;
             case CO_NORM_EMAIL: usable = co_norm_email(v.s, v.len, &norm); break;
             case CO_NORM_DOMAIN: usable = co_norm_domain(v.s, v.len, &norm); break;
+            case CO_NORM_NAME: usable = co_norm_name(v.s, v.len, &norm); break;
             }
         }
         if (!usable || norm.len == 0)

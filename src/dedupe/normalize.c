@@ -1,68 +1,244 @@
 /* normalize.c: normal forms for matching (normalize.h), through utf8proc. */
 #include "dedupe/normalize.h"
+#include "dedupe/punycode.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 
+#define FOLD (UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE)
+
 static bool blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-bool co_norm_casefold(const char *s, size_t len, co_buf *out)
+/* Appends utf8proc's mapping of s with options; false when s is not UTF-8. */
+static bool map(const char *s, size_t len, utf8proc_option_t options, co_buf *out)
 {
-    while (len && blank(*s)) {
-        s++;
-        len--;
-    }
-    while (len && blank(s[len - 1]))
-        len--;
-    utf8proc_uint8_t *folded = NULL;
-    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &folded,
-                                      UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |
-                                          UTF8PROC_CASEFOLD);
+    utf8proc_uint8_t *mapped = NULL;
+    utf8proc_ssize_t n =
+        utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &mapped, options);
     if (n < 0)
         return false;
-    co_buf_add(out, folded, (size_t)n);
-    free(folded);
+    co_buf_add(out, mapped, (size_t)n);
+    free(mapped);
     return true;
 }
 
-bool co_norm_domain(const char *s, size_t len, co_buf *out)
+/* Narrows [*s, *s + *len) to leave out white space at either end. */
+static void trim(const char **s, size_t *len)
 {
-    const char *end = s + len;
-    const char *scheme = NULL;
-    for (const char *p = s; p + 2 < end; p++)
-        if (p[0] == ':' && p[1] == '/' && p[2] == '/') {
-            scheme = p + 3;
-            break;
-        }
-    const char *start = scheme ? scheme : s;
-    const char *at = memchr(start, '@', (size_t)(end - start));
-    if (at)
-        start = at + 1;
-    while (start < end && blank(*start))
-        start++;
-    const char *stop = start;
-    while (stop < end && *stop != '/' && *stop != ':' && *stop != '?' && *stop != '#' &&
-           !blank(*stop))
-        stop++;
-    while (stop > start && stop[-1] == '.')
-        stop--;
-    co_buf folded = CO_BUF_INIT;
-    bool ok = stop > start && co_norm_casefold(start, (size_t)(stop - start), &folded);
-    const char *d = co_buf_str(&folded);
-    if (ok && strncmp(d, "www.", 4) == 0 && strchr(d + 4, '.'))
-        d += 4;
-    ok = ok && *d && strchr(d, '.');
+    while (*len && blank(**s)) {
+        (*s)++;
+        (*len)--;
+    }
+    while (*len && blank((*s)[*len - 1]))
+        (*len)--;
+}
+
+bool co_norm_casefold(const char *s, size_t len, co_buf *out)
+{
+    /* NFKD first, as Unicode's toNFKC_Casefold does: canonical order puts
+     * U+0345 (which folds to ι) after the other marks it comes with. */
+    co_buf decomposed = CO_BUF_INIT, folded = CO_BUF_INIT;
+    bool ok = map(s, len, UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE, &decomposed) &&
+              map(co_buf_str(&decomposed), decomposed.len, FOLD | UTF8PROC_COMPOSE, &folded);
+    const char *f = co_buf_str(&folded);
+    size_t flen = folded.len;
+    trim(&f, &flen);
     if (ok)
-        co_buf_adds(out, d);
+        co_buf_add(out, f, flen);
+    co_buf_release(&decomposed);
     co_buf_release(&folded);
     return ok;
 }
 
+/* ---- domains -------------------------------------------------------------------- */
+
+/* Appends t, replacing each ideographic full stop (U+3002, which NFKC leaves
+ * alone while UTS #46 reads it as a dot) with '.'. */
+static void dots(const char *t, size_t len, co_buf *out)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (i + 2 < len && memcmp(t + i, "\xe3\x80\x82", 3) == 0) {
+            co_buf_addc(out, '.');
+            i += 2;
+        } else {
+            co_buf_addc(out, t[i]);
+        }
+    }
+}
+
+/* The host of t, which co_norm_casefold made: [*host, *host + *hlen). */
+static void host_of(const char *t, size_t len, const char **host, size_t *hlen)
+{
+    trim(&t, &len);
+    const char *end = t + len;
+    const char *start = t;
+    for (const char *p = t; p + 2 < end; p++)
+        if (p[0] == ':' && p[1] == '/' && p[2] == '/') {
+            start = p + 3;
+            break;
+        }
+    if (start == t && len >= 2 && t[0] == '/' && t[1] == '/')
+        start = t + 2;
+    const char *stop = start; /* the authority ends at a path, query, fragment or space */
+    while (stop < end && !strchr("/?#\\ \t\n\r", *stop))
+        stop++;
+    for (const char *p = stop; p > start; p--)
+        if (p[-1] == '@') {
+            start = p;
+            break;
+        }
+    const char *colon = stop > start ? memchr(start, ':', (size_t)(stop - start)) : NULL;
+    if (colon && *start != '[')
+        stop = colon;
+    while (start < stop && *start == '.')
+        start++;
+    while (stop > start && stop[-1] == '.')
+        stop--;
+    *host = start;
+    *hlen = (size_t)(stop - start);
+}
+
+/* co_norm_domain of text already case-folded. */
+static bool domain_folded(const char *t, size_t len, co_buf *out)
+{
+    co_buf dotted = CO_BUF_INIT, d = CO_BUF_INIT;
+    dots(t, len, &dotted);
+    const char *host;
+    size_t hlen;
+    host_of(co_buf_str(&dotted), dotted.len, &host, &hlen);
+    bool ok = hlen > 0 && *host != '[';
+    for (size_t i = 0; ok && i < hlen;) { /* label by label: Punycode decoded */
+        const char *dot = memchr(host + i, '.', hlen - i);
+        size_t n = dot ? (size_t)(dot - (host + i)) : hlen - i;
+        const char *label = host + i;
+        co_buf decoded = CO_BUF_INIT;
+        if (!(n > 4 && memcmp(label, "xn--", 4) == 0 &&
+              co_punycode_decode(label + 4, n - 4, &decoded) &&
+              co_norm_casefold(decoded.data, decoded.len, &d)))
+            co_buf_add(&d, label, n);
+        co_buf_release(&decoded);
+        if (dot)
+            co_buf_addc(&d, '.');
+        i += n + (dot ? 1 : 0);
+    }
+    const char *r = co_buf_str(&d);
+    if (strncmp(r, "www.", 4) == 0 && strchr(r + 4, '.'))
+        r += 4;
+    size_t rlen = strlen(r);
+    ok = ok && !d.failed && rlen > 0 && strchr(r, '.') && !strstr(r, "..") && r[0] != '.' &&
+         r[rlen - 1] != '.';
+    if (ok)
+        co_buf_add(out, r, rlen);
+    co_buf_release(&dotted);
+    co_buf_release(&d);
+    return ok;
+}
+
+bool co_norm_domain(const char *s, size_t len, co_buf *out)
+{
+    co_buf folded = CO_BUF_INIT;
+    bool ok = co_norm_casefold(s, len, &folded) && domain_folded(folded.data, folded.len, out);
+    co_buf_release(&folded);
+    return ok;
+}
+
+/* ---- e-mail addresses ------------------------------------------------------------- */
+
+static const char *last_at(const char *s, size_t len)
+{
+    for (size_t i = len; i > 0; i--)
+        if (s[i - 1] == '@')
+            return s + i - 1;
+    return NULL;
+}
+
 bool co_norm_email(const char *s, size_t len, co_buf *out)
 {
-    const char *at = memchr(s, '@', len);
-    if (!at || at == s || at + 1 == s + len)
+    co_buf folded = CO_BUF_INIT, domain = CO_BUF_INIT, local = CO_BUF_INIT;
+    bool ok = co_norm_casefold(s, len, &folded);
+    const char *t = co_buf_str(&folded);
+    const char *at = ok ? last_at(t, folded.len) : NULL;
+    ok = at != NULL;
+    if (ok) {
+        const char *l = t;
+        size_t llen = (size_t)(at - t);
+        trim(&l, &llen);
+        ok = domain_folded(at + 1, folded.len - (size_t)(at + 1 - t), &domain);
+        const char *d = co_buf_str(&domain);
+        if (ok && (strcmp(d, "gmail.com") == 0 || strcmp(d, "googlemail.com") == 0)) {
+            for (size_t i = 0; i < llen && l[i] != '+'; i++)
+                if (l[i] != '.')
+                    co_buf_addc(&local, l[i]);
+            co_buf_reset(&domain);
+            co_buf_adds(&domain, "gmail.com");
+        } else {
+            co_buf_add(&local, l, llen);
+        }
+        ok = ok && local.len > 0;
+    }
+    if (ok) {
+        co_buf_add(out, local.data, local.len);
+        co_buf_addc(out, '@');
+        co_buf_add(out, domain.data, domain.len);
+    }
+    co_buf_release(&folded);
+    co_buf_release(&domain);
+    co_buf_release(&local);
+    return ok;
+}
+
+/* ---- names ---------------------------------------------------------------------- */
+
+/* True for what name_norm makes a space: punctuation, separators, controls. */
+static bool name_space(utf8proc_int32_t cp)
+{
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_PC: case UTF8PROC_CATEGORY_PD: case UTF8PROC_CATEGORY_PS:
+    case UTF8PROC_CATEGORY_PE: case UTF8PROC_CATEGORY_PI: case UTF8PROC_CATEGORY_PF:
+    case UTF8PROC_CATEGORY_PO: case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL:
+    case UTF8PROC_CATEGORY_ZP: case UTF8PROC_CATEGORY_CC:
+        return true;
+    default:
         return false;
-    return co_norm_casefold(s, len, out);
+    }
+}
+
+bool co_norm_name(const char *s, size_t len, co_buf *out)
+{
+    /* Marks go before folding, so that a composed character sheds the same
+     * marks as its decomposed spelling (ᾀ folds to ἀι, but α, ̓ and ͅ to αι). */
+    co_buf bare = CO_BUF_INIT, folded = CO_BUF_INIT, spaced = CO_BUF_INIT;
+    bool ok = map(s, len,
+                  UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_IGNORE |
+                      UTF8PROC_STRIPMARK,
+                  &bare) &&
+              map(co_buf_str(&bare), bare.len, FOLD | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK,
+                  &folded);
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)co_buf_str(&folded);
+    utf8proc_ssize_t left = (utf8proc_ssize_t)folded.len;
+    bool space = false;
+    while (ok && left > 0) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
+        if (n <= 0) {
+            ok = false;
+            break;
+        }
+        if (name_space(cp)) {
+            space = spaced.len > 0;
+        } else {
+            if (space)
+                co_buf_addc(&spaced, ' ');
+            space = false;
+            co_buf_add(&spaced, p, (size_t)n);
+        }
+        p += n;
+        left -= n;
+    }
+    ok = ok && map(co_buf_str(&spaced), spaced.len, UTF8PROC_STABLE | UTF8PROC_COMPOSE, out);
+    co_buf_release(&bare);
+    co_buf_release(&folded);
+    co_buf_release(&spaced);
+    return ok;
 }

@@ -549,7 +549,7 @@ static co_code set_verify_round(walk *w, const field *f, struct fy_node *key, st
     return CO_OK;
 }
 
-/* duplicates: { column: casefold | email | domain, ... } */
+/* duplicates: { column: casefold | email | domain | name, ... } */
 static co_code set_duplicates(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
                               void *obj)
 {
@@ -558,8 +558,8 @@ static co_code set_duplicates(walk *w, const field *f, struct fy_node *key, stru
     co_mark at = mark_or(val, node_mark(key));
     if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING)
         return co_project_fail(w->err, CO_EPROJECT, w->name, at,
-                               "\"duplicates\" must be a mapping of column: casefold, email or "
-                               "domain, not %s",
+                               "\"duplicates\" must be a mapping of column: casefold, email, "
+                               "domain or name, not %s",
                                describe(val));
     int count = fy_node_mapping_item_count(val);
     if (count <= 0)
@@ -580,7 +580,7 @@ static co_code set_duplicates(walk *w, const field *f, struct fy_node *key, stru
         e->nduplicates++;
         char *norm = NULL;
         code = scalar_text(w, fy_node_pair_value(pair), mark_or(fy_node_pair_key(pair), at),
-                           "a normalizer", "casefold, email or domain", &norm);
+                           "a normalizer", "casefold, email, domain or name", &norm);
         if (code != CO_OK)
             return code;
         if (strcmp(norm, "casefold") == 0)
@@ -589,11 +589,13 @@ static co_code set_duplicates(walk *w, const field *f, struct fy_node *key, stru
             one->norm = CO_NORM_EMAIL;
         else if (strcmp(norm, "domain") == 0)
             one->norm = CO_NORM_DOMAIN;
+        else if (strcmp(norm, "name") == 0)
+            one->norm = CO_NORM_NAME;
         else {
             char buf[80];
             code = co_project_fail(w->err, CO_EPROJECT, w->name,
                                    mark_or(fy_node_pair_value(pair), at),
-                                   "unknown normalizer \"%s\" (expected casefold, email or domain)",
+                                   "unknown normalizer \"%s\" (expected casefold, email, domain or name)",
                                    co_project_shown(norm, strlen(norm), buf, sizeof buf));
         }
         free(norm);

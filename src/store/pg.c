@@ -11,6 +11,7 @@
  * otherwise), floats with every digit, bytea as hex. A source connection is
  * read-only (default_transaction_read_only) until co_store_allow_writes.
  */
+#include "dedupe/normalize_pg.h"
 #include "store/pg_int.h"
 #include "util/uri.h"
 
@@ -85,6 +86,16 @@ co_code co_pg_fail(pg_store *s, const PGresult *res, const char *doing, co_error
     if (err) {
         snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state ? state : "");
         co_pg_scrub(s, err->message);
+    }
+    /* A missing normalizer (42883: no such function) may be one that could
+     * not be installed: say why. */
+    if (err && s->norm_problem[0] && state && strcmp(state, "42883") == 0 &&
+        co_pg_names_normalizer(msg)) {
+        size_t len = strlen(err->message);
+        snprintf(err->message + len, sizeof err->message - len,
+                 "; cutover could not install its normalizers (casefold, email_norm, "
+                 "domain_norm, name_norm) in schema " CO_NORM_PG_SCHEMA ": %s",
+                 s->norm_problem);
     }
     return code;
 }
@@ -553,6 +564,8 @@ co_code co_pg_open(const char *uri, co_side side, co_store **out, co_error *err)
                         : co_pg_run(s, co_buf_str(&sql), "cannot set up the session", err);
         co_buf_release(&sql);
     }
+    if (rc == CO_OK && side == CO_SIDE_SOURCE)
+        co_pg_normalizers_setup(s);
     if (rc != CO_OK) {
         pg_close(&s->base);
         return rc;

@@ -28,6 +28,8 @@ typedef struct pg_store {
     co_buf deferred;      /* DEALLOCATEs that could not run in a failed transaction */
     char *password;       /* the password in use, scrubbed from every message; NULL if none */
     co_loader *copying;   /* the loader whose COPY is open, between its puts (pg_copy.c) */
+    bool normalizers;     /* schema cutover_norm has casefold() & co.: calls are pointed there */
+    char norm_problem[600]; /* why they could not be installed, for errors; "" if they were */
 } pg_store;
 
 static inline pg_store *pg_of(co_store *s) { return (pg_store *)s; }
@@ -102,6 +104,20 @@ void co_pg_real_text(co_buf *out, double r);
 
 /* Appends a table name for SQL: "schema"."table" for "schema.table", else "table". */
 void co_pg_table_ref(const char *table, co_buf *out);
+
+/* ---- normalizers (pg_norm.c) -------------------------------------------------- */
+
+/* On a source: installs the normalizers in schema cutover_norm unless they are
+ * current, and sets s->normalizers and s->norm_problem. Never fails: a source
+ * that cannot have them opens all the same. */
+void co_pg_normalizers_setup(pg_store *s);
+
+/* True when word (len bytes) names a normalizer: casefold, email_norm,
+ * domain_norm or name_norm, in any case. */
+bool co_pg_is_normalizer(const char *word, size_t len);
+
+/* True when message names a normalizer. */
+bool co_pg_names_normalizer(const char *message);
 
 /* ---- cursors (pg_cursor.c), loading (pg_copy.c), reads (pg_reads.c) ----------- */
 

@@ -6,6 +6,7 @@
  * a dollar-quoted body stays text and "::int" stays a cast. It also binds
  * cutover's values to the numbered parameters.
  */
+#include "dedupe/normalize_pg.h"
 #include "store/pg_int.h"
 
 #include <ctype.h>
@@ -188,6 +189,24 @@ static bool placeholder(pg_sql *q, const char *p, size_t len)
     return true;
 }
 
+/* True when the word just read, after, before which b holds the statement
+ * so far and whose previous keyword was prev, is an unqualified function
+ * call: "(" follows, no "." precedes, and it is no name being defined or
+ * aliased ("WITH name_norm(a) AS", "AS casefold(x)"). */
+static bool calls(const co_buf *b, const char *after, const char *prev)
+{
+    while (isspace((unsigned char)*after))
+        after++;
+    size_t end = b->len;
+    while (end > 0 && isspace((unsigned char)b->data[end - 1]))
+        end--;
+    static const char *const defining[] = {"WITH", "AS", "INTO", "TABLE", "JOIN", "FROM", "UPDATE"};
+    for (size_t i = 0; i < sizeof defining / sizeof defining[0]; i++)
+        if (strcmp(prev, defining[i]) == 0)
+            return false;
+    return *after == '(' && !(end > 0 && b->data[end - 1] == '.');
+}
+
 co_code co_pg_sql_translate(pg_store *s, const char *sql, bool positional, pg_sql *out,
                             co_error *err)
 {
@@ -250,6 +269,8 @@ co_code co_pg_sql_translate(pg_store *s, const char *sql, bool positional, pg_sq
                 (strcmp(word, "UPDATE") == 0 || strcmp(word, "SHARE") == 0 ||
                  strcmp(word, "NO") == 0 || strcmp(word, "KEY") == 0))
                 out->locking = true;
+            if (s->normalizers && co_pg_is_normalizer(p, len) && calls(b, p + len, prev))
+                co_buf_adds(b, CO_NORM_PG_SCHEMA ".");
             memcpy(prev, word, sizeof prev);
             co_buf_add(b, p, len);
             p += len;

@@ -7,6 +7,7 @@
  * by row, so that row alone is rejected while the transaction goes on. The
  * source is opened query-only: cutover never writes to it by accident.
  */
+#include "dedupe/normalize.h"
 #include "store/store_int.h"
 #include "util/fs.h"
 #include "util/key.h"
@@ -742,8 +743,59 @@ static void fn_keep(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_int(ctx, s->key_filter(s->key_filter_ctx, key->data, key->len));
 }
 
+/* ---- normalizers (dedupe/normalize.h) as SQL functions ------------------------ */
+
+/* casefold(x), email_norm(x), domain_norm(x), name_norm(x): NULL for NULL,
+ * for text that is not UTF-8 and for text with no usable form; numbers are
+ * read as their text, blobs as their bytes. */
+typedef struct sql_normalizer {
+    const char *name;
+    bool (*fn)(const char *s, size_t len, co_buf *out);
+} sql_normalizer;
+
+static const sql_normalizer normalizers[] = {
+    {"casefold", co_norm_casefold},
+    {"email_norm", co_norm_email},
+    {"domain_norm", co_norm_domain},
+    {"name_norm", co_norm_name},
+};
+
+static void fn_norm(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const sql_normalizer *norm = sqlite3_user_data(ctx);
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    const char *s = (const char *)sqlite3_value_text(argv[0]);
+    size_t len = (size_t)sqlite3_value_bytes(argv[0]);
+    if (!s) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    co_buf out = CO_BUF_INIT;
+    bool usable = norm->fn(s, len, &out);
+    if (out.failed)
+        sqlite3_result_error_nomem(ctx);
+    else if (!usable)
+        sqlite3_result_null(ctx);
+    else
+        sqlite3_result_text64(ctx, co_buf_str(&out), out.len, SQLITE_TRANSIENT, SQLITE_UTF8);
+    co_buf_release(&out);
+}
+
+static void register_normalizers(sqlite3 *db)
+{
+    int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+    for (size_t i = 0; i < sizeof normalizers / sizeof normalizers[0]; i++)
+        sqlite3_create_function_v2(db, normalizers[i].name, 1, flags, (void *)&normalizers[i],
+                                   fn_norm, NULL, NULL, NULL);
+}
+
 static void register_functions(sqlite_store *s)
 {
+    register_normalizers(s->db);
     int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
     sqlite3_create_function_v2(s->db, "cutover_hash", -1, flags, NULL, fn_hash, NULL, NULL, NULL);
     sqlite3_create_function_v2(s->db, "cutover_hash_sum", -1, flags, NULL, NULL, fn_hash_sum_step,

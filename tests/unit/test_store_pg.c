@@ -888,6 +888,35 @@ static void columns_as_declared(void **state)
     co_store_close(s);
 }
 
+/* A source gets the normalizers; unqualified calls reach them, other text
+ * that looks like a call does not change. */
+static void normalizers_on_a_source(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_SOURCE);
+    co_error err;
+    co_error_clear(&err);
+    co_cursor *c;
+    assert_int_equal(co_store_query(s,
+                                    "SELECT casefold('Stra\xc3\x9f" "e'), Name_Norm ( 'M\xc3\xbcller-L'),"
+                                    " email_norm('J.Doe+x@GoogleMail.com'), domain_norm('xn--mnchen-3ya.de'),"
+                                    " 'casefold(x)' AS \"casefold(\", /* casefold( */ cutover_norm.casefold('A')",
+                                    NULL, 0, &c, &err),
+                     CO_OK);
+    bool has_row;
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_true(has_row);
+    const char *want[] = {"strasse", "muller l", "jdoe@gmail.com", "m\xc3\xbcnchen.de", "casefold(x)", "a"};
+    for (size_t i = 0; i < 6; i++) {
+        co_value v = co_cursor_value(c, i);
+        assert_int_equal(v.type, CO_TEXT);
+        assert_memory_equal(v.s, want[i], strlen(want[i]));
+        assert_int_equal(v.len, strlen(want[i]));
+    }
+    co_cursor_close(c);
+    co_store_close(s);
+}
+
 typedef struct reads {
     char seen[16][64];
     size_t n;
@@ -996,6 +1025,7 @@ int main(void)
         cmocka_unit_test(dropped_and_all_refused),
         cmocka_unit_test(lost_connection_ends_loading),
         cmocka_unit_test(columns_as_declared),
+        cmocka_unit_test(normalizers_on_a_source),
         cmocka_unit_test(reads_of_a_query),
         cmocka_unit_test(interleaves_with_other_work),
     };
