@@ -274,7 +274,7 @@ co_code co_merger_open(co_session *s, const co_tenant *t, const co_entity *e, co
     co_buf_adds(&m->query, "SELECT *");
     for (size_t i = 0; i < nprefer && rc == CO_OK; i++) {
         co_buf_printf(&m->query, ", CASE WHEN (%s) THEN 1 ELSE 0 END AS ", conds[i]);
-        char alias[32];
+        char alias[48];
         snprintf(alias, sizeof alias, "cutover_prefer_%zu", i + 1);
         co_store_quote_ident(s->source, alias, &m->query);
     }
