@@ -190,8 +190,7 @@ bool co_norm_email(const char *s, size_t len, co_buf *out)
 
 /* ---- names ---------------------------------------------------------------------- */
 
-/* True for what name_norm makes a space: punctuation, separators, controls. */
-static bool name_space(utf8proc_int32_t cp)
+bool co_norm_name_space(int32_t cp)
 {
     switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_PC: case UTF8PROC_CATEGORY_PD: case UTF8PROC_CATEGORY_PS:
@@ -225,7 +224,7 @@ bool co_norm_name(const char *s, size_t len, co_buf *out)
             ok = false;
             break;
         }
-        if (name_space(cp)) {
+        if (co_norm_name_space(cp)) {
             space = spaced.len > 0;
         } else {
             if (space)

@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* s (len bytes of UTF-8) case-folded (Unicode full case folding: ß -> ss),
  * in NFKC (full-width and compatibility forms to their plain letters),
@@ -52,5 +53,9 @@ bool co_norm_email(const char *s, size_t len, co_buf *out);
  * then NFC ("  Müller-Lüdenscheidt, Jr." -> "muller ludenscheidt jr").
  * Symbols ($, +, <) stay; & is punctuation. False only when s is not valid UTF-8. */
 bool co_norm_name(const char *s, size_t len, co_buf *out);
+
+/* True for a code point name_norm makes a space: punctuation, separators,
+ * controls. */
+bool co_norm_name_space(int32_t cp);
 
 #endif

@@ -13,6 +13,7 @@
  * written again in PL/pgSQL: change both together.
  */
 #include "dedupe/normalize_pg.h"
+#include "dedupe/normalize.h"
 
 #include <stdlib.h>
 #include <utf8proc.h>
@@ -27,21 +28,6 @@ static bool is_mark(utf8proc_int32_t cp)
 {
     utf8proc_category_t c = utf8proc_category(cp);
     return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC || c == UTF8PROC_CATEGORY_ME;
-}
-
-/* Punctuation, separators and controls: what name_norm makes spaces (as
- * name_space in normalize.c). */
-static bool is_space(utf8proc_int32_t cp)
-{
-    switch (utf8proc_category(cp)) {
-    case UTF8PROC_CATEGORY_PC: case UTF8PROC_CATEGORY_PD: case UTF8PROC_CATEGORY_PS:
-    case UTF8PROC_CATEGORY_PE: case UTF8PROC_CATEGORY_PI: case UTF8PROC_CATEGORY_PF:
-    case UTF8PROC_CATEGORY_PO: case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL:
-    case UTF8PROC_CATEGORY_ZP: case UTF8PROC_CATEGORY_CC:
-        return true;
-    default:
-        return false;
-    }
 }
 
 static bool nfkd_stable(utf8proc_int32_t cp)
@@ -66,7 +52,7 @@ co_norm_pg_step co_norm_pg_step_of(int32_t cp, bool name, co_buf *fold)
         return CO_NORM_PG_KEEP;
     if (utf8proc_get_property(cp)->ignorable || (name && is_mark(cp)))
         return CO_NORM_PG_DROP;
-    if (name && is_space(cp))
+    if (name && co_norm_name_space(cp))
         return CO_NORM_PG_SPACE;
     utf8proc_int32_t d[FOLD_MAX];
     int boundclass = 0;

@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_ROWS_SORTED 4096
-
 typedef struct col_rule {
     const co_merge_rule *rule;
     size_t arg_col; /* the timestamp column, or the prefer condition's column */

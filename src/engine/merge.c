@@ -24,9 +24,37 @@ typedef struct pending {
     co_buf rows;     /* exact encodings, each ending in '\0' */
 } pending;
 
-typedef struct apart {
-    size_t a, b;
-} apart;
+static void pending_free(pending *p)
+{
+    if (!p)
+        return;
+    free(p->records);
+    free(p->offsets);
+    co_buf_release(&p->rows);
+    free(p);
+}
+
+/* Pairs of records, grown as they are read. */
+typedef struct pairs {
+    struct pair {
+        size_t a, b;
+    } *at;
+    size_t n, cap;
+} pairs;
+
+static bool pairs_add(pairs *p, size_t a, size_t b)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 16;
+        struct pair *grown = realloc(p->at, cap * sizeof *grown);
+        if (!grown)
+            return false;
+        p->at = grown;
+        p->cap = cap;
+    }
+    p->at[p->n++] = (struct pair){a, b};
+    return true;
+}
 
 struct co_merger {
     co_session *s;
@@ -47,9 +75,9 @@ struct co_merger {
     double *score;
     size_t *size;     /* per root, after the pre-pass */
     pending **open;   /* per root */
-    apart *aparts;
-    size_t naparts;
-    size_t clustered_rows, clusters;
+    pairs apart;      /* a person kept these apart: never joined */
+    pairs decided;    /* a person merged these */
+    pairs same;       /* equal on every `on` expression */
 };
 
 static const char *record_key(const co_merger *m, size_t i) { return m->keys.data + m->key_at[i]; }
@@ -69,8 +97,8 @@ static void join(co_merger *m, size_t a, size_t b, const char *how, double score
     size_t ra = find(m, a), rb = find(m, b);
     if (ra == rb)
         return;
-    for (size_t i = 0; i < m->naparts; i++) {
-        size_t x = find(m, m->aparts[i].a), y = find(m, m->aparts[i].b);
+    for (size_t i = 0; i < m->apart.n; i++) {
+        size_t x = find(m, m->apart.at[i].a), y = find(m, m->apart.at[i].b);
         if ((x == ra && y == rb) || (x == rb && y == ra))
             return;
     }
@@ -130,7 +158,7 @@ static co_code add_record(co_merger *m, const co_buf *key, co_error *err)
     return CO_OK;
 }
 
-/* The pre-pass: every row's key and its `on` values. */
+/* The pre-pass: every row's key, and the pairs equal on their `on` values. */
 static co_code read_keys(co_merger *m, co_error *err)
 {
     const co_entity *e = m->e;
@@ -181,7 +209,8 @@ static co_code read_keys(co_merger *m, co_error *err)
         if (co_map_get(&same, on.data, on.len, &first, &flen)) {
             size_t f;
             memcpy(&f, first, sizeof f);
-            join(m, f, i, "same", -1);
+            if (!pairs_add(&m->same, f, i))
+                rc = co_error_set(err, CO_ENOMEM, "out of memory");
         } else if (!co_map_put(&same, on.data, on.len, &i, sizeof i)) {
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
         }
@@ -195,9 +224,8 @@ static co_code read_keys(co_merger *m, co_error *err)
     return rc;
 }
 
-/* The journal's decisions: pairs to merge are joined, pairs kept apart are
- * remembered before any join. */
-static co_code read_decisions(co_merger *m, bool merges, co_error *err)
+/* The journal's decisions on pairs of rows still in the source. */
+static co_code read_decisions(co_merger *m, co_error *err)
 {
     co_cursor *c = NULL;
     co_code rc = co_state_decisions_query(m->s->state, m->t->key, m->e->name, &c, err);
@@ -209,20 +237,21 @@ static co_code read_decisions(co_merger *m, bool merges, co_error *err)
             !lookup(m, a.s, a.len, &ia) || !lookup(m, b.s, b.len, &ib))
             continue; /* a row no longer in the source */
         bool merge = d.len == 5 && memcmp(d.s, "merge", 5) == 0;
-        if (merges && merge) {
-            join(m, ia, ib, "decided", -1);
-        } else if (!merges && !merge) {
-            apart *grown = realloc(m->aparts, (m->naparts + 1) * sizeof *grown);
-            if (!grown) {
-                rc = co_error_set(err, CO_ENOMEM, "out of memory");
-                break;
-            }
-            m->aparts = grown;
-            m->aparts[m->naparts++] = (apart){ia, ib};
-        }
+        if (!pairs_add(merge ? &m->decided : &m->apart, ia, ib))
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }
     co_cursor_close(c);
     return rc;
+}
+
+/* Joins the clusters: first what people decided, then rows equal on `on`;
+ * every join respects the pairs kept apart. */
+static void join_all(co_merger *m)
+{
+    for (size_t i = 0; i < m->decided.n; i++)
+        join(m, m->decided.at[i].a, m->decided.at[i].b, "decided", -1);
+    for (size_t i = 0; i < m->same.n; i++)
+        join(m, m->same.at[i].a, m->same.at[i].b, "same", -1);
 }
 
 /* Pairs that similar scores at or above merge_at. */
@@ -244,11 +273,6 @@ static co_code count_clusters(co_merger *m, co_error *err)
         return co_error_set(err, CO_ENOMEM, "out of memory");
     for (size_t i = 0; i < m->n; i++)
         m->size[find(m, i)]++;
-    for (size_t i = 0; i < m->n; i++)
-        if (m->size[i] > 1) {
-            m->clusters++;
-            m->clustered_rows += m->size[i];
-        }
     return CO_OK;
 }
 
@@ -285,13 +309,13 @@ co_code co_merger_open(co_session *s, const co_tenant *t, const co_entity *e, co
     if (rc == CO_OK)
         rc = read_keys(m, err);
     if (rc == CO_OK)
-        rc = read_decisions(m, false, err);
-    if (rc == CO_OK)
-        rc = read_decisions(m, true, err);
+        rc = read_decisions(m, err);
     if (rc == CO_OK)
         rc = add_similar(m, err);
-    if (rc == CO_OK)
+    if (rc == CO_OK) {
+        join_all(m);
         rc = count_clusters(m, err);
+    }
     if (rc != CO_OK) {
         co_merger_free(m);
         return rc;
@@ -305,19 +329,16 @@ void co_merger_free(co_merger *m)
     if (!m)
         return;
     for (size_t i = 0; m->open && i < m->n; i++)
-        if (m->open[i]) {
-            free(m->open[i]->records);
-            free(m->open[i]->offsets);
-            co_buf_release(&m->open[i]->rows);
-            free(m->open[i]);
-        }
+        pending_free(m->open[i]);
     free(m->open);
     free(m->size);
     free(m->key_at);
     free(m->parent);
     free(m->how);
     free(m->score);
-    free(m->aparts);
+    free(m->apart.at);
+    free(m->decided.at);
+    free(m->same.at);
     co_buf_release(&m->keys);
     co_buf_release(&m->query);
     co_map_release(&m->index);
@@ -327,12 +348,6 @@ void co_merger_free(co_merger *m)
 
 const char *co_merger_query(const co_merger *m) { return co_buf_str(&m->query); }
 size_t co_merger_extra(const co_merger *m) { return m->nextra; }
-
-void co_merger_stats(const co_merger *m, size_t *rows, size_t *clusters)
-{
-    *rows = m->clustered_rows;
-    *clusters = m->clusters;
-}
 
 co_code co_merger_bind(co_merger *m, const char *const *names, size_t ncols,
                        const size_t *key_idx, co_error *err)
@@ -356,21 +371,17 @@ static co_code close_cluster(co_merger *m, size_t root, co_error *err)
     const char **members = calloc(p->have, sizeof *members);
     const char **how = calloc(p->have, sizeof *how);
     double *score = calloc(p->have, sizeof *score);
-    co_buf storage = CO_BUF_INIT;
-    co_code rc = vals && rows && members && how && score
+    /* Each row's decoded text lives in a buffer of its own: values point into it. */
+    co_buf *texts = calloc(p->have, sizeof *texts);
+    co_code rc = vals && rows && members && how && score && texts
                      ? CO_OK
                      : co_error_set(err, CO_ENOMEM, "out of memory");
-    /* Each row's decoded text lives in a buffer of its own, kept (detached)
-     * in the list `storage` until the merged row has been emitted. */
     for (size_t r = 0; rc == CO_OK && r < p->have; r++) {
         size_t n = 0;
-        co_buf one = CO_BUF_INIT;
-        rc = co_key_decode(p->rows.data + p->offsets[r], vals + r * width, width, &n, &one, err);
+        rc = co_key_decode(p->rows.data + p->offsets[r], vals + r * width, width, &n, &texts[r],
+                           err);
         if (rc == CO_OK && n != width)
             rc = co_error_set(err, CO_EINTERNAL, "merge: a held row lost columns");
-        char *kept = one.data ? co_buf_detach(&one) : NULL;
-        co_buf_add(&storage, &kept, sizeof kept);
-        co_buf_release(&one);
         rows[r] = vals + r * width;
     }
     size_t survivor = 0;
@@ -393,21 +404,15 @@ static co_code close_cluster(co_merger *m, size_t root, co_error *err)
         co_merged merged = {out, nm, members, how, score};
         rc = m->emit(m->ctx, &merged, err);
     }
-    for (size_t off = 0; off + sizeof(char *) <= storage.len; off += sizeof(char *)) {
-        char *kept;
-        memcpy(&kept, storage.data + off, sizeof kept);
-        free(kept);
-    }
-    co_buf_release(&storage);
+    for (size_t r = 0; texts && r < p->have; r++)
+        co_buf_release(&texts[r]);
+    free(texts);
     free(vals);
     free(rows);
     free(members);
     free(how);
     free(score);
-    free(p->records);
-    free(p->offsets);
-    co_buf_release(&p->rows);
-    free(p);
+    pending_free(p);
     return rc;
 }
 
@@ -430,11 +435,7 @@ co_code co_merger_put(co_merger *m, const co_value *row, const char *key, size_t
             p->offsets = calloc(p->need, sizeof *p->offsets);
         }
         if (!p || !p->records || !p->offsets) {
-            if (p) {
-                free(p->records);
-                free(p->offsets);
-            }
-            free(p);
+            pending_free(p);
             return co_error_set(err, CO_ENOMEM, "out of memory");
         }
         m->open[root] = p;

@@ -56,7 +56,4 @@ co_code co_merger_drop(co_merger *m, const char *key, size_t klen, co_error *err
  * since the pre-pass). */
 co_code co_merger_finish(co_merger *m, co_error *err);
 
-/* Rows in clusters of several, and clusters, found by the pre-pass. */
-void co_merger_stats(const co_merger *m, size_t *rows, size_t *clusters);
-
 #endif

@@ -116,6 +116,19 @@ static co_code members_keep(load *l, const co_buf *key, const co_merged *m)
     return ok ? CO_OK : co_error_set(l->err, CO_ENOMEM, "out of memory");
 }
 
+/* Reads the next "key\0how\0score\0" record at *p (before end); false at the end. */
+static bool next_member(const char **p, const char *end, const char **member, const char **how,
+                        const char **score)
+{
+    if (*p >= end)
+        return false;
+    *member = *p;
+    *how = *member + strlen(*member) + 1;
+    *score = *how + strlen(*how) + 1;
+    *p = *score + strlen(*score) + 1;
+    return true;
+}
+
 /* The destination has the merged row whose source key is key and target key
  * target: each row merged into it is counted, mapped and recorded. */
 static co_code members_loaded(load *l, const co_buf *key, const co_buf *target)
@@ -126,10 +139,9 @@ static co_code members_loaded(load *l, const co_buf *key, const co_buf *target)
         return CO_OK;
     entity_keys *mine = &l->keys[l->index];
     co_code rc = CO_OK;
-    for (const char *p = rec, *end = rec + len; rc == CO_OK && p < end;) {
-        const char *member = p, *how = member + strlen(member) + 1;
-        const char *score = how + strlen(how) + 1;
-        p = score + strlen(score) + 1;
+    const char *member, *how, *score;
+    for (const char *p = rec, *end = rec + len;
+         rc == CO_OK && next_member(&p, end, &member, &how, &score);) {
         size_t mlen = strlen(member);
         l->counts.merged++;
         if (!co_map_put(&mine->merged, member, mlen, target->data, target->len) ||
@@ -158,10 +170,9 @@ static co_code members_refused(load *l, const co_buf *key, const char *reason)
     char why[512];
     snprintf(why, sizeof why, "merged into row %.*s, which the target refused: %s",
              (int)(key->len > 120 ? 120 : key->len), key->data, reason);
-    for (const char *p = rec, *end = rec + len; rc == CO_OK && p < end;) {
-        const char *member = p, *how = member + strlen(member) + 1;
-        const char *score = how + strlen(how) + 1;
-        p = score + strlen(score) + 1;
+    const char *member, *how, *score;
+    for (const char *p = rec, *end = rec + len;
+         rc == CO_OK && next_member(&p, end, &member, &how, &score);) {
         co_buf mk = CO_BUF_INIT;
         co_buf_adds(&mk, member);
         rc = reject(l, &mk, NULL, "merged_refused", why);
@@ -362,7 +373,7 @@ static void report(load *l, const co_migrate_options *opt, int64_t total, bool d
 /* Loads an admitted row whose canonical source key is key. A row that, once
  * its refs went to merged rows, has the key of a row already loaded is merged
  * into that row (the tags of two merged contacts: one row per tag). */
-static co_code put_row(load *l, co_value *row, const co_buf *key)
+static co_code put_row(load *l, const co_value *row, const co_buf *key)
 {
     entity_keys *mine = &l->keys[l->index];
     if (l->collapse) {
@@ -407,15 +418,33 @@ static co_code on_merged(void *ctx, const co_merged *m, co_error *err)
 {
     load *l = ctx;
     (void)err;
-    co_value row[256];
-    memcpy(row, m->row, l->ncols * sizeof *row);
     co_buf key = CO_BUF_INIT;
-    encode_key(l, row, &key);
+    encode_key(l, m->row, &key);
     co_code rc = l->sink ? CO_OK : members_keep(l, &key, m);
     if (rc == CO_OK)
-        rc = put_row(l, row, &key);
+        rc = put_row(l, m->row, &key);
     co_buf_release(&key);
     return rc;
+}
+
+/* One source row on its way: left out when its key is in skip (the journal's
+ * rejects, for verification), checked (admit_row), then through the merger
+ * when the entity merges, and put. */
+static co_code take_row(load *l, co_value *row, co_buf *storage, const co_map *skip)
+{
+    encode_key(l, row, &l->key);
+    co_buf_reset(storage);
+    l->row_remapped = false;
+    co_code rc = CO_OK;
+    if ((skip && co_map_get(skip, l->key.data, l->key.len, NULL, NULL)) ||
+        !admit_row(l, row, storage, &rc))
+        return rc == CO_OK && l->merger
+                   ? co_merger_drop(l->merger, l->key.data, l->key.len, l->err)
+                   : rc;
+    bool held = false;
+    if (l->merger)
+        rc = co_merger_put(l->merger, row, l->key.data, l->key.len, &held, l->err);
+    return rc == CO_OK && !held ? put_row(l, row, &l->key) : rc;
 }
 
 static co_code load_rows(load *l, co_cursor *c, co_loader *loader, const co_migrate_options *opt,
@@ -437,20 +466,7 @@ static co_code load_rows(load *l, co_cursor *c, co_loader *loader, const co_migr
                                : row[i].type == CO_NULL                       ? 0
                                                                               : 8;
         }
-        encode_key(l, row, &l->key);
-        co_buf_reset(&storage);
-        l->row_remapped = false;
-        bool held = false;
-        if (!admit_row(l, row, &storage, &rc)) {
-            if (rc == CO_OK && l->merger)
-                rc = co_merger_drop(l->merger, l->key.data, l->key.len, l->err);
-        } else if (l->merger) {
-            rc = co_merger_put(l->merger, row, l->key.data, l->key.len, &held, l->err);
-            if (rc == CO_OK && !held)
-                rc = put_row(l, row, &l->key);
-        } else {
-            rc = put_row(l, row, &l->key);
-        }
+        rc = take_row(l, row, &storage, NULL);
         if (rc != CO_OK)
             break;
         if (++in_batch >= batch) {
@@ -538,6 +554,17 @@ static char *path_join(const char *dir, const char *rel)
     return b.failed ? (co_buf_release(&b), NULL) : co_buf_detach(&b);
 }
 
+/* Frees the key maps of every entity, and keys. */
+static void keys_free(const co_project *p, entity_keys *keys)
+{
+    for (size_t i = 0; keys && i < p->nentities; i++) {
+        co_map_release(&keys[i].loaded);
+        co_map_release(&keys[i].rejected);
+        co_map_release(&keys[i].merged);
+    }
+    free(keys);
+}
+
 /* Marks which entities later entities reference. */
 static void mark_referenced(const co_project *p, entity_keys *keys)
 {
@@ -595,12 +622,7 @@ static co_code run_entities(co_session *s, const co_tenant *t, int64_t run_id,
         res->rejected += l.counts.rejected;
         load_release(&l);
     }
-    for (size_t i = 0; i < p->nentities; i++) {
-        co_map_release(&keys[i].loaded);
-        co_map_release(&keys[i].rejected);
-        co_map_release(&keys[i].merged);
-    }
-    free(keys);
+    keys_free(p, keys);
     return rc;
 }
 
@@ -809,33 +831,14 @@ co_code co_expected_rows(co_session *s, const co_tenant *t, size_t entity, const
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         for (size_t i = 0; i < width; i++)
             row[i] = co_cursor_value(c, i);
-        encode_key(&l, row, &l.key);
-        co_buf_reset(&storage);
-        l.row_remapped = false;
-        bool held = false;
-        if ((skip && co_map_get(skip, l.key.data, l.key.len, NULL, NULL)) ||
-            !admit_row(&l, row, &storage, &rc)) {
-            if (rc == CO_OK && l.merger)
-                rc = co_merger_drop(l.merger, l.key.data, l.key.len, err);
-        } else if (l.merger) {
-            rc = co_merger_put(l.merger, row, l.key.data, l.key.len, &held, err);
-            if (rc == CO_OK && !held)
-                rc = put_row(&l, row, &l.key);
-        } else {
-            rc = put_row(&l, row, &l.key);
-        }
+        rc = take_row(&l, row, &storage, skip);
     }
     if (rc == CO_OK && l.merger)
         rc = co_merger_finish(l.merger, err);
     co_buf_release(&storage);
     co_cursor_close(c);
     load_release(&l);
-    for (size_t i = 0; i < p->nentities; i++) {
-        co_map_release(&keys[i].loaded);
-        co_map_release(&keys[i].rejected);
-        co_map_release(&keys[i].merged);
-    }
-    free(keys);
+    keys_free(p, keys);
     if (rc != CO_OK)
         co_error_where(err, "the expected rows of entity %s", e->name);
     return rc;
@@ -1103,12 +1106,7 @@ co_code co_refresh_end(co_refresh *r, bool ok, int64_t *loaded, int64_t *rejecte
         *rejected = r->rejected;
     co_rejects_close(&r->rejects, NULL);
     co_rejects_release(&r->rejects);
-    for (size_t i = 0; r->keys && i < r->s->project->nentities; i++) {
-        co_map_release(&r->keys[i].loaded);
-        co_map_release(&r->keys[i].rejected);
-        co_map_release(&r->keys[i].merged);
-    }
-    free(r->keys);
+    keys_free(r->s->project, r->keys);
     free(r);
     return rc;
 }

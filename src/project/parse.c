@@ -986,25 +986,32 @@ static co_code set_similar_blocks(walk *w, const field *f, struct fy_node *key,
     return expr_list(w, f->key, key, val, &m->blocks, &m->nblocks);
 }
 
-/* A number from 0 to 1 into *out. */
-static co_code fraction(walk *w, const char *name, struct fy_node *key, struct fy_node *val,
-                        double *out)
+/* A number into *out: from lo (above lo when !lo_in) to hi; expected says so
+ * in messages ("a number from 0 to 1"). */
+static co_code number_in(walk *w, const char *name, struct fy_node *key, struct fy_node *val,
+                         double lo, bool lo_in, double hi, const char *expected, double *out)
 {
     char *text = NULL, subject[64], buf[80];
     snprintf(subject, sizeof subject, "\"%s\"", name);
-    co_code code = scalar_text(w, val, node_mark(key), subject, "a number from 0 to 1", &text);
+    co_code code = scalar_text(w, val, node_mark(key), subject, expected, &text);
     if (code != CO_OK)
         return code;
     char *end;
     double d = strtod(text, &end);
-    if (end == text || *end || !(d >= 0 && d <= 1))
+    if (end == text || *end || !((lo_in ? d >= lo : d > lo) && d <= hi))
         code = co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(val, node_mark(key)),
-                               "%s must be a number from 0 to 1, not \"%s\"", subject,
+                               "%s must be %s, not \"%s\"", subject, expected,
                                co_project_shown(text, strlen(text), buf, sizeof buf));
     else
         *out = d;
     free(text);
     return code;
+}
+
+static co_code fraction(walk *w, const char *name, struct fy_node *key, struct fy_node *val,
+                        double *out)
+{
+    return number_in(w, name, key, val, 0, true, 1, "a number from 0 to 1", out);
 }
 
 static co_code set_similar_review(walk *w, const field *f, struct fy_node *key,
@@ -1028,22 +1035,8 @@ static co_code set_compare_expr(walk *w, const field *f, struct fy_node *key, st
 static co_code set_compare_weight(walk *w, const field *f, struct fy_node *key,
                                   struct fy_node *val, void *obj)
 {
-    (void)f;
-    co_merge_compare *c = obj;
-    char *text = NULL, buf[80];
-    co_code code = scalar_text(w, val, node_mark(key), "\"weight\"", "a positive number", &text);
-    if (code != CO_OK)
-        return code;
-    char *end;
-    double d = strtod(text, &end);
-    if (end == text || *end || !(d > 0 && d <= 1000))
-        code = co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(val, node_mark(key)),
-                               "\"weight\" must be a number above 0 and at most 1000, not \"%s\"",
-                               co_project_shown(text, strlen(text), buf, sizeof buf));
-    else
-        c->weight = d;
-    free(text);
-    return code;
+    return number_in(w, f->key, key, val, 0, false, 1000, "a number above 0 and at most 1000",
+                     &((co_merge_compare *)obj)->weight);
 }
 
 static const field compare_fields[] = {

@@ -107,13 +107,7 @@ co_code co_report_run_json(co_state *st, int64_t run_id, char **out, co_error *e
         rp_table_release(&run);
         return co_error_set(err, CO_ENOTFOUND, "no run %lld in the journal", (long long)run_id);
     }
-    rc = rp_query(st,
-                  "SELECT step, entity, status, started_at, ended_at, source_rows, loaded,"
-                  " CASE WHEN step LIKE 'load:%' THEN coalesce(source_rows, 0) - coalesce(loaded, 0)"
-                  " - coalesce(rejected, 0) ELSE 0 END AS merged,"
-                  " rejected, seconds FROM steps WHERE run_id = ?"
-                  " ORDER BY started_at, step",
-                  &id, 1, &steps, err);
+    rc = rp_query(st, rp_steps_sql, &id, 1, &steps, err);
     if (rc == CO_OK)
         rc = rp_query(st,
                       "SELECT entity, \"check\", pass, expected, actual, differences, summary"
@@ -175,20 +169,7 @@ co_code co_report_cohorts_json(co_state *st, char **out, co_error *err)
 {
     *out = NULL;
     rp_table plan, tenants = {0}, paused = {0};
-    co_code rc = rp_query(st,
-                          "SELECT id, created_at, canary_percent, growth FROM plans"
-                          " WHERE id = (SELECT max(id) FROM plans)",
-                          NULL, 0, &plan, err);
-    if (rc == CO_OK)
-        rc = rp_query(st,
-                      "SELECT pt.cohort, pt.tenant, pt.risk, pt.rows, pt.est_seconds,"
-                      " coalesce(t.state, 'new') AS state FROM plan_tenants pt"
-                      " LEFT JOIN tenants t ON t.tenant = pt.tenant"
-                      " WHERE pt.plan_id = (SELECT max(id) FROM plans) ORDER BY pt.position",
-                      NULL, 0, &tenants, err);
-    if (rc == CO_OK)
-        rc = rp_query(st, "SELECT cohort, paused_at, reason FROM paused_cohorts ORDER BY cohort",
-                      NULL, 0, &paused, err);
+    co_code rc = rp_load_plan(st, &plan, &tenants, &paused, err);
     co_buf b = CO_BUF_INIT;
     if (rc == CO_OK) {
         co_buf_adds(&b, "{\"plan\":");

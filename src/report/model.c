@@ -70,7 +70,7 @@ bool rp_verify_in_run(const rp_tenant *t)
 
 /* The steps of a run. A load step's merged rows are what its source rows
  * leave after the loaded and the rejected (migrate keeps that identity). */
-static const char steps_sql[] =
+const char rp_steps_sql[] =
     "SELECT step, entity, status, started_at, ended_at,"
     " coalesce(source_rows, 0) AS source_rows, coalesce(loaded, 0) AS loaded,"
     " CASE WHEN step LIKE 'load:%' THEN coalesce(source_rows, 0) - coalesce(loaded, 0)"
@@ -99,7 +99,7 @@ co_code rp_load_tenant(co_state *st, const co_project *p, rp_tenant *t, co_error
                       " FROM runs WHERE id = ?",
                       &run, 1, &t->run, err);
     if (rc == CO_OK)
-        rc = rp_query(st, steps_sql, &run, 1, &t->steps, err);
+        rc = rp_query(st, rp_steps_sql, &run, 1, &t->steps, err);
     co_param verify = {NULL, co_int(t->status->verify_run)};
     if (rc == CO_OK)
         rc = rp_query(st,
@@ -148,6 +148,26 @@ co_code rp_load_tenant(co_state *st, const co_project *p, rp_tenant *t, co_error
     return CO_OK;
 }
 
+co_code rp_load_plan(co_state *st, rp_table *plan, rp_table *cohorts, rp_table *paused,
+                     co_error *err)
+{
+    co_code rc = rp_query(st,
+                          "SELECT id, created_at, canary_percent, growth FROM plans"
+                          " WHERE id = (SELECT max(id) FROM plans)",
+                          NULL, 0, plan, err);
+    if (rc == CO_OK)
+        rc = rp_query(st,
+                      "SELECT pt.cohort, pt.tenant, pt.risk, pt.rows, pt.est_seconds,"
+                      " coalesce(t.state, 'new') AS state FROM plan_tenants pt"
+                      " LEFT JOIN tenants t ON t.tenant = pt.tenant"
+                      " WHERE pt.plan_id = (SELECT max(id) FROM plans) ORDER BY pt.position",
+                      NULL, 0, cohorts, err);
+    if (rc == CO_OK)
+        rc = rp_query(st, "SELECT cohort, paused_at, reason FROM paused_cohorts ORDER BY cohort",
+                      NULL, 0, paused, err);
+    return rc;
+}
+
 co_code rp_load(co_state *st, const co_project *p, const char *tenant, bool overview_only,
                 rp_report *out, co_error *err)
 {
@@ -155,20 +175,7 @@ co_code rp_load(co_state *st, const co_project *p, const char *tenant, bool over
     co_clock_iso(co_clock_now(), out->generated_at, sizeof out->generated_at);
     co_code rc = co_status_list(st, &out->status, &out->nstatus, err);
     if (rc == CO_OK)
-        rc = rp_query(st,
-                      "SELECT id, created_at, canary_percent, growth FROM plans"
-                      " WHERE id = (SELECT max(id) FROM plans)",
-                      NULL, 0, &out->plan, err);
-    if (rc == CO_OK)
-        rc = rp_query(st,
-                      "SELECT pt.cohort, pt.tenant, pt.risk, pt.rows, pt.est_seconds,"
-                      " coalesce(t.state, 'new') AS state FROM plan_tenants pt"
-                      " LEFT JOIN tenants t ON t.tenant = pt.tenant"
-                      " WHERE pt.plan_id = (SELECT max(id) FROM plans) ORDER BY pt.position",
-                      NULL, 0, &out->cohorts, err);
-    if (rc == CO_OK)
-        rc = rp_query(st, "SELECT cohort, paused_at, reason FROM paused_cohorts ORDER BY cohort",
-                      NULL, 0, &out->paused, err);
+        rc = rp_load_plan(st, &out->plan, &out->cohorts, &out->paused, err);
     size_t want = 0;
     for (size_t i = 0; rc == CO_OK && i < out->nstatus; i++)
         if (!tenant || strcmp(out->status[i].tenant, tenant) == 0)

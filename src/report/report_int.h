@@ -23,6 +23,13 @@ typedef struct rp_table {
     char **cells;     /* nrows * ncols */
 } rp_table;
 
+/* The latest plan (one row), its tenants by position with their states, and
+ * the paused cohorts. */
+co_code rp_load_plan(co_state *st, rp_table *plan, rp_table *cohorts, rp_table *paused,
+                     co_error *err);
+/* The steps of a run (parameter: the run id), with merged rows per load step. */
+extern const char rp_steps_sql[];
+
 co_code rp_query(co_state *st, const char *sql, const co_param *params, size_t nparams,
                  rp_table *out, co_error *err);
 void rp_table_release(rp_table *t);

@@ -37,36 +37,44 @@ typedef struct pair {
  * counts; otherwise it calls name_fn for groups whose hash is in names. */
 typedef co_code (*group_fn)(vctx *v, uint64_t hash, const co_buf *group, int64_t count, void *ctx);
 
-static co_code count_side(vctx *v, bool expected_side, const char *since, group_fn fn, void *ctx,
-                          int64_t *rows)
+/* Starts one side's rows per calendar month since `since`: per group of the
+ * volume's `by` columns (by_group), or in all, by month. */
+static co_code month_query(vctx *v, bool expected_side, const char *since, bool by_group,
+                           co_cursor **out)
 {
     const co_volume *vol = v->e->volume;
     co_store *st = expected_side ? v->s->source : v->s->dest;
-    co_buf sql = CO_BUF_INIT, time_col = CO_BUF_INIT;
+    co_buf sql = CO_BUF_INIT, time_col = CO_BUF_INIT, groups = CO_BUF_INIT;
     co_store_quote_ident(st, vol->time, &time_col);
-    co_buf_adds(&sql, "SELECT ");
-    for (size_t i = 0; i < vol->nby; i++) {
-        co_store_quote_ident(st, vol->by[i], &sql);
-        co_buf_adds(&sql, ", ");
+    for (size_t i = 0; by_group && i < vol->nby; i++) {
+        co_store_quote_ident(st, vol->by[i], &groups);
+        co_buf_adds(&groups, ", ");
     }
+    co_buf_printf(&sql, "SELECT %s", groups.len ? co_buf_str(&groups) : "");
     co_store_month_sql(st, co_buf_str(&time_col), &sql);
     co_buf_adds(&sql, " AS month, count(*) FROM (");
     if (expected_side)
         co_vsql_expected(v, &sql);
     else
         co_vsql_actual(v, &sql);
-    co_buf_printf(&sql, ") AS side WHERE %s >= :since GROUP BY ", co_buf_str(&time_col));
-    for (size_t i = 0; i < vol->nby; i++) {
-        co_store_quote_ident(st, vol->by[i], &sql);
-        co_buf_adds(&sql, ", ");
-    }
-    co_buf_adds(&sql, "month");
+    co_buf_printf(&sql, ") AS side WHERE %s >= :since GROUP BY %smonth%s", co_buf_str(&time_col),
+                  groups.len ? co_buf_str(&groups) : "", by_group ? "" : " ORDER BY month");
     co_param params[] = {co_vparam_tenant(v), {":since", co_text(since, strlen(since))}};
-    co_cursor *c = NULL;
-    co_code rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
-                            : co_store_query(st, co_buf_str(&sql), params, 2, &c, v->err);
+    co_code rc = sql.failed || groups.failed
+                     ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                     : co_store_query(st, co_buf_str(&sql), params, 2, out, v->err);
     co_buf_release(&sql);
     co_buf_release(&time_col);
+    co_buf_release(&groups);
+    return rc;
+}
+
+static co_code count_side(vctx *v, bool expected_side, const char *since, group_fn fn, void *ctx,
+                          int64_t *rows)
+{
+    const co_volume *vol = v->e->volume;
+    co_cursor *c = NULL;
+    co_code rc = month_query(v, expected_side, since, true, &c);
     co_buf group = CO_BUF_INIT;
     co_value vals[65];
     bool has_row;
@@ -200,25 +208,8 @@ co_code co_verify_volume(vctx *v)
  * result's months of this entity (first: the months already there). */
 static co_code months_side(vctx *v, bool expected_side, const char *since, size_t first)
 {
-    const co_volume *vol = v->e->volume;
-    co_store *st = expected_side ? v->s->source : v->s->dest;
-    co_buf sql = CO_BUF_INIT, time_col = CO_BUF_INIT;
-    co_store_quote_ident(st, vol->time, &time_col);
-    co_buf_adds(&sql, "SELECT ");
-    co_store_month_sql(st, co_buf_str(&time_col), &sql);
-    co_buf_adds(&sql, " AS month, count(*) FROM (");
-    if (expected_side)
-        co_vsql_expected(v, &sql);
-    else
-        co_vsql_actual(v, &sql);
-    co_buf_printf(&sql, ") AS side WHERE %s >= :since GROUP BY 1 ORDER BY 1",
-                  co_buf_str(&time_col));
-    co_param params[] = {co_vparam_tenant(v), {":since", co_text(since, strlen(since))}};
     co_cursor *c = NULL;
-    co_code rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
-                            : co_store_query(st, co_buf_str(&sql), params, 2, &c, v->err);
-    co_buf_release(&sql);
-    co_buf_release(&time_col);
+    co_code rc = month_query(v, expected_side, since, false, &c);
     co_verify_result *r = v->res;
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
