@@ -103,8 +103,13 @@ typedef struct co_merge_rule {
  * between the two rows of a candidate pair. */
 typedef struct co_merge_compare {
     char *expr;
+    char *name;       /* shown to people (review files); defaults to expr */
     char *by;         /* a comparison the linker knows (exact, jaro_winkler, ...) */
     double weight;    /* default 1 */
+    double floor;     /* similarity that earns nothing; 0 = the comparison's default,
+                         -1 = none ("floor: none") */
+    double agree_at;  /* from here the field "agrees" in review files; 0 = default */
+    double scale;     /* number: the difference that is wholly different; date: days */
     co_mark mark;
 } co_merge_compare;
 

@@ -162,6 +162,7 @@ int cmd_plan(cli_ctx *ctx);
 int cmd_schedule(cli_ctx *ctx);
 int cmd_notices(cli_ctx *ctx);
 int cmd_trace(cli_ctx *ctx);
+int cmd_review(cli_ctx *ctx);
 int cmd_report(cli_ctx *ctx);
 int cmd_serve(cli_ctx *ctx);
 

@@ -26,6 +26,14 @@ static const cli_option trace_options[] = {
     {0},
 };
 
+static const cli_option review_options[] = {
+    {"tenant", 't', "KEY", "export: this tenant's pairs (or a comma-separated list)"},
+    {"all", 'a', NULL, "export: every tenant's pairs"},
+    {"entity", 'e', "NAME", "export: the entity (default: the only one with a similar rule)"},
+    {"output", 'o', "FILE", "export: the CSV file to write (default: standard output)"},
+    {0},
+};
+
 static const cli_option init_options[] = {
     {"force", 'f', NULL, "overwrite an existing file"},
     {0},
@@ -170,6 +178,9 @@ const cli_command cli_commands[] = {
     {"trace", cmd_trace, "ENTITY KEY",
      "show where a source row went (loaded, merged, rejected), or with --target its sources",
      trace_options},
+    {"review", cmd_review, "export --tenant KEY | --all [-o FILE] | apply FILE",
+     "send doubtful pairs of similar rows to a person (export), and record the decisions (apply)",
+     review_options},
     {"route", cmd_route, "TENANT", "print where a tenant lives: old or new", no_options},
     {"routes", cmd_routes, "", "list every tenant's route", no_options},
     {"status", cmd_status, "", "show every tenant's state, last run and counts", no_options},

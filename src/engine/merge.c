@@ -6,6 +6,7 @@
  * rows of clusters still open.
  */
 #include "engine/merge.h"
+#include "dedupe/link.h"
 #include "dedupe/survive.h"
 #include "util/key.h"
 #include "util/map.h"
@@ -38,11 +39,13 @@ static void pending_free(pending *p)
 typedef struct pairs {
     struct pair {
         size_t a, b;
+        double score;   /* -1 when not scored */
+        uint32_t agree; /* the compared fields that agree */
     } *at;
     size_t n, cap;
 } pairs;
 
-static bool pairs_add(pairs *p, size_t a, size_t b)
+static bool pairs_add(pairs *p, size_t a, size_t b, double score, uint32_t agree)
 {
     if (p->n == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 16;
@@ -52,7 +55,7 @@ static bool pairs_add(pairs *p, size_t a, size_t b)
         p->at = grown;
         p->cap = cap;
     }
-    p->at[p->n++] = (struct pair){a, b};
+    p->at[p->n++] = (struct pair){a, b, score, agree};
     return true;
 }
 
@@ -78,6 +81,13 @@ struct co_merger {
     pairs apart;      /* a person kept these apart: never joined */
     pairs decided;    /* a person merged these */
     pairs same;       /* equal on every `on` expression */
+    pairs similar;    /* scored at or above merge_at */
+    pairs doubtful;   /* scored from review_at to below merge_at, undecided, not joined */
+    co_link *link;    /* the similar rule's records, during the pre-pass */
+    co_link_stats link_stats;
+    co_buf scratch;   /* one record's block and compare values as text */
+    size_t *text_at;
+    const char **texts;
 };
 
 static const char *record_key(const co_merger *m, size_t i) { return m->keys.data + m->key_at[i]; }
@@ -158,6 +168,37 @@ static co_code add_record(co_merger *m, const co_buf *key, co_error *err)
     return CO_OK;
 }
 
+/* Appends v as text ending in '\0' and returns where it starts, or SIZE_MAX
+ * when it is missing (NULL, a blob): what the linker compares. */
+static size_t add_text(co_buf *b, co_value v)
+{
+    size_t at = b->len;
+    switch (v.type) {
+    case CO_TEXT: co_buf_add(b, v.s, v.len); break;
+    case CO_INT: co_buf_add_int(b, v.i); break;
+    case CO_REAL: co_buf_printf(b, "%.15g", v.r); break;
+    default: return SIZE_MAX;
+    }
+    co_buf_addc(b, '\0');
+    return at;
+}
+
+/* Hands the record just added its blocking keys and compared values, from
+ * column `at` of the pre-pass on. */
+static co_code link_record(co_merger *m, co_cursor *c, size_t at, co_error *err)
+{
+    const co_merge *mg = m->e->merge;
+    size_t nv = mg->nblocks + mg->ncompare;
+    co_buf_reset(&m->scratch);
+    for (size_t j = 0; j < nv; j++)
+        m->text_at[j] = add_text(&m->scratch, co_cursor_value(c, at + j));
+    if (m->scratch.failed)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    for (size_t j = 0; j < nv; j++)
+        m->texts[j] = m->text_at[j] == SIZE_MAX ? NULL : m->scratch.data + m->text_at[j];
+    return co_link_add(m->link, m->texts + mg->nblocks, m->texts, -1, err);
+}
+
 /* The pre-pass: every row's key, and the pairs equal on their `on` values. */
 static co_code read_keys(co_merger *m, co_error *err)
 {
@@ -172,6 +213,10 @@ static co_code read_keys(co_merger *m, co_error *err)
     }
     for (size_t i = 0; i < mg->non; i++)
         co_buf_printf(&sql, ", (%s)", mg->on[i]);
+    for (size_t i = 0; m->link && i < mg->nblocks; i++)
+        co_buf_printf(&sql, ", (%s)", mg->blocks[i]);
+    for (size_t i = 0; m->link && i < mg->ncompare; i++)
+        co_buf_printf(&sql, ", (%s)", mg->compare[i].expr);
     co_buf_printf(&sql, " FROM (%s\n) AS merged", e->query);
     co_param tenant = {":tenant", m->t->value};
     co_cursor *c = NULL;
@@ -192,6 +237,8 @@ static co_code read_keys(co_merger *m, co_error *err)
         if (lookup(m, key.data, key.len, &i))
             continue; /* a duplicate key: migrate rejects the second row */
         rc = add_record(m, &key, err);
+        if (rc == CO_OK && m->link)
+            rc = link_record(m, c, e->nkey + mg->non, err);
         if (rc != CO_OK || mg->non == 0)
             continue;
         bool usable = true;
@@ -209,7 +256,7 @@ static co_code read_keys(co_merger *m, co_error *err)
         if (co_map_get(&same, on.data, on.len, &first, &flen)) {
             size_t f;
             memcpy(&f, first, sizeof f);
-            if (!pairs_add(&m->same, f, i))
+            if (!pairs_add(&m->same, f, i, -1, 0))
                 rc = co_error_set(err, CO_ENOMEM, "out of memory");
         } else if (!co_map_put(&same, on.data, on.len, &i, sizeof i)) {
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
@@ -237,32 +284,120 @@ static co_code read_decisions(co_merger *m, co_error *err)
             !lookup(m, a.s, a.len, &ia) || !lookup(m, b.s, b.len, &ib))
             continue; /* a row no longer in the source */
         bool merge = d.len == 5 && memcmp(d.s, "merge", 5) == 0;
-        if (!pairs_add(merge ? &m->decided : &m->apart, ia, ib))
+        if (!pairs_add(merge ? &m->decided : &m->apart, ia, ib, -1, 0))
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }
     co_cursor_close(c);
     return rc;
 }
 
-/* Joins the clusters: first what people decided, then rows equal on `on`;
- * every join respects the pairs kept apart. */
+/* Joins the clusters: first what people decided, then rows equal on `on`,
+ * then pairs similar enough; every join respects the pairs kept apart. */
 static void join_all(co_merger *m)
 {
     for (size_t i = 0; i < m->decided.n; i++)
         join(m, m->decided.at[i].a, m->decided.at[i].b, "decided", -1);
     for (size_t i = 0; i < m->same.n; i++)
         join(m, m->same.at[i].a, m->same.at[i].b, "same", -1);
+    for (size_t i = 0; i < m->similar.n; i++)
+        join(m, m->similar.at[i].a, m->similar.at[i].b, "similar", m->similar.at[i].score);
 }
 
-/* Pairs that similar scores at or above merge_at. */
+/* The linker for the similar rule, when the entity has one. */
+static co_code link_open(co_merger *m, co_error *err)
+{
+    const co_merge *mg = m->e->merge;
+    if (mg->nblocks == 0)
+        return CO_OK;
+    co_link_field fields[CO_LINK_MAX_FIELDS];
+    size_t n = mg->ncompare < CO_LINK_MAX_FIELDS ? mg->ncompare : CO_LINK_MAX_FIELDS;
+    for (size_t i = 0; i < n; i++) {
+        const co_merge_compare *c = &mg->compare[i];
+        fields[i] = (co_link_field){c->name ? c->name : c->expr, co_compare_kind_parse(c->by),
+                                    c->weight, c->floor, c->agree_at, c->scale};
+    }
+    co_link_config cfg = {fields, n, mg->nblocks, mg->review_at, mg->merge_at, 0};
+    size_t nv = mg->nblocks + mg->ncompare;
+    m->text_at = calloc(nv, sizeof *m->text_at);
+    m->texts = calloc(nv, sizeof *m->texts);
+    if (!m->text_at || !m->texts)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    co_code rc = co_link_new(&cfg, &m->link, err);
+    if (rc != CO_OK)
+        co_error_where(err, "the similar rule of entity %s", m->e->name);
+    return rc;
+}
+
+/* Scores the pairs sharing a block: sure ones (merge_at and up) join, doubtful
+ * ones are kept for review. The linker's records go once scored. */
 static co_code add_similar(co_merger *m, co_error *err)
 {
-    if (m->e->merge->nblocks == 0)
+    if (!m->link)
         return CO_OK;
-    return co_error_set(err, CO_EUNSUPPORTED,
-                        "merge of entity %s: \"similar\" (scored pairs and review) is not "
-                        "applied to migrations yet; merge on exact keys with \"on\" for now",
-                        m->e->name);
+    co_link_pair *found = NULL;
+    size_t nfound = 0;
+    co_code rc = co_link_pairs(m->link, &found, &nfound, &m->link_stats, err);
+    for (size_t i = 0; rc == CO_OK && i < nfound; i++) {
+        const co_link_pair *p = &found[i];
+        pairs *to = p->score >= m->e->merge->merge_at ? &m->similar : &m->doubtful;
+        if (!pairs_add(to, p->a, p->b, p->score, p->agree))
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    free(found);
+    co_link_free(m->link);
+    m->link = NULL;
+    return rc;
+}
+
+/* The pair's two records in one order, as a map key. */
+static void pair_key(size_t a, size_t b, size_t out[2])
+{
+    out[0] = a < b ? a : b;
+    out[1] = a < b ? b : a;
+}
+
+/* Keeps the doubtful pairs a person still has to see: not decided either
+ * way, and not already in one cluster; the highest scores first. */
+static int by_score(const void *x, const void *y)
+{
+    const struct pair *a = x, *b = y;
+    if (a->score != b->score)
+        return a->score < b->score ? 1 : -1;
+    return a->a != b->a ? (a->a < b->a ? -1 : 1) : (a->b < b->b ? -1 : a->b > b->b);
+}
+
+static co_code keep_undecided(co_merger *m, co_error *err)
+{
+    if (m->doubtful.n == 0)
+        return CO_OK;
+    co_map decided;
+    co_map_init(&decided);
+    size_t k[2];
+    bool ok = true;
+    for (size_t i = 0; ok && i < m->decided.n + m->apart.n; i++) {
+        const struct pair *p = i < m->decided.n ? &m->decided.at[i]
+                                                 : &m->apart.at[i - m->decided.n];
+        pair_key(p->a, p->b, k);
+        ok = co_map_put(&decided, (const char *)k, sizeof k, "", 0);
+    }
+    size_t kept = 0;
+    for (size_t i = 0; ok && i < m->doubtful.n; i++) {
+        struct pair p = m->doubtful.at[i];
+        const char *v;
+        size_t vlen;
+        pair_key(p.a, p.b, k);
+        if (find(m, p.a) == find(m, p.b) ||
+            co_map_get(&decided, (const char *)k, sizeof k, &v, &vlen))
+            continue;
+        m->doubtful.at[kept++] = p;
+    }
+    co_map_release(&decided);
+    if (!ok)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    m->doubtful.n = kept;
+    if (kept > 1)
+        qsort(m->doubtful.at, kept, sizeof *m->doubtful.at, by_score);
+    return CO_OK;
 }
 
 static co_code count_clusters(co_merger *m, co_error *err)
@@ -307,6 +442,8 @@ co_code co_merger_open(co_session *s, const co_tenant *t, const co_entity *e, co
     if (rc == CO_OK && m->query.failed)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     if (rc == CO_OK)
+        rc = link_open(m, err);
+    if (rc == CO_OK)
         rc = read_keys(m, err);
     if (rc == CO_OK)
         rc = read_decisions(m, err);
@@ -314,8 +451,10 @@ co_code co_merger_open(co_session *s, const co_tenant *t, const co_entity *e, co
         rc = add_similar(m, err);
     if (rc == CO_OK) {
         join_all(m);
-        rc = count_clusters(m, err);
+        rc = keep_undecided(m, err);
     }
+    if (rc == CO_OK)
+        rc = count_clusters(m, err);
     if (rc != CO_OK) {
         co_merger_free(m);
         return rc;
@@ -339,6 +478,12 @@ void co_merger_free(co_merger *m)
     free(m->apart.at);
     free(m->decided.at);
     free(m->same.at);
+    free(m->similar.at);
+    free(m->doubtful.at);
+    co_link_free(m->link);
+    co_buf_release(&m->scratch);
+    free(m->text_at);
+    free(m->texts);
     co_buf_release(&m->keys);
     co_buf_release(&m->query);
     co_map_release(&m->index);
@@ -476,3 +621,13 @@ co_code co_merger_finish(co_merger *m, co_error *err)
             rc = close_cluster(m, i, err);
     return rc;
 }
+
+size_t co_merger_doubts(const co_merger *m) { return m->doubtful.n; }
+
+void co_merger_doubt(const co_merger *m, size_t i, co_merge_doubt *out)
+{
+    const struct pair *p = &m->doubtful.at[i];
+    *out = (co_merge_doubt){record_key(m, p->a), record_key(m, p->b), p->score, p->agree};
+}
+
+const co_link_stats *co_merger_link_stats(const co_merger *m) { return &m->link_stats; }

@@ -14,6 +14,7 @@
 #define CUTOVER_ENGINE_MERGE_H
 
 #include "cutover/migrate.h"
+#include "dedupe/link.h"
 #include "util/buf.h"
 
 typedef struct co_merger co_merger;
@@ -55,5 +56,21 @@ co_code co_merger_drop(co_merger *m, const char *key, size_t klen, co_error *err
 /* Emits the clusters still waiting (their other rows vanished from the source
  * since the pre-pass). */
 co_code co_merger_finish(co_merger *m, co_error *err);
+
+/* A doubtful pair: scored by the similar rule from review_at up to below
+ * merge_at, with no decision yet, its rows not merged otherwise. */
+typedef struct co_merge_doubt {
+    const char *key_a, *key_b; /* canonical source keys, key_a first in source order */
+    double score;
+    uint32_t agree; /* bit i: compared field i agrees (similar.compare order) */
+} co_merge_doubt;
+
+/* The doubtful pairs of the pre-pass, highest score first. Keys stay valid
+ * while the merger lives. */
+size_t co_merger_doubts(const co_merger *m);
+void co_merger_doubt(const co_merger *m, size_t i, co_merge_doubt *out);
+
+/* What the similar rule compared (all zero without one). */
+const co_link_stats *co_merger_link_stats(const co_merger *m);
 
 #endif

@@ -8,6 +8,7 @@
  * printed. Positions are 1-based; libfyaml's marks are 0-based.
  */
 #include "project/project_int.h"
+#include "dedupe/link.h"
 #include "util/buf.h"
 
 #include <libfyaml.h>
@@ -795,6 +796,25 @@ static co_code set_refs(walk *w, const field *f, struct fy_node *key, struct fy_
 /* ---- merge ---- */
 
 /* One SQL expression, or a sequence of them, into *list (heap) and *n. */
+/* True when the parentheses of a SQL expression outside quotes pair up. */
+static bool parens_balance(const char *sql)
+{
+    int depth = 0;
+    char quote = 0;
+    for (const char *c = sql; *c; c++) {
+        if (quote) {
+            quote = *c == quote ? 0 : quote;
+        } else if (*c == '\'' || *c == '"') {
+            quote = *c;
+        } else if (*c == '(' || *c == ')') {
+            depth += *c == '(' ? 1 : -1;
+            if (depth < 0)
+                return false;
+        }
+    }
+    return depth == 0;
+}
+
 static co_code expr_list(walk *w, const char *name, struct fy_node *key, struct fy_node *val,
                          char ***list, size_t *n)
 {
@@ -825,7 +845,13 @@ static co_code expr_list(walk *w, const char *name, struct fy_node *key, struct 
         co_code code = scalar_text(w, item, at, item_subject, "a SQL expression", &(*list)[*n]);
         if (code != CO_OK)
             return code;
-        (*n)++;
+        if (!parens_balance((*list)[(*n)++]))
+            return co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(item, at),
+                                   "an item of %s has unbalanced parentheses: in a [flow, "
+                                   "sequence] YAML splits at commas, so quote an expression "
+                                   "that holds one (\"substr(x, 1, 3)\") or use one item per "
+                                   "line",
+                                   subject);
     }
     return CO_OK;
 }
@@ -1039,10 +1065,66 @@ static co_code set_compare_weight(walk *w, const field *f, struct fy_node *key,
                      &((co_merge_compare *)obj)->weight);
 }
 
+/* by: one of the comparisons the linker knows, listed when it is not. */
+static co_code set_compare_by(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                              void *obj)
+{
+    co_code code = store_text(w, f, key, val, obj, "a comparison name");
+    const char *by = ((co_merge_compare *)obj)->by;
+    if (code != CO_OK || co_compare_kind_parse(by) != CO_CMP_KIND_COUNT)
+        return code;
+    char kinds[160] = "", buf[80];
+    for (int k = 0; k < CO_CMP_KIND_COUNT; k++) {
+        size_t used = strlen(kinds);
+        snprintf(kinds + used, sizeof kinds - used, "%s%s", k ? ", " : "",
+                 co_compare_kind_name((co_compare_kind)k));
+    }
+    return co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(val, node_mark(key)),
+                           "\"by\" must be one of %s, not \"%s\"", kinds,
+                           co_project_shown(by, strlen(by), buf, sizeof buf));
+}
+
+/* floor: a number from 0 to below 1, or none (every bit of similarity counts). */
+static co_code set_compare_floor(walk *w, const field *f, struct fy_node *key,
+                                 struct fy_node *val, void *obj)
+{
+    co_merge_compare *c = obj;
+    const char *text = !is_null(val) && fy_node_get_type(val) == FYNT_SCALAR
+                           ? fy_node_get_scalar0(val)
+                           : NULL;
+    if (text && strcmp(text, "none") == 0) {
+        c->floor = CO_LINK_NO_FLOOR;
+        return CO_OK;
+    }
+    co_code code = number_in(w, f->key, key, val, 0, true, 1,
+                             "a number from 0 to below 1, or none", &c->floor);
+    if (code == CO_OK && c->floor >= 1)
+        code = co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(val, node_mark(key)),
+                               "\"floor\" must be below 1 (nothing would ever earn)");
+    return code;
+}
+
+static co_code set_compare_agree(walk *w, const field *f, struct fy_node *key,
+                                 struct fy_node *val, void *obj)
+{
+    return fraction(w, f->key, key, val, &((co_merge_compare *)obj)->agree_at);
+}
+
+static co_code set_compare_scale(walk *w, const field *f, struct fy_node *key,
+                                 struct fy_node *val, void *obj)
+{
+    return number_in(w, f->key, key, val, 0, true, 1e12, "a number of 0 or more",
+                     &((co_merge_compare *)obj)->scale);
+}
+
 static const field compare_fields[] = {
     {"expr", true, set_compare_expr, offsetof(co_merge_compare, expr)},
-    {"by", true, set_text, offsetof(co_merge_compare, by)},
+    {"by", true, set_compare_by, offsetof(co_merge_compare, by)},
+    {"name", false, set_text, offsetof(co_merge_compare, name)},
     {"weight", false, set_compare_weight, 0},
+    {"floor", false, set_compare_floor, 0},
+    {"agree_at", false, set_compare_agree, 0},
+    {"scale", false, set_compare_scale, 0},
 };
 
 /* compare: [ { expr: SQL, by: jaro_winkler, weight: 2 }, ... ] */
@@ -1057,8 +1139,12 @@ static co_code set_similar_compare(walk *w, const field *f, struct fy_node *key,
                     : -1;
     if (count <= 0)
         return co_project_fail(w->err, CO_EPROJECT, w->name, at,
-                               "\"compare\" must be a sequence of { expr, by, weight }, not %s",
+                               "\"compare\" must be a sequence of { expr, by, weight, ... }, not %s",
                                describe(val));
+    if (count > CO_LINK_MAX_FIELDS)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"compare\" has %d items; at most %d are compared", count,
+                               CO_LINK_MAX_FIELDS);
     m->compare = calloc((size_t)count, sizeof *m->compare);
     if (!m->compare)
         return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
@@ -1071,7 +1157,7 @@ static co_code set_similar_compare(walk *w, const field *f, struct fy_node *key,
         if (is_null(item) || fy_node_get_type(item) != FYNT_MAPPING)
             return co_project_fail(w->err, CO_EPROJECT, w->name, c->mark,
                                    "each item of \"compare\" must be a mapping { expr, by, "
-                                   "weight }, not %s",
+                                   "weight, ... }, not %s",
                                    describe(item));
         co_code code = walk_fields(w, item, c->mark, compare_fields, COUNT(compare_fields), c,
                                    "in an item of compare", NULL);

@@ -77,6 +77,7 @@ void co_merge_release(co_merge *m)
     for (size_t i = 0; i < m->ncompare; i++) {
         free(m->compare[i].expr);
         free(m->compare[i].by);
+        free(m->compare[i].name);
     }
     free(m->compare);
     free(m);

@@ -378,6 +378,47 @@ static void test_unknown_keys(void **state)
                      "    query: SELECT 1\n"
                      "    merge: {survivor: min}\n",
                 CO_EPROJECT, "\"merge\" needs \"on\"", "t.yaml:8:12");
+    /* similar: comparisons by name, floors, and expressions YAML split at commas. */
+    expect_fail(HEAD "entities:\n"
+                     "  - name: contacts\n"
+                     "    key: id\n"
+                     "    query: SELECT 1\n"
+                     "    merge: {similar: {blocks: [x], compare: [{expr: y, by: soundex}]}}\n",
+                CO_EPROJECT, "\"by\" must be one of exact, jaro_winkler, levenshtein",
+                "t.yaml:8:60");
+    expect_fail(HEAD "entities:\n"
+                     "  - name: contacts\n"
+                     "    key: id\n"
+                     "    query: SELECT 1\n"
+                     "    merge: {similar: {blocks: [x], compare: [{expr: y, by: exact, floor: 1}]}}\n",
+                CO_EPROJECT, "\"floor\" must be below 1", "t.yaml:8:74");
+    expect_fail(HEAD "entities:\n"
+                     "  - name: contacts\n"
+                     "    key: id\n"
+                     "    query: SELECT 1\n"
+                     "    merge: {similar: {blocks: [substr(x, 1, 2)], compare: [{expr: y, by: exact}]}}\n",
+                CO_EPROJECT, "unbalanced parentheses", "t.yaml:8:32");
+    {
+        co_project *p = parse_ok(HEAD "entities:\n"
+                                      "  - name: contacts\n"
+                                      "    key: id\n"
+                                      "    query: SELECT 1\n"
+                                      "    merge:\n"
+                                      "      similar:\n"
+                                      "        blocks: [\"substr(x, 1, 2)\"]\n"
+                                      "        compare:\n"
+                                      "          - {expr: y, by: date, floor: none, scale: 365, "
+                                      "agree_at: 0.5, name: born}\n"
+                                      "        review_at: 0.6\n"
+                                      "        merge_at: 0.7\n");
+        const co_merge *m = p->entities[0].merge;
+        assert_string_equal(m->blocks[0], "substr(x, 1, 2)");
+        assert_true(m->compare[0].floor < 0);
+        assert_true(m->compare[0].scale == 365 && m->compare[0].agree_at == 0.5);
+        assert_string_equal(m->compare[0].name, "born");
+        assert_true(m->review_at == 0.6 && m->merge_at == 0.7);
+        co_project_free(p);
+    }
     expect_fail(HEAD "[a, b]: 1\n" ONE_ENTITY, CO_EPROJECT, "expected a key name at the top level",
                 "t.yaml:4:1");
 }

@@ -8,6 +8,7 @@
 #include "util/key.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/csv.h"
 #include "util/json.h"
 #include "util/map.h"
 #include "util/rowhash.h"
@@ -246,6 +247,50 @@ static void row_hashes_are_canonical(void **state)
     assert_false(co_value_same(&blob, &a[1])); /* a blob is not text */
 }
 
+/* CSV cells go out quoted when they must and come back as they were, quoted
+ * line breaks included; a quote left open is named by file and line. */
+static void csv_round_trips(void **state)
+{
+    (void)state;
+    const char *cells[] = {"plain", "a,b", "say \"hi\"", "two\nlines", " edge ", ""};
+    co_buf b = CO_BUF_INIT;
+    for (size_t i = 0; i < 6; i++) {
+        co_buf_adds(&b, i ? "," : "");
+        co_csv_cell(&b, cells[i], strlen(cells[i]));
+    }
+    assert_string_equal(co_buf_str(&b), "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\" edge \",");
+    co_buf_adds(&b, "\r\n\nnext,row\n");
+    FILE *in = fmemopen(b.data, b.len, "rb");
+    assert_non_null(in);
+    co_csv_reader r;
+    co_csv_init(&r, in, "x.csv");
+    co_error err;
+    bool more;
+    assert_int_equal(co_csv_next(&r, &more, &err), CO_OK);
+    assert_true(more);
+    assert_int_equal(r.n, 6);
+    for (size_t i = 0; i < 6; i++)
+        assert_string_equal(co_csv_cell_at(&r, i), cells[i]);
+    assert_int_equal(r.line, 1);
+    assert_int_equal(co_csv_next(&r, &more, &err), CO_OK);
+    assert_true(more);
+    assert_int_equal(r.line, 4); /* the quoted break, then a blank line */
+    assert_string_equal(co_csv_cell_at(&r, 1), "row");
+    assert_int_equal(co_csv_next(&r, &more, &err), CO_OK);
+    assert_false(more);
+    co_csv_release(&r);
+    fclose(in);
+    const char bad[] = "a,b\n\"open,c\n";
+    in = fmemopen((void *)bad, strlen(bad), "rb");
+    co_csv_init(&r, in, "bad.csv");
+    assert_int_equal(co_csv_next(&r, &more, &err), CO_OK);
+    assert_int_equal(co_csv_next(&r, &more, &err), CO_EUSAGE);
+    assert_non_null(strstr(err.message, "bad.csv:2"));
+    co_csv_release(&r);
+    fclose(in);
+    co_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +304,7 @@ int main(void)
         cmocka_unit_test(errors_carry_code_message_and_context),
         cmocka_unit_test(uris_are_masked),
         cmocka_unit_test(row_hashes_are_canonical),
+        cmocka_unit_test(csv_round_trips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,219 @@
+/*
+ * cmd_review.c: `cutover review export` writes the doubtful pairs of an
+ * entity's similar rule as CSV, both rows side by side, for a person to mark
+ * merge or apart; `cutover review apply FILE` records those decisions in the
+ * journal, where every later migrate, rehearsal and verify honours them
+ * (review.h).
+ */
+#include "cli.h"
+#include "cutover/review.h"
+#include "util/buf.h"
+#include "util/csv.h"
+#include "util/json.h"
+#include "util/text.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct export_ctx {
+    FILE *out;
+    co_buf line;
+    bool header_done;
+    size_t pairs;
+} export_ctx;
+
+static void cell(co_buf *b, const char *s) { co_csv_cell(b, s, strlen(s)); }
+
+static void value_cell(co_buf *b, co_value v)
+{
+    char *text = co_value_text(v);
+    if (text)
+        cell(b, text);
+    free(text);
+}
+
+/* tenant,entity,key_a,key_b,score,agree,decision,COL (a),COL (b),... */
+static void header(export_ctx *x, const co_review_pair *p)
+{
+    co_buf_adds(&x->line, "tenant,entity,key_a,key_b,score,agree,decision");
+    char name[300];
+    for (size_t c = 0; c < p->ncolumns; c++)
+        for (int side = 0; side < 2; side++) {
+            snprintf(name, sizeof name, "%s (%c)", p->columns[c], side ? 'b' : 'a');
+            co_buf_addc(&x->line, ',');
+            cell(&x->line, name);
+        }
+    co_buf_addc(&x->line, '\n');
+}
+
+static co_code write_pair(void *ctx, const co_review_pair *p, co_error *err)
+{
+    export_ctx *x = ctx;
+    co_buf_reset(&x->line);
+    if (!x->header_done)
+        header(x, p);
+    x->header_done = true;
+    cell(&x->line, p->tenant);
+    co_buf_addc(&x->line, ',');
+    cell(&x->line, p->entity);
+    co_buf_addc(&x->line, ',');
+    cell(&x->line, p->key_a);
+    co_buf_addc(&x->line, ',');
+    cell(&x->line, p->key_b);
+    co_buf_printf(&x->line, ",%.4f,", p->score);
+    co_buf agree = CO_BUF_INIT;
+    for (size_t f = 0; f < p->nfields; f++)
+        if (p->agree & (UINT32_C(1) << f)) {
+            co_buf_adds(&agree, agree.len ? "; " : "");
+            co_buf_adds(&agree, p->fields[f]);
+        }
+    co_csv_cell(&x->line, co_buf_str(&agree), agree.len);
+    co_buf_release(&agree);
+    co_buf_addc(&x->line, ','); /* decision: the person's to fill */
+    for (size_t c = 0; c < p->ncolumns; c++) {
+        co_buf_addc(&x->line, ',');
+        value_cell(&x->line, p->row_a[c]);
+        co_buf_addc(&x->line, ',');
+        value_cell(&x->line, p->row_b[c]);
+    }
+    co_buf_addc(&x->line, '\n');
+    if (x->line.failed)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    if (fwrite(x->line.data, 1, x->line.len, x->out) != x->line.len)
+        return co_error_set(err, CO_EIO, "cannot write the review file: %s", strerror(errno));
+    x->pairs++;
+    return CO_OK;
+}
+
+/* The entity to export: --entity, or the only one with a similar rule. */
+static int pick_entity(cli_ctx *ctx, const co_project *p, size_t *out)
+{
+    const char *name = cli_get(&ctx->args, "entity");
+    size_t found = 0;
+    for (size_t i = 0; i < p->nentities; i++) {
+        const co_entity *e = &p->entities[i];
+        bool similar = e->merge && e->merge->nblocks > 0;
+        if (name ? strcmp(e->name, name) == 0 : similar) {
+            if (name && !similar)
+                return cli_usage_error(ctx, "entity %s has no \"similar\" rule under merge: "
+                                            "nothing is scored, so nothing is doubtful",
+                                       name);
+            *out = i;
+            found++;
+        }
+    }
+    if (name && !found) {
+        fprintf(stderr, "cutover: review: no entity \"%s\" in the project file\n", name);
+        return EXIT_NOT_FOUND;
+    }
+    if (!found)
+        return cli_usage_error(ctx, "no entity has a \"similar\" rule under merge (see "
+                                    "docs/project-file.md, merge.similar)");
+    if (found > 1)
+        return cli_usage_error(ctx, "several entities have a \"similar\" rule: name one with "
+                                    "--entity");
+    return EXIT_OK;
+}
+
+static int review_export(cli_ctx *ctx, cli_session *cs)
+{
+    size_t entity = 0, count = 0;
+    int rc = pick_entity(ctx, cs->project, &entity);
+    if (rc != EXIT_OK)
+        return rc;
+    const co_tenant **chosen = calloc(cs->ntenants ? cs->ntenants : 1, sizeof *chosen);
+    if (!chosen)
+        return EXIT_INTERNAL;
+    rc = cli_select_tenants(ctx, cs->tenants, cs->ntenants, chosen, &count);
+    const char *path = cli_get(&ctx->args, "output");
+    export_ctx x = {0};
+    x.out = stdout;
+    if (rc == EXIT_OK && path && !(x.out = fopen(path, "wb"))) {
+        fprintf(stderr, "cutover: review: cannot write %s: %s\n", path, strerror(errno));
+        rc = EXIT_IO;
+    }
+    co_review_counts counts = {0};
+    co_error err;
+    co_error_clear(&err);
+    cli_progress *bar = rc == EXIT_OK ? cli_progress_new(ctx) : NULL;
+    for (size_t i = 0; rc == EXIT_OK && i < count; i++) {
+        cli_progress_update(bar, "scoring pairs", chosen[i]->key, (long long)i, (long long)count);
+        if (co_review_pairs(cs->session, chosen[i], entity, write_pair, &x, &counts, &err) != CO_OK)
+            rc = cli_fail("review export", &err);
+    }
+    cli_progress_free(bar);
+    if (x.out && x.out != stdout && fclose(x.out) != 0 && rc == EXIT_OK) {
+        fprintf(stderr, "cutover: review: cannot write %s: %s\n", path, strerror(errno));
+        rc = EXIT_IO;
+    }
+    co_buf_release(&x.line);
+    free(chosen);
+    if (rc != EXIT_OK)
+        return rc;
+    const char *name = cs->project->entities[entity].name;
+    if (ctx->json && path) {
+        co_buf b = CO_BUF_INIT;
+        co_buf_adds(&b, "{\"entity\":");
+        co_json_str(&b, name);
+        co_buf_adds(&b, ",\"file\":");
+        co_json_str(&b, path);
+        co_buf_printf(&b, ",\"tenants\":%zu,\"records\":%zu,\"compared\":%zu,\"pairs\":%zu,"
+                          "\"skipped_blocks\":%zu}\n",
+                      count, counts.records, counts.compared, counts.pairs,
+                      counts.skipped_blocks);
+        fputs(co_buf_str(&b), stdout);
+        co_buf_release(&b);
+    } else if (!cli_flag(&ctx->args, "quiet")) {
+        fprintf(stderr,
+                "%s: %zu doubtful pairs among %zu compared, %zu rows of %zu tenants%s%s\n", name,
+                counts.pairs, counts.compared, counts.records, count, path ? " -> " : "",
+                path ? path : "");
+        if (counts.skipped_blocks)
+            fprintf(stderr, "  %zu blocks were too large to compare; make the blocks narrower\n",
+                    counts.skipped_blocks);
+        if (counts.pairs)
+            fprintf(stderr, "  fill the decision column with merge or apart, then: cutover "
+                            "review apply FILE\n");
+    }
+    return EXIT_OK;
+}
+
+static int review_apply(cli_ctx *ctx, cli_session *cs)
+{
+    if (ctx->args.npositional != 2)
+        return cli_usage_error(ctx, "name the decisions file: review apply FILE");
+    const char *path = ctx->args.positional[1];
+    co_review_applied a;
+    co_error err;
+    co_error_clear(&err);
+    if (co_review_apply(cs->session, path, &a, &err) != CO_OK)
+        return cli_fail("review apply", &err);
+    if (ctx->json)
+        printf("{\"merge\":%zu,\"apart\":%zu,\"undecided\":%zu}\n", a.merge, a.apart,
+               a.undecided);
+    else
+        printf("%zu pairs to merge, %zu kept apart, %zu still undecided; later runs, rehearsals "
+               "and verifications follow them\n",
+               a.merge, a.apart, a.undecided);
+    return EXIT_OK;
+}
+
+int cmd_review(cli_ctx *ctx)
+{
+    const char *verb = ctx->args.npositional ? ctx->args.positional[0] : "";
+    bool export = strcmp(verb, "export") == 0;
+    if (!export && strcmp(verb, "apply") != 0)
+        return cli_usage_error(ctx, "review export --tenant KEY|--all [-o FILE], or review "
+                                    "apply FILE");
+    if (export && ctx->args.npositional != 1)
+        return cli_usage_error(ctx, "review export takes no file name; use -o FILE");
+    cli_session cs;
+    int rc = cli_open(ctx, "review", CO_SESSION_READ_ONLY, export ? CLI_OPEN_TENANTS : 0, &cs);
+    if (rc != EXIT_OK)
+        return rc;
+    rc = export ? review_export(ctx, &cs) : review_apply(ctx, &cs);
+    cli_close(&cs);
+    return rc;
+}
