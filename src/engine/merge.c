@@ -88,6 +88,8 @@ struct co_merger {
     co_buf scratch;   /* one record's block and compare values as text */
     size_t *text_at;
     const char **texts;
+    size_t *by_cluster; /* record indexes grouped by root, built on demand */
+    size_t *cluster_at; /* per root: where its records start in by_cluster */
 };
 
 static const char *record_key(const co_merger *m, size_t i) { return m->keys.data + m->key_at[i]; }
@@ -484,6 +486,8 @@ void co_merger_free(co_merger *m)
     co_buf_release(&m->scratch);
     free(m->text_at);
     free(m->texts);
+    free(m->by_cluster);
+    free(m->cluster_at);
     co_buf_release(&m->keys);
     co_buf_release(&m->query);
     co_map_release(&m->index);
@@ -631,3 +635,60 @@ void co_merger_doubt(const co_merger *m, size_t i, co_merge_doubt *out)
 }
 
 const co_link_stats *co_merger_link_stats(const co_merger *m) { return &m->link_stats; }
+
+bool co_merger_alone(co_merger *m, const char *key, size_t klen)
+{
+    size_t i;
+    return !lookup(m, key, klen, &i) || m->size[find(m, i)] < 2;
+}
+
+/* Groups the records by cluster once: by_cluster holds each root's records
+ * from cluster_at[root] on, size[root] of them. */
+static bool group_clusters(co_merger *m)
+{
+    if (m->by_cluster)
+        return true;
+    m->by_cluster = malloc((m->n ? m->n : 1) * sizeof *m->by_cluster);
+    m->cluster_at = calloc(m->n ? m->n : 1, sizeof *m->cluster_at);
+    size_t *fill = calloc(m->n ? m->n : 1, sizeof *fill);
+    if (!m->by_cluster || !m->cluster_at || !fill) {
+        free(fill);
+        free(m->by_cluster);
+        free(m->cluster_at);
+        m->by_cluster = m->cluster_at = NULL;
+        return false;
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < m->n; i++)
+        if (find(m, i) == i) {
+            m->cluster_at[i] = at;
+            at += m->size[i];
+        }
+    for (size_t i = 0; i < m->n; i++) {
+        size_t root = find(m, i);
+        m->by_cluster[m->cluster_at[root] + fill[root]++] = i;
+    }
+    free(fill);
+    return true;
+}
+
+co_code co_merger_cluster(co_merger *m, const char *key, size_t klen, co_merger_member_fn fn,
+                          void *ctx, co_error *err)
+{
+    size_t i;
+    if (!lookup(m, key, klen, &i))
+        return CO_OK;
+    if (!group_clusters(m))
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    size_t root = find(m, i);
+    co_code rc = CO_OK;
+    for (size_t j = 0; rc == CO_OK && j < m->size[root]; j++)
+        rc = fn(ctx, record_key(m, m->by_cluster[m->cluster_at[root] + j]), err);
+    return rc;
+}
+
+void co_merger_set_emit(co_merger *m, co_merged_fn emit, void *ctx)
+{
+    m->emit = emit;
+    m->ctx = ctx;
+}

@@ -57,6 +57,20 @@ co_code co_merger_drop(co_merger *m, const char *key, size_t klen, co_error *err
  * since the pre-pass). */
 co_code co_merger_finish(co_merger *m, co_error *err);
 
+/* True when the row with canonical key `key` merges with no other row (or
+ * was not in the source at the pre-pass). */
+bool co_merger_alone(co_merger *m, const char *key, size_t klen);
+
+/* Where merged rows go from now on (for a merger opened before its consumer). */
+void co_merger_set_emit(co_merger *m, co_merged_fn emit, void *ctx);
+
+/* Calls fn with the canonical key of every row in the cluster of the row
+ * `key` (itself included), as the pre-pass grouped them; nothing when the
+ * row was not in the source then. */
+typedef co_code (*co_merger_member_fn)(void *ctx, const char *key, co_error *err);
+co_code co_merger_cluster(co_merger *m, const char *key, size_t klen, co_merger_member_fn fn,
+                          void *ctx, co_error *err);
+
 /* A doubtful pair: scored by the similar rule from review_at up to below
  * merge_at, with no decision yet, its rows not merged otherwise. */
 typedef struct co_merge_doubt {

@@ -1020,16 +1020,136 @@ static co_code drop_rows(co_refresh *r, const co_entity *e, bool tracked, const 
     return rc;
 }
 
-co_code co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
-                        const co_value *vals, size_t n, size_t nsets, co_error *err)
+/* ---- catching up a merging entity ----
+ *
+ * A changed row of a merging entity changes a merged row: its cluster is
+ * loaded again whole, as it was (the rows the id map sent to the same target
+ * row) and as it is now (the merge pre-pass on the source), until the set is
+ * closed. The survivors must stay: rows of later entities refer to them. A
+ * change that moves a row to another target row (a new survivor, a row that
+ * leaves or joins a cluster a later entity's rows already refer through) is
+ * refused by name, and the round is rolled back. */
+
+typedef struct regroup {
+    co_merger *m;
+    const co_map *loaded;  /* source key -> target key, from the journal */
+    co_map by_target;      /* target key -> its source keys, each ending in '\0' */
+    co_map want;           /* canonical keys to load again */
+    co_buf queue;          /* keys still to expand, each ending in '\0' */
+} regroup;
+
+static co_code want_key(void *ctx, const char *key, co_error *err)
+{
+    regroup *g = ctx;
+    size_t len = strlen(key);
+    if (co_map_get(&g->want, key, len, NULL, NULL))
+        return CO_OK;
+    if (!co_map_put(&g->want, key, len, "", 0))
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    co_buf_add(&g->queue, key, len + 1);
+    return g->queue.failed ? co_error_set(err, CO_ENOMEM, "out of memory") : CO_OK;
+}
+
+static co_code index_targets(regroup *g, co_error *err)
+{
+    size_t pos = 0, klen, vlen, olen;
+    const char *key, *val, *old;
+    co_buf joined = CO_BUF_INIT;
+    bool ok = true;
+    while (ok && co_map_next(g->loaded, &pos, &key, &klen, &val, &vlen)) {
+        co_buf_reset(&joined);
+        if (co_map_get(&g->by_target, val, vlen, &old, &olen))
+            co_buf_add(&joined, old, olen);
+        co_buf_add(&joined, key, klen);
+        co_buf_addc(&joined, '\0');
+        ok = !joined.failed && co_map_put(&g->by_target, val, vlen, joined.data, joined.len);
+    }
+    co_buf_release(&joined);
+    return ok ? CO_OK : co_error_set(err, CO_ENOMEM, "out of memory");
+}
+
+/* Closes the set of rows to load again over clusters old and new. */
+static co_code regroup_close(regroup *g, co_error *err)
+{
+    co_code rc = CO_OK;
+    for (size_t at = 0; rc == CO_OK && at < g->queue.len;) {
+        char *key = strdup(g->queue.data + at);
+        at += strlen(g->queue.data + at) + 1;
+        if (!key)
+            return co_error_set(err, CO_ENOMEM, "out of memory");
+        rc = co_merger_cluster(g->m, key, strlen(key), want_key, g, err);
+        const char *target, *sources;
+        size_t tlen, slen;
+        if (rc == CO_OK && co_map_get(g->loaded, key, strlen(key), &target, &tlen) &&
+            co_map_get(&g->by_target, target, tlen, &sources, &slen))
+            for (const char *p = sources; rc == CO_OK && p < sources + slen; p += strlen(p) + 1)
+                rc = want_key(g, p, err);
+        free(key);
+    }
+    return rc;
+}
+
+/* The journal forgets the rows merged into others among want (the target
+ * rows themselves leave with drop_rows); their old targets go to before. */
+static co_code regroup_forget(co_refresh *r, const co_entity *e, regroup *g, co_map *before,
+                              co_error *err)
+{
+    size_t pos = 0, klen, tlen;
+    const char *key, *target, *unused;
+    co_code rc = CO_OK;
+    while (rc == CO_OK && co_map_next(&g->want, &pos, &key, &klen, &unused, &tlen)) {
+        if (!co_map_get(g->loaded, key, klen, &target, &tlen))
+            continue;
+        if (!co_map_put(before, key, klen, target, tlen))
+            return co_error_set(err, CO_ENOMEM, "out of memory");
+        if (tlen == klen && memcmp(key, target, klen) == 0)
+            continue;
+        char *k = strndup(key, klen);
+        rc = k ? co_state_idmap_delete(r->s->state, r->t->key, e->name, k, err)
+               : co_error_set(err, CO_ENOMEM, "out of memory");
+        if (rc == CO_OK)
+            rc = co_state_merge_delete(r->s->state, r->t->key, e->name, k, err);
+        free(k);
+    }
+    return rc;
+}
+
+/* After loading again: every row keeps the target row it had. */
+static co_code regroup_check(const co_refresh *r, const co_entity *e, size_t entity,
+                             const co_map *before, co_error *err)
+{
+    if (!r->keys[entity].referenced)
+        return CO_OK; /* nothing refers to these rows: any survivor will do */
+    size_t pos = 0, klen, tlen, nlen;
+    const char *key, *target, *now;
+    while (co_map_next(before, &pos, &key, &klen, &target, &tlen)) {
+        bool same = co_map_get(&r->keys[entity].loaded, key, klen, &now, &nlen) &&
+                    nlen == tlen && memcmp(now, target, tlen) == 0;
+        if (!same)
+            return co_error_set(err, CO_EUNSUPPORTED,
+                                "a captured change moves %s %.*s from the merged row %.*s to %s: "
+                                "rows of later entities refer to the old one, and cutover does "
+                                "not catch up a change of merged rows yet. Roll the tenant back "
+                                "and migrate it again while its writes are stopped",
+                                e->name, (int)klen, key, (int)tlen, target,
+                                co_map_get(&r->keys[entity].loaded, key, klen, &now, &nlen)
+                                    ? "another row"
+                                    : "none (rejected or gone)");
+    }
+    return CO_OK;
+}
+
+/* Loads again the rows matching the value sets (co_refresh_rows), through
+ * merger when not NULL (taken over: freed here). */
+static co_code refresh_load(co_refresh *r, size_t entity, const char *const *cols,
+                            const co_value *vals, size_t n, size_t nsets, co_merger *merger,
+                            co_error *err)
 {
     co_session *s = r->s;
     const co_entity *e = &s->project->entities[entity];
-    if (n > 16)
-        return co_error_set(err, CO_EPROJECT, "follows: more than 16 columns");
     if (n == 0)
         nsets = 0;
-    bool tracked = r->keys[entity].referenced || !e->tenant_column;
+    bool tracked = r->keys[entity].referenced || !e->tenant_column || merger;
     if (n == 0 && !e->tenant_column)
         return co_error_set(err, CO_EPROJECT,
                             "entity %s follows a table with no columns to match and has no "
@@ -1044,9 +1164,13 @@ co_code co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
     }
     co_code rc = drop_rows(r, e, tracked, cols, n, nsets, params, np, err);
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql, "SELECT * FROM (%s\n) AS refreshed WHERE ", e->query);
+    co_buf_printf(&sql, "SELECT * FROM (%s\n) AS refreshed WHERE ",
+                  merger ? co_merger_query(merger) : e->query);
     match_sql(s->source, e, false, cols, n, nsets, &sql);
     load l = {0};
+    l.merger = merger;
+    if (merger)
+        co_merger_set_emit(merger, on_merged, &l);
     l.s = s;
     l.t = r->t;
     l.e = e;
@@ -1080,6 +1204,82 @@ co_code co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
     free(params);
     free(names);
     load_release(&l);
+    return rc;
+}
+
+/* A merging entity: whole clusters, old and new, loaded again by key. */
+static co_code refresh_merging(co_refresh *r, size_t entity, const char *const *cols,
+                               const co_value *vals, size_t n, size_t nsets, co_error *err)
+{
+    const co_entity *e = &r->s->project->entities[entity];
+    bool by_key = n == e->nkey;
+    for (size_t i = 0; by_key && i < n; i++)
+        by_key = strcmp(cols[i], e->key[i]) == 0;
+    if (!by_key)
+        return co_error_set(err, CO_EUNSUPPORTED,
+                            "entity %s merges rows, so its follows must match its key columns "
+                            "in order (%s...): cutover catches up merged rows cluster by "
+                            "cluster",
+                            e->name, e->key[0]);
+    regroup g = {0};
+    g.loaded = &r->keys[entity].loaded;
+    co_map_init(&g.by_target);
+    co_map_init(&g.want);
+    co_map before;
+    co_map_init(&before);
+    co_code rc = co_merger_open(r->s, r->t, e, NULL, NULL, &g.m, err);
+    if (rc == CO_OK)
+        rc = index_targets(&g, err);
+    co_buf key = CO_BUF_INIT;
+    for (size_t k = 0; rc == CO_OK && k < nsets; k++) {
+        co_buf_reset(&key);
+        co_key_encode(&key, vals + k * n, n);
+        rc = want_key(&g, co_buf_str(&key), err);
+    }
+    if (rc == CO_OK)
+        rc = regroup_close(&g, err);
+    if (rc == CO_OK)
+        rc = regroup_forget(r, e, &g, &before, err);
+    /* The keys as values, set after set, for the load. */
+    size_t count = co_map_count(&g.want), pos = 0, klen, vlen, got;
+    co_value *keys = calloc(count * n + 1, sizeof *keys);
+    co_buf *texts = calloc(count + 1, sizeof *texts);
+    if (rc == CO_OK && (!keys || !texts))
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    const char *k, *unused;
+    for (size_t i = 0; rc == CO_OK && co_map_next(&g.want, &pos, &k, &klen, &unused, &vlen); i++) {
+        char *one = strndup(k, klen);
+        rc = one ? co_key_decode(one, keys + i * n, n, &got, &texts[i], err)
+                 : co_error_set(err, CO_ENOMEM, "out of memory");
+        free(one);
+    }
+    if (rc == CO_OK) {
+        rc = refresh_load(r, entity, cols, keys, n, count, g.m, err);
+        g.m = NULL; /* the load freed it */
+    }
+    if (rc == CO_OK)
+        rc = regroup_check(r, e, entity, &before, err);
+    for (size_t i = 0; texts && i < count; i++)
+        co_buf_release(&texts[i]);
+    free(texts);
+    free(keys);
+    co_buf_release(&key);
+    co_buf_release(&g.queue);
+    co_map_release(&g.by_target);
+    co_map_release(&g.want);
+    co_map_release(&before);
+    co_merger_free(g.m);
+    return rc;
+}
+
+co_code co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
+                        const co_value *vals, size_t n, size_t nsets, co_error *err)
+{
+    const co_entity *e = &r->s->project->entities[entity];
+    if (n > 16)
+        return co_error_set(err, CO_EPROJECT, "follows: more than 16 columns");
+    co_code rc = e->merge ? refresh_merging(r, entity, cols, vals, n, nsets, err)
+                          : refresh_load(r, entity, cols, vals, n, nsets, NULL, err);
     if (rc != CO_OK)
         co_error_where(err, "catching up entity %s", e->name);
     return rc;

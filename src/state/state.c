@@ -390,6 +390,19 @@ co_code co_state_merge_add(co_state *st, const char *tenant, const char *entity,
     return co_loader_put(st->merges, row, err);
 }
 
+co_code co_state_merge_delete(co_state *st, const char *tenant, const char *entity,
+                              const char *source_key, co_error *err)
+{
+    co_code rc = co_loader_flush(st->merges, err); /* an add buffered before must go first */
+    co_param p[] = {{NULL, text(tenant)}, {NULL, text(entity)}, {NULL, text(source_key)}};
+    if (rc == CO_OK)
+        rc = co_store_exec_params(st->store,
+                                  "DELETE FROM merges WHERE tenant = ? AND entity = ? AND "
+                                  "source_key = ?",
+                                  p, 3, NULL, err);
+    return rc;
+}
+
 co_code co_state_merges_clear(co_state *st, const char *tenant, const char *entity,
                               co_error *err)
 {

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "cutover/migrate.h"
+#include "engine/engine_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,6 +305,115 @@ static void tenant_column_must_come_from_the_query(void **state)
     co_project_free(p);
 }
 
+/* Catching up a merging entity: a change to a row merged into another
+ * changes the merged row (survivorship runs again), a new row with the same
+ * e-mail merges into the survivor, and a change that would move a row other
+ * rows refer through to another target row is refused and rolled back. */
+static const char merge_text[] =
+    "source: sqlite:msrc.db\n"
+    "target: sqlite:mtgt.db\n"
+    "state: sqlite:mstate.db\n"
+    "tenants: SELECT 1, 'one'\n"
+    "entities:\n"
+    "  - name: people\n"
+    "    key: id\n"
+    "    tenant_column: account_id\n"
+    "    query: SELECT id, account_id, email, title, updated FROM people\n"
+    "    follows: { people: { id: id } }\n"
+    "    merge: { on: lower(email), columns: { title: latest(updated) } }\n"
+    "  - name: events\n"
+    "    key: id\n"
+    "    query: SELECT id, person_id FROM events\n"
+    "    refs: { person_id: people }\n";
+
+static void refresh_one(co_session *s, const co_tenant *t, int64_t id, co_code expect,
+                        const char *message)
+{
+    co_error err;
+    co_error_clear(&err);
+    co_refresh *r = NULL;
+    assert_int_equal(co_refresh_begin(s, t, 1, &r, &err), CO_OK);
+    const char *cols[] = {"id"};
+    co_value v = co_int(id);
+    co_code rc = co_refresh_rows(r, 0, cols, &v, 1, 1, &err);
+    if (rc != expect)
+        print_error("refresh %lld: %s\n", (long long)id, err.message);
+    assert_int_equal(rc, expect);
+    if (message)
+        assert_non_null(strstr(err.message, message));
+    assert_int_equal(co_refresh_end(r, rc == CO_OK, NULL, NULL, rc == CO_OK ? &err : NULL), CO_OK);
+}
+
+static void catch_up_merged_rows(void **state)
+{
+    (void)state;
+    char path[128];
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, i ? "mtgt.db" : "msrc.db");
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fclose(f);
+    }
+    assert_int_equal(exec_on("msrc.db", CO_SIDE_TARGET,
+                             "CREATE TABLE people (id INTEGER PRIMARY KEY, account_id INTEGER,"
+                             " email TEXT, title TEXT, updated TEXT);"
+                             "INSERT INTO people VALUES (1, 1, 'a@x.org', 'old', '2020'),"
+                             " (2, 1, 'A@x.org', 'older', '2019'), (3, 1, 'b@x.org', 'b', '2020');"
+                             "CREATE TABLE events (id INTEGER PRIMARY KEY, person_id INTEGER);"
+                             "INSERT INTO events VALUES (10, 2), (11, 3);"),
+                     CO_OK);
+    assert_int_equal(exec_on("mtgt.db", CO_SIDE_TARGET,
+                             "CREATE TABLE people (id INTEGER PRIMARY KEY, account_id INTEGER,"
+                             " email TEXT, title TEXT, updated TEXT);"
+                             "CREATE TABLE events (id INTEGER PRIMARY KEY, person_id INTEGER);"),
+                     CO_OK);
+    co_project *p = project_from(merge_text);
+    co_session *s;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_session_open(p, 0, &s, &err), CO_OK);
+    co_tenant *tenants;
+    size_t n;
+    assert_int_equal(co_tenants_list(s, &tenants, &n, &err), CO_OK);
+    co_migrate_options plain = {.skip_rehearsal = true};
+    co_migrate_result r;
+    assert_int_equal(co_migrate_tenant(s, &tenants[0], &plain, &r, &err), CO_OK);
+    assert_int_equal(r.entities[0].merged, 1);
+    co_migrate_result_release(&r);
+    assert_int_equal(count(s, "SELECT count(*) FROM people"), 2);
+    assert_int_equal(count(s, "SELECT person_id FROM events WHERE id = 10"), 1);
+
+    /* The merged-away row changes: the merged row takes its newer title. */
+    assert_int_equal(exec_on("msrc.db", CO_SIDE_TARGET,
+                             "UPDATE people SET title = 'new', updated = '2021' WHERE id = 2"),
+                     CO_OK);
+    refresh_one(s, &tenants[0], 2, CO_OK, NULL);
+    assert_int_equal(count(s, "SELECT count(*) FROM people"), 2);
+    assert_int_equal(count(s, "SELECT count(*) FROM people WHERE id = 1 AND title = 'new'"), 1);
+    assert_int_equal(count(s, "SELECT count(*) FROM events WHERE person_id = 1"), 1);
+
+    /* A new row with the same address merges into the survivor. */
+    assert_int_equal(exec_on("msrc.db", CO_SIDE_TARGET,
+                             "INSERT INTO people VALUES (4, 1, 'a@X.org', 'newest', '2022')"),
+                     CO_OK);
+    refresh_one(s, &tenants[0], 4, CO_OK, NULL);
+    assert_int_equal(count(s, "SELECT count(*) FROM people"), 2);
+    assert_int_equal(count(s, "SELECT count(*) FROM people WHERE id = 1 AND title = 'newest'"), 1);
+
+    /* The survivor leaves its cluster: row 2, which events refer through, would
+     * move to a new merged row; refused, and nothing changes. */
+    assert_int_equal(exec_on("msrc.db", CO_SIDE_TARGET,
+                             "UPDATE people SET email = 'c@x.org' WHERE id = 1"),
+                     CO_OK);
+    refresh_one(s, &tenants[0], 1, CO_EUNSUPPORTED, "moves people");
+    assert_int_equal(count(s, "SELECT count(*) FROM people"), 2);
+    assert_int_equal(count(s, "SELECT count(*) FROM people WHERE id = 1 AND title = 'newest'"), 1);
+
+    co_tenants_free(tenants, n);
+    co_session_close(s);
+    co_project_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +421,7 @@ int main(void)
         cmocka_unit_test(a_failed_tenant_leaves_nothing),
         cmocka_unit_test(tracked_keys_duplicates_nulls_and_text),
         cmocka_unit_test(tenant_column_must_come_from_the_query),
+        cmocka_unit_test(catch_up_merged_rows),
     };
     return cmocka_run_group_tests(tests, make_databases, remove_dir);
 }
