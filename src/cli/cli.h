@@ -163,6 +163,8 @@ int cmd_schedule(cli_ctx *ctx);
 int cmd_notices(cli_ctx *ctx);
 int cmd_trace(cli_ctx *ctx);
 int cmd_review(cli_ctx *ctx);
+int cmd_pause(cli_ctx *ctx);
+int cmd_resume(cli_ctx *ctx);
 int cmd_report(cli_ctx *ctx);
 int cmd_serve(cli_ctx *ctx);
 

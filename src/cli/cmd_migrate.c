@@ -218,8 +218,8 @@ int cmd_migrate(cli_ctx *ctx)
         if (ctx->in_cohort && co_cohort_paused(s->state, ctx->cohort, &paused, &err) == CO_OK &&
             paused) {
             fprintf(stderr, "cutover: run: cohort %s is paused: stopping before tenant %s "
-                            "(resume it from the dashboard, cutover serve)\n",
-                    ctx->cohort_name, o->tenant->key);
+                            "(cutover resume --cohort %s, or from the dashboard)\n",
+                    ctx->cohort_name, o->tenant->key, ctx->cohort_name);
             if (rc == EXIT_OK)
                 rc = EXIT_NOT_READY;
             break;

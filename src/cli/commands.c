@@ -34,6 +34,12 @@ static const cli_option review_options[] = {
     {0},
 };
 
+static const cli_option pause_options[] = {
+    {"cohort", 0, "C", "the cohort of the latest plan: canary, or a wave's number"},
+    {"reason", 0, "TEXT", "pause: why, kept in the journal (default \"command line\")"},
+    {0},
+};
+
 static const cli_option init_options[] = {
     {"force", 'f', NULL, "overwrite an existing file"},
     {0},
@@ -167,6 +173,11 @@ const cli_command cli_commands[] = {
      rollback_options},
     {"run", cmd_run, "--cohort C", "migrate a cohort of the plan, one tenant after another",
      run_options},
+    {"pause", cmd_pause, "--cohort C",
+     "stop runs and workers before the next tenant of a cohort (the one in flight finishes)",
+     pause_options},
+    {"resume", cmd_resume, "--cohort C", "let runs and workers take a paused cohort's tenants again",
+     pause_options},
     {"worker", cmd_worker, "",
      "take tenants one by one from a journal shared with other workers, and move them",
      worker_options},

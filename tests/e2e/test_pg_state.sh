@@ -40,7 +40,23 @@ assert_eq "the plan holds the rolled-back tenant, not the switched ones" "[\"$t\
   "$(jq -c '[.cohorts[].tenants[].tenant]' <<<"$OUT")"
 run schedule "$t" --at "2026-12-24 08:00"
 assert_eq "schedule" 0 "$CODE"
+# A paused cohort is not claimed by workers sharing this journal; resumed, it is.
+run pause --cohort canary --reason "waiting for the customer"
+assert_eq "pause the canary" 0 "$CODE"
+assert_eq "the pause is in PostgreSQL" "waiting for the customer" \
+  "$(psql -X -q -A -t "$journal" -c 'SELECT reason FROM paused_cohorts WHERE cohort = 0')"
+run worker --name w1 --skip-rehearsal
+assert_eq "a worker finds nothing to claim" "0 worker w1: 0 tenants done, 0 failed; nothing left to claim" "$CODE $OUT"
+run resume --cohort canary
+assert_eq "resume the canary" 0 "$(psql -X -q -A -t "$journal" -c 'SELECT count(*) FROM paused_cohorts')"
 run migrate --tenant "$t" --skip-rehearsal
 assert_eq "and it moves again" 0 "$CODE"
+# The report and the dashboard's data from the PostgreSQL journal.
+run report -o "$WORK/report.html"
+assert_eq "report from PostgreSQL" 0 "$CODE"
+html=$(cat "$WORK/report.html")
+assert_contains "the report shows the tenant" "id=\"tenant-$t\"" "$html"
+assert_contains "with the plan's canary" "canary" "$html"
+assert_eq "self-contained: nothing fetched" 0 "$(grep -cE '(src|href)="https?://' "$WORK/report.html")"
 assert_eq "the lease is given back" 0 "$(psql -X -q -A -t "$journal" -c 'SELECT count(*) FROM leases')"
 finish

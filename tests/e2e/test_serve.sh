@@ -87,6 +87,19 @@ assert_eq "run on a paused cohort stops: exit 13" 13 "$CODE"
 assert_contains "saying so" "cohort $wave is paused" "$ERR"
 post "${url}api/cohorts/$wave/resume" -H "Authorization: Bearer $token" -d "{\"confirm\":\"$wave\"}"
 assert_eq "resume: 200" "200 false" "$STATUS $(jq .paused <<<"$BODY")"
+# The same pause from the command line, seen by the API.
+run_cutover -p "$proj" pause --cohort "$wave" --reason "sales asked" --json
+assert_eq "cutover pause" "0 true" "$CODE $(jq .paused <<<"$OUT")"
+assert_eq "the API sees the pause" true \
+  "$(curl -s "${url}api/cohorts" | jq --argjson w "$wave" '.cohorts[] | select(.cohort == $w) | .paused')"
+run_cutover -p "$proj" run --cohort "$wave" --skip-rehearsal
+assert_contains "a paused run says how to resume" "cutover resume --cohort $wave" "$ERR"
+run_cutover -p "$proj" resume --cohort "$wave"
+assert_eq "cutover resume" 0 "$CODE"
+assert_eq "the API sees it resumed" true \
+  "$(curl -s "${url}api/cohorts" | jq --argjson w "$wave" '.cohorts[] | select(.cohort == $w) | .paused == false')"
+run_cutover -p "$proj" pause --cohort tomorrow
+assert_eq "a cohort that is not one: usage error" 2 "$CODE"
 
 # The server answers while a migration runs in another process.
 "$CUTOVER" -p "$proj" migrate --all --again --skip-rehearsal -q > /dev/null 2>&1 &
