@@ -83,6 +83,9 @@ co_code co_state_merge_add(co_state *st, const char *tenant, const char *entity,
 /* Forgets one merged row (its id map entry is co_state_idmap_delete's). */
 co_code co_state_merge_delete(co_state *st, const char *tenant, const char *entity,
                               const char *source_key, co_error *err);
+/* Forgets the rows merged into the row target_key. */
+co_code co_state_merges_delete_into(co_state *st, const char *tenant, const char *entity,
+                                    const char *target_key, co_error *err);
 co_code co_state_merges_clear(co_state *st, const char *tenant, const char *entity,
                               co_error *err);
 

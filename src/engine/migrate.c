@@ -945,7 +945,14 @@ static co_code drop_rows(co_refresh *r, const co_entity *e, bool tracked, const 
     co_buf where = CO_BUF_INIT, sql = CO_BUF_INIT;
     match_sql(s->dest, e, true, cols, n, nsets, &where);
     co_code rc = CO_OK;
-    if (tracked) { /* their keys leave the id map */
+    /* Rows merged into these because their parents merged ("parent") are
+     * loaded again with them: their merge records go. */
+    bool collapse = false;
+    for (size_t f = 0; f < e->nrefs; f++) {
+        const co_entity *parent = co_project_entity(s->project, e->refs[f].entity);
+        collapse |= parent && parent->merge;
+    }
+    if (tracked || collapse) { /* their keys leave the id map */
         co_buf_adds(&sql, "SELECT ");
         for (size_t k = 0; k < e->nkey; k++) {
             co_buf_adds(&sql, k ? ", " : "");
@@ -964,7 +971,14 @@ static co_code drop_rows(co_refresh *r, const co_entity *e, bool tracked, const 
                 kv[k] = co_cursor_value(c, k);
             co_buf_reset(&key);
             co_key_encode(&key, kv, e->nkey);
-            rc = co_state_idmap_delete(s->state, r->t->key, e->name, co_buf_str(&key), err);
+            if (tracked)
+                rc = co_state_idmap_delete(s->state, r->t->key, e->name, co_buf_str(&key), err);
+            if (rc == CO_OK && collapse) {
+                co_buf_reset(&key);
+                co_key_encode_exact(&key, kv, e->nkey);
+                rc = co_state_merges_delete_into(s->state, r->t->key, e->name, co_buf_str(&key),
+                                                 err);
+            }
         }
         co_cursor_close(c);
         co_buf_release(&key);
@@ -1050,19 +1064,20 @@ static co_code want_key(void *ctx, const char *key, co_error *err)
     return g->queue.failed ? co_error_set(err, CO_ENOMEM, "out of memory") : CO_OK;
 }
 
-static co_code index_targets(regroup *g, co_error *err)
+/* by_target: target key -> the source keys loaded maps to it, each ending in '\0'. */
+static co_code index_targets(const co_map *loaded, co_map *by_target, co_error *err)
 {
     size_t pos = 0, klen, vlen, olen;
     const char *key, *val, *old;
     co_buf joined = CO_BUF_INIT;
     bool ok = true;
-    while (ok && co_map_next(g->loaded, &pos, &key, &klen, &val, &vlen)) {
+    while (ok && co_map_next(loaded, &pos, &key, &klen, &val, &vlen)) {
         co_buf_reset(&joined);
-        if (co_map_get(&g->by_target, val, vlen, &old, &olen))
+        if (co_map_get(by_target, val, vlen, &old, &olen))
             co_buf_add(&joined, old, olen);
         co_buf_add(&joined, key, klen);
         co_buf_addc(&joined, '\0');
-        ok = !joined.failed && co_map_put(&g->by_target, val, vlen, joined.data, joined.len);
+        ok = !joined.failed && co_map_put(by_target, val, vlen, joined.data, joined.len);
     }
     co_buf_release(&joined);
     return ok ? CO_OK : co_error_set(err, CO_ENOMEM, "out of memory");
@@ -1229,7 +1244,7 @@ static co_code refresh_merging(co_refresh *r, size_t entity, const char *const *
     co_map_init(&before);
     co_code rc = co_merger_open(r->s, r->t, e, NULL, NULL, &g.m, err);
     if (rc == CO_OK)
-        rc = index_targets(&g, err);
+        rc = index_targets(g.loaded, &g.by_target, err);
     co_buf key = CO_BUF_INIT;
     for (size_t k = 0; rc == CO_OK && k < nsets; k++) {
         co_buf_reset(&key);
@@ -1272,14 +1287,129 @@ static co_code refresh_merging(co_refresh *r, size_t entity, const char *const *
     return rc;
 }
 
+/* The follow column of e that refers to a merging entity, or -1; *parent
+ * gets that entity's index. */
+static int merged_ref_column(const co_project *p, const co_entity *e, const char *const *cols,
+                             size_t n, size_t *parent)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t f = 0; f < e->nrefs; f++) {
+            int at = co_project_entity_index(p, e->refs[f].entity);
+            if (at >= 0 && p->entities[at].merge && strcmp(e->refs[f].column, cols[i]) == 0) {
+                *parent = (size_t)at;
+                return (int)i;
+            }
+        }
+    return -1;
+}
+
+/* Rows of a later entity follow a merging entity by a reference column: in
+ * the target they refer to the merged row, so a change of one source row
+ * loads again the rows of every source row merged with it. Each value set
+ * becomes one set per source row of its merged row (sets, values in
+ * storage). */
+static co_code expand_merged(co_refresh *r, size_t parent, int col, const co_value *vals,
+                             size_t n, size_t nsets, co_value **sets, size_t *count,
+                             co_buf *storage, co_error *err)
+{
+    co_map by_target;
+    co_map_init(&by_target);
+    const co_map *loaded = &r->keys[parent].loaded;
+    co_code rc = index_targets(loaded, &by_target, err);
+    co_buf members = CO_BUF_INIT, key = CO_BUF_INIT;
+    size_t total = 0;
+    for (size_t k = 0; rc == CO_OK && k < nsets; k++) {
+        co_buf_reset(&key);
+        co_key_encode(&key, &vals[k * n + (size_t)col], 1);
+        const char *target, *list;
+        size_t tlen, llen;
+        if (co_map_get(loaded, key.data, key.len, &target, &tlen) &&
+            co_map_get(&by_target, target, tlen, &list, &llen)) {
+            co_buf_add(&members, list, llen);
+            for (const char *m = list; m < list + llen; m += strlen(m) + 1)
+                total++;
+        } else {
+            co_buf_add(&members, key.data, key.len);
+            co_buf_addc(&members, '\0');
+            total++;
+        }
+        co_buf_addc(&members, '\n'); /* end of this set's members */
+    }
+    *sets = rc == CO_OK ? calloc(total * n + 1, sizeof **sets) : NULL;
+    if (rc == CO_OK && (!*sets || members.failed))
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    /* Decoded member values point into storage: size it first, it must not move. */
+    size_t at = 0;
+    co_buf_reset(storage);
+    if (rc == CO_OK)
+        co_buf_add(storage, "", 0);
+    const char *m = members.data;
+    for (size_t k = 0; rc == CO_OK && k < nsets; k++, m++) {
+        for (; *m != '\n'; m += strlen(m) + 1) {
+            co_value v[1];
+            size_t got = 0;
+            co_buf one = CO_BUF_INIT;
+            rc = co_key_decode(m, v, 1, &got, &one, err);
+            memcpy(*sets + at * n, vals + k * n, n * sizeof **sets);
+            if (rc == CO_OK && got == 1 && (v[0].type == CO_TEXT || v[0].type == CO_BLOB)) {
+                /* keep the bytes alive with the sets: one heap copy per value */
+                char *copy = malloc(v[0].len + 1);
+                if (!copy) {
+                    rc = co_error_set(err, CO_ENOMEM, "out of memory");
+                } else {
+                    memcpy(copy, v[0].s, v[0].len);
+                    copy[v[0].len] = '\0';
+                    v[0].s = copy;
+                    co_buf_add(storage, &copy, sizeof copy); /* freed by free_expanded */
+                }
+            }
+            if (rc == CO_OK && got == 1)
+                (*sets)[at * n + (size_t)col] = v[0];
+            co_buf_release(&one);
+            if (rc != CO_OK)
+                break;
+            at++;
+        }
+    }
+    *count = at;
+    co_buf_release(&members);
+    co_buf_release(&key);
+    co_map_release(&by_target);
+    return rc;
+}
+
+static void free_expanded(co_value *sets, co_buf *storage)
+{
+    for (size_t at = 0; at + sizeof(char *) <= storage->len; at += sizeof(char *)) {
+        char *copy;
+        memcpy(&copy, storage->data + at, sizeof copy);
+        free(copy);
+    }
+    co_buf_release(storage);
+    free(sets);
+}
+
 co_code co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
                         const co_value *vals, size_t n, size_t nsets, co_error *err)
 {
     const co_entity *e = &r->s->project->entities[entity];
     if (n > 16)
         return co_error_set(err, CO_EPROJECT, "follows: more than 16 columns");
-    co_code rc = e->merge ? refresh_merging(r, entity, cols, vals, n, nsets, err)
-                          : refresh_load(r, entity, cols, vals, n, nsets, NULL, err);
+    size_t parent = 0;
+    int col = e->merge ? -1 : merged_ref_column(r->s->project, e, cols, n, &parent);
+    co_code rc;
+    if (col >= 0) {
+        co_value *sets = NULL;
+        size_t count = 0;
+        co_buf storage = CO_BUF_INIT;
+        rc = expand_merged(r, parent, col, vals, n, nsets, &sets, &count, &storage, err);
+        if (rc == CO_OK)
+            rc = refresh_load(r, entity, cols, sets, n, count, NULL, err);
+        free_expanded(sets, &storage);
+    } else {
+        rc = e->merge ? refresh_merging(r, entity, cols, vals, n, nsets, err)
+                      : refresh_load(r, entity, cols, vals, n, nsets, NULL, err);
+    }
     if (rc != CO_OK)
         co_error_where(err, "catching up entity %s", e->name);
     return rc;

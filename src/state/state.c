@@ -403,6 +403,19 @@ co_code co_state_merge_delete(co_state *st, const char *tenant, const char *enti
     return rc;
 }
 
+co_code co_state_merges_delete_into(co_state *st, const char *tenant, const char *entity,
+                                    const char *target_key, co_error *err)
+{
+    co_code rc = co_loader_flush(st->merges, err);
+    co_param p[] = {{NULL, text(tenant)}, {NULL, text(entity)}, {NULL, text(target_key)}};
+    if (rc == CO_OK)
+        rc = co_store_exec_params(st->store,
+                                  "DELETE FROM merges WHERE tenant = ? AND entity = ? AND "
+                                  "target_key = ?",
+                                  p, 3, NULL, err);
+    return rc;
+}
+
 co_code co_state_merges_clear(co_state *st, const char *tenant, const char *entity,
                               co_error *err)
 {

@@ -324,24 +324,35 @@ static const char merge_text[] =
     "  - name: events\n"
     "    key: id\n"
     "    query: SELECT id, person_id FROM events\n"
-    "    refs: { person_id: people }\n";
+    "    refs: { person_id: people }\n"
+    "  - name: memberships\n"
+    "    key: [person_id, team]\n"
+    "    query: SELECT person_id, team FROM memberships\n"
+    "    refs: { person_id: people }\n"
+    "    follows: { people: { person_id: id } }\n";
 
-static void refresh_one(co_session *s, const co_tenant *t, int64_t id, co_code expect,
-                        const char *message)
+static void refresh_in(co_session *s, const co_tenant *t, size_t entity, const char *col,
+                       int64_t id, co_code expect, const char *message)
 {
     co_error err;
     co_error_clear(&err);
     co_refresh *r = NULL;
     assert_int_equal(co_refresh_begin(s, t, 1, &r, &err), CO_OK);
-    const char *cols[] = {"id"};
+    const char *cols[] = {col};
     co_value v = co_int(id);
-    co_code rc = co_refresh_rows(r, 0, cols, &v, 1, 1, &err);
+    co_code rc = co_refresh_rows(r, entity, cols, &v, 1, 1, &err);
     if (rc != expect)
         print_error("refresh %lld: %s\n", (long long)id, err.message);
     assert_int_equal(rc, expect);
     if (message)
         assert_non_null(strstr(err.message, message));
     assert_int_equal(co_refresh_end(r, rc == CO_OK, NULL, NULL, rc == CO_OK ? &err : NULL), CO_OK);
+}
+
+static void refresh_one(co_session *s, const co_tenant *t, int64_t id, co_code expect,
+                        const char *message)
+{
+    refresh_in(s, t, 0, "id", id, expect, message);
 }
 
 static void catch_up_merged_rows(void **state)
@@ -360,12 +371,16 @@ static void catch_up_merged_rows(void **state)
                              "INSERT INTO people VALUES (1, 1, 'a@x.org', 'old', '2020'),"
                              " (2, 1, 'A@x.org', 'older', '2019'), (3, 1, 'b@x.org', 'b', '2020');"
                              "CREATE TABLE events (id INTEGER PRIMARY KEY, person_id INTEGER);"
-                             "INSERT INTO events VALUES (10, 2), (11, 3);"),
+                             "INSERT INTO events VALUES (10, 2), (11, 3);"
+                             "CREATE TABLE memberships (person_id INTEGER, team TEXT);"
+                             "INSERT INTO memberships VALUES (1, 'x'), (2, 'x'), (2, 'y');"),
                      CO_OK);
     assert_int_equal(exec_on("mtgt.db", CO_SIDE_TARGET,
                              "CREATE TABLE people (id INTEGER PRIMARY KEY, account_id INTEGER,"
                              " email TEXT, title TEXT, updated TEXT);"
-                             "CREATE TABLE events (id INTEGER PRIMARY KEY, person_id INTEGER);"),
+                             "CREATE TABLE events (id INTEGER PRIMARY KEY, person_id INTEGER);"
+                             "CREATE TABLE memberships (person_id INTEGER, team TEXT,"
+                             " PRIMARY KEY (person_id, team));"),
                      CO_OK);
     co_project *p = project_from(merge_text);
     co_session *s;
@@ -391,6 +406,13 @@ static void catch_up_merged_rows(void **state)
     assert_int_equal(count(s, "SELECT count(*) FROM people"), 2);
     assert_int_equal(count(s, "SELECT count(*) FROM people WHERE id = 1 AND title = 'new'"), 1);
     assert_int_equal(count(s, "SELECT count(*) FROM events WHERE person_id = 1"), 1);
+    /* Memberships follow their person: the merged-away row's change loads again
+     * the memberships of the whole merged row (2's "x" collapses into 1's). */
+    assert_int_equal(count(s, "SELECT count(*) FROM memberships WHERE person_id = 1"), 2);
+    refresh_in(s, &tenants[0], 2, "person_id", 2, CO_OK, NULL);
+    refresh_in(s, &tenants[0], 2, "person_id", 1, CO_OK, NULL);
+    assert_int_equal(count(s, "SELECT count(*) FROM memberships"), 2);
+    assert_int_equal(count(s, "SELECT count(*) FROM memberships WHERE person_id = 1"), 2);
 
     /* A new row with the same address merges into the survivor. */
     assert_int_equal(exec_on("msrc.db", CO_SIDE_TARGET,
