@@ -2,6 +2,7 @@
  * cutover.c: one tenant's migration without downtime, and its rollback
  * (cutover.h).
  */
+#include "cutover/approval.h"
 #include "cutover/capture.h"
 #include "cutover/cutover.h"
 #include "capture/capture_int.h"
@@ -421,8 +422,9 @@ co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_op
     rc = co_state_route_get(s->state, t->key, route, sizeof route, err);
     if (rc == CO_OK && strcmp(route, "new") == 0)
         res->load.skipped = true; /* switched already: roll back first to move it again */
-    else if (rc == CO_OK)
-        rc = cutover_leased(s, t, &defaults, res, err);
+    else if (rc == CO_OK && (rc = co_approval_check(s->state, s->project, t->key, "switch",
+                                                     s->user, err)) == CO_OK)
+        rc = cutover_leased(s, t, &defaults, res, err); /* approved (or needs none) */
     co_error ignored;
     co_state_unlease(s->state, t->key, &ignored);
     res->seconds = co_clock_mono() - started;
