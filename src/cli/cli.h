@@ -145,6 +145,10 @@ void cli_print_verification(const cli_ctx *ctx, const struct co_verify_result *r
 /* Who runs the command: --by, else $CUTOVER_USER, else $USER; NULL when none. */
 const char *cli_user(const cli_ctx *ctx);
 
+/* Prints status's lines on notes, monitoring and approvals (status_aftercare.c). */
+struct co_tenant_status;
+void cli_print_aftercare(const struct co_tenant_status *rows, size_t n);
+
 int cmd_help(cli_ctx *ctx);
 int cmd_version(cli_ctx *ctx);
 int cmd_init(cli_ctx *ctx);

@@ -459,11 +459,13 @@ static void tenant_section(co_buf *b, const co_project *p, const rp_tenant *t, b
         co_buf_release(&what);
     }
     timeline(b, p, t);
+    rp_html_notes(b, t);
     entity_rows(b, p, t);
     verification(b, t);
     volumes(b, t);
     audit(b, t);
     rehearsals(b, t);
+    rp_html_aftercare(b, t);
     co_buf_adds(b, "</section>\n");
 }
 
