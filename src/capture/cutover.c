@@ -334,6 +334,10 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
                               "cutover rehearse --tenant %s first, or pass --skip-rehearsal",
                               t->key, p->hash, t->key);
     }
+    /* A switch that needs a second person's approval waits for it here,
+     * before the source is touched (docs/monitor.md). */
+    if (rc == CO_OK)
+        rc = co_approval_check(s->state, p, t->key, "switch", s->user, err);
     if (rc == CO_OK)
         rc = open_capture(p, &cap, err);
     if (rc != CO_OK)
@@ -422,9 +426,8 @@ co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_op
     rc = co_state_route_get(s->state, t->key, route, sizeof route, err);
     if (rc == CO_OK && strcmp(route, "new") == 0)
         res->load.skipped = true; /* switched already: roll back first to move it again */
-    else if (rc == CO_OK && (rc = co_approval_check(s->state, s->project, t->key, "switch",
-                                                     s->user, err)) == CO_OK)
-        rc = cutover_leased(s, t, &defaults, res, err); /* approved (or needs none) */
+    else if (rc == CO_OK)
+        rc = cutover_leased(s, t, &defaults, res, err);
     co_error ignored;
     co_state_unlease(s->state, t->key, &ignored);
     res->seconds = co_clock_mono() - started;
