@@ -160,3 +160,46 @@ void rp_aftercare_json(co_buf *b, const rp_tenant *t)
     co_buf_adds(b, ",\"approvals\":");
     rp_table_json(b, &t->approvals);
 }
+
+co_code co_report_monitor_json(co_state *st, char **out, co_error *err)
+{
+    *out = NULL;
+    static const char *const names[] = {"checks", "flagged", "budgets", "waiting", "notes"};
+    static const char *const sql[] = {
+        "SELECT c.tenant, c.id, c.at, c.switched_at, c.days_judged, c.flags, c.summary, c.alert"
+        " FROM monitor_checks c WHERE c.id = (SELECT max(id) FROM monitor_checks m"
+        " WHERE m.tenant = c.tenant) ORDER BY length(c.tenant), c.tenant",
+        "SELECT v.tenant, v.day, v.series, v.actual, v.baseline, v.deviation FROM monitor_volumes v"
+        " WHERE v.flagged = 1 AND v.check_id = (SELECT max(id) FROM monitor_checks m"
+        " WHERE m.tenant = v.tenant) ORDER BY length(v.tenant), v.tenant, v.day, v.series",
+        "SELECT b.tenant, b.query, b.phase, b.side, b.median, b.p95, b.budget, b.pass, b.at"
+        " FROM budget_results b WHERE b.id = (SELECT max(id) FROM budget_results l"
+        " WHERE l.tenant = b.tenant AND l.query = b.query)"
+        " ORDER BY length(b.tenant), b.tenant, b.query",
+        "SELECT a.subject, a.step, a.person AS requested_by, a.at FROM approvals a"
+        " WHERE a.event = 'requested' AND NOT EXISTS (SELECT 1 FROM approvals b"
+        " WHERE b.subject = a.subject AND b.step = a.step AND b.project_hash = a.project_hash"
+        " AND b.event = 'approved' AND b.id > a.id) ORDER BY a.id",
+        "SELECT tenant, at, author, body FROM notes ORDER BY id DESC LIMIT 50",
+    };
+    co_buf b = CO_BUF_INIT;
+    co_code rc = CO_OK;
+    for (size_t i = 0; rc == CO_OK && i < sizeof sql / sizeof sql[0]; i++) {
+        rp_table t;
+        rc = rp_query(st, sql[i], NULL, 0, &t, err);
+        if (rc != CO_OK)
+            break;
+        co_buf_printf(&b, "%s\"%s\":", i ? "," : "{", names[i]);
+        rp_table_json(&b, &t);
+        rp_table_release(&t);
+    }
+    co_buf_addc(&b, '}');
+    if (rc == CO_OK && b.failed)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    if (rc != CO_OK) {
+        co_buf_release(&b);
+        return rc;
+    }
+    *out = co_buf_detach(&b);
+    return CO_OK;
+}

@@ -142,6 +142,23 @@ assert_contains "and the latest check's daily volumes" \
   "<td>engagements kind=click</td><td>2027-03-04</td><td class=n>20</td><td class=n>20.0</td>" "$report"
 assert_contains "and the approvals" "<td>approved</td><td>bob</td>" "$report"
 
+# The dashboard's API has the same.
+"$CUTOVER" -p "$proj" serve --listen 127.0.0.1:0 > "$WORK/serve.out" 2>"$WORK/serve.err" &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 100); do grep -q '^token' "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
+url=$(sed -n 's/^cutover: serving \(http[^ ]*\) .*/\1/p' "$WORK/serve.out")
+api=$(curl -s "${url}api/monitor")
+assert_eq "/api/monitor: the latest check of the tenant, with no flag" "$small 0" \
+  "$(jq -r '.checks[0] | "\(.tenant) \(.flags)"' <<<"$api")"
+assert_eq "/api/monitor: the latest budget result" "contact_page_engagement 1" \
+  "$(jq -r '.budgets[0] | "\(.query) \(.pass)"' <<<"$api")"
+assert_eq "/api/monitor: the note" "Ann Sales" "$(jq -r '.notes[0].author' <<<"$api")"
+tenant_doc=$(curl -s "${url}api/tenants/$small")
+assert_eq "/api/tenants/T: notes, checks (newest first), approvals" "1 1 0 4" \
+  "$(jq -r '"\(.notes | length) \(.monitor_checks[1].flags) \(.monitor_checks[0].flags) \(.approvals | length)"' <<<"$tenant_doc")"
+kill $server 2>/dev/null
+
 # Query budgets in rehearsal: staging lacks the index the query needs.
 unset CUTOVER_NOW
 q "$demo/staging.db" "DROP INDEX engagements_contact"
