@@ -49,7 +49,8 @@ typedef struct co_budget_result {
 } co_budget_result;
 
 /* Runs each of the project's budget queries on dest for tenant t: one
- * warm-up run, then query->repeat timed runs, each reading every row. The
+ * warm-up run, then query->repeat timed runs, each reading every row, in a
+ * transaction that is rolled back (a query that writes changes nothing). The
  * caller frees *out with free(). A query that fails is a result with its
  * error, not an error. */
 co_code co_budgets_run(co_store *dest, const co_project *p, const co_tenant *t,

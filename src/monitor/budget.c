@@ -61,8 +61,20 @@ co_code co_budgets_run(co_store *dest, const co_project *p, const co_tenant *t,
         free(times);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
-    for (size_t i = 0; i < p->nbudgets; i++)
-        time_query(dest, &p->budgets[i], t, times, &r[i]);
+    /* Each query in a transaction that is rolled back: a budget query that
+     * writes changes nothing, and on PostgreSQL a failed one spoils no other. */
+    co_code rc = CO_OK;
+    for (size_t i = 0; rc == CO_OK && i < p->nbudgets; i++) {
+        rc = co_store_begin(dest, err);
+        if (rc == CO_OK)
+            time_query(dest, &p->budgets[i], t, times, &r[i]);
+        co_store_rollback(dest);
+    }
+    if (rc != CO_OK) {
+        free(r);
+        free(times);
+        return rc;
+    }
     free(times);
     *out = r;
     *n = p->nbudgets;
