@@ -203,3 +203,36 @@ co_code co_report_monitor_json(co_state *st, char **out, co_error *err)
     *out = co_buf_detach(&b);
     return CO_OK;
 }
+
+void rp_html_overview_aftercare(co_buf *b, const rp_report *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nstatus; i++)
+        n += r->status[i].monitor_check || r->status[i].waiting_approval || r->status[i].notes;
+    co_buf_adds(b, "<h2 id=aftercare>After the switch</h2>\n");
+    if (!n) {
+        co_buf_adds(b, "<p class=muted>No monitor check, approval waiting or note yet.</p>\n");
+        return;
+    }
+    co_buf_adds(b, "<table><tr><th>tenant</th><th>monitor</th><th>flags</th><th>summary</th>"
+                   "<th>waiting for approval</th><th>notes</th><th>latest note</th></tr>\n");
+    for (size_t i = 0; i < r->nstatus; i++) {
+        const co_tenant_status *s = &r->status[i];
+        if (!s->monitor_check && !s->waiting_approval && !s->notes)
+            continue;
+        co_buf_adds(b, "<tr>");
+        cell(b, s->tenant);
+        cell(b, s->monitored_at);
+        if (s->monitor_check)
+            co_buf_printf(b, "<td class=\"n%s\">%lld</td>", s->monitor_flags ? " bad" : "",
+                          (long long)s->monitor_flags);
+        else
+            co_buf_adds(b, "<td></td>");
+        cell(b, s->monitor_summary);
+        cell(b, s->waiting_approval);
+        co_buf_printf(b, "<td class=n>%lld</td>", (long long)s->notes);
+        cell(b, s->last_note);
+        co_buf_adds(b, "</tr>\n");
+    }
+    co_buf_adds(b, "</table>\n");
+}

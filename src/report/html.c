@@ -495,6 +495,7 @@ co_code co_report_html(co_state *st, const co_project *p, const co_report_option
     if (!opt->tenant) {
         plan_section(&b, &r, opt->live);
         tenants_section(&b, &r, p, opt->live);
+        rp_html_overview_aftercare(&b, &r);
     }
     for (size_t i = 0; i < r.ntenants; i++)
         tenant_section(&b, p, &r.tenants[i], opt->live);

@@ -107,5 +107,8 @@ co_code rp_load_aftercare(co_state *st, rp_tenant *t, co_error *err);
 void rp_html_notes(co_buf *b, const rp_tenant *t);
 void rp_html_aftercare(co_buf *b, const rp_tenant *t);
 void rp_aftercare_json(co_buf *b, const rp_tenant *t);
+/* The overview's list of tenants with monitor checks, approvals waiting or
+ * notes (from the status rows). */
+void rp_html_overview_aftercare(co_buf *b, const rp_report *r);
 
 #endif
