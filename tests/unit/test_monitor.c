@@ -167,7 +167,9 @@ static void project_key_errors_point_into_the_file(void **state)
 static void approvals_need_a_second_person(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/test_monitor.XXXXXX";
+    char dir[512];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/test_monitor.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     assert_non_null(mkdtemp(dir));
     co_project *p = NULL;
     co_error err;
@@ -207,8 +209,8 @@ static void approvals_need_a_second_person(void **state)
     assert_int_equal(events, 5); /* requested, refused, approved; requested, approved */
     co_state_close(st);
     co_project_free(p);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     assert_int_equal(system(cmd), 0);
 }
 
