@@ -75,6 +75,13 @@ void co_rollback_result_release(co_rollback_result *r);
 co_code co_run_hook(const co_project *p, co_hook_phase phase, const char *tenant, int64_t run_id,
                     co_error *err);
 
+/* co_run_hook with more: env holds name, value pairs ended by NULL (added
+ * to the hook's environment), and input (may be NULL) is written to the
+ * hook's standard input. The on_alert hook gets its details this way. */
+co_code co_run_hook_input(const co_project *p, co_hook_phase phase, const char *tenant,
+                          int64_t run_id, const char *const *env, const char *input,
+                          co_error *err);
+
 typedef struct co_archive_result {
     char *path;       /* the archive file */
     int64_t rows;

@@ -32,6 +32,7 @@ typedef struct co_session {
     co_store *source;
     co_store *dest;   /* the target, or staging for a rehearsal */
     co_state *state;
+    const char *user; /* who runs this command (approvals: the starter); NULL when unknown */
 } co_session;
 
 enum {

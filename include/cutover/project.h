@@ -169,8 +169,49 @@ typedef enum co_hook_phase {
     CO_HOOK_ON_SWITCH,
     CO_HOOK_ON_ROLLBACK,
     CO_HOOK_ON_FAILURE,
+    CO_HOOK_ON_ALERT,   /* cutover monitor flagged something (docs/monitor.md) */
     CO_HOOK_COUNT
 } co_hook_phase;
+
+/* monitor.volumes: an entity whose rows per day are watched after a switch,
+ * in total and, with `by`, per value of that column (an event's kind). time
+ * and by name columns of the entity's query output and of its target table. */
+typedef struct co_monitor_volume {
+    char *entity;
+    char *time;
+    char *by;           /* NULL: the total only */
+    co_mark mark;
+} co_monitor_volume;
+
+/* monitor: post-switch monitoring (docs/monitor.md). */
+typedef struct co_monitor_spec {
+    int days;           /* the monitoring period after a switch; default 7 */
+    int weeks;          /* baseline: the same weekday over this many weeks before; default 4 */
+    double tolerance;   /* allowed deviation from the baseline, a fraction; default 0.5 */
+    double min_baseline;/* days whose baseline is below this many rows are not judged; default 5 */
+    co_monitor_volume *volumes;
+    size_t nvolumes;
+} co_monitor_spec;
+
+/* budgets: a query the new application runs often, timed on the target (or
+ * staging) for a tenant, :tenant bound. */
+typedef struct co_budget_query {
+    char *name;
+    char *sql;
+    double budget;      /* seconds the 95th percentile may take; default 1 */
+    int repeat;         /* timed runs after one warm-up run; default 5 */
+    co_mark mark;
+} co_budget_query;
+
+/* approvals: a step that waits for a second person's approval, for every
+ * subject (all) or only tenants of the listed size classes. */
+typedef struct co_approval_rule {
+    char *step;         /* "switch", "finalize", "publish_model", ... */
+    bool all;
+    char **sizes;       /* size classes of the audit (S, M, L, XL) when !all */
+    size_t nsizes;
+    co_mark mark;
+} co_approval_rule;
 
 typedef struct co_project {
     char *path;          /* as given to co_project_load */
@@ -189,6 +230,11 @@ typedef struct co_project {
     char *hooks[CO_HOOK_COUNT]; /* command per phase, or NULL */
     int retention_days;  /* the undo stays open this long after a switch; default 30 */
     char hash[17];       /* XXH3-64 of the file's bytes, 16 hex digits */
+    co_monitor_spec monitor;   /* after the switch (docs/monitor.md) */
+    co_budget_query *budgets;  /* query budgets, in file order */
+    size_t nbudgets;
+    co_approval_rule *approvals; /* steps that need a second person */
+    size_t napprovals;
 } co_project;
 
 /* Reads and validates the file at path. On success *out is a new project the
@@ -213,6 +259,9 @@ const char *co_hook_name(co_hook_phase phase);
 
 /* The capture entry of a source table, or NULL. */
 const co_capture_table *co_project_capture(const co_project *p, const char *table);
+
+/* The approval rule of a step, or NULL when the step needs none. */
+const co_approval_rule *co_project_approval(const co_project *p, const char *step);
 
 /* A commented starter project file, for `cutover init`. Static storage. */
 const char *co_project_starter(void);

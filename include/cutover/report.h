@@ -47,6 +47,12 @@ co_code co_report_run_json(co_state *st, int64_t run_id, char **out, co_error *e
 co_code co_report_routes_json(co_state *st, char **out, co_error *err);
 co_code co_report_cohorts_json(co_state *st, char **out, co_error *err);
 
+/* After the switch (docs/monitor.md): {"checks":[...],"flagged":[...],
+ * "budgets":[...],"waiting":[...],"notes":[...]}: each tenant's latest monitor
+ * check, its flagged days, the latest budget result per tenant and query,
+ * the approvals waiting and the last 50 notes. */
+co_code co_report_monitor_json(co_state *st, char **out, co_error *err);
+
 /* Pausing a cohort of the latest plan: `cutover run --cohort C` and workers
  * stop before taking the next tenant of a paused cohort (the tenant in
  * flight finishes). cohort 0 is the canary. Pausing twice is harmless. */

@@ -27,6 +27,14 @@ typedef struct co_tenant_status {
     bool verify_pass;
     int64_t verify_differences;  /* findings of all its checks */
     char *verified_at;
+    /* after the switch (docs/monitor.md) */
+    int64_t notes;              /* notes journaled for the tenant */
+    char *last_note;            /* "AT AUTHOR: TEXT" of the latest note, or NULL */
+    int64_t monitor_check;      /* the latest `cutover monitor` check, 0 when none */
+    int64_t monitor_flags;      /* what it flagged */
+    char *monitored_at;
+    char *monitor_summary;
+    char *waiting_approval;     /* "STEP (requested by NAME)" while a step waits, or NULL */
 } co_tenant_status;
 
 /* Every tenant the journal knows, in tenant order (numeric keys numerically).
@@ -40,5 +48,11 @@ void co_status_free(co_tenant_status *rows, size_t n);
 char *co_status_json(const co_tenant_status *rows, size_t n);
 struct co_buf;
 void co_status_json_row(struct co_buf *b, const co_tenant_status *r);
+
+/* Fills the after-the-switch fields of rows from the journal (notes, the
+ * latest monitor check, approvals waiting); co_status_list calls it. */
+co_code co_status_aftercare(co_state *st, co_tenant_status *rows, size_t n, co_error *err);
+/* Appends those fields as ,"notes":...,"monitor":...,"waiting_approval":... */
+void co_status_aftercare_json(struct co_buf *b, const co_tenant_status *r);
 
 #endif

@@ -2,6 +2,7 @@
  * cutover.c: one tenant's migration without downtime, and its rollback
  * (cutover.h).
  */
+#include "cutover/approval.h"
 #include "cutover/capture.h"
 #include "cutover/cutover.h"
 #include "capture/capture_int.h"
@@ -333,6 +334,10 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
                               "cutover rehearse --tenant %s first, or pass --skip-rehearsal",
                               t->key, p->hash, t->key);
     }
+    /* A switch that needs a second person's approval waits for it here,
+     * before the source is touched (docs/monitor.md). */
+    if (rc == CO_OK)
+        rc = co_approval_check(s->state, p, t->key, "switch", s->user, err);
     if (rc == CO_OK)
         rc = open_capture(p, &cap, err);
     if (rc != CO_OK)

@@ -4,6 +4,7 @@
  * the window (cutover.h).
  */
 #include "cutover/capture.h"
+#include "cutover/approval.h"
 #include "cutover/cutover.h"
 #include "capture/capture_int.h"
 #include "util/buf.h"
@@ -151,6 +152,9 @@ co_code co_finalize_tenant(co_session *s, const co_tenant *t, co_error *err)
                             "finalize is refused before then",
                             t->key, switched, s->project->retention_days, when);
     }
+    rc = co_approval_check(s->state, s->project, t->key, "finalize", s->user, err);
+    if (rc != CO_OK)
+        return rc;
     co_store *cap = NULL;
     rc = co_store_open(s->project->source, CO_SIDE_SOURCE, s->project->dir, &cap, err);
     if (rc == CO_OK)

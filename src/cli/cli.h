@@ -28,6 +28,7 @@ enum {
     EXIT_UNSUPPORTED = 11,/* not supported by this version */
     EXIT_VERIFY = 12,     /* verification found differences */
     EXIT_NOT_READY = 13,  /* a step that must come first has not passed (a rehearsal) */
+    EXIT_FLAGGED = 14,    /* cutover monitor flagged a deviation or a query over budget */
 };
 
 /* One option of a command: --name [ARG], with its help text. */
@@ -141,6 +142,13 @@ bool cli_sample(cli_ctx *ctx, size_t *out, int *rc);
 struct co_verify_result;
 void cli_print_verification(const cli_ctx *ctx, const struct co_verify_result *r);
 
+/* Who runs the command: --by, else $CUTOVER_USER, else $USER; NULL when none. */
+const char *cli_user(const cli_ctx *ctx);
+
+/* Prints status's lines on notes, monitoring and approvals (status_aftercare.c). */
+struct co_tenant_status;
+void cli_print_aftercare(const struct co_tenant_status *rows, size_t n);
+
 int cmd_help(cli_ctx *ctx);
 int cmd_version(cli_ctx *ctx);
 int cmd_init(cli_ctx *ctx);
@@ -167,5 +175,9 @@ int cmd_pause(cli_ctx *ctx);
 int cmd_resume(cli_ctx *ctx);
 int cmd_report(cli_ctx *ctx);
 int cmd_serve(cli_ctx *ctx);
+int cmd_monitor(cli_ctx *ctx);
+int cmd_budgets(cli_ctx *ctx);
+int cmd_note(cli_ctx *ctx);
+int cmd_approve(cli_ctx *ctx);
 
 #endif

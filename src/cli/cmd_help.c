@@ -33,7 +33,8 @@ static const char exit_codes[] =
     "  10  held by another process\n"
     "  11  not supported by this version\n"
     "  12  verification found differences\n"
-    "  13  a step that must come first has not passed (a rehearsal)\n";
+    "  13  a step that must come first has not passed (a rehearsal, an approval)\n"
+    "  14  cutover monitor flagged a deviation or a query over its budget\n";
 
 int cmd_help(cli_ctx *ctx)
 {

@@ -63,8 +63,10 @@ int cmd_status(cli_ctx *ctx)
         }
         free(json);
     }
-    else
+    else {
         print_table(rows, n);
+        cli_print_aftercare(rows, n);
+    }
     co_status_free(rows, n);
     cli_close(&cs);
     return rc;

@@ -15,6 +15,8 @@ const cli_option cli_global_options[] = {
     {"json", 0, NULL, "print machine-readable JSON on standard output"},
     {"quiet", 'q', NULL, "print no progress"},
     {"help", 'h', NULL, "show help for the command"},
+    {"by", 0, "NAME", "who runs the command, for approvals and notes (default $CUTOVER_USER, "
+                      "else $USER)"},
     {0},
 };
 
@@ -145,6 +147,24 @@ static const cli_option serve_options[] = {
     {0},
 };
 
+static const cli_option monitor_options[] = {
+    {"tenant", 't', "KEY", "only this tenant (or a comma-separated list; default: every "
+                           "switched tenant)"},
+    {"no-budgets", 0, NULL, "do not time the budget queries on the target"},
+    {0},
+};
+
+static const cli_option budgets_options[] = {
+    {"tenant", 't', "KEY", "time the queries for this tenant (or a comma-separated list)"},
+    {"on-staging", 0, NULL, "time them on staging instead of the target"},
+    {0},
+};
+
+static const cli_option approve_options[] = {
+    {"step", 0, "STEP", "the step approved: switch, finalize, publish_model, ..."},
+    {0},
+};
+
 const cli_command cli_commands[] = {
     {"init", cmd_init, "[FILE]", "write a commented starter project file (default cutover.yaml)",
      init_options},
@@ -200,6 +220,16 @@ const cli_command cli_commands[] = {
     {"serve", cmd_serve, "[--listen 127.0.0.1:8080]",
      "show the report live in a browser, with a JSON API; rollback and pause need the token",
      serve_options},
+    {"monitor", cmd_monitor, "[--tenant KEY]",
+     "watch switched tenants: daily volumes against their baseline, query budgets; exit 14 "
+     "on a flag", monitor_options},
+    {"budgets", cmd_budgets, "--tenant KEY",
+     "time the project's budget queries for tenants on the target (or staging)", budgets_options},
+    {"note", cmd_note, "TENANT \"TEXT\"", "journal an observation about a tenant, with its "
+                                          "author (--by)", no_options},
+    {"approve", cmd_approve, "TENANT --step STEP",
+     "approve a step waiting for a second person (not the one who started it)",
+     approve_options},
     {"help", cmd_help, "[COMMAND]", "show help", no_options},
     {"version", cmd_version, "", "print the version", no_options},
     {0},

@@ -213,6 +213,8 @@ int cli_open(cli_ctx *ctx, const char *what, unsigned session_flags, unsigned op
     co_error err;
     co_error_clear(&err);
     co_code code = co_session_open(out->project, session_flags, &out->session, &err);
+    if (code == CO_OK)
+        out->session->user = cli_user(ctx);
     if (code == CO_OK && (open_flags & (CLI_OPEN_TENANTS | CLI_OPEN_CHECK)))
         code = co_tenants_list(out->session, &out->tenants, &out->ntenants, &err);
     if (code == CO_OK && (open_flags & CLI_OPEN_CHECK))

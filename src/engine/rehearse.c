@@ -2,6 +2,7 @@
  * rehearse.c: rehearsals (rehearse.h): the same engine and verification as
  * the real run, into staging, with a journal of its own.
  */
+#include "cutover/monitor.h"
 #include "cutover/rehearse.h"
 #include "util/buf.h"
 
@@ -120,6 +121,28 @@ co_code co_rehearse_tenant(co_session *main, co_session *rehearsal, const co_ten
             snprintf(res->reasons, sizeof res->reasons,
                      "%lld rows loaded into staging and verified; %lld rejected with a reason",
                      (long long)(res->rows - res->rejected), (long long)res->rejected);
+        }
+    }
+    /* Query budgets on staging: a tenant that makes the new system slow fails
+     * here, before any customer is affected (docs/monitor.md). */
+    if (res->pass && main->project->nbudgets) {
+        co_budget_result *b = NULL;
+        size_t nb = 0;
+        rc = co_budgets_run(rehearsal->dest, main->project, t, &b, &nb, err);
+        if (rc == CO_OK)
+            rc = co_budgets_record(main->state, t->key, "rehearsal", "staging", b, nb, 0, err);
+        char over[400];
+        co_budgets_failures(b, nb, over, sizeof over);
+        if (rc == CO_OK && over[0]) {
+            res->pass = false;
+            snprintf(res->reasons, sizeof res->reasons, "query budgets broken on staging: %s",
+                     over);
+        }
+        free(b);
+        if (rc != CO_OK) {
+            co_error ignored;
+            co_state_unlease(main->state, t->key, &ignored);
+            return rc;
         }
     }
     rc = co_state_rehearsal_record(main->state, t->key, main->project->hash,

@@ -1379,6 +1379,7 @@ static const field hook_fields[] = {
     {"on_switch", false, set_hook, offsetof(co_project, hooks) + CO_HOOK_ON_SWITCH * sizeof(char *)},
     {"on_rollback", false, set_hook, offsetof(co_project, hooks) + CO_HOOK_ON_ROLLBACK * sizeof(char *)},
     {"on_failure", false, set_hook, offsetof(co_project, hooks) + CO_HOOK_ON_FAILURE * sizeof(char *)},
+    {"on_alert", false, set_hook, offsetof(co_project, hooks) + CO_HOOK_ON_ALERT * sizeof(char *)},
 };
 
 static co_code set_hooks(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
@@ -1393,6 +1394,14 @@ static co_code set_hooks(walk *w, const field *f, struct fy_node *key, struct fy
                        NULL);
 }
 
+/* monitor, budgets, approvals: defined at the end of this file. */
+static co_code set_monitor(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                           void *obj);
+static co_code set_budgets(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                           void *obj);
+static co_code set_approvals(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                             void *obj);
+
 static const field top_fields[] = {
     {"source", true, set_uri, offsetof(co_project, source)},
     {"target", true, set_uri, offsetof(co_project, target)},
@@ -1403,6 +1412,9 @@ static const field top_fields[] = {
     {"entities", true, set_entities, 0},
     {"capture", false, set_capture, 0},
     {"hooks", false, set_hooks, 0},
+    {"monitor", false, set_monitor, 0},
+    {"budgets", false, set_budgets, 0},
+    {"approvals", false, set_approvals, 0},
 };
 
 /* "name, target, key, ..." for messages. */
@@ -1525,6 +1537,10 @@ static co_code walk_document(walk *w, struct fy_document *doc, co_project *p)
         p->batch_size = CO_PROJECT_BATCH_DEFAULT;
     if (p->retention_days == 0)
         p->retention_days = 30;
+    co_project_aftercare_defaults(p);
+    code = co_project_aftercare_check(p, w->name, w->err);
+    if (code != CO_OK)
+        return code;
     return co_project_check(p, w->name, w->err);
 }
 
@@ -1593,4 +1609,251 @@ done:
     fy_diag_destroy(diag);
     co_buf_release(&output);
     return code;
+}
+
+/* ---- monitor, budgets, approvals (docs/monitor.md) ---- */
+
+/* A share: "50%" or a plain fraction ("0.5"), from 0 to 100 (10000%). */
+static co_code share(walk *w, const char *name, struct fy_node *key, struct fy_node *val,
+                     double *out)
+{
+    char *text = NULL, subject[64], buf[80];
+    snprintf(subject, sizeof subject, "\"%s\"", name);
+    co_code code = scalar_text(w, val, node_mark(key), subject, "a fraction or a percentage",
+                               &text);
+    if (code != CO_OK)
+        return code;
+    size_t len = strlen(text);
+    bool percent = len > 1 && text[len - 1] == '%';
+    char *end;
+    double d = strtod(text, &end);
+    if (percent && end == text + len - 1)
+        end++, d /= 100.0;
+    if (end == text || *end || !(d >= 0 && d <= 100))
+        code = co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(val, node_mark(key)),
+                               "%s must be a fraction (0.5) or a percentage (50%%), not \"%s\"",
+                               subject, co_project_shown(text, len, buf, sizeof buf));
+    else
+        *out = d;
+    free(text);
+    return code;
+}
+
+static co_code set_monitor_days(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                                void *obj)
+{
+    long n;
+    co_code code = whole_number(w, f->key, key, val, 1, 366, &n);
+    if (code == CO_OK)
+        ((co_monitor_spec *)obj)->days = (int)n;
+    return code;
+}
+
+static co_code set_monitor_weeks(walk *w, const field *f, struct fy_node *key,
+                                 struct fy_node *val, void *obj)
+{
+    long n;
+    co_code code = whole_number(w, f->key, key, val, 1, 52, &n);
+    if (code == CO_OK)
+        ((co_monitor_spec *)obj)->weeks = (int)n;
+    return code;
+}
+
+static co_code set_monitor_tolerance(walk *w, const field *f, struct fy_node *key,
+                                     struct fy_node *val, void *obj)
+{
+    return share(w, f->key, key, val, &((co_monitor_spec *)obj)->tolerance);
+}
+
+static co_code set_monitor_min(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                               void *obj)
+{
+    return number_in(w, f->key, key, val, 0, true, 1e12, "a number of rows",
+                     &((co_monitor_spec *)obj)->min_baseline);
+}
+
+static const field monitor_volume_fields[] = {
+    {"entity", true, set_text, offsetof(co_monitor_volume, entity)},
+    {"time", true, set_text, offsetof(co_monitor_volume, time)},
+    {"by", false, set_text, offsetof(co_monitor_volume, by)},
+};
+
+static co_code set_monitor_volumes(walk *w, const field *f, struct fy_node *key,
+                                   struct fy_node *val, void *obj)
+{
+    (void)f;
+    co_monitor_spec *m = obj;
+    co_mark at = mark_or(val, node_mark(key));
+    if (is_null(val) || fy_node_get_type(val) != FYNT_SEQUENCE || m->volumes)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"volumes\" must be a sequence of {entity, time, by}, not %s",
+                               describe(val));
+    int count = fy_node_sequence_item_count(val);
+    m->volumes = calloc(count > 0 ? (size_t)count : 1, sizeof *m->volumes);
+    if (!m->volumes)
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    void *it = NULL;
+    struct fy_node *item;
+    while (m->nvolumes < (size_t)count && (item = fy_node_sequence_iterate(val, &it))) {
+        co_monitor_volume *v = &m->volumes[m->nvolumes++];
+        v->mark = mark_or(item, at);
+        if (is_null(item) || fy_node_get_type(item) != FYNT_MAPPING)
+            return co_project_fail(w->err, CO_EPROJECT, w->name, v->mark,
+                                   "each item of \"volumes\" must be a mapping (entity, time, "
+                                   "by), not %s",
+                                   describe(item));
+        co_code code = walk_fields(w, item, v->mark, monitor_volume_fields,
+                                   COUNT(monitor_volume_fields), v, "in monitor.volumes",
+                                   &v->entity);
+        if (code != CO_OK)
+            return code;
+    }
+    return CO_OK;
+}
+
+static const field monitor_fields[] = {
+    {"days", false, set_monitor_days, 0},
+    {"weeks", false, set_monitor_weeks, 0},
+    {"tolerance", false, set_monitor_tolerance, 0},
+    {"min_baseline", false, set_monitor_min, 0},
+    {"volumes", false, set_monitor_volumes, 0},
+};
+
+static co_code set_monitor(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                           void *obj)
+{
+    (void)f;
+    co_project *p = obj;
+    if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(val, node_mark(key)),
+                               "\"monitor\" must be a mapping (days, weeks, tolerance, "
+                               "min_baseline, volumes), not %s",
+                               describe(val));
+    return walk_fields(w, val, node_mark(val), monitor_fields, COUNT(monitor_fields),
+                       &p->monitor, "in monitor", NULL);
+}
+
+/* budget: seconds ("0.5", "2s") or milliseconds ("250ms"), above 0. */
+static co_code set_budget_seconds(walk *w, const field *f, struct fy_node *key,
+                                  struct fy_node *val, void *obj)
+{
+    char *text = NULL, buf[80];
+    co_code code = scalar_text(w, val, node_mark(key), "\"budget\"", "a duration", &text);
+    if (code != CO_OK)
+        return code;
+    char *end;
+    double d = strtod(text, &end);
+    if (strcmp(end, "ms") == 0)
+        d /= 1000.0, end += 2;
+    else if (strcmp(end, "s") == 0)
+        end++;
+    if (end == text || *end || !(d > 0 && d <= 86400))
+        code = co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(val, node_mark(key)),
+                               "\"%s\" must be a duration above 0 (0.5, 2s or 250ms), not \"%s\"",
+                               f->key, co_project_shown(text, strlen(text), buf, sizeof buf));
+    else
+        ((co_budget_query *)obj)->budget = d;
+    free(text);
+    return code;
+}
+
+static co_code set_budget_repeat(walk *w, const field *f, struct fy_node *key,
+                                 struct fy_node *val, void *obj)
+{
+    long n;
+    co_code code = whole_number(w, f->key, key, val, 1, 1000, &n);
+    if (code == CO_OK)
+        ((co_budget_query *)obj)->repeat = (int)n;
+    return code;
+}
+
+static const field budget_fields[] = {
+    {"name", true, set_name, offsetof(co_budget_query, name)},
+    {"sql", true, set_text, offsetof(co_budget_query, sql)},
+    {"budget", false, set_budget_seconds, 0},
+    {"repeat", false, set_budget_repeat, 0},
+};
+
+static co_code set_budgets(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                           void *obj)
+{
+    (void)f;
+    co_project *p = obj;
+    co_mark at = mark_or(val, node_mark(key));
+    if (is_null(val) || fy_node_get_type(val) != FYNT_SEQUENCE || p->budgets)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"budgets\" must be a sequence of {name, sql, budget, repeat}, "
+                               "not %s",
+                               describe(val));
+    int count = fy_node_sequence_item_count(val);
+    p->budgets = calloc(count > 0 ? (size_t)count : 1, sizeof *p->budgets);
+    if (!p->budgets)
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    void *it = NULL;
+    struct fy_node *item;
+    while (p->nbudgets < (size_t)count && (item = fy_node_sequence_iterate(val, &it))) {
+        co_budget_query *q = &p->budgets[p->nbudgets++];
+        q->mark = mark_or(item, at);
+        if (is_null(item) || fy_node_get_type(item) != FYNT_MAPPING)
+            return co_project_fail(w->err, CO_EPROJECT, w->name, q->mark,
+                                   "each item of \"budgets\" must be a mapping (name, sql, "
+                                   "budget, repeat), not %s",
+                                   describe(item));
+        co_code code = walk_fields(w, item, q->mark, budget_fields, COUNT(budget_fields), q,
+                                   "in budget", &q->name);
+        if (code != CO_OK)
+            return code;
+    }
+    return CO_OK;
+}
+
+/* approvals: { STEP: all | { size: [CLASS, ...] } }. */
+static co_code set_approvals(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                             void *obj)
+{
+    (void)f;
+    co_project *p = obj;
+    co_mark at = mark_or(val, node_mark(key));
+    if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING || p->approvals)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"approvals\" must be a mapping of step: all or step: {size: "
+                               "[XL]}, not %s",
+                               describe(val));
+    int count = fy_node_mapping_item_count(val);
+    p->approvals = calloc(count > 0 ? (size_t)count : 1, sizeof *p->approvals);
+    if (!p->approvals)
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    while (p->napprovals < (size_t)count && (pair = fy_node_mapping_iterate(val, &it))) {
+        struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
+        co_approval_rule *r = &p->approvals[p->napprovals++];
+        r->mark = mark_or(k, at);
+        co_code code = scalar_text(w, k, at, "a step of \"approvals\"", "a step name", &r->step);
+        if (code != CO_OK)
+            return code;
+        if (!co_project_valid_name(r->step))
+            return co_project_fail(w->err, CO_EPROJECT, w->name, r->mark,
+                                   "approval step \"%s\" is invalid (expected a name such as "
+                                   "switch, finalize or publish_model)",
+                                   r->step);
+        size_t len = 0;
+        const char *s = !is_null(v) && fy_node_get_type(v) == FYNT_SCALAR
+                            ? fy_node_get_scalar(v, &len)
+                            : NULL;
+        if (s && len == 3 && memcmp(s, "all", 3) == 0) {
+            r->all = true;
+            continue;
+        }
+        if (is_null(v) || fy_node_get_type(v) != FYNT_MAPPING ||
+            fy_node_mapping_item_count(v) != 1 || !fy_node_mapping_lookup_by_string(v, "size", 4))
+            return co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(v, r->mark),
+                                   "approval of step %s must be all or {size: [XL]}, not %s",
+                                   r->step, describe(v));
+        struct fy_node *sizes = fy_node_mapping_lookup_by_string(v, "size", 4);
+        code = column_list(w, "size", k, sizes, &r->sizes, &r->nsizes);
+        if (code != CO_OK)
+            return code;
+    }
+    return CO_OK;
 }

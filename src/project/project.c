@@ -170,6 +170,7 @@ void co_project_free(co_project *p)
     free(p->capture);
     for (int i = 0; i < CO_HOOK_COUNT; i++)
         free(p->hooks[i]);
+    co_project_aftercare_release(p);
     free(p);
 }
 
@@ -312,7 +313,8 @@ const co_entity *co_project_entity(const co_project *p, const char *name)
 const char *co_hook_name(co_hook_phase phase)
 {
     static const char *const names[CO_HOOK_COUNT] = {"before_copy", "on_freeze", "on_switch",
-                                                     "on_rollback", "on_failure"};
+                                                     "on_rollback", "on_failure",
+                                                     "on_alert"};
     return (int)phase >= 0 && phase < CO_HOOK_COUNT ? names[phase] : "unknown";
 }
 

@@ -58,4 +58,12 @@ bool co_project_uri_check(const char *uri, char *why, size_t cap);
  * the ref; name is the file name used in positions. */
 co_code co_project_check(const co_project *p, const char *name, co_error *err);
 
+/* Frees what the monitor, budgets and approvals of p own (aftercare.c), and
+ * applies their defaults (co_project_aftercare_defaults, after the walk). */
+void co_project_aftercare_release(co_project *p);
+void co_project_aftercare_defaults(co_project *p);
+/* Checks monitor volumes against the entities (each names an entity with a
+ * tenant_column) and budget names (unique); errors point into the file. */
+co_code co_project_aftercare_check(const co_project *p, const char *name, co_error *err);
+
 #endif

@@ -459,11 +459,13 @@ static void tenant_section(co_buf *b, const co_project *p, const rp_tenant *t, b
         co_buf_release(&what);
     }
     timeline(b, p, t);
+    rp_html_notes(b, t);
     entity_rows(b, p, t);
     verification(b, t);
     volumes(b, t);
     audit(b, t);
     rehearsals(b, t);
+    rp_html_aftercare(b, t);
     co_buf_adds(b, "</section>\n");
 }
 
@@ -493,6 +495,7 @@ co_code co_report_html(co_state *st, const co_project *p, const co_report_option
     if (!opt->tenant) {
         plan_section(&b, &r, opt->live);
         tenants_section(&b, &r, p, opt->live);
+        rp_html_overview_aftercare(&b, &r);
     }
     for (size_t i = 0; i < r.ntenants; i++)
         tenant_section(&b, p, &r.tenants[i], opt->live);

@@ -87,6 +87,7 @@ co_code co_report_tenant_json(co_state *st, const co_project *p, const char *ten
         co_buf_adds(&b, "null");
     }
     many_json(&b, "rehearsals", &t->rehearsals);
+    rp_aftercare_json(&b, t);
     co_buf_addc(&b, '}');
     rp_release(&r);
     return finish(&b, out, err);

@@ -13,7 +13,8 @@ void rp_tenant_release(rp_tenant *t)
 {
     rp_table *tables[] = {&t->plan,     &t->route,    &t->run,     &t->steps,
                           &t->verify_run, &t->checks, &t->findings, &t->volumes,
-                          &t->audit,    &t->rehearsals};
+                          &t->audit,    &t->rehearsals, &t->notes, &t->monitor_checks,
+                          &t->monitor_days, &t->budgets, &t->approvals};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
         rp_table_release(tables[i]);
 }
@@ -130,6 +131,8 @@ co_code rp_load_tenant(co_state *st, const co_project *p, rp_tenant *t, co_error
                       "SELECT id, status, reasons, rows, rejected, seconds, at FROM rehearsals"
                       " WHERE tenant = ? ORDER BY id",
                       &tenant, 1, &t->rehearsals, err);
+    if (rc == CO_OK)
+        rc = rp_load_aftercare(st, t, err);
     if (rc != CO_OK)
         return rc;
     /* Days of rollback left: the retention window from the switch, while the

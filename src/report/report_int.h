@@ -57,6 +57,12 @@ typedef struct rp_tenant {
     rp_table audit;         /* tenant_audits (0 or 1 row) */
     rp_table rehearsals;
     int rollback_days;      /* days of rollback left; -1 when it was not switched */
+    /* after the switch (aftercare.c) */
+    rp_table notes;
+    rp_table monitor_checks; /* the latest first */
+    rp_table monitor_days;   /* the latest check's series and days */
+    rp_table budgets;        /* query budget results, the latest first */
+    rp_table approvals;
 } rp_tenant;
 
 typedef struct rp_report {
@@ -93,5 +99,16 @@ size_t rp_step_order(const co_project *p, const rp_tenant *t, size_t *order);
 /* Whether the last verification belongs to the last migrate run (it began
  * before that run ended: a capture's verification inside the freeze). */
 bool rp_verify_in_run(const rp_tenant *t);
+
+/* After the switch (aftercare.c): loads t's notes, monitor checks, budgets
+ * and approvals; renders the notes (under the timeline) and the rest; adds
+ * them to the tenant's JSON document. */
+co_code rp_load_aftercare(co_state *st, rp_tenant *t, co_error *err);
+void rp_html_notes(co_buf *b, const rp_tenant *t);
+void rp_html_aftercare(co_buf *b, const rp_tenant *t);
+void rp_aftercare_json(co_buf *b, const rp_tenant *t);
+/* The overview's list of tenants with monitor checks, approvals waiting or
+ * notes (from the status rows). */
+void rp_html_overview_aftercare(co_buf *b, const rp_report *r);
 
 #endif

@@ -107,6 +107,12 @@ static co_code doc_routes(co_server *srv, const char *arg, char **out, co_error 
     return co_report_routes_json(srv->session->state, out, err);
 }
 
+static co_code doc_monitor(co_server *srv, const char *arg, char **out, co_error *err)
+{
+    (void)arg;
+    return co_report_monitor_json(srv->session->state, out, err);
+}
+
 static co_code doc_cohorts(co_server *srv, const char *arg, char **out, co_error *err)
 {
     (void)arg;
@@ -180,11 +186,13 @@ static void route(co_server *srv, const char *method, const char *url, const cha
         document(srv, doc_routes, NULL, r);
     else if (strcmp(url, "/api/cohorts") == 0)
         document(srv, doc_cohorts, NULL, r);
+    else if (strcmp(url, "/api/monitor") == 0)
+        document(srv, doc_monitor, NULL, r);
     else if (api && ((arg = after(url, "/api/tenants/")) || (arg = after(url, "/api/cohorts/"))))
         serve_json_error(r, 405, "this changes state: POST it, with the token");
     else if (api)
         serve_json_error(r, 404, "no such API path: see /api/tenants, /api/tenants/T, "
-                                 "/api/runs/R, /api/routes, /api/cohorts");
+                                 "/api/runs/R, /api/routes, /api/cohorts, /api/monitor");
     else
         html_error(r, 404, "No such page");
 }

@@ -19,6 +19,10 @@ void co_status_free(co_tenant_status *rows, size_t n)
         free(rows[i].started_at);
         free(rows[i].error);
         free(rows[i].verified_at);
+        free(rows[i].last_note);
+        free(rows[i].monitored_at);
+        free(rows[i].monitor_summary);
+        free(rows[i].waiting_approval);
     }
     free(rows);
 }
@@ -82,6 +86,8 @@ co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error
         }
     }
     co_cursor_close(c);
+    if (rc == CO_OK)
+        rc = co_status_aftercare(st, rows, count, err);
     if (rc != CO_OK) {
         co_status_free(rows, count);
         return rc;
@@ -119,10 +125,12 @@ void co_status_json_row(co_buf *b, const co_tenant_status *r)
                       (long long)r->verify_run, r->verify_pass ? "true" : "false",
                       (long long)r->verify_differences);
         co_json_str(b, r->verified_at);
-        co_buf_adds(b, "}}");
+        co_buf_adds(b, "}");
     } else {
-        co_buf_adds(b, ",\"verification\":null}");
+        co_buf_adds(b, ",\"verification\":null");
     }
+    co_status_aftercare_json(b, r);
+    co_buf_addc(b, '}');
 }
 
 char *co_status_json(const co_tenant_status *rows, size_t n)

@@ -21,7 +21,7 @@ for c in init check migrate status; do
   assert_contains "README shows cutover $c" "cutover $c" "$(cat "$readme")"
 done
 # Exit codes: help and the man page agree on each number.
-for n in $(seq 0 13); do
+for n in $(seq 0 14); do
   if grep -qE "^ +$n  " <<<"$(cutover_help=$("$CUTOVER" help); echo "$cutover_help")" && grep -q "^\.B $n$" "$man"; then
     pass "exit code $n documented in both"
   else

@@ -1,0 +1,225 @@
+/*
+ * cmd_monitor.c: `cutover monitor [--tenant KEY]` watches switched tenants
+ * within their monitoring period (monitor.h) and `cutover budgets --tenant
+ * KEY` times the budget queries. Both exit 14 when something is flagged, 0
+ * when all is well, so that cron can run them (docs/monitor.md).
+ */
+#include "cli.h"
+#include "cutover/monitor.h"
+#include "util/buf.h"
+#include "util/json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void budgets_json(co_buf *b, const co_budget_result *r, size_t n)
+{
+    co_buf_adds(b, "[");
+    for (size_t i = 0; i < n; i++) {
+        co_buf_adds(b, i ? ",{\"query\":" : "{\"query\":");
+        co_json_str(b, r[i].query->name);
+        co_buf_printf(b, ",\"runs\":%d,\"median\":%.6f,\"p95\":%.6f,\"budget\":%.6f,\"pass\":%s,"
+                         "\"error\":",
+                      r[i].runs, r[i].median, r[i].p95, r[i].query->budget,
+                      r[i].pass ? "true" : "false");
+        co_json_str(b, r[i].error[0] ? r[i].error : NULL);
+        co_buf_addc(b, '}');
+    }
+    co_buf_adds(b, "]");
+}
+
+static void budgets_print(const co_budget_result *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (r[i].error[0])
+            printf("  query %-24s FAILED: %s\n", r[i].query->name, r[i].error);
+        else
+            printf("  query %-24s median %8.4f s  p95 %8.4f s  budget %8.4f s  %s\n",
+                   r[i].query->name, r[i].median, r[i].p95, r[i].query->budget,
+                   r[i].pass ? "ok" : "OVER BUDGET");
+    }
+}
+
+static void monitor_json(co_buf *b, const co_tenant *t, const co_monitor_result *r)
+{
+    co_buf_adds(b, "{\"tenant\":");
+    co_json_str(b, t->key);
+    co_buf_printf(b, ",\"monitored\":%s,\"skipped\":", r->monitored ? "true" : "false");
+    co_json_str(b, r->skipped[0] ? r->skipped : NULL);
+    co_buf_adds(b, ",\"switched_at\":");
+    co_json_str(b, r->switched_at[0] ? r->switched_at : NULL);
+    co_buf_printf(b, ",\"check_id\":%lld,\"flags\":%lld,\"days\":[", (long long)r->check_id,
+                  (long long)r->flags);
+    for (size_t i = 0; i < r->ndays; i++) {
+        const co_monitor_day *d = &r->days[i];
+        co_buf_adds(b, i ? ",{\"day\":" : "{\"day\":");
+        co_json_str(b, d->day);
+        co_buf_adds(b, ",\"series\":");
+        co_json_str(b, d->series);
+        co_buf_printf(b, ",\"actual\":%lld,\"baseline\":%.3f,\"deviation\":%.4f,\"judged\":%s,"
+                         "\"flagged\":%s}",
+                      (long long)d->actual, d->baseline, d->deviation,
+                      d->judged ? "true" : "false", d->flagged ? "true" : "false");
+    }
+    co_buf_adds(b, "],\"budgets\":");
+    budgets_json(b, r->budgets, r->nbudgets);
+    co_buf_adds(b, ",\"alert\":");
+    co_json_str(b, r->alert[0] ? r->alert : NULL);
+    co_buf_addc(b, '}');
+}
+
+static void monitor_print(const co_tenant *t, const co_monitor_result *r, int days)
+{
+    if (!r->monitored) {
+        printf("tenant %s: %s\n", t->key, r->skipped);
+        return;
+    }
+    size_t judged = 0, series_days = r->ndays;
+    for (size_t i = 0; i < r->ndays; i++)
+        judged += r->days[i].judged;
+    printf("tenant %s: switched %s, monitored for %d days; %zu series-days judged of %zu; %lld "
+           "flagged\n",
+           t->key, r->switched_at, days, judged, series_days, (long long)r->flags);
+    for (size_t i = 0; i < r->ndays; i++) {
+        const co_monitor_day *d = &r->days[i];
+        if (d->flagged)
+            printf("  FLAG %s %s: %lld rows, baseline %.1f (%+.0f%%)\n", d->day, d->series,
+                   (long long)d->actual, d->baseline, d->deviation * 100);
+    }
+    budgets_print(r->budgets, r->nbudgets);
+    if (r->alert[0])
+        printf("  alert: %s\n", r->alert);
+}
+
+/* The tenants asked for, or every tenant the source lists. */
+static int choose(cli_ctx *ctx, cli_session *cs, const co_tenant ***chosen, size_t *count)
+{
+    *chosen = calloc(cs->ntenants ? cs->ntenants : 1, sizeof **chosen);
+    if (!*chosen)
+        return EXIT_INTERNAL;
+    if (cli_get(&ctx->args, "tenant"))
+        return cli_select_tenants(ctx, cs->tenants, cs->ntenants, *chosen, count);
+    for (size_t i = 0; i < cs->ntenants; i++)
+        (*chosen)[i] = &cs->tenants[i];
+    *count = cs->ntenants;
+    return EXIT_OK;
+}
+
+int cmd_monitor(cli_ctx *ctx)
+{
+    cli_session cs;
+    int rc = cli_open(ctx, "monitor", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
+    if (rc != EXIT_OK)
+        return rc;
+    const co_tenant **chosen = NULL;
+    size_t count = 0;
+    rc = choose(ctx, &cs, &chosen, &count);
+    bool asked = cli_get(&ctx->args, "tenant") != NULL;
+    co_monitor_options opt = {0};
+    opt.budgets = !cli_flag(&ctx->args, "no-budgets");
+    co_buf json = CO_BUF_INIT;
+    co_buf_adds(&json, "{\"tenants\":[");
+    bool first = true, flagged = false;
+    int failed = EXIT_OK;
+    for (size_t i = 0; rc == EXIT_OK && i < count; i++) {
+        co_monitor_result r;
+        co_error err;
+        co_error_clear(&err);
+        if (co_monitor_tenant(cs.session, chosen[i], &opt, &r, &err) != CO_OK) {
+            int code = cli_fail("monitor", &err);
+            if (failed == EXIT_OK)
+                failed = code;
+            co_monitor_result_release(&r);
+            continue;
+        }
+        flagged = flagged || r.flags > 0;
+        if (r.alert_failed)
+            fprintf(stderr, "cutover: monitor: tenant %s: the alert did not go out: %s\n",
+                    chosen[i]->key, r.alert);
+        if (r.monitored || asked) {
+            if (ctx->json) {
+                co_buf_adds(&json, first ? "" : ",");
+                monitor_json(&json, chosen[i], &r);
+            } else if (!ctx->quiet || r.flags) {
+                monitor_print(chosen[i], &r, cs.project->monitor.days);
+            }
+            first = false;
+        }
+        co_monitor_result_release(&r);
+    }
+    co_buf_adds(&json, "]}\n");
+    if (ctx->json && rc == EXIT_OK)
+        fputs(co_buf_str(&json), stdout);
+    else if (rc == EXIT_OK && first && !ctx->quiet)
+        printf("no switched tenant is within its monitoring period (%d days)\n",
+               cs.project->monitor.days);
+    co_buf_release(&json);
+    free(chosen);
+    cli_close(&cs);
+    if (rc != EXIT_OK)
+        return rc;
+    if (failed != EXIT_OK)
+        return failed;
+    return flagged ? EXIT_FLAGGED : EXIT_OK;
+}
+
+int cmd_budgets(cli_ctx *ctx)
+{
+    if (!cli_get(&ctx->args, "tenant"))
+        return cli_usage_error(ctx, "--tenant KEY is required");
+    bool staging = cli_flag(&ctx->args, "on-staging");
+    cli_session cs;
+    int rc = cli_open(ctx, "budgets", CO_SESSION_READ_ONLY | (staging ? CO_SESSION_STAGING : 0),
+                      CLI_OPEN_TENANTS, &cs);
+    if (rc != EXIT_OK)
+        return rc;
+    const co_tenant **chosen = NULL;
+    size_t count = 0;
+    rc = choose(ctx, &cs, &chosen, &count);
+    if (rc == EXIT_OK && !cs.project->nbudgets) {
+        fprintf(stderr, "cutover: budgets: the project file lists no budget queries "
+                        "(budgets: in cutover.yaml, docs/monitor.md)\n");
+        rc = EXIT_PROJECT;
+    }
+    co_buf json = CO_BUF_INIT;
+    co_buf_adds(&json, "{\"tenants\":[");
+    bool over = false;
+    for (size_t i = 0; rc == EXIT_OK && i < count; i++) {
+        co_error err;
+        co_error_clear(&err);
+        co_budget_result *r = NULL;
+        size_t n = 0;
+        co_code code = co_budgets_run(cs.session->dest, cs.project, chosen[i], &r, &n, &err);
+        if (code == CO_OK)
+            code = co_budgets_record(cs.session->state, chosen[i]->key, "budgets",
+                                     staging ? "staging" : "target", r, n, 0, &err);
+        if (code != CO_OK) {
+            rc = cli_fail("budgets", &err);
+            free(r);
+            break;
+        }
+        for (size_t k = 0; k < n; k++)
+            over = over || !r[k].pass;
+        if (ctx->json) {
+            co_buf_adds(&json, i ? ",{\"tenant\":" : "{\"tenant\":");
+            co_json_str(&json, chosen[i]->key);
+            co_buf_printf(&json, ",\"side\":\"%s\",\"budgets\":", staging ? "staging" : "target");
+            budgets_json(&json, r, n);
+            co_buf_addc(&json, '}');
+        } else {
+            printf("tenant %s on the %s:\n", chosen[i]->key, staging ? "staging" : "target");
+            budgets_print(r, n);
+        }
+        free(r);
+    }
+    co_buf_adds(&json, "]}\n");
+    if (ctx->json && rc == EXIT_OK)
+        fputs(co_buf_str(&json), stdout);
+    co_buf_release(&json);
+    free(chosen);
+    cli_close(&cs);
+    if (rc == EXIT_OK && over)
+        rc = EXIT_FLAGGED;
+    return rc;
+}

@@ -1,0 +1,38 @@
+/*
+ * cmd_note.c: `cutover note TENANT "TEXT" [--by NAME]` journals an
+ * observation about a tenant (from a sales team, a support call) with the
+ * time and its author; status and the report show it.
+ */
+#include "cli.h"
+#include "cutover/approval.h"
+#include "cutover/migrate.h"
+
+#include <stdio.h>
+
+int cmd_note(cli_ctx *ctx)
+{
+    if (ctx->args.npositional != 2)
+        return cli_usage_error(ctx, "expected a tenant and the note's text, as in "
+                                    "cutover note 7 \"opens look low since Monday\"");
+    const char *tenant = ctx->args.positional[0], *text = ctx->args.positional[1];
+    const char *author = cli_user(ctx);
+    if (!author)
+        return cli_usage_error(ctx, "who writes the note? pass --by NAME or set CUTOVER_USER");
+    cli_session cs;
+    int rc = cli_open(ctx, "note", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
+    if (rc != EXIT_OK)
+        return rc;
+    co_error err;
+    co_error_clear(&err);
+    if (!co_tenant_find(cs.tenants, cs.ntenants, tenant)) {
+        fprintf(stderr, "cutover: note: unknown tenant \"%s\" (the source lists %zu)\n", tenant,
+                cs.ntenants);
+        rc = EXIT_NOT_FOUND;
+    } else if (co_note_add(cs.session->state, tenant, author, text, &err) != CO_OK) {
+        rc = cli_fail("note", &err);
+    } else if (!ctx->quiet && !ctx->json) {
+        printf("note on tenant %s by %s journaled\n", tenant, author);
+    }
+    cli_close(&cs);
+    return rc;
+}

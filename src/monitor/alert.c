@@ -1,0 +1,56 @@
+/*
+ * alert.c: the document the on_alert hook reads on its standard input
+ * (monitor.h; its fields are listed in docs/monitor.md).
+ */
+#include "cutover/monitor.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/json.h"
+
+#include <stdlib.h>
+
+char *co_monitor_alert_json(const char *tenant, const co_monitor_result *r)
+{
+    co_buf b = CO_BUF_INIT;
+    char now[32];
+    co_clock_iso(co_clock_now(), now, sizeof now);
+    co_buf_adds(&b, "{\"tenant\":");
+    co_json_str(&b, tenant);
+    co_buf_adds(&b, ",\"checked_at\":");
+    co_json_str(&b, now);
+    co_buf_adds(&b, ",\"switched_at\":");
+    co_json_str(&b, r->switched_at);
+    co_buf_printf(&b, ",\"check_id\":%lld,\"flag_count\":%lld,\"flags\":[", (long long)r->check_id,
+                  (long long)r->flags);
+    bool first = true;
+    for (size_t i = 0; i < r->ndays; i++) {
+        const co_monitor_day *d = &r->days[i];
+        if (!d->flagged)
+            continue;
+        co_buf_adds(&b, first ? "{\"type\":\"volume\",\"series\":" : ",{\"type\":\"volume\",\"series\":");
+        first = false;
+        co_json_str(&b, d->series);
+        co_buf_adds(&b, ",\"day\":");
+        co_json_str(&b, d->day);
+        co_buf_printf(&b, ",\"actual\":%lld,\"baseline\":%.3f,\"deviation\":%.4f}",
+                      (long long)d->actual, d->baseline, d->deviation);
+    }
+    for (size_t i = 0; i < r->nbudgets; i++) {
+        const co_budget_result *q = &r->budgets[i];
+        if (q->pass)
+            continue;
+        co_buf_adds(&b, first ? "{\"type\":\"budget\",\"query\":" : ",{\"type\":\"budget\",\"query\":");
+        first = false;
+        co_json_str(&b, q->query->name);
+        co_buf_printf(&b, ",\"median\":%.6f,\"p95\":%.6f,\"budget\":%.6f,\"runs\":%d,\"error\":",
+                      q->median, q->p95, q->query->budget, q->runs);
+        co_json_str(&b, q->error[0] ? q->error : NULL);
+        co_buf_addc(&b, '}');
+    }
+    co_buf_adds(&b, "]}\n");
+    if (b.failed) {
+        co_buf_release(&b);
+        return NULL;
+    }
+    return co_buf_detach(&b);
+}

@@ -1,0 +1,161 @@
+/*
+ * approval.c: notes and second-person approvals in the journal (approval.h).
+ * An approval holds for the project file it was given under, as a rehearsal
+ * does: a changed mapping needs a new one.
+ */
+#include "cutover/approval.h"
+#include "util/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static co_value text(const char *s) { return s ? co_text(s, strlen(s)) : co_null(); }
+
+co_code co_note_add(co_state *st, const char *tenant, const char *author, const char *body,
+                    co_error *err)
+{
+    if (!author || !*author)
+        return co_error_set(err, CO_EUSAGE, "a note needs its author (--by NAME, CUTOVER_USER or USER)");
+    if (!body || !*body)
+        return co_error_set(err, CO_EUSAGE, "a note needs its text");
+    char now[32];
+    co_clock_iso(co_clock_now(), now, sizeof now);
+    co_param p[] = {{NULL, text(tenant)}, {NULL, text(now)}, {NULL, text(author)},
+                    {NULL, text(body)}};
+    return co_store_exec_params(co_state_store(st),
+                                "INSERT INTO notes (tenant, at, author, body) VALUES (?, ?, ?, ?)",
+                                p, 4, NULL, err);
+}
+
+/* The latest event of (subject, step) under hash: its kind and person. */
+static co_code latest(co_state *st, const char *subject, const char *step, const char *hash,
+                      const char *event, char *person, size_t cap, bool *found, co_error *err)
+{
+    co_param p[] = {{NULL, text(subject)}, {NULL, text(step)}, {NULL, text(hash)},
+                    {NULL, text(event)}};
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(co_state_store(st),
+                                "SELECT person FROM approvals WHERE subject = ? AND step = ?"
+                                " AND project_hash = ? AND event = ? ORDER BY id DESC LIMIT 1",
+                                p, 4, &c, err);
+    *found = false;
+    person[0] = '\0';
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, found, err);
+    if (rc == CO_OK && *found) {
+        co_value v = co_cursor_value(c, 0);
+        snprintf(person, cap, "%s", v.type == CO_TEXT ? v.s : "");
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+static co_code record(co_state *st, const char *subject, const char *step, const char *event,
+                      const char *person, const char *hash, const char *detail, co_error *err)
+{
+    char now[32];
+    co_clock_iso(co_clock_now(), now, sizeof now);
+    co_param p[] = {{NULL, text(subject)}, {NULL, text(step)}, {NULL, text(event)},
+                    {NULL, text(person)},  {NULL, text(now)},  {NULL, text(hash)},
+                    {NULL, text(detail)}};
+    return co_store_exec_params(co_state_store(st),
+                                "INSERT INTO approvals (subject, step, event, person, at,"
+                                " project_hash, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                p, 7, NULL, err);
+}
+
+/* Whether the rule applies to subject: always, or by its audited size class. */
+static co_code rule_applies(co_state *st, const co_approval_rule *rule, const char *subject,
+                            bool *applies, char *why, size_t cap, co_error *err)
+{
+    *applies = rule->all;
+    snprintf(why, cap, "every %s needs it", rule->step);
+    if (rule->all)
+        return CO_OK;
+    co_param p = {NULL, text(subject)};
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(co_state_store(st),
+                                "SELECT size_class FROM tenant_audits WHERE tenant = ?", &p, 1,
+                                &c, err);
+    bool has_row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &has_row, err);
+    if (rc == CO_OK && !has_row) {
+        *applies = true; /* never audited: its size is unknown, so ask */
+        snprintf(why, cap, "its size class is unknown (no audit)");
+    } else if (rc == CO_OK) {
+        co_value v = co_cursor_value(c, 0);
+        for (size_t i = 0; v.type == CO_TEXT && i < rule->nsizes && !*applies; i++)
+            if (strcmp(rule->sizes[i], v.s) == 0) {
+                *applies = true;
+                snprintf(why, cap, "its size class is %s", v.s);
+            }
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+co_code co_approval_check(co_state *st, const co_project *p, const char *subject,
+                          const char *step, const char *starter, co_error *err)
+{
+    const co_approval_rule *rule = co_project_approval(p, step);
+    if (!rule)
+        return CO_OK;
+    bool applies = false, found = false;
+    char why[96], person[256];
+    co_code rc = rule_applies(st, rule, subject, &applies, why, sizeof why, err);
+    if (rc != CO_OK || !applies)
+        return rc;
+    rc = latest(st, subject, step, p->hash, "approved", person, sizeof person, &found, err);
+    if (rc != CO_OK || found)
+        return rc;
+    if (!starter || !*starter)
+        return co_error_set(err, CO_EUSAGE, "step %s of %s needs an approval, and who starts it "
+                                            "must be known: pass --by NAME or set CUTOVER_USER",
+                            step, subject);
+    rc = latest(st, subject, step, p->hash, "requested", person, sizeof person, &found, err);
+    if (rc == CO_OK && !found) {
+        rc = record(st, subject, step, "requested", starter, p->hash, why, err);
+        snprintf(person, sizeof person, "%s", starter);
+    }
+    if (rc != CO_OK)
+        return rc;
+    return co_error_set(err, CO_ENOTREADY,
+                        "step %s of %s waits for a second person's approval (%s; requested by "
+                        "%s): another person runs cutover approve %s --step %s --by NAME, then "
+                        "run this again",
+                        step, subject, why, person, subject, step);
+}
+
+co_code co_approval_grant(co_state *st, const co_project *p, const char *subject,
+                          const char *step, const char *approver, co_error *err)
+{
+    if (!approver || !*approver)
+        return co_error_set(err, CO_EUSAGE, "an approval needs the approver's name (--by NAME, "
+                                            "CUTOVER_USER or USER)");
+    bool found = false;
+    char requester[256];
+    co_code rc = latest(st, subject, step, p->hash, "requested", requester, sizeof requester,
+                        &found, err);
+    if (rc != CO_OK)
+        return rc;
+    if (!found)
+        return co_error_set(err, CO_ENOTFOUND,
+                            "nothing waits for approval: step %s of %s has not been requested "
+                            "under this project file (run the step first)",
+                            step, subject);
+    if (strcmp(requester, approver) == 0) {
+        rc = record(st, subject, step, "refused", approver, p->hash,
+                    "the approver started the run", err);
+        if (rc != CO_OK)
+            return rc;
+        return co_error_set(err, CO_EUSAGE,
+                            "%s started step %s of %s and cannot approve it: a second person "
+                            "must",
+                            approver, step, subject);
+    }
+    char detail[300];
+    snprintf(detail, sizeof detail, "requested by %.250s", requester);
+    return record(st, subject, step, "approved", approver, p->hash, detail, err);
+}

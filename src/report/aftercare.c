@@ -1,0 +1,238 @@
+/*
+ * aftercare.c: the report's and the dashboard's view of a tenant after its
+ * switch (report_int.h): notes on the timeline, monitor checks with their
+ * flagged days, query budgets, approvals (docs/monitor.md).
+ */
+#include "report/report_int.h"
+#include "util/html.h"
+
+#include <string.h>
+
+co_code rp_load_aftercare(co_state *st, rp_tenant *t, co_error *err)
+{
+    const char *key = t->status->tenant;
+    co_param tenant = {NULL, co_text(key, strlen(key))};
+    co_code rc = rp_query(st, "SELECT at, author, body FROM notes WHERE tenant = ? ORDER BY id",
+                          &tenant, 1, &t->notes, err);
+    if (rc == CO_OK)
+        rc = rp_query(st,
+                      "SELECT id, at, switched_at, days_judged, flags, summary, alert"
+                      " FROM monitor_checks WHERE tenant = ? ORDER BY id DESC LIMIT 20",
+                      &tenant, 1, &t->monitor_checks, err);
+    if (rc == CO_OK)
+        rc = rp_query(st,
+                      "SELECT day, series, actual, baseline, deviation, judged, flagged"
+                      " FROM monitor_volumes WHERE check_id = (SELECT max(id) FROM monitor_checks"
+                      " WHERE tenant = ?) ORDER BY series, day",
+                      &tenant, 1, &t->monitor_days, err);
+    if (rc == CO_OK)
+        rc = rp_query(st,
+                      "SELECT at, phase, side, query, runs, median, p95, budget, pass"
+                      " FROM budget_results WHERE tenant = ? ORDER BY id DESC LIMIT 30",
+                      &tenant, 1, &t->budgets, err);
+    if (rc == CO_OK)
+        rc = rp_query(st,
+                      "SELECT at, step, event, person, detail FROM approvals WHERE subject = ?"
+                      " ORDER BY id",
+                      &tenant, 1, &t->approvals, err);
+    return rc;
+}
+
+static void cell(co_buf *b, const char *text)
+{
+    co_buf_adds(b, "<td>");
+    co_html_esc(b, text);
+    co_buf_adds(b, "</td>");
+}
+
+void rp_html_notes(co_buf *b, const rp_tenant *t)
+{
+    if (!t->notes.nrows)
+        return;
+    co_buf_adds(b, "<h3>Notes</h3>\n<table><tr><th>at</th><th>by</th><th>note</th></tr>\n");
+    for (size_t i = 0; i < t->notes.nrows; i++) {
+        co_buf_adds(b, "<tr>");
+        cell(b, rp_cell(&t->notes, i, 0));
+        cell(b, rp_cell(&t->notes, i, 1));
+        cell(b, rp_cell(&t->notes, i, 2));
+        co_buf_adds(b, "</tr>\n");
+    }
+    co_buf_adds(b, "</table>\n");
+}
+
+static void monitoring(co_buf *b, const rp_tenant *t)
+{
+    co_buf_adds(b, "<h3>Monitoring after the switch</h3>\n");
+    if (!t->monitor_checks.nrows) {
+        co_buf_adds(b, "<p class=muted>No monitor check yet.</p>\n");
+        return;
+    }
+    co_buf_adds(b, "<table><tr><th>checked</th><th>days judged</th><th>flags</th>"
+                   "<th>summary</th><th>alert</th></tr>\n");
+    for (size_t i = 0; i < t->monitor_checks.nrows; i++) {
+        int64_t flags = rp_int(&t->monitor_checks, i, 4);
+        co_buf_adds(b, "<tr>");
+        cell(b, rp_cell(&t->monitor_checks, i, 1));
+        co_buf_printf(b, "<td class=n>%lld</td><td class=\"n%s\">%lld</td>",
+                      (long long)rp_int(&t->monitor_checks, i, 3), flags ? " bad" : "",
+                      (long long)flags);
+        cell(b, rp_cell(&t->monitor_checks, i, 5));
+        cell(b, rp_cell(&t->monitor_checks, i, 6));
+        co_buf_adds(b, "</tr>\n");
+    }
+    co_buf_adds(b, "</table>\n");
+    if (!t->monitor_days.nrows)
+        return;
+    co_buf_adds(b, "<p>Daily volumes of the latest check, against the same weekday before the "
+                   "switch:</p>\n<table><tr><th>series</th><th>day</th><th>rows</th>"
+                   "<th>baseline</th><th>deviation</th></tr>\n");
+    for (size_t i = 0; i < t->monitor_days.nrows; i++) {
+        bool flagged = rp_int(&t->monitor_days, i, 6) != 0;
+        co_buf_printf(b, "<tr%s>", flagged ? " class=bad" : "");
+        cell(b, rp_cell(&t->monitor_days, i, 1));
+        cell(b, rp_cell(&t->monitor_days, i, 0));
+        co_buf_printf(b, "<td class=n>%lld</td><td class=n>%.1f</td>",
+                      (long long)rp_int(&t->monitor_days, i, 2), rp_real(&t->monitor_days, i, 3));
+        if (rp_cell(&t->monitor_days, i, 4))
+            co_buf_printf(b, "<td class=n>%+.0f%%%s</td></tr>\n",
+                          rp_real(&t->monitor_days, i, 4) * 100, flagged ? " FLAGGED" : "");
+        else
+            co_buf_adds(b, "<td class=n>-</td></tr>\n");
+    }
+    co_buf_adds(b, "</table>\n");
+}
+
+static void budgets(co_buf *b, const rp_tenant *t)
+{
+    co_buf_adds(b, "<h3>Query budgets</h3>\n");
+    if (!t->budgets.nrows) {
+        co_buf_adds(b, "<p class=muted>Not timed yet.</p>\n");
+        return;
+    }
+    co_buf_adds(b, "<table><tr><th>at</th><th>phase</th><th>on</th><th>query</th><th>runs</th>"
+                   "<th>median s</th><th>p95 s</th><th>budget s</th><th>result</th></tr>\n");
+    for (size_t i = 0; i < t->budgets.nrows; i++) {
+        bool pass = rp_int(&t->budgets, i, 8) != 0;
+        co_buf_adds(b, "<tr>");
+        for (size_t k = 0; k < 4; k++)
+            cell(b, rp_cell(&t->budgets, i, k));
+        co_buf_printf(b, "<td class=n>%lld</td><td class=n>%.4f</td><td class=n>%.4f</td>"
+                         "<td class=n>%.4f</td><td class=%s>%s</td></tr>\n",
+                      (long long)rp_int(&t->budgets, i, 4), rp_real(&t->budgets, i, 5),
+                      rp_real(&t->budgets, i, 6), rp_real(&t->budgets, i, 7),
+                      pass ? "ok" : "bad", pass ? "ok" : "OVER BUDGET");
+    }
+    co_buf_adds(b, "</table>\n");
+}
+
+static void approvals(co_buf *b, const rp_tenant *t)
+{
+    if (!t->approvals.nrows)
+        return;
+    co_buf_adds(b, "<h3>Approvals</h3>\n<table><tr><th>at</th><th>step</th><th>event</th>"
+                   "<th>by</th><th>detail</th></tr>\n");
+    for (size_t i = 0; i < t->approvals.nrows; i++) {
+        co_buf_adds(b, "<tr>");
+        for (size_t k = 0; k < 5; k++)
+            cell(b, rp_cell(&t->approvals, i, k));
+        co_buf_adds(b, "</tr>\n");
+    }
+    co_buf_adds(b, "</table>\n");
+}
+
+void rp_html_aftercare(co_buf *b, const rp_tenant *t)
+{
+    monitoring(b, t);
+    budgets(b, t);
+    approvals(b, t);
+}
+
+void rp_aftercare_json(co_buf *b, const rp_tenant *t)
+{
+    co_buf_adds(b, ",\"notes\":");
+    rp_table_json(b, &t->notes);
+    co_buf_adds(b, ",\"monitor_checks\":");
+    rp_table_json(b, &t->monitor_checks);
+    co_buf_adds(b, ",\"monitor_days\":");
+    rp_table_json(b, &t->monitor_days);
+    co_buf_adds(b, ",\"budgets\":");
+    rp_table_json(b, &t->budgets);
+    co_buf_adds(b, ",\"approvals\":");
+    rp_table_json(b, &t->approvals);
+}
+
+co_code co_report_monitor_json(co_state *st, char **out, co_error *err)
+{
+    *out = NULL;
+    static const char *const names[] = {"checks", "flagged", "budgets", "waiting", "notes"};
+    static const char *const sql[] = {
+        "SELECT c.tenant, c.id, c.at, c.switched_at, c.days_judged, c.flags, c.summary, c.alert"
+        " FROM monitor_checks c WHERE c.id = (SELECT max(id) FROM monitor_checks m"
+        " WHERE m.tenant = c.tenant) ORDER BY length(c.tenant), c.tenant",
+        "SELECT v.tenant, v.day, v.series, v.actual, v.baseline, v.deviation FROM monitor_volumes v"
+        " WHERE v.flagged = 1 AND v.check_id = (SELECT max(id) FROM monitor_checks m"
+        " WHERE m.tenant = v.tenant) ORDER BY length(v.tenant), v.tenant, v.day, v.series",
+        "SELECT b.tenant, b.query, b.phase, b.side, b.median, b.p95, b.budget, b.pass, b.at"
+        " FROM budget_results b WHERE b.id = (SELECT max(id) FROM budget_results l"
+        " WHERE l.tenant = b.tenant AND l.query = b.query)"
+        " ORDER BY length(b.tenant), b.tenant, b.query",
+        "SELECT a.subject, a.step, a.person AS requested_by, a.at FROM approvals a"
+        " WHERE a.event = 'requested' AND NOT EXISTS (SELECT 1 FROM approvals b"
+        " WHERE b.subject = a.subject AND b.step = a.step AND b.project_hash = a.project_hash"
+        " AND b.event = 'approved' AND b.id > a.id) ORDER BY a.id",
+        "SELECT tenant, at, author, body FROM notes ORDER BY id DESC LIMIT 50",
+    };
+    co_buf b = CO_BUF_INIT;
+    co_code rc = CO_OK;
+    for (size_t i = 0; rc == CO_OK && i < sizeof sql / sizeof sql[0]; i++) {
+        rp_table t;
+        rc = rp_query(st, sql[i], NULL, 0, &t, err);
+        if (rc != CO_OK)
+            break;
+        co_buf_printf(&b, "%s\"%s\":", i ? "," : "{", names[i]);
+        rp_table_json(&b, &t);
+        rp_table_release(&t);
+    }
+    co_buf_addc(&b, '}');
+    if (rc == CO_OK && b.failed)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    if (rc != CO_OK) {
+        co_buf_release(&b);
+        return rc;
+    }
+    *out = co_buf_detach(&b);
+    return CO_OK;
+}
+
+void rp_html_overview_aftercare(co_buf *b, const rp_report *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nstatus; i++)
+        n += r->status[i].monitor_check || r->status[i].waiting_approval || r->status[i].notes;
+    co_buf_adds(b, "<h2 id=aftercare>After the switch</h2>\n");
+    if (!n) {
+        co_buf_adds(b, "<p class=muted>No monitor check, approval waiting or note yet.</p>\n");
+        return;
+    }
+    co_buf_adds(b, "<table><tr><th>tenant</th><th>monitor</th><th>flags</th><th>summary</th>"
+                   "<th>waiting for approval</th><th>notes</th><th>latest note</th></tr>\n");
+    for (size_t i = 0; i < r->nstatus; i++) {
+        const co_tenant_status *s = &r->status[i];
+        if (!s->monitor_check && !s->waiting_approval && !s->notes)
+            continue;
+        co_buf_adds(b, "<tr>");
+        cell(b, s->tenant);
+        cell(b, s->monitored_at);
+        if (s->monitor_check)
+            co_buf_printf(b, "<td class=\"n%s\">%lld</td>", s->monitor_flags ? " bad" : "",
+                          (long long)s->monitor_flags);
+        else
+            co_buf_adds(b, "<td></td>");
+        cell(b, s->monitor_summary);
+        cell(b, s->waiting_approval);
+        co_buf_printf(b, "<td class=n>%lld</td>", (long long)s->notes);
+        cell(b, s->last_note);
+        co_buf_adds(b, "</tr>\n");
+    }
+    co_buf_adds(b, "</table>\n");
+}
