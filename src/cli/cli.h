@@ -164,5 +164,7 @@ int cmd_notices(cli_ctx *ctx);
 int cmd_trace(cli_ctx *ctx);
 int cmd_report(cli_ctx *ctx);
 int cmd_serve(cli_ctx *ctx);
+int cmd_events(cli_ctx *ctx);
+int cmd_model(cli_ctx *ctx);
 
 #endif

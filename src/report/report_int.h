@@ -94,4 +94,9 @@ size_t rp_step_order(const co_project *p, const rp_tenant *t, size_t *order);
  * before that run ended: a capture's verification inside the freeze). */
 bool rp_verify_in_run(const rp_tenant *t);
 
+/* Two bars per label (a against b), with a legend naming them: the scoring
+ * pages' charts of old against new per month. */
+void rp_svg_pairs(co_buf *b, const char *title, const char *const *labels, const int64_t *a,
+                  const int64_t *bv, size_t n, const char *name_a, const char *name_b);
+
 #endif
