@@ -318,6 +318,50 @@ static void test_duplicate_and_compare(void **st)
     co_model_release(&m);
 }
 
+static void expect_project_error(const char *events_yaml, const char *part, const char *where)
+{
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "source: sqlite:events.db\n"
+             "target: sqlite:target.db\n"
+             "tenants: SELECT 1\n"
+             "entities: [{name: e, key: [a], query: SELECT 1 AS a}]\n"
+             "%s",
+             events_yaml);
+    co_project *p = NULL;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_project_parse(yaml, strlen(yaml), "t.yaml", dir, &p, &err), CO_EPROJECT);
+    if (!strstr(err.message, part))
+        fail_msg("message \"%s\" lacks \"%s\"", err.message, part);
+    assert_string_equal(err.where, where);
+}
+
+static void test_project_events(void **st)
+{
+    (void)st;
+    expect_project_error("events:\n  sources:\n    old: {uri: 'sqlite:e.db'}\n",
+                         "missing required key \"table\" in event source \"old\"", "t.yaml:7:10");
+    expect_project_error("events:\n  sources:\n    old: {uri: 'sqlite:e.db', tabel: ev}\n",
+                         "unknown key \"tabel\" in event source", "t.yaml:7:31");
+    expect_project_error("events:\n  sources: {}\n  tolerance: 2\n",
+                         "\"tolerance\" must be a number from 0 to 1", "t.yaml:7:14");
+    expect_project_error("events:\n  similar: {psi: 0.1}\n",
+                         "missing required key \"sources\" in events", "t.yaml:6:3");
+    /* Defaults and column names. */
+    const co_event_source *e = co_project_event_source(project, "new");
+    assert_non_null(e);
+    assert_string_equal(e->table, "ev2");
+    assert_string_equal(e->time, "occurred_at");
+    assert_string_equal(e->person, "person");
+    assert_null(co_project_event_source(project, "nosuch"));
+    assert_float_equal(project->events_tolerance, 0.05, 1e-12);
+    co_compare_limits l = co_compare_limits_of(project);
+    assert_float_equal(l.max_auc_delta, 0.02, 1e-12);
+    assert_float_equal(l.max_psi, 0.1, 1e-12);
+    assert_float_equal(l.min_spearman, 0.9, 1e-12);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_segments),
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_duplicate_and_compare),
+        cmocka_unit_test(test_project_events),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
