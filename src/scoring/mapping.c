@@ -178,6 +178,7 @@ static co_code load_where(co_state *st, const char *where, const co_param *ps, s
                           co_mapping *out, bool *found, co_error *err)
 {
     co_store *s = co_state_store(st);
+    memset(out, 0, sizeof *out);
     co_buf sql = CO_BUF_INIT;
     co_buf_adds(&sql, MAPPING_COLS);
     co_buf_adds(&sql, where);
@@ -187,7 +188,6 @@ static co_code load_where(co_state *st, const char *where, const co_param *ps, s
     bool row = false;
     if (rc == CO_OK)
         rc = co_cursor_next(c, &row, err);
-    memset(out, 0, sizeof *out);
     if (rc == CO_OK && row && read_header(c, out) != CO_OK)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     co_cursor_close(c);

@@ -175,6 +175,7 @@ static co_code load_events(co_store *s, co_model *m, co_error *err)
 co_code co_model_find(co_state *st, const char *ref, co_model *out, co_error *err)
 {
     co_store *s = co_state_store(st);
+    memset(out, 0, sizeof *out);
     char *end = NULL;
     long long id = strtoll(ref, &end, 10);
     bool by_id = *ref && end && !*end;
@@ -185,7 +186,6 @@ co_code co_model_find(co_state *st, const char *ref, co_model *out, co_error *er
     bool row = false;
     if (rc == CO_OK)
         rc = co_cursor_next(c, &row, err);
-    memset(out, 0, sizeof *out);
     if (rc == CO_OK && !row)
         rc = co_error_set(err, CO_ENOTFOUND, "no model \"%s\" (cutover model list)", ref);
     if (rc == CO_OK && read_model(c, out) != CO_OK)

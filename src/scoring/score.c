@@ -143,7 +143,7 @@ static co_code stream(const co_project *p, co_state *st, const co_model *m, time
         co_param ps[] = {{NULL, sc_text(from)}, {NULL, sc_text(until)}};
         rc = co_store_query(s, co_buf_str(&sql), ps, 2, &c, err);
     }
-    const sc_lookup_entry *last = NULL;
+    sc_lookup_entry last = {-1, 0}; /* the map's values are not aligned: copied out */
     char last_event[128] = "";
     size_t last_len = SIZE_MAX;
     co_buf key = CO_BUF_INIT;
@@ -157,8 +157,9 @@ static co_code stream(const co_project *p, co_state *st, const co_model *m, time
         /* Events come in runs of a few names: remember the last lookup. */
         if (!(ev.len == last_len && memcmp(ev.s, last_event, ev.len) == 0)) {
             const char *val = NULL;
-            last = co_map_get(&lookup, ev.s, ev.len, &val, NULL) ? (const sc_lookup_entry *)val
-                                                                 : NULL;
+            last.index = -1;
+            if (co_map_get(&lookup, ev.s, ev.len, &val, NULL))
+                memcpy(&last, val, sizeof last);
             if (ev.len < sizeof last_event) {
                 memcpy(last_event, ev.s, ev.len);
                 last_len = ev.len;
@@ -166,23 +167,23 @@ static co_code stream(const co_project *p, co_state *st, const co_model *m, time
                 last_len = SIZE_MAX;
             }
         }
-        if (!last || last->index < 0)
+        if (last.index < 0)
             continue;
         int64_t t;
         if (!sc_time_of(co_cursor_value(c, 2), &t) || t > (int64_t)as_of)
             continue;
-        const co_model_event *me = &m->events[last->index];
+        const co_model_event *me = &m->events[last.index];
         double age = (double)((int64_t)as_of - t) / 86400.0;
         double contrib = co_score_contribution(me->weight, me->lifespan_days, age);
-        if (last->kind == CO_EV_NEGATIVE)
+        if (last.kind == CO_EV_NEGATIVE)
             contrib = -fabs(contrib);
         if (per_event)
-            per_event[last->index]++;
+            per_event[last.index]++;
         co_value kv = co_cursor_value(c, 0);
         if (kv.type == CO_TEXT || kv.type == CO_BLOB) {
-            fn(ctx, kv.s, kv.len, (size_t)last->index, contrib);
+            fn(ctx, kv.s, kv.len, (size_t)last.index, contrib);
         } else if (sc_key_of(kv, &key)) {
-            fn(ctx, key.data, key.len, (size_t)last->index, contrib);
+            fn(ctx, key.data, key.len, (size_t)last.index, contrib);
         }
     }
     if (rc != CO_OK)
