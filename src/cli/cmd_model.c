@@ -224,10 +224,14 @@ static int score_cmd(cli_ctx *ctx, scoring_cli *sc)
         co_buf_release(&b);
     }
     if (ctx->json) {
+        double sum = 0;
+        for (size_t i = 0; i < s.n; i++)
+            sum += s.score[i];
         printf("{\"model\":\"%s\",\"scored\":%zu,\"events_read\":%lld,\"seconds\":%.3f,"
-               "\"segments\":{\"very high\":%lld,\"high\":%lld,\"medium\":%lld,\"low\":%lld}}\n",
-               m.name, s.n, (long long)s.events_read, secs, (long long)seg[0], (long long)seg[1],
-               (long long)seg[2], (long long)seg[3]);
+               "\"score_sum\":%.3f,\"segments\":{\"very high\":%lld,\"high\":%lld,"
+               "\"medium\":%lld,\"low\":%lld}}\n",
+               m.name, s.n, (long long)s.events_read, secs, sum, (long long)seg[0],
+               (long long)seg[1], (long long)seg[2], (long long)seg[3]);
     } else if (!ctx->quiet) {
         char n1[32], n2[32];
         printf("model %s: %s %ss scored from %s events in %.1f s\n", m.name,

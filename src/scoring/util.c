@@ -133,12 +133,28 @@ bool sc_time_of(co_value v, int64_t *secs)
     if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
         !digits(s + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31)
         return false;
+    int64_t offset = 0;
     if (v.len >= 19 && (s[10] == 'T' || s[10] == ' ')) {
         if (!digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
             !digits(s + 17, 2, &se))
             return false;
+        /* Fractions are dropped; a zone offset (+HH, +HH:MM, +HHMM) is applied. */
+        size_t i = 19;
+        if (i < v.len && s[i] == '.')
+            for (i++; i < v.len && s[i] >= '0' && s[i] <= '9'; i++)
+                ;
+        int oh = 0, om = 0;
+        if (i + 3 <= v.len && (s[i] == '+' || s[i] == '-') && digits(s + i + 1, 2, &oh)) {
+            size_t j = i + 3;
+            if (j < v.len && s[j] == ':')
+                j++;
+            if (j + 2 <= v.len && !digits(s + j, 2, &om))
+                om = 0;
+            offset = (s[i] == '-' ? -1 : 1) * ((int64_t)oh * 3600 + (int64_t)om * 60);
+        }
     }
-    *secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
+    *secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se -
+            offset;
     return true;
 }
 

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "cutover/scoring.h"
+#include "scoring/scoring_int.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -150,6 +151,29 @@ static double points_of(const co_scores *s, const char *key, double *score)
 }
 
 static const time_t as_of = 1768089600; /* 2026-01-11T00:00:00Z */
+
+static int64_t time_of(const char *s)
+{
+    int64_t t = -1;
+    assert_true(sc_time_of(co_text(s, strlen(s)), &t));
+    return t;
+}
+
+static void test_timestamps(void **st)
+{
+    (void)st;
+    assert_int_equal(time_of("2026-01-11T00:00:00Z"), as_of);
+    assert_int_equal(time_of("2026-01-11 00:00:00"), as_of);
+    assert_int_equal(time_of("2026-01-11"), as_of);
+    assert_int_equal(time_of("2026-01-11 00:00:00.250+00"), as_of);  /* PostgreSQL's text */
+    assert_int_equal(time_of("2026-01-11T01:30:00+01:30"), as_of);
+    assert_int_equal(time_of("2026-01-10T19:00:00-0500"), as_of);
+    int64_t t;
+    assert_true(sc_time_of(co_int(as_of), &t));
+    assert_int_equal(t, as_of);
+    assert_false(sc_time_of(co_text("yesterday", 9), &t));
+    assert_false(sc_time_of(co_null(), &t));
+}
 
 static void test_scores_by_hand(void **st)
 {
@@ -366,6 +390,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_contribution),
+        cmocka_unit_test(test_timestamps),
         cmocka_unit_test(test_scores_by_hand),
         cmocka_unit_test(test_segments),
         cmocka_unit_test(test_metrics),
