@@ -42,7 +42,7 @@ for m in engagement intent; do
   "$cutover" -p "$dir/cutover.yaml" model import $m "$dir/scoring/$m.csv" --source old --percentiles -q
   "$cutover" -p "$dir/cutover.yaml" model duplicate $m --source new -q
 done
-run model compare intent intent-new --as-of 2026-10-02 --labels conversions | grep -E "^ +(old|new) +AUC|AUC difference|verdict" || true
+run model compare intent intent-new --as-of 2026-10-02 --labels conversions | grep -E "^== |^ +(old|new) +AUC|AUC difference|verdict" || true
 run model sample intent intent-new --as-of 2026-10-02 --html "$dir/sample.html"
 run events switch --model engagement --draft engagement-new --as-of 2026-10-02 --labels conversions || true
 run events switch --model intent --draft intent-new --as-of 2026-10-02 --labels conversions || true

@@ -298,6 +298,7 @@ typedef struct co_switch_result {
     char missing[512];         /* expected canonical events that did not arrive */
     co_model_comparison cmp;
     bool compared;
+    bool old_mapping_archived; /* false when another published model still reads it */
 } co_switch_result;
 
 /* The switch, journaled step by step (scoring_switch_steps). */

@@ -264,8 +264,10 @@ static int switch_cmd(cli_ctx *ctx, scoring_cli *sc)
                    r.cmp.similar ? "similar" : "not similar", r.cmp.similar ? "" : " (",
                    r.cmp.similar ? "" : r.cmp.reasons, r.cmp.similar ? "" : ")");
         if (r.published)
-            printf("  published %s; %s and its mapping archived (revert within %d days)\n",
-                   o.draft_model, o.old_model, sc->project->retention_days);
+            printf("  published %s; %s archived, its mapping %s (revert within %d days)\n",
+                   o.draft_model, o.old_model,
+                   r.old_mapping_archived ? "archived" : "off (other published models read it)",
+                   sc->project->retention_days);
         else
             printf("  kept %s: its mapping is on again, the new one off\n", o.old_model);
         printf("  batch restarted\n");

@@ -143,7 +143,7 @@ static co_code write_people(demo_plan *p, sqlite3 *db, co_error *err)
         /* Intent shows most in the last months: events lean towards now. */
         for (int e = 0; rc == CO_OK && e < n; e++) {
             int kind = pick_event(&r, z);
-            double lean = pow(demo_rng_unit(&r), 1.0 - 0.6 * z);
+            double lean = pow(demo_rng_unit(&r), 1.0 + 3.0 * z); /* near 0: recent */
             int64_t t = p->now - (int64_t)(lean * (double)(p->now - start));
             const char *when = demo_ts(&fmt, t);
             const char *props = kind == EV_PAGE ? "{\"path\":\"/pricing\"}" : "{}";
@@ -159,7 +159,7 @@ static co_code write_people(demo_plan *p, sqlite3 *db, co_error *err)
             if (rc == CO_OK && u > 0.99) /* noise: recorded twice */
                 rc = put(db, ins[1], id, account, new_names[kind], when, props, err);
         }
-        double pconv = 0.005 + 0.5 * z * sqrt(z);
+        double pconv = 0.003 + 0.6 * z * z;
         if (rc == CO_OK && demo_rng_chance(&r, pconv)) {
             int64_t t = as_of - 30 * (int64_t)DEMO_DAY +
                         (int64_t)(demo_rng_unit(&r) * 60.0 * DEMO_DAY);

@@ -233,6 +233,7 @@ co_code co_switch_run(const co_project *p, co_state *st, const co_switch_options
                                     ps, 2, &users, NULL, err);
         if (rc == CO_OK && users == 0)
             rc = co_mapping_set_status(st, old_map.id, "archived", err);
+        out->old_mapping_archived = rc == CO_OK && users == 0;
         if (rc == CO_OK)
             rc = step(&j, "publish", "done",
                       users ? "draft published; the old mapping stays off (other published "
