@@ -58,7 +58,8 @@ static int mapping_cmd(cli_ctx *ctx, scoring_cli *sc)
         m.source = strdup(source);
         m.origin = strdup(a->positional[2]);
         int64_t id = 0;
-        co_code rc = co_mapping_read_file(a->positional[2], &m, &err);
+        co_code rc = m.source && m.origin ? co_mapping_read_file(a->positional[2], &m, &err)
+                                          : co_error_set(&err, CO_ENOMEM, "out of memory");
         if (rc == CO_OK)
             rc = co_mapping_save(sc->state, &m, status, &id, &err);
         size_t n = m.nrules;

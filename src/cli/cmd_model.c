@@ -97,7 +97,9 @@ static int import_cmd(cli_ctx *ctx, scoring_cli *sc)
     co_error err;
     co_error_clear(&err);
     int64_t id = 0;
-    co_code rc = co_model_read_file(a->positional[2], &m, &err);
+    co_code rc = m.name && m.level && m.source && m.origin
+                     ? co_model_read_file(a->positional[2], &m, &err)
+                     : co_error_set(&err, CO_ENOMEM, "out of memory");
     if (rc == CO_OK)
         rc = co_model_save(sc->state, &m, status, &id, &err);
     if (rc == CO_OK && ctx->json)
