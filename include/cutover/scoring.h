@@ -309,4 +309,10 @@ co_code co_switch_run(const co_project *p, co_state *st, const co_switch_options
  * within the project's retention days of the publish (CO_ENOTREADY after). */
 co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id, co_error *err);
 
+/* Finishes a switch that was interrupted (its process killed): when its
+ * publish step was journaled it stays published, otherwise the old mapping
+ * and model are put back; then the batch restarts. CO_ENOTFOUND when every
+ * switch has ended. */
+co_code co_switch_recover(co_state *st, int64_t *switch_id, bool *published, co_error *err);
+
 #endif

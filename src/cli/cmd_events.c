@@ -1,8 +1,8 @@
 /*
  * cmd_events.c: `cutover events`: event mappings (import, list, show,
  * duplicate, set), volumes of two sources side by side (compare), the
- * source switch (switch), its undo (revert) and the scoring batch's flag
- * (batch). docs/scoring.md walks through them.
+ * source switch (switch), its undo (revert), finishing an interrupted
+ * switch (recover) and the scoring batch's flag (batch). docs/scoring.md walks through them.
  */
 #include "scoring_cli.h"
 #include "util/buf.h"
@@ -315,6 +315,23 @@ static int revert_cmd(cli_ctx *ctx, scoring_cli *sc)
     return EXIT_OK;
 }
 
+static int recover_cmd(cli_ctx *ctx, scoring_cli *sc)
+{
+    co_error err;
+    co_error_clear(&err);
+    int64_t id = 0;
+    bool published = false;
+    if (co_switch_recover(sc->state, &id, &published, &err) != CO_OK)
+        return cli_fail("events recover", &err);
+    if (ctx->json)
+        printf("{\"switch\":%lld,\"published\":%s}\n", (long long)id,
+               published ? "true" : "false");
+    else if (!ctx->quiet)
+        printf("switch %lld recovered: %s; batch restarted\n", (long long)id,
+               published ? "it had published, the draft stays" : "the old mapping and model are back");
+    return EXIT_OK;
+}
+
 int cmd_events(cli_ctx *ctx)
 {
     const cli_args *a = &ctx->args;
@@ -325,7 +342,7 @@ int cmd_events(cli_ctx *ctx)
         const char *name;
         int (*fn)(cli_ctx *, scoring_cli *);
     } subs[] = {{"mapping", mapping_cmd}, {"compare", compare_cmd}, {"switch", switch_cmd},
-                {"revert", revert_cmd},   {"batch", batch_cmd}};
+                {"revert", revert_cmd},   {"recover", recover_cmd}, {"batch", batch_cmd}};
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
         if (strcmp(subs[i].name, sub) != 0)
             continue;

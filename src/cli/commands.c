@@ -212,7 +212,7 @@ const cli_command cli_commands[] = {
     {"serve", cmd_serve, "[--listen 127.0.0.1:8080]",
      "show the report live in a browser, with a JSON API; rollback and pause need the token",
      serve_options},
-    {"events", cmd_events, "mapping|compare|switch|revert|batch ...",
+    {"events", cmd_events, "mapping|compare|switch|revert|recover|batch ...",
      "behavioural-event sources: mappings, volumes side by side, the source switch and its revert",
      events_options},
     {"model", cmd_model, "import|list|show|duplicate|score|compare|sample ...",

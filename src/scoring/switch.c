@@ -134,7 +134,8 @@ co_code co_switch_run(const co_project *p, co_state *st, const co_switch_options
         rc = co_batch_get(st, &running, NULL, 0, err);
     if (rc == CO_OK && !running)
         rc = co_error_set(err, CO_EBUSY,
-                          "the scoring batch is stopped already (another switch in progress?)");
+                          "the scoring batch is stopped already: another switch is running, or "
+                          "was interrupted (cutover events recover)");
     char as_of[32], now[32];
     co_clock_iso(o->as_of, as_of, sizeof as_of);
     sc_now(now, sizeof now);
@@ -348,6 +349,73 @@ co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id, 
                                   err);
     if (rc == CO_OK)
         rc = step(&j, "revert", "done", "old mapping and model restored", err);
+    if (rc == CO_OK)
+        return co_state_commit(st, err);
+    co_state_rollback(st);
+    return rc;
+}
+
+co_code co_switch_recover(co_state *st, int64_t *switch_id, bool *published, co_error *err)
+{
+    co_store *s = co_state_store(st);
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(s,
+                                "SELECT id, old_model, draft_model, old_mapping, new_mapping"
+                                " FROM scoring_switches WHERE ended_at IS NULL"
+                                " ORDER BY id DESC LIMIT 1",
+                                NULL, 0, &c, err);
+    bool row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &row, err);
+    int64_t id = 0, old_model = 0, draft = 0, old_map = 0, new_map = 0;
+    if (rc == CO_OK && row) {
+        id = co_cursor_value(c, 0).i;
+        old_model = co_cursor_value(c, 1).i;
+        draft = co_cursor_value(c, 2).i;
+        old_map = co_cursor_value(c, 3).i;
+        new_map = co_cursor_value(c, 4).i;
+    }
+    co_cursor_close(c);
+    if (rc != CO_OK)
+        return rc;
+    if (!row)
+        return co_error_set(err, CO_ENOTFOUND, "no unfinished source switch to recover");
+    *switch_id = id;
+    /* The publish step is journaled after its statuses are set: when it is
+     * there, the switch had published; otherwise it is undone. */
+    int64_t done = 0, last = 0;
+    co_param ps[] = {{NULL, co_int(id)}};
+    rc = co_store_query_int(s, "SELECT count(*) FROM scoring_switch_steps WHERE switch_id = ?"
+                               " AND step = 'publish' AND status = 'done'",
+                            ps, 1, &done, NULL, err);
+    if (rc == CO_OK)
+        rc = co_store_query_int(s, "SELECT COALESCE(MAX(seq), 0) FROM scoring_switch_steps"
+                                   " WHERE switch_id = ?",
+                                ps, 1, &last, NULL, err);
+    if (rc != CO_OK)
+        return rc;
+    *published = done > 0;
+    rc = co_state_begin(st, err);
+    if (rc != CO_OK)
+        return rc;
+    journal j = {st, id, (int)last};
+    if (!*published) {
+        rc = co_mapping_set_status(st, old_map, "on", err);
+        if (rc == CO_OK)
+            rc = co_mapping_set_status(st, new_map, "off", err);
+        if (rc == CO_OK)
+            rc = co_model_set_status(st, old_model, "published", err);
+        if (rc == CO_OK)
+            rc = co_model_set_status(st, draft, "draft", err);
+        if (rc == CO_OK)
+            rc = step(&j, "restore mappings", "done", "recovered: old mapping on, new off", err);
+    }
+    if (rc == CO_OK)
+        rc = co_batch_set(st, true, "switch recovered", err);
+    if (rc == CO_OK)
+        rc = step(&j, "restart batch", "done", "recovered", err);
+    if (rc == CO_OK)
+        rc = end_switch(st, id, *published ? "published" : "kept old", NULL, err);
     if (rc == CO_OK)
         return co_state_commit(st, err);
     co_state_rollback(st);

@@ -85,6 +85,26 @@ assert_eq "each step journaled" "stop batch,switch mappings,load draft,check eve
 assert_eq "the batch's stop time recorded" 2026-11-01T00:00:00Z \
   "$(q "$state" "SELECT batch_stopped_at FROM scoring_switches WHERE id = 1")"
 
+# A switch killed after switching the mappings (as the journal would show it):
+# scoring and a new switch wait; recover puts the old mapping back.
+q "$state" "INSERT INTO scoring_switches (old_model, draft_model, old_mapping, new_mapping, as_of,
+  batch_stopped_at, started_at) SELECT o.id, d.id, 1, 2, '2026-10-02', '2026-11-01T00:00:00Z',
+  '2026-11-01T00:00:00Z' FROM scoring_models o, scoring_models d
+  WHERE o.name = 'intent' AND d.name = 'intent-new';
+  INSERT INTO scoring_switch_steps SELECT max(id), 1, 'stop batch', 'done', '', '2026-11-01T00:00:00Z' FROM scoring_switches;
+  INSERT INTO scoring_switch_steps SELECT max(id), 2, 'switch mappings', 'done', '', '2026-11-01T00:00:00Z' FROM scoring_switches;
+  UPDATE event_mappings SET status = CASE id WHEN 1 THEN 'off' ELSE 'on' END;
+  UPDATE scoring_batch SET running = 0;"
+run_cutover "${P[@]}" events switch --model intent --draft intent-new --as-of 2026-10-02 --labels conversions
+assert_eq "a switch while another is unfinished: exit 10" 10 "$CODE"
+run_cutover "${P[@]}" events recover --json
+assert_eq "recover exits 0, not published" '0 {"switch":2,"published":false}' "$CODE $OUT"
+assert_eq "recover: old mapping on, new off, batch running" "1|on 2|off 1" \
+  "$(q "$state" "SELECT id || '|' || status FROM event_mappings ORDER BY id" | paste -sd' ') $(q "$state" "SELECT running FROM scoring_batch")"
+assert_eq "recover: the switch ended, kept old" "kept old" "$(q "$state" "SELECT outcome FROM scoring_switches WHERE id = 2")"
+run_cutover "${P[@]}" events recover
+assert_eq "nothing left to recover (exit 7)" 7 "$CODE"
+
 # A similar one: published, the old model archived; the old mapping stays off
 # because engagement (published) still reads the old source.
 run_cutover "${P[@]}" events switch --model intent --draft intent-new --as-of 2026-10-02 --labels conversions
