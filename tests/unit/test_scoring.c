@@ -1,7 +1,9 @@
 /* test_scoring.c: behavioural scoring: contributions and normalization,
- * scores computed by hand for a handful of people and accounts from a real
- * SQLite event source, mappings (duplicate with renames), segments, the
- * metrics on small hand-checked inputs, and a model compared with itself. */
+ * timestamps, scores computed by hand for a handful of people and accounts
+ * from a real SQLite event source, mappings (duplicate with renames),
+ * segments, the metrics on small hand-checked inputs, a model compared with
+ * itself, the events section of the project file, and volumes counted by
+ * hand (a lost event beyond the tolerance, within a larger one). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,6 +53,9 @@ static const char events_sql[] =
     /* the same events renamed, as a new integration would send them */
     "CREATE TABLE ev2 AS SELECT person, account, CASE event WHEN 'a' THEN 'A!' ELSE event END"
     "  AS event, occurred_at, properties FROM ev;"
+    /* the renamed events again, one January 'a' of p1 lost */
+    "CREATE TABLE ev3 AS SELECT * FROM ev2 WHERE NOT (person = 'p1' AND event = 'A!'"
+    "  AND occurred_at = '2026-01-06T00:00:00Z');"
     "CREATE TABLE conversions (person TEXT, converted_at TEXT);"
     "INSERT INTO conversions VALUES ('p1', '2026-01-20T00:00:00Z');" /* within 30 days */
     "INSERT INTO conversions VALUES ('p4', '2025-12-01T00:00:00Z');"; /* before: left out */
@@ -76,7 +81,8 @@ static int setup(void **st)
         "events:\n"
         "  sources:\n"
         "    old: {uri: 'sqlite:events.db', table: ev}\n"
-        "    new: {uri: 'sqlite:events.db', table: ev2}\n";
+        "    new: {uri: 'sqlite:events.db', table: ev2}\n"
+        "    lossy: {uri: 'sqlite:events.db', table: ev3}\n";
     co_error err;
     co_error_clear(&err);
     if (co_project_parse(yaml, strlen(yaml), "cutover.yaml", dir, &project, &err) != CO_OK) {
@@ -386,6 +392,64 @@ static void test_project_events(void **st)
     assert_float_equal(l.min_spearman, 0.9, 1e-12);
 }
 
+static const co_volume_row *row_of(const co_volume_result *r, const char *event, const char *month)
+{
+    for (size_t i = 0; i < r->nrows; i++)
+        if (strcmp(r->rows[i].event, event) == 0 && strcmp(r->rows[i].month, month) == 0)
+            return &r->rows[i];
+    fail_msg("no row %s %s", event, month);
+    return NULL;
+}
+
+static void test_volumes(void **st)
+{
+    (void)st;
+    setenv("CUTOVER_NOW", "2026-01-15T00:00:00Z", 1);
+    co_error err;
+    co_error_clear(&err);
+    co_mapping m;
+    assert_int_equal(co_mapping_find(state, "new", &m, &err), CO_OK);
+    int64_t id;
+    assert_int_equal(co_mapping_duplicate(state, m.id, "lossy", NULL, &id, &err), CO_OK);
+    co_mapping_release(&m);
+
+    /* The same events renamed: every cell equal. */
+    co_volume_result r;
+    assert_int_equal(co_volume_compare(project, state, "old", "new", 2, 0.05, &r, &err), CO_OK);
+    assert_true(r.ok);
+    assert_int_equal(r.nrows, 3 * 2); /* A, B, U over December and January; x excluded */
+    assert_int_equal(row_of(&r, "A", "2025-12")->old_count, 1);
+    assert_int_equal(row_of(&r, "A", "2026-01")->old_count, 4);
+    assert_int_equal(row_of(&r, "A", "2026-01")->new_count, 4);
+    assert_int_equal(row_of(&r, "B", "2026-01")->new_count, 1);
+    assert_int_equal(row_of(&r, "U", "2026-01")->old_count, 2);
+    assert_int_equal(r.cells, 6); /* (A,p1,Jan) (A,p2,Dec) (A,p3,Jan) (B,p2,Jan) (U,p2,Jan) (U,p4,Jan) */
+    assert_int_equal(r.cells_differ, 0);
+    co_volume_result_release(&r);
+
+    /* One of four January A's lost: -25%, beyond 5%, within 30%. */
+    assert_int_equal(co_volume_compare(project, state, "new", "lossy", 2, 0.05, &r, &err), CO_OK);
+    assert_false(r.ok);
+    const co_volume_row *w = row_of(&r, "A", "2026-01");
+    assert_int_equal(w->old_count, 4);
+    assert_int_equal(w->new_count, 3);
+    assert_float_equal(w->diff, -0.25, 1e-12);
+    assert_true(w->beyond);
+    assert_false(row_of(&r, "A", "2025-12")->beyond);
+    assert_int_equal(r.cells_differ, 1);
+    co_volume_result_release(&r);
+    assert_int_equal(co_volume_compare(project, state, "new", "lossy", 2, 0.30, &r, &err), CO_OK);
+    assert_true(r.ok);
+    co_volume_result_release(&r);
+
+    /* Only January: the December row is out of the window. */
+    assert_int_equal(co_volume_compare(project, state, "old", "new", 1, 0.05, &r, &err), CO_OK);
+    assert_int_equal(r.nrows, 3);
+    assert_int_equal(row_of(&r, "A", "2026-01")->old_count, 4);
+    co_volume_result_release(&r);
+    unsetenv("CUTOVER_NOW");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -396,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_duplicate_and_compare),
         cmocka_unit_test(test_project_events),
+        cmocka_unit_test(test_volumes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
