@@ -238,6 +238,14 @@ typedef struct co_volume_row {
     bool beyond;         /* |diff| above the tolerance */
 } co_volume_row;
 
+/* One (event, person, month) cell whose counts differ. */
+typedef struct co_volume_cell {
+    char *event;
+    char *person;
+    char month[8];
+    int64_t old_count, new_count;
+} co_volume_cell;
+
 typedef struct co_volume_result {
     co_volume_row *rows; /* per canonical event and month, events sorted */
     size_t nrows;
@@ -250,6 +258,8 @@ typedef struct co_volume_result {
     double tolerance;
     int months;
     bool ok;                /* the verdict: continue (true) or stop */
+    co_volume_cell *worst;  /* the cells that differ most, largest first (at most 20) */
+    size_t nworst;
 } co_volume_result;
 
 void co_volume_result_release(co_volume_result *r);

@@ -45,6 +45,21 @@ void co_volume_result_html(const co_volume_result *r, const char *old_source,
         }
         co_buf_adds(b, "</p>\n");
     }
+    if (r->nworst) {
+        co_buf_adds(b, "<h2>The people whose counts differ most</h2>\n<table><tr><th>event</th>"
+                       "<th>person</th><th>month</th><th>old</th><th>new</th></tr>\n");
+        for (size_t i = 0; i < r->nworst; i++) {
+            const co_volume_cell *w = &r->worst[i];
+            co_buf_adds(b, "<tr><td>");
+            co_html_esc(b, w->event);
+            co_buf_adds(b, "</td><td>");
+            co_html_esc(b, w->person);
+            co_buf_printf(b, "</td><td>%s</td><td class=\"num\">%lld</td><td class=\"num\">%lld"
+                             "</td></tr>\n",
+                          w->month, (long long)w->old_count, (long long)w->new_count);
+        }
+        co_buf_adds(b, "</table>\n");
+    }
     size_t months = r->months > 0 ? (size_t)r->months : 1;
     const char **labels = calloc(months, sizeof *labels);
     int64_t *a = calloc(months, sizeof *a), *v = calloc(months, sizeof *v);

@@ -3,7 +3,8 @@
  * sources, side by side, over the last N calendar months. Each source is
  * counted by its database (GROUP BY raw event, person, month) and mapped to
  * canonical events here; cells are kept in a hash map (events x people x
- * months with at least one record).
+ * months with at least one record), and the cells that differ most are
+ * reported by person.
  */
 #include "scoring/scoring_int.h"
 #include "util/clock.h"
@@ -26,6 +27,11 @@ void co_volume_result_release(co_volume_result *r)
     for (size_t i = 0; i < r->nmissing_old; i++)
         free(r->missing_old[i]);
     free(r->missing_old);
+    for (size_t i = 0; i < r->nworst; i++) {
+        free(r->worst[i].event);
+        free(r->worst[i].person);
+    }
+    free(r->worst);
     memset(r, 0, sizeof *r);
 }
 
@@ -133,6 +139,38 @@ static co_code count_side(const co_project *p, co_state *st, const char *source,
     co_map_release(&lookup);
     co_mapping_release(&map);
     return rc;
+}
+
+#define WORST_CELLS 20
+
+static int64_t gap(int64_t a, int64_t b) { return a > b ? a - b : b - a; }
+
+/* Keeps the cell among the WORST_CELLS that differ most (key: event \0
+ * person \0 month). */
+static bool keep_worst(co_volume_result *r, const char *key, size_t klen, const counts *c)
+{
+    int64_t g = gap(c->side[0], c->side[1]);
+    size_t at = r->nworst;
+    while (at > 0 && gap(r->worst[at - 1].old_count, r->worst[at - 1].new_count) < g)
+        at--;
+    if (at == WORST_CELLS)
+        return true;
+    if (r->nworst == WORST_CELLS) {
+        free(r->worst[WORST_CELLS - 1].event);
+        free(r->worst[WORST_CELLS - 1].person);
+        r->nworst--;
+    }
+    memmove(&r->worst[at + 1], &r->worst[at], (r->nworst - at) * sizeof *r->worst);
+    r->nworst++;
+    co_volume_cell *w = &r->worst[at];
+    const char *person = key + strlen(key) + 1;
+    const char *month = person + strlen(person) + 1;
+    w->event = strdup(key);
+    w->person = strdup(person);
+    snprintf(w->month, sizeof w->month, "%.7s", (size_t)(month - key) + 7 <= klen ? month : "");
+    w->old_count = c->side[0];
+    w->new_count = c->side[1];
+    return w->event && w->person;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -245,12 +283,18 @@ co_code co_volume_compare(const co_project *p, co_state *st, const char *old_sou
     size_t pos = 0;
     const char *k, *v;
     size_t klen, vlen;
+    out->worst = calloc(WORST_CELLS, sizeof *out->worst);
+    if (rc == CO_OK && !out->worst)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
     while (rc == CO_OK && co_map_next(&cells, &pos, &k, &klen, &v, &vlen)) {
         counts c;
         memcpy(&c, v, sizeof c);
         out->cells++;
-        if (c.side[0] != c.side[1])
-            out->cells_differ++;
+        if (c.side[0] == c.side[1])
+            continue;
+        out->cells_differ++;
+        if (!keep_worst(out, k, klen, &c))
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }
     out->ok = ok;
     for (size_t i = 0; i < nevents; i++)
@@ -285,6 +329,16 @@ void co_volume_result_json(const co_volume_result *r, co_buf *b)
         if (i)
             co_buf_addc(b, ',');
         co_json_str(b, r->missing_old[i]);
+    }
+    co_buf_adds(b, "],\"worst_cells\":[");
+    for (size_t i = 0; i < r->nworst; i++) {
+        const co_volume_cell *w = &r->worst[i];
+        co_buf_adds(b, i ? ",{\"event\":" : "{\"event\":");
+        co_json_str(b, w->event);
+        co_buf_adds(b, ",\"person\":");
+        co_json_str(b, w->person);
+        co_buf_printf(b, ",\"month\":\"%s\",\"old\":%lld,\"new\":%lld}", w->month,
+                      (long long)w->old_count, (long long)w->new_count);
     }
     co_buf_adds(b, "],\"rows\":[");
     for (size_t i = 0; i < r->nrows; i++) {

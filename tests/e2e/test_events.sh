@@ -35,7 +35,11 @@ assert_eq "every month of e-mail opens flagged" true \
   "$(jq '[.rows[] | select(.event == "email_open" and .old > 0) | .beyond] | all' <<<"$OUT")"
 assert_eq "the noise (about 2%) stays within tolerance" "[]" \
   "$(jq -c '[.rows[] | select(.beyond and .event != "email_open" and .event != "webinar") | .event] | unique' <<<"$OUT")"
+assert_eq "the 20 cells that differ most, by person" 20 "$(jq '.worst_cells | length' <<<"$OUT")"
+assert_eq "largest difference first" true \
+  "$(jq '[.worst_cells[] | (.old - .new | fabs)] | . == (sort | reverse)' <<<"$OUT")"
 assert_eq "a chart per event in the page" 7 "$(grep -c '<svg' "$WORK/volumes.html")"
+assert_contains "the page lists those people" "The people whose counts differ most" "$(cat "$WORK/volumes.html")"
 run_cutover "${P[@]}" events compare --old old --new old --months 3 --json
 assert_eq "a source against itself: continue" "0 continue 0" \
   "$CODE $(jq -r .verdict <<<"$OUT") $(jq .cells_differ <<<"$OUT")"

@@ -437,6 +437,12 @@ static void test_volumes(void **st)
     assert_true(w->beyond);
     assert_false(row_of(&r, "A", "2025-12")->beyond);
     assert_int_equal(r.cells_differ, 1);
+    assert_int_equal(r.nworst, 1);
+    assert_string_equal(r.worst[0].event, "A");
+    assert_string_equal(r.worst[0].person, "p1");
+    assert_string_equal(r.worst[0].month, "2026-01");
+    assert_int_equal(r.worst[0].old_count, 2);
+    assert_int_equal(r.worst[0].new_count, 1);
     co_volume_result_release(&r);
     assert_int_equal(co_volume_compare(project, state, "new", "lossy", 2, 0.30, &r, &err), CO_OK);
     assert_true(r.ok);
