@@ -10,7 +10,17 @@ int scoring_open(cli_ctx *ctx, scoring_cli *sc)
 {
     sc->project = NULL;
     sc->state = NULL;
-    int rc = cli_load_project(ctx, &sc->project);
+    /* In these commands --source names an event source, not the project's
+     * source connection: it is kept from the connection overrides. */
+    cli_ctx plain = *ctx;
+    plain.args.n = 0;
+    for (size_t i = 0; i < ctx->args.n; i++) {
+        if (strcmp(ctx->args.names[i], "source") == 0)
+            continue;
+        plain.args.names[plain.args.n] = ctx->args.names[i];
+        plain.args.values[plain.args.n++] = ctx->args.values[i];
+    }
+    int rc = cli_load_project(&plain, &sc->project);
     if (rc != EXIT_OK)
         return rc;
     co_error err;
