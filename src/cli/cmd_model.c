@@ -168,9 +168,14 @@ static int duplicate_cmd(cli_ctx *ctx, scoring_cli *sc)
     int64_t id = 0;
     size_t dropped = 0;
     co_code rc = co_model_duplicate(sc->state, &m, source, as, &id, &dropped, &err);
-    if (rc == CO_OK && ctx->json)
-        printf("{\"id\":%lld,\"name\":\"%s\",\"dropped\":%zu}\n", (long long)id, as, dropped);
-    else if (rc == CO_OK && !ctx->quiet)
+    if (rc == CO_OK && ctx->json) {
+        co_buf b = CO_BUF_INIT;
+        co_buf_printf(&b, "{\"id\":%lld,\"name\":", (long long)id);
+        co_json_str(&b, as);
+        co_buf_printf(&b, ",\"dropped\":%zu}", dropped);
+        printf("%s\n", co_buf_str(&b));
+        co_buf_release(&b);
+    } else if (rc == CO_OK && !ctx->quiet)
         printf("model %lld: draft %s, a copy of %s on source %s (%zu events without a match "
                "left out)\n",
                (long long)id, as, m.name, source, dropped);
@@ -229,11 +234,16 @@ static int score_cmd(cli_ctx *ctx, scoring_cli *sc)
         double sum = 0;
         for (size_t i = 0; i < s.n; i++)
             sum += s.score[i];
-        printf("{\"model\":\"%s\",\"scored\":%zu,\"events_read\":%lld,\"seconds\":%.3f,"
-               "\"score_sum\":%.3f,\"segments\":{\"very high\":%lld,\"high\":%lld,"
-               "\"medium\":%lld,\"low\":%lld}}\n",
-               m.name, s.n, (long long)s.events_read, secs, sum, (long long)seg[0],
-               (long long)seg[1], (long long)seg[2], (long long)seg[3]);
+        co_buf b = CO_BUF_INIT;
+        co_buf_adds(&b, "{\"model\":");
+        co_json_str(&b, m.name);
+        co_buf_printf(&b, ",\"scored\":%zu,\"events_read\":%lld,\"seconds\":%.3f,"
+                          "\"score_sum\":%.3f,\"segments\":{\"very high\":%lld,\"high\":%lld,"
+                          "\"medium\":%lld,\"low\":%lld}}",
+                      s.n, (long long)s.events_read, secs, sum, (long long)seg[0],
+                      (long long)seg[1], (long long)seg[2], (long long)seg[3]);
+        printf("%s\n", co_buf_str(&b));
+        co_buf_release(&b);
     } else if (!ctx->quiet) {
         char n1[32], n2[32];
         printf("model %s: %s %ss scored from %s events in %.1f s\n", m.name,
