@@ -184,6 +184,14 @@ double co_metric_ks(const double *a, const double *b, size_t n);
 /* Population stability index of b against a over ten score bands of width 10. */
 double co_metric_psi(const double *a, const double *b, size_t n);
 
+/* The share of scores in each of the ten bands [0,10) ... [90,100]. */
+#define CO_SCORE_BANDS 10
+void co_score_bands(const double *score, size_t n, double bands[CO_SCORE_BANDS]);
+/* PSI of band shares b against a (each share floored at 0.01%): for
+ * distributions of different people, such as a model's scores today against
+ * those recorded when it was published. */
+double co_metric_psi_bands(const double a[CO_SCORE_BANDS], const double b[CO_SCORE_BANDS]);
+
 /* ---- comparison ---- */
 
 typedef struct co_compare_limits {
@@ -318,6 +326,12 @@ co_code co_switch_run(const co_project *p, co_state *st, const co_switch_options
 /* Restores the mapping and model that the last published switch replaced,
  * within the project's retention days of the publish (CO_ENOTREADY after). */
 co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id, co_error *err);
+
+/* The band shares of a published model's scores as the switch that
+ * published it loaded them (for monitoring its PSI afterwards). CO_ENOTFOUND
+ * when no switch published that model. */
+co_code co_model_publish_bands(co_state *st, const char *model, double bands[CO_SCORE_BANDS],
+                               co_error *err);
 
 /* Finishes a switch that was interrupted (its process killed): when its
  * publish step was journaled it stays published, otherwise the old mapping

@@ -136,24 +136,33 @@ static int band(double score)
     return b < 0 ? 0 : b > 9 ? 9 : b;
 }
 
-double co_metric_psi(const double *a, const double *b, size_t n)
+void co_score_bands(const double *score, size_t n, double bands[CO_SCORE_BANDS])
 {
-    double ca[10] = {0}, cb[10] = {0};
-    for (size_t i = 0; i < n; i++) {
-        ca[band(a[i])]++;
-        cb[band(b[i])]++;
-    }
+    for (int k = 0; k < CO_SCORE_BANDS; k++)
+        bands[k] = 0;
+    for (size_t i = 0; i < n; i++)
+        bands[band(score[i])] += 1;
+    for (int k = 0; n && k < CO_SCORE_BANDS; k++)
+        bands[k] /= (double)n;
+}
+
+double co_metric_psi_bands(const double a[CO_SCORE_BANDS], const double b[CO_SCORE_BANDS])
+{
     double psi = 0;
-    for (int k = 0; k < 10; k++) {
-        /* An empty band counts as 0.01% so that the logarithm stays finite. */
-        double pa = n ? ca[k] / (double)n : 0, pb = n ? cb[k] / (double)n : 0;
-        if (pa < 1e-4)
-            pa = 1e-4;
-        if (pb < 1e-4)
-            pb = 1e-4;
-        if (ca[k] == 0 && cb[k] == 0)
+    for (int k = 0; k < CO_SCORE_BANDS; k++) {
+        if (a[k] == 0 && b[k] == 0)
             continue;
+        /* An empty band counts as 0.01% so that the logarithm stays finite. */
+        double pa = a[k] < 1e-4 ? 1e-4 : a[k], pb = b[k] < 1e-4 ? 1e-4 : b[k];
         psi += (pb - pa) * log(pb / pa);
     }
     return psi;
+}
+
+double co_metric_psi(const double *a, const double *b, size_t n)
+{
+    double ba[CO_SCORE_BANDS], bb[CO_SCORE_BANDS];
+    co_score_bands(a, n, ba);
+    co_score_bands(b, n, bb);
+    return co_metric_psi_bands(ba, bb);
 }

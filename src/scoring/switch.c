@@ -185,6 +185,21 @@ co_code co_switch_run(const co_project *p, co_state *st, const co_switch_options
     if (rc == CO_OK)
         rc = co_score_model(p, st, &draft, o->as_of, &loaded, err);
     if (rc == CO_OK) {
+        /* The draft's score distribution as loaded: monitoring compares later
+         * days against it (co_model_publish_bands). */
+        double bands[CO_SCORE_BANDS];
+        co_score_bands(loaded.score, loaded.n, bands);
+        co_buf b = CO_BUF_INIT;
+        for (int k = 0; k < CO_SCORE_BANDS; k++)
+            co_buf_printf(&b, "%s%.6f", k ? "," : "[", bands[k]);
+        co_buf_adds(&b, "]");
+        co_param ps[] = {{NULL, sc_text(co_buf_str(&b))}, {NULL, co_int(j.id)}};
+        rc = co_store_exec_params(co_state_store(st),
+                                  "UPDATE scoring_switches SET draft_bands = ? WHERE id = ?", ps,
+                                  2, NULL, err);
+        co_buf_release(&b);
+    }
+    if (rc == CO_OK) {
         char detail[96];
         snprintf(detail, sizeof detail, "%lld events read, %zu scored",
                  (long long)loaded.events_read, loaded.n);
@@ -419,5 +434,34 @@ co_code co_switch_recover(co_state *st, int64_t *switch_id, bool *published, co_
     if (rc == CO_OK)
         return co_state_commit(st, err);
     co_state_rollback(st);
+    return rc;
+}
+
+co_code co_model_publish_bands(co_state *st, const char *model, double bands[CO_SCORE_BANDS],
+                               co_error *err)
+{
+    co_param ps[] = {{NULL, sc_text(model)}};
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(co_state_store(st),
+                                "SELECT w.draft_bands FROM scoring_switches w"
+                                " JOIN scoring_models m ON m.id = w.draft_model"
+                                " WHERE m.name = ? AND w.outcome = 'published'"
+                                " ORDER BY w.id DESC LIMIT 1",
+                                ps, 1, &c, err);
+    bool row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &row, err);
+    const char *text = row ? co_cursor_value(c, 0).s : NULL;
+    int k = 0;
+    for (const char *p = text ? text + 1 : NULL; rc == CO_OK && p && k < CO_SCORE_BANDS; k++) {
+        char *end;
+        bands[k] = strtod(p, &end);
+        if (end == p)
+            break;
+        p = *end == ',' ? end + 1 : NULL;
+    }
+    co_cursor_close(c);
+    if (rc == CO_OK && (!row || k != CO_SCORE_BANDS))
+        rc = co_error_set(err, CO_ENOTFOUND, "no switch published model %s", model);
     return rc;
 }

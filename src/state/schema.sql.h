@@ -231,6 +231,7 @@ static const char co_state_schema[] =
     "  batch_stopped_at TEXT,"
     "  outcome TEXT,"
     "  comparison TEXT,"
+    "  draft_bands TEXT,"
     "  started_at TEXT NOT NULL,"
     "  ended_at TEXT,"
     "  reverted_at TEXT);"

@@ -116,6 +116,8 @@ assert_eq "similar: exit 0" 0 "$CODE"
 assert_contains "similar: says so" "published intent-new" "$OUT"
 assert_eq "intent archived, intent-new published" "archived published" \
   "$(q "$state" "SELECT status FROM scoring_models WHERE name IN ('intent', 'intent-new') ORDER BY name" | paste -sd' ')"
+assert_eq "the published draft's score bands are kept (10 shares summing to 1)" "10 1" \
+  "$(q "$state" "SELECT draft_bands FROM scoring_switches WHERE outcome = 'published'" | jq -r '"\(length) \(add | . * 1000 | round / 1000)"')"
 assert_eq "new mapping on" "1|off 2|on" \
   "$(q "$state" "SELECT id || '|' || status FROM event_mappings ORDER BY id" | paste -sd' ')"
 

@@ -456,6 +456,60 @@ static void test_volumes(void **st)
     unsetenv("CUTOVER_NOW");
 }
 
+static void test_switch(void **st)
+{
+    (void)st;
+    setenv("CUTOVER_NOW", "2026-01-15T00:00:00Z", 1);
+    co_error err;
+    co_error_clear(&err);
+    co_switch_options o = {.old_model = "m", .draft_model = "m-new", .as_of = as_of,
+                           .labels_table = "conversions"};
+    co_switch_result r;
+    assert_int_equal(co_switch_run(project, state, &o, &r, &err), CO_OK);
+    assert_true(r.compared);
+    assert_true(r.cmp.similar);
+    assert_true(r.published);
+    assert_string_equal(r.batch_stopped_at, "2026-01-15T00:00:00Z");
+    bool running = false;
+    assert_int_equal(co_batch_get(state, &running, NULL, 0, &err), CO_OK);
+    assert_true(running);
+
+    /* The draft's score bands as loaded, everyone it scores: p1 (23.1) and p2
+     * (20 exactly) in 20-30, p3 and p4 (0) in 0-10. */
+    double bands[CO_SCORE_BANDS];
+    assert_int_equal(co_model_publish_bands(state, "m-new", bands, &err), CO_OK);
+    assert_float_equal(bands[0], 0.5, 1e-6);
+    assert_float_equal(bands[2], 0.5, 1e-6);
+    assert_float_equal(co_metric_psi_bands(bands, bands), 0, 1e-12);
+    assert_int_equal(co_model_publish_bands(state, "m", bands, &err), CO_ENOTFOUND);
+
+    /* Revert: within the days, then not again. */
+    int64_t id = 0;
+    setenv("CUTOVER_NOW", "2026-02-14T00:00:00Z", 1); /* 30 days later: still inside */
+    assert_int_equal(co_switch_revert(project, state, &id, &err), CO_OK);
+    assert_int_equal(id, r.id);
+    co_model m;
+    assert_int_equal(co_model_find(state, "m", &m, &err), CO_OK);
+    assert_string_equal(m.status, "published");
+    co_model_release(&m);
+    assert_int_equal(co_switch_revert(project, state, &id, &err), CO_ENOTFOUND);
+    unsetenv("CUTOVER_NOW");
+}
+
+static void test_bands(void **st)
+{
+    (void)st;
+    double s[] = {0, 9.99, 10, 55, 100, 100};
+    double b[CO_SCORE_BANDS];
+    co_score_bands(s, 6, b);
+    assert_float_equal(b[0], 2.0 / 6, 1e-12);
+    assert_float_equal(b[1], 1.0 / 6, 1e-12);
+    assert_float_equal(b[5], 1.0 / 6, 1e-12);
+    assert_float_equal(b[9], 2.0 / 6, 1e-12); /* 100 belongs to the last band */
+    double a[CO_SCORE_BANDS] = {1}, z[CO_SCORE_BANDS] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    assert_float_equal(co_metric_psi_bands(a, z), 2 * (1 - 1e-4) * log(1e4), 1e-9);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -467,6 +521,8 @@ int main(void)
         cmocka_unit_test(test_duplicate_and_compare),
         cmocka_unit_test(test_project_events),
         cmocka_unit_test(test_volumes),
+        cmocka_unit_test(test_bands),
+        cmocka_unit_test(test_switch),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
