@@ -20,13 +20,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static char dir[64];
+static char dir[512];
 static co_project *project;
 static co_state *state;
 
 static void write_file(const char *name, const char *text)
 {
-    char path[256];
+    char path[768];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
@@ -63,10 +63,11 @@ static const char events_sql[] =
 static int setup(void **st)
 {
     (void)st;
-    snprintf(dir, sizeof dir, "/tmp/cutover-scoring.XXXXXX");
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/cutover-scoring.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(dir))
         return -1;
-    char path[256];
+    char path[768];
     snprintf(path, sizeof path, "%s/events.db", dir);
     sqlite3 *db = NULL;
     if (sqlite3_open(path, &db) != SQLITE_OK || sqlite3_exec(db, events_sql, 0, 0, 0) != SQLITE_OK)
@@ -110,8 +111,8 @@ static int teardown(void **st)
     (void)st;
     co_state_close(state);
     co_project_free(project);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd);
 }
 
@@ -137,7 +138,7 @@ static void load_model(co_model *m, const char *name, const char *level, const c
     m->name = strdup(name);
     m->level = strdup(level);
     m->source = strdup(source);
-    char path[256];
+    char path[768];
     snprintf(path, sizeof path, "%s/model.csv", dir);
     co_error err;
     co_error_clear(&err);
@@ -287,7 +288,7 @@ static void test_duplicate_and_compare(void **st)
 {
     (void)st;
     write_file("rename.csv", "a,A!\nx,\n");
-    char path[256];
+    char path[768];
     snprintf(path, sizeof path, "%s/rename.csv", dir);
     co_error err;
     co_error_clear(&err);
