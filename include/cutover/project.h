@@ -162,6 +162,20 @@ typedef struct co_capture_table {
     co_mark mark;
 } co_capture_table;
 
+/* events.sources: a table of raw behavioural events on any store. Column
+ * names default to person, account, event, occurred_at, properties. */
+typedef struct co_event_source {
+    char *name;
+    char *uri;
+    char *table;
+    char *person;
+    char *account;
+    char *event;
+    char *time;
+    char *properties;
+    co_mark mark;
+} co_event_source;
+
 /* Hooks: executables run at a phase of a tenant's cutover. */
 typedef enum co_hook_phase {
     CO_HOOK_BEFORE_COPY,
@@ -235,6 +249,14 @@ typedef struct co_project {
     size_t nbudgets;
     co_approval_rule *approvals; /* steps that need a second person */
     size_t napprovals;
+    /* events: behavioural-data sources and the limits of their comparison
+     * (docs/scoring.md). */
+    struct co_event_source *event_sources;
+    size_t nevent_sources;
+    double events_tolerance;  /* volumes: allowed relative difference; default 0.05 */
+    double similar_auc_delta; /* models: largest |AUC difference|; default 0.02 */
+    double similar_psi;       /* models: PSI must stay below; default 0.1 */
+    double similar_spearman;  /* models: Spearman at least; default 0.9 */
 } co_project;
 
 /* Reads and validates the file at path. On success *out is a new project the
@@ -265,5 +287,8 @@ const co_approval_rule *co_project_approval(const co_project *p, const char *ste
 
 /* A commented starter project file, for `cutover init`. Static storage. */
 const char *co_project_starter(void);
+
+/* The event source with that name, or NULL. */
+const co_event_source *co_project_event_source(const co_project *p, const char *name);
 
 #endif

@@ -179,5 +179,7 @@ int cmd_monitor(cli_ctx *ctx);
 int cmd_budgets(cli_ctx *ctx);
 int cmd_note(cli_ctx *ctx);
 int cmd_approve(cli_ctx *ctx);
+int cmd_events(cli_ctx *ctx);
+int cmd_model(cli_ctx *ctx);
 
 #endif

@@ -165,6 +165,40 @@ static const cli_option approve_options[] = {
     {0},
 };
 
+static const cli_option events_options[] = {
+    {"source", 0, "SRC", "mapping import: the event source the mapping reads"},
+    {"status", 0, "S", "mapping import: on (default), off or draft"},
+    {"to-source", 0, "SRC", "mapping duplicate: the source the copy is for"},
+    {"rename", 0, "FILE", "mapping duplicate: CSV of old_raw_event,new_raw_event"},
+    {"old", 0, "SRC", "compare: the event source in use"},
+    {"new", 0, "SRC", "compare: the event source to switch to"},
+    {"months", 0, "N", "compare: calendar months back, this one included (default 9)"},
+    {"tolerance", 0, "P", "compare: allowed difference per event and month (default 5%)"},
+    {"html", 0, "FILE", "compare: also write the volumes as an HTML page with charts"},
+    {"model", 0, "NAME", "switch: the published model in use"},
+    {"draft", 0, "NAME", "switch: its draft on the new source"},
+    {"as-of", 0, "DATE", "switch: the date scores are compared at (default now)"},
+    {"labels", 0, "TABLE", "switch: conversions (person, converted_at) on the old source"},
+    {0},
+};
+
+static const cli_option model_options[] = {
+    {"source", 0, "SRC", "import, duplicate: the event source the model reads"},
+    {"level", 0, "L", "import: lead (default) or account"},
+    {"status", 0, "S", "import: published (default) or draft"},
+    {"half", 0, "POINTS", "import: the points that score 50 (default 50)"},
+    {"cuts", 0, "A,B,C", "import: lower bounds of very high, high, medium (default 75,50,25)"},
+    {"percentiles", 0, NULL, "import: cut segments by percentile (default 90,70,40)"},
+    {"as", 0, "NAME", "duplicate: the draft's name (default NAME-SRC)"},
+    {"as-of", 0, "DATE", "score, compare, sample: the date scored (default now)"},
+    {"csv", 0, "FILE", "score: write every score to a CSV file"},
+    {"labels", 0, "TABLE", "compare: conversions (person, converted_at) on the old source"},
+    {"html", 0, "FILE", "sample: the page to write"},
+    {"seed", 0, "N", "sample: random seed (default 42)"},
+    {"per-segment", 0, "N", "sample: people per segment (default 10)"},
+    {0},
+};
+
 const cli_command cli_commands[] = {
     {"init", cmd_init, "[FILE]", "write a commented starter project file (default cutover.yaml)",
      init_options},
@@ -230,6 +264,12 @@ const cli_command cli_commands[] = {
     {"approve", cmd_approve, "TENANT --step STEP",
      "approve a step waiting for a second person (not the one who started it)",
      approve_options},
+    {"events", cmd_events, "mapping|compare|switch|revert|recover|batch ...",
+     "behavioural-event sources: mappings, volumes side by side, the source switch and its revert",
+     events_options},
+    {"model", cmd_model, "import|list|show|duplicate|score|compare|sample ...",
+     "behavioural scoring models: scores, drafts, comparison and the sample page",
+     model_options},
     {"help", cmd_help, "[COMMAND]", "show help", no_options},
     {"version", cmd_version, "", "print the version", no_options},
     {0},

@@ -53,6 +53,7 @@ enum {
     DEMO_S_PERSON,
     DEMO_S_EVENTS,
     DEMO_S_PROPENSITY,
+    DEMO_S_BEHAVIOUR,
 };
 
 /* ---- timefmt.c: UTC seconds <-> text ---- */
@@ -331,5 +332,11 @@ void demo_str_add(demo_str *b, const char *s);
 void demo_str_addn(demo_str *b, const char *s, size_t n);
 void demo_str_addc(demo_str *b, char c);
 void demo_str_addu(demo_str *b, uint64_t v);
+
+/* ---- behaviour.c: the behavioural sources (docs/scoring.md) ---- */
+
+/* Writes DIR/behaviour.db (tracking_old, tracking_new, conversions) and the
+ * mapping, rename table and models under DIR/scoring/. */
+co_code demo_write_behaviour(demo_plan *p, const char *dir, co_error *err);
 
 #endif

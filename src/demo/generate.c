@@ -275,6 +275,8 @@ co_code co_demo_init(const co_demo_options *opt, co_demo_summary *out, co_error 
             rc = co_error_set(err, CO_EIO, "demo: cannot rename %s to %s: %s",
                               f.partial[i].data, f.final[i].data, strerror(errno));
     }
+    if (rc == CO_OK)
+        rc = demo_write_behaviour(&p, opt->dir, err);
     if (rc == CO_OK && out)
         *out = p.sum;
     files_release(&f, rc != CO_OK);

@@ -1401,6 +1401,142 @@ static co_code set_budgets(walk *w, const field *f, struct fy_node *key, struct 
                            void *obj);
 static co_code set_approvals(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
                              void *obj);
+/* ---- events: behavioural-data sources (docs/scoring.md) ---- */
+
+static const field event_source_fields[] = {
+    {"uri", true, set_uri, offsetof(co_event_source, uri)},
+    {"table", true, set_text, offsetof(co_event_source, table)},
+    {"person", false, set_text, offsetof(co_event_source, person)},
+    {"account", false, set_text, offsetof(co_event_source, account)},
+    {"event", false, set_text, offsetof(co_event_source, event)},
+    {"time", false, set_text, offsetof(co_event_source, time)},
+    {"properties", false, set_text, offsetof(co_event_source, properties)},
+};
+
+static co_code default_text(walk *w, char **slot, const char *value)
+{
+    if (!*slot && !(*slot = strdup(value)))
+        return co_error_set(w->err, CO_ENOMEM, "out of memory");
+    return CO_OK;
+}
+
+static co_code set_event_sources(walk *w, const field *f, struct fy_node *key,
+                                 struct fy_node *val, void *obj)
+{
+    (void)f;
+    co_project *p = obj;
+    co_mark at = mark_or(val, node_mark(key));
+    if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"sources\" must be a mapping of source names to tables, not %s",
+                               describe(val));
+    int count = fy_node_mapping_item_count(val);
+    p->event_sources = calloc(count > 0 ? (size_t)count : 1, sizeof *p->event_sources);
+    if (!p->event_sources)
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    while (p->nevent_sources < (size_t)count && (pair = fy_node_mapping_iterate(val, &it))) {
+        struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
+        co_event_source *e = &p->event_sources[p->nevent_sources++];
+        e->mark = mark_or(k, at);
+        co_code code = scalar_text(w, k, e->mark, "an event source's name", "a name", &e->name);
+        if (code != CO_OK)
+            return code;
+        if (!co_project_valid_name(e->name))
+            return co_project_fail(w->err, CO_EPROJECT, w->name, e->mark,
+                                   "event source name \"%s\" must be letters, digits and _",
+                                   e->name);
+        for (size_t i = 0; i + 1 < p->nevent_sources; i++)
+            if (strcmp(p->event_sources[i].name, e->name) == 0)
+                return co_project_fail(w->err, CO_EPROJECT, w->name, e->mark,
+                                       "event source \"%s\" is declared twice", e->name);
+        if (is_null(v) || fy_node_get_type(v) != FYNT_MAPPING)
+            return co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(v, e->mark),
+                                   "event source \"%s\" must be a mapping (uri, table, ...), "
+                                   "not %s",
+                                   e->name, describe(v));
+        code = walk_fields(w, v, mark_or(v, e->mark), event_source_fields,
+                           COUNT(event_source_fields), e, "in event source", &e->name);
+        if (code == CO_OK)
+            code = default_text(w, &e->person, "person");
+        if (code == CO_OK)
+            code = default_text(w, &e->account, "account");
+        if (code == CO_OK)
+            code = default_text(w, &e->event, "event");
+        if (code == CO_OK)
+            code = default_text(w, &e->time, "occurred_at");
+        if (code == CO_OK)
+            code = default_text(w, &e->properties, "properties");
+        if (code != CO_OK)
+            return code;
+    }
+    return CO_OK;
+}
+
+static co_code set_events_tolerance(walk *w, const field *f, struct fy_node *key,
+                                    struct fy_node *val, void *obj)
+{
+    return fraction(w, f->key, key, val, &((co_project *)obj)->events_tolerance);
+}
+
+static co_code set_similar_auc(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                               void *obj)
+{
+    return fraction(w, f->key, key, val, &((co_project *)obj)->similar_auc_delta);
+}
+
+static co_code set_similar_psi(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                               void *obj)
+{
+    return number_in(w, f->key, key, val, 0, false, 10, "a number above 0, at most 10",
+                     &((co_project *)obj)->similar_psi);
+}
+
+static co_code set_similar_spearman(walk *w, const field *f, struct fy_node *key,
+                                    struct fy_node *val, void *obj)
+{
+    return number_in(w, f->key, key, val, -1, true, 1, "a number from -1 to 1",
+                     &((co_project *)obj)->similar_spearman);
+}
+
+static const field events_similar_fields[] = {
+    {"auc_delta", false, set_similar_auc, 0},
+    {"psi", false, set_similar_psi, 0},
+    {"spearman", false, set_similar_spearman, 0},
+};
+
+static co_code set_events_similar(walk *w, const field *f, struct fy_node *key,
+                                  struct fy_node *val, void *obj)
+{
+    (void)f;
+    co_mark at = mark_or(val, node_mark(key));
+    if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"similar\" must be a mapping (auc_delta, psi, spearman), not %s",
+                               describe(val));
+    return walk_fields(w, val, at, events_similar_fields, COUNT(events_similar_fields), obj,
+                       "in events.similar", NULL);
+}
+
+static const field events_fields[] = {
+    {"sources", true, set_event_sources, 0},
+    {"tolerance", false, set_events_tolerance, 0},
+    {"similar", false, set_events_similar, 0},
+};
+
+static co_code set_events(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                          void *obj)
+{
+    (void)f;
+    co_mark at = mark_or(val, node_mark(key));
+    if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"events\" must be a mapping (sources, tolerance, similar), "
+                               "not %s",
+                               describe(val));
+    return walk_fields(w, val, at, events_fields, COUNT(events_fields), obj, "in events", NULL);
+}
 
 static const field top_fields[] = {
     {"source", true, set_uri, offsetof(co_project, source)},
@@ -1415,6 +1551,7 @@ static const field top_fields[] = {
     {"monitor", false, set_monitor, 0},
     {"budgets", false, set_budgets, 0},
     {"approvals", false, set_approvals, 0},
+    {"events", false, set_events, 0},
 };
 
 /* "name, target, key, ..." for messages. */
@@ -1541,6 +1678,14 @@ static co_code walk_document(walk *w, struct fy_document *doc, co_project *p)
     code = co_project_aftercare_check(p, w->name, w->err);
     if (code != CO_OK)
         return code;
+    if (p->events_tolerance == 0)
+        p->events_tolerance = 0.05;
+    if (p->similar_auc_delta == 0)
+        p->similar_auc_delta = 0.02;
+    if (p->similar_psi == 0)
+        p->similar_psi = 0.1;
+    if (p->similar_spearman == 0)
+        p->similar_spearman = 0.9;
     return co_project_check(p, w->name, w->err);
 }
 

@@ -168,6 +168,18 @@ void co_project_free(co_project *p)
         free(t->tenant);
     }
     free(p->capture);
+    for (size_t i = 0; i < p->nevent_sources; i++) {
+        co_event_source *e = &p->event_sources[i];
+        free(e->name);
+        free(e->uri);
+        free(e->table);
+        free(e->person);
+        free(e->account);
+        free(e->event);
+        free(e->time);
+        free(e->properties);
+    }
+    free(p->event_sources);
     for (int i = 0; i < CO_HOOK_COUNT; i++)
         free(p->hooks[i]);
     co_project_aftercare_release(p);
@@ -323,5 +335,13 @@ const co_capture_table *co_project_capture(const co_project *p, const char *tabl
     for (size_t i = 0; i < p->ncapture; i++)
         if (strcmp(p->capture[i].table, table) == 0)
             return &p->capture[i];
+    return NULL;
+}
+
+const co_event_source *co_project_event_source(const co_project *p, const char *name)
+{
+    for (size_t i = 0; i < p->nevent_sources; i++)
+        if (strcmp(p->event_sources[i].name, name) == 0)
+            return &p->event_sources[i];
     return NULL;
 }

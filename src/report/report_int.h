@@ -110,5 +110,9 @@ void rp_aftercare_json(co_buf *b, const rp_tenant *t);
 /* The overview's list of tenants with monitor checks, approvals waiting or
  * notes (from the status rows). */
 void rp_html_overview_aftercare(co_buf *b, const rp_report *r);
+/* Two bars per label (a against b), with a legend naming them: the scoring
+ * pages' charts of old against new per month. */
+void rp_svg_pairs(co_buf *b, const char *title, const char *const *labels, const int64_t *a,
+                  const int64_t *bv, size_t n, const char *name_a, const char *name_b);
 
 #endif

@@ -244,3 +244,48 @@ void rp_svg_volumes(co_buf *b, const rp_tenant *t)
         r = end;
     }
 }
+
+/* ---- two series per label (the scoring pages: old against new per month) ---- */
+
+void rp_svg_pairs(co_buf *b, const char *title, const char *const *labels, const int64_t *a,
+                  const int64_t *bv, size_t n, const char *name_a, const char *name_b)
+{
+    int64_t max = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (a[i] > max)
+            max = a[i];
+        if (bv[i] > max)
+            max = bv[i];
+    }
+    int left = 60, group = 58, plot_h = 140, top = 20;
+    int width = left + (int)n * group + 20;
+    if (width < 300)
+        width = 300;
+    int height = top + plot_h + 30;
+    svg_open(b, width, height, title);
+    co_buf_printf(b, "<rect x=\"%d\" y=\"4\" width=\"10\" height=\"10\" fill=\"%s\"/>", left,
+                  COLOR_SOURCE);
+    svg_text(b, left + 14, 13, "start", name_a);
+    co_buf_printf(b, "<rect x=\"%d\" y=\"4\" width=\"10\" height=\"10\" fill=\"%s\"/>",
+                  left + 90, COLOR_TARGET);
+    svg_text(b, left + 104, 13, "start", name_b);
+    char num[32];
+    snprintf(num, sizeof num, "%lld", (long long)max);
+    svg_text(b, left - 4, top + 8, "end", num);
+    svg_text(b, left - 4, top + plot_h, "end", "0");
+    co_buf_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>", left,
+                  top + plot_h, width - 10, top + plot_h);
+    for (size_t i = 0; i < n; i++) {
+        int64_t sides[2] = {a[i], bv[i]};
+        for (int k = 0; k < 2; k++) {
+            double h = (double)sides[k] / (double)max * plot_h;
+            char tip[160];
+            snprintf(tip, sizeof tip, "%.40s %.40s: %lld", labels[i], k ? name_b : name_a,
+                     (long long)sides[k]);
+            svg_rect(b, left + (double)i * group + 6 + k * 23, top + plot_h - h, 22, h,
+                     k ? COLOR_TARGET : COLOR_SOURCE, tip);
+        }
+        svg_text(b, left + (double)i * group + 29, top + plot_h + 14, "middle", labels[i]);
+    }
+    co_buf_adds(b, "</svg>\n");
+}

@@ -1,0 +1,69 @@
+/* scoring_cli.c: the helpers of scoring_cli.h. */
+#include "scoring_cli.h"
+#include "util/clock.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int scoring_open(cli_ctx *ctx, scoring_cli *sc)
+{
+    sc->project = NULL;
+    sc->state = NULL;
+    /* In these commands --source names an event source, not the project's
+     * source connection: it is kept from the connection overrides. */
+    cli_ctx plain = *ctx;
+    plain.args.n = 0;
+    for (size_t i = 0; i < ctx->args.n; i++) {
+        if (strcmp(ctx->args.names[i], "source") == 0)
+            continue;
+        plain.args.names[plain.args.n] = ctx->args.names[i];
+        plain.args.values[plain.args.n++] = ctx->args.values[i];
+    }
+    int rc = cli_load_project(&plain, &sc->project);
+    if (rc != EXIT_OK)
+        return rc;
+    co_error err;
+    co_error_clear(&err);
+    if (co_state_open(sc->project->state, sc->project->dir, &sc->state, &err) != CO_OK) {
+        rc = cli_fail("state store", &err);
+        co_project_free(sc->project);
+        sc->project = NULL;
+    }
+    return rc;
+}
+
+void scoring_close(scoring_cli *sc)
+{
+    co_state_close(sc->state);
+    co_project_free(sc->project);
+}
+
+bool scoring_as_of(cli_ctx *ctx, time_t *out, int *rc)
+{
+    const char *s = cli_get(&ctx->args, "as-of");
+    if (!s) {
+        *out = co_clock_now();
+        return true;
+    }
+    *out = co_clock_parse(s);
+    if (*out == -1) {
+        *rc = cli_usage_error(ctx, "--as-of wants YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, not %.40s",
+                              s);
+        return false;
+    }
+    return true;
+}
+
+int scoring_write(const char *what, const char *path, const char *data, size_t len)
+{
+    FILE *f = fopen(path, "w");
+    bool ok = f && fwrite(data, 1, len, f) == len;
+    if (f && fclose(f) != 0)
+        ok = false;
+    if (!ok) {
+        fprintf(stderr, "cutover: %s: cannot write %s: %s\n", what, path, strerror(errno));
+        return EXIT_IO;
+    }
+    return EXIT_OK;
+}

@@ -1,0 +1,325 @@
+/*
+ * mapping.c: event mappings in the journal (event_mappings and
+ * event_mapping_rules): which raw event of a source becomes which canonical
+ * event, which are excluded and which are negative. Versions are numbered
+ * per source; at most one version of a source is "on".
+ */
+#include "scoring/scoring_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kind_names[] = {"event", "excluded", "negative"};
+
+const char *co_ev_kind_name(co_ev_kind k) { return kind_names[k]; }
+
+bool co_ev_kind_parse(const char *s, co_ev_kind *out)
+{
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, kind_names[i]) == 0) {
+            *out = (co_ev_kind)i;
+            return true;
+        }
+    return false;
+}
+
+void co_mapping_release(co_mapping *m)
+{
+    if (!m)
+        return;
+    free(m->source);
+    free(m->status);
+    free(m->origin);
+    free(m->updated_at);
+    for (size_t i = 0; i < m->nrules; i++) {
+        free(m->rules[i].raw);
+        free(m->rules[i].canonical);
+    }
+    free(m->rules);
+    memset(m, 0, sizeof *m);
+}
+
+static co_code add_rule(co_mapping *m, const char *raw, const char *canonical, co_ev_kind kind,
+                        co_error *err)
+{
+    for (size_t i = 0; i < m->nrules; i++)
+        if (strcmp(m->rules[i].raw, raw) == 0)
+            return co_error_set(err, CO_EUSAGE, "raw event \"%s\" is mapped twice", raw);
+    co_mapping_rule *r = realloc(m->rules, (m->nrules + 1) * sizeof *r);
+    if (!r)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    m->rules = r;
+    r = &m->rules[m->nrules];
+    r->raw = sc_dup(raw);
+    r->canonical = sc_dup(kind == CO_EV_EXCLUDED ? "" : canonical);
+    r->kind = kind;
+    if (!r->raw || !r->canonical) {
+        free(r->raw);
+        free(r->canonical);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    m->nrules++;
+    return CO_OK;
+}
+
+static co_code rule_line(void *ctx, char **f, int n, const char *path, int line, co_error *err)
+{
+    co_mapping *m = ctx;
+    co_ev_kind kind = CO_EV_EVENT;
+    co_code rc = CO_OK;
+    if (n < 2 || n > 3 || !*f[0])
+        rc = co_error_set(err, CO_EUSAGE,
+                          "expected raw_event,canonical_event[,event|excluded|negative]");
+    else if (n == 3 && *f[2] && !co_ev_kind_parse(f[2], &kind))
+        rc = co_error_set(err, CO_EUSAGE, "kind \"%.60s\" is not event, excluded or negative",
+                          f[2]);
+    else if (kind != CO_EV_EXCLUDED && !*f[1])
+        rc = co_error_set(err, CO_EUSAGE, "raw event \"%.60s\" needs a canonical event", f[0]);
+    else
+        rc = add_rule(m, f[0], f[1], kind, err);
+    if (rc != CO_OK)
+        co_error_where(err, "%s:%d", path, line);
+    return rc;
+}
+
+co_code co_mapping_read_file(const char *path, co_mapping *m, co_error *err)
+{
+    co_code rc = sc_csv_read(path, rule_line, m, err);
+    if (rc == CO_OK && !m->nrules)
+        rc = co_error_set(err, CO_EUSAGE, "%s maps no event", path);
+    return rc;
+}
+
+static co_code turn_others_off(co_store *s, const char *source, int64_t keep, co_error *err)
+{
+    char now[32];
+    sc_now(now, sizeof now);
+    co_param ps[] = {{NULL, sc_text(now)}, {NULL, sc_text(source)}, {NULL, co_int(keep)}};
+    return co_store_exec_params(s,
+                                "UPDATE event_mappings SET status = 'off', updated_at = ?"
+                                " WHERE source = ? AND status = 'on' AND id <> ?",
+                                ps, 3, NULL, err);
+}
+
+co_code co_mapping_save(co_state *st, const co_mapping *m, const char *status, int64_t *id,
+                        co_error *err)
+{
+    co_store *s = co_state_store(st);
+    co_code rc = co_state_begin(st, err);
+    if (rc != CO_OK)
+        return rc;
+    int64_t version = 0;
+    co_param src[] = {{NULL, sc_text(m->source)}};
+    rc = co_store_query_int(s, "SELECT COALESCE(MAX(version), 0) FROM event_mappings"
+                               " WHERE source = ?",
+                            src, 1, &version, NULL, err);
+    char now[32];
+    sc_now(now, sizeof now);
+    if (rc == CO_OK) {
+        co_param ps[] = {{NULL, sc_text(m->source)},  {NULL, co_int(version + 1)},
+                         {NULL, sc_text(status)},     {NULL, sc_text(m->origin ? m->origin : "")},
+                         {NULL, sc_text(now)},        {NULL, sc_text(now)}};
+        rc = co_store_query_int(s,
+                                "INSERT INTO event_mappings (source, version, status, origin,"
+                                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                                ps, 6, id, NULL, err);
+    }
+    for (size_t i = 0; rc == CO_OK && i < m->nrules; i++) {
+        const co_mapping_rule *r = &m->rules[i];
+        co_param ps[] = {{NULL, co_int(*id)},
+                         {NULL, sc_text(r->raw)},
+                         {NULL, sc_text(r->canonical)},
+                         {NULL, sc_text(co_ev_kind_name(r->kind))}};
+        rc = co_store_exec_params(s,
+                                  "INSERT INTO event_mapping_rules (mapping_id, raw_event,"
+                                  " canonical, kind) VALUES (?, ?, ?, ?)",
+                                  ps, 4, NULL, err);
+    }
+    if (rc == CO_OK && strcmp(status, "on") == 0)
+        rc = turn_others_off(s, m->source, *id, err);
+    if (rc == CO_OK)
+        return co_state_commit(st, err);
+    co_state_rollback(st);
+    return rc;
+}
+
+static co_code load_rules(co_store *s, co_mapping *m, co_error *err)
+{
+    co_param ps[] = {{NULL, co_int(m->id)}};
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(s,
+                                "SELECT raw_event, canonical, kind FROM event_mapping_rules"
+                                " WHERE mapping_id = ? ORDER BY raw_event",
+                                ps, 1, &c, err);
+    bool row = false;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &row, err)) == CO_OK && row) {
+        co_ev_kind kind = CO_EV_EVENT;
+        co_ev_kind_parse(co_cursor_value(c, 2).s ? co_cursor_value(c, 2).s : "", &kind);
+        rc = add_rule(m, co_cursor_value(c, 0).s, co_cursor_value(c, 1).s, kind, err);
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+#define MAPPING_COLS "SELECT id, source, version, status, origin, updated_at FROM event_mappings "
+
+static co_code read_header(co_cursor *c, co_mapping *m)
+{
+    m->id = co_cursor_value(c, 0).i;
+    m->source = sc_dup(co_cursor_value(c, 1).s);
+    m->version = co_cursor_value(c, 2).i;
+    m->status = sc_dup(co_cursor_value(c, 3).s);
+    m->origin = sc_dup(co_cursor_value(c, 4).s);
+    m->updated_at = sc_dup(co_cursor_value(c, 5).s);
+    return m->source && m->status && m->origin && m->updated_at ? CO_OK : CO_ENOMEM;
+}
+
+static co_code load_where(co_state *st, const char *where, const co_param *ps, size_t n,
+                          co_mapping *out, bool *found, co_error *err)
+{
+    co_store *s = co_state_store(st);
+    memset(out, 0, sizeof *out);
+    co_buf sql = CO_BUF_INIT;
+    co_buf_adds(&sql, MAPPING_COLS);
+    co_buf_adds(&sql, where);
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(s, co_buf_str(&sql), ps, n, &c, err);
+    co_buf_release(&sql);
+    bool row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &row, err);
+    if (rc == CO_OK && row && read_header(c, out) != CO_OK)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    co_cursor_close(c);
+    if (rc == CO_OK && row)
+        rc = load_rules(s, out, err);
+    if (rc != CO_OK)
+        co_mapping_release(out);
+    *found = row;
+    return rc;
+}
+
+co_code co_mapping_load(co_state *st, int64_t id, co_mapping *out, co_error *err)
+{
+    co_param ps[] = {{NULL, co_int(id)}};
+    bool found = false;
+    co_code rc = load_where(st, "WHERE id = ?", ps, 1, out, &found, err);
+    if (rc == CO_OK && !found)
+        rc = co_error_set(err, CO_ENOTFOUND, "no event mapping %lld", (long long)id);
+    return rc;
+}
+
+co_code co_mapping_find(co_state *st, const char *ref, co_mapping *out, co_error *err)
+{
+    char *end = NULL;
+    long long id = strtoll(ref, &end, 10);
+    if (*ref && end && !*end)
+        return co_mapping_load(st, id, out, err);
+    co_param ps[] = {{NULL, sc_text(ref)}};
+    bool found = false;
+    co_code rc = load_where(st,
+                            "WHERE source = ? AND status <> 'archived'"
+                            " ORDER BY CASE status WHEN 'on' THEN 0 ELSE 1 END, version DESC"
+                            " LIMIT 1",
+                            ps, 1, out, &found, err);
+    if (rc == CO_OK && !found)
+        rc = co_error_set(err, CO_ENOTFOUND,
+                          "event source \"%s\" has no mapping (cutover events mapping import)",
+                          ref);
+    return rc;
+}
+
+co_code co_mapping_list(co_state *st, co_mapping **out, size_t *n, co_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(co_state_store(st), MAPPING_COLS "ORDER BY id DESC", NULL, 0, &c,
+                                err);
+    bool row = false;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &row, err)) == CO_OK && row) {
+        co_mapping *grown = realloc(*out, (*n + 1) * sizeof *grown);
+        if (!grown) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            break;
+        }
+        *out = grown;
+        memset(&grown[*n], 0, sizeof *grown);
+        if (read_header(c, &grown[(*n)++]) != CO_OK)
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    co_cursor_close(c);
+    for (size_t i = 0; rc == CO_OK && i < *n; i++)
+        rc = load_rules(co_state_store(st), &(*out)[i], err);
+    return rc;
+}
+
+co_code co_mapping_set_status(co_state *st, int64_t id, const char *status, co_error *err)
+{
+    co_mapping m;
+    co_code rc = co_mapping_load(st, id, &m, err);
+    if (rc != CO_OK)
+        return rc;
+    co_store *s = co_state_store(st);
+    char now[32];
+    sc_now(now, sizeof now);
+    co_param ps[] = {{NULL, sc_text(status)}, {NULL, sc_text(now)}, {NULL, co_int(id)}};
+    rc = co_store_exec_params(s, "UPDATE event_mappings SET status = ?, updated_at = ? WHERE id = ?",
+                              ps, 3, NULL, err);
+    if (rc == CO_OK && strcmp(status, "on") == 0)
+        rc = turn_others_off(s, m.source, id, err);
+    co_mapping_release(&m);
+    return rc;
+}
+
+/* The rename table, as a map old raw name -> new raw name. */
+static co_code rename_line(void *ctx, char **f, int n, const char *path, int line, co_error *err)
+{
+    if (n != 2 || !*f[0]) {
+        co_error_set(err, CO_EUSAGE, "expected old_raw_event,new_raw_event (empty: none)");
+        co_error_where(err, "%s:%d", path, line);
+        return CO_EUSAGE;
+    }
+    if (!co_map_put(ctx, f[0], strlen(f[0]), f[1], strlen(f[1]) + 1))
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    return CO_OK;
+}
+
+co_code co_mapping_duplicate(co_state *st, int64_t from, const char *to_source,
+                             const char *rename_path, int64_t *id, co_error *err)
+{
+    co_mapping old, copy;
+    memset(&copy, 0, sizeof copy);
+    co_code rc = co_mapping_load(st, from, &old, err);
+    if (rc != CO_OK)
+        return rc;
+    co_map renames;
+    co_map_init(&renames);
+    if (rename_path)
+        rc = sc_csv_read(rename_path, rename_line, &renames, err);
+    char origin[96];
+    snprintf(origin, sizeof origin, "duplicate of mapping %lld (%.40s v%lld)", (long long)old.id,
+             old.source, (long long)old.version);
+    copy.source = sc_dup(to_source);
+    copy.origin = sc_dup(origin);
+    if (rc == CO_OK && (!copy.source || !copy.origin))
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == CO_OK && i < old.nrules; i++) {
+        const co_mapping_rule *r = &old.rules[i];
+        const char *renamed = NULL;
+        if (!co_map_get(&renames, r->raw, strlen(r->raw), &renamed, NULL))
+            renamed = r->raw;
+        /* An empty new name: the new source has no such event, so the copy
+         * excludes it and drafts leave its canonical event out. */
+        if (!*renamed)
+            rc = add_rule(&copy, r->raw, "", CO_EV_EXCLUDED, err);
+        else
+            rc = add_rule(&copy, renamed, r->canonical, r->kind, err);
+    }
+    if (rc == CO_OK)
+        rc = co_mapping_save(st, &copy, "off", id, err);
+    co_map_release(&renames);
+    co_mapping_release(&copy);
+    co_mapping_release(&old);
+    return rc;
+}

@@ -1,0 +1,246 @@
+/*
+ * page.c: the scoring HTML pages: volumes side by side with a chart per
+ * event, and the sample page (a seeded random sample of people stratified
+ * by the old model's segment, with both scores, both segments and the top
+ * contributing events under each model) for two people to review together.
+ */
+#include "scoring/scoring_int.h"
+#include "report/report_int.h"
+#include "util/clock.h"
+#include "util/html.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char extra_css[] =
+    ".stop{color:#b00;font-weight:bold}.ok{color:#070;font-weight:bold}"
+    "td.num{text-align:right}tr.moved td{background:#fff4d6}";
+
+void co_volume_result_html(const co_volume_result *r, const char *old_source,
+                           const char *new_source, co_buf *b)
+{
+    co_html_begin(b, "cutover: event volumes", extra_css, 0);
+    co_buf_adds(b, "<h1>Event volumes: ");
+    co_html_esc(b, old_source);
+    co_buf_adds(b, " against ");
+    co_html_esc(b, new_source);
+    co_buf_printf(b, "</h1>\n<p>Verdict: <span class=\"%s\">%s</span>. Last %d months; "
+                     "tolerance %.1f%% per event and month; %lld of %lld (event, person, month) "
+                     "cells differ.</p>\n",
+                  r->ok ? "ok" : "stop", r->ok ? "continue" : "stop", r->months,
+                  r->tolerance * 100, (long long)r->cells_differ, (long long)r->cells);
+    if (r->nmissing_new) {
+        co_buf_adds(b, "<p class=\"stop\">Missing on the new source: ");
+        for (size_t i = 0; i < r->nmissing_new; i++) {
+            co_buf_adds(b, i ? ", " : "");
+            co_html_esc(b, r->missing_new[i]);
+        }
+        co_buf_adds(b, "</p>\n");
+    }
+    if (r->nmissing_old) {
+        co_buf_adds(b, "<p>Only on the new source: ");
+        for (size_t i = 0; i < r->nmissing_old; i++) {
+            co_buf_adds(b, i ? ", " : "");
+            co_html_esc(b, r->missing_old[i]);
+        }
+        co_buf_adds(b, "</p>\n");
+    }
+    if (r->nworst) {
+        co_buf_adds(b, "<h2>The people whose counts differ most</h2>\n<table><tr><th>event</th>"
+                       "<th>person</th><th>month</th><th>old</th><th>new</th></tr>\n");
+        for (size_t i = 0; i < r->nworst; i++) {
+            const co_volume_cell *w = &r->worst[i];
+            co_buf_adds(b, "<tr><td>");
+            co_html_esc(b, w->event);
+            co_buf_adds(b, "</td><td>");
+            co_html_esc(b, w->person);
+            co_buf_printf(b, "</td><td>%s</td><td class=\"num\">%lld</td><td class=\"num\">%lld"
+                             "</td></tr>\n",
+                          w->month, (long long)w->old_count, (long long)w->new_count);
+        }
+        co_buf_adds(b, "</table>\n");
+    }
+    size_t months = r->months > 0 ? (size_t)r->months : 1;
+    const char **labels = calloc(months, sizeof *labels);
+    int64_t *a = calloc(months, sizeof *a), *v = calloc(months, sizeof *v);
+    for (size_t first = 0; labels && a && v && first + months <= r->nrows; first += months) {
+        const co_volume_row *row = &r->rows[first];
+        co_buf_adds(b, "<h2>");
+        co_html_esc(b, row->event);
+        co_buf_adds(b, "</h2>\n");
+        for (size_t i = 0; i < months; i++) {
+            labels[i] = r->rows[first + i].month;
+            a[i] = r->rows[first + i].old_count;
+            v[i] = r->rows[first + i].new_count;
+        }
+        char title[160];
+        snprintf(title, sizeof title, "%.80s: records per month, old against new", row->event);
+        rp_svg_pairs(b, title, labels, a, v, months, old_source, new_source);
+        co_buf_adds(b, "<table><tr><th>month</th><th>old</th><th>new</th><th>difference</th>"
+                       "</tr>\n");
+        for (size_t i = 0; i < months; i++) {
+            const co_volume_row *w = &r->rows[first + i];
+            co_buf_printf(b, "<tr><td>%s</td><td class=\"num\">%lld</td><td class=\"num\">%lld"
+                             "</td><td class=\"num%s\">%+.1f%%</td></tr>\n",
+                          w->month, (long long)w->old_count, (long long)w->new_count,
+                          w->beyond ? " stop" : "", w->diff * 100);
+        }
+        co_buf_adds(b, "</table>\n");
+    }
+    free(labels);
+    free(a);
+    free(v);
+    co_html_end(b);
+}
+
+/* ---- the sample page ---- */
+
+static uint64_t splitmix(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+typedef struct sampled {
+    char *key;
+    double old_score, new_score;
+    int old_seg, new_seg;
+} sampled;
+
+static int cmp_sampled(const void *x, const void *y)
+{
+    const sampled *a = x, *b = y;
+    if (a->old_seg != b->old_seg)
+        return a->old_seg - b->old_seg;
+    return (a->old_score < b->old_score) - (a->old_score > b->old_score);
+}
+
+/* Reservoir-samples per_segment keys of each old segment, seeded. */
+static co_code choose(const co_scores *so, const co_scores *sn, uint64_t seed, size_t per_segment,
+                      sampled **out, size_t *nout, co_error *err)
+{
+    co_map new_index;
+    co_map_init(&new_index);
+    for (uint32_t i = 0; i < sn->n; i++)
+        if (!co_map_put(&new_index, sn->keys[i], strlen(sn->keys[i]), &i, sizeof i)) {
+            co_map_release(&new_index);
+            return co_error_set(err, CO_ENOMEM, "out of memory");
+        }
+    size_t cap = per_segment * CO_SEG_COUNT;
+    sampled *s = calloc(cap ? cap : 1, sizeof *s);
+    size_t seen[CO_SEG_COUNT] = {0}, kept[CO_SEG_COUNT] = {0};
+    size_t *slot = calloc(cap ? cap : 1, sizeof *slot); /* index in so per sample slot */
+    uint64_t state = seed;
+    for (size_t i = 0; s && slot && i < so->n; i++) {
+        int g = so->segment[i];
+        seen[g]++;
+        size_t at;
+        if (kept[g] < per_segment)
+            at = kept[g]++;
+        else if ((at = (size_t)(splitmix(&state) % seen[g])) >= per_segment)
+            continue;
+        slot[(size_t)g * per_segment + at] = i + 1;
+    }
+    size_t n = 0;
+    for (size_t k = 0; s && slot && k < cap; k++) {
+        if (!slot[k])
+            continue;
+        size_t i = slot[k] - 1;
+        sampled *x = &s[n++];
+        x->key = strdup(so->keys[i]);
+        x->old_score = so->score[i];
+        x->old_seg = so->segment[i];
+        x->new_seg = CO_SEG_LOW;
+        const char *val = NULL;
+        if (co_map_get(&new_index, so->keys[i], strlen(so->keys[i]), &val, NULL)) {
+            uint32_t j;
+            memcpy(&j, val, sizeof j);
+            x->new_score = sn->score[j];
+            x->new_seg = sn->segment[j];
+        }
+    }
+    free(slot);
+    co_map_release(&new_index);
+    if (!s)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    qsort(s, n, sizeof *s, cmp_sampled);
+    *out = s;
+    *nout = n;
+    return CO_OK;
+}
+
+co_code co_sample_page(const co_project *p, co_state *st, const co_model *old_m,
+                       const co_model *new_m, time_t as_of, uint64_t seed, size_t per_segment,
+                       co_buf *html, co_error *err)
+{
+    co_scores so, sn;
+    co_code rc = co_score_model(p, st, old_m, as_of, &so, err);
+    if (rc != CO_OK)
+        return rc;
+    rc = co_score_model(p, st, new_m, as_of, &sn, err);
+    if (rc != CO_OK) {
+        co_scores_release(&so);
+        return rc;
+    }
+    sampled *s = NULL;
+    size_t n = 0;
+    rc = choose(&so, &sn, seed, per_segment, &s, &n, err);
+    const char **keys = calloc(n ? n : 1, sizeof *keys);
+    char **why_old = calloc(n ? n : 1, sizeof *why_old), **why_new = calloc(n ? n : 1, sizeof *why_new);
+    if (rc == CO_OK && (!keys || !why_old || !why_new))
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == CO_OK && i < n; i++)
+        keys[i] = s[i].key ? s[i].key : "";
+    if (rc == CO_OK)
+        rc = co_score_explain(p, st, old_m, as_of, keys, n, 3, why_old, err);
+    if (rc == CO_OK)
+        rc = co_score_explain(p, st, new_m, as_of, keys, n, 3, why_new, err);
+    if (rc == CO_OK) {
+        char date[32];
+        co_clock_iso(as_of, date, sizeof date);
+        co_html_begin(html, "cutover: sample of scores", extra_css, 0);
+        co_buf_adds(html, "<h1>Sample: ");
+        co_html_esc(html, old_m->name);
+        co_buf_adds(html, " against ");
+        co_html_esc(html, new_m->name);
+        co_buf_printf(html, "</h1>\n<p>As of %s; seed %llu; up to %zu people per segment of "
+                            "the old model. Rows where the segment moved are highlighted. "
+                            "Review them in pairs: does the new score tell the same story?</p>\n",
+                      date, (unsigned long long)seed, per_segment);
+        co_buf_adds(html, "<table><tr><th>");
+        co_buf_adds(html, strcmp(old_m->level, "account") == 0 ? "account" : "person");
+        co_buf_adds(html, "</th><th>old score</th><th>old segment</th><th>new score</th>"
+                          "<th>new segment</th><th>top events (old)</th>"
+                          "<th>top events (new)</th></tr>\n");
+        for (size_t i = 0; i < n; i++) {
+            co_buf_adds(html, s[i].old_seg != s[i].new_seg ? "<tr class=\"moved\"><td>" : "<tr><td>");
+            co_html_esc(html, keys[i]);
+            co_buf_printf(html, "</td><td class=\"num\">%.1f</td><td>%s</td>"
+                                "<td class=\"num\">%.1f</td><td>%s</td><td>",
+                          s[i].old_score, co_segment_name(s[i].old_seg), s[i].new_score,
+                          co_segment_name(s[i].new_seg));
+            co_html_esc(html, why_old[i]);
+            co_buf_adds(html, "</td><td>");
+            co_html_esc(html, why_new[i]);
+            co_buf_adds(html, "</td></tr>\n");
+        }
+        co_buf_adds(html, "</table>\n");
+        co_html_end(html);
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(s[i].key);
+        if (why_old)
+            free(why_old[i]);
+        if (why_new)
+            free(why_new[i]);
+    }
+    free(s);
+    free(keys);
+    free(why_old);
+    free(why_new);
+    co_scores_release(&so);
+    co_scores_release(&sn);
+    return rc;
+}

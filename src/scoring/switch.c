@@ -1,0 +1,467 @@
+/*
+ * switch.c: the scoring batch's flag and the source switch, journaled step
+ * by step in scoring_switches and scoring_switch_steps:
+ *
+ *   stop the batch (its time recorded) -> new mapping on, old off -> load
+ *   the draft's data -> check that every expected canonical event arrived
+ *   -> compare -> similar: [gate] publish the draft, archive the old model
+ *   and mapping; otherwise the old mapping back on, the new off -> restart
+ *   the batch.
+ *
+ * Whatever fails between the first and the last step, the mappings are put
+ * back as they were and the batch is restarted before the error returns.
+ */
+#include "scoring/scoring_int.h"
+#include "util/clock.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+co_code co_batch_get(co_state *st, bool *running, char *since, size_t cap, co_error *err)
+{
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(co_state_store(st),
+                                "SELECT running, changed_at FROM scoring_batch WHERE id = 1",
+                                NULL, 0, &c, err);
+    bool row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &row, err);
+    *running = true;
+    if (since && cap)
+        since[0] = '\0';
+    if (rc == CO_OK && row) {
+        *running = co_cursor_value(c, 0).i != 0;
+        if (since && cap && co_cursor_value(c, 1).s)
+            snprintf(since, cap, "%s", co_cursor_value(c, 1).s);
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+co_code co_batch_set(co_state *st, bool running, const char *note, co_error *err)
+{
+    char now[32];
+    sc_now(now, sizeof now);
+    co_param ps[] = {{NULL, co_int(running)}, {NULL, sc_text(now)}, {NULL, sc_text(note ? note : "")}};
+    co_store *s = co_state_store(st);
+    co_code rc = co_store_exec_params(s,
+                                      "UPDATE scoring_batch SET running = ?, changed_at = ?,"
+                                      " note = ? WHERE id = 1",
+                                      ps, 3, NULL, err);
+    int64_t n = 0;
+    if (rc == CO_OK)
+        rc = co_store_query_int(s, "SELECT count(*) FROM scoring_batch", NULL, 0, &n, NULL, err);
+    if (rc == CO_OK && n == 0)
+        rc = co_store_exec_params(s,
+                                  "INSERT INTO scoring_batch (id, running, changed_at, note)"
+                                  " VALUES (1, ?, ?, ?)",
+                                  ps, 3, NULL, err);
+    return rc;
+}
+
+typedef struct journal {
+    co_state *st;
+    int64_t id;
+    int seq;
+} journal;
+
+static co_code step(journal *j, const char *name, const char *status, const char *detail,
+                    co_error *err)
+{
+    return sc_step(j->st, j->id, ++j->seq, name, status, detail, err);
+}
+
+static co_code end_switch(co_state *st, int64_t id, const char *outcome, const char *comparison,
+                          co_error *err)
+{
+    char now[32];
+    sc_now(now, sizeof now);
+    co_param ps[] = {{NULL, sc_text(outcome)}, {NULL, sc_text(comparison ? comparison : "")},
+                     {NULL, sc_text(now)}, {NULL, co_int(id)}};
+    return co_store_exec_params(co_state_store(st),
+                                "UPDATE scoring_switches SET outcome = ?, comparison = ?,"
+                                " ended_at = ? WHERE id = ?",
+                                ps, 4, NULL, err);
+}
+
+/* The expected canonical events that did not arrive: the draft's events the
+ * old model also weighs, with no record in the draft's window. */
+static void missing_events(const co_model *old_m, const co_model *draft, const co_scores *s,
+                           char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < draft->nevents; i++) {
+        bool expected = false;
+        for (size_t k = 0; k < old_m->nevents && !expected; k++)
+            expected = strcmp(old_m->events[k].event, draft->events[i].event) == 0;
+        if (!expected || s->per_event[i] > 0 || len >= cap)
+            continue;
+        len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? ", " : "",
+                                draft->events[i].event);
+    }
+}
+
+co_code co_switch_run(const co_project *p, co_state *st, const co_switch_options *o,
+                      co_switch_result *out, co_error *err)
+{
+    memset(out, 0, sizeof *out);
+    co_model old_m, draft;
+    co_mapping old_map, new_map;
+    memset(&draft, 0, sizeof draft);
+    memset(&old_map, 0, sizeof old_map);
+    memset(&new_map, 0, sizeof new_map);
+    co_code rc = co_model_find(st, o->old_model, &old_m, err);
+    if (rc != CO_OK)
+        return rc;
+    if (rc == CO_OK)
+        rc = co_model_find(st, o->draft_model, &draft, err);
+    if (rc == CO_OK && strcmp(old_m.status, "published") != 0)
+        rc = co_error_set(err, CO_ENOTREADY, "model %s is %s, not published", old_m.name,
+                          old_m.status);
+    if (rc == CO_OK && strcmp(draft.status, "draft") != 0)
+        rc = co_error_set(err, CO_ENOTREADY, "model %s is %s, not a draft", draft.name,
+                          draft.status);
+    if (rc == CO_OK && strcmp(old_m.source, draft.source) == 0)
+        rc = co_error_set(err, CO_EUSAGE, "models %s and %s read the same source %s",
+                          old_m.name, draft.name, old_m.source);
+    if (rc == CO_OK)
+        rc = co_mapping_find(st, old_m.source, &old_map, err);
+    if (rc == CO_OK)
+        rc = co_mapping_find(st, draft.source, &new_map, err);
+    bool running = true;
+    if (rc == CO_OK)
+        rc = co_batch_get(st, &running, NULL, 0, err);
+    if (rc == CO_OK && !running)
+        rc = co_error_set(err, CO_EBUSY,
+                          "the scoring batch is stopped already: another switch is running, or "
+                          "was interrupted (cutover events recover)");
+    char as_of[32], now[32];
+    co_clock_iso(o->as_of, as_of, sizeof as_of);
+    sc_now(now, sizeof now);
+    journal j = {st, 0, 0};
+    if (rc == CO_OK) {
+        co_param ps[] = {{NULL, co_int(old_m.id)},   {NULL, co_int(draft.id)},
+                         {NULL, co_int(old_map.id)}, {NULL, co_int(new_map.id)},
+                         {NULL, sc_text(as_of)},     {NULL, sc_text(now)}};
+        rc = co_store_query_int(co_state_store(st),
+                                "INSERT INTO scoring_switches (old_model, draft_model, old_mapping,"
+                                " new_mapping, as_of, started_at) VALUES (?, ?, ?, ?, ?, ?)"
+                                " RETURNING id",
+                                ps, 6, &j.id, NULL, err);
+        out->id = j.id;
+    }
+    if (rc != CO_OK)
+        goto done;
+
+    /* 1. Stop the batch and record the exact time: the rollback point. */
+    rc = co_batch_set(st, false, "source switch", err);
+    if (rc == CO_OK) {
+        sc_now(out->batch_stopped_at, sizeof out->batch_stopped_at);
+        co_param ps[] = {{NULL, sc_text(out->batch_stopped_at)}, {NULL, co_int(j.id)}};
+        rc = co_store_exec_params(co_state_store(st),
+                                  "UPDATE scoring_switches SET batch_stopped_at = ? WHERE id = ?",
+                                  ps, 2, NULL, err);
+    }
+    if (rc == CO_OK)
+        rc = step(&j, "stop batch", "done", out->batch_stopped_at, err);
+    if (rc != CO_OK)
+        goto done;
+
+    /* 2. The new mapping on, the old one off. */
+    rc = co_mapping_set_status(st, new_map.id, "on", err);
+    if (rc == CO_OK)
+        rc = co_mapping_set_status(st, old_map.id, "off", err);
+    if (rc == CO_OK) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "mapping %lld on, mapping %lld off",
+                 (long long)new_map.id, (long long)old_map.id);
+        rc = step(&j, "switch mappings", "done", detail, err);
+    }
+
+    /* 3. Load the draft model's data, 4. check that every expected event arrived. */
+    co_scores loaded;
+    memset(&loaded, 0, sizeof loaded);
+    if (rc == CO_OK)
+        rc = co_score_model(p, st, &draft, o->as_of, &loaded, err);
+    if (rc == CO_OK) {
+        /* The draft's score distribution as loaded: monitoring compares later
+         * days against it (co_model_publish_bands). */
+        double bands[CO_SCORE_BANDS];
+        co_score_bands(loaded.score, loaded.n, bands);
+        co_buf b = CO_BUF_INIT;
+        for (int k = 0; k < CO_SCORE_BANDS; k++)
+            co_buf_printf(&b, "%s%.6f", k ? "," : "[", bands[k]);
+        co_buf_adds(&b, "]");
+        co_param ps[] = {{NULL, sc_text(co_buf_str(&b))}, {NULL, co_int(j.id)}};
+        rc = co_store_exec_params(co_state_store(st),
+                                  "UPDATE scoring_switches SET draft_bands = ? WHERE id = ?", ps,
+                                  2, NULL, err);
+        co_buf_release(&b);
+    }
+    if (rc == CO_OK) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "%lld events read, %zu scored",
+                 (long long)loaded.events_read, loaded.n);
+        rc = step(&j, "load draft", "done", detail, err);
+        missing_events(&old_m, &draft, &loaded, out->missing, sizeof out->missing);
+    }
+    co_scores_release(&loaded);
+    bool arrived = out->missing[0] == '\0';
+    if (rc == CO_OK)
+        rc = step(&j, "check events", arrived ? "done" : "failed",
+                  arrived ? "every expected event arrived" : out->missing, err);
+
+    /* 5. Compare. */
+    if (rc == CO_OK && arrived) {
+        co_compare_limits limits = co_compare_limits_of(p);
+        rc = co_model_compare(p, st, &old_m, &draft, o->as_of, o->labels_table, &limits,
+                              &out->cmp, err);
+        out->compared = rc == CO_OK;
+        if (rc == CO_OK)
+            rc = step(&j, "compare", out->cmp.similar ? "similar" : "not similar",
+                      out->cmp.similar ? "" : out->cmp.reasons, err);
+    }
+
+    /* 6. Publish, or put the old mapping back. The gate is where approvals
+     * plug in: it sees the comparison and may keep the old model. */
+    bool publish = rc == CO_OK && arrived && out->compared && out->cmp.similar;
+    if (publish && o->gate) {
+        co_error gate_err;
+        co_error_clear(&gate_err);
+        co_code g = o->gate(o->gate_ctx, j.id, &out->cmp, &gate_err);
+        publish = g == CO_OK;
+        if (!publish && rc == CO_OK)
+            rc = step(&j, "approval", "refused", gate_err.message, err);
+    }
+    if (publish) {
+        rc = co_model_set_status(st, draft.id, "published", err);
+        if (rc == CO_OK)
+            rc = co_model_set_status(st, old_m.id, "archived", err);
+        /* The old mapping is archived unless another published model still
+         * reads its source: then it stays off, and that model keeps scoring. */
+        int64_t users = 0;
+        co_param ps[] = {{NULL, sc_text(old_m.source)}, {NULL, co_int(old_m.id)}};
+        if (rc == CO_OK)
+            rc = co_store_query_int(co_state_store(st),
+                                    "SELECT count(*) FROM scoring_models WHERE source = ?"
+                                    " AND status = 'published' AND id <> ?",
+                                    ps, 2, &users, NULL, err);
+        if (rc == CO_OK && users == 0)
+            rc = co_mapping_set_status(st, old_map.id, "archived", err);
+        out->old_mapping_archived = rc == CO_OK && users == 0;
+        if (rc == CO_OK)
+            rc = step(&j, "publish", "done",
+                      users ? "draft published; the old mapping stays off (other published "
+                              "models read its source)"
+                            : "draft published; old model and mapping archived",
+                      err);
+        out->published = rc == CO_OK;
+    }
+done:
+    if (j.id && !out->published) {
+        /* Not similar, missing events, or an error: the old mapping back on. */
+        co_error e2;
+        co_error_clear(&e2);
+        co_code r2 = co_mapping_set_status(st, old_map.id, "on", &e2);
+        if (r2 == CO_OK)
+            r2 = co_mapping_set_status(st, new_map.id, "off", &e2);
+        if (r2 == CO_OK)
+            r2 = step(&j, "restore mappings", "done", "old mapping on, new mapping off", &e2);
+        if (rc == CO_OK && r2 != CO_OK) {
+            *err = e2;
+            rc = r2;
+        }
+    }
+    if (j.id) {
+        /* 7. Restart the batch, whatever happened. */
+        co_error e2;
+        co_error_clear(&e2);
+        co_code r2 = co_batch_set(st, true, out->published ? "switch published" : "switch kept old",
+                                  &e2);
+        if (r2 == CO_OK)
+            r2 = step(&j, "restart batch", "done", "", &e2);
+        co_buf cmp = CO_BUF_INIT;
+        if (out->compared)
+            co_model_comparison_json(&out->cmp, &cmp);
+        if (r2 == CO_OK)
+            r2 = end_switch(st, j.id,
+                            rc != CO_OK ? "failed" : out->published ? "published" : "kept old",
+                            co_buf_str(&cmp), &e2);
+        co_buf_release(&cmp);
+        if (rc == CO_OK && r2 != CO_OK) {
+            *err = e2;
+            rc = r2;
+        }
+    }
+    co_mapping_release(&old_map);
+    co_mapping_release(&new_map);
+    co_model_release(&old_m);
+    co_model_release(&draft);
+    return rc;
+}
+
+co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id, co_error *err)
+{
+    co_store *s = co_state_store(st);
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(s,
+                                "SELECT id, old_model, draft_model, old_mapping, new_mapping,"
+                                " ended_at FROM scoring_switches WHERE outcome = 'published'"
+                                " AND reverted_at IS NULL ORDER BY id DESC LIMIT 1",
+                                NULL, 0, &c, err);
+    bool row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &row, err);
+    int64_t id = 0, old_model = 0, draft = 0, old_map = 0, new_map = 0;
+    char ended[32] = "";
+    if (rc == CO_OK && row) {
+        id = co_cursor_value(c, 0).i;
+        old_model = co_cursor_value(c, 1).i;
+        draft = co_cursor_value(c, 2).i;
+        old_map = co_cursor_value(c, 3).i;
+        new_map = co_cursor_value(c, 4).i;
+        snprintf(ended, sizeof ended, "%s", co_cursor_value(c, 5).s ? co_cursor_value(c, 5).s : "");
+    }
+    co_cursor_close(c);
+    if (rc != CO_OK)
+        return rc;
+    if (!row)
+        return co_error_set(err, CO_ENOTFOUND, "no published source switch to revert");
+    *switch_id = id;
+    time_t published = co_clock_parse(ended);
+    time_t until = published + (time_t)p->retention_days * 86400;
+    if (published == -1 || co_clock_now() > until) {
+        char when[32];
+        co_clock_iso(until, when, sizeof when);
+        return co_error_set(err, CO_ENOTREADY,
+                            "switch %lld was published at %s: its revert window of %d days "
+                            "closed at %s",
+                            (long long)id, ended, p->retention_days, when);
+    }
+    rc = co_state_begin(st, err);
+    if (rc != CO_OK)
+        return rc;
+    journal j = {st, id, 0};
+    int64_t last = 0;
+    rc = co_store_query_int(s, "SELECT COALESCE(MAX(seq), 0) FROM scoring_switch_steps"
+                                   " WHERE switch_id = ?",
+                                (co_param[]){{NULL, co_int(id)}}, 1, &last, NULL, err);
+    j.seq = (int)last;
+    if (rc == CO_OK)
+        rc = co_mapping_set_status(st, old_map, "on", err);
+    if (rc == CO_OK)
+        rc = co_mapping_set_status(st, new_map, "off", err);
+    if (rc == CO_OK)
+        rc = co_model_set_status(st, old_model, "published", err);
+    if (rc == CO_OK)
+        rc = co_model_set_status(st, draft, "archived", err);
+    char now[32];
+    sc_now(now, sizeof now);
+    if (rc == CO_OK)
+        rc = co_store_exec_params(s, "UPDATE scoring_switches SET reverted_at = ? WHERE id = ?",
+                                  (co_param[]){{NULL, sc_text(now)}, {NULL, co_int(id)}}, 2, NULL,
+                                  err);
+    if (rc == CO_OK)
+        rc = step(&j, "revert", "done", "old mapping and model restored", err);
+    if (rc == CO_OK)
+        return co_state_commit(st, err);
+    co_state_rollback(st);
+    return rc;
+}
+
+co_code co_switch_recover(co_state *st, int64_t *switch_id, bool *published, co_error *err)
+{
+    co_store *s = co_state_store(st);
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(s,
+                                "SELECT id, old_model, draft_model, old_mapping, new_mapping"
+                                " FROM scoring_switches WHERE ended_at IS NULL"
+                                " ORDER BY id DESC LIMIT 1",
+                                NULL, 0, &c, err);
+    bool row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &row, err);
+    int64_t id = 0, old_model = 0, draft = 0, old_map = 0, new_map = 0;
+    if (rc == CO_OK && row) {
+        id = co_cursor_value(c, 0).i;
+        old_model = co_cursor_value(c, 1).i;
+        draft = co_cursor_value(c, 2).i;
+        old_map = co_cursor_value(c, 3).i;
+        new_map = co_cursor_value(c, 4).i;
+    }
+    co_cursor_close(c);
+    if (rc != CO_OK)
+        return rc;
+    if (!row)
+        return co_error_set(err, CO_ENOTFOUND, "no unfinished source switch to recover");
+    *switch_id = id;
+    /* The publish step is journaled after its statuses are set: when it is
+     * there, the switch had published; otherwise it is undone. */
+    int64_t done = 0, last = 0;
+    co_param ps[] = {{NULL, co_int(id)}};
+    rc = co_store_query_int(s, "SELECT count(*) FROM scoring_switch_steps WHERE switch_id = ?"
+                               " AND step = 'publish' AND status = 'done'",
+                            ps, 1, &done, NULL, err);
+    if (rc == CO_OK)
+        rc = co_store_query_int(s, "SELECT COALESCE(MAX(seq), 0) FROM scoring_switch_steps"
+                                   " WHERE switch_id = ?",
+                                ps, 1, &last, NULL, err);
+    if (rc != CO_OK)
+        return rc;
+    *published = done > 0;
+    rc = co_state_begin(st, err);
+    if (rc != CO_OK)
+        return rc;
+    journal j = {st, id, (int)last};
+    if (!*published) {
+        rc = co_mapping_set_status(st, old_map, "on", err);
+        if (rc == CO_OK)
+            rc = co_mapping_set_status(st, new_map, "off", err);
+        if (rc == CO_OK)
+            rc = co_model_set_status(st, old_model, "published", err);
+        if (rc == CO_OK)
+            rc = co_model_set_status(st, draft, "draft", err);
+        if (rc == CO_OK)
+            rc = step(&j, "restore mappings", "done", "recovered: old mapping on, new off", err);
+    }
+    if (rc == CO_OK)
+        rc = co_batch_set(st, true, "switch recovered", err);
+    if (rc == CO_OK)
+        rc = step(&j, "restart batch", "done", "recovered", err);
+    if (rc == CO_OK)
+        rc = end_switch(st, id, *published ? "published" : "kept old", NULL, err);
+    if (rc == CO_OK)
+        return co_state_commit(st, err);
+    co_state_rollback(st);
+    return rc;
+}
+
+co_code co_model_publish_bands(co_state *st, const char *model, double bands[CO_SCORE_BANDS],
+                               co_error *err)
+{
+    co_param ps[] = {{NULL, sc_text(model)}};
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(co_state_store(st),
+                                "SELECT w.draft_bands FROM scoring_switches w"
+                                " JOIN scoring_models m ON m.id = w.draft_model"
+                                " WHERE m.name = ? AND w.outcome = 'published'"
+                                " ORDER BY w.id DESC LIMIT 1",
+                                ps, 1, &c, err);
+    bool row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &row, err);
+    const char *text = row ? co_cursor_value(c, 0).s : NULL;
+    int k = 0;
+    for (const char *p = text ? text + 1 : NULL; rc == CO_OK && p && k < CO_SCORE_BANDS; k++) {
+        char *end;
+        bands[k] = strtod(p, &end);
+        if (end == p)
+            break;
+        p = *end == ',' ? end + 1 : NULL;
+    }
+    co_cursor_close(c);
+    if (rc == CO_OK && (!row || k != CO_SCORE_BANDS))
+        rc = co_error_set(err, CO_ENOTFOUND, "no switch published model %s", model);
+    return rc;
+}

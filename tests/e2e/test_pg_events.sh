@@ -1,0 +1,74 @@
+# test_pg_events.sh: an event source on PostgreSQL. The demo's new tracking
+# integration is copied into a PostgreSQL table (timestamptz times) and read
+# as a third source; volumes and scores through it must equal those of the
+# same rows read from SQLite. Then the whole switch with the journal on
+# PostgreSQL.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/pg.sh"
+
+pg_test_server
+export PGPASSWORD=$PG_PASSWORD
+demo=$WORK/demo
+"$CUTOVER" demo init "$demo" --scale 0.005 -q >/dev/null 2>&1 || { fail "demo init"; finish; exit 1; }
+export CUTOVER_NOW=2026-11-01T00:00:00Z
+
+pgsql postgres -c "CREATE DATABASE tracking" >/dev/null
+pgsql tracking -c "CREATE TABLE tracking_new (person_id bigint, account_id bigint, event text,
+                   occurred_at timestamptz, properties jsonb)" >/dev/null
+sqlite3 -batch -csv "$demo/behaviour.db" "SELECT * FROM tracking_new" >"$WORK/new.csv"
+pgsql tracking -c "\\copy tracking_new FROM '$WORK/new.csv' WITH (FORMAT csv)"
+assert_eq "rows copied into PostgreSQL" "$(q "$demo/behaviour.db" "SELECT count(*) FROM tracking_new")" \
+  "$(pgsql tracking -c "SELECT count(*) FROM tracking_new")"
+
+# A third source: the same rows, on PostgreSQL.
+sed -i "s|^  sources:$|  sources:\n    pgnew: { uri: \"$PG_BASE/tracking\", table: tracking_new, person: person_id, account: account_id }\n    pgbad: { uri: \"$PG_BASE/tracking\", table: nosuch }|" \
+  "$demo/cutover.yaml"
+P=(-p "$demo/cutover.yaml")
+S=$demo/scoring
+run_cutover "${P[@]}" check
+assert_eq "the project with a PostgreSQL event source checks" 0 "$CODE"
+"$CUTOVER" "${P[@]}" events mapping import "$S/old-mapping.csv" --source old -q
+for src in new pgnew pgbad; do
+  "$CUTOVER" "${P[@]}" events mapping duplicate old --to-source $src --rename "$S/rename.csv" -q
+done
+
+run_cutover "${P[@]}" events compare --old old --new new --json
+sqlite_rows=$(jq -c .rows <<<"$OUT")
+run_cutover "${P[@]}" events compare --old old --new pgnew --json
+assert_eq "volumes through PostgreSQL: stop (exit 12)" "12 stop" "$CODE $(jq -r .verdict <<<"$OUT")"
+assert_eq "volumes through PostgreSQL equal SQLite's, per event and month" "$sqlite_rows" "$(jq -c .rows <<<"$OUT")"
+run_cutover "${P[@]}" events compare --old old --new pgbad
+assert_eq "a missing PostgreSQL table: the source's exit code (4)" 4 "$CODE"
+assert_contains "the error names the event source" "event source pgbad" "$ERR"
+assert_eq "the password is not printed" 0 "$(grep -c -- "$PG_PASSWORD" <<<"$OUT$ERR")"
+
+"$CUTOVER" "${P[@]}" model import intent "$S/intent.csv" --source old --percentiles -q
+for src in new pgnew; do
+  "$CUTOVER" "${P[@]}" model duplicate intent --source $src -q
+done
+run_cutover "${P[@]}" model score intent-new --as-of 2026-10-02 --json
+a=$(jq -c '[.scored, .events_read, .score_sum, .segments]' <<<"$OUT")
+run_cutover "${P[@]}" model score intent-pgnew --as-of 2026-10-02 --json
+assert_eq "scores through PostgreSQL equal SQLite's" "$a" "$(jq -c '[.scored, .events_read, .score_sum, .segments]' <<<"$OUT")"
+run_cutover "${P[@]}" model compare intent intent-new --as-of 2026-10-02 --labels conversions --json
+a=$(jq -c 'del(.limits)' <<<"$OUT")
+run_cutover "${P[@]}" model compare intent intent-pgnew --as-of 2026-10-02 --labels conversions --json
+assert_eq "the comparison through PostgreSQL equals SQLite's" "$a" "$(jq -c 'del(.limits)' <<<"$OUT")"
+
+# The journal on PostgreSQL: mappings, models, a switch and its revert.
+pgsql postgres -c "CREATE DATABASE journal" >/dev/null
+J=("${P[@]}" --state "$PG_BASE/journal")
+"$CUTOVER" "${J[@]}" events mapping import "$S/old-mapping.csv" --source old -q
+"$CUTOVER" "${J[@]}" events mapping duplicate old --to-source pgnew --rename "$S/rename.csv" -q
+"$CUTOVER" "${J[@]}" model import intent "$S/intent.csv" --source old --percentiles -q
+"$CUTOVER" "${J[@]}" model duplicate intent --source pgnew -q
+run_cutover "${J[@]}" events switch --model intent --draft intent-pgnew --as-of 2026-10-02 --labels conversions
+assert_eq "switch with a PostgreSQL journal: published" 0 "$CODE"
+assert_eq "journal: models" "intent|archived intent-pgnew|published" \
+  "$(pgsql journal -c "SELECT name || '|' || status FROM scoring_models ORDER BY name" | paste -sd' ')"
+assert_eq "journal: steps" "stop batch,switch mappings,load draft,check events,compare,publish,restart batch" \
+  "$(pgsql journal -c "SELECT step FROM scoring_switch_steps ORDER BY seq" | paste -sd,)"
+CUTOVER_NOW=2026-11-05T00:00:00Z run_cutover "${J[@]}" events revert
+assert_eq "revert with a PostgreSQL journal" "0 on" \
+  "$CODE $(pgsql journal -c "SELECT status FROM event_mappings WHERE source = 'old'")"
+finish
