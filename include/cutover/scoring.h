@@ -19,6 +19,7 @@
 #define CUTOVER_SCORING_H
 
 #include "cutover/error.h"
+#include "cutover/monitor.h"
 #include "cutover/project.h"
 #include "cutover/state.h"
 
@@ -338,5 +339,16 @@ co_code co_model_publish_bands(co_state *st, const char *model, double bands[CO_
  * and model are put back; then the batch restarts. CO_ENOTFOUND when every
  * switch has ended. */
 co_code co_switch_recover(co_state *st, int64_t *switch_id, bool *published, co_error *err);
+
+/* ---- drift after a publish (drift.c) ---- */
+
+/* Monitor probes (monitor.h), one per model published by a source switch:
+ * the PSI of its scores as of each monitored day against the band shares the
+ * switch recorded, flagged at events.similar.psi or more. probes[i].ctx is
+ * ctxs[i]; free both with co_drift_probes_free. p and st must outlive them. */
+typedef struct co_drift_probe co_drift_probe;
+co_code co_drift_probes(const co_project *p, co_state *st, co_monitor_probe **probes,
+                        co_drift_probe ***ctxs, size_t *n, co_error *err);
+void co_drift_probes_free(co_monitor_probe *probes, co_drift_probe **ctxs, size_t n);
 
 #endif

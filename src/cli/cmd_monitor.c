@@ -5,6 +5,7 @@
  * when all is well, so that cron can run them (docs/monitor.md).
  */
 #include "cli.h"
+#include "cutover/scoring.h"
 #include "cutover/monitor.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -118,6 +119,20 @@ int cmd_monitor(cli_ctx *ctx)
     bool asked = cli_get(&ctx->args, "tenant") != NULL;
     co_monitor_options opt = {0};
     opt.budgets = !cli_flag(&ctx->args, "no-budgets");
+    /* Published behavioural models: their PSI since the publish, per day. */
+    co_monitor_probe *probes = NULL;
+    co_drift_probe **drift = NULL;
+    size_t nprobes = 0;
+    co_error perr;
+    co_error_clear(&perr);
+    if (co_drift_probes(cs.project, cs.session->state, &probes, &drift, &nprobes, &perr) != CO_OK) {
+        rc = cli_fail("monitor", &perr);
+        free(chosen);
+        cli_close(&cs);
+        return rc;
+    }
+    opt.probes = probes;
+    opt.nprobes = nprobes;
     co_buf json = CO_BUF_INIT;
     co_buf_adds(&json, "{\"tenants\":[");
     bool first = true, flagged = false;
@@ -155,6 +170,7 @@ int cmd_monitor(cli_ctx *ctx)
         printf("no switched tenant is within its monitoring period (%d days)\n",
                cs.project->monitor.days);
     co_buf_release(&json);
+    co_drift_probes_free(probes, drift, nprobes);
     free(chosen);
     cli_close(&cs);
     if (rc != EXIT_OK)

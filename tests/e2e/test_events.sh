@@ -136,6 +136,18 @@ assert_eq "the published draft's score bands are kept (10 shares summing to 1)" 
 assert_eq "new mapping on" "1|off 2|on" \
   "$(q "$state" "SELECT id || '|' || status FROM event_mappings ORDER BY id" | paste -sd' ')"
 
+# After the publish, monitoring tracks the model's PSI against its publish-time
+# scores, day by day, for a switched tenant (monitor's probe; flagged at 0.1).
+t=$("$CUTOVER" "${P[@]}" status --json | jq -r '.tenants[0].tenant')
+run_cutover "${P[@]}" migrate --tenant "$t" --skip-rehearsal -q
+assert_eq "a tenant switched to monitor" 0 "$CODE"
+CUTOVER_NOW=2026-11-04T06:00:00Z run_cutover "${P[@]}" monitor --tenant "$t" --no-budgets --json
+psi=$(jq -c '[.tenants[0].days[] | select(.series == "psi:intent-new")]' <<<"$OUT")
+assert_eq "one PSI per monitored day" 3 "$(jq length <<<"$psi")"
+assert_eq "against the limit of events.similar.psi" "0.1" "$(jq '.[0].baseline' <<<"$psi")"
+assert_eq "a month of decay since the publish's date moves the scores: flagged, exit 14" \
+  "14 true" "$CODE $(jq '[.[] | .flagged and .deviation > 0.1] | all' <<<"$psi")"
+
 # Revert inside the 30 days.
 CUTOVER_NOW=2026-11-20T00:00:00Z run_cutover "${P[@]}" events revert
 assert_eq "revert within 30 days exits 0" 0 "$CODE"
