@@ -29,13 +29,9 @@ char *sc_dup(const char *s);
 /* A text parameter. */
 co_value sc_text(const char *s);
 
-/* Splits a CSV line in place into at most max fields (quotes "..." allowed,
- * "" inside them for a quote); trims blanks around unquoted fields. Returns
- * the number of fields, or -1 for an unterminated quote. */
-int sc_csv_split(char *line, char **fields, int max);
-
-/* Reads path line by line, skipping blank lines and '#' comments: fn gets
- * the fields of each line and its number. Errors carry "PATH:LINE". */
+/* Reads the CSV file at path (util/csv.h) record by record, skipping blank
+ * lines and '#' comments: fn gets the trimmed fields (at most 8) of each and
+ * its line. Errors carry "PATH:LINE". */
 typedef co_code (*sc_line_fn)(void *ctx, char **fields, int n, const char *path, int line,
                               co_error *err);
 co_code sc_csv_read(const char *path, sc_line_fn fn, void *ctx, co_error *err);

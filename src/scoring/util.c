@@ -2,6 +2,7 @@
  * keys, event sources and raw-event lookups. */
 #include "scoring/scoring_int.h"
 #include "util/clock.h"
+#include "util/csv.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -13,57 +14,17 @@ char *sc_dup(const char *s) { return strdup(s ? s : ""); }
 
 co_value sc_text(const char *s) { return co_text(s, strlen(s)); }
 
+/* Cells are trimmed of spaces and tabs; blank lines and lines starting with
+ * '#' are skipped; at most 8 cells are handed on. The reading (quotes, line
+ * breaks inside them) is util/csv's. */
 static char *trim(char *s)
 {
     while (*s == ' ' || *s == '\t')
         s++;
     size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
         s[--n] = '\0';
     return s;
-}
-
-int sc_csv_split(char *line, char **fields, int max)
-{
-    int n = 0;
-    char *p = line;
-    for (;;) {
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (n == max)
-            return n;
-        if (*p == '"') {
-            char *out = ++p, *start = p;
-            for (;;) {
-                if (!*p)
-                    return -1;
-                if (*p == '"' && p[1] == '"') {
-                    *out++ = '"';
-                    p += 2;
-                } else if (*p == '"') {
-                    p++;
-                    break;
-                } else {
-                    *out++ = *p++;
-                }
-            }
-            *out = '\0';
-            fields[n++] = start;
-            while (*p && *p != ',')
-                p++;
-        } else {
-            char *start = p;
-            while (*p && *p != ',')
-                p++;
-            char c = *p;
-            *p = '\0';
-            fields[n++] = trim(start);
-            *p = c;
-        }
-        if (*p != ',')
-            return n;
-        *p++ = '\0';
-    }
 }
 
 co_code sc_csv_read(const char *path, sc_line_fn fn, void *ctx, co_error *err)
@@ -71,25 +32,20 @@ co_code sc_csv_read(const char *path, sc_line_fn fn, void *ctx, co_error *err)
     FILE *f = fopen(path, "r");
     if (!f)
         return co_error_set(err, CO_EIO, "cannot read %s: %s", path, strerror(errno));
-    char *line = NULL;
-    size_t cap = 0;
-    int lineno = 0;
+    co_csv_reader r;
+    co_csv_init(&r, f, path);
     co_code rc = CO_OK;
-    while (rc == CO_OK && getline(&line, &cap, f) != -1) {
-        lineno++;
-        char *s = trim(line);
-        if (!*s || *s == '#')
-            continue;
+    bool more = true;
+    while (rc == CO_OK && (rc = co_csv_next(&r, &more, err)) == CO_OK && more) {
         char *fields[8];
-        int n = sc_csv_split(s, fields, 8);
-        if (n < 0) {
-            rc = co_error_set(err, CO_EUSAGE, "an unterminated quote");
-            co_error_where(err, "%s:%d", path, lineno);
-            break;
-        }
-        rc = fn(ctx, fields, n, path, lineno, err);
+        int n = 0;
+        for (size_t i = 0; i < r.n && n < 8; i++)
+            fields[n++] = trim((char *)co_csv_cell_at(&r, i));
+        if (n == 0 || (n == 1 && !*fields[0]) || fields[0][0] == '#')
+            continue;
+        rc = fn(ctx, fields, n, path, (int)r.line, err);
     }
-    free(line);
+    co_csv_release(&r);
     fclose(f);
     return rc;
 }
