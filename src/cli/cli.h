@@ -135,6 +135,10 @@ struct co_tenant;
 int cli_select_tenants(cli_ctx *ctx, const struct co_tenant *all, size_t n,
                        const struct co_tenant **chosen, size_t *count);
 
+/* --cohort canary | N (a wave of the latest plan, canary being 0), required;
+ * false after printing a usage error into *rc. */
+bool cli_cohort(cli_ctx *ctx, int *wave, int *rc);
+
 /* --sample N (default 10); false after printing a usage error into *rc. */
 bool cli_sample(cli_ctx *ctx, size_t *out, int *rc);
 

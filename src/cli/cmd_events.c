@@ -363,25 +363,9 @@ static int recover_cmd(cli_ctx *ctx, scoring_cli *sc)
 
 int cmd_events(cli_ctx *ctx)
 {
-    const cli_args *a = &ctx->args;
-    if (a->npositional == 0)
-        return cli_usage_error(ctx, "which events command?");
-    const char *sub = a->positional[0];
-    static const struct {
-        const char *name;
-        int (*fn)(cli_ctx *, scoring_cli *);
-    } subs[] = {{"mapping", mapping_cmd}, {"compare", compare_cmd}, {"switch", switch_cmd},
-                {"revert", revert_cmd},   {"recover", recover_cmd}, {"batch", batch_cmd}};
-    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
-        if (strcmp(subs[i].name, sub) != 0)
-            continue;
-        scoring_cli sc;
-        int rc = scoring_open(ctx, &sc);
-        if (rc != EXIT_OK)
-            return rc;
-        rc = subs[i].fn(ctx, &sc);
-        scoring_close(&sc);
-        return rc;
-    }
-    return cli_usage_error(ctx, "unknown events command %.40s", sub);
+    static const scoring_sub subs[] = {
+        {"mapping", mapping_cmd}, {"compare", compare_cmd}, {"switch", switch_cmd},
+        {"revert", revert_cmd},   {"recover", recover_cmd}, {"batch", batch_cmd},
+    };
+    return scoring_dispatch(ctx, "events", subs, sizeof subs / sizeof subs[0]);
 }

@@ -280,12 +280,8 @@ static int compare_cmd(cli_ctx *ctx, scoring_cli *sc)
     co_error err;
     co_error_clear(&err);
     co_model o, d;
-    if (co_model_find(sc->state, a->positional[1], &o, &err) != CO_OK)
-        return cli_fail("model compare", &err);
-    if (co_model_find(sc->state, a->positional[2], &d, &err) != CO_OK) {
-        co_model_release(&o);
-        return cli_fail("model compare", &err);
-    }
+    if ((rc = scoring_two_models(ctx, sc, "model compare", &o, &d)) != EXIT_OK)
+        return rc;
     co_compare_limits limits = co_compare_limits_of(sc->project);
     co_model_comparison c;
     co_code code = co_model_compare(sc->project, sc->state, &o, &d, as_of, labels, &limits, &c, &err);
@@ -340,12 +336,8 @@ static int sample_cmd(cli_ctx *ctx, scoring_cli *sc)
     co_error err;
     co_error_clear(&err);
     co_model o, d;
-    if (co_model_find(sc->state, a->positional[1], &o, &err) != CO_OK)
-        return cli_fail("model sample", &err);
-    if (co_model_find(sc->state, a->positional[2], &d, &err) != CO_OK) {
-        co_model_release(&o);
-        return cli_fail("model sample", &err);
-    }
+    if ((rc = scoring_two_models(ctx, sc, "model sample", &o, &d)) != EXIT_OK)
+        return rc;
     co_buf b = CO_BUF_INIT;
     if (co_sample_page(sc->project, sc->state, &o, &d, as_of, seed, (size_t)per, &b, &err) != CO_OK)
         rc = cli_fail("model sample", &err);
@@ -361,26 +353,10 @@ static int sample_cmd(cli_ctx *ctx, scoring_cli *sc)
 
 int cmd_model(cli_ctx *ctx)
 {
-    const cli_args *a = &ctx->args;
-    if (a->npositional == 0)
-        return cli_usage_error(ctx, "which model command?");
-    const char *sub = a->positional[0];
-    static const struct {
-        const char *name;
-        int (*fn)(cli_ctx *, scoring_cli *);
-    } subs[] = {{"import", import_cmd},   {"list", list_cmd},       {"show", list_cmd},
-                {"duplicate", duplicate_cmd}, {"score", score_cmd}, {"compare", compare_cmd},
-                {"sample", sample_cmd}};
-    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
-        if (strcmp(subs[i].name, sub) != 0)
-            continue;
-        scoring_cli sc;
-        int rc = scoring_open(ctx, &sc);
-        if (rc != EXIT_OK)
-            return rc;
-        rc = subs[i].fn(ctx, &sc);
-        scoring_close(&sc);
-        return rc;
-    }
-    return cli_usage_error(ctx, "unknown model command %.40s", sub);
+    static const scoring_sub subs[] = {
+        {"import", import_cmd},   {"list", list_cmd},   {"show", list_cmd},
+        {"duplicate", duplicate_cmd}, {"score", score_cmd}, {"compare", compare_cmd},
+        {"sample", sample_cmd},
+    };
+    return scoring_dispatch(ctx, "model", subs, sizeof subs / sizeof subs[0]);
 }

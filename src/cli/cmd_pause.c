@@ -16,26 +16,22 @@
 static int pause_or_resume(cli_ctx *ctx, bool pause)
 {
     const char *what = pause ? "pause" : "resume";
+    int wave = 0, rc = EXIT_OK;
+    if (!cli_cohort(ctx, &wave, &rc))
+        return rc;
     const char *cohort = cli_get(&ctx->args, "cohort");
-    if (!cohort || !*cohort)
-        return cli_usage_error(ctx, "--cohort canary (or a wave's number) is required");
-    char *end;
-    long wave = strcmp(cohort, "canary") == 0 ? 0 : strtol(cohort, &end, 10);
-    if (strcmp(cohort, "canary") != 0 && (*end || end == cohort || wave < 0 || wave > 100000))
-        return cli_usage_error(ctx, "--cohort must be canary or a wave's number, not \"%s\"",
-                               cohort);
     const char *reason = cli_get(&ctx->args, "reason");
     cli_session cs;
-    int rc = cli_open(ctx, what, CO_SESSION_READ_ONLY, 0, &cs);
+    rc = cli_open(ctx, what, CO_SESSION_READ_ONLY, 0, &cs);
     if (rc != EXIT_OK)
         return rc;
     co_error err;
     co_error_clear(&err);
-    if (co_cohort_pause(cs.session->state, (int)wave, pause, reason ? reason : "command line",
+    if (co_cohort_pause(cs.session->state, wave, pause, reason ? reason : "command line",
                         &err) != CO_OK)
         rc = cli_fail(what, &err);
     else if (ctx->json)
-        printf("{\"cohort\":%ld,\"paused\":%s}\n", wave, pause ? "true" : "false");
+        printf("{\"cohort\":%d,\"paused\":%s}\n", wave, pause ? "true" : "false");
     else
         printf("cohort %s %s\n", cohort,
                pause ? "paused: runs and workers stop before its next tenant"

@@ -74,9 +74,10 @@ static int migrate_parallel(cli_ctx *ctx, const char *list, long n)
 
 int cmd_run(cli_ctx *ctx)
 {
+    int wave = 0, rc = EXIT_OK;
+    if (!cli_cohort(ctx, &wave, &rc))
+        return rc;
     const char *cohort = cli_get(&ctx->args, "cohort");
-    if (!cohort || !*cohort)
-        return cli_usage_error(ctx, "--cohort canary (or a wave's number) is required");
     const char *parallel = cli_get(&ctx->args, "parallel");
     char *end;
     long workers = parallel ? strtol(parallel, &end, 10) : 1;
@@ -86,11 +87,8 @@ int cmd_run(cli_ctx *ctx)
     if (workers > 1 && ctx->json)
         return cli_usage_error(ctx, "--json prints one document per process: use it without "
                                     "--parallel, or read cutover status --json afterwards");
-    long wave = strcmp(cohort, "canary") == 0 ? 0 : strtol(cohort, &end, 10);
-    if (strcmp(cohort, "canary") != 0 && (*end || end == cohort || wave < 0))
-        return cli_usage_error(ctx, "--cohort must be canary or a wave's number, not \"%s\"", cohort);
     cli_session cs;
-    int rc = cli_open(ctx, "run", CO_SESSION_READ_ONLY, 0, &cs);
+    rc = cli_open(ctx, "run", CO_SESSION_READ_ONLY, 0, &cs);
     if (rc != EXIT_OK)
         return rc;
     co_error err;
@@ -101,7 +99,7 @@ int cmd_run(cli_ctx *ctx)
         rc = cli_fail("run", &err);
     } else {
         for (size_t i = 0; i < plan.n; i++)
-            if (plan.entries[i].cohort == (int)wave)
+            if (plan.entries[i].cohort == wave)
                 co_buf_printf(&list, "%s%s", list.len ? "," : "", plan.entries[i].tenant);
         if (!list.len) {
             fprintf(stderr, "cutover: run: plan %lld has no cohort \"%s\" (it has %d)\n",
@@ -112,7 +110,7 @@ int cmd_run(cli_ctx *ctx)
     co_plan_release(&plan);
     cli_close(&cs);
     ctx->in_cohort = true;
-    ctx->cohort = (int)wave;
+    ctx->cohort = wave;
     ctx->cohort_name = cohort;
     if (rc == EXIT_OK) {
         /* The cohort's tenants, through migrate: one way in for moving tenants. */

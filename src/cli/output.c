@@ -233,3 +233,21 @@ void cli_close(cli_session *cs)
     co_project_free(cs->project);
     memset(cs, 0, sizeof *cs);
 }
+
+bool cli_cohort(cli_ctx *ctx, int *wave, int *rc)
+{
+    const char *cohort = cli_get(&ctx->args, "cohort");
+    if (!cohort || !*cohort) {
+        *rc = cli_usage_error(ctx, "--cohort canary (or a wave's number) is required");
+        return false;
+    }
+    char *end;
+    long n = strcmp(cohort, "canary") == 0 ? 0 : strtol(cohort, &end, 10);
+    if (strcmp(cohort, "canary") != 0 && (*end || end == cohort || n < 0 || n > 100000)) {
+        *rc = cli_usage_error(ctx, "--cohort must be canary or a wave's number, not \"%s\"",
+                              cohort);
+        return false;
+    }
+    *wave = (int)n;
+    return true;
+}

@@ -67,3 +67,37 @@ int scoring_write(const char *what, const char *path, const char *data, size_t l
     }
     return EXIT_OK;
 }
+
+int scoring_dispatch(cli_ctx *ctx, const char *group, const scoring_sub *subs, size_t n)
+{
+    const cli_args *a = &ctx->args;
+    if (a->npositional == 0)
+        return cli_usage_error(ctx, "which %s command?", group);
+    const char *sub = a->positional[0];
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(subs[i].name, sub) != 0)
+            continue;
+        scoring_cli sc;
+        int rc = scoring_open(ctx, &sc);
+        if (rc != EXIT_OK)
+            return rc;
+        rc = subs[i].fn(ctx, &sc);
+        scoring_close(&sc);
+        return rc;
+    }
+    return cli_usage_error(ctx, "unknown %s command %.40s", group, sub);
+}
+
+int scoring_two_models(cli_ctx *ctx, scoring_cli *sc, const char *what, co_model *old_m,
+                       co_model *draft)
+{
+    co_error err;
+    co_error_clear(&err);
+    if (co_model_find(sc->state, ctx->args.positional[1], old_m, &err) != CO_OK)
+        return cli_fail(what, &err);
+    if (co_model_find(sc->state, ctx->args.positional[2], draft, &err) != CO_OK) {
+        co_model_release(old_m);
+        return cli_fail(what, &err);
+    }
+    return EXIT_OK;
+}

@@ -24,6 +24,22 @@ void scoring_close(scoring_cli *sc);
  * usage error into *rc. */
 bool scoring_as_of(cli_ctx *ctx, time_t *out, int *rc);
 
+/* A subcommand of `cutover events` or `cutover model`. */
+typedef struct scoring_sub {
+    const char *name;
+    int (*fn)(cli_ctx *ctx, scoring_cli *sc);
+} scoring_sub;
+
+/* Runs the subcommand named by the first positional argument with the
+ * project and journal open; group ("events", "model") is for messages. */
+int scoring_dispatch(cli_ctx *ctx, const char *group, const scoring_sub *subs, size_t n);
+
+/* Loads the models named by positional arguments 1 and 2 (OLD DRAFT); prints
+ * a failure (as `cutover WHAT: ...`) and returns its exit code, with nothing
+ * left to release. */
+int scoring_two_models(cli_ctx *ctx, scoring_cli *sc, const char *what, co_model *old_m,
+                       co_model *draft);
+
 /* Writes len bytes to path; prints a failure and returns its exit code. */
 int scoring_write(const char *what, const char *path, const char *data, size_t len);
 

@@ -1034,6 +1034,43 @@ static co_code drop_rows(co_refresh *r, const co_entity *e, bool tracked, const 
     return rc;
 }
 
+/* Value sets decoded from canonical keys: each set's texts live in a buffer
+ * of its own, so later sets never move earlier values. */
+typedef struct key_sets {
+    co_value *vals; /* count sets of n values */
+    co_buf *texts;  /* one per set */
+    size_t count;
+} key_sets;
+
+static co_code key_sets_alloc(key_sets *ks, size_t sets, size_t n, co_error *err)
+{
+    ks->vals = calloc(sets * n + 1, sizeof *ks->vals);
+    ks->texts = calloc(sets + 1, sizeof *ks->texts);
+    ks->count = 0;
+    return ks->vals && ks->texts ? CO_OK : co_error_set(err, CO_ENOMEM, "out of memory");
+}
+
+/* Decodes the key (klen bytes) into the next set's n values from `at` on. */
+static co_code key_sets_decode(key_sets *ks, size_t n, size_t at, size_t width, const char *key,
+                               size_t klen, co_error *err)
+{
+    char *one = strndup(key, klen);
+    size_t got = 0;
+    co_code rc = one ? co_key_decode(one, ks->vals + ks->count * n + at, width, &got,
+                                     &ks->texts[ks->count], err)
+                     : co_error_set(err, CO_ENOMEM, "out of memory");
+    free(one);
+    return rc;
+}
+
+static void key_sets_release(key_sets *ks)
+{
+    for (size_t i = 0; ks->texts && i < ks->count; i++)
+        co_buf_release(&ks->texts[i]);
+    free(ks->texts);
+    free(ks->vals);
+}
+
 /* ---- catching up a merging entity ----
  *
  * A changed row of a merging entity changes a merged row: its cluster is
@@ -1256,28 +1293,21 @@ static co_code refresh_merging(co_refresh *r, size_t entity, const char *const *
     if (rc == CO_OK)
         rc = regroup_forget(r, e, &g, &before, err);
     /* The keys as values, set after set, for the load. */
-    size_t count = co_map_count(&g.want), pos = 0, klen, vlen, got;
-    co_value *keys = calloc(count * n + 1, sizeof *keys);
-    co_buf *texts = calloc(count + 1, sizeof *texts);
-    if (rc == CO_OK && (!keys || !texts))
-        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    key_sets keys = {0};
+    size_t pos = 0, klen, vlen;
     const char *k, *unused;
-    for (size_t i = 0; rc == CO_OK && co_map_next(&g.want, &pos, &k, &klen, &unused, &vlen); i++) {
-        char *one = strndup(k, klen);
-        rc = one ? co_key_decode(one, keys + i * n, n, &got, &texts[i], err)
-                 : co_error_set(err, CO_ENOMEM, "out of memory");
-        free(one);
-    }
+    if (rc == CO_OK)
+        rc = key_sets_alloc(&keys, co_map_count(&g.want), n, err);
+    while (rc == CO_OK && co_map_next(&g.want, &pos, &k, &klen, &unused, &vlen))
+        if ((rc = key_sets_decode(&keys, n, 0, n, k, klen, err)) == CO_OK)
+            keys.count++;
     if (rc == CO_OK) {
-        rc = refresh_load(r, entity, cols, keys, n, count, g.m, err);
+        rc = refresh_load(r, entity, cols, keys.vals, n, keys.count, g.m, err);
         g.m = NULL; /* the load freed it */
     }
     if (rc == CO_OK)
         rc = regroup_check(r, e, entity, &before, err);
-    for (size_t i = 0; texts && i < count; i++)
-        co_buf_release(&texts[i]);
-    free(texts);
-    free(keys);
+    key_sets_release(&keys);
     co_buf_release(&key);
     co_buf_release(&g.queue);
     co_map_release(&g.by_target);
@@ -1306,18 +1336,20 @@ static int merged_ref_column(const co_project *p, const co_entity *e, const char
 /* Rows of a later entity follow a merging entity by a reference column: in
  * the target they refer to the merged row, so a change of one source row
  * loads again the rows of every source row merged with it. Each value set
- * becomes one set per source row of its merged row (sets, values in
- * storage). */
+ * becomes one set per source row of its merged row. */
 static co_code expand_merged(co_refresh *r, size_t parent, int col, const co_value *vals,
-                             size_t n, size_t nsets, co_value **sets, size_t *count,
-                             co_buf *storage, co_error *err)
+                             size_t n, size_t nsets, key_sets *out, co_error *err)
 {
     co_map by_target;
     co_map_init(&by_target);
     const co_map *loaded = &r->keys[parent].loaded;
     co_code rc = index_targets(loaded, &by_target, err);
-    co_buf members = CO_BUF_INIT, key = CO_BUF_INIT;
-    size_t total = 0;
+    co_buf key = CO_BUF_INIT;
+    /* Per set, the member keys ("\0"-ended) and where they end. */
+    co_buf members = CO_BUF_INIT;
+    size_t *ends = calloc(nsets + 1, sizeof *ends), total = 0;
+    if (rc == CO_OK && !ends)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
     for (size_t k = 0; rc == CO_OK && k < nsets; k++) {
         co_buf_reset(&key);
         co_key_encode(&key, &vals[k * n + (size_t)col], 1);
@@ -1326,67 +1358,32 @@ static co_code expand_merged(co_refresh *r, size_t parent, int col, const co_val
         if (co_map_get(loaded, key.data, key.len, &target, &tlen) &&
             co_map_get(&by_target, target, tlen, &list, &llen)) {
             co_buf_add(&members, list, llen);
-            for (const char *m = list; m < list + llen; m += strlen(m) + 1)
-                total++;
         } else {
             co_buf_add(&members, key.data, key.len);
             co_buf_addc(&members, '\0');
-            total++;
         }
-        co_buf_addc(&members, '\n'); /* end of this set's members */
+        ends[k] = members.len;
     }
-    *sets = rc == CO_OK ? calloc(total * n + 1, sizeof **sets) : NULL;
-    if (rc == CO_OK && (!*sets || members.failed))
+    for (size_t at = 0; at < members.len; at += strlen(members.data + at) + 1)
+        total++;
+    if (rc == CO_OK && members.failed)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    /* Decoded member values point into storage: size it first, it must not move. */
-    size_t at = 0;
-    co_buf_reset(storage);
     if (rc == CO_OK)
-        co_buf_add(storage, "", 0);
-    const char *m = members.data;
-    for (size_t k = 0; rc == CO_OK && k < nsets; k++, m++) {
-        for (; *m != '\n'; m += strlen(m) + 1) {
-            co_value v[1];
-            size_t got = 0;
-            co_buf one = CO_BUF_INIT;
-            rc = co_key_decode(m, v, 1, &got, &one, err);
-            memcpy(*sets + at * n, vals + k * n, n * sizeof **sets);
-            if (rc == CO_OK && got == 1 && (v[0].type == CO_TEXT || v[0].type == CO_BLOB)) {
-                /* keep the bytes alive with the sets: one heap copy per value */
-                char *copy = malloc(v[0].len + 1);
-                if (!copy) {
-                    rc = co_error_set(err, CO_ENOMEM, "out of memory");
-                } else {
-                    memcpy(copy, v[0].s, v[0].len);
-                    copy[v[0].len] = '\0';
-                    v[0].s = copy;
-                    co_buf_add(storage, &copy, sizeof copy); /* freed by free_expanded */
-                }
-            }
-            if (rc == CO_OK && got == 1)
-                (*sets)[at * n + (size_t)col] = v[0];
-            co_buf_release(&one);
-            if (rc != CO_OK)
-                break;
-            at++;
+        rc = key_sets_alloc(out, total, n, err);
+    size_t at = 0;
+    for (size_t k = 0; rc == CO_OK && k < nsets; k++)
+        for (; rc == CO_OK && at < ends[k]; at += strlen(members.data + at) + 1) {
+            memcpy(out->vals + out->count * n, vals + k * n, n * sizeof *vals);
+            const char *m = members.data + at;
+            rc = key_sets_decode(out, n, (size_t)col, 1, m, strlen(m), err);
+            if (rc == CO_OK)
+                out->count++;
         }
-    }
-    *count = at;
+    free(ends);
     co_buf_release(&members);
     co_buf_release(&key);
     co_map_release(&by_target);
     return rc;
-}
-
-static void free_expanded(co_value *sets, co_buf *storage)
-{
-    for (size_t at = 0; at + sizeof(char *) <= storage->len; at += sizeof(char *)) {
-        char *copy;
-        memcpy(&copy, storage->data + at, sizeof copy);
-        free(copy);
-    }
-    co_buf_release(storage);
-    free(sets);
 }
 
 co_code co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
@@ -1399,13 +1396,11 @@ co_code co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
     int col = e->merge ? -1 : merged_ref_column(r->s->project, e, cols, n, &parent);
     co_code rc;
     if (col >= 0) {
-        co_value *sets = NULL;
-        size_t count = 0;
-        co_buf storage = CO_BUF_INIT;
-        rc = expand_merged(r, parent, col, vals, n, nsets, &sets, &count, &storage, err);
+        key_sets sets = {0};
+        rc = expand_merged(r, parent, col, vals, n, nsets, &sets, err);
         if (rc == CO_OK)
-            rc = refresh_load(r, entity, cols, sets, n, count, NULL, err);
-        free_expanded(sets, &storage);
+            rc = refresh_load(r, entity, cols, sets.vals, n, sets.count, NULL, err);
+        key_sets_release(&sets);
     } else {
         rc = e->merge ? refresh_merging(r, entity, cols, vals, n, nsets, err)
                       : refresh_load(r, entity, cols, vals, n, nsets, NULL, err);
