@@ -51,6 +51,11 @@ void co_cutover_result_release(co_cutover_result *r);
 co_code co_catch_up(co_session *s, co_store *cap, const co_tenant *t, int64_t run_id,
                     int64_t *applied, co_error *err);
 
+/* Adds to scope the rows that the tenant's captured changes after `after`
+ * up to `upto` (change sequence numbers) touch, by the entities' follows. */
+co_code co_changes_scope(co_store *cap, const co_project *p, const char *tenant, int64_t after,
+                         int64_t upto, co_verify_scope *scope, co_error *err);
+
 typedef struct co_rollback_result {
     bool was_switched;
     char *export_file;  /* the tenant's target rows, when it was switched; else NULL */

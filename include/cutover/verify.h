@@ -80,11 +80,41 @@ typedef struct co_verify_result {
     double seconds;
 } co_verify_result;
 
+/* A set of rows per entity: for a verification limited to the rows that
+ * changed since a full one (the zero-downtime cutover verifies the whole
+ * tenant before the freeze and, inside it, only what changed since). An
+ * entity's rows are those whose columns equal one of the value tuples added
+ * for it, or all of them once it is marked whole; an entity with nothing
+ * added is untouched. */
+typedef struct co_verify_scope co_verify_scope;
+
+co_verify_scope *co_verify_scope_new(const co_project *p);
+void co_verify_scope_free(co_verify_scope *s);
+/* Adds the rows of entity whose n columns equal vals. */
+co_code co_verify_scope_add(co_verify_scope *s, size_t entity, const char *const *cols, size_t n,
+                            const co_value *vals, co_error *err);
+/* Every row of the entity. */
+void co_verify_scope_whole(co_verify_scope *s, size_t entity);
+/* Adds every row of from to s. */
+co_code co_verify_scope_merge(co_verify_scope *s, const co_verify_scope *from, co_error *err);
+/* Row tuples held for the entity (SIZE_MAX when whole, 0 when untouched). */
+size_t co_verify_scope_count(const co_verify_scope *s, size_t entity);
+
 typedef struct co_verify_options {
     size_t sample; /* findings kept per entity and check; 0 means 10 */
     co_progress_fn progress; /* after each entity (rows: its expected rows); may be NULL.
                                 A rehearsal also reports its load through it. */
     void *progress_ctx;
+    /* When set, the key of every row found different (beyond the sample
+     * too) is added here: what a later scoped verification must look at. */
+    co_verify_scope *differences;
+    /* When set, only these rows are compared and checked; every other row
+     * was proven by the full verification run since_run, and untouched
+     * entities are reported as such. Counts (reconcile) stay whole. */
+    const co_verify_scope *scope;
+    int64_t since_run;
+    /* A verification inside a longer step: the tenant's state is left as it is. */
+    bool keep_state;
 } co_verify_options;
 
 /* Verifies one tenant in s's destination and records the result in the

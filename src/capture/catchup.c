@@ -8,6 +8,7 @@
  */
 #include "cutover/capture.h"
 #include "cutover/cutover.h"
+#include "cutover/verify.h"
 #include "engine/engine_int.h"
 #include "util/buf.h"
 #include "util/key.h"
@@ -83,14 +84,18 @@ static co_code refresh_sets(co_refresh *r, size_t entity, const co_follow *fo, c
     return rc;
 }
 
-/* Refreshes what one batch of changes touched, entity by entity, parents
- * first, each follow's distinct values in as few queries as it takes. */
-static co_code apply_batch(co_session *s, const co_tenant *t, int64_t run_id,
-                           const co_change *changes, size_t n, co_error *err)
+/* What one batch of changes touched, for one follow of an entity: all its
+ * rows (a follow without columns), or the distinct value sets of its
+ * columns, as canonical keys one per line. */
+typedef co_code (*touched_fn)(void *ctx, size_t entity, const co_follow *fo, bool all,
+                              const co_buf *sets, size_t nsets, co_error *err);
+
+/* Calls fn for every follow of every entity (parents first) that the
+ * changes touch. */
+static co_code each_touched(const co_project *p, const co_change *changes, size_t n,
+                            touched_fn fn, void *ctx, co_error *err)
 {
-    const co_project *p = s->project;
-    co_refresh *r = NULL;
-    co_code rc = co_refresh_begin(s, t, run_id, &r, err);
+    co_code rc = CO_OK;
     co_buf storage = CO_BUF_INIT, match = CO_BUF_INIT, sets = CO_BUF_INIT;
     for (size_t e = 0; rc == CO_OK && e < p->nentities; e++) {
         const co_entity *ent = &p->entities[e];
@@ -140,21 +145,90 @@ static co_code apply_batch(co_session *s, const co_tenant *t, int64_t run_id,
                 nsets++;
             }
             co_map_release(&seen);
-            if (rc == CO_OK && any && fo->n == 0)
-                rc = co_refresh_rows(r, e, NULL, NULL, 0, 0, err);
-            else if (rc == CO_OK && nsets)
-                rc = refresh_sets(r, e, fo, &sets, nsets, err);
+            if (rc == CO_OK && any && (fo->n == 0 || nsets))
+                rc = fn(ctx, e, fo, fo->n == 0, &sets, nsets, err);
         }
     }
     co_buf_release(&storage);
     co_buf_release(&match);
     co_buf_release(&sets);
+    return rc;
+}
+
+static co_code refresh_touched(void *ctx, size_t entity, const co_follow *fo, bool all,
+                               const co_buf *sets, size_t nsets, co_error *err)
+{
+    co_refresh *r = ctx;
+    if (all)
+        return co_refresh_rows(r, entity, NULL, NULL, 0, 0, err);
+    return refresh_sets(r, entity, fo, sets, nsets, err);
+}
+
+/* Refreshes what one batch of changes touched, entity by entity, parents
+ * first, each follow's distinct values in as few queries as it takes. */
+static co_code apply_batch(co_session *s, const co_tenant *t, int64_t run_id,
+                           const co_change *changes, size_t n, co_error *err)
+{
+    co_refresh *r = NULL;
+    co_code rc = co_refresh_begin(s, t, run_id, &r, err);
+    if (rc == CO_OK)
+        rc = each_touched(s->project, changes, n, refresh_touched, r, err);
     if (rc == CO_OK)
         rc = co_state_applied_set(s->state, t->key, changes[n - 1].seq, err);
     if (r) {
         co_code end = co_refresh_end(r, rc == CO_OK, NULL, NULL, rc == CO_OK ? err : NULL);
         if (rc == CO_OK)
             rc = end;
+    }
+    return rc;
+}
+
+static co_code scope_touched(void *ctx, size_t entity, const co_follow *fo, bool all,
+                             const co_buf *sets, size_t nsets, co_error *err)
+{
+    co_verify_scope *scope = ctx;
+    if (all) {
+        co_verify_scope_whole(scope, entity);
+        return CO_OK;
+    }
+    co_code rc = CO_OK;
+    co_buf storage = CO_BUF_INIT;
+    const char *p = co_buf_str(sets);
+    for (size_t k = 0; rc == CO_OK && k < nsets && *p; k++) {
+        const char *nl = strchr(p, '\n');
+        char *one = strndup(p, nl ? (size_t)(nl - p) : strlen(p));
+        p = nl ? nl + 1 : p + strlen(p);
+        co_value vals[16];
+        size_t got = 0;
+        co_buf_reset(&storage);
+        rc = one ? co_key_decode(one, vals, 16, &got, &storage, err)
+                 : co_error_set(err, CO_ENOMEM, "out of memory");
+        if (rc == CO_OK)
+            rc = co_verify_scope_add(scope, entity, (const char *const *)fo->columns, got, vals,
+                                     err);
+        free(one);
+    }
+    co_buf_release(&storage);
+    return rc;
+}
+
+co_code co_changes_scope(co_store *cap, const co_project *p, const char *tenant, int64_t after,
+                         int64_t upto, co_verify_scope *scope, co_error *err)
+{
+    co_code rc = CO_OK;
+    while (rc == CO_OK && after < upto) {
+        co_change *changes = NULL;
+        size_t n = 0, use = 0;
+        rc = co_capture_changes(cap, tenant, after, ROUND_CHANGES, &changes, &n, err);
+        while (use < n && changes[use].seq <= upto)
+            use++;
+        if (rc == CO_OK && use)
+            rc = each_touched(p, changes, use, scope_touched, scope, err);
+        if (use)
+            after = changes[use - 1].seq;
+        co_changes_free(changes, n);
+        if (use < ROUND_CHANGES)
+            break;
     }
     return rc;
 }

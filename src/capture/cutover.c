@@ -308,6 +308,26 @@ static co_code fail_and_roll_back(co_session *s, const co_tenant *t, co_cutover_
     return rc;
 }
 
+/* Applies captured changes in rounds until few wait (or max_rounds). */
+static co_code catch_up_rounds(co_session *s, co_store *cap, const co_tenant *t,
+                               const co_cutover_options *opt, co_cutover_result *res,
+                               co_error *err)
+{
+    co_code rc = CO_OK;
+    for (int round = 0; rc == CO_OK && round < opt->max_rounds; round++) {
+        int64_t applied = 0, backlog = 0, after = 0;
+        rc = co_catch_up(s, cap, t, res->load.run_id, &applied, err);
+        res->changes_applied += applied;
+        if (rc == CO_OK)
+            rc = co_state_applied_get(s->state, t->key, &after, err);
+        if (rc == CO_OK)
+            rc = co_capture_backlog(cap, t->key, after, &backlog, err);
+        if (rc == CO_OK && backlog <= opt->backlog_small)
+            break;
+    }
+    return rc;
+}
+
 static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutover_options *opt,
                               co_cutover_result *res, co_error *err)
 {
@@ -355,37 +375,59 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
     if (srt == CO_OK)
         srt = co_migrate_tenant(s, t, &mopt, &res->load, &step);
     /* 3. catch up while the tenant keeps writing */
-    int64_t applied = 0, backlog = 0, after = 0;
-    for (int round = 0; srt == CO_OK && round < opt->max_rounds; round++) {
-        srt = co_catch_up(s, cap, t, res->load.run_id, &applied, &step);
-        res->changes_applied += applied;
-        if (srt == CO_OK)
-            srt = co_state_applied_get(s->state, t->key, &after, &step);
-        if (srt == CO_OK)
-            srt = co_capture_backlog(cap, t->key, after, &backlog, &step);
-        if (srt == CO_OK && backlog <= opt->backlog_small)
-            break;
+    int64_t applied = 0;
+    if (srt == CO_OK)
+        srt = catch_up_rounds(s, cap, t, opt, res, &step);
+    /* 4. verify the whole tenant while it still writes. The rows found
+     * different then, and every row a change touches from here on, are
+     * verified again inside the freeze, which so stays short whatever the
+     * tenant's size: a row outside both matched and has not changed since. */
+    int64_t mark = 0, upto = 0;
+    co_verify_scope *again = NULL;
+    co_verify_result early = {0};
+    if (srt == CO_OK)
+        srt = co_state_applied_get(s->state, t->key, &mark, &step);
+    if (srt == CO_OK && !(again = co_verify_scope_new(p)))
+        srt = co_error_set(&step, CO_ENOMEM, "out of memory");
+    if (srt == CO_OK) {
+        co_verify_options eopt = {0};
+        eopt.sample = opt->sample;
+        eopt.differences = again;
+        eopt.keep_state = true;
+        srt = co_verify_tenant(s, t, &eopt, &early, &step);
     }
-    /* 4. freeze: from here on, the tenant's writes to the source are refused */
+    /* what the tenant wrote meanwhile, so that the freeze has little to do */
+    if (srt == CO_OK)
+        srt = catch_up_rounds(s, cap, t, opt, res, &step);
+    /* 5. freeze: from here on, the tenant's writes to the source are refused */
     if (srt == CO_OK) {
         srt = co_capture_freeze(cap, p, t->key, &step);
         freeze_started = co_clock_mono();
     }
     if (srt == CO_OK)
         srt = co_run_hook(p, CO_HOOK_ON_FREEZE, t->key, res->load.run_id, &step);
-    /* 5. the last changes, 6. verify */
+    /* 6. the last changes, 7. verify what changed since step 4 */
     if (srt == CO_OK) {
         srt = co_catch_up(s, cap, t, res->load.run_id, &applied, &step);
         res->changes_applied += applied;
     }
-    co_verify_options vopt = {opt->sample, NULL, NULL};
+    if (srt == CO_OK)
+        srt = co_state_applied_get(s->state, t->key, &upto, &step);
+    if (srt == CO_OK)
+        srt = co_changes_scope(cap, p, t->key, mark, upto, again, &step);
+    co_verify_options vopt = {0};
+    vopt.sample = opt->sample;
+    vopt.scope = again;
+    vopt.since_run = early.run_id;
     if (srt == CO_OK) {
         srt = co_verify_tenant(s, t, &vopt, &res->verification, &step);
         res->verified = srt == CO_OK;
         if (srt == CO_OK && !res->verification.pass)
             srt = co_error_set(&step, CO_EVERIFY, "verification found differences");
     }
-    /* 7. switch */
+    co_verify_scope_free(again);
+    co_verify_result_release(&early);
+    /* 8. switch */
     if (srt == CO_OK) {
         res->freeze_seconds = co_clock_mono() - freeze_started;
         srt = co_state_route_set(s->state, t->key, "new", res->freeze_seconds, res->load.run_id,

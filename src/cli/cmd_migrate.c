@@ -249,7 +249,7 @@ int cmd_migrate(cli_ctx *ctx)
         }
         if (verify && !o->result.skipped) {
             co_verify_result vr;
-            co_verify_options vopt = {sample, NULL, NULL};
+            co_verify_options vopt = {.sample = sample};
             co_code vcode = co_verify_tenant(s, o->tenant, &vopt, &vr, &err);
             if (vcode != CO_OK) {
                 int fail_rc = cli_fail("migrate: verify", &err);

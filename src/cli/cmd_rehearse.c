@@ -47,7 +47,7 @@ int cmd_rehearse(cli_ctx *ctx)
         goto done;
     }
     cli_progress *bar = cli_progress_new(ctx);
-    co_verify_options vopt = {sample, on_progress, bar};
+    co_verify_options vopt = {.sample = sample, .progress = on_progress, .progress_ctx = bar};
     bool keep_going = cli_flag(&ctx->args, "keep-going");
     if (ctx->json)
         fputs("{\"rehearsals\":[", stdout);

@@ -91,7 +91,7 @@ int cmd_verify(cli_ctx *ctx)
     if (ctx->json)
         fputs("{\"verifications\":[", stdout);
     cli_progress *bar = cli_progress_new(ctx);
-    co_verify_options opt = {sample, on_progress, bar};
+    co_verify_options opt = {.sample = sample, .progress = on_progress, .progress_ctx = bar};
     for (size_t i = 0; i < count; i++) {
         co_verify_result r;
         co_error_clear(&err);

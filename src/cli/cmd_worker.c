@@ -99,7 +99,7 @@ int cmd_worker(cli_ctx *ctx)
             code = co_migrate_tenant(cs.session, t, &mopt, &mr, &err);
             co_migrate_result_release(&mr);
             if (code == CO_OK) {
-                co_verify_options vopt = {sample, NULL, NULL};
+                co_verify_options vopt = {.sample = sample};
                 co_verify_result vr;
                 code = co_verify_tenant(cs.session, t, &vopt, &vr, &err);
                 ok = code == CO_OK && vr.pass;

@@ -102,6 +102,7 @@ co_code rp_load_tenant(co_state *st, const co_project *p, rp_tenant *t, co_error
     if (rc == CO_OK)
         rc = rp_query(st, rp_steps_sql, &run, 1, &t->steps, err);
     co_param verify = {NULL, co_int(t->status->verify_run)};
+    co_param months[] = {tenant, verify};
     if (rc == CO_OK)
         rc = rp_query(st,
                       "SELECT id, status, started_at, ended_at, seconds FROM runs WHERE id = ?",
@@ -118,9 +119,12 @@ co_code rp_load_tenant(co_state *st, const co_project *p, rp_tenant *t, co_error
                       &verify, 1, &t->findings, err);
     if (rc == CO_OK)
         rc = rp_query(st,
-                      "SELECT entity, month, source, target FROM volumes WHERE run_id = ?"
+                      /* a verification limited to changed rows keeps no months:
+                       * the last full one before it has them */
+                      "SELECT entity, month, source, target FROM volumes WHERE run_id ="
+                      " (SELECT max(run_id) FROM volumes WHERE tenant = ? AND run_id <= ?)"
                       " ORDER BY entity, month",
-                      &verify, 1, &t->volumes, err);
+                      months, 2, &t->volumes, err);
     if (rc == CO_OK)
         rc = rp_query(st,
                       "SELECT audited_at, rows, bytes, size_class, est_seconds, limit_rows,"

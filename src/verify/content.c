@@ -235,6 +235,8 @@ static co_code compare_expected(differ *d, const co_value *raw)
         co_buf_addc(&detail, '}');
         rc = co_vfinding(v, CO_CHECK_CONTENT, d->found++, "missing", d->key.data,
                          co_buf_str(&detail));
+        if (rc == CO_OK)
+            rc = co_vscope_note(v, d->key.data);
     } else {
         if (!co_map_put(&d->seen, d->key.data, d->key.len, "", 0))
             rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
@@ -270,6 +272,8 @@ static co_code compare_expected(differ *d, const co_value *raw)
                 else
                     rc = co_vfinding(v, CO_CHECK_CONTENT, d->found++, "changed", d->key.data,
                                      co_buf_str(&detail));
+                if (rc == CO_OK && !first)
+                    rc = co_vscope_note(v, d->key.data);
             }
             co_buf_release(&storage);
             free(text);
@@ -313,6 +317,8 @@ static co_code report_extra(differ *d, co_code rc)
             break;
         rc = co_vfinding(v, CO_CHECK_CONTENT, d->found++, "extra", co_buf_str(&keytext),
                          co_buf_str(&detail));
+        if (rc == CO_OK)
+            rc = co_vscope_note(v, co_buf_str(&keytext));
     }
     co_buf_release(&detail);
     co_buf_release(&keytext);
@@ -467,8 +473,15 @@ co_code co_verify_content(vctx *v)
     if (rc != CO_OK)
         return rc;
     int64_t diffs = d.missing + d.extra + d.changed;
-    if (diffs == 0 && (exp.count != act.count || exp.hash != act.hash))
+    if (diffs == 0 && (exp.count != act.count || exp.hash != act.hash)) {
         diffs = 1; /* the sums differ but no row could be told apart: say so */
+        if (v->differences)
+            co_verify_scope_whole(v->differences, v->index);
+    }
+    if (diffs == 0 && v->scoped)
+        return co_vcheck(v, CO_CHECK_CONTENT, true, exp.count, act.count, 0,
+                         "%lld rows changed since run %lld match; the others matched then",
+                         (long long)exp.count, (long long)v->since_run);
     if (diffs == 0)
         return co_vcheck(v, CO_CHECK_CONTENT, true, exp.count, act.count, 0,
                          "%lld rows match", (long long)exp.count);

@@ -44,6 +44,8 @@ static co_code findings_of(vctx *v, const char *sql, const char *kind, size_t nk
         co_buf_addc(&detail, '}');
         rc = co_vfinding(v, CO_CHECK_INTEGRITY, (*found)++, kind, co_buf_str(&key),
                          co_buf_str(&detail));
+        if (rc == CO_OK)
+            rc = co_vscope_note(v, co_buf_str(&key));
     }
     co_buf_release(&key);
     co_buf_release(&detail);
@@ -79,6 +81,29 @@ static co_code dangling_refs(vctx *v, int64_t *found)
         const co_entity *parent = co_project_entity(v->s->project, ref->entity);
         if (!parent || parent->nkey != 1)
             continue;
+        /* Scoped: the entity's rows in the scope, and those that refer to a
+         * parent row of the scope that went. */
+        co_buf own = CO_BUF_INIT, wide = CO_BUF_INIT;
+        bool was_scoped = v->scoped, all = false, none = true;
+        int pi = co_project_entity_index(v->s->project, parent->name);
+        if (v->scoped) {
+            co_buf_printf(&wide, "(%s OR ", co_buf_str(&v->where_actual));
+            rc = pi < 0 ? CO_OK
+                        : co_vscope_gone_sql(v, (size_t)pi, ref->column, st, &wide, &all,
+                                             &none);
+            co_buf_addc(&wide, ')');
+            if (rc != CO_OK) {
+                co_buf_release(&wide);
+                break;
+            }
+            if (all || pi < 0) {
+                v->scoped = false;
+            } else if (!none) {
+                own = v->where_actual;
+                v->where_actual = wide;
+                wide = (co_buf)CO_BUF_INIT;
+            }
+        }
         co_buf sql = CO_BUF_INIT;
         co_buf_adds(&sql, "SELECT ");
         co_vsql_keys(v, st, &sql);
@@ -100,6 +125,12 @@ static co_code dangling_refs(vctx *v, int64_t *found)
             co_buf_adds(&sql, " = :tenant");
         }
         co_buf_adds(&sql, ")");
+        if (own.data) { /* the entity's own scope back */
+            co_buf_release(&v->where_actual);
+            v->where_actual = own;
+        }
+        v->scoped = was_scoped;
+        co_buf_release(&wide);
         rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                         : findings_of(v, co_buf_str(&sql), "dangling_ref", v->e->nkey,
                                       ref->column, found);
@@ -193,7 +224,13 @@ static bool key_is_primary(vctx *v)
 co_code co_verify_integrity(vctx *v)
 {
     int64_t found = 0;
-    co_code rc = key_is_primary(v) ? CO_OK : duplicate_keys(v, &found);
+    /* A duplicate may pair a row of the scope with one outside it: the
+     * check looks at every row, unless no row of the entity changed. */
+    bool was_scoped = v->scoped;
+    bool untouched = v->scoped && v->untouched;
+    v->scoped = false;
+    co_code rc = key_is_primary(v) || untouched ? CO_OK : duplicate_keys(v, &found);
+    v->scoped = was_scoped;
     if (rc == CO_OK)
         rc = dangling_refs(v, &found);
     if (rc == CO_OK)

@@ -52,7 +52,7 @@ void co_vsql_keys(vctx *v, co_store *st, co_buf *out)
 }
 
 /* A SQL literal for a key value (no SQL functions needed on either engine). */
-static void key_literal(co_store *st, const co_value *val, co_buf *out)
+void co_vsql_literal(co_store *st, const co_value *val, co_buf *out)
 {
     switch (val->type) {
     case CO_NULL: co_buf_adds(out, "NULL"); break;
@@ -110,7 +110,7 @@ static void key_set_sql(vctx *v, co_store *st, const co_map *set, co_buf *out)
         first = false;
         for (size_t i = 0; i < n; i++) {
             co_buf_adds(out, i ? ", " : "");
-            key_literal(st, &vals[i], out);
+            co_vsql_literal(st, &vals[i], out);
         }
         co_buf_addc(out, ')');
     }
@@ -157,15 +157,29 @@ co_code co_vsql_remap(vctx *v)
             char *b = tk.type == CO_TEXT ? strndup(tk.s, tk.len) : NULL;
             bool ok = a && b && co_key_decode(a, from, 1, &n1, &storage, NULL) == CO_OK &&
                       co_key_decode(b, to, 1, &n2, &storage, NULL) == CO_OK && n1 == 1 && n2 == 1;
+            if (ok && !v->survivors)
+                v->survivors = calloc(v->ncols, sizeof *v->survivors);
+            if (ok && v->survivors) {
+                co_buf a_key = CO_BUF_INIT, b_key = CO_BUF_INIT;
+                co_key_encode(&a_key, from, 1);
+                co_key_encode(&b_key, to, 1);
+                if (a_key.failed || b_key.failed ||
+                    !co_map_put(&v->survivors[i], a_key.data, a_key.len, b_key.data, b_key.len))
+                    rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
+                co_buf_release(&a_key);
+                co_buf_release(&b_key);
+            } else if (ok) {
+                rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
+            }
             if (ok) {
                 if (whens++ == 0) {
                     co_buf_adds(&select, "CASE ");
                     co_store_quote_ident(st, v->cols[i], &select);
                 }
                 co_buf_adds(&select, " WHEN ");
-                key_literal(st, &from[0], &select);
+                co_vsql_literal(st, &from[0], &select);
                 co_buf_adds(&select, " THEN ");
-                key_literal(st, &to[0], &select);
+                co_vsql_literal(st, &to[0], &select);
             }
             free(a);
             free(b);
@@ -188,8 +202,19 @@ co_code co_vsql_remap(vctx *v)
     return rc;
 }
 
+const co_map *co_vsql_survivors(vctx *v, const char *column)
+{
+    for (size_t i = 0; v->survivors && i < v->ncols; i++)
+        if (strcmp(v->cols[i], column) == 0)
+            return co_map_count(&v->survivors[i]) ? &v->survivors[i] : NULL;
+    return NULL;
+}
+
 void co_vsql_expected(vctx *v, co_buf *out)
 {
+    /* A scope picks rows by their final values (refs sent to survivors). */
+    if (v->scoped)
+        co_buf_adds(out, "SELECT * FROM (");
     co_store *st = v->s->source;
     /* Refs to merged rows go to their survivors; rows that then repeat were
      * merged (one row per tag of two merged contacts). Rejects are left out
@@ -209,6 +234,8 @@ void co_vsql_expected(vctx *v, co_buf *out)
     }
     if (v->remap.len)
         co_buf_adds(out, ") AS remapped");
+    if (v->scoped)
+        co_buf_printf(out, ") AS scoped WHERE (%s)", co_buf_str(&v->where_expected));
 }
 
 /* The first ref of e whose entity has a tenant column, or NULL. */
@@ -234,10 +261,15 @@ void co_vsql_actual(vctx *v, co_buf *out)
     co_buf_adds(out, " AS actual WHERE ");
     const co_entity *parent = NULL;
     const co_ref *ref;
+    /* A scope names a few rows: SQLite, without statistics, would rather
+     * walk the tenant's index; a unary + keeps it off that index. */
+    bool off_index = v->scoped && strcmp(co_store_engine(st), "sqlite") == 0;
     if (v->e->tenant_column) {
+        co_buf_adds(out, off_index ? "+" : "");
         co_store_quote_ident(st, v->e->tenant_column, out);
         co_buf_adds(out, " = :tenant");
     } else if ((ref = scoping_ref(v->s->project, v->e, &parent))) {
+        co_buf_adds(out, off_index ? "+" : "");
         co_store_quote_ident(st, ref->column, out);
         co_buf_adds(out, " IN (SELECT ");
         co_store_quote_ident(st, parent->key[0], out);
@@ -253,6 +285,8 @@ void co_vsql_actual(vctx *v, co_buf *out)
     } else {
         key_set_sql(v, st, &v->scope_ids, out);
     }
+    if (v->scoped)
+        co_buf_printf(out, " AND (%s)", co_buf_str(&v->where_actual));
 }
 
 bool co_vsql_scoped_by_ids(const co_project *p, const co_entity *e)

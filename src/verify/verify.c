@@ -245,6 +245,26 @@ static co_code describe(vctx *v)
     return CO_OK;
 }
 
+/* The tenant's target rows of the entity, all of them (for reconcile when
+ * the content check looked at a scope only). */
+static co_code count_actual(vctx *v)
+{
+    co_buf sql = CO_BUF_INIT;
+    bool scoped = v->scoped;
+    v->scoped = false;
+    co_buf_adds(&sql, "SELECT count(*) FROM (");
+    co_vsql_actual(v, &sql);
+    co_buf_adds(&sql, ") AS side");
+    v->scoped = scoped;
+    co_param tenant = co_vparam_tenant(v);
+    co_code rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                            : co_store_query_int(v->s->dest, co_buf_str(&sql), &tenant, 1,
+                                                 &v->actual_rows, NULL, v->err);
+    co_buf_release(&sql);
+    v->res->rows_fetched++;
+    return rc;
+}
+
 static co_code verify_entity(vctx *v)
 {
     co_code rc = describe(v);
@@ -259,10 +279,26 @@ static co_code verify_entity(vctx *v)
         rc = journal_counts(v);
     if (rc == CO_OK)
         rc = co_vsql_remap(v);
+    /* A scope limits the rows looked at; an entity whose rows merge is
+     * computed by the engine and compared whole. */
+    bool whole = true, untouched = false;
+    if (rc == CO_OK && v->scope && !v->e->merge)
+        rc = co_vscope_where(v, v->s->source, &v->where_expected, &whole, &untouched);
+    if (rc == CO_OK && v->scope && !v->e->merge && !whole)
+        rc = co_vscope_where(v, v->s->dest, &v->where_actual, &whole, &untouched);
+    bool limited = !whole;
+    v->untouched = limited && untouched;
     co_store_set_key_filter(v->s->source, keep_unrejected, v);
     co_store_set_key_filter(v->s->dest, keep_mapped, v);
-    if (rc == CO_OK)
+    v->scoped = limited;
+    if (rc == CO_OK && v->untouched)
+        rc = co_vcheck(v, CO_CHECK_CONTENT, true, 0, 0, 0,
+                       "no row changed since run %lld, which matched them all",
+                       (long long)v->since_run);
+    else if (rc == CO_OK)
         rc = co_verify_content(v);
+    if (rc == CO_OK && limited)
+        rc = count_actual(v);
     if (rc == CO_OK)
         rc = reconcile(v);
     if (rc == CO_OK && v->e->volume) {
@@ -272,13 +308,18 @@ static co_code verify_entity(vctx *v)
         if (content->check == CO_CHECK_CONTENT && content->pass)
             rc = co_vcheck(v, CO_CHECK_VOLUME, true, content->expected, content->actual, 0,
                            "volumes per group and month hold: every row matches");
-        else
+        else {
+            v->scoped = false; /* counted over every row */
             rc = co_verify_volume(v);
+            v->scoped = limited;
+        }
     }
-    if (rc == CO_OK && v->e->volume)
+    /* The months for charts come from full verifications. */
+    if (rc == CO_OK && v->e->volume && !v->scope)
         rc = co_verify_volume_months(v);
     if (rc == CO_OK)
         rc = co_verify_integrity(v);
+    v->scoped = false;
     co_store_set_key_filter(v->s->source, NULL, NULL);
     co_store_set_key_filter(v->s->dest, NULL, NULL);
     return rc;
@@ -379,6 +420,10 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
         co_map_init(&v.rejected);
         co_map_init(&v.scope_ids);
         v.fetched_mark = res->rows_fetched;
+        v.index = i;
+        v.scope = opt ? opt->scope : NULL;
+        v.since_run = opt ? opt->since_run : 0;
+        v.differences = opt ? opt->differences : NULL;
         rc = verify_entity(&v);
         if (rc != CO_OK)
             co_error_where(err, "tenant %s, entity %s", t->key, v.e->name);
@@ -393,6 +438,11 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
         co_map_release(&v.rejected);
         co_map_release(&v.scope_ids);
         co_buf_release(&v.remap);
+        co_buf_release(&v.where_expected);
+        co_buf_release(&v.where_actual);
+        for (size_t c = 0; c < v.ncols && v.survivors; c++)
+            co_map_release(&v.survivors[c]);
+        free(v.survivors);
     }
     res->seconds = co_clock_mono() - started;
     co_error ignored;
@@ -405,10 +455,19 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
     }
     rc = record(s, res, err);
     if (rc == CO_OK)
+    {
+        char note[96];
+        snprintf(note, sizeof note, "only the rows changed since verify run %lld",
+                 (long long)(opt ? opt->since_run : 0));
         rc = co_state_run_end(s->state, res->run_id, "done",
-                              res->pass ? NULL : "verification found differences", res->seconds,
-                              err);
-    if (rc == CO_OK)
+                              !res->pass && opt && opt->differences
+                                  ? "verification found differences: those rows are checked again"
+                              : !res->pass        ? "verification found differences"
+                              : opt && opt->scope ? note
+                                                  : NULL,
+                              res->seconds, err);
+    }
+    if (rc == CO_OK && !(opt && opt->keep_state))
         rc = co_state_tenant_set(s->state, t->key, res->pass ? "verified" : "verify_failed", 0,
                                  err);
     return rc;

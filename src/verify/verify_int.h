@@ -6,6 +6,7 @@
  * volume.c     rows per group and month
  * integrity.c  target-side checks: unique keys, references, NULLs, lengths
  * sqlgen.c     the SQL both sides run: column lists, the tenant's scope
+ * scope.c      the rows a scoped verification looks at (co_verify_scope)
  */
 #ifndef CUTOVER_VERIFY_INT_H
 #define CUTOVER_VERIFY_INT_H
@@ -32,6 +33,14 @@ typedef struct vctx {
     int64_t journal_source_rows, journal_loaded, journal_rejected; /* -1 when none */
     int64_t expected_rows, actual_rows; /* counted by the content check */
     int64_t fetched_mark; /* res->rows_fetched when the current check began */
+    co_map *survivors;    /* per output column that refers to merged rows: member -> survivor */
+    size_t index;         /* the entity's position in the project */
+    const co_verify_scope *scope; /* only these rows (NULL: all) */
+    bool scoped;          /* scope limits this entity: where_* below apply */
+    bool untouched;       /* ... and holds none of its rows */
+    int64_t since_run;    /* the full verification the rows outside the scope passed */
+    co_buf where_expected, where_actual; /* the scope on each side, or empty */
+    co_verify_scope *differences; /* keys of rows found different go here, or NULL */
 } vctx;
 
 /* Appends a finding (kept when fewer than `sample` of its check were). */
@@ -57,6 +66,31 @@ co_code co_vsql_remap(vctx *v);
 bool co_vsql_scoped_by_ids(const co_project *p, const co_entity *e);
 /* Parameters for both: :tenant. */
 co_param co_vparam_tenant(vctx *v);
+
+/* A SQL literal for a value on st. */
+void co_vsql_literal(co_store *st, const co_value *val, co_buf *out);
+/* member -> survivor (canonical keys) for an output column that refers to an
+ * entity whose rows merged, or NULL. */
+const co_map *co_vsql_survivors(vctx *v, const char *column);
+
+/* The condition (over output columns) that picks the scope's rows of an
+ * entity on st: "1 = 1" when whole or without scope, "1 = 0" when untouched. */
+co_code co_vscope_sql(vctx *v, const co_verify_scope *s, size_t entity, co_store *st, co_buf *out);
+/* True without a scope or when the entity is whole in it. */
+bool co_vscope_whole(const co_verify_scope *s, size_t entity);
+/* The condition for the entity of v on st: its own rows in the scope, and
+ * its rows that refer to a parent's rows in it (a parent row that changed or
+ * went changes which rows are the tenant's, and whether they dangle). *whole
+ * when that cannot be said by keys: then every row is looked at. */
+co_code co_vscope_where(vctx *v, co_store *st, co_buf *out, bool *whole, bool *none);
+/* "column" IN (the keys of parent's rows in the scope that its target table
+ * no longer holds): the rows a removed parent may leave dangling. *all when
+ * the parent's scope is not a list of its keys (then check every row); *none
+ * when no such key exists. */
+co_code co_vscope_gone_sql(vctx *v, size_t parent, const char *column, co_store *st, co_buf *out,
+                           bool *all, bool *none);
+/* Adds the row's key (canonical, as the findings name it) to v->differences. */
+co_code co_vscope_note(vctx *v, const char *key);
 
 co_code co_verify_content(vctx *v);
 co_code co_verify_volume(vctx *v);

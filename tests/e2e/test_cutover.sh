@@ -89,6 +89,9 @@ assert_eq "every event the application wrote before the freeze is in the target"
   "$(q "$demo/crm.db" "SELECT count(*) FROM engagements WHERE id BETWEEN $first AND $last")"
 assert_eq "every event the application inserted is in the source (the refused ones never were)" \
   "$(( $(jq .inserted "$WORK/traffic.json") ))" "$in_source"
+scoped=$(q "$demo/.cutover/state.db" "SELECT error FROM runs WHERE tenant = '$big' AND command = 'verify' ORDER BY id DESC LIMIT 1")
+assert_eq "the freeze verified only what changed after the full verification" \
+  "only the rows changed since verify run" "${scoped% *}"
 run_cutover -p "$demo/env.yaml" verify --tenant "$big"
 assert_eq "verify finds zero differences after the switch" 0 "$CODE"
 freeze=$(jq '.tenants[0].freeze_seconds' <<<"$migrated")

@@ -1,0 +1,481 @@
+/*
+ * scope.c: sets of rows per entity for a scoped verification (verify.h), and
+ * the SQL condition that picks them on either side. A set is a list of
+ * columns with the value tuples they may hold; tuples are kept as canonical
+ * keys that keep each value's type, so that the condition names them exactly.
+ */
+#include "verify/verify_int.h"
+#include "util/key.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Beyond this many tuples an entity is simply verified whole. */
+#define MAX_TUPLES 200000
+
+typedef struct scope_set {
+    char **cols;
+    size_t n;
+    co_map tuples; /* co_key_encode_exact of the values -> "" */
+} scope_set;
+
+typedef struct scope_entity {
+    bool whole;
+    scope_set *sets;
+    size_t nsets;
+    size_t tuples;
+} scope_entity;
+
+struct co_verify_scope {
+    size_t nentities;
+    scope_entity *entities;
+};
+
+co_verify_scope *co_verify_scope_new(const co_project *p)
+{
+    co_verify_scope *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->nentities = p->nentities;
+    s->entities = calloc(p->nentities ? p->nentities : 1, sizeof *s->entities);
+    if (!s->entities) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void set_release(scope_set *set)
+{
+    for (size_t i = 0; i < set->n; i++)
+        free(set->cols[i]);
+    free(set->cols);
+    co_map_release(&set->tuples);
+}
+
+static void entity_clear(scope_entity *e)
+{
+    for (size_t i = 0; i < e->nsets; i++)
+        set_release(&e->sets[i]);
+    free(e->sets);
+    e->sets = NULL;
+    e->nsets = 0;
+    e->tuples = 0;
+}
+
+void co_verify_scope_free(co_verify_scope *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nentities; i++)
+        entity_clear(&s->entities[i]);
+    free(s->entities);
+    free(s);
+}
+
+void co_verify_scope_whole(co_verify_scope *s, size_t entity)
+{
+    if (entity >= s->nentities)
+        return;
+    entity_clear(&s->entities[entity]);
+    s->entities[entity].whole = true;
+}
+
+size_t co_verify_scope_count(const co_verify_scope *s, size_t entity)
+{
+    if (!s || entity >= s->nentities)
+        return 0;
+    return s->entities[entity].whole ? SIZE_MAX : s->entities[entity].tuples;
+}
+
+/* The set of e over exactly these columns, made when missing. */
+static scope_set *set_for(scope_entity *e, const char *const *cols, size_t n)
+{
+    for (size_t i = 0; i < e->nsets; i++) {
+        scope_set *set = &e->sets[i];
+        bool same = set->n == n;
+        for (size_t k = 0; same && k < n; k++)
+            same = strcmp(set->cols[k], cols[k]) == 0;
+        if (same)
+            return set;
+    }
+    scope_set *grown = realloc(e->sets, (e->nsets + 1) * sizeof *grown);
+    if (!grown)
+        return NULL;
+    e->sets = grown;
+    scope_set *set = &e->sets[e->nsets];
+    memset(set, 0, sizeof *set);
+    co_map_init(&set->tuples);
+    set->cols = calloc(n ? n : 1, sizeof *set->cols);
+    if (!set->cols)
+        return NULL;
+    e->nsets++;
+    for (size_t k = 0; k < n; k++) {
+        set->cols[k] = strdup(cols[k]);
+        set->n++;
+        if (!set->cols[k])
+            return NULL;
+    }
+    return set;
+}
+
+static co_code add_tuple(co_verify_scope *s, size_t entity, const char *const *cols, size_t n,
+                         const char *tuple, size_t len, co_error *err)
+{
+    if (entity >= s->nentities || s->entities[entity].whole)
+        return CO_OK;
+    scope_entity *e = &s->entities[entity];
+    if (n == 0 || e->tuples >= MAX_TUPLES) { /* all rows, or too many to name */
+        co_verify_scope_whole(s, entity);
+        return CO_OK;
+    }
+    scope_set *set = set_for(e, cols, n);
+    if (!set)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    if (co_map_get(&set->tuples, tuple, len, NULL, NULL))
+        return CO_OK;
+    if (!co_map_put(&set->tuples, tuple, len, "", 0))
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    e->tuples++;
+    return CO_OK;
+}
+
+co_code co_verify_scope_add(co_verify_scope *s, size_t entity, const char *const *cols, size_t n,
+                            const co_value *vals, co_error *err)
+{
+    co_buf tuple = CO_BUF_INIT;
+    co_key_encode_exact(&tuple, vals, n);
+    co_code rc = tuple.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                              : add_tuple(s, entity, cols, n, tuple.data, tuple.len, err);
+    co_buf_release(&tuple);
+    return rc;
+}
+
+co_code co_verify_scope_merge(co_verify_scope *s, const co_verify_scope *from, co_error *err)
+{
+    co_code rc = CO_OK;
+    for (size_t i = 0; rc == CO_OK && i < from->nentities && i < s->nentities; i++) {
+        const scope_entity *fe = &from->entities[i];
+        if (fe->whole) {
+            co_verify_scope_whole(s, i);
+            continue;
+        }
+        for (size_t k = 0; rc == CO_OK && k < fe->nsets; k++) {
+            const scope_set *set = &fe->sets[k];
+            size_t pos = 0, klen, vlen;
+            const char *key, *val;
+            while (rc == CO_OK && co_map_next(&set->tuples, &pos, &key, &klen, &val, &vlen))
+                rc = add_tuple(s, i, (const char *const *)set->cols, set->n, key, klen, err);
+        }
+    }
+    return rc;
+}
+
+/* ---- the SQL condition ---- */
+
+/* The literals a value may be stored as, comma-separated. An id may be an
+ * integer in one table and its text in another (canonical keys make them one
+ * key): SQLite compares them as different values where a column has no type,
+ * so both are named. PostgreSQL takes numbers as quoted, untyped literals,
+ * which compare equal to a column of either type. */
+static void literals(co_store *st, const co_value *val, co_buf *out)
+{
+    bool pg = strcmp(co_store_engine(st), "sqlite") != 0;
+    int64_t as_int;
+    if (pg && (val->type == CO_INT || val->type == CO_REAL)) {
+        co_buf_addc(out, '\'');
+        co_vsql_literal(st, val, out);
+        co_buf_addc(out, '\'');
+    } else if (!pg && val->type == CO_INT) {
+        co_buf_printf(out, "%lld, '%lld'", (long long)val->i, (long long)val->i);
+    } else if (!pg && val->type == CO_TEXT && co_text_as_int(val->s, val->len, &as_int)) {
+        co_buf_printf(out, "%lld, '%lld'", (long long)as_int, (long long)as_int);
+    } else {
+        co_vsql_literal(st, val, out);
+    }
+}
+
+/* One column against one value: "c" IN (its literals), or "c" IS NULL. */
+static void column_equals(co_store *st, const char *col, const co_value *val, co_buf *out)
+{
+    co_store_quote_ident(st, col, out);
+    if (val->type == CO_NULL) {
+        co_buf_adds(out, " IS NULL");
+        return;
+    }
+    co_buf_adds(out, " IN (");
+    literals(st, val, out);
+    co_buf_addc(out, ')');
+}
+
+/* The tuples of one set: "c" IN (...) for one column, (a = .. AND b = ..) OR ...
+ * for several. Values that merged into another row stand for their survivor
+ * too (survivors: canonical key of a value -> the survivor's canonical key). */
+static co_code set_sql(co_store *st, const scope_set *set, const co_map *const *survivors,
+                       co_buf *out, co_error *err)
+{
+    co_buf storage = CO_BUF_INIT, text = CO_BUF_INIT, canon = CO_BUF_INIT, nulls = CO_BUF_INIT;
+    co_code rc = CO_OK;
+    size_t pos = 0, klen, vlen, in_list = 0;
+    const char *key, *val;
+    co_buf_addc(out, '(');
+    if (set->n == 1) {
+        co_store_quote_ident(st, set->cols[0], out);
+        co_buf_adds(out, " IN (");
+    }
+    bool first = true;
+    while (rc == CO_OK && co_map_next(&set->tuples, &pos, &key, &klen, &val, &vlen)) {
+        co_value vals[16];
+        size_t n = 0;
+        co_buf_reset(&text);
+        co_buf_add(&text, key, klen);
+        co_buf_reset(&storage);
+        rc = co_key_decode(co_buf_str(&text), vals, 16, &n, &storage, err);
+        if (rc != CO_OK || n != set->n)
+            break;
+        if (set->n == 1 && vals[0].type == CO_NULL) {
+            co_buf_adds(&nulls, " OR ");
+            column_equals(st, set->cols[0], &vals[0], &nulls);
+            continue;
+        }
+        for (int survivor = 0; survivor < 2; survivor++) {
+            co_value use[16];
+            memcpy(use, vals, n * sizeof *use);
+            bool differs = false;
+            co_buf surv_storage = CO_BUF_INIT;
+            for (size_t i = 0; survivor && i < n; i++) {
+                if (!survivors || !survivors[i])
+                    continue;
+                co_buf_reset(&canon);
+                co_key_encode(&canon, &vals[i], 1);
+                const char *to;
+                size_t tolen;
+                if (!co_map_get(survivors[i], canon.data, canon.len, &to, &tolen))
+                    continue;
+                co_buf_reset(&text);
+                co_buf_add(&text, to, tolen);
+                size_t one = 0;
+                if (co_key_decode(co_buf_str(&text), &use[i], 1, &one, &surv_storage, NULL) ==
+                        CO_OK &&
+                    one == 1)
+                    differs = true;
+            }
+            if (survivor && !differs) {
+                co_buf_release(&surv_storage);
+                continue;
+            }
+            if (set->n == 1) {
+                co_buf_adds(out, first ? "" : ", ");
+                literals(st, &use[0], out);
+            } else {
+                co_buf_adds(out, first ? "(" : " OR (");
+                for (size_t i = 0; i < n; i++) {
+                    co_buf_adds(out, i ? " AND " : "");
+                    column_equals(st, set->cols[i], &use[i], out);
+                }
+                co_buf_addc(out, ')');
+            }
+            first = false;
+            in_list++;
+            co_buf_release(&surv_storage);
+        }
+    }
+    if (set->n == 1)
+        co_buf_adds(out, first ? "NULL)" : ")");
+    else if (first)
+        co_buf_adds(out, "1 = 0");
+    co_buf_add(out, nulls.data, nulls.len);
+    co_buf_addc(out, ')');
+    (void)in_list;
+    co_buf_release(&storage);
+    co_buf_release(&text);
+    co_buf_release(&canon);
+    co_buf_release(&nulls);
+    if (rc == CO_OK && out->failed)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    return rc;
+}
+
+bool co_vscope_whole(const co_verify_scope *s, size_t entity)
+{
+    return !s || (entity < s->nentities && s->entities[entity].whole);
+}
+
+co_code co_vscope_sql(vctx *v, const co_verify_scope *s, size_t entity, co_store *st, co_buf *out)
+{
+    if (!s || entity >= s->nentities || s->entities[entity].whole) {
+        co_buf_adds(out, "1 = 1");
+        return CO_OK;
+    }
+    const scope_entity *e = &s->entities[entity];
+    if (e->nsets == 0) {
+        co_buf_adds(out, "1 = 0");
+        return CO_OK;
+    }
+    co_code rc = CO_OK;
+    co_buf_addc(out, '(');
+    for (size_t k = 0; rc == CO_OK && k < e->nsets; k++) {
+        const scope_set *set = &e->sets[k];
+        const co_map *surv[16] = {0};
+        for (size_t i = 0; i < set->n && i < 16; i++)
+            surv[i] = co_vsql_survivors(v, set->cols[i]);
+        co_buf_adds(out, k ? " OR " : "");
+        rc = set->n > 16 ? co_error_set(v->err, CO_EUNSUPPORTED, "a scope of more than 16 columns")
+                         : set_sql(st, set, surv, out, v->err);
+    }
+    co_buf_addc(out, ')');
+    return rc;
+}
+
+static bool ref_sql(vctx *v, size_t parent, const char *column, co_store *st, co_buf *out)
+{
+    const co_verify_scope *s = v->scope;
+    if (!s || parent >= s->nentities || s->entities[parent].whole)
+        return false;
+    const scope_entity *pe = &s->entities[parent];
+    const co_entity *pent = &v->s->project->entities[parent];
+    if (pent->nkey != 1)
+        return false;
+    for (size_t k = 0; k < pe->nsets; k++)
+        if (pe->sets[k].n != 1 || strcmp(pe->sets[k].cols[0], pent->key[0]) != 0)
+            return false;
+    co_buf_addc(out, '(');
+    for (size_t k = 0; k < pe->nsets; k++) {
+        /* the same tuples, named by the referring column */
+        scope_set as_ref = pe->sets[k];
+        char *cols[1] = {(char *)column};
+        as_ref.cols = cols;
+        const co_map *surv[1] = {co_vsql_survivors(v, column)};
+        co_buf_adds(out, k ? " OR " : "");
+        if (set_sql(st, &as_ref, surv, out, v->err) != CO_OK)
+            return false;
+    }
+    co_buf_addc(out, ')');
+    return true;
+}
+
+co_code co_vscope_note(vctx *v, const char *key)
+{
+    if (!v->differences)
+        return CO_OK;
+    co_value vals[64];
+    size_t n = 0;
+    co_buf storage = CO_BUF_INIT;
+    co_code rc = co_key_decode(key, vals, 64, &n, &storage, v->err);
+    if (rc == CO_OK && n == v->e->nkey)
+        rc = co_verify_scope_add(v->differences, v->index, (const char *const *)v->e->key, n, vals,
+                                 v->err);
+    else if (rc == CO_OK)
+        co_verify_scope_whole(v->differences, v->index);
+    co_buf_release(&storage);
+    return rc;
+}
+
+co_code co_vscope_where(vctx *v, co_store *st, co_buf *out, bool *whole, bool *none)
+{
+    *whole = co_vscope_whole(v->scope, v->index);
+    *none = false;
+    if (*whole)
+        return CO_OK;
+    co_code rc = co_vscope_sql(v, v->scope, v->index, st, out);
+    *none = co_verify_scope_count(v->scope, v->index) == 0;
+    /* With a tenant column the tenant's rows are known by it; without one
+     * they are the rows whose parents are the tenant's. */
+    for (size_t r = 0; rc == CO_OK && !v->e->tenant_column && r < v->e->nrefs; r++) {
+        int parent = co_project_entity_index(v->s->project, v->e->refs[r].entity);
+        if (parent < 0 || co_verify_scope_count(v->scope, (size_t)parent) == 0)
+            continue;
+        co_buf_adds(out, " OR ");
+        if (!ref_sql(v, (size_t)parent, v->e->refs[r].column, st, out)) {
+            *whole = true;
+            return CO_OK;
+        }
+        *none = false;
+    }
+    if (out->failed)
+        rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
+    return rc;
+}
+
+co_code co_vscope_gone_sql(vctx *v, size_t parent, const char *column, co_store *st, co_buf *out,
+                           bool *all, bool *none)
+{
+    *all = false;
+    *none = true;
+    const co_verify_scope *s = v->scope;
+    if (co_verify_scope_count(s, parent) == 0) {
+        co_buf_adds(out, "1 = 0");
+        return CO_OK;
+    }
+    *none = false;
+    const scope_entity *pe = &s->entities[parent];
+    const co_entity *pent = &v->s->project->entities[parent];
+    *all = pe->whole || pent->nkey != 1;
+    for (size_t k = 0; !*all && k < pe->nsets; k++)
+        *all = pe->sets[k].n != 1 || strcmp(pe->sets[k].cols[0], pent->key[0]) != 0;
+    if (*all)
+        return CO_OK;
+    /* The parent's keys in the scope that its target table holds no more. */
+    co_code rc = CO_OK;
+    co_buf sql = CO_BUF_INIT, text = CO_BUF_INIT, canon = CO_BUF_INIT, storage = CO_BUF_INIT;
+    co_map present;
+    co_map_init(&present);
+    for (size_t k = 0; rc == CO_OK && k < pe->nsets; k++) {
+        co_buf_reset(&sql);
+        co_buf_adds(&sql, "SELECT ");
+        co_store_quote_ident(st, pent->key[0], &sql);
+        co_buf_adds(&sql, " FROM ");
+        co_store_quote_ident(st, pent->target, &sql);
+        co_buf_adds(&sql, " WHERE ");
+        rc = set_sql(st, &pe->sets[k], NULL, &sql, v->err);
+        co_cursor *c = NULL;
+        if (rc == CO_OK)
+            rc = co_store_query(st, co_buf_str(&sql), NULL, 0, &c, v->err);
+        bool has_row;
+        while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
+            co_value key = co_cursor_value(c, 0);
+            co_buf_reset(&canon);
+            co_key_encode(&canon, &key, 1);
+            v->res->rows_fetched++;
+            if (!co_map_put(&present, canon.data, canon.len, "", 0))
+                rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
+        }
+        co_cursor_close(c);
+    }
+    bool first = true;
+    co_buf_adds(out, "(");
+    co_store_quote_ident(st, column, out);
+    co_buf_adds(out, " IN (");
+    for (size_t k = 0; rc == CO_OK && k < pe->nsets; k++) {
+        size_t pos = 0, klen, vlen;
+        const char *key, *val;
+        while (rc == CO_OK && co_map_next(&pe->sets[k].tuples, &pos, &key, &klen, &val, &vlen)) {
+            co_value one[1];
+            size_t n = 0;
+            co_buf_reset(&text);
+            co_buf_add(&text, key, klen);
+            co_buf_reset(&storage);
+            rc = co_key_decode(co_buf_str(&text), one, 1, &n, &storage, v->err);
+            if (rc != CO_OK || n != 1 || one[0].type == CO_NULL)
+                continue;
+            co_buf_reset(&canon);
+            co_key_encode(&canon, one, 1);
+            if (co_map_get(&present, canon.data, canon.len, NULL, NULL))
+                continue;
+            co_buf_adds(out, first ? "" : ", ");
+            literals(st, &one[0], out);
+            first = false;
+        }
+    }
+    co_buf_adds(out, first ? "NULL))" : "))");
+    *none = first;
+    co_map_release(&present);
+    co_buf_release(&sql);
+    co_buf_release(&text);
+    co_buf_release(&canon);
+    co_buf_release(&storage);
+    if (rc == CO_OK && out->failed)
+        rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
+    return rc;
+}
