@@ -14,6 +14,7 @@
 #include "util/rowhash.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,6 +149,52 @@ static co_code summarize(vctx *v, bool expected_side, const range *r, summary *o
         v->res->rows_fetched++;
     }
     co_cursor_close(c);
+    return rc;
+}
+
+/* ---- both sides at once ---- */
+
+typedef struct side_job {
+    vctx v;              /* a copy with its own error and counts */
+    co_error err;
+    co_verify_result res;
+    const range *r;
+    summary out;
+    co_code rc;
+} side_job;
+
+static void *summarize_expected(void *arg)
+{
+    side_job *j = arg;
+    j->rc = summarize(&j->v, true, j->r, &j->out);
+    return NULL;
+}
+
+/* The summaries of both sides of a range. The two databases work at the same
+ * time (each connection stays with one thread), which halves the wall time of
+ * a clean verification on two cores. */
+static co_code summarize_both(vctx *v, const range *r, summary *exp, summary *act)
+{
+    side_job job;
+    memset(&job, 0, sizeof job);
+    job.v = *v;
+    job.v.err = &job.err;
+    job.v.res = &job.res;
+    job.r = r;
+    co_error_clear(&job.err);
+    pthread_t thread;
+    bool threaded = pthread_create(&thread, NULL, summarize_expected, &job) == 0;
+    if (!threaded)
+        summarize_expected(&job);
+    co_code rc = summarize(v, false, r, act);
+    if (threaded)
+        pthread_join(thread, NULL);
+    v->res->rows_fetched += job.res.rows_fetched;
+    *exp = job.out;
+    if (job.rc != CO_OK) {
+        *v->err = job.err;
+        return job.rc;
+    }
     return rc;
 }
 
@@ -394,9 +441,7 @@ co_code co_verify_content(vctx *v)
     range all = {0, 0, false};
     summary exp = {0}, act = {0};
     bool merged = merges_touch(v->s->project, v->e);
-    co_code rc = merged ? content_merged(v, &d, &exp, &act) : summarize(v, true, &all, &exp);
-    if (rc == CO_OK && !merged)
-        rc = summarize(v, false, &all, &act);
+    co_code rc = merged ? content_merged(v, &d, &exp, &act) : summarize_both(v, &all, &exp, &act);
     if (rc != CO_OK) {
         co_buf_release(&d.key);
         co_buf_release(&d.val);
@@ -429,9 +474,7 @@ co_code co_verify_content(vctx *v)
                 range r = todo[--n];
                 summary e = exp, a = act;
                 if (!first) {
-                    rc = summarize(v, true, &r, &e);
-                    if (rc == CO_OK)
-                        rc = summarize(v, false, &r, &a);
+                    rc = summarize_both(v, &r, &e, &a);
                     if (rc != CO_OK)
                         break;
                     if (e.count == a.count && e.hash == a.hash)

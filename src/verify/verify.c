@@ -297,6 +297,9 @@ static co_code verify_entity(vctx *v)
                        (long long)v->since_run);
     else if (rc == CO_OK)
         rc = co_verify_content(v);
+    bool content_pass = rc == CO_OK && v->res->nchecks &&
+                        v->res->checks[v->res->nchecks - 1].check == CO_CHECK_CONTENT &&
+                        v->res->checks[v->res->nchecks - 1].pass;
     if (rc == CO_OK && limited)
         rc = count_actual(v);
     if (rc == CO_OK)
@@ -305,7 +308,7 @@ static co_code verify_entity(vctx *v)
         /* Every expected row present with its values means every group of
          * every month has its count: the volumes are proven by the content. */
         const co_check_result *content = &v->res->checks[v->res->nchecks - 2];
-        if (content->check == CO_CHECK_CONTENT && content->pass)
+        if (content_pass)
             rc = co_vcheck(v, CO_CHECK_VOLUME, true, content->expected, content->actual, 0,
                            "volumes per group and month hold: every row matches");
         else {
@@ -316,7 +319,7 @@ static co_code verify_entity(vctx *v)
     }
     /* The months for charts come from full verifications. */
     if (rc == CO_OK && v->e->volume && !v->scope)
-        rc = co_verify_volume_months(v);
+        rc = co_verify_volume_months(v, content_pass);
     if (rc == CO_OK)
         rc = co_verify_integrity(v);
     v->scoped = false;

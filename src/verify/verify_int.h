@@ -94,8 +94,9 @@ co_code co_vscope_note(vctx *v, const char *key);
 
 co_code co_verify_content(vctx *v);
 co_code co_verify_volume(vctx *v);
-/* Rows per month on both sides over the volume window, into res->months. */
-co_code co_verify_volume_months(vctx *v);
+/* Rows per month on both sides over the volume window, into res->months
+ * (counted on the target only when the content check found every row equal). */
+co_code co_verify_volume_months(vctx *v, bool rows_match);
 co_code co_verify_integrity(vctx *v);
 
 #endif
