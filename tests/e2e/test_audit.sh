@@ -8,6 +8,7 @@ source "$(dirname "$0")/lib.sh"
 demo=$WORK/demo
 "$CUTOVER" demo init "$demo" --scale 0.005 --seed 3 -q
 planted=$demo/planted.json proj=$demo/cutover.yaml
+cp -r "$demo" "$WORK/partial" # audited in part, below
 src_before=$(sha256sum < "$demo/legacy.db") tgt_before=$(db_checksum "$demo/crm.db")
 
 run_cutover -p "$proj" audit --json --html "$WORK/audit.html"
@@ -95,18 +96,57 @@ assert_contains "risk is explained" "rows the target would refuse" "$(jq -r '.co
 run_cutover -p "$proj" plan show --json
 assert_eq "plan show prints the stored plan" "$first" "$(jq -c '[.cohorts[] | [.tenants[].tenant]]' <<<"$OUT")"
 
-# Schedules and notices.
-run_cutover -p "$proj" schedule "$canary" --at "2026-12-01 09:30" --window 90m
+# A plan leaves out, and names, the tenants without an audit of this project file.
+part=$WORK/partial/cutover.yaml
+sed -i 's/^options:$/options:\n  retention_days: 45/' "$part"
+run_cutover -p "$part" audit --tenant 1,2 -q
+run_cutover -p "$part" plan --json
+assert_eq "a plan of the audited tenants only" '["1","2"]' "$(jq -c '[.cohorts[].tenants[].tenant] | sort' <<<"$OUT")"
+assert_eq "lists the others as unaudited, in key order" \
+  "$(jq -c '[.tenants[].id | tostring] - ["1", "2"]' "$planted")" "$(jq -c '[.unaudited[].tenant]' <<<"$OUT")"
+assert_contains "and warns, naming them" "warning: $(( $(jq '.tenants | length' "$planted") - 2 )) tenants left out" "$ERR"
+assert_contains "with why" "3 (not audited)" "$ERR"
+printf '# changed\n' >> "$part"
+run_cutover -p "$part" audit --tenant 2 -q
+run_cutover -p "$part" plan --json
+assert_eq "after a change of the project file, only the tenant audited since is planned" '["2"]' \
+  "$(jq -c '[.cohorts[].tenants[].tenant]' <<<"$OUT")"
+assert_eq "the other is stale" "audited under another version of the project file" \
+  "$(jq -r '.unaudited[] | select(.tenant == "1") | .why' <<<"$OUT")"
+
+# Schedules and notices, with the clock set.
+export CUTOVER_NOW=2026-11-15T08:00:00Z
+run_cutover -p "$proj" schedule "$canary" --at "2026-12-01 09:30" --window 90m --json
 assert_eq "schedule a tenant" 0 "$CODE"
+assert_eq "schedule --json" "2026-12-01T09:30:00Z 90" "$(jq -r '"\(.at) \(.window_minutes)"' <<<"$OUT")"
 run_cutover -p "$proj" schedule 424242 --at "2026-12-01 09:30"
 assert_eq "schedule an unknown tenant: exit 7" 7 "$CODE"
 run_cutover -p "$proj" schedule "$canary" --at "tomorrow"
 assert_eq "schedule with a bad date: exit 2" 2 "$CODE"
-run_cutover -p "$proj" notices --outbox "$WORK/outbox" --contact "Ana <ana@example.com>"
-assert_eq "notices written" 0 "$CODE"
+run_cutover -p "$proj" schedule "$canary" --at "2026-11-14 09:30"
+assert_eq "schedule in the past: exit 2" 2 "$CODE"
+assert_contains "says so" "is in the past (it is now 2026-11-15T08:00:00Z UTC)" "$ERR"
+run_cutover -p "$proj" notices --outbox "$WORK/outbox" --contact "Ana <ana@example.com>" --json
+assert_eq "notices written" "0 1" "$CODE $(jq .written <<<"$OUT")"
 label=$(jq -r ".tenants[] | select(.id == $canary) | .name" "$planted")
-assert_contains "the notice names the customer and date" "Dear $label" "$(cat "$WORK/outbox/$canary.txt")"
-assert_contains "and the time" "2026-12-01 09:30" "$(cat "$WORK/outbox/$canary.txt")"
+notice=$(cat "$WORK/outbox/$canary.txt")
+assert_contains "the notice names the customer and date" "Dear $label" "$notice"
+assert_contains "and the time" "2026-12-01 09:30" "$notice"
+assert_contains "the window, as people say it" "window of
+1 hour 30 minutes" "$notice"
+assert_contains "the duration, as people say it" "to take under a minute" "$notice"
+assert_contains "what changes, from the project's target tables" \
+  "teams, companies, contacts, contact teams, contact tags, campaigns and engagements" "$notice"
+assert_contains "the retention days of the project" "for 30 days" "$notice"
+CUTOVER_NOW=2026-11-15T08:00:00Z run_cutover -p "$part" schedule 2 --at "2026-12-02 10:00"
+run_cutover -p "$part" notices --outbox "$WORK/outbox3"
+assert_contains "another project's retention days" "for 45 days" "$(cat "$WORK/outbox3/2.txt")"
+run_cutover -p "$part" schedule 3 --at "2026-12-03 10:00"
+run_cutover -p "$part" notices --outbox "$WORK/outbox4"
+assert_eq "a scheduled tenant never audited: no notices, exit 13" "13 no" \
+  "$CODE $([[ -e $WORK/outbox4/2.txt ]] && echo yes || echo no)"
+assert_contains "naming it" "1 scheduled tenant is never audited (3)" "$ERR"
+unset CUTOVER_NOW
 assert_contains "the HTML notice escapes what it quotes" "Ana &lt;ana@example.com&gt;" "$(cat "$WORK/outbox/$canary.html")"
 printf 'Hello {{customer}},\nsee you on {{dat}}.\n' > "$WORK/bad.tpl"
 run_cutover -p "$proj" notices --template "$WORK/bad.tpl" --outbox "$WORK/outbox2"
