@@ -131,7 +131,7 @@ static const cli_option schedule_options[] = {
 
 static const cli_option notices_options[] = {
     {"template", 0, "FILE", "a template with {{customer}}, {{date}}, {{window}}, {{duration}}, "
-                            "{{contact}}, {{tenant}}"},
+                            "{{contact}}, {{tenant}}, {{changes}}, {{retention_days}}"},
     {"outbox", 0, "DIR", "where notices go (default .cutover/outbox)"},
     {"contact", 0, "TEXT", "whom customers contact with questions"},
     {0},
