@@ -70,11 +70,25 @@ assert_eq "a clean tenant has no findings" "0 0 0" \
   "$(jq -r ".tenants[] | select(.tenant == \"$clean\") | \"\(.limit_rows) \(.duplicate_clusters) \(.outlier_keys)\"" <<<"$audit")"
 example=$(jq -c "[.tenants[] | select(.tenant == \"$clean\" | not) | .limits[] | select(.rule == \"ref_missing\")][0].examples[0]" <<<"$audit")
 assert_eq "findings carry example keys" true "$(jq 'type == "array"' <<<"$example")"
-assert_contains "the HTML report is written" "<h2>Rows the target would refuse</h2>" "$(cat "$WORK/audit.html")"
+html=$(cat "$WORK/audit.html")
+assert_contains "the HTML report is written" "<h2>Rows the target would refuse</h2>" "$html"
+assert_contains "HTML: rows per entity" "<h2>Rows per entity</h2>" "$html"
+assert_contains "HTML: size class bounds" "S below 10,000 rows" "$html"
+assert_contains "HTML: the estimate's basis" "default 50,000 rows/s" "$html"
+assert_contains "HTML: duplicate clusters with example keys" "<h2>Duplicate clusters</h2>" "$html"
+assert_contains "HTML: the many-tags contact with its rows" \
+  "$(jq -r '[.tenants[].many_tags[]][0] | "\(.contact) (\(.tags))"' "$planted")" "$html"
+assert_contains "HTML: null rates as percentages" "<td class=n>100.0%</td>" "$html"
 
 # A tenant of its own, and one that does not exist.
 run_cutover -p "$proj" audit --tenant "$clean" --json
 assert_eq "audit of one tenant" 1 "$(jq '.tenants | length' <<<"$OUT")"
+run_cutover -p "$proj" audit --tenant "$clean"
+assert_contains "says its column profiles cover the whole source" \
+  "column profiles: whole source (not only the tenants chosen with --tenant)" "$OUT"
+assert_contains "a column line: null share, flags" "contacts.fax" "$(grep 'unmapped zombie' <<<"$OUT")"
+assert_contains "progress counts the tenant's rows" \
+  "audit tenant $clean (1 of 1): $(jq -r ".tenants[] | select(.tenant == \"$clean\") | .rows" <<<"$audit" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta') rows" "$ERR"
 run_cutover -p "$proj" audit --tenant 424242
 assert_eq "an unknown tenant: exit 7" 7 "$CODE"
 
