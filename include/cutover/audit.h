@@ -15,6 +15,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* What the audit is asked to flag; co_audit_options_init gives the defaults. */
+typedef struct co_audit_options {
+    double zombie_below; /* a column filled in fewer than this share of rows is a zombie (0.01) */
+    int64_t many_rows;   /* a parent key with at least this many rows of one entity, and at
+                            least 10 times the tenant's median, is an outlier (50) */
+} co_audit_options;
+
+void co_audit_options_init(co_audit_options *opt);
+
 /* ---- column profiles (src/audit/profile.c) ---- */
 
 typedef struct co_column_profile {
@@ -34,16 +43,17 @@ typedef struct co_column_profile {
     int64_t type_failures;  /* filled values that do not fit the apparent type (or bad UTF-8) */
     char *failure_examples; /* JSON: [{"rowid": n, "value": v, "why": "..."}] at most 3 */
     bool mapped;            /* some entity query reads it */
-    bool zombie;            /* filled in fewer than 0.5% of rows */
+    bool zombie;            /* filled in fewer than zombie_below of rows (default 1%) */
     char *last_filled;      /* newest value of the table's timestamp column among rows where
                                this column is filled; NULL when unknown */
 } co_column_profile;
 
 /* Profiles every column of every table of the source (sqlite_% excluded) in
  * bounded memory, reading each table once. mapped is set from the columns the
- * project's entity queries read. The caller frees with co_profiles_free. */
-co_code co_audit_profiles(co_store *source, const co_project *p, co_column_profile **out,
-                          size_t *n, co_error *err);
+ * project's entity queries read. opt may be NULL (the defaults). The caller
+ * frees with co_profiles_free. */
+co_code co_audit_profiles(co_store *source, const co_project *p, const co_audit_options *opt,
+                          co_column_profile **out, size_t *n, co_error *err);
 void co_profiles_free(co_column_profile *profiles, size_t n);
 
 /* ---- per tenant (src/audit/tenant.c) ---- */
@@ -58,10 +68,41 @@ typedef struct co_limit_finding {
 
 typedef struct co_duplicate_cluster {
     char *entity;
+    char *rule;      /* the duplicates rule's name */
     char *key;       /* the normalized key shared */
     int64_t members; /* rows sharing it */
     char *examples;  /* JSON array of up to 5 source keys */
 } co_duplicate_cluster;
+
+/* Clusters of one duplicates rule in one tenant. */
+typedef struct co_duplicate_rule_count {
+    char *entity;
+    char *rule;
+    int64_t clusters;
+} co_duplicate_rule_count;
+
+/* Rows of an entity per value of one of its refs columns (per parent key):
+ * a contact with 94 tags is 94 rows of contact_tags for one contact_id. */
+typedef struct co_fanout {
+    char *entity;
+    char *column;      /* the refs column */
+    char *parent;      /* the entity it refers to */
+    int64_t parents;   /* distinct non-NULL values */
+    int64_t median, max;
+    int64_t threshold; /* max(many_rows, 10 x median) */
+    int64_t outliers;  /* parent keys with at least threshold rows */
+    char *top;         /* JSON [{"key": k, "rows": n}]: the 3 largest */
+    char *examples;    /* JSON [{"key": k, "rows": n}]: up to 20 outliers, largest first */
+} co_fanout;
+
+/* The longest values of one column of an entity's output (text in
+ * characters, blobs in bytes), with their keys. */
+typedef struct co_longest {
+    char *entity;
+    char *column;
+    int64_t length;    /* the longest */
+    char *examples;    /* JSON [{"key": [...], "length": n}]: up to 3, longest first */
+} co_longest;
 
 typedef struct co_tenant_audit {
     char *tenant;
@@ -76,22 +117,36 @@ typedef struct co_tenant_audit {
     co_limit_finding *limits;
     size_t nlimits;
     int64_t limit_rows;    /* rows the target would refuse */
-    co_duplicate_cluster *duplicates; /* at most 20 shown */
+    co_duplicate_cluster *duplicates; /* at most 20 shown per rule */
     size_t nduplicates;
-    int64_t duplicate_clusters;       /* all of them */
+    int64_t duplicate_clusters;       /* all of them, all rules */
+    co_duplicate_rule_count *dup_rules; /* per rule, in project order */
+    size_t ndup_rules;
+    co_fanout *fanouts;               /* per entity and refs column */
+    size_t nfanouts;
+    int64_t outlier_keys;             /* parent keys flagged over all fanouts */
+    co_longest *longest;              /* per entity and text or blob column */
+    size_t nlongest;
+    bool limits_checked;              /* false: limits could not be checked (limits_note) */
+    char *limits_note;                /* why not, or NULL */
 } co_tenant_audit;
 
 /* Audits tenants (all of ts, in order): each is loaded, as a rehearsal
  * would, into a scratch copy of the target's tables in a temporary directory,
  * with a journal of its own, so that every row the target would refuse is
  * counted by entity and rule with example keys; neither the target, nor the
- * journal, nor the source is written. Then duplicate clusters (entities with a
- * `duplicates` rule), size, size class and an estimated duration (throughput
- * of earlier migrations in s's journal, else 50,000 rows/s). The target must
- * be SQLite for the scratch copy; otherwise limits are not checked. The
- * caller frees *out with co_tenant_audits_free. */
-co_code co_audit_tenants(co_session *s, const co_tenant *ts, size_t n, co_progress_fn progress,
-                         void *progress_ctx, co_tenant_audit **out, co_error *err);
+ * journal, nor the source is written. While the rows stream by: rows and
+ * bytes per entity, rows per parent key (fanouts, with outliers), the longest
+ * values per column and duplicate clusters (entities' `duplicates` rules);
+ * then size class and an estimated duration (throughput of earlier
+ * migrations in s's journal, else 50,000 rows/s). The scratch copy needs a
+ * SQLite target; with another, the entity queries are read from the source
+ * for everything else, and limits_checked is false with limits_note saying
+ * why. opt may be NULL (the defaults). The caller frees *out with
+ * co_tenant_audits_free. */
+co_code co_audit_tenants(co_session *s, const co_tenant *ts, size_t n, const co_audit_options *opt,
+                         co_progress_fn progress, void *progress_ctx, co_tenant_audit **out,
+                         co_error *err);
 void co_tenant_audits_free(co_tenant_audit *a, size_t n);
 
 /* Size classes by rows: S below 10,000; M below 100,000; L below 1,000,000; XL above. */
@@ -101,12 +156,15 @@ const char *co_size_class(int64_t rows);
  * ones of the same tenants; the plan reads them. */
 co_code co_audit_record(co_session *s, const co_tenant_audit *a, size_t n, co_error *err);
 
-/* The whole audit as one JSON object (heap), or NULL when out of memory. */
+/* The whole audit as one JSON object (heap), or NULL when out of memory. opt
+ * (NULL: the defaults) is what the audit was asked to flag. */
 char *co_audit_json(const co_column_profile *profiles, size_t nprofiles,
-                    const co_tenant_audit *tenants, size_t ntenants, const co_project *p);
+                    const co_tenant_audit *tenants, size_t ntenants, const co_project *p,
+                    const co_audit_options *opt);
 
 /* The audit as a self-contained HTML page (heap), or NULL when out of memory. */
 char *co_audit_html(const co_column_profile *profiles, size_t nprofiles,
-                    const co_tenant_audit *tenants, size_t ntenants, const co_project *p);
+                    const co_tenant_audit *tenants, size_t ntenants, const co_project *p,
+                    const co_audit_options *opt);
 
 #endif

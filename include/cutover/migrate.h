@@ -70,6 +70,13 @@ typedef struct co_progress {
 
 typedef void (*co_progress_fn)(void *ctx, const co_progress *p);
 
+/* Sees each source row of an entity as it is read, before references are
+ * remapped or rows merged: the entity's index in the project, its query's
+ * output column names and the row's ncols values (valid during the call). A
+ * code other than CO_OK stops the tenant's run with that error. */
+typedef co_code (*co_row_fn)(void *ctx, size_t entity_index, const char *const *names,
+                             const co_value *row, size_t ncols, co_error *err);
+
 typedef struct co_migrate_options {
     bool again;            /* reload a tenant that is already migrated */
     bool count_rows;       /* count each entity's rows first, for progress totals */
@@ -78,6 +85,8 @@ typedef struct co_migrate_options {
     bool rehearsal_checked; /* the caller has checked (or waived) the rehearsal already */
     co_progress_fn progress;
     void *progress_ctx;
+    co_row_fn on_row;      /* optional: sees every source row (the audit's statistics) */
+    void *on_row_ctx;
 } co_migrate_options;
 
 typedef struct co_entity_counts {

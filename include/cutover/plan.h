@@ -32,10 +32,17 @@ typedef struct co_plan {
     int ncohorts;
     co_plan_entry *entries; /* by cohort, then risk */
     size_t n;
+    /* co_plan_make only: tenants left out of the plan for want of an audit
+     * of this project file (never audited, or audited under another version
+     * of it), with why, in key order. Migrated tenants are not listed. */
+    char **unaudited;
+    char **unaudited_why;
+    size_t nunaudited;
 } co_plan;
 
-/* Makes a plan from the audits in the journal (CO_ENOTFOUND when there are
- * none: run cutover audit first) and stores it. */
+/* Makes a plan from the audits of this project file in the journal
+ * (CO_ENOTFOUND when there are none: run cutover audit first) and stores it;
+ * out->unaudited lists the tenants it leaves out for want of one. */
 co_code co_plan_make(co_session *s, double canary_percent, double growth, co_plan *out,
                      co_error *err);
 /* The latest stored plan (CO_ENOTFOUND when none). */

@@ -58,6 +58,19 @@ typedef struct co_dup_column {
     co_normalizer norm;
 } co_dup_column;
 
+/* One named duplicates rule. Rows whose normalized columns are all equal form
+ * a cluster. The rows compared are the entity's, or those of the rule's own
+ * query (SQL over the source, :tenant bound) when the values to compare are
+ * not in the entity's output, as when the entity already normalizes them;
+ * such a rule's examples are the values of its query's first column. */
+typedef struct co_dup_rule {
+    char *name;             /* the old single form is named after its columns ("email") */
+    co_dup_column *columns; /* in file order */
+    size_t ncolumns;
+    char *query;            /* NULL: the entity's rows */
+    co_mark mark;
+} co_dup_rule;
+
 /* follows: the entity's rows depend on a captured source table; when a row of
  * it changes, the entity's rows whose `columns` equal the row's `keys` are
  * loaded again (all the tenant's rows when there are no columns). */
@@ -141,7 +154,7 @@ typedef struct co_entity {
     co_volume *volume;   /* NULL when the entity has no volume rule */
     co_rounding *rounding; /* verify.round, in file order */
     size_t nrounding;
-    co_dup_column *duplicates; /* the audit's duplicate rule, in file order */
+    co_dup_rule *duplicates; /* the audit's duplicates rules, in file order */
     size_t nduplicates;
     co_follow *follows;  /* captured tables this entity's rows come from */
     size_t nfollows;

@@ -10,6 +10,7 @@
 #include "util/fs.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +19,14 @@ static const char builtin_template[] =
     "Dear {{customer}},\n"
     "\n"
     "We will move your account to our new system on {{date}} (UTC), within a window of\n"
-    "{{window}}. We expect the move itself to take about {{duration}}.\n"
+    "{{window}}. We expect the move itself to take {{duration}}.\n"
     "\n"
-    "What changes: after the move you work in the new system, with all your contacts,\n"
-    "teams, tags, campaigns and engagement history in it.\n"
+    "What changes: after the move you work in the new system, with all your data in it:\n"
+    "{{changes}}.\n"
     "\n"
     "What does not change: your data, your logins and your links. Nothing is deleted: we\n"
-    "keep your current data for 30 days and can move you back within minutes if anything\n"
-    "is not right.\n"
+    "keep your current data for {{retention_days}} days and can move you back within minutes\n"
+    "if anything is not right.\n"
     "\n"
     "What you need to do: nothing. During the window, changes you make may be held for a\n"
     "few seconds while we switch over.\n"
@@ -52,18 +53,95 @@ co_code co_schedule_set(co_session *s, const char *tenant, time_t at, int window
                                 p, 4, NULL, err);
 }
 
+/* The expected duration as people say it: "under a minute", "about 5 minutes",
+ * "about 2 hours", "about 3 days". */
 static void human_duration(double seconds, char *buf, size_t cap)
 {
-    if (seconds < 90)
-        snprintf(buf, cap, "%.0f seconds", seconds < 1 ? 1 : seconds);
-    else if (seconds < 90 * 60)
-        snprintf(buf, cap, "%.0f minutes", seconds / 60);
+    if (seconds < 60) {
+        snprintf(buf, cap, "under a minute");
+        return;
+    }
+    double minutes = floor(seconds / 60 + 0.5), hours = floor(seconds / 3600 + 0.5);
+    double days = floor(seconds / 86400 + 0.5);
+    if (minutes < 90)
+        snprintf(buf, cap, "about %.0f minute%s", minutes, minutes == 1 ? "" : "s");
+    else if (hours < 48)
+        snprintf(buf, cap, "about %.0f hours", hours);
     else
-        snprintf(buf, cap, "%.1f hours", seconds / 3600);
+        snprintf(buf, cap, "about %.0f days", days);
+}
+
+/* The window as agreed, exactly: "45 minutes", "2 hours", "1 hour 30 minutes". */
+static void window_text(int64_t minutes, char *buf, size_t cap)
+{
+    int64_t h = minutes / 60, m = minutes % 60;
+    if (h == 0)
+        snprintf(buf, cap, "%lld minute%s", (long long)m, m == 1 ? "" : "s");
+    else if (m == 0)
+        snprintf(buf, cap, "%lld hour%s", (long long)h, h == 1 ? "" : "s");
+    else
+        snprintf(buf, cap, "%lld hour%s %lld minute%s", (long long)h, h == 1 ? "" : "s",
+                 (long long)m, m == 1 ? "" : "s");
+}
+
+/* What moves, from the project: the target tables in entity order, each
+ * once, underscores as spaces ("teams, contacts, contact tags and
+ * engagements"). */
+static char *changes_text(const co_project *p)
+{
+    co_buf b = CO_BUF_INIT;
+    size_t shown = 0, total = 0;
+    for (size_t pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < p->nentities; i++) {
+            const char *t = p->entities[i].target ? p->entities[i].target : p->entities[i].name;
+            bool seen = false;
+            for (size_t k = 0; k < i && !seen; k++)
+                seen = strcmp(p->entities[k].target ? p->entities[k].target : p->entities[k].name,
+                              t) == 0;
+            if (seen)
+                continue;
+            if (pass == 0) {
+                total++;
+                continue;
+            }
+            co_buf_adds(&b, shown == 0 ? "" : shown + 1 == total ? " and " : ", ");
+            for (const char *c = t; *c; c++)
+                co_buf_addc(&b, *c == '_' ? ' ' : *c);
+            shown++;
+        }
+    return b.failed ? (co_buf_release(&b), NULL) : co_buf_detach(&b);
+}
+
+/* CO_ENOTREADY naming the scheduled tenants that have no audit (at most 10). */
+static co_code refuse_unaudited(co_session *s, co_error *err)
+{
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(co_state_store(s->state),
+                                "SELECT s.tenant FROM schedules s LEFT JOIN tenant_audits a"
+                                " ON a.tenant = s.tenant WHERE a.tenant IS NULL ORDER BY s.tenant",
+                                NULL, 0, &c, err);
+    co_buf names = CO_BUF_INIT;
+    size_t n = 0;
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_value t = co_cursor_value(c, 0);
+        if (n++ < 10) {
+            co_buf_adds(&names, n > 1 ? ", " : "");
+            co_buf_add(&names, t.s, t.len);
+        }
+    }
+    co_cursor_close(c);
+    if (rc == CO_OK && n)
+        rc = co_error_set(err, CO_ENOTREADY,
+                          "%zu scheduled tenant%s never audited (%s%s), so the notice cannot say "
+                          "how long the move takes: run cutover audit --tenant KEY first",
+                          n, n == 1 ? " is" : "s are", co_buf_str(&names), n > 10 ? ", ..." : "");
+    co_buf_release(&names);
+    return rc;
 }
 
 typedef struct fields {
-    const char *customer, *tenant, *date, *window, *duration, *contact;
+    const char *customer, *tenant, *date, *window, *duration, *contact, *changes, *retention_days;
 } fields;
 
 /* Fills template into out; an unknown or unclosed {{...}} is an error naming
@@ -84,11 +162,12 @@ static co_code fill(const char *tpl, const char *name, const fields *f, co_buf *
     if (len == strlen(#n) && strncmp(p + 2, #n, len) == 0)                                       \
         value = f->n;
             FIELD(customer) FIELD(tenant) FIELD(date) FIELD(window) FIELD(duration) FIELD(contact)
+            FIELD(changes) FIELD(retention_days)
 #undef FIELD
             if (!value)
                 return co_error_set(err, CO_EPROJECT,
                                     "%s:%d: unknown placeholder {{%.*s}} (known: customer, tenant, "
-                                    "date, window, duration, contact)",
+                                    "date, window, duration, contact, changes, retention_days)",
                                     name, line, (int)(len > 40 ? 40 : len), p + 2);
             co_buf_adds(out, value);
             p = end + 2;
@@ -176,9 +255,17 @@ co_code co_notices_write(co_session *s, const char *template_path, const char *o
         return template_path ? err->code : co_error_set(err, CO_ENOMEM, "out of memory");
     const char *tpl_name = template_path ? template_path : "built-in template";
     /* A template with a mistake fails before any notice is written. */
-    fields probe = {"x", "x", "x", "x", "x", "x"};
+    fields probe = {"x", "x", "x", "x", "x", "x", "x", "x"};
     co_buf text = CO_BUF_INIT, html = CO_BUF_INIT, path = CO_BUF_INIT;
     co_code rc = fill(tpl, tpl_name, &probe, &text, err);
+    char *changes = changes_text(s->project);
+    char retention[24];
+    snprintf(retention, sizeof retention, "%d", s->project->retention_days);
+    if (rc == CO_OK && !changes)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    /* A notice needs the audit's estimate: no notice says "unknown". */
+    if (rc == CO_OK)
+        rc = refuse_unaudited(s, err);
     if (rc == CO_OK && !co_mkdir_p(outbox))
         rc = co_error_set(err, CO_EIO, "cannot create the outbox %s: %s", outbox, strerror(errno));
     co_cursor *c = NULL;
@@ -196,12 +283,10 @@ co_code co_notices_write(co_session *s, const char *template_path, const char *o
         int64_t window = co_cursor_value(c, 3).i;
         char date[32], win[32], dur[48];
         snprintf(date, sizeof date, "%.10s %.5s", at.s, at.len > 11 ? at.s + 11 : "");
-        human_duration((double)window * 60, win, sizeof win);
-        if (est.type == CO_NULL)
-            snprintf(dur, sizeof dur, "(not yet audited)");
-        else
-            human_duration(est.r, dur, sizeof dur);
-        fields f = {label.s, tenant.s, date, win, dur, contact ? contact : "your account manager"};
+        window_text(window, win, sizeof win);
+        human_duration(est.type == CO_REAL ? est.r : (double)est.i, dur, sizeof dur);
+        fields f = {label.s,  tenant.s, date,    win, dur, contact ? contact : "your account manager",
+                    changes, retention};
         co_buf_reset(&text);
         co_buf_reset(&html);
         rc = fill(tpl, tpl_name, &f, &text, err);
@@ -229,6 +314,7 @@ co_code co_notices_write(co_session *s, const char *template_path, const char *o
     co_buf_release(&text);
     co_buf_release(&html);
     co_buf_release(&path);
+    free(changes);
     free(tpl);
     return rc;
 }

@@ -26,6 +26,12 @@ void co_plan_release(co_plan *p)
         free(p->entries[i].why);
     }
     free(p->entries);
+    for (size_t i = 0; i < p->nunaudited; i++) {
+        free(p->unaudited[i]);
+        free(p->unaudited_why[i]);
+    }
+    free(p->unaudited);
+    free(p->unaudited_why);
     memset(p, 0, sizeof *p);
 }
 
@@ -47,6 +53,57 @@ static int by_risk(const void *pa, const void *pb)
     if (a->rows != b->rows)
         return a->rows < b->rows ? -1 : 1;
     return compare_keys(a->tenant, b->tenant);
+}
+
+/* The tenants not yet migrated whose audit is missing or of another version
+ * of the project file, into out->unaudited. */
+static co_code find_unaudited(co_session *s, co_plan *out, co_error *err)
+{
+    co_param hash = {NULL, co_text(s->project->hash, strlen(s->project->hash))};
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(co_state_store(s->state),
+                                "SELECT t.tenant, CASE WHEN a.tenant IS NULL THEN 'not audited'"
+                                " ELSE 'audited under another version of the project file' END"
+                                " FROM tenants t LEFT JOIN tenant_audits a ON a.tenant = t.tenant"
+                                " WHERE t.state NOT IN ('migrated', 'verified', 'switched',"
+                                " 'finalized') AND (a.tenant IS NULL OR a.project_hash <> ?)",
+                                &hash, 1, &c, err);
+    size_t cap = 0;
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        if (out->nunaudited == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **t = realloc(out->unaudited, cap * sizeof *t);
+            if (t)
+                out->unaudited = t;
+            char **w = realloc(out->unaudited_why, cap * sizeof *w);
+            if (w)
+                out->unaudited_why = w;
+            if (!t || !w) {
+                rc = co_error_set(err, CO_ENOMEM, "out of memory");
+                break;
+            }
+        }
+        char *tenant = co_value_text(co_cursor_value(c, 0));
+        char *why = co_value_text(co_cursor_value(c, 1));
+        out->unaudited[out->nunaudited] = tenant;
+        out->unaudited_why[out->nunaudited] = why;
+        out->nunaudited++;
+        if (!tenant || !why)
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    co_cursor_close(c);
+    /* Key order, numbers as numbers: a few tenants, so a simple insertion sort. */
+    for (size_t i = 1; rc == CO_OK && i < out->nunaudited; i++)
+        for (size_t k = i; k > 0 && compare_keys(out->unaudited[k - 1], out->unaudited[k]) > 0; k--) {
+            char *t = out->unaudited[k];
+            out->unaudited[k] = out->unaudited[k - 1];
+            out->unaudited[k - 1] = t;
+            t = out->unaudited_why[k];
+            out->unaudited_why[k] = out->unaudited_why[k - 1];
+            out->unaudited_why[k - 1] = t;
+        }
+    return rc;
 }
 
 static double size_points(const char *cls)
@@ -114,13 +171,16 @@ co_code co_plan_make(co_session *s, double canary_percent, double growth, co_pla
     out->growth = growth;
     co_clock_iso(co_clock_now(), out->created_at, sizeof out->created_at);
     co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(s->state),
-                                "SELECT a.tenant, t.label, a.rows, a.est_seconds, a.limit_rows,"
-                                " a.duplicate_clusters, a.size_class FROM tenant_audits a"
-                                " LEFT JOIN tenants t ON t.tenant = a.tenant"
-                                " WHERE coalesce(t.state, 'new') NOT IN ('migrated', 'verified', 'switched',"
-                                " 'finalized')",
-                                NULL, 0, &c, err);
+    co_param hash = {NULL, co_text(s->project->hash, strlen(s->project->hash))};
+    co_code rc = find_unaudited(s, out, err);
+    if (rc == CO_OK)
+        rc = co_store_query(co_state_store(s->state),
+                            "SELECT a.tenant, t.label, a.rows, a.est_seconds, a.limit_rows,"
+                            " a.duplicate_clusters, a.size_class FROM tenant_audits a"
+                            " LEFT JOIN tenants t ON t.tenant = a.tenant"
+                            " WHERE coalesce(t.state, 'new') NOT IN ('migrated', 'verified', 'switched',"
+                            " 'finalized') AND a.project_hash = ?",
+                            &hash, 1, &c, err);
     size_t cap = 0;
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
@@ -152,7 +212,10 @@ co_code co_plan_make(co_session *s, double canary_percent, double growth, co_pla
     co_cursor_close(c);
     if (rc == CO_OK && out->n == 0)
         rc = co_error_set(err, CO_ENOTFOUND,
-                          "no audited tenant left to plan: run cutover audit first");
+                          "no tenant left to plan with an audit of this project file (%zu "
+                          "never audited or audited under another version of it): run cutover "
+                          "audit first",
+                          out->nunaudited);
     if (rc != CO_OK) {
         co_plan_release(out);
         return rc;
@@ -268,6 +331,14 @@ char *co_plan_json(const co_plan *p)
             co_buf_addc(&b, '}');
         }
         co_buf_adds(&b, "]}");
+    }
+    co_buf_adds(&b, "],\"unaudited\":[");
+    for (size_t i = 0; i < p->nunaudited; i++) {
+        co_buf_adds(&b, i ? ",{\"tenant\":" : "{\"tenant\":");
+        co_json_str(&b, p->unaudited[i]);
+        co_buf_adds(&b, ",\"why\":");
+        co_json_str(&b, p->unaudited_why[i]);
+        co_buf_addc(&b, '}');
     }
     co_buf_adds(&b, "]}");
     if (b.failed) {

@@ -283,7 +283,7 @@ static char *shown(const co_kept *k, bool *failed)
 }
 
 static co_code finish_column(const table_scan *t, size_t i, int stamp, read_set *reads,
-                             co_column_profile *out, co_error *err)
+                             double zombie_below, co_column_profile *out, co_error *err)
 {
     const co_colstats *st = &t->cols[i];
     bool failed = false;
@@ -315,7 +315,7 @@ static co_code finish_column(const table_scan *t, size_t i, int stamp, read_set 
     out->failure_examples = take(&b, &failed);
 
     out->mapped = is_read(reads, t->name, t->names[i]);
-    out->zombie = t->rows > 0 && co_colstats_filled(st) * 200 < t->rows; /* under 0.5% */
+    out->zombie = t->rows > 0 && (double)co_colstats_filled(st) < zombie_below * (double)t->rows;
     if (stamp >= 0 && st->has_last[stamp])
         out->last_filled = shown(&st->last[stamp], &failed);
     if (failed)
@@ -342,8 +342,8 @@ void co_profiles_free(co_column_profile *profiles, size_t n)
 
 /* Profiles one table, appending its columns to *out (*n of *cap used). */
 static co_code profile_table(co_store *src, const char *name, bool without_rowid,
-                             read_set *reads, co_column_profile **out, size_t *n, size_t *cap,
-                             co_error *err)
+                             read_set *reads, double zombie_below, co_column_profile **out,
+                             size_t *n, size_t *cap, co_error *err)
 {
     table_scan t = {0};
     t.name = name;
@@ -363,7 +363,7 @@ static co_code profile_table(co_store *src, const char *name, bool without_rowid
             *out = grown;
             *cap = grown_cap;
         }
-        rc = finish_column(&t, i, stamp, reads, &(*out)[*n], err);
+        rc = finish_column(&t, i, stamp, reads, zombie_below, &(*out)[*n], err);
         (*n)++; /* freed with the others, even when incomplete */
     }
     if (rc != CO_OK)
@@ -372,9 +372,12 @@ static co_code profile_table(co_store *src, const char *name, bool without_rowid
     return rc;
 }
 
-co_code co_audit_profiles(co_store *source, const co_project *p, co_column_profile **out,
-                          size_t *n, co_error *err)
+co_code co_audit_profiles(co_store *source, const co_project *p, const co_audit_options *opt,
+                          co_column_profile **out, size_t *n, co_error *err)
 {
+    co_audit_options defaults;
+    co_audit_options_init(&defaults);
+    double zombie_below = (opt ? opt : &defaults)->zombie_below;
     *out = NULL;
     *n = 0;
     read_set reads = {0};
@@ -402,7 +405,8 @@ co_code co_audit_profiles(co_store *source, const co_project *p, co_column_profi
             break;
         }
         bool without_rowid = co_cursor_value(tables, 1).i != 0;
-        rc = profile_table(source, table, without_rowid, &reads, &profiles, &count, &cap, err);
+        rc = profile_table(source, table, without_rowid, &reads, zombie_below, &profiles, &count,
+                           &cap, err);
         free(table);
     }
     co_cursor_close(tables);

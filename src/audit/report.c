@@ -6,6 +6,9 @@
 #include "util/clock.h"
 #include "util/html.h"
 #include "util/json.h"
+#include "util/jsonread.h"
+
+#include <stdio.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,15 +39,54 @@ static void tenant_json(co_buf *b, const co_tenant_audit *a, const co_project *p
         co_json_str(b, f->reason);
         co_buf_printf(b, ",\"examples\":%s}", f->examples && *f->examples ? f->examples : "[]");
     }
-    co_buf_printf(b, "],\"duplicate_clusters\":%lld,\"duplicates\":[", (long long)a->duplicate_clusters);
+    co_buf_printf(b, "],\"limits_checked\":%s,\"limits_note\":",
+                  a->limits_checked ? "true" : "false");
+    co_json_str(b, a->limits_note);
+    co_buf_printf(b, ",\"duplicate_clusters\":%lld,\"duplicate_rules\":[",
+                  (long long)a->duplicate_clusters);
+    for (size_t i = 0; i < a->ndup_rules; i++) {
+        co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
+        co_json_str(b, a->dup_rules[i].entity);
+        co_buf_adds(b, ",\"rule\":");
+        co_json_str(b, a->dup_rules[i].rule);
+        co_buf_printf(b, ",\"clusters\":%lld}", (long long)a->dup_rules[i].clusters);
+    }
+    co_buf_adds(b, "],\"duplicates\":[");
     for (size_t i = 0; i < a->nduplicates; i++) {
         const co_duplicate_cluster *d = &a->duplicates[i];
         co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
         co_json_str(b, d->entity);
+        co_buf_adds(b, ",\"rule\":");
+        co_json_str(b, d->rule);
         co_buf_adds(b, ",\"key\":");
         co_json_str(b, d->key);
         co_buf_printf(b, ",\"members\":%lld,\"examples\":%s}", (long long)d->members,
                       d->examples ? d->examples : "[]");
+    }
+    co_buf_printf(b, "],\"outlier_keys\":%lld,\"fanouts\":[", (long long)a->outlier_keys);
+    for (size_t i = 0; i < a->nfanouts; i++) {
+        const co_fanout *f = &a->fanouts[i];
+        co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
+        co_json_str(b, f->entity);
+        co_buf_adds(b, ",\"column\":");
+        co_json_str(b, f->column);
+        co_buf_adds(b, ",\"parent\":");
+        co_json_str(b, f->parent);
+        co_buf_printf(b, ",\"parents\":%lld,\"median\":%lld,\"max\":%lld,\"threshold\":%lld,"
+                         "\"outliers\":%lld,\"top\":%s,\"examples\":%s}",
+                      (long long)f->parents, (long long)f->median, (long long)f->max,
+                      (long long)f->threshold, (long long)f->outliers, f->top ? f->top : "[]",
+                      f->examples ? f->examples : "[]");
+    }
+    co_buf_adds(b, "],\"longest\":[");
+    for (size_t i = 0; i < a->nlongest; i++) {
+        const co_longest *l = &a->longest[i];
+        co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
+        co_json_str(b, l->entity);
+        co_buf_adds(b, ",\"column\":");
+        co_json_str(b, l->column);
+        co_buf_printf(b, ",\"length\":%lld,\"examples\":%s}", (long long)l->length,
+                      l->examples ? l->examples : "[]");
     }
     co_buf_adds(b, "]}");
 }
@@ -75,11 +117,21 @@ static void profile_json(co_buf *b, const co_column_profile *c)
 }
 
 char *co_audit_json(const co_column_profile *profiles, size_t nprofiles,
-                    const co_tenant_audit *tenants, size_t ntenants, const co_project *p)
+                    const co_tenant_audit *tenants, size_t ntenants, const co_project *p,
+                    const co_audit_options *opt)
 {
+    co_audit_options defaults;
+    co_audit_options_init(&defaults);
+    if (!opt)
+        opt = &defaults;
     co_buf b = CO_BUF_INIT;
     co_buf_adds(&b, "{\"project\":");
     co_json_str(&b, p->path);
+    co_buf_printf(&b, ",\"column_profiles\":\"whole source\",\"zombie_below\":%g,"
+                      "\"many_rows\":%lld,\"estimate_basis\":\"%s\"",
+                  opt->zombie_below, (long long)opt->many_rows,
+                  ntenants && tenants[0].est_measured ? "measured throughput"
+                                                      : "default 50000 rows/s");
     co_buf_adds(&b, ",\"size_classes\":{\"S\":\"below 10,000 rows\",\"M\":\"below 100,000 rows\","
                     "\"L\":\"below 1,000,000 rows\",\"XL\":\"1,000,000 rows or more\"},\"unmapped\":[");
     bool first = true;
@@ -166,68 +218,211 @@ co_code co_audit_record(co_session *s, const co_tenant_audit *a, size_t n, co_er
 
 /* ---- HTML ---- */
 
-char *co_audit_html(const co_column_profile *profiles, size_t nprofiles,
-                    const co_tenant_audit *tenants, size_t ntenants, const co_project *p)
+static double pct(int64_t part, int64_t whole)
 {
+    return whole > 0 ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/* A JSON array of objects as "v1 (n1), v2 (n2)" from fields name and count, escaped. */
+static void html_pairs(co_buf *b, const char *json, const char *name, const char *count)
+{
+    struct fy_document *doc = json ? co_json_read(json, strlen(json)) : NULL;
+    for (int i = 0; doc; i++) {
+        char path[48];
+        snprintf(path, sizeof path, "/%d/%s", i, name);
+        struct fy_node *item = fy_node_by_path(fy_document_root(doc), path, FY_NT, FYNWF_DONT_FOLLOW);
+        snprintf(path, sizeof path, "/%d/%s", i, count);
+        const char *n = co_json_scalar(fy_document_root(doc), path);
+        if (!item || !n)
+            break;
+        char *text = fy_emit_node_to_string(item, FYECF_MODE_FLOW_ONELINE | FYECF_NO_ENDING_NEWLINE);
+        co_buf_adds(b, i ? ", " : "");
+        co_html_esc(b, text);
+        co_buf_adds(b, " (");
+        co_html_esc(b, n);
+        co_buf_adds(b, ")");
+        free(text);
+    }
+    if (doc)
+        fy_document_destroy(doc);
+}
+
+static void html_tenants(co_buf *b, const co_tenant_audit *tenants, size_t ntenants,
+                         const co_project *p)
+{
+    co_buf_adds(b, "<h2>Tenants</h2>\n<table><tr><th>tenant</th><th>label</th><th>rows</th>"
+                   "<th>bytes</th><th>size class</th><th>est. duration</th><th>estimate from</th>"
+                   "<th>rows the target would refuse</th><th>duplicate clusters</th>"
+                   "<th>outlier keys</th><th>limits</th></tr>\n");
+    for (size_t i = 0; i < ntenants; i++) {
+        const co_tenant_audit *a = &tenants[i];
+        co_buf_adds(b, "<tr><td>");
+        co_html_esc(b, a->tenant);
+        co_buf_adds(b, "</td><td>");
+        co_html_esc(b, a->label);
+        co_buf_printf(b, "</td><td class=n>%lld</td><td class=n>%lld</td><td>%s</td>"
+                         "<td class=n>%.1f s</td><td>%s</td>"
+                         "<td class=\"n%s\">%lld</td><td class=\"n%s\">%lld</td>"
+                         "<td class=\"n%s\">%lld</td><td>",
+                      (long long)a->rows, (long long)a->bytes, a->size_class, a->est_seconds,
+                      a->est_measured ? "measured throughput" : "default 50,000 rows/s",
+                      a->limit_rows ? " bad" : "", (long long)a->limit_rows,
+                      a->duplicate_clusters ? " bad" : "", (long long)a->duplicate_clusters,
+                      a->outlier_keys ? " bad" : "", (long long)a->outlier_keys);
+        co_html_esc(b, a->limits_checked ? "checked" : a->limits_note);
+        co_buf_adds(b, "</td></tr>\n");
+    }
+    co_buf_adds(b, "</table>\n<p>Size classes: S below 10,000 rows, M below 100,000, L below "
+                   "1,000,000, XL 1,000,000 or more.</p>\n<h2>Rows per entity</h2>\n"
+                   "<table><tr><th>tenant</th>");
+    for (size_t e = 0; e < p->nentities; e++) {
+        co_buf_adds(b, "<th>");
+        co_html_esc(b, p->entities[e].name);
+        co_buf_adds(b, "</th>");
+    }
+    co_buf_adds(b, "</tr>\n");
+    for (size_t i = 0; i < ntenants; i++) {
+        co_buf_adds(b, "<tr><td>");
+        co_html_esc(b, tenants[i].tenant);
+        co_buf_adds(b, "</td>");
+        for (size_t e = 0; e < p->nentities && e < tenants[i].nentities; e++)
+            co_buf_printf(b, "<td class=n>%lld</td>", (long long)tenants[i].entity_rows[e]);
+        co_buf_adds(b, "</tr>\n");
+    }
+    co_buf_adds(b, "</table>\n");
+}
+
+static void html_findings(co_buf *b, const co_tenant_audit *tenants, size_t ntenants,
+                          const co_audit_options *opt)
+{
+    co_buf_adds(b, "<h2>Rows the target would refuse</h2>\n<table><tr><th>tenant</th>"
+                   "<th>entity</th><th>rule</th><th>rows</th><th>reason</th><th>example keys</th></tr>\n");
+    for (size_t i = 0; i < ntenants; i++)
+        for (size_t k = 0; k < tenants[i].nlimits; k++) {
+            const co_limit_finding *f = &tenants[i].limits[k];
+            co_buf_adds(b, "<tr><td>");
+            co_html_esc(b, tenants[i].tenant);
+            co_buf_adds(b, "</td><td>");
+            co_html_esc(b, f->entity);
+            co_buf_adds(b, "</td><td>");
+            co_html_esc(b, f->rule);
+            co_buf_printf(b, "</td><td class=n>%lld</td><td>", (long long)f->rows);
+            co_html_esc(b, f->reason);
+            co_buf_adds(b, "</td><td>");
+            co_html_esc(b, f->examples);
+            co_buf_adds(b, "</td></tr>\n");
+        }
+    co_buf_adds(b, "</table>\n<h2>Duplicate clusters</h2>\n<table><tr><th>tenant</th>"
+                   "<th>entity</th><th>rule</th><th>normalized key</th><th>members</th>"
+                   "<th>example keys</th></tr>\n");
+    for (size_t i = 0; i < ntenants; i++)
+        for (size_t k = 0; k < tenants[i].nduplicates; k++) {
+            const co_duplicate_cluster *d = &tenants[i].duplicates[k];
+            co_buf_adds(b, "<tr><td>");
+            co_html_esc(b, tenants[i].tenant);
+            co_buf_adds(b, "</td><td>");
+            co_html_esc(b, d->entity);
+            co_buf_adds(b, "</td><td>");
+            co_html_esc(b, d->rule);
+            co_buf_adds(b, "</td><td>");
+            co_html_esc(b, d->key);
+            co_buf_printf(b, "</td><td class=n>%lld</td><td>", (long long)d->members);
+            co_html_esc(b, d->examples);
+            co_buf_adds(b, "</td></tr>\n");
+        }
+    co_buf_printf(b, "</table>\n<h2>Rows per parent key</h2>\n<p>A parent key is an outlier "
+                     "from %lld rows of one entity and 10 times the tenant's median.</p>\n"
+                     "<table><tr><th>tenant</th><th>entity.column</th><th>parent</th>"
+                     "<th>parents</th><th>median</th><th>max</th><th>flagged from</th>"
+                     "<th>outliers</th><th>largest (rows)</th></tr>\n",
+                  (long long)opt->many_rows);
+    for (size_t i = 0; i < ntenants; i++)
+        for (size_t k = 0; k < tenants[i].nfanouts; k++) {
+            const co_fanout *f = &tenants[i].fanouts[k];
+            co_buf_adds(b, "<tr><td>");
+            co_html_esc(b, tenants[i].tenant);
+            co_buf_adds(b, "</td><td>");
+            co_html_esc(b, f->entity);
+            co_buf_addc(b, '.');
+            co_html_esc(b, f->column);
+            co_buf_adds(b, "</td><td>");
+            co_html_esc(b, f->parent);
+            co_buf_printf(b, "</td><td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td>"
+                             "<td class=n>%lld</td><td class=\"n%s\">%lld</td><td>",
+                          (long long)f->parents, (long long)f->median, (long long)f->max,
+                          (long long)f->threshold, f->outliers ? " bad" : "",
+                          (long long)f->outliers);
+            html_pairs(b, f->outliers ? f->examples : f->top, "key", "rows");
+            co_buf_adds(b, "</td></tr>\n");
+        }
+    co_buf_adds(b, "</table>\n<h2>Longest values</h2>\n<table><tr><th>tenant</th>"
+                   "<th>entity.column</th><th>longest</th><th>keys (length)</th></tr>\n");
+    for (size_t i = 0; i < ntenants; i++)
+        for (size_t k = 0; k < tenants[i].nlongest; k++) {
+            const co_longest *l = &tenants[i].longest[k];
+            co_buf_adds(b, "<tr><td>");
+            co_html_esc(b, tenants[i].tenant);
+            co_buf_adds(b, "</td><td>");
+            co_html_esc(b, l->entity);
+            co_buf_addc(b, '.');
+            co_html_esc(b, l->column);
+            co_buf_printf(b, "</td><td class=n>%lld</td><td>", (long long)l->length);
+            html_pairs(b, l->examples, "key", "length");
+            co_buf_adds(b, "</td></tr>\n");
+        }
+    co_buf_adds(b, "</table>\n");
+}
+
+static void html_columns(co_buf *b, const co_column_profile *profiles, size_t nprofiles,
+                         const co_audit_options *opt)
+{
+    co_buf_printf(b, "<h2>Columns</h2>\n<p>Every column of the whole source. Zombie: filled in "
+                     "under %g%% of rows.</p>\n<table><tr><th>column</th><th>type</th>"
+                     "<th>rows</th><th>null</th><th>empty</th><th>distinct (est.)</th>"
+                     "<th>length min / avg / max</th><th>failing type</th><th>top values</th>"
+                     "<th>mapped</th><th>zombie</th><th>last filled</th></tr>\n",
+                  opt->zombie_below * 100);
+    for (size_t i = 0; i < nprofiles; i++) {
+        const co_column_profile *c = &profiles[i];
+        co_buf_adds(b, "<tr><td>");
+        co_html_esc(b, c->table);
+        co_buf_addc(b, '.');
+        co_html_esc(b, c->column);
+        co_buf_adds(b, "</td><td>");
+        co_html_esc(b, c->apparent_type);
+        co_buf_printf(b, "</td><td class=n>%lld</td><td class=n>%.1f%%</td><td class=n>%.1f%%</td>"
+                         "<td class=n>%lld</td><td class=n>%lld / %.1f / %lld</td>"
+                         "<td class=\"n%s\">%.2f%% (%lld)</td><td>",
+                      (long long)c->rows, pct(c->nulls, c->rows), pct(c->empties, c->rows),
+                      (long long)c->distinct, (long long)c->min_len, c->avg_len,
+                      (long long)c->max_len, c->type_failures ? " bad" : "",
+                      pct(c->type_failures, c->rows), (long long)c->type_failures);
+        html_pairs(b, c->top_values, "value", "count");
+        co_buf_printf(b, "</td><td%s>%s</td><td%s>%s</td><td>", c->mapped ? "" : " class=bad",
+                      c->mapped ? "yes" : "no", c->zombie ? " class=bad" : "",
+                      c->zombie ? "yes" : "no");
+        co_html_esc(b, c->last_filled);
+        co_buf_adds(b, "</td></tr>\n");
+    }
+    co_buf_adds(b, "</table>\n");
+}
+
+char *co_audit_html(const co_column_profile *profiles, size_t nprofiles,
+                    const co_tenant_audit *tenants, size_t ntenants, const co_project *p,
+                    const co_audit_options *opt)
+{
+    co_audit_options defaults;
+    co_audit_options_init(&defaults);
+    if (!opt)
+        opt = &defaults;
     co_buf b = CO_BUF_INIT;
     co_html_begin(&b, "cutover audit", NULL, 0);
     co_buf_adds(&b, "<h1>Audit of ");
     co_html_esc(&b, p->path);
-    co_buf_adds(&b, "</h1>\n<h2>Tenants</h2>\n<table><tr><th>tenant</th><th>label</th><th>rows</th>"
-                    "<th>size</th><th>est. seconds</th><th>rows the target would refuse</th>"
-                    "<th>duplicate clusters</th></tr>\n");
-    for (size_t i = 0; i < ntenants; i++) {
-        const co_tenant_audit *a = &tenants[i];
-        co_buf_adds(&b, "<tr><td>");
-        co_html_esc(&b, a->tenant);
-        co_buf_adds(&b, "</td><td>");
-        co_html_esc(&b, a->label);
-        co_buf_printf(&b, "</td><td class=n>%lld</td><td>%s</td><td class=n>%.1f</td>"
-                          "<td class=\"n%s\">%lld</td><td class=n>%lld</td></tr>\n",
-                      (long long)a->rows, a->size_class, a->est_seconds,
-                      a->limit_rows ? " bad" : "", (long long)a->limit_rows,
-                      (long long)a->duplicate_clusters);
-    }
-    co_buf_adds(&b, "</table>\n<h2>Rows the target would refuse</h2>\n<table><tr><th>tenant</th>"
-                    "<th>entity</th><th>rule</th><th>rows</th><th>reason</th><th>example keys</th></tr>\n");
-    for (size_t i = 0; i < ntenants; i++)
-        for (size_t k = 0; k < tenants[i].nlimits; k++) {
-            const co_limit_finding *f = &tenants[i].limits[k];
-            co_buf_adds(&b, "<tr><td>");
-            co_html_esc(&b, tenants[i].tenant);
-            co_buf_adds(&b, "</td><td>");
-            co_html_esc(&b, f->entity);
-            co_buf_adds(&b, "</td><td>");
-            co_html_esc(&b, f->rule);
-            co_buf_printf(&b, "</td><td class=n>%lld</td><td>", (long long)f->rows);
-            co_html_esc(&b, f->reason);
-            co_buf_adds(&b, "</td><td>");
-            co_html_esc(&b, f->examples);
-            co_buf_adds(&b, "</td></tr>\n");
-        }
-    co_buf_adds(&b, "</table>\n<h2>Columns</h2>\n<table><tr><th>column</th><th>type</th>"
-                    "<th>rows</th><th>null</th><th>empty</th><th>distinct</th><th>length</th>"
-                    "<th>type failures</th><th>mapped</th><th>zombie</th><th>last filled</th></tr>\n");
-    for (size_t i = 0; i < nprofiles; i++) {
-        const co_column_profile *c = &profiles[i];
-        co_buf_adds(&b, "<tr><td>");
-        co_html_esc(&b, c->table);
-        co_buf_addc(&b, '.');
-        co_html_esc(&b, c->column);
-        co_buf_adds(&b, "</td><td>");
-        co_html_esc(&b, c->apparent_type);
-        co_buf_printf(&b, "</td><td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td>"
-                          "<td class=n>%lld</td><td class=n>%lld&ndash;%lld</td>"
-                          "<td class=\"n%s\">%lld</td><td>%s</td><td%s>%s</td><td>",
-                      (long long)c->rows, (long long)c->nulls, (long long)c->empties,
-                      (long long)c->distinct, (long long)c->min_len, (long long)c->max_len,
-                      c->type_failures ? " bad" : "", (long long)c->type_failures,
-                      c->mapped ? "yes" : "no", c->zombie ? " class=bad" : "",
-                      c->zombie ? "yes" : "no");
-        co_html_esc(&b, c->last_filled);
-        co_buf_adds(&b, "</td></tr>\n");
-    }
-    co_buf_adds(&b, "</table>\n");
+    co_buf_adds(&b, "</h1>\n");
+    html_tenants(&b, tenants, ntenants, p);
+    html_findings(&b, tenants, ntenants, opt);
+    html_columns(&b, profiles, nprofiles, opt);
     co_html_end(&b);
     if (b.failed) {
         co_buf_release(&b);

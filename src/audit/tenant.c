@@ -3,16 +3,13 @@
  * into a scratch copy of the target's tables in a temporary directory, with a
  * journal of its own: what the scratch target refuses is exactly what the
  * real one would, by entity and rule. The real target, the real journal and
- * the source are never written. Duplicate clusters come from each entity's
- * `duplicates` rule; sizes from the rows the entity queries return.
+ * the source are never written. Everything else (sizes, rows per parent key,
+ * longest values, duplicate clusters) comes from the rows the entity queries
+ * return as they stream by (scan.h), whatever the target's engine.
  */
+#include "audit/scan.h"
 #include "cutover/audit.h"
-#include "dedupe/normalize.h"
 #include "util/buf.h"
-#include "util/json.h"
-#include "util/key.h"
-#include "util/map.h"
-
 #include "util/fs.h"
 
 #include <math.h>
@@ -22,7 +19,12 @@
 #include <unistd.h>
 
 #define DEFAULT_ROWS_PER_SECOND 50000.0
-#define MAX_SHOWN_CLUSTERS 20
+
+void co_audit_options_init(co_audit_options *opt)
+{
+    opt->zombie_below = 0.01;
+    opt->many_rows = 50;
+}
 
 const char *co_size_class(int64_t rows)
 {
@@ -44,10 +46,31 @@ void co_tenant_audits_free(co_tenant_audit *a, size_t n)
         free(a[i].limits);
         for (size_t k = 0; k < a[i].nduplicates; k++) {
             free(a[i].duplicates[k].entity);
+            free(a[i].duplicates[k].rule);
             free(a[i].duplicates[k].key);
             free(a[i].duplicates[k].examples);
         }
         free(a[i].duplicates);
+        for (size_t k = 0; k < a[i].ndup_rules; k++) {
+            free(a[i].dup_rules[k].entity);
+            free(a[i].dup_rules[k].rule);
+        }
+        free(a[i].dup_rules);
+        for (size_t k = 0; k < a[i].nfanouts; k++) {
+            free(a[i].fanouts[k].entity);
+            free(a[i].fanouts[k].column);
+            free(a[i].fanouts[k].parent);
+            free(a[i].fanouts[k].top);
+            free(a[i].fanouts[k].examples);
+        }
+        free(a[i].fanouts);
+        for (size_t k = 0; k < a[i].nlongest; k++) {
+            free(a[i].longest[k].entity);
+            free(a[i].longest[k].column);
+            free(a[i].longest[k].examples);
+        }
+        free(a[i].longest);
+        free(a[i].limits_note);
     }
     free(a);
 }
@@ -160,114 +183,6 @@ static co_code collect_limits(scratch *sc, const co_tenant *t, co_tenant_audit *
     return rc;
 }
 
-typedef struct cluster_stats {
-    int64_t members;
-    char examples[200]; /* a JSON array in the making: up to 5 keys */
-} cluster_stats;
-
-/* Clusters of rows of one entity that share their normalized values. */
-static co_code collect_duplicates(co_session *s, const co_tenant *t, const co_entity *e,
-                                  co_tenant_audit *a, co_error *err)
-{
-    co_param tenant = {":tenant", t->value};
-    co_cursor *c = NULL;
-    co_code rc = co_store_query(s->source, e->query, &tenant, 1, &c, err);
-    if (rc != CO_OK)
-        return rc;
-    size_t ncols = co_cursor_ncols(c);
-    size_t dup_idx[16], key_idx[16];
-    size_t ndup = e->nduplicates < 16 ? e->nduplicates : 16, nkey = e->nkey < 16 ? e->nkey : 16;
-    for (size_t d = 0; d < ndup; d++)
-        for (dup_idx[d] = 0; dup_idx[d] < ncols &&
-                             strcmp(co_cursor_colname(c, dup_idx[d]), e->duplicates[d].column) != 0;
-             dup_idx[d]++)
-            ;
-    for (size_t k = 0; k < nkey; k++)
-        for (key_idx[k] = 0; key_idx[k] < ncols &&
-                             strcmp(co_cursor_colname(c, key_idx[k]), e->key[k]) != 0;
-             key_idx[k]++)
-            ;
-    co_map clusters;
-    co_map_init(&clusters);
-    co_buf norm = CO_BUF_INIT, key = CO_BUF_INIT;
-    bool has_row;
-    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        co_buf_reset(&norm);
-        bool usable = true;
-        for (size_t d = 0; d < ndup && usable; d++) {
-            if (dup_idx[d] >= ncols) {
-                usable = false;
-                break;
-            }
-            co_value v = co_cursor_value(c, dup_idx[d]);
-            if (v.type != CO_TEXT || v.len == 0) {
-                usable = false;
-                break;
-            }
-            if (d)
-                co_buf_addc(&norm, '\x1f');
-            switch (e->duplicates[d].norm) {
-            case CO_NORM_CASEFOLD: usable = co_norm_casefold(v.s, v.len, &norm); break;
-            case CO_NORM_EMAIL: usable = co_norm_email(v.s, v.len, &norm); break;
-            case CO_NORM_DOMAIN: usable = co_norm_domain(v.s, v.len, &norm); break;
-            case CO_NORM_NAME: usable = co_norm_name(v.s, v.len, &norm); break;
-            }
-        }
-        if (!usable || norm.len == 0)
-            continue;
-        co_value kv[16];
-        for (size_t k = 0; k < nkey; k++)
-            kv[k] = key_idx[k] < ncols ? co_cursor_value(c, key_idx[k]) : co_null();
-        co_buf_reset(&key);
-        co_key_encode(&key, kv, nkey);
-        cluster_stats cs = {0, "["};
-        const char *old;
-        size_t olen;
-        if (co_map_get(&clusters, norm.data, norm.len, &old, &olen) && olen == sizeof cs)
-            memcpy(&cs, old, sizeof cs);
-        cs.members++;
-        size_t used = strlen(cs.examples);
-        if (cs.members <= 5 && used + key.len + 2 < sizeof cs.examples)
-            snprintf(cs.examples + used, sizeof cs.examples - used, "%s%s",
-                     cs.members > 1 ? "," : "", key.data);
-        if (norm.failed || key.failed || !co_map_put(&clusters, norm.data, norm.len, &cs, sizeof cs))
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    }
-    co_cursor_close(c);
-    size_t pos = 0;
-    const char *k, *v;
-    size_t klen, vlen;
-    while (rc == CO_OK && co_map_next(&clusters, &pos, &k, &klen, &v, &vlen)) {
-        cluster_stats cs;
-        memcpy(&cs, v, sizeof cs);
-        if (cs.members < 2)
-            continue;
-        a->duplicate_clusters++;
-        if (a->nduplicates >= MAX_SHOWN_CLUSTERS)
-            continue;
-        co_duplicate_cluster *grown = realloc(a->duplicates, (a->nduplicates + 1) * sizeof *grown);
-        if (!grown) {
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-            break;
-        }
-        a->duplicates = grown;
-        co_duplicate_cluster *dc = &a->duplicates[a->nduplicates++];
-        dc->entity = strdup(e->name);
-        dc->key = strndup(k, klen);
-        dc->members = cs.members;
-        size_t used = strlen(cs.examples);
-        snprintf(cs.examples + used, sizeof cs.examples - used, "]");
-        dc->examples = strdup(cs.examples);
-        for (char *p = dc->key; p && *p; p++) /* the separator, shown readably */
-            if (*p == '\x1f')
-                *p = '|';
-    }
-    co_map_release(&clusters);
-    co_buf_release(&norm);
-    co_buf_release(&key);
-    return rc;
-}
-
 /* Rows per second of the migrations the journal recorded, or 0 when none. */
 static double measured_throughput(co_session *s)
 {
@@ -289,16 +204,21 @@ static double measured_throughput(co_session *s)
     return rate;
 }
 
-co_code co_audit_tenants(co_session *s, const co_tenant *ts, size_t n, co_progress_fn progress,
-                         void *progress_ctx, co_tenant_audit **out, co_error *err)
+co_code co_audit_tenants(co_session *s, const co_tenant *ts, size_t n, const co_audit_options *opt,
+                         co_progress_fn progress, void *progress_ctx, co_tenant_audit **out,
+                         co_error *err)
 {
     *out = NULL;
     co_tenant_audit *audits = calloc(n ? n : 1, sizeof *audits);
     if (!audits)
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    bool sqlite_target = strcmp(co_store_engine(s->dest), "sqlite") == 0;
+    const char *engine = co_store_engine(s->dest);
+    bool sqlite_target = strcmp(engine, "sqlite") == 0;
     scratch sc = {0};
-    co_code rc = sqlite_target ? scratch_open(s, &sc, err) : CO_OK;
+    audit_scan *scan = NULL;
+    co_code rc = audit_scan_new(s->project, opt, &scan, err);
+    if (rc == CO_OK && sqlite_target)
+        rc = scratch_open(s, &sc, err);
     double rate = measured_throughput(s);
     char rejects_dir[300];
     snprintf(rejects_dir, sizeof rejects_dir, "%s/rejects", sc.dir);
@@ -314,28 +234,37 @@ co_code co_audit_tenants(co_session *s, const co_tenant *ts, size_t n, co_progre
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
             break;
         }
-        if (progress) {
-            co_progress pr = {t->key, "auditing", i, n, (int64_t)i, (int64_t)n, false};
+        if (progress) { /* entity_index, nentities: this tenant's place among them */
+            co_progress pr = {t->key, "auditing", i, n, 0, -1, false};
             progress(progress_ctx, &pr);
         }
+        a->limits_checked = sqlite_target;
         if (sqlite_target) {
-            co_migrate_options opt = {0};
-            opt.again = true;
-            opt.rejects_dir = rejects_dir;
+            co_migrate_options mopt = {0};
+            mopt.again = true;
+            mopt.rejects_dir = rejects_dir;
+            mopt.on_row = audit_scan_row;
+            mopt.on_row_ctx = scan;
             co_migrate_result res;
-            rc = co_migrate_tenant(&sc.session, t, &opt, &res, err);
-            for (size_t e = 0; rc == CO_OK && e < res.nentities; e++) {
-                a->entity_rows[e] = res.entities[e].source_rows;
-                a->rows += res.entities[e].source_rows;
-                a->bytes += res.entities[e].bytes;
-            }
+            rc = co_migrate_tenant(&sc.session, t, &mopt, &res, err);
             co_migrate_result_release(&res);
             if (rc == CO_OK)
                 rc = collect_limits(&sc, t, a, err);
+        } else {
+            char note[200];
+            snprintf(note, sizeof note,
+                     "not checked: the target is %s, and the scratch copy that finds what the "
+                     "target would refuse needs a SQLite target",
+                     engine);
+            if (!(a->limits_note = strdup(note)))
+                rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            if (rc == CO_OK)
+                rc = audit_scan_source(scan, s, t, err);
         }
-        for (size_t e = 0; rc == CO_OK && e < p->nentities; e++)
-            if (p->entities[e].nduplicates)
-                rc = collect_duplicates(s, t, &p->entities[e], a, err);
+        if (rc == CO_OK)
+            rc = audit_scan_rule_queries(scan, s, t, err);
+        if (rc == CO_OK)
+            rc = audit_scan_finish(scan, a, err);
         if (rc != CO_OK) {
             co_error_where(err, "auditing tenant %s", t->key);
             break;
@@ -343,8 +272,13 @@ co_code co_audit_tenants(co_session *s, const co_tenant *ts, size_t n, co_progre
         snprintf(a->size_class, sizeof a->size_class, "%s", co_size_class(a->rows));
         a->est_measured = rate > 0;
         a->est_seconds = (double)a->rows / (rate > 0 ? rate : DEFAULT_ROWS_PER_SECOND);
+        if (progress) {
+            co_progress pr = {t->key, "audited", i, n, a->rows, a->rows, true};
+            progress(progress_ctx, &pr);
+        }
     }
     scratch_close(&sc);
+    audit_scan_free(scan);
     if (rc != CO_OK) {
         co_tenant_audits_free(audits, n);
         return rc;

@@ -5,7 +5,9 @@
  */
 #include "cli.h"
 #include "cutover/plan.h"
+#include "util/buf.h"
 #include "util/clock.h"
+#include "util/json.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -71,7 +73,7 @@ int cmd_plan(cli_ctx *ctx)
         !number_option(ctx, "growth", 2.0, &growth, &rc))
         return rc;
     cli_session cs;
-    rc = cli_open(ctx, "plan", CO_SESSION_READ_ONLY, 0, &cs);
+    rc = cli_open(ctx, "plan", CO_SESSION_READ_ONLY, show ? 0 : CLI_OPEN_TENANTS, &cs);
     if (rc != EXIT_OK)
         return rc;
     co_error err;
@@ -79,6 +81,14 @@ int cmd_plan(cli_ctx *ctx)
     co_plan plan = {0};
     co_code code = show ? co_plan_latest(cs.session, &plan, &err)
                         : co_plan_make(cs.session, canary, growth, &plan, &err);
+    if (plan.nunaudited) { /* whatever the outcome: say who is left out, and why */
+        fprintf(stderr, "cutover: plan: warning: %zu tenant%s left out, without an audit of this "
+                        "project file (run cutover audit):",
+                plan.nunaudited, plan.nunaudited == 1 ? "" : "s");
+        for (size_t i = 0; i < plan.nunaudited && i < 20; i++)
+            fprintf(stderr, "%s %s (%s)", i ? "," : "", plan.unaudited[i], plan.unaudited_why[i]);
+        fprintf(stderr, "%s\n", plan.nunaudited > 20 ? ", ..." : "");
+    }
     if (code != CO_OK) {
         rc = cli_fail("plan", &err);
     } else if (ctx->json) {
@@ -124,6 +134,12 @@ int cmd_schedule(cli_ctx *ctx)
     time_t at = co_clock_parse(iso);
     if (at == -1)
         return cli_usage_error(ctx, "--at must be \"YYYY-MM-DD HH:MM\" (UTC), not \"%s\"", at_text);
+    if (at <= co_clock_now()) {
+        char now[32];
+        co_clock_iso(co_clock_now(), now, sizeof now);
+        return cli_usage_error(ctx, "--at %s is in the past (it is now %s UTC): agree a date to come",
+                               at_text, now);
+    }
     const char *window_text = cli_get(&ctx->args, "window");
     int window = parse_window(window_text ? window_text : "2h");
     if (window < 0)
@@ -145,11 +161,21 @@ int cmd_schedule(cli_ctx *ctx)
     }
     if (code != CO_OK)
         rc = cli_fail("schedule", &err);
-    else if (rc == EXIT_OK && !ctx->quiet) {
+    else if (rc == EXIT_OK && (ctx->json || !ctx->quiet)) {
         char when[32];
         co_clock_iso(at, when, sizeof when);
-        printf("tenant %s scheduled for %s, window %d minutes; cutover notices writes the notice\n",
-               key, when, window);
+        if (ctx->json) {
+            co_buf b = CO_BUF_INIT;
+            co_buf_adds(&b, "{\"tenant\":");
+            co_json_str(&b, key);
+            co_buf_printf(&b, ",\"at\":\"%s\",\"window_minutes\":%d}", when, window);
+            printf("%s\n", b.failed ? "null" : co_buf_str(&b));
+            co_buf_release(&b);
+        } else {
+            printf("tenant %s scheduled for %s, window %d minutes; cutover notices writes the "
+                   "notice\n",
+                   key, when, window);
+        }
     }
     cli_close(&cs);
     return rc;
@@ -173,10 +199,18 @@ int cmd_notices(cli_ctx *ctx)
     size_t written = 0;
     co_code code = co_notices_write(cs.session, cli_get(&ctx->args, "template"), outbox,
                                     cli_get(&ctx->args, "contact"), &written, &err);
-    if (code != CO_OK)
+    if (code != CO_OK) {
         rc = cli_fail("notices", &err);
-    else if (!ctx->quiet)
+    } else if (ctx->json) {
+        co_buf b = CO_BUF_INIT;
+        co_buf_printf(&b, "{\"written\":%zu,\"outbox\":", written);
+        co_json_str(&b, outbox);
+        co_buf_addc(&b, '}');
+        printf("%s\n", b.failed ? "null" : co_buf_str(&b));
+        co_buf_release(&b);
+    } else if (!ctx->quiet) {
         printf("%zu notices written to %s (TENANT.txt and TENANT.html)\n", written, outbox);
+    }
     cli_close(&cs);
     return rc;
 }

@@ -111,6 +111,9 @@ static const cli_option worker_options[] = {
 static const cli_option audit_options[] = {
     {"tenant", 't', "KEY", "audit only this tenant (or a comma-separated list)"},
     {"html", 0, "FILE", "also write the audit as a self-contained HTML page"},
+    {"zombie-below", 0, "PCT", "a column filled in fewer than PCT% of rows is a zombie (default 1)"},
+    {"many-rows", 0, "N", "flag parent keys with N or more rows of an entity, and 10 times the "
+                          "median (default 50)"},
     {0},
 };
 
@@ -128,7 +131,7 @@ static const cli_option schedule_options[] = {
 
 static const cli_option notices_options[] = {
     {"template", 0, "FILE", "a template with {{customer}}, {{date}}, {{window}}, {{duration}}, "
-                            "{{contact}}, {{tenant}}"},
+                            "{{contact}}, {{tenant}}, {{changes}}, {{retention_days}}"},
     {"outbox", 0, "DIR", "where notices go (default .cutover/outbox)"},
     {"contact", 0, "TEXT", "whom customers contact with questions"},
     {0},

@@ -466,6 +466,12 @@ static co_code load_rows(load *l, co_cursor *c, co_loader *loader, const co_migr
                                : row[i].type == CO_NULL                       ? 0
                                                                               : 8;
         }
+        if (opt->on_row) {
+            rc = opt->on_row(opt->on_row_ctx, l->index, (const char *const *)l->names, row,
+                             l->ncols, l->err);
+            if (rc != CO_OK)
+                break;
+        }
         rc = take_row(l, row, &storage, NULL);
         if (rc != CO_OK)
             break;

@@ -155,6 +155,28 @@ static bool has_column(const co_column *cols, size_t n, const char *name)
     return false;
 }
 
+/* A duplicates rule's own query prepares on the source and gives its columns. */
+static co_code check_dup_query(co_session *s, const co_dup_rule *r, co_error *err)
+{
+    co_param tenant = {":tenant", co_null()};
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(s->source, r->query, &tenant, 1, &c, err);
+    for (size_t k = 0; rc == CO_OK && k < r->ncolumns; k++) {
+        bool found = false;
+        for (size_t i = 0; i < co_cursor_ncols(c) && !found; i++)
+            found = strcmp(co_cursor_colname(c, i), r->columns[k].column) == 0;
+        if (!found)
+            rc = co_error_set(err, CO_EPROJECT,
+                              "column \"%s\" of duplicates rule \"%s\" is not among its "
+                              "query's columns",
+                              r->columns[k].column, r->name);
+    }
+    co_cursor_close(c);
+    if (rc != CO_OK)
+        co_error_where(err, "duplicates rule %s", r->name);
+    return rc;
+}
+
 /* Checks one entity: the query prepares, its columns exist in the destination,
  * and the key, refs and tenant column name output columns. */
 static co_code check_entity(co_session *s, const co_entity *e, co_error *err)
@@ -203,8 +225,10 @@ static co_code check_entity(co_session *s, const co_entity *e, co_error *err)
             named[nnamed++] = e->volume->time;
         for (size_t r = 0; r < e->nrounding && nnamed < 130; r++)
             named[nnamed++] = e->rounding[r].column;
-        for (size_t d = 0; d < e->nduplicates && nnamed < 130; d++)
-            named[nnamed++] = e->duplicates[d].column;
+        for (size_t d = 0; d < e->nduplicates; d++)
+            for (size_t k = 0; !e->duplicates[d].query && k < e->duplicates[d].ncolumns &&
+                               nnamed < 130; k++)
+                named[nnamed++] = e->duplicates[d].columns[k].column;
         for (size_t k = 0; k < nnamed && rc == CO_OK; k++) {
             bool found = false;
             for (size_t i = 0; i < n && !found; i++)
@@ -229,6 +253,9 @@ static co_code check_entity(co_session *s, const co_entity *e, co_error *err)
         co_cursor_close(c);
     }
     co_columns_free(cols, ncols);
+    for (size_t d = 0; rc == CO_OK && d < e->nduplicates; d++)
+        if (e->duplicates[d].query)
+            rc = check_dup_query(s, &e->duplicates[d], err);
     return rc;
 }
 

@@ -550,35 +550,32 @@ static co_code set_verify_round(walk *w, const field *f, struct fy_node *key, st
     return CO_OK;
 }
 
-/* duplicates: { column: casefold | email | domain | name, ... } */
-static co_code set_duplicates(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
-                              void *obj)
+/* The columns of one duplicates rule: { column: casefold | email | domain | name, ... }. */
+static co_code set_dup_columns(walk *w, struct fy_node *val, co_mark at, co_dup_rule *r)
 {
-    (void)f;
-    co_entity *e = obj;
-    co_mark at = mark_or(val, node_mark(key));
     if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING)
         return co_project_fail(w->err, CO_EPROJECT, w->name, at,
-                               "\"duplicates\" must be a mapping of column: casefold, email, "
+                               "a duplicates rule must be a mapping of column: casefold, email, "
                                "domain or name, not %s",
                                describe(val));
     int count = fy_node_mapping_item_count(val);
     if (count <= 0)
-        return CO_OK;
-    co_dup_column *d = realloc(e->duplicates, (e->nduplicates + (size_t)count) * sizeof *d);
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "a duplicates rule needs at least one column");
+    co_dup_column *d = realloc(r->columns, (r->ncolumns + (size_t)count) * sizeof *d);
     if (!d)
         return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
-    e->duplicates = d;
+    r->columns = d;
     void *it = NULL;
     struct fy_node_pair *pair;
     for (int i = 0; i < count && (pair = fy_node_mapping_iterate(val, &it)); i++) {
-        co_dup_column *one = &e->duplicates[e->nduplicates];
+        co_dup_column *one = &r->columns[r->ncolumns];
         one->column = NULL;
-        co_code code = scalar_text(w, fy_node_pair_key(pair), at, "each key of \"duplicates\"",
+        co_code code = scalar_text(w, fy_node_pair_key(pair), at, "each column of a duplicates rule",
                                    "a column name", &one->column);
         if (code != CO_OK)
             return code;
-        e->nduplicates++;
+        r->ncolumns++;
         char *norm = NULL;
         code = scalar_text(w, fy_node_pair_value(pair), mark_or(fy_node_pair_key(pair), at),
                            "a normalizer", "casefold, email, domain or name", &norm);
@@ -600,6 +597,116 @@ static co_code set_duplicates(walk *w, const field *f, struct fy_node *key, stru
                                    co_project_shown(norm, strlen(norm), buf, sizeof buf));
         }
         free(norm);
+        if (code != CO_OK)
+            return code;
+    }
+    return CO_OK;
+}
+
+static co_code set_dup_on(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                          void *obj)
+{
+    (void)f;
+    return set_dup_columns(w, val, mark_or(val, node_mark(key)), obj);
+}
+
+static co_code set_dup_query(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                             void *obj)
+{
+    co_code code = store_text(w, f, key, val, obj, "a SQL query");
+    if (code != CO_OK)
+        return code;
+    char *q = *slot_at(obj, f); /* wrapped like entity queries: no final ';' */
+    size_t len = strlen(q);
+    while (len && (q[len - 1] == ';' || q[len - 1] == ' ' || q[len - 1] == '\n' ||
+                   q[len - 1] == '\t' || q[len - 1] == '\r'))
+        q[--len] = '\0';
+    if (!len)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(val, node_mark(key)),
+                               "\"query\" must be a SQL query, not only semicolons");
+    return CO_OK;
+}
+
+static const field dup_rule_fields[] = {
+    {"on", true, set_dup_on, 0},
+    {"query", false, set_dup_query, offsetof(co_dup_rule, query)},
+};
+
+/* A new rule at the end of e->duplicates, or NULL when out of memory. */
+static co_dup_rule *dup_rule_add(co_entity *e)
+{
+    co_dup_rule *grown = realloc(e->duplicates, (e->nduplicates + 1) * sizeof *grown);
+    if (!grown)
+        return NULL;
+    e->duplicates = grown;
+    co_dup_rule *r = &e->duplicates[e->nduplicates++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+/* duplicates: either one rule, { column: normalizer, ... } (named after its
+ * columns), or named rules, { name: { on: { column: normalizer, ... },
+ * query: SQL }, ... }. */
+static co_code set_duplicates(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                              void *obj)
+{
+    (void)f;
+    co_entity *e = obj;
+    co_mark at = mark_or(val, node_mark(key));
+    if (is_null(val) || fy_node_get_type(val) != FYNT_MAPPING)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"duplicates\" must be a mapping of column: casefold, email, "
+                               "domain or name, or of rule names to rules, not %s",
+                               describe(val));
+    int count = fy_node_mapping_item_count(val), scalars = 0;
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    for (int i = 0; i < count && (pair = fy_node_mapping_iterate(val, &it)); i++)
+        scalars += !is_null(fy_node_pair_value(pair)) &&
+                   fy_node_get_type(fy_node_pair_value(pair)) == FYNT_SCALAR;
+    if (count <= 0)
+        return CO_OK;
+    if (scalars == count) { /* the single form */
+        co_dup_rule *r = dup_rule_add(e);
+        if (!r)
+            return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+        r->mark = at;
+        co_code code = set_dup_columns(w, val, at, r);
+        co_buf name = CO_BUF_INIT;
+        for (size_t c = 0; code == CO_OK && c < r->ncolumns; c++) {
+            co_buf_adds(&name, c ? "+" : "");
+            co_buf_adds(&name, r->columns[c].column);
+        }
+        if (code == CO_OK && (name.failed || !(r->name = co_buf_detach(&name))))
+            code = co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+        co_buf_release(&name);
+        return code;
+    }
+    if (scalars)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"duplicates\" mixes the two forms: either column: normalizer, "
+                               "or rule names with { on: { column: normalizer }, query: SQL }");
+    it = NULL;
+    for (int i = 0; i < count && (pair = fy_node_mapping_iterate(val, &it)); i++) {
+        struct fy_node *name_node = fy_node_pair_key(pair), *rule = fy_node_pair_value(pair);
+        co_mark rule_at = mark_or(rule, mark_or(name_node, at));
+        co_dup_rule *r = dup_rule_add(e);
+        if (!r)
+            return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+        r->mark = rule_at;
+        co_code code = scalar_text(w, name_node, at, "each rule name of \"duplicates\"",
+                                   "a name", &r->name);
+        for (size_t k = 0; code == CO_OK && k + 1 < e->nduplicates; k++)
+            if (strcmp(e->duplicates[k].name, r->name) == 0)
+                code = co_project_fail(w->err, CO_EPROJECT, w->name, rule_at,
+                                       "duplicates rule \"%s\" is named twice", r->name);
+        if (code == CO_OK && fy_node_get_type(rule) != FYNT_MAPPING)
+            code = co_project_fail(w->err, CO_EPROJECT, w->name, rule_at,
+                                   "duplicates rule \"%s\" must be a mapping with \"on\", not %s",
+                                   r->name, describe(rule));
+        if (code == CO_OK)
+            code = walk_fields(w, rule, rule_at, dup_rule_fields, COUNT(dup_rule_fields), r,
+                               "in a duplicates rule", NULL);
         if (code != CO_OK)
             return code;
     }

@@ -109,8 +109,14 @@ void co_entity_release(co_entity *e)
     for (size_t i = 0; i < e->nrounding; i++)
         free(e->rounding[i].column);
     free(e->rounding);
-    for (size_t i = 0; i < e->nduplicates; i++)
-        free(e->duplicates[i].column);
+    for (size_t i = 0; i < e->nduplicates; i++) {
+        co_dup_rule *r = &e->duplicates[i];
+        free(r->name);
+        for (size_t k = 0; k < r->ncolumns; k++)
+            free(r->columns[k].column);
+        free(r->columns);
+        free(r->query);
+    }
     free(e->duplicates);
     for (size_t i = 0; i < e->nfollows; i++) {
         co_follow *f = &e->follows[i];

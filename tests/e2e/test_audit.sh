@@ -8,6 +8,7 @@ source "$(dirname "$0")/lib.sh"
 demo=$WORK/demo
 "$CUTOVER" demo init "$demo" --scale 0.005 --seed 3 -q
 planted=$demo/planted.json proj=$demo/cutover.yaml
+cp -r "$demo" "$WORK/partial" # audited in part, below
 src_before=$(sha256sum < "$demo/legacy.db") tgt_before=$(db_checksum "$demo/crm.db")
 
 run_cutover -p "$proj" audit --json --html "$WORK/audit.html"
@@ -17,6 +18,11 @@ assert_eq "audit writes nothing to the source" "$src_before" "$(sha256sum < "$de
 assert_eq "audit writes nothing to the target" "$tgt_before" "$(db_checksum "$demo/crm.db")"
 assert_eq "audit records no run in the journal" 0 "$(q "$demo/.cutover/state.db" 'SELECT count(*) FROM runs')"
 
+# custom2 is filled in about 0.6% of rows: under the 1% cut-off, with the last time it was.
+assert_eq "contacts.custom2 is a zombie" true "$(jq '.zombies | index("contacts.custom2") != null' <<<"$audit")"
+assert_eq "contacts.custom2 was last written at a time the audit shows" \
+  "$(sqlite3 "$demo/legacy.db" "SELECT max(updated_at) FROM contacts WHERE trim(coalesce(custom2, '')) <> ''")" \
+  "$(jq -r '.columns[] | select(.table == "contacts" and .column == "custom2") | .last_filled' <<<"$audit")"
 for col in contacts.fax contacts.legacy_score contacts.custom3; do
   assert_eq "$col is a zombie" true "$(jq --arg c "$col" '.zombies | index($c) != null' <<<"$audit")"
   assert_eq "$col is not mapped" true "$(jq --arg c "$col" '.unmapped | index($c) != null' <<<"$audit")"
@@ -29,29 +35,60 @@ assert_eq "invalid UTF-8 names are counted" "$(jq .totals.invalid_utf8_names "$p
 
 # Per tenant, exactly what migration will refuse, before any copy.
 limit() { jq "[.tenants[] | select(.tenant == \"$1\") | .limits[] | select(.entity == \"$2\" and .rule == \"$3\") | .rows] | add // 0" <<<"$audit"; }
+rule() { jq ".tenants[] | select(.tenant == \"$1\") | .duplicate_rules[] | select(.rule == \"$2\") | .clusters" <<<"$audit"; }
 ok=true
 for t in $(jq -r '.tenants[].id' "$planted"); do
   exp_mail=$(jq "[.tenants[] | select(.id == $t) | .malformed_emails[]] | length" "$planted")
   exp_utf8=$(jq "[.tenants[] | select(.id == $t) | .invalid_utf8_names[]] | length" "$planted")
   exp_orph=$(jq ".tenants[] | select(.id == $t) | .orphan_events" "$planted")
   exp_dups=$(jq "[.tenants[] | select(.id == $t) | .duplicate_pairs[]] | length" "$planted")
-  got="$(limit "$t" contacts check) $(limit "$t" contacts invalid_utf8) $(limit "$t" engagements ref_missing) $(jq ".tenants[] | select(.tenant == \"$t\") | .duplicate_clusters" <<<"$audit")"
-  if [[ "$got" != "$exp_mail $exp_utf8 $exp_orph $exp_dups" ]]; then
+  # Each planted pair spells its company's domain in another case (cnn.com, CNN.com):
+  # one cluster per company of the pairs.
+  ids=$(jq -r "[.tenants[] | select(.id == $t) | .duplicate_pairs[][]] | [0] + . | join(\",\")" "$planted")
+  exp_doms=$(sqlite3 "$demo/legacy.db" "SELECT count(DISTINCT lower(trim(company_domain))) FROM contacts WHERE id IN ($ids) AND trim(coalesce(company_domain, '')) <> ''")
+  got="$(limit "$t" contacts check) $(limit "$t" contacts invalid_utf8) $(limit "$t" engagements ref_missing) $(rule "$t" person) $(rule "$t" domain)"
+  if [[ "$got" != "$exp_mail $exp_utf8 $exp_orph $exp_dups $exp_doms" ]]; then
     ok=false
-    echo "tenant $t: expected $exp_mail $exp_utf8 $exp_orph $exp_dups, got $got"
+    echo "tenant $t: expected $exp_mail $exp_utf8 $exp_orph $exp_dups $exp_doms, got $got"
   fi
+  # Every many-tags contact: its key and its number of tags, as rows per contact_id.
+  for c in $(jq -r ".tenants[] | select(.id == $t) | .many_tags[] | \"\(.contact):\(.tags)\"" "$planted"); do
+    if [[ "$(jq ".tenants[] | select(.tenant == \"$t\") | [.fanouts[] | select(.entity == \"contact_tags\" and .column == \"contact_id\") | .examples[] | select(.key == ${c%%:*} and .rows == ${c##*:})] | length" <<<"$audit")" != 1 ]]; then
+      ok=false
+      echo "tenant $t: the contact ${c%%:*} with ${c##*:} tags is not among the outliers"
+    fi
+  done
 done
-assert_eq "every tenant: malformed e-mails, bad UTF-8, orphan events and duplicate pairs, exactly" true "$ok"
+assert_eq "every tenant: malformed e-mails, bad UTF-8, orphan events, duplicate people and companies, many-tags contacts, exactly" true "$ok"
+assert_eq "every planted many-tags contact is flagged, and nothing else" \
+  "$(jq '[.tenants[].many_tags[]] | length' "$planted")" "$(jq '[.tenants[].outlier_keys] | add' <<<"$audit")"
+assert_contains "the text output names the many-tags contact" \
+  "contact_tags.contact_id $(jq -r '[.tenants[].many_tags[]][0].contact' "$planted"): $(jq -r '[.tenants[].many_tags[]][0].tags' "$planted") rows" \
+  "$("$CUTOVER" -p "$proj" audit 2>/dev/null)"
 clean=$(jq -r '[.tenants[] | select(.clean)][0].id' "$planted")
-assert_eq "a clean tenant has no findings" "0 0" \
-  "$(jq -r ".tenants[] | select(.tenant == \"$clean\") | \"\(.limit_rows) \(.duplicate_clusters)\"" <<<"$audit")"
+assert_eq "a clean tenant has no findings" "0 0 0" \
+  "$(jq -r ".tenants[] | select(.tenant == \"$clean\") | \"\(.limit_rows) \(.duplicate_clusters) \(.outlier_keys)\"" <<<"$audit")"
 example=$(jq -c "[.tenants[] | select(.tenant == \"$clean\" | not) | .limits[] | select(.rule == \"ref_missing\")][0].examples[0]" <<<"$audit")
 assert_eq "findings carry example keys" true "$(jq 'type == "array"' <<<"$example")"
-assert_contains "the HTML report is written" "<h2>Rows the target would refuse</h2>" "$(cat "$WORK/audit.html")"
+html=$(cat "$WORK/audit.html")
+assert_contains "the HTML report is written" "<h2>Rows the target would refuse</h2>" "$html"
+assert_contains "HTML: rows per entity" "<h2>Rows per entity</h2>" "$html"
+assert_contains "HTML: size class bounds" "S below 10,000 rows" "$html"
+assert_contains "HTML: the estimate's basis" "default 50,000 rows/s" "$html"
+assert_contains "HTML: duplicate clusters with example keys" "<h2>Duplicate clusters</h2>" "$html"
+assert_contains "HTML: the many-tags contact with its rows" \
+  "$(jq -r '[.tenants[].many_tags[]][0] | "\(.contact) (\(.tags))"' "$planted")" "$html"
+assert_contains "HTML: null rates as percentages" "<td class=n>100.0%</td>" "$html"
 
 # A tenant of its own, and one that does not exist.
 run_cutover -p "$proj" audit --tenant "$clean" --json
 assert_eq "audit of one tenant" 1 "$(jq '.tenants | length' <<<"$OUT")"
+run_cutover -p "$proj" audit --tenant "$clean"
+assert_contains "says its column profiles cover the whole source" \
+  "column profiles: whole source (not only the tenants chosen with --tenant)" "$OUT"
+assert_contains "a column line: null share, flags" "contacts.fax" "$(grep 'unmapped zombie' <<<"$OUT")"
+assert_contains "progress counts the tenant's rows" \
+  "audit tenant $clean (1 of 1): $(jq -r ".tenants[] | select(.tenant == \"$clean\") | .rows" <<<"$audit" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta') rows" "$ERR"
 run_cutover -p "$proj" audit --tenant 424242
 assert_eq "an unknown tenant: exit 7" 7 "$CODE"
 
@@ -73,18 +110,57 @@ assert_contains "risk is explained" "rows the target would refuse" "$(jq -r '.co
 run_cutover -p "$proj" plan show --json
 assert_eq "plan show prints the stored plan" "$first" "$(jq -c '[.cohorts[] | [.tenants[].tenant]]' <<<"$OUT")"
 
-# Schedules and notices.
-run_cutover -p "$proj" schedule "$canary" --at "2026-12-01 09:30" --window 90m
+# A plan leaves out, and names, the tenants without an audit of this project file.
+part=$WORK/partial/cutover.yaml
+sed -i 's/^options:$/options:\n  retention_days: 45/' "$part"
+run_cutover -p "$part" audit --tenant 1,2 -q
+run_cutover -p "$part" plan --json
+assert_eq "a plan of the audited tenants only" '["1","2"]' "$(jq -c '[.cohorts[].tenants[].tenant] | sort' <<<"$OUT")"
+assert_eq "lists the others as unaudited, in key order" \
+  "$(jq -c '[.tenants[].id | tostring] - ["1", "2"]' "$planted")" "$(jq -c '[.unaudited[].tenant]' <<<"$OUT")"
+assert_contains "and warns, naming them" "warning: $(( $(jq '.tenants | length' "$planted") - 2 )) tenants left out" "$ERR"
+assert_contains "with why" "3 (not audited)" "$ERR"
+printf '# changed\n' >> "$part"
+run_cutover -p "$part" audit --tenant 2 -q
+run_cutover -p "$part" plan --json
+assert_eq "after a change of the project file, only the tenant audited since is planned" '["2"]' \
+  "$(jq -c '[.cohorts[].tenants[].tenant]' <<<"$OUT")"
+assert_eq "the other is stale" "audited under another version of the project file" \
+  "$(jq -r '.unaudited[] | select(.tenant == "1") | .why' <<<"$OUT")"
+
+# Schedules and notices, with the clock set.
+export CUTOVER_NOW=2026-11-15T08:00:00Z
+run_cutover -p "$proj" schedule "$canary" --at "2026-12-01 09:30" --window 90m --json
 assert_eq "schedule a tenant" 0 "$CODE"
+assert_eq "schedule --json" "2026-12-01T09:30:00Z 90" "$(jq -r '"\(.at) \(.window_minutes)"' <<<"$OUT")"
 run_cutover -p "$proj" schedule 424242 --at "2026-12-01 09:30"
 assert_eq "schedule an unknown tenant: exit 7" 7 "$CODE"
 run_cutover -p "$proj" schedule "$canary" --at "tomorrow"
 assert_eq "schedule with a bad date: exit 2" 2 "$CODE"
-run_cutover -p "$proj" notices --outbox "$WORK/outbox" --contact "Ana <ana@example.com>"
-assert_eq "notices written" 0 "$CODE"
+run_cutover -p "$proj" schedule "$canary" --at "2026-11-14 09:30"
+assert_eq "schedule in the past: exit 2" 2 "$CODE"
+assert_contains "says so" "is in the past (it is now 2026-11-15T08:00:00Z UTC)" "$ERR"
+run_cutover -p "$proj" notices --outbox "$WORK/outbox" --contact "Ana <ana@example.com>" --json
+assert_eq "notices written" "0 1" "$CODE $(jq .written <<<"$OUT")"
 label=$(jq -r ".tenants[] | select(.id == $canary) | .name" "$planted")
-assert_contains "the notice names the customer and date" "Dear $label" "$(cat "$WORK/outbox/$canary.txt")"
-assert_contains "and the time" "2026-12-01 09:30" "$(cat "$WORK/outbox/$canary.txt")"
+notice=$(cat "$WORK/outbox/$canary.txt")
+assert_contains "the notice names the customer and date" "Dear $label" "$notice"
+assert_contains "and the time" "2026-12-01 09:30" "$notice"
+assert_contains "the window, as people say it" "window of
+1 hour 30 minutes" "$notice"
+assert_contains "the duration, as people say it" "to take under a minute" "$notice"
+assert_contains "what changes, from the project's target tables" \
+  "teams, companies, contacts, contact teams, contact tags, campaigns and engagements" "$notice"
+assert_contains "the retention days of the project" "for 30 days" "$notice"
+CUTOVER_NOW=2026-11-15T08:00:00Z run_cutover -p "$part" schedule 2 --at "2026-12-02 10:00"
+run_cutover -p "$part" notices --outbox "$WORK/outbox3"
+assert_contains "another project's retention days" "for 45 days" "$(cat "$WORK/outbox3/2.txt")"
+run_cutover -p "$part" schedule 3 --at "2026-12-03 10:00"
+run_cutover -p "$part" notices --outbox "$WORK/outbox4"
+assert_eq "a scheduled tenant never audited: no notices, exit 13" "13 no" \
+  "$CODE $([[ -e $WORK/outbox4/2.txt ]] && echo yes || echo no)"
+assert_contains "naming it" "1 scheduled tenant is never audited (3)" "$ERR"
+unset CUTOVER_NOW
 assert_contains "the HTML notice escapes what it quotes" "Ana &lt;ana@example.com&gt;" "$(cat "$WORK/outbox/$canary.html")"
 printf 'Hello {{customer}},\nsee you on {{dat}}.\n' > "$WORK/bad.tpl"
 run_cutover -p "$proj" notices --template "$WORK/bad.tpl" --outbox "$WORK/outbox2"

@@ -87,6 +87,23 @@ sqlstates=$(cat "$WORK"/topg/.cutover/rejects/*.jsonl | jq -r 'select(.rule == "
 sample=$(pgsql crm -c "SELECT custom FROM contacts WHERE custom IS NOT NULL ORDER BY id LIMIT 1")
 [[ -n $sample ]] && jq -e . >/dev/null <<<"$sample" && pass "JSON text arrives intact" || fail "JSON text: [$sample]"
 
+# The audit with a PostgreSQL target: the same sizes, duplicates and outliers as with a
+# SQLite one (they come from the source), and it says that limits were not checked.
+(cd "$WORK/ref" && "$CUTOVER" audit --json) >"$LOGS/ref-audit.json" 2>"$LOGS/ref-audit.err"
+assert_eq "audit with a SQLite target exits 0" 0 "$?"
+(cd "$WORK/topg" && "$CUTOVER" audit --json --target "$PG_BASE/crm") >"$LOGS/topg-audit.json" 2>"$LOGS/topg-audit.err"
+assert_eq "audit with a PostgreSQL target exits 0" 0 "$?"
+sizes='[.tenants[] | {tenant, rows, bytes, size_class, entity_rows, duplicate_rules, outlier_keys, fanouts}]'
+assert_eq "audit: per tenant, rows, bytes, size class, duplicates and outliers whatever the target" \
+  "$(jq -c "$sizes" "$LOGS/ref-audit.json")" "$(jq -c "$sizes" "$LOGS/topg-audit.json")"
+assert_eq "audit: a PostgreSQL target's tenants are not empty" true \
+  "$(jq '[.tenants[].rows] | all(. > 0)' "$LOGS/topg-audit.json")"
+assert_eq "audit: with a PostgreSQL target, limits are marked not checked" "false" \
+  "$(jq '[.tenants[].limits_checked] | unique | .[]' "$LOGS/topg-audit.json")"
+(cd "$WORK/topg" && "$CUTOVER" audit --target "$PG_BASE/crm") >"$LOGS/topg-audit.txt" 2>/dev/null
+assert_contains "audit: and the text says so" "limits not checked: the target is postgresql" \
+  "$(cat "$LOGS/topg-audit.txt")"
+
 # Verified in PostgreSQL: the hashes are computed by cutover (no SQL functions there).
 (cd "$WORK/topg" && "$CUTOVER" verify --all --target "$PG_BASE/crm" --json) >"$LOGS/topg-verify.json" 2>"$LOGS/topg-verify.err"
 assert_eq "verify of the PostgreSQL target passes" 0 "$?"

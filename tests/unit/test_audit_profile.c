@@ -69,7 +69,7 @@ static co_column_profile *profiles_of(co_store *s, const co_project *p, size_t *
     co_column_profile *out = NULL;
     co_error err;
     co_error_clear(&err);
-    if (co_audit_profiles(s, p, &out, n, &err) != CO_OK)
+    if (co_audit_profiles(s, p, NULL, &out, n, &err) != CO_OK)
         fail_msg("profiles: %s (%s)", err.message, err.where);
     return out;
 }
@@ -98,7 +98,7 @@ static const char *crafted_sql =
     "  fax TEXT,"          /* never filled */
     "  status TEXT,"       /* active 149, inactive 50, banned 1 */
     "  note TEXT,"         /* 40 NULL, 40 '', 40 blanks, 80 'x' */
-    "  rare TEXT,"         /* filled in 1 row of 200: 0.5%, not below */
+    "  rare TEXT,"         /* filled in 2 rows of 200: 1%, not below */
     "  whisper TEXT,"      /* only blanks: never filled */
     "  long TEXT,"         /* one 100-character text of two-byte characters */
     "  photo BLOB,"        /* one 40-byte blob */
@@ -112,7 +112,7 @@ static const char *crafted_sql =
     "  NULL,"
     "  CASE WHEN id = 5 THEN 'banned' WHEN id % 4 = 0 THEN 'inactive' ELSE 'active' END,"
     "  CASE id % 5 WHEN 0 THEN NULL WHEN 1 THEN '' WHEN 2 THEN '  ' ELSE 'x' END,"
-    "  CASE id WHEN 1 THEN 'once' END,"
+    "  CASE WHEN id IN (1, 30) THEN 'twice' END,"
     "  CASE WHEN id <= 3 THEN ' ' END,"
     "  CASE id WHEN 9 THEN replace(printf('%100s', ''), ' ', 'é') END,"
     "  CASE id WHEN 11 THEN zeroblob(40) END,"
@@ -134,6 +134,36 @@ static const char *crafted_project =
     "  - name: people\n"
     "    key: id\n"
     "    query: SELECT id, upper(name) AS name, email FROM people WHERE id > :tenant\n";
+
+/* --zombie-below: the share under which a column is a zombie. */
+static void zombie_share_is_an_option(void **state)
+{
+    (void)state;
+    create_db("crafted.db", crafted_sql);
+    co_project *p = NULL;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_project_parse(crafted_project, strlen(crafted_project), "t.yaml", dir,
+                                      &p, &err),
+                     CO_OK);
+    co_store *s = open_source("crafted.db");
+    co_audit_options opt;
+    co_audit_options_init(&opt);
+    assert_true(opt.zombie_below == 0.01);
+    opt.zombie_below = 0.015; /* 2 rows of 200 are under 1.5% */
+    co_column_profile *pr = NULL;
+    size_t n = 0;
+    assert_int_equal(co_audit_profiles(s, p, &opt, &pr, &n, &err), CO_OK);
+    assert_true(find(pr, n, "people", "rare")->zombie);
+    opt.zombie_below = 0.004; /* 1 row of 200 is not under 0.4% */
+    co_profiles_free(pr, n);
+    assert_int_equal(co_audit_profiles(s, p, &opt, &pr, &n, &err), CO_OK);
+    assert_false(find(pr, n, "people", "long")->zombie);
+    assert_false(find(pr, n, "people", "rare")->zombie);
+    co_profiles_free(pr, n);
+    co_store_close(s);
+    co_project_free(p);
+}
 
 static void crafted_file_profiles(void **state)
 {
@@ -226,9 +256,13 @@ static void crafted_file_profiles(void **state)
     assert_string_equal(c->max_value, "x");
     assert_false(c->zombie);
 
-    c = find(pr, n, "people", "rare"); /* 1 row of 200 is 0.5%: not under it */
+    c = find(pr, n, "people", "rare"); /* 2 rows of 200 are 1%: not under it */
     assert_false(c->zombie);
-    assert_string_equal(c->last_filled, "2024-01-02T00:00:00Z");
+    assert_string_equal(c->last_filled, "2024-01-03T00:00:00Z");
+
+    c = find(pr, n, "people", "long"); /* 1 row of 200, 0.5%: under 1% */
+    assert_true(c->zombie);
+    assert_string_equal(c->last_filled, "2024-01-10T00:00:00Z");
 
     c = find(pr, n, "people", "whisper"); /* blanks only */
     assert_int_equal(c->empties, 3);
@@ -293,7 +327,7 @@ static void unreadable_entity_query_is_an_error(void **state)
     co_store *s = open_source("crafted.db");
     co_column_profile *pr = (co_column_profile *)(uintptr_t)1;
     size_t n = 99;
-    assert_int_equal(co_audit_profiles(s, p, &pr, &n, &err), CO_ESOURCE);
+    assert_int_equal(co_audit_profiles(s, p, NULL, &pr, &n, &err), CO_ESOURCE);
     assert_null(pr);
     assert_int_equal(n, 0);
     assert_non_null(strstr(err.message, "ghosts"));
@@ -592,6 +626,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(crafted_file_profiles),
+        cmocka_unit_test(zombie_share_is_an_option),
         cmocka_unit_test(unreadable_entity_query_is_an_error),
         cmocka_unit_test(query_reads_names_columns_without_running),
         cmocka_unit_test(hll_estimates_within_three_percent),

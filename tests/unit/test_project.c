@@ -535,6 +535,45 @@ static void test_keys(void **state)
                 CO_EPROJECT, "contains a comma", "t.yaml:6:10");
 }
 
+/* duplicates: one rule (column: normalizer), or named rules with on and query. */
+static void test_duplicates_rules(void **state)
+{
+    (void)state;
+    co_project *p = parse_ok(HEAD "entities:\n  - name: a\n    key: id\n    query: SELECT 1\n"
+                                  "    duplicates: { email: email, last: name }\n");
+    const co_entity *e = &p->entities[0];
+    assert_int_equal(e->nduplicates, 1);
+    assert_string_equal(e->duplicates[0].name, "email+last");
+    assert_int_equal(e->duplicates[0].ncolumns, 2);
+    assert_int_equal(e->duplicates[0].columns[1].norm, CO_NORM_NAME);
+    assert_null(e->duplicates[0].query);
+    co_project_free(p);
+
+    p = parse_ok(HEAD "entities:\n  - name: a\n    key: id\n    query: SELECT 1\n"
+                      "    duplicates:\n"
+                      "      person: { on: { email: email } }\n"
+                      "      company:\n"
+                      "        on: { company_domain: domain }\n"
+                      "        query: SELECT min(id), company_domain FROM c GROUP BY 2;\n");
+    e = &p->entities[0];
+    assert_int_equal(e->nduplicates, 2);
+    assert_string_equal(e->duplicates[0].name, "person");
+    assert_string_equal(e->duplicates[1].name, "company");
+    assert_int_equal(e->duplicates[1].columns[0].norm, CO_NORM_DOMAIN);
+    assert_string_equal(e->duplicates[1].query, "SELECT min(id), company_domain FROM c GROUP BY 2");
+    co_project_free(p);
+
+    expect_fail(HEAD "entities:\n  - name: a\n    key: id\n    query: SELECT 1\n"
+                     "    duplicates: { email: email, person: { on: { email: email } } }\n",
+                CO_EPROJECT, "mixes the two forms", "t.yaml:8:17");
+    expect_fail(HEAD "entities:\n  - name: a\n    key: id\n    query: SELECT 1\n"
+                     "    duplicates: { person: { query: SELECT 1 } }\n",
+                CO_EPROJECT, "\"on\"", "t.yaml:8:27");
+    expect_fail(HEAD "entities:\n  - name: a\n    key: id\n    query: SELECT 1\n"
+                     "    duplicates: { person: { on: { email: mail } } }\n",
+                CO_EPROJECT, "unknown normalizer \"mail\"", "t.yaml:8:42");
+}
+
 static void test_refs(void **state)
 {
     (void)state;
@@ -795,6 +834,7 @@ int main(void)
         cmocka_unit_test(test_entity_names),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_refs),
+        cmocka_unit_test(test_duplicates_rules),
         cmocka_unit_test(test_null_error_is_allowed),
         cmocka_unit_test(test_load),
         cmocka_unit_test(test_load_missing_file),
