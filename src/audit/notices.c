@@ -281,7 +281,7 @@ co_code co_notices_write(co_session *s, const char *template_path, const char *o
         co_value tenant = co_cursor_value(c, 0), label = co_cursor_value(c, 1);
         co_value at = co_cursor_value(c, 2), est = co_cursor_value(c, 4);
         int64_t window = co_cursor_value(c, 3).i;
-        char date[32], win[32], dur[48];
+        char date[32], win[80], dur[48];
         snprintf(date, sizeof date, "%.10s %.5s", at.s, at.len > 11 ? at.s + 11 : "");
         window_text(window, win, sizeof win);
         human_duration(est.type == CO_REAL ? est.r : (double)est.i, dur, sizeof dur);
