@@ -13,7 +13,6 @@
 #include "util/key.h"
 #include "util/rowhash.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,18 +65,17 @@ static co_code range_query(vctx *v, bool expected_side, const range *r, const co
     return rc;
 }
 
-/* Runs the summary query of one side over a range. */
 /* The rounding verify.round asks for, applied in cutover (where the database
- * does not hash): a real column rounded to its decimals. */
+ * does not hash, and row by row): a real column rounded to its decimals by
+ * co_round_decimal, as cutover_round() rounds it in SQLite's hashes. */
 static co_value rounded(vctx *v, size_t col, co_value val)
 {
     for (size_t i = 0; i < v->e->nrounding; i++) {
         if (strcmp(v->e->rounding[i].column, v->cols[col]) != 0)
             continue;
-        if (val.type == CO_REAL || val.type == CO_INT) {
-            double x = val.type == CO_REAL ? val.r : (double)val.i, scale = pow(10, v->e->rounding[i].digits);
-            return co_real(round(x * scale) / scale);
-        }
+        if (val.type == CO_REAL || val.type == CO_INT)
+            return co_real(co_round_decimal(val.type == CO_REAL ? val.r : (double)val.i,
+                                            v->e->rounding[i].digits));
     }
     return val;
 }

@@ -60,7 +60,7 @@ co_code co_vcheck(vctx *v, co_check_kind check, bool pass, int64_t expected, int
                   int64_t differences, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
 /* SQL pieces. Each appends to out. */
-/* "c1", "c2", ... (with round() where verify.round says so when hashed). */
+/* "c1", "c2", ... (with cutover_round() where verify.round says so when hashed). */
 void co_vsql_columns(vctx *v, co_store *st, bool for_hash, co_buf *out);
 /* "k1", "k2", ... */
 void co_vsql_keys(vctx *v, co_store *st, co_buf *out);

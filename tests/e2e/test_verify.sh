@@ -184,5 +184,17 @@ q "$ch/target.db" "UPDATE invoice_lines SET unit_price = unit_price + 0.01 WHERE
 run_cutover -p "$ch/cutover.yaml" verify --all --json
 assert_eq "chinook: a change of one cent is found" "changed [7]" \
   "$(jq -r '.verifications[].findings[] | "\(.kind) \(.key | tojson)"' <<<"$OUT")"
+# A half: 1.005 in the source, the next double up in the target. Both are
+# 1.01 to the cent; round(x * 100) / 100 makes the first 1.00, so the row path
+# (reached here through row 7's change in the same range) and the hash path
+# must round alike.
+q "$ch/Chinook_Sqlite.sqlite" "UPDATE InvoiceLine SET UnitPrice = 1.005 WHERE InvoiceLineId = 8"
+q "$ch/target.db" "UPDATE invoice_lines SET unit_price = 1.0050000000000001 WHERE id = 8"
+run_cutover -p "$ch/cutover.yaml" verify --all --json
+assert_eq "chinook: a half rounds alike on the row path" "changed [7]" \
+  "$(jq -r '.verifications[].findings[] | "\(.kind) \(.key | tojson)"' <<<"$OUT")"
+q "$ch/target.db" "UPDATE invoice_lines SET unit_price = unit_price - 0.011 WHERE id = 7"
+run_cutover -p "$ch/cutover.yaml" verify --all --json
+assert_eq "chinook: a half rounds alike on the hash path" 0 "$CODE"
 
 finish
