@@ -14,7 +14,7 @@ typedef struct co_tenant_status {
     char *tenant;
     char *label;       /* NULL when the source gave none */
     char *state;       /* "new", "migrating", "migrated", "failed", "verified",
-                          "verify_failed" */
+                          "verify_failed", "switched", "rolled_back", "finalized" */
     int64_t last_run;  /* the last migrate run, 0 when never run */
     char *run_status;  /* of the last run: "running", "done", "failed", "abandoned"; NULL */
     char *started_at;  /* ISO-8601 UTC, NULL when never run */
@@ -26,6 +26,7 @@ typedef struct co_tenant_status {
     int64_t verify_run;          /* the last finished verification, 0 when none */
     bool verify_pass;
     int64_t verify_differences;  /* findings of all its checks */
+    char *verify_failed_checks;  /* "engagements content, contacts integrity", or NULL */
     char *verified_at;
     /* after the switch (docs/monitor.md) */
     int64_t notes;              /* notes journaled for the tenant */

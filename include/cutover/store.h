@@ -123,6 +123,8 @@ void co_columns_free(co_column *cols, size_t ncols);
  *   cutover_hash_sum(v1, ..., vn)  aggregate: the sum of row hashes mod 2^64
  *   cutover_keep(k1, ..., kn)      1 when the key filter keeps the canonical
  *                                  key of k1..kn (or when there is no filter)
+ *   cutover_round(x, digits)       a number rounded as co_round_decimal does
+ *                                  (util/rowhash.h); other values unchanged
  * co_store_set_key_filter sets (fn) or clears (NULL) the filter. */
 typedef bool (*co_key_filter_fn)(void *ctx, const char *key, size_t len);
 void co_store_set_key_filter(co_store *s, co_key_filter_fn fn, void *ctx);

@@ -11,7 +11,8 @@
  *   volume     rows per group and calendar month, source against target,
  *              within a tolerance (entities with a `volume` rule)
  *   integrity  in the target: keys unique, references resolve within the
- *              tenant, NOT NULL and declared lengths hold
+ *              tenant, NOT NULL and declared lengths hold, no row of another
+ *              tenant (or of no tenant) among the tenant's rows
  *
  * A failed check is a result, not an error: co_verify_tenant returns CO_OK
  * with res->pass false. Errors are for databases that fail. docs/verify.md
@@ -38,11 +39,23 @@ const char *co_check_name(co_check_kind k);
 typedef struct co_finding {
     co_check_kind check;
     char *entity;
-    char *kind;   /* missing, extra, changed, count, volume, duplicate_key, dangling_ref,
-                     null, too_long */
+    char *kind;   /* missing, extra, changed, duplicate, count, volume, duplicate_key,
+                     dangling_ref, foreign_tenant, null, too_long */
     char *key;    /* the canonical key (or volume group) as JSON, or NULL */
     char *detail; /* a JSON object with the specifics (columns and both values, counts) */
 } co_finding;
+
+/* How many findings of one kind a check made: all of them, not only the
+ * sample kept. */
+typedef struct co_kind_count {
+    char kind[24];
+    int64_t count;
+} co_kind_count;
+
+#define CO_VERIFY_MAX_KINDS 8
+
+/* options.sample for every finding (kept in memory: use it knowingly). */
+#define CO_VERIFY_SAMPLE_ALL SIZE_MAX
 
 typedef struct co_check_result {
     char *entity;
@@ -53,6 +66,8 @@ typedef struct co_check_result {
     int64_t differences; /* all findings, also those beyond the sample */
     int64_t fetched;     /* rows this check brought across a connection */
     char *summary;       /* one line for people */
+    co_kind_count kinds[CO_VERIFY_MAX_KINDS]; /* findings per kind, beyond the sample too */
+    size_t nkinds;
 } co_check_result;
 
 /* Rows per calendar month of an entity with a `volume` rule, over its window:
@@ -101,7 +116,9 @@ co_code co_verify_scope_merge(co_verify_scope *s, const co_verify_scope *from, c
 size_t co_verify_scope_count(const co_verify_scope *s, size_t entity);
 
 typedef struct co_verify_options {
-    size_t sample; /* findings kept per entity and check; 0 means 10 */
+    size_t sample; /* findings kept per entity and check; 0 means 10,
+                      CO_VERIFY_SAMPLE_ALL every one (the journal keeps at
+                      most CO_VERIFY_STORED_MAX of them per check) */
     co_progress_fn progress; /* after each entity (rows: its expected rows); may be NULL.
                                 A rehearsal also reports its load through it. */
     void *progress_ctx;
@@ -115,10 +132,21 @@ typedef struct co_verify_options {
     int64_t since_run;
     /* A verification inside a longer step: the tenant's state is left as it is. */
     bool keep_state;
+    /* When set (the source's tenants), the integrity check also reports the
+     * target rows, of every entity with a tenant column, whose tenant value
+     * is none of these (foreign_tenant): rows that belong to no tenant. They
+     * are nobody's rows, so a command looks for them once, with the first
+     * tenant it verifies. */
+    const co_tenant *known_tenants;
+    size_t nknown_tenants;
 } co_verify_options;
 
+#define CO_VERIFY_STORED_MAX 1000
+
 /* Verifies one tenant in s's destination and records the result in the
- * journal (a "verify" run; the tenant becomes "verified" or "verify_failed"). */
+ * journal (a "verify" run). A tenant that was migrated becomes "verified" or
+ * "verify_failed"; one already switched (or rolled back, or finalized) keeps
+ * its lifecycle state, and the result is only the run's. */
 co_code co_verify_tenant(co_session *s, const co_tenant *t, const co_verify_options *opt,
                          co_verify_result *res, co_error *err);
 void co_verify_result_release(co_verify_result *r);

@@ -24,12 +24,13 @@ static void print_table(const co_tenant_status *rows, size_t n)
             printf("%s %s %-13s\n", key, label, r->state);
             continue;
         }
-        char verified[48] = "-";
+        char verified[256] = "-";
         if (r->verify_run && r->verify_pass)
             snprintf(verified, sizeof verified, "pass");
         else if (r->verify_run)
-            snprintf(verified, sizeof verified, "FAIL (%lld differences)",
-                     (long long)r->verify_differences);
+            snprintf(verified, sizeof verified, "FAIL (%lld differences: %s)",
+                     (long long)r->verify_differences,
+                     r->verify_failed_checks ? r->verify_failed_checks : "?");
         printf("%s %s %-13s %6lld %-20s %12s %12s %9s %8.2f  %s\n", key, label, r->state,
                (long long)r->last_run,
                r->started_at ? r->started_at : "", cli_num(r->source_rows, a, sizeof a),

@@ -1,7 +1,8 @@
 /*
- * cmd_verify.c: `cutover verify --tenant KEY | --all [--sample N]` proves that
- * tenants arrived whole or shows what did not; exit code 12 when any check
- * fails. Also the printing of a verification, shared with migrate.
+ * cmd_verify.c: `cutover verify --tenant KEY | --all [--sample N|all]` proves
+ * that tenants arrived whole or shows what did not; exit code 12 when any
+ * check fails. Also the printing of a verification, shared with migrate: one
+ * line per entity with its checks, then what failed and its first findings.
  */
 #include "cli.h"
 #include "cutover/verify.h"
@@ -11,6 +12,51 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* " (1 missing, 2 changed)" from a check's totals per kind, or "". */
+static void kinds_text(const co_check_result *c, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t k = 0; k < c->nkinds && used < cap; k++) {
+        char n[32];
+        int w = snprintf(out + used, cap - used, "%s%s %s", k ? ", " : " (",
+                         cli_num(c->kinds[k].count, n, sizeof n), c->kinds[k].kind);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    if (c->nkinds && used + 1 < cap)
+        snprintf(out + used, cap - used, ")");
+}
+
+/* One check in a few words: "content ok 961,200 rows". */
+static void check_text(const co_check_result *c, char *out, size_t cap)
+{
+    char a[32], b[32], kinds[256];
+    const char *verdict = c->pass ? "ok" : "FAIL";
+    const char *name = co_check_name(c->check);
+    kinds_text(c, kinds, sizeof kinds);
+    switch (c->check) {
+    case CO_CHECK_RECONCILE:
+        if (c->pass) /* "N source rows = N loaded + N rejected" */
+            snprintf(out, cap, "%s %s %s", name, verdict, c->summary);
+        else
+            snprintf(out, cap, "%s %s %s source rows, %s accounted for", name, verdict,
+                     cli_num(c->expected, a, sizeof a), cli_num(c->actual, b, sizeof b));
+        break;
+    case CO_CHECK_CONTENT:
+        if (c->pass || c->expected == c->actual)
+            snprintf(out, cap, "%s %s %s rows%s", name, verdict,
+                     cli_num(c->expected, a, sizeof a), kinds);
+        else
+            snprintf(out, cap, "%s %s %s rows expected, %s found%s", name, verdict,
+                     cli_num(c->expected, a, sizeof a), cli_num(c->actual, b, sizeof b), kinds);
+        break;
+    case CO_CHECK_VOLUME:
+    case CO_CHECK_INTEGRITY:
+        snprintf(out, cap, "%s %s%s", name, verdict, kinds);
+        break;
+    }
+}
+
 void cli_print_verification(const cli_ctx *ctx, const co_verify_result *r)
 {
     if (ctx->quiet)
@@ -19,12 +65,32 @@ void cli_print_verification(const cli_ctx *ctx, const co_verify_result *r)
     printf("verify tenant %s: %s  (%s rows compared, %s fetched, %.2fs)\n", r->tenant,
            r->pass ? "PASS" : "FAIL", cli_num(r->rows_compared, rows, sizeof rows),
            cli_num(r->rows_fetched, fetched, sizeof fetched), r->seconds);
+    /* One line per entity: its checks, reconcile, content, volume, integrity. */
+    for (size_t i = 0; i < r->nchecks;) {
+        const char *entity = r->checks[i].entity;
+        size_t end = i;
+        while (end < r->nchecks && strcmp(r->checks[end].entity, entity) == 0)
+            end++;
+        printf("  %s:", entity);
+        bool first = true;
+        for (int kind = CO_CHECK_RECONCILE; kind <= CO_CHECK_INTEGRITY; kind++) {
+            for (size_t j = i; j < end; j++) {
+                if ((int)r->checks[j].check != kind)
+                    continue;
+                char text[400];
+                check_text(&r->checks[j], text, sizeof text);
+                printf("%s %s", first ? "" : ",", text);
+                first = false;
+            }
+        }
+        putchar('\n');
+        i = end;
+    }
+    /* What failed, in full, and the first findings (--sample of each check). */
     for (size_t i = 0; i < r->nchecks; i++) {
         const co_check_result *c = &r->checks[i];
-        if (c->pass && r->pass)
-            continue; /* on success, one line per tenant is enough */
-        printf("  %-4s %-16s %-9s %s\n", c->pass ? "ok" : "FAIL", c->entity,
-               co_check_name(c->check), c->summary);
+        if (!c->pass)
+            printf("  FAIL %-16s %-9s %s\n", c->entity, co_check_name(c->check), c->summary);
     }
     for (size_t i = 0; i < r->nfindings; i++) {
         const co_finding *f = &r->findings[i];
@@ -33,18 +99,25 @@ void cli_print_verification(const cli_ctx *ctx, const co_verify_result *r)
     }
 }
 
-/* Parses --sample; returns false (after a usage error) when it is not a number. */
+/* Parses --sample: N from 1 to 1000000, or "all"; returns false (after a usage
+ * error) otherwise. */
 bool cli_sample(cli_ctx *ctx, size_t *out, int *rc)
 {
     const char *text = cli_get(&ctx->args, "sample");
     *out = 10;
     if (!text)
         return true;
+    if (strcmp(text, "all") == 0) {
+        *out = CO_VERIFY_SAMPLE_ALL;
+        return true;
+    }
     char *end;
     errno = 0;
     unsigned long long n = strtoull(text, &end, 10);
     if (errno || *end || end == text || text[0] == '-' || n == 0 || n > 1000000) {
-        *rc = cli_usage_error(ctx, "--sample must be a whole number from 1 to 1000000, not \"%s\"",
+        *rc = cli_usage_error(ctx,
+                              "--sample must be a whole number from 1 to 1000000 or \"all\","
+                              " not \"%s\"",
                               text);
         return false;
     }
@@ -95,6 +168,9 @@ int cmd_verify(cli_ctx *ctx)
     for (size_t i = 0; i < count; i++) {
         co_verify_result r;
         co_error_clear(&err);
+        /* Rows of no tenant are nobody's: looked for once, with the first. */
+        opt.known_tenants = i == 0 ? tenants : NULL;
+        opt.nknown_tenants = i == 0 ? ntenants : 0;
         code = co_verify_tenant(s, chosen[i], &opt, &r, &err);
         cli_progress_clear(bar);
         if (code != CO_OK) {

@@ -72,7 +72,7 @@ static const cli_option migrate_options[] = {
 static const cli_option verify_options[] = {
     {"tenant", 't', "KEY", "verify this tenant (or a comma-separated list)"},
     {"all", 'a', NULL, "verify every tenant"},
-    {"sample", 0, "N", "differences shown per entity and check (default 10)"},
+    {"sample", 0, "N|all", "findings listed per entity and check (default 10); totals are complete"},
     {"keep-going", 'k', NULL, "go on with the next tenant after an error"},
     {0},
 };

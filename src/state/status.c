@@ -19,12 +19,40 @@ void co_status_free(co_tenant_status *rows, size_t n)
         free(rows[i].started_at);
         free(rows[i].error);
         free(rows[i].verified_at);
+        free(rows[i].verify_failed_checks);
         free(rows[i].last_note);
         free(rows[i].monitored_at);
         free(rows[i].monitor_summary);
         free(rows[i].waiting_approval);
     }
     free(rows);
+}
+
+/* The checks the tenant's last verification failed, as "entity check, ...". */
+static co_code failed_checks(co_state *st, co_tenant_status *r, co_error *err)
+{
+    co_param p = {NULL, co_int(r->verify_run)};
+    co_cursor *c;
+    co_code rc = co_store_query(co_state_store(st),
+                                "SELECT entity, \"check\" FROM verifications"
+                                " WHERE run_id = ? AND pass = 0 ORDER BY entity, \"check\"",
+                                &p, 1, &c, err);
+    if (rc != CO_OK)
+        return rc;
+    co_buf b = CO_BUF_INIT;
+    bool has_row;
+    while ((rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_value entity = co_cursor_value(c, 0), check = co_cursor_value(c, 1);
+        co_buf_printf(&b, "%s%.*s %.*s", b.len ? ", " : "", (int)entity.len, entity.s,
+                      (int)check.len, check.s);
+    }
+    co_cursor_close(c);
+    if (rc == CO_OK && b.len)
+        r->verify_failed_checks = b.failed ? NULL : co_buf_detach(&b);
+    if (rc == CO_OK && b.failed)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    co_buf_release(&b);
+    return rc;
 }
 
 co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error *err)
@@ -86,6 +114,9 @@ co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error
         }
     }
     co_cursor_close(c);
+    for (size_t i = 0; rc == CO_OK && i < count; i++)
+        if (rows[i].verify_run && !rows[i].verify_pass)
+            rc = failed_checks(st, &rows[i], err);
     if (rc == CO_OK)
         rc = co_status_aftercare(st, rows, count, err);
     if (rc != CO_OK) {
@@ -125,6 +156,8 @@ void co_status_json_row(co_buf *b, const co_tenant_status *r)
                       (long long)r->verify_run, r->verify_pass ? "true" : "false",
                       (long long)r->verify_differences);
         co_json_str(b, r->verified_at);
+        co_buf_adds(b, ",\"failed\":");
+        co_json_str(b, r->verify_failed_checks);
         co_buf_adds(b, "}");
     } else {
         co_buf_adds(b, ",\"verification\":null");

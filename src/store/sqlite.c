@@ -717,6 +717,19 @@ static void fn_hash_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **arg
         *sum += co_row_hash(vals, (size_t)argc);
 }
 
+/* cutover_round(x, digits): co_round_decimal for numbers, anything else as it is. */
+static void fn_round(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    int type = sqlite3_value_numeric_type(argv[0]);
+    if (type != SQLITE_INTEGER && type != SQLITE_FLOAT) {
+        sqlite3_result_value(ctx, argv[0]);
+        return;
+    }
+    sqlite3_result_double(ctx, co_round_decimal(sqlite3_value_double(argv[0]),
+                                                sqlite3_value_int(argv[1])));
+}
+
 static void fn_hash_sum_final(sqlite3_context *ctx)
 {
     uint64_t *sum = sqlite3_aggregate_context(ctx, 0);
@@ -802,6 +815,8 @@ static void register_functions(sqlite_store *s)
                                fn_hash_sum_final, NULL);
     sqlite3_create_function_v2(s->db, "cutover_keep", -1, SQLITE_UTF8, &s->base, fn_keep, NULL,
                                NULL, NULL);
+    sqlite3_create_function_v2(s->db, "cutover_round", 2, flags, NULL, fn_round, NULL, NULL,
+                               NULL);
 }
 
 static co_code sq_allow_writes(co_store *s, co_error *err)

@@ -99,3 +99,28 @@ bool co_value_same(const co_value *a, const co_value *b)
     default: return x.len == y.len && (x.len == 0 || memcmp(x.bytes, y.bytes, x.len) == 0);
     }
 }
+
+double co_round_decimal(double x, int digits)
+{
+    if (!isfinite(x) || x == 0 || digits > 300 || digits < -300)
+        return x;
+    /* d.dddddddddddddde+XX: the 15 significant digits and the exponent */
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.14e", fabs(x));
+    char d[15];
+    d[0] = buf[0];
+    memcpy(d + 1, buf + 2, 14);
+    int exp = (int)strtol(buf + 17, NULL, 10);
+    int keep = exp + 1 + digits; /* significant digits left of the cut */
+    if (keep >= 15)
+        return x; /* nothing to round at this precision */
+    if (keep < 0)
+        return x < 0 ? -0.0 : 0.0;
+    long long m = 0;
+    for (int i = 0; i < keep; i++)
+        m = m * 10 + (d[i] - '0');
+    if (d[keep] >= '5')
+        m++;
+    snprintf(buf, sizeof buf, "%s%llde%d", x < 0 ? "-" : "", m, -digits);
+    return strtod(buf, NULL);
+}

@@ -23,4 +23,11 @@ uint64_t co_row_hash(const co_value *vals, size_t n);
 /* True when a and b are the same value in the canonical form above. */
 bool co_value_same(const co_value *a, const co_value *b);
 
+/* x rounded to `digits` decimals (verify.round): its 15-significant-digit
+ * decimal form rounded half away from zero, so 1.005 gives 1.01 and 1.015
+ * gives 1.02 although neither is exactly representable (what PostgreSQL's
+ * round(x::numeric, digits) does too). Verification rounds with this on
+ * every path: in C, and in SQLite as cutover_round(x, digits). */
+double co_round_decimal(double x, int digits);
+
 #endif

@@ -4,8 +4,8 @@
  * are done. A differing range is split in 16 and each part compared again,
  * until a part is small (at most LEAF_ROWS rows) or a single key value: then
  * its rows are fetched from both sides and compared by key, which names each
- * missing, extra and changed row and, for a changed one, the columns and both
- * values. Keys whose first column is not an integer are compared in one range.
+ * missing, extra, changed and duplicated row and, for a changed one, the
+ * columns and both values. Keys whose first column is not an integer are compared in one range.
  */
 #include "verify/verify_int.h"
 #include "engine/engine_int.h"
@@ -13,7 +13,6 @@
 #include "util/key.h"
 #include "util/rowhash.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +34,7 @@ typedef struct range {
 
 typedef struct differ {
     vctx *v;
-    int64_t missing, extra, changed;
+    int64_t missing, extra, changed, duplicate;
     int64_t found;  /* findings seen, for the sample */
     co_map rows;    /* the target's rows of a leaf: key -> 8 bytes of hash, the row as JSON */
     co_map seen;    /* keys of those rows the source also has */
@@ -67,18 +66,17 @@ static co_code range_query(vctx *v, bool expected_side, const range *r, const co
     return rc;
 }
 
-/* Runs the summary query of one side over a range. */
 /* The rounding verify.round asks for, applied in cutover (where the database
- * does not hash): a real column rounded to its decimals. */
+ * does not hash, and row by row): a real column rounded to its decimals by
+ * co_round_decimal, as cutover_round() rounds it in SQLite's hashes. */
 static co_value rounded(vctx *v, size_t col, co_value val)
 {
     for (size_t i = 0; i < v->e->nrounding; i++) {
         if (strcmp(v->e->rounding[i].column, v->cols[col]) != 0)
             continue;
-        if (val.type == CO_REAL || val.type == CO_INT) {
-            double x = val.type == CO_REAL ? val.r : (double)val.i, scale = pow(10, v->e->rounding[i].digits);
-            return co_real(round(x * scale) / scale);
-        }
+        if (val.type == CO_REAL || val.type == CO_INT)
+            return co_real(co_round_decimal(val.type == CO_REAL ? val.r : (double)val.i,
+                                            v->e->rounding[i].digits));
     }
     return val;
 }
@@ -233,23 +231,6 @@ static void key_of(vctx *v, const co_value *row, co_buf *out)
     co_key_encode(out, k, v->e->nkey);
 }
 
-static co_code take_actual(differ *d, const co_value *raw)
-{
-    vctx *v = d->v;
-    co_value row[256];
-    for (size_t i = 0; i < v->ncols && i < 256; i++)
-        row[i] = rounded(v, i, raw[i]);
-    key_of(v, row, &d->key);
-    uint64_t h = co_row_hash(row, v->ncols);
-    co_buf_reset(&d->val);
-    co_buf_add(&d->val, &h, sizeof h);
-    co_key_encode(&d->val, row, v->ncols);
-    if (d->key.failed || d->val.failed ||
-        !co_map_put(&d->rows, d->key.data, d->key.len, d->val.data, d->val.len))
-        return co_error_set(v->err, CO_ENOMEM, "out of memory");
-    return CO_OK;
-}
-
 /* The row as a JSON object of column: value. */
 static void row_json(vctx *v, const co_value *row, co_buf *out)
 {
@@ -262,6 +243,41 @@ static void row_json(vctx *v, const co_value *row, co_buf *out)
         co_json_value(out, &row[i]);
     }
     co_buf_addc(out, '}');
+}
+
+static co_code take_actual(differ *d, const co_value *raw)
+{
+    vctx *v = d->v;
+    co_value row[256];
+    for (size_t i = 0; i < v->ncols && i < 256; i++)
+        row[i] = rounded(v, i, raw[i]);
+    key_of(v, row, &d->key);
+    if (d->key.failed)
+        return co_error_set(v->err, CO_ENOMEM, "out of memory");
+    if (co_map_get(&d->rows, d->key.data, d->key.len, NULL, NULL)) {
+        /* A key the target holds twice (a table without its primary key):
+         * the first row is compared, this one is reported. */
+        d->duplicate++;
+        co_buf detail = CO_BUF_INIT;
+        co_buf_adds(&detail, "{\"actual\":");
+        row_json(v, row, &detail);
+        co_buf_addc(&detail, '}');
+        co_code rc = detail.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                                   : co_vfinding(v, CO_CHECK_CONTENT, d->found++, "duplicate",
+                                                 d->key.data, co_buf_str(&detail));
+        co_buf_release(&detail);
+        if (rc == CO_OK)
+            rc = co_vscope_note(v, d->key.data);
+        return rc;
+    }
+    uint64_t h = co_row_hash(row, v->ncols);
+    co_buf_reset(&d->val);
+    co_buf_add(&d->val, &h, sizeof h);
+    co_key_encode(&d->val, row, v->ncols);
+    if (d->key.failed || d->val.failed ||
+        !co_map_put(&d->rows, d->key.data, d->key.len, d->val.data, d->val.len))
+        return co_error_set(v->err, CO_ENOMEM, "out of memory");
+    return CO_OK;
 }
 
 static co_code compare_expected(differ *d, const co_value *raw)
@@ -415,7 +431,7 @@ static co_code content_merged(vctx *v, differ *d, summary *exp, summary *act)
 {
     range all = {0, 0, false};
     co_code rc = each_row(d, false, &all, take_actual);
-    act->count = (int64_t)co_map_count(&d->rows);
+    act->count = (int64_t)co_map_count(&d->rows) + d->duplicate;
     merged_side side = {d, 0, 0};
     int index = co_project_entity_index(v->s->project, v->e->name);
     if (rc == CO_OK)
@@ -515,7 +531,7 @@ co_code co_verify_content(vctx *v)
     co_buf_release(&d.val);
     if (rc != CO_OK)
         return rc;
-    int64_t diffs = d.missing + d.extra + d.changed;
+    int64_t diffs = d.missing + d.extra + d.changed + d.duplicate;
     if (diffs == 0 && (exp.count != act.count || exp.hash != act.hash)) {
         diffs = 1; /* the sums differ but no row could be told apart: say so */
         if (v->differences)
@@ -528,6 +544,12 @@ co_code co_verify_content(vctx *v)
     if (diffs == 0)
         return co_vcheck(v, CO_CHECK_CONTENT, true, exp.count, act.count, 0,
                          "%lld rows match", (long long)exp.count);
+    if (d.duplicate)
+        return co_vcheck(v, CO_CHECK_CONTENT, false, exp.count, act.count, diffs,
+                         "%lld missing, %lld extra, %lld changed, %lld duplicate of %lld expected"
+                         " rows",
+                         (long long)d.missing, (long long)d.extra, (long long)d.changed,
+                         (long long)d.duplicate, (long long)exp.count);
     return co_vcheck(v, CO_CHECK_CONTENT, false, exp.count, act.count, diffs,
                      "%lld missing, %lld extra, %lld changed of %lld expected rows",
                      (long long)d.missing, (long long)d.extra, (long long)d.changed,

@@ -1,9 +1,11 @@
 /*
  * integrity.c: checks of the target alone, for the tenant's rows: keys are
- * unique, every reference resolves to a row of the same tenant, declared NOT
- * NULL columns hold no NULL, and text fits declared lengths (CHAR(n),
+ * unique, every reference resolves to a row of the same tenant (a reference to
+ * another tenant's row is foreign_tenant, to no row dangling_ref), declared
+ * NOT NULL columns hold no NULL, and text fits declared lengths (CHAR(n),
  * VARCHAR(n): SQLite keeps them as declarations only, so they are checked
- * here).
+ * here). When asked (co_verify_options.known_tenants), also the rows whose
+ * tenant column names no tenant of the source.
  */
 #include "verify/verify_int.h"
 #include "util/json.h"
@@ -15,9 +17,11 @@
 #include <strings.h>
 
 /* Runs sql (params: the tenant) and turns every row into a finding: the first
- * nkey columns are the key, the next column (if any) goes into the detail. */
-static co_code findings_of(vctx *v, const char *sql, const char *kind, size_t nkey,
-                           const char *detail_name, int64_t *found)
+ * nkey columns are the key, the next column (if any) goes into the detail as
+ * detail_name, the others (when not NULL) under their own names. With
+ * alt_kind, a row whose last column is not NULL is of that kind. */
+static co_code findings_as(vctx *v, const char *sql, const char *kind, const char *alt_kind,
+                           size_t nkey, const char *detail_name, int64_t *found)
 {
     co_param tenant = co_vparam_tenant(v);
     co_cursor *c = NULL;
@@ -36,14 +40,17 @@ static co_code findings_of(vctx *v, const char *sql, const char *kind, size_t nk
         co_buf_addc(&detail, '{');
         for (size_t i = nkey; i < n; i++) {
             co_value val = co_cursor_value(c, i);
+            if (i > nkey && val.type == CO_NULL)
+                continue;
             co_buf_adds(&detail, i > nkey ? "," : "");
             co_json_str(&detail, i == nkey ? detail_name : co_cursor_colname(c, i));
             co_buf_addc(&detail, ':');
             co_json_value(&detail, &val);
         }
         co_buf_addc(&detail, '}');
-        rc = co_vfinding(v, CO_CHECK_INTEGRITY, (*found)++, kind, co_buf_str(&key),
-                         co_buf_str(&detail));
+        bool alt = alt_kind && n > nkey && co_cursor_value(c, n - 1).type != CO_NULL;
+        rc = co_vfinding(v, CO_CHECK_INTEGRITY, (*found)++, alt ? alt_kind : kind,
+                         co_buf_str(&key), co_buf_str(&detail));
         if (rc == CO_OK)
             rc = co_vscope_note(v, co_buf_str(&key));
     }
@@ -51,6 +58,12 @@ static co_code findings_of(vctx *v, const char *sql, const char *kind, size_t nk
     co_buf_release(&detail);
     co_cursor_close(c);
     return rc;
+}
+
+static co_code findings_of(vctx *v, const char *sql, const char *kind, size_t nkey,
+                           const char *detail_name, int64_t *found)
+{
+    return findings_as(v, sql, kind, NULL, nkey, detail_name, found);
 }
 
 static co_code duplicate_keys(vctx *v, int64_t *found)
@@ -71,7 +84,9 @@ static co_code duplicate_keys(vctx *v, int64_t *found)
     return rc;
 }
 
-/* Rows whose reference has no row of the tenant in the referenced table. */
+/* Rows whose reference has no row of the tenant in the referenced table:
+ * foreign_tenant when the row it names is another tenant's (its tenant in
+ * the detail), dangling_ref when there is none. */
 static co_code dangling_refs(vctx *v, int64_t *found)
 {
     co_store *st = v->s->dest;
@@ -109,6 +124,18 @@ static co_code dangling_refs(vctx *v, int64_t *found)
         co_vsql_keys(v, st, &sql);
         co_buf_adds(&sql, ", side.");
         co_store_quote_ident(st, ref->column, &sql);
+        if (parent->tenant_column) {
+            /* whose row it names, if anyone's */
+            co_buf_adds(&sql, ", (SELECT min(other.");
+            co_store_quote_ident(st, parent->tenant_column, &sql);
+            co_buf_adds(&sql, ") FROM ");
+            co_store_quote_ident(st, parent->target, &sql);
+            co_buf_adds(&sql, " AS other WHERE other.");
+            co_store_quote_ident(st, parent->key[0], &sql);
+            co_buf_adds(&sql, " = side.");
+            co_store_quote_ident(st, ref->column, &sql);
+            co_buf_adds(&sql, ") AS parent_tenant");
+        }
         co_buf_adds(&sql, " FROM (");
         co_vsql_actual(v, &sql);
         co_buf_adds(&sql, ") AS side WHERE side.");
@@ -125,9 +152,10 @@ static co_code dangling_refs(vctx *v, int64_t *found)
             co_buf_adds(&sql, " = :tenant");
         }
         co_buf_adds(&sql, ")");
-        /* Most often nothing dangles: the distinct referenced values are
-         * looked up first (far fewer lookups than rows), and the rows are
-         * read only when one of them has no parent. */
+        /* Most often every reference resolves within the tenant: the
+         * distinct referenced values are looked up first (far fewer lookups
+         * than rows), and the rows are read only when one has no parent of
+         * the tenant (none at all: dangling; another tenant's: foreign). */
         co_buf probe = CO_BUF_INIT;
         co_buf_adds(&probe, "SELECT count(*) FROM (SELECT DISTINCT ");
         co_store_quote_ident(st, ref->column, &probe);
@@ -159,8 +187,9 @@ static co_code dangling_refs(vctx *v, int64_t *found)
         co_buf_release(&wide);
         if (rc == CO_OK && dangling)
             rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
-                            : findings_of(v, co_buf_str(&sql), "dangling_ref", v->e->nkey,
-                                          ref->column, found);
+                            : findings_as(v, co_buf_str(&sql), "dangling_ref",
+                                          parent->tenant_column ? "foreign_tenant" : NULL,
+                                          v->e->nkey, ref->column, found);
         co_buf_release(&sql);
     }
     return rc;
@@ -190,6 +219,28 @@ static bool is_output_column(vctx *v, const char *name)
     return false;
 }
 
+/* Runs SELECT keys, "column"[, extra] FROM the tenant's rows WHERE cond. */
+static co_code column_findings(vctx *v, const char *column, const char *extra, const char *cond,
+                               const char *kind, int64_t *found)
+{
+    co_buf sql = CO_BUF_INIT;
+    co_buf_adds(&sql, "SELECT ");
+    co_vsql_keys(v, v->s->dest, &sql);
+    co_buf_adds(&sql, ", ");
+    co_store_quote_ident(v->s->dest, column, &sql);
+    if (extra)
+        co_buf_printf(&sql, ", %s", extra);
+    co_buf_adds(&sql, " FROM (");
+    co_vsql_actual(v, &sql);
+    co_buf_printf(&sql, ") AS side WHERE %s", cond);
+    co_code rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                            : findings_of(v, co_buf_str(&sql), kind, v->e->nkey, column, found);
+    co_buf_release(&sql);
+    return rc;
+}
+
+/* NULL in a declared NOT NULL column (null), text longer than its declared
+ * length (too_long, with its length and the limit in the detail). */
 static co_code nulls_and_lengths(vctx *v, int64_t *found)
 {
     co_store *st = v->s->dest;
@@ -201,26 +252,93 @@ static co_code nulls_and_lengths(vctx *v, int64_t *found)
         bool check_null = cols[i].notnull && !cols[i].primary_key;
         if ((!check_null && !len) || !is_output_column(v, cols[i].name))
             continue;
-        co_buf sql = CO_BUF_INIT, col = CO_BUF_INIT;
+        co_buf col = CO_BUF_INIT, cond = CO_BUF_INIT, extra = CO_BUF_INIT;
         co_store_quote_ident(st, cols[i].name, &col);
-        co_buf_adds(&sql, "SELECT ");
-        co_vsql_keys(v, st, &sql);
-        co_buf_printf(&sql, ", %s FROM (", co_buf_str(&col));
-        co_vsql_actual(v, &sql);
-        if (check_null && len)
-            co_buf_printf(&sql, ") AS side WHERE %s IS NULL OR length(%s) > %ld", co_buf_str(&col),
-                          co_buf_str(&col), len);
-        else if (check_null)
-            co_buf_printf(&sql, ") AS side WHERE %s IS NULL", co_buf_str(&col));
-        else
-            co_buf_printf(&sql, ") AS side WHERE length(%s) > %ld", co_buf_str(&col), len);
-        rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
-                        : findings_of(v, co_buf_str(&sql), len ? "null_or_too_long" : "null",
-                                      v->e->nkey, cols[i].name, found);
-        co_buf_release(&sql);
+        if (check_null) {
+            /* SQLite takes a declared NOT NULL at its word and turns IS NULL
+             * into false; typeof() looks at the value itself. */
+            if (strcmp(co_store_engine(st), "sqlite") == 0)
+                co_buf_printf(&cond, "typeof(%s) = 'null'", co_buf_str(&col));
+            else
+                co_buf_printf(&cond, "%s IS NULL", co_buf_str(&col));
+            rc = col.failed || cond.failed
+                     ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                     : column_findings(v, cols[i].name, NULL, co_buf_str(&cond), "null", found);
+        }
+        if (rc == CO_OK && len) {
+            co_buf_reset(&cond);
+            co_buf_printf(&cond, "length(%s) > %ld", co_buf_str(&col), len);
+            co_buf_printf(&extra, "length(%s) AS length, %ld AS \"limit\"", co_buf_str(&col), len);
+            rc = col.failed || cond.failed || extra.failed
+                     ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                     : column_findings(v, cols[i].name, co_buf_str(&extra), co_buf_str(&cond),
+                                       "too_long", found);
+        }
         co_buf_release(&col);
+        co_buf_release(&cond);
+        co_buf_release(&extra);
     }
     co_columns_free(cols, n);
+    return rc;
+}
+
+/* Rows of the target whose tenant column holds no tenant of the source
+ * (compared as canonical keys): nobody's rows, reported once per command. */
+static co_code unknown_tenants(vctx *v, int64_t *found)
+{
+    if (!v->known_tenants || !v->e->tenant_column)
+        return CO_OK;
+    co_store *st = v->s->dest;
+    co_map known;
+    co_map_init(&known);
+    co_buf key = CO_BUF_INIT, sql = CO_BUF_INIT, cond = CO_BUF_INIT, col = CO_BUF_INIT;
+    co_code rc = CO_OK;
+    for (size_t i = 0; i < v->nknown_tenants && rc == CO_OK; i++) {
+        co_buf_reset(&key);
+        co_key_encode(&key, &v->known_tenants[i].value, 1);
+        if (key.failed || !co_map_put(&known, key.data, key.len, "", 0))
+            rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
+    }
+    co_store_quote_ident(st, v->e->tenant_column, &col);
+    co_buf_printf(&sql, "SELECT DISTINCT %s FROM ", co_buf_str(&col));
+    co_store_quote_ident(st, v->e->target, &sql);
+    co_cursor *c = NULL;
+    if (rc == CO_OK)
+        rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                        : co_store_query(st, co_buf_str(&sql), NULL, 0, &c, v->err);
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
+        co_value val = co_cursor_value(c, 0);
+        v->res->rows_fetched++;
+        co_buf_reset(&key);
+        co_key_encode(&key, &val, 1);
+        if (co_map_get(&known, key.data, key.len, NULL, NULL))
+            continue;
+        co_buf_reset(&cond);
+        co_buf_adds(&cond, co_buf_str(&col));
+        if (val.type == CO_NULL) {
+            co_buf_adds(&cond, " IS NULL");
+        } else {
+            co_buf_adds(&cond, " = ");
+            co_vsql_literal(st, &val, &cond);
+        }
+        co_buf_reset(&sql);
+        co_buf_adds(&sql, "SELECT ");
+        co_vsql_keys(v, st, &sql);
+        co_buf_printf(&sql, ", %s FROM ", co_buf_str(&col));
+        co_store_quote_ident(st, v->e->target, &sql);
+        co_buf_printf(&sql, " WHERE %s", co_buf_str(&cond));
+        rc = sql.failed || cond.failed
+                 ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                 : findings_of(v, co_buf_str(&sql), "foreign_tenant", v->e->nkey,
+                               v->e->tenant_column, found);
+    }
+    co_cursor_close(c);
+    co_map_release(&known);
+    co_buf_release(&key);
+    co_buf_release(&sql);
+    co_buf_release(&cond);
+    co_buf_release(&col);
     return rc;
 }
 
@@ -262,12 +380,15 @@ co_code co_verify_integrity(vctx *v)
         rc = dangling_refs(v, &found);
     if (rc == CO_OK)
         rc = nulls_and_lengths(v, &found);
+    if (rc == CO_OK)
+        rc = unknown_tenants(v, &found);
     if (rc != CO_OK)
         return rc;
     if (found)
         return co_vcheck(v, CO_CHECK_INTEGRITY, false, 0, found, found,
-                         "%lld rows break the target's rules (keys, references, NULLs, lengths)",
+                         "%lld rows break the target's rules (keys, references, tenants, NULLs,"
+                         " lengths)",
                          (long long)found);
     return co_vcheck(v, CO_CHECK_INTEGRITY, true, 0, 0, 0,
-                     "keys unique, references resolve, NULLs and lengths hold");
+                     "keys unique, references resolve within the tenant, NULLs and lengths hold");
 }

@@ -32,8 +32,8 @@ void co_vsql_columns(vctx *v, co_store *st, bool for_hash, co_buf *out)
         if (i)
             co_buf_adds(out, ", ");
         const co_rounding *r = for_hash ? rounding_of(v->e, v->cols[i]) : NULL;
-        if (r) {
-            co_buf_adds(out, "round(");
+        if (r) { /* the rounding of the C path (content.c), not SQLite's round() */
+            co_buf_adds(out, "cutover_round(");
             co_store_quote_ident(st, v->cols[i], out);
             co_buf_printf(out, ", %d)", r->digits);
         } else {

@@ -27,10 +27,37 @@ const char *co_check_name(co_check_kind k)
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
+/* One more finding of kind for check. */
+static void count_kind(vctx *v, co_check_kind check, const char *kind)
+{
+    co_kind_count *k = v->pending[check];
+    size_t *n = &v->npending[check];
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp(k[i].kind, kind) == 0) {
+            k[i].count++;
+            return;
+        }
+    }
+    if (*n == CO_VERIFY_MAX_KINDS)
+        return; /* more kinds than any check has: counted in differences */
+    snprintf(k[*n].kind, sizeof k[*n].kind, "%s", kind);
+    k[(*n)++].count = 1;
+}
+
+void co_vkind_total(vctx *v, co_check_kind check, const char *kind, int64_t total)
+{
+    count_kind(v, check, kind);
+    co_kind_count *k = v->pending[check];
+    for (size_t i = 0; i < v->npending[check]; i++)
+        if (strcmp(k[i].kind, kind) == 0)
+            k[i].count = total;
+}
+
 co_code co_vfinding(vctx *v, co_check_kind check, int64_t seen_before, const char *kind,
                     const char *key, const char *detail)
 {
-    if (seen_before >= (int64_t)v->sample)
+    count_kind(v, check, kind);
+    if (seen_before >= 0 && (uint64_t)seen_before >= (uint64_t)v->sample)
         return CO_OK;
     co_verify_result *r = v->res;
     co_finding *grown = realloc(r->findings, (r->nfindings + 1) * sizeof *grown);
@@ -67,6 +94,9 @@ co_code co_vcheck(vctx *v, co_check_kind check, bool pass, int64_t expected, int
     c->differences = differences;
     c->fetched = r->rows_fetched - v->fetched_mark;
     v->fetched_mark = r->rows_fetched;
+    memcpy(c->kinds, v->pending[check], sizeof c->kinds);
+    c->nkinds = v->npending[check];
+    v->npending[check] = 0;
     char line[512];
     va_list ap;
     va_start(ap, fmt);
@@ -352,9 +382,27 @@ static co_code record(co_session *s, const co_verify_result *r, co_error *err)
                                   " summary = excluded.summary",
                                   p, 9, NULL, err);
     }
+    /* The journal keeps at most CO_VERIFY_STORED_MAX findings per entity and
+     * check, whatever the sample: the totals per kind are in the summaries. */
+    co_map stored;
+    co_map_init(&stored);
+    co_buf which = CO_BUF_INIT;
     for (size_t i = 0; rc == CO_OK && i < r->nfindings; i++) {
         const co_finding *f = &r->findings[i];
         const char *check = co_check_name(f->check);
+        co_buf_reset(&which);
+        co_buf_printf(&which, "%s\n%s", f->entity, check);
+        const char *val;
+        int64_t n = 0;
+        if (co_map_get(&stored, which.data, which.len, &val, NULL))
+            memcpy(&n, val, sizeof n);
+        if (n >= CO_VERIFY_STORED_MAX)
+            continue;
+        n++;
+        if (which.failed || !co_map_put(&stored, which.data, which.len, &n, sizeof n)) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            break;
+        }
         co_param p[] = {{NULL, co_int(r->run_id)}, {NULL, co_text(r->tenant, strlen(r->tenant))},
                         {NULL, co_text(f->entity, strlen(f->entity))},
                         {NULL, co_text(check, strlen(check))},
@@ -366,6 +414,8 @@ static co_code record(co_session *s, const co_verify_result *r, co_error *err)
                                   " key, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
                                   p, 7, NULL, err);
     }
+    co_map_release(&stored);
+    co_buf_release(&which);
     for (size_t i = 0; rc == CO_OK && i < r->nmonths; i++) {
         const co_volume_month *m = &r->months[i];
         co_param p[] = {{NULL, co_int(r->run_id)}, {NULL, co_text(r->tenant, strlen(r->tenant))},
@@ -388,6 +438,23 @@ static co_code record(co_session *s, const co_verify_result *r, co_error *err)
 
 static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_options *opt,
                              co_verify_result *res, co_error *err);
+
+/* A migrated tenant becomes verified or verify_failed. One past the switch
+ * (switched, rolled_back, finalized: the states src/capture sets) keeps its
+ * place in the lifecycle: its verification is a result of the run only,
+ * which status shows beside the state. */
+static co_code set_state(co_session *s, const co_tenant *t, bool pass, co_error *err)
+{
+    static const char *const past_switch[] = {"switched", "rolled_back", "finalized"};
+    char state[32];
+    co_code rc = co_state_tenant_get(s->state, t->key, state, sizeof state, err);
+    for (size_t i = 0; rc == CO_OK && i < sizeof past_switch / sizeof *past_switch; i++)
+        if (strcmp(state, past_switch[i]) == 0)
+            return CO_OK;
+    if (rc == CO_OK)
+        rc = co_state_tenant_set(s->state, t->key, pass ? "verified" : "verify_failed", 0, err);
+    return rc;
+}
 
 co_code co_verify_tenant(co_session *s, const co_tenant *t, const co_verify_options *opt,
                          co_verify_result *res, co_error *err)
@@ -427,6 +494,8 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
         v.scope = opt ? opt->scope : NULL;
         v.since_run = opt ? opt->since_run : 0;
         v.differences = opt ? opt->differences : NULL;
+        v.known_tenants = opt ? opt->known_tenants : NULL;
+        v.nknown_tenants = opt ? opt->nknown_tenants : 0;
         rc = verify_entity(&v);
         if (rc != CO_OK)
             co_error_where(err, "tenant %s, entity %s", t->key, v.e->name);
@@ -471,8 +540,7 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
                               res->seconds, err);
     }
     if (rc == CO_OK && !(opt && opt->keep_state))
-        rc = co_state_tenant_set(s->state, t->key, res->pass ? "verified" : "verify_failed", 0,
-                                 err);
+        rc = set_state(s, t, res->pass, err);
     return rc;
 }
 
@@ -494,7 +562,13 @@ char *co_verify_result_json(const co_verify_result *r)
                       co_check_name(c->check), c->pass ? "true" : "false", (long long)c->expected,
                       (long long)c->actual, (long long)c->differences, (long long)c->fetched);
         co_json_str(&b, c->summary);
-        co_buf_addc(&b, '}');
+        co_buf_adds(&b, ",\"kinds\":{");
+        for (size_t k = 0; k < c->nkinds; k++) {
+            co_buf_adds(&b, k ? "," : "");
+            co_json_str(&b, c->kinds[k].kind);
+            co_buf_printf(&b, ":%lld", (long long)c->kinds[k].count);
+        }
+        co_buf_adds(&b, "}}");
     }
     co_buf_adds(&b, "],\"findings\":[");
     for (size_t i = 0; i < r->nfindings; i++) {

@@ -41,17 +41,26 @@ typedef struct vctx {
     int64_t since_run;    /* the full verification the rows outside the scope passed */
     co_buf where_expected, where_actual; /* the scope on each side, or empty */
     co_verify_scope *differences; /* keys of rows found different go here, or NULL */
+    /* findings per kind of each check not yet closed by co_vcheck */
+    co_kind_count pending[4][CO_VERIFY_MAX_KINDS];
+    size_t npending[4];
+    const co_tenant *known_tenants; /* look for rows of no tenant (options), or NULL */
+    size_t nknown_tenants;
 } vctx;
 
-/* Appends a finding (kept when fewer than `sample` of its check were). */
+/* Counts a finding under its kind and appends it (kept when fewer than
+ * `sample` of its check were). */
 co_code co_vfinding(vctx *v, co_check_kind check, int64_t seen_before, const char *kind,
                     const char *key, const char *detail);
-/* Appends a check result. */
+/* Sets the total of one kind of findings of check (for a check that names
+ * only a sample of what it counted). */
+void co_vkind_total(vctx *v, co_check_kind check, const char *kind, int64_t total);
+/* Appends a check result, with the kinds of its findings counted so far. */
 co_code co_vcheck(vctx *v, co_check_kind check, bool pass, int64_t expected, int64_t actual,
                   int64_t differences, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
 /* SQL pieces. Each appends to out. */
-/* "c1", "c2", ... (with round() where verify.round says so when hashed). */
+/* "c1", "c2", ... (with cutover_round() where verify.round says so when hashed). */
 void co_vsql_columns(vctx *v, co_store *st, bool for_hash, co_buf *out);
 /* "k1", "k2", ... */
 void co_vsql_keys(vctx *v, co_store *st, co_buf *out);

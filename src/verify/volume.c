@@ -191,6 +191,8 @@ co_code co_verify_volume(vctx *v)
     co_map_release(&sampled);
     if (rc != CO_OK)
         return rc;
+    if (outside > 0)
+        co_vkind_total(v, CO_CHECK_VOLUME, "volume", outside);
     char by[256] = "";
     for (size_t i = 0; i < vol->nby; i++)
         snprintf(by + strlen(by), sizeof by - strlen(by), "%s%s", i ? ", " : "", vol->by[i]);

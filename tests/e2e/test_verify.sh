@@ -21,6 +21,14 @@ assert_eq "verify --all passes" 0 "$CODE"
 assert_eq "no findings on a clean migration" 0 "$(jq '[.verifications[].findings | length] | add' <<<"$OUT")"
 assert_eq "volume checked on engagements" "true" \
   "$(jq '[.verifications[].checks[] | select(.entity == "engagements" and .check == "volume")] | length > 0' <<<"$OUT")"
+assert_eq "clean checks report no kinds of findings" 0 \
+  "$(jq '[.verifications[].checks[].kinds | length] | add' <<<"$OUT")"
+assert_eq "verify keeps switched tenants switched" "switched" \
+  "$("$CUTOVER" -p "$proj" status --json | jq -r '[.tenants[].state] | unique | join(",")')"
+run_cutover -p "$proj" verify --tenant 1
+assert_contains "human summary: one line per entity with each check" \
+  "engagements: reconcile ok" "$OUT"
+assert_contains "human summary: content counted" "content ok" "$OUT"
 
 # Tenants by size, largest first; clean tenants have no rejects to confuse counts.
 mapfile -t T < <(q "$tgt" "SELECT account_id FROM engagements GROUP BY 1 ORDER BY count(*) DESC, 1")
@@ -55,8 +63,11 @@ assert_eq "deleted row: missing, by key" "missing [$id]" \
 t=${T[2]}
 row=$(q "$tgt" "SELECT ct.contact_id, ct.team_id FROM contact_teams ct JOIN contacts c ON c.id = ct.contact_id WHERE c.account_id = $t LIMIT 1")
 q "$tgt" "INSERT INTO contact_teams VALUES (${row%|*}, ${row#*|})"
+f=$(finding "$t")
 assert_eq "duplicated row: duplicate_key, by key" "duplicate_key [${row%|*},${row#*|}] 2" \
-  "$(finding "$t" | jq -r 'select(.check == "integrity") | "\(.kind) \(.key | tojson) \(.detail.rows)"')"
+  "$(jq -r 'select(.check == "integrity") | "\(.kind) \(.key | tojson) \(.detail.rows)"' <<<"$f")"
+assert_eq "duplicated row: content classifies it as duplicate, by key" "duplicate [${row%|*},${row#*|}]" \
+  "$(jq -r 'select(.check == "content") | "\(.kind) \(.key | tojson)"' <<<"$f")"
 
 # 4. A truncated text.
 t=${T[3]}
@@ -84,8 +95,12 @@ q "$tgt" "INSERT INTO engagements SELECT 90000000, $t, contact_id, campaign_id, 
 f=$(finding "$t")
 assert_eq "foreign row: extra, by key" "extra [90000000]" \
   "$(jq -r 'select(.check == "content") | "\(.kind) \(.key | tojson)"' <<<"$f")"
-assert_eq "foreign row: its contact is not this tenant's" "dangling_ref [90000000]" \
-  "$(jq -r 'select(.check == "integrity" and .detail.contact_id != null) | "\(.kind) \(.key | tojson)"' <<<"$f" | sort -u | head -n 1)"
+assert_eq "foreign row: its contact is another tenant's" "foreign_tenant [90000000] $other" \
+  "$(jq -r 'select(.check == "integrity" and .detail.contact_id != null) | "\(.kind) \(.key | tojson) \(.detail.parent_tenant)"' <<<"$f")"
+# ... and a contact that is nobody's stays a dangling reference.
+q "$tgt" "UPDATE engagements SET contact_id = 99999999 WHERE id = 90000000"
+assert_eq "foreign row: a contact of no one is dangling" "dangling_ref [90000000]" \
+  "$(finding "$t" | jq -r 'select(.check == "integrity" and .detail.contact_id != null) | "\(.kind) \(.key | tojson)"')"
 
 # 7. NULL turned into ''.
 t=${T[7]}
@@ -94,6 +109,37 @@ q "$tgt" "UPDATE contacts SET title = '' WHERE id = $id"
 assert_eq "NULL to empty: changed title, null vs \"\"" "changed [$id] null \"\"" \
   "$(finding "$t" | jq -r 'select(.check == "content") | "\(.kind) \(.key | tojson) \(.detail.columns.title.expected | tojson) \(.detail.columns.title.actual | tojson)"')"
 
+# 8. A row of no tenant at all (account 999): reported once per command.
+q "$tgt" "INSERT INTO engagements SELECT 90000001, 999, contact_id, campaign_id, kind, occurred_at FROM engagements WHERE account_id = ${T[0]} LIMIT 1"
+run_cutover -p "$proj" verify --all --json --keep-going
+assert_eq "row of no tenant: exit 12" 12 "$CODE"
+assert_eq "row of no tenant: one foreign_tenant finding in the run" "foreign_tenant [90000001] 999" \
+  "$(jq -r '.verifications[].findings[] | select(.key == [90000001]) | "\(.kind) \(.key | tojson) \(.detail.account_id)"' <<<"$OUT")"
+run_cutover -p "$proj" verify --tenant "${T[0]}" --json
+assert_eq "row of no tenant: found by a one-tenant verify too" "foreign_tenant" \
+  "$(jq -r '.verifications[].findings[] | select(.key == [90000001]) | .kind' <<<"$OUT")"
+assert_eq "row of no tenant: integrity totals" 1 \
+  "$(jq '.verifications[0].checks[] | select(.entity == "engagements" and .check == "integrity") | .kinds.foreign_tenant' <<<"$OUT")"
+q "$tgt" "DELETE FROM engagements WHERE id = 90000001"
+
+# 9. Totals per kind are complete whatever --sample lists.
+t=${T[8]}
+mapfile -t ids < <(q "$tgt" "SELECT id FROM engagements WHERE account_id = $t ORDER BY id DESC LIMIT 3")
+q "$tgt" "DELETE FROM engagements WHERE id IN (${ids[0]}, ${ids[1]}, ${ids[2]})"
+run_cutover -p "$proj" verify --tenant "$t" --json --sample 1
+content=$(jq -c '.verifications[0].checks[] | select(.entity == "engagements" and .check == "content")' <<<"$OUT")
+assert_eq "sample 1: one missing row listed, three counted" "1 3 3" \
+  "$(jq -r '[.verifications[0].findings[] | select(.check == "content")] | length' <<<"$OUT") $(jq .kinds.missing <<<"$content") $(jq .differences <<<"$content")"
+run_cutover -p "$proj" verify --tenant "$t"
+assert_contains "human summary: totals per kind" "(3 missing)" "$OUT"
+run_cutover -p "$proj" verify --tenant "$t" --json --sample all
+assert_eq "sample all: every missing row listed" 3 \
+  "$(jq '[.verifications[0].findings[] | select(.check == "content" and .kind == "missing")] | length' <<<"$OUT")"
+run_cutover -p "$proj" verify --tenant "$t" --sample none
+assert_eq "sample: a word other than all is a usage error" 2 "$CODE"
+run_cutover -p "$proj" status
+assert_contains "status names the failed checks" "engagements content" "$OUT"
+
 # The journal keeps results; status shows them.
 run_cutover -p "$proj" status --json
 assert_eq "status: the tenant with a NULL turned '' failed verification" "false" \
@@ -101,6 +147,25 @@ assert_eq "status: the tenant with a NULL turned '' failed verification" "false"
 stored=$(q "$demo/.cutover/state.db" 'SELECT count(DISTINCT run_id) FROM findings')
 ok=false; (( stored >= 7 )) && ok=true
 assert_eq "findings of each failed verification are in the journal ($stored runs)" true "$ok"
+
+# Declared lengths and NOT NULL, on a copy whose contacts declare last_name
+# VARCHAR(12) and title NOT NULL (SQLite enforces neither here: the first is
+# a declaration only, the second is added to the schema behind its back).
+cp -r "$demo" "$WORK/declared"
+dt=$WORK/declared/crm.db
+q "$dt" "CREATE TABLE c2 (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, kind TEXT NOT NULL,
+           first_name TEXT NOT NULL, last_name VARCHAR(12) NOT NULL, email TEXT, company_domain TEXT,
+           title TEXT, custom TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+         INSERT INTO c2 SELECT * FROM contacts; DROP TABLE contacts; ALTER TABLE c2 RENAME TO contacts;"
+q "$dt" "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = replace(sql, 'title TEXT,', 'title TEXT NOT NULL,') WHERE name = 'contacts';"
+t=$(q "$dt" "SELECT account_id FROM contacts WHERE length(last_name) > 12 AND account_id IN (SELECT account_id FROM contacts WHERE typeof(title) = 'null') ORDER BY 1 LIMIT 1")
+long=$(q "$dt" "SELECT id || ' ' || length(last_name) FROM contacts WHERE account_id = $t AND length(last_name) > 12 ORDER BY id LIMIT 1")
+null=$(q "$dt" "SELECT min(id) FROM contacts WHERE account_id = $t AND typeof(title) = 'null'")
+f=$("$CUTOVER" -p "$WORK/declared/cutover.yaml" verify --tenant "$t" --json --sample all | jq -c '.verifications[0].findings[] | select(.entity == "contacts" and .check == "integrity")')
+assert_eq "too long: the row, its length and the limit" "too_long [${long% *}] ${long#* } 12" \
+  "$(jq -r 'select(.kind == "too_long")| "\(.kind) \(.key | tojson) \(.detail.length) \(.detail.limit)"' <<<"$f" | head -n 1)"
+assert_eq "NOT NULL: the row with a NULL title" "null [$null]" \
+  "$(jq -r 'select(.kind == "null") | "\(.kind) \(.key | tojson)"' <<<"$f" | head -n 1)"
 
 # Chinook: REAL money in NUMERIC columns, non-ASCII text: zero findings.
 ch=$WORK/chinook
@@ -119,5 +184,17 @@ q "$ch/target.db" "UPDATE invoice_lines SET unit_price = unit_price + 0.01 WHERE
 run_cutover -p "$ch/cutover.yaml" verify --all --json
 assert_eq "chinook: a change of one cent is found" "changed [7]" \
   "$(jq -r '.verifications[].findings[] | "\(.kind) \(.key | tojson)"' <<<"$OUT")"
+# A half: 1.005 in the source, the next double up in the target. Both are
+# 1.01 to the cent; round(x * 100) / 100 makes the first 1.00, so the row path
+# (reached here through row 7's change in the same range) and the hash path
+# must round alike.
+q "$ch/Chinook_Sqlite.sqlite" "UPDATE InvoiceLine SET UnitPrice = 1.005 WHERE InvoiceLineId = 8"
+q "$ch/target.db" "UPDATE invoice_lines SET unit_price = 1.0050000000000001 WHERE id = 8"
+run_cutover -p "$ch/cutover.yaml" verify --all --json
+assert_eq "chinook: a half rounds alike on the row path" "changed [7]" \
+  "$(jq -r '.verifications[].findings[] | "\(.kind) \(.key | tojson)"' <<<"$OUT")"
+q "$ch/target.db" "UPDATE invoice_lines SET unit_price = unit_price - 0.011 WHERE id = 7"
+run_cutover -p "$ch/cutover.yaml" verify --all --json
+assert_eq "chinook: a half rounds alike on the hash path" 0 "$CODE"
 
 finish

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "cutover/store.h"
+#include "util/rowhash.h"
 #include "util/buf.h"
 
 #include <stdio.h>
@@ -363,6 +364,41 @@ static void loader_rejects_rows_and_keeps_going(void **state)
     co_store_close(s);
 }
 
+
+/* cutover_round() in SQL and co_round_decimal in C round alike, also on
+ * halves that binary floating point cannot hold exactly (1.005, 1.015), where
+ * SQLite's own round() and round(x * 100) / 100 in C disagree. */
+static void rounding_is_the_same_in_sql_and_c(void **state)
+{
+    (void)state;
+    co_store *s = open_db("round.db", CO_SIDE_STATE);
+    co_error err;
+    co_error_clear(&err);
+    static const struct { double x; int digits; double want; } cases[] = {
+        {1.005, 2, 1.01}, {1.015, 2, 1.02}, {2.675, 2, 2.68}, {-1.005, 2, -1.01},
+        {0.985, 2, 0.99}, {1.004999, 2, 1.0}, {12345.5, 0, 12346}, {0.125, 2, 0.13},
+        {1234.5678, -2, 1200}, {3.0, 2, 3.0}, {1e20, 2, 1e20},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double c_side = co_round_decimal(cases[i].x, cases[i].digits);
+        assert_true(c_side == cases[i].want);
+        char sql[96];
+        snprintf(sql, sizeof sql, "SELECT cutover_round(%.17g, %d) = %.17g", cases[i].x,
+                 cases[i].digits, c_side);
+        int64_t same = 0;
+        assert_int_equal(co_store_query_int(s, sql, NULL, 0, &same, NULL, &err), CO_OK);
+        assert_int_equal(same, 1);
+    }
+    /* Text and NULL go through as they are. */
+    int64_t same = 0;
+    assert_int_equal(co_store_query_int(s, "SELECT cutover_round('x', 2) = 'x' AND"
+                                           " cutover_round(NULL, 2) IS NULL",
+                                        NULL, 0, &same, NULL, &err),
+                     CO_OK);
+    assert_int_equal(same, 1);
+    co_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +408,7 @@ int main(void)
         cmocka_unit_test(state_side_creates_its_directory),
         cmocka_unit_test(queries_stream_and_bind),
         cmocka_unit_test(the_source_is_never_written),
+        cmocka_unit_test(rounding_is_the_same_in_sql_and_c),
         cmocka_unit_test(columns_and_statements),
         cmocka_unit_test(loader_rejects_rows_and_keeps_going),
     };
