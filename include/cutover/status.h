@@ -14,13 +14,15 @@ typedef struct co_tenant_status {
     char *tenant;
     char *label;       /* NULL when the source gave none */
     char *state;       /* "new", "migrating", "migrated", "failed", "verified",
-                          "verify_failed" */
+                          "verify_failed", "switched", "rolled_back", "finalized" */
     int64_t last_run;  /* the last migrate run, 0 when never run */
     char *run_status;  /* of the last run: "running", "done", "failed", "abandoned"; NULL */
     char *started_at;  /* ISO-8601 UTC, NULL when never run */
     double seconds;
     int64_t source_rows;
-    int64_t loaded;
+    int64_t loaded;      /* rows of the last run in the target now: 0 when the tenant
+                            failed or was rolled back (see rolled_back) */
+    int64_t rolled_back; /* rows the last run loaded that left the target again */
     int64_t rejected;
     char *error;       /* the last run's error, or NULL */
     int64_t verify_run;          /* the last finished verification, 0 when none */
