@@ -231,6 +231,42 @@ static void print_table(const co_project *p, const outcome *o, size_t n)
     free(totals);
 }
 
+/* Per entity, over the tenants loaded by this run: source rows = loaded +
+ * merged + rejected, each line checked. Nothing when no tenant was loaded. */
+static void print_entities(const co_project *p, const outcome *o, size_t n)
+{
+    co_entity_counts *sum = calloc(p->nentities ? p->nentities : 1, sizeof *sum);
+    if (!sum)
+        return;
+    size_t loaded = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!o[i].attempted || !rows_stay(&o[i]))
+            continue;
+        loaded++;
+        for (size_t e = 0; e < o[i].result.nentities && e < p->nentities; e++) {
+            const co_entity_counts *c = &o[i].result.entities[e];
+            sum[e].source_rows += c->source_rows;
+            sum[e].loaded += c->loaded;
+            sum[e].merged += c->merged;
+            sum[e].rejected += c->rejected;
+        }
+    }
+    if (loaded) {
+        char a[32], b[32], c[32], d[32], name[64];
+        printf("\n%-16s %12s %12s %12s %12s  %s\n", "entity", "source rows", "loaded", "merged",
+               "rejected", "source = loaded + merged + rejected");
+        for (size_t e = 0; e < p->nentities; e++) {
+            const co_entity_counts *x = &sum[e];
+            bool adds_up = x->source_rows == x->loaded + x->merged + x->rejected;
+            printf("%s %12s %12s %12s %12s  %s\n", cli_cell(p->entities[e].name, 16, name, sizeof name),
+                   cli_num(x->source_rows, a, sizeof a), cli_num(x->loaded, b, sizeof b),
+                   cli_num(x->merged, c, sizeof c), cli_num(x->rejected, d, sizeof d),
+                   adds_up ? "yes" : "NO");
+        }
+    }
+    free(sum);
+}
+
 int cmd_migrate(cli_ctx *ctx)
 {
     cli_session cs;
@@ -360,6 +396,7 @@ int cmd_migrate(cli_ctx *ctx)
         print_json(p, outcomes, count);
     } else if (!ctx->quiet) {
         print_table(p, outcomes, count);
+        print_entities(p, outcomes, count);
         printf("\nrejects: %s%s%s/TENANT.jsonl (one JSON line per rejected row: entity, key, rule, "
                "reason, row)\n",
                p->rejects_dir[0] == '/' ? "" : p->dir, p->rejects_dir[0] == '/' ? "" : "/",

@@ -3,7 +3,8 @@
 # rolled back: migrate exits with the failure's own code (4 source, 5
 # target), the target holds none of the tenant's rows, the source takes the
 # tenant's writes again, and the summary, --json and status show it rolled
-# back, with no rows counted as loaded.
+# back, with no rows counted as loaded. Once migrated, the summary's
+# per-entity lines add up.
 source "$(dirname "$0")/lib.sh"
 
 demo=$WORK/demo
@@ -74,6 +75,14 @@ rolled_back "$t" "target error mid-load"
 
 # Once the cause is gone the tenant migrates and switches.
 q "$tgt" "DROP TRIGGER fails"
-run_cutover -p "$proj" migrate --tenant "$t" --skip-rehearsal -q
+run_cutover -p "$proj" migrate --tenant "$t" --skip-rehearsal
 assert_eq "with the cause gone: switched" "0 new" "$CODE $("$CUTOVER" -p "$proj" route "$t")"
+# The summary shows, per entity, source rows = loaded + merged + rejected,
+# as the journal counted them.
+run=$(q "$state" "SELECT max(id) FROM runs WHERE tenant = '$t' AND command = 'migrate'")
+assert_eq "the summary's per-entity lines match the journal" \
+  "$(q "$state" "SELECT entity || ' ' || source_rows || ' ' || loaded || ' ' || (source_rows - loaded - rejected) || ' ' || rejected || ' yes' FROM steps WHERE run_id = $run ORDER BY rowid")" \
+  "$(sed -n '/^entity  *source rows/,/^$/p' <<<"$OUT" | sed 1d | tr -d , | awk 'NF == 6 {print $1, $2, $3, $4, $5, $6}')"
+assert_eq "and some contacts merged on this tenant" true \
+  "$(awk '$1 == "contacts" {gsub(",", ""); print ($4 > 0) ? "true" : "false"}' <<<"$OUT")"
 finish
