@@ -28,6 +28,26 @@ for n in $(seq 0 14); do
     fail "exit code $n missing from help or the man page"
   fi
 done
+# The man page's EXAMPLES run as written (the demo at a small scale), each
+# command succeeding.
+examples=$(sed -n '/^\.SH EXAMPLES/,/^\.fi/p' "$man" | sed '1,2d;$d' | sed 's/\\-/-/g')
+assert_contains "the examples rehearse before they migrate" "rehearse --all" "$examples"
+(
+  cd "$WORK" || exit 1
+  while read -r line; do
+    line=${line//cutover demo init demo/cutover demo init demo --scale 0.002}
+    line=${line//cutover /\"\$CUTOVER\" }
+    if eval "$line" > "$WORK/example.out" 2>&1; then
+      echo "ok   man page example runs: ${line//\"\$CUTOVER\"/cutover}"
+    else
+      echo "FAIL man page example runs: ${line//\"\$CUTOVER\"/cutover}: exit $?: $(tail -n 3 "$WORK/example.out")"
+    fi
+  done <<<"$examples"
+) > "$WORK/examples.log"
+cat "$WORK/examples.log"
+assert_eq "every man page example ran" "$(wc -l <<<"$examples")" "$(grep -c '^ok ' "$WORK/examples.log")"
+assert_eq "no man page example failed" 0 "$(grep -c '^FAIL' "$WORK/examples.log")"
+
 run_cutover version
 assert_contains "version prints" "cutover " "$OUT"
 finish
