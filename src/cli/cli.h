@@ -118,6 +118,9 @@ typedef struct cli_progress cli_progress;
 cli_progress *cli_progress_new(const cli_ctx *ctx);
 void cli_progress_update(cli_progress *p, const char *label, const char *item, long long done,
                          long long total);
+/* A step without rows (an index build) as the current item: its name on the
+ * bar; as a plain line when it ends, how long it took, no rows. */
+void cli_progress_step(cli_progress *p, const char *label, const char *item);
 /* The current item is finished: its plain line now (nothing on a terminal). */
 void cli_progress_item_done(cli_progress *p);
 void cli_progress_clear(cli_progress *p);

@@ -85,4 +85,11 @@ assert_eq "the summary's per-entity lines match the journal" \
   "$(sed -n '/^entity  *source rows/,/^$/p' <<<"$OUT" | sed 1d | tr -d , | awk 'NF == 6 {print $1, $2, $3, $4, $5, $6}')"
 assert_eq "and some contacts merged on this tenant" true \
   "$(awk '$1 == "contacts" {gsub(",", ""); print ($4 > 0) ? "true" : "false"}' <<<"$OUT")"
+# On a terminal, the progress bar is cleared before the line that says the
+# tenant switched (it used to end "... ETA 0stenant N: switched").
+u=$(q "$src" "SELECT id FROM accounts WHERE id <> $t ORDER BY id LIMIT 1")
+script -qec "\"$CUTOVER\" -p \"$proj\" migrate --tenant $u --skip-rehearsal" "$WORK/tty.log" >/dev/null 2>&1
+assert_contains "on a terminal the tenant switches" "tenant $u: switched" "$(cat "$WORK/tty.log")"
+assert_eq "and the line starts clean, the bar cleared first" "" \
+  "$(grep -a "tenant $u: switched" "$WORK/tty.log" | grep -av -e "^tenant $u: switched" -e $'\033\\[Ktenant '"$u: switched")"
 finish

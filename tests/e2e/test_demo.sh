@@ -6,6 +6,8 @@ source "$(dirname "$0")/lib.sh"
 demo=$WORK/demo
 run_cutover demo init "$demo" --scale 0.005 --seed 7
 assert_eq "demo init succeeds" 0 "$CODE"
+assert_contains "demo init: the index build is a step, timed" "generating indexes: done in" "$ERR"
+assert_eq "demo init: and not counted in rows" "" "$(grep 'indexes: .*rows' <<<"$ERR")"
 generated=$(sha256sum < "$demo/legacy.db")
 planted=$demo/planted.json
 tgt=$demo/crm.db src=$demo/legacy.db
