@@ -19,6 +19,7 @@
 
 typedef struct co_cutover_options {
     bool skip_rehearsal;
+    bool again;               /* asked to reload: a switched tenant is refused, not skipped */
     size_t sample;            /* findings kept by the verification */
     int64_t backlog_small;    /* freeze once no more changes than this wait (default 100) */
     int max_rounds;           /* catch-up rounds before freezing anyway (default 20) */
@@ -36,11 +37,18 @@ typedef struct co_cutover_result {
     bool switched;
     bool rolled_back;
     char failure[512];         /* why it did not switch, or "" */
+    co_code failure_code;      /* the class of what failed: CO_ESOURCE, CO_ETARGET,
+                                  CO_EVERIFY, CO_ENOTREADY (a hook, a refusal), ...;
+                                  CO_OK when failure is "" */
 } co_cutover_result;
 
 /* The whole migration of t (see the file comment). A failure that was rolled
- * back is a result (res->switched false, res->failure says why), not an
- * error; errors are for failures that could not be rolled back. */
+ * back is a result (res->switched false, res->rolled_back true, res->failure
+ * and res->failure_code say why), not an error; errors are for failures that
+ * could not be rolled back. A tenant already switched is skipped
+ * (res->load.skipped); with opt->again it is refused instead (failure_code
+ * CO_ENOTREADY, "roll it back first"), nothing done. A tenant not switched
+ * is always loaded afresh, so opt->again changes nothing for it. */
 co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_options *opt,
                           co_cutover_result *res, co_error *err);
 void co_cutover_result_release(co_cutover_result *r);

@@ -15,7 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Progress of a long generation: what is being written and how far along. */
+/* Progress of a long generation: what is being written and how far along,
+ * in rows; total 0 for a step without rows (building the indexes). */
 typedef void (*co_demo_progress_fn)(void *ctx, const char *what, uint64_t done, uint64_t total);
 
 typedef struct co_demo_options {

@@ -20,7 +20,9 @@ typedef struct co_tenant_status {
     char *started_at;  /* ISO-8601 UTC, NULL when never run */
     double seconds;
     int64_t source_rows;
-    int64_t loaded;
+    int64_t loaded;      /* rows of the last run in the target now: 0 when the tenant
+                            failed or was rolled back (see rolled_back) */
+    int64_t rolled_back; /* rows the last run loaded that left the target again */
     int64_t rejected;
     char *error;       /* the last run's error, or NULL */
     int64_t verify_run;          /* the last finished verification, 0 when none */

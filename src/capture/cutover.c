@@ -295,6 +295,8 @@ static co_code fail_and_roll_back(co_session *s, const co_tenant *t, co_cutover_
 {
     snprintf(res->failure, sizeof res->failure, "%.300s%s%.150s%s", why->message,
              why->where[0] ? " (" : "", why->where, why->where[0] ? ")" : "");
+    /* The exit code is the failure's own: a source error stays one. */
+    res->failure_code = why->code != CO_OK ? why->code : CO_EINTERNAL;
     co_error ignored;
     co_error_clear(&ignored);
     co_run_hook(s->project, CO_HOOK_ON_FAILURE, t->key, res->load.run_id, &ignored);
@@ -339,6 +341,7 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
     co_code rc = co_run_hook(p, CO_HOOK_BEFORE_COPY, t->key, 0, &step);
     if (rc != CO_OK) { /* nothing done yet: no rollback needed, but say so */
         snprintf(res->failure, sizeof res->failure, "%.500s", step.message);
+        res->failure_code = step.code != CO_OK ? step.code : CO_ENOTREADY;
         return CO_OK;
     }
     /* No rehearsal, no cutover: refused before the source is touched. */
@@ -466,9 +469,16 @@ co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_op
         return rc;
     char route[8];
     rc = co_state_route_get(s->state, t->key, route, sizeof route, err);
-    if (rc == CO_OK && strcmp(route, "new") == 0)
+    if (rc == CO_OK && strcmp(route, "new") == 0) {
         res->load.skipped = true; /* switched already: roll back first to move it again */
-    else if (rc == CO_OK)
+        if (defaults.again) {
+            snprintf(res->failure, sizeof res->failure,
+                     "tenant %.200s is switched: roll it back first (cutover rollback --tenant "
+                     "%.200s), then migrate it again",
+                     t->key, t->key);
+            res->failure_code = CO_ENOTREADY;
+        }
+    } else if (rc == CO_OK)
         rc = cutover_leased(s, t, &defaults, res, err);
     co_error ignored;
     co_state_unlease(s->state, t->key, &ignored);

@@ -12,24 +12,29 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Exit codes, documented in docs/cutover.1 and `cutover help`. */
-enum {
-    EXIT_OK = 0,
-    EXIT_INTERNAL = 1,    /* a bug, or out of memory */
-    EXIT_USAGE = 2,       /* bad arguments */
-    EXIT_PROJECT = 3,     /* the project file is invalid */
-    EXIT_SOURCE = 4,      /* the source failed or refused */
-    EXIT_TARGET = 5,      /* the target or staging failed or refused */
-    EXIT_STATE = 6,       /* the state store failed */
-    EXIT_NOT_FOUND = 7,   /* an unknown tenant, entity or table */
-    EXIT_IO = 8,          /* a file could not be read or written */
-    EXIT_CHANGED = 9,     /* the project file changed since the journal began */
-    EXIT_BUSY = 10,       /* held by another process */
-    EXIT_UNSUPPORTED = 11,/* not supported by this version */
-    EXIT_VERIFY = 12,     /* verification found differences */
-    EXIT_NOT_READY = 13,  /* a step that must come first has not passed (a rehearsal) */
-    EXIT_FLAGGED = 14,    /* cutover monitor flagged a deviation or a query over budget */
-};
+/* Exit codes, documented in docs/cutover.1; `cutover help` prints this list:
+ * X(name, number, what it means). */
+#define CLI_EXIT_CODES(X)                                                                   \
+    X(EXIT_OK, 0, "success")                                                                \
+    X(EXIT_INTERNAL, 1, "internal error or out of memory")                                  \
+    X(EXIT_USAGE, 2, "bad arguments")                                                       \
+    X(EXIT_PROJECT, 3, "the project file is invalid")                                       \
+    X(EXIT_SOURCE, 4, "the source failed or refused")                                       \
+    X(EXIT_TARGET, 5, "the target or staging failed or refused")                            \
+    X(EXIT_STATE, 6, "the state store failed")                                              \
+    X(EXIT_NOT_FOUND, 7, "unknown tenant, entity or table")                                 \
+    X(EXIT_IO, 8, "a file could not be read or written")                                    \
+    X(EXIT_CHANGED, 9, "the project file changed since the journal began")                  \
+    X(EXIT_BUSY, 10, "held by another process")                                             \
+    X(EXIT_UNSUPPORTED, 11, "not supported by this version")                                \
+    X(EXIT_VERIFY, 12, "verification found differences")                                   \
+    X(EXIT_NOT_READY, 13, "a step that must come first has not passed (a rehearsal, an "    \
+                          "approval, a hook, a rollback)")                                  \
+    X(EXIT_FLAGGED, 14, "cutover monitor flagged a deviation or a query over its budget")
+
+#define CLI_EXIT_ENUM(name, number, text) name = number,
+enum { CLI_EXIT_CODES(CLI_EXIT_ENUM) };
+#undef CLI_EXIT_ENUM
 
 /* One option of a command: --name [ARG], with its help text. */
 typedef struct cli_option {
@@ -118,6 +123,9 @@ typedef struct cli_progress cli_progress;
 cli_progress *cli_progress_new(const cli_ctx *ctx);
 void cli_progress_update(cli_progress *p, const char *label, const char *item, long long done,
                          long long total);
+/* A step without rows (an index build) as the current item: its name on the
+ * bar; as a plain line when it ends, how long it took, no rows. */
+void cli_progress_step(cli_progress *p, const char *label, const char *item);
 /* The current item is finished: its plain line now (nothing on a terminal). */
 void cli_progress_item_done(cli_progress *p);
 void cli_progress_clear(cli_progress *p);

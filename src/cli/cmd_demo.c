@@ -11,7 +11,10 @@
 
 static void on_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
 {
-    cli_progress_update(ctx, "generating", what, (long long)done, (long long)total);
+    if (total == 0) /* a step without rows */
+        cli_progress_step(ctx, "generating", what);
+    else
+        cli_progress_update(ctx, "generating", what, (long long)done, (long long)total);
 }
 
 /* `cutover demo traffic DIR --tenant T --rate N --seconds S` */

@@ -18,23 +18,14 @@ static void print_options(const cli_option *opts)
     }
 }
 
-static const char exit_codes[] =
-    "Exit codes:\n"
-    "   0  success\n"
-    "   1  internal error or out of memory\n"
-    "   2  bad arguments\n"
-    "   3  the project file is invalid\n"
-    "   4  the source failed or refused\n"
-    "   5  the target or staging failed or refused\n"
-    "   6  the state store failed\n"
-    "   7  unknown tenant, entity or table\n"
-    "   8  a file could not be read or written\n"
-    "   9  the project file changed since the journal began\n"
-    "  10  held by another process\n"
-    "  11  not supported by this version\n"
-    "  12  verification found differences\n"
-    "  13  a step that must come first has not passed (a rehearsal, an approval)\n"
-    "  14  cutover monitor flagged a deviation or a query over its budget\n";
+/* The exit codes, from the one list in cli.h. */
+static void print_exit_codes(void)
+{
+#define CLI_EXIT_LINE(name, number, text) printf("  %2d  %s\n", number, text);
+    printf("Exit codes:\n");
+    CLI_EXIT_CODES(CLI_EXIT_LINE)
+#undef CLI_EXIT_LINE
+}
 
 int cmd_help(cli_ctx *ctx)
 {
@@ -62,7 +53,9 @@ int cmd_help(cli_ctx *ctx)
         printf("  %-10s %s\n", c->name, c->summary);
     printf("\nGlobal options:\n");
     print_options(cli_global_options);
-    printf("\n%s\nSee cutover help COMMAND, and man cutover.\n", exit_codes);
+    printf("\n");
+    print_exit_codes();
+    printf("\nSee cutover help COMMAND, and man cutover.\n");
     return EXIT_OK;
 }
 

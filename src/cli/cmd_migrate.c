@@ -23,34 +23,78 @@ typedef struct outcome {
     bool verify_pass;
     bool cutover;      /* the project captures writes: a cutover ran */
     bool switched;
+    bool rolled_back;  /* the cutover failed and was rolled back */
+    bool refused;      /* the cutover did not start (a hook, --again on a switched tenant) */
     double freeze_seconds;
     int64_t changes_applied;
+    char failure[512]; /* why it failed, rolled back or was refused; else "" */
 } outcome;
 
+/* What became of a tenant, as the summary and --json name it. */
+static const char *outcome_status(const outcome *o)
+{
+    if (o->code != CO_OK)
+        return "failed";
+    if (o->rolled_back)
+        return "rolled_back";
+    if (o->refused)
+        return "refused";
+    if (o->result.skipped)
+        return "skipped";
+    if (!o->cutover)
+        return "migrated";
+    return o->switched ? "switched" : "failed";
+}
+
+/* Whether the rows this run loaded are in the target now. */
+static bool rows_stay(const outcome *o)
+{
+    const char *st = outcome_status(o);
+    return strcmp(st, "migrated") == 0 || strcmp(st, "switched") == 0;
+}
+
+typedef struct progress_ctx {
+    cli_progress *bar;
+    char label[96];
+} progress_ctx;
+
 /* The zero-downtime path (projects with `capture`): the tenant's whole
- * cutover, switched or rolled back. Returns the exit code it deserves. */
+ * cutover, switched or rolled back. Returns the exit code it deserves: that
+ * of the failure's own class (source 4, target 5, verification 12, a hook or
+ * a refusal 13), whether or not the tenant was rolled back. */
 static int run_cutover(cli_ctx *ctx, co_session *s, outcome *o, const co_cutover_options *copt,
-                       co_error *err)
+                       progress_ctx *pc, co_error *err)
 {
     co_cutover_result cr;
     o->cutover = true;
     o->code = co_cutover_tenant(s, o->tenant, copt, &cr, err);
+    cli_progress_clear(pc->bar); /* before any line about the tenant */
     o->result = cr.load;
     memset(&cr.load, 0, sizeof cr.load);
     o->verified = cr.verified;
     o->verify_pass = cr.verified && cr.verification.pass;
     o->switched = cr.switched;
+    o->rolled_back = cr.rolled_back;
     o->freeze_seconds = cr.freeze_seconds;
     o->changes_applied = cr.changes_applied;
     int rc = EXIT_OK;
     if (o->code != CO_OK) {
+        snprintf(o->failure, sizeof o->failure, "%.500s", err->message);
         rc = cli_fail("migrate", err);
-    } else if (!cr.switched && !o->result.skipped) {
-        fprintf(stderr, "cutover: migrate: tenant %s rolled back, still on the source: %s\n",
-                o->tenant->key, cr.failure);
+    } else if (!cr.switched && cr.failure[0]) {
+        o->refused = !cr.rolled_back;
+        snprintf(o->failure, sizeof o->failure, "%s", cr.failure);
+        if (cr.rolled_back)
+            fprintf(stderr, "cutover: migrate: tenant %s rolled back, still on the source: %s\n",
+                    o->tenant->key, cr.failure);
+        else
+            fprintf(stderr, "cutover: migrate: tenant %s not migrated: %s\n", o->tenant->key,
+                    cr.failure);
         if (cr.verified && !cr.verification.pass && !ctx->json)
             cli_print_verification(ctx, &cr.verification);
-        rc = cr.verified && !cr.verification.pass ? EXIT_VERIFY : EXIT_NOT_READY;
+        rc = cli_exit_code(cr.failure_code);
+        if (rc == EXIT_OK)
+            rc = EXIT_INTERNAL; /* a failure always has a class */
     } else if (cr.switched && !ctx->quiet && !ctx->json) {
         fprintf(stderr,
                 "tenant %s: switched to the new system; %lld captured changes caught up, "
@@ -61,11 +105,6 @@ static int run_cutover(cli_ctx *ctx, co_session *s, outcome *o, const co_cutover
     return rc;
 }
 
-typedef struct progress_ctx {
-    cli_progress *bar;
-    char label[96];
-} progress_ctx;
-
 static void on_progress(void *ctx, const co_progress *p)
 {
     progress_ctx *pc = ctx;
@@ -74,6 +113,29 @@ static void on_progress(void *ctx, const co_progress *p)
     cli_progress_update(pc->bar, pc->label, item, p->rows, p->rows_total);
     if (p->entity_done)
         cli_progress_item_done(pc->bar);
+}
+
+/* One tenant's entity counts as JSON. A tenant whose rows did not stay
+ * (failed, rolled back) shows loaded 0 and what was loaded as rolled_back, so
+ * that source_rows = loaded + rolled_back + merged + rejected holds. */
+static void json_entities(co_buf *b, const co_project *p, const outcome *o)
+{
+    const co_migrate_result *r = &o->result;
+    bool stay = rows_stay(o);
+    co_buf_adds(b, ",\"entities\":{");
+    for (size_t e = 0; e < r->nentities && !r->skipped; e++) {
+        const co_entity_counts *c = &r->entities[e];
+        if (e)
+            co_buf_addc(b, ',');
+        co_json_str(b, p->entities[e].name);
+        co_buf_printf(b, ":{\"source_rows\":%lld,\"loaded\":%lld,\"merged\":%lld,\"rejected\":%lld,",
+                      (long long)c->source_rows, stay ? (long long)c->loaded : 0LL,
+                      (long long)c->merged, (long long)c->rejected);
+        if (!stay)
+            co_buf_printf(b, "\"rolled_back\":%lld,", (long long)c->loaded);
+        co_buf_printf(b, "\"seconds\":%.3f}", c->seconds);
+    }
+    co_buf_adds(b, "}");
 }
 
 static void print_json(const co_project *p, const outcome *o, size_t n)
@@ -90,12 +152,10 @@ static void print_json(const co_project *p, const outcome *o, size_t n)
         co_buf_adds(&b, ",\"label\":");
         co_json_str(&b, o[i].tenant->label);
         co_buf_printf(&b, ",\"status\":\"%s\",\"run_id\":%lld,\"seconds\":%.3f,\"rejected\":%lld",
-                      o[i].code != CO_OK ? "failed"
-                      : r->skipped       ? "skipped"
-                      : !o[i].cutover    ? "migrated"
-                      : o[i].switched    ? "switched"
-                                         : "rolled_back",
-                      (long long)r->run_id, r->seconds, (long long)r->rejected);
+                      outcome_status(&o[i]), (long long)r->run_id, r->seconds,
+                      (long long)r->rejected);
+        co_buf_adds(&b, ",\"error\":");
+        co_json_str(&b, o[i].failure[0] ? o[i].failure : NULL);
         co_buf_printf(&b, ",\"verified\":%s", !o[i].verified ? "null" : o[i].verify_pass ? "true" : "false");
         if (o[i].cutover)
             co_buf_printf(&b, ",\"switched\":%s,\"changes_applied\":%lld,\"freeze_seconds\":%.3f",
@@ -103,26 +163,35 @@ static void print_json(const co_project *p, const outcome *o, size_t n)
                           o[i].freeze_seconds);
         co_buf_adds(&b, ",\"rejects_file\":");
         co_json_str(&b, r->rejects_file);
-        co_buf_adds(&b, ",\"entities\":{");
-        for (size_t e = 0; e < r->nentities && !r->skipped; e++) {
-            if (e)
-                co_buf_addc(&b, ',');
-            co_json_str(&b, p->entities[e].name);
-            co_buf_printf(&b,
-                          ":{\"source_rows\":%lld,\"loaded\":%lld,\"merged\":%lld,"
-                          "\"rejected\":%lld,\"seconds\":%.3f}",
-                          (long long)r->entities[e].source_rows, (long long)r->entities[e].loaded,
-                          (long long)r->entities[e].merged, (long long)r->entities[e].rejected,
-                          r->entities[e].seconds);
-        }
-        co_buf_adds(&b, "}}");
+        json_entities(&b, p, &o[i]);
+        co_buf_adds(&b, "}");
     }
     co_buf_adds(&b, "]}\n");
     fputs(co_buf_str(&b), stdout);
     co_buf_release(&b);
 }
 
-/* The summary table: per tenant, rows loaded per entity, rejects, seconds. */
+/* In place of the counts of a tenant whose rows are not in the target. */
+static void print_not_loaded(const outcome *o)
+{
+    char text[640], cell[640];
+    const char *st = outcome_status(o);
+    if (strcmp(st, "skipped") == 0)
+        snprintf(text, sizeof text, "%s",
+                 o->cutover ? "switched already (roll it back to migrate it again)"
+                            : "already migrated (use --again to reload)");
+    else if (strcmp(st, "refused") == 0)
+        snprintf(text, sizeof text, "REFUSED: %s", o->failure);
+    else if (strcmp(st, "rolled_back") == 0)
+        snprintf(text, sizeof text, "ROLLED BACK, nothing of it in the target: %s", o->failure);
+    else
+        snprintf(text, sizeof text, "FAILED%s: %s",
+                 o->cutover ? "" : ", nothing of it in the target", o->failure);
+    printf(" %s\n", cli_cell(text, 100, cell, sizeof cell));
+}
+
+/* The summary table: per tenant, rows loaded per entity, rejects, seconds.
+ * Only tenants whose rows are in the target now count in the totals. */
 static void print_table(const co_project *p, const outcome *o, size_t n)
 {
     char num[32];
@@ -139,9 +208,8 @@ static void print_table(const co_project *p, const outcome *o, size_t n)
         char key[64], label[96];
         printf("%s %s", cli_cell(o[i].tenant->key, 8, key, sizeof key),
                cli_cell(o[i].tenant->label, 22, label, sizeof label));
-        if (o[i].code != CO_OK || r->skipped) {
-            printf(" %s\n", o[i].code != CO_OK ? "FAILED (nothing of it stays in the target)"
-                                               : "already migrated (use --again to reload)");
+        if (!rows_stay(&o[i])) {
+            print_not_loaded(&o[i]);
             continue;
         }
         for (size_t e = 0; e < r->nentities; e++) {
@@ -161,6 +229,42 @@ static void print_table(const co_project *p, const outcome *o, size_t n)
         printf(" %10s %8.2f\n", cli_num(totals[p->nentities], num, sizeof num), seconds);
     }
     free(totals);
+}
+
+/* Per entity, over the tenants loaded by this run: source rows = loaded +
+ * merged + rejected, each line checked. Nothing when no tenant was loaded. */
+static void print_entities(const co_project *p, const outcome *o, size_t n)
+{
+    co_entity_counts *sum = calloc(p->nentities ? p->nentities : 1, sizeof *sum);
+    if (!sum)
+        return;
+    size_t loaded = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!o[i].attempted || !rows_stay(&o[i]))
+            continue;
+        loaded++;
+        for (size_t e = 0; e < o[i].result.nentities && e < p->nentities; e++) {
+            const co_entity_counts *c = &o[i].result.entities[e];
+            sum[e].source_rows += c->source_rows;
+            sum[e].loaded += c->loaded;
+            sum[e].merged += c->merged;
+            sum[e].rejected += c->rejected;
+        }
+    }
+    if (loaded) {
+        char a[32], b[32], c[32], d[32], name[64];
+        printf("\n%-16s %12s %12s %12s %12s  %s\n", "entity", "source rows", "loaded", "merged",
+               "rejected", "source = loaded + merged + rejected");
+        for (size_t e = 0; e < p->nentities; e++) {
+            const co_entity_counts *x = &sum[e];
+            bool adds_up = x->source_rows == x->loaded + x->merged + x->rejected;
+            printf("%s %12s %12s %12s %12s  %s\n", cli_cell(p->entities[e].name, 16, name, sizeof name),
+                   cli_num(x->source_rows, a, sizeof a), cli_num(x->loaded, b, sizeof b),
+                   cli_num(x->merged, c, sizeof c), cli_num(x->rejected, d, sizeof d),
+                   adds_up ? "yes" : "NO");
+        }
+    }
+    free(sum);
 }
 
 int cmd_migrate(cli_ctx *ctx)
@@ -228,9 +332,10 @@ int cmd_migrate(cli_ctx *ctx)
         co_error_clear(&err);
         o->attempted = true;
         if (p->ncapture) {
-            co_cutover_options copt = {opt.skip_rehearsal, sample, 0, 0, on_progress, &pc};
-            int crc = run_cutover(ctx, s, o, &copt, &err);
-            cli_progress_clear(pc.bar);
+            co_cutover_options copt = {.skip_rehearsal = opt.skip_rehearsal, .again = opt.again,
+                                       .sample = sample, .progress = on_progress,
+                                       .progress_ctx = &pc};
+            int crc = run_cutover(ctx, s, o, &copt, &pc, &err);
             if (crc != EXIT_OK && rc == EXIT_OK)
                 rc = crc;
             if (crc != EXIT_OK && !keep_going)
@@ -240,6 +345,7 @@ int cmd_migrate(cli_ctx *ctx)
         o->code = co_migrate_tenant(s, o->tenant, &opt, &o->result, &err);
         cli_progress_clear(pc.bar);
         if (o->code != CO_OK) {
+            snprintf(o->failure, sizeof o->failure, "%.500s", err.message);
             int fail_rc = cli_fail("migrate", &err);
             if (rc == EXIT_OK)
                 rc = fail_rc;
@@ -290,6 +396,7 @@ int cmd_migrate(cli_ctx *ctx)
         print_json(p, outcomes, count);
     } else if (!ctx->quiet) {
         print_table(p, outcomes, count);
+        print_entities(p, outcomes, count);
         printf("\nrejects: %s%s%s/TENANT.jsonl (one JSON line per rejected row: entity, key, rule, "
                "reason, row)\n",
                p->rejects_dir[0] == '/' ? "" : p->dir, p->rejects_dir[0] == '/' ? "" : "/",

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void print_table(const co_tenant_status *rows, size_t n)
 {
@@ -31,11 +32,13 @@ static void print_table(const co_tenant_status *rows, size_t n)
             snprintf(verified, sizeof verified, "FAIL (%lld differences: %s)",
                      (long long)r->verify_differences,
                      r->verify_failed_checks ? r->verify_failed_checks : "?");
+        /* A failed or rolled-back tenant has none of its rows in the target. */
+        bool gone = strcmp(r->state, "failed") == 0 || strcmp(r->state, "rolled_back") == 0;
         printf("%s %s %-13s %6lld %-20s %12s %12s %9s %8.2f  %s\n", key, label, r->state,
                (long long)r->last_run,
                r->started_at ? r->started_at : "", cli_num(r->source_rows, a, sizeof a),
-               cli_num(r->loaded, b, sizeof b), cli_num(r->rejected, c, sizeof c), r->seconds,
-               verified);
+               gone ? "rolled back" : cli_num(r->loaded, b, sizeof b),
+               cli_num(r->rejected, c, sizeof c), r->seconds, verified);
         if (r->error)
             printf("         error: %s\n", r->error);
     }

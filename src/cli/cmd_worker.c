@@ -82,7 +82,8 @@ int cmd_worker(cli_ctx *ctx)
         bool ok = false;
         co_code code;
         if (cs.project->ncapture) {
-            co_cutover_options copt = {skip, sample, 0, 0, renew, &rn};
+            co_cutover_options copt = {.skip_rehearsal = skip, .sample = sample,
+                                       .progress = renew, .progress_ctx = &rn};
             co_cutover_result cr;
             code = co_cutover_tenant(cs.session, t, &copt, &cr, &err);
             ok = code == CO_OK && (cr.switched || cr.load.skipped);

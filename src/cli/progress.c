@@ -4,7 +4,8 @@
  * second and an ETA when a total is known, in colour unless NO_COLOR. When
  * standard error is not a terminal (a log, a pipe, CI), plain lines: one per
  * item when it ends, with its rows and rate, and one every ten seconds for a
- * long item. -q silences both.
+ * long item. A step without rows (building indexes) shows its name and, on
+ * a plain line, how long it took. -q silences both.
  */
 #include "cli.h"
 
@@ -21,6 +22,7 @@ struct cli_progress {
     bool lines;      /* not a terminal: plain lines */
     bool color;
     bool drawn;
+    bool rowless;    /* the current item is a step without rows */
     double started;  /* of the current item */
     double last_draw;
     char label[128];
@@ -54,6 +56,12 @@ static void plain_line(cli_progress *p, double t, bool finished)
     if (!p->item[0])
         return;
     double elapsed = t - p->started;
+    if (p->rowless) {
+        if (finished)
+            fprintf(stderr, "%s %s: done in %.2fs\n", p->label, p->item, elapsed);
+        fflush(stderr);
+        return;
+    }
     char done_s[32], total_s[32], rate[48] = "";
     if (elapsed >= 0.05 && p->done > 0)
         snprintf(rate, sizeof rate, ", %.0f rows/s", (double)p->done / elapsed);
@@ -67,12 +75,10 @@ static void plain_line(cli_progress *p, double t, bool finished)
     fflush(stderr);
 }
 
-void cli_progress_update(cli_progress *p, const char *label, const char *item, long long done,
-                         long long total)
+/* Makes label/item the current item if it is not; true when it is new. */
+static bool begin_item(cli_progress *p, const char *label, const char *item, double t,
+                       bool rowless)
 {
-    if (!p || (!p->bar && !p->lines))
-        return;
-    double t = now();
     bool new_item = strncmp(p->item, item, sizeof p->item - 1) != 0 ||
                     strncmp(p->label, label, sizeof p->label - 1) != 0;
     if (new_item) {
@@ -82,7 +88,29 @@ void cli_progress_update(cli_progress *p, const char *label, const char *item, l
         snprintf(p->label, sizeof p->label, "%s", label);
         p->started = t;
         p->last_draw = t;
+        p->rowless = rowless;
     }
+    return new_item;
+}
+
+void cli_progress_step(cli_progress *p, const char *label, const char *item)
+{
+    if (!p || (!p->bar && !p->lines))
+        return;
+    if (!begin_item(p, label, item, now(), true) || !p->bar)
+        return;
+    fprintf(stderr, "\r\033[K%s %s ...", label, item);
+    fflush(stderr);
+    p->drawn = true;
+}
+
+void cli_progress_update(cli_progress *p, const char *label, const char *item, long long done,
+                         long long total)
+{
+    if (!p || (!p->bar && !p->lines))
+        return;
+    double t = now();
+    bool new_item = begin_item(p, label, item, t, false);
     p->done = done;
     p->total = total;
     if (p->lines) {

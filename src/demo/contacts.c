@@ -539,6 +539,7 @@ co_code demo_write_contacts(demo_plan *p, sqlite3 *db, co_error *err)
         span = DEMO_DAY;
     uint32_t next_plant = 0;
     uint64_t done = 0;
+    demo_progress(p, "contacts", 0, p->ncontacts); /* the item's time starts here */
     for (uint32_t id = 1; rc == CO_OK && id <= p->ncontacts; id++) {
         demo_plant *pl = NULL;
         if (p->cinfo[id - 1].flags & DEMO_F_PLANTED) {

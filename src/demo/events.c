@@ -248,6 +248,7 @@ co_code demo_write_events(demo_plan *p, sqlite3 *db, co_error *err)
                                 -1, &w.st, NULL);
     if (rc != SQLITE_OK)
         return demo_sqlite_error(db, rc, "preparing an insert", err);
+    demo_progress(p, "events", 0, w.estimate); /* the item's time starts here */
     for (uint32_t i = 0; code == CO_OK && i < p->ncampaigns; i++)
         code = campaign_events(&w, i);
     sqlite3_finalize(w.st);

@@ -112,6 +112,12 @@ co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
             break;
         }
+        /* A tenant that failed or was rolled back has nothing in the target:
+         * what its last run loaded is not there any more. */
+        if (strcmp(r->state, "failed") == 0 || strcmp(r->state, "rolled_back") == 0) {
+            r->rolled_back = r->loaded;
+            r->loaded = 0;
+        }
     }
     co_cursor_close(c);
     for (size_t i = 0; rc == CO_OK && i < count; i++)
@@ -142,9 +148,9 @@ void co_status_json_row(co_buf *b, const co_tenant_status *r)
         co_buf_adds(b, ",\"started_at\":");
         co_json_str(b, r->started_at);
         co_buf_printf(b, ",\"seconds\":%.3f,\"source_rows\":%lld,\"loaded\":%lld,"
-                         "\"rejected\":%lld,\"error\":",
+                         "\"rolled_back\":%lld,\"rejected\":%lld,\"error\":",
                       r->seconds, (long long)r->source_rows, (long long)r->loaded,
-                      (long long)r->rejected);
+                      (long long)r->rolled_back, (long long)r->rejected);
         co_json_str(b, r->error);
         co_buf_adds(b, "}");
     } else {

@@ -6,6 +6,8 @@ source "$(dirname "$0")/lib.sh"
 demo=$WORK/demo
 run_cutover demo init "$demo" --scale 0.005 --seed 7
 assert_eq "demo init succeeds" 0 "$CODE"
+assert_contains "demo init: the index build is a step, timed" "generating indexes: done in" "$ERR"
+assert_eq "demo init: and not counted in rows" "" "$(grep 'indexes: .*rows' <<<"$ERR")"
 generated=$(sha256sum < "$demo/legacy.db")
 planted=$demo/planted.json
 tgt=$demo/crm.db src=$demo/legacy.db
@@ -101,9 +103,25 @@ run_cutover -p "$demo/cutover.yaml" migrate --skip-rehearsal --all --json
 assert_eq "rerun succeeds" 0 "$CODE"
 assert_eq "rerun skips every tenant" "$tenants" "$(jq '[.tenants[] | select(.status == "skipped")] | length' <<<"$OUT")"
 assert_eq "rerun leaves the target as it was" "$before" "$(db_checksum "$tgt")"
+# --again: a switched tenant is refused (roll it back first); once rolled
+# back, it reloads through the cutover, to the same target.
 big=$(jq -r '[.tenants[] | {id, contacts}] | max_by(.contacts) | .id' "$planted")
+migrate_runs() { q "$demo/.cutover/state.db" "SELECT count(*) || ' ' || max(id) FROM runs WHERE tenant = '$big' AND command = 'migrate'"; }
+runs_before=$(migrate_runs)
 run_cutover -p "$demo/cutover.yaml" migrate --skip-rehearsal --tenant "$big" --again
-assert_eq "--again on the largest tenant succeeds" 0 "$CODE"
+assert_eq "--again on a switched tenant: exit 13" 13 "$CODE"
+assert_contains "--again on a switched tenant: says to roll it back first" \
+  "tenant $big is switched: roll it back first" "$ERR"
+assert_eq "--again on a switched tenant: no run, target unchanged" "$runs_before $before" \
+  "$(migrate_runs) $(db_checksum "$tgt")"
+run_cutover -p "$demo/cutover.yaml" rollback --tenant "$big"
+assert_eq "rollback of the largest tenant" 0 "$CODE"
+assert_eq "its rows left the target" 0 "$(q "$tgt" "SELECT count(*) FROM contacts WHERE account_id = $big")"
+run_cutover -p "$demo/cutover.yaml" migrate --skip-rehearsal --tenant "$big" --again --json
+assert_eq "--again on the rolled-back tenant reloads it" "0 switched" "$CODE $(jq -r '.tenants[0].status' <<<"$OUT")"
+read -r n_before last_before <<<"$runs_before"
+assert_eq "--again made a new migrate run in the journal" "$((n_before + 1)) done" \
+  "$(migrate_runs | cut -d' ' -f1) $(q "$demo/.cutover/state.db" "SELECT status FROM runs WHERE tenant = '$big' AND command = 'migrate' AND id > $last_before")"
 assert_eq "--again leaves the same target" "$before" "$(db_checksum "$tgt")"
 
 # Status agrees with the migration.

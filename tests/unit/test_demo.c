@@ -683,12 +683,19 @@ typedef struct progress_log {
     int calls;
     uint64_t contacts_done, contacts_total, events_done;
     bool backwards;
+    int index_calls;   /* "indexes" reports: a step without rows, total 0 */
+    bool index_rows;   /* one of them counted rows */
 } progress_log;
 
 static void on_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
 {
     progress_log *log = ctx;
     log->calls++;
+    if (strcmp(what, "indexes") == 0) {
+        log->index_calls++;
+        log->index_rows = log->index_rows || done != 0 || total != 0;
+        return;
+    }
     if (done > total)
         log->backwards = true;
     if (strcmp(what, "contacts") == 0) {
@@ -721,6 +728,8 @@ static void test_progress(void **state)
     assert_false(log.backwards);
     assert_true(log.contacts_done == log.contacts_total && log.contacts_total > 0);
     assert_int_equal((int64_t)log.events_done, sum.events);
+    assert_true(log.index_calls > 0);
+    assert_false(log.index_rows); /* the index build is a step, not rows */
     assert_true(log.calls >= 3 && (uint64_t)log.calls < 10 + (uint64_t)sum.events / 100000);
     assert_int_equal(sum.tenants, 15);
     remove_demo(dir);
