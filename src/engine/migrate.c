@@ -345,7 +345,14 @@ static co_code describe(load *l, co_cursor *c)
             return co_error_set(l->err, CO_EPROJECT, "refs entity \"%s\" is not an earlier entity",
                                 l->e->refs[r].entity);
         l->refs[r] = (ref_col){(size_t)idx, (size_t)parent, l->e->refs[r].column};
-        l->collapse |= l->s->project->entities[parent].merge != NULL;
+        /* Two rows can only come to share a key when a reference sent to a
+         * merged row is part of it (the tags of two merged contacts); only
+         * then are the keys kept to tell (an engagement keyed by its own id
+         * never collapses, and a tenant's millions of them are not held). */
+        bool in_key = false;
+        for (size_t k = 0; k < l->e->nkey && !in_key; k++)
+            in_key = l->key_idx[k] == (size_t)idx;
+        l->collapse |= in_key && l->s->project->entities[parent].merge != NULL;
     }
     if (l->merger)
         return co_merger_bind(l->merger, l->names, l->ncols, l->key_idx, l->err);

@@ -190,6 +190,8 @@ co_code co_vsql_remap(vctx *v)
             co_store_quote_ident(st, v->cols[i], &select);
             co_buf_adds(&select, " END AS ");
             any = true;
+            for (size_t k = 0; k < v->e->nkey; k++)
+                v->remap_in_key |= strcmp(v->e->key[k], v->cols[i]) == 0;
         }
         co_store_quote_ident(st, v->cols[i], &select);
     }
@@ -220,7 +222,9 @@ void co_vsql_expected(vctx *v, co_buf *out)
      * merged (one row per tag of two merged contacts). Rejects are left out
      * first, by their source keys. */
     if (v->remap.len)
-        co_buf_printf(out, "SELECT DISTINCT %s FROM (", co_buf_str(&v->remap));
+        /* rows repeat only when a remapped column is part of the key */
+        co_buf_printf(out, "SELECT %s%s FROM (", v->remap_in_key ? "DISTINCT " : "",
+                      co_buf_str(&v->remap));
     co_buf_printf(out, "SELECT * FROM (%s\n) AS expected", v->e->query);
     if (co_map_count(&v->rejected) == 0) {
         /* nothing was rejected: every row is expected, no filter to pay for */

@@ -30,6 +30,7 @@ typedef struct vctx {
     co_map scope_ids; /* id map keys, when the target is scoped by them */
     bool scope_by_ids;
     co_buf remap;     /* the select list that sends refs to merged rows' survivors, or empty */
+    bool remap_in_key; /* a remapped column is a key column: rows may repeat */
     int64_t journal_source_rows, journal_loaded, journal_rejected; /* -1 when none */
     int64_t expected_rows, actual_rows; /* counted by the content check */
     int64_t fetched_mark; /* res->rows_fetched when the current check began */
