@@ -44,6 +44,21 @@ static co_code follow_positions(const co_project *p, const co_entity *e, const c
 
 #define SETS_PER_QUERY 400
 
+/* Decodes the value set on the line at *p (sets are canonical keys, one per
+ * line) into at most max values, and moves *p past it. */
+static co_code next_set(const char **p, co_value *vals, size_t max, size_t *got, co_buf *storage,
+                        co_error *err)
+{
+    const char *nl = strchr(*p, '\n');
+    char *one = strndup(*p, nl ? (size_t)(nl - *p) : strlen(*p));
+    *p = nl ? nl + 1 : *p + strlen(*p);
+    co_buf_reset(storage);
+    co_code rc = one ? co_key_decode(one, vals, max, got, storage, err)
+                     : co_error_set(err, CO_ENOMEM, "out of memory");
+    free(one);
+    return rc;
+}
+
 /* Refreshes the rows of the value sets kept as canonical keys in sets (one
  * per line), SETS_PER_QUERY at a time. */
 static co_code refresh_sets(co_refresh *r, size_t entity, const co_follow *fo, const co_buf *sets,
@@ -63,14 +78,8 @@ static co_code refresh_sets(co_refresh *r, size_t entity, const co_follow *fo, c
     while (rc == CO_OK && done < nsets) {
         size_t k = 0;
         for (; k < SETS_PER_QUERY && done < nsets && *p; k++, done++) {
-            const char *nl = strchr(p, '\n');
-            char *one = strndup(p, nl ? (size_t)(nl - p) : strlen(p));
-            p = nl ? nl + 1 : p + strlen(p);
             size_t got = 0;
-            co_buf_reset(&storage[k]);
-            rc = one ? co_key_decode(one, vals + k * fo->n, fo->n, &got, &storage[k], err)
-                     : co_error_set(err, CO_ENOMEM, "out of memory");
-            free(one);
+            rc = next_set(&p, vals + k * fo->n, fo->n, &got, &storage[k], err);
             if (rc != CO_OK)
                 break;
         }
@@ -195,18 +204,12 @@ static co_code scope_touched(void *ctx, size_t entity, const co_follow *fo, bool
     co_buf storage = CO_BUF_INIT;
     const char *p = co_buf_str(sets);
     for (size_t k = 0; rc == CO_OK && k < nsets && *p; k++) {
-        const char *nl = strchr(p, '\n');
-        char *one = strndup(p, nl ? (size_t)(nl - p) : strlen(p));
-        p = nl ? nl + 1 : p + strlen(p);
         co_value vals[16];
         size_t got = 0;
-        co_buf_reset(&storage);
-        rc = one ? co_key_decode(one, vals, 16, &got, &storage, err)
-                 : co_error_set(err, CO_ENOMEM, "out of memory");
+        rc = next_set(&p, vals, 16, &got, &storage, err);
         if (rc == CO_OK)
             rc = co_verify_scope_add(scope, entity, (const char *const *)fo->columns, got, vals,
                                      err);
-        free(one);
     }
     co_buf_release(&storage);
     return rc;

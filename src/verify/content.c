@@ -169,8 +169,8 @@ static void *summarize_expected(void *arg)
 }
 
 /* The summaries of both sides of a range. The two databases work at the same
- * time (each connection stays with one thread), which halves the wall time of
- * a clean verification on two cores. */
+ * time, each connection staying with one thread (the expected side runs on a
+ * thread of its own, with its own error and counts). */
 static co_code summarize_both(vctx *v, const range *r, summary *exp, summary *act)
 {
     side_job job;

@@ -84,6 +84,62 @@ static co_code duplicate_keys(vctx *v, int64_t *found)
     return rc;
 }
 
+/* Appends NOT EXISTS (a row of parent's target, of the tenant when it has a
+ * tenant column, whose key is value). */
+static void no_parent_sql(co_store *st, const co_entity *parent, const char *value, co_buf *out)
+{
+    co_buf_adds(out, "NOT EXISTS (SELECT 1 FROM ");
+    co_store_quote_ident(st, parent->target, out);
+    co_buf_adds(out, " AS parent WHERE parent.");
+    co_store_quote_ident(st, parent->key[0], out);
+    co_buf_printf(out, " = %s", value);
+    if (parent->tenant_column) {
+        co_buf_adds(out, " AND parent.");
+        co_store_quote_ident(st, parent->tenant_column, out);
+        co_buf_adds(out, " = :tenant");
+    }
+    co_buf_addc(out, ')');
+}
+
+/* A scoped check of one reference also looks at the rows that refer to a
+ * parent row of the scope that went: v's scope is widened to them (the old
+ * one kept in *own), or dropped when the parent's scope is not a list of its
+ * keys. restore_scope undoes either. */
+static co_code widen_scope(vctx *v, const co_entity *parent, const co_ref *ref, co_buf *own)
+{
+    if (!v->scoped)
+        return CO_OK;
+    int pi = co_project_entity_index(v->s->project, parent->name);
+    if (pi < 0) {
+        v->scoped = false;
+        return CO_OK;
+    }
+    co_buf wide = CO_BUF_INIT;
+    bool all = false, none = true;
+    co_buf_printf(&wide, "(%s OR ", co_buf_str(&v->where_actual));
+    co_code rc = co_vscope_gone_sql(v, (size_t)pi, ref->column, v->s->dest, &wide, &all, &none);
+    co_buf_addc(&wide, ')');
+    if (rc == CO_OK && all) {
+        v->scoped = false;
+    } else if (rc == CO_OK && !none) {
+        *own = v->where_actual;
+        v->where_actual = wide;
+        return CO_OK;
+    }
+    co_buf_release(&wide);
+    return rc;
+}
+
+static void restore_scope(vctx *v, bool was_scoped, co_buf *own)
+{
+    if (own->data) {
+        co_buf_release(&v->where_actual);
+        v->where_actual = *own;
+        *own = (co_buf)CO_BUF_INIT;
+    }
+    v->scoped = was_scoped;
+}
+
 /* Rows whose reference has no row of the tenant in the referenced table:
  * foreign_tenant when the row it names is another tenant's (its tenant in
  * the detail), dangling_ref when there is none. */
@@ -96,34 +152,33 @@ static co_code dangling_refs(vctx *v, int64_t *found)
         const co_entity *parent = co_project_entity(v->s->project, ref->entity);
         if (!parent || parent->nkey != 1)
             continue;
-        /* Scoped: the entity's rows in the scope, and those that refer to a
-         * parent row of the scope that went. */
-        co_buf own = CO_BUF_INIT, wide = CO_BUF_INIT;
-        bool was_scoped = v->scoped, all = false, none = true;
-        int pi = co_project_entity_index(v->s->project, parent->name);
-        if (v->scoped) {
-            co_buf_printf(&wide, "(%s OR ", co_buf_str(&v->where_actual));
-            rc = pi < 0 ? CO_OK
-                        : co_vscope_gone_sql(v, (size_t)pi, ref->column, st, &wide, &all,
-                                             &none);
-            co_buf_addc(&wide, ')');
-            if (rc != CO_OK) {
-                co_buf_release(&wide);
-                break;
-            }
-            if (all || pi < 0) {
-                v->scoped = false;
-            } else if (!none) {
-                own = v->where_actual;
-                v->where_actual = wide;
-                wide = (co_buf)CO_BUF_INIT;
-            }
-        }
-        co_buf sql = CO_BUF_INIT;
+        co_buf own = CO_BUF_INIT, column = CO_BUF_INIT;
+        bool was_scoped = v->scoped;
+        rc = widen_scope(v, parent, ref, &own);
+        if (rc != CO_OK)
+            break;
+        co_store_quote_ident(st, ref->column, &column);
+        /* Most often every reference resolves within the tenant: the
+         * distinct referenced values are looked up first (far fewer lookups
+         * than rows), and the rows are read only when one has no parent of
+         * the tenant (none at all: dangling; another tenant's: foreign). */
+        co_buf probe = CO_BUF_INIT;
+        co_buf_printf(&probe, "SELECT count(*) FROM (SELECT DISTINCT %s AS v FROM (",
+                      co_buf_str(&column));
+        co_vsql_actual(v, &probe);
+        co_buf_printf(&probe, ") AS side WHERE %s IS NOT NULL) AS d WHERE ", co_buf_str(&column));
+        no_parent_sql(st, parent, "d.v", &probe);
+        int64_t dangling = 1;
+        co_param tenant = co_vparam_tenant(v);
+        rc = probe.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                          : co_store_query_int(st, co_buf_str(&probe), &tenant, 1, &dangling,
+                                               NULL, v->err);
+        co_buf_release(&probe);
+        co_buf sql = CO_BUF_INIT, side_ref = CO_BUF_INIT;
+        co_buf_printf(&side_ref, "side.%s", co_buf_str(&column));
         co_buf_adds(&sql, "SELECT ");
         co_vsql_keys(v, st, &sql);
-        co_buf_adds(&sql, ", side.");
-        co_store_quote_ident(st, ref->column, &sql);
+        co_buf_printf(&sql, ", %s", co_buf_str(&side_ref));
         if (parent->tenant_column) {
             /* whose row it names, if anyone's */
             co_buf_adds(&sql, ", (SELECT min(other.");
@@ -132,65 +187,21 @@ static co_code dangling_refs(vctx *v, int64_t *found)
             co_store_quote_ident(st, parent->target, &sql);
             co_buf_adds(&sql, " AS other WHERE other.");
             co_store_quote_ident(st, parent->key[0], &sql);
-            co_buf_adds(&sql, " = side.");
-            co_store_quote_ident(st, ref->column, &sql);
-            co_buf_adds(&sql, ") AS parent_tenant");
+            co_buf_printf(&sql, " = %s) AS parent_tenant", co_buf_str(&side_ref));
         }
         co_buf_adds(&sql, " FROM (");
         co_vsql_actual(v, &sql);
-        co_buf_adds(&sql, ") AS side WHERE side.");
-        co_store_quote_ident(st, ref->column, &sql);
-        co_buf_adds(&sql, " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ");
-        co_store_quote_ident(st, parent->target, &sql);
-        co_buf_adds(&sql, " AS parent WHERE parent.");
-        co_store_quote_ident(st, parent->key[0], &sql);
-        co_buf_adds(&sql, " = side.");
-        co_store_quote_ident(st, ref->column, &sql);
-        if (parent->tenant_column) {
-            co_buf_adds(&sql, " AND parent.");
-            co_store_quote_ident(st, parent->tenant_column, &sql);
-            co_buf_adds(&sql, " = :tenant");
-        }
-        co_buf_adds(&sql, ")");
-        /* Most often every reference resolves within the tenant: the
-         * distinct referenced values are looked up first (far fewer lookups
-         * than rows), and the rows are read only when one has no parent of
-         * the tenant (none at all: dangling; another tenant's: foreign). */
-        co_buf probe = CO_BUF_INIT;
-        co_buf_adds(&probe, "SELECT count(*) FROM (SELECT DISTINCT ");
-        co_store_quote_ident(st, ref->column, &probe);
-        co_buf_adds(&probe, " AS v FROM (");
-        co_vsql_actual(v, &probe);
-        co_buf_adds(&probe, ") AS side WHERE ");
-        co_store_quote_ident(st, ref->column, &probe);
-        co_buf_adds(&probe, " IS NOT NULL) AS d WHERE NOT EXISTS (SELECT 1 FROM ");
-        co_store_quote_ident(st, parent->target, &probe);
-        co_buf_adds(&probe, " AS parent WHERE parent.");
-        co_store_quote_ident(st, parent->key[0], &probe);
-        co_buf_adds(&probe, " = d.v");
-        if (parent->tenant_column) {
-            co_buf_adds(&probe, " AND parent.");
-            co_store_quote_ident(st, parent->tenant_column, &probe);
-            co_buf_adds(&probe, " = :tenant");
-        }
-        co_buf_adds(&probe, ")");
-        int64_t dangling = 1;
-        co_param tenant = co_vparam_tenant(v);
-        if (!probe.failed)
-            rc = co_store_query_int(st, co_buf_str(&probe), &tenant, 1, &dangling, NULL, v->err);
-        co_buf_release(&probe);
-        if (own.data) { /* the entity's own scope back */
-            co_buf_release(&v->where_actual);
-            v->where_actual = own;
-        }
-        v->scoped = was_scoped;
-        co_buf_release(&wide);
+        co_buf_printf(&sql, ") AS side WHERE %s IS NOT NULL AND ", co_buf_str(&side_ref));
+        no_parent_sql(st, parent, co_buf_str(&side_ref), &sql);
+        restore_scope(v, was_scoped, &own);
         if (rc == CO_OK && dangling)
             rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                             : findings_as(v, co_buf_str(&sql), "dangling_ref",
                                           parent->tenant_column ? "foreign_tenant" : NULL,
                                           v->e->nkey, ref->column, found);
         co_buf_release(&sql);
+        co_buf_release(&side_ref);
+        co_buf_release(&column);
     }
     return rc;
 }

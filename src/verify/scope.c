@@ -209,15 +209,63 @@ static void column_equals(co_store *st, const char *col, const co_value *val, co
     co_buf_addc(out, ')');
 }
 
+/* Appends one tuple of a set: a literal of the IN list for one column, or
+ * (a = .. AND b = ..) for several. */
+static void tuple_sql(co_store *st, const scope_set *set, const co_value *vals, bool first,
+                      co_buf *out)
+{
+    if (set->n == 1) {
+        co_buf_adds(out, first ? "" : ", ");
+        literals(st, &vals[0], out);
+        return;
+    }
+    co_buf_adds(out, first ? "(" : " OR (");
+    for (size_t i = 0; i < set->n; i++) {
+        co_buf_adds(out, i ? " AND " : "");
+        column_equals(st, set->cols[i], &vals[i], out);
+    }
+    co_buf_addc(out, ')');
+}
+
+/* The tuple with each value that merged into another row replaced by its
+ * survivor, into use (texts in storage); false when none merged. */
+static bool survivor_tuple(const co_value *vals, size_t n, const co_map *const *survivors,
+                           co_value *use, co_buf *storage)
+{
+    bool any = false;
+    co_buf canon = CO_BUF_INIT, text = CO_BUF_INIT;
+    memcpy(use, vals, n * sizeof *use);
+    for (size_t i = 0; survivors && i < n; i++) {
+        const char *to;
+        size_t tolen, one = 0;
+        if (!survivors[i])
+            continue;
+        co_buf_reset(&canon);
+        co_key_encode(&canon, &vals[i], 1);
+        if (!co_map_get(survivors[i], canon.data, canon.len, &to, &tolen))
+            continue;
+        co_buf_reset(&text);
+        co_buf_add(&text, to, tolen);
+        if (co_key_decode(co_buf_str(&text), &use[i], 1, &one, storage, NULL) == CO_OK && one == 1)
+            any = true;
+        else
+            use[i] = vals[i];
+    }
+    co_buf_release(&canon);
+    co_buf_release(&text);
+    return any;
+}
+
 /* The tuples of one set: "c" IN (...) for one column, (a = .. AND b = ..) OR ...
- * for several. Values that merged into another row stand for their survivor
- * too (survivors: canonical key of a value -> the survivor's canonical key). */
+ * for several. A value that merged into another row stands for its survivor
+ * too (survivors: per column, canonical key of a value -> the survivor's). */
 static co_code set_sql(co_store *st, const scope_set *set, const co_map *const *survivors,
                        co_buf *out, co_error *err)
 {
-    co_buf storage = CO_BUF_INIT, text = CO_BUF_INIT, canon = CO_BUF_INIT, nulls = CO_BUF_INIT;
+    co_buf storage = CO_BUF_INIT, surv_storage = CO_BUF_INIT, text = CO_BUF_INIT,
+           nulls = CO_BUF_INIT;
     co_code rc = CO_OK;
-    size_t pos = 0, klen, vlen, in_list = 0;
+    size_t pos = 0, klen, vlen;
     const char *key, *val;
     co_buf_addc(out, '(');
     if (set->n == 1) {
@@ -226,60 +274,27 @@ static co_code set_sql(co_store *st, const scope_set *set, const co_map *const *
     }
     bool first = true;
     while (rc == CO_OK && co_map_next(&set->tuples, &pos, &key, &klen, &val, &vlen)) {
-        co_value vals[16];
+        co_value vals[16], use[16];
         size_t n = 0;
         co_buf_reset(&text);
         co_buf_add(&text, key, klen);
         co_buf_reset(&storage);
         rc = co_key_decode(co_buf_str(&text), vals, 16, &n, &storage, err);
-        if (rc != CO_OK || n != set->n)
+        if (rc == CO_OK && n != set->n)
+            rc = co_error_set(err, CO_EINTERNAL, "a scope tuple has %zu values for %zu columns",
+                              n, set->n);
+        if (rc != CO_OK)
             break;
-        if (set->n == 1 && vals[0].type == CO_NULL) {
+        if (set->n == 1 && vals[0].type == CO_NULL) { /* IN never matches NULL */
             co_buf_adds(&nulls, " OR ");
             column_equals(st, set->cols[0], &vals[0], &nulls);
             continue;
         }
-        for (int survivor = 0; survivor < 2; survivor++) {
-            co_value use[16];
-            memcpy(use, vals, n * sizeof *use);
-            bool differs = false;
-            co_buf surv_storage = CO_BUF_INIT;
-            for (size_t i = 0; survivor && i < n; i++) {
-                if (!survivors || !survivors[i])
-                    continue;
-                co_buf_reset(&canon);
-                co_key_encode(&canon, &vals[i], 1);
-                const char *to;
-                size_t tolen;
-                if (!co_map_get(survivors[i], canon.data, canon.len, &to, &tolen))
-                    continue;
-                co_buf_reset(&text);
-                co_buf_add(&text, to, tolen);
-                size_t one = 0;
-                if (co_key_decode(co_buf_str(&text), &use[i], 1, &one, &surv_storage, NULL) ==
-                        CO_OK &&
-                    one == 1)
-                    differs = true;
-            }
-            if (survivor && !differs) {
-                co_buf_release(&surv_storage);
-                continue;
-            }
-            if (set->n == 1) {
-                co_buf_adds(out, first ? "" : ", ");
-                literals(st, &use[0], out);
-            } else {
-                co_buf_adds(out, first ? "(" : " OR (");
-                for (size_t i = 0; i < n; i++) {
-                    co_buf_adds(out, i ? " AND " : "");
-                    column_equals(st, set->cols[i], &use[i], out);
-                }
-                co_buf_addc(out, ')');
-            }
-            first = false;
-            in_list++;
-            co_buf_release(&surv_storage);
-        }
+        tuple_sql(st, set, vals, first, out);
+        first = false;
+        co_buf_reset(&surv_storage);
+        if (survivor_tuple(vals, n, survivors, use, &surv_storage))
+            tuple_sql(st, set, use, false, out);
     }
     if (set->n == 1)
         co_buf_adds(out, first ? "NULL)" : ")");
@@ -287,10 +302,9 @@ static co_code set_sql(co_store *st, const scope_set *set, const co_map *const *
         co_buf_adds(out, "1 = 0");
     co_buf_add(out, nulls.data, nulls.len);
     co_buf_addc(out, ')');
-    (void)in_list;
     co_buf_release(&storage);
+    co_buf_release(&surv_storage);
     co_buf_release(&text);
-    co_buf_release(&canon);
     co_buf_release(&nulls);
     if (rc == CO_OK && out->failed)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
