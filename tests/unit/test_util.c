@@ -1,4 +1,4 @@
-/* test_util.c: buffers, JSON writing, UTF-8 checks, the hash map and canonical keys. */
+/* test_util.c: buffers, number formats, JSON writing, UTF-8 checks, the hash map and canonical keys. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/csv.h"
+#include "util/fmt.h"
 #include "util/json.h"
 #include "util/map.h"
 #include "util/rowhash.h"
@@ -291,11 +292,44 @@ static void csv_round_trips(void **state)
     co_buf_release(&b);
 }
 
+static void counts_have_separators_and_plurals_agree(void **state)
+{
+    (void)state;
+    char c[CO_FMT_COUNT], p[CO_FMT_PLURAL];
+    assert_string_equal(co_fmt_count(c, 0), "0");
+    assert_string_equal(co_fmt_count(c, 999), "999");
+    assert_string_equal(co_fmt_count(c, 1000), "1,000");
+    assert_string_equal(co_fmt_count(c, 5896), "5,896");
+    assert_string_equal(co_fmt_count(c, 123456), "123,456");
+    assert_string_equal(co_fmt_count(c, 1234567), "1,234,567");
+    assert_string_equal(co_fmt_count(c, -1234567), "-1,234,567");
+    assert_string_equal(co_fmt_count(c, -999), "-999");
+    assert_string_equal(co_fmt_count(c, INT64_MAX), "9,223,372,036,854,775,807");
+    assert_string_equal(co_fmt_count(c, INT64_MIN), "-9,223,372,036,854,775,808");
+    assert_true(strlen(c) < CO_FMT_COUNT);
+    assert_string_equal(co_fmt_plural(p, 1, "difference", "differences"), "1 difference");
+    assert_string_equal(co_fmt_plural(p, 0, "difference", "differences"), "0 differences");
+    assert_string_equal(co_fmt_plural(p, 2, "tenant", "tenants"), "2 tenants");
+    assert_string_equal(co_fmt_plural(p, 5896, "row", "rows"), "5,896 rows");
+    assert_string_equal(co_fmt_plural(p, -1, "day", "days"), "-1 day");
+    assert_string_equal(co_fmt_plural(p, 3, "entity", "entities"), "3 entities");
+    assert_string_equal(co_fmt_noun(1, "is", "are"), "is");
+    co_buf b = CO_BUF_INIT;
+    co_buf_add_count(&b, 29602);
+    co_buf_adds(&b, "; ");
+    co_buf_add_plural(&b, 1, "tenant", "tenants");
+    co_buf_adds(&b, "; ");
+    co_buf_add_plural(&b, 1000, "tenant", "tenants");
+    assert_string_equal(co_buf_str(&b), "29,602; 1 tenant; 1,000 tenants");
+    co_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(buf_grows_and_formats),
         cmocka_unit_test(buf_adds_integers_as_printf_does),
+        cmocka_unit_test(counts_have_separators_and_plurals_agree),
         cmocka_unit_test(json_escapes_and_hex),
         cmocka_unit_test(utf8_validation),
         cmocka_unit_test(map_puts_gets_and_grows),
