@@ -58,5 +58,9 @@ co_code co_report_monitor_json(co_state *st, char **out, co_error *err);
  * flight finishes). cohort 0 is the canary. Pausing twice is harmless. */
 co_code co_cohort_pause(co_state *st, int cohort, bool pause, const char *reason, co_error *err);
 co_code co_cohort_paused(co_state *st, int cohort, bool *paused, co_error *err);
+/* The word that names a cohort in the dashboard's path and confirms an
+ * action on it: "canary" for 0, the wave's number otherwise ("3"). Writes
+ * it into buf (cap bytes) and returns buf. */
+const char *co_cohort_confirm_name(int cohort, char *buf, size_t cap);
 
 #endif

@@ -6,6 +6,7 @@
 #include "report/report_int.h"
 #include "util/clock.h"
 
+#include <stdio.h>
 #include <string.h>
 
 co_code co_cohort_pause(co_state *st, int cohort, bool pause, const char *reason, co_error *err)
@@ -37,4 +38,13 @@ co_code co_cohort_paused(co_state *st, int cohort, bool *paused, co_error *err)
                                     &n, NULL, err);
     *paused = rc == CO_OK && n > 0;
     return rc;
+}
+
+const char *co_cohort_confirm_name(int cohort, char *buf, size_t cap)
+{
+    if (cohort == 0)
+        snprintf(buf, cap, "canary");
+    else
+        snprintf(buf, cap, "%d", cohort);
+    return buf;
 }

@@ -121,7 +121,11 @@ void serve_cohort(co_server *srv, const char *cohort, bool pause, const char *au
         }
         number = (int)v;
     }
-    if (!allowed(srv, auth, body, cohort, r))
+    /* The confirmation is the cohort's name as the page asks for it:
+     * "canary" for the canary (however the path names it), a wave's number. */
+    char name[16];
+    co_cohort_confirm_name(number, name, sizeof name);
+    if (!allowed(srv, auth, body, name, r))
         return;
     co_error err;
     co_error_clear(&err);

@@ -136,12 +136,32 @@ static bool ends_with(const char *s, const char *suffix, size_t *stem)
     return true;
 }
 
-static void route(co_server *srv, const char *method, const char *url, const char *auth,
+/* The headers a request is judged by before its path. */
+typedef struct headers {
+    const char *host, *origin, *auth;
+} headers;
+
+static void route(co_server *srv, const char *method, const char *url, const headers *h,
                   const request *req, serve_reply *r)
 {
     bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     bool post = strcmp(method, "POST") == 0;
     bool api = strncmp(url, "/api/", 5) == 0;
+    const char *auth = h->auth;
+    if (!serve_host_allowed(srv, h->host)) {
+        /* Served only under its own names: a page whose name DNS points
+         * here (rebinding) reads nothing. */
+        serve_json_error(r, 421, "this server answers to localhost:%u, 127.0.0.1:%u or "
+                                 "%s:%u only, not Host \"%.64s\"",
+                         srv->port, srv->port, srv->host, srv->port, h->host ? h->host : "");
+        return;
+    }
+    if (post && h->origin && !serve_origin_allowed(srv, h->origin)) {
+        serve_json_error(r, 403, "a change from another origin (\"%.64s\") is refused: use the "
+                                 "dashboard's own page",
+                         h->origin);
+        return;
+    }
     if (!get && !post) {
         serve_json_error(r, 405, "method %.16s: GET, or POST for an action", method);
         return;
@@ -220,8 +240,10 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         return MHD_YES;
     }
     serve_reply r = {500, "application/json", CO_BUF_INIT};
-    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-    route(srv, method, url ? url : "/", auth, req, &r);
+    headers h = {MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"),
+                 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"),
+                 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization")};
+    route(srv, method, url ? url : "/", &h, req, &r);
     if (r.body.failed)
         serve_json_error(&r, 500, "out of memory");
     size_t len = r.body.len;
@@ -292,10 +314,9 @@ co_code co_serve_start(co_session *s, const co_tenant *tenants, size_t ntenants,
                             (unsigned)ntohs(addr.sin_port));
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    unsigned port = info ? info->port : ntohs(addr.sin_port);
-    char host[32];
-    inet_ntop(AF_INET, &addr.sin_addr, host, sizeof host);
-    snprintf(srv->url, sizeof srv->url, "http://%s:%u/", host, port);
+    srv->port = info ? info->port : ntohs(addr.sin_port);
+    inet_ntop(AF_INET, &addr.sin_addr, srv->host, sizeof srv->host);
+    snprintf(srv->url, sizeof srv->url, "http://%s:%u/", srv->host, srv->port);
     *out = srv;
     return CO_OK;
 }

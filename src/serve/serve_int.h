@@ -4,7 +4,8 @@
  * serve.c   the daemon, routing and responses
  * actions.c the state-changing requests: token, confirmation, rollback, pause
  * token.c   the token: random bytes, constant-time comparison
- * addr.c    --listen: parsing, and the loopback rule
+ * addr.c    --listen: parsing, the loopback rule, and which Host and Origin
+ *           headers name this server
  */
 #ifndef CUTOVER_SERVE_INT_H
 #define CUTOVER_SERVE_INT_H
@@ -26,6 +27,8 @@ struct co_server {
     int refresh_seconds;
     char token[SERVE_TOKEN_BYTES * 2 + 1];
     char url[96];
+    char host[32];  /* the address listened on, as text ("127.0.0.1") */
+    unsigned port;  /* the port bound */
 };
 
 /* A response: status, content type and body (owned). */
@@ -47,6 +50,15 @@ bool serve_token_equal(const char *expected, const char *given);
 /* Parses "ADDR:PORT" into addr; refuses non-loopback addresses unless allow_remote. */
 co_code serve_addr_parse(const char *listen, bool allow_remote, struct sockaddr_in *addr,
                          co_error *err);
+
+/* Whether a request's Host header names this server: a loopback name
+ * (localhost, 127.0.0.1, [::1]) or the address listened on (any IPv4
+ * literal when that is 0.0.0.0), with the port bound (no port: port 80).
+ * Anything else, a name that DNS could point here (rebinding), is not. */
+bool serve_host_allowed(const co_server *srv, const char *host);
+/* Whether a request's Origin header is this server's: "http://" and a Host
+ * that serve_host_allowed accepts. */
+bool serve_origin_allowed(const co_server *srv, const char *origin);
 
 /* POST /api/tenants/T/rollback and /api/cohorts/C/pause|resume. auth is the
  * Authorization header (or NULL); body the request's body. */

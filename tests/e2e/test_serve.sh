@@ -2,7 +2,9 @@
 # --json` and `cutover routes --json`; a rollback or a pause without the token
 # is refused (403) and with it and a confirmation succeeds; a paused cohort
 # stops `cutover run`; the server keeps answering while a migration runs in
-# another process; hostile requests get clean errors and nothing unescaped.
+# another process; hostile requests get clean errors and nothing unescaped; a
+# Host header that does not name the server is refused (421, DNS rebinding),
+# and so is a change from another Origin (403).
 source "$(dirname "$0")/lib.sh"
 
 demo=$WORK/demo
@@ -53,7 +55,12 @@ get "${url}api/cohorts"
 assert_eq "GET /api/cohorts lists the plan's cohorts" "true" "$(jq '.cohorts | length > 1' <<<"$BODY")"
 get "$url"
 assert_eq "GET / is a page" 200 "$STATUS"
-assert_contains "that reloads itself" 'http-equiv="refresh"' "$BODY"
+assert_eq "that does not reload itself whole (a form being filled would be lost)" 0 \
+  "$(grep -c 'http-equiv="refresh"' <<<"$BODY")"
+assert_contains "but updates its data regions" "id=tenants-table data-live" "$BODY"
+assert_contains "by fetching the page every --refresh seconds" "setInterval(refresh,5000)" "$BODY"
+assert_eq "no pause is offered while every cohort is done" 0 \
+  "$(grep -c 'data-path="/api/cohorts/[^"]*/pause"' <<<"$BODY")"
 get "${url}tenants/$t"
 assert_contains "GET /tenants/$t shows its timeline" "<h3>Timeline</h3>" "$BODY"
 
@@ -77,6 +84,45 @@ assert_eq "with the token and confirmation: 200" 200 "$STATUS"
 assert_eq "it rolled back a switched tenant" "true true" "$(jq -r '"\(.rolled_back) \(.was_switched)"' <<<"$BODY")"
 assert_eq "the route is old again (as cutover rollback leaves it)" old "$("$CUTOVER" -p "$proj" route "$t")"
 assert_eq "its rows left the target" 0 "$(q "$demo/crm.db" "SELECT count(*) FROM contacts WHERE account_id = $t")"
+cohort_t=$(curl -s "${url}api/cohorts" | jq --arg t "$t" '.cohorts[] | select(.tenants | any(. == $t)) | .cohort')
+get "$url"
+assert_eq "then pause is offered for its cohort only (a tenant left)" \
+  "/api/cohorts/$cohort_t/pause" "$(grep -o 'data-path="/api/cohorts/[^"]*/pause"' <<<"$BODY" | cut -d'"' -f2)"
+
+# Only names of this server are served (DNS rebinding); a change must come
+# from its own origin.
+port=${url#http://127.0.0.1:}; port=${port%/}
+get "${url}api/tenants" -H "Host: evil.example"
+assert_eq "a foreign Host header: 421" 421 "$STATUS"
+assert_contains "saying which names it answers to" "localhost:$port" "$BODY"
+get "${url}" -H "Host: evil.example:$port"
+assert_eq "a foreign name with the right port: 421" 421 "$STATUS"
+get "${url}api/tenants" -H "Host: 127.0.0.1:$((port == 65535 ? 1 : port + 1))"
+assert_eq "a loopback name with another port: 421" 421 "$STATUS"
+for host in "localhost:$port" "127.0.0.1:$port" "[::1]:$port" "LOCALHOST:$port"; do
+  get "${url}api/tenants" -H "Host: $host"
+  assert_eq "Host $host: 200" 200 "$STATUS"
+done
+post "${url}api/cohorts/canary/pause" -H "Authorization: Bearer $token" \
+  -H "Origin: http://evil.example" -d '{"confirm":"canary"}'
+assert_eq "a pause from another origin: 403" 403 "$STATUS"
+assert_contains "saying so" "another origin" "$BODY"
+assert_eq "the canary is not paused" false \
+  "$(curl -s "${url}api/cohorts" | jq '.cohorts[] | select(.cohort == 0) | .paused')"
+post "${url}api/cohorts/canary/pause" -H "Authorization: Bearer $token" \
+  -H "Origin: http://localhost:$port" -d '{"confirm":"0"}'
+assert_eq "the canary confirmed by its number: 400" 400 "$STATUS"
+assert_contains "naming the word to type" 'confirm by sending {\"confirm\": \"canary\"}' "$BODY"
+post "${url}api/cohorts/0/pause" -H "Authorization: Bearer $token" \
+  -H "Origin: http://localhost:$port" -d '{"confirm":"canary"}'
+assert_eq "the canary paused from its own origin, confirmed by its name: 200" "200 true" \
+  "$STATUS $(jq .paused <<<"$BODY")"
+get "$url"
+assert_contains "the page then offers to resume it (done or not)" \
+  'data-path="/api/cohorts/canary/resume"' "$BODY"
+assert_contains "asking for the word the API checks" "type <code>canary</code> to confirm" "$BODY"
+post "${url}api/cohorts/canary/resume" -H "Authorization: Bearer $token" -d '{"confirm":"canary"}'
+assert_eq "and resume it (no Origin: a tool such as curl)" "200 false" "$STATUS $(jq .paused <<<"$BODY")"
 
 # Pausing a cohort: run stops before its next tenant; resume lets it go.
 wave=$(jq '[.cohorts[] | select(.cohort > 0)][-1].cohort' < <(curl -s "${url}api/cohorts"))
