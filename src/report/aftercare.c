@@ -4,6 +4,7 @@
  * flagged days, query budgets, approvals (docs/monitor.md).
  */
 #include "report/report_int.h"
+#include "util/fmt.h"
 #include "util/html.h"
 
 #include <string.h>
@@ -45,6 +46,22 @@ static void cell(co_buf *b, const char *text)
     co_buf_adds(b, "</td>");
 }
 
+/* A timestamp, never wrapped. */
+static void cell_time(co_buf *b, const char *text)
+{
+    co_buf_adds(b, "<td class=t>");
+    co_html_esc(b, text);
+    co_buf_adds(b, "</td>");
+}
+
+/* A count, with separators; bad marks it in red. */
+static void cell_count(co_buf *b, int64_t n, bool bad)
+{
+    co_buf_adds(b, bad ? "<td class=\"n bad\">" : "<td class=n>");
+    co_buf_add_count(b, n);
+    co_buf_adds(b, "</td>");
+}
+
 void rp_html_notes(co_buf *b, const rp_tenant *t)
 {
     if (!t->notes.nrows)
@@ -52,7 +69,7 @@ void rp_html_notes(co_buf *b, const rp_tenant *t)
     co_buf_adds(b, "<h3>Notes</h3>\n<table><tr><th>at</th><th>by</th><th>note</th></tr>\n");
     for (size_t i = 0; i < t->notes.nrows; i++) {
         co_buf_adds(b, "<tr>");
-        cell(b, rp_cell(&t->notes, i, 0));
+        cell_time(b, rp_cell(&t->notes, i, 0));
         cell(b, rp_cell(&t->notes, i, 1));
         cell(b, rp_cell(&t->notes, i, 2));
         co_buf_adds(b, "</tr>\n");
@@ -72,10 +89,9 @@ static void monitoring(co_buf *b, const rp_tenant *t)
     for (size_t i = 0; i < t->monitor_checks.nrows; i++) {
         int64_t flags = rp_int(&t->monitor_checks, i, 4);
         co_buf_adds(b, "<tr>");
-        cell(b, rp_cell(&t->monitor_checks, i, 1));
-        co_buf_printf(b, "<td class=n>%lld</td><td class=\"n%s\">%lld</td>",
-                      (long long)rp_int(&t->monitor_checks, i, 3), flags ? " bad" : "",
-                      (long long)flags);
+        cell_time(b, rp_cell(&t->monitor_checks, i, 1));
+        cell_count(b, rp_int(&t->monitor_checks, i, 3), false);
+        cell_count(b, flags, flags != 0);
         cell(b, rp_cell(&t->monitor_checks, i, 5));
         cell(b, rp_cell(&t->monitor_checks, i, 6));
         co_buf_adds(b, "</tr>\n");
@@ -90,9 +106,9 @@ static void monitoring(co_buf *b, const rp_tenant *t)
         bool flagged = rp_int(&t->monitor_days, i, 6) != 0;
         co_buf_printf(b, "<tr%s>", flagged ? " class=bad" : "");
         cell(b, rp_cell(&t->monitor_days, i, 1));
-        cell(b, rp_cell(&t->monitor_days, i, 0));
-        co_buf_printf(b, "<td class=n>%lld</td><td class=n>%.1f</td>",
-                      (long long)rp_int(&t->monitor_days, i, 2), rp_real(&t->monitor_days, i, 3));
+        cell_time(b, rp_cell(&t->monitor_days, i, 0));
+        cell_count(b, rp_int(&t->monitor_days, i, 2), false);
+        co_buf_printf(b, "<td class=n>%.1f</td>", rp_real(&t->monitor_days, i, 3));
         if (rp_cell(&t->monitor_days, i, 4))
             co_buf_printf(b, "<td class=n>%+.0f%%%s</td></tr>\n",
                           rp_real(&t->monitor_days, i, 4) * 100, flagged ? " FLAGGED" : "");
@@ -114,11 +130,13 @@ static void budgets(co_buf *b, const rp_tenant *t)
     for (size_t i = 0; i < t->budgets.nrows; i++) {
         bool pass = rp_int(&t->budgets, i, 8) != 0;
         co_buf_adds(b, "<tr>");
-        for (size_t k = 0; k < 4; k++)
+        cell_time(b, rp_cell(&t->budgets, i, 0));
+        for (size_t k = 1; k < 4; k++)
             cell(b, rp_cell(&t->budgets, i, k));
-        co_buf_printf(b, "<td class=n>%lld</td><td class=n>%.4f</td><td class=n>%.4f</td>"
+        cell_count(b, rp_int(&t->budgets, i, 4), false);
+        co_buf_printf(b, "<td class=n>%.4f</td><td class=n>%.4f</td>"
                          "<td class=n>%.4f</td><td class=%s>%s</td></tr>\n",
-                      (long long)rp_int(&t->budgets, i, 4), rp_real(&t->budgets, i, 5),
+                      rp_real(&t->budgets, i, 5),
                       rp_real(&t->budgets, i, 6), rp_real(&t->budgets, i, 7),
                       pass ? "ok" : "bad", pass ? "ok" : "OVER BUDGET");
     }
@@ -133,7 +151,8 @@ static void approvals(co_buf *b, const rp_tenant *t)
                    "<th>by</th><th>detail</th></tr>\n");
     for (size_t i = 0; i < t->approvals.nrows; i++) {
         co_buf_adds(b, "<tr>");
-        for (size_t k = 0; k < 5; k++)
+        cell_time(b, rp_cell(&t->approvals, i, 0));
+        for (size_t k = 1; k < 5; k++)
             cell(b, rp_cell(&t->approvals, i, k));
         co_buf_adds(b, "</tr>\n");
     }
@@ -222,15 +241,14 @@ void rp_html_overview_aftercare(co_buf *b, const rp_report *r)
             continue;
         co_buf_adds(b, "<tr>");
         cell(b, s->tenant);
-        cell(b, s->monitored_at);
+        cell_time(b, s->monitored_at);
         if (s->monitor_check)
-            co_buf_printf(b, "<td class=\"n%s\">%lld</td>", s->monitor_flags ? " bad" : "",
-                          (long long)s->monitor_flags);
+            cell_count(b, s->monitor_flags, s->monitor_flags != 0);
         else
             co_buf_adds(b, "<td></td>");
         cell(b, s->monitor_summary);
         cell(b, s->waiting_approval);
-        co_buf_printf(b, "<td class=n>%lld</td>", (long long)s->notes);
+        cell_count(b, s->notes, false);
         cell(b, s->last_note);
         co_buf_adds(b, "</tr>\n");
     }

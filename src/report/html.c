@@ -1,10 +1,15 @@
 /*
  * html.c: the migration report as one self-contained page (report.h): inline
  * CSS and SVG, no script unless live. Every value from the journal is
- * escaped. The dashboard (serve.h) asks for the same page with links between
- * its views, a reload every few seconds, and forms for its two actions.
+ * escaped; counts carry thousands separators and nouns agree with them
+ * (util/fmt.h). The dashboard (serve.h) asks for the same page with links
+ * between its views, forms for its two actions and a script that fetches
+ * the page every few seconds and replaces its data regions (elements marked
+ * data-live) only: a token or a confirmation being typed and an action's
+ * result stay as they are.
  */
 #include "report/report_int.h"
+#include "util/fmt.h"
 #include "util/html.h"
 #include "util/jsonread.h"
 
@@ -17,7 +22,10 @@ static const char extra_css[] =
     ".state{font-weight:bold}.paused{color:#a60}.muted{color:#777}"
     ".legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px}"
     "form.action{margin:.5em 0;padding:.5em;border:1px solid #e0c0c0;background:#fff8f8}"
-    "code{background:#f4f4f4;padding:0 2px}";
+    "code{background:#f4f4f4;padding:0 2px}.t{white-space:nowrap}"
+    "table.diff td{font-family:monospace;max-width:32em;overflow-wrap:anywhere}"
+    "header.bar{position:sticky;top:0;z-index:1;background:#f6f6f6;border-bottom:1px solid #ccc;"
+    "margin:-2em -2em 1em;padding:.5em 2em}header.bar .ok,header.bar .bad{font-weight:bold}";
 
 static void cell(co_buf *b, const char *text, bool numeric)
 {
@@ -28,7 +36,29 @@ static void cell(co_buf *b, const char *text, bool numeric)
 
 static void cell_int(co_buf *b, long long v)
 {
-    co_buf_printf(b, "<td class=n>%lld</td>", v);
+    co_buf_adds(b, "<td class=n>");
+    co_buf_add_count(b, v);
+    co_buf_adds(b, "</td>");
+}
+
+/* A number kept as text: an integer gets its separators, anything else
+ * (a real, a hash) is shown as it is. */
+static void cell_num(co_buf *b, const char *text)
+{
+    char *end;
+    long long v = text && *text ? strtoll(text, &end, 10) : 0;
+    if (text && *text && !*end)
+        cell_int(b, v);
+    else
+        cell(b, text, true);
+}
+
+/* A timestamp: never wrapped. */
+static void cell_time(co_buf *b, const char *text)
+{
+    co_buf_adds(b, "<td class=t>");
+    co_html_esc(b, text);
+    co_buf_adds(b, "</td>");
 }
 
 static const char *cohort_name(int cohort, char *buf, size_t cap)
@@ -64,33 +94,79 @@ static bool cohort_paused(const rp_report *r, int cohort)
     return false;
 }
 
-/* The form of a state-changing action: the token and a typed confirmation. */
-static void action_form(co_buf *b, const char *path, const char *what, const char *confirm,
-                        const char *button)
+/* The form of a state-changing action: a typed confirmation (the token is
+ * typed once, in the page's bar). id names it among the page's data
+ * regions; done is what the result line says when it succeeded. */
+static void action_form(co_buf *b, const char *id, const char *path, const char *what,
+                        const char *confirm, const char *button, const char *done)
 {
-    co_buf_adds(b, "<form class=action data-path=\"");
+    co_buf_adds(b, "<form class=action data-live id=\"");
+    co_html_esc(b, id);
+    co_buf_adds(b, "\" data-path=\"");
     co_html_esc(b, path);
-    co_buf_adds(b, "\" data-confirm=\"");
-    co_html_esc(b, confirm);
+    co_buf_adds(b, "\" data-done=\"");
+    co_html_esc(b, done);
     co_buf_adds(b, "\"><b>");
     co_html_esc(b, what);
-    co_buf_adds(b, "</b> token <input name=token type=password size=24> type <code>");
+    co_buf_adds(b, "</b>: type <code>");
     co_html_esc(b, confirm);
-    co_buf_adds(b, "</code> to confirm <input name=confirm size=12> <button>");
+    co_buf_adds(b, "</code> to confirm <input name=confirm size=12 autocomplete=off "
+                   "spellcheck=false> <button>");
     co_html_esc(b, button);
-    co_buf_adds(b, "</button> <span class=result></span></form>\n");
+    co_buf_adds(b, "</button></form>\n");
 }
 
-/* The forms post JSON to the API; the answer shows beside the button. */
-static const char action_script[] =
-    "<script>document.querySelectorAll('form.action').forEach(function(f){"
-    "f.addEventListener('submit',function(ev){ev.preventDefault();"
-    "var out=f.querySelector('.result');"
+/* The dashboard's bar: the token, the last action's result, and whether
+ * the data is current. Outside every data region: refreshing never
+ * touches it. */
+static void live_bar(co_buf *b, int refresh_seconds)
+{
+    co_buf_adds(b, "<header class=bar><a href=\"/\">All tenants</a> &middot; "
+                   "<label>token <input id=token type=password size=30 autocomplete=off></label> "
+                   "<span id=result role=status></span> <span id=updated class=muted>");
+    co_buf_printf(b, "updates every %d s</span></header>\n", refresh_seconds);
+}
+
+/* The forms post JSON to the API with the bar's token; the answer shows in
+ * the bar. Every few seconds the page is fetched again and each data region
+ * replaced by its new self, except a form whose confirmation is being typed. */
+static const char live_script[] =
+    "<script>(function(){"
+    "var bar=document.getElementById('result'),upd=document.getElementById('updated');"
+    "function num(n){return Number(n).toLocaleString('en-US');}"
+    "function say(cls,text){bar.className=cls;bar.textContent=text;}"
+    "function busy(el){var i=el.querySelector('input');"
+    "return el.contains(document.activeElement)||(i&&i.value!=='');}"
+    "function refresh(){"
+    "return fetch(location.pathname,{cache:'no-store'}).then(function(r){"
+    "if(!r.ok)throw new Error('HTTP '+r.status);return r.text();}).then(function(t){"
+    "var doc=new DOMParser().parseFromString(t,'text/html');"
+    "document.querySelectorAll('[data-live]').forEach(function(el){"
+    "var n=doc.getElementById(el.id);if(n&&!busy(el))el.replaceWith(document.importNode(n,true));});"
+    "upd.textContent='updated '+new Date().toLocaleTimeString('en-GB');upd.className='muted';"
+    "}).catch(function(e){upd.textContent='not updated: '+e.message;upd.className='bad';});}"
+    "document.addEventListener('submit',function(ev){"
+    "var f=ev.target;if(!f.matches('form.action'))return;ev.preventDefault();"
+    "var what=f.querySelector('b').textContent,token=document.getElementById('token').value;"
+    "if(!token){say('bad',what+': type the token first (cutover serve printed it)');return;}"
+    "say('muted',what+': sending...');"
     "fetch(f.dataset.path,{method:'POST',headers:{'Content-Type':'application/json',"
-    "'Authorization':'Bearer '+f.token.value},"
-    "body:JSON.stringify({confirm:f.confirm.value})})"
-    ".then(function(r){return r.text().then(function(t){out.textContent=r.status+' '+t;});})"
-    ".catch(function(e){out.textContent=String(e);});});});</script>\n";
+    "'Authorization':'Bearer '+token},body:JSON.stringify({confirm:f.confirm.value})})"
+    ".then(function(r){return r.json().then(function(j){"
+    "if(!r.ok){say('bad',what+': refused ('+r.status+'): '+j.error);return;}"
+    "var text=f.dataset.done;"
+    "if(j.rolled_back)text+=': '+num(j.exported)+(j.exported==1?' row':' rows')+' exported, '"
+    "+num(j.carried_back)+' carried back, '+j.seconds.toFixed(2)+' s';"
+    "say('ok',text+'.');f.confirm.value='';f.querySelector('button').blur();return refresh();});})"
+    ".catch(function(e){say('bad',what+': '+e.message);});});"
+    "setInterval(refresh,%d);})();</script>\n";
+
+/* Whether a cohort's tenant is done: nothing left to move. */
+static bool tenant_done(const char *state)
+{
+    return state && (strcmp(state, "switched") == 0 || strcmp(state, "verified") == 0 ||
+                     strcmp(state, "finalized") == 0);
+}
 
 static void plan_section(co_buf *b, const rp_report *r, bool live)
 {
@@ -100,6 +176,7 @@ static void plan_section(co_buf *b, const rp_report *r, bool live)
                        "<code>cutover plan</code>.</p>\n");
         return;
     }
+    co_buf_adds(b, "<div id=plan-table data-live>\n");
     co_buf_printf(b, "<p>Plan %lld of ", (long long)rp_int(&r->plan, 0, 0));
     co_html_esc(b, rp_cell(&r->plan, 0, 1));
     co_buf_printf(b, ": a canary of %.3g%% of the tenants, then waves growing %.3g times.</p>\n",
@@ -115,10 +192,7 @@ static void plan_section(co_buf *b, const rp_report *r, bool live)
         while (end < c->nrows && rp_int(c, end, 0) == cohort) {
             rows += rp_int(c, end, 3);
             est += rp_real(c, end, 4);
-            const char *state = rp_cell(c, end, 5);
-            if (state && (strcmp(state, "switched") == 0 || strcmp(state, "verified") == 0 ||
-                          strcmp(state, "finalized") == 0))
-                done++;
+            done += tenant_done(rp_cell(c, end, 5));
             end++;
         }
         char name[32];
@@ -130,8 +204,11 @@ static void plan_section(co_buf *b, const rp_report *r, bool live)
         cell_int(b, (long long)(end - i));
         cell_int(b, (long long)rows);
         co_buf_printf(b, "<td class=n>%.1f</td>", est);
-        co_buf_printf(b, "<td class=n>%lld of %lld</td><td>", (long long)done,
-                      (long long)(end - i));
+        co_buf_adds(b, "<td class=n>");
+        co_buf_add_count(b, done);
+        co_buf_adds(b, " of ");
+        co_buf_add_count(b, (int64_t)(end - i));
+        co_buf_adds(b, "</td><td>");
         for (size_t k = i; k < end; k++) {
             if (k > i)
                 co_buf_adds(b, ", ");
@@ -140,21 +217,33 @@ static void plan_section(co_buf *b, const rp_report *r, bool live)
         co_buf_adds(b, "</td></tr>\n");
         i = end;
     }
-    co_buf_adds(b, "</table>\n");
-    if (live) {
-        for (size_t i = 0; i < c->nrows; i++) {
-            int cohort = (int)rp_int(c, i, 0);
-            if (i && rp_int(c, i - 1, 0) == cohort)
-                continue;
-            char name[32], path[64], what[64];
-            bool paused = cohort_paused(r, cohort);
-            snprintf(path, sizeof path, "/api/cohorts/%d/%s", cohort, paused ? "resume" : "pause");
-            snprintf(what, sizeof what, "%s %s", paused ? "Resume" : "Pause",
-                     cohort_name(cohort, name, sizeof name));
-            char confirm[40];
-            snprintf(confirm, sizeof confirm, "%s", cohort ? name + 5 : "canary");
-            action_form(b, path, what, confirm, paused ? "resume" : "pause");
+    co_buf_adds(b, "</table>\n</div>\n");
+    if (!live)
+        return;
+    /* Pause is offered while a cohort has tenants left; resume while it is
+     * paused, done or not. The path and the confirmation use the same word
+     * (co_cohort_confirm_name), the one the API checks. */
+    for (size_t i = 0; i < c->nrows;) {
+        int cohort = (int)rp_int(c, i, 0);
+        size_t left = 0, end = i;
+        for (; end < c->nrows && rp_int(c, end, 0) == cohort; end++)
+            left += !tenant_done(rp_cell(c, end, 5));
+        i = end;
+        bool paused = cohort_paused(r, cohort);
+        char name[32], confirm[16], id[48], path[64], what[64], done[64];
+        cohort_name(cohort, name, sizeof name);
+        co_cohort_confirm_name(cohort, confirm, sizeof confirm);
+        snprintf(id, sizeof id, "cohort-%s", confirm);
+        if (!paused && !left) {
+            /* an empty region keeps the form's place for a later refresh */
+            co_buf_printf(b, "<div data-live id=\"%s\"></div>\n", id);
+            continue;
         }
+        snprintf(path, sizeof path, "/api/cohorts/%s/%s", confirm, paused ? "resume" : "pause");
+        snprintf(what, sizeof what, "%s %s", paused ? "Resume" : "Pause", name);
+        snprintf(done, sizeof done, "%c%s %s", name[0] - 'a' + 'A', name + 1,
+                 paused ? "resumed" : "paused");
+        action_form(b, id, path, what, confirm, paused ? "resume" : "pause", done);
     }
 }
 
@@ -164,8 +253,11 @@ static const char *verification_text(const co_tenant_status *s, char *buf, size_
         snprintf(buf, cap, "-");
     else if (s->verify_pass)
         snprintf(buf, cap, "pass");
-    else
-        snprintf(buf, cap, "FAIL (%lld differences)", (long long)s->verify_differences);
+    else {
+        char n[CO_FMT_PLURAL];
+        snprintf(buf, cap, "FAIL (%s)",
+                 co_fmt_plural(n, s->verify_differences, "difference", "differences"));
+    }
     return buf;
 }
 
@@ -174,8 +266,11 @@ static void tenants_section(co_buf *b, const rp_report *r, const co_project *p, 
     size_t switched = 0;
     for (size_t i = 0; i < r->nstatus; i++)
         switched += strcmp(r->status[i].state, "switched") == 0;
-    co_buf_printf(b, "<h2 id=tenants>Tenants</h2>\n<p>%zu tenants, %zu switched.</p>\n",
-                  r->nstatus, switched);
+    co_buf_adds(b, "<h2 id=tenants>Tenants</h2>\n<div id=tenants-table data-live>\n<p>");
+    co_buf_add_plural(b, (int64_t)r->nstatus, "tenant", "tenants");
+    co_buf_adds(b, ", ");
+    co_buf_add_count(b, (int64_t)switched);
+    co_buf_adds(b, " switched.</p>\n");
     co_buf_adds(b, "<table><tr><th>tenant</th><th>label</th><th>state</th><th>cohort</th>"
                    "<th>run</th><th>rows read</th><th>loaded</th><th>rejected</th><th>seconds</th>"
                    "<th>verification</th></tr>\n");
@@ -206,12 +301,12 @@ static void tenants_section(co_buf *b, const rp_report *r, const co_project *p, 
         } else {
             co_buf_adds(b, "<td></td><td></td><td></td><td></td><td></td>");
         }
-        char v[64];
+        char v[128];
         co_buf_printf(b, "<td class=\"%s\">", s->verify_run && !s->verify_pass ? "bad" : "");
         co_html_esc(b, verification_text(s, v, sizeof v));
         co_buf_adds(b, "</td></tr>\n");
     }
-    co_buf_adds(b, "</table>\n");
+    co_buf_adds(b, "</table>\n</div>\n");
     (void)p;
 }
 
@@ -222,9 +317,10 @@ static void timeline(co_buf *b, const co_project *p, const rp_tenant *t)
         co_buf_adds(b, "<p class=muted>Not migrated yet.</p>\n");
         return;
     }
-    co_buf_printf(b, "<p>Run %lld (%s), started ", (long long)rp_int(&t->run, 0, 0),
+    co_buf_printf(b, "<p>Run %lld (%s), started <span class=t>", (long long)rp_int(&t->run, 0, 0),
                   "migrate");
     co_html_esc(b, rp_cell(&t->run, 0, 3));
+    co_buf_adds(b, "</span>");
     co_buf_adds(b, ", ");
     co_html_esc(b, rp_cell(&t->run, 0, 2));
     co_buf_printf(b, " in %.3f s.", rp_real(&t->run, 0, 5));
@@ -247,7 +343,7 @@ static void timeline(co_buf *b, const co_project *p, const rp_tenant *t)
         co_buf_adds(b, "<tr>");
         cell(b, rp_cell(&t->steps, i, 0), false);
         cell(b, rp_cell(&t->steps, i, 2), false);
-        cell(b, rp_cell(&t->steps, i, 3), false);
+        cell_time(b, rp_cell(&t->steps, i, 3));
         co_buf_printf(b, "<td class=n>%.3f</td></tr>\n", rp_real(&t->steps, i, 9));
     }
     free(order);
@@ -255,7 +351,7 @@ static void timeline(co_buf *b, const co_project *p, const rp_tenant *t)
         co_buf_printf(b, "<tr><td>verify (run %lld)</td><td>%s</td>",
                       (long long)rp_int(&t->verify_run, 0, 0),
                       t->status->verify_pass ? "pass" : "FAIL");
-        cell(b, rp_cell(&t->verify_run, 0, 2), false);
+        cell_time(b, rp_cell(&t->verify_run, 0, 2));
         co_buf_printf(b, "<td class=n>%.3f</td></tr>\n", rp_real(&t->verify_run, 0, 4));
     }
     co_buf_adds(b, "</table>\n");
@@ -284,14 +380,148 @@ static void entity_rows(co_buf *b, const co_project *p, const rp_tenant *t)
         for (size_t k = 0; k < 4; k++) {
             int64_t v = rp_int(&t->steps, row, 5 + k);
             tot[k] += v;
-            co_buf_printf(b, "<td class=\"n%s\">%lld</td>", k == 3 && v ? " bad" : "",
-                          (long long)v);
+            co_buf_printf(b, "<td class=\"n%s\">", k == 3 && v ? " bad" : "");
+            co_buf_add_count(b, v);
+            co_buf_adds(b, "</td>");
         }
         co_buf_adds(b, "</tr>\n");
     }
-    co_buf_printf(b, "<tr><th>total</th><th class=n>%lld</th><th class=n>%lld</th>"
-                     "<th class=n>%lld</th><th class=n>%lld</th></tr>\n</table>\n",
-                  (long long)tot[0], (long long)tot[1], (long long)tot[2], (long long)tot[3]);
+    co_buf_adds(b, "<tr><th>total</th>");
+    for (size_t k = 0; k < 4; k++) {
+        co_buf_adds(b, "<th class=n>");
+        co_buf_add_count(b, tot[k]);
+        co_buf_adds(b, "</th>");
+    }
+    co_buf_adds(b, "</tr>\n</table>\n");
+}
+
+/* A JSON value as a person reads it: a scalar's text (null: NULL), an
+ * object as "name: value, ...", an array as "value, ...". */
+static void json_text(co_buf *b, struct fy_node *n)
+{
+    if (!n)
+        return;
+    if (fy_node_is_scalar(n)) {
+        size_t len = 0;
+        const char *text = fy_node_get_scalar(n, &len);
+        if (fy_node_get_style(n) == FYNS_PLAIN && len == 4 && memcmp(text, "null", 4) == 0)
+            co_buf_adds(b, "NULL");
+        else
+            co_buf_add(b, text, len);
+        return;
+    }
+    void *it = NULL;
+    bool first = true;
+    if (fy_node_is_mapping(n)) {
+        struct fy_node_pair *pair;
+        while ((pair = fy_node_mapping_iterate(n, &it))) {
+            co_buf_adds(b, first ? "" : ", ");
+            first = false;
+            json_text(b, fy_node_pair_key(pair));
+            co_buf_adds(b, ": ");
+            json_text(b, fy_node_pair_value(pair));
+        }
+    } else if (fy_node_is_sequence(n)) {
+        struct fy_node *item;
+        while ((item = fy_node_sequence_iterate(n, &it))) {
+            co_buf_adds(b, first ? "" : ", ");
+            first = false;
+            json_text(b, item);
+        }
+    }
+}
+
+/* One row of the differences' table, its cells escaped. */
+static void diff_row(co_buf *b, const char *entity, const char *kind, const char *key,
+                     const char *column, struct fy_node *expected, const char *expected_text,
+                     struct fy_node *actual, const char *actual_text)
+{
+    co_buf text = CO_BUF_INIT;
+    co_buf_adds(b, "<tr>");
+    cell(b, entity, false);
+    cell(b, kind, false);
+    cell(b, key, false);
+    cell(b, column, false);
+    json_text(&text, expected);
+    cell(b, expected ? co_buf_str(&text) : expected_text, false);
+    co_buf_reset(&text);
+    json_text(&text, actual);
+    cell(b, actual ? co_buf_str(&text) : actual_text, false);
+    co_buf_adds(b, "</tr>\n");
+    co_buf_release(&text);
+}
+
+/* A finding as rows of (key, column, expected, actual): a changed row one
+ * per column that differs, a missing or extra row as its values, a count
+ * or a month's volume as its two numbers, anything else field by field. */
+static void finding_rows(co_buf *b, const rp_tenant *t, size_t i)
+{
+    const char *entity = rp_cell(&t->findings, i, 0), *kind = rp_cell(&t->findings, i, 2);
+    const char *detail = rp_cell(&t->findings, i, 4), *raw_key = rp_cell(&t->findings, i, 3);
+    co_buf key = CO_BUF_INIT;
+    struct fy_document *kd = raw_key ? co_json_read(raw_key, strlen(raw_key)) : NULL;
+    if (kd)
+        json_text(&key, fy_document_root(kd));
+    else
+        co_buf_adds(&key, raw_key ? raw_key : "");
+    struct fy_document *doc = co_json_read(detail, detail ? strlen(detail) : 0);
+    struct fy_node *root = doc ? fy_document_root(doc) : NULL;
+    struct fy_node *columns = root && fy_node_is_mapping(root)
+                                  ? fy_node_mapping_lookup_by_string(root, "columns", FY_NT)
+                                  : NULL;
+    struct fy_node *exp = root && fy_node_is_mapping(root)
+                              ? fy_node_mapping_lookup_by_string(root, "expected", FY_NT)
+                              : NULL;
+    struct fy_node *act = root && fy_node_is_mapping(root)
+                              ? fy_node_mapping_lookup_by_string(root, "actual", FY_NT)
+                              : NULL;
+    const char *k = co_buf_str(&key);
+    const char *source_now = root ? co_json_scalar(root, "/source_now") : NULL;
+    if (source_now) { /* reconcile: source = target + merged + rejected */
+        const char *parts[] = {"/target_now", "/merged", "/rejected"};
+        int64_t sum = 0;
+        for (size_t p = 0; p < 3; p++) {
+            const char *v = co_json_scalar(root, parts[p]);
+            sum += v ? strtoll(v, NULL, 10) : 0;
+        }
+        char expected[CO_FMT_COUNT], actual[CO_FMT_COUNT];
+        co_fmt_count(expected, strtoll(source_now, NULL, 10));
+        co_fmt_count(actual, sum);
+        diff_row(b, entity, kind, k, "source rows = target + merged + rejected", NULL, expected,
+                 NULL, actual);
+    } else if (columns && fy_node_is_mapping(columns)) {
+        void *it = NULL;
+        struct fy_node_pair *pair;
+        while ((pair = fy_node_mapping_iterate(columns, &it))) {
+            struct fy_node *v = fy_node_pair_value(pair);
+            co_buf col = CO_BUF_INIT;
+            json_text(&col, fy_node_pair_key(pair));
+            diff_row(b, entity, kind, k, co_buf_str(&col),
+                     fy_node_mapping_lookup_by_string(v, "expected", FY_NT), "",
+                     fy_node_mapping_lookup_by_string(v, "actual", FY_NT), "");
+            co_buf_release(&col);
+        }
+    } else if (exp || act) {
+        bool whole_row = (exp && fy_node_is_mapping(exp)) || (act && fy_node_is_mapping(act));
+        diff_row(b, entity, kind, k, whole_row ? "(the row)" : "rows", exp,
+                 whole_row ? "(none)" : "", act, whole_row ? "(none)" : "");
+    } else if (root && fy_node_is_mapping(root)) {
+        void *it = NULL;
+        struct fy_node_pair *pair;
+        while ((pair = fy_node_mapping_iterate(root, &it))) {
+            co_buf col = CO_BUF_INIT;
+            json_text(&col, fy_node_pair_key(pair));
+            diff_row(b, entity, kind, k, co_buf_str(&col), NULL, "", fy_node_pair_value(pair), "");
+            co_buf_release(&col);
+        }
+    } else {
+        diff_row(b, entity, kind, k, "", NULL, "", NULL, detail ? detail : "");
+    }
+    if (doc)
+        fy_document_destroy(doc);
+    if (kd)
+        fy_document_destroy(kd);
+    co_buf_release(&key);
 }
 
 static void verification(co_buf *b, const rp_tenant *t)
@@ -301,35 +531,46 @@ static void verification(co_buf *b, const rp_tenant *t)
         co_buf_adds(b, "<p class=muted>Not verified yet.</p>\n");
         return;
     }
-    co_buf_printf(b, "<p>Run %lld at ", (long long)rp_int(&t->verify_run, 0, 0));
+    co_buf_printf(b, "<p>Run %lld at <span class=t>", (long long)rp_int(&t->verify_run, 0, 0));
     co_html_esc(b, rp_cell(&t->verify_run, 0, 3));
-    co_buf_printf(b, ": <b class=%s>%s</b>, %lld differences.</p>\n",
-                  t->status->verify_pass ? "ok" : "bad", t->status->verify_pass ? "pass" : "FAIL",
-                  (long long)t->status->verify_differences);
+    co_buf_printf(b, "</span>: <b class=%s>%s</b>, ", t->status->verify_pass ? "ok" : "bad",
+                  t->status->verify_pass ? "pass" : "FAIL");
+    co_buf_add_plural(b, t->status->verify_differences, "difference", "differences");
+    size_t failing = 0;
+    for (size_t i = 0; i < t->checks.nrows; i++)
+        failing += rp_int(&t->checks, i, 2) != 1;
+    if (failing) {
+        co_buf_adds(b, "; ");
+        co_buf_add_plural(b, (int64_t)failing, "check fails", "checks fail");
+        co_buf_adds(b, " (listed first)");
+    }
+    co_buf_adds(b, ".</p>\n");
     co_buf_adds(b, "<table><tr><th>entity</th><th>check</th><th>result</th><th>expected</th>"
                    "<th>actual</th><th>differences</th><th>summary</th></tr>\n");
-    for (size_t i = 0; i < t->checks.nrows; i++) {
-        bool pass = rp_int(&t->checks, i, 2) == 1;
-        co_buf_adds(b, "<tr>");
-        cell(b, rp_cell(&t->checks, i, 0), false);
-        cell(b, rp_cell(&t->checks, i, 1), false);
-        co_buf_printf(b, "<td class=%s>%s</td>", pass ? "ok" : "bad", pass ? "pass" : "FAIL");
-        cell(b, rp_cell(&t->checks, i, 3), true);
-        cell(b, rp_cell(&t->checks, i, 4), true);
-        cell(b, rp_cell(&t->checks, i, 5), true);
-        cell(b, rp_cell(&t->checks, i, 6), false);
-        co_buf_adds(b, "</tr>\n");
-    }
-    co_buf_adds(b, "</table>\n");
-    if (t->findings.nrows) {
-        co_buf_adds(b, "<h4>First differences</h4>\n<table><tr><th>entity</th><th>check</th>"
-                       "<th>kind</th><th>key</th><th>detail</th></tr>\n");
-        for (size_t i = 0; i < t->findings.nrows; i++) {
-            co_buf_adds(b, "<tr>");
-            for (size_t k = 0; k < 5; k++)
-                cell(b, rp_cell(&t->findings, i, k), false);
+    /* Failing checks first, then the passing ones, each in the journal's
+     * order (entity, check). */
+    for (int want = 0; want < 2; want++)
+        for (size_t i = 0; i < t->checks.nrows; i++) {
+            bool pass = rp_int(&t->checks, i, 2) == 1;
+            if (pass != (want == 1))
+                continue;
+            co_buf_printf(b, "<tr%s>", pass ? "" : " class=failing");
+            cell(b, rp_cell(&t->checks, i, 0), false);
+            cell(b, rp_cell(&t->checks, i, 1), false);
+            co_buf_printf(b, "<td class=%s>%s</td>", pass ? "ok" : "bad", pass ? "pass" : "FAIL");
+            cell_num(b, rp_cell(&t->checks, i, 3));
+            cell_num(b, rp_cell(&t->checks, i, 4));
+            cell_num(b, rp_cell(&t->checks, i, 5));
+            cell(b, rp_cell(&t->checks, i, 6), false);
             co_buf_adds(b, "</tr>\n");
         }
+    co_buf_adds(b, "</table>\n");
+    if (t->findings.nrows) {
+        co_buf_adds(b, "<h4>First differences</h4>\n<table class=diff><tr><th>entity</th>"
+                       "<th>kind</th><th>key</th><th>column</th><th>expected</th>"
+                       "<th>actual</th></tr>\n");
+        for (size_t i = 0; i < t->findings.nrows; i++)
+            finding_rows(b, t, i);
         co_buf_adds(b, "</table>\n");
     }
 }
@@ -354,14 +595,17 @@ static void audit(co_buf *b, const rp_tenant *t)
         co_buf_adds(b, "<p class=muted>Not audited (<code>cutover audit</code>).</p>\n");
         return;
     }
-    co_buf_adds(b, "<p>Audited ");
+    co_buf_adds(b, "<p>Audited <span class=t>");
     co_html_esc(b, rp_cell(&t->audit, 0, 0));
-    co_buf_printf(b, ": %lld rows, size class ", (long long)rp_int(&t->audit, 0, 1));
+    co_buf_adds(b, "</span>: ");
+    co_buf_add_plural(b, rp_int(&t->audit, 0, 1), "row", "rows");
+    co_buf_adds(b, ", size class ");
     co_html_esc(b, rp_cell(&t->audit, 0, 3));
-    co_buf_printf(b, ", about %.1f s; %lld rows the target would refuse, %lld duplicate "
-                     "clusters.</p>\n",
-                  rp_real(&t->audit, 0, 4), (long long)rp_int(&t->audit, 0, 5),
-                  (long long)rp_int(&t->audit, 0, 6));
+    co_buf_printf(b, ", about %.1f s; ", rp_real(&t->audit, 0, 4));
+    co_buf_add_plural(b, rp_int(&t->audit, 0, 5), "row", "rows");
+    co_buf_adds(b, " the target would refuse, ");
+    co_buf_add_plural(b, rp_int(&t->audit, 0, 6), "duplicate cluster", "duplicate clusters");
+    co_buf_adds(b, ".</p>\n");
     const char *detail = rp_cell(&t->audit, 0, 7);
     struct fy_document *doc = co_json_read(detail, detail ? strlen(detail) : 0);
     struct fy_node *limits =
@@ -374,7 +618,7 @@ static void audit(co_buf *b, const rp_tenant *t)
             co_buf_adds(b, "<tr>");
             cell(b, co_json_scalar(item, "/entity"), false);
             cell(b, co_json_scalar(item, "/rule"), false);
-            cell(b, co_json_scalar(item, "/rows"), true);
+            cell_num(b, co_json_scalar(item, "/rows"));
             cell(b, co_json_scalar(item, "/reason"), false);
             co_buf_adds(b, "</tr>\n");
         }
@@ -396,12 +640,12 @@ static void rehearsals(co_buf *b, const rp_tenant *t)
     for (size_t i = 0; i < t->rehearsals.nrows; i++) {
         const char *status = rp_cell(&t->rehearsals, i, 1);
         co_buf_adds(b, "<tr>");
-        cell(b, rp_cell(&t->rehearsals, i, 6), false);
+        cell_time(b, rp_cell(&t->rehearsals, i, 6));
         co_buf_printf(b, "<td class=%s>", status && strcmp(status, "fail") == 0 ? "bad" : "ok");
         co_html_esc(b, status);
         co_buf_adds(b, "</td>");
-        cell(b, rp_cell(&t->rehearsals, i, 3), true);
-        cell(b, rp_cell(&t->rehearsals, i, 4), true);
+        cell_num(b, rp_cell(&t->rehearsals, i, 3));
+        cell_num(b, rp_cell(&t->rehearsals, i, 4));
         co_buf_printf(b, "<td class=n>%.3f</td>", rp_real(&t->rehearsals, i, 5));
         cell(b, rp_cell(&t->rehearsals, i, 2), false);
         co_buf_adds(b, "</tr>\n");
@@ -413,6 +657,8 @@ static void tenant_section(co_buf *b, const co_project *p, const rp_tenant *t, b
 {
     const co_tenant_status *s = t->status;
     co_buf_adds(b, "<section class=tenant id=\"tenant-");
+    co_html_url(b, s->tenant);
+    co_buf_adds(b, "\"><div data-live id=\"head-");
     co_html_url(b, s->tenant);
     co_buf_adds(b, "\"><h2>Tenant ");
     co_html_esc(b, s->tenant);
@@ -433,11 +679,13 @@ static void tenant_section(co_buf *b, const co_project *p, const rp_tenant *t, b
         co_html_esc(b, rp_cell(&t->plan, 0, 4));
         co_buf_adds(b, ")");
     }
-    if (t->rollback_days >= 0)
-        co_buf_printf(b, "; <b>%d days of rollback left</b> (switched ", t->rollback_days);
     if (t->rollback_days >= 0) {
+        char left[CO_FMT_PLURAL], kept[CO_FMT_PLURAL];
+        co_buf_printf(b, "; <b>%s of rollback left</b> (switched <span class=t>",
+                      co_fmt_plural(left, t->rollback_days, "day", "days"));
         co_html_esc(b, rp_cell(&t->route, 0, 2));
-        co_buf_printf(b, ", retention %d days)", p->retention_days);
+        co_buf_printf(b, "</span>, retention %s)",
+                      co_fmt_plural(kept, p->retention_days, "day", "days"));
     } else if (strcmp(s->state, "finalized") == 0) {
         co_buf_adds(b, "; finalized: no rollback");
     }
@@ -447,17 +695,26 @@ static void tenant_section(co_buf *b, const co_project *p, const rp_tenant *t, b
         co_html_esc(b, s->error);
         co_buf_adds(b, "</p>\n");
     }
+    co_buf_adds(b, "</div>\n");
     if (live) {
-        co_buf adapter = CO_BUF_INIT;
-        co_buf_adds(&adapter, "/api/tenants/");
-        co_html_url(&adapter, s->tenant);
-        co_buf_adds(&adapter, "/rollback");
-        co_buf what = CO_BUF_INIT;
+        co_buf path = CO_BUF_INIT, id = CO_BUF_INIT, what = CO_BUF_INIT, done = CO_BUF_INIT;
+        co_buf_adds(&path, "/api/tenants/");
+        co_html_url(&path, s->tenant);
+        co_buf_adds(&path, "/rollback");
+        co_buf_adds(&id, "rollback-");
+        co_html_url(&id, s->tenant);
         co_buf_printf(&what, "Roll back tenant %s", s->tenant);
-        action_form(b, co_buf_str(&adapter), co_buf_str(&what), s->tenant, "roll back");
-        co_buf_release(&adapter);
+        co_buf_printf(&done, "Tenant %s rolled back", s->tenant);
+        action_form(b, co_buf_str(&id), co_buf_str(&path), co_buf_str(&what), s->tenant,
+                    "roll back", co_buf_str(&done));
+        co_buf_release(&path);
+        co_buf_release(&id);
         co_buf_release(&what);
+        co_buf_release(&done);
     }
+    co_buf_adds(b, "<div data-live id=\"body-");
+    co_html_url(b, s->tenant);
+    co_buf_adds(b, "\">\n");
     timeline(b, p, t);
     rp_html_notes(b, t);
     entity_rows(b, p, t);
@@ -466,7 +723,7 @@ static void tenant_section(co_buf *b, const co_project *p, const rp_tenant *t, b
     audit(b, t);
     rehearsals(b, t);
     rp_html_aftercare(b, t);
-    co_buf_adds(b, "</section>\n");
+    co_buf_adds(b, "</div></section>\n");
 }
 
 co_code co_report_html(co_state *st, const co_project *p, const co_report_options *opt,
@@ -482,25 +739,28 @@ co_code co_report_html(co_state *st, const co_project *p, const co_report_option
     co_buf_adds(&title, "cutover report");
     if (opt->tenant)
         co_buf_printf(&title, ": tenant %s", opt->tenant);
-    co_html_begin(&b, co_buf_str(&title), extra_css, opt->refresh_seconds);
+    /* No meta refresh: the live page updates its data regions itself. */
+    co_html_begin(&b, co_buf_str(&title), extra_css, 0);
     co_buf_release(&title);
-    co_buf_adds(&b, "<h1>Migration report</h1>\n<p>Project <code>");
-    co_html_esc(&b, p->path);
-    co_buf_adds(&b, "</code>, journal read at ");
-    co_html_esc(&b, r.generated_at);
+    int refresh = opt->refresh_seconds > 0 ? opt->refresh_seconds : 5;
     if (opt->live)
-        co_buf_printf(&b, "; this page reloads every %d seconds. <a href=\"/\">All tenants</a>",
-                      opt->refresh_seconds);
-    co_buf_adds(&b, ".</p>\n");
+        live_bar(&b, refresh);
+    co_buf_adds(&b, "<h1>Migration report</h1>\n<p data-live id=generated>Project <code>");
+    co_html_esc(&b, p->path);
+    co_buf_adds(&b, "</code>, journal read at <span class=t>");
+    co_html_esc(&b, r.generated_at);
+    co_buf_adds(&b, "</span>.</p>\n");
     if (!opt->tenant) {
         plan_section(&b, &r, opt->live);
         tenants_section(&b, &r, p, opt->live);
+        co_buf_adds(&b, "<div data-live id=aftercare>\n");
         rp_html_overview_aftercare(&b, &r);
+        co_buf_adds(&b, "</div>\n");
     }
     for (size_t i = 0; i < r.ntenants; i++)
         tenant_section(&b, p, &r.tenants[i], opt->live);
     if (opt->live)
-        co_buf_adds(&b, action_script);
+        co_buf_printf(&b, live_script, refresh * 1000);
     co_html_end(&b);
     rp_release(&r);
     if (b.failed) {

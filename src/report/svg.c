@@ -2,11 +2,17 @@
  * svg.c: the report's charts, drawn as inline SVG (report_int.h): no script,
  * no library, nothing fetched. Every label is escaped; every bar carries a
  * <title> with its exact number, so the chart reads on paper and on hover.
+ * Axes carry round ticks (1, 2 or 5 times a power of ten) with thousands
+ * separators; months read as "Mar" with the year under January and the
+ * first month; no label runs past the chart's edge.
  */
 #include "report/report_int.h"
+#include "util/fmt.h"
 #include "util/html.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define COLOR_LOADED "#4a9a4a"
@@ -43,6 +49,83 @@ static void svg_rect(co_buf *b, double x, double y, double w, double h, const ch
         co_buf_adds(b, "</title>");
     }
     co_buf_adds(b, "</rect>");
+}
+
+/* The text's width at font-size 11, generously (for keeping labels inside). */
+static double text_width(const char *text)
+{
+    return 6.6 * (double)strlen(text);
+}
+
+/* A tick step of 1, 2 or 5 times a power of ten that divides [0, max] into
+ * at most `most` steps (max > 0). */
+static double nice_step(double max, int most)
+{
+    double raw = max / most;
+    double p = pow(10, floor(log10(raw)));
+    static const double m[] = {1, 2, 5, 10};
+    for (size_t i = 0; i < 4; i++)
+        if (m[i] * p >= raw)
+            return m[i] * p;
+    return 10 * p;
+}
+
+/* A tick's label: a count with separators, or seconds as "0.25 s". */
+static void tick_label(char *buf, size_t cap, double v, double step, bool seconds)
+{
+    if (!seconds) {
+        char n[CO_FMT_COUNT];
+        snprintf(buf, cap, "%s", co_fmt_count(n, (int64_t)llround(v)));
+        return;
+    }
+    int decimals = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
+    snprintf(buf, cap, "%.*f s", decimals, v);
+}
+
+/* The y axis of a bar chart: ticks from 0 to the top (a multiple of the
+ * step at or above max) labelled left of the plot, and light grid lines. Returns the top value, which the bars scale to. */
+static double y_axis(co_buf *b, int left, int top, int plot_h, int right, int64_t max)
+{
+    double step = nice_step(max > 0 ? (double)max : 1, 4);
+    double top_value = ceil((double)(max > 0 ? max : 1) / step) * step;
+    for (double v = 0; v <= top_value + step / 2; v += step) {
+        double y = top + plot_h - v / top_value * plot_h;
+        if (v > 0)
+            co_buf_printf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
+                             "stroke=\"#e4e4e4\"/>",
+                          left, y, right, y);
+        co_buf_printf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#555\"/>",
+                      left - 4, y, left, y);
+        char label[40];
+        tick_label(label, sizeof label, v, step, false);
+        svg_text(b, left - 6, y + 4, "end", label);
+    }
+    co_buf_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>", left, top,
+                  left, top + plot_h);
+    return top_value;
+}
+
+static const char *const month_names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+/* A label under a bar group: "YYYY-MM" as the month's short name, with the
+ * year on a second line for the first group and for January; anything else
+ * as it is. */
+static void x_label(co_buf *b, double x, double y, const char *label, bool first)
+{
+    int year, month;
+    char rest;
+    if (label && strlen(label) == 7 && sscanf(label, "%4d-%2d%c", &year, &month, &rest) == 2 &&
+        month >= 1 && month <= 12) {
+        svg_text(b, x, y, "middle", month_names[month - 1]);
+        if (first || month == 1) {
+            char text[8];
+            snprintf(text, sizeof text, "%04d", year);
+            svg_text(b, x, y + 13, "middle", text);
+        }
+        return;
+    }
+    svg_text(b, x, y, "middle", label ? label : "");
 }
 
 /* ---- timeline ---- */
@@ -90,7 +173,9 @@ void rp_svg_timeline(co_buf *b, const co_project *p, const rp_tenant *t)
     if (end <= 0)
         end = 1;
     int left = 170, width = 720, row_h = 18, top = 8;
-    int height = top + (int)n * row_h + 34;
+    int height = top + (int)n * row_h + 42;
+    double step = nice_step(end, 6);
+    end = ceil(end / step - 1e-9) * step;
     double scale = (width - left - 20) / end;
     svg_open(b, width, height, "timeline of the run's steps");
     if (froze) {
@@ -114,12 +199,23 @@ void rp_svg_timeline(co_buf *b, const co_project *p, const rp_tenant *t)
     co_buf_printf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#555\"/>", left,
                   axis, width - 20, axis);
     char label[64];
-    svg_text(b, left, axis + 14, "start", "0 s");
-    snprintf(label, sizeof label, "%.3f s", end);
-    svg_text(b, width - 20, axis + 14, "end", label);
+    for (double v = 0; v <= end + step / 2; v += step) {
+        double x = left + v * scale;
+        co_buf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\"/>",
+                      x, axis, x, axis + 4);
+        tick_label(label, sizeof label, v, step, true);
+        bool last = v + step / 2 > end;
+        svg_text(b, x, axis + 15, v == 0 ? "start" : last ? "end" : "middle", label);
+    }
     if (froze) {
+        /* The label starts under the freeze; near the right edge it ends
+         * there instead, so that it is never cut. */
         snprintf(label, sizeof label, "freeze %.3f s", freeze);
-        svg_text(b, left + freeze_start * scale, axis + 26, "start", label);
+        double x = left + freeze_start * scale;
+        if (x + text_width(label) > width - 2)
+            svg_text(b, width - 2, axis + 29, "end", label);
+        else
+            svg_text(b, x, axis + 29, "start", label);
     }
     co_buf_adds(b, "</svg>\n");
 }
@@ -160,17 +256,17 @@ void rp_svg_entity_rows(co_buf *b, const co_project *p, const rp_tenant *t)
         for (int k = 0; k < 3; k++) {
             if (!parts[k])
                 continue;
-            char title[160];
-            snprintf(title, sizeof title, "%s: %lld %s", p->entities[e].name,
-                     (long long)parts[k], names[k]);
+            char title[160], count[CO_FMT_COUNT];
+            snprintf(title, sizeof title, "%s: %s %s", p->entities[e].name,
+                     co_fmt_count(count, parts[k]), names[k]);
             double w = (double)parts[k] * scale;
             if (w < 2)
                 w = 2;
             svg_rect(b, x, y + 2, w, row_h - 5, colors[k], title);
             x += w;
         }
-        char label[64];
-        snprintf(label, sizeof label, "%lld", (long long)rp_int(&t->steps, row, src));
+        char label[CO_FMT_COUNT];
+        co_fmt_count(label, rp_int(&t->steps, row, src));
         svg_text(b, x + 4, y + 12, "start", label);
     }
     co_buf_adds(b, "</svg>\n");
@@ -188,11 +284,11 @@ static void volume_chart(co_buf *b, const rp_tenant *t, size_t first, size_t cou
         if (rp_int(v, r, 3) > max)
             max = rp_int(v, r, 3);
     }
-    int left = 60, group = 58, plot_h = 140, top = 20;
+    int left = 60, group = 58, plot_h = 140, top = 24;
     int width = left + (int)count * group + 20;
     if (width < 300)
         width = 300;
-    int height = top + plot_h + 30;
+    int height = top + plot_h + 36;
     char label[160];
     snprintf(label, sizeof label, "%s: rows per month, source against target",
              rp_cell(v, first, 0));
@@ -203,10 +299,7 @@ static void volume_chart(co_buf *b, const rp_tenant *t, size_t first, size_t cou
     co_buf_printf(b, "<rect x=\"%d\" y=\"4\" width=\"10\" height=\"10\" fill=\"%s\"/>",
                   left + 70, COLOR_TARGET);
     svg_text(b, left + 84, 13, "start", "target");
-    char num[32];
-    snprintf(num, sizeof num, "%lld", (long long)max);
-    svg_text(b, left - 4, top + 8, "end", num);
-    svg_text(b, left - 4, top + plot_h, "end", "0");
+    double top_value = y_axis(b, left, top, plot_h, width - 10, max);
     co_buf_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>", left,
                   top + plot_h, width - 10, top + plot_h);
     for (size_t i = 0; i < count; i++) {
@@ -214,15 +307,14 @@ static void volume_chart(co_buf *b, const rp_tenant *t, size_t first, size_t cou
         const char *month = rp_cell(v, r, 1);
         int64_t sides[2] = {rp_int(v, r, 2), rp_int(v, r, 3)};
         for (int k = 0; k < 2; k++) {
-            double h = (double)sides[k] / (double)max * plot_h;
-            char title[96];
-            snprintf(title, sizeof title, "%s %s: %lld rows", month ? month : "",
-                     k ? "target" : "source", (long long)sides[k]);
+            double h = (double)sides[k] / top_value * plot_h;
+            char title[96], rows[CO_FMT_PLURAL];
+            snprintf(title, sizeof title, "%s %s: %s", month ? month : "",
+                     k ? "target" : "source", co_fmt_plural(rows, sides[k], "row", "rows"));
             svg_rect(b, left + (double)i * group + 6 + k * 23, top + plot_h - h, 22, h,
                      k ? COLOR_TARGET : COLOR_SOURCE, title);
         }
-        svg_text(b, left + (double)i * group + 29, top + plot_h + 14, "middle",
-                 month ? month : "");
+        x_label(b, left + (double)i * group + 29, top + plot_h + 14, month, i == 0);
     }
     co_buf_adds(b, "</svg>\n");
 }
@@ -257,11 +349,11 @@ void rp_svg_pairs(co_buf *b, const char *title, const char *const *labels, const
         if (bv[i] > max)
             max = bv[i];
     }
-    int left = 60, group = 58, plot_h = 140, top = 20;
+    int left = 60, group = 58, plot_h = 140, top = 24;
     int width = left + (int)n * group + 20;
     if (width < 300)
         width = 300;
-    int height = top + plot_h + 30;
+    int height = top + plot_h + 36;
     svg_open(b, width, height, title);
     co_buf_printf(b, "<rect x=\"%d\" y=\"4\" width=\"10\" height=\"10\" fill=\"%s\"/>", left,
                   COLOR_SOURCE);
@@ -269,23 +361,20 @@ void rp_svg_pairs(co_buf *b, const char *title, const char *const *labels, const
     co_buf_printf(b, "<rect x=\"%d\" y=\"4\" width=\"10\" height=\"10\" fill=\"%s\"/>",
                   left + 90, COLOR_TARGET);
     svg_text(b, left + 104, 13, "start", name_b);
-    char num[32];
-    snprintf(num, sizeof num, "%lld", (long long)max);
-    svg_text(b, left - 4, top + 8, "end", num);
-    svg_text(b, left - 4, top + plot_h, "end", "0");
+    double top_value = y_axis(b, left, top, plot_h, width - 10, max);
     co_buf_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>", left,
                   top + plot_h, width - 10, top + plot_h);
     for (size_t i = 0; i < n; i++) {
         int64_t sides[2] = {a[i], bv[i]};
         for (int k = 0; k < 2; k++) {
-            double h = (double)sides[k] / (double)max * plot_h;
-            char tip[160];
-            snprintf(tip, sizeof tip, "%.40s %.40s: %lld", labels[i], k ? name_b : name_a,
-                     (long long)sides[k]);
+            double h = (double)sides[k] / top_value * plot_h;
+            char tip[160], count[CO_FMT_COUNT];
+            snprintf(tip, sizeof tip, "%.40s %.40s: %s", labels[i], k ? name_b : name_a,
+                     co_fmt_count(count, sides[k]));
             svg_rect(b, left + (double)i * group + 6 + k * 23, top + plot_h - h, 22, h,
                      k ? COLOR_TARGET : COLOR_SOURCE, tip);
         }
-        svg_text(b, left + (double)i * group + 29, top + plot_h + 14, "middle", labels[i]);
+        x_label(b, left + (double)i * group + 29, top + plot_h + 14, labels[i], i == 0);
     }
     co_buf_adds(b, "</svg>\n");
 }

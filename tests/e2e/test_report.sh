@@ -15,6 +15,8 @@ proj=$demo/cutover.yaml
 run_cutover -p "$proj" migrate --all -q
 assert_eq "the demo migrates" 0 "$CODE"
 status=$("$CUTOVER" -p "$proj" status --json)
+# commas N: N with a comma between groups of three digits (5896 -> 5,896).
+commas() { sed -E ':a;s/([0-9])([0-9]{3})($|,)/\1,\2\3/;ta' <<<"$1"; }
 
 page=$WORK/report.html
 run_cutover -p "$proj" report -o "$page"
@@ -48,8 +50,9 @@ for t in $(jq -r '.tenants[].tenant' <<<"$status"); do
   rejected=$(jq -r ".tenants[] | select(.tenant == \"$t\") | .last_run.rejected" <<<"$status")
   assert_contains "tenant $t's section is rendered" "Tenant $t: $label" "$text"
   read=$(jq -r ".tenants[] | select(.tenant == \"$t\") | .last_run.source_rows" <<<"$status")
-  # Source rows = loaded + merged + rejected: the merged duplicates are the rest.
-  assert_contains "tenant $t's loaded, merged and rejected totals" " total $read $loaded $((read - loaded - rejected)) $rejected " "$text"
+  # Source rows = loaded + merged + rejected: the merged duplicates are the rest
+  # (counts with thousands separators, as everywhere in the report).
+  assert_contains "tenant $t's loaded, merged and rejected totals" " total $(commas "$read") $(commas "$loaded") $(commas $((read - loaded - rejected))) $(commas "$rejected") " "$text"
 done
 assert_contains "the plan's canary is rendered" "canary 1" "$text"
 chrome --window-size=1200,4000 --screenshot="$artifacts/report.png" "file://$page" >/dev/null
