@@ -9,6 +9,7 @@ packages=(
   libutf8proc-dev libmicrohttpd-dev libcmocka-dev
   sqlite3 jq bc time zstd curl
   chromium                      # tests/e2e/test_report.sh renders the report headless
+  python3                       # tests/e2e/browser.py drives chromium (standard library only)
   postgresql postgresql-client pgloader
 )
 

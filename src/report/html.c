@@ -22,7 +22,7 @@ static const char extra_css[] =
     ".state{font-weight:bold}.paused{color:#a60}.muted{color:#777}"
     ".legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px}"
     "form.action{margin:.5em 0;padding:.5em;border:1px solid #e0c0c0;background:#fff8f8}"
-    "code{background:#f4f4f4;padding:0 2px}.t{white-space:nowrap}"
+    "code{background:#f4f4f4;padding:0 2px}.t{white-space:nowrap}th.n{text-align:right}"
     "table.diff td{font-family:monospace;max-width:32em;overflow-wrap:anywhere}"
     "header.bar{position:sticky;top:0;z-index:1;background:#f6f6f6;border-bottom:1px solid #ccc;"
     "margin:-2em -2em 1em;padding:.5em 2em}header.bar .ok,header.bar .bad{font-weight:bold}";
