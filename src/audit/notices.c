@@ -2,11 +2,13 @@
  * notices.c: schedules and customer notices (plan.h). A notice is written
  * from a template with {{placeholders}}, as plain text and as HTML (the same
  * text, escaped, paragraph by paragraph), one pair per scheduled tenant, so
- * that no customer is surprised by their migration.
+ * that no customer is surprised by their migration. Counts are written as
+ * everywhere else (util/fmt.h): separators, and nouns that agree.
  */
 #include "cutover/plan.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/fmt.h"
 #include "util/fs.h"
 
 #include <errno.h>
@@ -63,25 +65,29 @@ static void human_duration(double seconds, char *buf, size_t cap)
     }
     double minutes = floor(seconds / 60 + 0.5), hours = floor(seconds / 3600 + 0.5);
     double days = floor(seconds / 86400 + 0.5);
+    char n[CO_FMT_PLURAL];
     if (minutes < 90)
-        snprintf(buf, cap, "about %.0f minute%s", minutes, minutes == 1 ? "" : "s");
+        co_fmt_plural(n, (int64_t)minutes, "minute", "minutes");
     else if (hours < 48)
-        snprintf(buf, cap, "about %.0f hours", hours);
+        co_fmt_plural(n, (int64_t)hours, "hour", "hours");
     else
-        snprintf(buf, cap, "about %.0f days", days);
+        co_fmt_plural(n, (int64_t)days, "day", "days");
+    snprintf(buf, cap, "about %s", n);
 }
 
 /* The window as agreed, exactly: "45 minutes", "2 hours", "1 hour 30 minutes". */
 static void window_text(int64_t minutes, char *buf, size_t cap)
 {
     int64_t h = minutes / 60, m = minutes % 60;
+    char hours[CO_FMT_PLURAL], mins[CO_FMT_PLURAL];
+    co_fmt_plural(hours, h, "hour", "hours");
+    co_fmt_plural(mins, m, "minute", "minutes");
     if (h == 0)
-        snprintf(buf, cap, "%lld minute%s", (long long)m, m == 1 ? "" : "s");
+        snprintf(buf, cap, "%s", mins);
     else if (m == 0)
-        snprintf(buf, cap, "%lld hour%s", (long long)h, h == 1 ? "" : "s");
+        snprintf(buf, cap, "%s", hours);
     else
-        snprintf(buf, cap, "%lld hour%s %lld minute%s", (long long)h, h == 1 ? "" : "s",
-                 (long long)m, m == 1 ? "" : "s");
+        snprintf(buf, cap, "%s %s", hours, mins);
 }
 
 /* What moves, from the project: the target tables in entity order, each
@@ -131,11 +137,14 @@ static co_code refuse_unaudited(co_session *s, co_error *err)
         }
     }
     co_cursor_close(c);
+    char count[CO_FMT_PLURAL];
     if (rc == CO_OK && n)
         rc = co_error_set(err, CO_ENOTREADY,
-                          "%zu scheduled tenant%s never audited (%s%s), so the notice cannot say "
+                          "%s %s never audited (%s%s), so the notice cannot say "
                           "how long the move takes: run cutover audit --tenant KEY first",
-                          n, n == 1 ? " is" : "s are", co_buf_str(&names), n > 10 ? ", ..." : "");
+                          co_fmt_plural(count, (int64_t)n, "scheduled tenant", "scheduled tenants"),
+                          co_fmt_noun((int64_t)n, "is", "are"), co_buf_str(&names),
+                          n > 10 ? ", ..." : "");
     co_buf_release(&names);
     return rc;
 }
@@ -259,8 +268,8 @@ co_code co_notices_write(co_session *s, const char *template_path, const char *o
     co_buf text = CO_BUF_INIT, html = CO_BUF_INIT, path = CO_BUF_INIT;
     co_code rc = fill(tpl, tpl_name, &probe, &text, err);
     char *changes = changes_text(s->project);
-    char retention[24];
-    snprintf(retention, sizeof retention, "%d", s->project->retention_days);
+    char retention[CO_FMT_COUNT];
+    co_fmt_count(retention, s->project->retention_days);
     if (rc == CO_OK && !changes)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     /* A notice needs the audit's estimate: no notice says "unknown". */
@@ -281,7 +290,7 @@ co_code co_notices_write(co_session *s, const char *template_path, const char *o
         co_value tenant = co_cursor_value(c, 0), label = co_cursor_value(c, 1);
         co_value at = co_cursor_value(c, 2), est = co_cursor_value(c, 4);
         int64_t window = co_cursor_value(c, 3).i;
-        char date[32], win[80], dur[48];
+        char date[32], win[2 * CO_FMT_PLURAL + 2], dur[CO_FMT_PLURAL + 8];
         snprintf(date, sizeof date, "%.10s %.5s", at.s, at.len > 11 ? at.s + 11 : "");
         window_text(window, win, sizeof win);
         human_duration(est.type == CO_REAL ? est.r : (double)est.i, dur, sizeof dur);
