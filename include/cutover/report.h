@@ -23,7 +23,7 @@
 typedef struct co_report_options {
     const char *tenant;   /* only this tenant, or NULL for all of them */
     bool overview_only;   /* the plan and the tenants' table, no per-tenant sections */
-    int refresh_seconds;  /* > 0: the page reloads itself (the dashboard) */
+    int refresh_seconds;  /* live: how often the page updates its data regions (0: 5) */
     bool live;            /* links and actions for the dashboard (serve.h) */
 } co_report_options;
 

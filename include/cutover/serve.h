@@ -1,7 +1,7 @@
 /*
  * serve.h: the dashboard. An HTTP server (libmicrohttpd) that shows the
- * report's pages live (they reload themselves while runs progress) and
- * answers a JSON API for other tools:
+ * report's pages live (they fetch themselves again and update their data
+ * regions while runs progress) and answers a JSON API for other tools:
  *
  *   GET  /                          the plan and every tenant
  *   GET  /tenants/T                 one tenant's page
@@ -17,8 +17,10 @@
  * Everything is read-only except the POSTs, which need the server's token
  * (random, made at start; header "Authorization: Bearer TOKEN", compared in
  * constant time: 403 otherwise) and a confirmation in a JSON body,
- * {"confirm": "T"} naming the tenant or cohort (400 otherwise). It listens
- * on loopback unless allowed otherwise. Requests are served one at a time
+ * {"confirm": "T"} naming the tenant or cohort (co_cohort_confirm_name; 400
+ * otherwise). It listens on loopback unless allowed otherwise, answers only
+ * requests whose Host is a loopback name or that address with its port (421
+ * otherwise: DNS rebinding) and refuses a POST from another Origin (403). Requests are served one at a time
  * by one thread, which alone uses the session from co_serve_start on.
  */
 #ifndef CUTOVER_SERVE_H
@@ -29,7 +31,7 @@
 typedef struct co_serve_options {
     const char *listen;     /* "ADDR:PORT" (IPv4, or localhost); NULL: 127.0.0.1:8080 */
     bool allow_remote;      /* accept an address other than loopback */
-    int refresh_seconds;    /* pages reload this often; 0: 5 */
+    int refresh_seconds;    /* pages update their data this often; 0: 5 */
 } co_serve_options;
 
 typedef struct co_server co_server;
