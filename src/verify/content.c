@@ -9,6 +9,7 @@
  */
 #include "verify/verify_int.h"
 #include "engine/engine_int.h"
+#include "util/fmt.h"
 #include "util/json.h"
 #include "util/key.h"
 #include "util/rowhash.h"
@@ -537,21 +538,26 @@ co_code co_verify_content(vctx *v)
         if (v->differences)
             co_verify_scope_whole(v->differences, v->index);
     }
+    /* Counts as everywhere (util/fmt.h): separators, nouns that agree. */
+    char rows[CO_FMT_PLURAL], missing[CO_FMT_COUNT], extra[CO_FMT_COUNT],
+        changed[CO_FMT_COUNT], duplicate[CO_FMT_COUNT];
+    const char *match = co_fmt_noun(exp.count, "matches", "match");
     if (diffs == 0 && v->scoped)
         return co_vcheck(v, CO_CHECK_CONTENT, true, exp.count, act.count, 0,
-                         "%lld rows changed since run %lld match; the others matched then",
-                         (long long)exp.count, (long long)v->since_run);
+                         "%s changed since run %lld %s; the others matched then",
+                         co_fmt_plural(rows, exp.count, "row", "rows"), (long long)v->since_run,
+                         match);
     if (diffs == 0)
-        return co_vcheck(v, CO_CHECK_CONTENT, true, exp.count, act.count, 0,
-                         "%lld rows match", (long long)exp.count);
+        return co_vcheck(v, CO_CHECK_CONTENT, true, exp.count, act.count, 0, "%s %s",
+                         co_fmt_plural(rows, exp.count, "row", "rows"), match);
+    co_fmt_plural(rows, exp.count, "expected row", "expected rows");
+    co_fmt_count(missing, d.missing);
+    co_fmt_count(extra, d.extra);
+    co_fmt_count(changed, d.changed);
     if (d.duplicate)
         return co_vcheck(v, CO_CHECK_CONTENT, false, exp.count, act.count, diffs,
-                         "%lld missing, %lld extra, %lld changed, %lld duplicate of %lld expected"
-                         " rows",
-                         (long long)d.missing, (long long)d.extra, (long long)d.changed,
-                         (long long)d.duplicate, (long long)exp.count);
+                         "%s missing, %s extra, %s changed, %s duplicate of %s", missing, extra,
+                         changed, co_fmt_count(duplicate, d.duplicate), rows);
     return co_vcheck(v, CO_CHECK_CONTENT, false, exp.count, act.count, diffs,
-                     "%lld missing, %lld extra, %lld changed of %lld expected rows",
-                     (long long)d.missing, (long long)d.extra, (long long)d.changed,
-                     (long long)exp.count);
+                     "%s missing, %s extra, %s changed of %s", missing, extra, changed, rows);
 }

@@ -8,6 +8,7 @@
  * tenant column names no tenant of the source.
  */
 #include "verify/verify_int.h"
+#include "util/fmt.h"
 #include "util/json.h"
 #include "util/key.h"
 
@@ -395,11 +396,12 @@ co_code co_verify_integrity(vctx *v)
         rc = unknown_tenants(v, &found);
     if (rc != CO_OK)
         return rc;
+    char rows[CO_FMT_PLURAL];
     if (found)
         return co_vcheck(v, CO_CHECK_INTEGRITY, false, 0, found, found,
-                         "%lld rows break the target's rules (keys, references, tenants, NULLs,"
-                         " lengths)",
-                         (long long)found);
+                         "%s %s the target's rules (keys, references, tenants, NULLs, lengths)",
+                         co_fmt_plural(rows, found, "row", "rows"),
+                         co_fmt_noun(found, "breaks", "break"));
     return co_vcheck(v, CO_CHECK_INTEGRITY, true, 0, 0, 0,
                      "keys unique, references resolve within the tenant, NULLs and lengths hold");
 }

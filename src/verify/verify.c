@@ -5,6 +5,7 @@
  */
 #include "verify/verify_int.h"
 #include "util/clock.h"
+#include "util/fmt.h"
 #include "util/json.h"
 
 #include <stdarg.h>
@@ -231,21 +232,27 @@ static co_code reconcile(vctx *v)
     }
     int64_t gap = source_now - v->actual_rows - merged - rejected;
     int64_t accounted = v->actual_rows + merged + rejected;
+    /* Counts as everywhere (util/fmt.h): separators, nouns that agree. */
+    char source[CO_FMT_PLURAL], loaded[CO_FMT_COUNT], merged_n[CO_FMT_COUNT],
+        rejected_n[CO_FMT_COUNT], off[CO_FMT_PLURAL];
+    co_fmt_plural(source, source_now, "source row", "source rows");
+    co_fmt_count(loaded, v->actual_rows);
+    co_fmt_count(merged_n, merged);
+    co_fmt_count(rejected_n, rejected);
     if (pass && merged)
         return co_vcheck(v, CO_CHECK_RECONCILE, true, source_now, accounted, 0,
-                         "%lld source rows = %lld loaded + %lld merged + %lld rejected",
-                         (long long)source_now, (long long)v->actual_rows, (long long)merged,
-                         (long long)rejected);
+                         "%s = %s loaded + %s merged + %s rejected", source, loaded, merged_n,
+                         rejected_n);
     if (pass)
         return co_vcheck(v, CO_CHECK_RECONCILE, true, source_now, accounted, 0,
-                         "%lld source rows = %lld loaded + %lld rejected", (long long)source_now,
-                         (long long)v->actual_rows, (long long)rejected);
+                         "%s = %s loaded + %s rejected", source, loaded, rejected_n);
+    if (gap > 0)
+        co_fmt_plural(off, gap, "row unaccounted for", "rows unaccounted for");
+    else
+        co_fmt_plural(off, -gap, "row too many", "rows too many");
     return co_vcheck(v, CO_CHECK_RECONCILE, false, source_now, accounted, 1,
-                     "%lld source rows, but %lld loaded + %lld merged + %lld rejected: %lld %s",
-                     (long long)source_now, (long long)v->actual_rows, (long long)merged,
-                     (long long)rejected,
-                     (long long)(gap < 0 ? -gap : gap),
-                     gap > 0 ? "rows unaccounted for" : "rows too many");
+                     "%s, but %s loaded + %s merged + %s rejected: %s", source, loaded, merged_n,
+                     rejected_n, off);
 }
 
 /* The query's output columns and the key's positions among them. */

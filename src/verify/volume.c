@@ -7,6 +7,7 @@
  */
 #include "verify/verify_int.h"
 #include "util/clock.h"
+#include "util/fmt.h"
 #include "util/json.h"
 #include "util/key.h"
 
@@ -201,9 +202,11 @@ co_code co_verify_volume(vctx *v)
         snprintf(tolerance, sizeof tolerance, "%g%%", vol->tolerance * 100);
     else
         snprintf(tolerance, sizeof tolerance, "%g rows", vol->tolerance);
+    char group_n[CO_FMT_PLURAL], outside_n[CO_FMT_COUNT];
     return co_vcheck(v, CO_CHECK_VOLUME, outside == 0, expected, actual, outside,
-                     "%zu groups of (%s) per month since %s: %lld outside %s", groups, by, since,
-                     (long long)outside, tolerance);
+                     "%s of (%s) per month since %s: %s outside %s",
+                     co_fmt_plural(group_n, (int64_t)groups, "group", "groups"), by, since,
+                     co_fmt_count(outside_n, outside), tolerance);
 }
 
 /* One side's rows per month since the window's start; adds them to the
