@@ -171,12 +171,12 @@ static bool tenant_done(const char *state)
 static void plan_section(co_buf *b, const rp_report *r, bool live)
 {
     co_buf_adds(b, "<h2 id=plan>Plan and cohorts</h2>\n");
-    if (!r->plan.nrows) {
+    co_buf_adds(b, "<div id=plan-table data-live>\n");
+    if (!r->plan.nrows) { /* the region is there for the plan to appear in */
         co_buf_adds(b, "<p class=muted>No plan yet: <code>cutover audit</code> then "
-                       "<code>cutover plan</code>.</p>\n");
+                       "<code>cutover plan</code>.</p>\n</div>\n");
         return;
     }
-    co_buf_adds(b, "<div id=plan-table data-live>\n");
     co_buf_printf(b, "<p>Plan %lld of ", (long long)rp_int(&r->plan, 0, 0));
     co_html_esc(b, rp_cell(&r->plan, 0, 1));
     co_buf_printf(b, ": a canary of %.3g%% of the tenants, then waves growing %.3g times.</p>\n",

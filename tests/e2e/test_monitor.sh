@@ -139,11 +139,11 @@ assert_contains "the report shows the note (escaped) by its author" \
 assert_contains "and the monitor's flag" \
   "<td class=\"n bad\">1</td><td>1 flagged: engagements kind=click on 2027-03-04: 2 rows, baseline 20.0 (-90%)</td><td>on_alert hook ran</td>" "$report"
 assert_contains "and the latest check's daily volumes" \
-  "<td>engagements kind=click</td><td>2027-03-04</td><td class=n>20</td><td class=n>20.0</td>" "$report"
+  "<td>engagements kind=click</td><td class=t>2027-03-04</td><td class=n>20</td><td class=n>20.0</td>" "$report"
 assert_contains "and the approvals" "<td>approved</td><td>bob</td>" "$report"
 run_cutover -p "$proj" report -o "$WORK/all.html"
 assert_contains "the overview lists the tenant after the switch, with its note" \
-  "<tr><td>$small</td><td>2027-03-08T06:00:00Z</td><td class=\"n\">0</td>" "$(cat "$WORK/all.html")"
+  "<tr><td>$small</td><td class=t>2027-03-08T06:00:00Z</td><td class=n>0</td>" "$(cat "$WORK/all.html")"
 
 # The dashboard's API has the same.
 "$CUTOVER" -p "$proj" serve --listen 127.0.0.1:0 > "$WORK/serve.out" 2>"$WORK/serve.err" &
