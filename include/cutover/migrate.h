@@ -39,6 +39,8 @@ enum {
     CO_SESSION_STAGING = 1 << 0,    /* the destination is staging, not the target */
     CO_SESSION_START_OVER = 1 << 1, /* accept a changed project file (co_state_setup) */
     CO_SESSION_READ_ONLY = 1 << 2,  /* for commands that change nothing: skip the setup check */
+    CO_SESSION_JOURNAL_ONLY = 1 << 3, /* open the journal alone: source and dest stay NULL
+                                         (route, routes, status answer without them) */
 };
 
 /* Opens the project's source, its destination and its journal, and (unless

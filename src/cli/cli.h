@@ -116,6 +116,12 @@ enum {
 int cli_open(cli_ctx *ctx, const char *what, unsigned session_flags, unsigned open_flags,
              cli_session *out);
 void cli_close(cli_session *cs);
+/* The journal alone (cmd_route.c): for commands that answer from it (route,
+ * routes, status) while the source or target is away. Only when the journal
+ * has never seen the tenant key (or, with key NULL, any tenant) are the
+ * source's tenants listed, as cli_open with CLI_OPEN_TENANTS does; then
+ * out->tenants is set, else it is NULL. */
+int cli_open_journal(cli_ctx *ctx, const char *what, const char *key, cli_session *out);
 
 /* Progress on stderr: a bar on a terminal (coloured unless NO_COLOR), plain
  * lines otherwise (one per item as it ends), nothing with --quiet. */

@@ -2,6 +2,9 @@
  * cmd_route.c: `cutover rollback --tenant KEY`, `cutover route KEY` and
  * `cutover routes [--json]`: undoing a tenant's move, and telling
  * applications where each tenant lives (docs/state-store.md, table routes).
+ * Routes live in the journal: route and routes open it alone, so that they
+ * answer while the legacy database is away; the source is asked only for a
+ * tenant the journal has never seen.
  */
 #include "cli.h"
 #include "cutover/cutover.h"
@@ -58,19 +61,42 @@ int cmd_rollback(cli_ctx *ctx)
     return rc;
 }
 
+int cli_open_journal(cli_ctx *ctx, const char *what, const char *key, cli_session *out)
+{
+    int rc = cli_open(ctx, what, CO_SESSION_READ_ONLY | CO_SESSION_JOURNAL_ONLY, 0, out);
+    if (rc != EXIT_OK)
+        return rc;
+    co_param p = {NULL, co_text(key ? key : "", key ? strlen(key) : 0)};
+    int64_t known = 0;
+    co_error err;
+    co_error_clear(&err);
+    if (co_store_query_int(co_state_store(out->session->state),
+                           key ? "SELECT count(*) FROM tenants WHERE tenant = ?"
+                               : "SELECT count(*) FROM tenants",
+                           &p, key ? 1 : 0, &known, NULL, &err) != CO_OK) {
+        cli_close(out);
+        return cli_fail(what, &err);
+    }
+    if (known > 0)
+        return EXIT_OK;
+    /* A journal that has not seen the tenant (or any): the source lists them. */
+    cli_close(out);
+    return cli_open(ctx, what, CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, out);
+}
+
 int cmd_route(cli_ctx *ctx)
 {
     if (ctx->args.npositional != 1)
         return cli_usage_error(ctx, "name one tenant");
+    const char *key = ctx->args.positional[0];
     cli_session cs;
-    int rc = cli_open(ctx, "route", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
+    int rc = cli_open_journal(ctx, "route", key, &cs);
     if (rc != EXIT_OK)
         return rc;
-    const char *key = ctx->args.positional[0];
     char route[8];
     co_error err;
     co_error_clear(&err);
-    if (!co_tenant_find(cs.tenants, cs.ntenants, key)) {
+    if (cs.tenants && !co_tenant_find(cs.tenants, cs.ntenants, key)) {
         fprintf(stderr, "cutover: route: unknown tenant \"%s\"\n", key);
         rc = EXIT_NOT_FOUND;
     } else if (co_state_route_get(cs.session->state, key, route, sizeof route, &err) != CO_OK) {
@@ -85,7 +111,7 @@ int cmd_route(cli_ctx *ctx)
 int cmd_routes(cli_ctx *ctx)
 {
     cli_session cs;
-    int rc = cli_open(ctx, "routes", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
+    int rc = cli_open_journal(ctx, "routes", NULL, &cs);
     if (rc != EXIT_OK)
         return rc;
     co_error err;

@@ -47,7 +47,7 @@ static void print_table(const co_tenant_status *rows, size_t n)
 int cmd_status(cli_ctx *ctx)
 {
     cli_session cs;
-    int rc = cli_open(ctx, "status", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
+    int rc = cli_open_journal(ctx, "status", NULL, &cs);
     if (rc != EXIT_OK)
         return rc;
     co_error err;

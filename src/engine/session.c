@@ -21,9 +21,10 @@ co_code co_session_open(const co_project *p, unsigned flags, co_session **out, c
     co_code rc = CO_OK;
     if (to_staging && !dest_uri)
         rc = co_error_set(err, CO_EPROJECT, "the project file names no staging database");
-    if (rc == CO_OK)
+    bool journal_only = flags & CO_SESSION_JOURNAL_ONLY;
+    if (rc == CO_OK && !journal_only)
         rc = co_store_open(p->source, CO_SIDE_SOURCE, p->dir, &s->source, err);
-    if (rc == CO_OK)
+    if (rc == CO_OK && !journal_only)
         rc = co_store_open(dest_uri, to_staging ? CO_SIDE_STAGING : CO_SIDE_TARGET, p->dir,
                            &s->dest, err);
     if (rc == CO_OK)
