@@ -28,6 +28,7 @@ typedef enum co_code {
     CO_EBUSY,        /* held by another process */
     CO_EINTERNAL,    /* a bug: an invariant did not hold */
     CO_ENOTREADY,    /* a step that must come first has not passed (a rehearsal) */
+    CO_EFOREIGN,     /* the source or target carries another journal's traces */
     CO_CODE_COUNT
 } co_code;
 

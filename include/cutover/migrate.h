@@ -41,6 +41,8 @@ enum {
     CO_SESSION_READ_ONLY = 1 << 2,  /* for commands that change nothing: skip the setup check */
     CO_SESSION_JOURNAL_ONLY = 1 << 3, /* open the journal alone: source and dest stay NULL
                                          (route, routes, status answer without them) */
+    CO_SESSION_GUARD = 1 << 4,        /* refuse a source or target carrying another journal's
+                                         traces (co_traces_guard, cutover/traces.h) */
 };
 
 /* Opens the project's source, its destination and its journal, and (unless

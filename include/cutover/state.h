@@ -145,4 +145,17 @@ co_code co_state_reject_add(co_state *st, int64_t run_id, const char *tenant, co
                             const char *key, const char *rule, const char *reason,
                             co_error *err);
 
+/* The journal's identity and soundness (state/identity.c). */
+
+/* The journal's uuid into out (37 bytes), made when first asked for. It is
+ * written beside cutover's traces on the source and the target
+ * (cutover/traces.h), so that another journal sees whose they are. */
+co_code co_state_journal_id(co_state *st, char out[37], co_error *err);
+/* Before opening: a SQLite journal file that exists must not be empty (0
+ * bytes): CO_ESTATE naming it, never a new journal in its place. */
+co_code co_state_file_check(const char *uri, const char *base_dir, co_error *err);
+/* After opening: a SQLite file with tables but no setup table is another
+ * database, not a journal: CO_ESTATE naming it. */
+co_code co_state_is_journal(co_state *st, co_error *err);
+
 #endif

@@ -5,6 +5,7 @@
 #include "cutover/approval.h"
 #include "cutover/capture.h"
 #include "cutover/cutover.h"
+#include "cutover/traces.h"
 #include "capture/capture_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -234,14 +235,21 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
                                co_error *err)
 {
     double started = co_clock_mono();
-    char route[8];
+    char route[8], mark[32] = "";
     co_code rc = co_state_route_get(s->state, t->key, route, sizeof route, err);
-    res->was_switched = rc == CO_OK && strcmp(route, "new") == 0;
+    /* Switched as the journal says, or as the target's mark says whatever the
+     * journal does (a lost one): either way the new system's rows go out first. */
+    if (rc == CO_OK)
+        rc = co_traces_state(s->dest, t->key, mark, sizeof mark, err);
+    res->was_switched = rc == CO_OK && (strcmp(route, "new") == 0 || strcmp(mark, "switched") == 0 ||
+                                        strcmp(mark, "exported") == 0);
     /* First back to the source, so that nobody writes to the new system any more. */
     if (rc == CO_OK)
         rc = co_state_route_set(s->state, t->key, "old", 0, 0, err);
     if (rc == CO_OK && res->was_switched)
         rc = export_target(s, t, res, err);
+    if (rc == CO_OK && res->was_switched)
+        rc = co_traces_mark(s, s->dest, t->key, "exported", err);
     co_store *cap = NULL;
     bool reverse = false;
     for (size_t i = 0; i < s->project->nentities; i++)
@@ -251,6 +259,8 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
     /* The source takes the tenant's writes again, then gets the new system's rows back. */
     if (rc == CO_OK && cap && s->project->ncapture)
         rc = co_capture_stop(cap, s->project, t->key, err);
+    if (rc == CO_OK && cap)
+        rc = co_traces_unmark(cap, t->key, err);
     if (rc == CO_OK && res->was_switched && reverse) {
         rc = co_store_begin(cap, err);
         for (size_t i = 0; rc == CO_OK && i < s->project->nentities; i++) {
@@ -266,6 +276,8 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
     co_store_close(cap);
     if (rc == CO_OK)
         rc = co_purge_tenant(s, t, err);
+    if (rc == CO_OK)
+        rc = co_traces_unmark(s->dest, t->key, err);
     if (rc == CO_OK)
         rc = co_state_applied_set(s->state, t->key, 0, err);
     if (rc == CO_OK)
@@ -365,8 +377,13 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
         rc = open_capture(p, &cap, err);
     if (rc != CO_OK)
         return rc;
-    /* 1. capture, 2. copy */
-    co_code srt = co_capture_start(cap, p, t->key, &step);
+    /* 1. capture, 2. copy; the journal's marks first, so that whoever finds
+     * the capture or the rows finds whose they are (cutover/traces.h). */
+    co_code srt = co_traces_mark(s, cap, t->key, "capturing", &step);
+    if (srt == CO_OK)
+        srt = co_traces_mark(s, s->dest, t->key, "loading", &step);
+    if (srt == CO_OK)
+        srt = co_capture_start(cap, p, t->key, &step);
     if (srt == CO_OK)
         srt = co_state_applied_set(s->state, t->key, 0, &step);
     co_migrate_options mopt = {0};
@@ -430,7 +447,11 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
     }
     co_verify_scope_free(again);
     co_verify_result_release(&early);
-    /* 8. switch */
+    /* 8. switch: marked first, so that the rows are never purged unexported */
+    if (srt == CO_OK)
+        srt = co_traces_mark(s, s->dest, t->key, "switched", &step);
+    if (srt == CO_OK)
+        srt = co_traces_mark(s, cap, t->key, "switched", &step);
     if (srt == CO_OK) {
         res->freeze_seconds = co_clock_mono() - freeze_started;
         srt = co_state_route_set(s->state, t->key, "new", res->freeze_seconds, res->load.run_id,

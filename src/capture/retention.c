@@ -6,6 +6,7 @@
 #include "cutover/capture.h"
 #include "cutover/approval.h"
 #include "cutover/cutover.h"
+#include "cutover/traces.h"
 #include "capture/capture_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -161,6 +162,8 @@ co_code co_finalize_tenant(co_session *s, const co_tenant *t, co_error *err)
         rc = co_store_allow_writes(cap, err);
     if (rc == CO_OK && s->project->ncapture)
         rc = co_capture_stop(cap, s->project, t->key, err);
+    if (rc == CO_OK) /* the target's mark stays: its rows are the new system's */
+        rc = co_traces_unmark(cap, t->key, err);
     co_store_close(cap);
     if (rc == CO_OK)
         rc = co_state_tenant_set(s->state, t->key, "finalized", 0, err);

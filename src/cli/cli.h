@@ -30,7 +30,9 @@
     X(EXIT_VERIFY, 12, "verification found differences")                                   \
     X(EXIT_NOT_READY, 13, "a step that must come first has not passed (a rehearsal, an "    \
                           "approval, a hook, a rollback)")                                  \
-    X(EXIT_FLAGGED, 14, "cutover monitor flagged a deviation or a query over its budget")
+    X(EXIT_FLAGGED, 14, "cutover monitor flagged a deviation or a query over its budget")   \
+    X(EXIT_FOREIGN, 15, "the source or target carries another journal's traces (see "       \
+                        "cutover recover-journal)")
 
 #define CLI_EXIT_ENUM(name, number, text) name = number,
 enum { CLI_EXIT_CODES(CLI_EXIT_ENUM) };
@@ -183,6 +185,7 @@ int cmd_finalize(cli_ctx *ctx);
 int cmd_run(cli_ctx *ctx);
 int cmd_worker(cli_ctx *ctx);
 int cmd_route(cli_ctx *ctx);
+int cmd_recover_journal(cli_ctx *ctx);
 int cmd_routes(cli_ctx *ctx);
 int cmd_plan(cli_ctx *ctx);
 int cmd_schedule(cli_ctx *ctx);

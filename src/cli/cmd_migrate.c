@@ -271,7 +271,8 @@ int cmd_migrate(cli_ctx *ctx)
 {
     cli_session cs;
     int rc = cli_open(ctx, "migrate",
-                      cli_flag(&ctx->args, "start-over") ? CO_SESSION_START_OVER : 0,
+                      CO_SESSION_GUARD |
+                          (cli_flag(&ctx->args, "start-over") ? CO_SESSION_START_OVER : 0),
                       CLI_OPEN_CHECK, &cs);
     if (rc != EXIT_OK)
         return rc;

@@ -13,7 +13,7 @@ static int each_tenant(cli_ctx *ctx, const char *what,
                        int (*fn)(cli_ctx *ctx, co_session *s, const co_tenant *t))
 {
     cli_session cs;
-    int rc = cli_open(ctx, what, CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
+    int rc = cli_open(ctx, what, CO_SESSION_READ_ONLY | CO_SESSION_GUARD, CLI_OPEN_TENANTS, &cs);
     if (rc != EXIT_OK)
         return rc;
     size_t count = 0;

@@ -19,7 +19,8 @@
 int cmd_rollback(cli_ctx *ctx)
 {
     cli_session cs;
-    int rc = cli_open(ctx, "rollback", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
+    int rc = cli_open(ctx, "rollback", CO_SESSION_READ_ONLY | CO_SESSION_GUARD, CLI_OPEN_TENANTS,
+                      &cs);
     if (rc != EXIT_OK)
         return rc;
     size_t count = 0;

@@ -58,7 +58,7 @@ int cmd_worker(cli_ctx *ctx)
     if (!name)
         snprintf(worker, sizeof worker, "%s:%ld", host, (long)getpid());
     cli_session cs;
-    rc = cli_open(ctx, "worker", 0, CLI_OPEN_CHECK, &cs);
+    rc = cli_open(ctx, "worker", CO_SESSION_GUARD, CLI_OPEN_CHECK, &cs);
     if (rc != EXIT_OK)
         return rc;
     bool skip = cli_flag(&ctx->args, "skip-rehearsal");

@@ -251,6 +251,9 @@ const cli_command cli_commands[] = {
      review_options},
     {"route", cmd_route, "TENANT", "print where a tenant lives: old or new", no_options},
     {"routes", cmd_routes, "", "list every tenant's route", no_options},
+    {"recover-journal", cmd_recover_journal, "",
+     "rebuild a lost journal from cutover's traces on the source and target: routes, tenants in "
+     "flight", no_options},
     {"status", cmd_status, "", "show every tenant's state, last run and counts", no_options},
     {"report", cmd_report, "[--tenant KEY] -o FILE.html",
      "write the migration report: one self-contained HTML page with charts", report_options},

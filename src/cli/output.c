@@ -38,6 +38,7 @@ int cli_exit_code(co_code code)
     case CO_EUNSUPPORTED: return EXIT_UNSUPPORTED;
     case CO_EVERIFY: return EXIT_VERIFY;
     case CO_ENOTREADY: return EXIT_NOT_READY;
+    case CO_EFOREIGN: return EXIT_FOREIGN;
     default: return EXIT_INTERNAL;
     }
 }

@@ -5,10 +5,12 @@
  * run), after a failed load, and by rollback.
  */
 #include "cutover/migrate.h"
+#include "cutover/traces.h"
 #include "util/key.h"
 #include "util/buf.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static co_code purge_by_tenant_column(co_session *s, const co_tenant *t, const co_entity *e,
                                       co_error *err)
@@ -71,7 +73,21 @@ static co_code purge_by_id_map(co_session *s, const co_tenant *t, const co_entit
 
 co_code co_purge_tenant(co_session *s, const co_tenant *t, co_error *err)
 {
-    co_code rc = co_store_begin(s->dest, err);
+    /* Whatever the journal says, a tenant the target marks switched may hold
+     * the new system's writes: only rollback, which exports them first, may
+     * purge it (it marks the tenant exported). */
+    char mark[32] = "";
+    co_code rc = co_store_side(s->dest) == CO_SIDE_TARGET
+                     ? co_traces_state(s->dest, t->key, mark, sizeof mark, err)
+                     : CO_OK;
+    if (rc == CO_OK && strcmp(mark, "switched") == 0)
+        return co_error_set(err, CO_ENOTREADY,
+                            "tenant %s is marked switched in the target: its rows there may hold "
+                            "the new system's writes, and are purged only by cutover rollback, "
+                            "which exports them first",
+                            t->key);
+    if (rc == CO_OK)
+        rc = co_store_begin(s->dest, err);
     if (rc == CO_OK)
         rc = co_state_begin(s->state, err);
     for (size_t i = s->project->nentities; rc == CO_OK && i-- > 0;) {

@@ -3,6 +3,7 @@
  * listing tenants, and checking a project against its databases.
  */
 #include "cutover/migrate.h"
+#include "cutover/traces.h"
 #include "util/buf.h"
 
 #include <stdio.h>
@@ -31,6 +32,8 @@ co_code co_session_open(const co_project *p, unsigned flags, co_session **out, c
         rc = co_state_open(p->state, p->dir, &s->state, err);
     if (rc == CO_OK && !(flags & CO_SESSION_READ_ONLY))
         rc = co_state_setup(s->state, p->hash, p->path, flags & CO_SESSION_START_OVER, err);
+    if (rc == CO_OK && (flags & CO_SESSION_GUARD))
+        rc = co_traces_guard(s, err);
     if (rc != CO_OK) {
         co_session_close(s);
         return rc;

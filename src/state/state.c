@@ -94,8 +94,13 @@ co_code co_state_open(const char *uri, const char *base_dir, co_state **out, co_
     co_state *st = calloc(1, sizeof *st);
     if (!st)
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    co_code rc = co_store_open(uri, CO_SIDE_STATE, base_dir, &st->store, err);
+    /* A journal is never made anew in place of a file that is not one. */
+    co_code rc = co_state_file_check(uri, base_dir, err);
+    if (rc == CO_OK)
+        rc = co_store_open(uri, CO_SIDE_STATE, base_dir, &st->store, err);
     bool sqlite = rc == CO_OK && strcmp(co_store_engine(st->store), "sqlite") == 0;
+    if (rc == CO_OK && sqlite)
+        rc = co_state_is_journal(st, err);
     if (rc == CO_OK && sqlite)
         rc = co_store_exec(st->store, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;",
                            err);

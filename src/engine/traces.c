@@ -1,0 +1,387 @@
+/*
+ * traces.c: cutover's marks beside its traces on the source and the target,
+ * the guard that refuses a journal which did not leave them, and the rebuild
+ * of a lost journal from them (traces.h).
+ */
+#include "cutover/traces.h"
+#include "util/buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MARKS "cutover_journal_mark"
+
+void co_recovered_free(co_recovered *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(r[i].tenant);
+    free(r);
+}
+
+/* Whether table exists in store (its columns can be read). */
+static co_code has_table(co_store *store, const char *table, bool *exists, co_error *err)
+{
+    co_column *cols = NULL;
+    size_t n = 0;
+    co_error probe;
+    co_error_clear(&probe);
+    co_code rc = co_store_columns(store, table, &cols, &n, &probe);
+    co_columns_free(cols, n);
+    *exists = rc == CO_OK;
+    if (rc == CO_OK || rc == CO_ENOTFOUND)
+        return CO_OK;
+    if (err)
+        *err = probe;
+    return rc;
+}
+
+co_code co_traces_mark(co_session *s, co_store *store, const char *tenant, const char *state,
+                       co_error *err)
+{
+    char journal[37];
+    co_code rc = co_state_journal_id(s->state, journal, err);
+    if (rc == CO_OK)
+        rc = co_store_exec(store,
+                           "CREATE TABLE IF NOT EXISTS " MARKS " (tenant TEXT PRIMARY KEY,"
+                           " journal TEXT NOT NULL, state TEXT NOT NULL)",
+                           err);
+    co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
+                    {NULL, co_text(journal, strlen(journal))},
+                    {NULL, co_text(state, strlen(state))}};
+    if (rc == CO_OK)
+        rc = co_store_exec_params(store,
+                                  "INSERT INTO " MARKS " (tenant, journal, state) VALUES (?, ?, ?)"
+                                  " ON CONFLICT (tenant) DO UPDATE SET journal = excluded.journal,"
+                                  " state = excluded.state",
+                                  p, 3, NULL, err);
+    if (rc != CO_OK)
+        co_error_where(err, "the journal's mark for tenant %s on the %s", tenant,
+                       co_side_name(co_store_side(store)));
+    return rc;
+}
+
+co_code co_traces_unmark(co_store *store, const char *tenant, co_error *err)
+{
+    bool exists = false;
+    co_code rc = has_table(store, MARKS, &exists, err);
+    if (rc != CO_OK || !exists)
+        return rc;
+    co_param p = {NULL, co_text(tenant, strlen(tenant))};
+    rc = co_store_exec_params(store, "DELETE FROM " MARKS " WHERE tenant = ?", &p, 1, NULL, err);
+    int64_t left = 0;
+    if (rc == CO_OK)
+        rc = co_store_query_int(store, "SELECT count(*) FROM " MARKS, NULL, 0, &left, NULL, err);
+    if (rc == CO_OK && left == 0) /* nothing of cutover's stays behind */
+        rc = co_store_exec(store, "DROP TABLE " MARKS, err);
+    return rc;
+}
+
+co_code co_traces_state(co_store *store, const char *tenant, char *buf, size_t cap,
+                        co_error *err)
+{
+    buf[0] = '\0';
+    bool exists = false;
+    co_code rc = has_table(store, MARKS, &exists, err);
+    if (rc != CO_OK || !exists)
+        return rc;
+    co_param p = {NULL, co_text(tenant, strlen(tenant))};
+    co_cursor *c = NULL;
+    rc = co_store_query(store, "SELECT state FROM " MARKS " WHERE tenant = ?", &p, 1, &c, err);
+    bool has_row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &has_row, err);
+    if (rc == CO_OK && has_row) {
+        co_value v = co_cursor_value(c, 0);
+        snprintf(buf, cap, "%.*s", v.type == CO_TEXT ? (int)v.len : 0, v.type == CO_TEXT ? v.s : "");
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+/* What the traces of one store say: marks (tenant, journal, state) and, on
+ * the source, the tenants whose writes are captured. */
+typedef struct trace_row {
+    char *tenant, *journal, *state;
+    bool captured;
+} trace_row;
+
+typedef struct traces {
+    trace_row *rows;
+    size_t n, cap;
+} traces;
+
+static void traces_release(traces *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->rows[i].tenant);
+        free(t->rows[i].journal);
+        free(t->rows[i].state);
+    }
+    free(t->rows);
+    memset(t, 0, sizeof *t);
+}
+
+static trace_row *trace_find(traces *t, const char *tenant)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->rows[i].tenant, tenant) == 0)
+            return &t->rows[i];
+    return NULL;
+}
+
+static trace_row *trace_add(traces *t, const char *tenant, size_t len)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        trace_row *grown = realloc(t->rows, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        t->rows = grown;
+        t->cap = cap;
+    }
+    trace_row *r = &t->rows[t->n];
+    memset(r, 0, sizeof *r);
+    if (!(r->tenant = strndup(tenant, len)))
+        return NULL;
+    t->n++;
+    return r;
+}
+
+static char *value_text(co_value v)
+{
+    return v.type == CO_TEXT ? strndup(v.s, v.len) : strdup("");
+}
+
+/* Reads store's marks and, when captured is true, its cutover_tenants. */
+static co_code read_traces(co_store *store, bool captured, traces *out, co_error *err)
+{
+    bool exists = false;
+    co_code rc = has_table(store, MARKS, &exists, err);
+    co_cursor *c = NULL;
+    bool has_row;
+    if (rc == CO_OK && exists)
+        rc = co_store_query(store, "SELECT tenant, journal, state FROM " MARKS " ORDER BY tenant",
+                            NULL, 0, &c, err);
+    while (rc == CO_OK && c && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_value t = co_cursor_value(c, 0);
+        trace_row *r = t.type == CO_TEXT ? trace_add(out, t.s, t.len) : NULL;
+        if (r) {
+            r->journal = value_text(co_cursor_value(c, 1));
+            r->state = value_text(co_cursor_value(c, 2));
+        }
+        if (t.type == CO_TEXT && (!r || !r->journal || !r->state))
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    co_cursor_close(c);
+    c = NULL;
+    if (rc == CO_OK && captured)
+        rc = has_table(store, "cutover_tenants", &exists, err);
+    if (rc == CO_OK && captured && exists)
+        rc = co_store_query(store, "SELECT tenant FROM cutover_tenants ORDER BY tenant", NULL, 0,
+                            &c, err);
+    while (rc == CO_OK && c && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_value t = co_cursor_value(c, 0);
+        if (t.type != CO_TEXT)
+            continue;
+        char *key = strndup(t.s, t.len);
+        trace_row *r = key ? trace_find(out, key) : NULL;
+        if (key && !r)
+            r = trace_add(out, t.s, t.len);
+        free(key);
+        if (!r)
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+        else
+            r->captured = true;
+    }
+    co_cursor_close(c);
+    if (rc != CO_OK)
+        co_error_where(err, "reading cutover's traces on the %s",
+                       co_side_name(co_store_side(store)));
+    return rc;
+}
+
+/* Whether this journal has moved the tenant: a route, or a state past "new". */
+static co_code journal_knows(co_session *s, const char *tenant, bool *known, co_error *err)
+{
+    char state[32], route[8];
+    co_code rc = co_state_tenant_get(s->state, tenant, state, sizeof state, err);
+    if (rc == CO_OK)
+        rc = co_state_route_get(s->state, tenant, route, sizeof route, err);
+    *known = rc == CO_OK && (strcmp(state, "new") != 0 || strcmp(route, "new") == 0);
+    return rc;
+}
+
+/* Appends "tenant 1 (switched, journal 1b2c3d4e)" for a foreign trace to
+ * found; counts them. At most a few are named. */
+static co_code collect_foreign(co_session *s, traces *t, const char *journal, const char *side,
+                               co_buf *found, size_t *count, co_error *err)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        trace_row *r = &t->rows[i];
+        bool foreign = r->journal && strcmp(r->journal, journal) != 0;
+        if (!r->journal && r->captured) { /* capture without a mark: ours only if we know it */
+            bool known = false;
+            co_code rc = journal_knows(s, r->tenant, &known, err);
+            if (rc != CO_OK)
+                return rc;
+            foreign = !known;
+        }
+        if (!foreign)
+            continue;
+        if (*count < 5) {
+            co_buf_printf(found, "%stenant %.60s on the %s (", found->len ? "; " : "", r->tenant,
+                          side);
+            if (r->journal)
+                co_buf_printf(found, "%s by journal %.8s", r->state, r->journal);
+            else
+                co_buf_adds(found, "capture installed, no mark");
+            if (r->journal && r->captured)
+                co_buf_adds(found, ", capture installed");
+            co_buf_addc(found, ')');
+        }
+        (*count)++;
+    }
+    return CO_OK;
+}
+
+co_code co_traces_guard(co_session *s, co_error *err)
+{
+    if (!s->source || !s->dest || co_store_side(s->dest) != CO_SIDE_TARGET)
+        return CO_OK;
+    char journal[37];
+    traces src = {0}, tgt = {0};
+    co_buf found = CO_BUF_INIT;
+    size_t count = 0;
+    co_code rc = co_state_journal_id(s->state, journal, err);
+    if (rc == CO_OK)
+        rc = read_traces(s->source, true, &src, err);
+    if (rc == CO_OK)
+        rc = read_traces(s->dest, false, &tgt, err);
+    if (rc == CO_OK)
+        rc = collect_foreign(s, &src, journal, "source", &found, &count, err);
+    if (rc == CO_OK)
+        rc = collect_foreign(s, &tgt, journal, "target", &found, &count, err);
+    if (rc == CO_OK && count > 0)
+        rc = co_error_set(err, CO_EFOREIGN,
+                          "the source or target carries traces of another journal than this one "
+                          "(%.36s, %.300s): %.500s%s. Refusing to run: a switched tenant's rows in "
+                          "the target may hold the new system's writes. Name the journal that "
+                          "left them with --state, or rebuild one from the traces with cutover "
+                          "recover-journal",
+                          journal, co_state_store(s->state) ? co_store_safe_uri(co_state_store(s->state)) : "",
+                          co_buf_str(&found), count > 5 ? " and more" : "");
+    traces_release(&src);
+    traces_release(&tgt);
+    co_buf_release(&found);
+    return rc;
+}
+
+/* Marks every traced tenant of store as this journal's. */
+static co_code adopt(co_session *s, co_store *store, traces *t, bool source, co_error *err)
+{
+    co_code rc = CO_OK;
+    for (size_t i = 0; rc == CO_OK && i < t->n; i++) {
+        const char *state = t->rows[i].state && t->rows[i].state[0] ? t->rows[i].state
+                            : source                                ? "capturing"
+                                                                    : "loading";
+        rc = co_traces_mark(s, store, t->rows[i].tenant, state, err);
+    }
+    return rc;
+}
+
+static co_recovered *recovered_get(co_recovered **arr, size_t *n, const char *tenant)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*arr)[i].tenant, tenant) == 0)
+            return &(*arr)[i];
+    co_recovered *grown = realloc(*arr, (*n + 1) * sizeof *grown);
+    if (!grown)
+        return NULL;
+    *arr = grown;
+    co_recovered *r = &grown[*n];
+    memset(r, 0, sizeof *r);
+    if (!(r->tenant = strdup(tenant)))
+        return NULL;
+    (*n)++;
+    return r;
+}
+
+co_code co_traces_recover(co_session *s, co_recovered **out, size_t *n, co_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (!s->source || !s->dest || co_store_side(s->dest) != CO_SIDE_TARGET)
+        return co_error_set(err, CO_EUSAGE, "recovering a journal needs the source and target");
+    int64_t runs = 0;
+    co_code rc = co_store_query_int(co_state_store(s->state), "SELECT count(*) FROM runs", NULL,
+                                    0, &runs, NULL, err);
+    if (rc == CO_OK && runs > 0)
+        return co_error_set(err, CO_ENOTREADY,
+                            "this journal (%s) already has %lld runs: recover-journal rebuilds a "
+                            "lost journal into a new one; name a new file with --state",
+                            co_store_safe_uri(co_state_store(s->state)), (long long)runs);
+    traces src = {0}, tgt = {0};
+    co_store *cap = NULL;
+    co_recovered *arr = NULL;
+    size_t count = 0;
+    if (rc == CO_OK)
+        rc = read_traces(s->source, true, &src, err);
+    if (rc == CO_OK)
+        rc = read_traces(s->dest, false, &tgt, err);
+    for (int side = 0; rc == CO_OK && side < 2; side++) {
+        traces *t = side ? &tgt : &src;
+        for (size_t i = 0; rc == CO_OK && i < t->n; i++) {
+            trace_row *row = &t->rows[i];
+            co_recovered *r = recovered_get(&arr, &count, row->tenant);
+            if (!r) {
+                rc = co_error_set(err, CO_ENOMEM, "out of memory");
+                break;
+            }
+            r->switched = r->switched || (row->state && strcmp(row->state, "switched") == 0);
+            r->captured = r->captured || row->captured;
+            r->on_target = r->on_target || side == 1;
+            if (row->journal && !r->from[0])
+                snprintf(r->from, sizeof r->from, "%s", row->journal);
+        }
+    }
+    /* The journal first, then the marks: a rebuild stopped halfway runs again. */
+    if (rc == CO_OK)
+        rc = co_state_begin(s->state, err);
+    for (size_t i = 0; rc == CO_OK && i < count; i++) {
+        co_recovered *r = &arr[i];
+        int64_t run = 0;
+        rc = co_state_run_begin(s->state, r->tenant, "recover-journal", s->project->hash, &run,
+                                    err);
+        if (rc == CO_OK && r->switched)
+            rc = co_state_route_set(s->state, r->tenant, "new", 0, run, err);
+        if (rc == CO_OK)
+            rc = co_state_tenant_set(s->state, r->tenant, r->switched ? "switched" : "migrating",
+                                     run, err);
+        if (rc == CO_OK)
+            rc = co_state_run_end(s->state, run, "done", NULL, 0, err);
+    }
+    if (rc == CO_OK)
+        rc = co_state_commit(s->state, err);
+    else
+        co_state_rollback(s->state);
+    if (rc == CO_OK && src.n) {
+        rc = co_store_open(s->project->source, CO_SIDE_SOURCE, s->project->dir, &cap, err);
+        if (rc == CO_OK)
+            rc = co_store_allow_writes(cap, err);
+        if (rc == CO_OK)
+            rc = adopt(s, cap, &src, true, err);
+    }
+    if (rc == CO_OK)
+        rc = adopt(s, s->dest, &tgt, false, err);
+    co_store_close(cap);
+    traces_release(&src);
+    traces_release(&tgt);
+    if (rc != CO_OK) {
+        co_recovered_free(arr, count);
+        return rc;
+    }
+    *out = arr;
+    *n = count;
+    return CO_OK;
+}
