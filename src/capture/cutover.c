@@ -488,9 +488,22 @@ co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_op
     co_code rc = co_state_lease(s->state, t->key, "migrate", err);
     if (rc != CO_OK)
         return rc;
-    char route[8];
+    char route[8], mark[32] = "";
     rc = co_state_route_get(s->state, t->key, route, sizeof route, err);
-    if (rc == CO_OK && strcmp(route, "new") == 0) {
+    if (rc == CO_OK)
+        rc = co_traces_state(s->dest, t->key, mark, sizeof mark, err);
+    if (rc == CO_OK && strcmp(route, "new") != 0 &&
+        (strcmp(mark, "switched") == 0 || strcmp(mark, "exported") == 0)) {
+        /* The journal says old, the target says switched: its rows there may
+         * hold the new system's writes; a copy would purge them. */
+        res->load.skipped = true;
+        snprintf(res->failure, sizeof res->failure,
+                 "tenant %.100s is marked switched in the target although this journal routes "
+                 "it old: its rows there may hold the new system's writes. Roll it back first "
+                 "(cutover rollback --tenant %.100s exports them before it purges)",
+                 t->key, t->key);
+        res->failure_code = CO_ENOTREADY;
+    } else if (rc == CO_OK && strcmp(route, "new") == 0) {
         res->load.skipped = true; /* switched already: roll back first to move it again */
         if (defaults.again) {
             snprintf(res->failure, sizeof res->failure,

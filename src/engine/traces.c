@@ -53,7 +53,9 @@ co_code co_traces_mark(co_session *s, co_store *store, const char *tenant, const
         rc = co_store_exec_params(store,
                                   "INSERT INTO " MARKS " (tenant, journal, state) VALUES (?, ?, ?)"
                                   " ON CONFLICT (tenant) DO UPDATE SET journal = excluded.journal,"
-                                  " state = excluded.state",
+                                  " state = CASE WHEN " MARKS ".state IN ('switched', 'exported')"
+                                  " AND excluded.state IN ('capturing', 'loading')"
+                                  " THEN " MARKS ".state ELSE excluded.state END",
                                   p, 3, NULL, err);
     if (rc != CO_OK)
         co_error_where(err, "the journal's mark for tenant %s on the %s", tenant,

@@ -1,0 +1,95 @@
+# test_journal.sh: a lost journal cannot destroy the new system's writes. A
+# tenant is switched and written to in the new system, the journal is lost
+# (rm -rf .cutover), and `migrate --all` refuses (exit 15), naming the other
+# journal's traces, with the target's rows intact; a 0-byte or non-journal
+# state file is refused by name; `cutover recover-journal` rebuilds the route
+# and the next migrate leaves the switched tenant alone. Whatever the journal
+# says, a tenant the target marks switched is never purged without the
+# rollback export. route, routes and status answer with the source away.
+source "$(dirname "$0")/lib.sh"
+
+demo=$WORK/demo
+"$CUTOVER" demo init "$demo" --scale 0.002 --seed 7 -q
+proj=$demo/cutover.yaml src=$demo/legacy.db tgt=$demo/crm.db
+cd "$demo" || exit 1
+
+run_cutover -p "$proj" migrate --tenant 1 --skip-rehearsal -q
+assert_eq "tenant 1 switched" "0 new" "$CODE $("$CUTOVER" -p "$proj" route 1)"
+assert_eq "its marks on the source and the target: switched" "switched switched" \
+  "$(q "$src" "SELECT state FROM cutover_journal_mark WHERE tenant = '1'") $(q "$tgt" "SELECT state FROM cutover_journal_mark WHERE tenant = '1'")"
+# The new system takes a write for tenant 1.
+x=$(q "$tgt" "SELECT min(id) FROM contacts WHERE account_id = 1")
+q "$tgt" "UPDATE contacts SET title = 'Written in the new system' WHERE id = $x"
+rows=$(q "$tgt" "SELECT count(*) FROM contacts WHERE account_id = 1")
+
+# Item 7: the routes live in the journal; the legacy database may be away.
+mv "$src" "$WORK/legacy.away"
+run_cutover -p "$proj" routes --json
+assert_eq "routes --json answers with the source away" "0 new" \
+  "$CODE $(jq -r '.routes[] | select(.tenant == "1") | .route' <<<"$OUT")"
+run_cutover -p "$proj" route 1
+assert_eq "route answers with the source away" "0 new" "$CODE $OUT"
+run_cutover -p "$proj" status --json
+assert_eq "status answers with the source away" "0 switched" \
+  "$CODE $(jq -r '.tenants[] | select(.tenant == "1") | .state' <<<"$OUT")"
+run_cutover -p "$proj" route 99
+assert_eq "a tenant the journal never saw still needs the source" 4 "$CODE"
+mv "$WORK/legacy.away" "$src"
+
+# The journal is lost: a rerun must not copy tenant 1 again.
+rm -rf "$demo/.cutover"
+run_cutover -p "$proj" migrate --all --skip-rehearsal -q
+assert_eq "migrate --all with a new journal is refused (exit 15)" 15 "$CODE"
+assert_contains "it names the other journal's traces" "tenant 1 on the target (switched by journal" "$ERR"
+assert_contains "and how to recover" "cutover recover-journal" "$ERR"
+assert_eq "the new system's write is intact" "Written in the new system $rows" \
+  "$(q "$tgt" "SELECT title FROM contacts WHERE id = $x") $(q "$tgt" "SELECT count(*) FROM contacts WHERE account_id = 1")"
+assert_eq "no other tenant was moved" 0 "$(q "$tgt" "SELECT count(*) FROM contacts WHERE account_id <> 1")"
+err=$(sqlite3 "$src" "UPDATE contacts SET title = 'x' WHERE account_id = 1" 2>&1)
+assert_contains "the source still refuses tenant 1's writes" "tenant 1 is frozen" "$err"
+run_cutover -p "$proj" rollback --tenant 1
+assert_eq "rollback with the new journal is refused too" 15 "$CODE"
+
+# The same project file run from another directory: its own journal, refused.
+mkdir -p "$WORK/elsewhere"
+cp "$proj" "$WORK/elsewhere/cutover.yaml"
+sed -i "s|sqlite:legacy.db|sqlite:$src|; s|sqlite:crm.db|sqlite:$tgt|" "$WORK/elsewhere/cutover.yaml"
+run_cutover -p "$WORK/elsewhere/cutover.yaml" migrate --all --skip-rehearsal -q
+assert_eq "a journal beside a copy of the project file is refused" 15 "$CODE"
+
+# A 0-byte journal and a database that is not a journal are refused by name.
+rm -rf "$demo/.cutover" && mkdir -p "$demo/.cutover" && : > "$demo/.cutover/state.db"
+run_cutover -p "$proj" migrate --all --skip-rehearsal -q
+assert_eq "a 0-byte state.db is refused (exit 6)" 6 "$CODE"
+assert_contains "naming the file" ".cutover/state.db is empty (0 bytes), not a cutover journal" "$ERR"
+assert_eq "and left as it was" 0 "$(stat -c %s "$demo/.cutover/state.db")"
+run_cutover -p "$proj" status --state "sqlite:$src"
+assert_eq "a database that is not a journal is refused" 6 "$CODE"
+assert_contains "naming it" "is not a cutover journal (it has no setup table)" "$ERR"
+
+# recover-journal rebuilds the route from the traces; the rerun leaves tenant 1 alone.
+rm -f "$demo/.cutover/state.db"
+run_cutover -p "$proj" recover-journal --json
+assert_eq "recover-journal rebuilds tenant 1 as switched" "0 1 new" \
+  "$CODE $(jq -r '.tenants[] | "\(.tenant) \(.route)"' <<<"$OUT")"
+assert_eq "route new again" new "$("$CUTOVER" -p "$proj" route 1)"
+run_cutover -p "$proj" recover-journal
+assert_eq "recover-journal refuses a journal with runs" 13 "$CODE"
+run_cutover -p "$proj" migrate --tenant 2 --skip-rehearsal -q
+assert_eq "the rebuilt journal migrates another tenant" "0 new" "$CODE $("$CUTOVER" -p "$proj" route 2)"
+assert_eq "tenant 1's new-system write is still there" "Written in the new system" \
+  "$(q "$tgt" "SELECT title FROM contacts WHERE id = $x")"
+
+# Whatever the journal says, the target's switched rows are not purged unexported.
+q "$demo/.cutover/state.db" "UPDATE routes SET route = 'old' WHERE tenant = '1'"
+run_cutover -p "$proj" migrate --tenant 1 --again --skip-rehearsal -q
+assert_eq "a journal that routes a switched tenant old: migrate refuses (exit 13)" 13 "$CODE"
+assert_contains "saying why" "marked switched in the target" "$ERR"
+assert_eq "the write is intact" "Written in the new system" "$(q "$tgt" "SELECT title FROM contacts WHERE id = $x")"
+run_cutover -p "$proj" rollback --tenant 1 --json
+assert_eq "rollback treats it as switched and exports first" "0 true" "$CODE $(jq -r .was_switched <<<"$OUT")"
+assert_contains "the export holds the new system's write" "Written in the new system" \
+  "$(cat "$(jq -r .export_file <<<"$OUT")")"
+assert_eq "rolled back: nothing of tenant 1 in the target, its mark gone" "0 0" \
+  "$(q "$tgt" "SELECT count(*) FROM contacts WHERE account_id = 1") $(q "$tgt" "SELECT count(*) FROM cutover_journal_mark WHERE tenant = '1'")"
+finish
