@@ -32,4 +32,22 @@ co_code co_rehearse_tenant(co_session *main, co_session *rehearsal, const co_ten
                            co_error *err);
 void co_rehearsal_result_release(co_rehearsal_result *r);
 
+/* Schema fingerprints (engine/fingerprint.c): a rehearsal records the schemas
+ * it ran against, and migrate refuses when they changed since.
+ *
+ * co_schema_fingerprint describes, one line per column (declared type, key,
+ * NOT NULL), the source tables the project reads or writes (entity and
+ * tenants queries, capture, reverse) and the target's entity tables, into
+ * *out (free() it). co_schema_compare is true when both are the same; else
+ * *changes (free() it) names what changed: "source events.occurred_at TEXT
+ * -> INTEGER; target contacts.title removed (TEXT)". */
+co_code co_schema_fingerprint(co_store *source, co_store *target, const co_project *p,
+                              char **out, co_error *err);
+bool co_schema_compare(const char *rehearsed, const char *now, char **changes);
+/* Records the fingerprint of main's source and target for the tenant. */
+co_code co_rehearsal_schema_record(co_session *main, const char *tenant, co_error *err);
+/* CO_ENOTREADY, naming what changed, when the schemas are no longer those
+ * of the tenant's passing rehearsal (or it recorded none). */
+co_code co_rehearsal_schema_check(co_session *s, const char *tenant, co_error *err);
+
 #endif

@@ -158,4 +158,13 @@ co_code co_state_file_check(const char *uri, const char *base_dir, co_error *err
  * database, not a journal: CO_ESTATE naming it. */
 co_code co_state_is_journal(co_state *st, co_error *err);
 
+/* The schema fingerprint of a tenant's passing rehearsal (state/schemas.c;
+ * cutover/rehearse.h makes and compares them). co_state_schema_get sets
+ * *fingerprint (free() it) to NULL when none was recorded for this project
+ * file's hash. */
+co_code co_state_schema_record(co_state *st, const char *tenant, const char *project_hash,
+                               const char *fingerprint, co_error *err);
+co_code co_state_schema_get(co_state *st, const char *tenant, const char *project_hash,
+                            char **fingerprint, co_error *err);
+
 #endif

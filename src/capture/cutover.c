@@ -5,6 +5,7 @@
 #include "cutover/approval.h"
 #include "cutover/capture.h"
 #include "cutover/cutover.h"
+#include "cutover/rehearse.h"
 #include "cutover/traces.h"
 #include "capture/capture_int.h"
 #include "util/buf.h"
@@ -67,10 +68,12 @@ static co_code export_target(co_session *s, const co_tenant *t, co_rollback_resu
     co_buf path = CO_BUF_INIT;
     co_buf_printf(&path, "%s/.cutover/rollback", p->dir);
     dir = strdup(co_buf_str(&path));
-    co_buf_printf(&path, "/%s-%s.jsonl", t->key, when);
-    for (char *q = path.data + strlen(dir) + 1; q && *q; q++)
-        if (*q == '/' || *q == ':')
+    co_buf_addc(&path, '/');
+    co_key_file_name(&path, t->key); /* encoded and bounded (util/fs.h) */
+    for (char *q = when; *q; q++)
+        if (*q == ':')
             *q = '-';
+    co_buf_printf(&path, "-%s.jsonl", when);
     if (!dir || path.failed || !co_mkdir_p(dir)) {
         free(dir);
         co_buf_release(&path);
@@ -368,6 +371,8 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
                               "tenant %s has no passing rehearsal of this project file (%s): run "
                               "cutover rehearse --tenant %s first, or pass --skip-rehearsal",
                               t->key, p->hash, t->key);
+        if (rc == CO_OK) /* and of the schemas as they are now */
+            rc = co_rehearsal_schema_check(s, t->key, err);
     }
     /* A switch that needs a second person's approval waits for it here,
      * before the source is touched (docs/monitor.md). */

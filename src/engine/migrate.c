@@ -9,6 +9,7 @@
  * a purge always finds everything a run left behind.
  */
 #include "cutover/migrate.h"
+#include "cutover/rehearse.h"
 #include "util/key.h"
 #include "engine/engine_int.h"
 #include "engine/merge.h"
@@ -674,6 +675,8 @@ static co_code check_rehearsed(co_session *s, const co_tenant *t, const co_migra
                           "tenant %s has no passing rehearsal of this project file (%s): run "
                           "cutover rehearse --tenant %s first, or pass --skip-rehearsal",
                           t->key, s->project->hash, t->key);
+    if (rc == CO_OK) /* and of the schemas as they are now (fingerprint.c) */
+        rc = co_rehearsal_schema_check(s, t->key, err);
     return rc;
 }
 

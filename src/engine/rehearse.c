@@ -145,6 +145,14 @@ co_code co_rehearse_tenant(co_session *main, co_session *rehearsal, const co_ten
             return rc;
         }
     }
+    /* A pass holds for the schemas it ran against: migrate compares them. */
+    if (res->pass)
+        rc = co_rehearsal_schema_record(main, t->key, err);
+    if (rc != CO_OK) {
+        co_error ignored;
+        co_state_unlease(main->state, t->key, &ignored);
+        return rc;
+    }
     rc = co_state_rehearsal_record(main->state, t->key, main->project->hash,
                                    res->pass ? "pass" : "fail", res->reasons, res->rows,
                                    res->rejected, res->seconds, err);
