@@ -306,8 +306,7 @@ co_code co_notices_write(co_session *s, const char *template_path, const char *o
         to_html(co_buf_str(&text), title, &html);
         /* File names from the tenant key, with anything unusual made safe. */
         co_buf safe = CO_BUF_INIT;
-        for (const char *q = tenant.s; *q; q++)
-            co_buf_addc(&safe, (strchr("/\\. ", *q) || (unsigned char)*q < 32) ? '_' : *q);
+        co_key_file_name(&safe, tenant.s); /* encoded and bounded (util/fs.h) */
         co_buf_reset(&path);
         co_buf_printf(&path, "%s/%s.txt", outbox, co_buf_str(&safe));
         rc = write_file(co_buf_str(&path), &text, err);

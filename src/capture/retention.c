@@ -64,11 +64,12 @@ co_code co_archive_tenant(co_session *s, const co_tenant *t, co_archive_result *
         co_buf_release(&path);
         return rc;
     }
-    size_t name_at = path.len + 1;
-    co_buf_printf(&path, "/%s-%s.jsonl.zst", t->key, when);
-    for (char *q = path.data + name_at; *q; q++)
-        if (*q == '/' || *q == ':')
+    co_buf_addc(&path, '/');
+    co_key_file_name(&path, t->key); /* encoded and bounded (util/fs.h) */
+    for (char *q = when; *q; q++)
+        if (*q == ':')
             *q = '-';
+    co_buf_printf(&path, "-%s.jsonl.zst", when);
     zwriter z = {0};
     z.f = fopen(co_buf_str(&path), "wb");
     z.cctx = ZSTD_createCCtx();

@@ -71,6 +71,9 @@ typedef struct cli_ctx {
     bool in_cohort;   /* `run --cohort`: migrate stops before a tenant once it is paused */
     int cohort;
     const char *cohort_name;
+    const char *const *tenant_keys; /* `run`: the cohort's tenant keys, each whole, chosen
+                                       as --tenant values are (never joined into text) */
+    size_t ntenant_keys;
 } cli_ctx;
 
 struct cli_command {
@@ -145,8 +148,10 @@ const char *cli_cell(const char *text, int width, char *buf, size_t cap);
 /* Numbers with thousands separators, into buf. */
 const char *cli_num(long long n, char *buf, size_t cap);
 
-/* --tenant KEY[,KEY...] or --all, against the source's tenants: fills chosen
- * (room for n) and *count, or prints a usage / not-found error. */
+/* --tenant KEY (repeated as often as needed; a value that is no tenant's key
+ * is read as a comma-separated list KEY,KEY...) or --all, against the
+ * source's tenants, plus ctx->tenant_keys: fills chosen (room for n) and
+ * *count, or prints a usage / not-found error. */
 struct co_tenant;
 int cli_select_tenants(cli_ctx *ctx, const struct co_tenant *all, size_t n,
                        const struct co_tenant **chosen, size_t *count);

@@ -16,59 +16,51 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Runs migrate on tenants (a comma-separated list) in this process. */
-static int migrate_list(cli_ctx *ctx, const char *tenants)
+/* Runs migrate on the n tenants keys in this process: the keys travel whole,
+ * as ctx->tenant_keys, never joined into text (a key may hold a comma). */
+static int migrate_list(cli_ctx *ctx, const char *const *keys, size_t n)
 {
-    cli_args *a = &ctx->args;
-    if (a->n + 1 >= CLI_MAX_VALUES)
-        return cli_usage_error(ctx, "too many options");
-    a->names[a->n] = "tenant";
-    a->values[a->n] = tenants;
-    a->n++;
+    ctx->tenant_keys = keys;
+    ctx->ntenant_keys = n;
     return cmd_migrate(ctx);
 }
 
-/* Splits the list into n shares, round robin, and migrates each in a child
+/* Splits the keys into n shares, round robin, and migrates each in a child
  * process; the exit code is the first child's failure, else 0. */
-static int migrate_parallel(cli_ctx *ctx, const char *list, long n)
+static int migrate_parallel(cli_ctx *ctx, const char *const *keys, size_t nkeys, long n)
 {
-    co_buf *shares = calloc((size_t)n, sizeof *shares);
+    const char **shares = calloc(nkeys ? nkeys : 1, sizeof *shares);
     pid_t *pids = calloc((size_t)n, sizeof *pids);
-    char *copy = strdup(list);
     int rc = EXIT_OK;
-    if (!shares || !pids || !copy)
+    if (!shares || !pids)
         rc = EXIT_INTERNAL;
-    long i = 0;
-    for (char *save = NULL, *t = rc ? NULL : strtok_r(copy, ",", &save); t;
-         t = strtok_r(NULL, ",", &save), i++)
-        co_buf_printf(&shares[i % n], "%s%s", shares[i % n].len ? "," : "", t);
     fflush(NULL);
     for (long k = 0; rc == EXIT_OK && k < n; k++) {
-        if (!shares[k].len)
+        size_t count = 0;
+        for (size_t i = (size_t)k; i < nkeys; i += (size_t)n)
+            shares[count++] = keys[i];
+        if (!count)
             continue;
         pids[k] = fork();
         if (pids[k] < 0) {
             fprintf(stderr, "cutover: run: cannot start a process: %s\n", strerror(errno));
             rc = EXIT_INTERNAL;
         } else if (pids[k] == 0) {
-            int child = migrate_list(ctx, co_buf_str(&shares[k]));
+            int child = migrate_list(ctx, shares, count);
             fflush(NULL);
             _exit(child);
         }
     }
-    for (long k = 0; k < n; k++) {
+    for (long k = 0; pids && k < n; k++) {
         int status = 0;
-        if (pids && pids[k] > 0 && waitpid(pids[k], &status, 0) > 0) {
+        if (pids[k] > 0 && waitpid(pids[k], &status, 0) > 0) {
             int child = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_INTERNAL;
             if (child != EXIT_OK && rc == EXIT_OK)
                 rc = child;
         }
-        if (shares)
-            co_buf_release(&shares[k]);
     }
     free(shares);
     free(pids);
-    free(copy);
     return rc;
 }
 
@@ -94,20 +86,25 @@ int cmd_run(cli_ctx *ctx)
     co_error err;
     co_error_clear(&err);
     co_plan plan = {0};
-    co_buf list = CO_BUF_INIT;
+    co_buf list = CO_BUF_INIT; /* for people only: the keys travel as an array */
+    const char **keys = NULL;
+    size_t nkeys = 0;
     if (co_plan_latest(cs.session, &plan, &err) != CO_OK) {
         rc = cli_fail("run", &err);
+    } else if (!(keys = calloc(plan.n ? plan.n : 1, sizeof *keys))) {
+        rc = EXIT_INTERNAL;
     } else {
         for (size_t i = 0; i < plan.n; i++)
-            if (plan.entries[i].cohort == wave)
-                co_buf_printf(&list, "%s%s", list.len ? "," : "", plan.entries[i].tenant);
-        if (!list.len) {
+            if (plan.entries[i].cohort == wave) {
+                keys[nkeys++] = plan.entries[i].tenant;
+                co_buf_printf(&list, "%s%s", list.len ? ", " : "", plan.entries[i].tenant);
+            }
+        if (!nkeys) {
             fprintf(stderr, "cutover: run: plan %lld has no cohort \"%s\" (it has %d)\n",
                     (long long)plan.id, cohort, plan.ncohorts);
             rc = EXIT_NOT_FOUND;
         }
     }
-    co_plan_release(&plan);
     cli_close(&cs);
     ctx->in_cohort = true;
     ctx->cohort = wave;
@@ -117,9 +114,11 @@ int cmd_run(cli_ctx *ctx)
         if (!ctx->quiet && !ctx->json)
             printf("cohort %s: tenants %s%s\n", cohort, co_buf_str(&list),
                    workers > 1 ? " (in parallel processes)" : "");
-        rc = workers > 1 ? migrate_parallel(ctx, co_buf_str(&list), workers)
-                         : migrate_list(ctx, co_buf_str(&list));
+        rc = workers > 1 ? migrate_parallel(ctx, keys, nkeys, workers)
+                         : migrate_list(ctx, keys, nkeys);
     }
+    free(keys);
+    co_plan_release(&plan); /* after migrate: keys point into the plan */
     co_buf_release(&list);
     return rc;
 }

@@ -162,12 +162,52 @@ const char *cli_cell(const char *text, int width, char *buf, size_t cap)
     return buf;
 }
 
+/* Adds the tenant whose key is exactly key, once; EXIT_NOT_FOUND when none. */
+static int choose_key(cli_ctx *ctx, const co_tenant *all, size_t n, const char *key,
+                      const co_tenant **chosen, size_t *count)
+{
+    const co_tenant *t = co_tenant_find(all, n, key);
+    if (!t) {
+        fprintf(stderr,
+                "cutover: %s: unknown tenant \"%s\" (the tenants query lists %zu; see "
+                "cutover status)\n",
+                ctx->command->name, key, n);
+        return EXIT_NOT_FOUND;
+    }
+    for (size_t i = 0; i < *count; i++)
+        if (chosen[i] == t)
+            return EXIT_OK;
+    if (*count < n)
+        chosen[(*count)++] = t;
+    return EXIT_OK;
+}
+
+/* One --tenant value: a tenant's key taken whole (commas and all), else a
+ * comma-separated list of keys. */
+static int choose_value(cli_ctx *ctx, const co_tenant *all, size_t n, const char *value,
+                        const co_tenant **chosen, size_t *count)
+{
+    if (strspn(value, ", ") == strlen(value))
+        return cli_usage_error(ctx, "--tenant needs a tenant key, not \"%s\"", value);
+    if (co_tenant_find(all, n, value) || !strchr(value, ','))
+        return choose_key(ctx, all, n, value, chosen, count);
+    char *copy = strdup(value);
+    if (!copy)
+        return EXIT_INTERNAL;
+    int rc = EXIT_OK;
+    for (char *save = NULL, *key = strtok_r(copy, ",", &save); key && rc == EXIT_OK;
+         key = strtok_r(NULL, ",", &save))
+        rc = choose_key(ctx, all, n, key, chosen, count);
+    free(copy);
+    return rc;
+}
+
 int cli_select_tenants(cli_ctx *ctx, const co_tenant *all, size_t n, const co_tenant **chosen,
                        size_t *count)
 {
-    const char *list = cli_get(&ctx->args, "tenant");
+    bool named = cli_get(&ctx->args, "tenant") || ctx->tenant_keys;
     bool every = cli_flag(&ctx->args, "all");
-    if (!list == !every)
+    if (named == every)
         return cli_usage_error(ctx, "give either --tenant KEY or --all");
     *count = 0;
     if (every) {
@@ -175,32 +215,14 @@ int cli_select_tenants(cli_ctx *ctx, const co_tenant *all, size_t n, const co_te
             chosen[(*count)++] = &all[i];
         return EXIT_OK;
     }
-    if (!strchr(list, ',') && !*list)
-        return cli_usage_error(ctx, "--tenant needs a tenant key");
-    char *copy = strdup(list);
-    if (!copy)
-        return EXIT_INTERNAL;
     int rc = EXIT_OK;
-    if (strspn(list, ", ") == strlen(list))
-        rc = cli_usage_error(ctx, "--tenant needs a tenant key, not \"%s\"", list);
-    for (char *save = NULL, *key = rc ? NULL : strtok_r(copy, ",", &save); key;
-         key = strtok_r(NULL, ",", &save)) {
-        const co_tenant *t = co_tenant_find(all, n, key);
-        if (!t) {
-            fprintf(stderr,
-                    "cutover: %s: unknown tenant \"%s\" (the tenants query lists %zu; see "
-                    "cutover status)\n",
-                    ctx->command->name, key, n);
-            rc = EXIT_NOT_FOUND;
-            break;
-        }
-        bool twice = false;
-        for (size_t i = 0; i < *count; i++)
-            twice = twice || chosen[i] == t;
-        if (!twice && *count < n)
-            chosen[(*count)++] = t;
-    }
-    free(copy);
+    for (size_t i = 0; rc == EXIT_OK && i < ctx->args.n; i++)
+        if (strcmp(ctx->args.names[i], "tenant") == 0)
+            rc = *ctx->args.values[i]
+                     ? choose_value(ctx, all, n, ctx->args.values[i], chosen, count)
+                     : cli_usage_error(ctx, "--tenant needs a tenant key");
+    for (size_t i = 0; rc == EXIT_OK && i < ctx->ntenant_keys; i++)
+        rc = choose_key(ctx, all, n, ctx->tenant_keys[i], chosen, count);
     return rc;
 }
 

@@ -9,16 +9,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* A file name for the tenant: its key with anything but [A-Za-z0-9._-] as %XX. */
+/* A file name for the tenant (util/fs.h: encoded and bounded). */
 static void file_name(co_buf *b, const char *tenant)
 {
-    for (const unsigned char *p = (const unsigned char *)tenant; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            ((*p == '.' || *p == '-') && p != (const unsigned char *)tenant) || *p == '_')
-            co_buf_addc(b, (char)*p);
-        else
-            co_buf_printf(b, "%%%02X", *p);
-    }
+    co_key_file_name(b, tenant);
     co_buf_adds(b, ".jsonl");
 }
 

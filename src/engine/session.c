@@ -104,6 +104,25 @@ co_code co_tenants_list(co_session *s, co_tenant **out, size_t *n, co_error *err
                               co_type_name(key.type), count + 1);
             break;
         }
+        /* A key is carried as text everywhere: a NUL would cut it short, and
+         * the tenant would be moved with none of its rows. */
+        if (key.type == CO_TEXT && memchr(key.s, '\0', key.len)) {
+            co_buf shown = CO_BUF_INIT;
+            for (size_t i = 0; i < key.len && i < 80; i++) {
+                unsigned char ch = (unsigned char)key.s[i];
+                if (ch < 32 || ch == '"' || ch == '\\')
+                    co_buf_printf(&shown, "\\x%02x", ch);
+                else
+                    co_buf_addc(&shown, (char)ch);
+            }
+            rc = co_error_set(err, CO_EPROJECT,
+                              "the tenants query returned the key \"%s\"%s in row %zu, which holds "
+                              "a NUL byte: cutover refuses it rather than cut it at the NUL "
+                              "(change the tenants query, for example with replace())",
+                              co_buf_str(&shown), key.len > 80 ? "..." : "", count + 1);
+            co_buf_release(&shown);
+            break;
+        }
         if (count == cap) {
             cap = cap ? cap * 2 : 64;
             co_tenant *grown = realloc(arr, cap * sizeof *arr);

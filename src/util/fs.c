@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 bool co_mkdir_p(const char *dir)
 {
@@ -68,4 +69,28 @@ bool co_remove_tree(const char *path)
     closedir(d);
     co_buf_release(&child);
     return rmdir(path) == 0 && ok;
+}
+
+void co_key_file_name(co_buf *out, const char *key)
+{
+    co_buf name = CO_BUF_INIT;
+    size_t cut = 0; /* the longest prefix within 64 bytes that ends between characters */
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
+        bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                     (*p >= '0' && *p <= '9') || *p == '_' ||
+                     ((*p == '.' || *p == '-') && p != (const unsigned char *)key);
+        if (plain)
+            co_buf_addc(&name, (char)*p);
+        else
+            co_buf_printf(&name, "%%%02X", *p);
+        if (name.len <= 64)
+            cut = name.len;
+    }
+    if (name.len <= CO_KEY_FILE_NAME_MAX) {
+        co_buf_add(out, name.data ? name.data : "", name.len);
+    } else {
+        co_buf_add(out, name.data, cut);
+        co_buf_printf(out, "~%016llx", (unsigned long long)XXH3_64bits(key, strlen(key)));
+    }
+    co_buf_release(&name);
 }
