@@ -58,7 +58,7 @@ static const cli_option demo_options[] = {
 };
 
 static const cli_option migrate_options[] = {
-    {"tenant", 't', "KEY", "migrate this tenant (or a comma-separated list: 3,7,9)"},
+    {"tenant", 't', "KEY", "migrate this tenant; repeat it for more, or give a list: 3,7,9"},
     {"all", 'a', NULL, "migrate every tenant, one after another"},
     {"again", 0, NULL, "reload tenants that are already migrated"},
     {"keep-going", 'k', NULL, "go on with the next tenant after a failure"},
