@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* 16 random bytes as a version 4 uuid (8-4-4-4-12 hex). */
@@ -95,6 +96,12 @@ co_code co_state_file_check(const char *uri, const char *base_dir, co_error *err
     }
     struct stat sb;
     co_code rc = CO_OK;
+    /* A journal another process has just created is 0 bytes for an instant,
+     * until it writes its first page: a file that new gets a second to grow. */
+    for (int wait = 0; wait < 20 && stat(full.data, &sb) == 0 && S_ISREG(sb.st_mode) &&
+                       sb.st_size == 0 && time(NULL) - sb.st_mtime < 2;
+         wait++)
+        nanosleep(&(struct timespec){0, 50000000}, NULL);
     if (stat(full.data, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
         rc = co_error_set(err, CO_ESTATE,
                           "state: %s is empty (0 bytes), not a cutover journal; cutover will not "

@@ -59,6 +59,7 @@ assert_eq "a journal beside a copy of the project file is refused" 15 "$CODE"
 
 # A 0-byte journal and a database that is not a journal are refused by name.
 rm -rf "$demo/.cutover" && mkdir -p "$demo/.cutover" && : > "$demo/.cutover/state.db"
+touch -d "1 hour ago" "$demo/.cutover/state.db" # not one another process is creating
 run_cutover -p "$proj" migrate --all --skip-rehearsal -q
 assert_eq "a 0-byte state.db is refused (exit 6)" 6 "$CODE"
 assert_contains "naming the file" ".cutover/state.db is empty (0 bytes), not a cutover journal" "$ERR"

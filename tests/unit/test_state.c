@@ -6,12 +6,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "cutover/rehearse.h"
 #include "cutover/state.h"
 #include "cutover/status.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char dir[64];
@@ -184,6 +187,69 @@ static void the_journal_is_in_wal_mode(void **state)
     co_state_close(st);
 }
 
+/* A journal has one identity for its life; a 0-byte file or another
+ * database is refused by name, never made a journal. */
+static void the_journal_has_an_identity_and_must_be_one(void **state)
+{
+    (void)state;
+    co_error err;
+    co_error_clear(&err);
+    co_state *st = open_state("id/state.db");
+    char a[37], b[37];
+    assert_int_equal(co_state_journal_id(st, a, &err), CO_OK);
+    assert_int_equal(strlen(a), 36);
+    co_state_close(st);
+    st = open_state("id/state.db");
+    assert_int_equal(co_state_journal_id(st, b, &err), CO_OK);
+    assert_string_equal(a, b);
+    co_state_close(st);
+    co_state *other = open_state("id/other.db");
+    assert_int_equal(co_state_journal_id(other, b, &err), CO_OK);
+    assert_string_not_equal(a, b);
+    co_state_close(other);
+
+    char path[128];
+    snprintf(path, sizeof path, "%s/id/empty.db", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+    /* older than a journal another process is creating: refused at once */
+    assert_int_equal(utimensat(AT_FDCWD, path, (struct timespec[2]){{0, 0}, {0, 0}}, 0), 0);
+    co_state *none = NULL;
+    assert_int_equal(co_state_open("sqlite:id/empty.db", dir, &none, &err), CO_ESTATE);
+    assert_non_null(strstr(err.message, "empty.db is empty (0 bytes)"));
+    assert_null(none);
+    snprintf(path, sizeof path, "%s/id/foreign.db", dir);
+    fclose(fopen(path, "w")); /* another application's database */
+    snprintf(path, sizeof path, "sqlite:%s/id/foreign.db", dir);
+    co_store *db = NULL;
+    assert_int_equal(co_store_open(path, CO_SIDE_TARGET, NULL, &db, &err), CO_OK);
+    assert_int_equal(co_store_exec(db, "CREATE TABLE orders (id INTEGER)", &err), CO_OK);
+    co_store_close(db);
+    assert_int_equal(co_state_open("sqlite:id/foreign.db", dir, &none, &err), CO_ESTATE);
+    assert_non_null(strstr(err.message, "not a cutover journal"));
+}
+
+/* Schema fingerprints compare column by column, naming each change. */
+static void schema_fingerprints_name_what_changed(void **state)
+{
+    (void)state;
+    const char *then = "source events.id\tINTEGER key\nsource events.at\tTEXT not-null\n"
+                       "target contacts.id\tINTEGER key\n";
+    const char *now = "source events.id\tINTEGER key\nsource events.at\tINTEGER not-null\n"
+                      "target contacts.id\tINTEGER key\ntarget contacts.nick\tTEXT\n";
+    char *changes = NULL;
+    assert_true(co_schema_compare(then, then, &changes));
+    assert_null(changes);
+    assert_false(co_schema_compare(then, now, &changes));
+    assert_string_equal(changes, "source events.at TEXT not-null -> INTEGER not-null; "
+                                 "target contacts.nick added (TEXT)");
+    free(changes);
+    assert_false(co_schema_compare(now, then, &changes));
+    assert_non_null(strstr(changes, "target contacts.nick removed (TEXT)"));
+    free(changes);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +257,8 @@ int main(void)
         cmocka_unit_test(tenants_runs_and_steps),
         cmocka_unit_test(id_maps_and_rejects),
         cmocka_unit_test(the_journal_is_in_wal_mode),
+        cmocka_unit_test(the_journal_has_an_identity_and_must_be_one),
+        cmocka_unit_test(schema_fingerprints_name_what_changed),
     };
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }

@@ -10,6 +10,7 @@
 #include "util/clock.h"
 #include "util/csv.h"
 #include "util/fmt.h"
+#include "util/fs.h"
 #include "util/json.h"
 #include "util/map.h"
 #include "util/rowhash.h"
@@ -324,6 +325,48 @@ static void counts_have_separators_and_plurals_agree(void **state)
     co_buf_release(&b);
 }
 
+/* File names from tenant keys: plain keys as they are, others encoded,
+ * long ones bounded and still distinct. */
+static void key_file_names_are_encoded_and_bounded(void **state)
+{
+    (void)state;
+    co_buf b = CO_BUF_INIT;
+    co_key_file_name(&b, "42");
+    assert_string_equal(co_buf_str(&b), "42");
+    co_buf_reset(&b);
+    co_key_file_name(&b, "acme_EU-2.b");
+    assert_string_equal(co_buf_str(&b), "acme_EU-2.b");
+    co_buf_reset(&b);
+    co_key_file_name(&b, "a,b/../.x");
+    assert_string_equal(co_buf_str(&b), "a%2Cb%2F..%2F.x");
+    co_buf_reset(&b);
+    co_key_file_name(&b, ".hidden");
+    assert_string_equal(co_buf_str(&b), "%2Ehidden");
+    char long_key[301], other[301];
+    memset(long_key, 'k', 300);
+    long_key[300] = '\0';
+    memcpy(other, long_key, sizeof other);
+    other[299] = 'j';
+    co_buf_reset(&b);
+    co_key_file_name(&b, long_key);
+    char first[128];
+    snprintf(first, sizeof first, "%s", co_buf_str(&b));
+    assert_true(strlen(first) <= CO_KEY_FILE_NAME_MAX);
+    assert_int_equal(strlen(first), 64 + 1 + 16);
+    assert_int_equal(first[64], '~');
+    co_buf_reset(&b);
+    co_key_file_name(&b, other);
+    assert_string_not_equal(co_buf_str(&b), first);
+    /* a %XX is never cut in two */
+    char commas[101];
+    memset(commas, ',', 100);
+    commas[100] = '\0';
+    co_buf_reset(&b);
+    co_key_file_name(&b, commas);
+    assert_int_equal(strchr(co_buf_str(&b), '~') - co_buf_str(&b), 63);
+    co_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,6 +382,7 @@ int main(void)
         cmocka_unit_test(uris_are_masked),
         cmocka_unit_test(row_hashes_are_canonical),
         cmocka_unit_test(csv_round_trips),
+        cmocka_unit_test(key_file_names_are_encoded_and_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
