@@ -87,6 +87,16 @@ q "$demo/crm.db" "UPDATE contacts SET title = 'Chief Editor' WHERE id = $x;
   INSERT INTO engagements VALUES (99000002, $big, $x, $campaign, 'click', '2030-01-01T00:00:00Z')"
 pgsql legacy -c "ALTER TABLE events ADD CONSTRAINT legacy_dates CHECK (occurred_at < '2030') NOT VALID"
 
+# The journal lost: the marks on the PostgreSQL source (and the target) refuse a rerun.
+mv "$demo/.cutover" "$WORK/journal.kept"
+run_cutover -p "$proj" --source "$PG_BASE/legacy" migrate --all --skip-rehearsal -q
+assert_eq "a lost journal is refused on a PostgreSQL source (exit 15)" 15 "$CODE"
+assert_contains "naming the switched tenant's mark on the source" \
+  "tenant $big on the source (switched by journal" "$ERR"
+assert_eq "the new system's write is intact" "Chief Editor" \
+  "$(q "$demo/crm.db" "SELECT title FROM contacts WHERE id = $x")"
+rm -rf "$demo/.cutover" && mv "$WORK/journal.kept" "$demo/.cutover"
+
 # A rollback carries them back, opens the source to the tenant again and, the
 # last tenant out, removes every object cutover created.
 run_cutover -p "$proj" --source "$PG_BASE/legacy" rollback --tenant "$big" --json
