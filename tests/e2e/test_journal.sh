@@ -5,7 +5,9 @@
 # state file is refused by name; `cutover recover-journal` rebuilds the route
 # and the next migrate leaves the switched tenant alone. Whatever the journal
 # says, a tenant the target marks switched is never purged without the
-# rollback export. route, routes and status answer with the source away.
+# rollback export. A tenant in flight (killed inside its freeze) is rebuilt
+# as migrating, and rollback then lifts its freeze. route, routes and status
+# answer with the source away.
 source "$(dirname "$0")/lib.sh"
 
 demo=$WORK/demo
@@ -93,4 +95,22 @@ assert_contains "the export holds the new system's write" "Written in the new sy
   "$(cat "$(jq -r .export_file <<<"$OUT")")"
 assert_eq "rolled back: nothing of tenant 1 in the target, its mark gone" "0 0" \
   "$(q "$tgt" "SELECT count(*) FROM contacts WHERE account_id = 1") $(q "$tgt" "SELECT count(*) FROM cutover_journal_mark WHERE tenant = '1'")"
+
+# A run killed inside the freeze, then the journal lost: the tenant in flight is rebuilt.
+cp "$proj" "$demo/kill.yaml"
+printf 'hooks:\n  on_freeze: "kill -9 $PPID"\n' >> "$demo/kill.yaml"
+run_cutover -p "$demo/kill.yaml" migrate --tenant 3 --skip-rehearsal --start-over -q
+assert_eq "killed inside tenant 3's freeze" 137 "$CODE"
+rm -rf "$demo/.cutover"
+run_cutover -p "$demo/kill.yaml" recover-journal --json
+assert_eq "recover-journal: tenant 2 switched, tenant 3 in flight with capture" \
+  "0 2 new switched true|3 old migrating true" \
+  "$CODE $(jq -r '[.tenants[] | "\(.tenant) \(.route) \(.state) \(.captured)"] | join("|")' <<<"$OUT")"
+assert_eq "tenant 3 is still frozen on the source" 19 \
+  "$(sqlite3 "$src" "UPDATE contacts SET title = title WHERE account_id = 3" >/dev/null 2>&1; echo $?)"
+run_cutover -p "$demo/kill.yaml" rollback --tenant 3
+assert_eq "rollback with the rebuilt journal lifts the freeze" "0 0" \
+  "$CODE $(sqlite3 "$src" "UPDATE contacts SET title = title WHERE account_id = 3" >/dev/null 2>&1; echo $?)"
+assert_eq "tenant 3 left the target, tenant 2 stays" "0 new" \
+  "$(q "$tgt" "SELECT count(*) FROM contacts WHERE account_id = 3") $("$CUTOVER" -p "$demo/kill.yaml" route 2)"
 finish
