@@ -22,7 +22,7 @@ int cmd_approve(cli_ctx *ctx)
     if (!by)
         return cli_usage_error(ctx, "who approves? pass --by NAME or set CUTOVER_USER");
     cli_session cs;
-    int rc = cli_open(ctx, "approve", CO_SESSION_READ_ONLY, 0, &cs);
+    int rc = cli_open(ctx, "approve", CO_SESSION_READ_ONLY | CO_SESSION_JOURNAL_ONLY, 0, &cs);
     if (rc != EXIT_OK)
         return rc;
     co_error err;

@@ -19,12 +19,12 @@ int cmd_note(cli_ctx *ctx)
     if (!author)
         return cli_usage_error(ctx, "who writes the note? pass --by NAME or set CUTOVER_USER");
     cli_session cs;
-    int rc = cli_open(ctx, "note", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
+    int rc = cli_open_journal(ctx, "note", tenant, &cs); /* the source only for a new tenant */
     if (rc != EXIT_OK)
         return rc;
     co_error err;
     co_error_clear(&err);
-    if (!co_tenant_find(cs.tenants, cs.ntenants, tenant)) {
+    if (cs.tenants && !co_tenant_find(cs.tenants, cs.ntenants, tenant)) {
         fprintf(stderr, "cutover: note: unknown tenant \"%s\" (the source lists %zu)\n", tenant,
                 cs.ntenants);
         rc = EXIT_NOT_FOUND;

@@ -22,7 +22,7 @@ static int pause_or_resume(cli_ctx *ctx, bool pause)
     const char *cohort = cli_get(&ctx->args, "cohort");
     const char *reason = cli_get(&ctx->args, "reason");
     cli_session cs;
-    rc = cli_open(ctx, what, CO_SESSION_READ_ONLY, 0, &cs);
+    rc = cli_open(ctx, what, CO_SESSION_READ_ONLY | CO_SESSION_JOURNAL_ONLY, 0, &cs);
     if (rc != EXIT_OK)
         return rc;
     co_error err;

@@ -19,7 +19,7 @@ int cmd_report(cli_ctx *ctx)
     if (!path || !*path)
         return cli_usage_error(ctx, "name the page to write with -o FILE.html");
     cli_session cs;
-    int rc = cli_open(ctx, "report", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
+    int rc = cli_open_journal(ctx, "report", NULL, &cs); /* all it shows is journaled */
     if (rc != EXIT_OK)
         return rc;
     co_error err;

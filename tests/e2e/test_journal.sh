@@ -34,6 +34,11 @@ assert_eq "route answers with the source away" "0 new" "$CODE $OUT"
 run_cutover -p "$proj" status --json
 assert_eq "status answers with the source away" "0 switched" \
   "$CODE $(jq -r '.tenants[] | select(.tenant == "1") | .state' <<<"$OUT")"
+run_cutover -p "$proj" note 1 "the source is down for maintenance" --by ann
+assert_eq "note journals with the source away" 0 "$CODE"
+run_cutover -p "$proj" report -o "$WORK/report.html"
+assert_eq "report writes the page with the source away" "0 yes" \
+  "$CODE $([[ -s $WORK/report.html ]] && echo yes)"
 run_cutover -p "$proj" route 99
 assert_eq "a tenant the journal never saw still needs the source" 4 "$CODE"
 mv "$WORK/legacy.away" "$src"
