@@ -303,7 +303,9 @@ co_code co_project_parse(const char *text, size_t len, const char *name, const c
     }
     snprintf(p->hash, sizeof p->hash, "%016llx", (unsigned long long)XXH3_64bits(text, len));
 
-    co_code code = co_project_walk(p, text, len, name, err);
+    co_code code = co_project_check_bytes(text, len, name, err);
+    if (code == CO_OK)
+        code = co_project_walk(p, text, len, name, err);
     if (code != CO_OK) {
         co_project_free(p);
         return code;

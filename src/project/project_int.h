@@ -38,6 +38,11 @@ const char *co_project_shown(const char *s, size_t len, char *buf, size_t cap);
 co_code co_project_walk(co_project *p, const char *text, size_t len, const char *name,
                         co_error *err);
 
+/* CO_OK when text (len bytes) may go to the YAML parser: valid UTF-8 with no
+ * control character but tab, CR and LF (bytes.c). Otherwise CO_EPROJECT naming
+ * the first offending byte at name:line:column. */
+co_code co_project_check_bytes(const char *text, size_t len, const char *name, co_error *err);
+
 /* Frees m and what it owns (NULL is fine). */
 void co_merge_release(co_merge *m);
 

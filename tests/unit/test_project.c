@@ -813,6 +813,41 @@ static void test_volume_verify_and_semicolons(void **state)
                 CO_EPROJECT, "not only semicolons", "t.yaml:7:13");
 }
 
+/* ---- the bytes, checked before YAML sees them ---- */
+
+/* Parses len bytes of text, which must fail as a project-file error whose
+ * message holds part, at where. */
+static void expect_bytes_fail(const char *text, size_t len, const char *part, const char *where)
+{
+    co_error err;
+    co_error_clear(&err);
+    co_project *p = NULL;
+    co_code got = co_project_parse(text, len, "t.yaml", ".", &p, &err);
+    if (got != CO_EPROJECT || !strstr(err.message, part) || strcmp(err.where, where) != 0)
+        print_error("got code %d, message \"%s\", where \"%s\"\n", (int)got, err.message,
+                    err.where);
+    assert_int_equal(got, CO_EPROJECT);
+    assert_null(p);
+    assert_non_null(strstr(err.message, part));
+    assert_string_equal(err.where, where);
+}
+
+static void test_bytes(void **state)
+{
+    (void)state;
+    /* libfyaml 0.7.12 loops forever on these two bytes: refused before it. */
+    expect_bytes_fail("%\xe8", 2, "not valid UTF-8 (byte 0xe8 at offset 1)", "t.yaml:1:2");
+    expect_bytes_fail(HEAD "\xc3", sizeof HEAD, "not valid UTF-8", "t.yaml:4:1");
+    expect_bytes_fail("source: a\x01" "b\n", 12, "a control character (U+0001", "t.yaml:1:10");
+    expect_bytes_fail("a: 1\r\nb: \"\x00\"\n", 13, "a NUL byte", "t.yaml:2:5");
+    expect_bytes_fail("a: 1\nb: \xc2\x85x\n", 12, "a control character (U+0085", "t.yaml:2:4");
+    expect_bytes_fail("# \xc3\xa9\xc3\xa9 \x7f\n", 9, "U+007F", "t.yaml:1:6");
+    expect_bytes_fail("a: \xef\xbf\xbf\n", 7, "a non-character", "t.yaml:1:4");
+    /* Tabs, CR LF line breaks, a byte-order mark and any other character pass. */
+    co_project *p = parse_ok("\xef\xbb\xbf" HEAD "# caf\xc3\xa9\t\xe2\x9c\x93\r\n" ONE_ENTITY);
+    co_project_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -841,6 +876,7 @@ int main(void)
         cmocka_unit_test(test_hash),
         cmocka_unit_test(test_lookup),
         cmocka_unit_test(test_starter),
+        cmocka_unit_test(test_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
