@@ -7,7 +7,6 @@
 #include "cutover/cutover.h"
 #include "cutover/report.h"
 #include "util/json.h"
-#include "util/jsonread.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,20 +46,13 @@ static bool allowed(const co_server *srv, const char *auth, const co_buf *body,
                                  "started, as Authorization: Bearer TOKEN");
         return false;
     }
-    struct fy_document *doc = co_json_read(body->data, body->len);
-    if (!doc || !fy_node_is_mapping(fy_document_root(doc))) {
-        if (doc)
-            fy_document_destroy(doc);
+    serve_confirm c = serve_confirm_parse(body->data, body->len, expected);
+    if (c == SERVE_CONFIRM_NOT_OBJECT)
         serve_json_error(r, 400, "the body must be a JSON object: {\"confirm\": \"%s\"}",
                          expected);
-        return false;
-    }
-    const char *confirm = co_json_scalar(fy_document_root(doc), "/confirm");
-    bool ok = confirm && strcmp(confirm, expected) == 0;
-    fy_document_destroy(doc);
-    if (!ok)
+    else if (c == SERVE_CONFIRM_WRONG)
         serve_json_error(r, 400, "confirm by sending {\"confirm\": \"%s\"}", expected);
-    return ok;
+    return c == SERVE_CONFIRM_OK;
 }
 
 static unsigned status_of(co_code code)

@@ -119,34 +119,17 @@ static co_code doc_cohorts(co_server *srv, const char *arg, char **out, co_error
     return co_report_cohorts_json(srv->session->state, out, err);
 }
 
-/* The rest of path after prefix, when path starts with it and the rest is
- * not empty; else NULL. */
-static const char *after(const char *path, const char *prefix)
-{
-    size_t n = strlen(prefix);
-    return strncmp(path, prefix, n) == 0 && path[n] ? path + n : NULL;
-}
-
-static bool ends_with(const char *s, const char *suffix, size_t *stem)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    if (n <= m || strcmp(s + n - m, suffix) != 0)
-        return false;
-    *stem = n - m;
-    return true;
-}
-
 /* The headers a request is judged by before its path. */
 typedef struct headers {
     const char *host, *origin, *auth;
 } headers;
 
+/* Answers what serve_request_parse (request.c) decided the request asks,
+ * once its Host (and, for a change, its Origin) name this server. */
 static void route(co_server *srv, const char *method, const char *url, const headers *h,
                   const request *req, serve_reply *r)
 {
-    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     bool post = strcmp(method, "POST") == 0;
-    bool api = strncmp(url, "/api/", 5) == 0;
     const char *auth = h->auth;
     if (!serve_host_allowed(srv, h->host)) {
         /* Served only under its own names: a page whose name DNS points
@@ -162,59 +145,27 @@ static void route(co_server *srv, const char *method, const char *url, const hea
                          h->origin);
         return;
     }
-    if (!get && !post) {
-        serve_json_error(r, 405, "method %.16s: GET, or POST for an action", method);
-        return;
+    serve_request q;
+    serve_request_parse(method, url, req->too_large, &q);
+    switch (q.kind) {
+    case SERVE_REFUSED:
+        if (q.html)
+            html_error(r, q.status, q.message);
+        else
+            serve_json_error(r, q.status, "%s", q.message);
+        break;
+    case SERVE_OVERVIEW: page(srv, NULL, r); break;
+    case SERVE_PAGE: page(srv, q.arg, r); break;
+    case SERVE_DOC_TENANTS: document(srv, doc_tenants, NULL, r); break;
+    case SERVE_DOC_TENANT: document(srv, doc_tenant, q.arg, r); break;
+    case SERVE_DOC_RUN: document(srv, doc_run, q.arg, r); break;
+    case SERVE_DOC_ROUTES: document(srv, doc_routes, NULL, r); break;
+    case SERVE_DOC_COHORTS: document(srv, doc_cohorts, NULL, r); break;
+    case SERVE_DOC_MONITOR: document(srv, doc_monitor, NULL, r); break;
+    case SERVE_ROLLBACK: serve_rollback(srv, q.arg, auth, &req->body, r); break;
+    case SERVE_PAUSE: serve_cohort(srv, q.arg, true, auth, &req->body, r); break;
+    case SERVE_RESUME: serve_cohort(srv, q.arg, false, auth, &req->body, r); break;
     }
-    if (strlen(url) > SERVE_MAX_URL) {
-        serve_json_error(r, 414, "the URL is longer than %d bytes", SERVE_MAX_URL);
-        return;
-    }
-    if (req->too_large) {
-        serve_json_error(r, 413, "the body is larger than %d bytes", SERVE_MAX_BODY);
-        return;
-    }
-    const char *arg;
-    size_t stem;
-    if (post) {
-        char name[SERVE_MAX_URL + 1];
-        if ((arg = after(url, "/api/tenants/")) && ends_with(arg, "/rollback", &stem)) {
-            snprintf(name, sizeof name, "%.*s", (int)stem, arg);
-            serve_rollback(srv, name, auth, &req->body, r);
-        } else if ((arg = after(url, "/api/cohorts/")) && ends_with(arg, "/pause", &stem)) {
-            snprintf(name, sizeof name, "%.*s", (int)stem, arg);
-            serve_cohort(srv, name, true, auth, &req->body, r);
-        } else if ((arg = after(url, "/api/cohorts/")) && ends_with(arg, "/resume", &stem)) {
-            snprintf(name, sizeof name, "%.*s", (int)stem, arg);
-            serve_cohort(srv, name, false, auth, &req->body, r);
-        } else {
-            serve_json_error(r, api ? 404 : 405, "nothing to POST to here");
-        }
-        return;
-    }
-    if (strcmp(url, "/") == 0 || strcmp(url, "/tenants") == 0 || strcmp(url, "/tenants/") == 0)
-        page(srv, NULL, r);
-    else if ((arg = after(url, "/tenants/")))
-        page(srv, arg, r);
-    else if (strcmp(url, "/api/tenants") == 0)
-        document(srv, doc_tenants, NULL, r);
-    else if ((arg = after(url, "/api/tenants/")) && !ends_with(arg, "/rollback", &stem))
-        document(srv, doc_tenant, arg, r);
-    else if ((arg = after(url, "/api/runs/")))
-        document(srv, doc_run, arg, r);
-    else if (strcmp(url, "/api/routes") == 0)
-        document(srv, doc_routes, NULL, r);
-    else if (strcmp(url, "/api/cohorts") == 0)
-        document(srv, doc_cohorts, NULL, r);
-    else if (strcmp(url, "/api/monitor") == 0)
-        document(srv, doc_monitor, NULL, r);
-    else if (api && ((arg = after(url, "/api/tenants/")) || (arg = after(url, "/api/cohorts/"))))
-        serve_json_error(r, 405, "this changes state: POST it, with the token");
-    else if (api)
-        serve_json_error(r, 404, "no such API path: see /api/tenants, /api/tenants/T, "
-                                 "/api/runs/R, /api/routes, /api/cohorts, /api/monitor");
-    else
-        html_error(r, 404, "No such page");
 }
 
 static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url,

@@ -6,6 +6,7 @@
  * token.c   the token: random bytes, constant-time comparison
  * addr.c    --listen: parsing, the loopback rule, and which Host and Origin
  *           headers name this server
+ * request.c what a request asks for, from its method, URL and body alone
  */
 #ifndef CUTOVER_SERVE_INT_H
 #define CUTOVER_SERVE_INT_H
@@ -37,6 +38,45 @@ typedef struct serve_reply {
     const char *type;
     co_buf body;
 } serve_reply;
+
+/* What a request asks for (request.c). */
+typedef enum serve_route {
+    SERVE_REFUSED,      /* status, html and message say why */
+    SERVE_OVERVIEW,     /* the page of every tenant */
+    SERVE_PAGE,         /* the page of tenant arg */
+    SERVE_DOC_TENANTS,  /* GET /api/tenants */
+    SERVE_DOC_TENANT,   /* GET /api/tenants/ARG */
+    SERVE_DOC_RUN,      /* GET /api/runs/ARG */
+    SERVE_DOC_ROUTES,
+    SERVE_DOC_COHORTS,
+    SERVE_DOC_MONITOR,
+    SERVE_ROLLBACK,     /* POST /api/tenants/ARG/rollback */
+    SERVE_PAUSE,        /* POST /api/cohorts/ARG/pause */
+    SERVE_RESUME,       /* POST /api/cohorts/ARG/resume */
+} serve_route;
+
+typedef struct serve_request {
+    serve_route kind;
+    unsigned status;   /* SERVE_REFUSED: the HTTP status */
+    bool html;         /* SERVE_REFUSED: answer with a page rather than JSON */
+    char message[256]; /* SERVE_REFUSED: why */
+    char arg[SERVE_MAX_URL + 1];
+} serve_request;
+
+/* Decides what a request asks for from its method, its URL (as the daemon
+ * decoded it; NULL means "/") and whether its body was over SERVE_MAX_BODY.
+ * Pure: touches nothing but q. */
+void serve_request_parse(const char *method, const char *url, bool too_large,
+                         serve_request *q);
+
+typedef enum serve_confirm {
+    SERVE_CONFIRM_OK,         /* {"confirm": expected} */
+    SERVE_CONFIRM_NOT_OBJECT, /* not a JSON object */
+    SERVE_CONFIRM_WRONG,      /* an object without the right confirmation */
+} serve_confirm;
+
+/* Whether the JSON body (len bytes, NULL for none) confirms expected. Pure. */
+serve_confirm serve_confirm_parse(const char *body, size_t len, const char *expected);
 
 /* {"error": message} with status. */
 void serve_json_error(serve_reply *r, unsigned status, const char *fmt, ...)
