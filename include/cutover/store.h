@@ -117,6 +117,37 @@ co_code co_store_columns(co_store *s, const char *table, co_column **cols, size_
                          co_error *err);
 void co_columns_free(co_column *cols, size_t ncols);
 
+/* Catalog reads: what a store's database holds, in terms every engine can
+ * answer, so that the audit (and anything else that reads a source whole)
+ * never names an engine's catalog itself. */
+
+/* A table as the catalog lists it. */
+typedef struct co_table_info {
+    char *name;         /* as the database declares it */
+    char *row_id;       /* what to SELECT for a stable integer id per row (SQLite's
+                           rowid or an alias no column shadows); NULL when none */
+    char *create_sql;   /* a statement that creates the table anew on a store of
+                           the same engine (co_store_same_engine); NULL when the
+                           engine cannot give one (PostgreSQL) */
+    bool virtual_table; /* its rows live elsewhere (SQLite's virtual tables) */
+} co_table_info;
+
+/* The tables a query without a schema name sees, by name in byte order: on
+ * SQLite those of main but its own (sqlite_*); on PostgreSQL the ordinary and
+ * partitioned tables visible through search_path (not the system schemas, not
+ * partitions). The caller frees the array with co_tables_free. */
+co_code co_store_tables(co_store *s, co_table_info **tables, size_t *ntables, co_error *err);
+void co_tables_free(co_table_info *tables, size_t ntables);
+
+/* The columns a SELECT * of table returns, generated ones included, in that
+ * order (co_store_columns gives the columns a row can be inserted into), or
+ * CO_ENOTFOUND. Free with co_columns_free. */
+co_code co_store_select_columns(co_store *s, const char *table, co_column **cols,
+                                size_t *ncols, co_error *err);
+
+/* True when a and b are stores of the same engine: a's create_sql runs on b. */
+bool co_store_same_engine(const co_store *a, const co_store *b);
+
 /* Verification pushes hashing down to the database with SQL functions that
  * cutover installs on each connection (docs/verify.md):
  *   cutover_hash(v1, ..., vn)      the row hash of util/rowhash.h, an integer

@@ -18,7 +18,7 @@
 
 typedef struct table_scan {
     const char *name;
-    bool without_rowid;
+    const char *row_id; /* what gives each row a stable id, or NULL (co_table_info) */
     char **names;       /* columns in declaration order */
     char **types;
     size_t ncols;
@@ -60,40 +60,22 @@ static void pick_stamps(table_scan *t)
  * not a virtual table's hidden ones. */
 static co_code load_columns(co_store *src, table_scan *t, co_error *err)
 {
-    co_param p = {NULL, co_text(t->name, strlen(t->name))};
-    co_cursor *c;
-    co_code rc = co_store_query(src,
-                                "SELECT name, type FROM pragma_table_xinfo(?, 'main') "
-                                "WHERE hidden <> 1 ORDER BY cid",
-                                &p, 1, &c, err);
+    co_column *cols = NULL;
+    size_t n = 0;
+    co_code rc = co_store_select_columns(src, t->name, &cols, &n, err);
     if (rc != CO_OK)
         return rc;
-    size_t cap = 0;
-    bool has_row;
-    while ((rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        if (t->ncols == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **names = realloc(t->names, cap * sizeof *names);
-            if (names)
-                t->names = names;
-            char **types = realloc(t->types, cap * sizeof *types);
-            if (types)
-                t->types = types;
-            if (!names || !types) {
-                rc = co_error_set(err, CO_ENOMEM, "out of memory");
-                break;
-            }
-        }
-        co_value name = co_cursor_value(c, 0), type = co_cursor_value(c, 1);
-        t->names[t->ncols] = strdup(name.type == CO_TEXT ? name.s : "");
-        t->types[t->ncols] = strdup(type.type == CO_TEXT ? type.s : "");
+    t->names = calloc(n ? n : 1, sizeof *t->names);
+    t->types = calloc(n ? n : 1, sizeof *t->types);
+    if (!t->names || !t->types)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == CO_OK && i < n; i++) { /* taken over from cols */
+        t->names[i] = cols[i].name;
+        t->types[i] = cols[i].decl_type;
+        cols[i].name = cols[i].decl_type = NULL;
         t->ncols++;
-        if (!t->names[t->ncols - 1] || !t->types[t->ncols - 1]) {
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-            break;
-        }
     }
-    co_cursor_close(c);
+    co_columns_free(cols, n);
     if (rc != CO_OK)
         return rc;
     t->cols = malloc((t->ncols ? t->ncols : 1) * sizeof *t->cols);
@@ -121,20 +103,6 @@ static void table_release(table_scan *t)
 
 /* ---- reading the table ---------------------------------------------------------- */
 
-/* The first of rowid, _rowid_, oid that no column shadows, or NULL. */
-static const char *rowid_name(const table_scan *t)
-{
-    static const char *const names[] = {"rowid", "_rowid_", "oid"};
-    for (size_t n = 0; n < 3; n++) {
-        bool shadowed = false;
-        for (size_t i = 0; i < t->ncols && !shadowed; i++)
-            shadowed = strcasecmp(t->names[i], names[n]) == 0;
-        if (!shadowed)
-            return names[n];
-    }
-    return NULL;
-}
-
 /* For each timestamp candidate holding text in this row, the newest value
  * where each column is filled. Values start at column `first` of c. */
 static void note_stamps(table_scan *t, co_cursor *c, size_t first)
@@ -150,11 +118,11 @@ static void note_stamps(table_scan *t, co_cursor *c, size_t first)
 }
 
 /* SELECT rowid, c1, c2, ... FROM t: every row once, streamed. A table
- * without rowid (or whose columns shadow every rowid alias) has row numbers
- * in its place. */
+ * without a row id (a WITHOUT ROWID table, one whose columns shadow every
+ * rowid alias, any table on PostgreSQL) has row numbers in its place. */
 static co_code scan_table(co_store *src, table_scan *t, co_error *err)
 {
-    const char *rowid = t->without_rowid ? NULL : rowid_name(t);
+    const char *rowid = t->row_id;
     co_buf sql = CO_BUF_INIT;
     co_buf_adds(&sql, "SELECT ");
     co_buf_adds(&sql, rowid ? rowid : "NULL");
@@ -341,13 +309,13 @@ void co_profiles_free(co_column_profile *profiles, size_t n)
 }
 
 /* Profiles one table, appending its columns to *out (*n of *cap used). */
-static co_code profile_table(co_store *src, const char *name, bool without_rowid,
-                             read_set *reads, double zombie_below, co_column_profile **out,
-                             size_t *n, size_t *cap, co_error *err)
+static co_code profile_table(co_store *src, const co_table_info *table, read_set *reads,
+                             double zombie_below, co_column_profile **out, size_t *n,
+                             size_t *cap, co_error *err)
 {
     table_scan t = {0};
-    t.name = name;
-    t.without_rowid = without_rowid;
+    t.name = table->name;
+    t.row_id = table->row_id;
     co_code rc = load_columns(src, &t, err);
     if (rc == CO_OK)
         rc = scan_table(src, &t, err);
@@ -367,7 +335,7 @@ static co_code profile_table(co_store *src, const char *name, bool without_rowid
         (*n)++; /* freed with the others, even when incomplete */
     }
     if (rc != CO_OK)
-        co_error_where(err, "table %s", name);
+        co_error_where(err, "table %s", table->name);
     table_release(&t);
     return rc;
 }
@@ -383,33 +351,18 @@ co_code co_audit_profiles(co_store *source, const co_project *p, const co_audit_
     read_set reads = {0};
     co_map_init(&reads.map);
     co_code rc = collect_reads(source, p, &reads, err);
-    co_cursor *tables = NULL;
-    if (rc == CO_OK) /* virtual tables are left out: their data lives in shadow tables */
-        rc = co_store_query(source,
-                            "SELECT s.name, coalesce(l.wr, 0) FROM sqlite_schema AS s "
-                            "LEFT JOIN pragma_table_list AS l "
-                            "ON l.schema = 'main' AND l.name = s.name "
-                            "WHERE s.type = 'table' AND s.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
-                            "AND coalesce(l.type, 'table') <> 'virtual' ORDER BY s.name",
-                            NULL, 0, &tables, err);
+    co_table_info *tables = NULL;
+    size_t ntables = 0;
+    if (rc == CO_OK)
+        rc = co_store_tables(source, &tables, &ntables, err);
     co_column_profile *profiles = NULL;
     size_t count = 0, cap = 0;
-    bool has_row;
-    /* One table at a time while the list's cursor stays open: SQLite reads
-     * both on one connection. */
-    while (rc == CO_OK && (rc = co_cursor_next(tables, &has_row, err)) == CO_OK && has_row) {
-        co_value name = co_cursor_value(tables, 0);
-        char *table = strdup(name.type == CO_TEXT ? name.s : "");
-        if (!table) {
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-            break;
-        }
-        bool without_rowid = co_cursor_value(tables, 1).i != 0;
-        rc = profile_table(source, table, without_rowid, &reads, zombie_below, &profiles, &count,
-                           &cap, err);
-        free(table);
-    }
-    co_cursor_close(tables);
+    /* Virtual tables are left out: their data lives in shadow tables. */
+    for (size_t i = 0; rc == CO_OK && i < ntables; i++)
+        if (!tables[i].virtual_table)
+            rc = profile_table(source, &tables[i], &reads, zombie_below, &profiles, &count, &cap,
+                               err);
+    co_tables_free(tables, ntables);
     co_map_release(&reads.map);
     co_buf_release(&reads.key);
     if (rc != CO_OK) {

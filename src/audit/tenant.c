@@ -95,9 +95,12 @@ static void scratch_close(scratch *sc)
 }
 
 /* Creates the scratch directory, target (the real target's tables, without
- * secondary indexes: constraints are what matter) and journal. */
-static co_code scratch_open(co_session *s, scratch *sc, co_error *err)
+ * secondary indexes: constraints are what matter) and journal. *usable is
+ * false (and nothing is left open) when the target's tables cannot be made
+ * in a SQLite scratch database (the target is on another engine). */
+static co_code scratch_open(co_session *s, scratch *sc, bool *usable, co_error *err)
 {
+    *usable = false;
     memset(sc, 0, sizeof *sc);
     const char *tmp = getenv("TMPDIR");
     snprintf(sc->dir, sizeof sc->dir, "%s/cutover-audit.XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -118,19 +121,18 @@ static co_code scratch_open(co_session *s, scratch *sc, co_error *err)
         /* Fast, but with a journal: a refused row must undo its statement. */
         rc = co_store_exec(sc->session.dest,
                            "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF", err);
-    co_cursor *c = NULL;
-    if (rc == CO_OK)
-        rc = co_store_query(s->dest,
-                            "SELECT sql FROM sqlite_schema WHERE type = 'table' AND sql IS NOT NULL"
-                            " AND name NOT LIKE 'sqlite_%' ORDER BY rowid",
-                            NULL, 0, &c, err);
-    bool has_row;
-    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        co_value sql = co_cursor_value(c, 0);
-        if (sql.type == CO_TEXT)
-            rc = co_store_exec(sc->session.dest, sql.s, err);
+    if (rc == CO_OK && !co_store_same_engine(s->dest, sc->session.dest)) {
+        scratch_close(sc);
+        return CO_OK;
     }
-    co_cursor_close(c);
+    co_table_info *tables = NULL;
+    size_t ntables = 0;
+    if (rc == CO_OK)
+        rc = co_store_tables(s->dest, &tables, &ntables, err);
+    for (size_t i = 0; rc == CO_OK && i < ntables; i++)
+        if (tables[i].create_sql)
+            rc = co_store_exec(sc->session.dest, tables[i].create_sql, err);
+    co_tables_free(tables, ntables);
     snprintf(uri, sizeof uri, "sqlite:%s/state.db", sc->dir);
     if (rc == CO_OK)
         rc = co_state_open(uri, NULL, &sc->session.state, err);
@@ -138,6 +140,7 @@ static co_code scratch_open(co_session *s, scratch *sc, co_error *err)
         rc = co_state_setup(sc->session.state, s->project->hash, s->project->path, true, err);
     sc->session.project = s->project;
     sc->session.source = s->source;
+    *usable = rc == CO_OK;
     return rc;
 }
 
@@ -213,12 +216,12 @@ co_code co_audit_tenants(co_session *s, const co_tenant *ts, size_t n, const co_
     if (!audits)
         return co_error_set(err, CO_ENOMEM, "out of memory");
     const char *engine = co_store_engine(s->dest);
-    bool sqlite_target = strcmp(engine, "sqlite") == 0;
+    bool sqlite_target = false; /* the scratch copy of the target can be made */
     scratch sc = {0};
     audit_scan *scan = NULL;
     co_code rc = audit_scan_new(s->project, opt, &scan, err);
-    if (rc == CO_OK && sqlite_target)
-        rc = scratch_open(s, &sc, err);
+    if (rc == CO_OK)
+        rc = scratch_open(s, &sc, &sqlite_target, err);
     double rate = measured_throughput(s);
     char rejects_dir[300];
     snprintf(rejects_dir, sizeof rejects_dir, "%s/rejects", sc.dir);

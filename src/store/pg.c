@@ -445,6 +445,50 @@ static co_code pg_columns(co_store *st, const char *table, co_column **cols, siz
     return CO_OK;
 }
 
+/* On PostgreSQL every column is in SELECT * (generated ones included). */
+static co_code pg_select_columns(co_store *st, const char *table, co_column **cols,
+                                 size_t *ncols, co_error *err)
+{
+    return pg_columns(st, table, cols, ncols, err);
+}
+
+/* A name that a query without a schema finds: pg_table_is_visible. Rows
+ * have no stable integer id (ctid moves), and the catalog holds no CREATE
+ * statement to replay: row_id and create_sql stay NULL. */
+static const char tables_sql[] =
+    "SELECT c.relname FROM pg_catalog.pg_class c"
+    " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
+    " AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+    " AND n.nspname NOT LIKE 'pg\\_toast%'"
+    " AND pg_catalog.pg_table_is_visible(c.oid)"
+    " ORDER BY c.relname COLLATE \"C\"";
+
+static co_code pg_tables(co_store *st, co_table_info **tables, size_t *ntables, co_error *err)
+{
+    pg_store *s = pg_of(st);
+    co_pg_settle(s);
+    PGresult *res = PQexec(s->conn, tables_sql);
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        co_code rc = co_pg_fail(s, res, "cannot list the tables", err);
+        PQclear(res);
+        return rc;
+    }
+    int n = PQntuples(res);
+    co_table_info *arr = calloc(n ? (size_t)n : 1, sizeof *arr);
+    bool ok = arr != NULL;
+    for (int r = 0; ok && r < n; r++)
+        ok = (arr[r].name = strdup(PQgetvalue(res, r, 0))) != NULL;
+    PQclear(res);
+    if (!ok) {
+        co_tables_free(arr, arr ? (size_t)n : 0);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    *tables = arr;
+    *ntables = (size_t)n;
+    return CO_OK;
+}
+
 /* The month, in UTC as SQLite's strftime gives it, of ISO text
  * ('2026-01-31T23:30:00Z', with or without a zone), a date, a timestamp or a
  * timestamptz; NULL for text that does not start like a date (SQLite gives
@@ -495,6 +539,8 @@ static const co_store_ops pg_ops = {
     .prepare_check = pg_prepare_check,
     .query_reads = co_pg_query_reads,
     .columns = pg_columns,
+    .tables = pg_tables,
+    .select_columns = pg_select_columns,
     .loader_open = co_pg_loader_open,
     .month_sql = pg_month_sql,
     .allow_writes = pg_allow_writes,

@@ -343,13 +343,13 @@ static co_code sq_query_reads(co_store *s, const char *sql, co_read_fn fn, void 
     return rc;
 }
 
-static co_code sq_columns(co_store *s, const char *table, co_column **cols, size_t *ncols,
-                          co_error *err)
+/* The columns sql (name, type, notnull, pk of table ?) lists. */
+static co_code columns_of(co_store *s, const char *sql, const char *table, co_column **cols,
+                          size_t *ncols, co_error *err)
 {
     co_param p = {NULL, co_text(table, strlen(table))};
     co_cursor *c = NULL;
-    co_code rc = sq_query(s, "SELECT name, type, \"notnull\", pk FROM pragma_table_info(?)", &p,
-                          1, &c, err);
+    co_code rc = sq_query(s, sql, &p, 1, &c, err);
     if (rc != CO_OK)
         return rc;
     co_column *arr = NULL;
@@ -385,6 +385,103 @@ static co_code sq_columns(co_store *s, const char *table, co_column **cols, size
     }
     *cols = arr;
     *ncols = n;
+    return CO_OK;
+}
+
+static co_code sq_columns(co_store *s, const char *table, co_column **cols, size_t *ncols,
+                          co_error *err)
+{
+    return columns_of(s, "SELECT name, type, \"notnull\", pk FROM pragma_table_info(?)", table,
+                      cols, ncols, err);
+}
+
+/* Hidden 1 is a virtual table's hidden column, which SELECT * leaves out;
+ * generated columns (2, 3) are in it. */
+static co_code sq_select_columns(co_store *s, const char *table, co_column **cols,
+                                 size_t *ncols, co_error *err)
+{
+    return columns_of(s,
+                      "SELECT name, type, \"notnull\", pk FROM pragma_table_xinfo(?, 'main') "
+                      "WHERE hidden <> 1 ORDER BY cid",
+                      table, cols, ncols, err);
+}
+
+/* The first of rowid, _rowid_, oid that no column of table shadows, or NULL. */
+static co_code row_id_of(co_store *s, const char *table, char **out, co_error *err)
+{
+    *out = NULL;
+    co_column *cols = NULL;
+    size_t n = 0;
+    co_code rc = sq_select_columns(s, table, &cols, &n, err);
+    if (rc != CO_OK)
+        return rc;
+    static const char *const names[] = {"rowid", "_rowid_", "oid"};
+    for (size_t k = 0; k < 3 && !*out; k++) {
+        bool shadowed = false;
+        for (size_t i = 0; i < n && !shadowed; i++)
+            shadowed = sqlite3_stricmp(cols[i].name, names[k]) == 0;
+        if (!shadowed && !(*out = strdup(names[k])))
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    co_columns_free(cols, n);
+    return rc;
+}
+
+static co_code sq_tables(co_store *s, co_table_info **tables, size_t *ntables, co_error *err)
+{
+    co_cursor *c = NULL;
+    co_code rc = sq_query(s,
+                          "SELECT s.name, s.sql, coalesce(l.wr, 0), coalesce(l.type, 'table') "
+                          "FROM sqlite_schema AS s LEFT JOIN pragma_table_list AS l "
+                          "ON l.schema = 'main' AND l.name = s.name "
+                          "WHERE s.type = 'table' AND s.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+                          "ORDER BY s.name",
+                          NULL, 0, &c, err);
+    co_table_info *arr = NULL;
+    size_t n = 0, cap = 0;
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            co_table_info *grown = realloc(arr, cap * sizeof *arr);
+            if (!grown) {
+                rc = co_error_set(err, CO_ENOMEM, "out of memory");
+                break;
+            }
+            arr = grown;
+        }
+        co_table_info *t = &arr[n++];
+        memset(t, 0, sizeof *t);
+        co_value name = co_cursor_value(c, 0), sql = co_cursor_value(c, 1),
+                 type = co_cursor_value(c, 3);
+        t->name = strdup(name.type == CO_TEXT ? name.s : "");
+        t->create_sql = sql.type == CO_TEXT ? strdup(sql.s) : NULL;
+        t->virtual_table = type.type == CO_TEXT && strcmp(type.s, "virtual") == 0;
+        /* A WITHOUT ROWID table has no row id, a virtual table its module's:
+         * marked "" here, made NULL below. */
+        bool without_rowid = co_cursor_value(c, 2).i != 0 || t->virtual_table;
+        t->row_id = without_rowid ? strdup("") : NULL;
+        if (!t->name || (sql.type == CO_TEXT && !t->create_sql) || (without_rowid && !t->row_id)) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    co_cursor_close(c);
+    /* The row ids, once the list's cursor is closed. */
+    for (size_t i = 0; rc == CO_OK && i < n; i++) {
+        if (arr[i].row_id) {
+            free(arr[i].row_id);
+            arr[i].row_id = NULL;
+        } else {
+            rc = row_id_of(s, arr[i].name, &arr[i].row_id, err);
+        }
+    }
+    if (rc != CO_OK) {
+        co_tables_free(arr, n);
+        return rc;
+    }
+    *tables = arr;
+    *ntables = n;
     return CO_OK;
 }
 
@@ -855,6 +952,8 @@ static const co_store_ops sqlite_ops = {
     .prepare_check = sq_prepare_check,
     .query_reads = sq_query_reads,
     .columns = sq_columns,
+    .tables = sq_tables,
+    .select_columns = sq_select_columns,
     .loader_open = sq_loader_open,
     .month_sql = sq_month_sql,
     .allow_writes = sq_allow_writes,

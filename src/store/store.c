@@ -218,6 +218,33 @@ co_code co_store_columns(co_store *s, const char *table, co_column **cols, size_
     return s->ops->columns(s, table, cols, ncols, err);
 }
 
+co_code co_store_select_columns(co_store *s, const char *table, co_column **cols,
+                                size_t *ncols, co_error *err)
+{
+    *cols = NULL;
+    *ncols = 0;
+    return s->ops->select_columns(s, table, cols, ncols, err);
+}
+
+co_code co_store_tables(co_store *s, co_table_info **tables, size_t *ntables, co_error *err)
+{
+    *tables = NULL;
+    *ntables = 0;
+    return s->ops->tables(s, tables, ntables, err);
+}
+
+void co_tables_free(co_table_info *tables, size_t ntables)
+{
+    for (size_t i = 0; i < ntables; i++) {
+        free(tables[i].name);
+        free(tables[i].row_id);
+        free(tables[i].create_sql);
+    }
+    free(tables);
+}
+
+bool co_store_same_engine(const co_store *a, const co_store *b) { return a->ops == b->ops; }
+
 void co_columns_free(co_column *cols, size_t ncols)
 {
     for (size_t i = 0; i < ncols; i++) {

@@ -28,6 +28,9 @@ typedef struct co_store_ops {
                            co_error *err);
     co_code (*columns)(co_store *s, const char *table, co_column **cols, size_t *n,
                        co_error *err);
+    co_code (*tables)(co_store *s, co_table_info **tables, size_t *n, co_error *err);
+    co_code (*select_columns)(co_store *s, const char *table, co_column **cols, size_t *n,
+                              co_error *err);
     co_code (*loader_open)(co_store *s, const char *table, const char *const *columns,
                            size_t ncols, co_loader **out, co_error *err);
     void (*month_sql)(const co_store *s, const char *expr, co_buf *out);
