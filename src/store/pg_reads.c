@@ -6,8 +6,11 @@
  * table with its alias, and writes every column reference as alias.column in
  * the node's output, filters, conditions, sort and group keys. Each such
  * reference whose alias is a scanned table is reported as (table, column).
- * Columns the planner proves unneeded are not reported; names are the
- * server's (unquoted).
+ * When the plan scans a single table, PostgreSQL leaves the alias out of the
+ * output lists ("Output": ["id", "name"]): there, a bare name that is one of
+ * that table's columns (not a function's, not a type after "::") is one of
+ * its reads too. Columns the planner proves unneeded are not reported; names
+ * are the server's (unquoted).
  */
 #include "store/pg_int.h"
 
@@ -133,8 +136,25 @@ static const char *identifier(const char *p, co_buf *out)
     return p;
 }
 
-/* Reports every alias.column of expression text whose alias is a table. */
-static void scan_expression(const char *text, const alias_map *m, co_read_fn fn, void *ctx)
+/* The columns of the plan's only table, for its bare names. */
+typedef struct bare_names {
+    const char *relation;
+    co_column *cols;
+    size_t n;
+} bare_names;
+
+static bool is_column(const bare_names *b, const char *name)
+{
+    for (size_t i = 0; b && i < b->n; i++)
+        if (strcmp(b->cols[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* Reports every alias.column of expression text whose alias is a table, and
+ * with bare (not NULL) every bare name that is a column of its table. */
+static void scan_expression(const char *text, const alias_map *m, const bare_names *bare,
+                            co_read_fn fn, void *ctx)
 {
     co_buf a = CO_BUF_INIT, c = CO_BUF_INIT;
     const char *p = text;
@@ -147,14 +167,20 @@ static void scan_expression(const char *text, const alias_map *m, co_read_fn fn,
                 p++;
             continue;
         }
+        bool cast = p - text >= 2 && p[-1] == ':' && p[-2] == ':';
+        bool qualified = p > text && p[-1] == '.';
         const char *after = identifier(p, &a);
         if (!after) {
             p++;
             continue;
         }
         p = after;
-        if (*p != '.')
+        if (*p != '.') {
+            if (bare && !cast && !qualified && *p != '(' && !a.failed &&
+                is_column(bare, co_buf_str(&a)))
+                fn(ctx, bare->relation, co_buf_str(&a));
             continue;
+        }
         const char *after_col = identifier(p + 1, &c);
         if (!after_col)
             continue;
@@ -167,51 +193,87 @@ static void scan_expression(const char *text, const alias_map *m, co_read_fn fn,
     co_buf_release(&c);
 }
 
-/* Walks the plan's JSON: first the scanned tables and their aliases, then
- * every string value as an expression. */
-static bool walk_plan(const char *json, co_read_fn fn, void *ctx)
+/* Whether the plan's key holds expressions (where a bare name may be a
+ * column) rather than a node's name, kind or strategy. */
+static bool expression_key(const char *key)
 {
-    alias_map m = {0};
+    static const char *const keys[] = {"Output", "Filter", "Sort Key", "Presorted Key",
+                                       "Group Key", "Index Cond", "Recheck Cond", "Join Filter",
+                                       "Hash Cond", "Merge Cond", "One-Time Filter", "Hash Key",
+                                       "Cache Key", "Order By", "Run Condition", "Function Call",
+                                       "Table Function Call", "Conflict Filter", "TID Cond"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strcmp(key, keys[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Walks the plan's JSON: in pass 0 the scanned tables and their aliases
+ * into m, in pass 1 every string value as an expression. */
+static bool walk_plan(const char *json, int pass, alias_map *m, const bare_names *bare,
+                      co_read_fn fn, void *ctx)
+{
     co_buf str = CO_BUF_INIT, key = CO_BUF_INIT, relation = CO_BUF_INIT;
     bool ok = true;
-    for (int pass = 0; pass < 2 && ok; pass++) {
-        co_buf_reset(&relation);
-        for (const char *p = json; *p && ok;) {
-            if (*p == '{' || *p == '}') {
-                co_buf_reset(&relation);
-                p++;
-                continue;
-            }
-            if (*p != '"') {
-                p++;
-                continue;
-            }
-            p = json_string(p + 1, &str);
-            const char *q = p;
-            while (isspace((unsigned char)*q))
-                q++;
-            if (*q == ':') { /* a key */
-                co_buf_reset(&key);
-                co_buf_add(&key, str.data ? str.data : "", str.len);
-                continue;
-            }
-            const char *k = co_buf_str(&key);
-            if (pass == 0 && strcmp(k, "Relation Name") == 0) {
-                co_buf_reset(&relation);
-                co_buf_add(&relation, str.data ? str.data : "", str.len);
-            } else if (pass == 0 && strcmp(k, "Alias") == 0 && relation.len) {
-                ok = map_add(&m, co_buf_str(&str), co_buf_str(&relation));
-            } else if (pass == 1 && strcmp(k, "Relation Name") != 0 && strcmp(k, "Alias") != 0) {
-                scan_expression(co_buf_str(&str), &m, fn, ctx);
-            }
+    for (const char *p = json; *p && ok;) {
+        if (*p == '{' || *p == '}') {
+            co_buf_reset(&relation);
+            p++;
+            continue;
+        }
+        if (*p != '"') {
+            p++;
+            continue;
+        }
+        p = json_string(p + 1, &str);
+        const char *q = p;
+        while (isspace((unsigned char)*q))
+            q++;
+        if (*q == ':') { /* a key */
+            co_buf_reset(&key);
+            co_buf_add(&key, str.data ? str.data : "", str.len);
+            continue;
+        }
+        const char *k = co_buf_str(&key);
+        if (pass == 0 && strcmp(k, "Relation Name") == 0) {
+            co_buf_reset(&relation);
+            co_buf_add(&relation, str.data ? str.data : "", str.len);
+        } else if (pass == 0 && strcmp(k, "Alias") == 0 && relation.len) {
+            ok = map_add(m, co_buf_str(&str), co_buf_str(&relation));
+        } else if (pass == 1 && strcmp(k, "Relation Name") != 0 && strcmp(k, "Alias") != 0 &&
+                   strcmp(k, "Schema") != 0) {
+            scan_expression(co_buf_str(&str), m, expression_key(k) ? bare : NULL, fn, ctx);
         }
     }
     ok = ok && !str.failed && !key.failed && !relation.failed;
     co_buf_release(&str);
     co_buf_release(&key);
     co_buf_release(&relation);
-    map_release(&m);
     return ok;
+}
+
+/* The plan's tables, then its reads (see the top of this file). */
+static co_code report_reads(co_store *st, const char *json, co_read_fn fn, void *ctx,
+                            co_error *err)
+{
+    alias_map m = {0};
+    bare_names bare = {0};
+    co_code rc = walk_plan(json, 0, &m, NULL, fn, ctx) ? CO_OK
+                                                       : co_error_set(err, CO_ENOMEM, "out of memory");
+    bool single = rc == CO_OK && m.n > 0;
+    for (size_t i = 1; single && i < m.n; i++)
+        single = strcmp(m.relation[i], m.relation[0]) == 0 && strcmp(m.alias[i], m.alias[0]) == 0;
+    if (single) {
+        co_error ignored;
+        bare.relation = m.relation[0];
+        if (co_store_columns(st, m.relation[0], &bare.cols, &bare.n, &ignored) != CO_OK)
+            bare.n = 0;
+    }
+    if (rc == CO_OK && !walk_plan(json, 1, &m, single ? &bare : NULL, fn, ctx))
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    co_columns_free(bare.cols, bare.n);
+    map_release(&m);
+    return rc;
 }
 
 /* Prepares the query, explains its generic plan, and forgets both. */
@@ -264,8 +326,8 @@ co_code co_pg_query_reads(co_store *st, const char *sql, co_read_fn fn, void *ct
         co_pg_run_quietly(s, "ROLLBACK TO SAVEPOINT cutover_reads");
     if (sp)
         co_pg_run_quietly(s, "RELEASE SAVEPOINT cutover_reads");
-    if (rc == CO_OK && !walk_plan(PQgetvalue(plan, 0, 0), fn, ctx))
-        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    if (rc == CO_OK)
+        rc = report_reads(st, PQgetvalue(plan, 0, 0), fn, ctx, err);
     PQclear(plan);
     co_pg_sql_release(&q);
     return rc;

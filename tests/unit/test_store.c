@@ -214,6 +214,56 @@ static void columns_and_statements(void **state)
     co_store_close(s);
 }
 
+/* The catalog: tables by name with their row ids and CREATE statements
+ * (replayed on another SQLite store), columns as SELECT * gives them. */
+static void catalog_reads(void **state)
+{
+    (void)state;
+    co_store *s = open_db("cat.db", CO_SIDE_STATE);
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_exec(s,
+                                   "CREATE TABLE zeta (id INTEGER PRIMARY KEY, n INT,"
+                                   " twice INT GENERATED ALWAYS AS (n * 2) VIRTUAL);"
+                                   "CREATE TABLE alpha (k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
+                                   "CREATE TABLE mid (rowid TEXT, _rowid_ TEXT, x);"
+                                   "CREATE TABLE shadowed (rowid TEXT, _rowid_ TEXT, oid TEXT);"
+                                   "CREATE INDEX zeta_n ON zeta (n)",
+                                   &err),
+                     CO_OK);
+    co_table_info *t = NULL;
+    size_t n = 0;
+    assert_int_equal(co_store_tables(s, &t, &n, &err), CO_OK);
+    assert_int_equal(n, 4);
+    assert_string_equal(t[0].name, "alpha");
+    assert_null(t[0].row_id); /* WITHOUT ROWID */
+    assert_string_equal(t[1].name, "mid");
+    assert_string_equal(t[1].row_id, "oid");
+    assert_string_equal(t[2].name, "shadowed");
+    assert_null(t[2].row_id);
+    assert_string_equal(t[3].name, "zeta");
+    assert_string_equal(t[3].row_id, "rowid");
+    assert_non_null(strstr(t[3].create_sql, "GENERATED ALWAYS"));
+    co_store *copy = open_db("cat-copy.db", CO_SIDE_STATE);
+    assert_true(co_store_same_engine(s, copy));
+    for (size_t i = 0; i < n; i++) {
+        assert_false(t[i].virtual_table);
+        assert_int_equal(co_store_exec(copy, t[i].create_sql, &err), CO_OK);
+    }
+    co_tables_free(t, n);
+    co_column *cols;
+    assert_int_equal(co_store_select_columns(copy, "zeta", &cols, &n, &err), CO_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(cols[2].name, "twice");
+    co_columns_free(cols, n);
+    assert_int_equal(co_store_columns(copy, "zeta", &cols, &n, &err), CO_OK);
+    assert_int_equal(n, 2); /* a generated column takes no insert */
+    co_columns_free(cols, n);
+    assert_int_equal(co_store_select_columns(copy, "absent", &cols, &n, &err), CO_ENOTFOUND);
+    co_store_close(copy);
+    co_store_close(s);
+}
+
 typedef struct load_seen {
     int loaded;
     int refused;
@@ -410,6 +460,7 @@ int main(void)
         cmocka_unit_test(the_source_is_never_written),
         cmocka_unit_test(rounding_is_the_same_in_sql_and_c),
         cmocka_unit_test(columns_and_statements),
+        cmocka_unit_test(catalog_reads),
         cmocka_unit_test(loader_rejects_rows_and_keeps_going),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);

@@ -971,6 +971,69 @@ static void reads_of_a_query(void **state)
     co_store_close(s);
 }
 
+/* A query of one table: PostgreSQL's plan names its columns bare. */
+static void reads_of_a_single_table(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_SOURCE);
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_allow_writes(s, &err), CO_OK);
+    exec_ok(s, "CREATE TABLE sing (id int, kind text, \"text\" text, unused text)");
+    reads r = {0};
+    assert_int_equal(co_store_query_reads(s, "SELECT id::text, lower(kind) FROM sing ORDER BY id",
+                                          on_read, &r, &err),
+                     CO_OK);
+    assert_true(was_read(&r, "sing.id"));
+    assert_true(was_read(&r, "sing.kind"));
+    assert_false(was_read(&r, "sing.text")); /* the type of a cast */
+    assert_false(was_read(&r, "sing.unused"));
+    co_store_close(s);
+}
+
+/* The catalog: tables by name (no partitions, nothing of other schemas),
+ * columns as SELECT * gives them. */
+static void catalog_reads(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_SOURCE);
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_allow_writes(s, &err), CO_OK);
+    exec_ok(s, "CREATE SCHEMA IF NOT EXISTS elsewhere;"
+               " CREATE TABLE elsewhere.cat_hidden (id int);"
+               " CREATE TABLE cat_b (id int PRIMARY KEY, n int, twice int GENERATED ALWAYS AS (n * 2) STORED);"
+               " CREATE TABLE cat_a (id int) PARTITION BY RANGE (id);"
+               " CREATE TABLE cat_a1 PARTITION OF cat_a FOR VALUES FROM (0) TO (100)");
+    co_table_info *t = NULL;
+    size_t n = 0;
+    assert_int_equal(co_store_tables(s, &t, &n, &err), CO_OK);
+    int a = -1, b = -1;
+    for (size_t i = 0; i < n; i++) {
+        assert_null(t[i].row_id);
+        assert_null(t[i].create_sql);
+        assert_false(t[i].virtual_table);
+        assert_string_not_equal(t[i].name, "cat_a1");
+        assert_string_not_equal(t[i].name, "cat_hidden");
+        if (i > 0)
+            assert_true(strcmp(t[i - 1].name, t[i].name) < 0);
+        if (strcmp(t[i].name, "cat_a") == 0)
+            a = (int)i;
+        if (strcmp(t[i].name, "cat_b") == 0)
+            b = (int)i;
+    }
+    assert_true(a >= 0 && b == a + 1);
+    co_tables_free(t, n);
+    co_column *cols = NULL;
+    assert_int_equal(co_store_select_columns(s, "cat_b", &cols, &n, &err), CO_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(cols[2].name, "twice");
+    assert_string_equal(cols[2].decl_type, "integer");
+    co_columns_free(cols, n);
+    assert_int_equal(co_store_select_columns(s, "cat_none", &cols, &n, &err), CO_ENOTFOUND);
+    co_store_close(s);
+}
+
 /* Two loaders on one store, and statements between their puts. */
 static void interleaves_with_other_work(void **state)
 {
@@ -1027,6 +1090,8 @@ int main(void)
         cmocka_unit_test(columns_as_declared),
         cmocka_unit_test(normalizers_on_a_source),
         cmocka_unit_test(reads_of_a_query),
+        cmocka_unit_test(reads_of_a_single_table),
+        cmocka_unit_test(catalog_reads),
         cmocka_unit_test(interleaves_with_other_work),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
