@@ -3,6 +3,9 @@
 
 BUILD       ?= build
 BUILD_ASAN  ?= build-asan
+BUILD_FUZZ  ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_HARNESSES = project csv json serve text
 PREFIX      ?= /usr/local
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 DEMO_DIR    ?= demo
@@ -10,7 +13,7 @@ DEMO_SCALE  ?= 0.01
 
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps build demo check check-asan install clean bench
+.PHONY: all deps build demo check check-asan check-asan-e2e fuzz install clean bench
 
 all: build
 
@@ -36,6 +39,26 @@ check-asan: deps
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS) -L unit
 
+# The scenario scripts (tests/e2e) against the ASan+UBSan build of the program.
+check-asan-e2e: deps
+	cmake -S . -B $(BUILD_ASAN) -DCUTOVER_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS) -L e2e
+
+# Each fuzz harness (tests/fuzz) under libFuzzer for FUZZ_SECONDS, starting from
+# its saved corpus; new inputs go to $(BUILD_FUZZ)/corpus/NAME, findings (crash-*,
+# timeout-*) to $(BUILD_FUZZ)/findings/NAME. Needs clang (make deps).
+fuzz: deps
+	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCUTOVER_FUZZ=ON -DCUTOVER_WERROR=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_HARNESSES))
+	@set -e; for h in $(FUZZ_HARNESSES); do \
+	  mkdir -p $(BUILD_FUZZ)/corpus/$$h $(BUILD_FUZZ)/findings/$$h; \
+	  echo "fuzz: $$h for $(FUZZ_SECONDS) s"; \
+	  $(BUILD_FUZZ)/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -artifact_prefix=$(BUILD_FUZZ)/findings/$$h/ -print_final_stats=1 \
+	    $(BUILD_FUZZ)/corpus/$$h tests/fuzz/corpus/$$h; \
+	done
+
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
@@ -43,4 +66,4 @@ bench: build
 	bench/migrate-sqlite
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -11,6 +11,7 @@ packages=(
   chromium                      # tests/e2e/test_report.sh renders the report headless
   python3                       # tests/e2e/browser.py drives chromium (standard library only)
   postgresql postgresql-client pgloader
+  clang                         # make fuzz: the harnesses of tests/fuzz under libFuzzer
 )
 
 missing=()
