@@ -1021,7 +1021,10 @@ co_code co_sqlite_open(const char *path, co_side side, co_store **out, co_error 
     }
     sqlite3_extended_result_codes(s->db, 1);
     register_functions(s);
-    sqlite3_busy_timeout(s->db, 10000);
+    /* Workers sharing a SQLite target wait for each other's batches: one
+     * batch may take tens of seconds on a loaded machine or a sanitized
+     * build, and a wait that gives up rolls the tenant back. */
+    sqlite3_busy_timeout(s->db, 60000);
     /* Reading the schema proves the file is a database and not garbage. */
     char *msg = NULL;
     if (sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, &msg) != SQLITE_OK) {
