@@ -64,9 +64,12 @@ typedef struct cli_ctx {
     const cli_command *command;
     cli_args args;
     bool json;
-    bool quiet;
+    bool quiet;       /* --silent: no summaries either (-q alone hides progress only) */
+    bool verbose;     /* -v: the SQL-level detail, passwords masked */
     bool color;       /* false with NO_COLOR or when stdout is not a terminal */
-    bool progress;    /* stderr is a terminal and not --quiet */
+    bool terminal;    /* stdout is a terminal: control characters in data are escaped */
+    bool progress;    /* stderr is a terminal and neither -q nor --silent: a bar */
+    bool progress_lines; /* stderr is not a terminal, no -q nor --silent: timestamped lines */
     const char *project_path;
     bool in_cohort;   /* `run --cohort`: migrate stops before a tenant once it is paused */
     int cohort;
@@ -76,6 +79,16 @@ typedef struct cli_ctx {
     size_t ntenant_keys;
 } cli_ctx;
 
+/* A sub-verb of a command (`cutover events mapping ...`), for help and
+ * completion; the command's run function dispatches on it. */
+typedef struct cli_subcommand {
+    const char *name;
+    const char *usage;   /* after "cutover COMMAND NAME " */
+    const char *summary; /* one line */
+} cli_subcommand;
+
+/* A row of the command table. To add a command, add a row to cli_commands in
+ * commands.c (help, completion and the docs test follow from it). */
 struct cli_command {
     const char *name;
     int (*run)(cli_ctx *ctx);
@@ -84,6 +97,9 @@ struct cli_command {
     const cli_option *options; /* ends with {0} */
 };
 
+/* The sub-verbs of the command named name (ends with {0}), or NULL. */
+const cli_subcommand *cli_subcommands(const char *name);
+
 extern const cli_command cli_commands[];
 extern const cli_option cli_global_options[];
 
@@ -91,8 +107,40 @@ extern const cli_option cli_global_options[];
 const char *cli_get(const cli_args *a, const char *name);
 bool cli_flag(const cli_args *a, const char *name);
 
-/* Prints `cutover: WHAT: MESSAGE (WHERE)` to stderr and returns the exit code. */
+/* Prints `cutover: WHAT: MESSAGE (WHERE)` to stderr and returns the exit code.
+ * Every error line (these and the ones below) also goes to the --log file and
+ * is kept: under --json, the run ends with {"error": {"exit_code", "message",
+ * "where"}} on standard output (cli_finish). */
 int cli_fail(const char *what, const co_error *err);
+/* Prints `cutover: MESSAGE` (printf-style; a trailing newline is optional). */
+void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints `cutover: COMMAND: MESSAGE` and returns code. */
+int cli_error(const cli_ctx *ctx, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Unknown tenant key, with a "did you mean" among all: EXIT_NOT_FOUND. */
+struct co_tenant;
+int cli_unknown_tenant(const cli_ctx *ctx, const char *key, const struct co_tenant *all,
+                       size_t n);
+/* The nearest of names to word (Damerau-Levenshtein, or a prefix of it), or
+ * NULL when none is near enough to suggest. */
+const char *cli_suggest(const char *word, const char *const *names, size_t n);
+bool cli_had_error(void);
+void cli_print_json_error(int rc);
+
+/* Settings from the global options into ctx; opens the --log file (once). */
+void cli_setup(cli_ctx *ctx);
+/* Checks the global options' values (--log-format). */
+int cli_check_globals(cli_ctx *ctx);
+/* The end of a run: the JSON error object under --json, the log's last line.
+ * Returns rc. */
+int cli_finish(cli_ctx *ctx, int rc);
+/* A line for the --log file (nothing without one): LEVEL is info or error. */
+void cli_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool cli_logging(void);
+/* Now as ISO 8601 UTC with milliseconds (2026-12-06T07:30:38.123Z). */
+const char *cli_timestamp(char *buf, size_t cap);
+/* text with control characters (C0, DEL, C1) written as \xNN, into buf. */
+const char *cli_term_text(const char *text, char *buf, size_t cap);
 /* Prints a usage error and returns EXIT_USAGE. */
 int cli_usage_error(const cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_exit_code(co_code code);
@@ -207,5 +255,6 @@ int cmd_note(cli_ctx *ctx);
 int cmd_approve(cli_ctx *ctx);
 int cmd_events(cli_ctx *ctx);
 int cmd_model(cli_ctx *ctx);
+int cmd_completion(cli_ctx *ctx);
 
 #endif

@@ -211,7 +211,7 @@ static int write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
     if (!f || fputs(text, f) == EOF || fclose(f) != 0) {
-        fprintf(stderr, "cutover: audit: cannot write %s: %s\n", path, strerror(errno));
+        cli_errorf("audit: cannot write %s: %s\n", path, strerror(errno));
         if (f)
             fclose(f);
         return EXIT_IO;

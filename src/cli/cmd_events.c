@@ -46,10 +46,10 @@ static int mapping_cmd(cli_ctx *ctx, scoring_cli *sc)
     co_error err;
     co_error_clear(&err);
     if (strcmp(sub, "import") == 0) {
-        const char *source = cli_get(a, "source");
+        const char *source = cli_get(a, "event-source");
         const char *status = cli_get(a, "status") ? cli_get(a, "status") : "on";
         if (a->npositional != 3 || !source)
-            return cli_usage_error(ctx, "events mapping import FILE --source SRC");
+            return cli_usage_error(ctx, "events mapping import FILE --event-source SRC");
         if (strcmp(status, "on") && strcmp(status, "off") && strcmp(status, "draft"))
             return cli_usage_error(ctx, "--status is on, off or draft, not %.20s", status);
         if (!co_project_event_source(sc->project, source))

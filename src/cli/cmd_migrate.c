@@ -85,10 +85,10 @@ static int run_cutover(cli_ctx *ctx, co_session *s, outcome *o, const co_cutover
         o->refused = !cr.rolled_back;
         snprintf(o->failure, sizeof o->failure, "%s", cr.failure);
         if (cr.rolled_back)
-            fprintf(stderr, "cutover: migrate: tenant %s rolled back, still on the source: %s\n",
+            cli_errorf("migrate: tenant %s rolled back, still on the source: %s\n",
                     o->tenant->key, cr.failure);
         else
-            fprintf(stderr, "cutover: migrate: tenant %s not migrated: %s\n", o->tenant->key,
+            cli_errorf("migrate: tenant %s not migrated: %s\n", o->tenant->key,
                     cr.failure);
         if (cr.verified && !cr.verification.pass && !ctx->json)
             cli_print_verification(ctx, &cr.verification);
@@ -322,7 +322,7 @@ int cmd_migrate(cli_ctx *ctx)
         bool paused = false;
         if (ctx->in_cohort && co_cohort_paused(s->state, ctx->cohort, &paused, &err) == CO_OK &&
             paused) {
-            fprintf(stderr, "cutover: run: cohort %s is paused: stopping before tenant %s "
+            cli_errorf("run: cohort %s is paused: stopping before tenant %s "
                             "(cutover resume --cohort %s, or from the dashboard)\n",
                     ctx->cohort_name, o->tenant->key, ctx->cohort_name);
             if (rc == EXIT_OK)

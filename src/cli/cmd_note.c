@@ -25,7 +25,7 @@ int cmd_note(cli_ctx *ctx)
     co_error err;
     co_error_clear(&err);
     if (cs.tenants && !co_tenant_find(cs.tenants, cs.ntenants, tenant)) {
-        fprintf(stderr, "cutover: note: unknown tenant \"%s\" (the source lists %zu)\n", tenant,
+        cli_errorf("note: unknown tenant \"%s\" (the source lists %zu)\n", tenant,
                 cs.ntenants);
         rc = EXIT_NOT_FOUND;
     } else if (co_note_add(cs.session->state, tenant, author, text, &err) != CO_OK) {

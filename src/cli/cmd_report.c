@@ -33,7 +33,7 @@ int cmd_report(cli_ctx *ctx)
         FILE *f = fopen(path, "w");
         size_t len = strlen(html);
         if (!f || fwrite(html, 1, len, f) != len || fclose(f) != 0) {
-            fprintf(stderr, "cutover: report: cannot write %s: %s\n", path, strerror(errno));
+            cli_errorf("report: cannot write %s: %s\n", path, strerror(errno));
             rc = EXIT_IO;
         } else if (ctx->json) {
             co_buf b = CO_BUF_INIT;

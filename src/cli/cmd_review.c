@@ -105,7 +105,7 @@ static int pick_entity(cli_ctx *ctx, const co_project *p, size_t *out)
         }
     }
     if (name && !found) {
-        fprintf(stderr, "cutover: review: no entity \"%s\" in the project file\n", name);
+        cli_errorf("review: no entity \"%s\" in the project file\n", name);
         return EXIT_NOT_FOUND;
     }
     if (!found)
@@ -131,7 +131,7 @@ static int review_export(cli_ctx *ctx, cli_session *cs)
     export_ctx x = {0};
     x.out = stdout;
     if (rc == EXIT_OK && path && !(x.out = fopen(path, "wb"))) {
-        fprintf(stderr, "cutover: review: cannot write %s: %s\n", path, strerror(errno));
+        cli_errorf("review: cannot write %s: %s\n", path, strerror(errno));
         rc = EXIT_IO;
     }
     co_review_counts counts = {0};
@@ -145,7 +145,7 @@ static int review_export(cli_ctx *ctx, cli_session *cs)
     }
     cli_progress_free(bar);
     if (x.out && x.out != stdout && fclose(x.out) != 0 && rc == EXIT_OK) {
-        fprintf(stderr, "cutover: review: cannot write %s: %s\n", path, strerror(errno));
+        cli_errorf("review: cannot write %s: %s\n", path, strerror(errno));
         rc = EXIT_IO;
     }
     co_buf_release(&x.line);
@@ -165,7 +165,7 @@ static int review_export(cli_ctx *ctx, cli_session *cs)
                       counts.skipped_blocks);
         fputs(co_buf_str(&b), stdout);
         co_buf_release(&b);
-    } else if (!cli_flag(&ctx->args, "quiet")) {
+    } else if (!ctx->quiet) {
         fprintf(stderr,
                 "%s: %zu doubtful pairs among %zu compared, %zu rows of %zu tenants%s%s\n", name,
                 counts.pairs, counts.compared, counts.records, count, path ? " -> " : "",

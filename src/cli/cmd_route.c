@@ -98,10 +98,18 @@ int cmd_route(cli_ctx *ctx)
     co_error err;
     co_error_clear(&err);
     if (cs.tenants && !co_tenant_find(cs.tenants, cs.ntenants, key)) {
-        fprintf(stderr, "cutover: route: unknown tenant \"%s\"\n", key);
-        rc = EXIT_NOT_FOUND;
+        rc = cli_unknown_tenant(ctx, key, cs.tenants, cs.ntenants);
     } else if (co_state_route_get(cs.session->state, key, route, sizeof route, &err) != CO_OK) {
         rc = cli_fail("route", &err);
+    } else if (ctx->json) {
+        co_buf b = CO_BUF_INIT;
+        co_buf_adds(&b, "{\"tenant\": ");
+        co_json_str(&b, key);
+        co_buf_adds(&b, ", \"route\": ");
+        co_json_str(&b, route);
+        co_buf_adds(&b, "}\n");
+        fputs(co_buf_str(&b), stdout);
+        co_buf_release(&b);
     } else {
         printf("%s\n", route);
     }

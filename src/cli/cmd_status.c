@@ -60,7 +60,7 @@ int cmd_status(cli_ctx *ctx)
     else if (ctx->json) {
         char *json = co_status_json(rows, n);
         if (!json) {
-            fprintf(stderr, "cutover: status: out of memory\n");
+            cli_errorf("status: out of memory\n");
             rc = EXIT_INTERNAL;
         } else {
             printf("%s\n", json);

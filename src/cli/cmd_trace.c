@@ -1,5 +1,5 @@
 /*
- * cmd_trace.c: `cutover trace ENTITY SOURCE_KEY` and `cutover trace --target
+ * cmd_trace.c: `cutover trace ENTITY SOURCE_KEY` and `cutover trace --target-row
  * ENTITY KEY`: where a source row went, and which source rows are behind a
  * target row (trace.h).
  */
@@ -81,7 +81,7 @@ int cmd_trace(cli_ctx *ctx)
 {
     if (ctx->args.npositional != 2)
         return cli_usage_error(ctx, "name an entity and a key: trace ENTITY KEY");
-    bool target = cli_flag(&ctx->args, "target");
+    bool target = cli_flag(&ctx->args, "target-row");
     const char *entity = ctx->args.positional[0];
     const char *tenant = cli_get(&ctx->args, "tenant");
     cli_session cs;
@@ -89,7 +89,7 @@ int cmd_trace(cli_ctx *ctx)
     if (rc != EXIT_OK)
         return rc;
     if (!co_project_entity(cs.project, entity)) {
-        fprintf(stderr, "cutover: trace: no entity \"%s\" in the project file\n", entity);
+        cli_errorf("trace: no entity \"%s\" in the project file\n", entity);
         cli_close(&cs);
         return EXIT_NOT_FOUND;
     }

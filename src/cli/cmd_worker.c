@@ -88,7 +88,7 @@ int cmd_worker(cli_ctx *ctx)
             code = co_cutover_tenant(cs.session, t, &copt, &cr, &err);
             ok = code == CO_OK && (cr.switched || cr.load.skipped);
             if (code == CO_OK && !ok)
-                fprintf(stderr, "cutover: worker %s: tenant %s rolled back: %s\n", worker, key,
+                cli_errorf("worker %s: tenant %s rolled back: %s\n", worker, key,
                         cr.failure);
             co_cutover_result_release(&cr);
         } else {

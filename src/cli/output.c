@@ -4,6 +4,9 @@
  */
 #include "cli.h"
 #include "cutover/migrate.h"
+#include "dedupe/similarity.h"
+#include "util/buf.h"
+#include "util/json.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,28 +46,142 @@ int cli_exit_code(co_code code)
     }
 }
 
+/* The first error of the run, for the JSON error object under --json. */
+static struct {
+    bool set;
+    char message[1024];
+    char where[512];
+} first_error;
+
+static void record_error(const char *message, const char *where)
+{
+    if (first_error.set)
+        return;
+    first_error.set = true;
+    snprintf(first_error.message, sizeof first_error.message, "%s", message);
+    size_t len = strlen(first_error.message);
+    while (len && first_error.message[len - 1] == '\n')
+        first_error.message[--len] = '\0';
+    snprintf(first_error.where, sizeof first_error.where, "%s", where ? where : "");
+}
+
+/* An error line: on standard error, in the log, and kept for --json. */
+static void error_line(const char *where, const char *fmt, va_list ap)
+{
+    char message[1024];
+    vsnprintf(message, sizeof message, fmt, ap);
+    size_t len = strlen(message);
+    while (len && message[len - 1] == '\n')
+        message[--len] = '\0';
+    record_error(message, where);
+    char safe[2048];
+    fprintf(stderr, "cutover: %s\n", cli_term_text(message, safe, sizeof safe));
+    cli_log("error", "cutover: %s", message);
+}
+
+void cli_errorf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    error_line(NULL, fmt, ap);
+    va_end(ap);
+}
+
+int cli_error(const cli_ctx *ctx, int code, const char *fmt, ...)
+{
+    char message[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    char line[1200];
+    if (ctx && ctx->command)
+        snprintf(line, sizeof line, "%s: %s", ctx->command->name, message);
+    else
+        snprintf(line, sizeof line, "%s", message);
+    record_error(line, ctx && ctx->command ? ctx->command->name : "arguments");
+    cli_errorf("%s", line);
+    return code;
+}
+
 int cli_fail(const char *what, const co_error *err)
 {
+    co_buf line = CO_BUF_INIT;
+    co_buf_printf(&line, "%s: %s", what, err->message);
+    record_error(co_buf_str(&line), err->where[0] ? err->where : what);
     if (err->where[0])
-        fprintf(stderr, "cutover: %s: %s (%s)\n", what, err->message, err->where);
-    else
-        fprintf(stderr, "cutover: %s: %s\n", what, err->message);
+        co_buf_printf(&line, " (%s)", err->where);
+    char safe[4096];
+    fprintf(stderr, "cutover: %s\n", cli_term_text(co_buf_str(&line), safe, sizeof safe));
+    cli_log("error", "cutover: %s", co_buf_str(&line));
+    co_buf_release(&line);
     return cli_exit_code(err->code);
 }
 
 int cli_usage_error(const cli_ctx *ctx, const char *fmt, ...)
 {
+    char message[1024];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "cutover: %s: ", ctx->command ? ctx->command->name : "usage");
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    if (ctx->command)
-        fprintf(stderr, "\nusage: cutover %s %s (see cutover help %s)\n", ctx->command->name,
-                ctx->command->usage, ctx->command->name);
+    const char *name = ctx->command ? ctx->command->name : NULL;
+    char line[1200];
+    if (name)
+        snprintf(line, sizeof line, "%s: %s", name, message);
     else
-        fputc('\n', stderr);
+        snprintf(line, sizeof line, "%s", message);
+    fprintf(stderr, "cutover: %s\n", line);
+    cli_log("error", "cutover: %s", line);
+    record_error(line, name ? name : "arguments");
+    if (ctx->command)
+        fprintf(stderr, "usage: cutover %s %s (see cutover help %s)\n", ctx->command->name,
+                ctx->command->usage, ctx->command->name);
     return EXIT_USAGE;
+}
+
+void cli_print_json_error(int rc)
+{
+    if (!first_error.set)
+        snprintf(first_error.message, sizeof first_error.message, "failed with exit code %d", rc);
+    co_buf b;
+    co_buf_init(&b);
+    co_buf_printf(&b, "{\"error\": {\"exit_code\": %d, \"message\": ", rc);
+    co_json_str(&b, first_error.message);
+    co_buf_adds(&b, ", \"where\": ");
+    co_json_str(&b, first_error.where);
+    co_buf_adds(&b, "}}\n");
+    fputs(co_buf_str(&b), stdout);
+    fflush(stdout);
+    co_buf_release(&b);
+}
+
+bool cli_had_error(void) { return first_error.set; }
+
+const char *cli_suggest(const char *word, const char *const *names, size_t n)
+{
+    int32_t a[64], b[64];
+    size_t na = co_sim_decode(word, strlen(word), a, 64);
+    if (na > 64)
+        na = 64;
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    for (size_t i = 0; i < n; i++) {
+        size_t nb = co_sim_decode(names[i], strlen(names[i]), b, 64);
+        if (nb > 64)
+            nb = 64;
+        size_t d = co_sim_damerau_cp(a, na, b, nb);
+        /* Close enough: two edits, one for short words, and a prefix. */
+        size_t limit = na <= 3 ? 1 : na <= 6 ? 2 : 3;
+        bool prefix = na >= 3 && strncmp(names[i], word, na) == 0;
+        if (prefix)
+            d = 1;
+        if (d <= limit && d < best_d) {
+            best = names[i];
+            best_d = d;
+        }
+    }
+    return best;
 }
 
 /* Replaces *field with value when value is set. */
@@ -167,13 +284,8 @@ static int choose_key(cli_ctx *ctx, const co_tenant *all, size_t n, const char *
                       const co_tenant **chosen, size_t *count)
 {
     const co_tenant *t = co_tenant_find(all, n, key);
-    if (!t) {
-        fprintf(stderr,
-                "cutover: %s: unknown tenant \"%s\" (the tenants query lists %zu; see "
-                "cutover status)\n",
-                ctx->command->name, key, n);
-        return EXIT_NOT_FOUND;
-    }
+    if (!t)
+        return cli_unknown_tenant(ctx, key, all, n);
     for (size_t i = 0; i < *count; i++)
         if (chosen[i] == t)
             return EXIT_OK;

@@ -9,6 +9,7 @@
  */
 #include "cli.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,8 @@
 
 struct cli_progress {
     bool bar;        /* a terminal: redraw a bar */
-    bool lines;      /* not a terminal: plain lines */
+    bool lines;      /* not a terminal: plain lines, each after a timestamp */
+    bool log;        /* --log: the plain lines go to the log too */
     bool color;
     bool drawn;
     bool rowless;    /* the current item is a step without rows */
@@ -45,34 +47,52 @@ cli_progress *cli_progress_new(const cli_ctx *ctx)
         return NULL;
     const char *no_color = getenv("NO_COLOR");
     p->bar = ctx->progress;
-    p->lines = !ctx->quiet && !ctx->progress;
+    p->lines = ctx->progress_lines;
+    p->log = cli_logging();
     p->color = p->bar && !(no_color && *no_color) && isatty(STDERR_FILENO);
     return p;
+}
+
+/* A plain line: on standard error after an ISO 8601 timestamp (not on a
+ * terminal), and in the --log file. */
+static void emit(cli_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(cli_progress *p, const char *fmt, ...)
+{
+    char line[512], safe[1024], ts[40];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    cli_term_text(line, safe, sizeof safe);
+    if (p->lines) {
+        fprintf(stderr, "%s %s\n", cli_timestamp(ts, sizeof ts), safe);
+        fflush(stderr);
+    }
+    if (p->log)
+        cli_log("info", "%s", safe);
 }
 
 /* The current item as a plain line: where it stands and how fast it went. */
 static void plain_line(cli_progress *p, double t, bool finished)
 {
-    if (!p->item[0])
+    if (!p->item[0] || (!p->lines && !p->log))
         return;
     double elapsed = t - p->started;
     if (p->rowless) {
         if (finished)
-            fprintf(stderr, "%s %s: done in %.2fs\n", p->label, p->item, elapsed);
-        fflush(stderr);
+            emit(p, "%s %s: done in %.2fs", p->label, p->item, elapsed);
         return;
     }
     char done_s[32], total_s[32], rate[48] = "";
     if (elapsed >= 0.05 && p->done > 0)
         snprintf(rate, sizeof rate, ", %.0f rows/s", (double)p->done / elapsed);
     if (finished || p->total <= 0)
-        fprintf(stderr, "%s %s: %s rows in %.2fs%s\n", p->label, p->item,
-                cli_num(p->done, done_s, sizeof done_s), elapsed, rate);
+        emit(p, "%s %s: %s rows in %.2fs%s", p->label, p->item,
+             cli_num(p->done, done_s, sizeof done_s), elapsed, rate);
     else
-        fprintf(stderr, "%s %s: %s of %s rows after %.0fs%s\n", p->label, p->item,
-                cli_num(p->done, done_s, sizeof done_s), cli_num(p->total, total_s, sizeof total_s),
-                elapsed, rate);
-    fflush(stderr);
+        emit(p, "%s %s: %s of %s rows after %.0fs%s", p->label, p->item,
+             cli_num(p->done, done_s, sizeof done_s), cli_num(p->total, total_s, sizeof total_s),
+             elapsed, rate);
 }
 
 /* Makes label/item the current item if it is not; true when it is new. */
@@ -82,8 +102,7 @@ static bool begin_item(cli_progress *p, const char *label, const char *item, dou
     bool new_item = strncmp(p->item, item, sizeof p->item - 1) != 0 ||
                     strncmp(p->label, label, sizeof p->label - 1) != 0;
     if (new_item) {
-        if (p->lines)
-            plain_line(p, t, true); /* the item before ends here */
+        plain_line(p, t, true); /* the item before ends here */
         snprintf(p->item, sizeof p->item, "%s", item);
         snprintf(p->label, sizeof p->label, "%s", label);
         p->started = t;
@@ -95,7 +114,7 @@ static bool begin_item(cli_progress *p, const char *label, const char *item, dou
 
 void cli_progress_step(cli_progress *p, const char *label, const char *item)
 {
-    if (!p || (!p->bar && !p->lines))
+    if (!p || (!p->bar && !p->lines && !p->log))
         return;
     if (!begin_item(p, label, item, now(), true) || !p->bar)
         return;
@@ -107,13 +126,13 @@ void cli_progress_step(cli_progress *p, const char *label, const char *item)
 void cli_progress_update(cli_progress *p, const char *label, const char *item, long long done,
                          long long total)
 {
-    if (!p || (!p->bar && !p->lines))
+    if (!p || (!p->bar && !p->lines && !p->log))
         return;
     double t = now();
     bool new_item = begin_item(p, label, item, t, false);
     p->done = done;
     p->total = total;
-    if (p->lines) {
+    if (!p->bar) {
         if (t - p->last_draw >= LINE_EVERY) {
             plain_line(p, t, false);
             p->last_draw = t;
@@ -155,7 +174,7 @@ void cli_progress_update(cli_progress *p, const char *label, const char *item, l
 
 void cli_progress_item_done(cli_progress *p)
 {
-    if (p && p->lines) {
+    if (p && (p->lines || p->log)) {
         plain_line(p, now(), true);
         p->item[0] = '\0';
         p->label[0] = '\0';
