@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Exit codes, documented in docs/cutover.1; `cutover help` prints this list:
  * X(name, number, what it means). */
@@ -127,6 +128,15 @@ const char *cli_suggest(const char *word, const char *const *names, size_t n);
 bool cli_had_error(void);
 void cli_print_json_error(int rc);
 
+/* Files a command writes: "-" is standard output. cli_open_output opens path
+ * (or gives stdout), cli_close_output closes it (or flushes stdout), 0 or
+ * EOF; cli_write_file writes len bytes, printing a failure as
+ * `cutover: WHAT: cannot write PATH: ...` (EXIT_IO). */
+bool cli_is_stdout(const char *path);
+FILE *cli_open_output(const char *path, const char *mode);
+int cli_close_output(FILE *f);
+int cli_write_file(const char *what, const char *path, const char *data, size_t len);
+
 /* Settings from the global options into ctx; opens the --log file (once). */
 void cli_setup(cli_ctx *ctx);
 /* Checks the global options' values (--log-format). */
@@ -190,8 +200,13 @@ void cli_progress_item_done(cli_progress *p);
 void cli_progress_clear(cli_progress *p);
 void cli_progress_free(cli_progress *p);
 
-/* text cut or padded to width terminal columns (UTF-8 aware), into buf. */
+/* text cut or padded to width terminal columns (UTF-8 aware), into buf;
+ * control characters in it are shown as \xNN. */
 const char *cli_cell(const char *text, int width, char *buf, size_t cap);
+
+/* Natural order of tenant keys: digits compare as numbers (2 before 10),
+ * numbers before text, text without regard to case (Italy, UK, USA). */
+int cli_natural_cmp(const char *a, const char *b);
 
 /* Numbers with thousands separators, into buf. */
 const char *cli_num(long long n, char *buf, size_t cap);

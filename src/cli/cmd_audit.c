@@ -209,14 +209,7 @@ static bool audit_options(cli_ctx *ctx, co_audit_options *opt, int *rc)
 
 static int write_text(const char *path, const char *text)
 {
-    FILE *f = fopen(path, "w");
-    if (!f || fputs(text, f) == EOF || fclose(f) != 0) {
-        cli_errorf("audit: cannot write %s: %s\n", path, strerror(errno));
-        if (f)
-            fclose(f);
-        return EXIT_IO;
-    }
-    return EXIT_OK;
+    return cli_write_file("audit", path, text, strlen(text));
 }
 
 int cmd_audit(cli_ctx *ctx)
@@ -273,7 +266,9 @@ int cmd_audit(cli_ctx *ctx)
         if (rc != EXIT_OK)
             goto done;
     }
-    if (ctx->json) {
+    if (cli_is_stdout(html)) {
+        /* the page is the output: nothing else on standard output */
+    } else if (ctx->json) {
         char *json = co_audit_json(cols, ncols, audits, count, p, &opt);
         if (!json) {
             rc = EXIT_INTERNAL;

@@ -184,7 +184,9 @@ static int compare_cmd(cli_ctx *ctx, scoring_cli *sc)
         rc = scoring_write("events compare", html, co_buf_str(&b), b.len);
         co_buf_release(&b);
     }
-    if (ctx->json) {
+    if (cli_is_stdout(html)) {
+        /* the page is the output: nothing else on standard output */
+    } else if (ctx->json) {
         co_buf b = CO_BUF_INIT;
         co_volume_result_json(&r, &b);
         printf("%s\n", co_buf_str(&b));

@@ -10,6 +10,7 @@
 #include "util/buf.h"
 #include "util/json.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,25 @@ static bool rows_stay(const outcome *o)
 {
     const char *st = outcome_status(o);
     return strcmp(st, "migrated") == 0 || strcmp(st, "switched") == 0;
+}
+
+/* Where the rejects are, as a real path: the file itself for one tenant
+ * with rejects, else the directory with TENANT.jsonl. */
+static void print_rejects_path(const co_project *p, const outcome *outcomes, size_t count)
+{
+    char dir[PATH_MAX], real[PATH_MAX];
+    if (p->rejects_dir[0] == '/')
+        snprintf(dir, sizeof dir, "%s", p->rejects_dir);
+    else
+        snprintf(dir, sizeof dir, "%s/%s", p->dir, p->rejects_dir);
+    const char *file = count == 1 ? outcomes[0].result.rejects_file : NULL;
+    if (file && realpath(file, real))
+        printf("\nrejects: %s (one JSON line per rejected row: entity, key, rule, reason, row)\n",
+               real);
+    else
+        printf("\nrejects: %s/TENANT.jsonl (one JSON line per rejected row: entity, key, rule, "
+               "reason, row)\n",
+               realpath(dir, real) ? real : dir);
 }
 
 typedef struct progress_ctx {
@@ -398,10 +418,7 @@ int cmd_migrate(cli_ctx *ctx)
     } else if (!ctx->quiet) {
         print_table(p, outcomes, count);
         print_entities(p, outcomes, count);
-        printf("\nrejects: %s%s%s/TENANT.jsonl (one JSON line per rejected row: entity, key, rule, "
-               "reason, row)\n",
-               p->rejects_dir[0] == '/' ? "" : p->dir, p->rejects_dir[0] == '/' ? "" : "/",
-               p->rejects_dir);
+        print_rejects_path(p, outcomes, count);
     }
 done:
     for (size_t i = 0; outcomes && i < count; i++)

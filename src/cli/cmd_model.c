@@ -230,7 +230,9 @@ static int score_cmd(cli_ctx *ctx, scoring_cli *sc)
         rc = b.failed ? EXIT_INTERNAL : scoring_write("model score", csv, co_buf_str(&b), b.len);
         co_buf_release(&b);
     }
-    if (ctx->json) {
+    if (cli_is_stdout(csv)) {
+        /* the scores are the output: nothing else on standard output */
+    } else if (ctx->json) {
         double sum = 0;
         for (size_t i = 0; i < s.n; i++)
             sum += s.score[i];
@@ -343,7 +345,7 @@ static int sample_cmd(cli_ctx *ctx, scoring_cli *sc)
         rc = cli_fail("model sample", &err);
     else
         rc = scoring_write("model sample", html, co_buf_str(&b), b.len);
-    if (rc == EXIT_OK && !ctx->quiet && !ctx->json)
+    if (rc == EXIT_OK && !ctx->quiet && !ctx->json && !cli_is_stdout(html))
         printf("sample page written to %s\n", html);
     co_buf_release(&b);
     co_model_release(&o);

@@ -130,7 +130,7 @@ static int review_export(cli_ctx *ctx, cli_session *cs)
     const char *path = cli_get(&ctx->args, "output");
     export_ctx x = {0};
     x.out = stdout;
-    if (rc == EXIT_OK && path && !(x.out = fopen(path, "wb"))) {
+    if (rc == EXIT_OK && path && !(x.out = cli_open_output(path, "wb"))) {
         cli_errorf("review: cannot write %s: %s\n", path, strerror(errno));
         rc = EXIT_IO;
     }
@@ -144,7 +144,7 @@ static int review_export(cli_ctx *ctx, cli_session *cs)
             rc = cli_fail("review export", &err);
     }
     cli_progress_free(bar);
-    if (x.out && x.out != stdout && fclose(x.out) != 0 && rc == EXIT_OK) {
+    if (x.out && cli_close_output(x.out) != 0 && rc == EXIT_OK) {
         cli_errorf("review: cannot write %s: %s\n", path, strerror(errno));
         rc = EXIT_IO;
     }

@@ -8,6 +8,8 @@
 #include "util/buf.h"
 #include "util/json.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,6 +259,18 @@ const char *cli_cell(const char *text, int width, char *buf, size_t cap)
             cp = 0xFFFD;
             n = 1;
         }
+        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+            /* a control character in data: shown as \\xNN, never sent raw */
+            char esc[8];
+            snprintf(esc, sizeof esc, "\\x%02x", (unsigned)cp);
+            if (used + 4 > width || o + 5 >= cap)
+                break;
+            memcpy(buf + o, esc, 4);
+            o += 4;
+            used += 4;
+            p += n;
+            continue;
+        }
         int w = utf8proc_charwidth(cp);
         if (w < 0)
             w = 0;
@@ -385,4 +399,64 @@ bool cli_cohort(cli_ctx *ctx, int *wave, int *rc)
     }
     *wave = (int)n;
     return true;
+}
+
+bool cli_is_stdout(const char *path) { return path && strcmp(path, "-") == 0; }
+
+FILE *cli_open_output(const char *path, const char *mode)
+{
+    return cli_is_stdout(path) ? stdout : fopen(path, mode);
+}
+
+int cli_close_output(FILE *f)
+{
+    if (f == stdout)
+        return fflush(f) == 0 && !ferror(f) ? 0 : EOF;
+    return fclose(f);
+}
+
+int cli_write_file(const char *what, const char *path, const char *data, size_t len)
+{
+    FILE *f = cli_open_output(path, "wb");
+    bool ok = f && fwrite(data, 1, len, f) == len;
+    if (f && cli_close_output(f) != 0)
+        ok = false;
+    if (!ok) {
+        cli_errorf("%s: cannot write %s: %s", what, path, strerror(errno));
+        return EXIT_IO;
+    }
+    return EXIT_OK;
+}
+
+int cli_natural_cmp(const char *a, const char *b)
+{
+    const char *pa = a ? a : "", *pb = b ? b : "";
+    while (*pa && *pb) {
+        bool da = *pa >= '0' && *pa <= '9', db = *pb >= '0' && *pb <= '9';
+        if (da && db) { /* numbers as numbers: by length without leading zeros, then digits */
+            while (*pa == '0' && pa[1] >= '0' && pa[1] <= '9')
+                pa++;
+            while (*pb == '0' && pb[1] >= '0' && pb[1] <= '9')
+                pb++;
+            size_t la = strspn(pa, "0123456789"), lb = strspn(pb, "0123456789");
+            if (la != lb)
+                return la < lb ? -1 : 1;
+            int c = strncmp(pa, pb, la);
+            if (c)
+                return c;
+            pa += la;
+            pb += lb;
+            continue;
+        }
+        if (da != db) /* numbers before text */
+            return da ? -1 : 1;
+        int ca = tolower((unsigned char)*pa), cb = tolower((unsigned char)*pb);
+        if (ca != cb)
+            return ca < cb ? -1 : 1;
+        pa++;
+        pb++;
+    }
+    if (*pa || *pb)
+        return *pa ? 1 : -1;
+    return strcmp(a ? a : "", b ? b : ""); /* equal but for case or zeros: stable */
 }

@@ -47,15 +47,7 @@ bool scoring_as_of(cli_ctx *ctx, time_t *out, int *rc)
 
 int scoring_write(const char *what, const char *path, const char *data, size_t len)
 {
-    FILE *f = fopen(path, "w");
-    bool ok = f && fwrite(data, 1, len, f) == len;
-    if (f && fclose(f) != 0)
-        ok = false;
-    if (!ok) {
-        cli_errorf("%s: cannot write %s: %s\n", what, path, strerror(errno));
-        return EXIT_IO;
-    }
-    return EXIT_OK;
+    return cli_write_file(what, path, data, len);
 }
 
 int scoring_dispatch(cli_ctx *ctx, const char *group, const scoring_sub *subs, size_t n)

@@ -88,7 +88,8 @@ co_code co_store_open(const char *uri, co_side side, const char *base_dir, co_st
         }
         return rc;
     }
-    if (starts_with(uri, "postgresql://") || starts_with(uri, "postgres://")) {
+    if (starts_with(uri, "postgresql://") || starts_with(uri, "postgres://") ||
+        co_uri_is_conninfo(uri)) {
         co_buf safe = CO_BUF_INIT; /* the password never leaves the store */
         co_uri_mask(uri, &safe);
         if (safe.failed) {
@@ -101,11 +102,15 @@ co_code co_store_open(const char *uri, co_side side, const char *base_dir, co_st
         co_buf_release(&safe);
         return rc;
     }
+    if (co_uri_is_bare_path(uri))
+        return co_error_set(err, CO_EPROJECT,
+                            "%s: \"%s\" has no scheme (did you mean sqlite:%s?)",
+                            co_side_name(side), uri, uri);
     co_buf scheme = CO_BUF_INIT; /* never the rest: it may hold a password */
     co_uri_scheme(uri, &scheme);
     co_code rc = co_error_set(err, CO_EPROJECT,
-                              "%s: unknown kind of connection \"%s:\" (expected sqlite:PATH or "
-                              "postgresql://...)",
+                              "%s: unknown kind of connection \"%s:\" (expected sqlite:PATH, "
+                              "postgresql://... or a libpq host=... dbname=... string)",
                               co_side_name(side), co_buf_str(&scheme));
     co_buf_release(&scheme);
     return rc;
