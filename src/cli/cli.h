@@ -198,11 +198,21 @@ void cli_progress_step(cli_progress *p, const char *label, const char *item);
 /* The current item is finished: its plain line now (nothing on a terminal). */
 void cli_progress_item_done(cli_progress *p);
 void cli_progress_clear(cli_progress *p);
+/* A line of its own about the whole run (an overall line): on a terminal
+ * above the bar, else a timestamped plain line; in the log too; nothing with
+ * -q or --silent. */
+void cli_progress_note(cli_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* seconds as 42s, 3m05s or 2h10m, into buf. */
+const char *cli_duration(double seconds, char *buf, size_t cap);
 void cli_progress_free(cli_progress *p);
 
 /* text cut or padded to width terminal columns (UTF-8 aware), into buf;
  * control characters in it are shown as \xNN. */
 const char *cli_cell(const char *text, int width, char *buf, size_t cap);
+
+/* A tenant key padded to width columns but never cut (a longer key is
+ * written whole), control characters escaped, into buf. */
+const char *cli_key_cell(const char *key, int width, char *buf, size_t cap);
 
 /* Natural order of tenant keys: digits compare as numbers (2 before 10),
  * numbers before text, text without regard to case (Italy, UK, USA). */

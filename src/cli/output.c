@@ -460,3 +460,20 @@ int cli_natural_cmp(const char *a, const char *b)
         return *pa ? 1 : -1;
     return strcmp(a ? a : "", b ? b : ""); /* equal but for case or zeros: stable */
 }
+
+const char *cli_key_cell(const char *key, int width, char *buf, size_t cap)
+{
+    /* The key padded far, then its padding taken back to width columns: the
+     * key itself is never cut. */
+    enum { FAR = 512 };
+    char wide[FAR + 1024];
+    cli_cell(key, FAR, wide, sizeof wide);
+    size_t len = strlen(wide);
+    int columns = FAR;
+    while (len > 0 && wide[len - 1] == ' ' && columns > width) {
+        wide[--len] = '\0';
+        columns--;
+    }
+    snprintf(buf, cap, "%s", wide);
+    return buf;
+}

@@ -198,3 +198,39 @@ void cli_progress_free(cli_progress *p)
     cli_progress_clear(p);
     free(p);
 }
+
+void cli_progress_note(cli_progress *p, const char *fmt, ...)
+{
+    if (!p || (!p->bar && !p->lines && !p->log))
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (p->bar) {
+        if (p->drawn) {
+            fputs("\r\033[K", stderr);
+            p->drawn = false;
+        }
+        char safe[1024];
+        fprintf(stderr, "%s\n", cli_term_text(line, safe, sizeof safe));
+        fflush(stderr);
+        if (p->log)
+            cli_log("info", "%s", safe);
+        return;
+    }
+    emit(p, "%s", line);
+}
+
+const char *cli_duration(double seconds, char *buf, size_t cap)
+{
+    long s = seconds < 0 ? 0 : (long)(seconds + 0.5);
+    if (s < 60)
+        snprintf(buf, cap, "%lds", s);
+    else if (s < 3600)
+        snprintf(buf, cap, "%ldm%02lds", s / 60, s % 60);
+    else
+        snprintf(buf, cap, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
+    return buf;
+}
