@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "cutover/migrate.h"
+#include "cutover/store.h"
 #include "util/buf.h"
 #include "util/json.h"
 
@@ -95,11 +96,43 @@ static void log_start(const cli_ctx *ctx)
     co_buf_release(&b);
 }
 
+/* -v: each connection and statement on standard error (and in the log), on
+ * one line, after a timestamp. URIs arrive with passwords masked; the SQL
+ * text carries no parameter values. */
+static void on_store_trace(void *ctx, co_side side, const char *what, const char *text)
+{
+    (void)ctx;
+    char flat[1200];
+    size_t o = 0;
+    bool space = false;
+    for (const char *p = text ? text : ""; *p && o + 4 < sizeof flat; p++) {
+        if (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') {
+            space = o > 0;
+            continue;
+        }
+        if (space)
+            flat[o++] = ' ';
+        space = false;
+        flat[o++] = *p;
+    }
+    if (text && strlen(text) >= sizeof flat - 4) {
+        memcpy(flat + (o > sizeof flat - 8 ? sizeof flat - 8 : o), " ...", 5);
+        o = strlen(flat);
+    }
+    flat[o] = '\0';
+    char ts[40], safe[2600];
+    cli_term_text(flat, safe, sizeof safe);
+    fprintf(stderr, "%s %s %s: %s\n", cli_timestamp(ts, sizeof ts), co_side_name(side), what,
+            safe);
+    cli_log("debug", "%s %s: %s", co_side_name(side), what, safe);
+}
+
 void cli_setup(cli_ctx *ctx)
 {
     ctx->json = cli_flag(&ctx->args, "json");
     ctx->quiet = cli_flag(&ctx->args, "silent");
     ctx->verbose = cli_flag(&ctx->args, "verbose");
+    co_store_set_trace(ctx->verbose ? on_store_trace : NULL, NULL);
     const char *no_color = getenv("NO_COLOR");
     ctx->color = isatty(STDOUT_FILENO) && !(no_color && *no_color);
     ctx->terminal = isatty(STDOUT_FILENO);
