@@ -233,8 +233,11 @@ int main(int argc, char **argv)
                                          : short_usage());
     }
     ctx.command = find_command(argv[first]);
-    if (!ctx.command)
+    if (!ctx.command) {
+        for (int i = first + 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+            ctx.json = ctx.json || strcmp(argv[i], "--json") == 0; /* the error as JSON too */
         return cli_finish(&ctx, unknown_command(&ctx, argv[first]));
+    }
     rc = parse(&ctx, ctx.command->options, false, argc - first, argv + first, NULL);
     cli_setup(&ctx);
     if (rc == EXIT_OK)
