@@ -4,6 +4,7 @@
  * plain lines, escaping of control characters for terminals, and the end of
  * a run (the JSON error object under --json, the log's last line).
  */
+#define _GNU_SOURCE /* fopencookie */
 #include "cli.h"
 #include "cutover/migrate.h"
 #include "cutover/store.h"
@@ -127,9 +128,45 @@ static void on_store_trace(void *ctx, co_side side, const char *what, const char
     cli_log("debug", "%s %s: %s", co_side_name(side), what, safe);
 }
 
+/* Under --json, standard output goes through a stream that counts what it
+ * writes: a command that printed its document and then failed must not get
+ * a second document (the error object) after it. */
+static long long stdout_bytes;
+
+static ssize_t counted_write(void *cookie, const char *buf, size_t size)
+{
+    (void)cookie;
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = write(STDOUT_FILENO, buf + done, size - done);
+        if (n < 0)
+            return done ? (ssize_t)done : -1;
+        done += (size_t)n;
+    }
+    stdout_bytes += (long long)done;
+    return (ssize_t)done;
+}
+
+static void count_stdout(void)
+{
+    static bool done;
+    if (done)
+        return;
+    done = true;
+    fflush(stdout);
+    cookie_io_functions_t io = {.write = counted_write};
+    FILE *f = fopencookie(NULL, "w", io);
+    if (!f)
+        return; /* then the error object may follow a document: no worse than before */
+    setvbuf(f, NULL, _IOLBF, 0);
+    stdout = f;
+}
+
 void cli_setup(cli_ctx *ctx)
 {
     ctx->json = cli_flag(&ctx->args, "json");
+    if (ctx->json)
+        count_stdout();
     ctx->quiet = cli_flag(&ctx->args, "silent");
     ctx->verbose = cli_flag(&ctx->args, "verbose");
     co_store_set_trace(ctx->verbose ? on_store_trace : NULL, NULL);
@@ -172,7 +209,8 @@ int cli_check_globals(cli_ctx *ctx)
 
 int cli_finish(cli_ctx *ctx, int rc)
 {
-    if (ctx->json && rc != EXIT_OK && cli_had_error())
+    fflush(stdout);
+    if (ctx->json && rc != EXIT_OK && cli_had_error() && stdout_bytes == 0)
         cli_print_json_error(rc);
     if (logger.file) {
         struct timespec t;

@@ -24,12 +24,14 @@ export CUTOVER_BIN=$CUTOVER
 cutover() { "$CUTOVER_BIN" "$@"; }
 export -f cutover
 
-prepare_fixture() {
+# The fixture's databases are made once; each case gets a copy.
+mkdir -p "$WORK/fixture"
+(
+  cd "$WORK/fixture" || exit 1
   cp "$fixture/cutover.yaml" "$fixture/legacy.sql" "$fixture/target.sql" .
-  sqlite3 legacy.db < legacy.sql
-  sqlite3 target.db < target.sql
-  sqlite3 staging.db < target.sql
-}
+  sqlite3 legacy.db < legacy.sql && sqlite3 target.db < target.sql && sqlite3 staging.db < target.sql
+) || { fail "the fixture's databases"; finish; exit 1; }
+prepare_fixture() { cp "$WORK"/fixture/* .; }
 
 run_case() {
   local file=$1 id name='' fixture_kind=none run='' tty=no exit_expected=''
@@ -106,10 +108,20 @@ run_case() {
   fi
 }
 
+# The cases run four at a time (each mostly waits on its files); their
+# results are printed and counted in order.
+mkdir -p "$WORK/results"
 count=0
 for f in "$cases"/[0-9]*.case; do
-  run_case "$f"
+  while (($(jobs -rp | wc -l) >= 4)); do wait -n; done
+  run_case "$f" > "$WORK/results/$(basename "$f" .case)" 2>&1 &
   count=$((count + 1))
+done
+wait
+for r in "$WORK"/results/*; do
+  cat "$r"
+  PASSED=$((PASSED + $(grep -c '^ok ' "$r")))
+  FAILED=$((FAILED + $(grep -c '^FAIL ' "$r")))
 done
 assert_eq "the cases ran (at least 40)" true "$([[ $count -ge 40 ]] && echo true || echo false)"
 finish
