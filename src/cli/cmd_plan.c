@@ -154,8 +154,7 @@ int cmd_schedule(cli_ctx *ctx)
     co_code code = CO_OK;
     const char *key = ctx->args.positional[0];
     if (!co_tenant_find(cs.tenants, cs.ntenants, key)) {
-        cli_errorf("schedule: unknown tenant \"%s\" (see cutover status)\n", key);
-        rc = EXIT_NOT_FOUND;
+        rc = cli_unknown_tenant(ctx, key, cs.tenants, cs.ntenants);
     } else {
         code = co_schedule_set(cs.session, key, at, window, &err);
     }

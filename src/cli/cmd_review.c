@@ -105,8 +105,13 @@ static int pick_entity(cli_ctx *ctx, const co_project *p, size_t *out)
         }
     }
     if (name && !found) {
-        cli_errorf("review: no entity \"%s\" in the project file\n", name);
-        return EXIT_NOT_FOUND;
+        const char *names[256];
+        size_t n = 0;
+        for (size_t i = 0; i < p->nentities && n < 256; i++)
+            names[n++] = p->entities[i].name;
+        const char *near = cli_suggest(name, names, n);
+        return cli_error(ctx, EXIT_NOT_FOUND, "no entity \"%s\" in the project file%s%s%s", name,
+                         near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
     }
     if (!found)
         return cli_usage_error(ctx, "no entity has a \"similar\" rule under merge (see "
