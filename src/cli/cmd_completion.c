@@ -5,7 +5,11 @@
  */
 #include "cli.h"
 
+#include "util/buf.h"
+#include "util/json.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* An option's value names a file or directory: complete paths for it. */
@@ -199,9 +203,35 @@ static int zsh(void)
 int cmd_completion(cli_ctx *ctx)
 {
     const char *shell = ctx->args.npositional == 1 ? ctx->args.positional[0] : NULL;
+    int (*write_script)(void) = NULL;
     if (shell && strcmp(shell, "bash") == 0)
-        return bash();
-    if (shell && strcmp(shell, "zsh") == 0)
-        return zsh();
-    return cli_usage_error(ctx, "name a shell: bash or zsh");
+        write_script = bash;
+    else if (shell && strcmp(shell, "zsh") == 0)
+        write_script = zsh;
+    else
+        return cli_usage_error(ctx, "name a shell: bash or zsh");
+    if (!ctx->json)
+        return write_script();
+    /* --json: {"shell": ..., "script": ...}, the script written into memory first */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem)
+        return cli_error(ctx, EXIT_INTERNAL, "out of memory");
+    fflush(stdout);
+    FILE *out = stdout;
+    stdout = mem;
+    int rc = write_script();
+    stdout = out;
+    fclose(mem);
+    co_buf b = CO_BUF_INIT;
+    co_buf_adds(&b, "{\"shell\": ");
+    co_json_str(&b, shell);
+    co_buf_adds(&b, ", \"script\": ");
+    co_json_string(&b, text ? text : "", len);
+    co_buf_adds(&b, "}\n");
+    fputs(co_buf_str(&b), stdout);
+    co_buf_release(&b);
+    free(text);
+    return rc;
 }
