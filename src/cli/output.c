@@ -477,3 +477,24 @@ const char *cli_key_cell(const char *key, int width, char *buf, size_t cap)
     snprintf(buf, cap, "%s", wide);
     return buf;
 }
+
+/* An unknown tenant, with "did you mean" the nearest key. */
+int cli_unknown_tenant(const cli_ctx *ctx, const char *key, const co_tenant *all, size_t n)
+{
+    const char **names = calloc(n ? n : 1, sizeof *names);
+    const char *near = NULL;
+    if (names) {
+        for (size_t i = 0; i < n; i++)
+            names[i] = all[i].key;
+        near = cli_suggest(key, names, n);
+    }
+    int rc;
+    if (near)
+        rc = cli_error(ctx, EXIT_NOT_FOUND, "unknown tenant \"%s\" (did you mean %s? the tenants "
+                       "query lists %zu; see cutover status)", key, near, n);
+    else
+        rc = cli_error(ctx, EXIT_NOT_FOUND, "unknown tenant \"%s\" (the tenants query lists %zu; "
+                       "see cutover status)", key, n);
+    free(names);
+    return rc;
+}
