@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit codes, documented in docs/cutover.1; `cutover help` prints this list:
@@ -202,6 +203,19 @@ void cli_progress_clear(cli_progress *p);
  * above the bar, else a timestamped plain line; in the log too; nothing with
  * -q or --silent. */
 void cli_progress_note(cli_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A run of several tenants (--all, run --cohort): after each tenant, an
+ * overall line (cli_progress_note): tenants done and left, rows read, and an
+ * ETA for the whole run: the rows the latest plan estimates for the tenants
+ * left, at the rate measured so far (without a plan: the time per tenant so
+ * far). Nothing for a run of one tenant. */
+typedef struct cli_overall cli_overall;
+struct co_session;
+cli_overall *cli_overall_new(cli_progress *bar, struct co_session *s,
+                             const struct co_tenant *const *tenants, size_t count);
+/* Tenant i of the run is finished, having read rows. */
+void cli_overall_step(cli_overall *ov, size_t i, int64_t rows);
+void cli_overall_free(cli_overall *ov);
+
 /* seconds as 42s, 3m05s or 2h10m, into buf. */
 const char *cli_duration(double seconds, char *buf, size_t cap);
 void cli_progress_free(cli_progress *p);

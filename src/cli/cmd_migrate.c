@@ -75,93 +75,12 @@ static void print_rejects_path(const co_project *p, const outcome *outcomes, siz
                realpath(dir, real) ? real : dir);
 }
 
-/* The whole run of several tenants (--all, run --cohort): tenants done and
- * left, rows, and an ETA from the plan's estimates of the tenants left at the
- * rate measured so far (without a plan: the time per tenant so far). */
-typedef struct overall {
-    size_t count, done;
-    int64_t *estimate; /* rows per chosen tenant from the latest plan, -1 unknown */
-    int64_t rows;      /* read so far */
-    double started;
-} overall;
-
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void overall_init(overall *ov, co_session *s, const outcome *outcomes, size_t count)
-{
-    memset(ov, 0, sizeof *ov);
-    ov->count = count;
-    ov->started = wall_now();
-    ov->estimate = calloc(count ? count : 1, sizeof *ov->estimate);
-    for (size_t i = 0; ov->estimate && i < count; i++)
-        ov->estimate[i] = -1;
-    co_plan plan = {0};
-    co_error err;
-    co_error_clear(&err);
-    if (count < 2 || !ov->estimate || co_plan_latest(s, &plan, &err) != CO_OK)
-        return; /* no plan: the ETA goes by tenants */
-    for (size_t i = 0; i < count; i++)
-        for (size_t k = 0; k < plan.n; k++)
-            if (strcmp(plan.entries[k].tenant, outcomes[i].tenant->key) == 0)
-                ov->estimate[i] = plan.entries[k].rows;
-    co_plan_release(&plan);
-}
-
 static int64_t tenant_rows(const co_migrate_result *r)
 {
     int64_t n = 0;
     for (size_t e = 0; e < r->nentities; e++)
         n += r->entities[e].source_rows;
     return n;
-}
-
-/* After tenant i of the run: one overall line. */
-static void overall_step(overall *ov, cli_progress *bar, size_t i, int64_t rows)
-{
-    ov->done++;
-    ov->rows += rows;
-    if (ov->count < 2)
-        return;
-    double elapsed = wall_now() - ov->started;
-    int64_t left_rows = 0, known = 0;
-    size_t unknown = 0;
-    for (size_t k = i + 1; ov->estimate && k < ov->count; k++) {
-        if (ov->estimate[k] >= 0) {
-            left_rows += ov->estimate[k];
-            known++;
-        } else {
-            unknown++;
-        }
-    }
-    size_t left = ov->count - ov->done;
-    double eta;
-    if (known && ov->rows > 0 && elapsed > 0) {
-        double rate = (double)ov->rows / elapsed;
-        eta = (double)left_rows / rate + (double)unknown * elapsed / (double)ov->done;
-    } else {
-        eta = elapsed / (double)ov->done * (double)left;
-    }
-    char rows_s[32], est_s[32], eta_s[32], el_s[32];
-    cli_num(ov->rows, rows_s, sizeof rows_s);
-    cli_num(left_rows, est_s, sizeof est_s);
-    if (left == 0)
-        cli_progress_note(bar, "overall: %zu of %zu tenants done, %s rows in %s", ov->done,
-                          ov->count, rows_s, cli_duration(elapsed, el_s, sizeof el_s));
-    else if (known)
-        cli_progress_note(bar, "overall: %zu of %zu tenants done, %zu left; %s rows in %s, about "
-                               "%s rows to go; ETA %s", ov->done, ov->count, left, rows_s,
-                          cli_duration(elapsed, el_s, sizeof el_s), est_s,
-                          cli_duration(eta, eta_s, sizeof eta_s));
-    else
-        cli_progress_note(bar, "overall: %zu of %zu tenants done, %zu left; %s rows in %s; ETA %s",
-                          ov->done, ov->count, left, rows_s,
-                          cli_duration(elapsed, el_s, sizeof el_s),
-                          cli_duration(eta, eta_s, sizeof eta_s));
 }
 
 typedef struct progress_ctx {
@@ -421,8 +340,11 @@ int cmd_migrate(cli_ctx *ctx)
     }
 
     progress_ctx pc = {cli_progress_new(ctx), ""};
-    overall ov;
-    overall_init(&ov, s, outcomes, count);
+    const co_tenant **run = calloc(count ? count : 1, sizeof *run);
+    for (size_t i = 0; run && i < count; i++)
+        run[i] = outcomes[i].tenant;
+    cli_overall *ov = cli_overall_new(pc.bar, s, run, count);
+    free(run);
     co_migrate_options opt = {0};
     opt.again = cli_flag(&ctx->args, "again");
     opt.skip_rehearsal = cli_flag(&ctx->args, "skip-rehearsal");
@@ -450,7 +372,7 @@ int cmd_migrate(cli_ctx *ctx)
                                        .sample = sample, .progress = on_progress,
                                        .progress_ctx = &pc};
             int crc = run_cutover(ctx, s, o, &copt, &pc, &err);
-            overall_step(&ov, pc.bar, i, tenant_rows(&o->result));
+            cli_overall_step(ov, i, tenant_rows(&o->result));
             if (crc != EXIT_OK && rc == EXIT_OK)
                 rc = crc;
             if (crc != EXIT_OK && !keep_going)
@@ -459,7 +381,7 @@ int cmd_migrate(cli_ctx *ctx)
         }
         o->code = co_migrate_tenant(s, o->tenant, &opt, &o->result, &err);
         cli_progress_clear(pc.bar);
-        overall_step(&ov, pc.bar, i, o->code == CO_OK ? tenant_rows(&o->result) : 0);
+        cli_overall_step(ov, i, o->code == CO_OK ? tenant_rows(&o->result) : 0);
         if (o->code != CO_OK) {
             snprintf(o->failure, sizeof o->failure, "%.500s", err.message);
             int fail_rc = cli_fail("migrate", &err);
@@ -508,7 +430,7 @@ int cmd_migrate(cli_ctx *ctx)
         }
     }
     cli_progress_free(pc.bar);
-    free(ov.estimate);
+    cli_overall_free(ov);
     if (ctx->json) {
         print_json(p, outcomes, count);
     } else if (!ctx->quiet) {

@@ -61,6 +61,7 @@ int cmd_rehearse(cli_ctx *ctx)
     }
     cli_progress *bar = cli_progress_new(ctx);
     rehearse_progress rp = {bar, 0, count, false};
+    cli_overall *ov = cli_overall_new(bar, cs.session, chosen, count);
     co_verify_options vopt = {.sample = sample, .progress = on_progress, .progress_ctx = &rp,
                               .count_rows = ctx->progress};
     bool keep_going = cli_flag(&ctx->args, "keep-going");
@@ -73,6 +74,7 @@ int cmd_rehearse(cli_ctx *ctx)
         rp.verifying = false;
         co_code code = co_rehearse_tenant(cs.session, rehearsal, chosen[i], &vopt, &r, &err);
         cli_progress_clear(bar);
+        cli_overall_step(ov, i, code == CO_OK ? r.rows : 0);
         if (code != CO_OK) {
             int fail = cli_fail("rehearse", &err);
             if (rc == EXIT_OK)
@@ -97,6 +99,7 @@ int cmd_rehearse(cli_ctx *ctx)
         if (!passed && !keep_going)
             break;
     }
+    cli_overall_free(ov);
     cli_progress_free(bar);
     if (ctx->json)
         fputs("]}\n", stdout);

@@ -8,6 +8,7 @@
  * a plain line, how long it took. -q silences both.
  */
 #include "cli.h"
+#include "cutover/plan.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -233,4 +234,100 @@ const char *cli_duration(double seconds, char *buf, size_t cap)
     else
         snprintf(buf, cap, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
     return buf;
+}
+
+/* ---- the whole run of several tenants ------------------------------------ */
+
+struct cli_overall {
+    cli_progress *bar;
+    size_t count, done;
+    int64_t *estimate; /* rows per tenant of the run from the latest plan, -1 unknown */
+    int64_t rows;      /* read so far */
+    double started;
+};
+
+cli_overall *cli_overall_new(cli_progress *bar, co_session *s, const co_tenant *const *tenants,
+                             size_t count)
+{
+    cli_overall *ov = calloc(1, sizeof *ov);
+    if (!ov)
+        return NULL;
+    ov->bar = bar;
+    ov->count = count;
+    ov->started = now();
+    ov->estimate = calloc(count ? count : 1, sizeof *ov->estimate);
+    for (size_t i = 0; ov->estimate && i < count; i++)
+        ov->estimate[i] = -1;
+    co_plan plan = {0};
+    co_error err;
+    co_error_clear(&err);
+    if (count < 2 || !ov->estimate || !tenants || co_plan_latest(s, &plan, &err) != CO_OK)
+        return ov; /* no plan: the ETA goes by tenants */
+    int64_t total = 0;
+    size_t known = 0;
+    for (size_t i = 0; i < count; i++)
+        for (size_t k = 0; k < plan.n; k++)
+            if (strcmp(plan.entries[k].tenant, tenants[i]->key) == 0) {
+                ov->estimate[i] = plan.entries[k].rows;
+                total += plan.entries[k].rows;
+                known++;
+            }
+    co_plan_release(&plan);
+    char total_s[32];
+    if (known)
+        cli_progress_note(bar, "overall: %zu tenants, about %s rows by plan %s", count,
+                          cli_num(total, total_s, sizeof total_s),
+                          known == count ? "estimates" : "estimates of some");
+    return ov;
+}
+
+void cli_overall_step(cli_overall *ov, size_t i, int64_t rows)
+{
+    if (!ov)
+        return;
+    ov->done++;
+    ov->rows += rows;
+    if (ov->count < 2)
+        return;
+    double elapsed = now() - ov->started;
+    int64_t left_rows = 0;
+    size_t known = 0, unknown = 0;
+    for (size_t k = i + 1; ov->estimate && k < ov->count; k++) {
+        if (ov->estimate[k] >= 0) {
+            left_rows += ov->estimate[k];
+            known++;
+        } else {
+            unknown++;
+        }
+    }
+    size_t left = ov->count - ov->done;
+    double eta;
+    if (known && ov->rows > 0 && elapsed > 0) /* the plan's rows at the rate measured */
+        eta = (double)left_rows / ((double)ov->rows / elapsed) +
+              (double)unknown * elapsed / (double)ov->done;
+    else /* no estimates: the time per tenant so far */
+        eta = elapsed / (double)ov->done * (double)left;
+    char rows_s[32], est_s[32], eta_s[32], el_s[32];
+    cli_num(ov->rows, rows_s, sizeof rows_s);
+    cli_num(left_rows, est_s, sizeof est_s);
+    cli_duration(elapsed, el_s, sizeof el_s);
+    cli_duration(eta, eta_s, sizeof eta_s);
+    if (left == 0)
+        cli_progress_note(ov->bar, "overall: %zu of %zu tenants done, %s rows in %s", ov->done,
+                          ov->count, rows_s, el_s);
+    else if (known)
+        cli_progress_note(ov->bar, "overall: %zu of %zu tenants done, %zu left; %s rows in %s, "
+                                   "about %s rows to go; ETA %s",
+                          ov->done, ov->count, left, rows_s, el_s, est_s, eta_s);
+    else
+        cli_progress_note(ov->bar, "overall: %zu of %zu tenants done, %zu left; %s rows in %s; "
+                                   "ETA %s",
+                          ov->done, ov->count, left, rows_s, el_s, eta_s);
+}
+
+void cli_overall_free(cli_overall *ov)
+{
+    if (ov)
+        free(ov->estimate);
+    free(ov);
 }
