@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "cutover/plan.h"
+#include "util/fmt.h"
 #include "cutover/report.h"
 #include "cutover/migrate.h"
 #include "cutover/cutover.h"
@@ -423,8 +424,9 @@ int cmd_migrate(cli_ctx *ctx)
             if (r->skipped)
                 fprintf(stderr, "tenant %s: already migrated, skipped\n", o->tenant->key);
             else
-                fprintf(stderr, "tenant %s: %s rows read, %s loaded, %s merged, %s rejected in %.2fs\n",
-                        o->tenant->key, cli_num(read, a, sizeof a), cli_num(loaded, b, sizeof b),
+                fprintf(stderr, "tenant %s: %s %s read, %s loaded, %s merged, %s rejected in %.2fs\n",
+                        o->tenant->key, cli_num(read, a, sizeof a), co_fmt_noun(read, "row", "rows"),
+                        cli_num(loaded, b, sizeof b),
                         cli_num(merged, d, sizeof d), cli_num(r->rejected, c, sizeof c),
                         r->seconds);
         }

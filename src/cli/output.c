@@ -6,6 +6,7 @@
 #include "cutover/migrate.h"
 #include "dedupe/similarity.h"
 #include "util/buf.h"
+#include "util/fmt.h"
 #include "util/json.h"
 
 #include <ctype.h>
@@ -230,18 +231,8 @@ int cli_load_project(cli_ctx *ctx, co_project **out)
 
 const char *cli_num(long long n, char *buf, size_t cap)
 {
-    char digits[32];
-    int len = snprintf(digits, sizeof digits, "%lld", n < 0 ? -n : n);
-    size_t o = 0;
-    if (n < 0 && o + 1 < cap)
-        buf[o++] = '-';
-    for (int i = 0; i < len && o + 1 < cap; i++) {
-        if (i && (len - i) % 3 == 0 && o + 1 < cap)
-            buf[o++] = ',';
-        if (o + 1 < cap)
-            buf[o++] = digits[i];
-    }
-    buf[o] = '\0';
+    char count[CO_FMT_COUNT]; /* the one number format (util/fmt.h) */
+    snprintf(buf, cap, "%s", co_fmt_count(count, (int64_t)n));
     return buf;
 }
 
