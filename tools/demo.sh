@@ -35,12 +35,12 @@ echo "Explore: $cutover -p $dir/cutover.yaml verify --tenant 5"
 echo
 echo "== behavioural source switch (as of 2026-10-02; clock set to the demo's now)"
 export CUTOVER_NOW=2026-11-01T00:00:00Z
-run events mapping import "$dir/scoring/old-mapping.csv" --source old -q
+run events mapping import "$dir/scoring/old-mapping.csv" --event-source old -q
 run events mapping duplicate old --to-source new --rename "$dir/scoring/rename.csv"
 run events compare --old old --new new --html "$dir/volumes.html" || true
 for m in engagement intent; do
-  "$cutover" -p "$dir/cutover.yaml" model import $m "$dir/scoring/$m.csv" --source old --percentiles -q
-  "$cutover" -p "$dir/cutover.yaml" model duplicate $m --source new -q
+  "$cutover" -p "$dir/cutover.yaml" model import $m "$dir/scoring/$m.csv" --event-source old --percentiles -q
+  "$cutover" -p "$dir/cutover.yaml" model duplicate $m --event-source new -q
 done
 run model compare intent intent-new --as-of 2026-10-02 --labels conversions | grep -E "^== |^ +(old|new) +AUC|AUC difference|verdict" || true
 run model sample intent intent-new --as-of 2026-10-02 --html "$dir/sample.html"

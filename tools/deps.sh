@@ -8,6 +8,7 @@ packages=(
   libsqlite3-dev libpq-dev libfyaml-dev libxxhash-dev libzstd-dev
   libutf8proc-dev libmicrohttpd-dev libcmocka-dev
   sqlite3 jq bc time zstd curl
+  zsh                           # tests/cli: the zsh completion is tried in a real zsh
   chromium                      # tests/e2e/test_report.sh renders the report headless
   python3                       # tests/e2e/browser.py drives chromium (standard library only)
   postgresql postgresql-client pgloader

@@ -49,6 +49,14 @@ co_code co_store_open(const char *uri, co_side side, const char *base_dir, co_st
                       co_error *err);
 void co_store_close(co_store *s);
 
+/* A process-wide observer of the stores, for `cutover -v`: fn sees each
+ * connection opened (what "connect", text the URI with any password masked),
+ * each statement run or prepared (what "sql", text the SQL; parameter values
+ * are never passed), and each table a loader writes (what "load"). NULL
+ * stops it. Not for concurrent use from several threads. */
+typedef void (*co_store_trace_fn)(void *ctx, co_side side, const char *what, const char *text);
+void co_store_set_trace(co_store_trace_fn fn, void *ctx);
+
 co_side co_store_side(const co_store *s);
 /* "sqlite" or "postgresql". */
 const char *co_store_engine(const co_store *s);

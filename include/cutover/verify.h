@@ -122,6 +122,7 @@ typedef struct co_verify_options {
     co_progress_fn progress; /* after each entity (rows: its expected rows); may be NULL.
                                 A rehearsal also reports its load through it. */
     void *progress_ctx;
+    bool count_rows; /* a rehearsal: count each entity's rows before its load, for totals */
     /* When set, the key of every row found different (beyond the sample
      * too) is added here: what a later scoped verification must look at. */
     co_verify_scope *differences;

@@ -11,6 +11,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 /* Exit codes, documented in docs/cutover.1; `cutover help` prints this list:
  * X(name, number, what it means). */
@@ -64,9 +66,12 @@ typedef struct cli_ctx {
     const cli_command *command;
     cli_args args;
     bool json;
-    bool quiet;
+    bool quiet;       /* --silent: no summaries either (-q alone hides progress only) */
+    bool verbose;     /* -v: the SQL-level detail, passwords masked */
     bool color;       /* false with NO_COLOR or when stdout is not a terminal */
-    bool progress;    /* stderr is a terminal and not --quiet */
+    bool terminal;    /* stdout is a terminal: control characters in data are escaped */
+    bool progress;    /* stderr is a terminal and neither -q nor --silent: a bar */
+    bool progress_lines; /* stderr is not a terminal, no -q nor --silent: timestamped lines */
     const char *project_path;
     bool in_cohort;   /* `run --cohort`: migrate stops before a tenant once it is paused */
     int cohort;
@@ -76,6 +81,16 @@ typedef struct cli_ctx {
     size_t ntenant_keys;
 } cli_ctx;
 
+/* A sub-verb of a command (`cutover events mapping ...`), for help and
+ * completion; the command's run function dispatches on it. */
+typedef struct cli_subcommand {
+    const char *name;
+    const char *usage;   /* after "cutover COMMAND NAME " */
+    const char *summary; /* one line */
+} cli_subcommand;
+
+/* A row of the command table. To add a command, add a row to cli_commands in
+ * commands.c (help, completion and the docs test follow from it). */
 struct cli_command {
     const char *name;
     int (*run)(cli_ctx *ctx);
@@ -84,6 +99,9 @@ struct cli_command {
     const cli_option *options; /* ends with {0} */
 };
 
+/* The sub-verbs of the command named name (ends with {0}), or NULL. */
+const cli_subcommand *cli_subcommands(const char *name);
+
 extern const cli_command cli_commands[];
 extern const cli_option cli_global_options[];
 
@@ -91,8 +109,49 @@ extern const cli_option cli_global_options[];
 const char *cli_get(const cli_args *a, const char *name);
 bool cli_flag(const cli_args *a, const char *name);
 
-/* Prints `cutover: WHAT: MESSAGE (WHERE)` to stderr and returns the exit code. */
+/* Prints `cutover: WHAT: MESSAGE (WHERE)` to stderr and returns the exit code.
+ * Every error line (these and the ones below) also goes to the --log file and
+ * is kept: under --json, the run ends with {"error": {"exit_code", "message",
+ * "where"}} on standard output (cli_finish). */
 int cli_fail(const char *what, const co_error *err);
+/* Prints `cutover: MESSAGE` (printf-style; a trailing newline is optional). */
+void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints `cutover: COMMAND: MESSAGE` and returns code. */
+int cli_error(const cli_ctx *ctx, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Unknown tenant key, with a "did you mean" among all: EXIT_NOT_FOUND. */
+struct co_tenant;
+int cli_unknown_tenant(const cli_ctx *ctx, const char *key, const struct co_tenant *all,
+                       size_t n);
+/* The nearest of names to word (Damerau-Levenshtein, or a prefix of it), or
+ * NULL when none is near enough to suggest. */
+const char *cli_suggest(const char *word, const char *const *names, size_t n);
+bool cli_had_error(void);
+void cli_print_json_error(int rc);
+
+/* Files a command writes: "-" is standard output. cli_open_output opens path
+ * (or gives stdout), cli_close_output closes it (or flushes stdout), 0 or
+ * EOF; cli_write_file writes len bytes, printing a failure as
+ * `cutover: WHAT: cannot write PATH: ...` (EXIT_IO). */
+bool cli_is_stdout(const char *path);
+FILE *cli_open_output(const char *path, const char *mode);
+int cli_close_output(FILE *f);
+int cli_write_file(const char *what, const char *path, const char *data, size_t len);
+
+/* Settings from the global options into ctx; opens the --log file (once). */
+void cli_setup(cli_ctx *ctx);
+/* Checks the global options' values (--log-format). */
+int cli_check_globals(cli_ctx *ctx);
+/* The end of a run: the JSON error object under --json, the log's last line.
+ * Returns rc. */
+int cli_finish(cli_ctx *ctx, int rc);
+/* A line for the --log file (nothing without one): LEVEL is info or error. */
+void cli_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool cli_logging(void);
+/* Now as ISO 8601 UTC with milliseconds (2026-12-06T07:30:38.123Z). */
+const char *cli_timestamp(char *buf, size_t cap);
+/* text with control characters (C0, DEL, C1) written as \xNN, into buf. */
+const char *cli_term_text(const char *text, char *buf, size_t cap);
 /* Prints a usage error and returns EXIT_USAGE. */
 int cli_usage_error(const cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_exit_code(co_code code);
@@ -140,10 +199,38 @@ void cli_progress_step(cli_progress *p, const char *label, const char *item);
 /* The current item is finished: its plain line now (nothing on a terminal). */
 void cli_progress_item_done(cli_progress *p);
 void cli_progress_clear(cli_progress *p);
+/* A line of its own about the whole run (an overall line): on a terminal
+ * above the bar, else a timestamped plain line; in the log too; nothing with
+ * -q or --silent. */
+void cli_progress_note(cli_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A run of several tenants (--all, run --cohort): after each tenant, an
+ * overall line (cli_progress_note): tenants done and left, rows read, and an
+ * ETA for the whole run: the rows the latest plan estimates for the tenants
+ * left, at the rate measured so far (without a plan: the time per tenant so
+ * far). Nothing for a run of one tenant. */
+typedef struct cli_overall cli_overall;
+struct co_session;
+cli_overall *cli_overall_new(cli_progress *bar, struct co_session *s,
+                             const struct co_tenant *const *tenants, size_t count);
+/* Tenant i of the run is finished, having read rows. */
+void cli_overall_step(cli_overall *ov, size_t i, int64_t rows);
+void cli_overall_free(cli_overall *ov);
+
+/* seconds as 42s, 3m05s or 2h10m, into buf. */
+const char *cli_duration(double seconds, char *buf, size_t cap);
 void cli_progress_free(cli_progress *p);
 
-/* text cut or padded to width terminal columns (UTF-8 aware), into buf. */
+/* text cut or padded to width terminal columns (UTF-8 aware), into buf;
+ * control characters in it are shown as \xNN. */
 const char *cli_cell(const char *text, int width, char *buf, size_t cap);
+
+/* A tenant key padded to width columns but never cut (a longer key is
+ * written whole), control characters escaped, into buf. */
+const char *cli_key_cell(const char *key, int width, char *buf, size_t cap);
+
+/* Natural order of tenant keys: digits compare as numbers (2 before 10),
+ * numbers before text, text without regard to case (Italy, UK, USA). */
+int cli_natural_cmp(const char *a, const char *b);
 
 /* Numbers with thousands separators, into buf. */
 const char *cli_num(long long n, char *buf, size_t cap);
@@ -207,5 +294,6 @@ int cmd_note(cli_ctx *ctx);
 int cmd_approve(cli_ctx *ctx);
 int cmd_events(cli_ctx *ctx);
 int cmd_model(cli_ctx *ctx);
+int cmd_completion(cli_ctx *ctx);
 
 #endif

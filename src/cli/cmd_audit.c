@@ -157,9 +157,9 @@ static void print_summary(const co_column_profile *cols, size_t ncols, const co_
     printf("\n%-8s %-24s %12s %10s %4s %10s %10s %10s %8s\n", "tenant", "label", "rows", "MB",
            "size", "est. s", "refused", "duplicates", "outliers");
     for (size_t i = 0; i < nt; i++) {
-        char key[64], label[112];
+        char key[1024], label[112];
         printf("%s %s %12s %10.1f %4s %10.1f %10s %10s %8s\n",
-               cli_cell(ts[i].tenant, 8, key, sizeof key),
+               cli_key_cell(ts[i].tenant, 8, key, sizeof key),
                cli_cell(ts[i].label, 24, label, sizeof label), cli_num(ts[i].rows, a, sizeof a),
                (double)ts[i].bytes / 1e6, ts[i].size_class, ts[i].est_seconds,
                cli_num(ts[i].limit_rows, b, sizeof b),
@@ -209,14 +209,7 @@ static bool audit_options(cli_ctx *ctx, co_audit_options *opt, int *rc)
 
 static int write_text(const char *path, const char *text)
 {
-    FILE *f = fopen(path, "w");
-    if (!f || fputs(text, f) == EOF || fclose(f) != 0) {
-        fprintf(stderr, "cutover: audit: cannot write %s: %s\n", path, strerror(errno));
-        if (f)
-            fclose(f);
-        return EXIT_IO;
-    }
-    return EXIT_OK;
+    return cli_write_file("audit", path, text, strlen(text));
 }
 
 int cmd_audit(cli_ctx *ctx)
@@ -273,7 +266,9 @@ int cmd_audit(cli_ctx *ctx)
         if (rc != EXIT_OK)
             goto done;
     }
-    if (ctx->json) {
+    if (cli_is_stdout(html)) {
+        /* the page is the output: nothing else on standard output */
+    } else if (ctx->json) {
         char *json = co_audit_json(cols, ncols, audits, count, p, &opt);
         if (!json) {
             rc = EXIT_INTERNAL;

@@ -46,10 +46,10 @@ static int mapping_cmd(cli_ctx *ctx, scoring_cli *sc)
     co_error err;
     co_error_clear(&err);
     if (strcmp(sub, "import") == 0) {
-        const char *source = cli_get(a, "source");
+        const char *source = cli_get(a, "event-source");
         const char *status = cli_get(a, "status") ? cli_get(a, "status") : "on";
         if (a->npositional != 3 || !source)
-            return cli_usage_error(ctx, "events mapping import FILE --source SRC");
+            return cli_usage_error(ctx, "events mapping import FILE --event-source SRC");
         if (strcmp(status, "on") && strcmp(status, "off") && strcmp(status, "draft"))
             return cli_usage_error(ctx, "--status is on, off or draft, not %.20s", status);
         if (!co_project_event_source(sc->project, source))
@@ -184,7 +184,9 @@ static int compare_cmd(cli_ctx *ctx, scoring_cli *sc)
         rc = scoring_write("events compare", html, co_buf_str(&b), b.len);
         co_buf_release(&b);
     }
-    if (ctx->json) {
+    if (cli_is_stdout(html)) {
+        /* the page is the output: nothing else on standard output */
+    } else if (ctx->json) {
         co_buf b = CO_BUF_INIT;
         co_volume_result_json(&r, &b);
         printf("%s\n", co_buf_str(&b));

@@ -1,5 +1,7 @@
 /* cmd_help.c: `cutover help [COMMAND]` and `cutover version`, from the tables. */
 #include "cli.h"
+#include "util/buf.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -27,14 +29,91 @@ static void print_exit_codes(void)
 #undef CLI_EXIT_LINE
 }
 
+static void json_options(co_buf *b, const cli_option *opts)
+{
+    co_buf_adds(b, "[");
+    for (const cli_option *o = opts; o && o->name; o++) {
+        co_buf_adds(b, o == opts ? "{\"name\": " : ", {\"name\": ");
+        co_json_str(b, o->name);
+        if (o->short_name)
+            co_buf_printf(b, ", \"short\": \"%c\"", o->short_name);
+        co_buf_adds(b, ", \"arg\": ");
+        co_json_str(b, o->arg);
+        co_buf_adds(b, ", \"help\": ");
+        co_json_str(b, o->help);
+        co_buf_adds(b, "}");
+    }
+    co_buf_adds(b, "]");
+}
+
+/* help --json: the command table itself, for tools. */
+static int help_json(const char *name)
+{
+    co_buf b = CO_BUF_INIT;
+    co_buf_adds(&b, "{\"commands\": [");
+    bool first = true;
+    for (const cli_command *c = cli_commands; c->name; c++) {
+        if (name && strcmp(c->name, name) != 0)
+            continue;
+        co_buf_adds(&b, first ? "{\"name\": " : ", {\"name\": ");
+        first = false;
+        co_json_str(&b, c->name);
+        co_buf_adds(&b, ", \"usage\": ");
+        co_json_str(&b, c->usage);
+        co_buf_adds(&b, ", \"summary\": ");
+        co_json_str(&b, c->summary);
+        co_buf_adds(&b, ", \"options\": ");
+        json_options(&b, c->options);
+        const cli_subcommand *subs = cli_subcommands(c->name);
+        if (subs) {
+            co_buf_adds(&b, ", \"subcommands\": [");
+            for (const cli_subcommand *s = subs; s->name; s++) {
+                co_buf_adds(&b, s == subs ? "{\"name\": " : ", {\"name\": ");
+                co_json_str(&b, s->name);
+                co_buf_adds(&b, ", \"usage\": ");
+                co_json_str(&b, s->usage);
+                co_buf_adds(&b, ", \"summary\": ");
+                co_json_str(&b, s->summary);
+                co_buf_adds(&b, "}");
+            }
+            co_buf_adds(&b, "]");
+        }
+        co_buf_adds(&b, "}");
+    }
+    co_buf_adds(&b, "], \"global_options\": ");
+    json_options(&b, cli_global_options);
+    co_buf_adds(&b, ", \"exit_codes\": {");
+#define CLI_EXIT_JSON(name, number, text) \
+    co_buf_printf(&b, "%s\"%d\": ", number ? ", " : "", number); \
+    co_json_str(&b, text);
+    CLI_EXIT_CODES(CLI_EXIT_JSON)
+#undef CLI_EXIT_JSON
+    co_buf_adds(&b, "}}\n");
+    fputs(co_buf_str(&b), stdout);
+    co_buf_release(&b);
+    return EXIT_OK;
+}
+
 int cmd_help(cli_ctx *ctx)
 {
     const char *name = ctx->args.npositional ? ctx->args.positional[0] : NULL;
+    bool known = false;
+    for (const cli_command *c = cli_commands; name && c->name; c++)
+        known = known || strcmp(c->name, name) == 0;
+    if (ctx->json && (!name || known))
+        return help_json(name);
     if (name) {
         for (const cli_command *c = cli_commands; c->name; c++) {
             if (strcmp(c->name, name) != 0)
                 continue;
             printf("usage: cutover %s %s\n\n%s\n", c->name, c->usage, c->summary);
+            const cli_subcommand *subs = cli_subcommands(c->name);
+            if (subs) {
+                printf("\nSubcommands:\n");
+                for (const cli_subcommand *s = subs; s->name; s++)
+                    printf("  %-10s %s\n             cutover %s %s%s%s\n", s->name, s->summary,
+                           c->name, s->name, s->usage[0] ? " " : "", s->usage);
+            }
             if (c->options && c->options->name) {
                 printf("\nOptions:\n");
                 print_options(c->options);
@@ -43,8 +122,15 @@ int cmd_help(cli_ctx *ctx)
             print_options(cli_global_options);
             return EXIT_OK;
         }
-        fprintf(stderr, "cutover: help: unknown command \"%s\"\n", name);
-        return EXIT_USAGE;
+        const char *names[128];
+        size_t n = 0;
+        for (const cli_command *c = cli_commands; c->name && n < 128; c++)
+            names[n++] = c->name;
+        const char *near = cli_suggest(name, names, n);
+        if (near)
+            return cli_error(ctx, EXIT_USAGE, "unknown command \"%s\" (did you mean %s?)", name,
+                             near);
+        return cli_error(ctx, EXIT_USAGE, "unknown command \"%s\"", name);
     }
     printf("usage: cutover COMMAND [OPTIONS]\n\n"
            "Moves a multi-tenant product's data from a legacy database to a new one,\n"
@@ -61,7 +147,9 @@ int cmd_help(cli_ctx *ctx)
 
 int cmd_version(cli_ctx *ctx)
 {
-    (void)ctx;
-    printf("cutover %s\n", CUTOVER_VERSION);
+    if (ctx->json)
+        printf("{\"version\": \"%s\"}\n", CUTOVER_VERSION);
+    else
+        printf("cutover %s\n", CUTOVER_VERSION);
     return EXIT_OK;
 }

@@ -3,6 +3,8 @@
  * after another, with progress, then prints a summary table (or JSON).
  */
 #include "cli.h"
+#include "cutover/plan.h"
+#include "util/fmt.h"
 #include "cutover/report.h"
 #include "cutover/migrate.h"
 #include "cutover/cutover.h"
@@ -10,7 +12,9 @@
 #include "util/buf.h"
 #include "util/json.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +57,33 @@ static bool rows_stay(const outcome *o)
     return strcmp(st, "migrated") == 0 || strcmp(st, "switched") == 0;
 }
 
+/* Where the rejects are, as a real path: the file itself for one tenant
+ * with rejects, else the directory with TENANT.jsonl. */
+static void print_rejects_path(const co_project *p, const outcome *outcomes, size_t count)
+{
+    char dir[PATH_MAX], real[PATH_MAX];
+    if (p->rejects_dir[0] == '/')
+        snprintf(dir, sizeof dir, "%s", p->rejects_dir);
+    else
+        snprintf(dir, sizeof dir, "%s/%s", p->dir, p->rejects_dir);
+    const char *file = count == 1 ? outcomes[0].result.rejects_file : NULL;
+    if (file && realpath(file, real))
+        printf("\nrejects: %s (one JSON line per rejected row: entity, key, rule, reason, row)\n",
+               real);
+    else
+        printf("\nrejects: %s/TENANT.jsonl (one JSON line per rejected row: entity, key, rule, "
+               "reason, row)\n",
+               realpath(dir, real) ? real : dir);
+}
+
+static int64_t tenant_rows(const co_migrate_result *r)
+{
+    int64_t n = 0;
+    for (size_t e = 0; e < r->nentities; e++)
+        n += r->entities[e].source_rows;
+    return n;
+}
+
 typedef struct progress_ctx {
     cli_progress *bar;
     char label[96];
@@ -85,10 +116,10 @@ static int run_cutover(cli_ctx *ctx, co_session *s, outcome *o, const co_cutover
         o->refused = !cr.rolled_back;
         snprintf(o->failure, sizeof o->failure, "%s", cr.failure);
         if (cr.rolled_back)
-            fprintf(stderr, "cutover: migrate: tenant %s rolled back, still on the source: %s\n",
+            cli_errorf("migrate: tenant %s rolled back, still on the source: %s\n",
                     o->tenant->key, cr.failure);
         else
-            fprintf(stderr, "cutover: migrate: tenant %s not migrated: %s\n", o->tenant->key,
+            cli_errorf("migrate: tenant %s not migrated: %s\n", o->tenant->key,
                     cr.failure);
         if (cr.verified && !cr.verification.pass && !ctx->json)
             cli_print_verification(ctx, &cr.verification);
@@ -205,8 +236,8 @@ static void print_table(const co_project *p, const outcome *o, size_t n)
         if (!o[i].attempted)
             continue;
         const co_migrate_result *r = &o[i].result;
-        char key[64], label[96];
-        printf("%s %s", cli_cell(o[i].tenant->key, 8, key, sizeof key),
+        char key[1024], label[96];
+        printf("%s %s", cli_key_cell(o[i].tenant->key, 8, key, sizeof key),
                cli_cell(o[i].tenant->label, 22, label, sizeof label));
         if (!rows_stay(&o[i])) {
             print_not_loaded(&o[i]);
@@ -310,6 +341,11 @@ int cmd_migrate(cli_ctx *ctx)
     }
 
     progress_ctx pc = {cli_progress_new(ctx), ""};
+    const co_tenant **run = calloc(count ? count : 1, sizeof *run);
+    for (size_t i = 0; run && i < count; i++)
+        run[i] = outcomes[i].tenant;
+    cli_overall *ov = cli_overall_new(pc.bar, s, run, count);
+    free(run);
     co_migrate_options opt = {0};
     opt.again = cli_flag(&ctx->args, "again");
     opt.skip_rehearsal = cli_flag(&ctx->args, "skip-rehearsal");
@@ -322,7 +358,7 @@ int cmd_migrate(cli_ctx *ctx)
         bool paused = false;
         if (ctx->in_cohort && co_cohort_paused(s->state, ctx->cohort, &paused, &err) == CO_OK &&
             paused) {
-            fprintf(stderr, "cutover: run: cohort %s is paused: stopping before tenant %s "
+            cli_errorf("run: cohort %s is paused: stopping before tenant %s "
                             "(cutover resume --cohort %s, or from the dashboard)\n",
                     ctx->cohort_name, o->tenant->key, ctx->cohort_name);
             if (rc == EXIT_OK)
@@ -337,6 +373,7 @@ int cmd_migrate(cli_ctx *ctx)
                                        .sample = sample, .progress = on_progress,
                                        .progress_ctx = &pc};
             int crc = run_cutover(ctx, s, o, &copt, &pc, &err);
+            cli_overall_step(ov, i, tenant_rows(&o->result));
             if (crc != EXIT_OK && rc == EXIT_OK)
                 rc = crc;
             if (crc != EXIT_OK && !keep_going)
@@ -345,6 +382,7 @@ int cmd_migrate(cli_ctx *ctx)
         }
         o->code = co_migrate_tenant(s, o->tenant, &opt, &o->result, &err);
         cli_progress_clear(pc.bar);
+        cli_overall_step(ov, i, o->code == CO_OK ? tenant_rows(&o->result) : 0);
         if (o->code != CO_OK) {
             snprintf(o->failure, sizeof o->failure, "%.500s", err.message);
             int fail_rc = cli_fail("migrate", &err);
@@ -386,22 +424,21 @@ int cmd_migrate(cli_ctx *ctx)
             if (r->skipped)
                 fprintf(stderr, "tenant %s: already migrated, skipped\n", o->tenant->key);
             else
-                fprintf(stderr, "tenant %s: %s rows read, %s loaded, %s merged, %s rejected in %.2fs\n",
-                        o->tenant->key, cli_num(read, a, sizeof a), cli_num(loaded, b, sizeof b),
+                fprintf(stderr, "tenant %s: %s %s read, %s loaded, %s merged, %s rejected in %.2fs\n",
+                        o->tenant->key, cli_num(read, a, sizeof a), co_fmt_noun(read, "row", "rows"),
+                        cli_num(loaded, b, sizeof b),
                         cli_num(merged, d, sizeof d), cli_num(r->rejected, c, sizeof c),
                         r->seconds);
         }
     }
     cli_progress_free(pc.bar);
+    cli_overall_free(ov);
     if (ctx->json) {
         print_json(p, outcomes, count);
     } else if (!ctx->quiet) {
         print_table(p, outcomes, count);
         print_entities(p, outcomes, count);
-        printf("\nrejects: %s%s%s/TENANT.jsonl (one JSON line per rejected row: entity, key, rule, "
-               "reason, row)\n",
-               p->rejects_dir[0] == '/' ? "" : p->dir, p->rejects_dir[0] == '/' ? "" : "/",
-               p->rejects_dir);
+        print_rejects_path(p, outcomes, count);
     }
 done:
     for (size_t i = 0; outcomes && i < count; i++)

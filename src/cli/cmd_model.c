@@ -58,11 +58,11 @@ static bool parse_cuts(const char *s, double cuts[3])
 static int import_cmd(cli_ctx *ctx, scoring_cli *sc)
 {
     const cli_args *a = &ctx->args;
-    const char *source = cli_get(a, "source");
+    const char *source = cli_get(a, "event-source");
     const char *level = cli_get(a, "level") ? cli_get(a, "level") : "lead";
     const char *status = cli_get(a, "status") ? cli_get(a, "status") : "published";
     if (a->npositional != 3 || !source)
-        return cli_usage_error(ctx, "model import NAME FILE --source SRC [--level lead|account]");
+        return cli_usage_error(ctx, "model import NAME FILE --event-source SRC [--level lead|account]");
     if (strcmp(level, "lead") && strcmp(level, "account"))
         return cli_usage_error(ctx, "--level is lead or account, not %.20s", level);
     if (strcmp(status, "published") && strcmp(status, "draft"))
@@ -152,9 +152,9 @@ static int list_cmd(cli_ctx *ctx, scoring_cli *sc)
 static int duplicate_cmd(cli_ctx *ctx, scoring_cli *sc)
 {
     const cli_args *a = &ctx->args;
-    const char *source = cli_get(a, "source");
+    const char *source = cli_get(a, "event-source");
     if (a->npositional != 2 || !source)
-        return cli_usage_error(ctx, "model duplicate NAME --source SRC [--as NEW_NAME]");
+        return cli_usage_error(ctx, "model duplicate NAME --event-source SRC [--as NEW_NAME]");
     if (!co_project_event_source(sc->project, source))
         return cli_usage_error(ctx, "no event source %.60s in the project file", source);
     co_error err;
@@ -230,7 +230,9 @@ static int score_cmd(cli_ctx *ctx, scoring_cli *sc)
         rc = b.failed ? EXIT_INTERNAL : scoring_write("model score", csv, co_buf_str(&b), b.len);
         co_buf_release(&b);
     }
-    if (ctx->json) {
+    if (cli_is_stdout(csv)) {
+        /* the scores are the output: nothing else on standard output */
+    } else if (ctx->json) {
         double sum = 0;
         for (size_t i = 0; i < s.n; i++)
             sum += s.score[i];
@@ -343,7 +345,7 @@ static int sample_cmd(cli_ctx *ctx, scoring_cli *sc)
         rc = cli_fail("model sample", &err);
     else
         rc = scoring_write("model sample", html, co_buf_str(&b), b.len);
-    if (rc == EXIT_OK && !ctx->quiet && !ctx->json)
+    if (rc == EXIT_OK && !ctx->quiet && !ctx->json && !cli_is_stdout(html))
         printf("sample page written to %s\n", html);
     co_buf_release(&b);
     co_model_release(&o);

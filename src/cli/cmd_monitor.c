@@ -150,7 +150,7 @@ int cmd_monitor(cli_ctx *ctx)
         }
         flagged = flagged || r.flags > 0;
         if (r.alert_failed)
-            fprintf(stderr, "cutover: monitor: tenant %s: the alert did not go out: %s\n",
+            cli_errorf("monitor: tenant %s: the alert did not go out: %s\n",
                     chosen[i]->key, r.alert);
         if (r.monitored || asked) {
             if (ctx->json) {
@@ -194,7 +194,7 @@ int cmd_budgets(cli_ctx *ctx)
     size_t count = 0;
     rc = choose(ctx, &cs, &chosen, &count);
     if (rc == EXIT_OK && !cs.project->nbudgets) {
-        fprintf(stderr, "cutover: budgets: the project file lists no budget queries "
+        cli_errorf("budgets: the project file lists no budget queries "
                         "(budgets: in cutover.yaml, docs/monitor.md)\n");
         rc = EXIT_PROJECT;
     }

@@ -25,9 +25,7 @@ int cmd_note(cli_ctx *ctx)
     co_error err;
     co_error_clear(&err);
     if (cs.tenants && !co_tenant_find(cs.tenants, cs.ntenants, tenant)) {
-        fprintf(stderr, "cutover: note: unknown tenant \"%s\" (the source lists %zu)\n", tenant,
-                cs.ntenants);
-        rc = EXIT_NOT_FOUND;
+        rc = cli_unknown_tenant(ctx, tenant, cs.tenants, cs.ntenants);
     } else if (co_note_add(cs.session->state, tenant, author, text, &err) != CO_OK) {
         rc = cli_fail("note", &err);
     } else if (!ctx->quiet && !ctx->json) {

@@ -55,8 +55,8 @@ static void print_plan(const co_plan *plan)
             const co_plan_entry *e = &plan->entries[i];
             if (e->cohort != cohort)
                 continue;
-            char key[64], label[112];
-            printf("  %s %s risk %5.2f  %s\n", cli_cell(e->tenant, 8, key, sizeof key),
+            char key[1024], label[112];
+            printf("  %s %s risk %5.2f  %s\n", cli_key_cell(e->tenant, 8, key, sizeof key),
                    cli_cell(e->label, 24, label, sizeof label), e->risk, e->why);
         }
     }
@@ -154,8 +154,7 @@ int cmd_schedule(cli_ctx *ctx)
     co_code code = CO_OK;
     const char *key = ctx->args.positional[0];
     if (!co_tenant_find(cs.tenants, cs.ntenants, key)) {
-        fprintf(stderr, "cutover: schedule: unknown tenant \"%s\" (see cutover status)\n", key);
-        rc = EXIT_NOT_FOUND;
+        rc = cli_unknown_tenant(ctx, key, cs.tenants, cs.ntenants);
     } else {
         code = co_schedule_set(cs.session, key, at, window, &err);
     }

@@ -9,15 +9,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Progress of a tenant's entities on the bar (or as plain lines). */
+/* Where the rehearsal stands: tenant i of count, loading or verifying. */
+typedef struct rehearse_progress {
+    cli_progress *bar;
+    size_t i, count;
+    bool verifying; /* the load's last entity is done: the verification reports now */
+} rehearse_progress;
+
+/* Progress of a tenant's entities on the bar (or as plain lines), labelled
+ * as migrate labels them: the tenant, its place in the run, the entity. */
 static void on_progress(void *ctx, const co_progress *p)
 {
-    char label[160];
-    snprintf(label, sizeof label, "rehearse tenant %s (%zu/%zu)", p->tenant,
-             p->entity_index + 1, p->nentities);
-    cli_progress_update(ctx, label, p->entity, p->rows, p->rows_total);
-    if (p->entity_done)
-        cli_progress_item_done(ctx);
+    rehearse_progress *rp = ctx;
+    char label[200], item[160];
+    snprintf(label, sizeof label, "rehearse tenant %s (%zu/%zu) %s", p->tenant, rp->i + 1,
+             rp->count, rp->verifying ? "verify" : "load");
+    snprintf(item, sizeof item, "[%zu/%zu] %s", p->entity_index + 1, p->nentities, p->entity);
+    cli_progress_update(rp->bar, label, item, p->rows, p->rows_total);
+    if (p->entity_done) {
+        cli_progress_item_done(rp->bar);
+        if (p->entity_index + 1 == p->nentities)
+            rp->verifying = true;
+    }
 }
 
 int cmd_rehearse(cli_ctx *ctx)
@@ -47,15 +60,21 @@ int cmd_rehearse(cli_ctx *ctx)
         goto done;
     }
     cli_progress *bar = cli_progress_new(ctx);
-    co_verify_options vopt = {.sample = sample, .progress = on_progress, .progress_ctx = bar};
+    rehearse_progress rp = {bar, 0, count, false};
+    cli_overall *ov = cli_overall_new(bar, cs.session, chosen, count);
+    co_verify_options vopt = {.sample = sample, .progress = on_progress, .progress_ctx = &rp,
+                              .count_rows = ctx->progress};
     bool keep_going = cli_flag(&ctx->args, "keep-going");
     if (ctx->json)
         fputs("{\"rehearsals\":[", stdout);
     for (size_t i = 0; i < count; i++) {
         co_rehearsal_result r;
         co_error_clear(&err);
+        rp.i = i;
+        rp.verifying = false;
         co_code code = co_rehearse_tenant(cs.session, rehearsal, chosen[i], &vopt, &r, &err);
         cli_progress_clear(bar);
+        cli_overall_step(ov, i, code == CO_OK ? r.rows : 0);
         if (code != CO_OK) {
             int fail = cli_fail("rehearse", &err);
             if (rc == EXIT_OK)
@@ -80,6 +99,7 @@ int cmd_rehearse(cli_ctx *ctx)
         if (!passed && !keep_going)
             break;
     }
+    cli_overall_free(ov);
     cli_progress_free(bar);
     if (ctx->json)
         fputs("]}\n", stdout);

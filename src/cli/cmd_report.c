@@ -30,11 +30,11 @@ int cmd_report(cli_ctx *ctx)
     if (co_report_html(cs.session->state, cs.project, &opt, &html, &err) != CO_OK) {
         rc = cli_fail("report", &err);
     } else {
-        FILE *f = fopen(path, "w");
         size_t len = strlen(html);
-        if (!f || fwrite(html, 1, len, f) != len || fclose(f) != 0) {
-            fprintf(stderr, "cutover: report: cannot write %s: %s\n", path, strerror(errno));
+        if (cli_write_file("report", path, html, len) != EXIT_OK) {
             rc = EXIT_IO;
+        } else if (cli_is_stdout(path)) {
+            /* the page is the output: nothing else on standard output */
         } else if (ctx->json) {
             co_buf b = CO_BUF_INIT;
             co_buf_adds(&b, "{\"report\":");

@@ -105,8 +105,13 @@ static int pick_entity(cli_ctx *ctx, const co_project *p, size_t *out)
         }
     }
     if (name && !found) {
-        fprintf(stderr, "cutover: review: no entity \"%s\" in the project file\n", name);
-        return EXIT_NOT_FOUND;
+        const char *names[256];
+        size_t n = 0;
+        for (size_t i = 0; i < p->nentities && n < 256; i++)
+            names[n++] = p->entities[i].name;
+        const char *near = cli_suggest(name, names, n);
+        return cli_error(ctx, EXIT_NOT_FOUND, "no entity \"%s\" in the project file%s%s%s", name,
+                         near ? " (did you mean " : "", near ? near : "", near ? "?)" : "");
     }
     if (!found)
         return cli_usage_error(ctx, "no entity has a \"similar\" rule under merge (see "
@@ -130,8 +135,8 @@ static int review_export(cli_ctx *ctx, cli_session *cs)
     const char *path = cli_get(&ctx->args, "output");
     export_ctx x = {0};
     x.out = stdout;
-    if (rc == EXIT_OK && path && !(x.out = fopen(path, "wb"))) {
-        fprintf(stderr, "cutover: review: cannot write %s: %s\n", path, strerror(errno));
+    if (rc == EXIT_OK && path && !(x.out = cli_open_output(path, "wb"))) {
+        cli_errorf("review: cannot write %s: %s\n", path, strerror(errno));
         rc = EXIT_IO;
     }
     co_review_counts counts = {0};
@@ -144,8 +149,8 @@ static int review_export(cli_ctx *ctx, cli_session *cs)
             rc = cli_fail("review export", &err);
     }
     cli_progress_free(bar);
-    if (x.out && x.out != stdout && fclose(x.out) != 0 && rc == EXIT_OK) {
-        fprintf(stderr, "cutover: review: cannot write %s: %s\n", path, strerror(errno));
+    if (x.out && cli_close_output(x.out) != 0 && rc == EXIT_OK) {
+        cli_errorf("review: cannot write %s: %s\n", path, strerror(errno));
         rc = EXIT_IO;
     }
     co_buf_release(&x.line);
@@ -165,7 +170,7 @@ static int review_export(cli_ctx *ctx, cli_session *cs)
                       counts.skipped_blocks);
         fputs(co_buf_str(&b), stdout);
         co_buf_release(&b);
-    } else if (!cli_flag(&ctx->args, "quiet")) {
+    } else if (!ctx->quiet) {
         fprintf(stderr,
                 "%s: %zu doubtful pairs among %zu compared, %zu rows of %zu tenants%s%s\n", name,
                 counts.pairs, counts.compared, counts.records, count, path ? " -> " : "",

@@ -98,15 +98,33 @@ int cmd_route(cli_ctx *ctx)
     co_error err;
     co_error_clear(&err);
     if (cs.tenants && !co_tenant_find(cs.tenants, cs.ntenants, key)) {
-        fprintf(stderr, "cutover: route: unknown tenant \"%s\"\n", key);
-        rc = EXIT_NOT_FOUND;
+        rc = cli_unknown_tenant(ctx, key, cs.tenants, cs.ntenants);
     } else if (co_state_route_get(cs.session->state, key, route, sizeof route, &err) != CO_OK) {
         rc = cli_fail("route", &err);
+    } else if (ctx->json) {
+        co_buf b = CO_BUF_INIT;
+        co_buf_adds(&b, "{\"tenant\": ");
+        co_json_str(&b, key);
+        co_buf_adds(&b, ", \"route\": ");
+        co_json_str(&b, route);
+        co_buf_adds(&b, "}\n");
+        fputs(co_buf_str(&b), stdout);
+        co_buf_release(&b);
     } else {
         printf("%s\n", route);
     }
     cli_close(&cs);
     return rc;
+}
+
+typedef struct route_line {
+    char *tenant;
+    co_buf line;
+} route_line;
+
+static int by_tenant(const void *a, const void *b)
+{
+    return cli_natural_cmp(((const route_line *)a)->tenant, ((const route_line *)b)->tenant);
 }
 
 int cmd_routes(cli_ctx *ctx)
@@ -131,23 +149,46 @@ int cmd_routes(cli_ctx *ctx)
     co_code code = co_store_query(co_state_store(cs.session->state),
                                   "SELECT t.tenant, coalesce(r.route, 'old'), r.switched_at,"
                                   " r.freeze_seconds FROM tenants t"
-                                  " LEFT JOIN routes r ON r.tenant = t.tenant"
-                                  " ORDER BY length(t.tenant), t.tenant",
+                                  " LEFT JOIN routes r ON r.tenant = t.tenant",
                                   NULL, 0, &c, &err);
-    co_buf b = CO_BUF_INIT;
+    route_line *lines = NULL;
+    size_t n = 0;
     bool has_row;
     while (code == CO_OK && (code = co_cursor_next(c, &has_row, &err)) == CO_OK && has_row) {
         co_value tenant = co_cursor_value(c, 0), route = co_cursor_value(c, 1);
         co_value at = co_cursor_value(c, 2);
-        co_buf_printf(&b, "%-10s %-4s %s\n", tenant.type == CO_TEXT ? tenant.s : "?",
-                      route.type == CO_TEXT ? route.s : "?", at.type == CO_TEXT ? at.s : "");
+        route_line *grown = realloc(lines, (n + 1) * sizeof *lines);
+        if (!grown) {
+            code = co_error_set(&err, CO_ENOMEM, "out of memory");
+            break;
+        }
+        lines = grown;
+        lines[n].tenant = strdup(tenant.type == CO_TEXT ? tenant.s : "?");
+        co_buf_init(&lines[n].line);
+        co_buf_printf(&lines[n].line, "%-4s %s\n", route.type == CO_TEXT ? route.s : "?",
+                      at.type == CO_TEXT ? at.s : "");
+        n++;
     }
     co_cursor_close(c);
-    if (code != CO_OK)
+    if (code != CO_OK) {
         rc = cli_fail("routes", &err);
-    else
-        fputs(co_buf_str(&b), stdout);
-    co_buf_release(&b);
+    } else {
+        qsort(lines, n, sizeof *lines, by_tenant);
+        int width = 10;
+        for (size_t i = 0; i < n; i++)
+            if (lines[i].tenant && (int)strlen(lines[i].tenant) > width)
+                width = (int)strlen(lines[i].tenant);
+        for (size_t i = 0; i < n; i++) {
+            char cell[1024];
+            printf("%s %s", cli_cell(lines[i].tenant, width, cell, sizeof cell),
+                   co_buf_str(&lines[i].line));
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(lines[i].tenant);
+        co_buf_release(&lines[i].line);
+    }
+    free(lines);
     cli_close(&cs);
     return rc;
 }

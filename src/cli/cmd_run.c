@@ -43,7 +43,7 @@ static int migrate_parallel(cli_ctx *ctx, const char *const *keys, size_t nkeys,
             continue;
         pids[k] = fork();
         if (pids[k] < 0) {
-            fprintf(stderr, "cutover: run: cannot start a process: %s\n", strerror(errno));
+            cli_errorf("run: cannot start a process: %s\n", strerror(errno));
             rc = EXIT_INTERNAL;
         } else if (pids[k] == 0) {
             int child = migrate_list(ctx, shares, count);
@@ -100,7 +100,7 @@ int cmd_run(cli_ctx *ctx)
                 co_buf_printf(&list, "%s%s", list.len ? ", " : "", plan.entries[i].tenant);
             }
         if (!nkeys) {
-            fprintf(stderr, "cutover: run: plan %lld has no cohort \"%s\" (it has %d)\n",
+            cli_errorf("run: plan %lld has no cohort \"%s\" (it has %d)\n",
                     (long long)plan.id, cohort, plan.ncohorts);
             rc = EXIT_NOT_FOUND;
         }

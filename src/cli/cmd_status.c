@@ -11,15 +11,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int by_tenant(const void *a, const void *b)
+{
+    return cli_natural_cmp(((const co_tenant_status *)a)->tenant,
+                           ((const co_tenant_status *)b)->tenant);
+}
+
 static void print_table(const co_tenant_status *rows, size_t n)
 {
     char a[32], b[32], c[32];
-    printf("%-8s %-24s %-13s %6s %-20s %12s %12s %9s %8s  %s\n", "tenant", "label", "state", "run",
+    int width = 6; /* the widest key, never cut */
+    for (size_t i = 0; i < n; i++) {
+        char cell[1024];
+        int w = (int)strlen(cli_cell(rows[i].tenant, 200, cell, sizeof cell));
+        while (w > 6 && cell[w - 1] == ' ')
+            w--;
+        if (w > width)
+            width = w;
+    }
+    printf("%-*s %-24s %-13s %6s %-20s %12s %12s %9s %8s  %s\n", width, "tenant", "label", "state", "run",
            "started", "rows read", "loaded", "rejected", "seconds", "verified");
     for (size_t i = 0; i < n; i++) {
         const co_tenant_status *r = &rows[i];
-        char key[64], label[112];
-        cli_cell(r->tenant, 8, key, sizeof key);
+        char key[1024], label[112];
+        cli_cell(r->tenant, width, key, sizeof key);
         cli_cell(r->label, 24, label, sizeof label);
         if (!r->last_run) {
             printf("%s %s %-13s\n", key, label, r->state);
@@ -40,7 +55,7 @@ static void print_table(const co_tenant_status *rows, size_t n)
                gone ? "rolled back" : cli_num(r->loaded, b, sizeof b),
                cli_num(r->rejected, c, sizeof c), r->seconds, verified);
         if (r->error)
-            printf("         error: %s\n", r->error);
+            printf("%*s error: %s\n", width, "", r->error);
     }
 }
 
@@ -55,12 +70,14 @@ int cmd_status(cli_ctx *ctx)
     co_tenant_status *rows = NULL;
     size_t n = 0;
     co_code code = co_status_list(cs.session->state, &rows, &n, &err);
+    if (code == CO_OK && n > 1)
+        qsort(rows, n, sizeof *rows, by_tenant);
     if (code != CO_OK)
         rc = cli_fail("status", &err);
     else if (ctx->json) {
         char *json = co_status_json(rows, n);
         if (!json) {
-            fprintf(stderr, "cutover: status: out of memory\n");
+            cli_errorf("status: out of memory\n");
             rc = EXIT_INTERNAL;
         } else {
             printf("%s\n", json);

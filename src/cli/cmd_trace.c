@@ -1,5 +1,5 @@
 /*
- * cmd_trace.c: `cutover trace ENTITY SOURCE_KEY` and `cutover trace --target
+ * cmd_trace.c: `cutover trace ENTITY SOURCE_KEY` and `cutover trace --target-row
  * ENTITY KEY`: where a source row went, and which source rows are behind a
  * target row (trace.h).
  */
@@ -65,7 +65,13 @@ static void print_text(const co_trace_result *r, bool target, const char *entity
         const co_trace_step *s = &r->steps[i];
         printf("tenant %s: %s %s ", s->tenant ? s->tenant : "?", entity, s->source_key);
         switch (s->kind) {
-        case CO_TRACE_LOADED: printf("loaded as %s\n", s->target_key); break;
+        case CO_TRACE_LOADED:
+            if (s->how) /* an entity without an id map: found in the target table */
+                printf("loaded as %s (under its own key, found in the target table)\n",
+                       s->target_key);
+            else
+                printf("loaded as %s\n", s->target_key);
+            break;
         case CO_TRACE_MERGED:
             printf("merged into %s (%s", s->target_key, s->how ? s->how : "same");
             if (s->score >= 0)
@@ -81,7 +87,7 @@ int cmd_trace(cli_ctx *ctx)
 {
     if (ctx->args.npositional != 2)
         return cli_usage_error(ctx, "name an entity and a key: trace ENTITY KEY");
-    bool target = cli_flag(&ctx->args, "target");
+    bool target = cli_flag(&ctx->args, "target-row");
     const char *entity = ctx->args.positional[0];
     const char *tenant = cli_get(&ctx->args, "tenant");
     cli_session cs;
@@ -89,9 +95,18 @@ int cmd_trace(cli_ctx *ctx)
     if (rc != EXIT_OK)
         return rc;
     if (!co_project_entity(cs.project, entity)) {
-        fprintf(stderr, "cutover: trace: no entity \"%s\" in the project file\n", entity);
+        const char *names[256];
+        size_t n = 0;
+        for (size_t i = 0; i < cs.project->nentities && n < 256; i++)
+            names[n++] = cs.project->entities[i].name;
+        const char *near = cli_suggest(entity, names, n);
+        if (near)
+            rc = cli_error(ctx, EXIT_NOT_FOUND, "no entity \"%s\" in the project file (did you "
+                           "mean %s?)", entity, near);
+        else
+            rc = cli_error(ctx, EXIT_NOT_FOUND, "no entity \"%s\" in the project file", entity);
         cli_close(&cs);
-        return EXIT_NOT_FOUND;
+        return rc;
     }
     co_error err;
     co_error_clear(&err);

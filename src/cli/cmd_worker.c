@@ -6,6 +6,8 @@
  * another worker takes the tenant over. It stops when no tenant is left.
  */
 #include "cli.h"
+#include "util/buf.h"
+#include "util/json.h"
 #include "cutover/cutover.h"
 
 #include <errno.h>
@@ -88,7 +90,7 @@ int cmd_worker(cli_ctx *ctx)
             code = co_cutover_tenant(cs.session, t, &copt, &cr, &err);
             ok = code == CO_OK && (cr.switched || cr.load.skipped);
             if (code == CO_OK && !ok)
-                fprintf(stderr, "cutover: worker %s: tenant %s rolled back: %s\n", worker, key,
+                cli_errorf("worker %s: tenant %s rolled back: %s\n", worker, key,
                         cr.failure);
             co_cutover_result_release(&cr);
         } else {
@@ -115,12 +117,30 @@ int cmd_worker(cli_ctx *ctx)
             done++;
         else
             failed++;
-        if (!ctx->quiet)
+        if (ctx->json) {
+            co_buf b = CO_BUF_INIT; /* a JSON line per tenant, then a summary line */
+            co_buf_adds(&b, "{\"worker\": ");
+            co_json_str(&b, worker);
+            co_buf_adds(&b, ", \"tenant\": ");
+            co_json_str(&b, key);
+            co_buf_printf(&b, ", \"status\": \"%s\"}\n", ok ? "done" : "failed");
+            fputs(co_buf_str(&b), stdout);
+            co_buf_release(&b);
+        } else if (!ctx->quiet) {
             printf("worker %s: tenant %s %s\n", worker, key, ok ? "done" : "FAILED");
+        }
     }
-    if (!ctx->quiet)
+    if (ctx->json) {
+        co_buf b = CO_BUF_INIT;
+        co_buf_adds(&b, "{\"worker\": ");
+        co_json_str(&b, worker);
+        co_buf_printf(&b, ", \"done\": %zu, \"failed\": %zu}\n", done, failed);
+        fputs(co_buf_str(&b), stdout);
+        co_buf_release(&b);
+    } else if (!ctx->quiet) {
         printf("worker %s: %zu tenants done, %zu failed; nothing left to claim\n", worker, done,
                failed);
+    }
     if (rc == EXIT_OK && failed)
         rc = EXIT_NOT_READY;
     cli_close(&cs);

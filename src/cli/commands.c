@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <stddef.h>
+#include <string.h>
 
 const cli_option cli_global_options[] = {
     {"project", 'p', "FILE", "the project file (default: $CUTOVER_PROJECT, else ./cutover.yaml)"},
@@ -13,7 +14,12 @@ const cli_option cli_global_options[] = {
     {"staging", 0, "URI", "override the project's staging connection"},
     {"state", 0, "URI", "override the project's state store"},
     {"json", 0, NULL, "print machine-readable JSON on standard output"},
-    {"quiet", 'q', NULL, "print no progress"},
+    {"quiet", 'q', NULL, "print no progress (summaries and errors still print)"},
+    {"silent", 0, NULL, "print neither progress nor summaries: only errors (and --json)"},
+    {"verbose", 'v', NULL, "also print the SQL-level detail on standard error (passwords masked)"},
+    {"log", 0, "FILE", "append timestamped progress and errors to FILE, for cron and CI "
+                       "(default $CUTOVER_LOG)"},
+    {"log-format", 0, "FMT", "the log's lines: text (default) or json, one object a line"},
     {"help", 'h', NULL, "show help for the command"},
     {"by", 0, "NAME", "who runs the command, for approvals and notes (default $CUTOVER_USER, "
                       "else $USER)"},
@@ -23,7 +29,7 @@ const cli_option cli_global_options[] = {
 static const cli_option no_options[] = {{0}};
 
 static const cli_option trace_options[] = {
-    {"target", 0, NULL, "KEY is a target row's key: list the source rows behind it"},
+    {"target-row", 0, NULL, "KEY is a target row's key: list the source rows behind it"},
     {"tenant", 't', "KEY", "only this tenant's rows"},
     {0},
 };
@@ -32,7 +38,7 @@ static const cli_option review_options[] = {
     {"tenant", 't', "KEY", "export: this tenant's pairs (or a comma-separated list)"},
     {"all", 'a', NULL, "export: every tenant's pairs"},
     {"entity", 'e', "NAME", "export: the entity (default: the only one with a similar rule)"},
-    {"output", 'o', "FILE", "export: the CSV file to write (default: standard output)"},
+    {"output", 'o', "FILE", "export: the CSV file to write (default, or -: standard output)"},
     {0},
 };
 
@@ -110,7 +116,8 @@ static const cli_option worker_options[] = {
 
 static const cli_option audit_options[] = {
     {"tenant", 't', "KEY", "audit only this tenant (or a comma-separated list)"},
-    {"html", 0, "FILE", "also write the audit as a self-contained HTML page"},
+    {"html", 0, "FILE", "also write the audit as a self-contained HTML page (- for standard "
+                        "output)"},
     {"zombie-below", 0, "PCT", "a column filled in fewer than PCT% of rows is a zombie (default 1)"},
     {"many-rows", 0, "N", "flag parent keys with N or more rows of an entity, and 10 times the "
                           "median (default 50)"},
@@ -138,7 +145,7 @@ static const cli_option notices_options[] = {
 };
 
 static const cli_option report_options[] = {
-    {"output", 'o', "FILE", "the HTML page to write"},
+    {"output", 'o', "FILE", "the HTML page to write (- for standard output)"},
     {"tenant", 't', "KEY", "only this tenant (default: the plan and every tenant)"},
     {0},
 };
@@ -169,7 +176,7 @@ static const cli_option approve_options[] = {
 };
 
 static const cli_option events_options[] = {
-    {"source", 0, "SRC", "mapping import: the event source the mapping reads"},
+    {"event-source", 0, "SRC", "mapping import: the event source the mapping reads"},
     {"status", 0, "S", "mapping import: on (default), off or draft"},
     {"to-source", 0, "SRC", "mapping duplicate: the source the copy is for"},
     {"rename", 0, "FILE", "mapping duplicate: CSV of old_raw_event,new_raw_event"},
@@ -186,7 +193,7 @@ static const cli_option events_options[] = {
 };
 
 static const cli_option model_options[] = {
-    {"source", 0, "SRC", "import, duplicate: the event source the model reads"},
+    {"event-source", 0, "SRC", "import, duplicate: the event source the model reads"},
     {"level", 0, "L", "import: lead (default) or account"},
     {"status", 0, "S", "import: published (default) or draft"},
     {"half", 0, "POINTS", "import: the points that score 50 (default 50)"},
@@ -199,6 +206,33 @@ static const cli_option model_options[] = {
     {"html", 0, "FILE", "sample: the page to write"},
     {"seed", 0, "N", "sample: random seed (default 42)"},
     {"per-segment", 0, "N", "sample: people per segment (default 10)"},
+    {0},
+};
+
+static const cli_subcommand events_subcommands[] = {
+    {"mapping", "import FILE --event-source SRC [--status on|off|draft] | list | show ID|SRC | "
+                "duplicate ID|SRC --to-source NEW [--rename FILE] | set ID STATUS",
+     "event mappings: record, list, show, copy for a new source, change a status"},
+    {"compare", "--old SRC --new SRC [--months 9] [--tolerance 5%] [--html FILE]",
+     "monthly volumes of each event on two sources, side by side"},
+    {"switch", "--model OLD --draft DRAFT --labels TABLE [--as-of DATE]",
+     "switch the event source: compare, approve, publish the draft"},
+    {"revert", "", "restore the previous mapping and model of the last publish"},
+    {"recover", "", "finish a switch whose process was killed"},
+    {"batch", "[status|stop|start]", "show or set the scoring batch's flag by hand"},
+    {0},
+};
+
+static const cli_subcommand model_subcommands[] = {
+    {"import", "NAME FILE --event-source SRC [--level lead|account] [--status S]",
+     "record a model from a CSV of canonical_event,weight,lifespan_days"},
+    {"list", "", "list the models"},
+    {"show", "NAME", "show a model"},
+    {"duplicate", "NAME --event-source NEW [--as NAME2]", "make a draft of a model for a new "
+                                                          "event source"},
+    {"score", "NAME [--as-of DATE] [--csv FILE]", "score every person: the scoring batch"},
+    {"compare", "OLD DRAFT --as-of DATE --labels TABLE", "score the same people with both models"},
+    {"sample", "OLD DRAFT --html FILE [--as-of DATE]", "write a page of people to review in pairs"},
     {0},
 };
 
@@ -276,7 +310,26 @@ const cli_command cli_commands[] = {
     {"model", cmd_model, "import|list|show|duplicate|score|compare|sample ...",
      "behavioural scoring models: scores, drafts, comparison and the sample page",
      model_options},
+    {"completion", cmd_completion, "bash|zsh",
+     "print a shell completion script, written from this command table", no_options},
     {"help", cmd_help, "[COMMAND]", "show help", no_options},
     {"version", cmd_version, "", "print the version", no_options},
     {0},
 };
+
+/* Commands with sub-verbs: a row per command. */
+static const struct {
+    const char *command;
+    const cli_subcommand *subcommands;
+} subcommand_table[] = {
+    {"events", events_subcommands},
+    {"model", model_subcommands},
+};
+
+const cli_subcommand *cli_subcommands(const char *name)
+{
+    for (size_t i = 0; i < sizeof subcommand_table / sizeof subcommand_table[0]; i++)
+        if (strcmp(subcommand_table[i].command, name) == 0)
+            return subcommand_table[i].subcommands;
+    return NULL;
+}

@@ -4,7 +4,13 @@
  */
 #include "cli.h"
 #include "cutover/migrate.h"
+#include "dedupe/similarity.h"
+#include "util/buf.h"
+#include "util/fmt.h"
+#include "util/json.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,28 +49,142 @@ int cli_exit_code(co_code code)
     }
 }
 
+/* The first error of the run, for the JSON error object under --json. */
+static struct {
+    bool set;
+    char message[1024];
+    char where[512];
+} first_error;
+
+static void record_error(const char *message, const char *where)
+{
+    if (first_error.set)
+        return;
+    first_error.set = true;
+    snprintf(first_error.message, sizeof first_error.message, "%s", message);
+    size_t len = strlen(first_error.message);
+    while (len && first_error.message[len - 1] == '\n')
+        first_error.message[--len] = '\0';
+    snprintf(first_error.where, sizeof first_error.where, "%s", where ? where : "");
+}
+
+/* An error line: on standard error, in the log, and kept for --json. */
+static void error_line(const char *where, const char *fmt, va_list ap)
+{
+    char message[1024];
+    vsnprintf(message, sizeof message, fmt, ap);
+    size_t len = strlen(message);
+    while (len && message[len - 1] == '\n')
+        message[--len] = '\0';
+    record_error(message, where);
+    char safe[2048];
+    fprintf(stderr, "cutover: %s\n", cli_term_text(message, safe, sizeof safe));
+    cli_log("error", "cutover: %s", message);
+}
+
+void cli_errorf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    error_line(NULL, fmt, ap);
+    va_end(ap);
+}
+
+int cli_error(const cli_ctx *ctx, int code, const char *fmt, ...)
+{
+    char message[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    char line[1200];
+    if (ctx && ctx->command)
+        snprintf(line, sizeof line, "%s: %s", ctx->command->name, message);
+    else
+        snprintf(line, sizeof line, "%s", message);
+    record_error(line, ctx && ctx->command ? ctx->command->name : "arguments");
+    cli_errorf("%s", line);
+    return code;
+}
+
 int cli_fail(const char *what, const co_error *err)
 {
+    co_buf line = CO_BUF_INIT;
+    co_buf_printf(&line, "%s: %s", what, err->message);
+    record_error(co_buf_str(&line), err->where[0] ? err->where : what);
     if (err->where[0])
-        fprintf(stderr, "cutover: %s: %s (%s)\n", what, err->message, err->where);
-    else
-        fprintf(stderr, "cutover: %s: %s\n", what, err->message);
+        co_buf_printf(&line, " (%s)", err->where);
+    char safe[4096];
+    fprintf(stderr, "cutover: %s\n", cli_term_text(co_buf_str(&line), safe, sizeof safe));
+    cli_log("error", "cutover: %s", co_buf_str(&line));
+    co_buf_release(&line);
     return cli_exit_code(err->code);
 }
 
 int cli_usage_error(const cli_ctx *ctx, const char *fmt, ...)
 {
+    char message[1024];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "cutover: %s: ", ctx->command ? ctx->command->name : "usage");
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    if (ctx->command)
-        fprintf(stderr, "\nusage: cutover %s %s (see cutover help %s)\n", ctx->command->name,
-                ctx->command->usage, ctx->command->name);
+    const char *name = ctx->command ? ctx->command->name : NULL;
+    char line[1200];
+    if (name)
+        snprintf(line, sizeof line, "%s: %s", name, message);
     else
-        fputc('\n', stderr);
+        snprintf(line, sizeof line, "%s", message);
+    fprintf(stderr, "cutover: %s\n", line);
+    cli_log("error", "cutover: %s", line);
+    record_error(line, name ? name : "arguments");
+    if (ctx->command)
+        fprintf(stderr, "usage: cutover %s %s (see cutover help %s)\n", ctx->command->name,
+                ctx->command->usage, ctx->command->name);
     return EXIT_USAGE;
+}
+
+void cli_print_json_error(int rc)
+{
+    if (!first_error.set)
+        snprintf(first_error.message, sizeof first_error.message, "failed with exit code %d", rc);
+    co_buf b;
+    co_buf_init(&b);
+    co_buf_printf(&b, "{\"error\": {\"exit_code\": %d, \"message\": ", rc);
+    co_json_str(&b, first_error.message);
+    co_buf_adds(&b, ", \"where\": ");
+    co_json_str(&b, first_error.where);
+    co_buf_adds(&b, "}}\n");
+    fputs(co_buf_str(&b), stdout);
+    fflush(stdout);
+    co_buf_release(&b);
+}
+
+bool cli_had_error(void) { return first_error.set; }
+
+const char *cli_suggest(const char *word, const char *const *names, size_t n)
+{
+    int32_t a[64], b[64];
+    size_t na = co_sim_decode(word, strlen(word), a, 64);
+    if (na > 64)
+        na = 64;
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    for (size_t i = 0; i < n; i++) {
+        size_t nb = co_sim_decode(names[i], strlen(names[i]), b, 64);
+        if (nb > 64)
+            nb = 64;
+        size_t d = co_sim_damerau_cp(a, na, b, nb);
+        /* Close enough: two edits, one for short words, and a prefix. */
+        size_t limit = na <= 3 ? 1 : na <= 6 ? 2 : 3;
+        bool prefix = na >= 3 && strncmp(names[i], word, na) == 0;
+        if (prefix)
+            d = 1;
+        if (d <= limit && d < best_d) {
+            best = names[i];
+            best_d = d;
+        }
+    }
+    return best;
 }
 
 /* Replaces *field with value when value is set. */
@@ -111,18 +231,8 @@ int cli_load_project(cli_ctx *ctx, co_project **out)
 
 const char *cli_num(long long n, char *buf, size_t cap)
 {
-    char digits[32];
-    int len = snprintf(digits, sizeof digits, "%lld", n < 0 ? -n : n);
-    size_t o = 0;
-    if (n < 0 && o + 1 < cap)
-        buf[o++] = '-';
-    for (int i = 0; i < len && o + 1 < cap; i++) {
-        if (i && (len - i) % 3 == 0 && o + 1 < cap)
-            buf[o++] = ',';
-        if (o + 1 < cap)
-            buf[o++] = digits[i];
-    }
-    buf[o] = '\0';
+    char count[CO_FMT_COUNT]; /* the one number format (util/fmt.h) */
+    snprintf(buf, cap, "%s", co_fmt_count(count, (int64_t)n));
     return buf;
 }
 
@@ -139,6 +249,18 @@ const char *cli_cell(const char *text, int width, char *buf, size_t cap)
         if (n <= 0) { /* not UTF-8: show a replacement and go on */
             cp = 0xFFFD;
             n = 1;
+        }
+        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+            /* a control character in data: shown as \\xNN, never sent raw */
+            char esc[8];
+            snprintf(esc, sizeof esc, "\\x%02x", (unsigned)cp);
+            if (used + 4 > width || o + 5 >= cap)
+                break;
+            memcpy(buf + o, esc, 4);
+            o += 4;
+            used += 4;
+            p += n;
+            continue;
         }
         int w = utf8proc_charwidth(cp);
         if (w < 0)
@@ -167,13 +289,8 @@ static int choose_key(cli_ctx *ctx, const co_tenant *all, size_t n, const char *
                       const co_tenant **chosen, size_t *count)
 {
     const co_tenant *t = co_tenant_find(all, n, key);
-    if (!t) {
-        fprintf(stderr,
-                "cutover: %s: unknown tenant \"%s\" (the tenants query lists %zu; see "
-                "cutover status)\n",
-                ctx->command->name, key, n);
-        return EXIT_NOT_FOUND;
-    }
+    if (!t)
+        return cli_unknown_tenant(ctx, key, all, n);
     for (size_t i = 0; i < *count; i++)
         if (chosen[i] == t)
             return EXIT_OK;
@@ -273,4 +390,102 @@ bool cli_cohort(cli_ctx *ctx, int *wave, int *rc)
     }
     *wave = (int)n;
     return true;
+}
+
+bool cli_is_stdout(const char *path) { return path && strcmp(path, "-") == 0; }
+
+FILE *cli_open_output(const char *path, const char *mode)
+{
+    return cli_is_stdout(path) ? stdout : fopen(path, mode);
+}
+
+int cli_close_output(FILE *f)
+{
+    if (f == stdout)
+        return fflush(f) == 0 && !ferror(f) ? 0 : EOF;
+    return fclose(f);
+}
+
+int cli_write_file(const char *what, const char *path, const char *data, size_t len)
+{
+    FILE *f = cli_open_output(path, "wb");
+    bool ok = f && fwrite(data, 1, len, f) == len;
+    if (f && cli_close_output(f) != 0)
+        ok = false;
+    if (!ok) {
+        cli_errorf("%s: cannot write %s: %s", what, path, strerror(errno));
+        return EXIT_IO;
+    }
+    return EXIT_OK;
+}
+
+int cli_natural_cmp(const char *a, const char *b)
+{
+    const char *pa = a ? a : "", *pb = b ? b : "";
+    while (*pa && *pb) {
+        bool da = *pa >= '0' && *pa <= '9', db = *pb >= '0' && *pb <= '9';
+        if (da && db) { /* numbers as numbers: by length without leading zeros, then digits */
+            while (*pa == '0' && pa[1] >= '0' && pa[1] <= '9')
+                pa++;
+            while (*pb == '0' && pb[1] >= '0' && pb[1] <= '9')
+                pb++;
+            size_t la = strspn(pa, "0123456789"), lb = strspn(pb, "0123456789");
+            if (la != lb)
+                return la < lb ? -1 : 1;
+            int c = strncmp(pa, pb, la);
+            if (c)
+                return c;
+            pa += la;
+            pb += lb;
+            continue;
+        }
+        if (da != db) /* numbers before text */
+            return da ? -1 : 1;
+        int ca = tolower((unsigned char)*pa), cb = tolower((unsigned char)*pb);
+        if (ca != cb)
+            return ca < cb ? -1 : 1;
+        pa++;
+        pb++;
+    }
+    if (*pa || *pb)
+        return *pa ? 1 : -1;
+    return strcmp(a ? a : "", b ? b : ""); /* equal but for case or zeros: stable */
+}
+
+const char *cli_key_cell(const char *key, int width, char *buf, size_t cap)
+{
+    /* The key padded far, then its padding taken back to width columns: the
+     * key itself is never cut. */
+    enum { FAR = 512 };
+    char wide[FAR + 1024];
+    cli_cell(key, FAR, wide, sizeof wide);
+    size_t len = strlen(wide);
+    int columns = FAR;
+    while (len > 0 && wide[len - 1] == ' ' && columns > width) {
+        wide[--len] = '\0';
+        columns--;
+    }
+    snprintf(buf, cap, "%s", wide);
+    return buf;
+}
+
+/* An unknown tenant, with "did you mean" the nearest key. */
+int cli_unknown_tenant(const cli_ctx *ctx, const char *key, const co_tenant *all, size_t n)
+{
+    const char **names = calloc(n ? n : 1, sizeof *names);
+    const char *near = NULL;
+    if (names) {
+        for (size_t i = 0; i < n; i++)
+            names[i] = all[i].key;
+        near = cli_suggest(key, names, n);
+    }
+    int rc;
+    if (near)
+        rc = cli_error(ctx, EXIT_NOT_FOUND, "unknown tenant \"%s\" (did you mean %s? the tenants "
+                       "query lists %zu; see cutover status)", key, near, n);
+    else
+        rc = cli_error(ctx, EXIT_NOT_FOUND, "unknown tenant \"%s\" (the tenants query lists %zu; "
+                       "see cutover status)", key, n);
+    free(names);
+    return rc;
 }

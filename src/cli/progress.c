@@ -8,7 +8,10 @@
  * a plain line, how long it took. -q silences both.
  */
 #include "cli.h"
+#include "cutover/plan.h"
+#include "util/fmt.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +22,8 @@
 
 struct cli_progress {
     bool bar;        /* a terminal: redraw a bar */
-    bool lines;      /* not a terminal: plain lines */
+    bool lines;      /* not a terminal: plain lines, each after a timestamp */
+    bool log;        /* --log: the plain lines go to the log too */
     bool color;
     bool drawn;
     bool rowless;    /* the current item is a step without rows */
@@ -45,34 +49,53 @@ cli_progress *cli_progress_new(const cli_ctx *ctx)
         return NULL;
     const char *no_color = getenv("NO_COLOR");
     p->bar = ctx->progress;
-    p->lines = !ctx->quiet && !ctx->progress;
+    p->lines = ctx->progress_lines;
+    p->log = cli_logging();
     p->color = p->bar && !(no_color && *no_color) && isatty(STDERR_FILENO);
     return p;
+}
+
+/* A plain line: on standard error after an ISO 8601 timestamp (not on a
+ * terminal), and in the --log file. */
+static void emit(cli_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(cli_progress *p, const char *fmt, ...)
+{
+    char line[512], safe[1024], ts[40];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    cli_term_text(line, safe, sizeof safe);
+    if (p->lines) {
+        fprintf(stderr, "%s %s\n", cli_timestamp(ts, sizeof ts), safe);
+        fflush(stderr);
+    }
+    if (p->log)
+        cli_log("info", "%s", safe);
 }
 
 /* The current item as a plain line: where it stands and how fast it went. */
 static void plain_line(cli_progress *p, double t, bool finished)
 {
-    if (!p->item[0])
+    if (!p->item[0] || (!p->lines && !p->log))
         return;
     double elapsed = t - p->started;
     if (p->rowless) {
         if (finished)
-            fprintf(stderr, "%s %s: done in %.2fs\n", p->label, p->item, elapsed);
-        fflush(stderr);
+            emit(p, "%s %s: done in %.2fs", p->label, p->item, elapsed);
         return;
     }
     char done_s[32], total_s[32], rate[48] = "";
     if (elapsed >= 0.05 && p->done > 0)
         snprintf(rate, sizeof rate, ", %.0f rows/s", (double)p->done / elapsed);
     if (finished || p->total <= 0)
-        fprintf(stderr, "%s %s: %s rows in %.2fs%s\n", p->label, p->item,
-                cli_num(p->done, done_s, sizeof done_s), elapsed, rate);
+        emit(p, "%s %s: %s %s in %.2fs%s", p->label, p->item,
+             cli_num(p->done, done_s, sizeof done_s), co_fmt_noun(p->done, "row", "rows"),
+             elapsed, rate);
     else
-        fprintf(stderr, "%s %s: %s of %s rows after %.0fs%s\n", p->label, p->item,
-                cli_num(p->done, done_s, sizeof done_s), cli_num(p->total, total_s, sizeof total_s),
-                elapsed, rate);
-    fflush(stderr);
+        emit(p, "%s %s: %s of %s rows after %.0fs%s", p->label, p->item,
+             cli_num(p->done, done_s, sizeof done_s), cli_num(p->total, total_s, sizeof total_s),
+             elapsed, rate);
 }
 
 /* Makes label/item the current item if it is not; true when it is new. */
@@ -82,8 +105,7 @@ static bool begin_item(cli_progress *p, const char *label, const char *item, dou
     bool new_item = strncmp(p->item, item, sizeof p->item - 1) != 0 ||
                     strncmp(p->label, label, sizeof p->label - 1) != 0;
     if (new_item) {
-        if (p->lines)
-            plain_line(p, t, true); /* the item before ends here */
+        plain_line(p, t, true); /* the item before ends here */
         snprintf(p->item, sizeof p->item, "%s", item);
         snprintf(p->label, sizeof p->label, "%s", label);
         p->started = t;
@@ -95,7 +117,7 @@ static bool begin_item(cli_progress *p, const char *label, const char *item, dou
 
 void cli_progress_step(cli_progress *p, const char *label, const char *item)
 {
-    if (!p || (!p->bar && !p->lines))
+    if (!p || (!p->bar && !p->lines && !p->log))
         return;
     if (!begin_item(p, label, item, now(), true) || !p->bar)
         return;
@@ -107,13 +129,13 @@ void cli_progress_step(cli_progress *p, const char *label, const char *item)
 void cli_progress_update(cli_progress *p, const char *label, const char *item, long long done,
                          long long total)
 {
-    if (!p || (!p->bar && !p->lines))
+    if (!p || (!p->bar && !p->lines && !p->log))
         return;
     double t = now();
     bool new_item = begin_item(p, label, item, t, false);
     p->done = done;
     p->total = total;
-    if (p->lines) {
+    if (!p->bar) {
         if (t - p->last_draw >= LINE_EVERY) {
             plain_line(p, t, false);
             p->last_draw = t;
@@ -155,7 +177,7 @@ void cli_progress_update(cli_progress *p, const char *label, const char *item, l
 
 void cli_progress_item_done(cli_progress *p)
 {
-    if (p && p->lines) {
+    if (p && (p->lines || p->log)) {
         plain_line(p, now(), true);
         p->item[0] = '\0';
         p->label[0] = '\0';
@@ -178,4 +200,139 @@ void cli_progress_free(cli_progress *p)
 {
     cli_progress_clear(p);
     free(p);
+}
+
+void cli_progress_note(cli_progress *p, const char *fmt, ...)
+{
+    if (!p || (!p->bar && !p->lines && !p->log))
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (p->bar) {
+        if (p->drawn) {
+            fputs("\r\033[K", stderr);
+            p->drawn = false;
+        }
+        char safe[1024];
+        fprintf(stderr, "%s\n", cli_term_text(line, safe, sizeof safe));
+        fflush(stderr);
+        if (p->log)
+            cli_log("info", "%s", safe);
+        return;
+    }
+    emit(p, "%s", line);
+}
+
+const char *cli_duration(double seconds, char *buf, size_t cap)
+{
+    long s = seconds < 0 ? 0 : (long)(seconds + 0.5);
+    if (s < 60)
+        snprintf(buf, cap, "%lds", s);
+    else if (s < 3600)
+        snprintf(buf, cap, "%ldm%02lds", s / 60, s % 60);
+    else
+        snprintf(buf, cap, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
+    return buf;
+}
+
+/* ---- the whole run of several tenants ------------------------------------ */
+
+struct cli_overall {
+    cli_progress *bar;
+    size_t count, done;
+    int64_t *estimate; /* rows per tenant of the run from the latest plan, -1 unknown */
+    int64_t rows;      /* read so far */
+    double started;
+};
+
+cli_overall *cli_overall_new(cli_progress *bar, co_session *s, const co_tenant *const *tenants,
+                             size_t count)
+{
+    cli_overall *ov = calloc(1, sizeof *ov);
+    if (!ov)
+        return NULL;
+    ov->bar = bar;
+    ov->count = count;
+    ov->started = now();
+    ov->estimate = calloc(count ? count : 1, sizeof *ov->estimate);
+    for (size_t i = 0; ov->estimate && i < count; i++)
+        ov->estimate[i] = -1;
+    co_plan plan = {0};
+    co_error err;
+    co_error_clear(&err);
+    if (count < 2 || !ov->estimate || !tenants || co_plan_latest(s, &plan, &err) != CO_OK)
+        return ov; /* no plan: the ETA goes by tenants */
+    int64_t total = 0;
+    size_t known = 0;
+    for (size_t i = 0; i < count; i++)
+        for (size_t k = 0; k < plan.n; k++)
+            if (strcmp(plan.entries[k].tenant, tenants[i]->key) == 0) {
+                ov->estimate[i] = plan.entries[k].rows;
+                total += plan.entries[k].rows;
+                known++;
+            }
+    co_plan_release(&plan);
+    char total_s[32];
+    if (known)
+        cli_progress_note(bar, "overall: %zu tenants, about %s rows by plan %s", count,
+                          cli_num(total, total_s, sizeof total_s),
+                          known == count ? "estimates" : "estimates of some");
+    return ov;
+}
+
+void cli_overall_step(cli_overall *ov, size_t i, int64_t rows)
+{
+    if (!ov)
+        return;
+    ov->done++;
+    ov->rows += rows;
+    if (ov->count < 2)
+        return;
+    double elapsed = now() - ov->started;
+    int64_t left_rows = 0;
+    size_t known = 0, unknown = 0;
+    for (size_t k = i + 1; ov->estimate && k < ov->count; k++) {
+        if (ov->estimate[k] >= 0) {
+            left_rows += ov->estimate[k];
+            known++;
+        } else {
+            unknown++;
+        }
+    }
+    size_t left = ov->count - ov->done;
+    double eta;
+    if (known && ov->rows > 0 && elapsed > 0) /* the plan's rows at the rate measured */
+        eta = (double)left_rows / ((double)ov->rows / elapsed) +
+              (double)unknown * elapsed / (double)ov->done;
+    else /* no estimates: the time per tenant so far */
+        eta = elapsed / (double)ov->done * (double)left;
+    char rows_s[32], est_s[32], eta_s[32], el_s[32];
+    cli_num(ov->rows, rows_s, sizeof rows_s);
+    cli_num(left_rows, est_s, sizeof est_s);
+    cli_duration(elapsed, el_s, sizeof el_s);
+    cli_duration(eta, eta_s, sizeof eta_s);
+    if (left == 0)
+        cli_progress_note(ov->bar, "overall: %zu of %zu tenants done, %s %s in %s", ov->done,
+                          ov->count, rows_s, co_fmt_noun(ov->rows, "row", "rows"), el_s);
+    else if (known)
+        cli_progress_note(ov->bar, "overall: %zu of %zu tenants done, %zu left; %s %s in %s, "
+                                   "about %s %s to go; ETA %s",
+                          ov->done, ov->count, left, rows_s, co_fmt_noun(ov->rows, "row", "rows"),
+                          el_s, est_s,
+                          co_fmt_noun(left_rows, "row", "rows"), eta_s);
+    else
+        cli_progress_note(ov->bar, "overall: %zu of %zu tenants done, %zu left; %s %s in %s; "
+                                   "ETA %s",
+                          ov->done, ov->count, left, rows_s, co_fmt_noun(ov->rows, "row", "rows"),
+                          el_s, eta_s);
+}
+
+void cli_overall_free(cli_overall *ov)
+{
+    if (ov)
+        free(ov->estimate);
+    free(ov);
 }

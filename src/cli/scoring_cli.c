@@ -10,17 +10,7 @@ int scoring_open(cli_ctx *ctx, scoring_cli *sc)
 {
     sc->project = NULL;
     sc->state = NULL;
-    /* In these commands --source names an event source, not the project's
-     * source connection: it is kept from the connection overrides. */
-    cli_ctx plain = *ctx;
-    plain.args.n = 0;
-    for (size_t i = 0; i < ctx->args.n; i++) {
-        if (strcmp(ctx->args.names[i], "source") == 0)
-            continue;
-        plain.args.names[plain.args.n] = ctx->args.names[i];
-        plain.args.values[plain.args.n++] = ctx->args.values[i];
-    }
-    int rc = cli_load_project(&plain, &sc->project);
+    int rc = cli_load_project(ctx, &sc->project);
     if (rc != EXIT_OK)
         return rc;
     co_error err;
@@ -57,15 +47,7 @@ bool scoring_as_of(cli_ctx *ctx, time_t *out, int *rc)
 
 int scoring_write(const char *what, const char *path, const char *data, size_t len)
 {
-    FILE *f = fopen(path, "w");
-    bool ok = f && fwrite(data, 1, len, f) == len;
-    if (f && fclose(f) != 0)
-        ok = false;
-    if (!ok) {
-        fprintf(stderr, "cutover: %s: cannot write %s: %s\n", what, path, strerror(errno));
-        return EXIT_IO;
-    }
-    return EXIT_OK;
+    return cli_write_file(what, path, data, len);
 }
 
 int scoring_dispatch(cli_ctx *ctx, const char *group, const scoring_sub *subs, size_t n)
@@ -85,7 +67,16 @@ int scoring_dispatch(cli_ctx *ctx, const char *group, const scoring_sub *subs, s
         scoring_close(&sc);
         return rc;
     }
-    return cli_usage_error(ctx, "unknown %s command %.40s", group, sub);
+    const char *names[32];
+    size_t nnames = 0;
+    for (size_t i = 0; i < n && nnames < 32; i++)
+        names[nnames++] = subs[i].name;
+    const char *near = cli_suggest(sub, names, nnames);
+    if (near)
+        return cli_usage_error(ctx, "unknown %s command %.40s (did you mean %s?)", group, sub,
+                               near);
+    return cli_usage_error(ctx, "unknown %s command %.40s (see cutover help %s)", group, sub,
+                           group);
 }
 
 int scoring_two_models(cli_ctx *ctx, scoring_cli *sc, const char *what, co_model *old_m,

@@ -85,6 +85,7 @@ co_code co_rehearse_tenant(co_session *main, co_session *rehearsal, const co_ten
     if (vopt) {
         opt.progress = vopt->progress;
         opt.progress_ctx = vopt->progress_ctx;
+        opt.count_rows = vopt->count_rows;
     }
     co_migrate_result load;
     co_error load_err;

@@ -1,12 +1,14 @@
 /*
  * trace.c: lineage from the journal (trace.h). A source row of an entity is
  * in the id map (loaded, or merged when the merges table says so), in the
- * rejects, or in neither: then it was loaded under its own key when the
- * entity keeps no id map (rows with a tenant column that nothing refers to).
+ * rejects, or in neither: then, when the entity keeps no id map (rows with a
+ * tenant column that nothing refers to), it was loaded under its own key, and
+ * the target table is asked for it.
  */
 #include "cutover/trace.h"
 #include "util/buf.h"
 #include "util/key.h"
+#include "util/text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +115,80 @@ static co_code collect(co_session *s, const char *sql, const char *entity, const
     return rc;
 }
 
+/* Whether the entity keeps an id map (migrate.c: referenced by another
+ * entity, without a tenant column, or merged). */
+static bool keeps_id_map(const co_project *p, const co_entity *e)
+{
+    if (!e->tenant_column || e->merge)
+        return true;
+    for (size_t i = 0; i < p->nentities; i++)
+        for (size_t r = 0; r < p->entities[i].nrefs; r++)
+            if (strcmp(p->entities[i].refs[r].entity, e->name) == 0)
+                return true;
+    return false;
+}
+
+/* An entity without an id map loads each row under its own key: the row of
+ * key `key` in the target table (within tenant, when given) is the source row
+ * of that key, loaded. Adds a step for it when it is there. */
+static co_code find_in_target(co_session *s, const char *entity, const char *key,
+                              const char *tenant, co_trace_result *out, co_error *err)
+{
+    const co_entity *e = co_project_entity(s->project, entity);
+    if (!e || keeps_id_map(s->project, e) || !s->dest)
+        return CO_OK;
+    co_value vals[16];
+    size_t n = 0;
+    co_buf storage = CO_BUF_INIT, sql = CO_BUF_INIT;
+    co_code rc = co_key_decode(key, vals, 16, &n, &storage, err);
+    if (rc == CO_OK && n != e->nkey) {
+        co_buf_release(&storage);
+        return CO_OK; /* not a key of this entity: nothing to find */
+    }
+    co_param params[17];
+    co_buf_adds(&sql, "SELECT ");
+    co_store_quote_ident(s->dest, e->tenant_column, &sql);
+    co_buf_adds(&sql, " FROM ");
+    co_store_quote_ident(s->dest, e->target ? e->target : e->name, &sql);
+    for (size_t i = 0; rc == CO_OK && i < n; i++) {
+        co_buf_adds(&sql, i ? " AND " : " WHERE ");
+        co_store_quote_ident(s->dest, e->key[i], &sql);
+        co_buf_adds(&sql, " = ?");
+        params[i] = (co_param){NULL, vals[i]};
+    }
+    size_t np = n;
+    if (tenant) {
+        co_buf_adds(&sql, " AND CAST(");
+        co_store_quote_ident(s->dest, e->tenant_column, &sql);
+        co_buf_adds(&sql, " AS TEXT) = ?");
+        params[np++] = (co_param){NULL, co_text(tenant, strlen(tenant))};
+    }
+    if (rc == CO_OK && sql.failed)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    co_cursor *c = NULL;
+    if (rc == CO_OK)
+        rc = co_store_query(s->dest, co_buf_str(&sql), params, np, &c, err);
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_trace_step *st = add_step(out, err);
+        if (!st) {
+            rc = CO_ENOMEM;
+            break;
+        }
+        st->kind = CO_TRACE_LOADED;
+        st->tenant = co_value_text(co_cursor_value(c, 0));
+        st->source_key = strdup(key);
+        st->target_key = strdup(key);
+        st->how = strdup("own key");
+        if (!st->source_key || !st->target_key || !st->how)
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    co_cursor_close(c);
+    co_buf_release(&sql);
+    co_buf_release(&storage);
+    return rc;
+}
+
 #define TENANT_FILTER " AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant)"
 
 co_code co_trace_source(co_session *s, const char *entity, const char *key, const char *tenant,
@@ -133,6 +209,8 @@ co_code co_trace_source(co_session *s, const char *entity, const char *key, cons
                      "SELECT tenant, source_key, NULL, NULL, NULL, rule, reason FROM rejects"
                      " WHERE entity = :entity AND source_key = :key" TENANT_FILTER,
                      entity, key, tenant, CO_TRACE_REJECTED, out, err);
+    if (rc == CO_OK && out->n == 0)
+        rc = find_in_target(s, entity, key, tenant, out, err);
     return rc;
 }
 
@@ -153,5 +231,7 @@ co_code co_trace_target(co_session *s, const char *entity, const char *key, cons
                      " WHERE entity = :entity AND target_key = :key" TENANT_FILTER
                      " ORDER BY source_key",
                      entity, key, tenant, CO_TRACE_MERGED, out, err);
+    if (rc == CO_OK && out->n == 0)
+        rc = find_in_target(s, entity, key, tenant, out, err);
     return rc;
 }

@@ -189,12 +189,13 @@ static co_code set_text(walk *w, const field *f, struct fy_node *key, struct fy_
 static co_code set_uri(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
                        void *obj)
 {
-    static const char forms[] = "sqlite:PATH, postgresql://... or postgres://...";
+    static const char forms[] = "sqlite:PATH, postgresql://..., postgres://... or a libpq "
+                                "string such as host=... dbname=...";
     co_code code = store_text(w, f, key, val, obj, "a connection URI (sqlite:PATH, "
-                                                  "postgresql://... or postgres://...)");
+                                                  "postgresql://..., or host=... dbname=...)");
     if (code != CO_OK)
         return code;
-    char why[96];
+    char why[128];
     if (!co_project_uri_check(*slot_at(obj, f), why, sizeof why))
         return co_project_fail(w->err, CO_EPROJECT, w->name, mark_or(val, node_mark(key)),
                                "\"%s\" %s (expected a connection URI: %s)", f->key, why, forms);

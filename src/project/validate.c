@@ -4,6 +4,7 @@
  * (unique names, refs that point backwards at a single-column key).
  */
 #include "project/project_int.h"
+#include "util/uri.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -46,8 +47,13 @@ bool co_project_uri_check(const char *uri, char *why, size_t cap)
         }
         return true;
     }
-    if (starts_with(uri, "postgresql://") || starts_with(uri, "postgres://"))
+    if (starts_with(uri, "postgresql://") || starts_with(uri, "postgres://") ||
+        co_uri_is_conninfo(uri))
         return true;
+    if (co_uri_is_bare_path(uri)) {
+        snprintf(why, cap, "has no scheme (did you mean sqlite:%s?)", uri);
+        return false;
+    }
     /* A scheme is letters, digits, '+', '-' and '.' before a ':' (RFC 3986);
      * only it is repeated, never the rest, which may hold a password. */
     size_t n = 0;

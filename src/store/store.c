@@ -58,8 +58,35 @@ static char *resolve_path(const char *path, const char *base_dir)
     return co_buf_detach(&b);
 }
 
+static co_store_trace_fn trace_fn;
+static void *trace_ctx;
+
+void co_store_set_trace(co_store_trace_fn fn, void *ctx)
+{
+    trace_fn = fn;
+    trace_ctx = ctx;
+}
+
+static void trace(const co_store *s, const char *what, const char *text)
+{
+    if (trace_fn)
+        trace_fn(trace_ctx, s->side, what, text);
+}
+
+static co_code store_open(const char *uri, co_side side, const char *base_dir, co_store **out,
+                          co_error *err);
+
 co_code co_store_open(const char *uri, co_side side, const char *base_dir, co_store **out,
                       co_error *err)
+{
+    co_code rc = store_open(uri, side, base_dir, out, err);
+    if (rc == CO_OK)
+        trace(*out, "connect", co_store_safe_uri(*out));
+    return rc;
+}
+
+static co_code store_open(const char *uri, co_side side, const char *base_dir, co_store **out,
+                          co_error *err)
 {
     *out = NULL;
     if (!uri || !*uri)
@@ -88,7 +115,8 @@ co_code co_store_open(const char *uri, co_side side, const char *base_dir, co_st
         }
         return rc;
     }
-    if (starts_with(uri, "postgresql://") || starts_with(uri, "postgres://")) {
+    if (starts_with(uri, "postgresql://") || starts_with(uri, "postgres://") ||
+        co_uri_is_conninfo(uri)) {
         co_buf safe = CO_BUF_INIT; /* the password never leaves the store */
         co_uri_mask(uri, &safe);
         if (safe.failed) {
@@ -101,11 +129,15 @@ co_code co_store_open(const char *uri, co_side side, const char *base_dir, co_st
         co_buf_release(&safe);
         return rc;
     }
+    if (co_uri_is_bare_path(uri))
+        return co_error_set(err, CO_EPROJECT,
+                            "%s: \"%s\" has no scheme (did you mean sqlite:%s?)",
+                            co_side_name(side), uri, uri);
     co_buf scheme = CO_BUF_INIT; /* never the rest: it may hold a password */
     co_uri_scheme(uri, &scheme);
     co_code rc = co_error_set(err, CO_EPROJECT,
-                              "%s: unknown kind of connection \"%s:\" (expected sqlite:PATH or "
-                              "postgresql://...)",
+                              "%s: unknown kind of connection \"%s:\" (expected sqlite:PATH, "
+                              "postgresql://... or a libpq host=... dbname=... string)",
                               co_side_name(side), co_buf_str(&scheme));
     co_buf_release(&scheme);
     return rc;
@@ -128,12 +160,14 @@ const char *co_store_sqlite_path(const co_store *s) { return s->sqlite_path; }
 
 co_code co_store_exec(co_store *s, const char *sql, co_error *err)
 {
+    trace(s, "sql", sql);
     return s->ops->exec(s, sql, err);
 }
 
 co_code co_store_exec_params(co_store *s, const char *sql, const co_param *params,
                              size_t nparams, long long *changes, co_error *err)
 {
+    trace(s, "sql", sql);
     return s->ops->exec_params(s, sql, params, nparams, changes, err);
 }
 
@@ -165,6 +199,7 @@ co_code co_store_query(co_store *s, const char *sql, const co_param *params, siz
                        co_cursor **out, co_error *err)
 {
     *out = NULL;
+    trace(s, "sql", sql);
     return s->ops->query(s, sql, params, nparams, out, err);
 }
 
@@ -184,6 +219,7 @@ void co_cursor_close(co_cursor *c)
 co_code co_store_prepare(co_store *s, const char *sql, co_stmt **out, co_error *err)
 {
     *out = NULL;
+    trace(s, "sql", sql);
     return s->ops->prepare(s, sql, out, err);
 }
 
@@ -207,6 +243,7 @@ co_code co_store_prepare_check(co_store *s, const char *sql, co_error *err)
 co_code co_store_query_reads(co_store *s, const char *sql, co_read_fn fn, void *ctx,
                              co_error *err)
 {
+    trace(s, "sql", sql);
     return s->ops->query_reads(s, sql, fn, ctx, err);
 }
 
@@ -315,6 +352,7 @@ co_code co_loader_open(co_store *s, const char *table, const char *const *column
     *out = NULL;
     if (ncols == 0)
         return co_error_set(err, CO_EINTERNAL, "loader for %s has no columns", table);
+    trace(s, "load", table);
     co_code rc = s->ops->loader_open(s, table, columns, ncols, out, err);
     if (rc == CO_OK) {
         (*out)->store = s;

@@ -1,6 +1,8 @@
 /* uri.c: masking passwords in connection URIs (uri.h). */
 #include "util/uri.h"
 
+#include <libpq-fe.h>
+
 #include <string.h>
 #include <strings.h>
 
@@ -57,4 +59,25 @@ void co_uri_scheme(const char *uri, co_buf *out)
         return;
     }
     co_buf_add(out, uri, len > 20 ? 20 : len);
+}
+
+bool co_uri_is_conninfo(const char *s)
+{
+    if (!s || !strchr(s, '=') || strstr(s, "://"))
+        return false;
+    char *errmsg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(s, &errmsg);
+    PQfreemem(errmsg);
+    if (!opts)
+        return false;
+    PQconninfoFree(opts);
+    return true;
+}
+
+bool co_uri_is_bare_path(const char *s)
+{
+    if (!s || !*s || strpbrk(s, "=@ \t"))
+        return false;
+    const char *colon = strchr(s, ':'), *slash = strchr(s, '/');
+    return !colon || (slash && slash < colon);
 }

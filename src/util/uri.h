@@ -6,6 +6,8 @@
 
 #include "util/buf.h"
 
+#include <stdbool.h>
+
 /* Appends uri to out with the password of "scheme://user:password@host" and
  * of a "password=" query parameter replaced by "***". Other text is kept. */
 void co_uri_mask(const char *uri, co_buf *out);
@@ -13,5 +15,14 @@ void co_uri_mask(const char *uri, co_buf *out);
 /* Appends the scheme of uri (the text before the first ':', at most 20
  * characters) or "(none)": what an error may say of a URI it refuses. */
 void co_uri_scheme(const char *uri, co_buf *out);
+
+/* True when s is a libpq connection string of keyword=value pairs
+ * ("host=db dbname=crm user=cutover"), as PQconninfoParse accepts it. */
+bool co_uri_is_conninfo(const char *s);
+
+/* True when s looks like a file path given without a scheme ("legacy.db",
+ * "./data/x.sqlite"): no ':' before its first '/', no '=', no '@'. Used to
+ * suggest "sqlite:PATH". */
+bool co_uri_is_bare_path(const char *s);
 
 #endif

@@ -13,7 +13,7 @@ P=(-p "$demo/cutover.yaml")
 state=$demo/.cutover/state.db
 S=$demo/scoring
 
-run_cutover "${P[@]}" events mapping import "$S/old-mapping.csv" --source old --json
+run_cutover "${P[@]}" events mapping import "$S/old-mapping.csv" --event-source old --json
 assert_eq "mapping import exits 0" 0 "$CODE"
 assert_eq "mapping 1 is on" '{"id":1,"rules":8,"status":"on"}' "$OUT"
 run_cutover "${P[@]}" events mapping duplicate old --to-source new --rename "$S/rename.csv"
@@ -48,9 +48,9 @@ assert_eq "a 40% tolerance still stops for the missing event" "12 stop" "$CODE $
 
 # Models.
 for m in engagement intent; do
-  run_cutover "${P[@]}" model import $m "$S/$m.csv" --source old --percentiles -q
+  run_cutover "${P[@]}" model import $m "$S/$m.csv" --event-source old --percentiles -q
   assert_eq "model import $m" 0 "$CODE"
-  run_cutover "${P[@]}" model duplicate $m --source new --json
+  run_cutover "${P[@]}" model duplicate $m --event-source new --json
   assert_eq "model duplicate $m leaves webinar out" 1 "$(jq .dropped <<<"$OUT")"
 done
 assert_eq "drafts keep weights and lifespans" "email_open|0.2|30" \
@@ -159,7 +159,7 @@ run_cutover "${P[@]}" events revert
 assert_eq "nothing left to revert (exit 7)" 7 "$CODE"
 
 # Publish again, then try to revert after the window.
-run_cutover "${P[@]}" model duplicate intent --source new --as intent-new2 -q
+run_cutover "${P[@]}" model duplicate intent --event-source new --as intent-new2 -q
 run_cutover "${P[@]}" events switch --model intent --draft intent-new2 --as-of 2026-10-02 --labels conversions -q
 assert_eq "second switch published" 0 "$CODE"
 CUTOVER_NOW=2026-12-02T00:00:01Z run_cutover "${P[@]}" events revert
@@ -172,7 +172,7 @@ assert_eq "refused revert changes nothing" "archived published" \
 run_cutover "${P[@]}" events compare --old old --new nosuch
 assert_eq "an unknown source: exit 7" 7 "$CODE"
 printf 'a,b,weird\n' >"$WORK/bad.csv"
-run_cutover "${P[@]}" events mapping import "$WORK/bad.csv" --source old
+run_cutover "${P[@]}" events mapping import "$WORK/bad.csv" --event-source old
 assert_eq "a bad mapping file: usage error with its line" "2" "$CODE"
 assert_contains "the error names the line" "bad.csv:1" "$ERR"
 finish

@@ -27,7 +27,7 @@ P=(-p "$demo/cutover.yaml")
 S=$demo/scoring
 run_cutover "${P[@]}" check
 assert_eq "the project with a PostgreSQL event source checks" 0 "$CODE"
-"$CUTOVER" "${P[@]}" events mapping import "$S/old-mapping.csv" --source old -q
+"$CUTOVER" "${P[@]}" events mapping import "$S/old-mapping.csv" --event-source old -q
 for src in new pgnew pgbad; do
   "$CUTOVER" "${P[@]}" events mapping duplicate old --to-source $src --rename "$S/rename.csv" -q
 done
@@ -42,9 +42,9 @@ assert_eq "a missing PostgreSQL table: the source's exit code (4)" 4 "$CODE"
 assert_contains "the error names the event source" "event source pgbad" "$ERR"
 assert_eq "the password is not printed" 0 "$(grep -c -- "$PG_PASSWORD" <<<"$OUT$ERR")"
 
-"$CUTOVER" "${P[@]}" model import intent "$S/intent.csv" --source old --percentiles -q
+"$CUTOVER" "${P[@]}" model import intent "$S/intent.csv" --event-source old --percentiles -q
 for src in new pgnew; do
-  "$CUTOVER" "${P[@]}" model duplicate intent --source $src -q
+  "$CUTOVER" "${P[@]}" model duplicate intent --event-source $src -q
 done
 run_cutover "${P[@]}" model score intent-new --as-of 2026-10-02 --json
 a=$(jq -c '[.scored, .events_read, .score_sum, .segments]' <<<"$OUT")
@@ -58,10 +58,10 @@ assert_eq "the comparison through PostgreSQL equals SQLite's" "$a" "$(jq -c 'del
 # The journal on PostgreSQL: mappings, models, a switch and its revert.
 pgsql postgres -c "CREATE DATABASE journal" >/dev/null
 J=("${P[@]}" --state "$PG_BASE/journal")
-"$CUTOVER" "${J[@]}" events mapping import "$S/old-mapping.csv" --source old -q
+"$CUTOVER" "${J[@]}" events mapping import "$S/old-mapping.csv" --event-source old -q
 "$CUTOVER" "${J[@]}" events mapping duplicate old --to-source pgnew --rename "$S/rename.csv" -q
-"$CUTOVER" "${J[@]}" model import intent "$S/intent.csv" --source old --percentiles -q
-"$CUTOVER" "${J[@]}" model duplicate intent --source pgnew -q
+"$CUTOVER" "${J[@]}" model import intent "$S/intent.csv" --event-source old --percentiles -q
+"$CUTOVER" "${J[@]}" model duplicate intent --event-source pgnew -q
 run_cutover "${J[@]}" events switch --model intent --draft intent-pgnew --as-of 2026-10-02 --labels conversions
 assert_eq "switch with a PostgreSQL journal: published" 0 "$CODE"
 assert_eq "journal: models" "intent|archived intent-pgnew|published" \

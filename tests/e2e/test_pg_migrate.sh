@@ -70,6 +70,14 @@ pgsql postgres -c "CREATE DATABASE crm" && pgsql crm -f "$FIX/crm-target-pg.sql"
 assert_eq "the PostgreSQL target schema loads" 0 "$?"
 (cd "$WORK/topg" && "$CUTOVER" check --target "$PG_BASE/crm") >"$LOGS/check-target.out" 2>&1
 assert_eq "check with a PostgreSQL target exits 0" 0 "$?"
+# A libpq key=value string works where a URI does; its password is masked.
+(cd "$WORK/topg" && "$CUTOVER" check --target "host=127.0.0.1 port=$PG_PORT dbname=crm user=$PG_USER password=$PG_PASSWORD") \
+  >"$LOGS/check-conninfo.out" 2>&1
+assert_eq "check with a libpq key=value target exits 0" 0 "$?"
+(cd "$WORK/topg" && "$CUTOVER" check --target "host=127.0.0.1 port=$PG_PORT dbname=nosuchdb user=$PG_USER password=$PG_PASSWORD") \
+  >"$LOGS/check-conninfo-bad.out" 2>&1
+assert_eq "a libpq key=value string to a missing database: the target fails (5)" 5 "$?"
+assert_eq "the key=value string's password is never printed" 0 "$(grep -c -- "$PG_PASSWORD" "$LOGS/check-conninfo-bad.out")"
 migrate topg "$WORK/topg" --target "$PG_BASE/crm"
 assert_eq "SQLite -> PostgreSQL exits 0" 0 "$CODE"
 [[ $CODE -eq 0 ]] || sed -n 1,20p "$LOGS/topg.err"

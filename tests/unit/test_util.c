@@ -222,7 +222,30 @@ static void uris_are_masked(void **state)
     co_buf_reset(&b);
     co_uri_scheme("no scheme at all", &b);
     assert_string_equal(co_buf_str(&b), "(none)");
+    co_buf_reset(&b);
+    co_uri_mask("host=db port=5432 password=s3cret dbname=crm", &b); /* libpq key=value */
+    assert_string_equal(co_buf_str(&b), "host=db port=5432 password=*** dbname=crm");
     co_buf_release(&b);
+}
+
+static void conninfo_strings_and_bare_paths(void **state)
+{
+    (void)state;
+    assert_true(co_uri_is_conninfo("host=db.internal dbname=crm user=cutover"));
+    assert_true(co_uri_is_conninfo("dbname=crm"));
+    assert_true(co_uri_is_conninfo("host='a b' password=x"));
+    assert_false(co_uri_is_conninfo("postgresql://h/db?user=u")); /* a URI, not key=value */
+    assert_false(co_uri_is_conninfo("sqlite:legacy.db"));
+    assert_false(co_uri_is_conninfo("legacy.db"));
+    assert_false(co_uri_is_conninfo("nosuchkeyword=1"));
+    assert_false(co_uri_is_conninfo("host=db dbname"));
+    assert_true(co_uri_is_bare_path("legacy.db"));
+    assert_true(co_uri_is_bare_path("./data/x.sqlite"));
+    assert_true(co_uri_is_bare_path("/var/lib/a:b.db")); /* the ':' after a '/' */
+    assert_false(co_uri_is_bare_path("sqlite:legacy.db"));
+    assert_false(co_uri_is_bare_path("mysql://root@h/db"));
+    assert_false(co_uri_is_bare_path("host=db"));
+    assert_false(co_uri_is_bare_path(""));
 }
 
 static void row_hashes_are_canonical(void **state)
@@ -380,6 +403,7 @@ int main(void)
         cmocka_unit_test(clock_parses_and_formats),
         cmocka_unit_test(errors_carry_code_message_and_context),
         cmocka_unit_test(uris_are_masked),
+        cmocka_unit_test(conninfo_strings_and_bare_paths),
         cmocka_unit_test(row_hashes_are_canonical),
         cmocka_unit_test(csv_round_trips),
         cmocka_unit_test(key_file_names_are_encoded_and_bounded),
