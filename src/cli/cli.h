@@ -178,6 +178,7 @@ int cmd_help(cli_ctx *ctx);
 int cmd_version(cli_ctx *ctx);
 int cmd_init(cli_ctx *ctx);
 int cmd_check(cli_ctx *ctx);
+int cmd_schema(cli_ctx *ctx);
 int cmd_demo(cli_ctx *ctx);
 int cmd_migrate(cli_ctx *ctx);
 int cmd_status(cli_ctx *ctx);
@@ -207,5 +208,10 @@ int cmd_note(cli_ctx *ctx);
 int cmd_approve(cli_ctx *ctx);
 int cmd_events(cli_ctx *ctx);
 int cmd_model(cli_ctx *ctx);
+
+/* "staging: created 3 tables from the target's schema: a, b, c" (cmd_schema.c);
+ * nothing with --json or -q, or when n is 0. */
+#include "cutover/store.h"
+void cli_print_created(const cli_ctx *ctx, co_side into, co_side from, char **names, size_t n);
 
 #endif

@@ -5,16 +5,40 @@
  */
 #include "cli.h"
 #include "cutover/migrate.h"
+#include "cutover/schema.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/uri.h"
 
 #include <stdio.h>
+#include <string.h>
+
+/* Prints each entity table that dest lacks, with the command that creates
+ * it; returns how many. */
+static size_t print_missing(const co_project *p, co_store *dest, const char *fix, bool fatal)
+{
+    char **missing = NULL;
+    size_t n = 0;
+    co_error err;
+    if (co_schema_missing(p, dest, &missing, &n, &err) != CO_OK)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *entity = "";
+        for (size_t e = 0; e < p->nentities && !*entity; e++)
+            if (strcmp(p->entities[e].target, missing[i]) == 0)
+                entity = p->entities[e].name;
+        fprintf(fatal ? stderr : stdout, "%s%s: no table \"%s\" (entity %s): %s\n",
+                fatal ? "cutover: check: " : "note      ", co_side_name(co_store_side(dest)),
+                missing[i], entity, fix);
+    }
+    co_names_free(missing, n);
+    return n;
+}
 
 int cmd_check(cli_ctx *ctx)
 {
     cli_session cs;
-    int rc = cli_open(ctx, "check", CO_SESSION_READ_ONLY, CLI_OPEN_CHECK, &cs);
+    int rc = cli_open(ctx, "check", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
     if (rc != EXIT_OK)
         return rc;
     co_project *p = cs.project;
@@ -22,11 +46,31 @@ int cmd_check(cli_ctx *ctx)
     size_t ntenants = cs.ntenants;
     co_error err;
     co_error_clear(&err);
-    co_code code = CO_OK;
-    if (p->staging) {
+    /* Every table the target lacks is named, not only the first. */
+    if (print_missing(p, s->dest, "the new system's schema creates it (or `cutover schema create "
+                                  "--into target` copies staging's)",
+                      true)) {
+        cli_close(&cs);
+        return EXIT_TARGET;
+    }
+    co_code code = co_session_check(s, &err);
+    char **lacking = NULL; /* staging's missing tables */
+    size_t nlacking = 0;
+    if (code == CO_OK && p->staging) {
         co_session *staging = NULL;
         code = co_session_open(p, CO_SESSION_STAGING | CO_SESSION_READ_ONLY, &staging, &err);
+        if (code != CO_OK)
+            co_error_where(&err, "`cutover schema create` creates staging with the target's "
+                                 "tables; `cutover rehearse` does so itself");
+        /* Staging is cutover's to fill: a table it lacks is made from the target's. */
         if (code == CO_OK)
+            code = co_schema_missing(p, staging->dest, &lacking, &nlacking, &err);
+        if (code == CO_OK && nlacking && !ctx->json && !ctx->quiet)
+            print_missing(p, staging->dest,
+                          "`cutover rehearse` creates it from the target's schema (or `cutover "
+                          "schema create`)",
+                          false);
+        if (code == CO_OK && !nlacking)
             code = co_session_check(staging, &err);
         co_session_close(staging);
     }
@@ -36,7 +80,13 @@ int cmd_check(cli_ctx *ctx)
         co_buf out = CO_BUF_INIT;
         co_buf_adds(&out, "{\"ok\":true,\"project\":");
         co_json_str(&out, p->path);
-        co_buf_printf(&out, ",\"hash\":\"%s\",\"tenants\":%zu,\"entities\":[", p->hash, ntenants);
+        co_buf_printf(&out, ",\"hash\":\"%s\",\"tenants\":%zu,\"staging_missing\":[", p->hash,
+                      ntenants);
+        for (size_t i = 0; i < nlacking; i++) {
+            co_buf_adds(&out, i ? "," : "");
+            co_json_str(&out, lacking[i]);
+        }
+        co_buf_adds(&out, "],\"entities\":[");
         for (size_t i = 0; i < p->nentities; i++) {
             const co_entity *e = &p->entities[i];
             co_buf_adds(&out, i ? ",{\"name\":" : "{\"name\":");
@@ -76,6 +126,7 @@ int cmd_check(cli_ctx *ctx)
                    p->entities[i].target);
         printf("ok\n");
     }
+    co_names_free(lacking, nlacking);
     cli_close(&cs);
     return rc;
 }

@@ -58,8 +58,23 @@ static char *resolve_path(const char *path, const char *base_dir)
     return co_buf_detach(&b);
 }
 
+static co_code open_uri(const char *uri, co_side side, const char *base_dir, bool create,
+                        co_store **out, co_error *err);
+
 co_code co_store_open(const char *uri, co_side side, const char *base_dir, co_store **out,
                       co_error *err)
+{
+    return open_uri(uri, side, base_dir, false, out, err);
+}
+
+co_code co_store_open_create(const char *uri, co_side side, const char *base_dir,
+                             co_store **out, co_error *err)
+{
+    return open_uri(uri, side, base_dir, true, out, err);
+}
+
+static co_code open_uri(const char *uri, co_side side, const char *base_dir, bool create,
+                        co_store **out, co_error *err)
 {
     *out = NULL;
     if (!uri || !*uri)
@@ -74,7 +89,7 @@ co_code co_store_open(const char *uri, co_side side, const char *base_dir, co_st
         char *resolved = resolve_path(path, base_dir);
         if (!resolved)
             return co_error_set(err, CO_ENOMEM, "out of memory");
-        co_code rc = co_sqlite_open(resolved, side, out, err);
+        co_code rc = co_sqlite_open_ex(resolved, side, create, out, err);
         if (rc == CO_OK) {
             (*out)->safe_uri = resolved;
             (*out)->sqlite_path = strdup(resolved);
