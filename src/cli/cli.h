@@ -212,6 +212,9 @@ int cmd_model(cli_ctx *ctx);
 /* "staging: created 3 tables from the target's schema: a, b, c" (cmd_schema.c);
  * nothing with --json or -q, or when n is 0. */
 #include "cutover/store.h"
+/* The rows of no tenant of co_orphans_count (orphans_out.c). */
+struct co_orphans;
+void cli_print_orphans(const struct co_orphans *o, const co_project *p);
 void cli_print_created(const cli_ctx *ctx, co_side into, co_side from, char **names, size_t n);
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "cutover/audit.h"
+#include "cutover/verify.h"
 #include "util/jsonread.h"
 
 #include <errno.h>
@@ -237,6 +238,7 @@ int cmd_audit(cli_ctx *ctx)
     co_error_clear(&err);
     co_column_profile *cols = NULL;
     co_tenant_audit *audits = NULL;
+    co_orphans orphans = {0};
     co_tenant *selected = NULL;
     const co_tenant **chosen = calloc(ntenants ? ntenants : 1, sizeof *chosen);
     selected = calloc(ntenants ? ntenants : 1, sizeof *selected);
@@ -261,6 +263,9 @@ int cmd_audit(cli_ctx *ctx)
     cli_progress_free(bar);
     if (code == CO_OK)
         code = co_audit_record(s, audits, count, &err);
+    /* Source rows that no tenant's query returns, whatever --tenant chose. */
+    if (code == CO_OK)
+        code = co_orphans_count(s, tenants, ntenants, &orphans, &err);
     if (code != CO_OK) {
         rc = cli_fail("audit", &err);
         goto done;
@@ -275,18 +280,26 @@ int cmd_audit(cli_ctx *ctx)
     }
     if (ctx->json) {
         char *json = co_audit_json(cols, ncols, audits, count, p, &opt);
-        if (!json) {
+        char *extra = co_orphans_json(&orphans, p);
+        size_t len = json ? strlen(json) : 0;
+        if (!json || !extra || len < 2 || json[len - 1] != '}') {
+            free(json);
+            free(extra);
             rc = EXIT_INTERNAL;
             goto done;
         }
-        printf("%s\n", json);
+        json[len - 1] = '\0'; /* the audit's object, with the accounting added */
+        printf("%s,\"orphans\":%s}\n", json, extra);
         free(json);
+        free(extra);
     } else if (!ctx->quiet) {
         print_summary(cols, ncols, audits, count, p, &opt, cli_get(&ctx->args, "tenant") != NULL);
+        cli_print_orphans(&orphans, p);
         if (html)
             printf("HTML report: %s\n", html);
     }
 done:
+    co_orphans_release(&orphans);
     co_tenant_audits_free(audits, count);
     co_profiles_free(cols, ncols);
     free(selected);
