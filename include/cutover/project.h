@@ -323,6 +323,19 @@ const co_approval_rule *co_project_approval(const co_project *p, const char *ste
 /* A commented starter project file, for `cutover init`. Static storage. */
 const char *co_project_starter(void);
 
+/* A starter project file made from an existing source and target, for
+ * `cutover init --source URI --target URI`, appended to out: one entity per
+ * target table (parents before the tables whose foreign keys name them), its
+ * query reading the same-named source table's columns that match the
+ * target's by name, filtered by the tenant column guessed from the source;
+ * what cutover could not match is marked with "TODO" comments for the user.
+ * The URIs are written as given. */
+struct co_store;
+struct co_buf;
+co_code co_project_starter_from(struct co_store *source, struct co_store *target,
+                                const char *source_uri, const char *target_uri,
+                                struct co_buf *out, co_error *err);
+
 /* The event source with that name, or NULL. */
 const co_event_source *co_project_event_source(const co_project *p, const char *name);
 

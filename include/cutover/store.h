@@ -51,6 +51,9 @@ co_code co_store_open(const char *uri, co_side side, const char *base_dir, co_st
  * (with its directory): for a staging database that rehearse fills. */
 co_code co_store_open_create(const char *uri, co_side side, const char *base_dir,
                              co_store **out, co_error *err);
+/* True when uri names a SQLite file that does not exist yet: one that
+ * co_store_open refuses and co_store_open_create makes. */
+bool co_store_is_new_file(const char *uri, const char *base_dir);
 void co_store_close(co_store *s);
 
 co_side co_store_side(const co_store *s);
@@ -165,6 +168,10 @@ void co_store_quote_ident(const co_store *s, const char *ident, struct co_buf *o
  * in name order. The caller frees them with co_names_free. */
 co_code co_store_schema_tables(co_store *s, char ***names, size_t *n, co_error *err);
 void co_names_free(char **names, size_t n);
+/* Calls fn(ctx, parent, NULL) for each table that a foreign key of table
+ * names (once per foreign key). */
+co_code co_store_table_parents(co_store *s, const char *table, co_read_fn fn, void *ctx,
+                               co_error *err);
 /* True when s has the table. */
 bool co_store_has_table(co_store *s, const char *table);
 /* Appends to out the statements (each ending ";\n") that create tables as

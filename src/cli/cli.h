@@ -127,6 +127,9 @@ void cli_close(cli_session *cs);
  * source's tenants listed, as cli_open with CLI_OPEN_TENANTS does; then
  * out->tenants is set, else it is NULL. */
 int cli_open_journal(cli_ctx *ctx, const char *what, const char *key, cli_session *out);
+/* Warns on stderr about tenants query rows that co_tenants_list left out (NULL
+ * and repeated keys), with their count and how to leave them out on purpose. */
+void cli_warn_tenants_left_out(const char *what, const struct co_session *s);
 
 /* Progress on stderr: a bar on a terminal (coloured unless NO_COLOR), plain
  * lines otherwise (one per item as it ends), nothing with --quiet. */

@@ -56,7 +56,11 @@ int cmd_check(cli_ctx *ctx)
     co_code code = co_session_check(s, &err);
     char **lacking = NULL; /* staging's missing tables */
     size_t nlacking = 0;
-    if (code == CO_OK && p->staging) {
+    bool staging_new = p->staging && co_store_is_new_file(p->staging, p->dir);
+    if (code == CO_OK && staging_new && !ctx->json && !ctx->quiet)
+        printf("note      staging: no database file yet: `cutover rehearse` creates it with the "
+               "target's tables (or `cutover schema create`)\n");
+    if (code == CO_OK && p->staging && !staging_new) {
         co_session *staging = NULL;
         code = co_session_open(p, CO_SESSION_STAGING | CO_SESSION_READ_ONLY, &staging, &err);
         if (code != CO_OK)
@@ -80,13 +84,16 @@ int cmd_check(cli_ctx *ctx)
         co_buf out = CO_BUF_INIT;
         co_buf_adds(&out, "{\"ok\":true,\"project\":");
         co_json_str(&out, p->path);
-        co_buf_printf(&out, ",\"hash\":\"%s\",\"tenants\":%zu,\"staging_missing\":[", p->hash,
-                      ntenants);
+        co_buf_printf(&out, ",\"hash\":\"%s\",\"tenants\":%zu,\"staging_new\":%s,"
+                      "\"staging_missing\":[",
+                      p->hash, ntenants, staging_new ? "true" : "false");
         for (size_t i = 0; i < nlacking; i++) {
             co_buf_adds(&out, i ? "," : "");
             co_json_str(&out, lacking[i]);
         }
-        co_buf_adds(&out, "],\"entities\":[");
+        co_buf_printf(&out, "],\"tenants_null_keys\":%lld,\"tenants_repeated\":%lld,\"entities\":[",
+                      (long long)s->tenants_left_out.null_keys,
+                      (long long)s->tenants_left_out.repeated);
         for (size_t i = 0; i < p->nentities; i++) {
             const co_entity *e = &p->entities[i];
             co_buf_adds(&out, i ? ",{\"name\":" : "{\"name\":");

@@ -152,3 +152,13 @@ co_code co_store_schema_copy(co_store *from, co_store *to, const char *const *ta
     *ncreated = todo.n;
     return CO_OK;
 }
+
+co_code co_store_table_parents(co_store *s, const char *table, co_read_fn fn, void *ctx,
+                               co_error *err)
+{
+    co_buf create = CO_BUF_INIT, after = CO_BUF_INIT;
+    co_code rc = s->ops->ddl->table_ddl(s, table, &create, &after, fn, ctx, err);
+    co_buf_release(&create);
+    co_buf_release(&after);
+    return rc;
+}

@@ -5,6 +5,7 @@
 #include "store/store_int.h"
 #include "util/uri.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <unistd.h>
@@ -71,6 +72,21 @@ co_code co_store_open_create(const char *uri, co_side side, const char *base_dir
                              co_store **out, co_error *err)
 {
     return open_uri(uri, side, base_dir, true, out, err);
+}
+
+bool co_store_is_new_file(const char *uri, const char *base_dir)
+{
+    if (!uri || !starts_with(uri, "sqlite:"))
+        return false;
+    const char *path = uri + strlen("sqlite:");
+    if (starts_with(path, "//"))
+        path += 2;
+    if (!*path || strcmp(path, ":memory:") == 0)
+        return false;
+    char *resolved = resolve_path(path, base_dir);
+    bool missing = resolved && access(resolved, F_OK) != 0 && errno == ENOENT;
+    free(resolved);
+    return missing;
 }
 
 static co_code open_uri(const char *uri, co_side side, const char *base_dir, bool create,
