@@ -1360,8 +1360,6 @@ static const field entity_fields[] = {
     {"target", false, set_text, offsetof(co_entity, target)},
     {"key", true, set_key, 0},
     {"tenant_column", false, set_text, offsetof(co_entity, tenant_column)},
-    {"source_table", false, set_text, offsetof(co_entity, source_table)},
-    {"source_tenant_column", false, set_text, offsetof(co_entity, source_tenant_column)},
     {"query", true, set_query, offsetof(co_entity, query)},
     {"refs", false, set_refs, 0},
     {"volume", false, set_volume, 0},
@@ -1370,6 +1368,8 @@ static const field entity_fields[] = {
     {"follows", false, set_follows, 0},
     {"reverse", false, set_reverse, 0},
     {"merge", false, set_merge, 0},
+    {"source_table", false, set_text, offsetof(co_entity, source_table)},
+    {"source_tenant_column", false, set_text, offsetof(co_entity, source_tenant_column)},
 };
 
 static co_code set_options(walk *w, const field *f, struct fy_node *key, struct fy_node *val,

@@ -59,7 +59,15 @@ static const char starter[] =
     "      WHERE account_id = :tenant\n"
     "    refs:                      # column: an earlier entity. The value is\n"
     "      customer_id: customers   # remapped through that entity's id map; no\n"
-    "                               # match makes the row a reject.\n";
+    "                               # match makes the row a reject.\n"
+    "\n"
+    "# Optional: source rows of no tenant (their tenant value is NULL or names no\n"
+    "# tenant) left behind on purpose, each rule with a reason. Rows no rule\n"
+    "# covers are findings of cutover verify --all; audit counts them too.\n"
+    "# orphans:\n"
+    "#   - table: customers           # a source table; left out, every table\n"
+    "#     tenant_value: null         # null, unknown, or a list of values\n"
+    "#     reason: leads never assigned to an account\n";
 
 const char *co_project_starter(void) { return starter; }
 
