@@ -189,6 +189,7 @@ typedef struct co_orphans {
     size_t nunaccounted;
     int64_t rows;        /* rows of no tenant that no rule leaves out: findings */
     int64_t excluded;    /* rows a rule leaves out */
+    double seconds;      /* the time the counting took */
 } co_orphans;
 
 /* Counts, in s's source, the rows of no tenant of every table the entities

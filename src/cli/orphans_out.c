@@ -12,7 +12,8 @@ void cli_print_orphans(const co_orphans *o, const co_project *p)
     char a[32];
     printf("\nsource rows of no tenant (their tenant value is NULL or names no tenant): %s",
            cli_num(o->rows, a, sizeof a));
-    printf(", %s left out by an orphans rule\n", cli_num(o->excluded, a, sizeof a));
+    printf(", %s left out by an orphans rule (counted in %.2fs)\n", cli_num(o->excluded, a, sizeof a),
+           o->seconds);
     for (size_t i = 0; i < o->nsources; i++)
         printf("  %s.%s (%s, entities %s): %s rows\n", o->sources[i].table,
                o->sources[i].column, o->sources[i].declared ? "declared" : "from the query",

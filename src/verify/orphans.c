@@ -7,6 +7,7 @@
  * one the integrity check's foreign_tenant uses (co_vknown_tenants).
  */
 #include "verify/verify_int.h"
+#include "util/clock.h"
 #include "util/json.h"
 #include "util/key.h"
 
@@ -510,6 +511,7 @@ co_code co_orphans_count(co_session *s, const co_tenant *tenants, size_t ntenant
                          co_orphans *out, co_error *err)
 {
     memset(out, 0, sizeof *out);
+    double start = co_clock_mono();
     const co_project *p = s->project;
     co_map known;
     co_map_init(&known);
@@ -560,6 +562,7 @@ co_code co_orphans_count(co_session *s, const co_tenant *tenants, size_t ntenant
         g->examples = closed;
     }
     co_map_release(&known);
+    out->seconds = co_clock_mono() - start;
     if (rc != CO_OK)
         co_orphans_release(out);
     return rc;
@@ -625,6 +628,6 @@ char *co_orphans_json(const co_orphans *o, const co_project *p)
         co_buf_adds(&b, i ? "," : "");
         co_json_str(&b, o->unaccounted[i]);
     }
-    co_buf_adds(&b, "]}");
+    co_buf_printf(&b, "],\"seconds\":%.3f}", o->seconds);
     return b.failed ? (co_buf_release(&b), NULL) : co_buf_detach(&b);
 }
