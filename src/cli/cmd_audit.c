@@ -270,6 +270,7 @@ int cmd_audit(cli_ctx *ctx)
         rc = cli_fail("audit", &err);
         goto done;
     }
+    opt.orphans = &orphans;
     const char *html = cli_get(&ctx->args, "html");
     if (html) {
         char *page = co_audit_html(cols, ncols, audits, count, p, &opt);
@@ -280,18 +281,12 @@ int cmd_audit(cli_ctx *ctx)
     }
     if (ctx->json) {
         char *json = co_audit_json(cols, ncols, audits, count, p, &opt);
-        char *extra = co_orphans_json(&orphans, p);
-        size_t len = json ? strlen(json) : 0;
-        if (!json || !extra || len < 2 || json[len - 1] != '}') {
-            free(json);
-            free(extra);
+        if (!json) {
             rc = EXIT_INTERNAL;
             goto done;
         }
-        json[len - 1] = '\0'; /* the audit's object, with the accounting added */
-        printf("%s,\"orphans\":%s}\n", json, extra);
+        printf("%s\n", json);
         free(json);
-        free(extra);
     } else if (!ctx->quiet) {
         print_summary(cols, ncols, audits, count, p, &opt, cli_get(&ctx->args, "tenant") != NULL);
         cli_print_orphans(&orphans, p);

@@ -116,7 +116,9 @@ orphans:
   - tenant_value: [99]
     reason: "account 99 closed in 2019"
 YAML
-run_cutover audit --json
+run_cutover audit --json --html audit.html
+assert_contains "the audit page shows the rows left out, with the rule's reason" \
+  "rule 2: account 99 closed in 2019" "$(cat audit.html)"
 assert_eq "audit: rules leave 4 out, 1 left (tenant 98)" "1 4" "$(jq -r '.orphans | "\(.rows) \(.excluded)"' <<<"$OUT")"
 assert_eq "each group names its rule" 'customers null 1 leads never assigned to an account|customers unknown 2 account 99 closed in 2019|orders unknown - -|orders unknown 2 account 99 closed in 2019' \
   "$(jq -r '[.orphans.groups[] | "\(.table) \(.tenant) \(.rule.index // "-") \(.rule.reason // "-")"] | join("|")' <<<"$OUT")"
