@@ -13,26 +13,20 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Prints each entity table that dest lacks, with the command that creates
- * it; returns how many. */
-static size_t print_missing(const co_project *p, co_store *dest, const char *fix, bool fatal)
+/* Prints each missing table with its entity and the command that creates it:
+ * on stderr as an error (fatal) or on stdout as a note. */
+static void print_missing(const co_project *p, co_side side, char **missing, size_t n,
+                          const char *fix, bool fatal)
 {
-    char **missing = NULL;
-    size_t n = 0;
-    co_error err;
-    if (co_schema_missing(p, dest, &missing, &n, &err) != CO_OK)
-        return 0;
     for (size_t i = 0; i < n; i++) {
         const char *entity = "";
         for (size_t e = 0; e < p->nentities && !*entity; e++)
             if (strcmp(p->entities[e].target, missing[i]) == 0)
                 entity = p->entities[e].name;
         fprintf(fatal ? stderr : stdout, "%s%s: no table \"%s\" (entity %s): %s\n",
-                fatal ? "cutover: check: " : "note      ", co_side_name(co_store_side(dest)),
-                missing[i], entity, fix);
+                fatal ? "cutover: check: " : "note      ", co_side_name(side), missing[i],
+                entity, fix);
     }
-    co_names_free(missing, n);
-    return n;
 }
 
 int cmd_check(cli_ctx *ctx)
@@ -47,15 +41,20 @@ int cmd_check(cli_ctx *ctx)
     co_error err;
     co_error_clear(&err);
     /* Every table the target lacks is named, not only the first. */
-    if (print_missing(p, s->dest, "the new system's schema creates it (or `cutover schema create "
-                                  "--into target` copies staging's)",
-                      true)) {
+    char **lacking = NULL; /* the target's, then staging's missing tables */
+    size_t nlacking = 0;
+    co_code code = co_schema_missing(p, s->dest, &lacking, &nlacking, &err);
+    if (code == CO_OK && nlacking) {
+        print_missing(p, CO_SIDE_TARGET, lacking, nlacking,
+                      "the new system's schema creates it (or `cutover schema create --into "
+                      "target` copies staging's)",
+                      true);
+        co_names_free(lacking, nlacking);
         cli_close(&cs);
         return EXIT_TARGET;
     }
-    co_code code = co_session_check(s, &err);
-    char **lacking = NULL; /* staging's missing tables */
-    size_t nlacking = 0;
+    if (code == CO_OK)
+        code = co_session_check(s, &err);
     bool staging_new = p->staging && co_store_is_new_file(p->staging, p->dir);
     if (code == CO_OK && staging_new && !ctx->json && !ctx->quiet)
         printf("note      staging: no database file yet: `cutover rehearse` creates it with the "
@@ -63,14 +62,11 @@ int cmd_check(cli_ctx *ctx)
     if (code == CO_OK && p->staging && !staging_new) {
         co_session *staging = NULL;
         code = co_session_open(p, CO_SESSION_STAGING | CO_SESSION_READ_ONLY, &staging, &err);
-        if (code != CO_OK)
-            co_error_where(&err, "`cutover schema create` creates staging with the target's "
-                                 "tables; `cutover rehearse` does so itself");
         /* Staging is cutover's to fill: a table it lacks is made from the target's. */
         if (code == CO_OK)
             code = co_schema_missing(p, staging->dest, &lacking, &nlacking, &err);
-        if (code == CO_OK && nlacking && !ctx->json && !ctx->quiet)
-            print_missing(p, staging->dest,
+        if (code == CO_OK && !ctx->json && !ctx->quiet)
+            print_missing(p, CO_SIDE_STAGING, lacking, nlacking,
                           "`cutover rehearse` creates it from the target's schema (or `cutover "
                           "schema create`)",
                           false);
