@@ -210,7 +210,9 @@ static const cli_option model_options[] = {
 };
 
 const cli_command cli_commands[] = {
-    {"init", cmd_init, "[FILE]", "write a commented starter project file (default cutover.yaml)",
+    {"init", cmd_init, "[FILE] [--source URI --target URI]",
+     "write a commented starter project file (default cutover.yaml); with an existing source "
+     "and target, one made from their schemas",
      init_options},
     {"check", cmd_check, "", "validate the project file and its connections; copies nothing",
      no_options},

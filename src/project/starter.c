@@ -84,7 +84,7 @@ const char *co_project_starter(void) { return starter; }
 /* Column names that usually hold the tenant, most likely first. */
 static const char *const tenant_names[] = {
     "tenant_id", "account_id", "organization_id", "org_id", "workspace_id",
-    "company_id", "customer_id", "client_id", "team_id",
+    "company_id", "customer_id", "client_id",
 };
 /* Tables that usually list the tenants. */
 static const char *const tenant_tables[] = {
