@@ -170,4 +170,11 @@ assert_contains "the NULL keys: count and the way to leave them out" \
   "the tenants query returned 2 rows with a NULL key, left out" "$ERR"
 assert_contains "the fix for NULL keys" "add WHERE account_id IS NOT NULL to the tenants query" "$ERR"
 assert_contains "the repeats: count and the fix" "returned 1 repeated row (tenant 1, ...), each tenant taken once; use SELECT DISTINCT" "$ERR"
+# The tenant column found however the query spells the comparison.
+sed -i 's/WHERE account_id = :tenant$/WHERE :tenant = c."account_id"/; s/FROM customers WHERE/FROM customers AS c WHERE/' tenants.yaml
+assert_contains "the query now reads" 'FROM customers AS c WHERE :tenant = c."account_id"' "$(cat tenants.yaml)"
+run_cutover -p tenants.yaml audit --json
+assert_eq "found in :tenant = c.\"account_id\"; the NULL keys' rows are rows of no tenant" \
+  "customers.account_id query 2" \
+  "$(jq -r '.orphans | "\(.sources[0].table).\(.sources[0].column) \(.sources[0].found) \(.rows)"' <<<"$OUT")"
 finish
