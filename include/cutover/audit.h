@@ -20,6 +20,9 @@ typedef struct co_audit_options {
     double zombie_below; /* a column filled in fewer than this share of rows is a zombie (0.01) */
     int64_t many_rows;   /* a parent key with at least this many rows of one entity, and at
                             least 10 times the tenant's median, is an outlier (50) */
+    /* The source rows of no tenant (verify.h, co_orphans_count), shown by the
+     * JSON and the HTML page when set; NULL by default. */
+    const struct co_orphans *orphans;
 } co_audit_options;
 
 void co_audit_options_init(co_audit_options *opt);

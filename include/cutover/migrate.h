@@ -33,6 +33,15 @@ typedef struct co_session {
     co_store *dest;   /* the target, or staging for a rehearsal */
     co_state *state;
     const char *user; /* who runs this command (approvals: the starter); NULL when unknown */
+    /* What co_tenants_list left out of the tenants query's rows: those with
+     * a NULL key, and repeats of a key already listed (the first such key in
+     * repeated_key); key_column is the query's first column. */
+    struct {
+        int64_t null_keys;
+        int64_t repeated;
+        char repeated_key[64];
+        char key_column[64];
+    } tenants_left_out;
 } co_session;
 
 enum {

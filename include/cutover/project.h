@@ -160,6 +160,12 @@ typedef struct co_entity {
     size_t nfollows;
     co_reverse *reverse; /* NULL when the entity's rows are not carried back */
     co_merge *merge;     /* NULL when rows are never merged */
+    /* The source table whose rows the entity reads, and its column holding
+     * the tenant key: where cutover cannot find them in the query (one
+     * table filtered by COLUMN = :tenant), for the accounting of rows of no
+     * tenant (docs/project-file.md, "orphans"). NULL when not declared. */
+    char *source_table;
+    char *source_tenant_column;
     co_mark mark;        /* where the entity starts */
     co_mark query_mark;  /* where its query starts */
 } co_entity;
@@ -240,6 +246,20 @@ typedef struct co_approval_rule {
     co_mark mark;
 } co_approval_rule;
 
+/* orphans: source rows that belong to no tenant (their tenant value is NULL,
+ * or names no tenant of the tenants query), left behind on purpose, with a
+ * reason. A rule with no table covers every table; with no tenant_value, both
+ * kinds of row. Rows no rule covers are findings of `cutover verify --all`. */
+typedef struct co_orphan_rule {
+    char *table;        /* a source table, or NULL for every one */
+    bool nulls;         /* covers rows whose tenant value is NULL */
+    bool unknown;       /* covers every non-NULL value that names no tenant */
+    char **values;      /* ... or only these values (as text) */
+    size_t nvalues;
+    char *reason;
+    co_mark mark;
+} co_orphan_rule;
+
 typedef struct co_project {
     char *path;          /* as given to co_project_load */
     char *dir;           /* its directory: relative sqlite: paths resolve here */
@@ -262,6 +282,8 @@ typedef struct co_project {
     size_t nbudgets;
     co_approval_rule *approvals; /* steps that need a second person */
     size_t napprovals;
+    co_orphan_rule *orphans;   /* rows of no tenant left behind on purpose, in file order */
+    size_t norphans;
     /* events: behavioural-data sources and the limits of their comparison
      * (docs/scoring.md). */
     struct co_event_source *event_sources;
@@ -300,6 +322,19 @@ const co_approval_rule *co_project_approval(const co_project *p, const char *ste
 
 /* A commented starter project file, for `cutover init`. Static storage. */
 const char *co_project_starter(void);
+
+/* A starter project file made from an existing source and target, for
+ * `cutover init --source URI --target URI`, appended to out: one entity per
+ * target table (parents before the tables whose foreign keys name them), its
+ * query reading the same-named source table's columns that match the
+ * target's by name, filtered by the tenant column guessed from the source;
+ * what cutover could not match is marked with "TODO" comments for the user.
+ * The URIs are written as given. */
+struct co_store;
+struct co_buf;
+co_code co_project_starter_from(struct co_store *source, struct co_store *target,
+                                const char *source_uri, const char *target_uri,
+                                struct co_buf *out, co_error *err);
 
 /* The event source with that name, or NULL. */
 const co_event_source *co_project_event_source(const co_project *p, const char *name);

@@ -47,6 +47,13 @@ typedef struct co_column {
  * co_store_close. */
 co_code co_store_open(const char *uri, co_side side, const char *base_dir, co_store **out,
                       co_error *err);
+/* The same, except that a SQLite file that does not exist yet is created
+ * (with its directory): for a staging database that rehearse fills. */
+co_code co_store_open_create(const char *uri, co_side side, const char *base_dir,
+                             co_store **out, co_error *err);
+/* True when uri names a SQLite file that does not exist yet: one that
+ * co_store_open refuses and co_store_open_create makes. */
+bool co_store_is_new_file(const char *uri, const char *base_dir);
 void co_store_close(co_store *s);
 
 /* A process-wide observer of the stores, for `cutover -v`: fn sees each
@@ -189,6 +196,36 @@ const char *co_store_key_eq_op(const co_store *s);
 
 /* Appends ident quoted for this engine ("a""b"). */
 void co_store_quote_ident(const co_store *s, const char *ident, struct co_buf *out);
+
+/* ---- Schemas (store/schema.c, sqlite_ddl.c, pg_ddl.c) ----
+ * A database's tables made again in another of the same kind, as the first
+ * declares them: columns, types, defaults, identity and AUTOINCREMENT,
+ * primary and unique keys, CHECKs, foreign keys, indexes (SQLite: from
+ * sqlite_schema; PostgreSQL: from the catalog). */
+
+/* The tables of s (SQLite's own and PostgreSQL's system schemas left out),
+ * in name order. The caller frees them with co_names_free. */
+co_code co_store_schema_tables(co_store *s, char ***names, size_t *n, co_error *err);
+void co_names_free(char **names, size_t n);
+/* Calls fn(ctx, parent, NULL) for each table that a foreign key of table
+ * names (once per foreign key). */
+co_code co_store_table_parents(co_store *s, const char *table, co_read_fn fn, void *ctx,
+                               co_error *err);
+/* True when s has the table. */
+bool co_store_has_table(co_store *s, const char *table);
+/* Appends to out the statements (each ending ";\n") that create tables as
+ * from declares them, and the tables their foreign keys name; foreign keys
+ * that must wait for every table come last. CO_ENOTFOUND for a table from
+ * lacks. */
+co_code co_store_schema_ddl(co_store *from, const char *const *tables, size_t n,
+                            struct co_buf *out, co_error *err);
+/* Creates in `to`, in one transaction, those of tables it lacks, and the
+ * tables their foreign keys name, as `from` declares them. *created (the
+ * caller frees it with co_names_free) lists what was created, in order; none
+ * when nothing was missing. Both stores must be of one kind (CO_EPROJECT
+ * otherwise). */
+co_code co_store_schema_copy(co_store *from, co_store *to, const char *const *tables, size_t n,
+                             char ***created, size_t *ncreated, co_error *err);
 
 /* Loading: rows go into table's columns. The loader copies each row it is
  * given and applies rows in groups (several rows per statement on SQLite,

@@ -155,4 +155,53 @@ void co_verify_result_release(co_verify_result *r);
 /* The result as one JSON object (heap; free() it), or NULL when out of memory. */
 char *co_verify_result_json(const co_verify_result *r);
 
+/* ---- Every source row accounted for (src/verify/orphans.c) ----
+ * The source tables that the entity queries read, each with its tenant
+ * column: found in the query (one table read, filtered by COLUMN = :tenant)
+ * or declared (source_table, source_tenant_column). Their rows that no
+ * tenant's query returns, because the tenant value is NULL or names no
+ * tenant of the tenants query, are counted exactly, with example keys, and
+ * matched against the project's `orphans` rules (docs/verify.md). */
+
+typedef struct co_orphan_group {
+    char *table;         /* the source table */
+    char *column;        /* its tenant column */
+    bool is_null;        /* rows whose tenant value is NULL; else values naming no tenant */
+    int64_t rows;        /* all of them */
+    int64_t values;      /* distinct values naming no tenant (0 for NULL) */
+    char *examples;      /* JSON: [{"key": [...], "tenant": v}], at most 5 */
+    int rule;            /* the orphans rule (index in the project) that leaves them out, or -1 */
+} co_orphan_group;
+
+typedef struct co_orphan_source {
+    char *table;         /* a source table the entities read */
+    char *column;        /* its tenant column */
+    char *entities;      /* the entities reading it, "contacts, contact_tags" */
+    bool declared;       /* from source_table, not found in a query */
+    int64_t rows;        /* all rows of the table */
+} co_orphan_source;
+
+typedef struct co_orphans {
+    co_orphan_source *sources;
+    size_t nsources;
+    co_orphan_group *groups; /* by table, NULL first, then by rule */
+    size_t ngroups;
+    char **unaccounted;  /* "entity: why" for entities whose table could not be told */
+    size_t nunaccounted;
+    int64_t rows;        /* rows of no tenant that no rule leaves out: findings */
+    int64_t excluded;    /* rows a rule leaves out */
+    double seconds;      /* the time the counting took */
+} co_orphans;
+
+/* Counts, in s's source, the rows of no tenant of every table the entities
+ * read; tenants are the tenants query's (all of them). */
+co_code co_orphans_count(co_session *s, const co_tenant *tenants, size_t ntenants,
+                         co_orphans *out, co_error *err);
+void co_orphans_release(co_orphans *o);
+/* The accounting as one JSON object (heap; free() it), or NULL when out of
+ * memory: {"rows", "excluded", "sources": [...], "groups": [...],
+ * "unaccounted": [...]}; an excluded group names its rule ("rule": {"index",
+ * "line", "reason"}). */
+char *co_orphans_json(const co_orphans *o, const co_project *p);
+
 #endif

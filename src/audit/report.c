@@ -2,6 +2,7 @@
  * report.c: the audit's results as JSON, as an HTML page and into the journal (audit.h).
  */
 #include "cutover/audit.h"
+#include "cutover/verify.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/html.h"
@@ -161,7 +162,17 @@ char *co_audit_json(const co_column_profile *profiles, size_t nprofiles,
         co_buf_adds(&b, i ? "," : "");
         tenant_json(&b, &tenants[i], p);
     }
-    co_buf_adds(&b, "]}");
+    co_buf_adds(&b, "]");
+    if (opt->orphans) {
+        char *orphans = co_orphans_json(opt->orphans, p);
+        co_buf_adds(&b, ",\"orphans\":");
+        if (orphans)
+            co_buf_adds(&b, orphans);
+        else
+            b.failed = true;
+        free(orphans);
+    }
+    co_buf_addc(&b, '}');
     if (b.failed) {
         co_buf_release(&b);
         return NULL;
@@ -407,6 +418,42 @@ static void html_columns(co_buf *b, const co_column_profile *profiles, size_t np
     co_buf_adds(b, "</table>\n");
 }
 
+/* Source rows of no tenant, by table and rule. */
+static void html_orphans(co_buf *b, const co_orphans *o, const co_project *p)
+{
+    co_buf_printf(b, "<h2>Source rows of no tenant</h2>\n<p>%lld rows whose tenant value is "
+                     "NULL or names no tenant; %lld left out by an orphans rule.</p>\n"
+                     "<table><tr><th>table</th><th>tenant</th><th>rows</th><th>values</th>"
+                     "<th>examples</th><th>left out by</th></tr>\n",
+                  (long long)o->rows, (long long)o->excluded);
+    for (size_t i = 0; i < o->ngroups; i++) {
+        const co_orphan_group *g = &o->groups[i];
+        co_buf_adds(b, "<tr><td>");
+        co_html_esc(b, g->table);
+        co_buf_addc(b, '.');
+        co_html_esc(b, g->column);
+        co_buf_printf(b, "</td><td>%s</td><td>%lld</td><td>%lld"
+                         "</td><td>",
+                      g->is_null ? "NULL" : "no tenant", (long long)g->rows,
+                      (long long)g->values);
+        co_html_esc(b, g->examples);
+        co_buf_adds(b, "</td><td>");
+        if (g->rule >= 0 && (size_t)g->rule < p->norphans) {
+            co_buf_printf(b, "rule %d: ", g->rule + 1);
+            co_html_esc(b, p->orphans[g->rule].reason);
+        } else {
+            co_buf_adds(b, "<b>none</b>");
+        }
+        co_buf_adds(b, "</td></tr>\n");
+    }
+    co_buf_adds(b, "</table>\n");
+    for (size_t i = 0; i < o->nunaccounted; i++) {
+        co_buf_adds(b, "<p>Not accounted: ");
+        co_html_esc(b, o->unaccounted[i]);
+        co_buf_adds(b, "</p>\n");
+    }
+}
+
 char *co_audit_html(const co_column_profile *profiles, size_t nprofiles,
                     const co_tenant_audit *tenants, size_t ntenants, const co_project *p,
                     const co_audit_options *opt)
@@ -422,6 +469,8 @@ char *co_audit_html(const co_column_profile *profiles, size_t nprofiles,
     co_buf_adds(&b, "</h1>\n");
     html_tenants(&b, tenants, ntenants, p);
     html_findings(&b, tenants, ntenants, opt);
+    if (opt->orphans)
+        html_orphans(&b, opt->orphans, p);
     html_columns(&b, profiles, nprofiles, opt);
     co_html_end(&b);
     if (b.failed) {

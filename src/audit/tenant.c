@@ -24,6 +24,7 @@ void co_audit_options_init(co_audit_options *opt)
 {
     opt->zombie_below = 0.01;
     opt->many_rows = 50;
+    opt->orphans = NULL;
 }
 
 const char *co_size_class(int64_t rows)

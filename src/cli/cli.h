@@ -186,6 +186,9 @@ void cli_close(cli_session *cs);
  * source's tenants listed, as cli_open with CLI_OPEN_TENANTS does; then
  * out->tenants is set, else it is NULL. */
 int cli_open_journal(cli_ctx *ctx, const char *what, const char *key, cli_session *out);
+/* Warns on stderr about tenants query rows that co_tenants_list left out (NULL
+ * and repeated keys), with their count and how to leave them out on purpose. */
+void cli_warn_tenants_left_out(const char *what, const struct co_session *s);
 
 /* Progress on stderr: a bar on a terminal (coloured unless NO_COLOR), plain
  * lines otherwise (one per item as it ends), nothing with --quiet. */
@@ -265,6 +268,7 @@ int cmd_help(cli_ctx *ctx);
 int cmd_version(cli_ctx *ctx);
 int cmd_init(cli_ctx *ctx);
 int cmd_check(cli_ctx *ctx);
+int cmd_schema(cli_ctx *ctx);
 int cmd_demo(cli_ctx *ctx);
 int cmd_migrate(cli_ctx *ctx);
 int cmd_status(cli_ctx *ctx);
@@ -295,5 +299,13 @@ int cmd_approve(cli_ctx *ctx);
 int cmd_events(cli_ctx *ctx);
 int cmd_model(cli_ctx *ctx);
 int cmd_completion(cli_ctx *ctx);
+
+/* "staging: created 3 tables from the target's schema: a, b, c" (cmd_schema.c);
+ * nothing with --json or -q, or when n is 0. */
+#include "cutover/store.h"
+/* The rows of no tenant of co_orphans_count (orphans_out.c). */
+struct co_orphans;
+void cli_print_orphans(const struct co_orphans *o, const co_project *p);
+void cli_print_created(const cli_ctx *ctx, co_side into, co_side from, char **names, size_t n);
 
 #endif

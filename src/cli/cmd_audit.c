@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "cutover/audit.h"
+#include "cutover/verify.h"
 #include "util/jsonread.h"
 
 #include <errno.h>
@@ -230,6 +231,7 @@ int cmd_audit(cli_ctx *ctx)
     co_error_clear(&err);
     co_column_profile *cols = NULL;
     co_tenant_audit *audits = NULL;
+    co_orphans orphans = {0};
     co_tenant *selected = NULL;
     const co_tenant **chosen = calloc(ntenants ? ntenants : 1, sizeof *chosen);
     selected = calloc(ntenants ? ntenants : 1, sizeof *selected);
@@ -254,10 +256,14 @@ int cmd_audit(cli_ctx *ctx)
     cli_progress_free(bar);
     if (code == CO_OK)
         code = co_audit_record(s, audits, count, &err);
+    /* Source rows that no tenant's query returns, whatever --tenant chose. */
+    if (code == CO_OK)
+        code = co_orphans_count(s, tenants, ntenants, &orphans, &err);
     if (code != CO_OK) {
         rc = cli_fail("audit", &err);
         goto done;
     }
+    opt.orphans = &orphans;
     const char *html = cli_get(&ctx->args, "html");
     if (html) {
         char *page = co_audit_html(cols, ncols, audits, count, p, &opt);
@@ -278,10 +284,12 @@ int cmd_audit(cli_ctx *ctx)
         free(json);
     } else if (!ctx->quiet) {
         print_summary(cols, ncols, audits, count, p, &opt, cli_get(&ctx->args, "tenant") != NULL);
+        cli_print_orphans(&orphans, p);
         if (html)
             printf("HTML report: %s\n", html);
     }
 done:
+    co_orphans_release(&orphans);
     co_tenant_audits_free(audits, count);
     co_profiles_free(cols, ncols);
     free(selected);

@@ -5,16 +5,34 @@
  */
 #include "cli.h"
 #include "cutover/migrate.h"
+#include "cutover/schema.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/uri.h"
 
 #include <stdio.h>
+#include <string.h>
+
+/* Prints each missing table with its entity and the command that creates it:
+ * on stderr as an error (fatal) or on stdout as a note. */
+static void print_missing(const co_project *p, co_side side, char **missing, size_t n,
+                          const char *fix, bool fatal)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *entity = "";
+        for (size_t e = 0; e < p->nentities && !*entity; e++)
+            if (strcmp(p->entities[e].target, missing[i]) == 0)
+                entity = p->entities[e].name;
+        fprintf(fatal ? stderr : stdout, "%s%s: no table \"%s\" (entity %s): %s\n",
+                fatal ? "cutover: check: " : "note      ", co_side_name(side), missing[i],
+                entity, fix);
+    }
+}
 
 int cmd_check(cli_ctx *ctx)
 {
     cli_session cs;
-    int rc = cli_open(ctx, "check", CO_SESSION_READ_ONLY, CLI_OPEN_CHECK, &cs);
+    int rc = cli_open(ctx, "check", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
     if (rc != EXIT_OK)
         return rc;
     co_project *p = cs.project;
@@ -22,11 +40,37 @@ int cmd_check(cli_ctx *ctx)
     size_t ntenants = cs.ntenants;
     co_error err;
     co_error_clear(&err);
-    co_code code = CO_OK;
-    if (p->staging) {
+    /* Every table the target lacks is named, not only the first. */
+    char **lacking = NULL; /* the target's, then staging's missing tables */
+    size_t nlacking = 0;
+    co_code code = co_schema_missing(p, s->dest, &lacking, &nlacking, &err);
+    if (code == CO_OK && nlacking) {
+        print_missing(p, CO_SIDE_TARGET, lacking, nlacking,
+                      "the new system's schema creates it (or `cutover schema create --into "
+                      "target` copies staging's)",
+                      true);
+        co_names_free(lacking, nlacking);
+        cli_close(&cs);
+        return EXIT_TARGET;
+    }
+    if (code == CO_OK)
+        code = co_session_check(s, &err);
+    bool staging_new = p->staging && co_store_is_new_file(p->staging, p->dir);
+    if (code == CO_OK && staging_new && !ctx->json && !ctx->quiet)
+        printf("note      staging: no database file yet: `cutover rehearse` creates it with the "
+               "target's tables (or `cutover schema create`)\n");
+    if (code == CO_OK && p->staging && !staging_new) {
         co_session *staging = NULL;
         code = co_session_open(p, CO_SESSION_STAGING | CO_SESSION_READ_ONLY, &staging, &err);
+        /* Staging is cutover's to fill: a table it lacks is made from the target's. */
         if (code == CO_OK)
+            code = co_schema_missing(p, staging->dest, &lacking, &nlacking, &err);
+        if (code == CO_OK && !ctx->json && !ctx->quiet)
+            print_missing(p, CO_SIDE_STAGING, lacking, nlacking,
+                          "`cutover rehearse` creates it from the target's schema (or `cutover "
+                          "schema create`)",
+                          false);
+        if (code == CO_OK && !nlacking)
             code = co_session_check(staging, &err);
         co_session_close(staging);
     }
@@ -36,7 +80,16 @@ int cmd_check(cli_ctx *ctx)
         co_buf out = CO_BUF_INIT;
         co_buf_adds(&out, "{\"ok\":true,\"project\":");
         co_json_str(&out, p->path);
-        co_buf_printf(&out, ",\"hash\":\"%s\",\"tenants\":%zu,\"entities\":[", p->hash, ntenants);
+        co_buf_printf(&out, ",\"hash\":\"%s\",\"tenants\":%zu,\"staging_new\":%s,"
+                      "\"staging_missing\":[",
+                      p->hash, ntenants, staging_new ? "true" : "false");
+        for (size_t i = 0; i < nlacking; i++) {
+            co_buf_adds(&out, i ? "," : "");
+            co_json_str(&out, lacking[i]);
+        }
+        co_buf_printf(&out, "],\"tenants_null_keys\":%lld,\"tenants_repeated\":%lld,\"entities\":[",
+                      (long long)s->tenants_left_out.null_keys,
+                      (long long)s->tenants_left_out.repeated);
         for (size_t i = 0; i < p->nentities; i++) {
             const co_entity *e = &p->entities[i];
             co_buf_adds(&out, i ? ",{\"name\":" : "{\"name\":");
@@ -76,6 +129,7 @@ int cmd_check(cli_ctx *ctx)
                    p->entities[i].target);
         printf("ok\n");
     }
+    co_names_free(lacking, nlacking);
     cli_close(&cs);
     return rc;
 }

@@ -5,6 +5,9 @@
  */
 #include "cli.h"
 #include "cutover/rehearse.h"
+#include "cutover/schema.h"
+#include "util/buf.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,14 +62,33 @@ int cmd_rehearse(cli_ctx *ctx)
         rc = cli_fail("rehearse", &err);
         goto done;
     }
+    /* Staging gets the target's tables it lacks, and the user is told. */
+    char **created = NULL;
+    size_t ncreated = 0;
+    if (co_schema_create(cs.project, CO_SIDE_TARGET, rehearsal->dest, &created, &ncreated,
+                         &err) != CO_OK) {
+        rc = cli_fail("rehearse", &err);
+        goto done;
+    }
+    cli_print_created(ctx, CO_SIDE_STAGING, CO_SIDE_TARGET, created, ncreated);
     cli_progress *bar = cli_progress_new(ctx);
     rehearse_progress rp = {bar, 0, count, false};
     cli_overall *ov = cli_overall_new(bar, cs.session, chosen, count);
     co_verify_options vopt = {.sample = sample, .progress = on_progress, .progress_ctx = &rp,
                               .count_rows = ctx->progress};
     bool keep_going = cli_flag(&ctx->args, "keep-going");
-    if (ctx->json)
-        fputs("{\"rehearsals\":[", stdout);
+    if (ctx->json) {
+        co_buf head = CO_BUF_INIT;
+        co_buf_adds(&head, "{\"staging_created\":[");
+        for (size_t i = 0; i < ncreated; i++) {
+            co_buf_adds(&head, i ? "," : "");
+            co_json_str(&head, created[i]);
+        }
+        co_buf_adds(&head, "],\"rehearsals\":[");
+        fputs(co_buf_str(&head), stdout);
+        co_buf_release(&head);
+    }
+    co_names_free(created, ncreated);
     for (size_t i = 0; i < count; i++) {
         co_rehearsal_result r;
         co_error_clear(&err);

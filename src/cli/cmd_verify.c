@@ -194,8 +194,30 @@ int cmd_verify(cli_ctx *ctx)
         co_verify_result_release(&r);
     }
     cli_progress_free(bar);
-    if (ctx->json)
-        fputs("]}\n", stdout);
+    /* verify --all also accounts for the source rows that no tenant's query
+     * returns: a finding unless an orphans rule leaves them out. */
+    co_orphans orphans = {0};
+    bool accounted = false;
+    if (cli_flag(&ctx->args, "all") && (rc == EXIT_OK || rc == EXIT_VERIFY)) {
+        co_error_clear(&err);
+        if (co_orphans_count(s, tenants, ntenants, &orphans, &err) != CO_OK) {
+            if (ctx->json)
+                fputs("]}\n", stdout);
+            rc = cli_fail("verify", &err);
+            goto done;
+        }
+        accounted = true;
+        if (orphans.rows && rc == EXIT_OK)
+            rc = EXIT_VERIFY;
+    }
+    if (ctx->json) {
+        char *json = accounted ? co_orphans_json(&orphans, cs.project) : NULL;
+        printf("]%s%s}\n", json ? ",\"orphans\":" : "", json ? json : "");
+        free(json);
+    } else if (accounted && (!ctx->quiet || orphans.rows)) {
+        cli_print_orphans(&orphans, cs.project);
+    }
+    co_orphans_release(&orphans);
 done:
     free(chosen);
     cli_close(&cs);

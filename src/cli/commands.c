@@ -53,6 +53,13 @@ static const cli_option init_options[] = {
     {0},
 };
 
+static const cli_option schema_options[] = {
+    {"into", 0, "staging|target",
+     "where to create the entities' missing tables: staging, from the target's schema "
+     "(default), or the target, from staging's"},
+    {0},
+};
+
 static const cli_option demo_options[] = {
     {"scale", 0, "S", "size: 1.0 is ~150 tenants, 1M contacts, 27M events (default 0.01)"},
     {"seed", 0, "N", "random seed; the same seed and scale give the same data (default 42)"},
@@ -237,10 +244,14 @@ static const cli_subcommand model_subcommands[] = {
 };
 
 const cli_command cli_commands[] = {
-    {"init", cmd_init, "[FILE]", "write a commented starter project file (default cutover.yaml)",
+    {"init", cmd_init, "[FILE] [--source URI --target URI]",
+     "write a commented starter project file (default cutover.yaml); with an existing source "
+     "and target, one made from their schemas",
      init_options},
     {"check", cmd_check, "", "validate the project file and its connections; copies nothing",
      no_options},
+    {"schema", cmd_schema, "create [--into staging|target]",
+     "create the entities' tables a database lacks, as the other declares them", schema_options},
     {"demo", cmd_demo, "init DIR | traffic DIR --tenant KEY",
      "generate the demo legacy CRM (init), or write to it as its application would (traffic)",
      demo_options},

@@ -34,7 +34,8 @@ co_code co_rehearsal_open(const co_project *p, co_session **out, co_error *err)
     if (!p->staging)
         return co_error_set(err, CO_EPROJECT,
                             "the project file names no staging database, where rehearsals load "
-                            "(add staging: sqlite:staging.db with the target's schema)");
+                            "(add staging: sqlite:staging.db; rehearse creates the target's tables "
+                            "there)");
     co_session *s = calloc(1, sizeof *s);
     char *journal = rehearsal_journal(p->state);
     if (!s || !journal) {
@@ -45,7 +46,7 @@ co_code co_rehearsal_open(const co_project *p, co_session **out, co_error *err)
     s->project = p;
     co_code rc = co_store_open(p->source, CO_SIDE_SOURCE, p->dir, &s->source, err);
     if (rc == CO_OK)
-        rc = co_store_open(p->staging, CO_SIDE_STAGING, p->dir, &s->dest, err);
+        rc = co_store_open_create(p->staging, CO_SIDE_STAGING, p->dir, &s->dest, err);
     if (rc == CO_OK)
         rc = co_state_open(journal, p->dir, &s->state, err);
     /* Staging follows the project file: a rehearsal of a changed file starts over. */

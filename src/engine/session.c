@@ -95,8 +95,17 @@ co_code co_tenants_list(co_session *s, co_tenant **out, size_t *n, co_error *err
     co_tenant *arr = NULL;
     size_t count = 0, cap = 0;
     bool has_row;
+    memset(&s->tenants_left_out, 0, sizeof s->tenants_left_out);
+    if (co_cursor_ncols(c) > 0)
+        snprintf(s->tenants_left_out.key_column, sizeof s->tenants_left_out.key_column, "%s",
+                 co_cursor_colname(c, 0));
     while ((rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         co_value key = co_cursor_value(c, 0);
+        /* A NULL key names no tenant: left out and counted, for the user to see. */
+        if (key.type == CO_NULL) {
+            s->tenants_left_out.null_keys++;
+            continue;
+        }
         if (key.type != CO_INT && key.type != CO_TEXT && key.type != CO_REAL) {
             rc = co_error_set(err, CO_EPROJECT,
                               "the tenants query returned a %s key in row %zu; keys must be "
@@ -147,9 +156,14 @@ co_code co_tenants_list(co_session *s, co_tenant **out, size_t *n, co_error *err
         }
         t->value = key.type == CO_TEXT ? co_text(t->key, strlen(t->key)) : key;
         if (co_tenant_find(arr, count - 1, t->key)) {
-            rc = co_error_set(err, CO_EPROJECT, "the tenants query returned tenant %s twice",
-                              t->key);
-            break;
+            /* A repeated key is the same tenant: listed once, counted. */
+            if (s->tenants_left_out.repeated++ == 0)
+                snprintf(s->tenants_left_out.repeated_key,
+                         sizeof s->tenants_left_out.repeated_key, "%s", t->key);
+            count--;
+            free(t->key);
+            free(t->label);
+            continue;
         }
     }
     co_cursor_close(c);

@@ -1369,6 +1369,8 @@ static const field entity_fields[] = {
     {"follows", false, set_follows, 0},
     {"reverse", false, set_reverse, 0},
     {"merge", false, set_merge, 0},
+    {"source_table", false, set_text, offsetof(co_entity, source_table)},
+    {"source_tenant_column", false, set_text, offsetof(co_entity, source_tenant_column)},
 };
 
 static co_code set_options(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
@@ -1646,6 +1648,98 @@ static co_code set_events(walk *w, const field *f, struct fy_node *key, struct f
     return walk_fields(w, val, at, events_fields, COUNT(events_fields), obj, "in events", NULL);
 }
 
+/* ---- orphans: rows of no tenant left behind on purpose ---- */
+
+/* tenant_value: null (rows whose tenant is NULL), unknown (every value that
+ * names no tenant), or a list of values (a null item for NULL). */
+static co_code set_orphan_values(walk *w, const field *f, struct fy_node *key,
+                                 struct fy_node *val, void *obj)
+{
+    co_orphan_rule *r = obj;
+    co_mark at = mark_or(val, node_mark(key));
+    size_t len = 0;
+    const char *text = val && fy_node_get_type(val) == FYNT_SCALAR
+                           ? fy_node_get_scalar(val, &len)
+                           : NULL;
+    r->nulls = r->unknown = false;
+    if (text && len && is_null(val)) {
+        r->nulls = true;
+        return CO_OK;
+    }
+    if (text && len == 7 && memcmp(text, "unknown", 7) == 0 &&
+        fy_node_get_style(val) == FYNS_PLAIN) {
+        r->unknown = true;
+        return CO_OK;
+    }
+    if (is_null(val) || fy_node_get_type(val) != FYNT_SEQUENCE)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"%s\" must be null (rows whose tenant is NULL), unknown (rows "
+                               "naming no tenant) or a list of tenant values, not %s",
+                               f->key, describe(val));
+    int count = fy_node_sequence_item_count(val);
+    r->values = calloc(count > 0 ? (size_t)count : 1, sizeof *r->values);
+    if (!r->values)
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    void *it = NULL;
+    struct fy_node *item;
+    while ((item = fy_node_sequence_iterate(val, &it))) {
+        size_t ilen = 0;
+        const char *itext = fy_node_get_type(item) == FYNT_SCALAR
+                                ? fy_node_get_scalar(item, &ilen)
+                                : NULL;
+        if (itext && ilen && is_null(item)) {
+            r->nulls = true;
+            continue;
+        }
+        co_code code = scalar_text(w, item, at, "each item of \"tenant_value\"",
+                                   "a tenant value", &r->values[r->nvalues]);
+        if (code != CO_OK)
+            return code;
+        r->nvalues++;
+    }
+    return CO_OK;
+}
+
+static const field orphan_fields[] = {
+    {"table", false, set_text, offsetof(co_orphan_rule, table)},
+    {"tenant_value", false, set_orphan_values, 0},
+    {"reason", true, set_text, offsetof(co_orphan_rule, reason)},
+};
+
+static co_code set_orphans(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
+                           void *obj)
+{
+    (void)f;
+    co_project *p = obj;
+    co_mark at = mark_or(val, node_mark(key));
+    if (is_null(val) || fy_node_get_type(val) != FYNT_SEQUENCE)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"orphans\" must be a sequence of rules (table, tenant_value, "
+                               "reason), not %s",
+                               describe(val));
+    int count = fy_node_sequence_item_count(val);
+    p->orphans = calloc(count > 0 ? (size_t)count : 1, sizeof *p->orphans);
+    if (!p->orphans)
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    void *it = NULL;
+    struct fy_node *item;
+    while (p->norphans < (size_t)count && (item = fy_node_sequence_iterate(val, &it))) {
+        co_orphan_rule *r = &p->orphans[p->norphans++];
+        r->mark = mark_or(item, at);
+        r->nulls = r->unknown = true; /* no tenant_value: both kinds */
+        if (is_null(item) || fy_node_get_type(item) != FYNT_MAPPING)
+            return co_project_fail(w->err, CO_EPROJECT, w->name, r->mark,
+                                   "each item of \"orphans\" must be a mapping (table, "
+                                   "tenant_value, reason), not %s",
+                                   describe(item));
+        co_code code = walk_fields(w, item, r->mark, orphan_fields, COUNT(orphan_fields), r,
+                                   "in an orphans rule", NULL);
+        if (code != CO_OK)
+            return code;
+    }
+    return CO_OK;
+}
+
 static const field top_fields[] = {
     {"source", true, set_uri, offsetof(co_project, source)},
     {"target", true, set_uri, offsetof(co_project, target)},
@@ -1660,6 +1754,7 @@ static const field top_fields[] = {
     {"budgets", false, set_budgets, 0},
     {"approvals", false, set_approvals, 0},
     {"events", false, set_events, 0},
+    {"orphans", false, set_orphans, 0},
 };
 
 /* "name, target, key, ..." for messages. */

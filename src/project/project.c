@@ -99,6 +99,8 @@ void co_entity_release(co_entity *e)
     }
     free(e->refs);
     free(e->tenant_column);
+    free(e->source_table);
+    free(e->source_tenant_column);
     if (e->volume) {
         for (size_t i = 0; i < e->volume->nby; i++)
             free(e->volume->by[i]);
@@ -189,6 +191,14 @@ void co_project_free(co_project *p)
     for (int i = 0; i < CO_HOOK_COUNT; i++)
         free(p->hooks[i]);
     co_project_aftercare_release(p);
+    for (size_t i = 0; i < p->norphans; i++) {
+        free(p->orphans[i].table);
+        for (size_t k = 0; k < p->orphans[i].nvalues; k++)
+            free(p->orphans[i].values[k]);
+        free(p->orphans[i].values);
+        free(p->orphans[i].reason);
+    }
+    free(p->orphans);
     free(p);
 }
 

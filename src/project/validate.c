@@ -120,6 +120,13 @@ co_code co_project_check(const co_project *p, const char *name, co_error *err)
         co_code code = check_refs(p, i, name, err);
         if (code != CO_OK)
             return code;
+        const co_entity *e = &p->entities[i];
+        if (!e->source_table != !e->source_tenant_column)
+            return co_project_fail(err, CO_EPROJECT, name, e->mark,
+                                   "entity \"%s\" declares %s without %s: the source table "
+                                   "and its tenant column go together",
+                                   e->name, e->source_table ? "source_table" : "source_tenant_column",
+                                   e->source_table ? "source_tenant_column" : "source_table");
     }
     return CO_OK;
 }

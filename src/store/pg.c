@@ -12,6 +12,7 @@
  * read-only (default_transaction_read_only) until co_store_allow_writes.
  */
 #include "dedupe/normalize_pg.h"
+#include "store/ddl_int.h"
 #include "store/pg_int.h"
 #include "util/uri.h"
 
@@ -545,6 +546,7 @@ static const co_store_ops pg_ops = {
     .month_sql = pg_month_sql,
     .allow_writes = pg_allow_writes,
     .client_side_hashes = true,
+    .ddl = &co_pg_ddl_ops,
 };
 
 /* The server's notices and warnings: libpq would print them; the library

@@ -8,6 +8,7 @@
  * source is opened query-only: cutover never writes to it by accident.
  */
 #include "dedupe/normalize.h"
+#include "store/ddl_int.h"
 #include "store/store_int.h"
 #include "util/fs.h"
 #include "util/key.h"
@@ -957,6 +958,7 @@ static const co_store_ops sqlite_ops = {
     .loader_open = sq_loader_open,
     .month_sql = sq_month_sql,
     .allow_writes = sq_allow_writes,
+    .ddl = &co_sqlite_ddl_ops,
 };
 
 /* Process-wide SQLite settings, made once before the first connection:
@@ -989,15 +991,22 @@ static void keep_statement_rollback(sqlite3 *db)
 
 co_code co_sqlite_open(const char *path, co_side side, co_store **out, co_error *err)
 {
+    return co_sqlite_open_ex(path, side, false, out, err);
+}
+
+co_code co_sqlite_open_ex(const char *path, co_side side, bool create, co_store **out,
+                          co_error *err)
+{
     configure_once();
     const char *name = co_side_name(side);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-    if (side == CO_SIDE_STATE) {
+    if (side == CO_SIDE_STATE || (create && side != CO_SIDE_SOURCE)) {
         /* The journal is cutover's own: create it (and .cutover/) on first use. */
         flags |= SQLITE_OPEN_CREATE;
         if (strcmp(path, ":memory:") != 0 && !co_mkdir_parent(path))
-            return co_error_set(err, CO_ESTATE, "state: cannot create the directory of %s: %s",
-                                path, strerror(errno));
+            return co_error_set(err, co_store_side_code(side),
+                                "%s: cannot create the directory of %s: %s", name, path,
+                                strerror(errno));
     } else if (strcmp(path, ":memory:") != 0) {
         /* Source, target and staging are the user's databases: never invent one. */
         struct stat st;

@@ -5,6 +5,7 @@
 #include "store/store_int.h"
 #include "util/uri.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <unistd.h>
@@ -73,20 +74,44 @@ static void trace(const co_store *s, const char *what, const char *text)
         trace_fn(trace_ctx, s->side, what, text);
 }
 
-static co_code store_open(const char *uri, co_side side, const char *base_dir, co_store **out,
-                          co_error *err);
+static co_code open_uri(const char *uri, co_side side, const char *base_dir, bool create,
+                        co_store **out, co_error *err);
 
 co_code co_store_open(const char *uri, co_side side, const char *base_dir, co_store **out,
                       co_error *err)
 {
-    co_code rc = store_open(uri, side, base_dir, out, err);
+    co_code rc = open_uri(uri, side, base_dir, false, out, err);
     if (rc == CO_OK)
         trace(*out, "connect", co_store_safe_uri(*out));
     return rc;
 }
 
-static co_code store_open(const char *uri, co_side side, const char *base_dir, co_store **out,
-                          co_error *err)
+co_code co_store_open_create(const char *uri, co_side side, const char *base_dir,
+                             co_store **out, co_error *err)
+{
+    co_code rc = open_uri(uri, side, base_dir, true, out, err);
+    if (rc == CO_OK)
+        trace(*out, "connect", co_store_safe_uri(*out));
+    return rc;
+}
+
+bool co_store_is_new_file(const char *uri, const char *base_dir)
+{
+    if (!uri || !starts_with(uri, "sqlite:"))
+        return false;
+    const char *path = uri + strlen("sqlite:");
+    if (starts_with(path, "//"))
+        path += 2;
+    if (!*path || strcmp(path, ":memory:") == 0)
+        return false;
+    char *resolved = resolve_path(path, base_dir);
+    bool missing = resolved && access(resolved, F_OK) != 0 && errno == ENOENT;
+    free(resolved);
+    return missing;
+}
+
+static co_code open_uri(const char *uri, co_side side, const char *base_dir, bool create,
+                        co_store **out, co_error *err)
 {
     *out = NULL;
     if (!uri || !*uri)
@@ -101,7 +126,7 @@ static co_code store_open(const char *uri, co_side side, const char *base_dir, c
         char *resolved = resolve_path(path, base_dir);
         if (!resolved)
             return co_error_set(err, CO_ENOMEM, "out of memory");
-        co_code rc = co_sqlite_open(resolved, side, out, err);
+        co_code rc = co_sqlite_open_ex(resolved, side, create, out, err);
         if (rc == CO_OK) {
             (*out)->safe_uri = resolved;
             (*out)->sqlite_path = strdup(resolved);

@@ -36,6 +36,7 @@ typedef struct co_store_ops {
     void (*month_sql)(const co_store *s, const char *expr, co_buf *out);
     co_code (*allow_writes)(co_store *s, co_error *err); /* NULL: nothing to do */
     bool client_side_hashes; /* cutover_hash() & co. are not installed: hash rows in cutover */
+    const struct co_ddl_ops *ddl; /* schemas (ddl_int.h) */
 } co_store_ops;
 
 typedef struct co_cursor_ops {
@@ -84,6 +85,9 @@ co_code co_store_side_code(co_side side);
 
 /* Opens a SQLite database at path (already resolved). */
 co_code co_sqlite_open(const char *path, co_side side, co_store **out, co_error *err);
+/* The same; with create, a missing file is created (and its directory). */
+co_code co_sqlite_open_ex(const char *path, co_side side, bool create, co_store **out,
+                          co_error *err);
 
 /* Connects to a PostgreSQL database; uri is a libpq URI ("postgresql://..."),
  * libpq's PG* variables apply. The caller sets safe_uri. */

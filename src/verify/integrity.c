@@ -304,13 +304,7 @@ static co_code unknown_tenants(vctx *v, int64_t *found)
     co_map known;
     co_map_init(&known);
     co_buf key = CO_BUF_INIT, sql = CO_BUF_INIT, cond = CO_BUF_INIT, col = CO_BUF_INIT;
-    co_code rc = CO_OK;
-    for (size_t i = 0; i < v->nknown_tenants && rc == CO_OK; i++) {
-        co_buf_reset(&key);
-        co_key_encode(&key, &v->known_tenants[i].value, 1);
-        if (key.failed || !co_map_put(&known, key.data, key.len, "", 0))
-            rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
-    }
+    co_code rc = co_vknown_tenants(v->known_tenants, v->nknown_tenants, &known, v->err);
     co_store_quote_ident(st, v->e->tenant_column, &col);
     co_buf_printf(&sql, "SELECT DISTINCT %s FROM ", co_buf_str(&col));
     co_store_quote_ident(st, v->e->target, &sql);

@@ -7,6 +7,7 @@
  * integrity.c  target-side checks: unique keys, references, NULLs, lengths
  * sqlgen.c     the SQL both sides run: column lists, the tenant's scope
  * scope.c      the rows a scoped verification looks at (co_verify_scope)
+ * orphans.c    source rows of no tenant, against the orphans rules
  */
 #ifndef CUTOVER_VERIFY_INT_H
 #define CUTOVER_VERIFY_INT_H
@@ -108,5 +109,10 @@ co_code co_verify_volume(vctx *v);
  * (counted on the target only when the content check found every row equal). */
 co_code co_verify_volume_months(vctx *v, bool rows_match);
 co_code co_verify_integrity(vctx *v);
+
+/* Puts the canonical key of every tenant into known (orphans.c): the set that
+ * the target's rows (foreign_tenant) and the source's (orphans) are matched
+ * against. */
+co_code co_vknown_tenants(const co_tenant *tenants, size_t n, co_map *known, co_error *err);
 
 #endif

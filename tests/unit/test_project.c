@@ -345,7 +345,7 @@ static void test_unknown_keys(void **state)
     expect_fail(HEAD "sorce: sqlite:x.db\n" ONE_ENTITY, CO_EPROJECT,
                 "unknown key \"sorce\" at the top level (expected one of: source, target, "
                 "staging, state, tenants, options, entities, capture, hooks, monitor, budgets, "
-                "approvals, events)",
+                "approvals, events, orphans)",
                 "t.yaml:4:1");
     expect_fail(HEAD "options:\n  batchsize: 10\n" ONE_ENTITY, CO_EPROJECT,
                 "unknown key \"batchsize\" in options (expected one of: batch_size, retention_days, rejects_dir)",
@@ -356,7 +356,8 @@ static void test_unknown_keys(void **state)
                      "    qeury: SELECT 1\n",
                 CO_EPROJECT,
                 "unknown key \"qeury\" in entity (expected one of: name, target, key, "
-                "tenant_column, query, refs, volume, verify, duplicates, follows, reverse, merge)",
+                "tenant_column, query, refs, volume, verify, duplicates, follows, reverse, merge, "
+                "source_table, source_tenant_column)",
                 "t.yaml:7:5");
     /* merge: its rules are checked where they are written. */
     expect_fail(HEAD "entities:\n"
@@ -736,6 +737,50 @@ static void test_lookup(void **state)
     co_project_free(NULL);
 }
 
+/* ---- orphans and the source table of an entity ---- */
+
+static void test_orphans(void **state)
+{
+    (void)state;
+    co_project *p = parse_ok(HEAD ONE_ENTITY
+                             "    source_table: legacy_contacts\n"
+                             "    source_tenant_column: acct\n"
+                             "orphans:\n"
+                             "  - table: contacts\n"
+                             "    tenant_value: null\n"
+                             "    reason: never assigned\n"
+                             "  - tenant_value: unknown\n"
+                             "    reason: closed accounts\n"
+                             "  - tenant_value: [99, \"x\", null]\n"
+                             "    reason: test accounts\n"
+                             "  - reason: anything else\n");
+    assert_string_equal(p->entities[0].source_table, "legacy_contacts");
+    assert_string_equal(p->entities[0].source_tenant_column, "acct");
+    assert_int_equal(p->norphans, 4);
+    assert_string_equal(p->orphans[0].table, "contacts");
+    assert_true(p->orphans[0].nulls && !p->orphans[0].unknown);
+    assert_int_equal(p->orphans[0].mark.line, 11);
+    assert_null(p->orphans[1].table);
+    assert_true(!p->orphans[1].nulls && p->orphans[1].unknown);
+    assert_int_equal(p->orphans[2].nvalues, 2);
+    assert_string_equal(p->orphans[2].values[0], "99");
+    assert_string_equal(p->orphans[2].values[1], "x");
+    assert_true(p->orphans[2].nulls && !p->orphans[2].unknown);
+    assert_true(p->orphans[3].nulls && p->orphans[3].unknown); /* no tenant_value: both */
+    assert_string_equal(p->orphans[3].reason, "anything else");
+    co_project_free(p);
+
+    expect_fail(HEAD ONE_ENTITY "orphans:\n  - table: contacts\n", CO_EPROJECT,
+                "missing required key \"reason\" in an orphans rule", "t.yaml:9:5");
+    expect_fail(HEAD ONE_ENTITY "orphans:\n  - tenant_value: some\n    reason: r\n", CO_EPROJECT,
+                "\"tenant_value\" must be null (rows whose tenant is NULL), unknown",
+                "t.yaml:9:19");
+    expect_fail(HEAD ONE_ENTITY "orphans: none\n", CO_EPROJECT,
+                "\"orphans\" must be a sequence of rules", "t.yaml:8:10");
+    expect_fail(HEAD ONE_ENTITY "    source_table: legacy_contacts\n", CO_EPROJECT,
+                "declares source_table without source_tenant_column", "t.yaml:5:5");
+}
+
 /* ---- the starter ---- */
 
 static void test_starter(void **state)
@@ -758,7 +803,8 @@ static void test_starter(void **state)
     static const char *const keys[] = {"source:", "target:", "staging:", "state:",
                                        "tenants:", "options:", "batch_size:", "rejects_dir:",
                                        "entities:", "name:", "key:", "tenant_column:",
-                                       "query:", "refs:"};
+                                       "query:", "refs:", "orphans:", "tenant_value:",
+                                       "reason:"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         assert_non_null(strstr(text, keys[i]));
     size_t comments = 0;
@@ -877,6 +923,7 @@ int main(void)
         cmocka_unit_test(test_lookup),
         cmocka_unit_test(test_starter),
         cmocka_unit_test(test_bytes),
+        cmocka_unit_test(test_orphans),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -449,6 +449,77 @@ static void rounding_is_the_same_in_sql_and_c(void **state)
     co_store_close(s);
 }
 
+/* Schemas: a table made again in a new file as the first declares it, with
+ * its index and the table its foreign key names; a file not yet there is
+ * created only when asked. */
+static void schemas_are_copied(void **state)
+{
+    (void)state;
+    co_error err;
+    co_error_clear(&err);
+    co_store *target = NULL;
+    char uri[128];
+    snprintf(uri, sizeof uri, "sqlite:schema-from.db");
+    assert_int_equal(co_store_open_create(uri, CO_SIDE_TARGET, dir, &target, &err), CO_OK);
+    assert_int_equal(co_store_exec(target,
+                                   "CREATE TABLE parents (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                                   " name TEXT NOT NULL DEFAULT 'x' CHECK (name <> ''));"
+                                   "CREATE TABLE kids (id INTEGER PRIMARY KEY, parent_id INTEGER"
+                                   " REFERENCES parents (id), code TEXT UNIQUE);"
+                                   "CREATE INDEX kids_parent ON kids (parent_id);"
+                                   "CREATE TABLE other (id INTEGER)",
+                                   &err),
+                     CO_OK);
+    char **names = NULL;
+    size_t n = 0;
+    assert_int_equal(co_store_schema_tables(target, &names, &n, &err), CO_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(names[0], "kids");
+    assert_string_equal(names[2], "parents");
+    co_names_free(names, n);
+
+    snprintf(uri, sizeof uri, "sqlite:schema-new/staging.db");
+    assert_true(co_store_is_new_file(uri, dir));
+    co_store *staging = NULL;
+    assert_int_not_equal(co_store_open(uri, CO_SIDE_STAGING, dir, &staging, &err), CO_OK);
+    assert_int_equal(co_store_open_create(uri, CO_SIDE_STAGING, dir, &staging, &err), CO_OK);
+    assert_false(co_store_is_new_file(uri, dir));
+    const char *want[] = {"kids"};
+    assert_int_equal(co_store_schema_copy(target, staging, want, 1, &names, &n, &err), CO_OK);
+    assert_int_equal(n, 2); /* kids, and parents, which its foreign key names */
+    assert_string_equal(names[0], "kids");
+    assert_string_equal(names[1], "parents");
+    co_names_free(names, n);
+    assert_true(co_store_has_table(staging, "parents"));
+    assert_false(co_store_has_table(staging, "other"));
+    int64_t same = 0;
+    assert_int_equal(co_store_query_int(staging,
+                                        "SELECT count(*) FROM sqlite_schema WHERE name IN"
+                                        " ('kids_parent', 'sqlite_sequence',"
+                                        " 'sqlite_autoindex_kids_1')",
+                                        NULL, 0, &same, NULL, &err),
+                     CO_OK);
+    assert_int_equal(same, 3);
+    /* The CHECK and the default came along. */
+    assert_int_not_equal(co_store_exec(staging, "INSERT INTO parents (name) VALUES ('')", &err),
+                         CO_OK);
+    assert_int_equal(co_store_exec(staging, "INSERT INTO parents DEFAULT VALUES", &err), CO_OK);
+    /* Nothing missing: nothing made. */
+    assert_int_equal(co_store_schema_copy(target, staging, want, 1, &names, &n, &err), CO_OK);
+    assert_int_equal(n, 0);
+    co_names_free(names, n);
+    /* A table the source lacks. */
+    const char *none[] = {"nowhere"};
+    assert_int_equal(co_store_schema_copy(target, staging, none, 1, &names, &n, &err),
+                     CO_ENOTFOUND);
+    co_buf ddl = CO_BUF_INIT;
+    assert_int_equal(co_store_schema_ddl(target, want, 1, &ddl, &err), CO_OK);
+    assert_non_null(strstr(co_buf_str(&ddl), "CREATE INDEX kids_parent"));
+    co_buf_release(&ddl);
+    co_store_close(staging);
+    co_store_close(target);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +533,7 @@ int main(void)
         cmocka_unit_test(columns_and_statements),
         cmocka_unit_test(catalog_reads),
         cmocka_unit_test(loader_rejects_rows_and_keeps_going),
+        cmocka_unit_test(schemas_are_copied),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }
