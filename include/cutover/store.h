@@ -117,6 +117,36 @@ co_code co_store_columns(co_store *s, const char *table, co_column **cols, size_
                          co_error *err);
 void co_columns_free(co_column *cols, size_t ncols);
 
+/* A constraint a table declares, as its database keeps it (what verify
+ * checks the tenant's rows against, docs/verify.md). */
+typedef enum co_constraint_kind {
+    CO_CONSTRAINT_UNIQUE,      /* PRIMARY KEY, UNIQUE, a unique index on columns */
+    CO_CONSTRAINT_CHECK,
+    CO_CONSTRAINT_FOREIGN_KEY,
+} co_constraint_kind;
+
+typedef struct co_constraint {
+    co_constraint_kind kind;
+    char *name;            /* as declared; an unnamed one is described ("CHECK (qty > 0)") */
+    char **columns;        /* UNIQUE, FOREIGN KEY: the table's columns, in order */
+    size_t ncolumns;
+    char *parent;          /* FOREIGN KEY: the referenced table */
+    char **parent_columns; /* FOREIGN KEY: its columns, one per column */
+    char *check;           /* CHECK: the expression, over the table's columns */
+    bool validated;        /* false: PostgreSQL's NOT VALID (existing rows never checked) */
+} co_constraint;
+
+/* The UNIQUE, CHECK and FOREIGN KEY constraints of table: SQLite from
+ * pragma_index_list, pragma_foreign_key_list (a reference to the parent's
+ * primary key resolved to its columns) and the CHECK clauses of its CREATE
+ * TABLE; PostgreSQL from pg_constraint (NOT VALID and DEFERRABLE ones
+ * included) and unique indexes without expressions or predicates. Partial
+ * and expression indexes are left out. The caller frees the array with
+ * co_constraints_free. */
+co_code co_store_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
+                             co_error *err);
+void co_constraints_free(co_constraint *c, size_t n);
+
 /* Verification pushes hashing down to the database with SQL functions that
  * cutover installs on each connection (docs/verify.md):
  *   cutover_hash(v1, ..., vn)      the row hash of util/rowhash.h, an integer
@@ -125,6 +155,9 @@ void co_columns_free(co_column *cols, size_t ncols);
  *                                  key of k1..kn (or when there is no filter)
  *   cutover_round(x, digits)       a number rounded as co_round_decimal does
  *                                  (util/rowhash.h); other values unchanged
+ *   cutover_canon(x, 'type')       x in the canonical form of a column of
+ *                                  that type (util/canon.h: 'integer',
+ *                                  'real', 'decimal(2)', 'date', ...)
  * co_store_set_key_filter sets (fn) or clears (NULL) the filter. */
 typedef bool (*co_key_filter_fn)(void *ctx, const char *key, size_t len);
 void co_store_set_key_filter(co_store *s, co_key_filter_fn fn, void *ctx);

@@ -495,6 +495,7 @@ static const co_store_ops pg_ops = {
     .prepare_check = pg_prepare_check,
     .query_reads = co_pg_query_reads,
     .columns = pg_columns,
+    .constraints = co_pg_constraints,
     .loader_open = co_pg_loader_open,
     .month_sql = pg_month_sql,
     .allow_writes = pg_allow_writes,

@@ -9,6 +9,7 @@
  */
 #include "dedupe/normalize.h"
 #include "store/store_int.h"
+#include "util/canon.h"
 #include "util/fs.h"
 #include "util/key.h"
 #include "util/rowhash.h"
@@ -730,6 +731,49 @@ static void fn_round(sqlite3_context *ctx, int argc, sqlite3_value **argv)
                                                 sqlite3_value_int(argv[1])));
 }
 
+/* The result of cutover_canon: arg itself when the canonical form left it as it was. */
+static void canon_result(sqlite3_context *ctx, sqlite3_value *arg, co_canon_type t)
+{
+    char buf[CO_CANON_TEXT_MAX];
+    co_value in = value_of(arg);
+    co_value v = co_canon_value(t, in, buf);
+    if (v.type == in.type && v.s == in.s && v.i == in.i && (v.type != CO_REAL || v.r == in.r)) {
+        sqlite3_result_value(ctx, arg);
+        return;
+    }
+    switch (v.type) {
+    case CO_NULL: sqlite3_result_null(ctx); break;
+    case CO_INT: sqlite3_result_int64(ctx, v.i); break;
+    case CO_REAL: sqlite3_result_double(ctx, v.r); break;
+    case CO_TEXT: sqlite3_result_text64(ctx, v.s, v.len, SQLITE_TRANSIENT, SQLITE_UTF8); break;
+    case CO_BLOB: sqlite3_result_blob64(ctx, v.s, v.len, SQLITE_TRANSIENT); break;
+    }
+}
+
+/* cutover_canon(x, 'type'): x in the canonical form of a column of that type
+ * (util/canon.h); the type's name is parsed once per statement. */
+static void fn_canon(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    co_canon_type *kept = sqlite3_get_auxdata(ctx, 1);
+    if (kept) {
+        canon_result(ctx, argv[0], *kept);
+        return;
+    }
+    const char *name = (const char *)sqlite3_value_text(argv[1]);
+    co_canon_type t;
+    if (!name || !co_canon_type_parse(name, &t)) {
+        sqlite3_result_error(ctx, "cutover_canon: unknown type", -1);
+        return;
+    }
+    canon_result(ctx, argv[0], t);
+    co_canon_type *copy = sqlite3_malloc(sizeof *copy);
+    if (copy) {
+        *copy = t;
+        sqlite3_set_auxdata(ctx, 1, copy, sqlite3_free);
+    }
+}
+
 static void fn_hash_sum_final(sqlite3_context *ctx)
 {
     uint64_t *sum = sqlite3_aggregate_context(ctx, 0);
@@ -817,6 +861,8 @@ static void register_functions(sqlite_store *s)
                                NULL, NULL);
     sqlite3_create_function_v2(s->db, "cutover_round", 2, flags, NULL, fn_round, NULL, NULL,
                                NULL);
+    sqlite3_create_function_v2(s->db, "cutover_canon", 2, flags, NULL, fn_canon, NULL, NULL,
+                               NULL);
 }
 
 static co_code sq_allow_writes(co_store *s, co_error *err)
@@ -855,6 +901,7 @@ static const co_store_ops sqlite_ops = {
     .prepare_check = sq_prepare_check,
     .query_reads = sq_query_reads,
     .columns = sq_columns,
+    .constraints = co_sqlite_constraints,
     .loader_open = sq_loader_open,
     .month_sql = sq_month_sql,
     .allow_writes = sq_allow_writes,

@@ -255,6 +255,25 @@ static co_code reconcile(vctx *v)
                      rejected_n, off);
 }
 
+/* The declared type of each output column's target column: values are
+ * compared as the target stores them (util/canon.h). A column the target
+ * does not declare is compared as it is. */
+static co_code column_types(vctx *v)
+{
+    v->types = calloc(v->ncols ? v->ncols : 1, sizeof *v->types);
+    if (!v->types)
+        return co_error_set(v->err, CO_ENOMEM, "out of memory");
+    co_column *cols = NULL;
+    size_t n = 0;
+    co_code rc = co_store_columns(v->s->dest, v->e->target, &cols, &n, v->err);
+    for (size_t i = 0; rc == CO_OK && i < v->ncols; i++)
+        for (size_t c = 0; c < n; c++)
+            if (strcmp(cols[c].name, v->cols[i]) == 0)
+                v->types[i] = co_canon_type_of(cols[c].decl_type);
+    co_columns_free(cols, n);
+    return rc;
+}
+
 /* The query's output columns and the key's positions among them. */
 static co_code describe(vctx *v)
 {
@@ -279,7 +298,7 @@ static co_code describe(vctx *v)
                                 "key column \"%s\" is not among the query's columns", v->e->key[k]);
         v->key_idx[k] = i;
     }
-    return CO_OK;
+    return column_types(v);
 }
 
 /* The tenant's target rows of the entity, all of them (for reconcile when
@@ -514,6 +533,7 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
         for (size_t c = 0; c < v.ncols && v.cols; c++)
             free(v.cols[c]);
         free(v.cols);
+        free(v.types);
         co_map_release(&v.rejected);
         co_map_release(&v.scope_ids);
         co_buf_release(&v.remap);
