@@ -9,6 +9,7 @@
 #include "util/json.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -571,6 +572,34 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
     return rc;
 }
 
+/* [{"entity", "check", "kind", "key", "detail"}, ...]: the first max findings. */
+static void findings_json(const co_verify_result *r, size_t max, co_buf *b)
+{
+    co_buf_addc(b, '[');
+    for (size_t i = 0; i < r->nfindings && i < max; i++) {
+        const co_finding *f = &r->findings[i];
+        co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
+        co_json_str(b, f->entity);
+        co_buf_printf(b, ",\"check\":\"%s\",\"kind\":", co_check_name(f->check));
+        co_json_str(b, f->kind);
+        /* key and detail are JSON already */
+        co_buf_printf(b, ",\"key\":%s,\"detail\":%s}", f->key ? f->key : "null",
+                      f->detail ? f->detail : "null");
+    }
+    co_buf_addc(b, ']');
+}
+
+char *co_verify_findings_json(const co_verify_result *r, size_t max)
+{
+    co_buf b = CO_BUF_INIT;
+    findings_json(r, max, &b);
+    if (b.failed) {
+        co_buf_release(&b);
+        return NULL;
+    }
+    return co_buf_detach(&b);
+}
+
 char *co_verify_result_json(const co_verify_result *r)
 {
     co_buf b = CO_BUF_INIT;
@@ -597,18 +626,9 @@ char *co_verify_result_json(const co_verify_result *r)
         }
         co_buf_adds(&b, "}}");
     }
-    co_buf_adds(&b, "],\"findings\":[");
-    for (size_t i = 0; i < r->nfindings; i++) {
-        const co_finding *f = &r->findings[i];
-        co_buf_adds(&b, i ? ",{\"entity\":" : "{\"entity\":");
-        co_json_str(&b, f->entity);
-        co_buf_printf(&b, ",\"check\":\"%s\",\"kind\":", co_check_name(f->check));
-        co_json_str(&b, f->kind);
-        /* key and detail are JSON already */
-        co_buf_printf(&b, ",\"key\":%s,\"detail\":%s}", f->key ? f->key : "null",
-                      f->detail ? f->detail : "null");
-    }
-    co_buf_adds(&b, "]}");
+    co_buf_adds(&b, "],\"findings\":");
+    findings_json(r, SIZE_MAX, &b);
+    co_buf_addc(&b, '}');
     if (b.failed) {
         co_buf_release(&b);
         return NULL;
