@@ -8,7 +8,7 @@
  * source is opened query-only: cutover never writes to it by accident.
  */
 #include "dedupe/normalize.h"
-#include "store/store_int.h"
+#include "store/sqlite_int.h"
 #include "util/canon.h"
 #include "util/fs.h"
 #include "util/key.h"
@@ -406,6 +406,7 @@ typedef struct sqlite_loader {
     size_t *offsets;     /* where each text or blob value's bytes start in bytes */
     co_buf bytes;
     size_t count;        /* rows buffered */
+    sq_fkeys *fkeys;     /* declared foreign keys checked before a group applies, or NULL */
 } sqlite_loader;
 
 /* The reject rule for a refused row, from SQLite's extended code. */
@@ -495,8 +496,38 @@ static co_code insert_each(sqlite_loader *sl, const co_value *rows, size_t n, co
     return CO_OK;
 }
 
+/* Refuses the buffered rows whose declared foreign key names no parent row
+ * (rule foreign_key) and moves the others to the front; *kept gets how many
+ * those are. */
+static co_code refuse_orphans(sqlite_loader *sl, size_t *kept, co_error *err)
+{
+    co_loader *l = &sl->base;
+    size_t n = *kept, ncols = l->ncols, w = 0;
+    for (size_t r = 0; r < n; r++) {
+        bool ok;
+        char reason[512];
+        co_code rc = co_sqlite_fkeys_check(sl->fkeys, db_of(l->store), sl->rows, n, ncols, r,
+                                           &ok, reason, sizeof reason, err);
+        if (rc != CO_OK)
+            return rc;
+        if (ok) {
+            if (w != r)
+                memmove(sl->rows + w * ncols, sl->rows + r * ncols, ncols * sizeof *sl->rows);
+            w++;
+            continue;
+        }
+        if (!l->events.refused)
+            return co_error_set(err, co_store_side_code(l->store->side), "%s: %s: %s",
+                                co_side_name(l->store->side), sl->table, reason);
+        l->events.refused(l->events.ctx, sl->rows + r * ncols, ncols, "foreign_key", reason, "");
+    }
+    *kept = w;
+    return CO_OK;
+}
+
 /* Applies the buffered rows: a full group in one statement, retried row by
- * row when a row of it is refused; a partial group row by row. */
+ * row when a row of it is refused; a partial group row by row. Rows whose
+ * declared foreign key has no parent are refused first. */
 static co_code loader_flush(co_loader *l, co_error *err)
 {
     sqlite_loader *sl = (sqlite_loader *)l;
@@ -511,7 +542,13 @@ static co_code loader_flush(co_loader *l, co_error *err)
     sl->count = 0;
     co_code rc = CO_OK;
     bool done = false;
-    if (n == sl->group_rows && sl->group) {
+    size_t kept = n;
+    if (sl->fkeys)
+        rc = refuse_orphans(sl, &kept, err);
+    if (rc == CO_OK && kept < n) { /* the others row by row */
+        n = kept;
+        done = n == 0;
+    } else if (n == sl->group_rows && sl->group) {
         rc = bind_rows(sl, sl->group, sl->rows, n, err);
         int step = rc == CO_OK ? sqlite3_step(sl->group) : SQLITE_OK;
         int ext = sqlite3_extended_errcode(db_of(l->store));
@@ -566,6 +603,7 @@ static void loader_close(co_loader *l)
     sqlite_loader *sl = (sqlite_loader *)l;
     sqlite3_finalize(sl->one);
     sqlite3_finalize(sl->group);
+    co_sqlite_fkeys_close(sl->fkeys);
     co_buf_release(&sl->bytes);
     free(sl->rows);
     free(sl->offsets);
@@ -628,14 +666,17 @@ static co_code sq_loader_open(co_store *s, const char *table, const char *const 
     l->base.ops = &loader_ops;
     l->base.store = s;
     l->group_rows = MAX_PARAMS / ncols < GROUP_ROWS ? MAX_PARAMS / ncols : GROUP_ROWS;
-    if (l->group_rows == 0 || has_triggers(s, table))
+    if (l->group_rows == 0)
         l->group_rows = 1;
+    /* A table with triggers is written row by row, but its rows are still
+     * buffered by the group: a foreign key may name a row later in it. */
+    bool one_by_one = has_triggers(s, table);
     l->table = strdup(table);
     l->rows = calloc(l->group_rows * ncols, sizeof *l->rows);
     l->offsets = calloc(l->group_rows * ncols, sizeof *l->offsets);
     co_buf one = CO_BUF_INIT, group = CO_BUF_INIT;
     insert_sql(s, table, columns, ncols, 1, &one);
-    if (l->group_rows > 1)
+    if (l->group_rows > 1 && !one_by_one)
         insert_sql(s, table, columns, ncols, l->group_rows, &group);
     co_code rc = CO_OK;
     if (!l->table || !l->rows || !l->offsets || one.failed || group.failed)
@@ -643,12 +684,14 @@ static co_code sq_loader_open(co_store *s, const char *table, const char *const 
     if (rc == CO_OK && sqlite3_prepare_v3(db_of(s), co_buf_str(&one), -1,
                                           SQLITE_PREPARE_PERSISTENT, &l->one, NULL) != SQLITE_OK)
         rc = fail(s, "cannot prepare insert", err);
-    if (rc == CO_OK && l->group_rows > 1 &&
+    if (rc == CO_OK && l->group_rows > 1 && !one_by_one &&
         sqlite3_prepare_v3(db_of(s), co_buf_str(&group), -1, SQLITE_PREPARE_PERSISTENT, &l->group,
                            NULL) != SQLITE_OK)
         rc = fail(s, "cannot prepare insert", err);
     co_buf_release(&one);
     co_buf_release(&group);
+    if (rc == CO_OK)
+        rc = co_sqlite_fkeys_open(s, db_of(s), table, columns, ncols, &l->fkeys, err);
     if (rc != CO_OK) {
         co_error_where(err, "table %s", table);
         loader_close(&l->base);

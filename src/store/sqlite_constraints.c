@@ -6,10 +6,18 @@
  * the table's CREATE TABLE statement, which is the only place SQLite keeps
  * them: the statement is read token by token (strings, quoted names and
  * comments skipped) for CHECK ( ... ) and the CONSTRAINT name before it.
+ *
+ * Also the foreign keys a SQLite load enforces (sqlite_int.h): SQLite
+ * connections keep foreign keys off (turning them on would make deletes
+ * cascade or fail in the order cutover purges), so the loader looks up each
+ * row's parent itself before applying a group, as PostgreSQL checks a COPY:
+ * a parent among the rows of the same group counts.
  */
-#include "store/store_int.h"
+#include "store/sqlite_int.h"
+#include "util/rowhash.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -383,4 +391,174 @@ co_code co_sqlite_constraints(co_store *s, const char *table, co_constraint **ou
     *out = g.arr;
     *n = g.n;
     return rc;
+}
+
+/* ---- foreign keys enforced while loading -------------------------------------- */
+
+/* One declared foreign key whose columns are all loaded: where they are in
+ * the loaded row, and a prepared lookup of its parent row. */
+typedef struct sq_fkey {
+    size_t col[16];        /* positions of the key's columns among the loaded ones */
+    size_t parent_col[16]; /* for a table that refers to itself: the parent columns' */
+    size_t ncols;
+    bool self;             /* the parent is the table itself, its columns loaded */
+    sqlite3_stmt *lookup;  /* SELECT 1 FROM parent WHERE pc1 = ?1 ... LIMIT 1 */
+    char *describe;        /* "customer_id -> customers (id)" */
+} sq_fkey;
+
+struct sq_fkeys {
+    sq_fkey *keys;
+    size_t n;
+    co_side side;
+};
+
+static bool position_of(const char *const *columns, size_t ncols, const char *name, size_t *at)
+{
+    for (size_t i = 0; i < ncols; i++) {
+        if (strcasecmp(columns[i], name) == 0) {
+            *at = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+void co_sqlite_fkeys_close(sq_fkeys *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->n; i++) {
+        sqlite3_finalize(f->keys[i].lookup);
+        free(f->keys[i].describe);
+    }
+    free(f->keys);
+    free(f);
+}
+
+co_code co_sqlite_fkeys_open(co_store *s, sqlite3 *db, const char *table,
+                             const char *const *columns, size_t ncols, sq_fkeys **out,
+                             co_error *err)
+{
+    *out = NULL;
+    co_constraint *ks = NULL;
+    size_t n = 0;
+    co_code rc = co_sqlite_constraints(s, table, &ks, &n, err);
+    sq_fkeys *f = rc == CO_OK ? calloc(1, sizeof *f) : NULL;
+    if (rc == CO_OK && !f)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    if (f)
+        f->side = s->side;
+    for (size_t i = 0; rc == CO_OK && i < n; i++) {
+        const co_constraint *k = &ks[i];
+        if (k->kind != CO_CONSTRAINT_FOREIGN_KEY || k->ncolumns == 0 || k->ncolumns > 16)
+            continue;
+        sq_fkey fk = {0};
+        bool loaded = true;
+        for (size_t c = 0; c < k->ncolumns; c++)
+            loaded = loaded && position_of(columns, ncols, k->columns[c], &fk.col[c]);
+        if (!loaded) /* a column the load leaves to its default: the database's business */
+            continue;
+        fk.ncols = k->ncolumns;
+        fk.self = strcasecmp(k->parent, table) == 0;
+        for (size_t c = 0; fk.self && c < k->ncolumns; c++)
+            fk.self = position_of(columns, ncols, k->parent_columns[c], &fk.parent_col[c]);
+        co_buf sql = CO_BUF_INIT, what = CO_BUF_INIT;
+        co_buf_adds(&sql, "SELECT 1 FROM ");
+        co_store_quote_ident(s, k->parent, &sql);
+        co_buf_adds(&sql, " WHERE ");
+        for (size_t c = 0; c < k->ncolumns; c++) {
+            co_buf_adds(&sql, c ? " AND " : "");
+            co_store_quote_ident(s, k->parent_columns[c], &sql);
+            co_buf_printf(&sql, " = ?%zu", c + 1);
+            co_buf_printf(&what, "%s%s", c ? ", " : "", k->columns[c]);
+        }
+        co_buf_adds(&sql, " LIMIT 1");
+        co_buf_printf(&what, " -> %s (", k->parent);
+        for (size_t c = 0; c < k->ncolumns; c++)
+            co_buf_printf(&what, "%s%s", c ? ", " : "", k->parent_columns[c]);
+        co_buf_addc(&what, ')');
+        if (sql.failed || what.failed) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+        } else if (sqlite3_prepare_v3(db, co_buf_str(&sql), -1, SQLITE_PREPARE_PERSISTENT,
+                                      &fk.lookup, NULL) != SQLITE_OK) {
+            /* a parent table (or column) that does not exist: SQLite itself
+             * would refuse every write then; verify reports the rows */
+            sqlite3_finalize(fk.lookup);
+            fk.lookup = NULL;
+        } else {
+            sq_fkey *grown = realloc(f->keys, (f->n + 1) * sizeof *grown);
+            fk.describe = co_buf_detach(&what);
+            if (!grown || !fk.describe) {
+                sqlite3_finalize(fk.lookup);
+                free(fk.describe);
+                rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            } else {
+                f->keys = grown;
+                f->keys[f->n++] = fk;
+            }
+        }
+        co_buf_release(&sql);
+        co_buf_release(&what);
+    }
+    co_constraints_free(ks, n);
+    if (rc != CO_OK || (f && f->n == 0)) {
+        co_sqlite_fkeys_close(f);
+        return rc;
+    }
+    *out = f;
+    return CO_OK;
+}
+
+static int bind(sqlite3_stmt *st, int idx, const co_value *v)
+{
+    switch (v->type) {
+    case CO_INT: return sqlite3_bind_int64(st, idx, v->i);
+    case CO_REAL: return sqlite3_bind_double(st, idx, v->r);
+    case CO_TEXT: return sqlite3_bind_text64(st, idx, v->s, v->len, SQLITE_STATIC, SQLITE_UTF8);
+    case CO_BLOB: return sqlite3_bind_blob64(st, idx, v->s, v->len, SQLITE_STATIC);
+    default: return sqlite3_bind_null(st, idx);
+    }
+}
+
+co_code co_sqlite_fkeys_check(sq_fkeys *f, sqlite3 *db, const co_value *rows, size_t n,
+                              size_t ncols, size_t r, bool *ok, char *reason, size_t cap,
+                              co_error *err)
+{
+    *ok = true;
+    const co_value *row = rows + r * ncols;
+    for (size_t i = 0; f && i < f->n && *ok; i++) {
+        const sq_fkey *k = &f->keys[i];
+        bool any_null = false;
+        for (size_t c = 0; c < k->ncols; c++)
+            any_null |= row[k->col[c]].type == CO_NULL;
+        if (any_null) /* a key with a NULL refers to nothing: allowed */
+            continue;
+        bool found = false;
+        /* a parent among the rows applied with it (as one statement applies them) */
+        for (size_t o = 0; k->self && o < n && !found; o++) {
+            const co_value *other = rows + o * ncols;
+            bool same = true;
+            for (size_t c = 0; c < k->ncols && same; c++)
+                same = co_value_same(&row[k->col[c]], &other[k->parent_col[c]]);
+            found = same;
+        }
+        if (!found) {
+            for (size_t c = 0; c < k->ncols; c++)
+                bind(k->lookup, (int)c + 1, &row[k->col[c]]);
+            int step = sqlite3_step(k->lookup);
+            found = step == SQLITE_ROW;
+            sqlite3_reset(k->lookup);
+            sqlite3_clear_bindings(k->lookup);
+            if (step != SQLITE_ROW && step != SQLITE_DONE)
+                return co_error_set(err, co_store_side_code(f->side),
+                                    "%s: cannot look up the parent row of %s: %s",
+                                    co_side_name(f->side), k->describe, sqlite3_errmsg(db));
+        }
+        if (!found) {
+            *ok = false;
+            snprintf(reason, cap, "FOREIGN KEY constraint failed: %s names no row",
+                     k->describe);
+        }
+    }
+    return CO_OK;
 }

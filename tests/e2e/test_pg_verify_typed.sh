@@ -17,7 +17,9 @@ cv() { run_cutover -p "$proj" --target "$PG_BASE/typed" "$@"; }
 
 cv migrate --skip-rehearsal --all --json
 assert_eq "SQLite text -> PostgreSQL types: migrate and its verification pass" 0 "$CODE"
-assert_eq "no rejects" 0 "$(jq '[.tenants[].rejected] | add' <<<"$OUT")"
+assert_eq "the row without its category refused, as on SQLite" "[104] foreign_key" \
+  "$(jq -r '"\(.key | tojson) \(.rule)"' "$WORK/.cutover/rejects/2.jsonl")"
+assert_eq "and only it" 1 "$(jq '[.tenants[].rejected] | add' <<<"$OUT")"
 cv verify --all --json
 assert_eq "typed pairs verify on PostgreSQL: exit 0" 0 "$CODE"
 assert_eq "typed pairs verify on PostgreSQL: no findings" 0 \
