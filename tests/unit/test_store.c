@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "cutover/store.h"
+#include "util/canon.h"
 #include "util/rowhash.h"
 #include "util/buf.h"
 
@@ -399,10 +400,109 @@ static void rounding_is_the_same_in_sql_and_c(void **state)
     co_store_close(s);
 }
 
+/* cutover_canon() in SQL gives what co_canon_value gives in C, so the hash
+ * path (in SQLite) and the row path (in cutover) agree value for value. */
+static void canonical_forms_are_the_same_in_sql_and_c(void **state)
+{
+    (void)state;
+    co_store *s = open_db("canon.db", CO_SIDE_STATE);
+    co_error err;
+    co_error_clear(&err);
+    static const struct { const char *literal, *type; } cases[] = {
+        {"'1.50'", "real"}, {"'0042'", "integer"}, {"'abc'", "integer"}, {"1.505", "decimal(2)"},
+        {"'2024-01-05 00:00:00'", "date"}, {"'2024-01-05T10:00:00+02:00'", "timestamptz"},
+        {"'2024-01-05T10:00'", "timestamp"}, {"'t'", "boolean"}, {"NULL", "real"},
+        {"X'00ff'", "integer"}, {"7", "any"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "SELECT cutover_canon(%s, '%s')", cases[i].literal,
+                 cases[i].type);
+        co_cursor *c = NULL;
+        bool has_row = false;
+        assert_int_equal(co_store_query(s, sql, NULL, 0, &c, &err), CO_OK);
+        assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+        assert_true(has_row);
+        co_value in_sql = co_cursor_value(c, 0);
+        /* the C form of the same literal, read back through SQLite as it is */
+        snprintf(sql, sizeof sql, "SELECT %s", cases[i].literal);
+        co_cursor *raw = NULL;
+        assert_int_equal(co_store_query(s, sql, NULL, 0, &raw, &err), CO_OK);
+        assert_int_equal(co_cursor_next(raw, &has_row, &err), CO_OK);
+        co_canon_type t;
+        assert_true(co_canon_type_parse(cases[i].type, &t));
+        char buf[CO_CANON_TEXT_MAX];
+        co_value in_c = co_canon_value(t, co_cursor_value(raw, 0), buf);
+        assert_int_equal(in_sql.type, in_c.type);
+        assert_true(co_row_hash(&in_sql, 1) == co_row_hash(&in_c, 1));
+        co_cursor_close(raw);
+        co_cursor_close(c);
+    }
+    assert_int_not_equal(co_store_exec(s, "SELECT cutover_canon(1, 'no such type')", &err), CO_OK);
+    co_store_close(s);
+}
+
+/* The constraints a SQLite table declares, as verify reads them. */
+static void sqlite_constraints_are_read_from_the_schema(void **state)
+{
+    (void)state;
+    co_store *s = open_db("constraints.db", CO_SIDE_STATE);
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_exec(s,
+                                   "CREATE TABLE p (a INTEGER, b TEXT, PRIMARY KEY (a, b));"
+                                   "CREATE TABLE q (id INTEGER PRIMARY KEY);"
+                                   "CREATE TABLE c (id INTEGER PRIMARY KEY, a INTEGER, b TEXT,"
+                                   " q_id INTEGER REFERENCES q, \"odd \"\"check\"\"\" TEXT"
+                                   " CONSTRAINT named CHECK (length(\"odd \"\"check\"\"\") < 5),"
+                                   " note TEXT DEFAULT 'CHECK (x)' /* CHECK (no) */,"
+                                   " FOREIGN KEY (a, b) REFERENCES p (a, b), UNIQUE (a, note),"
+                                   " CHECK (a > (0)));"
+                                   "CREATE UNIQUE INDEX c_b ON c (b);"
+                                   "CREATE UNIQUE INDEX c_partial ON c (note) WHERE a > 1;",
+                                   &err),
+                     CO_OK);
+    co_constraint *k = NULL;
+    size_t n = 0;
+    assert_int_equal(co_store_constraints(s, "c", &k, &n, &err), CO_OK);
+    size_t uniques = 0, checks = 0, fks = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k[i].kind == CO_CONSTRAINT_UNIQUE) {
+            uniques++;
+            assert_true(strcmp(k[i].name, "c_b") == 0 || strcmp(k[i].name, "UNIQUE (a, note)") == 0);
+        } else if (k[i].kind == CO_CONSTRAINT_CHECK) {
+            checks++;
+            if (strcmp(k[i].name, "named") == 0)
+                assert_string_equal(k[i].check, "length(\"odd \"\"check\"\"\") < 5");
+            else
+                assert_string_equal(k[i].check, "a > (0)");
+        } else {
+            fks++;
+            if (strcmp(k[i].parent, "p") == 0) {
+                assert_int_equal(k[i].ncolumns, 2);
+                assert_string_equal(k[i].columns[1], "b");
+                assert_string_equal(k[i].parent_columns[1], "b");
+            } else {
+                /* REFERENCES q: its primary key */
+                assert_string_equal(k[i].parent, "q");
+                assert_string_equal(k[i].columns[0], "q_id");
+                assert_string_equal(k[i].parent_columns[0], "id");
+            }
+        }
+    }
+    assert_int_equal(uniques, 2); /* the partial index is left out */
+    assert_int_equal(checks, 2);
+    assert_int_equal(fks, 2);
+    co_constraints_free(k, n);
+    co_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(missing_source_is_a_source_error),
+        cmocka_unit_test(canonical_forms_are_the_same_in_sql_and_c),
+        cmocka_unit_test(sqlite_constraints_are_read_from_the_schema),
         cmocka_unit_test(garbage_file_is_refused),
         cmocka_unit_test(unknown_and_postgres_uris),
         cmocka_unit_test(state_side_creates_its_directory),
