@@ -353,6 +353,34 @@ static void loader_rejects_rows_and_keeps_going(void **state)
     assert_string_equal(seen.rules[0], "ignored");
     assert_int_equal(scalar(s, "SELECT count(*) FROM trig"), 50);
 
+    /* Declared foreign keys hold while loading, as PostgreSQL holds them for a
+     * COPY: a row without its parent is refused (foreign_key); a parent in the
+     * table or among the rows of the same group counts; a NULL names nothing. */
+    assert_int_equal(co_store_exec(s, "CREATE TABLE par (id INTEGER PRIMARY KEY);"
+                                      "INSERT INTO par VALUES (1);"
+                                      "CREATE TABLE kid (id INTEGER PRIMARY KEY,"
+                                      " par_id INTEGER REFERENCES par, up INTEGER REFERENCES kid (id))",
+                                   &err),
+                     CO_OK);
+    static const char *const kid_cols[] = {"id", "par_id", "up"};
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(co_loader_open(s, "kid", kid_cols, 3, &events, &lax, &err), CO_OK);
+    co_value kids[][3] = {{co_int(10), co_int(1), co_int(11)}, /* up: a later row */
+                          {co_int(11), co_null(), co_null()},
+                          {co_int(12), co_int(2), co_null()}, /* no parent 2 */
+                          {co_int(13), co_int(1), co_int(99)}}; /* no kid 99 */
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(co_loader_put(lax, kids[i], &err), CO_OK);
+    assert_int_equal(co_loader_flush(lax, &err), CO_OK);
+    co_loader_close(lax);
+    assert_int_equal(seen.loaded, 2);
+    assert_int_equal(seen.refused, 2);
+    assert_string_equal(seen.rules[0], "foreign_key");
+    assert_string_equal(seen.rules[1], "foreign_key");
+    assert_int_equal(seen.keys[0], 12);
+    assert_int_equal(seen.keys[1], 13);
+    assert_int_equal(scalar(s, "SELECT count(*) FROM pragma_foreign_key_check('kid')"), 0);
+
     /* Without events, a refused row is an error. */
     assert_int_equal(co_loader_open(s, "c", cols, 3, NULL, &l, &err), CO_OK);
     assert_int_equal(co_loader_put(l, rows[0], &err), CO_OK);
