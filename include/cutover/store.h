@@ -158,6 +158,9 @@ void co_constraints_free(co_constraint *c, size_t n);
  *   cutover_canon(x, 'type')       x in the canonical form of a column of
  *                                  that type (util/canon.h: 'integer',
  *                                  'real', 'decimal(2)', 'date', ...)
+ *   cutover_canon_hash_sum('t1,...,tn', v1, ..., vn)
+ *                                  cutover_hash_sum of each vi in the
+ *                                  canonical form of type ti
  * co_store_set_key_filter sets (fn) or clears (NULL) the filter. */
 typedef bool (*co_key_filter_fn)(void *ctx, const char *key, size_t len);
 void co_store_set_key_filter(co_store *s, co_key_filter_fn fn, void *ctx);

@@ -823,6 +823,59 @@ static void fn_hash_sum_final(sqlite3_context *ctx)
     sqlite3_result_int64(ctx, sum ? (sqlite3_int64)*sum : 0);
 }
 
+/* cutover_canon_hash_sum('type1,type2,...', v1, ..., vn): cutover_hash_sum of
+ * the values each in its type's canonical form, in one call per row. The
+ * types are parsed at the first row. */
+typedef struct canon_sum {
+    uint64_t sum; /* first: fn_hash_sum_final reads it */
+    bool parsed;
+    co_canon_type types[MAX_FUNCTION_ARGS];
+} canon_sum;
+
+static bool parse_types(const char *names, canon_sum *cs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const char *comma = strchr(names, ',');
+        size_t len = comma ? (size_t)(comma - names) : strlen(names);
+        char name[32];
+        if (len == 0 || len >= sizeof name)
+            return false;
+        memcpy(name, names, len);
+        name[len] = '\0';
+        if (!co_canon_type_parse(name, &cs->types[i]))
+            return false;
+        names += len + (comma ? 1 : 0);
+    }
+    return *names == '\0';
+}
+
+static void fn_canon_hash_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    canon_sum *cs = sqlite3_aggregate_context(ctx, sizeof *cs);
+    if (!cs) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    int n = argc - 1;
+    if (n > MAX_FUNCTION_ARGS) {
+        sqlite3_result_error(ctx, "cutover: too many columns for a row hash", -1);
+        return;
+    }
+    if (!cs->parsed) {
+        const char *names = (const char *)sqlite3_value_text(argv[0]);
+        if (!names || !parse_types(names, cs, n)) {
+            sqlite3_result_error(ctx, "cutover_canon_hash_sum: a type for each value", -1);
+            return;
+        }
+        cs->parsed = true;
+    }
+    co_value vals[MAX_FUNCTION_ARGS];
+    char text[MAX_FUNCTION_ARGS][CO_CANON_TEXT_MAX];
+    for (int i = 0; i < n; i++)
+        vals[i] = co_canon_value(cs->types[i], value_of(argv[i + 1]), text[i]);
+    cs->sum += co_row_hash(vals, (size_t)n);
+}
+
 static void fn_keep(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     co_store *s = sqlite3_user_data(ctx);
@@ -906,6 +959,8 @@ static void register_functions(sqlite_store *s)
                                NULL);
     sqlite3_create_function_v2(s->db, "cutover_canon", 2, flags, NULL, fn_canon, NULL, NULL,
                                NULL);
+    sqlite3_create_function_v2(s->db, "cutover_canon_hash_sum", -1, flags, NULL, NULL,
+                               fn_canon_hash_sum_step, fn_hash_sum_final, NULL);
 }
 
 static co_code sq_allow_writes(co_store *s, co_error *err)

@@ -113,8 +113,13 @@ static co_code summarize(vctx *v, bool expected_side, const range *r, summary *o
     co_store *st = expected_side ? v->s->source : v->s->dest;
     if (!co_store_hashes_in_sql(st))
         return summarize_here(v, expected_side, r, out);
-    co_buf select = CO_BUF_INIT;
-    co_buf_adds(&select, "count(*), cutover_hash_sum(");
+    co_buf select = CO_BUF_INIT, types = CO_BUF_INIT;
+    /* each value in its target type's canonical form, inside the aggregate */
+    if (co_vsql_hash_types(v, &types))
+        co_buf_printf(&select, "count(*), cutover_canon_hash_sum(%s, ", co_buf_str(&types));
+    else
+        co_buf_adds(&select, "count(*), cutover_hash_sum(");
+    co_buf_release(&types);
     co_vsql_columns(v, st, true, &select);
     co_buf_adds(&select, "), min(");
     co_store_quote_ident(st, v->e->key[0], &select);

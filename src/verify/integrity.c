@@ -499,11 +499,12 @@ static co_code foreign_key_violations(vctx *v, const co_constraint *k, int64_t *
 }
 
 /* The tenant's rows whose unique columns hold values that the table holds
- * more than once (the other row may be anyone's). */
+ * more than once (the other row may be anyone's). The values held twice are
+ * counted first; the rows are read only when there are some. */
 static co_code unique_violations(vctx *v, const co_constraint *k, int64_t *found)
 {
     co_store *st = v->s->dest;
-    co_buf cols = CO_BUF_INIT, ocols = CO_BUF_INIT, sql = CO_BUF_INIT;
+    co_buf cols = CO_BUF_INIT, ocols = CO_BUF_INIT, twice = CO_BUF_INIT, sql = CO_BUF_INIT;
     for (size_t i = 0; i < k->ncolumns; i++) {
         co_buf_adds(&cols, i ? ", " : "");
         co_store_quote_ident(st, k->columns[i], &cols);
@@ -511,28 +512,40 @@ static co_code unique_violations(vctx *v, const co_constraint *k, int64_t *found
         co_store_quote_ident(st, k->columns[i], &ocols);
     }
     const char *open = k->ncolumns > 1 ? "(" : "", *close = k->ncolumns > 1 ? ")" : "";
-    co_buf_adds(&sql, "SELECT ");
-    key_and_columns(v, k, "side", &sql);
-    co_buf_adds(&sql, " FROM (");
-    co_vsql_actual_rows(v, &sql);
-    co_buf_printf(&sql, ") AS side WHERE %s", open);
-    for (size_t i = 0; i < k->ncolumns; i++) {
-        co_buf_adds(&sql, i ? ", side." : "side.");
-        co_store_quote_ident(st, k->columns[i], &sql);
-    }
     /* the values held twice, among those of the tenant's rows (IN, not =,
      * so that SQLite reads every entry of a unique index, not the first) */
-    co_buf_printf(&sql, "%s IN (SELECT %s FROM ", close, co_buf_str(&ocols));
-    co_store_quote_ident(st, v->e->target, &sql);
-    co_buf_printf(&sql, " AS other WHERE %s%s%s IN (SELECT %s FROM (", open, co_buf_str(&ocols),
+    co_buf_printf(&twice, "SELECT %s FROM ", co_buf_str(&ocols));
+    co_store_quote_ident(st, v->e->target, &twice);
+    co_buf_printf(&twice, " AS other WHERE %s%s%s IN (SELECT %s FROM (", open, co_buf_str(&ocols),
                   close, co_buf_str(&cols));
-    co_vsql_actual_rows(v, &sql);
-    co_buf_printf(&sql, ") AS mine) GROUP BY %s HAVING count(*) > 1)", co_buf_str(&ocols));
-    co_code rc = sql.failed || cols.failed || ocols.failed
-                     ? co_error_set(v->err, CO_ENOMEM, "out of memory")
-                     : constraint_findings(v, co_buf_str(&sql), "unique", k, found);
+    co_vsql_actual_rows(v, &twice);
+    co_buf_printf(&twice, ") AS mine) GROUP BY %s HAVING count(*) > 1", co_buf_str(&ocols));
+    co_buf_printf(&sql, "SELECT count(*) FROM (%s) AS d", co_buf_str(&twice));
+    int64_t held_twice = 1;
+    co_param tenant = co_vparam_tenant(v);
+    bool failed = sql.failed || cols.failed || ocols.failed || twice.failed;
+    co_code rc = failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                        : co_store_query_int(st, co_buf_str(&sql), &tenant, 1, &held_twice, NULL,
+                                             v->err);
+    v->res->rows_fetched++;
+    if (rc == CO_OK && held_twice) {
+        co_buf_reset(&sql);
+        co_buf_adds(&sql, "SELECT ");
+        key_and_columns(v, k, "side", &sql);
+        co_buf_adds(&sql, " FROM (");
+        co_vsql_actual_rows(v, &sql);
+        co_buf_printf(&sql, ") AS side WHERE %s", open);
+        for (size_t i = 0; i < k->ncolumns; i++) {
+            co_buf_adds(&sql, i ? ", side." : "side.");
+            co_store_quote_ident(st, k->columns[i], &sql);
+        }
+        co_buf_printf(&sql, "%s IN (%s)", close, co_buf_str(&twice));
+        rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                        : constraint_findings(v, co_buf_str(&sql), "unique", k, found);
+    }
     co_buf_release(&cols);
     co_buf_release(&ocols);
+    co_buf_release(&twice);
     co_buf_release(&sql);
     return rc;
 }

@@ -33,7 +33,9 @@ void co_vsql_columns(vctx *v, co_store *st, bool for_hash, co_buf *out)
         if (i)
             co_buf_adds(out, ", ");
         const co_rounding *r = for_hash ? rounding_of(v->e, v->cols[i]) : NULL;
-        bool typed = for_hash && v->types && v->types[i].kind != CO_CANON_ANY;
+        /* A rounded column is canonical before it is rounded, as in
+         * co_vstored; the others are made canonical by the hash sum. */
+        bool typed = r && v->types && v->types[i].kind != CO_CANON_ANY;
         if (r) /* the rounding of the C path (co_vstored), not SQLite's round() */
             co_buf_adds(out, "cutover_round(");
         if (typed)
@@ -47,6 +49,23 @@ void co_vsql_columns(vctx *v, co_store *st, bool for_hash, co_buf *out)
         if (r)
             co_buf_printf(out, ", %d)", r->digits);
     }
+}
+
+bool co_vsql_hash_types(vctx *v, co_buf *out)
+{
+    bool any_typed = false;
+    co_buf_addc(out, '\'');
+    for (size_t i = 0; i < v->ncols; i++) {
+        co_canon_type t = {CO_CANON_ANY, 0};
+        if (v->types && !rounding_of(v->e, v->cols[i]))
+            t = v->types[i];
+        any_typed |= t.kind != CO_CANON_ANY;
+        char name[32];
+        co_canon_type_name(t, name, sizeof name);
+        co_buf_printf(out, "%s%s", i ? "," : "", name);
+    }
+    co_buf_addc(out, '\'');
+    return any_typed;
 }
 
 co_value co_vstored(const vctx *v, size_t col, co_value val, char *buf)

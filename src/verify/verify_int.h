@@ -63,9 +63,14 @@ co_code co_vcheck(vctx *v, co_check_kind check, bool pass, int64_t expected, int
                   int64_t differences, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
 /* SQL pieces. Each appends to out. */
-/* "c1", "c2", ... When hashed, each in its target type's canonical form
- * (cutover_canon()) and rounded where verify.round says so (cutover_round()). */
+/* "c1", "c2", ... When hashed, rounded where verify.round says so
+ * (cutover_round() over cutover_canon()); the other columns are made
+ * canonical by cutover_canon_hash_sum with co_vsql_hash_types. */
 void co_vsql_columns(vctx *v, co_store *st, bool for_hash, co_buf *out);
+/* 'integer,any,real,...': each output column's type for
+ * cutover_canon_hash_sum ('any' for a rounded column, canonical already).
+ * False when every one is 'any' (cutover_hash_sum does). */
+bool co_vsql_hash_types(vctx *v, co_buf *out);
 /* A value of output column col as the target stores it: its canonical form
  * in the column's type (text written into buf, CO_CANON_TEXT_MAX bytes),
  * rounded where verify.round says so. The C twin of co_vsql_columns' hash

@@ -467,6 +467,17 @@ static void canonical_forms_are_the_same_in_sql_and_c(void **state)
         co_cursor_close(c);
     }
     assert_int_not_equal(co_store_exec(s, "SELECT cutover_canon(1, 'no such type')", &err), CO_OK);
+    /* the typed hash sum: each value canonical first, in one call per row */
+    int64_t same = 0;
+    assert_int_equal(co_store_query_int(s,
+                                        "SELECT (SELECT cutover_canon_hash_sum('real,integer,any', a,"
+                                        " b, c) FROM (SELECT '1.50' AS a, '0042' AS b, '0042' AS c))"
+                                        " = (SELECT cutover_hash_sum(1.5, 42, '0042'))",
+                                        NULL, 0, &same, NULL, &err),
+                     CO_OK);
+    assert_int_equal(same, 1);
+    assert_int_not_equal(co_store_exec(s, "SELECT cutover_canon_hash_sum('real', 1, 2)", &err),
+                         CO_OK);
     co_store_close(s);
 }
 
