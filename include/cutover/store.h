@@ -134,6 +134,7 @@ typedef struct co_constraint {
     char **parent_columns; /* FOREIGN KEY: its columns, one per column */
     char *check;           /* CHECK: the expression, over the table's columns */
     bool validated;        /* false: PostgreSQL's NOT VALID (existing rows never checked) */
+    bool primary;          /* UNIQUE: the table's PRIMARY KEY */
 } co_constraint;
 
 /* The UNIQUE, CHECK and FOREIGN KEY constraints of table: SQLite from

@@ -70,6 +70,7 @@ co_code co_pg_constraints(co_store *s, const char *table, co_constraint **out, s
                        : type[0] == 'c'    ? CO_CONSTRAINT_CHECK
                        : type[0] == 'f'    ? CO_CONSTRAINT_FOREIGN_KEY
                                            : CO_CONSTRAINT_UNIQUE;
+            cur.primary = type && type[0] == 'p';
             free(type);
             cur.name = text_of(c, 0);
             cur.validated = co_cursor_value(c, 2).i != 0;

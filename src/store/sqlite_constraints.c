@@ -87,6 +87,7 @@ static co_code take_index(void *ctx, co_cursor *c, co_error *err)
     co_constraint k = {0};
     k.kind = CO_CONSTRAINT_UNIQUE;
     k.validated = true;
+    k.primary = strcmp(origin, "pk") == 0;
     index_cols ic = {&k, false, false};
     co_code rc = each_row(g->s, "SELECT cid, name FROM pragma_index_info(:a) ORDER BY seqno",
                           index, NULL, take_index_column, &ic, err);

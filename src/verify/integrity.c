@@ -622,8 +622,8 @@ static co_code check_violations(vctx *v, const co_constraint *ks, size_t n, int6
     return rc;
 }
 
-/* The tenant's rows against every UNIQUE, CHECK and FOREIGN KEY constraint
- * the target table declares (co_store_constraints). */
+/* The tenant's rows against every UNIQUE (but the primary key), CHECK and
+ * FOREIGN KEY constraint the target table declares (co_store_constraints). */
 static co_code declared_constraints(vctx *v, int64_t *found)
 {
     co_constraint *ks = NULL;
@@ -632,7 +632,9 @@ static co_code declared_constraints(vctx *v, int64_t *found)
     for (size_t i = 0; rc == CO_OK && i < n; i++) {
         if (ks[i].kind == CO_CONSTRAINT_FOREIGN_KEY && ks[i].ncolumns)
             rc = foreign_key_violations(v, &ks[i], found);
-        else if (ks[i].kind == CO_CONSTRAINT_UNIQUE && ks[i].ncolumns)
+        else if (ks[i].kind == CO_CONSTRAINT_UNIQUE && ks[i].ncolumns && !ks[i].primary)
+            /* A primary key is the row's identity, which the database keeps
+             * (the entity's own key is duplicate_keys' business). */
             rc = unique_violations(v, &ks[i], found);
     }
     if (rc == CO_OK)

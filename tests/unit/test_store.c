@@ -533,6 +533,11 @@ static void sqlite_constraints_are_read_from_the_schema(void **state)
     assert_int_equal(checks, 2);
     assert_int_equal(fks, 2);
     co_constraints_free(k, n);
+    /* a composite primary key is a unique key marked primary */
+    assert_int_equal(co_store_constraints(s, "p", &k, &n, &err), CO_OK);
+    assert_int_equal(n, 1);
+    assert_true(k[0].kind == CO_CONSTRAINT_UNIQUE && k[0].primary);
+    assert_string_equal(k[0].name, "PRIMARY KEY (a, b)");
     co_store_close(s);
 }
 
