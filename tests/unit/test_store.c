@@ -538,6 +538,7 @@ static void sqlite_constraints_are_read_from_the_schema(void **state)
     assert_int_equal(n, 1);
     assert_true(k[0].kind == CO_CONSTRAINT_UNIQUE && k[0].primary);
     assert_string_equal(k[0].name, "PRIMARY KEY (a, b)");
+    co_constraints_free(k, n);
     co_store_close(s);
 }
 
