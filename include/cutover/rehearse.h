@@ -2,8 +2,8 @@
  * rehearse.h: a tenant's whole migration, into staging, verified there,
  * before the real run. The rehearsal has a journal of its own (beside the
  * project's: state.db -> state.rehearsal.db) so that staging's id maps and
- * rejects never mix with the target's; its outcome (pass or fail, the reasons,
- * rows and duration) is recorded in the project's journal, where migrate
+ * rejects never mix with the target's; its outcome (pass or fail, the reasons
+ * with the first findings, rows and duration) is recorded in the project's journal, where migrate
  * looks for it. Neither the source nor the target is changed.
  */
 #ifndef CUTOVER_REHEARSE_H
@@ -49,5 +49,16 @@ co_code co_rehearsal_schema_record(co_session *main, const char *tenant, co_erro
 /* CO_ENOTREADY, naming what changed, when the schemas are no longer those
  * of the tenant's passing rehearsal (or it recorded none). */
 co_code co_rehearsal_schema_check(co_session *s, const char *tenant, co_error *err);
+
+/* How many findings a rehearsal's outcome carries: in its JSON, in the text
+ * that rehearse prints and in the reasons the journal keeps. */
+#define CO_REHEARSAL_FINDINGS 10
+
+/* The outcome as one JSON object: {"tenant", "pass", "rows", "rejected",
+ * "seconds", "reasons", "findings": the first CO_REHEARSAL_FINDINGS findings of
+ * its verification as verify --json lists them (entity, check, kind, key,
+ * detail with the columns and both values)}. Heap; free() it; NULL when out
+ * of memory. */
+char *co_rehearsal_result_json(const char *tenant, const co_rehearsal_result *r);
 
 #endif

@@ -162,6 +162,36 @@ co_code co_store_select_columns(co_store *s, const char *table, co_column **cols
 
 /* True when a and b are stores of the same engine: a's create_sql runs on b. */
 bool co_store_same_engine(const co_store *a, const co_store *b);
+/* A constraint a table declares, as its database keeps it (what verify
+ * checks the tenant's rows against, docs/verify.md). */
+typedef enum co_constraint_kind {
+    CO_CONSTRAINT_UNIQUE,      /* PRIMARY KEY, UNIQUE, a unique index on columns */
+    CO_CONSTRAINT_CHECK,
+    CO_CONSTRAINT_FOREIGN_KEY,
+} co_constraint_kind;
+
+typedef struct co_constraint {
+    co_constraint_kind kind;
+    char *name;            /* as declared; an unnamed one is described ("CHECK (qty > 0)") */
+    char **columns;        /* UNIQUE, FOREIGN KEY: the table's columns, in order */
+    size_t ncolumns;
+    char *parent;          /* FOREIGN KEY: the referenced table */
+    char **parent_columns; /* FOREIGN KEY: its columns, one per column */
+    char *check;           /* CHECK: the expression, over the table's columns */
+    bool validated;        /* false: PostgreSQL's NOT VALID (existing rows never checked) */
+    bool primary;          /* UNIQUE: the table's PRIMARY KEY */
+} co_constraint;
+
+/* The UNIQUE, CHECK and FOREIGN KEY constraints of table: SQLite from
+ * pragma_index_list, pragma_foreign_key_list (a reference to the parent's
+ * primary key resolved to its columns) and the CHECK clauses of its CREATE
+ * TABLE; PostgreSQL from pg_constraint (NOT VALID and DEFERRABLE ones
+ * included) and unique indexes without expressions or predicates. Partial
+ * and expression indexes are left out. The caller frees the array with
+ * co_constraints_free. */
+co_code co_store_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
+                             co_error *err);
+void co_constraints_free(co_constraint *c, size_t n);
 
 /* Verification pushes hashing down to the database with SQL functions that
  * cutover installs on each connection (docs/verify.md):
@@ -171,6 +201,12 @@ bool co_store_same_engine(const co_store *a, const co_store *b);
  *                                  key of k1..kn (or when there is no filter)
  *   cutover_round(x, digits)       a number rounded as co_round_decimal does
  *                                  (util/rowhash.h); other values unchanged
+ *   cutover_canon(x, 'type')       x in the canonical form of a column of
+ *                                  that type (util/canon.h: 'integer',
+ *                                  'real', 'decimal(2)', 'date', ...)
+ *   cutover_canon_hash_sum('t1,...,tn', v1, ..., vn)
+ *                                  cutover_hash_sum of each vi in the
+ *                                  canonical form of type ti
  * co_store_set_key_filter sets (fn) or clears (NULL) the filter. */
 typedef bool (*co_key_filter_fn)(void *ctx, const char *key, size_t len);
 void co_store_set_key_filter(co_store *s, co_key_filter_fn fn, void *ctx);

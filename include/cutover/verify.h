@@ -11,8 +11,12 @@
  *   volume     rows per group and calendar month, source against target,
  *              within a tolerance (entities with a `volume` rule)
  *   integrity  in the target: keys unique, references resolve within the
- *              tenant, NOT NULL and declared lengths hold, no row of another
- *              tenant (or of no tenant) among the tenant's rows
+ *              tenant, NOT NULL and declared lengths hold, the UNIQUE, CHECK
+ *              and FOREIGN KEY constraints the target declares hold, no row
+ *              of another tenant (or of no tenant) among the tenant's rows
+ *
+ * Values are compared as the target stores them: in the canonical form of
+ * the target column's declared type (util/canon.h).
  *
  * A failed check is a result, not an error: co_verify_tenant returns CO_OK
  * with res->pass false. Errors are for databases that fail. docs/verify.md
@@ -40,7 +44,8 @@ typedef struct co_finding {
     co_check_kind check;
     char *entity;
     char *kind;   /* missing, extra, changed, duplicate, count, volume, duplicate_key,
-                     dangling_ref, foreign_tenant, null, too_long */
+                     dangling_ref, foreign_tenant, null, too_long, foreign_key, unique,
+                     check */
     char *key;    /* the canonical key (or volume group) as JSON, or NULL */
     char *detail; /* a JSON object with the specifics (columns and both values, counts) */
 } co_finding;
@@ -154,6 +159,10 @@ void co_verify_result_release(co_verify_result *r);
 
 /* The result as one JSON object (heap; free() it), or NULL when out of memory. */
 char *co_verify_result_json(const co_verify_result *r);
+/* The first max findings of r as the JSON array verify --json lists them in
+ * ({"entity", "check", "kind", "key", "detail"}; heap; free() it), or NULL
+ * when out of memory. */
+char *co_verify_findings_json(const co_verify_result *r, size_t max);
 
 /* ---- Every source row accounted for (src/verify/orphans.c) ----
  * The source tables that the entity queries read, each with its tenant

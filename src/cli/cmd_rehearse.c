@@ -1,7 +1,8 @@
 /*
  * cmd_rehearse.c: `cutover rehearse --tenant KEY | --all` loads tenants into
  * staging and verifies them there, recording pass or fail for migrate; exit
- * code 12 when a rehearsal fails.
+ * code 12 when a rehearsal fails. A failed one shows why: its reasons and the
+ * first findings of its verification (text and --json alike).
  */
 #include "cli.h"
 #include "cutover/rehearse.h"
@@ -89,6 +90,7 @@ int cmd_rehearse(cli_ctx *ctx)
         co_buf_release(&head);
     }
     co_names_free(created, ncreated);
+    size_t printed = 0;
     for (size_t i = 0; i < count; i++) {
         co_rehearsal_result r;
         co_error_clear(&err);
@@ -109,12 +111,24 @@ int cmd_rehearse(cli_ctx *ctx)
         if (!r.pass && rc == EXIT_OK)
             rc = EXIT_VERIFY;
         if (ctx->json) {
-            printf("%s{\"tenant\":\"%s\",\"pass\":%s,\"rows\":%lld,\"rejected\":%lld,\"seconds\":%.3f}",
-                   i ? "," : "", chosen[i]->key, r.pass ? "true" : "false", (long long)r.rows,
-                   (long long)r.rejected, r.seconds);
+            char *json = co_rehearsal_result_json(chosen[i]->key, &r);
+            if (!json) {
+                co_rehearsal_result_release(&r);
+                rc = EXIT_INTERNAL;
+                break;
+            }
+            printf("%s%s", printed++ ? "," : "", json);
+            free(json);
         } else if (!ctx->quiet || !r.pass) {
             printf("rehearse tenant %s: %s in %.2fs: %s\n", chosen[i]->key,
                    r.pass ? "PASS" : "FAIL", r.seconds, r.reasons);
+            /* the first findings, as verify prints them */
+            const co_verify_result *v = &r.verification;
+            for (size_t f = 0; !r.pass && f < v->nfindings && f < CO_REHEARSAL_FINDINGS; f++)
+                printf("       %s %s %s: %s %s\n", v->findings[f].entity,
+                       co_check_name(v->findings[f].check), v->findings[f].kind,
+                       v->findings[f].key ? v->findings[f].key : "",
+                       v->findings[f].detail ? v->findings[f].detail : "");
         }
         bool passed = r.pass;
         co_rehearsal_result_release(&r);

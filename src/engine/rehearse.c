@@ -5,6 +5,7 @@
 #include "cutover/monitor.h"
 #include "cutover/rehearse.h"
 #include "util/buf.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,41 @@ void co_rehearsal_result_release(co_rehearsal_result *r)
 {
     co_verify_result_release(&r->verification);
     memset(r, 0, sizeof *r);
+}
+
+char *co_rehearsal_result_json(const char *tenant, const co_rehearsal_result *r)
+{
+    co_buf b = CO_BUF_INIT;
+    co_buf_adds(&b, "{\"tenant\":");
+    co_json_str(&b, tenant);
+    co_buf_printf(&b, ",\"pass\":%s,\"rows\":%lld,\"rejected\":%lld,\"seconds\":%.3f,"
+                      "\"reasons\":",
+                  r->pass ? "true" : "false", (long long)r->rows, (long long)r->rejected,
+                  r->seconds);
+    co_json_str(&b, r->reasons);
+    char *findings = co_verify_findings_json(&r->verification, CO_REHEARSAL_FINDINGS);
+    co_buf_printf(&b, ",\"findings\":%s}", findings ? findings : "[]");
+    if (!findings || b.failed) {
+        free(findings);
+        co_buf_release(&b);
+        return NULL;
+    }
+    free(findings);
+    return co_buf_detach(&b);
+}
+
+/* The reasons as the journal keeps them: with the first findings of a
+ * verification that failed, one per line. */
+static void journal_reasons(const co_rehearsal_result *res, co_buf *out)
+{
+    co_buf_adds(out, res->reasons);
+    const co_verify_result *v = &res->verification;
+    for (size_t i = 0; !res->pass && i < v->nfindings && i < CO_REHEARSAL_FINDINGS; i++) {
+        const co_finding *f = &v->findings[i];
+        co_buf_printf(out, "%s%s %s %s: %s %s", i ? "\n" : "\nfirst findings:\n", f->entity,
+                      co_check_name(f->check), f->kind, f->key ? f->key : "",
+                      f->detail ? f->detail : "");
+    }
 }
 
 co_code co_rehearse_tenant(co_session *main, co_session *rehearsal, const co_tenant *t,
@@ -155,9 +191,13 @@ co_code co_rehearse_tenant(co_session *main, co_session *rehearsal, const co_ten
         co_state_unlease(main->state, t->key, &ignored);
         return rc;
     }
+    co_buf reasons = CO_BUF_INIT;
+    journal_reasons(res, &reasons);
     rc = co_state_rehearsal_record(main->state, t->key, main->project->hash,
-                                   res->pass ? "pass" : "fail", res->reasons, res->rows,
+                                   res->pass ? "pass" : "fail",
+                                   reasons.failed ? res->reasons : co_buf_str(&reasons), res->rows,
                                    res->rejected, res->seconds, err);
+    co_buf_release(&reasons);
     co_error ignored;
     co_state_unlease(main->state, t->key, &ignored);
     return rc;

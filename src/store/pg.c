@@ -542,6 +542,7 @@ static const co_store_ops pg_ops = {
     .columns = pg_columns,
     .tables = pg_tables,
     .select_columns = pg_select_columns,
+    .constraints = co_pg_constraints,
     .loader_open = co_pg_loader_open,
     .month_sql = pg_month_sql,
     .allow_writes = pg_allow_writes,

@@ -10,6 +10,8 @@
 #include "dedupe/normalize.h"
 #include "store/ddl_int.h"
 #include "store/store_int.h"
+#include "store/sqlite_int.h"
+#include "util/canon.h"
 #include "util/fs.h"
 #include "util/key.h"
 #include "util/rowhash.h"
@@ -503,6 +505,7 @@ typedef struct sqlite_loader {
     size_t *offsets;     /* where each text or blob value's bytes start in bytes */
     co_buf bytes;
     size_t count;        /* rows buffered */
+    sq_fkeys *fkeys;     /* declared foreign keys checked before a group applies, or NULL */
 } sqlite_loader;
 
 /* The reject rule for a refused row, from SQLite's extended code. */
@@ -592,8 +595,38 @@ static co_code insert_each(sqlite_loader *sl, const co_value *rows, size_t n, co
     return CO_OK;
 }
 
+/* Refuses the buffered rows whose declared foreign key names no parent row
+ * (rule foreign_key) and moves the others to the front; *kept gets how many
+ * those are. */
+static co_code refuse_orphans(sqlite_loader *sl, size_t *kept, co_error *err)
+{
+    co_loader *l = &sl->base;
+    size_t n = *kept, ncols = l->ncols, w = 0;
+    for (size_t r = 0; r < n; r++) {
+        bool ok;
+        char reason[512];
+        co_code rc = co_sqlite_fkeys_check(sl->fkeys, db_of(l->store), sl->rows, n, ncols, r,
+                                           &ok, reason, sizeof reason, err);
+        if (rc != CO_OK)
+            return rc;
+        if (ok) {
+            if (w != r)
+                memmove(sl->rows + w * ncols, sl->rows + r * ncols, ncols * sizeof *sl->rows);
+            w++;
+            continue;
+        }
+        if (!l->events.refused)
+            return co_error_set(err, co_store_side_code(l->store->side), "%s: %s: %s",
+                                co_side_name(l->store->side), sl->table, reason);
+        l->events.refused(l->events.ctx, sl->rows + r * ncols, ncols, "foreign_key", reason, "");
+    }
+    *kept = w;
+    return CO_OK;
+}
+
 /* Applies the buffered rows: a full group in one statement, retried row by
- * row when a row of it is refused; a partial group row by row. */
+ * row when a row of it is refused; a partial group row by row. Rows whose
+ * declared foreign key has no parent are refused first. */
 static co_code loader_flush(co_loader *l, co_error *err)
 {
     sqlite_loader *sl = (sqlite_loader *)l;
@@ -608,7 +641,13 @@ static co_code loader_flush(co_loader *l, co_error *err)
     sl->count = 0;
     co_code rc = CO_OK;
     bool done = false;
-    if (n == sl->group_rows && sl->group) {
+    size_t kept = n;
+    if (sl->fkeys)
+        rc = refuse_orphans(sl, &kept, err);
+    if (rc == CO_OK && kept < n) { /* the others row by row */
+        n = kept;
+        done = n == 0;
+    } else if (n == sl->group_rows && sl->group) {
         rc = bind_rows(sl, sl->group, sl->rows, n, err);
         int step = rc == CO_OK ? sqlite3_step(sl->group) : SQLITE_OK;
         int ext = sqlite3_extended_errcode(db_of(l->store));
@@ -663,6 +702,7 @@ static void loader_close(co_loader *l)
     sqlite_loader *sl = (sqlite_loader *)l;
     sqlite3_finalize(sl->one);
     sqlite3_finalize(sl->group);
+    co_sqlite_fkeys_close(sl->fkeys);
     co_buf_release(&sl->bytes);
     free(sl->rows);
     free(sl->offsets);
@@ -725,14 +765,17 @@ static co_code sq_loader_open(co_store *s, const char *table, const char *const 
     l->base.ops = &loader_ops;
     l->base.store = s;
     l->group_rows = MAX_PARAMS / ncols < GROUP_ROWS ? MAX_PARAMS / ncols : GROUP_ROWS;
-    if (l->group_rows == 0 || has_triggers(s, table))
+    if (l->group_rows == 0)
         l->group_rows = 1;
+    /* A table with triggers is written row by row, but its rows are still
+     * buffered by the group: a foreign key may name a row later in it. */
+    bool one_by_one = has_triggers(s, table);
     l->table = strdup(table);
     l->rows = calloc(l->group_rows * ncols, sizeof *l->rows);
     l->offsets = calloc(l->group_rows * ncols, sizeof *l->offsets);
     co_buf one = CO_BUF_INIT, group = CO_BUF_INIT;
     insert_sql(s, table, columns, ncols, 1, &one);
-    if (l->group_rows > 1)
+    if (l->group_rows > 1 && !one_by_one)
         insert_sql(s, table, columns, ncols, l->group_rows, &group);
     co_code rc = CO_OK;
     if (!l->table || !l->rows || !l->offsets || one.failed || group.failed)
@@ -740,12 +783,14 @@ static co_code sq_loader_open(co_store *s, const char *table, const char *const 
     if (rc == CO_OK && sqlite3_prepare_v3(db_of(s), co_buf_str(&one), -1,
                                           SQLITE_PREPARE_PERSISTENT, &l->one, NULL) != SQLITE_OK)
         rc = fail(s, "cannot prepare insert", err);
-    if (rc == CO_OK && l->group_rows > 1 &&
+    if (rc == CO_OK && l->group_rows > 1 && !one_by_one &&
         sqlite3_prepare_v3(db_of(s), co_buf_str(&group), -1, SQLITE_PREPARE_PERSISTENT, &l->group,
                            NULL) != SQLITE_OK)
         rc = fail(s, "cannot prepare insert", err);
     co_buf_release(&one);
     co_buf_release(&group);
+    if (rc == CO_OK)
+        rc = co_sqlite_fkeys_open(s, db_of(s), table, columns, ncols, &l->fkeys, err);
     if (rc != CO_OK) {
         co_error_where(err, "table %s", table);
         loader_close(&l->base);
@@ -828,10 +873,106 @@ static void fn_round(sqlite3_context *ctx, int argc, sqlite3_value **argv)
                                                 sqlite3_value_int(argv[1])));
 }
 
+/* The result of cutover_canon: arg itself when the canonical form left it as it was. */
+static void canon_result(sqlite3_context *ctx, sqlite3_value *arg, co_canon_type t)
+{
+    char buf[CO_CANON_TEXT_MAX];
+    co_value in = value_of(arg);
+    co_value v = co_canon_value(t, in, buf);
+    if (v.type == in.type && v.s == in.s && v.i == in.i && (v.type != CO_REAL || v.r == in.r)) {
+        sqlite3_result_value(ctx, arg);
+        return;
+    }
+    switch (v.type) {
+    case CO_NULL: sqlite3_result_null(ctx); break;
+    case CO_INT: sqlite3_result_int64(ctx, v.i); break;
+    case CO_REAL: sqlite3_result_double(ctx, v.r); break;
+    case CO_TEXT: sqlite3_result_text64(ctx, v.s, v.len, SQLITE_TRANSIENT, SQLITE_UTF8); break;
+    case CO_BLOB: sqlite3_result_blob64(ctx, v.s, v.len, SQLITE_TRANSIENT); break;
+    }
+}
+
+/* cutover_canon(x, 'type'): x in the canonical form of a column of that type
+ * (util/canon.h); the type's name is parsed once per statement. */
+static void fn_canon(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    co_canon_type *kept = sqlite3_get_auxdata(ctx, 1);
+    if (kept) {
+        canon_result(ctx, argv[0], *kept);
+        return;
+    }
+    const char *name = (const char *)sqlite3_value_text(argv[1]);
+    co_canon_type t;
+    if (!name || !co_canon_type_parse(name, &t)) {
+        sqlite3_result_error(ctx, "cutover_canon: unknown type", -1);
+        return;
+    }
+    canon_result(ctx, argv[0], t);
+    co_canon_type *copy = sqlite3_malloc(sizeof *copy);
+    if (copy) {
+        *copy = t;
+        sqlite3_set_auxdata(ctx, 1, copy, sqlite3_free);
+    }
+}
+
 static void fn_hash_sum_final(sqlite3_context *ctx)
 {
     uint64_t *sum = sqlite3_aggregate_context(ctx, 0);
     sqlite3_result_int64(ctx, sum ? (sqlite3_int64)*sum : 0);
+}
+
+/* cutover_canon_hash_sum('type1,type2,...', v1, ..., vn): cutover_hash_sum of
+ * the values each in its type's canonical form, in one call per row. The
+ * types are parsed at the first row. */
+typedef struct canon_sum {
+    uint64_t sum; /* first: fn_hash_sum_final reads it */
+    bool parsed;
+    co_canon_type types[MAX_FUNCTION_ARGS];
+} canon_sum;
+
+static bool parse_types(const char *names, canon_sum *cs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const char *comma = strchr(names, ',');
+        size_t len = comma ? (size_t)(comma - names) : strlen(names);
+        char name[32];
+        if (len == 0 || len >= sizeof name)
+            return false;
+        memcpy(name, names, len);
+        name[len] = '\0';
+        if (!co_canon_type_parse(name, &cs->types[i]))
+            return false;
+        names += len + (comma ? 1 : 0);
+    }
+    return *names == '\0';
+}
+
+static void fn_canon_hash_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    canon_sum *cs = sqlite3_aggregate_context(ctx, sizeof *cs);
+    if (!cs) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    int n = argc - 1;
+    if (n > MAX_FUNCTION_ARGS) {
+        sqlite3_result_error(ctx, "cutover: too many columns for a row hash", -1);
+        return;
+    }
+    if (!cs->parsed) {
+        const char *names = (const char *)sqlite3_value_text(argv[0]);
+        if (!names || !parse_types(names, cs, n)) {
+            sqlite3_result_error(ctx, "cutover_canon_hash_sum: a type for each value", -1);
+            return;
+        }
+        cs->parsed = true;
+    }
+    co_value vals[MAX_FUNCTION_ARGS];
+    char text[MAX_FUNCTION_ARGS][CO_CANON_TEXT_MAX];
+    for (int i = 0; i < n; i++)
+        vals[i] = co_canon_value(cs->types[i], value_of(argv[i + 1]), text[i]);
+    cs->sum += co_row_hash(vals, (size_t)n);
 }
 
 static void fn_keep(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -915,6 +1056,10 @@ static void register_functions(sqlite_store *s)
                                NULL, NULL);
     sqlite3_create_function_v2(s->db, "cutover_round", 2, flags, NULL, fn_round, NULL, NULL,
                                NULL);
+    sqlite3_create_function_v2(s->db, "cutover_canon", 2, flags, NULL, fn_canon, NULL, NULL,
+                               NULL);
+    sqlite3_create_function_v2(s->db, "cutover_canon_hash_sum", -1, flags, NULL, NULL,
+                               fn_canon_hash_sum_step, fn_hash_sum_final, NULL);
 }
 
 static co_code sq_allow_writes(co_store *s, co_error *err)
@@ -955,6 +1100,7 @@ static const co_store_ops sqlite_ops = {
     .columns = sq_columns,
     .tables = sq_tables,
     .select_columns = sq_select_columns,
+    .constraints = co_sqlite_constraints,
     .loader_open = sq_loader_open,
     .month_sql = sq_month_sql,
     .allow_writes = sq_allow_writes,

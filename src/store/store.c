@@ -316,6 +316,76 @@ void co_columns_free(co_column *cols, size_t ncols)
     free(cols);
 }
 
+co_code co_store_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
+                             co_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    co_code rc = s->ops->constraints(s, table, out, n, err);
+    if (rc != CO_OK) {
+        co_constraints_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+void co_constraint_release(co_constraint *c)
+{
+    for (size_t k = 0; k < c->ncolumns; k++) {
+        free(c->columns[k]);
+        if (c->parent_columns)
+            free(c->parent_columns[k]);
+    }
+    free(c->columns);
+    free(c->parent_columns);
+    free(c->name);
+    free(c->parent);
+    free(c->check);
+    memset(c, 0, sizeof *c);
+}
+
+void co_constraints_free(co_constraint *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        co_constraint_release(&c[i]);
+    free(c);
+}
+
+co_code co_constraint_push(co_constraint **arr, size_t *n, co_constraint *c, co_error *err)
+{
+    co_constraint *grown = realloc(*arr, (*n + 1) * sizeof *grown);
+    if (!grown || !c->name || (c->kind == CO_CONSTRAINT_FOREIGN_KEY && !c->parent)) {
+        if (grown)
+            *arr = grown;
+        co_constraint_release(c);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    *arr = grown;
+    grown[(*n)++] = *c;
+    memset(c, 0, sizeof *c);
+    return CO_OK;
+}
+
+bool co_constraint_add_column(co_constraint *c, const char *column, const char *parent_column)
+{
+    char **cols = realloc(c->columns, (c->ncolumns + 1) * sizeof *cols);
+    if (!cols)
+        return false;
+    c->columns = cols;
+    char **pcols = c->parent_columns;
+    if (parent_column || pcols) {
+        pcols = realloc(pcols, (c->ncolumns + 1) * sizeof *pcols);
+        if (!pcols)
+            return false;
+        c->parent_columns = pcols;
+        pcols[c->ncolumns] = parent_column ? strdup(parent_column) : NULL;
+    }
+    cols[c->ncolumns] = strdup(column);
+    c->ncolumns++;
+    return cols[c->ncolumns - 1] && (!parent_column || pcols[c->ncolumns - 1]);
+}
+
 void co_store_set_key_filter(co_store *s, co_key_filter_fn fn, void *ctx)
 {
     s->key_filter = fn;

@@ -31,6 +31,8 @@ typedef struct co_store_ops {
     co_code (*tables)(co_store *s, co_table_info **tables, size_t *n, co_error *err);
     co_code (*select_columns)(co_store *s, const char *table, co_column **cols, size_t *n,
                               co_error *err);
+    co_code (*constraints)(co_store *s, const char *table, co_constraint **out, size_t *n,
+                           co_error *err);
     co_code (*loader_open)(co_store *s, const char *table, const char *const *columns,
                            size_t ncols, co_loader **out, co_error *err);
     void (*month_sql)(const co_store *s, const char *expr, co_buf *out);
@@ -82,6 +84,19 @@ struct co_loader {
 
 /* The error code that stands for a failure on this side. */
 co_code co_store_side_code(co_side side);
+
+/* co_store_constraints of each engine (sqlite_constraints.c, pg_constraints.c). */
+co_code co_sqlite_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
+                              co_error *err);
+co_code co_pg_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
+                          co_error *err);
+/* Appends one constraint to *arr (n of them), taking ownership of c's
+ * strings (freed on failure). */
+co_code co_constraint_push(co_constraint **arr, size_t *n, co_constraint *c, co_error *err);
+/* Frees c's strings and zeroes it. */
+void co_constraint_release(co_constraint *c);
+/* Adds a column (and its parent column, or NULL) to c. */
+bool co_constraint_add_column(co_constraint *c, const char *column, const char *parent_column);
 
 /* Opens a SQLite database at path (already resolved). */
 co_code co_sqlite_open(const char *path, co_side side, co_store **out, co_error *err);

@@ -67,20 +67,8 @@ static co_code range_query(vctx *v, bool expected_side, const range *r, const co
     return rc;
 }
 
-/* The rounding verify.round asks for, applied in cutover (where the database
- * does not hash, and row by row): a real column rounded to its decimals by
- * co_round_decimal, as cutover_round() rounds it in SQLite's hashes. */
-static co_value rounded(vctx *v, size_t col, co_value val)
-{
-    for (size_t i = 0; i < v->e->nrounding; i++) {
-        if (strcmp(v->e->rounding[i].column, v->cols[col]) != 0)
-            continue;
-        if (val.type == CO_REAL || val.type == CO_INT)
-            return co_real(co_round_decimal(val.type == CO_REAL ? val.r : (double)val.i,
-                                            v->e->rounding[i].digits));
-    }
-    return val;
-}
+/* Text of the canonical values of one row (util/canon.h), per column. */
+typedef char canon_text[256][CO_CANON_TEXT_MAX];
 
 /* The summary of a range hashed here, for databases without cutover's SQL
  * functions (PostgreSQL): every row of the range crosses the connection. */
@@ -96,11 +84,12 @@ static co_code summarize_here(vctx *v, bool expected_side, const range *r, summa
     out->int_keys = true;
     bool has_row, first = true;
     co_value row[256];
+    canon_text canon;
     if (rc == CO_OK && v->ncols > 256)
         rc = co_error_set(v->err, CO_EUNSUPPORTED, "more than 256 columns");
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
         for (size_t i = 0; i < v->ncols; i++)
-            row[i] = rounded(v, i, co_cursor_value(c, i));
+            row[i] = co_vstored(v, i, co_cursor_value(c, i), canon[i]);
         v->res->rows_fetched++;
         out->count++;
         out->hash += co_row_hash(row, v->ncols);
@@ -124,8 +113,13 @@ static co_code summarize(vctx *v, bool expected_side, const range *r, summary *o
     co_store *st = expected_side ? v->s->source : v->s->dest;
     if (!co_store_hashes_in_sql(st))
         return summarize_here(v, expected_side, r, out);
-    co_buf select = CO_BUF_INIT;
-    co_buf_adds(&select, "count(*), cutover_hash_sum(");
+    co_buf select = CO_BUF_INIT, types = CO_BUF_INIT;
+    /* each value in its target type's canonical form, inside the aggregate */
+    if (co_vsql_hash_types(v, &types))
+        co_buf_printf(&select, "count(*), cutover_canon_hash_sum(%s, ", co_buf_str(&types));
+    else
+        co_buf_adds(&select, "count(*), cutover_hash_sum(");
+    co_buf_release(&types);
     co_vsql_columns(v, st, true, &select);
     co_buf_adds(&select, "), min(");
     co_store_quote_ident(st, v->e->key[0], &select);
@@ -250,8 +244,9 @@ static co_code take_actual(differ *d, const co_value *raw)
 {
     vctx *v = d->v;
     co_value row[256];
+    canon_text canon;
     for (size_t i = 0; i < v->ncols && i < 256; i++)
-        row[i] = rounded(v, i, raw[i]);
+        row[i] = co_vstored(v, i, raw[i], canon[i]);
     key_of(v, row, &d->key);
     if (d->key.failed)
         return co_error_set(v->err, CO_ENOMEM, "out of memory");
@@ -285,8 +280,9 @@ static co_code compare_expected(differ *d, const co_value *raw)
 {
     vctx *v = d->v;
     co_value row[256];
+    canon_text canon;
     for (size_t i = 0; i < v->ncols && i < 256; i++)
-        row[i] = rounded(v, i, raw[i]);
+        row[i] = co_vstored(v, i, raw[i], canon[i]);
     key_of(v, row, &d->key);
     const char *val;
     size_t vlen;
@@ -416,8 +412,9 @@ static co_code take_merged(void *ctx, const co_value *row, co_error *err)
     merged_side *m = ctx;
     vctx *v = m->d->v;
     co_value r[256];
+    canon_text canon;
     for (size_t i = 0; i < v->ncols && i < 256; i++)
-        r[i] = rounded(v, i, row[i]);
+        r[i] = co_vstored(v, i, row[i], canon[i]);
     m->count++;
     m->hash += co_row_hash(r, v->ncols);
     v->res->rows_fetched++;

@@ -4,7 +4,9 @@
  * another tenant's row is foreign_tenant, to no row dangling_ref), declared
  * NOT NULL columns hold no NULL, and text fits declared lengths (CHAR(n),
  * VARCHAR(n): SQLite keeps them as declarations only, so they are checked
- * here). When asked (co_verify_options.known_tenants), also the rows whose
+ * here), and every UNIQUE, CHECK and FOREIGN KEY constraint the target
+ * declares holds for them (a declared foreign key resolves to a row of its
+ * parent table, whoever's). When asked (co_verify_options.known_tenants), also the rows whose
  * tenant column names no tenant of the source.
  */
 #include "verify/verify_int.h"
@@ -348,6 +350,293 @@ static co_code unknown_tenants(vctx *v, int64_t *found)
     return rc;
 }
 
+/* ---- the constraints the target declares ---------------------------------------- */
+
+/* Runs sql (params: the tenant); each row, the key then the constraint's
+ * columns, is a finding of kind: {"table", "constraint", "columns": {column:
+ * value}} and, for a foreign key, "references". */
+static co_code constraint_findings(vctx *v, const char *sql, const char *kind,
+                                   const co_constraint *k, int64_t *found)
+{
+    co_param tenant = co_vparam_tenant(v);
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(v->s->dest, sql, &tenant, 1, &c, v->err);
+    co_buf key = CO_BUF_INIT, detail = CO_BUF_INIT;
+    co_value vals[64];
+    size_t nkey = v->e->nkey < 64 ? v->e->nkey : 64;
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
+        v->res->rows_fetched++;
+        for (size_t i = 0; i < nkey; i++)
+            vals[i] = co_cursor_value(c, i);
+        co_buf_reset(&key);
+        co_key_encode(&key, vals, nkey);
+        co_buf_reset(&detail);
+        co_buf_adds(&detail, "{\"table\":");
+        co_json_str(&detail, v->e->target);
+        co_buf_adds(&detail, ",\"constraint\":");
+        co_json_str(&detail, k->name);
+        if (k->check) {
+            co_buf_adds(&detail, ",\"check\":");
+            co_json_str(&detail, k->check);
+        }
+        co_buf_adds(&detail, ",\"columns\":{");
+        for (size_t i = nkey; i < co_cursor_ncols(c); i++) {
+            co_value val = co_cursor_value(c, i);
+            co_buf_adds(&detail, i > nkey ? "," : "");
+            co_json_str(&detail, co_cursor_colname(c, i));
+            co_buf_addc(&detail, ':');
+            co_json_value(&detail, &val);
+        }
+        co_buf_addc(&detail, '}');
+        if (k->kind == CO_CONSTRAINT_FOREIGN_KEY) {
+            co_buf refs = CO_BUF_INIT;
+            co_buf_printf(&refs, "%s (", k->parent);
+            for (size_t i = 0; i < k->ncolumns; i++)
+                co_buf_printf(&refs, "%s%s", i ? ", " : "", k->parent_columns[i]);
+            co_buf_addc(&refs, ')');
+            co_buf_adds(&detail, ",\"references\":");
+            co_json_str(&detail, co_buf_str(&refs));
+            co_buf_release(&refs);
+        }
+        co_buf_addc(&detail, '}');
+        rc = key.failed || detail.failed
+                 ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                 : co_vfinding(v, CO_CHECK_INTEGRITY, (*found)++, kind, co_buf_str(&key),
+                               co_buf_str(&detail));
+        if (rc == CO_OK)
+            rc = co_vscope_note(v, co_buf_str(&key));
+    }
+    co_buf_release(&key);
+    co_buf_release(&detail);
+    co_cursor_close(c);
+    return rc;
+}
+
+/* "k1", "k2", ..., and prefix."c1", prefix."c2", ... of a constraint's columns. */
+static void key_and_columns(vctx *v, const co_constraint *k, const char *prefix, co_buf *out)
+{
+    co_store *st = v->s->dest;
+    co_vsql_keys(v, st, out);
+    for (size_t i = 0; i < k->ncolumns; i++) {
+        co_buf_printf(out, ", %s.", prefix);
+        co_store_quote_ident(st, k->columns[i], out);
+    }
+}
+
+/* prefix."c1" IS NOT NULL AND ... (a key with a NULL is not checked, as
+ * both engines have it for foreign keys and unique keys). */
+static void all_set(vctx *v, const co_constraint *k, const char *prefix, co_buf *out)
+{
+    for (size_t i = 0; i < k->ncolumns; i++) {
+        co_buf_printf(out, "%s%s.", i ? " AND " : "", prefix);
+        co_store_quote_ident(v->s->dest, k->columns[i], out);
+        co_buf_adds(out, " IS NOT NULL");
+    }
+}
+
+/* NOT EXISTS (a row of the parent whose columns equal child's columns). */
+static void no_parent_row_sql(vctx *v, const co_constraint *k, const char *child, co_buf *out)
+{
+    co_store *st = v->s->dest;
+    co_buf_adds(out, "NOT EXISTS (SELECT 1 FROM ");
+    co_store_quote_ident(st, k->parent, out);
+    co_buf_adds(out, " AS parent WHERE ");
+    for (size_t i = 0; i < k->ncolumns; i++) {
+        co_buf_adds(out, i ? " AND parent." : "parent.");
+        co_store_quote_ident(st, k->parent_columns[i], out);
+        co_buf_printf(out, " = %s.", child);
+        co_store_quote_ident(st, k->columns[i], out);
+    }
+    co_buf_addc(out, ')');
+}
+
+/* The tenant's rows whose declared foreign key names no row of its parent
+ * table (whoever's it is: references within the tenant are dangling_refs'
+ * business). The distinct values are probed first. */
+static co_code foreign_key_violations(vctx *v, const co_constraint *k, int64_t *found)
+{
+    co_store *st = v->s->dest;
+    co_buf probe = CO_BUF_INIT, sql = CO_BUF_INIT;
+    co_buf_adds(&probe, "SELECT count(*) FROM (SELECT DISTINCT ");
+    for (size_t i = 0; i < k->ncolumns; i++) {
+        co_buf_adds(&probe, i ? ", side." : "side.");
+        co_store_quote_ident(st, k->columns[i], &probe);
+    }
+    co_buf_adds(&probe, " FROM (");
+    co_vsql_actual_rows(v, &probe);
+    co_buf_adds(&probe, ") AS side WHERE ");
+    all_set(v, k, "side", &probe);
+    co_buf_adds(&probe, ") AS d WHERE ");
+    no_parent_row_sql(v, k, "d", &probe);
+    int64_t dangling = 1;
+    co_param tenant = co_vparam_tenant(v);
+    co_code rc = probe.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                              : co_store_query_int(st, co_buf_str(&probe), &tenant, 1, &dangling,
+                                                   NULL, v->err);
+    v->res->rows_fetched++;
+    if (rc == CO_OK && dangling) {
+        co_buf_adds(&sql, "SELECT ");
+        key_and_columns(v, k, "side", &sql);
+        co_buf_adds(&sql, " FROM (");
+        co_vsql_actual_rows(v, &sql);
+        co_buf_adds(&sql, ") AS side WHERE ");
+        all_set(v, k, "side", &sql);
+        co_buf_adds(&sql, " AND ");
+        no_parent_row_sql(v, k, "side", &sql);
+        rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                        : constraint_findings(v, co_buf_str(&sql), "foreign_key", k, found);
+    }
+    co_buf_release(&probe);
+    co_buf_release(&sql);
+    return rc;
+}
+
+/* The tenant's rows whose unique columns hold values that the table holds
+ * more than once (the other row may be anyone's). The values held twice are
+ * counted first; the rows are read only when there are some. */
+static co_code unique_violations(vctx *v, const co_constraint *k, int64_t *found)
+{
+    co_store *st = v->s->dest;
+    co_buf cols = CO_BUF_INIT, ocols = CO_BUF_INIT, twice = CO_BUF_INIT, sql = CO_BUF_INIT;
+    for (size_t i = 0; i < k->ncolumns; i++) {
+        co_buf_adds(&cols, i ? ", " : "");
+        co_store_quote_ident(st, k->columns[i], &cols);
+        co_buf_adds(&ocols, i ? ", other." : "other.");
+        co_store_quote_ident(st, k->columns[i], &ocols);
+    }
+    const char *open = k->ncolumns > 1 ? "(" : "", *close = k->ncolumns > 1 ? ")" : "";
+    /* the values held twice, among those of the tenant's rows (IN, not =,
+     * so that SQLite reads every entry of a unique index, not the first) */
+    co_buf_printf(&twice, "SELECT %s FROM ", co_buf_str(&ocols));
+    co_store_quote_ident(st, v->e->target, &twice);
+    co_buf_printf(&twice, " AS other WHERE %s%s%s IN (SELECT %s FROM (", open, co_buf_str(&ocols),
+                  close, co_buf_str(&cols));
+    co_vsql_actual_rows(v, &twice);
+    co_buf_printf(&twice, ") AS mine) GROUP BY %s HAVING count(*) > 1", co_buf_str(&ocols));
+    co_buf_printf(&sql, "SELECT count(*) FROM (%s) AS d", co_buf_str(&twice));
+    int64_t held_twice = 1;
+    co_param tenant = co_vparam_tenant(v);
+    bool failed = sql.failed || cols.failed || ocols.failed || twice.failed;
+    co_code rc = failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                        : co_store_query_int(st, co_buf_str(&sql), &tenant, 1, &held_twice, NULL,
+                                             v->err);
+    v->res->rows_fetched++;
+    if (rc == CO_OK && held_twice) {
+        co_buf_reset(&sql);
+        co_buf_adds(&sql, "SELECT ");
+        key_and_columns(v, k, "side", &sql);
+        co_buf_adds(&sql, " FROM (");
+        co_vsql_actual_rows(v, &sql);
+        co_buf_printf(&sql, ") AS side WHERE %s", open);
+        for (size_t i = 0; i < k->ncolumns; i++) {
+            co_buf_adds(&sql, i ? ", side." : "side.");
+            co_store_quote_ident(st, k->columns[i], &sql);
+        }
+        co_buf_printf(&sql, "%s IN (%s)", close, co_buf_str(&twice));
+        rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                        : constraint_findings(v, co_buf_str(&sql), "unique", k, found);
+    }
+    co_buf_release(&cols);
+    co_buf_release(&ocols);
+    co_buf_release(&twice);
+    co_buf_release(&sql);
+    return rc;
+}
+
+/* True when word (a column name) appears in expr as a name of its own. */
+static bool mentions(const char *expr, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = expr; n && *p; p++) {
+        if (strncasecmp(p, word, n) != 0)
+            continue;
+        bool before = p > expr && (isalnum((unsigned char)p[-1]) || p[-1] == '_');
+        bool after = isalnum((unsigned char)p[n]) || p[n] == '_';
+        if (!before && !after)
+            return true;
+    }
+    return false;
+}
+
+/* The tenant's rows for which a CHECK is false (NULL passes, as in the
+ * database). All of a table's CHECKs are tried at once first. */
+static co_code check_violations(vctx *v, const co_constraint *ks, size_t n, int64_t *found)
+{
+    co_store *st = v->s->dest;
+    co_buf probe = CO_BUF_INIT;
+    size_t nchecks = 0;
+    co_buf_adds(&probe, "SELECT count(*) FROM (");
+    co_vsql_actual_rows(v, &probe);
+    co_buf_adds(&probe, ") AS ");
+    co_store_quote_ident(st, v->e->target, &probe);
+    for (size_t i = 0; i < n; i++) {
+        if (ks[i].kind != CO_CONSTRAINT_CHECK || !ks[i].check)
+            continue;
+        co_buf_printf(&probe, "%s NOT (%s)", nchecks++ ? " OR" : " WHERE", ks[i].check);
+    }
+    if (nchecks == 0) {
+        co_buf_release(&probe);
+        return CO_OK;
+    }
+    int64_t failing = 1;
+    co_param tenant = co_vparam_tenant(v);
+    co_code rc = probe.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                              : co_store_query_int(st, co_buf_str(&probe), &tenant, 1, &failing,
+                                                   NULL, v->err);
+    co_buf_release(&probe);
+    v->res->rows_fetched++;
+    co_column *cols = NULL;
+    size_t ncols = 0;
+    if (rc == CO_OK && failing)
+        rc = co_store_columns(st, v->e->target, &cols, &ncols, v->err);
+    for (size_t i = 0; rc == CO_OK && failing && i < n; i++) {
+        const co_constraint *k = &ks[i];
+        if (k->kind != CO_CONSTRAINT_CHECK || !k->check)
+            continue;
+        co_buf sql = CO_BUF_INIT;
+        co_buf_adds(&sql, "SELECT ");
+        co_vsql_keys(v, st, &sql);
+        for (size_t c = 0; c < ncols; c++) {
+            if (!mentions(k->check, cols[c].name))
+                continue;
+            co_buf_adds(&sql, ", ");
+            co_store_quote_ident(st, cols[c].name, &sql);
+        }
+        co_buf_adds(&sql, " FROM (");
+        co_vsql_actual_rows(v, &sql);
+        co_buf_adds(&sql, ") AS ");
+        co_store_quote_ident(st, v->e->target, &sql);
+        co_buf_printf(&sql, " WHERE NOT (%s)", k->check);
+        rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                        : constraint_findings(v, co_buf_str(&sql), "check", k, found);
+        co_buf_release(&sql);
+    }
+    co_columns_free(cols, ncols);
+    return rc;
+}
+
+/* The tenant's rows against every UNIQUE (but the primary key), CHECK and
+ * FOREIGN KEY constraint the target table declares (co_store_constraints). */
+static co_code declared_constraints(vctx *v, int64_t *found)
+{
+    co_constraint *ks = NULL;
+    size_t n = 0;
+    co_code rc = co_store_constraints(v->s->dest, v->e->target, &ks, &n, v->err);
+    for (size_t i = 0; rc == CO_OK && i < n; i++) {
+        if (ks[i].kind == CO_CONSTRAINT_FOREIGN_KEY && ks[i].ncolumns)
+            rc = foreign_key_violations(v, &ks[i], found);
+        else if (ks[i].kind == CO_CONSTRAINT_UNIQUE && ks[i].ncolumns && !ks[i].primary)
+            /* A primary key is the row's identity, which the database keeps
+             * (the entity's own key is duplicate_keys' business). */
+            rc = unique_violations(v, &ks[i], found);
+    }
+    if (rc == CO_OK)
+        rc = check_violations(v, ks, n, found);
+    co_constraints_free(ks, n);
+    return rc;
+}
+
 /* True when the entity's key is exactly the target table's primary key: the
  * database already keeps it unique. */
 static bool key_is_primary(vctx *v)
@@ -388,14 +677,18 @@ co_code co_verify_integrity(vctx *v)
         rc = nulls_and_lengths(v, &found);
     if (rc == CO_OK)
         rc = unknown_tenants(v, &found);
+    if (rc == CO_OK && !untouched)
+        rc = declared_constraints(v, &found);
     if (rc != CO_OK)
         return rc;
     char rows[CO_FMT_PLURAL];
     if (found)
         return co_vcheck(v, CO_CHECK_INTEGRITY, false, 0, found, found,
-                         "%s %s the target's rules (keys, references, tenants, NULLs, lengths)",
+                         "%s %s the target's rules (keys, references, tenants, NULLs, lengths,"
+                         " declared constraints)",
                          co_fmt_plural(rows, found, "row", "rows"),
                          co_fmt_noun(found, "breaks", "break"));
     return co_vcheck(v, CO_CHECK_INTEGRITY, true, 0, 0, 0,
-                     "keys unique, references resolve within the tenant, NULLs and lengths hold");
+                     "keys unique, references resolve within the tenant, NULLs, lengths and"
+                     " declared constraints hold");
 }

@@ -8,6 +8,7 @@
  */
 #include "verify/verify_int.h"
 #include "util/key.h"
+#include "util/rowhash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,14 +33,49 @@ void co_vsql_columns(vctx *v, co_store *st, bool for_hash, co_buf *out)
         if (i)
             co_buf_adds(out, ", ");
         const co_rounding *r = for_hash ? rounding_of(v->e, v->cols[i]) : NULL;
-        if (r) { /* the rounding of the C path (content.c), not SQLite's round() */
+        /* A rounded column is canonical before it is rounded, as in
+         * co_vstored; the others are made canonical by the hash sum. */
+        bool typed = r && v->types && v->types[i].kind != CO_CANON_ANY;
+        if (r) /* the rounding of the C path (co_vstored), not SQLite's round() */
             co_buf_adds(out, "cutover_round(");
-            co_store_quote_ident(st, v->cols[i], out);
-            co_buf_printf(out, ", %d)", r->digits);
-        } else {
-            co_store_quote_ident(st, v->cols[i], out);
+        if (typed)
+            co_buf_adds(out, "cutover_canon(");
+        co_store_quote_ident(st, v->cols[i], out);
+        if (typed) {
+            char name[32];
+            co_canon_type_name(v->types[i], name, sizeof name);
+            co_buf_printf(out, ", '%s')", name);
         }
+        if (r)
+            co_buf_printf(out, ", %d)", r->digits);
     }
+}
+
+bool co_vsql_hash_types(vctx *v, co_buf *out)
+{
+    bool any_typed = false;
+    co_buf_addc(out, '\'');
+    for (size_t i = 0; i < v->ncols; i++) {
+        co_canon_type t = {CO_CANON_ANY, 0};
+        if (v->types && !rounding_of(v->e, v->cols[i]))
+            t = v->types[i];
+        any_typed |= t.kind != CO_CANON_ANY;
+        char name[32];
+        co_canon_type_name(t, name, sizeof name);
+        co_buf_printf(out, "%s%s", i ? "," : "", name);
+    }
+    co_buf_addc(out, '\'');
+    return any_typed;
+}
+
+co_value co_vstored(const vctx *v, size_t col, co_value val, char *buf)
+{
+    if (v->types)
+        val = co_canon_value(v->types[col], val, buf);
+    const co_rounding *r = rounding_of(v->e, v->cols[col]);
+    if (r && (val.type == CO_REAL || val.type == CO_INT))
+        return co_real(co_round_decimal(val.type == CO_REAL ? val.r : (double)val.i, r->digits));
+    return val;
 }
 
 void co_vsql_keys(vctx *v, co_store *st, co_buf *out)
@@ -255,11 +291,15 @@ static const co_ref *scoping_ref(const co_project *p, const co_entity *e, const 
     return NULL;
 }
 
-void co_vsql_actual(vctx *v, co_buf *out)
+/* SELECT <select> FROM "table" AS actual WHERE <the tenant's rows>. */
+static void actual_select(vctx *v, bool all_columns, co_buf *out)
 {
     co_store *st = v->s->dest;
     co_buf_adds(out, "SELECT ");
-    co_vsql_columns(v, st, false, out);
+    if (all_columns)
+        co_buf_adds(out, "*");
+    else
+        co_vsql_columns(v, st, false, out);
     co_buf_adds(out, " FROM ");
     co_store_quote_ident(st, v->e->target, out);
     co_buf_adds(out, " AS actual WHERE ");
@@ -292,6 +332,10 @@ void co_vsql_actual(vctx *v, co_buf *out)
     if (v->scoped)
         co_buf_printf(out, " AND (%s)", co_buf_str(&v->where_actual));
 }
+
+void co_vsql_actual(vctx *v, co_buf *out) { actual_select(v, false, out); }
+
+void co_vsql_actual_rows(vctx *v, co_buf *out) { actual_select(v, true, out); }
 
 bool co_vsql_scoped_by_ids(const co_project *p, const co_entity *e)
 {

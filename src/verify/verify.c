@@ -9,6 +9,7 @@
 #include "util/json.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,25 @@ static co_code reconcile(vctx *v)
                      rejected_n, off);
 }
 
+/* The declared type of each output column's target column: values are
+ * compared as the target stores them (util/canon.h). A column the target
+ * does not declare is compared as it is. */
+static co_code column_types(vctx *v)
+{
+    v->types = calloc(v->ncols ? v->ncols : 1, sizeof *v->types);
+    if (!v->types)
+        return co_error_set(v->err, CO_ENOMEM, "out of memory");
+    co_column *cols = NULL;
+    size_t n = 0;
+    co_code rc = co_store_columns(v->s->dest, v->e->target, &cols, &n, v->err);
+    for (size_t i = 0; rc == CO_OK && i < v->ncols; i++)
+        for (size_t c = 0; c < n; c++)
+            if (strcmp(cols[c].name, v->cols[i]) == 0)
+                v->types[i] = co_canon_type_of(cols[c].decl_type);
+    co_columns_free(cols, n);
+    return rc;
+}
+
 /* The query's output columns and the key's positions among them. */
 static co_code describe(vctx *v)
 {
@@ -279,7 +299,7 @@ static co_code describe(vctx *v)
                                 "key column \"%s\" is not among the query's columns", v->e->key[k]);
         v->key_idx[k] = i;
     }
-    return CO_OK;
+    return column_types(v);
 }
 
 /* The tenant's target rows of the entity, all of them (for reconcile when
@@ -514,6 +534,7 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
         for (size_t c = 0; c < v.ncols && v.cols; c++)
             free(v.cols[c]);
         free(v.cols);
+        free(v.types);
         co_map_release(&v.rejected);
         co_map_release(&v.scope_ids);
         co_buf_release(&v.remap);
@@ -551,6 +572,34 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
     return rc;
 }
 
+/* [{"entity", "check", "kind", "key", "detail"}, ...]: the first max findings. */
+static void findings_json(const co_verify_result *r, size_t max, co_buf *b)
+{
+    co_buf_addc(b, '[');
+    for (size_t i = 0; i < r->nfindings && i < max; i++) {
+        const co_finding *f = &r->findings[i];
+        co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
+        co_json_str(b, f->entity);
+        co_buf_printf(b, ",\"check\":\"%s\",\"kind\":", co_check_name(f->check));
+        co_json_str(b, f->kind);
+        /* key and detail are JSON already */
+        co_buf_printf(b, ",\"key\":%s,\"detail\":%s}", f->key ? f->key : "null",
+                      f->detail ? f->detail : "null");
+    }
+    co_buf_addc(b, ']');
+}
+
+char *co_verify_findings_json(const co_verify_result *r, size_t max)
+{
+    co_buf b = CO_BUF_INIT;
+    findings_json(r, max, &b);
+    if (b.failed) {
+        co_buf_release(&b);
+        return NULL;
+    }
+    return co_buf_detach(&b);
+}
+
 char *co_verify_result_json(const co_verify_result *r)
 {
     co_buf b = CO_BUF_INIT;
@@ -577,18 +626,9 @@ char *co_verify_result_json(const co_verify_result *r)
         }
         co_buf_adds(&b, "}}");
     }
-    co_buf_adds(&b, "],\"findings\":[");
-    for (size_t i = 0; i < r->nfindings; i++) {
-        const co_finding *f = &r->findings[i];
-        co_buf_adds(&b, i ? ",{\"entity\":" : "{\"entity\":");
-        co_json_str(&b, f->entity);
-        co_buf_printf(&b, ",\"check\":\"%s\",\"kind\":", co_check_name(f->check));
-        co_json_str(&b, f->kind);
-        /* key and detail are JSON already */
-        co_buf_printf(&b, ",\"key\":%s,\"detail\":%s}", f->key ? f->key : "null",
-                      f->detail ? f->detail : "null");
-    }
-    co_buf_adds(&b, "]}");
+    co_buf_adds(&b, "],\"findings\":");
+    findings_json(r, SIZE_MAX, &b);
+    co_buf_addc(&b, '}');
     if (b.failed) {
         co_buf_release(&b);
         return NULL;

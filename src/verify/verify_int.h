@@ -14,6 +14,7 @@
 
 #include "cutover/verify.h"
 #include "util/buf.h"
+#include "util/canon.h"
 #include "util/map.h"
 
 /* The verification of one entity for one tenant. */
@@ -26,6 +27,7 @@ typedef struct vctx {
     co_error *err;
     char **cols;      /* the query's output columns (= target columns) */
     size_t ncols;
+    co_canon_type *types; /* per output column: its target column's type (util/canon.h) */
     size_t key_idx[64];
     co_map rejected;  /* canonical keys of this entity's rejected rows */
     co_map scope_ids; /* id map keys, when the target is scoped by them */
@@ -62,14 +64,28 @@ co_code co_vcheck(vctx *v, co_check_kind check, bool pass, int64_t expected, int
                   int64_t differences, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
 /* SQL pieces. Each appends to out. */
-/* "c1", "c2", ... (with cutover_round() where verify.round says so when hashed). */
+/* "c1", "c2", ... When hashed, rounded where verify.round says so
+ * (cutover_round() over cutover_canon()); the other columns are made
+ * canonical by cutover_canon_hash_sum with co_vsql_hash_types. */
 void co_vsql_columns(vctx *v, co_store *st, bool for_hash, co_buf *out);
+/* 'integer,any,real,...': each output column's type for
+ * cutover_canon_hash_sum ('any' for a rounded column, canonical already).
+ * False when every one is 'any' (cutover_hash_sum does). */
+bool co_vsql_hash_types(vctx *v, co_buf *out);
+/* A value of output column col as the target stores it: its canonical form
+ * in the column's type (text written into buf, CO_CANON_TEXT_MAX bytes),
+ * rounded where verify.round says so. The C twin of co_vsql_columns' hash
+ * form: both paths must agree value for value. */
+co_value co_vstored(const vctx *v, size_t col, co_value val, char *buf);
 /* "k1", "k2", ... */
 void co_vsql_keys(vctx *v, co_store *st, co_buf *out);
 /* The expected rows: SELECT * FROM (query) AS expected WHERE cutover_keep(keys) */
 void co_vsql_expected(vctx *v, co_buf *out);
 /* The tenant's target rows: FROM "table" AS actual WHERE <scope>; params: the tenant. */
 void co_vsql_actual(vctx *v, co_buf *out);
+/* The same with every column of the target table (SELECT *): for the checks
+ * of constraints over columns the query may not fill. */
+void co_vsql_actual_rows(vctx *v, co_buf *out);
 /* Builds v->remap for an entity whose refs point to an entity that merged
  * rows of this tenant. */
 co_code co_vsql_remap(vctx *v);

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "cutover/store.h"
+#include "util/canon.h"
 #include "util/rowhash.h"
 #include "util/buf.h"
 
@@ -402,6 +403,34 @@ static void loader_rejects_rows_and_keeps_going(void **state)
     assert_string_equal(seen.rules[0], "ignored");
     assert_int_equal(scalar(s, "SELECT count(*) FROM trig"), 50);
 
+    /* Declared foreign keys hold while loading, as PostgreSQL holds them for a
+     * COPY: a row without its parent is refused (foreign_key); a parent in the
+     * table or among the rows of the same group counts; a NULL names nothing. */
+    assert_int_equal(co_store_exec(s, "CREATE TABLE par (id INTEGER PRIMARY KEY);"
+                                      "INSERT INTO par VALUES (1);"
+                                      "CREATE TABLE kid (id INTEGER PRIMARY KEY,"
+                                      " par_id INTEGER REFERENCES par, up INTEGER REFERENCES kid (id))",
+                                   &err),
+                     CO_OK);
+    static const char *const kid_cols[] = {"id", "par_id", "up"};
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(co_loader_open(s, "kid", kid_cols, 3, &events, &lax, &err), CO_OK);
+    co_value kids[][3] = {{co_int(10), co_int(1), co_int(11)}, /* up: a later row */
+                          {co_int(11), co_null(), co_null()},
+                          {co_int(12), co_int(2), co_null()}, /* no parent 2 */
+                          {co_int(13), co_int(1), co_int(99)}}; /* no kid 99 */
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(co_loader_put(lax, kids[i], &err), CO_OK);
+    assert_int_equal(co_loader_flush(lax, &err), CO_OK);
+    co_loader_close(lax);
+    assert_int_equal(seen.loaded, 2);
+    assert_int_equal(seen.refused, 2);
+    assert_string_equal(seen.rules[0], "foreign_key");
+    assert_string_equal(seen.rules[1], "foreign_key");
+    assert_int_equal(seen.keys[0], 12);
+    assert_int_equal(seen.keys[1], 13);
+    assert_int_equal(scalar(s, "SELECT count(*) FROM pragma_foreign_key_check('kid')"), 0);
+
     /* Without events, a refused row is an error. */
     assert_int_equal(co_loader_open(s, "c", cols, 3, NULL, &l, &err), CO_OK);
     assert_int_equal(co_loader_put(l, rows[0], &err), CO_OK);
@@ -518,12 +547,126 @@ static void schemas_are_copied(void **state)
     co_buf_release(&ddl);
     co_store_close(staging);
     co_store_close(target);
+/* cutover_canon() in SQL gives what co_canon_value gives in C, so the hash
+ * path (in SQLite) and the row path (in cutover) agree value for value. */
+static void canonical_forms_are_the_same_in_sql_and_c(void **state)
+{
+    (void)state;
+    co_store *s = open_db("canon.db", CO_SIDE_STATE);
+    co_error err;
+    co_error_clear(&err);
+    static const struct { const char *literal, *type; } cases[] = {
+        {"'1.50'", "real"}, {"'0042'", "integer"}, {"'abc'", "integer"}, {"1.505", "decimal(2)"},
+        {"'2024-01-05 00:00:00'", "date"}, {"'2024-01-05T10:00:00+02:00'", "timestamptz"},
+        {"'2024-01-05T10:00'", "timestamp"}, {"'t'", "boolean"}, {"NULL", "real"},
+        {"X'00ff'", "integer"}, {"7", "any"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "SELECT cutover_canon(%s, '%s')", cases[i].literal,
+                 cases[i].type);
+        co_cursor *c = NULL;
+        bool has_row = false;
+        assert_int_equal(co_store_query(s, sql, NULL, 0, &c, &err), CO_OK);
+        assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+        assert_true(has_row);
+        co_value in_sql = co_cursor_value(c, 0);
+        /* the C form of the same literal, read back through SQLite as it is */
+        snprintf(sql, sizeof sql, "SELECT %s", cases[i].literal);
+        co_cursor *raw = NULL;
+        assert_int_equal(co_store_query(s, sql, NULL, 0, &raw, &err), CO_OK);
+        assert_int_equal(co_cursor_next(raw, &has_row, &err), CO_OK);
+        co_canon_type t;
+        assert_true(co_canon_type_parse(cases[i].type, &t));
+        char buf[CO_CANON_TEXT_MAX];
+        co_value in_c = co_canon_value(t, co_cursor_value(raw, 0), buf);
+        assert_int_equal(in_sql.type, in_c.type);
+        assert_true(co_row_hash(&in_sql, 1) == co_row_hash(&in_c, 1));
+        co_cursor_close(raw);
+        co_cursor_close(c);
+    }
+    assert_int_not_equal(co_store_exec(s, "SELECT cutover_canon(1, 'no such type')", &err), CO_OK);
+    /* the typed hash sum: each value canonical first, in one call per row */
+    int64_t same = 0;
+    assert_int_equal(co_store_query_int(s,
+                                        "SELECT (SELECT cutover_canon_hash_sum('real,integer,any', a,"
+                                        " b, c) FROM (SELECT '1.50' AS a, '0042' AS b, '0042' AS c))"
+                                        " = (SELECT cutover_hash_sum(1.5, 42, '0042'))",
+                                        NULL, 0, &same, NULL, &err),
+                     CO_OK);
+    assert_int_equal(same, 1);
+    assert_int_not_equal(co_store_exec(s, "SELECT cutover_canon_hash_sum('real', 1, 2)", &err),
+                         CO_OK);
+    co_store_close(s);
+}
+
+/* The constraints a SQLite table declares, as verify reads them. */
+static void sqlite_constraints_are_read_from_the_schema(void **state)
+{
+    (void)state;
+    co_store *s = open_db("constraints.db", CO_SIDE_STATE);
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_exec(s,
+                                   "CREATE TABLE p (a INTEGER, b TEXT, PRIMARY KEY (a, b));"
+                                   "CREATE TABLE q (id INTEGER PRIMARY KEY);"
+                                   "CREATE TABLE c (id INTEGER PRIMARY KEY, a INTEGER, b TEXT,"
+                                   " q_id INTEGER REFERENCES q, \"odd \"\"check\"\"\" TEXT"
+                                   " CONSTRAINT named CHECK (length(\"odd \"\"check\"\"\") < 5),"
+                                   " note TEXT DEFAULT 'CHECK (x)' /* CHECK (no) */,"
+                                   " FOREIGN KEY (a, b) REFERENCES p (a, b), UNIQUE (a, note),"
+                                   " CHECK (a > (0)));"
+                                   "CREATE UNIQUE INDEX c_b ON c (b);"
+                                   "CREATE UNIQUE INDEX c_partial ON c (note) WHERE a > 1;",
+                                   &err),
+                     CO_OK);
+    co_constraint *k = NULL;
+    size_t n = 0;
+    assert_int_equal(co_store_constraints(s, "c", &k, &n, &err), CO_OK);
+    size_t uniques = 0, checks = 0, fks = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k[i].kind == CO_CONSTRAINT_UNIQUE) {
+            uniques++;
+            assert_true(strcmp(k[i].name, "c_b") == 0 || strcmp(k[i].name, "UNIQUE (a, note)") == 0);
+        } else if (k[i].kind == CO_CONSTRAINT_CHECK) {
+            checks++;
+            if (strcmp(k[i].name, "named") == 0)
+                assert_string_equal(k[i].check, "length(\"odd \"\"check\"\"\") < 5");
+            else
+                assert_string_equal(k[i].check, "a > (0)");
+        } else {
+            fks++;
+            if (strcmp(k[i].parent, "p") == 0) {
+                assert_int_equal(k[i].ncolumns, 2);
+                assert_string_equal(k[i].columns[1], "b");
+                assert_string_equal(k[i].parent_columns[1], "b");
+            } else {
+                /* REFERENCES q: its primary key */
+                assert_string_equal(k[i].parent, "q");
+                assert_string_equal(k[i].columns[0], "q_id");
+                assert_string_equal(k[i].parent_columns[0], "id");
+            }
+        }
+    }
+    assert_int_equal(uniques, 2); /* the partial index is left out */
+    assert_int_equal(checks, 2);
+    assert_int_equal(fks, 2);
+    co_constraints_free(k, n);
+    /* a composite primary key is a unique key marked primary */
+    assert_int_equal(co_store_constraints(s, "p", &k, &n, &err), CO_OK);
+    assert_int_equal(n, 1);
+    assert_true(k[0].kind == CO_CONSTRAINT_UNIQUE && k[0].primary);
+    assert_string_equal(k[0].name, "PRIMARY KEY (a, b)");
+    co_constraints_free(k, n);
+    co_store_close(s);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(missing_source_is_a_source_error),
+        cmocka_unit_test(canonical_forms_are_the_same_in_sql_and_c),
+        cmocka_unit_test(sqlite_constraints_are_read_from_the_schema),
         cmocka_unit_test(garbage_file_is_refused),
         cmocka_unit_test(unknown_and_postgres_uris),
         cmocka_unit_test(state_side_creates_its_directory),

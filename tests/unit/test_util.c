@@ -7,6 +7,7 @@
 
 #include "util/key.h"
 #include "util/buf.h"
+#include "util/canon.h"
 #include "util/clock.h"
 #include "util/csv.h"
 #include "util/fmt.h"
@@ -390,6 +391,93 @@ static void key_file_names_are_encoded_and_bounded(void **state)
     co_buf_release(&b);
 }
 
+/* Values compared as a column of the declared type stores them: typed pairs
+ * are one value, near misses stay apart. */
+static bool same_in(const char *decl, co_value a, co_value b)
+{
+    co_canon_type t = co_canon_type_of(decl);
+    char x[CO_CANON_TEXT_MAX], y[CO_CANON_TEXT_MAX];
+    co_value ca = co_canon_value(t, a, x), cb = co_canon_value(t, b, y);
+    return co_row_hash(&ca, 1) == co_row_hash(&cb, 1) && co_value_same(&ca, &cb);
+}
+
+#define T(s) co_text(s, strlen(s))
+
+static void values_compare_in_their_declared_type(void **state)
+{
+    (void)state;
+    /* the types, by declaration */
+    assert_int_equal(co_canon_type_of("INTEGER").kind, CO_CANON_INTEGER);
+    assert_int_equal(co_canon_type_of("bigint").kind, CO_CANON_INTEGER);
+    assert_int_equal(co_canon_type_of("double precision").kind, CO_CANON_REAL);
+    assert_int_equal(co_canon_type_of("NUMERIC").kind, CO_CANON_REAL);
+    co_canon_type money = co_canon_type_of("numeric(10,2)");
+    assert_int_equal(money.kind, CO_CANON_DECIMAL);
+    assert_int_equal(money.scale, 2);
+    assert_int_equal(co_canon_type_of("date").kind, CO_CANON_DATE);
+    assert_int_equal(co_canon_type_of("timestamp without time zone").kind, CO_CANON_TIMESTAMP);
+    assert_int_equal(co_canon_type_of("timestamp with time zone").kind, CO_CANON_TIMESTAMPTZ);
+    assert_int_equal(co_canon_type_of("TIMESTAMPTZ").kind, CO_CANON_TIMESTAMPTZ);
+    assert_int_equal(co_canon_type_of("boolean").kind, CO_CANON_BOOLEAN);
+    assert_int_equal(co_canon_type_of("VARCHAR(20)").kind, CO_CANON_ANY);
+    assert_int_equal(co_canon_type_of("interval").kind, CO_CANON_ANY);
+    assert_int_equal(co_canon_type_of("").kind, CO_CANON_ANY);
+    /* names for SQL read back */
+    char name[32];
+    co_canon_type back;
+    co_canon_type_name(money, name, sizeof name);
+    assert_string_equal(name, "decimal(2)");
+    assert_true(co_canon_type_parse(name, &back));
+    assert_true(back.kind == CO_CANON_DECIMAL && back.scale == 2);
+    assert_false(co_canon_type_parse("decimal(x)", &back));
+    assert_false(co_canon_type_parse("text", &back));
+
+    /* typed pairs */
+    assert_true(same_in("REAL", T("1.50"), co_real(1.5)));
+    assert_true(same_in("REAL", T("1.5"), T("1.50")));
+    assert_true(same_in("double precision", T("0.10"), co_real(0.1)));
+    assert_true(same_in("REAL", T("2"), co_int(2)));
+    assert_true(same_in("NUMERIC", T("1100.04"), co_real(1100.04)));
+    assert_true(same_in("INTEGER", T("0042"), co_int(42)));
+    assert_true(same_in("INTEGER", T(" 42 "), co_int(42)));
+    assert_true(same_in("INTEGER", T("42.0"), co_int(42)));
+    assert_true(same_in("numeric(10,2)", co_real(1.505), T("1.51")));
+    assert_true(same_in("numeric(10,2)", T("4.2"), T("4.20")));
+    assert_true(same_in("DATE", T("2024-01-05"), T("2024-01-05 00:00:00")));
+    assert_true(same_in("DATE", T("2024-01-05T00:00:00Z"), T("2024-01-05")));
+    assert_true(same_in("TIMESTAMP", T("2024-01-05T10:00"), T("2024-01-05 10:00:00")));
+    assert_true(same_in("TIMESTAMP", T("2024-01-05 10:00:00.500"), T("2024-01-05 10:00:00.5")));
+    assert_true(same_in("TIMESTAMP", T("2024-01-05"), T("2024-01-05 00:00:00")));
+    assert_true(same_in("timestamptz", T("2024-01-05T10:00:00+02:00"), T("2024-01-05 08:00:00+00")));
+    assert_true(same_in("timestamptz", T("2024-01-05 23:30:00-01:00"), T("2024-01-06 00:30:00Z")));
+    assert_true(same_in("timestamptz", T("2024-01-01 00:30:00+0100"), T("2023-12-31 23:30:00")));
+    assert_true(same_in("timestamptz", T("2024-03-01 00:00:00+01"), T("2024-02-29 23:00:00 UTC")));
+    assert_true(same_in("boolean", T("t"), co_int(1)));
+    assert_true(same_in("boolean", T("TRUE"), T("1")));
+    assert_true(same_in("boolean", T("no"), co_int(0)));
+    assert_true(same_in("boolean", co_real(0), T("f")));
+
+    /* near misses */
+    assert_false(same_in("REAL", T("1.5"), co_real(1.6)));
+    assert_false(same_in("REAL", T("1.5x"), co_real(1.5)));
+    assert_false(same_in("INTEGER", T("abc"), co_int(0)));
+    assert_false(same_in("INTEGER", T("0x10"), co_int(16)));
+    assert_false(same_in("INTEGER", T("1.5"), co_int(1)));
+    assert_false(same_in("numeric(10,2)", T("1.50"), T("1.51")));
+    assert_false(same_in("DATE", T("2024-01-05"), T("2024-01-06")));
+    assert_false(same_in("TIMESTAMP", T("2024-01-05 10:00:00"), T("2024-01-05 10:00:01")));
+    assert_false(same_in("timestamptz", T("2024-01-05T10:00:00+02:00"), T("2024-01-05 10:00:00Z")));
+    assert_false(same_in("boolean", T("t"), co_int(0)));
+    assert_false(same_in("boolean", T("maybe"), co_int(1)));
+    assert_false(same_in("REAL", co_null(), co_real(0)));
+    assert_false(same_in("TEXT", T("0042"), co_int(42))); /* text keeps its bytes */
+    /* what the type cannot read stays as it is */
+    char buf[CO_CANON_TEXT_MAX];
+    co_value kept = co_canon_value(co_canon_type_of("INTEGER"), T("abc"), buf);
+    assert_int_equal(kept.type, CO_TEXT);
+    assert_int_equal(kept.len, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -405,6 +493,7 @@ int main(void)
         cmocka_unit_test(uris_are_masked),
         cmocka_unit_test(conninfo_strings_and_bare_paths),
         cmocka_unit_test(row_hashes_are_canonical),
+        cmocka_unit_test(values_compare_in_their_declared_type),
         cmocka_unit_test(csv_round_trips),
         cmocka_unit_test(key_file_names_are_encoded_and_bounded),
     };

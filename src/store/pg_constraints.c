@@ -1,0 +1,99 @@
+/*
+ * pg_constraints.c: co_store_constraints on PostgreSQL, from the catalog:
+ * pg_constraint's primary keys, unique constraints, CHECKs (their expression
+ * as pg_get_expr writes it) and foreign keys, NOT VALID and DEFERRABLE ones
+ * included; and unique indexes that back no constraint and have neither
+ * expressions nor a predicate. One row per constraint column, in order.
+ */
+#include "store/pg_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char constraints_sql[] =
+    "SELECT c.conname, c.contype::text, c.convalidated,"
+    " CASE WHEN c.contype = 'c' THEN pg_catalog.pg_get_expr(c.conbin, c.conrelid) END,"
+    " CASE WHEN c.contype = 'f' THEN (CASE WHEN pg_catalog.pg_table_is_visible(r.oid) THEN ''"
+    "  ELSE n.nspname || '.' END) || r.relname END,"
+    " k.ord, a.attname::text, pa.attname::text"
+    " FROM pg_catalog.pg_constraint c"
+    " LEFT JOIN pg_catalog.pg_class r ON r.oid = c.confrelid"
+    " LEFT JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace"
+    " LEFT JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(attnum, fattnum, ord)"
+    "  ON true"
+    " LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum"
+    " LEFT JOIN pg_catalog.pg_attribute pa ON pa.attrelid = c.confrelid"
+    "  AND pa.attnum = k.fattnum"
+    " WHERE c.conrelid = pg_catalog.to_regclass(?) AND c.contype IN ('p', 'u', 'c', 'f')"
+    " UNION ALL"
+    " SELECT i.relname::text, 'u', true, NULL, NULL, k.ord, a.attname::text, NULL"
+    " FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid"
+    " CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)"
+    " JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum"
+    " WHERE x.indrelid = pg_catalog.to_regclass(?) AND x.indisunique"
+    "  AND x.indexprs IS NULL AND x.indpred IS NULL AND k.ord <= x.indnkeyatts"
+    "  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint o WHERE o.conindid = x.indexrelid"
+    "   AND o.conrelid = x.indrelid)"
+    " ORDER BY 1, 6";
+
+static char *text_of(co_cursor *c, size_t i)
+{
+    co_value v = co_cursor_value(c, i);
+    return v.type == CO_TEXT ? strndup(v.s, v.len) : NULL;
+}
+
+co_code co_pg_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
+                          co_error *err)
+{
+    co_buf ref = CO_BUF_INIT;
+    co_pg_table_ref(table, &ref);
+    if (ref.failed)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    co_param p[] = {{NULL, co_text(co_buf_str(&ref), ref.len)},
+                    {NULL, co_text(co_buf_str(&ref), ref.len)}};
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(s, constraints_sql, p, 2, &c, err);
+    co_constraint cur = {0};
+    bool open = false;
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_value name = co_cursor_value(c, 0);
+        if (open && (strlen(cur.name) != name.len || memcmp(cur.name, name.s, name.len) != 0)) {
+            open = false;
+            if ((rc = co_constraint_push(out, n, &cur, err)) != CO_OK)
+                break;
+        }
+        if (!open) {
+            char *type = text_of(c, 1);
+            memset(&cur, 0, sizeof cur);
+            cur.kind = !type               ? CO_CONSTRAINT_UNIQUE
+                       : type[0] == 'c'    ? CO_CONSTRAINT_CHECK
+                       : type[0] == 'f'    ? CO_CONSTRAINT_FOREIGN_KEY
+                                           : CO_CONSTRAINT_UNIQUE;
+            cur.primary = type && type[0] == 'p';
+            free(type);
+            cur.name = text_of(c, 0);
+            cur.validated = co_cursor_value(c, 2).i != 0;
+            cur.check = text_of(c, 3);
+            cur.parent = text_of(c, 4);
+            open = true;
+            if (!cur.name) {
+                rc = co_error_set(err, CO_ENOMEM, "out of memory");
+                break;
+            }
+        }
+        char *col = text_of(c, 6), *pcol = text_of(c, 7);
+        bool fk = cur.kind == CO_CONSTRAINT_FOREIGN_KEY;
+        if (col && (!fk || pcol) && !co_constraint_add_column(&cur, col, fk ? pcol : NULL))
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+        free(col);
+        free(pcol);
+    }
+    if (open && rc == CO_OK)
+        rc = co_constraint_push(out, n, &cur, err);
+    else
+        co_constraint_release(&cur);
+    co_cursor_close(c);
+    co_buf_release(&ref);
+    return rc;
+}

@@ -1,0 +1,32 @@
+/*
+ * sqlite_int.h: what the SQLite files of src/store share beyond store_int.h:
+ * the foreign keys a load enforces (sqlite_constraints.c), so that a row
+ * whose declared foreign key names no parent row is refused with the rule
+ * foreign_key, as PostgreSQL refuses it.
+ */
+#ifndef CUTOVER_STORE_SQLITE_INT_H
+#define CUTOVER_STORE_SQLITE_INT_H
+
+#include "store/store_int.h"
+
+#include <sqlite3.h>
+
+typedef struct sq_fkeys sq_fkeys;
+
+/* The declared foreign keys of table whose columns are all among the loaded
+ * columns, each with its parent lookup prepared on db; *out stays NULL when
+ * there are none. A foreign key to a table that does not exist is left out.
+ * Close with co_sqlite_fkeys_close. */
+co_code co_sqlite_fkeys_open(co_store *s, sqlite3 *db, const char *table,
+                             const char *const *columns, size_t ncols, sq_fkeys **out,
+                             co_error *err);
+/* Row r of the n rows (ncols values each) about to be applied together:
+ * *ok false, with the reason written, when one of its foreign keys (without
+ * a NULL) names no row of its parent table, nor, for a table that refers to
+ * itself, one of the n rows. Errors are the database's. */
+co_code co_sqlite_fkeys_check(sq_fkeys *f, sqlite3 *db, const co_value *rows, size_t n,
+                              size_t ncols, size_t r, bool *ok, char *reason, size_t cap,
+                              co_error *err);
+void co_sqlite_fkeys_close(sq_fkeys *f);
+
+#endif
