@@ -547,6 +547,8 @@ static void schemas_are_copied(void **state)
     co_buf_release(&ddl);
     co_store_close(staging);
     co_store_close(target);
+}
+
 /* cutover_canon() in SQL gives what co_canon_value gives in C, so the hash
  * path (in SQLite) and the row path (in cutover) agree value for value. */
 static void canonical_forms_are_the_same_in_sql_and_c(void **state)
