@@ -9,7 +9,30 @@
 #include "engine/rejects.h"
 #include "util/map.h"
 
-/* A row of an entity as the target should hold it. */
+/* The columns that an entity's rows have in the target, in the order the
+ * engine loads them: the query's output columns, except that with a
+ * target_key the key columns the target table has no column for are left out
+ * (the id map keeps them) and the target key is added when the query does not
+ * output it. from[i] is the output column of loaded column i, -1 for the
+ * target key (at tk); uuid says cutover makes the target key as a UUID.
+ * names point into the names given and into the entity. */
+typedef struct co_layout {
+    const char **names;
+    int *from;
+    size_t n;
+    size_t tk;
+    bool uuid;
+} co_layout;
+
+/* The layout of entity e given its query's output columns (names, n of them);
+ * reads the destination table's columns when e has a target_key. Release
+ * with co_layout_release. */
+co_code co_entity_layout(co_session *s, const co_entity *e, const char *const *names, size_t n,
+                         co_layout *out, co_error *err);
+void co_layout_release(co_layout *l);
+
+/* A row of an entity as the target should hold it (in co_entity_layout's
+ * columns: with a target_key, the key the id map gives it, NULL when none). */
 typedef co_code (*co_expected_fn)(void *ctx, const co_value *row, co_error *err);
 
 /* Streams the rows the target should hold for entity `entity` of tenant t,

@@ -1361,6 +1361,7 @@ static const field entity_fields[] = {
     {"target", false, set_text, offsetof(co_entity, target)},
     {"key", true, set_key, 0},
     {"tenant_column", false, set_text, offsetof(co_entity, tenant_column)},
+    {"target_key", false, set_text, offsetof(co_entity, target_key)},
     {"query", true, set_query, offsetof(co_entity, query)},
     {"refs", false, set_refs, 0},
     {"volume", false, set_volume, 0},

@@ -938,6 +938,47 @@ static void sq_close(co_store *s)
     free(ss);
 }
 
+/* The n values above the column's largest value and the table's AUTOINCREMENT
+ * high-water mark (sqlite_sequence): the values the table would give its next
+ * rows, taken under the open transaction's write lock (BEGIN IMMEDIATE). */
+static co_code sq_reserve_keys(co_store *s, const char *table, const char *column, size_t n,
+                               int64_t *out, bool *until_commit, co_error *err)
+{
+    bool sequence = sqlite3_table_column_metadata(db_of(s), NULL, "sqlite_sequence", "seq", NULL,
+                                                  NULL, NULL, NULL, NULL) == SQLITE_OK;
+    co_buf sql = CO_BUF_INIT;
+    co_buf_adds(&sql, "SELECT max(coalesce((SELECT max(");
+    co_store_quote_ident(s, column, &sql);
+    co_buf_adds(&sql, ") FROM ");
+    co_store_quote_ident(s, table, &sql);
+    co_buf_adds(&sql, sequence ? "), 0), coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?),"
+                                 " 0))"
+                               : "), 0), 0)");
+    co_param p = {NULL, co_text(table, strlen(table))};
+    sqlite3_stmt *st = NULL;
+    co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                            : prepare_bound(s, co_buf_str(&sql), &p, sequence ? 1 : 0, &st, err);
+    co_buf_release(&sql);
+    if (rc != CO_OK)
+        return rc;
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        rc = fail(s, "cannot reserve keys", err);
+    } else if (sqlite3_column_type(st, 0) != SQLITE_INTEGER) {
+        rc = co_error_set(err, CO_EUNSUPPORTED,
+                          "%s: column \"%s\" of table \"%s\" holds values that are not "
+                          "integers: cutover cannot draw integer keys above them",
+                          co_side_name(s->side), column, table);
+    } else {
+        int64_t top = sqlite3_column_int64(st, 0);
+        for (size_t i = 0; i < n; i++)
+            out[i] = top + 1 + (int64_t)i;
+    }
+    sqlite3_finalize(st);
+    *until_commit = true;
+    return rc;
+}
+
 static const co_store_ops sqlite_ops = {
     .engine = "sqlite",
     .close = sq_close,
@@ -959,6 +1000,7 @@ static const co_store_ops sqlite_ops = {
     .month_sql = sq_month_sql,
     .allow_writes = sq_allow_writes,
     .ddl = &co_sqlite_ddl_ops,
+    .reserve_keys = sq_reserve_keys,
 };
 
 /* Process-wide SQLite settings, made once before the first connection:
