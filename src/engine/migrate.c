@@ -88,6 +88,7 @@ typedef struct load {
     co_expected_fn sink;   /* for verification: rows go here, not to a loader */
     void *sink_ctx;
     keyed kd;              /* when the entity has a target_key */
+    bool keep_loaded;      /* keys[index].loaded follows every row loaded (catch-up) */
 } load;
 
 void co_migrate_result_release(co_migrate_result *r)
@@ -247,7 +248,7 @@ static void on_loaded(void *ctx, const co_value *row, size_t ncols)
         co_key_encode_exact(&l->exact_key, kv, l->e->nkey);
     }
     const co_buf *k = &l->loaded_key, *target = &l->exact_key;
-    if (mine->referenced &&
+    if ((mine->referenced || l->keep_loaded) &&
         !co_map_put(&mine->loaded, k->data, k->len, target->data, target->len))
         l->callback_rc = co_error_set(l->err, CO_ENOMEM, "out of memory");
     else if (l->track_ids)
@@ -1265,7 +1266,7 @@ co_code co_refresh_begin(co_session *s, const co_tenant *t, int64_t run_id, co_r
     mark_referenced(p, keys);
     co_code rc = CO_OK;
     for (size_t i = 0; rc == CO_OK && i < p->nentities; i++)
-        if (keys[i].referenced)
+        if (keys[i].referenced || p->entities[i].target_key)
             rc = load_entity_keys(s, t, &p->entities[i], &keys[i], err);
     if (rc == CO_OK)
         rc = co_rejects_open(&r->rejects, dir, s->state, run_id, t->key, true, err);
@@ -1338,13 +1339,67 @@ static co_param *match_params(const co_tenant *t, const co_value *vals, size_t c
 }
 
 /* Removes the rows to refresh from the destination, with their id map and rejects. */
+/* The target side of a refresh: the value sets as the target holds them
+ * (through the id maps where the target gave the keys), and, for an entity
+ * with a target_key, what its dropped rows leave behind. */
+typedef struct target_side {
+    const char *cols[16];
+    size_t nsets;          /* 0 with columns to match: no row of the target matches */
+    const co_param *params;
+    size_t np;
+    const co_map *by_target; /* target key -> its source keys ("\0"-ended), or NULL */
+    co_map reuse;            /* source key -> target key of the rows dropped */
+} target_side;
+
+/* For an entity with a target_key: forgets the id map entries of the target
+ * rows that where (over params) picks, and keeps their keys in ts->reuse, so
+ * that the rows loaded again keep the keys the target gave them. */
+static co_code forget_keyed(co_refresh *r, const co_entity *e, const co_buf *where,
+                            target_side *ts, co_error *err)
+{
+    co_session *s = r->s;
+    co_buf sql = CO_BUF_INIT, key = CO_BUF_INIT;
+    co_buf_adds(&sql, "SELECT ");
+    co_store_quote_ident(s->dest, e->target_key, &sql);
+    co_buf_adds(&sql, " FROM ");
+    co_store_quote_ident(s->dest, e->target, &sql);
+    co_buf_printf(&sql, " WHERE %s", co_buf_str(where));
+    co_cursor *c = NULL;
+    co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                            : co_store_query(s->dest, co_buf_str(&sql), ts->params, ts->np, &c, err);
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_value v = co_cursor_value(c, 0);
+        co_buf_reset(&key);
+        co_key_encode_exact(&key, &v, 1);
+        const char *list;
+        size_t llen;
+        if (!ts->by_target || !co_map_get(ts->by_target, key.data, key.len, &list, &llen))
+            continue; /* not a row of the id map: not cutover's to drop */
+        for (const char *src = list; rc == CO_OK && src < list + llen; src += strlen(src) + 1) {
+            if (!co_map_put(&ts->reuse, src, strlen(src), key.data, key.len))
+                rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            if (rc == CO_OK)
+                rc = co_state_idmap_delete(s->state, r->t->key, e->name, src, err);
+        }
+    }
+    co_cursor_close(c);
+    co_buf_release(&sql);
+    co_buf_release(&key);
+    return rc;
+}
+
 static co_code drop_rows(co_refresh *r, const co_entity *e, bool tracked, const char *const *cols,
-                         size_t n, size_t nsets, const co_param *params, size_t np, co_error *err)
+                         size_t n, size_t nsets, const co_param *params, size_t np,
+                         target_side *ts, co_error *err)
 {
     co_session *s = r->s;
     co_buf where = CO_BUF_INIT, sql = CO_BUF_INIT;
-    match_sql(s->dest, e, true, cols, n, nsets, &where);
+    bool none = n && ts->nsets == 0; /* nothing of these rows is in the target */
+    match_sql(s->dest, e, true, ts->cols, n, ts->nsets, &where);
     co_code rc = CO_OK;
+    if (!none && e->target_key)
+        rc = forget_keyed(r, e, &where, ts, err);
     /* Rows merged into these because their parents merged ("parent") are
      * loaded again with them: their merge records go. */
     bool collapse = false;
@@ -1352,7 +1407,7 @@ static co_code drop_rows(co_refresh *r, const co_entity *e, bool tracked, const 
         const co_entity *parent = co_project_entity(s->project, e->refs[f].entity);
         collapse |= parent && parent->merge;
     }
-    if (tracked || collapse) { /* their keys leave the id map */
+    if (!none && !e->target_key && (tracked || collapse)) { /* their keys leave the id map */
         co_buf_adds(&sql, "SELECT ");
         for (size_t k = 0; k < e->nkey; k++) {
             co_buf_adds(&sql, k ? ", " : "");
@@ -1362,7 +1417,7 @@ static co_code drop_rows(co_refresh *r, const co_entity *e, bool tracked, const 
         co_store_quote_ident(s->dest, e->target, &sql);
         co_buf_printf(&sql, " WHERE %s", co_buf_str(&where));
         co_cursor *c = NULL;
-        rc = co_store_query(s->dest, co_buf_str(&sql), params, np, &c, err);
+        rc = co_store_query(s->dest, co_buf_str(&sql), ts->params, ts->np, &c, err);
         co_buf key = CO_BUF_INIT;
         bool has_row;
         co_value kv[64];
@@ -1426,9 +1481,10 @@ static co_code drop_rows(co_refresh *r, const co_entity *e, bool tracked, const 
     co_buf_adds(&sql, "DELETE FROM ");
     co_store_quote_ident(s->dest, e->target, &sql);
     co_buf_printf(&sql, " WHERE %s", co_buf_str(&where));
-    if (rc == CO_OK)
+    if (rc == CO_OK && !none)
         rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
-                        : co_store_exec_params(s->dest, co_buf_str(&sql), params, np, NULL, err);
+                        : co_store_exec_params(s->dest, co_buf_str(&sql), ts->params, ts->np,
+                                               NULL, err);
     co_buf_release(&sql);
     co_buf_release(&where);
     return rc;
@@ -1591,17 +1647,77 @@ static co_code regroup_check(const co_refresh *r, const co_entity *e, size_t ent
     return CO_OK;
 }
 
+/* The id map that column `col` of entity `entity` goes through in the
+ * target, or NULL when the target holds the source's values: the entity's
+ * own when the column is its key and the target gave the keys, a parent's
+ * when the column refers to an entity whose keys the target gave. */
+static const co_map *target_via(co_refresh *r, size_t entity, const char *col, size_t n)
+{
+    const co_project *p = r->s->project;
+    const co_entity *e = &p->entities[entity];
+    if (e->target_key && n == 1 && e->nkey == 1 && strcmp(col, e->key[0]) == 0)
+        return &r->keys[entity].loaded;
+    for (size_t f = 0; f < e->nrefs; f++) {
+        int parent = co_project_entity_index(p, e->refs[f].entity);
+        if (parent >= 0 && p->entities[parent].target_key && strcmp(e->refs[f].column, col) == 0)
+            return &r->keys[parent].loaded;
+    }
+    return NULL;
+}
+
+/* The value sets as the target holds them: each value that goes through an
+ * id map (target_via) replaced by its target key; a set with a value the id
+ * map does not know matches no row of the target and is left out. */
+static co_code target_sets(co_refresh *r, size_t entity, const char *const *cols,
+                           const co_value *vals, size_t n, size_t nsets, target_side *ts,
+                           key_sets *out, co_error *err)
+{
+    const co_entity *e = &r->s->project->entities[entity];
+    const co_map *via[16];
+    for (size_t i = 0; i < n; i++) {
+        via[i] = target_via(r, entity, cols[i], n);
+        ts->cols[i] = via[i] && e->target_key && via[i] == &r->keys[entity].loaded
+                          ? e->target_key
+                          : cols[i];
+    }
+    co_code rc = key_sets_alloc(out, nsets, n, err);
+    co_buf key = CO_BUF_INIT;
+    for (size_t k = 0; rc == CO_OK && k < nsets; k++) {
+        bool known = true;
+        co_buf_reset(&out->texts[out->count]);
+        for (size_t i = 0; rc == CO_OK && known && i < n; i++) {
+            const co_value *v = &vals[k * n + i];
+            if (!via[i]) {
+                out->vals[out->count * n + i] = *v;
+                continue;
+            }
+            const char *target;
+            size_t tlen;
+            co_buf_reset(&key);
+            co_key_encode(&key, v, 1);
+            known = co_map_get(via[i], key.data, key.len, &target, &tlen);
+            if (known)
+                rc = key_sets_decode(out, n, i, 1, target, tlen, err);
+        }
+        if (rc == CO_OK && known)
+            out->count++;
+    }
+    co_buf_release(&key);
+    ts->nsets = out->count;
+    return rc;
+}
+
 /* Loads again the rows matching the value sets (co_refresh_rows), through
  * merger when not NULL (taken over: freed here). */
 static co_code refresh_load(co_refresh *r, size_t entity, const char *const *cols,
                             const co_value *vals, size_t n, size_t nsets, co_merger *merger,
-                            co_error *err)
+                            const co_map *reuse, co_error *err)
 {
     co_session *s = r->s;
     const co_entity *e = &s->project->entities[entity];
     if (n == 0)
         nsets = 0;
-    bool tracked = r->keys[entity].referenced || !e->tenant_column || merger;
+    bool tracked = r->keys[entity].referenced || !e->tenant_column || merger || e->target_key;
     if (n == 0 && !e->tenant_column)
         return co_error_set(err, CO_EPROJECT,
                             "entity %s follows a table with no columns to match and has no "
@@ -1614,7 +1730,38 @@ static co_code refresh_load(co_refresh *r, size_t entity, const char *const *col
         free(names);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
-    co_code rc = drop_rows(r, e, tracked, cols, n, nsets, params, np, err);
+    /* The target side: the same sets, through the id maps where the target
+     * gave the keys. */
+    target_side ts = {0};
+    co_map_init(&ts.reuse);
+    co_map by_target;
+    co_map_init(&by_target);
+    key_sets tk = {0};
+    char *tnames = NULL;
+    co_param *tparams = NULL;
+    bool translate = false;
+    for (size_t i = 0; i < n; i++) {
+        ts.cols[i] = cols[i];
+        translate |= target_via(r, entity, cols[i], n) != NULL;
+    }
+    ts.nsets = nsets;
+    ts.params = params;
+    ts.np = np;
+    co_code rc = CO_OK;
+    if (translate) {
+        rc = target_sets(r, entity, cols, vals, n, nsets, &ts, &tk, err);
+        tnames = rc == CO_OK ? malloc(ts.nsets * n * 24 + 1) : NULL;
+        tparams = tnames ? match_params(r->t, tk.vals, ts.nsets * n, tnames, &ts.np) : NULL;
+        if (rc == CO_OK && !tparams)
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+        ts.params = tparams;
+    }
+    if (rc == CO_OK && e->target_key) {
+        rc = index_targets(&r->keys[entity].loaded, &by_target, err);
+        ts.by_target = &by_target;
+    }
+    if (rc == CO_OK)
+        rc = drop_rows(r, e, tracked, cols, n, nsets, params, np, &ts, err);
     co_buf sql = CO_BUF_INIT;
     co_buf_printf(&sql, "SELECT * FROM (%s\n) AS refreshed WHERE ",
                   merger ? co_merger_query(merger) : e->query);
@@ -1631,6 +1778,7 @@ static co_code refresh_load(co_refresh *r, size_t entity, const char *const *col
     l.rejects = &r->rejects;
     l.err = err;
     l.track_ids = tracked;
+    l.keep_loaded = e->target_key != NULL;
     co_cursor *c = NULL;
     co_loader *loader = NULL;
     co_load_events events = {on_loaded, on_refused, &l};
@@ -1639,7 +1787,10 @@ static co_code refresh_load(co_refresh *r, size_t entity, const char *const *col
     if (rc == CO_OK)
         rc = describe(&l, c);
     if (rc == CO_OK)
-        rc = co_loader_open(s->dest, e->target, l.names, l.ncols, &events, &loader, err);
+        rc = keyed_open(&l, reuse ? reuse : &ts.reuse);
+    if (rc == CO_OK)
+        rc = co_loader_open(s->dest, e->target, l.kd.on ? l.kd.names : l.names,
+                            l.kd.on ? l.kd.n : l.ncols, &events, &loader, err);
     l.loader = loader;
     static const co_migrate_options quiet = {0};
     if (rc == CO_OK)
@@ -1655,6 +1806,11 @@ static co_code refresh_load(co_refresh *r, size_t entity, const char *const *col
     co_buf_release(&sql);
     free(params);
     free(names);
+    free(tparams);
+    free(tnames);
+    key_sets_release(&tk);
+    co_map_release(&ts.reuse);
+    co_map_release(&by_target);
     load_release(&l);
     return rc;
 }
@@ -1702,7 +1858,8 @@ static co_code refresh_merging(co_refresh *r, size_t entity, const char *const *
         if ((rc = key_sets_decode(&keys, n, 0, n, k, klen, err)) == CO_OK)
             keys.count++;
     if (rc == CO_OK) {
-        rc = refresh_load(r, entity, cols, keys.vals, n, keys.count, g.m, err);
+        rc = refresh_load(r, entity, cols, keys.vals, n, keys.count, g.m,
+                          e->target_key ? &before : NULL, err);
         g.m = NULL; /* the load freed it */
     }
     if (rc == CO_OK)
@@ -1799,11 +1956,11 @@ co_code co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
         key_sets sets = {0};
         rc = expand_merged(r, parent, col, vals, n, nsets, &sets, err);
         if (rc == CO_OK)
-            rc = refresh_load(r, entity, cols, sets.vals, n, sets.count, NULL, err);
+            rc = refresh_load(r, entity, cols, sets.vals, n, sets.count, NULL, NULL, err);
         key_sets_release(&sets);
     } else {
         rc = e->merge ? refresh_merging(r, entity, cols, vals, n, nsets, err)
-                      : refresh_load(r, entity, cols, vals, n, nsets, NULL, err);
+                      : refresh_load(r, entity, cols, vals, n, nsets, NULL, NULL, err);
     }
     if (rc != CO_OK)
         co_error_where(err, "catching up entity %s", e->name);

@@ -25,6 +25,7 @@ typedef struct sqlite_store {
     sqlite3 *db;
     co_buf key; /* the canonical key cutover_keep() builds */
     const char *path; /* for messages; owned by base.safe_uri once open returns */
+    bool writable;    /* a source connection that co_store_allow_writes opened to writes */
 } sqlite_store;
 
 typedef struct sqlite_cursor {
@@ -194,7 +195,8 @@ static co_code sq_query(co_store *s, const char *sql, const co_param *params, si
     co_code rc = prepare_bound(s, sql, params, n, &st, err);
     if (rc != CO_OK)
         return rc;
-    if (s->side == CO_SIDE_SOURCE && !sqlite3_stmt_readonly(st)) {
+    if (s->side == CO_SIDE_SOURCE && !((sqlite_store *)s)->writable &&
+        !sqlite3_stmt_readonly(st)) {
         sqlite3_finalize(st);
         return co_error_set(err, CO_ESOURCE,
                             "source: the query would write to the source; queries over the "
@@ -919,7 +921,10 @@ static void register_functions(sqlite_store *s)
 
 static co_code sq_allow_writes(co_store *s, co_error *err)
 {
-    return sq_exec(s, "PRAGMA query_only = 0", err);
+    co_code rc = sq_exec(s, "PRAGMA query_only = 0", err);
+    if (rc == CO_OK) /* INSERT ... RETURNING through a query, too */
+        ((sqlite_store *)s)->writable = true;
+    return rc;
 }
 
 static void sq_month_sql(const co_store *s, const char *expr, co_buf *out)
