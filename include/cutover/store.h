@@ -189,6 +189,13 @@ void co_store_month_sql(const co_store *s, const char *expr, struct co_buf *out)
  * on a connection of its own with this. */
 co_code co_store_allow_writes(co_store *s, co_error *err);
 
+/* Inside the open transaction, checks foreign keys at its commit rather than
+ * at each statement, so that a parent row can be deleted and loaded again
+ * under its children (catch-up): SQLite's defer_foreign_keys, PostgreSQL's
+ * SET CONSTRAINTS ALL DEFERRED (which defers the constraints declared
+ * DEFERRABLE). Both end with the transaction. */
+co_code co_store_defer_constraints(co_store *s, co_error *err);
+
 /* Reserves n values of the integer key column table.column that the target
  * fills itself (target_key): values no other writer gets, for rows that
  * cutover then loads with them explicitly. PostgreSQL draws them from the

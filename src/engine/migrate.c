@@ -1273,6 +1273,9 @@ co_code co_refresh_begin(co_session *s, const co_tenant *t, int64_t run_id, co_r
     free(dir);
     if (rc == CO_OK)
         rc = co_store_begin(s->dest, err);
+    /* Rows are deleted and loaded again under rows that refer to them. */
+    if (rc == CO_OK && (rc = co_store_defer_constraints(s->dest, err)) != CO_OK)
+        co_store_rollback(s->dest);
     if (rc == CO_OK && (rc = co_state_begin(s->state, err)) != CO_OK)
         co_store_rollback(s->dest);
     if (rc != CO_OK) {

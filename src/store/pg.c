@@ -505,6 +505,11 @@ static const char reserve_sql[] =
     "  WHERE d.adrelid = pg_catalog.to_regclass($1) AND a.attname = $2)) AS seq) AS q,"
     " pg_catalog.generate_series(1, $3::int)";
 
+static co_code pg_defer_constraints(co_store *st, co_error *err)
+{
+    return pg_exec(st, "SET CONSTRAINTS ALL DEFERRED", err);
+}
+
 static co_code pg_reserve_keys(co_store *st, const char *table, const char *column, size_t n,
                                int64_t *out, bool *until_commit, co_error *err)
 {
@@ -591,6 +596,7 @@ static const co_store_ops pg_ops = {
     .loader_open = co_pg_loader_open,
     .month_sql = pg_month_sql,
     .allow_writes = pg_allow_writes,
+    .defer_constraints = pg_defer_constraints,
     .reserve_keys = pg_reserve_keys,
     .client_side_hashes = true,
     .ddl = &co_pg_ddl_ops,

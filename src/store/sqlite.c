@@ -943,6 +943,11 @@ static void sq_close(co_store *s)
     free(ss);
 }
 
+static co_code sq_defer_constraints(co_store *s, co_error *err)
+{
+    return sq_exec(s, "PRAGMA defer_foreign_keys = ON", err);
+}
+
 /* The n values above the column's largest value and the table's AUTOINCREMENT
  * high-water mark (sqlite_sequence): the values the table would give its next
  * rows, taken under the open transaction's write lock (BEGIN IMMEDIATE). */
@@ -1005,6 +1010,7 @@ static const co_store_ops sqlite_ops = {
     .month_sql = sq_month_sql,
     .allow_writes = sq_allow_writes,
     .ddl = &co_sqlite_ddl_ops,
+    .defer_constraints = sq_defer_constraints,
     .reserve_keys = sq_reserve_keys,
 };
 

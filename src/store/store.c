@@ -329,6 +329,11 @@ co_code co_store_allow_writes(co_store *s, co_error *err)
     return s->ops->allow_writes ? s->ops->allow_writes(s, err) : CO_OK;
 }
 
+co_code co_store_defer_constraints(co_store *s, co_error *err)
+{
+    return s->ops->defer_constraints ? s->ops->defer_constraints(s, err) : CO_OK;
+}
+
 co_code co_store_reserve_keys(co_store *s, const char *table, const char *column, size_t n,
                               int64_t *out, bool *until_commit, co_error *err)
 {
