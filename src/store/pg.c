@@ -510,11 +510,58 @@ static co_code pg_defer_constraints(co_store *st, co_error *err)
     return pg_exec(st, "SET CONSTRAINTS ALL DEFERRED", err);
 }
 
+static void ignore_notice(void *ctx, const char *message);
+
+/* The connection that reserves keys: a second one, with the settings of the
+ * first (PQconninfo), opened on first use. Sequence values are not
+ * transactional, so they can be drawn there while the first one streams a
+ * COPY (any command on it would call the COPY off, co_pg_settle). */
+static PGconn *keys_connection(pg_store *s, co_error *err)
+{
+    if (s->keys_conn && PQstatus(s->keys_conn) == CONNECTION_OK)
+        return s->keys_conn;
+    if (s->keys_conn)
+        PQfinish(s->keys_conn);
+    s->keys_conn = NULL;
+    PQconninfoOption *opts = PQconninfo(s->conn);
+    size_t n = 0;
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        n++;
+    const char **keys = calloc(n + 1, sizeof *keys), **vals = calloc(n + 1, sizeof *vals);
+    size_t k = 0;
+    for (PQconninfoOption *o = opts; keys && vals && o && o->keyword; o++)
+        if (o->val && *o->val) {
+            keys[k] = o->keyword;
+            vals[k++] = o->val;
+        }
+    PGconn *c = keys && vals ? PQconnectdbParams(keys, vals, 0) : NULL;
+    free(keys);
+    free(vals);
+    PQconninfoFree(opts);
+    if (!c || PQstatus(c) != CONNECTION_OK) {
+        char msg[600];
+        one_line(msg, sizeof msg, c ? PQerrorMessage(c) : "out of memory");
+        co_error_set(err, co_store_side_code(s->base.side),
+                     "%s: cannot open a connection for reserving keys: %s",
+                     co_side_name(s->base.side), msg);
+        if (err)
+            co_pg_scrub(s, err->message);
+        if (c)
+            PQfinish(c);
+        return NULL;
+    }
+    PQsetNoticeProcessor(c, ignore_notice, NULL);
+    s->keys_conn = c;
+    return c;
+}
+
 static co_code pg_reserve_keys(co_store *st, const char *table, const char *column, size_t n,
                                int64_t *out, bool *until_commit, co_error *err)
 {
     pg_store *s = pg_of(st);
-    co_pg_settle(s);
+    PGconn *conn = keys_connection(s, err);
+    if (!conn)
+        return co_store_side_code(st->side);
     co_buf ref = CO_BUF_INIT;
     co_pg_table_ref(table, &ref);
     char count[32];
@@ -523,11 +570,18 @@ static co_code pg_reserve_keys(co_store *st, const char *table, const char *colu
         return co_error_set(err, CO_ENOMEM, "out of memory");
     const char *values[3] = {co_buf_str(&ref), column, count};
     Oid types[3] = {25, 25, 25};
-    PGresult *res = PQexecParams(s->conn, reserve_sql, 3, types, values, NULL, NULL, 0);
+    PGresult *res = PQexecParams(conn, reserve_sql, 3, types, values, NULL, NULL, 0);
     co_buf_release(&ref);
     co_code rc = CO_OK;
-    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK)
-        rc = co_pg_fail(s, res, "cannot reserve keys", err);
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        char msg[600];
+        one_line(msg, sizeof msg, res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+        rc = co_error_set(err, co_store_side_code(st->side), "%s: cannot reserve keys: %s",
+                          co_side_name(st->side), msg);
+        if (err && res && PQresultErrorField(res, PG_DIAG_SQLSTATE))
+            snprintf(err->sqlstate, sizeof err->sqlstate, "%s",
+                     PQresultErrorField(res, PG_DIAG_SQLSTATE));
+    }
     else if ((size_t)PQntuples(res) != n || (n && PQgetisnull(res, 0, 0)))
         rc = co_error_set(err, CO_EUNSUPPORTED,
                           "%s: column \"%s\" of table \"%s\" draws from no sequence (an "
@@ -568,6 +622,8 @@ static void pg_close(co_store *st)
     pg_store *s = pg_of(st);
     co_pg_settle(s);
     PQfinish(s->conn);
+    if (s->keys_conn)
+        PQfinish(s->keys_conn);
     if (s->password) {
         memset(s->password, 0, strlen(s->password));
         free(s->password);
