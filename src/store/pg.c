@@ -499,7 +499,7 @@ static const char reserve_sql[] =
     "SELECT pg_catalog.nextval(q.seq::regclass) FROM (SELECT coalesce("
     " pg_catalog.pg_get_serial_sequence($1, $2),"
     " (SELECT substring(pg_catalog.pg_get_expr(d.adbin, d.adrelid)"
-    "   FROM 'nextval\(''([^'']+)''')"
+    "   FROM 'nextval[(]''([^'']+)''')"
     "  FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_attribute a"
     "  ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
     "  WHERE d.adrelid = pg_catalog.to_regclass($1) AND a.attname = $2)) AS seq) AS q,"

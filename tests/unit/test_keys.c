@@ -382,6 +382,76 @@ static void live_target(bool pg)
     co_project_free(p);
 }
 
+/* co_store_reserve_keys: above what the table holds and its AUTOINCREMENT
+ * mark on SQLite; from the column's sequence on PostgreSQL (identity, serial,
+ * a default's nextval), never twice; a column with neither is refused. */
+static void reserves_keys(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/reserve.db", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+    co_store *s = open_store("sqlite:reserve.db", CO_SIDE_TARGET);
+    exec_ok(s, "CREATE TABLE a (id INTEGER PRIMARY KEY AUTOINCREMENT, x TEXT);"
+               "INSERT INTO a VALUES (50, 'x'); UPDATE sqlite_sequence SET seq = 100;"
+               "CREATE TABLE b (id INTEGER PRIMARY KEY, x TEXT); INSERT INTO b VALUES (7, 'y');"
+               "CREATE TABLE c (id INTEGER PRIMARY KEY); CREATE TABLE d (k TEXT); INSERT INTO d VALUES ('z')");
+    int64_t v[3];
+    bool until_commit = false;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_reserve_keys(s, "a", "id", 3, v, &until_commit, &err), CO_OK);
+    assert_true(until_commit);
+    assert_int_equal(v[0], 101);
+    assert_int_equal(v[2], 103);
+    assert_int_equal(co_store_reserve_keys(s, "b", "id", 2, v, &until_commit, &err), CO_OK);
+    assert_int_equal(v[0], 8);
+    assert_int_equal(co_store_reserve_keys(s, "c", "id", 1, v, &until_commit, &err), CO_OK);
+    assert_int_equal(v[0], 1);
+    assert_int_equal(co_store_reserve_keys(s, "d", "k", 1, v, &until_commit, &err), CO_EUNSUPPORTED);
+    co_store_close(s);
+    if (!*pg_server)
+        return;
+    co_store *server = open_store(pg_server, CO_SIDE_TARGET);
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_name);
+    exec_ok(server, sql);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", pg_name);
+    exec_ok(server, sql);
+    co_store_close(server);
+    s = open_store(pg_db, CO_SIDE_TARGET);
+    exec_ok(s, "CREATE TABLE a (id int GENERATED ALWAYS AS IDENTITY (START WITH 500));"
+               "CREATE TABLE b (id serial); SELECT setval('b_id_seq', 41);"
+               "CREATE SEQUENCE own START 9000; CREATE TABLE c (id bigint DEFAULT nextval('own'));"
+               "CREATE TABLE d (id bigint)");
+    assert_int_equal(co_store_reserve_keys(s, "a", "id", 3, v, &until_commit, &err), CO_OK);
+    assert_false(until_commit);
+    assert_int_equal(v[0], 500);
+    assert_int_equal(v[2], 502);
+    assert_int_equal(co_store_reserve_keys(s, "a", "id", 1, v, &until_commit, &err), CO_OK);
+    assert_int_equal(v[0], 503);
+    assert_int_equal(co_store_reserve_keys(s, "b", "id", 1, v, &until_commit, &err), CO_OK);
+    assert_int_equal(v[0], 42);
+    if (co_store_reserve_keys(s, "c", "id", 2, v, &until_commit, &err) != CO_OK)
+        fail_msg("reserve: %s", err.message);
+    assert_int_equal(v[1], 9001);
+    assert_int_equal(co_store_reserve_keys(s, "d", "id", 1, v, &until_commit, &err), CO_EUNSUPPORTED);
+    /* A COPY in flight on the store's connection goes on meanwhile. */
+    const char *cols[] = {"id"};
+    co_loader *l = NULL;
+    assert_int_equal(co_loader_open(s, "d", cols, 1, NULL, &l, &err), CO_OK);
+    co_value row = co_int(1);
+    assert_int_equal(co_loader_put(l, &row, &err), CO_OK);
+    assert_int_equal(co_store_reserve_keys(s, "a", "id", 1, v, &until_commit, &err), CO_OK);
+    assert_int_equal(v[0], 504);
+    assert_int_equal(co_loader_flush(l, &err), CO_OK);
+    co_loader_close(l);
+    assert_int_equal(num(s, "SELECT count(*) FROM d"), 1);
+    co_store_close(s);
+}
+
 static void sqlite_live_target(void **state)
 {
     (void)state;
@@ -406,6 +476,7 @@ static void pg_live_target(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(reserves_keys),
         cmocka_unit_test(sqlite_live_target),
         cmocka_unit_test(pg_live_target),
     };
