@@ -33,7 +33,8 @@ co_code co_entity_layout(co_session *s, const co_entity *e, const char *const *n
 void co_layout_release(co_layout *l);
 
 /* A row of an entity as the target should hold it (in co_entity_layout's
- * columns: with a target_key, the key the id map gives it, NULL when none). */
+ * columns: with a target_key, the key the id map gives it, or when it has
+ * none the text "no target key: source key [...]"). */
 typedef co_code (*co_expected_fn)(void *ctx, const co_value *row, co_error *err);
 
 /* Streams the rows the target should hold for entity `entity` of tenant t,

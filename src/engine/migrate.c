@@ -554,8 +554,8 @@ static co_code draw_key(load *l, int64_t *out)
 
 /* The row of the target for a source row whose canonical key is key: the
  * loaded columns, with the target key kept from before (kd.reuse), or, when
- * drawing (not verifying), a new one; NULL when verifying a row the id map
- * does not know. */
+ * drawing (not verifying), a new one; when verifying a row the id map does
+ * not know, the text "no target key: source key [...]". */
 static co_code keyed_row(load *l, const co_value *row, const co_buf *key, bool draw,
                          const co_value **out)
 {
@@ -579,8 +579,13 @@ static co_code keyed_row(load *l, const co_value *row, const co_buf *key, bool d
                    ? co_error_set(l->err, CO_ESTATE, "state: target key %s is not one value", one)
                    : rc;
     }
-    if (!draw)
-        return CO_OK;
+    if (!draw) {
+        /* Verifying a row the id map does not know: it is missing from the
+         * target, and its finding names its source key. */
+        co_buf_printf(&k->text, "no target key: source key %.*s", (int)key->len, key->data);
+        *v = co_text(k->text.data, k->text.len);
+        return k->text.failed ? co_error_set(l->err, CO_ENOMEM, "out of memory") : CO_OK;
+    }
     if (k->uuid) {
         char uuid[37];
         co_code rc = make_uuid(uuid, l->err);

@@ -169,6 +169,12 @@ for kind in sqlite pg; do
     "changed [$(tsql $kind "$db" "SELECT id FROM orders WHERE amount = 99")]" \
     "$(jq -r '[.verifications[].findings[] | select(.check == "content")][0] | "\(.kind) \(.key)"' "$d/verify2.json")"
   tsql $kind "$db" "UPDATE orders SET amount = 7 WHERE customer_id = $bob" >/dev/null
+  q "$d/legacy.db" "INSERT INTO customers VALUES (13, 1, 'Dee', 'dee@x.com')"
+  (cd "$d" && "$CUTOVER" verify --tenant 1 --json "${T[@]}") >"$d/verify3.json" 2>/dev/null
+  assert_eq "$kind: a source row the id map does not know is missing, by its source key" \
+    "12 missing [\"no target key: source key [13]\"]" \
+    "$? $(jq -r '[.verifications[].findings[] | select(.check == "content")][0] | "\(.kind) \(.key)"' "$d/verify3.json")"
+  q "$d/legacy.db" "DELETE FROM customers WHERE id = 13"
 
   before="$(rows $kind "$db" "$SNAPSHOT") $(rows $kind "$db" "$ORDERS") $(rows $kind "$db" "$NOTES")"
   s1=$(tsql $kind "$db" "$seq")
