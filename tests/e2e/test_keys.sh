@@ -160,8 +160,8 @@ for kind in sqlite pg; do
   bob=$(tsql $kind "$db" "SELECT id FROM customers WHERE legacy_id = 11")
   assert_contains "$kind: trace shows both keys" "customers [11] loaded as [$bob]" \
     "$(cd "$d" && CUTOVER_TARGET=${T[1]:-sqlite:crm.db} "$CUTOVER" trace customers 11 2>&1)"
-  [[ $kind == sqlite ]] && assert_contains "$kind: trace --target finds the source row" "[11]" \
-    "$(cd "$d" && "$CUTOVER" trace customers "$bob" --target 2>&1)"
+  assert_contains "$kind: trace --target-row finds the source row" "[11]" \
+    "$(cd "$d" && CUTOVER_TARGET=${T[1]:-sqlite:crm.db} "$CUTOVER" trace customers "$bob" --target-row 2>&1)"
 
   tsql $kind "$db" "UPDATE orders SET amount = 99 WHERE customer_id = $bob" >/dev/null
   (cd "$d" && "$CUTOVER" verify --tenant 1 --json "${T[@]}") >"$d/verify2.json" 2>/dev/null
