@@ -151,6 +151,8 @@ typedef struct co_entity {
     co_ref *refs;
     size_t nrefs;
     char *tenant_column; /* target column holding the tenant key, or NULL */
+    char *target_key;    /* target column the target fills (identity, sequence, UUID), or
+                          * NULL: rows keep their source key */
     co_volume *volume;   /* NULL when the entity has no volume rule */
     co_rounding *rounding; /* verify.round, in file order */
     size_t nrounding;
@@ -307,6 +309,10 @@ void co_project_free(co_project *p);
 
 /* The entity with that name, or NULL. */
 const co_entity *co_project_entity(const co_project *p, const char *name);
+
+/* The target column that identifies a row of e in the target and that refs to
+ * e receive: its target_key, or else its (first) key column. */
+const char *co_entity_target_column(const co_entity *e);
 
 /* Index of an entity in p->entities, or -1. */
 int co_project_entity_index(const co_project *p, const char *name);

@@ -225,6 +225,24 @@ void co_store_month_sql(const co_store *s, const char *expr, struct co_buf *out)
  * on a connection of its own with this. */
 co_code co_store_allow_writes(co_store *s, co_error *err);
 
+/* Inside the open transaction, checks foreign keys at its commit rather than
+ * at each statement, so that a parent row can be deleted and loaded again
+ * under its children (catch-up): SQLite's defer_foreign_keys, PostgreSQL's
+ * SET CONSTRAINTS ALL DEFERRED (which defers the constraints declared
+ * DEFERRABLE). Both end with the transaction. */
+co_code co_store_defer_constraints(co_store *s, co_error *err);
+
+/* Reserves n values of the integer key column table.column that the target
+ * fills itself (target_key): values no other writer gets, for rows that
+ * cutover then loads with them explicitly. PostgreSQL draws them from the
+ * column's sequence (identity, serial, DEFAULT nextval), and they stay
+ * reserved for good (*until_commit false). SQLite takes the n values above
+ * both the column's largest value and the table's AUTOINCREMENT high-water
+ * mark, under the write lock of the open transaction: they are reserved
+ * until it ends (*until_commit true), and are consecutive. */
+co_code co_store_reserve_keys(co_store *s, const char *table, const char *column, size_t n,
+                              int64_t *out, bool *until_commit, co_error *err);
+
 /* The operator that matches a key column to a value with an index: "IS" on
  * SQLite (which also matches NULL to NULL), "=" on PostgreSQL, where the
  * NULL-safe IS NOT DISTINCT FROM cannot use an index (key values are not NULL). */

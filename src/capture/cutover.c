@@ -8,6 +8,7 @@
 #include "cutover/rehearse.h"
 #include "cutover/traces.h"
 #include "capture/capture_int.h"
+#include "engine/engine_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/fs.h"
@@ -123,9 +124,10 @@ static co_code export_target(co_session *s, const co_tenant *t, co_rollback_resu
 
 /* Writes one entity's target rows back into its source table (reverse). */
 static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, const co_entity *e,
-                          int64_t *count, int64_t *refused, co_error *err)
+                          co_keymap *km, int64_t *count, int64_t *refused, co_error *err)
 {
     const co_reverse *r = e->reverse;
+    size_t entity = (size_t)co_project_entity_index(s->project, e->name);
     co_buf sql = CO_BUF_INIT, upd = CO_BUF_INIT, ins = CO_BUF_INIT;
     /* The target's rows of the tenant, in the order: columns, then key. */
     co_buf_adds(&sql, "SELECT ");
@@ -187,6 +189,26 @@ static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, cons
     for (size_t i = 0; i < r->ncols + r->nkey; i++)
         co_buf_adds(&ins, i ? ", ?" : "?");
     co_buf_adds(&ins, ")");
+    /* Where the target gave the keys, a row the new system created gets the
+     * key the source assigns (INSERT without it, RETURNING it). */
+    bool keyed = e->target_key && r->nkey == 1 && strcmp(r->key_entity[0], e->target_key) == 0;
+    co_buf fresh = CO_BUF_INIT;
+    co_buf_adds(&fresh, "INSERT INTO ");
+    co_store_quote_ident(cap, r->table, &fresh);
+    co_buf_adds(&fresh, " (");
+    for (size_t i = 0; i < r->ncols; i++) {
+        co_buf_adds(&fresh, i ? ", " : "");
+        co_store_quote_ident(cap, r->col_source[i], &fresh);
+    }
+    co_buf_adds(&fresh, ") VALUES (");
+    for (size_t i = 0; i < r->ncols; i++)
+        co_buf_adds(&fresh, i ? ", ?" : "?");
+    co_buf_adds(&fresh, ") RETURNING ");
+    co_store_quote_ident(cap, r->key_source[0], &fresh);
+    const char *names[128];
+    for (size_t i = 0; i < r->ncols + r->nkey && i < 128; i++)
+        names[i] = i < r->ncols ? r->col_entity[i] : r->key_entity[i - r->ncols];
+    co_buf keytext = CO_BUF_INIT;
     co_stmt *update = NULL, *insert = NULL;
     co_cursor *c = NULL;
     co_param tenant = {":tenant", t->value};
@@ -207,13 +229,32 @@ static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, cons
         long long changes = 0;
         co_error row_err;
         co_error_clear(&row_err);
+        /* Target keys (the row's own, its refs') back to source keys. */
+        co_value target_key = keyed ? row[r->ncols] : co_null();
+        bool unknown = false;
+        co_code row_rc = km ? co_keymap_to_source(km, entity, names, row, n, &keytext, &unknown,
+                                                  &row_err)
+                            : CO_OK;
         /* On PostgreSQL a refused statement spoils the transaction: each row
          * gets a savepoint to fall back to. SQLite undoes just the statement. */
-        co_code row_rc = row_guard ? co_store_exec(cap, "SAVEPOINT cutover_row", &row_err) : CO_OK;
-        if (row_rc == CO_OK)
-            row_rc = co_stmt_exec(update, row, n, &changes, &row_err);
-        if (row_rc == CO_OK && changes == 0)
-            row_rc = co_stmt_exec(insert, row, n, NULL, &row_err);
+        if (row_rc == CO_OK && row_guard)
+            row_rc = co_store_exec(cap, "SAVEPOINT cutover_row", &row_err);
+        if (row_rc == CO_OK && keyed && unknown) {
+            int64_t assigned = 0;
+            co_param vals[128];
+            for (size_t i = 0; i < r->ncols; i++)
+                vals[i] = (co_param){NULL, row[i]};
+            row_rc = co_store_query_int(cap, co_buf_str(&fresh), vals, r->ncols, &assigned, NULL,
+                                        &row_err);
+            co_value source_key = co_int(assigned);
+            if (row_rc == CO_OK)
+                row_rc = co_keymap_add(km, entity, &source_key, &target_key, &row_err);
+        } else {
+            if (row_rc == CO_OK)
+                row_rc = co_stmt_exec(update, row, n, &changes, &row_err);
+            if (row_rc == CO_OK && changes == 0)
+                row_rc = co_stmt_exec(insert, row, n, NULL, &row_err);
+        }
         if (row_guard)
             rc = co_store_exec(cap, row_rc == CO_OK ? "RELEASE SAVEPOINT cutover_row"
                                                     : "ROLLBACK TO SAVEPOINT cutover_row", err);
@@ -229,6 +270,8 @@ static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, cons
     co_buf_release(&sql);
     co_buf_release(&upd);
     co_buf_release(&ins);
+    co_buf_release(&fresh);
+    co_buf_release(&keytext);
     if (rc != CO_OK)
         co_error_where(err, "carrying entity %s back into %s", e->name, r->table);
     return rc;
@@ -265,16 +308,28 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
     if (rc == CO_OK && cap)
         rc = co_traces_unmark(cap, t->key, err);
     if (rc == CO_OK && res->was_switched && reverse) {
-        rc = co_store_begin(cap, err);
+        /* Rows keyed by the target carry back through the id maps; the ones
+         * the source then keys are recorded there, for the purge. */
+        co_keymap *km = NULL;
+        rc = co_keymap_open(s, t, &km, err);
+        if (rc == CO_OK)
+            rc = co_store_begin(cap, err);
+        if (rc == CO_OK && (rc = co_state_begin(s->state, err)) != CO_OK)
+            co_store_rollback(cap);
         for (size_t i = 0; rc == CO_OK && i < s->project->nentities; i++) {
             const co_entity *e = &s->project->entities[i];
             if (e->reverse && e->tenant_column)
-                rc = carry_back(s, cap, t, e, &res->carried_back, &res->not_carried, err);
+                rc = carry_back(s, cap, t, e, km, &res->carried_back, &res->not_carried, err);
         }
         if (rc == CO_OK)
             rc = co_store_commit(cap, err);
-        else
+        if (rc == CO_OK)
+            rc = co_state_commit(s->state, err);
+        if (rc != CO_OK && km) {
             co_store_rollback(cap);
+            co_state_rollback(s->state);
+        }
+        co_keymap_free(km);
     }
     co_store_close(cap);
     if (rc == CO_OK)

@@ -7,9 +7,34 @@
 
 #include "cutover/migrate.h"
 #include "engine/rejects.h"
+#include "util/buf.h"
 #include "util/map.h"
 
-/* A row of an entity as the target should hold it. */
+/* The columns that an entity's rows have in the target, in the order the
+ * engine loads them: the query's output columns, except that with a
+ * target_key the key columns the target table has no column for are left out
+ * (the id map keeps them) and the target key is added when the query does not
+ * output it. from[i] is the output column of loaded column i, -1 for the
+ * target key (at tk); uuid says cutover makes the target key as a UUID.
+ * names point into the names given and into the entity. */
+typedef struct co_layout {
+    const char **names;
+    int *from;
+    size_t n;
+    size_t tk;
+    bool uuid;
+} co_layout;
+
+/* The layout of entity e given its query's output columns (names, n of them);
+ * reads the destination table's columns when e has a target_key. Release
+ * with co_layout_release. */
+co_code co_entity_layout(co_session *s, const co_entity *e, const char *const *names, size_t n,
+                         co_layout *out, co_error *err);
+void co_layout_release(co_layout *l);
+
+/* A row of an entity as the target should hold it (in co_entity_layout's
+ * columns: with a target_key, the key the id map gives it, or when it has
+ * none the text "no target key: source key [...]"). */
 typedef co_code (*co_expected_fn)(void *ctx, const co_value *row, co_error *err);
 
 /* Streams the rows the target should hold for entity `entity` of tenant t,
@@ -37,5 +62,27 @@ co_code co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
  * failure (ok false) rolls both back. counts gets the rows loaded and rejected. */
 co_code co_refresh_end(co_refresh *r, bool ok, int64_t *loaded, int64_t *rejected,
                        co_error *err);
+
+/* Target keys back to source keys, for rows that go from the target to the
+ * source (a rollback's carry-back): the id maps of the entities with a
+ * target_key, read backwards. */
+typedef struct co_keymap co_keymap;
+co_code co_keymap_open(co_session *s, const co_tenant *t, co_keymap **out, co_error *err);
+void co_keymap_free(co_keymap *km);
+/* True when column col of entity `entity` holds target keys (its target_key,
+ * or a ref to an entity with one). */
+bool co_keymap_column(const co_keymap *km, size_t entity, const char *col);
+/* Rewrites the n values of a row of entity `entity` (its columns cols) that
+ * hold target keys into the source keys they stand for; text goes to
+ * storage. *unknown: the entity's own target key has no source key (a row
+ * the new system created); a reference with none is CO_ENOTFOUND. */
+co_code co_keymap_to_source(co_keymap *km, size_t entity, const char *const *cols,
+                            co_value *vals, size_t n, co_buf *storage, bool *unknown,
+                            co_error *err);
+/* Records that the row of the entity with target key *target now has source
+ * key *source (the source assigned it): in the id map (journal, committed
+ * with co_state_commit) and for later rows of the keymap. */
+co_code co_keymap_add(co_keymap *km, size_t entity, const co_value *source,
+                      const co_value *target, co_error *err);
 
 #endif

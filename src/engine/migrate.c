@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/random.h>
 
 /* What the run remembers of an entity's keys while later entities load. */
 typedef struct entity_keys {
@@ -36,6 +38,25 @@ typedef struct ref_col {
     size_t parent; /* index of the referenced entity */
     const char *name;
 } ref_col;
+
+/* An entity whose target assigns its keys (target_key): how a row of its
+ * query becomes a row of the target, and the values reserved for new rows. */
+typedef struct keyed {
+    bool on;
+    bool uuid;             /* the target key is a UUID that cutover makes */
+    const char **names;    /* the columns loaded (co_entity_layout) */
+    int *from;             /* per loaded column: its output column, -1 for the target key */
+    size_t n;
+    size_t tk;             /* the target key's place among the loaded columns */
+    int64_t *pool;         /* values reserved and not yet used */
+    size_t npool, used, block;
+    bool until_commit;     /* the pool is good until the destination commits */
+    int64_t floor;         /* the largest value used or reused (SQLite: draw above it) */
+    co_map pending;        /* target key (exact) -> source key, of rows put since the flush */
+    const co_map *reuse;   /* source key -> target key from before: kept, never drawn again */
+    co_value row[257];
+    co_buf text;           /* the current row's target key text */
+} keyed;
 
 /* The load of one entity for one tenant. */
 typedef struct load {
@@ -66,6 +87,8 @@ typedef struct load {
     co_map collapsed;      /* keys after remapping -> "1" when a merge remapped that row */
     co_expected_fn sink;   /* for verification: rows go here, not to a loader */
     void *sink_ctx;
+    keyed kd;              /* when the entity has a target_key */
+    bool keep_loaded;      /* keys[index].loaded follows every row loaded (catch-up) */
 } load;
 
 void co_migrate_result_release(co_migrate_result *r)
@@ -84,9 +107,10 @@ static void encode_key(load *l, const co_value *row, co_buf *out)
     co_key_encode(out, vals, l->e->nkey);
 }
 
-/* Writes a reject of the row whose canonical key is in key. */
-static co_code reject(load *l, const co_buf *key, const co_value *row, const char *rule,
-                      const char *reason)
+/* Writes a reject of the row (columns names, ncols of them) whose canonical
+ * key is in key. */
+static co_code reject_as(load *l, const co_buf *key, const co_value *row, const char **names,
+                         size_t ncols, const char *rule, const char *reason)
 {
     l->counts.rejected++;
     if (l->sink) /* verifying: the journal holds the rejects */
@@ -94,8 +118,15 @@ static co_code reject(load *l, const co_buf *key, const co_value *row, const cha
     entity_keys *mine = &l->keys[l->index];
     if (mine->referenced && !co_map_put(&mine->rejected, key->data, key->len, "", 0))
         return co_error_set(l->err, CO_ENOMEM, "out of memory");
-    return co_rejects_add(l->rejects, l->e->name, co_buf_str(key), rule, reason, row, l->names,
-                          row ? l->ncols : 0, l->err);
+    return co_rejects_add(l->rejects, l->e->name, co_buf_str(key), rule, reason, row, names,
+                          row ? ncols : 0, l->err);
+}
+
+/* Writes a reject of the source row whose canonical key is in key. */
+static co_code reject(load *l, const co_buf *key, const co_value *row, const char *rule,
+                      const char *reason)
+{
+    return reject_as(l, key, row, l->names, l->ncols, rule, reason);
 }
 
 /* The rows merged into a row are kept, until the destination has the row, as
@@ -193,16 +224,31 @@ static void on_loaded(void *ctx, const co_value *row, size_t ncols)
     entity_keys *mine = &l->keys[l->index];
     if (!mine->referenced && !l->track_ids)
         return;
-    encode_key(l, row, &l->loaded_key);
-    /* No merges yet: a row keeps its key in the target, with the types the
-     * destination was given (the source key is canonical, for matching). */
-    co_value kv[64];
-    for (size_t k = 0; k < l->e->nkey; k++)
-        kv[k] = row[l->key_idx[k]];
-    co_buf_reset(&l->exact_key);
-    co_key_encode_exact(&l->exact_key, kv, l->e->nkey);
+    if (l->kd.on) {
+        /* The target key it was given; the source key it was put with. */
+        co_buf_reset(&l->exact_key);
+        co_key_encode_exact(&l->exact_key, &row[l->kd.tk], 1);
+        const char *src;
+        size_t slen;
+        if (!co_map_get(&l->kd.pending, l->exact_key.data, l->exact_key.len, &src, &slen)) {
+            l->callback_rc = co_error_set(l->err, CO_EINTERNAL, "a loaded row's key %s was not put",
+                                          co_buf_str(&l->exact_key));
+            return;
+        }
+        co_buf_reset(&l->loaded_key);
+        co_buf_add(&l->loaded_key, src, slen);
+    } else {
+        encode_key(l, row, &l->loaded_key);
+        /* No merges yet: a row keeps its key in the target, with the types the
+         * destination was given (the source key is canonical, for matching). */
+        co_value kv[64];
+        for (size_t k = 0; k < l->e->nkey; k++)
+            kv[k] = row[l->key_idx[k]];
+        co_buf_reset(&l->exact_key);
+        co_key_encode_exact(&l->exact_key, kv, l->e->nkey);
+    }
     const co_buf *k = &l->loaded_key, *target = &l->exact_key;
-    if (mine->referenced &&
+    if ((mine->referenced || l->keep_loaded) &&
         !co_map_put(&mine->loaded, k->data, k->len, target->data, target->len))
         l->callback_rc = co_error_set(l->err, CO_ENOMEM, "out of memory");
     else if (l->track_ids)
@@ -221,8 +267,19 @@ static void on_refused(void *ctx, const co_value *row, size_t ncols, const char 
     (void)sqlstate;
     if (l->callback_rc != CO_OK)
         return;
-    encode_key(l, row, &l->loaded_key);
-    l->callback_rc = reject(l, &l->loaded_key, row, rule, reason);
+    if (l->kd.on) {
+        co_buf_reset(&l->tmp);
+        co_key_encode_exact(&l->tmp, &row[l->kd.tk], 1);
+        const char *src;
+        size_t slen;
+        co_buf_reset(&l->loaded_key);
+        if (co_map_get(&l->kd.pending, l->tmp.data, l->tmp.len, &src, &slen))
+            co_buf_add(&l->loaded_key, src, slen);
+        l->callback_rc = reject_as(l, &l->loaded_key, row, l->kd.names, l->kd.n, rule, reason);
+    } else {
+        encode_key(l, row, &l->loaded_key);
+        l->callback_rc = reject(l, &l->loaded_key, row, rule, reason);
+    }
     if (l->callback_rc == CO_OK && l->merger)
         l->callback_rc = members_refused(l, &l->loaded_key, reason);
 }
@@ -293,6 +350,12 @@ static co_code commit_batch(load *l, co_loader *loader, bool reopen)
     co_code rc = co_loader_flush(loader, l->err);
     if (rc == CO_OK)
         rc = l->callback_rc;
+    if (l->kd.on) { /* every row put was reported */
+        co_map_release(&l->kd.pending);
+        co_map_init(&l->kd.pending);
+        if (l->kd.until_commit)
+            l->kd.npool = l->kd.used = 0; /* SQLite: ours only while the transaction lasts */
+    }
     if (rc == CO_OK)
         rc = co_rejects_sync(l->rejects, l->err);
     if (rc == CO_OK)
@@ -312,6 +375,267 @@ static int column_index(const char **names, size_t n, const char *name)
         if (strcmp(names[i], name) == 0)
             return (int)i;
     return -1;
+}
+
+/* True when a declared type holds integers (SQLite's affinity rule, and
+ * PostgreSQL's integer, bigint, smallint, serial types). */
+static bool integer_type(const char *decl)
+{
+    for (const char *p = decl; *p; p++)
+        if (strncasecmp(p, "int", 3) == 0 || strncasecmp(p, "serial", 6) == 0)
+            return true;
+    return false;
+}
+
+/* True when a declared type can take the text of a UUID. */
+static bool uuid_type(const char *decl)
+{
+    static const char *const kinds[] = {"uuid", "char", "text", "clob"};
+    for (const char *p = decl; *p; p++)
+        for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
+            if (strncasecmp(p, kinds[k], strlen(kinds[k])) == 0)
+                return true;
+    return false;
+}
+
+co_code co_entity_layout(co_session *s, const co_entity *e, const char *const *names, size_t n,
+                         co_layout *out, co_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->names = calloc(n + 1, sizeof *out->names);
+    out->from = calloc(n + 1, sizeof *out->from);
+    if (!out->names || !out->from) {
+        co_layout_release(out);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    if (!e->target_key) {
+        for (size_t i = 0; i < n; i++) {
+            out->names[i] = names[i];
+            out->from[i] = (int)i;
+        }
+        out->n = n;
+        return CO_OK;
+    }
+    co_column *cols = NULL;
+    size_t ncols = 0;
+    co_code rc = co_store_columns(s->dest, e->target, &cols, &ncols, err);
+    if (rc != CO_OK) {
+        co_layout_release(out);
+        return rc;
+    }
+    const co_column *tk = NULL;
+    for (size_t c = 0; c < ncols && !tk; c++)
+        if (strcmp(cols[c].name, e->target_key) == 0)
+            tk = &cols[c];
+    if (!tk) {
+        rc = co_error_set(err, CO_EPROJECT, "entity %s: target_key \"%s\" is not a column of "
+                          "the target table \"%s\"", e->name, e->target_key, e->target);
+    } else if (!integer_type(tk->decl_type) && !uuid_type(tk->decl_type)) {
+        rc = co_error_set(err, CO_EUNSUPPORTED,
+                          "entity %s: target_key \"%s\" is of type %s: cutover assigns integer "
+                          "keys (from the column's sequence) and UUIDs only",
+                          e->name, e->target_key, *tk->decl_type ? tk->decl_type : "(none)");
+    }
+    out->uuid = tk && !integer_type(tk->decl_type);
+    bool given = false;
+    for (size_t i = 0; rc == CO_OK && i < n; i++) {
+        bool is_key = false, in_table = false;
+        for (size_t k = 0; k < e->nkey && !is_key; k++)
+            is_key = strcmp(e->key[k], names[i]) == 0;
+        for (size_t c = 0; c < ncols && !in_table; c++)
+            in_table = strcmp(cols[c].name, names[i]) == 0;
+        if (is_key && !in_table)
+            continue; /* a source key the target has no column for: the id map keeps it */
+        bool is_tk = strcmp(names[i], e->target_key) == 0;
+        if (is_tk) {
+            given = true;
+            out->tk = out->n;
+        }
+        out->names[out->n] = names[i];
+        out->from[out->n++] = is_tk ? -1 : (int)i;
+    }
+    if (rc == CO_OK && !given) {
+        out->tk = out->n;
+        out->names[out->n] = e->target_key;
+        out->from[out->n++] = -1;
+    }
+    co_columns_free(cols, ncols);
+    if (rc != CO_OK)
+        co_layout_release(out);
+    return rc;
+}
+
+void co_layout_release(co_layout *l)
+{
+    free(l->names);
+    free(l->from);
+    memset(l, 0, sizeof *l);
+}
+
+/* The largest integer among the target keys of a map (its values). */
+static int64_t largest_target(const co_map *m)
+{
+    int64_t top = 0;
+    size_t pos = 0, klen, vlen;
+    const char *k, *v;
+    co_buf storage = CO_BUF_INIT;
+    while (co_map_next(m, &pos, &k, &klen, &v, &vlen)) {
+        char one[64];
+        co_value val[2];
+        size_t got = 0;
+        if (vlen >= sizeof one)
+            continue;
+        memcpy(one, v, vlen);
+        one[vlen] = '\0';
+        co_buf_reset(&storage);
+        if (co_key_decode(one, val, 2, &got, &storage, NULL) == CO_OK && got == 1 &&
+            val[0].type == CO_INT && val[0].i > top)
+            top = val[0].i;
+    }
+    co_buf_release(&storage);
+    return top;
+}
+
+/* A version 4 (random) UUID, from the kernel's random source (getrandom),
+ * lower case: 8-4-4-4-12 hex digits. */
+static co_code make_uuid(char out[37], co_error *err)
+{
+    unsigned char b[16];
+    size_t got = 0;
+    while (got < sizeof b) {
+        ssize_t r = getrandom(b + got, sizeof b - got, 0);
+        if (r <= 0)
+            return co_error_set(err, CO_EIO, "cannot read random bytes for a UUID");
+        got += (size_t)r;
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (size_t i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[o] = '\0';
+    return CO_OK;
+}
+
+/* A new integer key: from the pool, which is filled a block at a time (the
+ * blocks grow from 64 to 8192 values, so that a small tenant wastes few). */
+static co_code draw_key(load *l, int64_t *out)
+{
+    keyed *k = &l->kd;
+    if (k->used == k->npool) {
+        size_t want = k->block ? k->block : 64;
+        k->block = want * 2 > 8192 ? 8192 : want * 2;
+        if (!k->pool && !(k->pool = malloc(8192 * sizeof *k->pool)))
+            return co_error_set(l->err, CO_ENOMEM, "out of memory");
+        co_code rc = co_store_reserve_keys(l->s->dest, l->e->target, l->e->target_key, want,
+                                           k->pool, &k->until_commit, l->err);
+        if (rc != CO_OK)
+            return rc;
+        /* SQLite's values are consecutive above what the table holds; rows
+         * put but not yet flushed, and keys kept from before, are above that. */
+        if (k->until_commit && want && k->pool[0] <= k->floor) {
+            int64_t shift = k->floor + 1 - k->pool[0];
+            for (size_t i = 0; i < want; i++)
+                k->pool[i] += shift;
+        }
+        k->npool = want;
+        k->used = 0;
+    }
+    *out = k->pool[k->used++];
+    if (*out > k->floor)
+        k->floor = *out;
+    return CO_OK;
+}
+
+/* The row of the target for a source row whose canonical key is key: the
+ * loaded columns, with the target key kept from before (kd.reuse), or, when
+ * drawing (not verifying), a new one; when verifying a row the id map does
+ * not know, the text "no target key: source key [...]". */
+static co_code keyed_row(load *l, const co_value *row, const co_buf *key, bool draw,
+                         const co_value **out)
+{
+    keyed *k = &l->kd;
+    for (size_t j = 0; j < k->n; j++)
+        k->row[j] = k->from[j] >= 0 ? row[k->from[j]] : co_null();
+    const char *t;
+    size_t tlen;
+    co_buf_reset(&k->text);
+    co_value *v = &k->row[k->tk];
+    *out = k->row;
+    if (k->reuse && co_map_get(k->reuse, key->data, key->len, &t, &tlen)) {
+        char one[128];
+        size_t got = 0;
+        if (tlen >= sizeof one)
+            return co_error_set(l->err, CO_ESTATE, "state: target key too long");
+        memcpy(one, t, tlen);
+        one[tlen] = '\0';
+        co_code rc = co_key_decode(one, v, 1, &got, &k->text, l->err);
+        return rc == CO_OK && got != 1
+                   ? co_error_set(l->err, CO_ESTATE, "state: target key %s is not one value", one)
+                   : rc;
+    }
+    if (!draw) {
+        /* Verifying a row the id map does not know: it is missing from the
+         * target, and its finding names its source key. */
+        co_buf_printf(&k->text, "no target key: source key %.*s", (int)key->len, key->data);
+        *v = co_text(k->text.data, k->text.len);
+        return k->text.failed ? co_error_set(l->err, CO_ENOMEM, "out of memory") : CO_OK;
+    }
+    if (k->uuid) {
+        char uuid[37];
+        co_code rc = make_uuid(uuid, l->err);
+        if (rc != CO_OK)
+            return rc;
+        co_buf_adds(&k->text, uuid);
+        *v = co_text(k->text.data, 36);
+        return k->text.failed ? co_error_set(l->err, CO_ENOMEM, "out of memory") : CO_OK;
+    }
+    int64_t id = 0;
+    co_code rc = draw_key(l, &id);
+    if (rc == CO_OK)
+        *v = co_int(id);
+    return rc;
+}
+
+/* Sets up the target's columns of an entity with a target_key; reuse is its
+ * id map from before (or NULL). */
+static co_code keyed_open(load *l, const co_map *reuse)
+{
+    if (!l->e->target_key)
+        return CO_OK;
+    co_layout lay;
+    co_code rc = co_entity_layout(l->s, l->e, (const char *const *)l->names, l->ncols, &lay, l->err);
+    if (rc != CO_OK)
+        return rc;
+    if (lay.n > 256) {
+        co_layout_release(&lay);
+        return co_error_set(l->err, CO_EUNSUPPORTED, "queries of more than 256 columns are not supported");
+    }
+    l->kd.on = true;
+    l->kd.uuid = lay.uuid;
+    l->kd.names = lay.names;
+    l->kd.from = lay.from;
+    l->kd.n = lay.n;
+    l->kd.tk = lay.tk;
+    l->kd.reuse = reuse;
+    l->kd.floor = reuse && !lay.uuid ? largest_target(reuse) : 0;
+    co_map_init(&l->kd.pending);
+    return CO_OK;
+}
+
+static void keyed_release(keyed *k)
+{
+    free(k->names);
+    free(k->from);
+    free(k->pool);
+    co_map_release(&k->pending);
+    co_buf_release(&k->text);
+    memset(k, 0, sizeof *k);
 }
 
 /* Sets up column names, key and ref positions from the open cursor. */
@@ -407,8 +731,13 @@ static co_code put_row(load *l, const co_value *row, const co_buf *key)
             return co_error_set(l->err, CO_ENOMEM, "out of memory");
         }
     }
-    if (l->sink)
-        return l->sink(l->sink_ctx, row, l->err);
+    const co_value *out = row;
+    co_code rc;
+    if (l->sink) {
+        if (l->kd.on && (rc = keyed_row(l, row, key, false, &out)) != CO_OK)
+            return rc;
+        return l->sink(l->sink_ctx, out, l->err);
+    }
     if (mine->referenced || l->track_ids) {
         if (co_map_get(&l->put_keys, key->data, key->len, NULL, NULL))
             /* The id map needs one row per key; the target may not say so. */
@@ -417,7 +746,15 @@ static co_code put_row(load *l, const co_value *row, const co_buf *key)
         if (!co_map_put(&l->put_keys, key->data, key->len, "", 0))
             return co_error_set(l->err, CO_ENOMEM, "out of memory");
     }
-    co_code rc = co_loader_put(l->loader, row, l->err);
+    if (l->kd.on) {
+        if ((rc = keyed_row(l, row, key, true, &out)) != CO_OK)
+            return rc;
+        co_buf_reset(&l->tmp);
+        co_key_encode_exact(&l->tmp, &out[l->kd.tk], 1);
+        if (!co_map_put(&l->kd.pending, l->tmp.data, l->tmp.len, key->data, key->len))
+            return co_error_set(l->err, CO_ENOMEM, "out of memory");
+    }
+    rc = co_loader_put(l->loader, out, l->err);
     return rc == CO_OK ? l->callback_rc : rc;
 }
 
@@ -498,7 +835,8 @@ static co_code load_rows(load *l, co_cursor *c, co_loader *loader, const co_migr
     return rc;
 }
 
-static co_code load_entity(load *l, int64_t run_id, const co_migrate_options *opt)
+static co_code load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
+                           const co_map *reuse)
 {
     co_param tenant = {":tenant", l->t->value};
     int64_t total = -1;
@@ -518,10 +856,13 @@ static co_code load_entity(load *l, int64_t run_id, const co_migrate_options *op
                             &tenant, 1, &c, l->err);
     if (rc == CO_OK)
         rc = describe(l, c);
+    if (rc == CO_OK)
+        rc = keyed_open(l, reuse);
     co_loader *loader = NULL;
     co_load_events events = {on_loaded, on_refused, l};
     if (rc == CO_OK)
-        rc = co_loader_open(l->s->dest, l->e->target, l->names, l->ncols, &events, &loader, l->err);
+        rc = co_loader_open(l->s->dest, l->e->target, l->kd.on ? l->kd.names : l->names,
+                            l->kd.on ? l->kd.n : l->ncols, &events, &loader, l->err);
     l->loader = loader;
     bool in_txn = false;
     if (rc == CO_OK)
@@ -609,11 +950,55 @@ static void load_release(load *l)
     co_buf_release(&l->key);
     co_buf_release(&l->loaded_key);
     co_buf_release(&l->tmp);
+    keyed_release(&l->kd);
+}
+
+/* Reads the journal's id map of entity e for tenant t into m. */
+static co_code idmap_load(co_session *s, const co_tenant *t, const co_entity *e, co_map *m,
+                          co_error *err)
+{
+    co_cursor *c = NULL;
+    co_code rc = co_state_idmap_query(s->state, t->key, e->name, &c, err);
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_value src = co_cursor_value(c, 0), tgt = co_cursor_value(c, 1);
+        if (src.type == CO_TEXT && tgt.type == CO_TEXT &&
+            !co_map_put(m, src.s, src.len, tgt.s, tgt.len))
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+/* The id maps of the entities with a target_key as an earlier run left them
+ * (one map per entity, empty for the others): a reload gives every row the
+ * key it had, and draws none. */
+static co_code reuse_load(co_session *s, const co_tenant *t, co_map **out, co_error *err)
+{
+    const co_project *p = s->project;
+    co_map *maps = calloc(p->nentities ? p->nentities : 1, sizeof *maps);
+    if (!maps)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    co_code rc = CO_OK;
+    for (size_t i = 0; i < p->nentities; i++) {
+        co_map_init(&maps[i]);
+        if (rc == CO_OK && p->entities[i].target_key)
+            rc = idmap_load(s, t, &p->entities[i], &maps[i], err);
+    }
+    *out = maps;
+    return rc;
+}
+
+static void reuse_free(const co_project *p, co_map *maps)
+{
+    for (size_t i = 0; maps && i < p->nentities; i++)
+        co_map_release(&maps[i]);
+    free(maps);
 }
 
 static co_code run_entities(co_session *s, const co_tenant *t, int64_t run_id,
                             const co_migrate_options *opt, co_rejects *rejects,
-                            co_migrate_result *res, co_error *err)
+                            const co_map *reuse, co_migrate_result *res, co_error *err)
 {
     const co_project *p = s->project;
     entity_keys *keys = calloc(p->nentities, sizeof *keys);
@@ -630,8 +1015,8 @@ static co_code run_entities(co_session *s, const co_tenant *t, int64_t run_id,
         l.keys = keys;
         l.rejects = rejects;
         l.err = err;
-        l.track_ids = keys[i].referenced || !l.e->tenant_column || l.e->merge;
-        rc = load_entity(&l, run_id, opt);
+        l.track_ids = keys[i].referenced || !l.e->tenant_column || l.e->merge || l.e->target_key;
+        rc = load_entity(&l, run_id, opt, &reuse[i]);
         res->entities[i] = l.counts;
         res->rejected += l.counts.rejected;
         load_release(&l);
@@ -716,6 +1101,9 @@ static co_code migrate_leased(co_session *s, const co_tenant *t, const co_migrat
     co_rejects rejects;
     rc = co_rejects_open(&rejects, dir, s->state, res->run_id, t->key, false, err);
     free(dir);
+    co_map *reuse = NULL;
+    if (rc == CO_OK)
+        rc = reuse_load(s, t, &reuse, err);
     /* Whatever an earlier, interrupted run left goes first. */
     if (rc == CO_OK) {
         rc = co_purge_tenant(s, t, err);
@@ -723,7 +1111,8 @@ static co_code migrate_leased(co_session *s, const co_tenant *t, const co_migrat
             co_error_where(err, "tenant %s", t->key);
     }
     if (rc == CO_OK)
-        rc = run_entities(s, t, res->run_id, opt, &rejects, res, err);
+        rc = run_entities(s, t, res->run_id, opt, &rejects, reuse, res, err);
+    reuse_free(p, reuse);
     co_code close_rc = co_rejects_close(&rejects, rc == CO_OK ? err : NULL);
     if (rc == CO_OK)
         rc = close_rc;
@@ -767,15 +1156,8 @@ static co_code load_entity_keys(co_session *s, const co_tenant *t, const co_enti
                                 entity_keys *k, co_error *err)
 {
     co_cursor *c = NULL;
-    co_code rc = co_state_idmap_query(s->state, t->key, e->name, &c, err);
     bool has_row;
-    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        co_value src = co_cursor_value(c, 0), tgt = co_cursor_value(c, 1);
-        if (src.type == CO_TEXT && tgt.type == CO_TEXT &&
-            !co_map_put(&k->loaded, src.s, src.len, tgt.s, tgt.len))
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    }
-    co_cursor_close(c);
+    co_code rc = idmap_load(s, t, e, &k->loaded, err);
     co_param p[] = {{NULL, co_text(t->key, strlen(t->key))},
                     {NULL, co_text(e->name, strlen(e->name))}};
     if (rc == CO_OK)
@@ -838,6 +1220,13 @@ co_code co_expected_rows(co_session *s, const co_tenant *t, size_t entity, const
                             &c, err);
     if (rc == CO_OK)
         rc = describe(&l, c);
+    /* Its own rows are matched through its id map: the keys the target gave. */
+    co_map own;
+    co_map_init(&own);
+    if (rc == CO_OK && e->target_key)
+        rc = idmap_load(s, t, e, &own, err);
+    if (rc == CO_OK)
+        rc = keyed_open(&l, &own);
     size_t width = l.ncols + (l.merger ? co_merger_extra(l.merger) : 0);
     if (rc == CO_OK && width > 256)
         rc = co_error_set(err, CO_EUNSUPPORTED, "queries of more than 256 columns are not supported");
@@ -854,6 +1243,7 @@ co_code co_expected_rows(co_session *s, const co_tenant *t, size_t entity, const
     co_buf_release(&storage);
     co_cursor_close(c);
     load_release(&l);
+    co_map_release(&own);
     keys_free(p, keys);
     if (rc != CO_OK)
         co_error_where(err, "the expected rows of entity %s", e->name);
@@ -881,13 +1271,16 @@ co_code co_refresh_begin(co_session *s, const co_tenant *t, int64_t run_id, co_r
     mark_referenced(p, keys);
     co_code rc = CO_OK;
     for (size_t i = 0; rc == CO_OK && i < p->nentities; i++)
-        if (keys[i].referenced)
+        if (keys[i].referenced || p->entities[i].target_key)
             rc = load_entity_keys(s, t, &p->entities[i], &keys[i], err);
     if (rc == CO_OK)
         rc = co_rejects_open(&r->rejects, dir, s->state, run_id, t->key, true, err);
     free(dir);
     if (rc == CO_OK)
         rc = co_store_begin(s->dest, err);
+    /* Rows are deleted and loaded again under rows that refer to them. */
+    if (rc == CO_OK && (rc = co_store_defer_constraints(s->dest, err)) != CO_OK)
+        co_store_rollback(s->dest);
     if (rc == CO_OK && (rc = co_state_begin(s->state, err)) != CO_OK)
         co_store_rollback(s->dest);
     if (rc != CO_OK) {
@@ -954,13 +1347,67 @@ static co_param *match_params(const co_tenant *t, const co_value *vals, size_t c
 }
 
 /* Removes the rows to refresh from the destination, with their id map and rejects. */
+/* The target side of a refresh: the value sets as the target holds them
+ * (through the id maps where the target gave the keys), and, for an entity
+ * with a target_key, what its dropped rows leave behind. */
+typedef struct target_side {
+    const char *cols[16];
+    size_t nsets;          /* 0 with columns to match: no row of the target matches */
+    const co_param *params;
+    size_t np;
+    const co_map *by_target; /* target key -> its source keys ("\0"-ended), or NULL */
+    co_map reuse;            /* source key -> target key of the rows dropped */
+} target_side;
+
+/* For an entity with a target_key: forgets the id map entries of the target
+ * rows that where (over params) picks, and keeps their keys in ts->reuse, so
+ * that the rows loaded again keep the keys the target gave them. */
+static co_code forget_keyed(co_refresh *r, const co_entity *e, const co_buf *where,
+                            target_side *ts, co_error *err)
+{
+    co_session *s = r->s;
+    co_buf sql = CO_BUF_INIT, key = CO_BUF_INIT;
+    co_buf_adds(&sql, "SELECT ");
+    co_store_quote_ident(s->dest, e->target_key, &sql);
+    co_buf_adds(&sql, " FROM ");
+    co_store_quote_ident(s->dest, e->target, &sql);
+    co_buf_printf(&sql, " WHERE %s", co_buf_str(where));
+    co_cursor *c = NULL;
+    co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                            : co_store_query(s->dest, co_buf_str(&sql), ts->params, ts->np, &c, err);
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_value v = co_cursor_value(c, 0);
+        co_buf_reset(&key);
+        co_key_encode_exact(&key, &v, 1);
+        const char *list;
+        size_t llen;
+        if (!ts->by_target || !co_map_get(ts->by_target, key.data, key.len, &list, &llen))
+            continue; /* not a row of the id map: not cutover's to drop */
+        for (const char *src = list; rc == CO_OK && src < list + llen; src += strlen(src) + 1) {
+            if (!co_map_put(&ts->reuse, src, strlen(src), key.data, key.len))
+                rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            if (rc == CO_OK)
+                rc = co_state_idmap_delete(s->state, r->t->key, e->name, src, err);
+        }
+    }
+    co_cursor_close(c);
+    co_buf_release(&sql);
+    co_buf_release(&key);
+    return rc;
+}
+
 static co_code drop_rows(co_refresh *r, const co_entity *e, bool tracked, const char *const *cols,
-                         size_t n, size_t nsets, const co_param *params, size_t np, co_error *err)
+                         size_t n, size_t nsets, const co_param *params, size_t np,
+                         target_side *ts, co_error *err)
 {
     co_session *s = r->s;
     co_buf where = CO_BUF_INIT, sql = CO_BUF_INIT;
-    match_sql(s->dest, e, true, cols, n, nsets, &where);
+    bool none = n && ts->nsets == 0; /* nothing of these rows is in the target */
+    match_sql(s->dest, e, true, ts->cols, n, ts->nsets, &where);
     co_code rc = CO_OK;
+    if (!none && e->target_key)
+        rc = forget_keyed(r, e, &where, ts, err);
     /* Rows merged into these because their parents merged ("parent") are
      * loaded again with them: their merge records go. */
     bool collapse = false;
@@ -968,7 +1415,7 @@ static co_code drop_rows(co_refresh *r, const co_entity *e, bool tracked, const 
         const co_entity *parent = co_project_entity(s->project, e->refs[f].entity);
         collapse |= parent && parent->merge;
     }
-    if (tracked || collapse) { /* their keys leave the id map */
+    if (!none && !e->target_key && (tracked || collapse)) { /* their keys leave the id map */
         co_buf_adds(&sql, "SELECT ");
         for (size_t k = 0; k < e->nkey; k++) {
             co_buf_adds(&sql, k ? ", " : "");
@@ -978,7 +1425,7 @@ static co_code drop_rows(co_refresh *r, const co_entity *e, bool tracked, const 
         co_store_quote_ident(s->dest, e->target, &sql);
         co_buf_printf(&sql, " WHERE %s", co_buf_str(&where));
         co_cursor *c = NULL;
-        rc = co_store_query(s->dest, co_buf_str(&sql), params, np, &c, err);
+        rc = co_store_query(s->dest, co_buf_str(&sql), ts->params, ts->np, &c, err);
         co_buf key = CO_BUF_INIT;
         bool has_row;
         co_value kv[64];
@@ -1042,9 +1489,10 @@ static co_code drop_rows(co_refresh *r, const co_entity *e, bool tracked, const 
     co_buf_adds(&sql, "DELETE FROM ");
     co_store_quote_ident(s->dest, e->target, &sql);
     co_buf_printf(&sql, " WHERE %s", co_buf_str(&where));
-    if (rc == CO_OK)
+    if (rc == CO_OK && !none)
         rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
-                        : co_store_exec_params(s->dest, co_buf_str(&sql), params, np, NULL, err);
+                        : co_store_exec_params(s->dest, co_buf_str(&sql), ts->params, ts->np,
+                                               NULL, err);
     co_buf_release(&sql);
     co_buf_release(&where);
     return rc;
@@ -1207,17 +1655,77 @@ static co_code regroup_check(const co_refresh *r, const co_entity *e, size_t ent
     return CO_OK;
 }
 
+/* The id map that column `col` of entity `entity` goes through in the
+ * target, or NULL when the target holds the source's values: the entity's
+ * own when the column is its key and the target gave the keys, a parent's
+ * when the column refers to an entity whose keys the target gave. */
+static const co_map *target_via(co_refresh *r, size_t entity, const char *col, size_t n)
+{
+    const co_project *p = r->s->project;
+    const co_entity *e = &p->entities[entity];
+    if (e->target_key && n == 1 && e->nkey == 1 && strcmp(col, e->key[0]) == 0)
+        return &r->keys[entity].loaded;
+    for (size_t f = 0; f < e->nrefs; f++) {
+        int parent = co_project_entity_index(p, e->refs[f].entity);
+        if (parent >= 0 && p->entities[parent].target_key && strcmp(e->refs[f].column, col) == 0)
+            return &r->keys[parent].loaded;
+    }
+    return NULL;
+}
+
+/* The value sets as the target holds them: each value that goes through an
+ * id map (target_via) replaced by its target key; a set with a value the id
+ * map does not know matches no row of the target and is left out. */
+static co_code target_sets(co_refresh *r, size_t entity, const char *const *cols,
+                           const co_value *vals, size_t n, size_t nsets, target_side *ts,
+                           key_sets *out, co_error *err)
+{
+    const co_entity *e = &r->s->project->entities[entity];
+    const co_map *via[16];
+    for (size_t i = 0; i < n; i++) {
+        via[i] = target_via(r, entity, cols[i], n);
+        ts->cols[i] = via[i] && e->target_key && via[i] == &r->keys[entity].loaded
+                          ? e->target_key
+                          : cols[i];
+    }
+    co_code rc = key_sets_alloc(out, nsets, n, err);
+    co_buf key = CO_BUF_INIT;
+    for (size_t k = 0; rc == CO_OK && k < nsets; k++) {
+        bool known = true;
+        co_buf_reset(&out->texts[out->count]);
+        for (size_t i = 0; rc == CO_OK && known && i < n; i++) {
+            const co_value *v = &vals[k * n + i];
+            if (!via[i]) {
+                out->vals[out->count * n + i] = *v;
+                continue;
+            }
+            const char *target;
+            size_t tlen;
+            co_buf_reset(&key);
+            co_key_encode(&key, v, 1);
+            known = co_map_get(via[i], key.data, key.len, &target, &tlen);
+            if (known)
+                rc = key_sets_decode(out, n, i, 1, target, tlen, err);
+        }
+        if (rc == CO_OK && known)
+            out->count++;
+    }
+    co_buf_release(&key);
+    ts->nsets = out->count;
+    return rc;
+}
+
 /* Loads again the rows matching the value sets (co_refresh_rows), through
  * merger when not NULL (taken over: freed here). */
 static co_code refresh_load(co_refresh *r, size_t entity, const char *const *cols,
                             const co_value *vals, size_t n, size_t nsets, co_merger *merger,
-                            co_error *err)
+                            const co_map *reuse, co_error *err)
 {
     co_session *s = r->s;
     const co_entity *e = &s->project->entities[entity];
     if (n == 0)
         nsets = 0;
-    bool tracked = r->keys[entity].referenced || !e->tenant_column || merger;
+    bool tracked = r->keys[entity].referenced || !e->tenant_column || merger || e->target_key;
     if (n == 0 && !e->tenant_column)
         return co_error_set(err, CO_EPROJECT,
                             "entity %s follows a table with no columns to match and has no "
@@ -1230,7 +1738,38 @@ static co_code refresh_load(co_refresh *r, size_t entity, const char *const *col
         free(names);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
-    co_code rc = drop_rows(r, e, tracked, cols, n, nsets, params, np, err);
+    /* The target side: the same sets, through the id maps where the target
+     * gave the keys. */
+    target_side ts = {0};
+    co_map_init(&ts.reuse);
+    co_map by_target;
+    co_map_init(&by_target);
+    key_sets tk = {0};
+    char *tnames = NULL;
+    co_param *tparams = NULL;
+    bool translate = false;
+    for (size_t i = 0; i < n; i++) {
+        ts.cols[i] = cols[i];
+        translate |= target_via(r, entity, cols[i], n) != NULL;
+    }
+    ts.nsets = nsets;
+    ts.params = params;
+    ts.np = np;
+    co_code rc = CO_OK;
+    if (translate) {
+        rc = target_sets(r, entity, cols, vals, n, nsets, &ts, &tk, err);
+        tnames = rc == CO_OK ? malloc(ts.nsets * n * 24 + 1) : NULL;
+        tparams = tnames ? match_params(r->t, tk.vals, ts.nsets * n, tnames, &ts.np) : NULL;
+        if (rc == CO_OK && !tparams)
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+        ts.params = tparams;
+    }
+    if (rc == CO_OK && e->target_key) {
+        rc = index_targets(&r->keys[entity].loaded, &by_target, err);
+        ts.by_target = &by_target;
+    }
+    if (rc == CO_OK)
+        rc = drop_rows(r, e, tracked, cols, n, nsets, params, np, &ts, err);
     co_buf sql = CO_BUF_INIT;
     co_buf_printf(&sql, "SELECT * FROM (%s\n) AS refreshed WHERE ",
                   merger ? co_merger_query(merger) : e->query);
@@ -1247,6 +1786,7 @@ static co_code refresh_load(co_refresh *r, size_t entity, const char *const *col
     l.rejects = &r->rejects;
     l.err = err;
     l.track_ids = tracked;
+    l.keep_loaded = e->target_key != NULL;
     co_cursor *c = NULL;
     co_loader *loader = NULL;
     co_load_events events = {on_loaded, on_refused, &l};
@@ -1255,7 +1795,10 @@ static co_code refresh_load(co_refresh *r, size_t entity, const char *const *col
     if (rc == CO_OK)
         rc = describe(&l, c);
     if (rc == CO_OK)
-        rc = co_loader_open(s->dest, e->target, l.names, l.ncols, &events, &loader, err);
+        rc = keyed_open(&l, reuse ? reuse : &ts.reuse);
+    if (rc == CO_OK)
+        rc = co_loader_open(s->dest, e->target, l.kd.on ? l.kd.names : l.names,
+                            l.kd.on ? l.kd.n : l.ncols, &events, &loader, err);
     l.loader = loader;
     static const co_migrate_options quiet = {0};
     if (rc == CO_OK)
@@ -1271,6 +1814,11 @@ static co_code refresh_load(co_refresh *r, size_t entity, const char *const *col
     co_buf_release(&sql);
     free(params);
     free(names);
+    free(tparams);
+    free(tnames);
+    key_sets_release(&tk);
+    co_map_release(&ts.reuse);
+    co_map_release(&by_target);
     load_release(&l);
     return rc;
 }
@@ -1318,7 +1866,8 @@ static co_code refresh_merging(co_refresh *r, size_t entity, const char *const *
         if ((rc = key_sets_decode(&keys, n, 0, n, k, klen, err)) == CO_OK)
             keys.count++;
     if (rc == CO_OK) {
-        rc = refresh_load(r, entity, cols, keys.vals, n, keys.count, g.m, err);
+        rc = refresh_load(r, entity, cols, keys.vals, n, keys.count, g.m,
+                          e->target_key ? &before : NULL, err);
         g.m = NULL; /* the load freed it */
     }
     if (rc == CO_OK)
@@ -1415,11 +1964,11 @@ co_code co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
         key_sets sets = {0};
         rc = expand_merged(r, parent, col, vals, n, nsets, &sets, err);
         if (rc == CO_OK)
-            rc = refresh_load(r, entity, cols, sets.vals, n, sets.count, NULL, err);
+            rc = refresh_load(r, entity, cols, sets.vals, n, sets.count, NULL, NULL, err);
         key_sets_release(&sets);
     } else {
         rc = e->merge ? refresh_merging(r, entity, cols, vals, n, nsets, err)
-                      : refresh_load(r, entity, cols, vals, n, nsets, NULL, err);
+                      : refresh_load(r, entity, cols, vals, n, nsets, NULL, NULL, err);
     }
     if (rc != CO_OK)
         co_error_where(err, "catching up entity %s", e->name);

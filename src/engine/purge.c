@@ -1,7 +1,8 @@
 /*
  * purge.c: removing a tenant from the destination, children before parents.
- * Entities with a tenant_column are purged by that column; the others by the
- * keys their id map recorded. Used before a load (leftovers of an interrupted
+ * Entities with a tenant_column are purged by that column; the others, and
+ * those whose target assigns keys (target_key), by the keys their id map
+ * recorded. Used before a load (leftovers of an interrupted
  * run), after a failed load, and by rollback.
  */
 #include "cutover/migrate.h"
@@ -35,10 +36,13 @@ static co_code purge_by_id_map(co_session *s, const co_tenant *t, const co_entit
     co_buf_adds(&sql, "DELETE FROM ");
     co_store_quote_ident(s->dest, e->target, &sql);
     co_buf_adds(&sql, " WHERE ");
-    for (size_t k = 0; k < e->nkey; k++) {
+    /* The id map holds what the target holds: the key columns' values, or the
+     * key the target gave (target_key). */
+    size_t nkey = e->target_key ? 1 : e->nkey;
+    for (size_t k = 0; k < nkey; k++) {
         if (k)
             co_buf_adds(&sql, " AND ");
-        co_store_quote_ident(s->dest, e->key[k], &sql);
+        co_store_quote_ident(s->dest, e->target_key ? e->target_key : e->key[k], &sql);
         co_buf_adds(&sql, " IS ?"); /* IS: a NULL key part matches too */
     }
     if (sql.failed) {
@@ -59,9 +63,9 @@ static co_code purge_by_id_map(co_session *s, const co_tenant *t, const co_entit
         size_t n = 0;
         co_buf_reset(&storage);
         rc = co_key_decode(target_key.s ? target_key.s : "", vals, 64, &n, &storage, err);
-        if (rc == CO_OK && n != e->nkey)
+        if (rc == CO_OK && n != nkey)
             rc = co_error_set(err, CO_ESTATE, "state: id map key %s does not have %zu values",
-                              target_key.s ? target_key.s : "(null)", e->nkey);
+                              target_key.s ? target_key.s : "(null)", nkey);
         if (rc == CO_OK)
             rc = co_stmt_exec(del, vals, n, NULL, err);
     }
@@ -92,7 +96,9 @@ co_code co_purge_tenant(co_session *s, const co_tenant *t, co_error *err)
         rc = co_state_begin(s->state, err);
     for (size_t i = s->project->nentities; rc == CO_OK && i-- > 0;) {
         const co_entity *e = &s->project->entities[i];
-        if (e->tenant_column)
+        /* A target that assigns keys is live: the rows of the tenant are the
+         * ones the id map names, never the new system's own. */
+        if (e->tenant_column && !e->target_key)
             rc = purge_by_tenant_column(s, t, e, err);
         else
             rc = purge_by_id_map(s, t, e, err);

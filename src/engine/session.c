@@ -231,7 +231,11 @@ static co_code check_entity(co_session *s, const co_entity *e, co_error *err)
         size_t n = co_cursor_ncols(c);
         for (size_t i = 0; i < n && rc == CO_OK; i++) {
             const char *name = co_cursor_colname(c, i);
-            if (!has_column(cols, ncols, name))
+            /* With a target_key, a source key column stays in the id map. */
+            bool kept = false;
+            for (size_t k = 0; e->target_key && k < e->nkey && !kept; k++)
+                kept = strcmp(e->key[k], name) == 0;
+            if (!kept && !has_column(cols, ncols, name))
                 rc = co_error_set(err, CO_ETARGET,
                                   "%s: the query's column \"%s\" has no column of that name in "
                                   "table \"%s\"",
@@ -284,6 +288,9 @@ static co_code check_entity(co_session *s, const co_entity *e, co_error *err)
                               "tenant_column \"%s\" is not among the query's columns (the "
                               "query must give each row its tenant)",
                               e->tenant_column);
+        if (rc == CO_OK && e->target_key && !has_column(cols, ncols, e->target_key))
+            rc = co_error_set(err, CO_ETARGET, "target_key \"%s\" is not a column of table \"%s\"",
+                              e->target_key, e->target);
         if (rc == CO_OK && e->tenant_column && !has_column(cols, ncols, e->tenant_column))
             rc = co_error_set(err, CO_ETARGET, "tenant_column \"%s\" is not a column of table \"%s\"",
                               e->tenant_column, e->target);

@@ -1360,6 +1360,7 @@ static const field entity_fields[] = {
     {"name", true, set_name, offsetof(co_entity, name)},
     {"target", false, set_text, offsetof(co_entity, target)},
     {"key", true, set_key, 0},
+    {"target_key", false, set_text, offsetof(co_entity, target_key)},
     {"tenant_column", false, set_text, offsetof(co_entity, tenant_column)},
     {"query", true, set_query, offsetof(co_entity, query)},
     {"refs", false, set_refs, 0},

@@ -101,6 +101,7 @@ void co_entity_release(co_entity *e)
     free(e->tenant_column);
     free(e->source_table);
     free(e->source_tenant_column);
+    free(e->target_key);
     if (e->volume) {
         for (size_t i = 0; i < e->volume->nby; i++)
             free(e->volume->by[i]);
@@ -338,6 +339,11 @@ const co_entity *co_project_entity(const co_project *p, const char *name)
 {
     int i = co_project_entity_index(p, name);
     return i < 0 ? NULL : &p->entities[i];
+}
+
+const char *co_entity_target_column(const co_entity *e)
+{
+    return e->target_key ? e->target_key : e->key[0];
 }
 
 const char *co_hook_name(co_hook_phase phase)

@@ -28,6 +28,8 @@ typedef struct pg_store {
     co_buf deferred;      /* DEALLOCATEs that could not run in a failed transaction */
     char *password;       /* the password in use, scrubbed from every message; NULL if none */
     co_loader *copying;   /* the loader whose COPY is open, between its puts (pg_copy.c) */
+    PGconn *keys_conn;    /* a second connection for reserving keys (co_store_reserve_keys),
+                           * so that a COPY in flight on conn goes on; NULL until needed */
     bool normalizers;     /* schema cutover_norm has casefold() & co.: calls are pointed there */
     char norm_problem[600]; /* why they could not be installed, for errors; "" if they were */
 } pg_store;

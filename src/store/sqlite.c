@@ -27,6 +27,7 @@ typedef struct sqlite_store {
     sqlite3 *db;
     co_buf key; /* the canonical key cutover_keep() builds */
     const char *path; /* for messages; owned by base.safe_uri once open returns */
+    bool writable;    /* a source connection that co_store_allow_writes opened to writes */
 } sqlite_store;
 
 typedef struct sqlite_cursor {
@@ -196,7 +197,8 @@ static co_code sq_query(co_store *s, const char *sql, const co_param *params, si
     co_code rc = prepare_bound(s, sql, params, n, &st, err);
     if (rc != CO_OK)
         return rc;
-    if (s->side == CO_SIDE_SOURCE && !sqlite3_stmt_readonly(st)) {
+    if (s->side == CO_SIDE_SOURCE && !((sqlite_store *)s)->writable &&
+        !sqlite3_stmt_readonly(st)) {
         sqlite3_finalize(st);
         return co_error_set(err, CO_ESOURCE,
                             "source: the query would write to the source; queries over the "
@@ -1064,7 +1066,10 @@ static void register_functions(sqlite_store *s)
 
 static co_code sq_allow_writes(co_store *s, co_error *err)
 {
-    return sq_exec(s, "PRAGMA query_only = 0", err);
+    co_code rc = sq_exec(s, "PRAGMA query_only = 0", err);
+    if (rc == CO_OK) /* INSERT ... RETURNING through a query, too */
+        ((sqlite_store *)s)->writable = true;
+    return rc;
 }
 
 static void sq_month_sql(const co_store *s, const char *expr, co_buf *out)
@@ -1081,6 +1086,52 @@ static void sq_close(co_store *s)
     sqlite3_close_v2(ss->db);
     co_buf_release(&ss->key);
     free(ss);
+}
+
+static co_code sq_defer_constraints(co_store *s, co_error *err)
+{
+    return sq_exec(s, "PRAGMA defer_foreign_keys = ON", err);
+}
+
+/* The n values above the column's largest value and the table's AUTOINCREMENT
+ * high-water mark (sqlite_sequence): the values the table would give its next
+ * rows, taken under the open transaction's write lock (BEGIN IMMEDIATE). */
+static co_code sq_reserve_keys(co_store *s, const char *table, const char *column, size_t n,
+                               int64_t *out, bool *until_commit, co_error *err)
+{
+    bool sequence = sqlite3_table_column_metadata(db_of(s), NULL, "sqlite_sequence", "seq", NULL,
+                                                  NULL, NULL, NULL, NULL) == SQLITE_OK;
+    co_buf sql = CO_BUF_INIT;
+    co_buf_adds(&sql, "SELECT max(coalesce((SELECT max(");
+    co_store_quote_ident(s, column, &sql);
+    co_buf_adds(&sql, ") FROM ");
+    co_store_quote_ident(s, table, &sql);
+    co_buf_adds(&sql, sequence ? "), 0), coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?),"
+                                 " 0))"
+                               : "), 0), 0)");
+    co_param p = {NULL, co_text(table, strlen(table))};
+    sqlite3_stmt *st = NULL;
+    co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                            : prepare_bound(s, co_buf_str(&sql), &p, sequence ? 1 : 0, &st, err);
+    co_buf_release(&sql);
+    if (rc != CO_OK)
+        return rc;
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        rc = fail(s, "cannot reserve keys", err);
+    } else if (sqlite3_column_type(st, 0) != SQLITE_INTEGER) {
+        rc = co_error_set(err, CO_EUNSUPPORTED,
+                          "%s: column \"%s\" of table \"%s\" holds values that are not "
+                          "integers: cutover cannot draw integer keys above them",
+                          co_side_name(s->side), column, table);
+    } else {
+        int64_t top = sqlite3_column_int64(st, 0);
+        for (size_t i = 0; i < n; i++)
+            out[i] = top + 1 + (int64_t)i;
+    }
+    sqlite3_finalize(st);
+    *until_commit = true;
+    return rc;
 }
 
 static const co_store_ops sqlite_ops = {
@@ -1105,6 +1156,8 @@ static const co_store_ops sqlite_ops = {
     .month_sql = sq_month_sql,
     .allow_writes = sq_allow_writes,
     .ddl = &co_sqlite_ddl_ops,
+    .defer_constraints = sq_defer_constraints,
+    .reserve_keys = sq_reserve_keys,
 };
 
 /* Process-wide SQLite settings, made once before the first connection:

@@ -399,6 +399,20 @@ co_code co_store_allow_writes(co_store *s, co_error *err)
     return s->ops->allow_writes ? s->ops->allow_writes(s, err) : CO_OK;
 }
 
+co_code co_store_defer_constraints(co_store *s, co_error *err)
+{
+    return s->ops->defer_constraints ? s->ops->defer_constraints(s, err) : CO_OK;
+}
+
+co_code co_store_reserve_keys(co_store *s, const char *table, const char *column, size_t n,
+                              int64_t *out, bool *until_commit, co_error *err)
+{
+    if (!s->ops->reserve_keys)
+        return co_error_set(err, CO_EUNSUPPORTED, "%s: %s cannot reserve keys",
+                            co_side_name(s->side), s->ops->engine);
+    return s->ops->reserve_keys(s, table, column, n, out, until_commit, err);
+}
+
 void co_store_month_sql(const co_store *s, const char *expr, co_buf *out)
 {
     s->ops->month_sql(s, expr, out);

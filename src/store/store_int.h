@@ -37,6 +37,9 @@ typedef struct co_store_ops {
                            size_t ncols, co_loader **out, co_error *err);
     void (*month_sql)(const co_store *s, const char *expr, co_buf *out);
     co_code (*allow_writes)(co_store *s, co_error *err); /* NULL: nothing to do */
+    co_code (*defer_constraints)(co_store *s, co_error *err); /* NULL: nothing to do */
+    co_code (*reserve_keys)(co_store *s, const char *table, const char *column, size_t n,
+                            int64_t *out, bool *until_commit, co_error *err);
     bool client_side_hashes; /* cutover_hash() & co. are not installed: hash rows in cutover */
     const struct co_ddl_ops *ddl; /* schemas (ddl_int.h) */
 } co_store_ops;

@@ -454,7 +454,7 @@ co_code co_verify_content(vctx *v)
     d.v = v;
     range all = {0, 0, false};
     summary exp = {0}, act = {0};
-    bool merged = merges_touch(v->s->project, v->e);
+    bool merged = merges_touch(v->s->project, v->e) || v->keyed;
     co_code rc = merged ? content_merged(v, &d, &exp, &act) : summarize_both(v, &all, &exp, &act);
     if (rc != CO_OK) {
         co_buf_release(&d.key);

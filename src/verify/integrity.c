@@ -94,7 +94,7 @@ static void no_parent_sql(co_store *st, const co_entity *parent, const char *val
     co_buf_adds(out, "NOT EXISTS (SELECT 1 FROM ");
     co_store_quote_ident(st, parent->target, out);
     co_buf_adds(out, " AS parent WHERE parent.");
-    co_store_quote_ident(st, parent->key[0], out);
+    co_store_quote_ident(st, co_entity_target_column(parent), out);
     co_buf_printf(out, " = %s", value);
     if (parent->tenant_column) {
         co_buf_adds(out, " AND parent.");
@@ -189,7 +189,7 @@ static co_code dangling_refs(vctx *v, int64_t *found)
             co_buf_adds(&sql, ") FROM ");
             co_store_quote_ident(st, parent->target, &sql);
             co_buf_adds(&sql, " AS other WHERE other.");
-            co_store_quote_ident(st, parent->key[0], &sql);
+            co_store_quote_ident(st, co_entity_target_column(parent), &sql);
             co_buf_printf(&sql, " = %s) AS parent_tenant", co_buf_str(&side_ref));
         }
         co_buf_adds(&sql, " FROM (");
@@ -300,7 +300,8 @@ static co_code nulls_and_lengths(vctx *v, int64_t *found)
  * (compared as canonical keys): nobody's rows, reported once per command. */
 static co_code unknown_tenants(vctx *v, int64_t *found)
 {
-    if (!v->known_tenants || !v->e->tenant_column)
+    /* A target that assigns keys is live: other tenants' rows are its own. */
+    if (!v->known_tenants || !v->e->tenant_column || v->e->target_key)
         return CO_OK;
     co_store *st = v->s->dest;
     co_map known;

@@ -316,7 +316,7 @@ static void actual_select(vctx *v, bool all_columns, co_buf *out)
         co_buf_adds(out, off_index ? "+" : "");
         co_store_quote_ident(st, ref->column, out);
         co_buf_adds(out, " IN (SELECT ");
-        co_store_quote_ident(st, parent->key[0], out);
+        co_store_quote_ident(st, co_entity_target_column(parent), out);
         co_buf_adds(out, " FROM ");
         co_store_quote_ident(st, parent->target, out);
         co_buf_adds(out, " WHERE ");

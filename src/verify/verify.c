@@ -4,6 +4,7 @@
  * and findings are recorded as a "verify" run in the journal.
  */
 #include "verify/verify_int.h"
+#include "engine/engine_int.h"
 #include "util/clock.h"
 #include "util/fmt.h"
 #include "util/json.h"
@@ -275,7 +276,20 @@ static co_code column_types(vctx *v)
     return rc;
 }
 
-/* The query's output columns and the key's positions among them. */
+
+bool co_vkeyed(const co_project *p, const co_entity *e)
+{
+    bool keyed = e->target_key != NULL;
+    for (size_t r = 0; r < e->nrefs && !keyed; r++) {
+        const co_entity *parent = co_project_entity(p, e->refs[r].entity);
+        keyed = parent && parent->target_key;
+    }
+    return keyed;
+}
+
+/* The query's output columns and the key's positions among them: for an
+ * entity with a target_key, the target's columns (co_entity_layout) and the
+ * target key. */
 static co_code describe(vctx *v)
 {
     co_param tenant = co_vparam_tenant(v);
@@ -283,11 +297,23 @@ static co_code describe(vctx *v)
     co_code rc = co_store_query(v->s->source, v->e->query, &tenant, 1, &c, v->err);
     if (rc != CO_OK)
         return rc;
-    v->ncols = co_cursor_ncols(c);
-    v->cols = calloc(v->ncols ? v->ncols : 1, sizeof *v->cols);
+    size_t n = co_cursor_ncols(c);
+    const char **names = calloc(n + 1, sizeof *names);
+    for (size_t i = 0; names && i < n; i++)
+        names[i] = co_cursor_colname(c, i);
+    co_layout lay = {0};
+    rc = names ? co_entity_layout(v->s, &v->s->project->entities[v->index], names, n, &lay,
+                                  v->err)
+               : co_error_set(v->err, CO_ENOMEM, "out of memory");
+    v->ncols = rc == CO_OK ? lay.n : 0;
+    v->cols = rc == CO_OK ? calloc(v->ncols ? v->ncols : 1, sizeof *v->cols) : NULL;
     for (size_t i = 0; v->cols && i < v->ncols; i++)
-        v->cols[i] = strdup(co_cursor_colname(c, i));
+        v->cols[i] = strdup(lay.names[i]);
+    co_layout_release(&lay);
+    free(names);
     co_cursor_close(c);
+    if (rc != CO_OK)
+        return rc;
     if (!v->cols)
         return co_error_set(v->err, CO_ENOMEM, "out of memory");
     for (size_t k = 0; k < v->e->nkey && k < 64; k++) {
@@ -339,9 +365,9 @@ static co_code verify_entity(vctx *v)
     /* A scope limits the rows looked at; an entity whose rows merge is
      * computed by the engine and compared whole. */
     bool whole = true, untouched = false;
-    if (rc == CO_OK && v->scope && !v->e->merge)
+    if (rc == CO_OK && v->scope && !v->e->merge && !v->keyed)
         rc = co_vscope_where(v, v->s->source, &v->where_expected, &whole, &untouched);
-    if (rc == CO_OK && v->scope && !v->e->merge && !whole)
+    if (rc == CO_OK && v->scope && !v->e->merge && !v->keyed && !whole)
         rc = co_vscope_where(v, v->s->dest, &v->where_actual, &whole, &untouched);
     bool limited = !whole;
     v->untouched = limited && untouched;
@@ -511,6 +537,18 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
         v.s = s;
         v.t = t;
         v.e = &s->project->entities[i];
+        v.keyed = co_vkeyed(s->project, v.e);
+        /* Where the target gave the keys, its rows are known by them: the
+         * entity is verified with the target key as its key. */
+        co_entity by_target;
+        char *target_key[1];
+        if (v.e->target_key) {
+            by_target = *v.e;
+            target_key[0] = v.e->target_key;
+            by_target.key = target_key;
+            by_target.nkey = 1;
+            v.e = &by_target;
+        }
         v.sample = sample;
         v.res = res;
         v.err = err;

@@ -48,9 +48,15 @@ typedef struct vctx {
     /* findings per kind of each check not yet closed by co_vcheck */
     co_kind_count pending[4][CO_VERIFY_MAX_KINDS];
     size_t npending[4];
+    bool keyed;           /* the target gave it or its parents their keys (target_key): the
+                           * expected rows come from the engine, through the id maps */
     const co_tenant *known_tenants; /* look for rows of no tenant (options), or NULL */
     size_t nknown_tenants;
 } vctx;
+
+/* True when entity e or an entity its refs name has a target_key: its
+ * expected rows hold keys that only the id maps know. */
+bool co_vkeyed(const co_project *p, const co_entity *e);
 
 /* Counts a finding under its kind and appends it (kept when fewer than
  * `sample` of its check were). */

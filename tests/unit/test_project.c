@@ -355,7 +355,7 @@ static void test_unknown_keys(void **state)
                      "    key: id\n"
                      "    qeury: SELECT 1\n",
                 CO_EPROJECT,
-                "unknown key \"qeury\" in entity (expected one of: name, target, key, "
+                "unknown key \"qeury\" in entity (expected one of: name, target, key, target_key, "
                 "tenant_column, query, refs, volume, verify, duplicates, follows, reverse, merge, "
                 "source_table, source_tenant_column)",
                 "t.yaml:7:5");
