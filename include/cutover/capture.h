@@ -18,6 +18,7 @@
 
 typedef struct co_change {
     int64_t seq;
+    int64_t pos;   /* its capture position (see co_capture_horizon) */
     char *table;
     char *op;  /* insert, update, delete */
     char *key; /* the captured table's key, a JSON array */
@@ -34,12 +35,26 @@ co_code co_capture_unfreeze(co_store *st, const co_project *p, const char *tenan
  * object once no tenant is captured. Idempotent. */
 co_code co_capture_stop(co_store *st, const co_project *p, const char *tenant, co_error *err);
 
-/* Up to max changes of the tenant after seq, oldest first. The caller frees
- * them with co_changes_free. */
-co_code co_capture_changes(co_store *st, const char *tenant, int64_t after, size_t max,
-                           co_change **out, size_t *n, co_error *err);
+/* Capture positions make a catch-up mark commit-safe. A change's position is
+ * its sequence number on SQLite, whose writers are serialized, so that
+ * sequence order is commit order; on PostgreSQL it is the id of the
+ * transaction that made it (pg_current_xact_id()), because there a
+ * transaction that took a low sequence number may commit after one that took
+ * a higher one. *horizon is a position at or below which no change can
+ * appear any more: the highest sequence number on SQLite; on PostgreSQL the
+ * oldest transaction still in progress, minus one
+ * (pg_snapshot_xmin(pg_current_snapshot()) - 1). A mark never advances past
+ * the horizon, so a change committed later always lies above it. */
+co_code co_capture_horizon(co_store *st, int64_t *horizon, co_error *err);
+
+/* Up to max changes of the tenant with a position in (after, upto] and a
+ * sequence number above after_seq (for paging), in sequence order. The
+ * caller frees them with co_changes_free. */
+co_code co_capture_changes(co_store *st, const char *tenant, int64_t after, int64_t upto,
+                           int64_t after_seq, size_t max, co_change **out, size_t *n,
+                           co_error *err);
 void co_changes_free(co_change *c, size_t n);
-/* How many changes of the tenant wait after seq. */
+/* How many changes of the tenant wait above the position after. */
 co_code co_capture_backlog(co_store *st, const char *tenant, int64_t after, int64_t *count,
                            co_error *err);
 /* Whether the tenant is frozen now. */

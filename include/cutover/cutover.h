@@ -53,14 +53,15 @@ co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_op
                           co_cutover_result *res, co_error *err);
 void co_cutover_result_release(co_cutover_result *r);
 
-/* Applies the tenant's captured changes after the last one applied, in
- * rounds, until none wait; *applied counts them. cap is a writable connection
- * to the source. */
-co_code co_catch_up(co_session *s, co_store *cap, const co_tenant *t, int64_t run_id,
+/* Applies the tenant's captured changes above the journal's mark, in rounds,
+ * up to the capture horizon (co_capture_horizon), or all of them when frozen
+ * (the freeze waited for the writes in flight), and moves the mark to the
+ * horizon; *applied counts them. cap is a writable connection to the source. */
+co_code co_catch_up(co_session *s, co_store *cap, const co_tenant *t, int64_t run_id, bool frozen,
                     int64_t *applied, co_error *err);
 
-/* Adds to scope the rows that the tenant's captured changes after `after`
- * up to `upto` (change sequence numbers) touch, by the entities' follows. */
+/* Adds to scope the rows that the tenant's captured changes with a capture
+ * position in (after, upto] touch, by the entities' follows. */
 co_code co_changes_scope(co_store *cap, const co_project *p, const char *tenant, int64_t after,
                          int64_t upto, co_verify_scope *scope, co_error *err);
 

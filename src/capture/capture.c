@@ -297,18 +297,32 @@ void co_changes_free(co_change *c, size_t n)
 
 static char *text_of(co_value v) { return v.type == CO_TEXT ? strndup(v.s, v.len) : strdup(""); }
 
-co_code co_capture_changes(co_store *st, const char *tenant, int64_t after, size_t max,
-                           co_change **out, size_t *n, co_error *err)
+co_code co_capture_horizon(co_store *st, int64_t *horizon, co_error *err)
+{
+    *horizon = 0;
+    return co_store_query_int(st,
+                              is_pg(st) ? "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1"
+                                        : "SELECT coalesce(max(seq), 0) FROM cutover_changes",
+                              NULL, 0, horizon, NULL, err);
+}
+
+co_code co_capture_changes(co_store *st, const char *tenant, int64_t after, int64_t upto,
+                           int64_t after_seq, size_t max, co_change **out, size_t *n,
+                           co_error *err)
 {
     *out = NULL;
     *n = 0;
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_int(after)},
-                    {NULL, co_int((int64_t)max)}};
+                    {NULL, co_int(upto)}, {NULL, co_int(after_seq)}, {NULL, co_int((int64_t)max)}};
     co_cursor *c = NULL;
     co_code rc = co_store_query(st,
-                                "SELECT seq, tbl, op, key FROM cutover_changes WHERE tenant = ?"
-                                " AND seq > ? ORDER BY seq LIMIT ?",
-                                p, 3, &c, err);
+                                is_pg(st) ? "SELECT seq, tbl, op, key, xid FROM cutover_changes"
+                                            " WHERE tenant = ? AND xid > ? AND xid <= ? AND seq > ?"
+                                            " ORDER BY seq LIMIT ?"
+                                          : "SELECT seq, tbl, op, key, seq FROM cutover_changes"
+                                            " WHERE tenant = ? AND seq > ? AND seq <= ? AND seq > ?"
+                                            " ORDER BY seq LIMIT ?",
+                                p, 5, &c, err);
     co_change *arr = calloc(max ? max : 1, sizeof *arr);
     if (rc == CO_OK && !arr)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
@@ -319,6 +333,7 @@ co_code co_capture_changes(co_store *st, const char *tenant, int64_t after, size
         ch->table = text_of(co_cursor_value(c, 1));
         ch->op = text_of(co_cursor_value(c, 2));
         ch->key = text_of(co_cursor_value(c, 3));
+        ch->pos = co_cursor_value(c, 4).i;
         if (!ch->table || !ch->op || !ch->key)
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }
@@ -337,7 +352,9 @@ co_code co_capture_backlog(co_store *st, const char *tenant, int64_t after, int6
 {
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_int(after)}};
     *count = 0;
-    return co_store_query_int(st, "SELECT count(*) FROM cutover_changes WHERE tenant = ? AND seq > ?",
+    return co_store_query_int(st,
+                              is_pg(st) ? "SELECT count(*) FROM cutover_changes WHERE tenant = ? AND xid > ?"
+                                        : "SELECT count(*) FROM cutover_changes WHERE tenant = ? AND seq > ?",
                               p, 2, count, NULL, err);
 }
 

@@ -4,7 +4,10 @@
  * trigger functions: an AFTER row trigger that records the changes of tenants
  * listed in cutover_tenants, and a BEFORE row trigger that refuses the writes
  * of tenants listed in cutover_frozen. Freezing is then one row and a brief
- * lock that waits for the writes in flight, not DDL.
+ * lock that waits for the writes in flight, not DDL. Each change records the
+ * transaction that made it (column xid), so that catch-up can tell the
+ * changes that are final from those a transaction still in progress may be
+ * followed by (co_capture_horizon).
  */
 #include "capture/capture_int.h"
 
@@ -13,7 +16,10 @@
 static const char *const pg_schema =
     "CREATE TABLE IF NOT EXISTS cutover_changes ("
     " seq bigserial PRIMARY KEY, tbl text NOT NULL, op text NOT NULL, tenant text NOT NULL,"
-    " key text NOT NULL, at text NOT NULL);"
+    " key text NOT NULL, at text NOT NULL,"
+    " xid bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint));"
+    "ALTER TABLE cutover_changes ADD COLUMN IF NOT EXISTS"
+    " xid bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint);"
     "CREATE INDEX IF NOT EXISTS cutover_changes_tenant ON cutover_changes (tenant, seq);"
     "CREATE TABLE IF NOT EXISTS cutover_tenants (tenant text PRIMARY KEY, since text NOT NULL);"
     "CREATE TABLE IF NOT EXISTS cutover_frozen (tenant text PRIMARY KEY);";

@@ -15,6 +15,7 @@
 #include "util/key.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,7 +334,7 @@ static co_code catch_up_rounds(co_session *s, co_store *cap, const co_tenant *t,
     co_code rc = CO_OK;
     for (int round = 0; rc == CO_OK && round < opt->max_rounds; round++) {
         int64_t applied = 0, backlog = 0, after = 0;
-        rc = co_catch_up(s, cap, t, res->load.run_id, &applied, err);
+        rc = co_catch_up(s, cap, t, res->load.run_id, false, &applied, err);
         res->changes_applied += applied;
         if (rc == CO_OK)
             rc = co_state_applied_get(s->state, t->key, &after, err);
@@ -407,7 +408,7 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
      * different then, and every row a change touches from here on, are
      * verified again inside the freeze, which so stays short whatever the
      * tenant's size: a row outside both matched and has not changed since. */
-    int64_t mark = 0, upto = 0;
+    int64_t mark = 0;
     co_verify_scope *again = NULL;
     co_verify_result early = {0};
     if (srt == CO_OK)
@@ -433,13 +434,13 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
         srt = co_run_hook(p, CO_HOOK_ON_FREEZE, t->key, res->load.run_id, &step);
     /* 6. the last changes, 7. verify what changed since step 4 */
     if (srt == CO_OK) {
-        srt = co_catch_up(s, cap, t, res->load.run_id, &applied, &step);
+        srt = co_catch_up(s, cap, t, res->load.run_id, true, &applied, &step);
         res->changes_applied += applied;
     }
+    /* Every change above the mark taken before step 4, whenever its
+     * transaction committed: frozen, none is still in flight. */
     if (srt == CO_OK)
-        srt = co_state_applied_get(s->state, t->key, &upto, &step);
-    if (srt == CO_OK)
-        srt = co_changes_scope(cap, p, t->key, mark, upto, again, &step);
+        srt = co_changes_scope(cap, p, t->key, mark, INT64_MAX, again, &step);
     co_verify_options vopt = {0};
     vopt.sample = opt->sample;
     vopt.scope = again;
