@@ -25,6 +25,12 @@ typedef struct co_cutover_options {
     int max_rounds;           /* catch-up rounds before freezing anyway (default 20) */
     co_progress_fn progress;
     void *progress_ctx;
+    /* Asked at each safe point (between rows of the copy, catch-up rounds and
+     * the steps of the freeze) whether to stop: true stops with
+     * CO_EINTERRUPTED, and the tenant is rolled back. Past the point of no
+     * return (the freeze sealed for the switch) the switch is finished. */
+    bool (*cancelled)(void *ctx);
+    void *cancel_ctx;
 } co_cutover_options;
 
 typedef struct co_cutover_result {

@@ -38,6 +38,12 @@ typedef struct co_tenant_status {
     char *monitored_at;
     char *monitor_summary;
     char *waiting_approval;     /* "STEP (requested by NAME)" while a step waits, or NULL */
+    /* the process working on the tenant now (its lease), when there is one */
+    int64_t holder_pid;         /* 0 when none */
+    char *holder;               /* "migrate, pid N on HOST since T", or NULL */
+    bool holder_gone;           /* that process is gone (this host, no such pid): the
+                                   tenant's work was interrupted (SIGKILL, power loss) */
+    char *frozen_since;         /* state "frozen": when its freeze began, else NULL */
 } co_tenant_status;
 
 /* Every tenant the journal knows, in tenant order (numeric keys numerically).
