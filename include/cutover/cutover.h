@@ -78,12 +78,16 @@ typedef struct co_rollback_result {
     int64_t carried_back; /* rows written back into the source (entities with `reverse`) */
     int64_t not_carried;  /* rows the source refused (a constraint): they are in the export */
     double seconds;
+    const char *remains;  /* when it failed: what is left to do (static text), else NULL */
 } co_rollback_result;
 
 /* Rolls t back (idempotent): routes it "old"; when it was switched, exports
  * its target rows first and carries the rows of entities with a `reverse`
  * mapping back into the source (updating, or inserting what the source lacks);
- * removes capture and freeze from the source and purges the target. */
+ * removes capture and freeze from the source and purges the target. A
+ * rollback that fails part way sets the tenant's state "rollback_incomplete",
+ * says in err what remains and how to finish it, and res->remains too;
+ * co_cutover_tenant finishes it before it moves the tenant again. */
 co_code co_rollback_tenant(co_session *s, const co_tenant *t, co_rollback_result *res,
                            co_error *err);
 void co_rollback_result_release(co_rollback_result *r);

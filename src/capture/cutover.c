@@ -240,6 +240,8 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
 {
     double started = co_clock_mono();
     char route[8], mark[32] = "";
+    res->remains = "routing it back to the source, lifting its freeze, purging its rows from "
+                   "the target";
     co_code rc = co_state_route_get(s->state, t->key, route, sizeof route, err);
     /* Switched as the journal says, or as the target's mark says whatever the
      * journal does (a lost one): either way the new system's rows go out first. */
@@ -250,14 +252,20 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
     /* First back to the source, so that nobody writes to the new system any more. */
     if (rc == CO_OK)
         rc = co_state_route_set(s->state, t->key, "old", 0, 0, err);
-    if (rc == CO_OK && res->was_switched)
+    if (rc == CO_OK && res->was_switched) {
+        res->remains = "exporting the new system's rows, lifting its freeze, purging its rows "
+                       "from the target";
         rc = export_target(s, t, res, err);
+    }
     if (rc == CO_OK && res->was_switched)
         rc = co_traces_mark(s, s->dest, t->key, "exported", err);
     co_store *cap = NULL;
     bool reverse = false;
     for (size_t i = 0; i < s->project->nentities; i++)
         reverse = reverse || (s->project->entities[i].reverse && s->project->entities[i].tenant_column);
+    if (rc == CO_OK)
+        res->remains = "lifting its freeze and capture on the source, purging its rows from the "
+                       "target";
     if (rc == CO_OK && (s->project->ncapture || (res->was_switched && reverse)))
         rc = open_capture(s->project, &cap, err);
     /* The source takes the tenant's writes again, then gets the new system's rows back. */
@@ -266,6 +274,8 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
     if (rc == CO_OK && cap)
         rc = co_traces_unmark(cap, t->key, err);
     if (rc == CO_OK && res->was_switched && reverse) {
+        res->remains = "carrying the new system's rows back into the source (they are in the "
+                       "export file), purging its rows from the target";
         rc = co_store_begin(cap, err);
         for (size_t i = 0; rc == CO_OK && i < s->project->nentities; i++) {
             const co_entity *e = &s->project->entities[i];
@@ -278,14 +288,20 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
             co_store_rollback(cap);
     }
     co_store_close(cap);
-    if (rc == CO_OK)
+    if (rc == CO_OK) {
+        res->remains = "purging its rows from the target (the source takes its writes again)";
         rc = co_purge_tenant(s, t, err);
+    }
     if (rc == CO_OK)
         rc = co_traces_unmark(s->dest, t->key, err);
-    if (rc == CO_OK)
+    if (rc == CO_OK) {
+        res->remains = "recording the rollback in the journal";
         rc = co_state_applied_set(s->state, t->key, 0, err);
+    }
     if (rc == CO_OK)
         rc = co_state_tenant_set(s->state, t->key, "rolled_back", 0, err);
+    if (rc == CO_OK)
+        res->remains = NULL;
     res->seconds = co_clock_mono() - started;
     return rc;
 }
@@ -299,8 +315,19 @@ co_code co_rollback_tenant(co_session *s, const co_tenant *t, co_rollback_result
         return rc;
     rc = rollback_leased(s, t, res, err);
     co_error ignored;
-    if (rc == CO_OK)
+    if (rc == CO_OK) {
         co_run_hook(s->project, CO_HOOK_ON_ROLLBACK, t->key, 0, &ignored);
+    } else if (res->remains) {
+        /* Say what is left and how to finish it; the journal remembers, so
+         * that the next migrate of the tenant finishes it first. */
+        co_state_tenant_set(s->state, t->key, "rollback_incomplete", 0, &ignored);
+        char detail[1024];
+        snprintf(detail, sizeof detail,
+                 "%.500s; rollback incomplete: what remains: %s; finish it with cutover rollback "
+                 "--tenant %.100s (or the next migrate of the tenant)",
+                 err->message, res->remains, t->key);
+        snprintf(err->message, sizeof err->message, "%s", detail);
+    }
     co_state_unlease(s->state, t->key, &ignored);
     return rc;
 }
@@ -327,6 +354,15 @@ static co_code fail_and_roll_back(co_session *s, const co_tenant *t, co_cutover_
     if (rc == CO_OK) {
         res->rolled_back = true;
         rc = co_state_tenant_set(s->state, t->key, "rolled_back", 0, err);
+    } else {
+        /* The first failure first, then the rollback's; the exit code is the
+         * first failure's. */
+        char rollback[1600];
+        snprintf(rollback, sizeof rollback, "%.1000s%s%.500s%s", err->message,
+                 err->where[0] ? " (" : "", err->where, err->where[0] ? ")" : "");
+        co_error_clear(err);
+        rc = co_error_set(err, res->failure_code, "tenant %.100s: %.400s; then its rollback failed: %.480s",
+                          t->key, res->failure, rollback);
     }
     return rc;
 }
@@ -424,6 +460,10 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
         srt = co_traces_mark(s, s->dest, t->key, "loading", &step);
     if (srt == CO_OK)
         srt = co_capture_start(cap, p, t->key, &step);
+    /* A freeze left by a run that died (lapsed, or sealed just before its
+     * switch) goes: this run starts the tenant over and freezes it itself. */
+    if (srt == CO_OK)
+        srt = co_capture_unfreeze(cap, p, t->key, &step);
     if (srt == CO_OK)
         srt = co_state_applied_set(s->state, t->key, 0, &step);
     co_migrate_options mopt = {0};
@@ -595,8 +635,18 @@ co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_op
                      t->key, t->key);
             res->failure_code = CO_ENOTREADY;
         }
-    } else if (rc == CO_OK)
-        rc = cutover_leased(s, t, &defaults, res, err);
+    } else if (rc == CO_OK) {
+        /* A rollback left incomplete (docs/cutover.md) is finished first. */
+        char state[32];
+        rc = co_state_tenant_get(s->state, t->key, state, sizeof state, err);
+        if (rc == CO_OK && strcmp(state, "rollback_incomplete") == 0) {
+            co_rollback_result rb;
+            rc = co_rollback_tenant(s, t, &rb, err);
+            co_rollback_result_release(&rb);
+        }
+        if (rc == CO_OK)
+            rc = cutover_leased(s, t, &defaults, res, err);
+    }
     co_error ignored;
     co_state_unlease(s->state, t->key, &ignored);
     res->seconds = co_clock_mono() - started;
