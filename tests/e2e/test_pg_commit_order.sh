@@ -7,6 +7,8 @@
 # The switched target must hold A's change: migrate exits 0, verify finds
 # nothing. (Before the commit-safe mark, A's change fell below the mark and
 # outside the in-freeze verification: the target kept the old value.)
+# Then the PL/pgSQL freeze's heartbeat: a SIGKILL inside another tenant's
+# freeze leaves its writes refused only until options.freeze_heartbeat_seconds.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
 
@@ -111,4 +113,40 @@ assert_eq "A's change, committed inside the freeze, is in the target" "bounce bo
 run_cutover -p "$proj" --source "$PG_BASE/legacy" --target "$PG_BASE/crm" verify --tenant "$t"
 assert_eq "a later verify finds nothing" 0 "$CODE"
 [[ $CODE -eq 0 ]] || echo "$OUT" | sed -n 1,10p
+
+# SIGKILL inside the freeze of another tenant: the PL/pgSQL trigger refuses
+# its writes only while the heartbeat is fresh (3 s here).
+cat >"$demo/mark.sh" <<'SH'
+#!/bin/sh
+touch "frozen.$CUTOVER_TENANT"
+sleep 0.5
+SH
+chmod +x "$demo/mark.sh"
+sed 's/^options:/options:\n  freeze_heartbeat_seconds: 3/' "$proj" >"$demo/pg-hb.yaml"
+printf '\nhooks:\n  on_freeze: ./mark.sh\n' >>"$demo/pg-hb.yaml"
+t2=$(pgsql legacy -c "SELECT account_id FROM contacts WHERE account_id <> $t GROUP BY 1 ORDER BY 1 LIMIT 1")
+pgwrite() { pgsql legacy -c "UPDATE contacts SET title = '$2' WHERE account_id = $1" 2>&1 >/dev/null; }
+"$CUTOVER" -p "$demo/pg-hb.yaml" --source "$PG_BASE/legacy" --target "$PG_BASE/crm" migrate --tenant "$t2" \
+  --skip-rehearsal --start-over -q >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 1500); do [[ -e $demo/frozen.$t2 ]] && break; sleep 0.02; done
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+killed=$(date +%s.%N)
+assert_contains "killed inside the freeze: PostgreSQL refuses the tenant's writes at first" "is frozen" \
+  "$(pgwrite "$t2" z)"
+until [[ -z $(pgwrite "$t2" z) ]]; do
+  [[ $(echo "$(date +%s.%N) - $killed > 4" | bc) == 1 ]] && break
+  sleep 0.1
+done
+assert_eq "within the heartbeat bound the tenant writes again" "" "$(pgwrite "$t2" "After the kill")"
+run_cutover -p "$demo/pg-hb.yaml" --source "$PG_BASE/legacy" --target "$PG_BASE/crm" status --json
+assert_eq "status: frozen by a process that is gone, interrupted" "frozen true" \
+  "$(jq -r ".tenants[] | select(.tenant == \"$t2\") | \"\(.state) \(.interrupted)\"" <<<"$OUT")"
+run_cutover -p "$demo/pg-hb.yaml" --source "$PG_BASE/legacy" --target "$PG_BASE/crm" migrate --tenant "$t2" \
+  --skip-rehearsal --json
+assert_eq "the next migrate switches it" "0 switched" "$CODE $(jq -r '.tenants[0].status' <<<"$OUT")"
+[[ $CODE -eq 0 ]] || echo "$ERR" | tail -3
+assert_eq "with the write made after the kill" "After the kill" \
+  "$(pgsql crm -c "SELECT DISTINCT title FROM contacts WHERE account_id = $t2 AND title = 'After the kill'")"
 finish
