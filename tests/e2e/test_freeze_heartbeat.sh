@@ -7,7 +7,8 @@
 # the freeze leaves the tenant refusing writes only until the bound, status
 # shows it frozen by a process that is gone and the tenant interrupted, and
 # the next migrate moves it. SIGTERM inside the freeze exits 143 with the
-# tenant rolled back and writable at once.
+# tenant rolled back and writable at once. Without capture (a plain load),
+# SIGINT stops migrate --all with exit 130 and no tenant left half loaded.
 source "$(dirname "$0")/lib.sh"
 
 demo=$WORK/demo
@@ -100,4 +101,25 @@ assert_contains "the message says where the tenant stands" \
 assert_eq "the tenant writes at once" "" "$(writes "$t" w)"
 assert_eq "the journal says the run was interrupted" interrupted \
   "$(q "$demo/.cutover/state.db" "SELECT status FROM runs WHERE tenant = '$t' AND command = 'migrate' ORDER BY id DESC LIMIT 1")"
+# 5. A plain load (no capture list), interrupted by SIGINT.
+plain=$WORK/plain
+"$CUTOVER" demo init "$plain" --scale 0.001 --seed 4 -q
+sed -i '/^capture:/,$d' "$plain/cutover.yaml"
+"$CUTOVER" -p "$plain/cutover.yaml" migrate --all --skip-rehearsal -q >/dev/null 2>"$WORK/plain.err" &
+pid=$!
+sleep 0.3
+kill -INT "$pid"
+wait "$pid"
+assert_eq "a plain load interrupted by SIGINT: exit 130" 130 "$?"
+assert_contains "the last line says where it stopped" "cutover: migrate: interrupted by SIGINT" \
+  "$(tail -1 "$WORK/plain.err")"
+run_cutover -p "$plain/cutover.yaml" status --json
+assert_eq "no tenant is left in flight" "" \
+  "$(jq -r '.tenants[] | select(.state == "migrating" or .interrupted) | .tenant' <<<"$OUT")"
+for x in $(jq -r '.tenants[] | select(.state == "failed") | .tenant' <<<"$OUT"); do
+  assert_eq "tenant $x, stopped: nothing of it in the target" 0 \
+    "$(q "$plain/crm.db" "SELECT (SELECT count(*) FROM contacts WHERE account_id = $x) + (SELECT count(*) FROM engagements WHERE account_id = $x)")"
+done
+run_cutover -p "$plain/cutover.yaml" migrate --all --skip-rehearsal -q
+assert_eq "the next migrate loads the rest, verified" 0 "$CODE"
 finish
