@@ -14,9 +14,12 @@ typedef struct co_tenant_status {
     char *tenant;
     char *label;       /* NULL when the source gave none */
     char *state;       /* "new", "migrating", "migrated", "failed", "verified",
-                          "verify_failed", "switched", "rolled_back", "finalized" */
+                          "verify_failed", "frozen", "switched", "rolled_back",
+                          "rollback_incomplete", "finalized" */
     int64_t last_run;  /* the last migrate run, 0 when never run */
-    char *run_status;  /* of the last run: "running", "done", "failed", "abandoned"; NULL */
+    char *run_status;  /* of the last run: "running", "done", "failed", "abandoned",
+                          "interrupted" (a signal, or "running" by a process that is
+                          gone); NULL */
     char *started_at;  /* ISO-8601 UTC, NULL when never run */
     double seconds;
     int64_t source_rows;
