@@ -16,7 +16,7 @@ pg_test_server
 FIX=$CUTOVER_SOURCE_DIR/tests/fixtures
 
 demo=$WORK/demo
-"$CUTOVER" demo init "$demo" --scale 0.002 --seed 5 -q
+"$CUTOVER" demo init "$demo" --scale 0.001 --seed 5 -q
 for id in $(jq -r '.tenants[].invalid_utf8_names[]' "$demo/planted.json"); do
   q "$demo/legacy.db" "UPDATE contacts SET last_name = 'Fixed' WHERE id = $id" # PostgreSQL refuses invalid UTF-8
 done
