@@ -1,7 +1,7 @@
 # test_rollback_incomplete.sh: a failure during the rollback does not hide
 # the first failure. A target table goes away inside the freeze: the
-# verification fails (a target error), and the rollback's purge fails on the
-# same table. migrate exits 5 and says the first failure first, then the
+# verification fails (no such table), and the rollback's purge fails on the
+# same table. migrate exits 7 (the first failure's) and says it first, then the
 # rollback's, what remains and the command that finishes it; the freeze is
 # lifted all the same; status shows the tenant "rollback_incomplete"; once
 # the table is back, the next migrate finishes the rollback, then moves the
@@ -26,7 +26,7 @@ proj=$demo/fault.yaml
 { grep -v '^hooks:' "$demo/cutover.yaml"; printf '\nhooks:\n  on_freeze: ./fault.sh\n'; } >"$proj"
 
 run_cutover -p "$proj" migrate --tenant "$t" --skip-rehearsal
-assert_eq "a target error inside the freeze, then in the rollback: exit 5 (the first failure's)" 5 "$CODE"
+assert_eq "a missing target table inside the freeze, then in the rollback: exit 7 (the first failure's: not found)" 7 "$CODE"
 first=$(grep -b -o "engagements" <<<"$ERR" | head -1 | cut -d: -f1)
 then=$(grep -b -o "then its rollback failed" <<<"$ERR" | head -1 | cut -d: -f1)
 assert_eq "the first failure comes first, then the rollback's" true \
