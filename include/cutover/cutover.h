@@ -25,6 +25,12 @@ typedef struct co_cutover_options {
     int max_rounds;           /* catch-up rounds before freezing anyway (default 20) */
     co_progress_fn progress;
     void *progress_ctx;
+    /* Asked at each safe point (between rows of the copy, catch-up rounds and
+     * the steps of the freeze) whether to stop: true stops with
+     * CO_EINTERRUPTED, and the tenant is rolled back. Past the point of no
+     * return (the freeze sealed for the switch) the switch is finished. */
+    bool (*cancelled)(void *ctx);
+    void *cancel_ctx;
 } co_cutover_options;
 
 typedef struct co_cutover_result {
@@ -53,14 +59,15 @@ co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_op
                           co_cutover_result *res, co_error *err);
 void co_cutover_result_release(co_cutover_result *r);
 
-/* Applies the tenant's captured changes after the last one applied, in
- * rounds, until none wait; *applied counts them. cap is a writable connection
- * to the source. */
-co_code co_catch_up(co_session *s, co_store *cap, const co_tenant *t, int64_t run_id,
+/* Applies the tenant's captured changes above the journal's mark, in rounds,
+ * up to the capture horizon (co_capture_horizon), or all of them when frozen
+ * (the freeze waited for the writes in flight), and moves the mark to the
+ * horizon; *applied counts them. cap is a writable connection to the source. */
+co_code co_catch_up(co_session *s, co_store *cap, const co_tenant *t, int64_t run_id, bool frozen,
                     int64_t *applied, co_error *err);
 
-/* Adds to scope the rows that the tenant's captured changes after `after`
- * up to `upto` (change sequence numbers) touch, by the entities' follows. */
+/* Adds to scope the rows that the tenant's captured changes with a capture
+ * position in (after, upto] touch, by the entities' follows. */
 co_code co_changes_scope(co_store *cap, const co_project *p, const char *tenant, int64_t after,
                          int64_t upto, co_verify_scope *scope, co_error *err);
 
@@ -71,12 +78,16 @@ typedef struct co_rollback_result {
     int64_t carried_back; /* rows written back into the source (entities with `reverse`) */
     int64_t not_carried;  /* rows the source refused (a constraint): they are in the export */
     double seconds;
+    const char *remains;  /* when it failed: what is left to do (static text), else NULL */
 } co_rollback_result;
 
 /* Rolls t back (idempotent): routes it "old"; when it was switched, exports
  * its target rows first and carries the rows of entities with a `reverse`
  * mapping back into the source (updating, or inserting what the source lacks);
- * removes capture and freeze from the source and purges the target. */
+ * removes capture and freeze from the source and purges the target. A
+ * rollback that fails part way sets the tenant's state "rollback_incomplete",
+ * says in err what remains and how to finish it, and res->remains too;
+ * co_cutover_tenant finishes it before it moves the tenant again. */
 co_code co_rollback_tenant(co_session *s, const co_tenant *t, co_rollback_result *res,
                            co_error *err);
 void co_rollback_result_release(co_rollback_result *r);

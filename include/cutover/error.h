@@ -29,6 +29,7 @@ typedef enum co_code {
     CO_EINTERNAL,    /* a bug: an invariant did not hold */
     CO_ENOTREADY,    /* a step that must come first has not passed (a rehearsal) */
     CO_EFOREIGN,     /* the source or target carries another journal's traces */
+    CO_EINTERRUPTED, /* the caller asked to stop (a signal): stopped at a safe point */
     CO_CODE_COUNT
 } co_code;
 

@@ -278,6 +278,8 @@ typedef struct co_project {
     size_t ncapture;
     char *hooks[CO_HOOK_COUNT]; /* command per phase, or NULL */
     int retention_days;  /* the undo stays open this long after a switch; default 30 */
+    int freeze_heartbeat_seconds; /* a freeze refuses writes only this long after cutover's
+                                     last heartbeat for the tenant; default 5 */
     char hash[17];       /* XXH3-64 of the file's bytes, 16 hex digits */
     co_monitor_spec monitor;   /* after the switch (docs/monitor.md) */
     co_budget_query *budgets;  /* query budgets, in file order */

@@ -14,9 +14,12 @@ typedef struct co_tenant_status {
     char *tenant;
     char *label;       /* NULL when the source gave none */
     char *state;       /* "new", "migrating", "migrated", "failed", "verified",
-                          "verify_failed", "switched", "rolled_back", "finalized" */
+                          "verify_failed", "frozen", "switched", "rolled_back",
+                          "rollback_incomplete", "finalized" */
     int64_t last_run;  /* the last migrate run, 0 when never run */
-    char *run_status;  /* of the last run: "running", "done", "failed", "abandoned"; NULL */
+    char *run_status;  /* of the last run: "running", "done", "failed", "abandoned",
+                          "interrupted" (a signal, or "running" by a process that is
+                          gone); NULL */
     char *started_at;  /* ISO-8601 UTC, NULL when never run */
     double seconds;
     int64_t source_rows;
@@ -38,6 +41,12 @@ typedef struct co_tenant_status {
     char *monitored_at;
     char *monitor_summary;
     char *waiting_approval;     /* "STEP (requested by NAME)" while a step waits, or NULL */
+    /* the process working on the tenant now (its lease), when there is one */
+    int64_t holder_pid;         /* 0 when none */
+    char *holder;               /* "migrate, pid N on HOST since T", or NULL */
+    bool holder_gone;           /* that process is gone (this host, no such pid): the
+                                   tenant's work was interrupted (SIGKILL, power loss) */
+    char *frozen_since;         /* state "frozen": when its freeze began, else NULL */
 } co_tenant_status;
 
 /* Every tenant the journal knows, in tenant order (numeric keys numerically).

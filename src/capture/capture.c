@@ -2,8 +2,10 @@
  * capture.c: change capture and freezing (capture.h), and their SQLite side.
  * One set of triggers per captured table serves every tenant in flight: they
  * record a change only for tenants listed in cutover_tenants. Freezing adds
- * per-tenant BEFORE triggers whose error names the tenant. PostgreSQL sources
- * get the same tables and PL/pgSQL triggers from capture_pg.c.
+ * per-tenant BEFORE triggers whose error names the tenant, and a row of
+ * cutover_frozen whose heartbeat they check: a freeze whose heartbeat lapsed
+ * refuses nothing. PostgreSQL sources get the same tables and PL/pgSQL
+ * triggers from capture_pg.c.
  */
 #include "capture/capture_int.h"
 #include "util/buf.h"
@@ -12,8 +14,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const ops[] = {"insert", "update", "delete"};
+
+/* A tenant's freeze and its heartbeat: the freeze triggers refuse writes only
+ * while beat + bound (seconds since 1970, by the database's clock) lies
+ * ahead. cutover renews beat while it holds the tenant frozen. */
+#define CO_SQLITE_FROZEN_TABLE                                                                     \
+    "CREATE TABLE IF NOT EXISTS cutover_frozen (tenant TEXT PRIMARY KEY, since TEXT NOT NULL,"    \
+    " pid INTEGER NOT NULL, beat REAL NOT NULL, bound REAL NOT NULL);"
+#define SQLITE_EPOCH "((julianday('now') - 2440587.5) * 86400.0)"
+#define PG_EPOCH "extract(epoch FROM clock_timestamp())"
+/* A switched tenant's freeze: it holds until a rollback or finalize. */
+#define SEALED_BOUND "1e12"
 
 static bool is_pg(co_store *st) { return strcmp(co_store_engine(st), "postgresql") == 0; }
 
@@ -98,7 +112,8 @@ static co_code install(co_store *st, const co_project *p, co_error *err)
                                "CREATE INDEX IF NOT EXISTS cutover_changes_tenant"
                                " ON cutover_changes (tenant, seq);"
                                "CREATE TABLE IF NOT EXISTS cutover_tenants ("
-                               " tenant TEXT PRIMARY KEY, since TEXT NOT NULL);",
+                               " tenant TEXT PRIMARY KEY, since TEXT NOT NULL);"
+                               CO_SQLITE_FROZEN_TABLE,
                                err);
     co_buf sql = CO_BUF_INIT;
     for (size_t i = 0; rc == CO_OK && i < p->ncapture; i++) {
@@ -148,6 +163,26 @@ co_code co_capture_start(co_store *st, const co_project *p, const char *tenant, 
     return rc;
 }
 
+/* The freeze row: its since, this process, a fresh heartbeat, the bound. */
+static co_code freeze_row(co_store *st, const co_project *p, const char *tenant, co_error *err)
+{
+    char now[32];
+    co_clock_iso(co_clock_now(), now, sizeof now);
+    co_param params[] = {{NULL, co_text(tenant, strlen(tenant))},
+                         {NULL, co_text(now, strlen(now))},
+                         {NULL, co_int((int64_t)getpid())},
+                         {NULL, co_int(p->freeze_heartbeat_seconds > 0 ? p->freeze_heartbeat_seconds : 5)}};
+    return co_store_exec_params(
+        st,
+        is_pg(st) ? "INSERT INTO cutover_frozen (tenant, since, pid, beat, bound) VALUES (?, ?, ?, "
+                    PG_EPOCH ", ?) ON CONFLICT (tenant) DO UPDATE SET since = excluded.since,"
+                    " pid = excluded.pid, beat = excluded.beat, bound = excluded.bound"
+                  : "INSERT INTO cutover_frozen (tenant, since, pid, beat, bound) VALUES (?, ?, ?, "
+                    SQLITE_EPOCH ", ?) ON CONFLICT (tenant) DO UPDATE SET since = excluded.since,"
+                    " pid = excluded.pid, beat = excluded.beat, bound = excluded.bound",
+        params, 4, NULL, err);
+}
+
 static co_code freeze_triggers(co_store *st, const co_project *p, const char *tenant, bool create,
                                co_error *err)
 {
@@ -156,6 +191,8 @@ static co_code freeze_triggers(co_store *st, const co_project *p, const char *te
         rc = co_store_begin(st, err);
     if (rc == CO_OK && is_pg(st)) {
         rc = co_capture_pg_freeze(st, p, tenant, create, err);
+        if (rc == CO_OK && create)
+            rc = freeze_row(st, p, tenant, err);
         if (rc == CO_OK)
             return co_store_commit(st, err);
         co_store_rollback(st);
@@ -165,6 +202,13 @@ static co_code freeze_triggers(co_store *st, const co_project *p, const char *te
     co_buf_printf(&message, "cutover: tenant %s is frozen for its migration; writes are blocked "
                             "until it is switched or rolled back",
                   tenant);
+    if (rc == CO_OK)
+        rc = co_store_exec(st, CO_SQLITE_FROZEN_TABLE, err);
+    co_param key = {NULL, co_text(tenant, strlen(tenant))};
+    if (rc == CO_OK)
+        rc = create ? freeze_row(st, p, tenant, err)
+                    : co_store_exec_params(st, "DELETE FROM cutover_frozen WHERE tenant = ?", &key, 1,
+                                           NULL, err);
     for (size_t i = 0; rc == CO_OK && i < p->ncapture; i++) {
         const co_capture_table *t = &p->capture[i];
         for (int o = 0; o < 3 && rc == CO_OK; o++) {
@@ -177,7 +221,7 @@ static co_code freeze_triggers(co_store *st, const co_project *p, const char *te
                 trigger_name(st, "freeze", t->table, ops[o], tenant, &sql);
                 co_buf_printf(&sql, " BEFORE %s ON ", o == 0 ? "INSERT" : o == 1 ? "UPDATE" : "DELETE");
                 co_store_quote_ident(st, t->table, &sql);
-                co_buf_adds(&sql, " WHEN ");
+                co_buf_adds(&sql, " WHEN (");
                 co_capture_tenant_expr(t, o == 0 ? "NEW" : "OLD", &sql);
                 co_buf_adds(&sql, " = ");
                 co_sql_literal(tenant, &sql);
@@ -187,6 +231,10 @@ static co_code freeze_triggers(co_store *st, const co_project *p, const char *te
                     co_buf_adds(&sql, " = ");
                     co_sql_literal(tenant, &sql);
                 }
+                /* only while cutover's heartbeat is fresh: a freeze cannot outlive it */
+                co_buf_adds(&sql, ") AND EXISTS (SELECT 1 FROM cutover_frozen WHERE tenant = ");
+                co_sql_literal(tenant, &sql);
+                co_buf_adds(&sql, " AND beat + bound > " SQLITE_EPOCH ")");
                 co_buf_adds(&sql, " BEGIN SELECT RAISE(ABORT, ");
                 co_sql_literal(co_buf_str(&message), &sql);
                 co_buf_adds(&sql, "); END");
@@ -201,6 +249,36 @@ static co_code freeze_triggers(co_store *st, const co_project *p, const char *te
         rc = co_store_commit(st, err);
     else
         co_store_rollback(st);
+    return rc;
+}
+
+co_code co_capture_seal(co_store *st, const char *tenant, bool *sealed, co_error *err)
+{
+    co_param params[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_int((int64_t)getpid())}};
+    long long changed = 0;
+    co_code rc = co_store_exec_params(
+        st,
+        is_pg(st) ? "UPDATE cutover_frozen SET beat = " PG_EPOCH ", bound = " SEALED_BOUND
+                    " WHERE tenant = ? AND pid = ? AND beat + bound > " PG_EPOCH
+                  : "UPDATE cutover_frozen SET beat = " SQLITE_EPOCH ", bound = " SEALED_BOUND
+                    " WHERE tenant = ? AND pid = ? AND beat + bound > " SQLITE_EPOCH,
+        params, 2, &changed, err);
+    *sealed = rc == CO_OK && changed == 1;
+    return rc;
+}
+
+co_code co_capture_heartbeat(co_store *st, const char *tenant, bool *fresh, co_error *err)
+{
+    co_param params[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_int((int64_t)getpid())}};
+    long long changed = 0;
+    co_code rc = co_store_exec_params(
+        st,
+        is_pg(st) ? "UPDATE cutover_frozen SET beat = " PG_EPOCH
+                    " WHERE tenant = ? AND pid = ? AND beat + bound > " PG_EPOCH
+                  : "UPDATE cutover_frozen SET beat = " SQLITE_EPOCH
+                    " WHERE tenant = ? AND pid = ? AND beat + bound > " SQLITE_EPOCH,
+        params, 2, &changed, err);
+    *fresh = rc == CO_OK && changed == 1;
     return rc;
 }
 
@@ -245,7 +323,7 @@ static co_code uninstall(co_store *st, const co_project *p, co_error *err)
     co_buf_release(&sql);
     if (rc == CO_OK)
         rc = co_store_exec(st, "DROP TABLE IF EXISTS cutover_changes; DROP TABLE IF EXISTS "
-                               "cutover_tenants",
+                               "cutover_tenants; DROP TABLE IF EXISTS cutover_frozen",
                            err);
     return rc;
 }
@@ -297,18 +375,32 @@ void co_changes_free(co_change *c, size_t n)
 
 static char *text_of(co_value v) { return v.type == CO_TEXT ? strndup(v.s, v.len) : strdup(""); }
 
-co_code co_capture_changes(co_store *st, const char *tenant, int64_t after, size_t max,
-                           co_change **out, size_t *n, co_error *err)
+co_code co_capture_horizon(co_store *st, int64_t *horizon, co_error *err)
+{
+    *horizon = 0;
+    return co_store_query_int(st,
+                              is_pg(st) ? "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1"
+                                        : "SELECT coalesce(max(seq), 0) FROM cutover_changes",
+                              NULL, 0, horizon, NULL, err);
+}
+
+co_code co_capture_changes(co_store *st, const char *tenant, int64_t after, int64_t upto,
+                           int64_t after_seq, size_t max, co_change **out, size_t *n,
+                           co_error *err)
 {
     *out = NULL;
     *n = 0;
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_int(after)},
-                    {NULL, co_int((int64_t)max)}};
+                    {NULL, co_int(upto)}, {NULL, co_int(after_seq)}, {NULL, co_int((int64_t)max)}};
     co_cursor *c = NULL;
     co_code rc = co_store_query(st,
-                                "SELECT seq, tbl, op, key FROM cutover_changes WHERE tenant = ?"
-                                " AND seq > ? ORDER BY seq LIMIT ?",
-                                p, 3, &c, err);
+                                is_pg(st) ? "SELECT seq, tbl, op, key, xid FROM cutover_changes"
+                                            " WHERE tenant = ? AND xid > ? AND xid <= ? AND seq > ?"
+                                            " ORDER BY seq LIMIT ?"
+                                          : "SELECT seq, tbl, op, key, seq FROM cutover_changes"
+                                            " WHERE tenant = ? AND seq > ? AND seq <= ? AND seq > ?"
+                                            " ORDER BY seq LIMIT ?",
+                                p, 5, &c, err);
     co_change *arr = calloc(max ? max : 1, sizeof *arr);
     if (rc == CO_OK && !arr)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
@@ -319,6 +411,7 @@ co_code co_capture_changes(co_store *st, const char *tenant, int64_t after, size
         ch->table = text_of(co_cursor_value(c, 1));
         ch->op = text_of(co_cursor_value(c, 2));
         ch->key = text_of(co_cursor_value(c, 3));
+        ch->pos = co_cursor_value(c, 4).i;
         if (!ch->table || !ch->op || !ch->key)
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }
@@ -337,33 +430,24 @@ co_code co_capture_backlog(co_store *st, const char *tenant, int64_t after, int6
 {
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_int(after)}};
     *count = 0;
-    return co_store_query_int(st, "SELECT count(*) FROM cutover_changes WHERE tenant = ? AND seq > ?",
+    return co_store_query_int(st,
+                              is_pg(st) ? "SELECT count(*) FROM cutover_changes WHERE tenant = ? AND xid > ?"
+                                        : "SELECT count(*) FROM cutover_changes WHERE tenant = ? AND seq > ?",
                               p, 2, count, NULL, err);
 }
 
 co_code co_capture_is_frozen(co_store *st, const char *tenant, bool *frozen, co_error *err)
 {
-    if (is_pg(st)) {
-        co_code rc = table_exists(st, "cutover_frozen", frozen, err);
-        co_param p = {NULL, co_text(tenant, strlen(tenant))};
-        co_cursor *c = NULL;
-        if (rc == CO_OK && *frozen)
-            rc = co_store_query(st, "SELECT 1 FROM cutover_frozen WHERE tenant = ?", &p, 1, &c, err);
-        if (rc == CO_OK && c)
-            rc = co_cursor_next(c, frozen, err);
-        co_cursor_close(c);
-        return rc;
-    }
-    co_buf name = CO_BUF_INIT;
-    *frozen = false;
-    co_buf_printf(&name, "cutover_freeze_%%_insert_%s", tenant);
-    co_param p = {NULL, co_text(name.data, name.len)};
+    co_code rc = table_exists(st, "cutover_frozen", frozen, err);
+    co_param p = {NULL, co_text(tenant, strlen(tenant))};
     co_cursor *c = NULL;
-    co_code rc = co_store_query(st, "SELECT 1 FROM sqlite_schema WHERE type = 'trigger' AND name LIKE ?",
-                                &p, 1, &c, err);
-    if (rc == CO_OK)
+    if (rc == CO_OK && *frozen)
+        rc = co_store_query(st,
+                            is_pg(st) ? "SELECT 1 FROM cutover_frozen WHERE tenant = ? AND beat + bound > " PG_EPOCH
+                                      : "SELECT 1 FROM cutover_frozen WHERE tenant = ? AND beat + bound > " SQLITE_EPOCH,
+                            &p, 1, &c, err);
+    if (rc == CO_OK && c)
         rc = co_cursor_next(c, frozen, err);
     co_cursor_close(c);
-    co_buf_release(&name);
     return rc;
 }

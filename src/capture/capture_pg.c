@@ -3,8 +3,12 @@
  * (capture.h, through capture.c). Each captured table gets two PL/pgSQL
  * trigger functions: an AFTER row trigger that records the changes of tenants
  * listed in cutover_tenants, and a BEFORE row trigger that refuses the writes
- * of tenants listed in cutover_frozen. Freezing is then one row and a brief
- * lock that waits for the writes in flight, not DDL.
+ * of tenants listed in cutover_frozen while cutover's heartbeat there is
+ * fresh. Freezing is then one row and a brief lock that waits for the writes
+ * in flight, not DDL. Each change records the
+ * transaction that made it (column xid), so that catch-up can tell the
+ * changes that are final from those a transaction still in progress may be
+ * followed by (co_capture_horizon).
  */
 #include "capture/capture_int.h"
 
@@ -13,10 +17,17 @@
 static const char *const pg_schema =
     "CREATE TABLE IF NOT EXISTS cutover_changes ("
     " seq bigserial PRIMARY KEY, tbl text NOT NULL, op text NOT NULL, tenant text NOT NULL,"
-    " key text NOT NULL, at text NOT NULL);"
+    " key text NOT NULL, at text NOT NULL,"
+    " xid bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint));"
+    "ALTER TABLE cutover_changes ADD COLUMN IF NOT EXISTS"
+    " xid bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint);"
     "CREATE INDEX IF NOT EXISTS cutover_changes_tenant ON cutover_changes (tenant, seq);"
     "CREATE TABLE IF NOT EXISTS cutover_tenants (tenant text PRIMARY KEY, since text NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS cutover_frozen (tenant text PRIMARY KEY);";
+    "CREATE TABLE IF NOT EXISTS cutover_frozen (tenant text PRIMARY KEY);"
+    "ALTER TABLE cutover_frozen ADD COLUMN IF NOT EXISTS since text NOT NULL DEFAULT '',"
+    " ADD COLUMN IF NOT EXISTS pid integer NOT NULL DEFAULT 0,"
+    " ADD COLUMN IF NOT EXISTS beat double precision NOT NULL DEFAULT 0,"
+    " ADD COLUMN IF NOT EXISTS bound double precision NOT NULL DEFAULT 5;";
 
 /* cutover_<kind>_<table>, quoted: the name of both a function and its trigger. */
 static void object_name(co_store *st, const char *kind, const char *table, co_buf *out)
@@ -50,7 +61,8 @@ static void refuse_frozen(const co_capture_table *t, const char *row, co_buf *sq
     co_buf tenant = CO_BUF_INIT;
     co_capture_tenant_expr(t, row, &tenant);
     co_buf_printf(sql,
-                  "IF %s IN (SELECT tenant FROM cutover_frozen) THEN RAISE EXCEPTION "
+                  "IF EXISTS (SELECT 1 FROM cutover_frozen WHERE tenant = %s AND beat + bound >"
+                  " extract(epoch FROM clock_timestamp())) THEN RAISE EXCEPTION "
                   "'cutover: tenant %% is frozen for its migration; writes are blocked until it "
                   "is switched or rolled back', %s USING ERRCODE = 'object_not_in_prerequisite_state';"
                   " END IF; ",
@@ -120,11 +132,9 @@ co_code co_capture_pg_freeze(co_store *st, const co_project *p, const char *tena
         co_buf_release(&sql);
     }
     co_param key = {NULL, co_text(tenant, strlen(tenant))};
-    if (rc == CO_OK)
-        rc = co_store_exec_params(st,
-                                  frozen ? "INSERT INTO cutover_frozen VALUES (?) ON CONFLICT DO NOTHING"
-                                         : "DELETE FROM cutover_frozen WHERE tenant = ?",
-                                  &key, 1, NULL, err);
+    if (rc == CO_OK && !frozen) /* the row of a freeze is capture.c's freeze_row */
+        rc = co_store_exec_params(st, "DELETE FROM cutover_frozen WHERE tenant = ?", &key, 1, NULL,
+                                  err);
     return rc;
 }
 

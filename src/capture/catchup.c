@@ -3,8 +3,10 @@
  * of the tenant's changes, works out for every entity that follows a changed
  * table which of its rows to load again (by the follow's columns, once per
  * distinct value), and refreshes them parents first in one transaction; the
- * journal then records the last change applied. Applying a change twice gives
- * the same rows, so a round cut short is simply done again.
+ * journal then records the capture position up to which every change is
+ * applied (co_capture_horizon: on PostgreSQL a transaction id, not a sequence
+ * number, since sequence order is not commit order there). Applying a change
+ * twice gives the same rows, so a round cut short is simply done again.
  */
 #include "cutover/capture.h"
 #include "cutover/cutover.h"
@@ -14,6 +16,7 @@
 #include "util/key.h"
 #include "util/map.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,8 +185,6 @@ static co_code apply_batch(co_session *s, const co_tenant *t, int64_t run_id,
     co_code rc = co_refresh_begin(s, t, run_id, &r, err);
     if (rc == CO_OK)
         rc = each_touched(s->project, changes, n, refresh_touched, r, err);
-    if (rc == CO_OK)
-        rc = co_state_applied_set(s->state, t->key, changes[n - 1].seq, err);
     if (r) {
         co_code end = co_refresh_end(r, rc == CO_OK, NULL, NULL, rc == CO_OK ? err : NULL);
         if (rc == CO_OK)
@@ -219,37 +220,44 @@ co_code co_changes_scope(co_store *cap, const co_project *p, const char *tenant,
                          int64_t upto, co_verify_scope *scope, co_error *err)
 {
     co_code rc = CO_OK;
-    while (rc == CO_OK && after < upto) {
+    int64_t seq = 0;
+    while (rc == CO_OK) {
         co_change *changes = NULL;
-        size_t n = 0, use = 0;
-        rc = co_capture_changes(cap, tenant, after, ROUND_CHANGES, &changes, &n, err);
-        while (use < n && changes[use].seq <= upto)
-            use++;
-        if (rc == CO_OK && use)
-            rc = each_touched(p, changes, use, scope_touched, scope, err);
-        if (use)
-            after = changes[use - 1].seq;
+        size_t n = 0;
+        rc = co_capture_changes(cap, tenant, after, upto, seq, ROUND_CHANGES, &changes, &n, err);
+        if (rc == CO_OK && n)
+            rc = each_touched(p, changes, n, scope_touched, scope, err);
+        if (n)
+            seq = changes[n - 1].seq;
         co_changes_free(changes, n);
-        if (use < ROUND_CHANGES)
+        if (n < ROUND_CHANGES)
             break;
     }
     return rc;
 }
 
-co_code co_catch_up(co_session *s, co_store *cap, const co_tenant *t, int64_t run_id,
+co_code co_catch_up(co_session *s, co_store *cap, const co_tenant *t, int64_t run_id, bool frozen,
                     int64_t *applied, co_error *err)
 {
     *applied = 0;
-    int64_t after = 0;
+    int64_t after = 0, horizon = 0, seq = 0;
     co_code rc = co_state_applied_get(s->state, t->key, &after, err);
+    /* The horizon is read before the changes: every change at or below it
+     * is committed (or gone) by then, so the changes read are all there is
+     * up to it. Frozen, no change of the tenant is still in flight (the
+     * freeze waited for them), so all of them are read; the mark still moves
+     * only to the horizon, which stays safe should the freeze lapse. */
+    if (rc == CO_OK)
+        rc = co_capture_horizon(cap, &horizon, err);
+    int64_t upto = frozen ? INT64_MAX : horizon;
     while (rc == CO_OK) {
         co_change *changes = NULL;
         size_t n = 0;
-        rc = co_capture_changes(cap, t->key, after, ROUND_CHANGES, &changes, &n, err);
+        rc = co_capture_changes(cap, t->key, after, upto, seq, ROUND_CHANGES, &changes, &n, err);
         if (rc == CO_OK && n > 0) {
             rc = apply_batch(s, t, run_id, changes, n, err);
             if (rc == CO_OK) {
-                after = changes[n - 1].seq;
+                seq = changes[n - 1].seq;
                 *applied += (int64_t)n;
             }
         }
@@ -257,5 +265,7 @@ co_code co_catch_up(co_session *s, co_store *cap, const co_tenant *t, int64_t ru
         if (n < ROUND_CHANGES)
             break;
     }
+    if (rc == CO_OK && horizon > after)
+        rc = co_state_applied_set(s->state, t->key, horizon, err);
     return rc;
 }

@@ -16,6 +16,7 @@
 #include "util/key.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,6 +283,8 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
 {
     double started = co_clock_mono();
     char route[8], mark[32] = "";
+    res->remains = "routing it back to the source, lifting its freeze, purging its rows from "
+                   "the target";
     co_code rc = co_state_route_get(s->state, t->key, route, sizeof route, err);
     /* Switched as the journal says, or as the target's mark says whatever the
      * journal does (a lost one): either way the new system's rows go out first. */
@@ -292,14 +295,20 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
     /* First back to the source, so that nobody writes to the new system any more. */
     if (rc == CO_OK)
         rc = co_state_route_set(s->state, t->key, "old", 0, 0, err);
-    if (rc == CO_OK && res->was_switched)
+    if (rc == CO_OK && res->was_switched) {
+        res->remains = "exporting the new system's rows, lifting its freeze, purging its rows "
+                       "from the target";
         rc = export_target(s, t, res, err);
+    }
     if (rc == CO_OK && res->was_switched)
         rc = co_traces_mark(s, s->dest, t->key, "exported", err);
     co_store *cap = NULL;
     bool reverse = false;
     for (size_t i = 0; i < s->project->nentities; i++)
         reverse = reverse || (s->project->entities[i].reverse && s->project->entities[i].tenant_column);
+    if (rc == CO_OK)
+        res->remains = "lifting its freeze and capture on the source, purging its rows from the "
+                       "target";
     if (rc == CO_OK && (s->project->ncapture || (res->was_switched && reverse)))
         rc = open_capture(s->project, &cap, err);
     /* The source takes the tenant's writes again, then gets the new system's rows back. */
@@ -308,6 +317,8 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
     if (rc == CO_OK && cap)
         rc = co_traces_unmark(cap, t->key, err);
     if (rc == CO_OK && res->was_switched && reverse) {
+        res->remains = "carrying the new system's rows back into the source (they are in the "
+                       "export file), purging its rows from the target";
         /* Rows keyed by the target carry back through the id maps; the ones
          * the source then keys are recorded there, for the purge. */
         co_keymap *km = NULL;
@@ -332,14 +343,20 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
         co_keymap_free(km);
     }
     co_store_close(cap);
-    if (rc == CO_OK)
+    if (rc == CO_OK) {
+        res->remains = "purging its rows from the target (the source takes its writes again)";
         rc = co_purge_tenant(s, t, err);
+    }
     if (rc == CO_OK)
         rc = co_traces_unmark(s->dest, t->key, err);
-    if (rc == CO_OK)
+    if (rc == CO_OK) {
+        res->remains = "recording the rollback in the journal";
         rc = co_state_applied_set(s->state, t->key, 0, err);
+    }
     if (rc == CO_OK)
         rc = co_state_tenant_set(s->state, t->key, "rolled_back", 0, err);
+    if (rc == CO_OK)
+        res->remains = NULL;
     res->seconds = co_clock_mono() - started;
     return rc;
 }
@@ -353,8 +370,19 @@ co_code co_rollback_tenant(co_session *s, const co_tenant *t, co_rollback_result
         return rc;
     rc = rollback_leased(s, t, res, err);
     co_error ignored;
-    if (rc == CO_OK)
+    if (rc == CO_OK) {
         co_run_hook(s->project, CO_HOOK_ON_ROLLBACK, t->key, 0, &ignored);
+    } else if (res->remains) {
+        /* Say what is left and how to finish it; the journal remembers, so
+         * that the next migrate of the tenant finishes it first. */
+        co_state_tenant_set(s->state, t->key, "rollback_incomplete", 0, &ignored);
+        char detail[1024];
+        snprintf(detail, sizeof detail,
+                 "%.500s; rollback incomplete: what remains: %s; finish it with cutover rollback "
+                 "--tenant %.100s (or the next migrate of the tenant)",
+                 err->message, res->remains, t->key);
+        snprintf(err->message, sizeof err->message, "%s", detail);
+    }
     co_state_unlease(s->state, t->key, &ignored);
     return rc;
 }
@@ -369,6 +397,11 @@ static co_code fail_and_roll_back(co_session *s, const co_tenant *t, co_cutover_
     res->failure_code = why->code != CO_OK ? why->code : CO_EINTERNAL;
     co_error ignored;
     co_error_clear(&ignored);
+    /* The journal says why the run stopped: an interruption is not a failure
+     * of the data, but the run did not finish either. */
+    if (why->code == CO_EINTERRUPTED && res->load.run_id)
+        co_state_run_end(s->state, res->load.run_id, "interrupted", res->failure, res->load.seconds,
+                         &ignored);
     co_run_hook(s->project, CO_HOOK_ON_FAILURE, t->key, res->load.run_id, &ignored);
     co_rollback_result rb;
     co_code rc = co_rollback_tenant(s, t, &rb, err);
@@ -376,7 +409,41 @@ static co_code fail_and_roll_back(co_session *s, const co_tenant *t, co_cutover_
     if (rc == CO_OK) {
         res->rolled_back = true;
         rc = co_state_tenant_set(s->state, t->key, "rolled_back", 0, err);
+    } else {
+        /* The first failure first, then the rollback's; the exit code is the
+         * first failure's. */
+        char rollback[1600];
+        snprintf(rollback, sizeof rollback, "%.1000s%s%.500s%s", err->message,
+                 err->where[0] ? " (" : "", err->where, err->where[0] ? ")" : "");
+        co_error_clear(err);
+        rc = co_error_set(err, res->failure_code, "tenant %.100s: %.400s; then its rollback failed: %.480s",
+                          t->key, res->failure, rollback);
     }
+    return rc;
+}
+
+/* A safe point: CO_EINTERRUPTED when the caller asked to stop. */
+static co_code checkpoint(const co_cutover_options *opt, const char *where, co_error *err)
+{
+    if (opt->cancelled && opt->cancelled(opt->cancel_ctx))
+        return co_error_set(err, CO_EINTERRUPTED, "interrupted %s", where);
+    return CO_OK;
+}
+
+static co_code copy_checkpoint(void *ctx, size_t entity_index, const char *const *names,
+                               const co_value *row, size_t ncols, co_error *err)
+{
+    (void)entity_index, (void)names, (void)row, (void)ncols;
+    return checkpoint(ctx, "during the copy", err);
+}
+
+/* Renews the tenant's freeze heartbeat; *fresh false when it had lapsed. */
+static co_code beat(co_store *cap, const co_tenant *t, const co_cutover_options *opt, bool *fresh,
+                    co_error *err)
+{
+    co_code rc = checkpoint(opt, "inside the freeze", err);
+    if (rc == CO_OK)
+        rc = co_capture_heartbeat(cap, t->key, fresh, err);
     return rc;
 }
 
@@ -388,7 +455,9 @@ static co_code catch_up_rounds(co_session *s, co_store *cap, const co_tenant *t,
     co_code rc = CO_OK;
     for (int round = 0; rc == CO_OK && round < opt->max_rounds; round++) {
         int64_t applied = 0, backlog = 0, after = 0;
-        rc = co_catch_up(s, cap, t, res->load.run_id, &applied, err);
+        rc = checkpoint(opt, "during catch-up", err);
+        if (rc == CO_OK)
+            rc = co_catch_up(s, cap, t, res->load.run_id, false, &applied, err);
         res->changes_applied += applied;
         if (rc == CO_OK)
             rc = co_state_applied_get(s->state, t->key, &after, err);
@@ -439,11 +508,17 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
         return rc;
     /* 1. capture, 2. copy; the journal's marks first, so that whoever finds
      * the capture or the rows finds whose they are (cutover/traces.h). */
-    co_code srt = co_traces_mark(s, cap, t->key, "capturing", &step);
+    co_code srt = checkpoint(opt, "before capture", &step);
+    if (srt == CO_OK)
+        srt = co_traces_mark(s, cap, t->key, "capturing", &step);
     if (srt == CO_OK)
         srt = co_traces_mark(s, s->dest, t->key, "loading", &step);
     if (srt == CO_OK)
         srt = co_capture_start(cap, p, t->key, &step);
+    /* A freeze left by a run that died (lapsed, or sealed just before its
+     * switch) goes: this run starts the tenant over and freezes it itself. */
+    if (srt == CO_OK)
+        srt = co_capture_unfreeze(cap, p, t->key, &step);
     if (srt == CO_OK)
         srt = co_state_applied_set(s->state, t->key, 0, &step);
     co_migrate_options mopt = {0};
@@ -452,19 +527,24 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
     mopt.progress = opt->progress;
     mopt.progress_ctx = opt->progress_ctx;
     mopt.count_rows = opt->progress != NULL;
+    if (opt->cancelled) { /* the copy stops between two rows when asked */
+        mopt.on_row = copy_checkpoint;
+        mopt.on_row_ctx = (void *)opt;
+    }
     if (srt == CO_OK)
         srt = co_migrate_tenant(s, t, &mopt, &res->load, &step);
     /* 3. catch up while the tenant keeps writing */
-    int64_t applied = 0;
     if (srt == CO_OK)
         srt = catch_up_rounds(s, cap, t, opt, res, &step);
     /* 4. verify the whole tenant while it still writes. The rows found
      * different then, and every row a change touches from here on, are
      * verified again inside the freeze, which so stays short whatever the
      * tenant's size: a row outside both matched and has not changed since. */
-    int64_t mark = 0, upto = 0;
+    int64_t mark = 0;
     co_verify_scope *again = NULL;
     co_verify_result early = {0};
+    if (srt == CO_OK)
+        srt = checkpoint(opt, "before the verification", &step);
     if (srt == CO_OK)
         srt = co_state_applied_get(s->state, t->key, &mark, &step);
     if (srt == CO_OK && !(again = co_verify_scope_new(p)))
@@ -476,44 +556,82 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
         eopt.keep_state = true;
         srt = co_verify_tenant(s, t, &eopt, &early, &step);
     }
-    /* what the tenant wrote meanwhile, so that the freeze has little to do */
-    if (srt == CO_OK)
+    /* 5.-7. A freeze refuses the tenant's writes only while its heartbeat is
+     * fresh; one that lapsed (a stall longer than the bound) may have let
+     * writes through, so the run goes back to catching up and freezes again. */
+    bool sealed = false;
+    double frozen_before = 0; /* seconds of the freezes that lapsed */
+    for (int lapses = 0; srt == CO_OK;) {
+        bool fresh = true;
+        /* what the tenant wrote meanwhile, so that the freeze has little to do */
         srt = catch_up_rounds(s, cap, t, opt, res, &step);
-    /* 5. freeze: from here on, the tenant's writes to the source are refused */
-    if (srt == CO_OK) {
-        srt = co_capture_freeze(cap, p, t->key, &step);
-        freeze_started = co_clock_mono();
-    }
-    if (srt == CO_OK)
-        srt = co_run_hook(p, CO_HOOK_ON_FREEZE, t->key, res->load.run_id, &step);
-    /* 6. the last changes, 7. verify what changed since step 4 */
-    if (srt == CO_OK) {
-        srt = co_catch_up(s, cap, t, res->load.run_id, &applied, &step);
-        res->changes_applied += applied;
-    }
-    if (srt == CO_OK)
-        srt = co_state_applied_get(s->state, t->key, &upto, &step);
-    if (srt == CO_OK)
-        srt = co_changes_scope(cap, p, t->key, mark, upto, again, &step);
-    co_verify_options vopt = {0};
-    vopt.sample = opt->sample;
-    vopt.scope = again;
-    vopt.since_run = early.run_id;
-    if (srt == CO_OK) {
-        srt = co_verify_tenant(s, t, &vopt, &res->verification, &step);
-        res->verified = srt == CO_OK;
-        if (srt == CO_OK && !res->verification.pass)
-            srt = co_error_set(&step, CO_EVERIFY, "verification found differences");
+        if (srt == CO_OK)
+            srt = checkpoint(opt, "before the freeze", &step);
+        /* 5. freeze: from here on, the tenant's writes to the source are refused */
+        if (srt == CO_OK) {
+            srt = co_capture_freeze(cap, p, t->key, &step);
+            freeze_started = co_clock_mono();
+        }
+        if (srt == CO_OK)
+            srt = co_state_tenant_set(s->state, t->key, "frozen", res->load.run_id, &step);
+        if (srt == CO_OK)
+            srt = co_run_hook(p, CO_HOOK_ON_FREEZE, t->key, res->load.run_id, &step);
+        /* 6. the last changes, 7. verify what changed since step 4 */
+        if (srt == CO_OK)
+            srt = beat(cap, t, opt, &fresh, &step);
+        if (srt == CO_OK && fresh) {
+            int64_t applied = 0;
+            srt = co_catch_up(s, cap, t, res->load.run_id, true, &applied, &step);
+            res->changes_applied += applied;
+        }
+        if (srt == CO_OK && fresh)
+            srt = beat(cap, t, opt, &fresh, &step);
+        /* Every change above the mark taken before step 4, whenever its
+         * transaction committed: frozen, none is still in flight. */
+        if (srt == CO_OK && fresh)
+            srt = co_changes_scope(cap, p, t->key, mark, INT64_MAX, again, &step);
+        co_verify_options vopt = {0};
+        vopt.sample = opt->sample;
+        vopt.scope = again;
+        vopt.since_run = early.run_id;
+        if (srt == CO_OK && fresh) {
+            co_verify_result_release(&res->verification);
+            srt = co_verify_tenant(s, t, &vopt, &res->verification, &step);
+            res->verified = srt == CO_OK;
+            if (srt == CO_OK && !res->verification.pass)
+                srt = co_error_set(&step, CO_EVERIFY, "verification found differences");
+        }
+        if (srt == CO_OK && fresh)
+            srt = checkpoint(opt, "before the switch", &step);
+        /* The point of no return: the freeze, still fresh, is made to hold
+         * for good (until a rollback or finalize) in one statement, so that no
+         * write slips between a last heartbeat and the switch. */
+        if (srt == CO_OK && fresh) {
+            srt = co_capture_seal(cap, t->key, &sealed, &step);
+            fresh = sealed;
+        }
+        if (srt != CO_OK || fresh)
+            break;
+        frozen_before += co_clock_mono() - freeze_started;
+        freeze_started = 0;
+        if (++lapses == 3)
+            srt = co_error_set(&step, CO_ENOTREADY,
+                               "the freeze lapsed %d times before the switch (a step inside it "
+                               "took longer than options.freeze_heartbeat_seconds, %d s): raise it",
+                               lapses, p->freeze_heartbeat_seconds);
+        else
+            co_state_tenant_set(s->state, t->key, "migrating", res->load.run_id, &step);
     }
     co_verify_scope_free(again);
     co_verify_result_release(&early);
-    /* 8. switch: marked first, so that the rows are never purged unexported */
+    /* 8. switch: past the seal, the switch is finished whatever comes; marked
+     * first, so that the rows are never purged unexported */
     if (srt == CO_OK)
         srt = co_traces_mark(s, s->dest, t->key, "switched", &step);
     if (srt == CO_OK)
         srt = co_traces_mark(s, cap, t->key, "switched", &step);
     if (srt == CO_OK) {
-        res->freeze_seconds = co_clock_mono() - freeze_started;
+        res->freeze_seconds = frozen_before + co_clock_mono() - freeze_started;
         srt = co_state_route_set(s->state, t->key, "new", res->freeze_seconds, res->load.run_id,
                                  &step);
     }
@@ -525,7 +643,7 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
         return co_state_tenant_set(s->state, t->key, "switched", 0, err);
     }
     if (freeze_started > 0)
-        res->freeze_seconds = co_clock_mono() - freeze_started;
+        res->freeze_seconds = frozen_before + co_clock_mono() - freeze_started;
     return fail_and_roll_back(s, t, res, &step, err);
 }
 
@@ -572,8 +690,18 @@ co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_op
                      t->key, t->key);
             res->failure_code = CO_ENOTREADY;
         }
-    } else if (rc == CO_OK)
-        rc = cutover_leased(s, t, &defaults, res, err);
+    } else if (rc == CO_OK) {
+        /* A rollback left incomplete (docs/cutover.md) is finished first. */
+        char state[32];
+        rc = co_state_tenant_get(s->state, t->key, state, sizeof state, err);
+        if (rc == CO_OK && strcmp(state, "rollback_incomplete") == 0) {
+            co_rollback_result rb;
+            rc = co_rollback_tenant(s, t, &rb, err);
+            co_rollback_result_release(&rb);
+        }
+        if (rc == CO_OK)
+            rc = cutover_leased(s, t, &defaults, res, err);
+    }
     co_error ignored;
     co_state_unlease(s->state, t->key, &ignored);
     res->seconds = co_clock_mono() - started;

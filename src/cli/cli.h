@@ -8,11 +8,13 @@
 
 #include "cutover/error.h"
 #include "cutover/project.h"
+#include "cutover/value.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Exit codes, documented in docs/cutover.1; `cutover help` prints this list:
  * X(name, number, what it means). */
@@ -34,7 +36,11 @@
                           "approval, a hook, a rollback)")                                  \
     X(EXIT_FLAGGED, 14, "cutover monitor flagged a deviation or a query over its budget")   \
     X(EXIT_FOREIGN, 15, "the source or target carries another journal's traces (see "       \
-                        "cutover recover-journal)")
+                        "cutover recover-journal)")                                           \
+    X(EXIT_SIGHUP, 129, "interrupted by SIGHUP: stopped at a safe point, the tenant in "   \
+                        "flight rolled back or its switch finished (the message says which)") \
+    X(EXIT_SIGINT, 130, "interrupted by SIGINT (Ctrl-C): likewise")                        \
+    X(EXIT_SIGTERM, 143, "interrupted by SIGTERM: likewise")
 
 #define CLI_EXIT_ENUM(name, number, text) name = number,
 enum { CLI_EXIT_CODES(CLI_EXIT_ENUM) };
@@ -263,6 +269,21 @@ const char *cli_user(const cli_ctx *ctx);
 /* Prints status's lines on notes, monitoring and approvals (status_aftercare.c). */
 struct co_tenant_status;
 void cli_print_aftercare(const struct co_tenant_status *rows, size_t n);
+
+/* Signals (signals.c): SIGINT, SIGTERM and SIGHUP only set a flag, which
+ * the library reads at its safe points through cli_cancelled (a
+ * co_cutover_options.cancelled) and cli_row_checkpoint (a
+ * co_migrate_options.on_row). cli_signals_forward passes them on to child
+ * processes (pids must outlive the forwarding; n 0 stops it).
+ * cli_signal_exit: 130, 143 or 129. */
+void cli_signals_install(void);
+void cli_signals_forward(const pid_t *pids, size_t n);
+int cli_signal_caught(void);
+bool cli_cancelled(void *ctx);
+co_code cli_row_checkpoint(void *ctx, size_t entity_index, const char *const *names,
+                           const co_value *row, size_t ncols, co_error *err);
+const char *cli_signal_name(int sig);
+int cli_signal_exit(int sig);
 
 int cmd_help(cli_ctx *ctx);
 int cmd_version(cli_ctx *ctx);

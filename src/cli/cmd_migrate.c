@@ -298,8 +298,32 @@ static void print_entities(const co_project *p, const outcome *o, size_t n)
     free(sum);
 }
 
+/* After a signal: where the tenant in flight stands, and what is left. */
+static void print_interrupted(const outcome *o, size_t attempted, size_t count)
+{
+    int sig = cli_signal_caught();
+    const outcome *last = attempted ? &o[attempted - 1] : NULL;
+    const char *st = last ? outcome_status(last) : NULL;
+    const char *where = !last                               ? "no tenant was started"
+                        : strcmp(st, "switched") == 0       ? "was switched (past the point of no return)"
+                        : strcmp(st, "rolled_back") == 0    ? "was rolled back: still on the source, "
+                                                              "which takes its writes"
+                        : strcmp(st, "migrated") == 0       ? "was migrated"
+                        : strcmp(st, "skipped") == 0        ? "was skipped"
+                        : last->code == CO_EINTERRUPTED     ? "was stopped: nothing of it in the target"
+                                                            : "failed";
+    if (last)
+        fprintf(stderr, "cutover: migrate: interrupted by %s: tenant %s %s; ", cli_signal_name(sig),
+                last->tenant->key, where);
+    else
+        fprintf(stderr, "cutover: migrate: interrupted by %s: %s; ", cli_signal_name(sig), where);
+    fprintf(stderr, "%zu tenant%s not started (run the same command again to go on)\n",
+            count - attempted, count - attempted == 1 ? "" : "s");
+}
+
 int cmd_migrate(cli_ctx *ctx)
 {
+    cli_signals_install();
     cli_session cs;
     int rc = cli_open(ctx, "migrate",
                       CO_SESSION_GUARD |
@@ -352,8 +376,10 @@ int cmd_migrate(cli_ctx *ctx)
     opt.count_rows = ctx->progress;
     opt.progress = on_progress;
     opt.progress_ctx = &pc;
+    opt.on_row = cli_row_checkpoint; /* a signal stops the copy between two rows */
     bool keep_going = cli_flag(&ctx->args, "keep-going");
-    for (size_t i = 0; i < count; i++) {
+    size_t attempted = 0;
+    for (size_t i = 0; i < count && !cli_signal_caught(); i++) {
         outcome *o = &outcomes[i];
         bool paused = false;
         if (ctx->in_cohort && co_cohort_paused(s->state, ctx->cohort, &paused, &err) == CO_OK &&
@@ -368,10 +394,11 @@ int cmd_migrate(cli_ctx *ctx)
         snprintf(pc.label, sizeof pc.label, "tenant %s (%zu/%zu)", o->tenant->key, i + 1, count);
         co_error_clear(&err);
         o->attempted = true;
+        attempted = i + 1;
         if (p->ncapture) {
             co_cutover_options copt = {.skip_rehearsal = opt.skip_rehearsal, .again = opt.again,
                                        .sample = sample, .progress = on_progress,
-                                       .progress_ctx = &pc};
+                                       .progress_ctx = &pc, .cancelled = cli_cancelled};
             int crc = run_cutover(ctx, s, o, &copt, &pc, &err);
             cli_overall_step(ov, i, tenant_rows(&o->result));
             if (crc != EXIT_OK && rc == EXIT_OK)
@@ -433,6 +460,10 @@ int cmd_migrate(cli_ctx *ctx)
     }
     cli_progress_free(pc.bar);
     cli_overall_free(ov);
+    if (cli_signal_caught()) {
+        print_interrupted(outcomes, attempted, count);
+        rc = cli_signal_exit(cli_signal_caught());
+    }
     if (ctx->json) {
         print_json(p, outcomes, count);
     } else if (!ctx->quiet) {

@@ -35,6 +35,9 @@ static int migrate_parallel(cli_ctx *ctx, const char *const *keys, size_t nkeys,
     if (!shares || !pids)
         rc = EXIT_INTERNAL;
     fflush(NULL);
+    cli_signals_install(); /* and passed on to the children, which stop at a safe point */
+    if (pids)
+        cli_signals_forward(pids, (size_t)n);
     for (long k = 0; rc == EXIT_OK && k < n; k++) {
         size_t count = 0;
         for (size_t i = (size_t)k; i < nkeys; i += (size_t)n)
@@ -46,6 +49,7 @@ static int migrate_parallel(cli_ctx *ctx, const char *const *keys, size_t nkeys,
             cli_errorf("run: cannot start a process: %s\n", strerror(errno));
             rc = EXIT_INTERNAL;
         } else if (pids[k] == 0) {
+            cli_signals_forward(NULL, 0);
             int child = migrate_list(ctx, shares, count);
             fflush(NULL);
             _exit(child);
@@ -59,6 +63,9 @@ static int migrate_parallel(cli_ctx *ctx, const char *const *keys, size_t nkeys,
                 rc = child;
         }
     }
+    cli_signals_forward(NULL, 0);
+    if (cli_signal_caught())
+        rc = cli_signal_exit(cli_signal_caught());
     free(shares);
     free(pids);
     return rc;

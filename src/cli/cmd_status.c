@@ -37,7 +37,7 @@ static void print_table(const co_tenant_status *rows, size_t n)
         cli_cell(r->tenant, width, key, sizeof key);
         cli_cell(r->label, 24, label, sizeof label);
         if (!r->last_run) {
-            printf("%s %s %-13s\n", key, label, r->state);
+            printf("%s %s %-13s\n", key, label, r->holder_gone ? "interrupted" : r->state);
             continue;
         }
         char verified[256] = "-";
@@ -49,13 +49,22 @@ static void print_table(const co_tenant_status *rows, size_t n)
                      r->verify_failed_checks ? r->verify_failed_checks : "?");
         /* A failed or rolled-back tenant has none of its rows in the target. */
         bool gone = strcmp(r->state, "failed") == 0 || strcmp(r->state, "rolled_back") == 0;
-        printf("%s %s %-13s %6lld %-20s %12s %12s %9s %8.2f  %s\n", key, label, r->state,
+        printf("%s %s %-13s %6lld %-20s %12s %12s %9s %8.2f  %s\n", key, label,
+               r->holder_gone ? "interrupted" : r->state,
                (long long)r->last_run,
                r->started_at ? r->started_at : "", cli_num(r->source_rows, a, sizeof a),
                gone ? "rolled back" : cli_num(r->loaded, b, sizeof b),
                cli_num(r->rejected, c, sizeof c), r->seconds, verified);
         if (r->error)
             printf("%*s error: %s\n", width, "", r->error);
+        if (r->frozen_since)
+            printf("%*s frozen since %s by %s (%s)\n", width, "", r->frozen_since,
+                   r->holder ? r->holder : "a process no longer holding it",
+                   r->holder_gone ? "gone: its freeze lapses within options.freeze_heartbeat_seconds"
+                                  : "alive");
+        if (r->holder_gone)
+            printf("%*s interrupted: %s is gone; run cutover migrate --tenant %s to go on\n", width, "",
+                   r->holder ? r->holder : "its process", r->tenant);
     }
 }
 

@@ -59,13 +59,14 @@ int cmd_worker(cli_ctx *ctx)
     snprintf(worker, sizeof worker, "%s", name ? name : "");
     if (!name)
         snprintf(worker, sizeof worker, "%s:%ld", host, (long)getpid());
+    cli_signals_install();
     cli_session cs;
     rc = cli_open(ctx, "worker", CO_SESSION_GUARD, CLI_OPEN_CHECK, &cs);
     if (rc != EXIT_OK)
         return rc;
     bool skip = cli_flag(&ctx->args, "skip-rehearsal");
     size_t done = 0, failed = 0;
-    for (;;) {
+    while (!cli_signal_caught()) {
         co_error err;
         co_error_clear(&err);
         char key[256];
@@ -85,7 +86,8 @@ int cmd_worker(cli_ctx *ctx)
         co_code code;
         if (cs.project->ncapture) {
             co_cutover_options copt = {.skip_rehearsal = skip, .sample = sample,
-                                       .progress = renew, .progress_ctx = &rn};
+                                       .progress = renew, .progress_ctx = &rn,
+                                       .cancelled = cli_cancelled};
             co_cutover_result cr;
             code = co_cutover_tenant(cs.session, t, &copt, &cr, &err);
             ok = code == CO_OK && (cr.switched || cr.load.skipped);
@@ -98,6 +100,7 @@ int cmd_worker(cli_ctx *ctx)
             mopt.skip_rehearsal = skip;
             mopt.progress = renew;
             mopt.progress_ctx = &rn;
+            mopt.on_row = cli_row_checkpoint;
             co_migrate_result mr;
             code = co_migrate_tenant(cs.session, t, &mopt, &mr, &err);
             co_migrate_result_release(&mr);
@@ -143,6 +146,12 @@ int cmd_worker(cli_ctx *ctx)
     }
     if (rc == EXIT_OK && failed)
         rc = EXIT_NOT_READY;
+    if (cli_signal_caught()) {
+        fprintf(stderr, "cutover: worker %s: interrupted by %s: stopped at a safe point (the tenant "
+                        "in flight rolled back or switched, as said above); nothing more claimed\n",
+                worker, cli_signal_name(cli_signal_caught()));
+        rc = cli_signal_exit(cli_signal_caught());
+    }
     cli_close(&cs);
     return rc;
 }

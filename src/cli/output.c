@@ -45,6 +45,7 @@ int cli_exit_code(co_code code)
     case CO_EVERIFY: return EXIT_VERIFY;
     case CO_ENOTREADY: return EXIT_NOT_READY;
     case CO_EFOREIGN: return EXIT_FOREIGN;
+    case CO_EINTERRUPTED: return cli_signal_caught() ? cli_signal_exit(cli_signal_caught()) : EXIT_SIGINT;
     default: return EXIT_INTERNAL;
     }
 }

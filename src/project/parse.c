@@ -1350,8 +1350,19 @@ static co_code set_retention(walk *w, const field *f, struct fy_node *key, struc
     return code;
 }
 
+static co_code set_freeze_heartbeat(walk *w, const field *f, struct fy_node *key,
+                                    struct fy_node *val, void *obj)
+{
+    long n;
+    co_code code = whole_number(w, f->key, key, val, 1, 3600, &n);
+    if (code == CO_OK)
+        ((co_project *)obj)->freeze_heartbeat_seconds = (int)n;
+    return code;
+}
+
 static const field option_fields[] = {
     {"batch_size", false, set_batch_size, offsetof(co_project, batch_size)},
+    {"freeze_heartbeat_seconds", false, set_freeze_heartbeat, 0},
     {"retention_days", false, set_retention, 0},
     {"rejects_dir", false, set_text, offsetof(co_project, rejects_dir)},
 };
@@ -1878,6 +1889,8 @@ static co_code walk_document(walk *w, struct fy_document *doc, co_project *p)
         p->batch_size = CO_PROJECT_BATCH_DEFAULT;
     if (p->retention_days == 0)
         p->retention_days = 30;
+    if (p->freeze_heartbeat_seconds == 0)
+        p->freeze_heartbeat_seconds = 5;
     co_project_aftercare_defaults(p);
     code = co_project_aftercare_check(p, w->name, w->err);
     if (code != CO_OK)

@@ -5,9 +5,12 @@
 #include "util/json.h"
 #include "util/text.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void co_status_free(co_tenant_status *rows, size_t n)
 {
@@ -24,6 +27,8 @@ void co_status_free(co_tenant_status *rows, size_t n)
         free(rows[i].monitored_at);
         free(rows[i].monitor_summary);
         free(rows[i].waiting_approval);
+        free(rows[i].holder);
+        free(rows[i].frozen_since);
     }
     free(rows);
 }
@@ -52,6 +57,55 @@ static co_code failed_checks(co_state *st, co_tenant_status *r, co_error *err)
     if (rc == CO_OK && b.failed)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     co_buf_release(&b);
+    return rc;
+}
+
+/* Who holds each tenant's lease, and whether that process is still there
+ * (on this host: kill(pid, 0)); a run left "running" by a process that is
+ * gone shows as "interrupted"; a frozen tenant says since when. */
+static co_code holders(co_state *st, co_tenant_status *rows, size_t n, co_error *err)
+{
+    char host[256];
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = '\0';
+    co_code rc = CO_OK;
+    for (size_t i = 0; rc == CO_OK && i < n; i++) {
+        co_tenant_status *r = &rows[i];
+        co_param p = {NULL, co_text(r->tenant, strlen(r->tenant))};
+        co_cursor *c = NULL;
+        bool has_row = false;
+        rc = co_store_query(co_state_store(st),
+                            "SELECT l.pid, l.host, l.command, l.started_at, t.updated_at"
+                            " FROM tenants t LEFT JOIN leases l ON l.tenant = t.tenant"
+                            " WHERE t.tenant = ?",
+                            &p, 1, &c, err);
+        if (rc == CO_OK)
+            rc = co_cursor_next(c, &has_row, err);
+        if (rc == CO_OK && has_row) {
+            co_value pid = co_cursor_value(c, 0), h = co_cursor_value(c, 1);
+            if (pid.type == CO_INT) {
+                bool here = h.type == CO_TEXT && h.len == strlen(host) && memcmp(h.s, host, h.len) == 0;
+                r->holder_pid = pid.i;
+                r->holder_gone = here && pid.i > 0 && kill((pid_t)pid.i, 0) != 0 && errno != EPERM;
+                co_buf b = CO_BUF_INIT;
+                co_value cmd = co_cursor_value(c, 2), at = co_cursor_value(c, 3);
+                co_buf_printf(&b, "%.*s, pid %lld on %.*s since %.*s", cmd.type == CO_TEXT ? (int)cmd.len : 1,
+                              cmd.type == CO_TEXT ? cmd.s : "?", (long long)pid.i,
+                              h.type == CO_TEXT ? (int)h.len : 1, h.type == CO_TEXT ? h.s : "?",
+                              at.type == CO_TEXT ? (int)at.len : 1, at.type == CO_TEXT ? at.s : "?");
+                r->holder = b.failed ? NULL : co_buf_detach(&b);
+                co_buf_release(&b);
+            }
+            if (strcmp(r->state, "frozen") == 0)
+                r->frozen_since = co_value_text(co_cursor_value(c, 4));
+        }
+        co_cursor_close(c);
+        if (rc == CO_OK && r->holder_gone && r->run_status && strcmp(r->run_status, "running") == 0) {
+            free(r->run_status);
+            r->run_status = strdup("interrupted");
+        }
+    }
     return rc;
 }
 
@@ -124,6 +178,8 @@ co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error
         if (rows[i].verify_run && !rows[i].verify_pass)
             rc = failed_checks(st, &rows[i], err);
     if (rc == CO_OK)
+        rc = holders(st, rows, count, err);
+    if (rc == CO_OK)
         rc = co_status_aftercare(st, rows, count, err);
     if (rc != CO_OK) {
         co_status_free(rows, count);
@@ -167,6 +223,17 @@ void co_status_json_row(co_buf *b, const co_tenant_status *r)
         co_buf_adds(b, "}");
     } else {
         co_buf_adds(b, ",\"verification\":null");
+    }
+    if (r->holder) {
+        co_buf_printf(b, ",\"process\":{\"pid\":%lld,\"alive\":%s,\"lease\":", (long long)r->holder_pid,
+                      r->holder_gone ? "false" : "true");
+        co_json_str(b, r->holder);
+        co_buf_adds(b, "}");
+    }
+    co_buf_printf(b, ",\"interrupted\":%s", r->holder_gone ? "true" : "false");
+    if (r->frozen_since) {
+        co_buf_adds(b, ",\"frozen_since\":");
+        co_json_str(b, r->frozen_since);
     }
     co_status_aftercare_json(b, r);
     co_buf_addc(b, '}');

@@ -60,6 +60,7 @@ const char *co_code_name(co_code code)
         [CO_EINTERNAL] = "internal",
         [CO_ENOTREADY] = "not-ready",
         [CO_EFOREIGN] = "foreign-journal",
+        [CO_EINTERRUPTED] = "interrupted",
     };
     if ((int)code < 0 || code >= CO_CODE_COUNT || !names[code])
         return "unknown";

@@ -492,13 +492,15 @@ static co_code record(co_session *s, const co_verify_result *r, co_error *err)
 static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_options *opt,
                              co_verify_result *res, co_error *err);
 
-/* A migrated tenant becomes verified or verify_failed. One past the switch
- * (switched, rolled_back, finalized: the states src/capture sets) keeps its
- * place in the lifecycle: its verification is a result of the run only,
- * which status shows beside the state. */
+/* A migrated tenant becomes verified or verify_failed. One frozen or past the
+ * switch (frozen, switched, rolled_back, rollback_incomplete, finalized: the
+ * states src/capture sets) keeps its place in the lifecycle: its
+ * verification is a result of the run only, which status shows beside the
+ * state. */
 static co_code set_state(co_session *s, const co_tenant *t, bool pass, co_error *err)
 {
-    static const char *const past_switch[] = {"switched", "rolled_back", "finalized"};
+    static const char *const past_switch[] = {"switched", "rolled_back", "finalized", "frozen",
+                                              "rollback_incomplete"};
     char state[32];
     co_code rc = co_state_tenant_get(s->state, t->key, state, sizeof state, err);
     for (size_t i = 0; rc == CO_OK && i < sizeof past_switch / sizeof *past_switch; i++)

@@ -348,7 +348,8 @@ static void test_unknown_keys(void **state)
                 "approvals, events, orphans)",
                 "t.yaml:4:1");
     expect_fail(HEAD "options:\n  batchsize: 10\n" ONE_ENTITY, CO_EPROJECT,
-                "unknown key \"batchsize\" in options (expected one of: batch_size, retention_days, rejects_dir)",
+                "unknown key \"batchsize\" in options (expected one of: batch_size, "
+                "freeze_heartbeat_seconds, retention_days, rejects_dir)",
                 "t.yaml:5:3");
     expect_fail(HEAD "entities:\n"
                      "  - name: contacts\n"
@@ -479,6 +480,21 @@ static void test_wrong_types(void **state)
     expect_fail(HEAD "entities:\n  - name: a\n    key: id\n    query: SELECT 1\n"
                      "    tenant_column: {x: 1}\n",
                 CO_EPROJECT, "\"tenant_column\" must be a string, not a mapping", "t.yaml:8:20");
+}
+
+/* options.freeze_heartbeat_seconds: 5 by default, 1 to 3600. */
+static void test_freeze_heartbeat(void **state)
+{
+    (void)state;
+    co_project *p = parse_ok(HEAD ONE_ENTITY);
+    assert_int_equal(p->freeze_heartbeat_seconds, 5);
+    co_project_free(p);
+    p = parse_ok(HEAD "options:\n  freeze_heartbeat_seconds: 12\n" ONE_ENTITY);
+    assert_int_equal(p->freeze_heartbeat_seconds, 12);
+    co_project_free(p);
+    expect_fail(HEAD "options:\n  freeze_heartbeat_seconds: 0\n" ONE_ENTITY, CO_EPROJECT,
+                "\"freeze_heartbeat_seconds\" must be a whole number from 1 to 3600, not 0",
+                "t.yaml:5:29");
 }
 
 static void test_batch_size(void **state)
@@ -912,6 +928,7 @@ int main(void)
         cmocka_unit_test(test_missing_keys),
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_batch_size),
+        cmocka_unit_test(test_freeze_heartbeat),
         cmocka_unit_test(test_entity_names),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_refs),

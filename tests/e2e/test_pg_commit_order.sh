@@ -1,0 +1,152 @@
+# test_pg_commit_order.sh: on a PostgreSQL source, sequence order is not
+# commit order, and the catch-up mark must not pass a change whose
+# transaction is still open. Two sessions, interleaved deterministically:
+# A updates an event of the tenant and keeps its transaction open (its
+# changes take the lower sequence numbers); B updates another event and
+# commits; catch-up runs; A commits only while the freeze's LOCK waits for it.
+# The switched target must hold A's change: migrate exits 0, verify finds
+# nothing. (Before the commit-safe mark, A's change fell below the mark and
+# outside the in-freeze verification: the target kept the old value.)
+# Then the PL/pgSQL freeze's heartbeat: a SIGKILL inside another tenant's
+# freeze leaves its writes refused only until options.freeze_heartbeat_seconds.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/pg.sh"
+
+pg_test_server
+FIX=$CUTOVER_SOURCE_DIR/tests/fixtures
+
+demo=$WORK/demo
+"$CUTOVER" demo init "$demo" --scale 0.001 --seed 5 -q
+for id in $(jq -r '.tenants[].invalid_utf8_names[]' "$demo/planted.json"); do
+  q "$demo/legacy.db" "UPDATE contacts SET last_name = 'Fixed' WHERE id = $id" # PostgreSQL refuses invalid UTF-8
+done
+pgsql postgres -c "CREATE DATABASE legacy" && sed '/@after-load/,$d' "$FIX/crm-legacy-pg.sql" | pgsql legacy -f -
+for t in accounts teams contacts campaigns events; do
+  sqlite3 -batch -csv -nullvalue '\N' "$demo/legacy.db" "SELECT * FROM $t" >"$WORK/$t.csv"
+  pgsql legacy -c "\\copy $t FROM '$WORK/$t.csv' WITH (FORMAT csv, NULL '\\N')" || fail "copy $t into PostgreSQL"
+done
+sed -n '/@after-load/,$p' "$FIX/crm-legacy-pg.sql" | pgsql legacy -f -
+pgsql postgres -c "CREATE DATABASE crm" && pgsql crm -f "$FIX/crm-target-pg.sql" >/dev/null
+
+proj=$demo/pg.yaml
+sed -e '/^  - name: teams$/a\    follows: { teams: { id: id } }' \
+    -e '/^  - name: companies$/a\    follows: { contacts: {} }' \
+    -e '/^  - name: contacts$/a\    follows: { contacts: { id: id } }' \
+    -e '/^  - name: contact_teams$/a\    follows: { contacts: { contact_id: id } }' \
+    -e '/^  - name: contact_tags$/a\    follows: { contacts: { contact_id: id } }' \
+    -e '/^  - name: campaigns$/a\    follows: { campaigns: { id: id } }' \
+    -e '/^  - name: engagements$/a\    follows: { events: { id: id } }' \
+    "$FIX/crm-pg-source.yaml" >"$proj"
+cat >>"$proj" <<'YAML'
+
+capture:
+  - { table: teams, key: id, tenant: "{row}.account_id" }
+  - { table: contacts, key: id, tenant: "{row}.account_id" }
+  - { table: campaigns, key: id, tenant: "{row}.account_id" }
+  - { table: events, key: id, tenant: "(SELECT account_id FROM campaigns WHERE id = {row}.campaign_id)" }
+YAML
+t=$(pgsql legacy -c "SELECT c.account_id FROM campaigns c JOIN events e ON e.campaign_id = c.id GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+mapfile -t E < <(pgsql legacy -c "SELECT e.id FROM events e JOIN campaigns c ON c.id = e.campaign_id
+                                   WHERE c.account_id = $t AND e.kind <> 'bounce' ORDER BY e.id LIMIT 2")
+a_row=${E[0]} b_row=${E[1]}
+
+# session NAME DB: a psql that reads its statements from a pipe, so that its
+# transaction stays open between two steps of the test; `say NAME SQL` sends.
+session() {
+  mkfifo "$WORK/$1.in"
+  psql -X -q -A -t -v ON_ERROR_STOP=1 "$PG_BASE/$2" <"$WORK/$1.in" >"$WORK/$1.out" 2>&1 &
+  eval "exec {fd_$1}>\"\$WORK/$1.in\""
+}
+say() { local fd="fd_$1"; echo "$2" >&"${!fd}"; }
+# await WHAT SQL-ON-DB DB: waits (up to 60 s) until the query answers t.
+await() {
+  local i
+  for i in $(seq 1 600); do
+    [[ $(pgsql "$3" -c "$2" 2>/dev/null) == t ]] && return 0
+    sleep 0.1
+  done
+  fail "$1 (timed out)"
+  return 1
+}
+migrate_waits_on_lock() {
+  echo "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = '$1' AND wait_event_type = 'Lock'
+                       AND application_name <> 'psql' AND query NOT LIKE '%pg_stat_activity%')"
+}
+
+# L holds the target's teams table against writes: the copy, which starts
+# after capture is on, waits there, so that A and B write while captured.
+session L crm
+say L "BEGIN; LOCK TABLE teams IN EXCLUSIVE MODE; SELECT 'locked';"
+await "the target's teams table is locked" "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'teams' AND l.mode = 'ExclusiveLock' AND l.granted)" crm
+
+"$CUTOVER" -p "$proj" --source "$PG_BASE/legacy" --target "$PG_BASE/crm" migrate --tenant "$t" \
+  --skip-rehearsal --json >"$WORK/migrate.out" 2>"$WORK/migrate.err" &
+migrating=$!
+await "capture is on for the tenant" "SELECT to_regclass('cutover_tenants') IS NOT NULL AND EXISTS (SELECT 1 FROM cutover_tenants WHERE tenant = '$t')" legacy
+await "the copy waits for the target" "$(migrate_waits_on_lock crm)" crm
+
+# A: the lower sequence numbers, transaction left open.
+session A legacy
+say A "BEGIN; UPDATE events SET kind = 'bounce' WHERE id = $a_row; SELECT 'updated';"
+await "A's change is in the log, uncommitted" "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'cutover_changes' AND l.mode = 'RowExclusiveLock' AND l.granted)" legacy
+# B: the higher ones, committed.
+pgsql legacy -c "UPDATE events SET kind = 'bounce' WHERE id = $b_row"
+assert_eq "B's change is committed and captured, A's is not visible" "2" \
+  "$(pgsql legacy -c "SELECT count(*) FROM cutover_changes WHERE tenant = '$t'")"
+assert_eq "A took the lower sequence numbers" t \
+  "$(pgsql legacy -c "SELECT min(seq) > 2 FROM cutover_changes WHERE tenant = '$t'")"
+
+say L "COMMIT;"
+# The copy, the catch-up and the verification before the freeze run; the
+# freeze's LOCK then waits for A, which commits only now.
+await "the freeze waits for A" "$(migrate_waits_on_lock legacy)" legacy
+say A "COMMIT;"
+wait "$migrating"
+code=$?
+eval "exec {fd_A}>&- {fd_L}>&-"
+
+assert_eq "migrate exits 0 and switches the tenant" "0 switched" \
+  "$code $(jq -r '.tenants[0].status' "$WORK/migrate.out" 2>/dev/null)"
+[[ $code -eq 0 ]] || sed -n 1,10p "$WORK/migrate.err"
+assert_eq "A's change, committed inside the freeze, is in the target" "bounce bounce" \
+  "$(pgsql crm -c "SELECT (SELECT kind FROM engagements WHERE id = $a_row) || ' ' || (SELECT kind FROM engagements WHERE id = $b_row)")"
+run_cutover -p "$proj" --source "$PG_BASE/legacy" --target "$PG_BASE/crm" verify --tenant "$t"
+assert_eq "a later verify finds nothing" 0 "$CODE"
+[[ $CODE -eq 0 ]] || echo "$OUT" | sed -n 1,10p
+
+# SIGKILL inside the freeze of another tenant: the PL/pgSQL trigger refuses
+# its writes only while the heartbeat is fresh (3 s here).
+cat >"$demo/mark.sh" <<'SH'
+#!/bin/sh
+touch "frozen.$CUTOVER_TENANT"
+sleep 0.5
+SH
+chmod +x "$demo/mark.sh"
+sed 's/^options:/options:\n  freeze_heartbeat_seconds: 3/' "$proj" >"$demo/pg-hb.yaml"
+printf '\nhooks:\n  on_freeze: ./mark.sh\n' >>"$demo/pg-hb.yaml"
+t2=$(pgsql legacy -c "SELECT account_id FROM contacts WHERE account_id <> $t GROUP BY 1 ORDER BY 1 LIMIT 1")
+pgwrite() { pgsql legacy -c "UPDATE contacts SET title = '$2' WHERE account_id = $1" 2>&1 >/dev/null; }
+"$CUTOVER" -p "$demo/pg-hb.yaml" --source "$PG_BASE/legacy" --target "$PG_BASE/crm" migrate --tenant "$t2" \
+  --skip-rehearsal --start-over -q >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 1500); do [[ -e $demo/frozen.$t2 ]] && break; sleep 0.02; done
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+killed=$(date +%s.%N)
+assert_contains "killed inside the freeze: PostgreSQL refuses the tenant's writes at first" "is frozen" \
+  "$(pgwrite "$t2" z)"
+until [[ -z $(pgwrite "$t2" z) ]]; do
+  [[ $(echo "$(date +%s.%N) - $killed > 4" | bc) == 1 ]] && break
+  sleep 0.1
+done
+assert_eq "within the heartbeat bound the tenant writes again" "" "$(pgwrite "$t2" "After the kill")"
+run_cutover -p "$demo/pg-hb.yaml" --source "$PG_BASE/legacy" --target "$PG_BASE/crm" status --json
+assert_eq "status: frozen by a process that is gone, interrupted" "frozen true" \
+  "$(jq -r ".tenants[] | select(.tenant == \"$t2\") | \"\(.state) \(.interrupted)\"" <<<"$OUT")"
+run_cutover -p "$demo/pg-hb.yaml" --source "$PG_BASE/legacy" --target "$PG_BASE/crm" migrate --tenant "$t2" \
+  --skip-rehearsal --json
+assert_eq "the next migrate switches it" "0 switched" "$CODE $(jq -r '.tenants[0].status' <<<"$OUT")"
+[[ $CODE -eq 0 ]] || echo "$ERR" | tail -3
+assert_eq "with the write made after the kill" "After the kill" \
+  "$(pgsql crm -c "SELECT DISTINCT title FROM contacts WHERE account_id = $t2 AND title = 'After the kill'")"
+finish
