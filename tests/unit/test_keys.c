@@ -328,7 +328,7 @@ static void live_target(bool pg)
                  "DELETE FROM orders WHERE id = 101;"
                  "INSERT INTO notes VALUES (1002, 13, 'welcome');");
     int64_t applied = 0;
-    if (co_catch_up(s, cap, &tenants[0], 0, &applied, &err) != CO_OK)
+    if (co_catch_up(s, cap, &tenants[0], 0, false, &applied, &err) != CO_OK)
         fail_msg("catch up: %s (%s)", err.message, err.where);
     assert_true(applied >= 5);
     assert_int_equal(num(s->dest, "SELECT id FROM customers WHERE name = 'Bobby'"), bob);
