@@ -555,6 +555,56 @@ static void lost_connection_names_the_side(void **state)
     co_store_close(s);
 }
 
+/* The connection dies between two batches of a load: loading ends with an
+ * error naming the side, the transaction is gone, and a new connection
+ * loads everything again (nothing half-done stays). */
+static void lost_connection_ends_loading(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    exec_ok(s, "CREATE TABLE gone (id INT PRIMARY KEY, v VARCHAR(10))");
+    co_error err;
+    co_error_clear(&err);
+    int64_t id = query_int(s, "SELECT CONNECTION_ID()");
+    const char *cols[] = {"id", "v"};
+    co_loader *l;
+    assert_int_equal(co_store_begin(s, &err), CO_OK);
+    assert_int_equal(co_loader_open(s, "gone", cols, 2, NULL, &l, &err), CO_OK);
+    co_code rc = CO_OK;
+    for (int i = 1; i <= 1500 && rc == CO_OK; i++) {
+        if (i == 1200) { /* after the first batch of 1,000 went in */
+            co_store *killer = open_db(CO_SIDE_STATE);
+            char sql[64];
+            snprintf(sql, sizeof sql, "KILL %lld", (long long)id);
+            exec_ok(killer, sql);
+            co_store_close(killer);
+        }
+        co_value row[] = {co_int(i), co_text("v", 1)};
+        rc = co_loader_put(l, row, &err);
+    }
+    if (rc == CO_OK)
+        rc = co_loader_flush(l, &err);
+    assert_int_equal(rc, CO_ETARGET);
+    assert_non_null(strstr(err.message, "target: "));
+    assert_non_null(strstr(err.message, "the connection is lost"));
+    assert_string_equal(err.sqlstate, "08S01");
+    co_loader_close(l);
+    co_store_rollback(s);
+    co_store_close(s);
+
+    s = open_db(CO_SIDE_TARGET);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM gone"), 0);
+    assert_int_equal(co_loader_open(s, "gone", cols, 2, NULL, &l, &err), CO_OK);
+    for (int i = 1; i <= 1500; i++) {
+        co_value row[] = {co_int(i), co_text("v", 1)};
+        assert_int_equal(co_loader_put(l, row, &err), CO_OK);
+    }
+    assert_int_equal(co_loader_flush(l, &err), CO_OK);
+    co_loader_close(l);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM gone"), 1500);
+    co_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -567,6 +617,7 @@ int main(void)
         cmocka_unit_test(isolates_refused_rows),
         cmocka_unit_test(quotes_odd_identifiers),
         cmocka_unit_test(lost_connection_names_the_side),
+        cmocka_unit_test(lost_connection_ends_loading),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
