@@ -74,7 +74,9 @@ assert_eq "text arrives byte for byte" \
   "$(mysqlc crm -e "SELECT CONCAT(id, ' ', hex(CONCAT(first_name, last_name, coalesce(custom, '')))) FROM contacts ORDER BY id" | md5sum)"
 
 (cd "$WORK/tomy" && "$CUTOVER" verify --all --target "$MY_BASE/crm" --json) >"$LOGS/tomy-verify.json" 2>"$LOGS/tomy-verify.err"
-assert_eq "verify of the MariaDB target passes" 0 "$?"
+code=$?
+assert_eq "verify of the MariaDB target passes" 0 "$code"
+[[ $code -eq 0 ]] || tail -n 5 "$LOGS/tomy-verify.err"
 assert_eq "with zero findings" 0 "$(jq '[.verifications[].findings | length] | add' "$LOGS/tomy-verify.json")"
 mysqlc crm -e "UPDATE engagements SET kind = 'click' WHERE id = (SELECT id FROM (SELECT min(id) AS id FROM engagements WHERE kind = 'open') AS m)"
 (cd "$WORK/tomy" && "$CUTOVER" verify --all --target "$MY_BASE/crm" --json) >"$LOGS/tomy-verify2.json" 2>/dev/null
@@ -125,7 +127,9 @@ assert_eq "MariaDB -> SQLite: the same rows refused for the same rules" \
   "$(rules "$WORK/clean")" "$(rules "$WORK/frommy")"
 (cd "$WORK/frommy" && "$CUTOVER" verify --all --source "$NOPW/legacy" --json) \
   >"$LOGS/frommy-verify.json" 2>"$LOGS/frommy-verify.err"
-assert_eq "verify from the MariaDB source passes" 0 "$?"
+code=$?
+assert_eq "verify from the MariaDB source passes" 0 "$code"
+[[ $code -eq 0 ]] || tail -n 5 "$LOGS/frommy-verify.err"
 assert_eq "with zero findings" 0 "$(jq '[.verifications[].findings | length] | add' "$LOGS/frommy-verify.json")"
 unset MYSQL_PWD
 
