@@ -13,6 +13,7 @@ packages=(
   python3                       # tests/e2e/browser.py drives chromium (standard library only)
   postgresql postgresql-client pgloader
   clang                         # make fuzz: the harnesses of tests/fuzz under libFuzzer
+  libmariadb-dev mariadb-server  # the MySQL/MariaDB backend; tests/e2e/mysql.sh starts a throwaway server
 )
 
 missing=()

@@ -43,7 +43,9 @@ typedef struct co_column {
  * base_dir unless absolute; a source must exist, other sides are created);
  * "postgresql://..." or "postgres://..." connects with libpq (a libpq URI;
  * PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE and ~/.pgpass
- * apply as for psql; docs/postgresql.md). The caller closes the store with
+ * apply as for psql; docs/postgresql.md); "mysql://..." or "mariadb://..."
+ * connects with libmariadb (MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_UNIX_PORT and
+ * MYSQL_PWD apply where the URI is silent; docs/mysql.md). The caller closes the store with
  * co_store_close. */
 co_code co_store_open(const char *uri, co_side side, const char *base_dir, co_store **out,
                       co_error *err);
@@ -65,7 +67,7 @@ typedef void (*co_store_trace_fn)(void *ctx, co_side side, const char *what, con
 void co_store_set_trace(co_store_trace_fn fn, void *ctx);
 
 co_side co_store_side(const co_store *s);
-/* "sqlite" or "postgresql". */
+/* "sqlite", "postgresql" or "mysql" (MySQL and MariaDB). */
 const char *co_store_engine(const co_store *s);
 /* The uri with any password masked, for messages and reports. */
 const char *co_store_safe_uri(const co_store *s);
@@ -248,7 +250,7 @@ co_code co_store_reserve_keys(co_store *s, const char *table, const char *column
  * NULL-safe IS NOT DISTINCT FROM cannot use an index (key values are not NULL). */
 const char *co_store_key_eq_op(const co_store *s);
 
-/* Appends ident quoted for this engine ("a""b"). */
+/* Appends ident quoted for this engine ("a""b"; on MySQL `a``b`). */
 void co_store_quote_ident(const co_store *s, const char *ident, struct co_buf *out);
 
 /* ---- Schemas (store/schema.c, sqlite_ddl.c, pg_ddl.c) ----

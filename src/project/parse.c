@@ -189,10 +189,11 @@ static co_code set_text(walk *w, const field *f, struct fy_node *key, struct fy_
 static co_code set_uri(walk *w, const field *f, struct fy_node *key, struct fy_node *val,
                        void *obj)
 {
-    static const char forms[] = "sqlite:PATH, postgresql://..., postgres://... or a libpq "
-                                "string such as host=... dbname=...";
+    static const char forms[] = "sqlite:PATH, postgresql://..., postgres://..., mysql://..., "
+                                "mariadb://... or a libpq string such as host=... dbname=...";
     co_code code = store_text(w, f, key, val, obj, "a connection URI (sqlite:PATH, "
-                                                  "postgresql://..., or host=... dbname=...)");
+                                                  "postgresql://..., mysql://..., mariadb://..., "
+                                                  "or host=... dbname=...)");
     if (code != CO_OK)
         return code;
     char why[128];

@@ -48,6 +48,7 @@ bool co_project_uri_check(const char *uri, char *why, size_t cap)
         return true;
     }
     if (starts_with(uri, "postgresql://") || starts_with(uri, "postgres://") ||
+        starts_with(uri, "mysql://") || starts_with(uri, "mariadb://") ||
         co_uri_is_conninfo(uri))
         return true;
     if (co_uri_is_bare_path(uri)) {

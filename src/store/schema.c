@@ -16,10 +16,19 @@ void co_names_free(char **names, size_t n)
     free(names);
 }
 
+/* A backend without schema operations (MySQL, for now) says so. */
+static co_code no_ddl(co_store *s, co_error *err)
+{
+    return co_error_set(err, CO_EUNSUPPORTED, "%s: reading or creating table schemas on %s is not "
+                        "supported yet", co_side_name(s->side), s->ops->engine);
+}
+
 co_code co_store_schema_tables(co_store *s, char ***names, size_t *n, co_error *err)
 {
     *names = NULL;
     *n = 0;
+    if (!s->ops->ddl)
+        return no_ddl(s, err);
     co_code rc = s->ops->ddl->tables(s, names, n, err);
     if (rc != CO_OK) {
         co_names_free(*names, *n);
@@ -95,6 +104,10 @@ static co_code gather(co_store *from, co_store *to, const char *const *tables, s
     for (size_t i = 0; rc == CO_OK && i < seen.n && !seen.failed; i++) {
         if (to && co_store_has_table(to, seen.names[i]))
             continue;
+        if (!from->ops->ddl) {
+            rc = no_ddl(from, err);
+            break;
+        }
         rc = from->ops->ddl->table_ddl(from, seen.names[i], create, after, on_ref, &seen, err);
         if (rc == CO_OK)
             list_add(todo, seen.names[i]);
@@ -156,6 +169,8 @@ co_code co_store_schema_copy(co_store *from, co_store *to, const char *const *ta
 co_code co_store_table_parents(co_store *s, const char *table, co_read_fn fn, void *ctx,
                                co_error *err)
 {
+    if (!s->ops->ddl)
+        return no_ddl(s, err);
     co_buf create = CO_BUF_INIT, after = CO_BUF_INIT;
     co_code rc = s->ops->ddl->table_ddl(s, table, &create, &after, fn, ctx, err);
     co_buf_release(&create);

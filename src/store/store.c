@@ -1,6 +1,7 @@
 /*
  * store.c: opening a store by URI, and the public functions of store.h, which
- * dispatch to the backend (sqlite.c; pg.c and its pg_*.c for PostgreSQL).
+ * dispatch to the backend (sqlite.c; pg.c and its pg_*.c for PostgreSQL;
+ * mysql.c and its mysql_*.c for MySQL and MariaDB).
  */
 #include "store/store_int.h"
 #include "util/uri.h"
@@ -154,6 +155,19 @@ static co_code open_uri(const char *uri, co_side side, const char *base_dir, boo
         co_buf_release(&safe);
         return rc;
     }
+    if (starts_with(uri, "mysql://") || starts_with(uri, "mariadb://")) {
+        co_buf safe = CO_BUF_INIT; /* the password never leaves the store */
+        co_uri_mask(uri, &safe);
+        if (safe.failed) {
+            co_buf_release(&safe);
+            return co_error_set(err, CO_ENOMEM, "out of memory");
+        }
+        co_code rc = co_mysql_open(uri, side, out, err);
+        if (rc == CO_OK)
+            (*out)->safe_uri = co_buf_detach(&safe);
+        co_buf_release(&safe);
+        return rc;
+    }
     if (co_uri_is_bare_path(uri))
         return co_error_set(err, CO_EPROJECT,
                             "%s: \"%s\" has no scheme (did you mean sqlite:%s?)",
@@ -162,7 +176,8 @@ static co_code open_uri(const char *uri, co_side side, const char *base_dir, boo
     co_uri_scheme(uri, &scheme);
     co_code rc = co_error_set(err, CO_EPROJECT,
                               "%s: unknown kind of connection \"%s:\" (expected sqlite:PATH, "
-                              "postgresql://... or a libpq host=... dbname=... string)",
+                              "postgresql://..., mysql://..., mariadb://... or a libpq "
+                              "host=... dbname=... string)",
                               co_side_name(side), co_buf_str(&scheme));
     co_buf_release(&scheme);
     return rc;
@@ -444,14 +459,15 @@ const char *co_store_key_eq_op(const co_store *s)
 
 void co_store_quote_ident(const co_store *s, const char *ident, co_buf *out)
 {
-    (void)s; /* both engines quote with double quotes, doubling any inside */
-    co_buf_addc(out, '"');
+    /* double quotes (backticks on MySQL), doubling any inside */
+    char q = s->ops->ident_quote ? s->ops->ident_quote : '"';
+    co_buf_addc(out, q);
     for (const char *p = ident; *p; p++) {
-        if (*p == '"')
-            co_buf_addc(out, '"');
+        if (*p == q)
+            co_buf_addc(out, q);
         co_buf_addc(out, *p);
     }
-    co_buf_addc(out, '"');
+    co_buf_addc(out, q);
 }
 
 co_code co_loader_open(co_store *s, const char *table, const char *const *columns,

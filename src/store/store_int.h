@@ -42,6 +42,7 @@ typedef struct co_store_ops {
                             int64_t *out, bool *until_commit, co_error *err);
     bool client_side_hashes; /* cutover_hash() & co. are not installed: hash rows in cutover */
     const struct co_ddl_ops *ddl; /* schemas (ddl_int.h) */
+    char ident_quote;        /* quotes identifiers; 0: '"' */
 } co_store_ops;
 
 typedef struct co_cursor_ops {
@@ -110,5 +111,10 @@ co_code co_sqlite_open_ex(const char *path, co_side side, bool create, co_store 
 /* Connects to a PostgreSQL database; uri is a libpq URI ("postgresql://..."),
  * libpq's PG* variables apply. The caller sets safe_uri. */
 co_code co_pg_open(const char *uri, co_side side, co_store **out, co_error *err);
+
+/* Connects to MySQL or MariaDB; uri is "mysql://..." or "mariadb://..."
+ * (docs/mysql.md), MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_UNIX_PORT and MYSQL_PWD
+ * apply where the URI is silent. The caller sets safe_uri. */
+co_code co_mysql_open(const char *uri, co_side side, co_store **out, co_error *err);
 
 #endif

@@ -94,7 +94,19 @@ static void unknown_and_postgres_uris(void **state)
     co_store *s = NULL;
     co_error err;
     co_error_clear(&err);
-    assert_int_equal(co_store_open("mysql://x", CO_SIDE_SOURCE, dir, &s, &err), CO_EPROJECT);
+    assert_int_equal(co_store_open("oracle://x", CO_SIDE_SOURCE, dir, &s, &err), CO_EPROJECT);
+    /* MySQL too: nothing listens on port 1; the side is named, the password never. */
+    co_error_clear(&err);
+    assert_int_equal(co_store_open("mysql://u:s3cretpw@127.0.0.1:1/db", CO_SIDE_SOURCE, dir, &s,
+                                   &err),
+                     CO_ESOURCE);
+    assert_null(s);
+    assert_non_null(strstr(err.message, "source: cannot connect to mysql://u:***@127.0.0.1:1/db"));
+    assert_null(strstr(err.message, "s3cretpw"));
+    co_error_clear(&err);
+    assert_int_equal(co_store_open("mariadb://u@127.0.0.1:99999/db", CO_SIDE_TARGET, dir, &s, &err),
+                     CO_EPROJECT);
+    assert_non_null(strstr(err.message, "port"));
     /* Nothing listens on port 1: the connection fails, naming the side, never the password. */
     assert_int_equal(co_store_open("postgresql://u:secret@127.0.0.1:1/db", CO_SIDE_TARGET, dir,
                                    &s, &err),

@@ -1,0 +1,77 @@
+/*
+ * mysql_int.h: what the files of the MySQL/MariaDB backend (mysql.c,
+ * mysql_sql.c, mysql_cursor.c, mysql_load.c) share: the store's state, error
+ * reporting, and the expansion of cutover's parameters (:name, ?) into
+ * escaped literals. Nothing here is seen outside src/store/.
+ */
+#ifndef CUTOVER_STORE_MYSQL_INT_H
+#define CUTOVER_STORE_MYSQL_INT_H
+
+#include "store/store_int.h"
+
+#include <mysql.h>
+
+typedef struct my_cursor my_cursor;
+
+/* A MySQL or MariaDB store: one libmariadb connection. A cursor streams its
+ * rows off the connection (mysql_use_result); while it does, the connection
+ * can run nothing else, so any other command first settles it: the rest of
+ * its rows are read into memory (co_my_settle). */
+typedef struct my_store {
+    co_store base;
+    MYSQL *conn;
+    bool user_txn;        /* between co_store_begin and commit/rollback */
+    my_cursor *streaming; /* the cursor whose rows are still on the connection */
+    char *password;       /* the password in use, scrubbed from every message; NULL if none */
+} my_store;
+
+static inline my_store *my_of(co_store *s) { return (my_store *)s; }
+
+/* ---- errors and statements (mysql.c) ------------------------------------------ */
+
+/* Fills err for the connection's last failure: "side: doing: message (MySQL
+ * error N, SQLSTATE X)", err->sqlstate set; a lost connection says so. Never
+ * contains the password. Returns the side's code. */
+co_code co_my_fail(my_store *s, const char *doing, co_error *err);
+
+/* Replaces every occurrence of the store's password (and MYSQL_PWD's) in
+ * text with "***". */
+void co_my_scrub(const my_store *s, char *text);
+
+/* Runs one statement (len bytes) and discards any rows it returns. */
+co_code co_my_run(my_store *s, const char *sql, size_t len, const char *doing, co_error *err);
+
+/* Runs a statement and ignores how it ends (cleanup). */
+void co_my_run_quietly(my_store *s, const char *sql);
+
+/* Reads the rest of the streaming cursor's rows into memory, so that the
+ * connection is free (mysql_cursor.c). */
+void co_my_settle(my_store *s);
+
+/* ---- SQL (mysql_sql.c) -------------------------------------------------------- */
+
+/* Appends v as a MySQL literal: NULL, a decimal integer, a real with every
+ * digit, a string literal ('' doubled: the session has NO_BACKSLASH_ESCAPES)
+ * or, for a blob, X'hex'. */
+void co_my_literal(const co_value *v, co_buf *out);
+
+/* Expands sql into out with cutover's placeholders replaced by literals:
+ * ":name" by the param of that name, "?" (only when positional) by the next
+ * positional value; "x IS ?" becomes "x <=> value" (NULL-safe equality, as
+ * SQLite's IS). Placeholders inside string literals, quoted identifiers and
+ * comments stay text. A placeholder nothing supplies is an error. */
+co_code co_my_expand(my_store *s, const char *sql, const co_param *params, size_t n,
+                     bool positional, co_buf *out, co_error *err);
+
+/* Expands sql into out with every placeholder (":name" and "?") as MySQL's
+ * "?", for a prepare that only checks the statement. */
+co_code co_my_markers(my_store *s, const char *sql, co_buf *out, co_error *err);
+
+/* ---- cursors (mysql_cursor.c), loading (mysql_load.c) ------------------------- */
+
+co_code co_my_query(co_store *s, const char *sql, const co_param *params, size_t n,
+                    co_cursor **out, co_error *err);
+co_code co_my_loader_open(co_store *s, const char *table, const char *const *columns,
+                          size_t ncols, co_loader **out, co_error *err);
+
+#endif

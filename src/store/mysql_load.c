@@ -1,0 +1,335 @@
+/*
+ * mysql_load.c: loading a MySQL/MariaDB table with multi-row INSERTs. Rows are
+ * buffered (copied) and their VALUES tuples written as they are put, up to
+ * 1,000 rows or 4 MB (well under the server's default max_allowed_packet of
+ * 16 MB); a full batch, and the rest at flush, go as one INSERT in a
+ * transaction (the caller's, or one of the loader's own).
+ *
+ * Nothing is silently changed: the session is strict (mysql.c), and an INSERT
+ * that succeeds with warnings (SHOW WARNINGS: a value rounded, a character
+ * dropped) counts as failed, like one the server refused. Each attempt runs
+ * in SAVEPOINT cutover_load; when one fails for what a row holds (SQLSTATE
+ * class 22, 23 or 01, or one of the MySQL errors that mean a bad value), the
+ * part is rolled back and split in halves, recursively, until the failing
+ * rows are alone: each is refused with the MySQL error number, SQLSTATE and
+ * message; the rest loads. Other failures (the connection, a missing table,
+ * a lock wait) end loading.
+ */
+#include "store/mysql_int.h"
+
+#include <mysqld_error.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH_ROWS 1000
+#define BATCH_BYTES (4 * 1024 * 1024)
+
+typedef struct my_loader {
+    co_loader base;
+    char *table;
+    co_buf insert;        /* INSERT INTO `t` (`a`, ...) VALUES */
+    size_t cap, count;    /* rows the arrays hold; rows buffered */
+    co_value *rows;       /* cap * ncols */
+    size_t *offsets;      /* where each text or blob value's bytes start in vals */
+    co_buf vals;          /* the bytes of the buffered values */
+    co_buf tuples;        /* the buffered rows as "(v, ...)" */
+    size_t *tuple_start;  /* cap + 1 */
+    co_buf sql;           /* the statement being sent */
+} my_loader;
+
+/* What one attempt came to. */
+typedef struct attempt {
+    bool ok;
+    bool row_level;       /* it failed for what a row holds */
+    unsigned int errnum;
+    char state[6];
+    char reason[400];
+} attempt;
+
+static const co_value *row_at(my_loader *l, size_t r) { return &l->rows[r * l->base.ncols]; }
+
+static bool row_level_error(unsigned int no, const char *state)
+{
+    if (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0 ||
+        strncmp(state, "01", 2) == 0)
+        return true;
+    switch (no) {
+    case ER_TRUNCATED_WRONG_VALUE_FOR_FIELD: /* 1366: incorrect integer/string value */
+    case ER_NO_DEFAULT_FOR_FIELD:            /* 1364 */
+    case ER_BAD_NULL_ERROR:                  /* 1048 */
+    case ER_DUP_ENTRY:                       /* 1062 */
+    case ER_TRUNCATED_WRONG_VALUE:           /* 1292 */
+    case ER_WARN_DATA_OUT_OF_RANGE:          /* 1264 */
+    case ER_DATA_TOO_LONG:                   /* 1406 */
+    case ER_DIVISION_BY_ZERO:                /* 1365 */
+    case ER_CANT_CREATE_GEOMETRY_OBJECT:     /* 1416 */
+    case 3819: /* MySQL: check constraint violated */
+    case 4025: /* MariaDB: CONSTRAINT failed */
+        return true;
+    default:
+        return false;
+    }
+}
+
+static const char *rule_of(unsigned int no, const char *state)
+{
+    switch (no) {
+    case ER_DUP_ENTRY: return "duplicate_key";
+    case ER_BAD_NULL_ERROR:
+    case ER_NO_DEFAULT_FOR_FIELD: return "not_null";
+    case ER_NO_REFERENCED_ROW:
+    case ER_NO_REFERENCED_ROW_2: return "foreign_key";
+    case 3819:
+    case 4025: return "check";
+    case ER_DATA_TOO_LONG: return "too_big";
+    default: break;
+    }
+    if (strncmp(state, "22", 2) == 0 || strncmp(state, "01", 2) == 0 ||
+        no == ER_TRUNCATED_WRONG_VALUE_FOR_FIELD)
+        return "type";
+    return "constraint";
+}
+
+/* After a statement that succeeded: its first warning as a failure, if any. */
+static co_code read_warnings(my_loader *l, attempt *a, co_error *err)
+{
+    my_store *s = my_of(l->base.store);
+    if (mysql_warning_count(s->conn) == 0)
+        return CO_OK;
+    if (mysql_real_query(s->conn, "SHOW WARNINGS", 13) != 0)
+        return co_my_fail(s, "cannot read the warnings of an INSERT", err);
+    MYSQL_RES *res = mysql_store_result(s->conn);
+    if (!res)
+        return co_my_fail(s, "cannot read the warnings of an INSERT", err);
+    MYSQL_ROW row = mysql_fetch_row(res); /* Level, Code, Message */
+    a->ok = false;
+    a->row_level = true;
+    a->errnum = row && row[1] ? (unsigned int)strtoul(row[1], NULL, 10) : 0;
+    snprintf(a->state, sizeof a->state, "01000");
+    snprintf(a->reason, sizeof a->reason, "%s (a warning: the server would have changed the value)",
+             row && row[2] ? row[2] : "warning");
+    mysql_free_result(res);
+    return CO_OK;
+}
+
+/* INSERTs rows [lo, hi) in a savepoint; a failure undoes it. */
+static co_code try_rows(my_loader *l, size_t lo, size_t hi, attempt *a, co_error *err)
+{
+    my_store *s = my_of(l->base.store);
+    memset(a, 0, sizeof *a);
+    co_code rc = co_my_run(s, "SAVEPOINT cutover_load", 22, "cannot load rows", err);
+    if (rc != CO_OK)
+        return rc;
+    co_buf *q = &l->sql;
+    co_buf_reset(q);
+    co_buf_add(q, l->insert.data, l->insert.len);
+    co_buf_add(q, l->tuples.data + l->tuple_start[lo], l->tuple_start[hi] - l->tuple_start[lo] - 1);
+    if (q->failed)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    if (mysql_real_query(s->conn, q->data, (unsigned long)q->len) != 0) {
+        a->errnum = mysql_errno(s->conn);
+        snprintf(a->state, sizeof a->state, "%s", mysql_sqlstate(s->conn));
+        snprintf(a->reason, sizeof a->reason, "%s", mysql_error(s->conn));
+        co_my_scrub(s, a->reason);
+        a->row_level = row_level_error(a->errnum, a->state);
+        if (!a->row_level) {
+            char doing[300];
+            snprintf(doing, sizeof doing, "INSERT into %s failed", l->table);
+            return co_my_fail(s, doing, err);
+        }
+    } else {
+        a->ok = true;
+        rc = read_warnings(l, a, err);
+        if (rc != CO_OK)
+            return rc;
+    }
+    return co_my_run(s, a->ok ? "RELEASE SAVEPOINT cutover_load" : "ROLLBACK TO SAVEPOINT cutover_load",
+                     a->ok ? 30 : 34, "cannot load rows", err);
+}
+
+static co_code refused_error(my_loader *l, const attempt *a, co_error *err)
+{
+    co_side side = l->base.store->side;
+    co_error_set(err, co_store_side_code(side),
+                 "%s: a row was refused: %s (MySQL error %u, SQLSTATE %s)", co_side_name(side),
+                 a->reason, a->errnum, a->state);
+    if (err)
+        snprintf(err->sqlstate, sizeof err->sqlstate, "%s", a->state);
+    return co_store_side_code(side);
+}
+
+/* Loads rows [lo, hi), reporting each as loaded or refused. */
+static co_code load_part(my_loader *l, size_t lo, size_t hi, co_error *err)
+{
+    attempt a;
+    co_code rc = try_rows(l, lo, hi, &a, err);
+    if (rc != CO_OK)
+        return rc;
+    co_loader *base = &l->base;
+    if (a.ok) {
+        if (base->events.loaded)
+            for (size_t r = lo; r < hi; r++)
+                base->events.loaded(base->events.ctx, row_at(l, r), base->ncols);
+        return CO_OK;
+    }
+    if (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        rc = load_part(l, lo, mid, err);
+        return rc == CO_OK ? load_part(l, mid, hi, err) : rc;
+    }
+    if (!base->events.refused)
+        return refused_error(l, &a, err);
+    char reason[480];
+    snprintf(reason, sizeof reason, "%s (MySQL error %u)", a.reason, a.errnum);
+    base->events.refused(base->events.ctx, row_at(l, lo), base->ncols, rule_of(a.errnum, a.state),
+                         reason, a.state);
+    return CO_OK;
+}
+
+/* Applies the buffered rows, in a transaction of the loader's own when the
+ * caller has none open. */
+static co_code apply(my_loader *l, co_error *err)
+{
+    if (l->count == 0)
+        return CO_OK;
+    my_store *s = my_of(l->base.store);
+    co_my_settle(s);
+    bool own = !s->user_txn;
+    co_code rc = own ? co_my_run(s, "START TRANSACTION", 17, "cannot load rows", err) : CO_OK;
+    if (rc == CO_OK)
+        rc = load_part(l, 0, l->count, err);
+    if (own && rc == CO_OK)
+        rc = co_my_run(s, "COMMIT", 6, "cannot load rows", err);
+    else if (own)
+        co_my_run_quietly(s, "ROLLBACK");
+    l->count = 0;
+    co_buf_reset(&l->vals);
+    co_buf_reset(&l->tuples);
+    return rc;
+}
+
+static co_code grow(my_loader *l, co_error *err)
+{
+    size_t cap = l->cap ? l->cap * 2 : 64, ncols = l->base.ncols;
+    co_value *rows = realloc(l->rows, cap * ncols * sizeof *rows);
+    if (rows)
+        l->rows = rows;
+    size_t *offsets = realloc(l->offsets, cap * ncols * sizeof *offsets);
+    if (offsets)
+        l->offsets = offsets;
+    size_t *starts = realloc(l->tuple_start, (cap + 1) * sizeof *starts);
+    if (starts)
+        l->tuple_start = starts;
+    if (!rows || !offsets || !starts)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    l->cap = cap;
+    return CO_OK;
+}
+
+static co_code loader_put(co_loader *base, const co_value *row, co_error *err)
+{
+    my_loader *l = (my_loader *)base;
+    size_t ncols = base->ncols;
+    if (l->count == l->cap && grow(l, err) != CO_OK)
+        return CO_ENOMEM;
+    size_t r = l->count;
+    co_value *copy = &l->rows[r * ncols];
+    const char *before = l->vals.data;
+    l->tuple_start[r] = l->tuples.len;
+    co_buf_addc(&l->tuples, '(');
+    for (size_t i = 0; i < ncols; i++) {
+        copy[i] = row[i];
+        if (row[i].type == CO_TEXT || row[i].type == CO_BLOB) {
+            l->offsets[r * ncols + i] = l->vals.len;
+            co_buf_add(&l->vals, row[i].s, row[i].len);
+            co_buf_addc(&l->vals, '\0');
+        }
+        if (i)
+            co_buf_adds(&l->tuples, ", ");
+        co_my_literal(&row[i], &l->tuples);
+    }
+    co_buf_adds(&l->tuples, "),");
+    l->tuple_start[r + 1] = l->tuples.len;
+    if (l->vals.failed || l->tuples.failed)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    l->count++;
+    /* The copies point into vals, which may have moved: point them again. */
+    for (size_t k = l->vals.data == before ? r * ncols : 0; k < l->count * ncols; k++)
+        if (l->rows[k].type == CO_TEXT || l->rows[k].type == CO_BLOB)
+            l->rows[k].s = l->vals.data + l->offsets[k];
+    if (l->count >= BATCH_ROWS || l->tuples.len >= BATCH_BYTES)
+        return apply(l, err);
+    return CO_OK;
+}
+
+static co_code loader_flush(co_loader *base, co_error *err) { return apply((my_loader *)base, err); }
+
+static void loader_discard(co_loader *base)
+{
+    my_loader *l = (my_loader *)base;
+    l->count = 0;
+    co_buf_reset(&l->vals);
+    co_buf_reset(&l->tuples);
+}
+
+static void loader_close(co_loader *base)
+{
+    my_loader *l = (my_loader *)base;
+    free(l->table);
+    co_buf_release(&l->insert);
+    co_buf_release(&l->vals);
+    co_buf_release(&l->tuples);
+    co_buf_release(&l->sql);
+    free(l->rows);
+    free(l->offsets);
+    free(l->tuple_start);
+    free(l);
+}
+
+static const co_loader_ops my_loader_ops = {
+    .put = loader_put,
+    .flush = loader_flush,
+    .discard = loader_discard,
+    .close = loader_close,
+};
+
+co_code co_my_loader_open(co_store *s, const char *table, const char *const *columns,
+                          size_t ncols, co_loader **out, co_error *err)
+{
+    my_loader *l = calloc(1, sizeof *l);
+    if (!l)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    l->base.ops = &my_loader_ops;
+    l->base.store = s;
+    l->base.ncols = ncols;
+    if (!(l->table = strdup(table)))
+        l->insert.failed = true;
+    co_buf_adds(&l->insert, "INSERT INTO ");
+    const char *dot = strchr(table, '.');
+    if (dot) { /* schema.table */
+        char *schema = strndup(table, (size_t)(dot - table));
+        if (schema)
+            co_store_quote_ident(s, schema, &l->insert);
+        else
+            l->insert.failed = true;
+        free(schema);
+        co_buf_addc(&l->insert, '.');
+        co_store_quote_ident(s, dot + 1, &l->insert);
+    } else {
+        co_store_quote_ident(s, table, &l->insert);
+    }
+    co_buf_adds(&l->insert, " (");
+    for (size_t i = 0; i < ncols; i++) {
+        if (i)
+            co_buf_adds(&l->insert, ", ");
+        co_store_quote_ident(s, columns[i], &l->insert);
+    }
+    co_buf_adds(&l->insert, ") VALUES ");
+    if (l->insert.failed) {
+        loader_close(&l->base);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    *out = &l->base;
+    return CO_OK;
+}

@@ -1,0 +1,623 @@
+/* test_store_mysql.c: the MySQL/MariaDB backend of the store, against a real
+ * server: connecting (and never showing the password, from the URI or
+ * MYSQL_PWD), the strict session, errors with their side, MySQL error number
+ * and SQLSTATE, parameters, type mapping, streaming with bounded memory and
+ * other work meanwhile, loading with refused rows isolated (a value too long
+ * or rounded is a reject, never a changed row), identifiers quoted, the
+ * catalog, a read-only source, a connection that goes away. The server is
+ * CUTOVER_TEST_MYSQL (a mysql:// URI); ctest runs this program through
+ * tests/e2e/mysql.sh, which starts a throwaway MariaDB. Each run works in a
+ * database of its own, dropped at the end. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cutover/store.h"
+#include "util/buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef __SANITIZE_ADDRESS__
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "quarantine_size_mb=8"; }
+#endif
+
+static char server_uri[1024]; /* CUTOVER_TEST_MYSQL */
+static char db_uri[1024];     /* the same server, this run's database */
+static char db_name[64];
+static char password[128];    /* the password of server_uri */
+
+/* uri with its database replaced by db. */
+static void uri_with_db(const char *uri, const char *db, char *out, size_t cap)
+{
+    const char *authority = strstr(uri, "://");
+    const char *slash = authority ? strchr(authority + 3, '/') : NULL;
+    const char *query = strchr(uri, '?');
+    if (!slash || (query && slash > query))
+        slash = query ? query : uri + strlen(uri);
+    const char *rest = strchr(slash, '?');
+    snprintf(out, cap, "%.*s/%s%s", (int)(slash - uri), uri, db, rest ? rest : "");
+}
+
+static co_store *open_uri(const char *uri, co_side side)
+{
+    co_store *s = NULL;
+    co_error err;
+    co_error_clear(&err);
+    if (co_store_open(uri, side, ".", &s, &err) != CO_OK)
+        fail_msg("open: %s", err.message);
+    return s;
+}
+
+static co_store *open_db(co_side side) { return open_uri(db_uri, side); }
+
+static void exec_ok(co_store *s, const char *sql)
+{
+    co_error err;
+    co_error_clear(&err);
+    if (co_store_exec(s, sql, &err) != CO_OK)
+        fail_msg("exec %s: %s", sql, err.message);
+}
+
+static int64_t query_int(co_store *s, const char *sql)
+{
+    co_error err;
+    co_error_clear(&err);
+    int64_t v = -1;
+    bool found = false;
+    if (co_store_query_int(s, sql, NULL, 0, &v, &found, &err) != CO_OK)
+        fail_msg("query %s: %s", sql, err.message);
+    assert_true(found);
+    return v;
+}
+
+/* The first row's first column as text (caller frees). */
+static char *query_text(co_store *s, const char *sql)
+{
+    co_error err;
+    co_error_clear(&err);
+    co_cursor *c;
+    bool has_row = false;
+    if (co_store_query(s, sql, NULL, 0, &c, &err) != CO_OK)
+        fail_msg("query %s: %s", sql, err.message);
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_true(has_row);
+    co_value v = co_cursor_value(c, 0);
+    char *out = v.type == CO_NULL ? NULL : strndup(v.s, v.len);
+    co_cursor_close(c);
+    return out;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *uri = getenv("CUTOVER_TEST_MYSQL");
+    if (!uri || !*uri) {
+        fprintf(stderr, "test_store_mysql: CUTOVER_TEST_MYSQL is not set; run it through "
+                        "tests/e2e/mysql.sh run (ctest does)\n");
+        return -1;
+    }
+    snprintf(server_uri, sizeof server_uri, "%s", uri);
+    const char *auth = strstr(uri, "://") + 3, *at = strrchr(uri, '@');
+    const char *colon = memchr(auth, ':', (size_t)(at - auth));
+    snprintf(password, sizeof password, "%.*s", (int)(at - colon - 1), colon + 1);
+    snprintf(db_name, sizeof db_name, "cutover_unit_%ld", (long)getpid());
+    uri_with_db(server_uri, db_name, db_uri, sizeof db_uri);
+    co_store *s = open_uri(server_uri, CO_SIDE_TARGET);
+    char sql[128];
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db_name);
+    exec_ok(s, sql);
+    co_store_close(s);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    co_store *s = open_uri(server_uri, CO_SIDE_TARGET);
+    char sql[160];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", db_name);
+    exec_ok(s, sql);
+    co_store_close(s);
+    return 0;
+}
+
+/* ---- connecting and errors ---------------------------------------------------------- */
+
+static void passwords_never_show(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    assert_string_equal(co_store_engine(s), "mysql");
+    assert_null(strstr(co_store_safe_uri(s), password));
+    assert_non_null(strstr(co_store_safe_uri(s), "***"));
+    co_store_close(s);
+
+    /* A wrong password: the error names the side, never the password. */
+    const char *at = strrchr(db_uri, '@');
+    const char *colon = memchr(strstr(db_uri, "://") + 3, ':', (size_t)(at - db_uri));
+    const char *wrong = "Wr0ngSecretXyz";
+    char uri[1200];
+    snprintf(uri, sizeof uri, "%.*s:%s%s", (int)(colon - db_uri), db_uri, wrong, at);
+    co_error err;
+    co_error_clear(&err);
+    s = NULL;
+    assert_int_equal(co_store_open(uri, CO_SIDE_SOURCE, ".", &s, &err), CO_ESOURCE);
+    assert_null(s);
+    assert_non_null(strstr(err.message, "source: cannot connect"));
+    assert_non_null(strstr(err.message, "Access denied"));
+    assert_non_null(strstr(err.message, "MySQL error 1045"));
+    assert_null(strstr(err.message, wrong));
+
+    /* The password from MYSQL_PWD, none in the URI: it connects, and the
+     * safe URI and errors never show it. */
+    char bare[1200];
+    snprintf(bare, sizeof bare, "%.*s%s", (int)(colon - db_uri), db_uri, at);
+    setenv("MYSQL_PWD", password, 1);
+    s = open_uri(bare, CO_SIDE_TARGET);
+    assert_null(strstr(co_store_safe_uri(s), password));
+    co_error_clear(&err);
+    char sql[300];
+    snprintf(sql, sizeof sql, "SELECT no_such_column_%s FROM dual", password);
+    assert_int_equal(co_store_exec(s, sql, &err), CO_ETARGET);
+    assert_null(strstr(err.message, password));
+    assert_non_null(strstr(err.message, "***"));
+    co_store_close(s);
+    setenv("MYSQL_PWD", wrong, 1);
+    co_error_clear(&err);
+    s = NULL;
+    assert_int_equal(co_store_open(bare, CO_SIDE_TARGET, ".", &s, &err), CO_ETARGET);
+    assert_null(strstr(err.message, wrong));
+    unsetenv("MYSQL_PWD");
+
+    /* A bad option is refused without quoting the URI. */
+    snprintf(uri, sizeof uri, "%s?colour=blue", db_uri);
+    co_error_clear(&err);
+    assert_int_equal(co_store_open(uri, CO_SIDE_TARGET, ".", &s, &err), CO_EPROJECT);
+    assert_non_null(strstr(err.message, "colour"));
+    assert_null(strstr(err.message, password));
+}
+
+static void session_is_strict(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    char *mode = query_text(s, "SELECT @@SESSION.sql_mode");
+    for (const char *m = "STRICT_ALL_TABLES\0NO_ZERO_DATE\0NO_ZERO_IN_DATE\0"
+                         "ERROR_FOR_DIVISION_BY_ZERO\0NO_ENGINE_SUBSTITUTION\0";
+         *m; m += strlen(m) + 1)
+        if (!strstr(mode, m))
+            fail_msg("sql_mode %s lacks %s", mode, m);
+    free(mode);
+    char *tz = query_text(s, "SELECT @@SESSION.time_zone");
+    assert_string_equal(tz, "+00:00");
+    free(tz);
+    char *cs = query_text(s, "SELECT @@SESSION.character_set_client");
+    assert_string_equal(cs, "utf8mb4");
+    free(cs);
+    co_store_close(s);
+}
+
+static void errors_carry_side_errno_and_sqlstate(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_exec(s, "SELECT * FROM no_such_table", &err), CO_ETARGET);
+    assert_non_null(strstr(err.message, "target: "));
+    assert_non_null(strstr(err.message, "MySQL error 1146"));
+    assert_string_equal(err.sqlstate, "42S02");
+    exec_ok(s, "CREATE TABLE ro (id INT PRIMARY KEY)");
+    co_store_close(s);
+
+    /* A source is read-only until writes are allowed. */
+    s = open_db(CO_SIDE_SOURCE);
+    co_error_clear(&err);
+    assert_int_equal(co_store_exec(s, "INSERT INTO ro VALUES (1)", &err), CO_ESOURCE);
+    assert_string_equal(err.sqlstate, "25006");
+    co_error_clear(&err);
+    assert_int_equal(co_store_allow_writes(s, &err), CO_OK);
+    exec_ok(s, "INSERT INTO ro VALUES (1)");
+    co_store_close(s);
+}
+
+/* ---- parameters and values ---------------------------------------------------------- */
+
+static void parameters_and_types(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    exec_ok(s, "CREATE TABLE t (id BIGINT UNSIGNED PRIMARY KEY, tenant VARCHAR(20), n INT,"
+               " r DOUBLE, d DECIMAL(30,10), b VARBINARY(10), note TEXT, at DATETIME)");
+    co_error err;
+    co_error_clear(&err);
+    co_param p[] = {
+        {":tenant", co_text("acme", 4)},
+        {":note", co_text("it's :tenant", 12)},
+        {":nothing", co_null()},
+    };
+    assert_int_equal(co_store_exec_params(s, "INSERT INTO t VALUES (18446744073709551615, :tenant,"
+                                             " 42, 0.1, 12345678901234567890.5, X'00ff', :note,"
+                                             " '2026-01-31 23:30:00')",
+                                          p, 3, NULL, &err),
+                     CO_OK);
+    long long changes = 0;
+    assert_int_equal(co_store_exec_params(s, "INSERT INTO t (id, tenant, n, r, d) VALUES"
+                                             " (2, :tenant, -7, 2.5, 1.25), (3, 'other', :nothing, NULL, 3)",
+                                          p, 3, &changes, &err),
+                     CO_OK);
+    assert_int_equal(changes, 2);
+
+    co_cursor *c;
+    /* ":tenant" inside a literal stays text; "x IS ?" matches NULL. */
+    co_param q[] = {{":tenant", co_text("acme", 4)}, {NULL, co_null()}};
+    assert_int_equal(co_store_query(s, "SELECT id, tenant, n, r, d, b, note, at, ':tenant' AS lit"
+                                       " FROM t WHERE tenant = :tenant OR n IS ? ORDER BY id",
+                                    q, 2, &c, &err),
+                     CO_OK);
+    assert_int_equal(co_cursor_ncols(c), 9);
+    assert_string_equal(co_cursor_colname(c, 1), "tenant");
+    bool has_row;
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_true(has_row);
+    assert_int_equal(co_cursor_value(c, 0).type, CO_INT);
+    assert_int_equal(co_cursor_value(c, 0).i, 2);
+    assert_int_equal(co_cursor_value(c, 2).i, -7);
+    assert_int_equal(co_cursor_value(c, 3).type, CO_REAL);
+    assert_true(co_cursor_value(c, 4).type == CO_REAL && co_cursor_value(c, 4).r == 1.25);
+    assert_int_equal(co_cursor_value(c, 5).type, CO_NULL);
+    assert_string_equal(co_cursor_value(c, 8).s, ":tenant");
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_true(has_row); /* id 3: n IS NULL */
+    assert_int_equal(co_cursor_value(c, 0).i, 3);
+    assert_int_equal(co_cursor_value(c, 2).type, CO_NULL);
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_true(has_row); /* above 2^63-1: exact, as text */
+    assert_int_equal(co_cursor_value(c, 0).type, CO_TEXT);
+    assert_string_equal(co_cursor_value(c, 0).s, "18446744073709551615");
+    co_value d = co_cursor_value(c, 4);
+    assert_int_equal(d.type, CO_TEXT); /* more digits than a double keeps */
+    assert_string_equal(d.s, "12345678901234567890.5000000000");
+    co_value b = co_cursor_value(c, 5);
+    assert_int_equal(b.type, CO_BLOB);
+    assert_int_equal(b.len, 2);
+    assert_memory_equal(b.s, "\x00\xff", 2);
+    assert_string_equal(co_cursor_value(c, 6).s, "it's :tenant");
+    assert_string_equal(co_cursor_value(c, 7).s, "2026-01-31 23:30:00");
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_false(has_row);
+    co_cursor_close(c);
+
+    /* A missing parameter is an error, not an empty value. */
+    co_error_clear(&err);
+    assert_int_equal(co_store_query(s, "SELECT :absent", NULL, 0, &c, &err), CO_ETARGET);
+    assert_non_null(strstr(err.message, ":absent"));
+
+    /* Prepared statements take positional values. */
+    co_stmt *st;
+    assert_int_equal(co_store_prepare(s, "UPDATE t SET n = ? WHERE id = ?", &st, &err), CO_OK);
+    co_value vals[] = {co_int(99), co_int(3)};
+    assert_int_equal(co_stmt_exec(st, vals, 2, &changes, &err), CO_OK);
+    assert_int_equal(changes, 1);
+    co_stmt_close(st);
+    assert_int_equal(query_int(s, "SELECT n FROM t WHERE id = 3"), 99);
+
+    /* prepare_check resolves names without running. */
+    assert_int_equal(co_store_prepare_check(s, "SELECT n FROM t WHERE tenant = :tenant", &err), CO_OK);
+    co_error_clear(&err);
+    assert_int_equal(co_store_prepare_check(s, "SELECT nope FROM t", &err), CO_ETARGET);
+    assert_string_equal(err.sqlstate, "42S22");
+    co_store_close(s);
+}
+
+/* ---- streaming ------------------------------------------------------------------------ */
+
+static long rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, resident = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void streams_with_bounded_memory(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_SOURCE);
+    co_error err;
+    co_error_clear(&err);
+    co_cursor *c;
+    /* 200,000 rows of 1 KB: 200 MB if they were all held. */
+    assert_int_equal(co_store_query(s, "SELECT seq AS id, REPEAT('x', 1000) AS pad"
+                                       " FROM seq_1_to_200000",
+                                    NULL, 0, &c, &err),
+                     CO_OK);
+    long start = rss_kb(), peak = start;
+    int64_t rows = 0, sum = 0;
+    bool has_row;
+    while (co_cursor_next(c, &has_row, &err) == CO_OK && has_row) {
+        rows++;
+        sum += co_cursor_value(c, 0).i;
+        assert_int_equal(co_cursor_value(c, 1).len, 1000);
+        if (rows % 10000 == 0) {
+            long now = rss_kb();
+            if (now > peak)
+                peak = now;
+        }
+    }
+    assert_int_equal(err.code, CO_OK);
+    co_cursor_close(c);
+    assert_int_equal(rows, 200000);
+    assert_true(sum == 200000LL * 200001 / 2);
+    if (peak - start > 32 * 1024)
+        fail_msg("memory grew by %ld KB while streaming", peak - start);
+    co_store_close(s);
+}
+
+static void other_work_while_a_cursor_streams(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    co_error err;
+    co_error_clear(&err);
+    co_cursor *c, *c2;
+    assert_int_equal(co_store_query(s, "SELECT seq, CONCAT('row ', seq) FROM seq_1_to_1000",
+                                    NULL, 0, &c, &err),
+                     CO_OK);
+    bool has_row;
+    assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
+    assert_int_equal(co_cursor_value(c, 0).i, 1);
+    /* Another query on the same connection: the first keeps its place. */
+    assert_int_equal(query_int(s, "SELECT 7"), 7);
+    assert_string_equal(co_cursor_value(c, 1).s, "row 1");
+    assert_int_equal(co_store_query(s, "SELECT seq FROM seq_1_to_3", NULL, 0, &c2, &err), CO_OK);
+    int64_t n = 1, sum2 = 0;
+    while (co_cursor_next(c, &has_row, &err) == CO_OK && has_row) {
+        n++;
+        assert_int_equal(co_cursor_value(c, 0).i, n);
+        if (n == 500) {
+            bool h2;
+            while (co_cursor_next(c2, &h2, &err) == CO_OK && h2)
+                sum2 += co_cursor_value(c2, 0).i;
+        }
+    }
+    assert_int_equal(err.code, CO_OK);
+    assert_int_equal(n, 1000);
+    assert_int_equal(sum2, 6);
+    co_cursor_close(c2);
+    co_cursor_close(c);
+    co_store_close(s);
+}
+
+/* ---- loading ---------------------------------------------------------------------------- */
+
+typedef struct outcome {
+    int loaded, refused;
+    char rules[8][32];
+    char reasons[8][600];
+    char states[8][6];
+    int64_t refused_ids[8];
+} outcome;
+
+static void on_loaded(void *ctx, const co_value *row, size_t ncols)
+{
+    (void)row;
+    (void)ncols;
+    ((outcome *)ctx)->loaded++;
+}
+
+static void on_refused(void *ctx, const co_value *row, size_t ncols, const char *rule,
+                       const char *reason, const char *sqlstate)
+{
+    (void)ncols;
+    outcome *o = ctx;
+    if (o->refused < 8) {
+        snprintf(o->rules[o->refused], sizeof o->rules[0], "%s", rule);
+        snprintf(o->reasons[o->refused], sizeof o->reasons[0], "%s", reason);
+        snprintf(o->states[o->refused], sizeof o->states[0], "%s", sqlstate ? sqlstate : "");
+        o->refused_ids[o->refused] = row[0].i;
+    }
+    o->refused++;
+}
+
+static void isolates_refused_rows(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    exec_ok(s, "CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(5) NOT NULL,"
+               " amount DECIMAL(5,2))");
+    outcome o = {0};
+    co_load_events ev = {on_loaded, on_refused, &o};
+    const char *cols[] = {"id", "name", "amount"};
+    co_loader *l;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_begin(s, &err), CO_OK);
+    assert_int_equal(co_loader_open(s, "people", cols, 3, &ev, &l, &err), CO_OK);
+    for (int i = 1; i <= 2500; i++) { /* three batches */
+        char name[16];
+        const char *nm = name;
+        snprintf(name, sizeof name, "p%d", i % 1000);
+        co_value amount = co_real(1.5);
+        if (i == 700)
+            nm = "much too long"; /* strict mode: an error, not a truncated name */
+        if (i == 1800)
+            amount = co_real(1.234); /* would be rounded to 1.23: only a note */
+        co_value row[] = {co_int(i == 2222 ? 5 : i), co_text(nm, strlen(nm)), amount};
+        assert_int_equal(co_loader_put(l, row, &err), CO_OK);
+    }
+    assert_int_equal(co_loader_flush(l, &err), CO_OK);
+    co_loader_close(l);
+    assert_int_equal(co_store_commit(s, &err), CO_OK);
+    assert_int_equal(o.loaded, 2497);
+    assert_int_equal(o.refused, 3);
+    assert_int_equal(o.refused_ids[0], 700);
+    assert_string_equal(o.rules[0], "too_big");
+    assert_string_equal(o.states[0], "22001");
+    assert_non_null(strstr(o.reasons[0], "Data too long"));
+    assert_non_null(strstr(o.reasons[0], "MySQL error 1406"));
+    assert_int_equal(o.refused_ids[1], 1800);
+    assert_string_equal(o.rules[1], "type");
+    assert_non_null(strstr(o.reasons[1], "truncated"));
+    assert_int_equal(o.refused_ids[2], 5);
+    assert_string_equal(o.rules[2], "duplicate_key");
+    assert_non_null(strstr(o.reasons[2], "MySQL error 1062"));
+    assert_int_equal(query_int(s, "SELECT count(*) FROM people"), 2497);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM people WHERE id IN (700, 1800)"), 0);
+    assert_int_equal(query_int(s, "SELECT max(CHAR_LENGTH(name)) FROM people"), 4);
+
+    /* Without events a refused row is an error, naming the side. */
+    assert_int_equal(co_loader_open(s, "people", cols, 3, NULL, &l, &err), CO_OK);
+    co_value row[] = {co_int(9000), co_text("far too long", 12), co_null()};
+    assert_int_equal(co_loader_put(l, row, &err), CO_OK);
+    assert_int_equal(co_loader_flush(l, &err), CO_ETARGET);
+    assert_non_null(strstr(err.message, "target: a row was refused"));
+    assert_string_equal(err.sqlstate, "22001");
+    co_loader_close(l);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM people"), 2497);
+    co_store_close(s);
+}
+
+static void quotes_odd_identifiers(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    co_buf b = CO_BUF_INIT;
+    co_store_quote_ident(s, "we\"ird`name", &b);
+    assert_string_equal(co_buf_str(&b), "`we\"ird``name`");
+    co_buf_reset(&b);
+    co_buf_adds(&b, "CREATE TABLE ");
+    co_store_quote_ident(s, "we\"ird`name", &b);
+    co_buf_adds(&b, " (");
+    co_store_quote_ident(s, "select", &b);
+    co_buf_adds(&b, " INT PRIMARY KEY, ");
+    co_store_quote_ident(s, "a b", &b);
+    co_buf_adds(&b, " TEXT)");
+    exec_ok(s, co_buf_str(&b));
+    co_buf_release(&b);
+    const char *cols[] = {"select", "a b"};
+    co_loader *l;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_loader_open(s, "we\"ird`name", cols, 2, NULL, &l, &err), CO_OK);
+    co_value row[] = {co_int(1), co_text("x'y\\z", 5)};
+    assert_int_equal(co_loader_put(l, row, &err), CO_OK);
+    assert_int_equal(co_loader_flush(l, &err), CO_OK);
+    co_loader_close(l);
+    char *v = query_text(s, "SELECT `a b` FROM `we\"ird``name`");
+    assert_string_equal(v, "x'y\\z");
+    free(v);
+
+    co_column *cs;
+    size_t n;
+    assert_int_equal(co_store_columns(s, "we\"ird`name", &cs, &n, &err), CO_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(cs[0].name, "select");
+    assert_string_equal(cs[0].decl_type, "int(11)");
+    assert_true(cs[0].primary_key && cs[0].notnull);
+    assert_string_equal(cs[1].name, "a b");
+    assert_false(cs[1].notnull);
+    co_columns_free(cs, n);
+    co_error_clear(&err);
+    assert_int_equal(co_store_columns(s, "no_such", &cs, &n, &err), CO_ENOTFOUND);
+    co_store_close(s);
+}
+
+/* ---- a server that goes away ------------------------------------------------------- */
+
+static void lost_connection_names_the_side(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    co_store *killer = open_db(CO_SIDE_STATE);
+    int64_t id = query_int(s, "SELECT CONNECTION_ID()");
+    char sql[64];
+    snprintf(sql, sizeof sql, "KILL %lld", (long long)id);
+    exec_ok(killer, sql);
+    co_store_close(killer);
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_exec(s, "SELECT 1", &err), CO_ETARGET);
+    assert_non_null(strstr(err.message, "target: "));
+    assert_non_null(strstr(err.message, "the connection is lost"));
+    assert_string_equal(err.sqlstate, "08S01");
+    assert_null(strstr(err.message, password));
+    co_store_close(s);
+}
+
+/* The connection dies between two batches of a load: loading ends with an
+ * error naming the side, the transaction is gone, and a new connection
+ * loads everything again (nothing half-done stays). */
+static void lost_connection_ends_loading(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    exec_ok(s, "CREATE TABLE gone (id INT PRIMARY KEY, v VARCHAR(10))");
+    co_error err;
+    co_error_clear(&err);
+    int64_t id = query_int(s, "SELECT CONNECTION_ID()");
+    const char *cols[] = {"id", "v"};
+    co_loader *l;
+    assert_int_equal(co_store_begin(s, &err), CO_OK);
+    assert_int_equal(co_loader_open(s, "gone", cols, 2, NULL, &l, &err), CO_OK);
+    co_code rc = CO_OK;
+    for (int i = 1; i <= 1500 && rc == CO_OK; i++) {
+        if (i == 1200) { /* after the first batch of 1,000 went in */
+            co_store *killer = open_db(CO_SIDE_STATE);
+            char sql[64];
+            snprintf(sql, sizeof sql, "KILL %lld", (long long)id);
+            exec_ok(killer, sql);
+            co_store_close(killer);
+        }
+        co_value row[] = {co_int(i), co_text("v", 1)};
+        rc = co_loader_put(l, row, &err);
+    }
+    if (rc == CO_OK)
+        rc = co_loader_flush(l, &err);
+    assert_int_equal(rc, CO_ETARGET);
+    assert_non_null(strstr(err.message, "target: "));
+    assert_non_null(strstr(err.message, "the connection is lost"));
+    assert_string_equal(err.sqlstate, "08S01");
+    co_loader_close(l);
+    co_store_rollback(s);
+    co_store_close(s);
+
+    s = open_db(CO_SIDE_TARGET);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM gone"), 0);
+    assert_int_equal(co_loader_open(s, "gone", cols, 2, NULL, &l, &err), CO_OK);
+    for (int i = 1; i <= 1500; i++) {
+        co_value row[] = {co_int(i), co_text("v", 1)};
+        assert_int_equal(co_loader_put(l, row, &err), CO_OK);
+    }
+    assert_int_equal(co_loader_flush(l, &err), CO_OK);
+    co_loader_close(l);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM gone"), 1500);
+    co_store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(passwords_never_show),
+        cmocka_unit_test(session_is_strict),
+        cmocka_unit_test(errors_carry_side_errno_and_sqlstate),
+        cmocka_unit_test(parameters_and_types),
+        cmocka_unit_test(streams_with_bounded_memory),
+        cmocka_unit_test(other_work_while_a_cursor_streams),
+        cmocka_unit_test(isolates_refused_rows),
+        cmocka_unit_test(quotes_odd_identifiers),
+        cmocka_unit_test(lost_connection_names_the_side),
+        cmocka_unit_test(lost_connection_ends_loading),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
