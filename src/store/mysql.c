@@ -431,6 +431,7 @@ static const co_store_ops my_ops = {
     .columns = my_columns,
     .tables = my_tables,
     .select_columns = my_select_columns,
+    .constraints = co_my_constraints,
     .loader_open = co_my_loader_open,
     .month_sql = my_month_sql,
     .allow_writes = my_allow_writes,

@@ -69,6 +69,9 @@ co_code co_my_markers(my_store *s, const char *sql, co_buf *out, co_error *err);
 
 /* ---- cursors (mysql_cursor.c), loading (mysql_load.c) ------------------------- */
 
+/* co_store_constraints on MySQL and MariaDB (mysql_constraints.c). */
+co_code co_my_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
+                          co_error *err);
 co_code co_my_query(co_store *s, const char *sql, const co_param *params, size_t n,
                     co_cursor **out, co_error *err);
 co_code co_my_loader_open(co_store *s, const char *table, const char *const *columns,

@@ -336,6 +336,9 @@ co_code co_store_constraints(co_store *s, const char *table, co_constraint **out
 {
     *out = NULL;
     *n = 0;
+    if (!s->ops->constraints)
+        return co_error_set(err, CO_EUNSUPPORTED, "%s: %s cannot list declared constraints",
+                            co_side_name(s->side), s->ops->engine);
     co_code rc = s->ops->constraints(s, table, out, n, err);
     if (rc != CO_OK) {
         co_constraints_free(*out, *n);

@@ -533,6 +533,52 @@ static void quotes_odd_identifiers(void **state)
     co_store_close(s);
 }
 
+/* Declared constraints are read from information_schema: the primary key, a
+ * composite UNIQUE, a FOREIGN KEY with its parent columns, a CHECK clause. */
+static void constraints_are_read(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    exec_ok(s, "CREATE TABLE kparents (id INT PRIMARY KEY)");
+    exec_ok(s, "CREATE TABLE kkids (id INT PRIMARY KEY, parent_id INT, a INT, b INT,"
+               " CONSTRAINT kkids_ab UNIQUE (a, b),"
+               " CONSTRAINT kkids_parent FOREIGN KEY (parent_id) REFERENCES kparents (id),"
+               " CONSTRAINT kkids_a CHECK (a > 0))");
+    co_constraint *k = NULL;
+    size_t n = 0;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_constraints(s, "kkids", &k, &n, &err), CO_OK);
+    int seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k[i].kind == CO_CONSTRAINT_UNIQUE && k[i].primary) {
+            assert_int_equal(k[i].ncolumns, 1);
+            assert_string_equal(k[i].columns[0], "id");
+            seen |= 1;
+        } else if (k[i].kind == CO_CONSTRAINT_UNIQUE) {
+            assert_string_equal(k[i].name, "kkids_ab");
+            assert_int_equal(k[i].ncolumns, 2);
+            assert_string_equal(k[i].columns[0], "a");
+            assert_string_equal(k[i].columns[1], "b");
+            seen |= 2;
+        } else if (k[i].kind == CO_CONSTRAINT_FOREIGN_KEY) {
+            assert_string_equal(k[i].parent, "kparents");
+            assert_int_equal(k[i].ncolumns, 1);
+            assert_string_equal(k[i].columns[0], "parent_id");
+            assert_string_equal(k[i].parent_columns[0], "id");
+            seen |= 4;
+        } else if (k[i].kind == CO_CONSTRAINT_CHECK) {
+            assert_non_null(k[i].check);
+            assert_non_null(strstr(k[i].check, "> 0"));
+            seen |= 8;
+        }
+    }
+    assert_int_equal(seen, 15);
+    assert_int_equal(n, 4);
+    co_constraints_free(k, n);
+    co_store_close(s);
+}
+
 /* ---- a server that goes away ------------------------------------------------------- */
 
 static void lost_connection_names_the_side(void **state)
@@ -616,6 +662,7 @@ int main(void)
         cmocka_unit_test(other_work_while_a_cursor_streams),
         cmocka_unit_test(isolates_refused_rows),
         cmocka_unit_test(quotes_odd_identifiers),
+        cmocka_unit_test(constraints_are_read),
         cmocka_unit_test(lost_connection_names_the_side),
         cmocka_unit_test(lost_connection_ends_loading),
     };
