@@ -160,7 +160,7 @@ static const cli_option report_options[] = {
 static const cli_option serve_options[] = {
     {"listen", 0, "ADDR:PORT", "where to listen (default 127.0.0.1:8080; port 0 picks a free one)"},
     {"allow-remote", 0, NULL, "allow an address other than loopback for --listen"},
-    {"refresh", 0, "SECONDS", "how often the pages reload themselves (default 5)"},
+    {"refresh", 0, "SECONDS", "how often the pages update their data (default 5)"},
     {0},
 };
 
