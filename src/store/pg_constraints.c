@@ -36,12 +36,6 @@ static const char constraints_sql[] =
     "   AND o.conrelid = x.indrelid)"
     " ORDER BY 1, 6";
 
-static char *text_of(co_cursor *c, size_t i)
-{
-    co_value v = co_cursor_value(c, i);
-    return v.type == CO_TEXT ? strndup(v.s, v.len) : NULL;
-}
-
 co_code co_pg_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
                           co_error *err)
 {
@@ -53,46 +47,8 @@ co_code co_pg_constraints(co_store *s, const char *table, co_constraint **out, s
                     {NULL, co_text(co_buf_str(&ref), ref.len)}};
     co_cursor *c = NULL;
     co_code rc = co_store_query(s, constraints_sql, p, 2, &c, err);
-    co_constraint cur = {0};
-    bool open = false;
-    bool has_row;
-    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        co_value name = co_cursor_value(c, 0);
-        if (open && (strlen(cur.name) != name.len || memcmp(cur.name, name.s, name.len) != 0)) {
-            open = false;
-            if ((rc = co_constraint_push(out, n, &cur, err)) != CO_OK)
-                break;
-        }
-        if (!open) {
-            char *type = text_of(c, 1);
-            memset(&cur, 0, sizeof cur);
-            cur.kind = !type               ? CO_CONSTRAINT_UNIQUE
-                       : type[0] == 'c'    ? CO_CONSTRAINT_CHECK
-                       : type[0] == 'f'    ? CO_CONSTRAINT_FOREIGN_KEY
-                                           : CO_CONSTRAINT_UNIQUE;
-            cur.primary = type && type[0] == 'p';
-            free(type);
-            cur.name = text_of(c, 0);
-            cur.validated = co_cursor_value(c, 2).i != 0;
-            cur.check = text_of(c, 3);
-            cur.parent = text_of(c, 4);
-            open = true;
-            if (!cur.name) {
-                rc = co_error_set(err, CO_ENOMEM, "out of memory");
-                break;
-            }
-        }
-        char *col = text_of(c, 6), *pcol = text_of(c, 7);
-        bool fk = cur.kind == CO_CONSTRAINT_FOREIGN_KEY;
-        if (col && (!fk || pcol) && !co_constraint_add_column(&cur, col, fk ? pcol : NULL))
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-        free(col);
-        free(pcol);
-    }
-    if (open && rc == CO_OK)
-        rc = co_constraint_push(out, n, &cur, err);
-    else
-        co_constraint_release(&cur);
+    if (rc == CO_OK)
+        rc = co_constraints_from_rows(c, out, n, err);
     co_cursor_close(c);
     co_buf_release(&ref);
     return rc;

@@ -404,6 +404,67 @@ bool co_constraint_add_column(co_constraint *c, const char *column, const char *
     return cols[c->ncolumns - 1] && (!parent_column || pcols[c->ncolumns - 1]);
 }
 
+static char *constraint_text(co_cursor *c, size_t i)
+{
+    co_value v = co_cursor_value(c, i);
+    return v.type == CO_TEXT ? strndup(v.s, v.len) : NULL;
+}
+
+/* True when the cursor's row belongs to cur (same name and kind). */
+static bool same_constraint(co_cursor *c, const co_constraint *cur, char kind)
+{
+    co_value name = co_cursor_value(c, 0), type = co_cursor_value(c, 1);
+    char row_kind = type.type == CO_TEXT && type.len ? type.s[0] : 'u';
+    return row_kind == kind && strlen(cur->name) == name.len &&
+           memcmp(cur->name, name.s, name.len) == 0;
+}
+
+co_code co_constraints_from_rows(co_cursor *c, co_constraint **out, size_t *n, co_error *err)
+{
+    co_code rc = CO_OK;
+    co_constraint cur = {0};
+    char kind = 0;
+    bool open = false, has_row;
+    while ((rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        if (open && !same_constraint(c, &cur, kind)) {
+            open = false;
+            if ((rc = co_constraint_push(out, n, &cur, err)) != CO_OK)
+                break;
+        }
+        if (!open) {
+            co_value type = co_cursor_value(c, 1), validated = co_cursor_value(c, 2);
+            kind = type.type == CO_TEXT && type.len ? type.s[0] : 'u';
+            memset(&cur, 0, sizeof cur);
+            cur.kind = kind == 'c'   ? CO_CONSTRAINT_CHECK
+                       : kind == 'f' ? CO_CONSTRAINT_FOREIGN_KEY
+                                     : CO_CONSTRAINT_UNIQUE;
+            cur.primary = kind == 'p';
+            cur.validated = validated.type == CO_NULL || validated.i != 0;
+            cur.name = constraint_text(c, 0);
+            cur.check = kind == 'c' ? constraint_text(c, 3) : NULL;
+            cur.parent = kind == 'f' ? constraint_text(c, 4) : NULL;
+            open = true;
+            if (!cur.name) {
+                rc = co_error_set(err, CO_ENOMEM, "out of memory");
+                break;
+            }
+        }
+        char *col = constraint_text(c, 6), *pcol = constraint_text(c, 7);
+        bool fk = cur.kind == CO_CONSTRAINT_FOREIGN_KEY;
+        if (col && (!fk || pcol) && !co_constraint_add_column(&cur, col, fk ? pcol : NULL))
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+        free(col);
+        free(pcol);
+        if (rc != CO_OK)
+            break;
+    }
+    if (open && rc == CO_OK)
+        rc = co_constraint_push(out, n, &cur, err);
+    else
+        co_constraint_release(&cur);
+    return rc;
+}
+
 void co_store_set_key_filter(co_store *s, co_key_filter_fn fn, void *ctx)
 {
     s->key_filter = fn;

@@ -101,6 +101,12 @@ co_code co_constraint_push(co_constraint **arr, size_t *n, co_constraint *c, co_
 void co_constraint_release(co_constraint *c);
 /* Adds a column (and its parent column, or NULL) to c. */
 bool co_constraint_add_column(co_constraint *c, const char *column, const char *parent_column);
+/* The constraints of a catalog query's rows, each constraint's rows
+ * consecutive: 0 name, 1 kind ('p' primary key, 'u' unique, 'c' check, 'f'
+ * foreign key; NULL is 'u'), 2 validated (NULL is true), 3 the CHECK clause,
+ * 4 the referenced table, 5 the column's position, 6 the column, 7 the
+ * referenced column. Appends them to *out (n of them). */
+co_code co_constraints_from_rows(co_cursor *c, co_constraint **out, size_t *n, co_error *err);
 
 /* Opens a SQLite database at path (already resolved). */
 co_code co_sqlite_open(const char *path, co_side side, co_store **out, co_error *err);
