@@ -1,13 +1,11 @@
 /*
  * sqlite.c: the SQLite backend of the store (store_int.h).
  *
- * Queries stream rows straight from sqlite3_step. Loading buffers rows and
- * inserts them in groups, one multi-row INSERT per group; when the database
- * refuses a row (a constraint, a STRICT type, a size) the group is retried row
- * by row, so that row alone is rejected while the transaction goes on. The
- * source is opened query-only: cutover never writes to it by accident.
+ * Queries stream rows straight from sqlite3_step; opening, statements,
+ * transactions, catalog reads and key reservation live here. Loading is in
+ * sqlite_load.c, the SQL functions in sqlite_fn.c. The source is opened
+ * query-only: cutover never writes to it by accident.
  */
-#include "dedupe/normalize.h"
 #include "store/ddl_int.h"
 #include "store/store_int.h"
 #include "store/sqlite_int.h"
@@ -22,25 +20,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-typedef struct sqlite_store {
-    co_store base;
-    sqlite3 *db;
-    co_buf key; /* the canonical key cutover_keep() builds */
-    const char *path; /* for messages; owned by base.safe_uri once open returns */
-    bool writable;    /* a source connection that co_store_allow_writes opened to writes */
-} sqlite_store;
-
 typedef struct sqlite_cursor {
     co_cursor base;
     sqlite3_stmt *stmt;
 } sqlite_cursor;
 
-static sqlite3 *db_of(co_store *s) { return ((sqlite_store *)s)->db; }
-
-/* Fills err from the connection's last error, naming the side. */
-static co_code fail(co_store *s, const char *doing, co_error *err)
+co_code co_sqlite_fail(co_store *s, const char *doing, co_error *err)
 {
-    sqlite3 *db = db_of(s);
+    sqlite3 *db = co_sqlite_db(s);
     return co_error_set(err, co_store_side_code(s->side), "%s: %s: %s", co_side_name(s->side),
                         doing, sqlite3_errmsg(db));
 }
@@ -58,7 +45,7 @@ static co_code cursor_next(co_cursor *c, bool *has_row, co_error *err)
     *has_row = false;
     if (rc == SQLITE_DONE)
         return CO_OK;
-    return fail(c->store, "query failed", err);
+    return co_sqlite_fail(c->store, "query failed", err);
 }
 
 static size_t cursor_ncols(const co_cursor *c)
@@ -120,7 +107,7 @@ static const co_cursor_ops cursor_ops = {
 
 /* ---- statements ------------------------------------------------------------- */
 
-static int bind_value(sqlite3_stmt *st, int idx, const co_value *v)
+int co_sqlite_bind_value(sqlite3_stmt *st, int idx, const co_value *v)
 {
     switch (v->type) {
     case CO_NULL: return sqlite3_bind_null(st, idx);
@@ -138,10 +125,10 @@ static int bind_value(sqlite3_stmt *st, int idx, const co_value *v)
 static co_code prepare_bound(co_store *s, const char *sql, const co_param *params, size_t n,
                              sqlite3_stmt **out, co_error *err)
 {
-    sqlite3 *db = db_of(s);
+    sqlite3 *db = co_sqlite_db(s);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return fail(s, "cannot prepare query", err);
+        return co_sqlite_fail(s, "cannot prepare query", err);
     if (!st)
         return co_error_set(err, co_store_side_code(s->side), "%s: the query is empty",
                             co_side_name(s->side));
@@ -155,8 +142,8 @@ static co_code prepare_bound(co_store *s, const char *sql, const co_param *param
         } else {
             idx = ++position;
         }
-        if (bind_value(st, idx, &params[i].value) != SQLITE_OK) {
-            co_code rc = fail(s, "cannot bind parameter", err);
+        if (co_sqlite_bind_value(st, idx, &params[i].value) != SQLITE_OK) {
+            co_code rc = co_sqlite_fail(s, "cannot bind parameter", err);
             sqlite3_finalize(st);
             return rc;
         }
@@ -219,9 +206,9 @@ static co_code sq_query(co_store *s, const char *sql, const co_param *params, si
 static co_code sq_exec(co_store *s, const char *sql, co_error *err)
 {
     char *msg = NULL;
-    if (sqlite3_exec(db_of(s), sql, NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_exec(co_sqlite_db(s), sql, NULL, NULL, &msg) != SQLITE_OK) {
         co_error_set(err, co_store_side_code(s->side), "%s: %s", co_side_name(s->side),
-                     msg ? msg : sqlite3_errmsg(db_of(s)));
+                     msg ? msg : sqlite3_errmsg(co_sqlite_db(s)));
         sqlite3_free(msg);
         return co_store_side_code(s->side);
     }
@@ -239,9 +226,9 @@ static co_code sq_exec_params(co_store *s, const char *sql, const co_param *para
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
         ;
     if (step != SQLITE_DONE) {
-        rc = fail(s, "statement failed", err);
+        rc = co_sqlite_fail(s, "statement failed", err);
     } else if (changes) {
-        *changes = sqlite3_changes64(db_of(s));
+        *changes = sqlite3_changes64(co_sqlite_db(s));
     }
     sqlite3_finalize(st);
     return rc;
@@ -252,8 +239,8 @@ static co_code sq_commit(co_store *s, co_error *err) { return sq_exec(s, "COMMIT
 
 static void sq_rollback(co_store *s)
 {
-    if (!sqlite3_get_autocommit(db_of(s)))
-        sqlite3_exec(db_of(s), "ROLLBACK", NULL, NULL, NULL);
+    if (!sqlite3_get_autocommit(co_sqlite_db(s)))
+        sqlite3_exec(co_sqlite_db(s), "ROLLBACK", NULL, NULL, NULL);
 }
 
 typedef struct sqlite_stmt {
@@ -264,8 +251,8 @@ typedef struct sqlite_stmt {
 static co_code sq_prepare(co_store *s, const char *sql, co_stmt **out, co_error *err)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v3(db_of(s), sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
-        return fail(s, "cannot prepare statement", err);
+    if (sqlite3_prepare_v3(co_sqlite_db(s), sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        return co_sqlite_fail(s, "cannot prepare statement", err);
     sqlite_stmt *ps = calloc(1, sizeof *ps);
     if (!ps) {
         sqlite3_finalize(st);
@@ -283,16 +270,16 @@ static co_code sq_stmt_exec(co_stmt *stmt, const co_value *vals, size_t n, long 
     sqlite3_stmt *st = ((sqlite_stmt *)stmt)->stmt;
     co_code rc = CO_OK;
     for (size_t i = 0; i < n && rc == CO_OK; i++)
-        if (bind_value(st, (int)i + 1, &vals[i]) != SQLITE_OK)
-            rc = fail(stmt->store, "cannot bind value", err);
+        if (co_sqlite_bind_value(st, (int)i + 1, &vals[i]) != SQLITE_OK)
+            rc = co_sqlite_fail(stmt->store, "cannot bind value", err);
     if (rc == CO_OK) {
         int step;
         while ((step = sqlite3_step(st)) == SQLITE_ROW)
             ;
         if (step != SQLITE_DONE)
-            rc = fail(stmt->store, "statement failed", err);
+            rc = co_sqlite_fail(stmt->store, "statement failed", err);
         else if (changes)
-            *changes = sqlite3_changes64(db_of(stmt->store));
+            *changes = sqlite3_changes64(co_sqlite_db(stmt->store));
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -308,8 +295,8 @@ static void sq_stmt_close(co_stmt *stmt)
 static co_code sq_prepare_check(co_store *s, const char *sql, co_error *err)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db_of(s), sql, -1, &st, NULL) != SQLITE_OK)
-        return fail(s, "query does not prepare", err);
+    if (sqlite3_prepare_v2(co_sqlite_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+        return co_sqlite_fail(s, "query does not prepare", err);
     sqlite3_finalize(st);
     return CO_OK;
 }
@@ -340,10 +327,10 @@ static co_code sq_query_reads(co_store *s, const char *sql, co_read_fn fn, void 
     read_collector collector = {fn, ctx};
     sqlite3_stmt *st = NULL;
     co_code rc = CO_OK;
-    sqlite3_set_authorizer(db_of(s), collect_read, &collector);
-    if (sqlite3_prepare_v2(db_of(s), sql, -1, &st, NULL) != SQLITE_OK)
-        rc = fail(s, "query does not prepare", err); /* before the message changes */
-    sqlite3_set_authorizer(db_of(s), NULL, NULL);
+    sqlite3_set_authorizer(co_sqlite_db(s), collect_read, &collector);
+    if (sqlite3_prepare_v2(co_sqlite_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+        rc = co_sqlite_fail(s, "query does not prepare", err); /* before the message changes */
+    sqlite3_set_authorizer(co_sqlite_db(s), NULL, NULL);
     sqlite3_finalize(st);
     return rc;
 }
@@ -490,580 +477,6 @@ static co_code sq_tables(co_store *s, co_table_info **tables, size_t *ntables, c
     return CO_OK;
 }
 
-/* ---- loading ---------------------------------------------------------------- */
-
-/* Rows per multi-row INSERT: enough to amortize opening the table's and its
- * indexes' cursors, few enough that a retry row by row stays cheap. */
-#define GROUP_ROWS 64
-#define MAX_PARAMS 32766
-
-typedef struct sqlite_loader {
-    co_loader base;
-    sqlite3_stmt *one;   /* INSERT ... VALUES (?, ...) */
-    sqlite3_stmt *group; /* the same with `group_rows` rows */
-    size_t group_rows;
-    char *table;
-    co_value *rows;      /* group_rows * ncols buffered values */
-    size_t *offsets;     /* where each text or blob value's bytes start in bytes */
-    co_buf bytes;
-    size_t count;        /* rows buffered */
-    sq_fkeys *fkeys;     /* declared foreign keys checked before a group applies, or NULL */
-} sqlite_loader;
-
-/* The reject rule for a refused row, from SQLite's extended code. */
-static const char *rule_of(int ext)
-{
-    switch (ext) {
-    case SQLITE_CONSTRAINT_PRIMARYKEY:
-    case SQLITE_CONSTRAINT_UNIQUE:
-    case SQLITE_CONSTRAINT_ROWID: return "duplicate_key";
-    case SQLITE_CONSTRAINT_NOTNULL: return "not_null";
-    case SQLITE_CONSTRAINT_CHECK: return "check";
-    case SQLITE_CONSTRAINT_FOREIGNKEY: return "foreign_key";
-    case SQLITE_CONSTRAINT_DATATYPE:
-    case SQLITE_MISMATCH: return "type";
-    case SQLITE_TOOBIG: return "too_big";
-    default: return "constraint";
-    }
-}
-
-/* True when a failed step refused the row for what it holds. */
-static bool row_level(int rc)
-{
-    int primary = rc & 0xff;
-    return primary == SQLITE_CONSTRAINT || primary == SQLITE_MISMATCH || primary == SQLITE_TOOBIG;
-}
-
-static co_code insert_failed(sqlite_loader *sl, const char *what, co_error *err)
-{
-    co_store *s = sl->base.store;
-    return co_error_set(err, co_store_side_code(s->side), "%s: %s %s: %s", co_side_name(s->side),
-                        what, sl->table, sqlite3_errmsg(db_of(s)));
-}
-
-static co_code bind_rows(sqlite_loader *sl, sqlite3_stmt *st, const co_value *rows, size_t n,
-                         co_error *err)
-{
-    size_t ncols = sl->base.ncols;
-    for (size_t i = 0; i < n * ncols; i++)
-        if (bind_value(st, (int)i + 1, &rows[i]) != SQLITE_OK)
-            return insert_failed(sl, "cannot bind a value for", err);
-    return CO_OK;
-}
-
-/* Inserts rows one by one, reporting each as loaded or refused. */
-static co_code insert_each(sqlite_loader *sl, const co_value *rows, size_t n, co_error *err)
-{
-    co_loader *l = &sl->base;
-    for (size_t r = 0; r < n; r++) {
-        const co_value *row = rows + r * l->ncols;
-        co_code rc = bind_rows(sl, sl->one, row, 1, err);
-        if (rc != CO_OK) {
-            sqlite3_reset(sl->one);
-            return rc;
-        }
-        int step = sqlite3_step(sl->one);
-        int ext = sqlite3_extended_errcode(db_of(l->store));
-        if (step == SQLITE_DONE && sqlite3_changes64(db_of(l->store)) == 1) {
-            sqlite3_reset(sl->one);
-            if (l->events.loaded)
-                l->events.loaded(l->events.ctx, row, l->ncols);
-            continue;
-        }
-        if (step == SQLITE_DONE) { /* a trigger's RAISE(IGNORE) dropped it */
-            sqlite3_reset(sl->one);
-            if (!l->events.refused)
-                return co_error_set(err, co_store_side_code(l->store->side),
-                                    "%s: a row was dropped by %s (a trigger ignored it)",
-                                    co_side_name(l->store->side), sl->table);
-            l->events.refused(l->events.ctx, row, l->ncols, "ignored",
-                              "the table ignored the row (a trigger's RAISE(IGNORE))", "");
-            continue;
-        }
-        if (!row_level(step) && !row_level(ext)) {
-            rc = insert_failed(sl, "insert into", err);
-            sqlite3_reset(sl->one);
-            return rc;
-        }
-        if (!l->events.refused) {
-            rc = insert_failed(sl, "a row was refused by", err);
-            sqlite3_reset(sl->one);
-            return rc;
-        }
-        l->events.refused(l->events.ctx, row, l->ncols, rule_of(ext), sqlite3_errmsg(db_of(l->store)),
-                          "");
-        sqlite3_reset(sl->one);
-    }
-    return CO_OK;
-}
-
-/* Refuses the buffered rows whose declared foreign key names no parent row
- * (rule foreign_key) and moves the others to the front; *kept gets how many
- * those are. */
-static co_code refuse_orphans(sqlite_loader *sl, size_t *kept, co_error *err)
-{
-    co_loader *l = &sl->base;
-    size_t n = *kept, ncols = l->ncols, w = 0;
-    for (size_t r = 0; r < n; r++) {
-        bool ok;
-        char reason[512];
-        co_code rc = co_sqlite_fkeys_check(sl->fkeys, db_of(l->store), sl->rows, n, ncols, r,
-                                           &ok, reason, sizeof reason, err);
-        if (rc != CO_OK)
-            return rc;
-        if (ok) {
-            if (w != r)
-                memmove(sl->rows + w * ncols, sl->rows + r * ncols, ncols * sizeof *sl->rows);
-            w++;
-            continue;
-        }
-        if (!l->events.refused)
-            return co_error_set(err, co_store_side_code(l->store->side), "%s: %s: %s",
-                                co_side_name(l->store->side), sl->table, reason);
-        l->events.refused(l->events.ctx, sl->rows + r * ncols, ncols, "foreign_key", reason, "");
-    }
-    *kept = w;
-    return CO_OK;
-}
-
-/* Applies the buffered rows: a full group in one statement, retried row by
- * row when a row of it is refused; a partial group row by row. Rows whose
- * declared foreign key has no parent are refused first. */
-static co_code loader_flush(co_loader *l, co_error *err)
-{
-    sqlite_loader *sl = (sqlite_loader *)l;
-    size_t n = sl->count, ncols = l->ncols;
-    if (n == 0)
-        return CO_OK;
-    if (sl->bytes.failed)
-        return co_error_set(err, CO_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n * ncols; i++) /* the byte buffer may have moved */
-        if (sl->rows[i].type == CO_TEXT || sl->rows[i].type == CO_BLOB)
-            sl->rows[i].s = sl->bytes.data + sl->offsets[i];
-    sl->count = 0;
-    co_code rc = CO_OK;
-    bool done = false;
-    size_t kept = n;
-    if (sl->fkeys)
-        rc = refuse_orphans(sl, &kept, err);
-    if (rc == CO_OK && kept < n) { /* the others row by row */
-        n = kept;
-        done = n == 0;
-    } else if (n == sl->group_rows && sl->group) {
-        rc = bind_rows(sl, sl->group, sl->rows, n, err);
-        int step = rc == CO_OK ? sqlite3_step(sl->group) : SQLITE_OK;
-        int ext = sqlite3_extended_errcode(db_of(l->store));
-        if (rc == CO_OK && step == SQLITE_DONE &&
-            sqlite3_changes64(db_of(l->store)) == (sqlite3_int64)n) {
-            done = true;
-            for (size_t r = 0; r < n && l->events.loaded; r++)
-                l->events.loaded(l->events.ctx, sl->rows + r * ncols, ncols);
-        } else if (rc == CO_OK && step != SQLITE_DONE && !row_level(step) && !row_level(ext)) {
-            rc = insert_failed(sl, "insert into", err);
-        }
-        /* A refused row undid the whole statement: go row by row. (Tables with
-         * triggers, which could drop rows of a group that stays, are loaded row
-         * by row from the start.) */
-        sqlite3_reset(sl->group);
-    }
-    if (rc == CO_OK && !done)
-        rc = insert_each(sl, sl->rows, n, err);
-    co_buf_reset(&sl->bytes);
-    return rc;
-}
-
-static co_code loader_put(co_loader *l, const co_value *row, co_error *err)
-{
-    sqlite_loader *sl = (sqlite_loader *)l;
-    size_t base = sl->count * l->ncols;
-    for (size_t i = 0; i < l->ncols; i++) {
-        sl->rows[base + i] = row[i];
-        if (row[i].type == CO_TEXT || row[i].type == CO_BLOB) {
-            sl->offsets[base + i] = sl->bytes.len;
-            co_buf_add(&sl->bytes, row[i].s, row[i].len);
-            co_buf_addc(&sl->bytes, '\0'); /* text stays NUL-terminated */
-            sl->rows[base + i].s = NULL;  /* fixed up at flush */
-        }
-    }
-    if (sl->bytes.failed)
-        return co_error_set(err, CO_ENOMEM, "out of memory");
-    if (++sl->count == sl->group_rows)
-        return loader_flush(l, err);
-    return CO_OK;
-}
-
-static void loader_discard(co_loader *l)
-{
-    sqlite_loader *sl = (sqlite_loader *)l;
-    sl->count = 0;
-    co_buf_reset(&sl->bytes);
-}
-
-static void loader_close(co_loader *l)
-{
-    sqlite_loader *sl = (sqlite_loader *)l;
-    sqlite3_finalize(sl->one);
-    sqlite3_finalize(sl->group);
-    co_sqlite_fkeys_close(sl->fkeys);
-    co_buf_release(&sl->bytes);
-    free(sl->rows);
-    free(sl->offsets);
-    free(sl->table);
-    free(sl);
-}
-
-static const co_loader_ops loader_ops = {
-    .put = loader_put,
-    .flush = loader_flush,
-    .discard = loader_discard,
-    .close = loader_close,
-};
-
-/* INSERT INTO table (columns) VALUES (?, ...), ... for nrows rows. */
-static void insert_sql(co_store *s, const char *table, const char *const *columns, size_t ncols,
-                       size_t nrows, co_buf *sql)
-{
-    /* OR ABORT overrides a table's own ON CONFLICT IGNORE/REPLACE: a row the
-     * table would drop or overwrite silently is refused and reported instead. */
-    co_buf_adds(sql, "INSERT OR ABORT INTO ");
-    co_store_quote_ident(s, table, sql);
-    co_buf_adds(sql, " (");
-    for (size_t i = 0; i < ncols; i++) {
-        if (i)
-            co_buf_adds(sql, ", ");
-        co_store_quote_ident(s, columns[i], sql);
-    }
-    co_buf_adds(sql, ") VALUES ");
-    for (size_t r = 0; r < nrows; r++) {
-        co_buf_adds(sql, r ? ", (" : "(");
-        for (size_t i = 0; i < ncols; i++)
-            co_buf_adds(sql, i ? ", ?" : "?");
-        co_buf_addc(sql, ')');
-    }
-}
-
-/* True when table has triggers: one might drop a row (RAISE(IGNORE)) while
- * the statement succeeds, which only row-by-row loading can tell. */
-static bool has_triggers(co_store *s, const char *table)
-{
-    sqlite3_stmt *st = NULL;
-    bool found = true; /* when in doubt, the careful way */
-    if (sqlite3_prepare_v2(db_of(s), "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"
-                                     " AND tbl_name = ?1 COLLATE NOCASE",
-                           -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        found = sqlite3_column_int(st, 0) > 0;
-    sqlite3_finalize(st);
-    return found;
-}
-
-static co_code sq_loader_open(co_store *s, const char *table, const char *const *columns,
-                              size_t ncols, co_loader **out, co_error *err)
-{
-    sqlite_loader *l = calloc(1, sizeof *l);
-    if (!l)
-        return co_error_set(err, CO_ENOMEM, "out of memory");
-    l->base.ops = &loader_ops;
-    l->base.store = s;
-    l->group_rows = MAX_PARAMS / ncols < GROUP_ROWS ? MAX_PARAMS / ncols : GROUP_ROWS;
-    if (l->group_rows == 0)
-        l->group_rows = 1;
-    /* A table with triggers is written row by row, but its rows are still
-     * buffered by the group: a foreign key may name a row later in it. */
-    bool one_by_one = has_triggers(s, table);
-    l->table = strdup(table);
-    l->rows = calloc(l->group_rows * ncols, sizeof *l->rows);
-    l->offsets = calloc(l->group_rows * ncols, sizeof *l->offsets);
-    co_buf one = CO_BUF_INIT, group = CO_BUF_INIT;
-    insert_sql(s, table, columns, ncols, 1, &one);
-    if (l->group_rows > 1 && !one_by_one)
-        insert_sql(s, table, columns, ncols, l->group_rows, &group);
-    co_code rc = CO_OK;
-    if (!l->table || !l->rows || !l->offsets || one.failed || group.failed)
-        rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    if (rc == CO_OK && sqlite3_prepare_v3(db_of(s), co_buf_str(&one), -1,
-                                          SQLITE_PREPARE_PERSISTENT, &l->one, NULL) != SQLITE_OK)
-        rc = fail(s, "cannot prepare insert", err);
-    if (rc == CO_OK && l->group_rows > 1 && !one_by_one &&
-        sqlite3_prepare_v3(db_of(s), co_buf_str(&group), -1, SQLITE_PREPARE_PERSISTENT, &l->group,
-                           NULL) != SQLITE_OK)
-        rc = fail(s, "cannot prepare insert", err);
-    co_buf_release(&one);
-    co_buf_release(&group);
-    if (rc == CO_OK)
-        rc = co_sqlite_fkeys_open(s, db_of(s), table, columns, ncols, &l->fkeys, err);
-    if (rc != CO_OK) {
-        co_error_where(err, "table %s", table);
-        loader_close(&l->base);
-        return rc;
-    }
-    *out = &l->base;
-    return CO_OK;
-}
-
-/* ---- SQL functions for verification (store.h) --------------------------------- */
-
-#define MAX_FUNCTION_ARGS 64
-
-static co_value value_of(sqlite3_value *v)
-{
-    co_value out = {0};
-    switch (sqlite3_value_type(v)) {
-    case SQLITE_INTEGER:
-        out.type = CO_INT;
-        out.i = sqlite3_value_int64(v);
-        break;
-    case SQLITE_FLOAT:
-        out.type = CO_REAL;
-        out.r = sqlite3_value_double(v);
-        break;
-    case SQLITE_TEXT:
-        out.type = CO_TEXT;
-        out.s = (const char *)sqlite3_value_text(v);
-        out.len = (size_t)sqlite3_value_bytes(v);
-        break;
-    case SQLITE_BLOB:
-        out.type = CO_BLOB;
-        out.s = sqlite3_value_blob(v);
-        out.len = (size_t)sqlite3_value_bytes(v);
-        if (!out.s)
-            out.s = "";
-        break;
-    default:
-        break;
-    }
-    return out;
-}
-
-static bool values_of(sqlite3_context *ctx, int argc, sqlite3_value **argv, co_value *vals)
-{
-    if (argc > MAX_FUNCTION_ARGS) {
-        sqlite3_result_error(ctx, "cutover: too many columns for a row hash", -1);
-        return false;
-    }
-    for (int i = 0; i < argc; i++)
-        vals[i] = value_of(argv[i]);
-    return true;
-}
-
-static void fn_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    co_value vals[MAX_FUNCTION_ARGS];
-    if (values_of(ctx, argc, argv, vals))
-        sqlite3_result_int64(ctx, (sqlite3_int64)co_row_hash(vals, (size_t)argc));
-}
-
-static void fn_hash_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    uint64_t *sum = sqlite3_aggregate_context(ctx, sizeof *sum);
-    co_value vals[MAX_FUNCTION_ARGS];
-    if (sum && values_of(ctx, argc, argv, vals))
-        *sum += co_row_hash(vals, (size_t)argc);
-}
-
-/* cutover_round(x, digits): co_round_decimal for numbers, anything else as it is. */
-static void fn_round(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    int type = sqlite3_value_numeric_type(argv[0]);
-    if (type != SQLITE_INTEGER && type != SQLITE_FLOAT) {
-        sqlite3_result_value(ctx, argv[0]);
-        return;
-    }
-    sqlite3_result_double(ctx, co_round_decimal(sqlite3_value_double(argv[0]),
-                                                sqlite3_value_int(argv[1])));
-}
-
-/* The result of cutover_canon: arg itself when the canonical form left it as it was. */
-static void canon_result(sqlite3_context *ctx, sqlite3_value *arg, co_canon_type t)
-{
-    char buf[CO_CANON_TEXT_MAX];
-    co_value in = value_of(arg);
-    co_value v = co_canon_value(t, in, buf);
-    if (v.type == in.type && v.s == in.s && v.i == in.i && (v.type != CO_REAL || v.r == in.r)) {
-        sqlite3_result_value(ctx, arg);
-        return;
-    }
-    switch (v.type) {
-    case CO_NULL: sqlite3_result_null(ctx); break;
-    case CO_INT: sqlite3_result_int64(ctx, v.i); break;
-    case CO_REAL: sqlite3_result_double(ctx, v.r); break;
-    case CO_TEXT: sqlite3_result_text64(ctx, v.s, v.len, SQLITE_TRANSIENT, SQLITE_UTF8); break;
-    case CO_BLOB: sqlite3_result_blob64(ctx, v.s, v.len, SQLITE_TRANSIENT); break;
-    }
-}
-
-/* cutover_canon(x, 'type'): x in the canonical form of a column of that type
- * (util/canon.h); the type's name is parsed once per statement. */
-static void fn_canon(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    co_canon_type *kept = sqlite3_get_auxdata(ctx, 1);
-    if (kept) {
-        canon_result(ctx, argv[0], *kept);
-        return;
-    }
-    const char *name = (const char *)sqlite3_value_text(argv[1]);
-    co_canon_type t;
-    if (!name || !co_canon_type_parse(name, &t)) {
-        sqlite3_result_error(ctx, "cutover_canon: unknown type", -1);
-        return;
-    }
-    canon_result(ctx, argv[0], t);
-    co_canon_type *copy = sqlite3_malloc(sizeof *copy);
-    if (copy) {
-        *copy = t;
-        sqlite3_set_auxdata(ctx, 1, copy, sqlite3_free);
-    }
-}
-
-static void fn_hash_sum_final(sqlite3_context *ctx)
-{
-    uint64_t *sum = sqlite3_aggregate_context(ctx, 0);
-    sqlite3_result_int64(ctx, sum ? (sqlite3_int64)*sum : 0);
-}
-
-/* cutover_canon_hash_sum('type1,type2,...', v1, ..., vn): cutover_hash_sum of
- * the values each in its type's canonical form, in one call per row. The
- * types are parsed at the first row. */
-typedef struct canon_sum {
-    uint64_t sum; /* first: fn_hash_sum_final reads it */
-    bool parsed;
-    co_canon_type types[MAX_FUNCTION_ARGS];
-} canon_sum;
-
-static bool parse_types(const char *names, canon_sum *cs, int n)
-{
-    for (int i = 0; i < n; i++) {
-        const char *comma = strchr(names, ',');
-        size_t len = comma ? (size_t)(comma - names) : strlen(names);
-        char name[32];
-        if (len == 0 || len >= sizeof name)
-            return false;
-        memcpy(name, names, len);
-        name[len] = '\0';
-        if (!co_canon_type_parse(name, &cs->types[i]))
-            return false;
-        names += len + (comma ? 1 : 0);
-    }
-    return *names == '\0';
-}
-
-static void fn_canon_hash_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    canon_sum *cs = sqlite3_aggregate_context(ctx, sizeof *cs);
-    if (!cs) {
-        sqlite3_result_error_nomem(ctx);
-        return;
-    }
-    int n = argc - 1;
-    if (n > MAX_FUNCTION_ARGS) {
-        sqlite3_result_error(ctx, "cutover: too many columns for a row hash", -1);
-        return;
-    }
-    if (!cs->parsed) {
-        const char *names = (const char *)sqlite3_value_text(argv[0]);
-        if (!names || !parse_types(names, cs, n)) {
-            sqlite3_result_error(ctx, "cutover_canon_hash_sum: a type for each value", -1);
-            return;
-        }
-        cs->parsed = true;
-    }
-    co_value vals[MAX_FUNCTION_ARGS];
-    char text[MAX_FUNCTION_ARGS][CO_CANON_TEXT_MAX];
-    for (int i = 0; i < n; i++)
-        vals[i] = co_canon_value(cs->types[i], value_of(argv[i + 1]), text[i]);
-    cs->sum += co_row_hash(vals, (size_t)n);
-}
-
-static void fn_keep(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    co_store *s = sqlite3_user_data(ctx);
-    if (!s->key_filter) {
-        sqlite3_result_int(ctx, 1);
-        return;
-    }
-    co_value vals[MAX_FUNCTION_ARGS];
-    if (!values_of(ctx, argc, argv, vals))
-        return;
-    co_buf *key = &((sqlite_store *)s)->key; /* reused from row to row */
-    co_buf_reset(key);
-    co_key_encode(key, vals, (size_t)argc);
-    if (key->failed) {
-        sqlite3_result_error_nomem(ctx);
-        return;
-    }
-    sqlite3_result_int(ctx, s->key_filter(s->key_filter_ctx, key->data, key->len));
-}
-
-/* ---- normalizers (dedupe/normalize.h) as SQL functions ------------------------ */
-
-/* casefold(x), email_norm(x), domain_norm(x), name_norm(x): NULL for NULL,
- * for text that is not UTF-8 and for text with no usable form; numbers are
- * read as their text, blobs as their bytes. */
-typedef struct sql_normalizer {
-    const char *name;
-    bool (*fn)(const char *s, size_t len, co_buf *out);
-} sql_normalizer;
-
-static const sql_normalizer normalizers[] = {
-    {"casefold", co_norm_casefold},
-    {"email_norm", co_norm_email},
-    {"domain_norm", co_norm_domain},
-    {"name_norm", co_norm_name},
-};
-
-static void fn_norm(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    const sql_normalizer *norm = sqlite3_user_data(ctx);
-    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
-        sqlite3_result_null(ctx);
-        return;
-    }
-    const char *s = (const char *)sqlite3_value_text(argv[0]);
-    size_t len = (size_t)sqlite3_value_bytes(argv[0]);
-    if (!s) {
-        sqlite3_result_error_nomem(ctx);
-        return;
-    }
-    co_buf out = CO_BUF_INIT;
-    bool usable = norm->fn(s, len, &out);
-    if (out.failed)
-        sqlite3_result_error_nomem(ctx);
-    else if (!usable)
-        sqlite3_result_null(ctx);
-    else
-        sqlite3_result_text64(ctx, co_buf_str(&out), out.len, SQLITE_TRANSIENT, SQLITE_UTF8);
-    co_buf_release(&out);
-}
-
-static void register_normalizers(sqlite3 *db)
-{
-    int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
-    for (size_t i = 0; i < sizeof normalizers / sizeof normalizers[0]; i++)
-        sqlite3_create_function_v2(db, normalizers[i].name, 1, flags, (void *)&normalizers[i],
-                                   fn_norm, NULL, NULL, NULL);
-}
-
-static void register_functions(sqlite_store *s)
-{
-    register_normalizers(s->db);
-    int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
-    sqlite3_create_function_v2(s->db, "cutover_hash", -1, flags, NULL, fn_hash, NULL, NULL, NULL);
-    sqlite3_create_function_v2(s->db, "cutover_hash_sum", -1, flags, NULL, NULL, fn_hash_sum_step,
-                               fn_hash_sum_final, NULL);
-    sqlite3_create_function_v2(s->db, "cutover_keep", -1, SQLITE_UTF8, &s->base, fn_keep, NULL,
-                               NULL, NULL);
-    sqlite3_create_function_v2(s->db, "cutover_round", 2, flags, NULL, fn_round, NULL, NULL,
-                               NULL);
-    sqlite3_create_function_v2(s->db, "cutover_canon", 2, flags, NULL, fn_canon, NULL, NULL,
-                               NULL);
-    sqlite3_create_function_v2(s->db, "cutover_canon_hash_sum", -1, flags, NULL, NULL,
-                               fn_canon_hash_sum_step, fn_hash_sum_final, NULL);
-}
-
 static co_code sq_allow_writes(co_store *s, co_error *err)
 {
     co_code rc = sq_exec(s, "PRAGMA query_only = 0", err);
@@ -1099,7 +512,7 @@ static co_code sq_defer_constraints(co_store *s, co_error *err)
 static co_code sq_reserve_keys(co_store *s, const char *table, const char *column, size_t n,
                                int64_t *out, bool *until_commit, co_error *err)
 {
-    bool sequence = sqlite3_table_column_metadata(db_of(s), NULL, "sqlite_sequence", "seq", NULL,
+    bool sequence = sqlite3_table_column_metadata(co_sqlite_db(s), NULL, "sqlite_sequence", "seq", NULL,
                                                   NULL, NULL, NULL, NULL) == SQLITE_OK;
     co_buf sql = CO_BUF_INIT;
     co_buf_adds(&sql, "SELECT max(coalesce((SELECT max(");
@@ -1118,7 +531,7 @@ static co_code sq_reserve_keys(co_store *s, const char *table, const char *colum
         return rc;
     int step = sqlite3_step(st);
     if (step != SQLITE_ROW) {
-        rc = fail(s, "cannot reserve keys", err);
+        rc = co_sqlite_fail(s, "cannot reserve keys", err);
     } else if (sqlite3_column_type(st, 0) != SQLITE_INTEGER) {
         rc = co_error_set(err, CO_EUNSUPPORTED,
                           "%s: column \"%s\" of table \"%s\" holds values that are not "
@@ -1152,7 +565,7 @@ static const co_store_ops sqlite_ops = {
     .tables = sq_tables,
     .select_columns = sq_select_columns,
     .constraints = co_sqlite_constraints,
-    .loader_open = sq_loader_open,
+    .loader_open = co_sqlite_loader_open,
     .month_sql = sq_month_sql,
     .allow_writes = sq_allow_writes,
     .ddl = &co_sqlite_ddl_ops,
@@ -1228,7 +641,7 @@ co_code co_sqlite_open_ex(const char *path, co_side side, bool create, co_store 
         return co_store_side_code(side);
     }
     sqlite3_extended_result_codes(s->db, 1);
-    register_functions(s);
+    co_sqlite_register_functions(s);
     /* Workers sharing a SQLite target wait for each other's batches: one
      * batch may take tens of seconds on a loaded machine or a sanitized
      * build, and a wait that gives up rolls the tenant back. */

@@ -1,6 +1,7 @@
 /*
  * sqlite_int.h: what the SQLite files of src/store share beyond store_int.h:
- * the foreign keys a load enforces (sqlite_constraints.c), so that a row
+ * the store's layout and helpers, its loader (sqlite_load.c), its SQL
+ * functions (sqlite_fn.c), and the foreign keys a load enforces (sqlite_constraints.c), so that a row
  * whose declared foreign key names no parent row is refused with the rule
  * foreign_key, as PostgreSQL refuses it.
  */
@@ -10,6 +11,27 @@
 #include "store/store_int.h"
 
 #include <sqlite3.h>
+
+typedef struct sqlite_store {
+    co_store base;
+    sqlite3 *db;
+    co_buf key; /* the canonical key cutover_keep() builds */
+    const char *path; /* for messages; owned by base.safe_uri once open returns */
+    bool writable;    /* a source connection that co_store_allow_writes opened to writes */
+} sqlite_store;
+
+/* The store's connection. */
+static inline sqlite3 *co_sqlite_db(co_store *s) { return ((sqlite_store *)s)->db; }
+/* Fills err from the connection's last error, naming the side. */
+co_code co_sqlite_fail(co_store *s, const char *doing, co_error *err);
+/* Binds v to parameter idx of st (texts and blobs not copied). */
+int co_sqlite_bind_value(sqlite3_stmt *st, int idx, const co_value *v);
+/* The loader_open operation (sqlite_load.c). */
+co_code co_sqlite_loader_open(co_store *s, const char *table, const char *const *columns,
+                              size_t ncols, co_loader **out, co_error *err);
+
+/* Installs cutover's SQL functions on the store's connection (sqlite_fn.c). */
+void co_sqlite_register_functions(sqlite_store *s);
 
 typedef struct sq_fkeys sq_fkeys;
 

@@ -1,0 +1,276 @@
+/*
+ * sqlite_fn.c: the SQL functions cutover installs on every SQLite connection
+ * (store.h): the row hashes, sums, rounding and canonical forms that verify
+ * pushes into SQLite, cutover_keep, and the dedupe normalizers as SQL
+ * functions (email_norm and co.).
+ */
+#include "dedupe/normalize.h"
+#include "store/sqlite_int.h"
+#include "util/canon.h"
+#include "util/key.h"
+#include "util/rowhash.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- SQL functions for verification (store.h) --------------------------------- */
+
+#define MAX_FUNCTION_ARGS 64
+
+static co_value value_of(sqlite3_value *v)
+{
+    co_value out = {0};
+    switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER:
+        out.type = CO_INT;
+        out.i = sqlite3_value_int64(v);
+        break;
+    case SQLITE_FLOAT:
+        out.type = CO_REAL;
+        out.r = sqlite3_value_double(v);
+        break;
+    case SQLITE_TEXT:
+        out.type = CO_TEXT;
+        out.s = (const char *)sqlite3_value_text(v);
+        out.len = (size_t)sqlite3_value_bytes(v);
+        break;
+    case SQLITE_BLOB:
+        out.type = CO_BLOB;
+        out.s = sqlite3_value_blob(v);
+        out.len = (size_t)sqlite3_value_bytes(v);
+        if (!out.s)
+            out.s = "";
+        break;
+    default:
+        break;
+    }
+    return out;
+}
+
+static bool values_of(sqlite3_context *ctx, int argc, sqlite3_value **argv, co_value *vals)
+{
+    if (argc > MAX_FUNCTION_ARGS) {
+        sqlite3_result_error(ctx, "cutover: too many columns for a row hash", -1);
+        return false;
+    }
+    for (int i = 0; i < argc; i++)
+        vals[i] = value_of(argv[i]);
+    return true;
+}
+
+static void fn_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    co_value vals[MAX_FUNCTION_ARGS];
+    if (values_of(ctx, argc, argv, vals))
+        sqlite3_result_int64(ctx, (sqlite3_int64)co_row_hash(vals, (size_t)argc));
+}
+
+static void fn_hash_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    uint64_t *sum = sqlite3_aggregate_context(ctx, sizeof *sum);
+    co_value vals[MAX_FUNCTION_ARGS];
+    if (sum && values_of(ctx, argc, argv, vals))
+        *sum += co_row_hash(vals, (size_t)argc);
+}
+
+/* cutover_round(x, digits): co_round_decimal for numbers, anything else as it is. */
+static void fn_round(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    int type = sqlite3_value_numeric_type(argv[0]);
+    if (type != SQLITE_INTEGER && type != SQLITE_FLOAT) {
+        sqlite3_result_value(ctx, argv[0]);
+        return;
+    }
+    sqlite3_result_double(ctx, co_round_decimal(sqlite3_value_double(argv[0]),
+                                                sqlite3_value_int(argv[1])));
+}
+
+/* The result of cutover_canon: arg itself when the canonical form left it as it was. */
+static void canon_result(sqlite3_context *ctx, sqlite3_value *arg, co_canon_type t)
+{
+    char buf[CO_CANON_TEXT_MAX];
+    co_value in = value_of(arg);
+    co_value v = co_canon_value(t, in, buf);
+    if (v.type == in.type && v.s == in.s && v.i == in.i && (v.type != CO_REAL || v.r == in.r)) {
+        sqlite3_result_value(ctx, arg);
+        return;
+    }
+    switch (v.type) {
+    case CO_NULL: sqlite3_result_null(ctx); break;
+    case CO_INT: sqlite3_result_int64(ctx, v.i); break;
+    case CO_REAL: sqlite3_result_double(ctx, v.r); break;
+    case CO_TEXT: sqlite3_result_text64(ctx, v.s, v.len, SQLITE_TRANSIENT, SQLITE_UTF8); break;
+    case CO_BLOB: sqlite3_result_blob64(ctx, v.s, v.len, SQLITE_TRANSIENT); break;
+    }
+}
+
+/* cutover_canon(x, 'type'): x in the canonical form of a column of that type
+ * (util/canon.h); the type's name is parsed once per statement. */
+static void fn_canon(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    co_canon_type *kept = sqlite3_get_auxdata(ctx, 1);
+    if (kept) {
+        canon_result(ctx, argv[0], *kept);
+        return;
+    }
+    const char *name = (const char *)sqlite3_value_text(argv[1]);
+    co_canon_type t;
+    if (!name || !co_canon_type_parse(name, &t)) {
+        sqlite3_result_error(ctx, "cutover_canon: unknown type", -1);
+        return;
+    }
+    canon_result(ctx, argv[0], t);
+    co_canon_type *copy = sqlite3_malloc(sizeof *copy);
+    if (copy) {
+        *copy = t;
+        sqlite3_set_auxdata(ctx, 1, copy, sqlite3_free);
+    }
+}
+
+static void fn_hash_sum_final(sqlite3_context *ctx)
+{
+    uint64_t *sum = sqlite3_aggregate_context(ctx, 0);
+    sqlite3_result_int64(ctx, sum ? (sqlite3_int64)*sum : 0);
+}
+
+/* cutover_canon_hash_sum('type1,type2,...', v1, ..., vn): cutover_hash_sum of
+ * the values each in its type's canonical form, in one call per row. The
+ * types are parsed at the first row. */
+typedef struct canon_sum {
+    uint64_t sum; /* first: fn_hash_sum_final reads it */
+    bool parsed;
+    co_canon_type types[MAX_FUNCTION_ARGS];
+} canon_sum;
+
+static bool parse_types(const char *names, canon_sum *cs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const char *comma = strchr(names, ',');
+        size_t len = comma ? (size_t)(comma - names) : strlen(names);
+        char name[32];
+        if (len == 0 || len >= sizeof name)
+            return false;
+        memcpy(name, names, len);
+        name[len] = '\0';
+        if (!co_canon_type_parse(name, &cs->types[i]))
+            return false;
+        names += len + (comma ? 1 : 0);
+    }
+    return *names == '\0';
+}
+
+static void fn_canon_hash_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    canon_sum *cs = sqlite3_aggregate_context(ctx, sizeof *cs);
+    if (!cs) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    int n = argc - 1;
+    if (n > MAX_FUNCTION_ARGS) {
+        sqlite3_result_error(ctx, "cutover: too many columns for a row hash", -1);
+        return;
+    }
+    if (!cs->parsed) {
+        const char *names = (const char *)sqlite3_value_text(argv[0]);
+        if (!names || !parse_types(names, cs, n)) {
+            sqlite3_result_error(ctx, "cutover_canon_hash_sum: a type for each value", -1);
+            return;
+        }
+        cs->parsed = true;
+    }
+    co_value vals[MAX_FUNCTION_ARGS];
+    char text[MAX_FUNCTION_ARGS][CO_CANON_TEXT_MAX];
+    for (int i = 0; i < n; i++)
+        vals[i] = co_canon_value(cs->types[i], value_of(argv[i + 1]), text[i]);
+    cs->sum += co_row_hash(vals, (size_t)n);
+}
+
+static void fn_keep(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    co_store *s = sqlite3_user_data(ctx);
+    if (!s->key_filter) {
+        sqlite3_result_int(ctx, 1);
+        return;
+    }
+    co_value vals[MAX_FUNCTION_ARGS];
+    if (!values_of(ctx, argc, argv, vals))
+        return;
+    co_buf *key = &((sqlite_store *)s)->key; /* reused from row to row */
+    co_buf_reset(key);
+    co_key_encode(key, vals, (size_t)argc);
+    if (key->failed) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    sqlite3_result_int(ctx, s->key_filter(s->key_filter_ctx, key->data, key->len));
+}
+
+/* ---- normalizers (dedupe/normalize.h) as SQL functions ------------------------ */
+
+/* casefold(x), email_norm(x), domain_norm(x), name_norm(x): NULL for NULL,
+ * for text that is not UTF-8 and for text with no usable form; numbers are
+ * read as their text, blobs as their bytes. */
+typedef struct sql_normalizer {
+    const char *name;
+    bool (*fn)(const char *s, size_t len, co_buf *out);
+} sql_normalizer;
+
+static const sql_normalizer normalizers[] = {
+    {"casefold", co_norm_casefold},
+    {"email_norm", co_norm_email},
+    {"domain_norm", co_norm_domain},
+    {"name_norm", co_norm_name},
+};
+
+static void fn_norm(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const sql_normalizer *norm = sqlite3_user_data(ctx);
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    const char *s = (const char *)sqlite3_value_text(argv[0]);
+    size_t len = (size_t)sqlite3_value_bytes(argv[0]);
+    if (!s) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    co_buf out = CO_BUF_INIT;
+    bool usable = norm->fn(s, len, &out);
+    if (out.failed)
+        sqlite3_result_error_nomem(ctx);
+    else if (!usable)
+        sqlite3_result_null(ctx);
+    else
+        sqlite3_result_text64(ctx, co_buf_str(&out), out.len, SQLITE_TRANSIENT, SQLITE_UTF8);
+    co_buf_release(&out);
+}
+
+static void register_normalizers(sqlite3 *db)
+{
+    int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+    for (size_t i = 0; i < sizeof normalizers / sizeof normalizers[0]; i++)
+        sqlite3_create_function_v2(db, normalizers[i].name, 1, flags, (void *)&normalizers[i],
+                                   fn_norm, NULL, NULL, NULL);
+}
+
+void co_sqlite_register_functions(sqlite_store *s)
+{
+    register_normalizers(s->db);
+    int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
+    sqlite3_create_function_v2(s->db, "cutover_hash", -1, flags, NULL, fn_hash, NULL, NULL, NULL);
+    sqlite3_create_function_v2(s->db, "cutover_hash_sum", -1, flags, NULL, NULL, fn_hash_sum_step,
+                               fn_hash_sum_final, NULL);
+    sqlite3_create_function_v2(s->db, "cutover_keep", -1, SQLITE_UTF8, &s->base, fn_keep, NULL,
+                               NULL, NULL);
+    sqlite3_create_function_v2(s->db, "cutover_round", 2, flags, NULL, fn_round, NULL, NULL,
+                               NULL);
+    sqlite3_create_function_v2(s->db, "cutover_canon", 2, flags, NULL, fn_canon, NULL, NULL,
+                               NULL);
+    sqlite3_create_function_v2(s->db, "cutover_canon_hash_sum", -1, flags, NULL, NULL,
+                               fn_canon_hash_sum_step, fn_hash_sum_final, NULL);
+}
