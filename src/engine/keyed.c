@@ -1,0 +1,291 @@
+/*
+ * keyed.c: entities whose target assigns the keys (target_key): the columns a
+ * row has in the target (co_entity_layout), and the target keys drawn for new
+ * rows (sequence blocks, above the largest key, or UUIDs).
+ */
+#include "cutover/migrate.h"
+#include "cutover/rehearse.h"
+#include "util/key.h"
+#include "engine/engine_int.h"
+#include "engine/merge.h"
+#include "engine/rejects.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/map.h"
+#include "util/utf8.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include "engine/load_int.h"
+
+int co_column_index(const char **names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* True when a declared type holds integers (SQLite's affinity rule, and
+ * PostgreSQL's integer, bigint, smallint, serial types). */
+static bool integer_type(const char *decl)
+{
+    for (const char *p = decl; *p; p++)
+        if (strncasecmp(p, "int", 3) == 0 || strncasecmp(p, "serial", 6) == 0)
+            return true;
+    return false;
+}
+
+/* True when a declared type can take the text of a UUID. */
+static bool uuid_type(const char *decl)
+{
+    static const char *const kinds[] = {"uuid", "char", "text", "clob"};
+    for (const char *p = decl; *p; p++)
+        for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
+            if (strncasecmp(p, kinds[k], strlen(kinds[k])) == 0)
+                return true;
+    return false;
+}
+
+co_code co_entity_layout(co_session *s, const co_entity *e, const char *const *names, size_t n,
+                         co_layout *out, co_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->names = calloc(n + 1, sizeof *out->names);
+    out->from = calloc(n + 1, sizeof *out->from);
+    if (!out->names || !out->from) {
+        co_layout_release(out);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    if (!e->target_key) {
+        for (size_t i = 0; i < n; i++) {
+            out->names[i] = names[i];
+            out->from[i] = (int)i;
+        }
+        out->n = n;
+        return CO_OK;
+    }
+    co_column *cols = NULL;
+    size_t ncols = 0;
+    co_code rc = co_store_columns(s->dest, e->target, &cols, &ncols, err);
+    if (rc != CO_OK) {
+        co_layout_release(out);
+        return rc;
+    }
+    const co_column *tk = NULL;
+    for (size_t c = 0; c < ncols && !tk; c++)
+        if (strcmp(cols[c].name, e->target_key) == 0)
+            tk = &cols[c];
+    if (!tk) {
+        rc = co_error_set(err, CO_EPROJECT, "entity %s: target_key \"%s\" is not a column of "
+                          "the target table \"%s\"", e->name, e->target_key, e->target);
+    } else if (!integer_type(tk->decl_type) && !uuid_type(tk->decl_type)) {
+        rc = co_error_set(err, CO_EUNSUPPORTED,
+                          "entity %s: target_key \"%s\" is of type %s: cutover assigns integer "
+                          "keys (from the column's sequence) and UUIDs only",
+                          e->name, e->target_key, *tk->decl_type ? tk->decl_type : "(none)");
+    }
+    out->uuid = tk && !integer_type(tk->decl_type);
+    bool given = false;
+    for (size_t i = 0; rc == CO_OK && i < n; i++) {
+        bool is_key = false, in_table = false;
+        for (size_t k = 0; k < e->nkey && !is_key; k++)
+            is_key = strcmp(e->key[k], names[i]) == 0;
+        for (size_t c = 0; c < ncols && !in_table; c++)
+            in_table = strcmp(cols[c].name, names[i]) == 0;
+        if (is_key && !in_table)
+            continue; /* a source key the target has no column for: the id map keeps it */
+        bool is_tk = strcmp(names[i], e->target_key) == 0;
+        if (is_tk) {
+            given = true;
+            out->tk = out->n;
+        }
+        out->names[out->n] = names[i];
+        out->from[out->n++] = is_tk ? -1 : (int)i;
+    }
+    if (rc == CO_OK && !given) {
+        out->tk = out->n;
+        out->names[out->n] = e->target_key;
+        out->from[out->n++] = -1;
+    }
+    co_columns_free(cols, ncols);
+    if (rc != CO_OK)
+        co_layout_release(out);
+    return rc;
+}
+
+void co_layout_release(co_layout *l)
+{
+    free(l->names);
+    free(l->from);
+    memset(l, 0, sizeof *l);
+}
+
+/* The largest integer among the target keys of a map (its values). */
+static int64_t largest_target(const co_map *m)
+{
+    int64_t top = 0;
+    size_t pos = 0, klen, vlen;
+    const char *k, *v;
+    co_buf storage = CO_BUF_INIT;
+    while (co_map_next(m, &pos, &k, &klen, &v, &vlen)) {
+        char one[64];
+        co_value val[2];
+        size_t got = 0;
+        if (vlen >= sizeof one)
+            continue;
+        memcpy(one, v, vlen);
+        one[vlen] = '\0';
+        co_buf_reset(&storage);
+        if (co_key_decode(one, val, 2, &got, &storage, NULL) == CO_OK && got == 1 &&
+            val[0].type == CO_INT && val[0].i > top)
+            top = val[0].i;
+    }
+    co_buf_release(&storage);
+    return top;
+}
+
+/* A version 4 (random) UUID, from the kernel's random source (getrandom),
+ * lower case: 8-4-4-4-12 hex digits. */
+static co_code make_uuid(char out[37], co_error *err)
+{
+    unsigned char b[16];
+    size_t got = 0;
+    while (got < sizeof b) {
+        ssize_t r = getrandom(b + got, sizeof b - got, 0);
+        if (r <= 0)
+            return co_error_set(err, CO_EIO, "cannot read random bytes for a UUID");
+        got += (size_t)r;
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (size_t i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[o] = '\0';
+    return CO_OK;
+}
+
+/* A new integer key: from the pool, which is filled a block at a time (the
+ * blocks grow from 64 to 8192 values, so that a small tenant wastes few). */
+static co_code draw_key(load *l, int64_t *out)
+{
+    keyed *k = &l->kd;
+    if (k->used == k->npool) {
+        size_t want = k->block ? k->block : 64;
+        k->block = want * 2 > 8192 ? 8192 : want * 2;
+        if (!k->pool && !(k->pool = malloc(8192 * sizeof *k->pool)))
+            return co_error_set(l->err, CO_ENOMEM, "out of memory");
+        co_code rc = co_store_reserve_keys(l->s->dest, l->e->target, l->e->target_key, want,
+                                           k->pool, &k->until_commit, l->err);
+        if (rc != CO_OK)
+            return rc;
+        /* SQLite's values are consecutive above what the table holds; rows
+         * put but not yet flushed, and keys kept from before, are above that. */
+        if (k->until_commit && want && k->pool[0] <= k->floor) {
+            int64_t shift = k->floor + 1 - k->pool[0];
+            for (size_t i = 0; i < want; i++)
+                k->pool[i] += shift;
+        }
+        k->npool = want;
+        k->used = 0;
+    }
+    *out = k->pool[k->used++];
+    if (*out > k->floor)
+        k->floor = *out;
+    return CO_OK;
+}
+
+/* The row of the target for a source row whose canonical key is key: the
+ * loaded columns, with the target key kept from before (kd.reuse), or, when
+ * drawing (not verifying), a new one; when verifying a row the id map does
+ * not know, the text "no target key: source key [...]". */
+co_code co_keyed_row(load *l, const co_value *row, const co_buf *key, bool draw,
+                     const co_value **out)
+{
+    keyed *k = &l->kd;
+    for (size_t j = 0; j < k->n; j++)
+        k->row[j] = k->from[j] >= 0 ? row[k->from[j]] : co_null();
+    const char *t;
+    size_t tlen;
+    co_buf_reset(&k->text);
+    co_value *v = &k->row[k->tk];
+    *out = k->row;
+    if (k->reuse && co_map_get(k->reuse, key->data, key->len, &t, &tlen)) {
+        char one[128];
+        size_t got = 0;
+        if (tlen >= sizeof one)
+            return co_error_set(l->err, CO_ESTATE, "state: target key too long");
+        memcpy(one, t, tlen);
+        one[tlen] = '\0';
+        co_code rc = co_key_decode(one, v, 1, &got, &k->text, l->err);
+        return rc == CO_OK && got != 1
+                   ? co_error_set(l->err, CO_ESTATE, "state: target key %s is not one value", one)
+                   : rc;
+    }
+    if (!draw) {
+        /* Verifying a row the id map does not know: it is missing from the
+         * target, and its finding names its source key. */
+        co_buf_printf(&k->text, "no target key: source key %.*s", (int)key->len, key->data);
+        *v = co_text(k->text.data, k->text.len);
+        return k->text.failed ? co_error_set(l->err, CO_ENOMEM, "out of memory") : CO_OK;
+    }
+    if (k->uuid) {
+        char uuid[37];
+        co_code rc = make_uuid(uuid, l->err);
+        if (rc != CO_OK)
+            return rc;
+        co_buf_adds(&k->text, uuid);
+        *v = co_text(k->text.data, 36);
+        return k->text.failed ? co_error_set(l->err, CO_ENOMEM, "out of memory") : CO_OK;
+    }
+    int64_t id = 0;
+    co_code rc = draw_key(l, &id);
+    if (rc == CO_OK)
+        *v = co_int(id);
+    return rc;
+}
+
+/* Sets up the target's columns of an entity with a target_key; reuse is its
+ * id map from before (or NULL). */
+co_code co_keyed_open(load *l, const co_map *reuse)
+{
+    if (!l->e->target_key)
+        return CO_OK;
+    co_layout lay;
+    co_code rc = co_entity_layout(l->s, l->e, (const char *const *)l->names, l->ncols, &lay, l->err);
+    if (rc != CO_OK)
+        return rc;
+    if (lay.n > 256) {
+        co_layout_release(&lay);
+        return co_error_set(l->err, CO_EUNSUPPORTED, "queries of more than 256 columns are not supported");
+    }
+    l->kd.on = true;
+    l->kd.uuid = lay.uuid;
+    l->kd.names = lay.names;
+    l->kd.from = lay.from;
+    l->kd.n = lay.n;
+    l->kd.tk = lay.tk;
+    l->kd.reuse = reuse;
+    l->kd.floor = reuse && !lay.uuid ? largest_target(reuse) : 0;
+    co_map_init(&l->kd.pending);
+    return CO_OK;
+}
+
+void co_keyed_release(keyed *k)
+{
+    free(k->names);
+    free(k->from);
+    free(k->pool);
+    co_map_release(&k->pending);
+    co_buf_release(&k->text);
+    memset(k, 0, sizeof *k);
+}

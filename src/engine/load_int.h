@@ -1,0 +1,180 @@
+/*
+ * load_int.h: what the files of the engine's load path share: the load of
+ * one entity (load.c), the target keys drawn for it (keyed.c), the run over
+ * the entities (migrate.c) and the refresh of touched rows (refresh.c,
+ * refresh_merge.c). Private to src/engine.
+ */
+#ifndef CUTOVER_ENGINE_LOAD_INT_H
+#define CUTOVER_ENGINE_LOAD_INT_H
+
+#include "cutover/migrate.h"
+#include "engine/engine_int.h"
+#include "engine/merge.h"
+#include "engine/rejects.h"
+#include "util/buf.h"
+#include "util/map.h"
+
+/* What the run remembers of an entity's keys while later entities load. */
+typedef struct entity_keys {
+    bool referenced; /* a later entity's refs point here */
+    co_map loaded;   /* source key -> target key */
+    co_map rejected; /* source keys of rejected rows */
+    co_map merged;   /* source keys of rows merged into another -> its target key */
+} entity_keys;
+
+typedef struct ref_col {
+    size_t column; /* index in the query's output */
+    size_t parent; /* index of the referenced entity */
+    const char *name;
+} ref_col;
+
+/* An entity whose target assigns its keys (target_key): how a row of its
+ * query becomes a row of the target, and the values reserved for new rows. */
+typedef struct keyed {
+    bool on;
+    bool uuid;             /* the target key is a UUID that cutover makes */
+    const char **names;    /* the columns loaded (co_entity_layout) */
+    int *from;             /* per loaded column: its output column, -1 for the target key */
+    size_t n;
+    size_t tk;             /* the target key's place among the loaded columns */
+    int64_t *pool;         /* values reserved and not yet used */
+    size_t npool, used, block;
+    bool until_commit;     /* the pool is good until the destination commits */
+    int64_t floor;         /* the largest value used or reused (SQLite: draw above it) */
+    co_map pending;        /* target key (exact) -> source key, of rows put since the flush */
+    const co_map *reuse;   /* source key -> target key from before: kept, never drawn again */
+    co_value row[257];
+    co_buf text;           /* the current row's target key text */
+} keyed;
+
+/* The load of one entity for one tenant. */
+typedef struct load {
+    co_session *s;
+    const co_tenant *t;
+    const co_entity *e;
+    size_t index;
+    entity_keys *keys; /* all entities' */
+    co_rejects *rejects;
+    const char **names; /* output column names */
+    size_t ncols;
+    size_t key_idx[64];
+    ref_col *refs;
+    bool track_ids; /* write the id map to the journal */
+    co_buf key;     /* the current row's canonical key */
+    co_buf loaded_key; /* the key of a row the loader reports on */
+    co_buf exact_key;  /* the same, every value with its own type */
+    co_map put_keys;   /* keys put so far, when the entity's keys are tracked */
+    co_buf tmp;
+    co_code callback_rc; /* the first error inside a loader callback */
+    co_error *err;
+    co_entity_counts counts;
+    co_merger *merger;     /* when the entity merges rows */
+    co_loader *loader;
+    co_map members;        /* merged row's canonical key -> the rows merged into it */
+    bool collapse;         /* a ref points to an entity that merges rows */
+    bool row_remapped;     /* the current row's refs went to a merged row */
+    co_map collapsed;      /* keys after remapping -> "1" when a merge remapped that row */
+    co_expected_fn sink;   /* for verification: rows go here, not to a loader */
+    void *sink_ctx;
+    keyed kd;              /* when the entity has a target_key */
+    bool keep_loaded;      /* keys[index].loaded follows every row loaded (catch-up) */
+} load;
+
+struct co_refresh {
+    co_session *s;
+    const co_tenant *t;
+    int64_t run_id;
+    entity_keys *keys;
+    co_rejects rejects;
+    int64_t loaded, rejected;
+};
+
+/* The target side of a refresh: the value sets as the target holds them
+ * (through the id maps where the target gave the keys), and, for an entity
+ * with a target_key, what its dropped rows leave behind. */
+typedef struct target_side {
+    const char *cols[16];
+    size_t nsets;          /* 0 with columns to match: no row of the target matches */
+    const co_param *params;
+    size_t np;
+    const co_map *by_target; /* target key -> its source keys ("\0"-ended), or NULL */
+    co_map reuse;            /* source key -> target key of the rows dropped */
+} target_side;
+
+/* Value sets decoded from canonical keys: each set's texts live in a buffer
+ * of its own, so later sets never move earlier values. */
+typedef struct key_sets {
+    co_value *vals; /* count sets of n values */
+    co_buf *texts;  /* one per set */
+    size_t count;
+} key_sets;
+
+/* migrate.c */
+/* Reads the journal's id map of entity e for tenant t into m. */
+co_code co_idmap_load(co_session *s, const co_tenant *t, const co_entity *e, co_map *m,
+                      co_error *err);
+/* Frees the key maps of every entity, and keys. */
+void co_entity_keys_free(const co_project *p, entity_keys *keys);
+/* Marks which entities later entities reference. */
+void co_mark_referenced(const co_project *p, entity_keys *keys);
+/* Frees what a load allocated, not the load itself. */
+void co_load_release(load *l);
+char *co_path_join(const char *dir, const char *rel);
+
+/* load.c */
+/* Sets up column names, key and ref positions from the open cursor. */
+co_code co_load_describe(load *l, co_cursor *c);
+co_code co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
+                       const co_map *reuse);
+co_code co_load_rows(load *l, co_cursor *c, co_loader *loader, const co_migrate_options *opt,
+                     int64_t total);
+/* The loader applied a row: count it and remember where its key went. */
+void co_load_on_loaded(void *ctx, const co_value *row, size_t ncols);
+/* The loader reports a row the destination refused. */
+void co_load_on_refused(void *ctx, const co_value *row, size_t ncols, const char *rule,
+                        const char *reason, const char *sqlstate);
+/* A cluster of rows came out of the merger as one row. */
+co_code co_load_on_merged(void *ctx, const co_merged *m, co_error *err);
+/* One source row on its way: left out when its key is in skip (the journal's
+ * rejects, for verification), checked (admit_row), then through the merger
+ * when the entity merges, and put. */
+co_code co_load_take_row(load *l, co_value *row, co_buf *storage, const co_map *skip);
+
+/* keyed.c */
+int co_column_index(const char **names, size_t n, const char *name);
+/* Sets up the target's columns of an entity with a target_key; reuse is its
+ * id map from before (or NULL). */
+co_code co_keyed_open(load *l, const co_map *reuse);
+void co_keyed_release(keyed *k);
+/* The row of the target for a source row whose canonical key is key: the
+ * loaded columns, with the target key kept from before (kd.reuse), or, when
+ * drawing (not verifying), a new one; when verifying a row the id map does
+ * not know, the text "no target key: source key [...]". */
+co_code co_keyed_row(load *l, const co_value *row, const co_buf *key, bool draw,
+                     const co_value **out);
+
+/* refresh.c */
+co_code co_refresh_drop_rows(co_refresh *r, const co_entity *e, bool tracked,
+                             const char *const *cols, size_t n, size_t nsets,
+                             const co_param *params, size_t np,
+                             target_side *ts, co_error *err);
+/* The parameters of co_match_sql: :tenant, then :m0 ... Names live in names
+ * (24 bytes each). */
+co_param *co_match_params(const co_tenant *t, const co_value *vals, size_t count, char *names,
+                          size_t *np);
+/* The WHERE text that picks the rows of the value sets: "c" IN (:m0, :m1, ...)
+ * for one column, ("a" IS :m0 AND "b" IS :m1) OR ... for several (IS being
+ * co_store_key_eq_op); with the tenant column on the target side. Parameters
+ * are :m0, :m1, ... in order. */
+void co_match_sql(co_store *st, const co_entity *e, bool on_target, const char *const *cols,
+                  size_t n, size_t nsets, co_buf *out);
+
+/* refresh_merge.c */
+/* The value sets as the target holds them: each value that goes through an
+ * id map (target_via) replaced by its target key; a set with a value the id
+ * map does not know matches no row of the target and is left out. */
+co_code co_refresh_target_sets(co_refresh *r, size_t entity, const char *const *cols,
+                               const co_value *vals, size_t n, size_t nsets, target_side *ts,
+                               key_sets *out, co_error *err);
+
+#endif
