@@ -22,21 +22,10 @@
 
 /* ---- errors ------------------------------------------------------------------- */
 
-static void scrub_one(char *text, const char *secret)
-{
-    size_t n = secret ? strlen(secret) : 0;
-    if (n < 3) /* a shorter "password" would mask ordinary words */
-        return;
-    for (char *hit = strstr(text, secret); hit; hit = strstr(hit + 3, secret)) {
-        memcpy(hit, "***", 3);
-        memmove(hit + 3, hit + n, strlen(hit + n) + 1);
-    }
-}
-
 void co_pg_scrub(const pg_store *s, char *text)
 {
-    scrub_one(text, s->password);
-    scrub_one(text, getenv("PGPASSWORD"));
+    co_secret_mask(text, s->password);
+    co_secret_mask(text, getenv("PGPASSWORD"));
 }
 
 /* Copies src into dst (cap bytes) on one line: runs of newlines, tabs and

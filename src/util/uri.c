@@ -81,3 +81,14 @@ bool co_uri_is_bare_path(const char *s)
     const char *colon = strchr(s, ':'), *slash = strchr(s, '/');
     return !colon || (slash && slash < colon);
 }
+
+void co_secret_mask(char *text, const char *secret)
+{
+    size_t n = secret ? strlen(secret) : 0;
+    if (n < 3)
+        return;
+    for (char *hit = strstr(text, secret); hit; hit = strstr(hit + 3, secret)) {
+        memcpy(hit, "***", 3);
+        memmove(hit + 3, hit + n, strlen(hit + n) + 1);
+    }
+}

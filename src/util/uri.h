@@ -25,4 +25,9 @@ bool co_uri_is_conninfo(const char *s);
  * suggest "sqlite:PATH". */
 bool co_uri_is_bare_path(const char *s);
 
+/* Replaces every occurrence of secret in text (NUL-terminated, edited in
+ * place) with "***". A secret shorter than 3 bytes is left alone: it would
+ * mask ordinary words. For error messages that may quote a password. */
+void co_secret_mask(char *text, const char *secret);
+
 #endif

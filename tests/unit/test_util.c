@@ -229,6 +229,19 @@ static void uris_are_masked(void **state)
     co_buf_release(&b);
 }
 
+static void secrets_are_masked_in_messages(void **state)
+{
+    (void)state;
+    char text[] = "password authentication failed: hunter2 (hunter2) for user";
+    co_secret_mask(text, "hunter2");
+    assert_string_equal(text, "password authentication failed: *** (***) for user");
+    char word[] = "the pw is ab";
+    co_secret_mask(word, "ab"); /* too short to mask: it would hide ordinary words */
+    assert_string_equal(word, "the pw is ab");
+    co_secret_mask(word, NULL);
+    assert_string_equal(word, "the pw is ab");
+}
+
 static void conninfo_strings_and_bare_paths(void **state)
 {
     (void)state;
@@ -491,6 +504,7 @@ int main(void)
         cmocka_unit_test(clock_parses_and_formats),
         cmocka_unit_test(errors_carry_code_message_and_context),
         cmocka_unit_test(uris_are_masked),
+        cmocka_unit_test(secrets_are_masked_in_messages),
         cmocka_unit_test(conninfo_strings_and_bare_paths),
         cmocka_unit_test(row_hashes_are_canonical),
         cmocka_unit_test(values_compare_in_their_declared_type),
