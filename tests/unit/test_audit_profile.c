@@ -13,6 +13,7 @@
 #include "audit/topk.h"
 #include "cutover/audit.h"
 #include "util/buf.h"
+#include "tmpdir.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -26,8 +27,7 @@ static char dir[64];
 static int make_dir(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/cutover-audit.XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return test_mkdtemp(dir, sizeof dir, "cutover-audit") ? 0 : -1;
 }
 
 static int remove_dir(void **state)

@@ -12,6 +12,7 @@
 #include "cutover/demo.h"
 #include "util/buf.h"
 #include "util/utf8.h"
+#include "tmpdir.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -168,8 +169,7 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
-    snprintf(f->root, sizeof f->root, "/tmp/cutover-demo-XXXXXX");
-    if (!mkdtemp(f->root))
+    if (!test_mkdtemp(f->root, sizeof f->root, "cutover-demo"))
         return -1;
     snprintf(f->dir, sizeof f->dir, "%s/a", f->root);
     co_error err;

@@ -17,6 +17,7 @@
 #include "cutover/cutover.h"
 #include "cutover/migrate.h"
 #include "cutover/verify.h"
+#include "tmpdir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,8 +163,7 @@ static void text(co_store *s, const char *sql, char *out, size_t cap)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/cutover-keys.XXXXXX");
-    if (!mkdtemp(dir))
+    if (!test_mkdtemp(dir, sizeof dir, "cutover-keys"))
         return -1;
     const char *uri = getenv("CUTOVER_TEST_PG");
     if (uri && *uri) {

@@ -10,6 +10,7 @@
 #include "cutover/migrate.h"
 #include "cutover/verify.h"
 #include "engine/engine_int.h"
+#include "tmpdir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,8 +53,7 @@ static co_code exec_on(const char *name, co_side side, const char *sql)
 static int make_databases(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/cutover-migrate.XXXXXX");
-    if (!mkdtemp(dir))
+    if (!test_mkdtemp(dir, sizeof dir, "cutover-migrate"))
         return -1;
     char path[128];
     for (int i = 0; i < 2; i++) { /* the store never creates source or target files */

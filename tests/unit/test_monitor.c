@@ -10,6 +10,7 @@
 #include "cutover/approval.h"
 #include "cutover/monitor.h"
 #include "cutover/project.h"
+#include "tmpdir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,9 +169,7 @@ static void approvals_need_a_second_person(void **state)
 {
     (void)state;
     char dir[512];
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/test_monitor.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    assert_non_null(mkdtemp(dir));
+    assert_non_null(test_mkdtemp(dir, sizeof dir, "test_monitor"));
     co_project *p = NULL;
     co_error err;
     assert_int_equal(parse_with("approvals:\n  switch: { size: [XL] }\n  publish_model: all\n",

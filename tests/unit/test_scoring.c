@@ -12,6 +12,7 @@
 
 #include "cutover/scoring.h"
 #include "scoring/scoring_int.h"
+#include "tmpdir.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -63,9 +64,7 @@ static const char events_sql[] =
 static int setup(void **st)
 {
     (void)st;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/cutover-scoring.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir))
+    if (!test_mkdtemp(dir, sizeof dir, "cutover-scoring"))
         return -1;
     char path[768];
     snprintf(path, sizeof path, "%s/events.db", dir);

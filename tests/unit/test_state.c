@@ -9,6 +9,7 @@
 #include "cutover/rehearse.h"
 #include "cutover/state.h"
 #include "cutover/status.h"
+#include "tmpdir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,7 @@ static char dir[64];
 static int setup_dir(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/cutover-state.XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return test_mkdtemp(dir, sizeof dir, "cutover-state") ? 0 : -1;
 }
 
 static int remove_dir(void **state)

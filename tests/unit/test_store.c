@@ -11,6 +11,7 @@
 #include "util/canon.h"
 #include "util/rowhash.h"
 #include "util/buf.h"
+#include "tmpdir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,7 @@ static char dir[64];
 static int make_dir(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/cutover-store.XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return test_mkdtemp(dir, sizeof dir, "cutover-store") ? 0 : -1;
 }
 
 static int remove_dir(void **state)
