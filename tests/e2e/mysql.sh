@@ -3,7 +3,9 @@
 # temporary directory, a free port on 127.0.0.1 and a socket in that
 # directory, a user cutover with a random password (real authentication, so
 # that tests can check the password is never shown), small settings; stopped
-# and removed at the end.
+# and removed at the end. The server reads and writes files (LOAD DATA
+# INFILE, SELECT ... INTO OUTFILE) only in MY_DIR/files, and keeps its
+# temporary files in MY_DIR/tmp.
 #
 # As root (CI) the server runs with --user=root; otherwise as ourselves.
 #
@@ -52,6 +54,7 @@ my_start() {
   chmod 700 "$dir"
   MY_DIR=$dir
   MY_SOCKET=$dir/mysqld.sock
+  mkdir -p "$dir/files" "$dir/tmp"
   MY_USER=cutover
   MY_PASSWORD="pw$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')Zq"
   if ! "$install" --no-defaults --datadir="$dir/data" "${user[@]}" \
@@ -66,7 +69,8 @@ my_start() {
     port=$(my_free_port) || break
     "$server" --no-defaults --datadir="$dir/data" "${user[@]}" --socket="$MY_SOCKET" \
       --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/mysqld.pid" \
-      --log-error="$dir/server.log" --skip-name-resolve --innodb-buffer-pool-size=32M \
+      --log-error="$dir/server.log" --secure-file-priv="$dir/files" --tmpdir="$dir/tmp" \
+      --skip-name-resolve --innodb-buffer-pool-size=32M \
       --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=0 --skip-log-bin \
       --max-connections=30 --performance-schema=OFF >/dev/null 2>&1 &
     for i in $(seq 1 300); do
@@ -105,7 +109,7 @@ my_stop() {
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
-    kill -9 "$pid" 2>/dev/null
+    kill -9 "$pid" 2>/dev/null || true
   fi
   rm -rf "$dir"
   [[ ${MY_DIR:-} == "$dir" ]] && MY_DIR=""
