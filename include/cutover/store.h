@@ -253,6 +253,123 @@ const char *co_store_key_eq_op(const co_store *s);
 /* Appends ident quoted for this engine ("a""b"; on MySQL `a``b`). */
 void co_store_quote_ident(const co_store *s, const char *ident, struct co_buf *out);
 
+/* ---- Dialects (store/dialect.c over each engine's *_dialect.c) ----
+ * Every difference between the engines' SQL that code outside src/store
+ * needs is asked of the store: what the engine can do (co_store_caps) or a
+ * piece of SQL it writes. co_store_engine is for messages, never decisions. */
+
+/* What an engine can do, where that changes what the caller does. */
+typedef struct co_caps {
+    bool row_locks;       /* SELECT ... FOR UPDATE OF t SKIP LOCKED: concurrent readers
+                             skip the rows another transaction is taking (PostgreSQL) */
+    bool failed_statement_aborts; /* a refused statement spoils its transaction
+                                     (PostgreSQL): guard one that may fail with a
+                                     savepoint; elsewhere only the statement is undone */
+    bool one_file;        /* the database is a file of its own (SQLite), not one of
+                             several on a server */
+} co_caps;
+co_caps co_store_caps(const co_store *s);
+
+/* Appends v as a SQL literal that needs no function of cutover's: NULL, a
+ * decimal integer, a real with 17 significant digits, a quoted string ('
+ * doubled), a blob (X'hex' on SQLite and MySQL, '\xhex'::bytea on
+ * PostgreSQL). */
+void co_store_literal(const co_store *s, const co_value *v, struct co_buf *out);
+
+/* Appends, comma-separated, the literals a key value may be stored as, for an
+ * IN list. An id may be an integer in one table and its text in another:
+ * SQLite compares them as different values where a column has no type, so
+ * an integer (or text holding one) is named both ways; PostgreSQL and MySQL
+ * take a quoted number, which compares equal to a column of either type. */
+void co_store_key_literals(const co_store *s, const co_value *v, struct co_buf *out);
+
+/* Appends the column, quoted, in a form that keeps the planner off its index:
+ * for a query that names a few rows by other means (a verification's scope).
+ * SQLite, without statistics, would rather walk the column's index: a unary
+ * + keeps it off; elsewhere the column as co_store_quote_ident writes it. */
+void co_store_unindexed_column(const co_store *s, const char *column, struct co_buf *out);
+
+/* Appends a condition true when column_sql (a quoted column) holds NULL, even
+ * where its declaration says NOT NULL: SQLite takes a declared NOT NULL at its
+ * word and folds IS NULL to false, so its typeof() looks at the value. */
+void co_store_null_test(const co_store *s, const char *column_sql, struct co_buf *out);
+
+/* Appends a NULL-safe condition: item pos (from 0) of the JSON array text in
+ * column equals the named parameter param (":m0"), an integer matching the
+ * array's number and text its string. */
+void co_store_json_item_eq(const co_store *s, const char *column, size_t pos, const char *param,
+                           struct co_buf *out);
+
+/* SQL giving the database's clock in seconds since 1970, a real (the clock
+ * that capture's freeze heartbeats are measured by). */
+const char *co_store_epoch_sql(const co_store *s);
+
+/* *exists says whether the schema the store writes unqualified names to
+ * holds a table (not a view) of that name. Unlike co_store_has_table, an
+ * error of the database is reported. */
+co_code co_store_table_exists(co_store *s, const char *table, bool *exists, co_error *err);
+
+/* Makes every commit durable and lets readers run beside a writer: SQLite's
+ * journal_mode WAL and synchronous FULL, for cutover's journal; a server
+ * does so already (nothing to do). */
+co_code co_store_make_durable(co_store *s, co_error *err);
+
+/* Creates the tables ddl declares, written in SQLite's dialect (INTEGER
+ * PRIMARY KEY, INTEGER, REAL, WITHOUT ROWID) with IF NOT EXISTS, in this
+ * engine's: on PostgreSQL as identity columns, BIGINT and DOUBLE PRECISION,
+ * in a transaction of its own that holds the advisory lock named lock, so
+ * that processes creating them together wait for one another.
+ * CO_EUNSUPPORTED on an engine that cannot hold them (MySQL). */
+co_code co_store_create_schema(co_store *s, const char *ddl, const char *lock, co_error *err);
+
+/* ---- Change capture (store/capture.c over sqlite_capture.c, pg_capture.c) ----
+ * cutover's change log on a source (docs/capture.md): the tables
+ * cutover_changes, cutover_tenants and cutover_frozen, and triggers on each
+ * captured table that record the changes of the tenants listed in
+ * cutover_tenants and refuse the writes of a frozen tenant while its
+ * heartbeat (cutover_frozen.beat + bound > co_store_epoch_sql) is fresh. */
+
+/* A captured table: its key columns and the SQL giving a row's tenant, with
+ * {row} standing for the row (the triggers write NEW or OLD). */
+typedef struct co_capture_spec {
+    const char *table;
+    const char *tenant;
+    const char *const *key;
+    size_t nkey;
+} co_capture_spec;
+
+/* CO_OK when the engine can capture changes; otherwise CO_EUNSUPPORTED,
+ * "<side>: change capture on <engine> is not supported". */
+co_code co_store_capture_supported(co_store *s, co_error *err);
+
+/* Creates the change log's tables (when missing) and the capture triggers of
+ * the n tables. The caller holds the transaction. */
+co_code co_store_capture_install(co_store *s, const co_capture_spec *t, size_t n, co_error *err);
+
+/* Drops what co_store_capture_install made: the capture triggers of the n
+ * tables (on PostgreSQL their freeze triggers too) and the change log's
+ * tables. The caller holds the transaction. */
+co_code co_store_capture_remove(co_store *s, const co_capture_spec *t, size_t n, co_error *err);
+
+/* The engine's part of freezing the tenant's rows of the n tables (frozen)
+ * or thawing them: SQLite creates (drops) per-tenant BEFORE triggers and
+ * makes sure cutover_frozen exists; PostgreSQL, whose triggers read
+ * cutover_frozen, takes a lock that waits for the writes in flight. The
+ * caller holds the transaction and writes (deletes) the tenant's row of
+ * cutover_frozen itself. */
+co_code co_store_capture_freeze(co_store *s, const co_capture_spec *t, size_t n,
+                                const char *tenant, bool frozen, co_error *err);
+
+/* The commit-safe mark: every change at or below *mark (compared with the
+ * column co_store_capture_position names) is final, no transaction still in
+ * progress can add one below it. SQLite: the largest seq (one writer);
+ * PostgreSQL: the oldest transaction id still running, minus one. */
+co_code co_store_capture_horizon(co_store *s, int64_t *mark, co_error *err);
+
+/* The column of cutover_changes that co_store_capture_horizon's mark orders:
+ * "seq" on SQLite, "xid" (the writing transaction) on PostgreSQL. */
+const char *co_store_capture_position(const co_store *s);
+
 /* ---- Schemas (store/schema.c, sqlite_ddl.c, pg_ddl.c) ----
  * A database's tables made again in another of the same kind, as the first
  * declares them: columns, types, defaults, identity and AUTOINCREMENT,

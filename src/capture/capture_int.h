@@ -12,17 +12,4 @@
  * cursor's current row: the line format of rollback exports and archives. */
 void co_entity_row_line(co_buf *line, const char *entity, co_cursor *c);
 
-/* The table's tenant expression with {row} replaced by row (NEW or OLD), cast
- * to text; and a SQL string literal. Both engines' triggers use them. */
-void co_capture_tenant_expr(const co_capture_table *t, const char *row, co_buf *out);
-void co_sql_literal(const char *s, co_buf *out);
-
-/* PostgreSQL capture (capture_pg.c): the tables, trigger functions and
- * triggers; a tenant's freeze as a row of cutover_frozen; and their removal
- * when the last tenant leaves. Callers hold the transaction. */
-co_code co_capture_pg_install(co_store *st, const co_project *p, co_error *err);
-co_code co_capture_pg_freeze(co_store *st, const co_project *p, const char *tenant, bool frozen,
-                             co_error *err);
-co_code co_capture_pg_uninstall(co_store *st, const co_project *p, co_error *err);
-
 #endif

@@ -221,7 +221,7 @@ static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, cons
     bool has_row;
     co_value row[128];
     size_t n = r->ncols + r->nkey;
-    bool row_guard = strcmp(co_store_engine(cap), "postgresql") == 0;
+    bool row_guard = co_store_caps(cap).failed_statement_aborts;
     if (rc == CO_OK && n > 128)
         rc = co_error_set(err, CO_EPROJECT, "reverse: more than 128 columns");
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
@@ -236,8 +236,8 @@ static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, cons
         co_code row_rc = km ? co_keymap_to_source(km, entity, names, row, n, &keytext, &unknown,
                                                   &row_err)
                             : CO_OK;
-        /* On PostgreSQL a refused statement spoils the transaction: each row
-         * gets a savepoint to fall back to. SQLite undoes just the statement. */
+        /* Where a refused statement spoils the transaction (PostgreSQL), each
+         * row gets a savepoint to fall back to. SQLite undoes just the statement. */
         if (row_rc == CO_OK && row_guard)
             row_rc = co_store_exec(cap, "SAVEPOINT cutover_row", &row_err);
         if (row_rc == CO_OK && keyed && unknown) {

@@ -116,7 +116,7 @@ co_code co_state_file_check(const char *uri, const char *base_dir, co_error *err
 co_code co_state_is_journal(co_state *st, co_error *err)
 {
     co_store *db = co_state_store(st);
-    if (strcmp(co_store_engine(db), "sqlite") != 0)
+    if (!co_store_caps(db).one_file) /* a server's database may hold others' tables */
         return CO_OK;
     int64_t tables = 0, setup = 0;
     co_code rc = co_store_query_int(db,

@@ -232,7 +232,7 @@ static void iso_in(int seconds, char *buf, size_t cap)
 static co_code claim_once(co_store *s, const char *worker, const char *now, const char *until,
                           char *tenant, size_t cap, bool *taken, co_error *err)
 {
-    bool pg = strcmp(co_store_engine(s), "postgresql") == 0;
+    bool row_locks = co_store_caps(s).row_locks;
     *taken = true;
     tenant[0] = '\0';
     co_buf sql = CO_BUF_INIT;
@@ -243,7 +243,7 @@ static co_code claim_once(co_store *s, const char *worker, const char *now, cons
                       "  JOIN paused_cohorts pc ON pc.cohort = pt.cohort" /* paused: not claimed */
                       "  WHERE pt.plan_id = (SELECT max(id) FROM plans))"
                       " ORDER BY length(t.tenant), t.tenant LIMIT 1");
-    if (pg) /* other workers skip the row this one is taking */
+    if (row_locks) /* other workers skip the row this one is taking */
         co_buf_adds(&sql, " FOR UPDATE OF t SKIP LOCKED");
     co_param now_p = {":now", co_text(now, strlen(now))};
     co_cursor *c = NULL;

@@ -14,6 +14,7 @@
  * PIPES_AS_CONCAT (||) and NO_BACKSLASH_ESCAPES ('it''s'); utf8mb4; time
  * zone '+00:00'. A source session is read-only until co_store_allow_writes.
  */
+#include "store/dialect_int.h"
 #include "store/mysql_int.h"
 #include "util/uri.h"
 
@@ -426,6 +427,7 @@ static const co_store_ops my_ops = {
     .allow_writes = my_allow_writes,
     .client_side_hashes = true,
     .ident_quote = '`',
+    .dialect = &co_mysql_dialect_ops,
 };
 
 /* The parts of a mysql:// URI, percent-decoded; NULL when absent. */

@@ -13,6 +13,7 @@
  */
 #include "dedupe/normalize_pg.h"
 #include "store/ddl_int.h"
+#include "store/dialect_int.h"
 #include "store/pg_int.h"
 #include "util/uri.h"
 
@@ -646,6 +647,8 @@ static const co_store_ops pg_ops = {
     .reserve_keys = pg_reserve_keys,
     .client_side_hashes = true,
     .ddl = &co_pg_ddl_ops,
+    .dialect = &co_pg_dialect_ops,
+    .capture = &co_pg_capture_ops,
 };
 
 /* The server's notices and warnings: libpq would print them; the library

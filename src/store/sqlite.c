@@ -7,6 +7,7 @@
  * query-only: cutover never writes to it by accident.
  */
 #include "store/ddl_int.h"
+#include "store/dialect_int.h"
 #include "store/store_int.h"
 #include "store/sqlite_int.h"
 #include "util/canon.h"
@@ -571,6 +572,8 @@ static const co_store_ops sqlite_ops = {
     .ddl = &co_sqlite_ddl_ops,
     .defer_constraints = sq_defer_constraints,
     .reserve_keys = sq_reserve_keys,
+    .dialect = &co_sqlite_dialect_ops,
+    .capture = &co_sqlite_capture_ops,
 };
 
 /* Process-wide SQLite settings, made once before the first connection:

@@ -516,11 +516,6 @@ co_code co_store_query_int(co_store *s, const char *sql, const co_param *params,
     return rc;
 }
 
-const char *co_store_key_eq_op(const co_store *s)
-{
-    return strcmp(s->ops->engine, "postgresql") == 0 ? "=" : "IS";
-}
-
 void co_store_quote_ident(const co_store *s, const char *ident, co_buf *out)
 {
     /* double quotes (backticks on MySQL), doubling any inside */

@@ -42,6 +42,8 @@ typedef struct co_store_ops {
                             int64_t *out, bool *until_commit, co_error *err);
     bool client_side_hashes; /* cutover_hash() & co. are not installed: hash rows in cutover */
     const struct co_ddl_ops *ddl; /* schemas (ddl_int.h) */
+    const struct co_dialect_ops *dialect; /* SQL that differs (dialect_int.h) */
+    const struct co_capture_ops *capture; /* change capture; NULL: not supported */
     char ident_quote;        /* quotes identifiers; 0: '"' */
 } co_store_ops;
 

@@ -269,12 +269,8 @@ static co_code nulls_and_lengths(vctx *v, int64_t *found)
         co_buf col = CO_BUF_INIT, cond = CO_BUF_INIT, extra = CO_BUF_INIT;
         co_store_quote_ident(st, cols[i].name, &col);
         if (check_null) {
-            /* SQLite takes a declared NOT NULL at its word and turns IS NULL
-             * into false; typeof() looks at the value itself. */
-            if (strcmp(co_store_engine(st), "sqlite") == 0)
-                co_buf_printf(&cond, "typeof(%s) = 'null'", co_buf_str(&col));
-            else
-                co_buf_printf(&cond, "%s IS NULL", co_buf_str(&col));
+            /* even where the engine trusts the declared NOT NULL */
+            co_store_null_test(st, co_buf_str(&col), &cond);
             rc = col.failed || cond.failed
                      ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                      : column_findings(v, cols[i].name, NULL, co_buf_str(&cond), "null", found);

@@ -174,28 +174,6 @@ co_code co_verify_scope_merge(co_verify_scope *s, const co_verify_scope *from, c
 
 /* ---- the SQL condition ---- */
 
-/* The literals a value may be stored as, comma-separated. An id may be an
- * integer in one table and its text in another (canonical keys make them one
- * key): SQLite compares them as different values where a column has no type,
- * so both are named. PostgreSQL takes numbers as quoted, untyped literals,
- * which compare equal to a column of either type. */
-static void literals(co_store *st, const co_value *val, co_buf *out)
-{
-    bool pg = strcmp(co_store_engine(st), "sqlite") != 0;
-    int64_t as_int;
-    if (pg && (val->type == CO_INT || val->type == CO_REAL)) {
-        co_buf_addc(out, '\'');
-        co_vsql_literal(st, val, out);
-        co_buf_addc(out, '\'');
-    } else if (!pg && val->type == CO_INT) {
-        co_buf_printf(out, "%lld, '%lld'", (long long)val->i, (long long)val->i);
-    } else if (!pg && val->type == CO_TEXT && co_text_as_int(val->s, val->len, &as_int)) {
-        co_buf_printf(out, "%lld, '%lld'", (long long)as_int, (long long)as_int);
-    } else {
-        co_vsql_literal(st, val, out);
-    }
-}
-
 /* One column against one value: "c" IN (its literals), or "c" IS NULL. */
 static void column_equals(co_store *st, const char *col, const co_value *val, co_buf *out)
 {
@@ -205,7 +183,7 @@ static void column_equals(co_store *st, const char *col, const co_value *val, co
         return;
     }
     co_buf_adds(out, " IN (");
-    literals(st, val, out);
+    co_store_key_literals(st, val, out);
     co_buf_addc(out, ')');
 }
 
@@ -216,7 +194,7 @@ static void tuple_sql(co_store *st, const scope_set *set, const co_value *vals, 
 {
     if (set->n == 1) {
         co_buf_adds(out, first ? "" : ", ");
-        literals(st, &vals[0], out);
+        co_store_key_literals(st, &vals[0], out);
         return;
     }
     co_buf_adds(out, first ? "(" : " OR (");
@@ -478,7 +456,7 @@ co_code co_vscope_gone_sql(vctx *v, size_t parent, const char *column, co_store 
             if (co_map_get(&present, canon.data, canon.len, NULL, NULL))
                 continue;
             co_buf_adds(out, first ? "" : ", ");
-            literals(st, &one[0], out);
+            co_store_key_literals(st, &one[0], out);
             first = false;
         }
     }

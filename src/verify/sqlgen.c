@@ -90,32 +90,7 @@ void co_vsql_keys(vctx *v, co_store *st, co_buf *out)
 /* A SQL literal for a key value (no SQL functions needed on either engine). */
 void co_vsql_literal(co_store *st, const co_value *val, co_buf *out)
 {
-    switch (val->type) {
-    case CO_NULL: co_buf_adds(out, "NULL"); break;
-    case CO_INT: co_buf_printf(out, "%lld", (long long)val->i); break;
-    case CO_REAL: co_buf_printf(out, "%.17g", val->r); break;
-    case CO_TEXT:
-    case CO_BLOB:
-        if (val->type == CO_BLOB)
-            co_buf_adds(out, strcmp(co_store_engine(st), "sqlite") == 0 ? "X" : "'\\x");
-        else
-            co_buf_addc(out, '\'');
-        if (val->type == CO_BLOB && strcmp(co_store_engine(st), "sqlite") == 0)
-            co_buf_addc(out, '\'');
-        for (size_t i = 0; i < val->len; i++) {
-            if (val->type == CO_BLOB) {
-                co_buf_printf(out, "%02x", (unsigned char)val->s[i]);
-            } else {
-                if (val->s[i] == '\'')
-                    co_buf_addc(out, '\'');
-                co_buf_addc(out, val->s[i]);
-            }
-        }
-        co_buf_adds(out, val->type == CO_BLOB && strcmp(co_store_engine(st), "sqlite") != 0
-                             ? "'::bytea"
-                             : "'");
-        break;
-    }
+    co_store_literal(st, val, out);
 }
 
 /* (k1, k2) IN (VALUES (...), ...) over the canonical keys of a set; "1 = 0"
@@ -305,16 +280,15 @@ static void actual_select(vctx *v, bool all_columns, co_buf *out)
     co_buf_adds(out, " AS actual WHERE ");
     const co_entity *parent = NULL;
     const co_ref *ref;
-    /* A scope names a few rows: SQLite, without statistics, would rather
-     * walk the tenant's index; a unary + keeps it off that index. */
-    bool off_index = v->scoped && strcmp(co_store_engine(st), "sqlite") == 0;
+    /* A scope names a few rows: the planner should not walk the tenant's
+     * index (co_store_unindexed_column). */
+    void (*column)(const co_store *, const char *, co_buf *) =
+        v->scoped ? co_store_unindexed_column : co_store_quote_ident;
     if (v->e->tenant_column) {
-        co_buf_adds(out, off_index ? "+" : "");
-        co_store_quote_ident(st, v->e->tenant_column, out);
+        column(st, v->e->tenant_column, out);
         co_buf_adds(out, " = :tenant");
     } else if ((ref = scoping_ref(v->s->project, v->e, &parent))) {
-        co_buf_adds(out, off_index ? "+" : "");
-        co_store_quote_ident(st, ref->column, out);
+        column(st, ref->column, out);
         co_buf_adds(out, " IN (SELECT ");
         co_store_quote_ident(st, co_entity_target_column(parent), out);
         co_buf_adds(out, " FROM ");

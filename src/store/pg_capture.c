@@ -1,6 +1,6 @@
 /*
- * capture_pg.c: change capture and freezing on a PostgreSQL source
- * (capture.h, through capture.c). Each captured table gets two PL/pgSQL
+ * pg_capture.c: change capture and freezing on a PostgreSQL source
+ * (dialect_int.h's co_capture_ops). Each captured table gets two PL/pgSQL
  * trigger functions: an AFTER row trigger that records the changes of tenants
  * listed in cutover_tenants, and a BEFORE row trigger that refuses the writes
  * of tenants listed in cutover_frozen while cutover's heartbeat there is
@@ -8,9 +8,9 @@
  * in flight, not DDL. Each change records the
  * transaction that made it (column xid), so that catch-up can tell the
  * changes that are final from those a transaction still in progress may be
- * followed by (co_capture_horizon).
+ * followed by (co_store_capture_horizon).
  */
-#include "capture/capture_int.h"
+#include "store/dialect_int.h"
 
 #include <string.h>
 
@@ -32,13 +32,10 @@ static const char *const pg_schema =
 /* cutover_<kind>_<table>, quoted: the name of both a function and its trigger. */
 static void object_name(co_store *st, const char *kind, const char *table, co_buf *out)
 {
-    co_buf name = CO_BUF_INIT;
-    co_buf_printf(&name, "cutover_%s_%s", kind, table);
-    co_store_quote_ident(st, co_buf_str(&name), out);
-    co_buf_release(&name);
+    co_capture_object_name(st, kind, table, NULL, NULL, out);
 }
 
-static void record_change(co_store *st, const co_capture_table *t, const char *row, co_buf *sql)
+static void record_change(co_store *st, const co_capture_spec *t, const char *row, co_buf *sql)
 {
     co_buf tenant = CO_BUF_INIT;
     co_capture_tenant_expr(t, row, &tenant);
@@ -56,7 +53,7 @@ static void record_change(co_store *st, const co_capture_table *t, const char *r
     co_buf_release(&tenant);
 }
 
-static void refuse_frozen(const co_capture_table *t, const char *row, co_buf *sql)
+static void refuse_frozen(const co_capture_spec *t, const char *row, co_buf *sql)
 {
     co_buf tenant = CO_BUF_INIT;
     co_capture_tenant_expr(t, row, &tenant);
@@ -71,7 +68,7 @@ static void refuse_frozen(const co_capture_table *t, const char *row, co_buf *sq
 }
 
 /* The function and trigger of one kind ("capture" or "freeze") on one table. */
-static void trigger_sql(co_store *st, const co_capture_table *t, bool capture, co_buf *sql)
+static void trigger_sql(co_store *st, const co_capture_spec *t, bool capture, co_buf *sql)
 {
     const char *kind = capture ? "capture" : "freeze";
     co_buf_adds(sql, "CREATE OR REPLACE FUNCTION ");
@@ -96,62 +93,60 @@ static void trigger_sql(co_store *st, const co_capture_table *t, bool capture, c
     co_buf_adds(sql, "();");
 }
 
-co_code co_capture_pg_install(co_store *st, const co_project *p, co_error *err)
+static co_code install(co_store *st, const co_capture_spec *tables, size_t n, co_error *err)
 {
     co_code rc = co_store_exec(st, pg_schema, err);
     co_buf sql = CO_BUF_INIT;
-    for (size_t i = 0; rc == CO_OK && i < p->ncapture; i++) {
+    for (size_t i = 0; rc == CO_OK && i < n; i++) {
         co_buf_reset(&sql);
-        trigger_sql(st, &p->capture[i], true, &sql);
-        trigger_sql(st, &p->capture[i], false, &sql);
+        trigger_sql(st, &tables[i], true, &sql);
+        trigger_sql(st, &tables[i], false, &sql);
         rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                         : co_store_exec(st, co_buf_str(&sql), err);
         if (rc != CO_OK)
-            co_error_where(err, "capture of table %s", p->capture[i].table);
+            co_error_where(err, "capture of table %s", tables[i].table);
     }
     co_buf_release(&sql);
     return rc;
 }
 
-co_code co_capture_pg_freeze(co_store *st, const co_project *p, const char *tenant, bool frozen,
-                             co_error *err)
+/* The tenant's freeze is its row of cutover_frozen, which the triggers read;
+ * a thaw is that row's removal (both by the caller). */
+static co_code freeze(co_store *st, const co_capture_spec *tables, size_t n, const char *tenant,
+                      bool frozen, co_error *err)
 {
-    co_code rc = CO_OK;
-    if (frozen && p->ncapture) {
-        /* A barrier: the lock waits for the writes in flight to commit, and the
-         * writes after it see the tenant frozen. It lasts until our commit. */
-        co_buf sql = CO_BUF_INIT;
-        co_buf_adds(&sql, "LOCK TABLE ");
-        for (size_t i = 0; i < p->ncapture; i++) {
-            co_buf_adds(&sql, i ? ", " : "");
-            co_store_quote_ident(st, p->capture[i].table, &sql);
-        }
-        co_buf_adds(&sql, " IN SHARE ROW EXCLUSIVE MODE");
-        rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
-                        : co_store_exec(st, co_buf_str(&sql), err);
-        co_buf_release(&sql);
+    (void)tenant;
+    if (!frozen || n == 0)
+        return CO_OK;
+    /* A barrier: the lock waits for the writes in flight to commit, and the
+     * writes after it see the tenant frozen. It lasts until our commit. */
+    co_buf sql = CO_BUF_INIT;
+    co_buf_adds(&sql, "LOCK TABLE ");
+    for (size_t i = 0; i < n; i++) {
+        co_buf_adds(&sql, i ? ", " : "");
+        co_store_quote_ident(st, tables[i].table, &sql);
     }
-    co_param key = {NULL, co_text(tenant, strlen(tenant))};
-    if (rc == CO_OK && !frozen) /* the row of a freeze is capture.c's freeze_row */
-        rc = co_store_exec_params(st, "DELETE FROM cutover_frozen WHERE tenant = ?", &key, 1, NULL,
-                                  err);
+    co_buf_adds(&sql, " IN SHARE ROW EXCLUSIVE MODE");
+    co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                            : co_store_exec(st, co_buf_str(&sql), err);
+    co_buf_release(&sql);
     return rc;
 }
 
-co_code co_capture_pg_uninstall(co_store *st, const co_project *p, co_error *err)
+static co_code uninstall(co_store *st, const co_capture_spec *tables, size_t n, co_error *err)
 {
     co_code rc = CO_OK;
     co_buf sql = CO_BUF_INIT;
-    for (size_t i = 0; rc == CO_OK && i < p->ncapture; i++) {
+    for (size_t i = 0; rc == CO_OK && i < n; i++) {
         co_buf_reset(&sql);
         for (int capture = 0; capture < 2; capture++) {
             const char *kind = capture ? "capture" : "freeze";
             co_buf_adds(&sql, "DROP TRIGGER IF EXISTS ");
-            object_name(st, kind, p->capture[i].table, &sql);
+            object_name(st, kind, tables[i].table, &sql);
             co_buf_adds(&sql, " ON ");
-            co_store_quote_ident(st, p->capture[i].table, &sql);
+            co_store_quote_ident(st, tables[i].table, &sql);
             co_buf_adds(&sql, "; DROP FUNCTION IF EXISTS ");
-            object_name(st, kind, p->capture[i].table, &sql);
+            object_name(st, kind, tables[i].table, &sql);
             co_buf_adds(&sql, "(); ");
         }
         rc = co_store_exec(st, co_buf_str(&sql), err);
@@ -162,3 +157,11 @@ co_code co_capture_pg_uninstall(co_store *st, const co_project *p, co_error *err
                            err);
     return rc;
 }
+
+const co_capture_ops co_pg_capture_ops = {
+    .install = install,
+    .remove = uninstall,
+    .freeze = freeze,
+    .horizon_sql = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1",
+    .position = "xid",
+};

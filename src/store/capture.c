@@ -1,0 +1,89 @@
+/*
+ * capture.c: change capture in the store (store.h's co_store_capture_*): the
+ * checks and dispatch to the engine's co_capture_ops (sqlite_capture.c,
+ * pg_capture.c), and what both engines' triggers are written with. What a
+ * capture means for a tenant (starting, freezing, catching up) is
+ * src/capture's; how the engine's triggers say it is here.
+ */
+#include "store/dialect_int.h"
+
+#include <string.h>
+
+co_code co_store_capture_supported(co_store *s, co_error *err)
+{
+    if (!s->ops->capture)
+        return co_error_set(err, CO_EUNSUPPORTED, "%s: change capture on %s is not supported",
+                            co_side_name(s->side), s->ops->engine);
+    return CO_OK;
+}
+
+co_code co_store_capture_install(co_store *s, const co_capture_spec *t, size_t n, co_error *err)
+{
+    co_code rc = co_store_capture_supported(s, err);
+    return rc == CO_OK ? s->ops->capture->install(s, t, n, err) : rc;
+}
+
+co_code co_store_capture_remove(co_store *s, const co_capture_spec *t, size_t n, co_error *err)
+{
+    co_code rc = co_store_capture_supported(s, err);
+    return rc == CO_OK ? s->ops->capture->remove(s, t, n, err) : rc;
+}
+
+co_code co_store_capture_freeze(co_store *s, const co_capture_spec *t, size_t n,
+                                const char *tenant, bool frozen, co_error *err)
+{
+    co_code rc = co_store_capture_supported(s, err);
+    return rc == CO_OK ? s->ops->capture->freeze(s, t, n, tenant, frozen, err) : rc;
+}
+
+co_code co_store_capture_horizon(co_store *s, int64_t *mark, co_error *err)
+{
+    *mark = 0;
+    co_code rc = co_store_capture_supported(s, err);
+    return rc == CO_OK ? co_store_query_int(s, s->ops->capture->horizon_sql, NULL, 0, mark, NULL,
+                                            err)
+                       : rc;
+}
+
+const char *co_store_capture_position(const co_store *s)
+{
+    return s->ops->capture ? s->ops->capture->position : "seq";
+}
+
+void co_capture_tenant_expr(const co_capture_spec *t, const char *row, co_buf *out)
+{
+    co_buf_adds(out, "CAST((");
+    for (const char *p = t->tenant; *p;) {
+        if (strncmp(p, "{row}", 5) == 0) {
+            co_buf_adds(out, row);
+            p += 5;
+        } else {
+            co_buf_addc(out, *p++);
+        }
+    }
+    co_buf_adds(out, ") AS TEXT)");
+}
+
+void co_sql_literal(const char *s, co_buf *out)
+{
+    co_buf_addc(out, '\'');
+    for (; *s; s++) {
+        if (*s == '\'')
+            co_buf_addc(out, '\'');
+        co_buf_addc(out, *s);
+    }
+    co_buf_addc(out, '\'');
+}
+
+void co_capture_object_name(co_store *s, const char *kind, const char *table, const char *op,
+                            const char *tenant, co_buf *out)
+{
+    co_buf name = CO_BUF_INIT;
+    co_buf_printf(&name, "cutover_%s_%s", kind, table);
+    if (op)
+        co_buf_printf(&name, "_%s", op);
+    if (tenant)
+        co_buf_printf(&name, "_%s", tenant);
+    co_store_quote_ident(s, co_buf_str(&name), out);
+    co_buf_release(&name);
+}

@@ -1,0 +1,58 @@
+/*
+ * dialect_int.h: what each backend provides for the dialect functions of
+ * store.h (store/dialect.c) and for change capture (store/capture.c).
+ * Reached through co_store_ops.dialect and co_store_ops.capture; nothing here
+ * is seen outside src/store/. A new engine fills a co_dialect_ops (and a
+ * co_capture_ops when it can capture changes) in its own *_dialect.c.
+ */
+#ifndef CUTOVER_STORE_DIALECT_INT_H
+#define CUTOVER_STORE_DIALECT_INT_H
+
+#include "store/store_int.h"
+
+typedef struct co_dialect_ops {
+    co_caps caps;
+    const char *key_eq_op; /* co_store_key_eq_op */
+    const char *epoch_sql; /* co_store_epoch_sql */
+    /* One row (any columns) when the table of the one parameter exists. */
+    const char *table_exists_sql;
+    /* Each NULL: the common form that store/dialect.c writes. */
+    void (*blob_literal)(const co_value *v, co_buf *out);       /* X'hex' */
+    void (*key_literals)(const co_store *s, const co_value *v, co_buf *out); /* quoted */
+    void (*unindexed_column)(const co_store *s, const char *column, co_buf *out); /* quoted */
+    void (*null_test)(const char *column_sql, co_buf *out);   /* IS NULL */
+    co_code (*make_durable)(co_store *s, co_error *err);       /* nothing to do */
+    /* Required. */
+    void (*json_item_eq)(const char *column, size_t pos, const char *param, co_buf *out);
+    /* NULL: the engine holds no journal (CO_EUNSUPPORTED). */
+    co_code (*create_schema)(co_store *s, const char *ddl, const char *lock, co_error *err);
+} co_dialect_ops;
+
+extern const co_dialect_ops co_sqlite_dialect_ops;
+extern const co_dialect_ops co_pg_dialect_ops;
+extern const co_dialect_ops co_mysql_dialect_ops;
+
+/* Change capture (store.h's co_store_capture_*); the caller holds the
+ * transaction and has checked that capture is supported. */
+typedef struct co_capture_ops {
+    co_code (*install)(co_store *s, const co_capture_spec *t, size_t n, co_error *err);
+    co_code (*remove)(co_store *s, const co_capture_spec *t, size_t n, co_error *err);
+    co_code (*freeze)(co_store *s, const co_capture_spec *t, size_t n, const char *tenant,
+                      bool frozen, co_error *err);
+    const char *horizon_sql; /* one integer: the commit-safe mark */
+    const char *position;    /* co_store_capture_position */
+} co_capture_ops;
+
+extern const co_capture_ops co_sqlite_capture_ops;
+extern const co_capture_ops co_pg_capture_ops;
+
+/* What both engines' triggers write (store/capture.c): the table's tenant
+ * expression with {row} replaced by row (NEW or OLD), cast to text; a SQL
+ * string literal of s; and cutover_<kind>_<table>_<op>[_<tenant>] quoted
+ * (op and tenant may be NULL). */
+void co_capture_tenant_expr(const co_capture_spec *t, const char *row, co_buf *out);
+void co_sql_literal(const char *s, co_buf *out);
+void co_capture_object_name(co_store *s, const char *kind, const char *table, const char *op,
+                            const char *tenant, co_buf *out);
+
+#endif

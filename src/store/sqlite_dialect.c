@@ -1,0 +1,65 @@
+/*
+ * sqlite_dialect.c: SQLite's answers to the dialect functions of store.h
+ * (dialect_int.h): a value's type is its own, not its column's; the planner
+ * has no statistics; a declared NOT NULL is taken at its word; the journal
+ * is a file of its own, in WAL mode.
+ */
+#include "store/dialect_int.h"
+#include "util/key.h"
+
+/* An integer (or text holding one) as both the number and its text: where a
+ * column has no type, SQLite compares them as different values. */
+static void key_literals(const co_store *s, const co_value *v, co_buf *out)
+{
+    int64_t as_int;
+    if (v->type == CO_INT)
+        co_buf_printf(out, "%lld, '%lld'", (long long)v->i, (long long)v->i);
+    else if (v->type == CO_TEXT && co_text_as_int(v->s, v->len, &as_int))
+        co_buf_printf(out, "%lld, '%lld'", (long long)as_int, (long long)as_int);
+    else
+        co_store_literal(s, v, out);
+}
+
+/* A unary + keeps the column off its index. */
+static void unindexed_column(const co_store *s, const char *column, co_buf *out)
+{
+    co_buf_addc(out, '+');
+    co_store_quote_ident(s, column, out);
+}
+
+/* typeof() looks at the value: IS NULL on a NOT NULL column is folded to false. */
+static void null_test(const char *column_sql, co_buf *out)
+{
+    co_buf_printf(out, "typeof(%s) = 'null'", column_sql);
+}
+
+static void json_item_eq(const char *column, size_t pos, const char *param, co_buf *out)
+{
+    co_buf_printf(out, "json_extract(%s, '$[%zu]') IS %s", column, pos, param);
+}
+
+static co_code make_durable(co_store *s, co_error *err)
+{
+    return co_store_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", err);
+}
+
+/* The schema is written in SQLite's dialect already; IF NOT EXISTS and the
+ * file's write lock make creating it together safe. */
+static co_code create_schema(co_store *s, const char *ddl, const char *lock, co_error *err)
+{
+    (void)lock;
+    return co_store_exec(s, ddl, err);
+}
+
+const co_dialect_ops co_sqlite_dialect_ops = {
+    .caps = {.row_locks = false, .failed_statement_aborts = false, .one_file = true},
+    .key_eq_op = "IS", /* also matches NULL to NULL */
+    .epoch_sql = "((julianday('now') - 2440587.5) * 86400.0)",
+    .table_exists_sql = "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?",
+    .key_literals = key_literals,
+    .unindexed_column = unindexed_column,
+    .null_test = null_test,
+    .make_durable = make_durable,
+    .json_item_eq = json_item_eq,
+    .create_schema = create_schema,
+};
