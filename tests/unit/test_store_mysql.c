@@ -651,6 +651,41 @@ static void lost_connection_ends_loading(void **state)
     co_store_close(s);
 }
 
+/* What MySQL cannot do yet is refused by name, before anything is written:
+ * change capture and the journal. Its literals and conditions are its own. */
+static void capture_is_refused(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_SOURCE);
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_capture_supported(s, &err), CO_EUNSUPPORTED);
+    assert_string_equal(err.message, "source: change capture on mysql is not supported");
+    static const char *const key[] = {"id"};
+    co_capture_spec spec = {"t", "{row}.shop", key, 1};
+    assert_int_equal(co_store_capture_install(s, &spec, 1, &err), CO_EUNSUPPORTED);
+    int64_t mark = 0;
+    assert_int_equal(co_store_capture_horizon(s, &mark, &err), CO_EUNSUPPORTED);
+    assert_int_equal(co_store_create_schema(s, "CREATE TABLE x (id INTEGER)", "l", &err),
+                     CO_EUNSUPPORTED);
+    co_caps caps = co_store_caps(s);
+    assert_false(caps.row_locks || caps.failed_statement_aborts || caps.one_file);
+    co_value blob = co_text("\x00\xff", 2), n = co_int(7);
+    blob.type = CO_BLOB;
+    co_buf sql = CO_BUF_INIT;
+    co_buf_adds(&sql, "SELECT ");
+    co_store_literal(s, &blob, &sql);
+    co_buf_adds(&sql, " = 0x00ff AND 7 IN (");
+    co_store_key_literals(s, &n, &sql);
+    co_buf_adds(&sql, ")");
+    assert_int_equal(query_int(s, co_buf_str(&sql)), 1);
+    bool exists = true;
+    assert_int_equal(co_store_table_exists(s, "no_such_table", &exists, &err), CO_OK);
+    assert_false(exists);
+    co_buf_release(&sql);
+    co_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -665,6 +700,7 @@ int main(void)
         cmocka_unit_test(constraints_are_read),
         cmocka_unit_test(lost_connection_names_the_side),
         cmocka_unit_test(lost_connection_ends_loading),
+        cmocka_unit_test(capture_is_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

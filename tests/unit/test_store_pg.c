@@ -1074,6 +1074,85 @@ static void interleaves_with_other_work(void **state)
     co_store_close(s);
 }
 
+/* The dialect operations on PostgreSQL: bytea literals, quoted key literals,
+ * jsonb items, the capabilities, the journal's schema translated, and a
+ * frozen tenant's writes refused by capture's PL/pgSQL triggers. */
+static void dialect_and_capture(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_SOURCE);
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_allow_writes(s, &err), CO_OK);
+    co_caps caps = co_store_caps(s);
+    assert_true(caps.row_locks && caps.failed_statement_aborts && !caps.one_file);
+    exec_ok(s, "CREATE TABLE dl (k text, n int, b bytea, source_key text)");
+    exec_ok(s, "INSERT INTO dl VALUES ('it''s', 7, '\\x00ff27', '[5,\"a\"]')");
+    co_value blob = co_text("\x00\xff'", 3), text = co_text("it's", 4), n = co_int(7);
+    blob.type = CO_BLOB;
+    co_buf sql = CO_BUF_INIT;
+    co_buf_adds(&sql, "SELECT count(*) FROM dl WHERE b = ");
+    co_store_literal(s, &blob, &sql);
+    co_buf_adds(&sql, " AND k = ");
+    co_store_literal(s, &text, &sql);
+    co_buf_adds(&sql, " AND n IN (");
+    co_store_key_literals(s, &n, &sql);
+    co_buf_adds(&sql, ") AND k IN (");
+    co_store_key_literals(s, &text, &sql);
+    co_buf_adds(&sql, ") AND ");
+    co_store_json_item_eq(s, "source_key", 0, ":a", &sql);
+    co_buf_adds(&sql, " AND ");
+    co_store_json_item_eq(s, "source_key", 1, ":b", &sql);
+    co_param p[] = {{":a", co_int(5)}, {":b", co_text("a", 1)}};
+    int64_t count = -1;
+    assert_int_equal(co_store_query_int(s, co_buf_str(&sql), p, 2, &count, NULL, &err), CO_OK);
+    assert_int_equal(count, 1);
+    /* the journal's schema, translated, under its lock */
+    assert_int_equal(co_store_make_durable(s, &err), CO_OK);
+    assert_int_equal(co_store_create_schema(s, "CREATE TABLE IF NOT EXISTS dl_runs (id INTEGER "
+                                               "PRIMARY KEY, at REAL);",
+                                            "test.lock", &err),
+                     CO_OK);
+    exec_ok(s, "INSERT INTO dl_runs (at) VALUES (1.5)");
+    assert_int_equal(query_int(s, "SELECT id FROM dl_runs"), 1);
+    bool exists = false;
+    assert_int_equal(co_store_table_exists(s, "dl_runs", &exists, &err), CO_OK);
+    assert_true(exists);
+    /* capture: the triggers, a freeze that refuses a's writes, the removal */
+    exec_ok(s, "CREATE TABLE dl_orders (id int PRIMARY KEY, shop text)");
+    static const char *const key[] = {"id"};
+    co_capture_spec spec = {"dl_orders", "{row}.shop", key, 1};
+    assert_string_equal(co_store_capture_position(s), "xid");
+    exec_ok(s, "BEGIN");
+    assert_int_equal(co_store_capture_install(s, &spec, 1, &err), CO_OK);
+    exec_ok(s, "COMMIT");
+    exec_ok(s, "INSERT INTO cutover_tenants VALUES ('a', 'now')");
+    exec_ok(s, "INSERT INTO dl_orders VALUES (1, 'a'), (2, 'b')");
+    assert_int_equal(query_int(s, "SELECT count(*) FROM cutover_changes"), 1);
+    int64_t mark = 0;
+    assert_int_equal(co_store_capture_horizon(s, &mark, &err), CO_OK);
+    assert_true(mark >= query_int(s, "SELECT max(xid) FROM cutover_changes"));
+    exec_ok(s, "BEGIN");
+    assert_int_equal(co_store_capture_freeze(s, &spec, 1, "a", true, &err), CO_OK);
+    co_buf_reset(&sql);
+    co_buf_printf(&sql, "INSERT INTO cutover_frozen VALUES ('a', 'now', 1, %s, 60)",
+                  co_store_epoch_sql(s));
+    exec_ok(s, co_buf_str(&sql));
+    exec_ok(s, "COMMIT");
+    assert_int_not_equal(co_store_exec(s, "UPDATE dl_orders SET shop = 'a' WHERE id = 1", &err),
+                         CO_OK);
+    assert_non_null(strstr(err.message, "tenant a is frozen"));
+    exec_ok(s, "UPDATE dl_orders SET shop = 'b' WHERE id = 2");
+    exec_ok(s, "BEGIN");
+    assert_int_equal(co_store_capture_remove(s, &spec, 1, &err), CO_OK);
+    exec_ok(s, "COMMIT");
+    assert_int_equal(co_store_table_exists(s, "cutover_changes", &exists, &err), CO_OK);
+    assert_false(exists);
+    exec_ok(s, "UPDATE dl_orders SET shop = 'a' WHERE id = 1");
+    co_buf_release(&sql);
+    co_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1093,6 +1172,7 @@ int main(void)
         cmocka_unit_test(reads_of_a_single_table),
         cmocka_unit_test(catalog_reads),
         cmocka_unit_test(interleaves_with_other_work),
+        cmocka_unit_test(dialect_and_capture),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
