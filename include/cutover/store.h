@@ -58,6 +58,14 @@ co_code co_store_open_create(const char *uri, co_side side, const char *base_dir
 bool co_store_is_new_file(const char *uri, const char *base_dir);
 void co_store_close(co_store *s);
 
+/* What a URI names, without opening it. co_store_uri_file: for a SQLite
+ * file ("sqlite:PATH", "sqlite://PATH"), PATH as written ("" when it names
+ * none); NULL otherwise. co_store_uri_server: true for a server cutover
+ * connects to ("postgresql://", "postgres://", a libpq "host=... dbname=..."
+ * string, "mysql://", "mariadb://"). Neither: a URI co_store_open refuses. */
+const char *co_store_uri_file(const char *uri);
+bool co_store_uri_server(const char *uri);
+
 /* A process-wide observer of the stores, for `cutover -v`: fn sees each
  * connection opened (what "connect", text the URI with any password masked),
  * each statement run or prepared (what "sql", text the SQL; parameter values
@@ -67,7 +75,9 @@ typedef void (*co_store_trace_fn)(void *ctx, co_side side, const char *what, con
 void co_store_set_trace(co_store_trace_fn fn, void *ctx);
 
 co_side co_store_side(const co_store *s);
-/* "sqlite", "postgresql" or "mysql" (MySQL and MariaDB). */
+/* "sqlite", "postgresql" or "mysql" (MySQL and MariaDB): for messages. What
+ * differs between engines is asked of the store (co_store_caps and the
+ * dialect functions below), never decided by this name. */
 const char *co_store_engine(const co_store *s);
 /* The uri with any password masked, for messages and reports. */
 const char *co_store_safe_uri(const co_store *s);

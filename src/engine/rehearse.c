@@ -17,7 +17,7 @@ static char *rehearsal_journal(const char *state)
 {
     co_buf b = CO_BUF_INIT;
     size_t len = strlen(state);
-    if (strncmp(state, "sqlite:", 7) != 0) {
+    if (!co_store_uri_file(state)) { /* not a SQLite file */
         co_buf_adds(&b, "sqlite:.cutover/state.rehearsal.db");
     } else if (len > 3 && strcmp(state + len - 3, ".db") == 0) {
         co_buf_add(&b, state, len - 3);

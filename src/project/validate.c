@@ -3,6 +3,7 @@
  * names, connection URIs) and the checks that need the whole entity list
  * (unique names, refs that point backwards at a single-column key).
  */
+#include "cutover/store.h"
 #include "project/project_int.h"
 #include "util/uri.h"
 
@@ -26,30 +27,21 @@ bool co_project_valid_name(const char *s)
     return true;
 }
 
-static bool starts_with(const char *s, const char *prefix)
-{
-    return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
 bool co_project_uri_check(const char *uri, char *why, size_t cap)
 {
     if (!uri || !*uri) {
         snprintf(why, cap, "is empty");
         return false;
     }
-    if (starts_with(uri, "sqlite:")) {
-        const char *path = uri + strlen("sqlite:");
-        if (starts_with(path, "//"))
-            path += 2;
+    const char *path = co_store_uri_file(uri);
+    if (path) {
         if (!*path) {
             snprintf(why, cap, "names no file after \"sqlite:\"");
             return false;
         }
         return true;
     }
-    if (starts_with(uri, "postgresql://") || starts_with(uri, "postgres://") ||
-        starts_with(uri, "mysql://") || starts_with(uri, "mariadb://") ||
-        co_uri_is_conninfo(uri))
+    if (co_store_uri_server(uri))
         return true;
     if (co_uri_is_bare_path(uri)) {
         snprintf(why, cap, "has no scheme (did you mean sqlite:%s?)", uri);

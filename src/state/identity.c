@@ -79,12 +79,8 @@ co_code co_state_journal_id(co_state *st, char out[37], co_error *err)
 
 co_code co_state_file_check(const char *uri, const char *base_dir, co_error *err)
 {
-    if (!uri || strncmp(uri, "sqlite:", 7) != 0)
-        return CO_OK;
-    const char *path = uri + 7;
-    if (strncmp(path, "//", 2) == 0)
-        path += 2;
-    if (!*path || strcmp(path, ":memory:") == 0)
+    const char *path = co_store_uri_file(uri);
+    if (!path || !*path || strcmp(path, ":memory:") == 0)
         return CO_OK;
     co_buf full = CO_BUF_INIT;
     if (path[0] != '/' && base_dir && *base_dir && strcmp(base_dir, ".") != 0)

@@ -96,14 +96,25 @@ co_code co_store_open_create(const char *uri, co_side side, const char *base_dir
     return rc;
 }
 
-bool co_store_is_new_file(const char *uri, const char *base_dir)
+const char *co_store_uri_file(const char *uri)
 {
     if (!uri || !starts_with(uri, "sqlite:"))
-        return false;
+        return NULL;
     const char *path = uri + strlen("sqlite:");
-    if (starts_with(path, "//"))
-        path += 2;
-    if (!*path || strcmp(path, ":memory:") == 0)
+    return starts_with(path, "//") ? path + 2 : path;
+}
+
+bool co_store_uri_server(const char *uri)
+{
+    return uri && (starts_with(uri, "postgresql://") || starts_with(uri, "postgres://") ||
+                   co_uri_is_conninfo(uri) || starts_with(uri, "mysql://") ||
+                   starts_with(uri, "mariadb://"));
+}
+
+bool co_store_is_new_file(const char *uri, const char *base_dir)
+{
+    const char *path = co_store_uri_file(uri);
+    if (!path || !*path || strcmp(path, ":memory:") == 0)
         return false;
     char *resolved = resolve_path(path, base_dir);
     bool missing = resolved && access(resolved, F_OK) != 0 && errno == ENOENT;
@@ -117,10 +128,8 @@ static co_code open_uri(const char *uri, co_side side, const char *base_dir, boo
     *out = NULL;
     if (!uri || !*uri)
         return co_error_set(err, CO_EPROJECT, "%s: no connection given", co_side_name(side));
-    if (starts_with(uri, "sqlite:")) {
-        const char *path = uri + strlen("sqlite:");
-        if (starts_with(path, "//"))
-            path += 2;
+    const char *path = co_store_uri_file(uri);
+    if (path) {
         if (!*path)
             return co_error_set(err, CO_EPROJECT, "%s: \"%s\" names no file", co_side_name(side),
                                 uri);
