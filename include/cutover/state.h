@@ -21,9 +21,8 @@ typedef struct co_state co_state;
  * against base_dir. The caller closes it with co_state_close. */
 co_code co_state_open(const char *uri, const char *base_dir, co_state **out, co_error *err);
 void co_state_close(co_state *st);
-
-/* The underlying store, for queries of the journal's tables. */
-co_store *co_state_store(co_state *st);
+/* The journal's uri with any password masked, for messages ("" for NULL). */
+const char *co_state_safe_uri(co_state *st);
 
 /* Transactions of the journal. Id map and reject rows are buffered: commit
  * through co_state_commit, which writes them first. */

@@ -3,6 +3,7 @@
  * retention window: archive writes them to a compressed file, finalize ends
  * the window (cutover.h).
  */
+#include "state/journal.h"
 #include "cutover/capture.h"
 #include "cutover/approval.h"
 #include "cutover/cutover.h"
@@ -113,9 +114,7 @@ co_code co_archive_tenant(co_session *s, const co_tenant *t, co_archive_result *
                         {NULL, co_int(res->bytes)},
                         {NULL, co_text(p->hash, strlen(p->hash))},
                         {NULL, co_text(when, strlen(when))}};
-        rc = co_store_exec_params(co_state_store(s->state),
-                                  "INSERT INTO archives (tenant, path, rows, bytes, project_hash, at)"
-                                  " VALUES (?, ?, ?, ?, ?, ?)",
+        rc = co_state_write(s->state, &co_q_archive_add,
                                   q, 6, NULL, err);
     }
     res->path = co_buf_detach(&path);
@@ -126,8 +125,7 @@ co_code co_finalize_tenant(co_session *s, const co_tenant *t, co_error *err)
 {
     co_param p = {NULL, co_text(t->key, strlen(t->key))};
     co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(s->state),
-                                "SELECT route, switched_at FROM routes WHERE tenant = ?", &p, 1, &c,
+    co_code rc = co_state_read(s->state, &co_q_route_switched_at, &p, 1, &c,
                                 err);
     bool has_row = false;
     char route[8] = "old", switched[32] = "";

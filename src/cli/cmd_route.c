@@ -6,6 +6,7 @@
  * answer while the legacy database is away; the source is asked only for a
  * tenant the journal has never seen.
  */
+#include "state/journal.h"
 #include "cli.h"
 #include "cutover/cutover.h"
 #include "cutover/report.h"
@@ -71,10 +72,8 @@ int cli_open_journal(cli_ctx *ctx, const char *what, const char *key, cli_sessio
     int64_t known = 0;
     co_error err;
     co_error_clear(&err);
-    if (co_store_query_int(co_state_store(out->session->state),
-                           key ? "SELECT count(*) FROM tenants WHERE tenant = ?"
-                               : "SELECT count(*) FROM tenants",
-                           &p, key ? 1 : 0, &known, NULL, &err) != CO_OK) {
+    if (co_state_read_int(out->session->state, key ? &co_q_tenant_count : &co_q_tenants_count,
+                          &p, key ? 1 : 0, &known, NULL, &err) != CO_OK) {
         cli_close(out);
         return cli_fail(what, &err);
     }
@@ -146,10 +145,7 @@ int cmd_routes(cli_ctx *ctx)
         return rc;
     }
     co_cursor *c = NULL;
-    co_code code = co_store_query(co_state_store(cs.session->state),
-                                  "SELECT t.tenant, coalesce(r.route, 'old'), r.switched_at,"
-                                  " r.freeze_seconds FROM tenants t"
-                                  " LEFT JOIN routes r ON r.tenant = t.tenant",
+    co_code code = co_state_read(cs.session->state, &co_q_tenants_routes,
                                   NULL, 0, &c, &err);
     route_line *lines = NULL;
     size_t n = 0;

@@ -5,6 +5,7 @@
  * is read backwards; a row the new system created has no source key yet, and
  * gets the one the source assigns when it is inserted there (co_keymap_add).
  */
+#include "state/journal.h"
 #include "engine/engine_int.h"
 #include "util/buf.h"
 #include "util/key.h"
@@ -31,8 +32,7 @@ static co_code load_back(co_keymap *km, const co_entity *e, co_map *back, co_err
                     {NULL, co_text(e->name, strlen(e->name))}};
     co_cursor *c = NULL;
     bool has_row;
-    co_code rc = co_store_query(co_state_store(s->state),
-                                "SELECT source_key FROM merges WHERE tenant = ? AND entity = ?", p,
+    co_code rc = co_state_read(s->state, &co_q_merges_keys, p,
                                 2, &c, err);
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         co_value k = co_cursor_value(c, 0);

@@ -5,6 +5,7 @@
  * tenant column that nothing refers to), it was loaded under its own key, and
  * the target table is asked for it.
  */
+#include "state/journal.h"
 #include "cutover/trace.h"
 #include "util/buf.h"
 #include "util/key.h"
@@ -84,7 +85,7 @@ static co_trace_step *add_step(co_trace_result *r, co_error *err)
 
 /* Runs sql (params: entity, key, tenant or NULL) and adds a step per row of
  * (tenant, source_key, target_key, how, score, rule, reason). */
-static co_code collect(co_session *s, const char *sql, const char *entity, const char *key,
+static co_code collect(co_session *s, const co_jq *q, const char *entity, const char *key,
                        const char *tenant, co_trace_kind kind, co_trace_result *out,
                        co_error *err)
 {
@@ -92,7 +93,7 @@ static co_code collect(co_session *s, const char *sql, const char *entity, const
                     {":key", co_text(key, strlen(key))},
                     {":tenant", tenant ? co_text(tenant, strlen(tenant)) : co_null()}};
     co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(s->state), sql, p, 3, &c, err);
+    co_code rc = co_state_read(s->state, q, p, 3, &c, err);
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         co_trace_step *st = add_step(out, err);
@@ -189,26 +190,15 @@ static co_code find_in_target(co_session *s, const char *entity, const char *key
     return rc;
 }
 
-#define TENANT_FILTER " AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant)"
-
 co_code co_trace_source(co_session *s, const char *entity, const char *key, const char *tenant,
                         co_trace_result *out, co_error *err)
 {
     memset(out, 0, sizeof *out);
-    co_code rc = collect(s,
-                         "SELECT tenant, source_key, target_key, how, score, NULL, NULL FROM merges"
-                         " WHERE entity = :entity AND source_key = :key" TENANT_FILTER,
-                         entity, key, tenant, CO_TRACE_MERGED, out, err);
+    co_code rc = collect(s, &co_q_trace_merged_from, entity, key, tenant, CO_TRACE_MERGED, out, err);
     if (rc == CO_OK && out->n == 0)
-        rc = collect(s,
-                     "SELECT tenant, source_key, target_key, NULL, NULL, NULL, NULL FROM id_map"
-                     " WHERE entity = :entity AND source_key = :key" TENANT_FILTER,
-                     entity, key, tenant, CO_TRACE_LOADED, out, err);
+        rc = collect(s, &co_q_trace_loaded_from, entity, key, tenant, CO_TRACE_LOADED, out, err);
     if (rc == CO_OK)
-        rc = collect(s,
-                     "SELECT tenant, source_key, NULL, NULL, NULL, rule, reason FROM rejects"
-                     " WHERE entity = :entity AND source_key = :key" TENANT_FILTER,
-                     entity, key, tenant, CO_TRACE_REJECTED, out, err);
+        rc = collect(s, &co_q_trace_rejected, entity, key, tenant, CO_TRACE_REJECTED, out, err);
     if (rc == CO_OK && out->n == 0)
         rc = find_in_target(s, entity, key, tenant, out, err);
     return rc;
@@ -219,18 +209,9 @@ co_code co_trace_target(co_session *s, const char *entity, const char *key, cons
 {
     memset(out, 0, sizeof *out);
     /* Target keys are stored with each value's own type: match either form. */
-    co_code rc = collect(s,
-                         "SELECT tenant, source_key, target_key, NULL, NULL, NULL, NULL FROM id_map"
-                         " WHERE entity = :entity AND target_key = :key" TENANT_FILTER
-                         " AND source_key NOT IN (SELECT source_key FROM merges"
-                         " WHERE entity = :entity AND target_key = :key)",
-                         entity, key, tenant, CO_TRACE_LOADED, out, err);
+    co_code rc = collect(s, &co_q_trace_loaded_into, entity, key, tenant, CO_TRACE_LOADED, out, err);
     if (rc == CO_OK)
-        rc = collect(s,
-                     "SELECT tenant, source_key, target_key, how, score, NULL, NULL FROM merges"
-                     " WHERE entity = :entity AND target_key = :key" TENANT_FILTER
-                     " ORDER BY source_key",
-                     entity, key, tenant, CO_TRACE_MERGED, out, err);
+        rc = collect(s, &co_q_trace_merged_into, entity, key, tenant, CO_TRACE_MERGED, out, err);
     if (rc == CO_OK && out->n == 0)
         rc = find_in_target(s, entity, key, tenant, out, err);
     return rc;

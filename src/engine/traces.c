@@ -3,6 +3,7 @@
  * the guard that refuses a journal which did not leave them, and the rebuild
  * of a lost journal from them (traces.h).
  */
+#include "state/journal.h"
 #include "cutover/traces.h"
 #include "util/buf.h"
 
@@ -274,7 +275,7 @@ co_code co_traces_guard(co_session *s, co_error *err)
                           "the target may hold the new system's writes. Name the journal that "
                           "left them with --state, or rebuild one from the traces with cutover "
                           "recover-journal",
-                          journal, co_state_store(s->state) ? co_store_safe_uri(co_state_store(s->state)) : "",
+                          journal, co_state_safe_uri(s->state),
                           co_buf_str(&found), count > 5 ? " and more" : "");
     traces_release(&src);
     traces_release(&tgt);
@@ -319,13 +320,13 @@ co_code co_traces_recover(co_session *s, co_recovered **out, size_t *n, co_error
     if (!s->source || !s->dest || co_store_side(s->dest) != CO_SIDE_TARGET)
         return co_error_set(err, CO_EUSAGE, "recovering a journal needs the source and target");
     int64_t runs = 0;
-    co_code rc = co_store_query_int(co_state_store(s->state), "SELECT count(*) FROM runs", NULL,
+    co_code rc = co_state_read_int(s->state, &co_q_runs_count, NULL,
                                     0, &runs, NULL, err);
     if (rc == CO_OK && runs > 0)
         return co_error_set(err, CO_ENOTREADY,
                             "this journal (%s) already has %lld runs: recover-journal rebuilds a "
                             "lost journal into a new one; name a new file with --state",
-                            co_store_safe_uri(co_state_store(s->state)), (long long)runs);
+                            co_state_safe_uri(s->state), (long long)runs);
     traces src = {0}, tgt = {0};
     co_store *cap = NULL;
     co_recovered *arr = NULL;

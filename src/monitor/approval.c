@@ -3,6 +3,7 @@
  * An approval holds for the project file it was given under, as a rehearsal
  * does: a changed mapping needs a new one.
  */
+#include "state/journal.h"
 #include "cutover/approval.h"
 #include "util/clock.h"
 
@@ -23,8 +24,7 @@ co_code co_note_add(co_state *st, const char *tenant, const char *author, const 
     co_clock_iso(co_clock_now(), now, sizeof now);
     co_param p[] = {{NULL, text(tenant)}, {NULL, text(now)}, {NULL, text(author)},
                     {NULL, text(body)}};
-    return co_store_exec_params(co_state_store(st),
-                                "INSERT INTO notes (tenant, at, author, body) VALUES (?, ?, ?, ?)",
+    return co_state_write(st, &co_q_note_add,
                                 p, 4, NULL, err);
 }
 
@@ -35,9 +35,7 @@ static co_code latest(co_state *st, const char *subject, const char *step, const
     co_param p[] = {{NULL, text(subject)}, {NULL, text(step)}, {NULL, text(hash)},
                     {NULL, text(event)}};
     co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(st),
-                                "SELECT person FROM approvals WHERE subject = ? AND step = ?"
-                                " AND project_hash = ? AND event = ? ORDER BY id DESC LIMIT 1",
+    co_code rc = co_state_read(st, &co_q_approval_latest,
                                 p, 4, &c, err);
     *found = false;
     person[0] = '\0';
@@ -59,9 +57,7 @@ static co_code record(co_state *st, const char *subject, const char *step, const
     co_param p[] = {{NULL, text(subject)}, {NULL, text(step)}, {NULL, text(event)},
                     {NULL, text(person)},  {NULL, text(now)},  {NULL, text(hash)},
                     {NULL, text(detail)}};
-    return co_store_exec_params(co_state_store(st),
-                                "INSERT INTO approvals (subject, step, event, person, at,"
-                                " project_hash, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    return co_state_write(st, &co_q_approval_add,
                                 p, 7, NULL, err);
 }
 
@@ -75,8 +71,7 @@ static co_code rule_applies(co_state *st, const co_approval_rule *rule, const ch
         return CO_OK;
     co_param p = {NULL, text(subject)};
     co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(st),
-                                "SELECT size_class FROM tenant_audits WHERE tenant = ?", &p, 1,
+    co_code rc = co_state_read(st, &co_q_tenant_audit_size_class, &p, 1,
                                 &c, err);
     bool has_row = false;
     if (rc == CO_OK)

@@ -67,13 +67,19 @@ static char *postgres_schema(const char *sqlite)
 
 co_code co_state_begin(co_state *st, co_error *err) { return co_store_begin(st->store, err); }
 
-co_code co_state_commit(co_state *st, co_error *err)
+co_code co_state_flush(co_state *st, co_error *err)
 {
     co_code rc = co_loader_flush(st->idmap, err);
     if (rc == CO_OK)
         rc = co_loader_flush(st->rejects, err);
     if (rc == CO_OK)
         rc = co_loader_flush(st->merges, err);
+    return rc;
+}
+
+co_code co_state_commit(co_state *st, co_error *err)
+{
+    co_code rc = co_state_flush(st, err);
     if (rc == CO_OK)
         rc = co_store_commit(st->store, err);
     return rc;

@@ -1,5 +1,6 @@
 /* status.c: reading every tenant's state and last run from the journal (status.h). */
 #include "cutover/status.h"
+#include "state/state_int.h"
 
 #include "util/buf.h"
 #include "util/json.h"

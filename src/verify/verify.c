@@ -3,6 +3,7 @@
  * and integrity checks and the reconciliation against the journal; results
  * and findings are recorded as a "verify" run in the journal.
  */
+#include "state/journal.h"
 #include "verify/verify_int.h"
 #include "engine/engine_int.h"
 #include "util/clock.h"
@@ -149,12 +150,12 @@ static bool keep_mapped(void *ctx, const char *key, size_t len)
 }
 
 /* Loads one column of a journal query into a key set. */
-static co_code load_keys(vctx *v, const char *sql, co_map *into)
+static co_code load_keys(vctx *v, const co_jq *q, co_map *into)
 {
     co_param p[] = {{NULL, co_text(v->t->key, strlen(v->t->key))},
                     {NULL, co_text(v->e->name, strlen(v->e->name))}};
     co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(v->s->state), sql, p, 2, &c, v->err);
+    co_code rc = co_state_read(v->s->state, q, p, 2, &c, v->err);
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
         co_value k = co_cursor_value(c, 0);
@@ -174,11 +175,7 @@ static co_code journal_counts(vctx *v)
     co_param p[] = {{NULL, co_text(v->t->key, strlen(v->t->key))},
                     {NULL, co_text(step, strlen(step))}};
     co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(v->s->state),
-                                "SELECT s.source_rows, s.loaded, s.rejected FROM steps s"
-                                " JOIN runs r ON r.id = s.run_id"
-                                " WHERE r.tenant = ? AND r.command = 'migrate' AND r.status = 'done'"
-                                " AND s.step = ? ORDER BY r.id DESC LIMIT 1",
+    co_code rc = co_state_read(v->s->state, &co_q_steps_last_load,
                                 p, 2, &c, v->err);
     bool has_row = false;
     if (rc == CO_OK)
@@ -209,8 +206,7 @@ static co_code reconcile(vctx *v)
     int64_t rejected = (int64_t)co_map_count(&v->rejected), merged = 0;
     co_param keys[] = {{NULL, co_text(v->t->key, strlen(v->t->key))},
                        {NULL, co_text(v->e->name, strlen(v->e->name))}};
-    rc = co_store_query_int(co_state_store(v->s->state),
-                            "SELECT count(*) FROM merges WHERE tenant = ? AND entity = ?", keys, 2,
+    rc = co_state_read_int(v->s->state, &co_q_merges_count, keys, 2,
                             &merged, NULL, v->err);
     if (rc != CO_OK)
         return rc;
@@ -352,12 +348,10 @@ static co_code verify_entity(vctx *v)
 {
     co_code rc = describe(v);
     if (rc == CO_OK)
-        rc = load_keys(v, "SELECT source_key FROM rejects WHERE tenant = ? AND entity = ?",
-                       &v->rejected);
+        rc = load_keys(v, &co_q_rejects_keys, &v->rejected);
     v->scope_by_ids = co_vsql_scoped_by_ids(v->s->project, v->e);
     if (rc == CO_OK && v->scope_by_ids)
-        rc = load_keys(v, "SELECT target_key FROM id_map WHERE tenant = ? AND entity = ?",
-                       &v->scope_ids);
+        rc = load_keys(v, &co_q_idmap_targets, &v->scope_ids);
     if (rc == CO_OK)
         rc = journal_counts(v);
     if (rc == CO_OK)
@@ -414,7 +408,6 @@ static co_code verify_entity(vctx *v)
 /* Writes the results and findings of the run into the journal. */
 static co_code record(co_session *s, const co_verify_result *r, co_error *err)
 {
-    co_store *st = co_state_store(s->state);
     co_code rc = co_state_begin(s->state, err);
     for (size_t i = 0; rc == CO_OK && i < r->nchecks; i++) {
         const co_check_result *c = &r->checks[i];
@@ -425,14 +418,7 @@ static co_code record(co_session *s, const co_verify_result *r, co_error *err)
                         {NULL, co_int(c->pass)},     {NULL, co_int(c->expected)},
                         {NULL, co_int(c->actual)},   {NULL, co_int(c->differences)},
                         {NULL, co_text(c->summary, strlen(c->summary))}};
-        rc = co_store_exec_params(st,
-                                  "INSERT INTO verifications (run_id, tenant, entity, \"check\","
-                                  " pass, expected, actual, differences, summary)"
-                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                                  " ON CONFLICT (run_id, entity, \"check\") DO UPDATE SET"
-                                  " pass = excluded.pass, expected = excluded.expected,"
-                                  " actual = excluded.actual, differences = excluded.differences,"
-                                  " summary = excluded.summary",
+        rc = co_state_write(s->state, &co_q_verification_add,
                                   p, 9, NULL, err);
     }
     /* The journal keeps at most CO_VERIFY_STORED_MAX findings per entity and
@@ -462,9 +448,7 @@ static co_code record(co_session *s, const co_verify_result *r, co_error *err)
                         {NULL, co_text(f->kind, strlen(f->kind))},
                         {NULL, f->key ? co_text(f->key, strlen(f->key)) : co_null()},
                         {NULL, f->detail ? co_text(f->detail, strlen(f->detail)) : co_null()}};
-        rc = co_store_exec_params(st,
-                                  "INSERT INTO findings (run_id, tenant, entity, \"check\", kind,"
-                                  " key, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rc = co_state_write(s->state, &co_q_finding_add,
                                   p, 7, NULL, err);
     }
     co_map_release(&stored);
@@ -475,11 +459,7 @@ static co_code record(co_session *s, const co_verify_result *r, co_error *err)
                         {NULL, co_text(m->entity, strlen(m->entity))},
                         {NULL, co_text(m->month, strlen(m->month))},
                         {NULL, co_int(m->source)}, {NULL, co_int(m->target)}};
-        rc = co_store_exec_params(st,
-                                  "INSERT INTO volumes (run_id, tenant, entity, month, source,"
-                                  " target) VALUES (?, ?, ?, ?, ?, ?)"
-                                  " ON CONFLICT (run_id, entity, month) DO UPDATE SET"
-                                  " source = excluded.source, target = excluded.target",
+        rc = co_state_write(s->state, &co_q_volume_add,
                                   p, 6, NULL, err);
     }
     if (rc == CO_OK)

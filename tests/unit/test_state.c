@@ -8,6 +8,7 @@
 
 #include "cutover/rehearse.h"
 #include "cutover/state.h"
+#include "state/state_int.h" /* the journal's store, to look inside it */
 #include "cutover/status.h"
 #include "tmpdir.h"
 

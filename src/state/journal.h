@@ -1,0 +1,54 @@
+/*
+ * journal.h: the journal's tables as the rest of the library reads and writes
+ * them. src/state owns every table (src/state/schema.sql.h): the SQL of each
+ * lives in the file of its concern, and other folders name a statement
+ * (co_jq) or call a typed function; they never write SQL against the journal
+ * (tests/unit/test_layers.c fails when they do).
+ *
+ *   state/tenants.c    tenants, routes, archives (the lifecycle: cutover/state.h)
+ *   state/runs.c       runs, steps, verifications, findings, volumes, rehearsals
+ *   state/maps.c       id_map, rejects, merges
+ *   state/plans.c      plans, plan_tenants, paused_cohorts, schedules, tenant_audits
+ *   state/aftercare.c  notes, approvals, monitor_checks, monitor_volumes, budget_results
+ *   state/scoring.c    event_mappings, scoring models, batch and switches
+ *
+ * Every read flushes the buffered id map, reject and merge rows first, so that
+ * it sees what this process wrote (co_state_read, co_state_read_int).
+ */
+#ifndef CUTOVER_STATE_JOURNAL_H
+#define CUTOVER_STATE_JOURNAL_H
+
+#include "cutover/state.h"
+
+/* A statement of the journal, defined in the file of its table's concern. */
+typedef struct co_jq {
+    const char *sql;
+} co_jq;
+
+/* Runs a statement that returns rows; buffered rows are written first. The
+ * caller closes *out with co_cursor_close. */
+co_code co_state_read(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
+                      co_cursor **out, co_error *err);
+/* Runs a statement whose answer is one integer (a count, a RETURNING id), as
+ * co_store_query_int; buffered rows are written first. */
+co_code co_state_read_int(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
+                          int64_t *value, bool *found, co_error *err);
+/* Runs a statement that returns no rows; *changes (may be NULL) gets the rows
+ * it changed. Buffered rows are written first, so that a delete follows the
+ * adds made before it. */
+co_code co_state_write(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
+                       long long *changes, co_error *err);
+
+/* ---- id maps, rejects and merges (state/maps.c) ---- */
+
+/* Forgets the rejects of one tenant and entity whose canonical source key
+ * holds, at positions pos[0..n-1], one of nsets sets of values: values[k]
+ * (k = set * n + i) is bound as ":m<k>"; with n == 0, every reject of the
+ * entity. */
+co_code co_state_rejects_delete_matching(co_state *st, const char *tenant, const char *entity,
+                                         const size_t *pos, size_t n, size_t nsets,
+                                         const co_param *values, size_t nvalues, co_error *err);
+
+#include "state/journal_q.h"
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * maps.c: the journal's id maps, rejects and merges as other folders read
+ * them (state/journal.h); the buffered adds are state.c's.
+ */
+#include "state/journal.h"
+#include "state/state_int.h"
+
+#include "util/buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const co_jq co_q_merges_count = {
+    "SELECT count(*) FROM merges WHERE tenant = ? AND entity = ?"};
+
+const co_jq co_q_merges_keys = {
+    "SELECT source_key FROM merges WHERE tenant = ? AND entity = ?"};
+
+const co_jq co_q_merges_pairs = {
+    "SELECT source_key, target_key FROM merges WHERE tenant = ? AND entity = ?"};
+
+const co_jq co_q_rejects_by_rule = {
+    "SELECT entity, rule, count(*), min(reason), (SELECT"
+    " json_group_array(json(k.source_key)) FROM   (SELECT source_key FROM rejects r2"
+    " WHERE r2.tenant = r.tenant    AND r2.entity = r.entity AND r2.rule = r.rule   "
+    " ORDER BY rowid LIMIT 3) AS k) FROM rejects r WHERE tenant = ? GROUP BY entity, rule"
+    " ORDER BY entity, rule"};
+
+const co_jq co_q_rejects_keys = {
+    "SELECT source_key FROM rejects WHERE tenant = ? AND entity = ?"};
+
+const co_jq co_q_idmap_targets = {
+    "SELECT target_key FROM id_map WHERE tenant = ? AND entity = ?"};
+
+/* Where a source or target key went (cutover trace, engine/trace.c):
+ * parameters :entity, :key and :tenant (NULL: any tenant); columns tenant,
+ * source_key, target_key, how, score, rule, reason. */
+#define TENANT_FILTER " AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant)"
+const co_jq co_q_trace_merged_from = {
+    "SELECT tenant, source_key, target_key, how, score, NULL, NULL FROM merges"
+    " WHERE entity = :entity AND source_key = :key" TENANT_FILTER};
+const co_jq co_q_trace_loaded_from = {
+    "SELECT tenant, source_key, target_key, NULL, NULL, NULL, NULL FROM id_map"
+    " WHERE entity = :entity AND source_key = :key" TENANT_FILTER};
+const co_jq co_q_trace_rejected = {
+    "SELECT tenant, source_key, NULL, NULL, NULL, rule, reason FROM rejects"
+    " WHERE entity = :entity AND source_key = :key" TENANT_FILTER};
+const co_jq co_q_trace_loaded_into = {
+    "SELECT tenant, source_key, target_key, NULL, NULL, NULL, NULL FROM id_map"
+    " WHERE entity = :entity AND target_key = :key" TENANT_FILTER
+    " AND source_key NOT IN (SELECT source_key FROM merges"
+    " WHERE entity = :entity AND target_key = :key)"};
+const co_jq co_q_trace_merged_into = {
+    "SELECT tenant, source_key, target_key, how, score, NULL, NULL FROM merges"
+    " WHERE entity = :entity AND target_key = :key" TENANT_FILTER " ORDER BY source_key"};
+
+co_code co_state_rejects_delete_matching(co_state *st, const char *tenant, const char *entity,
+                                         const size_t *pos, size_t n, size_t nsets,
+                                         const co_param *values, size_t nvalues, co_error *err)
+{
+    bool pg_journal = strcmp(co_store_engine(co_state_store(st)), "postgresql") == 0;
+    co_buf sql = CO_BUF_INIT;
+    co_buf_adds(&sql, "DELETE FROM rejects WHERE tenant = :tenant_key AND entity = :entity");
+    if (n) {
+        co_buf_adds(&sql, " AND (");
+        for (size_t s2 = 0; s2 < nsets; s2++) {
+            co_buf_adds(&sql, s2 ? " OR (" : "(");
+            for (size_t i = 0; i < n; i++)
+                co_buf_printf(&sql,
+                              pg_journal ? "%s(source_key::jsonb ->> %zu) IS NOT DISTINCT FROM "
+                                           "CAST(:m%zu AS TEXT)"
+                                         : "%sjson_extract(source_key, '$[%zu]') IS :m%zu",
+                              i ? " AND " : "", pos[i], s2 * n + i);
+            co_buf_addc(&sql, ')');
+        }
+        co_buf_addc(&sql, ')');
+    }
+    co_param *rp = calloc(nvalues + 2, sizeof *rp);
+    co_code rc = rp && !sql.failed ? co_state_flush(st, err)
+                                   : co_error_set(err, CO_ENOMEM, "out of memory");
+    if (rc == CO_OK) {
+        rp[0] = (co_param){":tenant_key", co_text(tenant, strlen(tenant))};
+        rp[1] = (co_param){":entity", co_text(entity, strlen(entity))};
+        for (size_t i = 0; i < nvalues; i++)
+            rp[i + 2] = values[i];
+        rc = co_store_exec_params(co_state_store(st), co_buf_str(&sql), rp, nvalues + 2, NULL,
+                                  err);
+    }
+    free(rp);
+    co_buf_release(&sql);
+    return rc;
+}
