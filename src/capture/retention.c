@@ -165,6 +165,6 @@ co_code co_finalize_tenant(co_session *s, const co_tenant *t, co_error *err)
         rc = co_traces_unmark(cap, t->key, err);
     co_store_close(cap);
     if (rc == CO_OK)
-        rc = co_state_tenant_set(s->state, t->key, "finalized", 0, err);
+        rc = co_state_tenant_move(s->state, t->key, CO_LC_FINALIZED, 0, err);
     return rc;
 }

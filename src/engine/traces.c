@@ -210,11 +210,12 @@ static co_code read_traces(co_store *store, bool captured, traces *out, co_error
 /* Whether this journal has moved the tenant: a route, or a state past "new". */
 static co_code journal_knows(co_session *s, const char *tenant, bool *known, co_error *err)
 {
-    char state[32], route[8];
-    co_code rc = co_state_tenant_get(s->state, tenant, state, sizeof state, err);
+    char route[8];
+    co_lifecycle state = CO_LC_NEW;
+    co_code rc = co_state_tenant_lifecycle(s->state, tenant, &state, err);
     if (rc == CO_OK)
         rc = co_state_route_get(s->state, tenant, route, sizeof route, err);
-    *known = rc == CO_OK && (strcmp(state, "new") != 0 || strcmp(route, "new") == 0);
+    *known = rc == CO_OK && (state != CO_LC_NEW || strcmp(route, "new") == 0);
     return rc;
 }
 
@@ -362,7 +363,7 @@ co_code co_traces_recover(co_session *s, co_recovered **out, size_t *n, co_error
         if (rc == CO_OK && r->switched)
             rc = co_state_route_set(s->state, r->tenant, "new", 0, run, err);
         if (rc == CO_OK)
-            rc = co_state_tenant_set(s->state, r->tenant, r->switched ? "switched" : "migrating",
+            rc = co_state_tenant_move(s->state, r->tenant, r->switched ? CO_LC_SWITCHED : CO_LC_MIGRATING,
                                      run, err);
         if (rc == CO_OK)
             rc = co_state_run_end(s->state, run, "done", NULL, 0, err);

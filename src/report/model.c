@@ -114,7 +114,7 @@ co_code rp_load_tenant(co_state *st, const co_project *p, rp_tenant *t, co_error
     t->rollback_days = -1;
     const char *switched = rp_cell(&t->route, 0, 2);
     const char *route = rp_cell(&t->route, 0, 0);
-    if (switched && route && strcmp(route, "new") == 0 && strcmp(t->status->state, "finalized") != 0) {
+    if (switched && route && strcmp(route, "new") == 0 && !co_lifecycle_is(t->status->state, CO_LC_FINALIZED)) {
         time_t at = co_clock_parse(switched);
         if (at >= 0) {
             long elapsed = (long)((co_clock_now() - at) / 86400);

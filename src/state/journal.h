@@ -34,8 +34,8 @@ co_code co_state_read(co_state *st, const co_jq *q, const co_param *params, size
 co_code co_state_read_int(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
                           int64_t *value, bool *found, co_error *err);
 /* Runs a statement that returns no rows; *changes (may be NULL) gets the rows
- * it changed. Buffered rows are written first, so that a delete follows the
- * adds made before it. */
+ * it changed. Buffered rows stay buffered (no statement here deletes from a
+ * buffered table: those deletes are state.c's and flush first). */
 co_code co_state_write(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
                        long long *changes, co_error *err);
 

@@ -260,22 +260,6 @@ co_code co_state_tenant_seen(co_state *st, const char *tenant, const char *label
                                 p, 3, NULL, err);
 }
 
-co_code co_state_tenant_set(co_state *st, const char *tenant, const char *state, int64_t run_id,
-                            co_error *err)
-{
-    char now[32];
-    now_iso(now);
-    co_param p[] = {{NULL, text(tenant)}, {NULL, text(state)},
-                    {NULL, run_id ? co_int(run_id) : co_null()}, {NULL, text(now)}};
-    return co_store_exec_params(st->store,
-                                "INSERT INTO tenants (tenant, state, last_run, updated_at)"
-                                " VALUES (?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET"
-                                " state = excluded.state,"
-                                " last_run = coalesce(excluded.last_run, tenants.last_run),"
-                                " updated_at = excluded.updated_at",
-                                p, 4, NULL, err);
-}
-
 co_code co_state_tenant_get(co_state *st, const char *tenant, char *buf, size_t cap,
                             co_error *err)
 {

@@ -5,6 +5,7 @@
  */
 #include "state/journal.h"
 #include "state/state_int.h"
+#include "util/clock.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -31,3 +32,115 @@ const co_jq co_q_view_tenant_route = {
 
 const co_jq co_q_tenant_count = {"SELECT count(*) FROM tenants WHERE tenant = ?"};
 const co_jq co_q_tenants_count = {"SELECT count(*) FROM tenants"};
+
+/* ---- the tenant lifecycle ---- */
+
+static const char *const lifecycle_names[CO_LC_COUNT] = {
+    [CO_LC_NEW] = "new",
+    [CO_LC_MIGRATING] = "migrating",
+    [CO_LC_MIGRATED] = "migrated",
+    [CO_LC_FAILED] = "failed",
+    [CO_LC_VERIFIED] = "verified",
+    [CO_LC_VERIFY_FAILED] = "verify_failed",
+    [CO_LC_FROZEN] = "frozen",
+    [CO_LC_SWITCHED] = "switched",
+    [CO_LC_ROLLED_BACK] = "rolled_back",
+    [CO_LC_ROLLBACK_INCOMPLETE] = "rollback_incomplete",
+    [CO_LC_FINALIZED] = "finalized",
+};
+
+#define TO(s) (1u << (s))
+/* Where each state may go (docs/state-store.md, "The tenant lifecycle"). A
+ * rollback may start from any state before finalize; a verification moves a
+ * tenant only before its freeze; a switched tenant is rolled back before it
+ * is migrated again; finalized is the end. */
+static const unsigned lifecycle_to[CO_LC_COUNT] = {
+    [CO_LC_NEW] = TO(CO_LC_MIGRATING) | TO(CO_LC_VERIFIED) | TO(CO_LC_VERIFY_FAILED) |
+                  TO(CO_LC_SWITCHED) | TO(CO_LC_ROLLED_BACK) | TO(CO_LC_ROLLBACK_INCOMPLETE),
+    [CO_LC_MIGRATING] = TO(CO_LC_MIGRATED) | TO(CO_LC_FAILED) | TO(CO_LC_VERIFIED) |
+                        TO(CO_LC_VERIFY_FAILED) | TO(CO_LC_FROZEN) | TO(CO_LC_ROLLED_BACK) |
+                        TO(CO_LC_ROLLBACK_INCOMPLETE),
+    [CO_LC_MIGRATED] = TO(CO_LC_MIGRATING) | TO(CO_LC_VERIFIED) | TO(CO_LC_VERIFY_FAILED) |
+                       TO(CO_LC_FROZEN) | TO(CO_LC_ROLLED_BACK) | TO(CO_LC_ROLLBACK_INCOMPLETE),
+    [CO_LC_FAILED] = TO(CO_LC_MIGRATING) | TO(CO_LC_VERIFIED) | TO(CO_LC_VERIFY_FAILED) |
+                     TO(CO_LC_ROLLED_BACK) | TO(CO_LC_ROLLBACK_INCOMPLETE),
+    [CO_LC_VERIFIED] = TO(CO_LC_MIGRATING) | TO(CO_LC_VERIFY_FAILED) | TO(CO_LC_FROZEN) |
+                       TO(CO_LC_ROLLED_BACK) | TO(CO_LC_ROLLBACK_INCOMPLETE),
+    [CO_LC_VERIFY_FAILED] = TO(CO_LC_MIGRATING) | TO(CO_LC_VERIFIED) | TO(CO_LC_FROZEN) |
+                            TO(CO_LC_ROLLED_BACK) | TO(CO_LC_ROLLBACK_INCOMPLETE),
+    [CO_LC_FROZEN] = TO(CO_LC_MIGRATING) | TO(CO_LC_SWITCHED) | TO(CO_LC_ROLLED_BACK) |
+                     TO(CO_LC_ROLLBACK_INCOMPLETE) | TO(CO_LC_FINALIZED),
+    [CO_LC_SWITCHED] = TO(CO_LC_ROLLED_BACK) | TO(CO_LC_ROLLBACK_INCOMPLETE) | TO(CO_LC_FINALIZED),
+    [CO_LC_ROLLED_BACK] = TO(CO_LC_MIGRATING) | TO(CO_LC_ROLLBACK_INCOMPLETE),
+    [CO_LC_ROLLBACK_INCOMPLETE] = TO(CO_LC_MIGRATING) | TO(CO_LC_ROLLED_BACK),
+    [CO_LC_FINALIZED] = 0,
+};
+
+const char *co_lifecycle_name(co_lifecycle state)
+{
+    return (unsigned)state < CO_LC_COUNT ? lifecycle_names[state] : "?";
+}
+
+bool co_lifecycle_parse(const char *name, co_lifecycle *out)
+{
+    for (int i = 0; name && i < CO_LC_COUNT; i++)
+        if (strcmp(name, lifecycle_names[i]) == 0) {
+            *out = (co_lifecycle)i;
+            return true;
+        }
+    return false;
+}
+
+bool co_lifecycle_is(const char *name, co_lifecycle state)
+{
+    co_lifecycle s;
+    return co_lifecycle_parse(name, &s) && s == state;
+}
+
+bool co_lifecycle_allows(co_lifecycle from, co_lifecycle to)
+{
+    if ((unsigned)from >= CO_LC_COUNT || (unsigned)to >= CO_LC_COUNT)
+        return false;
+    return from == to || (lifecycle_to[from] & TO(to)) != 0;
+}
+
+co_code co_state_tenant_lifecycle(co_state *st, const char *tenant, co_lifecycle *out,
+                                  co_error *err)
+{
+    char name[32];
+    co_code rc = co_state_tenant_get(st, tenant, name, sizeof name, err);
+    if (rc == CO_OK && !co_lifecycle_parse(name, out))
+        rc = co_error_set(err, CO_ESTATE, "tenant %s has the state \"%s\" in the journal, which "
+                          "is none of the lifecycle's (docs/state-store.md)", tenant, name);
+    return rc;
+}
+
+static const co_jq tenant_set = {
+    "INSERT INTO tenants (tenant, state, last_run, updated_at)"
+    " VALUES (?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET"
+    " state = excluded.state,"
+    " last_run = coalesce(excluded.last_run, tenants.last_run),"
+    " updated_at = excluded.updated_at"};
+
+co_code co_state_tenant_move(co_state *st, const char *tenant, co_lifecycle to, int64_t run_id,
+                             co_error *err)
+{
+    co_lifecycle from = CO_LC_NEW;
+    co_code rc = co_state_tenant_lifecycle(st, tenant, &from, err);
+    if (rc != CO_OK)
+        return rc;
+    if (!co_lifecycle_allows(from, to))
+        return co_error_set(err, CO_ENOTREADY,
+                            "tenant %s is %s: its lifecycle does not go from %s to %s "
+                            "(docs/state-store.md)",
+                            tenant, co_lifecycle_name(from), co_lifecycle_name(from),
+                            co_lifecycle_name(to));
+    char now[32];
+    co_clock_iso(co_clock_now(), now, sizeof now);
+    const char *name = co_lifecycle_name(to);
+    co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
+                    {NULL, co_text(name, strlen(name))},
+                    {NULL, run_id ? co_int(run_id) : co_null()},
+                    {NULL, co_text(now, strlen(now))}};
+    return co_state_write(st, &tenant_set, p, 4, NULL, err);
+}

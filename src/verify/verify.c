@@ -479,15 +479,15 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
  * state. */
 static co_code set_state(co_session *s, const co_tenant *t, bool pass, co_error *err)
 {
-    static const char *const past_switch[] = {"switched", "rolled_back", "finalized", "frozen",
-                                              "rollback_incomplete"};
-    char state[32];
-    co_code rc = co_state_tenant_get(s->state, t->key, state, sizeof state, err);
+    static const co_lifecycle past_switch[] = {CO_LC_SWITCHED, CO_LC_ROLLED_BACK, CO_LC_FINALIZED,
+                                               CO_LC_FROZEN, CO_LC_ROLLBACK_INCOMPLETE};
+    co_lifecycle state = CO_LC_NEW;
+    co_code rc = co_state_tenant_lifecycle(s->state, t->key, &state, err);
     for (size_t i = 0; rc == CO_OK && i < sizeof past_switch / sizeof *past_switch; i++)
-        if (strcmp(state, past_switch[i]) == 0)
+        if (state == past_switch[i])
             return CO_OK;
     if (rc == CO_OK)
-        rc = co_state_tenant_set(s->state, t->key, pass ? "verified" : "verify_failed", 0, err);
+        rc = co_state_tenant_move(s->state, t->key, pass ? CO_LC_VERIFIED : CO_LC_VERIFY_FAILED, 0, err);
     return rc;
 }
 
