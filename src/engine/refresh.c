@@ -29,32 +29,11 @@
 static co_code load_entity_keys(co_session *s, const co_tenant *t, const co_entity *e,
                                 entity_keys *k, co_error *err)
 {
-    co_cursor *c = NULL;
-    bool has_row;
     co_code rc = co_idmap_load(s, t, e, &k->loaded, err);
-    co_param p[] = {{NULL, co_text(t->key, strlen(t->key))},
-                    {NULL, co_text(e->name, strlen(e->name))}};
     if (rc == CO_OK)
-        rc = co_state_read(s->state, &co_q_rejects_keys, p, 2,
-                            &c, err);
-    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        co_value key = co_cursor_value(c, 0);
-        if (key.type == CO_TEXT && !co_map_put(&k->rejected, key.s, key.len, "", 0))
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    }
-    co_cursor_close(c);
+        rc = co_state_rejected_keys(s->state, t->key, e->name, &k->rejected, err);
     if (rc == CO_OK && e->merge)
-        rc = co_state_read(s->state, &co_q_merges_pairs,
-                            p, 2, &c, err);
-    while (rc == CO_OK && e->merge && (rc = co_cursor_next(c, &has_row, err)) == CO_OK &&
-           has_row) {
-        co_value src = co_cursor_value(c, 0), tgt = co_cursor_value(c, 1);
-        if (src.type == CO_TEXT && tgt.type == CO_TEXT &&
-            !co_map_put(&k->merged, src.s, src.len, tgt.s, tgt.len))
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    }
-    if (e->merge)
-        co_cursor_close(c);
+        rc = co_state_merged_pairs(s->state, t->key, e->name, &k->merged, err);
     return rc;
 }
 

@@ -19,6 +19,7 @@
 #define CUTOVER_STATE_JOURNAL_H
 
 #include "cutover/state.h"
+#include "util/map.h"
 
 /* A statement of the journal, defined in the file of its table's concern. */
 typedef struct co_jq {
@@ -40,6 +41,22 @@ co_code co_state_write(co_state *st, const co_jq *q, const co_param *params, siz
                        long long *changes, co_error *err);
 
 /* ---- id maps, rejects and merges (state/maps.c) ---- */
+
+/* Key sets of one tenant and entity, added to `into` (keys are canonical JSON
+ * arrays, util/key.h): the rejected source keys, the merged source keys, the
+ * merged source key -> the target key it became part of, and the target keys
+ * of the id map. Buffered rows are written first. */
+co_code co_state_rejected_keys(co_state *st, const char *tenant, const char *entity,
+                               co_map *into, co_error *err);
+co_code co_state_merged_keys(co_state *st, const char *tenant, const char *entity,
+                             co_map *into, co_error *err);
+co_code co_state_merged_pairs(co_state *st, const char *tenant, const char *entity,
+                              co_map *into, co_error *err);
+co_code co_state_idmap_targets(co_state *st, const char *tenant, const char *entity,
+                               co_map *into, co_error *err);
+/* How many source rows of one tenant and entity were merged into others. */
+co_code co_state_merges_count(co_state *st, const char *tenant, const char *entity, int64_t *n,
+                              co_error *err);
 
 /* Forgets the rejects of one tenant and entity whose canonical source key
  * holds, at positions pos[0..n-1], one of nsets sets of values: values[k]

@@ -91,3 +91,55 @@ co_code co_state_rejects_delete_matching(co_state *st, const char *tenant, const
     co_buf_release(&sql);
     return rc;
 }
+
+/* Puts column 0 of q's rows (keys) into `into`, with column 1 as the value
+ * when pairs, else "". Rows whose columns are not text are skipped. */
+static co_code keys_into(co_state *st, const co_jq *q, const char *tenant, const char *entity,
+                         bool pairs, co_map *into, co_error *err)
+{
+    co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
+                    {NULL, co_text(entity, strlen(entity))}};
+    co_cursor *c = NULL;
+    co_code rc = co_state_read(st, q, p, 2, &c, err);
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_value k = co_cursor_value(c, 0), v = pairs ? co_cursor_value(c, 1) : co_text("", 0);
+        if (k.type == CO_TEXT && v.type == CO_TEXT && !co_map_put(into, k.s, k.len, v.s, v.len))
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+co_code co_state_rejected_keys(co_state *st, const char *tenant, const char *entity,
+                               co_map *into, co_error *err)
+{
+    return keys_into(st, &co_q_rejects_keys, tenant, entity, false, into, err);
+}
+
+co_code co_state_merged_keys(co_state *st, const char *tenant, const char *entity,
+                             co_map *into, co_error *err)
+{
+    return keys_into(st, &co_q_merges_keys, tenant, entity, false, into, err);
+}
+
+co_code co_state_merged_pairs(co_state *st, const char *tenant, const char *entity,
+                              co_map *into, co_error *err)
+{
+    return keys_into(st, &co_q_merges_pairs, tenant, entity, true, into, err);
+}
+
+co_code co_state_idmap_targets(co_state *st, const char *tenant, const char *entity,
+                               co_map *into, co_error *err)
+{
+    return keys_into(st, &co_q_idmap_targets, tenant, entity, false, into, err);
+}
+
+co_code co_state_merges_count(co_state *st, const char *tenant, const char *entity, int64_t *n,
+                              co_error *err)
+{
+    co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
+                    {NULL, co_text(entity, strlen(entity))}};
+    *n = 0;
+    return co_state_read_int(st, &co_q_merges_count, p, 2, n, NULL, err);
+}

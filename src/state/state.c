@@ -371,9 +371,13 @@ co_code co_state_idmap_query(co_state *st, const char *tenant, const char *entit
                              co_cursor **out, co_error *err)
 {
     co_param p[] = {{NULL, text(tenant)}, {NULL, text(entity)}};
-    return co_store_query(st->store,
-                          "SELECT source_key, target_key FROM id_map WHERE tenant = ? AND entity = ?",
-                          p, 2, out, err);
+    *out = NULL;
+    co_code rc = co_state_flush(st, err); /* a read sees the adds buffered before it */
+    return rc == CO_OK ? co_store_query(st->store,
+                                        "SELECT source_key, target_key FROM id_map WHERE tenant = ?"
+                                        " AND entity = ?",
+                                        p, 2, out, err)
+                       : rc;
 }
 
 co_code co_state_merge_add(co_state *st, const char *tenant, const char *entity,

@@ -149,23 +149,6 @@ static bool keep_mapped(void *ctx, const char *key, size_t len)
     return co_map_get(&v->scope_ids, key, len, NULL, NULL);
 }
 
-/* Loads one column of a journal query into a key set. */
-static co_code load_keys(vctx *v, const co_jq *q, co_map *into)
-{
-    co_param p[] = {{NULL, co_text(v->t->key, strlen(v->t->key))},
-                    {NULL, co_text(v->e->name, strlen(v->e->name))}};
-    co_cursor *c = NULL;
-    co_code rc = co_state_read(v->s->state, q, p, 2, &c, v->err);
-    bool has_row;
-    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
-        co_value k = co_cursor_value(c, 0);
-        if (k.type == CO_TEXT && !co_map_put(into, k.s, k.len, "", 0))
-            rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
-    }
-    co_cursor_close(c);
-    return rc;
-}
-
 /* The counts the last migrate run of the tenant recorded for the entity. */
 static co_code journal_counts(vctx *v)
 {
@@ -204,10 +187,7 @@ static co_code reconcile(vctx *v)
         return rc;
     v->res->rows_fetched++;
     int64_t rejected = (int64_t)co_map_count(&v->rejected), merged = 0;
-    co_param keys[] = {{NULL, co_text(v->t->key, strlen(v->t->key))},
-                       {NULL, co_text(v->e->name, strlen(v->e->name))}};
-    rc = co_state_read_int(v->s->state, &co_q_merges_count, keys, 2,
-                            &merged, NULL, v->err);
+    rc = co_state_merges_count(v->s->state, v->t->key, v->e->name, &merged, v->err);
     if (rc != CO_OK)
         return rc;
     if (v->journal_loaded < 0)
@@ -348,10 +328,10 @@ static co_code verify_entity(vctx *v)
 {
     co_code rc = describe(v);
     if (rc == CO_OK)
-        rc = load_keys(v, &co_q_rejects_keys, &v->rejected);
+        rc = co_state_rejected_keys(v->s->state, v->t->key, v->e->name, &v->rejected, v->err);
     v->scope_by_ids = co_vsql_scoped_by_ids(v->s->project, v->e);
     if (rc == CO_OK && v->scope_by_ids)
-        rc = load_keys(v, &co_q_idmap_targets, &v->scope_ids);
+        rc = co_state_idmap_targets(v->s->state, v->t->key, v->e->name, &v->scope_ids, v->err);
     if (rc == CO_OK)
         rc = journal_counts(v);
     if (rc == CO_OK)
