@@ -153,6 +153,26 @@ co_code co_state_route_set(co_state *st, const char *tenant, const char *route,
                            double freeze_seconds, int64_t run_id, co_error *err);
 co_code co_state_route_get(co_state *st, const char *tenant, char *route, size_t cap,
                            co_error *err);
+/* As co_state_route_get, with the time of the switch into switched_at (cap
+ * at_cap; "" when none). */
+co_code co_state_route_read(co_state *st, const char *tenant, char *route, size_t cap,
+                            char *switched_at, size_t at_cap, co_error *err);
+/* A tenant of the journal with its route ("old" when it has none), the time
+ * of its switch and its freeze (NULL when none); valid during the call. */
+typedef struct co_route_row {
+    const char *tenant;
+    const char *route;
+    const char *switched_at;
+    const double *freeze_seconds;
+} co_route_row;
+/* Calls fn for each tenant of the journal, in no particular order; stops at
+ * the first error fn returns. */
+co_code co_state_routes_each(co_state *st,
+                             co_code (*fn)(void *ctx, const co_route_row *row, co_error *err),
+                             void *ctx, co_error *err);
+/* How many tenants the journal knows: tenant's row (0 or 1), or all of them
+ * when tenant is NULL. */
+co_code co_state_tenants_count(co_state *st, const char *tenant, int64_t *n, co_error *err);
 
 /* Catch-up progress: the last change of the source's change log applied. */
 co_code co_state_applied_get(co_state *st, const char *tenant, int64_t *seq, co_error *err);

@@ -123,20 +123,9 @@ co_code co_archive_tenant(co_session *s, const co_tenant *t, co_archive_result *
 
 co_code co_finalize_tenant(co_session *s, const co_tenant *t, co_error *err)
 {
-    co_param p = {NULL, co_text(t->key, strlen(t->key))};
-    co_cursor *c = NULL;
-    co_code rc = co_state_read(s->state, &co_q_route_switched_at, &p, 1, &c,
-                                err);
-    bool has_row = false;
-    char route[8] = "old", switched[32] = "";
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &has_row, err);
-    if (rc == CO_OK && has_row) {
-        co_value r = co_cursor_value(c, 0), at = co_cursor_value(c, 1);
-        snprintf(route, sizeof route, "%s", r.type == CO_TEXT ? r.s : "old");
-        snprintf(switched, sizeof switched, "%s", at.type == CO_TEXT ? at.s : "");
-    }
-    co_cursor_close(c);
+    char route[8], switched[32];
+    co_code rc = co_state_route_read(s->state, t->key, route, sizeof route, switched,
+                                     sizeof switched, err);
     if (rc != CO_OK)
         return rc;
     if (strcmp(route, "new") != 0)

@@ -376,22 +376,12 @@ co_code co_monitor_tenant(co_session *s, const co_tenant *t, const co_monitor_op
 {
     memset(res, 0, sizeof *res);
     const co_monitor_spec *m = &s->project->monitor;
-    co_param key = {NULL, co_text(t->key, strlen(t->key))};
-    co_cursor *c = NULL;
-    co_code rc = co_state_read(s->state, &co_q_route_switched_at, &key, 1,
-                                &c, err);
-    bool has_row = false, is_new = false;
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &has_row, err);
-    if (rc == CO_OK && has_row) {
-        co_value route = co_cursor_value(c, 0), at = co_cursor_value(c, 1);
-        is_new = route.type == CO_TEXT && strcmp(route.s, "new") == 0;
-        if (at.type == CO_TEXT)
-            snprintf(res->switched_at, sizeof res->switched_at, "%s", at.s);
-    }
-    co_cursor_close(c);
+    char route[8];
+    co_code rc = co_state_route_read(s->state, t->key, route, sizeof route, res->switched_at,
+                                     sizeof res->switched_at, err);
     if (rc != CO_OK)
         return rc;
+    bool is_new = strcmp(route, "new") == 0;
     if (!is_new || !res->switched_at[0]) {
         snprintf(res->skipped, sizeof res->skipped, "not switched");
         return CO_OK;

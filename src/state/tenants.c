@@ -144,3 +144,54 @@ co_code co_state_tenant_move(co_state *st, const char *tenant, co_lifecycle to, 
                     {NULL, co_text(now, strlen(now))}};
     return co_state_write(st, &tenant_set, p, 4, NULL, err);
 }
+
+/* ---- routes ---- */
+
+co_code co_state_route_read(co_state *st, const char *tenant, char *route, size_t cap,
+                            char *switched_at, size_t at_cap, co_error *err)
+{
+    co_param p = {NULL, co_text(tenant, strlen(tenant))};
+    co_cursor *c = NULL;
+    co_code rc = co_state_read(st, &co_q_route_switched_at, &p, 1, &c, err);
+    bool has_row = false;
+    snprintf(route, cap, "old");
+    snprintf(switched_at, at_cap, "%s", "");
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &has_row, err);
+    if (rc == CO_OK && has_row) {
+        co_value r = co_cursor_value(c, 0), at = co_cursor_value(c, 1);
+        snprintf(route, cap, "%s", r.type == CO_TEXT ? r.s : "old");
+        snprintf(switched_at, at_cap, "%s", at.type == CO_TEXT ? at.s : "");
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+co_code co_state_routes_each(co_state *st,
+                             co_code (*fn)(void *ctx, const co_route_row *row, co_error *err),
+                             void *ctx, co_error *err)
+{
+    co_cursor *c = NULL;
+    co_code rc = co_state_read(st, &co_q_tenants_routes, NULL, 0, &c, err);
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_value tenant = co_cursor_value(c, 0), route = co_cursor_value(c, 1);
+        co_value at = co_cursor_value(c, 2), freeze = co_cursor_value(c, 3);
+        double seconds = freeze.type == CO_INT ? (double)freeze.i : freeze.r;
+        co_route_row row = {tenant.type == CO_TEXT ? tenant.s : "?",
+                            route.type == CO_TEXT ? route.s : "?",
+                            at.type == CO_TEXT ? at.s : NULL,
+                            freeze.type == CO_REAL || freeze.type == CO_INT ? &seconds : NULL};
+        rc = fn(ctx, &row, err);
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+co_code co_state_tenants_count(co_state *st, const char *tenant, int64_t *n, co_error *err)
+{
+    co_param p = {NULL, co_text(tenant ? tenant : "", tenant ? strlen(tenant) : 0)};
+    *n = 0;
+    return co_state_read_int(st, tenant ? &co_q_tenant_count : &co_q_tenants_count, &p,
+                             tenant ? 1 : 0, n, NULL, err);
+}
