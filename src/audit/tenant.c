@@ -183,19 +183,12 @@ static co_code collect_limits(scratch *sc, const co_tenant *t, co_tenant_audit *
 /* Rows per second of the migrations the journal recorded, or 0 when none. */
 static double measured_throughput(co_session *s)
 {
-    co_cursor *c = NULL;
     co_error ignored;
-    double rate = 0;
-    bool has_row;
-    if (co_state_read(s->state, &co_q_steps_load_rate,
-                       NULL, 0, &c, &ignored) == CO_OK &&
-        co_cursor_next(c, &has_row, &ignored) == CO_OK && has_row) {
-        double rows = (double)co_cursor_value(c, 0).i, seconds = co_cursor_value(c, 1).r;
-        if (rows > 1000 && seconds > 0.01)
-            rate = rows / seconds;
-    }
-    co_cursor_close(c);
-    return rate;
+    double rows = 0, seconds = 0;
+    if (co_state_load_totals(s->state, &rows, &seconds, &ignored) == CO_OK && rows > 1000 &&
+        seconds > 0.01)
+        return rows / seconds;
+    return 0;
 }
 
 co_code co_audit_tenants(co_session *s, const co_tenant *ts, size_t n, const co_audit_options *opt,

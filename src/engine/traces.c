@@ -321,8 +321,7 @@ co_code co_traces_recover(co_session *s, co_recovered **out, size_t *n, co_error
     if (!s->source || !s->dest || co_store_side(s->dest) != CO_SIDE_TARGET)
         return co_error_set(err, CO_EUSAGE, "recovering a journal needs the source and target");
     int64_t runs = 0;
-    co_code rc = co_state_read_int(s->state, &co_q_runs_count, NULL,
-                                    0, &runs, NULL, err);
+    co_code rc = co_state_runs_count(s->state, &runs, err);
     if (rc == CO_OK && runs > 0)
         return co_error_set(err, CO_ENOTREADY,
                             "this journal (%s) already has %lld runs: recover-journal rebuilds a "

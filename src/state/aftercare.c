@@ -74,3 +74,27 @@ const co_jq co_q_view_waiting_approvals = {
     " AND b.event = 'approved' AND b.id > a.id) ORDER BY a.id"};
 const co_jq co_q_view_last_notes = {
     "SELECT tenant, at, author, body FROM notes ORDER BY id DESC LIMIT 50"};
+
+/* ---- typed reads ---- */
+
+static co_value text(const char *s) { return s ? co_text(s, strlen(s)) : co_null(); }
+
+co_code co_state_approval_latest(co_state *st, const char *subject, const char *step,
+                                 const char *project_hash, const char *event, char *person,
+                                 size_t cap, bool *found, co_error *err)
+{
+    co_param p[] = {{NULL, text(subject)}, {NULL, text(step)}, {NULL, text(project_hash)},
+                    {NULL, text(event)}};
+    co_cursor *c = NULL;
+    co_code rc = co_state_read(st, &co_q_approval_latest, p, 4, &c, err);
+    *found = false;
+    person[0] = '\0';
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, found, err);
+    if (rc == CO_OK && *found) {
+        co_value v = co_cursor_value(c, 0);
+        snprintf(person, cap, "%s", v.type == CO_TEXT ? v.s : "");
+    }
+    co_cursor_close(c);
+    return rc;
+}

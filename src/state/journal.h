@@ -40,6 +40,21 @@ co_code co_state_read_int(co_state *st, const co_jq *q, const co_param *params, 
 co_code co_state_write(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
                        long long *changes, co_error *err);
 
+/* ---- runs, steps, verifications and findings (state/runs.c) ---- */
+
+/* How many runs the journal holds. */
+co_code co_state_runs_count(co_state *st, int64_t *n, co_error *err);
+/* What the last finished migrate run of a tenant recorded for a step
+ * ("load:ENTITY"); *found false when none. */
+typedef struct co_load_counts {
+    int64_t source_rows, loaded, rejected;
+} co_load_counts;
+co_code co_state_last_load(co_state *st, const char *tenant, const char *step,
+                           co_load_counts *out, bool *found, co_error *err);
+/* The source rows and seconds of every finished load step of finished
+ * migrate runs (0 and 0 when none): the measured throughput. */
+co_code co_state_load_totals(co_state *st, double *rows, double *seconds, co_error *err);
+
 /* ---- id maps, rejects and merges (state/maps.c) ---- */
 
 /* Key sets of one tenant and entity, added to `into` (keys are canonical JSON
@@ -65,6 +80,21 @@ co_code co_state_merges_count(co_state *st, const char *tenant, const char *enti
 co_code co_state_rejects_delete_matching(co_state *st, const char *tenant, const char *entity,
                                          const size_t *pos, size_t n, size_t nsets,
                                          const co_param *values, size_t nvalues, co_error *err);
+
+/* ---- plans, schedules and audits (state/plans.c) ---- */
+
+/* The size class of the tenant's audit into buf; *found false when it was
+ * never audited. */
+co_code co_state_size_class(co_state *st, const char *tenant, char *buf, size_t cap,
+                            bool *found, co_error *err);
+
+/* ---- notes, approvals, monitoring and budgets (state/aftercare.c) ---- */
+
+/* The person of the latest approval event (requested, approved, refused) of
+ * (subject, step) under project_hash; *found false when none. */
+co_code co_state_approval_latest(co_state *st, const char *subject, const char *step,
+                                 const char *project_hash, const char *event, char *person,
+                                 size_t cap, bool *found, co_error *err);
 
 #include "state/journal_q.h"
 

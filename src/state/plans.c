@@ -93,3 +93,23 @@ const co_jq co_q_view_tenant_plan = {
     "SELECT pt.plan_id, pt.cohort, pt.position, pt.risk, pt.why, pt.rows, pt.est_seconds"
     " FROM plan_tenants pt WHERE pt.plan_id = (SELECT max(id) FROM plans) AND pt.tenant ="
     " ?"};
+
+/* ---- typed reads ---- */
+
+co_code co_state_size_class(co_state *st, const char *tenant, char *buf, size_t cap,
+                            bool *found, co_error *err)
+{
+    co_param p = {NULL, co_text(tenant, strlen(tenant))};
+    co_cursor *c = NULL;
+    co_code rc = co_state_read(st, &co_q_tenant_audit_size_class, &p, 1, &c, err);
+    *found = false;
+    buf[0] = '\0';
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, found, err);
+    if (rc == CO_OK && *found) {
+        co_value v = co_cursor_value(c, 0);
+        snprintf(buf, cap, "%s", v.type == CO_TEXT ? v.s : "");
+    }
+    co_cursor_close(c);
+    return rc;
+}

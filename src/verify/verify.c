@@ -155,20 +155,14 @@ static co_code journal_counts(vctx *v)
     v->journal_source_rows = v->journal_loaded = v->journal_rejected = -1;
     char step[160];
     snprintf(step, sizeof step, "load:%s", v->e->name);
-    co_param p[] = {{NULL, co_text(v->t->key, strlen(v->t->key))},
-                    {NULL, co_text(step, strlen(step))}};
-    co_cursor *c = NULL;
-    co_code rc = co_state_read(v->s->state, &co_q_steps_last_load,
-                                p, 2, &c, v->err);
-    bool has_row = false;
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &has_row, v->err);
-    if (rc == CO_OK && has_row) {
-        v->journal_source_rows = co_cursor_value(c, 0).i;
-        v->journal_loaded = co_cursor_value(c, 1).i;
-        v->journal_rejected = co_cursor_value(c, 2).i;
+    co_load_counts counts;
+    bool found = false;
+    co_code rc = co_state_last_load(v->s->state, v->t->key, step, &counts, &found, v->err);
+    if (rc == CO_OK && found) {
+        v->journal_source_rows = counts.source_rows;
+        v->journal_loaded = counts.loaded;
+        v->journal_rejected = counts.rejected;
     }
-    co_cursor_close(c);
     return rc;
 }
 
