@@ -69,6 +69,26 @@ co_code co_state_merged_pairs(co_state *st, const char *tenant, const char *enti
                               co_map *into, co_error *err);
 co_code co_state_idmap_targets(co_state *st, const char *tenant, const char *entity,
                                co_map *into, co_error *err);
+/* Where a key went, or what is behind it (cutover trace): the rows of the id
+ * map, merges or rejects of an entity whose source key (SOURCE_*) or target
+ * key (*_INTO) is key, within tenant (NULL: any). */
+typedef enum co_key_trace {
+    CO_KEYS_MERGED_FROM,  /* merges by source key */
+    CO_KEYS_LOADED_FROM,  /* the id map by source key */
+    CO_KEYS_REJECTED,     /* rejects by source key */
+    CO_KEYS_LOADED_INTO,  /* the id map by target key, less merged rows */
+    CO_KEYS_MERGED_INTO,  /* merges by target key, in source key order */
+} co_key_trace;
+/* One such row; a column the table does not have is NULL (score: NULL when
+ * not scored). Valid during the call. */
+typedef struct co_key_trace_row {
+    const char *tenant, *source_key, *target_key, *how, *rule, *reason;
+    const double *score;
+} co_key_trace_row;
+co_code co_state_key_trace(co_state *st, co_key_trace which, const char *entity, const char *key,
+                           const char *tenant,
+                           co_code (*fn)(void *ctx, const co_key_trace_row *row, co_error *err),
+                           void *ctx, co_error *err);
 /* How many source rows of one tenant and entity were merged into others. */
 co_code co_state_merges_count(co_state *st, const char *tenant, const char *entity, int64_t *n,
                               co_error *err);

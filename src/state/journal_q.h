@@ -31,11 +31,6 @@ extern const co_jq co_q_volume_add;
 
 /* id maps, rejects and merges (state/maps.c) */
 extern const co_jq co_q_idmap_targets;
-extern const co_jq co_q_trace_merged_from;
-extern const co_jq co_q_trace_loaded_from;
-extern const co_jq co_q_trace_rejected;
-extern const co_jq co_q_trace_loaded_into;
-extern const co_jq co_q_trace_merged_into;
 extern const co_jq co_q_merges_count;
 extern const co_jq co_q_merges_keys;
 extern const co_jq co_q_merges_pairs;

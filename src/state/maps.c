@@ -37,21 +37,21 @@ const co_jq co_q_idmap_targets = {
  * parameters :entity, :key and :tenant (NULL: any tenant); columns tenant,
  * source_key, target_key, how, score, rule, reason. */
 #define TENANT_FILTER " AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant)"
-const co_jq co_q_trace_merged_from = {
+static const co_jq co_q_trace_merged_from = {
     "SELECT tenant, source_key, target_key, how, score, NULL, NULL FROM merges"
     " WHERE entity = :entity AND source_key = :key" TENANT_FILTER};
-const co_jq co_q_trace_loaded_from = {
+static const co_jq co_q_trace_loaded_from = {
     "SELECT tenant, source_key, target_key, NULL, NULL, NULL, NULL FROM id_map"
     " WHERE entity = :entity AND source_key = :key" TENANT_FILTER};
-const co_jq co_q_trace_rejected = {
+static const co_jq co_q_trace_rejected = {
     "SELECT tenant, source_key, NULL, NULL, NULL, rule, reason FROM rejects"
     " WHERE entity = :entity AND source_key = :key" TENANT_FILTER};
-const co_jq co_q_trace_loaded_into = {
+static const co_jq co_q_trace_loaded_into = {
     "SELECT tenant, source_key, target_key, NULL, NULL, NULL, NULL FROM id_map"
     " WHERE entity = :entity AND target_key = :key" TENANT_FILTER
     " AND source_key NOT IN (SELECT source_key FROM merges"
     " WHERE entity = :entity AND target_key = :key)"};
-const co_jq co_q_trace_merged_into = {
+static const co_jq co_q_trace_merged_into = {
     "SELECT tenant, source_key, target_key, how, score, NULL, NULL FROM merges"
     " WHERE entity = :entity AND target_key = :key" TENANT_FILTER " ORDER BY source_key"};
 
@@ -142,4 +142,43 @@ co_code co_state_merges_count(co_state *st, const char *tenant, const char *enti
                     {NULL, co_text(entity, strlen(entity))}};
     *n = 0;
     return co_state_read_int(st, &co_q_merges_count, p, 2, n, NULL, err);
+}
+
+static const char *text_or_null(co_value v)
+{
+    return v.type == CO_TEXT ? v.s : NULL;
+}
+
+co_code co_state_key_trace(co_state *st, co_key_trace which, const char *entity, const char *key,
+                           const char *tenant,
+                           co_code (*fn)(void *ctx, const co_key_trace_row *row, co_error *err),
+                           void *ctx, co_error *err)
+{
+    static const co_jq *const queries[] = {
+        [CO_KEYS_MERGED_FROM] = &co_q_trace_merged_from,
+        [CO_KEYS_LOADED_FROM] = &co_q_trace_loaded_from,
+        [CO_KEYS_REJECTED] = &co_q_trace_rejected,
+        [CO_KEYS_LOADED_INTO] = &co_q_trace_loaded_into,
+        [CO_KEYS_MERGED_INTO] = &co_q_trace_merged_into,
+    };
+    co_param p[] = {{":entity", co_text(entity, strlen(entity))},
+                    {":key", co_text(key, strlen(key))},
+                    {":tenant", tenant ? co_text(tenant, strlen(tenant)) : co_null()}};
+    co_cursor *c = NULL;
+    co_code rc = co_state_read(st, queries[which], p, 3, &c, err);
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_value score = co_cursor_value(c, 4);
+        double scored = score.type == CO_REAL ? score.r : (double)score.i;
+        co_key_trace_row row = {text_or_null(co_cursor_value(c, 0)),
+                                text_or_null(co_cursor_value(c, 1)),
+                                text_or_null(co_cursor_value(c, 2)),
+                                text_or_null(co_cursor_value(c, 3)),
+                                text_or_null(co_cursor_value(c, 5)),
+                                text_or_null(co_cursor_value(c, 6)),
+                                score.type == CO_REAL || score.type == CO_INT ? &scored : NULL};
+        rc = fn(ctx, &row, err);
+    }
+    co_cursor_close(c);
+    return rc;
 }
