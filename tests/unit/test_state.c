@@ -8,6 +8,7 @@
 
 #include "cutover/rehearse.h"
 #include "cutover/state.h"
+#include "state/journal.h"   /* the typed reads of other folders */
 #include "state/state_int.h" /* the journal's store, to look inside it */
 #include "cutover/status.h"
 #include "tmpdir.h"
@@ -174,6 +175,50 @@ static void id_maps_and_rejects(void **state)
     co_state_close(st);
 }
 
+/* Rejects, merges and id map rows are buffered until the commit; a read of
+ * the journal sees them all the same (every read flushes first). */
+static void reads_see_buffered_rows(void **state)
+{
+    (void)state;
+    co_state *st = open_state("buffered.db");
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_state_begin(st, &err), CO_OK);
+    assert_int_equal(co_state_reject_add(st, 1, "t1", "contacts", "[5]", "check", "bad", &err),
+                     CO_OK);
+    assert_int_equal(co_state_merge_add(st, "t1", "contacts", "[6]", "[7]", "same", -1, &err),
+                     CO_OK);
+    assert_int_equal(co_state_idmap_add(st, "t1", "contacts", "[7]", "[70]", &err), CO_OK);
+    co_map rejected, merged, targets;
+    co_map_init(&rejected);
+    co_map_init(&merged);
+    co_map_init(&targets);
+    assert_int_equal(co_state_rejected_keys(st, "t1", "contacts", &rejected, &err), CO_OK);
+    assert_int_equal(co_state_merged_pairs(st, "t1", "contacts", &merged, &err), CO_OK);
+    assert_int_equal(co_state_idmap_targets(st, "t1", "contacts", &targets, &err), CO_OK);
+    assert_int_equal(co_map_count(&rejected), 1);
+    const char *to = NULL;
+    size_t len = 0;
+    assert_true(co_map_get(&merged, "[6]", 3, &to, &len));
+    assert_int_equal(len, 3);
+    assert_memory_equal(to, "[7]", 3);
+    assert_true(co_map_get(&targets, "[70]", 4, NULL, NULL));
+    int64_t n = 0;
+    assert_int_equal(co_state_merges_count(st, "t1", "contacts", &n, &err), CO_OK);
+    assert_int_equal(n, 1);
+    co_map_release(&rejected);
+    co_map_release(&merged);
+    co_map_release(&targets);
+    /* what the rollback discards is what was buffered since the flush: the
+     * transaction takes the flushed rows with it */
+    co_state_rollback(st);
+    co_map_init(&rejected);
+    assert_int_equal(co_state_rejected_keys(st, "t1", "contacts", &rejected, &err), CO_OK);
+    assert_int_equal(co_map_count(&rejected), 0);
+    co_map_release(&rejected);
+    co_state_close(st);
+}
+
 static void the_journal_is_in_wal_mode(void **state)
 {
     (void)state;
@@ -306,6 +351,7 @@ int main(void)
         cmocka_unit_test(setup_binds_the_hash_once_runs_exist),
         cmocka_unit_test(tenants_runs_and_steps),
         cmocka_unit_test(id_maps_and_rejects),
+        cmocka_unit_test(reads_see_buffered_rows),
         cmocka_unit_test(the_journal_is_in_wal_mode),
         cmocka_unit_test(the_journal_has_an_identity_and_must_be_one),
         cmocka_unit_test(schema_fingerprints_name_what_changed),
