@@ -21,9 +21,8 @@ typedef struct co_state co_state;
  * against base_dir. The caller closes it with co_state_close. */
 co_code co_state_open(const char *uri, const char *base_dir, co_state **out, co_error *err);
 void co_state_close(co_state *st);
-
-/* The underlying store, for queries of the journal's tables. */
-co_store *co_state_store(co_state *st);
+/* The journal's uri with any password masked, for messages ("" for NULL). */
+const char *co_state_safe_uri(co_state *st);
 
 /* Transactions of the journal. Id map and reject rows are buffered: commit
  * through co_state_commit, which writes them first. */
@@ -40,9 +39,42 @@ co_code co_state_setup(co_state *st, const char *project_hash, const char *proje
 
 /* Records tenants known from the source (insert or update the label). */
 co_code co_state_tenant_seen(co_state *st, const char *tenant, const char *label, co_error *err);
-/* Sets a tenant's lifecycle state ("new", "migrating", "migrated", "failed", ...). */
-co_code co_state_tenant_set(co_state *st, const char *tenant, const char *state, int64_t run_id,
-                            co_error *err);
+/* A tenant's place in its lifecycle (docs/state-store.md has the table of
+ * transitions): the journal keeps it by name (tenants.state). */
+typedef enum co_lifecycle {
+    CO_LC_NEW,                 /* never moved */
+    CO_LC_MIGRATING,           /* a migrate run is loading it (or was, and stopped) */
+    CO_LC_MIGRATED,            /* loaded into the target */
+    CO_LC_FAILED,              /* its load failed; nothing of it in the target */
+    CO_LC_VERIFIED,            /* a verification before its freeze found no difference */
+    CO_LC_VERIFY_FAILED,       /* a verification before its freeze found differences */
+    CO_LC_FROZEN,              /* its writes to the source are refused for its switch */
+    CO_LC_SWITCHED,            /* routed to the target */
+    CO_LC_ROLLED_BACK,         /* routed back to the source, the target purged */
+    CO_LC_ROLLBACK_INCOMPLETE, /* a rollback failed part way */
+    CO_LC_FINALIZED,           /* its undo ended: capture and freeze removed from the source */
+    CO_LC_COUNT
+} co_lifecycle;
+
+/* The state's name as the journal keeps it ("rolled_back"); "?" when out of range. */
+const char *co_lifecycle_name(co_lifecycle state);
+/* The state of a name; false when name is none of them (then *out is untouched). */
+bool co_lifecycle_parse(const char *name, co_lifecycle *out);
+/* Whether name (may be NULL) names state. */
+bool co_lifecycle_is(const char *name, co_lifecycle state);
+/* Whether the lifecycle goes from one state to another (a state may always be
+ * journaled again). */
+bool co_lifecycle_allows(co_lifecycle from, co_lifecycle to);
+
+/* The one way a tenant's state changes: journals `to` (with run_id, 0 for
+ * none) when the lifecycle allows it from the tenant's current state, and
+ * otherwise answers CO_ENOTREADY naming both states, journaling nothing. */
+co_code co_state_tenant_move(co_state *st, const char *tenant, co_lifecycle to, int64_t run_id,
+                             co_error *err);
+/* A tenant's state; CO_LC_NEW when the journal has none, CO_ESTATE when the
+ * journal holds a name that is no state. */
+co_code co_state_tenant_lifecycle(co_state *st, const char *tenant, co_lifecycle *out,
+                                  co_error *err);
 /* Reads a tenant's state into buf (size cap); "new" when the journal has none. */
 co_code co_state_tenant_get(co_state *st, const char *tenant, char *buf, size_t cap,
                             co_error *err);
@@ -121,6 +153,26 @@ co_code co_state_route_set(co_state *st, const char *tenant, const char *route,
                            double freeze_seconds, int64_t run_id, co_error *err);
 co_code co_state_route_get(co_state *st, const char *tenant, char *route, size_t cap,
                            co_error *err);
+/* As co_state_route_get, with the time of the switch into switched_at (cap
+ * at_cap; "" when none). */
+co_code co_state_route_read(co_state *st, const char *tenant, char *route, size_t cap,
+                            char *switched_at, size_t at_cap, co_error *err);
+/* A tenant of the journal with its route ("old" when it has none), the time
+ * of its switch and its freeze (NULL when none); valid during the call. */
+typedef struct co_route_row {
+    const char *tenant;
+    const char *route;
+    const char *switched_at;
+    const double *freeze_seconds;
+} co_route_row;
+/* Calls fn for each tenant of the journal, in no particular order; stops at
+ * the first error fn returns. */
+co_code co_state_routes_each(co_state *st,
+                             co_code (*fn)(void *ctx, const co_route_row *row, co_error *err),
+                             void *ctx, co_error *err);
+/* How many tenants the journal knows: tenant's row (0 or 1), or all of them
+ * when tenant is NULL. */
+co_code co_state_tenants_count(co_state *st, const char *tenant, int64_t *n, co_error *err);
 
 /* Catch-up progress: the last change of the source's change log applied. */
 co_code co_state_applied_get(co_state *st, const char *tenant, int64_t *seq, co_error *err);

@@ -5,6 +5,7 @@
  * that no customer is surprised by their migration. Counts are written as
  * everywhere else (util/fmt.h): separators, and nouns that agree.
  */
+#include "state/journal.h"
 #include "cutover/plan.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -47,11 +48,7 @@ co_code co_schedule_set(co_session *s, const char *tenant, time_t at, int window
                     {NULL, co_text(when, strlen(when))},
                     {NULL, co_int(window_minutes)},
                     {NULL, co_text(now, strlen(now))}};
-    return co_store_exec_params(co_state_store(s->state),
-                                "INSERT INTO schedules (tenant, at, window_minutes, recorded_at)"
-                                " VALUES (?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET"
-                                " at = excluded.at, window_minutes = excluded.window_minutes,"
-                                " recorded_at = excluded.recorded_at",
+    return co_state_write(s->state, &co_q_schedule_set,
                                 p, 4, NULL, err);
 }
 
@@ -122,9 +119,7 @@ static char *changes_text(const co_project *p)
 static co_code refuse_unaudited(co_session *s, co_error *err)
 {
     co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(s->state),
-                                "SELECT s.tenant FROM schedules s LEFT JOIN tenant_audits a"
-                                " ON a.tenant = s.tenant WHERE a.tenant IS NULL ORDER BY s.tenant",
+    co_code rc = co_state_read(s->state, &co_q_schedules_unaudited,
                                 NULL, 0, &c, err);
     co_buf names = CO_BUF_INIT;
     size_t n = 0;
@@ -279,11 +274,7 @@ co_code co_notices_write(co_session *s, const char *template_path, const char *o
         rc = co_error_set(err, CO_EIO, "cannot create the outbox %s: %s", outbox, strerror(errno));
     co_cursor *c = NULL;
     if (rc == CO_OK)
-        rc = co_store_query(co_state_store(s->state),
-                            "SELECT s.tenant, coalesce(t.label, s.tenant), s.at, s.window_minutes,"
-                            " a.est_seconds FROM schedules s"
-                            " LEFT JOIN tenants t ON t.tenant = s.tenant"
-                            " LEFT JOIN tenant_audits a ON a.tenant = s.tenant ORDER BY s.at, s.tenant",
+        rc = co_state_read(s->state, &co_q_schedules_notices,
                             NULL, 0, &c, err);
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {

@@ -6,6 +6,7 @@
  * the waves after it grow by `growth`. Ties break by rows, then tenant key, so
  * the same audit always gives the same plan.
  */
+#include "state/journal.h"
 #include "cutover/plan.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -61,12 +62,7 @@ static co_code find_unaudited(co_session *s, co_plan *out, co_error *err)
 {
     co_param hash = {NULL, co_text(s->project->hash, strlen(s->project->hash))};
     co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(s->state),
-                                "SELECT t.tenant, CASE WHEN a.tenant IS NULL THEN 'not audited'"
-                                " ELSE 'audited under another version of the project file' END"
-                                " FROM tenants t LEFT JOIN tenant_audits a ON a.tenant = t.tenant"
-                                " WHERE t.state NOT IN ('migrated', 'verified', 'switched',"
-                                " 'finalized') AND (a.tenant IS NULL OR a.project_hash <> ?)",
+    co_code rc = co_state_read(s->state, &co_q_tenants_unaudited,
                                 &hash, 1, &c, err);
     size_t cap = 0;
     bool has_row;
@@ -130,16 +126,13 @@ static co_plan_entry *next_entry(co_plan *out, size_t *cap)
 
 static co_code store_plan(co_session *s, co_plan *plan, co_error *err)
 {
-    co_store *st = co_state_store(s->state);
     co_code rc = co_state_begin(s->state, err);
     co_param p[] = {{NULL, co_text(plan->created_at, strlen(plan->created_at))},
                     {NULL, co_text(s->project->hash, strlen(s->project->hash))},
                     {NULL, co_real(plan->canary_percent)},
                     {NULL, co_real(plan->growth)}};
     if (rc == CO_OK)
-        rc = co_store_query_int(st,
-                                "INSERT INTO plans (created_at, project_hash, canary_percent, growth)"
-                                " VALUES (?, ?, ?, ?) RETURNING id",
+        rc = co_state_read_int(s->state, &co_q_plan_add,
                                 p, 4, &plan->id, NULL, err);
     for (size_t i = 0; rc == CO_OK && i < plan->n; i++) {
         const co_plan_entry *e = &plan->entries[i];
@@ -147,9 +140,7 @@ static co_code store_plan(co_session *s, co_plan *plan, co_error *err)
                         {NULL, co_int(e->cohort)},    {NULL, co_text(e->tenant, strlen(e->tenant))},
                         {NULL, co_real(e->risk)},     {NULL, co_text(e->why, strlen(e->why))},
                         {NULL, co_int(e->rows)},      {NULL, co_real(e->est_seconds)}};
-        rc = co_store_exec_params(st,
-                                  "INSERT INTO plan_tenants (plan_id, position, cohort, tenant,"
-                                  " risk, why, rows, est_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rc = co_state_write(s->state, &co_q_plan_tenant_add,
                                   q, 8, NULL, err);
     }
     if (rc == CO_OK)
@@ -174,12 +165,7 @@ co_code co_plan_make(co_session *s, double canary_percent, double growth, co_pla
     co_param hash = {NULL, co_text(s->project->hash, strlen(s->project->hash))};
     co_code rc = find_unaudited(s, out, err);
     if (rc == CO_OK)
-        rc = co_store_query(co_state_store(s->state),
-                            "SELECT a.tenant, t.label, a.rows, a.est_seconds, a.limit_rows,"
-                            " a.duplicate_clusters, a.size_class FROM tenant_audits a"
-                            " LEFT JOIN tenants t ON t.tenant = a.tenant"
-                            " WHERE coalesce(t.state, 'new') NOT IN ('migrated', 'verified', 'switched',"
-                            " 'finalized') AND a.project_hash = ?",
+        rc = co_state_read(s->state, &co_q_tenant_audits_plannable,
                             &hash, 1, &c, err);
     size_t cap = 0;
     bool has_row;
@@ -244,11 +230,8 @@ co_code co_plan_make(co_session *s, double canary_percent, double growth, co_pla
 co_code co_plan_latest(co_session *s, co_plan *out, co_error *err)
 {
     memset(out, 0, sizeof *out);
-    co_store *st = co_state_store(s->state);
     co_cursor *c = NULL;
-    co_code rc = co_store_query(st,
-                                "SELECT id, created_at, canary_percent, growth FROM plans"
-                                " ORDER BY id DESC LIMIT 1",
+    co_code rc = co_state_read(s->state, &co_q_plan_latest,
                                 NULL, 0, &c, err);
     bool has_row = false;
     if (rc == CO_OK)
@@ -265,10 +248,7 @@ co_code co_plan_latest(co_session *s, co_plan *out, co_error *err)
         return co_error_set(err, CO_ENOTFOUND, "no plan yet: run cutover plan");
     co_param p = {NULL, co_int(out->id)};
     if (rc == CO_OK)
-        rc = co_store_query(st,
-                            "SELECT p.tenant, t.label, p.cohort, p.risk, p.why, p.rows, p.est_seconds"
-                            " FROM plan_tenants p LEFT JOIN tenants t ON t.tenant = p.tenant"
-                            " WHERE p.plan_id = ? ORDER BY p.position",
+        rc = co_state_read(s->state, &co_q_plan_tenants_of,
                             &p, 1, &c, err);
     size_t cap = 0;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {

@@ -1,6 +1,7 @@
 /*
  * report.c: the audit's results as JSON, as an HTML page and into the journal (audit.h).
  */
+#include "state/journal.h"
 #include "cutover/audit.h"
 #include "cutover/verify.h"
 #include "util/buf.h"
@@ -204,19 +205,7 @@ co_code co_audit_record(co_session *s, const co_tenant_audit *a, size_t n, co_er
                         {NULL, co_int(a[i].limit_rows)},
                         {NULL, co_int(a[i].duplicate_clusters)},
                         {NULL, co_text(detail.data, detail.len)}};
-        rc = co_store_exec_params(co_state_store(s->state),
-                                  "INSERT INTO tenant_audits (tenant, audited_at, project_hash, rows,"
-                                  " bytes, size_class, est_seconds, est_measured, limit_rows,"
-                                  " duplicate_clusters, detail)"
-                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                                  " ON CONFLICT (tenant) DO UPDATE SET audited_at = excluded.audited_at,"
-                                  " project_hash = excluded.project_hash, rows = excluded.rows,"
-                                  " bytes = excluded.bytes, size_class = excluded.size_class,"
-                                  " est_seconds = excluded.est_seconds,"
-                                  " est_measured = excluded.est_measured,"
-                                  " limit_rows = excluded.limit_rows,"
-                                  " duplicate_clusters = excluded.duplicate_clusters,"
-                                  " detail = excluded.detail",
+        rc = co_state_write(s->state, &co_q_tenant_audit_set,
                                   p, 11, NULL, err);
     }
     co_buf_release(&detail);

@@ -7,6 +7,7 @@
  * longest values, duplicate clusters) comes from the rows the entity queries
  * return as they stream by (scan.h), whatever the target's engine.
  */
+#include "state/journal.h"
 #include "audit/scan.h"
 #include "cutover/audit.h"
 #include "util/buf.h"
@@ -155,17 +156,9 @@ static char *dup_value(co_value v)
 /* The rows the scratch target refused, by entity and rule, with examples. */
 static co_code collect_limits(scratch *sc, const co_tenant *t, co_tenant_audit *a, co_error *err)
 {
-    co_store *st = co_state_store(sc->session.state);
     co_param p = {NULL, co_text(t->key, strlen(t->key))};
     co_cursor *c = NULL;
-    co_code rc = co_store_query(st,
-                                "SELECT entity, rule, count(*), min(reason),"
-                                " (SELECT json_group_array(json(k.source_key)) FROM"
-                                "   (SELECT source_key FROM rejects r2 WHERE r2.tenant = r.tenant"
-                                "    AND r2.entity = r.entity AND r2.rule = r.rule"
-                                "    ORDER BY rowid LIMIT 3) AS k)"
-                                " FROM rejects r WHERE tenant = ? GROUP BY entity, rule"
-                                " ORDER BY entity, rule",
+    co_code rc = co_state_read(sc->session.state, &co_q_rejects_by_rule,
                                 &p, 1, &c, err);
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
@@ -190,22 +183,12 @@ static co_code collect_limits(scratch *sc, const co_tenant *t, co_tenant_audit *
 /* Rows per second of the migrations the journal recorded, or 0 when none. */
 static double measured_throughput(co_session *s)
 {
-    co_cursor *c = NULL;
     co_error ignored;
-    double rate = 0;
-    bool has_row;
-    if (co_store_query(co_state_store(s->state),
-                       "SELECT sum(st.source_rows), sum(st.seconds) FROM steps st"
-                       " JOIN runs r ON r.id = st.run_id"
-                       " WHERE r.command = 'migrate' AND r.status = 'done' AND st.status = 'done'",
-                       NULL, 0, &c, &ignored) == CO_OK &&
-        co_cursor_next(c, &has_row, &ignored) == CO_OK && has_row) {
-        double rows = (double)co_cursor_value(c, 0).i, seconds = co_cursor_value(c, 1).r;
-        if (rows > 1000 && seconds > 0.01)
-            rate = rows / seconds;
-    }
-    co_cursor_close(c);
-    return rate;
+    double rows = 0, seconds = 0;
+    if (co_state_load_totals(s->state, &rows, &seconds, &ignored) == CO_OK && rows > 1000 &&
+        seconds > 0.01)
+        return rows / seconds;
+    return 0;
 }
 
 co_code co_audit_tenants(co_session *s, const co_tenant *ts, size_t n, const co_audit_options *opt,

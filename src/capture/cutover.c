@@ -354,7 +354,7 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
         rc = co_state_applied_set(s->state, t->key, 0, err);
     }
     if (rc == CO_OK)
-        rc = co_state_tenant_set(s->state, t->key, "rolled_back", 0, err);
+        rc = co_state_tenant_move(s->state, t->key, CO_LC_ROLLED_BACK, 0, err);
     if (rc == CO_OK)
         res->remains = NULL;
     res->seconds = co_clock_mono() - started;
@@ -368,6 +368,20 @@ co_code co_rollback_tenant(co_session *s, const co_tenant *t, co_rollback_result
     co_code rc = co_state_lease(s->state, t->key, "rollback", err);
     if (rc != CO_OK)
         return rc;
+    /* Refused before anything moves when the lifecycle has no way back (a
+     * finalized tenant), rather than half way. */
+    co_lifecycle state = CO_LC_NEW;
+    rc = co_state_tenant_lifecycle(s->state, t->key, &state, err);
+    if (rc == CO_OK && !co_lifecycle_allows(state, CO_LC_ROLLED_BACK))
+        rc = co_error_set(err, CO_ENOTREADY,
+                          "tenant %s is %s: its lifecycle does not go from %s to rolled_back "
+                          "(docs/state-store.md)",
+                          t->key, co_lifecycle_name(state), co_lifecycle_name(state));
+    if (rc != CO_OK) {
+        co_error ignored;
+        co_state_unlease(s->state, t->key, &ignored);
+        return rc;
+    }
     rc = rollback_leased(s, t, res, err);
     co_error ignored;
     if (rc == CO_OK) {
@@ -375,7 +389,7 @@ co_code co_rollback_tenant(co_session *s, const co_tenant *t, co_rollback_result
     } else if (res->remains) {
         /* Say what is left and how to finish it; the journal remembers, so
          * that the next migrate of the tenant finishes it first. */
-        co_state_tenant_set(s->state, t->key, "rollback_incomplete", 0, &ignored);
+        co_state_tenant_move(s->state, t->key, CO_LC_ROLLBACK_INCOMPLETE, 0, &ignored);
         char detail[1024];
         snprintf(detail, sizeof detail,
                  "%.500s; rollback incomplete: what remains: %s; finish it with cutover rollback "
@@ -408,7 +422,7 @@ static co_code fail_and_roll_back(co_session *s, const co_tenant *t, co_cutover_
     co_rollback_result_release(&rb);
     if (rc == CO_OK) {
         res->rolled_back = true;
-        rc = co_state_tenant_set(s->state, t->key, "rolled_back", 0, err);
+        rc = co_state_tenant_move(s->state, t->key, CO_LC_ROLLED_BACK, 0, err);
     } else {
         /* The first failure first, then the rollback's; the exit code is the
          * first failure's. */
@@ -573,7 +587,7 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
             freeze_started = co_clock_mono();
         }
         if (srt == CO_OK)
-            srt = co_state_tenant_set(s->state, t->key, "frozen", res->load.run_id, &step);
+            srt = co_state_tenant_move(s->state, t->key, CO_LC_FROZEN, res->load.run_id, &step);
         if (srt == CO_OK)
             srt = co_run_hook(p, CO_HOOK_ON_FREEZE, t->key, res->load.run_id, &step);
         /* 6. the last changes, 7. verify what changed since step 4 */
@@ -620,7 +634,7 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
                                "took longer than options.freeze_heartbeat_seconds, %d s): raise it",
                                lapses, p->freeze_heartbeat_seconds);
         else
-            co_state_tenant_set(s->state, t->key, "migrating", res->load.run_id, &step);
+            co_state_tenant_move(s->state, t->key, CO_LC_MIGRATING, res->load.run_id, &step);
     }
     co_verify_scope_free(again);
     co_verify_result_release(&early);
@@ -640,7 +654,7 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
     co_store_close(cap);
     if (srt == CO_OK) {
         res->switched = true;
-        return co_state_tenant_set(s->state, t->key, "switched", 0, err);
+        return co_state_tenant_move(s->state, t->key, CO_LC_SWITCHED, 0, err);
     }
     if (freeze_started > 0)
         res->freeze_seconds = frozen_before + co_clock_mono() - freeze_started;
@@ -692,9 +706,9 @@ co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_op
         }
     } else if (rc == CO_OK) {
         /* A rollback left incomplete (docs/cutover.md) is finished first. */
-        char state[32];
-        rc = co_state_tenant_get(s->state, t->key, state, sizeof state, err);
-        if (rc == CO_OK && strcmp(state, "rollback_incomplete") == 0) {
+        co_lifecycle state = CO_LC_NEW;
+        rc = co_state_tenant_lifecycle(s->state, t->key, &state, err);
+        if (rc == CO_OK && state == CO_LC_ROLLBACK_INCOMPLETE) {
             co_rollback_result rb;
             rc = co_rollback_tenant(s, t, &rb, err);
             co_rollback_result_release(&rb);

@@ -3,6 +3,7 @@
  * retention window: archive writes them to a compressed file, finalize ends
  * the window (cutover.h).
  */
+#include "state/journal.h"
 #include "cutover/capture.h"
 #include "cutover/approval.h"
 #include "cutover/cutover.h"
@@ -113,9 +114,7 @@ co_code co_archive_tenant(co_session *s, const co_tenant *t, co_archive_result *
                         {NULL, co_int(res->bytes)},
                         {NULL, co_text(p->hash, strlen(p->hash))},
                         {NULL, co_text(when, strlen(when))}};
-        rc = co_store_exec_params(co_state_store(s->state),
-                                  "INSERT INTO archives (tenant, path, rows, bytes, project_hash, at)"
-                                  " VALUES (?, ?, ?, ?, ?, ?)",
+        rc = co_state_write(s->state, &co_q_archive_add,
                                   q, 6, NULL, err);
     }
     res->path = co_buf_detach(&path);
@@ -124,21 +123,9 @@ co_code co_archive_tenant(co_session *s, const co_tenant *t, co_archive_result *
 
 co_code co_finalize_tenant(co_session *s, const co_tenant *t, co_error *err)
 {
-    co_param p = {NULL, co_text(t->key, strlen(t->key))};
-    co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(s->state),
-                                "SELECT route, switched_at FROM routes WHERE tenant = ?", &p, 1, &c,
-                                err);
-    bool has_row = false;
-    char route[8] = "old", switched[32] = "";
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &has_row, err);
-    if (rc == CO_OK && has_row) {
-        co_value r = co_cursor_value(c, 0), at = co_cursor_value(c, 1);
-        snprintf(route, sizeof route, "%s", r.type == CO_TEXT ? r.s : "old");
-        snprintf(switched, sizeof switched, "%s", at.type == CO_TEXT ? at.s : "");
-    }
-    co_cursor_close(c);
+    char route[8], switched[32];
+    co_code rc = co_state_route_read(s->state, t->key, route, sizeof route, switched,
+                                     sizeof switched, err);
     if (rc != CO_OK)
         return rc;
     if (strcmp(route, "new") != 0)
@@ -167,6 +154,6 @@ co_code co_finalize_tenant(co_session *s, const co_tenant *t, co_error *err)
         rc = co_traces_unmark(cap, t->key, err);
     co_store_close(cap);
     if (rc == CO_OK)
-        rc = co_state_tenant_set(s->state, t->key, "finalized", 0, err);
+        rc = co_state_tenant_move(s->state, t->key, CO_LC_FINALIZED, 0, err);
     return rc;
 }

@@ -67,14 +67,10 @@ int cli_open_journal(cli_ctx *ctx, const char *what, const char *key, cli_sessio
     int rc = cli_open(ctx, what, CO_SESSION_READ_ONLY | CO_SESSION_JOURNAL_ONLY, 0, out);
     if (rc != EXIT_OK)
         return rc;
-    co_param p = {NULL, co_text(key ? key : "", key ? strlen(key) : 0)};
     int64_t known = 0;
     co_error err;
     co_error_clear(&err);
-    if (co_store_query_int(co_state_store(out->session->state),
-                           key ? "SELECT count(*) FROM tenants WHERE tenant = ?"
-                               : "SELECT count(*) FROM tenants",
-                           &p, key ? 1 : 0, &known, NULL, &err) != CO_OK) {
+    if (co_state_tenants_count(out->session->state, key, &known, &err) != CO_OK) {
         cli_close(out);
         return cli_fail(what, &err);
     }
@@ -122,6 +118,26 @@ typedef struct route_line {
     co_buf line;
 } route_line;
 
+typedef struct route_lines {
+    route_line *v;
+    size_t n;
+} route_lines;
+
+static co_code add_line(void *ctx, const co_route_row *row, co_error *err)
+{
+    route_lines *l = ctx;
+    route_line *grown = realloc(l->v, (l->n + 1) * sizeof *l->v);
+    if (!grown)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    l->v = grown;
+    l->v[l->n].tenant = strdup(row->tenant);
+    co_buf_init(&l->v[l->n].line);
+    co_buf_printf(&l->v[l->n].line, "%-4s %s\n", row->route,
+                  row->switched_at ? row->switched_at : "");
+    l->n++;
+    return CO_OK;
+}
+
 static int by_tenant(const void *a, const void *b)
 {
     return cli_natural_cmp(((const route_line *)a)->tenant, ((const route_line *)b)->tenant);
@@ -145,31 +161,10 @@ int cmd_routes(cli_ctx *ctx)
         cli_close(&cs);
         return rc;
     }
-    co_cursor *c = NULL;
-    co_code code = co_store_query(co_state_store(cs.session->state),
-                                  "SELECT t.tenant, coalesce(r.route, 'old'), r.switched_at,"
-                                  " r.freeze_seconds FROM tenants t"
-                                  " LEFT JOIN routes r ON r.tenant = t.tenant",
-                                  NULL, 0, &c, &err);
-    route_line *lines = NULL;
-    size_t n = 0;
-    bool has_row;
-    while (code == CO_OK && (code = co_cursor_next(c, &has_row, &err)) == CO_OK && has_row) {
-        co_value tenant = co_cursor_value(c, 0), route = co_cursor_value(c, 1);
-        co_value at = co_cursor_value(c, 2);
-        route_line *grown = realloc(lines, (n + 1) * sizeof *lines);
-        if (!grown) {
-            code = co_error_set(&err, CO_ENOMEM, "out of memory");
-            break;
-        }
-        lines = grown;
-        lines[n].tenant = strdup(tenant.type == CO_TEXT ? tenant.s : "?");
-        co_buf_init(&lines[n].line);
-        co_buf_printf(&lines[n].line, "%-4s %s\n", route.type == CO_TEXT ? route.s : "?",
-                      at.type == CO_TEXT ? at.s : "");
-        n++;
-    }
-    co_cursor_close(c);
+    route_lines all = {0};
+    co_code code = co_state_routes_each(cs.session->state, add_line, &all, &err);
+    route_line *lines = all.v;
+    size_t n = all.n;
     if (code != CO_OK) {
         rc = cli_fail("routes", &err);
     } else {

@@ -48,7 +48,8 @@ static void print_table(const co_tenant_status *rows, size_t n)
                      (long long)r->verify_differences,
                      r->verify_failed_checks ? r->verify_failed_checks : "?");
         /* A failed or rolled-back tenant has none of its rows in the target. */
-        bool gone = strcmp(r->state, "failed") == 0 || strcmp(r->state, "rolled_back") == 0;
+        bool gone = co_lifecycle_is(r->state, CO_LC_FAILED) ||
+                    co_lifecycle_is(r->state, CO_LC_ROLLED_BACK);
         printf("%s %s %-13s %6lld %-20s %12s %12s %9s %8.2f  %s\n", key, label,
                r->holder_gone ? "interrupted" : r->state,
                (long long)r->last_run,

@@ -5,6 +5,7 @@
  * is read backwards; a row the new system created has no source key yet, and
  * gets the one the source assigns when it is inserted there (co_keymap_add).
  */
+#include "state/journal.h"
 #include "engine/engine_int.h"
 #include "util/buf.h"
 #include "util/key.h"
@@ -27,19 +28,9 @@ static co_code load_back(co_keymap *km, const co_entity *e, co_map *back, co_err
     co_session *s = km->s;
     co_map members;
     co_map_init(&members);
-    co_param p[] = {{NULL, co_text(km->t->key, strlen(km->t->key))},
-                    {NULL, co_text(e->name, strlen(e->name))}};
     co_cursor *c = NULL;
     bool has_row;
-    co_code rc = co_store_query(co_state_store(s->state),
-                                "SELECT source_key FROM merges WHERE tenant = ? AND entity = ?", p,
-                                2, &c, err);
-    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        co_value k = co_cursor_value(c, 0);
-        if (k.type == CO_TEXT && !co_map_put(&members, k.s, k.len, "", 0))
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    }
-    co_cursor_close(c);
+    co_code rc = co_state_merged_keys(s->state, km->t->key, e->name, &members, err);
     if (rc == CO_OK)
         rc = co_state_idmap_query(s->state, km->t->key, e->name, &c, err);
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {

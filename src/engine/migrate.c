@@ -212,10 +212,10 @@ static co_code migrate_leased(co_session *s, const co_tenant *t, const co_migrat
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
 
-    char state[32];
-    co_code rc = co_state_tenant_get(s->state, t->key, state, sizeof state, err);
-    bool loaded = strcmp(state, "migrated") == 0 || strcmp(state, "verified") == 0 ||
-                  strcmp(state, "verify_failed") == 0;
+    co_lifecycle state = CO_LC_NEW;
+    co_code rc = co_state_tenant_lifecycle(s->state, t->key, &state, err);
+    bool loaded = state == CO_LC_MIGRATED || state == CO_LC_VERIFIED ||
+                  state == CO_LC_VERIFY_FAILED;
     if (rc == CO_OK && loaded && !opt->again) {
         res->skipped = true;
         free(dir);
@@ -227,7 +227,7 @@ static co_code migrate_leased(co_session *s, const co_tenant *t, const co_migrat
     if (rc == CO_OK)
         rc = co_state_run_begin(s->state, t->key, "migrate", p->hash, &res->run_id, err);
     if (rc == CO_OK)
-        rc = co_state_tenant_set(s->state, t->key, "migrating", res->run_id, err);
+        rc = co_state_tenant_move(s->state, t->key, CO_LC_MIGRATING, res->run_id, err);
     if (rc != CO_OK) {
         free(dir);
         return rc;
@@ -266,11 +266,11 @@ static co_code migrate_leased(co_session *s, const co_tenant *t, const co_migrat
             co_error_where(err, "and the cleanup failed too: %s", purge_err.message);
         co_state_run_end(s->state, res->run_id, "failed", err ? err->message : "failed",
                          res->seconds, &ignored);
-        co_state_tenant_set(s->state, t->key, "failed", res->run_id, &ignored);
+        co_state_tenant_move(s->state, t->key, CO_LC_FAILED, res->run_id, &ignored);
         return rc;
     }
     rc = co_state_run_end(s->state, res->run_id, "done", NULL, res->seconds, err);
     if (rc == CO_OK)
-        rc = co_state_tenant_set(s->state, t->key, "migrated", res->run_id, err);
+        rc = co_state_tenant_move(s->state, t->key, CO_LC_MIGRATED, res->run_id, err);
     return rc;
 }

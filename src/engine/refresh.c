@@ -4,6 +4,7 @@
  * destination (with their id map and rejects) and loads what the entity query
  * returns for them now; and the rows the target should hold, for verify.
  */
+#include "state/journal.h"
 #include "cutover/migrate.h"
 #include "cutover/rehearse.h"
 #include "util/key.h"
@@ -28,35 +29,11 @@
 static co_code load_entity_keys(co_session *s, const co_tenant *t, const co_entity *e,
                                 entity_keys *k, co_error *err)
 {
-    co_cursor *c = NULL;
-    bool has_row;
     co_code rc = co_idmap_load(s, t, e, &k->loaded, err);
-    co_param p[] = {{NULL, co_text(t->key, strlen(t->key))},
-                    {NULL, co_text(e->name, strlen(e->name))}};
     if (rc == CO_OK)
-        rc = co_store_query(co_state_store(s->state),
-                            "SELECT source_key FROM rejects WHERE tenant = ? AND entity = ?", p, 2,
-                            &c, err);
-    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        co_value key = co_cursor_value(c, 0);
-        if (key.type == CO_TEXT && !co_map_put(&k->rejected, key.s, key.len, "", 0))
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    }
-    co_cursor_close(c);
+        rc = co_state_rejected_keys(s->state, t->key, e->name, &k->rejected, err);
     if (rc == CO_OK && e->merge)
-        rc = co_store_query(co_state_store(s->state),
-                            "SELECT source_key, target_key FROM merges WHERE tenant = ? AND"
-                            " entity = ?",
-                            p, 2, &c, err);
-    while (rc == CO_OK && e->merge && (rc = co_cursor_next(c, &has_row, err)) == CO_OK &&
-           has_row) {
-        co_value src = co_cursor_value(c, 0), tgt = co_cursor_value(c, 1);
-        if (src.type == CO_TEXT && tgt.type == CO_TEXT &&
-            !co_map_put(&k->merged, src.s, src.len, tgt.s, tgt.len))
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    }
-    if (e->merge)
-        co_cursor_close(c);
+        rc = co_state_merged_pairs(s->state, t->key, e->name, &k->merged, err);
     return rc;
 }
 
@@ -319,34 +296,9 @@ co_code co_refresh_drop_rows(co_refresh *r, const co_entity *e, bool tracked,
         all_keyed = k < e->nkey;
         pos[i] = k;
     }
-    const co_store *journal = co_state_store(s->state);
-    co_buf_reset(&sql);
-    co_buf_adds(&sql, "DELETE FROM rejects WHERE tenant = :tenant_key AND entity = :entity");
-    if (n) {
-        co_buf_adds(&sql, " AND (");
-        for (size_t s2 = 0; s2 < nsets; s2++) {
-            co_buf_adds(&sql, s2 ? " OR (" : "(");
-            for (size_t i = 0; i < n; i++) {
-                char param[32];
-                snprintf(param, sizeof param, ":m%zu", s2 * n + i);
-                co_buf_adds(&sql, i ? " AND " : "");
-                co_store_json_item_eq(journal, "source_key", pos[i], param, &sql);
-            }
-            co_buf_addc(&sql, ')');
-        }
-        co_buf_addc(&sql, ')');
-    }
-    co_param *rp = calloc(np + 1, sizeof *rp);
-    if (!rp)
-        rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    if (rc == CO_OK && all_keyed) {
-        rp[0] = (co_param){":tenant_key", co_text(r->t->key, strlen(r->t->key))};
-        rp[1] = (co_param){":entity", co_text(e->name, strlen(e->name))};
-        for (size_t i = 1; i < np; i++)
-            rp[i + 1] = params[i];
-        rc = co_store_exec_params(co_state_store(s->state), co_buf_str(&sql), rp, np + 1, NULL, err);
-    }
-    free(rp);
+    if (rc == CO_OK && all_keyed)
+        rc = co_state_rejects_delete_matching(s->state, r->t->key, e->name, pos, n, nsets,
+                                              params + 1, np - 1, err);
     co_buf_reset(&sql);
     co_buf_adds(&sql, "DELETE FROM ");
     co_store_quote_ident(s->dest, e->target, &sql);

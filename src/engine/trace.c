@@ -5,6 +5,7 @@
  * tenant column that nothing refers to), it was loaded under its own key, and
  * the target table is asked for it.
  */
+#include "state/journal.h"
 #include "cutover/trace.h"
 #include "util/buf.h"
 #include "util/key.h"
@@ -12,11 +13,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-static char *dup_text(co_value v)
-{
-    return v.type == CO_TEXT ? strndup(v.s, v.len) : NULL;
-}
 
 const char *co_trace_kind_name(co_trace_kind k)
 {
@@ -82,37 +78,39 @@ static co_trace_step *add_step(co_trace_result *r, co_error *err)
     return s;
 }
 
-/* Runs sql (params: entity, key, tenant or NULL) and adds a step per row of
- * (tenant, source_key, target_key, how, score, rule, reason). */
-static co_code collect(co_session *s, const char *sql, const char *entity, const char *key,
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+typedef struct collecting {
+    co_trace_kind kind;
+    co_trace_result *out;
+} collecting;
+
+/* Adds a step for a row of the journal. */
+static co_code add_row(void *ctx, const co_key_trace_row *row, co_error *err)
+{
+    collecting *cl = ctx;
+    co_trace_step *st = add_step(cl->out, err);
+    if (!st)
+        return CO_ENOMEM;
+    st->kind = cl->kind;
+    st->tenant = dup_or_null(row->tenant);
+    st->source_key = dup_or_null(row->source_key);
+    st->target_key = dup_or_null(row->target_key);
+    st->how = dup_or_null(row->how);
+    if (row->score)
+        st->score = *row->score;
+    st->rule = dup_or_null(row->rule);
+    st->reason = dup_or_null(row->reason);
+    return CO_OK;
+}
+
+/* Adds a step per row the journal has for the key (within tenant, or any). */
+static co_code collect(co_session *s, co_key_trace which, const char *entity, const char *key,
                        const char *tenant, co_trace_kind kind, co_trace_result *out,
                        co_error *err)
 {
-    co_param p[] = {{":entity", co_text(entity, strlen(entity))},
-                    {":key", co_text(key, strlen(key))},
-                    {":tenant", tenant ? co_text(tenant, strlen(tenant)) : co_null()}};
-    co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(s->state), sql, p, 3, &c, err);
-    bool has_row;
-    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        co_trace_step *st = add_step(out, err);
-        if (!st) {
-            rc = CO_ENOMEM;
-            break;
-        }
-        st->kind = kind;
-        st->tenant = dup_text(co_cursor_value(c, 0));
-        st->source_key = dup_text(co_cursor_value(c, 1));
-        st->target_key = dup_text(co_cursor_value(c, 2));
-        st->how = dup_text(co_cursor_value(c, 3));
-        co_value score = co_cursor_value(c, 4);
-        if (score.type == CO_REAL || score.type == CO_INT)
-            st->score = score.type == CO_REAL ? score.r : (double)score.i;
-        st->rule = dup_text(co_cursor_value(c, 5));
-        st->reason = dup_text(co_cursor_value(c, 6));
-    }
-    co_cursor_close(c);
-    return rc;
+    collecting cl = {kind, out};
+    return co_state_key_trace(s->state, which, entity, key, tenant, add_row, &cl, err);
 }
 
 /* Whether the entity keeps an id map (migrate.c: referenced by another
@@ -189,26 +187,15 @@ static co_code find_in_target(co_session *s, const char *entity, const char *key
     return rc;
 }
 
-#define TENANT_FILTER " AND (CAST(:tenant AS TEXT) IS NULL OR tenant = :tenant)"
-
 co_code co_trace_source(co_session *s, const char *entity, const char *key, const char *tenant,
                         co_trace_result *out, co_error *err)
 {
     memset(out, 0, sizeof *out);
-    co_code rc = collect(s,
-                         "SELECT tenant, source_key, target_key, how, score, NULL, NULL FROM merges"
-                         " WHERE entity = :entity AND source_key = :key" TENANT_FILTER,
-                         entity, key, tenant, CO_TRACE_MERGED, out, err);
+    co_code rc = collect(s, CO_KEYS_MERGED_FROM, entity, key, tenant, CO_TRACE_MERGED, out, err);
     if (rc == CO_OK && out->n == 0)
-        rc = collect(s,
-                     "SELECT tenant, source_key, target_key, NULL, NULL, NULL, NULL FROM id_map"
-                     " WHERE entity = :entity AND source_key = :key" TENANT_FILTER,
-                     entity, key, tenant, CO_TRACE_LOADED, out, err);
+        rc = collect(s, CO_KEYS_LOADED_FROM, entity, key, tenant, CO_TRACE_LOADED, out, err);
     if (rc == CO_OK)
-        rc = collect(s,
-                     "SELECT tenant, source_key, NULL, NULL, NULL, rule, reason FROM rejects"
-                     " WHERE entity = :entity AND source_key = :key" TENANT_FILTER,
-                     entity, key, tenant, CO_TRACE_REJECTED, out, err);
+        rc = collect(s, CO_KEYS_REJECTED, entity, key, tenant, CO_TRACE_REJECTED, out, err);
     if (rc == CO_OK && out->n == 0)
         rc = find_in_target(s, entity, key, tenant, out, err);
     return rc;
@@ -219,18 +206,9 @@ co_code co_trace_target(co_session *s, const char *entity, const char *key, cons
 {
     memset(out, 0, sizeof *out);
     /* Target keys are stored with each value's own type: match either form. */
-    co_code rc = collect(s,
-                         "SELECT tenant, source_key, target_key, NULL, NULL, NULL, NULL FROM id_map"
-                         " WHERE entity = :entity AND target_key = :key" TENANT_FILTER
-                         " AND source_key NOT IN (SELECT source_key FROM merges"
-                         " WHERE entity = :entity AND target_key = :key)",
-                         entity, key, tenant, CO_TRACE_LOADED, out, err);
+    co_code rc = collect(s, CO_KEYS_LOADED_INTO, entity, key, tenant, CO_TRACE_LOADED, out, err);
     if (rc == CO_OK)
-        rc = collect(s,
-                     "SELECT tenant, source_key, target_key, how, score, NULL, NULL FROM merges"
-                     " WHERE entity = :entity AND target_key = :key" TENANT_FILTER
-                     " ORDER BY source_key",
-                     entity, key, tenant, CO_TRACE_MERGED, out, err);
+        rc = collect(s, CO_KEYS_MERGED_INTO, entity, key, tenant, CO_TRACE_MERGED, out, err);
     if (rc == CO_OK && out->n == 0)
         rc = find_in_target(s, entity, key, tenant, out, err);
     return rc;

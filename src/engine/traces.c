@@ -3,6 +3,7 @@
  * the guard that refuses a journal which did not leave them, and the rebuild
  * of a lost journal from them (traces.h).
  */
+#include "state/journal.h"
 #include "cutover/traces.h"
 #include "util/buf.h"
 
@@ -209,11 +210,12 @@ static co_code read_traces(co_store *store, bool captured, traces *out, co_error
 /* Whether this journal has moved the tenant: a route, or a state past "new". */
 static co_code journal_knows(co_session *s, const char *tenant, bool *known, co_error *err)
 {
-    char state[32], route[8];
-    co_code rc = co_state_tenant_get(s->state, tenant, state, sizeof state, err);
+    char route[8];
+    co_lifecycle state = CO_LC_NEW;
+    co_code rc = co_state_tenant_lifecycle(s->state, tenant, &state, err);
     if (rc == CO_OK)
         rc = co_state_route_get(s->state, tenant, route, sizeof route, err);
-    *known = rc == CO_OK && (strcmp(state, "new") != 0 || strcmp(route, "new") == 0);
+    *known = rc == CO_OK && (state != CO_LC_NEW || strcmp(route, "new") == 0);
     return rc;
 }
 
@@ -274,7 +276,7 @@ co_code co_traces_guard(co_session *s, co_error *err)
                           "the target may hold the new system's writes. Name the journal that "
                           "left them with --state, or rebuild one from the traces with cutover "
                           "recover-journal",
-                          journal, co_state_store(s->state) ? co_store_safe_uri(co_state_store(s->state)) : "",
+                          journal, co_state_safe_uri(s->state),
                           co_buf_str(&found), count > 5 ? " and more" : "");
     traces_release(&src);
     traces_release(&tgt);
@@ -319,13 +321,12 @@ co_code co_traces_recover(co_session *s, co_recovered **out, size_t *n, co_error
     if (!s->source || !s->dest || co_store_side(s->dest) != CO_SIDE_TARGET)
         return co_error_set(err, CO_EUSAGE, "recovering a journal needs the source and target");
     int64_t runs = 0;
-    co_code rc = co_store_query_int(co_state_store(s->state), "SELECT count(*) FROM runs", NULL,
-                                    0, &runs, NULL, err);
+    co_code rc = co_state_runs_count(s->state, &runs, err);
     if (rc == CO_OK && runs > 0)
         return co_error_set(err, CO_ENOTREADY,
                             "this journal (%s) already has %lld runs: recover-journal rebuilds a "
                             "lost journal into a new one; name a new file with --state",
-                            co_store_safe_uri(co_state_store(s->state)), (long long)runs);
+                            co_state_safe_uri(s->state), (long long)runs);
     traces src = {0}, tgt = {0};
     co_store *cap = NULL;
     co_recovered *arr = NULL;
@@ -361,7 +362,7 @@ co_code co_traces_recover(co_session *s, co_recovered **out, size_t *n, co_error
         if (rc == CO_OK && r->switched)
             rc = co_state_route_set(s->state, r->tenant, "new", 0, run, err);
         if (rc == CO_OK)
-            rc = co_state_tenant_set(s->state, r->tenant, r->switched ? "switched" : "migrating",
+            rc = co_state_tenant_move(s->state, r->tenant, r->switched ? CO_LC_SWITCHED : CO_LC_MIGRATING,
                                      run, err);
         if (rc == CO_OK)
             rc = co_state_run_end(s->state, run, "done", NULL, 0, err);

@@ -3,6 +3,7 @@
  * An approval holds for the project file it was given under, as a rehearsal
  * does: a changed mapping needs a new one.
  */
+#include "state/journal.h"
 #include "cutover/approval.h"
 #include "util/clock.h"
 
@@ -23,8 +24,7 @@ co_code co_note_add(co_state *st, const char *tenant, const char *author, const 
     co_clock_iso(co_clock_now(), now, sizeof now);
     co_param p[] = {{NULL, text(tenant)}, {NULL, text(now)}, {NULL, text(author)},
                     {NULL, text(body)}};
-    return co_store_exec_params(co_state_store(st),
-                                "INSERT INTO notes (tenant, at, author, body) VALUES (?, ?, ?, ?)",
+    return co_state_write(st, &co_q_note_add,
                                 p, 4, NULL, err);
 }
 
@@ -32,23 +32,7 @@ co_code co_note_add(co_state *st, const char *tenant, const char *author, const 
 static co_code latest(co_state *st, const char *subject, const char *step, const char *hash,
                       const char *event, char *person, size_t cap, bool *found, co_error *err)
 {
-    co_param p[] = {{NULL, text(subject)}, {NULL, text(step)}, {NULL, text(hash)},
-                    {NULL, text(event)}};
-    co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(st),
-                                "SELECT person FROM approvals WHERE subject = ? AND step = ?"
-                                " AND project_hash = ? AND event = ? ORDER BY id DESC LIMIT 1",
-                                p, 4, &c, err);
-    *found = false;
-    person[0] = '\0';
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, found, err);
-    if (rc == CO_OK && *found) {
-        co_value v = co_cursor_value(c, 0);
-        snprintf(person, cap, "%s", v.type == CO_TEXT ? v.s : "");
-    }
-    co_cursor_close(c);
-    return rc;
+    return co_state_approval_latest(st, subject, step, hash, event, person, cap, found, err);
 }
 
 static co_code record(co_state *st, const char *subject, const char *step, const char *event,
@@ -59,9 +43,7 @@ static co_code record(co_state *st, const char *subject, const char *step, const
     co_param p[] = {{NULL, text(subject)}, {NULL, text(step)}, {NULL, text(event)},
                     {NULL, text(person)},  {NULL, text(now)},  {NULL, text(hash)},
                     {NULL, text(detail)}};
-    return co_store_exec_params(co_state_store(st),
-                                "INSERT INTO approvals (subject, step, event, person, at,"
-                                " project_hash, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    return co_state_write(st, &co_q_approval_add,
                                 p, 7, NULL, err);
 }
 
@@ -73,26 +55,18 @@ static co_code rule_applies(co_state *st, const co_approval_rule *rule, const ch
     snprintf(why, cap, "every %s needs it", rule->step);
     if (rule->all)
         return CO_OK;
-    co_param p = {NULL, text(subject)};
-    co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(st),
-                                "SELECT size_class FROM tenant_audits WHERE tenant = ?", &p, 1,
-                                &c, err);
-    bool has_row = false;
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &has_row, err);
-    if (rc == CO_OK && !has_row) {
+    char size[32];
+    bool audited = false;
+    co_code rc = co_state_size_class(st, subject, size, sizeof size, &audited, err);
+    if (rc == CO_OK && !audited) {
         *applies = true; /* never audited: its size is unknown, so ask */
         snprintf(why, cap, "its size class is unknown (no audit)");
-    } else if (rc == CO_OK) {
-        co_value v = co_cursor_value(c, 0);
-        for (size_t i = 0; v.type == CO_TEXT && i < rule->nsizes && !*applies; i++)
-            if (strcmp(rule->sizes[i], v.s) == 0) {
-                *applies = true;
-                snprintf(why, cap, "its size class is %s", v.s);
-            }
     }
-    co_cursor_close(c);
+    for (size_t i = 0; rc == CO_OK && audited && i < rule->nsizes && !*applies; i++)
+        if (strcmp(rule->sizes[i], size) == 0) {
+            *applies = true;
+            snprintf(why, cap, "its size class is %s", size);
+        }
     return rc;
 }
 

@@ -2,6 +2,7 @@
  * budget.c: query budgets (monitor.h): the new application's top queries,
  * timed on the target or staging for one tenant, against their budgets.
  */
+#include "state/journal.h"
 #include "cutover/monitor.h"
 #include "util/clock.h"
 
@@ -95,10 +96,7 @@ co_code co_budgets_record(co_state *st, const char *tenant, const char *phase, c
                         {NULL, co_real(r[i].p95)},              {NULL, co_real(r[i].query->budget)},
                         {NULL, co_int(r[i].pass)},              {NULL, co_text(now, strlen(now))},
                         {NULL, check_id ? co_int(check_id) : co_null()}};
-        rc = co_store_exec_params(co_state_store(st),
-                                  "INSERT INTO budget_results (tenant, query, phase, side, runs,"
-                                  " median, p95, budget, pass, at, check_id)"
-                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rc = co_state_write(st, &co_q_budget_result_add,
                                   p, 11, NULL, err);
     }
     return rc;

@@ -3,6 +3,7 @@
  * the target against the same weekdays of the source's history, probes,
  * query budgets, the journal, and the on_alert hook.
  */
+#include "state/journal.h"
 #include "cutover/cutover.h"
 #include "cutover/monitor.h"
 #include "util/buf.h"
@@ -301,7 +302,6 @@ static void summarize(const co_monitor_result *r, co_buf *out)
 static co_code journal(co_session *s, const co_tenant *t, co_monitor_result *r, const char *summary,
                        co_error *err)
 {
-    co_store *st = co_state_store(s->state);
     char now[32];
     co_clock_iso(co_clock_now(), now, sizeof now);
     int64_t judged = 0;
@@ -316,9 +316,7 @@ static co_code journal(co_session *s, const co_tenant *t, co_monitor_result *r, 
                     {NULL, co_text(summary, strlen(summary))}};
     bool found = false;
     if (rc == CO_OK)
-        rc = co_store_query_int(st,
-                                "INSERT INTO monitor_checks (tenant, at, switched_at, days_judged,"
-                                " flags, summary) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        rc = co_state_read_int(s->state, &co_q_monitor_check_add,
                                 p, 6, &r->check_id, &found, err);
     for (size_t i = 0; rc == CO_OK && i < r->ndays; i++) {
         const co_monitor_day *d = &r->days[i];
@@ -331,10 +329,7 @@ static co_code journal(co_session *s, const co_tenant *t, co_monitor_result *r, 
                         {NULL, d->baseline > 0 ? co_real(d->deviation) : co_null()},
                         {NULL, co_int(d->judged)},
                         {NULL, co_int(d->flagged)}};
-        rc = co_store_exec_params(st,
-                                  "INSERT INTO monitor_volumes (check_id, tenant, day, series,"
-                                  " baseline, actual, deviation, judged, flagged)"
-                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rc = co_state_write(s->state, &co_q_monitor_volume_add,
                                   q, 9, NULL, err);
     }
     if (rc == CO_OK)
@@ -372,8 +367,7 @@ static co_code alert(co_session *s, const co_tenant *t, co_monitor_result *r, co
         snprintf(r->alert, sizeof r->alert, "%.250s", hrc == CO_OK ? "on_alert hook ran" : hook.message);
     }
     co_param q[] = {{NULL, co_text(r->alert, strlen(r->alert))}, {NULL, co_int(r->check_id)}};
-    return co_store_exec_params(co_state_store(s->state),
-                                "UPDATE monitor_checks SET alert = ? WHERE id = ?", q, 2, NULL,
+    return co_state_write(s->state, &co_q_monitor_check_alert, q, 2, NULL,
                                 err);
 }
 
@@ -382,23 +376,12 @@ co_code co_monitor_tenant(co_session *s, const co_tenant *t, const co_monitor_op
 {
     memset(res, 0, sizeof *res);
     const co_monitor_spec *m = &s->project->monitor;
-    co_param key = {NULL, co_text(t->key, strlen(t->key))};
-    co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(s->state),
-                                "SELECT route, switched_at FROM routes WHERE tenant = ?", &key, 1,
-                                &c, err);
-    bool has_row = false, is_new = false;
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &has_row, err);
-    if (rc == CO_OK && has_row) {
-        co_value route = co_cursor_value(c, 0), at = co_cursor_value(c, 1);
-        is_new = route.type == CO_TEXT && strcmp(route.s, "new") == 0;
-        if (at.type == CO_TEXT)
-            snprintf(res->switched_at, sizeof res->switched_at, "%s", at.s);
-    }
-    co_cursor_close(c);
+    char route[8];
+    co_code rc = co_state_route_read(s->state, t->key, route, sizeof route, res->switched_at,
+                                     sizeof res->switched_at, err);
     if (rc != CO_OK)
         return rc;
+    bool is_new = strcmp(route, "new") == 0;
     if (!is_new || !res->switched_at[0]) {
         snprintf(res->skipped, sizeof res->skipped, "not switched");
         return CO_OK;

@@ -3,6 +3,7 @@
  * switch (report_int.h): notes on the timeline, monitor checks with their
  * flagged days, query budgets, approvals (docs/monitor.md).
  */
+#include "state/journal.h"
 #include "report/report_int.h"
 #include "util/fmt.h"
 #include "util/html.h"
@@ -13,28 +14,19 @@ co_code rp_load_aftercare(co_state *st, rp_tenant *t, co_error *err)
 {
     const char *key = t->status->tenant;
     co_param tenant = {NULL, co_text(key, strlen(key))};
-    co_code rc = rp_query(st, "SELECT at, author, body FROM notes WHERE tenant = ? ORDER BY id",
+    co_code rc = rp_query(st, &co_q_view_tenant_notes,
                           &tenant, 1, &t->notes, err);
     if (rc == CO_OK)
-        rc = rp_query(st,
-                      "SELECT id, at, switched_at, days_judged, flags, summary, alert"
-                      " FROM monitor_checks WHERE tenant = ? ORDER BY id DESC LIMIT 20",
+        rc = rp_query(st, &co_q_view_tenant_monitor_checks,
                       &tenant, 1, &t->monitor_checks, err);
     if (rc == CO_OK)
-        rc = rp_query(st,
-                      "SELECT day, series, actual, baseline, deviation, judged, flagged"
-                      " FROM monitor_volumes WHERE check_id = (SELECT max(id) FROM monitor_checks"
-                      " WHERE tenant = ?) ORDER BY series, day",
+        rc = rp_query(st, &co_q_view_tenant_monitor_days,
                       &tenant, 1, &t->monitor_days, err);
     if (rc == CO_OK)
-        rc = rp_query(st,
-                      "SELECT at, phase, side, query, runs, median, p95, budget, pass"
-                      " FROM budget_results WHERE tenant = ? ORDER BY id DESC LIMIT 30",
+        rc = rp_query(st, &co_q_view_tenant_budgets,
                       &tenant, 1, &t->budgets, err);
     if (rc == CO_OK)
-        rc = rp_query(st,
-                      "SELECT at, step, event, person, detail FROM approvals WHERE subject = ?"
-                      " ORDER BY id",
+        rc = rp_query(st, &co_q_view_tenant_approvals,
                       &tenant, 1, &t->approvals, err);
     return rc;
 }
@@ -184,23 +176,9 @@ co_code co_report_monitor_json(co_state *st, char **out, co_error *err)
 {
     *out = NULL;
     static const char *const names[] = {"checks", "flagged", "budgets", "waiting", "notes"};
-    static const char *const sql[] = {
-        "SELECT c.tenant, c.id, c.at, c.switched_at, c.days_judged, c.flags, c.summary, c.alert"
-        " FROM monitor_checks c WHERE c.id = (SELECT max(id) FROM monitor_checks m"
-        " WHERE m.tenant = c.tenant) ORDER BY length(c.tenant), c.tenant",
-        "SELECT v.tenant, v.day, v.series, v.actual, v.baseline, v.deviation FROM monitor_volumes v"
-        " WHERE v.flagged = 1 AND v.check_id = (SELECT max(id) FROM monitor_checks m"
-        " WHERE m.tenant = v.tenant) ORDER BY length(v.tenant), v.tenant, v.day, v.series",
-        "SELECT b.tenant, b.query, b.phase, b.side, b.median, b.p95, b.budget, b.pass, b.at"
-        " FROM budget_results b WHERE b.id = (SELECT max(id) FROM budget_results l"
-        " WHERE l.tenant = b.tenant AND l.query = b.query)"
-        " ORDER BY length(b.tenant), b.tenant, b.query",
-        "SELECT a.subject, a.step, a.person AS requested_by, a.at FROM approvals a"
-        " WHERE a.event = 'requested' AND NOT EXISTS (SELECT 1 FROM approvals b"
-        " WHERE b.subject = a.subject AND b.step = a.step AND b.project_hash = a.project_hash"
-        " AND b.event = 'approved' AND b.id > a.id) ORDER BY a.id",
-        "SELECT tenant, at, author, body FROM notes ORDER BY id DESC LIMIT 50",
-    };
+    static const co_jq *const sql[] = {&co_q_view_last_checks, &co_q_view_flagged_days,
+                                       &co_q_view_last_budgets, &co_q_view_waiting_approvals,
+                                       &co_q_view_last_notes};
     co_buf b = CO_BUF_INIT;
     co_code rc = CO_OK;
     for (size_t i = 0; rc == CO_OK && i < sizeof sql / sizeof sql[0]; i++) {

@@ -164,8 +164,8 @@ static const char live_script[] =
 /* Whether a cohort's tenant is done: nothing left to move. */
 static bool tenant_done(const char *state)
 {
-    return state && (strcmp(state, "switched") == 0 || strcmp(state, "verified") == 0 ||
-                     strcmp(state, "finalized") == 0);
+    return co_lifecycle_is(state, CO_LC_SWITCHED) || co_lifecycle_is(state, CO_LC_VERIFIED) ||
+           co_lifecycle_is(state, CO_LC_FINALIZED);
 }
 
 static void plan_section(co_buf *b, const rp_report *r, bool live)
@@ -265,7 +265,7 @@ static void tenants_section(co_buf *b, const rp_report *r, const co_project *p, 
 {
     size_t switched = 0;
     for (size_t i = 0; i < r->nstatus; i++)
-        switched += strcmp(r->status[i].state, "switched") == 0;
+        switched += co_lifecycle_is(r->status[i].state, CO_LC_SWITCHED);
     co_buf_adds(b, "<h2 id=tenants>Tenants</h2>\n<div id=tenants-table data-live>\n<p>");
     co_buf_add_plural(b, (int64_t)r->nstatus, "tenant", "tenants");
     co_buf_adds(b, ", ");
@@ -686,7 +686,7 @@ static void tenant_section(co_buf *b, const co_project *p, const rp_tenant *t, b
         co_html_esc(b, rp_cell(&t->route, 0, 2));
         co_buf_printf(b, "</span>, retention %s)",
                       co_fmt_plural(kept, p->retention_days, "day", "days"));
-    } else if (strcmp(s->state, "finalized") == 0) {
+    } else if (co_lifecycle_is(s->state, CO_LC_FINALIZED)) {
         co_buf_adds(b, "; finalized: no rollback");
     }
     co_buf_adds(b, ".</p>\n");

@@ -3,6 +3,7 @@
  * status's own JSON and the routes list is routes' own, so that the API and
  * the commands can never disagree; the rest is the report's model as JSON.
  */
+#include "state/journal.h"
 #include "report/report_int.h"
 #include "util/json.h"
 
@@ -98,9 +99,7 @@ co_code co_report_run_json(co_state *st, int64_t run_id, char **out, co_error *e
     *out = NULL;
     co_param id = {NULL, co_int(run_id)};
     rp_table run, steps = {0}, checks = {0}, findings = {0}, volumes = {0};
-    co_code rc = rp_query(st,
-                          "SELECT id, tenant, command, status, pid, started_at, ended_at, seconds,"
-                          " error FROM runs WHERE id = ?",
+    co_code rc = rp_query(st, &co_q_view_run,
                           &id, 1, &run, err);
     if (rc != CO_OK)
         return rc;
@@ -108,21 +107,15 @@ co_code co_report_run_json(co_state *st, int64_t run_id, char **out, co_error *e
         rp_table_release(&run);
         return co_error_set(err, CO_ENOTFOUND, "no run %lld in the journal", (long long)run_id);
     }
-    rc = rp_query(st, rp_steps_sql, &id, 1, &steps, err);
+    rc = rp_query(st, &co_q_view_run_steps, &id, 1, &steps, err);
     if (rc == CO_OK)
-        rc = rp_query(st,
-                      "SELECT entity, \"check\", pass, expected, actual, differences, summary"
-                      " FROM verifications WHERE run_id = ? ORDER BY entity, \"check\"",
+        rc = rp_query(st, &co_q_view_run_checks,
                       &id, 1, &checks, err);
     if (rc == CO_OK)
-        rc = rp_query(st,
-                      "SELECT entity, \"check\", kind, key, detail FROM findings WHERE run_id = ?"
-                      " LIMIT 200",
+        rc = rp_query(st, &co_q_view_run_findings,
                       &id, 1, &findings, err);
     if (rc == CO_OK)
-        rc = rp_query(st,
-                      "SELECT entity, month, source, target FROM volumes WHERE run_id = ?"
-                      " ORDER BY entity, month",
+        rc = rp_query(st, &co_q_view_run_volumes,
                       &id, 1, &volumes, err);
     co_buf b = CO_BUF_INIT;
     if (rc == CO_OK) {
@@ -150,11 +143,7 @@ co_code co_report_routes_json(co_state *st, char **out, co_error *err)
 {
     *out = NULL;
     rp_table t;
-    co_code rc = rp_query(st,
-                          "SELECT t.tenant, coalesce(r.route, 'old') AS route, r.switched_at,"
-                          " r.freeze_seconds FROM tenants t"
-                          " LEFT JOIN routes r ON r.tenant = t.tenant"
-                          " ORDER BY length(t.tenant), t.tenant",
+    co_code rc = rp_query(st, &co_q_view_routes,
                           NULL, 0, &t, err);
     if (rc != CO_OK)
         return rc;

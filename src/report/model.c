@@ -3,6 +3,7 @@
  * and the dashboard show it (report_int.h). Read only; every query is plain
  * SQL that SQLite and PostgreSQL journals both answer.
  */
+#include "state/journal.h"
 #include "report/report_int.h"
 #include "util/clock.h"
 
@@ -69,71 +70,40 @@ bool rp_verify_in_run(const rp_tenant *t)
            strcmp(verify_start, run_end) <= 0;
 }
 
-/* The steps of a run. A load step's merged rows are what its source rows
- * leave after the loaded and the rejected (migrate keeps that identity). */
-const char rp_steps_sql[] =
-    "SELECT step, entity, status, started_at, ended_at,"
-    " coalesce(source_rows, 0) AS source_rows, coalesce(loaded, 0) AS loaded,"
-    " CASE WHEN step LIKE 'load:%' THEN coalesce(source_rows, 0) - coalesce(loaded, 0)"
-    " - coalesce(rejected, 0) ELSE 0 END AS merged,"
-    " coalesce(rejected, 0) AS rejected, seconds"
-    " FROM steps WHERE run_id = ? ORDER BY started_at, step";
-
 co_code rp_load_tenant(co_state *st, const co_project *p, rp_tenant *t, co_error *err)
 {
     const char *key = t->status->tenant;
     co_param tenant = {NULL, co_text(key, strlen(key))};
-    co_code rc = rp_query(st,
-                          "SELECT pt.plan_id, pt.cohort, pt.position, pt.risk, pt.why, pt.rows,"
-                          " pt.est_seconds FROM plan_tenants pt"
-                          " WHERE pt.plan_id = (SELECT max(id) FROM plans) AND pt.tenant = ?",
+    co_code rc = rp_query(st, &co_q_view_tenant_plan,
                           &tenant, 1, &t->plan, err);
     if (rc == CO_OK)
-        rc = rp_query(st,
-                      "SELECT route, changed_at, switched_at, freeze_seconds, run_id"
-                      " FROM routes WHERE tenant = ?",
+        rc = rp_query(st, &co_q_view_tenant_route,
                       &tenant, 1, &t->route, err);
     co_param run = {NULL, co_int(t->status->last_run)};
     if (rc == CO_OK)
-        rc = rp_query(st,
-                      "SELECT id, command, status, started_at, ended_at, seconds, error"
-                      " FROM runs WHERE id = ?",
+        rc = rp_query(st, &co_q_view_tenant_run,
                       &run, 1, &t->run, err);
     if (rc == CO_OK)
-        rc = rp_query(st, rp_steps_sql, &run, 1, &t->steps, err);
+        rc = rp_query(st, &co_q_view_run_steps, &run, 1, &t->steps, err);
     co_param verify = {NULL, co_int(t->status->verify_run)};
     co_param months[] = {tenant, verify};
     if (rc == CO_OK)
-        rc = rp_query(st,
-                      "SELECT id, status, started_at, ended_at, seconds FROM runs WHERE id = ?",
+        rc = rp_query(st, &co_q_view_tenant_verify_run,
                       &verify, 1, &t->verify_run, err);
     if (rc == CO_OK)
-        rc = rp_query(st,
-                      "SELECT entity, \"check\", pass, expected, actual, differences, summary"
-                      " FROM verifications WHERE run_id = ? ORDER BY entity, \"check\"",
+        rc = rp_query(st, &co_q_view_run_checks,
                       &verify, 1, &t->checks, err);
     if (rc == CO_OK)
-        rc = rp_query(st,
-                      "SELECT entity, \"check\", kind, key, detail FROM findings"
-                      " WHERE run_id = ? LIMIT 50",
+        rc = rp_query(st, &co_q_view_tenant_findings,
                       &verify, 1, &t->findings, err);
     if (rc == CO_OK)
-        rc = rp_query(st,
-                      /* a verification limited to changed rows keeps no months:
-                       * the last full one before it has them */
-                      "SELECT entity, month, source, target FROM volumes WHERE run_id ="
-                      " (SELECT max(run_id) FROM volumes WHERE tenant = ? AND run_id <= ?)"
-                      " ORDER BY entity, month",
+        rc = rp_query(st, &co_q_view_tenant_volumes,
                       months, 2, &t->volumes, err);
     if (rc == CO_OK)
-        rc = rp_query(st,
-                      "SELECT audited_at, rows, bytes, size_class, est_seconds, limit_rows,"
-                      " duplicate_clusters, detail FROM tenant_audits WHERE tenant = ?",
+        rc = rp_query(st, &co_q_view_tenant_audit,
                       &tenant, 1, &t->audit, err);
     if (rc == CO_OK)
-        rc = rp_query(st,
-                      "SELECT id, status, reasons, rows, rejected, seconds, at FROM rehearsals"
-                      " WHERE tenant = ? ORDER BY id",
+        rc = rp_query(st, &co_q_view_tenant_rehearsals,
                       &tenant, 1, &t->rehearsals, err);
     if (rc == CO_OK)
         rc = rp_load_aftercare(st, t, err);
@@ -144,7 +114,7 @@ co_code rp_load_tenant(co_state *st, const co_project *p, rp_tenant *t, co_error
     t->rollback_days = -1;
     const char *switched = rp_cell(&t->route, 0, 2);
     const char *route = rp_cell(&t->route, 0, 0);
-    if (switched && route && strcmp(route, "new") == 0 && strcmp(t->status->state, "finalized") != 0) {
+    if (switched && route && strcmp(route, "new") == 0 && !co_lifecycle_is(t->status->state, CO_LC_FINALIZED)) {
         time_t at = co_clock_parse(switched);
         if (at >= 0) {
             long elapsed = (long)((co_clock_now() - at) / 86400);
@@ -158,19 +128,13 @@ co_code rp_load_tenant(co_state *st, const co_project *p, rp_tenant *t, co_error
 co_code rp_load_plan(co_state *st, rp_table *plan, rp_table *cohorts, rp_table *paused,
                      co_error *err)
 {
-    co_code rc = rp_query(st,
-                          "SELECT id, created_at, canary_percent, growth FROM plans"
-                          " WHERE id = (SELECT max(id) FROM plans)",
+    co_code rc = rp_query(st, &co_q_view_plan,
                           NULL, 0, plan, err);
     if (rc == CO_OK)
-        rc = rp_query(st,
-                      "SELECT pt.cohort, pt.tenant, pt.risk, pt.rows, pt.est_seconds,"
-                      " coalesce(t.state, 'new') AS state FROM plan_tenants pt"
-                      " LEFT JOIN tenants t ON t.tenant = pt.tenant"
-                      " WHERE pt.plan_id = (SELECT max(id) FROM plans) ORDER BY pt.position",
+        rc = rp_query(st, &co_q_view_plan_cohorts,
                       NULL, 0, cohorts, err);
     if (rc == CO_OK)
-        rc = rp_query(st, "SELECT cohort, paused_at, reason FROM paused_cohorts ORDER BY cohort",
+        rc = rp_query(st, &co_q_view_paused_cohorts,
                       NULL, 0, paused, err);
     return rc;
 }

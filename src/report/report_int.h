@@ -10,6 +10,7 @@
 #ifndef CUTOVER_REPORT_INT_H
 #define CUTOVER_REPORT_INT_H
 
+#include "state/journal.h"
 #include "cutover/report.h"
 #include "cutover/status.h"
 #include "util/buf.h"
@@ -27,10 +28,8 @@ typedef struct rp_table {
  * the paused cohorts. */
 co_code rp_load_plan(co_state *st, rp_table *plan, rp_table *cohorts, rp_table *paused,
                      co_error *err);
-/* The steps of a run (parameter: the run id), with merged rows per load step. */
-extern const char rp_steps_sql[];
 
-co_code rp_query(co_state *st, const char *sql, const co_param *params, size_t nparams,
+co_code rp_query(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
                  rp_table *out, co_error *err);
 void rp_table_release(rp_table *t);
 /* A cell's text (NULL for NULL), as an integer (0 for NULL), as a real. */

@@ -3,6 +3,7 @@
  * report reads a few hundred rows of the journal at most, so keeping them
  * whole is simpler than streaming, and the same cells serve HTML and JSON.
  */
+#include "state/journal.h"
 #include "report/report_int.h"
 #include "util/json.h"
 
@@ -33,12 +34,12 @@ static char *cell_text(co_value v)
     }
 }
 
-co_code rp_query(co_state *st, const char *sql, const co_param *params, size_t nparams,
+co_code rp_query(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
                  rp_table *out, co_error *err)
 {
     memset(out, 0, sizeof *out);
     co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(st), sql, params, nparams, &c, err);
+    co_code rc = co_state_read(st, q, params, nparams, &c, err);
     if (rc != CO_OK)
         return rc;
     out->ncols = co_cursor_ncols(c);

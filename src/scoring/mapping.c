@@ -4,6 +4,7 @@
  * event, which are excluded and which are negative. Versions are numbered
  * per source; at most one version of a source is "on".
  */
+#include "state/journal.h"
 #include "scoring/scoring_int.h"
 
 #include <stdlib.h>
@@ -90,28 +91,24 @@ co_code co_mapping_read_file(const char *path, co_mapping *m, co_error *err)
     return rc;
 }
 
-static co_code turn_others_off(co_store *s, const char *source, int64_t keep, co_error *err)
+static co_code turn_others_off(co_state *st, const char *source, int64_t keep, co_error *err)
 {
     char now[32];
     sc_now(now, sizeof now);
     co_param ps[] = {{NULL, sc_text(now)}, {NULL, sc_text(source)}, {NULL, co_int(keep)}};
-    return co_store_exec_params(s,
-                                "UPDATE event_mappings SET status = 'off', updated_at = ?"
-                                " WHERE source = ? AND status = 'on' AND id <> ?",
+    return co_state_write(st, &co_q_mapping_others_off,
                                 ps, 3, NULL, err);
 }
 
 co_code co_mapping_save(co_state *st, const co_mapping *m, const char *status, int64_t *id,
                         co_error *err)
 {
-    co_store *s = co_state_store(st);
     co_code rc = co_state_begin(st, err);
     if (rc != CO_OK)
         return rc;
     int64_t version = 0;
     co_param src[] = {{NULL, sc_text(m->source)}};
-    rc = co_store_query_int(s, "SELECT COALESCE(MAX(version), 0) FROM event_mappings"
-                               " WHERE source = ?",
+    rc = co_state_read_int(st, &co_q_mapping_last_version,
                             src, 1, &version, NULL, err);
     char now[32];
     sc_now(now, sizeof now);
@@ -119,9 +116,7 @@ co_code co_mapping_save(co_state *st, const co_mapping *m, const char *status, i
         co_param ps[] = {{NULL, sc_text(m->source)},  {NULL, co_int(version + 1)},
                          {NULL, sc_text(status)},     {NULL, sc_text(m->origin ? m->origin : "")},
                          {NULL, sc_text(now)},        {NULL, sc_text(now)}};
-        rc = co_store_query_int(s,
-                                "INSERT INTO event_mappings (source, version, status, origin,"
-                                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        rc = co_state_read_int(st, &co_q_mapping_add,
                                 ps, 6, id, NULL, err);
     }
     for (size_t i = 0; rc == CO_OK && i < m->nrules; i++) {
@@ -130,26 +125,22 @@ co_code co_mapping_save(co_state *st, const co_mapping *m, const char *status, i
                          {NULL, sc_text(r->raw)},
                          {NULL, sc_text(r->canonical)},
                          {NULL, sc_text(co_ev_kind_name(r->kind))}};
-        rc = co_store_exec_params(s,
-                                  "INSERT INTO event_mapping_rules (mapping_id, raw_event,"
-                                  " canonical, kind) VALUES (?, ?, ?, ?)",
+        rc = co_state_write(st, &co_q_mapping_rule_add,
                                   ps, 4, NULL, err);
     }
     if (rc == CO_OK && strcmp(status, "on") == 0)
-        rc = turn_others_off(s, m->source, *id, err);
+        rc = turn_others_off(st, m->source, *id, err);
     if (rc == CO_OK)
         return co_state_commit(st, err);
     co_state_rollback(st);
     return rc;
 }
 
-static co_code load_rules(co_store *s, co_mapping *m, co_error *err)
+static co_code load_rules(co_state *st, co_mapping *m, co_error *err)
 {
     co_param ps[] = {{NULL, co_int(m->id)}};
     co_cursor *c = NULL;
-    co_code rc = co_store_query(s,
-                                "SELECT raw_event, canonical, kind FROM event_mapping_rules"
-                                " WHERE mapping_id = ? ORDER BY raw_event",
+    co_code rc = co_state_read(st, &co_q_mapping_rules_of,
                                 ps, 1, &c, err);
     bool row = false;
     while (rc == CO_OK && (rc = co_cursor_next(c, &row, err)) == CO_OK && row) {
@@ -160,8 +151,6 @@ static co_code load_rules(co_store *s, co_mapping *m, co_error *err)
     co_cursor_close(c);
     return rc;
 }
-
-#define MAPPING_COLS "SELECT id, source, version, status, origin, updated_at FROM event_mappings "
 
 static co_code read_header(co_cursor *c, co_mapping *m)
 {
@@ -174,17 +163,12 @@ static co_code read_header(co_cursor *c, co_mapping *m)
     return m->source && m->status && m->origin && m->updated_at ? CO_OK : CO_ENOMEM;
 }
 
-static co_code load_where(co_state *st, const char *where, const co_param *ps, size_t n,
+static co_code load_where(co_state *st, const co_jq *q, const co_param *ps, size_t n,
                           co_mapping *out, bool *found, co_error *err)
 {
-    co_store *s = co_state_store(st);
     memset(out, 0, sizeof *out);
-    co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, MAPPING_COLS);
-    co_buf_adds(&sql, where);
     co_cursor *c = NULL;
-    co_code rc = co_store_query(s, co_buf_str(&sql), ps, n, &c, err);
-    co_buf_release(&sql);
+    co_code rc = co_state_read(st, q, ps, n, &c, err);
     bool row = false;
     if (rc == CO_OK)
         rc = co_cursor_next(c, &row, err);
@@ -192,7 +176,7 @@ static co_code load_where(co_state *st, const char *where, const co_param *ps, s
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     co_cursor_close(c);
     if (rc == CO_OK && row)
-        rc = load_rules(s, out, err);
+        rc = load_rules(st, out, err);
     if (rc != CO_OK)
         co_mapping_release(out);
     *found = row;
@@ -203,7 +187,7 @@ co_code co_mapping_load(co_state *st, int64_t id, co_mapping *out, co_error *err
 {
     co_param ps[] = {{NULL, co_int(id)}};
     bool found = false;
-    co_code rc = load_where(st, "WHERE id = ?", ps, 1, out, &found, err);
+    co_code rc = load_where(st, &co_q_mapping_by_id, ps, 1, out, &found, err);
     if (rc == CO_OK && !found)
         rc = co_error_set(err, CO_ENOTFOUND, "no event mapping %lld", (long long)id);
     return rc;
@@ -217,11 +201,7 @@ co_code co_mapping_find(co_state *st, const char *ref, co_mapping *out, co_error
         return co_mapping_load(st, id, out, err);
     co_param ps[] = {{NULL, sc_text(ref)}};
     bool found = false;
-    co_code rc = load_where(st,
-                            "WHERE source = ? AND status <> 'archived'"
-                            " ORDER BY CASE status WHEN 'on' THEN 0 ELSE 1 END, version DESC"
-                            " LIMIT 1",
-                            ps, 1, out, &found, err);
+    co_code rc = load_where(st, &co_q_mapping_of_source, ps, 1, out, &found, err);
     if (rc == CO_OK && !found)
         rc = co_error_set(err, CO_ENOTFOUND,
                           "event source \"%s\" has no mapping (cutover events mapping import)",
@@ -234,8 +214,7 @@ co_code co_mapping_list(co_state *st, co_mapping **out, size_t *n, co_error *err
     *out = NULL;
     *n = 0;
     co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(st), MAPPING_COLS "ORDER BY id DESC", NULL, 0, &c,
-                                err);
+    co_code rc = co_state_read(st, &co_q_mappings_all, NULL, 0, &c, err);
     bool row = false;
     while (rc == CO_OK && (rc = co_cursor_next(c, &row, err)) == CO_OK && row) {
         co_mapping *grown = realloc(*out, (*n + 1) * sizeof *grown);
@@ -250,7 +229,7 @@ co_code co_mapping_list(co_state *st, co_mapping **out, size_t *n, co_error *err
     }
     co_cursor_close(c);
     for (size_t i = 0; rc == CO_OK && i < *n; i++)
-        rc = load_rules(co_state_store(st), &(*out)[i], err);
+        rc = load_rules(st, &(*out)[i], err);
     return rc;
 }
 
@@ -260,14 +239,13 @@ co_code co_mapping_set_status(co_state *st, int64_t id, const char *status, co_e
     co_code rc = co_mapping_load(st, id, &m, err);
     if (rc != CO_OK)
         return rc;
-    co_store *s = co_state_store(st);
     char now[32];
     sc_now(now, sizeof now);
     co_param ps[] = {{NULL, sc_text(status)}, {NULL, sc_text(now)}, {NULL, co_int(id)}};
-    rc = co_store_exec_params(s, "UPDATE event_mappings SET status = ?, updated_at = ? WHERE id = ?",
+    rc = co_state_write(st, &co_q_mapping_set_status,
                               ps, 3, NULL, err);
     if (rc == CO_OK && strcmp(status, "on") == 0)
-        rc = turn_others_off(s, m.source, id, err);
+        rc = turn_others_off(st, m.source, id, err);
     co_mapping_release(&m);
     return rc;
 }

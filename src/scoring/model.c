@@ -3,6 +3,7 @@
  * scoring_model_events): per canonical event a weight and a lifespan, the
  * normalization and the segment cuts; drafts, published and archived.
  */
+#include "state/journal.h"
 #include "scoring/scoring_int.h"
 
 #include <stdlib.h>
@@ -81,14 +82,13 @@ co_code co_model_read_file(const char *path, co_model *m, co_error *err)
 co_code co_model_save(co_state *st, const co_model *m, const char *status, int64_t *id,
                       co_error *err)
 {
-    co_store *s = co_state_store(st);
     co_code rc = co_state_begin(st, err);
     if (rc != CO_OK)
         return rc;
     bool taken = false;
     int64_t ignored = 0;
     co_param nm[] = {{NULL, sc_text(m->name)}};
-    rc = co_store_query_int(s, "SELECT id FROM scoring_models WHERE name = ?", nm, 1, &ignored,
+    rc = co_state_read_int(st, &co_q_model_by_name, nm, 1, &ignored,
                             &taken, err);
     if (rc == CO_OK && taken)
         rc = co_error_set(err, CO_EUSAGE, "a model named \"%s\" exists already", m->name);
@@ -107,11 +107,7 @@ co_code co_model_save(co_state *st, const co_model *m, const char *status, int64
                          {NULL, sc_text(m->origin ? m->origin : "")},
                          {NULL, sc_text(now)},
                          {NULL, sc_text(now)}};
-        rc = co_store_query_int(s,
-                                "INSERT INTO scoring_models (name, level, source, status,"
-                                " half_points, segment_by, cut_very_high, cut_high, cut_medium,"
-                                " origin, created_at, updated_at)"
-                                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        rc = co_state_read_int(st, &co_q_model_add,
                                 ps, 12, id, NULL, err);
     }
     for (size_t i = 0; rc == CO_OK && i < m->nevents; i++) {
@@ -119,9 +115,7 @@ co_code co_model_save(co_state *st, const co_model *m, const char *status, int64
                          {NULL, sc_text(m->events[i].event)},
                          {NULL, co_real(m->events[i].weight)},
                          {NULL, co_int(m->events[i].lifespan_days)}};
-        rc = co_store_exec_params(s,
-                                  "INSERT INTO scoring_model_events (model_id, event, weight,"
-                                  " lifespan_days) VALUES (?, ?, ?, ?)",
+        rc = co_state_write(st, &co_q_model_event_add,
                                   ps, 4, NULL, err);
     }
     if (rc == CO_OK)
@@ -131,10 +125,6 @@ co_code co_model_save(co_state *st, const co_model *m, const char *status, int64
 }
 
 static double real_of(co_value v) { return v.type == CO_INT ? (double)v.i : v.r; }
-
-#define MODEL_COLS                                                                               \
-    "SELECT id, name, level, source, status, half_points, segment_by, cut_very_high, cut_high," \
-    " cut_medium, origin, updated_at FROM scoring_models "
 
 static co_code read_model(co_cursor *c, co_model *m)
 {
@@ -156,13 +146,11 @@ static co_code read_model(co_cursor *c, co_model *m)
                : CO_ENOMEM;
 }
 
-static co_code load_events(co_store *s, co_model *m, co_error *err)
+static co_code load_events(co_state *st, co_model *m, co_error *err)
 {
     co_param ps[] = {{NULL, co_int(m->id)}};
     co_cursor *c = NULL;
-    co_code rc = co_store_query(s,
-                                "SELECT event, weight, lifespan_days FROM scoring_model_events"
-                                " WHERE model_id = ? ORDER BY event",
+    co_code rc = co_state_read(st, &co_q_model_events_of,
                                 ps, 1, &c, err);
     bool row = false;
     while (rc == CO_OK && (rc = co_cursor_next(c, &row, err)) == CO_OK && row)
@@ -174,15 +162,14 @@ static co_code load_events(co_store *s, co_model *m, co_error *err)
 
 co_code co_model_find(co_state *st, const char *ref, co_model *out, co_error *err)
 {
-    co_store *s = co_state_store(st);
     memset(out, 0, sizeof *out);
     char *end = NULL;
     long long id = strtoll(ref, &end, 10);
     bool by_id = *ref && end && !*end;
     co_param ps[] = {{NULL, by_id ? co_int(id) : sc_text(ref)}};
     co_cursor *c = NULL;
-    co_code rc = co_store_query(s, by_id ? MODEL_COLS "WHERE id = ?" : MODEL_COLS "WHERE name = ?",
-                                ps, 1, &c, err);
+    co_code rc = co_state_read(st, by_id ? &co_q_model_by_id : &co_q_model_named, ps, 1, &c,
+                               err);
     bool row = false;
     if (rc == CO_OK)
         rc = co_cursor_next(c, &row, err);
@@ -192,7 +179,7 @@ co_code co_model_find(co_state *st, const char *ref, co_model *out, co_error *er
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     co_cursor_close(c);
     if (rc == CO_OK)
-        rc = load_events(s, out, err);
+        rc = load_events(st, out, err);
     if (rc != CO_OK)
         co_model_release(out);
     return rc;
@@ -203,7 +190,7 @@ co_code co_model_list(co_state *st, co_model **out, size_t *n, co_error *err)
     *out = NULL;
     *n = 0;
     co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(st), MODEL_COLS "ORDER BY id", NULL, 0, &c, err);
+    co_code rc = co_state_read(st, &co_q_models_all, NULL, 0, &c, err);
     bool row = false;
     while (rc == CO_OK && (rc = co_cursor_next(c, &row, err)) == CO_OK && row) {
         co_model *grown = realloc(*out, (*n + 1) * sizeof *grown);
@@ -217,7 +204,7 @@ co_code co_model_list(co_state *st, co_model **out, size_t *n, co_error *err)
     }
     co_cursor_close(c);
     for (size_t i = 0; rc == CO_OK && i < *n; i++)
-        rc = load_events(co_state_store(st), &(*out)[i], err);
+        rc = load_events(st, &(*out)[i], err);
     return rc;
 }
 
@@ -226,8 +213,7 @@ co_code co_model_set_status(co_state *st, int64_t id, const char *status, co_err
     char now[32];
     sc_now(now, sizeof now);
     co_param ps[] = {{NULL, sc_text(status)}, {NULL, sc_text(now)}, {NULL, co_int(id)}};
-    return co_store_exec_params(co_state_store(st),
-                                "UPDATE scoring_models SET status = ?, updated_at = ? WHERE id = ?",
+    return co_state_write(st, &co_q_model_set_status,
                                 ps, 3, NULL, err);
 }
 

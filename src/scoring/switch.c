@@ -11,6 +11,7 @@
  * Whatever fails between the first and the last step, the mappings are put
  * back as they were and the batch is restarted before the error returns.
  */
+#include "state/journal.h"
 #include "scoring/scoring_int.h"
 #include "util/clock.h"
 
@@ -20,8 +21,7 @@
 co_code co_batch_get(co_state *st, bool *running, char *since, size_t cap, co_error *err)
 {
     co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(st),
-                                "SELECT running, changed_at FROM scoring_batch WHERE id = 1",
+    co_code rc = co_state_read(st, &co_q_batch_get,
                                 NULL, 0, &c, err);
     bool row = false;
     if (rc == CO_OK)
@@ -43,18 +43,13 @@ co_code co_batch_set(co_state *st, bool running, const char *note, co_error *err
     char now[32];
     sc_now(now, sizeof now);
     co_param ps[] = {{NULL, co_int(running)}, {NULL, sc_text(now)}, {NULL, sc_text(note ? note : "")}};
-    co_store *s = co_state_store(st);
-    co_code rc = co_store_exec_params(s,
-                                      "UPDATE scoring_batch SET running = ?, changed_at = ?,"
-                                      " note = ? WHERE id = 1",
+    co_code rc = co_state_write(st, &co_q_batch_set,
                                       ps, 3, NULL, err);
     int64_t n = 0;
     if (rc == CO_OK)
-        rc = co_store_query_int(s, "SELECT count(*) FROM scoring_batch", NULL, 0, &n, NULL, err);
+        rc = co_state_read_int(st, &co_q_batch_count, NULL, 0, &n, NULL, err);
     if (rc == CO_OK && n == 0)
-        rc = co_store_exec_params(s,
-                                  "INSERT INTO scoring_batch (id, running, changed_at, note)"
-                                  " VALUES (1, ?, ?, ?)",
+        rc = co_state_write(st, &co_q_batch_add,
                                   ps, 3, NULL, err);
     return rc;
 }
@@ -78,9 +73,7 @@ static co_code end_switch(co_state *st, int64_t id, const char *outcome, const c
     sc_now(now, sizeof now);
     co_param ps[] = {{NULL, sc_text(outcome)}, {NULL, sc_text(comparison ? comparison : "")},
                      {NULL, sc_text(now)}, {NULL, co_int(id)}};
-    return co_store_exec_params(co_state_store(st),
-                                "UPDATE scoring_switches SET outcome = ?, comparison = ?,"
-                                " ended_at = ? WHERE id = ?",
+    return co_state_write(st, &co_q_switch_end,
                                 ps, 4, NULL, err);
 }
 
@@ -144,10 +137,7 @@ co_code co_switch_run(const co_project *p, co_state *st, const co_switch_options
         co_param ps[] = {{NULL, co_int(old_m.id)},   {NULL, co_int(draft.id)},
                          {NULL, co_int(old_map.id)}, {NULL, co_int(new_map.id)},
                          {NULL, sc_text(as_of)},     {NULL, sc_text(now)}};
-        rc = co_store_query_int(co_state_store(st),
-                                "INSERT INTO scoring_switches (old_model, draft_model, old_mapping,"
-                                " new_mapping, as_of, started_at) VALUES (?, ?, ?, ?, ?, ?)"
-                                " RETURNING id",
+        rc = co_state_read_int(st, &co_q_switch_add,
                                 ps, 6, &j.id, NULL, err);
         out->id = j.id;
     }
@@ -159,8 +149,7 @@ co_code co_switch_run(const co_project *p, co_state *st, const co_switch_options
     if (rc == CO_OK) {
         sc_now(out->batch_stopped_at, sizeof out->batch_stopped_at);
         co_param ps[] = {{NULL, sc_text(out->batch_stopped_at)}, {NULL, co_int(j.id)}};
-        rc = co_store_exec_params(co_state_store(st),
-                                  "UPDATE scoring_switches SET batch_stopped_at = ? WHERE id = ?",
+        rc = co_state_write(st, &co_q_switch_batch_stopped,
                                   ps, 2, NULL, err);
     }
     if (rc == CO_OK)
@@ -194,8 +183,7 @@ co_code co_switch_run(const co_project *p, co_state *st, const co_switch_options
             co_buf_printf(&b, "%s%.6f", k ? "," : "[", bands[k]);
         co_buf_adds(&b, "]");
         co_param ps[] = {{NULL, sc_text(co_buf_str(&b))}, {NULL, co_int(j.id)}};
-        rc = co_store_exec_params(co_state_store(st),
-                                  "UPDATE scoring_switches SET draft_bands = ? WHERE id = ?", ps,
+        rc = co_state_write(st, &co_q_switch_set_bands, ps,
                                   2, NULL, err);
         co_buf_release(&b);
     }
@@ -243,9 +231,7 @@ co_code co_switch_run(const co_project *p, co_state *st, const co_switch_options
         int64_t users = 0;
         co_param ps[] = {{NULL, sc_text(old_m.source)}, {NULL, co_int(old_m.id)}};
         if (rc == CO_OK)
-            rc = co_store_query_int(co_state_store(st),
-                                    "SELECT count(*) FROM scoring_models WHERE source = ?"
-                                    " AND status = 'published' AND id <> ?",
+            rc = co_state_read_int(st, &co_q_models_published_other,
                                     ps, 2, &users, NULL, err);
         if (rc == CO_OK && users == 0)
             rc = co_mapping_set_status(st, old_map.id, "archived", err);
@@ -303,12 +289,8 @@ done:
 
 co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id, co_error *err)
 {
-    co_store *s = co_state_store(st);
     co_cursor *c = NULL;
-    co_code rc = co_store_query(s,
-                                "SELECT id, old_model, draft_model, old_mapping, new_mapping,"
-                                " ended_at FROM scoring_switches WHERE outcome = 'published'"
-                                " AND reverted_at IS NULL ORDER BY id DESC LIMIT 1",
+    co_code rc = co_state_read(st, &co_q_switch_last_published,
                                 NULL, 0, &c, err);
     bool row = false;
     if (rc == CO_OK)
@@ -344,8 +326,7 @@ co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id, 
         return rc;
     journal j = {st, id, 0};
     int64_t last = 0;
-    rc = co_store_query_int(s, "SELECT COALESCE(MAX(seq), 0) FROM scoring_switch_steps"
-                                   " WHERE switch_id = ?",
+    rc = co_state_read_int(st, &co_q_switch_last_seq,
                                 (co_param[]){{NULL, co_int(id)}}, 1, &last, NULL, err);
     j.seq = (int)last;
     if (rc == CO_OK)
@@ -359,7 +340,7 @@ co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id, 
     char now[32];
     sc_now(now, sizeof now);
     if (rc == CO_OK)
-        rc = co_store_exec_params(s, "UPDATE scoring_switches SET reverted_at = ? WHERE id = ?",
+        rc = co_state_write(st, &co_q_switch_reverted,
                                   (co_param[]){{NULL, sc_text(now)}, {NULL, co_int(id)}}, 2, NULL,
                                   err);
     if (rc == CO_OK)
@@ -372,12 +353,8 @@ co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id, 
 
 co_code co_switch_recover(co_state *st, int64_t *switch_id, bool *published, co_error *err)
 {
-    co_store *s = co_state_store(st);
     co_cursor *c = NULL;
-    co_code rc = co_store_query(s,
-                                "SELECT id, old_model, draft_model, old_mapping, new_mapping"
-                                " FROM scoring_switches WHERE ended_at IS NULL"
-                                " ORDER BY id DESC LIMIT 1",
+    co_code rc = co_state_read(st, &co_q_switch_unfinished,
                                 NULL, 0, &c, err);
     bool row = false;
     if (rc == CO_OK)
@@ -400,12 +377,10 @@ co_code co_switch_recover(co_state *st, int64_t *switch_id, bool *published, co_
      * there, the switch had published; otherwise it is undone. */
     int64_t done = 0, last = 0;
     co_param ps[] = {{NULL, co_int(id)}};
-    rc = co_store_query_int(s, "SELECT count(*) FROM scoring_switch_steps WHERE switch_id = ?"
-                               " AND step = 'publish' AND status = 'done'",
+    rc = co_state_read_int(st, &co_q_switch_published,
                             ps, 1, &done, NULL, err);
     if (rc == CO_OK)
-        rc = co_store_query_int(s, "SELECT COALESCE(MAX(seq), 0) FROM scoring_switch_steps"
-                                   " WHERE switch_id = ?",
+        rc = co_state_read_int(st, &co_q_switch_last_seq,
                                 ps, 1, &last, NULL, err);
     if (rc != CO_OK)
         return rc;
@@ -442,11 +417,7 @@ co_code co_model_publish_bands(co_state *st, const char *model, double bands[CO_
 {
     co_param ps[] = {{NULL, sc_text(model)}};
     co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(st),
-                                "SELECT w.draft_bands FROM scoring_switches w"
-                                " JOIN scoring_models m ON m.id = w.draft_model"
-                                " WHERE m.name = ? AND w.outcome = 'published'"
-                                " ORDER BY w.id DESC LIMIT 1",
+    co_code rc = co_state_read(st, &co_q_switch_draft_bands,
                                 ps, 1, &c, err);
     bool row = false;
     if (rc == CO_OK)

@@ -1,5 +1,6 @@
 /* util.c: the helpers of scoring_int.h: journal times, CSV files, timestamps,
  * keys, event sources and raw-event lookups. */
+#include "state/journal.h"
 #include "scoring/scoring_int.h"
 #include "util/clock.h"
 #include "util/csv.h"
@@ -178,8 +179,6 @@ co_code sc_step(co_state *st, int64_t switch_id, int seq, const char *step, cons
     co_param ps[] = {{NULL, co_int(switch_id)}, {NULL, co_int(seq)},   {NULL, sc_text(step)},
                      {NULL, sc_text(status)},   {NULL, sc_text(detail ? detail : "")},
                      {NULL, sc_text(now)}};
-    return co_store_exec_params(co_state_store(st),
-                                "INSERT INTO scoring_switch_steps (switch_id, seq, step, status,"
-                                " detail, at) VALUES (?, ?, ?, ?, ?, ?)",
+    return co_state_write(st, &co_q_switch_step_add,
                                 ps, 6, NULL, err);
 }

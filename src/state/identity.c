@@ -6,6 +6,7 @@
  * target (engine/traces.c), so that a run with another journal sees them.
  */
 #include "cutover/state.h"
+#include "state/state_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
 

@@ -4,6 +4,7 @@
  * table so that migrate can refuse a schema that changed since.
  */
 #include "cutover/state.h"
+#include "state/state_int.h"
 #include "util/clock.h"
 
 #include <stdlib.h>

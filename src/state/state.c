@@ -40,13 +40,19 @@ co_store *co_state_store(co_state *st) { return st->store; }
 
 co_code co_state_begin(co_state *st, co_error *err) { return co_store_begin(st->store, err); }
 
-co_code co_state_commit(co_state *st, co_error *err)
+co_code co_state_flush(co_state *st, co_error *err)
 {
     co_code rc = co_loader_flush(st->idmap, err);
     if (rc == CO_OK)
         rc = co_loader_flush(st->rejects, err);
     if (rc == CO_OK)
         rc = co_loader_flush(st->merges, err);
+    return rc;
+}
+
+co_code co_state_commit(co_state *st, co_error *err)
+{
+    co_code rc = co_state_flush(st, err);
     if (rc == CO_OK)
         rc = co_store_commit(st->store, err);
     return rc;
@@ -210,22 +216,6 @@ co_code co_state_tenant_seen(co_state *st, const char *tenant, const char *label
                                 p, 3, NULL, err);
 }
 
-co_code co_state_tenant_set(co_state *st, const char *tenant, const char *state, int64_t run_id,
-                            co_error *err)
-{
-    char now[32];
-    now_iso(now);
-    co_param p[] = {{NULL, text(tenant)}, {NULL, text(state)},
-                    {NULL, run_id ? co_int(run_id) : co_null()}, {NULL, text(now)}};
-    return co_store_exec_params(st->store,
-                                "INSERT INTO tenants (tenant, state, last_run, updated_at)"
-                                " VALUES (?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET"
-                                " state = excluded.state,"
-                                " last_run = coalesce(excluded.last_run, tenants.last_run),"
-                                " updated_at = excluded.updated_at",
-                                p, 4, NULL, err);
-}
-
 co_code co_state_tenant_get(co_state *st, const char *tenant, char *buf, size_t cap,
                             co_error *err)
 {
@@ -337,9 +327,13 @@ co_code co_state_idmap_query(co_state *st, const char *tenant, const char *entit
                              co_cursor **out, co_error *err)
 {
     co_param p[] = {{NULL, text(tenant)}, {NULL, text(entity)}};
-    return co_store_query(st->store,
-                          "SELECT source_key, target_key FROM id_map WHERE tenant = ? AND entity = ?",
-                          p, 2, out, err);
+    *out = NULL;
+    co_code rc = co_state_flush(st, err); /* a read sees the adds buffered before it */
+    return rc == CO_OK ? co_store_query(st->store,
+                                        "SELECT source_key, target_key FROM id_map WHERE tenant = ?"
+                                        " AND entity = ?",
+                                        p, 2, out, err)
+                       : rc;
 }
 
 co_code co_state_merge_add(co_state *st, const char *tenant, const char *entity,

@@ -9,4 +9,13 @@
  * memory while creating). */
 int *co_state_held(co_state *st, const char *tenant, bool create);
 
+/* The journal's store, for the files of src/state only: every other folder
+ * reads and writes the journal through the typed functions of
+ * state/journal.h and cutover/state.h. */
+co_store *co_state_store(co_state *st);
+
+/* Writes the buffered id map, reject and merge rows, so that a read sees
+ * them; every read of the journal does it first. */
+co_code co_state_flush(co_state *st, co_error *err);
+
 #endif

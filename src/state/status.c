@@ -1,5 +1,6 @@
 /* status.c: reading every tenant's state and last run from the journal (status.h). */
 #include "cutover/status.h"
+#include "state/state_int.h"
 
 #include "util/buf.h"
 #include "util/json.h"
@@ -97,7 +98,7 @@ static co_code holders(co_state *st, co_tenant_status *rows, size_t n, co_error 
                 r->holder = b.failed ? NULL : co_buf_detach(&b);
                 co_buf_release(&b);
             }
-            if (strcmp(r->state, "frozen") == 0)
+            if (co_lifecycle_is(r->state, CO_LC_FROZEN))
                 r->frozen_since = co_value_text(co_cursor_value(c, 4));
         }
         co_cursor_close(c);
@@ -168,7 +169,7 @@ co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error
         }
         /* A tenant that failed or was rolled back has nothing in the target:
          * what its last run loaded is not there any more. */
-        if (strcmp(r->state, "failed") == 0 || strcmp(r->state, "rolled_back") == 0) {
+        if (co_lifecycle_is(r->state, CO_LC_FAILED) || co_lifecycle_is(r->state, CO_LC_ROLLED_BACK)) {
             r->rolled_back = r->loaded;
             r->loaded = 0;
         }

@@ -3,6 +3,7 @@
  * (status.h): notes, the latest monitor check, an approval waiting.
  */
 #include "cutover/status.h"
+#include "state/state_int.h"
 #include "util/buf.h"
 #include "util/json.h"
 

@@ -6,6 +6,7 @@
  * that has one, else by the keys of the tenant's id map (cutover_keep with the
  * target's key filter).
  */
+#include "state/journal.h"
 #include "verify/verify_int.h"
 #include "util/key.h"
 #include "util/rowhash.h"
@@ -153,9 +154,7 @@ co_code co_vsql_remap(vctx *v)
         co_param p[] = {{NULL, co_text(v->t->key, strlen(v->t->key))},
                         {NULL, co_text(parent->name, strlen(parent->name))}};
         co_cursor *c = NULL;
-        rc = co_store_query(co_state_store(v->s->state),
-                            "SELECT source_key, target_key FROM merges WHERE tenant = ? AND"
-                            " entity = ?",
+        rc = co_state_read(v->s->state, &co_q_merges_pairs,
                             p, 2, &c, v->err);
         size_t whens = 0;
         bool has_row;

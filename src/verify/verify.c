@@ -3,6 +3,7 @@
  * and integrity checks and the reconciliation against the journal; results
  * and findings are recorded as a "verify" run in the journal.
  */
+#include "state/journal.h"
 #include "verify/verify_int.h"
 #include "engine/engine_int.h"
 #include "util/clock.h"
@@ -148,47 +149,20 @@ static bool keep_mapped(void *ctx, const char *key, size_t len)
     return co_map_get(&v->scope_ids, key, len, NULL, NULL);
 }
 
-/* Loads one column of a journal query into a key set. */
-static co_code load_keys(vctx *v, const char *sql, co_map *into)
-{
-    co_param p[] = {{NULL, co_text(v->t->key, strlen(v->t->key))},
-                    {NULL, co_text(v->e->name, strlen(v->e->name))}};
-    co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(v->s->state), sql, p, 2, &c, v->err);
-    bool has_row;
-    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
-        co_value k = co_cursor_value(c, 0);
-        if (k.type == CO_TEXT && !co_map_put(into, k.s, k.len, "", 0))
-            rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
-    }
-    co_cursor_close(c);
-    return rc;
-}
-
 /* The counts the last migrate run of the tenant recorded for the entity. */
 static co_code journal_counts(vctx *v)
 {
     v->journal_source_rows = v->journal_loaded = v->journal_rejected = -1;
     char step[160];
     snprintf(step, sizeof step, "load:%s", v->e->name);
-    co_param p[] = {{NULL, co_text(v->t->key, strlen(v->t->key))},
-                    {NULL, co_text(step, strlen(step))}};
-    co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(v->s->state),
-                                "SELECT s.source_rows, s.loaded, s.rejected FROM steps s"
-                                " JOIN runs r ON r.id = s.run_id"
-                                " WHERE r.tenant = ? AND r.command = 'migrate' AND r.status = 'done'"
-                                " AND s.step = ? ORDER BY r.id DESC LIMIT 1",
-                                p, 2, &c, v->err);
-    bool has_row = false;
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &has_row, v->err);
-    if (rc == CO_OK && has_row) {
-        v->journal_source_rows = co_cursor_value(c, 0).i;
-        v->journal_loaded = co_cursor_value(c, 1).i;
-        v->journal_rejected = co_cursor_value(c, 2).i;
+    co_load_counts counts;
+    bool found = false;
+    co_code rc = co_state_last_load(v->s->state, v->t->key, step, &counts, &found, v->err);
+    if (rc == CO_OK && found) {
+        v->journal_source_rows = counts.source_rows;
+        v->journal_loaded = counts.loaded;
+        v->journal_rejected = counts.rejected;
     }
-    co_cursor_close(c);
     return rc;
 }
 
@@ -207,11 +181,7 @@ static co_code reconcile(vctx *v)
         return rc;
     v->res->rows_fetched++;
     int64_t rejected = (int64_t)co_map_count(&v->rejected), merged = 0;
-    co_param keys[] = {{NULL, co_text(v->t->key, strlen(v->t->key))},
-                       {NULL, co_text(v->e->name, strlen(v->e->name))}};
-    rc = co_store_query_int(co_state_store(v->s->state),
-                            "SELECT count(*) FROM merges WHERE tenant = ? AND entity = ?", keys, 2,
-                            &merged, NULL, v->err);
+    rc = co_state_merges_count(v->s->state, v->t->key, v->e->name, &merged, v->err);
     if (rc != CO_OK)
         return rc;
     if (v->journal_loaded < 0)
@@ -352,12 +322,10 @@ static co_code verify_entity(vctx *v)
 {
     co_code rc = describe(v);
     if (rc == CO_OK)
-        rc = load_keys(v, "SELECT source_key FROM rejects WHERE tenant = ? AND entity = ?",
-                       &v->rejected);
+        rc = co_state_rejected_keys(v->s->state, v->t->key, v->e->name, &v->rejected, v->err);
     v->scope_by_ids = co_vsql_scoped_by_ids(v->s->project, v->e);
     if (rc == CO_OK && v->scope_by_ids)
-        rc = load_keys(v, "SELECT target_key FROM id_map WHERE tenant = ? AND entity = ?",
-                       &v->scope_ids);
+        rc = co_state_idmap_targets(v->s->state, v->t->key, v->e->name, &v->scope_ids, v->err);
     if (rc == CO_OK)
         rc = journal_counts(v);
     if (rc == CO_OK)
@@ -414,7 +382,6 @@ static co_code verify_entity(vctx *v)
 /* Writes the results and findings of the run into the journal. */
 static co_code record(co_session *s, const co_verify_result *r, co_error *err)
 {
-    co_store *st = co_state_store(s->state);
     co_code rc = co_state_begin(s->state, err);
     for (size_t i = 0; rc == CO_OK && i < r->nchecks; i++) {
         const co_check_result *c = &r->checks[i];
@@ -425,14 +392,7 @@ static co_code record(co_session *s, const co_verify_result *r, co_error *err)
                         {NULL, co_int(c->pass)},     {NULL, co_int(c->expected)},
                         {NULL, co_int(c->actual)},   {NULL, co_int(c->differences)},
                         {NULL, co_text(c->summary, strlen(c->summary))}};
-        rc = co_store_exec_params(st,
-                                  "INSERT INTO verifications (run_id, tenant, entity, \"check\","
-                                  " pass, expected, actual, differences, summary)"
-                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                                  " ON CONFLICT (run_id, entity, \"check\") DO UPDATE SET"
-                                  " pass = excluded.pass, expected = excluded.expected,"
-                                  " actual = excluded.actual, differences = excluded.differences,"
-                                  " summary = excluded.summary",
+        rc = co_state_write(s->state, &co_q_verification_add,
                                   p, 9, NULL, err);
     }
     /* The journal keeps at most CO_VERIFY_STORED_MAX findings per entity and
@@ -462,9 +422,7 @@ static co_code record(co_session *s, const co_verify_result *r, co_error *err)
                         {NULL, co_text(f->kind, strlen(f->kind))},
                         {NULL, f->key ? co_text(f->key, strlen(f->key)) : co_null()},
                         {NULL, f->detail ? co_text(f->detail, strlen(f->detail)) : co_null()}};
-        rc = co_store_exec_params(st,
-                                  "INSERT INTO findings (run_id, tenant, entity, \"check\", kind,"
-                                  " key, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rc = co_state_write(s->state, &co_q_finding_add,
                                   p, 7, NULL, err);
     }
     co_map_release(&stored);
@@ -475,11 +433,7 @@ static co_code record(co_session *s, const co_verify_result *r, co_error *err)
                         {NULL, co_text(m->entity, strlen(m->entity))},
                         {NULL, co_text(m->month, strlen(m->month))},
                         {NULL, co_int(m->source)}, {NULL, co_int(m->target)}};
-        rc = co_store_exec_params(st,
-                                  "INSERT INTO volumes (run_id, tenant, entity, month, source,"
-                                  " target) VALUES (?, ?, ?, ?, ?, ?)"
-                                  " ON CONFLICT (run_id, entity, month) DO UPDATE SET"
-                                  " source = excluded.source, target = excluded.target",
+        rc = co_state_write(s->state, &co_q_volume_add,
                                   p, 6, NULL, err);
     }
     if (rc == CO_OK)
@@ -499,15 +453,15 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
  * state. */
 static co_code set_state(co_session *s, const co_tenant *t, bool pass, co_error *err)
 {
-    static const char *const past_switch[] = {"switched", "rolled_back", "finalized", "frozen",
-                                              "rollback_incomplete"};
-    char state[32];
-    co_code rc = co_state_tenant_get(s->state, t->key, state, sizeof state, err);
+    static const co_lifecycle past_switch[] = {CO_LC_SWITCHED, CO_LC_ROLLED_BACK, CO_LC_FINALIZED,
+                                               CO_LC_FROZEN, CO_LC_ROLLBACK_INCOMPLETE};
+    co_lifecycle state = CO_LC_NEW;
+    co_code rc = co_state_tenant_lifecycle(s->state, t->key, &state, err);
     for (size_t i = 0; rc == CO_OK && i < sizeof past_switch / sizeof *past_switch; i++)
-        if (strcmp(state, past_switch[i]) == 0)
+        if (state == past_switch[i])
             return CO_OK;
     if (rc == CO_OK)
-        rc = co_state_tenant_set(s->state, t->key, pass ? "verified" : "verify_failed", 0, err);
+        rc = co_state_tenant_move(s->state, t->key, pass ? CO_LC_VERIFIED : CO_LC_VERIFY_FAILED, 0, err);
     return rc;
 }
 

@@ -129,6 +129,12 @@ CUTOVER_NOW=2099-01-01T00:00:00Z run_cutover -p "$demo/env.yaml" finalize --tena
 assert_eq "finalize after the window" 0 "$CODE"
 assert_eq "the source takes the tenant's writes again (capture and freeze removed)" 0 \
   "$(sqlite3 "$demo/legacy.db" "UPDATE contacts SET title = title WHERE account_id = $big" >/dev/null 2>&1; echo $?)"
+# Finalized is the end of the lifecycle: a rollback is refused before anything moves.
+run_cutover -p "$demo/env.yaml" rollback --tenant "$big"
+assert_eq "a finalized tenant is not rolled back: exit 13" 13 "$CODE"
+assert_contains "naming both states" "from finalized to rolled_back" "$ERR"
+assert_eq "it stays finalized, routed to the new system" "finalized new" \
+  "$(q "$demo/.cutover/state.db" "SELECT t.state || ' ' || r.route FROM tenants t JOIN routes r USING (tenant) WHERE tenant = '$big'")"
 
 # A cohort of the plan, through run.
 run_cutover -p "$demo/env.yaml" audit -q

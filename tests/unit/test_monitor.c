@@ -9,6 +9,7 @@
 
 #include "cutover/approval.h"
 #include "cutover/monitor.h"
+#include "state/state_int.h" /* the journal's store, to look inside it */
 #include "cutover/project.h"
 #include "tmpdir.h"
 

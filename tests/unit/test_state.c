@@ -8,6 +8,8 @@
 
 #include "cutover/rehearse.h"
 #include "cutover/state.h"
+#include "state/journal.h"   /* the typed reads of other folders */
+#include "state/state_int.h" /* the journal's store, to look inside it */
 #include "cutover/status.h"
 #include "tmpdir.h"
 
@@ -71,7 +73,8 @@ static void setup_binds_the_hash_once_runs_exist(void **state)
     assert_int_equal(co_state_setup(st, "2222222222222222", "p.yaml", false, &err), CO_ECHANGED);
     co_tenant_status *rows;
     size_t n;
-    assert_int_equal(co_state_tenant_set(st, "7", "failed", run, &err), CO_OK);
+    assert_int_equal(co_state_tenant_move(st, "7", CO_LC_MIGRATING, run, &err), CO_OK);
+    assert_int_equal(co_state_tenant_move(st, "7", CO_LC_FAILED, run, &err), CO_OK);
     assert_int_equal(co_status_list(st, &rows, &n, &err), CO_OK);
     assert_int_equal(n, 1);
     assert_string_equal(rows[0].run_status, "abandoned");
@@ -93,13 +96,13 @@ static void tenants_runs_and_steps(void **state)
     assert_int_equal(co_state_tenant_seen(st, "acme", NULL, &err), CO_OK);
     int64_t run;
     assert_int_equal(co_state_run_begin(st, "10", "migrate", "h", &run, &err), CO_OK);
-    assert_int_equal(co_state_tenant_set(st, "10", "migrating", run, &err), CO_OK);
+    assert_int_equal(co_state_tenant_move(st, "10", CO_LC_MIGRATING, run, &err), CO_OK);
     assert_int_equal(co_state_step_begin(st, run, "load:a", "a", &err), CO_OK);
     assert_int_equal(co_state_step_end(st, run, "load:a", "done", 10, 8, 2, 0.5, &err), CO_OK);
     assert_int_equal(co_state_step_begin(st, run, "load:b", "b", &err), CO_OK);
     assert_int_equal(co_state_step_end(st, run, "load:b", "done", 5, 5, 0, 0.25, &err), CO_OK);
     assert_int_equal(co_state_run_end(st, run, "done", NULL, 0.75, &err), CO_OK);
-    assert_int_equal(co_state_tenant_set(st, "10", "migrated", run, &err), CO_OK);
+    assert_int_equal(co_state_tenant_move(st, "10", CO_LC_MIGRATED, run, &err), CO_OK);
     assert_int_equal(co_state_tenant_get(st, "10", buf, sizeof buf, &err), CO_OK);
     assert_string_equal(buf, "migrated");
 
@@ -169,6 +172,50 @@ static void id_maps_and_rejects(void **state)
     assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
     assert_int_equal(co_cursor_value(c, 0).i, 0);
     co_cursor_close(c);
+    co_state_close(st);
+}
+
+/* Rejects, merges and id map rows are buffered until the commit; a read of
+ * the journal sees them all the same (every read flushes first). */
+static void reads_see_buffered_rows(void **state)
+{
+    (void)state;
+    co_state *st = open_state("buffered.db");
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_state_begin(st, &err), CO_OK);
+    assert_int_equal(co_state_reject_add(st, 1, "t1", "contacts", "[5]", "check", "bad", &err),
+                     CO_OK);
+    assert_int_equal(co_state_merge_add(st, "t1", "contacts", "[6]", "[7]", "same", -1, &err),
+                     CO_OK);
+    assert_int_equal(co_state_idmap_add(st, "t1", "contacts", "[7]", "[70]", &err), CO_OK);
+    co_map rejected, merged, targets;
+    co_map_init(&rejected);
+    co_map_init(&merged);
+    co_map_init(&targets);
+    assert_int_equal(co_state_rejected_keys(st, "t1", "contacts", &rejected, &err), CO_OK);
+    assert_int_equal(co_state_merged_pairs(st, "t1", "contacts", &merged, &err), CO_OK);
+    assert_int_equal(co_state_idmap_targets(st, "t1", "contacts", &targets, &err), CO_OK);
+    assert_int_equal(co_map_count(&rejected), 1);
+    const char *to = NULL;
+    size_t len = 0;
+    assert_true(co_map_get(&merged, "[6]", 3, &to, &len));
+    assert_int_equal(len, 3);
+    assert_memory_equal(to, "[7]", 3);
+    assert_true(co_map_get(&targets, "[70]", 4, NULL, NULL));
+    int64_t n = 0;
+    assert_int_equal(co_state_merges_count(st, "t1", "contacts", &n, &err), CO_OK);
+    assert_int_equal(n, 1);
+    co_map_release(&rejected);
+    co_map_release(&merged);
+    co_map_release(&targets);
+    /* what the rollback discards is what was buffered since the flush: the
+     * transaction takes the flushed rows with it */
+    co_state_rollback(st);
+    co_map_init(&rejected);
+    assert_int_equal(co_state_rejected_keys(st, "t1", "contacts", &rejected, &err), CO_OK);
+    assert_int_equal(co_map_count(&rejected), 0);
+    co_map_release(&rejected);
     co_state_close(st);
 }
 
@@ -250,15 +297,65 @@ static void schema_fingerprints_name_what_changed(void **state)
     free(changes);
 }
 
+/* The lifecycle: names and states both ways, the transitions the code makes,
+ * and one function that refuses, naming both states, what the lifecycle
+ * does not allow, journaling nothing. */
+static void the_lifecycle_refuses_what_it_does_not_allow(void **state)
+{
+    (void)state;
+    for (int i = 0; i < CO_LC_COUNT; i++) {
+        co_lifecycle back;
+        assert_true(co_lifecycle_parse(co_lifecycle_name((co_lifecycle)i), &back));
+        assert_int_equal(back, i);
+        assert_true(co_lifecycle_allows((co_lifecycle)i, (co_lifecycle)i));
+    }
+    co_lifecycle none;
+    assert_false(co_lifecycle_parse("exported", &none));
+    assert_false(co_lifecycle_is(NULL, CO_LC_NEW));
+    assert_string_equal(co_lifecycle_name(CO_LC_ROLLBACK_INCOMPLETE), "rollback_incomplete");
+
+    co_state *st = open_state("lc.db");
+    co_error err;
+    co_error_clear(&err);
+    co_lifecycle lc = CO_LC_FAILED;
+    assert_int_equal(co_state_tenant_lifecycle(st, "1", &lc, &err), CO_OK);
+    assert_int_equal(lc, CO_LC_NEW);
+    /* a cutover: migrating, migrated, frozen, a lapse, frozen, switched */
+    static const co_lifecycle path[] = {CO_LC_MIGRATING, CO_LC_MIGRATED, CO_LC_FROZEN,
+                                        CO_LC_MIGRATING, CO_LC_FROZEN,   CO_LC_SWITCHED};
+    for (size_t i = 0; i < sizeof path / sizeof *path; i++)
+        assert_int_equal(co_state_tenant_move(st, "1", path[i], 0, &err), CO_OK);
+    /* a switched tenant is rolled back before it moves again */
+    assert_int_equal(co_state_tenant_move(st, "1", CO_LC_MIGRATING, 0, &err), CO_ENOTREADY);
+    assert_non_null(strstr(err.message, "from switched to migrating"));
+    char buf[32];
+    assert_int_equal(co_state_tenant_get(st, "1", buf, sizeof buf, &err), CO_OK);
+    assert_string_equal(buf, "switched");
+    assert_int_equal(co_state_tenant_move(st, "1", CO_LC_FINALIZED, 0, &err), CO_OK);
+    /* finalized is the end: no rollback, no verification moves it */
+    assert_int_equal(co_state_tenant_move(st, "1", CO_LC_ROLLED_BACK, 0, &err), CO_ENOTREADY);
+    assert_non_null(strstr(err.message, "from finalized to rolled_back"));
+    assert_false(co_lifecycle_allows(CO_LC_FINALIZED, CO_LC_VERIFIED));
+    assert_false(co_lifecycle_allows(CO_LC_FROZEN, CO_LC_VERIFIED));
+    assert_false(co_lifecycle_allows(CO_LC_NEW, CO_LC_MIGRATED));
+    /* rollbacks from anywhere before finalize; a rebuilt journal's switch */
+    for (int i = 0; i < CO_LC_COUNT; i++)
+        assert_true(co_lifecycle_allows((co_lifecycle)i, CO_LC_ROLLED_BACK) == (i != CO_LC_FINALIZED));
+    assert_true(co_lifecycle_allows(CO_LC_NEW, CO_LC_SWITCHED));
+    co_state_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(setup_binds_the_hash_once_runs_exist),
         cmocka_unit_test(tenants_runs_and_steps),
         cmocka_unit_test(id_maps_and_rejects),
+        cmocka_unit_test(reads_see_buffered_rows),
         cmocka_unit_test(the_journal_is_in_wal_mode),
         cmocka_unit_test(the_journal_has_an_identity_and_must_be_one),
         cmocka_unit_test(schema_fingerprints_name_what_changed),
+        cmocka_unit_test(the_lifecycle_refuses_what_it_does_not_allow),
     };
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }

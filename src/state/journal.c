@@ -1,0 +1,36 @@
+/*
+ * journal.c: running the journal's statements (state/journal.h). Every read
+ * writes the buffered id map, reject and merge rows first, so that no caller
+ * can read the journal without seeing its own adds; writes leave them
+ * buffered until the transaction commits, as before.
+ */
+#include "state/journal.h"
+#include "state/state_int.h"
+
+co_code co_state_read(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
+                      co_cursor **out, co_error *err)
+{
+    *out = NULL;
+    co_code rc = co_state_flush(st, err);
+    return rc == CO_OK ? co_store_query(co_state_store(st), q->sql, params, nparams, out, err) : rc;
+}
+
+co_code co_state_read_int(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
+                          int64_t *value, bool *found, co_error *err)
+{
+    co_code rc = co_state_flush(st, err);
+    return rc == CO_OK ? co_store_query_int(co_state_store(st), q->sql, params, nparams, value,
+                                            found, err)
+                       : rc;
+}
+
+co_code co_state_write(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
+                       long long *changes, co_error *err)
+{
+    return co_store_exec_params(co_state_store(st), q->sql, params, nparams, changes, err);
+}
+
+const char *co_state_safe_uri(co_state *st)
+{
+    return st && co_state_store(st) ? co_store_safe_uri(co_state_store(st)) : "";
+}

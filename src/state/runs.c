@@ -1,0 +1,122 @@
+/*
+ * runs.c: the journal's runs and steps, the verifications, findings and
+ * volumes of verify runs, and rehearsals (state/journal.h).
+ */
+#include "state/journal.h"
+#include "state/state_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const co_jq co_q_finding_add = {
+    "INSERT INTO findings (run_id, tenant, entity, \"check\", kind, key, detail) VALUES (?,"
+    " ?, ?, ?, ?, ?, ?)"};
+
+const co_jq co_q_runs_count = {
+    "SELECT count(*) FROM runs"};
+
+const co_jq co_q_steps_last_load = {
+    "SELECT s.source_rows, s.loaded, s.rejected FROM steps s JOIN runs r ON r.id ="
+    " s.run_id WHERE r.tenant = ? AND r.command = 'migrate' AND r.status = 'done' AND"
+    " s.step = ? ORDER BY r.id DESC LIMIT 1"};
+
+const co_jq co_q_steps_load_rate = {
+    "SELECT sum(st.source_rows), sum(st.seconds) FROM steps st JOIN runs r ON r.id ="
+    " st.run_id WHERE r.command = 'migrate' AND r.status = 'done' AND st.status = 'done'"};
+
+const co_jq co_q_verification_add = {
+    "INSERT INTO verifications (run_id, tenant, entity, \"check\", pass, expected, actual,"
+    " differences, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id,"
+    " entity, \"check\") DO UPDATE SET pass = excluded.pass, expected = excluded.expected,"
+    " actual = excluded.actual, differences = excluded.differences, summary ="
+    " excluded.summary"};
+
+const co_jq co_q_view_run = {
+    "SELECT id, tenant, command, status, pid, started_at, ended_at, seconds, error FROM"
+    " runs WHERE id = ?"};
+
+const co_jq co_q_view_run_checks = {
+    "SELECT entity, \"check\", pass, expected, actual, differences, summary FROM"
+    " verifications WHERE run_id = ? ORDER BY entity, \"check\""};
+
+const co_jq co_q_view_run_findings = {
+    "SELECT entity, \"check\", kind, key, detail FROM findings WHERE run_id = ? LIMIT 200"};
+
+const co_jq co_q_view_run_volumes = {
+    "SELECT entity, month, source, target FROM volumes WHERE run_id = ? ORDER BY entity,"
+    " month"};
+
+const co_jq co_q_view_tenant_findings = {
+    "SELECT entity, \"check\", kind, key, detail FROM findings WHERE run_id = ? LIMIT 50"};
+
+const co_jq co_q_view_tenant_rehearsals = {
+    "SELECT id, status, reasons, rows, rejected, seconds, at FROM rehearsals WHERE tenant"
+    " = ? ORDER BY id"};
+
+const co_jq co_q_view_tenant_run = {
+    "SELECT id, command, status, started_at, ended_at, seconds, error FROM runs WHERE id"
+    " = ?"};
+
+const co_jq co_q_view_tenant_verify_run = {
+    "SELECT id, status, started_at, ended_at, seconds FROM runs WHERE id = ?"};
+
+const co_jq co_q_view_tenant_volumes = {
+    "SELECT entity, month, source, target FROM volumes WHERE run_id = (SELECT max(run_id)"
+    " FROM volumes WHERE tenant = ? AND run_id <= ?) ORDER BY entity, month"};
+
+const co_jq co_q_volume_add = {
+    "INSERT INTO volumes (run_id, tenant, entity, month, source, target) VALUES (?, ?, ?,"
+    " ?, ?, ?) ON CONFLICT (run_id, entity, month) DO UPDATE SET source ="
+    " excluded.source, target = excluded.target"};
+
+/* The steps of a run. A load step's merged rows are what its source rows
+ * leave after the loaded and the rejected (migrate keeps that identity). */
+const co_jq co_q_view_run_steps = {
+    "SELECT step, entity, status, started_at, ended_at,"
+    " coalesce(source_rows, 0) AS source_rows, coalesce(loaded, 0) AS loaded,"
+    " CASE WHEN step LIKE 'load:%' THEN coalesce(source_rows, 0) - coalesce(loaded, 0)"
+    " - coalesce(rejected, 0) ELSE 0 END AS merged,"
+    " coalesce(rejected, 0) AS rejected, seconds"
+    " FROM steps WHERE run_id = ? ORDER BY started_at, step"};
+
+/* ---- typed reads ---- */
+
+co_code co_state_runs_count(co_state *st, int64_t *n, co_error *err)
+{
+    *n = 0;
+    return co_state_read_int(st, &co_q_runs_count, NULL, 0, n, NULL, err);
+}
+
+co_code co_state_last_load(co_state *st, const char *tenant, const char *step,
+                           co_load_counts *out, bool *found, co_error *err)
+{
+    co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_text(step, strlen(step))}};
+    co_cursor *c = NULL;
+    co_code rc = co_state_read(st, &co_q_steps_last_load, p, 2, &c, err);
+    *found = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, found, err);
+    if (rc == CO_OK && *found) {
+        out->source_rows = co_cursor_value(c, 0).i;
+        out->loaded = co_cursor_value(c, 1).i;
+        out->rejected = co_cursor_value(c, 2).i;
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+co_code co_state_load_totals(co_state *st, double *rows, double *seconds, co_error *err)
+{
+    co_cursor *c = NULL;
+    bool has_row = false;
+    *rows = *seconds = 0;
+    co_code rc = co_state_read(st, &co_q_steps_load_rate, NULL, 0, &c, err);
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &has_row, err);
+    if (rc == CO_OK && has_row) {
+        *rows = (double)co_cursor_value(c, 0).i;
+        *seconds = co_cursor_value(c, 1).r;
+    }
+    co_cursor_close(c);
+    return rc;
+}
