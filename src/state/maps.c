@@ -59,19 +59,19 @@ co_code co_state_rejects_delete_matching(co_state *st, const char *tenant, const
                                          const size_t *pos, size_t n, size_t nsets,
                                          const co_param *values, size_t nvalues, co_error *err)
 {
-    bool pg_journal = strcmp(co_store_engine(co_state_store(st)), "postgresql") == 0;
+    const co_store *journal = co_state_store(st);
     co_buf sql = CO_BUF_INIT;
     co_buf_adds(&sql, "DELETE FROM rejects WHERE tenant = :tenant_key AND entity = :entity");
     if (n) {
         co_buf_adds(&sql, " AND (");
         for (size_t s2 = 0; s2 < nsets; s2++) {
             co_buf_adds(&sql, s2 ? " OR (" : "(");
-            for (size_t i = 0; i < n; i++)
-                co_buf_printf(&sql,
-                              pg_journal ? "%s(source_key::jsonb ->> %zu) IS NOT DISTINCT FROM "
-                                           "CAST(:m%zu AS TEXT)"
-                                         : "%sjson_extract(source_key, '$[%zu]') IS :m%zu",
-                              i ? " AND " : "", pos[i], s2 * n + i);
+            for (size_t i = 0; i < n; i++) {
+                char param[32];
+                snprintf(param, sizeof param, ":m%zu", s2 * n + i);
+                co_buf_adds(&sql, i ? " AND " : "");
+                co_store_json_item_eq(journal, "source_key", pos[i], param, &sql);
+            }
             co_buf_addc(&sql, ')');
         }
         co_buf_addc(&sql, ')');
