@@ -71,8 +71,9 @@ static co_code set_mapping(pwalk *w, const pfield *f, struct fy_node *key, struc
     const psection *sub = f->sub;
     co_mark at = co_project_at(key, val);
     if (!co_project_is(val, FYNT_MAPPING))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at, "\"%s\" must be a mapping%s, not %s",
-                               f->key, sub->shape ? sub->shape : "", co_project_describe(val));
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                               "\"%s\" must be a mapping%s, not %s", f->key,
+                               sub->shape ? sub->shape : "", co_project_describe(val));
     void *item = slot_of(obj, f->offset);
     if (sub->bare)
         at = co_project_node_mark(val);
@@ -140,6 +141,9 @@ static co_code set_field(pwalk *w, const pfield *f, struct fy_node *key, struct 
         return set_mapping(w, f, key, val, obj);
     case PF_SEQ:
         return set_sequence(w, f, key, val, obj);
+    case PF_ITEMS:
+        return co_project_pairs(w, val, co_project_at(key, val), f->sub,
+                                slot_of(obj, f->offset), slot_of(obj, f->count), obj);
     default:
         return co_project_set_value(w, f, key, val, obj);
     }
@@ -185,6 +189,35 @@ co_code co_project_walk_fields(pwalk *w, struct fy_node *map, co_mark map_at, co
                                    s->context, owner);
         return co_project_fail(w->err, CO_EPROJECT, w->name, map_at,
                                "missing required key \"%s\" %s", s->fields[i].key, s->context);
+    }
+    return CO_OK;
+}
+
+co_code co_project_pairs(pwalk *w, struct fy_node *val, co_mark at, const psection *s,
+                         void *items, size_t *n, void *ctx)
+{
+    size_t size = s->size;
+    if (!co_project_is(val, FYNT_MAPPING))
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s, not %s", s->what,
+                               co_project_describe(val));
+    int count = fy_node_mapping_item_count(val);
+    if (count <= 0 && s->too_few)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s", s->too_few);
+    if (count <= 0)
+        return CO_OK;
+    char *grown = realloc(pointer_at(items, 0), (*n + (size_t)count) * size);
+    if (!grown)
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    memset(grown + *n * size, 0, (size_t)count * size);
+    set_pointer_at(items, 0, grown);
+    size_t end = *n + (size_t)count;
+    void *it = NULL;
+    struct fy_node_pair *pair;
+    while (*n < end && (pair = fy_node_mapping_iterate(val, &it))) {
+        void *item = grown + (*n)++ * size;
+        co_code code = s->read(w, fy_node_pair_key(pair), fy_node_pair_value(pair), at, item, ctx);
+        if (code != CO_OK)
+            return code;
     }
     return CO_OK;
 }
@@ -254,14 +287,17 @@ void co_project_release(const psection *s, void *obj)
             free(items);
             break;
         case PF_SEQ:
+        case PF_ITEMS:
+        case PF_CUSTOM:
+            if (f->type == PF_CUSTOM && !f->sub) {
+                if (f->release)
+                    f->release(f, obj);
+                break;
+            }
             items = pointer_at(obj, f->offset);
             for (size_t k = 0; k < n; k++)
                 co_project_release(f->sub, items + k * f->sub->size);
             free(items);
-            break;
-        case PF_CUSTOM:
-            if (f->release)
-                f->release(f, obj);
             break;
         case PF_INT:
         case PF_SIZE:

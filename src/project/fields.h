@@ -52,11 +52,15 @@ typedef enum ptype {
     PF_SECONDS, /* double: a duration above 0: 0.5, 2s or 250ms */
     PF_COLUMNS, /* char ** and size_t at `count`: a column name or a sequence of them */
     PF_EXPRS,   /* char ** and size_t at `count`: a SQL expression or a sequence of them */
-    PF_PAIRS,   /* char ** at offset and at `pair`, size_t at `count`: source column: entity column */
+    PF_PAIRS,   /* char ** at offset and at `pair`, size_t at `count`: a mapping of source
+                   column: entity column */
     PF_MAP,     /* a struct at offset (0: the level's own): a mapping read with `sub` */
     PF_PTR,     /* a struct * at offset, allocated on first use: a mapping read with `sub` */
     PF_SEQ,     /* an array at offset, size_t at `count`: a sequence of mappings read with `sub` */
-    PF_CUSTOM,  /* `set` reads the value and `release` frees it */
+    PF_ITEMS,   /* an array at offset, size_t at `count`: a mapping, each pair an item of
+                   `sub`, read by sub->read */
+    PF_CUSTOM,  /* `set` reads the value; `release` frees it, or, with `sub`, the array at
+                   offset (`count` items) is freed as PF_ITEMS is */
 } ptype;
 
 struct pfield {
@@ -72,7 +76,7 @@ struct pfield {
     double def;            /* numbers: the value of a key left out (applied while it is 0) */
     const char *def_text;  /* PF_TEXT: the same for text */
     pset_fn check;         /* PF_TEXT: further rules, run once the text is stored */
-    const psection *sub;   /* PF_MAP, PF_PTR, PF_SEQ: the level below */
+    const psection *sub;   /* PF_MAP, PF_PTR, PF_SEQ, PF_ITEMS: the level below */
     pset_fn set;           /* PF_CUSTOM */
     prelease_fn release;   /* PF_CUSTOM; NULL when it stores nothing to free */
 };
@@ -91,9 +95,15 @@ struct psection {
     const char *seq_shape;      /* PF_SEQ: "\"KEY\" must be a sequence of %s" */
     const char *item_shape;     /* PF_SEQ: "each item of \"KEY\" must be a mapping %s" */
     int min, max;               /* PF_SEQ: how many items (max 0: any number) */
-    const char *too_few;        /* "\"KEY\" must list at least %s", or NULL: the seq_shape message */
+    const char *too_few;        /* "\"KEY\" must list at least %s" (NULL: the seq_shape
+                                   message); PF_ITEMS: the whole message */
     const char *too_many;       /* "\"KEY\" has N items; at most MAX %s" */
     void (*init)(void *item);   /* PF_PTR, PF_SEQ: after the defaults, before the keys */
+    /* PF_ITEMS: reads one pair into an item; obj (the level above) is its ctx. */
+    co_code (*read)(pwalk *w, struct fy_node *k, struct fy_node *v, co_mark at, void *item,
+                    void *ctx);
+    const char *what;           /* PF_ITEMS: "\"KEY\" must be a mapping of ...", for a value
+                                   that is no mapping; too_few refuses an empty one */
     /* After the keys of one item or mapping (at: where it starts): checks that
      * need several keys, and values made from others. */
     co_code (*finish)(pwalk *w, void *obj, co_mark at);
@@ -104,12 +114,14 @@ struct psection {
 #define PF_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define P_SECTION(table) .fields = (table), .nfields = PF_COUNT(table)
 
-#define P_TEXT(k, req, T, m) {.key = (k), .type = PF_TEXT, .required = (req), .offset = offsetof(T, m)}
+#define P_TEXT(k, req, T, m)                                                                      \
+    {.key = (k), .type = PF_TEXT, .required = (req), .offset = offsetof(T, m)}
 /* Text that must also pass fn; what says what it must be ("a SQL query"). */
 #define P_CHECKED(k, req, T, m, what, fn)                                                         \
     {.key = (k), .type = PF_TEXT, .required = (req), .offset = offsetof(T, m), .expected = (what), \
      .check = (fn)}
-#define P_TEXT_DEF(k, T, m, d) {.key = (k), .type = PF_TEXT, .offset = offsetof(T, m), .def_text = (d)}
+#define P_TEXT_DEF(k, T, m, d)                                                                    \
+    {.key = (k), .type = PF_TEXT, .offset = offsetof(T, m), .def_text = (d)}
 #define P_URI(k, req, T, m)                                                                       \
     P_CHECKED(k, req, T, m, CO_PROJECT_URI_EXPECTED, co_project_check_uri)
 #define P_INT(k, T, m, lo_, hi_, d)                                                               \
@@ -137,7 +149,22 @@ struct psection {
 #define P_SEQ(k, req, T, m, n, s)                                                                 \
     {.key = (k), .type = PF_SEQ, .required = (req), .offset = offsetof(T, m),                     \
      .count = offsetof(T, n), .sub = &(s)}
-#define P_CUSTOM(k, req, fn, rel) {.key = (k), .type = PF_CUSTOM, .required = (req), .set = (fn), .release = (rel)}
+#define P_ITEMS(k, T, m, n, s)                                                                    \
+    {.key = (k), .type = PF_ITEMS, .offset = offsetof(T, m), .count = offsetof(T, n), .sub = &(s)}
+#define P_CUSTOM(k, req, fn, rel)                                                                 \
+    {.key = (k), .type = PF_CUSTOM, .required = (req), .set = (fn), .release = (rel)}
+/* Sections that only say what an item owns, to free it, may hold rows that are
+ * not keys of the file: the item's name, read from its mapping's key (P_OWN),
+ * and the rows of the section its value is read with (P_ALSO). */
+#define P_OWN(T, m) {.key = #m, .type = PF_TEXT, .offset = offsetof(T, m)}
+#define P_ALSO(s) {.key = "", .type = PF_MAP, .sub = &(s)}
+/* An item of a sequence or of a mapping: its size and where its mark is. */
+#define P_ITEM(T) .size = sizeof(T), .mark = offsetof(T, mark)
+/* An item of a mapping's pairs (PF_ITEMS): its size, its reader, and what a
+ * value that is no mapping is told ("\"refs\" must be a mapping of ..."). */
+#define P_READ(T, fn, w) .size = sizeof(T), .read = (fn), .what = (w)
+/* ... named in messages by its member m. */
+#define P_NAMED(T, m) .named = true, .owner = offsetof(T, m)
 
 #define CO_PROJECT_URI_EXPECTED                                                                   \
     "a connection URI (sqlite:PATH, postgresql://..., mysql://..., mariadb://..., or host=... "   \
@@ -164,6 +191,9 @@ const char *co_project_describe(struct fy_node *n);
  * messages ("\"source\"") and expected says what it should be ("a string"). */
 co_code co_project_scalar(pwalk *w, struct fy_node *val, co_mark fallback, const char *subject,
                           const char *expected, char **out);
+/* "WHAT \"NAME\"" in out (cap bytes), name made fit for a message: the
+ * subject of a value that belongs to a name ("\"refs\" of column \"id\""). */
+const char *co_project_about(char *out, size_t cap, const char *what, const char *name);
 /* A whole number from lo to hi into *out, worded "an integer" when integer
  * (batch_size), else "a whole number"; name is the key. */
 co_code co_project_whole(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
@@ -175,6 +205,11 @@ co_code co_project_number(pwalk *w, const char *name, struct fy_node *key, struc
  * *list (heap) and *n; name is the key ("key", "size"). */
 co_code co_project_columns(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
                            char ***list, size_t *n);
+/* The pairs of the mapping map (at: where it is) into two parallel lists
+ * (heap) and *n: say is the subject and the expectation of the keys, then of
+ * the values, for messages ("a source column", "a column name", ...). */
+co_code co_project_two_lists(pwalk *w, struct fy_node *map, co_mark at, const char *const say[4],
+                             char ***keys, char ***values, size_t *n);
 /* Reads val into obj by f's type, for every type but the mappings (fields.c). */
 co_code co_project_set_value(pwalk *w, const pfield *f, struct fy_node *key, struct fy_node *val,
                              void *obj);
@@ -202,6 +237,13 @@ co_code co_project_item_begin(pwalk *w, const psection *s, void *item, co_mark a
 /* Sets every row of s (and of the mappings embedded in it) still 0 or NULL to
  * its default. */
 co_code co_project_defaults(pwalk *w, const psection *s, void *obj);
+/* Reads the pairs of the mapping val (at: where it is) into the array at
+ * *items (*n items of s already there), grown by one zeroed item per pair,
+ * each read by s->read with ctx. A value that is no mapping is refused as
+ * "WHAT, not ..." (s->what); an empty mapping reads nothing, or is refused
+ * with s->too_few. */
+co_code co_project_pairs(pwalk *w, struct fy_node *val, co_mark at, const psection *s,
+                         void *items, size_t *n, void *ctx);
 /* Frees everything the rows of s stored in obj, not obj itself. */
 void co_project_release(const psection *s, void *obj);
 
@@ -215,10 +257,7 @@ extern const psection co_project_entities;   /* parse_entities.c */
 extern const psection co_project_merge;      /* parse_merge.c */
 extern const psection co_project_monitor;    /* parse_aftercare.c */
 extern const psection co_project_budgets;
-/* approvals: { STEP: all | { size: [CLASS, ...] } } (parse_aftercare.c) */
-co_code co_project_set_approvals(pwalk *w, const pfield *f, struct fy_node *key,
-                                 struct fy_node *val, void *obj);
-void co_project_release_approvals(const pfield *f, void *obj);
+extern const psection co_project_approvals;
 extern const psection co_project_events;     /* parse_events.c */
 
 #endif

@@ -29,15 +29,12 @@ static const pfield top_fields[] = {
     P_SAME("hooks", co_project_hooks),
     P_MAP("monitor", co_project, monitor, co_project_monitor),
     P_SEQ("budgets", false, co_project, budgets, nbudgets, co_project_budgets),
-    P_CUSTOM("approvals", false, co_project_set_approvals, co_project_release_approvals),
+    P_ITEMS("approvals", co_project, approvals, napprovals, co_project_approvals),
     P_SAME("events", co_project_events),
     P_SEQ("orphans", false, co_project, orphans, norphans, co_project_orphans),
 };
 
-static const psection top_section = {
-    P_SECTION(top_fields),
-    .context = "at the top level",
-};
+static const psection top_section = {P_SECTION(top_fields), .context = "at the top level"};
 
 void co_project_release_fields(co_project *p)
 {

@@ -19,14 +19,9 @@ static const pfield monitor_volume_fields[] = {
 };
 
 static const psection monitor_volume_section = {
-    P_SECTION(monitor_volume_fields),
+    P_SECTION(monitor_volume_fields), P_ITEM(co_monitor_volume), P_NAMED(co_monitor_volume, entity),
     .context = "in monitor.volumes",
-    .size = sizeof(co_monitor_volume),
-    .named = true,
-    .owner = offsetof(co_monitor_volume, entity),
-    .mark = offsetof(co_monitor_volume, mark),
-    .seq_shape = "{entity, time, by}",
-    .item_shape = "(entity, time, by)",
+    .seq_shape = "{entity, time, by}", .item_shape = "(entity, time, by)",
 };
 
 static const pfield monitor_fields[] = {
@@ -38,9 +33,7 @@ static const pfield monitor_fields[] = {
 };
 
 const psection co_project_monitor = {
-    P_SECTION(monitor_fields),
-    .context = "in monitor",
-    .bare = true,
+    P_SECTION(monitor_fields), .context = "in monitor", .bare = true,
     .shape = " (days, weeks, tolerance, min_baseline, volumes)",
 };
 
@@ -54,21 +47,28 @@ static const pfield budget_fields[] = {
 };
 
 const psection co_project_budgets = {
-    P_SECTION(budget_fields),
+    P_SECTION(budget_fields), P_ITEM(co_budget_query), P_NAMED(co_budget_query, name),
     .context = "in budget",
-    .size = sizeof(co_budget_query),
-    .named = true,
-    .owner = offsetof(co_budget_query, name),
-    .mark = offsetof(co_budget_query, mark),
-    .seq_shape = "{name, sql, budget, repeat}",
-    .item_shape = "(name, sql, budget, repeat)",
+    .seq_shape = "{name, sql, budget, repeat}", .item_shape = "(name, sql, budget, repeat)",
 };
 
 /* ---- approvals ---- */
 
 /* One step's rule: all, or { size: [CLASS, ...] }. */
-static co_code approval_rule(pwalk *w, struct fy_node *k, struct fy_node *v, co_approval_rule *r)
+static co_code read_approval(pwalk *w, struct fy_node *k, struct fy_node *v, co_mark at,
+                             void *item, void *ctx)
 {
+    (void)ctx;
+    co_approval_rule *r = item;
+    r->mark = co_project_mark_or(k, at);
+    co_code code = co_project_scalar(w, k, at, "a step of \"approvals\"", "a step name", &r->step);
+    if (code != CO_OK)
+        return code;
+    if (!co_project_valid_name(r->step))
+        return co_project_fail(w->err, CO_EPROJECT, w->name, r->mark,
+                               "approval step \"%s\" is invalid (expected a name such as "
+                               "switch, finalize or publish_model)",
+                               r->step);
     size_t len = 0;
     const char *s = co_project_is(v, FYNT_SCALAR) ? fy_node_get_scalar(v, &len) : NULL;
     if (s && len == 3 && memcmp(s, "all", 3) == 0) {
@@ -84,49 +84,12 @@ static co_code approval_rule(pwalk *w, struct fy_node *k, struct fy_node *v, co_
     return co_project_columns(w, "size", k, sizes, &r->sizes, &r->nsizes);
 }
 
-co_code co_project_set_approvals(pwalk *w, const pfield *f, struct fy_node *key,
-                                 struct fy_node *val, void *obj)
-{
-    (void)f;
-    co_project *p = obj;
-    co_mark at = co_project_at(key, val);
-    if (!co_project_is(val, FYNT_MAPPING))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
-                               "\"approvals\" must be a mapping of step: all or step: {size: "
-                               "[XL]}, not %s",
-                               co_project_describe(val));
-    int count = fy_node_mapping_item_count(val);
-    p->approvals = calloc(count > 0 ? (size_t)count : 1, sizeof *p->approvals);
-    if (!p->approvals)
-        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
-    void *it = NULL;
-    struct fy_node_pair *pair;
-    while (p->napprovals < (size_t)count && (pair = fy_node_mapping_iterate(val, &it))) {
-        struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
-        co_approval_rule *r = &p->approvals[p->napprovals++];
-        r->mark = co_project_mark_or(k, at);
-        co_code code =
-            co_project_scalar(w, k, at, "a step of \"approvals\"", "a step name", &r->step);
-        if (code == CO_OK && !co_project_valid_name(r->step))
-            code = co_project_fail(w->err, CO_EPROJECT, w->name, r->mark,
-                                   "approval step \"%s\" is invalid (expected a name such as "
-                                   "switch, finalize or publish_model)",
-                                   r->step);
-        if (code == CO_OK)
-            code = approval_rule(w, k, v, r);
-        if (code != CO_OK)
-            return code;
-    }
-    return CO_OK;
-}
+static const pfield approval_owns[] = {
+    P_OWN(co_approval_rule, step), P_COLUMNS("size", false, co_approval_rule, sizes, nsizes)};
 
-void co_project_release_approvals(const pfield *f, void *obj)
-{
-    (void)f;
-    co_project *p = obj;
-    for (size_t i = 0; i < p->napprovals; i++) {
-        free(p->approvals[i].step);
-        co_project_free_list(p->approvals[i].sizes, p->approvals[i].nsizes);
-    }
-    free(p->approvals);
-}
+const psection co_project_approvals = {
+    P_SECTION(approval_owns),
+    P_READ(co_approval_rule, read_approval,
+           "\"approvals\" must be a mapping of step: all or step: {size: [XL]}"),
+};
+

@@ -92,53 +92,28 @@ static co_code check_entity_query(pwalk *w, const pfield *f, struct fy_node *key
 /* ---- refs: a mapping of output column -> entity name; validate.c checks the
  * entities once they are all known ---- */
 
-static co_code set_refs(pwalk *w, const pfield *f, struct fy_node *key, struct fy_node *val,
-                        void *obj)
+static co_code read_ref(pwalk *w, struct fy_node *col, struct fy_node *to, co_mark at,
+                        void *item, void *ctx)
 {
-    (void)f;
-    co_entity *e = obj;
-    co_mark at = co_project_at(key, val);
-    if (!co_project_is(val, FYNT_MAPPING))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
-                               "\"refs\" must be a mapping of column: entity, not %s",
-                               co_project_describe(val));
-    int count = fy_node_mapping_item_count(val);
-    if (count <= 0)
-        return CO_OK;
-    e->refs = calloc((size_t)count, sizeof *e->refs);
-    if (!e->refs)
-        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
-    void *it = NULL;
-    struct fy_node_pair *pair;
-    while (e->nrefs < (size_t)count && (pair = fy_node_mapping_iterate(val, &it))) {
-        struct fy_node *col = fy_node_pair_key(pair), *to = fy_node_pair_value(pair);
-        co_ref *ref = &e->refs[e->nrefs++];
-        ref->mark = co_project_mark_or(col, at);
-        co_code code = co_project_scalar(w, col, at, "each key of \"refs\"", "a column name",
-                                         &ref->column);
-        if (code != CO_OK)
-            return code;
-        char subject[128], buf[80];
-        snprintf(subject, sizeof subject, "\"refs\" of column \"%s\"",
-                 co_project_shown(ref->column, strlen(ref->column), buf, sizeof buf));
-        code = co_project_scalar(w, to, ref->mark, subject, "the name of an earlier entity",
-                                 &ref->entity);
-        if (code != CO_OK)
-            return code;
-    }
-    return CO_OK;
+    (void)ctx;
+    co_ref *ref = item;
+    ref->mark = co_project_mark_or(col, at);
+    co_code code = co_project_scalar(w, col, at, "each key of \"refs\"", "a column name",
+                                     &ref->column);
+    if (code != CO_OK)
+        return code;
+    char subject[128];
+    co_project_about(subject, sizeof subject, "\"refs\" of column", ref->column);
+    return co_project_scalar(w, to, ref->mark, subject, "the name of an earlier entity",
+                             &ref->entity);
 }
 
-static void release_refs(const pfield *f, void *obj)
-{
-    (void)f;
-    co_entity *e = obj;
-    for (size_t i = 0; i < e->nrefs; i++) {
-        free(e->refs[i].column);
-        free(e->refs[i].entity);
-    }
-    free(e->refs);
-}
+static const pfield ref_owns[] = {P_OWN(co_ref, column), P_OWN(co_ref, entity)};
+
+static const psection refs_section = {
+    P_SECTION(ref_owns),
+    P_READ(co_ref, read_ref, "\"refs\" must be a mapping of column: entity"),
+};
 
 /* ---- volume ---- */
 
@@ -183,173 +158,106 @@ static const pfield volume_fields[] = {
 };
 
 static const psection volume_section = {
-    P_SECTION(volume_fields),
-    .context = "in volume",
-    .shape = " (by, time, months, tolerance)",
-    .size = sizeof(co_volume),
-    .mark = offsetof(co_volume, mark),
+    P_SECTION(volume_fields), P_ITEM(co_volume),
+    .context = "in volume", .shape = " (by, time, months, tolerance)",
 };
 
 /* ---- verify: { round: { column: digits } } ---- */
 
-static co_code set_verify_round(pwalk *w, const pfield *f, struct fy_node *key,
-                                struct fy_node *val, void *obj)
+static co_code read_rounding(pwalk *w, struct fy_node *k, struct fy_node *v, co_mark at,
+                             void *item, void *ctx)
 {
-    (void)f;
-    co_entity *e = obj;
-    co_mark at = co_project_at(key, val);
-    if (!co_project_is(val, FYNT_MAPPING))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
-                               "\"round\" must be a mapping of column: decimals, not %s",
-                               co_project_describe(val));
-    int count = fy_node_mapping_item_count(val);
-    if (count <= 0)
-        return CO_OK;
-    co_rounding *r = realloc(e->rounding, (e->nrounding + (size_t)count) * sizeof *r);
-    if (!r)
-        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
-    e->rounding = r;
-    void *it = NULL;
-    struct fy_node_pair *pair;
-    for (int i = 0; i < count && (pair = fy_node_mapping_iterate(val, &it)); i++) {
-        co_rounding *one = &e->rounding[e->nrounding];
-        one->column = NULL;
-        co_code code = co_project_scalar(w, fy_node_pair_key(pair), at, "each key of \"round\"",
-                                         "a column name", &one->column);
-        if (code != CO_OK)
-            return code;
-        e->nrounding++;
-        long digits;
-        code = co_project_whole(w, "round", fy_node_pair_key(pair), fy_node_pair_value(pair), 0,
-                                15, false, &digits);
-        if (code != CO_OK)
-            return code;
+    (void)ctx;
+    co_rounding *one = item;
+    long digits;
+    co_code code = co_project_scalar(w, k, at, "each key of \"round\"", "a column name",
+                                     &one->column);
+    if (code == CO_OK)
+        code = co_project_whole(w, "round", k, v, 0, 15, false, &digits);
+    if (code == CO_OK)
         one->digits = (int)digits;
-    }
-    return CO_OK;
+    return code;
 }
 
-static void release_rounding(const pfield *f, void *obj)
-{
-    (void)f;
-    co_entity *e = obj;
-    for (size_t i = 0; i < e->nrounding; i++)
-        free(e->rounding[i].column);
-    free(e->rounding);
-}
+static const pfield rounding_owns[] = {P_OWN(co_rounding, column)};
+
+static const psection rounding_section = {
+    P_SECTION(rounding_owns),
+    P_READ(co_rounding, read_rounding, "\"round\" must be a mapping of column: decimals"),
+};
 
 static const pfield verify_fields[] = {
-    P_CUSTOM("round", false, set_verify_round, release_rounding),
+    P_ITEMS("round", co_entity, rounding, nrounding, rounding_section),
 };
 
 static const psection verify_section = {
-    P_SECTION(verify_fields),
-    .context = "in verify",
-    .shape = " (round)",
+    P_SECTION(verify_fields), .context = "in verify", .shape = " (round)",
 };
 
 /* ---- duplicates ---- */
 
 /* The columns of one duplicates rule: { column: casefold | email | domain | name, ... }. */
-static co_code set_dup_columns(pwalk *w, struct fy_node *val, co_mark at, co_dup_rule *r)
+static co_code read_dup_column(pwalk *w, struct fy_node *k, struct fy_node *v, co_mark at,
+                               void *item, void *ctx)
 {
+    (void)ctx;
     static const char *const norms[] = {
         [CO_NORM_CASEFOLD] = "casefold", [CO_NORM_EMAIL] = "email",
         [CO_NORM_DOMAIN] = "domain",     [CO_NORM_NAME] = "name"};
-    if (!co_project_is(val, FYNT_MAPPING))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
-                               "a duplicates rule must be a mapping of column: casefold, email, "
-                               "domain or name, not %s",
-                               co_project_describe(val));
-    int count = fy_node_mapping_item_count(val);
-    if (count <= 0)
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
-                               "a duplicates rule needs at least one column");
-    co_dup_column *d = realloc(r->columns, (r->ncolumns + (size_t)count) * sizeof *d);
-    if (!d)
-        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
-    r->columns = d;
-    void *it = NULL;
-    struct fy_node_pair *pair;
-    for (int i = 0; i < count && (pair = fy_node_mapping_iterate(val, &it)); i++) {
-        co_dup_column *one = &r->columns[r->ncolumns];
-        one->column = NULL;
-        co_code code = co_project_scalar(w, fy_node_pair_key(pair), at,
-                                         "each column of a duplicates rule", "a column name",
-                                         &one->column);
-        if (code != CO_OK)
-            return code;
-        r->ncolumns++;
-        char *norm = NULL;
-        code = co_project_scalar(w, fy_node_pair_value(pair),
-                                 co_project_mark_or(fy_node_pair_key(pair), at), "a normalizer",
+    co_dup_column *one = item;
+    char *norm = NULL;
+    co_code code = co_project_scalar(w, k, at, "each column of a duplicates rule",
+                                     "a column name", &one->column);
+    if (code == CO_OK)
+        code = co_project_scalar(w, v, co_project_mark_or(k, at), "a normalizer",
                                  "casefold, email, domain or name", &norm);
-        if (code != CO_OK)
-            return code;
-        size_t k = 0;
-        while (k < PF_COUNT(norms) && strcmp(norm, norms[k]) != 0)
-            k++;
-        char buf[80];
-        if (k < PF_COUNT(norms))
-            one->norm = (co_normalizer)k;
-        else
-            code = co_project_fail(w->err, CO_EPROJECT, w->name,
-                                   co_project_mark_or(fy_node_pair_value(pair), at),
-                                   "unknown normalizer \"%s\" (expected casefold, email, domain or name)",
-                                   co_project_shown(norm, strlen(norm), buf, sizeof buf));
-        free(norm);
-        if (code != CO_OK)
-            return code;
-    }
-    return CO_OK;
+    if (code != CO_OK)
+        return code;
+    size_t n = 0;
+    while (n < PF_COUNT(norms) && strcmp(norm, norms[n]) != 0)
+        n++;
+    char buf[80];
+    if (n < PF_COUNT(norms))
+        one->norm = (co_normalizer)n;
+    else
+        code = co_project_fail(w->err, CO_EPROJECT, w->name, co_project_mark_or(v, at),
+                               "unknown normalizer \"%s\" (expected casefold, email, domain or "
+                               "name)",
+                               co_project_shown(norm, strlen(norm), buf, sizeof buf));
+    free(norm);
+    return code;
 }
 
-static co_code set_dup_on(pwalk *w, const pfield *f, struct fy_node *key, struct fy_node *val,
-                          void *obj)
-{
-    (void)f;
-    return set_dup_columns(w, val, co_project_at(key, val), obj);
-}
+/* The columns of one duplicates rule: { column: casefold | email | domain | name, ... }. */
+static const pfield dup_column_owns[] = {P_OWN(co_dup_column, column)};
 
-static void release_dup_rule(co_dup_rule *r)
-{
-    free(r->name);
-    for (size_t k = 0; k < r->ncolumns; k++)
-        free(r->columns[k].column);
-    free(r->columns);
-    free(r->query);
-}
+static const psection dup_columns_section = {
+    P_SECTION(dup_column_owns),
+    P_READ(co_dup_column, read_dup_column,
+           "a duplicates rule must be a mapping of column: casefold, email, domain or name"),
+    .too_few = "a duplicates rule needs at least one column",
+};
 
 static const pfield dup_rule_fields[] = {
-    P_CUSTOM("on", true, set_dup_on, NULL), /* released with the rule */
+    {.key = "on", .type = PF_ITEMS, .required = true, .offset = offsetof(co_dup_rule, columns),
+     .count = offsetof(co_dup_rule, ncolumns), .sub = &dup_columns_section},
     P_CHECKED("query", false, co_dup_rule, query, "a SQL query", co_project_check_query),
 };
 
 static const psection dup_rule_section = {
-    P_SECTION(dup_rule_fields),
-    .context = "in a duplicates rule",
+    P_SECTION(dup_rule_fields), .context = "in a duplicates rule",
 };
-
-/* A new rule at the end of e->duplicates, or NULL when out of memory. */
-static co_dup_rule *dup_rule_add(co_entity *e)
-{
-    co_dup_rule *grown = realloc(e->duplicates, (e->nduplicates + 1) * sizeof *grown);
-    if (!grown)
-        return NULL;
-    e->duplicates = grown;
-    co_dup_rule *r = &e->duplicates[e->nduplicates++];
-    memset(r, 0, sizeof *r);
-    return r;
-}
 
 /* The single form, { column: normalizer, ... }: one rule named after its columns. */
 static co_code dup_single(pwalk *w, struct fy_node *val, co_mark at, co_entity *e)
 {
-    co_dup_rule *r = dup_rule_add(e);
+    co_dup_rule *r = e->duplicates = calloc(1, sizeof *r); /* "duplicates" is read once */
     if (!r)
         return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    e->nduplicates = 1;
     r->mark = at;
-    co_code code = set_dup_columns(w, val, at, r);
+    co_code code =
+        co_project_pairs(w, val, at, &dup_columns_section, &r->columns, &r->ncolumns, NULL);
     co_buf name = CO_BUF_INIT;
     for (size_t c = 0; code == CO_OK && c < r->ncolumns; c++) {
         co_buf_adds(&name, c ? "+" : "");
@@ -361,6 +269,38 @@ static co_code dup_single(pwalk *w, struct fy_node *val, co_mark at, co_entity *
     return code;
 }
 
+/* One named rule: { on: { column: normalizer, ... }, query: SQL }. */
+static co_code read_dup_rule(pwalk *w, struct fy_node *name_node, struct fy_node *rule,
+                             co_mark at, void *item, void *ctx)
+{
+    const co_entity *e = ctx;
+    co_dup_rule *r = item;
+    co_mark rule_at = co_project_mark_or(rule, co_project_mark_or(name_node, at));
+    r->mark = rule_at;
+    co_code code = co_project_scalar(w, name_node, at, "each rule name of \"duplicates\"",
+                                     "a name", &r->name);
+    for (size_t k = 0; code == CO_OK && k + 1 < e->nduplicates; k++)
+        if (strcmp(e->duplicates[k].name, r->name) == 0)
+            code = co_project_fail(w->err, CO_EPROJECT, w->name, rule_at,
+                                   "duplicates rule \"%s\" is named twice", r->name);
+    if (code == CO_OK && fy_node_get_type(rule) != FYNT_MAPPING)
+        code = co_project_fail(w->err, CO_EPROJECT, w->name, rule_at,
+                               "duplicates rule \"%s\" must be a mapping with \"on\", not %s",
+                               r->name, co_project_describe(rule));
+    if (code == CO_OK)
+        code = co_project_walk_fields(w, rule, rule_at, &dup_rule_section, r);
+    return code;
+}
+
+static const pfield dup_rule_owns[] = {P_OWN(co_dup_rule, name), P_ALSO(dup_rule_section)};
+
+static const psection dup_rules_section = {
+    P_SECTION(dup_rule_owns),
+    P_READ(co_dup_rule, read_dup_rule,
+           "\"duplicates\" must be a mapping of column: casefold, email, domain or name, or "
+           "of rule names to rules"),
+};
+
 /* duplicates: either one rule, { column: normalizer, ... } (named after its
  * columns), or named rules, { name: { on: { column: normalizer, ... },
  * query: SQL }, ... }. */
@@ -371,10 +311,8 @@ static co_code set_duplicates(pwalk *w, const pfield *f, struct fy_node *key,
     co_entity *e = obj;
     co_mark at = co_project_at(key, val);
     if (!co_project_is(val, FYNT_MAPPING))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
-                               "\"duplicates\" must be a mapping of column: casefold, email, "
-                               "domain or name, or of rule names to rules, not %s",
-                               co_project_describe(val));
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s, not %s",
+                               dup_rules_section.what, co_project_describe(val));
     int count = fy_node_mapping_item_count(val), scalars = 0;
     void *it = NULL;
     struct fy_node_pair *pair;
@@ -388,112 +326,40 @@ static co_code set_duplicates(pwalk *w, const pfield *f, struct fy_node *key,
         return co_project_fail(w->err, CO_EPROJECT, w->name, at,
                                "\"duplicates\" mixes the two forms: either column: normalizer, "
                                "or rule names with { on: { column: normalizer }, query: SQL }");
-    it = NULL;
-    for (int i = 0; i < count && (pair = fy_node_mapping_iterate(val, &it)); i++) {
-        struct fy_node *name_node = fy_node_pair_key(pair), *rule = fy_node_pair_value(pair);
-        co_mark rule_at = co_project_mark_or(rule, co_project_mark_or(name_node, at));
-        co_dup_rule *r = dup_rule_add(e);
-        if (!r)
-            return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
-        r->mark = rule_at;
-        co_code code = co_project_scalar(w, name_node, at, "each rule name of \"duplicates\"",
-                                         "a name", &r->name);
-        for (size_t k = 0; code == CO_OK && k + 1 < e->nduplicates; k++)
-            if (strcmp(e->duplicates[k].name, r->name) == 0)
-                code = co_project_fail(w->err, CO_EPROJECT, w->name, rule_at,
-                                       "duplicates rule \"%s\" is named twice", r->name);
-        if (code == CO_OK && fy_node_get_type(rule) != FYNT_MAPPING)
-            code = co_project_fail(w->err, CO_EPROJECT, w->name, rule_at,
-                                   "duplicates rule \"%s\" must be a mapping with \"on\", not %s",
-                                   r->name, co_project_describe(rule));
-        if (code == CO_OK)
-            code = co_project_walk_fields(w, rule, rule_at, &dup_rule_section, r);
-        if (code != CO_OK)
-            return code;
-    }
-    return CO_OK;
-}
-
-static void release_duplicates(const pfield *f, void *obj)
-{
-    (void)f;
-    co_entity *e = obj;
-    for (size_t i = 0; i < e->nduplicates; i++)
-        release_dup_rule(&e->duplicates[i]);
-    free(e->duplicates);
+    return co_project_pairs(w, val, at, &dup_rules_section, &e->duplicates, &e->nduplicates, e);
 }
 
 /* ---- follows: { table: { entity_column: table_key_column, ... } | {} , ... } ---- */
 
-static co_code set_follows(pwalk *w, const pfield *f, struct fy_node *key, struct fy_node *val,
-                           void *obj)
+static co_code read_follow(pwalk *w, struct fy_node *k, struct fy_node *m, co_mark at,
+                           void *item, void *ctx)
 {
-    (void)f;
-    co_entity *e = obj;
-    co_mark at = co_project_at(key, val);
-    if (!co_project_is(val, FYNT_MAPPING))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
-                               "\"follows\" must be a mapping of captured table: { column: "
-                               "key column }, not %s",
-                               co_project_describe(val));
-    int count = fy_node_mapping_item_count(val);
-    if (count <= 0)
-        return CO_OK;
-    co_follow *grown = realloc(e->follows, (e->nfollows + (size_t)count) * sizeof *grown);
-    if (!grown)
-        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
-    e->follows = grown;
-    void *it = NULL;
-    struct fy_node_pair *pair;
-    for (int i = 0; i < count && (pair = fy_node_mapping_iterate(val, &it)); i++) {
-        co_follow *fo = &e->follows[e->nfollows];
-        memset(fo, 0, sizeof *fo);
-        co_code code = co_project_scalar(w, fy_node_pair_key(pair), at, "each key of \"follows\"",
-                                         "a captured table", &fo->table);
-        if (code != CO_OK)
-            return code;
-        e->nfollows++;
-        struct fy_node *m = fy_node_pair_value(pair);
-        co_mark mat = co_project_mark_or(m, co_project_mark_or(fy_node_pair_key(pair), at));
-        if (co_project_is_null(m))
-            continue; /* any change: all the tenant's rows */
-        if (fy_node_get_type(m) != FYNT_MAPPING)
-            return co_project_fail(w->err, CO_EPROJECT, w->name, mat,
-                                   "\"follows\" of %s must be a mapping of column: key column "
-                                   "({} for all rows), not %s",
-                                   fo->table, co_project_describe(m));
-        int n = fy_node_mapping_item_count(m);
-        fo->columns = calloc(n > 0 ? (size_t)n : 1, sizeof *fo->columns);
-        fo->keys = calloc(n > 0 ? (size_t)n : 1, sizeof *fo->keys);
-        if (!fo->columns || !fo->keys)
-            return co_project_fail(w->err, CO_ENOMEM, w->name, mat, "out of memory");
-        void *it2 = NULL;
-        struct fy_node_pair *cp;
-        while (fo->n < (size_t)n && (cp = fy_node_mapping_iterate(m, &it2))) {
-            code = co_project_scalar(w, fy_node_pair_key(cp), mat, "a column of \"follows\"",
-                                     "a column name", &fo->columns[fo->n]);
-            if (code == CO_OK)
-                code = co_project_scalar(w, fy_node_pair_value(cp), mat, "a key of \"follows\"",
-                                         "a key column of the captured table", &fo->keys[fo->n]);
-            fo->n++;
-            if (code != CO_OK)
-                return code;
-        }
-    }
-    return CO_OK;
+    (void)ctx;
+    static const char *const say[4] = {"a column of \"follows\"", "a column name",
+                                       "a key of \"follows\"",
+                                       "a key column of the captured table"};
+    co_follow *fo = item;
+    co_code code =
+        co_project_scalar(w, k, at, "each key of \"follows\"", "a captured table", &fo->table);
+    if (code != CO_OK || co_project_is_null(m))
+        return code; /* no columns: any change means all the tenant's rows */
+    co_mark mat = co_project_mark_or(m, co_project_mark_or(k, at));
+    if (fy_node_get_type(m) != FYNT_MAPPING)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, mat,
+                               "\"follows\" of %s must be a mapping of column: key column "
+                               "({} for all rows), not %s",
+                               fo->table, co_project_describe(m));
+    return co_project_two_lists(w, m, mat, say, &fo->columns, &fo->keys, &fo->n);
 }
 
-static void release_follows(const pfield *f, void *obj)
-{
-    (void)f;
-    co_entity *e = obj;
-    for (size_t i = 0; i < e->nfollows; i++) {
-        free(e->follows[i].table);
-        co_project_free_list(e->follows[i].columns, e->follows[i].n);
-        co_project_free_list(e->follows[i].keys, e->follows[i].n);
-    }
-    free(e->follows);
-}
+static const pfield follow_owns[] = {
+    P_OWN(co_follow, table), P_PAIRS("columns", false, co_follow, columns, keys, n)};
+
+static const psection follows_section = {
+    P_SECTION(follow_owns),
+    P_READ(co_follow, read_follow,
+           "\"follows\" must be a mapping of captured table: { column: key column }"),
+};
 
 /* ---- reverse ---- */
 
@@ -504,10 +370,8 @@ static const pfield reverse_fields[] = {
 };
 
 static const psection reverse_section = {
-    P_SECTION(reverse_fields),
-    .context = "in reverse",
-    .shape = " (table, key, columns)",
-    .size = sizeof(co_reverse),
+    P_SECTION(reverse_fields), .size = sizeof(co_reverse),
+    .context = "in reverse", .shape = " (table, key, columns)",
 };
 
 /* ---- the entity ---- */
@@ -527,11 +391,13 @@ static const pfield entity_fields[] = {
     P_TEXT("target_key", false, co_entity, target_key),
     P_TEXT("tenant_column", false, co_entity, tenant_column),
     P_CHECKED("query", true, co_entity, query, "a SQL query", check_entity_query),
-    P_CUSTOM("refs", false, set_refs, release_refs),
+    P_ITEMS("refs", co_entity, refs, nrefs, refs_section),
     P_PTR("volume", co_entity, volume, volume_section),
     P_SAME("verify", verify_section),
-    P_CUSTOM("duplicates", false, set_duplicates, release_duplicates),
-    P_CUSTOM("follows", false, set_follows, release_follows),
+    {.key = "duplicates", .type = PF_CUSTOM, .set = set_duplicates,
+     .offset = offsetof(co_entity, duplicates), .count = offsetof(co_entity, nduplicates),
+     .sub = &dup_rules_section},
+    P_ITEMS("follows", co_entity, follows, nfollows, follows_section),
     P_PTR("reverse", co_entity, reverse, reverse_section),
     P_PTR("merge", co_entity, merge, co_project_merge),
     P_TEXT("source_table", false, co_entity, source_table),
@@ -539,15 +405,8 @@ static const pfield entity_fields[] = {
 };
 
 const psection co_project_entities = {
-    P_SECTION(entity_fields),
-    .context = "in entity",
-    .size = sizeof(co_entity),
-    .named = true,
-    .owner = offsetof(co_entity, name),
-    .mark = offsetof(co_entity, mark),
-    .seq_shape = "entities",
-    .item_shape = "(an entity with name, key and query)",
-    .min = 1,
-    .too_few = "one entity",
-    .finish = entity_finish,
+    P_SECTION(entity_fields), P_ITEM(co_entity), P_NAMED(co_entity, name),
+    .context = "in entity", .finish = entity_finish,
+    .seq_shape = "entities", .item_shape = "(an entity with name, key and query)",
+    .min = 1, .too_few = "one entity",
 };

@@ -19,17 +19,16 @@ static const pfield event_source_fields[] = {
 };
 
 static const psection event_source_section = {
-    P_SECTION(event_source_fields),
-    .context = "in event source",
-    .size = sizeof(co_event_source),
-    .named = true,
-    .owner = offsetof(co_event_source, name),
+    P_SECTION(event_source_fields), P_NAMED(co_event_source, name), .context = "in event source",
 };
 
-/* One source: its name (k) and its mapping (v), into e. */
-static co_code event_source(pwalk *w, const co_project *p, struct fy_node *k, struct fy_node *v,
-                            co_event_source *e)
+/* One source: its name (k) and its mapping (v). */
+static co_code read_event_source(pwalk *w, struct fy_node *k, struct fy_node *v, co_mark at,
+                                 void *item, void *ctx)
 {
+    const co_project *p = ctx;
+    co_event_source *e = item;
+    e->mark = co_project_mark_or(k, at);
     co_code code = co_project_scalar(w, k, e->mark, "an event source's name", "a name", &e->name);
     if (code != CO_OK)
         return code;
@@ -51,42 +50,14 @@ static co_code event_source(pwalk *w, const co_project *p, struct fy_node *k, st
 }
 
 /* sources: a mapping of source names to { uri, table, person, ... }. */
-static co_code set_event_sources(pwalk *w, const pfield *f, struct fy_node *key,
-                                 struct fy_node *val, void *obj)
-{
-    (void)f;
-    co_project *p = obj;
-    co_mark at = co_project_at(key, val);
-    if (!co_project_is(val, FYNT_MAPPING))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
-                               "\"sources\" must be a mapping of source names to tables, not %s",
-                               co_project_describe(val));
-    int count = fy_node_mapping_item_count(val);
-    p->event_sources = calloc(count > 0 ? (size_t)count : 1, sizeof *p->event_sources);
-    if (!p->event_sources)
-        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
-    void *it = NULL;
-    struct fy_node_pair *pair;
-    while (p->nevent_sources < (size_t)count && (pair = fy_node_mapping_iterate(val, &it))) {
-        co_event_source *e = &p->event_sources[p->nevent_sources++];
-        e->mark = co_project_mark_or(fy_node_pair_key(pair), at);
-        co_code code = event_source(w, p, fy_node_pair_key(pair), fy_node_pair_value(pair), e);
-        if (code != CO_OK)
-            return code;
-    }
-    return CO_OK;
-}
+static const pfield event_source_owns[] = {
+    P_OWN(co_event_source, name), P_ALSO(event_source_section)};
 
-static void release_event_sources(const pfield *f, void *obj)
-{
-    (void)f;
-    co_project *p = obj;
-    for (size_t i = 0; i < p->nevent_sources; i++) {
-        free(p->event_sources[i].name);
-        co_project_release(&event_source_section, &p->event_sources[i]);
-    }
-    free(p->event_sources);
-}
+static const psection event_sources_section = {
+    P_SECTION(event_source_owns),
+    P_READ(co_event_source, read_event_source,
+           "\"sources\" must be a mapping of source names to tables"),
+};
 
 static const pfield events_similar_fields[] = {
     P_FRACTION("auc_delta", co_project, similar_auc_delta, 0.02),
@@ -95,19 +66,18 @@ static const pfield events_similar_fields[] = {
 };
 
 static const psection events_similar_section = {
-    P_SECTION(events_similar_fields),
-    .context = "in events.similar",
+    P_SECTION(events_similar_fields), .context = "in events.similar",
     .shape = " (auc_delta, psi, spearman)",
 };
 
 static const pfield events_fields[] = {
-    P_CUSTOM("sources", true, set_event_sources, release_event_sources),
+    {.key = "sources", .type = PF_ITEMS, .required = true,
+     .offset = offsetof(co_project, event_sources), .count = offsetof(co_project, nevent_sources),
+     .sub = &event_sources_section},
     P_FRACTION("tolerance", co_project, events_tolerance, 0.05),
     P_SAME("similar", events_similar_section),
 };
 
 const psection co_project_events = {
-    P_SECTION(events_fields),
-    .context = "in events",
-    .shape = " (sources, tolerance, similar)",
+    P_SECTION(events_fields), .context = "in events", .shape = " (sources, tolerance, similar)",
 };

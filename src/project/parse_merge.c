@@ -134,51 +134,27 @@ static void release_rules(const pfield *f, void *obj)
 }
 
 /* columns: { column: rule, ... } */
-static co_code set_columns(pwalk *w, const pfield *f, struct fy_node *key, struct fy_node *val,
-                           void *obj)
+static co_code read_column_rule(pwalk *w, struct fy_node *k, struct fy_node *v, co_mark at,
+                                void *item, void *ctx)
 {
-    (void)f;
-    co_merge *m = obj;
-    co_mark at = co_project_at(key, val);
-    if (!co_project_is(val, FYNT_MAPPING))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
-                               "\"columns\" of merge must be a mapping of column: rule, not %s",
-                               co_project_describe(val));
-    int count = fy_node_mapping_item_count(val);
-    if (count <= 0)
-        return CO_OK;
-    m->columns = calloc((size_t)count, sizeof *m->columns);
-    if (!m->columns)
-        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
-    void *it = NULL;
-    struct fy_node_pair *pair;
-    while (m->ncolumns < (size_t)count && (pair = fy_node_mapping_iterate(val, &it))) {
-        co_merge_rule *rule = &m->columns[m->ncolumns++];
-        co_code code = co_project_scalar(w, fy_node_pair_key(pair), at, "each key of \"columns\"",
-                                         "a column name", &rule->column);
-        char subject[128], buf[80];
-        if (code == CO_OK) {
-            snprintf(subject, sizeof subject, "the rule of column \"%s\"",
-                     co_project_shown(rule->column, strlen(rule->column), buf, sizeof buf));
-            code = merge_rule(w, fy_node_pair_value(pair),
-                              co_project_mark_or(fy_node_pair_key(pair), at), subject, false, rule);
-        }
-        if (code != CO_OK)
-            return code;
-    }
-    return CO_OK;
+    (void)ctx;
+    co_merge_rule *rule = item;
+    co_code code =
+        co_project_scalar(w, k, at, "each key of \"columns\"", "a column name", &rule->column);
+    if (code != CO_OK)
+        return code;
+    char subject[128];
+    co_project_about(subject, sizeof subject, "the rule of column", rule->column);
+    return merge_rule(w, v, co_project_mark_or(k, at), subject, false, rule);
 }
 
-static void release_columns(const pfield *f, void *obj)
-{
-    (void)f;
-    co_merge *m = obj;
-    for (size_t i = 0; i < m->ncolumns; i++) {
-        free(m->columns[i].column);
-        free(m->columns[i].arg);
-    }
-    free(m->columns);
-}
+static const pfield column_rule_owns[] = {P_OWN(co_merge_rule, column), P_OWN(co_merge_rule, arg)};
+
+static const psection columns_section = {
+    P_SECTION(column_rule_owns),
+    P_READ(co_merge_rule, read_column_rule,
+           "\"columns\" of merge must be a mapping of column: rule"),
+};
 
 /* ---- similar.compare ---- */
 
@@ -231,15 +207,9 @@ static const pfield compare_fields[] = {
 };
 
 static const psection compare_section = {
-    P_SECTION(compare_fields),
-    .context = "in an item of compare",
-    .size = sizeof(co_merge_compare),
-    .mark = offsetof(co_merge_compare, mark),
-    .seq_shape = "{ expr, by, weight, ... }",
-    .item_shape = "{ expr, by, weight, ... }",
-    .min = 1,
-    .max = CO_LINK_MAX_FIELDS,
-    .too_many = "are compared",
+    P_SECTION(compare_fields), P_ITEM(co_merge_compare), .context = "in an item of compare",
+    .seq_shape = "{ expr, by, weight, ... }", .item_shape = "{ expr, by, weight, ... }",
+    .min = 1, .max = CO_LINK_MAX_FIELDS, .too_many = "are compared",
 };
 
 /* ---- similar ---- */
@@ -262,10 +232,8 @@ static const pfield similar_fields[] = {
 };
 
 static const psection similar_section = {
-    P_SECTION(similar_fields),
-    .context = "in similar",
+    P_SECTION(similar_fields), .context = "in similar", .finish = similar_finish,
     .shape = " (blocks, compare, review_at, merge_at)",
-    .finish = similar_finish,
 };
 
 /* ---- merge ---- */
@@ -291,16 +259,11 @@ static const pfield merge_fields[] = {
     P_EXPRS("on", false, co_merge, on, non),
     P_CUSTOM("survivor", false, set_survivor, release_rules),
     P_CUSTOM("keep", false, set_keep, NULL), /* released with survivor */
-    P_CUSTOM("columns", false, set_columns, release_columns),
+    P_ITEMS("columns", co_merge, columns, ncolumns, columns_section),
     P_SAME("similar", similar_section),
 };
 
 const psection co_project_merge = {
-    P_SECTION(merge_fields),
-    .context = "in merge",
-    .shape = " (on, survivor, keep, columns, similar)",
-    .size = sizeof(co_merge),
-    .mark = offsetof(co_merge, mark),
-    .init = merge_init,
-    .finish = merge_finish,
+    P_SECTION(merge_fields), P_ITEM(co_merge), .init = merge_init, .finish = merge_finish,
+    .context = "in merge", .shape = " (on, survivor, keep, columns, similar)",
 };

@@ -21,9 +21,7 @@ static const pfield option_fields[] = {
 };
 
 const psection co_project_options = {
-    P_SECTION(option_fields),
-    .context = "in options",
-    .bare = true,
+    P_SECTION(option_fields), .context = "in options", .bare = true,
 };
 
 /* ---- hooks ---- */
@@ -37,10 +35,7 @@ static const pfield hook_fields[] = {
 };
 
 const psection co_project_hooks = {
-    P_SECTION(hook_fields),
-    .context = "in hooks",
-    .bare = true,
-    .shape = " of phase: command",
+    P_SECTION(hook_fields), .context = "in hooks", .bare = true, .shape = " of phase: command",
 };
 
 /* ---- capture: a sequence of { table, key, tenant } ---- */
@@ -63,15 +58,9 @@ static const pfield capture_fields[] = {
 };
 
 const psection co_project_captures = {
-    P_SECTION(capture_fields),
-    .context = "in capture",
-    .size = sizeof(co_capture_table),
-    .named = true,
-    .owner = offsetof(co_capture_table, table),
-    .mark = offsetof(co_capture_table, mark),
-    .seq_shape = "tables",
-    .item_shape = "(table, key, tenant)",
-    .finish = capture_finish,
+    P_SECTION(capture_fields), P_ITEM(co_capture_table), P_NAMED(co_capture_table, table),
+    .context = "in capture", .finish = capture_finish,
+    .seq_shape = "tables", .item_shape = "(table, key, tenant)",
 };
 
 /* ---- orphans: rows of no tenant left behind on purpose ---- */
@@ -149,11 +138,8 @@ static const pfield orphan_fields[] = {
 };
 
 const psection co_project_orphans = {
-    P_SECTION(orphan_fields),
-    .context = "in an orphans rule",
-    .size = sizeof(co_orphan_rule),
-    .mark = offsetof(co_orphan_rule, mark),
+    P_SECTION(orphan_fields), P_ITEM(co_orphan_rule),
+    .context = "in an orphans rule", .init = orphan_init,
     .seq_shape = "rules (table, tenant_value, reason)",
     .item_shape = "(table, tenant_value, reason)",
-    .init = orphan_init,
 };

@@ -139,6 +139,13 @@ co_code co_project_scalar(pwalk *w, struct fy_node *val, co_mark fallback, const
     return CO_OK;
 }
 
+const char *co_project_about(char *out, size_t cap, const char *what, const char *name)
+{
+    char buf[80];
+    snprintf(out, cap, "%s \"%s\"", what, co_project_shown(name, strlen(name), buf, sizeof buf));
+    return out;
+}
+
 static void *slot_of(void *obj, size_t offset) { return (char *)obj + offset; }
 
 /* The value of a key, in subject ("\"key\"") and text (heap). */
@@ -230,18 +237,42 @@ co_code co_project_whole(pwalk *w, const char *name, struct fy_node *key, struct
                            quote);
 }
 
-co_code co_project_number(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
-                          double lo, bool above, double hi, const char *expected, double *out)
+/* What a number may be: its range, its units, and how messages say it. */
+typedef struct number_spec {
+    double lo, hi;
+    bool above;            /* lo itself is refused */
+    const char *expected;  /* when the value is not even text ("a duration") */
+    const char *shape;     /* when it is not such a number ("a duration above 0 (...)") */
+    struct {
+        const char *suffix;
+        double per;        /* the number is divided by this */
+    } units[2];
+} number_spec;
+
+static const number_spec share_spec = {
+    0, 100, false, "a fraction or a percentage", "a fraction (0.5) or a percentage (50%)",
+    {{"%", 100}}};
+static const number_spec seconds_spec = {
+    0, 86400, true, "a duration", "a duration above 0 (0.5, 2s or 250ms)",
+    {{"ms", 1000}, {"s", 1}}};
+
+static co_code number(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
+                      const number_spec *spec, double *out)
 {
     char *text = NULL, buf[80];
-    co_code code = key_text(w, name, key, val, expected, &text);
+    co_code code = key_text(w, name, key, val, spec->expected, &text);
     if (code != CO_OK)
         return code;
     char *end;
     double d = strtod(text, &end);
-    if (end == text || *end || !((above ? d > lo : d >= lo) && d <= hi))
+    for (size_t u = 0; end != text && u < PF_COUNT(spec->units) && spec->units[u].suffix; u++)
+        if (strcmp(end, spec->units[u].suffix) == 0) {
+            d /= spec->units[u].per;
+            end += strlen(end);
+        }
+    if (end == text || *end || !((spec->above ? d > spec->lo : d >= spec->lo) && d <= spec->hi))
         code = co_project_fail(w->err, CO_EPROJECT, w->name, co_project_at(key, val),
-                               "\"%s\" must be %s, not \"%s\"", name, expected,
+                               "\"%s\" must be %s, not \"%s\"", name, spec->shape,
                                co_project_shown(text, strlen(text), buf, sizeof buf));
     else
         *out = d;
@@ -249,52 +280,12 @@ co_code co_project_number(pwalk *w, const char *name, struct fy_node *key, struc
     return code;
 }
 
-/* A share: "50%" or a plain fraction ("0.5"), from 0 to 100 (10000%). */
-static co_code share(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
-                     double *out)
+co_code co_project_number(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
+                          double lo, bool above, double hi, const char *expected, double *out)
 {
-    char *text = NULL, buf[80];
-    co_code code = key_text(w, name, key, val, "a fraction or a percentage", &text);
-    if (code != CO_OK)
-        return code;
-    size_t len = strlen(text);
-    bool percent = len > 1 && text[len - 1] == '%';
-    char *end;
-    double d = strtod(text, &end);
-    if (percent && end == text + len - 1)
-        end++, d /= 100.0;
-    if (end == text || *end || !(d >= 0 && d <= 100))
-        code = co_project_fail(w->err, CO_EPROJECT, w->name, co_project_at(key, val),
-                               "\"%s\" must be a fraction (0.5) or a percentage (50%%), not \"%s\"",
-                               name, co_project_shown(text, len, buf, sizeof buf));
-    else
-        *out = d;
-    free(text);
-    return code;
-}
-
-/* A duration: seconds ("0.5", "2s") or milliseconds ("250ms"), above 0. */
-static co_code seconds(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
-                       double *out)
-{
-    char *text = NULL, buf[80];
-    co_code code = key_text(w, name, key, val, "a duration", &text);
-    if (code != CO_OK)
-        return code;
-    char *end;
-    double d = strtod(text, &end);
-    if (strcmp(end, "ms") == 0)
-        d /= 1000.0, end += 2;
-    else if (strcmp(end, "s") == 0)
-        end++;
-    if (end == text || *end || !(d > 0 && d <= 86400))
-        code = co_project_fail(w->err, CO_EPROJECT, w->name, co_project_at(key, val),
-                               "\"%s\" must be a duration above 0 (0.5, 2s or 250ms), not \"%s\"",
-                               name, co_project_shown(text, strlen(text), buf, sizeof buf));
-    else
-        *out = d;
-    free(text);
-    return code;
+    number_spec spec = {.lo = lo, .hi = hi, .above = above, .expected = expected,
+                        .shape = expected};
+    return number(w, name, key, val, &spec, out);
 }
 
 /* ---- lists ---- */
@@ -306,68 +297,92 @@ void co_project_free_list(char **list, size_t n)
     free(list);
 }
 
-co_code co_project_columns(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
-                           char ***list, size_t *n)
+/* What a list of names or expressions holds, and how messages say it. */
+typedef struct list_spec {
+    const char *item;  /* "a column name" */
+    const char *shape; /* "a column name or a sequence of column names" */
+    const char *empty; /* "name at least one column" */
+    /* Checks list[n - 1], the item just read from a sequence (at: its position). */
+    co_code (*item_check)(pwalk *w, const char *name, char **list, size_t n, co_mark at);
+    /* Checks the whole list (at: the value's position). */
+    co_code (*list_check)(pwalk *w, const char *name, char **list, size_t n, co_mark at);
+} list_spec;
+
+/* One item or a sequence of them into *list (heap) and *n, as spec says. */
+static co_code read_list(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
+                         const list_spec *spec, char ***list, size_t *n)
 {
     co_mark at = co_project_at(key, val);
     co_project_free_list(*list, *n);
     *list = NULL;
     *n = 0;
-    char subject[64], item_subject[64];
+    char item_subject[64], subject[64];
     snprintf(subject, sizeof subject, "\"%s\"", name);
     snprintf(item_subject, sizeof item_subject, "each item of \"%s\"", name);
-
-    if (co_project_is(val, FYNT_SCALAR)) {
-        *list = calloc(1, sizeof **list);
-        if (!*list)
-            return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
-        co_code code = co_project_scalar(w, val, at, subject, "a column name", &(*list)[0]);
-        if (code != CO_OK)
-            return code;
-        *n = 1;
-    } else if (co_project_is(val, FYNT_SEQUENCE)) {
-        int count = fy_node_sequence_item_count(val);
-        if (count <= 0)
-            return co_project_fail(w->err, CO_EPROJECT, w->name, at,
-                                   "\"%s\" must name at least one column", name);
-        *list = calloc((size_t)count, sizeof **list);
-        if (!*list)
-            return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
-        void *it = NULL;
-        struct fy_node *item;
-        while (*n < (size_t)count && (item = fy_node_sequence_iterate(val, &it))) {
-            co_code code =
-                co_project_scalar(w, item, at, item_subject, "a column name", &(*list)[*n]);
-            if (code != CO_OK)
-                return code;
-            (*n)++;
-            for (size_t j = 0; j + 1 < *n; j++)
-                if (strcmp((*list)[j], (*list)[*n - 1]) == 0) {
-                    char buf[80];
-                    const char *col = (*list)[j];
-                    return co_project_fail(w->err, CO_EPROJECT, w->name,
-                                           co_project_mark_or(item, at),
-                                           "\"%s\" lists column \"%s\" twice", name,
-                                           co_project_shown(col, strlen(col), buf, sizeof buf));
-                }
-        }
-    } else {
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
-                               "\"%s\" must be a column name or a sequence of column names, "
-                               "not %s",
-                               name, co_project_describe(val));
+    bool seq = co_project_is(val, FYNT_SEQUENCE);
+    if (!seq && !co_project_is(val, FYNT_SCALAR))
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s must be %s, not %s",
+                               subject, spec->shape, co_project_describe(val));
+    int count = seq ? fy_node_sequence_item_count(val) : 1;
+    if (count <= 0)
+        return co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s must %s", subject,
+                               spec->empty);
+    *list = calloc((size_t)count, sizeof **list);
+    if (!*list)
+        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    co_code code = CO_OK;
+    if (!seq) {
+        code = co_project_scalar(w, val, at, subject, spec->item, &(*list)[0]);
+        *n = code == CO_OK;
     }
-    for (size_t i = 0; i < *n; i++) {
-        if (strchr((*list)[i], ',')) {
+    void *it = NULL;
+    struct fy_node *item;
+    while (seq && code == CO_OK && *n < (size_t)count &&
+           (item = fy_node_sequence_iterate(val, &it))) {
+        code = co_project_scalar(w, item, at, item_subject, spec->item, &(*list)[*n]);
+        if (code == CO_OK && spec->item_check)
+            code = spec->item_check(w, name, *list, ++*n, co_project_mark_or(item, at));
+    }
+    if (code == CO_OK && spec->list_check)
+        code = spec->list_check(w, name, *list, *n, at);
+    return code;
+}
+
+static co_code column_once(pwalk *w, const char *name, char **list, size_t n, co_mark at)
+{
+    for (size_t j = 0; j + 1 < n; j++)
+        if (strcmp(list[j], list[n - 1]) == 0) {
+            char buf[80];
+            return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                                   "\"%s\" lists column \"%s\" twice", name,
+                                   co_project_shown(list[j], strlen(list[j]), buf, sizeof buf));
+        }
+    return CO_OK;
+}
+
+static co_code no_comma(pwalk *w, const char *name, char **list, size_t n, co_mark at)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strchr(list[i], ',')) {
             char buf[80];
             return co_project_fail(w->err, CO_EPROJECT, w->name, at,
                                    "\"%s\" column \"%s\" contains a comma; write several "
                                    "columns as a sequence, as in [a, b]",
                                    name,
-                                   co_project_shown((*list)[i], strlen((*list)[i]), buf, sizeof buf));
+                                   co_project_shown(list[i], strlen(list[i]), buf, sizeof buf));
         }
     }
     return CO_OK;
+}
+
+static const list_spec columns_spec = {
+    "a column name", "a column name or a sequence of column names", "name at least one column",
+    column_once, no_comma};
+
+co_code co_project_columns(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
+                           char ***list, size_t *n)
+{
+    return read_list(w, name, key, val, &columns_spec, list, n);
 }
 
 /* True when the parentheses of a SQL expression outside quotes pair up. */
@@ -389,45 +404,39 @@ static bool parens_balance(const char *sql)
     return depth == 0;
 }
 
-/* One SQL expression, or a sequence of them, into *list (heap) and *n. */
-static co_code expr_list(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
-                         char ***list, size_t *n)
+static co_code balanced(pwalk *w, const char *name, char **list, size_t n, co_mark at)
 {
-    co_mark at = co_project_at(key, val);
-    char item_subject[64], subject[64];
-    snprintf(subject, sizeof subject, "\"%s\"", name);
-    snprintf(item_subject, sizeof item_subject, "each item of \"%s\"", name);
-    bool seq = co_project_is(val, FYNT_SEQUENCE);
-    if (!seq && !co_project_is(val, FYNT_SCALAR))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
-                               "%s must be a SQL expression or a sequence of them, not %s",
-                               subject, co_project_describe(val));
-    int count = seq ? fy_node_sequence_item_count(val) : 1;
-    if (count <= 0)
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
-                               "%s must hold at least one SQL expression", subject);
-    *list = calloc((size_t)count, sizeof **list);
-    if (!*list)
+    if (parens_balance(list[n - 1]))
+        return CO_OK;
+    return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+                           "an item of \"%s\" has unbalanced parentheses: in a [flow, sequence] "
+                           "YAML splits at commas, so quote an expression that holds one "
+                           "(\"substr(x, 1, 3)\") or use one item per line",
+                           name);
+}
+
+static const list_spec exprs_spec = {"a SQL expression", "a SQL expression or a sequence of them",
+                                     "hold at least one SQL expression", balanced, NULL};
+
+co_code co_project_two_lists(pwalk *w, struct fy_node *map, co_mark at, const char *const say[4],
+                             char ***keys, char ***values, size_t *n)
+{
+    int count = fy_node_mapping_item_count(map);
+    *keys = calloc(count > 0 ? (size_t)count : 1, sizeof **keys);
+    *values = calloc(count > 0 ? (size_t)count : 1, sizeof **values);
+    if (!*keys || !*values)
         return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
-    if (!seq) {
-        co_code code = co_project_scalar(w, val, at, subject, "a SQL expression", &(*list)[0]);
-        *n = code == CO_OK;
-        return code;
-    }
     void *it = NULL;
-    struct fy_node *item;
-    while (*n < (size_t)count && (item = fy_node_sequence_iterate(val, &it))) {
+    struct fy_node_pair *pair;
+    while (*n < (size_t)count && (pair = fy_node_mapping_iterate(map, &it))) {
         co_code code =
-            co_project_scalar(w, item, at, item_subject, "a SQL expression", &(*list)[*n]);
+            co_project_scalar(w, fy_node_pair_key(pair), at, say[0], say[1], &(*keys)[*n]);
+        if (code == CO_OK)
+            code = co_project_scalar(w, fy_node_pair_value(pair), at, say[2], say[3],
+                                     &(*values)[*n]);
+        (*n)++;
         if (code != CO_OK)
             return code;
-        if (!parens_balance((*list)[(*n)++]))
-            return co_project_fail(w->err, CO_EPROJECT, w->name, co_project_mark_or(item, at),
-                                   "an item of %s has unbalanced parentheses: in a [flow, "
-                                   "sequence] YAML splits at commas, so quote an expression "
-                                   "that holds one (\"substr(x, 1, 3)\") or use one item per "
-                                   "line",
-                                   subject);
     }
     return CO_OK;
 }
@@ -436,29 +445,14 @@ static co_code expr_list(pwalk *w, const char *name, struct fy_node *key, struct
 static co_code column_pairs(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
                             char ***src, char ***ent, size_t *n)
 {
+    static const char *const say[4] = {"a source column", "a column name", "an entity column",
+                                       "a column name"};
     co_mark at = co_project_at(key, val);
     if (!co_project_is(val, FYNT_MAPPING))
         return co_project_fail(w->err, CO_EPROJECT, w->name, at,
                                "\"%s\" must be a mapping of source column: entity column, not %s",
                                name, co_project_describe(val));
-    int count = fy_node_mapping_item_count(val);
-    *src = calloc(count > 0 ? (size_t)count : 1, sizeof **src);
-    *ent = calloc(count > 0 ? (size_t)count : 1, sizeof **ent);
-    if (!*src || !*ent)
-        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
-    void *it = NULL;
-    struct fy_node_pair *pair;
-    while (*n < (size_t)count && (pair = fy_node_mapping_iterate(val, &it))) {
-        co_code code = co_project_scalar(w, fy_node_pair_key(pair), at, "a source column",
-                                         "a column name", &(*src)[*n]);
-        if (code == CO_OK)
-            code = co_project_scalar(w, fy_node_pair_value(pair), at, "an entity column",
-                                     "a column name", &(*ent)[*n]);
-        (*n)++;
-        if (code != CO_OK)
-            return code;
-    }
-    return CO_OK;
+    return co_project_two_lists(w, val, at, say, src, ent, n);
 }
 
 /* ---- one reader per type ---- */
@@ -485,13 +479,13 @@ co_code co_project_set_value(pwalk *w, const pfield *f, struct fy_node *key, str
     case PF_NUMBER:
         return co_project_number(w, f->key, key, val, f->lo, f->above, f->hi, f->expected, slot);
     case PF_SHARE:
-        return share(w, f->key, key, val, slot);
+        return number(w, f->key, key, val, &share_spec, slot);
     case PF_SECONDS:
-        return seconds(w, f->key, key, val, slot);
+        return number(w, f->key, key, val, &seconds_spec, slot);
     case PF_COLUMNS:
         return co_project_columns(w, f->key, key, val, slot, count);
     case PF_EXPRS:
-        return expr_list(w, f->key, key, val, slot, count);
+        return read_list(w, f->key, key, val, &exprs_spec, slot, count);
     case PF_PAIRS:
         return column_pairs(w, f->key, key, val, slot, slot_of(obj, f->pair), count);
     case PF_CUSTOM:
@@ -499,6 +493,7 @@ co_code co_project_set_value(pwalk *w, const pfield *f, struct fy_node *key, str
     case PF_MAP:
     case PF_PTR:
     case PF_SEQ:
+    case PF_ITEMS:
         break;
     }
     return co_error_set(w->err, CO_EINTERNAL, "project field \"%s\" has no reader", f->key);
