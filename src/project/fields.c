@@ -42,7 +42,9 @@ static const char *key_list(const psection *s, char *buf, size_t cap)
     return buf;
 }
 
-co_code co_project_item_begin(pwalk *w, const psection *s, void *item, co_mark at)
+/* Makes a new item of s (zeroed) ready for its keys: the defaults of its rows,
+ * s->init, its mark set to at. */
+static co_code item_begin(pwalk *w, const psection *s, void *item, co_mark at)
 {
     co_code code = co_project_defaults(w, s, item);
     if (code != CO_OK)
@@ -83,7 +85,7 @@ static co_code set_mapping(pwalk *w, const pfield *f, struct fy_node *key, struc
             if (!(item = calloc(1, sub->size)))
                 return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
             set_pointer_at(obj, f->offset, item);
-            co_code code = co_project_item_begin(w, sub, item, at);
+            co_code code = item_begin(w, sub, item, at);
             if (code != CO_OK)
                 return code;
         }
@@ -119,7 +121,7 @@ static co_code set_sequence(pwalk *w, const pfield *f, struct fy_node *key, stru
     while (*n < (size_t)count && (node = fy_node_sequence_iterate(val, &it))) {
         void *item = items + (*n)++ * sub->size;
         co_mark item_at = co_project_mark_or(node, at);
-        co_code code = co_project_item_begin(w, sub, item, item_at);
+        co_code code = item_begin(w, sub, item, item_at);
         if (code == CO_OK && !co_project_is(node, FYNT_MAPPING))
             code = co_project_fail(w->err, CO_EPROJECT, w->name, item_at,
                                    "each item of \"%s\" must be a mapping %s, not %s", f->key,

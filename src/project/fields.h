@@ -9,8 +9,10 @@
  * every row of that type (values.c); one walk checks a mapping's keys against
  * a table and hands each value to its row (fields.c); the same tables apply the
  * defaults and free what was read. A key that is in no table is an error, so a
- * typo is never ignored. Rows whose value has a shape of its own (refs,
- * duplicates, merge rules ...) are PF_CUSTOM, with their own reader.
+ * typo is never ignored. Mappings whose pairs become items (refs, follows,
+ * approvals ...) are PF_ITEMS, with a reader per pair; values of a shape of
+ * their own (the two forms of duplicates, survivorship rules, a compare
+ * floor, an orphans rule's tenant_value) are PF_CUSTOM, with their own reader.
  *
  * The files depend one way: parse.c (the document) -> parse_*.c (one section
  * of the file each) -> fields.c (the walk) -> values.c (typed values) ->
@@ -68,7 +70,7 @@ struct pfield {
     ptype type;
     bool required;
     size_t offset;         /* where the value goes in the level's struct */
-    size_t count;          /* PF_COLUMNS, PF_EXPRS, PF_PAIRS, PF_SEQ: the number of items */
+    size_t count;          /* lists, PF_SEQ, PF_ITEMS (and PF_CUSTOM with sub): how many items */
     size_t pair;           /* PF_PAIRS: the second list */
     double lo, hi;         /* PF_INT, PF_SIZE, PF_NUMBER: the accepted range */
     bool above;            /* PF_NUMBER: lo itself is refused */
@@ -88,7 +90,7 @@ struct psection {
     const char *shape;          /* PF_MAP, PF_PTR: "\"KEY\" must be a mapping%s" */
     bool bare;                  /* PF_MAP: positions inside fall back to the mapping's own
                                    (no position) rather than to its key's */
-    size_t size;                /* PF_PTR, PF_SEQ: bytes of one item */
+    size_t size;                /* PF_PTR, PF_SEQ, PF_ITEMS: bytes of one item */
     bool named;                 /* the char * at `owner` names the item in messages */
     size_t owner;
     size_t mark;                /* where the item's co_mark is (0: it has none) */
@@ -231,9 +233,6 @@ co_code co_project_check_query(pwalk *w, const pfield *f, struct fy_node *key,
  * a row of s, each required row must be present. */
 co_code co_project_walk_fields(pwalk *w, struct fy_node *map, co_mark map_at, const psection *s,
                                void *obj);
-/* Makes a new item of s (zeroed) ready for its keys: the defaults of its rows,
- * s->init, its mark set to at. */
-co_code co_project_item_begin(pwalk *w, const psection *s, void *item, co_mark at);
 /* Sets every row of s (and of the mappings embedded in it) still 0 or NULL to
  * its default. */
 co_code co_project_defaults(pwalk *w, const psection *s, void *obj);
