@@ -213,10 +213,8 @@ static void test_each_reader_refuses(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_key_lands_in_its_field),
-        cmocka_unit_test(test_left_out_keys_get_their_defaults),
-        cmocka_unit_test(test_each_reader_refuses),
-    };
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_every_key_lands_in_its_field),
+                                       cmocka_unit_test(test_left_out_keys_get_their_defaults),
+                                       cmocka_unit_test(test_each_reader_refuses)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
