@@ -1,10 +1,18 @@
 /*
  * project_int.h: what the files of src/project share and nothing else sees.
  *
- * project.c   load, free, lookups, the error helper
- * parse.c     the libfyaml walk: YAML text -> co_project, key by key
- * validate.c  value rules (names, URIs) and checks across entities (refs)
+ * project.c   load, parse, free (the public entry points)
+ * parse.c     the YAML document and the top-level keys, over the sections'
+ *             tables of typed fields (fields.h: fields.c, values.c, parse_*.c)
+ * validate.c  value rules (names, URIs) and checks across sections (refs,
+ *             monitor volumes, unique names)
+ * lookup.c    finding an entity, capture, event source or approval by name
+ * message.c   the error helper
+ * bytes.c     the byte check before any YAML is read
  * starter.c   the commented starter file of `cutover init`
+ *
+ * They depend one way: project.c -> parse.c -> parse_*.c -> fields.c ->
+ * values.c -> validate.c -> lookup.c, message.c.
  */
 #ifndef CUTOVER_PROJECT_INT_H
 #define CUTOVER_PROJECT_INT_H
@@ -43,11 +51,8 @@ co_code co_project_walk(co_project *p, const char *text, size_t len, const char 
  * the first offending byte at name:line:column. */
 co_code co_project_check_bytes(const char *text, size_t len, const char *name, co_error *err);
 
-/* Frees m and what it owns (NULL is fine). */
-void co_merge_release(co_merge *m);
-
-/* Frees what e owns, not e itself. */
-void co_entity_release(co_entity *e);
+/* Frees everything the walk stored in p (parse.c), not p, its path or its dir. */
+void co_project_release_fields(co_project *p);
 
 /* True when s is an entity name: [A-Za-z_][A-Za-z0-9_]*. */
 bool co_project_valid_name(const char *s);
@@ -63,10 +68,6 @@ bool co_project_uri_check(const char *uri, char *why, size_t cap);
  * the ref; name is the file name used in positions. */
 co_code co_project_check(const co_project *p, const char *name, co_error *err);
 
-/* Frees what the monitor, budgets and approvals of p own (aftercare.c), and
- * applies their defaults (co_project_aftercare_defaults, after the walk). */
-void co_project_aftercare_release(co_project *p);
-void co_project_aftercare_defaults(co_project *p);
 /* Checks monitor volumes against the entities (each names an entity with a
  * tenant_column) and budget names (unique); errors point into the file. */
 co_code co_project_aftercare_check(const co_project *p, const char *name, co_error *err);

@@ -110,6 +110,21 @@ static const co_column *find_col(const table_info *t, const char *name)
     return NULL;
 }
 
+/* Appends heading, then the columns of a that b lacks, ", "-separated; true
+ * when there was one (nothing is appended when there was none). */
+static bool missing_cols(const table_info *a, const table_info *b, const char *heading,
+                         co_buf *out)
+{
+    bool any = false;
+    for (size_t i = 0; i < a->ncols; i++)
+        if (!find_col(b, a->cols[i].name)) {
+            co_buf_adds(out, any ? ", " : heading);
+            co_buf_adds(out, a->cols[i].name);
+            any = true;
+        }
+    return any;
+}
+
 static table_info *find_table(table_info *ts, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
@@ -261,25 +276,12 @@ static void write_entity(co_store *source, table_info *t, table_info *src, const
         yaml_scalar(t->name, out);
         co_buf_adds(out, ": write the query that gives this table's rows");
     } else {
-        bool any = false;
-        for (size_t i = 0; i < t->ncols; i++)
-            if (!find_col(src, t->cols[i].name)) {
-                co_buf_adds(out, any ? ", " : "\n    # TODO: target columns with no source "
-                                              "column of that name: ");
-                co_buf_adds(out, t->cols[i].name);
-                any = true;
-            }
-        if (any)
+        if (missing_cols(t, src, "\n    # TODO: target columns with no source column of that "
+                                 "name: ",
+                         out))
             co_buf_adds(out, "\n    #   (compute or rename them in the query: expr AS column;"
                              " left out, they get their default)");
-        any = false;
-        for (size_t i = 0; i < src->ncols; i++)
-            if (!find_col(t, src->cols[i].name)) {
-                co_buf_adds(out, any ? ", " : "\n    # source columns the target does not "
-                                              "have (not read): ");
-                co_buf_adds(out, src->cols[i].name);
-                any = true;
-            }
+        missing_cols(src, t, "\n    # source columns the target does not have (not read): ", out);
         if (!tenant || !find_col(src, tenant))
             co_buf_adds(out, "\n    # TODO: the source table has no tenant column: filter its "
                              "rows by tenant (a join to a table that has one)");

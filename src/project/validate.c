@@ -123,3 +123,33 @@ co_code co_project_check(const co_project *p, const char *name, co_error *err)
     }
     return CO_OK;
 }
+
+co_code co_project_aftercare_check(const co_project *p, const char *name, co_error *err)
+{
+    for (size_t i = 0; i < p->monitor.nvolumes; i++) {
+        const co_monitor_volume *v = &p->monitor.volumes[i];
+        const co_entity *e = co_project_entity(p, v->entity);
+        if (!e)
+            return co_project_fail(err, CO_EPROJECT, name, v->mark,
+                                   "monitor.volumes names entity \"%s\", which the project "
+                                   "does not define",
+                                   v->entity);
+        if (!e->tenant_column)
+            return co_project_fail(err, CO_EPROJECT, name, v->mark,
+                                   "monitor.volumes: entity %s has no tenant_column, so its "
+                                   "target rows cannot be counted per tenant",
+                                   v->entity);
+    }
+    for (size_t i = 0; i < p->nbudgets; i++)
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(p->budgets[i].name, p->budgets[k].name) == 0)
+                return co_project_fail(err, CO_EPROJECT, name, p->budgets[i].mark,
+                                       "budget name \"%s\" is used twice", p->budgets[i].name);
+    for (size_t i = 0; i < p->napprovals; i++)
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(p->approvals[i].step, p->approvals[k].step) == 0)
+                return co_project_fail(err, CO_EPROJECT, name, p->approvals[i].mark,
+                                       "approval step \"%s\" is listed twice",
+                                       p->approvals[i].step);
+    return CO_OK;
+}
