@@ -9,4 +9,12 @@
  * memory while creating). */
 int *co_state_held(co_state *st, const char *tenant, bool create);
 
+/* Which journal st is, as opened (URI and the directory it is relative to):
+ * journals of one name in one process share their leases' registry. */
+const char *co_state_journal(const co_state *st);
+
+/* Forgets that st holds tenant in this process (lease.c's registry of the
+ * tenants each open journal of this process holds). */
+void co_state_registry_drop(const co_state *st, const char *tenant);
+
 #endif
