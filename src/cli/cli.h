@@ -234,7 +234,8 @@ void cli_overall_free(cli_overall *ov);
 /* Tenants in parallel (jobs.c). cli_jobs_option reads --jobs N (1 to 64):
  * by default 1 when writes (the store the command writes: the target, or
  * staging for rehearse) takes one writer at a time (SQLite), else the number
- * of cores; false after a usage error into *rc. */
+ * of cores (1 under run --parallel, whose processes share the tenants);
+ * false after a usage error into *rc. */
 struct co_store;
 bool cli_jobs_option(cli_ctx *ctx, const struct co_store *writes, size_t *out, int *rc);
 /* A session per job: out[0] is first, out[1..njobs-1] opened like it (with

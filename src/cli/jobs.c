@@ -22,6 +22,10 @@
 bool cli_jobs_option(cli_ctx *ctx, const co_store *writes, size_t *out, int *rc)
 {
     const char *text = cli_get(&ctx->args, "jobs");
+    if (!text && cli_get(&ctx->args, "parallel")) { /* run --parallel: a job per process */
+        *out = 1;
+        return true;
+    }
     if (!text) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         *out = writes && co_store_one_writer(writes) ? 1
