@@ -235,9 +235,11 @@ void cli_overall_free(cli_overall *ov);
  * by default 1 when writes (the store the command writes: the target, or
  * staging for rehearse) takes one writer at a time (SQLite), else the number
  * of cores (1 under run --parallel, whose processes share the tenants);
- * false after a usage error into *rc. */
+ * never more than count, the tenants to work on (at least 1); false after a
+ * usage error into *rc. */
 struct co_store;
-bool cli_jobs_option(cli_ctx *ctx, const struct co_store *writes, size_t *out, int *rc);
+bool cli_jobs_option(cli_ctx *ctx, const struct co_store *writes, size_t count, size_t *out,
+                     int *rc);
 /* A session per job: out[0] is first, out[1..njobs-1] opened like it (with
  * CLI_JOBS_REHEARSAL in session_flags: rehearsal sessions, co_rehearsal_open).
  * Prints a failure as `cutover: WHAT: ...` and returns its exit code, having

@@ -344,10 +344,8 @@ int cmd_audit(cli_ctx *ctx)
     for (size_t i = 0; i < count; i++)
         selected[i] = *chosen[i]; /* shallow: tenants keeps ownership */
     size_t njobs = 1;
-    if (!cli_jobs_option(ctx, s->dest, &njobs, &rc))
+    if (!cli_jobs_option(ctx, s->dest, count, &njobs, &rc))
         goto done;
-    if (njobs > count)
-        njobs = count ? count : 1;
     co_code code = co_audit_profiles(s->source, p, &opt, &cols, &ncols, &err);
     cli_progress *bar = cli_progress_new(ctx);
     if (code == CO_OK && njobs == 1)

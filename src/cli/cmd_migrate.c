@@ -485,10 +485,8 @@ int cmd_migrate(cli_ctx *ctx)
     }
 
     size_t njobs = 1;
-    if (!cli_jobs_option(ctx, s->dest, &njobs, &rc))
+    if (!cli_jobs_option(ctx, s->dest, count, &njobs, &rc))
         goto done;
-    if (njobs > count)
-        njobs = count ? count : 1;
     co_session **sessions = calloc(njobs, sizeof *sessions);
     progress_ctx *pcs = calloc(njobs, sizeof *pcs);
     if (!sessions || !pcs) {

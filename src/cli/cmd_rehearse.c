@@ -56,6 +56,17 @@ typedef struct rehearse_run {
     int rc;
 } rehearse_run;
 
+/* Frees what the run allocated (the sessions are closed apart). */
+static void rehearse_run_free(rehearse_run *rr)
+{
+    free(rr->mains);
+    free(rr->stagings);
+    free(rr->rps);
+    free(rr->results);
+    free(rr->codes);
+    free(rr->errors);
+}
+
 static bool rehearse_one(void *ctx, size_t job, size_t i)
 {
     rehearse_run *rr = ctx;
@@ -153,12 +164,10 @@ int cmd_rehearse(cli_ctx *ctx)
     }
     cli_print_created(ctx, CO_SIDE_STAGING, CO_SIDE_TARGET, created, ncreated);
     size_t njobs = 1;
-    if (!cli_jobs_option(ctx, rehearsal->dest, &njobs, &rc)) {
+    if (!cli_jobs_option(ctx, rehearsal->dest, count, &njobs, &rc)) {
         co_names_free(created, ncreated);
         goto done;
     }
-    if (njobs > count)
-        njobs = count ? count : 1;
     co_session **mains = calloc(njobs, sizeof *mains), **stagings = calloc(njobs, sizeof *stagings);
     rehearse_run rr = {.ctx = ctx, .mains = mains, .stagings = stagings, .chosen = chosen,
                        .sample = sample, .rps = calloc(njobs, sizeof *rr.rps),
@@ -176,12 +185,7 @@ int cmd_rehearse(cli_ctx *ctx)
     }
     if (rc != EXIT_OK) {
         co_names_free(created, ncreated);
-        free(mains);
-        free(stagings);
-        free(rr.rps);
-        free(rr.results);
-        free(rr.codes);
-        free(rr.errors);
+        rehearse_run_free(&rr);
         goto done;
     }
     cli_progress *bar = cli_progress_new(ctx);
@@ -211,12 +215,7 @@ int cmd_rehearse(cli_ctx *ctx)
     cli_progress_free(bar);
     cli_jobs_sessions_close(stagings, njobs);
     cli_jobs_sessions_close(mains, njobs);
-    free(mains);
-    free(stagings);
-    free(rr.rps);
-    free(rr.results);
-    free(rr.codes);
-    free(rr.errors);
+    rehearse_run_free(&rr);
     if (ctx->json)
         fputs("]}\n", stdout);
 done:

@@ -222,10 +222,8 @@ int cmd_verify(cli_ctx *ctx)
     if (rc != EXIT_OK)
         goto done;
     size_t njobs = 1;
-    if (!cli_jobs_option(ctx, s->dest, &njobs, &rc))
+    if (!cli_jobs_option(ctx, s->dest, count, &njobs, &rc))
         goto done;
-    if (njobs > count)
-        njobs = count ? count : 1;
     co_session **sessions = calloc(njobs, sizeof *sessions);
     cli_progress **bars = calloc(njobs, sizeof *bars);
     verify_run v = {.ctx = ctx, .sessions = sessions, .bars = bars, .chosen = chosen,

@@ -19,7 +19,8 @@
 
 #define JOBS_MAX 64
 
-bool cli_jobs_option(cli_ctx *ctx, const co_store *writes, size_t *out, int *rc)
+/* --jobs, or the default, before it is bounded by the count of tenants. */
+static bool jobs_wanted(cli_ctx *ctx, const co_store *writes, size_t *out, int *rc)
 {
     const char *text = cli_get(&ctx->args, "jobs");
     if (!text && cli_get(&ctx->args, "parallel")) { /* run --parallel: a job per process */
@@ -42,6 +43,15 @@ bool cli_jobs_option(cli_ctx *ctx, const co_store *writes, size_t *out, int *rc)
         return false;
     }
     *out = (size_t)n;
+    return true;
+}
+
+bool cli_jobs_option(cli_ctx *ctx, const co_store *writes, size_t count, size_t *out, int *rc)
+{
+    if (!jobs_wanted(ctx, writes, out, rc))
+        return false;
+    if (*out > count) /* no job without a tenant */
+        *out = count ? count : 1;
     return true;
 }
 
