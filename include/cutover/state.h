@@ -133,8 +133,10 @@ co_code co_state_decisions_query(co_state *st, const char *tenant, const char *e
 /* Leases: one process works on a tenant at a time. co_state_lease takes the
  * tenant for this process, or answers CO_EBUSY naming the holder (command,
  * pid, host, start). A lease whose process is gone (same host, no such pid)
- * is taken over. Leases nest within a process; co_state_unlease gives one
- * back. */
+ * is taken over. Leases nest within one journal (co_state); two journals
+ * open in one process (the jobs of --jobs N) are two holders: the second
+ * gets CO_EBUSY while the first holds the tenant. co_state_unlease gives one
+ * back. Thread-safe across journals, one journal per thread. */
 co_code co_state_lease(co_state *st, const char *tenant, const char *command, co_error *err);
 co_code co_state_unlease(co_state *st, const char *tenant, co_error *err);
 

@@ -228,6 +228,12 @@ void co_store_set_key_filter(co_store *s, co_key_filter_fn fn, void *ctx);
  * util/rowhash.h itself, and applies the key filter to the keys it reads. */
 bool co_store_hashes_in_sql(const co_store *s);
 
+/* True when the store's database takes one writer at a time (a SQLite file:
+ * several write in turn, each waiting for the lock), false when writers run
+ * side by side (PostgreSQL, MySQL). Tenants in parallel (--jobs) default to
+ * one job into a one-writer target. */
+bool co_store_one_writer(const co_store *s);
+
 /* Appends SQL giving the calendar month ('YYYY-MM') of a timestamp expression. */
 struct co_buf;
 void co_store_month_sql(const co_store *s, const char *expr, struct co_buf *out);

@@ -208,6 +208,12 @@ void cli_progress_step(cli_progress *p, const char *label, const char *item);
 /* The current item is finished: its plain line now (nothing on a terminal). */
 void cli_progress_item_done(cli_progress *p);
 void cli_progress_clear(cli_progress *p);
+/* The progress of job `job` of njobs (--jobs), to be used by that job's
+ * thread: its plain lines as any progress's; on a terminal its item shows in
+ * its place on shared's bar line, beside the other jobs'. Every call on
+ * shared or its jobs' progress takes shared's lock from then on. Free the
+ * jobs' progress (cli_progress_free) before shared. */
+cli_progress *cli_progress_job(cli_progress *shared, size_t job, size_t njobs);
 /* A line of its own about the whole run (an overall line): on a terminal
  * above the bar, else a timestamped plain line; in the log too; nothing with
  * -q or --silent. */
@@ -224,6 +230,39 @@ cli_overall *cli_overall_new(cli_progress *bar, struct co_session *s,
 /* Tenant i of the run is finished, having read rows. */
 void cli_overall_step(cli_overall *ov, size_t i, int64_t rows);
 void cli_overall_free(cli_overall *ov);
+
+/* Tenants in parallel (jobs.c). cli_jobs_option reads --jobs N (1 to 64):
+ * by default 1 when writes (the store the command writes: the target, or
+ * staging for rehearse) takes one writer at a time (SQLite), else the number
+ * of cores (1 under run --parallel, whose processes share the tenants);
+ * never more than count, the tenants to work on (at least 1); false after a
+ * usage error into *rc. */
+struct co_store;
+bool cli_jobs_option(cli_ctx *ctx, const struct co_store *writes, size_t count, size_t *out,
+                     int *rc);
+/* A session per job: out[0] is first, out[1..njobs-1] opened like it (with
+ * CLI_JOBS_REHEARSAL in session_flags: rehearsal sessions, co_rehearsal_open).
+ * Prints a failure as `cutover: WHAT: ...` and returns its exit code, having
+ * closed what it opened. cli_jobs_sessions_close closes out[1..njobs-1]. */
+#define CLI_JOBS_REHEARSAL (1u << 16)
+int cli_jobs_sessions(cli_ctx *ctx, const char *what, struct co_session *first,
+                      unsigned session_flags, size_t njobs, struct co_session **out);
+void cli_jobs_sessions_close(struct co_session **sessions, size_t njobs);
+/* count items over njobs threads: work(ctx, job, i) runs item i in job's
+ * thread (job < njobs; false: start no more items, as a failure without
+ * --keep-going); done(ctx, i) runs on the calling thread for each item started,
+ * in order, once it and every item before it are done. A signal stops new
+ * items from starting. With one job everything runs on the calling thread,
+ * each item's done right after its work. Returns how many items started
+ * (items 0 to that number - 1). */
+typedef struct cli_jobs {
+    size_t njobs;
+    size_t count;
+    bool (*work)(void *ctx, size_t job, size_t i);
+    void (*done)(void *ctx, size_t i);
+    void *ctx;
+} cli_jobs;
+size_t cli_jobs_run(const cli_jobs *j);
 
 /* seconds as 42s, 3m05s or 2h10m, into buf. */
 const char *cli_duration(double seconds, char *buf, size_t cap);

@@ -1,6 +1,6 @@
 /*
  * cmd_audit.c: `cutover audit [--tenant KEY] [--zombie-below PCT] [--many-rows N]
- * [--json] [--html FILE]` profiles
+ * [--json] [--html FILE] [--jobs N]` profiles
  * the source and audits tenants without writing to source or target; the
  * results go to the journal for `cutover plan`.
  */
@@ -213,6 +213,100 @@ static int write_text(const char *path, const char *text)
     return cli_write_file("audit", path, text, strlen(text));
 }
 
+/* The tenants' audits in N jobs (--jobs): job k audits every Nth tenant from
+ * the kth with its own session (and its own scratch copy of the target). */
+typedef struct audit_run {
+    co_session **sessions;
+    cli_progress **bars;
+    const co_tenant *selected;
+    size_t count, njobs;
+    const co_audit_options *opt;
+    co_tenant *shares;          /* count: share k at k * per */
+    size_t per;
+    co_tenant_audit **audits;   /* per share */
+    size_t *nshare;
+    co_code *codes;
+    co_error *errors;
+} audit_run;
+
+static bool audit_share(void *ctx, size_t job, size_t k)
+{
+    audit_run *a = ctx;
+    co_tenant *share = &a->shares[k * a->per];
+    size_t n = 0;
+    for (size_t i = k; i < a->count; i += a->njobs)
+        share[n++] = a->selected[i];
+    a->nshare[k] = n;
+    co_error_clear(&a->errors[k]);
+    a->codes[k] = co_audit_tenants(a->sessions[job], share, n, a->opt, on_progress, a->bars[job],
+                                   &a->audits[k], &a->errors[k]);
+    cli_progress_clear(a->bars[job]);
+    return true;
+}
+
+static void audit_share_done(void *ctx, size_t k)
+{
+    (void)ctx, (void)k;
+}
+
+/* co_audit_tenants over njobs jobs, the audits in the order of selected. */
+static co_code audit_in_jobs(cli_ctx *ctx, co_session *s, const co_tenant *selected,
+                             size_t count, size_t njobs, const co_audit_options *opt,
+                             cli_progress *bar, co_tenant_audit **out, co_error *err, int *rc)
+{
+    audit_run a = {.selected = selected, .count = count, .njobs = njobs, .opt = opt,
+                   .per = (count + njobs - 1) / njobs};
+    a.sessions = calloc(njobs, sizeof *a.sessions);
+    a.bars = calloc(njobs, sizeof *a.bars);
+    a.shares = calloc(count ? count : 1, sizeof *a.shares);
+    a.audits = calloc(njobs, sizeof *a.audits);
+    a.nshare = calloc(njobs, sizeof *a.nshare);
+    a.codes = calloc(njobs, sizeof *a.codes);
+    a.errors = calloc(njobs, sizeof *a.errors);
+    co_tenant_audit *all = calloc(count ? count : 1, sizeof *all);
+    co_code code = CO_OK;
+    if (!a.sessions || !a.bars || !a.shares || !a.audits || !a.nshare || !a.codes || !a.errors ||
+        !all)
+        code = co_error_set(err, CO_ENOMEM, "out of memory");
+    else if ((*rc = cli_jobs_sessions(ctx, "audit", s, CO_SESSION_READ_ONLY, njobs,
+                                      a.sessions)) != EXIT_OK)
+        code = CO_EINTERNAL; /* printed */
+    if (code == CO_OK) {
+        for (size_t j = 0; j < njobs; j++)
+            a.bars[j] = cli_progress_job(bar, j, njobs);
+        cli_jobs jobs = {njobs, njobs, audit_share, audit_share_done, &a};
+        cli_jobs_run(&jobs);
+        for (size_t j = 0; j < njobs; j++)
+            cli_progress_free(a.bars[j]);
+        cli_jobs_sessions_close(a.sessions, njobs);
+        for (size_t k = 0; k < njobs && code == CO_OK; k++)
+            if (a.codes[k] != CO_OK) {
+                *err = a.errors[k];
+                code = a.codes[k];
+            }
+        for (size_t k = 0; k < njobs; k++) /* share k's tenant m is tenant k + m * njobs */
+            for (size_t m = 0; code == CO_OK && m < a.nshare[k]; m++) {
+                all[k + m * njobs] = a.audits[k][m];
+                memset(&a.audits[k][m], 0, sizeof a.audits[k][m]);
+            }
+        for (size_t k = 0; k < njobs; k++)
+            if (a.audits[k])
+                co_tenant_audits_free(a.audits[k], a.nshare[k]);
+    }
+    if (code == CO_OK)
+        *out = all;
+    else
+        free(all);
+    free(a.sessions);
+    free(a.bars);
+    free(a.shares);
+    free(a.audits);
+    free(a.nshare);
+    free(a.codes);
+    free(a.errors);
+    return code;
+}
+
 int cmd_audit(cli_ctx *ctx)
 {
     co_audit_options opt;
@@ -249,11 +343,18 @@ int cmd_audit(cli_ctx *ctx)
     }
     for (size_t i = 0; i < count; i++)
         selected[i] = *chosen[i]; /* shallow: tenants keeps ownership */
+    size_t njobs = 1;
+    if (!cli_jobs_option(ctx, s->dest, count, &njobs, &rc))
+        goto done;
     co_code code = co_audit_profiles(s->source, p, &opt, &cols, &ncols, &err);
     cli_progress *bar = cli_progress_new(ctx);
-    if (code == CO_OK)
+    if (code == CO_OK && njobs == 1)
         code = co_audit_tenants(s, selected, count, &opt, on_progress, bar, &audits, &err);
+    else if (code == CO_OK)
+        code = audit_in_jobs(ctx, s, selected, count, njobs, &opt, bar, &audits, &err, &rc);
     cli_progress_free(bar);
+    if (code != CO_OK && rc != EXIT_OK)
+        goto done; /* the jobs' sessions failed to open, and said so */
     if (code == CO_OK)
         code = co_audit_record(s, audits, count, &err);
     /* Source rows that no tenant's query returns, whatever --tenant chose. */

@@ -1,6 +1,8 @@
 /*
- * cmd_migrate.c: `cutover migrate --tenant KEY | --all` migrates tenants one
- * after another, with progress, then prints a summary table (or JSON).
+ * cmd_migrate.c: `cutover migrate --tenant KEY | --all [--jobs N]` moves
+ * tenants (co_move_tenant, move.h: the whole policy is the library's), one
+ * after another or N at a time, with progress, then prints a summary table
+ * (or JSON) in the order of the tenants.
  */
 #include "cli.h"
 #include "cutover/plan.h"
@@ -8,6 +10,7 @@
 #include "cutover/report.h"
 #include "cutover/migrate.h"
 #include "cutover/cutover.h"
+#include "cutover/move.h"
 #include "cutover/verify.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -20,8 +23,11 @@
 
 typedef struct outcome {
     const co_tenant *tenant;
+    co_move_result mv;  /* as co_move_tenant gave it, until reported */
+    co_code move_code;  /* what co_move_tenant returned */
+    co_error err;
     co_migrate_result result;
-    co_code code;
+    co_code code;       /* of the move; CO_OK when only its verification could not run */
     bool attempted;
     bool verified;     /* a verification ran */
     bool verify_pass;
@@ -85,56 +91,9 @@ static int64_t tenant_rows(const co_migrate_result *r)
 }
 
 typedef struct progress_ctx {
-    cli_progress *bar;
+    cli_progress *bar; /* the command's, or with --jobs the job's */
     char label[96];
 } progress_ctx;
-
-/* The zero-downtime path (projects with `capture`): the tenant's whole
- * cutover, switched or rolled back. Returns the exit code it deserves: that
- * of the failure's own class (source 4, target 5, verification 12, a hook or
- * a refusal 13), whether or not the tenant was rolled back. */
-static int run_cutover(cli_ctx *ctx, co_session *s, outcome *o, const co_cutover_options *copt,
-                       progress_ctx *pc, co_error *err)
-{
-    co_cutover_result cr;
-    o->cutover = true;
-    o->code = co_cutover_tenant(s, o->tenant, copt, &cr, err);
-    cli_progress_clear(pc->bar); /* before any line about the tenant */
-    o->result = cr.load;
-    memset(&cr.load, 0, sizeof cr.load);
-    o->verified = cr.verified;
-    o->verify_pass = cr.verified && cr.verification.pass;
-    o->switched = cr.switched;
-    o->rolled_back = cr.rolled_back;
-    o->freeze_seconds = cr.freeze_seconds;
-    o->changes_applied = cr.changes_applied;
-    int rc = EXIT_OK;
-    if (o->code != CO_OK) {
-        snprintf(o->failure, sizeof o->failure, "%.500s", err->message);
-        rc = cli_fail("migrate", err);
-    } else if (!cr.switched && cr.failure[0]) {
-        o->refused = !cr.rolled_back;
-        snprintf(o->failure, sizeof o->failure, "%s", cr.failure);
-        if (cr.rolled_back)
-            cli_errorf("migrate: tenant %s rolled back, still on the source: %s\n",
-                    o->tenant->key, cr.failure);
-        else
-            cli_errorf("migrate: tenant %s not migrated: %s\n", o->tenant->key,
-                    cr.failure);
-        if (cr.verified && !cr.verification.pass && !ctx->json)
-            cli_print_verification(ctx, &cr.verification);
-        rc = cli_exit_code(cr.failure_code);
-        if (rc == EXIT_OK)
-            rc = EXIT_INTERNAL; /* a failure always has a class */
-    } else if (cr.switched && !ctx->quiet && !ctx->json) {
-        fprintf(stderr,
-                "tenant %s: switched to the new system; %lld captured changes caught up, "
-                "writes frozen for %.2fs\n",
-                o->tenant->key, (long long)cr.changes_applied, cr.freeze_seconds);
-    }
-    co_cutover_result_release(&cr);
-    return rc;
-}
 
 static void on_progress(void *ctx, const co_progress *p)
 {
@@ -144,6 +103,169 @@ static void on_progress(void *ctx, const co_progress *p)
     cli_progress_update(pc->bar, pc->label, item, p->rows, p->rows_total);
     if (p->entity_done)
         cli_progress_item_done(pc->bar);
+}
+
+/* The run of the chosen tenants, shared by its jobs (cli_jobs_run): each job
+ * moves tenants with its own session; the calling thread reports them. */
+typedef struct migrate_run {
+    cli_ctx *ctx;
+    co_session **sessions; /* one per job */
+    progress_ctx *pcs;     /* one per job */
+    outcome *outcomes;
+    size_t count;
+    co_move_options opt;
+    cli_progress *bar;
+    cli_overall *ov;
+    bool keep_going;
+    int rc;
+    size_t attempted;
+} migrate_run;
+
+/* In a job's thread: moves tenant i. False when no more should start. */
+static bool move_one(void *ctx, size_t job, size_t i)
+{
+    migrate_run *r = ctx;
+    outcome *o = &r->outcomes[i];
+    progress_ctx *pc = &r->pcs[job];
+    snprintf(pc->label, sizeof pc->label, "tenant %s (%zu/%zu)", o->tenant->key, i + 1, r->count);
+    co_move_options opt = r->opt;
+    opt.progress_ctx = pc;
+    co_error_clear(&o->err);
+    o->move_code = co_move_tenant(r->sessions[job], o->tenant, &opt, &o->mv, &o->err);
+    cli_progress_clear(pc->bar); /* before any line about the tenant */
+    const co_move_result *mv = &o->mv;
+    if (mv->status == CO_MOVE_PAUSED)
+        return false;
+    if (o->move_code != CO_OK)
+        return r->keep_going;
+    if (mv->cutover)
+        return r->keep_going ||
+               (mv->status != CO_MOVE_ROLLED_BACK && mv->status != CO_MOVE_REFUSED);
+    return r->keep_going || !mv->verified || mv->verification.pass;
+}
+
+/* The zero-downtime path (projects with `capture`): what became of the
+ * tenant's cutover, switched or rolled back. Returns the exit code it
+ * deserves: that of the failure's own class (source 4, target 5,
+ * verification 12, a hook or a refusal 13), whether or not the tenant was
+ * rolled back. */
+static int report_cutover(cli_ctx *ctx, outcome *o)
+{
+    const co_move_result *mv = &o->mv;
+    int rc = EXIT_OK;
+    if (o->code != CO_OK) {
+        snprintf(o->failure, sizeof o->failure, "%.500s", o->err.message);
+        rc = cli_fail("migrate", &o->err);
+    } else if (mv->status == CO_MOVE_ROLLED_BACK || mv->status == CO_MOVE_REFUSED) {
+        o->refused = mv->status == CO_MOVE_REFUSED;
+        snprintf(o->failure, sizeof o->failure, "%s", mv->failure);
+        if (o->rolled_back)
+            cli_errorf("migrate: tenant %s rolled back, still on the source: %s\n",
+                    o->tenant->key, mv->failure);
+        else
+            cli_errorf("migrate: tenant %s not migrated: %s\n", o->tenant->key,
+                    mv->failure);
+        if (mv->verified && !mv->verification.pass && !ctx->json)
+            cli_print_verification(ctx, &mv->verification);
+        rc = cli_exit_code(mv->failure_code);
+        if (rc == EXIT_OK)
+            rc = EXIT_INTERNAL; /* a failure always has a class */
+    } else if (o->switched && !ctx->quiet && !ctx->json) {
+        fprintf(stderr,
+                "tenant %s: switched to the new system; %lld captured changes caught up, "
+                "writes frozen for %.2fs\n",
+                o->tenant->key, (long long)mv->changes_applied, mv->freeze_seconds);
+    }
+    return rc;
+}
+
+/* The plain path: the load's failure, or the verification and a line on the
+ * tenant. */
+static void report_load(migrate_run *r, outcome *o)
+{
+    cli_ctx *ctx = r->ctx;
+    const co_move_result *mv = &o->mv;
+    if (o->code != CO_OK) {
+        snprintf(o->failure, sizeof o->failure, "%.500s", o->err.message);
+        int fail_rc = cli_fail("migrate", &o->err);
+        if (r->rc == EXIT_OK)
+            r->rc = fail_rc;
+        return;
+    }
+    if (o->move_code != CO_OK) { /* loaded, but the verification could not run */
+        int fail_rc = cli_fail("migrate: verify", &o->err);
+        if (r->rc == EXIT_OK)
+            r->rc = fail_rc;
+        if (!r->keep_going)
+            return;
+    } else if (mv->verified) {
+        if (!o->verify_pass && r->rc == EXIT_OK)
+            r->rc = EXIT_VERIFY;
+        if (!ctx->json && (!o->verify_pass || !ctx->quiet))
+            cli_print_verification(ctx, &mv->verification);
+        if (!o->verify_pass && !r->keep_going)
+            return;
+    }
+    if (!ctx->quiet && !ctx->json) {
+        const co_migrate_result *res = &o->result;
+        int64_t loaded = 0, read = 0, merged = 0;
+        for (size_t e = 0; e < res->nentities; e++) {
+            loaded += res->entities[e].loaded;
+            read += res->entities[e].source_rows;
+            merged += res->entities[e].merged;
+        }
+        char a[32], b[32], c[32], d[32];
+        if (res->skipped)
+            fprintf(stderr, "tenant %s: already migrated, skipped\n", o->tenant->key);
+        else
+            fprintf(stderr, "tenant %s: %s %s read, %s loaded, %s merged, %s rejected in %.2fs\n",
+                    o->tenant->key, cli_num(read, a, sizeof a), co_fmt_noun(read, "row", "rows"),
+                    cli_num(loaded, b, sizeof b),
+                    cli_num(merged, d, sizeof d), cli_num(res->rejected, c, sizeof c),
+                    res->seconds);
+    }
+}
+
+/* On the calling thread, in the order of the tenants: what became of
+ * tenant i, as one job would have printed it. */
+static void report_one(void *ctx, size_t i)
+{
+    migrate_run *r = ctx;
+    outcome *o = &r->outcomes[i];
+    co_move_result *mv = &o->mv;
+    cli_progress_clear(r->bar); /* the jobs' line, before any line about the tenant */
+    if (mv->status == CO_MOVE_PAUSED) {
+        cli_errorf("run: cohort %s is paused: stopping before tenant %s "
+                        "(cutover resume --cohort %s, or from the dashboard)\n",
+                r->ctx->cohort_name, o->tenant->key, r->ctx->cohort_name);
+        if (r->rc == EXIT_OK)
+            r->rc = EXIT_NOT_READY;
+        return;
+    }
+    o->attempted = true;
+    r->attempted = i + 1;
+    o->cutover = mv->cutover;
+    /* A verification that could not run after a plain load leaves the rows. */
+    o->code = mv->cutover || mv->phase == NULL || strcmp(mv->phase, "verify") != 0
+                  ? o->move_code : CO_OK;
+    o->result = mv->load;
+    memset(&mv->load, 0, sizeof mv->load);
+    o->verified = mv->verified;
+    o->verify_pass = mv->verified && mv->verification.pass;
+    o->switched = mv->status == CO_MOVE_SWITCHED;
+    o->rolled_back = mv->status == CO_MOVE_ROLLED_BACK;
+    o->freeze_seconds = mv->freeze_seconds;
+    o->changes_applied = mv->changes_applied;
+    if (mv->cutover) {
+        int crc = report_cutover(r->ctx, o);
+        cli_overall_step(r->ov, i, tenant_rows(&o->result));
+        if (crc != EXIT_OK && r->rc == EXIT_OK)
+            r->rc = crc;
+    } else {
+        cli_overall_step(r->ov, i, o->code == CO_OK ? tenant_rows(&o->result) : 0);
+        report_load(r, o);
+    }
+    co_move_result_release(mv);
 }
 
 /* One tenant's entity counts as JSON. A tenant whose rows did not stay
@@ -335,8 +457,6 @@ int cmd_migrate(cli_ctx *ctx)
     co_session *s = cs.session;
     co_tenant *tenants = cs.tenants;
     size_t ntenants = cs.ntenants;
-    co_error err;
-    co_error_clear(&err);
     size_t count = 0;
     outcome *outcomes = calloc(ntenants ? ntenants : 1, sizeof *outcomes);
     if (!outcomes) {
@@ -364,102 +484,55 @@ int cmd_migrate(cli_ctx *ctx)
         goto done;
     }
 
-    progress_ctx pc = {cli_progress_new(ctx), ""};
+    size_t njobs = 1;
+    if (!cli_jobs_option(ctx, s->dest, count, &njobs, &rc))
+        goto done;
+    co_session **sessions = calloc(njobs, sizeof *sessions);
+    progress_ctx *pcs = calloc(njobs, sizeof *pcs);
+    if (!sessions || !pcs) {
+        free(sessions);
+        free(pcs);
+        rc = EXIT_INTERNAL;
+        goto done;
+    }
+    rc = cli_jobs_sessions(ctx, "migrate", s,
+                           CO_SESSION_GUARD |
+                               (cli_flag(&ctx->args, "start-over") ? CO_SESSION_START_OVER : 0),
+                           njobs, sessions);
+    if (rc != EXIT_OK) {
+        free(sessions);
+        free(pcs);
+        goto done;
+    }
+    cli_progress *bar = cli_progress_new(ctx);
+    for (size_t j = 0; j < njobs; j++)
+        pcs[j].bar = njobs == 1 ? bar : cli_progress_job(bar, j, njobs);
     const co_tenant **run = calloc(count ? count : 1, sizeof *run);
     for (size_t i = 0; run && i < count; i++)
         run[i] = outcomes[i].tenant;
-    cli_overall *ov = cli_overall_new(pc.bar, s, run, count);
+    migrate_run mr = {.ctx = ctx, .sessions = sessions, .pcs = pcs, .outcomes = outcomes,
+                      .count = count, .bar = bar, .keep_going = cli_flag(&ctx->args, "keep-going")};
+    mr.ov = cli_overall_new(bar, s, run, count);
     free(run);
-    co_migrate_options opt = {0};
-    opt.again = cli_flag(&ctx->args, "again");
-    opt.skip_rehearsal = cli_flag(&ctx->args, "skip-rehearsal");
-    opt.count_rows = ctx->progress;
-    opt.progress = on_progress;
-    opt.progress_ctx = &pc;
-    opt.on_row = cli_row_checkpoint; /* a signal stops the copy between two rows */
-    bool keep_going = cli_flag(&ctx->args, "keep-going");
-    size_t attempted = 0;
-    for (size_t i = 0; i < count && !cli_signal_caught(); i++) {
-        outcome *o = &outcomes[i];
-        bool paused = false;
-        if (ctx->in_cohort && co_cohort_paused(s->state, ctx->cohort, &paused, &err) == CO_OK &&
-            paused) {
-            cli_errorf("run: cohort %s is paused: stopping before tenant %s "
-                            "(cutover resume --cohort %s, or from the dashboard)\n",
-                    ctx->cohort_name, o->tenant->key, ctx->cohort_name);
-            if (rc == EXIT_OK)
-                rc = EXIT_NOT_READY;
-            break;
-        }
-        snprintf(pc.label, sizeof pc.label, "tenant %s (%zu/%zu)", o->tenant->key, i + 1, count);
-        co_error_clear(&err);
-        o->attempted = true;
-        attempted = i + 1;
-        if (p->ncapture) {
-            co_cutover_options copt = {.skip_rehearsal = opt.skip_rehearsal, .again = opt.again,
-                                       .sample = sample, .progress = on_progress,
-                                       .progress_ctx = &pc, .cancelled = cli_cancelled};
-            int crc = run_cutover(ctx, s, o, &copt, &pc, &err);
-            cli_overall_step(ov, i, tenant_rows(&o->result));
-            if (crc != EXIT_OK && rc == EXIT_OK)
-                rc = crc;
-            if (crc != EXIT_OK && !keep_going)
-                break;
-            continue;
-        }
-        o->code = co_migrate_tenant(s, o->tenant, &opt, &o->result, &err);
-        cli_progress_clear(pc.bar);
-        cli_overall_step(ov, i, o->code == CO_OK ? tenant_rows(&o->result) : 0);
-        if (o->code != CO_OK) {
-            snprintf(o->failure, sizeof o->failure, "%.500s", err.message);
-            int fail_rc = cli_fail("migrate", &err);
-            if (rc == EXIT_OK)
-                rc = fail_rc;
-            if (!keep_going)
-                break;
-            continue;
-        }
-        if (verify && !o->result.skipped) {
-            co_verify_result vr;
-            co_verify_options vopt = {.sample = sample};
-            co_code vcode = co_verify_tenant(s, o->tenant, &vopt, &vr, &err);
-            if (vcode != CO_OK) {
-                int fail_rc = cli_fail("migrate: verify", &err);
-                if (rc == EXIT_OK)
-                    rc = fail_rc;
-            } else {
-                o->verified = true;
-                o->verify_pass = vr.pass;
-                if (!vr.pass && rc == EXIT_OK)
-                    rc = EXIT_VERIFY;
-                if (!ctx->json && (!vr.pass || !ctx->quiet))
-                    cli_print_verification(ctx, &vr);
-            }
-            co_verify_result_release(&vr);
-            if ((vcode != CO_OK || !o->verify_pass) && !keep_going)
-                break;
-        }
-        if (!ctx->quiet && !ctx->json) {
-            const co_migrate_result *r = &o->result;
-            int64_t loaded = 0, read = 0, merged = 0;
-            for (size_t e = 0; e < r->nentities; e++) {
-                loaded += r->entities[e].loaded;
-                read += r->entities[e].source_rows;
-                merged += r->entities[e].merged;
-            }
-            char a[32], b[32], c[32], d[32];
-            if (r->skipped)
-                fprintf(stderr, "tenant %s: already migrated, skipped\n", o->tenant->key);
-            else
-                fprintf(stderr, "tenant %s: %s %s read, %s loaded, %s merged, %s rejected in %.2fs\n",
-                        o->tenant->key, cli_num(read, a, sizeof a), co_fmt_noun(read, "row", "rows"),
-                        cli_num(loaded, b, sizeof b),
-                        cli_num(merged, d, sizeof d), cli_num(r->rejected, c, sizeof c),
-                        r->seconds);
-        }
-    }
-    cli_progress_free(pc.bar);
-    cli_overall_free(ov);
+    mr.opt = (co_move_options){.again = cli_flag(&ctx->args, "again"),
+                               .skip_rehearsal = cli_flag(&ctx->args, "skip-rehearsal"),
+                               .no_verify = !verify, .count_rows = ctx->progress,
+                               .sample = sample, .in_cohort = ctx->in_cohort,
+                               .cohort = ctx->cohort, .progress = on_progress,
+                               .cancelled = cli_cancelled,
+                               /* a signal stops the copy between two rows */
+                               .on_row = cli_row_checkpoint};
+    cli_jobs jobs = {njobs, count, move_one, report_one, &mr};
+    cli_jobs_run(&jobs);
+    rc = mr.rc;
+    size_t attempted = mr.attempted;
+    for (size_t j = 0; njobs > 1 && j < njobs; j++)
+        cli_progress_free(pcs[j].bar);
+    cli_progress_free(bar);
+    cli_overall_free(mr.ov);
+    cli_jobs_sessions_close(sessions, njobs);
+    free(sessions);
+    free(pcs);
     if (cli_signal_caught()) {
         print_interrupted(outcomes, attempted, count);
         rc = cli_signal_exit(cli_signal_caught());

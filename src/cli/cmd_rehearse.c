@@ -1,5 +1,5 @@
 /*
- * cmd_rehearse.c: `cutover rehearse --tenant KEY | --all` loads tenants into
+ * cmd_rehearse.c: `cutover rehearse --tenant KEY | --all [--jobs N]` loads tenants into
  * staging and verifies them there, recording pass or fail for migrate; exit
  * code 12 when a rehearsal fails. A failed one shows why: its reasons and the
  * first findings of its verification (text and --json alike).
@@ -37,6 +37,97 @@ static void on_progress(void *ctx, const co_progress *p)
     }
 }
 
+/* The rehearsals of the chosen tenants, shared by the jobs (cli_jobs_run):
+ * each job with its own sessions (the journal's, staging's); the calling
+ * thread prints them in the order of the tenants. */
+typedef struct rehearse_run {
+    cli_ctx *ctx;
+    co_session **mains, **stagings; /* per job */
+    rehearse_progress *rps;         /* per job */
+    cli_progress *bar;              /* the command's */
+    cli_overall *ov;
+    const co_tenant **chosen;
+    size_t sample;
+    co_rehearsal_result *results;   /* per tenant */
+    co_code *codes;
+    co_error *errors;
+    size_t printed;
+    bool stop;                      /* a JSON document could not be made: print no more */
+    int rc;
+} rehearse_run;
+
+/* Frees what the run allocated (the sessions are closed apart). */
+static void rehearse_run_free(rehearse_run *rr)
+{
+    free(rr->mains);
+    free(rr->stagings);
+    free(rr->rps);
+    free(rr->results);
+    free(rr->codes);
+    free(rr->errors);
+}
+
+static bool rehearse_one(void *ctx, size_t job, size_t i)
+{
+    rehearse_run *rr = ctx;
+    rehearse_progress *rp = &rr->rps[job];
+    rp->i = i;
+    rp->verifying = false;
+    co_verify_options vopt = {.sample = rr->sample, .progress = on_progress, .progress_ctx = rp,
+                              .count_rows = rr->ctx->progress};
+    co_error_clear(&rr->errors[i]);
+    rr->codes[i] = co_rehearse_tenant(rr->mains[job], rr->stagings[job], rr->chosen[i], &vopt,
+                                      &rr->results[i], &rr->errors[i]);
+    cli_progress_clear(rp->bar);
+    bool keep_going = cli_flag(&rr->ctx->args, "keep-going");
+    return keep_going || (rr->codes[i] == CO_OK && rr->results[i].pass);
+}
+
+static void report_rehearsal(void *ctx, size_t i)
+{
+    rehearse_run *rr = ctx;
+    cli_ctx *cctx = rr->ctx;
+    co_rehearsal_result *r = &rr->results[i];
+    const co_tenant *t = rr->chosen[i];
+    cli_progress_clear(rr->bar);
+    cli_overall_step(rr->ov, i, rr->codes[i] == CO_OK ? r->rows : 0);
+    if (rr->stop) {
+        co_rehearsal_result_release(r);
+        return;
+    }
+    if (rr->codes[i] != CO_OK) {
+        int fail = cli_fail("rehearse", &rr->errors[i]);
+        if (rr->rc == EXIT_OK)
+            rr->rc = fail;
+        co_rehearsal_result_release(r);
+        return;
+    }
+    if (!r->pass && rr->rc == EXIT_OK)
+        rr->rc = EXIT_VERIFY;
+    if (cctx->json) {
+        char *json = co_rehearsal_result_json(t->key, r);
+        if (!json) {
+            co_rehearsal_result_release(r);
+            rr->rc = EXIT_INTERNAL;
+            rr->stop = true;
+            return;
+        }
+        printf("%s%s", rr->printed++ ? "," : "", json);
+        free(json);
+    } else if (!cctx->quiet || !r->pass) {
+        printf("rehearse tenant %s: %s in %.2fs: %s\n", t->key, r->pass ? "PASS" : "FAIL",
+               r->seconds, r->reasons);
+        /* the first findings, as verify prints them */
+        const co_verify_result *v = &r->verification;
+        for (size_t f = 0; !r->pass && f < v->nfindings && f < CO_REHEARSAL_FINDINGS; f++)
+            printf("       %s %s %s: %s %s\n", v->findings[f].entity,
+                   co_check_name(v->findings[f].check), v->findings[f].kind,
+                   v->findings[f].key ? v->findings[f].key : "",
+                   v->findings[f].detail ? v->findings[f].detail : "");
+    }
+    co_rehearsal_result_release(r);
+}
+
 int cmd_rehearse(cli_ctx *ctx)
 {
     int rc = EXIT_OK;
@@ -72,12 +163,37 @@ int cmd_rehearse(cli_ctx *ctx)
         goto done;
     }
     cli_print_created(ctx, CO_SIDE_STAGING, CO_SIDE_TARGET, created, ncreated);
+    size_t njobs = 1;
+    if (!cli_jobs_option(ctx, rehearsal->dest, count, &njobs, &rc)) {
+        co_names_free(created, ncreated);
+        goto done;
+    }
+    co_session **mains = calloc(njobs, sizeof *mains), **stagings = calloc(njobs, sizeof *stagings);
+    rehearse_run rr = {.ctx = ctx, .mains = mains, .stagings = stagings, .chosen = chosen,
+                       .sample = sample, .rps = calloc(njobs, sizeof *rr.rps),
+                       .results = calloc(count ? count : 1, sizeof *rr.results),
+                       .codes = calloc(count ? count : 1, sizeof *rr.codes),
+                       .errors = calloc(count ? count : 1, sizeof *rr.errors)};
+    if (!mains || !stagings || !rr.rps || !rr.results || !rr.codes || !rr.errors)
+        rc = EXIT_INTERNAL;
+    if (rc == EXIT_OK)
+        rc = cli_jobs_sessions(ctx, "rehearse", cs.session, CO_SESSION_READ_ONLY, njobs, mains);
+    if (rc == EXIT_OK) {
+        rc = cli_jobs_sessions(ctx, "rehearse", rehearsal, CLI_JOBS_REHEARSAL, njobs, stagings);
+        if (rc != EXIT_OK)
+            cli_jobs_sessions_close(mains, njobs);
+    }
+    if (rc != EXIT_OK) {
+        co_names_free(created, ncreated);
+        rehearse_run_free(&rr);
+        goto done;
+    }
     cli_progress *bar = cli_progress_new(ctx);
-    rehearse_progress rp = {bar, 0, count, false};
-    cli_overall *ov = cli_overall_new(bar, cs.session, chosen, count);
-    co_verify_options vopt = {.sample = sample, .progress = on_progress, .progress_ctx = &rp,
-                              .count_rows = ctx->progress};
-    bool keep_going = cli_flag(&ctx->args, "keep-going");
+    rr.bar = bar;
+    for (size_t j = 0; j < njobs; j++)
+        rr.rps[j] = (rehearse_progress){njobs == 1 ? bar : cli_progress_job(bar, j, njobs), 0,
+                                        count, false};
+    rr.ov = cli_overall_new(bar, cs.session, chosen, count);
     if (ctx->json) {
         co_buf head = CO_BUF_INIT;
         co_buf_adds(&head, "{\"staging_created\":[");
@@ -90,53 +206,16 @@ int cmd_rehearse(cli_ctx *ctx)
         co_buf_release(&head);
     }
     co_names_free(created, ncreated);
-    size_t printed = 0;
-    for (size_t i = 0; i < count; i++) {
-        co_rehearsal_result r;
-        co_error_clear(&err);
-        rp.i = i;
-        rp.verifying = false;
-        co_code code = co_rehearse_tenant(cs.session, rehearsal, chosen[i], &vopt, &r, &err);
-        cli_progress_clear(bar);
-        cli_overall_step(ov, i, code == CO_OK ? r.rows : 0);
-        if (code != CO_OK) {
-            int fail = cli_fail("rehearse", &err);
-            if (rc == EXIT_OK)
-                rc = fail;
-            co_rehearsal_result_release(&r);
-            if (!keep_going)
-                break;
-            continue;
-        }
-        if (!r.pass && rc == EXIT_OK)
-            rc = EXIT_VERIFY;
-        if (ctx->json) {
-            char *json = co_rehearsal_result_json(chosen[i]->key, &r);
-            if (!json) {
-                co_rehearsal_result_release(&r);
-                rc = EXIT_INTERNAL;
-                break;
-            }
-            printf("%s%s", printed++ ? "," : "", json);
-            free(json);
-        } else if (!ctx->quiet || !r.pass) {
-            printf("rehearse tenant %s: %s in %.2fs: %s\n", chosen[i]->key,
-                   r.pass ? "PASS" : "FAIL", r.seconds, r.reasons);
-            /* the first findings, as verify prints them */
-            const co_verify_result *v = &r.verification;
-            for (size_t f = 0; !r.pass && f < v->nfindings && f < CO_REHEARSAL_FINDINGS; f++)
-                printf("       %s %s %s: %s %s\n", v->findings[f].entity,
-                       co_check_name(v->findings[f].check), v->findings[f].kind,
-                       v->findings[f].key ? v->findings[f].key : "",
-                       v->findings[f].detail ? v->findings[f].detail : "");
-        }
-        bool passed = r.pass;
-        co_rehearsal_result_release(&r);
-        if (!passed && !keep_going)
-            break;
-    }
-    cli_overall_free(ov);
+    cli_jobs jobs = {njobs, count, rehearse_one, report_rehearsal, &rr};
+    cli_jobs_run(&jobs);
+    rc = rr.rc;
+    cli_overall_free(rr.ov);
+    for (size_t j = 0; njobs > 1 && j < njobs; j++)
+        cli_progress_free(rr.rps[j].bar);
     cli_progress_free(bar);
+    cli_jobs_sessions_close(stagings, njobs);
+    cli_jobs_sessions_close(mains, njobs);
+    rehearse_run_free(&rr);
     if (ctx->json)
         fputs("]}\n", stdout);
 done:

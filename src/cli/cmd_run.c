@@ -1,5 +1,5 @@
 /*
- * cmd_run.c: `cutover run --cohort C [--parallel N]` migrates a cohort of the
+ * cmd_run.c: `cutover run --cohort C [--jobs N] [--parallel N]` migrates a cohort of the
  * latest plan (canary, or a wave's number) as `cutover migrate --tenant ...`
  * would: one tenant after another, or in N processes that share the tenants
  * (leases in the journal keep each tenant to one of them); a failure stops a

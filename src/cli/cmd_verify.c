@@ -1,5 +1,5 @@
 /*
- * cmd_verify.c: `cutover verify --tenant KEY | --all [--sample N|all]` proves
+ * cmd_verify.c: `cutover verify --tenant KEY | --all [--sample N|all] [--jobs N]` proves
  * that tenants arrived whole or shows what did not; exit code 12 when any
  * check fails. Also the printing of a verification, shared with migrate: one
  * line per entity with its checks, then what failed and its first findings.
@@ -141,6 +141,62 @@ static void on_progress(void *ctx, const co_progress *p)
         cli_progress_item_done(ctx);
 }
 
+/* The verifications of the chosen tenants, shared by the jobs
+ * (cli_jobs_run): each job verifies with its own session; the calling
+ * thread prints them in the order of the tenants. */
+typedef struct verify_run {
+    cli_ctx *ctx;
+    co_session **sessions;
+    cli_progress *bar;            /* the command's: with jobs, their line */
+    cli_progress **bars;          /* per job */
+    const co_tenant **chosen;
+    co_tenant *tenants;           /* all, for the rows of no tenant */
+    size_t ntenants;
+    size_t sample;
+    co_verify_result *results;    /* per tenant */
+    co_code *codes;
+    co_error *errors;
+    int rc;
+} verify_run;
+
+static bool verify_one(void *ctx, size_t job, size_t i)
+{
+    verify_run *v = ctx;
+    co_verify_options opt = {.sample = v->sample, .progress = on_progress,
+                             .progress_ctx = v->bars[job]};
+    /* Rows of no tenant are nobody's: looked for once, with the first. */
+    opt.known_tenants = i == 0 ? v->tenants : NULL;
+    opt.nknown_tenants = i == 0 ? v->ntenants : 0;
+    co_error_clear(&v->errors[i]);
+    v->codes[i] = co_verify_tenant(v->sessions[job], v->chosen[i], &opt, &v->results[i],
+                                   &v->errors[i]);
+    cli_progress_clear(v->bars[job]);
+    return v->codes[i] == CO_OK || cli_flag(&v->ctx->args, "keep-going");
+}
+
+static void report_verify(void *ctx, size_t i)
+{
+    verify_run *v = ctx;
+    co_verify_result *r = &v->results[i];
+    cli_progress_clear(v->bar);
+    if (v->codes[i] != CO_OK) {
+        int fail = cli_fail("verify", &v->errors[i]);
+        if (v->rc == EXIT_OK)
+            v->rc = fail;
+    } else {
+        if (!r->pass && v->rc == EXIT_OK)
+            v->rc = EXIT_VERIFY;
+        if (v->ctx->json) {
+            char *json = co_verify_result_json(r);
+            printf("%s%s", i ? "," : "", json ? json : "null");
+            free(json);
+        } else {
+            cli_print_verification(v->ctx, r);
+        }
+    }
+    co_verify_result_release(r);
+}
+
 int cmd_verify(cli_ctx *ctx)
 {
     int rc = EXIT_OK;
@@ -156,7 +212,6 @@ int cmd_verify(cli_ctx *ctx)
     size_t ntenants = cs.ntenants;
     co_error err;
     co_error_clear(&err);
-    co_code code;
     size_t count = 0;
     const co_tenant **chosen = calloc(ntenants ? ntenants : 1, sizeof *chosen);
     if (!chosen) {
@@ -166,39 +221,46 @@ int cmd_verify(cli_ctx *ctx)
     rc = cli_select_tenants(ctx, tenants, ntenants, chosen, &count);
     if (rc != EXIT_OK)
         goto done;
+    size_t njobs = 1;
+    if (!cli_jobs_option(ctx, s->dest, count, &njobs, &rc))
+        goto done;
+    co_session **sessions = calloc(njobs, sizeof *sessions);
+    cli_progress **bars = calloc(njobs, sizeof *bars);
+    verify_run v = {.ctx = ctx, .sessions = sessions, .bars = bars, .chosen = chosen,
+                    .tenants = tenants, .ntenants = ntenants, .sample = sample,
+                    .results = calloc(count ? count : 1, sizeof *v.results),
+                    .codes = calloc(count ? count : 1, sizeof *v.codes),
+                    .errors = calloc(count ? count : 1, sizeof *v.errors)};
+    if (!sessions || !bars || !v.results || !v.codes || !v.errors)
+        rc = EXIT_INTERNAL;
+    else
+        rc = cli_jobs_sessions(ctx, "verify", s, 0, njobs, sessions);
+    if (rc != EXIT_OK) {
+        free(sessions);
+        free(bars);
+        free(v.results);
+        free(v.codes);
+        free(v.errors);
+        goto done;
+    }
     if (ctx->json)
         fputs("{\"verifications\":[", stdout);
     cli_progress *bar = cli_progress_new(ctx);
-    co_verify_options opt = {.sample = sample, .progress = on_progress, .progress_ctx = bar};
-    for (size_t i = 0; i < count; i++) {
-        co_verify_result r;
-        co_error_clear(&err);
-        /* Rows of no tenant are nobody's: looked for once, with the first. */
-        opt.known_tenants = i == 0 ? tenants : NULL;
-        opt.nknown_tenants = i == 0 ? ntenants : 0;
-        code = co_verify_tenant(s, chosen[i], &opt, &r, &err);
-        cli_progress_clear(bar);
-        if (code != CO_OK) {
-            int fail = cli_fail("verify", &err);
-            if (rc == EXIT_OK)
-                rc = fail;
-            co_verify_result_release(&r);
-            if (!cli_flag(&ctx->args, "keep-going"))
-                break;
-            continue;
-        }
-        if (!r.pass && rc == EXIT_OK)
-            rc = EXIT_VERIFY;
-        if (ctx->json) {
-            char *json = co_verify_result_json(&r);
-            printf("%s%s", i ? "," : "", json ? json : "null");
-            free(json);
-        } else {
-            cli_print_verification(ctx, &r);
-        }
-        co_verify_result_release(&r);
-    }
+    v.bar = bar;
+    for (size_t j = 0; j < njobs; j++)
+        bars[j] = njobs == 1 ? bar : cli_progress_job(bar, j, njobs);
+    cli_jobs jobs = {njobs, count, verify_one, report_verify, &v};
+    cli_jobs_run(&jobs);
+    rc = v.rc;
+    for (size_t j = 0; njobs > 1 && j < njobs; j++)
+        cli_progress_free(bars[j]);
     cli_progress_free(bar);
+    cli_jobs_sessions_close(sessions, njobs);
+    free(sessions);
+    free(bars);
+    free(v.results);
+    free(v.codes);
+    free(v.errors);
     /* verify --all also accounts for the source rows that no tenant's query
      * returns: a finding unless an orphans rule leaves them out. */
     co_orphans orphans = {0};

@@ -2,13 +2,13 @@
  * cmd_worker.c: `cutover worker` takes tenants one after another from a
  * journal that several workers share (on PostgreSQL, across machines),
  * claiming each with a lease it renews while it works, and moves it as
- * `migrate` would. A worker that dies stops renewing: its claim expires and
+ * `migrate` would (co_move_tenant, move.h). A worker that dies stops renewing: its claim expires and
  * another worker takes the tenant over. It stops when no tenant is left.
  */
 #include "cli.h"
 #include "util/buf.h"
 #include "util/json.h"
-#include "cutover/cutover.h"
+#include "cutover/move.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,28 +16,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-typedef struct renewal {
-    co_state *state;
-    const char *tenant;
-    const char *worker;
-    int lease;
-    time_t last;
-} renewal;
-
-/* Renews the claim from the progress of the work, a third of a lease at most
- * after the last renewal. */
-static void renew(void *ctx, const co_progress *p)
-{
-    (void)p;
-    renewal *r = ctx;
-    time_t now = time(NULL);
-    if (now - r->last < r->lease / 3)
-        return;
-    co_error ignored;
-    if (co_state_claim_renew(r->state, r->tenant, r->worker, r->lease, &ignored) == CO_OK)
-        r->last = now;
-}
 
 int cmd_worker(cli_ctx *ctx)
 {
@@ -81,37 +59,18 @@ int cmd_worker(cli_ctx *ctx)
             co_state_claim_end(cs.session->state, key, worker, "failed", &err);
             continue;
         }
-        renewal rn = {cs.session->state, key, worker, (int)lease, time(NULL)};
-        bool ok = false;
-        co_code code;
-        if (cs.project->ncapture) {
-            co_cutover_options copt = {.skip_rehearsal = skip, .sample = sample,
-                                       .progress = renew, .progress_ctx = &rn,
-                                       .cancelled = cli_cancelled};
-            co_cutover_result cr;
-            code = co_cutover_tenant(cs.session, t, &copt, &cr, &err);
-            ok = code == CO_OK && (cr.switched || cr.load.skipped);
-            if (code == CO_OK && !ok)
-                cli_errorf("worker %s: tenant %s rolled back: %s\n", worker, key,
-                        cr.failure);
-            co_cutover_result_release(&cr);
-        } else {
-            co_migrate_options mopt = {0};
-            mopt.skip_rehearsal = skip;
-            mopt.progress = renew;
-            mopt.progress_ctx = &rn;
-            mopt.on_row = cli_row_checkpoint;
-            co_migrate_result mr;
-            code = co_migrate_tenant(cs.session, t, &mopt, &mr, &err);
-            co_migrate_result_release(&mr);
-            if (code == CO_OK) {
-                co_verify_options vopt = {.sample = sample};
-                co_verify_result vr;
-                code = co_verify_tenant(cs.session, t, &vopt, &vr, &err);
-                ok = code == CO_OK && vr.pass;
-                co_verify_result_release(&vr);
-            }
-        }
+        /* The whole move is the library's (move.h); the claim is renewed as
+         * the work goes, and a tenant already migrated is verified again. */
+        co_move_options mopt = {.skip_rehearsal = skip, .sample = sample,
+                                .verify_skipped = true, .claim_worker = worker,
+                                .lease_seconds = (int)lease, .cancelled = cli_cancelled,
+                                .on_row = cli_row_checkpoint};
+        co_move_result mr;
+        co_code code = co_move_tenant(cs.session, t, &mopt, &mr, &err);
+        bool ok = code == CO_OK && co_move_succeeded(&mr);
+        if (code == CO_OK && mr.cutover && !ok)
+            cli_errorf("worker %s: tenant %s rolled back: %s\n", worker, key, mr.failure);
+        co_move_result_release(&mr);
         if (code != CO_OK)
             cli_fail("worker", &err);
         co_error_clear(&err);

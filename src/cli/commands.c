@@ -79,6 +79,8 @@ static const cli_option migrate_options[] = {
     {"no-verify", 0, NULL, "do not verify each tenant after loading it"},
     {"skip-rehearsal", 0, NULL, "load tenants without a passing rehearsal (the journal records it)"},
     {"sample", 0, "N", "differences shown per entity and check (default 10)"},
+    {"jobs", 'j', "N", "tenants at once, each job with its own connections (default: 1 into a "
+                      "SQLite target, else the number of cores)"},
     {0},
 };
 
@@ -87,6 +89,8 @@ static const cli_option verify_options[] = {
     {"all", 'a', NULL, "verify every tenant"},
     {"sample", 0, "N|all", "findings listed per entity and check (default 10); totals are complete"},
     {"keep-going", 'k', NULL, "go on with the next tenant after an error"},
+    {"jobs", 'j', "N", "tenants verified at once (default: 1 on a SQLite target, else the number "
+                      "of cores)"},
     {0},
 };
 
@@ -95,6 +99,8 @@ static const cli_option rehearse_options[] = {
     {"all", 'a', NULL, "rehearse every tenant"},
     {"sample", 0, "N", "differences shown per entity and check (default 10)"},
     {"keep-going", 'k', NULL, "go on with the next tenant after a failed rehearsal"},
+    {"jobs", 'j', "N", "tenants rehearsed at once (default: 1 into a SQLite staging, else the "
+                      "number of cores)"},
     {0},
 };
 
@@ -109,6 +115,8 @@ static const cli_option run_options[] = {
     {"keep-going", 'k', NULL, "go on with the next tenant after a failure"},
     {"skip-rehearsal", 0, NULL, "move tenants without a passing rehearsal (recorded)"},
     {"parallel", 0, "N", "tenants at once, in N processes (default 1)"},
+    {"jobs", 'j', "N", "tenants at once, as jobs of this process (default: 1 into a SQLite "
+                      "target, else the number of cores)"},
     {"sample", 0, "N", "differences shown per entity and check (default 10)"},
     {0},
 };
@@ -128,6 +136,8 @@ static const cli_option audit_options[] = {
     {"zombie-below", 0, "PCT", "a column filled in fewer than PCT% of rows is a zombie (default 1)"},
     {"many-rows", 0, "N", "flag parent keys with N or more rows of an entity, and 10 times the "
                           "median (default 50)"},
+    {"jobs", 'j', "N", "tenants audited at once (default: 1 with a SQLite target, else the number "
+                      "of cores)"},
     {0},
 };
 

@@ -5,17 +5,21 @@
  * standard error is not a terminal (a log, a pipe, CI), plain lines: one per
  * item when it ends, with its rows and rate, and one every ten seconds for a
  * long item. A step without rows (building indexes) shows its name and, on
- * a plain line, how long it took. -q silences both.
+ * a plain line, how long it took. -q silences both. With --jobs N each job
+ * has a progress of its own (cli_progress_job): its plain lines as above,
+ * and on a terminal its place on the one bar line, which shows every job.
  */
 #include "cli.h"
 #include "cutover/plan.h"
 #include "util/fmt.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #define LINE_EVERY 10.0 /* seconds between plain lines of one long item */
@@ -33,7 +37,31 @@ struct cli_progress {
     char item[128];
     long long done;  /* of the current item, as last reported */
     long long total;
+    /* --jobs: a job's progress points at the shared one, whose bar line
+     * shows a slot per job; the shared one's lock is taken by every call. */
+    struct cli_progress *shared;
+    size_t job;
+    bool locking;
+    pthread_mutex_t lock;
+    char (*slots)[96];
+    size_t nslots;
 };
+
+/* The lock to take for p, or NULL (no jobs). */
+static pthread_mutex_t *lock_of(cli_progress *p)
+{
+    cli_progress *root = p && p->shared ? p->shared : p;
+    if (!root || !root->locking)
+        return NULL;
+    pthread_mutex_lock(&root->lock);
+    return &root->lock;
+}
+
+static void unlock(pthread_mutex_t *m)
+{
+    if (m)
+        pthread_mutex_unlock(m);
+}
 
 static double now(void)
 {
@@ -63,7 +91,8 @@ static void emit(cli_progress *p, const char *fmt, ...)
     char line[512], safe[1024], ts[40];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    int n = p->shared ? snprintf(line, sizeof line, "job %zu: ", p->job + 1) : 0;
+    vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap); /* a job's line says which job */
     va_end(ap);
     cli_term_text(line, safe, sizeof safe);
     if (p->lines) {
@@ -115,7 +144,7 @@ static bool begin_item(cli_progress *p, const char *label, const char *item, dou
     return new_item;
 }
 
-void cli_progress_step(cli_progress *p, const char *label, const char *item)
+static void progress_step_unlocked(cli_progress *p, const char *label, const char *item)
 {
     if (!p || (!p->bar && !p->lines && !p->log))
         return;
@@ -126,7 +155,7 @@ void cli_progress_step(cli_progress *p, const char *label, const char *item)
     p->drawn = true;
 }
 
-void cli_progress_update(cli_progress *p, const char *label, const char *item, long long done,
+static void progress_update_unlocked(cli_progress *p, const char *label, const char *item, long long done,
                          long long total)
 {
     if (!p || (!p->bar && !p->lines && !p->log))
@@ -175,7 +204,7 @@ void cli_progress_update(cli_progress *p, const char *label, const char *item, l
     p->drawn = true;
 }
 
-void cli_progress_item_done(cli_progress *p)
+static void progress_item_done_unlocked(cli_progress *p)
 {
     if (p && (p->lines || p->log)) {
         plain_line(p, now(), true);
@@ -184,11 +213,11 @@ void cli_progress_item_done(cli_progress *p)
     }
 }
 
-void cli_progress_clear(cli_progress *p)
+static void progress_clear_unlocked(cli_progress *p)
 {
     if (!p)
         return;
-    cli_progress_item_done(p); /* the last item ends here */
+    progress_item_done_unlocked(p); /* the last item ends here */
     if (p->drawn) {
         fputs("\r\033[K", stderr);
         fflush(stderr);
@@ -196,11 +225,138 @@ void cli_progress_clear(cli_progress *p)
     }
 }
 
+static void draw_jobs(cli_progress *root, double t, bool force);
+
+/* A job's item on its slot of the shared bar line. */
+static void job_slot(cli_progress *p, bool clear)
+{
+    cli_progress *root = p->shared;
+    if (!root || !root->bar || p->job >= root->nslots)
+        return;
+    char *slot = root->slots[p->job];
+    if (clear || !p->item[0]) {
+        slot[0] = '\0';
+    } else if (p->total > 0) {
+        snprintf(slot, sizeof root->slots[0], "job %zu: %lld%% %.40s %.24s", p->job + 1,
+                 p->done * 100 / p->total, p->label, p->item);
+    } else {
+        char n[32];
+        snprintf(slot, sizeof root->slots[0], "job %zu: %.40s %.24s %s", p->job + 1, p->label,
+                 p->item, cli_num(p->done, n, sizeof n));
+    }
+    draw_jobs(root, now(), clear);
+}
+
+/* The shared bar line: every job's slot, cut to the terminal's width. */
+static void draw_jobs(cli_progress *root, double t, bool force)
+{
+    if (!force && t - root->last_draw < 0.1)
+        return;
+    root->last_draw = t;
+    struct winsize ws;
+    size_t width = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10 ? ws.ws_col : 80;
+    char line[1024];
+    size_t used = 0;
+    line[0] = '\0';
+    int each = (int)((width - 1) / root->nslots) - 3; /* every job gets its share */
+    for (size_t k = 0; k < root->nslots && used + 1 < sizeof line; k++) {
+        if (!root->slots[k][0])
+            continue;
+        int n = snprintf(line + used, sizeof line - used, "%s%.*s", used ? " | " : "",
+                         each > 8 ? each : 8, root->slots[k]);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    if (used >= sizeof line)
+        used = sizeof line - 1;
+    if (used > width - 1)
+        line[width - 1] = '\0';
+    char safe[2048];
+    fprintf(stderr, "\r\033[K%s", cli_term_text(line, safe, sizeof safe));
+    fflush(stderr);
+    root->drawn = true;
+}
+
+void cli_progress_step(cli_progress *p, const char *label, const char *item)
+{
+    pthread_mutex_t *m = lock_of(p);
+    if (p && p->shared && !p->lines && !p->log) {
+        snprintf(p->label, sizeof p->label, "%s", label);
+        snprintf(p->item, sizeof p->item, "%s", item);
+        p->done = p->total = 0;
+    }
+    progress_step_unlocked(p, label, item);
+    if (p && p->shared)
+        job_slot(p, false);
+    unlock(m);
+}
+
+void cli_progress_update(cli_progress *p, const char *label, const char *item, long long done,
+                         long long total)
+{
+    pthread_mutex_t *m = lock_of(p);
+    if (p && p->shared && !p->lines && !p->log) { /* a job on the bar alone */
+        snprintf(p->label, sizeof p->label, "%s", label);
+        snprintf(p->item, sizeof p->item, "%s", item);
+        p->done = done;
+        p->total = total;
+    }
+    progress_update_unlocked(p, label, item, done, total);
+    if (p && p->shared)
+        job_slot(p, false);
+    unlock(m);
+}
+
+void cli_progress_item_done(cli_progress *p)
+{
+    pthread_mutex_t *m = lock_of(p);
+    progress_item_done_unlocked(p);
+    unlock(m);
+}
+
+void cli_progress_clear(cli_progress *p)
+{
+    pthread_mutex_t *m = lock_of(p);
+    progress_clear_unlocked(p);
+    if (p && p->shared)
+        job_slot(p, true);
+    unlock(m);
+}
+
+cli_progress *cli_progress_job(cli_progress *shared, size_t job, size_t njobs)
+{
+    if (!shared)
+        return NULL;
+    if (!shared->locking) {
+        pthread_mutex_init(&shared->lock, NULL);
+        shared->locking = true;
+    }
+    if (!shared->slots && shared->bar) {
+        shared->slots = calloc(njobs, sizeof *shared->slots);
+        shared->nslots = shared->slots ? njobs : 0;
+    }
+    cli_progress *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->lines = shared->lines;
+    p->log = shared->log;
+    p->bar = false; /* drawn on the shared line */
+    p->shared = shared;
+    p->job = job;
+    return p;
+}
+
 void cli_progress_free(cli_progress *p)
 {
+    if (!p)
+        return;
     cli_progress_clear(p);
+    if (p->locking)
+        pthread_mutex_destroy(&p->lock);
+    free(p->slots);
     free(p);
 }
+
+static void progress_note_unlocked(cli_progress *p, const char *line);
 
 void cli_progress_note(cli_progress *p, const char *fmt, ...)
 {
@@ -211,6 +367,13 @@ void cli_progress_note(cli_progress *p, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    pthread_mutex_t *m = lock_of(p);
+    progress_note_unlocked(p, line);
+    unlock(m);
+}
+
+static void progress_note_unlocked(cli_progress *p, const char *line)
+{
     if (p->bar) {
         if (p->drawn) {
             fputs("\r\033[K", stderr);

@@ -2,7 +2,10 @@
  * lease.c: leases, rehearsal records, routes and catch-up progress in the
  * journal (state.h). A lease row
  * says which process (pid on host) works on a tenant; it is taken inside a
- * write transaction, so two processes cannot both take it.
+ * write transaction, so two processes cannot both take it. Inside one process
+ * several journals may be open at once (the jobs of `--jobs N`, one session
+ * each): a registry here says which of them holds a tenant, so that two jobs
+ * never hold one tenant although their lease rows would name the same pid.
  */
 #include "cutover/state.h"
 #include "state/state_int.h"
@@ -10,11 +13,65 @@
 #include "util/clock.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* The tenants that the journals of this process hold, each with its holder. */
+typedef struct held_here {
+    struct held_here *next;
+    const co_state *holder;
+    const char *journal; /* the holder's (co_state_journal): other journals lease apart */
+    char tenant[];
+} held_here;
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static held_here *registry;
+
+/* Records that st holds tenant in this process: false when another journal
+ * of this process holds it (or out of memory, *oom set). */
+static bool registry_take(const co_state *st, const char *tenant, bool *oom)
+{
+    bool taken = true;
+    *oom = false;
+    pthread_mutex_lock(&registry_lock);
+    const char *journal = co_state_journal(st);
+    for (held_here *h = registry; h && taken; h = h->next)
+        if (strcmp(h->tenant, tenant) == 0 && strcmp(h->journal, journal) == 0)
+            taken = h->holder == st;
+    if (taken) {
+        size_t len = strlen(tenant) + 1;
+        held_here *h = malloc(sizeof *h + len);
+        if (h) {
+            memcpy(h->tenant, tenant, len);
+            h->holder = st;
+            h->journal = journal;
+            h->next = registry;
+            registry = h;
+        } else {
+            taken = false;
+            *oom = true;
+        }
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return taken;
+}
+
+void co_state_registry_drop(const co_state *st, const char *tenant)
+{
+    pthread_mutex_lock(&registry_lock);
+    for (held_here **at = &registry; *at; at = &(*at)->next)
+        if ((*at)->holder == st && strcmp((*at)->tenant, tenant) == 0) {
+            held_here *gone = *at;
+            *at = gone->next;
+            free(gone);
+            break;
+        }
+    pthread_mutex_unlock(&registry_lock);
+}
 
 static void host_name(char *buf, size_t cap)
 {
@@ -55,6 +112,13 @@ co_code co_state_lease(co_state *st, const char *tenant, const char *command, co
         (*held)++;
         return CO_OK;
     }
+    bool oom;
+    if (!registry_take(st, tenant, &oom))
+        return oom ? co_error_set(err, CO_ENOMEM, "out of memory")
+                   : co_error_set(err, CO_EBUSY,
+                                  "tenant %s is held by another job of this cutover process "
+                                  "(pid %ld); wait for it to finish",
+                                  tenant, (long)getpid());
     char host[256], now[32];
     host_name(host, sizeof host);
     co_clock_iso(co_clock_now(), now, sizeof now);
@@ -102,6 +166,8 @@ co_code co_state_lease(co_state *st, const char *tenant, const char *command, co
         co_store_rollback(s);
     if (rc == CO_OK)
         *held = 1;
+    else
+        co_state_registry_drop(st, tenant);
     return rc;
 }
 
@@ -112,6 +178,7 @@ co_code co_state_unlease(co_state *st, const char *tenant, co_error *err)
         return CO_OK;
     if (--*held > 0)
         return CO_OK;
+    co_state_registry_drop(st, tenant);
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_int(getpid())}};
     return co_store_exec_params(co_state_store(st), "DELETE FROM leases WHERE tenant = ? AND pid = ?",
                                 p, 2, NULL, err);

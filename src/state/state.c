@@ -23,6 +23,7 @@ typedef struct held_lease {
 
 struct co_state {
     co_store *store;
+    char *journal;      /* the URI as given and the directory it is relative to */
     held_lease *held;
     co_loader *idmap;   /* INSERT into id_map, prepared once */
     co_loader *rejects; /* INSERT into rejects, prepared once */
@@ -75,6 +76,11 @@ co_code co_state_open(const char *uri, const char *base_dir, co_state **out, co_
         return co_error_set(err, CO_ENOMEM, "out of memory");
     /* A journal is never made anew in place of a file that is not one. */
     co_code rc = co_state_file_check(uri, base_dir, err);
+    co_buf journal = CO_BUF_INIT;
+    co_buf_printf(&journal, "%s\n%s", uri, base_dir ? base_dir : "");
+    st->journal = journal.failed ? NULL : co_buf_detach(&journal);
+    if (rc == CO_OK && !st->journal)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
     if (rc == CO_OK)
         rc = co_store_open(uri, CO_SIDE_STATE, base_dir, &st->store, err);
     if (rc == CO_OK) /* a file that holds other tables is not a journal */
@@ -126,6 +132,7 @@ void co_state_close(co_state *st)
     /* Leases still held go with the process that closes its journal. */
     for (held_lease *h = st->held, *next; h; h = next) {
         next = h->next;
+        st->held = h; /* the list from here on: co_state_unlease walks it */
         if (h->count > 0) {
             co_error ignored;
             h->count = 1;
@@ -137,8 +144,11 @@ void co_state_close(co_state *st)
     co_loader_close(st->rejects);
     co_loader_close(st->merges);
     co_store_close(st->store);
+    free(st->journal);
     free(st);
 }
+
+const char *co_state_journal(const co_state *st) { return st->journal; }
 
 co_code co_state_setup(co_state *st, const char *project_hash, const char *project_path,
                        bool start_over, co_error *err)

@@ -17,5 +17,12 @@ co_store *co_state_store(co_state *st);
 /* Writes the buffered id map, reject and merge rows, so that a read sees
  * them; every read of the journal does it first. */
 co_code co_state_flush(co_state *st, co_error *err);
+/* Which journal st is, as opened (URI and the directory it is relative to):
+ * journals of one name in one process share their leases' registry. */
+const char *co_state_journal(const co_state *st);
+
+/* Forgets that st holds tenant in this process (lease.c's registry of the
+ * tenants each open journal of this process holds). */
+void co_state_registry_drop(const co_state *st, const char *tenant);
 
 #endif

@@ -16,6 +16,7 @@
 #include "util/rowhash.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -550,6 +551,7 @@ static co_code sq_reserve_keys(co_store *s, const char *table, const char *colum
 
 static const co_store_ops sqlite_ops = {
     .engine = "sqlite",
+    .one_writer = true,
     .close = sq_close,
     .exec = sq_exec,
     .exec_params = sq_exec_params,
@@ -578,13 +580,15 @@ static const co_store_ops sqlite_ops = {
 
 /* Process-wide SQLite settings, made once before the first connection:
  * memory statistics off (they take a global mutex on every allocation). */
+static void configure(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* refused harmlessly if already initialized */
+}
+
 static void configure_once(void)
 {
-    static bool done;
-    if (done)
-        return;
-    done = true;
-    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* refused harmlessly if already initialized */
+    static pthread_once_t once = PTHREAD_ONCE_INIT; /* jobs open connections in threads */
+    pthread_once(&once, configure);
 }
 
 /* Loading relies on a refused row undoing its whole statement, which needs a

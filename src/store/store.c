@@ -482,6 +482,8 @@ void co_store_set_key_filter(co_store *s, co_key_filter_fn fn, void *ctx)
 
 bool co_store_hashes_in_sql(const co_store *s) { return !s->ops->client_side_hashes; }
 
+bool co_store_one_writer(const co_store *s) { return s->ops->one_writer; }
+
 co_code co_store_allow_writes(co_store *s, co_error *err)
 {
     return s->ops->allow_writes ? s->ops->allow_writes(s, err) : CO_OK;

@@ -41,6 +41,7 @@ typedef struct co_store_ops {
     co_code (*reserve_keys)(co_store *s, const char *table, const char *column, size_t n,
                             int64_t *out, bool *until_commit, co_error *err);
     bool client_side_hashes; /* cutover_hash() & co. are not installed: hash rows in cutover */
+    bool one_writer;         /* one writer at a time (a SQLite file): --jobs defaults to 1 */
     const struct co_ddl_ops *ddl; /* schemas (ddl_int.h) */
     const struct co_dialect_ops *dialect; /* SQL that differs (dialect_int.h) */
     const struct co_capture_ops *capture; /* change capture; NULL: not supported */

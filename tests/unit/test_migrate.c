@@ -1,6 +1,7 @@
 /* test_migrate.c: the per-tenant pipeline on small SQLite databases made by
  * the test: loading, reference remapping, every reject rule the engine owns,
- * reconciliation counts, reruns, and a failed tenant leaving nothing behind. */
+ * reconciliation counts, reruns, and a failed tenant leaving nothing behind;
+ * moving a tenant as one call (move.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,8 @@
 #include <cmocka.h>
 
 #include "cutover/migrate.h"
+#include "cutover/move.h"
+#include "cutover/report.h"
 #include "cutover/verify.h"
 #include "engine/engine_int.h"
 #include "tmpdir.h"
@@ -557,6 +560,78 @@ static void scoped_verification(void **state)
     co_project_free(p);
 }
 
+/* co_move_tenant: a plain load then its verification, a rerun skipped (and
+ * verified again when asked), a paused cohort not started, a tenant another
+ * session (another job) holds refused. */
+static void moving_a_tenant_is_one_call(void **state)
+{
+    (void)state;
+    co_project *p = project();
+    co_session *s, *other;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_session_open(p, CO_SESSION_START_OVER, &s, &err), CO_OK);
+    assert_int_equal(co_session_open(p, CO_SESSION_READ_ONLY, &other, &err), CO_OK);
+    co_tenant *tenants;
+    size_t n;
+    assert_int_equal(co_tenants_list(s, &tenants, &n, &err), CO_OK);
+    co_move_options opt = {.again = true, .skip_rehearsal = true, .sample = 5};
+    co_move_result r;
+    assert_int_equal(co_move_tenant(s, &tenants[0], &opt, &r, &err), CO_OK);
+    assert_int_equal(r.status, CO_MOVE_MIGRATED);
+    assert_string_equal(co_move_status_name(r.status), "migrated");
+    assert_false(r.cutover);
+    assert_true(r.verified);
+    assert_int_equal(r.load.entities[0].loaded, 2);
+    assert_int_equal(co_move_succeeded(&r), r.verification.pass);
+    co_move_result_release(&r);
+
+    co_move_options rerun = {.skip_rehearsal = true};
+    assert_int_equal(co_move_tenant(s, &tenants[0], &rerun, &r, &err), CO_OK);
+    assert_int_equal(r.status, CO_MOVE_SKIPPED);
+    assert_false(r.verified);
+    co_move_result_release(&r);
+    rerun.verify_skipped = true; /* a worker's proof */
+    assert_int_equal(co_move_tenant(s, &tenants[0], &rerun, &r, &err), CO_OK);
+    assert_int_equal(r.status, CO_MOVE_SKIPPED);
+    assert_true(r.verified);
+    co_move_result_release(&r);
+
+    /* A paused cohort: the tenant is not started. */
+    char before[32], after[32];
+    assert_int_equal(co_state_tenant_get(s->state, "2", before, sizeof before, &err), CO_OK);
+    assert_int_equal(co_cohort_pause(s->state, 3, true, "test", &err), CO_OK);
+    co_move_options cohort = {.again = true, .skip_rehearsal = true, .in_cohort = true,
+                              .cohort = 3};
+    assert_int_equal(co_move_tenant(s, &tenants[1], &cohort, &r, &err), CO_OK);
+    assert_int_equal(r.status, CO_MOVE_PAUSED);
+    assert_int_equal(r.load.nentities, 0);
+    co_move_result_release(&r);
+    assert_int_equal(co_state_tenant_get(s->state, "2", after, sizeof after, &err), CO_OK);
+    assert_string_equal(before, after);
+    assert_int_equal(co_cohort_pause(s->state, 3, false, "test", &err), CO_OK);
+
+    /* Another job holds the tenant: refused, nothing done. */
+    assert_int_equal(co_state_lease(other->state, tenants[1].key, "migrate", &err), CO_OK);
+    co_move_options plain = {.again = true, .skip_rehearsal = true, .no_verify = true};
+    assert_int_equal(co_move_tenant(s, &tenants[1], &plain, &r, &err), CO_EBUSY);
+    assert_int_equal(r.status, CO_MOVE_FAILED);
+    assert_string_equal(r.phase, "load");
+    co_move_result_release(&r);
+    assert_int_equal(co_state_unlease(other->state, tenants[1].key, &err), CO_OK);
+    assert_int_equal(co_move_tenant(s, &tenants[1], &plain, &r, &err), CO_OK);
+    assert_int_equal(r.status, CO_MOVE_MIGRATED);
+    assert_false(r.verified);
+    assert_true(co_move_succeeded(&r));
+    co_move_result_release(&r);
+    assert_int_equal(count(s, "SELECT count(*) FROM people WHERE account_id = 2"), 1);
+
+    co_tenants_free(tenants, n);
+    co_session_close(other);
+    co_session_close(s);
+    co_project_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -566,6 +641,7 @@ int main(void)
         cmocka_unit_test(tenant_column_must_come_from_the_query),
         cmocka_unit_test(catch_up_merged_rows),
         cmocka_unit_test(scoped_verification),
+        cmocka_unit_test(moving_a_tenant_is_one_call),
     };
     return cmocka_run_group_tests(tests, make_databases, remove_dir);
 }

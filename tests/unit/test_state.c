@@ -345,6 +345,35 @@ static void the_lifecycle_refuses_what_it_does_not_allow(void **state)
     co_state_close(st);
 }
 
+/* The jobs of --jobs N are journals open in one process, whose lease rows
+ * would name the same pid: the second job must not take a tenant the first
+ * holds, and takes it once given back. */
+static void two_journals_of_one_process_never_hold_one_tenant(void **state)
+{
+    (void)state;
+    co_state *a = open_state("jobs/state.db");
+    co_state *b = open_state("jobs/state.db");
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_state_lease(a, "7", "migrate", &err), CO_OK);
+    assert_int_equal(co_state_lease(a, "7", "verify", &err), CO_OK); /* nests in one job */
+    assert_int_equal(co_state_lease(b, "7", "migrate", &err), CO_EBUSY);
+    assert_non_null(strstr(err.message, "another job"));
+    assert_int_equal(co_state_lease(b, "8", "migrate", &err), CO_OK); /* another tenant */
+    co_state *other = open_state("rehearsal/state.db"); /* another journal leases apart */
+    assert_int_equal(co_state_lease(other, "7", "rehearse", &err), CO_OK);
+    co_state_close(other);
+    assert_int_equal(co_state_unlease(a, "7", &err), CO_OK);
+    assert_int_equal(co_state_lease(b, "7", "migrate", &err), CO_EBUSY); /* still nested */
+    assert_int_equal(co_state_unlease(a, "7", &err), CO_OK);
+    assert_int_equal(co_state_lease(b, "7", "migrate", &err), CO_OK);
+    assert_int_equal(co_state_lease(a, "8", "migrate", &err), CO_EBUSY);
+    co_state_close(b); /* gives its leases back */
+    assert_int_equal(co_state_lease(a, "8", "migrate", &err), CO_OK);
+    assert_int_equal(co_state_lease(a, "7", "migrate", &err), CO_OK);
+    co_state_close(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +382,7 @@ int main(void)
         cmocka_unit_test(id_maps_and_rejects),
         cmocka_unit_test(reads_see_buffered_rows),
         cmocka_unit_test(the_journal_is_in_wal_mode),
+        cmocka_unit_test(two_journals_of_one_process_never_hold_one_tenant),
         cmocka_unit_test(the_journal_has_an_identity_and_must_be_one),
         cmocka_unit_test(schema_fingerprints_name_what_changed),
         cmocka_unit_test(the_lifecycle_refuses_what_it_does_not_allow),
