@@ -6,6 +6,7 @@
  * everywhere else (util/fmt.h): separators, and nouns that agree.
  */
 #include "cutover/plan.h"
+#include "engine/session.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/fmt.h"

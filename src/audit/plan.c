@@ -7,6 +7,7 @@
  * the same audit always gives the same plan.
  */
 #include "cutover/plan.h"
+#include "engine/session.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/json.h"

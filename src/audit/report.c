@@ -3,6 +3,7 @@
  */
 #include "cutover/audit.h"
 #include "cutover/verify.h"
+#include "engine/session.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/html.h"

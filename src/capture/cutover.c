@@ -4,7 +4,7 @@
  */
 #include "cutover/approval.h"
 #include "cutover/capture.h"
-#include "cutover/cutover.h"
+#include "cutover/cutover_seq.h"
 #include "cutover/rehearse.h"
 #include "cutover/traces.h"
 #include "capture/capture_int.h"

@@ -5,7 +5,7 @@
  */
 #include "cutover/capture.h"
 #include "cutover/approval.h"
-#include "cutover/cutover.h"
+#include "cutover/cutover_seq.h"
 #include "cutover/traces.h"
 #include "capture/capture_int.h"
 #include "util/buf.h"

@@ -7,7 +7,7 @@
 #include "util/fmt.h"
 #include "cutover/report.h"
 #include "cutover/migrate.h"
-#include "cutover/cutover.h"
+#include "cutover/cutover_seq.h"
 #include "cutover/verify.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -382,7 +382,8 @@ int cmd_migrate(cli_ctx *ctx)
     for (size_t i = 0; i < count && !cli_signal_caught(); i++) {
         outcome *o = &outcomes[i];
         bool paused = false;
-        if (ctx->in_cohort && co_cohort_paused(s->state, ctx->cohort, &paused, &err) == CO_OK &&
+        if (ctx->in_cohort &&
+            co_cohort_paused(co_session_state(s), ctx->cohort, &paused, &err) == CO_OK &&
             paused) {
             cli_errorf("run: cohort %s is paused: stopping before tenant %s "
                             "(cutover resume --cohort %s, or from the dashboard)\n",

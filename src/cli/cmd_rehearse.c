@@ -66,8 +66,8 @@ int cmd_rehearse(cli_ctx *ctx)
     /* Staging gets the target's tables it lacks, and the user is told. */
     char **created = NULL;
     size_t ncreated = 0;
-    if (co_schema_create(cs.project, CO_SIDE_TARGET, rehearsal->dest, &created, &ncreated,
-                         &err) != CO_OK) {
+    if (co_schema_create(cs.project, CO_SIDE_TARGET, co_session_dest(rehearsal), &created,
+                         &ncreated, &err) != CO_OK) {
         rc = cli_fail("rehearse", &err);
         goto done;
     }

@@ -7,7 +7,7 @@
  * tenant the journal has never seen.
  */
 #include "cli.h"
-#include "cutover/cutover.h"
+#include "cutover/cutover_seq.h"
 #include "cutover/report.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -71,7 +71,7 @@ int cli_open_journal(cli_ctx *ctx, const char *what, const char *key, cli_sessio
     int64_t known = 0;
     co_error err;
     co_error_clear(&err);
-    if (co_store_query_int(co_state_store(out->session->state),
+    if (co_store_query_int(co_state_store(co_session_state(out->session)),
                            key ? "SELECT count(*) FROM tenants WHERE tenant = ?"
                                : "SELECT count(*) FROM tenants",
                            &p, key ? 1 : 0, &known, NULL, &err) != CO_OK) {
@@ -99,7 +99,8 @@ int cmd_route(cli_ctx *ctx)
     co_error_clear(&err);
     if (cs.tenants && !co_tenant_find(cs.tenants, cs.ntenants, key)) {
         rc = cli_unknown_tenant(ctx, key, cs.tenants, cs.ntenants);
-    } else if (co_state_route_get(cs.session->state, key, route, sizeof route, &err) != CO_OK) {
+    } else if (co_state_route_get(co_session_state(cs.session), key, route, sizeof route, &err) !=
+               CO_OK) {
         rc = cli_fail("route", &err);
     } else if (ctx->json) {
         co_buf b = CO_BUF_INIT;
@@ -137,7 +138,7 @@ int cmd_routes(cli_ctx *ctx)
     co_error_clear(&err);
     if (ctx->json) { /* the dashboard's /api/routes answers the same document */
         char *json = NULL;
-        if (co_report_routes_json(cs.session->state, &json, &err) != CO_OK)
+        if (co_report_routes_json(co_session_state(cs.session), &json, &err) != CO_OK)
             rc = cli_fail("routes", &err);
         else
             printf("%s\n", json);
@@ -146,7 +147,7 @@ int cmd_routes(cli_ctx *ctx)
         return rc;
     }
     co_cursor *c = NULL;
-    co_code code = co_store_query(co_state_store(cs.session->state),
+    co_code code = co_store_query(co_state_store(co_session_state(cs.session)),
                                   "SELECT t.tenant, coalesce(r.route, 'old'), r.switched_at,"
                                   " r.freeze_seconds FROM tenants t"
                                   " LEFT JOIN routes r ON r.tenant = t.tenant",

@@ -6,6 +6,7 @@
  * the target table is asked for it.
  */
 #include "cutover/trace.h"
+#include "engine/session.h"
 #include "util/buf.h"
 #include "util/key.h"
 #include "util/text.h"

@@ -4,6 +4,7 @@
  * of a lost journal from them (traces.h).
  */
 #include "cutover/traces.h"
+#include "engine/session.h"
 #include "util/buf.h"
 
 #include <stdio.h>

@@ -3,8 +3,9 @@
  * the target against the same weekdays of the source's history, probes,
  * query budgets, the journal, and the on_alert hook.
  */
-#include "cutover/cutover.h"
+#include "cutover/cutover_seq.h"
 #include "cutover/monitor.h"
+#include "engine/session.h"
 #include "util/buf.h"
 #include "util/clock.h"
 
