@@ -39,22 +39,30 @@ assert_eq "the clean rollback restores the source" "0 $source_before" "$? $(db_c
 rollback_calls=$(cat "$WORK/calls")
 echo "store calls: migrate $migrate_calls, rollback $rollback_calls"
 
+# faulty WHAT FROM CALLS N ARGS...: cutover ARGS in a fresh copy $run of FROM
+# with store call N failing. Returns 1 once N is past the CALLS a clean run
+# makes (the run must then complete); else checks the exit code and sets
+# route, state and have (the tenant's rows in the target) for the caller.
+run=$WORK/run
+faulty() {
+  local what=$1 from=$2 calls=$3 n=$4; shift 4
+  rm -rf "$run"
+  cp -r "$from" "$run"
+  CUTOVER_FAIL_AT_CALL=$n CUTOVER_FAULT_CALLS=$WORK/calls co "$run" "$@" -q >/dev/null 2>"$WORK/err"
+  local code=$? made
+  made=$(cat "$WORK/calls" 2>/dev/null || echo "?")
+  if (( n > calls )); then
+    assert_eq "$what: call $n is never reached: the run completes" "0 $calls" "$code $made"
+    return 1
+  fi
+  [[ $documented == *" $code "* ]] && pass "$what, call $n failing: exit $code" \
+    || fail "$what, call $n failing: exit $code is not documented: $(head -c 300 "$WORK/err")"
+  route=$(co "$run" route "$t" 2>&1) state=$(state_of "$run") have=$(target_rows "$run")
+}
+
 # migrate with the Nth store call failing.
 for n in $(points "$migrate_calls" 4 6); do
-  run=$WORK/run
-  rm -rf "$run"
-  cp -r "$WORK/pristine" "$run"
-  CUTOVER_FAIL_AT_CALL=$n CUTOVER_FAULT_CALLS=$WORK/calls co "$run" migrate --tenant "$t" \
-    --skip-rehearsal -q >/dev/null 2>"$WORK/err"
-  code=$?
-  made=$(cat "$WORK/calls" 2>/dev/null || echo "?")
-  if (( n > migrate_calls )); then
-    assert_eq "migrate: call $n is never reached: the run completes" "0 $migrate_calls" "$code $made"
-    break
-  fi
-  [[ $documented == *" $code "* ]] && pass "migrate, call $n failing: exit $code" \
-    || fail "migrate, call $n failing: exit $code is not documented: $(head -c 300 "$WORK/err")"
-  route=$(co "$run" route "$t" 2>&1) state=$(state_of "$run") have=$(target_rows "$run")
+  faulty migrate "$WORK/pristine" "$migrate_calls" "$n" migrate --tenant "$t" --skip-rehearsal || break
   if [[ $route == new ]]; then
     assert_eq "migrate, call $n: route new, so switched with every row" \
       "switched $target_after" "$state $(db_checksum "$run/crm.db")"
@@ -72,20 +80,7 @@ done
 
 # rollback of the switched tenant with the Nth store call failing.
 for n in $(points "$rollback_calls" 2 4); do
-  run=$WORK/run
-  rm -rf "$run"
-  cp -r "$WORK/switched" "$run"
-  CUTOVER_FAIL_AT_CALL=$n CUTOVER_FAULT_CALLS=$WORK/calls co "$run" rollback --tenant "$t" \
-    -q >/dev/null 2>"$WORK/err"
-  code=$?
-  made=$(cat "$WORK/calls" 2>/dev/null || echo "?")
-  if (( n > rollback_calls )); then
-    assert_eq "rollback: call $n is never reached: the run completes" "0 $rollback_calls" "$code $made"
-    break
-  fi
-  [[ $documented == *" $code "* ]] && pass "rollback, call $n failing: exit $code" \
-    || fail "rollback, call $n failing: exit $code is not documented: $(head -c 300 "$WORK/err")"
-  route=$(co "$run" route "$t" 2>&1) state=$(state_of "$run") have=$(target_rows "$run")
+  faulty rollback "$WORK/switched" "$rollback_calls" "$n" rollback --tenant "$t" || break
   if [[ $route == new ]]; then
     assert_eq "rollback, call $n: route new, so still switched with every row" \
       "switched $rows" "$state $have"
