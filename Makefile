@@ -4,6 +4,7 @@
 BUILD       ?= build
 BUILD_ASAN  ?= build-asan
 BUILD_FUZZ  ?= build-fuzz
+BUILD_RELEASE ?= build-release
 FUZZ_SECONDS ?= 60
 FUZZ_HARNESSES = project csv json serve text
 PREFIX      ?= /usr/local
@@ -20,10 +21,14 @@ all: build
 deps:
 	@tools/deps.sh
 
+# build/ is a test build: the fault points of src/util/fault.h are compiled in
+# (CUTOVER_TEST_HOOKS, docs/testing.md). `make install` builds without them.
 $(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DCUTOVER_TEST_HOOKS=ON
 
 build: deps $(BUILD)/CMakeCache.txt
+	@grep -q '^CUTOVER_TEST_HOOKS:BOOL=ON' $(BUILD)/CMakeCache.txt || \
+	  cmake -S . -B $(BUILD) -DCUTOVER_TEST_HOOKS=ON
 	cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
@@ -35,13 +40,13 @@ check: build
 
 # The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
 check-asan: deps
-	cmake -S . -B $(BUILD_ASAN) -DCUTOVER_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake -S . -B $(BUILD_ASAN) -DCUTOVER_SANITIZE=ON -DCUTOVER_TEST_HOOKS=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS) -L unit
 
 # The scenario scripts (tests/e2e) against the ASan+UBSan build of the program.
 check-asan-e2e: deps
-	cmake -S . -B $(BUILD_ASAN) -DCUTOVER_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake -S . -B $(BUILD_ASAN) -DCUTOVER_SANITIZE=ON -DCUTOVER_TEST_HOOKS=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS) -L e2e
 
@@ -49,7 +54,7 @@ check-asan-e2e: deps
 # its saved corpus; new inputs go to $(BUILD_FUZZ)/corpus/NAME, findings (crash-*,
 # timeout-*) to $(BUILD_FUZZ)/findings/NAME. Needs clang (make deps).
 fuzz: deps
-	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCUTOVER_FUZZ=ON -DCUTOVER_WERROR=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCUTOVER_FUZZ=ON -DCUTOVER_TEST_HOOKS=ON -DCUTOVER_WERROR=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_HARNESSES))
 	@set -e; for h in $(FUZZ_HARNESSES); do \
 	  mkdir -p $(BUILD_FUZZ)/corpus/$$h $(BUILD_FUZZ)/findings/$$h; \
@@ -68,11 +73,14 @@ chaos: build
 	CUTOVER=$(BUILD)/cutover CUTOVER_SOURCE_DIR=$(CURDIR) CUTOVER_SHARED=$(CURDIR)/../shared \
 	  CHAOS_ROUNDS=$(CHAOS_ROUNDS) CHAOS_SEED=$(CHAOS_SEED) bash tests/e2e/test_chaos.sh
 
-install: build
-	cmake --install $(BUILD) --prefix $(PREFIX)
+# A release build of its own, without the test-only fault points.
+install: deps
+	cmake -S . -B $(BUILD_RELEASE) -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DCUTOVER_TEST_HOOKS=OFF
+	cmake --build $(BUILD_RELEASE) -j $(JOBS)
+	cmake --install $(BUILD_RELEASE) --prefix $(PREFIX)
 
 bench: build
 	bench/migrate-sqlite
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(BUILD_RELEASE)

@@ -16,8 +16,8 @@
 #include "cutover/state.h"
 
 /* Journals a note on tenant by author (not empty), at the clock's time. */
-co_code co_note_add(co_state *st, const char *tenant, const char *author, const char *text,
-                    co_error *err);
+CO_API co_code co_note_add(co_state *st, const char *tenant, const char *author, const char *text,
+                           co_error *err);
 
 /* The gate of a step. Answers CO_OK when the project needs no approval for
  * step (or not for this subject's size class), or when a person other than
@@ -27,13 +27,13 @@ co_code co_note_add(co_state *st, const char *tenant, const char *author, const 
  * tenant key (its size class comes from its audit; a tenant never audited
  * needs approval under a size rule) or another name (a model's). starter
  * must not be empty. */
-co_code co_approval_check(co_state *st, const co_project *p, const char *subject,
-                          const char *step, const char *starter, co_error *err);
+CO_API co_code co_approval_check(co_state *st, const co_project *p, const char *subject,
+                                 const char *step, const char *starter, co_error *err);
 
 /* Approves the waiting request of step for subject as approver. Refused with
  * CO_EUSAGE when approver is the person who requested it (the refusal is
  * journaled too), CO_ENOTFOUND when nothing waits for approval. */
-co_code co_approval_grant(co_state *st, const co_project *p, const char *subject,
-                          const char *step, const char *approver, co_error *err);
+CO_API co_code co_approval_grant(co_state *st, const co_project *p, const char *subject,
+                                 const char *step, const char *approver, co_error *err);
 
 #endif

@@ -25,7 +25,7 @@ typedef struct co_audit_options {
     const struct co_orphans *orphans;
 } co_audit_options;
 
-void co_audit_options_init(co_audit_options *opt);
+CO_API void co_audit_options_init(co_audit_options *opt);
 
 /* ---- column profiles (src/audit/profile.c) ---- */
 
@@ -55,9 +55,9 @@ typedef struct co_column_profile {
  * bounded memory, reading each table once. mapped is set from the columns the
  * project's entity queries read. opt may be NULL (the defaults). The caller
  * frees with co_profiles_free. */
-co_code co_audit_profiles(co_store *source, const co_project *p, const co_audit_options *opt,
-                          co_column_profile **out, size_t *n, co_error *err);
-void co_profiles_free(co_column_profile *profiles, size_t n);
+CO_API co_code co_audit_profiles(co_store *source, const co_project *p, const co_audit_options *opt,
+                                 co_column_profile **out, size_t *n, co_error *err);
+CO_API void co_profiles_free(co_column_profile *profiles, size_t n);
 
 /* ---- per tenant (src/audit/tenant.c) ---- */
 
@@ -147,27 +147,27 @@ typedef struct co_tenant_audit {
  * for everything else, and limits_checked is false with limits_note saying
  * why. opt may be NULL (the defaults). The caller frees *out with
  * co_tenant_audits_free. */
-co_code co_audit_tenants(co_session *s, const co_tenant *ts, size_t n, const co_audit_options *opt,
-                         co_progress_fn progress, void *progress_ctx, co_tenant_audit **out,
-                         co_error *err);
-void co_tenant_audits_free(co_tenant_audit *a, size_t n);
+CO_API co_code co_audit_tenants(co_session *s, const co_tenant *ts, size_t n,
+                                const co_audit_options *opt, co_progress_fn progress,
+                                void *progress_ctx, co_tenant_audit **out, co_error *err);
+CO_API void co_tenant_audits_free(co_tenant_audit *a, size_t n);
 
 /* Size classes by rows: S below 10,000; M below 100,000; L below 1,000,000; XL above. */
-const char *co_size_class(int64_t rows);
+CO_API const char *co_size_class(int64_t rows);
 
 /* Records the audits in the journal (table tenant_audits), replacing earlier
  * ones of the same tenants; the plan reads them. */
-co_code co_audit_record(co_session *s, const co_tenant_audit *a, size_t n, co_error *err);
+CO_API co_code co_audit_record(co_session *s, const co_tenant_audit *a, size_t n, co_error *err);
 
 /* The whole audit as one JSON object (heap), or NULL when out of memory. opt
  * (NULL: the defaults) is what the audit was asked to flag. */
-char *co_audit_json(const co_column_profile *profiles, size_t nprofiles,
-                    const co_tenant_audit *tenants, size_t ntenants, const co_project *p,
-                    const co_audit_options *opt);
+CO_API char *co_audit_json(const co_column_profile *profiles, size_t nprofiles,
+                           const co_tenant_audit *tenants, size_t ntenants, const co_project *p,
+                           const co_audit_options *opt);
 
 /* The audit as a self-contained HTML page (heap), or NULL when out of memory. */
-char *co_audit_html(const co_column_profile *profiles, size_t nprofiles,
-                    const co_tenant_audit *tenants, size_t ntenants, const co_project *p,
-                    const co_audit_options *opt);
+CO_API char *co_audit_html(const co_column_profile *profiles, size_t nprofiles,
+                           const co_tenant_audit *tenants, size_t ntenants, const co_project *p,
+                           const co_audit_options *opt);
 
 #endif

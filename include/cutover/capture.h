@@ -26,7 +26,8 @@ typedef struct co_change {
 
 /* Installs the change log and the capture triggers (once) and starts
  * recording the tenant's writes. st must allow writes. */
-co_code co_capture_start(co_store *st, const co_project *p, const char *tenant, co_error *err);
+CO_API co_code co_capture_start(co_store *st, const co_project *p, const char *tenant,
+                                co_error *err);
 /* Refuses the tenant's writes to the captured tables from now on, for as
  * long as this process renews the freeze's heartbeat (co_capture_heartbeat)
  * at least every options.freeze_heartbeat_seconds: the freeze row in
@@ -34,19 +35,22 @@ co_code co_capture_start(co_store *st, const co_project *p, const char *tenant, 
  * bound, all by the database's clock. A lapsed freeze refuses nothing. On
  * PostgreSQL it first waits for the writes in flight (a brief LOCK). Freezing
  * a frozen tenant again renews it. */
-co_code co_capture_freeze(co_store *st, const co_project *p, const char *tenant, co_error *err);
+CO_API co_code co_capture_freeze(co_store *st, const co_project *p, const char *tenant,
+                                 co_error *err);
 /* Renews this process's freeze of the tenant if it has not lapsed: *fresh
  * says whether it held (a lapsed freeze is not revived: freeze again). */
-co_code co_capture_heartbeat(co_store *st, const char *tenant, bool *fresh, co_error *err);
+CO_API co_code co_capture_heartbeat(co_store *st, const char *tenant, bool *fresh, co_error *err);
 /* For the switch: makes this process's freeze of the tenant hold for good
  * (until co_capture_unfreeze), in one statement and only if it has not
  * lapsed; *sealed says whether it was. */
-co_code co_capture_seal(co_store *st, const char *tenant, bool *sealed, co_error *err);
+CO_API co_code co_capture_seal(co_store *st, const char *tenant, bool *sealed, co_error *err);
 /* Lets the tenant's writes through again. */
-co_code co_capture_unfreeze(co_store *st, const co_project *p, const char *tenant, co_error *err);
+CO_API co_code co_capture_unfreeze(co_store *st, const co_project *p, const char *tenant,
+                                   co_error *err);
 /* Stops recording the tenant, forgets its changes, and removes every capture
  * object once no tenant is captured. Idempotent. */
-co_code co_capture_stop(co_store *st, const co_project *p, const char *tenant, co_error *err);
+CO_API co_code co_capture_stop(co_store *st, const co_project *p, const char *tenant,
+                               co_error *err);
 
 /* Capture positions make a catch-up mark commit-safe. A change's position is
  * its sequence number on SQLite, whose writers are serialized, so that
@@ -58,19 +62,19 @@ co_code co_capture_stop(co_store *st, const co_project *p, const char *tenant, c
  * oldest transaction still in progress, minus one
  * (pg_snapshot_xmin(pg_current_snapshot()) - 1). A mark never advances past
  * the horizon, so a change committed later always lies above it. */
-co_code co_capture_horizon(co_store *st, int64_t *horizon, co_error *err);
+CO_API co_code co_capture_horizon(co_store *st, int64_t *horizon, co_error *err);
 
 /* Up to max changes of the tenant with a position in (after, upto] and a
  * sequence number above after_seq (for paging), in sequence order. The
  * caller frees them with co_changes_free. */
-co_code co_capture_changes(co_store *st, const char *tenant, int64_t after, int64_t upto,
-                           int64_t after_seq, size_t max, co_change **out, size_t *n,
-                           co_error *err);
-void co_changes_free(co_change *c, size_t n);
+CO_API co_code co_capture_changes(co_store *st, const char *tenant, int64_t after, int64_t upto,
+                                  int64_t after_seq, size_t max, co_change **out, size_t *n,
+                                  co_error *err);
+CO_API void co_changes_free(co_change *c, size_t n);
 /* How many changes of the tenant wait above the position after. */
-co_code co_capture_backlog(co_store *st, const char *tenant, int64_t after, int64_t *count,
-                           co_error *err);
+CO_API co_code co_capture_backlog(co_store *st, const char *tenant, int64_t after, int64_t *count,
+                                  co_error *err);
 /* Whether the tenant is frozen now (a freeze whose heartbeat lapsed is not). */
-co_code co_capture_is_frozen(co_store *st, const char *tenant, bool *frozen, co_error *err);
+CO_API co_code co_capture_is_frozen(co_store *st, const char *tenant, bool *frozen, co_error *err);
 
 #endif

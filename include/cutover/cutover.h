@@ -1,127 +1,40 @@
 /*
- * cutover.h: moving one tenant without the customer noticing, and undoing it.
+ * cutover.h: the whole public API of libcutover in one include.
  *
- * With a `capture` list in the project file, a tenant's migration is:
- * capture its writes on the source -> copy -> catch up on the captured
- * changes until the backlog is small -> freeze its writes (on_freeze hook;
- * the freeze time is the rollback point) -> apply the last changes -> verify
- * -> switch its route to "new" (on_switch hook). A failure at any step rolls
- * the tenant back: its rows leave the target, capture and freeze are removed
- * and the route stays "old" (on_failure, on_rollback hooks). After a switch
- * the source keeps the tenant's rows, frozen, for the retention window;
- * a rollback then first exports the tenant's rows from the target to a file,
- * so that writes made in the new system are not lost.
+ * A program needs only `#include <cutover/cutover.h>` and
+ * `pkg-config --cflags --libs cutover`. Each header below covers one
+ * subsystem and can be included alone; cutover/version.h has the version
+ * macros and co_version(). Every function declared in these headers is
+ * exported (CO_API, cutover/export.h), and nothing else is.
  */
 #ifndef CUTOVER_CUTOVER_H
 #define CUTOVER_CUTOVER_H
 
+#include "cutover/approval.h"
+#include "cutover/audit.h"
+#include "cutover/buf.h"
+#include "cutover/capture.h"
+#include "cutover/cutover_seq.h"
+#include "cutover/demo.h"
+#include "cutover/error.h"
+#include "cutover/export.h"
+#include "cutover/migrate.h"
+#include "cutover/monitor.h"
+#include "cutover/plan.h"
+#include "cutover/project.h"
+#include "cutover/rehearse.h"
+#include "cutover/report.h"
+#include "cutover/review.h"
+#include "cutover/schema.h"
+#include "cutover/scoring.h"
+#include "cutover/serve.h"
+#include "cutover/state.h"
+#include "cutover/status.h"
+#include "cutover/store.h"
+#include "cutover/trace.h"
+#include "cutover/traces.h"
+#include "cutover/value.h"
 #include "cutover/verify.h"
-
-typedef struct co_cutover_options {
-    bool skip_rehearsal;
-    bool again;               /* asked to reload: a switched tenant is refused, not skipped */
-    size_t sample;            /* findings kept by the verification */
-    int64_t backlog_small;    /* freeze once no more changes than this wait (default 100) */
-    int max_rounds;           /* catch-up rounds before freezing anyway (default 20) */
-    co_progress_fn progress;
-    void *progress_ctx;
-    /* Asked at each safe point (between rows of the copy, catch-up rounds and
-     * the steps of the freeze) whether to stop: true stops with
-     * CO_EINTERRUPTED, and the tenant is rolled back. Past the point of no
-     * return (the freeze sealed for the switch) the switch is finished. */
-    bool (*cancelled)(void *ctx);
-    void *cancel_ctx;
-} co_cutover_options;
-
-typedef struct co_cutover_result {
-    co_migrate_result load;
-    co_verify_result verification;
-    bool verified;             /* verification ran */
-    int64_t changes_applied;   /* captured changes caught up */
-    double freeze_seconds;     /* from freeze to switch (or to rollback) */
-    double seconds;
-    bool switched;
-    bool rolled_back;
-    char failure[512];         /* why it did not switch, or "" */
-    co_code failure_code;      /* the class of what failed: CO_ESOURCE, CO_ETARGET,
-                                  CO_EVERIFY, CO_ENOTREADY (a hook, a refusal), ...;
-                                  CO_OK when failure is "" */
-} co_cutover_result;
-
-/* The whole migration of t (see the file comment). A failure that was rolled
- * back is a result (res->switched false, res->rolled_back true, res->failure
- * and res->failure_code say why), not an error; errors are for failures that
- * could not be rolled back. A tenant already switched is skipped
- * (res->load.skipped); with opt->again it is refused instead (failure_code
- * CO_ENOTREADY, "roll it back first"), nothing done. A tenant not switched
- * is always loaded afresh, so opt->again changes nothing for it. */
-co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_options *opt,
-                          co_cutover_result *res, co_error *err);
-void co_cutover_result_release(co_cutover_result *r);
-
-/* Applies the tenant's captured changes above the journal's mark, in rounds,
- * up to the capture horizon (co_capture_horizon), or all of them when frozen
- * (the freeze waited for the writes in flight), and moves the mark to the
- * horizon; *applied counts them. cap is a writable connection to the source. */
-co_code co_catch_up(co_session *s, co_store *cap, const co_tenant *t, int64_t run_id, bool frozen,
-                    int64_t *applied, co_error *err);
-
-/* Adds to scope the rows that the tenant's captured changes with a capture
- * position in (after, upto] touch, by the entities' follows. */
-co_code co_changes_scope(co_store *cap, const co_project *p, const char *tenant, int64_t after,
-                         int64_t upto, co_verify_scope *scope, co_error *err);
-
-typedef struct co_rollback_result {
-    bool was_switched;
-    char *export_file;  /* the tenant's target rows, when it was switched; else NULL */
-    int64_t exported;   /* rows in it */
-    int64_t carried_back; /* rows written back into the source (entities with `reverse`) */
-    int64_t not_carried;  /* rows the source refused (a constraint): they are in the export */
-    double seconds;
-    const char *remains;  /* when it failed: what is left to do (static text), else NULL */
-} co_rollback_result;
-
-/* Rolls t back (idempotent): routes it "old"; when it was switched, exports
- * its target rows first and carries the rows of entities with a `reverse`
- * mapping back into the source (updating, or inserting what the source lacks);
- * removes capture and freeze from the source and purges the target. A
- * rollback that fails part way sets the tenant's state "rollback_incomplete",
- * says in err what remains and how to finish it, and res->remains too;
- * co_cutover_tenant finishes it before it moves the tenant again. */
-co_code co_rollback_tenant(co_session *s, const co_tenant *t, co_rollback_result *res,
-                           co_error *err);
-void co_rollback_result_release(co_rollback_result *r);
-
-/* Runs the project's hook for phase, if any (a command run by /bin/sh in the
- * project's directory), with CUTOVER_TENANT, CUTOVER_PHASE and CUTOVER_RUN_ID
- * in its environment. A hook that exits non-zero (or cannot run) answers
- * CO_ENOTREADY naming it and its status: the phase stops. */
-co_code co_run_hook(const co_project *p, co_hook_phase phase, const char *tenant, int64_t run_id,
-                    co_error *err);
-
-/* co_run_hook with more: env holds name, value pairs ended by NULL (added
- * to the hook's environment), and input (may be NULL) is written to the
- * hook's standard input. The on_alert hook gets its details this way. */
-co_code co_run_hook_input(const co_project *p, co_hook_phase phase, const char *tenant,
-                          int64_t run_id, const char *const *env, const char *input,
-                          co_error *err);
-
-typedef struct co_archive_result {
-    char *path;       /* the archive file */
-    int64_t rows;
-    int64_t bytes;    /* compressed */
-} co_archive_result;
-
-/* Writes the tenant's source rows, as every entity query returns them, to a
- * zstd-compressed JSON Lines file under .cutover/archive, whose first line
- * names the project file's hash; the journal records it. */
-co_code co_archive_tenant(co_session *s, const co_tenant *t, co_archive_result *res,
-                          co_error *err);
-void co_archive_result_release(co_archive_result *r);
-
-/* Ends a switched tenant's undo window: refused (CO_ENOTREADY, saying from
- * when) until retention_days after the switch; then removes capture and
- * freeze from the source and marks the tenant finalized. The old rows stay. */
-co_code co_finalize_tenant(co_session *s, const co_tenant *t, co_error *err);
+#include "cutover/version.h"
 
 #endif

@@ -38,7 +38,7 @@ typedef struct co_demo_summary {
 
 /* Generates the demo. Fails with CO_EUSAGE for a scale outside (0, 10] and
  * CO_EIO when the directory cannot be written. */
-co_code co_demo_init(const co_demo_options *opt, co_demo_summary *out, co_error *err);
+CO_API co_code co_demo_init(const co_demo_options *opt, co_demo_summary *out, co_error *err);
 
 /* Live traffic, as the legacy application would write it: for `seconds`,
  * `rate` writes a second to the tenant's rows of DIR/legacy.db, mostly new
@@ -52,7 +52,7 @@ typedef struct co_traffic_result {
     int64_t first_event, last_event; /* ids of the events inserted */
 } co_traffic_result;
 
-co_code co_demo_traffic(const char *dir, const char *tenant, double rate, double seconds,
-                        uint64_t seed, co_traffic_result *out, co_error *err);
+CO_API co_code co_demo_traffic(const char *dir, const char *tenant, double rate, double seconds,
+                               uint64_t seed, co_traffic_result *out, co_error *err);
 
 #endif

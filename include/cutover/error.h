@@ -10,6 +10,8 @@
 #ifndef CUTOVER_ERROR_H
 #define CUTOVER_ERROR_H
 
+#include "cutover/export.h"
+
 #include <stddef.h>
 
 typedef enum co_code {
@@ -41,20 +43,20 @@ typedef struct co_error {
 } co_error;
 
 /* Clears err to CO_OK with empty texts. err may be NULL. */
-void co_error_clear(co_error *err);
+CO_API void co_error_clear(co_error *err);
 
 /* Sets err's code and message (printf-style) and returns code, so that a
  * failing path can say `return co_error_set(err, CO_EIO, "...")`. Keeps any
  * context already present. err may be NULL. */
-co_code co_error_set(co_error *err, co_code code, const char *fmt, ...)
+CO_API co_code co_error_set(co_error *err, co_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Adds context to err->where, separated by ", " from what is there. The
  * innermost caller adds first, so the text reads from detail to whole. */
-void co_error_where(co_error *err, const char *fmt, ...)
+CO_API void co_error_where(co_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* The stable lower-case name of a code, for JSON ("project", "source", ...). */
-const char *co_code_name(co_code code);
+CO_API const char *co_code_name(co_code code);
 
 #endif

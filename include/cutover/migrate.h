@@ -27,22 +27,20 @@ typedef struct co_tenant {
     co_value value; /* the key as the source gave it, for binding :tenant (text points at key) */
 } co_tenant;
 
-typedef struct co_session {
-    const co_project *project;
-    co_store *source;
-    co_store *dest;   /* the target, or staging for a rehearsal */
-    co_state *state;
-    const char *user; /* who runs this command (approvals: the starter); NULL when unknown */
-    /* What co_tenants_list left out of the tenants query's rows: those with
-     * a NULL key, and repeats of a key already listed (the first such key in
-     * repeated_key); key_column is the query's first column. */
-    struct {
-        int64_t null_keys;
-        int64_t repeated;
-        char repeated_key[64];
-        char key_column[64];
-    } tenants_left_out;
-} co_session;
+/* What co_tenants_list left out of the tenants query's rows: those with a
+ * NULL key, and repeats of a key already listed (the first such key in
+ * repeated_key); key_column is the query's first column. */
+typedef struct co_tenants_left_out {
+    int64_t null_keys;
+    int64_t repeated;
+    char repeated_key[64];
+    char key_column[64];
+} co_tenants_left_out;
+
+/* What a command works with: the project, the source, the destination store
+ * (the target, or staging for a rehearsal) and the journal. Opaque: opened by
+ * co_session_open, read through the co_session_ accessors below. */
+typedef struct co_session co_session;
 
 enum {
     CO_SESSION_STAGING = 1 << 0,    /* the destination is staging, not the target */
@@ -57,19 +55,32 @@ enum {
 /* Opens the project's source, its destination and its journal, and (unless
  * CO_SESSION_READ_ONLY) checks the journal's setup row (co_state_setup).
  * flags is a combination of the CO_SESSION_ values. */
-co_code co_session_open(const co_project *p, unsigned flags, co_session **out, co_error *err);
-void co_session_close(co_session *s);
+CO_API co_code co_session_open(const co_project *p, unsigned flags, co_session **out,
+                               co_error *err);
+CO_API void co_session_close(co_session *s);
+
+/* The session's parts, owned by the session (valid until co_session_close).
+ * source and dest are NULL for a CO_SESSION_JOURNAL_ONLY session. */
+CO_API const co_project *co_session_project(const co_session *s);
+CO_API co_store *co_session_source(const co_session *s);
+CO_API co_store *co_session_dest(const co_session *s);
+CO_API co_state *co_session_state(const co_session *s);
+/* Who runs the command (approvals record the starter); NULL when unknown.
+ * The text is borrowed: it must outlive the session. */
+CO_API void co_session_set_user(co_session *s, const char *user);
+/* What the last co_tenants_list left out (all zero before it runs). */
+CO_API const co_tenants_left_out *co_session_left_out(const co_session *s);
 
 /* Runs the tenants query and records the tenants in the journal. The caller
  * frees the array with co_tenants_free. */
-co_code co_tenants_list(co_session *s, co_tenant **out, size_t *n, co_error *err);
-void co_tenants_free(co_tenant *t, size_t n);
+CO_API co_code co_tenants_list(co_session *s, co_tenant **out, size_t *n, co_error *err);
+CO_API void co_tenants_free(co_tenant *t, size_t n);
 /* The tenant whose key is `key`, or NULL. */
-const co_tenant *co_tenant_find(const co_tenant *t, size_t n, const char *key);
+CO_API const co_tenant *co_tenant_find(const co_tenant *t, size_t n, const char *key);
 
 /* Checks, without copying anything, that every entity query prepares on the
  * source and that its output columns exist in the destination table. */
-co_code co_session_check(co_session *s, co_error *err);
+CO_API co_code co_session_check(co_session *s, co_error *err);
 
 typedef struct co_progress {
     const char *tenant;
@@ -121,18 +132,18 @@ typedef struct co_migrate_result {
     char *rejects_file;        /* the tenant's reject file */
 } co_migrate_result;
 
-void co_migrate_result_release(co_migrate_result *r);
+CO_API void co_migrate_result_release(co_migrate_result *r);
 
 /* Migrates one tenant (see the file comment). A rerun of a migrated tenant is
  * skipped unless opt->again, which reloads it to the same result. The tenant
  * is leased for the run (CO_EBUSY when another process holds it). Into the
  * target (not staging), a tenant needs a passing rehearsal of this project
  * file (CO_ENOTREADY) unless opt->skip_rehearsal, which the journal records. */
-co_code co_migrate_tenant(co_session *s, const co_tenant *t, const co_migrate_options *opt,
-                          co_migrate_result *res, co_error *err);
+CO_API co_code co_migrate_tenant(co_session *s, const co_tenant *t, const co_migrate_options *opt,
+                                 co_migrate_result *res, co_error *err);
 
 /* Removes everything of the tenant from the destination (children first) and
  * clears its id maps. */
-co_code co_purge_tenant(co_session *s, const co_tenant *t, co_error *err);
+CO_API co_code co_purge_tenant(co_session *s, const co_tenant *t, co_error *err);
 
 #endif

@@ -24,18 +24,18 @@
 /* The p-th percentile (0..100) of v[0..n), linearly interpolated between
  * closest ranks (as numpy's default): the median is p = 50. Sorts v in
  * place. 0 when n is 0. */
-double co_percentile(double *v, size_t n, double p);
+CO_API double co_percentile(double *v, size_t n, double p);
 
 /* The baseline of a day: the mean of counts[0..n) (the same weekday in the
  * weeks before); 0 when n is 0. */
-double co_baseline_mean(const int64_t *counts, size_t n);
+CO_API double co_baseline_mean(const int64_t *counts, size_t n);
 
 /* Judges actual against baseline: *deviation = (actual - baseline) /
  * baseline (0 when baseline is 0). A day is judged when baseline >=
  * min_baseline (and above 0); a judged day is flagged when |deviation| >
  * tolerance. Returns whether it is flagged; *judged says whether it was judged. */
-bool co_deviation_flag(double baseline, double actual, double tolerance, double min_baseline,
-                       double *deviation, bool *judged);
+CO_API bool co_deviation_flag(double baseline, double actual, double tolerance, double min_baseline,
+                              double *deviation, bool *judged);
 
 /* ---- query budgets (budget.c) ---- */
 
@@ -53,17 +53,18 @@ typedef struct co_budget_result {
  * transaction that is rolled back (a query that writes changes nothing). The
  * caller frees *out with free(). A query that fails is a result with its
  * error, not an error. */
-co_code co_budgets_run(co_store *dest, const co_project *p, const co_tenant *t,
-                       co_budget_result **out, size_t *n, co_error *err);
+CO_API co_code co_budgets_run(co_store *dest, const co_project *p, const co_tenant *t,
+                              co_budget_result **out, size_t *n, co_error *err);
 
 /* Journals results in budget_results: phase "rehearsal", "monitor" or
  * "budgets"; side "staging" or "target"; check_id 0 when none. */
-co_code co_budgets_record(co_state *st, const char *tenant, const char *phase, const char *side,
-                          const co_budget_result *r, size_t n, int64_t check_id, co_error *err);
+CO_API co_code co_budgets_record(co_state *st, const char *tenant, const char *phase,
+                                 const char *side, const co_budget_result *r, size_t n,
+                                 int64_t check_id, co_error *err);
 
 /* "name took p95 1.234 s (median 1.100 s) over its budget of 0.500 s; ..."
  * for the queries over budget, into buf (cap bytes); "" when all pass. */
-void co_budgets_failures(const co_budget_result *r, size_t n, char *buf, size_t cap);
+CO_API void co_budgets_failures(const co_budget_result *r, size_t n, char *buf, size_t cap);
 
 /* ---- monitoring (monitor.c) ---- */
 
@@ -114,11 +115,11 @@ typedef struct co_monitor_result {
  * and, when something is flagged, runs the on_alert hook with the details.
  * A tenant that is not switched, or past its period, is a result with
  * monitored false. The caller releases res. */
-co_code co_monitor_tenant(co_session *s, const co_tenant *t, const co_monitor_options *opt,
-                          co_monitor_result *res, co_error *err);
-void co_monitor_result_release(co_monitor_result *r);
+CO_API co_code co_monitor_tenant(co_session *s, const co_tenant *t, const co_monitor_options *opt,
+                                 co_monitor_result *res, co_error *err);
+CO_API void co_monitor_result_release(co_monitor_result *r);
 
 /* The alert document given to on_alert on standard input (heap; free()). */
-char *co_monitor_alert_json(const char *tenant, const co_monitor_result *r);
+CO_API char *co_monitor_alert_json(const char *tenant, const co_monitor_result *r);
 
 #endif

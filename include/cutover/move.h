@@ -70,17 +70,17 @@ typedef struct co_move_result {
  * CO_MOVE_FAILED, or CO_MOVE_MIGRATED when the rows were loaded but the
  * verification could not run (res->phase "verify"). A job of --jobs N calls
  * it with its own session: two sessions never hold one tenant (CO_EBUSY). */
-co_code co_move_tenant(co_session *s, const co_tenant *t, const co_move_options *opt,
-                       co_move_result *res, co_error *err);
-void co_move_result_release(co_move_result *r);
+CO_API co_code co_move_tenant(co_session *s, const co_tenant *t, const co_move_options *opt,
+                              co_move_result *res, co_error *err);
+CO_API void co_move_result_release(co_move_result *r);
 
 /* Whether the tenant is where the move meant it to be: switched, migrated
  * and verified with a pass (or not asked to verify), or skipped as already
  * there (with verify_skipped, verified again with a pass). */
-bool co_move_succeeded(const co_move_result *r);
+CO_API bool co_move_succeeded(const co_move_result *r);
 
 /* The status as the summaries name it: "failed", "migrated", "switched",
  * "skipped", "refused", "rolled_back", "paused". */
-const char *co_move_status_name(co_move_status st);
+CO_API const char *co_move_status_name(co_move_status st);
 
 #endif

@@ -43,24 +43,24 @@ typedef struct co_plan {
 /* Makes a plan from the audits of this project file in the journal
  * (CO_ENOTFOUND when there are none: run cutover audit first) and stores it;
  * out->unaudited lists the tenants it leaves out for want of one. */
-co_code co_plan_make(co_session *s, double canary_percent, double growth, co_plan *out,
-                     co_error *err);
+CO_API co_code co_plan_make(co_session *s, double canary_percent, double growth, co_plan *out,
+                            co_error *err);
 /* The latest stored plan (CO_ENOTFOUND when none). */
-co_code co_plan_latest(co_session *s, co_plan *out, co_error *err);
-void co_plan_release(co_plan *p);
+CO_API co_code co_plan_latest(co_session *s, co_plan *out, co_error *err);
+CO_API void co_plan_release(co_plan *p);
 /* The plan as JSON (heap), or NULL when out of memory. */
-char *co_plan_json(const co_plan *p);
+CO_API char *co_plan_json(const co_plan *p);
 
 /* Records the date agreed with a tenant's customer; window in minutes. */
-co_code co_schedule_set(co_session *s, const char *tenant, time_t at, int window_minutes,
-                        co_error *err);
+CO_API co_code co_schedule_set(co_session *s, const char *tenant, time_t at, int window_minutes,
+                               co_error *err);
 
 /* Writes one notice per scheduled tenant into outbox, as TENANT.txt and
  * TENANT.html, from template (a file, or NULL for the built-in one) with
  * {{customer}}, {{tenant}}, {{date}}, {{window}}, {{duration}} and {{contact}}.
  * An unknown {{name}} is an error naming the template line. *written counts
  * the tenants. */
-co_code co_notices_write(co_session *s, const char *template_path, const char *outbox,
-                         const char *contact, size_t *written, co_error *err);
+CO_API co_code co_notices_write(co_session *s, const char *template_path, const char *outbox,
+                                const char *contact, size_t *written, co_error *err);
 
 #endif

@@ -10,6 +10,7 @@
 #ifndef CUTOVER_PROJECT_H
 #define CUTOVER_PROJECT_H
 
+#include "cutover/buf.h"
 #include "cutover/error.h"
 
 #include <stdbool.h>
@@ -300,36 +301,36 @@ typedef struct co_project {
 
 /* Reads and validates the file at path. On success *out is a new project the
  * caller frees with co_project_free. */
-co_code co_project_load(const char *path, co_project **out, co_error *err);
+CO_API co_code co_project_load(const char *path, co_project **out, co_error *err);
 
 /* The same from text in memory; name is used in error positions and dir is the
  * directory relative paths resolve against. */
-co_code co_project_parse(const char *text, size_t len, const char *name, const char *dir,
-                         co_project **out, co_error *err);
+CO_API co_code co_project_parse(const char *text, size_t len, const char *name, const char *dir,
+                                co_project **out, co_error *err);
 
-void co_project_free(co_project *p);
+CO_API void co_project_free(co_project *p);
 
 /* The entity with that name, or NULL. */
-const co_entity *co_project_entity(const co_project *p, const char *name);
+CO_API const co_entity *co_project_entity(const co_project *p, const char *name);
 
 /* The target column that identifies a row of e in the target and that refs to
  * e receive: its target_key, or else its (first) key column. */
-const char *co_entity_target_column(const co_entity *e);
+CO_API const char *co_entity_target_column(const co_entity *e);
 
 /* Index of an entity in p->entities, or -1. */
-int co_project_entity_index(const co_project *p, const char *name);
+CO_API int co_project_entity_index(const co_project *p, const char *name);
 
 /* "before_copy", "on_freeze", ... */
-const char *co_hook_name(co_hook_phase phase);
+CO_API const char *co_hook_name(co_hook_phase phase);
 
 /* The capture entry of a source table, or NULL. */
-const co_capture_table *co_project_capture(const co_project *p, const char *table);
+CO_API const co_capture_table *co_project_capture(const co_project *p, const char *table);
 
 /* The approval rule of a step, or NULL when the step needs none. */
-const co_approval_rule *co_project_approval(const co_project *p, const char *step);
+CO_API const co_approval_rule *co_project_approval(const co_project *p, const char *step);
 
 /* A commented starter project file, for `cutover init`. Static storage. */
-const char *co_project_starter(void);
+CO_API const char *co_project_starter(void);
 
 /* A starter project file made from an existing source and target, for
  * `cutover init --source URI --target URI`, appended to out: one entity per
@@ -339,12 +340,11 @@ const char *co_project_starter(void);
  * what cutover could not match is marked with "TODO" comments for the user.
  * The URIs are written as given. */
 struct co_store;
-struct co_buf;
-co_code co_project_starter_from(struct co_store *source, struct co_store *target,
-                                const char *source_uri, const char *target_uri,
-                                struct co_buf *out, co_error *err);
+CO_API co_code co_project_starter_from(struct co_store *source, struct co_store *target,
+                                       const char *source_uri, const char *target_uri, co_buf *out,
+                                       co_error *err);
 
 /* The event source with that name, or NULL. */
-const co_event_source *co_project_event_source(const co_project *p, const char *name);
+CO_API const co_event_source *co_project_event_source(const co_project *p, const char *name);
 
 #endif

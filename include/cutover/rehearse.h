@@ -22,15 +22,15 @@ typedef struct co_rehearsal_result {
 
 /* Opens the session a rehearsal loads through: the project's source, its
  * staging database and the rehearsal journal. */
-co_code co_rehearsal_open(const co_project *p, co_session **out, co_error *err);
+CO_API co_code co_rehearsal_open(const co_project *p, co_session **out, co_error *err);
 
 /* Rehearses t: reloads it into staging, verifies it, records the outcome in
  * main's journal. A failed load or verification is a result (res->pass
  * false), not an error; errors are for the journal. */
-co_code co_rehearse_tenant(co_session *main, co_session *rehearsal, const co_tenant *t,
-                           const co_verify_options *vopt, co_rehearsal_result *res,
-                           co_error *err);
-void co_rehearsal_result_release(co_rehearsal_result *r);
+CO_API co_code co_rehearse_tenant(co_session *main, co_session *rehearsal, const co_tenant *t,
+                                  const co_verify_options *vopt, co_rehearsal_result *res,
+                                  co_error *err);
+CO_API void co_rehearsal_result_release(co_rehearsal_result *r);
 
 /* Schema fingerprints (engine/fingerprint.c): a rehearsal records the schemas
  * it ran against, and migrate refuses when they changed since.
@@ -41,14 +41,14 @@ void co_rehearsal_result_release(co_rehearsal_result *r);
  * *out (free() it). co_schema_compare is true when both are the same; else
  * *changes (free() it) names what changed: "source events.occurred_at TEXT
  * -> INTEGER; target contacts.title removed (TEXT)". */
-co_code co_schema_fingerprint(co_store *source, co_store *target, const co_project *p,
-                              char **out, co_error *err);
-bool co_schema_compare(const char *rehearsed, const char *now, char **changes);
+CO_API co_code co_schema_fingerprint(co_store *source, co_store *target, const co_project *p,
+                                     char **out, co_error *err);
+CO_API bool co_schema_compare(const char *rehearsed, const char *now, char **changes);
 /* Records the fingerprint of main's source and target for the tenant. */
-co_code co_rehearsal_schema_record(co_session *main, const char *tenant, co_error *err);
+CO_API co_code co_rehearsal_schema_record(co_session *main, const char *tenant, co_error *err);
 /* CO_ENOTREADY, naming what changed, when the schemas are no longer those
  * of the tenant's passing rehearsal (or it recorded none). */
-co_code co_rehearsal_schema_check(co_session *s, const char *tenant, co_error *err);
+CO_API co_code co_rehearsal_schema_check(co_session *s, const char *tenant, co_error *err);
 
 /* How many findings a rehearsal's outcome carries: in its JSON, in the text
  * that rehearse prints and in the reasons the journal keeps. */
@@ -59,6 +59,6 @@ co_code co_rehearsal_schema_check(co_session *s, const char *tenant, co_error *e
  * its verification as verify --json lists them (entity, check, kind, key,
  * detail with the columns and both values)}. Heap; free() it; NULL when out
  * of memory. */
-char *co_rehearsal_result_json(const char *tenant, const co_rehearsal_result *r);
+CO_API char *co_rehearsal_result_json(const char *tenant, const co_rehearsal_result *r);
 
 #endif

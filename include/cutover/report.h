@@ -29,8 +29,8 @@ typedef struct co_report_options {
 
 /* The report as an HTML page into *out (heap; free() it). An unknown
  * opt->tenant answers CO_ENOTFOUND. */
-co_code co_report_html(co_state *st, const co_project *p, const co_report_options *opt,
-                       char **out, co_error *err);
+CO_API co_code co_report_html(co_state *st, const co_project *p, const co_report_options *opt,
+                              char **out, co_error *err);
 
 /* JSON documents of the dashboard's API, each into *out (heap; free() it).
  *   tenants  {"tenants":[...]}: exactly what `cutover status --json` prints
@@ -40,27 +40,28 @@ co_code co_report_html(co_state *st, const co_project *p, const co_report_option
  *   routes   {"routes":[...]}: exactly what `cutover routes --json` prints
  *   cohorts  the latest plan's cohorts, with their tenants and pauses
  * An unknown tenant or run answers CO_ENOTFOUND. */
-co_code co_report_tenants_json(co_state *st, char **out, co_error *err);
-co_code co_report_tenant_json(co_state *st, const co_project *p, const char *tenant, char **out,
-                              co_error *err);
-co_code co_report_run_json(co_state *st, int64_t run_id, char **out, co_error *err);
-co_code co_report_routes_json(co_state *st, char **out, co_error *err);
-co_code co_report_cohorts_json(co_state *st, char **out, co_error *err);
+CO_API co_code co_report_tenants_json(co_state *st, char **out, co_error *err);
+CO_API co_code co_report_tenant_json(co_state *st, const co_project *p, const char *tenant,
+                                     char **out, co_error *err);
+CO_API co_code co_report_run_json(co_state *st, int64_t run_id, char **out, co_error *err);
+CO_API co_code co_report_routes_json(co_state *st, char **out, co_error *err);
+CO_API co_code co_report_cohorts_json(co_state *st, char **out, co_error *err);
 
 /* After the switch (docs/monitor.md): {"checks":[...],"flagged":[...],
  * "budgets":[...],"waiting":[...],"notes":[...]}: each tenant's latest monitor
  * check, its flagged days, the latest budget result per tenant and query,
  * the approvals waiting and the last 50 notes. */
-co_code co_report_monitor_json(co_state *st, char **out, co_error *err);
+CO_API co_code co_report_monitor_json(co_state *st, char **out, co_error *err);
 
 /* Pausing a cohort of the latest plan: `cutover run --cohort C` and workers
  * stop before taking the next tenant of a paused cohort (the tenant in
  * flight finishes). cohort 0 is the canary. Pausing twice is harmless. */
-co_code co_cohort_pause(co_state *st, int cohort, bool pause, const char *reason, co_error *err);
-co_code co_cohort_paused(co_state *st, int cohort, bool *paused, co_error *err);
+CO_API co_code co_cohort_pause(co_state *st, int cohort, bool pause, const char *reason,
+                               co_error *err);
+CO_API co_code co_cohort_paused(co_state *st, int cohort, bool *paused, co_error *err);
 /* The word that names a cohort in the dashboard's path and confirms an
  * action on it: "canary" for 0, the wave's number otherwise ("3"). Writes
  * it into buf (cap bytes) and returns buf. */
-const char *co_cohort_confirm_name(int cohort, char *buf, size_t cap);
+CO_API const char *co_cohort_confirm_name(int cohort, char *buf, size_t cap);
 
 #endif

@@ -39,8 +39,8 @@ typedef struct co_review_counts {
  * project's entities; its merge rule must have `similar`) for tenant t,
  * highest score first. Reads the source and the journal only. counts (may
  * be NULL) is added to. CO_EUSAGE when the entity has no similar rule. */
-co_code co_review_pairs(co_session *s, const co_tenant *t, size_t entity, co_review_fn fn,
-                        void *ctx, co_review_counts *counts, co_error *err);
+CO_API co_code co_review_pairs(co_session *s, const co_tenant *t, size_t entity, co_review_fn fn,
+                               void *ctx, co_review_counts *counts, co_error *err);
 
 /* What a decisions file held. */
 typedef struct co_review_applied {
@@ -55,7 +55,7 @@ typedef struct co_review_applied {
  * CO_EUSAGE (with FILE:LINE) for a missing column, an unknown decision, an
  * entity without a merge rule or a pair of a row with itself; CO_EIO when
  * it cannot be read. Nothing is written unless the whole file is valid. */
-co_code co_review_apply(co_session *s, const char *path, co_review_applied *out,
-                        co_error *err);
+CO_API co_code co_review_apply(co_session *s, const char *path, co_review_applied *out,
+                               co_error *err);
 
 #endif

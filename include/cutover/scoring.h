@@ -18,6 +18,7 @@
 #ifndef CUTOVER_SCORING_H
 #define CUTOVER_SCORING_H
 
+#include "cutover/buf.h"
 #include "cutover/error.h"
 #include "cutover/monitor.h"
 #include "cutover/project.h"
@@ -33,8 +34,8 @@
 typedef enum co_ev_kind { CO_EV_EVENT, CO_EV_EXCLUDED, CO_EV_NEGATIVE } co_ev_kind;
 
 /* "event", "excluded", "negative"; co_ev_kind_parse returns false for others. */
-const char *co_ev_kind_name(co_ev_kind k);
-bool co_ev_kind_parse(const char *s, co_ev_kind *out);
+CO_API const char *co_ev_kind_name(co_ev_kind k);
+CO_API bool co_ev_kind_parse(const char *s, co_ev_kind *out);
 
 typedef struct co_mapping_rule {
     char *raw;        /* the source's event name */
@@ -53,45 +54,45 @@ typedef struct co_mapping {
     size_t nrules;
 } co_mapping;
 
-void co_mapping_release(co_mapping *m);
+CO_API void co_mapping_release(co_mapping *m);
 
 /* Reads a mapping file: CSV lines `raw_event,canonical_event,kind` (kind
  * event, excluded or negative; canonical may be empty when excluded; '#'
  * starts a comment). Fills m->rules; errors carry "FILE:LINE". */
-co_code co_mapping_read_file(const char *path, co_mapping *m, co_error *err);
+CO_API co_code co_mapping_read_file(const char *path, co_mapping *m, co_error *err);
 
 /* Records m (its source and rules) as the source's next version with the
  * given status; *id gets the new id. Turning a version "on" turns the
  * source's other "on" version "off". */
-co_code co_mapping_save(co_state *st, const co_mapping *m, const char *status, int64_t *id,
-                        co_error *err);
+CO_API co_code co_mapping_save(co_state *st, const co_mapping *m, const char *status, int64_t *id,
+                               co_error *err);
 
 /* Loads version id. CO_ENOTFOUND when there is none. */
-co_code co_mapping_load(co_state *st, int64_t id, co_mapping *out, co_error *err);
+CO_API co_code co_mapping_load(co_state *st, int64_t id, co_mapping *out, co_error *err);
 
 /* Finds a mapping by "ID" (a number) or "SOURCE" (that source's "on"
  * version, else its newest version that is not archived). */
-co_code co_mapping_find(co_state *st, const char *ref, co_mapping *out, co_error *err);
+CO_API co_code co_mapping_find(co_state *st, const char *ref, co_mapping *out, co_error *err);
 
 /* Every version, newest first; the caller releases each and frees the array. */
-co_code co_mapping_list(co_state *st, co_mapping **out, size_t *n, co_error *err);
+CO_API co_code co_mapping_list(co_state *st, co_mapping **out, size_t *n, co_error *err);
 
 /* Sets a version's status; "on" turns the source's other "on" version "off". */
-co_code co_mapping_set_status(co_state *st, int64_t id, const char *status, co_error *err);
+CO_API co_code co_mapping_set_status(co_state *st, int64_t id, const char *status, co_error *err);
 
 /* Copies mapping `from` for to_source with status "off", renaming raw events
  * through rename_path (CSV lines `old_raw,new_raw`; NULL for none); names not
  * in the table are kept; an empty new_raw (the new source lacks the event)
  * makes the copy exclude it. *id gets the copy's id. */
-co_code co_mapping_duplicate(co_state *st, int64_t from, const char *to_source,
-                             const char *rename_path, int64_t *id, co_error *err);
+CO_API co_code co_mapping_duplicate(co_state *st, int64_t from, const char *to_source,
+                                    const char *rename_path, int64_t *id, co_error *err);
 
 /* ---- models ---- */
 
 enum { CO_SEG_VERY_HIGH, CO_SEG_HIGH, CO_SEG_MEDIUM, CO_SEG_LOW, CO_SEG_COUNT };
 
 /* "very high", "high", "medium", "low". */
-const char *co_segment_name(int seg);
+CO_API const char *co_segment_name(int seg);
 
 typedef struct co_model_event {
     char *event;       /* canonical event */
@@ -114,35 +115,36 @@ typedef struct co_model {
     size_t nevents;
 } co_model;
 
-void co_model_release(co_model *m);
+CO_API void co_model_release(co_model *m);
 
 /* The defaults: half_points 50, segments by score at 75, 50 and 25. */
-void co_model_defaults(co_model *m);
+CO_API void co_model_defaults(co_model *m);
 
 /* Reads a model file: CSV lines `canonical_event,weight,lifespan_days`. */
-co_code co_model_read_file(const char *path, co_model *m, co_error *err);
+CO_API co_code co_model_read_file(const char *path, co_model *m, co_error *err);
 
 /* Records m (name unique) with the given status; *id gets its id. */
-co_code co_model_save(co_state *st, const co_model *m, const char *status, int64_t *id,
-                      co_error *err);
+CO_API co_code co_model_save(co_state *st, const co_model *m, const char *status, int64_t *id,
+                             co_error *err);
 /* Loads a model by name or id. */
-co_code co_model_find(co_state *st, const char *ref, co_model *out, co_error *err);
-co_code co_model_list(co_state *st, co_model **out, size_t *n, co_error *err);
-co_code co_model_set_status(co_state *st, int64_t id, const char *status, co_error *err);
+CO_API co_code co_model_find(co_state *st, const char *ref, co_model *out, co_error *err);
+CO_API co_code co_model_list(co_state *st, co_model **out, size_t *n, co_error *err);
+CO_API co_code co_model_set_status(co_state *st, int64_t id, const char *status, co_error *err);
 
 /* A draft named new_name on `source` with m's weight and lifespan for each
  * canonical event that the source's mapping (as co_mapping_find gives it)
  * produces; events it lacks are left out and counted in *dropped. */
-co_code co_model_duplicate(co_state *st, const co_model *m, const char *source,
-                           const char *new_name, int64_t *id, size_t *dropped, co_error *err);
+CO_API co_code co_model_duplicate(co_state *st, const co_model *m, const char *source,
+                                  const char *new_name, int64_t *id, size_t *dropped,
+                                  co_error *err);
 
 /* ---- scores ---- */
 
 /* One event's contribution age_days after it happened: weight falling
  * linearly to 0 at lifespan_days; 0 before it happens and from then on. */
-double co_score_contribution(double weight, int lifespan_days, double age_days);
+CO_API double co_score_contribution(double weight, int lifespan_days, double age_days);
 /* Points to 0-100: 100 * p / (p + half); 0 for p <= 0. */
-double co_score_normalize(double points, double half_points);
+CO_API double co_score_normalize(double points, double half_points);
 
 /* Scores of one model as of a date: one row per person (lead level) or
  * account (account level) that has at least one mapped event. */
@@ -157,41 +159,41 @@ typedef struct co_scores {
     int64_t *per_event;    /* [model event] rows seen up to as_of (any age) */
 } co_scores;
 
-void co_scores_release(co_scores *s);
+CO_API void co_scores_release(co_scores *s);
 
 /* Assigns segments from scores by the model's cuts (thresholds or percentiles). */
-void co_scores_segment(const co_model *m, co_scores *s);
+CO_API void co_scores_segment(const co_model *m, co_scores *s);
 
 /* Streams the model's source through its mapping and scores everyone as of
  * as_of: memory holds one number per person (or account), never the events. */
-co_code co_score_model(const co_project *p, co_state *st, const co_model *m, time_t as_of,
-                       co_scores *out, co_error *err);
+CO_API co_code co_score_model(const co_project *p, co_state *st, const co_model *m, time_t as_of,
+                              co_scores *out, co_error *err);
 
 /* The top contributing events of the given keys (person or account), for the
  * sample page: out[i] gets up to `top` "event +points" texts joined by "; ". */
-co_code co_score_explain(const co_project *p, co_state *st, const co_model *m, time_t as_of,
-                         const char *const *keys, size_t nkeys, size_t top, char **out,
-                         co_error *err);
+CO_API co_code co_score_explain(const co_project *p, co_state *st, const co_model *m, time_t as_of,
+                                const char *const *keys, size_t nkeys, size_t top, char **out,
+                                co_error *err);
 
 /* ---- metrics (docs/scoring.md gives each formula) ---- */
 
 /* Area under the ROC curve of score for label (1 converted), ties counted
  * half; 0.5 when either class is empty. */
-double co_metric_auc(const double *score, const unsigned char *label, size_t n);
+CO_API double co_metric_auc(const double *score, const unsigned char *label, size_t n);
 /* Spearman's rank correlation (average ranks for ties); 1 when both are constant. */
-double co_metric_spearman(const double *a, const double *b, size_t n);
+CO_API double co_metric_spearman(const double *a, const double *b, size_t n);
 /* Two-sample Kolmogorov-Smirnov statistic: the largest gap between the CDFs. */
-double co_metric_ks(const double *a, const double *b, size_t n);
+CO_API double co_metric_ks(const double *a, const double *b, size_t n);
 /* Population stability index of b against a over ten score bands of width 10. */
-double co_metric_psi(const double *a, const double *b, size_t n);
+CO_API double co_metric_psi(const double *a, const double *b, size_t n);
 
 /* The share of scores in each of the ten bands [0,10) ... [90,100]. */
 #define CO_SCORE_BANDS 10
-void co_score_bands(const double *score, size_t n, double bands[CO_SCORE_BANDS]);
+CO_API void co_score_bands(const double *score, size_t n, double bands[CO_SCORE_BANDS]);
 /* PSI of band shares b against a (each share floored at 0.01%): for
  * distributions of different people, such as a model's scores today against
  * those recorded when it was published. */
-double co_metric_psi_bands(const double a[CO_SCORE_BANDS], const double b[CO_SCORE_BANDS]);
+CO_API double co_metric_psi_bands(const double a[CO_SCORE_BANDS], const double b[CO_SCORE_BANDS]);
 
 /* ---- comparison ---- */
 
@@ -226,16 +228,15 @@ typedef struct co_model_comparison {
 /* Scores everyone with both models as of as_of and compares them against
  * the labels table (columns person, converted_at) read from the old model's
  * source store: converted = converted_at in (as_of, as_of + 30 days]. */
-co_code co_model_compare(const co_project *p, co_state *st, const co_model *old_m,
-                         const co_model *new_m, time_t as_of, const char *labels_table,
-                         const co_compare_limits *limits, co_model_comparison *out,
-                         co_error *err);
+CO_API co_code co_model_compare(const co_project *p, co_state *st, const co_model *old_m,
+                                const co_model *new_m, time_t as_of, const char *labels_table,
+                                const co_compare_limits *limits, co_model_comparison *out,
+                                co_error *err);
 /* The comparison as one JSON object, appended to b. */
-struct co_buf;
-void co_model_comparison_json(const co_model_comparison *c, struct co_buf *b);
+CO_API void co_model_comparison_json(const co_model_comparison *c, co_buf *b);
 
 /* The limits from the project file (events.similar), else the defaults. */
-co_compare_limits co_compare_limits_of(const co_project *p);
+CO_API co_compare_limits co_compare_limits_of(const co_project *p);
 
 /* ---- volumes ---- */
 
@@ -271,30 +272,30 @@ typedef struct co_volume_result {
     size_t nworst;
 } co_volume_result;
 
-void co_volume_result_release(co_volume_result *r);
+CO_API void co_volume_result_release(co_volume_result *r);
 
 /* Counts records per canonical event, person and month on both sources over
  * the last `months` calendar months (the current one included), through each
  * source's mapping. */
-co_code co_volume_compare(const co_project *p, co_state *st, const char *old_source,
-                          const char *new_source, int months, double tolerance,
-                          co_volume_result *out, co_error *err);
-void co_volume_result_json(const co_volume_result *r, struct co_buf *b);
+CO_API co_code co_volume_compare(const co_project *p, co_state *st, const char *old_source,
+                                 const char *new_source, int months, double tolerance,
+                                 co_volume_result *out, co_error *err);
+CO_API void co_volume_result_json(const co_volume_result *r, co_buf *b);
 /* A self-contained HTML page with a chart per event, old against new. */
-void co_volume_result_html(const co_volume_result *r, const char *old_source,
-                           const char *new_source, struct co_buf *b);
+CO_API void co_volume_result_html(const co_volume_result *r, const char *old_source,
+                                  const char *new_source, co_buf *b);
 
 /* ---- the sample page ---- */
 
-co_code co_sample_page(const co_project *p, co_state *st, const co_model *old_m,
-                       const co_model *new_m, time_t as_of, uint64_t seed, size_t per_segment,
-                       struct co_buf *html, co_error *err);
+CO_API co_code co_sample_page(const co_project *p, co_state *st, const co_model *old_m,
+                              const co_model *new_m, time_t as_of, uint64_t seed,
+                              size_t per_segment, co_buf *html, co_error *err);
 
 /* ---- the batch and the switch ---- */
 
 /* The scoring batch's flag in the journal: running unless a switch stopped it. */
-co_code co_batch_get(co_state *st, bool *running, char *since, size_t cap, co_error *err);
-co_code co_batch_set(co_state *st, bool running, const char *note, co_error *err);
+CO_API co_code co_batch_get(co_state *st, bool *running, char *since, size_t cap, co_error *err);
+CO_API co_code co_batch_set(co_state *st, bool running, const char *note, co_error *err);
 
 /* Called before a draft is published with the comparison that allowed it;
  * returning anything but CO_OK keeps the old model (the seam for approvals). */
@@ -321,24 +322,25 @@ typedef struct co_switch_result {
 } co_switch_result;
 
 /* The switch, journaled step by step (scoring_switch_steps). */
-co_code co_switch_run(const co_project *p, co_state *st, const co_switch_options *o,
-                      co_switch_result *out, co_error *err);
+CO_API co_code co_switch_run(const co_project *p, co_state *st, const co_switch_options *o,
+                             co_switch_result *out, co_error *err);
 
 /* Restores the mapping and model that the last published switch replaced,
  * within the project's retention days of the publish (CO_ENOTREADY after). */
-co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id, co_error *err);
+CO_API co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id,
+                                co_error *err);
 
 /* The band shares of a published model's scores as the switch that
  * published it loaded them (for monitoring its PSI afterwards). CO_ENOTFOUND
  * when no switch published that model. */
-co_code co_model_publish_bands(co_state *st, const char *model, double bands[CO_SCORE_BANDS],
-                               co_error *err);
+CO_API co_code co_model_publish_bands(co_state *st, const char *model, double bands[CO_SCORE_BANDS],
+                                      co_error *err);
 
 /* Finishes a switch that was interrupted (its process killed): when its
  * publish step was journaled it stays published, otherwise the old mapping
  * and model are put back; then the batch restarts. CO_ENOTFOUND when every
  * switch has ended. */
-co_code co_switch_recover(co_state *st, int64_t *switch_id, bool *published, co_error *err);
+CO_API co_code co_switch_recover(co_state *st, int64_t *switch_id, bool *published, co_error *err);
 
 /* ---- drift after a publish (drift.c) ---- */
 
@@ -347,8 +349,8 @@ co_code co_switch_recover(co_state *st, int64_t *switch_id, bool *published, co_
  * switch recorded, flagged at events.similar.psi or more. probes[i].ctx is
  * ctxs[i]; free both with co_drift_probes_free. p and st must outlive them. */
 typedef struct co_drift_probe co_drift_probe;
-co_code co_drift_probes(const co_project *p, co_state *st, co_monitor_probe **probes,
-                        co_drift_probe ***ctxs, size_t *n, co_error *err);
-void co_drift_probes_free(co_monitor_probe *probes, co_drift_probe **ctxs, size_t n);
+CO_API co_code co_drift_probes(const co_project *p, co_state *st, co_monitor_probe **probes,
+                               co_drift_probe ***ctxs, size_t *n, co_error *err);
+CO_API void co_drift_probes_free(co_monitor_probe *probes, co_drift_probe **ctxs, size_t n);
 
 #endif

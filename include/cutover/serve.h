@@ -40,12 +40,12 @@ typedef struct co_server co_server;
  * with tenants (the source's list; not copied: keep them until co_serve_stop).
  * CO_EUSAGE for a bad or non-loopback address (unless allowed), CO_EIO when
  * the address cannot be bound. */
-co_code co_serve_start(co_session *s, const co_tenant *tenants, size_t ntenants,
-                       const co_serve_options *opt, co_server **out, co_error *err);
+CO_API co_code co_serve_start(co_session *s, const co_tenant *tenants, size_t ntenants,
+                              const co_serve_options *opt, co_server **out, co_error *err);
 /* The token state-changing requests need, and the address ("http://127.0.0.1:8080/"). */
-const char *co_serve_token(const co_server *srv);
-const char *co_serve_url(const co_server *srv);
+CO_API const char *co_serve_token(const co_server *srv);
+CO_API const char *co_serve_url(const co_server *srv);
 /* Stops serving (waits for the request in progress) and frees the server. */
-void co_serve_stop(co_server *srv);
+CO_API void co_serve_stop(co_server *srv);
 
 #endif

@@ -5,6 +5,7 @@
 #ifndef CUTOVER_STATUS_H
 #define CUTOVER_STATUS_H
 
+#include "cutover/buf.h"
 #include "cutover/error.h"
 #include "cutover/state.h"
 
@@ -51,20 +52,19 @@ typedef struct co_tenant_status {
 
 /* Every tenant the journal knows, in tenant order (numeric keys numerically).
  * The caller frees the array with co_status_free. */
-co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error *err);
-void co_status_free(co_tenant_status *rows, size_t n);
+CO_API co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error *err);
+CO_API void co_status_free(co_tenant_status *rows, size_t n);
 
 /* {"tenants":[...]}, what `cutover status --json` prints, as a heap string
  * (free() it), or NULL when out of memory. co_status_json_row appends one
  * tenant's object to b. */
-char *co_status_json(const co_tenant_status *rows, size_t n);
-struct co_buf;
-void co_status_json_row(struct co_buf *b, const co_tenant_status *r);
+CO_API char *co_status_json(const co_tenant_status *rows, size_t n);
+CO_API void co_status_json_row(co_buf *b, const co_tenant_status *r);
 
 /* Fills the after-the-switch fields of rows from the journal (notes, the
  * latest monitor check, approvals waiting); co_status_list calls it. */
-co_code co_status_aftercare(co_state *st, co_tenant_status *rows, size_t n, co_error *err);
+CO_API co_code co_status_aftercare(co_state *st, co_tenant_status *rows, size_t n, co_error *err);
 /* Appends those fields as ,"notes":...,"monitor":...,"waiting_approval":... */
-void co_status_aftercare_json(struct co_buf *b, const co_tenant_status *r);
+CO_API void co_status_aftercare_json(co_buf *b, const co_tenant_status *r);
 
 #endif

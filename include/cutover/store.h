@@ -10,6 +10,7 @@
 #ifndef CUTOVER_STORE_H
 #define CUTOVER_STORE_H
 
+#include "cutover/buf.h"
 #include "cutover/error.h"
 #include "cutover/value.h"
 
@@ -19,7 +20,7 @@
 typedef enum co_side { CO_SIDE_SOURCE, CO_SIDE_TARGET, CO_SIDE_STAGING, CO_SIDE_STATE } co_side;
 
 /* "source", "target", "staging", "state". */
-const char *co_side_name(co_side side);
+CO_API const char *co_side_name(co_side side);
 
 typedef struct co_store co_store;
 typedef struct co_cursor co_cursor;
@@ -47,24 +48,24 @@ typedef struct co_column {
  * connects with libmariadb (MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_UNIX_PORT and
  * MYSQL_PWD apply where the URI is silent; docs/mysql.md). The caller closes the store with
  * co_store_close. */
-co_code co_store_open(const char *uri, co_side side, const char *base_dir, co_store **out,
-                      co_error *err);
+CO_API co_code co_store_open(const char *uri, co_side side, const char *base_dir, co_store **out,
+                             co_error *err);
 /* The same, except that a SQLite file that does not exist yet is created
  * (with its directory): for a staging database that rehearse fills. */
-co_code co_store_open_create(const char *uri, co_side side, const char *base_dir,
-                             co_store **out, co_error *err);
+CO_API co_code co_store_open_create(const char *uri, co_side side, const char *base_dir,
+                                    co_store **out, co_error *err);
 /* True when uri names a SQLite file that does not exist yet: one that
  * co_store_open refuses and co_store_open_create makes. */
-bool co_store_is_new_file(const char *uri, const char *base_dir);
-void co_store_close(co_store *s);
+CO_API bool co_store_is_new_file(const char *uri, const char *base_dir);
+CO_API void co_store_close(co_store *s);
 
 /* What a URI names, without opening it. co_store_uri_file: for a SQLite
  * file ("sqlite:PATH", "sqlite://PATH"), PATH as written ("" when it names
  * none); NULL otherwise. co_store_uri_server: true for a server cutover
  * connects to ("postgresql://", "postgres://", a libpq "host=... dbname=..."
  * string, "mysql://", "mariadb://"). Neither: a URI co_store_open refuses. */
-const char *co_store_uri_file(const char *uri);
-bool co_store_uri_server(const char *uri);
+CO_API const char *co_store_uri_file(const char *uri);
+CO_API bool co_store_uri_server(const char *uri);
 
 /* A process-wide observer of the stores, for `cutover -v`: fn sees each
  * connection opened (what "connect", text the URI with any password masked),
@@ -72,62 +73,62 @@ bool co_store_uri_server(const char *uri);
  * are never passed), and each table a loader writes (what "load"). NULL
  * stops it. Not for concurrent use from several threads. */
 typedef void (*co_store_trace_fn)(void *ctx, co_side side, const char *what, const char *text);
-void co_store_set_trace(co_store_trace_fn fn, void *ctx);
+CO_API void co_store_set_trace(co_store_trace_fn fn, void *ctx);
 
-co_side co_store_side(const co_store *s);
+CO_API co_side co_store_side(const co_store *s);
 /* "sqlite", "postgresql" or "mysql" (MySQL and MariaDB): for messages. What
  * differs between engines is asked of the store (co_store_caps and the
  * dialect functions below), never decided by this name. */
-const char *co_store_engine(const co_store *s);
+CO_API const char *co_store_engine(const co_store *s);
 /* The uri with any password masked, for messages and reports. */
-const char *co_store_safe_uri(const co_store *s);
+CO_API const char *co_store_safe_uri(const co_store *s);
 /* For a SQLite store, the database file's path; NULL otherwise. */
-const char *co_store_sqlite_path(const co_store *s);
+CO_API const char *co_store_sqlite_path(const co_store *s);
 
 /* Runs one or more statements that return no rows. */
-co_code co_store_exec(co_store *s, const char *sql, co_error *err);
+CO_API co_code co_store_exec(co_store *s, const char *sql, co_error *err);
 /* Runs one statement with parameters; *changes (may be NULL) gets the rows it changed. */
-co_code co_store_exec_params(co_store *s, const char *sql, const co_param *params,
-                             size_t nparams, long long *changes, co_error *err);
+CO_API co_code co_store_exec_params(co_store *s, const char *sql, const co_param *params,
+                                    size_t nparams, long long *changes, co_error *err);
 
-co_code co_store_begin(co_store *s, co_error *err);
-co_code co_store_commit(co_store *s, co_error *err);
+CO_API co_code co_store_begin(co_store *s, co_error *err);
+CO_API co_code co_store_commit(co_store *s, co_error *err);
 /* Rolls back the open transaction, if any; never fails loudly. */
-void co_store_rollback(co_store *s);
+CO_API void co_store_rollback(co_store *s);
 
 /* Starts a query; parameters the SQL does not use are ignored, so one
  * parameter list can serve queries that name :tenant and those that do not.
  * Rows are streamed: memory does not grow with the result. */
-co_code co_store_query(co_store *s, const char *sql, const co_param *params, size_t nparams,
-                       co_cursor **out, co_error *err);
+CO_API co_code co_store_query(co_store *s, const char *sql, const co_param *params, size_t nparams,
+                              co_cursor **out, co_error *err);
 
 /* Runs a query whose answer is one integer (a count, a RETURNING id): *value
  * is the first row's first column, or stays as it was when there is no row;
  * *found, when not NULL, says whether there was one. The query is read to its
  * end, so that an INSERT ... RETURNING completes. */
-co_code co_store_query_int(co_store *s, const char *sql, const co_param *params, size_t nparams,
-                           int64_t *value, bool *found, co_error *err);
+CO_API co_code co_store_query_int(co_store *s, const char *sql, const co_param *params,
+                                  size_t nparams, int64_t *value, bool *found, co_error *err);
 /* Steps to the next row; *has_row is false at the end. */
-co_code co_cursor_next(co_cursor *c, bool *has_row, co_error *err);
-size_t co_cursor_ncols(const co_cursor *c);
-const char *co_cursor_colname(const co_cursor *c, size_t i);
+CO_API co_code co_cursor_next(co_cursor *c, bool *has_row, co_error *err);
+CO_API size_t co_cursor_ncols(const co_cursor *c);
+CO_API const char *co_cursor_colname(const co_cursor *c, size_t i);
 /* Column i of the current row; text and blob bytes stay valid until the next
  * co_cursor_next or co_cursor_close. */
-co_value co_cursor_value(co_cursor *c, size_t i);
-void co_cursor_close(co_cursor *c);
+CO_API co_value co_cursor_value(co_cursor *c, size_t i);
+CO_API void co_cursor_close(co_cursor *c);
 
 /* A prepared statement run many times with positional parameters, for
  * statements that return no rows (deletes, updates). */
 typedef struct co_stmt co_stmt;
-co_code co_store_prepare(co_store *s, const char *sql, co_stmt **out, co_error *err);
+CO_API co_code co_store_prepare(co_store *s, const char *sql, co_stmt **out, co_error *err);
 /* Runs the statement with n positional values; *changes (may be NULL) gets the
  * rows it changed. */
-co_code co_stmt_exec(co_stmt *st, const co_value *vals, size_t n, long long *changes,
-                     co_error *err);
-void co_stmt_close(co_stmt *st);
+CO_API co_code co_stmt_exec(co_stmt *st, const co_value *vals, size_t n, long long *changes,
+                            co_error *err);
+CO_API void co_stmt_close(co_stmt *st);
 
 /* Checks that sql prepares (names resolve, syntax holds) without running it. */
-co_code co_store_prepare_check(co_store *s, const char *sql, co_error *err);
+CO_API co_code co_store_prepare_check(co_store *s, const char *sql, co_error *err);
 
 /* Calls fn(ctx, table, column) for every column of a table that sql reads,
  * found while preparing it, without running it. sql may use named parameters
@@ -135,14 +136,14 @@ co_code co_store_prepare_check(co_store *s, const char *sql, co_error *err);
  * reported more than once; a table read without naming a column (count(*))
  * is not reported. Names are as the database declares them. */
 typedef void (*co_read_fn)(void *ctx, const char *table, const char *column);
-co_code co_store_query_reads(co_store *s, const char *sql, co_read_fn fn, void *ctx,
-                             co_error *err);
+CO_API co_code co_store_query_reads(co_store *s, const char *sql, co_read_fn fn, void *ctx,
+                                    co_error *err);
 
 /* The columns of table in declaration order, or CO_ENOTFOUND. The caller
  * frees the array with co_columns_free. */
-co_code co_store_columns(co_store *s, const char *table, co_column **cols, size_t *ncols,
-                         co_error *err);
-void co_columns_free(co_column *cols, size_t ncols);
+CO_API co_code co_store_columns(co_store *s, const char *table, co_column **cols, size_t *ncols,
+                                co_error *err);
+CO_API void co_columns_free(co_column *cols, size_t ncols);
 
 /* Catalog reads: what a store's database holds, in terms every engine can
  * answer, so that the audit (and anything else that reads a source whole)
@@ -163,17 +164,17 @@ typedef struct co_table_info {
  * SQLite those of main but its own (sqlite_*); on PostgreSQL the ordinary and
  * partitioned tables visible through search_path (not the system schemas, not
  * partitions). The caller frees the array with co_tables_free. */
-co_code co_store_tables(co_store *s, co_table_info **tables, size_t *ntables, co_error *err);
-void co_tables_free(co_table_info *tables, size_t ntables);
+CO_API co_code co_store_tables(co_store *s, co_table_info **tables, size_t *ntables, co_error *err);
+CO_API void co_tables_free(co_table_info *tables, size_t ntables);
 
 /* The columns a SELECT * of table returns, generated ones included, in that
  * order (co_store_columns gives the columns a row can be inserted into), or
  * CO_ENOTFOUND. Free with co_columns_free. */
-co_code co_store_select_columns(co_store *s, const char *table, co_column **cols,
-                                size_t *ncols, co_error *err);
+CO_API co_code co_store_select_columns(co_store *s, const char *table, co_column **cols,
+                                       size_t *ncols, co_error *err);
 
 /* True when a and b are stores of the same engine: a's create_sql runs on b. */
-bool co_store_same_engine(const co_store *a, const co_store *b);
+CO_API bool co_store_same_engine(const co_store *a, const co_store *b);
 /* A constraint a table declares, as its database keeps it (what verify
  * checks the tenant's rows against, docs/verify.md). */
 typedef enum co_constraint_kind {
@@ -201,9 +202,9 @@ typedef struct co_constraint {
  * included) and unique indexes without expressions or predicates. Partial
  * and expression indexes are left out. The caller frees the array with
  * co_constraints_free. */
-co_code co_store_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
-                             co_error *err);
-void co_constraints_free(co_constraint *c, size_t n);
+CO_API co_code co_store_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
+                                    co_error *err);
+CO_API void co_constraints_free(co_constraint *c, size_t n);
 
 /* Verification pushes hashing down to the database with SQL functions that
  * cutover installs on each connection (docs/verify.md):
@@ -221,34 +222,33 @@ void co_constraints_free(co_constraint *c, size_t n);
  *                                  canonical form of type ti
  * co_store_set_key_filter sets (fn) or clears (NULL) the filter. */
 typedef bool (*co_key_filter_fn)(void *ctx, const char *key, size_t len);
-void co_store_set_key_filter(co_store *s, co_key_filter_fn fn, void *ctx);
+CO_API void co_store_set_key_filter(co_store *s, co_key_filter_fn fn, void *ctx);
 
 /* True when the functions above exist in the store's SQL (SQLite). On
  * PostgreSQL they do not: verification reads the rows and hashes them with
  * util/rowhash.h itself, and applies the key filter to the keys it reads. */
-bool co_store_hashes_in_sql(const co_store *s);
+CO_API bool co_store_hashes_in_sql(const co_store *s);
 
 /* True when the store's database takes one writer at a time (a SQLite file:
  * several write in turn, each waiting for the lock), false when writers run
  * side by side (PostgreSQL, MySQL). Tenants in parallel (--jobs) default to
  * one job into a one-writer target. */
-bool co_store_one_writer(const co_store *s);
+CO_API bool co_store_one_writer(const co_store *s);
 
 /* Appends SQL giving the calendar month ('YYYY-MM') of a timestamp expression. */
-struct co_buf;
-void co_store_month_sql(const co_store *s, const char *expr, struct co_buf *out);
+CO_API void co_store_month_sql(const co_store *s, const char *expr, co_buf *out);
 
 /* A source is opened so that nothing writes to it by accident. Capture, which
  * adds cutover's own change log and triggers to the source, asks for writes
  * on a connection of its own with this. */
-co_code co_store_allow_writes(co_store *s, co_error *err);
+CO_API co_code co_store_allow_writes(co_store *s, co_error *err);
 
 /* Inside the open transaction, checks foreign keys at its commit rather than
  * at each statement, so that a parent row can be deleted and loaded again
  * under its children (catch-up): SQLite's defer_foreign_keys, PostgreSQL's
  * SET CONSTRAINTS ALL DEFERRED (which defers the constraints declared
  * DEFERRABLE). Both end with the transaction. */
-co_code co_store_defer_constraints(co_store *s, co_error *err);
+CO_API co_code co_store_defer_constraints(co_store *s, co_error *err);
 
 /* Reserves n values of the integer key column table.column that the target
  * fills itself (target_key): values no other writer gets, for rows that
@@ -258,16 +258,16 @@ co_code co_store_defer_constraints(co_store *s, co_error *err);
  * both the column's largest value and the table's AUTOINCREMENT high-water
  * mark, under the write lock of the open transaction: they are reserved
  * until it ends (*until_commit true), and are consecutive. */
-co_code co_store_reserve_keys(co_store *s, const char *table, const char *column, size_t n,
-                              int64_t *out, bool *until_commit, co_error *err);
+CO_API co_code co_store_reserve_keys(co_store *s, const char *table, const char *column, size_t n,
+                                     int64_t *out, bool *until_commit, co_error *err);
 
 /* The operator that matches a key column to a value with an index: "IS" on
  * SQLite (which also matches NULL to NULL), "=" on PostgreSQL, where the
  * NULL-safe IS NOT DISTINCT FROM cannot use an index (key values are not NULL). */
-const char *co_store_key_eq_op(const co_store *s);
+CO_API const char *co_store_key_eq_op(const co_store *s);
 
 /* Appends ident quoted for this engine ("a""b"; on MySQL `a``b`). */
-void co_store_quote_ident(const co_store *s, const char *ident, struct co_buf *out);
+CO_API void co_store_quote_ident(const co_store *s, const char *ident, co_buf *out);
 
 /* ---- Dialects (store/dialect.c over each engine's *_dialect.c) ----
  * Every difference between the engines' SQL that code outside src/store
@@ -284,51 +284,51 @@ typedef struct co_caps {
     bool one_file;        /* the database is a file of its own (SQLite), not one of
                              several on a server */
 } co_caps;
-co_caps co_store_caps(const co_store *s);
+CO_API co_caps co_store_caps(const co_store *s);
 
 /* Appends v as a SQL literal that needs no function of cutover's: NULL, a
  * decimal integer, a real with 17 significant digits, a quoted string ('
  * doubled), a blob (X'hex' on SQLite and MySQL, '\xhex'::bytea on
  * PostgreSQL). */
-void co_store_literal(const co_store *s, const co_value *v, struct co_buf *out);
+CO_API void co_store_literal(const co_store *s, const co_value *v, co_buf *out);
 
 /* Appends, comma-separated, the literals a key value may be stored as, for an
  * IN list. An id may be an integer in one table and its text in another:
  * SQLite compares them as different values where a column has no type, so
  * an integer (or text holding one) is named both ways; PostgreSQL and MySQL
  * take a quoted number, which compares equal to a column of either type. */
-void co_store_key_literals(const co_store *s, const co_value *v, struct co_buf *out);
+CO_API void co_store_key_literals(const co_store *s, const co_value *v, co_buf *out);
 
 /* Appends the column, quoted, in a form that keeps the planner off its index:
  * for a query that names a few rows by other means (a verification's scope).
  * SQLite, without statistics, would rather walk the column's index: a unary
  * + keeps it off; elsewhere the column as co_store_quote_ident writes it. */
-void co_store_unindexed_column(const co_store *s, const char *column, struct co_buf *out);
+CO_API void co_store_unindexed_column(const co_store *s, const char *column, co_buf *out);
 
 /* Appends a condition true when column_sql (a quoted column) holds NULL, even
  * where its declaration says NOT NULL: SQLite takes a declared NOT NULL at its
  * word and folds IS NULL to false, so its typeof() looks at the value. */
-void co_store_null_test(const co_store *s, const char *column_sql, struct co_buf *out);
+CO_API void co_store_null_test(const co_store *s, const char *column_sql, co_buf *out);
 
 /* Appends a NULL-safe condition: item pos (from 0) of the JSON array text in
  * column equals the named parameter param (":m0"), an integer matching the
  * array's number and text its string. */
-void co_store_json_item_eq(const co_store *s, const char *column, size_t pos, const char *param,
-                           struct co_buf *out);
+CO_API void co_store_json_item_eq(const co_store *s, const char *column, size_t pos, const char *param,
+                                  co_buf *out);
 
 /* SQL giving the database's clock in seconds since 1970, a real (the clock
  * that capture's freeze heartbeats are measured by). */
-const char *co_store_epoch_sql(const co_store *s);
+CO_API const char *co_store_epoch_sql(const co_store *s);
 
 /* *exists says whether the schema the store writes unqualified names to
  * holds a table (not a view) of that name. Unlike co_store_has_table, an
  * error of the database is reported. */
-co_code co_store_table_exists(co_store *s, const char *table, bool *exists, co_error *err);
+CO_API co_code co_store_table_exists(co_store *s, const char *table, bool *exists, co_error *err);
 
 /* Makes every commit durable and lets readers run beside a writer: SQLite's
  * journal_mode WAL and synchronous FULL, for cutover's journal; a server
  * does so already (nothing to do). */
-co_code co_store_make_durable(co_store *s, co_error *err);
+CO_API co_code co_store_make_durable(co_store *s, co_error *err);
 
 /* Creates the tables ddl declares, written in SQLite's dialect (INTEGER
  * PRIMARY KEY, INTEGER, REAL, WITHOUT ROWID) with IF NOT EXISTS, in this
@@ -336,7 +336,7 @@ co_code co_store_make_durable(co_store *s, co_error *err);
  * in a transaction of its own that holds the advisory lock named lock, so
  * that processes creating them together wait for one another.
  * CO_EUNSUPPORTED on an engine that cannot hold them (MySQL). */
-co_code co_store_create_schema(co_store *s, const char *ddl, const char *lock, co_error *err);
+CO_API co_code co_store_create_schema(co_store *s, const char *ddl, const char *lock, co_error *err);
 
 /* ---- Change capture (store/capture.c over sqlite_capture.c, pg_capture.c) ----
  * cutover's change log on a source (docs/capture.md): the tables
@@ -356,16 +356,16 @@ typedef struct co_capture_spec {
 
 /* CO_OK when the engine can capture changes; otherwise CO_EUNSUPPORTED,
  * "<side>: change capture on <engine> is not supported". */
-co_code co_store_capture_supported(co_store *s, co_error *err);
+CO_API co_code co_store_capture_supported(co_store *s, co_error *err);
 
 /* Creates the change log's tables (when missing) and the capture triggers of
  * the n tables. The caller holds the transaction. */
-co_code co_store_capture_install(co_store *s, const co_capture_spec *t, size_t n, co_error *err);
+CO_API co_code co_store_capture_install(co_store *s, const co_capture_spec *t, size_t n, co_error *err);
 
 /* Drops what co_store_capture_install made: the capture triggers of the n
  * tables (on PostgreSQL their freeze triggers too) and the change log's
  * tables. The caller holds the transaction. */
-co_code co_store_capture_remove(co_store *s, const co_capture_spec *t, size_t n, co_error *err);
+CO_API co_code co_store_capture_remove(co_store *s, const co_capture_spec *t, size_t n, co_error *err);
 
 /* The engine's part of freezing the tenant's rows of the n tables (frozen)
  * or thawing them: SQLite creates (drops) per-tenant BEFORE triggers and
@@ -373,18 +373,18 @@ co_code co_store_capture_remove(co_store *s, const co_capture_spec *t, size_t n,
  * cutover_frozen, takes a lock that waits for the writes in flight. The
  * caller holds the transaction and writes (deletes) the tenant's row of
  * cutover_frozen itself. */
-co_code co_store_capture_freeze(co_store *s, const co_capture_spec *t, size_t n,
-                                const char *tenant, bool frozen, co_error *err);
+CO_API co_code co_store_capture_freeze(co_store *s, const co_capture_spec *t, size_t n,
+                                       const char *tenant, bool frozen, co_error *err);
 
 /* The commit-safe mark: every change at or below *mark (compared with the
  * column co_store_capture_position names) is final, no transaction still in
  * progress can add one below it. SQLite: the largest seq (one writer);
  * PostgreSQL: the oldest transaction id still running, minus one. */
-co_code co_store_capture_horizon(co_store *s, int64_t *mark, co_error *err);
+CO_API co_code co_store_capture_horizon(co_store *s, int64_t *mark, co_error *err);
 
 /* The column of cutover_changes that co_store_capture_horizon's mark orders:
  * "seq" on SQLite, "xid" (the writing transaction) on PostgreSQL. */
-const char *co_store_capture_position(const co_store *s);
+CO_API const char *co_store_capture_position(const co_store *s);
 
 /* ---- Schemas (store/schema.c, sqlite_ddl.c, pg_ddl.c) ----
  * A database's tables made again in another of the same kind, as the first
@@ -394,27 +394,27 @@ const char *co_store_capture_position(const co_store *s);
 
 /* The tables of s (SQLite's own and PostgreSQL's system schemas left out),
  * in name order. The caller frees them with co_names_free. */
-co_code co_store_schema_tables(co_store *s, char ***names, size_t *n, co_error *err);
-void co_names_free(char **names, size_t n);
+CO_API co_code co_store_schema_tables(co_store *s, char ***names, size_t *n, co_error *err);
+CO_API void co_names_free(char **names, size_t n);
 /* Calls fn(ctx, parent, NULL) for each table that a foreign key of table
  * names (once per foreign key). */
-co_code co_store_table_parents(co_store *s, const char *table, co_read_fn fn, void *ctx,
-                               co_error *err);
+CO_API co_code co_store_table_parents(co_store *s, const char *table, co_read_fn fn, void *ctx,
+                                      co_error *err);
 /* True when s has the table. */
-bool co_store_has_table(co_store *s, const char *table);
+CO_API bool co_store_has_table(co_store *s, const char *table);
 /* Appends to out the statements (each ending ";\n") that create tables as
  * from declares them, and the tables their foreign keys name; foreign keys
  * that must wait for every table come last. CO_ENOTFOUND for a table from
  * lacks. */
-co_code co_store_schema_ddl(co_store *from, const char *const *tables, size_t n,
-                            struct co_buf *out, co_error *err);
+CO_API co_code co_store_schema_ddl(co_store *from, const char *const *tables, size_t n, co_buf *out,
+                                   co_error *err);
 /* Creates in `to`, in one transaction, those of tables it lacks, and the
  * tables their foreign keys name, as `from` declares them. *created (the
  * caller frees it with co_names_free) lists what was created, in order; none
  * when nothing was missing. Both stores must be of one kind (CO_EPROJECT
  * otherwise). */
-co_code co_store_schema_copy(co_store *from, co_store *to, const char *const *tables, size_t n,
-                             char ***created, size_t *ncreated, co_error *err);
+CO_API co_code co_store_schema_copy(co_store *from, co_store *to, const char *const *tables,
+                                    size_t n, char ***created, size_t *ncreated, co_error *err);
 
 /* Loading: rows go into table's columns. The loader copies each row it is
  * given and applies rows in groups (several rows per statement on SQLite,
@@ -433,13 +433,13 @@ typedef struct co_load_events {
     void *ctx;
 } co_load_events;
 
-co_code co_loader_open(co_store *s, const char *table, const char *const *columns,
-                       size_t ncols, const co_load_events *events, co_loader **out,
-                       co_error *err);
-co_code co_loader_put(co_loader *l, const co_value *row, co_error *err);
-co_code co_loader_flush(co_loader *l, co_error *err);
+CO_API co_code co_loader_open(co_store *s, const char *table, const char *const *columns,
+                              size_t ncols, const co_load_events *events, co_loader **out,
+                              co_error *err);
+CO_API co_code co_loader_put(co_loader *l, const co_value *row, co_error *err);
+CO_API co_code co_loader_flush(co_loader *l, co_error *err);
 /* Drops the rows put since the last flush, unapplied (before a rollback). */
-void co_loader_discard(co_loader *l);
-void co_loader_close(co_loader *l);
+CO_API void co_loader_discard(co_loader *l);
+CO_API void co_loader_close(co_loader *l);
 
 #endif

@@ -31,17 +31,17 @@ typedef struct co_trace_result {
 
 /* A key as a user types it ("7290", "cnn.com", or a JSON array such as
  * [1,"cnn.com"]) in canonical form, into out (heap). */
-co_code co_trace_key(const char *typed, char **out, co_error *err);
+CO_API co_code co_trace_key(const char *typed, char **out, co_error *err);
 
 /* Where the source row `key` of entity went, in every tenant the journal
  * knows it in (only tenant, when not NULL). */
-co_code co_trace_source(co_session *s, const char *entity, const char *key, const char *tenant,
-                        co_trace_result *out, co_error *err);
+CO_API co_code co_trace_source(co_session *s, const char *entity, const char *key,
+                               const char *tenant, co_trace_result *out, co_error *err);
 /* The source rows behind the target row `key` of entity. */
-co_code co_trace_target(co_session *s, const char *entity, const char *key, const char *tenant,
-                        co_trace_result *out, co_error *err);
+CO_API co_code co_trace_target(co_session *s, const char *entity, const char *key,
+                               const char *tenant, co_trace_result *out, co_error *err);
 
-const char *co_trace_kind_name(co_trace_kind k);
-void co_trace_result_release(co_trace_result *r);
+CO_API const char *co_trace_kind_name(co_trace_kind k);
+CO_API void co_trace_result_release(co_trace_result *r);
 
 #endif

@@ -17,21 +17,21 @@
 
 /* Writes (or updates) the tenant's mark in store (a writable source
  * connection, or the target) with this journal's identity and state. */
-co_code co_traces_mark(co_session *s, co_store *store, const char *tenant, const char *state,
-                       co_error *err);
+CO_API co_code co_traces_mark(co_session *s, co_store *store, const char *tenant, const char *state,
+                              co_error *err);
 /* Removes the tenant's mark from store; the table goes with its last row. */
-co_code co_traces_unmark(co_store *store, const char *tenant, co_error *err);
+CO_API co_code co_traces_unmark(co_store *store, const char *tenant, co_error *err);
 
 /* The tenant's mark in store: state into buf (cap bytes), "" when none. */
-co_code co_traces_state(co_store *store, const char *tenant, char *buf, size_t cap,
-                        co_error *err);
+CO_API co_code co_traces_state(co_store *store, const char *tenant, char *buf, size_t cap,
+                               co_error *err);
 
 /* Refuses (CO_EFOREIGN) to work with s's journal when the source or target
  * carries another journal's traces: marks with another identity, or capture
  * installed for a tenant this journal never moved. The message names what
  * was found and how to recover (cutover recover-journal, or --state naming
  * the journal that left them). */
-co_code co_traces_guard(co_session *s, co_error *err);
+CO_API co_code co_traces_guard(co_session *s, co_error *err);
 
 /* One tenant rebuilt into the journal by co_traces_recover. */
 typedef struct co_recovered {
@@ -47,7 +47,7 @@ typedef struct co_recovered {
  * installed but not switched state migrating (the next migrate resumes
  * them); the marks are then made this journal's. *out (free with
  * co_recovered_free) lists the tenants. */
-co_code co_traces_recover(co_session *s, co_recovered **out, size_t *n, co_error *err);
-void co_recovered_free(co_recovered *r, size_t n);
+CO_API co_code co_traces_recover(co_session *s, co_recovered **out, size_t *n, co_error *err);
+CO_API void co_recovered_free(co_recovered *r, size_t n);
 
 #endif

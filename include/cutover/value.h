@@ -8,6 +8,8 @@
 #ifndef CUTOVER_VALUE_H
 #define CUTOVER_VALUE_H
 
+#include "cutover/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +33,6 @@ static inline co_value co_text(const char *s, size_t len)
 }
 
 /* The name of a type as written in messages: "null", "integer", ... */
-const char *co_type_name(co_type t);
+CO_API const char *co_type_name(co_type t);
 
 #endif

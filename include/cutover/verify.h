@@ -38,7 +38,7 @@ typedef enum co_check_kind {
 } co_check_kind;
 
 /* "reconcile", "content", "volume", "integrity". */
-const char *co_check_name(co_check_kind k);
+CO_API const char *co_check_name(co_check_kind k);
 
 typedef struct co_finding {
     co_check_kind check;
@@ -108,17 +108,18 @@ typedef struct co_verify_result {
  * added is untouched. */
 typedef struct co_verify_scope co_verify_scope;
 
-co_verify_scope *co_verify_scope_new(const co_project *p);
-void co_verify_scope_free(co_verify_scope *s);
+CO_API co_verify_scope *co_verify_scope_new(const co_project *p);
+CO_API void co_verify_scope_free(co_verify_scope *s);
 /* Adds the rows of entity whose n columns equal vals. */
-co_code co_verify_scope_add(co_verify_scope *s, size_t entity, const char *const *cols, size_t n,
-                            const co_value *vals, co_error *err);
+CO_API co_code co_verify_scope_add(co_verify_scope *s, size_t entity, const char *const *cols,
+                                   size_t n, const co_value *vals, co_error *err);
 /* Every row of the entity. */
-void co_verify_scope_whole(co_verify_scope *s, size_t entity);
+CO_API void co_verify_scope_whole(co_verify_scope *s, size_t entity);
 /* Adds every row of from to s. */
-co_code co_verify_scope_merge(co_verify_scope *s, const co_verify_scope *from, co_error *err);
+CO_API co_code co_verify_scope_merge(co_verify_scope *s, const co_verify_scope *from,
+                                     co_error *err);
 /* Row tuples held for the entity (SIZE_MAX when whole, 0 when untouched). */
-size_t co_verify_scope_count(const co_verify_scope *s, size_t entity);
+CO_API size_t co_verify_scope_count(const co_verify_scope *s, size_t entity);
 
 typedef struct co_verify_options {
     size_t sample; /* findings kept per entity and check; 0 means 10,
@@ -153,16 +154,16 @@ typedef struct co_verify_options {
  * journal (a "verify" run). A tenant that was migrated becomes "verified" or
  * "verify_failed"; one already switched (or rolled back, or finalized) keeps
  * its lifecycle state, and the result is only the run's. */
-co_code co_verify_tenant(co_session *s, const co_tenant *t, const co_verify_options *opt,
-                         co_verify_result *res, co_error *err);
-void co_verify_result_release(co_verify_result *r);
+CO_API co_code co_verify_tenant(co_session *s, const co_tenant *t, const co_verify_options *opt,
+                                co_verify_result *res, co_error *err);
+CO_API void co_verify_result_release(co_verify_result *r);
 
 /* The result as one JSON object (heap; free() it), or NULL when out of memory. */
-char *co_verify_result_json(const co_verify_result *r);
+CO_API char *co_verify_result_json(const co_verify_result *r);
 /* The first max findings of r as the JSON array verify --json lists them in
  * ({"entity", "check", "kind", "key", "detail"}; heap; free() it), or NULL
  * when out of memory. */
-char *co_verify_findings_json(const co_verify_result *r, size_t max);
+CO_API char *co_verify_findings_json(const co_verify_result *r, size_t max);
 
 /* ---- Every source row accounted for (src/verify/orphans.c) ----
  * The source tables that the entity queries read, each with its tenant
@@ -204,13 +205,13 @@ typedef struct co_orphans {
 
 /* Counts, in s's source, the rows of no tenant of every table the entities
  * read; tenants are the tenants query's (all of them). */
-co_code co_orphans_count(co_session *s, const co_tenant *tenants, size_t ntenants,
-                         co_orphans *out, co_error *err);
-void co_orphans_release(co_orphans *o);
+CO_API co_code co_orphans_count(co_session *s, const co_tenant *tenants, size_t ntenants,
+                                co_orphans *out, co_error *err);
+CO_API void co_orphans_release(co_orphans *o);
 /* The accounting as one JSON object (heap; free() it), or NULL when out of
  * memory: {"rows", "excluded", "sources": [...], "groups": [...],
  * "unaccounted": [...]}; an excluded group names its rule ("rule": {"index",
  * "line", "reason"}). */
-char *co_orphans_json(const co_orphans *o, const co_project *p);
+CO_API char *co_orphans_json(const co_orphans *o, const co_project *p);
 
 #endif

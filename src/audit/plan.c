@@ -8,6 +8,7 @@
  */
 #include "state/journal.h"
 #include "cutover/plan.h"
+#include "engine/session.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/json.h"

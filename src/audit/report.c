@@ -4,6 +4,7 @@
 #include "state/journal.h"
 #include "cutover/audit.h"
 #include "cutover/verify.h"
+#include "engine/session.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/html.h"

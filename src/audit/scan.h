@@ -9,6 +9,7 @@
 #define CUTOVER_AUDIT_SCAN_H
 
 #include "cutover/audit.h"
+#include "engine/session.h"
 
 typedef struct audit_scan audit_scan;
 

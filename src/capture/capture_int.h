@@ -4,6 +4,7 @@
 
 #include "cutover/capture.h"
 #include "cutover/store.h"
+#include "engine/session.h"
 #include "util/buf.h"
 
 #include <stdbool.h>

@@ -9,7 +9,7 @@
  * twice gives the same rows, so a round cut short is simply done again.
  */
 #include "cutover/capture.h"
-#include "cutover/cutover.h"
+#include "cutover/cutover_seq.h"
 #include "cutover/verify.h"
 #include "engine/engine_int.h"
 #include "util/buf.h"

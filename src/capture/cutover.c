@@ -4,7 +4,7 @@
  */
 #include "cutover/approval.h"
 #include "cutover/capture.h"
-#include "cutover/cutover.h"
+#include "cutover/cutover_seq.h"
 #include "cutover/rehearse.h"
 #include "cutover/traces.h"
 #include "capture/capture_int.h"
@@ -645,9 +645,20 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
     if (srt == CO_OK)
         srt = co_traces_mark(s, cap, t->key, "switched", &step);
     if (srt == CO_OK) {
+        /* The route and the state in one journal transaction: a failure
+         * between them would leave the journal saying "frozen" of a tenant
+         * routed new (test_fault_nth). */
         res->freeze_seconds = frozen_before + co_clock_mono() - freeze_started;
-        srt = co_state_route_set(s->state, t->key, "new", res->freeze_seconds, res->load.run_id,
-                                 &step);
+        srt = co_state_begin(s->state, &step);
+        if (srt == CO_OK)
+            srt = co_state_route_set(s->state, t->key, "new", res->freeze_seconds,
+                                     res->load.run_id, &step);
+        if (srt == CO_OK)
+            srt = co_state_tenant_move(s->state, t->key, CO_LC_SWITCHED, 0, &step);
+        if (srt == CO_OK)
+            srt = co_state_commit(s->state, &step);
+        if (srt != CO_OK)
+            co_state_rollback(s->state);
     }
     if (srt == CO_OK)
         srt = co_run_hook(p, CO_HOOK_ON_SWITCH, t->key, res->load.run_id, &step);
@@ -697,7 +708,13 @@ co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_op
         res->failure_code = CO_ENOTREADY;
     } else if (rc == CO_OK && strcmp(route, "new") == 0) {
         res->load.skipped = true; /* switched already: roll back first to move it again */
-        if (defaults.again) {
+        /* A run that failed between the route and the journal's last word
+         * left the tenant "frozen" with its route new: the switch happened. */
+        co_lifecycle state = CO_LC_NEW;
+        rc = co_state_tenant_lifecycle(s->state, t->key, &state, err);
+        if (rc == CO_OK && state == CO_LC_FROZEN)
+            rc = co_state_tenant_move(s->state, t->key, CO_LC_SWITCHED, 0, err);
+        if (rc == CO_OK && defaults.again) {
             snprintf(res->failure, sizeof res->failure,
                      "tenant %.200s is switched: roll it back first (cutover rollback --tenant "
                      "%.200s), then migrate it again",

@@ -3,7 +3,7 @@
  * (cutover.h). A hook is a command for /bin/sh, run in the project file's
  * directory, with the tenant, phase and run in its environment.
  */
-#include "cutover/cutover.h"
+#include "cutover/cutover_seq.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -6,7 +6,7 @@
 #include "state/journal.h"
 #include "cutover/capture.h"
 #include "cutover/approval.h"
-#include "cutover/cutover.h"
+#include "cutover/cutover_seq.h"
 #include "cutover/traces.h"
 #include "capture/capture_int.h"
 #include "util/buf.h"

@@ -27,7 +27,8 @@ int cmd_approve(cli_ctx *ctx)
         return rc;
     co_error err;
     co_error_clear(&err);
-    if (co_approval_grant(cs.session->state, cs.project, subject, step, by, &err) != CO_OK)
+    if (co_approval_grant(co_session_state(cs.session), cs.project, subject, step, by, &err) !=
+        CO_OK)
         rc = cli_fail("approve", &err);
     else if (ctx->json) {
         co_buf b = CO_BUF_INIT;

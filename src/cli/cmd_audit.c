@@ -344,9 +344,9 @@ int cmd_audit(cli_ctx *ctx)
     for (size_t i = 0; i < count; i++)
         selected[i] = *chosen[i]; /* shallow: tenants keeps ownership */
     size_t njobs = 1;
-    if (!cli_jobs_option(ctx, s->dest, count, &njobs, &rc))
+    if (!cli_jobs_option(ctx, co_session_dest(s), count, &njobs, &rc))
         goto done;
-    co_code code = co_audit_profiles(s->source, p, &opt, &cols, &ncols, &err);
+    co_code code = co_audit_profiles(co_session_source(s), p, &opt, &cols, &ncols, &err);
     cli_progress *bar = cli_progress_new(ctx);
     if (code == CO_OK && njobs == 1)
         code = co_audit_tenants(s, selected, count, &opt, on_progress, bar, &audits, &err);

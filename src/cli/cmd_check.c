@@ -43,7 +43,7 @@ int cmd_check(cli_ctx *ctx)
     /* Every table the target lacks is named, not only the first. */
     char **lacking = NULL; /* the target's, then staging's missing tables */
     size_t nlacking = 0;
-    co_code code = co_schema_missing(p, s->dest, &lacking, &nlacking, &err);
+    co_code code = co_schema_missing(p, co_session_dest(s), &lacking, &nlacking, &err);
     if (code == CO_OK && nlacking) {
         print_missing(p, CO_SIDE_TARGET, lacking, nlacking,
                       "the new system's schema creates it (or `cutover schema create --into "
@@ -64,7 +64,7 @@ int cmd_check(cli_ctx *ctx)
         code = co_session_open(p, CO_SESSION_STAGING | CO_SESSION_READ_ONLY, &staging, &err);
         /* Staging is cutover's to fill: a table it lacks is made from the target's. */
         if (code == CO_OK)
-            code = co_schema_missing(p, staging->dest, &lacking, &nlacking, &err);
+            code = co_schema_missing(p, co_session_dest(staging), &lacking, &nlacking, &err);
         if (code == CO_OK && !ctx->json && !ctx->quiet)
             print_missing(p, CO_SIDE_STAGING, lacking, nlacking,
                           "`cutover rehearse` creates it from the target's schema (or `cutover "
@@ -88,8 +88,8 @@ int cmd_check(cli_ctx *ctx)
             co_json_str(&out, lacking[i]);
         }
         co_buf_printf(&out, "],\"tenants_null_keys\":%lld,\"tenants_repeated\":%lld,\"entities\":[",
-                      (long long)s->tenants_left_out.null_keys,
-                      (long long)s->tenants_left_out.repeated);
+                      (long long)co_session_left_out(s)->null_keys,
+                      (long long)co_session_left_out(s)->repeated);
         for (size_t i = 0; i < p->nentities; i++) {
             const co_entity *e = &p->entities[i];
             co_buf_adds(&out, i ? ",{\"name\":" : "{\"name\":");
@@ -102,7 +102,7 @@ int cmd_check(cli_ctx *ctx)
             /* The query's output columns, which load into the same-named target columns. */
             co_param tenant = {":tenant", co_null()};
             co_cursor *c = NULL;
-            if (co_store_query(s->source, e->query, &tenant, 1, &c, &err) == CO_OK) {
+            if (co_store_query(co_session_source(s), e->query, &tenant, 1, &c, &err) == CO_OK) {
                 for (size_t k = 0; k < co_cursor_ncols(c); k++) {
                     co_buf_adds(&out, k ? "," : "");
                     co_json_str(&out, co_cursor_colname(c, k));
@@ -116,8 +116,8 @@ int cmd_check(cli_ctx *ctx)
         co_buf_release(&out);
     } else {
         printf("project   %s (hash %s)\n", p->path, p->hash);
-        printf("source    %s: %zu tenants\n", co_store_safe_uri(s->source), ntenants);
-        printf("target    %s\n", co_store_safe_uri(s->dest));
+        printf("source    %s: %zu tenants\n", co_store_safe_uri(co_session_source(s)), ntenants);
+        printf("target    %s\n", co_store_safe_uri(co_session_dest(s)));
         if (p->staging) {
             co_buf masked = CO_BUF_INIT;
             co_uri_mask(p->staging, &masked);

@@ -1,5 +1,6 @@
 /* cmd_help.c: `cutover help [COMMAND]` and `cutover version`, from the tables. */
 #include "cli.h"
+#include "cutover/version.h"
 #include "util/buf.h"
 #include "util/json.h"
 
@@ -148,8 +149,8 @@ int cmd_help(cli_ctx *ctx)
 int cmd_version(cli_ctx *ctx)
 {
     if (ctx->json)
-        printf("{\"version\": \"%s\"}\n", CUTOVER_VERSION);
+        printf("{\"version\": \"%s\"}\n", co_version());
     else
-        printf("cutover %s\n", CUTOVER_VERSION);
+        printf("cutover %s\n", co_version());
     return EXIT_OK;
 }

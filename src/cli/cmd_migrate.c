@@ -485,7 +485,7 @@ int cmd_migrate(cli_ctx *ctx)
     }
 
     size_t njobs = 1;
-    if (!cli_jobs_option(ctx, s->dest, count, &njobs, &rc))
+    if (!cli_jobs_option(ctx, co_session_dest(s), count, &njobs, &rc))
         goto done;
     co_session **sessions = calloc(njobs, sizeof *sessions);
     progress_ctx *pcs = calloc(njobs, sizeof *pcs);

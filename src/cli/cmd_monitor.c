@@ -125,7 +125,8 @@ int cmd_monitor(cli_ctx *ctx)
     size_t nprobes = 0;
     co_error perr;
     co_error_clear(&perr);
-    if (co_drift_probes(cs.project, cs.session->state, &probes, &drift, &nprobes, &perr) != CO_OK) {
+    if (co_drift_probes(cs.project, co_session_state(cs.session), &probes, &drift, &nprobes,
+                        &perr) != CO_OK) {
         rc = cli_fail("monitor", &perr);
         free(chosen);
         cli_close(&cs);
@@ -206,9 +207,10 @@ int cmd_budgets(cli_ctx *ctx)
         co_error_clear(&err);
         co_budget_result *r = NULL;
         size_t n = 0;
-        co_code code = co_budgets_run(cs.session->dest, cs.project, chosen[i], &r, &n, &err);
+        co_code code =
+            co_budgets_run(co_session_dest(cs.session), cs.project, chosen[i], &r, &n, &err);
         if (code == CO_OK)
-            code = co_budgets_record(cs.session->state, chosen[i]->key, "budgets",
+            code = co_budgets_record(co_session_state(cs.session), chosen[i]->key, "budgets",
                                      staging ? "staging" : "target", r, n, 0, &err);
         if (code != CO_OK) {
             rc = cli_fail("budgets", &err);

@@ -26,7 +26,7 @@ int cmd_note(cli_ctx *ctx)
     co_error_clear(&err);
     if (cs.tenants && !co_tenant_find(cs.tenants, cs.ntenants, tenant)) {
         rc = cli_unknown_tenant(ctx, tenant, cs.tenants, cs.ntenants);
-    } else if (co_note_add(cs.session->state, tenant, author, text, &err) != CO_OK) {
+    } else if (co_note_add(co_session_state(cs.session), tenant, author, text, &err) != CO_OK) {
         rc = cli_fail("note", &err);
     } else if (!ctx->quiet && !ctx->json) {
         printf("note on tenant %s by %s journaled\n", tenant, author);

@@ -27,7 +27,7 @@ static int pause_or_resume(cli_ctx *ctx, bool pause)
         return rc;
     co_error err;
     co_error_clear(&err);
-    if (co_cohort_pause(cs.session->state, wave, pause, reason ? reason : "command line",
+    if (co_cohort_pause(co_session_state(cs.session), wave, pause, reason ? reason : "command line",
                         &err) != CO_OK)
         rc = cli_fail(what, &err);
     else if (ctx->json)

@@ -157,14 +157,14 @@ int cmd_rehearse(cli_ctx *ctx)
     /* Staging gets the target's tables it lacks, and the user is told. */
     char **created = NULL;
     size_t ncreated = 0;
-    if (co_schema_create(cs.project, CO_SIDE_TARGET, rehearsal->dest, &created, &ncreated,
-                         &err) != CO_OK) {
+    if (co_schema_create(cs.project, CO_SIDE_TARGET, co_session_dest(rehearsal), &created,
+                         &ncreated, &err) != CO_OK) {
         rc = cli_fail("rehearse", &err);
         goto done;
     }
     cli_print_created(ctx, CO_SIDE_STAGING, CO_SIDE_TARGET, created, ncreated);
     size_t njobs = 1;
-    if (!cli_jobs_option(ctx, rehearsal->dest, count, &njobs, &rc)) {
+    if (!cli_jobs_option(ctx, co_session_dest(rehearsal), count, &njobs, &rc)) {
         co_names_free(created, ncreated);
         goto done;
     }

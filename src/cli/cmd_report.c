@@ -27,7 +27,7 @@ int cmd_report(cli_ctx *ctx)
     co_report_options opt = {0};
     opt.tenant = cli_get(&ctx->args, "tenant");
     char *html = NULL;
-    if (co_report_html(cs.session->state, cs.project, &opt, &html, &err) != CO_OK) {
+    if (co_report_html(co_session_state(cs.session), cs.project, &opt, &html, &err) != CO_OK) {
         rc = cli_fail("report", &err);
     } else {
         size_t len = strlen(html);

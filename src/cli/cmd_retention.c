@@ -4,7 +4,7 @@
  * undo window once the retention days are over.
  */
 #include "cli.h"
-#include "cutover/cutover.h"
+#include "cutover/cutover_seq.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
  * tenant the journal has never seen.
  */
 #include "cli.h"
-#include "cutover/cutover.h"
+#include "cutover/cutover_seq.h"
 #include "cutover/report.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -70,7 +70,7 @@ int cli_open_journal(cli_ctx *ctx, const char *what, const char *key, cli_sessio
     int64_t known = 0;
     co_error err;
     co_error_clear(&err);
-    if (co_state_tenants_count(out->session->state, key, &known, &err) != CO_OK) {
+    if (co_state_tenants_count(co_session_state(out->session), key, &known, &err) != CO_OK) {
         cli_close(out);
         return cli_fail(what, &err);
     }
@@ -95,7 +95,8 @@ int cmd_route(cli_ctx *ctx)
     co_error_clear(&err);
     if (cs.tenants && !co_tenant_find(cs.tenants, cs.ntenants, key)) {
         rc = cli_unknown_tenant(ctx, key, cs.tenants, cs.ntenants);
-    } else if (co_state_route_get(cs.session->state, key, route, sizeof route, &err) != CO_OK) {
+    } else if (co_state_route_get(co_session_state(cs.session), key, route, sizeof route, &err) !=
+               CO_OK) {
         rc = cli_fail("route", &err);
     } else if (ctx->json) {
         co_buf b = CO_BUF_INIT;
@@ -153,7 +154,7 @@ int cmd_routes(cli_ctx *ctx)
     co_error_clear(&err);
     if (ctx->json) { /* the dashboard's /api/routes answers the same document */
         char *json = NULL;
-        if (co_report_routes_json(cs.session->state, &json, &err) != CO_OK)
+        if (co_report_routes_json(co_session_state(cs.session), &json, &err) != CO_OK)
             rc = cli_fail("routes", &err);
         else
             printf("%s\n", json);
@@ -162,7 +163,7 @@ int cmd_routes(cli_ctx *ctx)
         return rc;
     }
     route_lines all = {0};
-    co_code code = co_state_routes_each(cs.session->state, add_line, &all, &err);
+    co_code code = co_state_routes_each(co_session_state(cs.session), add_line, &all, &err);
     route_line *lines = all.v;
     size_t n = all.n;
     if (code != CO_OK) {

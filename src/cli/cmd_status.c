@@ -79,7 +79,7 @@ int cmd_status(cli_ctx *ctx)
     co_error_clear(&err);
     co_tenant_status *rows = NULL;
     size_t n = 0;
-    co_code code = co_status_list(cs.session->state, &rows, &n, &err);
+    co_code code = co_status_list(co_session_state(cs.session), &rows, &n, &err);
     if (code == CO_OK && n > 1)
         qsort(rows, n, sizeof *rows, by_tenant);
     if (code != CO_OK)

@@ -222,7 +222,7 @@ int cmd_verify(cli_ctx *ctx)
     if (rc != EXIT_OK)
         goto done;
     size_t njobs = 1;
-    if (!cli_jobs_option(ctx, s->dest, count, &njobs, &rc))
+    if (!cli_jobs_option(ctx, co_session_dest(s), count, &njobs, &rc))
         goto done;
     co_session **sessions = calloc(njobs, sizeof *sessions);
     cli_progress **bars = calloc(njobs, sizeof *bars);

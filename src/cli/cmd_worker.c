@@ -48,7 +48,8 @@ int cmd_worker(cli_ctx *ctx)
         co_error err;
         co_error_clear(&err);
         char key[256];
-        if (co_state_claim(cs.session->state, worker, (int)lease, key, sizeof key, &err) != CO_OK) {
+        if (co_state_claim(co_session_state(cs.session), worker, (int)lease, key, sizeof key,
+                           &err) != CO_OK) {
             rc = cli_fail("worker", &err);
             break;
         }
@@ -56,7 +57,7 @@ int cmd_worker(cli_ctx *ctx)
             break;
         const co_tenant *t = co_tenant_find(cs.tenants, cs.ntenants, key);
         if (!t) { /* in the journal, no longer in the source */
-            co_state_claim_end(cs.session->state, key, worker, "failed", &err);
+            co_state_claim_end(co_session_state(cs.session), key, worker, "failed", &err);
             continue;
         }
         /* The whole move is the library's (move.h); the claim is renewed as
@@ -74,7 +75,7 @@ int cmd_worker(cli_ctx *ctx)
         if (code != CO_OK)
             cli_fail("worker", &err);
         co_error_clear(&err);
-        co_state_claim_end(cs.session->state, key, worker, ok ? "done" : "failed", &err);
+        co_state_claim_end(co_session_state(cs.session), key, worker, ok ? "done" : "failed", &err);
         if (ok)
             done++;
         else

@@ -65,13 +65,13 @@ int cli_jobs_sessions(cli_ctx *ctx, const char *what, co_session *first, unsigne
         co_error err;
         co_error_clear(&err);
         co_code code = session_flags & CLI_JOBS_REHEARSAL
-                           ? co_rehearsal_open(first->project, &out[j], &err)
-                           : co_session_open(first->project, flags, &out[j], &err);
+                           ? co_rehearsal_open(co_session_project(first), &out[j], &err)
+                           : co_session_open(co_session_project(first), flags, &out[j], &err);
         if (code != CO_OK) {
             cli_jobs_sessions_close(out, j);
             return cli_fail(what, &err);
         }
-        out[j]->user = cli_user(ctx);
+        co_session_set_user(out[j], cli_user(ctx));
     }
     return EXIT_OK;
 }

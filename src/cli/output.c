@@ -344,24 +344,25 @@ int cli_select_tenants(cli_ctx *ctx, const co_tenant *all, size_t n, const co_te
     return rc;
 }
 
-void cli_warn_tenants_left_out(const char *what, const co_session *s)
+void cli_warn_tenants_left_out(const char *what, const co_session *session)
 {
-    const char *col = s->tenants_left_out.key_column[0] ? s->tenants_left_out.key_column : "key";
-    if (s->tenants_left_out.null_keys)
+    const co_tenants_left_out *s = co_session_left_out(session);
+    const char *col = s->key_column[0] ? s->key_column : "key";
+    if (s->null_keys)
         fprintf(stderr,
                 "cutover: %s: the tenants query returned %lld row%s with a NULL key, left out: "
                 "they name no tenant (their rows are counted as rows of no tenant by audit and "
                 "verify --all); add WHERE %s IS NOT NULL to the tenants query to leave them "
                 "out on purpose\n",
-                what, (long long)s->tenants_left_out.null_keys,
-                s->tenants_left_out.null_keys == 1 ? "" : "s", col);
-    if (s->tenants_left_out.repeated)
+                what, (long long)s->null_keys,
+                s->null_keys == 1 ? "" : "s", col);
+    if (s->repeated)
         fprintf(stderr,
                 "cutover: %s: the tenants query returned %lld repeated row%s (tenant %s, ...), "
                 "each tenant taken once; use SELECT DISTINCT (or GROUP BY %s) in the tenants "
                 "query to list each once\n",
-                what, (long long)s->tenants_left_out.repeated,
-                s->tenants_left_out.repeated == 1 ? "" : "s", s->tenants_left_out.repeated_key,
+                what, (long long)s->repeated,
+                s->repeated == 1 ? "" : "s", s->repeated_key,
                 col);
 }
 
@@ -376,7 +377,7 @@ int cli_open(cli_ctx *ctx, const char *what, unsigned session_flags, unsigned op
     co_error_clear(&err);
     co_code code = co_session_open(out->project, session_flags, &out->session, &err);
     if (code == CO_OK)
-        out->session->user = cli_user(ctx);
+        co_session_set_user(out->session, cli_user(ctx));
     if (code == CO_OK && (open_flags & (CLI_OPEN_TENANTS | CLI_OPEN_CHECK))) {
         code = co_tenants_list(out->session, &out->tenants, &out->ntenants, &err);
         if (code == CO_OK)

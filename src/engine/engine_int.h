@@ -7,6 +7,7 @@
 
 #include "cutover/migrate.h"
 #include "engine/rejects.h"
+#include "engine/session.h"
 #include "util/buf.h"
 #include "util/map.h"
 

@@ -8,6 +8,7 @@
  */
 #include "cutover/rehearse.h"
 #include "cutover/state.h"
+#include "engine/session.h"
 #include "util/buf.h"
 #include "util/map.h"
 

@@ -8,6 +8,7 @@
 #include "engine/merge.h"
 #include "dedupe/link.h"
 #include "dedupe/survive.h"
+#include "engine/session.h"
 #include "util/key.h"
 #include "util/map.h"
 

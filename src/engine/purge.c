@@ -7,6 +7,7 @@
  */
 #include "cutover/migrate.h"
 #include "cutover/traces.h"
+#include "engine/session.h"
 #include "util/key.h"
 #include "util/buf.h"
 

@@ -4,6 +4,7 @@
  */
 #include "cutover/monitor.h"
 #include "cutover/rehearse.h"
+#include "engine/session.h"
 #include "util/buf.h"
 #include "util/json.h"
 

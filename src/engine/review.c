@@ -10,6 +10,7 @@
 #include "cutover/store.h"
 #include "cutover/trace.h"
 #include "engine/merge.h"
+#include "engine/session.h"
 #include "util/csv.h"
 #include "util/key.h"
 #include "util/map.h"

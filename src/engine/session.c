@@ -2,7 +2,7 @@
  * session.c: opening what a command works with (source, destination, journal),
  * listing tenants, and checking a project against its databases.
  */
-#include "cutover/migrate.h"
+#include "engine/session.h"
 #include "cutover/traces.h"
 #include "util/buf.h"
 
@@ -50,6 +50,16 @@ void co_session_close(co_session *s)
     co_store_close(s->dest);
     co_state_close(s->state);
     free(s);
+}
+
+const co_project *co_session_project(const co_session *s) { return s->project; }
+co_store *co_session_source(const co_session *s) { return s->source; }
+co_store *co_session_dest(const co_session *s) { return s->dest; }
+co_state *co_session_state(const co_session *s) { return s->state; }
+void co_session_set_user(co_session *s, const char *user) { s->user = user; }
+const co_tenants_left_out *co_session_left_out(const co_session *s)
+{
+    return &s->tenants_left_out;
 }
 
 void co_tenants_free(co_tenant *t, size_t n)

@@ -7,6 +7,7 @@
  */
 #include "state/journal.h"
 #include "cutover/trace.h"
+#include "engine/session.h"
 #include "util/buf.h"
 #include "util/key.h"
 #include "util/text.h"

@@ -5,6 +5,7 @@
  */
 #include "state/journal.h"
 #include "cutover/traces.h"
+#include "engine/session.h"
 #include "util/buf.h"
 
 #include <stdio.h>

@@ -6,6 +6,7 @@
 #include "state/journal.h"
 #include "cutover/cutover.h"
 #include "cutover/monitor.h"
+#include "engine/session.h"
 #include "util/buf.h"
 #include "util/clock.h"
 

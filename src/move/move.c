@@ -7,6 +7,7 @@
  */
 #include "cutover/move.h"
 #include "cutover/report.h"
+#include "engine/session.h"
 
 #include <stdio.h>
 #include <string.h>

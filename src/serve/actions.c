@@ -4,7 +4,7 @@
  * calls (co_rollback_tenant, co_cohort_pause), so the two never differ.
  */
 #include "serve/serve_int.h"
-#include "cutover/cutover.h"
+#include "cutover/cutover_seq.h"
 #include "cutover/report.h"
 #include "util/json.h"
 

@@ -12,6 +12,7 @@
 #define CUTOVER_SERVE_INT_H
 
 #include "cutover/serve.h"
+#include "engine/session.h"
 #include "util/buf.h"
 
 #include <netinet/in.h>

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A tenant this process holds, and how many times (leases nest). */
@@ -68,6 +69,16 @@ void co_state_rollback(co_state *st)
     co_store_rollback(st->store);
 }
 
+/* A journal file this open created and could not set up (still 0 bytes) is
+ * removed: left behind, it would stop the next run as "not a cutover journal". */
+static void remove_failed_journal(co_state *st, bool fresh)
+{
+    const char *path = fresh && st->store ? co_store_sqlite_path(st->store) : NULL;
+    struct stat sb;
+    if (path && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
+        unlink(path);
+}
+
 co_code co_state_open(const char *uri, const char *base_dir, co_state **out, co_error *err)
 {
     *out = NULL;
@@ -75,6 +86,7 @@ co_code co_state_open(const char *uri, const char *base_dir, co_state **out, co_
     if (!st)
         return co_error_set(err, CO_ENOMEM, "out of memory");
     /* A journal is never made anew in place of a file that is not one. */
+    bool fresh = co_store_is_new_file(uri, base_dir);
     co_code rc = co_state_file_check(uri, base_dir, err);
     co_buf journal = CO_BUF_INIT;
     co_buf_printf(&journal, "%s\n%s", uri, base_dir ? base_dir : "");
@@ -101,6 +113,7 @@ co_code co_state_open(const char *uri, const char *base_dir, co_state **out, co_
     if (rc == CO_OK)
         rc = co_loader_open(st->store, "merges", merge_cols, 6, NULL, &st->merges, err);
     if (rc != CO_OK) {
+        remove_failed_journal(st, fresh);
         co_state_close(st);
         return rc;
     }

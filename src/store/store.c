@@ -4,14 +4,14 @@
  * mysql.c and its mysql_*.c for MySQL and MariaDB).
  */
 #include "store/store_int.h"
+#include "util/fault.h"
 #include "util/uri.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *co_side_name(co_side side)
 {
@@ -207,9 +207,28 @@ const char *co_store_engine(const co_store *s) { return s->ops->engine; }
 const char *co_store_safe_uri(const co_store *s) { return s->safe_uri ? s->safe_uri : ""; }
 const char *co_store_sqlite_path(const co_store *s) { return s->sqlite_path; }
 
+/* The fault point before each call that reaches a database: in a test build
+ * (util/fault.h) the test can make the Nth such call fail, as the database
+ * would, with an error of the store's side. Nothing in other builds. */
+#ifdef CUTOVER_TEST_HOOKS
+static co_code injected(const co_store *s, co_error *err)
+{
+    return co_error_set(err, co_store_side_code(s->side), "%s: injected fault (test build)",
+                        co_side_name(s->side));
+}
+#define FAULT_POINT(s, err)                                                                    \
+    do {                                                                                       \
+        if (co_fault_sim(CO_FAULT_STORE_CALL))                                                 \
+            return injected((s), (err));                                                       \
+    } while (0)
+#else
+#define FAULT_POINT(s, err) ((void)0)
+#endif
+
 co_code co_store_exec(co_store *s, const char *sql, co_error *err)
 {
     trace(s, "sql", sql);
+    FAULT_POINT(s, err);
     return s->ops->exec(s, sql, err);
 }
 
@@ -217,29 +236,22 @@ co_code co_store_exec_params(co_store *s, const char *sql, const co_param *param
                              size_t nparams, long long *changes, co_error *err)
 {
     trace(s, "sql", sql);
+    FAULT_POINT(s, err);
     return s->ops->exec_params(s, sql, params, nparams, changes, err);
 }
 
-co_code co_store_begin(co_store *s, co_error *err) { return s->ops->begin(s, err); }
-/* Fault injection for crash tests: with CUTOVER_KILL_AT_COMMIT=N in the
- * environment, the process kills itself (SIGKILL, as a crash or kill -9
- * would) just before the Nth commit of any store. Never set in production. */
-static void maybe_crash(void)
+co_code co_store_begin(co_store *s, co_error *err)
 {
-    static long countdown = -1;
-    if (countdown == -1) {
-        const char *at = getenv("CUTOVER_KILL_AT_COMMIT");
-        countdown = at && *at ? strtol(at, NULL, 10) : 0;
-        if (countdown < 0)
-            countdown = 0;
-    }
-    if (countdown > 0 && --countdown == 0)
-        kill(getpid(), SIGKILL);
+    FAULT_POINT(s, err);
+    return s->ops->begin(s, err);
 }
 
 co_code co_store_commit(co_store *s, co_error *err)
 {
-    maybe_crash();
+    /* A test build's crash point: the test can kill the process here, as a
+     * crash or kill -9 would, before the Nth commit (util/fault.h). */
+    (void)co_fault_sim(CO_FAULT_COMMIT);
+    FAULT_POINT(s, err);
     return s->ops->commit(s, err);
 }
 void co_store_rollback(co_store *s) { s->ops->rollback(s); }
@@ -249,11 +261,13 @@ co_code co_store_query(co_store *s, const char *sql, const co_param *params, siz
 {
     *out = NULL;
     trace(s, "sql", sql);
+    FAULT_POINT(s, err);
     return s->ops->query(s, sql, params, nparams, out, err);
 }
 
 co_code co_cursor_next(co_cursor *c, bool *has_row, co_error *err)
 {
+    FAULT_POINT(c->store, err);
     return c->ops->next(c, has_row, err);
 }
 size_t co_cursor_ncols(const co_cursor *c) { return c->ops->ncols(c); }
@@ -269,12 +283,14 @@ co_code co_store_prepare(co_store *s, const char *sql, co_stmt **out, co_error *
 {
     *out = NULL;
     trace(s, "sql", sql);
+    FAULT_POINT(s, err);
     return s->ops->prepare(s, sql, out, err);
 }
 
 co_code co_stmt_exec(co_stmt *st, const co_value *vals, size_t n, long long *changes,
                      co_error *err)
 {
+    FAULT_POINT(st->store, err);
     return st->store->ops->stmt_exec(st, vals, n, changes, err);
 }
 
@@ -293,6 +309,7 @@ co_code co_store_query_reads(co_store *s, const char *sql, co_read_fn fn, void *
                              co_error *err)
 {
     trace(s, "sql", sql);
+    FAULT_POINT(s, err);
     return s->ops->query_reads(s, sql, fn, ctx, err);
 }
 
@@ -548,6 +565,7 @@ co_code co_loader_open(co_store *s, const char *table, const char *const *column
     if (ncols == 0)
         return co_error_set(err, CO_EINTERNAL, "loader for %s has no columns", table);
     trace(s, "load", table);
+    FAULT_POINT(s, err);
     co_code rc = s->ops->loader_open(s, table, columns, ncols, out, err);
     if (rc == CO_OK) {
         (*out)->store = s;
@@ -560,10 +578,15 @@ co_code co_loader_open(co_store *s, const char *table, const char *const *column
 
 co_code co_loader_put(co_loader *l, const co_value *row, co_error *err)
 {
+    FAULT_POINT(l->store, err);
     return l->ops->put(l, row, err);
 }
 
-co_code co_loader_flush(co_loader *l, co_error *err) { return l->ops->flush(l, err); }
+co_code co_loader_flush(co_loader *l, co_error *err)
+{
+    FAULT_POINT(l->store, err);
+    return l->ops->flush(l, err);
+}
 
 void co_loader_discard(co_loader *l)
 {

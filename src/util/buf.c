@@ -95,6 +95,18 @@ void co_buf_printf(co_buf *b, const char *fmt, ...)
 }
 
 const char *co_buf_str(const co_buf *b) { return b->data ? b->data : ""; }
+size_t co_buf_len(const co_buf *b) { return b->len; }
+bool co_buf_failed(const co_buf *b) { return b->failed; }
+
+co_buf *co_buf_new(void) { return calloc(1, sizeof(co_buf)); }
+
+void co_buf_free(co_buf *b)
+{
+    if (b) {
+        co_buf_release(b);
+        free(b);
+    }
+}
 
 char *co_buf_detach(co_buf *b)
 {

@@ -1,9 +1,13 @@
 /*
  * buf.h: a growable byte buffer, always NUL-terminated, used for SQL text,
  * JSON lines and messages. A co_buf owns its memory; co_buf_release frees it.
+ * The public half (cutover/buf.h) keeps the layout opaque; inside the library
+ * buffers live on the stack (CO_BUF_INIT) and the fields are read directly.
  */
 #ifndef CUTOVER_UTIL_BUF_H
 #define CUTOVER_UTIL_BUF_H
+
+#include "cutover/buf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,9 +34,6 @@ void co_buf_printf(co_buf *b, const char *fmt, ...) __attribute__((format(printf
 /* Appends v in decimal, as "%lld" would, without going through printf: loaders
  * and hashing format millions of integers. */
 void co_buf_add_int(co_buf *b, int64_t v);
-/* The text, "" when empty; never NULL. */
-const char *co_buf_str(const co_buf *b);
-/* Hands the memory to the caller (free() it) and leaves b empty. */
-char *co_buf_detach(co_buf *b);
+/* co_buf_str, co_buf_detach, co_buf_new, co_buf_free: see cutover/buf.h. */
 
 #endif

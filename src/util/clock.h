@@ -1,6 +1,7 @@
 /*
  * clock.h: the time, injectable. Everything that records or compares dates
- * asks here, so tests can set the clock (CUTOVER_NOW="YYYY-MM-DDTHH:MM:SSZ").
+ * asks here, so tests can set the clock (in a test build, CUTOVER_NOW=
+ * "YYYY-MM-DDTHH:MM:SSZ"; see fault.h).
  */
 #ifndef CUTOVER_UTIL_CLOCK_H
 #define CUTOVER_UTIL_CLOCK_H
@@ -8,7 +9,8 @@
 #include <stddef.h>
 #include <time.h>
 
-/* Seconds since the epoch: CUTOVER_NOW when set and valid, else the system's. */
+/* Seconds since the epoch: the test clock when a test build sets one (fault.h),
+ * else the system's. */
 time_t co_clock_now(void);
 /* A monotonic clock in seconds, for durations. */
 double co_clock_mono(void);

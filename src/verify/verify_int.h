@@ -13,6 +13,7 @@
 #define CUTOVER_VERIFY_INT_H
 
 #include "cutover/verify.h"
+#include "engine/session.h"
 #include "util/buf.h"
 #include "util/canon.h"
 #include "util/map.h"

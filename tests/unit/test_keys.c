@@ -14,9 +14,10 @@
 #include <cmocka.h>
 
 #include "cutover/capture.h"
-#include "cutover/cutover.h"
+#include "cutover/cutover_seq.h"
 #include "cutover/migrate.h"
 #include "cutover/verify.h"
+#include "engine/session.h"
 #include "tmpdir.h"
 
 #include <stdio.h>

@@ -1,0 +1,35 @@
+/*
+ * fault.h: numbered fault points for tests, in the way of SQLite's
+ * sqlite3FaultSim. The library asks co_fault_sim(POINT) at a few places (the
+ * store's calls, its commits) and co_fault_clock() for the time; a test build
+ * answers from what the test asked for (fault_test.c, the environment), and
+ * any other build compiles both to constants, so nothing of it ships.
+ *
+ * Test builds are those configured with -DCUTOVER_TEST_HOOKS=ON (the
+ * Makefile's build/, build-asan/ and build-fuzz/); docs/testing.md lists the
+ * variables a test sets.
+ */
+#ifndef CUTOVER_UTIL_FAULT_H
+#define CUTOVER_UTIL_FAULT_H
+
+#include <stdbool.h>
+#include <time.h>
+
+typedef enum co_fault_point {
+    CO_FAULT_STORE_CALL, /* each store call that reaches a database (store.c) */
+    CO_FAULT_COMMIT,     /* just before a store's commit (store.c) */
+} co_fault_point;
+
+#ifdef CUTOVER_TEST_HOOKS
+/* What the test asked for at this point: 0 to carry on, non-zero to fail
+ * the call (the caller turns it into an error of its side). A point may
+ * also end the process (SIGKILL at a commit), as a crash would. */
+int co_fault_sim(co_fault_point point);
+/* True, with *now set, when the test fixed the clock. */
+bool co_fault_clock(time_t *now);
+#else
+#define co_fault_sim(point) 0
+#define co_fault_clock(now) false
+#endif
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * fault_test.c: the fault points of fault.h, as tests drive them through the
+ * environment. Compiled only into test builds (CUTOVER_TEST_HOOKS); the
+ * shipped library has neither this file nor the variables it reads:
+ *
+ *   CUTOVER_KILL_AT_COMMIT=N  SIGKILL just before the Nth commit of any store
+ *   CUTOVER_FAIL_AT_CALL=N    the Nth store call (fault point STORE_CALL)
+ *                             fails, once, with an error of its side
+ *   CUTOVER_FAULT_CALLS=FILE  at exit, write the number of store calls made
+ *                             to FILE (a test sizes its loop with it)
+ *   CUTOVER_NOW=YYYY-MM-DDTHH:MM:SSZ  the clock (read at every call, so a
+ *                             unit test can move it)
+ *
+ * The counters are per process and not thread-safe: the tests that set them
+ * run one command at a time.
+ */
+#include "util/fault.h"
+#include "util/clock.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static long env_count(const char *name)
+{
+    const char *v = getenv(name);
+    long n = v && *v ? strtol(v, NULL, 10) : 0;
+    return n > 0 ? n : 0;
+}
+
+static long calls;           /* store calls so far */
+static const char *calls_file;
+
+static void write_calls(void)
+{
+    FILE *f = fopen(calls_file, "w");
+    if (f) {
+        fprintf(f, "%ld\n", calls);
+        fclose(f);
+    }
+}
+
+static void init_once(long *kill_at, long *fail_at)
+{
+    static bool done;
+    static long k, f;
+    if (!done) {
+        done = true;
+        k = env_count("CUTOVER_KILL_AT_COMMIT");
+        f = env_count("CUTOVER_FAIL_AT_CALL");
+        const char *path = getenv("CUTOVER_FAULT_CALLS");
+        if (path && *path) {
+            calls_file = path;
+            atexit(write_calls);
+        }
+    }
+    *kill_at = k;
+    *fail_at = f;
+}
+
+int co_fault_sim(co_fault_point point)
+{
+    static long commits;
+    long kill_at, fail_at;
+    init_once(&kill_at, &fail_at);
+    switch (point) {
+    case CO_FAULT_COMMIT:
+        if (kill_at && ++commits == kill_at)
+            kill(getpid(), SIGKILL);
+        return 0;
+    case CO_FAULT_STORE_CALL:
+        return ++calls == fail_at;
+    }
+    return 0;
+}
+
+bool co_fault_clock(time_t *now)
+{
+    const char *fixed = getenv("CUTOVER_NOW");
+    if (!fixed || !*fixed)
+        return false;
+    time_t t = co_clock_parse(fixed);
+    if (t == -1)
+        return false;
+    *now = t;
+    return true;
+}
