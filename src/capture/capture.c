@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *const ops[] = {"insert", "update", "delete"};
@@ -140,16 +141,26 @@ static co_code install(co_store *st, const co_project *p, co_error *err)
     return rc;
 }
 
-co_code co_capture_start(co_store *st, const co_project *p, const char *tenant, co_error *err)
+/* On PostgreSQL, a start or stop whose bounded wait for a lock gave up
+ * (co_capture_pg_serialize) is tried again after a pause, for a minute or so. */
+static bool try_again(co_store *st, int attempt, const co_error *e)
 {
-    co_code rc = need_supported(st, err);
-    if (rc == CO_OK && p->ncapture == 0)
-        rc = co_error_set(err, CO_EPROJECT, "the project file lists no tables to capture");
-    if (rc == CO_OK)
-        rc = co_store_begin(st, err);
+    if (!is_pg(st) || strcmp(e->sqlstate, "55P03") != 0 || attempt >= 200)
+        return false;
+    struct timespec pause = {0, 50000000L};
+    nanosleep(&pause, NULL);
+    return true;
+}
+
+static co_code start_once(co_store *st, const co_project *p, const char *tenant, co_error *err)
+{
+    co_code rc = co_store_begin(st, err);
     if (rc != CO_OK)
         return rc;
-    rc = is_pg(st) ? co_capture_pg_install(st, p, err) : install(st, p, err);
+    if (is_pg(st))
+        rc = co_capture_pg_serialize(st, err);
+    if (rc == CO_OK)
+        rc = is_pg(st) ? co_capture_pg_install(st, p, err) : install(st, p, err);
     char now[32];
     co_clock_iso(co_clock_now(), now, sizeof now);
     co_param params[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_text(now, strlen(now))}};
@@ -161,6 +172,37 @@ co_code co_capture_start(co_store *st, const co_project *p, const char *tenant, 
     else
         co_store_rollback(st);
     return rc;
+}
+
+typedef co_code (*capture_step)(co_store *st, const co_project *p, const char *tenant,
+                                co_error *err);
+
+/* once, and again while try_again says so. */
+static co_code with_retries(capture_step once, co_store *st, const co_project *p,
+                            const char *tenant, co_error *err)
+{
+    co_error e;
+    co_code rc;
+    for (int attempt = 0;; attempt++) {
+        if (err)
+            e = *err;
+        else
+            co_error_clear(&e);
+        rc = once(st, p, tenant, &e);
+        if (rc == CO_OK || !try_again(st, attempt, &e))
+            break;
+    }
+    if (rc != CO_OK && err)
+        *err = e;
+    return rc;
+}
+
+co_code co_capture_start(co_store *st, const co_project *p, const char *tenant, co_error *err)
+{
+    co_code rc = need_supported(st, err);
+    if (rc == CO_OK && p->ncapture == 0)
+        rc = co_error_set(err, CO_EPROJECT, "the project file lists no tables to capture");
+    return rc == CO_OK ? with_retries(start_once, st, p, tenant, err) : rc;
 }
 
 /* The freeze row: its since, this process, a fresh heartbeat, the bound. */
@@ -328,17 +370,13 @@ static co_code uninstall(co_store *st, const co_project *p, co_error *err)
     return rc;
 }
 
-co_code co_capture_stop(co_store *st, const co_project *p, const char *tenant, co_error *err)
+/* Forgets the tenant's changes; the last tenant out removes everything
+ * cutover added. */
+static co_code stop_once(co_store *st, const co_project *p, const char *tenant, co_error *err)
 {
-    co_code rc = need_supported(st, err);
-    bool exists = false;
-    if (rc == CO_OK)
-        rc = table_exists(st, "cutover_tenants", &exists, err);
-    if (rc != CO_OK || !exists)
-        return rc;
-    rc = co_capture_unfreeze(st, p, tenant, err);
-    if (rc == CO_OK)
-        rc = co_store_begin(st, err);
+    co_code rc = co_store_begin(st, err);
+    if (rc == CO_OK && is_pg(st))
+        rc = co_capture_pg_serialize(st, err);
     co_param key = {NULL, co_text(tenant, strlen(tenant))};
     if (rc == CO_OK)
         rc = co_store_exec_params(st, "DELETE FROM cutover_tenants WHERE tenant = ?", &key, 1, NULL,
@@ -346,7 +384,6 @@ co_code co_capture_stop(co_store *st, const co_project *p, const char *tenant, c
     if (rc == CO_OK)
         rc = co_store_exec_params(st, "DELETE FROM cutover_changes WHERE tenant = ?", &key, 1, NULL,
                                   err);
-    /* The last tenant out removes everything cutover added. */
     co_cursor *c = NULL;
     bool others = false;
     if (rc == CO_OK)
@@ -361,6 +398,18 @@ co_code co_capture_stop(co_store *st, const co_project *p, const char *tenant, c
     else
         co_store_rollback(st);
     return rc;
+}
+
+co_code co_capture_stop(co_store *st, const co_project *p, const char *tenant, co_error *err)
+{
+    co_code rc = need_supported(st, err);
+    bool exists = false;
+    if (rc == CO_OK)
+        rc = table_exists(st, "cutover_tenants", &exists, err);
+    if (rc != CO_OK || !exists)
+        return rc;
+    rc = co_capture_unfreeze(st, p, tenant, err);
+    return rc == CO_OK ? with_retries(stop_once, st, p, tenant, err) : rc;
 }
 
 void co_changes_free(co_change *c, size_t n)

@@ -24,5 +24,15 @@ co_code co_capture_pg_install(co_store *st, const co_project *p, co_error *err);
 co_code co_capture_pg_freeze(co_store *st, const co_project *p, const char *tenant, bool frozen,
                              co_error *err);
 co_code co_capture_pg_uninstall(co_store *st, const co_project *p, co_error *err);
+/* First in the transaction that starts or stops a tenant's capture: waits
+ * for any other cutover process doing the same (an advisory lock held to the
+ * transaction's end), and bounds every wait for a lock, on the application's
+ * tables too, to CO_CAPTURE_PG_LOCK_WAIT. A wait that would be longer fails
+ * with SQLSTATE 55P03 and the caller rolls back and tries again: so cutover
+ * never holds one table while it waits for the application's writes on
+ * another that wait for it, a deadlock PostgreSQL would break by failing one
+ * side, perhaps the customer's write. */
+#define CO_CAPTURE_PG_LOCK_WAIT "200ms"
+co_code co_capture_pg_serialize(co_store *st, co_error *err);
 
 #endif
