@@ -5,8 +5,8 @@
 # write that went through during the lapse is in the switched target. A
 # freeze that keeps lapsing is rolled back, saying why. A SIGKILL inside
 # the freeze leaves the tenant refusing writes only until the bound, status
-# shows it frozen by a process that is gone and the tenant interrupted, and
-# the next migrate moves it. SIGTERM inside the freeze exits 143 with the
+# shows it frozen by a process that is gone and the tenant interrupted (the
+# report and the dashboard's JSON too), and the next migrate moves it. SIGTERM inside the freeze exits 143 with the
 # tenant rolled back and writable at once. Without capture (a plain load),
 # SIGINT stops migrate --all with exit 130 and no tenant left half loaded.
 source "$(dirname "$0")/lib.sh"
@@ -78,6 +78,18 @@ assert_eq "status: frozen, by a process that is gone, interrupted" "frozen false
 run_cutover -p "$proj" status
 assert_contains "the status table says interrupted and frozen since when, by whom" "frozen since" "$OUT"
 assert_contains "and how to go on" "interrupted: migrate, pid $pid" "$OUT"
+# The report and the dashboard's JSON say the same.
+run_cutover -p "$proj" report -o "$WORK/report.html"
+html=$(cat "$WORK/report.html")
+assert_contains "the report's table: frozen, interrupted" "<td class=state>frozen (interrupted)</td>" "$html"
+assert_contains "the report: frozen since when, by which process, gone" "by migrate, pid $pid on" "$html"
+assert_contains "the report: the freeze lapses" "(gone: its freeze lapses within options.freeze_heartbeat_seconds)" "$html"
+assert_contains "the report: interrupted, and how to go on" \
+  "is gone. Run <code>cutover migrate --tenant $t</code> to go on." "$html"
+assert_contains "the report: since when" "Frozen since <span class=t>$(jq -r ".tenants[] | select(.tenant == \"$t\") | .frozen_since" <<<"$("$CUTOVER" -p "$proj" status --json)")" "$html"
+run_cutover -p "$proj" status --json
+assert_eq "the JSON (status, the dashboard's API): the command that goes on" "cutover migrate --tenant $t" \
+  "$(jq -r ".tenants[] | select(.tenant == \"$t\") | .finish_with" <<<"$OUT")"
 until [[ -z $(writes "$t" z) ]]; do
   [[ $(echo "$(date +%s.%N) - $killed > 2.5" | bc) == 1 ]] && break
   sleep 0.1
