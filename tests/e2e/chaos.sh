@@ -21,7 +21,7 @@
 
 ROUNDS=${CHAOS_ROUNDS:-${CHAOS_CHECK_ROUNDS:-4}}
 SEED=${CHAOS_SEED:-15}
-BOUND=2   # options.freeze_heartbeat_seconds
+BOUND=$((2 * ${CUTOVER_TEST_SLOWDOWN:-1})) # options.freeze_heartbeat_seconds (x4 under ASan)
 RANDOM=$SEED
 
 chaos_project() {

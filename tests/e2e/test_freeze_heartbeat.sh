@@ -16,21 +16,27 @@ demo=$WORK/demo
 sqlite3 "$demo/legacy.db" 'PRAGMA journal_mode = WAL' >/dev/null
 src=$demo/legacy.db tgt=$demo/crm.db
 mapfile -t T < <(q "$src" "SELECT account_id FROM contacts GROUP BY 1 ORDER BY 1")
-# project NAME HOOK: the demo's project with a 1-second heartbeat bound and HOOK on_freeze
+# The heartbeat bound: 1 s, times CUTOVER_TEST_SLOWDOWN (ctest sets 4 for the
+# ASan+UBSan build, whose steps inside a freeze take longer than a second on a
+# loaded machine); the hooks' stalls scale with it.
+S=${CUTOVER_TEST_SLOWDOWN:-1}
+x() { echo "$1 * $S" | bc; }
+# project NAME HOOK [BOUND]: the demo's project with the heartbeat bound
+# (BOUND times the slowdown, default 1) and HOOK on_freeze
 project() {
-  { grep -v '^hooks:' "$demo/cutover.yaml" | sed 's/^options:/options:\n  freeze_heartbeat_seconds: 1/'
+  { grep -v '^hooks:' "$demo/cutover.yaml" | sed "s/^options:/options:\n  freeze_heartbeat_seconds: $(x "${3:-1}")/"
     printf '\nhooks:\n  on_freeze: %s\n' "$2"; } >"$demo/$1.yaml"
   echo "$demo/$1.yaml"
 }
 writes() { sqlite3 -cmd '.timeout 3000' "$src" "UPDATE contacts SET title = '$2' WHERE account_id = $1" 2>&1; }
 
 # 1. The first freeze stalls past the bound, and the tenant writes meanwhile.
-cat >"$demo/stall.sh" <<'SH'
+cat >"$demo/stall.sh" <<SH
 #!/bin/sh
 [ -e stalled ] && exit 0
 touch stalled
-sleep 1.6
-sqlite3 -cmd '.timeout 3000' legacy.db "UPDATE contacts SET title = 'During the lapse' WHERE account_id = $CUTOVER_TENANT" 2>lapse.err
+sleep $(x 1.6)
+sqlite3 -cmd '.timeout 3000' legacy.db "UPDATE contacts SET title = 'During the lapse' WHERE account_id = \$CUTOVER_TENANT" 2>lapse.err
 SH
 chmod +x "$demo/stall.sh"
 t=${T[0]}
@@ -42,14 +48,14 @@ assert_eq "the write made during the lapse went through" "" "$(cat "$demo/lapse.
 assert_eq "and is in the switched target" "During the lapse" \
   "$(q "$tgt" "SELECT DISTINCT title FROM contacts WHERE account_id = $t AND title = 'During the lapse'")"
 freeze=$(jq '.tenants[0].freeze_seconds' <<<"$OUT")
-assert_eq "freeze_seconds counts both freezes (over 1.6 s)" true "$(echo "$freeze > 1.6" | bc | sed 's/1/true/;s/0/false/')"
+assert_eq "freeze_seconds counts both freezes (over the stall)" true "$(echo "$freeze > $(x 1.6)" | bc | sed 's/1/true/;s/0/false/')"
 run_cutover -p "$proj" verify --tenant "$t"
 assert_eq "verify finds nothing" 0 "$CODE"
 assert_contains "a switched tenant stays frozen on the source (for good, not by heartbeat)" "is frozen" \
-  "$(sleep 1.2; writes "$t" x)"
+  "$(sleep "$(x 1.2)"; writes "$t" x)"
 
 # 2. A freeze that lapses every time is rolled back, saying why.
-proj=$(project slow "sleep 1.3")
+proj=$(project slow "sleep $(x 1.3)")
 t=${T[1]}
 run_cutover -p "$proj" migrate --tenant "$t" --skip-rehearsal --start-over
 assert_eq "a freeze that keeps lapsing: rolled back, exit 13" 13 "$CODE"
@@ -63,7 +69,8 @@ touch "frozen.$CUTOVER_TENANT"
 sleep 0.5
 SH
 chmod +x "$demo/mark.sh"
-proj=$(project mark ./mark.sh)
+# A bound of 3 s: the freeze is surely fresh at the kill on a loaded machine.
+proj=$(project mark ./mark.sh 3)
 t=${T[2]}
 "$CUTOVER" -p "$proj" migrate --tenant "$t" --skip-rehearsal --start-over -q >/dev/null 2>&1 &
 pid=$!
@@ -91,7 +98,7 @@ run_cutover -p "$proj" status --json
 assert_eq "the JSON (status, the dashboard's API): the command that goes on" "cutover migrate --tenant $t" \
   "$(jq -r ".tenants[] | select(.tenant == \"$t\") | .finish_with" <<<"$OUT")"
 until [[ -z $(writes "$t" z) ]]; do
-  [[ $(echo "$(date +%s.%N) - $killed > 2.5" | bc) == 1 ]] && break
+  [[ $(echo "$(date +%s.%N) - $killed > $(x 4.5)" | bc) == 1 ]] && break
   sleep 0.1
 done
 assert_eq "within the heartbeat bound the tenant writes again" "" "$(writes "$t" "After the kill")"
