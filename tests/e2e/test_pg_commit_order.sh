@@ -24,34 +24,11 @@ FIX=$CUTOVER_SOURCE_DIR/tests/fixtures
 
 demo=$WORK/demo
 "$CUTOVER" demo init "$demo" --scale 0.001 --seed 5 -q
-for id in $(jq -r '.tenants[].invalid_utf8_names[]' "$demo/planted.json"); do
-  q "$demo/legacy.db" "UPDATE contacts SET last_name = 'Fixed' WHERE id = $id" # PostgreSQL refuses invalid UTF-8
-done
-pgsql postgres -c "CREATE DATABASE legacy" && sed '/@after-load/,$d' "$FIX/crm-legacy-pg.sql" | pgsql legacy -f -
-for t in accounts teams contacts campaigns events; do
-  sqlite3 -batch -csv -nullvalue '\N' "$demo/legacy.db" "SELECT * FROM $t" >"$WORK/$t.csv"
-  pgsql legacy -c "\\copy $t FROM '$WORK/$t.csv' WITH (FORMAT csv, NULL '\\N')" || fail "copy $t into PostgreSQL"
-done
-sed -n '/@after-load/,$p' "$FIX/crm-legacy-pg.sql" | pgsql legacy -f -
+pg_demo_legacy "$demo"
 pgsql postgres -c "CREATE DATABASE crm" && pgsql crm -f "$FIX/crm-target-pg.sql" >/dev/null
 
 proj=$demo/pg.yaml
-sed -e '/^  - name: teams$/a\    follows: { teams: { id: id } }' \
-    -e '/^  - name: companies$/a\    follows: { contacts: {} }' \
-    -e '/^  - name: contacts$/a\    follows: { contacts: { id: id } }' \
-    -e '/^  - name: contact_teams$/a\    follows: { contacts: { contact_id: id } }' \
-    -e '/^  - name: contact_tags$/a\    follows: { contacts: { contact_id: id } }' \
-    -e '/^  - name: campaigns$/a\    follows: { campaigns: { id: id } }' \
-    -e '/^  - name: engagements$/a\    follows: { events: { id: id } }' \
-    "$FIX/crm-pg-source.yaml" >"$proj"
-cat >>"$proj" <<'YAML'
-
-capture:
-  - { table: teams, key: id, tenant: "{row}.account_id" }
-  - { table: contacts, key: id, tenant: "{row}.account_id" }
-  - { table: campaigns, key: id, tenant: "{row}.account_id" }
-  - { table: events, key: id, tenant: "(SELECT account_id FROM campaigns WHERE id = {row}.campaign_id)" }
-YAML
+pg_demo_project "$proj"
 t=$(pgsql legacy -c "SELECT c.account_id FROM campaigns c JOIN events e ON e.campaign_id = c.id GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
 mapfile -t E < <(pgsql legacy -c "SELECT e.id FROM events e JOIN campaigns c ON c.id = e.campaign_id
                                    WHERE c.account_id = $t AND e.kind <> 'bounce' ORDER BY e.id LIMIT 2")
