@@ -126,7 +126,13 @@ plain=$WORK/plain
 sed -i '/^capture:/,$d' "$plain/cutover.yaml"
 "$CUTOVER" -p "$plain/cutover.yaml" migrate --all --skip-rehearsal -q >/dev/null 2>"$WORK/plain.err" &
 pid=$!
-sleep 0.3
+# Once a tenant's run began: a background job of this shell starts with
+# SIGINT ignored until cutover sets its handler (slow under ASan).
+for _ in $(seq 1 600); do
+  [[ $(q "$plain/.cutover/state.db" "SELECT count(*) FROM runs WHERE status = 'running'" 2>/dev/null) -gt 0 ]] && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.05
+done
 kill -INT "$pid"
 wait "$pid"
 assert_eq "a plain load interrupted by SIGINT: exit 130" 130 "$?"
