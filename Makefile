@@ -66,12 +66,15 @@ fuzz: deps
 
 # The chaos scenario's longer seeded variant (docs/reliability.md): 20
 # interruptions by SIGINT, SIGTERM and SIGKILL of migrate --all under live
-# writes. CHAOS_SEED=N picks another sequence.
+# writes, on a SQLite source, then on PostgreSQL (a throwaway server, pg.sh).
+# CHAOS_SEED=N picks another sequence.
 CHAOS_ROUNDS ?= 20
 CHAOS_SEED   ?= 15
 chaos: build
-	CUTOVER=$(BUILD)/cutover CUTOVER_SOURCE_DIR=$(CURDIR) CUTOVER_SHARED=$(CURDIR)/../shared \
-	  CHAOS_ROUNDS=$(CHAOS_ROUNDS) CHAOS_SEED=$(CHAOS_SEED) bash tests/e2e/test_chaos.sh
+	@set -e; for t in test_chaos test_pg_chaos; do \
+	  CUTOVER=$(BUILD)/cutover CUTOVER_SOURCE_DIR=$(CURDIR) CUTOVER_SHARED=$(CURDIR)/../shared \
+	    CHAOS_ROUNDS=$(CHAOS_ROUNDS) CHAOS_SEED=$(CHAOS_SEED) bash tests/e2e/$$t.sh; \
+	done
 
 # A release build of its own, without the test-only fault points.
 install: deps

@@ -41,10 +41,11 @@ typedef struct co_demo_summary {
 CO_API co_code co_demo_init(const co_demo_options *opt, co_demo_summary *out, co_error *err);
 
 /* Live traffic, as the legacy application would write it: for `seconds`,
- * `rate` writes a second to the tenant's rows of DIR/legacy.db, mostly new
- * engagement events (someone opens an old e-mail) and some contact updates.
- * Writes the source refuses because the tenant is frozen are counted, not
- * retried. */
+ * `rate` writes a second to the tenant's rows of DIR/legacy.db, or of the
+ * database `source` names (a store URI, store.h; NULL or "" for the file)
+ * holding the demo's legacy tables, mostly new engagement events (someone
+ * opens an old e-mail) and some contact updates. Writes the source refuses
+ * because the tenant is frozen are counted, not retried. */
 typedef struct co_traffic_result {
     int64_t inserted;   /* events */
     int64_t updated;    /* contacts */
@@ -52,7 +53,8 @@ typedef struct co_traffic_result {
     int64_t first_event, last_event; /* ids of the events inserted */
 } co_traffic_result;
 
-CO_API co_code co_demo_traffic(const char *dir, const char *tenant, double rate, double seconds,
-                               uint64_t seed, co_traffic_result *out, co_error *err);
+CO_API co_code co_demo_traffic(const char *dir, const char *source, const char *tenant,
+                               double rate, double seconds, uint64_t seed, co_traffic_result *out,
+                               co_error *err);
 
 #endif

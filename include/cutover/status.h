@@ -50,6 +50,12 @@ typedef struct co_tenant_status {
     char *frozen_since;         /* state "frozen": when its freeze began, else NULL */
 } co_tenant_status;
 
+/* The cutover command that finishes what the tenant's work left, or NULL:
+ * "rollback" for a rollback left incomplete (the next migrate finishes it
+ * too), "migrate" for a tenant whose process is gone (interrupted). Run as
+ * `cutover COMMAND --tenant KEY`. */
+const char *co_status_finish_command(const co_tenant_status *r);
+
 /* Every tenant the journal knows, in tenant order (numeric keys numerically).
  * The caller frees the array with co_status_free. */
 CO_API co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error *err);

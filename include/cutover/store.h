@@ -358,6 +358,16 @@ typedef struct co_capture_spec {
  * "<side>: change capture on <engine> is not supported". */
 CO_API co_code co_store_capture_supported(co_store *s, co_error *err);
 
+/* First in the transaction that starts or stops a tenant's capture: waits
+ * for any other cutover process doing the same, and bounds every wait for a
+ * lock, on the application's tables too. A wait that would be longer fails
+ * with SQLSTATE 55P03 (lock not available): the caller rolls back and tries
+ * again. So cutover never holds one table while it waits for the
+ * application's writes on another that wait for it, a deadlock the server
+ * would break by failing one side, perhaps the customer's write. Nothing to
+ * do on an engine without such waits. */
+CO_API co_code co_store_capture_serialize(co_store *s, co_error *err);
+
 /* Creates the change log's tables (when missing) and the capture triggers of
  * the n tables. The caller holds the transaction. */
 CO_API co_code co_store_capture_install(co_store *s, const co_capture_spec *t, size_t n, co_error *err);

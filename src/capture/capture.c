@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A switched tenant's freeze: it holds until a rollback or finalize. */
@@ -33,21 +34,54 @@ static co_code specs_of(const co_project *p, co_capture_spec **out, co_error *er
     return CO_OK;
 }
 
-co_code co_capture_start(co_store *st, const co_project *p, const char *tenant, co_error *err)
+/* A start or stop whose bounded wait for a lock gave up (SQLSTATE 55P03,
+ * co_store_capture_serialize) is tried again after a pause, for a minute or
+ * so. */
+static bool try_again(int attempt, const co_error *e)
 {
-    co_code rc = co_store_capture_supported(st, err);
-    if (rc == CO_OK && p->ncapture == 0)
-        rc = co_error_set(err, CO_EPROJECT, "the project file lists no tables to capture");
+    if (strcmp(e->sqlstate, "55P03") != 0 || attempt >= 200)
+        return false;
+    struct timespec pause = {0, 50000000L};
+    nanosleep(&pause, NULL);
+    return true;
+}
+
+typedef co_code (*capture_step)(co_store *st, const co_project *p, const char *tenant,
+                                co_error *err);
+
+/* once, and again while try_again says so. */
+static co_code with_retries(capture_step once, co_store *st, const co_project *p,
+                            const char *tenant, co_error *err)
+{
+    co_error e;
+    co_code rc;
+    for (int attempt = 0;; attempt++) {
+        if (err)
+            e = *err;
+        else
+            co_error_clear(&e);
+        rc = once(st, p, tenant, &e);
+        if (rc == CO_OK || !try_again(attempt, &e))
+            break;
+    }
+    if (rc != CO_OK && err)
+        *err = e;
+    return rc;
+}
+
+static co_code start_once(co_store *st, const co_project *p, const char *tenant, co_error *err)
+{
     co_capture_spec *specs = NULL;
-    if (rc == CO_OK)
-        rc = specs_of(p, &specs, err);
+    co_code rc = specs_of(p, &specs, err);
     if (rc == CO_OK)
         rc = co_store_begin(st, err);
     if (rc != CO_OK) {
         free(specs);
         return rc;
     }
-    rc = co_store_capture_install(st, specs, p->ncapture, err);
+    rc = co_store_capture_serialize(st, err);
+    if (rc == CO_OK)
+        rc = co_store_capture_install(st, specs, p->ncapture, err);
     free(specs);
     char now[32];
     co_clock_iso(co_clock_now(), now, sizeof now);
@@ -60,6 +94,14 @@ co_code co_capture_start(co_store *st, const co_project *p, const char *tenant, 
     else
         co_store_rollback(st);
     return rc;
+}
+
+co_code co_capture_start(co_store *st, const co_project *p, const char *tenant, co_error *err)
+{
+    co_code rc = co_store_capture_supported(st, err);
+    if (rc == CO_OK && p->ncapture == 0)
+        rc = co_error_set(err, CO_EPROJECT, "the project file lists no tables to capture");
+    return rc == CO_OK ? with_retries(start_once, st, p, tenant, err) : rc;
 }
 
 /* The freeze row: its since, this process, a fresh heartbeat, the bound. */
@@ -152,17 +194,13 @@ co_code co_capture_unfreeze(co_store *st, const co_project *p, const char *tenan
     return freeze_triggers(st, p, tenant, false, err);
 }
 
-co_code co_capture_stop(co_store *st, const co_project *p, const char *tenant, co_error *err)
+/* Forgets the tenant's changes; the last tenant out removes everything
+ * cutover added. */
+static co_code stop_once(co_store *st, const co_project *p, const char *tenant, co_error *err)
 {
-    co_code rc = co_store_capture_supported(st, err);
-    bool exists = false;
+    co_code rc = co_store_begin(st, err);
     if (rc == CO_OK)
-        rc = co_store_table_exists(st, "cutover_tenants", &exists, err);
-    if (rc != CO_OK || !exists)
-        return rc;
-    rc = co_capture_unfreeze(st, p, tenant, err);
-    if (rc == CO_OK)
-        rc = co_store_begin(st, err);
+        rc = co_store_capture_serialize(st, err);
     co_param key = {NULL, co_text(tenant, strlen(tenant))};
     if (rc == CO_OK)
         rc = co_store_exec_params(st, "DELETE FROM cutover_tenants WHERE tenant = ?", &key, 1, NULL,
@@ -170,7 +208,6 @@ co_code co_capture_stop(co_store *st, const co_project *p, const char *tenant, c
     if (rc == CO_OK)
         rc = co_store_exec_params(st, "DELETE FROM cutover_changes WHERE tenant = ?", &key, 1, NULL,
                                   err);
-    /* The last tenant out removes everything cutover added. */
     co_cursor *c = NULL;
     bool others = false;
     if (rc == CO_OK)
@@ -189,6 +226,18 @@ co_code co_capture_stop(co_store *st, const co_project *p, const char *tenant, c
     else
         co_store_rollback(st);
     return rc;
+}
+
+co_code co_capture_stop(co_store *st, const co_project *p, const char *tenant, co_error *err)
+{
+    co_code rc = co_store_capture_supported(st, err);
+    bool exists = false;
+    if (rc == CO_OK)
+        rc = co_store_table_exists(st, "cutover_tenants", &exists, err);
+    if (rc != CO_OK || !exists)
+        return rc;
+    rc = co_capture_unfreeze(st, p, tenant, err);
+    return rc == CO_OK ? with_retries(stop_once, st, p, tenant, err) : rc;
 }
 
 void co_changes_free(co_change *c, size_t n)

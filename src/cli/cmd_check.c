@@ -53,6 +53,9 @@ int cmd_check(cli_ctx *ctx)
         cli_close(&cs);
         return EXIT_TARGET;
     }
+    co_names_free(lacking, nlacking); /* the target lacks none: staging's come next */
+    lacking = NULL;
+    nlacking = 0;
     if (code == CO_OK)
         code = co_session_check(s, &err);
     bool staging_new = p->staging && co_store_is_new_file(p->staging, p->dir);

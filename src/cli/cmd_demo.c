@@ -17,7 +17,7 @@ static void on_progress(void *ctx, const char *what, uint64_t done, uint64_t tot
         cli_progress_update(ctx, "generating", what, (long long)done, (long long)total);
 }
 
-/* `cutover demo traffic DIR --tenant T --rate N --seconds S` */
+/* `cutover [--source URI] demo traffic DIR --tenant T --rate N --seconds S` */
 static int demo_traffic(cli_ctx *ctx)
 {
     const char *tenant = cli_get(&ctx->args, "tenant");
@@ -34,7 +34,8 @@ static int demo_traffic(cli_ctx *ctx)
     co_error err;
     co_error_clear(&err);
     co_traffic_result r;
-    if (co_demo_traffic(ctx->args.positional[1], tenant, rate, seconds, 7, &r, &err) != CO_OK)
+    if (co_demo_traffic(ctx->args.positional[1], cli_get(&ctx->args, "source"), tenant, rate,
+                        seconds, 7, &r, &err) != CO_OK)
         return cli_fail("demo traffic", &err);
     if (ctx->json)
         printf("{\"inserted\":%lld,\"updated\":%lld,\"refused\":%lld,\"first_event\":%lld,"

@@ -66,6 +66,11 @@ static void print_table(const co_tenant_status *rows, size_t n)
         if (r->holder_gone)
             printf("%*s interrupted: %s is gone; run cutover migrate --tenant %s to go on\n", width, "",
                    r->holder ? r->holder : "its process", r->tenant);
+        const char *finish = co_status_finish_command(r);
+        if (finish && strcmp(finish, "rollback") == 0)
+            printf("%*s rollback incomplete: finish it with cutover rollback --tenant %s (or the "
+                   "next migrate of the tenant)\n",
+                   width, "", r->tenant);
     }
 }
 

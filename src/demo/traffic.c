@@ -1,12 +1,14 @@
 /*
  * traffic.c: live writes to the demo's legacy CRM while a tenant migrates
  * (demo.h): new engagement events on the tenant's campaigns and contacts, and
- * contact updates, paced to a rate. A write the source refuses (the tenant is
- * frozen) is counted and skipped, as an application would report it.
+ * contact updates, paced to a rate. The writes go through the store seam, so
+ * that the legacy CRM may be DIR/legacy.db or the same tables on a server
+ * (PostgreSQL). A write the source refuses (the tenant is frozen) is counted
+ * and skipped, as an application would report it.
  */
 #include "cutover/demo.h"
+#include "cutover/store.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -26,68 +28,115 @@ static uint64_t next(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-co_code co_demo_traffic(const char *dir, const char *tenant, double rate, double seconds,
-                        uint64_t seed, co_traffic_result *out, co_error *err)
+/* The tenant's counts of campaigns and contacts. */
+static co_code count_rows(co_store *db, const char *tenant, int64_t *campaigns, int64_t *contacts,
+                          co_error *err)
+{
+    co_param p = {":tenant", co_text(tenant, strlen(tenant))};
+    co_code rc = co_store_query_int(db, "SELECT count(*) FROM campaigns WHERE account_id = :tenant",
+                                    &p, 1, campaigns, NULL, err);
+    if (rc == CO_OK)
+        rc = co_store_query_int(db, "SELECT count(*) FROM contacts WHERE account_id = :tenant", &p,
+                                1, contacts, NULL, err);
+    return rc;
+}
+
+/* One write: an event on a campaign and contact of the tenant picked at
+ * random, or (one in ten) a contact's new title. A freeze's refusal is
+ * counted; any other failure is returned. */
+static co_code write_one(co_store *db, const char *tenant, int64_t campaigns, int64_t contacts,
+                         uint64_t *state, co_traffic_result *out, co_error *err)
+{
+    static const char *const kinds[] = {"open", "read", "click", "open", "delivered"};
+    static const char *const titles[] = {"Editor", "Senior Reporter", "Analyst", "Partner"};
+    char stamp[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    int64_t contact_at = (int64_t)(next(state) % (uint64_t)contacts);
+    int64_t campaign_at = (int64_t)(next(state) % (uint64_t)campaigns);
+    co_param pick[] = {{":tenant", co_text(tenant, strlen(tenant))},
+                       {":contact_at", co_int(contact_at)},
+                       {":campaign_at", co_int(campaign_at)}};
+    int64_t campaign = 0, contact = 0;
+    bool found = false;
+    co_code rc = co_store_query_int(db,
+                                    "SELECT id FROM campaigns WHERE account_id = :tenant"
+                                    " ORDER BY id LIMIT 1 OFFSET :campaign_at",
+                                    pick, 3, &campaign, &found, err);
+    if (rc == CO_OK && found)
+        rc = co_store_query_int(db,
+                                "SELECT id FROM contacts WHERE account_id = :tenant"
+                                " ORDER BY id LIMIT 1 OFFSET :contact_at",
+                                pick, 3, &contact, &found, err);
+    if (rc != CO_OK || !found)
+        return rc;
+    co_error why;
+    co_error_clear(&why);
+    if (next(state) % 10 == 0) {
+        const char *title = titles[next(state) % 4];
+        co_param p[] = {{":title", co_text(title, strlen(title))},
+                        {":at", co_text(stamp, strlen(stamp))},
+                        {":contact", co_int(contact)}};
+        rc = co_store_exec_params(db,
+                                  "UPDATE contacts SET title = :title, updated_at = :at"
+                                  " WHERE id = :contact",
+                                  p, 3, NULL, &why);
+        if (rc == CO_OK)
+            out->updated++;
+    } else {
+        const char *kind = kinds[next(state) % 5];
+        co_param p[] = {{":campaign", co_int(campaign)},
+                        {":contact", co_int(contact)},
+                        {":kind", co_text(kind, strlen(kind))},
+                        {":at", co_text(stamp, strlen(stamp))}};
+        int64_t id = 0;
+        rc = co_store_query_int(db,
+                                "INSERT INTO events (campaign_id, contact_id, kind, occurred_at)"
+                                " VALUES (:campaign, :contact, :kind, :at) RETURNING id",
+                                p, 4, &id, NULL, &why);
+        if (rc == CO_OK) {
+            if (!out->first_event)
+                out->first_event = id;
+            out->last_event = id;
+            out->inserted++;
+        }
+    }
+    if (rc == CO_OK)
+        return CO_OK;
+    if (strstr(why.message, "is frozen")) {
+        out->refused++;
+        return CO_OK;
+    }
+    if (err)
+        *err = why;
+    return rc;
+}
+
+co_code co_demo_traffic(const char *dir, const char *source, const char *tenant, double rate,
+                        double seconds, uint64_t seed, co_traffic_result *out, co_error *err)
 {
     memset(out, 0, sizeof *out);
     if (!(rate > 0 && rate <= 100000) || !(seconds > 0 && seconds <= 86400))
         return co_error_set(err, CO_EUSAGE, "traffic: the rate must be from 0 to 100000 a second "
                                             "and the duration from 0 to 86400 seconds");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/legacy.db", dir);
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        co_error_set(err, CO_ESOURCE, "traffic: cannot open %s: %s", path,
-                     db ? sqlite3_errmsg(db) : "out of memory");
-        sqlite3_close(db);
-        return CO_ESOURCE;
-    }
-    sqlite3_busy_timeout(db, 10000);
-    /* The tenant's campaigns and contacts to write about. */
-    sqlite3_stmt *pick = NULL, *ins = NULL, *upd = NULL;
-    int rc = sqlite3_prepare_v2(db,
-                                "SELECT c.id, (SELECT id FROM contacts WHERE account_id = c.account_id"
-                                " ORDER BY id LIMIT 1 OFFSET ?2) FROM campaigns c"
-                                " WHERE c.account_id = ?1 ORDER BY c.id LIMIT 1 OFFSET ?3",
-                                -1, &pick, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(db,
-                                "INSERT INTO events (campaign_id, contact_id, kind, occurred_at)"
-                                " VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))"
-                                " RETURNING id",
-                                -1, &ins, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(db,
-                                "UPDATE contacts SET title = ?, updated_at ="
-                                " strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
-                                -1, &upd, NULL);
-    sqlite3_int64 campaigns = 0, contacts = 0;
-    if (rc == SQLITE_OK) {
-        sqlite3_stmt *count = NULL;
-        rc = sqlite3_prepare_v2(db,
-                                "SELECT (SELECT count(*) FROM campaigns WHERE account_id = ?1),"
-                                " (SELECT count(*) FROM contacts WHERE account_id = ?1)",
-                                -1, &count, NULL);
-        if (rc == SQLITE_OK) {
-            sqlite3_bind_text(count, 1, tenant, -1, SQLITE_STATIC);
-            if (sqlite3_step(count) == SQLITE_ROW) {
-                campaigns = sqlite3_column_int64(count, 0);
-                contacts = sqlite3_column_int64(count, 1);
-            }
-        }
-        sqlite3_finalize(count);
-    }
-    co_code code = CO_OK;
-    if (rc != SQLITE_OK)
-        code = co_error_set(err, CO_ESOURCE, "traffic: %s", sqlite3_errmsg(db));
-    else if (campaigns == 0 || contacts == 0)
-        code = co_error_set(err, CO_ENOTFOUND, "traffic: tenant %s has no campaigns or contacts",
-                            tenant);
-    static const char *const kinds[] = {"open", "read", "click", "open", "delivered"};
-    static const char *const titles[] = {"Editor", "Senior Reporter", "Analyst", "Partner"};
+    char uri[1100];
+    if (!source || !*source)
+        snprintf(uri, sizeof uri, "sqlite:%s/legacy.db", dir);
+    co_store *db = NULL;
+    co_code rc = co_store_open(source && *source ? source : uri, CO_SIDE_SOURCE, dir, &db, err);
+    if (rc == CO_OK) /* the application writes: the source's guard is for cutover's reads */
+        rc = co_store_allow_writes(db, err);
+    int64_t campaigns = 0, contacts = 0;
+    if (rc == CO_OK)
+        rc = count_rows(db, tenant, &campaigns, &contacts, err);
+    if (rc == CO_OK && (campaigns == 0 || contacts == 0))
+        rc = co_error_set(err, CO_ENOTFOUND, "traffic: tenant %s has no campaigns or contacts",
+                          tenant);
     double started = now_mono();
     uint64_t state = seed;
-    for (int64_t n = 0; code == CO_OK; n++) {
+    for (int64_t n = 0; rc == CO_OK; n++) {
         double due = started + (double)n / rate;
         if (due - started >= seconds)
             break;
@@ -96,47 +145,9 @@ co_code co_demo_traffic(const char *dir, const char *tenant, double rate, double
             struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
             nanosleep(&ts, NULL);
         }
-        sqlite3_reset(pick);
-        sqlite3_bind_text(pick, 1, tenant, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(pick, 2, (sqlite3_int64)(next(&state) % (uint64_t)contacts));
-        sqlite3_bind_int64(pick, 3, (sqlite3_int64)(next(&state) % (uint64_t)campaigns));
-        if (sqlite3_step(pick) != SQLITE_ROW)
-            continue;
-        sqlite3_int64 campaign = sqlite3_column_int64(pick, 0), contact = sqlite3_column_int64(pick, 1);
-        sqlite3_reset(pick);
-        bool update = next(&state) % 10 == 0;
-        sqlite3_stmt *st = update ? upd : ins;
-        sqlite3_reset(st);
-        if (update) {
-            sqlite3_bind_text(st, 1, titles[next(&state) % 4], -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 2, contact);
-        } else {
-            sqlite3_bind_int64(st, 1, campaign);
-            sqlite3_bind_int64(st, 2, contact);
-            sqlite3_bind_text(st, 3, kinds[next(&state) % 5], -1, SQLITE_STATIC);
-        }
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW && !update) {
-            sqlite3_int64 id = sqlite3_column_int64(st, 0);
-            if (!out->first_event)
-                out->first_event = id;
-            out->last_event = id;
-            out->inserted++;
-            step = sqlite3_step(st);
-        } else if (step == SQLITE_DONE && update) {
-            out->updated++;
-        }
-        if (step != SQLITE_DONE && step != SQLITE_ROW) {
-            if (strstr(sqlite3_errmsg(db), "is frozen"))
-                out->refused++;
-            else
-                code = co_error_set(err, CO_ESOURCE, "traffic: %s", sqlite3_errmsg(db));
-        }
-        sqlite3_reset(st);
+        rc = write_one(db, tenant, campaigns, contacts, &state, out, err);
     }
-    sqlite3_finalize(pick);
-    sqlite3_finalize(ins);
-    sqlite3_finalize(upd);
-    sqlite3_close(db);
-    return code;
+    if (db)
+        co_store_close(db);
+    return rc;
 }

@@ -281,7 +281,7 @@ static void tenants_section(co_buf *b, const rp_report *r, const co_project *p, 
         co_buf_adds(b, "</td>");
         cell(b, s->label, false);
         co_buf_adds(b, "<td class=state>");
-        co_html_esc(b, s->state);
+        rp_html_state(b, s);
         co_buf_adds(b, "</td><td>");
         for (size_t k = 0; k < r->cohorts.nrows; k++) {
             const char *t = rp_cell(&r->cohorts, k, 1);
@@ -667,7 +667,7 @@ static void tenant_section(co_buf *b, const co_project *p, const rp_tenant *t, b
         co_html_esc(b, s->label);
     }
     co_buf_adds(b, "</h2>\n<p>State <span class=state>");
-    co_html_esc(b, s->state);
+    rp_html_state(b, s);
     co_buf_adds(b, "</span>; route <b>");
     co_html_esc(b, t->route.nrows ? rp_cell(&t->route, 0, 0) : "old");
     co_buf_adds(b, "</b>");
@@ -690,6 +690,7 @@ static void tenant_section(co_buf *b, const co_project *p, const rp_tenant *t, b
         co_buf_adds(b, "; finalized: no rollback");
     }
     co_buf_adds(b, ".</p>\n");
+    rp_html_inflight(b, s);
     if (s->error) {
         co_buf_adds(b, "<p class=bad>Last error: ");
         co_html_esc(b, s->error);

@@ -6,6 +6,7 @@
  * svg.c     the charts: timeline, rows per entity, volumes per month
  * html.c    the page          json.c   the API's documents
  * cohort.c  pausing cohorts
+ * inflight.c tenants in flight or cut short
  */
 #ifndef CUTOVER_REPORT_INT_H
 #define CUTOVER_REPORT_INT_H
@@ -98,6 +99,13 @@ size_t rp_step_order(const co_project *p, const rp_tenant *t, size_t *order);
 /* Whether the last verification belongs to the last migrate run (it began
  * before that run ended: a capture's verification inside the freeze). */
 bool rp_verify_in_run(const rp_tenant *t);
+
+/* A tenant in flight or cut short (inflight.c): its state for a cell
+ * ("frozen (interrupted)"), and what status says of it: frozen since when, by
+ * which process, alive or gone; interrupted; a rollback left incomplete; each
+ * with the command that finishes it. */
+void rp_html_state(co_buf *b, const co_tenant_status *s);
+void rp_html_inflight(co_buf *b, const co_tenant_status *s);
 
 /* After the switch (aftercare.c): loads t's notes, monitor checks, budgets
  * and approvals; renders the notes (under the timeline) and the rest; adds

@@ -236,8 +236,23 @@ void co_status_json_row(co_buf *b, const co_tenant_status *r)
         co_buf_adds(b, ",\"frozen_since\":");
         co_json_str(b, r->frozen_since);
     }
+    const char *finish = co_status_finish_command(r);
+    if (finish) {
+        co_buf command = CO_BUF_INIT;
+        co_buf_printf(&command, "cutover %s --tenant %s", finish, r->tenant);
+        co_buf_adds(b, ",\"finish_with\":");
+        co_json_str(b, command.failed ? NULL : co_buf_str(&command));
+        co_buf_release(&command);
+    }
     co_status_aftercare_json(b, r);
     co_buf_addc(b, '}');
+}
+
+const char *co_status_finish_command(const co_tenant_status *r)
+{
+    if (r->state && strcmp(r->state, "rollback_incomplete") == 0)
+        return "rollback";
+    return r->holder_gone ? "migrate" : NULL;
 }
 
 char *co_status_json(const co_tenant_status *rows, size_t n)

@@ -36,6 +36,12 @@ co_code co_store_capture_freeze(co_store *s, const co_capture_spec *t, size_t n,
     return rc == CO_OK ? s->ops->capture->freeze(s, t, n, tenant, frozen, err) : rc;
 }
 
+co_code co_store_capture_serialize(co_store *s, co_error *err)
+{
+    co_code rc = co_store_capture_supported(s, err);
+    return rc == CO_OK && s->ops->capture->serialize ? s->ops->capture->serialize(s, err) : rc;
+}
+
 co_code co_store_capture_horizon(co_store *s, int64_t *mark, co_error *err)
 {
     *mark = 0;

@@ -39,6 +39,9 @@ typedef struct co_capture_ops {
     co_code (*remove)(co_store *s, const co_capture_spec *t, size_t n, co_error *err);
     co_code (*freeze)(co_store *s, const co_capture_spec *t, size_t n, const char *tenant,
                       bool frozen, co_error *err);
+    /* First in the transaction that starts or stops a tenant's capture (NULL:
+     * nothing to do): see co_store_capture_serialize. */
+    co_code (*serialize)(co_store *s, co_error *err);
     const char *horizon_sql; /* one integer: the commit-safe mark */
     const char *position;    /* co_store_capture_position */
 } co_capture_ops;

@@ -29,6 +29,25 @@ static const char *const pg_schema =
     " ADD COLUMN IF NOT EXISTS beat double precision NOT NULL DEFAULT 0,"
     " ADD COLUMN IF NOT EXISTS bound double precision NOT NULL DEFAULT 5;";
 
+/* 1 when the tables above are there as they are made: then the DDL, which
+ * locks each table it names even when it changes nothing, is not run. */
+static const char *const pg_schema_current =
+    "SELECT (to_regclass('cutover_tenants') IS NOT NULL"
+    " AND to_regclass('cutover_changes_tenant') IS NOT NULL"
+    " AND (SELECT count(*) FROM pg_catalog.pg_attribute WHERE NOT attisdropped"
+    " AND ((attrelid = to_regclass('cutover_changes') AND attname = 'xid')"
+    " OR (attrelid = to_regclass('cutover_frozen') AND attname = 'bound'))) = 2)::int";
+
+/* co_store_capture_serialize: an advisory lock held to the transaction's
+ * end, and every lock wait bounded to 200 ms. */
+static co_code serialize(co_store *st, co_error *err)
+{
+    return co_store_exec(st,
+                         "SET LOCAL lock_timeout = '200ms';"
+                         " SELECT pg_advisory_xact_lock(hashtext('cutover capture'))",
+                         err);
+}
+
 /* cutover_<kind>_<table>, quoted: the name of both a function and its trigger. */
 static void object_name(co_store *st, const char *kind, const char *table, co_buf *out)
 {
@@ -67,8 +86,10 @@ static void refuse_frozen(const co_capture_spec *t, const char *row, co_buf *sql
     co_buf_release(&tenant);
 }
 
-/* The function and trigger of one kind ("capture" or "freeze") on one table. */
-static void trigger_sql(co_store *st, const co_capture_spec *t, bool capture, co_buf *sql)
+/* The function and, unless it is there already, the trigger of one kind
+ * ("capture" or "freeze") on one table. */
+static void trigger_sql(co_store *st, const co_capture_spec *t, bool capture, bool with_trigger,
+                        co_buf *sql)
 {
     const char *kind = capture ? "capture" : "freeze";
     co_buf_adds(sql, "CREATE OR REPLACE FUNCTION ");
@@ -84,7 +105,10 @@ static void trigger_sql(co_store *st, const co_capture_spec *t, bool capture, co
     else
         refuse_frozen(t, "NEW", sql);
     co_buf_adds(sql, "END IF; IF TG_OP = 'DELETE' THEN RETURN OLD; END IF; RETURN NEW; END "
-                     "$cutover$; CREATE OR REPLACE TRIGGER ");
+                     "$cutover$;");
+    if (!with_trigger)
+        return;
+    co_buf_adds(sql, " CREATE OR REPLACE TRIGGER ");
     object_name(st, kind, t->table, sql);
     co_buf_printf(sql, " %s INSERT OR UPDATE OR DELETE ON ", capture ? "AFTER" : "BEFORE");
     co_store_quote_ident(st, t->table, sql);
@@ -93,14 +117,45 @@ static void trigger_sql(co_store *st, const co_capture_spec *t, bool capture, co
     co_buf_adds(sql, "();");
 }
 
+/* How many of the table's two triggers (capture, freeze) exist, in *n. */
+static co_code count_triggers(co_store *st, const co_capture_spec *t, int64_t *n, co_error *err)
+{
+    co_buf rel = CO_BUF_INIT, capture = CO_BUF_INIT, freeze = CO_BUF_INIT;
+    co_store_quote_ident(st, t->table, &rel);
+    co_buf_printf(&capture, "cutover_capture_%s", t->table);
+    co_buf_printf(&freeze, "cutover_freeze_%s", t->table);
+    co_param params[] = {{NULL, co_text(co_buf_str(&rel), rel.len)},
+                         {NULL, co_text(co_buf_str(&capture), capture.len)},
+                         {NULL, co_text(co_buf_str(&freeze), freeze.len)}};
+    co_code rc = rel.failed || capture.failed || freeze.failed
+                     ? co_error_set(err, CO_ENOMEM, "out of memory")
+                     : co_store_query_int(st,
+                                          "SELECT count(*) FROM pg_catalog.pg_trigger WHERE tgrelid ="
+                                          " to_regclass(?) AND tgname IN (?, ?)",
+                                          params, 3, n, NULL, err);
+    co_buf_release(&rel);
+    co_buf_release(&capture);
+    co_buf_release(&freeze);
+    return rc;
+}
+
 static co_code install(co_store *st, const co_capture_spec *tables, size_t n, co_error *err)
 {
-    co_code rc = co_store_exec(st, pg_schema, err);
+    int64_t current = 0;
+    co_code rc = co_store_query_int(st, pg_schema_current, NULL, 0, &current, NULL, err);
+    if (rc == CO_OK && !current)
+        rc = co_store_exec(st, pg_schema, err);
     co_buf sql = CO_BUF_INIT;
     for (size_t i = 0; rc == CO_OK && i < n; i++) {
+        /* The functions are replaced (the project may have changed them); a
+         * trigger, which locks its table against writes, is made only once. */
+        int64_t triggers = 0;
+        rc = count_triggers(st, &tables[i], &triggers, err);
+        if (rc != CO_OK)
+            break;
         co_buf_reset(&sql);
-        trigger_sql(st, &tables[i], true, &sql);
-        trigger_sql(st, &tables[i], false, &sql);
+        trigger_sql(st, &tables[i], true, triggers < 2, &sql);
+        trigger_sql(st, &tables[i], false, triggers < 2, &sql);
         rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                         : co_store_exec(st, co_buf_str(&sql), err);
         if (rc != CO_OK)
@@ -162,6 +217,7 @@ const co_capture_ops co_pg_capture_ops = {
     .install = install,
     .remove = uninstall,
     .freeze = freeze,
+    .serialize = serialize,
     .horizon_sql = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1",
     .position = "xid",
 };

@@ -16,7 +16,8 @@
 #                          to its URI, stops it; exits with CMD's status.
 #                          With CUTOVER_TEST_PG already set, just runs CMD.
 # Sourced: pg_start (sets the same variables), pg_stop (stops PG_DIR's server);
-# for scenario tests (after lib.sh), pg_test_server and pgsql.
+# for scenario tests (after lib.sh), pg_test_server and pgsql, and the demo
+# on PostgreSQL: pg_demo_legacy and pg_demo_project.
 # The binaries are found under /usr/lib/postgresql/*/bin (the newest), or
 # PG_BINDIR. `make deps` installs them (Debian: postgresql).
 
@@ -158,6 +159,46 @@ pgsql() {
   local db=$1
   shift
   psql -X -q -A -t -v ON_ERROR_STOP=1 "$PG_BASE/$db" "$@"
+}
+
+# pg_demo_legacy DEMO: the demo's legacy CRM (DEMO/legacy.db, made by
+# `cutover demo init`) copied into the test server's new database legacy
+# (tests/fixtures/crm-legacy-pg.sql); the names with invalid UTF-8, which
+# PostgreSQL refuses, are fixed first, in legacy.db too.
+pg_demo_legacy() {
+  local demo=$1 fix=$CUTOVER_SOURCE_DIR/tests/fixtures id t
+  for id in $(jq -r '.tenants[].invalid_utf8_names[]' "$demo/planted.json"); do
+    sqlite3 "$demo/legacy.db" "UPDATE contacts SET last_name = 'Fixed' WHERE id = $id"
+  done
+  pgsql postgres -c "CREATE DATABASE legacy" && sed '/@after-load/,$d' "$fix/crm-legacy-pg.sql" | pgsql legacy -f -
+  for t in accounts teams contacts campaigns events; do
+    sqlite3 -batch -csv -nullvalue '\N' "$demo/legacy.db" "SELECT * FROM $t" >"$demo/$t.csv"
+    pgsql legacy -c "\\copy $t FROM '$demo/$t.csv' WITH (FORMAT csv, NULL '\\N')" || fail "copy $t into PostgreSQL"
+    rm -f "$demo/$t.csv"
+  done
+  sed -n '/@after-load/,$p' "$fix/crm-legacy-pg.sql" | pgsql legacy -f -
+}
+
+# pg_demo_project OUT: the demo's mapping for the PostgreSQL legacy CRM
+# (crm-pg-source.yaml) with what each entity follows and the capture of the
+# legacy tables: a zero-downtime cutover from PostgreSQL.
+pg_demo_project() {
+  sed -e '/^  - name: teams$/a\    follows: { teams: { id: id } }' \
+      -e '/^  - name: companies$/a\    follows: { contacts: {} }' \
+      -e '/^  - name: contacts$/a\    follows: { contacts: { id: id } }' \
+      -e '/^  - name: contact_teams$/a\    follows: { contacts: { contact_id: id } }' \
+      -e '/^  - name: contact_tags$/a\    follows: { contacts: { contact_id: id } }' \
+      -e '/^  - name: campaigns$/a\    follows: { campaigns: { id: id } }' \
+      -e '/^  - name: engagements$/a\    follows: { events: { id: id } }' \
+      "$CUTOVER_SOURCE_DIR/tests/fixtures/crm-pg-source.yaml" >"$1"
+  cat >>"$1" <<'YAML'
+
+capture:
+  - { table: teams, key: id, tenant: "{row}.account_id" }
+  - { table: contacts, key: id, tenant: "{row}.account_id" }
+  - { table: campaigns, key: id, tenant: "{row}.account_id" }
+  - { table: events, key: id, tenant: "(SELECT account_id FROM campaigns WHERE id = {row}.campaign_id)" }
+YAML
 }
 
 pg_main() {

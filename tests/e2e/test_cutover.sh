@@ -72,7 +72,9 @@ assert_contains "and the run" "CUTOVER_RUN_ID=" "$(cat "$demo/switch.env")"
 # Migrate while the application writes: nothing written before the freeze is lost.
 run_cutover -p "$demo/env.yaml" rehearse --tenant "$big"
 assert_eq "rehearse the big tenant" 0 "$CODE"
-"$CUTOVER" demo traffic "$demo" --tenant "$big" --rate 150 --seconds 4 --json > "$WORK/traffic.json" &
+# The traffic lasts past the copy: 4 s, times the build's slowdown (ASan).
+"$CUTOVER" demo traffic "$demo" --tenant "$big" --rate 150 --seconds $((4 * ${CUTOVER_TEST_SLOWDOWN:-1})) \
+  --json > "$WORK/traffic.json" &
 traffic=$!
 sleep 0.5
 run_cutover -p "$demo/env.yaml" migrate --tenant "$big" --json

@@ -119,6 +119,7 @@ assert_eq "rollback of the largest tenant" 0 "$CODE"
 assert_eq "its rows left the target" 0 "$(q "$tgt" "SELECT count(*) FROM contacts WHERE account_id = $big")"
 run_cutover -p "$demo/cutover.yaml" migrate --skip-rehearsal --tenant "$big" --again --json
 assert_eq "--again on the rolled-back tenant reloads it" "0 switched" "$CODE $(jq -r '.tenants[0].status' <<<"$OUT")"
+[[ $CODE -eq 0 ]] || echo "$ERR" | tail -n 3
 read -r n_before last_before <<<"$runs_before"
 assert_eq "--again made a new migrate run in the journal" "$((n_before + 1)) done" \
   "$(migrate_runs | cut -d' ' -f1) $(q "$demo/.cutover/state.db" "SELECT status FROM runs WHERE tenant = '$big' AND command = 'migrate' AND id > $last_before")"

@@ -102,7 +102,9 @@ assert_eq "rolled back: nothing of tenant 1 in the target, its mark gone" "0 0" 
   "$(q "$tgt" "SELECT count(*) FROM contacts WHERE account_id = 1") $(q "$tgt" "SELECT count(*) FROM cutover_journal_mark WHERE tenant = '1'")"
 
 # A run killed inside the freeze, then the journal lost: the tenant in flight is rebuilt.
-cp "$proj" "$demo/kill.yaml"
+# The freeze must outlast recover-journal (seconds under ASan on a loaded
+# machine): a heartbeat bound of a minute; the rollback lifts it.
+sed 's/^options:/options:\n  freeze_heartbeat_seconds: 60/' "$proj" >"$demo/kill.yaml"
 printf 'hooks:\n  on_freeze: "kill -9 $PPID"\n' >> "$demo/kill.yaml"
 run_cutover -p "$demo/kill.yaml" migrate --tenant 3 --skip-rehearsal --start-over -q
 assert_eq "killed inside tenant 3's freeze" 137 "$CODE"

@@ -13,15 +13,7 @@ FIX=$CUTOVER_SOURCE_DIR/tests/fixtures
 # The demo's legacy tables, copied into PostgreSQL.
 demo=$WORK/demo
 "$CUTOVER" demo init "$demo" --scale 0.004 --seed 21 -q
-for id in $(jq -r '.tenants[].invalid_utf8_names[]' "$demo/planted.json"); do
-  q "$demo/legacy.db" "UPDATE contacts SET last_name = 'Fixed' WHERE id = $id" # PostgreSQL refuses invalid UTF-8
-done
-pgsql postgres -c "CREATE DATABASE legacy" && sed '/@after-load/,$d' "$FIX/crm-legacy-pg.sql" | pgsql legacy -f -
-for t in accounts teams contacts campaigns events; do
-  sqlite3 -batch -csv -nullvalue '\N' "$demo/legacy.db" "SELECT * FROM $t" >"$WORK/$t.csv"
-  pgsql legacy -c "\\copy $t FROM '$WORK/$t.csv' WITH (FORMAT csv, NULL '\\N')" || fail "copy $t into PostgreSQL"
-done
-sed -n '/@after-load/,$p' "$FIX/crm-legacy-pg.sql" | pgsql legacy -f -
+pg_demo_legacy "$demo"
 
 # The PostgreSQL mapping with the demo's capture: which tables, and which rows
 # of each entity a change touches.

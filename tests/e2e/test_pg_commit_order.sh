@@ -9,6 +9,13 @@
 # outside the in-freeze verification: the target kept the old value.)
 # Then the PL/pgSQL freeze's heartbeat: a SIGKILL inside another tenant's
 # freeze leaves its writes refused only until options.freeze_heartbeat_seconds.
+# And capture's start and stop never deadlock with the application's writes:
+# with a write in flight on events (its table lock held, its triggers not yet
+# run), the last tenant's rollback (which drops the triggers) and a tenant's
+# start (with the triggers there) both finish, and so does the write. (Before,
+# cutover held a lock the write's trigger needed while it waited for the
+# write: PostgreSQL broke the deadlock by failing one side, the rollback or
+# migrate here, the customer's write in the chaos scenario.)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
 
@@ -17,34 +24,11 @@ FIX=$CUTOVER_SOURCE_DIR/tests/fixtures
 
 demo=$WORK/demo
 "$CUTOVER" demo init "$demo" --scale 0.001 --seed 5 -q
-for id in $(jq -r '.tenants[].invalid_utf8_names[]' "$demo/planted.json"); do
-  q "$demo/legacy.db" "UPDATE contacts SET last_name = 'Fixed' WHERE id = $id" # PostgreSQL refuses invalid UTF-8
-done
-pgsql postgres -c "CREATE DATABASE legacy" && sed '/@after-load/,$d' "$FIX/crm-legacy-pg.sql" | pgsql legacy -f -
-for t in accounts teams contacts campaigns events; do
-  sqlite3 -batch -csv -nullvalue '\N' "$demo/legacy.db" "SELECT * FROM $t" >"$WORK/$t.csv"
-  pgsql legacy -c "\\copy $t FROM '$WORK/$t.csv' WITH (FORMAT csv, NULL '\\N')" || fail "copy $t into PostgreSQL"
-done
-sed -n '/@after-load/,$p' "$FIX/crm-legacy-pg.sql" | pgsql legacy -f -
+pg_demo_legacy "$demo"
 pgsql postgres -c "CREATE DATABASE crm" && pgsql crm -f "$FIX/crm-target-pg.sql" >/dev/null
 
 proj=$demo/pg.yaml
-sed -e '/^  - name: teams$/a\    follows: { teams: { id: id } }' \
-    -e '/^  - name: companies$/a\    follows: { contacts: {} }' \
-    -e '/^  - name: contacts$/a\    follows: { contacts: { id: id } }' \
-    -e '/^  - name: contact_teams$/a\    follows: { contacts: { contact_id: id } }' \
-    -e '/^  - name: contact_tags$/a\    follows: { contacts: { contact_id: id } }' \
-    -e '/^  - name: campaigns$/a\    follows: { campaigns: { id: id } }' \
-    -e '/^  - name: engagements$/a\    follows: { events: { id: id } }' \
-    "$FIX/crm-pg-source.yaml" >"$proj"
-cat >>"$proj" <<'YAML'
-
-capture:
-  - { table: teams, key: id, tenant: "{row}.account_id" }
-  - { table: contacts, key: id, tenant: "{row}.account_id" }
-  - { table: campaigns, key: id, tenant: "{row}.account_id" }
-  - { table: events, key: id, tenant: "(SELECT account_id FROM campaigns WHERE id = {row}.campaign_id)" }
-YAML
+pg_demo_project "$proj"
 t=$(pgsql legacy -c "SELECT c.account_id FROM campaigns c JOIN events e ON e.campaign_id = c.id GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
 mapfile -t E < <(pgsql legacy -c "SELECT e.id FROM events e JOIN campaigns c ON c.id = e.campaign_id
                                    WHERE c.account_id = $t AND e.kind <> 'bounce' ORDER BY e.id LIMIT 2")
@@ -72,6 +56,44 @@ migrate_waits_on_lock() {
   echo "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = '$1' AND wait_event_type = 'Lock'
                        AND application_name <> 'psql' AND query NOT LIKE '%pg_stat_activity%')"
 }
+
+# Tenants with campaigns and contacts: u moves and is rolled back, w is the
+# application's, t2 (below) is killed in its freeze.
+t2=$(pgsql legacy -c "SELECT account_id FROM contacts WHERE account_id <> $t GROUP BY 1 ORDER BY 1 LIMIT 1")
+mapfile -t O < <(pgsql legacy -c "SELECT account_id FROM campaigns WHERE account_id NOT IN ($t, $t2)
+                                   AND account_id IN (SELECT account_id FROM contacts) GROUP BY 1 ORDER BY 1")
+u=${O[0]} w=${O[1]}
+w_event="INSERT INTO events VALUES ((SELECT max(id) + 1 FROM events), (SELECT min(id) FROM campaigns WHERE account_id = $w),
+         (SELECT min(id) FROM contacts WHERE account_id = $w), 'open', '2026-12-01T00:00:00Z')"
+# in_flight NAME: session NAME holds events as a write in flight does.
+in_flight() {
+  session "$1" legacy
+  say "$1" "BEGIN; LOCK TABLE events IN ROW EXCLUSIVE MODE; SELECT 'in flight';"
+  await "a write is in flight on events" "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+    JOIN pg_stat_activity a ON a.pid = l.pid WHERE c.relname = 'events' AND l.mode = 'RowExclusiveLock'
+    AND l.granted AND a.application_name = 'psql')" legacy
+}
+# write_lands NAME: the write in flight goes on, commits; prints what it said.
+write_lands() {
+  local fd="fd_$1" i
+  say "$1" "$w_event; COMMIT; SELECT 'committed';"
+  eval "exec {$fd}>&-"
+  for i in $(seq 1 300); do grep -qE 'committed|ERROR' "$WORK/$1.out" && break; sleep 0.1; done
+  grep -oE 'committed|ERROR.*' "$WORK/$1.out" | head -n 1
+}
+run_cutover -p "$proj" --source "$PG_BASE/legacy" --target "$PG_BASE/crm" migrate --tenant "$u" --skip-rehearsal -q
+assert_eq "tenant $u switched, the only one captured" 0 "$CODE"
+in_flight W
+"$CUTOVER" -p "$proj" --source "$PG_BASE/legacy" --target "$PG_BASE/crm" rollback --tenant "$u" -q \
+  >/dev/null 2>"$WORK/rollback.err" &
+rolling=$!
+await "the rollback's capture stop waits for the write in flight" "$(migrate_waits_on_lock legacy)" legacy
+assert_eq "the write in flight, its trigger run while the last tenant's capture stops, commits" committed \
+  "$(write_lands W)"
+wait "$rolling"
+assert_eq "the rollback of the last tenant captured exits 0" "0 " "$? $(head -c 300 "$WORK/rollback.err")"
+assert_eq "and leaves no trigger of cutover on the source" 0 \
+  "$(pgsql legacy -c "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'cutover%'")"
 
 # L holds the target's teams table against writes: the copy, which starts
 # after capture is on, waits there, so that A and B write while captured.
@@ -124,7 +146,6 @@ SH
 chmod +x "$demo/mark.sh"
 sed 's/^options:/options:\n  freeze_heartbeat_seconds: 3/' "$proj" >"$demo/pg-hb.yaml"
 printf '\nhooks:\n  on_freeze: ./mark.sh\n' >>"$demo/pg-hb.yaml"
-t2=$(pgsql legacy -c "SELECT account_id FROM contacts WHERE account_id <> $t GROUP BY 1 ORDER BY 1 LIMIT 1")
 pgwrite() { pgsql legacy -c "UPDATE contacts SET title = '$2' WHERE account_id = $1" 2>&1 >/dev/null; }
 "$CUTOVER" -p "$demo/pg-hb.yaml" --source "$PG_BASE/legacy" --target "$PG_BASE/crm" migrate --tenant "$t2" \
   --skip-rehearsal --start-over -q >/dev/null 2>&1 &
@@ -149,4 +170,18 @@ assert_eq "the next migrate switches it" "0 switched" "$CODE $(jq -r '.tenants[0
 [[ $CODE -eq 0 ]] || echo "$ERR" | tail -3
 assert_eq "with the write made after the kill" "After the kill" \
   "$(pgsql crm -c "SELECT DISTINCT title FROM contacts WHERE account_id = $t2 AND title = 'After the kill'")"
+
+# A tenant's capture starts (the tables and triggers there, t and t2 in
+# flight) while a write is in flight on events: both go through.
+in_flight W2
+"$CUTOVER" -p "$demo/pg-hb.yaml" --source "$PG_BASE/legacy" --target "$PG_BASE/crm" migrate --tenant "$u" \
+  --skip-rehearsal --json >"$WORK/migrate-u.out" 2>"$WORK/migrate-u.err" &
+migrating=$!
+await "capture starts for tenant $u, or waits for a lock" \
+  "SELECT EXISTS (SELECT 1 FROM cutover_tenants WHERE tenant = '$u') OR $(migrate_waits_on_lock legacy | sed 's/^SELECT //')" legacy
+assert_eq "the write in flight, its trigger run while a tenant's capture starts, commits" committed \
+  "$(write_lands W2)"
+wait "$migrating"
+assert_eq "and the tenant switches" "0 switched" "$? $(jq -r '.tenants[0].status' "$WORK/migrate-u.out" 2>/dev/null)"
+[[ -s $WORK/migrate-u.err ]] && head -n 3 "$WORK/migrate-u.err"
 finish

@@ -3,7 +3,8 @@
 # verification fails (no such table), and the rollback's purge fails on the
 # same table. migrate exits 7 (the first failure's) and says it first, then the
 # rollback's, what remains and the command that finishes it; the freeze is
-# lifted all the same; status shows the tenant "rollback_incomplete"; once
+# lifted all the same; status (and the report, and the dashboard's JSON)
+# shows the tenant "rollback_incomplete" with the command that finishes it; once
 # the table is back, the next migrate finishes the rollback, then moves the
 # tenant, verified.
 source "$(dirname "$0")/lib.sh"
@@ -39,8 +40,16 @@ assert_eq "the route stays old" old "$("$CUTOVER" -p "$proj" route "$t")"
 run_cutover -p "$proj" status --json
 assert_eq "status shows the rollback incomplete" rollback_incomplete \
   "$(jq -r ".tenants[] | select(.tenant == \"$t\") | .state" <<<"$OUT")"
+assert_eq "with the command that finishes it" "cutover rollback --tenant $t" \
+  "$(jq -r ".tenants[] | select(.tenant == \"$t\") | .finish_with" <<<"$OUT")"
 run_cutover -p "$proj" status
 assert_contains "the status table too" "rollback_incomplete" "$(grep -E "^$t " <<<"$OUT")"
+assert_contains "and the command" "rollback incomplete: finish it with cutover rollback --tenant $t" "$OUT"
+run_cutover -p "$proj" report -o "$WORK/report.html"
+html=$(cat "$WORK/report.html")
+assert_contains "the report's table: rollback_incomplete" "<td class=state>rollback_incomplete</td>" "$html"
+assert_contains "the report: what it means and the command that finishes it" \
+  "Rollback incomplete: part of the tenant may remain in the target. Finish it with <code>cutover rollback --tenant $t</code>" "$html"
 assert_eq "the tenant's other rows are still in the target (the purge stopped)" true \
   "$( (( $(q "$tgt" "SELECT count(*) FROM contacts WHERE account_id = $t") > 0 )) && echo true || echo false)"
 
