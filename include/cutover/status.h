@@ -54,7 +54,7 @@ typedef struct co_tenant_status {
  * "rollback" for a rollback left incomplete (the next migrate finishes it
  * too), "migrate" for a tenant whose process is gone (interrupted). Run as
  * `cutover COMMAND --tenant KEY`. */
-const char *co_status_finish_command(const co_tenant_status *r);
+CO_API const char *co_status_finish_command(const co_tenant_status *r);
 
 /* Every tenant the journal knows, in tenant order (numeric keys numerically).
  * The caller frees the array with co_status_free. */
