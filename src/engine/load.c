@@ -517,7 +517,10 @@ co_code co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
     char step[160];
     snprintf(step, sizeof step, "load:%s", l->e->name);
     co_code rc = co_state_step_begin(l->s->state, run_id, step, l->e->name, l->err);
-    if (rc == CO_OK && opt->count_rows && count_rows(l, &tenant, &total) != CO_OK) {
+    /* A target_key entity counts its rows, to reserve its keys in as few
+     * blocks as it takes (keyed.c). */
+    if (rc == CO_OK && (opt->count_rows || l->e->target_key) &&
+        count_rows(l, &tenant, &total) != CO_OK) {
         total = -1; /* only for the progress bar: go on without a total */
         co_error_clear(l->err);
     }
@@ -531,6 +534,8 @@ co_code co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
         rc = co_load_describe(l, c);
     if (rc == CO_OK)
         rc = co_keyed_open(l, reuse);
+    /* Keys kept from before are not drawn again. */
+    l->kd.expect = total < 0 ? -1 : total - (int64_t)(reuse ? co_map_count(reuse) : 0);
     co_loader *loader = NULL;
     co_load_events events = {co_load_on_loaded, co_load_on_refused, l};
     if (rc == CO_OK)
