@@ -69,6 +69,15 @@ co_code co_state_idmap_add(co_state *st, const char *tenant, const char *entity,
                            const char *source_key, const char *target_key, co_error *err);
 co_code co_state_idmap_delete(co_state *st, const char *tenant, const char *entity,
                               const char *source_key, co_error *err);
+/* The target key of one source key of a tenant's entity, as a heap string
+ * for the caller to free, into *target; NULL when the id map has none. */
+co_code co_state_idmap_target(co_state *st, const char *tenant, const char *entity,
+                              const char *source_key, char **target, co_error *err);
+/* The source key whose row got target key target_key (the exact encoding
+ * the id map holds), as a heap string for the caller to free; NULL when
+ * none or several (rows merged into one) did. */
+co_code co_state_idmap_source(co_state *st, const char *tenant, const char *entity,
+                              const char *target_key, char **source, co_error *err);
 /* Streams (source_key, target_key) rows of one tenant and entity. */
 co_code co_state_idmap_query(co_state *st, const char *tenant, const char *entity,
                              co_cursor **out, co_error *err);
