@@ -16,6 +16,7 @@
 #include "cutover/capture.h"
 #include "cutover/cutover.h"
 #include "cutover/migrate.h"
+#include "cutover/state.h"
 #include "cutover/verify.h"
 #include "tmpdir.h"
 
@@ -457,6 +458,66 @@ static void live_target(bool pg)
     co_project_free(p);
 }
 
+/* A row with a target key that the target refuses (order 102, amount 9) is
+ * rejected, and the id map row written for it when it was put is taken
+ * back: the id map holds the rows loaded, and nothing else. */
+static void refused_keyed_row(bool pg)
+{
+    co_project *p = prepare(pg ? "pg" : "refused", pg);
+    co_session *s;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_session_open(p, 0, &s, &err), CO_OK);
+    exec_ok(s->dest, pg ? "ALTER TABLE orders ADD CONSTRAINT no_nine CHECK (amount <> 9)"
+                        : "CREATE TRIGGER no_nine BEFORE INSERT ON orders WHEN NEW.amount = 9"
+                          " BEGIN SELECT RAISE(ABORT, 'no nine'); END");
+    co_tenant *tenants;
+    size_t n;
+    assert_int_equal(co_tenants_list(s, &tenants, &n, &err), CO_OK);
+    co_migrate_options plain = {.skip_rehearsal = true};
+    co_migrate_result r;
+    if (co_migrate_tenant(s, &tenants[0], &plain, &r, &err) != CO_OK)
+        fail_msg("migrate: %s (%s)", err.message, err.where);
+    assert_int_equal(r.rejected, 1);
+    co_migrate_result_release(&r);
+    char *target = NULL;
+    assert_int_equal(co_state_idmap_target(s->state, "1", "orders", "[102]", &target, &err), CO_OK);
+    assert_null(target);
+    assert_int_equal(co_state_idmap_target(s->state, "1", "orders", "[100]", &target, &err), CO_OK);
+    assert_non_null(target);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT amount FROM orders WHERE id = %.*s",
+             (int)strlen(target) - 2, target + 1); /* [7001] */
+    free(target);
+    assert_int_equal(num(s->dest, sql), 5);
+    assert_int_equal(num(s->dest, "SELECT count(*) FROM orders WHERE account_id = 1"), 2);
+    verified(s, &tenants[0]);
+    co_tenants_free(tenants, n);
+    co_session_close(s);
+    co_project_free(p);
+}
+
+static void sqlite_refused_keyed_row(void **state)
+{
+    (void)state;
+    refused_keyed_row(false);
+}
+
+static void pg_refused_keyed_row(void **state)
+{
+    (void)state;
+    if (!*pg_server) {
+        print_message("no CUTOVER_TEST_PG: the PostgreSQL target is not tested\n");
+        return;
+    }
+    refused_keyed_row(true);
+    co_store *server = open_store(pg_server, CO_SIDE_TARGET);
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_name);
+    exec_ok(server, sql);
+    co_store_close(server);
+}
+
 /* co_store_reserve_keys: above what the table holds and its AUTOINCREMENT
  * mark on SQLite; from the column's sequence on PostgreSQL (identity, serial,
  * a default's nextval), never twice; a column with neither is refused. */
@@ -554,6 +615,8 @@ int main(void)
         cmocka_unit_test(reserves_keys),
         cmocka_unit_test(sqlite_live_target),
         cmocka_unit_test(pg_live_target),
+        cmocka_unit_test(sqlite_refused_keyed_row),
+        cmocka_unit_test(pg_refused_keyed_row),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
