@@ -52,6 +52,13 @@ CO_API co_code co_report_cohorts_json(co_state *st, char **out, co_error *err);
  * check, its flagged days, the latest budget result per tenant and query,
  * the approvals waiting and the last 50 notes. */
 CO_API co_code co_report_monitor_json(co_state *st, char **out, co_error *err);
+/* GET /api/orphans: the source rows of no tenant as the last `verify --all`
+ * or `audit` counted them: {"counted_at", "origin", "rows" (no rule leaves
+ * them out: findings), "excluded", "sources": [{table, column, rows}],
+ * "groups": [{table, column, tenant ("null"|"unknown"), rows, values,
+ * examples, excluded, rule?: {index, reason}}]}; {"counted_at": null} when
+ * nothing was counted yet. */
+CO_API co_code co_report_orphans_json(co_state *st, char **out, co_error *err);
 
 /* Pausing a cohort of the latest plan: `cutover run --cohort C` and workers
  * stop before taking the next tenant of a paused cohort (the tenant in

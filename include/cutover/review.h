@@ -17,6 +17,9 @@
 typedef struct co_review_pair {
     const char *tenant, *entity;
     const char *key_a, *key_b;        /* canonical source keys */
+    bool keyed;                       /* the entity has a target_key: target keys shown */
+    const char *target_a, *target_b;  /* the target keys the id map holds for them (a
+                                       * tenant migrated before), or NULL */
     double score;                     /* in [review_at, merge_at) */
     const char *const *fields;        /* the compared fields' names (similar.compare) */
     size_t nfields;
@@ -51,7 +54,10 @@ typedef struct co_review_applied {
 /* Reads a decisions file (the CSV co_review_pairs' pairs were exported to,
  * with its "decision" column filled in: merge, apart, or empty) and writes
  * every decision to the journal in one transaction. The file needs the
- * columns tenant, entity, key_a, key_b and decision; others are ignored.
+ * columns tenant, entity, key_a, key_b and decision; for an entity with a
+ * target_key, a row may name a side by its target key instead (columns
+ * target_key_a, target_key_b, key_a or key_b left empty): the id map gives
+ * its source key back. Other columns are ignored.
  * CO_EUSAGE (with FILE:LINE) for a missing column, an unknown decision, an
  * entity without a merge rule or a pair of a row with itself; CO_EIO when
  * it cannot be read. Nothing is written unless the whole file is valid. */

@@ -101,6 +101,15 @@ CO_API co_code co_state_idmap_add(co_state *st, const char *tenant, const char *
                                   const char *source_key, const char *target_key, co_error *err);
 CO_API co_code co_state_idmap_delete(co_state *st, const char *tenant, const char *entity,
                                      const char *source_key, co_error *err);
+/* The target key of one source key of a tenant's entity, as a heap string
+ * for the caller to free, into *target; NULL when the id map has none. */
+CO_API co_code co_state_idmap_target(co_state *st, const char *tenant, const char *entity,
+                                     const char *source_key, char **target, co_error *err);
+/* The source key whose row got target key target_key (the exact encoding
+ * the id map holds), as a heap string for the caller to free; NULL when
+ * none or several (rows merged into one) did. */
+CO_API co_code co_state_idmap_source(co_state *st, const char *tenant, const char *entity,
+                                     const char *target_key, char **source, co_error *err);
 /* Streams (source_key, target_key) rows of one tenant and entity. */
 CO_API co_code co_state_idmap_query(co_state *st, const char *tenant, const char *entity,
                                     co_cursor **out, co_error *err);
@@ -220,5 +229,32 @@ CO_API co_code co_state_schema_record(co_state *st, const char *tenant, const ch
                                       const char *fingerprint, co_error *err);
 CO_API co_code co_state_schema_get(co_state *st, const char *tenant, const char *project_hash,
                                    char **fingerprint, co_error *err);
+
+/* ---- Rows of no tenant (the orphans table) ----
+ * The last accounting of the source rows that no tenant's query returns, as
+ * `verify --all` or `audit` counted it (verify.h, co_orphans_count): one row
+ * per source table read (kind "table": rows is all its rows) and one per
+ * group of rows of no tenant (kind "null" or "unknown"). */
+typedef struct co_state_orphan {
+    const char *counted_at;  /* ISO time of the accounting (set on read) */
+    const char *origin;      /* "verify" or "audit" */
+    const char *table;       /* the source table */
+    const char *column;      /* its tenant column */
+    const char *kind;        /* "table", "null" or "unknown" */
+    int64_t rows;
+    int64_t values;          /* distinct values naming no tenant ("unknown"), else 0 */
+    const char *examples;    /* JSON [{"key": [...], "tenant": v}], or NULL */
+    int rule;                /* the orphans rule leaving them out (1-based), or 0 */
+    const char *reason;      /* that rule's reason, or NULL */
+} co_state_orphan;
+
+/* Replaces the recorded accounting with these n rows (counted_at is set
+ * here), in one transaction. */
+CO_API co_code co_state_orphans_replace(co_state *st, const char *origin, const co_state_orphan *rows,
+                                        size_t n, co_error *err);
+typedef co_code (*co_state_orphan_fn)(void *ctx, const co_state_orphan *row, co_error *err);
+/* Hands fn each recorded row, tables first, then the groups by table and
+ * kind; the strings live until fn returns. No row: nothing was counted yet. */
+CO_API co_code co_state_orphans_each(co_state *st, co_state_orphan_fn fn, void *ctx, co_error *err);
 
 #endif

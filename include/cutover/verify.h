@@ -213,5 +213,10 @@ CO_API void co_orphans_release(co_orphans *o);
  * "unaccounted": [...]}; an excluded group names its rule ("rule": {"index",
  * "line", "reason"}). */
 CO_API char *co_orphans_json(const co_orphans *o, const co_project *p);
+/* Keeps the accounting in the journal (the orphans table, state.h) in place
+ * of the one before, for the report and the dashboard; origin says which
+ * command counted ("verify", "audit"). */
+CO_API co_code co_orphans_record(co_session *s, const co_orphans *o, const char *origin,
+                                 co_error *err);
 
 #endif

@@ -360,6 +360,8 @@ int cmd_audit(cli_ctx *ctx)
     /* Source rows that no tenant's query returns, whatever --tenant chose. */
     if (code == CO_OK)
         code = co_orphans_count(s, tenants, ntenants, &orphans, &err);
+    if (code == CO_OK)
+        code = co_orphans_record(s, &orphans, "audit", &err);
     if (code != CO_OK) {
         rc = cli_fail("audit", &err);
         goto done;

@@ -34,10 +34,14 @@ static void value_cell(co_buf *b, co_value v)
     free(text);
 }
 
-/* tenant,entity,key_a,key_b,score,agree,decision,COL (a),COL (b),... */
+/* tenant,entity,key_a,key_b,[target_key_a,target_key_b,]score,agree,
+ * decision,COL (a),COL (b),... (the target keys for an entity with a
+ * target_key) */
 static void header(export_ctx *x, const co_review_pair *p)
 {
-    co_buf_adds(&x->line, "tenant,entity,key_a,key_b,score,agree,decision");
+    co_buf_adds(&x->line, p->keyed ? "tenant,entity,key_a,key_b,target_key_a,target_key_b,"
+                                     "score,agree,decision"
+                                   : "tenant,entity,key_a,key_b,score,agree,decision");
     char name[300];
     for (size_t c = 0; c < p->ncolumns; c++)
         for (int side = 0; side < 2; side++) {
@@ -62,6 +66,12 @@ static co_code write_pair(void *ctx, const co_review_pair *p, co_error *err)
     cell(&x->line, p->key_a);
     co_buf_addc(&x->line, ',');
     cell(&x->line, p->key_b);
+    if (p->keyed) { /* empty until the tenant is migrated */
+        co_buf_addc(&x->line, ',');
+        cell(&x->line, p->target_a ? p->target_a : "");
+        co_buf_addc(&x->line, ',');
+        cell(&x->line, p->target_b ? p->target_b : "");
+    }
     co_buf_printf(&x->line, ",%.4f,", p->score);
     co_buf agree = CO_BUF_INIT;
     for (size_t f = 0; f < p->nfields; f++)

@@ -274,6 +274,12 @@ int cmd_verify(cli_ctx *ctx)
             goto done;
         }
         accounted = true;
+        if (co_orphans_record(s, &orphans, "verify", &err) != CO_OK) {
+            if (ctx->json)
+                fputs("]}\n", stdout);
+            rc = cli_fail("verify", &err);
+            goto done;
+        }
         if (orphans.rows && rc == EXIT_OK)
             rc = EXIT_VERIFY;
     }

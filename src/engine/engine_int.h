@@ -41,8 +41,11 @@ typedef co_code (*co_expected_fn)(void *ctx, const co_value *row, co_error *err)
 /* Streams the rows the target should hold for entity `entity` of tenant t,
  * as migrate would load them: refs through the journal's id maps, rows merged
  * (merge rules and the journal's decisions), the rows of `skip` (canonical
- * source keys: the journal's rejects) left out. For verification. */
+ * source keys: the journal's rejects) left out; where, when not NULL, a
+ * condition on the query's output columns that limits the rows (a scope).
+ * For verification. */
 co_code co_expected_rows(co_session *s, const co_tenant *t, size_t entity, const co_map *skip,
+                         const char *where,
                          co_expected_fn fn, void *ctx, co_error *err);
 
 typedef struct co_refresh co_refresh;

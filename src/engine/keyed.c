@@ -174,15 +174,25 @@ static co_code make_uuid(char out[37], co_error *err)
     return CO_OK;
 }
 
-/* A new integer key: from the pool, which is filled a block at a time (the
- * blocks grow from 64 to 8192 values, so that a small tenant wastes few). */
+/* The largest block of keys reserved at once. */
+#define MAX_BLOCK 65536
+
+/* A new integer key: from the pool, which is filled a block at a time. When
+ * the rows to come are counted (kd.expect), a block is what they still need
+ * (one round trip for most entities of a tenant, a few for the largest);
+ * otherwise the blocks grow from 64 values, so that a small tenant wastes
+ * few. */
 static co_code draw_key(load *l, int64_t *out)
 {
     keyed *k = &l->kd;
     if (k->used == k->npool) {
         size_t want = k->block ? k->block : 64;
-        k->block = want * 2 > 8192 ? 8192 : want * 2;
-        if (!k->pool && !(k->pool = malloc(8192 * sizeof *k->pool)))
+        k->block = want * 2 > MAX_BLOCK ? MAX_BLOCK : want * 2;
+        if (k->expect > 0) {
+            int64_t left = k->expect - k->drawn;
+            want = left < 64 ? 64 : left > MAX_BLOCK ? MAX_BLOCK : (size_t)left;
+        }
+        if (!k->pool && !(k->pool = malloc(MAX_BLOCK * sizeof *k->pool)))
             return co_error_set(l->err, CO_ENOMEM, "out of memory");
         co_code rc = co_store_reserve_keys(l->s->dest, l->e->target, l->e->target_key, want,
                                            k->pool, &k->until_commit, l->err);
@@ -199,6 +209,7 @@ static co_code draw_key(load *l, int64_t *out)
         k->used = 0;
     }
     *out = k->pool[k->used++];
+    k->drawn++;
     if (*out > k->floor)
         k->floor = *out;
     return CO_OK;

@@ -148,6 +148,9 @@ void co_load_on_loaded(void *ctx, const co_value *row, size_t ncols)
     entity_keys *mine = &l->keys[l->index];
     if (!mine->referenced && !l->track_ids)
         return;
+    /* A row with a target key had its id map row written when put. */
+    if (l->kd.on && !mine->referenced && !l->keep_loaded && !l->merger)
+        return;
     if (l->kd.on) {
         /* The target key it was given; the source key it was put with. */
         co_buf_reset(&l->exact_key);
@@ -175,7 +178,7 @@ void co_load_on_loaded(void *ctx, const co_value *row, size_t ncols)
     if ((mine->referenced || l->keep_loaded) &&
         !co_map_put(&mine->loaded, k->data, k->len, target->data, target->len))
         l->callback_rc = co_error_set(l->err, CO_ENOMEM, "out of memory");
-    else if (l->track_ids)
+    else if (l->track_ids && !l->kd.on)
         l->callback_rc = co_state_idmap_add(l->s->state, l->t->key, l->e->name, k->data,
                                             target->data, l->err);
     if (l->callback_rc == CO_OK && l->merger)
@@ -199,7 +202,11 @@ void co_load_on_refused(void *ctx, const co_value *row, size_t ncols, const char
         co_buf_reset(&l->loaded_key);
         if (co_map_get(&l->kd.pending, l->tmp.data, l->tmp.len, &src, &slen))
             co_buf_add(&l->loaded_key, src, slen);
-        l->callback_rc = reject_as(l, &l->loaded_key, row, l->kd.names, l->kd.n, rule, reason);
+        if (l->track_ids && l->loaded_key.len) /* written when put (put_row) */
+            l->callback_rc = co_state_idmap_delete(l->s->state, l->t->key, l->e->name,
+                                                   co_buf_str(&l->loaded_key), l->err);
+        if (l->callback_rc == CO_OK)
+            l->callback_rc = reject_as(l, &l->loaded_key, row, l->kd.names, l->kd.n, rule, reason);
     } else {
         encode_key(l, row, &l->loaded_key);
         l->callback_rc = reject(l, &l->loaded_key, row, rule, reason);
@@ -406,8 +413,19 @@ static co_code put_row(load *l, const co_value *row, const co_buf *key)
             return rc;
         co_buf_reset(&l->tmp);
         co_key_encode_exact(&l->tmp, &out[l->kd.tk], 1);
-        if (!co_map_put(&l->kd.pending, l->tmp.data, l->tmp.len, key->data, key->len))
+        if (l->tmp.failed || !co_map_put(&l->kd.pending, l->tmp.data, l->tmp.len, key->data,
+                                         key->len))
             return co_error_set(l->err, CO_ENOMEM, "out of memory");
+        /* The id map is written as the row is put, not once the destination
+         * has it: the journal's inserts then overlap the destination's work
+         * on the batch (a COPY streaming), instead of following it. A row
+         * the destination refuses takes its id map row back
+         * (co_load_on_refused); the journal commits after the destination
+         * flushed, so the two never disagree once committed. */
+        if (l->track_ids && (rc = co_state_idmap_add(l->s->state, l->t->key, l->e->name,
+                                                     co_buf_str(key), co_buf_str(&l->tmp),
+                                                     l->err)) != CO_OK)
+            return rc;
     }
     rc = co_loader_put(l->loader, out, l->err);
     return rc == CO_OK ? l->callback_rc : rc;
@@ -499,7 +517,10 @@ co_code co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
     char step[160];
     snprintf(step, sizeof step, "load:%s", l->e->name);
     co_code rc = co_state_step_begin(l->s->state, run_id, step, l->e->name, l->err);
-    if (rc == CO_OK && opt->count_rows && count_rows(l, &tenant, &total) != CO_OK) {
+    /* A target_key entity counts its rows, to reserve its keys in as few
+     * blocks as it takes (keyed.c). */
+    if (rc == CO_OK && (opt->count_rows || l->e->target_key) &&
+        count_rows(l, &tenant, &total) != CO_OK) {
         total = -1; /* only for the progress bar: go on without a total */
         co_error_clear(l->err);
     }
@@ -513,6 +534,8 @@ co_code co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
         rc = co_load_describe(l, c);
     if (rc == CO_OK)
         rc = co_keyed_open(l, reuse);
+    /* Keys kept from before are not drawn again. */
+    l->kd.expect = total < 0 ? -1 : total - (int64_t)(reuse ? co_map_count(reuse) : 0);
     co_loader *loader = NULL;
     co_load_events events = {co_load_on_loaded, co_load_on_refused, l};
     if (rc == CO_OK)

@@ -39,6 +39,8 @@ typedef struct keyed {
     size_t tk;             /* the target key's place among the loaded columns */
     int64_t *pool;         /* values reserved and not yet used */
     size_t npool, used, block;
+    int64_t expect;        /* rows the entity's query returns for the tenant, or -1 */
+    int64_t drawn;         /* keys drawn so far */
     bool until_commit;     /* the pool is good until the destination commits */
     int64_t floor;         /* the largest value used or reused (SQLite: draw above it) */
     co_map pending;        /* target key (exact) -> source key, of rows put since the flush */

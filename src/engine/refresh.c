@@ -38,7 +38,7 @@ static co_code load_entity_keys(co_session *s, const co_tenant *t, const co_enti
 }
 
 co_code co_expected_rows(co_session *s, const co_tenant *t, size_t entity, const co_map *skip,
-                         co_expected_fn fn, void *ctx, co_error *err)
+                         const char *where, co_expected_fn fn, void *ctx, co_error *err)
 {
     const co_project *p = s->project;
     const co_entity *e = &p->entities[entity];
@@ -65,9 +65,16 @@ co_code co_expected_rows(co_session *s, const co_tenant *t, size_t entity, const
     co_cursor *c = NULL;
     if (rc == CO_OK && e->merge)
         rc = co_merger_open(s, t, e, co_load_on_merged, &l, &l.merger, err);
+    co_buf scoped = CO_BUF_INIT;
+    const char *query = l.merger ? co_merger_query(l.merger) : e->query;
+    if (where && !l.merger) {
+        co_buf_printf(&scoped, "SELECT * FROM (%s\n) AS scoped WHERE (%s)", query, where);
+        query = co_buf_str(&scoped);
+        if (rc == CO_OK && scoped.failed)
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    }
     if (rc == CO_OK)
-        rc = co_store_query(s->source, l.merger ? co_merger_query(l.merger) : e->query, &tenant, 1,
-                            &c, err);
+        rc = co_store_query(s->source, query, &tenant, 1, &c, err);
     if (rc == CO_OK)
         rc = co_load_describe(&l, c);
     /* Its own rows are matched through its id map: the keys the target gave. */
@@ -92,6 +99,7 @@ co_code co_expected_rows(co_session *s, const co_tenant *t, size_t entity, const
         rc = co_merger_finish(l.merger, err);
     co_buf_release(&storage);
     co_cursor_close(c);
+    co_buf_release(&scoped);
     co_load_release(&l);
     co_map_release(&own);
     co_entity_keys_free(p, keys);

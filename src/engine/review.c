@@ -151,12 +151,22 @@ co_code co_review_pairs(co_session *s, const co_tenant *t, size_t entity, co_rev
         rc = row_of(&pr, d.key_a, vals, &sa, err);
         if (rc == CO_OK)
             rc = row_of(&pr, d.key_b, vals + pr.ncolumns, &sb, err);
+        /* With a target_key, the keys the target gave both rows, when the
+         * tenant was migrated (a doubtful pair is loaded as two rows). */
+        char *target_a = NULL, *target_b = NULL;
+        if (rc == CO_OK && e->target_key)
+            rc = co_state_idmap_target(s->state, t->key, e->name, d.key_a, &target_a, err);
+        if (rc == CO_OK && e->target_key)
+            rc = co_state_idmap_target(s->state, t->key, e->name, d.key_b, &target_b, err);
         co_review_pair p = {t->key,   e->name, d.key_a,    d.key_b,
+                            e->target_key != NULL, target_a, target_b,
                             d.score,  fields,  e->merge->ncompare, d.agree,
                             (const char *const *)pr.columns, pr.ncolumns, vals,
                             vals + pr.ncolumns};
         if (rc == CO_OK)
             rc = fn(ctx, &p, err);
+        free(target_a);
+        free(target_b);
     }
     co_buf_release(&sa);
     co_buf_release(&sb);
@@ -214,8 +224,11 @@ static const char *decision_word(const char *cell, bool *empty)
 
 enum { COL_TENANT, COL_ENTITY, COL_KEY_A, COL_KEY_B, COL_DECISION, NCOLS };
 static const char *const col_names[NCOLS] = {"tenant", "entity", "key_a", "key_b", "decision"};
+/* Optional: a side named by the key the target gave it (target_key). */
+enum { COL_TARGET_A, COL_TARGET_B, NOPTIONAL };
+static const char *const optional_names[NOPTIONAL] = {"target_key_a", "target_key_b"};
 
-static co_code read_header(co_csv_reader *r, size_t idx[NCOLS], co_error *err)
+static co_code read_header(co_csv_reader *r, size_t idx[NCOLS + NOPTIONAL], co_error *err)
 {
     bool more;
     co_code rc = co_csv_next(r, &more, err);
@@ -233,10 +246,53 @@ static co_code read_header(co_csv_reader *r, size_t idx[NCOLS], co_error *err)
             return co_error_set(err, CO_EUSAGE, "%s:%ld: the header has no \"%s\" column",
                                 r->name, r->line, col_names[c]);
     }
+    for (size_t c = 0; c < NOPTIONAL; c++) {
+        idx[NCOLS + c] = SIZE_MAX;
+        for (size_t i = 0; i < r->n; i++)
+            if (strcmp(co_csv_cell_at(r, i), optional_names[c]) == 0)
+                idx[NCOLS + c] = i;
+    }
     return CO_OK;
 }
 
-static co_code read_decision(co_session *s, const co_csv_reader *r, const size_t idx[NCOLS],
+/* A key cell in canonical form; a usage error naming the file and line. */
+static co_code typed_key(const co_csv_reader *r, const char *cell, char **out, co_error *err)
+{
+    co_code rc = co_trace_key(cell, out, err);
+    if (rc != CO_OK) {
+        char why[256];
+        snprintf(why, sizeof why, "%.200s", err->message);
+        rc = co_error_set(err, CO_EUSAGE, "%s:%ld: a key is neither a value nor a JSON array: %s",
+                          r->name, r->line, why);
+    }
+    return rc;
+}
+
+/* One side of a pair: its source key (key_a), or, left empty there, the
+ * source key the id map gives back for its target key (target_key_a). */
+static co_code side_key(co_session *s, const co_csv_reader *r, const size_t *idx, size_t col,
+                        size_t target_col, const char *tenant, const co_entity *e, char **out,
+                        co_error *err)
+{
+    const char *cell = co_csv_cell_at(r, idx[col]);
+    const char *target = idx[target_col] < r->n ? co_csv_cell_at(r, idx[target_col]) : "";
+    if (*cell || !*target || !e->target_key)
+        return typed_key(r, cell, out, err);
+    char *typed = NULL;
+    co_code rc = typed_key(r, target, &typed, err);
+    if (rc == CO_OK)
+        rc = co_state_idmap_source(s->state, tenant, e->name, typed, out, err);
+    if (rc == CO_OK && !*out)
+        rc = co_error_set(err, CO_EUSAGE, "%s:%ld: target key %s of tenant %s is not in the id "
+                                          "map of entity %s (migrate the tenant first, or give "
+                                          "the source key)",
+                          r->name, r->line, typed, tenant, e->name);
+    free(typed);
+    return rc;
+}
+
+static co_code read_decision(co_session *s, const co_csv_reader *r,
+                             const size_t idx[NCOLS + NOPTIONAL],
                              decisions *out, co_review_applied *counts, co_error *err)
 {
     for (size_t c = 0; c < NCOLS; c++)
@@ -276,12 +332,12 @@ static co_code read_decision(co_session *s, const co_csv_reader *r, const size_t
     d->entity = strdup(entity);
     if (!d->tenant || !d->entity)
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    co_code rc = co_trace_key(co_csv_cell_at(r, idx[COL_KEY_A]), &d->key_a, err);
+    co_code rc = side_key(s, r, idx, COL_KEY_A, NCOLS + COL_TARGET_A, d->tenant, e, &d->key_a,
+                          err);
     if (rc == CO_OK)
-        rc = co_trace_key(co_csv_cell_at(r, idx[COL_KEY_B]), &d->key_b, err);
+        rc = side_key(s, r, idx, COL_KEY_B, NCOLS + COL_TARGET_B, d->tenant, e, &d->key_b, err);
     if (rc != CO_OK)
-        return co_error_set(err, CO_EUSAGE, "%s:%ld: a key is neither a value nor a JSON array: %s",
-                            r->name, r->line, err->message);
+        return rc;
     if (strcmp(d->key_a, d->key_b) == 0)
         return co_error_set(err, CO_EUSAGE, "%s:%ld: key_a and key_b are the same row (%.60s)",
                             r->name, r->line, d->key_a);
@@ -314,7 +370,7 @@ co_code co_review_apply(co_session *s, const char *path, co_review_applied *out,
     co_csv_reader r;
     co_csv_init(&r, in, path);
     decisions d = {0};
-    size_t idx[NCOLS];
+    size_t idx[NCOLS + NOPTIONAL];
     co_code rc = read_header(&r, idx, err);
     bool more = rc == CO_OK;
     while (rc == CO_OK && (rc = co_csv_next(&r, &more, err)) == CO_OK && more)

@@ -757,6 +757,7 @@ co_code co_report_html(co_state *st, const co_project *p, const co_report_option
         co_buf_adds(&b, "<div data-live id=aftercare>\n");
         rp_html_overview_aftercare(&b, &r);
         co_buf_adds(&b, "</div>\n");
+        rp_orphans_html(&b, st);
     }
     for (size_t i = 0; i < r.ntenants; i++)
         tenant_section(&b, p, &r.tenants[i], opt->live);

@@ -122,4 +122,8 @@ void rp_html_overview_aftercare(co_buf *b, const rp_report *r);
 void rp_svg_pairs(co_buf *b, const char *title, const char *const *labels, const int64_t *a,
                   const int64_t *bv, size_t n, const char *name_a, const char *name_b);
 
+/* orphans.c: the section on the source rows of no tenant (the journal's
+ * orphans table), for the overview. */
+void rp_orphans_html(co_buf *b, co_state *st);
+
 #endif

@@ -99,11 +99,14 @@ void serve_request_parse(const char *method, const char *url, bool too_large,
         q->kind = SERVE_DOC_COHORTS;
     else if (strcmp(url, "/api/monitor") == 0)
         q->kind = SERVE_DOC_MONITOR;
+    else if (strcmp(url, "/api/orphans") == 0)
+        q->kind = SERVE_DOC_ORPHANS;
     else if (api && ((arg = after(url, "/api/tenants/")) || (arg = after(url, "/api/cohorts/"))))
         refuse(q, 405, false, "this changes state: POST it, with the token");
     else if (api)
         refuse(q, 404, false, "no such API path: see /api/tenants, /api/tenants/T, "
-                              "/api/runs/R, /api/routes, /api/cohorts, /api/monitor");
+                              "/api/runs/R, /api/routes, /api/cohorts, /api/monitor, "
+                              "/api/orphans");
     else
         refuse(q, 404, true, "No such page");
 }

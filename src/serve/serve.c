@@ -113,6 +113,12 @@ static co_code doc_monitor(co_server *srv, const char *arg, char **out, co_error
     return co_report_monitor_json(srv->session->state, out, err);
 }
 
+static co_code doc_orphans(co_server *srv, const char *arg, char **out, co_error *err)
+{
+    (void)arg;
+    return co_report_orphans_json(srv->session->state, out, err);
+}
+
 static co_code doc_cohorts(co_server *srv, const char *arg, char **out, co_error *err)
 {
     (void)arg;
@@ -162,6 +168,7 @@ static void route(co_server *srv, const char *method, const char *url, const hea
     case SERVE_DOC_ROUTES: document(srv, doc_routes, NULL, r); break;
     case SERVE_DOC_COHORTS: document(srv, doc_cohorts, NULL, r); break;
     case SERVE_DOC_MONITOR: document(srv, doc_monitor, NULL, r); break;
+    case SERVE_DOC_ORPHANS: document(srv, doc_orphans, NULL, r); break;
     case SERVE_ROLLBACK: serve_rollback(srv, q.arg, auth, &req->body, r); break;
     case SERVE_PAUSE: serve_cohort(srv, q.arg, true, auth, &req->body, r); break;
     case SERVE_RESUME: serve_cohort(srv, q.arg, false, auth, &req->body, r); break;

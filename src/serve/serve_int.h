@@ -51,6 +51,7 @@ typedef enum serve_route {
     SERVE_DOC_ROUTES,
     SERVE_DOC_COHORTS,
     SERVE_DOC_MONITOR,
+    SERVE_DOC_ORPHANS,  /* GET /api/orphans */
     SERVE_ROLLBACK,     /* POST /api/tenants/ARG/rollback */
     SERVE_PAUSE,        /* POST /api/cohorts/ARG/pause */
     SERVE_RESUME,       /* POST /api/cohorts/ARG/resume */

@@ -295,6 +295,17 @@ static const char co_state_schema[] =
     "  status TEXT NOT NULL,"
     "  detail TEXT,"
     "  at TEXT NOT NULL,"
-    "  PRIMARY KEY (switch_id, seq));";
+    "  PRIMARY KEY (switch_id, seq));"
+    "CREATE TABLE IF NOT EXISTS orphans ("
+    "  counted_at TEXT NOT NULL,"
+    "  origin TEXT NOT NULL,"
+    "  source_table TEXT NOT NULL,"
+    "  tenant_column TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  rows INTEGER NOT NULL,"
+    "  distinct_values INTEGER,"
+    "  examples TEXT,"
+    "  rule INTEGER,"
+    "  reason TEXT);";
 
 #endif

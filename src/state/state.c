@@ -346,6 +346,51 @@ co_code co_state_idmap_delete(co_state *st, const char *tenant, const char *enti
     return rc;
 }
 
+/* The one text of a one-column query over (tenant, entity, key), flushed
+ * adds included; NULL when no row or more than one answers. */
+static co_code idmap_one(co_state *st, const char *sql, const char *tenant, const char *entity,
+                         const char *key, char **out, co_error *err)
+{
+    *out = NULL;
+    co_code rc = co_loader_flush(st->idmap, err);
+    co_param p[] = {{NULL, text(tenant)}, {NULL, text(entity)}, {NULL, text(key)}};
+    co_cursor *c = NULL;
+    if (rc == CO_OK)
+        rc = co_store_query(st->store, sql, p, 3, &c, err);
+    bool has_row;
+    int rows = 0;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_value v = co_cursor_value(c, 0);
+        if (++rows > 1 || v.type != CO_TEXT) {
+            free(*out);
+            *out = NULL;
+            break;
+        }
+        if (!(*out = strndup(v.s, v.len)))
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+co_code co_state_idmap_target(co_state *st, const char *tenant, const char *entity,
+                              const char *source_key, char **target, co_error *err)
+{
+    return idmap_one(st,
+                     "SELECT target_key FROM id_map WHERE tenant = ? AND entity = ? AND "
+                     "source_key = ?",
+                     tenant, entity, source_key, target, err);
+}
+
+co_code co_state_idmap_source(co_state *st, const char *tenant, const char *entity,
+                              const char *target_key, char **source, co_error *err)
+{
+    return idmap_one(st,
+                     "SELECT source_key FROM id_map WHERE tenant = ? AND entity = ? AND "
+                     "target_key = ? LIMIT 2",
+                     tenant, entity, target_key, source, err);
+}
+
 co_code co_state_idmap_query(co_state *st, const char *tenant, const char *entity,
                              co_cursor **out, co_error *err)
 {

@@ -5,8 +5,9 @@
  * with a sequence of its own); constraints with pg_get_constraintdef (primary
  * and unique keys, CHECKs and exclusions inside CREATE TABLE, foreign keys
  * after every table exists, NOT VALID and DEFERRABLE kept); the other
- * indexes with pg_get_indexdef. Types of the user's own (enums, domains)
- * must exist where the table is made.
+ * indexes with pg_get_indexdef. The user's own types that the columns use
+ * (enums, domains, a domain's enum) are created first, each only where it
+ * does not exist yet.
  */
 #include "store/ddl_int.h"
 #include "store/pg_int.h"
@@ -91,6 +92,51 @@ static const char indexes_sql[] =
     " AND c.conrelid = i.indrelid)"
     " ORDER BY i.indexrelid";
 
+/* The enums and domains a table's columns use (and the enum a domain is
+ * over), enums first: kind ('e' or 'd'), the name as format_type writes it
+ * (schema-qualified when not on the search path), and what follows AS: an
+ * enum's labels in order, or a domain's base type, default, NOT NULL and
+ * named CHECKs. */
+static const char types_sql[] =
+    "WITH used AS (SELECT DISTINCT t.oid, t.typtype, t.typbasetype"
+    " FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid"
+    " WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped"
+    " AND t.typtype IN ('e', 'd')),"
+    " wanted AS (SELECT oid FROM used UNION SELECT b.oid FROM used u"
+    " JOIN pg_catalog.pg_type b ON b.oid = u.typbasetype WHERE b.typtype = 'e')"
+    " SELECT t.typtype, pg_catalog.format_type(t.oid, NULL),"
+    " CASE t.typtype WHEN 'e' THEN (SELECT pg_catalog.string_agg("
+    "pg_catalog.quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)"
+    " FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid)"
+    " ELSE pg_catalog.format_type(t.typbasetype, t.typtypmod)"
+    " || coalesce(' DEFAULT ' || t.typdefault, '')"
+    " || CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END"
+    " || coalesce((SELECT pg_catalog.string_agg(' CONSTRAINT ' || pg_catalog.quote_ident(c.conname)"
+    " || ' ' || pg_catalog.pg_get_constraintdef(c.oid), '' ORDER BY c.conname)"
+    " FROM pg_catalog.pg_constraint c WHERE c.contypid = t.oid), '') END"
+    " FROM wanted w JOIN pg_catalog.pg_type t ON t.oid = w.oid"
+    " ORDER BY t.typtype = 'd', 2";
+
+/* Appends to create the statements that make the user's types a table's
+ * columns use; each is skipped where the type exists already (another
+ * table's statements made it, or the database has it). */
+static co_code table_types(pg_store *s, const char *table, co_buf *create, co_error *err)
+{
+    PGresult *res = catalog(s, types_sql, table, "cannot read a table's column types", err);
+    if (!res)
+        return co_store_side_code(s->base.side);
+    for (int r = 0; r < PQntuples(res); r++) {
+        bool is_enum = PQgetvalue(res, r, 0)[0] == 'e';
+        co_buf_printf(create,
+                      "DO $cutover$ BEGIN CREATE %s %s AS %s%s%s; EXCEPTION WHEN "
+                      "duplicate_object THEN NULL; END $cutover$;\n",
+                      is_enum ? "TYPE" : "DOMAIN", PQgetvalue(res, r, 1),
+                      is_enum ? "ENUM (" : "", PQgetvalue(res, r, 2), is_enum ? ")" : "");
+    }
+    PQclear(res);
+    return create->failed ? co_error_set(err, CO_ENOMEM, "out of memory") : CO_OK;
+}
+
 /* "integer" with a sequence of its own -> serial, and so on. */
 static const char *serial_type(const char *typname)
 {
@@ -121,6 +167,12 @@ static co_code pg_table_ddl(co_store *st, const char *table, co_buf *create, co_
     if (!cons || !idx) {
         PQclear(cols);
         PQclear(cons);
+        return co_store_side_code(st->side);
+    }
+    if (table_types(s, table, create, err) != CO_OK) {
+        PQclear(cols);
+        PQclear(cons);
+        PQclear(idx);
         return co_store_side_code(st->side);
     }
     co_buf_adds(create, "CREATE TABLE ");

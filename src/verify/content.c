@@ -433,7 +433,9 @@ static co_code content_merged(vctx *v, differ *d, summary *exp, summary *act)
     merged_side side = {d, 0, 0};
     int index = co_project_entity_index(v->s->project, v->e->name);
     if (rc == CO_OK)
-        rc = co_expected_rows(v->s, v->t, (size_t)index, &v->rejected, take_merged, &side, v->err);
+        rc = co_expected_rows(v->s, v->t, (size_t)index, &v->rejected,
+                              v->scoped ? co_buf_str(&v->where_expected) : NULL, take_merged,
+                              &side, v->err);
     exp->count = side.count;
     rc = report_extra(d, rc);
     /* No sums to compare: every row was compared. */

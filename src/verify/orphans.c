@@ -7,6 +7,7 @@
  * one the integrity check's foreign_tenant uses (co_vknown_tenants).
  */
 #include "verify/verify_int.h"
+#include "cutover/state.h"
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/key.h"
@@ -630,4 +631,33 @@ char *co_orphans_json(const co_orphans *o, const co_project *p)
     }
     co_buf_printf(&b, "],\"seconds\":%.3f}", o->seconds);
     return b.failed ? (co_buf_release(&b), NULL) : co_buf_detach(&b);
+}
+
+co_code co_orphans_record(co_session *s, const co_orphans *o, const char *origin, co_error *err)
+{
+    size_t n = o->nsources + o->ngroups;
+    co_state_orphan *rows = calloc(n ? n : 1, sizeof *rows);
+    if (!rows)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    for (size_t i = 0; i < o->nsources; i++)
+        rows[i] = (co_state_orphan){.table = o->sources[i].table,
+                                    .column = o->sources[i].column,
+                                    .kind = "table",
+                                    .rows = o->sources[i].rows};
+    for (size_t i = 0; i < o->ngroups; i++) {
+        const co_orphan_group *g = &o->groups[i];
+        bool ruled = g->rule >= 0 && (size_t)g->rule < s->project->norphans;
+        rows[o->nsources + i] = (co_state_orphan){
+            .table = g->table,
+            .column = g->column,
+            .kind = g->is_null ? "null" : "unknown",
+            .rows = g->rows,
+            .values = g->values,
+            .examples = g->examples,
+            .rule = ruled ? g->rule + 1 : 0,
+            .reason = ruled ? s->project->orphans[g->rule].reason : NULL};
+    }
+    co_code rc = co_state_orphans_replace(s->state, origin, rows, n, err);
+    free(rows);
+    return rc;
 }

@@ -5,6 +5,7 @@
  * keys that keep each value's type, so that the condition names them exactly.
  */
 #include "verify/verify_int.h"
+#include "cutover/state.h"
 #include "util/key.h"
 
 #include <stdint.h>
@@ -347,6 +348,178 @@ static bool ref_sql(vctx *v, size_t parent, const char *column, co_store *st, co
     return true;
 }
 
+/* ---- entities whose target gave the keys (target_key) ---- */
+
+/* The entity through whose id map a column's values go on their way to the
+ * target (e itself for its own source key, the parent for a ref to an
+ * entity with a target_key), with the column's name in the target table;
+ * NULL when the target holds the source's values. */
+static const co_entity *via_idmap(const co_project *p, const co_entity *e, const char *col,
+                                  const char **target_col)
+{
+    *target_col = col;
+    if (e->target_key && e->nkey == 1 && strcmp(e->key[0], col) == 0) {
+        *target_col = e->target_key;
+        return e;
+    }
+    for (size_t r = 0; r < e->nrefs; r++) {
+        const co_entity *pe = co_project_entity(p, e->refs[r].entity);
+        if (strcmp(e->refs[r].column, col) == 0 && pe && pe->target_key)
+            return pe;
+    }
+    return NULL;
+}
+
+/* The target key the id map of entity via holds for one source value, into
+ * *out (text in storage); *known false when it holds none. */
+static co_code to_target(vctx *v, const co_entity *via, const co_value *val, co_value *out,
+                         co_buf *storage, bool *known)
+{
+    co_buf canon = CO_BUF_INIT;
+    co_key_encode(&canon, val, 1);
+    char *target = NULL;
+    size_t n = 0;
+    *known = false;
+    co_code rc = canon.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                              : co_state_idmap_target(v->s->state, v->t->key, via->name,
+                                                      co_buf_str(&canon), &target, v->err);
+    if (rc == CO_OK && target) {
+        rc = co_key_decode(target, out, 1, &n, storage, v->err);
+        *known = rc == CO_OK && n == 1;
+    }
+    free(target);
+    co_buf_release(&canon);
+    return rc;
+}
+
+/* One set as the target holds it: columns renamed to the target's, values
+ * sent through the id maps; a tuple with a value no id map knows is left
+ * out (no row of the target has it). */
+static co_code keyed_set(vctx *v, const scope_set *set, scope_set *tr, const char **tcols)
+{
+    const co_entity *via[16];
+    for (size_t i = 0; i < set->n; i++)
+        via[i] = via_idmap(v->s->project, v->e, set->cols[i], &tcols[i]);
+    tr->cols = (char **)tcols;
+    tr->n = set->n;
+    co_map_init(&tr->tuples);
+    co_buf text = CO_BUF_INIT, storage = CO_BUF_INIT, tuple = CO_BUF_INIT, mapped[16];
+    for (size_t i = 0; i < 16; i++)
+        mapped[i] = (co_buf)CO_BUF_INIT;
+    co_code rc = CO_OK;
+    size_t pos = 0, klen, vlen;
+    const char *key, *val;
+    while (rc == CO_OK && co_map_next(&set->tuples, &pos, &key, &klen, &val, &vlen)) {
+        co_value vals[16];
+        size_t n = 0;
+        co_buf_reset(&text);
+        co_buf_add(&text, key, klen);
+        co_buf_reset(&storage);
+        rc = co_key_decode(co_buf_str(&text), vals, 16, &n, &storage, v->err);
+        bool known = rc == CO_OK && n == set->n;
+        for (size_t i = 0; known && i < n; i++) {
+            if (!via[i] || vals[i].type == CO_NULL)
+                continue;
+            co_buf_reset(&mapped[i]);
+            rc = to_target(v, via[i], &vals[i], &vals[i], &mapped[i], &known);
+        }
+        if (rc != CO_OK || !known)
+            continue;
+        co_buf_reset(&tuple);
+        co_key_encode_exact(&tuple, vals, n);
+        if (tuple.failed || !co_map_put(&tr->tuples, tuple.data, tuple.len, "", 0))
+            rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < 16; i++)
+        co_buf_release(&mapped[i]);
+    co_buf_release(&text);
+    co_buf_release(&storage);
+    co_buf_release(&tuple);
+    return rc;
+}
+
+co_code co_vscope_keyed_sql(vctx *v, co_store *st, co_buf *out, bool *whole)
+{
+    const co_verify_scope *s = v->scope;
+    *whole = !s || v->index >= s->nentities || s->entities[v->index].whole ||
+             !v->e->tenant_column || (v->e->target_key && v->e->nkey != 1);
+    if (*whole)
+        return CO_OK;
+    const scope_entity *e = &s->entities[v->index];
+    if (e->nsets == 0) {
+        co_buf_adds(out, "1 = 0");
+        return CO_OK;
+    }
+    co_code rc = CO_OK;
+    co_buf_addc(out, '(');
+    for (size_t k = 0; rc == CO_OK && k < e->nsets; k++) {
+        if (e->sets[k].n > 16) {
+            *whole = true;
+            return CO_OK;
+        }
+        scope_set tr;
+        const char *tcols[16];
+        rc = keyed_set(v, &e->sets[k], &tr, tcols);
+        co_buf_adds(out, k ? " OR " : "");
+        if (rc == CO_OK)
+            rc = set_sql(st, &tr, NULL, out, v->err);
+        co_map_release(&tr.tuples);
+    }
+    co_buf_addc(out, ')');
+    return rc;
+}
+
+/* A row found different, by its key as the target holds it: noted by the
+ * source key (the scope's terms), each value that an id map gave back
+ * through it; the entity whole when one cannot be. A row the id map did
+ * not know carries its source key in its text ("no target key: source key
+ * [...]", keyed.c). */
+static co_code note_keyed(vctx *v, const co_value *vals, size_t n)
+{
+    static const char unknown[] = "no target key: source key ";
+    const co_entity *e = v->e;
+    co_value use[16];
+    co_buf back[16];
+    for (size_t k = 0; k < 16; k++)
+        back[k] = (co_buf)CO_BUF_INIT;
+    bool ok = n == e->nkey && n <= 16;
+    co_code rc = CO_OK;
+    co_buf exact = CO_BUF_INIT;
+    for (size_t k = 0; ok && rc == CO_OK && k < n; k++) {
+        use[k] = vals[k];
+        const char *tcol;
+        const co_entity *via = via_idmap(v->s->project, e, e->key[k], &tcol);
+        if (!via || vals[k].type == CO_NULL)
+            continue;
+        char *source = NULL;
+        size_t got = 0;
+        if (vals[k].type == CO_TEXT && vals[k].len > sizeof unknown - 1 &&
+            memcmp(vals[k].s, unknown, sizeof unknown - 1) == 0) {
+            source = strndup(vals[k].s + sizeof unknown - 1, vals[k].len - (sizeof unknown - 1));
+            if (!source)
+                rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
+        } else {
+            co_buf_reset(&exact);
+            co_key_encode_exact(&exact, &vals[k], 1);
+            rc = co_state_idmap_source(v->s->state, v->t->key, via->name, co_buf_str(&exact),
+                                       &source, v->err);
+        }
+        if (rc == CO_OK && source)
+            rc = co_key_decode(source, &use[k], 1, &got, &back[k], v->err);
+        ok = rc == CO_OK && source && got == 1;
+        free(source);
+    }
+    if (rc == CO_OK && ok)
+        rc = co_verify_scope_add(v->differences, v->index, (const char *const *)e->key, n, use,
+                                 v->err);
+    else if (rc == CO_OK)
+        co_verify_scope_whole(v->differences, v->index);
+    for (size_t k = 0; k < 16; k++)
+        co_buf_release(&back[k]);
+    co_buf_release(&exact);
+    return rc;
+}
+
 co_code co_vscope_note(vctx *v, const char *key)
 {
     if (!v->differences)
@@ -355,7 +528,9 @@ co_code co_vscope_note(vctx *v, const char *key)
     size_t n = 0;
     co_buf storage = CO_BUF_INIT;
     co_code rc = co_key_decode(key, vals, 64, &n, &storage, v->err);
-    if (rc == CO_OK && n == v->e->nkey)
+    if (rc == CO_OK && v->keyed)
+        rc = note_keyed(v, vals, n);
+    else if (rc == CO_OK && n == v->e->nkey)
         rc = co_verify_scope_add(v->differences, v->index, (const char *const *)v->e->key, n, vals,
                                  v->err);
     else if (rc == CO_OK)

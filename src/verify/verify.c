@@ -333,10 +333,12 @@ static co_code verify_entity(vctx *v)
     /* A scope limits the rows looked at; an entity whose rows merge is
      * computed by the engine and compared whole. */
     bool whole = true, untouched = false;
-    if (rc == CO_OK && v->scope && !v->e->merge && !v->keyed)
+    if (rc == CO_OK && v->scope && !v->e->merge)
         rc = co_vscope_where(v, v->s->source, &v->where_expected, &whole, &untouched);
-    if (rc == CO_OK && v->scope && !v->e->merge && !v->keyed && !whole)
-        rc = co_vscope_where(v, v->s->dest, &v->where_actual, &whole, &untouched);
+    /* Where the target gave keys, the target side goes through the id maps. */
+    if (rc == CO_OK && v->scope && !v->e->merge && !whole)
+        rc = v->keyed ? co_vscope_keyed_sql(v, v->s->dest, &v->where_actual, &whole)
+                      : co_vscope_where(v, v->s->dest, &v->where_actual, &whole, &untouched);
     bool limited = !whole;
     v->untouched = limited && untouched;
     co_store_set_key_filter(v->s->source, keep_unrejected, v);

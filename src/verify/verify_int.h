@@ -125,6 +125,13 @@ co_code co_vscope_gone_sql(vctx *v, size_t parent, const char *column, co_store 
                            bool *all, bool *none);
 /* Adds the row's key (canonical, as the findings name it) to v->differences. */
 co_code co_vscope_note(vctx *v, const char *key);
+/* For an entity whose target or whose parents' target gave the keys
+ * (v->keyed): the scope's condition on the target side, each value that
+ * went through an id map replaced by its target key (the source side is
+ * co_vscope_where's). *whole when the scope cannot be named there (an
+ * entity without a tenant column, a target_key over a key of several
+ * columns): the entity is verified whole. */
+co_code co_vscope_keyed_sql(vctx *v, co_store *st, co_buf *out, bool *whole);
 
 co_code co_verify_content(vctx *v);
 co_code co_verify_volume(vctx *v);

@@ -103,6 +103,27 @@ assert_eq "the tables and columns were found in the queries" "customers.account_
   "$(jq -r '[.sources[] | "\(.table).\(.column) \(.found) \(.rows)"] | join(",")' <<<"$O")"
 run_cutover verify --all
 assert_contains "the text output says so" "FINDING  customers.account_id: 2 rows whose tenant is NULL, e.g." "$OUT"
+# The journal keeps the accounting; the report and the API show it.
+assert_eq "journal: the tables read and the groups, by verify" \
+  "verify customers account_id table 6 - -|verify orders account_id table 4 - -|verify customers account_id null 2 - -|verify customers account_id unknown 1 - -|verify orders account_id unknown 2 - -" \
+  "$(q .cutover/state.db "SELECT group_concat(origin || ' ' || source_table || ' ' || tenant_column || ' ' || kind || ' ' || rows || ' ' || coalesce(rule, '-') || ' ' || coalesce(reason, '-'), '|') FROM (SELECT * FROM orphans ORDER BY kind <> 'table', source_table, kind, rows)")"
+assert_eq "journal: the example keys" '[{"key":[13],"tenant":null},{"key":[14],"tenant":null}]' \
+  "$(q .cutover/state.db "SELECT examples FROM orphans WHERE kind = 'null'")"
+run_cutover report -o report.html
+assert_contains "the report's overview: the rows of no tenant" \
+  "5 source rows whose tenant value is NULL or names no tenant; 0 left out by an orphans rule." "$(cat report.html)"
+assert_contains "with the table, the count and the keys" \
+  "<tr class=bad><td>customers.account_id</td><td>NULL</td><td class=num>2</td><td><code>[{&quot;key&quot;:[13]" "$(cat report.html)"
+"$CUTOVER" serve --listen 127.0.0.1:0 > serve.out 2>serve.err &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 100); do grep -q '^token' serve.out 2>/dev/null && break; sleep 0.1; done
+url=$(sed -n 's/^cutover: serving \(http[^ ]*\) .*/\1/p' serve.out)
+api=$(curl -s "${url}api/orphans")
+assert_eq "/api/orphans: counted by verify, 5 rows, none excluded, 2 tables, 3 groups" "verify 5 0 2 3" \
+  "$(jq -r '"\(.origin) \(.rows) \(.excluded) \(.sources | length) \(.groups | length)"' <<<"$api")"
+kill $server
+wait $server 2>/dev/null
 run_cutover audit --json
 assert_eq "audit counts the same rows" "5 0" "$(jq -r '.orphans | "\(.rows) \(.excluded)"' <<<"$OUT")"
 
@@ -119,9 +140,15 @@ YAML
 run_cutover audit --json --html audit.html
 assert_contains "the audit page shows the rows left out, with the rule's reason" \
   "rule 2: account 99 closed in 2019" "$(cat audit.html)"
+assert_eq "journal: audit's accounting replaces verify's, with each rule" \
+  "audit customers null 1 leads never assigned to an account|audit customers unknown 2 account 99 closed in 2019|audit orders unknown - -|audit orders unknown 2 account 99 closed in 2019" \
+  "$(q .cutover/state.db "SELECT group_concat(origin || ' ' || source_table || ' ' || kind || ' ' || coalesce(rule, '-') || ' ' || coalesce(reason, '-'), '|') FROM (SELECT * FROM orphans WHERE kind <> 'table' ORDER BY source_table, kind, rule IS NOT NULL, rule)")"
 assert_eq "audit: rules leave 4 out, 1 left (tenant 98)" "1 4" "$(jq -r '.orphans | "\(.rows) \(.excluded)"' <<<"$OUT")"
 assert_eq "each group names its rule" 'customers null 1 leads never assigned to an account|customers unknown 2 account 99 closed in 2019|orders unknown - -|orders unknown 2 account 99 closed in 2019' \
   "$(jq -r '[.orphans.groups[] | "\(.table) \(.tenant) \(.rule.index // "-") \(.rule.reason // "-")"] | join("|")' <<<"$OUT")"
+run_cutover report -o report.html
+assert_contains "the report names the rule and its reason" \
+  "excluded by orphans rule 2: account 99 closed in 2019" "$(cat report.html)"
 cat >> cutover.yaml <<'YAML'
   - table: orders
     tenant_value: unknown

@@ -1,7 +1,8 @@
 # test_pg_schema.sh: on PostgreSQL, rehearse creates staging's tables from the
 # target's catalog (columns and types, serial, identity, generated columns,
 # defaults, primary and unique keys, CHECKs, foreign keys with DEFERRABLE and
-# NOT VALID, the tables they name, partial and expression indexes) and passes;
+# NOT VALID, the tables they name, partial and expression indexes, the enums
+# and domains the columns use, a domain over an enum included) and passes;
 # a SQLite target with a PostgreSQL staging is a clear error. On a PostgreSQL
 # source, verify --all counts the rows of no tenant exactly.
 source "$(dirname "$0")/lib.sh"
@@ -19,8 +20,13 @@ CREATE TABLE orders (id int PRIMARY KEY, account_id int, customer_id int, total 
 INSERT INTO orders VALUES (100, 1, 10, 5.5), (101, 2, 12, 7), (102, 99, 15, 1);
 SQL
 pgsql target <<'SQL'
-CREATE TABLE regions (id int PRIMARY KEY, name text NOT NULL);
+CREATE TYPE mood AS ENUM ('sad', 'o''k', 'happy');
+CREATE TYPE grade AS ENUM ('a', 'b');
+CREATE DOMAIN grade_d AS grade NOT NULL DEFAULT 'b' CONSTRAINT not_a CHECK (VALUE <> 'a');
+CREATE DOMAIN short_text AS varchar(20) CHECK (length(VALUE) > 0);
+CREATE TABLE regions (id int PRIMARY KEY, name short_text NOT NULL);
 CREATE TABLE customers (id serial PRIMARY KEY, account_id int NOT NULL,
+  mood mood, grade grade_d, nick short_text,
   name text NOT NULL CHECK (length(name) > 0), email varchar(200) UNIQUE,
   ref uuid NOT NULL DEFAULT gen_random_uuid(), created_at timestamptz DEFAULT now(),
   name_upper text GENERATED ALWAYS AS (upper(name)) STORED,
@@ -74,9 +80,24 @@ FROM pg_constraint WHERE conrelid IN ('customers'::regclass, 'orders'::regclass,
 ORDER BY 1, 2;
 SELECT pg_get_indexdef(indexrelid) FROM pg_index
 WHERE indrelid IN ('customers'::regclass, 'orders'::regclass) ORDER BY 1;
+SELECT t.typname, t.typtype, format_type(t.typbasetype, t.typtypmod), t.typnotnull,
+       coalesce(t.typdefault, ''),
+       coalesce((SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum
+                 WHERE enumtypid = t.oid), ''),
+       coalesce((SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid), ',')
+                 FROM pg_constraint WHERE contypid = t.oid), '')
+FROM pg_type t WHERE t.typtype IN ('e', 'd') AND t.typnamespace = 'public'::regnamespace
+ORDER BY 1;
 SQL
 }
 assert_eq "staging's catalog is the target's" "$(catalog target)" "$(catalog staging)"
+assert_eq "the enums and domains were made, a domain's enum first" \
+  "grade|e|mood|e|grade_d|d|short_text|d" \
+  "$(pgsql staging -c "SELECT typname, typtype FROM pg_type WHERE typtype IN ('e', 'd')
+     AND typnamespace = 'public'::regnamespace ORDER BY typtype DESC, typname" | tr '\n' '|' | sed 's/|$//')"
+assert_eq "an enum's labels in order, quotes kept" "sad,o'k,happy" \
+  "$(pgsql staging -c "SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum
+     WHERE enumtypid = 'mood'::regtype")"
 assert_eq "a serial column has a sequence of its own" customers_id_seq \
   "$(pgsql staging -c "SELECT pg_get_serial_sequence('customers', 'id')" | sed 's/^public\.//')"
 assert_eq "the NOT VALID foreign key stays not validated" f \

@@ -3,7 +3,9 @@
 # the same person (similar, merged without asking), two look alike (sent to
 # review), two share an e-mail but a person keeps them apart. Decisions are
 # applied from the exported CSV and honoured by migrate and verify; the
-# children of merged people follow their survivor.
+# children of merged people follow their survivor. Where the target gives
+# the people their keys (target_key), the export shows both keys and a
+# decision may name the rows by the keys the target gave them.
 source "$(dirname "$0")/lib.sh"
 
 src=$WORK/legacy.db tgt=$WORK/new.db
@@ -118,4 +120,41 @@ assert_eq "trace: 8 kept apart, loaded as itself" 'loaded [8]' \
   "$(jq -r '.steps[0] | "\(.kind) \(.target_key)"' <<<"$OUT")"
 run_cutover "${p[@]}" verify --all
 assert_eq "verify passes with the decisions" 0 "$CODE"
+
+# The same people where the target gives the keys (AUTOINCREMENT from 1000).
+K=$WORK/keyed
+mkdir -p "$K"
+cp "$src" "$K/legacy.db"
+sqlite3 "$K/new.db" <<'SQL'
+CREATE TABLE people (id INTEGER PRIMARY KEY AUTOINCREMENT, team_id INTEGER NOT NULL,
+                     first_name TEXT, last_name TEXT, born TEXT, email TEXT, city TEXT);
+CREATE TABLE visits (id INTEGER PRIMARY KEY, person_id INTEGER NOT NULL REFERENCES people (id),
+                     page TEXT);
+INSERT INTO people (id, team_id, first_name) VALUES (1000, 9, 'made by the new app');
+SQL
+sed 's/^    key: \[id\]$/&/; /^  - name: people$/a\    target_key: id' "$WORK/cutover.yaml" >"$K/cutover.yaml"
+k=(-p "$K/cutover.yaml")
+run_cutover "${k[@]}" review export --all -o "$K/before.csv"
+assert_eq "keyed: export before migrating" 0 "$CODE"
+assert_contains "keyed: the header has both keys" \
+  "tenant,entity,key_a,key_b,target_key_a,target_key_b,score,agree,decision" "$(head -n 1 "$K/before.csv")"
+assert_contains "keyed: no target keys before migrating" '1,people,[5],[6],,,' "$(sed -n 2p "$K/before.csv")"
+run_cutover "${k[@]}" migrate --all --skip-rehearsal -q
+assert_eq "keyed: migrate" 0 "$CODE"
+t5=$(q "$K/.cutover/state.db" "SELECT target_key FROM id_map WHERE entity = 'people' AND source_key = '[5]'")
+t6=$(q "$K/.cutover/state.db" "SELECT target_key FROM id_map WHERE entity = 'people' AND source_key = '[6]'")
+assert_eq "keyed: 5 and 6 got keys above 1000" "true" \
+  "$([[ $t5 == '['10* && $t6 == '['10* && $t5 != "$t6" ]] && echo true || echo "$t5 $t6")"
+run_cutover "${k[@]}" review export --all -o "$K/pairs.csv"
+assert_contains "keyed: the export shows the target keys" "1,people,[5],[6],$t5,$t6," "$(sed -n 2p "$K/pairs.csv")"
+# A person names the pair by the keys the new system shows.
+{ head -n 1 "$K/pairs.csv"; echo "1,people,,,${t5//[\[\]]/},${t6//[\[\]]/},,,merge"; } >"$K/decided.csv"
+run_cutover "${k[@]}" review apply "$K/decided.csv" --json
+assert_eq "keyed: apply by target keys" 0 "$CODE"
+assert_eq "keyed: recorded by source keys" "[5]|[6]|merge" \
+  "$(q "$K/.cutover/state.db" "SELECT key_a || '|' || key_b || '|' || decision FROM merge_decisions")"
+echo "1,people,,,999999,${t6//[\[\]]/},,,merge" >>"$K/decided.csv"
+run_cutover "${k[@]}" review apply "$K/decided.csv"
+assert_eq "keyed: an unknown target key is a usage error" 2 "$CODE"
+assert_contains "keyed: named" "target key [999999] of tenant 1 is not in the id map of entity people" "$ERR"
 finish

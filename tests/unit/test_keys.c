@@ -16,6 +16,7 @@
 #include "cutover/capture.h"
 #include "cutover/cutover_seq.h"
 #include "cutover/migrate.h"
+#include "cutover/state.h"
 #include "cutover/verify.h"
 #include "engine/session.h"
 #include "tmpdir.h"
@@ -274,6 +275,80 @@ static void verified(co_session *s, const co_tenant *t)
     co_verify_result_release(&v);
 }
 
+/* The content check of entity name in v, or fails. */
+static const co_check_result *content_of(const co_verify_result *v, const char *name)
+{
+    for (size_t i = 0; i < v->nchecks; i++)
+        if (strcmp(v->checks[i].entity, name) == 0 && v->checks[i].check == CO_CHECK_CONTENT)
+            return &v->checks[i];
+    fail_msg("no content check of %s", name);
+    return NULL;
+}
+
+/* Inside the freeze, an entity whose target gave the keys (orders, entity
+ * 1) is verified through the id map over the rows a change touched, named
+ * by their source keys, and not whole; a difference planted in such a row
+ * is found, and a full verification notes it by its source key, for the
+ * scoped one to look at again. */
+static void scoped_through_idmap(co_session *s, const co_tenant *t)
+{
+    co_error err;
+    co_error_clear(&err);
+    const char *cols[] = {"id"};
+    co_value order = co_int(100);
+    co_verify_scope *scope = co_verify_scope_new(s->project);
+    assert_non_null(scope);
+    assert_int_equal(co_verify_scope_add(scope, 1, cols, 1, &order, &err), CO_OK);
+    co_verify_options o = {.scope = scope, .since_run = 1};
+    co_verify_result v;
+    assert_int_equal(co_verify_tenant(s, t, &o, &v, &err), CO_OK);
+    assert_true(v.pass);
+    const co_check_result *c = content_of(&v, "orders");
+    assert_int_equal(c->expected, 1); /* one row compared, of the tenant's 3 */
+    assert_int_equal(c->actual, 1);
+    assert_non_null(strstr(c->summary, "changed since run"));
+    co_verify_result_release(&v);
+
+    /* A difference planted in that row (its target key is not its source
+     * key) is found. */
+    int64_t tk = num(s->dest, "SELECT id FROM orders WHERE account_id = 1 AND amount = 5");
+    assert_true(tk > 7000);
+    exec_ok(s->dest, "UPDATE orders SET amount = 55 WHERE account_id = 1 AND amount = 5");
+    assert_int_equal(co_verify_tenant(s, t, &o, &v, &err), CO_OK);
+    assert_false(v.pass);
+    c = content_of(&v, "orders");
+    assert_int_equal(c->expected, 1);
+    assert_int_equal(c->differences, 1);
+    co_verify_result_release(&v);
+
+    /* A scope of another order does not look at it. */
+    co_verify_scope *other = co_verify_scope_new(s->project);
+    co_value order2 = co_int(102);
+    assert_int_equal(co_verify_scope_add(other, 1, cols, 1, &order2, &err), CO_OK);
+    co_verify_options o2 = {.scope = other, .since_run = 1};
+    assert_int_equal(co_verify_tenant(s, t, &o2, &v, &err), CO_OK);
+    assert_true(v.pass);
+    co_verify_result_release(&v);
+
+    /* A full verification notes the row by its source key (order 100). */
+    co_verify_scope *noted = co_verify_scope_new(s->project);
+    co_verify_options full = {.differences = noted};
+    assert_int_equal(co_verify_tenant(s, t, &full, &v, &err), CO_OK);
+    assert_false(v.pass);
+    co_verify_result_release(&v);
+    assert_int_equal(co_verify_scope_count(noted, 1), 1);
+    co_verify_options again = {.scope = noted, .since_run = 1};
+    assert_int_equal(co_verify_tenant(s, t, &again, &v, &err), CO_OK);
+    assert_false(v.pass);
+    assert_int_equal(content_of(&v, "orders")->expected, 1);
+    co_verify_result_release(&v);
+
+    exec_ok(s->dest, "UPDATE orders SET amount = 5 WHERE account_id = 1 AND amount = 55");
+    co_verify_scope_free(scope);
+    co_verify_scope_free(other);
+    co_verify_scope_free(noted);
+}
+
 static void live_target(bool pg)
 {
     co_project *p = prepare(pg ? "pg" : "lite", pg);
@@ -342,6 +417,7 @@ static void live_target(bool pg)
     fks_hold(s, pg);
     others_untouched(s);
     verified(s, &tenants[0]);
+    scoped_through_idmap(s, &tenants[0]);
 
     /* Migrating again changes nothing and draws no key. */
     const char *snapshot =
@@ -381,6 +457,66 @@ static void live_target(bool pg)
     co_tenants_free(tenants, n);
     co_session_close(s);
     co_project_free(p);
+}
+
+/* A row with a target key that the target refuses (order 102, amount 9) is
+ * rejected, and the id map row written for it when it was put is taken
+ * back: the id map holds the rows loaded, and nothing else. */
+static void refused_keyed_row(bool pg)
+{
+    co_project *p = prepare(pg ? "pg" : "refused", pg);
+    co_session *s;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_session_open(p, 0, &s, &err), CO_OK);
+    exec_ok(s->dest, pg ? "ALTER TABLE orders ADD CONSTRAINT no_nine CHECK (amount <> 9)"
+                        : "CREATE TRIGGER no_nine BEFORE INSERT ON orders WHEN NEW.amount = 9"
+                          " BEGIN SELECT RAISE(ABORT, 'no nine'); END");
+    co_tenant *tenants;
+    size_t n;
+    assert_int_equal(co_tenants_list(s, &tenants, &n, &err), CO_OK);
+    co_migrate_options plain = {.skip_rehearsal = true};
+    co_migrate_result r;
+    if (co_migrate_tenant(s, &tenants[0], &plain, &r, &err) != CO_OK)
+        fail_msg("migrate: %s (%s)", err.message, err.where);
+    assert_int_equal(r.rejected, 1);
+    co_migrate_result_release(&r);
+    char *target = NULL;
+    assert_int_equal(co_state_idmap_target(s->state, "1", "orders", "[102]", &target, &err), CO_OK);
+    assert_null(target);
+    assert_int_equal(co_state_idmap_target(s->state, "1", "orders", "[100]", &target, &err), CO_OK);
+    assert_non_null(target);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT amount FROM orders WHERE id = %.*s",
+             (int)strlen(target) - 2, target + 1); /* [7001] */
+    free(target);
+    assert_int_equal(num(s->dest, sql), 5);
+    assert_int_equal(num(s->dest, "SELECT count(*) FROM orders WHERE account_id = 1"), 2);
+    verified(s, &tenants[0]);
+    co_tenants_free(tenants, n);
+    co_session_close(s);
+    co_project_free(p);
+}
+
+static void sqlite_refused_keyed_row(void **state)
+{
+    (void)state;
+    refused_keyed_row(false);
+}
+
+static void pg_refused_keyed_row(void **state)
+{
+    (void)state;
+    if (!*pg_server) {
+        print_message("no CUTOVER_TEST_PG: the PostgreSQL target is not tested\n");
+        return;
+    }
+    refused_keyed_row(true);
+    co_store *server = open_store(pg_server, CO_SIDE_TARGET);
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", pg_name);
+    exec_ok(server, sql);
+    co_store_close(server);
 }
 
 /* co_store_reserve_keys: above what the table holds and its AUTOINCREMENT
@@ -480,6 +616,8 @@ int main(void)
         cmocka_unit_test(reserves_keys),
         cmocka_unit_test(sqlite_live_target),
         cmocka_unit_test(pg_live_target),
+        cmocka_unit_test(sqlite_refused_keyed_row),
+        cmocka_unit_test(pg_refused_keyed_row),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,82 @@
+/*
+ * orphans.c: the journal's record of the source rows of no tenant
+ * (state.h, "Rows of no tenant"): the last accounting that `verify --all` or
+ * `audit` made, replaced whole each time, for the report and the dashboard.
+ */
+#include "cutover/state.h"
+#include "state/state_int.h"
+#include "util/clock.h"
+
+#include <string.h>
+
+static co_value text_or_null(const char *s) { return s ? co_text(s, strlen(s)) : co_null(); }
+
+co_code co_state_orphans_replace(co_state *st, const char *origin, const co_state_orphan *rows,
+                                 size_t n, co_error *err)
+{
+    char now[32];
+    co_clock_iso(co_clock_now(), now, sizeof now);
+    co_store *store = co_state_store(st);
+    co_code rc = co_state_begin(st, err);
+    if (rc == CO_OK)
+        rc = co_store_exec(store, "DELETE FROM orphans", err);
+    for (size_t i = 0; rc == CO_OK && i < n; i++) {
+        const co_state_orphan *o = &rows[i];
+        co_param p[] = {{NULL, text_or_null(now)},           {NULL, text_or_null(origin)},
+                        {NULL, text_or_null(o->table)},      {NULL, text_or_null(o->column)},
+                        {NULL, text_or_null(o->kind)},       {NULL, co_int(o->rows)},
+                        {NULL, co_int(o->values)},           {NULL, text_or_null(o->examples)},
+                        {NULL, o->rule ? co_int(o->rule) : co_null()},
+                        {NULL, text_or_null(o->reason)}};
+        rc = co_store_exec_params(store,
+                                  "INSERT INTO orphans (counted_at, origin, source_table,"
+                                  " tenant_column, kind, rows, distinct_values, examples, rule,"
+                                  " reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                  p, 10, NULL, err);
+    }
+    if (rc == CO_OK)
+        return co_state_commit(st, err);
+    co_state_rollback(st);
+    return rc;
+}
+
+/* A text cell as a C string in buf (cap bytes), or NULL. */
+static const char *cell_text(co_value v, char *buf, size_t cap)
+{
+    if (v.type != CO_TEXT)
+        return NULL;
+    size_t len = v.len < cap - 1 ? v.len : cap - 1;
+    memcpy(buf, v.s, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+co_code co_state_orphans_each(co_state *st, co_state_orphan_fn fn, void *ctx, co_error *err)
+{
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(co_state_store(st),
+                                "SELECT counted_at, origin, source_table, tenant_column, kind,"
+                                " rows, distinct_values, examples, rule, reason FROM orphans"
+                                " ORDER BY kind <> 'table', source_table, kind",
+                                NULL, 0, &c, err);
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        char at[40], origin[16], table[256], column[256], kind[16], examples[4096], reason[1024];
+        co_state_orphan o = {0};
+        o.counted_at = cell_text(co_cursor_value(c, 0), at, sizeof at);
+        o.origin = cell_text(co_cursor_value(c, 1), origin, sizeof origin);
+        o.table = cell_text(co_cursor_value(c, 2), table, sizeof table);
+        o.column = cell_text(co_cursor_value(c, 3), column, sizeof column);
+        o.kind = cell_text(co_cursor_value(c, 4), kind, sizeof kind);
+        co_value rows = co_cursor_value(c, 5), values = co_cursor_value(c, 6),
+                 rule = co_cursor_value(c, 8);
+        o.rows = rows.type == CO_INT ? rows.i : 0;
+        o.values = values.type == CO_INT ? values.i : 0;
+        o.examples = cell_text(co_cursor_value(c, 7), examples, sizeof examples);
+        o.rule = rule.type == CO_INT ? (int)rule.i : 0;
+        o.reason = cell_text(co_cursor_value(c, 9), reason, sizeof reason);
+        rc = fn(ctx, &o, err);
+    }
+    co_cursor_close(c);
+    return rc;
+}
