@@ -571,6 +571,7 @@ static const co_store_ops sqlite_ops = {
     .ddl = &co_sqlite_ddl_ops,
     .defer_constraints = sq_defer_constraints,
     .reserve_keys = sq_reserve_keys,
+    .digest_sum_sql = co_sqlite_digest_sum_sql,
 };
 
 /* Process-wide SQLite settings, made once before the first connection:
