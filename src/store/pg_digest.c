@@ -74,11 +74,15 @@ static bool value_sql(Oid oid, co_canon_type t, const char *q, co_buf *out)
             ok = false;
             break;
         }
+        /* (the regular expressions only for text that begins like a number,
+         * the cast only for digits: CASE evaluates in order) */
         co_buf_printf(out,
-                      "CASE WHEN %s ~ '^(0|-?[1-9][0-9]{0,17})$' OR (%s ~ '^-?[1-9][0-9]{18}$'"
-                      " AND %s::numeric BETWEEN -9223372036854775808 AND 9223372036854775807)"
-                      " THEN 'I' || %s || ';' ELSE ",
-                      q, q, q, q);
+                      "CASE WHEN CASE WHEN NOT (ascii(%s) BETWEEN 48 AND 57 OR ascii(%s) = 45)"
+                      " THEN false WHEN %s ~ '^(0|-?[1-9][0-9]{0,17})$' THEN true"
+                      " WHEN %s ~ '^-?[1-9][0-9]{18}$'"
+                      " THEN %s::numeric BETWEEN -9223372036854775808 AND 9223372036854775807"
+                      " ELSE false END THEN 'I' || %s || ';' ELSE ",
+                      q, q, q, q, q, q);
         tagged_text(out, q);
         co_buf_adds(out, " END");
         break;
