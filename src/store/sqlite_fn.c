@@ -161,7 +161,10 @@ static bool parse_types(const char *names, canon_sum *cs, int n)
     return *names == '\0';
 }
 
-static void fn_canon_hash_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* One row of a canonical sum: each value in its type's canonical form, then
+ * the row's hash (cutover_canon_hash_sum) or digest (cutover_canon_digest_sum). */
+static void canon_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv,
+                           uint64_t (*row)(const co_value *, size_t), const char *types_error)
 {
     canon_sum *cs = sqlite3_aggregate_context(ctx, sizeof *cs);
     if (!cs) {
@@ -176,7 +179,7 @@ static void fn_canon_hash_sum_step(sqlite3_context *ctx, int argc, sqlite3_value
     if (!cs->parsed) {
         const char *names = (const char *)sqlite3_value_text(argv[0]);
         if (!names || !parse_types(names, cs, n)) {
-            sqlite3_result_error(ctx, "cutover_canon_hash_sum: a type for each value", -1);
+            sqlite3_result_error(ctx, types_error, -1);
             return;
         }
         cs->parsed = true;
@@ -185,7 +188,12 @@ static void fn_canon_hash_sum_step(sqlite3_context *ctx, int argc, sqlite3_value
     char text[MAX_FUNCTION_ARGS][CO_CANON_TEXT_MAX];
     for (int i = 0; i < n; i++)
         vals[i] = co_canon_value(cs->types[i], value_of(argv[i + 1]), text[i]);
-    cs->sum += co_row_hash(vals, (size_t)n);
+    cs->sum += row(vals, (size_t)n);
+}
+
+static void fn_canon_hash_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    canon_sum_step(ctx, argc, argv, co_row_hash, "cutover_canon_hash_sum: a type for each value");
 }
 
 /* cutover_canon_digest_sum('type1,...', v1, ..., vn): the sum of
@@ -193,29 +201,8 @@ static void fn_canon_hash_sum_step(sqlite3_context *ctx, int argc, sqlite3_value
  * PostgreSQL computes with md5(), co_store_digest_sum_sql). */
 static void fn_canon_digest_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    canon_sum *cs = sqlite3_aggregate_context(ctx, sizeof *cs);
-    if (!cs) {
-        sqlite3_result_error_nomem(ctx);
-        return;
-    }
-    int n = argc - 1;
-    if (n > MAX_FUNCTION_ARGS) {
-        sqlite3_result_error(ctx, "cutover: too many columns for a row digest", -1);
-        return;
-    }
-    if (!cs->parsed) {
-        const char *names = (const char *)sqlite3_value_text(argv[0]);
-        if (!names || !parse_types(names, cs, n)) {
-            sqlite3_result_error(ctx, "cutover_canon_digest_sum: a type for each value", -1);
-            return;
-        }
-        cs->parsed = true;
-    }
-    co_value vals[MAX_FUNCTION_ARGS];
-    char text[MAX_FUNCTION_ARGS][CO_CANON_TEXT_MAX];
-    for (int i = 0; i < n; i++)
-        vals[i] = co_canon_value(cs->types[i], value_of(argv[i + 1]), text[i]);
-    cs->sum += co_row_digest(vals, (size_t)n);
+    canon_sum_step(ctx, argc, argv, co_row_digest,
+                   "cutover_canon_digest_sum: a type for each value");
 }
 
 co_code co_sqlite_digest_sum_sql(co_store *s, const char *from_sql, const co_param *params,
