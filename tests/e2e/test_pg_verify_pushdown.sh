@@ -1,5 +1,5 @@
-# test_pg_verify_pushdown.sh: verification on PostgreSQL sums row digests in
-# SQL (co_store_digest_sum_sql): a faithful copy verifies clean SQLite ->
+# test_pg_verify_pushdown.sh: with CUTOVER_SERVER_DIGESTS=1, verification on
+# PostgreSQL sums row digests in SQL (co_store_digest_sum_sql): a faithful copy verifies clean SQLite ->
 # PostgreSQL and PostgreSQL -> PostgreSQL reading a few summary rows, not the
 # rows; planted differences (a changed value, a missing row, an extra row,
 # 1.5 against 1.6 in a double precision column, a timestamp one second off)
@@ -50,6 +50,12 @@ assert_eq "PostgreSQL -> PostgreSQL: migrated" 0 "$CODE"
 fetched() { jq '[.verifications[].checks[] | select(.check == "content") | .fetched] | add' <<<"$OUT"; }
 content() { jq -r '[.verifications[].findings[] | select(.check == "content")
                     | "\(.kind) \(.key | tojson)"] | sort | join(", ")' <<<"$OUT"; }
+
+# Without CUTOVER_SERVER_DIGESTS=1 (the default), PostgreSQL's rows are read and hashed here.
+run_cutover -p "$proj" --target "$PG_BASE/pd_target" verify --all --json
+assert_eq "by default: a faithful copy verifies clean" 0 "$CODE"
+assert_eq "by default: the PostgreSQL side's rows are read" true "$( (( $(fetched) >= N )) && echo true || echo false)"
+export CUTOVER_SERVER_DIGESTS=1
 
 check_path() { # NAME PROJECT TARGET-DB
   local name=$1 p=$2 db=$3
