@@ -220,6 +220,9 @@ CO_API void co_constraints_free(co_constraint *c, size_t n);
  *   cutover_canon_hash_sum('t1,...,tn', v1, ..., vn)
  *                                  cutover_hash_sum of each vi in the
  *                                  canonical form of type ti
+ *   cutover_canon_digest_sum('t1,...,tn', v1, ..., vn)
+ *                                  the same with co_row_digest for the row
+ *                                  hash (co_store_digest_sum_sql)
  * co_store_set_key_filter sets (fn) or clears (NULL) the filter. */
 typedef bool (*co_key_filter_fn)(void *ctx, const char *key, size_t len);
 CO_API void co_store_set_key_filter(co_store *s, co_key_filter_fn fn, void *ctx);
@@ -237,6 +240,27 @@ CO_API bool co_store_one_writer(const co_store *s);
 
 /* Appends SQL giving the calendar month ('YYYY-MM') of a timestamp expression. */
 CO_API void co_store_month_sql(const co_store *s, const char *expr, co_buf *out);
+/* The digest sum of rows computed by the database itself, on every engine that
+ * can (SQLite with cutover_canon_digest_sum, PostgreSQL in plain SQL with
+ * md5()): appends to out a select-list item over from_sql's output columns
+ * cols (quoted here) that gives the sum modulo 2^64 of co_row_digest
+ * (util/rowhash.h) of each row, each value first in the canonical form of
+ * types[i] (a type name of util/canon.h: "integer", "decimal(2)", ...; NULL
+ * for "any") and, where digits[i] >= 0, rounded to that many decimals as
+ * verify.round does. The item's value is an integer or the decimal text of
+ * one (PostgreSQL's numeric sum): co_store_digest_value reads either.
+ * from_sql and params (bound as they will be) let the engine look at the
+ * columns' types. *supported is false, and out untouched, when the engine
+ * cannot give the same digests for these columns (a type whose canonical
+ * form it cannot write exactly, MySQL): the caller then reads the rows and
+ * computes co_row_digest itself. */
+CO_API co_code co_store_digest_sum_sql(co_store *s, const char *from_sql, const co_param *params,
+                                       size_t nparams, const char *const *cols, const char *const *types,
+                                       const int *digits, size_t ncols, co_buf *out,
+                                       bool *supported, co_error *err);
+/* The digest sum of the item above as read back from a cursor (an integer, or
+ * the decimal text of a larger one, taken modulo 2^64). */
+CO_API uint64_t co_store_digest_value(co_value v);
 
 /* A source is opened so that nothing writes to it by accident. Capture, which
  * adds cutover's own change log and triggers to the source, asks for writes

@@ -9,6 +9,7 @@
 #include "util/key.h"
 #include "engine/engine_int.h"
 #include "engine/merge.h"
+#include "engine/reader.h"
 #include "engine/rejects.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -21,6 +22,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include "engine/load_int.h"
+#include "engine/reader.h"
 
 static void encode_key(load *l, const co_value *row, co_buf *out)
 {
@@ -474,12 +476,18 @@ co_code co_load_rows(load *l, co_cursor *c, co_loader *loader, const co_migrate_
         return co_error_set(l->err, CO_EUNSUPPORTED, "queries of more than 256 columns are not supported");
     size_t batch = l->s->project->batch_size, in_batch = 0;
     co_buf storage = CO_BUF_INIT; /* remapped ref values */
-    co_code rc;
+    /* The next rows are read on a thread of their own while these load (reader.h). */
+    co_reader *reader = NULL;
+    co_code rc = co_reader_wanted() ? co_reader_start(c, width, &reader, l->err) : CO_OK;
     bool has_row;
-    while ((rc = co_cursor_next(c, &has_row, l->err)) == CO_OK && has_row) {
+    const co_value *read = NULL;
+    while (rc == CO_OK &&
+           (rc = reader ? co_reader_next(reader, &read, &has_row, l->err)
+                        : co_cursor_next(c, &has_row, l->err)) == CO_OK &&
+           has_row) {
         l->counts.source_rows++;
         for (size_t i = 0; i < width; i++) {
-            row[i] = co_cursor_value(c, i);
+            row[i] = reader ? read[i] : co_cursor_value(c, i);
             l->counts.bytes += row[i].type == CO_TEXT || row[i].type == CO_BLOB ? (int64_t)row[i].len
                                : row[i].type == CO_NULL                       ? 0
                                                                               : 8;
@@ -502,6 +510,7 @@ co_code co_load_rows(load *l, co_cursor *c, co_loader *loader, const co_migrate_
         if ((l->counts.source_rows & 4095) == 0)
             report(l, opt, total, false);
     }
+    co_reader_stop(reader);
     if (rc == CO_OK && l->merger)
         rc = co_merger_finish(l->merger, l->err);
     co_buf_release(&storage);

@@ -649,6 +649,7 @@ static const co_store_ops pg_ops = {
     .allow_writes = pg_allow_writes,
     .defer_constraints = pg_defer_constraints,
     .reserve_keys = pg_reserve_keys,
+    .digest_sum_sql = co_pg_digest_sum_sql,
     .client_side_hashes = true,
     .ddl = &co_pg_ddl_ops,
     .dialect = &co_pg_dialect_ops,

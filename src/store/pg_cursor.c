@@ -328,6 +328,12 @@ static void cursor_close(co_cursor *cc)
     free(c);
 }
 
+Oid co_pg_cursor_type(const co_cursor *cc, size_t i)
+{
+    const pg_cursor *c = (const pg_cursor *)cc;
+    return c->res && i < c->ncols ? PQftype(c->res, (int)i) : 0;
+}
+
 static const co_cursor_ops pg_cursor_ops = {
     .next = cursor_next,
     .ncols = cursor_ncols,

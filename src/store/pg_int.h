@@ -123,6 +123,13 @@ bool co_pg_names_normalizer(const char *message);
 
 /* ---- cursors (pg_cursor.c), loading (pg_copy.c), reads (pg_reads.c) ----------- */
 
+/* The type (its OID) of column i of a cursor's rows; 0 when there is none. */
+Oid co_pg_cursor_type(const co_cursor *c, size_t i);
+/* co_store_digest_sum_sql on PostgreSQL (pg_digest.c). */
+co_code co_pg_digest_sum_sql(co_store *s, const char *from_sql, const co_param *params,
+                             size_t nparams, const char *const *cols, const char *const *types,
+                             const int *digits, size_t ncols, co_buf *out, bool *supported,
+                             co_error *err);
 co_code co_pg_query(co_store *s, const char *sql, const co_param *params, size_t n,
                     co_cursor **out, co_error *err);
 /* Calls off a loader's open COPY (its rows go at its flush instead), so that

@@ -576,6 +576,7 @@ static const co_store_ops sqlite_ops = {
     .reserve_keys = sq_reserve_keys,
     .dialect = &co_sqlite_dialect_ops,
     .capture = &co_sqlite_capture_ops,
+    .digest_sum_sql = co_sqlite_digest_sum_sql,
 };
 
 /* Process-wide SQLite settings, made once before the first connection:

@@ -1,7 +1,7 @@
 /*
  * sqlite_fn.c: the SQL functions cutover installs on every SQLite connection
- * (store.h): the row hashes, sums, rounding and canonical forms that verify
- * pushes into SQLite, cutover_keep, and the dedupe normalizers as SQL
+ * (store.h): the row hashes, sums, digests, rounding and canonical forms
+ * that verify pushes into SQLite, cutover_keep, and the dedupe normalizers as SQL
  * functions (email_norm and co.).
  */
 #include "dedupe/normalize.h"
@@ -161,7 +161,10 @@ static bool parse_types(const char *names, canon_sum *cs, int n)
     return *names == '\0';
 }
 
-static void fn_canon_hash_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* One row of a canonical sum: each value in its type's canonical form, then
+ * the row's hash (cutover_canon_hash_sum) or digest (cutover_canon_digest_sum). */
+static void canon_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv,
+                           uint64_t (*row)(const co_value *, size_t), const char *types_error)
 {
     canon_sum *cs = sqlite3_aggregate_context(ctx, sizeof *cs);
     if (!cs) {
@@ -176,7 +179,7 @@ static void fn_canon_hash_sum_step(sqlite3_context *ctx, int argc, sqlite3_value
     if (!cs->parsed) {
         const char *names = (const char *)sqlite3_value_text(argv[0]);
         if (!names || !parse_types(names, cs, n)) {
-            sqlite3_result_error(ctx, "cutover_canon_hash_sum: a type for each value", -1);
+            sqlite3_result_error(ctx, types_error, -1);
             return;
         }
         cs->parsed = true;
@@ -185,7 +188,59 @@ static void fn_canon_hash_sum_step(sqlite3_context *ctx, int argc, sqlite3_value
     char text[MAX_FUNCTION_ARGS][CO_CANON_TEXT_MAX];
     for (int i = 0; i < n; i++)
         vals[i] = co_canon_value(cs->types[i], value_of(argv[i + 1]), text[i]);
-    cs->sum += co_row_hash(vals, (size_t)n);
+    cs->sum += row(vals, (size_t)n);
+}
+
+static void fn_canon_hash_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    canon_sum_step(ctx, argc, argv, co_row_hash, "cutover_canon_hash_sum: a type for each value");
+}
+
+/* cutover_canon_digest_sum('type1,...', v1, ..., vn): the sum of
+ * co_row_digest of the values each in its type's canonical form (what
+ * PostgreSQL computes with md5(), co_store_digest_sum_sql). */
+static void fn_canon_digest_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    canon_sum_step(ctx, argc, argv, co_row_digest,
+                   "cutover_canon_digest_sum: a type for each value");
+}
+
+co_code co_sqlite_digest_sum_sql(co_store *s, const char *from_sql, const co_param *params,
+                                 size_t nparams, const char *const *cols,
+                                 const char *const *types, const int *digits, size_t ncols,
+                                 co_buf *out, bool *supported, co_error *err)
+{
+    (void)from_sql;
+    (void)params;
+    (void)nparams;
+    (void)err;
+    if (ncols == 0 || ncols > MAX_FUNCTION_ARGS) {
+        *supported = false;
+        return CO_OK;
+    }
+    /* A rounded column is canonical before it is rounded (verify's
+     * co_vstored), so it is 'any' to the sum. */
+    co_buf_adds(out, "cutover_canon_digest_sum('");
+    for (size_t i = 0; i < ncols; i++)
+        co_buf_printf(out, "%s%s", i ? "," : "",
+                      digits[i] >= 0 || !types[i] ? "any" : types[i]);
+    co_buf_adds(out, "'");
+    for (size_t i = 0; i < ncols; i++) {
+        co_buf_adds(out, ", ");
+        bool typed = digits[i] >= 0 && types[i] && strcmp(types[i], "any") != 0;
+        if (digits[i] >= 0)
+            co_buf_adds(out, "cutover_round(");
+        if (typed)
+            co_buf_adds(out, "cutover_canon(");
+        co_store_quote_ident(s, cols[i], out);
+        if (typed)
+            co_buf_printf(out, ", '%s')", types[i]);
+        if (digits[i] >= 0)
+            co_buf_printf(out, ", %d)", digits[i]);
+    }
+    co_buf_addc(out, ')');
+    *supported = true;
+    return CO_OK;
 }
 
 static void fn_keep(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -273,4 +328,6 @@ void co_sqlite_register_functions(sqlite_store *s)
                                NULL);
     sqlite3_create_function_v2(s->db, "cutover_canon_hash_sum", -1, flags, NULL, NULL,
                                fn_canon_hash_sum_step, fn_hash_sum_final, NULL);
+    sqlite3_create_function_v2(s->db, "cutover_canon_digest_sum", -1, flags, NULL, NULL,
+                               fn_canon_digest_sum_step, fn_hash_sum_final, NULL);
 }

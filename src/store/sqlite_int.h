@@ -32,6 +32,11 @@ co_code co_sqlite_loader_open(co_store *s, const char *table, const char *const 
 
 /* Installs cutover's SQL functions on the store's connection (sqlite_fn.c). */
 void co_sqlite_register_functions(sqlite_store *s);
+/* co_store_digest_sum_sql on SQLite: cutover_canon_digest_sum (sqlite_fn.c). */
+co_code co_sqlite_digest_sum_sql(co_store *s, const char *from_sql, const co_param *params,
+                                 size_t nparams, const char *const *cols,
+                                 const char *const *types, const int *digits, size_t ncols,
+                                 co_buf *out, bool *supported, co_error *err);
 
 typedef struct sq_fkeys sq_fkeys;
 

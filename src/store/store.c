@@ -500,6 +500,31 @@ void co_store_set_key_filter(co_store *s, co_key_filter_fn fn, void *ctx)
 bool co_store_hashes_in_sql(const co_store *s) { return !s->ops->client_side_hashes; }
 
 bool co_store_one_writer(const co_store *s) { return s->ops->one_writer; }
+co_code co_store_digest_sum_sql(co_store *s, const char *from_sql, const co_param *params,
+                                size_t nparams, const char *const *cols, const char *const *types,
+                                const int *digits, size_t ncols, co_buf *out, bool *supported,
+                                co_error *err)
+{
+    *supported = false;
+    if (!s->ops->digest_sum_sql)
+        return CO_OK;
+    return s->ops->digest_sum_sql(s, from_sql, params, nparams, cols, types, digits, ncols, out,
+                                  supported, err);
+}
+
+uint64_t co_store_digest_value(co_value v)
+{
+    if (v.type == CO_INT)
+        return (uint64_t)v.i;
+    if (v.type != CO_TEXT)
+        return 0;
+    /* decimal digits, modulo 2^64: unsigned arithmetic wraps exactly so */
+    uint64_t u = 0;
+    size_t k = v.len && v.s[0] == '-' ? 1 : 0;
+    for (size_t i = k; i < v.len && v.s[i] >= '0' && v.s[i] <= '9'; i++)
+        u = u * 10 + (uint64_t)(v.s[i] - '0');
+    return k ? (uint64_t)0 - u : u;
+}
 
 co_code co_store_allow_writes(co_store *s, co_error *err)
 {

@@ -1,6 +1,7 @@
 /* rowhash.c: canonical row hashes (rowhash.h), value by value through XXH3. */
 #include "util/rowhash.h"
 #include "util/key.h"
+#include "util/md5.h"
 
 #include <errno.h>
 #include <math.h>
@@ -82,6 +83,104 @@ uint64_t co_row_hash(const co_value *vals, size_t n)
         canonical(&vals[i], &c);
         h = fold(h, &c);
     }
+    return h;
+}
+
+/* %.15g of a real in plain decimal, as PostgreSQL's numeric input reads it
+ * back and writes it: no exponent, as many decimals as the digits need
+ * ("1.5e-07" is "0.00000015", "1.2e+20" is "120000000000000000000"). */
+static size_t plain_decimal(double r, char *out, size_t cap)
+{
+    if (isnan(r))
+        return (size_t)snprintf(out, cap, "NaN");
+    if (isinf(r))
+        return (size_t)snprintf(out, cap, "%s", r < 0 ? "-Infinity" : "Infinity");
+    char g[40];
+    snprintf(g, sizeof g, "%.15g", r);
+    const char *p = g;
+    size_t n = 0;
+    if (*p == '-') {
+        out[n++] = '-';
+        p++;
+    }
+    char digits[32];
+    size_t nd = 0, nint = 0, nfrac = 0;
+    for (; *p >= '0' && *p <= '9'; p++, nint++)
+        digits[nd++] = *p;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++, nfrac++)
+            digits[nd++] = *p;
+    long e = *p == 'e' ? strtol(p + 1, NULL, 10) : 0;
+    long point = (long)nint + e; /* digits before the decimal point */
+    if (point <= 0) {
+        out[n++] = '0';
+        out[n++] = '.';
+        for (long k = 0; k < -point && n + 1 < cap; k++)
+            out[n++] = '0';
+        for (size_t k = 0; k < nd && n + 1 < cap; k++)
+            out[n++] = digits[k];
+    } else if ((size_t)point >= nd) {
+        for (size_t k = 0; k < nd; k++)
+            out[n++] = digits[k];
+        for (long k = (long)nd; k < point && n + 1 < cap; k++)
+            out[n++] = '0';
+    } else {
+        for (size_t k = 0; k < nd && n + 2 < cap; k++) {
+            if ((long)k == point)
+                out[n++] = '.';
+            out[n++] = digits[k];
+        }
+    }
+    out[n] = '\0';
+    return n;
+}
+
+uint64_t co_row_digest(const co_value *vals, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    co_md5 m;
+    co_md5_init(&m);
+    char head[400];
+    for (size_t i = 0; i < n; i++) {
+        canon c;
+        canonical(&vals[i], &c);
+        int len = 0;
+        switch (c.tag) {
+        case 'N': len = snprintf(head, sizeof head, "N;"); break;
+        case 'I': len = snprintf(head, sizeof head, "I%lld;", (long long)c.i); break;
+        case 'R':
+            head[0] = 'R';
+            len = 1 + (int)plain_decimal(vals[i].r, head + 1, sizeof head - 2);
+            head[len++] = ';';
+            break;
+        case 'T':
+            len = snprintf(head, sizeof head, "T%zu:", c.len);
+            co_md5_update(&m, head, (size_t)len);
+            co_md5_update(&m, c.bytes, c.len);
+            len = 0;
+            break;
+        default: /* 'B' */
+            co_md5_update(&m, "B", 1);
+            for (size_t k = 0; k < c.len; k += 64) {
+                size_t part = c.len - k < 64 ? c.len - k : 64;
+                for (size_t j = 0; j < part; j++) {
+                    unsigned char b = (unsigned char)c.bytes[k + j];
+                    head[2 * j] = hex[b >> 4];
+                    head[2 * j + 1] = hex[b & 15];
+                }
+                co_md5_update(&m, head, 2 * part);
+            }
+            len = snprintf(head, sizeof head, ";");
+            break;
+        }
+        if (len > 0)
+            co_md5_update(&m, head, (size_t)len);
+    }
+    unsigned char d[16];
+    co_md5_final(&m, d);
+    uint64_t h = 0;
+    for (int k = 0; k < 8; k++)
+        h = h << 8 | d[k];
     return h;
 }
 

@@ -20,6 +20,15 @@
 /* The hash of n values as one row. */
 uint64_t co_row_hash(const co_value *vals, size_t n);
 
+/* The digest of n values as one row: the same canonical values written as
+ * text, each tagged ("N;", "I<integer>;", "R<decimal>;" with the 15
+ * significant digits in plain decimal as PostgreSQL's float8::numeric::text
+ * writes them, "T<bytes>:<text>", "B<hex>;"), and the first 8 bytes of that
+ * text's MD5, big-endian. PostgreSQL computes the same in SQL (md5()), so a
+ * summary of such digests, summed modulo 2^64, is computed inside either
+ * engine (store.h, co_store_digest_sum_sql). */
+uint64_t co_row_digest(const co_value *vals, size_t n);
+
 /* True when a and b are the same value in the canonical form above. */
 bool co_value_same(const co_value *a, const co_value *b);
 

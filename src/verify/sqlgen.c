@@ -69,6 +69,12 @@ bool co_vsql_hash_types(vctx *v, co_buf *out)
     return any_typed;
 }
 
+int co_vround_digits(const vctx *v, size_t col)
+{
+    const co_rounding *r = rounding_of(v->e, v->cols[col]);
+    return r ? r->digits : -1;
+}
+
 co_value co_vstored(const vctx *v, size_t col, co_value val, char *buf)
 {
     if (v->types)

@@ -51,6 +51,12 @@ typedef struct vctx {
     size_t npending[4];
     bool keyed;           /* the target gave it or its parents their keys (target_key): the
                            * expected rows come from the engine, through the id maps */
+    /* content.c: the summaries of key ranges are digest sums (co_row_digest,
+     * which PostgreSQL computes too) rather than hash sums (co_row_hash, SQLite
+     * only); per side (0 expected, 1 actual) the SQL item that computes them
+     * in the database, or NULL when cutover reads the rows and digests them */
+    bool digest;
+    const char *digest_sql[2];
     const co_tenant *known_tenants; /* look for rows of no tenant (options), or NULL */
     size_t nknown_tenants;
 } vctx;
@@ -84,6 +90,8 @@ bool co_vsql_hash_types(vctx *v, co_buf *out);
  * rounded where verify.round says so. The C twin of co_vsql_columns' hash
  * form: both paths must agree value for value. */
 co_value co_vstored(const vctx *v, size_t col, co_value val, char *buf);
+/* The decimals verify.round gives output column col, or -1. */
+int co_vround_digits(const vctx *v, size_t col);
 /* "k1", "k2", ... */
 void co_vsql_keys(vctx *v, co_store *st, co_buf *out);
 /* The expected rows: SELECT * FROM (query) AS expected WHERE cutover_keep(keys) */
