@@ -695,7 +695,15 @@ co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_op
     rc = co_state_route_get(s->state, t->key, route, sizeof route, err);
     if (rc == CO_OK)
         rc = co_traces_state(s->dest, t->key, mark, sizeof mark, err);
-    if (rc == CO_OK && strcmp(route, "new") != 0 &&
+    /* A run of this journal killed between marking the target switched and
+     * writing the route left the tenant frozen with its route old: the
+     * route, which applications read, never said new, so the target holds
+     * no write of the new system. That run is taken up like a lapsed freeze. */
+    co_lifecycle was = CO_LC_NEW;
+    if (rc == CO_OK && strcmp(mark, "switched") == 0)
+        rc = co_state_tenant_lifecycle(s->state, t->key, &was, err);
+    bool unfinished_switch = strcmp(mark, "switched") == 0 && was == CO_LC_FROZEN;
+    if (rc == CO_OK && strcmp(route, "new") != 0 && !unfinished_switch &&
         (strcmp(mark, "switched") == 0 || strcmp(mark, "exported") == 0)) {
         /* The journal says old, the target says switched: its rows there may
          * hold the new system's writes; a copy would purge them. */

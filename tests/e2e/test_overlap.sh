@@ -40,7 +40,7 @@ sqlite_sums() {
 }
 pg_sums() {
   local t
-  for t in $TABLES; do echo "$t $(pgsql "$1" -c "SELECT * FROM $t ORDER BY 1, 2" | md5sum)"; done
+  for t in $TABLES; do echo "$t $(pgsql "$1" -c "SELECT * FROM $t" | sort | md5sum)"; done
 }
 same() { # NAME OFF ON: the two runs agree
   assert_eq "$1: same journal counts per tenant and entity" "$(counts "$LOGS/$2.json")" "$(counts "$LOGS/$3.json")"
