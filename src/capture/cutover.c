@@ -703,6 +703,9 @@ co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_op
     if (rc == CO_OK && strcmp(mark, "switched") == 0)
         rc = co_state_tenant_lifecycle(s->state, t->key, &was, err);
     bool unfinished_switch = strcmp(mark, "switched") == 0 && was == CO_LC_FROZEN;
+    /* Its mark goes, so that this run may purge and load the tenant again. */
+    if (rc == CO_OK && unfinished_switch && strcmp(route, "new") != 0)
+        rc = co_traces_unmark(s->dest, t->key, err);
     if (rc == CO_OK && strcmp(route, "new") != 0 && !unfinished_switch &&
         (strcmp(mark, "switched") == 0 || strcmp(mark, "exported") == 0)) {
         /* The journal says old, the target says switched: its rows there may

@@ -18,11 +18,13 @@ documented=" 0 4 5 6 12 "  # success, source, target, state, verify (docs/cutove
 co() { local dir=$1; shift; "$CUTOVER" -p "$dir/cutover.yaml" "$@"; }
 state_of() { co "$1" status --json | jq -r --arg t "$t" '.tenants[] | select(.tenant == $t) | .state'; }
 target_rows() { q "$1/crm.db" "SELECT count(*) FROM contacts WHERE account_id = $t"; }
-# The N to try: 1..DENSE, every STRIDE-th, the last few, and one past the end.
+# The N to try: 1..DENSE, every STRIDE-th, the last few, and one well past
+# the end (a run's count of calls varies by a few with timing: the catch-up's
+# rounds, the freeze's heartbeats).
 points() {
   local calls=$1 dense=$2 parts=$3
   { seq 1 "$dense"; seq "$(( calls / parts ))" "$(( calls / parts > 0 ? calls / parts : 1 ))" "$calls"
-    seq "$(( calls > 1 ? calls - 1 : 1 ))" "$(( calls + 1 ))"; } | sort -n -u
+    seq "$(( calls > 1 ? calls - 1 : 1 ))" "$calls"; echo "$(( calls * 2 ))"; } | sort -n -u
 }
 
 # The clean runs: how many store calls each makes, and what they leave.
@@ -52,7 +54,9 @@ faulty() {
   local code=$? made
   made=$(cat "$WORK/calls" 2>/dev/null || echo "?")
   if (( n > calls )); then
-    assert_eq "$what: call $n is never reached: the run completes" "0 $calls" "$code $made"
+    local reached=no
+    [[ $made =~ ^[0-9]+$ ]] && (( made >= n )) && reached=yes
+    assert_eq "$what: call $n is never reached: the run completes" "0 no" "$code $reached"
     return 1
   fi
   [[ $documented == *" $code "* ]] && pass "$what, call $n failing: exit $code" \
