@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-const char *co_kind_name(co_kind k)
+const char *Co_kind_name(co_kind k)
 {
     switch (k) {
     case CO_KIND_EMPTY: return "empty";
@@ -29,7 +29,7 @@ static bool is_blank(char c)
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-bool co_value_blank(const co_value *v)
+bool Co_value_blank(const co_value *v)
 {
     if (v->type == CO_BLOB)
         return v->len == 0;
@@ -118,7 +118,7 @@ static int days_in_month(int year, int month)
 /* YYYY-MM-DD, optionally followed by T or a space and HH:MM[:SS[.fff]], then
  * optionally Z or an offset +HH:MM, +HHMM or +HH. The calendar is checked:
  * 2023-02-29 is not a date. */
-bool co_looks_like_date(const char *s, size_t len)
+bool Co_looks_like_date(const char *s, size_t len)
 {
     if (len < 10 || s[4] != '-' || s[7] != '-')
         return false;
@@ -184,7 +184,7 @@ static bool is_label_char(unsigned char c)
  * trailing or doubled dot; a domain of two or more dot-separated labels of
  * 1..63 letters, digits or hyphens (not at either end), the last of at least
  * two characters and not all digits. No blanks anywhere. */
-bool co_looks_like_email(const char *s, size_t len)
+bool Co_looks_like_email(const char *s, size_t len)
 {
     const char *at = memchr(s, '@', len);
     if (!at)
@@ -219,7 +219,7 @@ bool co_looks_like_email(const char *s, size_t len)
 
 /* ---- kinds ------------------------------------------------------------------ */
 
-co_kind co_classify(const co_value *v)
+co_kind Co_classify(const co_value *v)
 {
     switch (v->type) {
     case CO_NULL: return CO_KIND_EMPTY;
@@ -237,10 +237,10 @@ co_kind co_classify(const co_value *v)
             return CO_KIND_INTEGER;
         if (is_real_text(s, len))
             return CO_KIND_REAL;
-        if (co_looks_like_date(s, len))
+        if (Co_looks_like_date(s, len))
             return CO_KIND_DATE;
     }
-    if (memchr(s, '@', len) && co_looks_like_email(s, len))
+    if (memchr(s, '@', len) && Co_looks_like_email(s, len))
         return CO_KIND_EMAIL;
     return CO_KIND_TEXT;
 }
@@ -259,7 +259,7 @@ static bool type_has(const char *decl, const char *word)
     return false;
 }
 
-co_kind co_declared_kind(const char *decl)
+co_kind Co_declared_kind(const char *decl)
 {
     if (!decl || !*decl)
         return CO_KIND_EMPTY; /* BLOB affinity */
@@ -280,7 +280,7 @@ co_kind co_declared_kind(const char *decl)
     return CO_KIND_EMPTY;
 }
 
-co_kind co_majority_kind(const int64_t counts[CO_KIND_COUNT])
+co_kind Co_majority_kind(const int64_t counts[CO_KIND_COUNT])
 {
     int64_t filled = 0;
     for (int k = CO_KIND_INTEGER; k < CO_KIND_COUNT; k++)
@@ -302,7 +302,7 @@ co_kind co_majority_kind(const int64_t counts[CO_KIND_COUNT])
     return CO_KIND_TEXT;
 }
 
-bool co_kind_fits(co_kind want, co_kind got)
+bool Co_kind_fits(co_kind want, co_kind got)
 {
     switch (want) {
     case CO_KIND_TEXT: return got != CO_KIND_BLOB;
@@ -313,32 +313,32 @@ bool co_kind_fits(co_kind want, co_kind got)
     }
 }
 
-void co_kind_why(co_kind want, co_type type, const char *decl_type, co_buf *out)
+void Co_kind_why(co_kind want, co_type type, const char *decl_type, co_buf *out)
 {
     if (want == CO_KIND_DATE) {
-        co_buf_adds(out, "not an ISO-8601 date");
+        Co_buf_adds(out, "not an ISO-8601 date");
     } else if (want == CO_KIND_EMAIL) {
-        co_buf_adds(out, "not an e-mail address");
+        Co_buf_adds(out, "not an e-mail address");
     } else if (decl_type && *decl_type) {
         bool vowel = strchr("AEIOUaeiou", decl_type[0]) != NULL;
-        co_buf_printf(out, "%s in %s %s column", co_type_name(type), vowel ? "an" : "a",
+        Co_buf_printf(out, "%s in %s %s column", co_type_name(type), vowel ? "an" : "a",
                       decl_type);
     } else if (want == CO_KIND_INTEGER) {
-        co_buf_adds(out, "not an integer");
+        Co_buf_adds(out, "not an integer");
     } else if (want == CO_KIND_REAL) {
-        co_buf_adds(out, "not a number");
+        Co_buf_adds(out, "not a number");
     } else {
-        co_buf_printf(out, "%s in a %s column", co_type_name(type), co_kind_name(want));
+        Co_buf_printf(out, "%s in a %s column", co_type_name(type), Co_kind_name(want));
     }
 }
 
-void co_utf8_why(const char *s, size_t len, size_t offset, co_buf *out)
+void Co_utf8_why(const char *s, size_t len, size_t offset, co_buf *out)
 {
     if (offset < len && s[offset] == '\0')
-        co_buf_printf(out, "a NUL byte at offset %zu (not allowed in text)", offset);
+        Co_buf_printf(out, "a NUL byte at offset %zu (not allowed in text)", offset);
     else if (offset < len)
-        co_buf_printf(out, "invalid UTF-8 (byte 0x%02x at offset %zu)",
+        Co_buf_printf(out, "invalid UTF-8 (byte 0x%02x at offset %zu)",
                       (unsigned)(unsigned char)s[offset], offset);
     else
-        co_buf_adds(out, "invalid UTF-8 (truncated at the end)");
+        Co_buf_adds(out, "invalid UTF-8 (truncated at the end)");
 }

@@ -1,5 +1,5 @@
 /*
- * colstats.c: one column's statistics (colstats.h). co_colstats_add runs on
+ * colstats.c: one column's statistics (colstats.h). Co_colstats_add runs on
  * every value of every table, so it neither allocates nor formats: it hashes
  * the value once (for the sketch and the counters alike), compares it with
  * the kept bounds and classifies it. Formatting happens once per column, at
@@ -17,11 +17,11 @@
 
 #define SHOW_HEX 28 /* bytes of a value shown in hex: "x'...'" stays under CO_SHOWN_BYTES */
 
-void co_colstats_init(co_colstats *st)
+void Co_colstats_init(co_colstats *st)
 {
     memset(st, 0, sizeof *st);
-    co_hll_init(&st->hll);
-    co_topk_init(&st->topk);
+    Co_hll_init(&st->hll);
+    Co_topk_init(&st->topk);
 }
 
 /* ---- values ----------------------------------------------------------------- */
@@ -133,8 +133,8 @@ static void add_hex(co_buf *out, const char *s, size_t n)
 {
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
-        co_buf_addc(out, digits[(unsigned char)s[i] >> 4]);
-        co_buf_addc(out, digits[(unsigned char)s[i] & 15]);
+        Co_buf_addc(out, digits[(unsigned char)s[i] >> 4]);
+        Co_buf_addc(out, digits[(unsigned char)s[i] & 15]);
     }
 }
 
@@ -145,8 +145,8 @@ static void show_text(const co_value *v, bool valid_utf8, co_buf *out)
     char tmp[40];
     switch (v->type) {
     case CO_NULL: return;
-    case CO_INT: co_buf_printf(out, "%lld", (long long)v->i); return;
-    case CO_REAL: co_buf_add(out, tmp, real_text(v->r, tmp, sizeof tmp)); return;
+    case CO_INT: Co_buf_printf(out, "%lld", (long long)v->i); return;
+    case CO_REAL: Co_buf_add(out, tmp, real_text(v->r, tmp, sizeof tmp)); return;
     case CO_TEXT:
         if (valid_utf8) {
             size_t cut = v->len;
@@ -155,25 +155,25 @@ static void show_text(const co_value *v, bool valid_utf8, co_buf *out)
                 while (cut > 0 && ((unsigned char)v->s[cut] & 0xC0) == 0x80)
                     cut--;
             }
-            co_buf_add(out, v->s, cut);
+            Co_buf_add(out, v->s, cut);
             if (cut < v->len)
-                co_buf_adds(out, "…");
+                Co_buf_adds(out, "…");
             return;
         }
         break;
     case CO_BLOB: break;
     }
-    co_buf_adds(out, "x'");
+    Co_buf_adds(out, "x'");
     if (v->len <= SHOW_HEX) {
         add_hex(out, v->s, v->len);
     } else {
         add_hex(out, v->s, SHOW_HEX - 2);
-        co_buf_adds(out, "…");
+        Co_buf_adds(out, "…");
     }
-    co_buf_addc(out, '\'');
+    Co_buf_addc(out, '\'');
 }
 
-void co_kept_show(const co_kept *k, co_buf *out)
+void Co_kept_show(const co_kept *k, co_buf *out)
 {
     co_value v = kept_value(k);
     show_text(&v, k->valid_utf8, out);
@@ -187,23 +187,23 @@ static void show_json(const co_value *v, bool valid_utf8, co_buf *out)
 {
     char tmp[40];
     if (v->type == CO_REAL && isfinite(v->r)) { /* 12.3, not 12.300000000000001 */
-        co_buf_add(out, tmp, real_text(v->r, tmp, sizeof tmp));
+        Co_buf_add(out, tmp, real_text(v->r, tmp, sizeof tmp));
     } else if (v->type == CO_INT || v->type == CO_REAL || v->type == CO_NULL) {
-        co_json_value(out, v);
+        Co_json_value(out, v);
     } else if (v->type == CO_TEXT && valid_utf8) {
         co_buf text = CO_BUF_INIT;
         show_text(v, true, &text);
-        co_json_string(out, co_buf_str(&text), text.len);
+        Co_json_string(out, co_buf_str(&text), text.len);
         if (text.failed)
             out->failed = true;
-        co_buf_release(&text);
+        Co_buf_release(&text);
     } else {
-        co_buf_printf(out, "{\"type\":\"%s\",\"hex\":\"", v->type == CO_TEXT ? "text" : "blob");
+        Co_buf_printf(out, "{\"type\":\"%s\",\"hex\":\"", v->type == CO_TEXT ? "text" : "blob");
         add_hex(out, v->s, v->len < SHOW_HEX ? v->len : SHOW_HEX);
-        co_buf_addc(out, '"');
+        Co_buf_addc(out, '"');
         if (v->len > SHOW_HEX)
-            co_buf_printf(out, ",\"bytes\":%zu", v->len);
-        co_buf_addc(out, '}');
+            Co_buf_printf(out, ",\"bytes\":%zu", v->len);
+        Co_buf_addc(out, '}');
     }
 }
 
@@ -220,15 +220,15 @@ static void note_example(co_col_example *slots, int *n, int64_t seq, int64_t row
     keep(&e->value, v, valid_utf8);
     e->utf8[0] = '\0';
     size_t offset;
-    if ((v->type == CO_TEXT || v->type == CO_BLOB) && !co_utf8_valid(v->s, v->len, &offset)) {
+    if ((v->type == CO_TEXT || v->type == CO_BLOB) && !Co_utf8_valid(v->s, v->len, &offset)) {
         co_buf why = CO_BUF_INIT;
-        co_utf8_why(v->s, v->len, offset, &why);
+        Co_utf8_why(v->s, v->len, offset, &why);
         snprintf(e->utf8, sizeof e->utf8, "%s", co_buf_str(&why));
-        co_buf_release(&why);
+        Co_buf_release(&why);
     }
 }
 
-bool co_colstats_add(co_colstats *st, const co_value *v, int64_t seq, int64_t rowid)
+bool Co_colstats_add(co_colstats *st, const co_value *v, int64_t seq, int64_t rowid)
 {
     if (v->type == CO_NULL) {
         st->nulls++;
@@ -242,16 +242,16 @@ bool co_colstats_add(co_colstats *st, const co_value *v, int64_t seq, int64_t ro
         st->max_len = len;
     st->len_sum += len;
 
-    bool valid = v->type != CO_TEXT || co_utf8_valid(v->s, v->len, NULL);
+    bool valid = v->type != CO_TEXT || Co_utf8_valid(v->s, v->len, NULL);
     uint64_t hash = value_hash(v);
-    co_hll_add(&st->hll, hash);
-    co_topk_add(&st->topk, hash, v, valid);
+    Co_hll_add(&st->hll, hash);
+    Co_topk_add(&st->topk, hash, v, valid);
     if (st->nonnull == 1 || compare_kept(v, &st->min) < 0)
         keep(&st->min, v, valid);
     if (st->nonnull == 1 || compare_kept(v, &st->max) > 0)
         keep(&st->max, v, valid);
 
-    if (co_value_blank(v)) {
+    if (Co_value_blank(v)) {
         st->empties++;
         return false;
     }
@@ -260,13 +260,13 @@ bool co_colstats_add(co_colstats *st, const co_value *v, int64_t seq, int64_t ro
         note_example(st->bad, &st->nbad, seq, rowid, v, false);
         return true;
     }
-    co_kind k = co_classify(v);
+    co_kind k = Co_classify(v);
     st->kinds[k]++;
     note_example(st->examples[k], &st->nexamples[k], seq, rowid, v, true);
     return true;
 }
 
-void co_colstats_stamp(co_colstats *st, size_t slot, const co_value *stamp)
+void Co_colstats_stamp(co_colstats *st, size_t slot, const co_value *stamp)
 {
     if (!st->has_last[slot] || compare_kept(stamp, &st->last[slot]) > 0) {
         keep(&st->last[slot], stamp, true);
@@ -276,27 +276,27 @@ void co_colstats_stamp(co_colstats *st, size_t slot, const co_value *stamp)
 
 /* ---- results ------------------------------------------------------------------ */
 
-int64_t co_colstats_filled(const co_colstats *st) { return st->nonnull - st->empties; }
+int64_t Co_colstats_filled(const co_colstats *st) { return st->nonnull - st->empties; }
 
-co_kind co_colstats_kind(const co_colstats *st, const char *decl_type, bool *imposed)
+co_kind Co_colstats_kind(const co_colstats *st, const char *decl_type, bool *imposed)
 {
-    co_kind declared = co_declared_kind(decl_type);
+    co_kind declared = Co_declared_kind(decl_type);
     *imposed = declared != CO_KIND_EMPTY;
-    if (co_colstats_filled(st) == 0)
+    if (Co_colstats_filled(st) == 0)
         return CO_KIND_EMPTY;
     if (*imposed)
         return declared;
     int64_t counts[CO_KIND_COUNT];
     memcpy(counts, st->kinds, sizeof counts);
     counts[CO_KIND_TEXT] += st->bad_utf8; /* text all the same */
-    return co_majority_kind(counts);
+    return Co_majority_kind(counts);
 }
 
-int64_t co_colstats_failures(const co_colstats *st, co_kind want)
+int64_t Co_colstats_failures(const co_colstats *st, co_kind want)
 {
     int64_t failures = st->bad_utf8;
     for (int k = CO_KIND_INTEGER; k < CO_KIND_COUNT; k++)
-        if (!co_kind_fits(want, (co_kind)k))
+        if (!Co_kind_fits(want, (co_kind)k))
             failures += st->kinds[k];
     return failures;
 }
@@ -313,14 +313,14 @@ static void example_why(const co_col_example *e, co_kind want, const char *decl_
                         bool imposed, co_buf *why)
 {
     if (e->value.type == CO_TEXT && !e->value.valid_utf8)
-        co_buf_adds(why, e->utf8);
+        Co_buf_adds(why, e->utf8);
     else if (e->value.type == CO_BLOB && want == CO_KIND_TEXT && e->utf8[0])
-        co_buf_printf(why, "%s, stored as a blob", e->utf8); /* text a driver could not decode */
+        Co_buf_printf(why, "%s, stored as a blob", e->utf8); /* text a driver could not decode */
     else
-        co_kind_why(want, e->value.type, imposed || want == CO_KIND_TEXT ? decl_type : NULL, why);
+        Co_kind_why(want, e->value.type, imposed || want == CO_KIND_TEXT ? decl_type : NULL, why);
 }
 
-void co_colstats_failures_json(const co_colstats *st, co_kind want, const char *decl_type,
+void Co_colstats_failures_json(const co_colstats *st, co_kind want, const char *decl_type,
                                bool imposed, co_buf *out)
 {
     /* The first failures read: the first few of each failing kind hold them. */
@@ -329,38 +329,38 @@ void co_colstats_failures_json(const co_colstats *st, co_kind want, const char *
     for (int i = 0; i < st->nbad; i++)
         chosen[n++] = &st->bad[i];
     for (int k = CO_KIND_INTEGER; k < CO_KIND_COUNT; k++)
-        if (!co_kind_fits(want, (co_kind)k))
+        if (!Co_kind_fits(want, (co_kind)k))
             for (int i = 0; i < st->nexamples[k]; i++)
                 chosen[n++] = &st->examples[k][i];
     qsort(chosen, n, sizeof chosen[0], by_seq);
     co_buf why = CO_BUF_INIT;
-    co_buf_addc(out, '[');
+    Co_buf_addc(out, '[');
     for (size_t i = 0; i < n && i < CO_COL_EXAMPLES; i++) {
         const co_col_example *e = chosen[i];
         co_value v = kept_value(&e->value);
-        co_buf_reset(&why);
+        Co_buf_reset(&why);
         example_why(e, want, decl_type, imposed, &why);
-        co_buf_printf(out, "%s{\"rowid\":%lld,\"value\":", i ? "," : "", (long long)e->rowid);
+        Co_buf_printf(out, "%s{\"rowid\":%lld,\"value\":", i ? "," : "", (long long)e->rowid);
         show_json(&v, e->value.valid_utf8, out);
-        co_buf_adds(out, ",\"why\":");
-        co_json_string(out, co_buf_str(&why), why.len);
-        co_buf_addc(out, '}');
+        Co_buf_adds(out, ",\"why\":");
+        Co_json_string(out, co_buf_str(&why), why.len);
+        Co_buf_addc(out, '}');
     }
-    co_buf_addc(out, ']');
+    Co_buf_addc(out, ']');
     if (why.failed)
         out->failed = true;
-    co_buf_release(&why);
+    Co_buf_release(&why);
 }
 
-void co_colstats_top_json(const co_colstats *st, co_buf *out)
+void Co_colstats_top_json(const co_colstats *st, co_buf *out)
 {
     const co_topk_item *items[CO_COL_TOP];
-    size_t n = co_topk_certain(&st->topk, items, CO_COL_TOP);
-    co_buf_addc(out, '[');
+    size_t n = Co_topk_certain(&st->topk, items, CO_COL_TOP);
+    Co_buf_addc(out, '[');
     for (size_t i = 0; i < n && items[i]->count > 1; i++) {
-        co_buf_adds(out, i ? ",{\"value\":" : "{\"value\":");
+        Co_buf_adds(out, i ? ",{\"value\":" : "{\"value\":");
         show_json(&items[i]->value, items[i]->valid_utf8, out);
-        co_buf_printf(out, ",\"count\":%lld}", (long long)items[i]->count);
+        Co_buf_printf(out, ",\"count\":%lld}", (long long)items[i]->count);
     }
-    co_buf_addc(out, ']');
+    Co_buf_addc(out, ']');
 }

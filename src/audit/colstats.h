@@ -59,31 +59,31 @@ typedef struct co_colstats {
     bool has_last[CO_COL_STAMPS];
 } co_colstats;
 
-void co_colstats_init(co_colstats *st);
+void Co_colstats_init(co_colstats *st);
 /* Counts one value, the seq-th row read (from 1), whose row id is rowid;
  * returns true when it is filled (not NULL, not blank). */
-bool co_colstats_add(co_colstats *st, const co_value *v, int64_t seq, int64_t rowid);
+bool Co_colstats_add(co_colstats *st, const co_value *v, int64_t seq, int64_t rowid);
 /* Notes the text of timestamp column `slot` for a row where this column is
  * filled: the newest one is kept. */
-void co_colstats_stamp(co_colstats *st, size_t slot, const co_value *stamp);
+void Co_colstats_stamp(co_colstats *st, size_t slot, const co_value *stamp);
 
 /* Filled values: neither NULL nor blank. */
-int64_t co_colstats_filled(const co_colstats *st);
+int64_t Co_colstats_filled(const co_colstats *st);
 /* The column's apparent kind: empty with no filled value, else what the
  * declared type imposes (*imposed true), else the majority kind. */
-co_kind co_colstats_kind(const co_colstats *st, const char *decl_type, bool *imposed);
+co_kind Co_colstats_kind(const co_colstats *st, const char *decl_type, bool *imposed);
 /* Filled values that do not fit want, plus text of invalid UTF-8. */
-int64_t co_colstats_failures(const co_colstats *st, co_kind want);
+int64_t Co_colstats_failures(const co_colstats *st, co_kind want);
 /* Appends up to CO_COL_EXAMPLES failures as a JSON array of {"rowid", "value", "why"}. */
-void co_colstats_failures_json(const co_colstats *st, co_kind want, const char *decl_type,
+void Co_colstats_failures_json(const co_colstats *st, co_kind want, const char *decl_type,
                                bool imposed, co_buf *out);
 /* Appends the most frequent values known for certain, with exact counts, that
  * occur more than once (at most CO_COL_TOP), as a JSON array of {"value", "count"}. */
-void co_colstats_top_json(const co_colstats *st, co_buf *out);
+void Co_colstats_top_json(const co_colstats *st, co_buf *out);
 
 /* Appends a kept value's text form shortened to CO_SHOWN_BYTES: numbers as
  * SQLite writes them, valid UTF-8 cut at a character with "…", anything
  * else as x'hex'. */
-void co_kept_show(const co_kept *k, co_buf *out);
+void Co_kept_show(const co_kept *k, co_buf *out);
 
 #endif

@@ -12,7 +12,7 @@
 
 #define Q (64 - CO_HLL_PRECISION) /* bits left for the rank; ranks go 1..Q+1 */
 
-void co_hll_init(co_hll *h) { memset(h, 0, sizeof *h); }
+void Co_hll_init(co_hll *h) { memset(h, 0, sizeof *h); }
 
 static void add_register(co_hll *h, uint64_t hash)
 {
@@ -37,7 +37,7 @@ static void become_sketch(co_hll *h)
         add_register(h, held[i]);
 }
 
-void co_hll_add(co_hll *h, uint64_t hash)
+void Co_hll_add(co_hll *h, uint64_t hash)
 {
     if (h->sketch) {
         add_register(h, hash);
@@ -88,7 +88,7 @@ static double tau(double x)
     return z / 3.0;
 }
 
-double co_hll_estimate(const co_hll *h)
+double Co_hll_estimate(const co_hll *h)
 {
     if (!h->sketch)
         return (double)h->exact;

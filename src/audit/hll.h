@@ -32,10 +32,10 @@ typedef struct co_hll {
 } co_hll;
 
 /* Empties the counter. */
-void co_hll_init(co_hll *h);
+void Co_hll_init(co_hll *h);
 /* Counts the value whose 64-bit hash is hash. */
-void co_hll_add(co_hll *h, uint64_t hash);
+void Co_hll_add(co_hll *h, uint64_t hash);
 /* The number of distinct hashes added: exact up to CO_HLL_EXACT, else estimated. */
-double co_hll_estimate(const co_hll *h);
+double Co_hll_estimate(const co_hll *h);
 
 #endif

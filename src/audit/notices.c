@@ -43,13 +43,13 @@ co_code co_schedule_set(co_session *s, const char *tenant, time_t at, int window
     if (window_minutes < 1 || window_minutes > 7 * 24 * 60)
         return co_error_set(err, CO_EUSAGE, "the window must be from 1 minute to 7 days");
     char when[32], now[32];
-    co_clock_iso(at, when, sizeof when);
-    co_clock_iso(co_clock_now(), now, sizeof now);
+    Co_clock_iso(at, when, sizeof when);
+    Co_clock_iso(Co_clock_now(), now, sizeof now);
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
                     {NULL, co_text(when, strlen(when))},
                     {NULL, co_int(window_minutes)},
                     {NULL, co_text(now, strlen(now))}};
-    return co_state_write(s->state, &co_q_schedule_set,
+    return Co_state_write(s->state, &co_q_schedule_set,
                                 p, 4, NULL, err);
 }
 
@@ -65,11 +65,11 @@ static void human_duration(double seconds, char *buf, size_t cap)
     double days = floor(seconds / 86400 + 0.5);
     char n[CO_FMT_PLURAL];
     if (minutes < 90)
-        co_fmt_plural(n, (int64_t)minutes, "minute", "minutes");
+        Co_fmt_plural(n, (int64_t)minutes, "minute", "minutes");
     else if (hours < 48)
-        co_fmt_plural(n, (int64_t)hours, "hour", "hours");
+        Co_fmt_plural(n, (int64_t)hours, "hour", "hours");
     else
-        co_fmt_plural(n, (int64_t)days, "day", "days");
+        Co_fmt_plural(n, (int64_t)days, "day", "days");
     snprintf(buf, cap, "about %s", n);
 }
 
@@ -78,8 +78,8 @@ static void window_text(int64_t minutes, char *buf, size_t cap)
 {
     int64_t h = minutes / 60, m = minutes % 60;
     char hours[CO_FMT_PLURAL], mins[CO_FMT_PLURAL];
-    co_fmt_plural(hours, h, "hour", "hours");
-    co_fmt_plural(mins, m, "minute", "minutes");
+    Co_fmt_plural(hours, h, "hour", "hours");
+    Co_fmt_plural(mins, m, "minute", "minutes");
     if (h == 0)
         snprintf(buf, cap, "%s", mins);
     else if (m == 0)
@@ -108,19 +108,19 @@ static char *changes_text(const co_project *p)
                 total++;
                 continue;
             }
-            co_buf_adds(&b, shown == 0 ? "" : shown + 1 == total ? " and " : ", ");
+            Co_buf_adds(&b, shown == 0 ? "" : shown + 1 == total ? " and " : ", ");
             for (const char *c = t; *c; c++)
-                co_buf_addc(&b, *c == '_' ? ' ' : *c);
+                Co_buf_addc(&b, *c == '_' ? ' ' : *c);
             shown++;
         }
-    return b.failed ? (co_buf_release(&b), NULL) : co_buf_detach(&b);
+    return b.failed ? (Co_buf_release(&b), NULL) : co_buf_detach(&b);
 }
 
 /* CO_ENOTREADY naming the scheduled tenants that have no audit (at most 10). */
 static co_code refuse_unaudited(co_session *s, co_error *err)
 {
     co_cursor *c = NULL;
-    co_code rc = co_state_read(s->state, &co_q_schedules_unaudited,
+    co_code rc = Co_state_read(s->state, &co_q_schedules_unaudited,
                                 NULL, 0, &c, err);
     co_buf names = CO_BUF_INIT;
     size_t n = 0;
@@ -128,8 +128,8 @@ static co_code refuse_unaudited(co_session *s, co_error *err)
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         co_value t = co_cursor_value(c, 0);
         if (n++ < 10) {
-            co_buf_adds(&names, n > 1 ? ", " : "");
-            co_buf_add(&names, t.s, t.len);
+            Co_buf_adds(&names, n > 1 ? ", " : "");
+            Co_buf_add(&names, t.s, t.len);
         }
     }
     co_cursor_close(c);
@@ -138,10 +138,10 @@ static co_code refuse_unaudited(co_session *s, co_error *err)
         rc = co_error_set(err, CO_ENOTREADY,
                           "%s %s never audited (%s%s), so the notice cannot say "
                           "how long the move takes: run cutover audit --tenant KEY first",
-                          co_fmt_plural(count, (int64_t)n, "scheduled tenant", "scheduled tenants"),
-                          co_fmt_noun((int64_t)n, "is", "are"), co_buf_str(&names),
+                          Co_fmt_plural(count, (int64_t)n, "scheduled tenant", "scheduled tenants"),
+                          Co_fmt_noun((int64_t)n, "is", "are"), co_buf_str(&names),
                           n > 10 ? ", ..." : "");
-    co_buf_release(&names);
+    Co_buf_release(&names);
     return rc;
 }
 
@@ -174,13 +174,13 @@ static co_code fill(const char *tpl, const char *name, const fields *f, co_buf *
                                     "%s:%d: unknown placeholder {{%.*s}} (known: customer, tenant, "
                                     "date, window, duration, contact, changes, retention_days)",
                                     name, line, (int)(len > 40 ? 40 : len), p + 2);
-            co_buf_adds(out, value);
+            Co_buf_adds(out, value);
             p = end + 2;
             continue;
         }
         if (*p == '\n')
             line++;
-        co_buf_addc(out, *p++);
+        Co_buf_addc(out, *p++);
     }
     return out->failed ? co_error_set(err, CO_ENOMEM, "out of memory") : CO_OK;
 }
@@ -189,12 +189,12 @@ static void html_escape(co_buf *out, const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         switch (s[i]) {
-        case '<': co_buf_adds(out, "&lt;"); break;
-        case '>': co_buf_adds(out, "&gt;"); break;
-        case '&': co_buf_adds(out, "&amp;"); break;
-        case '"': co_buf_adds(out, "&quot;"); break;
-        case '\'': co_buf_adds(out, "&#39;"); break;
-        default: co_buf_addc(out, s[i]);
+        case '<': Co_buf_adds(out, "&lt;"); break;
+        case '>': Co_buf_adds(out, "&gt;"); break;
+        case '&': Co_buf_adds(out, "&amp;"); break;
+        case '"': Co_buf_adds(out, "&quot;"); break;
+        case '\'': Co_buf_adds(out, "&#39;"); break;
+        default: Co_buf_addc(out, s[i]);
         }
     }
 }
@@ -202,21 +202,21 @@ static void html_escape(co_buf *out, const char *s, size_t len)
 /* The text as an HTML page: each blank-line-separated paragraph a <p>. */
 static void to_html(const char *text, const char *title, co_buf *out)
 {
-    co_buf_adds(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
+    Co_buf_adds(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
     html_escape(out, title, strlen(title));
-    co_buf_adds(out, "</title></head>\n<body style=\"font-family: sans-serif; max-width: 40em\">\n");
+    Co_buf_adds(out, "</title></head>\n<body style=\"font-family: sans-serif; max-width: 40em\">\n");
     const char *p = text;
     while (*p) {
         const char *end = strstr(p, "\n\n");
         size_t len = end ? (size_t)(end - p) : strlen(p);
-        co_buf_adds(out, "<p>");
+        Co_buf_adds(out, "<p>");
         html_escape(out, p, len);
-        co_buf_adds(out, "</p>\n");
+        Co_buf_adds(out, "</p>\n");
         p += len;
         while (*p == '\n')
             p++;
     }
-    co_buf_adds(out, "</body></html>\n");
+    Co_buf_adds(out, "</body></html>\n");
 }
 
 static char *read_all(const char *path, co_error *err)
@@ -230,11 +230,11 @@ static char *read_all(const char *path, co_error *err)
     char chunk[4096];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        co_buf_add(&b, chunk, n);
+        Co_buf_add(&b, chunk, n);
     bool bad = ferror(f) || b.failed;
     fclose(f);
     if (bad) {
-        co_buf_release(&b);
+        Co_buf_release(&b);
         co_error_set(err, CO_EIO, "cannot read the template %s", path);
         return NULL;
     }
@@ -265,17 +265,17 @@ co_code co_notices_write(co_session *s, const char *template_path, const char *o
     co_code rc = fill(tpl, tpl_name, &probe, &text, err);
     char *changes = changes_text(s->project);
     char retention[CO_FMT_COUNT];
-    co_fmt_count(retention, s->project->retention_days);
+    Co_fmt_count(retention, s->project->retention_days);
     if (rc == CO_OK && !changes)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     /* A notice needs the audit's estimate: no notice says "unknown". */
     if (rc == CO_OK)
         rc = refuse_unaudited(s, err);
-    if (rc == CO_OK && !co_mkdir_p(outbox))
+    if (rc == CO_OK && !Co_mkdir_p(outbox))
         rc = co_error_set(err, CO_EIO, "cannot create the outbox %s: %s", outbox, strerror(errno));
     co_cursor *c = NULL;
     if (rc == CO_OK)
-        rc = co_state_read(s->state, &co_q_schedules_notices,
+        rc = Co_state_read(s->state, &co_q_schedules_notices,
                             NULL, 0, &c, err);
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
@@ -288,8 +288,8 @@ co_code co_notices_write(co_session *s, const char *template_path, const char *o
         human_duration(est.type == CO_REAL ? est.r : (double)est.i, dur, sizeof dur);
         fields f = {label.s,  tenant.s, date,    win, dur, contact ? contact : "your account manager",
                     changes, retention};
-        co_buf_reset(&text);
-        co_buf_reset(&html);
+        Co_buf_reset(&text);
+        Co_buf_reset(&html);
         rc = fill(tpl, tpl_name, &f, &text, err);
         if (rc != CO_OK)
             break;
@@ -298,22 +298,22 @@ co_code co_notices_write(co_session *s, const char *template_path, const char *o
         to_html(co_buf_str(&text), title, &html);
         /* File names from the tenant key, with anything unusual made safe. */
         co_buf safe = CO_BUF_INIT;
-        co_key_file_name(&safe, tenant.s); /* encoded and bounded (util/fs.h) */
-        co_buf_reset(&path);
-        co_buf_printf(&path, "%s/%s.txt", outbox, co_buf_str(&safe));
+        Co_key_file_name(&safe, tenant.s); /* encoded and bounded (util/fs.h) */
+        Co_buf_reset(&path);
+        Co_buf_printf(&path, "%s/%s.txt", outbox, co_buf_str(&safe));
         rc = write_file(co_buf_str(&path), &text, err);
-        co_buf_reset(&path);
-        co_buf_printf(&path, "%s/%s.html", outbox, co_buf_str(&safe));
+        Co_buf_reset(&path);
+        Co_buf_printf(&path, "%s/%s.html", outbox, co_buf_str(&safe));
         if (rc == CO_OK)
             rc = write_file(co_buf_str(&path), &html, err);
-        co_buf_release(&safe);
+        Co_buf_release(&safe);
         if (rc == CO_OK)
             (*written)++;
     }
     co_cursor_close(c);
-    co_buf_release(&text);
-    co_buf_release(&html);
-    co_buf_release(&path);
+    Co_buf_release(&text);
+    Co_buf_release(&html);
+    Co_buf_release(&path);
     free(changes);
     free(tpl);
     return rc;

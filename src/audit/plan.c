@@ -63,7 +63,7 @@ static co_code find_unaudited(co_session *s, co_plan *out, co_error *err)
 {
     co_param hash = {NULL, co_text(s->project->hash, strlen(s->project->hash))};
     co_cursor *c = NULL;
-    co_code rc = co_state_read(s->state, &co_q_tenants_unaudited,
+    co_code rc = Co_state_read(s->state, &co_q_tenants_unaudited,
                                 &hash, 1, &c, err);
     size_t cap = 0;
     bool has_row;
@@ -81,8 +81,8 @@ static co_code find_unaudited(co_session *s, co_plan *out, co_error *err)
                 break;
             }
         }
-        char *tenant = co_value_text(co_cursor_value(c, 0));
-        char *why = co_value_text(co_cursor_value(c, 1));
+        char *tenant = Co_value_text(co_cursor_value(c, 0));
+        char *why = Co_value_text(co_cursor_value(c, 1));
         out->unaudited[out->nunaudited] = tenant;
         out->unaudited_why[out->nunaudited] = why;
         out->nunaudited++;
@@ -133,7 +133,7 @@ static co_code store_plan(co_session *s, co_plan *plan, co_error *err)
                     {NULL, co_real(plan->canary_percent)},
                     {NULL, co_real(plan->growth)}};
     if (rc == CO_OK)
-        rc = co_state_read_int(s->state, &co_q_plan_add,
+        rc = Co_state_read_int(s->state, &co_q_plan_add,
                                 p, 4, &plan->id, NULL, err);
     for (size_t i = 0; rc == CO_OK && i < plan->n; i++) {
         const co_plan_entry *e = &plan->entries[i];
@@ -141,7 +141,7 @@ static co_code store_plan(co_session *s, co_plan *plan, co_error *err)
                         {NULL, co_int(e->cohort)},    {NULL, co_text(e->tenant, strlen(e->tenant))},
                         {NULL, co_real(e->risk)},     {NULL, co_text(e->why, strlen(e->why))},
                         {NULL, co_int(e->rows)},      {NULL, co_real(e->est_seconds)}};
-        rc = co_state_write(s->state, &co_q_plan_tenant_add,
+        rc = Co_state_write(s->state, &co_q_plan_tenant_add,
                                   q, 8, NULL, err);
     }
     if (rc == CO_OK)
@@ -161,12 +161,12 @@ co_code co_plan_make(co_session *s, double canary_percent, double growth, co_pla
                             "to 100");
     out->canary_percent = canary_percent;
     out->growth = growth;
-    co_clock_iso(co_clock_now(), out->created_at, sizeof out->created_at);
+    Co_clock_iso(Co_clock_now(), out->created_at, sizeof out->created_at);
     co_cursor *c = NULL;
     co_param hash = {NULL, co_text(s->project->hash, strlen(s->project->hash))};
     co_code rc = find_unaudited(s, out, err);
     if (rc == CO_OK)
-        rc = co_state_read(s->state, &co_q_tenant_audits_plannable,
+        rc = Co_state_read(s->state, &co_q_tenant_audits_plannable,
                             &hash, 1, &c, err);
     size_t cap = 0;
     bool has_row;
@@ -176,8 +176,8 @@ co_code co_plan_make(co_session *s, double canary_percent, double growth, co_pla
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
             break;
         }
-        e->tenant = co_value_text(co_cursor_value(c, 0));
-        e->label = co_value_text(co_cursor_value(c, 1));
+        e->tenant = Co_value_text(co_cursor_value(c, 0));
+        e->label = Co_value_text(co_cursor_value(c, 1));
         e->rows = co_cursor_value(c, 2).i;
         e->est_seconds = co_cursor_value(c, 3).r;
         int64_t refused = co_cursor_value(c, 4).i, clusters = co_cursor_value(c, 5).i;
@@ -232,7 +232,7 @@ co_code co_plan_latest(co_session *s, co_plan *out, co_error *err)
 {
     memset(out, 0, sizeof *out);
     co_cursor *c = NULL;
-    co_code rc = co_state_read(s->state, &co_q_plan_latest,
+    co_code rc = Co_state_read(s->state, &co_q_plan_latest,
                                 NULL, 0, &c, err);
     bool has_row = false;
     if (rc == CO_OK)
@@ -249,7 +249,7 @@ co_code co_plan_latest(co_session *s, co_plan *out, co_error *err)
         return co_error_set(err, CO_ENOTFOUND, "no plan yet: run cutover plan");
     co_param p = {NULL, co_int(out->id)};
     if (rc == CO_OK)
-        rc = co_state_read(s->state, &co_q_plan_tenants_of,
+        rc = Co_state_read(s->state, &co_q_plan_tenants_of,
                             &p, 1, &c, err);
     size_t cap = 0;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
@@ -258,11 +258,11 @@ co_code co_plan_latest(co_session *s, co_plan *out, co_error *err)
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
             break;
         }
-        e->tenant = co_value_text(co_cursor_value(c, 0));
-        e->label = co_value_text(co_cursor_value(c, 1));
+        e->tenant = Co_value_text(co_cursor_value(c, 0));
+        e->label = Co_value_text(co_cursor_value(c, 1));
         e->cohort = (int)co_cursor_value(c, 2).i;
         e->risk = co_cursor_value(c, 3).r;
-        e->why = co_value_text(co_cursor_value(c, 4));
+        e->why = Co_value_text(co_cursor_value(c, 4));
         e->rows = co_cursor_value(c, 5).i;
         e->est_seconds = co_cursor_value(c, 6).r;
         if (e->cohort + 1 > out->ncohorts)
@@ -277,7 +277,7 @@ co_code co_plan_latest(co_session *s, co_plan *out, co_error *err)
 char *co_plan_json(const co_plan *p)
 {
     co_buf b = CO_BUF_INIT;
-    co_buf_printf(&b, "{\"id\":%lld,\"created_at\":\"%s\",\"canary_percent\":%g,\"growth\":%g,"
+    Co_buf_printf(&b, "{\"id\":%lld,\"created_at\":\"%s\",\"canary_percent\":%g,\"growth\":%g,"
                       "\"cohorts\":[",
                   (long long)p->id, p->created_at, p->canary_percent, p->growth);
     for (int cohort = 0; cohort < p->ncohorts; cohort++) {
@@ -293,7 +293,7 @@ char *co_plan_json(const co_plan *p)
             snprintf(name, sizeof name, "wave %d", cohort);
         else
             snprintf(name, sizeof name, "canary");
-        co_buf_printf(&b, "%s{\"cohort\":%d,\"name\":\"%s\",\"rows\":%lld,\"est_seconds\":%.1f,"
+        Co_buf_printf(&b, "%s{\"cohort\":%d,\"name\":\"%s\",\"rows\":%lld,\"est_seconds\":%.1f,"
                           "\"tenants\":[",
                       cohort ? "," : "", cohort, name, (long long)rows, seconds);
         bool first = true;
@@ -301,29 +301,29 @@ char *co_plan_json(const co_plan *p)
             const co_plan_entry *e = &p->entries[i];
             if (e->cohort != cohort)
                 continue;
-            co_buf_adds(&b, first ? "{\"tenant\":" : ",{\"tenant\":");
+            Co_buf_adds(&b, first ? "{\"tenant\":" : ",{\"tenant\":");
             first = false;
-            co_json_str(&b, e->tenant);
-            co_buf_adds(&b, ",\"label\":");
-            co_json_str(&b, e->label);
-            co_buf_printf(&b, ",\"risk\":%.2f,\"rows\":%lld,\"est_seconds\":%.1f,\"why\":", e->risk,
+            Co_json_str(&b, e->tenant);
+            Co_buf_adds(&b, ",\"label\":");
+            Co_json_str(&b, e->label);
+            Co_buf_printf(&b, ",\"risk\":%.2f,\"rows\":%lld,\"est_seconds\":%.1f,\"why\":", e->risk,
                           (long long)e->rows, e->est_seconds);
-            co_json_str(&b, e->why);
-            co_buf_addc(&b, '}');
+            Co_json_str(&b, e->why);
+            Co_buf_addc(&b, '}');
         }
-        co_buf_adds(&b, "]}");
+        Co_buf_adds(&b, "]}");
     }
-    co_buf_adds(&b, "],\"unaudited\":[");
+    Co_buf_adds(&b, "],\"unaudited\":[");
     for (size_t i = 0; i < p->nunaudited; i++) {
-        co_buf_adds(&b, i ? ",{\"tenant\":" : "{\"tenant\":");
-        co_json_str(&b, p->unaudited[i]);
-        co_buf_adds(&b, ",\"why\":");
-        co_json_str(&b, p->unaudited_why[i]);
-        co_buf_addc(&b, '}');
+        Co_buf_adds(&b, i ? ",{\"tenant\":" : "{\"tenant\":");
+        Co_json_str(&b, p->unaudited[i]);
+        Co_buf_adds(&b, ",\"why\":");
+        Co_json_str(&b, p->unaudited_why[i]);
+        Co_buf_addc(&b, '}');
     }
-    co_buf_adds(&b, "]}");
+    Co_buf_adds(&b, "]}");
     if (b.failed) {
-        co_buf_release(&b);
+        Co_buf_release(&b);
         return NULL;
     }
     return co_buf_detach(&b);

@@ -83,7 +83,7 @@ static co_code load_columns(co_store *src, table_scan *t, co_error *err)
     if (!t->cols || !t->filled)
         return co_error_set(err, CO_ENOMEM, "out of memory");
     for (size_t i = 0; i < t->ncols; i++)
-        co_colstats_init(&t->cols[i]);
+        Co_colstats_init(&t->cols[i]);
     pick_stamps(t);
     return CO_OK;
 }
@@ -113,7 +113,7 @@ static void note_stamps(table_scan *t, co_cursor *c, size_t first)
             continue;
         for (size_t i = 0; i < t->ncols; i++)
             if (t->filled[i])
-                co_colstats_stamp(&t->cols[i], s, &stamp);
+                Co_colstats_stamp(&t->cols[i], s, &stamp);
     }
 }
 
@@ -124,21 +124,21 @@ static co_code scan_table(co_store *src, table_scan *t, co_error *err)
 {
     const char *rowid = t->row_id;
     co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, "SELECT ");
-    co_buf_adds(&sql, rowid ? rowid : "NULL");
+    Co_buf_adds(&sql, "SELECT ");
+    Co_buf_adds(&sql, rowid ? rowid : "NULL");
     for (size_t i = 0; i < t->ncols; i++) {
-        co_buf_adds(&sql, ", ");
+        Co_buf_adds(&sql, ", ");
         co_store_quote_ident(src, t->names[i], &sql);
     }
-    co_buf_adds(&sql, " FROM ");
+    Co_buf_adds(&sql, " FROM ");
     co_store_quote_ident(src, t->name, &sql);
     if (sql.failed) {
-        co_buf_release(&sql);
+        Co_buf_release(&sql);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
     co_cursor *c;
     co_code rc = co_store_query(src, sql.data, NULL, 0, &c, err);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     if (rc != CO_OK)
         return rc;
     bool has_row;
@@ -148,7 +148,7 @@ static co_code scan_table(co_store *src, table_scan *t, co_error *err)
         int64_t key = id.type == CO_INT ? id.i : seq;
         for (size_t i = 0; i < t->ncols; i++) {
             co_value v = co_cursor_value(c, i + 1);
-            t->filled[i] = co_colstats_add(&t->cols[i], &v, seq, key);
+            t->filled[i] = Co_colstats_add(&t->cols[i], &v, seq, key);
         }
         if (t->nstamps)
             note_stamps(t, c, 1);
@@ -163,7 +163,7 @@ static int chosen_stamp(const table_scan *t)
 {
     for (size_t s = 0; s < t->nstamps; s++) {
         const co_colstats *st = &t->cols[t->stamps[s]];
-        int64_t filled = co_colstats_filled(st);
+        int64_t filled = Co_colstats_filled(st);
         if (filled > 0 && st->kinds[CO_KIND_DATE] * 5 >= filled * 4)
             return (int)s;
     }
@@ -180,19 +180,19 @@ typedef struct read_set {
 
 static void read_key(co_buf *key, const char *table, const char *column)
 {
-    co_buf_reset(key);
+    Co_buf_reset(key);
     for (const char *p = table; *p; p++)
-        co_buf_addc(key, (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p));
-    co_buf_addc(key, '\x1f');
+        Co_buf_addc(key, (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p));
+    Co_buf_addc(key, '\x1f');
     for (const char *p = column; *p; p++)
-        co_buf_addc(key, (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p));
+        Co_buf_addc(key, (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p));
 }
 
 static void note_read(void *ctx, const char *table, const char *column)
 {
     read_set *r = ctx;
     read_key(&r->key, table, column);
-    if (r->key.failed || !co_map_put(&r->map, r->key.data, r->key.len, "", 0))
+    if (r->key.failed || !Co_map_put(&r->map, r->key.data, r->key.len, "", 0))
         r->failed = true;
 }
 
@@ -220,7 +220,7 @@ static co_code collect_reads(co_store *src, const co_project *p, read_set *r, co
 static bool is_read(read_set *r, const char *table, const char *column)
 {
     read_key(&r->key, table, column);
-    return !r->key.failed && co_map_get(&r->map, r->key.data, r->key.len, NULL, NULL);
+    return !r->key.failed && Co_map_get(&r->map, r->key.data, r->key.len, NULL, NULL);
 }
 
 /* ---- profiles ------------------------------------------------------------------- */
@@ -229,7 +229,7 @@ static bool is_read(read_set *r, const char *table, const char *column)
 static char *take(co_buf *b, bool *failed)
 {
     char *s = b->failed ? NULL : co_buf_detach(b);
-    co_buf_release(b);
+    Co_buf_release(b);
     if (!s)
         *failed = true;
     return s;
@@ -246,7 +246,7 @@ static char *copy(const char *s, bool *failed)
 static char *shown(const co_kept *k, bool *failed)
 {
     co_buf b = CO_BUF_INIT;
-    co_kept_show(k, &b);
+    Co_kept_show(k, &b);
     return take(&b, failed);
 }
 
@@ -262,7 +262,7 @@ static co_code finish_column(const table_scan *t, size_t i, int stamp, read_set 
     out->rows = t->rows;
     out->nulls = st->nulls;
     out->empties = st->empties;
-    double distinct = round(co_hll_estimate(&st->hll));
+    double distinct = round(Co_hll_estimate(&st->hll));
     out->distinct = distinct > (double)st->nonnull ? st->nonnull : (int64_t)distinct;
     out->min_len = st->nonnull ? st->min_len : 0;
     out->max_len = st->max_len;
@@ -272,18 +272,18 @@ static co_code finish_column(const table_scan *t, size_t i, int stamp, read_set 
         out->max_value = shown(&st->max, &failed);
     }
     co_buf b = CO_BUF_INIT;
-    co_colstats_top_json(st, &b);
+    Co_colstats_top_json(st, &b);
     out->top_values = take(&b, &failed);
 
     bool imposed;
-    co_kind kind = co_colstats_kind(st, t->types[i], &imposed);
-    out->apparent_type = copy(co_kind_name(kind), &failed);
-    out->type_failures = co_colstats_failures(st, kind);
-    co_colstats_failures_json(st, kind, t->types[i], imposed, &b);
+    co_kind kind = Co_colstats_kind(st, t->types[i], &imposed);
+    out->apparent_type = copy(Co_kind_name(kind), &failed);
+    out->type_failures = Co_colstats_failures(st, kind);
+    Co_colstats_failures_json(st, kind, t->types[i], imposed, &b);
     out->failure_examples = take(&b, &failed);
 
     out->mapped = is_read(reads, t->name, t->names[i]);
-    out->zombie = t->rows > 0 && (double)co_colstats_filled(st) < zombie_below * (double)t->rows;
+    out->zombie = t->rows > 0 && (double)Co_colstats_filled(st) < zombie_below * (double)t->rows;
     if (stamp >= 0 && st->has_last[stamp])
         out->last_filled = shown(&st->last[stamp], &failed);
     if (failed)
@@ -349,7 +349,7 @@ co_code co_audit_profiles(co_store *source, const co_project *p, const co_audit_
     *out = NULL;
     *n = 0;
     read_set reads = {0};
-    co_map_init(&reads.map);
+    Co_map_init(&reads.map);
     co_code rc = collect_reads(source, p, &reads, err);
     co_table_info *tables = NULL;
     size_t ntables = 0;
@@ -363,8 +363,8 @@ co_code co_audit_profiles(co_store *source, const co_project *p, const co_audit_
             rc = profile_table(source, &tables[i], &reads, zombie_below, &profiles, &count, &cap,
                                err);
     co_tables_free(tables, ntables);
-    co_map_release(&reads.map);
-    co_buf_release(&reads.key);
+    Co_map_release(&reads.map);
+    Co_buf_release(&reads.key);
     if (rc != CO_OK) {
         co_profiles_free(profiles, count);
         return rc;

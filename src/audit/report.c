@@ -18,105 +18,105 @@
 
 static void tenant_json(co_buf *b, const co_tenant_audit *a, const co_project *p)
 {
-    co_buf_adds(b, "{\"tenant\":");
-    co_json_str(b, a->tenant);
-    co_buf_adds(b, ",\"label\":");
-    co_json_str(b, a->label);
-    co_buf_printf(b, ",\"rows\":%lld,\"bytes\":%lld,\"size_class\":\"%s\",\"est_seconds\":%.1f,"
+    Co_buf_adds(b, "{\"tenant\":");
+    Co_json_str(b, a->tenant);
+    Co_buf_adds(b, ",\"label\":");
+    Co_json_str(b, a->label);
+    Co_buf_printf(b, ",\"rows\":%lld,\"bytes\":%lld,\"size_class\":\"%s\",\"est_seconds\":%.1f,"
                      "\"est_measured\":%s,\"entity_rows\":{",
                   (long long)a->rows, (long long)a->bytes, a->size_class, a->est_seconds,
                   a->est_measured ? "true" : "false");
     for (size_t e = 0; e < a->nentities && e < p->nentities; e++) {
-        co_buf_adds(b, e ? "," : "");
-        co_json_str(b, p->entities[e].name);
-        co_buf_printf(b, ":%lld", (long long)a->entity_rows[e]);
+        Co_buf_adds(b, e ? "," : "");
+        Co_json_str(b, p->entities[e].name);
+        Co_buf_printf(b, ":%lld", (long long)a->entity_rows[e]);
     }
-    co_buf_printf(b, "},\"limit_rows\":%lld,\"limits\":[", (long long)a->limit_rows);
+    Co_buf_printf(b, "},\"limit_rows\":%lld,\"limits\":[", (long long)a->limit_rows);
     for (size_t i = 0; i < a->nlimits; i++) {
         const co_limit_finding *f = &a->limits[i];
-        co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
-        co_json_str(b, f->entity);
-        co_buf_adds(b, ",\"rule\":");
-        co_json_str(b, f->rule);
-        co_buf_printf(b, ",\"rows\":%lld,\"reason\":", (long long)f->rows);
-        co_json_str(b, f->reason);
-        co_buf_printf(b, ",\"examples\":%s}", f->examples && *f->examples ? f->examples : "[]");
+        Co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
+        Co_json_str(b, f->entity);
+        Co_buf_adds(b, ",\"rule\":");
+        Co_json_str(b, f->rule);
+        Co_buf_printf(b, ",\"rows\":%lld,\"reason\":", (long long)f->rows);
+        Co_json_str(b, f->reason);
+        Co_buf_printf(b, ",\"examples\":%s}", f->examples && *f->examples ? f->examples : "[]");
     }
-    co_buf_printf(b, "],\"limits_checked\":%s,\"limits_note\":",
+    Co_buf_printf(b, "],\"limits_checked\":%s,\"limits_note\":",
                   a->limits_checked ? "true" : "false");
-    co_json_str(b, a->limits_note);
-    co_buf_printf(b, ",\"duplicate_clusters\":%lld,\"duplicate_rules\":[",
+    Co_json_str(b, a->limits_note);
+    Co_buf_printf(b, ",\"duplicate_clusters\":%lld,\"duplicate_rules\":[",
                   (long long)a->duplicate_clusters);
     for (size_t i = 0; i < a->ndup_rules; i++) {
-        co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
-        co_json_str(b, a->dup_rules[i].entity);
-        co_buf_adds(b, ",\"rule\":");
-        co_json_str(b, a->dup_rules[i].rule);
-        co_buf_printf(b, ",\"clusters\":%lld}", (long long)a->dup_rules[i].clusters);
+        Co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
+        Co_json_str(b, a->dup_rules[i].entity);
+        Co_buf_adds(b, ",\"rule\":");
+        Co_json_str(b, a->dup_rules[i].rule);
+        Co_buf_printf(b, ",\"clusters\":%lld}", (long long)a->dup_rules[i].clusters);
     }
-    co_buf_adds(b, "],\"duplicates\":[");
+    Co_buf_adds(b, "],\"duplicates\":[");
     for (size_t i = 0; i < a->nduplicates; i++) {
         const co_duplicate_cluster *d = &a->duplicates[i];
-        co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
-        co_json_str(b, d->entity);
-        co_buf_adds(b, ",\"rule\":");
-        co_json_str(b, d->rule);
-        co_buf_adds(b, ",\"key\":");
-        co_json_str(b, d->key);
-        co_buf_printf(b, ",\"members\":%lld,\"examples\":%s}", (long long)d->members,
+        Co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
+        Co_json_str(b, d->entity);
+        Co_buf_adds(b, ",\"rule\":");
+        Co_json_str(b, d->rule);
+        Co_buf_adds(b, ",\"key\":");
+        Co_json_str(b, d->key);
+        Co_buf_printf(b, ",\"members\":%lld,\"examples\":%s}", (long long)d->members,
                       d->examples ? d->examples : "[]");
     }
-    co_buf_printf(b, "],\"outlier_keys\":%lld,\"fanouts\":[", (long long)a->outlier_keys);
+    Co_buf_printf(b, "],\"outlier_keys\":%lld,\"fanouts\":[", (long long)a->outlier_keys);
     for (size_t i = 0; i < a->nfanouts; i++) {
         const co_fanout *f = &a->fanouts[i];
-        co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
-        co_json_str(b, f->entity);
-        co_buf_adds(b, ",\"column\":");
-        co_json_str(b, f->column);
-        co_buf_adds(b, ",\"parent\":");
-        co_json_str(b, f->parent);
-        co_buf_printf(b, ",\"parents\":%lld,\"median\":%lld,\"max\":%lld,\"threshold\":%lld,"
+        Co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
+        Co_json_str(b, f->entity);
+        Co_buf_adds(b, ",\"column\":");
+        Co_json_str(b, f->column);
+        Co_buf_adds(b, ",\"parent\":");
+        Co_json_str(b, f->parent);
+        Co_buf_printf(b, ",\"parents\":%lld,\"median\":%lld,\"max\":%lld,\"threshold\":%lld,"
                          "\"outliers\":%lld,\"top\":%s,\"examples\":%s}",
                       (long long)f->parents, (long long)f->median, (long long)f->max,
                       (long long)f->threshold, (long long)f->outliers, f->top ? f->top : "[]",
                       f->examples ? f->examples : "[]");
     }
-    co_buf_adds(b, "],\"longest\":[");
+    Co_buf_adds(b, "],\"longest\":[");
     for (size_t i = 0; i < a->nlongest; i++) {
         const co_longest *l = &a->longest[i];
-        co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
-        co_json_str(b, l->entity);
-        co_buf_adds(b, ",\"column\":");
-        co_json_str(b, l->column);
-        co_buf_printf(b, ",\"length\":%lld,\"examples\":%s}", (long long)l->length,
+        Co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
+        Co_json_str(b, l->entity);
+        Co_buf_adds(b, ",\"column\":");
+        Co_json_str(b, l->column);
+        Co_buf_printf(b, ",\"length\":%lld,\"examples\":%s}", (long long)l->length,
                       l->examples ? l->examples : "[]");
     }
-    co_buf_adds(b, "]}");
+    Co_buf_adds(b, "]}");
 }
 
 static void profile_json(co_buf *b, const co_column_profile *c)
 {
-    co_buf_adds(b, "{\"table\":");
-    co_json_str(b, c->table);
-    co_buf_adds(b, ",\"column\":");
-    co_json_str(b, c->column);
-    co_buf_adds(b, ",\"declared\":");
-    co_json_str(b, c->decl_type);
-    co_buf_printf(b, ",\"rows\":%lld,\"nulls\":%lld,\"empties\":%lld,\"distinct\":%lld,"
+    Co_buf_adds(b, "{\"table\":");
+    Co_json_str(b, c->table);
+    Co_buf_adds(b, ",\"column\":");
+    Co_json_str(b, c->column);
+    Co_buf_adds(b, ",\"declared\":");
+    Co_json_str(b, c->decl_type);
+    Co_buf_printf(b, ",\"rows\":%lld,\"nulls\":%lld,\"empties\":%lld,\"distinct\":%lld,"
                      "\"min_len\":%lld,\"max_len\":%lld,\"avg_len\":%.1f,\"min\":",
                   (long long)c->rows, (long long)c->nulls, (long long)c->empties,
                   (long long)c->distinct, (long long)c->min_len, (long long)c->max_len, c->avg_len);
-    co_json_str(b, c->min_value);
-    co_buf_adds(b, ",\"max\":");
-    co_json_str(b, c->max_value);
-    co_buf_printf(b, ",\"top\":%s,\"type\":", c->top_values ? c->top_values : "[]");
-    co_json_str(b, c->apparent_type);
-    co_buf_printf(b, ",\"type_failures\":%lld,\"failure_examples\":%s,\"mapped\":%s,\"zombie\":%s,"
+    Co_json_str(b, c->min_value);
+    Co_buf_adds(b, ",\"max\":");
+    Co_json_str(b, c->max_value);
+    Co_buf_printf(b, ",\"top\":%s,\"type\":", c->top_values ? c->top_values : "[]");
+    Co_json_str(b, c->apparent_type);
+    Co_buf_printf(b, ",\"type_failures\":%lld,\"failure_examples\":%s,\"mapped\":%s,\"zombie\":%s,"
                      "\"last_filled\":",
                   (long long)c->type_failures, c->failure_examples ? c->failure_examples : "[]",
                   c->mapped ? "true" : "false", c->zombie ? "true" : "false");
-    co_json_str(b, c->last_filled);
-    co_buf_addc(b, '}');
+    Co_json_str(b, c->last_filled);
+    Co_buf_addc(b, '}');
 }
 
 char *co_audit_json(const co_column_profile *profiles, size_t nprofiles,
@@ -128,55 +128,55 @@ char *co_audit_json(const co_column_profile *profiles, size_t nprofiles,
     if (!opt)
         opt = &defaults;
     co_buf b = CO_BUF_INIT;
-    co_buf_adds(&b, "{\"project\":");
-    co_json_str(&b, p->path);
-    co_buf_printf(&b, ",\"column_profiles\":\"whole source\",\"zombie_below\":%g,"
+    Co_buf_adds(&b, "{\"project\":");
+    Co_json_str(&b, p->path);
+    Co_buf_printf(&b, ",\"column_profiles\":\"whole source\",\"zombie_below\":%g,"
                       "\"many_rows\":%lld,\"estimate_basis\":\"%s\"",
                   opt->zombie_below, (long long)opt->many_rows,
                   ntenants && tenants[0].est_measured ? "measured throughput"
                                                       : "default 50000 rows/s");
-    co_buf_adds(&b, ",\"size_classes\":{\"S\":\"below 10,000 rows\",\"M\":\"below 100,000 rows\","
+    Co_buf_adds(&b, ",\"size_classes\":{\"S\":\"below 10,000 rows\",\"M\":\"below 100,000 rows\","
                     "\"L\":\"below 1,000,000 rows\",\"XL\":\"1,000,000 rows or more\"},\"unmapped\":[");
     bool first = true;
     for (size_t i = 0; i < nprofiles; i++) {
         if (profiles[i].mapped)
             continue;
-        co_buf_adds(&b, first ? "" : ",");
+        Co_buf_adds(&b, first ? "" : ",");
         first = false;
-        co_buf_printf(&b, "\"%s.%s\"", profiles[i].table, profiles[i].column);
+        Co_buf_printf(&b, "\"%s.%s\"", profiles[i].table, profiles[i].column);
     }
-    co_buf_adds(&b, "],\"zombies\":[");
+    Co_buf_adds(&b, "],\"zombies\":[");
     first = true;
     for (size_t i = 0; i < nprofiles; i++) {
         if (!profiles[i].zombie)
             continue;
-        co_buf_adds(&b, first ? "" : ",");
+        Co_buf_adds(&b, first ? "" : ",");
         first = false;
-        co_buf_printf(&b, "\"%s.%s\"", profiles[i].table, profiles[i].column);
+        Co_buf_printf(&b, "\"%s.%s\"", profiles[i].table, profiles[i].column);
     }
-    co_buf_adds(&b, "],\"columns\":[");
+    Co_buf_adds(&b, "],\"columns\":[");
     for (size_t i = 0; i < nprofiles; i++) {
-        co_buf_adds(&b, i ? "," : "");
+        Co_buf_adds(&b, i ? "," : "");
         profile_json(&b, &profiles[i]);
     }
-    co_buf_adds(&b, "],\"tenants\":[");
+    Co_buf_adds(&b, "],\"tenants\":[");
     for (size_t i = 0; i < ntenants; i++) {
-        co_buf_adds(&b, i ? "," : "");
+        Co_buf_adds(&b, i ? "," : "");
         tenant_json(&b, &tenants[i], p);
     }
-    co_buf_adds(&b, "]");
+    Co_buf_adds(&b, "]");
     if (opt->orphans) {
         char *orphans = co_orphans_json(opt->orphans, p);
-        co_buf_adds(&b, ",\"orphans\":");
+        Co_buf_adds(&b, ",\"orphans\":");
         if (orphans)
-            co_buf_adds(&b, orphans);
+            Co_buf_adds(&b, orphans);
         else
             b.failed = true;
         free(orphans);
     }
-    co_buf_addc(&b, '}');
+    Co_buf_addc(&b, '}');
     if (b.failed) {
-        co_buf_release(&b);
+        Co_buf_release(&b);
         return NULL;
     }
     return co_buf_detach(&b);
@@ -185,11 +185,11 @@ char *co_audit_json(const co_column_profile *profiles, size_t nprofiles,
 co_code co_audit_record(co_session *s, const co_tenant_audit *a, size_t n, co_error *err)
 {
     char now[32];
-    co_clock_iso(co_clock_now(), now, sizeof now);
+    Co_clock_iso(Co_clock_now(), now, sizeof now);
     co_code rc = co_state_begin(s->state, err);
     co_buf detail = CO_BUF_INIT;
     for (size_t i = 0; rc == CO_OK && i < n; i++) {
-        co_buf_reset(&detail);
+        Co_buf_reset(&detail);
         tenant_json(&detail, &a[i], s->project);
         if (detail.failed) {
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
@@ -206,10 +206,10 @@ co_code co_audit_record(co_session *s, const co_tenant_audit *a, size_t n, co_er
                         {NULL, co_int(a[i].limit_rows)},
                         {NULL, co_int(a[i].duplicate_clusters)},
                         {NULL, co_text(detail.data, detail.len)}};
-        rc = co_state_write(s->state, &co_q_tenant_audit_set,
+        rc = Co_state_write(s->state, &co_q_tenant_audit_set,
                                   p, 11, NULL, err);
     }
-    co_buf_release(&detail);
+    Co_buf_release(&detail);
     if (rc == CO_OK)
         rc = co_state_commit(s->state, err);
     else
@@ -227,21 +227,21 @@ static double pct(int64_t part, int64_t whole)
 /* A JSON array of objects as "v1 (n1), v2 (n2)" from fields name and count, escaped. */
 static void html_pairs(co_buf *b, const char *json, const char *name, const char *count)
 {
-    struct fy_document *doc = json ? co_json_read(json, strlen(json)) : NULL;
+    struct fy_document *doc = json ? Co_json_read(json, strlen(json)) : NULL;
     for (int i = 0; doc; i++) {
         char path[48];
         snprintf(path, sizeof path, "/%d/%s", i, name);
         struct fy_node *item = fy_node_by_path(fy_document_root(doc), path, FY_NT, FYNWF_DONT_FOLLOW);
         snprintf(path, sizeof path, "/%d/%s", i, count);
-        const char *n = co_json_scalar(fy_document_root(doc), path);
+        const char *n = Co_json_scalar(fy_document_root(doc), path);
         if (!item || !n)
             break;
         char *text = fy_emit_node_to_string(item, FYECF_MODE_FLOW_ONELINE | FYECF_NO_ENDING_NEWLINE);
-        co_buf_adds(b, i ? ", " : "");
-        co_html_esc(b, text);
-        co_buf_adds(b, " (");
-        co_html_esc(b, n);
-        co_buf_adds(b, ")");
+        Co_buf_adds(b, i ? ", " : "");
+        Co_html_esc(b, text);
+        Co_buf_adds(b, " (");
+        Co_html_esc(b, n);
+        Co_buf_adds(b, ")");
         free(text);
     }
     if (doc)
@@ -251,17 +251,17 @@ static void html_pairs(co_buf *b, const char *json, const char *name, const char
 static void html_tenants(co_buf *b, const co_tenant_audit *tenants, size_t ntenants,
                          const co_project *p)
 {
-    co_buf_adds(b, "<h2>Tenants</h2>\n<table><tr><th>tenant</th><th>label</th><th>rows</th>"
+    Co_buf_adds(b, "<h2>Tenants</h2>\n<table><tr><th>tenant</th><th>label</th><th>rows</th>"
                    "<th>bytes</th><th>size class</th><th>est. duration</th><th>estimate from</th>"
                    "<th>rows the target would refuse</th><th>duplicate clusters</th>"
                    "<th>outlier keys</th><th>limits</th></tr>\n");
     for (size_t i = 0; i < ntenants; i++) {
         const co_tenant_audit *a = &tenants[i];
-        co_buf_adds(b, "<tr><td>");
-        co_html_esc(b, a->tenant);
-        co_buf_adds(b, "</td><td>");
-        co_html_esc(b, a->label);
-        co_buf_printf(b, "</td><td class=n>%lld</td><td class=n>%lld</td><td>%s</td>"
+        Co_buf_adds(b, "<tr><td>");
+        Co_html_esc(b, a->tenant);
+        Co_buf_adds(b, "</td><td>");
+        Co_html_esc(b, a->label);
+        Co_buf_printf(b, "</td><td class=n>%lld</td><td class=n>%lld</td><td>%s</td>"
                          "<td class=n>%.1f s</td><td>%s</td>"
                          "<td class=\"n%s\">%lld</td><td class=\"n%s\">%lld</td>"
                          "<td class=\"n%s\">%lld</td><td>",
@@ -270,68 +270,68 @@ static void html_tenants(co_buf *b, const co_tenant_audit *tenants, size_t ntena
                       a->limit_rows ? " bad" : "", (long long)a->limit_rows,
                       a->duplicate_clusters ? " bad" : "", (long long)a->duplicate_clusters,
                       a->outlier_keys ? " bad" : "", (long long)a->outlier_keys);
-        co_html_esc(b, a->limits_checked ? "checked" : a->limits_note);
-        co_buf_adds(b, "</td></tr>\n");
+        Co_html_esc(b, a->limits_checked ? "checked" : a->limits_note);
+        Co_buf_adds(b, "</td></tr>\n");
     }
-    co_buf_adds(b, "</table>\n<p>Size classes: S below 10,000 rows, M below 100,000, L below "
+    Co_buf_adds(b, "</table>\n<p>Size classes: S below 10,000 rows, M below 100,000, L below "
                    "1,000,000, XL 1,000,000 or more.</p>\n<h2>Rows per entity</h2>\n"
                    "<table><tr><th>tenant</th>");
     for (size_t e = 0; e < p->nentities; e++) {
-        co_buf_adds(b, "<th>");
-        co_html_esc(b, p->entities[e].name);
-        co_buf_adds(b, "</th>");
+        Co_buf_adds(b, "<th>");
+        Co_html_esc(b, p->entities[e].name);
+        Co_buf_adds(b, "</th>");
     }
-    co_buf_adds(b, "</tr>\n");
+    Co_buf_adds(b, "</tr>\n");
     for (size_t i = 0; i < ntenants; i++) {
-        co_buf_adds(b, "<tr><td>");
-        co_html_esc(b, tenants[i].tenant);
-        co_buf_adds(b, "</td>");
+        Co_buf_adds(b, "<tr><td>");
+        Co_html_esc(b, tenants[i].tenant);
+        Co_buf_adds(b, "</td>");
         for (size_t e = 0; e < p->nentities && e < tenants[i].nentities; e++)
-            co_buf_printf(b, "<td class=n>%lld</td>", (long long)tenants[i].entity_rows[e]);
-        co_buf_adds(b, "</tr>\n");
+            Co_buf_printf(b, "<td class=n>%lld</td>", (long long)tenants[i].entity_rows[e]);
+        Co_buf_adds(b, "</tr>\n");
     }
-    co_buf_adds(b, "</table>\n");
+    Co_buf_adds(b, "</table>\n");
 }
 
 static void html_findings(co_buf *b, const co_tenant_audit *tenants, size_t ntenants,
                           const co_audit_options *opt)
 {
-    co_buf_adds(b, "<h2>Rows the target would refuse</h2>\n<table><tr><th>tenant</th>"
+    Co_buf_adds(b, "<h2>Rows the target would refuse</h2>\n<table><tr><th>tenant</th>"
                    "<th>entity</th><th>rule</th><th>rows</th><th>reason</th><th>example keys</th></tr>\n");
     for (size_t i = 0; i < ntenants; i++)
         for (size_t k = 0; k < tenants[i].nlimits; k++) {
             const co_limit_finding *f = &tenants[i].limits[k];
-            co_buf_adds(b, "<tr><td>");
-            co_html_esc(b, tenants[i].tenant);
-            co_buf_adds(b, "</td><td>");
-            co_html_esc(b, f->entity);
-            co_buf_adds(b, "</td><td>");
-            co_html_esc(b, f->rule);
-            co_buf_printf(b, "</td><td class=n>%lld</td><td>", (long long)f->rows);
-            co_html_esc(b, f->reason);
-            co_buf_adds(b, "</td><td>");
-            co_html_esc(b, f->examples);
-            co_buf_adds(b, "</td></tr>\n");
+            Co_buf_adds(b, "<tr><td>");
+            Co_html_esc(b, tenants[i].tenant);
+            Co_buf_adds(b, "</td><td>");
+            Co_html_esc(b, f->entity);
+            Co_buf_adds(b, "</td><td>");
+            Co_html_esc(b, f->rule);
+            Co_buf_printf(b, "</td><td class=n>%lld</td><td>", (long long)f->rows);
+            Co_html_esc(b, f->reason);
+            Co_buf_adds(b, "</td><td>");
+            Co_html_esc(b, f->examples);
+            Co_buf_adds(b, "</td></tr>\n");
         }
-    co_buf_adds(b, "</table>\n<h2>Duplicate clusters</h2>\n<table><tr><th>tenant</th>"
+    Co_buf_adds(b, "</table>\n<h2>Duplicate clusters</h2>\n<table><tr><th>tenant</th>"
                    "<th>entity</th><th>rule</th><th>normalized key</th><th>members</th>"
                    "<th>example keys</th></tr>\n");
     for (size_t i = 0; i < ntenants; i++)
         for (size_t k = 0; k < tenants[i].nduplicates; k++) {
             const co_duplicate_cluster *d = &tenants[i].duplicates[k];
-            co_buf_adds(b, "<tr><td>");
-            co_html_esc(b, tenants[i].tenant);
-            co_buf_adds(b, "</td><td>");
-            co_html_esc(b, d->entity);
-            co_buf_adds(b, "</td><td>");
-            co_html_esc(b, d->rule);
-            co_buf_adds(b, "</td><td>");
-            co_html_esc(b, d->key);
-            co_buf_printf(b, "</td><td class=n>%lld</td><td>", (long long)d->members);
-            co_html_esc(b, d->examples);
-            co_buf_adds(b, "</td></tr>\n");
+            Co_buf_adds(b, "<tr><td>");
+            Co_html_esc(b, tenants[i].tenant);
+            Co_buf_adds(b, "</td><td>");
+            Co_html_esc(b, d->entity);
+            Co_buf_adds(b, "</td><td>");
+            Co_html_esc(b, d->rule);
+            Co_buf_adds(b, "</td><td>");
+            Co_html_esc(b, d->key);
+            Co_buf_printf(b, "</td><td class=n>%lld</td><td>", (long long)d->members);
+            Co_html_esc(b, d->examples);
+            Co_buf_adds(b, "</td></tr>\n");
         }
-    co_buf_printf(b, "</table>\n<h2>Rows per parent key</h2>\n<p>A parent key is an outlier "
+    Co_buf_printf(b, "</table>\n<h2>Rows per parent key</h2>\n<p>A parent key is an outlier "
                      "from %lld rows of one entity and 10 times the tenant's median.</p>\n"
                      "<table><tr><th>tenant</th><th>entity.column</th><th>parent</th>"
                      "<th>parents</th><th>median</th><th>max</th><th>flagged from</th>"
@@ -340,44 +340,44 @@ static void html_findings(co_buf *b, const co_tenant_audit *tenants, size_t nten
     for (size_t i = 0; i < ntenants; i++)
         for (size_t k = 0; k < tenants[i].nfanouts; k++) {
             const co_fanout *f = &tenants[i].fanouts[k];
-            co_buf_adds(b, "<tr><td>");
-            co_html_esc(b, tenants[i].tenant);
-            co_buf_adds(b, "</td><td>");
-            co_html_esc(b, f->entity);
-            co_buf_addc(b, '.');
-            co_html_esc(b, f->column);
-            co_buf_adds(b, "</td><td>");
-            co_html_esc(b, f->parent);
-            co_buf_printf(b, "</td><td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td>"
+            Co_buf_adds(b, "<tr><td>");
+            Co_html_esc(b, tenants[i].tenant);
+            Co_buf_adds(b, "</td><td>");
+            Co_html_esc(b, f->entity);
+            Co_buf_addc(b, '.');
+            Co_html_esc(b, f->column);
+            Co_buf_adds(b, "</td><td>");
+            Co_html_esc(b, f->parent);
+            Co_buf_printf(b, "</td><td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td>"
                              "<td class=n>%lld</td><td class=\"n%s\">%lld</td><td>",
                           (long long)f->parents, (long long)f->median, (long long)f->max,
                           (long long)f->threshold, f->outliers ? " bad" : "",
                           (long long)f->outliers);
             html_pairs(b, f->outliers ? f->examples : f->top, "key", "rows");
-            co_buf_adds(b, "</td></tr>\n");
+            Co_buf_adds(b, "</td></tr>\n");
         }
-    co_buf_adds(b, "</table>\n<h2>Longest values</h2>\n<table><tr><th>tenant</th>"
+    Co_buf_adds(b, "</table>\n<h2>Longest values</h2>\n<table><tr><th>tenant</th>"
                    "<th>entity.column</th><th>longest</th><th>keys (length)</th></tr>\n");
     for (size_t i = 0; i < ntenants; i++)
         for (size_t k = 0; k < tenants[i].nlongest; k++) {
             const co_longest *l = &tenants[i].longest[k];
-            co_buf_adds(b, "<tr><td>");
-            co_html_esc(b, tenants[i].tenant);
-            co_buf_adds(b, "</td><td>");
-            co_html_esc(b, l->entity);
-            co_buf_addc(b, '.');
-            co_html_esc(b, l->column);
-            co_buf_printf(b, "</td><td class=n>%lld</td><td>", (long long)l->length);
+            Co_buf_adds(b, "<tr><td>");
+            Co_html_esc(b, tenants[i].tenant);
+            Co_buf_adds(b, "</td><td>");
+            Co_html_esc(b, l->entity);
+            Co_buf_addc(b, '.');
+            Co_html_esc(b, l->column);
+            Co_buf_printf(b, "</td><td class=n>%lld</td><td>", (long long)l->length);
             html_pairs(b, l->examples, "key", "length");
-            co_buf_adds(b, "</td></tr>\n");
+            Co_buf_adds(b, "</td></tr>\n");
         }
-    co_buf_adds(b, "</table>\n");
+    Co_buf_adds(b, "</table>\n");
 }
 
 static void html_columns(co_buf *b, const co_column_profile *profiles, size_t nprofiles,
                          const co_audit_options *opt)
 {
-    co_buf_printf(b, "<h2>Columns</h2>\n<p>Every column of the whole source. Zombie: filled in "
+    Co_buf_printf(b, "<h2>Columns</h2>\n<p>Every column of the whole source. Zombie: filled in "
                      "under %g%% of rows.</p>\n<table><tr><th>column</th><th>type</th>"
                      "<th>rows</th><th>null</th><th>empty</th><th>distinct (est.)</th>"
                      "<th>length min / avg / max</th><th>failing type</th><th>top values</th>"
@@ -385,13 +385,13 @@ static void html_columns(co_buf *b, const co_column_profile *profiles, size_t np
                   opt->zombie_below * 100);
     for (size_t i = 0; i < nprofiles; i++) {
         const co_column_profile *c = &profiles[i];
-        co_buf_adds(b, "<tr><td>");
-        co_html_esc(b, c->table);
-        co_buf_addc(b, '.');
-        co_html_esc(b, c->column);
-        co_buf_adds(b, "</td><td>");
-        co_html_esc(b, c->apparent_type);
-        co_buf_printf(b, "</td><td class=n>%lld</td><td class=n>%.1f%%</td><td class=n>%.1f%%</td>"
+        Co_buf_adds(b, "<tr><td>");
+        Co_html_esc(b, c->table);
+        Co_buf_addc(b, '.');
+        Co_html_esc(b, c->column);
+        Co_buf_adds(b, "</td><td>");
+        Co_html_esc(b, c->apparent_type);
+        Co_buf_printf(b, "</td><td class=n>%lld</td><td class=n>%.1f%%</td><td class=n>%.1f%%</td>"
                          "<td class=n>%lld</td><td class=n>%lld / %.1f / %lld</td>"
                          "<td class=\"n%s\">%.2f%% (%lld)</td><td>",
                       (long long)c->rows, pct(c->nulls, c->rows), pct(c->empties, c->rows),
@@ -399,48 +399,48 @@ static void html_columns(co_buf *b, const co_column_profile *profiles, size_t np
                       (long long)c->max_len, c->type_failures ? " bad" : "",
                       pct(c->type_failures, c->rows), (long long)c->type_failures);
         html_pairs(b, c->top_values, "value", "count");
-        co_buf_printf(b, "</td><td%s>%s</td><td%s>%s</td><td>", c->mapped ? "" : " class=bad",
+        Co_buf_printf(b, "</td><td%s>%s</td><td%s>%s</td><td>", c->mapped ? "" : " class=bad",
                       c->mapped ? "yes" : "no", c->zombie ? " class=bad" : "",
                       c->zombie ? "yes" : "no");
-        co_html_esc(b, c->last_filled);
-        co_buf_adds(b, "</td></tr>\n");
+        Co_html_esc(b, c->last_filled);
+        Co_buf_adds(b, "</td></tr>\n");
     }
-    co_buf_adds(b, "</table>\n");
+    Co_buf_adds(b, "</table>\n");
 }
 
 /* Source rows of no tenant, by table and rule. */
 static void html_orphans(co_buf *b, const co_orphans *o, const co_project *p)
 {
-    co_buf_printf(b, "<h2>Source rows of no tenant</h2>\n<p>%lld rows whose tenant value is "
+    Co_buf_printf(b, "<h2>Source rows of no tenant</h2>\n<p>%lld rows whose tenant value is "
                      "NULL or names no tenant; %lld left out by an orphans rule.</p>\n"
                      "<table><tr><th>table</th><th>tenant</th><th>rows</th><th>values</th>"
                      "<th>examples</th><th>left out by</th></tr>\n",
                   (long long)o->rows, (long long)o->excluded);
     for (size_t i = 0; i < o->ngroups; i++) {
         const co_orphan_group *g = &o->groups[i];
-        co_buf_adds(b, "<tr><td>");
-        co_html_esc(b, g->table);
-        co_buf_addc(b, '.');
-        co_html_esc(b, g->column);
-        co_buf_printf(b, "</td><td>%s</td><td>%lld</td><td>%lld"
+        Co_buf_adds(b, "<tr><td>");
+        Co_html_esc(b, g->table);
+        Co_buf_addc(b, '.');
+        Co_html_esc(b, g->column);
+        Co_buf_printf(b, "</td><td>%s</td><td>%lld</td><td>%lld"
                          "</td><td>",
                       g->is_null ? "NULL" : "no tenant", (long long)g->rows,
                       (long long)g->values);
-        co_html_esc(b, g->examples);
-        co_buf_adds(b, "</td><td>");
+        Co_html_esc(b, g->examples);
+        Co_buf_adds(b, "</td><td>");
         if (g->rule >= 0 && (size_t)g->rule < p->norphans) {
-            co_buf_printf(b, "rule %d: ", g->rule + 1);
-            co_html_esc(b, p->orphans[g->rule].reason);
+            Co_buf_printf(b, "rule %d: ", g->rule + 1);
+            Co_html_esc(b, p->orphans[g->rule].reason);
         } else {
-            co_buf_adds(b, "<b>none</b>");
+            Co_buf_adds(b, "<b>none</b>");
         }
-        co_buf_adds(b, "</td></tr>\n");
+        Co_buf_adds(b, "</td></tr>\n");
     }
-    co_buf_adds(b, "</table>\n");
+    Co_buf_adds(b, "</table>\n");
     for (size_t i = 0; i < o->nunaccounted; i++) {
-        co_buf_adds(b, "<p>Not accounted: ");
-        co_html_esc(b, o->unaccounted[i]);
-        co_buf_adds(b, "</p>\n");
+        Co_buf_adds(b, "<p>Not accounted: ");
+        Co_html_esc(b, o->unaccounted[i]);
+        Co_buf_adds(b, "</p>\n");
     }
 }
 
@@ -453,18 +453,18 @@ char *co_audit_html(const co_column_profile *profiles, size_t nprofiles,
     if (!opt)
         opt = &defaults;
     co_buf b = CO_BUF_INIT;
-    co_html_begin(&b, "cutover audit", NULL, 0);
-    co_buf_adds(&b, "<h1>Audit of ");
-    co_html_esc(&b, p->path);
-    co_buf_adds(&b, "</h1>\n");
+    Co_html_begin(&b, "cutover audit", NULL, 0);
+    Co_buf_adds(&b, "<h1>Audit of ");
+    Co_html_esc(&b, p->path);
+    Co_buf_adds(&b, "</h1>\n");
     html_tenants(&b, tenants, ntenants, p);
     html_findings(&b, tenants, ntenants, opt);
     if (opt->orphans)
         html_orphans(&b, opt->orphans, p);
     html_columns(&b, profiles, nprofiles, opt);
-    co_html_end(&b);
+    Co_html_end(&b);
     if (b.failed) {
-        co_buf_release(&b);
+        Co_buf_release(&b);
         return NULL;
     }
     return co_buf_detach(&b);

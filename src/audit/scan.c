@@ -65,9 +65,9 @@ struct audit_scan {
 static void entity_reset(entity_state *es, size_t nrefs, bool release)
 {
     for (size_t r = 0; es->per_parent && r < nrefs; r++) {
-        co_map_release(&es->per_parent[r]);
+        Co_map_release(&es->per_parent[r]);
         if (!release)
-            co_map_init(&es->per_parent[r]);
+            Co_map_init(&es->per_parent[r]);
     }
     if (es->longest)
         memset(es->longest, 0, es->ncols * sizeof *es->longest);
@@ -90,10 +90,10 @@ void audit_scan_free(audit_scan *sc)
     }
     free(sc->ents);
     for (size_t i = 0; i < sc->nrules; i++)
-        co_map_release(&sc->rules[i].clusters);
+        Co_map_release(&sc->rules[i].clusters);
     free(sc->rules);
-    co_buf_release(&sc->norm);
-    co_buf_release(&sc->key);
+    Co_buf_release(&sc->norm);
+    Co_buf_release(&sc->key);
     free(sc);
 }
 
@@ -109,8 +109,8 @@ co_code audit_scan_new(const co_project *p, const co_audit_options *opt, audit_s
         sc->opt = *opt;
     else
         co_audit_options_init(&sc->opt);
-    co_buf_init(&sc->norm);
-    co_buf_init(&sc->key);
+    Co_buf_init(&sc->norm);
+    Co_buf_init(&sc->key);
     size_t nrules = 0;
     for (size_t e = 0; e < p->nentities; e++)
         nrules += p->entities[e].nduplicates;
@@ -130,12 +130,12 @@ co_code audit_scan_new(const co_project *p, const co_audit_options *opt, audit_s
             return co_error_set(err, CO_ENOMEM, "out of memory");
         }
         for (size_t r = 0; r < en->nrefs; r++)
-            co_map_init(&es->per_parent[r]);
+            Co_map_init(&es->per_parent[r]);
         for (size_t d = 0; d < en->nduplicates; d++) {
             rule_state *rs = &sc->rules[sc->nrules++];
             rs->entity = e;
             rs->r = &en->duplicates[d];
-            co_map_init(&rs->clusters);
+            Co_map_init(&rs->clusters);
         }
     }
     *out = sc;
@@ -231,19 +231,19 @@ static co_code cluster_row(audit_scan *sc, rule_state *rs, const co_value *row, 
                            co_error *err)
 {
     co_buf *norm = &sc->norm;
-    co_buf_reset(norm);
+    Co_buf_reset(norm);
     for (size_t d = 0; d < rs->r->ncolumns; d++) {
         const co_value *v = &row[rs->idx[d]];
         if (v->type != CO_TEXT || v->len == 0)
             return CO_OK;
         if (d)
-            co_buf_addc(norm, '\x1f');
+            Co_buf_addc(norm, '\x1f');
         bool usable = true;
         switch (rs->r->columns[d].norm) {
-        case CO_NORM_CASEFOLD: usable = co_norm_casefold(v->s, v->len, norm); break;
-        case CO_NORM_EMAIL: usable = co_norm_email(v->s, v->len, norm); break;
-        case CO_NORM_DOMAIN: usable = co_norm_domain(v->s, v->len, norm); break;
-        case CO_NORM_NAME: usable = co_norm_name(v->s, v->len, norm); break;
+        case CO_NORM_CASEFOLD: usable = Co_norm_casefold(v->s, v->len, norm); break;
+        case CO_NORM_EMAIL: usable = Co_norm_email(v->s, v->len, norm); break;
+        case CO_NORM_DOMAIN: usable = Co_norm_domain(v->s, v->len, norm); break;
+        case CO_NORM_NAME: usable = Co_norm_name(v->s, v->len, norm); break;
         }
         if (!usable)
             return CO_OK;
@@ -253,14 +253,14 @@ static co_code cluster_row(audit_scan *sc, rule_state *rs, const co_value *row, 
     cluster_stats cs = {0, "["};
     const char *old;
     size_t olen;
-    if (co_map_get(&rs->clusters, norm->data, norm->len, &old, &olen) && olen == sizeof cs)
+    if (Co_map_get(&rs->clusters, norm->data, norm->len, &old, &olen) && olen == sizeof cs)
         memcpy(&cs, old, sizeof cs);
     cs.members++;
     size_t used = strlen(cs.examples);
     if (cs.members <= 5 && used + key->len + 2 < sizeof cs.examples)
         snprintf(cs.examples + used, sizeof cs.examples - used, "%s%s", cs.members > 1 ? "," : "",
                  key->data);
-    if (norm->failed || key->failed || !co_map_put(&rs->clusters, norm->data, norm->len, &cs, sizeof cs))
+    if (norm->failed || key->failed || !Co_map_put(&rs->clusters, norm->data, norm->len, &cs, sizeof cs))
         return co_error_set(err, CO_ENOMEM, "out of memory");
     return CO_OK;
 }
@@ -282,8 +282,8 @@ co_code audit_scan_row(void *ctx, size_t e, const char *const *names, const co_v
     co_value kv[MAX_COLS];
     for (size_t k = 0; k < es->nkey; k++)
         kv[k] = row[es->key_idx[k]];
-    co_buf_reset(&sc->key);
-    co_key_encode(&sc->key, kv, es->nkey);
+    Co_buf_reset(&sc->key);
+    Co_key_encode(&sc->key, kv, es->nkey);
     for (size_t i = 0; i < ncols; i++) {
         const co_value *v = &row[i];
         if (v->type == CO_NULL)
@@ -300,17 +300,17 @@ co_code audit_scan_row(void *ctx, size_t e, const char *const *names, const co_v
     for (size_t r = 0; r < en->nrefs; r++) {
         if (es->ref_idx[r] == SIZE_MAX || row[es->ref_idx[r]].type == CO_NULL)
             continue;
-        co_buf_reset(&sc->norm);
-        co_key_encode(&sc->norm, &row[es->ref_idx[r]], 1);
+        Co_buf_reset(&sc->norm);
+        Co_key_encode(&sc->norm, &row[es->ref_idx[r]], 1);
         int64_t count = 0;
         const char *old;
         size_t olen;
-        if (co_map_get(&es->per_parent[r], sc->norm.data, sc->norm.len, &old, &olen) &&
+        if (Co_map_get(&es->per_parent[r], sc->norm.data, sc->norm.len, &old, &olen) &&
             olen == sizeof count)
             memcpy(&count, old, sizeof count);
         count++;
         if (sc->norm.failed ||
-            !co_map_put(&es->per_parent[r], sc->norm.data, sc->norm.len, &count, sizeof count))
+            !Co_map_put(&es->per_parent[r], sc->norm.data, sc->norm.len, &count, sizeof count))
             return co_error_set(err, CO_ENOMEM, "out of memory");
     }
     for (size_t i = 0; rc == CO_OK && i < sc->nrules; i++)
@@ -389,8 +389,8 @@ static co_code rule_each(void *ctx, const char *const *names, const co_value *ro
         if (code != CO_OK)
             return code;
     }
-    co_buf_reset(&rc->sc->key);
-    co_key_encode(&rc->sc->key, row, ncols ? 1 : 0); /* the first column is the example */
+    Co_buf_reset(&rc->sc->key);
+    Co_key_encode(&rc->sc->key, row, ncols ? 1 : 0); /* the first column is the example */
     return cluster_row(rc->sc, rc->rs, row, &rc->sc->key, err);
 }
 
@@ -437,14 +437,14 @@ static int by_int64(const void *pa, const void *pb)
 static char *parents_json(const parent_count *pc, size_t n)
 {
     co_buf b = CO_BUF_INIT;
-    co_buf_addc(&b, '[');
+    Co_buf_addc(&b, '[');
     for (size_t i = 0; i < n; i++) {
-        co_buf_adds(&b, i ? ",{\"key\":" : "{\"key\":");
-        co_buf_add(&b, pc[i].key + 1, pc[i].klen - 2);
-        co_buf_printf(&b, ",\"rows\":%lld}", (long long)pc[i].rows);
+        Co_buf_adds(&b, i ? ",{\"key\":" : "{\"key\":");
+        Co_buf_add(&b, pc[i].key + 1, pc[i].klen - 2);
+        Co_buf_printf(&b, ",\"rows\":%lld}", (long long)pc[i].rows);
     }
-    co_buf_addc(&b, ']');
-    return b.failed ? (co_buf_release(&b), NULL) : co_buf_detach(&b);
+    Co_buf_addc(&b, ']');
+    return b.failed ? (Co_buf_release(&b), NULL) : co_buf_detach(&b);
 }
 
 static co_code finish_fanout(audit_scan *sc, size_t e, size_t r, co_tenant_audit *a,
@@ -468,7 +468,7 @@ static co_code finish_fanout(audit_scan *sc, size_t e, size_t r, co_tenant_audit
     size_t pos = 0, i = 0;
     const char *k, *v;
     size_t klen, vlen;
-    while (co_map_next(m, &pos, &k, &klen, &v, &vlen) && i < n) {
+    while (Co_map_next(m, &pos, &k, &klen, &v, &vlen) && i < n) {
         pc[i].key = k;
         pc[i].klen = klen;
         memcpy(&pc[i].rows, v, sizeof pc[i].rows);
@@ -517,12 +517,12 @@ static co_code finish_longest(audit_scan *sc, size_t e, size_t col, co_tenant_au
     l->column = strdup(es->names[col]);
     l->length = slots[0].len;
     co_buf b = CO_BUF_INIT;
-    co_buf_addc(&b, '[');
+    Co_buf_addc(&b, '[');
     for (size_t i = 0; i < LONGEST_KEPT && slots[i].len > 0; i++)
-        co_buf_printf(&b, "%s{\"key\":%s,\"length\":%lld}", i ? "," : "", slots[i].key,
+        Co_buf_printf(&b, "%s{\"key\":%s,\"length\":%lld}", i ? "," : "", slots[i].key,
                       (long long)slots[i].len);
-    co_buf_addc(&b, ']');
-    l->examples = b.failed ? (co_buf_release(&b), NULL) : co_buf_detach(&b);
+    Co_buf_addc(&b, ']');
+    l->examples = b.failed ? (Co_buf_release(&b), NULL) : co_buf_detach(&b);
     if (!l->entity || !l->column || !l->examples)
         return co_error_set(err, CO_ENOMEM, "out of memory");
     return CO_OK;
@@ -544,7 +544,7 @@ static co_code finish_rule(audit_scan *sc, rule_state *rs, co_tenant_audit *a, c
     size_t pos = 0, shown = 0;
     const char *k, *v;
     size_t klen, vlen;
-    while (co_map_next(&rs->clusters, &pos, &k, &klen, &v, &vlen)) {
+    while (Co_map_next(&rs->clusters, &pos, &k, &klen, &v, &vlen)) {
         cluster_stats cs;
         memcpy(&cs, v, sizeof cs);
         if (cs.members < 2)
@@ -593,8 +593,8 @@ co_code audit_scan_finish(audit_scan *sc, co_tenant_audit *a, co_error *err)
     for (size_t i = 0; i < sc->nrules; i++) {
         if (rc == CO_OK)
             rc = finish_rule(sc, &sc->rules[i], a, err);
-        co_map_release(&sc->rules[i].clusters);
-        co_map_init(&sc->rules[i].clusters);
+        Co_map_release(&sc->rules[i].clusters);
+        Co_map_init(&sc->rules[i].clusters);
     }
     return rc;
 }

@@ -92,7 +92,7 @@ static void scratch_close(scratch *sc)
     sc->session.dest = NULL;
     sc->session.state = NULL;
     if (sc->dir[0])
-        co_remove_tree(sc->dir);
+        Co_remove_tree(sc->dir);
     sc->dir[0] = '\0';
 }
 
@@ -109,14 +109,14 @@ static co_code scratch_index_tenants(const co_project *p, co_store *dest, co_err
         if (!e->tenant_column || e->target_key)
             continue;
         co_buf sql = CO_BUF_INIT;
-        co_buf_printf(&sql, "CREATE INDEX IF NOT EXISTS \"cutover_audit_tenant_%zu\" ON ", i);
+        Co_buf_printf(&sql, "CREATE INDEX IF NOT EXISTS \"cutover_audit_tenant_%zu\" ON ", i);
         co_store_quote_ident(dest, e->target, &sql);
-        co_buf_addc(&sql, '(');
+        Co_buf_addc(&sql, '(');
         co_store_quote_ident(dest, e->tenant_column, &sql);
-        co_buf_addc(&sql, ')');
+        Co_buf_addc(&sql, ')');
         rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                         : co_store_exec(dest, co_buf_str(&sql), err);
-        co_buf_release(&sql);
+        Co_buf_release(&sql);
     }
     return rc;
 }
@@ -186,7 +186,7 @@ static co_code collect_limits(scratch *sc, const co_tenant *t, co_tenant_audit *
 {
     co_param p = {NULL, co_text(t->key, strlen(t->key))};
     co_cursor *c = NULL;
-    co_code rc = co_state_read(sc->session.state, &co_q_rejects_by_rule,
+    co_code rc = Co_state_read(sc->session.state, &co_q_rejects_by_rule,
                                 &p, 1, &c, err);
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
@@ -213,7 +213,7 @@ static double measured_throughput(co_session *s)
 {
     co_error ignored;
     double rows = 0, seconds = 0;
-    if (co_state_load_totals(s->state, &rows, &seconds, &ignored) == CO_OK && rows > 1000 &&
+    if (Co_state_load_totals(s->state, &rows, &seconds, &ignored) == CO_OK && rows > 1000 &&
         seconds > 0.01)
         return rows / seconds;
     return 0;

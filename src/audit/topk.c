@@ -14,7 +14,7 @@
 #define NSLOTS (2 * CO_TOPK_COUNTERS)
 #define NONE CO_TOPK_NONE
 
-void co_topk_init(co_topk *t)
+void Co_topk_init(co_topk *t)
 {
     memset(t, 0, sizeof *t);
     t->smallest = NONE;
@@ -149,7 +149,7 @@ static void keep_value(co_topk_item *item, const co_value *v, bool valid_utf8)
     }
 }
 
-void co_topk_add(co_topk *t, uint64_t hash, const co_value *v, bool valid_utf8)
+void Co_topk_add(co_topk *t, uint64_t hash, const co_value *v, bool valid_utf8)
 {
     size_t slot = find_slot(t, hash);
     if (t->slots[slot]) {
@@ -213,7 +213,7 @@ static int by_count(const void *a, const void *b)
     return value_order(x, y);
 }
 
-size_t co_topk_top(const co_topk *t, const co_topk_item **out, size_t max)
+size_t Co_topk_top(const co_topk *t, const co_topk_item **out, size_t max)
 {
     const co_topk_item *all[CO_TOPK_COUNTERS];
     for (size_t i = 0; i < t->n; i++)
@@ -224,12 +224,12 @@ size_t co_topk_top(const co_topk *t, const co_topk_item **out, size_t max)
     return n;
 }
 
-size_t co_topk_certain(const co_topk *t, const co_topk_item **out, size_t max)
+size_t Co_topk_certain(const co_topk *t, const co_topk_item **out, size_t max)
 {
     /* A value without an item occurred at most as often as the smallest
      * count, once every item is taken (it may have held one and lost it). */
     int64_t floor = t->n == CO_TOPK_COUNTERS ? t->buckets[t->smallest].count : 0;
-    size_t n = co_topk_top(t, out, max);
+    size_t n = Co_topk_top(t, out, max);
     for (size_t i = 0; i < n; i++)
         if (out[i]->error != 0 || out[i]->count < floor)
             return i;

@@ -62,19 +62,19 @@ typedef struct co_topk {
                                                  touching the items */
 } co_topk;
 
-void co_topk_init(co_topk *t);
+void Co_topk_init(co_topk *t);
 /* Counts one occurrence of v, whose canonical hash is hash. valid_utf8 says
  * whether text is valid UTF-8 (ignored for other types). The bytes of v are
  * copied (at most CO_TOPK_KEEP of them) when v takes a counter. */
-void co_topk_add(co_topk *t, uint64_t hash, const co_value *v, bool valid_utf8);
+void Co_topk_add(co_topk *t, uint64_t hash, const co_value *v, bool valid_utf8);
 /* Points out[0..] at up to max counters, the largest count first (equal
  * counts in SQLite's order of their values), and returns how many. The
- * pointers stay valid until the next co_topk_add. */
-size_t co_topk_top(const co_topk *t, const co_topk_item **out, size_t max);
+ * pointers stay valid until the next Co_topk_add. */
+size_t Co_topk_top(const co_topk *t, const co_topk_item **out, size_t max);
 
 /* The same, but only the values known for certain to be the most frequent,
  * with exact counts: the list stops at the first counter that is not exact,
  * or whose count a value without a counter could exceed. */
-size_t co_topk_certain(const co_topk *t, const co_topk_item **out, size_t max);
+size_t Co_topk_certain(const co_topk *t, const co_topk_item **out, size_t max);
 
 #endif

@@ -84,7 +84,7 @@ static co_code start_once(co_store *st, const co_project *p, const char *tenant,
         rc = co_store_capture_install(st, specs, p->ncapture, err);
     free(specs);
     char now[32];
-    co_clock_iso(co_clock_now(), now, sizeof now);
+    Co_clock_iso(Co_clock_now(), now, sizeof now);
     co_param params[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_text(now, strlen(now))}};
     if (rc == CO_OK)
         rc = co_store_exec_params(st, "INSERT INTO cutover_tenants VALUES (?, ?) ON CONFLICT DO NOTHING", params,
@@ -108,20 +108,20 @@ co_code co_capture_start(co_store *st, const co_project *p, const char *tenant, 
 static co_code freeze_row(co_store *st, const co_project *p, const char *tenant, co_error *err)
 {
     char now[32];
-    co_clock_iso(co_clock_now(), now, sizeof now);
+    Co_clock_iso(Co_clock_now(), now, sizeof now);
     co_param params[] = {{NULL, co_text(tenant, strlen(tenant))},
                          {NULL, co_text(now, strlen(now))},
                          {NULL, co_int((int64_t)getpid())},
                          {NULL, co_int(p->freeze_heartbeat_seconds > 0 ? p->freeze_heartbeat_seconds : 5)}};
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql,
+    Co_buf_printf(&sql,
                   "INSERT INTO cutover_frozen (tenant, since, pid, beat, bound) VALUES (?, ?, ?, %s, ?)"
                   " ON CONFLICT (tenant) DO UPDATE SET since = excluded.since,"
                   " pid = excluded.pid, beat = excluded.beat, bound = excluded.bound",
                   co_store_epoch_sql(st));
     co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                             : co_store_exec_params(st, co_buf_str(&sql), params, 4, NULL, err);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     return rc;
 }
 
@@ -162,14 +162,14 @@ static co_code renew(co_store *st, const char *tenant, const char *bound, bool *
     co_param params[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_int((int64_t)getpid())}};
     const char *epoch = co_store_epoch_sql(st);
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql, "UPDATE cutover_frozen SET beat = %s", epoch);
+    Co_buf_printf(&sql, "UPDATE cutover_frozen SET beat = %s", epoch);
     if (bound)
-        co_buf_printf(&sql, ", bound = %s", bound);
-    co_buf_printf(&sql, " WHERE tenant = ? AND pid = ? AND beat + bound > %s", epoch);
+        Co_buf_printf(&sql, ", bound = %s", bound);
+    Co_buf_printf(&sql, " WHERE tenant = ? AND pid = ? AND beat + bound > %s", epoch);
     long long changed = 0;
     co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                             : co_store_exec_params(st, co_buf_str(&sql), params, 2, &changed, err);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     *renewed = rc == CO_OK && changed == 1;
     return rc;
 }
@@ -268,13 +268,13 @@ co_code co_capture_changes(co_store *st, const char *tenant, int64_t after, int6
     co_cursor *c = NULL;
     const char *pos = co_store_capture_position(st); /* what the horizon orders */
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql, "SELECT seq, tbl, op, key, %s FROM cutover_changes"
+    Co_buf_printf(&sql, "SELECT seq, tbl, op, key, %s FROM cutover_changes"
                         " WHERE tenant = ? AND %s > ? AND %s <= ? AND seq > ?"
                         " ORDER BY seq LIMIT ?",
                   pos, pos, pos);
     co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                             : co_store_query(st, co_buf_str(&sql), p, 5, &c, err);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     co_change *arr = calloc(max ? max : 1, sizeof *arr);
     if (rc == CO_OK && !arr)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
@@ -305,11 +305,11 @@ co_code co_capture_backlog(co_store *st, const char *tenant, int64_t after, int6
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_int(after)}};
     *count = 0;
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql, "SELECT count(*) FROM cutover_changes WHERE tenant = ? AND %s > ?",
+    Co_buf_printf(&sql, "SELECT count(*) FROM cutover_changes WHERE tenant = ? AND %s > ?",
                   co_store_capture_position(st));
     co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                             : co_store_query_int(st, co_buf_str(&sql), p, 2, count, NULL, err);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     return rc;
 }
 
@@ -319,12 +319,12 @@ co_code co_capture_is_frozen(co_store *st, const char *tenant, bool *frozen, co_
     co_param p = {NULL, co_text(tenant, strlen(tenant))};
     co_cursor *c = NULL;
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql, "SELECT 1 FROM cutover_frozen WHERE tenant = ? AND beat + bound > %s",
+    Co_buf_printf(&sql, "SELECT 1 FROM cutover_frozen WHERE tenant = ? AND beat + bound > %s",
                   co_store_epoch_sql(st));
     if (rc == CO_OK && *frozen)
         rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                         : co_store_query(st, co_buf_str(&sql), &p, 1, &c, err);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     if (rc == CO_OK && c)
         rc = co_cursor_next(c, frozen, err);
     co_cursor_close(c);

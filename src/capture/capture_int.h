@@ -11,6 +11,6 @@
 
 /* Appends {"entity": ..., "row": {column: value, ...}} and a newline for the
  * cursor's current row: the line format of rollback exports and archives. */
-void co_entity_row_line(co_buf *line, const char *entity, co_cursor *c);
+void Co_entity_row_line(co_buf *line, const char *entity, co_cursor *c);
 
 #endif

@@ -55,8 +55,8 @@ static co_code next_set(const char **p, co_value *vals, size_t max, size_t *got,
     const char *nl = strchr(*p, '\n');
     char *one = strndup(*p, nl ? (size_t)(nl - *p) : strlen(*p));
     *p = nl ? nl + 1 : *p + strlen(*p);
-    co_buf_reset(storage);
-    co_code rc = one ? co_key_decode(one, vals, max, got, storage, err)
+    Co_buf_reset(storage);
+    co_code rc = one ? Co_key_decode(one, vals, max, got, storage, err)
                      : co_error_set(err, CO_ENOMEM, "out of memory");
     free(one);
     return rc;
@@ -87,10 +87,10 @@ static co_code refresh_sets(co_refresh *r, size_t entity, const co_follow *fo, c
                 break;
         }
         if (rc == CO_OK && k)
-            rc = co_refresh_rows(r, entity, (const char *const *)fo->columns, vals, fo->n, k, err);
+            rc = Co_refresh_rows(r, entity, (const char *const *)fo->columns, vals, fo->n, k, err);
     }
     for (size_t k = 0; k < SETS_PER_QUERY; k++)
-        co_buf_release(&storage[k]);
+        Co_buf_release(&storage[k]);
     free(storage);
     free(vals);
     return rc;
@@ -120,8 +120,8 @@ static co_code each_touched(const co_project *p, const co_change *changes, size_
             }
             rc = follow_positions(p, ent, fo, pos, err);
             co_map seen;
-            co_map_init(&seen);
-            co_buf_reset(&sets);
+            Co_map_init(&seen);
+            Co_buf_reset(&sets);
             size_t nsets = 0;
             bool any = false;
             for (size_t c = 0; rc == CO_OK && c < n; c++) {
@@ -132,8 +132,8 @@ static co_code each_touched(const co_project *p, const co_change *changes, size_
                     break; /* all the tenant's rows: no values to collect */
                 co_value key[64], vals[16];
                 size_t nkey = 0;
-                co_buf_reset(&storage);
-                rc = co_key_decode(changes[c].key, key, 64, &nkey, &storage, err);
+                Co_buf_reset(&storage);
+                rc = Co_key_decode(changes[c].key, key, 64, &nkey, &storage, err);
                 for (size_t i = 0; rc == CO_OK && i < fo->n; i++) {
                     if (pos[i] >= nkey) {
                         rc = co_error_set(err, CO_ECHANGED, "a captured key of %s has %zu values",
@@ -144,26 +144,26 @@ static co_code each_touched(const co_project *p, const co_change *changes, size_
                 }
                 if (rc != CO_OK)
                     break;
-                co_buf_reset(&match);
-                co_key_encode_exact(&match, vals, fo->n);
-                if (co_map_get(&seen, match.data, match.len, NULL, NULL))
+                Co_buf_reset(&match);
+                Co_key_encode_exact(&match, vals, fo->n);
+                if (Co_map_get(&seen, match.data, match.len, NULL, NULL))
                     continue;
-                if (!co_map_put(&seen, match.data, match.len, "", 0) || match.failed) {
+                if (!Co_map_put(&seen, match.data, match.len, "", 0) || match.failed) {
                     rc = co_error_set(err, CO_ENOMEM, "out of memory");
                     break;
                 }
-                co_buf_add(&sets, match.data, match.len);
-                co_buf_addc(&sets, '\n');
+                Co_buf_add(&sets, match.data, match.len);
+                Co_buf_addc(&sets, '\n');
                 nsets++;
             }
-            co_map_release(&seen);
+            Co_map_release(&seen);
             if (rc == CO_OK && any && (fo->n == 0 || nsets))
                 rc = fn(ctx, e, fo, fo->n == 0, &sets, nsets, err);
         }
     }
-    co_buf_release(&storage);
-    co_buf_release(&match);
-    co_buf_release(&sets);
+    Co_buf_release(&storage);
+    Co_buf_release(&match);
+    Co_buf_release(&sets);
     return rc;
 }
 
@@ -172,7 +172,7 @@ static co_code refresh_touched(void *ctx, size_t entity, const co_follow *fo, bo
 {
     co_refresh *r = ctx;
     if (all)
-        return co_refresh_rows(r, entity, NULL, NULL, 0, 0, err);
+        return Co_refresh_rows(r, entity, NULL, NULL, 0, 0, err);
     return refresh_sets(r, entity, fo, sets, nsets, err);
 }
 
@@ -182,11 +182,11 @@ static co_code apply_batch(co_session *s, const co_tenant *t, int64_t run_id,
                            const co_change *changes, size_t n, co_error *err)
 {
     co_refresh *r = NULL;
-    co_code rc = co_refresh_begin(s, t, run_id, &r, err);
+    co_code rc = Co_refresh_begin(s, t, run_id, &r, err);
     if (rc == CO_OK)
         rc = each_touched(s->project, changes, n, refresh_touched, r, err);
     if (r) {
-        co_code end = co_refresh_end(r, rc == CO_OK, NULL, NULL, rc == CO_OK ? err : NULL);
+        co_code end = Co_refresh_end(r, rc == CO_OK, NULL, NULL, rc == CO_OK ? err : NULL);
         if (rc == CO_OK)
             rc = end;
     }
@@ -212,7 +212,7 @@ static co_code scope_touched(void *ctx, size_t entity, const co_follow *fo, bool
             rc = co_verify_scope_add(scope, entity, (const char *const *)fo->columns, got, vals,
                                      err);
     }
-    co_buf_release(&storage);
+    Co_buf_release(&storage);
     return rc;
 }
 

@@ -21,19 +21,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-void co_entity_row_line(co_buf *line, const char *entity, co_cursor *c)
+void Co_entity_row_line(co_buf *line, const char *entity, co_cursor *c)
 {
-    co_buf_adds(line, "{\"entity\":");
-    co_json_str(line, entity);
-    co_buf_adds(line, ",\"row\":{");
+    Co_buf_adds(line, "{\"entity\":");
+    Co_json_str(line, entity);
+    Co_buf_adds(line, ",\"row\":{");
     for (size_t k = 0; k < co_cursor_ncols(c); k++) {
         co_value v = co_cursor_value(c, k);
-        co_buf_adds(line, k ? "," : "");
-        co_json_str(line, co_cursor_colname(c, k));
-        co_buf_addc(line, ':');
-        co_json_value(line, &v);
+        Co_buf_adds(line, k ? "," : "");
+        Co_json_str(line, co_cursor_colname(c, k));
+        Co_buf_addc(line, ':');
+        Co_json_value(line, &v);
     }
-    co_buf_adds(line, "}}\n");
+    Co_buf_adds(line, "}}\n");
 }
 
 void co_cutover_result_release(co_cutover_result *r)
@@ -66,40 +66,40 @@ static co_code export_target(co_session *s, const co_tenant *t, co_rollback_resu
 {
     const co_project *p = s->project;
     char when[32], *dir = NULL;
-    co_clock_iso(co_clock_now(), when, sizeof when);
+    Co_clock_iso(Co_clock_now(), when, sizeof when);
     co_buf path = CO_BUF_INIT;
-    co_buf_printf(&path, "%s/.cutover/rollback", p->dir);
+    Co_buf_printf(&path, "%s/.cutover/rollback", p->dir);
     dir = strdup(co_buf_str(&path));
-    co_buf_addc(&path, '/');
-    co_key_file_name(&path, t->key); /* encoded and bounded (util/fs.h) */
+    Co_buf_addc(&path, '/');
+    Co_key_file_name(&path, t->key); /* encoded and bounded (util/fs.h) */
     for (char *q = when; *q; q++)
         if (*q == ':')
             *q = '-';
-    co_buf_printf(&path, "-%s.jsonl", when);
-    if (!dir || path.failed || !co_mkdir_p(dir)) {
+    Co_buf_printf(&path, "-%s.jsonl", when);
+    if (!dir || path.failed || !Co_mkdir_p(dir)) {
         free(dir);
-        co_buf_release(&path);
+        Co_buf_release(&path);
         return co_error_set(err, CO_EIO, "cannot create the rollback export directory");
     }
     free(dir);
     FILE *f = fopen(path.data, "w");
     if (!f) {
         co_error_set(err, CO_EIO, "cannot write %s: %s", path.data, strerror(errno));
-        co_buf_release(&path);
+        Co_buf_release(&path);
         return CO_EIO;
     }
     co_code rc = CO_OK;
     co_buf line = CO_BUF_INIT, sql = CO_BUF_INIT;
     for (size_t i = 0; rc == CO_OK && i < p->nentities; i++) {
         const co_entity *e = &p->entities[i];
-        co_buf_reset(&sql);
-        co_buf_adds(&sql, "SELECT * FROM ");
+        Co_buf_reset(&sql);
+        Co_buf_adds(&sql, "SELECT * FROM ");
         co_store_quote_ident(s->dest, e->target, &sql);
         co_param param = {":tenant", t->value};
         if (e->tenant_column) {
-            co_buf_adds(&sql, " WHERE ");
+            Co_buf_adds(&sql, " WHERE ");
             co_store_quote_ident(s->dest, e->tenant_column, &sql);
-            co_buf_adds(&sql, " = :tenant");
+            Co_buf_adds(&sql, " = :tenant");
         } else {
             continue; /* rows without a tenant column come from rows that have one */
         }
@@ -107,8 +107,8 @@ static co_code export_target(co_session *s, const co_tenant *t, co_rollback_resu
         rc = co_store_query(s->dest, co_buf_str(&sql), &param, 1, &c, err);
         bool has_row;
         while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-            co_buf_reset(&line);
-            co_entity_row_line(&line, e->name, c);
+            Co_buf_reset(&line);
+            Co_entity_row_line(&line, e->name, c);
             if (fwrite(line.data, 1, line.len, f) != line.len)
                 rc = co_error_set(err, CO_EIO, "cannot write %s", path.data);
             res->exported++;
@@ -117,8 +117,8 @@ static co_code export_target(co_session *s, const co_tenant *t, co_rollback_resu
     }
     if (fclose(f) != 0 && rc == CO_OK)
         rc = co_error_set(err, CO_EIO, "cannot write %s", path.data);
-    co_buf_release(&line);
-    co_buf_release(&sql);
+    Co_buf_release(&line);
+    Co_buf_release(&sql);
     res->export_file = co_buf_detach(&path);
     return rc;
 }
@@ -131,26 +131,26 @@ static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, cons
     size_t entity = (size_t)co_project_entity_index(s->project, e->name);
     co_buf sql = CO_BUF_INIT, upd = CO_BUF_INIT, ins = CO_BUF_INIT;
     /* The target's rows of the tenant, in the order: columns, then key. */
-    co_buf_adds(&sql, "SELECT ");
+    Co_buf_adds(&sql, "SELECT ");
     for (size_t i = 0; i < r->ncols + r->nkey; i++) {
-        co_buf_adds(&sql, i ? ", " : "");
+        Co_buf_adds(&sql, i ? ", " : "");
         co_store_quote_ident(s->dest, i < r->ncols ? r->col_entity[i] : r->key_entity[i - r->ncols],
                              &sql);
     }
-    co_buf_adds(&sql, " FROM ");
+    Co_buf_adds(&sql, " FROM ");
     co_store_quote_ident(s->dest, e->target, &sql);
-    co_buf_adds(&sql, " WHERE ");
+    Co_buf_adds(&sql, " WHERE ");
     co_store_quote_ident(s->dest, e->tenant_column, &sql);
-    co_buf_adds(&sql, " = :tenant");
+    Co_buf_adds(&sql, " = :tenant");
     /* UPDATE source SET c = ?, ... WHERE k = ? AND ...; INSERT when no row. */
-    co_buf_adds(&upd, "UPDATE ");
+    Co_buf_adds(&upd, "UPDATE ");
     co_store_quote_ident(cap, r->table, &upd);
-    co_buf_adds(&upd, " SET ");
+    Co_buf_adds(&upd, " SET ");
     /* A reference to a row that merged into another keeps, in a source row
      * that exists, the row it named: the target names the survivor. Such a
      * column is set to itself (the parameter stays, unused, for the shape). */
     for (size_t i = 0; i < r->ncols; i++) {
-        co_buf_adds(&upd, i ? ", " : "");
+        Co_buf_adds(&upd, i ? ", " : "");
         co_store_quote_ident(cap, r->col_source[i], &upd);
         bool merged_ref = false;
         for (size_t k = 0; k < e->nrefs; k++)
@@ -159,52 +159,52 @@ static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, cons
                 merged_ref = parent && parent->merge;
             }
         if (merged_ref) {
-            co_buf_adds(&upd, " = CASE WHEN CAST(? AS TEXT) IS NULL THEN ");
+            Co_buf_adds(&upd, " = CASE WHEN CAST(? AS TEXT) IS NULL THEN ");
             co_store_quote_ident(cap, r->col_source[i], &upd);
-            co_buf_adds(&upd, " ELSE ");
+            Co_buf_adds(&upd, " ELSE ");
             co_store_quote_ident(cap, r->col_source[i], &upd);
-            co_buf_adds(&upd, " END");
+            Co_buf_adds(&upd, " END");
         } else {
-            co_buf_adds(&upd, " = ?");
+            Co_buf_adds(&upd, " = ?");
         }
     }
     if (!r->ncols) { /* nothing to update: touch the key so changes tell existence */
         co_store_quote_ident(cap, r->key_source[0], &upd);
-        co_buf_adds(&upd, " = ");
+        Co_buf_adds(&upd, " = ");
         co_store_quote_ident(cap, r->key_source[0], &upd);
     }
-    co_buf_adds(&upd, " WHERE ");
+    Co_buf_adds(&upd, " WHERE ");
     for (size_t k = 0; k < r->nkey; k++) {
-        co_buf_adds(&upd, k ? " AND " : "");
+        Co_buf_adds(&upd, k ? " AND " : "");
         co_store_quote_ident(cap, r->key_source[k], &upd);
-        co_buf_printf(&upd, " %s ?", co_store_key_eq_op(cap));
+        Co_buf_printf(&upd, " %s ?", co_store_key_eq_op(cap));
     }
-    co_buf_adds(&ins, "INSERT INTO ");
+    Co_buf_adds(&ins, "INSERT INTO ");
     co_store_quote_ident(cap, r->table, &ins);
-    co_buf_adds(&ins, " (");
+    Co_buf_adds(&ins, " (");
     for (size_t i = 0; i < r->ncols + r->nkey; i++) {
-        co_buf_adds(&ins, i ? ", " : "");
+        Co_buf_adds(&ins, i ? ", " : "");
         co_store_quote_ident(cap, i < r->ncols ? r->col_source[i] : r->key_source[i - r->ncols], &ins);
     }
-    co_buf_adds(&ins, ") VALUES (");
+    Co_buf_adds(&ins, ") VALUES (");
     for (size_t i = 0; i < r->ncols + r->nkey; i++)
-        co_buf_adds(&ins, i ? ", ?" : "?");
-    co_buf_adds(&ins, ")");
+        Co_buf_adds(&ins, i ? ", ?" : "?");
+    Co_buf_adds(&ins, ")");
     /* Where the target gave the keys, a row the new system created gets the
      * key the source assigns (INSERT without it, RETURNING it). */
     bool keyed = e->target_key && r->nkey == 1 && strcmp(r->key_entity[0], e->target_key) == 0;
     co_buf fresh = CO_BUF_INIT;
-    co_buf_adds(&fresh, "INSERT INTO ");
+    Co_buf_adds(&fresh, "INSERT INTO ");
     co_store_quote_ident(cap, r->table, &fresh);
-    co_buf_adds(&fresh, " (");
+    Co_buf_adds(&fresh, " (");
     for (size_t i = 0; i < r->ncols; i++) {
-        co_buf_adds(&fresh, i ? ", " : "");
+        Co_buf_adds(&fresh, i ? ", " : "");
         co_store_quote_ident(cap, r->col_source[i], &fresh);
     }
-    co_buf_adds(&fresh, ") VALUES (");
+    Co_buf_adds(&fresh, ") VALUES (");
     for (size_t i = 0; i < r->ncols; i++)
-        co_buf_adds(&fresh, i ? ", ?" : "?");
-    co_buf_adds(&fresh, ") RETURNING ");
+        Co_buf_adds(&fresh, i ? ", ?" : "?");
+    Co_buf_adds(&fresh, ") RETURNING ");
     co_store_quote_ident(cap, r->key_source[0], &fresh);
     const char *names[128];
     for (size_t i = 0; i < r->ncols + r->nkey && i < 128; i++)
@@ -233,7 +233,7 @@ static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, cons
         /* Target keys (the row's own, its refs') back to source keys. */
         co_value target_key = keyed ? row[r->ncols] : co_null();
         bool unknown = false;
-        co_code row_rc = km ? co_keymap_to_source(km, entity, names, row, n, &keytext, &unknown,
+        co_code row_rc = km ? Co_keymap_to_source(km, entity, names, row, n, &keytext, &unknown,
                                                   &row_err)
                             : CO_OK;
         /* Where a refused statement spoils the transaction (PostgreSQL), each
@@ -249,7 +249,7 @@ static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, cons
                                         &row_err);
             co_value source_key = co_int(assigned);
             if (row_rc == CO_OK)
-                row_rc = co_keymap_add(km, entity, &source_key, &target_key, &row_err);
+                row_rc = Co_keymap_add(km, entity, &source_key, &target_key, &row_err);
         } else {
             if (row_rc == CO_OK)
                 row_rc = co_stmt_exec(update, row, n, &changes, &row_err);
@@ -268,11 +268,11 @@ static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, cons
     co_cursor_close(c);
     co_stmt_close(update);
     co_stmt_close(insert);
-    co_buf_release(&sql);
-    co_buf_release(&upd);
-    co_buf_release(&ins);
-    co_buf_release(&fresh);
-    co_buf_release(&keytext);
+    Co_buf_release(&sql);
+    Co_buf_release(&upd);
+    Co_buf_release(&ins);
+    Co_buf_release(&fresh);
+    Co_buf_release(&keytext);
     if (rc != CO_OK)
         co_error_where(err, "carrying entity %s back into %s", e->name, r->table);
     return rc;
@@ -281,7 +281,7 @@ static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, cons
 static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_result *res,
                                co_error *err)
 {
-    double started = co_clock_mono();
+    double started = Co_clock_mono();
     char route[8], mark[32] = "";
     res->remains = "routing it back to the source, lifting its freeze, purging its rows from "
                    "the target";
@@ -322,7 +322,7 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
         /* Rows keyed by the target carry back through the id maps; the ones
          * the source then keys are recorded there, for the purge. */
         co_keymap *km = NULL;
-        rc = co_keymap_open(s, t, &km, err);
+        rc = Co_keymap_open(s, t, &km, err);
         if (rc == CO_OK)
             rc = co_store_begin(cap, err);
         if (rc == CO_OK && (rc = co_state_begin(s->state, err)) != CO_OK)
@@ -340,7 +340,7 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
             co_store_rollback(cap);
             co_state_rollback(s->state);
         }
-        co_keymap_free(km);
+        Co_keymap_free(km);
     }
     co_store_close(cap);
     if (rc == CO_OK) {
@@ -357,7 +357,7 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
         rc = co_state_tenant_move(s->state, t->key, CO_LC_ROLLED_BACK, 0, err);
     if (rc == CO_OK)
         res->remains = NULL;
-    res->seconds = co_clock_mono() - started;
+    res->seconds = Co_clock_mono() - started;
     return rc;
 }
 
@@ -584,7 +584,7 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
         /* 5. freeze: from here on, the tenant's writes to the source are refused */
         if (srt == CO_OK) {
             srt = co_capture_freeze(cap, p, t->key, &step);
-            freeze_started = co_clock_mono();
+            freeze_started = Co_clock_mono();
         }
         if (srt == CO_OK)
             srt = co_state_tenant_move(s->state, t->key, CO_LC_FROZEN, res->load.run_id, &step);
@@ -626,7 +626,7 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
         }
         if (srt != CO_OK || fresh)
             break;
-        frozen_before += co_clock_mono() - freeze_started;
+        frozen_before += Co_clock_mono() - freeze_started;
         freeze_started = 0;
         if (++lapses == 3)
             srt = co_error_set(&step, CO_ENOTREADY,
@@ -648,7 +648,7 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
         /* The route and the state in one journal transaction: a failure
          * between them would leave the journal saying "frozen" of a tenant
          * routed new (test_fault_nth). */
-        res->freeze_seconds = frozen_before + co_clock_mono() - freeze_started;
+        res->freeze_seconds = frozen_before + Co_clock_mono() - freeze_started;
         srt = co_state_begin(s->state, &step);
         if (srt == CO_OK)
             srt = co_state_route_set(s->state, t->key, "new", res->freeze_seconds,
@@ -668,7 +668,7 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
         return co_state_tenant_move(s->state, t->key, CO_LC_SWITCHED, 0, err);
     }
     if (freeze_started > 0)
-        res->freeze_seconds = frozen_before + co_clock_mono() - freeze_started;
+        res->freeze_seconds = frozen_before + Co_clock_mono() - freeze_started;
     return fail_and_roll_back(s, t, res, &step, err);
 }
 
@@ -687,7 +687,7 @@ co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_op
         return co_error_set(err, CO_EPROJECT,
                             "the project file lists no tables to capture: a cutover without "
                             "capture would lose the writes made during the copy");
-    double started = co_clock_mono();
+    double started = Co_clock_mono();
     co_code rc = co_state_lease(s->state, t->key, "migrate", err);
     if (rc != CO_OK)
         return rc;
@@ -746,6 +746,6 @@ co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_op
     }
     co_error ignored;
     co_state_unlease(s->state, t->key, &ignored);
-    res->seconds = co_clock_mono() - started;
+    res->seconds = Co_clock_mono() - started;
     return rc;
 }

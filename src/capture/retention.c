@@ -56,21 +56,21 @@ co_code co_archive_tenant(co_session *s, const co_tenant *t, co_archive_result *
     memset(res, 0, sizeof *res);
     const co_project *p = s->project;
     char when[32];
-    co_clock_iso(co_clock_now(), when, sizeof when);
+    Co_clock_iso(Co_clock_now(), when, sizeof when);
     co_buf path = CO_BUF_INIT, line = CO_BUF_INIT;
-    co_buf_printf(&path, "%s/.cutover/archive", p->dir);
-    if (!co_mkdir_p(co_buf_str(&path))) {
+    Co_buf_printf(&path, "%s/.cutover/archive", p->dir);
+    if (!Co_mkdir_p(co_buf_str(&path))) {
         co_code rc = co_error_set(err, CO_EIO, "cannot create %s: %s", co_buf_str(&path),
                                   strerror(errno));
-        co_buf_release(&path);
+        Co_buf_release(&path);
         return rc;
     }
-    co_buf_addc(&path, '/');
-    co_key_file_name(&path, t->key); /* encoded and bounded (util/fs.h) */
+    Co_buf_addc(&path, '/');
+    Co_key_file_name(&path, t->key); /* encoded and bounded (util/fs.h) */
     for (char *q = when; *q; q++)
         if (*q == ':')
             *q = '-';
-    co_buf_printf(&path, "-%s.jsonl.zst", when);
+    Co_buf_printf(&path, "-%s.jsonl.zst", when);
     zwriter z = {0};
     z.f = fopen(co_buf_str(&path), "wb");
     z.cctx = ZSTD_createCCtx();
@@ -80,9 +80,9 @@ co_code co_archive_tenant(co_session *s, const co_tenant *t, co_archive_result *
     if (rc == CO_OK)
         ZSTD_CCtx_setParameter(z.cctx, ZSTD_c_compressionLevel, 3);
     /* A header line: what this is, from which project file. */
-    co_buf_adds(&line, "{\"archive\":\"cutover\",\"tenant\":");
-    co_json_str(&line, t->key);
-    co_buf_printf(&line, ",\"project_hash\":\"%s\",\"at\":\"%s\"}\n", p->hash, when);
+    Co_buf_adds(&line, "{\"archive\":\"cutover\",\"tenant\":");
+    Co_json_str(&line, t->key);
+    Co_buf_printf(&line, ",\"project_hash\":\"%s\",\"at\":\"%s\"}\n", p->hash, when);
     if (rc == CO_OK && !zwrite(&z, line.data, line.len, false))
         rc = co_error_set(err, CO_EIO, "cannot write %s", co_buf_str(&path));
     co_param tenant = {":tenant", t->value};
@@ -92,8 +92,8 @@ co_code co_archive_tenant(co_session *s, const co_tenant *t, co_archive_result *
         rc = co_store_query(s->source, e->query, &tenant, 1, &c, err);
         bool has_row;
         while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-            co_buf_reset(&line);
-            co_entity_row_line(&line, e->name, c);
+            Co_buf_reset(&line);
+            Co_entity_row_line(&line, e->name, c);
             if (line.failed || !zwrite(&z, line.data, line.len, false))
                 rc = co_error_set(err, CO_EIO, "cannot write %s", co_buf_str(&path));
             res->rows++;
@@ -105,7 +105,7 @@ co_code co_archive_tenant(co_session *s, const co_tenant *t, co_archive_result *
     if (z.f && fclose(z.f) != 0 && rc == CO_OK)
         rc = co_error_set(err, CO_EIO, "cannot write %s", co_buf_str(&path));
     ZSTD_freeCCtx(z.cctx);
-    co_buf_release(&line);
+    Co_buf_release(&line);
     res->bytes = z.bytes;
     if (rc == CO_OK) {
         co_param q[] = {{NULL, co_text(t->key, strlen(t->key))},
@@ -114,7 +114,7 @@ co_code co_archive_tenant(co_session *s, const co_tenant *t, co_archive_result *
                         {NULL, co_int(res->bytes)},
                         {NULL, co_text(p->hash, strlen(p->hash))},
                         {NULL, co_text(when, strlen(when))}};
-        rc = co_state_write(s->state, &co_q_archive_add,
+        rc = Co_state_write(s->state, &co_q_archive_add,
                                   q, 6, NULL, err);
     }
     res->path = co_buf_detach(&path);
@@ -131,11 +131,11 @@ co_code co_finalize_tenant(co_session *s, const co_tenant *t, co_error *err)
     if (strcmp(route, "new") != 0)
         return co_error_set(err, CO_ENOTREADY, "tenant %s is not switched: nothing to finalize",
                             t->key);
-    time_t since = co_clock_parse(switched);
+    time_t since = Co_clock_parse(switched);
     time_t until = since + (time_t)s->project->retention_days * 86400;
-    if (since == -1 || co_clock_now() < until) {
+    if (since == -1 || Co_clock_now() < until) {
         char when[32];
-        co_clock_iso(until, when, sizeof when);
+        Co_clock_iso(until, when, sizeof when);
         return co_error_set(err, CO_ENOTREADY,
                             "tenant %s switched at %s: its undo stays open for %d days, until %s; "
                             "finalize is refused before then",

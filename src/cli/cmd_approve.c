@@ -32,14 +32,14 @@ int cmd_approve(cli_ctx *ctx)
         rc = cli_fail("approve", &err);
     else if (ctx->json) {
         co_buf b = CO_BUF_INIT;
-        co_buf_adds(&b, "{\"subject\":");
-        co_json_str(&b, subject);
-        co_buf_adds(&b, ",\"step\":");
-        co_json_str(&b, step);
-        co_buf_adds(&b, ",\"approved_by\":");
-        co_json_str(&b, by);
+        Co_buf_adds(&b, "{\"subject\":");
+        Co_json_str(&b, subject);
+        Co_buf_adds(&b, ",\"step\":");
+        Co_json_str(&b, step);
+        Co_buf_adds(&b, ",\"approved_by\":");
+        Co_json_str(&b, by);
         printf("%s}\n", co_buf_str(&b));
-        co_buf_release(&b);
+        Co_buf_release(&b);
     } else if (!ctx->quiet)
         printf("step %s of %s approved by %s; the next run goes on\n", step, subject, by);
     cli_close(&cs);

@@ -31,14 +31,14 @@ static double pct(int64_t part, int64_t whole)
 static const char *top_text(const char *json, char *buf, size_t cap)
 {
     buf[0] = '\0';
-    struct fy_document *doc = json ? co_json_read(json, strlen(json)) : NULL;
+    struct fy_document *doc = json ? Co_json_read(json, strlen(json)) : NULL;
     size_t used = 0;
     for (int i = 0; doc && i < 3; i++) {
         char path[32];
         snprintf(path, sizeof path, "/%d/value", i);
-        const char *value = co_json_scalar(fy_document_root(doc), path);
+        const char *value = Co_json_scalar(fy_document_root(doc), path);
         snprintf(path, sizeof path, "/%d/count", i);
-        const char *count = co_json_scalar(fy_document_root(doc), path);
+        const char *count = Co_json_scalar(fy_document_root(doc), path);
         if (!value || !count)
             break;
         char cell[64];
@@ -120,13 +120,13 @@ static void print_findings(const co_tenant_audit *t)
         const co_fanout *f = &t->fanouts[k];
         if (!f->outliers)
             continue;
-        struct fy_document *doc = co_json_read(f->examples, strlen(f->examples));
+        struct fy_document *doc = Co_json_read(f->examples, strlen(f->examples));
         for (int i = 0; doc && i < 5; i++) {
             char path[32];
             snprintf(path, sizeof path, "/%d/key", i);
-            const char *key = co_json_scalar(fy_document_root(doc), path);
+            const char *key = Co_json_scalar(fy_document_root(doc), path);
             snprintf(path, sizeof path, "/%d/rows", i);
-            const char *rows = co_json_scalar(fy_document_root(doc), path);
+            const char *rows = Co_json_scalar(fy_document_root(doc), path);
             if (!key || !rows)
                 break;
             printf("         %s.%s %s: %s rows (median %lld per %s, flagged from %lld)\n",

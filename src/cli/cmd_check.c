@@ -81,51 +81,51 @@ int cmd_check(cli_ctx *ctx)
         rc = cli_fail("check", &err);
     } else if (ctx->json) {
         co_buf out = CO_BUF_INIT;
-        co_buf_adds(&out, "{\"ok\":true,\"project\":");
-        co_json_str(&out, p->path);
-        co_buf_printf(&out, ",\"hash\":\"%s\",\"tenants\":%zu,\"staging_new\":%s,"
+        Co_buf_adds(&out, "{\"ok\":true,\"project\":");
+        Co_json_str(&out, p->path);
+        Co_buf_printf(&out, ",\"hash\":\"%s\",\"tenants\":%zu,\"staging_new\":%s,"
                       "\"staging_missing\":[",
                       p->hash, ntenants, staging_new ? "true" : "false");
         for (size_t i = 0; i < nlacking; i++) {
-            co_buf_adds(&out, i ? "," : "");
-            co_json_str(&out, lacking[i]);
+            Co_buf_adds(&out, i ? "," : "");
+            Co_json_str(&out, lacking[i]);
         }
-        co_buf_printf(&out, "],\"tenants_null_keys\":%lld,\"tenants_repeated\":%lld,\"entities\":[",
+        Co_buf_printf(&out, "],\"tenants_null_keys\":%lld,\"tenants_repeated\":%lld,\"entities\":[",
                       (long long)co_session_left_out(s)->null_keys,
                       (long long)co_session_left_out(s)->repeated);
         for (size_t i = 0; i < p->nentities; i++) {
             const co_entity *e = &p->entities[i];
-            co_buf_adds(&out, i ? ",{\"name\":" : "{\"name\":");
-            co_json_str(&out, e->name);
-            co_buf_adds(&out, ",\"target\":");
-            co_json_str(&out, e->target);
-            co_buf_adds(&out, ",\"query\":");
-            co_json_str(&out, e->query);
-            co_buf_adds(&out, ",\"columns\":[");
+            Co_buf_adds(&out, i ? ",{\"name\":" : "{\"name\":");
+            Co_json_str(&out, e->name);
+            Co_buf_adds(&out, ",\"target\":");
+            Co_json_str(&out, e->target);
+            Co_buf_adds(&out, ",\"query\":");
+            Co_json_str(&out, e->query);
+            Co_buf_adds(&out, ",\"columns\":[");
             /* The query's output columns, which load into the same-named target columns. */
             co_param tenant = {":tenant", co_null()};
             co_cursor *c = NULL;
             if (co_store_query(co_session_source(s), e->query, &tenant, 1, &c, &err) == CO_OK) {
                 for (size_t k = 0; k < co_cursor_ncols(c); k++) {
-                    co_buf_adds(&out, k ? "," : "");
-                    co_json_str(&out, co_cursor_colname(c, k));
+                    Co_buf_adds(&out, k ? "," : "");
+                    Co_json_str(&out, co_cursor_colname(c, k));
                 }
                 co_cursor_close(c);
             }
-            co_buf_adds(&out, "]}");
+            Co_buf_adds(&out, "]}");
         }
-        co_buf_adds(&out, "]}\n");
+        Co_buf_adds(&out, "]}\n");
         fputs(co_buf_str(&out), stdout);
-        co_buf_release(&out);
+        Co_buf_release(&out);
     } else {
         printf("project   %s (hash %s)\n", p->path, p->hash);
         printf("source    %s: %zu tenants\n", co_store_safe_uri(co_session_source(s)), ntenants);
         printf("target    %s\n", co_store_safe_uri(co_session_dest(s)));
         if (p->staging) {
             co_buf masked = CO_BUF_INIT;
-            co_uri_mask(p->staging, &masked);
+            Co_uri_mask(p->staging, &masked);
             printf("staging   %s\n", co_buf_str(&masked));
-            co_buf_release(&masked);
+            Co_buf_release(&masked);
         }
         for (size_t i = 0; i < p->nentities; i++)
             printf("entity    %-16s -> %s: query prepares, columns exist\n", p->entities[i].name,

@@ -225,13 +225,13 @@ int cmd_completion(cli_ctx *ctx)
     stdout = out;
     fclose(mem);
     co_buf b = CO_BUF_INIT;
-    co_buf_adds(&b, "{\"shell\": ");
-    co_json_str(&b, shell);
-    co_buf_adds(&b, ", \"script\": ");
-    co_json_string(&b, text ? text : "", len);
-    co_buf_adds(&b, "}\n");
+    Co_buf_adds(&b, "{\"shell\": ");
+    Co_json_str(&b, shell);
+    Co_buf_adds(&b, ", \"script\": ");
+    Co_json_string(&b, text ? text : "", len);
+    Co_buf_adds(&b, "}\n");
     fputs(co_buf_str(&b), stdout);
-    co_buf_release(&b);
+    Co_buf_release(&b);
     free(text);
     return rc;
 }

@@ -88,15 +88,15 @@ int cmd_demo(cli_ctx *ctx)
         return cli_fail("demo init", &err);
     if (ctx->json) {
         co_buf out = CO_BUF_INIT;
-        co_buf_adds(&out, "{\"dir\":");
-        co_json_str(&out, opt.dir);
-        co_buf_printf(&out, ",\"scale\":%g,\"seed\":%llu,\"tenants\":%lld,\"teams\":%lld,"
+        Co_buf_adds(&out, "{\"dir\":");
+        Co_json_str(&out, opt.dir);
+        Co_buf_printf(&out, ",\"scale\":%g,\"seed\":%llu,\"tenants\":%lld,\"teams\":%lld,"
                "\"contacts\":%lld,\"campaigns\":%lld,\"events\":%lld}\n",
                opt.scale, (unsigned long long)opt.seed, (long long)sum.tenants,
                (long long)sum.teams, (long long)sum.contacts, (long long)sum.campaigns,
                (long long)sum.events);
         fputs(co_buf_str(&out), stdout);
-        co_buf_release(&out);
+        Co_buf_release(&out);
     } else if (!ctx->quiet) {
         char a[32], b[32], c[32];
         printf("demo in %s: %lld tenants, %s contacts, %s campaigns, %s events (scale %g, seed %llu)\n",

@@ -25,18 +25,18 @@ static void print_mapping(const co_mapping *m, bool rules)
 
 static void mapping_json(const co_mapping *m, co_buf *b)
 {
-    co_buf_printf(b, "{\"id\":%lld,\"source\":", (long long)m->id);
-    co_json_str(b, m->source);
-    co_buf_printf(b, ",\"version\":%lld,\"status\":\"%s\",\"rules\":[", (long long)m->version,
+    Co_buf_printf(b, "{\"id\":%lld,\"source\":", (long long)m->id);
+    Co_json_str(b, m->source);
+    Co_buf_printf(b, ",\"version\":%lld,\"status\":\"%s\",\"rules\":[", (long long)m->version,
                   m->status);
     for (size_t i = 0; i < m->nrules; i++) {
-        co_buf_adds(b, i ? ",{\"raw\":" : "{\"raw\":");
-        co_json_str(b, m->rules[i].raw);
-        co_buf_adds(b, ",\"canonical\":");
-        co_json_str(b, m->rules[i].canonical);
-        co_buf_printf(b, ",\"kind\":\"%s\"}", co_ev_kind_name(m->rules[i].kind));
+        Co_buf_adds(b, i ? ",{\"raw\":" : "{\"raw\":");
+        Co_json_str(b, m->rules[i].raw);
+        Co_buf_adds(b, ",\"canonical\":");
+        Co_json_str(b, m->rules[i].canonical);
+        Co_buf_printf(b, ",\"kind\":\"%s\"}", co_ev_kind_name(m->rules[i].kind));
     }
-    co_buf_adds(b, "]}");
+    Co_buf_adds(b, "]}");
 }
 
 static int mapping_cmd(cli_ctx *ctx, scoring_cli *sc)
@@ -90,19 +90,19 @@ static int mapping_cmd(cli_ctx *ctx, scoring_cli *sc)
             rc = co_mapping_list(sc->state, &list, &n, &err);
         }
         co_buf b = CO_BUF_INIT;
-        co_buf_adds(&b, "[");
+        Co_buf_adds(&b, "[");
         for (size_t i = 0; rc == CO_OK && i < n; i++) {
             if (ctx->json) {
-                co_buf_adds(&b, i ? "," : "");
+                Co_buf_adds(&b, i ? "," : "");
                 mapping_json(&list[i], &b);
             } else {
                 print_mapping(&list[i], show);
             }
         }
-        co_buf_adds(&b, "]");
+        Co_buf_adds(&b, "]");
         if (rc == CO_OK && ctx->json)
             printf("%s\n", show ? co_buf_str(&b) + 1 : co_buf_str(&b));
-        co_buf_release(&b);
+        Co_buf_release(&b);
         for (size_t i = 0; i < n; i++)
             co_mapping_release(&list[i]);
         free(list);
@@ -182,7 +182,7 @@ static int compare_cmd(cli_ctx *ctx, scoring_cli *sc)
         co_buf b = CO_BUF_INIT;
         co_volume_result_html(&r, old_src, new_src, &b);
         rc = scoring_write("events compare", html, co_buf_str(&b), b.len);
-        co_buf_release(&b);
+        Co_buf_release(&b);
     }
     if (cli_is_stdout(html)) {
         /* the page is the output: nothing else on standard output */
@@ -190,7 +190,7 @@ static int compare_cmd(cli_ctx *ctx, scoring_cli *sc)
         co_buf b = CO_BUF_INIT;
         co_volume_result_json(&r, &b);
         printf("%s\n", co_buf_str(&b));
-        co_buf_release(&b);
+        Co_buf_release(&b);
     } else if (!ctx->quiet) {
         printf("records per canonical event and month, %s against %s, last %d months "
                "(tolerance %.1f%%)\n",
@@ -269,18 +269,18 @@ static int switch_cmd(cli_ctx *ctx, scoring_cli *sc)
         return cli_fail("events switch", &err);
     if (ctx->json) {
         co_buf b = CO_BUF_INIT;
-        co_buf_printf(&b, "{\"switch\":%lld,\"batch_stopped_at\":\"%s\",\"published\":%s,"
+        Co_buf_printf(&b, "{\"switch\":%lld,\"batch_stopped_at\":\"%s\",\"published\":%s,"
                           "\"missing\":",
                       (long long)r.id, r.batch_stopped_at, r.published ? "true" : "false");
-        co_json_str(&b, r.missing);
-        co_buf_adds(&b, ",\"comparison\":");
+        Co_json_str(&b, r.missing);
+        Co_buf_adds(&b, ",\"comparison\":");
         if (r.compared)
             co_model_comparison_json(&r.cmp, &b);
         else
-            co_buf_adds(&b, "null");
-        co_buf_adds(&b, "}");
+            Co_buf_adds(&b, "null");
+        Co_buf_adds(&b, "}");
         printf("%s\n", co_buf_str(&b));
-        co_buf_release(&b);
+        Co_buf_release(&b);
     } else if (!ctx->quiet) {
         printf("switch %lld: batch stopped at %s\n", (long long)r.id, r.batch_stopped_at);
         if (r.missing[0])

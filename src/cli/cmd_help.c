@@ -32,66 +32,66 @@ static void print_exit_codes(void)
 
 static void json_options(co_buf *b, const cli_option *opts)
 {
-    co_buf_adds(b, "[");
+    Co_buf_adds(b, "[");
     for (const cli_option *o = opts; o && o->name; o++) {
-        co_buf_adds(b, o == opts ? "{\"name\": " : ", {\"name\": ");
-        co_json_str(b, o->name);
+        Co_buf_adds(b, o == opts ? "{\"name\": " : ", {\"name\": ");
+        Co_json_str(b, o->name);
         if (o->short_name)
-            co_buf_printf(b, ", \"short\": \"%c\"", o->short_name);
-        co_buf_adds(b, ", \"arg\": ");
-        co_json_str(b, o->arg);
-        co_buf_adds(b, ", \"help\": ");
-        co_json_str(b, o->help);
-        co_buf_adds(b, "}");
+            Co_buf_printf(b, ", \"short\": \"%c\"", o->short_name);
+        Co_buf_adds(b, ", \"arg\": ");
+        Co_json_str(b, o->arg);
+        Co_buf_adds(b, ", \"help\": ");
+        Co_json_str(b, o->help);
+        Co_buf_adds(b, "}");
     }
-    co_buf_adds(b, "]");
+    Co_buf_adds(b, "]");
 }
 
 /* help --json: the command table itself, for tools. */
 static int help_json(const char *name)
 {
     co_buf b = CO_BUF_INIT;
-    co_buf_adds(&b, "{\"commands\": [");
+    Co_buf_adds(&b, "{\"commands\": [");
     bool first = true;
     for (const cli_command *c = cli_commands; c->name; c++) {
         if (name && strcmp(c->name, name) != 0)
             continue;
-        co_buf_adds(&b, first ? "{\"name\": " : ", {\"name\": ");
+        Co_buf_adds(&b, first ? "{\"name\": " : ", {\"name\": ");
         first = false;
-        co_json_str(&b, c->name);
-        co_buf_adds(&b, ", \"usage\": ");
-        co_json_str(&b, c->usage);
-        co_buf_adds(&b, ", \"summary\": ");
-        co_json_str(&b, c->summary);
-        co_buf_adds(&b, ", \"options\": ");
+        Co_json_str(&b, c->name);
+        Co_buf_adds(&b, ", \"usage\": ");
+        Co_json_str(&b, c->usage);
+        Co_buf_adds(&b, ", \"summary\": ");
+        Co_json_str(&b, c->summary);
+        Co_buf_adds(&b, ", \"options\": ");
         json_options(&b, c->options);
         const cli_subcommand *subs = cli_subcommands(c->name);
         if (subs) {
-            co_buf_adds(&b, ", \"subcommands\": [");
+            Co_buf_adds(&b, ", \"subcommands\": [");
             for (const cli_subcommand *s = subs; s->name; s++) {
-                co_buf_adds(&b, s == subs ? "{\"name\": " : ", {\"name\": ");
-                co_json_str(&b, s->name);
-                co_buf_adds(&b, ", \"usage\": ");
-                co_json_str(&b, s->usage);
-                co_buf_adds(&b, ", \"summary\": ");
-                co_json_str(&b, s->summary);
-                co_buf_adds(&b, "}");
+                Co_buf_adds(&b, s == subs ? "{\"name\": " : ", {\"name\": ");
+                Co_json_str(&b, s->name);
+                Co_buf_adds(&b, ", \"usage\": ");
+                Co_json_str(&b, s->usage);
+                Co_buf_adds(&b, ", \"summary\": ");
+                Co_json_str(&b, s->summary);
+                Co_buf_adds(&b, "}");
             }
-            co_buf_adds(&b, "]");
+            Co_buf_adds(&b, "]");
         }
-        co_buf_adds(&b, "}");
+        Co_buf_adds(&b, "}");
     }
-    co_buf_adds(&b, "], \"global_options\": ");
+    Co_buf_adds(&b, "], \"global_options\": ");
     json_options(&b, cli_global_options);
-    co_buf_adds(&b, ", \"exit_codes\": {");
+    Co_buf_adds(&b, ", \"exit_codes\": {");
 #define CLI_EXIT_JSON(name, number, text) \
-    co_buf_printf(&b, "%s\"%d\": ", number ? ", " : "", number); \
-    co_json_str(&b, text);
+    Co_buf_printf(&b, "%s\"%d\": ", number ? ", " : "", number); \
+    Co_json_str(&b, text);
     CLI_EXIT_CODES(CLI_EXIT_JSON)
 #undef CLI_EXIT_JSON
-    co_buf_adds(&b, "}}\n");
+    Co_buf_adds(&b, "}}\n");
     fputs(co_buf_str(&b), stdout);
-    co_buf_release(&b);
+    Co_buf_release(&b);
     return EXIT_OK;
 }
 

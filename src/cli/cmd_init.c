@@ -42,13 +42,13 @@ int cmd_init(cli_ctx *ctx)
     if (source) {
         int rc = from_databases(source, target, &made);
         if (rc != EXIT_OK) {
-            co_buf_release(&made);
+            Co_buf_release(&made);
             return rc;
         }
     }
     if (strcmp(path, "-") == 0) { /* the starter on standard output */
         fputs(source ? co_buf_str(&made) : co_project_starter(), stdout);
-        co_buf_release(&made);
+        Co_buf_release(&made);
         return EXIT_OK;
     }
     int flags = O_WRONLY | O_CREAT | (cli_flag(&ctx->args, "force") ? O_TRUNC : O_EXCL);
@@ -58,24 +58,24 @@ int cmd_init(cli_ctx *ctx)
             cli_errorf("init: %s exists; pass --force to overwrite it\n", path);
         else
             cli_errorf("init: cannot write %s: %s\n", path, strerror(errno));
-        co_buf_release(&made);
+        Co_buf_release(&made);
         return EXIT_IO;
     }
     const char *text = source ? co_buf_str(&made) : co_project_starter();
     size_t len = strlen(text);
     ssize_t written = write(fd, text, len);
-    co_buf_release(&made);
+    Co_buf_release(&made);
     if (written != (ssize_t)len || close(fd) != 0) {
         cli_errorf("init: cannot write %s: %s\n", path, strerror(errno));
         return EXIT_IO;
     }
     if (ctx->json) {
         co_buf b = CO_BUF_INIT;
-        co_buf_adds(&b, "{\"wrote\": ");
-        co_json_str(&b, path);
-        co_buf_adds(&b, "}\n");
+        Co_buf_adds(&b, "{\"wrote\": ");
+        Co_json_str(&b, path);
+        Co_buf_adds(&b, "}\n");
         fputs(co_buf_str(&b), stdout);
-        co_buf_release(&b);
+        Co_buf_release(&b);
     } else if (!ctx->quiet)
         printf(source ? "wrote %s from the source's and target's schemas: look at each TODO, "
                         "then run cutover check\n"

@@ -219,7 +219,7 @@ static void report_load(migrate_run *r, outcome *o)
             fprintf(stderr, "tenant %s: already migrated, skipped\n", o->tenant->key);
         else
             fprintf(stderr, "tenant %s: %s %s read, %s loaded, %s merged, %s rejected in %.2fs\n",
-                    o->tenant->key, cli_num(read, a, sizeof a), co_fmt_noun(read, "row", "rows"),
+                    o->tenant->key, cli_num(read, a, sizeof a), Co_fmt_noun(read, "row", "rows"),
                     cli_num(loaded, b, sizeof b),
                     cli_num(merged, d, sizeof d), cli_num(res->rejected, c, sizeof c),
                     res->seconds);
@@ -275,53 +275,53 @@ static void json_entities(co_buf *b, const co_project *p, const outcome *o)
 {
     const co_migrate_result *r = &o->result;
     bool stay = rows_stay(o);
-    co_buf_adds(b, ",\"entities\":{");
+    Co_buf_adds(b, ",\"entities\":{");
     for (size_t e = 0; e < r->nentities && !r->skipped; e++) {
         const co_entity_counts *c = &r->entities[e];
         if (e)
-            co_buf_addc(b, ',');
-        co_json_str(b, p->entities[e].name);
-        co_buf_printf(b, ":{\"source_rows\":%lld,\"loaded\":%lld,\"merged\":%lld,\"rejected\":%lld,",
+            Co_buf_addc(b, ',');
+        Co_json_str(b, p->entities[e].name);
+        Co_buf_printf(b, ":{\"source_rows\":%lld,\"loaded\":%lld,\"merged\":%lld,\"rejected\":%lld,",
                       (long long)c->source_rows, stay ? (long long)c->loaded : 0LL,
                       (long long)c->merged, (long long)c->rejected);
         if (!stay)
-            co_buf_printf(b, "\"rolled_back\":%lld,", (long long)c->loaded);
-        co_buf_printf(b, "\"seconds\":%.3f}", c->seconds);
+            Co_buf_printf(b, "\"rolled_back\":%lld,", (long long)c->loaded);
+        Co_buf_printf(b, "\"seconds\":%.3f}", c->seconds);
     }
-    co_buf_adds(b, "}");
+    Co_buf_adds(b, "}");
 }
 
 static void print_json(const co_project *p, const outcome *o, size_t n)
 {
     co_buf b = CO_BUF_INIT;
-    co_buf_adds(&b, "{\"tenants\":[");
+    Co_buf_adds(&b, "{\"tenants\":[");
     for (size_t i = 0; i < n; i++) {
         if (!o[i].attempted)
             continue;
         const co_migrate_result *r = &o[i].result;
-        co_buf_adds(&b, b.data[b.len - 1] == '[' ? "{" : ",{");
-        co_buf_adds(&b, "\"tenant\":");
-        co_json_str(&b, o[i].tenant->key);
-        co_buf_adds(&b, ",\"label\":");
-        co_json_str(&b, o[i].tenant->label);
-        co_buf_printf(&b, ",\"status\":\"%s\",\"run_id\":%lld,\"seconds\":%.3f,\"rejected\":%lld",
+        Co_buf_adds(&b, b.data[b.len - 1] == '[' ? "{" : ",{");
+        Co_buf_adds(&b, "\"tenant\":");
+        Co_json_str(&b, o[i].tenant->key);
+        Co_buf_adds(&b, ",\"label\":");
+        Co_json_str(&b, o[i].tenant->label);
+        Co_buf_printf(&b, ",\"status\":\"%s\",\"run_id\":%lld,\"seconds\":%.3f,\"rejected\":%lld",
                       outcome_status(&o[i]), (long long)r->run_id, r->seconds,
                       (long long)r->rejected);
-        co_buf_adds(&b, ",\"error\":");
-        co_json_str(&b, o[i].failure[0] ? o[i].failure : NULL);
-        co_buf_printf(&b, ",\"verified\":%s", !o[i].verified ? "null" : o[i].verify_pass ? "true" : "false");
+        Co_buf_adds(&b, ",\"error\":");
+        Co_json_str(&b, o[i].failure[0] ? o[i].failure : NULL);
+        Co_buf_printf(&b, ",\"verified\":%s", !o[i].verified ? "null" : o[i].verify_pass ? "true" : "false");
         if (o[i].cutover)
-            co_buf_printf(&b, ",\"switched\":%s,\"changes_applied\":%lld,\"freeze_seconds\":%.3f",
+            Co_buf_printf(&b, ",\"switched\":%s,\"changes_applied\":%lld,\"freeze_seconds\":%.3f",
                           o[i].switched ? "true" : "false", (long long)o[i].changes_applied,
                           o[i].freeze_seconds);
-        co_buf_adds(&b, ",\"rejects_file\":");
-        co_json_str(&b, r->rejects_file);
+        Co_buf_adds(&b, ",\"rejects_file\":");
+        Co_json_str(&b, r->rejects_file);
         json_entities(&b, p, &o[i]);
-        co_buf_adds(&b, "}");
+        Co_buf_adds(&b, "}");
     }
-    co_buf_adds(&b, "]}\n");
+    Co_buf_adds(&b, "]}\n");
     fputs(co_buf_str(&b), stdout);
-    co_buf_release(&b);
+    Co_buf_release(&b);
 }
 
 /* In place of the counts of a tenant whose rows are not in the target. */

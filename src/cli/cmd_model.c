@@ -26,21 +26,21 @@ static void print_model(const co_model *m, bool events)
 
 static void model_json(const co_model *m, co_buf *b)
 {
-    co_buf_printf(b, "{\"id\":%lld,\"name\":", (long long)m->id);
-    co_json_str(b, m->name);
-    co_buf_printf(b, ",\"level\":\"%s\",\"source\":", m->level);
-    co_json_str(b, m->source);
-    co_buf_printf(b, ",\"status\":\"%s\",\"half_points\":%g,\"segment_by\":\"%s\","
+    Co_buf_printf(b, "{\"id\":%lld,\"name\":", (long long)m->id);
+    Co_json_str(b, m->name);
+    Co_buf_printf(b, ",\"level\":\"%s\",\"source\":", m->level);
+    Co_json_str(b, m->source);
+    Co_buf_printf(b, ",\"status\":\"%s\",\"half_points\":%g,\"segment_by\":\"%s\","
                      "\"cuts\":[%g,%g,%g],\"events\":[",
                   m->status, m->half_points, m->percentiles ? "percentile" : "score", m->cuts[0],
                   m->cuts[1], m->cuts[2]);
     for (size_t i = 0; i < m->nevents; i++) {
-        co_buf_adds(b, i ? ",{\"event\":" : "{\"event\":");
-        co_json_str(b, m->events[i].event);
-        co_buf_printf(b, ",\"weight\":%g,\"lifespan_days\":%d}", m->events[i].weight,
+        Co_buf_adds(b, i ? ",{\"event\":" : "{\"event\":");
+        Co_json_str(b, m->events[i].event);
+        Co_buf_printf(b, ",\"weight\":%g,\"lifespan_days\":%d}", m->events[i].weight,
                       m->events[i].lifespan_days);
     }
-    co_buf_adds(b, "]}");
+    Co_buf_adds(b, "]}");
 }
 
 static bool parse_cuts(const char *s, double cuts[3])
@@ -134,7 +134,7 @@ static int list_cmd(cli_ctx *ctx, scoring_cli *sc)
     co_buf b = CO_BUF_INIT;
     for (size_t i = 0; rc == CO_OK && i < n; i++) {
         if (ctx->json) {
-            co_buf_adds(&b, i ? "," : "");
+            Co_buf_adds(&b, i ? "," : "");
             model_json(&list[i], &b);
         } else {
             print_model(&list[i], show);
@@ -142,7 +142,7 @@ static int list_cmd(cli_ctx *ctx, scoring_cli *sc)
     }
     if (rc == CO_OK && ctx->json)
         printf(show ? "%s\n" : "[%s]\n", co_buf_str(&b));
-    co_buf_release(&b);
+    Co_buf_release(&b);
     for (size_t i = 0; i < n; i++)
         co_model_release(&list[i]);
     free(list);
@@ -170,11 +170,11 @@ static int duplicate_cmd(cli_ctx *ctx, scoring_cli *sc)
     co_code rc = co_model_duplicate(sc->state, &m, source, as, &id, &dropped, &err);
     if (rc == CO_OK && ctx->json) {
         co_buf b = CO_BUF_INIT;
-        co_buf_printf(&b, "{\"id\":%lld,\"name\":", (long long)id);
-        co_json_str(&b, as);
-        co_buf_printf(&b, ",\"dropped\":%zu}", dropped);
+        Co_buf_printf(&b, "{\"id\":%lld,\"name\":", (long long)id);
+        Co_json_str(&b, as);
+        Co_buf_printf(&b, ",\"dropped\":%zu}", dropped);
         printf("%s\n", co_buf_str(&b));
-        co_buf_release(&b);
+        Co_buf_release(&b);
     } else if (rc == CO_OK && !ctx->quiet)
         printf("model %lld: draft %s, a copy of %s on source %s (%zu events without a match "
                "left out)\n",
@@ -209,9 +209,9 @@ static int score_cmd(cli_ctx *ctx, scoring_cli *sc)
     if (co_model_find(sc->state, a->positional[1], &m, &err) != CO_OK)
         return cli_fail("model score", &err);
     co_scores s;
-    double t0 = co_clock_mono();
+    double t0 = Co_clock_mono();
     co_code code = co_score_model(sc->project, sc->state, &m, as_of, &s, &err);
-    double secs = co_clock_mono() - t0;
+    double secs = Co_clock_mono() - t0;
     if (code != CO_OK) {
         co_model_release(&m);
         return cli_fail("model score", &err);
@@ -222,13 +222,13 @@ static int score_cmd(cli_ctx *ctx, scoring_cli *sc)
     const char *csv = cli_get(a, "csv");
     if (csv) {
         co_buf b = CO_BUF_INIT;
-        co_buf_printf(&b, "%s,points,score,segment\n",
+        Co_buf_printf(&b, "%s,points,score,segment\n",
                       strcmp(m.level, "account") == 0 ? "account" : "person");
         for (size_t i = 0; i < s.n; i++)
-            co_buf_printf(&b, "%s,%.4f,%.2f,%s\n", s.keys[i], s.points[i], s.score[i],
+            Co_buf_printf(&b, "%s,%.4f,%.2f,%s\n", s.keys[i], s.points[i], s.score[i],
                           co_segment_name(s.segment[i]));
         rc = b.failed ? EXIT_INTERNAL : scoring_write("model score", csv, co_buf_str(&b), b.len);
-        co_buf_release(&b);
+        Co_buf_release(&b);
     }
     if (cli_is_stdout(csv)) {
         /* the scores are the output: nothing else on standard output */
@@ -237,15 +237,15 @@ static int score_cmd(cli_ctx *ctx, scoring_cli *sc)
         for (size_t i = 0; i < s.n; i++)
             sum += s.score[i];
         co_buf b = CO_BUF_INIT;
-        co_buf_adds(&b, "{\"model\":");
-        co_json_str(&b, m.name);
-        co_buf_printf(&b, ",\"scored\":%zu,\"events_read\":%lld,\"seconds\":%.3f,"
+        Co_buf_adds(&b, "{\"model\":");
+        Co_json_str(&b, m.name);
+        Co_buf_printf(&b, ",\"scored\":%zu,\"events_read\":%lld,\"seconds\":%.3f,"
                           "\"score_sum\":%.3f,\"segments\":{\"very high\":%lld,\"high\":%lld,"
                           "\"medium\":%lld,\"low\":%lld}}",
                       s.n, (long long)s.events_read, secs, sum, (long long)seg[0],
                       (long long)seg[1], (long long)seg[2], (long long)seg[3]);
         printf("%s\n", co_buf_str(&b));
-        co_buf_release(&b);
+        Co_buf_release(&b);
     } else if (!ctx->quiet) {
         char n1[32], n2[32];
         printf("model %s: %s %ss scored from %s events in %.1f s\n", m.name,
@@ -293,10 +293,10 @@ static int compare_cmd(cli_ctx *ctx, scoring_cli *sc)
         co_buf b = CO_BUF_INIT;
         co_model_comparison_json(&c, &b);
         printf("%s\n", co_buf_str(&b));
-        co_buf_release(&b);
+        Co_buf_release(&b);
     } else if (!ctx->quiet) {
         char date[32];
-        co_clock_iso(as_of, date, sizeof date);
+        Co_clock_iso(as_of, date, sizeof date);
         printf("%s against %s as of %s: %zu people, %lld converted within 30 days\n", o.name,
                d.name, date, c.people, (long long)c.conversions);
         print_side("old", &c.old_side);
@@ -347,7 +347,7 @@ static int sample_cmd(cli_ctx *ctx, scoring_cli *sc)
         rc = scoring_write("model sample", html, co_buf_str(&b), b.len);
     if (rc == EXIT_OK && !ctx->quiet && !ctx->json && !cli_is_stdout(html))
         printf("sample page written to %s\n", html);
-    co_buf_release(&b);
+    Co_buf_release(&b);
     co_model_release(&o);
     co_model_release(&d);
     return rc;

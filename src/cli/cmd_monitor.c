@@ -16,18 +16,18 @@
 
 static void budgets_json(co_buf *b, const co_budget_result *r, size_t n)
 {
-    co_buf_adds(b, "[");
+    Co_buf_adds(b, "[");
     for (size_t i = 0; i < n; i++) {
-        co_buf_adds(b, i ? ",{\"query\":" : "{\"query\":");
-        co_json_str(b, r[i].query->name);
-        co_buf_printf(b, ",\"runs\":%d,\"median\":%.6f,\"p95\":%.6f,\"budget\":%.6f,\"pass\":%s,"
+        Co_buf_adds(b, i ? ",{\"query\":" : "{\"query\":");
+        Co_json_str(b, r[i].query->name);
+        Co_buf_printf(b, ",\"runs\":%d,\"median\":%.6f,\"p95\":%.6f,\"budget\":%.6f,\"pass\":%s,"
                          "\"error\":",
                       r[i].runs, r[i].median, r[i].p95, r[i].query->budget,
                       r[i].pass ? "true" : "false");
-        co_json_str(b, r[i].error[0] ? r[i].error : NULL);
-        co_buf_addc(b, '}');
+        Co_json_str(b, r[i].error[0] ? r[i].error : NULL);
+        Co_buf_addc(b, '}');
     }
-    co_buf_adds(b, "]");
+    Co_buf_adds(b, "]");
 }
 
 static void budgets_print(const co_budget_result *r, size_t n)
@@ -44,30 +44,30 @@ static void budgets_print(const co_budget_result *r, size_t n)
 
 static void monitor_json(co_buf *b, const co_tenant *t, const co_monitor_result *r)
 {
-    co_buf_adds(b, "{\"tenant\":");
-    co_json_str(b, t->key);
-    co_buf_printf(b, ",\"monitored\":%s,\"skipped\":", r->monitored ? "true" : "false");
-    co_json_str(b, r->skipped[0] ? r->skipped : NULL);
-    co_buf_adds(b, ",\"switched_at\":");
-    co_json_str(b, r->switched_at[0] ? r->switched_at : NULL);
-    co_buf_printf(b, ",\"check_id\":%lld,\"flags\":%lld,\"days\":[", (long long)r->check_id,
+    Co_buf_adds(b, "{\"tenant\":");
+    Co_json_str(b, t->key);
+    Co_buf_printf(b, ",\"monitored\":%s,\"skipped\":", r->monitored ? "true" : "false");
+    Co_json_str(b, r->skipped[0] ? r->skipped : NULL);
+    Co_buf_adds(b, ",\"switched_at\":");
+    Co_json_str(b, r->switched_at[0] ? r->switched_at : NULL);
+    Co_buf_printf(b, ",\"check_id\":%lld,\"flags\":%lld,\"days\":[", (long long)r->check_id,
                   (long long)r->flags);
     for (size_t i = 0; i < r->ndays; i++) {
         const co_monitor_day *d = &r->days[i];
-        co_buf_adds(b, i ? ",{\"day\":" : "{\"day\":");
-        co_json_str(b, d->day);
-        co_buf_adds(b, ",\"series\":");
-        co_json_str(b, d->series);
-        co_buf_printf(b, ",\"actual\":%lld,\"baseline\":%.3f,\"deviation\":%.4f,\"judged\":%s,"
+        Co_buf_adds(b, i ? ",{\"day\":" : "{\"day\":");
+        Co_json_str(b, d->day);
+        Co_buf_adds(b, ",\"series\":");
+        Co_json_str(b, d->series);
+        Co_buf_printf(b, ",\"actual\":%lld,\"baseline\":%.3f,\"deviation\":%.4f,\"judged\":%s,"
                          "\"flagged\":%s}",
                       (long long)d->actual, d->baseline, d->deviation,
                       d->judged ? "true" : "false", d->flagged ? "true" : "false");
     }
-    co_buf_adds(b, "],\"budgets\":");
+    Co_buf_adds(b, "],\"budgets\":");
     budgets_json(b, r->budgets, r->nbudgets);
-    co_buf_adds(b, ",\"alert\":");
-    co_json_str(b, r->alert[0] ? r->alert : NULL);
-    co_buf_addc(b, '}');
+    Co_buf_adds(b, ",\"alert\":");
+    Co_json_str(b, r->alert[0] ? r->alert : NULL);
+    Co_buf_addc(b, '}');
 }
 
 static void monitor_print(const co_tenant *t, const co_monitor_result *r, int days)
@@ -135,7 +135,7 @@ int cmd_monitor(cli_ctx *ctx)
     opt.probes = probes;
     opt.nprobes = nprobes;
     co_buf json = CO_BUF_INIT;
-    co_buf_adds(&json, "{\"tenants\":[");
+    Co_buf_adds(&json, "{\"tenants\":[");
     bool first = true, flagged = false;
     int failed = EXIT_OK;
     for (size_t i = 0; rc == EXIT_OK && i < count; i++) {
@@ -155,7 +155,7 @@ int cmd_monitor(cli_ctx *ctx)
                     chosen[i]->key, r.alert);
         if (r.monitored || asked) {
             if (ctx->json) {
-                co_buf_adds(&json, first ? "" : ",");
+                Co_buf_adds(&json, first ? "" : ",");
                 monitor_json(&json, chosen[i], &r);
             } else if (!ctx->quiet || r.flags) {
                 monitor_print(chosen[i], &r, cs.project->monitor.days);
@@ -164,13 +164,13 @@ int cmd_monitor(cli_ctx *ctx)
         }
         co_monitor_result_release(&r);
     }
-    co_buf_adds(&json, "]}\n");
+    Co_buf_adds(&json, "]}\n");
     if (ctx->json && rc == EXIT_OK)
         fputs(co_buf_str(&json), stdout);
     else if (rc == EXIT_OK && first && !ctx->quiet)
         printf("no switched tenant is within its monitoring period (%d days)\n",
                cs.project->monitor.days);
-    co_buf_release(&json);
+    Co_buf_release(&json);
     co_drift_probes_free(probes, drift, nprobes);
     free(chosen);
     cli_close(&cs);
@@ -200,7 +200,7 @@ int cmd_budgets(cli_ctx *ctx)
         rc = EXIT_PROJECT;
     }
     co_buf json = CO_BUF_INIT;
-    co_buf_adds(&json, "{\"tenants\":[");
+    Co_buf_adds(&json, "{\"tenants\":[");
     bool over = false;
     for (size_t i = 0; rc == EXIT_OK && i < count; i++) {
         co_error err;
@@ -220,21 +220,21 @@ int cmd_budgets(cli_ctx *ctx)
         for (size_t k = 0; k < n; k++)
             over = over || !r[k].pass;
         if (ctx->json) {
-            co_buf_adds(&json, i ? ",{\"tenant\":" : "{\"tenant\":");
-            co_json_str(&json, chosen[i]->key);
-            co_buf_printf(&json, ",\"side\":\"%s\",\"budgets\":", staging ? "staging" : "target");
+            Co_buf_adds(&json, i ? ",{\"tenant\":" : "{\"tenant\":");
+            Co_json_str(&json, chosen[i]->key);
+            Co_buf_printf(&json, ",\"side\":\"%s\",\"budgets\":", staging ? "staging" : "target");
             budgets_json(&json, r, n);
-            co_buf_addc(&json, '}');
+            Co_buf_addc(&json, '}');
         } else {
             printf("tenant %s on the %s:\n", chosen[i]->key, staging ? "staging" : "target");
             budgets_print(r, n);
         }
         free(r);
     }
-    co_buf_adds(&json, "]}\n");
+    Co_buf_adds(&json, "]}\n");
     if (ctx->json && rc == EXIT_OK)
         fputs(co_buf_str(&json), stdout);
-    co_buf_release(&json);
+    Co_buf_release(&json);
     free(chosen);
     cli_close(&cs);
     if (rc == EXIT_OK && over)

@@ -131,12 +131,12 @@ int cmd_schedule(cli_ctx *ctx)
         iso[10] = 'T';
         snprintf(iso + 16, sizeof iso - 16, ":00Z");
     }
-    time_t at = co_clock_parse(iso);
+    time_t at = Co_clock_parse(iso);
     if (at == -1)
         return cli_usage_error(ctx, "--at must be \"YYYY-MM-DD HH:MM\" (UTC), not \"%s\"", at_text);
-    if (at <= co_clock_now()) {
+    if (at <= Co_clock_now()) {
         char now[32];
-        co_clock_iso(co_clock_now(), now, sizeof now);
+        Co_clock_iso(Co_clock_now(), now, sizeof now);
         return cli_usage_error(ctx, "--at %s is in the past (it is now %s UTC): agree a date to come",
                                at_text, now);
     }
@@ -162,14 +162,14 @@ int cmd_schedule(cli_ctx *ctx)
         rc = cli_fail("schedule", &err);
     else if (rc == EXIT_OK && (ctx->json || !ctx->quiet)) {
         char when[32];
-        co_clock_iso(at, when, sizeof when);
+        Co_clock_iso(at, when, sizeof when);
         if (ctx->json) {
             co_buf b = CO_BUF_INIT;
-            co_buf_adds(&b, "{\"tenant\":");
-            co_json_str(&b, key);
-            co_buf_printf(&b, ",\"at\":\"%s\",\"window_minutes\":%d}", when, window);
+            Co_buf_adds(&b, "{\"tenant\":");
+            Co_json_str(&b, key);
+            Co_buf_printf(&b, ",\"at\":\"%s\",\"window_minutes\":%d}", when, window);
             printf("%s\n", b.failed ? "null" : co_buf_str(&b));
-            co_buf_release(&b);
+            Co_buf_release(&b);
         } else {
             printf("tenant %s scheduled for %s, window %d minutes; cutover notices writes the "
                    "notice\n",
@@ -202,11 +202,11 @@ int cmd_notices(cli_ctx *ctx)
         rc = cli_fail("notices", &err);
     } else if (ctx->json) {
         co_buf b = CO_BUF_INIT;
-        co_buf_printf(&b, "{\"written\":%zu,\"outbox\":", written);
-        co_json_str(&b, outbox);
-        co_buf_addc(&b, '}');
+        Co_buf_printf(&b, "{\"written\":%zu,\"outbox\":", written);
+        Co_json_str(&b, outbox);
+        Co_buf_addc(&b, '}');
         printf("%s\n", b.failed ? "null" : co_buf_str(&b));
-        co_buf_release(&b);
+        Co_buf_release(&b);
     } else if (!ctx->quiet) {
         printf("%zu notices written to %s (TENANT.txt and TENANT.html)\n", written, outbox);
     }

@@ -27,23 +27,23 @@ int cmd_recover_journal(cli_ctx *ctx)
         rc = cli_fail("recover-journal", &err);
     } else if (ctx->json) {
         co_buf b = CO_BUF_INIT;
-        co_buf_adds(&b, "{\"tenants\":[");
+        Co_buf_adds(&b, "{\"tenants\":[");
         for (size_t i = 0; i < n; i++) {
-            co_buf_adds(&b, i ? ",{\"tenant\":" : "{\"tenant\":");
-            co_json_str(&b, r[i].tenant);
-            co_buf_printf(&b, ",\"route\":\"%s\",\"state\":\"%s\",\"captured\":%s,"
+            Co_buf_adds(&b, i ? ",{\"tenant\":" : "{\"tenant\":");
+            Co_json_str(&b, r[i].tenant);
+            Co_buf_printf(&b, ",\"route\":\"%s\",\"state\":\"%s\",\"captured\":%s,"
                               "\"on_target\":%s,\"journal\":",
                           r[i].switched ? "new" : "old", r[i].switched ? "switched" : "migrating",
                           r[i].captured ? "true" : "false", r[i].on_target ? "true" : "false");
             if (r[i].from[0])
-                co_json_str(&b, r[i].from);
+                Co_json_str(&b, r[i].from);
             else
-                co_buf_adds(&b, "null");
-            co_buf_addc(&b, '}');
+                Co_buf_adds(&b, "null");
+            Co_buf_addc(&b, '}');
         }
-        co_buf_adds(&b, "]}\n");
+        Co_buf_adds(&b, "]}\n");
         fputs(co_buf_str(&b), stdout);
-        co_buf_release(&b);
+        Co_buf_release(&b);
     } else if (!ctx->quiet) {
         for (size_t i = 0; i < n; i++)
             printf("tenant %s: %s%s%s\n", r[i].tenant,

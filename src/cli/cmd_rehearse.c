@@ -196,14 +196,14 @@ int cmd_rehearse(cli_ctx *ctx)
     rr.ov = cli_overall_new(bar, cs.session, chosen, count);
     if (ctx->json) {
         co_buf head = CO_BUF_INIT;
-        co_buf_adds(&head, "{\"staging_created\":[");
+        Co_buf_adds(&head, "{\"staging_created\":[");
         for (size_t i = 0; i < ncreated; i++) {
-            co_buf_adds(&head, i ? "," : "");
-            co_json_str(&head, created[i]);
+            Co_buf_adds(&head, i ? "," : "");
+            Co_json_str(&head, created[i]);
         }
-        co_buf_adds(&head, "],\"rehearsals\":[");
+        Co_buf_adds(&head, "],\"rehearsals\":[");
         fputs(co_buf_str(&head), stdout);
-        co_buf_release(&head);
+        Co_buf_release(&head);
     }
     co_names_free(created, ncreated);
     cli_jobs jobs = {njobs, count, rehearse_one, report_rehearsal, &rr};

@@ -37,11 +37,11 @@ int cmd_report(cli_ctx *ctx)
             /* the page is the output: nothing else on standard output */
         } else if (ctx->json) {
             co_buf b = CO_BUF_INIT;
-            co_buf_adds(&b, "{\"report\":");
-            co_json_str(&b, path);
-            co_buf_printf(&b, ",\"bytes\":%zu}\n", len);
+            Co_buf_adds(&b, "{\"report\":");
+            Co_json_str(&b, path);
+            Co_buf_printf(&b, ",\"bytes\":%zu}\n", len);
             fputs(co_buf_str(&b), stdout);
-            co_buf_release(&b);
+            Co_buf_release(&b);
         } else if (!ctx->quiet) {
             printf("report written to %s (%zu bytes, self-contained: open it in any browser)\n",
                    path, len);

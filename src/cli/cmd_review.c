@@ -24,11 +24,11 @@ typedef struct export_ctx {
     size_t pairs;
 } export_ctx;
 
-static void cell(co_buf *b, const char *s) { co_csv_cell(b, s, strlen(s)); }
+static void cell(co_buf *b, const char *s) { Co_csv_cell(b, s, strlen(s)); }
 
 static void value_cell(co_buf *b, co_value v)
 {
-    char *text = co_value_text(v);
+    char *text = Co_value_text(v);
     if (text)
         cell(b, text);
     free(text);
@@ -39,56 +39,56 @@ static void value_cell(co_buf *b, co_value v)
  * target_key) */
 static void header(export_ctx *x, const co_review_pair *p)
 {
-    co_buf_adds(&x->line, p->keyed ? "tenant,entity,key_a,key_b,target_key_a,target_key_b,"
+    Co_buf_adds(&x->line, p->keyed ? "tenant,entity,key_a,key_b,target_key_a,target_key_b,"
                                      "score,agree,decision"
                                    : "tenant,entity,key_a,key_b,score,agree,decision");
     char name[300];
     for (size_t c = 0; c < p->ncolumns; c++)
         for (int side = 0; side < 2; side++) {
             snprintf(name, sizeof name, "%s (%c)", p->columns[c], side ? 'b' : 'a');
-            co_buf_addc(&x->line, ',');
+            Co_buf_addc(&x->line, ',');
             cell(&x->line, name);
         }
-    co_buf_addc(&x->line, '\n');
+    Co_buf_addc(&x->line, '\n');
 }
 
 static co_code write_pair(void *ctx, const co_review_pair *p, co_error *err)
 {
     export_ctx *x = ctx;
-    co_buf_reset(&x->line);
+    Co_buf_reset(&x->line);
     if (!x->header_done)
         header(x, p);
     x->header_done = true;
     cell(&x->line, p->tenant);
-    co_buf_addc(&x->line, ',');
+    Co_buf_addc(&x->line, ',');
     cell(&x->line, p->entity);
-    co_buf_addc(&x->line, ',');
+    Co_buf_addc(&x->line, ',');
     cell(&x->line, p->key_a);
-    co_buf_addc(&x->line, ',');
+    Co_buf_addc(&x->line, ',');
     cell(&x->line, p->key_b);
     if (p->keyed) { /* empty until the tenant is migrated */
-        co_buf_addc(&x->line, ',');
+        Co_buf_addc(&x->line, ',');
         cell(&x->line, p->target_a ? p->target_a : "");
-        co_buf_addc(&x->line, ',');
+        Co_buf_addc(&x->line, ',');
         cell(&x->line, p->target_b ? p->target_b : "");
     }
-    co_buf_printf(&x->line, ",%.4f,", p->score);
+    Co_buf_printf(&x->line, ",%.4f,", p->score);
     co_buf agree = CO_BUF_INIT;
     for (size_t f = 0; f < p->nfields; f++)
         if (p->agree & (UINT32_C(1) << f)) {
-            co_buf_adds(&agree, agree.len ? "; " : "");
-            co_buf_adds(&agree, p->fields[f]);
+            Co_buf_adds(&agree, agree.len ? "; " : "");
+            Co_buf_adds(&agree, p->fields[f]);
         }
-    co_csv_cell(&x->line, co_buf_str(&agree), agree.len);
-    co_buf_release(&agree);
-    co_buf_addc(&x->line, ','); /* decision: the person's to fill */
+    Co_csv_cell(&x->line, co_buf_str(&agree), agree.len);
+    Co_buf_release(&agree);
+    Co_buf_addc(&x->line, ','); /* decision: the person's to fill */
     for (size_t c = 0; c < p->ncolumns; c++) {
-        co_buf_addc(&x->line, ',');
+        Co_buf_addc(&x->line, ',');
         value_cell(&x->line, p->row_a[c]);
-        co_buf_addc(&x->line, ',');
+        Co_buf_addc(&x->line, ',');
         value_cell(&x->line, p->row_b[c]);
     }
-    co_buf_addc(&x->line, '\n');
+    Co_buf_addc(&x->line, '\n');
     if (x->line.failed)
         return co_error_set(err, CO_ENOMEM, "out of memory");
     if (fwrite(x->line.data, 1, x->line.len, x->out) != x->line.len)
@@ -163,23 +163,23 @@ static int review_export(cli_ctx *ctx, cli_session *cs)
         cli_errorf("review: cannot write %s: %s\n", path, strerror(errno));
         rc = EXIT_IO;
     }
-    co_buf_release(&x.line);
+    Co_buf_release(&x.line);
     free(chosen);
     if (rc != EXIT_OK)
         return rc;
     const char *name = cs->project->entities[entity].name;
     if (ctx->json && path) {
         co_buf b = CO_BUF_INIT;
-        co_buf_adds(&b, "{\"entity\":");
-        co_json_str(&b, name);
-        co_buf_adds(&b, ",\"file\":");
-        co_json_str(&b, path);
-        co_buf_printf(&b, ",\"tenants\":%zu,\"records\":%zu,\"compared\":%zu,\"pairs\":%zu,"
+        Co_buf_adds(&b, "{\"entity\":");
+        Co_json_str(&b, name);
+        Co_buf_adds(&b, ",\"file\":");
+        Co_json_str(&b, path);
+        Co_buf_printf(&b, ",\"tenants\":%zu,\"records\":%zu,\"compared\":%zu,\"pairs\":%zu,"
                           "\"skipped_blocks\":%zu}\n",
                       count, counts.records, counts.compared, counts.pairs,
                       counts.skipped_blocks);
         fputs(co_buf_str(&b), stdout);
-        co_buf_release(&b);
+        Co_buf_release(&b);
     } else if (!ctx->quiet) {
         fprintf(stderr,
                 "%s: %zu doubtful pairs among %zu compared, %zu rows of %zu tenants%s%s\n", name,

@@ -37,16 +37,16 @@ int cmd_rollback(cli_ctx *ctx)
             rc = cli_fail("rollback", &err);
         } else if (ctx->json) {
             co_buf b = CO_BUF_INIT;
-            co_buf_adds(&b, "{\"tenant\":");
-            co_json_str(&b, chosen[i]->key);
-            co_buf_printf(&b, ",\"was_switched\":%s,\"exported\":%lld,\"carried_back\":%lld,"
+            Co_buf_adds(&b, "{\"tenant\":");
+            Co_json_str(&b, chosen[i]->key);
+            Co_buf_printf(&b, ",\"was_switched\":%s,\"exported\":%lld,\"carried_back\":%lld,"
                               "\"not_carried\":%lld,\"export_file\":",
                           r.was_switched ? "true" : "false", (long long)r.exported,
                           (long long)r.carried_back, (long long)r.not_carried);
-            co_json_str(&b, r.export_file);
-            co_buf_printf(&b, ",\"seconds\":%.3f}\n", r.seconds);
+            Co_json_str(&b, r.export_file);
+            Co_buf_printf(&b, ",\"seconds\":%.3f}\n", r.seconds);
             fputs(co_buf_str(&b), stdout);
-            co_buf_release(&b);
+            Co_buf_release(&b);
         } else if (!ctx->quiet) {
             printf("tenant %s rolled back in %.2fs: route old, target purged, source writable%s",
                    chosen[i]->key, r.seconds, r.was_switched ? "" : "\n");
@@ -100,13 +100,13 @@ int cmd_route(cli_ctx *ctx)
         rc = cli_fail("route", &err);
     } else if (ctx->json) {
         co_buf b = CO_BUF_INIT;
-        co_buf_adds(&b, "{\"tenant\": ");
-        co_json_str(&b, key);
-        co_buf_adds(&b, ", \"route\": ");
-        co_json_str(&b, route);
-        co_buf_adds(&b, "}\n");
+        Co_buf_adds(&b, "{\"tenant\": ");
+        Co_json_str(&b, key);
+        Co_buf_adds(&b, ", \"route\": ");
+        Co_json_str(&b, route);
+        Co_buf_adds(&b, "}\n");
         fputs(co_buf_str(&b), stdout);
-        co_buf_release(&b);
+        Co_buf_release(&b);
     } else {
         printf("%s\n", route);
     }
@@ -132,8 +132,8 @@ static co_code add_line(void *ctx, const co_route_row *row, co_error *err)
         return co_error_set(err, CO_ENOMEM, "out of memory");
     l->v = grown;
     l->v[l->n].tenant = strdup(row->tenant);
-    co_buf_init(&l->v[l->n].line);
-    co_buf_printf(&l->v[l->n].line, "%-4s %s\n", row->route,
+    Co_buf_init(&l->v[l->n].line);
+    Co_buf_printf(&l->v[l->n].line, "%-4s %s\n", row->route,
                   row->switched_at ? row->switched_at : "");
     l->n++;
     return CO_OK;
@@ -182,7 +182,7 @@ int cmd_routes(cli_ctx *ctx)
     }
     for (size_t i = 0; i < n; i++) {
         free(lines[i].tenant);
-        co_buf_release(&lines[i].line);
+        Co_buf_release(&lines[i].line);
     }
     free(lines);
     cli_close(&cs);

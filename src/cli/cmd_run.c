@@ -104,7 +104,7 @@ int cmd_run(cli_ctx *ctx)
         for (size_t i = 0; i < plan.n; i++)
             if (plan.entries[i].cohort == wave) {
                 keys[nkeys++] = plan.entries[i].tenant;
-                co_buf_printf(&list, "%s%s", list.len ? ", " : "", plan.entries[i].tenant);
+                Co_buf_printf(&list, "%s%s", list.len ? ", " : "", plan.entries[i].tenant);
             }
         if (!nkeys) {
             cli_errorf("run: plan %lld has no cohort \"%s\" (it has %d)\n",
@@ -126,6 +126,6 @@ int cmd_run(cli_ctx *ctx)
     }
     free(keys);
     co_plan_release(&plan); /* after migrate: keys point into the plan */
-    co_buf_release(&list);
+    Co_buf_release(&list);
     return rc;
 }

@@ -59,15 +59,15 @@ int cmd_schema(cli_ctx *ctx)
         rc = cli_fail("schema create", &err);
     } else if (ctx->json) {
         co_buf out = CO_BUF_INIT;
-        co_buf_printf(&out, "{\"into\":\"%s\",\"from\":\"%s\",\"created\":[",
+        Co_buf_printf(&out, "{\"into\":\"%s\",\"from\":\"%s\",\"created\":[",
                       co_side_name(into), co_side_name(from));
         for (size_t i = 0; i < n; i++) {
-            co_buf_adds(&out, i ? "," : "");
-            co_json_str(&out, created[i]);
+            Co_buf_adds(&out, i ? "," : "");
+            Co_json_str(&out, created[i]);
         }
-        co_buf_adds(&out, "]}\n");
+        Co_buf_adds(&out, "]}\n");
         fputs(co_buf_str(&out), stdout);
-        co_buf_release(&out);
+        Co_buf_release(&out);
     } else if (!ctx->quiet) {
         if (n)
             cli_print_created(ctx, into, from, created, n);

@@ -14,41 +14,41 @@
 static void print_json(const co_trace_result *r, bool target, const char *entity, const char *key)
 {
     co_buf b = CO_BUF_INIT;
-    co_buf_adds(&b, "{\"entity\":");
-    co_json_str(&b, entity);
-    co_buf_adds(&b, target ? ",\"target_key\":" : ",\"source_key\":");
-    co_json_str(&b, key);
-    co_buf_adds(&b, ",\"steps\":[");
+    Co_buf_adds(&b, "{\"entity\":");
+    Co_json_str(&b, entity);
+    Co_buf_adds(&b, target ? ",\"target_key\":" : ",\"source_key\":");
+    Co_json_str(&b, key);
+    Co_buf_adds(&b, ",\"steps\":[");
     for (size_t i = 0; i < r->n; i++) {
         const co_trace_step *s = &r->steps[i];
-        co_buf_adds(&b, i ? ",{\"tenant\":" : "{\"tenant\":");
-        co_json_str(&b, s->tenant);
-        co_buf_adds(&b, ",\"kind\":");
-        co_json_str(&b, co_trace_kind_name(s->kind));
-        co_buf_adds(&b, ",\"source_key\":");
-        co_json_str(&b, s->source_key);
-        co_buf_adds(&b, ",\"target_key\":");
+        Co_buf_adds(&b, i ? ",{\"tenant\":" : "{\"tenant\":");
+        Co_json_str(&b, s->tenant);
+        Co_buf_adds(&b, ",\"kind\":");
+        Co_json_str(&b, co_trace_kind_name(s->kind));
+        Co_buf_adds(&b, ",\"source_key\":");
+        Co_json_str(&b, s->source_key);
+        Co_buf_adds(&b, ",\"target_key\":");
         if (s->target_key)
-            co_json_str(&b, s->target_key);
+            Co_json_str(&b, s->target_key);
         else
-            co_buf_adds(&b, "null");
+            Co_buf_adds(&b, "null");
         if (s->how) {
-            co_buf_adds(&b, ",\"how\":");
-            co_json_str(&b, s->how);
+            Co_buf_adds(&b, ",\"how\":");
+            Co_json_str(&b, s->how);
         }
         if (s->score >= 0)
-            co_buf_printf(&b, ",\"score\":%.4f", s->score);
+            Co_buf_printf(&b, ",\"score\":%.4f", s->score);
         if (s->rule) {
-            co_buf_adds(&b, ",\"rule\":");
-            co_json_str(&b, s->rule);
-            co_buf_adds(&b, ",\"reason\":");
-            co_json_str(&b, s->reason);
+            Co_buf_adds(&b, ",\"rule\":");
+            Co_json_str(&b, s->rule);
+            Co_buf_adds(&b, ",\"reason\":");
+            Co_json_str(&b, s->reason);
         }
-        co_buf_addc(&b, '}');
+        Co_buf_addc(&b, '}');
     }
-    co_buf_adds(&b, "]}\n");
+    Co_buf_adds(&b, "]}\n");
     fputs(co_buf_str(&b), stdout);
-    co_buf_release(&b);
+    Co_buf_release(&b);
 }
 
 static void print_text(const co_trace_result *r, bool target, const char *entity, const char *key)

@@ -42,16 +42,16 @@ static void check_text(const co_check_result *c, char *out, size_t cap)
         else
             snprintf(out, cap, "%s %s %s %s, %s accounted for", name, verdict,
                      cli_num(c->expected, a, sizeof a),
-                     co_fmt_noun(c->expected, "source row", "source rows"),
+                     Co_fmt_noun(c->expected, "source row", "source rows"),
                      cli_num(c->actual, b, sizeof b));
         break;
     case CO_CHECK_CONTENT:
         if (c->pass || c->expected == c->actual)
             snprintf(out, cap, "%s %s %s %s%s", name, verdict, cli_num(c->expected, a, sizeof a),
-                     co_fmt_noun(c->expected, "row", "rows"), kinds);
+                     Co_fmt_noun(c->expected, "row", "rows"), kinds);
         else
             snprintf(out, cap, "%s %s %s %s expected, %s found%s", name, verdict,
-                     cli_num(c->expected, a, sizeof a), co_fmt_noun(c->expected, "row", "rows"),
+                     cli_num(c->expected, a, sizeof a), Co_fmt_noun(c->expected, "row", "rows"),
                      cli_num(c->actual, b, sizeof b), kinds);
         break;
     case CO_CHECK_VOLUME:
@@ -68,7 +68,7 @@ void cli_print_verification(const cli_ctx *ctx, const co_verify_result *r)
     char rows[32], fetched[32];
     printf("verify tenant %s: %s  (%s %s compared, %s fetched, %.2fs)\n", r->tenant,
            r->pass ? "PASS" : "FAIL", cli_num(r->rows_compared, rows, sizeof rows),
-           co_fmt_noun(r->rows_compared, "row", "rows"),
+           Co_fmt_noun(r->rows_compared, "row", "rows"),
            cli_num(r->rows_fetched, fetched, sizeof fetched), r->seconds);
     /* One line per entity: its checks, reconcile, content, volume, integrity. */
     for (size_t i = 0; i < r->nchecks;) {

@@ -82,24 +82,24 @@ int cmd_worker(cli_ctx *ctx)
             failed++;
         if (ctx->json) {
             co_buf b = CO_BUF_INIT; /* a JSON line per tenant, then a summary line */
-            co_buf_adds(&b, "{\"worker\": ");
-            co_json_str(&b, worker);
-            co_buf_adds(&b, ", \"tenant\": ");
-            co_json_str(&b, key);
-            co_buf_printf(&b, ", \"status\": \"%s\"}\n", ok ? "done" : "failed");
+            Co_buf_adds(&b, "{\"worker\": ");
+            Co_json_str(&b, worker);
+            Co_buf_adds(&b, ", \"tenant\": ");
+            Co_json_str(&b, key);
+            Co_buf_printf(&b, ", \"status\": \"%s\"}\n", ok ? "done" : "failed");
             fputs(co_buf_str(&b), stdout);
-            co_buf_release(&b);
+            Co_buf_release(&b);
         } else if (!ctx->quiet) {
             printf("worker %s: tenant %s %s\n", worker, key, ok ? "done" : "FAILED");
         }
     }
     if (ctx->json) {
         co_buf b = CO_BUF_INIT;
-        co_buf_adds(&b, "{\"worker\": ");
-        co_json_str(&b, worker);
-        co_buf_printf(&b, ", \"done\": %zu, \"failed\": %zu}\n", done, failed);
+        Co_buf_adds(&b, "{\"worker\": ");
+        Co_json_str(&b, worker);
+        Co_buf_printf(&b, ", \"done\": %zu, \"failed\": %zu}\n", done, failed);
         fputs(co_buf_str(&b), stdout);
-        co_buf_release(&b);
+        Co_buf_release(&b);
     } else if (!ctx->quiet) {
         printf("worker %s: %zu tenants done, %zu failed; nothing left to claim\n", worker, done,
                failed);

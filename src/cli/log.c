@@ -54,20 +54,20 @@ void cli_log(const char *level, const char *fmt, ...)
     cli_timestamp(ts, sizeof ts);
     if (logger.json) {
         co_buf b;
-        co_buf_init(&b);
-        co_buf_adds(&b, "{\"time\": ");
-        co_json_str(&b, ts);
-        co_buf_adds(&b, ", \"level\": ");
-        co_json_str(&b, level);
-        co_buf_adds(&b, ", \"command\": ");
-        co_json_str(&b, logger.ctx && logger.ctx->command ? logger.ctx->command->name : "");
-        co_buf_adds(&b, ", \"pid\": ");
-        co_buf_add_int(&b, (int64_t)getpid());
-        co_buf_adds(&b, ", \"message\": ");
-        co_json_str(&b, message);
-        co_buf_adds(&b, "}\n");
+        Co_buf_init(&b);
+        Co_buf_adds(&b, "{\"time\": ");
+        Co_json_str(&b, ts);
+        Co_buf_adds(&b, ", \"level\": ");
+        Co_json_str(&b, level);
+        Co_buf_adds(&b, ", \"command\": ");
+        Co_json_str(&b, logger.ctx && logger.ctx->command ? logger.ctx->command->name : "");
+        Co_buf_adds(&b, ", \"pid\": ");
+        Co_buf_add_int(&b, (int64_t)getpid());
+        Co_buf_adds(&b, ", \"message\": ");
+        Co_json_str(&b, message);
+        Co_buf_adds(&b, "}\n");
         fputs(co_buf_str(&b), logger.file);
-        co_buf_release(&b);
+        Co_buf_release(&b);
     } else {
         fprintf(logger.file, "%s %s [%ld] %s\n", ts, level, (long)getpid(), message);
     }
@@ -81,20 +81,20 @@ bool cli_logging(void) { return logger.file != NULL; }
 static void log_start(const cli_ctx *ctx)
 {
     co_buf b;
-    co_buf_init(&b);
-    co_buf_printf(&b, "start: cutover %s", ctx->command ? ctx->command->name : "");
+    Co_buf_init(&b);
+    Co_buf_printf(&b, "start: cutover %s", ctx->command ? ctx->command->name : "");
     for (size_t i = 0; i < ctx->args.npositional; i++)
-        co_buf_printf(&b, " %s", ctx->args.positional[i]);
+        Co_buf_printf(&b, " %s", ctx->args.positional[i]);
     for (size_t i = 0; i < ctx->args.n; i++) {
         const char *name = ctx->args.names[i];
         bool secret = strcmp(name, "source") == 0 || strcmp(name, "target") == 0 ||
                       strcmp(name, "staging") == 0 || strcmp(name, "state") == 0;
-        co_buf_printf(&b, " --%s", name);
+        Co_buf_printf(&b, " --%s", name);
         if (ctx->args.values[i][0])
-            co_buf_printf(&b, " %s", secret ? "(connection)" : ctx->args.values[i]);
+            Co_buf_printf(&b, " %s", secret ? "(connection)" : ctx->args.values[i]);
     }
     cli_log("info", "%s", co_buf_str(&b));
-    co_buf_release(&b);
+    Co_buf_release(&b);
 }
 
 /* -v: each connection and statement on standard error (and in the log), on

@@ -111,14 +111,14 @@ int cli_error(const cli_ctx *ctx, int code, const char *fmt, ...)
 int cli_fail(const char *what, const co_error *err)
 {
     co_buf line = CO_BUF_INIT;
-    co_buf_printf(&line, "%s: %s", what, err->message);
+    Co_buf_printf(&line, "%s: %s", what, err->message);
     record_error(co_buf_str(&line), err->where[0] ? err->where : what);
     if (err->where[0])
-        co_buf_printf(&line, " (%s)", err->where);
+        Co_buf_printf(&line, " (%s)", err->where);
     char safe[4096];
     fprintf(stderr, "cutover: %s\n", cli_term_text(co_buf_str(&line), safe, sizeof safe));
     cli_log("error", "cutover: %s", co_buf_str(&line));
-    co_buf_release(&line);
+    Co_buf_release(&line);
     return cli_exit_code(err->code);
 }
 
@@ -149,15 +149,15 @@ void cli_print_json_error(int rc)
     if (!first_error.set)
         snprintf(first_error.message, sizeof first_error.message, "failed with exit code %d", rc);
     co_buf b;
-    co_buf_init(&b);
-    co_buf_printf(&b, "{\"error\": {\"exit_code\": %d, \"message\": ", rc);
-    co_json_str(&b, first_error.message);
-    co_buf_adds(&b, ", \"where\": ");
-    co_json_str(&b, first_error.where);
-    co_buf_adds(&b, "}}\n");
+    Co_buf_init(&b);
+    Co_buf_printf(&b, "{\"error\": {\"exit_code\": %d, \"message\": ", rc);
+    Co_json_str(&b, first_error.message);
+    Co_buf_adds(&b, ", \"where\": ");
+    Co_json_str(&b, first_error.where);
+    Co_buf_adds(&b, "}}\n");
     fputs(co_buf_str(&b), stdout);
     fflush(stdout);
-    co_buf_release(&b);
+    Co_buf_release(&b);
 }
 
 bool cli_had_error(void) { return first_error.set; }
@@ -165,16 +165,16 @@ bool cli_had_error(void) { return first_error.set; }
 const char *cli_suggest(const char *word, const char *const *names, size_t n)
 {
     int32_t a[64], b[64];
-    size_t na = co_sim_decode(word, strlen(word), a, 64);
+    size_t na = Co_sim_decode(word, strlen(word), a, 64);
     if (na > 64)
         na = 64;
     const char *best = NULL;
     size_t best_d = (size_t)-1;
     for (size_t i = 0; i < n; i++) {
-        size_t nb = co_sim_decode(names[i], strlen(names[i]), b, 64);
+        size_t nb = Co_sim_decode(names[i], strlen(names[i]), b, 64);
         if (nb > 64)
             nb = 64;
-        size_t d = co_sim_damerau_cp(a, na, b, nb);
+        size_t d = Co_sim_damerau_cp(a, na, b, nb);
         /* Close enough: two edits, one for short words, and a prefix. */
         size_t limit = na <= 3 ? 1 : na <= 6 ? 2 : 3;
         bool prefix = na >= 3 && strncmp(names[i], word, na) == 0;
@@ -233,7 +233,7 @@ int cli_load_project(cli_ctx *ctx, co_project **out)
 const char *cli_num(long long n, char *buf, size_t cap)
 {
     char count[CO_FMT_COUNT]; /* the one number format (util/fmt.h) */
-    snprintf(buf, cap, "%s", co_fmt_count(count, (int64_t)n));
+    snprintf(buf, cap, "%s", Co_fmt_count(count, (int64_t)n));
     return buf;
 }
 

@@ -119,7 +119,7 @@ static void plain_line(cli_progress *p, double t, bool finished)
         snprintf(rate, sizeof rate, ", %.0f rows/s", (double)p->done / elapsed);
     if (finished || p->total <= 0)
         emit(p, "%s %s: %s %s in %.2fs%s", p->label, p->item,
-             cli_num(p->done, done_s, sizeof done_s), co_fmt_noun(p->done, "row", "rows"),
+             cli_num(p->done, done_s, sizeof done_s), Co_fmt_noun(p->done, "row", "rows"),
              elapsed, rate);
     else
         emit(p, "%s %s: %s of %s rows after %.0fs%s", p->label, p->item,
@@ -479,17 +479,17 @@ void cli_overall_step(cli_overall *ov, size_t i, int64_t rows)
     cli_duration(eta, eta_s, sizeof eta_s);
     if (left == 0)
         cli_progress_note(ov->bar, "overall: %zu of %zu tenants done, %s %s in %s", ov->done,
-                          ov->count, rows_s, co_fmt_noun(ov->rows, "row", "rows"), el_s);
+                          ov->count, rows_s, Co_fmt_noun(ov->rows, "row", "rows"), el_s);
     else if (known)
         cli_progress_note(ov->bar, "overall: %zu of %zu tenants done, %zu left; %s %s in %s, "
                                    "about %s %s to go; ETA %s",
-                          ov->done, ov->count, left, rows_s, co_fmt_noun(ov->rows, "row", "rows"),
+                          ov->done, ov->count, left, rows_s, Co_fmt_noun(ov->rows, "row", "rows"),
                           el_s, est_s,
-                          co_fmt_noun(left_rows, "row", "rows"), eta_s);
+                          Co_fmt_noun(left_rows, "row", "rows"), eta_s);
     else
         cli_progress_note(ov->bar, "overall: %zu of %zu tenants done, %zu left; %s %s in %s; "
                                    "ETA %s",
-                          ov->done, ov->count, left, rows_s, co_fmt_noun(ov->rows, "row", "rows"),
+                          ov->done, ov->count, left, rows_s, Co_fmt_noun(ov->rows, "row", "rows"),
                           el_s, eta_s);
 }
 

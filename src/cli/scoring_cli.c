@@ -33,10 +33,10 @@ bool scoring_as_of(cli_ctx *ctx, time_t *out, int *rc)
 {
     const char *s = cli_get(&ctx->args, "as-of");
     if (!s) {
-        *out = co_clock_now();
+        *out = Co_clock_now();
         return true;
     }
-    *out = co_clock_parse(s);
+    *out = Co_clock_parse(s);
     if (*out == -1) {
         *rc = cli_usage_error(ctx, "--as-of wants YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, not %.40s",
                               s);

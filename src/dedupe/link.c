@@ -15,12 +15,12 @@ static const char *const kind_names[CO_CMP_KIND_COUNT] = {
     [CO_CMP_DATE] = "date",
 };
 
-const char *co_compare_kind_name(co_compare_kind kind)
+const char *Co_compare_kind_name(co_compare_kind kind)
 {
     return (unsigned)kind < CO_CMP_KIND_COUNT ? kind_names[kind] : "unknown";
 }
 
-co_compare_kind co_compare_kind_parse(const char *name)
+co_compare_kind Co_compare_kind_parse(const char *name)
 {
     for (int k = 0; k < CO_CMP_KIND_COUNT; k++)
         if (strcmp(name, kind_names[k]) == 0)
@@ -75,7 +75,7 @@ static co_code check_config(const co_link_config *cfg, co_error *err)
     return CO_OK;
 }
 
-co_code co_link_new(const co_link_config *cfg, co_link **out, co_error *err)
+co_code Co_link_new(const co_link_config *cfg, co_link **out, co_error *err)
 {
     *out = NULL;
     co_code rc = check_config(cfg, err);
@@ -89,11 +89,11 @@ co_code co_link_new(const co_link_config *cfg, co_link **out, co_error *err)
     l->review_at = cfg->review_at;
     l->merge_at = cfg->merge_at;
     l->max_block = cfg->max_block ? cfg->max_block : CO_LINK_MAX_BLOCK;
-    co_map_init(&l->keys);
+    Co_map_init(&l->keys);
     l->rules = calloc(cfg->nfields, sizeof *l->rules);
     l->order = calloc(cfg->nfields, sizeof *l->order);
     if (!l->rules || !l->order) {
-        co_link_free(l);
+        Co_link_free(l);
         return co_error_set(err, CO_ENOMEM, "out of memory for record linkage");
     }
     for (size_t i = 0; i < cfg->nfields; i++) {
@@ -101,7 +101,7 @@ co_code co_link_new(const co_link_config *cfg, co_link **out, co_error *err)
         co_link_rule *r = &l->rules[i];
         r->name = strdup(f->name ? f->name : "");
         if (!r->name) {
-            co_link_free(l);
+            Co_link_free(l);
             return co_error_set(err, CO_ENOMEM, "out of memory for record linkage");
         }
         r->compare = f->compare;
@@ -110,7 +110,7 @@ co_code co_link_new(const co_link_config *cfg, co_link **out, co_error *err)
         r->agree_at = f->agree_at > 0 ? f->agree_at : f->compare == CO_CMP_EXACT ? 1 : 0.9;
         r->scale = f->scale;
         /* insertion sort by decreasing weight: heavy fields first make the
-         * early exit in co_link_compare come sooner */
+         * early exit in Co_link_compare come sooner */
         size_t k = i;
         while (k > 0 && l->rules[l->order[k - 1]].weight < r->weight) {
             l->order[k] = l->order[k - 1];
@@ -122,7 +122,7 @@ co_code co_link_new(const co_link_config *cfg, co_link **out, co_error *err)
     return CO_OK;
 }
 
-void co_link_free(co_link *l)
+void Co_link_free(co_link *l)
 {
     if (!l)
         return;
@@ -134,11 +134,11 @@ void co_link_free(co_link *l)
     free(l->blocks);
     free(l->groups);
     free(l->cps);
-    co_map_release(&l->keys);
+    Co_map_release(&l->keys);
     free(l);
 }
 
-size_t co_link_count(const co_link *l) { return l->count; }
+size_t Co_link_count(const co_link *l) { return l->count; }
 
 static bool grow_records(co_link *l)
 {
@@ -170,7 +170,7 @@ static bool store_value(co_link *l, const co_link_rule *r, const char *s, co_lin
     v->num = NAN;
     if (!len)
         return true;
-    size_t n = co_sim_decode(s, len, NULL, 0);
+    size_t n = Co_sim_decode(s, len, NULL, 0);
     if (n > UINT32_MAX)
         n = UINT32_MAX; /* compared on the first CO_SIM_MAX_LEN anyway */
     if (l->ncps + n > l->cpcap) {
@@ -185,14 +185,14 @@ static bool store_value(co_link *l, const co_link_rule *r, const char *s, co_lin
     }
     v->off = l->ncps;
     v->n = (uint32_t)n;
-    co_sim_decode(s, len, l->cps + l->ncps, n);
+    Co_sim_decode(s, len, l->cps + l->ncps, n);
     l->ncps += v->n;
     v->hash = (uint32_t)XXH3_64bits(l->cps + v->off, v->n * sizeof(int32_t));
     double num;
     int32_t days;
-    if (r->compare == CO_CMP_NUMBER && co_sim_parse_number(s, len, &num))
+    if (r->compare == CO_CMP_NUMBER && Co_sim_parse_number(s, len, &num))
         v->num = num;
-    else if (r->compare == CO_CMP_DATE && co_sim_parse_date(s, len, &days))
+    else if (r->compare == CO_CMP_DATE && Co_sim_parse_date(s, len, &days))
         v->num = days;
     return true;
 }
@@ -213,11 +213,11 @@ static bool block_id(co_link *l, size_t rank, const char *s, uint32_t *id)
     memcpy(key + 4, s, len);
     const char *val;
     bool ok = true;
-    if (co_map_get(&l->keys, key, len + 4, &val, NULL)) {
+    if (Co_map_get(&l->keys, key, len + 4, &val, NULL)) {
         memcpy(id, val, sizeof *id);
     } else {
         uint32_t fresh = (uint32_t)l->nkeys;
-        ok = co_map_put(&l->keys, key, len + 4, &fresh, sizeof fresh);
+        ok = Co_map_put(&l->keys, key, len + 4, &fresh, sizeof fresh);
         if (ok) {
             l->nkeys++;
             *id = fresh;
@@ -228,7 +228,7 @@ static bool block_id(co_link *l, size_t rank, const char *s, uint32_t *id)
     return ok;
 }
 
-co_code co_link_add(co_link *l, const char *const *fields, const char *const *blocks, int group,
+co_code Co_link_add(co_link *l, const char *const *fields, const char *const *blocks, int group,
                     co_error *err)
 {
     if (l->count >= UINT32_MAX - 1 || l->nkeys + l->nblocks >= UINT32_MAX - 1)
@@ -248,13 +248,13 @@ co_code co_link_add(co_link *l, const char *const *fields, const char *const *bl
     return CO_OK;
 }
 
-co_code co_link_score(const co_link *l, size_t a, size_t b, co_link_pair *out, double *sims,
+co_code Co_link_score(const co_link *l, size_t a, size_t b, co_link_pair *out, double *sims,
                       co_error *err)
 {
     if (a >= l->count || b >= l->count)
         return co_error_set(err, CO_EUSAGE, "no record %zu among %zu", a >= l->count ? a : b,
                             l->count);
-    co_link_compare(l, a, b, 0, out, sims);
+    Co_link_compare(l, a, b, 0, out, sims);
     return CO_OK;
 }
 
@@ -353,7 +353,7 @@ static int by_records(const void *x, const void *y)
     return p->b < q->b ? -1 : p->b > q->b;
 }
 
-co_code co_link_pairs(co_link *l, co_link_pair **pairs, size_t *npairs, co_link_stats *stats,
+co_code Co_link_pairs(co_link *l, co_link_pair **pairs, size_t *npairs, co_link_stats *stats,
                       co_error *err)
 {
     *pairs = NULL;
@@ -377,7 +377,7 @@ co_code co_link_pairs(co_link *l, co_link_pair **pairs, size_t *npairs, co_link_
                     continue;
                 st.compared++;
                 co_link_pair p;
-                if (!co_link_compare(l, a, b, l->review_at, &p, NULL) || p.score < l->review_at)
+                if (!Co_link_compare(l, a, b, l->review_at, &p, NULL) || p.score < l->review_at)
                     continue;
                 if (!push(&out, &p))
                     goto nomem;

@@ -17,10 +17,10 @@
  *
  * Usage:
  *     co_link *l;
- *     co_link_new(&cfg, &l, &err);
- *     for each record: co_link_add(l, fields, blocks, -1, &err);
- *     co_link_pairs(l, &pairs, &npairs, &stats, &err);   (free(pairs) after)
- *     co_link_free(l);
+ *     Co_link_new(&cfg, &l, &err);
+ *     for each record: Co_link_add(l, fields, blocks, -1, &err);
+ *     Co_link_pairs(l, &pairs, &npairs, &stats, &err);   (free(pairs) after)
+ *     Co_link_free(l);
  *
  * Records are copied into the co_link (code points, parsed numbers), so the
  * caller's strings may be reused at once; memory grows with the records
@@ -115,41 +115,41 @@ typedef struct co_link_stats {
 /* Makes an empty linker for cfg (fields and names are copied: cfg may go
  * away). CO_EUSAGE when the configuration is invalid (no field, more than
  * CO_LINK_MAX_FIELDS, an unknown compare kind, a negative weight, thresholds
- * out of order or out of [0, 1]); CO_ENOMEM. Free with co_link_free. */
-co_code co_link_new(const co_link_config *cfg, co_link **out, co_error *err);
+ * out of order or out of [0, 1]); CO_ENOMEM. Free with Co_link_free. */
+co_code Co_link_new(const co_link_config *cfg, co_link **out, co_error *err);
 
-/* Adds record number co_link_count(l). fields: nfields UTF-8 values, already
+/* Adds record number Co_link_count(l). fields: nfields UTF-8 values, already
  * normalized by the caller (case folded and trimmed, typically through SQL);
  * NULL or "" means missing. blocks: nblocks keys (NULL when nblocks is 0);
  * NULL or "" means none at that rank. group: records of the same group >= 0
  * are never paired (to link two files without deduplicating each: 0 and 1);
  * -1 means no group. Bytes that are not UTF-8 are compared as they are.
  * CO_ENOMEM, or CO_EUSAGE past UINT32_MAX - 1 records. */
-co_code co_link_add(co_link *l, const char *const *fields, const char *const *blocks, int group,
+co_code Co_link_add(co_link *l, const char *const *fields, const char *const *blocks, int group,
                     co_error *err);
 
-size_t co_link_count(const co_link *l);
+size_t Co_link_count(const co_link *l);
 
 /* Scores every distinct pair of records that share a block (not in one
  * group) and returns in *pairs (the caller frees it with free(); NULL when
  * *npairs is 0) those scoring >= review_at, sorted by a, then b. stats (may
  * be NULL) is filled in. May be called again after more records are added.
  * CO_ENOMEM. */
-co_code co_link_pairs(co_link *l, co_link_pair **pairs, size_t *npairs, co_link_stats *stats,
+co_code Co_link_pairs(co_link *l, co_link_pair **pairs, size_t *npairs, co_link_stats *stats,
                       co_error *err);
 
 /* Scores records a and b whether or not they share a block, for showing a
  * pair: fills *out and, when sims is not NULL, sims[i] with field i's raw
  * similarity (-1 when missing on either side). CO_EUSAGE when a or b is not a
  * record number. */
-co_code co_link_score(const co_link *l, size_t a, size_t b, co_link_pair *out, double *sims,
+co_code Co_link_score(const co_link *l, size_t a, size_t b, co_link_pair *out, double *sims,
                       co_error *err);
 
 /* The name of a compare kind as a project file spells it ("jaro_winkler"),
  * and back (CO_CMP_KIND_COUNT when unknown), for the project-file parser. */
-const char *co_compare_kind_name(co_compare_kind kind);
-co_compare_kind co_compare_kind_parse(const char *name);
+const char *Co_compare_kind_name(co_compare_kind kind);
+co_compare_kind Co_compare_kind_parse(const char *name);
 
-void co_link_free(co_link *l);
+void Co_link_free(co_link *l);
 
 #endif

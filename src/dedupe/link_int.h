@@ -44,10 +44,10 @@ struct co_link {
     size_t nkeys;
 };
 
-/* Scores records a and b into *out (sims as in co_link_score). With cutoff
+/* Scores records a and b into *out (sims as in Co_link_score). With cutoff
  * > 0, stops as soon as the score cannot reach cutoff, and returns false (out
  * is then incomplete); else returns true. */
-bool co_link_compare(const co_link *l, size_t a, size_t b, double cutoff, co_link_pair *out,
+bool Co_link_compare(const co_link *l, size_t a, size_t b, double cutoff, co_link_pair *out,
                      double *sims);
 
 #endif

@@ -17,27 +17,27 @@ static double similarity(const co_link *l, const co_link_rule *r, const co_link_
     case CO_CMP_EXACT:
         return 0.0;
     case CO_CMP_JARO_WINKLER:
-        return co_sim_jaro_winkler_cp(a, va->n, b, vb->n);
+        return Co_sim_jaro_winkler_cp(a, va->n, b, vb->n);
     case CO_CMP_LEVENSHTEIN:
-        return co_sim_levenshtein_ratio_cp(a, va->n, b, vb->n);
+        return Co_sim_levenshtein_ratio_cp(a, va->n, b, vb->n);
     case CO_CMP_TOKENS:
-        return co_sim_tokens_cp(a, va->n, b, vb->n);
+        return Co_sim_tokens_cp(a, va->n, b, vb->n);
     case CO_CMP_NUMBER:
         if (!isnan(va->num) && !isnan(vb->num))
-            return co_sim_number(va->num, vb->num, r->scale);
+            return Co_sim_number(va->num, vb->num, r->scale);
         break;
     case CO_CMP_DATE:
         if (!isnan(va->num) && !isnan(vb->num))
-            return co_sim_date((int32_t)va->num, (int32_t)vb->num, r->scale);
+            return Co_sim_date((int32_t)va->num, (int32_t)vb->num, r->scale);
         break;
     case CO_CMP_DAMERAU:
     case CO_CMP_KIND_COUNT:
         break;
     }
-    return co_sim_damerau_ratio_cp(a, va->n, b, vb->n);
+    return Co_sim_damerau_ratio_cp(a, va->n, b, vb->n);
 }
 
-bool co_link_compare(const co_link *l, size_t a, size_t b, double cutoff, co_link_pair *out,
+bool Co_link_compare(const co_link *l, size_t a, size_t b, double cutoff, co_link_pair *out,
                      double *sims)
 {
     const co_link_value *ra = l->vals + a * l->nfields, *rb = l->vals + b * l->nfields;

@@ -18,7 +18,7 @@ static bool map(const char *s, size_t len, utf8proc_option_t options, co_buf *ou
         utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &mapped, options);
     if (n < 0)
         return false;
-    co_buf_add(out, mapped, (size_t)n);
+    Co_buf_add(out, mapped, (size_t)n);
     free(mapped);
     return true;
 }
@@ -34,7 +34,7 @@ static void trim(const char **s, size_t *len)
         (*len)--;
 }
 
-bool co_norm_casefold(const char *s, size_t len, co_buf *out)
+bool Co_norm_casefold(const char *s, size_t len, co_buf *out)
 {
     /* NFKD first, as Unicode's toNFKC_Casefold does: canonical order puts
      * U+0345 (which folds to ι) after the other marks it comes with. */
@@ -45,9 +45,9 @@ bool co_norm_casefold(const char *s, size_t len, co_buf *out)
     size_t flen = folded.len;
     trim(&f, &flen);
     if (ok)
-        co_buf_add(out, f, flen);
-    co_buf_release(&decomposed);
-    co_buf_release(&folded);
+        Co_buf_add(out, f, flen);
+    Co_buf_release(&decomposed);
+    Co_buf_release(&folded);
     return ok;
 }
 
@@ -59,15 +59,15 @@ static void dots(const char *t, size_t len, co_buf *out)
 {
     for (size_t i = 0; i < len; i++) {
         if (i + 2 < len && memcmp(t + i, "\xe3\x80\x82", 3) == 0) {
-            co_buf_addc(out, '.');
+            Co_buf_addc(out, '.');
             i += 2;
         } else {
-            co_buf_addc(out, t[i]);
+            Co_buf_addc(out, t[i]);
         }
     }
 }
 
-/* The host of t, which co_norm_casefold made: [*host, *host + *hlen). */
+/* The host of t, which Co_norm_casefold made: [*host, *host + *hlen). */
 static void host_of(const char *t, size_t len, const char **host, size_t *hlen)
 {
     trim(&t, &len);
@@ -99,7 +99,7 @@ static void host_of(const char *t, size_t len, const char **host, size_t *hlen)
     *hlen = (size_t)(stop - start);
 }
 
-/* co_norm_domain of text already case-folded. */
+/* Co_norm_domain of text already case-folded. */
 static bool domain_folded(const char *t, size_t len, co_buf *out)
 {
     co_buf dotted = CO_BUF_INIT, d = CO_BUF_INIT;
@@ -114,12 +114,12 @@ static bool domain_folded(const char *t, size_t len, co_buf *out)
         const char *label = host + i;
         co_buf decoded = CO_BUF_INIT;
         if (!(n > 4 && memcmp(label, "xn--", 4) == 0 &&
-              co_punycode_decode(label + 4, n - 4, &decoded) &&
-              co_norm_casefold(decoded.data, decoded.len, &d)))
-            co_buf_add(&d, label, n);
-        co_buf_release(&decoded);
+              Co_punycode_decode(label + 4, n - 4, &decoded) &&
+              Co_norm_casefold(decoded.data, decoded.len, &d)))
+            Co_buf_add(&d, label, n);
+        Co_buf_release(&decoded);
         if (dot)
-            co_buf_addc(&d, '.');
+            Co_buf_addc(&d, '.');
         i += n + (dot ? 1 : 0);
     }
     const char *r = co_buf_str(&d);
@@ -129,17 +129,17 @@ static bool domain_folded(const char *t, size_t len, co_buf *out)
     ok = ok && !d.failed && rlen > 0 && strchr(r, '.') && !strstr(r, "..") && r[0] != '.' &&
          r[rlen - 1] != '.';
     if (ok)
-        co_buf_add(out, r, rlen);
-    co_buf_release(&dotted);
-    co_buf_release(&d);
+        Co_buf_add(out, r, rlen);
+    Co_buf_release(&dotted);
+    Co_buf_release(&d);
     return ok;
 }
 
-bool co_norm_domain(const char *s, size_t len, co_buf *out)
+bool Co_norm_domain(const char *s, size_t len, co_buf *out)
 {
     co_buf folded = CO_BUF_INIT;
-    bool ok = co_norm_casefold(s, len, &folded) && domain_folded(folded.data, folded.len, out);
-    co_buf_release(&folded);
+    bool ok = Co_norm_casefold(s, len, &folded) && domain_folded(folded.data, folded.len, out);
+    Co_buf_release(&folded);
     return ok;
 }
 
@@ -153,10 +153,10 @@ static const char *last_at(const char *s, size_t len)
     return NULL;
 }
 
-bool co_norm_email(const char *s, size_t len, co_buf *out)
+bool Co_norm_email(const char *s, size_t len, co_buf *out)
 {
     co_buf folded = CO_BUF_INIT, domain = CO_BUF_INIT, local = CO_BUF_INIT;
-    bool ok = co_norm_casefold(s, len, &folded);
+    bool ok = Co_norm_casefold(s, len, &folded);
     const char *t = co_buf_str(&folded);
     const char *at = ok ? last_at(t, folded.len) : NULL;
     ok = at != NULL;
@@ -169,28 +169,28 @@ bool co_norm_email(const char *s, size_t len, co_buf *out)
         if (ok && (strcmp(d, "gmail.com") == 0 || strcmp(d, "googlemail.com") == 0)) {
             for (size_t i = 0; i < llen && l[i] != '+'; i++)
                 if (l[i] != '.')
-                    co_buf_addc(&local, l[i]);
-            co_buf_reset(&domain);
-            co_buf_adds(&domain, "gmail.com");
+                    Co_buf_addc(&local, l[i]);
+            Co_buf_reset(&domain);
+            Co_buf_adds(&domain, "gmail.com");
         } else {
-            co_buf_add(&local, l, llen);
+            Co_buf_add(&local, l, llen);
         }
         ok = ok && local.len > 0;
     }
     if (ok) {
-        co_buf_add(out, local.data, local.len);
-        co_buf_addc(out, '@');
-        co_buf_add(out, domain.data, domain.len);
+        Co_buf_add(out, local.data, local.len);
+        Co_buf_addc(out, '@');
+        Co_buf_add(out, domain.data, domain.len);
     }
-    co_buf_release(&folded);
-    co_buf_release(&domain);
-    co_buf_release(&local);
+    Co_buf_release(&folded);
+    Co_buf_release(&domain);
+    Co_buf_release(&local);
     return ok;
 }
 
 /* ---- names ---------------------------------------------------------------------- */
 
-bool co_norm_name_space(int32_t cp)
+bool Co_norm_name_space(int32_t cp)
 {
     switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_PC: case UTF8PROC_CATEGORY_PD: case UTF8PROC_CATEGORY_PS:
@@ -203,7 +203,7 @@ bool co_norm_name_space(int32_t cp)
     }
 }
 
-bool co_norm_name(const char *s, size_t len, co_buf *out)
+bool Co_norm_name(const char *s, size_t len, co_buf *out)
 {
     /* Marks go before folding, so that a composed character sheds the same
      * marks as its decomposed spelling (ᾀ folds to ἀι, but α, ̓ and ͅ to αι). */
@@ -224,20 +224,20 @@ bool co_norm_name(const char *s, size_t len, co_buf *out)
             ok = false;
             break;
         }
-        if (co_norm_name_space(cp)) {
+        if (Co_norm_name_space(cp)) {
             space = spaced.len > 0;
         } else {
             if (space)
-                co_buf_addc(&spaced, ' ');
+                Co_buf_addc(&spaced, ' ');
             space = false;
-            co_buf_add(&spaced, p, (size_t)n);
+            Co_buf_add(&spaced, p, (size_t)n);
         }
         p += n;
         left -= n;
     }
     ok = ok && map(co_buf_str(&spaced), spaced.len, UTF8PROC_STABLE | UTF8PROC_COMPOSE, out);
-    co_buf_release(&bare);
-    co_buf_release(&folded);
-    co_buf_release(&spaced);
+    Co_buf_release(&bare);
+    Co_buf_release(&folded);
+    Co_buf_release(&spaced);
     return ok;
 }

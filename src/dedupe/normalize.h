@@ -27,35 +27,35 @@
  * in NFKC (full-width and compatibility forms to their plain letters),
  * without default-ignorable code points (soft hyphen, zero-width space), and
  * trimmed of white space. False only when s is not valid UTF-8. */
-bool co_norm_casefold(const char *s, size_t len, co_buf *out);
+bool Co_norm_casefold(const char *s, size_t len, co_buf *out);
 
 /* The domain named by s: from a URL ("https://www.CNN.com:443/x"), an e-mail
- * address ("jane@CNN.com") or a bare domain, after co_norm_casefold: without
+ * address ("jane@CNN.com") or a bare domain, after Co_norm_casefold: without
  * scheme, user, port, path, leading "www." (when a dot follows it) and
  * leading or trailing dots; "。" separates labels as "." does; a Punycode
  * label ("xn--mnchen-3ya") is decoded and folded, so an internationalized
  * name has one form, its Unicode one ("münchen.de"). False when no name with
  * a dot and no empty label is found (localhost, "a..b", an IPv6 literal). */
-bool co_norm_domain(const char *s, size_t len, co_buf *out);
+bool Co_norm_domain(const char *s, size_t len, co_buf *out);
 
-/* An e-mail address for matching, after co_norm_casefold: split at its last
- * '@', the local part trimmed, the domain through co_norm_domain's rules.
+/* An e-mail address for matching, after Co_norm_casefold: split at its last
+ * '@', the local part trimmed, the domain through Co_norm_domain's rules.
  * For gmail.com and googlemail.com (one mailbox provider, whose addresses
  * ignore dots and "+tags") the local part loses its dots and everything from
  * its first '+', and the domain becomes gmail.com; every other domain keeps
  * both. False when there is no '@', the local part is empty (also after
  * those rules) or the domain has no usable form. */
-bool co_norm_email(const char *s, size_t len, co_buf *out);
+bool Co_norm_email(const char *s, size_t len, co_buf *out);
 
 /* A person's or company's name for matching: NFKD, combining marks and
  * default-ignorable code points removed, case-folded, every punctuation,
  * separator and control character a space, runs of spaces made one, trimmed,
  * then NFC ("  Müller-Lüdenscheidt, Jr." -> "muller ludenscheidt jr").
  * Symbols ($, +, <) stay; & is punctuation. False only when s is not valid UTF-8. */
-bool co_norm_name(const char *s, size_t len, co_buf *out);
+bool Co_norm_name(const char *s, size_t len, co_buf *out);
 
 /* True for a code point name_norm makes a space: punctuation, separators,
  * controls. */
-bool co_norm_name_space(int32_t cp);
+bool Co_norm_name_space(int32_t cp);
 
 #endif

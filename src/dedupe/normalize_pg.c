@@ -43,16 +43,16 @@ static void add_utf8(co_buf *out, utf8proc_int32_t cp)
 {
     utf8proc_uint8_t u[4];
     utf8proc_ssize_t n = utf8proc_encode_char(cp, u);
-    co_buf_add(out, u, (size_t)n);
+    Co_buf_add(out, u, (size_t)n);
 }
 
-co_norm_pg_step co_norm_pg_step_of(int32_t cp, bool name, co_buf *fold)
+co_norm_pg_step Co_norm_pg_step_of(int32_t cp, bool name, co_buf *fold)
 {
     if (cp < 0 || cp > MAX_CP || (cp >= 0xd800 && cp <= 0xdfff) || !nfkd_stable(cp))
         return CO_NORM_PG_KEEP;
     if (utf8proc_get_property(cp)->ignorable || (name && is_mark(cp)))
         return CO_NORM_PG_DROP;
-    if (name && co_norm_name_space(cp))
+    if (name && Co_norm_name_space(cp))
         return CO_NORM_PG_SPACE;
     utf8proc_int32_t d[FOLD_MAX];
     int boundclass = 0;
@@ -64,9 +64,9 @@ co_norm_pg_step co_norm_pg_step_of(int32_t cp, bool name, co_buf *fold)
     return CO_NORM_PG_FOLD;
 }
 
-void co_norm_pg_stamp(co_buf *out)
+void Co_norm_pg_stamp(co_buf *out)
 {
-    co_buf_printf(out, "cutover normalizers 1; Unicode %s", utf8proc_unicode_version());
+    Co_buf_printf(out, "cutover normalizers 1; Unicode %s", utf8proc_unicode_version());
 }
 
 /* ---- the tables, as SQL ------------------------------------------------------------ */
@@ -75,9 +75,9 @@ void co_norm_pg_stamp(co_buf *out)
 static void escape_cp(co_buf *out, int32_t cp)
 {
     if (cp <= 0xffff)
-        co_buf_printf(out, "\\u%04x", (unsigned)cp);
+        Co_buf_printf(out, "\\u%04x", (unsigned)cp);
     else
-        co_buf_printf(out, "\\U%08x", (unsigned)cp);
+        Co_buf_printf(out, "\\U%08x", (unsigned)cp);
 }
 
 /* The step of every code point, for plain text and for names. */
@@ -93,12 +93,12 @@ static bool steps_init(steps *st)
         return false;
     co_buf scratch = CO_BUF_INIT;
     for (int32_t cp = 0; cp <= MAX_CP; cp++) {
-        co_buf_reset(&scratch);
-        st->plain[cp] = (unsigned char)co_norm_pg_step_of(cp, false, &scratch);
-        co_buf_reset(&scratch);
-        st->name[cp] = (unsigned char)co_norm_pg_step_of(cp, true, &scratch);
+        Co_buf_reset(&scratch);
+        st->plain[cp] = (unsigned char)Co_norm_pg_step_of(cp, false, &scratch);
+        Co_buf_reset(&scratch);
+        st->name[cp] = (unsigned char)Co_norm_pg_step_of(cp, true, &scratch);
     }
-    co_buf_release(&scratch);
+    Co_buf_release(&scratch);
     return true;
 }
 
@@ -113,7 +113,7 @@ static void steps_release(steps *st)
 static void bracket(co_buf *out, const unsigned char *step, co_norm_pg_step want, int32_t first,
                     const char *suffix)
 {
-    co_buf_adds(out, "'[");
+    Co_buf_adds(out, "'[");
     int32_t from = -1, last = -1;
     for (int32_t cp = first; cp <= MAX_CP + 1; cp++) {
         bool in = cp <= MAX_CP && step[cp] == want;
@@ -124,13 +124,13 @@ static void bracket(co_buf *out, const unsigned char *step, co_norm_pg_step want
         if (from >= 0) {
             escape_cp(out, from);
             if (last > from) {
-                co_buf_addc(out, '-');
+                Co_buf_addc(out, '-');
                 escape_cp(out, last);
             }
         }
         from = last = in ? cp : -1;
     }
-    co_buf_printf(out, "]%s'", suffix);
+    Co_buf_printf(out, "]%s'", suffix);
 }
 
 /* The folding of NFKD text in t: ASCII letters, then, when t has any other
@@ -142,8 +142,8 @@ static void fold_sql(co_buf *out, const steps *st)
     for (int32_t cp = 0x80; cp <= MAX_CP; cp++) {
         if (st->plain[cp] != CO_NORM_PG_FOLD)
             continue;
-        co_buf_reset(&f);
-        co_norm_pg_step_of(cp, false, &f);
+        Co_buf_reset(&f);
+        Co_norm_pg_step_of(cp, false, &f);
         utf8proc_int32_t d[FOLD_MAX];
         utf8proc_ssize_t n = utf8proc_decompose((const utf8proc_uint8_t *)f.data,
                                                 (utf8proc_ssize_t)f.len, d, FOLD_MAX, 0);
@@ -152,24 +152,24 @@ static void fold_sql(co_buf *out, const steps *st)
             escape_cp(&to, d[0]);
             continue;
         }
-        co_buf_adds(&longer, "    t := replace(t, E'");
+        Co_buf_adds(&longer, "    t := replace(t, E'");
         escape_cp(&longer, cp);
-        co_buf_adds(&longer, "', E'");
+        Co_buf_adds(&longer, "', E'");
         for (utf8proc_ssize_t i = 0; i < n; i++)
             escape_cp(&longer, d[i]);
-        co_buf_adds(&longer, "');\n");
+        Co_buf_adds(&longer, "');\n");
     }
-    co_buf_adds(out, "  t := translate(t, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', "
+    Co_buf_adds(out, "  t := translate(t, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', "
                      "'abcdefghijklmnopqrstuvwxyz');\n  IF t ~ ");
     bracket(out, st->plain, CO_NORM_PG_FOLD, 0x80, "");
-    co_buf_printf(out, " THEN\n    t := translate(t, E'%s', E'%s');\n%s  END IF;\n",
+    Co_buf_printf(out, " THEN\n    t := translate(t, E'%s', E'%s');\n%s  END IF;\n",
                   co_buf_str(&from), co_buf_str(&to), co_buf_str(&longer));
     if (from.failed || to.failed || longer.failed)
         out->failed = true;
-    co_buf_release(&from);
-    co_buf_release(&to);
-    co_buf_release(&longer);
-    co_buf_release(&f);
+    Co_buf_release(&from);
+    Co_buf_release(&to);
+    Co_buf_release(&longer);
+    Co_buf_release(&f);
 }
 
 #define FUNCTION(signature, language)                                                       \
@@ -277,7 +277,7 @@ static const char email_sql[] =
     "  RETURN l || '@' || d;\n"
     "END $cutover$;\n";
 
-void co_norm_pg_sql(co_buf *out)
+void Co_norm_pg_sql(co_buf *out)
 {
     steps st;
     if (!steps_init(&st)) {
@@ -285,9 +285,9 @@ void co_norm_pg_sql(co_buf *out)
         out->failed = true;
         return;
     }
-    co_buf_adds(out, "CREATE SCHEMA IF NOT EXISTS " CO_NORM_PG_SCHEMA ";\n");
+    Co_buf_adds(out, "CREATE SCHEMA IF NOT EXISTS " CO_NORM_PG_SCHEMA ";\n");
 
-    co_buf_adds(out, FUNCTION("casefold(x text)", "plpgsql")
+    Co_buf_adds(out, FUNCTION("casefold(x text)", "plpgsql")
                 "DECLARE t text COLLATE \"C\" := x;\n"
                 "BEGIN\n"
                 "  IF " ASCII_ONLY " THEN\n"
@@ -296,12 +296,12 @@ void co_norm_pg_sql(co_buf *out)
                 "  END IF;\n"
                 "  t := regexp_replace(normalize(t, NFKD), ");
     bracket(out, st.plain, CO_NORM_PG_DROP, 0x80, "");
-    co_buf_adds(out, ", '', 'g');\n");
+    Co_buf_adds(out, ", '', 'g');\n");
     fold_sql(out, &st);
-    co_buf_adds(out, "  RETURN btrim(normalize(t, NFC), " BLANKS ");\n"
+    Co_buf_adds(out, "  RETURN btrim(normalize(t, NFC), " BLANKS ");\n"
                      "END $cutover$;\n");
 
-    co_buf_adds(out, FUNCTION("name_norm(x text)", "plpgsql")
+    Co_buf_adds(out, FUNCTION("name_norm(x text)", "plpgsql")
                 "DECLARE t text COLLATE \"C\" := x;\n"
                 "BEGIN\n"
                 "  IF " ASCII_ONLY " THEN\n"
@@ -310,20 +310,20 @@ void co_norm_pg_sql(co_buf *out)
                 "  ELSE\n"
                 "  t := regexp_replace(normalize(t, NFKD), ");
     bracket(out, st.name, CO_NORM_PG_DROP, 0x80, "");
-    co_buf_adds(out, ", '', 'g');\n");
+    Co_buf_adds(out, ", '', 'g');\n");
     fold_sql(out, &st);
-    co_buf_adds(out, "  END IF;\n  t := btrim(regexp_replace(t, ");
+    Co_buf_adds(out, "  END IF;\n  t := btrim(regexp_replace(t, ");
     bracket(out, st.name, CO_NORM_PG_SPACE, 1, "+");
-    co_buf_adds(out, ", ' ', 'g'), ' ');\n"
+    Co_buf_adds(out, ", ' ', 'g'), ' ');\n"
                      "  RETURN normalize(t, NFC);\n"
                      "END $cutover$;\n");
 
-    co_buf_adds(out, punycode_sql);
-    co_buf_adds(out, domain_sql);
-    co_buf_adds(out, email_sql);
+    Co_buf_adds(out, punycode_sql);
+    Co_buf_adds(out, domain_sql);
+    Co_buf_adds(out, email_sql);
 
-    co_buf_adds(out, "COMMENT ON FUNCTION " CO_NORM_PG_SCHEMA ".name_norm(text) IS '");
-    co_norm_pg_stamp(out);
-    co_buf_adds(out, "';\n");
+    Co_buf_adds(out, "COMMENT ON FUNCTION " CO_NORM_PG_SCHEMA ".name_norm(text) IS '");
+    Co_norm_pg_stamp(out);
+    Co_buf_adds(out, "';\n");
     steps_release(&st);
 }

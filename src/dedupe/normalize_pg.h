@@ -30,15 +30,15 @@ typedef enum co_norm_pg_step {
     CO_NORM_PG_FOLD,
 } co_norm_pg_step;
 
-co_norm_pg_step co_norm_pg_step_of(int32_t cp, bool name, co_buf *fold);
+co_norm_pg_step Co_norm_pg_step_of(int32_t cp, bool name, co_buf *fold);
 
 /* Appends the text that identifies this definition ("cutover normalizers 1;
  * Unicode 15.0.0"): stored as the comment of cutover_norm.name_norm, so that a
  * source whose functions are current is left alone. */
-void co_norm_pg_stamp(co_buf *out);
+void Co_norm_pg_stamp(co_buf *out);
 
 /* Appends the SQL that creates (or replaces) schema cutover_norm's functions and
  * stamps them: several statements, to run in one transaction. */
-void co_norm_pg_sql(co_buf *out);
+void Co_norm_pg_sql(co_buf *out);
 
 #endif

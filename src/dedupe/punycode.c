@@ -55,10 +55,10 @@ static void add_utf8(co_buf *out, uint32_t cp)
         u[3] = (char)(0x80 | (cp & 0x3f));
         n = 4;
     }
-    co_buf_add(out, u, n);
+    Co_buf_add(out, u, n);
 }
 
-bool co_punycode_decode(const char *s, size_t len, co_buf *out)
+bool Co_punycode_decode(const char *s, size_t len, co_buf *out)
 {
     size_t b = 0, in = 0; /* the basic code points: those before the last '-' */
     for (size_t j = len; j > 0; j--)

@@ -17,6 +17,6 @@
  * U+10FFFF or a surrogate, or no encoded code point at all (an A-label always
  * encodes at least one non-ASCII character). Digits are read in either case.
  * The same rules are written in PL/pgSQL in normalize_pg.c: change both. */
-bool co_punycode_decode(const char *s, size_t len, co_buf *out);
+bool Co_punycode_decode(const char *s, size_t len, co_buf *out);
 
 #endif

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
-size_t co_sim_decode(const char *s, size_t len, int32_t *out, size_t cap)
+size_t Co_sim_decode(const char *s, size_t len, int32_t *out, size_t cap)
 {
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
     size_t n = 0;
@@ -30,7 +30,7 @@ size_t co_sim_decode(const char *s, size_t len, int32_t *out, size_t cap)
 
 static size_t clip(size_t n) { return n > CO_SIM_MAX_LEN ? CO_SIM_MAX_LEN : n; }
 
-double co_sim_jaro_cp(const int32_t *a, size_t na, const int32_t *b, size_t nb)
+double Co_sim_jaro_cp(const int32_t *a, size_t na, const int32_t *b, size_t nb)
 {
     na = clip(na);
     nb = clip(nb);
@@ -71,9 +71,9 @@ double co_sim_jaro_cp(const int32_t *a, size_t na, const int32_t *b, size_t nb)
     return (dm / (double)na + dm / (double)nb + (dm - (double)(half / 2)) / dm) / 3.0;
 }
 
-double co_sim_jaro_winkler_cp(const int32_t *a, size_t na, const int32_t *b, size_t nb)
+double Co_sim_jaro_winkler_cp(const int32_t *a, size_t na, const int32_t *b, size_t nb)
 {
-    double j = co_sim_jaro_cp(a, na, b, nb);
+    double j = Co_sim_jaro_cp(a, na, b, nb);
     if (j <= 0.7)
         return j;
     size_t l = 0;
@@ -119,12 +119,12 @@ static size_t edit_distance(const int32_t *a, size_t na, const int32_t *b, size_
     return prev[nb];
 }
 
-size_t co_sim_levenshtein_cp(const int32_t *a, size_t na, const int32_t *b, size_t nb)
+size_t Co_sim_levenshtein_cp(const int32_t *a, size_t na, const int32_t *b, size_t nb)
 {
     return edit_distance(a, na, b, nb, false);
 }
 
-size_t co_sim_damerau_cp(const int32_t *a, size_t na, const int32_t *b, size_t nb)
+size_t Co_sim_damerau_cp(const int32_t *a, size_t na, const int32_t *b, size_t nb)
 {
     return edit_distance(a, na, b, nb, true);
 }
@@ -135,12 +135,12 @@ static double ratio(size_t d, size_t na, size_t nb)
     return longer ? 1.0 - (double)d / (double)longer : 1.0;
 }
 
-double co_sim_levenshtein_ratio_cp(const int32_t *a, size_t na, const int32_t *b, size_t nb)
+double Co_sim_levenshtein_ratio_cp(const int32_t *a, size_t na, const int32_t *b, size_t nb)
 {
     return ratio(edit_distance(a, na, b, nb, false), na, nb);
 }
 
-double co_sim_damerau_ratio_cp(const int32_t *a, size_t na, const int32_t *b, size_t nb)
+double Co_sim_damerau_ratio_cp(const int32_t *a, size_t na, const int32_t *b, size_t nb)
 {
     return ratio(edit_distance(a, na, b, nb, true), na, nb);
 }
@@ -171,7 +171,7 @@ static size_t tokenize(const int32_t *s, size_t n, token *out)
     return count;
 }
 
-double co_sim_tokens_cp(const int32_t *a, size_t na, const int32_t *b, size_t nb)
+double Co_sim_tokens_cp(const int32_t *a, size_t na, const int32_t *b, size_t nb)
 {
     token ta[CO_SIM_MAX_TOKENS], tb[CO_SIM_MAX_TOKENS];
     size_t ka = tokenize(a, na, ta), kb = tokenize(b, nb, tb);
@@ -182,7 +182,7 @@ double co_sim_tokens_cp(const int32_t *a, size_t na, const int32_t *b, size_t nb
     double best_a[CO_SIM_MAX_TOKENS] = {0}, best_b[CO_SIM_MAX_TOKENS] = {0};
     for (size_t i = 0; i < ka; i++)
         for (size_t j = 0; j < kb; j++) {
-            double s = co_sim_jaro_winkler_cp(ta[i].s, ta[i].n, tb[j].s, tb[j].n);
+            double s = Co_sim_jaro_winkler_cp(ta[i].s, ta[i].n, tb[j].s, tb[j].n);
             if (s > best_a[i])
                 best_a[i] = s;
             if (s > best_b[j])
@@ -203,29 +203,29 @@ typedef double (*cp_fn)(const int32_t *, size_t, const int32_t *, size_t);
 static double on_text(cp_fn fn, const char *a, const char *b)
 {
     int32_t ca[CO_SIM_MAX_LEN], cb[CO_SIM_MAX_LEN];
-    size_t na = co_sim_decode(a, strlen(a), ca, CO_SIM_MAX_LEN);
-    size_t nb = co_sim_decode(b, strlen(b), cb, CO_SIM_MAX_LEN);
+    size_t na = Co_sim_decode(a, strlen(a), ca, CO_SIM_MAX_LEN);
+    size_t nb = Co_sim_decode(b, strlen(b), cb, CO_SIM_MAX_LEN);
     return fn(ca, clip(na), cb, clip(nb));
 }
 
-double co_sim_jaro(const char *a, const char *b) { return on_text(co_sim_jaro_cp, a, b); }
-double co_sim_jaro_winkler(const char *a, const char *b)
+double Co_sim_jaro(const char *a, const char *b) { return on_text(Co_sim_jaro_cp, a, b); }
+double Co_sim_jaro_winkler(const char *a, const char *b)
 {
-    return on_text(co_sim_jaro_winkler_cp, a, b);
+    return on_text(Co_sim_jaro_winkler_cp, a, b);
 }
-double co_sim_levenshtein_ratio(const char *a, const char *b)
+double Co_sim_levenshtein_ratio(const char *a, const char *b)
 {
-    return on_text(co_sim_levenshtein_ratio_cp, a, b);
+    return on_text(Co_sim_levenshtein_ratio_cp, a, b);
 }
-double co_sim_damerau_ratio(const char *a, const char *b)
+double Co_sim_damerau_ratio(const char *a, const char *b)
 {
-    return on_text(co_sim_damerau_ratio_cp, a, b);
+    return on_text(Co_sim_damerau_ratio_cp, a, b);
 }
-double co_sim_tokens(const char *a, const char *b) { return on_text(co_sim_tokens_cp, a, b); }
+double Co_sim_tokens(const char *a, const char *b) { return on_text(Co_sim_tokens_cp, a, b); }
 
 /* ---- numbers and dates ---------------------------------------------------------- */
 
-bool co_sim_parse_number(const char *s, size_t len, double *out)
+bool Co_sim_parse_number(const char *s, size_t len, double *out)
 {
     char tmp[64];
     if (!len || len >= sizeof tmp)
@@ -289,7 +289,7 @@ static bool digits(const char *s, size_t n, int *out)
     return true;
 }
 
-bool co_sim_parse_date(const char *s, size_t len, int32_t *days)
+bool Co_sim_parse_date(const char *s, size_t len, int32_t *days)
 {
     for (size_t i = 8; i < len; i++) /* drop a time of day */
         if (s[i] == 'T' || s[i] == ' ') {
@@ -312,7 +312,7 @@ bool co_sim_parse_date(const char *s, size_t len, int32_t *days)
     return true;
 }
 
-double co_sim_number(double a, double b, double scale)
+double Co_sim_number(double a, double b, double scale)
 {
     if (a == b)
         return 1.0;
@@ -328,13 +328,13 @@ static void digits_of(int32_t v, int32_t out[8])
         out[i] = v % 10;
 }
 
-double co_sim_date(int32_t a, int32_t b, double scale_days)
+double Co_sim_date(int32_t a, int32_t b, double scale_days)
 {
     if (a == b)
         return 1.0;
     if (scale_days <= 0)
         scale_days = 30;
-    double best = co_sim_number((double)a, (double)b, scale_days);
+    double best = Co_sim_number((double)a, (double)b, scale_days);
     int ya, ma, da, yb, mb, db;
     civil_from_days(a, &ya, &ma, &da);
     civil_from_days(b, &yb, &mb, &db);
@@ -344,7 +344,7 @@ double co_sim_date(int32_t a, int32_t b, double scale_days)
         int32_t ca[8], cb[8]; /* the digits YYYYMMDD */
         digits_of(ya * 10000 + ma * 100 + da, ca);
         digits_of(yb * 10000 + mb * 100 + db, cb);
-        double typo = co_sim_damerau_ratio_cp(ca, 8, cb, 8);
+        double typo = Co_sim_damerau_ratio_cp(ca, 8, cb, 8);
         if (typo > best)
             best = typo;
     }

@@ -36,7 +36,7 @@ static int type_rank(co_type t)
     }
 }
 
-int co_value_order(const co_value *a, const co_value *b)
+int Co_value_order(const co_value *a, const co_value *b)
 {
     int ra = type_rank(a->type), rb = type_rank(b->type);
     if (ra != rb)
@@ -67,7 +67,7 @@ static bool truthy(const co_value *v)
     }
 }
 
-size_t co_survive_prefers(const co_merge *m, const char **conds, size_t cap)
+size_t Co_survive_prefers(const co_merge *m, const char **conds, size_t cap)
 {
     size_t n = 0;
     if (m->keep.kind == CO_RULE_PREFER) {
@@ -107,7 +107,7 @@ static co_code time_column(const co_merge_rule *r, const char *const *names, siz
     return CO_OK;
 }
 
-co_code co_survive_new(const co_merge *m, const char *const *names, size_t ncols,
+co_code Co_survive_new(const co_merge *m, const char *const *names, size_t ncols,
                        const size_t *key_idx, size_t nkey, size_t prefer_at, co_survive **out,
                        co_error *err)
 {
@@ -117,7 +117,7 @@ co_code co_survive_new(const co_merge *m, const char *const *names, size_t ncols
     co_survive *sv = calloc(1, sizeof *sv);
     if (!sv || !(sv->cols = calloc(ncols ? ncols : 1, sizeof *sv->cols)) ||
         !(sv->made = calloc(ncols ? ncols : 1, sizeof *sv->made))) {
-        co_survive_free(sv);
+        Co_survive_free(sv);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
     sv->m = m;
@@ -155,19 +155,19 @@ co_code co_survive_new(const co_merge *m, const char *const *names, size_t ncols
     if (rc == CO_OK && (m->survivor.kind == CO_RULE_LATEST || m->survivor.kind == CO_RULE_EARLIEST))
         rc = time_column(&m->survivor, names, ncols, &sv->survivor_ts, err);
     if (rc != CO_OK) {
-        co_survive_free(sv);
+        Co_survive_free(sv);
         return rc;
     }
     *out = sv;
     return CO_OK;
 }
 
-void co_survive_free(co_survive *sv)
+void Co_survive_free(co_survive *sv)
 {
     if (!sv)
         return;
     for (size_t c = 0; sv->made && c < sv->ncols; c++)
-        co_buf_release(&sv->made[c]);
+        Co_buf_release(&sv->made[c]);
     free(sv->made);
     free(sv->cols);
     free(sv->order);
@@ -178,7 +178,7 @@ void co_survive_free(co_survive *sv)
 static int key_order(const co_survive *sv, const co_value *a, const co_value *b)
 {
     for (size_t k = 0; k < sv->nkey; k++) {
-        int c = co_value_order(&a[sv->key_idx[k]], &b[sv->key_idx[k]]);
+        int c = Co_value_order(&a[sv->key_idx[k]], &b[sv->key_idx[k]]);
         if (c)
             return c;
     }
@@ -201,7 +201,7 @@ static long by_time(const co_survive *sv, const co_value *const *rows, size_t k,
             continue;
         }
         const co_value *b = rows[sv->order[best]];
-        if (sign * co_value_order(&r[ts], &b[ts]) > 0)
+        if (sign * Co_value_order(&r[ts], &b[ts]) > 0)
             best = (long)p;
     }
     return best;
@@ -214,11 +214,11 @@ static void add_parts(co_buf *out, const co_value *v, const char *sep, bool spli
         return;
     co_buf text = CO_BUF_INIT;
     if (v->type == CO_INT)
-        co_buf_add_int(&text, v->i);
+        Co_buf_add_int(&text, v->i);
     else if (v->type == CO_REAL)
-        co_buf_printf(&text, "%.17g", v->r);
+        Co_buf_printf(&text, "%.17g", v->r);
     else
-        co_buf_add(&text, v->s, v->len);
+        Co_buf_add(&text, v->s, v->len);
     size_t seplen = strlen(sep);
     const char *p = co_buf_str(&text), *end = p + text.len;
     while (p <= end) {
@@ -245,17 +245,17 @@ static void add_parts(co_buf *out, const co_value *v, const char *sep, bool spli
         }
         if (len && !present) {
             if (out->len)
-                co_buf_adds(out, sep);
-            co_buf_add(out, a, len);
+                Co_buf_adds(out, sep);
+            Co_buf_add(out, a, len);
         }
         if (stop == end)
             break;
         p = stop + seplen;
     }
-    co_buf_release(&text);
+    Co_buf_release(&text);
 }
 
-co_code co_survive_apply(co_survive *sv, const co_value *const *rows, size_t k, co_value *out,
+co_code Co_survive_apply(co_survive *sv, const co_value *const *rows, size_t k, co_value *out,
                          size_t *survivor, co_error *err)
 {
     if (k == 0)
@@ -310,7 +310,7 @@ co_code co_survive_apply(co_survive *sv, const co_value *const *rows, size_t k, 
                 const co_value *v = &rows[sv->order[p]][c];
                 if (v->type == CO_NULL)
                     continue;
-                int cmp = pick < 0 ? 0 : co_value_order(v, &rows[sv->order[pick]][c]);
+                int cmp = pick < 0 ? 0 : Co_value_order(v, &rows[sv->order[pick]][c]);
                 if (pick < 0 || (r->kind == CO_RULE_MAX ? cmp > 0 : cmp < 0))
                     pick = (long)p;
             }
@@ -327,7 +327,7 @@ co_code co_survive_apply(co_survive *sv, const co_value *const *rows, size_t k, 
             bool uni = r->kind == CO_RULE_UNION;
             const char *sep = r->arg ? r->arg : uni ? ";" : " | ";
             co_buf *made = &sv->made[c];
-            co_buf_reset(made);
+            Co_buf_reset(made);
             bool any = surv[c].type != CO_NULL;
             add_parts(made, &surv[c], sep, uni);
             for (size_t p = 0; p < k; p++) {

@@ -416,11 +416,11 @@ static void make_many_tags(demo_rng *r, uint32_t n, co_buf *out)
         } while (again);
         picked[i] = k;
         if (i)
-            co_buf_addc(out, ';');
-        co_buf_adds(out, demo_tags.items[k % demo_tags.n]);
+            Co_buf_addc(out, ';');
+        Co_buf_adds(out, demo_tags.items[k % demo_tags.n]);
         if (k >= demo_tags.n) {
-            co_buf_addc(out, '-');
-            co_buf_adds(out, demo_tag_regions.items[k / demo_tags.n - 1]);
+            Co_buf_addc(out, '-');
+            Co_buf_adds(out, demo_tag_regions.items[k / demo_tags.n - 1]);
         }
     }
 }
@@ -497,7 +497,7 @@ static co_code write_contact(demo_plan *p, sqlite3 *db, sqlite3_stmt *st, uint32
     bind_text(st, C_DOMAIN, domain);
     bind_text(st, C_TITLE, title);
     if (kind == DEMO_P_MANY_TAGS) {
-        co_buf_reset(tagbuf);
+        Co_buf_reset(tagbuf);
         make_many_tags(&r, pl->ntags, tagbuf);
         if (tagbuf->failed)
             return co_error_set(err, CO_ENOMEM, "demo: out of memory");
@@ -557,7 +557,7 @@ co_code demo_write_contacts(demo_plan *p, sqlite3 *db, co_error *err)
     if (rc == CO_OK)
         demo_progress(p, "contacts", p->ncontacts, p->ncontacts);
     sqlite3_finalize(st);
-    co_buf_release(&tagbuf);
+    Co_buf_release(&tagbuf);
     demo_emailset_release(&set);
     p->sum.contacts = (int64_t)done;
     return rc;

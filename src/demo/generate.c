@@ -60,7 +60,7 @@ co_code demo_sqlite_error(sqlite3 *db, int rc, const char *what, co_error *err)
 static co_code make_dir(const char *dir, co_error *err)
 {
     co_buf path = CO_BUF_INIT;
-    co_buf_adds(&path, dir);
+    Co_buf_adds(&path, dir);
     if (path.failed)
         return co_error_set(err, CO_ENOMEM, "demo: out of memory");
     char *s = path.data;
@@ -78,7 +78,7 @@ static co_code make_dir(const char *dir, co_error *err)
             rc = co_error_set(err, CO_EIO, "demo: %s is not a directory", s);
         s[i] = saved;
     }
-    co_buf_release(&path);
+    Co_buf_release(&path);
     return rc;
 }
 
@@ -92,8 +92,8 @@ static co_code files_init(files *f, const char *dir, co_error *err)
     memset(f, 0, sizeof *f);
     bool failed = false;
     for (int i = 0; i < F_COUNT; i++) {
-        co_buf_printf(&f->final[i], "%s/%s", dir, DEMO_FILES[i]);
-        co_buf_printf(&f->partial[i], "%s/%s.partial", dir, DEMO_FILES[i]);
+        Co_buf_printf(&f->final[i], "%s/%s", dir, DEMO_FILES[i]);
+        Co_buf_printf(&f->partial[i], "%s/%s.partial", dir, DEMO_FILES[i]);
         failed |= f->final[i].failed || f->partial[i].failed;
     }
     return failed ? co_error_set(err, CO_ENOMEM, "demo: out of memory") : CO_OK;
@@ -104,8 +104,8 @@ static void files_release(files *f, bool remove_partial)
     for (int i = 0; i < F_COUNT; i++) {
         if (remove_partial && f->partial[i].data)
             unlink(f->partial[i].data);
-        co_buf_release(&f->final[i]);
-        co_buf_release(&f->partial[i]);
+        Co_buf_release(&f->final[i]);
+        Co_buf_release(&f->partial[i]);
     }
 }
 
@@ -166,7 +166,7 @@ static co_code write_legacy(demo_plan *p, const char *path, co_error *err)
     if (!mark)
         return co_error_set(err, CO_EINTERNAL, "demo: legacy-schema.sql has no @after-load mark");
     co_buf tables = CO_BUF_INIT;
-    co_buf_add(&tables, schema, (size_t)(mark - schema));
+    Co_buf_add(&tables, schema, (size_t)(mark - schema));
     if (tables.failed)
         return co_error_set(err, CO_ENOMEM, "demo: out of memory");
 
@@ -193,7 +193,7 @@ static co_code write_legacy(demo_plan *p, const char *path, co_error *err)
         rc = exec(db, "COMMIT", "committing the load", err);
     if (rc == CO_OK)
         demo_progress(p, "indexes", 0, 0);
-    co_buf_release(&tables);
+    Co_buf_release(&tables);
     if (db && sqlite3_close(db) != SQLITE_OK && rc == CO_OK)
         rc = co_error_set(err, CO_EIO, "demo: closing %s failed", path);
     if (rc != CO_OK)
@@ -268,7 +268,7 @@ co_code co_demo_init(const co_demo_options *opt, co_demo_summary *out, co_error 
         demo_plants_json(&p, &json);
         rc = json.failed ? co_error_set(err, CO_ENOMEM, "demo: out of memory")
                          : write_file(f.partial[F_PLANTED].data, json.data, json.len, err);
-        co_buf_release(&json);
+        Co_buf_release(&json);
     }
     for (int i = 0; rc == CO_OK && i < F_COUNT; i++) {
         if (rename(f.partial[i].data, f.final[i].data) != 0)

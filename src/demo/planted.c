@@ -210,14 +210,14 @@ static int by_pair(const void *a, const void *b)
 static void ids_array(co_buf *b, demo_plant *const *v, uint32_t n, demo_plant_kind kind)
 {
     bool first = true;
-    co_buf_addc(b, '[');
+    Co_buf_addc(b, '[');
     for (uint32_t i = 0; i < n; i++) {
         if (v[i]->kind != kind)
             continue;
-        co_buf_printf(b, "%s%u", first ? "" : ",", v[i]->contact);
+        Co_buf_printf(b, "%s%u", first ? "" : ",", v[i]->contact);
         first = false;
     }
-    co_buf_addc(b, ']');
+    Co_buf_addc(b, ']');
 }
 
 static void tenant_json(co_buf *b, const demo_plan *p, uint32_t ti, demo_plant *const *v,
@@ -244,13 +244,13 @@ static void tenant_json(co_buf *b, const demo_plan *p, uint32_t ti, demo_plant *
         case DEMO_P_DELETED: tp->deleted++; break;
         }
     }
-    co_buf_printf(b, "{\"id\":%lld,\"name\":", (long long)t->id);
-    co_json_str(b, t->name);
-    co_buf_printf(b, ",\"clean\":%s,\"teams\":%u,\"contacts\":%lld,\"campaigns\":%lld,"
+    Co_buf_printf(b, "{\"id\":%lld,\"name\":", (long long)t->id);
+    Co_json_str(b, t->name);
+    Co_buf_printf(b, ",\"clean\":%s,\"teams\":%u,\"contacts\":%lld,\"campaigns\":%lld,"
                      "\"events\":%lld,",
                   t->clean ? "true" : "false", t->nteams, (long long)t->contacts,
                   (long long)t->campaigns, (long long)t->events);
-    co_buf_adds(b, "\"duplicate_pairs\":[");
+    Co_buf_adds(b, "\"duplicate_pairs\":[");
     pair *pairs = malloc(sizeof *pairs * (tp->dup_pairs ? tp->dup_pairs : 1));
     uint32_t np = 0;
     if (!pairs) {
@@ -267,24 +267,24 @@ static void tenant_json(co_buf *b, const demo_plan *p, uint32_t ti, demo_plant *
         qsort(pairs, np, sizeof *pairs, by_pair);
     }
     for (uint32_t i = 0; i < np; i++)
-        co_buf_printf(b, "%s[%u,%u]", i ? "," : "", pairs[i].lo, pairs[i].hi);
+        Co_buf_printf(b, "%s[%u,%u]", i ? "," : "", pairs[i].lo, pairs[i].hi);
     free(pairs);
-    co_buf_adds(b, "],\"many_tags\":[");
+    Co_buf_adds(b, "],\"many_tags\":[");
     bool first = true;
     for (uint32_t i = 0; i < n; i++) {
         if (v[i]->kind != DEMO_P_MANY_TAGS)
             continue;
-        co_buf_printf(b, "%s{\"contact\":%u,\"tags\":%u}", first ? "" : ",", v[i]->contact,
+        Co_buf_printf(b, "%s{\"contact\":%u,\"tags\":%u}", first ? "" : ",", v[i]->contact,
                       v[i]->ntags);
         first = false;
     }
-    co_buf_adds(b, "],\"malformed_emails\":");
+    Co_buf_adds(b, "],\"malformed_emails\":");
     ids_array(b, v, n, DEMO_P_BAD_EMAIL);
-    co_buf_adds(b, ",\"invalid_utf8_names\":");
+    Co_buf_adds(b, ",\"invalid_utf8_names\":");
     ids_array(b, v, n, DEMO_P_BAD_UTF8);
-    co_buf_adds(b, ",\"deleted_contacts\":");
+    Co_buf_adds(b, ",\"deleted_contacts\":");
     ids_array(b, v, n, DEMO_P_DELETED);
-    co_buf_printf(b,
+    Co_buf_printf(b,
                   ",\"orphan_events\":%lld,\"malformed_email_events\":%lld,"
                   "\"malformed_email_tags\":%lld,\"invalid_utf8_events\":%lld,"
                   "\"invalid_utf8_tags\":%lld}",
@@ -314,7 +314,7 @@ void demo_plants_json(const demo_plan *p, co_buf *out)
             at++;
         tenant_plants tp;
         if (ti)
-            co_buf_adds(&tenants, ",\n  ");
+            Co_buf_adds(&tenants, ",\n  ");
         tenant_json(&tenants, p, ti, v + start, at - start, &tp);
         sum.dup_pairs += tp.dup_pairs;
         sum.many_tags += tp.many_tags;
@@ -326,10 +326,10 @@ void demo_plants_json(const demo_plan *p, co_buf *out)
     }
     free(v);
 
-    co_buf_printf(out, "{\"seed\":%llu,\"scale\":%.15g,\"now\":",
+    Co_buf_printf(out, "{\"seed\":%llu,\"scale\":%.15g,\"now\":",
                   (unsigned long long)p->seed, p->scale);
-    co_json_str(out, p->now_text);
-    co_buf_printf(out,
+    Co_json_str(out, p->now_text);
+    Co_buf_printf(out,
                   ",\n \"totals\":{\"tenants\":%u,\"clean_tenants\":%u,\"teams\":%lld,"
                   "\"contacts\":%lld,\"campaigns\":%lld,\"events\":%lld,"
                   "\"duplicate_pairs\":%u,\"many_tag_contacts\":%u,\"malformed_emails\":%u,"
@@ -337,7 +337,7 @@ void demo_plants_json(const demo_plan *p, co_buf *out)
                   p->ntenants, clean, (long long)p->sum.teams, (long long)p->sum.contacts,
                   (long long)p->sum.campaigns, (long long)p->sum.events, sum.dup_pairs,
                   sum.many_tags, sum.bad_email, sum.bad_utf8, sum.deleted, (long long)orphans);
-    co_buf_adds(out,
+    Co_buf_adds(out,
                 ",\n \"rules\":{"
                 "\"clean_tenants\":\"id % 7 == 0: nothing planted\","
                 "\"duplicate_pairs\":\"max(1, round(ids/100)) when 2+ teams have contacts\","
@@ -347,11 +347,11 @@ void demo_plants_json(const demo_plan *p, co_buf *out)
                 "\"malformed_emails\":\"max(1, round(ids * 0.003))\","
                 "\"deleted_contacts\":\"max(1, round(ids * 0.0005)), each with events\","
                 "\"ids\":\"contact ids given to the tenant, deleted ones included\"}");
-    co_buf_adds(out, ",\n \"tenants\":[\n  ");
-    co_buf_add(out, co_buf_str(&tenants), tenants.len);
+    Co_buf_adds(out, ",\n \"tenants\":[\n  ");
+    Co_buf_add(out, co_buf_str(&tenants), tenants.len);
     if (tenants.failed)
         out->failed = true;
-    co_buf_release(&tenants);
-    co_buf_adds(out, "\n ],\n \"never_filled_columns\":[\"contacts.fax\","
+    Co_buf_release(&tenants);
+    Co_buf_adds(out, "\n ],\n \"never_filled_columns\":[\"contacts.fax\","
                      "\"contacts.legacy_score\",\"contacts.custom3\"]}\n");
 }

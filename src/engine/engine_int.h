@@ -28,12 +28,12 @@ typedef struct co_layout {
 
 /* The layout of entity e given its query's output columns (names, n of them);
  * reads the destination table's columns when e has a target_key. Release
- * with co_layout_release. */
-co_code co_entity_layout(co_session *s, const co_entity *e, const char *const *names, size_t n,
+ * with Co_layout_release. */
+co_code Co_entity_layout(co_session *s, const co_entity *e, const char *const *names, size_t n,
                          co_layout *out, co_error *err);
-void co_layout_release(co_layout *l);
+void Co_layout_release(co_layout *l);
 
-/* A row of an entity as the target should hold it (in co_entity_layout's
+/* A row of an entity as the target should hold it (in Co_entity_layout's
  * columns: with a target_key, the key the id map gives it, or when it has
  * none the text "no target key: source key [...]"). */
 typedef co_code (*co_expected_fn)(void *ctx, const co_value *row, co_error *err);
@@ -44,7 +44,7 @@ typedef co_code (*co_expected_fn)(void *ctx, const co_value *row, co_error *err)
  * source keys: the journal's rejects) left out; where, when not NULL, a
  * condition on the query's output columns that limits the rows (a scope).
  * For verification. */
-co_code co_expected_rows(co_session *s, const co_tenant *t, size_t entity, const co_map *skip,
+co_code Co_expected_rows(co_session *s, const co_tenant *t, size_t entity, const co_map *skip,
                          const char *where,
                          co_expected_fn fn, void *ctx, co_error *err);
 
@@ -53,40 +53,40 @@ typedef struct co_refresh co_refresh;
 /* Starts a round of refreshes for tenant t: loads the id maps and rejected
  * keys of the journal into memory, opens the reject file for appending and
  * begins transactions on the destination and the journal. */
-co_code co_refresh_begin(co_session *s, const co_tenant *t, int64_t run_id, co_refresh **out,
+co_code Co_refresh_begin(co_session *s, const co_tenant *t, int64_t run_id, co_refresh **out,
                          co_error *err);
 /* Loads again the rows of entity `entity` whose output columns cols (n of
  * them) equal one of nsets value sets (vals holds nsets * n values, set after
  * set; n == 0: all the tenant's rows of the entity): deletes them from the
  * destination (with their id map and rejects), then loads what the entity
  * query returns for them now, in one query. Parents must be refreshed first. */
-co_code co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
+co_code Co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
                         const co_value *vals, size_t n, size_t nsets, co_error *err);
 /* Commits the round (journal first, then destination) and frees it; on
  * failure (ok false) rolls both back. counts gets the rows loaded and rejected. */
-co_code co_refresh_end(co_refresh *r, bool ok, int64_t *loaded, int64_t *rejected,
+co_code Co_refresh_end(co_refresh *r, bool ok, int64_t *loaded, int64_t *rejected,
                        co_error *err);
 
 /* Target keys back to source keys, for rows that go from the target to the
  * source (a rollback's carry-back): the id maps of the entities with a
  * target_key, read backwards. */
 typedef struct co_keymap co_keymap;
-co_code co_keymap_open(co_session *s, const co_tenant *t, co_keymap **out, co_error *err);
-void co_keymap_free(co_keymap *km);
+co_code Co_keymap_open(co_session *s, const co_tenant *t, co_keymap **out, co_error *err);
+void Co_keymap_free(co_keymap *km);
 /* True when column col of entity `entity` holds target keys (its target_key,
  * or a ref to an entity with one). */
-bool co_keymap_column(const co_keymap *km, size_t entity, const char *col);
+bool Co_keymap_column(const co_keymap *km, size_t entity, const char *col);
 /* Rewrites the n values of a row of entity `entity` (its columns cols) that
  * hold target keys into the source keys they stand for; text goes to
  * storage. *unknown: the entity's own target key has no source key (a row
  * the new system created); a reference with none is CO_ENOTFOUND. */
-co_code co_keymap_to_source(co_keymap *km, size_t entity, const char *const *cols,
+co_code Co_keymap_to_source(co_keymap *km, size_t entity, const char *const *cols,
                             co_value *vals, size_t n, co_buf *storage, bool *unknown,
                             co_error *err);
 /* Records that the row of the entity with target key *target now has source
  * key *source (the source assigned it): in the id map (journal, committed
  * with co_state_commit) and for later rows of the keymap. */
-co_code co_keymap_add(co_keymap *km, size_t entity, const co_value *source,
+co_code Co_keymap_add(co_keymap *km, size_t entity, const co_value *source,
                       const co_value *target, co_error *err);
 
 #endif

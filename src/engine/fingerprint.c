@@ -21,7 +21,7 @@ static void add_table(void *ctx, const char *table, const char *column)
     (void)column;
     co_map *tables = ctx;
     if (table && *table)
-        co_map_put(tables, table, strlen(table), "", 0);
+        Co_map_put(tables, table, strlen(table), "", 0);
 }
 
 static int by_name(const void *a, const void *b)
@@ -40,7 +40,7 @@ static co_code describe(co_store *st, const char *side, co_map *tables, co_buf *
     char **owned = calloc(n ? n : 1, sizeof *owned);
     if (!owned)
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    while (rc == CO_OK && i < n && co_map_next(tables, &pos, &key, &klen, &val, &vlen))
+    while (rc == CO_OK && i < n && Co_map_next(tables, &pos, &key, &klen, &val, &vlen))
         if (!(owned[i++] = strndup(key, klen)))
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
     if (rc == CO_OK)
@@ -52,10 +52,10 @@ static co_code describe(co_store *st, const char *side, co_map *tables, co_buf *
         if (rc == CO_ENOTFOUND) { /* a table gone is a difference, not an error */
             co_error_clear(err);
             rc = CO_OK;
-            co_buf_printf(out, "%s %s\t(no such table)\n", side, owned[k]);
+            Co_buf_printf(out, "%s %s\t(no such table)\n", side, owned[k]);
         }
         for (size_t c = 0; rc == CO_OK && c < ncols; c++)
-            co_buf_printf(out, "%s %s.%s\t%s%s%s\n", side, owned[k], cols[c].name,
+            Co_buf_printf(out, "%s %s.%s\t%s%s%s\n", side, owned[k], cols[c].name,
                           cols[c].decl_type && *cols[c].decl_type ? cols[c].decl_type : "(none)",
                           cols[c].primary_key ? " key" : "", cols[c].notnull ? " not-null" : "");
         co_columns_free(cols, ncols);
@@ -73,8 +73,8 @@ co_code co_schema_fingerprint(co_store *source, co_store *target, const co_proje
 {
     *out = NULL;
     co_map src, tgt;
-    co_map_init(&src);
-    co_map_init(&tgt);
+    Co_map_init(&src);
+    Co_map_init(&tgt);
     co_code rc = CO_OK;
     if (p->tenants_query)
         rc = co_store_query_reads(source, p->tenants_query, add_table, &src, err);
@@ -94,10 +94,10 @@ co_code co_schema_fingerprint(co_store *source, co_store *target, const co_proje
         rc = describe(source, "source", &src, &b, err);
     if (rc == CO_OK)
         rc = describe(target, "target", &tgt, &b, err);
-    co_map_release(&src);
-    co_map_release(&tgt);
+    Co_map_release(&src);
+    Co_map_release(&tgt);
     if (rc != CO_OK) {
-        co_buf_release(&b);
+        Co_buf_release(&b);
         return rc;
     }
     if (!(*out = co_buf_detach(&b)) && !(*out = strdup("")))
@@ -133,12 +133,12 @@ static void diff_side(const char *a, const char *b, bool removed, co_buf *out, s
             const char *other = find_line(b, line, nlen, &olen);
             bool report = !other || (removed && (olen != dlen || memcmp(other, tab + 1, dlen)));
             if (report && (*count)++ < 8) {
-                co_buf_printf(out, "%s%.*s ", out->len ? "; " : "", (int)nlen, line);
+                Co_buf_printf(out, "%s%.*s ", out->len ? "; " : "", (int)nlen, line);
                 if (!other)
-                    co_buf_printf(out, "%s (%.*s)", removed ? "removed" : "added", (int)dlen,
+                    Co_buf_printf(out, "%s (%.*s)", removed ? "removed" : "added", (int)dlen,
                                   tab + 1);
                 else
-                    co_buf_printf(out, "%.*s -> %.*s", (int)dlen, tab + 1, (int)olen, other);
+                    Co_buf_printf(out, "%.*s -> %.*s", (int)dlen, tab + 1, (int)olen, other);
             }
         }
         line = end ? end + 1 : NULL;
@@ -155,10 +155,10 @@ bool co_schema_compare(const char *rehearsed, const char *now, char **changes)
     diff_side(rehearsed, now, true, &out, &count);
     diff_side(now, rehearsed, false, &out, &count);
     if (count > 8)
-        co_buf_printf(&out, "; and %zu more", count - 8);
+        Co_buf_printf(&out, "; and %zu more", count - 8);
     if (!count) /* the same lines in another order */
-        co_buf_adds(&out, "the order of columns");
-    *changes = out.failed ? (co_buf_release(&out), NULL) : co_buf_detach(&out);
+        Co_buf_adds(&out, "the order of columns");
+    *changes = out.failed ? (Co_buf_release(&out), NULL) : co_buf_detach(&out);
     return false;
 }
 

@@ -1,6 +1,6 @@
 /*
  * keyed.c: entities whose target assigns the keys (target_key): the columns a
- * row has in the target (co_entity_layout), and the target keys drawn for new
+ * row has in the target (Co_entity_layout), and the target keys drawn for new
  * rows (sequence blocks, above the largest key, or UUIDs).
  */
 #include "cutover/migrate.h"
@@ -21,7 +21,7 @@
 #include <sys/random.h>
 #include "engine/load_int.h"
 
-int co_column_index(const char **names, size_t n, const char *name)
+int Co_column_index(const char **names, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(names[i], name) == 0)
@@ -50,14 +50,14 @@ static bool uuid_type(const char *decl)
     return false;
 }
 
-co_code co_entity_layout(co_session *s, const co_entity *e, const char *const *names, size_t n,
+co_code Co_entity_layout(co_session *s, const co_entity *e, const char *const *names, size_t n,
                          co_layout *out, co_error *err)
 {
     memset(out, 0, sizeof *out);
     out->names = calloc(n + 1, sizeof *out->names);
     out->from = calloc(n + 1, sizeof *out->from);
     if (!out->names || !out->from) {
-        co_layout_release(out);
+        Co_layout_release(out);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
     if (!e->target_key) {
@@ -72,7 +72,7 @@ co_code co_entity_layout(co_session *s, const co_entity *e, const char *const *n
     size_t ncols = 0;
     co_code rc = co_store_columns(s->dest, e->target, &cols, &ncols, err);
     if (rc != CO_OK) {
-        co_layout_release(out);
+        Co_layout_release(out);
         return rc;
     }
     const co_column *tk = NULL;
@@ -113,11 +113,11 @@ co_code co_entity_layout(co_session *s, const co_entity *e, const char *const *n
     }
     co_columns_free(cols, ncols);
     if (rc != CO_OK)
-        co_layout_release(out);
+        Co_layout_release(out);
     return rc;
 }
 
-void co_layout_release(co_layout *l)
+void Co_layout_release(co_layout *l)
 {
     free(l->names);
     free(l->from);
@@ -131,7 +131,7 @@ static int64_t largest_target(const co_map *m)
     size_t pos = 0, klen, vlen;
     const char *k, *v;
     co_buf storage = CO_BUF_INIT;
-    while (co_map_next(m, &pos, &k, &klen, &v, &vlen)) {
+    while (Co_map_next(m, &pos, &k, &klen, &v, &vlen)) {
         char one[64];
         co_value val[2];
         size_t got = 0;
@@ -139,12 +139,12 @@ static int64_t largest_target(const co_map *m)
             continue;
         memcpy(one, v, vlen);
         one[vlen] = '\0';
-        co_buf_reset(&storage);
-        if (co_key_decode(one, val, 2, &got, &storage, NULL) == CO_OK && got == 1 &&
+        Co_buf_reset(&storage);
+        if (Co_key_decode(one, val, 2, &got, &storage, NULL) == CO_OK && got == 1 &&
             val[0].type == CO_INT && val[0].i > top)
             top = val[0].i;
     }
-    co_buf_release(&storage);
+    Co_buf_release(&storage);
     return top;
 }
 
@@ -219,7 +219,7 @@ static co_code draw_key(load *l, int64_t *out)
  * loaded columns, with the target key kept from before (kd.reuse), or, when
  * drawing (not verifying), a new one; when verifying a row the id map does
  * not know, the text "no target key: source key [...]". */
-co_code co_keyed_row(load *l, const co_value *row, const co_buf *key, bool draw,
+co_code Co_keyed_row(load *l, const co_value *row, const co_buf *key, bool draw,
                      const co_value **out)
 {
     keyed *k = &l->kd;
@@ -227,17 +227,17 @@ co_code co_keyed_row(load *l, const co_value *row, const co_buf *key, bool draw,
         k->row[j] = k->from[j] >= 0 ? row[k->from[j]] : co_null();
     const char *t;
     size_t tlen;
-    co_buf_reset(&k->text);
+    Co_buf_reset(&k->text);
     co_value *v = &k->row[k->tk];
     *out = k->row;
-    if (k->reuse && co_map_get(k->reuse, key->data, key->len, &t, &tlen)) {
+    if (k->reuse && Co_map_get(k->reuse, key->data, key->len, &t, &tlen)) {
         char one[128];
         size_t got = 0;
         if (tlen >= sizeof one)
             return co_error_set(l->err, CO_ESTATE, "state: target key too long");
         memcpy(one, t, tlen);
         one[tlen] = '\0';
-        co_code rc = co_key_decode(one, v, 1, &got, &k->text, l->err);
+        co_code rc = Co_key_decode(one, v, 1, &got, &k->text, l->err);
         return rc == CO_OK && got != 1
                    ? co_error_set(l->err, CO_ESTATE, "state: target key %s is not one value", one)
                    : rc;
@@ -245,7 +245,7 @@ co_code co_keyed_row(load *l, const co_value *row, const co_buf *key, bool draw,
     if (!draw) {
         /* Verifying a row the id map does not know: it is missing from the
          * target, and its finding names its source key. */
-        co_buf_printf(&k->text, "no target key: source key %.*s", (int)key->len, key->data);
+        Co_buf_printf(&k->text, "no target key: source key %.*s", (int)key->len, key->data);
         *v = co_text(k->text.data, k->text.len);
         return k->text.failed ? co_error_set(l->err, CO_ENOMEM, "out of memory") : CO_OK;
     }
@@ -254,7 +254,7 @@ co_code co_keyed_row(load *l, const co_value *row, const co_buf *key, bool draw,
         co_code rc = make_uuid(uuid, l->err);
         if (rc != CO_OK)
             return rc;
-        co_buf_adds(&k->text, uuid);
+        Co_buf_adds(&k->text, uuid);
         *v = co_text(k->text.data, 36);
         return k->text.failed ? co_error_set(l->err, CO_ENOMEM, "out of memory") : CO_OK;
     }
@@ -267,16 +267,16 @@ co_code co_keyed_row(load *l, const co_value *row, const co_buf *key, bool draw,
 
 /* Sets up the target's columns of an entity with a target_key; reuse is its
  * id map from before (or NULL). */
-co_code co_keyed_open(load *l, const co_map *reuse)
+co_code Co_keyed_open(load *l, const co_map *reuse)
 {
     if (!l->e->target_key)
         return CO_OK;
     co_layout lay;
-    co_code rc = co_entity_layout(l->s, l->e, (const char *const *)l->names, l->ncols, &lay, l->err);
+    co_code rc = Co_entity_layout(l->s, l->e, (const char *const *)l->names, l->ncols, &lay, l->err);
     if (rc != CO_OK)
         return rc;
     if (lay.n > 256) {
-        co_layout_release(&lay);
+        Co_layout_release(&lay);
         return co_error_set(l->err, CO_EUNSUPPORTED, "queries of more than 256 columns are not supported");
     }
     l->kd.on = true;
@@ -287,16 +287,16 @@ co_code co_keyed_open(load *l, const co_map *reuse)
     l->kd.tk = lay.tk;
     l->kd.reuse = reuse;
     l->kd.floor = reuse && !lay.uuid ? largest_target(reuse) : 0;
-    co_map_init(&l->kd.pending);
+    Co_map_init(&l->kd.pending);
     return CO_OK;
 }
 
-void co_keyed_release(keyed *k)
+void Co_keyed_release(keyed *k)
 {
     free(k->names);
     free(k->from);
     free(k->pool);
-    co_map_release(&k->pending);
-    co_buf_release(&k->text);
+    Co_map_release(&k->pending);
+    Co_buf_release(&k->text);
     memset(k, 0, sizeof *k);
 }

@@ -29,8 +29,8 @@ static void encode_key(load *l, const co_value *row, co_buf *out)
     co_value vals[64];
     for (size_t k = 0; k < l->e->nkey; k++)
         vals[k] = row[l->key_idx[k]];
-    co_buf_reset(out);
-    co_key_encode(out, vals, l->e->nkey);
+    Co_buf_reset(out);
+    Co_key_encode(out, vals, l->e->nkey);
 }
 
 /* Writes a reject of the row (columns names, ncols of them) whose canonical
@@ -42,9 +42,9 @@ static co_code reject_as(load *l, const co_buf *key, const co_value *row, const 
     if (l->sink) /* verifying: the journal holds the rejects */
         return CO_OK;
     entity_keys *mine = &l->keys[l->index];
-    if (mine->referenced && !co_map_put(&mine->rejected, key->data, key->len, "", 0))
+    if (mine->referenced && !Co_map_put(&mine->rejected, key->data, key->len, "", 0))
         return co_error_set(l->err, CO_ENOMEM, "out of memory");
-    return co_rejects_add(l->rejects, l->e->name, co_buf_str(key), rule, reason, row, names,
+    return Co_rejects_add(l->rejects, l->e->name, co_buf_str(key), rule, reason, row, names,
                           row ? ncols : 0, l->err);
 }
 
@@ -61,16 +61,16 @@ static co_code members_keep(load *l, const co_buf *key, const co_merged *m)
 {
     co_buf rec = CO_BUF_INIT;
     for (size_t i = 0; i < m->nmembers; i++) {
-        co_buf_adds(&rec, m->members[i]);
-        co_buf_addc(&rec, '\0');
-        co_buf_adds(&rec, m->how[i]);
-        co_buf_addc(&rec, '\0');
-        co_buf_printf(&rec, "%.6f", m->score[i]);
-        co_buf_addc(&rec, '\0');
+        Co_buf_adds(&rec, m->members[i]);
+        Co_buf_addc(&rec, '\0');
+        Co_buf_adds(&rec, m->how[i]);
+        Co_buf_addc(&rec, '\0');
+        Co_buf_printf(&rec, "%.6f", m->score[i]);
+        Co_buf_addc(&rec, '\0');
     }
-    bool ok = !rec.failed && co_map_put(&l->members, key->data, key->len, rec.data ? rec.data : "",
+    bool ok = !rec.failed && Co_map_put(&l->members, key->data, key->len, rec.data ? rec.data : "",
                                         rec.len);
-    co_buf_release(&rec);
+    Co_buf_release(&rec);
     return ok ? CO_OK : co_error_set(l->err, CO_ENOMEM, "out of memory");
 }
 
@@ -93,7 +93,7 @@ static co_code members_loaded(load *l, const co_buf *key, const co_buf *target)
 {
     const char *rec;
     size_t len;
-    if (!co_map_get(&l->members, key->data, key->len, &rec, &len))
+    if (!Co_map_get(&l->members, key->data, key->len, &rec, &len))
         return CO_OK;
     entity_keys *mine = &l->keys[l->index];
     co_code rc = CO_OK;
@@ -102,9 +102,9 @@ static co_code members_loaded(load *l, const co_buf *key, const co_buf *target)
          rc == CO_OK && next_member(&p, end, &member, &how, &score);) {
         size_t mlen = strlen(member);
         l->counts.merged++;
-        if (!co_map_put(&mine->merged, member, mlen, target->data, target->len) ||
+        if (!Co_map_put(&mine->merged, member, mlen, target->data, target->len) ||
             (mine->referenced &&
-             !co_map_put(&mine->loaded, member, mlen, target->data, target->len)))
+             !Co_map_put(&mine->loaded, member, mlen, target->data, target->len)))
             rc = co_error_set(l->err, CO_ENOMEM, "out of memory");
         if (rc == CO_OK)
             rc = co_state_idmap_add(l->s->state, l->t->key, l->e->name, member, target->data,
@@ -122,7 +122,7 @@ static co_code members_refused(load *l, const co_buf *key, const char *reason)
 {
     const char *rec;
     size_t len;
-    if (!co_map_get(&l->members, key->data, key->len, &rec, &len))
+    if (!Co_map_get(&l->members, key->data, key->len, &rec, &len))
         return CO_OK;
     co_code rc = CO_OK;
     char why[512];
@@ -132,15 +132,15 @@ static co_code members_refused(load *l, const co_buf *key, const char *reason)
     for (const char *p = rec, *end = rec + len;
          rc == CO_OK && next_member(&p, end, &member, &how, &score);) {
         co_buf mk = CO_BUF_INIT;
-        co_buf_adds(&mk, member);
+        Co_buf_adds(&mk, member);
         rc = reject(l, &mk, NULL, "merged_refused", why);
-        co_buf_release(&mk);
+        Co_buf_release(&mk);
     }
     return rc;
 }
 
 /* The loader applied a row: count it and remember where its key went. */
-void co_load_on_loaded(void *ctx, const co_value *row, size_t ncols)
+void Co_load_on_loaded(void *ctx, const co_value *row, size_t ncols)
 {
     load *l = ctx;
     (void)ncols;
@@ -155,17 +155,17 @@ void co_load_on_loaded(void *ctx, const co_value *row, size_t ncols)
         return;
     if (l->kd.on) {
         /* The target key it was given; the source key it was put with. */
-        co_buf_reset(&l->exact_key);
-        co_key_encode_exact(&l->exact_key, &row[l->kd.tk], 1);
+        Co_buf_reset(&l->exact_key);
+        Co_key_encode_exact(&l->exact_key, &row[l->kd.tk], 1);
         const char *src;
         size_t slen;
-        if (!co_map_get(&l->kd.pending, l->exact_key.data, l->exact_key.len, &src, &slen)) {
+        if (!Co_map_get(&l->kd.pending, l->exact_key.data, l->exact_key.len, &src, &slen)) {
             l->callback_rc = co_error_set(l->err, CO_EINTERNAL, "a loaded row's key %s was not put",
                                           co_buf_str(&l->exact_key));
             return;
         }
-        co_buf_reset(&l->loaded_key);
-        co_buf_add(&l->loaded_key, src, slen);
+        Co_buf_reset(&l->loaded_key);
+        Co_buf_add(&l->loaded_key, src, slen);
     } else {
         encode_key(l, row, &l->loaded_key);
         /* No merges yet: a row keeps its key in the target, with the types the
@@ -173,12 +173,12 @@ void co_load_on_loaded(void *ctx, const co_value *row, size_t ncols)
         co_value kv[64];
         for (size_t k = 0; k < l->e->nkey; k++)
             kv[k] = row[l->key_idx[k]];
-        co_buf_reset(&l->exact_key);
-        co_key_encode_exact(&l->exact_key, kv, l->e->nkey);
+        Co_buf_reset(&l->exact_key);
+        Co_key_encode_exact(&l->exact_key, kv, l->e->nkey);
     }
     const co_buf *k = &l->loaded_key, *target = &l->exact_key;
     if ((mine->referenced || l->keep_loaded) &&
-        !co_map_put(&mine->loaded, k->data, k->len, target->data, target->len))
+        !Co_map_put(&mine->loaded, k->data, k->len, target->data, target->len))
         l->callback_rc = co_error_set(l->err, CO_ENOMEM, "out of memory");
     else if (l->track_ids && !l->kd.on)
         l->callback_rc = co_state_idmap_add(l->s->state, l->t->key, l->e->name, k->data,
@@ -188,7 +188,7 @@ void co_load_on_loaded(void *ctx, const co_value *row, size_t ncols)
 }
 
 /* The loader reports a row the destination refused. */
-void co_load_on_refused(void *ctx, const co_value *row, size_t ncols, const char *rule,
+void Co_load_on_refused(void *ctx, const co_value *row, size_t ncols, const char *rule,
                         const char *reason, const char *sqlstate)
 {
     load *l = ctx;
@@ -197,13 +197,13 @@ void co_load_on_refused(void *ctx, const co_value *row, size_t ncols, const char
     if (l->callback_rc != CO_OK)
         return;
     if (l->kd.on) {
-        co_buf_reset(&l->tmp);
-        co_key_encode_exact(&l->tmp, &row[l->kd.tk], 1);
+        Co_buf_reset(&l->tmp);
+        Co_key_encode_exact(&l->tmp, &row[l->kd.tk], 1);
         const char *src;
         size_t slen;
-        co_buf_reset(&l->loaded_key);
-        if (co_map_get(&l->kd.pending, l->tmp.data, l->tmp.len, &src, &slen))
-            co_buf_add(&l->loaded_key, src, slen);
+        Co_buf_reset(&l->loaded_key);
+        if (Co_map_get(&l->kd.pending, l->tmp.data, l->tmp.len, &src, &slen))
+            Co_buf_add(&l->loaded_key, src, slen);
         if (l->track_ids && l->loaded_key.len) /* written when put (put_row) */
             l->callback_rc = co_state_idmap_delete(l->s->state, l->t->key, l->e->name,
                                                    co_buf_str(&l->loaded_key), l->err);
@@ -224,7 +224,7 @@ static bool admit_row(load *l, co_value *row, co_buf *storage, co_code *rc)
     char reason[192];
     for (size_t i = 0; i < l->ncols; i++) {
         size_t bad;
-        if (row[i].type == CO_TEXT && !co_utf8_valid(row[i].s, row[i].len, &bad)) {
+        if (row[i].type == CO_TEXT && !Co_utf8_valid(row[i].s, row[i].len, &bad)) {
             snprintf(reason, sizeof reason, "column %s is not valid UTF-8 (byte 0x%02x at offset %zu)",
                      l->names[i], (unsigned char)row[i].s[bad], bad);
             *rc = reject(l, &l->key, row, "invalid_utf8", reason);
@@ -236,13 +236,13 @@ static bool admit_row(load *l, co_value *row, co_buf *storage, co_code *rc)
         if (v->type == CO_NULL)
             continue;
         entity_keys *parent = &l->keys[l->refs[r].parent];
-        co_buf_reset(&l->tmp);
-        co_key_encode(&l->tmp, v, 1);
+        Co_buf_reset(&l->tmp);
+        Co_key_encode(&l->tmp, v, 1);
         const char *target;
         size_t tlen;
-        if (co_map_get(&parent->loaded, l->tmp.data, l->tmp.len, &target, &tlen)) {
+        if (Co_map_get(&parent->loaded, l->tmp.data, l->tmp.len, &target, &tlen)) {
             if (co_map_count(&parent->merged) &&
-                co_map_get(&parent->merged, l->tmp.data, l->tmp.len, NULL, NULL))
+                Co_map_get(&parent->merged, l->tmp.data, l->tmp.len, NULL, NULL))
                 l->row_remapped = true;
             if (tlen == l->tmp.len && memcmp(target, l->tmp.data, tlen) == 0)
                 continue; /* the key did not change */
@@ -254,13 +254,13 @@ static bool admit_row(load *l, co_value *row, co_buf *storage, co_code *rc)
             }
             memcpy(copy, target, tlen);
             copy[tlen] = '\0';
-            *rc = co_key_decode(copy, v, 1, &n, storage, l->err);
+            *rc = Co_key_decode(copy, v, 1, &n, storage, l->err);
             if (*rc != CO_OK)
                 return false;
             continue;
         }
         const char *parent_name = l->s->project->entities[l->refs[r].parent].name;
-        bool was_rejected = co_map_get(&parent->rejected, l->tmp.data, l->tmp.len, NULL, NULL);
+        bool was_rejected = Co_map_get(&parent->rejected, l->tmp.data, l->tmp.len, NULL, NULL);
         /* The value as written in the key, without the brackets of a one-value key. */
         int vlen = (int)(l->tmp.len > 2 ? l->tmp.len - 2 : 0);
         char full[320];
@@ -284,13 +284,13 @@ static co_code commit_batch(load *l, co_loader *loader, bool reopen)
     if (rc == CO_OK)
         rc = l->callback_rc;
     if (l->kd.on) { /* every row put was reported */
-        co_map_release(&l->kd.pending);
-        co_map_init(&l->kd.pending);
+        Co_map_release(&l->kd.pending);
+        Co_map_init(&l->kd.pending);
         if (l->kd.until_commit)
             l->kd.npool = l->kd.used = 0; /* SQLite: ours only while the transaction lasts */
     }
     if (rc == CO_OK)
-        rc = co_rejects_sync(l->rejects, l->err);
+        rc = Co_rejects_sync(l->rejects, l->err);
     if (rc == CO_OK)
         rc = co_state_commit(l->s->state, l->err);
     if (rc == CO_OK)
@@ -303,9 +303,9 @@ static co_code commit_batch(load *l, co_loader *loader, bool reopen)
 }
 
 /* Sets up column names, key and ref positions from the open cursor. */
-co_code co_load_describe(load *l, co_cursor *c)
+co_code Co_load_describe(load *l, co_cursor *c)
 {
-    size_t extra = l->merger ? co_merger_extra(l->merger) : 0;
+    size_t extra = l->merger ? Co_merger_extra(l->merger) : 0;
     l->ncols = co_cursor_ncols(c) > extra ? co_cursor_ncols(c) - extra : 0;
     l->names = calloc(l->ncols ? l->ncols : 1, sizeof *l->names);
     l->refs = calloc(l->e->nrefs ? l->e->nrefs : 1, sizeof *l->refs);
@@ -318,14 +318,14 @@ co_code co_load_describe(load *l, co_cursor *c)
     if (l->e->nkey > 64)
         return co_error_set(l->err, CO_EPROJECT, "a key has more than 64 columns");
     for (size_t k = 0; k < l->e->nkey; k++) {
-        int idx = co_column_index(l->names, l->ncols, l->e->key[k]);
+        int idx = Co_column_index(l->names, l->ncols, l->e->key[k]);
         if (idx < 0)
             return co_error_set(l->err, CO_EPROJECT, "key column \"%s\" is not among the query's columns",
                                 l->e->key[k]);
         l->key_idx[k] = (size_t)idx;
     }
     for (size_t r = 0; r < l->e->nrefs; r++) {
-        int idx = co_column_index(l->names, l->ncols, l->e->refs[r].column);
+        int idx = Co_column_index(l->names, l->ncols, l->e->refs[r].column);
         int parent = co_project_entity_index(l->s->project, l->e->refs[r].entity);
         if (idx < 0)
             return co_error_set(l->err, CO_EPROJECT, "refs column \"%s\" is not among the query's columns",
@@ -344,16 +344,16 @@ co_code co_load_describe(load *l, co_cursor *c)
         l->collapse |= in_key && l->s->project->entities[parent].merge != NULL;
     }
     if (l->merger)
-        return co_merger_bind(l->merger, l->names, l->ncols, l->key_idx, l->err);
+        return Co_merger_bind(l->merger, l->names, l->ncols, l->key_idx, l->err);
     return CO_OK;
 }
 
 static co_code count_rows(load *l, co_param *tenant, int64_t *total)
 {
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql, "SELECT count(*) FROM (%s\n)", l->e->query);
+    Co_buf_printf(&sql, "SELECT count(*) FROM (%s\n)", l->e->query);
     co_code rc = co_store_query_int(l->s->source, co_buf_str(&sql), tenant, 1, total, NULL, l->err);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     return rc;
 }
 
@@ -376,21 +376,21 @@ static co_code put_row(load *l, const co_value *row, const co_buf *key)
         co_value kv[64];
         for (size_t k = 0; k < l->e->nkey; k++)
             kv[k] = row[l->key_idx[k]];
-        co_buf_reset(&l->tmp);
-        co_key_encode(&l->tmp, kv, l->e->nkey);
+        Co_buf_reset(&l->tmp);
+        Co_key_encode(&l->tmp, kv, l->e->nkey);
         const char *was;
         size_t wlen;
-        if (co_map_get(&l->collapsed, l->tmp.data, l->tmp.len, &was, &wlen)) {
+        if (Co_map_get(&l->collapsed, l->tmp.data, l->tmp.len, &was, &wlen)) {
             if (l->row_remapped || (wlen == 1 && was[0] == '1')) {
                 l->counts.merged++;
                 if (l->sink)
                     return CO_OK;
-                co_buf_reset(&l->exact_key);
-                co_key_encode_exact(&l->exact_key, kv, l->e->nkey);
+                Co_buf_reset(&l->exact_key);
+                Co_key_encode_exact(&l->exact_key, kv, l->e->nkey);
                 return co_state_merge_add(l->s->state, l->t->key, l->e->name, co_buf_str(key),
                                           co_buf_str(&l->exact_key), "parent", -1, l->err);
             }
-        } else if (!co_map_put(&l->collapsed, l->tmp.data, l->tmp.len,
+        } else if (!Co_map_put(&l->collapsed, l->tmp.data, l->tmp.len,
                                l->row_remapped ? "1" : "0", 1)) {
             return co_error_set(l->err, CO_ENOMEM, "out of memory");
         }
@@ -398,31 +398,31 @@ static co_code put_row(load *l, const co_value *row, const co_buf *key)
     const co_value *out = row;
     co_code rc;
     if (l->sink) {
-        if (l->kd.on && (rc = co_keyed_row(l, row, key, false, &out)) != CO_OK)
+        if (l->kd.on && (rc = Co_keyed_row(l, row, key, false, &out)) != CO_OK)
             return rc;
         return l->sink(l->sink_ctx, out, l->err);
     }
     if (mine->referenced || l->track_ids) {
-        if (co_map_get(&l->put_keys, key->data, key->len, NULL, NULL))
+        if (Co_map_get(&l->put_keys, key->data, key->len, NULL, NULL))
             /* The id map needs one row per key; the target may not say so. */
             return reject(l, key, row, "duplicate_key",
                           "another row of this tenant has the same key");
-        if (!co_map_put(&l->put_keys, key->data, key->len, "", 0))
+        if (!Co_map_put(&l->put_keys, key->data, key->len, "", 0))
             return co_error_set(l->err, CO_ENOMEM, "out of memory");
     }
     if (l->kd.on) {
-        if ((rc = co_keyed_row(l, row, key, true, &out)) != CO_OK)
+        if ((rc = Co_keyed_row(l, row, key, true, &out)) != CO_OK)
             return rc;
-        co_buf_reset(&l->tmp);
-        co_key_encode_exact(&l->tmp, &out[l->kd.tk], 1);
-        if (l->tmp.failed || !co_map_put(&l->kd.pending, l->tmp.data, l->tmp.len, key->data,
+        Co_buf_reset(&l->tmp);
+        Co_key_encode_exact(&l->tmp, &out[l->kd.tk], 1);
+        if (l->tmp.failed || !Co_map_put(&l->kd.pending, l->tmp.data, l->tmp.len, key->data,
                                          key->len))
             return co_error_set(l->err, CO_ENOMEM, "out of memory");
         /* The id map is written as the row is put, not once the destination
          * has it: the journal's inserts then overlap the destination's work
          * on the batch (a COPY streaming), instead of following it. A row
          * the destination refuses takes its id map row back
-         * (co_load_on_refused); the journal commits after the destination
+         * (Co_load_on_refused); the journal commits after the destination
          * flushed, so the two never disagree once committed. */
         if (l->track_ids && (rc = co_state_idmap_add(l->s->state, l->t->key, l->e->name,
                                                      co_buf_str(key), co_buf_str(&l->tmp),
@@ -434,7 +434,7 @@ static co_code put_row(load *l, const co_value *row, const co_buf *key)
 }
 
 /* A cluster of rows came out of the merger as one row. */
-co_code co_load_on_merged(void *ctx, const co_merged *m, co_error *err)
+co_code Co_load_on_merged(void *ctx, const co_merged *m, co_error *err)
 {
     load *l = ctx;
     (void)err;
@@ -443,46 +443,46 @@ co_code co_load_on_merged(void *ctx, const co_merged *m, co_error *err)
     co_code rc = l->sink ? CO_OK : members_keep(l, &key, m);
     if (rc == CO_OK)
         rc = put_row(l, m->row, &key);
-    co_buf_release(&key);
+    Co_buf_release(&key);
     return rc;
 }
 
 /* One source row on its way: left out when its key is in skip (the journal's
  * rejects, for verification), checked (admit_row), then through the merger
  * when the entity merges, and put. */
-co_code co_load_take_row(load *l, co_value *row, co_buf *storage, const co_map *skip)
+co_code Co_load_take_row(load *l, co_value *row, co_buf *storage, const co_map *skip)
 {
     encode_key(l, row, &l->key);
-    co_buf_reset(storage);
+    Co_buf_reset(storage);
     l->row_remapped = false;
     co_code rc = CO_OK;
-    if ((skip && co_map_get(skip, l->key.data, l->key.len, NULL, NULL)) ||
+    if ((skip && Co_map_get(skip, l->key.data, l->key.len, NULL, NULL)) ||
         !admit_row(l, row, storage, &rc))
         return rc == CO_OK && l->merger
-                   ? co_merger_drop(l->merger, l->key.data, l->key.len, l->err)
+                   ? Co_merger_drop(l->merger, l->key.data, l->key.len, l->err)
                    : rc;
     bool held = false;
     if (l->merger)
-        rc = co_merger_put(l->merger, row, l->key.data, l->key.len, &held, l->err);
+        rc = Co_merger_put(l->merger, row, l->key.data, l->key.len, &held, l->err);
     return rc == CO_OK && !held ? put_row(l, row, &l->key) : rc;
 }
 
-co_code co_load_rows(load *l, co_cursor *c, co_loader *loader, const co_migrate_options *opt,
+co_code Co_load_rows(load *l, co_cursor *c, co_loader *loader, const co_migrate_options *opt,
                      int64_t total)
 {
     co_value row[256];
-    size_t width = l->ncols + (l->merger ? co_merger_extra(l->merger) : 0);
+    size_t width = l->ncols + (l->merger ? Co_merger_extra(l->merger) : 0);
     if (width > 256)
         return co_error_set(l->err, CO_EUNSUPPORTED, "queries of more than 256 columns are not supported");
     size_t batch = l->s->project->batch_size, in_batch = 0;
     co_buf storage = CO_BUF_INIT; /* remapped ref values */
     /* The next rows are read on a thread of their own while these load (reader.h). */
     co_reader *reader = NULL;
-    co_code rc = co_reader_wanted() ? co_reader_start(c, width, &reader, l->err) : CO_OK;
+    co_code rc = Co_reader_wanted() ? Co_reader_start(c, width, &reader, l->err) : CO_OK;
     bool has_row;
     const co_value *read = NULL;
     while (rc == CO_OK &&
-           (rc = reader ? co_reader_next(reader, &read, &has_row, l->err)
+           (rc = reader ? Co_reader_next(reader, &read, &has_row, l->err)
                         : co_cursor_next(c, &has_row, l->err)) == CO_OK &&
            has_row) {
         l->counts.source_rows++;
@@ -498,7 +498,7 @@ co_code co_load_rows(load *l, co_cursor *c, co_loader *loader, const co_migrate_
             if (rc != CO_OK)
                 break;
         }
-        rc = co_load_take_row(l, row, &storage, NULL);
+        rc = Co_load_take_row(l, row, &storage, NULL);
         if (rc != CO_OK)
             break;
         if (++in_batch >= batch) {
@@ -510,19 +510,19 @@ co_code co_load_rows(load *l, co_cursor *c, co_loader *loader, const co_migrate_
         if ((l->counts.source_rows & 4095) == 0)
             report(l, opt, total, false);
     }
-    co_reader_stop(reader);
+    Co_reader_stop(reader);
     if (rc == CO_OK && l->merger)
-        rc = co_merger_finish(l->merger, l->err);
-    co_buf_release(&storage);
+        rc = Co_merger_finish(l->merger, l->err);
+    Co_buf_release(&storage);
     return rc;
 }
 
-co_code co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
+co_code Co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
                        const co_map *reuse)
 {
     co_param tenant = {":tenant", l->t->value};
     int64_t total = -1;
-    double started = co_clock_mono();
+    double started = Co_clock_mono();
     char step[160];
     snprintf(step, sizeof step, "load:%s", l->e->name);
     co_code rc = co_state_step_begin(l->s->state, run_id, step, l->e->name, l->err);
@@ -535,18 +535,18 @@ co_code co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
     }
     co_cursor *c = NULL;
     if (rc == CO_OK && l->e->merge)
-        rc = co_merger_open(l->s, l->t, l->e, co_load_on_merged, l, &l->merger, l->err);
+        rc = Co_merger_open(l->s, l->t, l->e, Co_load_on_merged, l, &l->merger, l->err);
     if (rc == CO_OK)
-        rc = co_store_query(l->s->source, l->merger ? co_merger_query(l->merger) : l->e->query,
+        rc = co_store_query(l->s->source, l->merger ? Co_merger_query(l->merger) : l->e->query,
                             &tenant, 1, &c, l->err);
     if (rc == CO_OK)
-        rc = co_load_describe(l, c);
+        rc = Co_load_describe(l, c);
     if (rc == CO_OK)
-        rc = co_keyed_open(l, reuse);
+        rc = Co_keyed_open(l, reuse);
     /* Keys kept from before are not drawn again. */
     l->kd.expect = total < 0 ? -1 : total - (int64_t)(reuse ? co_map_count(reuse) : 0);
     co_loader *loader = NULL;
-    co_load_events events = {co_load_on_loaded, co_load_on_refused, l};
+    co_load_events events = {Co_load_on_loaded, Co_load_on_refused, l};
     if (rc == CO_OK)
         rc = co_loader_open(l->s->dest, l->e->target, l->kd.on ? l->kd.names : l->names,
                             l->kd.on ? l->kd.n : l->ncols, &events, &loader, l->err);
@@ -561,7 +561,7 @@ co_code co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
             co_store_rollback(l->s->dest);
     }
     if (rc == CO_OK)
-        rc = co_load_rows(l, c, loader, opt, total);
+        rc = Co_load_rows(l, c, loader, opt, total);
     if (rc == CO_OK)
         rc = commit_batch(l, loader, false);
     if (rc != CO_OK && in_txn) {
@@ -570,7 +570,7 @@ co_code co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
     }
     co_loader_close(loader);
     co_cursor_close(c);
-    l->counts.seconds = co_clock_mono() - started;
+    l->counts.seconds = Co_clock_mono() - started;
     if (rc == CO_OK) {
         report(l, opt, total, true);
         rc = co_state_step_end(l->s->state, run_id, step, "done", l->counts.source_rows,

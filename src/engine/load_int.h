@@ -33,7 +33,7 @@ typedef struct ref_col {
 typedef struct keyed {
     bool on;
     bool uuid;             /* the target key is a UUID that cutover makes */
-    const char **names;    /* the columns loaded (co_entity_layout) */
+    const char **names;    /* the columns loaded (Co_entity_layout) */
     int *from;             /* per loaded column: its output column, -1 for the target key */
     size_t n;
     size_t tk;             /* the target key's place among the loaded columns */
@@ -113,69 +113,69 @@ typedef struct key_sets {
 
 /* migrate.c */
 /* Reads the journal's id map of entity e for tenant t into m. */
-co_code co_idmap_load(co_session *s, const co_tenant *t, const co_entity *e, co_map *m,
+co_code Co_idmap_load(co_session *s, const co_tenant *t, const co_entity *e, co_map *m,
                       co_error *err);
 /* Frees the key maps of every entity, and keys. */
-void co_entity_keys_free(const co_project *p, entity_keys *keys);
+void Co_entity_keys_free(const co_project *p, entity_keys *keys);
 /* Marks which entities later entities reference. */
-void co_mark_referenced(const co_project *p, entity_keys *keys);
+void Co_mark_referenced(const co_project *p, entity_keys *keys);
 /* Frees what a load allocated, not the load itself. */
-void co_load_release(load *l);
-char *co_path_join(const char *dir, const char *rel);
+void Co_load_release(load *l);
+char *Co_path_join(const char *dir, const char *rel);
 
 /* load.c */
 /* Sets up column names, key and ref positions from the open cursor. */
-co_code co_load_describe(load *l, co_cursor *c);
-co_code co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
+co_code Co_load_describe(load *l, co_cursor *c);
+co_code Co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
                        const co_map *reuse);
-co_code co_load_rows(load *l, co_cursor *c, co_loader *loader, const co_migrate_options *opt,
+co_code Co_load_rows(load *l, co_cursor *c, co_loader *loader, const co_migrate_options *opt,
                      int64_t total);
 /* The loader applied a row: count it and remember where its key went. */
-void co_load_on_loaded(void *ctx, const co_value *row, size_t ncols);
+void Co_load_on_loaded(void *ctx, const co_value *row, size_t ncols);
 /* The loader reports a row the destination refused. */
-void co_load_on_refused(void *ctx, const co_value *row, size_t ncols, const char *rule,
+void Co_load_on_refused(void *ctx, const co_value *row, size_t ncols, const char *rule,
                         const char *reason, const char *sqlstate);
 /* A cluster of rows came out of the merger as one row. */
-co_code co_load_on_merged(void *ctx, const co_merged *m, co_error *err);
+co_code Co_load_on_merged(void *ctx, const co_merged *m, co_error *err);
 /* One source row on its way: left out when its key is in skip (the journal's
  * rejects, for verification), checked (admit_row), then through the merger
  * when the entity merges, and put. */
-co_code co_load_take_row(load *l, co_value *row, co_buf *storage, const co_map *skip);
+co_code Co_load_take_row(load *l, co_value *row, co_buf *storage, const co_map *skip);
 
 /* keyed.c */
-int co_column_index(const char **names, size_t n, const char *name);
+int Co_column_index(const char **names, size_t n, const char *name);
 /* Sets up the target's columns of an entity with a target_key; reuse is its
  * id map from before (or NULL). */
-co_code co_keyed_open(load *l, const co_map *reuse);
-void co_keyed_release(keyed *k);
+co_code Co_keyed_open(load *l, const co_map *reuse);
+void Co_keyed_release(keyed *k);
 /* The row of the target for a source row whose canonical key is key: the
  * loaded columns, with the target key kept from before (kd.reuse), or, when
  * drawing (not verifying), a new one; when verifying a row the id map does
  * not know, the text "no target key: source key [...]". */
-co_code co_keyed_row(load *l, const co_value *row, const co_buf *key, bool draw,
+co_code Co_keyed_row(load *l, const co_value *row, const co_buf *key, bool draw,
                      const co_value **out);
 
 /* refresh.c */
-co_code co_refresh_drop_rows(co_refresh *r, const co_entity *e, bool tracked,
+co_code Co_refresh_drop_rows(co_refresh *r, const co_entity *e, bool tracked,
                              const char *const *cols, size_t n, size_t nsets,
                              const co_param *params, size_t np,
                              target_side *ts, co_error *err);
-/* The parameters of co_match_sql: :tenant, then :m0 ... Names live in names
+/* The parameters of Co_match_sql: :tenant, then :m0 ... Names live in names
  * (24 bytes each). */
-co_param *co_match_params(const co_tenant *t, const co_value *vals, size_t count, char *names,
+co_param *Co_match_params(const co_tenant *t, const co_value *vals, size_t count, char *names,
                           size_t *np);
 /* The WHERE text that picks the rows of the value sets: "c" IN (:m0, :m1, ...)
  * for one column, ("a" IS :m0 AND "b" IS :m1) OR ... for several (IS being
  * co_store_key_eq_op); with the tenant column on the target side. Parameters
  * are :m0, :m1, ... in order. */
-void co_match_sql(co_store *st, const co_entity *e, bool on_target, const char *const *cols,
+void Co_match_sql(co_store *st, const co_entity *e, bool on_target, const char *const *cols,
                   size_t n, size_t nsets, co_buf *out);
 
 /* refresh_merge.c */
 /* The value sets as the target holds them: each value that goes through an
  * id map (target_via) replaced by its target key; a set with a value the id
  * map does not know matches no row of the target and is left out. */
-co_code co_refresh_target_sets(co_refresh *r, size_t entity, const char *const *cols,
+co_code Co_refresh_target_sets(co_refresh *r, size_t entity, const char *const *cols,
                                const co_value *vals, size_t n, size_t nsets, target_side *ts,
                                key_sets *out, co_error *err);
 

@@ -32,7 +32,7 @@ static void pending_free(pending *p)
         return;
     free(p->records);
     free(p->offsets);
-    co_buf_release(&p->rows);
+    Co_buf_release(&p->rows);
     free(p);
 }
 
@@ -133,7 +133,7 @@ static bool lookup(const co_merger *m, const char *key, size_t klen, size_t *out
 {
     const char *val;
     size_t vlen;
-    if (!co_map_get(&m->index, key, klen, &val, &vlen) || vlen != sizeof *out)
+    if (!Co_map_get(&m->index, key, klen, &val, &vlen) || vlen != sizeof *out)
         return false;
     memcpy(out, val, sizeof *out);
     return true;
@@ -160,12 +160,12 @@ static co_code add_record(co_merger *m, const co_buf *key, co_error *err)
     }
     size_t i = m->n;
     m->key_at[i] = m->keys.len;
-    co_buf_add(&m->keys, key->data, key->len);
-    co_buf_addc(&m->keys, '\0');
+    Co_buf_add(&m->keys, key->data, key->len);
+    Co_buf_addc(&m->keys, '\0');
     m->parent[i] = i;
     m->how[i] = NULL;
     m->score[i] = -1;
-    if (m->keys.failed || !co_map_put(&m->index, key->data, key->len, &i, sizeof i))
+    if (m->keys.failed || !Co_map_put(&m->index, key->data, key->len, &i, sizeof i))
         return co_error_set(err, CO_ENOMEM, "out of memory");
     m->n++;
     return CO_OK;
@@ -177,12 +177,12 @@ static size_t add_text(co_buf *b, co_value v)
 {
     size_t at = b->len;
     switch (v.type) {
-    case CO_TEXT: co_buf_add(b, v.s, v.len); break;
-    case CO_INT: co_buf_add_int(b, v.i); break;
-    case CO_REAL: co_buf_printf(b, "%.15g", v.r); break;
+    case CO_TEXT: Co_buf_add(b, v.s, v.len); break;
+    case CO_INT: Co_buf_add_int(b, v.i); break;
+    case CO_REAL: Co_buf_printf(b, "%.15g", v.r); break;
     default: return SIZE_MAX;
     }
-    co_buf_addc(b, '\0');
+    Co_buf_addc(b, '\0');
     return at;
 }
 
@@ -192,14 +192,14 @@ static co_code link_record(co_merger *m, co_cursor *c, size_t at, co_error *err)
 {
     const co_merge *mg = m->e->merge;
     size_t nv = mg->nblocks + mg->ncompare;
-    co_buf_reset(&m->scratch);
+    Co_buf_reset(&m->scratch);
     for (size_t j = 0; j < nv; j++)
         m->text_at[j] = add_text(&m->scratch, co_cursor_value(c, at + j));
     if (m->scratch.failed)
         return co_error_set(err, CO_ENOMEM, "out of memory");
     for (size_t j = 0; j < nv; j++)
         m->texts[j] = m->text_at[j] == SIZE_MAX ? NULL : m->scratch.data + m->text_at[j];
-    return co_link_add(m->link, m->texts + mg->nblocks, m->texts, -1, err);
+    return Co_link_add(m->link, m->texts + mg->nblocks, m->texts, -1, err);
 }
 
 /* The pre-pass: every row's key, and the pairs equal on their `on` values. */
@@ -209,33 +209,33 @@ static co_code read_keys(co_merger *m, co_error *err)
     const co_merge *mg = e->merge;
     co_store *src = m->s->source;
     co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, "SELECT ");
+    Co_buf_adds(&sql, "SELECT ");
     for (size_t k = 0; k < e->nkey; k++) {
-        co_buf_adds(&sql, k ? ", " : "");
+        Co_buf_adds(&sql, k ? ", " : "");
         co_store_quote_ident(src, e->key[k], &sql);
     }
     for (size_t i = 0; i < mg->non; i++)
-        co_buf_printf(&sql, ", (%s)", mg->on[i]);
+        Co_buf_printf(&sql, ", (%s)", mg->on[i]);
     for (size_t i = 0; m->link && i < mg->nblocks; i++)
-        co_buf_printf(&sql, ", (%s)", mg->blocks[i]);
+        Co_buf_printf(&sql, ", (%s)", mg->blocks[i]);
     for (size_t i = 0; m->link && i < mg->ncompare; i++)
-        co_buf_printf(&sql, ", (%s)", mg->compare[i].expr);
-    co_buf_printf(&sql, " FROM (%s\n) AS merged", e->query);
+        Co_buf_printf(&sql, ", (%s)", mg->compare[i].expr);
+    Co_buf_printf(&sql, " FROM (%s\n) AS merged", e->query);
     co_param tenant = {":tenant", m->t->value};
     co_cursor *c = NULL;
     co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                             : co_store_query(src, co_buf_str(&sql), &tenant, 1, &c, err);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     co_map same; /* encoded `on` values -> first record */
-    co_map_init(&same);
+    Co_map_init(&same);
     co_buf key = CO_BUF_INIT, on = CO_BUF_INIT;
     co_value vals[64];
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         for (size_t k = 0; k < e->nkey && k < 64; k++)
             vals[k] = co_cursor_value(c, k);
-        co_buf_reset(&key);
-        co_key_encode(&key, vals, e->nkey);
+        Co_buf_reset(&key);
+        Co_key_encode(&key, vals, e->nkey);
         size_t i;
         if (lookup(m, key.data, key.len, &i))
             continue; /* a duplicate key: migrate rejects the second row */
@@ -251,24 +251,24 @@ static co_code read_keys(co_merger *m, co_error *err)
         }
         if (!usable)
             continue;
-        co_buf_reset(&on);
-        co_key_encode(&on, vals, mg->non);
+        Co_buf_reset(&on);
+        Co_key_encode(&on, vals, mg->non);
         const char *first;
         size_t flen;
         i = m->n - 1;
-        if (co_map_get(&same, on.data, on.len, &first, &flen)) {
+        if (Co_map_get(&same, on.data, on.len, &first, &flen)) {
             size_t f;
             memcpy(&f, first, sizeof f);
             if (!pairs_add(&m->same, f, i, -1, 0))
                 rc = co_error_set(err, CO_ENOMEM, "out of memory");
-        } else if (!co_map_put(&same, on.data, on.len, &i, sizeof i)) {
+        } else if (!Co_map_put(&same, on.data, on.len, &i, sizeof i)) {
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
         }
     }
     co_cursor_close(c);
-    co_map_release(&same);
-    co_buf_release(&key);
-    co_buf_release(&on);
+    Co_map_release(&same);
+    Co_buf_release(&key);
+    Co_buf_release(&on);
     if (rc != CO_OK)
         co_error_where(err, "reading the merge keys of entity %s", e->name);
     return rc;
@@ -316,7 +316,7 @@ static co_code link_open(co_merger *m, co_error *err)
     size_t n = mg->ncompare < CO_LINK_MAX_FIELDS ? mg->ncompare : CO_LINK_MAX_FIELDS;
     for (size_t i = 0; i < n; i++) {
         const co_merge_compare *c = &mg->compare[i];
-        fields[i] = (co_link_field){c->name ? c->name : c->expr, co_compare_kind_parse(c->by),
+        fields[i] = (co_link_field){c->name ? c->name : c->expr, Co_compare_kind_parse(c->by),
                                     c->weight, c->floor, c->agree_at, c->scale};
     }
     co_link_config cfg = {fields, n, mg->nblocks, mg->review_at, mg->merge_at, 0};
@@ -325,7 +325,7 @@ static co_code link_open(co_merger *m, co_error *err)
     m->texts = calloc(nv, sizeof *m->texts);
     if (!m->text_at || !m->texts)
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    co_code rc = co_link_new(&cfg, &m->link, err);
+    co_code rc = Co_link_new(&cfg, &m->link, err);
     if (rc != CO_OK)
         co_error_where(err, "the similar rule of entity %s", m->e->name);
     return rc;
@@ -339,7 +339,7 @@ static co_code add_similar(co_merger *m, co_error *err)
         return CO_OK;
     co_link_pair *found = NULL;
     size_t nfound = 0;
-    co_code rc = co_link_pairs(m->link, &found, &nfound, &m->link_stats, err);
+    co_code rc = Co_link_pairs(m->link, &found, &nfound, &m->link_stats, err);
     for (size_t i = 0; rc == CO_OK && i < nfound; i++) {
         const co_link_pair *p = &found[i];
         pairs *to = p->score >= m->e->merge->merge_at ? &m->similar : &m->doubtful;
@@ -347,7 +347,7 @@ static co_code add_similar(co_merger *m, co_error *err)
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }
     free(found);
-    co_link_free(m->link);
+    Co_link_free(m->link);
     m->link = NULL;
     return rc;
 }
@@ -374,14 +374,14 @@ static co_code keep_undecided(co_merger *m, co_error *err)
     if (m->doubtful.n == 0)
         return CO_OK;
     co_map decided;
-    co_map_init(&decided);
+    Co_map_init(&decided);
     size_t k[2];
     bool ok = true;
     for (size_t i = 0; ok && i < m->decided.n + m->apart.n; i++) {
         const struct pair *p = i < m->decided.n ? &m->decided.at[i]
                                                  : &m->apart.at[i - m->decided.n];
         pair_key(p->a, p->b, k);
-        ok = co_map_put(&decided, (const char *)k, sizeof k, "", 0);
+        ok = Co_map_put(&decided, (const char *)k, sizeof k, "", 0);
     }
     size_t kept = 0;
     for (size_t i = 0; ok && i < m->doubtful.n; i++) {
@@ -390,11 +390,11 @@ static co_code keep_undecided(co_merger *m, co_error *err)
         size_t vlen;
         pair_key(p.a, p.b, k);
         if (find(m, p.a) == find(m, p.b) ||
-            co_map_get(&decided, (const char *)k, sizeof k, &v, &vlen))
+            Co_map_get(&decided, (const char *)k, sizeof k, &v, &vlen))
             continue;
         m->doubtful.at[kept++] = p;
     }
-    co_map_release(&decided);
+    Co_map_release(&decided);
     if (!ok)
         return co_error_set(err, CO_ENOMEM, "out of memory");
     m->doubtful.n = kept;
@@ -414,7 +414,7 @@ static co_code count_clusters(co_merger *m, co_error *err)
     return CO_OK;
 }
 
-co_code co_merger_open(co_session *s, const co_tenant *t, const co_entity *e, co_merged_fn emit,
+co_code Co_merger_open(co_session *s, const co_tenant *t, const co_entity *e, co_merged_fn emit,
                        void *ctx, co_merger **out, co_error *err)
 {
     *out = NULL;
@@ -426,21 +426,21 @@ co_code co_merger_open(co_session *s, const co_tenant *t, const co_entity *e, co
     m->e = e;
     m->emit = emit;
     m->ctx = ctx;
-    co_map_init(&m->index);
+    Co_map_init(&m->index);
     const char *conds[MAX_PREFERS];
-    size_t nprefer = co_survive_prefers(e->merge, conds, MAX_PREFERS);
+    size_t nprefer = Co_survive_prefers(e->merge, conds, MAX_PREFERS);
     co_code rc = CO_OK;
     if (nprefer > MAX_PREFERS)
         rc = co_error_set(err, CO_EPROJECT, "merge of entity %s: more than %d prefer rules",
                           e->name, MAX_PREFERS);
-    co_buf_adds(&m->query, "SELECT *");
+    Co_buf_adds(&m->query, "SELECT *");
     for (size_t i = 0; i < nprefer && rc == CO_OK; i++) {
-        co_buf_printf(&m->query, ", CASE WHEN (%s) THEN 1 ELSE 0 END AS ", conds[i]);
+        Co_buf_printf(&m->query, ", CASE WHEN (%s) THEN 1 ELSE 0 END AS ", conds[i]);
         char alias[48];
         snprintf(alias, sizeof alias, "cutover_prefer_%zu", i + 1);
         co_store_quote_ident(s->source, alias, &m->query);
     }
-    co_buf_printf(&m->query, " FROM (%s\n) AS merging", e->query);
+    Co_buf_printf(&m->query, " FROM (%s\n) AS merging", e->query);
     m->nextra = nprefer;
     if (rc == CO_OK && m->query.failed)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
@@ -459,14 +459,14 @@ co_code co_merger_open(co_session *s, const co_tenant *t, const co_entity *e, co
     if (rc == CO_OK)
         rc = count_clusters(m, err);
     if (rc != CO_OK) {
-        co_merger_free(m);
+        Co_merger_free(m);
         return rc;
     }
     *out = m;
     return CO_OK;
 }
 
-void co_merger_free(co_merger *m)
+void Co_merger_free(co_merger *m)
 {
     if (!m)
         return;
@@ -483,29 +483,29 @@ void co_merger_free(co_merger *m)
     free(m->same.at);
     free(m->similar.at);
     free(m->doubtful.at);
-    co_link_free(m->link);
-    co_buf_release(&m->scratch);
+    Co_link_free(m->link);
+    Co_buf_release(&m->scratch);
     free(m->text_at);
     free(m->texts);
     free(m->by_cluster);
     free(m->cluster_at);
-    co_buf_release(&m->keys);
-    co_buf_release(&m->query);
-    co_map_release(&m->index);
-    co_survive_free(m->sv);
+    Co_buf_release(&m->keys);
+    Co_buf_release(&m->query);
+    Co_map_release(&m->index);
+    Co_survive_free(m->sv);
     free(m);
 }
 
-const char *co_merger_query(const co_merger *m) { return co_buf_str(&m->query); }
-size_t co_merger_extra(const co_merger *m) { return m->nextra; }
+const char *Co_merger_query(const co_merger *m) { return co_buf_str(&m->query); }
+size_t Co_merger_extra(const co_merger *m) { return m->nextra; }
 
-co_code co_merger_bind(co_merger *m, const char *const *names, size_t ncols,
+co_code Co_merger_bind(co_merger *m, const char *const *names, size_t ncols,
                        const size_t *key_idx, co_error *err)
 {
-    co_survive_free(m->sv);
+    Co_survive_free(m->sv);
     m->sv = NULL;
     m->ncols = ncols;
-    return co_survive_new(m->e->merge, names, ncols, key_idx, m->e->nkey, ncols, &m->sv, err);
+    return Co_survive_new(m->e->merge, names, ncols, key_idx, m->e->nkey, ncols, &m->sv, err);
 }
 
 /* Merges the rows a cluster received and hands the row to emit. */
@@ -528,7 +528,7 @@ static co_code close_cluster(co_merger *m, size_t root, co_error *err)
                      : co_error_set(err, CO_ENOMEM, "out of memory");
     for (size_t r = 0; rc == CO_OK && r < p->have; r++) {
         size_t n = 0;
-        rc = co_key_decode(p->rows.data + p->offsets[r], vals + r * width, width, &n, &texts[r],
+        rc = Co_key_decode(p->rows.data + p->offsets[r], vals + r * width, width, &n, &texts[r],
                            err);
         if (rc == CO_OK && n != width)
             rc = co_error_set(err, CO_EINTERNAL, "merge: a held row lost columns");
@@ -539,7 +539,7 @@ static co_code close_cluster(co_merger *m, size_t root, co_error *err)
     if (rc == CO_OK && p->have == 1) /* the others were rejected: the row as it is */
         memcpy(out, rows[0], m->ncols * sizeof *out);
     else if (rc == CO_OK)
-        rc = co_survive_apply(m->sv, rows, p->have, out, &survivor, err);
+        rc = Co_survive_apply(m->sv, rows, p->have, out, &survivor, err);
     size_t nm = 0;
     for (size_t r = 0; rc == CO_OK && r < p->have; r++) {
         if (r == survivor)
@@ -555,7 +555,7 @@ static co_code close_cluster(co_merger *m, size_t root, co_error *err)
         rc = m->emit(m->ctx, &merged, err);
     }
     for (size_t r = 0; texts && r < p->have; r++)
-        co_buf_release(&texts[r]);
+        Co_buf_release(&texts[r]);
     free(texts);
     free(vals);
     free(rows);
@@ -566,7 +566,7 @@ static co_code close_cluster(co_merger *m, size_t root, co_error *err)
     return rc;
 }
 
-co_code co_merger_put(co_merger *m, const co_value *row, const char *key, size_t klen,
+co_code Co_merger_put(co_merger *m, const co_value *row, const char *key, size_t klen,
                       bool *held, co_error *err)
 {
     size_t i;
@@ -594,8 +594,8 @@ co_code co_merger_put(co_merger *m, const co_value *row, const char *key, size_t
         return CO_OK;
     p->records[p->have] = i;
     p->offsets[p->have] = p->rows.len;
-    co_key_encode_exact(&p->rows, row, m->ncols + m->nextra);
-    co_buf_addc(&p->rows, '\0');
+    Co_key_encode_exact(&p->rows, row, m->ncols + m->nextra);
+    Co_buf_addc(&p->rows, '\0');
     if (p->rows.failed)
         return co_error_set(err, CO_ENOMEM, "out of memory");
     p->have++;
@@ -603,7 +603,7 @@ co_code co_merger_put(co_merger *m, const co_value *row, const char *key, size_t
     return p->have == p->need ? close_cluster(m, root, err) : CO_OK;
 }
 
-co_code co_merger_drop(co_merger *m, const char *key, size_t klen, co_error *err)
+co_code Co_merger_drop(co_merger *m, const char *key, size_t klen, co_error *err)
 {
     size_t i;
     if (!lookup(m, key, klen, &i))
@@ -618,7 +618,7 @@ co_code co_merger_drop(co_merger *m, const char *key, size_t klen, co_error *err
     return p && p->have > 0 && p->have >= p->need ? close_cluster(m, root, err) : CO_OK;
 }
 
-co_code co_merger_finish(co_merger *m, co_error *err)
+co_code Co_merger_finish(co_merger *m, co_error *err)
 {
     co_code rc = CO_OK;
     for (size_t i = 0; rc == CO_OK && i < m->n; i++)
@@ -627,17 +627,17 @@ co_code co_merger_finish(co_merger *m, co_error *err)
     return rc;
 }
 
-size_t co_merger_doubts(const co_merger *m) { return m->doubtful.n; }
+size_t Co_merger_doubts(const co_merger *m) { return m->doubtful.n; }
 
-void co_merger_doubt(const co_merger *m, size_t i, co_merge_doubt *out)
+void Co_merger_doubt(const co_merger *m, size_t i, co_merge_doubt *out)
 {
     const struct pair *p = &m->doubtful.at[i];
     *out = (co_merge_doubt){record_key(m, p->a), record_key(m, p->b), p->score, p->agree};
 }
 
-const co_link_stats *co_merger_link_stats(const co_merger *m) { return &m->link_stats; }
+const co_link_stats *Co_merger_link_stats(const co_merger *m) { return &m->link_stats; }
 
-bool co_merger_alone(co_merger *m, const char *key, size_t klen)
+bool Co_merger_alone(co_merger *m, const char *key, size_t klen)
 {
     size_t i;
     return !lookup(m, key, klen, &i) || m->size[find(m, i)] < 2;
@@ -673,7 +673,7 @@ static bool group_clusters(co_merger *m)
     return true;
 }
 
-co_code co_merger_cluster(co_merger *m, const char *key, size_t klen, co_merger_member_fn fn,
+co_code Co_merger_cluster(co_merger *m, const char *key, size_t klen, co_merger_member_fn fn,
                           void *ctx, co_error *err)
 {
     size_t i;
@@ -688,7 +688,7 @@ co_code co_merger_cluster(co_merger *m, const char *key, size_t klen, co_merger_
     return rc;
 }
 
-void co_merger_set_emit(co_merger *m, co_merged_fn emit, void *ctx)
+void Co_merger_set_emit(co_merger *m, co_merged_fn emit, void *ctx)
 {
     m->emit = emit;
     m->ctx = ctx;

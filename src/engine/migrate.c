@@ -33,35 +33,35 @@ void co_migrate_result_release(co_migrate_result *r)
     memset(r, 0, sizeof *r);
 }
 
-char *co_path_join(const char *dir, const char *rel)
+char *Co_path_join(const char *dir, const char *rel)
 {
     co_buf b = CO_BUF_INIT;
     if (rel[0] != '/' && dir && *dir && strcmp(dir, ".") != 0) {
-        co_buf_adds(&b, dir);
-        co_buf_addc(&b, '/');
+        Co_buf_adds(&b, dir);
+        Co_buf_addc(&b, '/');
     }
-    co_buf_adds(&b, rel);
-    return b.failed ? (co_buf_release(&b), NULL) : co_buf_detach(&b);
+    Co_buf_adds(&b, rel);
+    return b.failed ? (Co_buf_release(&b), NULL) : co_buf_detach(&b);
 }
 
 /* Frees the key maps of every entity, and keys. */
-void co_entity_keys_free(const co_project *p, entity_keys *keys)
+void Co_entity_keys_free(const co_project *p, entity_keys *keys)
 {
     for (size_t i = 0; keys && i < p->nentities; i++) {
-        co_map_release(&keys[i].loaded);
-        co_map_release(&keys[i].rejected);
-        co_map_release(&keys[i].merged);
+        Co_map_release(&keys[i].loaded);
+        Co_map_release(&keys[i].rejected);
+        Co_map_release(&keys[i].merged);
     }
     free(keys);
 }
 
 /* Marks which entities later entities reference. */
-void co_mark_referenced(const co_project *p, entity_keys *keys)
+void Co_mark_referenced(const co_project *p, entity_keys *keys)
 {
     for (size_t i = 0; i < p->nentities; i++) {
-        co_map_init(&keys[i].loaded);
-        co_map_init(&keys[i].rejected);
-        co_map_init(&keys[i].merged);
+        Co_map_init(&keys[i].loaded);
+        Co_map_init(&keys[i].rejected);
+        Co_map_init(&keys[i].merged);
         for (size_t r = 0; r < p->entities[i].nrefs; r++) {
             int parent = co_project_entity_index(p, p->entities[i].refs[r].entity);
             if (parent >= 0)
@@ -71,25 +71,25 @@ void co_mark_referenced(const co_project *p, entity_keys *keys)
 }
 
 /* Frees what a load allocated, not the load itself. */
-void co_load_release(load *l)
+void Co_load_release(load *l)
 {
     for (size_t n = 0; l->names && n < l->ncols; n++)
         free((char *)l->names[n]);
     free(l->names);
     free(l->refs);
-    co_merger_free(l->merger);
-    co_map_release(&l->put_keys);
-    co_map_release(&l->members);
-    co_map_release(&l->collapsed);
-    co_buf_release(&l->exact_key);
-    co_buf_release(&l->key);
-    co_buf_release(&l->loaded_key);
-    co_buf_release(&l->tmp);
-    co_keyed_release(&l->kd);
+    Co_merger_free(l->merger);
+    Co_map_release(&l->put_keys);
+    Co_map_release(&l->members);
+    Co_map_release(&l->collapsed);
+    Co_buf_release(&l->exact_key);
+    Co_buf_release(&l->key);
+    Co_buf_release(&l->loaded_key);
+    Co_buf_release(&l->tmp);
+    Co_keyed_release(&l->kd);
 }
 
 /* Reads the journal's id map of entity e for tenant t into m. */
-co_code co_idmap_load(co_session *s, const co_tenant *t, const co_entity *e, co_map *m,
+co_code Co_idmap_load(co_session *s, const co_tenant *t, const co_entity *e, co_map *m,
                       co_error *err)
 {
     co_cursor *c = NULL;
@@ -98,7 +98,7 @@ co_code co_idmap_load(co_session *s, const co_tenant *t, const co_entity *e, co_
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         co_value src = co_cursor_value(c, 0), tgt = co_cursor_value(c, 1);
         if (src.type == CO_TEXT && tgt.type == CO_TEXT &&
-            !co_map_put(m, src.s, src.len, tgt.s, tgt.len))
+            !Co_map_put(m, src.s, src.len, tgt.s, tgt.len))
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }
     co_cursor_close(c);
@@ -116,9 +116,9 @@ static co_code reuse_load(co_session *s, const co_tenant *t, co_map **out, co_er
         return co_error_set(err, CO_ENOMEM, "out of memory");
     co_code rc = CO_OK;
     for (size_t i = 0; i < p->nentities; i++) {
-        co_map_init(&maps[i]);
+        Co_map_init(&maps[i]);
         if (rc == CO_OK && p->entities[i].target_key)
-            rc = co_idmap_load(s, t, &p->entities[i], &maps[i], err);
+            rc = Co_idmap_load(s, t, &p->entities[i], &maps[i], err);
     }
     *out = maps;
     return rc;
@@ -127,7 +127,7 @@ static co_code reuse_load(co_session *s, const co_tenant *t, co_map **out, co_er
 static void reuse_free(const co_project *p, co_map *maps)
 {
     for (size_t i = 0; maps && i < p->nentities; i++)
-        co_map_release(&maps[i]);
+        Co_map_release(&maps[i]);
     free(maps);
 }
 
@@ -139,7 +139,7 @@ static co_code run_entities(co_session *s, const co_tenant *t, int64_t run_id,
     entity_keys *keys = calloc(p->nentities, sizeof *keys);
     if (!keys)
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    co_mark_referenced(p, keys);
+    Co_mark_referenced(p, keys);
     co_code rc = CO_OK;
     for (size_t i = 0; i < p->nentities && rc == CO_OK; i++) {
         load l = {0};
@@ -151,12 +151,12 @@ static co_code run_entities(co_session *s, const co_tenant *t, int64_t run_id,
         l.rejects = rejects;
         l.err = err;
         l.track_ids = keys[i].referenced || !l.e->tenant_column || l.e->merge || l.e->target_key;
-        rc = co_load_entity(&l, run_id, opt, &reuse[i]);
+        rc = Co_load_entity(&l, run_id, opt, &reuse[i]);
         res->entities[i] = l.counts;
         res->rejected += l.counts.rejected;
-        co_load_release(&l);
+        Co_load_release(&l);
     }
-    co_entity_keys_free(p, keys);
+    Co_entity_keys_free(p, keys);
     return rc;
 }
 
@@ -206,7 +206,7 @@ static co_code migrate_leased(co_session *s, const co_tenant *t, const co_migrat
     const co_project *p = s->project;
     res->nentities = p->nentities;
     res->entities = calloc(p->nentities ? p->nentities : 1, sizeof *res->entities);
-    char *dir = opt->rejects_dir ? strdup(opt->rejects_dir) : co_path_join(p->dir, p->rejects_dir);
+    char *dir = opt->rejects_dir ? strdup(opt->rejects_dir) : Co_path_join(p->dir, p->rejects_dir);
     if (!res->entities || !dir) {
         free(dir);
         return co_error_set(err, CO_ENOMEM, "out of memory");
@@ -223,7 +223,7 @@ static co_code migrate_leased(co_session *s, const co_tenant *t, const co_migrat
     }
     if (rc == CO_OK)
         rc = check_rehearsed(s, t, opt, err);
-    double started = co_clock_mono();
+    double started = Co_clock_mono();
     if (rc == CO_OK)
         rc = co_state_run_begin(s->state, t->key, "migrate", p->hash, &res->run_id, err);
     if (rc == CO_OK)
@@ -234,7 +234,7 @@ static co_code migrate_leased(co_session *s, const co_tenant *t, const co_migrat
     }
 
     co_rejects rejects;
-    rc = co_rejects_open(&rejects, dir, s->state, res->run_id, t->key, false, err);
+    rc = Co_rejects_open(&rejects, dir, s->state, res->run_id, t->key, false, err);
     free(dir);
     co_map *reuse = NULL;
     if (rc == CO_OK)
@@ -248,13 +248,13 @@ static co_code migrate_leased(co_session *s, const co_tenant *t, const co_migrat
     if (rc == CO_OK)
         rc = run_entities(s, t, res->run_id, opt, &rejects, reuse, res, err);
     reuse_free(p, reuse);
-    co_code close_rc = co_rejects_close(&rejects, rc == CO_OK ? err : NULL);
+    co_code close_rc = Co_rejects_close(&rejects, rc == CO_OK ? err : NULL);
     if (rc == CO_OK)
         rc = close_rc;
     res->rejects_file = rejects.path;
     rejects.path = NULL;
-    co_rejects_release(&rejects);
-    res->seconds = co_clock_mono() - started;
+    Co_rejects_release(&rejects);
+    res->seconds = Co_clock_mono() - started;
 
     co_error ignored;
     co_error_clear(&ignored);

@@ -18,15 +18,15 @@ static co_code purge_by_tenant_column(co_session *s, const co_tenant *t, const c
                                       co_error *err)
 {
     co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, "DELETE FROM ");
+    Co_buf_adds(&sql, "DELETE FROM ");
     co_store_quote_ident(s->dest, e->target, &sql);
-    co_buf_adds(&sql, " WHERE ");
+    Co_buf_adds(&sql, " WHERE ");
     co_store_quote_ident(s->dest, e->tenant_column, &sql);
-    co_buf_adds(&sql, " = ?");
+    Co_buf_adds(&sql, " = ?");
     co_param p = {NULL, t->value};
     co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                             : co_store_exec_params(s->dest, co_buf_str(&sql), &p, 1, NULL, err);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     return rc;
 }
 
@@ -34,26 +34,26 @@ static co_code purge_by_id_map(co_session *s, const co_tenant *t, const co_entit
                                co_error *err)
 {
     co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, "DELETE FROM ");
+    Co_buf_adds(&sql, "DELETE FROM ");
     co_store_quote_ident(s->dest, e->target, &sql);
-    co_buf_adds(&sql, " WHERE ");
+    Co_buf_adds(&sql, " WHERE ");
     /* The id map holds what the target holds: the key columns' values, or the
      * key the target gave (target_key). */
     size_t nkey = e->target_key ? 1 : e->nkey;
     for (size_t k = 0; k < nkey; k++) {
         if (k)
-            co_buf_adds(&sql, " AND ");
+            Co_buf_adds(&sql, " AND ");
         co_store_quote_ident(s->dest, e->target_key ? e->target_key : e->key[k], &sql);
-        co_buf_adds(&sql, " IS ?"); /* IS: a NULL key part matches too */
+        Co_buf_adds(&sql, " IS ?"); /* IS: a NULL key part matches too */
     }
     if (sql.failed) {
-        co_buf_release(&sql);
+        Co_buf_release(&sql);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
     co_stmt *del = NULL;
     co_cursor *c = NULL;
     co_code rc = co_store_prepare(s->dest, co_buf_str(&sql), &del, err);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     if (rc == CO_OK)
         rc = co_state_idmap_query(s->state, t->key, e->name, &c, err);
     co_buf storage = CO_BUF_INIT;
@@ -62,15 +62,15 @@ static co_code purge_by_id_map(co_session *s, const co_tenant *t, const co_entit
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         co_value target_key = co_cursor_value(c, 1);
         size_t n = 0;
-        co_buf_reset(&storage);
-        rc = co_key_decode(target_key.s ? target_key.s : "", vals, 64, &n, &storage, err);
+        Co_buf_reset(&storage);
+        rc = Co_key_decode(target_key.s ? target_key.s : "", vals, 64, &n, &storage, err);
         if (rc == CO_OK && n != nkey)
             rc = co_error_set(err, CO_ESTATE, "state: id map key %s does not have %zu values",
                               target_key.s ? target_key.s : "(null)", nkey);
         if (rc == CO_OK)
             rc = co_stmt_exec(del, vals, n, NULL, err);
     }
-    co_buf_release(&storage);
+    Co_buf_release(&storage);
     co_cursor_close(c);
     co_stmt_close(del);
     return rc;

@@ -34,7 +34,7 @@ struct co_reader {
     pthread_t thread;
 };
 
-bool co_reader_wanted(void)
+bool Co_reader_wanted(void)
 {
     const char *e = getenv("CUTOVER_OVERLAP");
     return !(e && strcmp(e, "0") == 0);
@@ -47,7 +47,7 @@ static void fill(co_reader *r, batch *b)
     b->last = false;
     b->rc = CO_OK;
     co_error_clear(&b->err);
-    co_buf_reset(&b->bytes);
+    Co_buf_reset(&b->bytes);
     bool has_row;
     while (b->nrows < BATCH_ROWS && b->bytes.len < BATCH_BYTES) {
         b->rc = co_cursor_next(r->c, &has_row, &b->err);
@@ -60,7 +60,7 @@ static void fill(co_reader *r, batch *b)
             row[i] = co_cursor_value(r->c, i);
             if (row[i].type == CO_TEXT || row[i].type == CO_BLOB) {
                 b->offsets[b->nrows * r->width + i] = b->bytes.len;
-                co_buf_add(&b->bytes, row[i].s, row[i].len);
+                Co_buf_add(&b->bytes, row[i].s, row[i].len);
             }
         }
         b->nrows++;
@@ -104,7 +104,7 @@ static void release(co_reader *r)
     for (size_t i = 0; i < NBATCHES; i++) {
         free(r->b[i].vals);
         free(r->b[i].offsets);
-        co_buf_release(&r->b[i].bytes);
+        Co_buf_release(&r->b[i].bytes);
     }
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->filled);
@@ -112,7 +112,7 @@ static void release(co_reader *r)
     free(r);
 }
 
-co_code co_reader_start(co_cursor *c, size_t width, co_reader **out, co_error *err)
+co_code Co_reader_start(co_cursor *c, size_t width, co_reader **out, co_error *err)
 {
     *out = NULL;
     co_reader *r = calloc(1, sizeof *r);
@@ -139,7 +139,7 @@ co_code co_reader_start(co_cursor *c, size_t width, co_reader **out, co_error *e
     return CO_OK;
 }
 
-co_code co_reader_next(co_reader *r, const co_value **row, bool *has_row, co_error *err)
+co_code Co_reader_next(co_reader *r, const co_value **row, bool *has_row, co_error *err)
 {
     *has_row = false;
     while (!r->current || r->at >= r->current->nrows) {
@@ -172,7 +172,7 @@ co_code co_reader_next(co_reader *r, const co_value **row, bool *has_row, co_err
     return CO_OK;
 }
 
-void co_reader_stop(co_reader *r)
+void Co_reader_stop(co_reader *r)
 {
     if (!r)
         return;

@@ -29,15 +29,15 @@
 static co_code load_entity_keys(co_session *s, const co_tenant *t, const co_entity *e,
                                 entity_keys *k, co_error *err)
 {
-    co_code rc = co_idmap_load(s, t, e, &k->loaded, err);
+    co_code rc = Co_idmap_load(s, t, e, &k->loaded, err);
     if (rc == CO_OK)
-        rc = co_state_rejected_keys(s->state, t->key, e->name, &k->rejected, err);
+        rc = Co_state_rejected_keys(s->state, t->key, e->name, &k->rejected, err);
     if (rc == CO_OK && e->merge)
-        rc = co_state_merged_pairs(s->state, t->key, e->name, &k->merged, err);
+        rc = Co_state_merged_pairs(s->state, t->key, e->name, &k->merged, err);
     return rc;
 }
 
-co_code co_expected_rows(co_session *s, const co_tenant *t, size_t entity, const co_map *skip,
+co_code Co_expected_rows(co_session *s, const co_tenant *t, size_t entity, const co_map *skip,
                          const char *where, co_expected_fn fn, void *ctx, co_error *err)
 {
     const co_project *p = s->project;
@@ -45,7 +45,7 @@ co_code co_expected_rows(co_session *s, const co_tenant *t, size_t entity, const
     entity_keys *keys = calloc(p->nentities ? p->nentities : 1, sizeof *keys);
     if (!keys)
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    co_mark_referenced(p, keys);
+    Co_mark_referenced(p, keys);
     co_code rc = CO_OK;
     for (size_t r = 0; rc == CO_OK && r < e->nrefs; r++) {
         int parent = co_project_entity_index(p, e->refs[r].entity);
@@ -64,11 +64,11 @@ co_code co_expected_rows(co_session *s, const co_tenant *t, size_t entity, const
     co_param tenant = {":tenant", t->value};
     co_cursor *c = NULL;
     if (rc == CO_OK && e->merge)
-        rc = co_merger_open(s, t, e, co_load_on_merged, &l, &l.merger, err);
+        rc = Co_merger_open(s, t, e, Co_load_on_merged, &l, &l.merger, err);
     co_buf scoped = CO_BUF_INIT;
-    const char *query = l.merger ? co_merger_query(l.merger) : e->query;
+    const char *query = l.merger ? Co_merger_query(l.merger) : e->query;
     if (where && !l.merger) {
-        co_buf_printf(&scoped, "SELECT * FROM (%s\n) AS scoped WHERE (%s)", query, where);
+        Co_buf_printf(&scoped, "SELECT * FROM (%s\n) AS scoped WHERE (%s)", query, where);
         query = co_buf_str(&scoped);
         if (rc == CO_OK && scoped.failed)
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
@@ -76,15 +76,15 @@ co_code co_expected_rows(co_session *s, const co_tenant *t, size_t entity, const
     if (rc == CO_OK)
         rc = co_store_query(s->source, query, &tenant, 1, &c, err);
     if (rc == CO_OK)
-        rc = co_load_describe(&l, c);
+        rc = Co_load_describe(&l, c);
     /* Its own rows are matched through its id map: the keys the target gave. */
     co_map own;
-    co_map_init(&own);
+    Co_map_init(&own);
     if (rc == CO_OK && e->target_key)
-        rc = co_idmap_load(s, t, e, &own, err);
+        rc = Co_idmap_load(s, t, e, &own, err);
     if (rc == CO_OK)
-        rc = co_keyed_open(&l, &own);
-    size_t width = l.ncols + (l.merger ? co_merger_extra(l.merger) : 0);
+        rc = Co_keyed_open(&l, &own);
+    size_t width = l.ncols + (l.merger ? Co_merger_extra(l.merger) : 0);
     if (rc == CO_OK && width > 256)
         rc = co_error_set(err, CO_EUNSUPPORTED, "queries of more than 256 columns are not supported");
     co_value row[256];
@@ -93,29 +93,29 @@ co_code co_expected_rows(co_session *s, const co_tenant *t, size_t entity, const
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         for (size_t i = 0; i < width; i++)
             row[i] = co_cursor_value(c, i);
-        rc = co_load_take_row(&l, row, &storage, skip);
+        rc = Co_load_take_row(&l, row, &storage, skip);
     }
     if (rc == CO_OK && l.merger)
-        rc = co_merger_finish(l.merger, err);
-    co_buf_release(&storage);
+        rc = Co_merger_finish(l.merger, err);
+    Co_buf_release(&storage);
     co_cursor_close(c);
-    co_buf_release(&scoped);
-    co_load_release(&l);
-    co_map_release(&own);
-    co_entity_keys_free(p, keys);
+    Co_buf_release(&scoped);
+    Co_load_release(&l);
+    Co_map_release(&own);
+    Co_entity_keys_free(p, keys);
     if (rc != CO_OK)
         co_error_where(err, "the expected rows of entity %s", e->name);
     return rc;
 }
 
-co_code co_refresh_begin(co_session *s, const co_tenant *t, int64_t run_id, co_refresh **out,
+co_code Co_refresh_begin(co_session *s, const co_tenant *t, int64_t run_id, co_refresh **out,
                          co_error *err)
 {
     *out = NULL;
     const co_project *p = s->project;
     co_refresh *r = calloc(1, sizeof *r);
     entity_keys *keys = calloc(p->nentities ? p->nentities : 1, sizeof *keys);
-    char *dir = co_path_join(p->dir, p->rejects_dir);
+    char *dir = Co_path_join(p->dir, p->rejects_dir);
     if (!r || !keys || !dir) {
         free(r);
         free(keys);
@@ -126,13 +126,13 @@ co_code co_refresh_begin(co_session *s, const co_tenant *t, int64_t run_id, co_r
     r->t = t;
     r->run_id = run_id;
     r->keys = keys;
-    co_mark_referenced(p, keys);
+    Co_mark_referenced(p, keys);
     co_code rc = CO_OK;
     for (size_t i = 0; rc == CO_OK && i < p->nentities; i++)
         if (keys[i].referenced || p->entities[i].target_key)
             rc = load_entity_keys(s, t, &p->entities[i], &keys[i], err);
     if (rc == CO_OK)
-        rc = co_rejects_open(&r->rejects, dir, s->state, run_id, t->key, true, err);
+        rc = Co_rejects_open(&r->rejects, dir, s->state, run_id, t->key, true, err);
     free(dir);
     if (rc == CO_OK)
         rc = co_store_begin(s->dest, err);
@@ -142,7 +142,7 @@ co_code co_refresh_begin(co_session *s, const co_tenant *t, int64_t run_id, co_r
     if (rc == CO_OK && (rc = co_state_begin(s->state, err)) != CO_OK)
         co_store_rollback(s->dest);
     if (rc != CO_OK) {
-        co_refresh_end(r, false, NULL, NULL, NULL);
+        Co_refresh_end(r, false, NULL, NULL, NULL);
         return rc;
     }
     *out = r;
@@ -153,42 +153,42 @@ co_code co_refresh_begin(co_session *s, const co_tenant *t, int64_t run_id, co_r
  * for one column, ("a" IS :m0 AND "b" IS :m1) OR ... for several (IS being
  * co_store_key_eq_op); with the tenant column on the target side. Parameters
  * are :m0, :m1, ... in order. */
-void co_match_sql(co_store *st, const co_entity *e, bool on_target, const char *const *cols,
+void Co_match_sql(co_store *st, const co_entity *e, bool on_target, const char *const *cols,
                   size_t n, size_t nsets, co_buf *out)
 {
-    co_buf_adds(out, "1 = 1");
+    Co_buf_adds(out, "1 = 1");
     if (on_target && e->tenant_column) {
-        co_buf_adds(out, " AND ");
+        Co_buf_adds(out, " AND ");
         co_store_quote_ident(st, e->tenant_column, out);
-        co_buf_adds(out, " = :tenant");
+        Co_buf_adds(out, " = :tenant");
     }
     if (n == 0)
         return;
-    co_buf_adds(out, " AND (");
+    Co_buf_adds(out, " AND (");
     if (n == 1) {
         co_store_quote_ident(st, cols[0], out);
-        co_buf_adds(out, " IN (");
+        Co_buf_adds(out, " IN (");
         for (size_t s = 0; s < nsets; s++)
-            co_buf_printf(out, "%s:m%zu", s ? ", " : "", s);
-        co_buf_adds(out, "))");
+            Co_buf_printf(out, "%s:m%zu", s ? ", " : "", s);
+        Co_buf_adds(out, "))");
         return;
     }
     const char *same = co_store_key_eq_op(st);
     for (size_t s = 0; s < nsets; s++) {
-        co_buf_adds(out, s ? " OR (" : "(");
+        Co_buf_adds(out, s ? " OR (" : "(");
         for (size_t i = 0; i < n; i++) {
-            co_buf_adds(out, i ? " AND " : "");
+            Co_buf_adds(out, i ? " AND " : "");
             co_store_quote_ident(st, cols[i], out);
-            co_buf_printf(out, " %s :m%zu", same, s * n + i);
+            Co_buf_printf(out, " %s :m%zu", same, s * n + i);
         }
-        co_buf_addc(out, ')');
+        Co_buf_addc(out, ')');
     }
-    co_buf_addc(out, ')');
+    Co_buf_addc(out, ')');
 }
 
-/* The parameters of co_match_sql: :tenant, then :m0 ... Names live in names
+/* The parameters of Co_match_sql: :tenant, then :m0 ... Names live in names
  * (24 bytes each). */
-co_param *co_match_params(const co_tenant *t, const co_value *vals, size_t count, char *names,
+co_param *Co_match_params(const co_tenant *t, const co_value *vals, size_t count, char *names,
                           size_t *np)
 {
     co_param *p = calloc(count + 1, sizeof *p);
@@ -213,37 +213,37 @@ static co_code forget_keyed(co_refresh *r, const co_entity *e, const co_buf *whe
 {
     co_session *s = r->s;
     co_buf sql = CO_BUF_INIT, key = CO_BUF_INIT;
-    co_buf_adds(&sql, "SELECT ");
+    Co_buf_adds(&sql, "SELECT ");
     co_store_quote_ident(s->dest, e->target_key, &sql);
-    co_buf_adds(&sql, " FROM ");
+    Co_buf_adds(&sql, " FROM ");
     co_store_quote_ident(s->dest, e->target, &sql);
-    co_buf_printf(&sql, " WHERE %s", co_buf_str(where));
+    Co_buf_printf(&sql, " WHERE %s", co_buf_str(where));
     co_cursor *c = NULL;
     co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                             : co_store_query(s->dest, co_buf_str(&sql), ts->params, ts->np, &c, err);
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         co_value v = co_cursor_value(c, 0);
-        co_buf_reset(&key);
-        co_key_encode_exact(&key, &v, 1);
+        Co_buf_reset(&key);
+        Co_key_encode_exact(&key, &v, 1);
         const char *list;
         size_t llen;
-        if (!ts->by_target || !co_map_get(ts->by_target, key.data, key.len, &list, &llen))
+        if (!ts->by_target || !Co_map_get(ts->by_target, key.data, key.len, &list, &llen))
             continue; /* not a row of the id map: not cutover's to drop */
         for (const char *src = list; rc == CO_OK && src < list + llen; src += strlen(src) + 1) {
-            if (!co_map_put(&ts->reuse, src, strlen(src), key.data, key.len))
+            if (!Co_map_put(&ts->reuse, src, strlen(src), key.data, key.len))
                 rc = co_error_set(err, CO_ENOMEM, "out of memory");
             if (rc == CO_OK)
                 rc = co_state_idmap_delete(s->state, r->t->key, e->name, src, err);
         }
     }
     co_cursor_close(c);
-    co_buf_release(&sql);
-    co_buf_release(&key);
+    Co_buf_release(&sql);
+    Co_buf_release(&key);
     return rc;
 }
 
-co_code co_refresh_drop_rows(co_refresh *r, const co_entity *e, bool tracked,
+co_code Co_refresh_drop_rows(co_refresh *r, const co_entity *e, bool tracked,
                              const char *const *cols, size_t n, size_t nsets,
                              const co_param *params, size_t np,
                              target_side *ts, co_error *err)
@@ -251,7 +251,7 @@ co_code co_refresh_drop_rows(co_refresh *r, const co_entity *e, bool tracked,
     co_session *s = r->s;
     co_buf where = CO_BUF_INIT, sql = CO_BUF_INIT;
     bool none = n && ts->nsets == 0; /* nothing of these rows is in the target */
-    co_match_sql(s->dest, e, true, ts->cols, n, ts->nsets, &where);
+    Co_match_sql(s->dest, e, true, ts->cols, n, ts->nsets, &where);
     co_code rc = CO_OK;
     if (!none && e->target_key)
         rc = forget_keyed(r, e, &where, ts, err);
@@ -263,14 +263,14 @@ co_code co_refresh_drop_rows(co_refresh *r, const co_entity *e, bool tracked,
         collapse |= parent && parent->merge;
     }
     if (!none && !e->target_key && (tracked || collapse)) { /* their keys leave the id map */
-        co_buf_adds(&sql, "SELECT ");
+        Co_buf_adds(&sql, "SELECT ");
         for (size_t k = 0; k < e->nkey; k++) {
-            co_buf_adds(&sql, k ? ", " : "");
+            Co_buf_adds(&sql, k ? ", " : "");
             co_store_quote_ident(s->dest, e->key[k], &sql);
         }
-        co_buf_adds(&sql, " FROM ");
+        Co_buf_adds(&sql, " FROM ");
         co_store_quote_ident(s->dest, e->target, &sql);
-        co_buf_printf(&sql, " WHERE %s", co_buf_str(&where));
+        Co_buf_printf(&sql, " WHERE %s", co_buf_str(&where));
         co_cursor *c = NULL;
         rc = co_store_query(s->dest, co_buf_str(&sql), ts->params, ts->np, &c, err);
         co_buf key = CO_BUF_INIT;
@@ -279,19 +279,19 @@ co_code co_refresh_drop_rows(co_refresh *r, const co_entity *e, bool tracked,
         while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
             for (size_t k = 0; k < e->nkey && k < 64; k++)
                 kv[k] = co_cursor_value(c, k);
-            co_buf_reset(&key);
-            co_key_encode(&key, kv, e->nkey);
+            Co_buf_reset(&key);
+            Co_key_encode(&key, kv, e->nkey);
             if (tracked)
                 rc = co_state_idmap_delete(s->state, r->t->key, e->name, co_buf_str(&key), err);
             if (rc == CO_OK && collapse) {
-                co_buf_reset(&key);
-                co_key_encode_exact(&key, kv, e->nkey);
+                Co_buf_reset(&key);
+                Co_key_encode_exact(&key, kv, e->nkey);
                 rc = co_state_merges_delete_into(s->state, r->t->key, e->name, co_buf_str(&key),
                                                  err);
             }
         }
         co_cursor_close(c);
-        co_buf_release(&key);
+        Co_buf_release(&key);
     }
     /* Rejects of these rows are judged again, when every match column is a
      * key column (their position in the canonical key finds them). */
@@ -305,17 +305,17 @@ co_code co_refresh_drop_rows(co_refresh *r, const co_entity *e, bool tracked,
         pos[i] = k;
     }
     if (rc == CO_OK && all_keyed)
-        rc = co_state_rejects_delete_matching(s->state, r->t->key, e->name, pos, n, nsets,
+        rc = Co_state_rejects_delete_matching(s->state, r->t->key, e->name, pos, n, nsets,
                                               params + 1, np - 1, err);
-    co_buf_reset(&sql);
-    co_buf_adds(&sql, "DELETE FROM ");
+    Co_buf_reset(&sql);
+    Co_buf_adds(&sql, "DELETE FROM ");
     co_store_quote_ident(s->dest, e->target, &sql);
-    co_buf_printf(&sql, " WHERE %s", co_buf_str(&where));
+    Co_buf_printf(&sql, " WHERE %s", co_buf_str(&where));
     if (rc == CO_OK && !none)
         rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                         : co_store_exec_params(s->dest, co_buf_str(&sql), ts->params, ts->np,
                                                NULL, err);
-    co_buf_release(&sql);
-    co_buf_release(&where);
+    Co_buf_release(&sql);
+    Co_buf_release(&where);
     return rc;
 }

@@ -34,7 +34,7 @@ static co_code key_sets_decode(key_sets *ks, size_t n, size_t at, size_t width, 
 {
     char *one = strndup(key, klen);
     size_t got = 0;
-    co_code rc = one ? co_key_decode(one, ks->vals + ks->count * n + at, width, &got,
+    co_code rc = one ? Co_key_decode(one, ks->vals + ks->count * n + at, width, &got,
                                      &ks->texts[ks->count], err)
                      : co_error_set(err, CO_ENOMEM, "out of memory");
     free(one);
@@ -44,7 +44,7 @@ static co_code key_sets_decode(key_sets *ks, size_t n, size_t at, size_t width, 
 static void key_sets_release(key_sets *ks)
 {
     for (size_t i = 0; ks->texts && i < ks->count; i++)
-        co_buf_release(&ks->texts[i]);
+        Co_buf_release(&ks->texts[i]);
     free(ks->texts);
     free(ks->vals);
 }
@@ -71,11 +71,11 @@ static co_code want_key(void *ctx, const char *key, co_error *err)
 {
     regroup *g = ctx;
     size_t len = strlen(key);
-    if (co_map_get(&g->want, key, len, NULL, NULL))
+    if (Co_map_get(&g->want, key, len, NULL, NULL))
         return CO_OK;
-    if (!co_map_put(&g->want, key, len, "", 0))
+    if (!Co_map_put(&g->want, key, len, "", 0))
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    co_buf_add(&g->queue, key, len + 1);
+    Co_buf_add(&g->queue, key, len + 1);
     return g->queue.failed ? co_error_set(err, CO_ENOMEM, "out of memory") : CO_OK;
 }
 
@@ -86,15 +86,15 @@ static co_code index_targets(const co_map *loaded, co_map *by_target, co_error *
     const char *key, *val, *old;
     co_buf joined = CO_BUF_INIT;
     bool ok = true;
-    while (ok && co_map_next(loaded, &pos, &key, &klen, &val, &vlen)) {
-        co_buf_reset(&joined);
-        if (co_map_get(by_target, val, vlen, &old, &olen))
-            co_buf_add(&joined, old, olen);
-        co_buf_add(&joined, key, klen);
-        co_buf_addc(&joined, '\0');
-        ok = !joined.failed && co_map_put(by_target, val, vlen, joined.data, joined.len);
+    while (ok && Co_map_next(loaded, &pos, &key, &klen, &val, &vlen)) {
+        Co_buf_reset(&joined);
+        if (Co_map_get(by_target, val, vlen, &old, &olen))
+            Co_buf_add(&joined, old, olen);
+        Co_buf_add(&joined, key, klen);
+        Co_buf_addc(&joined, '\0');
+        ok = !joined.failed && Co_map_put(by_target, val, vlen, joined.data, joined.len);
     }
-    co_buf_release(&joined);
+    Co_buf_release(&joined);
     return ok ? CO_OK : co_error_set(err, CO_ENOMEM, "out of memory");
 }
 
@@ -107,11 +107,11 @@ static co_code regroup_close(regroup *g, co_error *err)
         at += strlen(g->queue.data + at) + 1;
         if (!key)
             return co_error_set(err, CO_ENOMEM, "out of memory");
-        rc = co_merger_cluster(g->m, key, strlen(key), want_key, g, err);
+        rc = Co_merger_cluster(g->m, key, strlen(key), want_key, g, err);
         const char *target, *sources;
         size_t tlen, slen;
-        if (rc == CO_OK && co_map_get(g->loaded, key, strlen(key), &target, &tlen) &&
-            co_map_get(&g->by_target, target, tlen, &sources, &slen))
+        if (rc == CO_OK && Co_map_get(g->loaded, key, strlen(key), &target, &tlen) &&
+            Co_map_get(&g->by_target, target, tlen, &sources, &slen))
             for (const char *p = sources; rc == CO_OK && p < sources + slen; p += strlen(p) + 1)
                 rc = want_key(g, p, err);
         free(key);
@@ -120,17 +120,17 @@ static co_code regroup_close(regroup *g, co_error *err)
 }
 
 /* The journal forgets the rows merged into others among want (the target
- * rows themselves leave with co_refresh_drop_rows); their old targets go to before. */
+ * rows themselves leave with Co_refresh_drop_rows); their old targets go to before. */
 static co_code regroup_forget(co_refresh *r, const co_entity *e, regroup *g, co_map *before,
                               co_error *err)
 {
     size_t pos = 0, klen, tlen;
     const char *key, *target, *unused;
     co_code rc = CO_OK;
-    while (rc == CO_OK && co_map_next(&g->want, &pos, &key, &klen, &unused, &tlen)) {
-        if (!co_map_get(g->loaded, key, klen, &target, &tlen))
+    while (rc == CO_OK && Co_map_next(&g->want, &pos, &key, &klen, &unused, &tlen)) {
+        if (!Co_map_get(g->loaded, key, klen, &target, &tlen))
             continue;
-        if (!co_map_put(before, key, klen, target, tlen))
+        if (!Co_map_put(before, key, klen, target, tlen))
             return co_error_set(err, CO_ENOMEM, "out of memory");
         if (tlen == klen && memcmp(key, target, klen) == 0)
             continue;
@@ -152,8 +152,8 @@ static co_code regroup_check(const co_refresh *r, const co_entity *e, size_t ent
         return CO_OK; /* nothing refers to these rows: any survivor will do */
     size_t pos = 0, klen, tlen, nlen;
     const char *key, *target, *now;
-    while (co_map_next(before, &pos, &key, &klen, &target, &tlen)) {
-        bool same = co_map_get(&r->keys[entity].loaded, key, klen, &now, &nlen) &&
+    while (Co_map_next(before, &pos, &key, &klen, &target, &tlen)) {
+        bool same = Co_map_get(&r->keys[entity].loaded, key, klen, &now, &nlen) &&
                     nlen == tlen && memcmp(now, target, tlen) == 0;
         if (!same)
             return co_error_set(err, CO_EUNSUPPORTED,
@@ -162,7 +162,7 @@ static co_code regroup_check(const co_refresh *r, const co_entity *e, size_t ent
                                 "not catch up a change of merged rows yet. Roll the tenant back "
                                 "and migrate it again while its writes are stopped",
                                 e->name, (int)klen, key, (int)tlen, target,
-                                co_map_get(&r->keys[entity].loaded, key, klen, &now, &nlen)
+                                Co_map_get(&r->keys[entity].loaded, key, klen, &now, &nlen)
                                     ? "another row"
                                     : "none (rejected or gone)");
     }
@@ -190,7 +190,7 @@ static const co_map *target_via(co_refresh *r, size_t entity, const char *col, s
 /* The value sets as the target holds them: each value that goes through an
  * id map (target_via) replaced by its target key; a set with a value the id
  * map does not know matches no row of the target and is left out. */
-co_code co_refresh_target_sets(co_refresh *r, size_t entity, const char *const *cols,
+co_code Co_refresh_target_sets(co_refresh *r, size_t entity, const char *const *cols,
                                const co_value *vals, size_t n, size_t nsets, target_side *ts,
                                key_sets *out, co_error *err)
 {
@@ -206,7 +206,7 @@ co_code co_refresh_target_sets(co_refresh *r, size_t entity, const char *const *
     co_buf key = CO_BUF_INIT;
     for (size_t k = 0; rc == CO_OK && k < nsets; k++) {
         bool known = true;
-        co_buf_reset(&out->texts[out->count]);
+        Co_buf_reset(&out->texts[out->count]);
         for (size_t i = 0; rc == CO_OK && known && i < n; i++) {
             const co_value *v = &vals[k * n + i];
             if (!via[i]) {
@@ -215,21 +215,21 @@ co_code co_refresh_target_sets(co_refresh *r, size_t entity, const char *const *
             }
             const char *target;
             size_t tlen;
-            co_buf_reset(&key);
-            co_key_encode(&key, v, 1);
-            known = co_map_get(via[i], key.data, key.len, &target, &tlen);
+            Co_buf_reset(&key);
+            Co_key_encode(&key, v, 1);
+            known = Co_map_get(via[i], key.data, key.len, &target, &tlen);
             if (known)
                 rc = key_sets_decode(out, n, i, 1, target, tlen, err);
         }
         if (rc == CO_OK && known)
             out->count++;
     }
-    co_buf_release(&key);
+    Co_buf_release(&key);
     ts->nsets = out->count;
     return rc;
 }
 
-/* Loads again the rows matching the value sets (co_refresh_rows), through
+/* Loads again the rows matching the value sets (Co_refresh_rows), through
  * merger when not NULL (taken over: freed here). */
 static co_code refresh_load(co_refresh *r, size_t entity, const char *const *cols,
                             const co_value *vals, size_t n, size_t nsets, co_merger *merger,
@@ -247,7 +247,7 @@ static co_code refresh_load(co_refresh *r, size_t entity, const char *const *col
                             e->name);
     size_t count = n * nsets, np = 0;
     char *names = malloc(count * 24 + 1);
-    co_param *params = names ? co_match_params(r->t, vals, count, names, &np) : NULL;
+    co_param *params = names ? Co_match_params(r->t, vals, count, names, &np) : NULL;
     if (!params) {
         free(names);
         return co_error_set(err, CO_ENOMEM, "out of memory");
@@ -255,9 +255,9 @@ static co_code refresh_load(co_refresh *r, size_t entity, const char *const *col
     /* The target side: the same sets, through the id maps where the target
      * gave the keys. */
     target_side ts = {0};
-    co_map_init(&ts.reuse);
+    Co_map_init(&ts.reuse);
     co_map by_target;
-    co_map_init(&by_target);
+    Co_map_init(&by_target);
     key_sets tk = {0};
     char *tnames = NULL;
     co_param *tparams = NULL;
@@ -271,9 +271,9 @@ static co_code refresh_load(co_refresh *r, size_t entity, const char *const *col
     ts.np = np;
     co_code rc = CO_OK;
     if (translate) {
-        rc = co_refresh_target_sets(r, entity, cols, vals, n, nsets, &ts, &tk, err);
+        rc = Co_refresh_target_sets(r, entity, cols, vals, n, nsets, &ts, &tk, err);
         tnames = rc == CO_OK ? malloc(ts.nsets * n * 24 + 1) : NULL;
-        tparams = tnames ? co_match_params(r->t, tk.vals, ts.nsets * n, tnames, &ts.np) : NULL;
+        tparams = tnames ? Co_match_params(r->t, tk.vals, ts.nsets * n, tnames, &ts.np) : NULL;
         if (rc == CO_OK && !tparams)
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
         ts.params = tparams;
@@ -283,15 +283,15 @@ static co_code refresh_load(co_refresh *r, size_t entity, const char *const *col
         ts.by_target = &by_target;
     }
     if (rc == CO_OK)
-        rc = co_refresh_drop_rows(r, e, tracked, cols, n, nsets, params, np, &ts, err);
+        rc = Co_refresh_drop_rows(r, e, tracked, cols, n, nsets, params, np, &ts, err);
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql, "SELECT * FROM (%s\n) AS refreshed WHERE ",
-                  merger ? co_merger_query(merger) : e->query);
-    co_match_sql(s->source, e, false, cols, n, nsets, &sql);
+    Co_buf_printf(&sql, "SELECT * FROM (%s\n) AS refreshed WHERE ",
+                  merger ? Co_merger_query(merger) : e->query);
+    Co_match_sql(s->source, e, false, cols, n, nsets, &sql);
     load l = {0};
     l.merger = merger;
     if (merger)
-        co_merger_set_emit(merger, co_load_on_merged, &l);
+        Co_merger_set_emit(merger, Co_load_on_merged, &l);
     l.s = s;
     l.t = r->t;
     l.e = e;
@@ -303,20 +303,20 @@ static co_code refresh_load(co_refresh *r, size_t entity, const char *const *col
     l.keep_loaded = e->target_key != NULL;
     co_cursor *c = NULL;
     co_loader *loader = NULL;
-    co_load_events events = {co_load_on_loaded, co_load_on_refused, &l};
+    co_load_events events = {Co_load_on_loaded, Co_load_on_refused, &l};
     if (rc == CO_OK)
         rc = co_store_query(s->source, co_buf_str(&sql), params, np, &c, err);
     if (rc == CO_OK)
-        rc = co_load_describe(&l, c);
+        rc = Co_load_describe(&l, c);
     if (rc == CO_OK)
-        rc = co_keyed_open(&l, reuse ? reuse : &ts.reuse);
+        rc = Co_keyed_open(&l, reuse ? reuse : &ts.reuse);
     if (rc == CO_OK)
         rc = co_loader_open(s->dest, e->target, l.kd.on ? l.kd.names : l.names,
                             l.kd.on ? l.kd.n : l.ncols, &events, &loader, err);
     l.loader = loader;
     static const co_migrate_options quiet = {0};
     if (rc == CO_OK)
-        rc = co_load_rows(&l, c, loader, &quiet, -1);
+        rc = Co_load_rows(&l, c, loader, &quiet, -1);
     if (rc == CO_OK)
         rc = co_loader_flush(loader, err);
     if (rc == CO_OK)
@@ -325,15 +325,15 @@ static co_code refresh_load(co_refresh *r, size_t entity, const char *const *col
     r->rejected += l.counts.rejected;
     co_loader_close(loader);
     co_cursor_close(c);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     free(params);
     free(names);
     free(tparams);
     free(tnames);
     key_sets_release(&tk);
-    co_map_release(&ts.reuse);
-    co_map_release(&by_target);
-    co_load_release(&l);
+    Co_map_release(&ts.reuse);
+    Co_map_release(&by_target);
+    Co_load_release(&l);
     return rc;
 }
 
@@ -353,17 +353,17 @@ static co_code refresh_merging(co_refresh *r, size_t entity, const char *const *
                             e->name, e->key[0]);
     regroup g = {0};
     g.loaded = &r->keys[entity].loaded;
-    co_map_init(&g.by_target);
-    co_map_init(&g.want);
+    Co_map_init(&g.by_target);
+    Co_map_init(&g.want);
     co_map before;
-    co_map_init(&before);
-    co_code rc = co_merger_open(r->s, r->t, e, NULL, NULL, &g.m, err);
+    Co_map_init(&before);
+    co_code rc = Co_merger_open(r->s, r->t, e, NULL, NULL, &g.m, err);
     if (rc == CO_OK)
         rc = index_targets(g.loaded, &g.by_target, err);
     co_buf key = CO_BUF_INIT;
     for (size_t k = 0; rc == CO_OK && k < nsets; k++) {
-        co_buf_reset(&key);
-        co_key_encode(&key, vals + k * n, n);
+        Co_buf_reset(&key);
+        Co_key_encode(&key, vals + k * n, n);
         rc = want_key(&g, co_buf_str(&key), err);
     }
     if (rc == CO_OK)
@@ -376,7 +376,7 @@ static co_code refresh_merging(co_refresh *r, size_t entity, const char *const *
     const char *k, *unused;
     if (rc == CO_OK)
         rc = key_sets_alloc(&keys, co_map_count(&g.want), n, err);
-    while (rc == CO_OK && co_map_next(&g.want, &pos, &k, &klen, &unused, &vlen))
+    while (rc == CO_OK && Co_map_next(&g.want, &pos, &k, &klen, &unused, &vlen))
         if ((rc = key_sets_decode(&keys, n, 0, n, k, klen, err)) == CO_OK)
             keys.count++;
     if (rc == CO_OK) {
@@ -387,12 +387,12 @@ static co_code refresh_merging(co_refresh *r, size_t entity, const char *const *
     if (rc == CO_OK)
         rc = regroup_check(r, e, entity, &before, err);
     key_sets_release(&keys);
-    co_buf_release(&key);
-    co_buf_release(&g.queue);
-    co_map_release(&g.by_target);
-    co_map_release(&g.want);
-    co_map_release(&before);
-    co_merger_free(g.m);
+    Co_buf_release(&key);
+    Co_buf_release(&g.queue);
+    Co_map_release(&g.by_target);
+    Co_map_release(&g.want);
+    Co_map_release(&before);
+    Co_merger_free(g.m);
     return rc;
 }
 
@@ -420,7 +420,7 @@ static co_code expand_merged(co_refresh *r, size_t parent, int col, const co_val
                              size_t n, size_t nsets, key_sets *out, co_error *err)
 {
     co_map by_target;
-    co_map_init(&by_target);
+    Co_map_init(&by_target);
     const co_map *loaded = &r->keys[parent].loaded;
     co_code rc = index_targets(loaded, &by_target, err);
     co_buf key = CO_BUF_INIT;
@@ -430,16 +430,16 @@ static co_code expand_merged(co_refresh *r, size_t parent, int col, const co_val
     if (rc == CO_OK && !ends)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     for (size_t k = 0; rc == CO_OK && k < nsets; k++) {
-        co_buf_reset(&key);
-        co_key_encode(&key, &vals[k * n + (size_t)col], 1);
+        Co_buf_reset(&key);
+        Co_key_encode(&key, &vals[k * n + (size_t)col], 1);
         const char *target, *list;
         size_t tlen, llen;
-        if (co_map_get(loaded, key.data, key.len, &target, &tlen) &&
-            co_map_get(&by_target, target, tlen, &list, &llen)) {
-            co_buf_add(&members, list, llen);
+        if (Co_map_get(loaded, key.data, key.len, &target, &tlen) &&
+            Co_map_get(&by_target, target, tlen, &list, &llen)) {
+            Co_buf_add(&members, list, llen);
         } else {
-            co_buf_add(&members, key.data, key.len);
-            co_buf_addc(&members, '\0');
+            Co_buf_add(&members, key.data, key.len);
+            Co_buf_addc(&members, '\0');
         }
         ends[k] = members.len;
     }
@@ -459,13 +459,13 @@ static co_code expand_merged(co_refresh *r, size_t parent, int col, const co_val
                 out->count++;
         }
     free(ends);
-    co_buf_release(&members);
-    co_buf_release(&key);
-    co_map_release(&by_target);
+    Co_buf_release(&members);
+    Co_buf_release(&key);
+    Co_map_release(&by_target);
     return rc;
 }
 
-co_code co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
+co_code Co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
                         const co_value *vals, size_t n, size_t nsets, co_error *err)
 {
     const co_entity *e = &r->s->project->entities[entity];
@@ -489,12 +489,12 @@ co_code co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
     return rc;
 }
 
-co_code co_refresh_end(co_refresh *r, bool ok, int64_t *loaded, int64_t *rejected,
+co_code Co_refresh_end(co_refresh *r, bool ok, int64_t *loaded, int64_t *rejected,
                        co_error *err)
 {
     co_code rc = CO_OK;
     if (ok) {
-        rc = co_rejects_sync(&r->rejects, err);
+        rc = Co_rejects_sync(&r->rejects, err);
         if (rc == CO_OK)
             rc = co_state_commit(r->s->state, err);
         if (rc == CO_OK)
@@ -508,9 +508,9 @@ co_code co_refresh_end(co_refresh *r, bool ok, int64_t *loaded, int64_t *rejecte
         *loaded = r->loaded;
     if (rejected)
         *rejected = r->rejected;
-    co_rejects_close(&r->rejects, NULL);
-    co_rejects_release(&r->rejects);
-    co_entity_keys_free(r->s->project, r->keys);
+    Co_rejects_close(&r->rejects, NULL);
+    Co_rejects_release(&r->rejects);
+    Co_entity_keys_free(r->s->project, r->keys);
     free(r);
     return rc;
 }

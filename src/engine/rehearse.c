@@ -19,15 +19,15 @@ static char *rehearsal_journal(const char *state)
     co_buf b = CO_BUF_INIT;
     size_t len = strlen(state);
     if (!co_store_uri_file(state)) { /* not a SQLite file */
-        co_buf_adds(&b, "sqlite:.cutover/state.rehearsal.db");
+        Co_buf_adds(&b, "sqlite:.cutover/state.rehearsal.db");
     } else if (len > 3 && strcmp(state + len - 3, ".db") == 0) {
-        co_buf_add(&b, state, len - 3);
-        co_buf_adds(&b, ".rehearsal.db");
+        Co_buf_add(&b, state, len - 3);
+        Co_buf_adds(&b, ".rehearsal.db");
     } else {
-        co_buf_adds(&b, state);
-        co_buf_adds(&b, ".rehearsal");
+        Co_buf_adds(&b, state);
+        Co_buf_adds(&b, ".rehearsal");
     }
-    return b.failed ? (co_buf_release(&b), NULL) : co_buf_detach(&b);
+    return b.failed ? (Co_buf_release(&b), NULL) : co_buf_detach(&b);
 }
 
 co_code co_rehearsal_open(const co_project *p, co_session **out, co_error *err)
@@ -72,18 +72,18 @@ void co_rehearsal_result_release(co_rehearsal_result *r)
 char *co_rehearsal_result_json(const char *tenant, const co_rehearsal_result *r)
 {
     co_buf b = CO_BUF_INIT;
-    co_buf_adds(&b, "{\"tenant\":");
-    co_json_str(&b, tenant);
-    co_buf_printf(&b, ",\"pass\":%s,\"rows\":%lld,\"rejected\":%lld,\"seconds\":%.3f,"
+    Co_buf_adds(&b, "{\"tenant\":");
+    Co_json_str(&b, tenant);
+    Co_buf_printf(&b, ",\"pass\":%s,\"rows\":%lld,\"rejected\":%lld,\"seconds\":%.3f,"
                       "\"reasons\":",
                   r->pass ? "true" : "false", (long long)r->rows, (long long)r->rejected,
                   r->seconds);
-    co_json_str(&b, r->reasons);
+    Co_json_str(&b, r->reasons);
     char *findings = co_verify_findings_json(&r->verification, CO_REHEARSAL_FINDINGS);
-    co_buf_printf(&b, ",\"findings\":%s}", findings ? findings : "[]");
+    Co_buf_printf(&b, ",\"findings\":%s}", findings ? findings : "[]");
     if (!findings || b.failed) {
         free(findings);
-        co_buf_release(&b);
+        Co_buf_release(&b);
         return NULL;
     }
     free(findings);
@@ -94,11 +94,11 @@ char *co_rehearsal_result_json(const char *tenant, const co_rehearsal_result *r)
  * verification that failed, one per line. */
 static void journal_reasons(const co_rehearsal_result *res, co_buf *out)
 {
-    co_buf_adds(out, res->reasons);
+    Co_buf_adds(out, res->reasons);
     const co_verify_result *v = &res->verification;
     for (size_t i = 0; !res->pass && i < v->nfindings && i < CO_REHEARSAL_FINDINGS; i++) {
         const co_finding *f = &v->findings[i];
-        co_buf_printf(out, "%s%s %s %s: %s %s", i ? "\n" : "\nfirst findings:\n", f->entity,
+        Co_buf_printf(out, "%s%s %s %s: %s %s", i ? "\n" : "\nfirst findings:\n", f->entity,
                       co_check_name(f->check), f->kind, f->key ? f->key : "",
                       f->detail ? f->detail : "");
     }
@@ -198,7 +198,7 @@ co_code co_rehearse_tenant(co_session *main, co_session *rehearsal, const co_ten
                                    res->pass ? "pass" : "fail",
                                    reasons.failed ? res->reasons : co_buf_str(&reasons), res->rows,
                                    res->rejected, res->seconds, err);
-    co_buf_release(&reasons);
+    Co_buf_release(&reasons);
     co_error ignored;
     co_state_unlease(main->state, t->key, &ignored);
     return rc;

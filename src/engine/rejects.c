@@ -12,26 +12,26 @@
 /* A file name for the tenant (util/fs.h: encoded and bounded). */
 static void file_name(co_buf *b, const char *tenant)
 {
-    co_key_file_name(b, tenant);
-    co_buf_adds(b, ".jsonl");
+    Co_key_file_name(b, tenant);
+    Co_buf_adds(b, ".jsonl");
 }
 
-co_code co_rejects_open(co_rejects *r, const char *dir, co_state *state, int64_t run_id,
+co_code Co_rejects_open(co_rejects *r, const char *dir, co_state *state, int64_t run_id,
                         const char *tenant, bool append, co_error *err)
 {
     memset(r, 0, sizeof *r);
     r->state = state;
     r->run_id = run_id;
     r->tenant = tenant;
-    if (!co_mkdir_p(dir))
+    if (!Co_mkdir_p(dir))
         return co_error_set(err, CO_EIO, "cannot create the rejects directory %s: %s", dir,
                             strerror(errno));
     co_buf path = CO_BUF_INIT;
-    co_buf_adds(&path, dir);
-    co_buf_addc(&path, '/');
+    Co_buf_adds(&path, dir);
+    Co_buf_addc(&path, '/');
     file_name(&path, tenant);
     if (path.failed) {
-        co_buf_release(&path);
+        Co_buf_release(&path);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
     r->path = co_buf_detach(&path);
@@ -41,34 +41,34 @@ co_code co_rejects_open(co_rejects *r, const char *dir, co_state *state, int64_t
     return append ? CO_OK : co_state_rejects_clear(state, tenant, err);
 }
 
-co_code co_rejects_add(co_rejects *r, const char *entity, const char *key, const char *rule,
+co_code Co_rejects_add(co_rejects *r, const char *entity, const char *key, const char *rule,
                        const char *reason, const co_value *row, const char *const *names,
                        size_t ncols, co_error *err)
 {
     co_buf line = CO_BUF_INIT;
-    co_buf_adds(&line, "{\"tenant\":");
-    co_json_str(&line, r->tenant);
-    co_buf_adds(&line, ",\"entity\":");
-    co_json_str(&line, entity);
-    co_buf_printf(&line, ",\"key\":%s,\"rule\":", key);
-    co_json_str(&line, rule);
-    co_buf_adds(&line, ",\"reason\":");
-    co_json_str(&line, reason);
-    co_buf_adds(&line, ",\"row\":{");
+    Co_buf_adds(&line, "{\"tenant\":");
+    Co_json_str(&line, r->tenant);
+    Co_buf_adds(&line, ",\"entity\":");
+    Co_json_str(&line, entity);
+    Co_buf_printf(&line, ",\"key\":%s,\"rule\":", key);
+    Co_json_str(&line, rule);
+    Co_buf_adds(&line, ",\"reason\":");
+    Co_json_str(&line, reason);
+    Co_buf_adds(&line, ",\"row\":{");
     for (size_t i = 0; i < ncols; i++) {
         if (i)
-            co_buf_addc(&line, ',');
-        co_json_str(&line, names[i]);
-        co_buf_addc(&line, ':');
-        co_json_value(&line, &row[i]);
+            Co_buf_addc(&line, ',');
+        Co_json_str(&line, names[i]);
+        Co_buf_addc(&line, ':');
+        Co_json_value(&line, &row[i]);
     }
-    co_buf_adds(&line, "}}\n");
+    Co_buf_adds(&line, "}}\n");
     co_code rc = CO_OK;
     if (line.failed)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     else if (fwrite(line.data, 1, line.len, r->file) != line.len)
         rc = co_error_set(err, CO_EIO, "cannot write %s: %s", r->path, strerror(errno));
-    co_buf_release(&line);
+    Co_buf_release(&line);
     if (rc == CO_OK)
         rc = co_state_reject_add(r->state, r->run_id, r->tenant, entity, key, rule, reason, err);
     if (rc == CO_OK)
@@ -76,14 +76,14 @@ co_code co_rejects_add(co_rejects *r, const char *entity, const char *key, const
     return rc;
 }
 
-co_code co_rejects_sync(co_rejects *r, co_error *err)
+co_code Co_rejects_sync(co_rejects *r, co_error *err)
 {
     if (r->file && fflush(r->file) != 0)
         return co_error_set(err, CO_EIO, "cannot write %s: %s", r->path, strerror(errno));
     return CO_OK;
 }
 
-co_code co_rejects_close(co_rejects *r, co_error *err)
+co_code Co_rejects_close(co_rejects *r, co_error *err)
 {
     co_code rc = CO_OK;
     if (r->file && fclose(r->file) != 0)
@@ -92,7 +92,7 @@ co_code co_rejects_close(co_rejects *r, co_error *err)
     return rc;
 }
 
-void co_rejects_release(co_rejects *r)
+void Co_rejects_release(co_rejects *r)
 {
     if (r->file)
         fclose(r->file);

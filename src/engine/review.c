@@ -73,20 +73,20 @@ static co_code read_rows(co_session *s, const co_tenant *t, const co_entity *e, 
         co_value kv[64];
         for (size_t k = 0; k < e->nkey && k < 64; k++)
             kv[k] = vals[key_idx[k]];
-        co_buf_reset(&key);
-        co_key_encode(&key, kv, e->nkey);
+        Co_buf_reset(&key);
+        Co_key_encode(&key, kv, e->nkey);
         const char *have;
         size_t hlen;
-        if (!co_map_get(&pr->rows, key.data, key.len, &have, &hlen) || hlen > 0)
+        if (!Co_map_get(&pr->rows, key.data, key.len, &have, &hlen) || hlen > 0)
             continue; /* not in a pair, or a repeated key: the first row stands */
-        co_buf_reset(&row);
-        co_key_encode_exact(&row, vals, pr->ncolumns);
-        if (row.failed || !co_map_put(&pr->rows, key.data, key.len, row.data, row.len + 1))
+        Co_buf_reset(&row);
+        Co_key_encode_exact(&row, vals, pr->ncolumns);
+        if (row.failed || !Co_map_put(&pr->rows, key.data, key.len, row.data, row.len + 1))
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }
     co_cursor_close(c);
-    co_buf_release(&key);
-    co_buf_release(&row);
+    Co_buf_release(&key);
+    Co_buf_release(&row);
     free(vals);
     return rc;
 }
@@ -100,9 +100,9 @@ static co_code row_of(const pair_rows *pr, const char *key, co_value *vals, co_b
     size_t elen, n = 0;
     for (size_t i = 0; i < pr->ncolumns; i++)
         vals[i] = co_null();
-    if (!co_map_get(&pr->rows, key, strlen(key), &enc, &elen) || elen == 0)
+    if (!Co_map_get(&pr->rows, key, strlen(key), &enc, &elen) || elen == 0)
         return CO_OK;
-    return co_key_decode(enc, vals, pr->ncolumns, &n, storage, err);
+    return Co_key_decode(enc, vals, pr->ncolumns, &n, storage, err);
 }
 
 co_code co_review_pairs(co_session *s, const co_tenant *t, size_t entity, co_review_fn fn,
@@ -114,11 +114,11 @@ co_code co_review_pairs(co_session *s, const co_tenant *t, size_t entity, co_rev
                             "entity %s has no \"similar\" rule under merge: no pair is scored",
                             e->name);
     co_merger *m = NULL;
-    co_code rc = co_merger_open(s, t, e, no_emit, NULL, &m, err);
+    co_code rc = Co_merger_open(s, t, e, no_emit, NULL, &m, err);
     if (rc != CO_OK)
         return rc;
-    size_t n = co_merger_doubts(m);
-    const co_link_stats *st = co_merger_link_stats(m);
+    size_t n = Co_merger_doubts(m);
+    const co_link_stats *st = Co_merger_link_stats(m);
     if (counts) {
         counts->records += st->records;
         counts->compared += st->compared;
@@ -126,12 +126,12 @@ co_code co_review_pairs(co_session *s, const co_tenant *t, size_t entity, co_rev
         counts->pairs += n;
     }
     pair_rows pr = {0};
-    co_map_init(&pr.rows);
+    Co_map_init(&pr.rows);
     co_merge_doubt d;
     for (size_t i = 0; rc == CO_OK && i < n; i++) {
-        co_merger_doubt(m, i, &d);
-        if (!co_map_put(&pr.rows, d.key_a, strlen(d.key_a), "", 0) ||
-            !co_map_put(&pr.rows, d.key_b, strlen(d.key_b), "", 0))
+        Co_merger_doubt(m, i, &d);
+        if (!Co_map_put(&pr.rows, d.key_a, strlen(d.key_a), "", 0) ||
+            !Co_map_put(&pr.rows, d.key_b, strlen(d.key_b), "", 0))
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }
     if (rc == CO_OK && n > 0)
@@ -145,9 +145,9 @@ co_code co_review_pairs(co_session *s, const co_tenant *t, size_t entity, co_rev
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     co_buf sa = CO_BUF_INIT, sb = CO_BUF_INIT;
     for (size_t i = 0; rc == CO_OK && i < n; i++) {
-        co_merger_doubt(m, i, &d);
-        co_buf_reset(&sa);
-        co_buf_reset(&sb);
+        Co_merger_doubt(m, i, &d);
+        Co_buf_reset(&sa);
+        Co_buf_reset(&sb);
         rc = row_of(&pr, d.key_a, vals, &sa, err);
         if (rc == CO_OK)
             rc = row_of(&pr, d.key_b, vals + pr.ncolumns, &sb, err);
@@ -168,14 +168,14 @@ co_code co_review_pairs(co_session *s, const co_tenant *t, size_t entity, co_rev
         free(target_a);
         free(target_b);
     }
-    co_buf_release(&sa);
-    co_buf_release(&sb);
+    Co_buf_release(&sa);
+    Co_buf_release(&sb);
     free(vals);
     for (size_t i = 0; i < pr.ncolumns; i++)
         free(pr.columns[i]);
     free(pr.columns);
-    co_map_release(&pr.rows);
-    co_merger_free(m);
+    Co_map_release(&pr.rows);
+    Co_merger_free(m);
     if (rc != CO_OK)
         co_error_where(err, "review pairs of entity %s, tenant %s", e->name, t->key);
     return rc;
@@ -231,7 +231,7 @@ static const char *const optional_names[NOPTIONAL] = {"target_key_a", "target_ke
 static co_code read_header(co_csv_reader *r, size_t idx[NCOLS + NOPTIONAL], co_error *err)
 {
     bool more;
-    co_code rc = co_csv_next(r, &more, err);
+    co_code rc = Co_csv_next(r, &more, err);
     if (rc != CO_OK)
         return rc;
     if (!more)
@@ -240,7 +240,7 @@ static co_code read_header(co_csv_reader *r, size_t idx[NCOLS + NOPTIONAL], co_e
     for (size_t c = 0; c < NCOLS; c++) {
         idx[c] = SIZE_MAX;
         for (size_t i = 0; i < r->n; i++)
-            if (strcmp(co_csv_cell_at(r, i), col_names[c]) == 0)
+            if (strcmp(Co_csv_cell_at(r, i), col_names[c]) == 0)
                 idx[c] = i;
         if (idx[c] == SIZE_MAX)
             return co_error_set(err, CO_EUSAGE, "%s:%ld: the header has no \"%s\" column",
@@ -249,7 +249,7 @@ static co_code read_header(co_csv_reader *r, size_t idx[NCOLS + NOPTIONAL], co_e
     for (size_t c = 0; c < NOPTIONAL; c++) {
         idx[NCOLS + c] = SIZE_MAX;
         for (size_t i = 0; i < r->n; i++)
-            if (strcmp(co_csv_cell_at(r, i), optional_names[c]) == 0)
+            if (strcmp(Co_csv_cell_at(r, i), optional_names[c]) == 0)
                 idx[NCOLS + c] = i;
     }
     return CO_OK;
@@ -274,8 +274,8 @@ static co_code side_key(co_session *s, const co_csv_reader *r, const size_t *idx
                         size_t target_col, const char *tenant, const co_entity *e, char **out,
                         co_error *err)
 {
-    const char *cell = co_csv_cell_at(r, idx[col]);
-    const char *target = idx[target_col] < r->n ? co_csv_cell_at(r, idx[target_col]) : "";
+    const char *cell = Co_csv_cell_at(r, idx[col]);
+    const char *target = idx[target_col] < r->n ? Co_csv_cell_at(r, idx[target_col]) : "";
     if (*cell || !*target || !e->target_key)
         return typed_key(r, cell, out, err);
     char *typed = NULL;
@@ -301,7 +301,7 @@ static co_code read_decision(co_session *s, const co_csv_reader *r,
                                                 "is cell %zu",
                                 r->name, r->line, r->n, col_names[c], idx[c] + 1);
     bool empty;
-    const char *cell = co_csv_cell_at(r, idx[COL_DECISION]);
+    const char *cell = Co_csv_cell_at(r, idx[COL_DECISION]);
     const char *what = decision_word(cell, &empty);
     if (empty) {
         counts->undecided++;
@@ -311,7 +311,7 @@ static co_code read_decision(co_session *s, const co_csv_reader *r,
         return co_error_set(err, CO_EUSAGE, "%s:%ld: decision \"%.40s\" is neither \"merge\" nor "
                                             "\"apart\" (leave it empty to decide later)",
                             r->name, r->line, cell);
-    const char *entity = co_csv_cell_at(r, idx[COL_ENTITY]);
+    const char *entity = Co_csv_cell_at(r, idx[COL_ENTITY]);
     const co_entity *e = co_project_entity(s->project, entity);
     if (!e || !e->merge)
         return co_error_set(err, CO_EUSAGE, "%s:%ld: %s \"%.60s\"", r->name, r->line,
@@ -328,7 +328,7 @@ static co_code read_decision(co_session *s, const co_csv_reader *r,
     decision *d = &out->at[out->n++];
     memset(d, 0, sizeof *d);
     d->what = what;
-    d->tenant = strdup(co_csv_cell_at(r, idx[COL_TENANT]));
+    d->tenant = strdup(Co_csv_cell_at(r, idx[COL_TENANT]));
     d->entity = strdup(entity);
     if (!d->tenant || !d->entity)
         return co_error_set(err, CO_ENOMEM, "out of memory");
@@ -368,14 +368,14 @@ co_code co_review_apply(co_session *s, const char *path, co_review_applied *out,
     if (!in)
         return co_error_set(err, CO_EIO, "cannot read %s: %s", path, strerror(errno));
     co_csv_reader r;
-    co_csv_init(&r, in, path);
+    Co_csv_init(&r, in, path);
     decisions d = {0};
     size_t idx[NCOLS + NOPTIONAL];
     co_code rc = read_header(&r, idx, err);
     bool more = rc == CO_OK;
-    while (rc == CO_OK && (rc = co_csv_next(&r, &more, err)) == CO_OK && more)
+    while (rc == CO_OK && (rc = Co_csv_next(&r, &more, err)) == CO_OK && more)
         rc = read_decision(s, &r, idx, &d, out, err);
-    co_csv_release(&r);
+    Co_csv_release(&r);
     fclose(in);
     const char *base = strrchr(path, '/');
     char origin[300];

@@ -84,12 +84,12 @@ static char *key_text(const co_value *v)
 {
     co_buf b = CO_BUF_INIT;
     switch (v->type) {
-    case CO_INT: co_buf_printf(&b, "%lld", (long long)v->i); break;
-    case CO_REAL: co_buf_printf(&b, "%.17g", v->r); break;
-    case CO_TEXT: co_buf_add(&b, v->s, v->len); break;
+    case CO_INT: Co_buf_printf(&b, "%lld", (long long)v->i); break;
+    case CO_REAL: Co_buf_printf(&b, "%.17g", v->r); break;
+    case CO_TEXT: Co_buf_add(&b, v->s, v->len); break;
     default: return NULL;
     }
-    return b.failed ? (co_buf_release(&b), NULL) : co_buf_detach(&b);
+    return b.failed ? (Co_buf_release(&b), NULL) : co_buf_detach(&b);
 }
 
 co_code co_tenants_list(co_session *s, co_tenant **out, size_t *n, co_error *err)
@@ -130,16 +130,16 @@ co_code co_tenants_list(co_session *s, co_tenant **out, size_t *n, co_error *err
             for (size_t i = 0; i < key.len && i < 80; i++) {
                 unsigned char ch = (unsigned char)key.s[i];
                 if (ch < 32 || ch == '"' || ch == '\\')
-                    co_buf_printf(&shown, "\\x%02x", ch);
+                    Co_buf_printf(&shown, "\\x%02x", ch);
                 else
-                    co_buf_addc(&shown, (char)ch);
+                    Co_buf_addc(&shown, (char)ch);
             }
             rc = co_error_set(err, CO_EPROJECT,
                               "the tenants query returned the key \"%s\"%s in row %zu, which holds "
                               "a NUL byte: cutover refuses it rather than cut it at the NUL "
                               "(change the tenants query, for example with replace())",
                               co_buf_str(&shown), key.len > 80 ? "..." : "", count + 1);
-            co_buf_release(&shown);
+            Co_buf_release(&shown);
             break;
         }
         if (count == cap) {

@@ -47,21 +47,21 @@ co_code co_trace_key(const char *typed, char **out, co_error *err)
     if (typed[0] == '[') {
         co_value vals[64];
         size_t n = 0;
-        rc = co_key_decode(typed, vals, 64, &n, &storage, err);
+        rc = Co_key_decode(typed, vals, 64, &n, &storage, err);
         if (rc == CO_OK)
-            co_key_encode(&b, vals, n);
+            Co_key_encode(&b, vals, n);
     } else {
         int64_t i;
-        co_value v = co_text_as_int(typed, strlen(typed), &i) ? co_int(i)
+        co_value v = Co_text_as_int(typed, strlen(typed), &i) ? co_int(i)
                                                               : co_text(typed, strlen(typed));
-        co_key_encode(&b, &v, 1);
+        Co_key_encode(&b, &v, 1);
     }
-    co_buf_release(&storage);
+    Co_buf_release(&storage);
     if (rc == CO_OK && b.failed)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     if (rc == CO_OK)
         *out = co_buf_detach(&b);
-    co_buf_release(&b);
+    Co_buf_release(&b);
     return rc;
 }
 
@@ -111,7 +111,7 @@ static co_code collect(co_session *s, co_key_trace which, const char *entity, co
                        co_error *err)
 {
     collecting cl = {kind, out};
-    return co_state_key_trace(s->state, which, entity, key, tenant, add_row, &cl, err);
+    return Co_state_key_trace(s->state, which, entity, key, tenant, add_row, &cl, err);
 }
 
 /* Whether the entity keeps an id map (migrate.c: referenced by another
@@ -139,27 +139,27 @@ static co_code find_in_target(co_session *s, const char *entity, const char *key
     co_value vals[16];
     size_t n = 0;
     co_buf storage = CO_BUF_INIT, sql = CO_BUF_INIT;
-    co_code rc = co_key_decode(key, vals, 16, &n, &storage, err);
+    co_code rc = Co_key_decode(key, vals, 16, &n, &storage, err);
     if (rc == CO_OK && n != e->nkey) {
-        co_buf_release(&storage);
+        Co_buf_release(&storage);
         return CO_OK; /* not a key of this entity: nothing to find */
     }
     co_param params[17];
-    co_buf_adds(&sql, "SELECT ");
+    Co_buf_adds(&sql, "SELECT ");
     co_store_quote_ident(s->dest, e->tenant_column, &sql);
-    co_buf_adds(&sql, " FROM ");
+    Co_buf_adds(&sql, " FROM ");
     co_store_quote_ident(s->dest, e->target ? e->target : e->name, &sql);
     for (size_t i = 0; rc == CO_OK && i < n; i++) {
-        co_buf_adds(&sql, i ? " AND " : " WHERE ");
+        Co_buf_adds(&sql, i ? " AND " : " WHERE ");
         co_store_quote_ident(s->dest, e->key[i], &sql);
-        co_buf_adds(&sql, " = ?");
+        Co_buf_adds(&sql, " = ?");
         params[i] = (co_param){NULL, vals[i]};
     }
     size_t np = n;
     if (tenant) {
-        co_buf_adds(&sql, " AND CAST(");
+        Co_buf_adds(&sql, " AND CAST(");
         co_store_quote_ident(s->dest, e->tenant_column, &sql);
-        co_buf_adds(&sql, " AS TEXT) = ?");
+        Co_buf_adds(&sql, " AS TEXT) = ?");
         params[np++] = (co_param){NULL, co_text(tenant, strlen(tenant))};
     }
     if (rc == CO_OK && sql.failed)
@@ -175,7 +175,7 @@ static co_code find_in_target(co_session *s, const char *entity, const char *key
             break;
         }
         st->kind = CO_TRACE_LOADED;
-        st->tenant = co_value_text(co_cursor_value(c, 0));
+        st->tenant = Co_value_text(co_cursor_value(c, 0));
         st->source_key = strdup(key);
         st->target_key = strdup(key);
         st->how = strdup("own key");
@@ -183,8 +183,8 @@ static co_code find_in_target(co_session *s, const char *entity, const char *key
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }
     co_cursor_close(c);
-    co_buf_release(&sql);
-    co_buf_release(&storage);
+    Co_buf_release(&sql);
+    Co_buf_release(&storage);
     return rc;
 }
 

@@ -238,15 +238,15 @@ static co_code collect_foreign(co_session *s, traces *t, const char *journal, co
         if (!foreign)
             continue;
         if (*count < 5) {
-            co_buf_printf(found, "%stenant %.60s on the %s (", found->len ? "; " : "", r->tenant,
+            Co_buf_printf(found, "%stenant %.60s on the %s (", found->len ? "; " : "", r->tenant,
                           side);
             if (r->journal)
-                co_buf_printf(found, "%s by journal %.8s", r->state, r->journal);
+                Co_buf_printf(found, "%s by journal %.8s", r->state, r->journal);
             else
-                co_buf_adds(found, "capture installed, no mark");
+                Co_buf_adds(found, "capture installed, no mark");
             if (r->journal && r->captured)
-                co_buf_adds(found, ", capture installed");
-            co_buf_addc(found, ')');
+                Co_buf_adds(found, ", capture installed");
+            Co_buf_addc(found, ')');
         }
         (*count)++;
     }
@@ -281,7 +281,7 @@ co_code co_traces_guard(co_session *s, co_error *err)
                           co_buf_str(&found), count > 5 ? " and more" : "");
     traces_release(&src);
     traces_release(&tgt);
-    co_buf_release(&found);
+    Co_buf_release(&found);
     return rc;
 }
 
@@ -322,7 +322,7 @@ co_code co_traces_recover(co_session *s, co_recovered **out, size_t *n, co_error
     if (!s->source || !s->dest || co_store_side(s->dest) != CO_SIDE_TARGET)
         return co_error_set(err, CO_EUSAGE, "recovering a journal needs the source and target");
     int64_t runs = 0;
-    co_code rc = co_state_runs_count(s->state, &runs, err);
+    co_code rc = Co_state_runs_count(s->state, &runs, err);
     if (rc == CO_OK && runs > 0)
         return co_error_set(err, CO_ENOTREADY,
                             "this journal (%s) already has %lld runs: recover-journal rebuilds a "

@@ -13,43 +13,43 @@ char *co_monitor_alert_json(const char *tenant, const co_monitor_result *r)
 {
     co_buf b = CO_BUF_INIT;
     char now[32];
-    co_clock_iso(co_clock_now(), now, sizeof now);
-    co_buf_adds(&b, "{\"tenant\":");
-    co_json_str(&b, tenant);
-    co_buf_adds(&b, ",\"checked_at\":");
-    co_json_str(&b, now);
-    co_buf_adds(&b, ",\"switched_at\":");
-    co_json_str(&b, r->switched_at);
-    co_buf_printf(&b, ",\"check_id\":%lld,\"flag_count\":%lld,\"flags\":[", (long long)r->check_id,
+    Co_clock_iso(Co_clock_now(), now, sizeof now);
+    Co_buf_adds(&b, "{\"tenant\":");
+    Co_json_str(&b, tenant);
+    Co_buf_adds(&b, ",\"checked_at\":");
+    Co_json_str(&b, now);
+    Co_buf_adds(&b, ",\"switched_at\":");
+    Co_json_str(&b, r->switched_at);
+    Co_buf_printf(&b, ",\"check_id\":%lld,\"flag_count\":%lld,\"flags\":[", (long long)r->check_id,
                   (long long)r->flags);
     bool first = true;
     for (size_t i = 0; i < r->ndays; i++) {
         const co_monitor_day *d = &r->days[i];
         if (!d->flagged)
             continue;
-        co_buf_adds(&b, first ? "{\"type\":\"volume\",\"series\":" : ",{\"type\":\"volume\",\"series\":");
+        Co_buf_adds(&b, first ? "{\"type\":\"volume\",\"series\":" : ",{\"type\":\"volume\",\"series\":");
         first = false;
-        co_json_str(&b, d->series);
-        co_buf_adds(&b, ",\"day\":");
-        co_json_str(&b, d->day);
-        co_buf_printf(&b, ",\"actual\":%lld,\"baseline\":%.3f,\"deviation\":%.4f}",
+        Co_json_str(&b, d->series);
+        Co_buf_adds(&b, ",\"day\":");
+        Co_json_str(&b, d->day);
+        Co_buf_printf(&b, ",\"actual\":%lld,\"baseline\":%.3f,\"deviation\":%.4f}",
                       (long long)d->actual, d->baseline, d->deviation);
     }
     for (size_t i = 0; i < r->nbudgets; i++) {
         const co_budget_result *q = &r->budgets[i];
         if (q->pass)
             continue;
-        co_buf_adds(&b, first ? "{\"type\":\"budget\",\"query\":" : ",{\"type\":\"budget\",\"query\":");
+        Co_buf_adds(&b, first ? "{\"type\":\"budget\",\"query\":" : ",{\"type\":\"budget\",\"query\":");
         first = false;
-        co_json_str(&b, q->query->name);
-        co_buf_printf(&b, ",\"median\":%.6f,\"p95\":%.6f,\"budget\":%.6f,\"runs\":%d,\"error\":",
+        Co_json_str(&b, q->query->name);
+        Co_buf_printf(&b, ",\"median\":%.6f,\"p95\":%.6f,\"budget\":%.6f,\"runs\":%d,\"error\":",
                       q->median, q->p95, q->query->budget, q->runs);
-        co_json_str(&b, q->error[0] ? q->error : NULL);
-        co_buf_addc(&b, '}');
+        Co_json_str(&b, q->error[0] ? q->error : NULL);
+        Co_buf_addc(&b, '}');
     }
-    co_buf_adds(&b, "]}\n");
+    Co_buf_adds(&b, "]}\n");
     if (b.failed) {
-        co_buf_release(&b);
+        Co_buf_release(&b);
         return NULL;
     }
     return co_buf_detach(&b);

@@ -21,10 +21,10 @@ co_code co_note_add(co_state *st, const char *tenant, const char *author, const 
     if (!body || !*body)
         return co_error_set(err, CO_EUSAGE, "a note needs its text");
     char now[32];
-    co_clock_iso(co_clock_now(), now, sizeof now);
+    Co_clock_iso(Co_clock_now(), now, sizeof now);
     co_param p[] = {{NULL, text(tenant)}, {NULL, text(now)}, {NULL, text(author)},
                     {NULL, text(body)}};
-    return co_state_write(st, &co_q_note_add,
+    return Co_state_write(st, &co_q_note_add,
                                 p, 4, NULL, err);
 }
 
@@ -32,18 +32,18 @@ co_code co_note_add(co_state *st, const char *tenant, const char *author, const 
 static co_code latest(co_state *st, const char *subject, const char *step, const char *hash,
                       const char *event, char *person, size_t cap, bool *found, co_error *err)
 {
-    return co_state_approval_latest(st, subject, step, hash, event, person, cap, found, err);
+    return Co_state_approval_latest(st, subject, step, hash, event, person, cap, found, err);
 }
 
 static co_code record(co_state *st, const char *subject, const char *step, const char *event,
                       const char *person, const char *hash, const char *detail, co_error *err)
 {
     char now[32];
-    co_clock_iso(co_clock_now(), now, sizeof now);
+    Co_clock_iso(Co_clock_now(), now, sizeof now);
     co_param p[] = {{NULL, text(subject)}, {NULL, text(step)}, {NULL, text(event)},
                     {NULL, text(person)},  {NULL, text(now)},  {NULL, text(hash)},
                     {NULL, text(detail)}};
-    return co_state_write(st, &co_q_approval_add,
+    return Co_state_write(st, &co_q_approval_add,
                                 p, 7, NULL, err);
 }
 
@@ -57,7 +57,7 @@ static co_code rule_applies(co_state *st, const co_approval_rule *rule, const ch
         return CO_OK;
     char size[32];
     bool audited = false;
-    co_code rc = co_state_size_class(st, subject, size, sizeof size, &audited, err);
+    co_code rc = Co_state_size_class(st, subject, size, sizeof size, &audited, err);
     if (rc == CO_OK && !audited) {
         *applies = true; /* never audited: its size is unknown, so ask */
         snprintf(why, cap, "its size class is unknown (no audit)");

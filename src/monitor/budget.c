@@ -31,9 +31,9 @@ static void time_query(co_store *dest, const co_budget_query *q, const co_tenant
     co_error_clear(&qerr);
     co_code rc = run_once(dest, q->sql, t, &qerr); /* warm-up: caches, statement plans */
     for (int i = 0; rc == CO_OK && i < q->repeat; i++) {
-        double started = co_clock_mono();
+        double started = Co_clock_mono();
         rc = run_once(dest, q->sql, t, &qerr);
-        times[r->runs++] = co_clock_mono() - started;
+        times[r->runs++] = Co_clock_mono() - started;
     }
     if (rc != CO_OK) {
         snprintf(r->error, sizeof r->error, "%.250s", qerr.message);
@@ -86,7 +86,7 @@ co_code co_budgets_record(co_state *st, const char *tenant, const char *phase, c
                           const co_budget_result *r, size_t n, int64_t check_id, co_error *err)
 {
     char now[32];
-    co_clock_iso(co_clock_now(), now, sizeof now);
+    Co_clock_iso(Co_clock_now(), now, sizeof now);
     co_code rc = CO_OK;
     for (size_t i = 0; rc == CO_OK && i < n; i++) {
         const char *q = r[i].query->name;
@@ -96,7 +96,7 @@ co_code co_budgets_record(co_state *st, const char *tenant, const char *phase, c
                         {NULL, co_real(r[i].p95)},              {NULL, co_real(r[i].query->budget)},
                         {NULL, co_int(r[i].pass)},              {NULL, co_text(now, strlen(now))},
                         {NULL, check_id ? co_int(check_id) : co_null()}};
-        rc = co_state_write(st, &co_q_budget_result_add,
+        rc = Co_state_write(st, &co_q_budget_result_add,
                                   p, 11, NULL, err);
     }
     return rc;

@@ -80,17 +80,17 @@ static void counts_release(counts *c)
 static void day_of(time_t t, char day[11])
 {
     char iso[32];
-    co_clock_iso(t, iso, sizeof iso);
+    Co_clock_iso(t, iso, sizeof iso);
     snprintf(day, 11, "%.10s", iso);
 }
 
 /* substr(CAST(col AS TEXT), 1, 10): the day of a timestamp on both engines. */
 static void day_expr(co_store *st, const char *prefix, const char *col, co_buf *out)
 {
-    co_buf_adds(out, "substr(CAST(");
-    co_buf_adds(out, prefix);
+    Co_buf_adds(out, "substr(CAST(");
+    Co_buf_adds(out, prefix);
     co_store_quote_ident(st, col, out);
-    co_buf_adds(out, " AS TEXT), 1, 10)");
+    Co_buf_adds(out, " AS TEXT), 1, 10)");
 }
 
 /* The entity query without trailing blanks and semicolons, to nest it. */
@@ -100,7 +100,7 @@ static void nested_query(const char *query, co_buf *out)
     while (len && (query[len - 1] == ';' || query[len - 1] == ' ' || query[len - 1] == '\n' ||
                    query[len - 1] == '\t' || query[len - 1] == '\r'))
         len--;
-    co_buf_add(out, query, len);
+    Co_buf_add(out, query, len);
 }
 
 /* Counts rows per day (and `by` value) from `from` to before `to`: on the
@@ -113,25 +113,25 @@ static co_code count_side(co_session *s, const co_tenant *t, const co_monitor_vo
     co_store *st = source ? s->source : s->dest;
     co_buf sql = CO_BUF_INIT, day = CO_BUF_INIT;
     day_expr(st, source ? "q." : "", v->time, &day);
-    co_buf_printf(&sql, "SELECT %s", co_buf_str(&day));
+    Co_buf_printf(&sql, "SELECT %s", co_buf_str(&day));
     if (v->by) {
-        co_buf_adds(&sql, ", CAST(");
-        co_buf_adds(&sql, source ? "q." : "");
+        Co_buf_adds(&sql, ", CAST(");
+        Co_buf_adds(&sql, source ? "q." : "");
         co_store_quote_ident(st, v->by, &sql);
-        co_buf_adds(&sql, " AS TEXT)");
+        Co_buf_adds(&sql, " AS TEXT)");
     }
-    co_buf_adds(&sql, ", count(*) FROM ");
+    Co_buf_adds(&sql, ", count(*) FROM ");
     if (source) {
-        co_buf_adds(&sql, "(");
+        Co_buf_adds(&sql, "(");
         nested_query(e->query, &sql);
-        co_buf_adds(&sql, "\n) AS q WHERE ");
+        Co_buf_adds(&sql, "\n) AS q WHERE ");
     } else {
         co_store_quote_ident(st, e->target, &sql);
-        co_buf_adds(&sql, " WHERE ");
+        Co_buf_adds(&sql, " WHERE ");
         co_store_quote_ident(st, e->tenant_column, &sql);
-        co_buf_adds(&sql, " = :tenant AND ");
+        Co_buf_adds(&sql, " = :tenant AND ");
     }
-    co_buf_printf(&sql, "%s >= :from AND %s < :to GROUP BY 1%s", co_buf_str(&day),
+    Co_buf_printf(&sql, "%s >= :from AND %s < :to GROUP BY 1%s", co_buf_str(&day),
                   co_buf_str(&day), v->by ? ", 2" : "");
     co_param p[] = {{":tenant", t->value},
                     {":from", co_text(from, strlen(from))},
@@ -151,8 +151,8 @@ static co_code count_side(co_session *s, const co_tenant *t, const co_monitor_vo
             counts_add(out, d.s, k.type == CO_TEXT ? k.s : "(null)", n.i, source);
     }
     co_cursor_close(c);
-    co_buf_release(&sql);
-    co_buf_release(&day);
+    Co_buf_release(&sql);
+    Co_buf_release(&day);
     if (rc == CO_OK && out->failed)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     if (rc != CO_OK)
@@ -278,13 +278,13 @@ static co_code run_probes(co_session *s, const co_tenant *t, const co_monitor_op
 
 static void summarize(const co_monitor_result *r, co_buf *out)
 {
-    co_buf_printf(out, "%lld flagged", (long long)r->flags);
+    Co_buf_printf(out, "%lld flagged", (long long)r->flags);
     size_t shown = 0;
     for (size_t i = 0; i < r->ndays && shown < 5; i++) {
         const co_monitor_day *d = &r->days[i];
         if (!d->flagged)
             continue;
-        co_buf_printf(out, "%s %s on %s: %lld rows, baseline %.1f (%+.0f%%)", shown ? ";" : ":",
+        Co_buf_printf(out, "%s %s on %s: %lld rows, baseline %.1f (%+.0f%%)", shown ? ";" : ":",
                       d->series, d->day, (long long)d->actual, d->baseline, d->deviation * 100);
         shown++;
     }
@@ -292,19 +292,19 @@ static void summarize(const co_monitor_result *r, co_buf *out)
         const co_budget_result *b = &r->budgets[i];
         if (b->pass)
             continue;
-        co_buf_printf(out, "%s query %s p95 %.3f s over its budget of %.3f s", shown ? ";" : ":",
+        Co_buf_printf(out, "%s query %s p95 %.3f s over its budget of %.3f s", shown ? ";" : ":",
                       b->query->name, b->p95, b->query->budget);
         shown++;
     }
     if (!r->flags)
-        co_buf_printf(out, " (%zu series-days judged)", r->ndays);
+        Co_buf_printf(out, " (%zu series-days judged)", r->ndays);
 }
 
 static co_code journal(co_session *s, const co_tenant *t, co_monitor_result *r, const char *summary,
                        co_error *err)
 {
     char now[32];
-    co_clock_iso(co_clock_now(), now, sizeof now);
+    Co_clock_iso(Co_clock_now(), now, sizeof now);
     int64_t judged = 0;
     for (size_t i = 0; i < r->ndays; i++)
         judged += r->days[i].judged;
@@ -317,7 +317,7 @@ static co_code journal(co_session *s, const co_tenant *t, co_monitor_result *r, 
                     {NULL, co_text(summary, strlen(summary))}};
     bool found = false;
     if (rc == CO_OK)
-        rc = co_state_read_int(s->state, &co_q_monitor_check_add,
+        rc = Co_state_read_int(s->state, &co_q_monitor_check_add,
                                 p, 6, &r->check_id, &found, err);
     for (size_t i = 0; rc == CO_OK && i < r->ndays; i++) {
         const co_monitor_day *d = &r->days[i];
@@ -330,7 +330,7 @@ static co_code journal(co_session *s, const co_tenant *t, co_monitor_result *r, 
                         {NULL, d->baseline > 0 ? co_real(d->deviation) : co_null()},
                         {NULL, co_int(d->judged)},
                         {NULL, co_int(d->flagged)}};
-        rc = co_state_write(s->state, &co_q_monitor_volume_add,
+        rc = Co_state_write(s->state, &co_q_monitor_volume_add,
                                   q, 9, NULL, err);
     }
     if (rc == CO_OK)
@@ -368,7 +368,7 @@ static co_code alert(co_session *s, const co_tenant *t, co_monitor_result *r, co
         snprintf(r->alert, sizeof r->alert, "%.250s", hrc == CO_OK ? "on_alert hook ran" : hook.message);
     }
     co_param q[] = {{NULL, co_text(r->alert, strlen(r->alert))}, {NULL, co_int(r->check_id)}};
-    return co_state_write(s->state, &co_q_monitor_check_alert, q, 2, NULL,
+    return Co_state_write(s->state, &co_q_monitor_check_alert, q, 2, NULL,
                                 err);
 }
 
@@ -389,10 +389,10 @@ co_code co_monitor_tenant(co_session *s, const co_tenant *t, const co_monitor_op
     }
     char switched[11];
     snprintf(switched, sizeof switched, "%.10s", res->switched_at);
-    time_t switch_day = co_clock_parse(switched);
+    time_t switch_day = Co_clock_parse(switched);
     char today_text[11];
-    day_of(co_clock_now(), today_text);
-    time_t today = co_clock_parse(today_text);
+    day_of(Co_clock_now(), today_text);
+    time_t today = Co_clock_parse(today_text);
     if (switch_day < 0 || today < 0)
         return co_error_set(err, CO_ESTATE, "tenant %s: unreadable switch time \"%s\"", t->key,
                             res->switched_at);
@@ -425,7 +425,7 @@ co_code co_monitor_tenant(co_session *s, const co_tenant *t, const co_monitor_op
     rc = journal(s, t, res, co_buf_str(&summary), err);
     if (rc == CO_OK && res->flags)
         rc = alert(s, t, res, co_buf_str(&summary), err);
-    co_buf_release(&summary);
+    Co_buf_release(&summary);
     return rc;
 }
 

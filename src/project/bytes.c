@@ -26,7 +26,7 @@ static const char *refused(utf8proc_int32_t cp)
     return NULL;
 }
 
-co_code co_project_check_bytes(const char *text, size_t len, const char *name, co_error *err)
+co_code Co_project_check_bytes(const char *text, size_t len, const char *name, co_error *err)
 {
     const unsigned char *p = (const unsigned char *)text;
     co_mark at = {1, 1};
@@ -37,14 +37,14 @@ co_code co_project_check_bytes(const char *text, size_t len, const char *name, c
         if (p[i] >= 0x80) {
             n = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp);
             if (n <= 0)
-                return co_project_fail(err, CO_EPROJECT, name, at,
+                return Co_project_fail(err, CO_EPROJECT, name, at,
                                        "the project file is not valid UTF-8 (byte 0x%02x at "
                                        "offset %zu): save it as UTF-8 text",
                                        p[i], i);
         }
         const char *why = refused(cp);
         if (why)
-            return co_project_fail(err, CO_EPROJECT, name, at,
+            return Co_project_fail(err, CO_EPROJECT, name, at,
                                    "the project file holds %s (U+%04X at offset %zu): only text, "
                                    "tabs and line breaks may appear in it",
                                    why, (unsigned)cp, i);

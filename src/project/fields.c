@@ -46,7 +46,7 @@ static const char *key_list(const psection *s, char *buf, size_t cap)
  * s->init, its mark set to at. */
 static co_code item_begin(pwalk *w, const psection *s, void *item, co_mark at)
 {
-    co_code code = co_project_defaults(w, s, item);
+    co_code code = Co_project_defaults(w, s, item);
     if (code != CO_OK)
         return code;
     if (s->init)
@@ -60,7 +60,7 @@ static co_code item_begin(pwalk *w, const psection *s, void *item, co_mark at)
 static co_code walk_below(pwalk *w, struct fy_node *map, co_mark at, const psection *sub,
                           void *item)
 {
-    co_code code = co_project_walk_fields(w, map, at, sub, item);
+    co_code code = Co_project_walk_fields(w, map, at, sub, item);
     if (code == CO_OK && sub->finish)
         code = sub->finish(w, item, at);
     return code;
@@ -71,19 +71,19 @@ static co_code set_mapping(pwalk *w, const pfield *f, struct fy_node *key, struc
                            void *obj)
 {
     const psection *sub = f->sub;
-    co_mark at = co_project_at(key, val);
-    if (!co_project_is(val, FYNT_MAPPING))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+    co_mark at = Co_project_at(key, val);
+    if (!Co_project_is(val, FYNT_MAPPING))
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, at,
                                "\"%s\" must be a mapping%s, not %s", f->key,
-                               sub->shape ? sub->shape : "", co_project_describe(val));
+                               sub->shape ? sub->shape : "", Co_project_describe(val));
     void *item = slot_of(obj, f->offset);
     if (sub->bare)
-        at = co_project_node_mark(val);
+        at = Co_project_node_mark(val);
     if (f->type == PF_PTR) {
         item = pointer_at(obj, f->offset);
         if (!item) {
             if (!(item = calloc(1, sub->size)))
-                return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+                return Co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
             set_pointer_at(obj, f->offset, item);
             co_code code = item_begin(w, sub, item, at);
             if (code != CO_OK)
@@ -98,34 +98,34 @@ static co_code set_sequence(pwalk *w, const pfield *f, struct fy_node *key, stru
                             void *obj)
 {
     const psection *sub = f->sub;
-    co_mark at = co_project_at(key, val);
-    int count = co_project_is(val, FYNT_SEQUENCE) ? fy_node_sequence_item_count(val) : -1;
+    co_mark at = Co_project_at(key, val);
+    int count = Co_project_is(val, FYNT_SEQUENCE) ? fy_node_sequence_item_count(val) : -1;
     if (count < 0 || (count < sub->min && !sub->too_few))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, at,
                                "\"%s\" must be a sequence of %s, not %s", f->key, sub->seq_shape,
-                               co_project_describe(val));
+                               Co_project_describe(val));
     if (count < sub->min)
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at, "\"%s\" must list at least %s",
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, at, "\"%s\" must list at least %s",
                                f->key, sub->too_few);
     if (sub->max && count > sub->max)
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, at,
                                "\"%s\" has %d items; at most %d %s", f->key, count, sub->max,
                                sub->too_many);
     char *items = calloc(count > 0 ? (size_t)count : 1, sub->size);
     if (!items)
-        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+        return Co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
     set_pointer_at(obj, f->offset, items);
     size_t *n = slot_of(obj, f->count);
     void *it = NULL;
     struct fy_node *node;
     while (*n < (size_t)count && (node = fy_node_sequence_iterate(val, &it))) {
         void *item = items + (*n)++ * sub->size;
-        co_mark item_at = co_project_mark_or(node, at);
+        co_mark item_at = Co_project_mark_or(node, at);
         co_code code = item_begin(w, sub, item, item_at);
-        if (code == CO_OK && !co_project_is(node, FYNT_MAPPING))
-            code = co_project_fail(w->err, CO_EPROJECT, w->name, item_at,
+        if (code == CO_OK && !Co_project_is(node, FYNT_MAPPING))
+            code = Co_project_fail(w->err, CO_EPROJECT, w->name, item_at,
                                    "each item of \"%s\" must be a mapping %s, not %s", f->key,
-                                   sub->item_shape, co_project_describe(node));
+                                   sub->item_shape, Co_project_describe(node));
         if (code == CO_OK)
             code = walk_below(w, node, item_at, sub, item);
         if (code != CO_OK)
@@ -144,14 +144,14 @@ static co_code set_field(pwalk *w, const pfield *f, struct fy_node *key, struct 
     case PF_SEQ:
         return set_sequence(w, f, key, val, obj);
     case PF_ITEMS:
-        return co_project_pairs(w, val, co_project_at(key, val), f->sub,
+        return Co_project_pairs(w, val, Co_project_at(key, val), f->sub,
                                 slot_of(obj, f->offset), slot_of(obj, f->count), obj);
     default:
-        return co_project_set_value(w, f, key, val, obj);
+        return Co_project_set_value(w, f, key, val, obj);
     }
 }
 
-co_code co_project_walk_fields(pwalk *w, struct fy_node *map, co_mark map_at, const psection *s,
+co_code Co_project_walk_fields(pwalk *w, struct fy_node *map, co_mark map_at, const psection *s,
                                void *obj)
 {
     uint32_t seen = 0;
@@ -160,10 +160,10 @@ co_code co_project_walk_fields(pwalk *w, struct fy_node *map, co_mark map_at, co
     char list[256], buf[80];
     while ((pair = fy_node_mapping_iterate(map, &it))) {
         struct fy_node *key = fy_node_pair_key(pair), *val = fy_node_pair_value(pair);
-        if (!co_project_is(key, FYNT_SCALAR))
-            return co_project_fail(w->err, CO_EPROJECT, w->name, co_project_mark_or(key, map_at),
+        if (!Co_project_is(key, FYNT_SCALAR))
+            return Co_project_fail(w->err, CO_EPROJECT, w->name, Co_project_mark_or(key, map_at),
                                    "expected a key name %s (one of: %s), not %s", s->context,
-                                   key_list(s, list, sizeof list), co_project_describe(key));
+                                   key_list(s, list, sizeof list), Co_project_describe(key));
         size_t klen = 0;
         const char *k = fy_node_get_scalar(key, &klen);
         size_t i = 0;
@@ -171,8 +171,8 @@ co_code co_project_walk_fields(pwalk *w, struct fy_node *map, co_mark map_at, co
                !(strlen(s->fields[i].key) == klen && memcmp(s->fields[i].key, k, klen) == 0))
             i++;
         if (!k || i == s->nfields) {
-            co_project_shown(k ? k : "", k ? klen : 0, buf, sizeof buf);
-            return co_project_fail(w->err, CO_EPROJECT, w->name, co_project_mark_or(key, map_at),
+            Co_project_shown(k ? k : "", k ? klen : 0, buf, sizeof buf);
+            return Co_project_fail(w->err, CO_EPROJECT, w->name, Co_project_mark_or(key, map_at),
                                    "unknown key \"%s\" %s (expected one of: %s)", buf, s->context,
                                    key_list(s, list, sizeof list));
         }
@@ -186,30 +186,30 @@ co_code co_project_walk_fields(pwalk *w, struct fy_node *map, co_mark map_at, co
         if (!s->fields[i].required || (seen & (UINT32_C(1) << i)))
             continue;
         if (owner)
-            return co_project_fail(w->err, CO_EPROJECT, w->name, map_at,
+            return Co_project_fail(w->err, CO_EPROJECT, w->name, map_at,
                                    "missing required key \"%s\" %s \"%s\"", s->fields[i].key,
                                    s->context, owner);
-        return co_project_fail(w->err, CO_EPROJECT, w->name, map_at,
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, map_at,
                                "missing required key \"%s\" %s", s->fields[i].key, s->context);
     }
     return CO_OK;
 }
 
-co_code co_project_pairs(pwalk *w, struct fy_node *val, co_mark at, const psection *s,
+co_code Co_project_pairs(pwalk *w, struct fy_node *val, co_mark at, const psection *s,
                          void *items, size_t *n, void *ctx)
 {
     size_t size = s->size;
-    if (!co_project_is(val, FYNT_MAPPING))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s, not %s", s->what,
-                               co_project_describe(val));
+    if (!Co_project_is(val, FYNT_MAPPING))
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s, not %s", s->what,
+                               Co_project_describe(val));
     int count = fy_node_mapping_item_count(val);
     if (count <= 0 && s->too_few)
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s", s->too_few);
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s", s->too_few);
     if (count <= 0)
         return CO_OK;
     char *grown = realloc(pointer_at(items, 0), (*n + (size_t)count) * size);
     if (!grown)
-        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+        return Co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
     memset(grown + *n * size, 0, (size_t)count * size);
     set_pointer_at(items, 0, grown);
     size_t end = *n + (size_t)count;
@@ -224,7 +224,7 @@ co_code co_project_pairs(pwalk *w, struct fy_node *val, co_mark at, const psecti
     return CO_OK;
 }
 
-co_code co_project_defaults(pwalk *w, const psection *s, void *obj)
+co_code Co_project_defaults(pwalk *w, const psection *s, void *obj)
 {
     for (size_t i = 0; i < s->nfields; i++) {
         const pfield *f = &s->fields[i];
@@ -249,7 +249,7 @@ co_code co_project_defaults(pwalk *w, const psection *s, void *obj)
                 *(double *)slot = f->def;
             break;
         case PF_MAP: {
-            co_code code = co_project_defaults(w, f->sub, slot);
+            co_code code = Co_project_defaults(w, f->sub, slot);
             if (code != CO_OK)
                 return code;
             break;
@@ -261,7 +261,7 @@ co_code co_project_defaults(pwalk *w, const psection *s, void *obj)
     return CO_OK;
 }
 
-void co_project_release(const psection *s, void *obj)
+void Co_project_release(const psection *s, void *obj)
 {
     for (size_t i = 0; i < s->nfields; i++) {
         const pfield *f = &s->fields[i];
@@ -274,18 +274,18 @@ void co_project_release(const psection *s, void *obj)
             break;
         case PF_COLUMNS:
         case PF_EXPRS:
-            co_project_free_list(*(char ***)slot, n);
+            Co_project_free_list(*(char ***)slot, n);
             break;
         case PF_PAIRS:
-            co_project_free_list(*(char ***)slot, n);
-            co_project_free_list(*(char ***)slot_of(obj, f->pair), n);
+            Co_project_free_list(*(char ***)slot, n);
+            Co_project_free_list(*(char ***)slot_of(obj, f->pair), n);
             break;
         case PF_MAP:
-            co_project_release(f->sub, slot);
+            Co_project_release(f->sub, slot);
             break;
         case PF_PTR:
             if ((items = pointer_at(obj, f->offset)))
-                co_project_release(f->sub, items);
+                Co_project_release(f->sub, items);
             free(items);
             break;
         case PF_SEQ:
@@ -298,7 +298,7 @@ void co_project_release(const psection *s, void *obj)
             }
             items = pointer_at(obj, f->offset);
             for (size_t k = 0; k < n; k++)
-                co_project_release(f->sub, items + k * f->sub->size);
+                Co_project_release(f->sub, items + k * f->sub->size);
             free(items);
             break;
         case PF_INT:

@@ -125,7 +125,7 @@ struct psection {
 #define P_TEXT_DEF(k, T, m, d)                                                                    \
     {.key = (k), .type = PF_TEXT, .offset = offsetof(T, m), .def_text = (d)}
 #define P_URI(k, req, T, m)                                                                       \
-    P_CHECKED(k, req, T, m, CO_PROJECT_URI_EXPECTED, co_project_check_uri)
+    P_CHECKED(k, req, T, m, CO_PROJECT_URI_EXPECTED, Co_project_check_uri)
 #define P_INT(k, T, m, lo_, hi_, d)                                                               \
     {.key = (k), .type = PF_INT, .offset = offsetof(T, m), .lo = (lo_), .hi = (hi_), .def = (d)}
 #define P_SIZE(k, T, m, lo_, hi_, d)                                                              \
@@ -175,76 +175,76 @@ struct psection {
 /* ---- values.c: positions, and one reader per type ---- */
 
 /* A libfyaml mark (0-based) as a co_mark (1-based); line 0 for NULL. */
-co_mark co_project_mark_of(const struct fy_mark *fm);
+co_mark Co_project_mark_of(const struct fy_mark *fm);
 /* Where node starts; line 0 when libfyaml does not know (an empty value). */
-co_mark co_project_node_mark(struct fy_node *n);
+co_mark Co_project_node_mark(struct fy_node *n);
 /* Where n starts, or fallback when that is unknown. */
-co_mark co_project_mark_or(struct fy_node *n, co_mark fallback);
+co_mark Co_project_mark_or(struct fy_node *n, co_mark fallback);
 /* Where the value of key is: val's position, else key's. */
-co_mark co_project_at(struct fy_node *key, struct fy_node *val);
+co_mark Co_project_at(struct fy_node *key, struct fy_node *val);
 /* True for a plain empty, "~" or "null" scalar, or no node at all. */
-bool co_project_is_null(struct fy_node *n);
+bool Co_project_is_null(struct fy_node *n);
 /* True when n is a non-null node of the YAML type (FYNT_MAPPING ...) given. */
-bool co_project_is(struct fy_node *n, int fy_type);
+bool Co_project_is(struct fy_node *n, int fy_type);
 /* "an empty value", "a mapping", "a sequence" or "a string", for messages. */
-const char *co_project_describe(struct fy_node *n);
+const char *Co_project_describe(struct fy_node *n);
 
 /* The text of a non-blank scalar into *out (heap); subject names the value in
  * messages ("\"source\"") and expected says what it should be ("a string"). */
-co_code co_project_scalar(pwalk *w, struct fy_node *val, co_mark fallback, const char *subject,
+co_code Co_project_scalar(pwalk *w, struct fy_node *val, co_mark fallback, const char *subject,
                           const char *expected, char **out);
 /* "WHAT \"NAME\"" in out (cap bytes), name made fit for a message: the
  * subject of a value that belongs to a name ("\"refs\" of column \"id\""). */
-const char *co_project_about(char *out, size_t cap, const char *what, const char *name);
+const char *Co_project_about(char *out, size_t cap, const char *what, const char *name);
 /* A whole number from lo to hi into *out, worded "an integer" when integer
  * (batch_size), else "a whole number"; name is the key. */
-co_code co_project_whole(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
+co_code Co_project_whole(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
                          long lo, long hi, bool integer, long *out);
 /* A number from lo (above lo when above) to hi, worded as expected. */
-co_code co_project_number(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
+co_code Co_project_number(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
                           double lo, bool above, double hi, const char *expected, double *out);
 /* A column name or a sequence of them, none twice and none with a comma, into
  * *list (heap) and *n; name is the key ("key", "size"). */
-co_code co_project_columns(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
+co_code Co_project_columns(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
                            char ***list, size_t *n);
 /* The pairs of the mapping map (at: where it is) into two parallel lists
  * (heap) and *n: say is the subject and the expectation of the keys, then of
  * the values, for messages ("a source column", "a column name", ...). */
-co_code co_project_two_lists(pwalk *w, struct fy_node *map, co_mark at, const char *const say[4],
+co_code Co_project_two_lists(pwalk *w, struct fy_node *map, co_mark at, const char *const say[4],
                              char ***keys, char ***values, size_t *n);
 /* Reads val into obj by f's type, for every type but the mappings (fields.c). */
-co_code co_project_set_value(pwalk *w, const pfield *f, struct fy_node *key, struct fy_node *val,
+co_code Co_project_set_value(pwalk *w, const pfield *f, struct fy_node *key, struct fy_node *val,
                              void *obj);
 /* Frees list[0..n) and list (NULL is fine). */
-void co_project_free_list(char **list, size_t n);
+void Co_project_free_list(char **list, size_t n);
 
 /* PF_TEXT checks: a connection URI; an entity name; a SQL query, whose final
  * ';' and blanks are dropped (cutover wraps queries in SELECT count(*) FROM). */
-co_code co_project_check_uri(pwalk *w, const pfield *f, struct fy_node *key, struct fy_node *val,
+co_code Co_project_check_uri(pwalk *w, const pfield *f, struct fy_node *key, struct fy_node *val,
                              void *obj);
-co_code co_project_check_name(pwalk *w, const pfield *f, struct fy_node *key,
+co_code Co_project_check_name(pwalk *w, const pfield *f, struct fy_node *key,
                               struct fy_node *val, void *obj);
-co_code co_project_check_query(pwalk *w, const pfield *f, struct fy_node *key,
+co_code Co_project_check_query(pwalk *w, const pfield *f, struct fy_node *key,
                                struct fy_node *val, void *obj);
 
 /* ---- fields.c: the walk over a section ---- */
 
 /* Walks the pairs of map (which starts at map_at) into obj: each key must be
  * a row of s, each required row must be present. */
-co_code co_project_walk_fields(pwalk *w, struct fy_node *map, co_mark map_at, const psection *s,
+co_code Co_project_walk_fields(pwalk *w, struct fy_node *map, co_mark map_at, const psection *s,
                                void *obj);
 /* Sets every row of s (and of the mappings embedded in it) still 0 or NULL to
  * its default. */
-co_code co_project_defaults(pwalk *w, const psection *s, void *obj);
+co_code Co_project_defaults(pwalk *w, const psection *s, void *obj);
 /* Reads the pairs of the mapping val (at: where it is) into the array at
  * *items (*n items of s already there), grown by one zeroed item per pair,
  * each read by s->read with ctx. A value that is no mapping is refused as
  * "WHAT, not ..." (s->what); an empty mapping reads nothing, or is refused
  * with s->too_few. */
-co_code co_project_pairs(pwalk *w, struct fy_node *val, co_mark at, const psection *s,
+co_code Co_project_pairs(pwalk *w, struct fy_node *val, co_mark at, const psection *s,
                          void *items, size_t *n, void *ctx);
 /* Frees everything the rows of s stored in obj, not obj itself. */
-void co_project_release(const psection *s, void *obj);
+void Co_project_release(const psection *s, void *obj);
 
 /* ---- the sections of the file, one file each ---- */
 

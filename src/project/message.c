@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-co_code co_project_fail(co_error *err, co_code code, const char *name, co_mark at,
+co_code Co_project_fail(co_error *err, co_code code, const char *name, co_mark at,
                         const char *fmt, ...)
 {
     if (!err)
@@ -26,7 +26,7 @@ co_code co_project_fail(co_error *err, co_code code, const char *name, co_mark a
     return code;
 }
 
-const char *co_project_shown(const char *s, size_t len, char *buf, size_t cap)
+const char *Co_project_shown(const char *s, size_t len, char *buf, size_t cap)
 {
     size_t max = cap < 64 ? cap - 4 : 60, n = 0;
     bool cut = len > max;

@@ -20,7 +20,7 @@ static const pfield top_fields[] = {
     P_URI("target", true, co_project, target),
     P_URI("staging", false, co_project, staging),
     {.key = "state", .type = PF_TEXT, .offset = offsetof(co_project, state),
-     .expected = CO_PROJECT_URI_EXPECTED, .check = co_project_check_uri,
+     .expected = CO_PROJECT_URI_EXPECTED, .check = Co_project_check_uri,
      .def_text = CO_PROJECT_STATE_DEFAULT},
     P_TEXT("tenants", true, co_project, tenants_query),
     P_SAME("options", co_project_options),
@@ -36,9 +36,9 @@ static const pfield top_fields[] = {
 
 static const psection top_section = {P_SECTION(top_fields), .context = "at the top level"};
 
-void co_project_release_fields(co_project *p)
+void Co_project_release_fields(co_project *p)
 {
-    co_project_release(&top_section, p);
+    Co_project_release(&top_section, p);
 }
 
 /* ---- the document ---- */
@@ -48,7 +48,7 @@ static void keep_output(struct fy_diag *diag, void *user, const char *buf, size_
     (void)diag;
     co_buf *b = user;
     if (b->len == 0)
-        co_buf_add(b, buf, len);
+        Co_buf_add(b, buf, len);
 }
 
 /* Turns libfyaml's first collected error (or what it wrote) into err. */
@@ -60,43 +60,43 @@ static co_code yaml_fail(pwalk *w, struct fy_diag *diag, const co_buf *output)
         if (e->type < FYET_ERROR)
             continue;
         co_mark at = {e->line > 0 ? e->line : 0, e->column > 0 ? e->column : 0};
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at, "invalid YAML: %s",
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, at, "invalid YAML: %s",
                                e->msg && *e->msg ? e->msg : "syntax error");
     }
     co_mark none = {0, 0};
     if (output->len) {
         char buf[80];
-        return co_project_fail(w->err, CO_EPROJECT, w->name, none, "invalid YAML: %s",
-                               co_project_shown(output->data, output->len, buf, sizeof buf));
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, none, "invalid YAML: %s",
+                               Co_project_shown(output->data, output->len, buf, sizeof buf));
     }
-    return co_project_fail(w->err, CO_EPROJECT, w->name, none, "invalid YAML");
+    return Co_project_fail(w->err, CO_EPROJECT, w->name, none, "invalid YAML");
 }
 
 static co_code walk_document(pwalk *w, struct fy_document *doc, co_project *p)
 {
     co_mark start = {1, 1};
     struct fy_node *root = fy_document_root(doc);
-    if (co_project_is_null(root))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, co_project_mark_or(root, start),
+    if (Co_project_is_null(root))
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, Co_project_mark_or(root, start),
                                "the project file is empty (expected a mapping with source, "
                                "target, tenants and entities)");
     if (fy_node_get_type(root) != FYNT_MAPPING)
-        return co_project_fail(w->err, CO_EPROJECT, w->name, co_project_mark_or(root, start),
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, Co_project_mark_or(root, start),
                                "the project file must be a mapping with source, target, tenants "
                                "and entities, not %s",
-                               co_project_describe(root));
+                               Co_project_describe(root));
     co_code code =
-        co_project_walk_fields(w, root, co_project_mark_or(root, start), &top_section, p);
+        Co_project_walk_fields(w, root, Co_project_mark_or(root, start), &top_section, p);
     if (code == CO_OK)
-        code = co_project_defaults(w, &top_section, p);
+        code = Co_project_defaults(w, &top_section, p);
     if (code == CO_OK)
-        code = co_project_aftercare_check(p, w->name, w->err);
+        code = Co_project_aftercare_check(p, w->name, w->err);
     if (code == CO_OK)
-        code = co_project_check(p, w->name, w->err);
+        code = Co_project_check(p, w->name, w->err);
     return code;
 }
 
-co_code co_project_walk(co_project *p, const char *text, size_t len, const char *name,
+co_code Co_project_walk(co_project *p, const char *text, size_t len, const char *name,
                         co_error *err)
 {
     pwalk w = {.name = name, .text = text, .len = len, .err = err};
@@ -131,7 +131,7 @@ co_code co_project_walk(co_project *p, const char *text, size_t len, const char 
             code = yaml_fail(&w, diag, &output);
         } else {
             co_mark start = {1, 1};
-            code = co_project_fail(err, CO_EPROJECT, name, start,
+            code = Co_project_fail(err, CO_EPROJECT, name, start,
                                    "the project file is empty (expected a mapping with source, "
                                    "target, tenants and entities)");
         }
@@ -140,10 +140,10 @@ co_code co_project_walk(co_project *p, const char *text, size_t len, const char 
     /* A second document would be ignored by the walk: refuse it. */
     struct fy_document *more = fy_parse_load_document(parser);
     if (more) {
-        co_mark at = co_project_mark_of(
+        co_mark at = Co_project_mark_of(
             fy_document_state_start_mark(fy_document_get_document_state(more)));
         fy_parse_document_destroy(parser, more);
-        code = co_project_fail(err, CO_EPROJECT, name, at,
+        code = Co_project_fail(err, CO_EPROJECT, name, at,
                                "the project file must hold one YAML document, but a second one "
                                "starts here");
         goto done;
@@ -160,6 +160,6 @@ done:
     if (parser)
         fy_parser_destroy(parser);
     fy_diag_destroy(diag);
-    co_buf_release(&output);
+    Co_buf_release(&output);
     return code;
 }

@@ -40,7 +40,7 @@ const psection co_project_monitor = {
 /* ---- budgets ---- */
 
 static const pfield budget_fields[] = {
-    P_CHECKED("name", true, co_budget_query, name, "an entity name", co_project_check_name),
+    P_CHECKED("name", true, co_budget_query, name, "an entity name", Co_project_check_name),
     P_TEXT("sql", true, co_budget_query, sql),
     P_SECONDS("budget", co_budget_query, budget, 1.0),
     P_INT("repeat", co_budget_query, repeat, 1, 1000, 5),
@@ -60,28 +60,28 @@ static co_code read_approval(pwalk *w, struct fy_node *k, struct fy_node *v, co_
 {
     (void)ctx;
     co_approval_rule *r = item;
-    r->mark = co_project_mark_or(k, at);
-    co_code code = co_project_scalar(w, k, at, "a step of \"approvals\"", "a step name", &r->step);
+    r->mark = Co_project_mark_or(k, at);
+    co_code code = Co_project_scalar(w, k, at, "a step of \"approvals\"", "a step name", &r->step);
     if (code != CO_OK)
         return code;
-    if (!co_project_valid_name(r->step))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, r->mark,
+    if (!Co_project_valid_name(r->step))
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, r->mark,
                                "approval step \"%s\" is invalid (expected a name such as "
                                "switch, finalize or publish_model)",
                                r->step);
     size_t len = 0;
-    const char *s = co_project_is(v, FYNT_SCALAR) ? fy_node_get_scalar(v, &len) : NULL;
+    const char *s = Co_project_is(v, FYNT_SCALAR) ? fy_node_get_scalar(v, &len) : NULL;
     if (s && len == 3 && memcmp(s, "all", 3) == 0) {
         r->all = true;
         return CO_OK;
     }
-    if (!co_project_is(v, FYNT_MAPPING) || fy_node_mapping_item_count(v) != 1 ||
+    if (!Co_project_is(v, FYNT_MAPPING) || fy_node_mapping_item_count(v) != 1 ||
         !fy_node_mapping_lookup_by_string(v, "size", 4))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, co_project_mark_or(v, r->mark),
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, Co_project_mark_or(v, r->mark),
                                "approval of step %s must be all or {size: [XL]}, not %s", r->step,
-                               co_project_describe(v));
+                               Co_project_describe(v));
     struct fy_node *sizes = fy_node_mapping_lookup_by_string(v, "size", 4);
-    return co_project_columns(w, "size", k, sizes, &r->sizes, &r->nsizes);
+    return Co_project_columns(w, "size", k, sizes, &r->sizes, &r->nsizes);
 }
 
 static const pfield approval_owns[] = {

@@ -55,7 +55,7 @@ static co_mark text_mark(const pwalk *w, struct fy_node *val)
 {
     struct fy_token *t = fy_node_get_scalar_token(val);
     const struct fy_mark *fm = t ? fy_token_start_mark(t) : NULL;
-    co_mark m = co_project_mark_of(fm);
+    co_mark m = Co_project_mark_of(fm);
     if (!fm)
         return m;
     /* A quoted scalar's token already starts inside the quotes. */
@@ -83,7 +83,7 @@ static co_mark text_mark(const pwalk *w, struct fy_node *val)
 static co_code check_entity_query(pwalk *w, const pfield *f, struct fy_node *key,
                                   struct fy_node *val, void *obj)
 {
-    co_code code = co_project_check_query(w, f, key, val, obj);
+    co_code code = Co_project_check_query(w, f, key, val, obj);
     if (code == CO_OK)
         ((co_entity *)obj)->query_mark = text_mark(w, val);
     return code;
@@ -97,14 +97,14 @@ static co_code read_ref(pwalk *w, struct fy_node *col, struct fy_node *to, co_ma
 {
     (void)ctx;
     co_ref *ref = item;
-    ref->mark = co_project_mark_or(col, at);
-    co_code code = co_project_scalar(w, col, at, "each key of \"refs\"", "a column name",
+    ref->mark = Co_project_mark_or(col, at);
+    co_code code = Co_project_scalar(w, col, at, "each key of \"refs\"", "a column name",
                                      &ref->column);
     if (code != CO_OK)
         return code;
     char subject[128];
-    co_project_about(subject, sizeof subject, "\"refs\" of column", ref->column);
-    return co_project_scalar(w, to, ref->mark, subject, "the name of an earlier entity",
+    Co_project_about(subject, sizeof subject, "\"refs\" of column", ref->column);
+    return Co_project_scalar(w, to, ref->mark, subject, "the name of an earlier entity",
                              &ref->entity);
 }
 
@@ -123,7 +123,7 @@ static co_code set_volume_tolerance(pwalk *w, const pfield *f, struct fy_node *k
 {
     co_volume *v = obj;
     char *text = NULL;
-    co_code code = co_project_scalar(w, val, co_project_node_mark(key), "\"tolerance\"",
+    co_code code = Co_project_scalar(w, val, Co_project_node_mark(key), "\"tolerance\"",
                                      "a number of rows or a percentage", &text);
     if (code != CO_OK)
         return code;
@@ -138,10 +138,10 @@ static co_code set_volume_tolerance(pwalk *w, const pfield *f, struct fy_node *k
     if (!ok) {
         if (relative)
             text[len - 1] = '%';
-        code = co_project_fail(w->err, CO_EPROJECT, w->name, co_project_at(key, val),
+        code = Co_project_fail(w->err, CO_EPROJECT, w->name, Co_project_at(key, val),
                                "\"%s\" must be a number of rows (5) or a percentage (0.5%%), not "
                                "\"%s\"",
-                               f->key, co_project_shown(text, len, buf, sizeof buf));
+                               f->key, Co_project_shown(text, len, buf, sizeof buf));
     } else {
         v->tolerance = relative ? d / 100.0 : d;
         v->relative = relative;
@@ -170,10 +170,10 @@ static co_code read_rounding(pwalk *w, struct fy_node *k, struct fy_node *v, co_
     (void)ctx;
     co_rounding *one = item;
     long digits;
-    co_code code = co_project_scalar(w, k, at, "each key of \"round\"", "a column name",
+    co_code code = Co_project_scalar(w, k, at, "each key of \"round\"", "a column name",
                                      &one->column);
     if (code == CO_OK)
-        code = co_project_whole(w, "round", k, v, 0, 15, false, &digits);
+        code = Co_project_whole(w, "round", k, v, 0, 15, false, &digits);
     if (code == CO_OK)
         one->digits = (int)digits;
     return code;
@@ -206,10 +206,10 @@ static co_code read_dup_column(pwalk *w, struct fy_node *k, struct fy_node *v, c
         [CO_NORM_DOMAIN] = "domain",     [CO_NORM_NAME] = "name"};
     co_dup_column *one = item;
     char *norm = NULL;
-    co_code code = co_project_scalar(w, k, at, "each column of a duplicates rule",
+    co_code code = Co_project_scalar(w, k, at, "each column of a duplicates rule",
                                      "a column name", &one->column);
     if (code == CO_OK)
-        code = co_project_scalar(w, v, co_project_mark_or(k, at), "a normalizer",
+        code = Co_project_scalar(w, v, Co_project_mark_or(k, at), "a normalizer",
                                  "casefold, email, domain or name", &norm);
     if (code != CO_OK)
         return code;
@@ -220,10 +220,10 @@ static co_code read_dup_column(pwalk *w, struct fy_node *k, struct fy_node *v, c
     if (n < PF_COUNT(norms))
         one->norm = (co_normalizer)n;
     else
-        code = co_project_fail(w->err, CO_EPROJECT, w->name, co_project_mark_or(v, at),
+        code = Co_project_fail(w->err, CO_EPROJECT, w->name, Co_project_mark_or(v, at),
                                "unknown normalizer \"%s\" (expected casefold, email, domain or "
                                "name)",
-                               co_project_shown(norm, strlen(norm), buf, sizeof buf));
+                               Co_project_shown(norm, strlen(norm), buf, sizeof buf));
     free(norm);
     return code;
 }
@@ -241,7 +241,7 @@ static const psection dup_columns_section = {
 static const pfield dup_rule_fields[] = {
     {.key = "on", .type = PF_ITEMS, .required = true, .offset = offsetof(co_dup_rule, columns),
      .count = offsetof(co_dup_rule, ncolumns), .sub = &dup_columns_section},
-    P_CHECKED("query", false, co_dup_rule, query, "a SQL query", co_project_check_query),
+    P_CHECKED("query", false, co_dup_rule, query, "a SQL query", Co_project_check_query),
 };
 
 static const psection dup_rule_section = {
@@ -253,19 +253,19 @@ static co_code dup_single(pwalk *w, struct fy_node *val, co_mark at, co_entity *
 {
     co_dup_rule *r = e->duplicates = calloc(1, sizeof *r); /* "duplicates" is read once */
     if (!r)
-        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+        return Co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
     e->nduplicates = 1;
     r->mark = at;
     co_code code =
-        co_project_pairs(w, val, at, &dup_columns_section, &r->columns, &r->ncolumns, NULL);
+        Co_project_pairs(w, val, at, &dup_columns_section, &r->columns, &r->ncolumns, NULL);
     co_buf name = CO_BUF_INIT;
     for (size_t c = 0; code == CO_OK && c < r->ncolumns; c++) {
-        co_buf_adds(&name, c ? "+" : "");
-        co_buf_adds(&name, r->columns[c].column);
+        Co_buf_adds(&name, c ? "+" : "");
+        Co_buf_adds(&name, r->columns[c].column);
     }
     if (code == CO_OK && (name.failed || !(r->name = co_buf_detach(&name))))
-        code = co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
-    co_buf_release(&name);
+        code = Co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+    Co_buf_release(&name);
     return code;
 }
 
@@ -275,20 +275,20 @@ static co_code read_dup_rule(pwalk *w, struct fy_node *name_node, struct fy_node
 {
     const co_entity *e = ctx;
     co_dup_rule *r = item;
-    co_mark rule_at = co_project_mark_or(rule, co_project_mark_or(name_node, at));
+    co_mark rule_at = Co_project_mark_or(rule, Co_project_mark_or(name_node, at));
     r->mark = rule_at;
-    co_code code = co_project_scalar(w, name_node, at, "each rule name of \"duplicates\"",
+    co_code code = Co_project_scalar(w, name_node, at, "each rule name of \"duplicates\"",
                                      "a name", &r->name);
     for (size_t k = 0; code == CO_OK && k + 1 < e->nduplicates; k++)
         if (strcmp(e->duplicates[k].name, r->name) == 0)
-            code = co_project_fail(w->err, CO_EPROJECT, w->name, rule_at,
+            code = Co_project_fail(w->err, CO_EPROJECT, w->name, rule_at,
                                    "duplicates rule \"%s\" is named twice", r->name);
     if (code == CO_OK && fy_node_get_type(rule) != FYNT_MAPPING)
-        code = co_project_fail(w->err, CO_EPROJECT, w->name, rule_at,
+        code = Co_project_fail(w->err, CO_EPROJECT, w->name, rule_at,
                                "duplicates rule \"%s\" must be a mapping with \"on\", not %s",
-                               r->name, co_project_describe(rule));
+                               r->name, Co_project_describe(rule));
     if (code == CO_OK)
-        code = co_project_walk_fields(w, rule, rule_at, &dup_rule_section, r);
+        code = Co_project_walk_fields(w, rule, rule_at, &dup_rule_section, r);
     return code;
 }
 
@@ -309,24 +309,24 @@ static co_code set_duplicates(pwalk *w, const pfield *f, struct fy_node *key,
 {
     (void)f;
     co_entity *e = obj;
-    co_mark at = co_project_at(key, val);
-    if (!co_project_is(val, FYNT_MAPPING))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s, not %s",
-                               dup_rules_section.what, co_project_describe(val));
+    co_mark at = Co_project_at(key, val);
+    if (!Co_project_is(val, FYNT_MAPPING))
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s, not %s",
+                               dup_rules_section.what, Co_project_describe(val));
     int count = fy_node_mapping_item_count(val), scalars = 0;
     void *it = NULL;
     struct fy_node_pair *pair;
     for (int i = 0; i < count && (pair = fy_node_mapping_iterate(val, &it)); i++)
-        scalars += co_project_is(fy_node_pair_value(pair), FYNT_SCALAR);
+        scalars += Co_project_is(fy_node_pair_value(pair), FYNT_SCALAR);
     if (count <= 0)
         return CO_OK;
     if (scalars == count)
         return dup_single(w, val, at, e);
     if (scalars)
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, at,
                                "\"duplicates\" mixes the two forms: either column: normalizer, "
                                "or rule names with { on: { column: normalizer }, query: SQL }");
-    return co_project_pairs(w, val, at, &dup_rules_section, &e->duplicates, &e->nduplicates, e);
+    return Co_project_pairs(w, val, at, &dup_rules_section, &e->duplicates, &e->nduplicates, e);
 }
 
 /* ---- follows: { table: { entity_column: table_key_column, ... } | {} , ... } ---- */
@@ -340,16 +340,16 @@ static co_code read_follow(pwalk *w, struct fy_node *k, struct fy_node *m, co_ma
                                        "a key column of the captured table"};
     co_follow *fo = item;
     co_code code =
-        co_project_scalar(w, k, at, "each key of \"follows\"", "a captured table", &fo->table);
-    if (code != CO_OK || co_project_is_null(m))
+        Co_project_scalar(w, k, at, "each key of \"follows\"", "a captured table", &fo->table);
+    if (code != CO_OK || Co_project_is_null(m))
         return code; /* no columns: any change means all the tenant's rows */
-    co_mark mat = co_project_mark_or(m, co_project_mark_or(k, at));
+    co_mark mat = Co_project_mark_or(m, Co_project_mark_or(k, at));
     if (fy_node_get_type(m) != FYNT_MAPPING)
-        return co_project_fail(w->err, CO_EPROJECT, w->name, mat,
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, mat,
                                "\"follows\" of %s must be a mapping of column: key column "
                                "({} for all rows), not %s",
-                               fo->table, co_project_describe(m));
-    return co_project_two_lists(w, m, mat, say, &fo->columns, &fo->keys, &fo->n);
+                               fo->table, Co_project_describe(m));
+    return Co_project_two_lists(w, m, mat, say, &fo->columns, &fo->keys, &fo->n);
 }
 
 static const pfield follow_owns[] = {
@@ -380,12 +380,12 @@ static co_code entity_finish(pwalk *w, void *obj, co_mark at)
 {
     co_entity *e = obj;
     if (!e->target && !(e->target = strdup(e->name)))
-        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+        return Co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
     return CO_OK;
 }
 
 static const pfield entity_fields[] = {
-    P_CHECKED("name", true, co_entity, name, "an entity name", co_project_check_name),
+    P_CHECKED("name", true, co_entity, name, "an entity name", Co_project_check_name),
     P_TEXT("target", false, co_entity, target),
     P_COLUMNS("key", true, co_entity, key, nkey),
     P_TEXT("target_key", false, co_entity, target_key),

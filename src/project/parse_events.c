@@ -28,24 +28,24 @@ static co_code read_event_source(pwalk *w, struct fy_node *k, struct fy_node *v,
 {
     const co_project *p = ctx;
     co_event_source *e = item;
-    e->mark = co_project_mark_or(k, at);
-    co_code code = co_project_scalar(w, k, e->mark, "an event source's name", "a name", &e->name);
+    e->mark = Co_project_mark_or(k, at);
+    co_code code = Co_project_scalar(w, k, e->mark, "an event source's name", "a name", &e->name);
     if (code != CO_OK)
         return code;
-    if (!co_project_valid_name(e->name))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, e->mark,
+    if (!Co_project_valid_name(e->name))
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, e->mark,
                                "event source name \"%s\" must be letters, digits and _", e->name);
     for (size_t i = 0; i + 1 < p->nevent_sources; i++)
         if (strcmp(p->event_sources[i].name, e->name) == 0)
-            return co_project_fail(w->err, CO_EPROJECT, w->name, e->mark,
+            return Co_project_fail(w->err, CO_EPROJECT, w->name, e->mark,
                                    "event source \"%s\" is declared twice", e->name);
-    if (!co_project_is(v, FYNT_MAPPING))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, co_project_mark_or(v, e->mark),
+    if (!Co_project_is(v, FYNT_MAPPING))
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, Co_project_mark_or(v, e->mark),
                                "event source \"%s\" must be a mapping (uri, table, ...), not %s",
-                               e->name, co_project_describe(v));
-    code = co_project_walk_fields(w, v, co_project_mark_or(v, e->mark), &event_source_section, e);
+                               e->name, Co_project_describe(v));
+    code = Co_project_walk_fields(w, v, Co_project_mark_or(v, e->mark), &event_source_section, e);
     if (code == CO_OK)
-        code = co_project_defaults(w, &event_source_section, e);
+        code = Co_project_defaults(w, &event_source_section, e);
     return code;
 }
 

@@ -56,11 +56,11 @@ static bool rule_arg(char *rest, char **arg)
 static co_code merge_rule(pwalk *w, struct fy_node *val, co_mark fallback, const char *subject,
                           bool for_survivor, co_merge_rule *out)
 {
-    co_mark at = co_project_mark_or(val, fallback);
+    co_mark at = Co_project_mark_or(val, fallback);
     char *text = NULL;
     const char *expected = for_survivor ? "min, max, latest(column) or earliest(column)"
                                         : "a survivorship rule";
-    co_code code = co_project_scalar(w, val, at, subject, expected, &text);
+    co_code code = Co_project_scalar(w, val, at, subject, expected, &text);
     if (code != CO_OK)
         return code;
     char *p = text;
@@ -84,18 +84,18 @@ static co_code merge_rule(pwalk *w, struct fy_node *val, co_mark fallback, const
                     merge_rules[r].kind == CO_RULE_EARLIEST);
     char buf[80];
     if (!shape_ok || !allowed)
-        code = co_project_fail(w->err, CO_EPROJECT, w->name, at,
+        code = Co_project_fail(w->err, CO_EPROJECT, w->name, at,
                                "%s must be %s, not \"%s\" (rules: survivor, first, latest(column), "
                                "earliest(column), max, min, prefer(condition), union, "
                                "union('sep'), concat, concat('sep'))",
-                               subject, expected, co_project_shown(text, strlen(text), buf, sizeof buf));
+                               subject, expected, Co_project_shown(text, strlen(text), buf, sizeof buf));
     else if (merge_rules[r].arg == 1 && (!arg || !*arg))
-        code = co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s: %s needs an argument, as in %s(%s)",
+        code = Co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s: %s needs an argument, as in %s(%s)",
                                subject, merge_rules[r].name, merge_rules[r].name,
                                merge_rules[r].kind == CO_RULE_PREFER ? "title IS NOT NULL"
                                                                      : "updated_at");
     else if (merge_rules[r].arg == 0 && arg)
-        code = co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s: %s takes no argument",
+        code = Co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s: %s takes no argument",
                                subject, merge_rules[r].name);
     if (code == CO_OK) {
         out->kind = merge_rules[r].kind;
@@ -113,7 +113,7 @@ static co_code set_survivor(pwalk *w, const pfield *f, struct fy_node *key, stru
                             void *obj)
 {
     (void)f;
-    return merge_rule(w, val, co_project_node_mark(key), "\"survivor\"", true,
+    return merge_rule(w, val, Co_project_node_mark(key), "\"survivor\"", true,
                       &((co_merge *)obj)->survivor);
 }
 
@@ -121,7 +121,7 @@ static co_code set_keep(pwalk *w, const pfield *f, struct fy_node *key, struct f
                         void *obj)
 {
     (void)f;
-    return merge_rule(w, val, co_project_node_mark(key), "\"keep\"", false,
+    return merge_rule(w, val, Co_project_node_mark(key), "\"keep\"", false,
                       &((co_merge *)obj)->keep);
 }
 
@@ -140,12 +140,12 @@ static co_code read_column_rule(pwalk *w, struct fy_node *k, struct fy_node *v, 
     (void)ctx;
     co_merge_rule *rule = item;
     co_code code =
-        co_project_scalar(w, k, at, "each key of \"columns\"", "a column name", &rule->column);
+        Co_project_scalar(w, k, at, "each key of \"columns\"", "a column name", &rule->column);
     if (code != CO_OK)
         return code;
     char subject[128];
-    co_project_about(subject, sizeof subject, "the rule of column", rule->column);
-    return merge_rule(w, v, co_project_mark_or(k, at), subject, false, rule);
+    Co_project_about(subject, sizeof subject, "the rule of column", rule->column);
+    return merge_rule(w, v, Co_project_mark_or(k, at), subject, false, rule);
 }
 
 static const pfield column_rule_owns[] = {P_OWN(co_merge_rule, column), P_OWN(co_merge_rule, arg)};
@@ -164,17 +164,17 @@ static co_code check_compare_by(pwalk *w, const pfield *f, struct fy_node *key,
 {
     (void)f;
     const char *by = ((co_merge_compare *)obj)->by;
-    if (co_compare_kind_parse(by) != CO_CMP_KIND_COUNT)
+    if (Co_compare_kind_parse(by) != CO_CMP_KIND_COUNT)
         return CO_OK;
     char kinds[160] = "", buf[80];
     for (int k = 0; k < CO_CMP_KIND_COUNT; k++) {
         size_t used = strlen(kinds);
         snprintf(kinds + used, sizeof kinds - used, "%s%s", k ? ", " : "",
-                 co_compare_kind_name((co_compare_kind)k));
+                 Co_compare_kind_name((co_compare_kind)k));
     }
-    return co_project_fail(w->err, CO_EPROJECT, w->name, co_project_at(key, val),
+    return Co_project_fail(w->err, CO_EPROJECT, w->name, Co_project_at(key, val),
                            "\"by\" must be one of %s, not \"%s\"", kinds,
-                           co_project_shown(by, strlen(by), buf, sizeof buf));
+                           Co_project_shown(by, strlen(by), buf, sizeof buf));
 }
 
 /* floor: a number from 0 to below 1, or none (every bit of similarity counts). */
@@ -182,15 +182,15 @@ static co_code set_compare_floor(pwalk *w, const pfield *f, struct fy_node *key,
                                  struct fy_node *val, void *obj)
 {
     co_merge_compare *c = obj;
-    const char *text = co_project_is(val, FYNT_SCALAR) ? fy_node_get_scalar0(val) : NULL;
+    const char *text = Co_project_is(val, FYNT_SCALAR) ? fy_node_get_scalar0(val) : NULL;
     if (text && strcmp(text, "none") == 0) {
         c->floor = CO_LINK_NO_FLOOR;
         return CO_OK;
     }
-    co_code code = co_project_number(w, f->key, key, val, 0, false, 1,
+    co_code code = Co_project_number(w, f->key, key, val, 0, false, 1,
                                      "a number from 0 to below 1, or none", &c->floor);
     if (code == CO_OK && c->floor >= 1)
-        code = co_project_fail(w->err, CO_EPROJECT, w->name, co_project_at(key, val),
+        code = Co_project_fail(w->err, CO_EPROJECT, w->name, Co_project_at(key, val),
                                "\"floor\" must be below 1 (nothing would ever earn)");
     return code;
 }
@@ -218,7 +218,7 @@ static co_code similar_finish(pwalk *w, void *obj, co_mark at)
 {
     co_merge *m = obj;
     if (m->review_at > m->merge_at)
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, at,
                                "\"review_at\" (%g) must not be above \"merge_at\" (%g)",
                                m->review_at, m->merge_at);
     return CO_OK;
@@ -249,7 +249,7 @@ static co_code merge_finish(pwalk *w, void *obj, co_mark at)
 {
     co_merge *m = obj;
     if (m->non == 0 && m->nblocks == 0)
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, at,
                                "\"merge\" needs \"on\" (rows equal on these expressions merge), "
                                "\"similar\" (similar rows are scored), or both");
     return CO_OK;

@@ -44,7 +44,7 @@ static co_code capture_finish(pwalk *w, void *obj, co_mark at)
 {
     co_capture_table *t = obj;
     if (!strstr(t->tenant, "{row}"))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, at,
                                "the \"tenant\" of captured table %s must use {row} for the "
                                "row, as in {row}.account_id",
                                t->table);
@@ -71,7 +71,7 @@ static bool written_null(struct fy_node *n)
     size_t len = 0;
     const char *text = n && fy_node_get_type(n) == FYNT_SCALAR ? fy_node_get_scalar(n, &len)
                                                                : NULL;
-    return text && len && co_project_is_null(n);
+    return text && len && Co_project_is_null(n);
 }
 
 /* tenant_value: null (rows whose tenant is NULL), unknown (every value that
@@ -80,28 +80,28 @@ static co_code set_orphan_values(pwalk *w, const pfield *f, struct fy_node *key,
                                  struct fy_node *val, void *obj)
 {
     co_orphan_rule *r = obj;
-    co_mark at = co_project_at(key, val);
+    co_mark at = Co_project_at(key, val);
     r->nulls = r->unknown = false;
     if (written_null(val)) {
         r->nulls = true;
         return CO_OK;
     }
     size_t len = 0;
-    const char *text = co_project_is(val, FYNT_SCALAR) ? fy_node_get_scalar(val, &len) : NULL;
+    const char *text = Co_project_is(val, FYNT_SCALAR) ? fy_node_get_scalar(val, &len) : NULL;
     if (text && len == 7 && memcmp(text, "unknown", 7) == 0 &&
         fy_node_get_style(val) == FYNS_PLAIN) {
         r->unknown = true;
         return CO_OK;
     }
-    if (!co_project_is(val, FYNT_SEQUENCE))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+    if (!Co_project_is(val, FYNT_SEQUENCE))
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, at,
                                "\"%s\" must be null (rows whose tenant is NULL), unknown (rows "
                                "naming no tenant) or a list of tenant values, not %s",
-                               f->key, co_project_describe(val));
+                               f->key, Co_project_describe(val));
     int count = fy_node_sequence_item_count(val);
     r->values = calloc(count > 0 ? (size_t)count : 1, sizeof *r->values);
     if (!r->values)
-        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+        return Co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
     void *it = NULL;
     struct fy_node *item;
     while ((item = fy_node_sequence_iterate(val, &it))) {
@@ -109,7 +109,7 @@ static co_code set_orphan_values(pwalk *w, const pfield *f, struct fy_node *key,
             r->nulls = true;
             continue;
         }
-        co_code code = co_project_scalar(w, item, at, "each item of \"tenant_value\"",
+        co_code code = Co_project_scalar(w, item, at, "each item of \"tenant_value\"",
                                          "a tenant value", &r->values[r->nvalues]);
         if (code != CO_OK)
             return code;
@@ -122,7 +122,7 @@ static void release_orphan_values(const pfield *f, void *obj)
 {
     (void)f;
     co_orphan_rule *r = obj;
-    co_project_free_list(r->values, r->nvalues);
+    Co_project_free_list(r->values, r->nvalues);
 }
 
 static void orphan_init(void *obj)

@@ -18,7 +18,7 @@ void co_project_free(co_project *p)
         return;
     free(p->path);
     free(p->dir);
-    co_project_release_fields(p);
+    Co_project_release_fields(p);
     free(p);
 }
 
@@ -53,7 +53,7 @@ static int read_file(const char *path, co_buf *b)
                 rc = EFBIG;
                 break;
             }
-            co_buf_add(b, chunk, n);
+            Co_buf_add(b, chunk, n);
             if (b->failed) {
                 rc = ENOMEM;
                 break;
@@ -80,18 +80,18 @@ co_code co_project_load(const char *path, co_project **out, co_error *err)
     errno = 0;
     int rc = read_file(path, &text);
     if (rc == ENOMEM) {
-        co_buf_release(&text);
+        Co_buf_release(&text);
         return co_error_set(err, CO_ENOMEM, "out of memory reading %s", path);
     }
     if (rc == EFBIG) {
-        co_buf_release(&text);
+        Co_buf_release(&text);
         co_error_set(err, CO_EPROJECT, "%s is larger than %zu MiB, too large for a project file",
                      path, CO_PROJECT_MAX_BYTES >> 20);
         co_error_where(err, "%s", path);
         return CO_EPROJECT;
     }
     if (rc != 0) {
-        co_buf_release(&text);
+        Co_buf_release(&text);
         co_error_set(err, CO_EIO, "cannot read %s: %s", path, strerror(rc));
         co_error_where(err, "%s", path);
         return CO_EIO;
@@ -99,12 +99,12 @@ co_code co_project_load(const char *path, co_project **out, co_error *err)
 
     char *dir = dir_of(path);
     if (!dir) {
-        co_buf_release(&text);
+        Co_buf_release(&text);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
     co_code code = co_project_parse(co_buf_str(&text), text.len, path, dir, out, err);
     free(dir);
-    co_buf_release(&text);
+    Co_buf_release(&text);
     return code;
 }
 
@@ -133,9 +133,9 @@ co_code co_project_parse(const char *text, size_t len, const char *name, const c
     }
     snprintf(p->hash, sizeof p->hash, "%016llx", (unsigned long long)XXH3_64bits(text, len));
 
-    co_code code = co_project_check_bytes(text, len, name, err);
+    co_code code = Co_project_check_bytes(text, len, name, err);
     if (code == CO_OK)
-        code = co_project_walk(p, text, len, name, err);
+        code = Co_project_walk(p, text, len, name, err);
     if (code != CO_OK) {
         co_project_free(p);
         return code;

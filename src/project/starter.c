@@ -118,8 +118,8 @@ static bool missing_cols(const table_info *a, const table_info *b, const char *h
     bool any = false;
     for (size_t i = 0; i < a->ncols; i++)
         if (!find_col(b, a->cols[i].name)) {
-            co_buf_adds(out, any ? ", " : heading);
-            co_buf_adds(out, a->cols[i].name);
+            Co_buf_adds(out, any ? ", " : heading);
+            Co_buf_adds(out, a->cols[i].name);
             any = true;
         }
     return any;
@@ -196,7 +196,7 @@ static void sql_ident(co_store *s, const char *name, co_buf *out)
     for (const char *p = name; *p && plain; p++)
         plain = islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_';
     if (plain)
-        co_buf_adds(out, name);
+        Co_buf_adds(out, name);
     else
         co_store_quote_ident(s, name, out);
 }
@@ -208,25 +208,25 @@ static void yaml_scalar(const char *text, co_buf *out)
     for (const char *p = text; *p && plain; p++)
         plain = isalnum((unsigned char)*p) || strchr("_-./:@", *p);
     if (plain && !strchr("-:", text[0])) {
-        co_buf_adds(out, text);
+        Co_buf_adds(out, text);
         return;
     }
-    co_buf_addc(out, '"');
+    Co_buf_addc(out, '"');
     for (const char *p = text; *p; p++) {
         if (*p == '"' || *p == '\\')
-            co_buf_addc(out, '\\');
-        co_buf_addc(out, *p);
+            Co_buf_addc(out, '\\');
+        Co_buf_addc(out, *p);
     }
-    co_buf_addc(out, '"');
+    Co_buf_addc(out, '"');
 }
 
 /* An entity name from a table name: letters, digits and '_'. */
 static void entity_name(const char *table, co_buf *out)
 {
     if (!isalpha((unsigned char)table[0]) && table[0] != '_')
-        co_buf_addc(out, 't');
+        Co_buf_addc(out, 't');
     for (const char *p = table; *p; p++)
-        co_buf_addc(out, isalnum((unsigned char)*p) || *p == '_' ? *p : '_');
+        Co_buf_addc(out, isalnum((unsigned char)*p) || *p == '_' ? *p : '_');
 }
 
 /* The tenant column most source tables share, or NULL. */
@@ -251,66 +251,66 @@ static void write_entity(co_store *source, table_info *t, table_info *src, const
 {
     if (src && src == list) /* the table of tenants: a tenant is its own row */
         tenant = "id";
-    co_buf_adds(out, "\n  - name: ");
+    Co_buf_adds(out, "\n  - name: ");
     entity_name(t->name, out);
-    co_buf_adds(out, "\n    target: ");
+    Co_buf_adds(out, "\n    target: ");
     yaml_scalar(t->name, out);
-    co_buf_adds(out, "\n    key: [");
+    Co_buf_adds(out, "\n    key: [");
     size_t nkey = 0;
     for (size_t i = 0; i < t->ncols; i++)
         if (t->cols[i].primary_key) {
-            co_buf_adds(out, nkey++ ? ", " : "");
+            Co_buf_adds(out, nkey++ ? ", " : "");
             yaml_scalar(t->cols[i].name, out);
         }
     if (!nkey && t->ncols)
         yaml_scalar(t->cols[0].name, out);
-    co_buf_adds(out, nkey ? "]" : "]   # TODO: the target declares no primary key: name the "
+    Co_buf_adds(out, nkey ? "]" : "]   # TODO: the target declares no primary key: name the "
                                   "column(s) that identify a row");
     if (tenant && find_col(t, tenant)) {
-        co_buf_adds(out, "\n    tenant_column: ");
+        Co_buf_adds(out, "\n    tenant_column: ");
         yaml_scalar(find_col(t, tenant)->name, out);
     }
     /* What does not match, said before the query it concerns. */
     if (!src) {
-        co_buf_adds(out, "\n    # TODO: the source has no table named ");
+        Co_buf_adds(out, "\n    # TODO: the source has no table named ");
         yaml_scalar(t->name, out);
-        co_buf_adds(out, ": write the query that gives this table's rows");
+        Co_buf_adds(out, ": write the query that gives this table's rows");
     } else {
         if (missing_cols(t, src, "\n    # TODO: target columns with no source column of that "
                                  "name: ",
                          out))
-            co_buf_adds(out, "\n    #   (compute or rename them in the query: expr AS column;"
+            Co_buf_adds(out, "\n    #   (compute or rename them in the query: expr AS column;"
                              " left out, they get their default)");
         missing_cols(src, t, "\n    # source columns the target does not have (not read): ", out);
         if (!tenant || !find_col(src, tenant))
-            co_buf_adds(out, "\n    # TODO: the source table has no tenant column: filter its "
+            Co_buf_adds(out, "\n    # TODO: the source table has no tenant column: filter its "
                              "rows by tenant (a join to a table that has one)");
     }
     for (size_t i = 0; i < t->nparents; i++) {
-        co_buf_adds(out, i ? ", " : "\n    # its foreign keys name: ");
-        co_buf_adds(out, t->parents[i]);
+        Co_buf_adds(out, i ? ", " : "\n    # its foreign keys name: ");
+        Co_buf_adds(out, t->parents[i]);
         if (i + 1 == t->nparents)
-            co_buf_adds(out, " (if the target gives them new keys, remap with refs: "
+            Co_buf_adds(out, " (if the target gives them new keys, remap with refs: "
                              "{ COLUMN: ENTITY })");
     }
-    co_buf_adds(out, "\n    query: |\n      SELECT ");
+    Co_buf_adds(out, "\n    query: |\n      SELECT ");
     size_t shown = 0;
     for (size_t i = 0; i < t->ncols; i++) {
         if (src && !find_col(src, t->cols[i].name))
             continue;
-        co_buf_adds(out, shown++ ? ", " : "");
+        Co_buf_adds(out, shown++ ? ", " : "");
         sql_ident(source, src ? find_col(src, t->cols[i].name)->name : t->cols[i].name, out);
     }
     if (!shown)
-        co_buf_adds(out, "NULL AS TODO");
-    co_buf_adds(out, "\n      FROM ");
+        Co_buf_adds(out, "NULL AS TODO");
+    Co_buf_adds(out, "\n      FROM ");
     sql_ident(source, src ? src->name : t->name, out);
-    co_buf_adds(out, "\n      WHERE ");
+    Co_buf_adds(out, "\n      WHERE ");
     if (src && tenant && find_col(src, tenant))
         sql_ident(source, find_col(src, tenant)->name, out);
     else
-        co_buf_adds(out, "TODO_tenant_column");
-    co_buf_adds(out, " = :tenant\n");
+        Co_buf_adds(out, "TODO_tenant_column");
+    Co_buf_adds(out, " = :tenant\n");
 }
 
 co_code co_project_starter_from(co_store *source, co_store *target, const char *source_uri,
@@ -335,16 +335,16 @@ co_code co_project_starter_from(co_store *source, co_store *target, const char *
                                                "system's schema first)");
     }
     const char *tenant = guess_tenant(src, nsrc);
-    co_buf_adds(out, "# cutover.yaml, written by `cutover init` from the source's and the "
+    Co_buf_adds(out, "# cutover.yaml, written by `cutover init` from the source's and the "
                      "target's schemas:\n"
                      "# one entity per target table, its columns matched by name. Look at "
                      "every TODO,\n"
                      "# then run `cutover check`. Reference: docs/project-file.md.\n\n");
-    co_buf_adds(out, "source: ");
+    Co_buf_adds(out, "source: ");
     yaml_scalar(source_uri, out);
-    co_buf_adds(out, "\ntarget: ");
+    Co_buf_adds(out, "\ntarget: ");
     yaml_scalar(target_uri, out);
-    co_buf_adds(out, co_store_sqlite_path(target)
+    Co_buf_adds(out, co_store_sqlite_path(target)
                          ? "\n# Rehearsals load here first; `cutover rehearse` creates it with "
                            "the target's tables.\nstaging: sqlite:staging.db\n"
                          : "\n# TODO: a throwaway database of the same server for rehearsals "
@@ -357,29 +357,29 @@ co_code co_project_starter_from(co_store *source, co_store *target, const char *
         if (t && find_col(t, "id"))
             list = t;
     }
-    co_buf_adds(out, "\n# One row per tenant: its key (what :tenant is bound to), and a label.\n");
+    Co_buf_adds(out, "\n# One row per tenant: its key (what :tenant is bound to), and a label.\n");
     if (list) {
-        co_buf_adds(out, "tenants: SELECT id");
+        Co_buf_adds(out, "tenants: SELECT id");
         const co_column *label = find_col(list, "name");
         if (label) {
-            co_buf_adds(out, ", ");
+            Co_buf_adds(out, ", ");
             sql_ident(source, label->name, out);
         }
-        co_buf_adds(out, " FROM ");
+        Co_buf_adds(out, " FROM ");
         sql_ident(source, list->name, out);
-        co_buf_adds(out, " ORDER BY id\n");
+        Co_buf_adds(out, " ORDER BY id\n");
     } else {
-        co_buf_adds(out, "# TODO: no table of the source lists the tenants; this reads them "
+        Co_buf_adds(out, "# TODO: no table of the source lists the tenants; this reads them "
                          "from the rows.\ntenants: SELECT DISTINCT ");
-        co_buf_adds(out, tenant ? tenant : "TODO_tenant_column");
-        co_buf_adds(out, " FROM ");
-        co_buf_adds(out, nsrc ? src[0].name : "TODO_table");
-        co_buf_adds(out, " ORDER BY 1\n");
+        Co_buf_adds(out, tenant ? tenant : "TODO_tenant_column");
+        Co_buf_adds(out, " FROM ");
+        Co_buf_adds(out, nsrc ? src[0].name : "TODO_table");
+        Co_buf_adds(out, " ORDER BY 1\n");
     }
     if (!tenant)
-        co_buf_adds(out, "# TODO: no column of the source looks like a tenant key (tenant_id, "
+        Co_buf_adds(out, "# TODO: no column of the source looks like a tenant key (tenant_id, "
                          "account_id, ...): set each entity's WHERE.\n");
-    co_buf_adds(out, "\n# The target's tables, parents first. Each entity's query runs on the "
+    Co_buf_adds(out, "\n# The target's tables, parents first. Each entity's query runs on the "
                      "source with\n# :tenant bound to one tenant's key.\nentities:");
     /* Parents first: a table goes once every table it names has (cycles: as listed). */
     size_t placed = 0;

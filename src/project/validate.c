@@ -17,7 +17,7 @@ static bool is_alpha_(char c)
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-bool co_project_valid_name(const char *s)
+bool Co_project_valid_name(const char *s)
 {
     if (!s || !is_alpha_(s[0]))
         return false;
@@ -27,7 +27,7 @@ bool co_project_valid_name(const char *s)
     return true;
 }
 
-bool co_project_uri_check(const char *uri, char *why, size_t cap)
+bool Co_project_uri_check(const char *uri, char *why, size_t cap)
 {
     if (!uri || !*uri) {
         snprintf(why, cap, "is empty");
@@ -43,7 +43,7 @@ bool co_project_uri_check(const char *uri, char *why, size_t cap)
     }
     if (co_store_uri_server(uri))
         return true;
-    if (co_uri_is_bare_path(uri)) {
+    if (Co_uri_is_bare_path(uri)) {
         snprintf(why, cap, "has no scheme (did you mean sqlite:%s?)", uri);
         return false;
     }
@@ -68,27 +68,27 @@ static co_code check_refs(const co_project *p, size_t i, const char *name, co_er
         const co_ref *ref = &e->refs[r];
         int j = co_project_entity_index(p, ref->entity);
         char column[80], entity[80];
-        co_project_shown(ref->column, strlen(ref->column), column, sizeof column);
-        co_project_shown(ref->entity, strlen(ref->entity), entity, sizeof entity);
+        Co_project_shown(ref->column, strlen(ref->column), column, sizeof column);
+        Co_project_shown(ref->entity, strlen(ref->entity), entity, sizeof entity);
         if (j < 0)
-            return co_project_fail(err, CO_EPROJECT, name, ref->mark,
+            return Co_project_fail(err, CO_EPROJECT, name, ref->mark,
                                    "refs of entity \"%s\": column \"%s\" refers to unknown "
                                    "entity \"%s\" (refs must name an earlier entity)",
                                    e->name, column, entity);
         if ((size_t)j == i)
-            return co_project_fail(err, CO_EPROJECT, name, ref->mark,
+            return Co_project_fail(err, CO_EPROJECT, name, ref->mark,
                                    "refs of entity \"%s\": column \"%s\" refers to the entity "
                                    "itself (refs must name an earlier entity)",
                                    e->name, column);
         if ((size_t)j > i)
-            return co_project_fail(err, CO_EPROJECT, name, ref->mark,
+            return Co_project_fail(err, CO_EPROJECT, name, ref->mark,
                                    "refs of entity \"%s\": column \"%s\" refers to entity \"%s\", "
                                    "which is loaded later (refs must name an earlier entity; "
                                    "move \"%s\" above \"%s\")",
                                    e->name, column, entity, entity, e->name);
         const co_entity *to = &p->entities[j];
         if (to->nkey != 1)
-            return co_project_fail(err, CO_EPROJECT, name, ref->mark,
+            return Co_project_fail(err, CO_EPROJECT, name, ref->mark,
                                    "refs of entity \"%s\": column \"%s\" refers to entity \"%s\", "
                                    "whose key has %zu columns (a referenced entity must have a "
                                    "single-column key)",
@@ -97,13 +97,13 @@ static co_code check_refs(const co_project *p, size_t i, const char *name, co_er
     return CO_OK;
 }
 
-co_code co_project_check(const co_project *p, const char *name, co_error *err)
+co_code Co_project_check(const co_project *p, const char *name, co_error *err)
 {
     for (size_t i = 0; i < p->nentities; i++) {
         const co_entity *e = &p->entities[i];
         for (size_t j = 0; j < i; j++) {
             if (strcmp(p->entities[j].name, e->name) == 0)
-                return co_project_fail(err, CO_EPROJECT, name, e->mark,
+                return Co_project_fail(err, CO_EPROJECT, name, e->mark,
                                        "entity name \"%s\" is used twice (first at line %d); "
                                        "entity names must be unique",
                                        e->name, p->entities[j].mark.line);
@@ -115,7 +115,7 @@ co_code co_project_check(const co_project *p, const char *name, co_error *err)
             return code;
         const co_entity *e = &p->entities[i];
         if (!e->source_table != !e->source_tenant_column)
-            return co_project_fail(err, CO_EPROJECT, name, e->mark,
+            return Co_project_fail(err, CO_EPROJECT, name, e->mark,
                                    "entity \"%s\" declares %s without %s: the source table "
                                    "and its tenant column go together",
                                    e->name, e->source_table ? "source_table" : "source_tenant_column",
@@ -124,18 +124,18 @@ co_code co_project_check(const co_project *p, const char *name, co_error *err)
     return CO_OK;
 }
 
-co_code co_project_aftercare_check(const co_project *p, const char *name, co_error *err)
+co_code Co_project_aftercare_check(const co_project *p, const char *name, co_error *err)
 {
     for (size_t i = 0; i < p->monitor.nvolumes; i++) {
         const co_monitor_volume *v = &p->monitor.volumes[i];
         const co_entity *e = co_project_entity(p, v->entity);
         if (!e)
-            return co_project_fail(err, CO_EPROJECT, name, v->mark,
+            return Co_project_fail(err, CO_EPROJECT, name, v->mark,
                                    "monitor.volumes names entity \"%s\", which the project "
                                    "does not define",
                                    v->entity);
         if (!e->tenant_column)
-            return co_project_fail(err, CO_EPROJECT, name, v->mark,
+            return Co_project_fail(err, CO_EPROJECT, name, v->mark,
                                    "monitor.volumes: entity %s has no tenant_column, so its "
                                    "target rows cannot be counted per tenant",
                                    v->entity);
@@ -143,12 +143,12 @@ co_code co_project_aftercare_check(const co_project *p, const char *name, co_err
     for (size_t i = 0; i < p->nbudgets; i++)
         for (size_t k = 0; k < i; k++)
             if (strcmp(p->budgets[i].name, p->budgets[k].name) == 0)
-                return co_project_fail(err, CO_EPROJECT, name, p->budgets[i].mark,
+                return Co_project_fail(err, CO_EPROJECT, name, p->budgets[i].mark,
                                        "budget name \"%s\" is used twice", p->budgets[i].name);
     for (size_t i = 0; i < p->napprovals; i++)
         for (size_t k = 0; k < i; k++)
             if (strcmp(p->approvals[i].step, p->approvals[k].step) == 0)
-                return co_project_fail(err, CO_EPROJECT, name, p->approvals[i].mark,
+                return Co_project_fail(err, CO_EPROJECT, name, p->approvals[i].mark,
                                        "approval step \"%s\" is listed twice",
                                        p->approvals[i].step);
     return CO_OK;

@@ -13,7 +13,7 @@
 
 /* ---- positions and descriptions ---- */
 
-co_mark co_project_mark_of(const struct fy_mark *fm)
+co_mark Co_project_mark_of(const struct fy_mark *fm)
 {
     co_mark m = {0, 0};
     if (fm) {
@@ -31,14 +31,14 @@ static void discard_output(struct fy_diag *diag, void *user, const char *buf, si
     (void)len;
 }
 
-co_mark co_project_node_mark(struct fy_node *n)
+co_mark Co_project_node_mark(struct fy_node *n)
 {
     co_mark m = {0, 0};
     if (!n)
         return m;
     if (fy_node_get_type(n) == FYNT_SCALAR) {
         struct fy_token *t = fy_node_get_scalar_token(n);
-        return t ? co_project_mark_of(fy_token_start_mark(t)) : m;
+        return t ? Co_project_mark_of(fy_token_start_mark(t)) : m;
     }
     /* libfyaml 0.7 has no public start mark for a mapping or a sequence, but a
      * report about a node carries the node's position: make one into a private
@@ -64,18 +64,18 @@ co_mark co_project_node_mark(struct fy_node *n)
     return m;
 }
 
-co_mark co_project_mark_or(struct fy_node *n, co_mark fallback)
+co_mark Co_project_mark_or(struct fy_node *n, co_mark fallback)
 {
-    co_mark m = co_project_node_mark(n);
+    co_mark m = Co_project_node_mark(n);
     return m.line > 0 ? m : fallback;
 }
 
-co_mark co_project_at(struct fy_node *key, struct fy_node *val)
+co_mark Co_project_at(struct fy_node *key, struct fy_node *val)
 {
-    return co_project_mark_or(val, co_project_node_mark(key));
+    return Co_project_mark_or(val, Co_project_node_mark(key));
 }
 
-bool co_project_is_null(struct fy_node *n)
+bool Co_project_is_null(struct fy_node *n)
 {
     if (!n)
         return true;
@@ -92,14 +92,14 @@ bool co_project_is_null(struct fy_node *n)
     return false;
 }
 
-bool co_project_is(struct fy_node *n, int fy_type)
+bool Co_project_is(struct fy_node *n, int fy_type)
 {
-    return !co_project_is_null(n) && (int)fy_node_get_type(n) == fy_type;
+    return !Co_project_is_null(n) && (int)fy_node_get_type(n) == fy_type;
 }
 
-const char *co_project_describe(struct fy_node *n)
+const char *Co_project_describe(struct fy_node *n)
 {
-    if (co_project_is_null(n))
+    if (Co_project_is_null(n))
         return "an empty value";
     switch (fy_node_get_type(n)) {
     case FYNT_MAPPING: return "a mapping";
@@ -111,38 +111,38 @@ const char *co_project_describe(struct fy_node *n)
 
 /* ---- text ---- */
 
-co_code co_project_scalar(pwalk *w, struct fy_node *val, co_mark fallback, const char *subject,
+co_code Co_project_scalar(pwalk *w, struct fy_node *val, co_mark fallback, const char *subject,
                           const char *expected, char **out)
 {
-    co_mark at = co_project_mark_or(val, fallback);
-    if (!co_project_is(val, FYNT_SCALAR))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s must be %s, not %s",
-                               subject, expected, co_project_describe(val));
+    co_mark at = Co_project_mark_or(val, fallback);
+    if (!Co_project_is(val, FYNT_SCALAR))
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s must be %s, not %s",
+                               subject, expected, Co_project_describe(val));
     size_t len = 0;
     const char *s = fy_node_get_scalar(val, &len);
     if (!s)
-        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+        return Co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
     if (memchr(s, '\0', len))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, at,
                                "%s must be %s, not text with a NUL character", subject, expected);
     size_t blank = 0;
     while (blank < len && (s[blank] == ' ' || s[blank] == '\t' || s[blank] == '\n' ||
                            s[blank] == '\r'))
         blank++;
     if (blank == len)
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s must be %s, not %s",
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s must be %s, not %s",
                                subject, expected, len ? "blank text" : "an empty string");
     char *copy = strndup(s, len);
     if (!copy)
-        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+        return Co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
     *out = copy;
     return CO_OK;
 }
 
-const char *co_project_about(char *out, size_t cap, const char *what, const char *name)
+const char *Co_project_about(char *out, size_t cap, const char *what, const char *name)
 {
     char buf[80];
-    snprintf(out, cap, "%s \"%s\"", what, co_project_shown(name, strlen(name), buf, sizeof buf));
+    snprintf(out, cap, "%s \"%s\"", what, Co_project_shown(name, strlen(name), buf, sizeof buf));
     return out;
 }
 
@@ -154,7 +154,7 @@ static co_code key_text(pwalk *w, const char *name, struct fy_node *key, struct 
 {
     char subject[64];
     snprintf(subject, sizeof subject, "\"%s\"", name);
-    return co_project_scalar(w, val, co_project_node_mark(key), subject, expected, text);
+    return Co_project_scalar(w, val, Co_project_node_mark(key), subject, expected, text);
 }
 
 static co_code set_text(pwalk *w, const pfield *f, struct fy_node *key, struct fy_node *val,
@@ -170,32 +170,32 @@ static co_code set_text(pwalk *w, const pfield *f, struct fy_node *key, struct f
     return f->check ? f->check(w, f, key, val, obj) : CO_OK;
 }
 
-co_code co_project_check_uri(pwalk *w, const pfield *f, struct fy_node *key, struct fy_node *val,
+co_code Co_project_check_uri(pwalk *w, const pfield *f, struct fy_node *key, struct fy_node *val,
                              void *obj)
 {
     static const char forms[] = "sqlite:PATH, postgresql://..., postgres://..., mysql://..., "
                                 "mariadb://... or a libpq string such as host=... dbname=...";
     char why[128];
-    if (!co_project_uri_check(*(char **)slot_of(obj, f->offset), why, sizeof why))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, co_project_at(key, val),
+    if (!Co_project_uri_check(*(char **)slot_of(obj, f->offset), why, sizeof why))
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, Co_project_at(key, val),
                                "\"%s\" %s (expected a connection URI: %s)", f->key, why, forms);
     return CO_OK;
 }
 
-co_code co_project_check_name(pwalk *w, const pfield *f, struct fy_node *key,
+co_code Co_project_check_name(pwalk *w, const pfield *f, struct fy_node *key,
                               struct fy_node *val, void *obj)
 {
     const char *name = *(char **)slot_of(obj, f->offset);
-    if (co_project_valid_name(name))
+    if (Co_project_valid_name(name))
         return CO_OK;
     char buf[80];
-    return co_project_fail(w->err, CO_EPROJECT, w->name, co_project_at(key, val),
+    return Co_project_fail(w->err, CO_EPROJECT, w->name, Co_project_at(key, val),
                            "entity name \"%s\" is invalid (expected a letter or '_' followed "
                            "by letters, digits or '_')",
-                           co_project_shown(name, strlen(name), buf, sizeof buf));
+                           Co_project_shown(name, strlen(name), buf, sizeof buf));
 }
 
-co_code co_project_check_query(pwalk *w, const pfield *f, struct fy_node *key,
+co_code Co_project_check_query(pwalk *w, const pfield *f, struct fy_node *key,
                                struct fy_node *val, void *obj)
 {
     char *q = *(char **)slot_of(obj, f->offset);
@@ -204,18 +204,18 @@ co_code co_project_check_query(pwalk *w, const pfield *f, struct fy_node *key,
                    q[len - 1] == '\t' || q[len - 1] == '\r'))
         q[--len] = '\0';
     if (!len)
-        return co_project_fail(w->err, CO_EPROJECT, w->name, co_project_at(key, val),
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, Co_project_at(key, val),
                                "\"%s\" must be a SQL query, not only semicolons", f->key);
     return CO_OK;
 }
 
 /* ---- numbers ---- */
 
-co_code co_project_whole(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
+co_code Co_project_whole(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
                          long lo, long hi, bool integer, long *out)
 {
     size_t len = 0;
-    const char *s = co_project_is(val, FYNT_SCALAR) ? fy_node_get_scalar(val, &len) : NULL;
+    const char *s = Co_project_is(val, FYNT_SCALAR) ? fy_node_get_scalar(val, &len) : NULL;
     long n = 0;
     bool ok = s && len > 0;
     for (size_t i = 0; ok && i < len; i++) {
@@ -230,10 +230,10 @@ co_code co_project_whole(pwalk *w, const char *name, struct fy_node *key, struct
     }
     char buf[80];
     const char *quote = s && integer ? "\"" : "";
-    return co_project_fail(w->err, CO_EPROJECT, w->name, co_project_at(key, val),
+    return Co_project_fail(w->err, CO_EPROJECT, w->name, Co_project_at(key, val),
                            "\"%s\" must be %s from %ld to %ld, not %s%s%s", name,
                            integer ? "an integer" : "a whole number", lo, hi, quote,
-                           s ? co_project_shown(s, len, buf, sizeof buf) : co_project_describe(val),
+                           s ? Co_project_shown(s, len, buf, sizeof buf) : Co_project_describe(val),
                            quote);
 }
 
@@ -271,16 +271,16 @@ static co_code number(pwalk *w, const char *name, struct fy_node *key, struct fy
             end += strlen(end);
         }
     if (end == text || *end || !((spec->above ? d > spec->lo : d >= spec->lo) && d <= spec->hi))
-        code = co_project_fail(w->err, CO_EPROJECT, w->name, co_project_at(key, val),
+        code = Co_project_fail(w->err, CO_EPROJECT, w->name, Co_project_at(key, val),
                                "\"%s\" must be %s, not \"%s\"", name, spec->shape,
-                               co_project_shown(text, strlen(text), buf, sizeof buf));
+                               Co_project_shown(text, strlen(text), buf, sizeof buf));
     else
         *out = d;
     free(text);
     return code;
 }
 
-co_code co_project_number(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
+co_code Co_project_number(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
                           double lo, bool above, double hi, const char *expected, double *out)
 {
     number_spec spec = {.lo = lo, .hi = hi, .above = above, .expected = expected,
@@ -290,7 +290,7 @@ co_code co_project_number(pwalk *w, const char *name, struct fy_node *key, struc
 
 /* ---- lists ---- */
 
-void co_project_free_list(char **list, size_t n)
+void Co_project_free_list(char **list, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         free(list[i]);
@@ -312,36 +312,36 @@ typedef struct list_spec {
 static co_code read_list(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
                          const list_spec *spec, char ***list, size_t *n)
 {
-    co_mark at = co_project_at(key, val);
-    co_project_free_list(*list, *n);
+    co_mark at = Co_project_at(key, val);
+    Co_project_free_list(*list, *n);
     *list = NULL;
     *n = 0;
     char item_subject[64], subject[64];
     snprintf(subject, sizeof subject, "\"%s\"", name);
     snprintf(item_subject, sizeof item_subject, "each item of \"%s\"", name);
-    bool seq = co_project_is(val, FYNT_SEQUENCE);
-    if (!seq && !co_project_is(val, FYNT_SCALAR))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s must be %s, not %s",
-                               subject, spec->shape, co_project_describe(val));
+    bool seq = Co_project_is(val, FYNT_SEQUENCE);
+    if (!seq && !Co_project_is(val, FYNT_SCALAR))
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s must be %s, not %s",
+                               subject, spec->shape, Co_project_describe(val));
     int count = seq ? fy_node_sequence_item_count(val) : 1;
     if (count <= 0)
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s must %s", subject,
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, at, "%s must %s", subject,
                                spec->empty);
     *list = calloc((size_t)count, sizeof **list);
     if (!*list)
-        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+        return Co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
     co_code code = CO_OK;
     if (!seq) {
-        code = co_project_scalar(w, val, at, subject, spec->item, &(*list)[0]);
+        code = Co_project_scalar(w, val, at, subject, spec->item, &(*list)[0]);
         *n = code == CO_OK;
     }
     void *it = NULL;
     struct fy_node *item;
     while (seq && code == CO_OK && *n < (size_t)count &&
            (item = fy_node_sequence_iterate(val, &it))) {
-        code = co_project_scalar(w, item, at, item_subject, spec->item, &(*list)[*n]);
+        code = Co_project_scalar(w, item, at, item_subject, spec->item, &(*list)[*n]);
         if (code == CO_OK && spec->item_check)
-            code = spec->item_check(w, name, *list, ++*n, co_project_mark_or(item, at));
+            code = spec->item_check(w, name, *list, ++*n, Co_project_mark_or(item, at));
     }
     if (code == CO_OK && spec->list_check)
         code = spec->list_check(w, name, *list, *n, at);
@@ -353,9 +353,9 @@ static co_code column_once(pwalk *w, const char *name, char **list, size_t n, co
     for (size_t j = 0; j + 1 < n; j++)
         if (strcmp(list[j], list[n - 1]) == 0) {
             char buf[80];
-            return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+            return Co_project_fail(w->err, CO_EPROJECT, w->name, at,
                                    "\"%s\" lists column \"%s\" twice", name,
-                                   co_project_shown(list[j], strlen(list[j]), buf, sizeof buf));
+                                   Co_project_shown(list[j], strlen(list[j]), buf, sizeof buf));
         }
     return CO_OK;
 }
@@ -365,11 +365,11 @@ static co_code no_comma(pwalk *w, const char *name, char **list, size_t n, co_ma
     for (size_t i = 0; i < n; i++) {
         if (strchr(list[i], ',')) {
             char buf[80];
-            return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+            return Co_project_fail(w->err, CO_EPROJECT, w->name, at,
                                    "\"%s\" column \"%s\" contains a comma; write several "
                                    "columns as a sequence, as in [a, b]",
                                    name,
-                                   co_project_shown(list[i], strlen(list[i]), buf, sizeof buf));
+                                   Co_project_shown(list[i], strlen(list[i]), buf, sizeof buf));
         }
     }
     return CO_OK;
@@ -379,7 +379,7 @@ static const list_spec columns_spec = {
     "a column name", "a column name or a sequence of column names", "name at least one column",
     column_once, no_comma};
 
-co_code co_project_columns(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
+co_code Co_project_columns(pwalk *w, const char *name, struct fy_node *key, struct fy_node *val,
                            char ***list, size_t *n)
 {
     return read_list(w, name, key, val, &columns_spec, list, n);
@@ -408,7 +408,7 @@ static co_code balanced(pwalk *w, const char *name, char **list, size_t n, co_ma
 {
     if (parens_balance(list[n - 1]))
         return CO_OK;
-    return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+    return Co_project_fail(w->err, CO_EPROJECT, w->name, at,
                            "an item of \"%s\" has unbalanced parentheses: in a [flow, sequence] "
                            "YAML splits at commas, so quote an expression that holds one "
                            "(\"substr(x, 1, 3)\") or use one item per line",
@@ -418,21 +418,21 @@ static co_code balanced(pwalk *w, const char *name, char **list, size_t n, co_ma
 static const list_spec exprs_spec = {"a SQL expression", "a SQL expression or a sequence of them",
                                      "hold at least one SQL expression", balanced, NULL};
 
-co_code co_project_two_lists(pwalk *w, struct fy_node *map, co_mark at, const char *const say[4],
+co_code Co_project_two_lists(pwalk *w, struct fy_node *map, co_mark at, const char *const say[4],
                              char ***keys, char ***values, size_t *n)
 {
     int count = fy_node_mapping_item_count(map);
     *keys = calloc(count > 0 ? (size_t)count : 1, sizeof **keys);
     *values = calloc(count > 0 ? (size_t)count : 1, sizeof **values);
     if (!*keys || !*values)
-        return co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
+        return Co_project_fail(w->err, CO_ENOMEM, w->name, at, "out of memory");
     void *it = NULL;
     struct fy_node_pair *pair;
     while (*n < (size_t)count && (pair = fy_node_mapping_iterate(map, &it))) {
         co_code code =
-            co_project_scalar(w, fy_node_pair_key(pair), at, say[0], say[1], &(*keys)[*n]);
+            Co_project_scalar(w, fy_node_pair_key(pair), at, say[0], say[1], &(*keys)[*n]);
         if (code == CO_OK)
-            code = co_project_scalar(w, fy_node_pair_value(pair), at, say[2], say[3],
+            code = Co_project_scalar(w, fy_node_pair_value(pair), at, say[2], say[3],
                                      &(*values)[*n]);
         (*n)++;
         if (code != CO_OK)
@@ -447,17 +447,17 @@ static co_code column_pairs(pwalk *w, const char *name, struct fy_node *key, str
 {
     static const char *const say[4] = {"a source column", "a column name", "an entity column",
                                        "a column name"};
-    co_mark at = co_project_at(key, val);
-    if (!co_project_is(val, FYNT_MAPPING))
-        return co_project_fail(w->err, CO_EPROJECT, w->name, at,
+    co_mark at = Co_project_at(key, val);
+    if (!Co_project_is(val, FYNT_MAPPING))
+        return Co_project_fail(w->err, CO_EPROJECT, w->name, at,
                                "\"%s\" must be a mapping of source column: entity column, not %s",
-                               name, co_project_describe(val));
-    return co_project_two_lists(w, val, at, say, src, ent, n);
+                               name, Co_project_describe(val));
+    return Co_project_two_lists(w, val, at, say, src, ent, n);
 }
 
 /* ---- one reader per type ---- */
 
-co_code co_project_set_value(pwalk *w, const pfield *f, struct fy_node *key, struct fy_node *val,
+co_code Co_project_set_value(pwalk *w, const pfield *f, struct fy_node *key, struct fy_node *val,
                              void *obj)
 {
     void *slot = slot_of(obj, f->offset);
@@ -469,7 +469,7 @@ co_code co_project_set_value(pwalk *w, const pfield *f, struct fy_node *key, str
         return set_text(w, f, key, val, obj);
     case PF_INT:
     case PF_SIZE:
-        code = co_project_whole(w, f->key, key, val, (long)f->lo, (long)f->hi,
+        code = Co_project_whole(w, f->key, key, val, (long)f->lo, (long)f->hi,
                                 f->type == PF_SIZE, &n);
         if (code == CO_OK && f->type == PF_INT)
             *(int *)slot = (int)n;
@@ -477,13 +477,13 @@ co_code co_project_set_value(pwalk *w, const pfield *f, struct fy_node *key, str
             *(size_t *)slot = (size_t)n;
         return code;
     case PF_NUMBER:
-        return co_project_number(w, f->key, key, val, f->lo, f->above, f->hi, f->expected, slot);
+        return Co_project_number(w, f->key, key, val, f->lo, f->above, f->hi, f->expected, slot);
     case PF_SHARE:
         return number(w, f->key, key, val, &share_spec, slot);
     case PF_SECONDS:
         return number(w, f->key, key, val, &seconds_spec, slot);
     case PF_COLUMNS:
-        return co_project_columns(w, f->key, key, val, slot, count);
+        return Co_project_columns(w, f->key, key, val, slot, count);
     case PF_EXPRS:
         return read_list(w, f->key, key, val, &exprs_spec, slot, count);
     case PF_PAIRS:

@@ -33,122 +33,122 @@ co_code rp_load_aftercare(co_state *st, rp_tenant *t, co_error *err)
 
 static void cell(co_buf *b, const char *text)
 {
-    co_buf_adds(b, "<td>");
-    co_html_esc(b, text);
-    co_buf_adds(b, "</td>");
+    Co_buf_adds(b, "<td>");
+    Co_html_esc(b, text);
+    Co_buf_adds(b, "</td>");
 }
 
 /* A timestamp, never wrapped. */
 static void cell_time(co_buf *b, const char *text)
 {
-    co_buf_adds(b, "<td class=t>");
-    co_html_esc(b, text);
-    co_buf_adds(b, "</td>");
+    Co_buf_adds(b, "<td class=t>");
+    Co_html_esc(b, text);
+    Co_buf_adds(b, "</td>");
 }
 
 /* A count, with separators; bad marks it in red. */
 static void cell_count(co_buf *b, int64_t n, bool bad)
 {
-    co_buf_adds(b, bad ? "<td class=\"n bad\">" : "<td class=n>");
-    co_buf_add_count(b, n);
-    co_buf_adds(b, "</td>");
+    Co_buf_adds(b, bad ? "<td class=\"n bad\">" : "<td class=n>");
+    Co_buf_add_count(b, n);
+    Co_buf_adds(b, "</td>");
 }
 
 void rp_html_notes(co_buf *b, const rp_tenant *t)
 {
     if (!t->notes.nrows)
         return;
-    co_buf_adds(b, "<h3>Notes</h3>\n<table><tr><th>at</th><th>by</th><th>note</th></tr>\n");
+    Co_buf_adds(b, "<h3>Notes</h3>\n<table><tr><th>at</th><th>by</th><th>note</th></tr>\n");
     for (size_t i = 0; i < t->notes.nrows; i++) {
-        co_buf_adds(b, "<tr>");
+        Co_buf_adds(b, "<tr>");
         cell_time(b, rp_cell(&t->notes, i, 0));
         cell(b, rp_cell(&t->notes, i, 1));
         cell(b, rp_cell(&t->notes, i, 2));
-        co_buf_adds(b, "</tr>\n");
+        Co_buf_adds(b, "</tr>\n");
     }
-    co_buf_adds(b, "</table>\n");
+    Co_buf_adds(b, "</table>\n");
 }
 
 static void monitoring(co_buf *b, const rp_tenant *t)
 {
-    co_buf_adds(b, "<h3>Monitoring after the switch</h3>\n");
+    Co_buf_adds(b, "<h3>Monitoring after the switch</h3>\n");
     if (!t->monitor_checks.nrows) {
-        co_buf_adds(b, "<p class=muted>No monitor check yet.</p>\n");
+        Co_buf_adds(b, "<p class=muted>No monitor check yet.</p>\n");
         return;
     }
-    co_buf_adds(b, "<table><tr><th>checked</th><th>days judged</th><th>flags</th>"
+    Co_buf_adds(b, "<table><tr><th>checked</th><th>days judged</th><th>flags</th>"
                    "<th>summary</th><th>alert</th></tr>\n");
     for (size_t i = 0; i < t->monitor_checks.nrows; i++) {
         int64_t flags = rp_int(&t->monitor_checks, i, 4);
-        co_buf_adds(b, "<tr>");
+        Co_buf_adds(b, "<tr>");
         cell_time(b, rp_cell(&t->monitor_checks, i, 1));
         cell_count(b, rp_int(&t->monitor_checks, i, 3), false);
         cell_count(b, flags, flags != 0);
         cell(b, rp_cell(&t->monitor_checks, i, 5));
         cell(b, rp_cell(&t->monitor_checks, i, 6));
-        co_buf_adds(b, "</tr>\n");
+        Co_buf_adds(b, "</tr>\n");
     }
-    co_buf_adds(b, "</table>\n");
+    Co_buf_adds(b, "</table>\n");
     if (!t->monitor_days.nrows)
         return;
-    co_buf_adds(b, "<p>Daily volumes of the latest check, against the same weekday before the "
+    Co_buf_adds(b, "<p>Daily volumes of the latest check, against the same weekday before the "
                    "switch:</p>\n<table><tr><th>series</th><th>day</th><th>rows</th>"
                    "<th>baseline</th><th>deviation</th></tr>\n");
     for (size_t i = 0; i < t->monitor_days.nrows; i++) {
         bool flagged = rp_int(&t->monitor_days, i, 6) != 0;
-        co_buf_printf(b, "<tr%s>", flagged ? " class=bad" : "");
+        Co_buf_printf(b, "<tr%s>", flagged ? " class=bad" : "");
         cell(b, rp_cell(&t->monitor_days, i, 1));
         cell_time(b, rp_cell(&t->monitor_days, i, 0));
         cell_count(b, rp_int(&t->monitor_days, i, 2), false);
-        co_buf_printf(b, "<td class=n>%.1f</td>", rp_real(&t->monitor_days, i, 3));
+        Co_buf_printf(b, "<td class=n>%.1f</td>", rp_real(&t->monitor_days, i, 3));
         if (rp_cell(&t->monitor_days, i, 4))
-            co_buf_printf(b, "<td class=n>%+.0f%%%s</td></tr>\n",
+            Co_buf_printf(b, "<td class=n>%+.0f%%%s</td></tr>\n",
                           rp_real(&t->monitor_days, i, 4) * 100, flagged ? " FLAGGED" : "");
         else
-            co_buf_adds(b, "<td class=n>-</td></tr>\n");
+            Co_buf_adds(b, "<td class=n>-</td></tr>\n");
     }
-    co_buf_adds(b, "</table>\n");
+    Co_buf_adds(b, "</table>\n");
 }
 
 static void budgets(co_buf *b, const rp_tenant *t)
 {
-    co_buf_adds(b, "<h3>Query budgets</h3>\n");
+    Co_buf_adds(b, "<h3>Query budgets</h3>\n");
     if (!t->budgets.nrows) {
-        co_buf_adds(b, "<p class=muted>Not timed yet.</p>\n");
+        Co_buf_adds(b, "<p class=muted>Not timed yet.</p>\n");
         return;
     }
-    co_buf_adds(b, "<table><tr><th>at</th><th>phase</th><th>on</th><th>query</th><th>runs</th>"
+    Co_buf_adds(b, "<table><tr><th>at</th><th>phase</th><th>on</th><th>query</th><th>runs</th>"
                    "<th>median s</th><th>p95 s</th><th>budget s</th><th>result</th></tr>\n");
     for (size_t i = 0; i < t->budgets.nrows; i++) {
         bool pass = rp_int(&t->budgets, i, 8) != 0;
-        co_buf_adds(b, "<tr>");
+        Co_buf_adds(b, "<tr>");
         cell_time(b, rp_cell(&t->budgets, i, 0));
         for (size_t k = 1; k < 4; k++)
             cell(b, rp_cell(&t->budgets, i, k));
         cell_count(b, rp_int(&t->budgets, i, 4), false);
-        co_buf_printf(b, "<td class=n>%.4f</td><td class=n>%.4f</td>"
+        Co_buf_printf(b, "<td class=n>%.4f</td><td class=n>%.4f</td>"
                          "<td class=n>%.4f</td><td class=%s>%s</td></tr>\n",
                       rp_real(&t->budgets, i, 5),
                       rp_real(&t->budgets, i, 6), rp_real(&t->budgets, i, 7),
                       pass ? "ok" : "bad", pass ? "ok" : "OVER BUDGET");
     }
-    co_buf_adds(b, "</table>\n");
+    Co_buf_adds(b, "</table>\n");
 }
 
 static void approvals(co_buf *b, const rp_tenant *t)
 {
     if (!t->approvals.nrows)
         return;
-    co_buf_adds(b, "<h3>Approvals</h3>\n<table><tr><th>at</th><th>step</th><th>event</th>"
+    Co_buf_adds(b, "<h3>Approvals</h3>\n<table><tr><th>at</th><th>step</th><th>event</th>"
                    "<th>by</th><th>detail</th></tr>\n");
     for (size_t i = 0; i < t->approvals.nrows; i++) {
-        co_buf_adds(b, "<tr>");
+        Co_buf_adds(b, "<tr>");
         cell_time(b, rp_cell(&t->approvals, i, 0));
         for (size_t k = 1; k < 5; k++)
             cell(b, rp_cell(&t->approvals, i, k));
-        co_buf_adds(b, "</tr>\n");
+        Co_buf_adds(b, "</tr>\n");
     }
-    co_buf_adds(b, "</table>\n");
+    Co_buf_adds(b, "</table>\n");
 }
 
 void rp_html_aftercare(co_buf *b, const rp_tenant *t)
@@ -160,15 +160,15 @@ void rp_html_aftercare(co_buf *b, const rp_tenant *t)
 
 void rp_aftercare_json(co_buf *b, const rp_tenant *t)
 {
-    co_buf_adds(b, ",\"notes\":");
+    Co_buf_adds(b, ",\"notes\":");
     rp_table_json(b, &t->notes);
-    co_buf_adds(b, ",\"monitor_checks\":");
+    Co_buf_adds(b, ",\"monitor_checks\":");
     rp_table_json(b, &t->monitor_checks);
-    co_buf_adds(b, ",\"monitor_days\":");
+    Co_buf_adds(b, ",\"monitor_days\":");
     rp_table_json(b, &t->monitor_days);
-    co_buf_adds(b, ",\"budgets\":");
+    Co_buf_adds(b, ",\"budgets\":");
     rp_table_json(b, &t->budgets);
-    co_buf_adds(b, ",\"approvals\":");
+    Co_buf_adds(b, ",\"approvals\":");
     rp_table_json(b, &t->approvals);
 }
 
@@ -186,15 +186,15 @@ co_code co_report_monitor_json(co_state *st, char **out, co_error *err)
         rc = rp_query(st, sql[i], NULL, 0, &t, err);
         if (rc != CO_OK)
             break;
-        co_buf_printf(&b, "%s\"%s\":", i ? "," : "{", names[i]);
+        Co_buf_printf(&b, "%s\"%s\":", i ? "," : "{", names[i]);
         rp_table_json(&b, &t);
         rp_table_release(&t);
     }
-    co_buf_addc(&b, '}');
+    Co_buf_addc(&b, '}');
     if (rc == CO_OK && b.failed)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     if (rc != CO_OK) {
-        co_buf_release(&b);
+        Co_buf_release(&b);
         return rc;
     }
     *out = co_buf_detach(&b);
@@ -206,29 +206,29 @@ void rp_html_overview_aftercare(co_buf *b, const rp_report *r)
     size_t n = 0;
     for (size_t i = 0; i < r->nstatus; i++)
         n += r->status[i].monitor_check || r->status[i].waiting_approval || r->status[i].notes;
-    co_buf_adds(b, "<h2 id=aftercare>After the switch</h2>\n");
+    Co_buf_adds(b, "<h2 id=aftercare>After the switch</h2>\n");
     if (!n) {
-        co_buf_adds(b, "<p class=muted>No monitor check, approval waiting or note yet.</p>\n");
+        Co_buf_adds(b, "<p class=muted>No monitor check, approval waiting or note yet.</p>\n");
         return;
     }
-    co_buf_adds(b, "<table><tr><th>tenant</th><th>monitor</th><th>flags</th><th>summary</th>"
+    Co_buf_adds(b, "<table><tr><th>tenant</th><th>monitor</th><th>flags</th><th>summary</th>"
                    "<th>waiting for approval</th><th>notes</th><th>latest note</th></tr>\n");
     for (size_t i = 0; i < r->nstatus; i++) {
         const co_tenant_status *s = &r->status[i];
         if (!s->monitor_check && !s->waiting_approval && !s->notes)
             continue;
-        co_buf_adds(b, "<tr>");
+        Co_buf_adds(b, "<tr>");
         cell(b, s->tenant);
         cell_time(b, s->monitored_at);
         if (s->monitor_check)
             cell_count(b, s->monitor_flags, s->monitor_flags != 0);
         else
-            co_buf_adds(b, "<td></td>");
+            Co_buf_adds(b, "<td></td>");
         cell(b, s->monitor_summary);
         cell(b, s->waiting_approval);
         cell_count(b, s->notes, false);
         cell(b, s->last_note);
-        co_buf_adds(b, "</tr>\n");
+        Co_buf_adds(b, "</tr>\n");
     }
-    co_buf_adds(b, "</table>\n");
+    Co_buf_adds(b, "</table>\n");
 }

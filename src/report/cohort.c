@@ -17,13 +17,13 @@ co_code co_cohort_pause(co_state *st, int cohort, bool pause, const char *reason
                             cohort);
     co_param id = {NULL, co_int(cohort)};
     if (!pause)
-        return co_state_write(st, &co_q_cohort_resume, &id, 1, NULL,
+        return Co_state_write(st, &co_q_cohort_resume, &id, 1, NULL,
                                     err);
     char now[32];
-    co_clock_iso(co_clock_now(), now, sizeof now);
+    Co_clock_iso(Co_clock_now(), now, sizeof now);
     co_param p[] = {id, {NULL, co_text(now, strlen(now))},
                     {NULL, reason ? co_text(reason, strlen(reason)) : co_null()}};
-    return co_state_write(st, &co_q_cohort_pause,
+    return Co_state_write(st, &co_q_cohort_pause,
                                 p, 3, NULL, err);
 }
 
@@ -31,7 +31,7 @@ co_code co_cohort_paused(co_state *st, int cohort, bool *paused, co_error *err)
 {
     co_param id = {NULL, co_int(cohort)};
     int64_t n = 0;
-    co_code rc = co_state_read_int(st, &co_q_cohort_paused, &id, 1,
+    co_code rc = Co_state_read_int(st, &co_q_cohort_paused, &id, 1,
                                     &n, NULL, err);
     *paused = rc == CO_OK && n > 0;
     return rc;

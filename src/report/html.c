@@ -29,16 +29,16 @@ static const char extra_css[] =
 
 static void cell(co_buf *b, const char *text, bool numeric)
 {
-    co_buf_adds(b, numeric ? "<td class=n>" : "<td>");
-    co_html_esc(b, text);
-    co_buf_adds(b, "</td>");
+    Co_buf_adds(b, numeric ? "<td class=n>" : "<td>");
+    Co_html_esc(b, text);
+    Co_buf_adds(b, "</td>");
 }
 
 static void cell_int(co_buf *b, long long v)
 {
-    co_buf_adds(b, "<td class=n>");
-    co_buf_add_count(b, v);
-    co_buf_adds(b, "</td>");
+    Co_buf_adds(b, "<td class=n>");
+    Co_buf_add_count(b, v);
+    Co_buf_adds(b, "</td>");
 }
 
 /* A number kept as text: an integer gets its separators, anything else
@@ -56,9 +56,9 @@ static void cell_num(co_buf *b, const char *text)
 /* A timestamp: never wrapped. */
 static void cell_time(co_buf *b, const char *text)
 {
-    co_buf_adds(b, "<td class=t>");
-    co_html_esc(b, text);
-    co_buf_adds(b, "</td>");
+    Co_buf_adds(b, "<td class=t>");
+    Co_html_esc(b, text);
+    Co_buf_adds(b, "</td>");
 }
 
 static const char *cohort_name(int cohort, char *buf, size_t cap)
@@ -73,17 +73,17 @@ static const char *cohort_name(int cohort, char *buf, size_t cap)
 /* A link to a tenant's view: its own page live, its section in the file. */
 static void tenant_link(co_buf *b, const char *tenant, bool live)
 {
-    co_buf_adds(b, "<a href=\"");
+    Co_buf_adds(b, "<a href=\"");
     if (live) {
-        co_buf_adds(b, "/tenants/");
-        co_html_url(b, tenant);
+        Co_buf_adds(b, "/tenants/");
+        Co_html_url(b, tenant);
     } else {
-        co_buf_adds(b, "#tenant-");
-        co_html_url(b, tenant);
+        Co_buf_adds(b, "#tenant-");
+        Co_html_url(b, tenant);
     }
-    co_buf_adds(b, "\">");
-    co_html_esc(b, tenant);
-    co_buf_adds(b, "</a>");
+    Co_buf_adds(b, "\">");
+    Co_html_esc(b, tenant);
+    Co_buf_adds(b, "</a>");
 }
 
 static bool cohort_paused(const rp_report *r, int cohort)
@@ -100,20 +100,20 @@ static bool cohort_paused(const rp_report *r, int cohort)
 static void action_form(co_buf *b, const char *id, const char *path, const char *what,
                         const char *confirm, const char *button, const char *done)
 {
-    co_buf_adds(b, "<form class=action data-live id=\"");
-    co_html_esc(b, id);
-    co_buf_adds(b, "\" data-path=\"");
-    co_html_esc(b, path);
-    co_buf_adds(b, "\" data-done=\"");
-    co_html_esc(b, done);
-    co_buf_adds(b, "\"><b>");
-    co_html_esc(b, what);
-    co_buf_adds(b, "</b>: type <code>");
-    co_html_esc(b, confirm);
-    co_buf_adds(b, "</code> to confirm <input name=confirm size=12 autocomplete=off "
+    Co_buf_adds(b, "<form class=action data-live id=\"");
+    Co_html_esc(b, id);
+    Co_buf_adds(b, "\" data-path=\"");
+    Co_html_esc(b, path);
+    Co_buf_adds(b, "\" data-done=\"");
+    Co_html_esc(b, done);
+    Co_buf_adds(b, "\"><b>");
+    Co_html_esc(b, what);
+    Co_buf_adds(b, "</b>: type <code>");
+    Co_html_esc(b, confirm);
+    Co_buf_adds(b, "</code> to confirm <input name=confirm size=12 autocomplete=off "
                    "spellcheck=false> <button>");
-    co_html_esc(b, button);
-    co_buf_adds(b, "</button></form>\n");
+    Co_html_esc(b, button);
+    Co_buf_adds(b, "</button></form>\n");
 }
 
 /* The dashboard's bar: the token, the last action's result, and whether
@@ -121,10 +121,10 @@ static void action_form(co_buf *b, const char *id, const char *path, const char 
  * touches it. */
 static void live_bar(co_buf *b, int refresh_seconds)
 {
-    co_buf_adds(b, "<header class=bar><a href=\"/\">All tenants</a> &middot; "
+    Co_buf_adds(b, "<header class=bar><a href=\"/\">All tenants</a> &middot; "
                    "<label>token <input id=token type=password size=30 autocomplete=off></label> "
                    "<span id=result role=status></span> <span id=updated class=muted>");
-    co_buf_printf(b, "updates every %d s</span></header>\n", refresh_seconds);
+    Co_buf_printf(b, "updates every %d s</span></header>\n", refresh_seconds);
 }
 
 /* The forms post JSON to the API with the bar's token; the answer shows in
@@ -170,18 +170,18 @@ static bool tenant_done(const char *state)
 
 static void plan_section(co_buf *b, const rp_report *r, bool live)
 {
-    co_buf_adds(b, "<h2 id=plan>Plan and cohorts</h2>\n");
-    co_buf_adds(b, "<div id=plan-table data-live>\n");
+    Co_buf_adds(b, "<h2 id=plan>Plan and cohorts</h2>\n");
+    Co_buf_adds(b, "<div id=plan-table data-live>\n");
     if (!r->plan.nrows) { /* the region is there for the plan to appear in */
-        co_buf_adds(b, "<p class=muted>No plan yet: <code>cutover audit</code> then "
+        Co_buf_adds(b, "<p class=muted>No plan yet: <code>cutover audit</code> then "
                        "<code>cutover plan</code>.</p>\n</div>\n");
         return;
     }
-    co_buf_printf(b, "<p>Plan %lld of ", (long long)rp_int(&r->plan, 0, 0));
-    co_html_esc(b, rp_cell(&r->plan, 0, 1));
-    co_buf_printf(b, ": a canary of %.3g%% of the tenants, then waves growing %.3g times.</p>\n",
+    Co_buf_printf(b, "<p>Plan %lld of ", (long long)rp_int(&r->plan, 0, 0));
+    Co_html_esc(b, rp_cell(&r->plan, 0, 1));
+    Co_buf_printf(b, ": a canary of %.3g%% of the tenants, then waves growing %.3g times.</p>\n",
                   rp_real(&r->plan, 0, 2), rp_real(&r->plan, 0, 3));
-    co_buf_adds(b, "<table><tr><th>cohort</th><th>tenants</th><th>rows</th>"
+    Co_buf_adds(b, "<table><tr><th>cohort</th><th>tenants</th><th>rows</th>"
                    "<th>est. seconds</th><th>done</th><th>tenants</th></tr>\n");
     const rp_table *c = &r->cohorts;
     for (size_t i = 0; i < c->nrows;) {
@@ -196,28 +196,28 @@ static void plan_section(co_buf *b, const rp_report *r, bool live)
             end++;
         }
         char name[32];
-        co_buf_adds(b, "<tr><td>");
-        co_buf_adds(b, cohort_name(cohort, name, sizeof name));
+        Co_buf_adds(b, "<tr><td>");
+        Co_buf_adds(b, cohort_name(cohort, name, sizeof name));
         if (cohort_paused(r, cohort))
-            co_buf_adds(b, " <span class=paused>(paused)</span>");
-        co_buf_adds(b, "</td>");
+            Co_buf_adds(b, " <span class=paused>(paused)</span>");
+        Co_buf_adds(b, "</td>");
         cell_int(b, (long long)(end - i));
         cell_int(b, (long long)rows);
-        co_buf_printf(b, "<td class=n>%.1f</td>", est);
-        co_buf_adds(b, "<td class=n>");
-        co_buf_add_count(b, done);
-        co_buf_adds(b, " of ");
-        co_buf_add_count(b, (int64_t)(end - i));
-        co_buf_adds(b, "</td><td>");
+        Co_buf_printf(b, "<td class=n>%.1f</td>", est);
+        Co_buf_adds(b, "<td class=n>");
+        Co_buf_add_count(b, done);
+        Co_buf_adds(b, " of ");
+        Co_buf_add_count(b, (int64_t)(end - i));
+        Co_buf_adds(b, "</td><td>");
         for (size_t k = i; k < end; k++) {
             if (k > i)
-                co_buf_adds(b, ", ");
+                Co_buf_adds(b, ", ");
             tenant_link(b, rp_cell(c, k, 1), live);
         }
-        co_buf_adds(b, "</td></tr>\n");
+        Co_buf_adds(b, "</td></tr>\n");
         i = end;
     }
-    co_buf_adds(b, "</table>\n</div>\n");
+    Co_buf_adds(b, "</table>\n</div>\n");
     if (!live)
         return;
     /* Pause is offered while a cohort has tenants left; resume while it is
@@ -236,7 +236,7 @@ static void plan_section(co_buf *b, const rp_report *r, bool live)
         snprintf(id, sizeof id, "cohort-%s", confirm);
         if (!paused && !left) {
             /* an empty region keeps the form's place for a later refresh */
-            co_buf_printf(b, "<div data-live id=\"%s\"></div>\n", id);
+            Co_buf_printf(b, "<div data-live id=\"%s\"></div>\n", id);
             continue;
         }
         snprintf(path, sizeof path, "/api/cohorts/%s/%s", confirm, paused ? "resume" : "pause");
@@ -256,7 +256,7 @@ static const char *verification_text(const co_tenant_status *s, char *buf, size_
     else {
         char n[CO_FMT_PLURAL];
         snprintf(buf, cap, "FAIL (%s)",
-                 co_fmt_plural(n, s->verify_differences, "difference", "differences"));
+                 Co_fmt_plural(n, s->verify_differences, "difference", "differences"));
     }
     return buf;
 }
@@ -266,133 +266,133 @@ static void tenants_section(co_buf *b, const rp_report *r, const co_project *p, 
     size_t switched = 0;
     for (size_t i = 0; i < r->nstatus; i++)
         switched += co_lifecycle_is(r->status[i].state, CO_LC_SWITCHED);
-    co_buf_adds(b, "<h2 id=tenants>Tenants</h2>\n<div id=tenants-table data-live>\n<p>");
-    co_buf_add_plural(b, (int64_t)r->nstatus, "tenant", "tenants");
-    co_buf_adds(b, ", ");
-    co_buf_add_count(b, (int64_t)switched);
-    co_buf_adds(b, " switched.</p>\n");
-    co_buf_adds(b, "<table><tr><th>tenant</th><th>label</th><th>state</th><th>cohort</th>"
+    Co_buf_adds(b, "<h2 id=tenants>Tenants</h2>\n<div id=tenants-table data-live>\n<p>");
+    Co_buf_add_plural(b, (int64_t)r->nstatus, "tenant", "tenants");
+    Co_buf_adds(b, ", ");
+    Co_buf_add_count(b, (int64_t)switched);
+    Co_buf_adds(b, " switched.</p>\n");
+    Co_buf_adds(b, "<table><tr><th>tenant</th><th>label</th><th>state</th><th>cohort</th>"
                    "<th>run</th><th>rows read</th><th>loaded</th><th>rejected</th><th>seconds</th>"
                    "<th>verification</th></tr>\n");
     for (size_t i = 0; i < r->nstatus; i++) {
         const co_tenant_status *s = &r->status[i];
-        co_buf_adds(b, "<tr><td>");
+        Co_buf_adds(b, "<tr><td>");
         tenant_link(b, s->tenant, live);
-        co_buf_adds(b, "</td>");
+        Co_buf_adds(b, "</td>");
         cell(b, s->label, false);
-        co_buf_adds(b, "<td class=state>");
+        Co_buf_adds(b, "<td class=state>");
         rp_html_state(b, s);
-        co_buf_adds(b, "</td><td>");
+        Co_buf_adds(b, "</td><td>");
         for (size_t k = 0; k < r->cohorts.nrows; k++) {
             const char *t = rp_cell(&r->cohorts, k, 1);
             if (t && strcmp(t, s->tenant) == 0) {
                 char name[32];
-                co_buf_adds(b, cohort_name((int)rp_int(&r->cohorts, k, 0), name, sizeof name));
+                Co_buf_adds(b, cohort_name((int)rp_int(&r->cohorts, k, 0), name, sizeof name));
                 break;
             }
         }
-        co_buf_adds(b, "</td>");
+        Co_buf_adds(b, "</td>");
         if (s->last_run) {
             cell_int(b, (long long)s->last_run);
             cell_int(b, (long long)s->source_rows);
             cell_int(b, (long long)s->loaded);
             cell_int(b, (long long)s->rejected);
-            co_buf_printf(b, "<td class=n>%.2f</td>", s->seconds);
+            Co_buf_printf(b, "<td class=n>%.2f</td>", s->seconds);
         } else {
-            co_buf_adds(b, "<td></td><td></td><td></td><td></td><td></td>");
+            Co_buf_adds(b, "<td></td><td></td><td></td><td></td><td></td>");
         }
         char v[128];
-        co_buf_printf(b, "<td class=\"%s\">", s->verify_run && !s->verify_pass ? "bad" : "");
-        co_html_esc(b, verification_text(s, v, sizeof v));
-        co_buf_adds(b, "</td></tr>\n");
+        Co_buf_printf(b, "<td class=\"%s\">", s->verify_run && !s->verify_pass ? "bad" : "");
+        Co_html_esc(b, verification_text(s, v, sizeof v));
+        Co_buf_adds(b, "</td></tr>\n");
     }
-    co_buf_adds(b, "</table>\n</div>\n");
+    Co_buf_adds(b, "</table>\n</div>\n");
     (void)p;
 }
 
 static void timeline(co_buf *b, const co_project *p, const rp_tenant *t)
 {
-    co_buf_adds(b, "<h3>Timeline</h3>\n");
+    Co_buf_adds(b, "<h3>Timeline</h3>\n");
     if (!t->run.nrows) {
-        co_buf_adds(b, "<p class=muted>Not migrated yet.</p>\n");
+        Co_buf_adds(b, "<p class=muted>Not migrated yet.</p>\n");
         return;
     }
-    co_buf_printf(b, "<p>Run %lld (%s), started <span class=t>", (long long)rp_int(&t->run, 0, 0),
+    Co_buf_printf(b, "<p>Run %lld (%s), started <span class=t>", (long long)rp_int(&t->run, 0, 0),
                   "migrate");
-    co_html_esc(b, rp_cell(&t->run, 0, 3));
-    co_buf_adds(b, "</span>");
-    co_buf_adds(b, ", ");
-    co_html_esc(b, rp_cell(&t->run, 0, 2));
-    co_buf_printf(b, " in %.3f s.", rp_real(&t->run, 0, 5));
+    Co_html_esc(b, rp_cell(&t->run, 0, 3));
+    Co_buf_adds(b, "</span>");
+    Co_buf_adds(b, ", ");
+    Co_html_esc(b, rp_cell(&t->run, 0, 2));
+    Co_buf_printf(b, " in %.3f s.", rp_real(&t->run, 0, 5));
     if (t->route.nrows && rp_cell(&t->route, 0, 3) && rp_int(&t->route, 0, 4) == rp_int(&t->run, 0, 0))
-        co_buf_printf(b, " <span style=\"background:#f4c542\">Freeze window: %.3f s</span>"
+        Co_buf_printf(b, " <span style=\"background:#f4c542\">Freeze window: %.3f s</span>"
                          " (writes refused, from the freeze to the switch).",
                       rp_real(&t->route, 0, 3));
     if (rp_cell(&t->run, 0, 6)) {
-        co_buf_adds(b, " <span class=bad>Error: ");
-        co_html_esc(b, rp_cell(&t->run, 0, 6));
-        co_buf_adds(b, "</span>");
+        Co_buf_adds(b, " <span class=bad>Error: ");
+        Co_html_esc(b, rp_cell(&t->run, 0, 6));
+        Co_buf_adds(b, "</span>");
     }
-    co_buf_adds(b, "</p>\n");
+    Co_buf_adds(b, "</p>\n");
     rp_svg_timeline(b, p, t);
-    co_buf_adds(b, "<table><tr><th>step</th><th>status</th><th>started</th><th>seconds</th></tr>\n");
+    Co_buf_adds(b, "<table><tr><th>step</th><th>status</th><th>started</th><th>seconds</th></tr>\n");
     size_t *order = calloc(t->steps.nrows ? t->steps.nrows : 1, sizeof *order);
     size_t n = order ? rp_step_order(p, t, order) : 0;
     for (size_t k = 0; k < n; k++) {
         size_t i = order[k];
-        co_buf_adds(b, "<tr>");
+        Co_buf_adds(b, "<tr>");
         cell(b, rp_cell(&t->steps, i, 0), false);
         cell(b, rp_cell(&t->steps, i, 2), false);
         cell_time(b, rp_cell(&t->steps, i, 3));
-        co_buf_printf(b, "<td class=n>%.3f</td></tr>\n", rp_real(&t->steps, i, 9));
+        Co_buf_printf(b, "<td class=n>%.3f</td></tr>\n", rp_real(&t->steps, i, 9));
     }
     free(order);
     if (rp_verify_in_run(t)) {
-        co_buf_printf(b, "<tr><td>verify (run %lld)</td><td>%s</td>",
+        Co_buf_printf(b, "<tr><td>verify (run %lld)</td><td>%s</td>",
                       (long long)rp_int(&t->verify_run, 0, 0),
                       t->status->verify_pass ? "pass" : "FAIL");
         cell_time(b, rp_cell(&t->verify_run, 0, 2));
-        co_buf_printf(b, "<td class=n>%.3f</td></tr>\n", rp_real(&t->verify_run, 0, 4));
+        Co_buf_printf(b, "<td class=n>%.3f</td></tr>\n", rp_real(&t->verify_run, 0, 4));
     }
-    co_buf_adds(b, "</table>\n");
+    Co_buf_adds(b, "</table>\n");
 }
 
 static void entity_rows(co_buf *b, const co_project *p, const rp_tenant *t)
 {
-    co_buf_adds(b, "<h3>Rows per entity</h3>\n");
+    Co_buf_adds(b, "<h3>Rows per entity</h3>\n");
     if (!t->steps.nrows) {
-        co_buf_adds(b, "<p class=muted>No rows loaded yet.</p>\n");
+        Co_buf_adds(b, "<p class=muted>No rows loaded yet.</p>\n");
         return;
     }
-    co_buf_adds(b, "<p class=legend><span style=\"background:#4a9a4a\"></span>loaded"
+    Co_buf_adds(b, "<p class=legend><span style=\"background:#4a9a4a\"></span>loaded"
                    "<span style=\"background:#4a7ac8\"></span>merged"
                    "<span style=\"background:#c84a4a\"></span>rejected</p>\n");
     rp_svg_entity_rows(b, p, t);
-    co_buf_adds(b, "<table><tr><th>entity</th><th>source rows</th><th>loaded</th><th>merged</th>"
+    Co_buf_adds(b, "<table><tr><th>entity</th><th>source rows</th><th>loaded</th><th>merged</th>"
                    "<th>rejected</th></tr>\n");
     int64_t tot[4] = {0, 0, 0, 0};
     for (size_t e = 0; e < p->nentities; e++) {
         size_t row = rp_step_of(t, p->entities[e].name);
         if (row == (size_t)-1)
             continue;
-        co_buf_adds(b, "<tr>");
+        Co_buf_adds(b, "<tr>");
         cell(b, p->entities[e].name, false);
         for (size_t k = 0; k < 4; k++) {
             int64_t v = rp_int(&t->steps, row, 5 + k);
             tot[k] += v;
-            co_buf_printf(b, "<td class=\"n%s\">", k == 3 && v ? " bad" : "");
-            co_buf_add_count(b, v);
-            co_buf_adds(b, "</td>");
+            Co_buf_printf(b, "<td class=\"n%s\">", k == 3 && v ? " bad" : "");
+            Co_buf_add_count(b, v);
+            Co_buf_adds(b, "</td>");
         }
-        co_buf_adds(b, "</tr>\n");
+        Co_buf_adds(b, "</tr>\n");
     }
-    co_buf_adds(b, "<tr><th>total</th>");
+    Co_buf_adds(b, "<tr><th>total</th>");
     for (size_t k = 0; k < 4; k++) {
-        co_buf_adds(b, "<th class=n>");
-        co_buf_add_count(b, tot[k]);
-        co_buf_adds(b, "</th>");
+        Co_buf_adds(b, "<th class=n>");
+        Co_buf_add_count(b, tot[k]);
+        Co_buf_adds(b, "</th>");
     }
-    co_buf_adds(b, "</tr>\n</table>\n");
+    Co_buf_adds(b, "</tr>\n</table>\n");
 }
 
 /* A JSON value as a person reads it: a scalar's text (null: NULL), an
@@ -405,9 +405,9 @@ static void json_text(co_buf *b, struct fy_node *n)
         size_t len = 0;
         const char *text = fy_node_get_scalar(n, &len);
         if (fy_node_get_style(n) == FYNS_PLAIN && len == 4 && memcmp(text, "null", 4) == 0)
-            co_buf_adds(b, "NULL");
+            Co_buf_adds(b, "NULL");
         else
-            co_buf_add(b, text, len);
+            Co_buf_add(b, text, len);
         return;
     }
     void *it = NULL;
@@ -415,16 +415,16 @@ static void json_text(co_buf *b, struct fy_node *n)
     if (fy_node_is_mapping(n)) {
         struct fy_node_pair *pair;
         while ((pair = fy_node_mapping_iterate(n, &it))) {
-            co_buf_adds(b, first ? "" : ", ");
+            Co_buf_adds(b, first ? "" : ", ");
             first = false;
             json_text(b, fy_node_pair_key(pair));
-            co_buf_adds(b, ": ");
+            Co_buf_adds(b, ": ");
             json_text(b, fy_node_pair_value(pair));
         }
     } else if (fy_node_is_sequence(n)) {
         struct fy_node *item;
         while ((item = fy_node_sequence_iterate(n, &it))) {
-            co_buf_adds(b, first ? "" : ", ");
+            Co_buf_adds(b, first ? "" : ", ");
             first = false;
             json_text(b, item);
         }
@@ -437,18 +437,18 @@ static void diff_row(co_buf *b, const char *entity, const char *kind, const char
                      struct fy_node *actual, const char *actual_text)
 {
     co_buf text = CO_BUF_INIT;
-    co_buf_adds(b, "<tr>");
+    Co_buf_adds(b, "<tr>");
     cell(b, entity, false);
     cell(b, kind, false);
     cell(b, key, false);
     cell(b, column, false);
     json_text(&text, expected);
     cell(b, expected ? co_buf_str(&text) : expected_text, false);
-    co_buf_reset(&text);
+    Co_buf_reset(&text);
     json_text(&text, actual);
     cell(b, actual ? co_buf_str(&text) : actual_text, false);
-    co_buf_adds(b, "</tr>\n");
-    co_buf_release(&text);
+    Co_buf_adds(b, "</tr>\n");
+    Co_buf_release(&text);
 }
 
 /* A finding as rows of (key, column, expected, actual): a changed row one
@@ -459,12 +459,12 @@ static void finding_rows(co_buf *b, const rp_tenant *t, size_t i)
     const char *entity = rp_cell(&t->findings, i, 0), *kind = rp_cell(&t->findings, i, 2);
     const char *detail = rp_cell(&t->findings, i, 4), *raw_key = rp_cell(&t->findings, i, 3);
     co_buf key = CO_BUF_INIT;
-    struct fy_document *kd = raw_key ? co_json_read(raw_key, strlen(raw_key)) : NULL;
+    struct fy_document *kd = raw_key ? Co_json_read(raw_key, strlen(raw_key)) : NULL;
     if (kd)
         json_text(&key, fy_document_root(kd));
     else
-        co_buf_adds(&key, raw_key ? raw_key : "");
-    struct fy_document *doc = co_json_read(detail, detail ? strlen(detail) : 0);
+        Co_buf_adds(&key, raw_key ? raw_key : "");
+    struct fy_document *doc = Co_json_read(detail, detail ? strlen(detail) : 0);
     struct fy_node *root = doc ? fy_document_root(doc) : NULL;
     struct fy_node *columns = root && fy_node_is_mapping(root)
                                   ? fy_node_mapping_lookup_by_string(root, "columns", FY_NT)
@@ -476,17 +476,17 @@ static void finding_rows(co_buf *b, const rp_tenant *t, size_t i)
                               ? fy_node_mapping_lookup_by_string(root, "actual", FY_NT)
                               : NULL;
     const char *k = co_buf_str(&key);
-    const char *source_now = root ? co_json_scalar(root, "/source_now") : NULL;
+    const char *source_now = root ? Co_json_scalar(root, "/source_now") : NULL;
     if (source_now) { /* reconcile: source = target + merged + rejected */
         const char *parts[] = {"/target_now", "/merged", "/rejected"};
         int64_t sum = 0;
         for (size_t p = 0; p < 3; p++) {
-            const char *v = co_json_scalar(root, parts[p]);
+            const char *v = Co_json_scalar(root, parts[p]);
             sum += v ? strtoll(v, NULL, 10) : 0;
         }
         char expected[CO_FMT_COUNT], actual[CO_FMT_COUNT];
-        co_fmt_count(expected, strtoll(source_now, NULL, 10));
-        co_fmt_count(actual, sum);
+        Co_fmt_count(expected, strtoll(source_now, NULL, 10));
+        Co_fmt_count(actual, sum);
         diff_row(b, entity, kind, k, "source rows = target + merged + rejected", NULL, expected,
                  NULL, actual);
     } else if (columns && fy_node_is_mapping(columns)) {
@@ -499,7 +499,7 @@ static void finding_rows(co_buf *b, const rp_tenant *t, size_t i)
             diff_row(b, entity, kind, k, co_buf_str(&col),
                      fy_node_mapping_lookup_by_string(v, "expected", FY_NT), "",
                      fy_node_mapping_lookup_by_string(v, "actual", FY_NT), "");
-            co_buf_release(&col);
+            Co_buf_release(&col);
         }
     } else if (exp || act) {
         bool whole_row = (exp && fy_node_is_mapping(exp)) || (act && fy_node_is_mapping(act));
@@ -512,7 +512,7 @@ static void finding_rows(co_buf *b, const rp_tenant *t, size_t i)
             co_buf col = CO_BUF_INIT;
             json_text(&col, fy_node_pair_key(pair));
             diff_row(b, entity, kind, k, co_buf_str(&col), NULL, "", fy_node_pair_value(pair), "");
-            co_buf_release(&col);
+            Co_buf_release(&col);
         }
     } else {
         diff_row(b, entity, kind, k, "", NULL, "", NULL, detail ? detail : "");
@@ -521,31 +521,31 @@ static void finding_rows(co_buf *b, const rp_tenant *t, size_t i)
         fy_document_destroy(doc);
     if (kd)
         fy_document_destroy(kd);
-    co_buf_release(&key);
+    Co_buf_release(&key);
 }
 
 static void verification(co_buf *b, const rp_tenant *t)
 {
-    co_buf_adds(b, "<h3>Verification</h3>\n");
+    Co_buf_adds(b, "<h3>Verification</h3>\n");
     if (!t->verify_run.nrows) {
-        co_buf_adds(b, "<p class=muted>Not verified yet.</p>\n");
+        Co_buf_adds(b, "<p class=muted>Not verified yet.</p>\n");
         return;
     }
-    co_buf_printf(b, "<p>Run %lld at <span class=t>", (long long)rp_int(&t->verify_run, 0, 0));
-    co_html_esc(b, rp_cell(&t->verify_run, 0, 3));
-    co_buf_printf(b, "</span>: <b class=%s>%s</b>, ", t->status->verify_pass ? "ok" : "bad",
+    Co_buf_printf(b, "<p>Run %lld at <span class=t>", (long long)rp_int(&t->verify_run, 0, 0));
+    Co_html_esc(b, rp_cell(&t->verify_run, 0, 3));
+    Co_buf_printf(b, "</span>: <b class=%s>%s</b>, ", t->status->verify_pass ? "ok" : "bad",
                   t->status->verify_pass ? "pass" : "FAIL");
-    co_buf_add_plural(b, t->status->verify_differences, "difference", "differences");
+    Co_buf_add_plural(b, t->status->verify_differences, "difference", "differences");
     size_t failing = 0;
     for (size_t i = 0; i < t->checks.nrows; i++)
         failing += rp_int(&t->checks, i, 2) != 1;
     if (failing) {
-        co_buf_adds(b, "; ");
-        co_buf_add_plural(b, (int64_t)failing, "check fails", "checks fail");
-        co_buf_adds(b, " (listed first)");
+        Co_buf_adds(b, "; ");
+        Co_buf_add_plural(b, (int64_t)failing, "check fails", "checks fail");
+        Co_buf_adds(b, " (listed first)");
     }
-    co_buf_adds(b, ".</p>\n");
-    co_buf_adds(b, "<table><tr><th>entity</th><th>check</th><th>result</th><th>expected</th>"
+    Co_buf_adds(b, ".</p>\n");
+    Co_buf_adds(b, "<table><tr><th>entity</th><th>check</th><th>result</th><th>expected</th>"
                    "<th>actual</th><th>differences</th><th>summary</th></tr>\n");
     /* Failing checks first, then the passing ones, each in the journal's
      * order (entity, check). */
@@ -554,75 +554,75 @@ static void verification(co_buf *b, const rp_tenant *t)
             bool pass = rp_int(&t->checks, i, 2) == 1;
             if (pass != (want == 1))
                 continue;
-            co_buf_printf(b, "<tr%s>", pass ? "" : " class=failing");
+            Co_buf_printf(b, "<tr%s>", pass ? "" : " class=failing");
             cell(b, rp_cell(&t->checks, i, 0), false);
             cell(b, rp_cell(&t->checks, i, 1), false);
-            co_buf_printf(b, "<td class=%s>%s</td>", pass ? "ok" : "bad", pass ? "pass" : "FAIL");
+            Co_buf_printf(b, "<td class=%s>%s</td>", pass ? "ok" : "bad", pass ? "pass" : "FAIL");
             cell_num(b, rp_cell(&t->checks, i, 3));
             cell_num(b, rp_cell(&t->checks, i, 4));
             cell_num(b, rp_cell(&t->checks, i, 5));
             cell(b, rp_cell(&t->checks, i, 6), false);
-            co_buf_adds(b, "</tr>\n");
+            Co_buf_adds(b, "</tr>\n");
         }
-    co_buf_adds(b, "</table>\n");
+    Co_buf_adds(b, "</table>\n");
     if (t->findings.nrows) {
-        co_buf_adds(b, "<h4>First differences</h4>\n<table class=diff><tr><th>entity</th>"
+        Co_buf_adds(b, "<h4>First differences</h4>\n<table class=diff><tr><th>entity</th>"
                        "<th>kind</th><th>key</th><th>column</th><th>expected</th>"
                        "<th>actual</th></tr>\n");
         for (size_t i = 0; i < t->findings.nrows; i++)
             finding_rows(b, t, i);
-        co_buf_adds(b, "</table>\n");
+        Co_buf_adds(b, "</table>\n");
     }
 }
 
 static void volumes(co_buf *b, const rp_tenant *t)
 {
-    co_buf_adds(b, "<h3>Volumes per month</h3>\n");
+    Co_buf_adds(b, "<h3>Volumes per month</h3>\n");
     if (!t->volumes.nrows) {
-        co_buf_adds(b, "<p class=muted>No volumes recorded (entities with a <code>volume</code> "
+        Co_buf_adds(b, "<p class=muted>No volumes recorded (entities with a <code>volume</code> "
                        "rule are counted per month by <code>cutover verify</code>).</p>\n");
         return;
     }
-    co_buf_adds(b, "<p>Source rows (less rejected ones) against the target's, per calendar "
+    Co_buf_adds(b, "<p>Source rows (less rejected ones) against the target's, per calendar "
                    "month of the entity's time column.</p>\n");
     rp_svg_volumes(b, t);
 }
 
 static void audit(co_buf *b, const rp_tenant *t)
 {
-    co_buf_adds(b, "<h3>Audit findings</h3>\n");
+    Co_buf_adds(b, "<h3>Audit findings</h3>\n");
     if (!t->audit.nrows) {
-        co_buf_adds(b, "<p class=muted>Not audited (<code>cutover audit</code>).</p>\n");
+        Co_buf_adds(b, "<p class=muted>Not audited (<code>cutover audit</code>).</p>\n");
         return;
     }
-    co_buf_adds(b, "<p>Audited <span class=t>");
-    co_html_esc(b, rp_cell(&t->audit, 0, 0));
-    co_buf_adds(b, "</span>: ");
-    co_buf_add_plural(b, rp_int(&t->audit, 0, 1), "row", "rows");
-    co_buf_adds(b, ", size class ");
-    co_html_esc(b, rp_cell(&t->audit, 0, 3));
-    co_buf_printf(b, ", about %.1f s; ", rp_real(&t->audit, 0, 4));
-    co_buf_add_plural(b, rp_int(&t->audit, 0, 5), "row", "rows");
-    co_buf_adds(b, " the target would refuse, ");
-    co_buf_add_plural(b, rp_int(&t->audit, 0, 6), "duplicate cluster", "duplicate clusters");
-    co_buf_adds(b, ".</p>\n");
+    Co_buf_adds(b, "<p>Audited <span class=t>");
+    Co_html_esc(b, rp_cell(&t->audit, 0, 0));
+    Co_buf_adds(b, "</span>: ");
+    Co_buf_add_plural(b, rp_int(&t->audit, 0, 1), "row", "rows");
+    Co_buf_adds(b, ", size class ");
+    Co_html_esc(b, rp_cell(&t->audit, 0, 3));
+    Co_buf_printf(b, ", about %.1f s; ", rp_real(&t->audit, 0, 4));
+    Co_buf_add_plural(b, rp_int(&t->audit, 0, 5), "row", "rows");
+    Co_buf_adds(b, " the target would refuse, ");
+    Co_buf_add_plural(b, rp_int(&t->audit, 0, 6), "duplicate cluster", "duplicate clusters");
+    Co_buf_adds(b, ".</p>\n");
     const char *detail = rp_cell(&t->audit, 0, 7);
-    struct fy_document *doc = co_json_read(detail, detail ? strlen(detail) : 0);
+    struct fy_document *doc = Co_json_read(detail, detail ? strlen(detail) : 0);
     struct fy_node *limits =
         doc ? fy_node_by_path(fy_document_root(doc), "/limits", FY_NT, FYNWF_DONT_FOLLOW) : NULL;
     if (limits && fy_node_is_sequence(limits) && fy_node_sequence_item_count(limits) > 0) {
-        co_buf_adds(b, "<table><tr><th>entity</th><th>rule</th><th>rows</th><th>reason</th></tr>\n");
+        Co_buf_adds(b, "<table><tr><th>entity</th><th>rule</th><th>rows</th><th>reason</th></tr>\n");
         void *it = NULL;
         struct fy_node *item;
         while ((item = fy_node_sequence_iterate(limits, &it))) {
-            co_buf_adds(b, "<tr>");
-            cell(b, co_json_scalar(item, "/entity"), false);
-            cell(b, co_json_scalar(item, "/rule"), false);
-            cell_num(b, co_json_scalar(item, "/rows"));
-            cell(b, co_json_scalar(item, "/reason"), false);
-            co_buf_adds(b, "</tr>\n");
+            Co_buf_adds(b, "<tr>");
+            cell(b, Co_json_scalar(item, "/entity"), false);
+            cell(b, Co_json_scalar(item, "/rule"), false);
+            cell_num(b, Co_json_scalar(item, "/rows"));
+            cell(b, Co_json_scalar(item, "/reason"), false);
+            Co_buf_adds(b, "</tr>\n");
         }
-        co_buf_adds(b, "</table>\n");
+        Co_buf_adds(b, "</table>\n");
     }
     if (doc)
         fy_document_destroy(doc);
@@ -630,92 +630,92 @@ static void audit(co_buf *b, const rp_tenant *t)
 
 static void rehearsals(co_buf *b, const rp_tenant *t)
 {
-    co_buf_adds(b, "<h3>Rehearsals</h3>\n");
+    Co_buf_adds(b, "<h3>Rehearsals</h3>\n");
     if (!t->rehearsals.nrows) {
-        co_buf_adds(b, "<p class=muted>None.</p>\n");
+        Co_buf_adds(b, "<p class=muted>None.</p>\n");
         return;
     }
-    co_buf_adds(b, "<table><tr><th>at</th><th>result</th><th>rows</th><th>rejected</th>"
+    Co_buf_adds(b, "<table><tr><th>at</th><th>result</th><th>rows</th><th>rejected</th>"
                    "<th>seconds</th><th>reasons</th></tr>\n");
     for (size_t i = 0; i < t->rehearsals.nrows; i++) {
         const char *status = rp_cell(&t->rehearsals, i, 1);
-        co_buf_adds(b, "<tr>");
+        Co_buf_adds(b, "<tr>");
         cell_time(b, rp_cell(&t->rehearsals, i, 6));
-        co_buf_printf(b, "<td class=%s>", status && strcmp(status, "fail") == 0 ? "bad" : "ok");
-        co_html_esc(b, status);
-        co_buf_adds(b, "</td>");
+        Co_buf_printf(b, "<td class=%s>", status && strcmp(status, "fail") == 0 ? "bad" : "ok");
+        Co_html_esc(b, status);
+        Co_buf_adds(b, "</td>");
         cell_num(b, rp_cell(&t->rehearsals, i, 3));
         cell_num(b, rp_cell(&t->rehearsals, i, 4));
-        co_buf_printf(b, "<td class=n>%.3f</td>", rp_real(&t->rehearsals, i, 5));
+        Co_buf_printf(b, "<td class=n>%.3f</td>", rp_real(&t->rehearsals, i, 5));
         cell(b, rp_cell(&t->rehearsals, i, 2), false);
-        co_buf_adds(b, "</tr>\n");
+        Co_buf_adds(b, "</tr>\n");
     }
-    co_buf_adds(b, "</table>\n");
+    Co_buf_adds(b, "</table>\n");
 }
 
 static void tenant_section(co_buf *b, const co_project *p, const rp_tenant *t, bool live)
 {
     const co_tenant_status *s = t->status;
-    co_buf_adds(b, "<section class=tenant id=\"tenant-");
-    co_html_url(b, s->tenant);
-    co_buf_adds(b, "\"><div data-live id=\"head-");
-    co_html_url(b, s->tenant);
-    co_buf_adds(b, "\"><h2>Tenant ");
-    co_html_esc(b, s->tenant);
+    Co_buf_adds(b, "<section class=tenant id=\"tenant-");
+    Co_html_url(b, s->tenant);
+    Co_buf_adds(b, "\"><div data-live id=\"head-");
+    Co_html_url(b, s->tenant);
+    Co_buf_adds(b, "\"><h2>Tenant ");
+    Co_html_esc(b, s->tenant);
     if (s->label) {
-        co_buf_adds(b, ": ");
-        co_html_esc(b, s->label);
+        Co_buf_adds(b, ": ");
+        Co_html_esc(b, s->label);
     }
-    co_buf_adds(b, "</h2>\n<p>State <span class=state>");
+    Co_buf_adds(b, "</h2>\n<p>State <span class=state>");
     rp_html_state(b, s);
-    co_buf_adds(b, "</span>; route <b>");
-    co_html_esc(b, t->route.nrows ? rp_cell(&t->route, 0, 0) : "old");
-    co_buf_adds(b, "</b>");
+    Co_buf_adds(b, "</span>; route <b>");
+    Co_html_esc(b, t->route.nrows ? rp_cell(&t->route, 0, 0) : "old");
+    Co_buf_adds(b, "</b>");
     if (t->plan.nrows) {
         char name[32];
-        co_buf_printf(b, "; cohort %s, risk %.2f (",
+        Co_buf_printf(b, "; cohort %s, risk %.2f (",
                       cohort_name((int)rp_int(&t->plan, 0, 1), name, sizeof name),
                       rp_real(&t->plan, 0, 3));
-        co_html_esc(b, rp_cell(&t->plan, 0, 4));
-        co_buf_adds(b, ")");
+        Co_html_esc(b, rp_cell(&t->plan, 0, 4));
+        Co_buf_adds(b, ")");
     }
     if (t->rollback_days >= 0) {
         char left[CO_FMT_PLURAL], kept[CO_FMT_PLURAL];
-        co_buf_printf(b, "; <b>%s of rollback left</b> (switched <span class=t>",
-                      co_fmt_plural(left, t->rollback_days, "day", "days"));
-        co_html_esc(b, rp_cell(&t->route, 0, 2));
-        co_buf_printf(b, "</span>, retention %s)",
-                      co_fmt_plural(kept, p->retention_days, "day", "days"));
+        Co_buf_printf(b, "; <b>%s of rollback left</b> (switched <span class=t>",
+                      Co_fmt_plural(left, t->rollback_days, "day", "days"));
+        Co_html_esc(b, rp_cell(&t->route, 0, 2));
+        Co_buf_printf(b, "</span>, retention %s)",
+                      Co_fmt_plural(kept, p->retention_days, "day", "days"));
     } else if (co_lifecycle_is(s->state, CO_LC_FINALIZED)) {
-        co_buf_adds(b, "; finalized: no rollback");
+        Co_buf_adds(b, "; finalized: no rollback");
     }
-    co_buf_adds(b, ".</p>\n");
+    Co_buf_adds(b, ".</p>\n");
     rp_html_inflight(b, s);
     if (s->error) {
-        co_buf_adds(b, "<p class=bad>Last error: ");
-        co_html_esc(b, s->error);
-        co_buf_adds(b, "</p>\n");
+        Co_buf_adds(b, "<p class=bad>Last error: ");
+        Co_html_esc(b, s->error);
+        Co_buf_adds(b, "</p>\n");
     }
-    co_buf_adds(b, "</div>\n");
+    Co_buf_adds(b, "</div>\n");
     if (live) {
         co_buf path = CO_BUF_INIT, id = CO_BUF_INIT, what = CO_BUF_INIT, done = CO_BUF_INIT;
-        co_buf_adds(&path, "/api/tenants/");
-        co_html_url(&path, s->tenant);
-        co_buf_adds(&path, "/rollback");
-        co_buf_adds(&id, "rollback-");
-        co_html_url(&id, s->tenant);
-        co_buf_printf(&what, "Roll back tenant %s", s->tenant);
-        co_buf_printf(&done, "Tenant %s rolled back", s->tenant);
+        Co_buf_adds(&path, "/api/tenants/");
+        Co_html_url(&path, s->tenant);
+        Co_buf_adds(&path, "/rollback");
+        Co_buf_adds(&id, "rollback-");
+        Co_html_url(&id, s->tenant);
+        Co_buf_printf(&what, "Roll back tenant %s", s->tenant);
+        Co_buf_printf(&done, "Tenant %s rolled back", s->tenant);
         action_form(b, co_buf_str(&id), co_buf_str(&path), co_buf_str(&what), s->tenant,
                     "roll back", co_buf_str(&done));
-        co_buf_release(&path);
-        co_buf_release(&id);
-        co_buf_release(&what);
-        co_buf_release(&done);
+        Co_buf_release(&path);
+        Co_buf_release(&id);
+        Co_buf_release(&what);
+        Co_buf_release(&done);
     }
-    co_buf_adds(b, "<div data-live id=\"body-");
-    co_html_url(b, s->tenant);
-    co_buf_adds(b, "\">\n");
+    Co_buf_adds(b, "<div data-live id=\"body-");
+    Co_html_url(b, s->tenant);
+    Co_buf_adds(b, "\">\n");
     timeline(b, p, t);
     rp_html_notes(b, t);
     entity_rows(b, p, t);
@@ -724,7 +724,7 @@ static void tenant_section(co_buf *b, const co_project *p, const rp_tenant *t, b
     audit(b, t);
     rehearsals(b, t);
     rp_html_aftercare(b, t);
-    co_buf_adds(b, "</div></section>\n");
+    Co_buf_adds(b, "</div></section>\n");
 }
 
 co_code co_report_html(co_state *st, const co_project *p, const co_report_options *opt,
@@ -737,36 +737,36 @@ co_code co_report_html(co_state *st, const co_project *p, const co_report_option
         return rc;
     co_buf b = CO_BUF_INIT;
     co_buf title = CO_BUF_INIT;
-    co_buf_adds(&title, "cutover report");
+    Co_buf_adds(&title, "cutover report");
     if (opt->tenant)
-        co_buf_printf(&title, ": tenant %s", opt->tenant);
+        Co_buf_printf(&title, ": tenant %s", opt->tenant);
     /* No meta refresh: the live page updates its data regions itself. */
-    co_html_begin(&b, co_buf_str(&title), extra_css, 0);
-    co_buf_release(&title);
+    Co_html_begin(&b, co_buf_str(&title), extra_css, 0);
+    Co_buf_release(&title);
     int refresh = opt->refresh_seconds > 0 ? opt->refresh_seconds : 5;
     if (opt->live)
         live_bar(&b, refresh);
-    co_buf_adds(&b, "<h1>Migration report</h1>\n<p data-live id=generated>Project <code>");
-    co_html_esc(&b, p->path);
-    co_buf_adds(&b, "</code>, journal read at <span class=t>");
-    co_html_esc(&b, r.generated_at);
-    co_buf_adds(&b, "</span>.</p>\n");
+    Co_buf_adds(&b, "<h1>Migration report</h1>\n<p data-live id=generated>Project <code>");
+    Co_html_esc(&b, p->path);
+    Co_buf_adds(&b, "</code>, journal read at <span class=t>");
+    Co_html_esc(&b, r.generated_at);
+    Co_buf_adds(&b, "</span>.</p>\n");
     if (!opt->tenant) {
         plan_section(&b, &r, opt->live);
         tenants_section(&b, &r, p, opt->live);
-        co_buf_adds(&b, "<div data-live id=aftercare>\n");
+        Co_buf_adds(&b, "<div data-live id=aftercare>\n");
         rp_html_overview_aftercare(&b, &r);
-        co_buf_adds(&b, "</div>\n");
+        Co_buf_adds(&b, "</div>\n");
         rp_orphans_html(&b, st);
     }
     for (size_t i = 0; i < r.ntenants; i++)
         tenant_section(&b, p, &r.tenants[i], opt->live);
     if (opt->live)
-        co_buf_printf(&b, live_script, refresh * 1000);
-    co_html_end(&b);
+        Co_buf_printf(&b, live_script, refresh * 1000);
+    Co_html_end(&b);
     rp_release(&r);
     if (b.failed) {
-        co_buf_release(&b);
+        Co_buf_release(&b);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
     *out = co_buf_detach(&b);

@@ -11,42 +11,42 @@
 
 void rp_html_state(co_buf *b, const co_tenant_status *s)
 {
-    co_html_esc(b, s->state);
+    Co_html_esc(b, s->state);
     if (s->holder_gone)
-        co_buf_adds(b, " (interrupted)");
+        Co_buf_adds(b, " (interrupted)");
 }
 
 /* <code>cutover COMMAND --tenant KEY</code> */
 static void command(co_buf *b, const char *what, const char *tenant)
 {
-    co_buf_printf(b, "<code>cutover %s --tenant ", what);
-    co_html_esc(b, tenant);
-    co_buf_adds(b, "</code>");
+    Co_buf_printf(b, "<code>cutover %s --tenant ", what);
+    Co_html_esc(b, tenant);
+    Co_buf_adds(b, "</code>");
 }
 
 void rp_html_inflight(co_buf *b, const co_tenant_status *s)
 {
     if (s->frozen_since) {
-        co_buf_printf(b, "<p class=%s>Frozen since <span class=t>", s->holder_gone ? "bad" : "paused");
-        co_html_esc(b, s->frozen_since);
-        co_buf_adds(b, "</span> by ");
-        co_html_esc(b, s->holder ? s->holder : "a process no longer holding it");
-        co_buf_adds(b, s->holder_gone ? " (gone: its freeze lapses within "
+        Co_buf_printf(b, "<p class=%s>Frozen since <span class=t>", s->holder_gone ? "bad" : "paused");
+        Co_html_esc(b, s->frozen_since);
+        Co_buf_adds(b, "</span> by ");
+        Co_html_esc(b, s->holder ? s->holder : "a process no longer holding it");
+        Co_buf_adds(b, s->holder_gone ? " (gone: its freeze lapses within "
                                         "options.freeze_heartbeat_seconds)"
                                       : " (alive)");
-        co_buf_adds(b, ": the tenant's writes are refused while its heartbeat is fresh.</p>\n");
+        Co_buf_adds(b, ": the tenant's writes are refused while its heartbeat is fresh.</p>\n");
     }
     const char *finish = co_status_finish_command(s);
     if (finish && strcmp(finish, "rollback") == 0) {
-        co_buf_adds(b, "<p class=bad>Rollback incomplete: part of the tenant may remain in the "
+        Co_buf_adds(b, "<p class=bad>Rollback incomplete: part of the tenant may remain in the "
                        "target. Finish it with ");
         command(b, finish, s->tenant);
-        co_buf_adds(b, " (or the next migrate of the tenant).</p>\n");
+        Co_buf_adds(b, " (or the next migrate of the tenant).</p>\n");
     } else if (finish) {
-        co_buf_adds(b, "<p class=bad>Interrupted: ");
-        co_html_esc(b, s->holder ? s->holder : "its process");
-        co_buf_adds(b, " is gone. Run ");
+        Co_buf_adds(b, "<p class=bad>Interrupted: ");
+        Co_html_esc(b, s->holder ? s->holder : "its process");
+        Co_buf_adds(b, " is gone. Run ");
         command(b, finish, s->tenant);
-        co_buf_adds(b, " to go on.</p>\n");
+        Co_buf_adds(b, " to go on.</p>\n");
     }
 }

@@ -13,7 +13,7 @@
 static co_code finish(co_buf *b, char **out, co_error *err)
 {
     if (b->failed) {
-        co_buf_release(b);
+        Co_buf_release(b);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
     *out = co_buf_detach(b);
@@ -36,16 +36,16 @@ co_code co_report_tenants_json(co_state *st, char **out, co_error *err)
 /* A table of at most one row: that row as an object, or null. */
 static void one_json(co_buf *b, const char *name, const rp_table *t)
 {
-    co_buf_printf(b, ",\"%s\":", name);
+    Co_buf_printf(b, ",\"%s\":", name);
     if (t->nrows)
         rp_row_json(b, t, 0);
     else
-        co_buf_adds(b, "null");
+        Co_buf_adds(b, "null");
 }
 
 static void many_json(co_buf *b, const char *name, const rp_table *t)
 {
-    co_buf_printf(b, ",\"%s\":", name);
+    Co_buf_printf(b, ",\"%s\":", name);
     rp_table_json(b, t);
 }
 
@@ -59,14 +59,14 @@ co_code co_report_tenant_json(co_state *st, const co_project *p, const char *ten
         return rc;
     const rp_tenant *t = &r.tenants[0];
     co_buf b = CO_BUF_INIT;
-    co_buf_adds(&b, "{\"status\":");
+    Co_buf_adds(&b, "{\"status\":");
     co_status_json_row(&b, t->status);
     one_json(&b, "plan", &t->plan);
     one_json(&b, "route", &t->route);
     if (t->rollback_days >= 0)
-        co_buf_printf(&b, ",\"rollback_days_left\":%d", t->rollback_days);
+        Co_buf_printf(&b, ",\"rollback_days_left\":%d", t->rollback_days);
     else
-        co_buf_adds(&b, ",\"rollback_days_left\":null");
+        Co_buf_adds(&b, ",\"rollback_days_left\":null");
     one_json(&b, "run", &t->run);
     many_json(&b, "steps", &t->steps);
     one_json(&b, "verify_run", &t->verify_run);
@@ -74,22 +74,22 @@ co_code co_report_tenant_json(co_state *st, const co_project *p, const char *ten
     many_json(&b, "findings", &t->findings);
     many_json(&b, "volumes", &t->volumes);
     /* the audit's detail is JSON already: inline it rather than quote it */
-    co_buf_adds(&b, ",\"audit\":");
+    Co_buf_adds(&b, ",\"audit\":");
     if (t->audit.nrows) {
         const char *detail = rp_cell(&t->audit, 0, 7);
-        co_buf_printf(&b, "{\"audited_at\":");
-        co_json_str(&b, rp_cell(&t->audit, 0, 0));
-        co_buf_printf(&b, ",\"rows\":%lld,\"size_class\":", (long long)rp_int(&t->audit, 0, 1));
-        co_json_str(&b, rp_cell(&t->audit, 0, 3));
-        co_buf_printf(&b, ",\"limit_rows\":%lld,\"duplicate_clusters\":%lld,\"detail\":%s}",
+        Co_buf_printf(&b, "{\"audited_at\":");
+        Co_json_str(&b, rp_cell(&t->audit, 0, 0));
+        Co_buf_printf(&b, ",\"rows\":%lld,\"size_class\":", (long long)rp_int(&t->audit, 0, 1));
+        Co_json_str(&b, rp_cell(&t->audit, 0, 3));
+        Co_buf_printf(&b, ",\"limit_rows\":%lld,\"duplicate_clusters\":%lld,\"detail\":%s}",
                       (long long)rp_int(&t->audit, 0, 5), (long long)rp_int(&t->audit, 0, 6),
                       detail && *detail == '{' ? detail : "null");
     } else {
-        co_buf_adds(&b, "null");
+        Co_buf_adds(&b, "null");
     }
     many_json(&b, "rehearsals", &t->rehearsals);
     rp_aftercare_json(&b, t);
-    co_buf_addc(&b, '}');
+    Co_buf_addc(&b, '}');
     rp_release(&r);
     return finish(&b, out, err);
 }
@@ -119,13 +119,13 @@ co_code co_report_run_json(co_state *st, int64_t run_id, char **out, co_error *e
                       &id, 1, &volumes, err);
     co_buf b = CO_BUF_INIT;
     if (rc == CO_OK) {
-        co_buf_adds(&b, "{\"run\":");
+        Co_buf_adds(&b, "{\"run\":");
         rp_row_json(&b, &run, 0);
         many_json(&b, "steps", &steps);
         many_json(&b, "checks", &checks);
         many_json(&b, "findings", &findings);
         many_json(&b, "volumes", &volumes);
-        co_buf_addc(&b, '}');
+        Co_buf_addc(&b, '}');
     }
     rp_table_release(&run);
     rp_table_release(&steps);
@@ -133,7 +133,7 @@ co_code co_report_run_json(co_state *st, int64_t run_id, char **out, co_error *e
     rp_table_release(&findings);
     rp_table_release(&volumes);
     if (rc != CO_OK) {
-        co_buf_release(&b);
+        Co_buf_release(&b);
         return rc;
     }
     return finish(&b, out, err);
@@ -148,9 +148,9 @@ co_code co_report_routes_json(co_state *st, char **out, co_error *err)
     if (rc != CO_OK)
         return rc;
     co_buf b = CO_BUF_INIT;
-    co_buf_adds(&b, "{\"routes\":");
+    Co_buf_adds(&b, "{\"routes\":");
     rp_table_json(&b, &t);
-    co_buf_addc(&b, '}');
+    Co_buf_addc(&b, '}');
     rp_table_release(&t);
     return finish(&b, out, err);
 }
@@ -162,38 +162,38 @@ co_code co_report_cohorts_json(co_state *st, char **out, co_error *err)
     co_code rc = rp_load_plan(st, &plan, &tenants, &paused, err);
     co_buf b = CO_BUF_INIT;
     if (rc == CO_OK) {
-        co_buf_adds(&b, "{\"plan\":");
+        Co_buf_adds(&b, "{\"plan\":");
         if (plan.nrows)
             rp_row_json(&b, &plan, 0);
         else
-            co_buf_adds(&b, "null");
-        co_buf_adds(&b, ",\"cohorts\":[");
+            Co_buf_adds(&b, "null");
+        Co_buf_adds(&b, ",\"cohorts\":[");
         for (size_t i = 0; i < tenants.nrows;) {
             int64_t cohort = rp_int(&tenants, i, 0);
             bool is_paused = false;
             for (size_t k = 0; k < paused.nrows; k++)
                 is_paused = is_paused || rp_int(&paused, k, 0) == cohort;
-            co_buf_printf(&b, "%s{\"cohort\":%lld,\"name\":", i ? "," : "", (long long)cohort);
+            Co_buf_printf(&b, "%s{\"cohort\":%lld,\"name\":", i ? "," : "", (long long)cohort);
             if (cohort == 0)
-                co_buf_adds(&b, "\"canary\"");
+                Co_buf_adds(&b, "\"canary\"");
             else
-                co_buf_printf(&b, "\"wave %lld\"", (long long)cohort);
-            co_buf_printf(&b, ",\"paused\":%s,\"tenants\":[", is_paused ? "true" : "false");
+                Co_buf_printf(&b, "\"wave %lld\"", (long long)cohort);
+            Co_buf_printf(&b, ",\"paused\":%s,\"tenants\":[", is_paused ? "true" : "false");
             for (size_t k = i; k < tenants.nrows && rp_int(&tenants, k, 0) == cohort; k++, i++) {
-                co_buf_adds(&b, k > 0 && rp_int(&tenants, k - 1, 0) == cohort ? "," : "");
-                co_json_str(&b, rp_cell(&tenants, k, 1));
+                Co_buf_adds(&b, k > 0 && rp_int(&tenants, k - 1, 0) == cohort ? "," : "");
+                Co_json_str(&b, rp_cell(&tenants, k, 1));
             }
-            co_buf_adds(&b, "]}");
+            Co_buf_adds(&b, "]}");
         }
-        co_buf_adds(&b, "],\"paused\":");
+        Co_buf_adds(&b, "],\"paused\":");
         rp_table_json(&b, &paused);
-        co_buf_addc(&b, '}');
+        Co_buf_addc(&b, '}');
     }
     rp_table_release(&plan);
     rp_table_release(&tenants);
     rp_table_release(&paused);
     if (rc != CO_OK) {
-        co_buf_release(&b);
+        Co_buf_release(&b);
         return rc;
     }
     return finish(&b, out, err);

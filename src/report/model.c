@@ -115,9 +115,9 @@ co_code rp_load_tenant(co_state *st, const co_project *p, rp_tenant *t, co_error
     const char *switched = rp_cell(&t->route, 0, 2);
     const char *route = rp_cell(&t->route, 0, 0);
     if (switched && route && strcmp(route, "new") == 0 && !co_lifecycle_is(t->status->state, CO_LC_FINALIZED)) {
-        time_t at = co_clock_parse(switched);
+        time_t at = Co_clock_parse(switched);
         if (at >= 0) {
-            long elapsed = (long)((co_clock_now() - at) / 86400);
+            long elapsed = (long)((Co_clock_now() - at) / 86400);
             long left = (long)p->retention_days - elapsed;
             t->rollback_days = left < 0 ? 0 : (int)left;
         }
@@ -143,7 +143,7 @@ co_code rp_load(co_state *st, const co_project *p, const char *tenant, bool over
                 rp_report *out, co_error *err)
 {
     memset(out, 0, sizeof *out);
-    co_clock_iso(co_clock_now(), out->generated_at, sizeof out->generated_at);
+    Co_clock_iso(Co_clock_now(), out->generated_at, sizeof out->generated_at);
     co_code rc = co_status_list(st, &out->status, &out->nstatus, err);
     if (rc == CO_OK)
         rc = rp_load_plan(st, &out->plan, &out->cohorts, &out->paused, err);

@@ -24,31 +24,31 @@
 
 static void svg_open(co_buf *b, int width, int height, const char *label)
 {
-    co_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+    Co_buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                      "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
                   width, height, width, height);
-    co_html_esc(b, label);
-    co_buf_adds(b, "\" font-family=\"sans-serif\" font-size=\"11\">");
+    Co_html_esc(b, label);
+    Co_buf_adds(b, "\" font-family=\"sans-serif\" font-size=\"11\">");
 }
 
 static void svg_text(co_buf *b, double x, double y, const char *anchor, const char *text)
 {
-    co_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", x, y, anchor);
-    co_html_esc(b, text);
-    co_buf_adds(b, "</text>");
+    Co_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", x, y, anchor);
+    Co_html_esc(b, text);
+    Co_buf_adds(b, "</text>");
 }
 
 static void svg_rect(co_buf *b, double x, double y, double w, double h, const char *fill,
                      const char *title)
 {
-    co_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">",
+    Co_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">",
                   x, y, w < 0 ? 0 : w, h < 0 ? 0 : h, fill);
     if (title) {
-        co_buf_adds(b, "<title>");
-        co_html_esc(b, title);
-        co_buf_adds(b, "</title>");
+        Co_buf_adds(b, "<title>");
+        Co_html_esc(b, title);
+        Co_buf_adds(b, "</title>");
     }
-    co_buf_adds(b, "</rect>");
+    Co_buf_adds(b, "</rect>");
 }
 
 /* The text's width at font-size 11, generously (for keeping labels inside). */
@@ -75,7 +75,7 @@ static void tick_label(char *buf, size_t cap, double v, double step, bool second
 {
     if (!seconds) {
         char n[CO_FMT_COUNT];
-        snprintf(buf, cap, "%s", co_fmt_count(n, (int64_t)llround(v)));
+        snprintf(buf, cap, "%s", Co_fmt_count(n, (int64_t)llround(v)));
         return;
     }
     int decimals = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
@@ -91,16 +91,16 @@ static double y_axis(co_buf *b, int left, int top, int plot_h, int right, int64_
     for (double v = 0; v <= top_value + step / 2; v += step) {
         double y = top + plot_h - v / top_value * plot_h;
         if (v > 0)
-            co_buf_printf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
+            Co_buf_printf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
                              "stroke=\"#e4e4e4\"/>",
                           left, y, right, y);
-        co_buf_printf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#555\"/>",
+        Co_buf_printf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#555\"/>",
                       left - 4, y, left, y);
         char label[40];
         tick_label(label, sizeof label, v, step, false);
         svg_text(b, left - 6, y + 4, "end", label);
     }
-    co_buf_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>", left, top,
+    Co_buf_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>", left, top,
                   left, top + plot_h);
     return top_value;
 }
@@ -196,12 +196,12 @@ void rp_svg_timeline(co_buf *b, const co_project *p, const rp_tenant *t)
                  title);
     }
     double axis = top + (double)n * row_h + 6;
-    co_buf_printf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#555\"/>", left,
+    Co_buf_printf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#555\"/>", left,
                   axis, width - 20, axis);
     char label[64];
     for (double v = 0; v <= end + step / 2; v += step) {
         double x = left + v * scale;
-        co_buf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\"/>",
+        Co_buf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\"/>",
                       x, axis, x, axis + 4);
         tick_label(label, sizeof label, v, step, true);
         bool last = v + step / 2 > end;
@@ -217,7 +217,7 @@ void rp_svg_timeline(co_buf *b, const co_project *p, const rp_tenant *t)
         else
             svg_text(b, x, axis + 29, "start", label);
     }
-    co_buf_adds(b, "</svg>\n");
+    Co_buf_adds(b, "</svg>\n");
 }
 
 /* ---- rows per entity ---- */
@@ -258,7 +258,7 @@ void rp_svg_entity_rows(co_buf *b, const co_project *p, const rp_tenant *t)
                 continue;
             char title[160], count[CO_FMT_COUNT];
             snprintf(title, sizeof title, "%s: %s %s", p->entities[e].name,
-                     co_fmt_count(count, parts[k]), names[k]);
+                     Co_fmt_count(count, parts[k]), names[k]);
             double w = (double)parts[k] * scale;
             if (w < 2)
                 w = 2;
@@ -266,10 +266,10 @@ void rp_svg_entity_rows(co_buf *b, const co_project *p, const rp_tenant *t)
             x += w;
         }
         char label[CO_FMT_COUNT];
-        co_fmt_count(label, rp_int(&t->steps, row, src));
+        Co_fmt_count(label, rp_int(&t->steps, row, src));
         svg_text(b, x + 4, y + 12, "start", label);
     }
-    co_buf_adds(b, "</svg>\n");
+    Co_buf_adds(b, "</svg>\n");
 }
 
 /* ---- volumes per month ---- */
@@ -293,14 +293,14 @@ static void volume_chart(co_buf *b, const rp_tenant *t, size_t first, size_t cou
     snprintf(label, sizeof label, "%s: rows per month, source against target",
              rp_cell(v, first, 0));
     svg_open(b, width, height, label);
-    co_buf_printf(b, "<rect x=\"%d\" y=\"4\" width=\"10\" height=\"10\" fill=\"%s\"/>", left,
+    Co_buf_printf(b, "<rect x=\"%d\" y=\"4\" width=\"10\" height=\"10\" fill=\"%s\"/>", left,
                   COLOR_SOURCE);
     svg_text(b, left + 14, 13, "start", "source");
-    co_buf_printf(b, "<rect x=\"%d\" y=\"4\" width=\"10\" height=\"10\" fill=\"%s\"/>",
+    Co_buf_printf(b, "<rect x=\"%d\" y=\"4\" width=\"10\" height=\"10\" fill=\"%s\"/>",
                   left + 70, COLOR_TARGET);
     svg_text(b, left + 84, 13, "start", "target");
     double top_value = y_axis(b, left, top, plot_h, width - 10, max);
-    co_buf_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>", left,
+    Co_buf_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>", left,
                   top + plot_h, width - 10, top + plot_h);
     for (size_t i = 0; i < count; i++) {
         size_t r = first + i;
@@ -310,13 +310,13 @@ static void volume_chart(co_buf *b, const rp_tenant *t, size_t first, size_t cou
             double h = (double)sides[k] / top_value * plot_h;
             char title[96], rows[CO_FMT_PLURAL];
             snprintf(title, sizeof title, "%s %s: %s", month ? month : "",
-                     k ? "target" : "source", co_fmt_plural(rows, sides[k], "row", "rows"));
+                     k ? "target" : "source", Co_fmt_plural(rows, sides[k], "row", "rows"));
             svg_rect(b, left + (double)i * group + 6 + k * 23, top + plot_h - h, 22, h,
                      k ? COLOR_TARGET : COLOR_SOURCE, title);
         }
         x_label(b, left + (double)i * group + 29, top + plot_h + 14, month, i == 0);
     }
-    co_buf_adds(b, "</svg>\n");
+    Co_buf_adds(b, "</svg>\n");
 }
 
 void rp_svg_volumes(co_buf *b, const rp_tenant *t)
@@ -329,9 +329,9 @@ void rp_svg_volumes(co_buf *b, const rp_tenant *t)
             end++;
         if (end == r)
             end = r + 1;
-        co_buf_adds(b, "<h4>");
-        co_html_esc(b, entity);
-        co_buf_adds(b, ": rows per month</h4>\n");
+        Co_buf_adds(b, "<h4>");
+        Co_html_esc(b, entity);
+        Co_buf_adds(b, ": rows per month</h4>\n");
         volume_chart(b, t, r, end - r);
         r = end;
     }
@@ -355,14 +355,14 @@ void rp_svg_pairs(co_buf *b, const char *title, const char *const *labels, const
         width = 300;
     int height = top + plot_h + 36;
     svg_open(b, width, height, title);
-    co_buf_printf(b, "<rect x=\"%d\" y=\"4\" width=\"10\" height=\"10\" fill=\"%s\"/>", left,
+    Co_buf_printf(b, "<rect x=\"%d\" y=\"4\" width=\"10\" height=\"10\" fill=\"%s\"/>", left,
                   COLOR_SOURCE);
     svg_text(b, left + 14, 13, "start", name_a);
-    co_buf_printf(b, "<rect x=\"%d\" y=\"4\" width=\"10\" height=\"10\" fill=\"%s\"/>",
+    Co_buf_printf(b, "<rect x=\"%d\" y=\"4\" width=\"10\" height=\"10\" fill=\"%s\"/>",
                   left + 90, COLOR_TARGET);
     svg_text(b, left + 104, 13, "start", name_b);
     double top_value = y_axis(b, left, top, plot_h, width - 10, max);
-    co_buf_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>", left,
+    Co_buf_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>", left,
                   top + plot_h, width - 10, top + plot_h);
     for (size_t i = 0; i < n; i++) {
         int64_t sides[2] = {a[i], bv[i]};
@@ -370,11 +370,11 @@ void rp_svg_pairs(co_buf *b, const char *title, const char *const *labels, const
             double h = (double)sides[k] / top_value * plot_h;
             char tip[160], count[CO_FMT_COUNT];
             snprintf(tip, sizeof tip, "%.40s %.40s: %s", labels[i], k ? name_b : name_a,
-                     co_fmt_count(count, sides[k]));
+                     Co_fmt_count(count, sides[k]));
             svg_rect(b, left + (double)i * group + 6 + k * 23, top + plot_h - h, 22, h,
                      k ? COLOR_TARGET : COLOR_SOURCE, tip);
         }
         x_label(b, left + (double)i * group + 29, top + plot_h + 14, labels[i], i == 0);
     }
-    co_buf_adds(b, "</svg>\n");
+    Co_buf_adds(b, "</svg>\n");
 }

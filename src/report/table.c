@@ -39,7 +39,7 @@ co_code rp_query(co_state *st, const co_jq *q, const co_param *params, size_t np
 {
     memset(out, 0, sizeof *out);
     co_cursor *c = NULL;
-    co_code rc = co_state_read(st, q, params, nparams, &c, err);
+    co_code rc = Co_state_read(st, q, params, nparams, &c, err);
     if (rc != CO_OK)
         return rc;
     out->ncols = co_cursor_ncols(c);
@@ -110,31 +110,31 @@ size_t rp_col(const rp_table *t, const char *name)
 
 void rp_row_json(co_buf *b, const rp_table *t, size_t row)
 {
-    co_buf_addc(b, '{');
+    Co_buf_addc(b, '{');
     for (size_t i = 0; i < t->ncols; i++) {
         if (i)
-            co_buf_addc(b, ',');
-        co_json_str(b, t->names[i]);
-        co_buf_addc(b, ':');
+            Co_buf_addc(b, ',');
+        Co_json_str(b, t->names[i]);
+        Co_buf_addc(b, ':');
         const char *s = rp_cell(t, row, i);
         co_type type = t->types[row * t->ncols + i];
         if (!s)
-            co_buf_adds(b, "null");
+            Co_buf_adds(b, "null");
         else if (type == CO_INT || (type == CO_REAL && strspn(s, "-+.0123456789eE") == strlen(s)))
-            co_buf_adds(b, s);
+            Co_buf_adds(b, s);
         else
-            co_json_str(b, s);
+            Co_json_str(b, s);
     }
-    co_buf_addc(b, '}');
+    Co_buf_addc(b, '}');
 }
 
 void rp_table_json(co_buf *b, const rp_table *t)
 {
-    co_buf_addc(b, '[');
+    Co_buf_addc(b, '[');
     for (size_t r = 0; r < t->nrows; r++) {
         if (r)
-            co_buf_addc(b, ',');
+            Co_buf_addc(b, ',');
         rp_row_json(b, t, r);
     }
-    co_buf_addc(b, ']');
+    Co_buf_addc(b, ']');
 }

@@ -33,7 +33,7 @@ typedef struct population {
 
 static void population_release(population *pop)
 {
-    co_map_release(&pop->index);
+    Co_map_release(&pop->index);
     free(pop->old_s);
     free(pop->new_s);
     free(pop->old_seg);
@@ -71,7 +71,7 @@ static bool add_side(population *pop, const co_scores *s, bool is_new)
     for (size_t i = 0; i < s->n; i++) {
         const char *val = NULL;
         uint32_t pos;
-        if (co_map_get(&pop->index, s->keys[i], strlen(s->keys[i]), &val, NULL)) {
+        if (Co_map_get(&pop->index, s->keys[i], strlen(s->keys[i]), &val, NULL)) {
             memcpy(&pos, val, sizeof pos);
         } else {
             if (pop->n == pop->cap && !grow(pop))
@@ -80,7 +80,7 @@ static bool add_side(population *pop, const co_scores *s, bool is_new)
             pop->old_s[pos] = pop->new_s[pos] = 0;
             pop->old_seg[pos] = pop->new_seg[pos] = CO_SEG_LOW;
             pop->label[pos] = 0;
-            if (!co_map_put(&pop->index, s->keys[i], strlen(s->keys[i]), &pos, sizeof pos))
+            if (!Co_map_put(&pop->index, s->keys[i], strlen(s->keys[i]), &pos, sizeof pos))
                 return false;
         }
         if (is_new) {
@@ -114,7 +114,7 @@ static co_code read_labels(const co_project *p, const char *source, const char *
         if (!sc_key_of(co_cursor_value(c, 0), &key) || !sc_time_of(co_cursor_value(c, 1), &t))
             continue;
         const char *val = NULL;
-        if (!co_map_get(&pop->index, key.data, key.len, &val, NULL))
+        if (!Co_map_get(&pop->index, key.data, key.len, &val, NULL))
             continue;
         uint32_t pos;
         memcpy(&pos, val, sizeof pos);
@@ -125,9 +125,9 @@ static co_code read_labels(const co_project *p, const char *source, const char *
     }
     if (rc != CO_OK)
         co_error_where(err, "labels table %s on event source %s", table, source);
-    co_buf_release(&key);
+    Co_buf_release(&key);
     co_cursor_close(c);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     co_store_close(s);
     return rc;
 }
@@ -173,7 +173,7 @@ co_code co_model_compare(const co_project *p, co_state *st, const co_model *old_
     }
     population pop;
     memset(&pop, 0, sizeof pop);
-    co_map_init(&pop.index);
+    Co_map_init(&pop.index);
     if (!add_side(&pop, &so, false) || !add_side(&pop, &sn, true))
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     co_scores_release(&so);
@@ -227,36 +227,36 @@ co_code co_model_compare(const co_project *p, co_state *st, const co_model *old_
 
 static void side_json(const co_model_side *s, co_buf *b)
 {
-    co_buf_printf(b, "{\"auc\":%.6f,\"segments\":[", s->auc);
+    Co_buf_printf(b, "{\"auc\":%.6f,\"segments\":[", s->auc);
     for (int k = 0; k < CO_SEG_COUNT; k++)
-        co_buf_printf(b, "%s{\"segment\":\"%s\",\"people\":%lld,\"converted\":%lld,"
+        Co_buf_printf(b, "%s{\"segment\":\"%s\",\"people\":%lld,\"converted\":%lld,"
                          "\"rate\":%.6f,\"lift\":%.4f}",
                       k ? "," : "", co_segment_name(k), (long long)s->count[k],
                       (long long)s->converted[k], s->rate[k], s->lift[k]);
-    co_buf_printf(b, "],\"recall_top2\":%.6f,\"top_low_ratio\":%.4f}", s->recall_top2,
+    Co_buf_printf(b, "],\"recall_top2\":%.6f,\"top_low_ratio\":%.4f}", s->recall_top2,
                   s->top_low_ratio);
 }
 
 void co_model_comparison_json(const co_model_comparison *c, co_buf *b)
 {
-    co_buf_printf(b, "{\"people\":%zu,\"conversions\":%lld,\"old\":", c->people,
+    Co_buf_printf(b, "{\"people\":%zu,\"conversions\":%lld,\"old\":", c->people,
                   (long long)c->conversions);
     side_json(&c->old_side, b);
-    co_buf_adds(b, ",\"new\":");
+    Co_buf_adds(b, ",\"new\":");
     side_json(&c->new_side, b);
-    co_buf_printf(b, ",\"delta_auc\":%.6f,\"spearman\":%.6f,\"ks\":%.6f,\"psi\":%.6f,"
+    Co_buf_printf(b, ",\"delta_auc\":%.6f,\"spearman\":%.6f,\"ks\":%.6f,\"psi\":%.6f,"
                      "\"transition\":[",
                   c->delta_auc, c->spearman, c->ks, c->psi);
     for (int i = 0; i < CO_SEG_COUNT; i++) {
-        co_buf_adds(b, i ? ",[" : "[");
+        Co_buf_adds(b, i ? ",[" : "[");
         for (int j = 0; j < CO_SEG_COUNT; j++)
-            co_buf_printf(b, "%s%lld", j ? "," : "", (long long)c->transition[i][j]);
-        co_buf_adds(b, "]");
+            Co_buf_printf(b, "%s%lld", j ? "," : "", (long long)c->transition[i][j]);
+        Co_buf_adds(b, "]");
     }
-    co_buf_printf(b, "],\"limits\":{\"auc_delta\":%g,\"psi\":%g,\"spearman\":%g},"
+    Co_buf_printf(b, "],\"limits\":{\"auc_delta\":%g,\"psi\":%g,\"spearman\":%g},"
                      "\"verdict\":\"%s\",\"reasons\":",
                   c->limits.max_auc_delta, c->limits.max_psi, c->limits.min_spearman,
                   c->similar ? "similar" : "not similar");
-    co_json_str(b, c->reasons);
-    co_buf_adds(b, "}");
+    Co_json_str(b, c->reasons);
+    Co_buf_adds(b, "}");
 }

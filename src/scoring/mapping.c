@@ -96,7 +96,7 @@ static co_code turn_others_off(co_state *st, const char *source, int64_t keep, c
     char now[32];
     sc_now(now, sizeof now);
     co_param ps[] = {{NULL, sc_text(now)}, {NULL, sc_text(source)}, {NULL, co_int(keep)}};
-    return co_state_write(st, &co_q_mapping_others_off,
+    return Co_state_write(st, &co_q_mapping_others_off,
                                 ps, 3, NULL, err);
 }
 
@@ -108,7 +108,7 @@ co_code co_mapping_save(co_state *st, const co_mapping *m, const char *status, i
         return rc;
     int64_t version = 0;
     co_param src[] = {{NULL, sc_text(m->source)}};
-    rc = co_state_read_int(st, &co_q_mapping_last_version,
+    rc = Co_state_read_int(st, &co_q_mapping_last_version,
                             src, 1, &version, NULL, err);
     char now[32];
     sc_now(now, sizeof now);
@@ -116,7 +116,7 @@ co_code co_mapping_save(co_state *st, const co_mapping *m, const char *status, i
         co_param ps[] = {{NULL, sc_text(m->source)},  {NULL, co_int(version + 1)},
                          {NULL, sc_text(status)},     {NULL, sc_text(m->origin ? m->origin : "")},
                          {NULL, sc_text(now)},        {NULL, sc_text(now)}};
-        rc = co_state_read_int(st, &co_q_mapping_add,
+        rc = Co_state_read_int(st, &co_q_mapping_add,
                                 ps, 6, id, NULL, err);
     }
     for (size_t i = 0; rc == CO_OK && i < m->nrules; i++) {
@@ -125,7 +125,7 @@ co_code co_mapping_save(co_state *st, const co_mapping *m, const char *status, i
                          {NULL, sc_text(r->raw)},
                          {NULL, sc_text(r->canonical)},
                          {NULL, sc_text(co_ev_kind_name(r->kind))}};
-        rc = co_state_write(st, &co_q_mapping_rule_add,
+        rc = Co_state_write(st, &co_q_mapping_rule_add,
                                   ps, 4, NULL, err);
     }
     if (rc == CO_OK && strcmp(status, "on") == 0)
@@ -140,7 +140,7 @@ static co_code load_rules(co_state *st, co_mapping *m, co_error *err)
 {
     co_param ps[] = {{NULL, co_int(m->id)}};
     co_cursor *c = NULL;
-    co_code rc = co_state_read(st, &co_q_mapping_rules_of,
+    co_code rc = Co_state_read(st, &co_q_mapping_rules_of,
                                 ps, 1, &c, err);
     bool row = false;
     while (rc == CO_OK && (rc = co_cursor_next(c, &row, err)) == CO_OK && row) {
@@ -168,7 +168,7 @@ static co_code load_where(co_state *st, const co_jq *q, const co_param *ps, size
 {
     memset(out, 0, sizeof *out);
     co_cursor *c = NULL;
-    co_code rc = co_state_read(st, q, ps, n, &c, err);
+    co_code rc = Co_state_read(st, q, ps, n, &c, err);
     bool row = false;
     if (rc == CO_OK)
         rc = co_cursor_next(c, &row, err);
@@ -214,7 +214,7 @@ co_code co_mapping_list(co_state *st, co_mapping **out, size_t *n, co_error *err
     *out = NULL;
     *n = 0;
     co_cursor *c = NULL;
-    co_code rc = co_state_read(st, &co_q_mappings_all, NULL, 0, &c, err);
+    co_code rc = Co_state_read(st, &co_q_mappings_all, NULL, 0, &c, err);
     bool row = false;
     while (rc == CO_OK && (rc = co_cursor_next(c, &row, err)) == CO_OK && row) {
         co_mapping *grown = realloc(*out, (*n + 1) * sizeof *grown);
@@ -242,7 +242,7 @@ co_code co_mapping_set_status(co_state *st, int64_t id, const char *status, co_e
     char now[32];
     sc_now(now, sizeof now);
     co_param ps[] = {{NULL, sc_text(status)}, {NULL, sc_text(now)}, {NULL, co_int(id)}};
-    rc = co_state_write(st, &co_q_mapping_set_status,
+    rc = Co_state_write(st, &co_q_mapping_set_status,
                               ps, 3, NULL, err);
     if (rc == CO_OK && strcmp(status, "on") == 0)
         rc = turn_others_off(st, m.source, id, err);
@@ -258,7 +258,7 @@ static co_code rename_line(void *ctx, char **f, int n, const char *path, int lin
         co_error_where(err, "%s:%d", path, line);
         return CO_EUSAGE;
     }
-    if (!co_map_put(ctx, f[0], strlen(f[0]), f[1], strlen(f[1]) + 1))
+    if (!Co_map_put(ctx, f[0], strlen(f[0]), f[1], strlen(f[1]) + 1))
         return co_error_set(err, CO_ENOMEM, "out of memory");
     return CO_OK;
 }
@@ -272,7 +272,7 @@ co_code co_mapping_duplicate(co_state *st, int64_t from, const char *to_source,
     if (rc != CO_OK)
         return rc;
     co_map renames;
-    co_map_init(&renames);
+    Co_map_init(&renames);
     if (rename_path)
         rc = sc_csv_read(rename_path, rename_line, &renames, err);
     char origin[96];
@@ -285,7 +285,7 @@ co_code co_mapping_duplicate(co_state *st, int64_t from, const char *to_source,
     for (size_t i = 0; rc == CO_OK && i < old.nrules; i++) {
         const co_mapping_rule *r = &old.rules[i];
         const char *renamed = NULL;
-        if (!co_map_get(&renames, r->raw, strlen(r->raw), &renamed, NULL))
+        if (!Co_map_get(&renames, r->raw, strlen(r->raw), &renamed, NULL))
             renamed = r->raw;
         /* An empty new name: the new source has no such event, so the copy
          * excludes it and drafts leave its canonical event out. */
@@ -296,7 +296,7 @@ co_code co_mapping_duplicate(co_state *st, int64_t from, const char *to_source,
     }
     if (rc == CO_OK)
         rc = co_mapping_save(st, &copy, "off", id, err);
-    co_map_release(&renames);
+    Co_map_release(&renames);
     co_mapping_release(&copy);
     co_mapping_release(&old);
     return rc;

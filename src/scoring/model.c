@@ -88,7 +88,7 @@ co_code co_model_save(co_state *st, const co_model *m, const char *status, int64
     bool taken = false;
     int64_t ignored = 0;
     co_param nm[] = {{NULL, sc_text(m->name)}};
-    rc = co_state_read_int(st, &co_q_model_by_name, nm, 1, &ignored,
+    rc = Co_state_read_int(st, &co_q_model_by_name, nm, 1, &ignored,
                             &taken, err);
     if (rc == CO_OK && taken)
         rc = co_error_set(err, CO_EUSAGE, "a model named \"%s\" exists already", m->name);
@@ -107,7 +107,7 @@ co_code co_model_save(co_state *st, const co_model *m, const char *status, int64
                          {NULL, sc_text(m->origin ? m->origin : "")},
                          {NULL, sc_text(now)},
                          {NULL, sc_text(now)}};
-        rc = co_state_read_int(st, &co_q_model_add,
+        rc = Co_state_read_int(st, &co_q_model_add,
                                 ps, 12, id, NULL, err);
     }
     for (size_t i = 0; rc == CO_OK && i < m->nevents; i++) {
@@ -115,7 +115,7 @@ co_code co_model_save(co_state *st, const co_model *m, const char *status, int64
                          {NULL, sc_text(m->events[i].event)},
                          {NULL, co_real(m->events[i].weight)},
                          {NULL, co_int(m->events[i].lifespan_days)}};
-        rc = co_state_write(st, &co_q_model_event_add,
+        rc = Co_state_write(st, &co_q_model_event_add,
                                   ps, 4, NULL, err);
     }
     if (rc == CO_OK)
@@ -150,7 +150,7 @@ static co_code load_events(co_state *st, co_model *m, co_error *err)
 {
     co_param ps[] = {{NULL, co_int(m->id)}};
     co_cursor *c = NULL;
-    co_code rc = co_state_read(st, &co_q_model_events_of,
+    co_code rc = Co_state_read(st, &co_q_model_events_of,
                                 ps, 1, &c, err);
     bool row = false;
     while (rc == CO_OK && (rc = co_cursor_next(c, &row, err)) == CO_OK && row)
@@ -168,7 +168,7 @@ co_code co_model_find(co_state *st, const char *ref, co_model *out, co_error *er
     bool by_id = *ref && end && !*end;
     co_param ps[] = {{NULL, by_id ? co_int(id) : sc_text(ref)}};
     co_cursor *c = NULL;
-    co_code rc = co_state_read(st, by_id ? &co_q_model_by_id : &co_q_model_named, ps, 1, &c,
+    co_code rc = Co_state_read(st, by_id ? &co_q_model_by_id : &co_q_model_named, ps, 1, &c,
                                err);
     bool row = false;
     if (rc == CO_OK)
@@ -190,7 +190,7 @@ co_code co_model_list(co_state *st, co_model **out, size_t *n, co_error *err)
     *out = NULL;
     *n = 0;
     co_cursor *c = NULL;
-    co_code rc = co_state_read(st, &co_q_models_all, NULL, 0, &c, err);
+    co_code rc = Co_state_read(st, &co_q_models_all, NULL, 0, &c, err);
     bool row = false;
     while (rc == CO_OK && (rc = co_cursor_next(c, &row, err)) == CO_OK && row) {
         co_model *grown = realloc(*out, (*n + 1) * sizeof *grown);
@@ -213,7 +213,7 @@ co_code co_model_set_status(co_state *st, int64_t id, const char *status, co_err
     char now[32];
     sc_now(now, sizeof now);
     co_param ps[] = {{NULL, sc_text(status)}, {NULL, sc_text(now)}, {NULL, co_int(id)}};
-    return co_state_write(st, &co_q_model_set_status,
+    return Co_state_write(st, &co_q_model_set_status,
                                 ps, 3, NULL, err);
 }
 

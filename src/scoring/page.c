@@ -19,55 +19,55 @@ static const char extra_css[] =
 void co_volume_result_html(const co_volume_result *r, const char *old_source,
                            const char *new_source, co_buf *b)
 {
-    co_html_begin(b, "cutover: event volumes", extra_css, 0);
-    co_buf_adds(b, "<h1>Event volumes: ");
-    co_html_esc(b, old_source);
-    co_buf_adds(b, " against ");
-    co_html_esc(b, new_source);
-    co_buf_printf(b, "</h1>\n<p>Verdict: <span class=\"%s\">%s</span>. Last %d months; "
+    Co_html_begin(b, "cutover: event volumes", extra_css, 0);
+    Co_buf_adds(b, "<h1>Event volumes: ");
+    Co_html_esc(b, old_source);
+    Co_buf_adds(b, " against ");
+    Co_html_esc(b, new_source);
+    Co_buf_printf(b, "</h1>\n<p>Verdict: <span class=\"%s\">%s</span>. Last %d months; "
                      "tolerance %.1f%% per event and month; %lld of %lld (event, person, month) "
                      "cells differ.</p>\n",
                   r->ok ? "ok" : "stop", r->ok ? "continue" : "stop", r->months,
                   r->tolerance * 100, (long long)r->cells_differ, (long long)r->cells);
     if (r->nmissing_new) {
-        co_buf_adds(b, "<p class=\"stop\">Missing on the new source: ");
+        Co_buf_adds(b, "<p class=\"stop\">Missing on the new source: ");
         for (size_t i = 0; i < r->nmissing_new; i++) {
-            co_buf_adds(b, i ? ", " : "");
-            co_html_esc(b, r->missing_new[i]);
+            Co_buf_adds(b, i ? ", " : "");
+            Co_html_esc(b, r->missing_new[i]);
         }
-        co_buf_adds(b, "</p>\n");
+        Co_buf_adds(b, "</p>\n");
     }
     if (r->nmissing_old) {
-        co_buf_adds(b, "<p>Only on the new source: ");
+        Co_buf_adds(b, "<p>Only on the new source: ");
         for (size_t i = 0; i < r->nmissing_old; i++) {
-            co_buf_adds(b, i ? ", " : "");
-            co_html_esc(b, r->missing_old[i]);
+            Co_buf_adds(b, i ? ", " : "");
+            Co_html_esc(b, r->missing_old[i]);
         }
-        co_buf_adds(b, "</p>\n");
+        Co_buf_adds(b, "</p>\n");
     }
     if (r->nworst) {
-        co_buf_adds(b, "<h2>The people whose counts differ most</h2>\n<table><tr><th>event</th>"
+        Co_buf_adds(b, "<h2>The people whose counts differ most</h2>\n<table><tr><th>event</th>"
                        "<th>person</th><th>month</th><th>old</th><th>new</th></tr>\n");
         for (size_t i = 0; i < r->nworst; i++) {
             const co_volume_cell *w = &r->worst[i];
-            co_buf_adds(b, "<tr><td>");
-            co_html_esc(b, w->event);
-            co_buf_adds(b, "</td><td>");
-            co_html_esc(b, w->person);
-            co_buf_printf(b, "</td><td>%s</td><td class=\"num\">%lld</td><td class=\"num\">%lld"
+            Co_buf_adds(b, "<tr><td>");
+            Co_html_esc(b, w->event);
+            Co_buf_adds(b, "</td><td>");
+            Co_html_esc(b, w->person);
+            Co_buf_printf(b, "</td><td>%s</td><td class=\"num\">%lld</td><td class=\"num\">%lld"
                              "</td></tr>\n",
                           w->month, (long long)w->old_count, (long long)w->new_count);
         }
-        co_buf_adds(b, "</table>\n");
+        Co_buf_adds(b, "</table>\n");
     }
     size_t months = r->months > 0 ? (size_t)r->months : 1;
     const char **labels = calloc(months, sizeof *labels);
     int64_t *a = calloc(months, sizeof *a), *v = calloc(months, sizeof *v);
     for (size_t first = 0; labels && a && v && first + months <= r->nrows; first += months) {
         const co_volume_row *row = &r->rows[first];
-        co_buf_adds(b, "<h2>");
-        co_html_esc(b, row->event);
-        co_buf_adds(b, "</h2>\n");
+        Co_buf_adds(b, "<h2>");
+        Co_html_esc(b, row->event);
+        Co_buf_adds(b, "</h2>\n");
         for (size_t i = 0; i < months; i++) {
             labels[i] = r->rows[first + i].month;
             a[i] = r->rows[first + i].old_count;
@@ -76,21 +76,21 @@ void co_volume_result_html(const co_volume_result *r, const char *old_source,
         char title[160];
         snprintf(title, sizeof title, "%.80s: records per month, old against new", row->event);
         rp_svg_pairs(b, title, labels, a, v, months, old_source, new_source);
-        co_buf_adds(b, "<table><tr><th>month</th><th>old</th><th>new</th><th>difference</th>"
+        Co_buf_adds(b, "<table><tr><th>month</th><th>old</th><th>new</th><th>difference</th>"
                        "</tr>\n");
         for (size_t i = 0; i < months; i++) {
             const co_volume_row *w = &r->rows[first + i];
-            co_buf_printf(b, "<tr><td>%s</td><td class=\"num\">%lld</td><td class=\"num\">%lld"
+            Co_buf_printf(b, "<tr><td>%s</td><td class=\"num\">%lld</td><td class=\"num\">%lld"
                              "</td><td class=\"num%s\">%+.1f%%</td></tr>\n",
                           w->month, (long long)w->old_count, (long long)w->new_count,
                           w->beyond ? " stop" : "", w->diff * 100);
         }
-        co_buf_adds(b, "</table>\n");
+        Co_buf_adds(b, "</table>\n");
     }
     free(labels);
     free(a);
     free(v);
-    co_html_end(b);
+    Co_html_end(b);
 }
 
 /* ---- the sample page ---- */
@@ -122,10 +122,10 @@ static co_code choose(const co_scores *so, const co_scores *sn, uint64_t seed, s
                       sampled **out, size_t *nout, co_error *err)
 {
     co_map new_index;
-    co_map_init(&new_index);
+    Co_map_init(&new_index);
     for (uint32_t i = 0; i < sn->n; i++)
-        if (!co_map_put(&new_index, sn->keys[i], strlen(sn->keys[i]), &i, sizeof i)) {
-            co_map_release(&new_index);
+        if (!Co_map_put(&new_index, sn->keys[i], strlen(sn->keys[i]), &i, sizeof i)) {
+            Co_map_release(&new_index);
             return co_error_set(err, CO_ENOMEM, "out of memory");
         }
     size_t cap = per_segment * CO_SEG_COUNT;
@@ -154,7 +154,7 @@ static co_code choose(const co_scores *so, const co_scores *sn, uint64_t seed, s
         x->old_seg = so->segment[i];
         x->new_seg = CO_SEG_LOW;
         const char *val = NULL;
-        if (co_map_get(&new_index, so->keys[i], strlen(so->keys[i]), &val, NULL)) {
+        if (Co_map_get(&new_index, so->keys[i], strlen(so->keys[i]), &val, NULL)) {
             uint32_t j;
             memcpy(&j, val, sizeof j);
             x->new_score = sn->score[j];
@@ -162,7 +162,7 @@ static co_code choose(const co_scores *so, const co_scores *sn, uint64_t seed, s
         }
     }
     free(slot);
-    co_map_release(&new_index);
+    Co_map_release(&new_index);
     if (!s)
         return co_error_set(err, CO_ENOMEM, "out of memory");
     qsort(s, n, sizeof *s, cmp_sampled);
@@ -199,35 +199,35 @@ co_code co_sample_page(const co_project *p, co_state *st, const co_model *old_m,
         rc = co_score_explain(p, st, new_m, as_of, keys, n, 3, why_new, err);
     if (rc == CO_OK) {
         char date[32];
-        co_clock_iso(as_of, date, sizeof date);
-        co_html_begin(html, "cutover: sample of scores", extra_css, 0);
-        co_buf_adds(html, "<h1>Sample: ");
-        co_html_esc(html, old_m->name);
-        co_buf_adds(html, " against ");
-        co_html_esc(html, new_m->name);
-        co_buf_printf(html, "</h1>\n<p>As of %s; seed %llu; up to %zu people per segment of "
+        Co_clock_iso(as_of, date, sizeof date);
+        Co_html_begin(html, "cutover: sample of scores", extra_css, 0);
+        Co_buf_adds(html, "<h1>Sample: ");
+        Co_html_esc(html, old_m->name);
+        Co_buf_adds(html, " against ");
+        Co_html_esc(html, new_m->name);
+        Co_buf_printf(html, "</h1>\n<p>As of %s; seed %llu; up to %zu people per segment of "
                             "the old model. Rows where the segment moved are highlighted. "
                             "Review them in pairs: does the new score tell the same story?</p>\n",
                       date, (unsigned long long)seed, per_segment);
-        co_buf_adds(html, "<table><tr><th>");
-        co_buf_adds(html, strcmp(old_m->level, "account") == 0 ? "account" : "person");
-        co_buf_adds(html, "</th><th>old score</th><th>old segment</th><th>new score</th>"
+        Co_buf_adds(html, "<table><tr><th>");
+        Co_buf_adds(html, strcmp(old_m->level, "account") == 0 ? "account" : "person");
+        Co_buf_adds(html, "</th><th>old score</th><th>old segment</th><th>new score</th>"
                           "<th>new segment</th><th>top events (old)</th>"
                           "<th>top events (new)</th></tr>\n");
         for (size_t i = 0; i < n; i++) {
-            co_buf_adds(html, s[i].old_seg != s[i].new_seg ? "<tr class=\"moved\"><td>" : "<tr><td>");
-            co_html_esc(html, keys[i]);
-            co_buf_printf(html, "</td><td class=\"num\">%.1f</td><td>%s</td>"
+            Co_buf_adds(html, s[i].old_seg != s[i].new_seg ? "<tr class=\"moved\"><td>" : "<tr><td>");
+            Co_html_esc(html, keys[i]);
+            Co_buf_printf(html, "</td><td class=\"num\">%.1f</td><td>%s</td>"
                                 "<td class=\"num\">%.1f</td><td>%s</td><td>",
                           s[i].old_score, co_segment_name(s[i].old_seg), s[i].new_score,
                           co_segment_name(s[i].new_seg));
-            co_html_esc(html, why_old[i]);
-            co_buf_adds(html, "</td><td>");
-            co_html_esc(html, why_new[i]);
-            co_buf_adds(html, "</td></tr>\n");
+            Co_html_esc(html, why_old[i]);
+            Co_buf_adds(html, "</td><td>");
+            Co_html_esc(html, why_new[i]);
+            Co_buf_adds(html, "</td></tr>\n");
         }
-        co_buf_adds(html, "</table>\n");
-        co_html_end(html);
+        Co_buf_adds(html, "</table>\n");
+        Co_html_end(html);
     }
     for (size_t i = 0; i < n; i++) {
         free(s[i].key);

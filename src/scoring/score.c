@@ -112,10 +112,10 @@ static co_code stream(const co_project *p, co_state *st, const co_model *m, time
     if (rc != CO_OK)
         return rc;
     co_map lookup;
-    co_map_init(&lookup);
+    Co_map_init(&lookup);
     model_index mi = {m};
     if (!sc_lookup_build(&map, &lookup, event_index, &mi)) {
-        co_map_release(&lookup);
+        Co_map_release(&lookup);
         co_mapping_release(&map);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
@@ -133,13 +133,13 @@ static co_code stream(const co_project *p, co_state *st, const co_model *m, time
         bool account = strcmp(m->level, "account") == 0;
         const char *cols[] = {account ? src->account : src->person, src->event, src->time};
         sc_select(s, cols, 3, src->table, &sql);
-        co_buf_adds(&sql, " WHERE ");
+        Co_buf_adds(&sql, " WHERE ");
         co_store_quote_ident(s, src->time, &sql);
-        co_buf_adds(&sql, " >= ? AND ");
+        Co_buf_adds(&sql, " >= ? AND ");
         co_store_quote_ident(s, src->time, &sql);
-        co_buf_adds(&sql, " <= ?");
-        co_clock_iso(as_of - (time_t)(maxlife + 1) * 86400, from, sizeof from);
-        co_clock_iso(as_of + 86400, until, sizeof until);
+        Co_buf_adds(&sql, " <= ?");
+        Co_clock_iso(as_of - (time_t)(maxlife + 1) * 86400, from, sizeof from);
+        Co_clock_iso(as_of + 86400, until, sizeof until);
         co_param ps[] = {{NULL, sc_text(from)}, {NULL, sc_text(until)}};
         rc = co_store_query(s, co_buf_str(&sql), ps, 2, &c, err);
     }
@@ -158,7 +158,7 @@ static co_code stream(const co_project *p, co_state *st, const co_model *m, time
         if (!(ev.len == last_len && memcmp(ev.s, last_event, ev.len) == 0)) {
             const char *val = NULL;
             last.index = -1;
-            if (co_map_get(&lookup, ev.s, ev.len, &val, NULL))
+            if (Co_map_get(&lookup, ev.s, ev.len, &val, NULL))
                 memcpy(&last, val, sizeof last);
             if (ev.len < sizeof last_event) {
                 memcpy(last_event, ev.s, ev.len);
@@ -188,11 +188,11 @@ static co_code stream(const co_project *p, co_state *st, const co_model *m, time
     }
     if (rc != CO_OK)
         co_error_where(err, "event source %s", m->source);
-    co_buf_release(&key);
+    Co_buf_release(&key);
     co_cursor_close(c);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     co_store_close(s);
-    co_map_release(&lookup);
+    Co_map_release(&lookup);
     co_mapping_release(&map);
     if (read)
         *read = nread;
@@ -221,7 +221,7 @@ static void accumulate(void *ctx, const char *key, size_t klen, size_t event, do
         pos = a->last_pos;
     } else {
         const char *val = NULL;
-        if (co_map_get(&a->index, key, klen, &val, NULL)) {
+        if (Co_map_get(&a->index, key, klen, &val, NULL)) {
             memcpy(&pos, val, sizeof pos);
         } else {
             if (a->n == a->cap) {
@@ -236,7 +236,7 @@ static void accumulate(void *ctx, const char *key, size_t klen, size_t event, do
             }
             pos = (uint32_t)a->n;
             a->points[a->n++] = 0;
-            if (!co_map_put(&a->index, key, klen, &pos, sizeof pos)) {
+            if (!Co_map_put(&a->index, key, klen, &pos, sizeof pos)) {
                 a->failed = true;
                 return;
             }
@@ -260,7 +260,7 @@ co_code co_score_model(const co_project *p, co_state *st, const co_model *m, tim
     accum a;
     memset(&a, 0, sizeof a);
     a.last_len = SIZE_MAX;
-    co_map_init(&a.index);
+    Co_map_init(&a.index);
     out->per_event = calloc(m->nevents ? m->nevents : 1, sizeof *out->per_event);
     co_code rc = out->per_event ? CO_OK : co_error_set(err, CO_ENOMEM, "out of memory");
     if (rc == CO_OK)
@@ -280,7 +280,7 @@ co_code co_score_model(const co_project *p, co_state *st, const co_model *m, tim
     size_t pos = 0;
     const char *k, *v;
     size_t klen, vlen;
-    while (rc == CO_OK && co_map_next(&a.index, &pos, &k, &klen, &v, &vlen)) {
+    while (rc == CO_OK && Co_map_next(&a.index, &pos, &k, &klen, &v, &vlen)) {
         uint32_t i;
         memcpy(&i, v, sizeof i);
         if (!(out->keys[i] = strndup(k, klen)))
@@ -293,7 +293,7 @@ co_code co_score_model(const co_project *p, co_state *st, const co_model *m, tim
         out->events_used = a.used;
     }
     free(a.points);
-    co_map_release(&a.index);
+    Co_map_release(&a.index);
     if (rc != CO_OK) {
         co_scores_release(out);
         co_error_where(err, "model %s", m->name);
@@ -313,7 +313,7 @@ static void explain_one(void *ctx, const char *key, size_t klen, size_t event, d
 {
     explain *x = ctx;
     const char *val = NULL;
-    if (!co_map_get(&x->index, key, klen, &val, NULL))
+    if (!Co_map_get(&x->index, key, klen, &val, NULL))
         return;
     uint32_t pos;
     memcpy(&pos, val, sizeof pos);
@@ -325,12 +325,12 @@ co_code co_score_explain(const co_project *p, co_state *st, const co_model *m, t
                          co_error *err)
 {
     explain x;
-    co_map_init(&x.index);
+    Co_map_init(&x.index);
     x.nevents = m->nevents ? m->nevents : 1;
     x.contrib = calloc((nkeys ? nkeys : 1) * x.nevents, sizeof *x.contrib);
     co_code rc = x.contrib ? CO_OK : co_error_set(err, CO_ENOMEM, "out of memory");
     for (uint32_t i = 0; rc == CO_OK && i < nkeys; i++)
-        if (!co_map_put(&x.index, keys[i], strlen(keys[i]), &i, sizeof i))
+        if (!Co_map_put(&x.index, keys[i], strlen(keys[i]), &i, sizeof i))
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
     if (rc == CO_OK)
         rc = stream(p, st, m, as_of, explain_one, &x, NULL, NULL, err);
@@ -347,7 +347,7 @@ co_code co_score_explain(const co_project *p, co_state *st, const co_model *m, t
             if (best == SIZE_MAX)
                 break;
             used[best] = true;
-            co_buf_printf(&b, "%s%s %+.1f", shown ? "; " : "", m->events[best].event, row[best]);
+            Co_buf_printf(&b, "%s%s %+.1f", shown ? "; " : "", m->events[best].event, row[best]);
         }
         free(used);
         out[i] = co_buf_detach(&b);
@@ -355,6 +355,6 @@ co_code co_score_explain(const co_project *p, co_state *st, const co_model *m, t
             out[i] = sc_dup("");
     }
     free(x.contrib);
-    co_map_release(&x.index);
+    Co_map_release(&x.index);
     return rc;
 }

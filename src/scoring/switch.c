@@ -21,7 +21,7 @@
 co_code co_batch_get(co_state *st, bool *running, char *since, size_t cap, co_error *err)
 {
     co_cursor *c = NULL;
-    co_code rc = co_state_read(st, &co_q_batch_get,
+    co_code rc = Co_state_read(st, &co_q_batch_get,
                                 NULL, 0, &c, err);
     bool row = false;
     if (rc == CO_OK)
@@ -43,13 +43,13 @@ co_code co_batch_set(co_state *st, bool running, const char *note, co_error *err
     char now[32];
     sc_now(now, sizeof now);
     co_param ps[] = {{NULL, co_int(running)}, {NULL, sc_text(now)}, {NULL, sc_text(note ? note : "")}};
-    co_code rc = co_state_write(st, &co_q_batch_set,
+    co_code rc = Co_state_write(st, &co_q_batch_set,
                                       ps, 3, NULL, err);
     int64_t n = 0;
     if (rc == CO_OK)
-        rc = co_state_read_int(st, &co_q_batch_count, NULL, 0, &n, NULL, err);
+        rc = Co_state_read_int(st, &co_q_batch_count, NULL, 0, &n, NULL, err);
     if (rc == CO_OK && n == 0)
-        rc = co_state_write(st, &co_q_batch_add,
+        rc = Co_state_write(st, &co_q_batch_add,
                                   ps, 3, NULL, err);
     return rc;
 }
@@ -73,7 +73,7 @@ static co_code end_switch(co_state *st, int64_t id, const char *outcome, const c
     sc_now(now, sizeof now);
     co_param ps[] = {{NULL, sc_text(outcome)}, {NULL, sc_text(comparison ? comparison : "")},
                      {NULL, sc_text(now)}, {NULL, co_int(id)}};
-    return co_state_write(st, &co_q_switch_end,
+    return Co_state_write(st, &co_q_switch_end,
                                 ps, 4, NULL, err);
 }
 
@@ -130,14 +130,14 @@ co_code co_switch_run(const co_project *p, co_state *st, const co_switch_options
                           "the scoring batch is stopped already: another switch is running, or "
                           "was interrupted (cutover events recover)");
     char as_of[32], now[32];
-    co_clock_iso(o->as_of, as_of, sizeof as_of);
+    Co_clock_iso(o->as_of, as_of, sizeof as_of);
     sc_now(now, sizeof now);
     journal j = {st, 0, 0};
     if (rc == CO_OK) {
         co_param ps[] = {{NULL, co_int(old_m.id)},   {NULL, co_int(draft.id)},
                          {NULL, co_int(old_map.id)}, {NULL, co_int(new_map.id)},
                          {NULL, sc_text(as_of)},     {NULL, sc_text(now)}};
-        rc = co_state_read_int(st, &co_q_switch_add,
+        rc = Co_state_read_int(st, &co_q_switch_add,
                                 ps, 6, &j.id, NULL, err);
         out->id = j.id;
     }
@@ -149,7 +149,7 @@ co_code co_switch_run(const co_project *p, co_state *st, const co_switch_options
     if (rc == CO_OK) {
         sc_now(out->batch_stopped_at, sizeof out->batch_stopped_at);
         co_param ps[] = {{NULL, sc_text(out->batch_stopped_at)}, {NULL, co_int(j.id)}};
-        rc = co_state_write(st, &co_q_switch_batch_stopped,
+        rc = Co_state_write(st, &co_q_switch_batch_stopped,
                                   ps, 2, NULL, err);
     }
     if (rc == CO_OK)
@@ -180,12 +180,12 @@ co_code co_switch_run(const co_project *p, co_state *st, const co_switch_options
         co_score_bands(loaded.score, loaded.n, bands);
         co_buf b = CO_BUF_INIT;
         for (int k = 0; k < CO_SCORE_BANDS; k++)
-            co_buf_printf(&b, "%s%.6f", k ? "," : "[", bands[k]);
-        co_buf_adds(&b, "]");
+            Co_buf_printf(&b, "%s%.6f", k ? "," : "[", bands[k]);
+        Co_buf_adds(&b, "]");
         co_param ps[] = {{NULL, sc_text(co_buf_str(&b))}, {NULL, co_int(j.id)}};
-        rc = co_state_write(st, &co_q_switch_set_bands, ps,
+        rc = Co_state_write(st, &co_q_switch_set_bands, ps,
                                   2, NULL, err);
-        co_buf_release(&b);
+        Co_buf_release(&b);
     }
     if (rc == CO_OK) {
         char detail[96];
@@ -231,7 +231,7 @@ co_code co_switch_run(const co_project *p, co_state *st, const co_switch_options
         int64_t users = 0;
         co_param ps[] = {{NULL, sc_text(old_m.source)}, {NULL, co_int(old_m.id)}};
         if (rc == CO_OK)
-            rc = co_state_read_int(st, &co_q_models_published_other,
+            rc = Co_state_read_int(st, &co_q_models_published_other,
                                     ps, 2, &users, NULL, err);
         if (rc == CO_OK && users == 0)
             rc = co_mapping_set_status(st, old_map.id, "archived", err);
@@ -274,7 +274,7 @@ done:
             r2 = end_switch(st, j.id,
                             rc != CO_OK ? "failed" : out->published ? "published" : "kept old",
                             co_buf_str(&cmp), &e2);
-        co_buf_release(&cmp);
+        Co_buf_release(&cmp);
         if (rc == CO_OK && r2 != CO_OK) {
             *err = e2;
             rc = r2;
@@ -290,7 +290,7 @@ done:
 co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id, co_error *err)
 {
     co_cursor *c = NULL;
-    co_code rc = co_state_read(st, &co_q_switch_last_published,
+    co_code rc = Co_state_read(st, &co_q_switch_last_published,
                                 NULL, 0, &c, err);
     bool row = false;
     if (rc == CO_OK)
@@ -311,11 +311,11 @@ co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id, 
     if (!row)
         return co_error_set(err, CO_ENOTFOUND, "no published source switch to revert");
     *switch_id = id;
-    time_t published = co_clock_parse(ended);
+    time_t published = Co_clock_parse(ended);
     time_t until = published + (time_t)p->retention_days * 86400;
-    if (published == -1 || co_clock_now() > until) {
+    if (published == -1 || Co_clock_now() > until) {
         char when[32];
-        co_clock_iso(until, when, sizeof when);
+        Co_clock_iso(until, when, sizeof when);
         return co_error_set(err, CO_ENOTREADY,
                             "switch %lld was published at %s: its revert window of %d days "
                             "closed at %s",
@@ -326,7 +326,7 @@ co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id, 
         return rc;
     journal j = {st, id, 0};
     int64_t last = 0;
-    rc = co_state_read_int(st, &co_q_switch_last_seq,
+    rc = Co_state_read_int(st, &co_q_switch_last_seq,
                                 (co_param[]){{NULL, co_int(id)}}, 1, &last, NULL, err);
     j.seq = (int)last;
     if (rc == CO_OK)
@@ -340,7 +340,7 @@ co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id, 
     char now[32];
     sc_now(now, sizeof now);
     if (rc == CO_OK)
-        rc = co_state_write(st, &co_q_switch_reverted,
+        rc = Co_state_write(st, &co_q_switch_reverted,
                                   (co_param[]){{NULL, sc_text(now)}, {NULL, co_int(id)}}, 2, NULL,
                                   err);
     if (rc == CO_OK)
@@ -354,7 +354,7 @@ co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id, 
 co_code co_switch_recover(co_state *st, int64_t *switch_id, bool *published, co_error *err)
 {
     co_cursor *c = NULL;
-    co_code rc = co_state_read(st, &co_q_switch_unfinished,
+    co_code rc = Co_state_read(st, &co_q_switch_unfinished,
                                 NULL, 0, &c, err);
     bool row = false;
     if (rc == CO_OK)
@@ -377,10 +377,10 @@ co_code co_switch_recover(co_state *st, int64_t *switch_id, bool *published, co_
      * there, the switch had published; otherwise it is undone. */
     int64_t done = 0, last = 0;
     co_param ps[] = {{NULL, co_int(id)}};
-    rc = co_state_read_int(st, &co_q_switch_published,
+    rc = Co_state_read_int(st, &co_q_switch_published,
                             ps, 1, &done, NULL, err);
     if (rc == CO_OK)
-        rc = co_state_read_int(st, &co_q_switch_last_seq,
+        rc = Co_state_read_int(st, &co_q_switch_last_seq,
                                 ps, 1, &last, NULL, err);
     if (rc != CO_OK)
         return rc;
@@ -417,7 +417,7 @@ co_code co_model_publish_bands(co_state *st, const char *model, double bands[CO_
 {
     co_param ps[] = {{NULL, sc_text(model)}};
     co_cursor *c = NULL;
-    co_code rc = co_state_read(st, &co_q_switch_draft_bands,
+    co_code rc = Co_state_read(st, &co_q_switch_draft_bands,
                                 ps, 1, &c, err);
     bool row = false;
     if (rc == CO_OK)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sc_now(char *buf, size_t cap) { co_clock_iso(co_clock_now(), buf, cap); }
+void sc_now(char *buf, size_t cap) { Co_clock_iso(Co_clock_now(), buf, cap); }
 
 char *sc_dup(const char *s) { return strdup(s ? s : ""); }
 
@@ -34,19 +34,19 @@ co_code sc_csv_read(const char *path, sc_line_fn fn, void *ctx, co_error *err)
     if (!f)
         return co_error_set(err, CO_EIO, "cannot read %s: %s", path, strerror(errno));
     co_csv_reader r;
-    co_csv_init(&r, f, path);
+    Co_csv_init(&r, f, path);
     co_code rc = CO_OK;
     bool more = true;
-    while (rc == CO_OK && (rc = co_csv_next(&r, &more, err)) == CO_OK && more) {
+    while (rc == CO_OK && (rc = Co_csv_next(&r, &more, err)) == CO_OK && more) {
         char *fields[8];
         int n = 0;
         for (size_t i = 0; i < r.n && n < 8; i++)
-            fields[n++] = trim((char *)co_csv_cell_at(&r, i));
+            fields[n++] = trim((char *)Co_csv_cell_at(&r, i));
         if (n == 0 || (n == 1 && !*fields[0]) || fields[0][0] == '#')
             continue;
         rc = fn(ctx, fields, n, path, (int)r.line, err);
     }
-    co_csv_release(&r);
+    Co_csv_release(&r);
     fclose(f);
     return rc;
 }
@@ -117,13 +117,13 @@ bool sc_time_of(co_value v, int64_t *secs)
 
 bool sc_key_of(co_value v, co_buf *buf)
 {
-    co_buf_reset(buf);
+    Co_buf_reset(buf);
     switch (v.type) {
     case CO_NULL: return false;
-    case CO_INT: co_buf_add_int(buf, v.i); break;
-    case CO_REAL: co_buf_printf(buf, "%.17g", v.r); break;
+    case CO_INT: Co_buf_add_int(buf, v.i); break;
+    case CO_REAL: Co_buf_printf(buf, "%.17g", v.r); break;
     case CO_TEXT:
-    case CO_BLOB: co_buf_add(buf, v.s, v.len); break;
+    case CO_BLOB: Co_buf_add(buf, v.s, v.len); break;
     }
     return !buf->failed;
 }
@@ -147,13 +147,13 @@ co_code sc_source_open(const co_project *p, const char *name, const co_event_sou
 void sc_select(co_store *s, const char *const *cols, size_t ncols, const char *table,
                co_buf *sql)
 {
-    co_buf_adds(sql, "SELECT ");
+    Co_buf_adds(sql, "SELECT ");
     for (size_t i = 0; i < ncols; i++) {
         if (i)
-            co_buf_adds(sql, ", ");
+            Co_buf_adds(sql, ", ");
         co_store_quote_ident(s, cols[i], sql);
     }
-    co_buf_adds(sql, " FROM ");
+    Co_buf_adds(sql, " FROM ");
     co_store_quote_ident(s, table, sql);
 }
 
@@ -165,7 +165,7 @@ bool sc_lookup_build(const co_mapping *m, co_map *map,
         sc_lookup_entry e = {-1, (int32_t)r->kind};
         if (r->kind != CO_EV_EXCLUDED)
             e.index = index_of(ctx, r->canonical);
-        if (!co_map_put(map, r->raw, strlen(r->raw), &e, sizeof e))
+        if (!Co_map_put(map, r->raw, strlen(r->raw), &e, sizeof e))
             return false;
     }
     return true;
@@ -179,6 +179,6 @@ co_code sc_step(co_state *st, int64_t switch_id, int seq, const char *step, cons
     co_param ps[] = {{NULL, co_int(switch_id)}, {NULL, co_int(seq)},   {NULL, sc_text(step)},
                      {NULL, sc_text(status)},   {NULL, sc_text(detail ? detail : "")},
                      {NULL, sc_text(now)}};
-    return co_state_write(st, &co_q_switch_step_add,
+    return Co_state_write(st, &co_q_switch_step_add,
                                 ps, 6, NULL, err);
 }

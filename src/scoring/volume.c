@@ -64,10 +64,10 @@ static bool bump(co_map *m, const char *key, size_t klen, int side, int64_t n)
 {
     const char *val = NULL;
     counts c = {{0, 0}};
-    if (co_map_get(m, key, klen, &val, NULL))
+    if (Co_map_get(m, key, klen, &val, NULL))
         memcpy(&c, val, sizeof c);
     c.side[side] += n;
-    return co_map_put(m, key, klen, &c, sizeof c);
+    return Co_map_put(m, key, klen, &c, sizeof c);
 }
 
 /* Counts one side into cells (event \0 person \0 month) and totals (event \0 month). */
@@ -80,7 +80,7 @@ static co_code count_side(const co_project *p, co_state *st, const char *source,
     if (rc != CO_OK)
         return rc;
     co_map lookup;
-    co_map_init(&lookup);
+    Co_map_init(&lookup);
     if (!sc_lookup_build(&map, &lookup, name_index, canon))
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     const co_event_source *src = NULL;
@@ -91,15 +91,15 @@ static co_code count_side(const co_project *p, co_state *st, const char *source,
     co_cursor *c = NULL;
     if (rc == CO_OK) {
         co_store_quote_ident(s, src->time, &tq);
-        co_buf_adds(&sql, "SELECT ");
+        Co_buf_adds(&sql, "SELECT ");
         co_store_quote_ident(s, src->event, &sql);
-        co_buf_adds(&sql, ", ");
+        Co_buf_adds(&sql, ", ");
         co_store_quote_ident(s, src->person, &sql);
-        co_buf_adds(&sql, ", ");
+        Co_buf_adds(&sql, ", ");
         co_store_month_sql(s, co_buf_str(&tq), &sql);
-        co_buf_adds(&sql, ", count(*) FROM ");
+        Co_buf_adds(&sql, ", count(*) FROM ");
         co_store_quote_ident(s, src->table, &sql);
-        co_buf_printf(&sql, " WHERE %s >= ? GROUP BY 1, 2, 3", co_buf_str(&tq));
+        Co_buf_printf(&sql, " WHERE %s >= ? GROUP BY 1, 2, 3", co_buf_str(&tq));
         co_param ps[] = {{NULL, sc_text(since)}};
         rc = co_store_query(s, co_buf_str(&sql), ps, 1, &c, err);
     }
@@ -108,7 +108,7 @@ static co_code count_side(const co_project *p, co_state *st, const char *source,
         co_value ev = co_cursor_value(c, 0), mo = co_cursor_value(c, 2);
         const char *val = NULL;
         if (ev.type != CO_TEXT || mo.type != CO_TEXT || mo.len != 7 ||
-            !co_map_get(&lookup, ev.s, ev.len, &val, NULL))
+            !Co_map_get(&lookup, ev.s, ev.len, &val, NULL))
             continue;
         sc_lookup_entry e;
         memcpy(&e, val, sizeof e);
@@ -116,27 +116,27 @@ static co_code count_side(const co_project *p, co_state *st, const char *source,
             continue;
         int64_t n = co_cursor_value(c, 3).i;
         const char *name = canon->v[e.index];
-        co_buf_reset(&key);
-        co_buf_add(&key, name, strlen(name) + 1);
-        co_buf_add(&key, mo.s, 7);
+        Co_buf_reset(&key);
+        Co_buf_add(&key, name, strlen(name) + 1);
+        Co_buf_add(&key, mo.s, 7);
         if (!bump(totals, key.data, key.len, side, n))
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
-        co_buf_reset(&key);
-        co_buf_add(&key, name, strlen(name) + 1);
-        co_buf_add(&key, person.data, person.len + 1);
-        co_buf_add(&key, mo.s, 7);
+        Co_buf_reset(&key);
+        Co_buf_add(&key, name, strlen(name) + 1);
+        Co_buf_add(&key, person.data, person.len + 1);
+        Co_buf_add(&key, mo.s, 7);
         if (rc == CO_OK && !bump(cells, key.data, key.len, side, n))
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }
     if (rc != CO_OK)
         co_error_where(err, "event source %s", source);
     co_cursor_close(c);
-    co_buf_release(&sql);
-    co_buf_release(&tq);
-    co_buf_release(&key);
-    co_buf_release(&person);
+    Co_buf_release(&sql);
+    Co_buf_release(&tq);
+    Co_buf_release(&key);
+    Co_buf_release(&person);
     co_store_close(s);
-    co_map_release(&lookup);
+    Co_map_release(&lookup);
     co_mapping_release(&map);
     return rc;
 }
@@ -200,7 +200,7 @@ co_code co_volume_compare(const co_project *p, co_state *st, const char *old_sou
     char (*month)[16] = calloc((size_t)months, sizeof *month);
     if (!month)
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    time_t now = co_clock_now();
+    time_t now = Co_clock_now();
     struct tm tm;
     gmtime_r(&now, &tm);
     int y = tm.tm_year + 1900, m = tm.tm_mon + 1;
@@ -215,8 +215,8 @@ co_code co_volume_compare(const co_project *p, co_state *st, const char *old_sou
     snprintf(since, sizeof since, "%.7s-01", month[0]);
     names canon[2] = {{NULL, 0}, {NULL, 0}};
     co_map cells, totals;
-    co_map_init(&cells);
-    co_map_init(&totals);
+    Co_map_init(&cells);
+    Co_map_init(&totals);
     co_code rc = count_side(p, st, old_source, 0, since, &canon[0], &cells, &totals, err);
     if (rc == CO_OK)
         rc = count_side(p, st, new_source, 1, since, &canon[1], &cells, &totals, err);
@@ -249,12 +249,12 @@ co_code co_volume_compare(const co_project *p, co_state *st, const char *old_sou
                 break;
             }
             memcpy(r->month, month[i], sizeof r->month);
-            co_buf_reset(&key);
-            co_buf_add(&key, events[e], strlen(events[e]) + 1);
-            co_buf_add(&key, month[i], 7);
+            Co_buf_reset(&key);
+            Co_buf_add(&key, events[e], strlen(events[e]) + 1);
+            Co_buf_add(&key, month[i], 7);
             const char *val = NULL;
             counts c = {{0, 0}};
-            if (co_map_get(&totals, key.data, key.len, &val, NULL))
+            if (Co_map_get(&totals, key.data, key.len, &val, NULL))
                 memcpy(&c, val, sizeof c);
             r->old_count = c.side[0];
             r->new_count = c.side[1];
@@ -279,14 +279,14 @@ co_code co_volume_compare(const co_project *p, co_state *st, const char *old_sou
                     ok = false;
         }
     }
-    co_buf_release(&key);
+    Co_buf_release(&key);
     size_t pos = 0;
     const char *k, *v;
     size_t klen, vlen;
     out->worst = calloc(WORST_CELLS, sizeof *out->worst);
     if (rc == CO_OK && !out->worst)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    while (rc == CO_OK && co_map_next(&cells, &pos, &k, &klen, &v, &vlen)) {
+    while (rc == CO_OK && Co_map_next(&cells, &pos, &k, &klen, &v, &vlen)) {
         counts c;
         memcpy(&c, v, sizeof c);
         out->cells++;
@@ -305,8 +305,8 @@ co_code co_volume_compare(const co_project *p, co_state *st, const char *old_sou
             free(canon[sd].v[i]);
         free(canon[sd].v);
     }
-    co_map_release(&cells);
-    co_map_release(&totals);
+    Co_map_release(&cells);
+    Co_map_release(&totals);
     free(month);
     if (rc != CO_OK)
         co_volume_result_release(out);
@@ -315,40 +315,40 @@ co_code co_volume_compare(const co_project *p, co_state *st, const char *old_sou
 
 void co_volume_result_json(const co_volume_result *r, co_buf *b)
 {
-    co_buf_printf(b, "{\"months\":%d,\"tolerance\":%g,\"verdict\":\"%s\",\"cells\":%lld,"
+    Co_buf_printf(b, "{\"months\":%d,\"tolerance\":%g,\"verdict\":\"%s\",\"cells\":%lld,"
                      "\"cells_differ\":%lld,\"missing_new\":[",
                   r->months, r->tolerance, r->ok ? "continue" : "stop", (long long)r->cells,
                   (long long)r->cells_differ);
     for (size_t i = 0; i < r->nmissing_new; i++) {
         if (i)
-            co_buf_addc(b, ',');
-        co_json_str(b, r->missing_new[i]);
+            Co_buf_addc(b, ',');
+        Co_json_str(b, r->missing_new[i]);
     }
-    co_buf_adds(b, "],\"missing_old\":[");
+    Co_buf_adds(b, "],\"missing_old\":[");
     for (size_t i = 0; i < r->nmissing_old; i++) {
         if (i)
-            co_buf_addc(b, ',');
-        co_json_str(b, r->missing_old[i]);
+            Co_buf_addc(b, ',');
+        Co_json_str(b, r->missing_old[i]);
     }
-    co_buf_adds(b, "],\"worst_cells\":[");
+    Co_buf_adds(b, "],\"worst_cells\":[");
     for (size_t i = 0; i < r->nworst; i++) {
         const co_volume_cell *w = &r->worst[i];
-        co_buf_adds(b, i ? ",{\"event\":" : "{\"event\":");
-        co_json_str(b, w->event);
-        co_buf_adds(b, ",\"person\":");
-        co_json_str(b, w->person);
-        co_buf_printf(b, ",\"month\":\"%s\",\"old\":%lld,\"new\":%lld}", w->month,
+        Co_buf_adds(b, i ? ",{\"event\":" : "{\"event\":");
+        Co_json_str(b, w->event);
+        Co_buf_adds(b, ",\"person\":");
+        Co_json_str(b, w->person);
+        Co_buf_printf(b, ",\"month\":\"%s\",\"old\":%lld,\"new\":%lld}", w->month,
                       (long long)w->old_count, (long long)w->new_count);
     }
-    co_buf_adds(b, "],\"rows\":[");
+    Co_buf_adds(b, "],\"rows\":[");
     for (size_t i = 0; i < r->nrows; i++) {
         const co_volume_row *w = &r->rows[i];
-        co_buf_adds(b, i ? ",{\"event\":" : "{\"event\":");
-        co_json_str(b, w->event);
-        co_buf_printf(b, ",\"month\":\"%s\",\"old\":%lld,\"new\":%lld,\"diff\":%.4f,"
+        Co_buf_adds(b, i ? ",{\"event\":" : "{\"event\":");
+        Co_json_str(b, w->event);
+        Co_buf_printf(b, ",\"month\":\"%s\",\"old\":%lld,\"new\":%lld,\"diff\":%.4f,"
                          "\"beyond\":%s}",
                       w->month, (long long)w->old_count, (long long)w->new_count, w->diff,
                       w->beyond ? "true" : "false");
     }
-    co_buf_adds(b, "]}");
+    Co_buf_adds(b, "]}");
 }

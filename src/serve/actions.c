@@ -22,10 +22,10 @@ void serve_json_error(serve_reply *r, unsigned status, const char *fmt, ...)
     va_end(ap);
     r->status = status;
     r->type = "application/json";
-    co_buf_reset(&r->body);
-    co_buf_adds(&r->body, "{\"error\":");
-    co_json_str(&r->body, msg);
-    co_buf_adds(&r->body, "}\n");
+    Co_buf_reset(&r->body);
+    Co_buf_adds(&r->body, "{\"error\":");
+    Co_json_str(&r->body, msg);
+    Co_buf_adds(&r->body, "}\n");
 }
 
 /* The token from "Bearer TOKEN". */
@@ -86,15 +86,15 @@ void serve_rollback(co_server *srv, const char *tenant, const char *auth, const 
     }
     r->status = 200;
     r->type = "application/json";
-    co_buf_reset(&r->body);
-    co_buf_adds(&r->body, "{\"tenant\":");
-    co_json_str(&r->body, t->key);
-    co_buf_printf(&r->body, ",\"rolled_back\":true,\"was_switched\":%s,\"exported\":%lld,"
+    Co_buf_reset(&r->body);
+    Co_buf_adds(&r->body, "{\"tenant\":");
+    Co_json_str(&r->body, t->key);
+    Co_buf_printf(&r->body, ",\"rolled_back\":true,\"was_switched\":%s,\"exported\":%lld,"
                             "\"carried_back\":%lld,\"not_carried\":%lld,\"export_file\":",
                   res.was_switched ? "true" : "false", (long long)res.exported,
                   (long long)res.carried_back, (long long)res.not_carried);
-    co_json_str(&r->body, res.export_file);
-    co_buf_printf(&r->body, ",\"seconds\":%.3f}\n", res.seconds);
+    Co_json_str(&r->body, res.export_file);
+    Co_buf_printf(&r->body, ",\"seconds\":%.3f}\n", res.seconds);
     co_rollback_result_release(&res);
 }
 
@@ -129,6 +129,6 @@ void serve_cohort(co_server *srv, const char *cohort, bool pause, const char *au
     }
     r->status = 200;
     r->type = "application/json";
-    co_buf_reset(&r->body);
-    co_buf_printf(&r->body, "{\"cohort\":%d,\"paused\":%s}\n", number, pause ? "true" : "false");
+    Co_buf_reset(&r->body);
+    Co_buf_printf(&r->body, "{\"cohort\":%d,\"paused\":%s}\n", number, pause ? "true" : "false");
 }

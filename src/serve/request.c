@@ -113,13 +113,13 @@ void serve_request_parse(const char *method, const char *url, bool too_large,
 
 serve_confirm serve_confirm_parse(const char *body, size_t len, const char *expected)
 {
-    struct fy_document *doc = co_json_read(body ? body : "", body ? len : 0);
+    struct fy_document *doc = Co_json_read(body ? body : "", body ? len : 0);
     if (!doc || !fy_node_is_mapping(fy_document_root(doc))) {
         if (doc)
             fy_document_destroy(doc);
         return SERVE_CONFIRM_NOT_OBJECT;
     }
-    const char *confirm = co_json_scalar(fy_document_root(doc), "/confirm");
+    const char *confirm = Co_json_scalar(fy_document_root(doc), "/confirm");
     bool ok = confirm && expected && strcmp(confirm, expected) == 0;
     fy_document_destroy(doc);
     return ok ? SERVE_CONFIRM_OK : SERVE_CONFIRM_WRONG;

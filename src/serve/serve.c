@@ -25,8 +25,8 @@ static void reply_text(serve_reply *r, unsigned status, const char *type, char *
 {
     r->status = status;
     r->type = type;
-    co_buf_reset(&r->body);
-    co_buf_adds(&r->body, owned ? owned : "");
+    Co_buf_reset(&r->body);
+    Co_buf_adds(&r->body, owned ? owned : "");
     free(owned);
 }
 
@@ -39,12 +39,12 @@ static void html_error(serve_reply *r, unsigned status, const char *message)
 {
     r->status = status;
     r->type = "text/html; charset=utf-8";
-    co_buf_reset(&r->body);
-    co_html_begin(&r->body, "cutover: error", NULL, 0);
-    co_buf_adds(&r->body, "<h1>");
-    co_html_esc(&r->body, message);
-    co_buf_adds(&r->body, "</h1><p><a href=\"/\">All tenants</a></p>\n");
-    co_html_end(&r->body);
+    Co_buf_reset(&r->body);
+    Co_html_begin(&r->body, "cutover: error", NULL, 0);
+    Co_buf_adds(&r->body, "<h1>");
+    Co_html_esc(&r->body, message);
+    Co_buf_adds(&r->body, "</h1><p><a href=\"/\">All tenants</a></p>\n");
+    Co_html_end(&r->body);
 }
 
 static void page(co_server *srv, const char *tenant, serve_reply *r)
@@ -77,7 +77,7 @@ static void document(co_server *srv, doc_fn fn, const char *arg, serve_reply *r)
         return;
     }
     reply_text(r, 200, "application/json", json);
-    co_buf_addc(&r->body, '\n');
+    Co_buf_addc(&r->body, '\n');
 }
 
 static co_code doc_tenants(co_server *srv, const char *arg, char **out, co_error *err)
@@ -193,7 +193,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         if (req->body.len + *upload_size > SERVE_MAX_BODY)
             req->too_large = true;
         else
-            co_buf_add(&req->body, upload, *upload_size);
+            Co_buf_add(&req->body, upload, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
@@ -232,7 +232,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **state,
     (void)code;
     request *req = *state;
     if (req) {
-        co_buf_release(&req->body);
+        Co_buf_release(&req->body);
         free(req);
         *state = NULL;
     }

@@ -79,14 +79,14 @@ const co_jq co_q_view_last_notes = {
 
 static co_value text(const char *s) { return s ? co_text(s, strlen(s)) : co_null(); }
 
-co_code co_state_approval_latest(co_state *st, const char *subject, const char *step,
+co_code Co_state_approval_latest(co_state *st, const char *subject, const char *step,
                                  const char *project_hash, const char *event, char *person,
                                  size_t cap, bool *found, co_error *err)
 {
     co_param p[] = {{NULL, text(subject)}, {NULL, text(step)}, {NULL, text(project_hash)},
                     {NULL, text(event)}};
     co_cursor *c = NULL;
-    co_code rc = co_state_read(st, &co_q_approval_latest, p, 4, &c, err);
+    co_code rc = Co_state_read(st, &co_q_approval_latest, p, 4, &c, err);
     *found = false;
     person[0] = '\0';
     if (rc == CO_OK)

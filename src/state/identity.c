@@ -42,7 +42,7 @@ static co_code new_uuid(char out[37], co_error *err)
 co_code co_state_journal_id(co_state *st, char out[37], co_error *err)
 {
     out[0] = '\0';
-    co_store *db = co_state_store(st);
+    co_store *db = Co_state_store(st);
     co_code rc = co_store_exec(db,
                                "CREATE TABLE IF NOT EXISTS journal_identity ("
                                " id INTEGER PRIMARY KEY CHECK (id = 1), uuid TEXT NOT NULL,"
@@ -51,7 +51,7 @@ co_code co_state_journal_id(co_state *st, char out[37], co_error *err)
     char uuid[37], now[32];
     if (rc == CO_OK)
         rc = new_uuid(uuid, err);
-    co_clock_iso(co_clock_now(), now, sizeof now);
+    Co_clock_iso(Co_clock_now(), now, sizeof now);
     co_param p[] = {{NULL, co_text(uuid, strlen(uuid))}, {NULL, co_text(now, strlen(now))}};
     if (rc == CO_OK)
         rc = co_store_exec_params(db,
@@ -85,10 +85,10 @@ co_code co_state_file_check(const char *uri, const char *base_dir, co_error *err
         return CO_OK;
     co_buf full = CO_BUF_INIT;
     if (path[0] != '/' && base_dir && *base_dir && strcmp(base_dir, ".") != 0)
-        co_buf_printf(&full, "%s/", base_dir);
-    co_buf_adds(&full, path);
+        Co_buf_printf(&full, "%s/", base_dir);
+    Co_buf_adds(&full, path);
     if (full.failed) {
-        co_buf_release(&full);
+        Co_buf_release(&full);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
     struct stat sb;
@@ -106,13 +106,13 @@ co_code co_state_file_check(const char *uri, const char *base_dir, co_error *err
                           "file away and rebuild one with cutover recover-journal; if nothing "
                           "ran yet, delete it",
                           full.data);
-    co_buf_release(&full);
+    Co_buf_release(&full);
     return rc;
 }
 
 co_code co_state_is_journal(co_state *st, co_error *err)
 {
-    co_store *db = co_state_store(st);
+    co_store *db = Co_state_store(st);
     if (!co_store_caps(db).one_file) /* a server's database may hold others' tables */
         return CO_OK;
     int64_t tables = 0, setup = 0;

@@ -7,30 +7,30 @@
 #include "state/journal.h"
 #include "state/state_int.h"
 
-co_code co_state_read(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
+co_code Co_state_read(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
                       co_cursor **out, co_error *err)
 {
     *out = NULL;
-    co_code rc = co_state_flush(st, err);
-    return rc == CO_OK ? co_store_query(co_state_store(st), q->sql, params, nparams, out, err) : rc;
+    co_code rc = Co_state_flush(st, err);
+    return rc == CO_OK ? co_store_query(Co_state_store(st), q->sql, params, nparams, out, err) : rc;
 }
 
-co_code co_state_read_int(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
+co_code Co_state_read_int(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
                           int64_t *value, bool *found, co_error *err)
 {
-    co_code rc = co_state_flush(st, err);
-    return rc == CO_OK ? co_store_query_int(co_state_store(st), q->sql, params, nparams, value,
+    co_code rc = Co_state_flush(st, err);
+    return rc == CO_OK ? co_store_query_int(Co_state_store(st), q->sql, params, nparams, value,
                                             found, err)
                        : rc;
 }
 
-co_code co_state_write(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
+co_code Co_state_write(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
                        long long *changes, co_error *err)
 {
-    return co_store_exec_params(co_state_store(st), q->sql, params, nparams, changes, err);
+    return co_store_exec_params(Co_state_store(st), q->sql, params, nparams, changes, err);
 }
 
 const char *co_state_safe_uri(co_state *st)
 {
-    return st && co_state_store(st) ? co_store_safe_uri(co_state_store(st)) : "";
+    return st && Co_state_store(st) ? co_store_safe_uri(Co_state_store(st)) : "";
 }

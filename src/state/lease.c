@@ -24,7 +24,7 @@
 typedef struct held_here {
     struct held_here *next;
     const co_state *holder;
-    const char *journal; /* the holder's (co_state_journal): other journals lease apart */
+    const char *journal; /* the holder's (Co_state_journal): other journals lease apart */
     char tenant[];
 } held_here;
 
@@ -38,7 +38,7 @@ static bool registry_take(const co_state *st, const char *tenant, bool *oom)
     bool taken = true;
     *oom = false;
     pthread_mutex_lock(&registry_lock);
-    const char *journal = co_state_journal(st);
+    const char *journal = Co_state_journal(st);
     for (held_here *h = registry; h && taken; h = h->next)
         if (strcmp(h->tenant, tenant) == 0 && strcmp(h->journal, journal) == 0)
             taken = h->holder == st;
@@ -60,7 +60,7 @@ static bool registry_take(const co_state *st, const char *tenant, bool *oom)
     return taken;
 }
 
-void co_state_registry_drop(const co_state *st, const char *tenant)
+void Co_state_registry_drop(const co_state *st, const char *tenant)
 {
     pthread_mutex_lock(&registry_lock);
     for (held_here **at = &registry; *at; at = &(*at)->next)
@@ -90,7 +90,7 @@ static bool process_alive(long pid)
 static bool claim_expired(co_store *s, const char *tenant)
 {
     char now[32];
-    co_clock_iso(co_clock_now(), now, sizeof now);
+    Co_clock_iso(Co_clock_now(), now, sizeof now);
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_text(now, strlen(now))}};
     co_cursor *c = NULL;
     co_error ignored;
@@ -105,7 +105,7 @@ static bool claim_expired(co_store *s, const char *tenant)
 
 co_code co_state_lease(co_state *st, const char *tenant, const char *command, co_error *err)
 {
-    int *held = co_state_held(st, tenant, true);
+    int *held = Co_state_held(st, tenant, true);
     if (!held)
         return co_error_set(err, CO_ENOMEM, "out of memory");
     if (*held > 0) { /* this process has it already */
@@ -121,8 +121,8 @@ co_code co_state_lease(co_state *st, const char *tenant, const char *command, co
                                   tenant, (long)getpid());
     char host[256], now[32];
     host_name(host, sizeof host);
-    co_clock_iso(co_clock_now(), now, sizeof now);
-    co_store *s = co_state_store(st);
+    Co_clock_iso(Co_clock_now(), now, sizeof now);
+    co_store *s = Co_state_store(st);
     co_param key = {NULL, co_text(tenant, strlen(tenant))};
     co_cursor *c = NULL;
     co_code rc = co_store_begin(s, err);
@@ -167,20 +167,20 @@ co_code co_state_lease(co_state *st, const char *tenant, const char *command, co
     if (rc == CO_OK)
         *held = 1;
     else
-        co_state_registry_drop(st, tenant);
+        Co_state_registry_drop(st, tenant);
     return rc;
 }
 
 co_code co_state_unlease(co_state *st, const char *tenant, co_error *err)
 {
-    int *held = co_state_held(st, tenant, false);
+    int *held = Co_state_held(st, tenant, false);
     if (!held || *held == 0)
         return CO_OK;
     if (--*held > 0)
         return CO_OK;
-    co_state_registry_drop(st, tenant);
+    Co_state_registry_drop(st, tenant);
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_int(getpid())}};
-    return co_store_exec_params(co_state_store(st), "DELETE FROM leases WHERE tenant = ? AND pid = ?",
+    return co_store_exec_params(Co_state_store(st), "DELETE FROM leases WHERE tenant = ? AND pid = ?",
                                 p, 2, NULL, err);
 }
 
@@ -189,7 +189,7 @@ co_code co_state_rehearsal_record(co_state *st, const char *tenant, const char *
                                   int64_t rejected, double seconds, co_error *err)
 {
     char now[32];
-    co_clock_iso(co_clock_now(), now, sizeof now);
+    Co_clock_iso(Co_clock_now(), now, sizeof now);
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
                     {NULL, co_text(project_hash, strlen(project_hash))},
                     {NULL, co_text(status, strlen(status))},
@@ -198,7 +198,7 @@ co_code co_state_rehearsal_record(co_state *st, const char *tenant, const char *
                     {NULL, co_int(rejected)},
                     {NULL, co_real(seconds)},
                     {NULL, co_text(now, strlen(now))}};
-    return co_store_exec_params(co_state_store(st),
+    return co_store_exec_params(Co_state_store(st),
                                 "INSERT INTO rehearsals (tenant, project_hash, status, reasons, rows,"
                                 " rejected, seconds, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                 p, 8, NULL, err);
@@ -211,7 +211,7 @@ co_code co_state_rehearsal_passed(co_state *st, const char *tenant, const char *
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
                     {NULL, co_text(project_hash, strlen(project_hash))}};
     co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(st),
+    co_code rc = co_store_query(Co_state_store(st),
                                 "SELECT status FROM rehearsals WHERE tenant = ? AND project_hash = ?"
                                 " AND status IN ('pass', 'fail') ORDER BY id DESC LIMIT 1",
                                 p, 2, &c, err);
@@ -230,7 +230,7 @@ co_code co_state_route_set(co_state *st, const char *tenant, const char *route,
                            double freeze_seconds, int64_t run_id, co_error *err)
 {
     char now[32];
-    co_clock_iso(co_clock_now(), now, sizeof now);
+    Co_clock_iso(Co_clock_now(), now, sizeof now);
     bool to_new = strcmp(route, "new") == 0;
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
                     {NULL, co_text(route, strlen(route))},
@@ -238,7 +238,7 @@ co_code co_state_route_set(co_state *st, const char *tenant, const char *route,
                     {NULL, to_new ? co_text(now, strlen(now)) : co_null()},
                     {NULL, to_new ? co_real(freeze_seconds) : co_null()},
                     {NULL, run_id ? co_int(run_id) : co_null()}};
-    return co_store_exec_params(co_state_store(st),
+    return co_store_exec_params(Co_state_store(st),
                                 "INSERT INTO routes (tenant, route, changed_at, switched_at,"
                                 " freeze_seconds, run_id) VALUES (?, ?, ?, ?, ?, ?)"
                                 " ON CONFLICT (tenant) DO UPDATE SET route = excluded.route,"
@@ -255,7 +255,7 @@ co_code co_state_route_get(co_state *st, const char *tenant, char *route, size_t
     co_param p = {NULL, co_text(tenant, strlen(tenant))};
     co_cursor *c = NULL;
     snprintf(route, cap, "old");
-    co_code rc = co_store_query(co_state_store(st), "SELECT route FROM routes WHERE tenant = ?", &p,
+    co_code rc = co_store_query(Co_state_store(st), "SELECT route FROM routes WHERE tenant = ?", &p,
                                 1, &c, err);
     bool has_row = false;
     if (rc == CO_OK)
@@ -273,7 +273,7 @@ co_code co_state_applied_get(co_state *st, const char *tenant, int64_t *seq, co_
 {
     co_param p = {NULL, co_text(tenant, strlen(tenant))};
     *seq = 0;
-    return co_store_query_int(co_state_store(st),
+    return co_store_query_int(Co_state_store(st),
                               "SELECT applied_seq FROM capture_progress WHERE tenant = ?", &p, 1, seq,
                               NULL, err);
 }
@@ -281,7 +281,7 @@ co_code co_state_applied_get(co_state *st, const char *tenant, int64_t *seq, co_
 co_code co_state_applied_set(co_state *st, const char *tenant, int64_t seq, co_error *err)
 {
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_int(seq)}};
-    return co_store_exec_params(co_state_store(st),
+    return co_store_exec_params(Co_state_store(st),
                                 "INSERT INTO capture_progress (tenant, applied_seq) VALUES (?, ?)"
                                 " ON CONFLICT (tenant) DO UPDATE SET applied_seq = excluded.applied_seq",
                                 p, 2, NULL, err);
@@ -291,7 +291,7 @@ co_code co_state_applied_set(co_state *st, const char *tenant, int64_t seq, co_e
 
 static void iso_in(int seconds, char *buf, size_t cap)
 {
-    co_clock_iso(co_clock_now() + seconds, buf, cap);
+    Co_clock_iso(Co_clock_now() + seconds, buf, cap);
 }
 
 /* One attempt: picks the first unclaimed tenant and claims it. *taken is false
@@ -303,7 +303,7 @@ static co_code claim_once(co_store *s, const char *worker, const char *now, cons
     *taken = true;
     tenant[0] = '\0';
     co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, "SELECT t.tenant FROM tenants t LEFT JOIN claims c ON c.tenant = t.tenant"
+    Co_buf_adds(&sql, "SELECT t.tenant FROM tenants t LEFT JOIN claims c ON c.tenant = t.tenant"
                       " WHERE t.state NOT IN ('switched', 'migrated', 'verified', 'finalized')"
                       " AND (c.tenant IS NULL OR (c.status = 'running' AND c.expires_at < :now))"
                       " AND t.tenant NOT IN (SELECT pt.tenant FROM plan_tenants pt"
@@ -311,7 +311,7 @@ static co_code claim_once(co_store *s, const char *worker, const char *now, cons
                       "  WHERE pt.plan_id = (SELECT max(id) FROM plans))"
                       " ORDER BY length(t.tenant), t.tenant LIMIT 1");
     if (row_locks) /* other workers skip the row this one is taking */
-        co_buf_adds(&sql, " FOR UPDATE OF t SKIP LOCKED");
+        Co_buf_adds(&sql, " FOR UPDATE OF t SKIP LOCKED");
     co_param now_p = {":now", co_text(now, strlen(now))};
     co_cursor *c = NULL;
     co_code rc = co_store_begin(s, err);
@@ -325,7 +325,7 @@ static co_code claim_once(co_store *s, const char *worker, const char *now, cons
         snprintf(tenant, cap, "%.*s", (int)v.len, v.s ? v.s : "");
     }
     co_cursor_close(c);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     if (rc == CO_OK && tenant[0]) {
         /* The pick read claims as of its own start: a worker that claimed the
          * same tenant and committed meanwhile is seen here, where the conflict
@@ -356,9 +356,9 @@ static co_code claim_once(co_store *s, const char *worker, const char *now, cons
 co_code co_state_claim(co_state *st, const char *worker, int lease_seconds, char *tenant,
                        size_t cap, co_error *err)
 {
-    co_store *s = co_state_store(st);
+    co_store *s = Co_state_store(st);
     char now[32], until[32];
-    co_clock_iso(co_clock_now(), now, sizeof now);
+    Co_clock_iso(Co_clock_now(), now, sizeof now);
     iso_in(lease_seconds, until, sizeof until);
     /* Each lost race means another worker took a tenant: the attempts are
      * bounded by the number of tenants, and in practice are one or two. */
@@ -378,7 +378,7 @@ co_code co_state_claim_renew(co_state *st, const char *tenant, const char *worke
     co_param p[] = {{NULL, co_text(until, strlen(until))},
                     {NULL, co_text(tenant, strlen(tenant))},
                     {NULL, co_text(worker, strlen(worker))}};
-    return co_store_exec_params(co_state_store(st),
+    return co_store_exec_params(Co_state_store(st),
                                 "UPDATE claims SET expires_at = ? WHERE tenant = ? AND worker = ?",
                                 p, 3, NULL, err);
 }
@@ -389,7 +389,7 @@ co_code co_state_claim_end(co_state *st, const char *tenant, const char *worker,
     co_param p[] = {{NULL, co_text(status, strlen(status))},
                     {NULL, co_text(tenant, strlen(tenant))},
                     {NULL, co_text(worker, strlen(worker))}};
-    return co_store_exec_params(co_state_store(st),
+    return co_store_exec_params(Co_state_store(st),
                                 "UPDATE claims SET status = ? WHERE tenant = ? AND worker = ?", p,
                                 3, NULL, err);
 }

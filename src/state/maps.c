@@ -55,40 +55,40 @@ static const co_jq co_q_trace_merged_into = {
     "SELECT tenant, source_key, target_key, how, score, NULL, NULL FROM merges"
     " WHERE entity = :entity AND target_key = :key" TENANT_FILTER " ORDER BY source_key"};
 
-co_code co_state_rejects_delete_matching(co_state *st, const char *tenant, const char *entity,
+co_code Co_state_rejects_delete_matching(co_state *st, const char *tenant, const char *entity,
                                          const size_t *pos, size_t n, size_t nsets,
                                          const co_param *values, size_t nvalues, co_error *err)
 {
-    const co_store *journal = co_state_store(st);
+    const co_store *journal = Co_state_store(st);
     co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, "DELETE FROM rejects WHERE tenant = :tenant_key AND entity = :entity");
+    Co_buf_adds(&sql, "DELETE FROM rejects WHERE tenant = :tenant_key AND entity = :entity");
     if (n) {
-        co_buf_adds(&sql, " AND (");
+        Co_buf_adds(&sql, " AND (");
         for (size_t s2 = 0; s2 < nsets; s2++) {
-            co_buf_adds(&sql, s2 ? " OR (" : "(");
+            Co_buf_adds(&sql, s2 ? " OR (" : "(");
             for (size_t i = 0; i < n; i++) {
                 char param[32];
                 snprintf(param, sizeof param, ":m%zu", s2 * n + i);
-                co_buf_adds(&sql, i ? " AND " : "");
+                Co_buf_adds(&sql, i ? " AND " : "");
                 co_store_json_item_eq(journal, "source_key", pos[i], param, &sql);
             }
-            co_buf_addc(&sql, ')');
+            Co_buf_addc(&sql, ')');
         }
-        co_buf_addc(&sql, ')');
+        Co_buf_addc(&sql, ')');
     }
     co_param *rp = calloc(nvalues + 2, sizeof *rp);
-    co_code rc = rp && !sql.failed ? co_state_flush(st, err)
+    co_code rc = rp && !sql.failed ? Co_state_flush(st, err)
                                    : co_error_set(err, CO_ENOMEM, "out of memory");
     if (rc == CO_OK) {
         rp[0] = (co_param){":tenant_key", co_text(tenant, strlen(tenant))};
         rp[1] = (co_param){":entity", co_text(entity, strlen(entity))};
         for (size_t i = 0; i < nvalues; i++)
             rp[i + 2] = values[i];
-        rc = co_store_exec_params(co_state_store(st), co_buf_str(&sql), rp, nvalues + 2, NULL,
+        rc = co_store_exec_params(Co_state_store(st), co_buf_str(&sql), rp, nvalues + 2, NULL,
                                   err);
     }
     free(rp);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     return rc;
 }
 
@@ -100,48 +100,48 @@ static co_code keys_into(co_state *st, const co_jq *q, const char *tenant, const
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
                     {NULL, co_text(entity, strlen(entity))}};
     co_cursor *c = NULL;
-    co_code rc = co_state_read(st, q, p, 2, &c, err);
+    co_code rc = Co_state_read(st, q, p, 2, &c, err);
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         co_value k = co_cursor_value(c, 0), v = pairs ? co_cursor_value(c, 1) : co_text("", 0);
-        if (k.type == CO_TEXT && v.type == CO_TEXT && !co_map_put(into, k.s, k.len, v.s, v.len))
+        if (k.type == CO_TEXT && v.type == CO_TEXT && !Co_map_put(into, k.s, k.len, v.s, v.len))
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }
     co_cursor_close(c);
     return rc;
 }
 
-co_code co_state_rejected_keys(co_state *st, const char *tenant, const char *entity,
+co_code Co_state_rejected_keys(co_state *st, const char *tenant, const char *entity,
                                co_map *into, co_error *err)
 {
     return keys_into(st, &co_q_rejects_keys, tenant, entity, false, into, err);
 }
 
-co_code co_state_merged_keys(co_state *st, const char *tenant, const char *entity,
+co_code Co_state_merged_keys(co_state *st, const char *tenant, const char *entity,
                              co_map *into, co_error *err)
 {
     return keys_into(st, &co_q_merges_keys, tenant, entity, false, into, err);
 }
 
-co_code co_state_merged_pairs(co_state *st, const char *tenant, const char *entity,
+co_code Co_state_merged_pairs(co_state *st, const char *tenant, const char *entity,
                               co_map *into, co_error *err)
 {
     return keys_into(st, &co_q_merges_pairs, tenant, entity, true, into, err);
 }
 
-co_code co_state_idmap_targets(co_state *st, const char *tenant, const char *entity,
+co_code Co_state_idmap_targets(co_state *st, const char *tenant, const char *entity,
                                co_map *into, co_error *err)
 {
     return keys_into(st, &co_q_idmap_targets, tenant, entity, false, into, err);
 }
 
-co_code co_state_merges_count(co_state *st, const char *tenant, const char *entity, int64_t *n,
+co_code Co_state_merges_count(co_state *st, const char *tenant, const char *entity, int64_t *n,
                               co_error *err)
 {
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
                     {NULL, co_text(entity, strlen(entity))}};
     *n = 0;
-    return co_state_read_int(st, &co_q_merges_count, p, 2, n, NULL, err);
+    return Co_state_read_int(st, &co_q_merges_count, p, 2, n, NULL, err);
 }
 
 static const char *text_or_null(co_value v)
@@ -149,7 +149,7 @@ static const char *text_or_null(co_value v)
     return v.type == CO_TEXT ? v.s : NULL;
 }
 
-co_code co_state_key_trace(co_state *st, co_key_trace which, const char *entity, const char *key,
+co_code Co_state_key_trace(co_state *st, co_key_trace which, const char *entity, const char *key,
                            const char *tenant,
                            co_code (*fn)(void *ctx, const co_key_trace_row *row, co_error *err),
                            void *ctx, co_error *err)
@@ -165,7 +165,7 @@ co_code co_state_key_trace(co_state *st, co_key_trace which, const char *entity,
                     {":key", co_text(key, strlen(key))},
                     {":tenant", tenant ? co_text(tenant, strlen(tenant)) : co_null()}};
     co_cursor *c = NULL;
-    co_code rc = co_state_read(st, queries[which], p, 3, &c, err);
+    co_code rc = Co_state_read(st, queries[which], p, 3, &c, err);
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         co_value score = co_cursor_value(c, 4);

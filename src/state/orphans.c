@@ -15,8 +15,8 @@ co_code co_state_orphans_replace(co_state *st, const char *origin, const co_stat
                                  size_t n, co_error *err)
 {
     char now[32];
-    co_clock_iso(co_clock_now(), now, sizeof now);
-    co_store *store = co_state_store(st);
+    Co_clock_iso(Co_clock_now(), now, sizeof now);
+    co_store *store = Co_state_store(st);
     co_code rc = co_state_begin(st, err);
     if (rc == CO_OK)
         rc = co_store_exec(store, "DELETE FROM orphans", err);
@@ -54,7 +54,7 @@ static const char *cell_text(co_value v, char *buf, size_t cap)
 co_code co_state_orphans_each(co_state *st, co_state_orphan_fn fn, void *ctx, co_error *err)
 {
     co_cursor *c = NULL;
-    co_code rc = co_store_query(co_state_store(st),
+    co_code rc = co_store_query(Co_state_store(st),
                                 "SELECT counted_at, origin, source_table, tenant_column, kind,"
                                 " rows, distinct_values, examples, rule, reason FROM orphans"
                                 " ORDER BY kind <> 'table', source_table, kind",

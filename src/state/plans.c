@@ -96,12 +96,12 @@ const co_jq co_q_view_tenant_plan = {
 
 /* ---- typed reads ---- */
 
-co_code co_state_size_class(co_state *st, const char *tenant, char *buf, size_t cap,
+co_code Co_state_size_class(co_state *st, const char *tenant, char *buf, size_t cap,
                             bool *found, co_error *err)
 {
     co_param p = {NULL, co_text(tenant, strlen(tenant))};
     co_cursor *c = NULL;
-    co_code rc = co_state_read(st, &co_q_tenant_audit_size_class, &p, 1, &c, err);
+    co_code rc = Co_state_read(st, &co_q_tenant_audit_size_class, &p, 1, &c, err);
     *found = false;
     buf[0] = '\0';
     if (rc == CO_OK)

@@ -81,18 +81,18 @@ const co_jq co_q_view_run_steps = {
 
 /* ---- typed reads ---- */
 
-co_code co_state_runs_count(co_state *st, int64_t *n, co_error *err)
+co_code Co_state_runs_count(co_state *st, int64_t *n, co_error *err)
 {
     *n = 0;
-    return co_state_read_int(st, &co_q_runs_count, NULL, 0, n, NULL, err);
+    return Co_state_read_int(st, &co_q_runs_count, NULL, 0, n, NULL, err);
 }
 
-co_code co_state_last_load(co_state *st, const char *tenant, const char *step,
+co_code Co_state_last_load(co_state *st, const char *tenant, const char *step,
                            co_load_counts *out, bool *found, co_error *err)
 {
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_text(step, strlen(step))}};
     co_cursor *c = NULL;
-    co_code rc = co_state_read(st, &co_q_steps_last_load, p, 2, &c, err);
+    co_code rc = Co_state_read(st, &co_q_steps_last_load, p, 2, &c, err);
     *found = false;
     if (rc == CO_OK)
         rc = co_cursor_next(c, found, err);
@@ -105,12 +105,12 @@ co_code co_state_last_load(co_state *st, const char *tenant, const char *step,
     return rc;
 }
 
-co_code co_state_load_totals(co_state *st, double *rows, double *seconds, co_error *err)
+co_code Co_state_load_totals(co_state *st, double *rows, double *seconds, co_error *err)
 {
     co_cursor *c = NULL;
     bool has_row = false;
     *rows = *seconds = 0;
-    co_code rc = co_state_read(st, &co_q_steps_load_rate, NULL, 0, &c, err);
+    co_code rc = Co_state_read(st, &co_q_steps_load_rate, NULL, 0, &c, err);
     if (rc == CO_OK)
         rc = co_cursor_next(c, &has_row, err);
     if (rc == CO_OK && has_row) {

@@ -19,14 +19,14 @@ co_code co_state_schema_record(co_state *st, const char *tenant, const char *pro
                                const char *fingerprint, co_error *err)
 {
     char now[32];
-    co_clock_iso(co_clock_now(), now, sizeof now);
+    Co_clock_iso(Co_clock_now(), now, sizeof now);
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
                     {NULL, co_text(project_hash, strlen(project_hash))},
                     {NULL, co_text(fingerprint, strlen(fingerprint))},
                     {NULL, co_text(now, strlen(now))}};
-    co_code rc = co_store_exec(co_state_store(st), schemas_table, err);
+    co_code rc = co_store_exec(Co_state_store(st), schemas_table, err);
     if (rc == CO_OK)
-        rc = co_store_exec_params(co_state_store(st),
+        rc = co_store_exec_params(Co_state_store(st),
                                   "INSERT INTO rehearsal_schemas (tenant, project_hash, fingerprint,"
                                   " recorded_at) VALUES (?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE"
                                   " SET project_hash = excluded.project_hash,"
@@ -43,9 +43,9 @@ co_code co_state_schema_get(co_state *st, const char *tenant, const char *projec
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
                     {NULL, co_text(project_hash, strlen(project_hash))}};
     co_cursor *c = NULL;
-    co_code rc = co_store_exec(co_state_store(st), schemas_table, err);
+    co_code rc = co_store_exec(Co_state_store(st), schemas_table, err);
     if (rc == CO_OK)
-        rc = co_store_query(co_state_store(st),
+        rc = co_store_query(Co_state_store(st),
                             "SELECT fingerprint FROM rehearsal_schemas WHERE tenant = ?"
                             " AND project_hash = ?",
                             p, 2, &c, err);

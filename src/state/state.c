@@ -36,13 +36,13 @@ static co_value text(const char *s)
     return s ? co_text(s, strlen(s)) : co_null();
 }
 
-static void now_iso(char buf[32]) { co_clock_iso(co_clock_now(), buf, 32); }
+static void now_iso(char buf[32]) { Co_clock_iso(Co_clock_now(), buf, 32); }
 
-co_store *co_state_store(co_state *st) { return st->store; }
+co_store *Co_state_store(co_state *st) { return st->store; }
 
 co_code co_state_begin(co_state *st, co_error *err) { return co_store_begin(st->store, err); }
 
-co_code co_state_flush(co_state *st, co_error *err)
+co_code Co_state_flush(co_state *st, co_error *err)
 {
     co_code rc = co_loader_flush(st->idmap, err);
     if (rc == CO_OK)
@@ -54,7 +54,7 @@ co_code co_state_flush(co_state *st, co_error *err)
 
 co_code co_state_commit(co_state *st, co_error *err)
 {
-    co_code rc = co_state_flush(st, err);
+    co_code rc = Co_state_flush(st, err);
     if (rc == CO_OK)
         rc = co_store_commit(st->store, err);
     return rc;
@@ -89,7 +89,7 @@ co_code co_state_open(const char *uri, const char *base_dir, co_state **out, co_
     bool fresh = co_store_is_new_file(uri, base_dir);
     co_code rc = co_state_file_check(uri, base_dir, err);
     co_buf journal = CO_BUF_INIT;
-    co_buf_printf(&journal, "%s\n%s", uri, base_dir ? base_dir : "");
+    Co_buf_printf(&journal, "%s\n%s", uri, base_dir ? base_dir : "");
     st->journal = journal.failed ? NULL : co_buf_detach(&journal);
     if (rc == CO_OK && !st->journal)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
@@ -121,7 +121,7 @@ co_code co_state_open(const char *uri, const char *base_dir, co_state **out, co_
     return CO_OK;
 }
 
-int *co_state_held(co_state *st, const char *tenant, bool create)
+int *Co_state_held(co_state *st, const char *tenant, bool create)
 {
     for (held_lease *h = st->held; h; h = h->next)
         if (strcmp(h->tenant, tenant) == 0)
@@ -161,7 +161,7 @@ void co_state_close(co_state *st)
     free(st);
 }
 
-const char *co_state_journal(const co_state *st) { return st->journal; }
+const char *Co_state_journal(const co_state *st) { return st->journal; }
 
 co_code co_state_setup(co_state *st, const char *project_hash, const char *project_path,
                        bool start_over, co_error *err)
@@ -396,7 +396,7 @@ co_code co_state_idmap_query(co_state *st, const char *tenant, const char *entit
 {
     co_param p[] = {{NULL, text(tenant)}, {NULL, text(entity)}};
     *out = NULL;
-    co_code rc = co_state_flush(st, err); /* a read sees the adds buffered before it */
+    co_code rc = Co_state_flush(st, err); /* a read sees the adds buffered before it */
     return rc == CO_OK ? co_store_query(st->store,
                                         "SELECT source_key, target_key FROM id_map WHERE tenant = ?"
                                         " AND entity = ?",

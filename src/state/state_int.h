@@ -7,22 +7,22 @@
 /* How many times this process holds the tenant's lease: a counter kept in
  * the co_state, created when create is true; NULL when absent (or out of
  * memory while creating). */
-int *co_state_held(co_state *st, const char *tenant, bool create);
+int *Co_state_held(co_state *st, const char *tenant, bool create);
 
 /* The journal's store, for the files of src/state only: every other folder
  * reads and writes the journal through the typed functions of
  * state/journal.h and cutover/state.h. */
-co_store *co_state_store(co_state *st);
+co_store *Co_state_store(co_state *st);
 
 /* Writes the buffered id map, reject and merge rows, so that a read sees
  * them; every read of the journal does it first. */
-co_code co_state_flush(co_state *st, co_error *err);
+co_code Co_state_flush(co_state *st, co_error *err);
 /* Which journal st is, as opened (URI and the directory it is relative to):
  * journals of one name in one process share their leases' registry. */
-const char *co_state_journal(const co_state *st);
+const char *Co_state_journal(const co_state *st);
 
 /* Forgets that st holds tenant in this process (lease.c's registry of the
  * tenants each open journal of this process holds). */
-void co_state_registry_drop(const co_state *st, const char *tenant);
+void Co_state_registry_drop(const co_state *st, const char *tenant);
 
 #endif

@@ -39,7 +39,7 @@ static co_code failed_checks(co_state *st, co_tenant_status *r, co_error *err)
 {
     co_param p = {NULL, co_int(r->verify_run)};
     co_cursor *c;
-    co_code rc = co_store_query(co_state_store(st),
+    co_code rc = co_store_query(Co_state_store(st),
                                 "SELECT entity, \"check\" FROM verifications"
                                 " WHERE run_id = ? AND pass = 0 ORDER BY entity, \"check\"",
                                 &p, 1, &c, err);
@@ -49,7 +49,7 @@ static co_code failed_checks(co_state *st, co_tenant_status *r, co_error *err)
     bool has_row;
     while ((rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         co_value entity = co_cursor_value(c, 0), check = co_cursor_value(c, 1);
-        co_buf_printf(&b, "%s%.*s %.*s", b.len ? ", " : "", (int)entity.len, entity.s,
+        Co_buf_printf(&b, "%s%.*s %.*s", b.len ? ", " : "", (int)entity.len, entity.s,
                       (int)check.len, check.s);
     }
     co_cursor_close(c);
@@ -57,7 +57,7 @@ static co_code failed_checks(co_state *st, co_tenant_status *r, co_error *err)
         r->verify_failed_checks = b.failed ? NULL : co_buf_detach(&b);
     if (rc == CO_OK && b.failed)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    co_buf_release(&b);
+    Co_buf_release(&b);
     return rc;
 }
 
@@ -76,7 +76,7 @@ static co_code holders(co_state *st, co_tenant_status *rows, size_t n, co_error 
         co_param p = {NULL, co_text(r->tenant, strlen(r->tenant))};
         co_cursor *c = NULL;
         bool has_row = false;
-        rc = co_store_query(co_state_store(st),
+        rc = co_store_query(Co_state_store(st),
                             "SELECT l.pid, l.host, l.command, l.started_at, t.updated_at"
                             " FROM tenants t LEFT JOIN leases l ON l.tenant = t.tenant"
                             " WHERE t.tenant = ?",
@@ -91,15 +91,15 @@ static co_code holders(co_state *st, co_tenant_status *rows, size_t n, co_error 
                 r->holder_gone = here && pid.i > 0 && kill((pid_t)pid.i, 0) != 0 && errno != EPERM;
                 co_buf b = CO_BUF_INIT;
                 co_value cmd = co_cursor_value(c, 2), at = co_cursor_value(c, 3);
-                co_buf_printf(&b, "%.*s, pid %lld on %.*s since %.*s", cmd.type == CO_TEXT ? (int)cmd.len : 1,
+                Co_buf_printf(&b, "%.*s, pid %lld on %.*s since %.*s", cmd.type == CO_TEXT ? (int)cmd.len : 1,
                               cmd.type == CO_TEXT ? cmd.s : "?", (long long)pid.i,
                               h.type == CO_TEXT ? (int)h.len : 1, h.type == CO_TEXT ? h.s : "?",
                               at.type == CO_TEXT ? (int)at.len : 1, at.type == CO_TEXT ? at.s : "?");
                 r->holder = b.failed ? NULL : co_buf_detach(&b);
-                co_buf_release(&b);
+                Co_buf_release(&b);
             }
             if (co_lifecycle_is(r->state, CO_LC_FROZEN))
-                r->frozen_since = co_value_text(co_cursor_value(c, 4));
+                r->frozen_since = Co_value_text(co_cursor_value(c, 4));
         }
         co_cursor_close(c);
         if (rc == CO_OK && r->holder_gone && r->run_status && strcmp(r->run_status, "running") == 0) {
@@ -130,7 +130,7 @@ co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error
     *out = NULL;
     *n = 0;
     co_cursor *c;
-    co_code rc = co_store_query(co_state_store(st), sql, NULL, 0, &c, err);
+    co_code rc = co_store_query(Co_state_store(st), sql, NULL, 0, &c, err);
     if (rc != CO_OK)
         return rc;
     co_tenant_status *rows = NULL;
@@ -148,21 +148,21 @@ co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error
         }
         co_tenant_status *r = &rows[count++];
         memset(r, 0, sizeof *r);
-        r->tenant = co_value_text(co_cursor_value(c, 0));
-        r->label = co_value_text(co_cursor_value(c, 1));
-        r->state = co_value_text(co_cursor_value(c, 2));
+        r->tenant = Co_value_text(co_cursor_value(c, 0));
+        r->label = Co_value_text(co_cursor_value(c, 1));
+        r->state = Co_value_text(co_cursor_value(c, 2));
         r->last_run = co_cursor_value(c, 3).i;
-        r->run_status = co_value_text(co_cursor_value(c, 4));
-        r->started_at = co_value_text(co_cursor_value(c, 5));
+        r->run_status = Co_value_text(co_cursor_value(c, 4));
+        r->started_at = Co_value_text(co_cursor_value(c, 5));
         r->seconds = co_cursor_value(c, 6).r;
         r->source_rows = co_cursor_value(c, 7).i;
         r->loaded = co_cursor_value(c, 8).i;
         r->rejected = co_cursor_value(c, 9).i;
-        r->error = co_value_text(co_cursor_value(c, 10));
+        r->error = Co_value_text(co_cursor_value(c, 10));
         r->verify_run = co_cursor_value(c, 11).i;
         r->verify_pass = co_cursor_value(c, 12).i == 1;
         r->verify_differences = co_cursor_value(c, 13).i;
-        r->verified_at = co_value_text(co_cursor_value(c, 14));
+        r->verified_at = Co_value_text(co_cursor_value(c, 14));
         if (!r->tenant || !r->state) {
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
             break;
@@ -193,59 +193,59 @@ co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error
 
 void co_status_json_row(co_buf *b, const co_tenant_status *r)
 {
-    co_buf_adds(b, "{\"tenant\":");
-    co_json_str(b, r->tenant);
-    co_buf_adds(b, ",\"label\":");
-    co_json_str(b, r->label);
-    co_buf_adds(b, ",\"state\":");
-    co_json_str(b, r->state);
+    Co_buf_adds(b, "{\"tenant\":");
+    Co_json_str(b, r->tenant);
+    Co_buf_adds(b, ",\"label\":");
+    Co_json_str(b, r->label);
+    Co_buf_adds(b, ",\"state\":");
+    Co_json_str(b, r->state);
     if (r->last_run) {
-        co_buf_printf(b, ",\"last_run\":{\"id\":%lld,\"status\":", (long long)r->last_run);
-        co_json_str(b, r->run_status);
-        co_buf_adds(b, ",\"started_at\":");
-        co_json_str(b, r->started_at);
-        co_buf_printf(b, ",\"seconds\":%.3f,\"source_rows\":%lld,\"loaded\":%lld,"
+        Co_buf_printf(b, ",\"last_run\":{\"id\":%lld,\"status\":", (long long)r->last_run);
+        Co_json_str(b, r->run_status);
+        Co_buf_adds(b, ",\"started_at\":");
+        Co_json_str(b, r->started_at);
+        Co_buf_printf(b, ",\"seconds\":%.3f,\"source_rows\":%lld,\"loaded\":%lld,"
                          "\"rolled_back\":%lld,\"rejected\":%lld,\"error\":",
                       r->seconds, (long long)r->source_rows, (long long)r->loaded,
                       (long long)r->rolled_back, (long long)r->rejected);
-        co_json_str(b, r->error);
-        co_buf_adds(b, "}");
+        Co_json_str(b, r->error);
+        Co_buf_adds(b, "}");
     } else {
-        co_buf_adds(b, ",\"last_run\":null");
+        Co_buf_adds(b, ",\"last_run\":null");
     }
     if (r->verify_run) {
-        co_buf_printf(b, ",\"verification\":{\"run\":%lld,\"pass\":%s,\"differences\":%lld,"
+        Co_buf_printf(b, ",\"verification\":{\"run\":%lld,\"pass\":%s,\"differences\":%lld,"
                          "\"at\":",
                       (long long)r->verify_run, r->verify_pass ? "true" : "false",
                       (long long)r->verify_differences);
-        co_json_str(b, r->verified_at);
-        co_buf_adds(b, ",\"failed\":");
-        co_json_str(b, r->verify_failed_checks);
-        co_buf_adds(b, "}");
+        Co_json_str(b, r->verified_at);
+        Co_buf_adds(b, ",\"failed\":");
+        Co_json_str(b, r->verify_failed_checks);
+        Co_buf_adds(b, "}");
     } else {
-        co_buf_adds(b, ",\"verification\":null");
+        Co_buf_adds(b, ",\"verification\":null");
     }
     if (r->holder) {
-        co_buf_printf(b, ",\"process\":{\"pid\":%lld,\"alive\":%s,\"lease\":", (long long)r->holder_pid,
+        Co_buf_printf(b, ",\"process\":{\"pid\":%lld,\"alive\":%s,\"lease\":", (long long)r->holder_pid,
                       r->holder_gone ? "false" : "true");
-        co_json_str(b, r->holder);
-        co_buf_adds(b, "}");
+        Co_json_str(b, r->holder);
+        Co_buf_adds(b, "}");
     }
-    co_buf_printf(b, ",\"interrupted\":%s", r->holder_gone ? "true" : "false");
+    Co_buf_printf(b, ",\"interrupted\":%s", r->holder_gone ? "true" : "false");
     if (r->frozen_since) {
-        co_buf_adds(b, ",\"frozen_since\":");
-        co_json_str(b, r->frozen_since);
+        Co_buf_adds(b, ",\"frozen_since\":");
+        Co_json_str(b, r->frozen_since);
     }
     const char *finish = co_status_finish_command(r);
     if (finish) {
         co_buf command = CO_BUF_INIT;
-        co_buf_printf(&command, "cutover %s --tenant %s", finish, r->tenant);
-        co_buf_adds(b, ",\"finish_with\":");
-        co_json_str(b, command.failed ? NULL : co_buf_str(&command));
-        co_buf_release(&command);
+        Co_buf_printf(&command, "cutover %s --tenant %s", finish, r->tenant);
+        Co_buf_adds(b, ",\"finish_with\":");
+        Co_json_str(b, command.failed ? NULL : co_buf_str(&command));
+        Co_buf_release(&command);
     }
     co_status_aftercare_json(b, r);
-    co_buf_addc(b, '}');
+    Co_buf_addc(b, '}');
 }
 
 const char *co_status_finish_command(const co_tenant_status *r)
@@ -258,15 +258,15 @@ const char *co_status_finish_command(const co_tenant_status *r)
 char *co_status_json(const co_tenant_status *rows, size_t n)
 {
     co_buf b = CO_BUF_INIT;
-    co_buf_adds(&b, "{\"tenants\":[");
+    Co_buf_adds(&b, "{\"tenants\":[");
     for (size_t i = 0; i < n; i++) {
         if (i)
-            co_buf_addc(&b, ',');
+            Co_buf_addc(&b, ',');
         co_status_json_row(&b, &rows[i]);
     }
-    co_buf_adds(&b, "]}");
+    Co_buf_adds(&b, "]}");
     if (b.failed) {
-        co_buf_release(&b);
+        Co_buf_release(&b);
         return NULL;
     }
     return co_buf_detach(&b);

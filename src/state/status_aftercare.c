@@ -17,7 +17,7 @@ static co_code one_row(co_state *st, const char *sql, const char *tenant, co_cur
                        bool *has_row, co_error *err)
 {
     co_param p = {NULL, co_text(tenant, strlen(tenant))};
-    co_code rc = co_store_query(co_state_store(st), sql, &p, 1, c, err);
+    co_code rc = co_store_query(Co_state_store(st), sql, &p, 1, c, err);
     *has_row = false;
     if (rc == CO_OK)
         rc = co_cursor_next(*c, has_row, err);
@@ -40,7 +40,7 @@ co_code co_status_aftercare(co_state *st, co_tenant_status *rows, size_t n, co_e
                      body = co_cursor_value(c, 3);
             r->notes = co_cursor_value(c, 0).i;
             co_buf b = CO_BUF_INIT;
-            co_buf_printf(&b, "%s %s: %s", at.type == CO_TEXT ? at.s : "",
+            Co_buf_printf(&b, "%s %s: %s", at.type == CO_TEXT ? at.s : "",
                           by.type == CO_TEXT ? by.s : "", body.type == CO_TEXT ? body.s : "");
             r->last_note = co_buf_detach(&b);
         }
@@ -69,7 +69,7 @@ co_code co_status_aftercare(co_state *st, co_tenant_status *rows, size_t n, co_e
         if (rc == CO_OK && has_row) {
             co_value step = co_cursor_value(c, 0), by = co_cursor_value(c, 1);
             co_buf b = CO_BUF_INIT;
-            co_buf_printf(&b, "%s (requested by %s)", step.type == CO_TEXT ? step.s : "",
+            Co_buf_printf(&b, "%s (requested by %s)", step.type == CO_TEXT ? step.s : "",
                           by.type == CO_TEXT ? by.s : "");
             r->waiting_approval = co_buf_detach(&b);
         }
@@ -80,18 +80,18 @@ co_code co_status_aftercare(co_state *st, co_tenant_status *rows, size_t n, co_e
 
 void co_status_aftercare_json(co_buf *b, const co_tenant_status *r)
 {
-    co_buf_printf(b, ",\"notes\":%lld,\"last_note\":", (long long)r->notes);
-    co_json_str(b, r->last_note);
+    Co_buf_printf(b, ",\"notes\":%lld,\"last_note\":", (long long)r->notes);
+    Co_json_str(b, r->last_note);
     if (r->monitor_check) {
-        co_buf_printf(b, ",\"monitor\":{\"check\":%lld,\"flags\":%lld,\"at\":",
+        Co_buf_printf(b, ",\"monitor\":{\"check\":%lld,\"flags\":%lld,\"at\":",
                       (long long)r->monitor_check, (long long)r->monitor_flags);
-        co_json_str(b, r->monitored_at);
-        co_buf_adds(b, ",\"summary\":");
-        co_json_str(b, r->monitor_summary);
-        co_buf_addc(b, '}');
+        Co_json_str(b, r->monitored_at);
+        Co_buf_adds(b, ",\"summary\":");
+        Co_json_str(b, r->monitor_summary);
+        Co_buf_addc(b, '}');
     } else {
-        co_buf_adds(b, ",\"monitor\":null");
+        Co_buf_adds(b, ",\"monitor\":null");
     }
-    co_buf_adds(b, ",\"waiting_approval\":");
-    co_json_str(b, r->waiting_approval);
+    Co_buf_adds(b, ",\"waiting_approval\":");
+    Co_json_str(b, r->waiting_approval);
 }

@@ -136,13 +136,13 @@ co_code co_state_tenant_move(co_state *st, const char *tenant, co_lifecycle to, 
                             tenant, co_lifecycle_name(from), co_lifecycle_name(from),
                             co_lifecycle_name(to));
     char now[32];
-    co_clock_iso(co_clock_now(), now, sizeof now);
+    Co_clock_iso(Co_clock_now(), now, sizeof now);
     const char *name = co_lifecycle_name(to);
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
                     {NULL, co_text(name, strlen(name))},
                     {NULL, run_id ? co_int(run_id) : co_null()},
                     {NULL, co_text(now, strlen(now))}};
-    return co_state_write(st, &tenant_set, p, 4, NULL, err);
+    return Co_state_write(st, &tenant_set, p, 4, NULL, err);
 }
 
 /* ---- routes ---- */
@@ -152,7 +152,7 @@ co_code co_state_route_read(co_state *st, const char *tenant, char *route, size_
 {
     co_param p = {NULL, co_text(tenant, strlen(tenant))};
     co_cursor *c = NULL;
-    co_code rc = co_state_read(st, &co_q_route_switched_at, &p, 1, &c, err);
+    co_code rc = Co_state_read(st, &co_q_route_switched_at, &p, 1, &c, err);
     bool has_row = false;
     snprintf(route, cap, "old");
     snprintf(switched_at, at_cap, "%s", "");
@@ -172,7 +172,7 @@ co_code co_state_routes_each(co_state *st,
                              void *ctx, co_error *err)
 {
     co_cursor *c = NULL;
-    co_code rc = co_state_read(st, &co_q_tenants_routes, NULL, 0, &c, err);
+    co_code rc = Co_state_read(st, &co_q_tenants_routes, NULL, 0, &c, err);
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         co_value tenant = co_cursor_value(c, 0), route = co_cursor_value(c, 1);
@@ -192,6 +192,6 @@ co_code co_state_tenants_count(co_state *st, const char *tenant, int64_t *n, co_
 {
     co_param p = {NULL, co_text(tenant ? tenant : "", tenant ? strlen(tenant) : 0)};
     *n = 0;
-    return co_state_read_int(st, tenant ? &co_q_tenant_count : &co_q_tenants_count, &p,
+    return Co_state_read_int(st, tenant ? &co_q_tenant_count : &co_q_tenants_count, &p,
                              tenant ? 1 : 0, n, NULL, err);
 }

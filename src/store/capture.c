@@ -56,40 +56,40 @@ const char *co_store_capture_position(const co_store *s)
     return s->ops->capture ? s->ops->capture->position : "seq";
 }
 
-void co_capture_tenant_expr(const co_capture_spec *t, const char *row, co_buf *out)
+void Co_capture_tenant_expr(const co_capture_spec *t, const char *row, co_buf *out)
 {
-    co_buf_adds(out, "CAST((");
+    Co_buf_adds(out, "CAST((");
     for (const char *p = t->tenant; *p;) {
         if (strncmp(p, "{row}", 5) == 0) {
-            co_buf_adds(out, row);
+            Co_buf_adds(out, row);
             p += 5;
         } else {
-            co_buf_addc(out, *p++);
+            Co_buf_addc(out, *p++);
         }
     }
-    co_buf_adds(out, ") AS TEXT)");
+    Co_buf_adds(out, ") AS TEXT)");
 }
 
-void co_sql_literal(const char *s, co_buf *out)
+void Co_sql_literal(const char *s, co_buf *out)
 {
-    co_buf_addc(out, '\'');
+    Co_buf_addc(out, '\'');
     for (; *s; s++) {
         if (*s == '\'')
-            co_buf_addc(out, '\'');
-        co_buf_addc(out, *s);
+            Co_buf_addc(out, '\'');
+        Co_buf_addc(out, *s);
     }
-    co_buf_addc(out, '\'');
+    Co_buf_addc(out, '\'');
 }
 
-void co_capture_object_name(co_store *s, const char *kind, const char *table, const char *op,
+void Co_capture_object_name(co_store *s, const char *kind, const char *table, const char *op,
                             const char *tenant, co_buf *out)
 {
     co_buf name = CO_BUF_INIT;
-    co_buf_printf(&name, "cutover_%s_%s", kind, table);
+    Co_buf_printf(&name, "cutover_%s_%s", kind, table);
     if (op)
-        co_buf_printf(&name, "_%s", op);
+        Co_buf_printf(&name, "_%s", op);
     if (tenant)
-        co_buf_printf(&name, "_%s", tenant);
+        Co_buf_printf(&name, "_%s", tenant);
     co_store_quote_ident(s, co_buf_str(&name), out);
-    co_buf_release(&name);
+    Co_buf_release(&name);
 }

@@ -17,26 +17,26 @@ const char *co_store_epoch_sql(const co_store *s) { return s->ops->dialect->epoc
 /* X'hex': SQL's binary string literal. */
 static void blob_literal(const co_value *v, co_buf *out)
 {
-    co_buf_adds(out, "X'");
+    Co_buf_adds(out, "X'");
     for (size_t i = 0; i < v->len; i++)
-        co_buf_printf(out, "%02x", (unsigned char)v->s[i]);
-    co_buf_addc(out, '\'');
+        Co_buf_printf(out, "%02x", (unsigned char)v->s[i]);
+    Co_buf_addc(out, '\'');
 }
 
 void co_store_literal(const co_store *s, const co_value *v, co_buf *out)
 {
     switch (v->type) {
-    case CO_NULL: co_buf_adds(out, "NULL"); break;
-    case CO_INT: co_buf_printf(out, "%lld", (long long)v->i); break;
-    case CO_REAL: co_buf_printf(out, "%.17g", v->r); break;
+    case CO_NULL: Co_buf_adds(out, "NULL"); break;
+    case CO_INT: Co_buf_printf(out, "%lld", (long long)v->i); break;
+    case CO_REAL: Co_buf_printf(out, "%.17g", v->r); break;
     case CO_TEXT:
-        co_buf_addc(out, '\'');
+        Co_buf_addc(out, '\'');
         for (size_t i = 0; i < v->len; i++) {
             if (v->s[i] == '\'')
-                co_buf_addc(out, '\'');
-            co_buf_addc(out, v->s[i]);
+                Co_buf_addc(out, '\'');
+            Co_buf_addc(out, v->s[i]);
         }
-        co_buf_addc(out, '\'');
+        Co_buf_addc(out, '\'');
         break;
     case CO_BLOB: (s->ops->dialect->blob_literal ? s->ops->dialect->blob_literal
                                                  : blob_literal)(v, out);
@@ -49,9 +49,9 @@ void co_store_key_literals(const co_store *s, const co_value *v, co_buf *out)
     if (s->ops->dialect->key_literals) {
         s->ops->dialect->key_literals(s, v, out);
     } else if (v->type == CO_INT || v->type == CO_REAL) {
-        co_buf_addc(out, '\'');
+        Co_buf_addc(out, '\'');
         co_store_literal(s, v, out);
-        co_buf_addc(out, '\'');
+        Co_buf_addc(out, '\'');
     } else {
         co_store_literal(s, v, out);
     }
@@ -70,7 +70,7 @@ void co_store_null_test(const co_store *s, const char *column_sql, co_buf *out)
     if (s->ops->dialect->null_test)
         s->ops->dialect->null_test(column_sql, out);
     else
-        co_buf_printf(out, "%s IS NULL", column_sql);
+        Co_buf_printf(out, "%s IS NULL", column_sql);
 }
 
 void co_store_json_item_eq(const co_store *s, const char *column, size_t pos, const char *param,

@@ -53,9 +53,9 @@ extern const co_capture_ops co_pg_capture_ops;
  * expression with {row} replaced by row (NEW or OLD), cast to text; a SQL
  * string literal of s; and cutover_<kind>_<table>_<op>[_<tenant>] quoted
  * (op and tenant may be NULL). */
-void co_capture_tenant_expr(const co_capture_spec *t, const char *row, co_buf *out);
-void co_sql_literal(const char *s, co_buf *out);
-void co_capture_object_name(co_store *s, const char *kind, const char *table, const char *op,
+void Co_capture_tenant_expr(const co_capture_spec *t, const char *row, co_buf *out);
+void Co_sql_literal(const char *s, co_buf *out);
+void Co_capture_object_name(co_store *s, const char *kind, const char *table, const char *op,
                             const char *tenant, co_buf *out);
 
 #endif

@@ -29,10 +29,10 @@
 
 /* ---- errors ------------------------------------------------------------------- */
 
-void co_my_scrub(const my_store *s, char *text)
+void Co_my_scrub(const my_store *s, char *text)
 {
-    co_secret_mask(text, s->password);
-    co_secret_mask(text, getenv("MYSQL_PWD"));
+    Co_secret_mask(text, s->password);
+    Co_secret_mask(text, getenv("MYSQL_PWD"));
 }
 
 static bool connection_lost(unsigned int no)
@@ -42,9 +42,9 @@ static bool connection_lost(unsigned int no)
            no == CR_SERVER_LOST_EXTENDED;
 }
 
-co_code co_my_fail(my_store *s, const char *doing, co_error *err)
+co_code Co_my_fail(my_store *s, const char *doing, co_error *err)
 {
-    co_code code = co_store_side_code(s->base.side);
+    co_code code = Co_store_side_code(s->base.side);
     unsigned int no = mysql_errno(s->conn);
     const char *state = mysql_sqlstate(s->conn);
     const char *msg = mysql_error(s->conn);
@@ -58,29 +58,29 @@ co_code co_my_fail(my_store *s, const char *doing, co_error *err)
                  no, state && *state ? state : "HY000");
     if (err) {
         snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state && *state ? state : "HY000");
-        co_my_scrub(s, err->message);
+        Co_my_scrub(s, err->message);
     }
     return code;
 }
 
-co_code co_my_run(my_store *s, const char *sql, size_t len, const char *doing, co_error *err)
+co_code Co_my_run(my_store *s, const char *sql, size_t len, const char *doing, co_error *err)
 {
-    co_my_settle(s);
+    Co_my_settle(s);
     if (mysql_real_query(s->conn, sql, (unsigned long)len) != 0)
-        return co_my_fail(s, doing, err);
+        return Co_my_fail(s, doing, err);
     MYSQL_RES *res = mysql_store_result(s->conn);
     if (res)
         mysql_free_result(res);
     else if (mysql_field_count(s->conn) != 0)
-        return co_my_fail(s, doing, err);
+        return Co_my_fail(s, doing, err);
     return CO_OK;
 }
 
-void co_my_run_quietly(my_store *s, const char *sql)
+void Co_my_run_quietly(my_store *s, const char *sql)
 {
     co_error ignored;
     co_error_clear(&ignored);
-    (void)co_my_run(s, sql, strlen(sql), "cleanup", &ignored);
+    (void)Co_my_run(s, sql, strlen(sql), "cleanup", &ignored);
 }
 
 /* ---- statements --------------------------------------------------------------- */
@@ -119,7 +119,7 @@ static co_code my_exec(co_store *st, const char *sql, co_error *err)
             while (q < p && isspace((unsigned char)*q))
                 q++;
             if (q < p) {
-                co_code rc = co_my_run(s, q, (size_t)(p - q), "statement failed", err);
+                co_code rc = Co_my_run(s, q, (size_t)(p - q), "statement failed", err);
                 if (rc != CO_OK)
                     return rc;
             }
@@ -143,14 +143,14 @@ static co_code run_expanded(my_store *s, const char *sql, const co_param *params
                             bool positional, long long *changes, co_error *err)
 {
     co_buf q = CO_BUF_INIT;
-    co_code rc = co_my_expand(s, sql, params, n, positional, &q, err);
+    co_code rc = Co_my_expand(s, sql, params, n, positional, &q, err);
     if (rc == CO_OK)
-        rc = co_my_run(s, q.data, q.len, "statement failed", err);
+        rc = Co_my_run(s, q.data, q.len, "statement failed", err);
     if (rc == CO_OK && changes) {
         my_ulonglong affected = mysql_affected_rows(s->conn);
         *changes = affected == (my_ulonglong)-1 ? 0 : (long long)affected;
     }
-    co_buf_release(&q);
+    Co_buf_release(&q);
     return rc;
 }
 
@@ -166,10 +166,10 @@ static co_code my_begin(co_store *st, co_error *err)
 {
     my_store *s = my_of(st);
     if (s->user_txn)
-        return co_error_set(err, co_store_side_code(st->side),
+        return co_error_set(err, Co_store_side_code(st->side),
                             "%s: cannot start a transaction within a transaction",
                             co_side_name(st->side));
-    co_code rc = co_my_run(s, "START TRANSACTION", 17, "cannot begin a transaction", err);
+    co_code rc = Co_my_run(s, "START TRANSACTION", 17, "cannot begin a transaction", err);
     s->user_txn = rc == CO_OK;
     return rc;
 }
@@ -178,10 +178,10 @@ static co_code my_commit(co_store *st, co_error *err)
 {
     my_store *s = my_of(st);
     if (!s->user_txn)
-        return co_error_set(err, co_store_side_code(st->side),
+        return co_error_set(err, Co_store_side_code(st->side),
                             "%s: cannot commit: no transaction is open", co_side_name(st->side));
     s->user_txn = false;
-    return co_my_run(s, "COMMIT", 6, "commit failed", err);
+    return Co_my_run(s, "COMMIT", 6, "commit failed", err);
 }
 
 static void my_rollback(co_store *st)
@@ -190,7 +190,7 @@ static void my_rollback(co_store *st)
     if (!s->user_txn)
         return;
     s->user_txn = false;
-    co_my_run_quietly(s, "ROLLBACK");
+    Co_my_run_quietly(s, "ROLLBACK");
 }
 
 /* ---- prepared statements ------------------------------------------------------ */
@@ -241,31 +241,31 @@ static void my_stmt_close(co_stmt *stmt)
 static co_code my_prepare_check(co_store *st, const char *sql, co_error *err)
 {
     my_store *s = my_of(st);
-    co_my_settle(s);
+    Co_my_settle(s);
     co_buf q = CO_BUF_INIT;
-    co_code rc = co_my_markers(s, sql, &q, err);
+    co_code rc = Co_my_markers(s, sql, &q, err);
     if (rc != CO_OK) {
-        co_buf_release(&q);
+        Co_buf_release(&q);
         return rc;
     }
     MYSQL_STMT *stmt = mysql_stmt_init(s->conn);
     if (!stmt) {
-        co_buf_release(&q);
+        Co_buf_release(&q);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
     if (mysql_stmt_prepare(stmt, q.data, (unsigned long)q.len) != 0) {
-        co_error_set(err, co_store_side_code(st->side),
+        co_error_set(err, Co_store_side_code(st->side),
                      "%s: query does not prepare: %s (MySQL error %u, SQLSTATE %s)",
                      co_side_name(st->side), mysql_stmt_error(stmt), mysql_stmt_errno(stmt),
                      mysql_stmt_sqlstate(stmt));
         if (err) {
             snprintf(err->sqlstate, sizeof err->sqlstate, "%s", mysql_stmt_sqlstate(stmt));
-            co_my_scrub(s, err->message);
+            Co_my_scrub(s, err->message);
         }
-        rc = co_store_side_code(st->side);
+        rc = Co_store_side_code(st->side);
     }
     mysql_stmt_close(stmt);
-    co_buf_release(&q);
+    Co_buf_release(&q);
     return rc;
 }
 
@@ -288,30 +288,30 @@ static co_code my_columns(co_store *st, const char *table, co_column **cols, siz
                           co_error *err)
 {
     my_store *s = my_of(st);
-    co_my_settle(s);
+    Co_my_settle(s);
     const char *dot = strchr(table, '.');
     co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, columns_sql);
+    Co_buf_adds(&sql, columns_sql);
     if (dot) {
         co_value schema = co_text(table, (size_t)(dot - table));
-        co_my_literal(&schema, &sql);
+        Co_my_literal(&schema, &sql);
     } else {
-        co_buf_adds(&sql, "DATABASE()");
+        Co_buf_adds(&sql, "DATABASE()");
     }
-    co_buf_adds(&sql, " AND TABLE_NAME = ");
+    Co_buf_adds(&sql, " AND TABLE_NAME = ");
     const char *name = dot ? dot + 1 : table;
     co_value tv = co_text(name, strlen(name));
-    co_my_literal(&tv, &sql);
-    co_buf_adds(&sql, " ORDER BY ORDINAL_POSITION");
+    Co_my_literal(&tv, &sql);
+    Co_buf_adds(&sql, " ORDER BY ORDINAL_POSITION");
     if (sql.failed) {
-        co_buf_release(&sql);
+        Co_buf_release(&sql);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
     int q = mysql_real_query(s->conn, sql.data, (unsigned long)sql.len);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     MYSQL_RES *res = q == 0 ? mysql_store_result(s->conn) : NULL;
     if (!res)
-        return co_my_fail(s, "cannot read the columns of a table", err);
+        return Co_my_fail(s, "cannot read the columns of a table", err);
     size_t n = (size_t)mysql_num_rows(res);
     if (n == 0) {
         mysql_free_result(res);
@@ -348,14 +348,14 @@ static co_code my_select_columns(co_store *st, const char *table, co_column **co
 static co_code my_tables(co_store *st, co_table_info **tables, size_t *n, co_error *err)
 {
     my_store *s = my_of(st);
-    co_my_settle(s);
+    Co_my_settle(s);
     static const char sql[] = "SELECT TABLE_NAME FROM information_schema.TABLES"
                               " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'"
                               " ORDER BY CAST(TABLE_NAME AS BINARY)";
     MYSQL_RES *res = mysql_real_query(s->conn, sql, sizeof sql - 1) == 0
                          ? mysql_store_result(s->conn) : NULL;
     if (!res)
-        return co_my_fail(s, "cannot list the tables", err);
+        return Co_my_fail(s, "cannot list the tables", err);
     size_t count = (size_t)mysql_num_rows(res);
     co_table_info *arr = calloc(count ? count : 1, sizeof *arr);
     bool ok = arr != NULL;
@@ -377,7 +377,7 @@ static co_code my_tables(co_store *st, co_table_info **tables, size_t *n, co_err
 static void my_month_sql(const co_store *s, const char *expr, co_buf *out)
 {
     (void)s;
-    co_buf_printf(out,
+    Co_buf_printf(out,
                   "(CASE WHEN CAST((%s) AS CHAR) REGEXP '^[0-9]{4}-[0-9]{2}-[0-9]{2}' THEN "
                   "SUBSTR(CAST((%s) AS CHAR), 1, 7) END)",
                   expr, expr);
@@ -386,7 +386,7 @@ static void my_month_sql(const co_store *s, const char *expr, co_buf *out)
 static co_code my_allow_writes(co_store *st, co_error *err)
 {
     static const char sql[] = "SET SESSION TRANSACTION READ WRITE";
-    return co_my_run(my_of(st), sql, sizeof sql - 1, "cannot allow writes", err);
+    return Co_my_run(my_of(st), sql, sizeof sql - 1, "cannot allow writes", err);
 }
 
 /* ---- opening ------------------------------------------------------------------ */
@@ -394,7 +394,7 @@ static co_code my_allow_writes(co_store *st, co_error *err)
 static void my_close(co_store *st)
 {
     my_store *s = my_of(st);
-    co_my_settle(s);
+    Co_my_settle(s);
     if (s->conn)
         mysql_close(s->conn);
     if (s->password) {
@@ -412,7 +412,7 @@ static const co_store_ops my_ops = {
     .begin = my_begin,
     .commit = my_commit,
     .rollback = my_rollback,
-    .query = co_my_query,
+    .query = Co_my_query,
     .prepare = my_prepare,
     .stmt_exec = my_stmt_exec,
     .stmt_close = my_stmt_close,
@@ -421,8 +421,8 @@ static const co_store_ops my_ops = {
     .columns = my_columns,
     .tables = my_tables,
     .select_columns = my_select_columns,
-    .constraints = co_my_constraints,
-    .loader_open = co_my_loader_open,
+    .constraints = Co_my_constraints,
+    .loader_open = Co_my_loader_open,
     .month_sql = my_month_sql,
     .allow_writes = my_allow_writes,
     .client_side_hashes = true,
@@ -605,7 +605,7 @@ static const char *const session_sql[] = {
     "SET SESSION time_zone = '+00:00'",
 };
 
-co_code co_mysql_open(const char *uri, co_side side, co_store **out, co_error *err)
+co_code Co_mysql_open(const char *uri, co_side side, co_store **out, co_error *err)
 {
     *out = NULL;
     my_uri u = {0};
@@ -642,24 +642,24 @@ co_code co_mysql_open(const char *uri, co_side side, co_store **out, co_error *e
         mysql_options(s->conn, MYSQL_OPT_RECONNECT, &off);
         if (!mysql_real_connect(s->conn, host, u.user, pass, u.db, port, sock, CLIENT_FOUND_ROWS)) {
             co_buf safe = CO_BUF_INIT;
-            co_uri_mask(uri, &safe);
+            Co_uri_mask(uri, &safe);
             unsigned int no = mysql_errno(s->conn);
-            rc = co_error_set(err, co_store_side_code(side),
+            rc = co_error_set(err, Co_store_side_code(side),
                               "%s: cannot connect to %s: %s (MySQL error %u, SQLSTATE 08001)",
                               co_side_name(side), co_buf_str(&safe), mysql_error(s->conn), no);
-            co_buf_release(&safe);
+            Co_buf_release(&safe);
             if (err) {
                 snprintf(err->sqlstate, sizeof err->sqlstate, "08001");
-                co_my_scrub(s, err->message);
+                Co_my_scrub(s, err->message);
             }
         }
     }
     for (size_t i = 0; rc == CO_OK && i < sizeof session_sql / sizeof *session_sql; i++)
-        rc = co_my_run(s, session_sql[i], strlen(session_sql[i]), "cannot set up the session",
+        rc = Co_my_run(s, session_sql[i], strlen(session_sql[i]), "cannot set up the session",
                        err);
     if (rc == CO_OK && side == CO_SIDE_SOURCE) { /* the system of record: never written by accident */
         static const char ro[] = "SET SESSION TRANSACTION READ ONLY";
-        rc = co_my_run(s, ro, sizeof ro - 1, "cannot set up the session", err);
+        rc = Co_my_run(s, ro, sizeof ro - 1, "cannot set up the session", err);
     }
     uri_release(&u);
     if (rc != CO_OK) {

@@ -2,7 +2,7 @@
  * mysql_constraints.c: co_store_constraints on MySQL and MariaDB, from
  * information_schema: the table's PRIMARY KEY, UNIQUE, FOREIGN KEY and CHECK
  * constraints (CHECK clauses as MariaDB keeps them in CHECK_CONSTRAINTS). One
- * row per constraint column, in order, read by co_constraints_from_rows.
+ * row per constraint column, in order, read by Co_constraints_from_rows.
  */
 #include "store/mysql_int.h"
 
@@ -26,14 +26,14 @@ static const char constraints_sql[] =
     "  AND tc.CONSTRAINT_TYPE IN ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY', 'CHECK')"
     " ORDER BY 2, 1, 6";
 
-co_code co_my_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
+co_code Co_my_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
                           co_error *err)
 {
     co_param p[] = {{NULL, co_text(table, strlen(table))}};
     co_cursor *c = NULL;
     co_code rc = co_store_query(s, constraints_sql, p, 1, &c, err);
     if (rc == CO_OK)
-        rc = co_constraints_from_rows(c, out, n, err);
+        rc = Co_constraints_from_rows(c, out, n, err);
     co_cursor_close(c);
     return rc;
 }

@@ -92,10 +92,10 @@ static void append_row(co_buf *b, MYSQL_ROW row, const unsigned long *lens, size
 {
     for (size_t i = 0; i < ncols; i++) {
         long long len = row[i] ? (long long)lens[i] : -1;
-        co_buf_add(b, &len, sizeof len);
+        Co_buf_add(b, &len, sizeof len);
         if (row[i])
-            co_buf_add(b, row[i], lens[i]);
-        co_buf_addc(b, '\0');
+            Co_buf_add(b, row[i], lens[i]);
+        Co_buf_addc(b, '\0');
     }
 }
 
@@ -113,7 +113,7 @@ static void read_settled(my_cursor *c, size_t *at, char **vals, unsigned long *l
     }
 }
 
-void co_my_settle(my_store *s)
+void Co_my_settle(my_store *s)
 {
     my_cursor *c = s->streaming;
     if (!c)
@@ -130,7 +130,7 @@ void co_my_settle(my_store *s)
         append_row(b, row, mysql_fetch_lengths(c->res), c->ncols);
     if (mysql_errno(s->conn)) {
         c->failed = true;
-        co_my_fail(s, "reading a query's rows failed", &c->rest_err);
+        Co_my_fail(s, "reading a query's rows failed", &c->rest_err);
     }
     mysql_free_result(c->res);
     c->res = NULL;
@@ -179,7 +179,7 @@ static co_code cursor_next(co_cursor *cc, bool *has_row, co_error *err)
         unsigned int no = mysql_errno(s->conn);
         c->done = true;
         c->vals = NULL;
-        co_code rc = no ? co_my_fail(s, "reading a query's rows failed", err) : CO_OK;
+        co_code rc = no ? Co_my_fail(s, "reading a query's rows failed", err) : CO_OK;
         release_res(c);
         return rc;
     }
@@ -265,7 +265,7 @@ static void cursor_close(co_cursor *cc)
     free(c->kinds);
     free(c->lens);
     free(c->row_store);
-    co_buf_release(&c->rest);
+    Co_buf_release(&c->rest);
     free(c);
 }
 
@@ -277,24 +277,24 @@ static const co_cursor_ops my_cursor_ops = {
     .close = cursor_close,
 };
 
-co_code co_my_query(co_store *st, const char *sql, const co_param *params, size_t n,
+co_code Co_my_query(co_store *st, const char *sql, const co_param *params, size_t n,
                     co_cursor **out, co_error *err)
 {
     my_store *s = my_of(st);
-    co_my_settle(s);
+    Co_my_settle(s);
     bool positional = false;
     for (size_t i = 0; i < n; i++)
         positional |= params[i].name == NULL;
     co_buf q = CO_BUF_INIT;
-    co_code rc = co_my_expand(s, sql, params, n, positional, &q, err);
+    co_code rc = Co_my_expand(s, sql, params, n, positional, &q, err);
     if (rc != CO_OK) {
-        co_buf_release(&q);
+        Co_buf_release(&q);
         return rc;
     }
     int failed = mysql_real_query(s->conn, q.data, (unsigned long)q.len);
-    co_buf_release(&q);
+    Co_buf_release(&q);
     if (failed)
-        return co_my_fail(s, "query failed", err);
+        return Co_my_fail(s, "query failed", err);
     my_cursor *c = calloc(1, sizeof *c);
     if (!c)
         return co_error_set(err, CO_ENOMEM, "out of memory");
@@ -305,7 +305,7 @@ co_code co_my_query(co_store *st, const char *sql, const co_param *params, size_
     if (!c->res) {
         if (mysql_field_count(s->conn) != 0) {
             free(c);
-            return co_my_fail(s, "query failed", err);
+            return Co_my_fail(s, "query failed", err);
         }
         c->done = true; /* a statement without rows */
         *out = &c->base;

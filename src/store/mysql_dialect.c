@@ -8,7 +8,7 @@
 /* JSON_EXTRACT gives JSON: its text, unquoted, against the parameter's. */
 static void json_item_eq(const char *column, size_t pos, const char *param, co_buf *out)
 {
-    co_buf_printf(out, "json_unquote(json_extract(%s, '$[%zu]')) <=> CAST(%s AS CHAR)", column,
+    Co_buf_printf(out, "json_unquote(json_extract(%s, '$[%zu]')) <=> CAST(%s AS CHAR)", column,
                   pos, param);
 }
 

@@ -16,7 +16,7 @@ typedef struct my_cursor my_cursor;
 /* A MySQL or MariaDB store: one libmariadb connection. A cursor streams its
  * rows off the connection (mysql_use_result); while it does, the connection
  * can run nothing else, so any other command first settles it: the rest of
- * its rows are read into memory (co_my_settle). */
+ * its rows are read into memory (Co_my_settle). */
 typedef struct my_store {
     co_store base;
     MYSQL *conn;
@@ -32,49 +32,49 @@ static inline my_store *my_of(co_store *s) { return (my_store *)s; }
 /* Fills err for the connection's last failure: "side: doing: message (MySQL
  * error N, SQLSTATE X)", err->sqlstate set; a lost connection says so. Never
  * contains the password. Returns the side's code. */
-co_code co_my_fail(my_store *s, const char *doing, co_error *err);
+co_code Co_my_fail(my_store *s, const char *doing, co_error *err);
 
 /* Replaces every occurrence of the store's password (and MYSQL_PWD's) in
  * text with "***". */
-void co_my_scrub(const my_store *s, char *text);
+void Co_my_scrub(const my_store *s, char *text);
 
 /* Runs one statement (len bytes) and discards any rows it returns. */
-co_code co_my_run(my_store *s, const char *sql, size_t len, const char *doing, co_error *err);
+co_code Co_my_run(my_store *s, const char *sql, size_t len, const char *doing, co_error *err);
 
 /* Runs a statement and ignores how it ends (cleanup). */
-void co_my_run_quietly(my_store *s, const char *sql);
+void Co_my_run_quietly(my_store *s, const char *sql);
 
 /* Reads the rest of the streaming cursor's rows into memory, so that the
  * connection is free (mysql_cursor.c). */
-void co_my_settle(my_store *s);
+void Co_my_settle(my_store *s);
 
 /* ---- SQL (mysql_sql.c) -------------------------------------------------------- */
 
 /* Appends v as a MySQL literal: NULL, a decimal integer, a real with every
  * digit, a string literal ('' doubled: the session has NO_BACKSLASH_ESCAPES)
  * or, for a blob, X'hex'. */
-void co_my_literal(const co_value *v, co_buf *out);
+void Co_my_literal(const co_value *v, co_buf *out);
 
 /* Expands sql into out with cutover's placeholders replaced by literals:
  * ":name" by the param of that name, "?" (only when positional) by the next
  * positional value; "x IS ?" becomes "x <=> value" (NULL-safe equality, as
  * SQLite's IS). Placeholders inside string literals, quoted identifiers and
  * comments stay text. A placeholder nothing supplies is an error. */
-co_code co_my_expand(my_store *s, const char *sql, const co_param *params, size_t n,
+co_code Co_my_expand(my_store *s, const char *sql, const co_param *params, size_t n,
                      bool positional, co_buf *out, co_error *err);
 
 /* Expands sql into out with every placeholder (":name" and "?") as MySQL's
  * "?", for a prepare that only checks the statement. */
-co_code co_my_markers(my_store *s, const char *sql, co_buf *out, co_error *err);
+co_code Co_my_markers(my_store *s, const char *sql, co_buf *out, co_error *err);
 
 /* ---- cursors (mysql_cursor.c), loading (mysql_load.c) ------------------------- */
 
 /* co_store_constraints on MySQL and MariaDB (mysql_constraints.c). */
-co_code co_my_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
+co_code Co_my_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
                           co_error *err);
-co_code co_my_query(co_store *s, const char *sql, const co_param *params, size_t n,
+co_code Co_my_query(co_store *s, const char *sql, const co_param *params, size_t n,
                     co_cursor **out, co_error *err);
-co_code co_my_loader_open(co_store *s, const char *table, const char *const *columns,
+co_code Co_my_loader_open(co_store *s, const char *table, const char *const *columns,
                           size_t ncols, co_loader **out, co_error *err);
 
 #endif

@@ -98,10 +98,10 @@ static co_code read_warnings(my_loader *l, attempt *a, co_error *err)
     if (mysql_warning_count(s->conn) == 0)
         return CO_OK;
     if (mysql_real_query(s->conn, "SHOW WARNINGS", 13) != 0)
-        return co_my_fail(s, "cannot read the warnings of an INSERT", err);
+        return Co_my_fail(s, "cannot read the warnings of an INSERT", err);
     MYSQL_RES *res = mysql_store_result(s->conn);
     if (!res)
-        return co_my_fail(s, "cannot read the warnings of an INSERT", err);
+        return Co_my_fail(s, "cannot read the warnings of an INSERT", err);
     MYSQL_ROW row = mysql_fetch_row(res); /* Level, Code, Message */
     a->ok = false;
     a->row_level = true;
@@ -118,25 +118,25 @@ static co_code try_rows(my_loader *l, size_t lo, size_t hi, attempt *a, co_error
 {
     my_store *s = my_of(l->base.store);
     memset(a, 0, sizeof *a);
-    co_code rc = co_my_run(s, "SAVEPOINT cutover_load", 22, "cannot load rows", err);
+    co_code rc = Co_my_run(s, "SAVEPOINT cutover_load", 22, "cannot load rows", err);
     if (rc != CO_OK)
         return rc;
     co_buf *q = &l->sql;
-    co_buf_reset(q);
-    co_buf_add(q, l->insert.data, l->insert.len);
-    co_buf_add(q, l->tuples.data + l->tuple_start[lo], l->tuple_start[hi] - l->tuple_start[lo] - 1);
+    Co_buf_reset(q);
+    Co_buf_add(q, l->insert.data, l->insert.len);
+    Co_buf_add(q, l->tuples.data + l->tuple_start[lo], l->tuple_start[hi] - l->tuple_start[lo] - 1);
     if (q->failed)
         return co_error_set(err, CO_ENOMEM, "out of memory");
     if (mysql_real_query(s->conn, q->data, (unsigned long)q->len) != 0) {
         a->errnum = mysql_errno(s->conn);
         snprintf(a->state, sizeof a->state, "%s", mysql_sqlstate(s->conn));
         snprintf(a->reason, sizeof a->reason, "%s", mysql_error(s->conn));
-        co_my_scrub(s, a->reason);
+        Co_my_scrub(s, a->reason);
         a->row_level = row_level_error(a->errnum, a->state);
         if (!a->row_level) {
             char doing[300];
             snprintf(doing, sizeof doing, "INSERT into %s failed", l->table);
-            return co_my_fail(s, doing, err);
+            return Co_my_fail(s, doing, err);
         }
     } else {
         a->ok = true;
@@ -144,19 +144,19 @@ static co_code try_rows(my_loader *l, size_t lo, size_t hi, attempt *a, co_error
         if (rc != CO_OK)
             return rc;
     }
-    return co_my_run(s, a->ok ? "RELEASE SAVEPOINT cutover_load" : "ROLLBACK TO SAVEPOINT cutover_load",
+    return Co_my_run(s, a->ok ? "RELEASE SAVEPOINT cutover_load" : "ROLLBACK TO SAVEPOINT cutover_load",
                      a->ok ? 30 : 34, "cannot load rows", err);
 }
 
 static co_code refused_error(my_loader *l, const attempt *a, co_error *err)
 {
     co_side side = l->base.store->side;
-    co_error_set(err, co_store_side_code(side),
+    co_error_set(err, Co_store_side_code(side),
                  "%s: a row was refused: %s (MySQL error %u, SQLSTATE %s)", co_side_name(side),
                  a->reason, a->errnum, a->state);
     if (err)
         snprintf(err->sqlstate, sizeof err->sqlstate, "%s", a->state);
-    return co_store_side_code(side);
+    return Co_store_side_code(side);
 }
 
 /* Loads rows [lo, hi), reporting each as loaded or refused. */
@@ -194,18 +194,18 @@ static co_code apply(my_loader *l, co_error *err)
     if (l->count == 0)
         return CO_OK;
     my_store *s = my_of(l->base.store);
-    co_my_settle(s);
+    Co_my_settle(s);
     bool own = !s->user_txn;
-    co_code rc = own ? co_my_run(s, "START TRANSACTION", 17, "cannot load rows", err) : CO_OK;
+    co_code rc = own ? Co_my_run(s, "START TRANSACTION", 17, "cannot load rows", err) : CO_OK;
     if (rc == CO_OK)
         rc = load_part(l, 0, l->count, err);
     if (own && rc == CO_OK)
-        rc = co_my_run(s, "COMMIT", 6, "cannot load rows", err);
+        rc = Co_my_run(s, "COMMIT", 6, "cannot load rows", err);
     else if (own)
-        co_my_run_quietly(s, "ROLLBACK");
+        Co_my_run_quietly(s, "ROLLBACK");
     l->count = 0;
-    co_buf_reset(&l->vals);
-    co_buf_reset(&l->tuples);
+    Co_buf_reset(&l->vals);
+    Co_buf_reset(&l->tuples);
     return rc;
 }
 
@@ -237,19 +237,19 @@ static co_code loader_put(co_loader *base, const co_value *row, co_error *err)
     co_value *copy = &l->rows[r * ncols];
     const char *before = l->vals.data;
     l->tuple_start[r] = l->tuples.len;
-    co_buf_addc(&l->tuples, '(');
+    Co_buf_addc(&l->tuples, '(');
     for (size_t i = 0; i < ncols; i++) {
         copy[i] = row[i];
         if (row[i].type == CO_TEXT || row[i].type == CO_BLOB) {
             l->offsets[r * ncols + i] = l->vals.len;
-            co_buf_add(&l->vals, row[i].s, row[i].len);
-            co_buf_addc(&l->vals, '\0');
+            Co_buf_add(&l->vals, row[i].s, row[i].len);
+            Co_buf_addc(&l->vals, '\0');
         }
         if (i)
-            co_buf_adds(&l->tuples, ", ");
-        co_my_literal(&row[i], &l->tuples);
+            Co_buf_adds(&l->tuples, ", ");
+        Co_my_literal(&row[i], &l->tuples);
     }
-    co_buf_adds(&l->tuples, "),");
+    Co_buf_adds(&l->tuples, "),");
     l->tuple_start[r + 1] = l->tuples.len;
     if (l->vals.failed || l->tuples.failed)
         return co_error_set(err, CO_ENOMEM, "out of memory");
@@ -269,18 +269,18 @@ static void loader_discard(co_loader *base)
 {
     my_loader *l = (my_loader *)base;
     l->count = 0;
-    co_buf_reset(&l->vals);
-    co_buf_reset(&l->tuples);
+    Co_buf_reset(&l->vals);
+    Co_buf_reset(&l->tuples);
 }
 
 static void loader_close(co_loader *base)
 {
     my_loader *l = (my_loader *)base;
     free(l->table);
-    co_buf_release(&l->insert);
-    co_buf_release(&l->vals);
-    co_buf_release(&l->tuples);
-    co_buf_release(&l->sql);
+    Co_buf_release(&l->insert);
+    Co_buf_release(&l->vals);
+    Co_buf_release(&l->tuples);
+    Co_buf_release(&l->sql);
     free(l->rows);
     free(l->offsets);
     free(l->tuple_start);
@@ -294,7 +294,7 @@ static const co_loader_ops my_loader_ops = {
     .close = loader_close,
 };
 
-co_code co_my_loader_open(co_store *s, const char *table, const char *const *columns,
+co_code Co_my_loader_open(co_store *s, const char *table, const char *const *columns,
                           size_t ncols, co_loader **out, co_error *err)
 {
     my_loader *l = calloc(1, sizeof *l);
@@ -305,7 +305,7 @@ co_code co_my_loader_open(co_store *s, const char *table, const char *const *col
     l->base.ncols = ncols;
     if (!(l->table = strdup(table)))
         l->insert.failed = true;
-    co_buf_adds(&l->insert, "INSERT INTO ");
+    Co_buf_adds(&l->insert, "INSERT INTO ");
     const char *dot = strchr(table, '.');
     if (dot) { /* schema.table */
         char *schema = strndup(table, (size_t)(dot - table));
@@ -314,18 +314,18 @@ co_code co_my_loader_open(co_store *s, const char *table, const char *const *col
         else
             l->insert.failed = true;
         free(schema);
-        co_buf_addc(&l->insert, '.');
+        Co_buf_addc(&l->insert, '.');
         co_store_quote_ident(s, dot + 1, &l->insert);
     } else {
         co_store_quote_ident(s, table, &l->insert);
     }
-    co_buf_adds(&l->insert, " (");
+    Co_buf_adds(&l->insert, " (");
     for (size_t i = 0; i < ncols; i++) {
         if (i)
-            co_buf_adds(&l->insert, ", ");
+            Co_buf_adds(&l->insert, ", ");
         co_store_quote_ident(s, columns[i], &l->insert);
     }
-    co_buf_adds(&l->insert, ") VALUES ");
+    Co_buf_adds(&l->insert, ") VALUES ");
     if (l->insert.failed) {
         loader_close(&l->base);
         return co_error_set(err, CO_ENOMEM, "out of memory");

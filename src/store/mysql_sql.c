@@ -22,44 +22,44 @@ static bool ident_start(char c)
 
 static bool ident_char(char c) { return ident_start(c) || isdigit((unsigned char)c) || c == '$'; }
 
-void co_my_literal(const co_value *v, co_buf *out)
+void Co_my_literal(const co_value *v, co_buf *out)
 {
     static const char digits[] = "0123456789abcdef";
     switch (v->type) {
     case CO_NULL:
-        co_buf_adds(out, "NULL");
+        Co_buf_adds(out, "NULL");
         return;
     case CO_INT:
-        co_buf_add_int(out, v->i);
+        Co_buf_add_int(out, v->i);
         return;
     case CO_REAL:
         if (isnan(v->r) || isinf(v->r)) { /* MySQL has no such values: the server refuses NULL here */
-            co_buf_adds(out, "NULL");
+            Co_buf_adds(out, "NULL");
             return;
         }
-        co_buf_printf(out, "%.17g", v->r);
+        Co_buf_printf(out, "%.17g", v->r);
         return;
     case CO_BLOB:
-        co_buf_adds(out, "X'");
+        Co_buf_adds(out, "X'");
         for (size_t i = 0; i < v->len; i++) {
             unsigned char c = (unsigned char)v->s[i];
             char hex[2] = {digits[c >> 4], digits[c & 15]};
-            co_buf_add(out, hex, 2);
+            Co_buf_add(out, hex, 2);
         }
-        co_buf_addc(out, '\'');
+        Co_buf_addc(out, '\'');
         return;
     case CO_TEXT: {
-        co_buf_addc(out, '\'');
+        Co_buf_addc(out, '\'');
         size_t run = 0;
         for (size_t i = 0; i < v->len; i++) {
             if (v->s[i] != '\'')
                 continue;
-            co_buf_add(out, v->s + run, i + 1 - run);
-            co_buf_addc(out, '\'');
+            Co_buf_add(out, v->s + run, i + 1 - run);
+            Co_buf_addc(out, '\'');
             run = i + 1;
         }
-        co_buf_add(out, v->s + run, v->len - run);
-        co_buf_addc(out, '\'');
+        Co_buf_add(out, v->s + run, v->len - run);
+        Co_buf_addc(out, '\'');
         return;
     }
     }
@@ -94,7 +94,7 @@ static void is_to_nullsafe(co_buf *b)
     if (end - start == 2 && strncasecmp(b->data + start, "IS", 2) == 0 &&
         (start == 0 || !ident_char(b->data[start - 1]))) {
         b->len = start;
-        co_buf_adds(b, "<=> ");
+        Co_buf_adds(b, "<=> ");
     }
 }
 
@@ -136,7 +136,7 @@ static co_code expand(my_store *s, const char *sql, const co_param *params, size
                         v = &params[i].value;
                 }
             if (!v)
-                return co_error_set(err, co_store_side_code(s->base.side),
+                return co_error_set(err, Co_store_side_code(s->base.side),
                                     "%s: parameter %.*s is not given", co_side_name(s->base.side),
                                     (int)(e - p), p);
             after = e;
@@ -148,7 +148,7 @@ static co_code expand(my_store *s, const char *sql, const co_param *params, size
                 if (!params[i].name && k++ == next_positional)
                     v = &params[i].value;
             if (!v)
-                return co_error_set(err, co_store_side_code(s->base.side),
+                return co_error_set(err, Co_store_side_code(s->base.side),
                                     "%s: positional parameter %zu is not given",
                                     co_side_name(s->base.side), next_positional + 1);
             next_positional++;
@@ -156,27 +156,27 @@ static co_code expand(my_store *s, const char *sql, const co_param *params, size
             p++;
             continue;
         }
-        co_buf_add(out, run, (size_t)(p - run));
+        Co_buf_add(out, run, (size_t)(p - run));
         is_to_nullsafe(out);
         if (markers)
-            co_buf_addc(out, '?');
+            Co_buf_addc(out, '?');
         else
-            co_my_literal(v, out);
+            Co_my_literal(v, out);
         p = run = after;
     }
-    co_buf_add(out, run, (size_t)(p - run));
+    Co_buf_add(out, run, (size_t)(p - run));
     if (out->failed)
         return co_error_set(err, CO_ENOMEM, "out of memory");
     return CO_OK;
 }
 
-co_code co_my_expand(my_store *s, const char *sql, const co_param *params, size_t n,
+co_code Co_my_expand(my_store *s, const char *sql, const co_param *params, size_t n,
                      bool positional, co_buf *out, co_error *err)
 {
     return expand(s, sql, params, n, positional, false, out, err);
 }
 
-co_code co_my_markers(my_store *s, const char *sql, co_buf *out, co_error *err)
+co_code Co_my_markers(my_store *s, const char *sql, co_buf *out, co_error *err)
 {
     return expand(s, sql, NULL, 0, true, true, out, err);
 }

@@ -23,10 +23,10 @@
 
 /* ---- errors ------------------------------------------------------------------- */
 
-void co_pg_scrub(const pg_store *s, char *text)
+void Co_pg_scrub(const pg_store *s, char *text)
 {
-    co_secret_mask(text, s->password);
-    co_secret_mask(text, getenv("PGPASSWORD"));
+    Co_secret_mask(text, s->password);
+    Co_secret_mask(text, getenv("PGPASSWORD"));
 }
 
 /* Copies src into dst (cap bytes) on one line: runs of newlines, tabs and
@@ -48,9 +48,9 @@ static void one_line(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
 }
 
-co_code co_pg_fail(pg_store *s, const PGresult *res, const char *doing, co_error *err)
+co_code Co_pg_fail(pg_store *s, const PGresult *res, const char *doing, co_error *err)
 {
-    co_code code = co_store_side_code(s->base.side);
+    co_code code = Co_store_side_code(s->base.side);
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
@@ -76,12 +76,12 @@ co_code co_pg_fail(pg_store *s, const PGresult *res, const char *doing, co_error
                  state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
     if (err) {
         snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state ? state : "");
-        co_pg_scrub(s, err->message);
+        Co_pg_scrub(s, err->message);
     }
     /* A missing normalizer (42883: no such function) may be one that could
      * not be installed: say why. */
     if (err && s->norm_problem[0] && state && strcmp(state, "42883") == 0 &&
-        co_pg_names_normalizer(msg)) {
+        Co_pg_names_normalizer(msg)) {
         size_t len = strlen(err->message);
         snprintf(err->message + len, sizeof err->message - len,
                  "; cutover could not install its normalizers (casefold, email_norm, "
@@ -97,18 +97,18 @@ static bool result_ok(const PGresult *res)
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY;
 }
 
-co_code co_pg_run(pg_store *s, const char *sql, const char *doing, co_error *err)
+co_code Co_pg_run(pg_store *s, const char *sql, const char *doing, co_error *err)
 {
-    co_pg_settle(s);
+    Co_pg_settle(s);
     PGresult *res = PQexec(s->conn, sql);
-    co_code rc = res && result_ok(res) ? CO_OK : co_pg_fail(s, res, doing, err);
+    co_code rc = res && result_ok(res) ? CO_OK : Co_pg_fail(s, res, doing, err);
     PQclear(res);
     return rc;
 }
 
-void co_pg_run_quietly(pg_store *s, const char *sql)
+void Co_pg_run_quietly(pg_store *s, const char *sql)
 {
-    co_pg_settle(s);
+    Co_pg_settle(s);
     PQclear(PQexec(s->conn, sql));
 }
 
@@ -116,8 +116,8 @@ void co_pg_run_quietly(pg_store *s, const char *sql)
 static void run_deferred(pg_store *s)
 {
     if (s->deferred.len && PQtransactionStatus(s->conn) == PQTRANS_IDLE) {
-        co_pg_run_quietly(s, co_buf_str(&s->deferred));
-        co_buf_reset(&s->deferred);
+        Co_pg_run_quietly(s, co_buf_str(&s->deferred));
+        Co_buf_reset(&s->deferred);
     }
 }
 
@@ -131,26 +131,26 @@ typedef PGresult *(*pg_call)(pg_store *s, const void *ctx);
 static co_code run_call(pg_store *s, pg_call call, const void *ctx, const char *doing,
                         long long *changes, co_error *err)
 {
-    co_pg_settle(s);
+    Co_pg_settle(s);
     bool guard = s->cursor_txn && !s->user_txn && PQtransactionStatus(s->conn) == PQTRANS_INTRANS;
-    if (guard && co_pg_run(s, "SAVEPOINT cutover_stmt", doing, err) != CO_OK)
-        return co_store_side_code(s->base.side);
+    if (guard && Co_pg_run(s, "SAVEPOINT cutover_stmt", doing, err) != CO_OK)
+        return Co_store_side_code(s->base.side);
     PGresult *res = call(s, ctx);
     co_code rc = CO_OK;
     if (!res || !result_ok(res))
-        rc = co_pg_fail(s, res, doing, err);
+        rc = Co_pg_fail(s, res, doing, err);
     else if (changes)
         *changes = strtoll(PQcmdTuples(res), NULL, 10);
     PQclear(res);
     if (guard && rc != CO_OK) {
-        co_pg_run_quietly(s, "ROLLBACK TO SAVEPOINT cutover_stmt");
-        co_pg_run_quietly(s, "RELEASE SAVEPOINT cutover_stmt");
+        Co_pg_run_quietly(s, "ROLLBACK TO SAVEPOINT cutover_stmt");
+        Co_pg_run_quietly(s, "RELEASE SAVEPOINT cutover_stmt");
     } else if (guard) {
-        rc = co_pg_run(s, "RELEASE SAVEPOINT cutover_stmt", doing, err);
+        rc = Co_pg_run(s, "RELEASE SAVEPOINT cutover_stmt", doing, err);
         if (rc == CO_OK)
-            rc = co_pg_run(s, "COMMIT", doing, err);
+            rc = Co_pg_run(s, "COMMIT", doing, err);
         s->cursor_txn = false;
-        co_pg_cursors_txn_ended(s, rc == CO_OK);
+        Co_pg_cursors_txn_ended(s, rc == CO_OK);
     }
     return rc;
 }
@@ -191,19 +191,19 @@ static co_code pg_exec_params(co_store *st, const char *sql, const co_param *par
                               long long *changes, co_error *err)
 {
     pg_store *s = pg_of(st);
-    co_pg_settle(s);
+    Co_pg_settle(s);
     pg_sql q;
     pg_bind b = {0};
-    co_code rc = co_pg_sql_translate(s, sql, has_positional(params, n), &q, err);
+    co_code rc = Co_pg_sql_translate(s, sql, has_positional(params, n), &q, err);
     if (rc != CO_OK)
         return rc;
-    rc = co_pg_bind(s, &q, params, n, true, &b, err);
+    rc = Co_pg_bind(s, &q, params, n, true, &b, err);
     if (rc == CO_OK) {
         params_call c = {co_buf_str(&q.text), NULL, (int)q.nparams, &b};
         rc = run_call(s, call_params, &c, "statement failed", changes, err);
     }
-    co_pg_bind_release(&b);
-    co_pg_sql_release(&q);
+    Co_pg_bind_release(&b);
+    Co_pg_sql_release(&q);
     return rc;
 }
 
@@ -212,9 +212,9 @@ static co_code pg_exec_params(co_store *st, const char *sql, const co_param *par
 static co_code pg_begin(co_store *st, co_error *err)
 {
     pg_store *s = pg_of(st);
-    co_pg_settle(s);
+    Co_pg_settle(s);
     if (s->user_txn)
-        return co_error_set(err, co_store_side_code(st->side),
+        return co_error_set(err, Co_store_side_code(st->side),
                             "%s: cannot start a transaction within a transaction",
                             co_side_name(st->side));
     if (s->cursor_txn && PQtransactionStatus(s->conn) == PQTRANS_INTRANS) {
@@ -223,11 +223,11 @@ static co_code pg_begin(co_store *st, co_error *err)
         return CO_OK;
     }
     if (s->cursor_txn) { /* it failed: it is of no use to anyone */
-        co_pg_run_quietly(s, "ROLLBACK");
+        Co_pg_run_quietly(s, "ROLLBACK");
         s->cursor_txn = false;
-        co_pg_cursors_txn_ended(s, false);
+        Co_pg_cursors_txn_ended(s, false);
     }
-    co_code rc = co_pg_run(s, "BEGIN", "cannot begin a transaction", err);
+    co_code rc = Co_pg_run(s, "BEGIN", "cannot begin a transaction", err);
     s->user_txn = rc == CO_OK;
     return rc;
 }
@@ -235,24 +235,24 @@ static co_code pg_begin(co_store *st, co_error *err)
 static co_code pg_commit(co_store *st, co_error *err)
 {
     pg_store *s = pg_of(st);
-    co_pg_settle(s);
+    Co_pg_settle(s);
     if (!s->user_txn)
-        return co_error_set(err, co_store_side_code(st->side),
+        return co_error_set(err, Co_store_side_code(st->side),
                             "%s: cannot commit: no transaction is open", co_side_name(st->side));
     bool failed = PQtransactionStatus(s->conn) == PQTRANS_INERROR;
     PGresult *res = PQexec(s->conn, "COMMIT");
     co_code rc = CO_OK;
     if (!res || !result_ok(res))
-        rc = co_pg_fail(s, res, "commit failed", err);
+        rc = Co_pg_fail(s, res, "commit failed", err);
     else if (failed || strcmp(PQcmdStatus(res), "ROLLBACK") == 0) /* COMMIT of a failed transaction */
-        rc = co_error_set(err, co_store_side_code(st->side),
+        rc = co_error_set(err, Co_store_side_code(st->side),
                           "%s: commit failed: a statement of the transaction had failed, so "
                           "PostgreSQL rolled it back",
                           co_side_name(st->side));
     PQclear(res);
     s->user_txn = false;
     s->cursor_txn = false;
-    co_pg_cursors_txn_ended(s, rc == CO_OK);
+    Co_pg_cursors_txn_ended(s, rc == CO_OK);
     run_deferred(s);
     return rc;
 }
@@ -260,14 +260,14 @@ static co_code pg_commit(co_store *st, co_error *err)
 static void pg_rollback(co_store *st)
 {
     pg_store *s = pg_of(st);
-    co_pg_settle(s);
+    Co_pg_settle(s);
     if (!s->user_txn)
         return;
     if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
-        co_pg_run_quietly(s, "ROLLBACK");
+        Co_pg_run_quietly(s, "ROLLBACK");
     s->user_txn = false;
     s->cursor_txn = false;
-    co_pg_cursors_txn_ended(s, false);
+    Co_pg_cursors_txn_ended(s, false);
     run_deferred(s);
 }
 
@@ -293,20 +293,20 @@ static PGresult *call_prepare(pg_store *s, const void *ctx)
 static co_code pg_prepare(co_store *st, const char *sql, co_stmt **out, co_error *err)
 {
     pg_store *s = pg_of(st);
-    co_pg_settle(s);
+    Co_pg_settle(s);
     pg_sql q;
-    co_code rc = co_pg_sql_translate(s, sql, true, &q, err);
+    co_code rc = Co_pg_sql_translate(s, sql, true, &q, err);
     if (rc != CO_OK)
         return rc;
     if (q.nparams != q.npositional) {
-        co_pg_sql_release(&q);
-        return co_error_set(err, co_store_side_code(st->side),
+        Co_pg_sql_release(&q);
+        return co_error_set(err, Co_store_side_code(st->side),
                             "%s: a prepared statement takes positional parameters (?) only",
                             co_side_name(st->side));
     }
     pg_stmt *ps = calloc(1, sizeof *ps);
     if (!ps) {
-        co_pg_sql_release(&q);
+        Co_pg_sql_release(&q);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
     ps->base.store = st;
@@ -314,7 +314,7 @@ static co_code pg_prepare(co_store *st, const char *sql, co_stmt **out, co_error
     snprintf(ps->name, sizeof ps->name, "cutover_s%lu", ++s->seq);
     prepare_call c = {ps->name, co_buf_str(&q.text)};
     rc = run_call(s, call_prepare, &c, "cannot prepare statement", NULL, err);
-    co_pg_sql_release(&q);
+    Co_pg_sql_release(&q);
     if (rc != CO_OK) {
         free(ps);
         return rc;
@@ -332,12 +332,12 @@ static co_code pg_stmt_exec(co_stmt *stmt, const co_value *vals, size_t n, long 
         return co_error_set(err, CO_EINTERNAL, "%s: the statement takes %zu values, not %zu",
                             co_side_name(s->base.side), ps->nparams, n);
     pg_bind b = {0};
-    co_code rc = co_pg_bind_values(s, vals, n, &b, err);
+    co_code rc = Co_pg_bind_values(s, vals, n, &b, err);
     if (rc == CO_OK) {
         params_call c = {NULL, ps->name, (int)n, &b};
         rc = run_call(s, call_params, &c, "statement failed", changes, err);
     }
-    co_pg_bind_release(&b);
+    Co_pg_bind_release(&b);
     return rc;
 }
 
@@ -345,13 +345,13 @@ static void pg_stmt_close(co_stmt *stmt)
 {
     pg_stmt *ps = (pg_stmt *)stmt;
     pg_store *s = pg_of(stmt->store);
-    co_pg_settle(s);
+    Co_pg_settle(s);
     char sql[64];
     snprintf(sql, sizeof sql, "DEALLOCATE %s;", ps->name);
     if (PQtransactionStatus(s->conn) == PQTRANS_INERROR) /* DEALLOCATE would fail now */
-        co_buf_adds(&s->deferred, sql);
+        Co_buf_adds(&s->deferred, sql);
     else if (PQstatus(s->conn) == CONNECTION_OK)
-        co_pg_run_quietly(s, sql);
+        Co_pg_run_quietly(s, sql);
     free(ps);
 }
 
@@ -360,26 +360,26 @@ static void pg_stmt_close(co_stmt *stmt)
 static co_code pg_prepare_check(co_store *st, const char *sql, co_error *err)
 {
     pg_store *s = pg_of(st);
-    co_pg_settle(s);
+    Co_pg_settle(s);
     pg_sql q;
-    co_code rc = co_pg_sql_translate(s, sql, false, &q, err);
+    co_code rc = Co_pg_sql_translate(s, sql, false, &q, err);
     if (rc != CO_OK)
         return rc;
     /* A failed statement would end the open transaction: check in a savepoint. */
     bool sp = PQtransactionStatus(s->conn) == PQTRANS_INTRANS;
     if (sp)
-        rc = co_pg_run(s, "SAVEPOINT cutover_check", "query does not prepare", err);
+        rc = Co_pg_run(s, "SAVEPOINT cutover_check", "query does not prepare", err);
     if (rc == CO_OK) {
         PGresult *res = PQprepare(s->conn, "", co_buf_str(&q.text), 0, NULL);
         if (!res || !result_ok(res))
-            rc = co_pg_fail(s, res, "query does not prepare", err);
+            rc = Co_pg_fail(s, res, "query does not prepare", err);
         PQclear(res);
     }
     if (sp && rc != CO_OK)
-        co_pg_run_quietly(s, "ROLLBACK TO SAVEPOINT cutover_check");
+        Co_pg_run_quietly(s, "ROLLBACK TO SAVEPOINT cutover_check");
     if (sp)
-        co_pg_run_quietly(s, "RELEASE SAVEPOINT cutover_check");
-    co_pg_sql_release(&q);
+        Co_pg_run_quietly(s, "RELEASE SAVEPOINT cutover_check");
+    Co_pg_sql_release(&q);
     return rc;
 }
 
@@ -395,19 +395,19 @@ static co_code pg_columns(co_store *st, const char *table, co_column **cols, siz
                           co_error *err)
 {
     pg_store *s = pg_of(st);
-    co_pg_settle(s);
+    Co_pg_settle(s);
     co_buf ref = CO_BUF_INIT;
-    co_pg_table_ref(table, &ref);
+    Co_pg_table_ref(table, &ref);
     if (ref.failed) {
-        co_buf_release(&ref);
+        Co_buf_release(&ref);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
     const char *values[1] = {co_buf_str(&ref)};
     Oid types[1] = {25}; /* text */
     PGresult *res = PQexecParams(s->conn, columns_sql, 1, types, values, NULL, NULL, 0);
-    co_buf_release(&ref);
+    Co_buf_release(&ref);
     if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        co_code rc = co_pg_fail(s, res, "cannot read the columns of a table", err);
+        co_code rc = Co_pg_fail(s, res, "cannot read the columns of a table", err);
         PQclear(res);
         return rc;
     }
@@ -458,10 +458,10 @@ static const char tables_sql[] =
 static co_code pg_tables(co_store *st, co_table_info **tables, size_t *ntables, co_error *err)
 {
     pg_store *s = pg_of(st);
-    co_pg_settle(s);
+    Co_pg_settle(s);
     PGresult *res = PQexec(s->conn, tables_sql);
     if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        co_code rc = co_pg_fail(s, res, "cannot list the tables", err);
+        co_code rc = Co_pg_fail(s, res, "cannot list the tables", err);
         PQclear(res);
         return rc;
     }
@@ -509,7 +509,7 @@ static void ignore_notice(void *ctx, const char *message);
 /* The connection that reserves keys: a second one, with the settings of the
  * first (PQconninfo), opened on first use. Sequence values are not
  * transactional, so they can be drawn there while the first one streams a
- * COPY (any command on it would call the COPY off, co_pg_settle). */
+ * COPY (any command on it would call the COPY off, Co_pg_settle). */
 static PGconn *keys_connection(pg_store *s, co_error *err)
 {
     if (s->keys_conn && PQstatus(s->keys_conn) == CONNECTION_OK)
@@ -535,11 +535,11 @@ static PGconn *keys_connection(pg_store *s, co_error *err)
     if (!c || PQstatus(c) != CONNECTION_OK) {
         char msg[600];
         one_line(msg, sizeof msg, c ? PQerrorMessage(c) : "out of memory");
-        co_error_set(err, co_store_side_code(s->base.side),
+        co_error_set(err, Co_store_side_code(s->base.side),
                      "%s: cannot open a connection for reserving keys: %s",
                      co_side_name(s->base.side), msg);
         if (err)
-            co_pg_scrub(s, err->message);
+            Co_pg_scrub(s, err->message);
         if (c)
             PQfinish(c);
         return NULL;
@@ -555,9 +555,9 @@ static co_code pg_reserve_keys(co_store *st, const char *table, const char *colu
     pg_store *s = pg_of(st);
     PGconn *conn = keys_connection(s, err);
     if (!conn)
-        return co_store_side_code(st->side);
+        return Co_store_side_code(st->side);
     co_buf ref = CO_BUF_INIT;
-    co_pg_table_ref(table, &ref);
+    Co_pg_table_ref(table, &ref);
     char count[32];
     snprintf(count, sizeof count, "%zu", n);
     if (ref.failed)
@@ -565,12 +565,12 @@ static co_code pg_reserve_keys(co_store *st, const char *table, const char *colu
     const char *values[3] = {co_buf_str(&ref), column, count};
     Oid types[3] = {25, 25, 25};
     PGresult *res = PQexecParams(conn, reserve_sql, 3, types, values, NULL, NULL, 0);
-    co_buf_release(&ref);
+    Co_buf_release(&ref);
     co_code rc = CO_OK;
     if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
         char msg[600];
         one_line(msg, sizeof msg, res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
-        rc = co_error_set(err, co_store_side_code(st->side), "%s: cannot reserve keys: %s",
+        rc = co_error_set(err, Co_store_side_code(st->side), "%s: cannot reserve keys: %s",
                           co_side_name(st->side), msg);
         if (err && res && PQresultErrorField(res, PG_DIAG_SQLSTATE))
             snprintf(err->sqlstate, sizeof err->sqlstate, "%s",
@@ -596,7 +596,7 @@ static co_code pg_reserve_keys(co_store *st, const char *table, const char *colu
 static void pg_month_sql(const co_store *s, const char *expr, co_buf *out)
 {
     (void)s;
-    co_buf_printf(out,
+    Co_buf_printf(out,
                   "(CASE WHEN (%s)::text ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}' THEN "
                   "to_char(((%s)::text)::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM') END)",
                   expr, expr);
@@ -614,7 +614,7 @@ static co_code pg_allow_writes(co_store *st, co_error *err)
 static void pg_close(co_store *st)
 {
     pg_store *s = pg_of(st);
-    co_pg_settle(s);
+    Co_pg_settle(s);
     PQfinish(s->conn);
     if (s->keys_conn)
         PQfinish(s->keys_conn);
@@ -622,7 +622,7 @@ static void pg_close(co_store *st)
         memset(s->password, 0, strlen(s->password));
         free(s->password);
     }
-    co_buf_release(&s->deferred);
+    Co_buf_release(&s->deferred);
     free(s);
 }
 
@@ -634,22 +634,22 @@ static const co_store_ops pg_ops = {
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,
-    .query = co_pg_query,
+    .query = Co_pg_query,
     .prepare = pg_prepare,
     .stmt_exec = pg_stmt_exec,
     .stmt_close = pg_stmt_close,
     .prepare_check = pg_prepare_check,
-    .query_reads = co_pg_query_reads,
+    .query_reads = Co_pg_query_reads,
     .columns = pg_columns,
     .tables = pg_tables,
     .select_columns = pg_select_columns,
-    .constraints = co_pg_constraints,
-    .loader_open = co_pg_loader_open,
+    .constraints = Co_pg_constraints,
+    .loader_open = Co_pg_loader_open,
     .month_sql = pg_month_sql,
     .allow_writes = pg_allow_writes,
     .defer_constraints = pg_defer_constraints,
     .reserve_keys = pg_reserve_keys,
-    .digest_sum_sql = co_pg_digest_sum_sql,
+    .digest_sum_sql = Co_pg_digest_sum_sql,
     .client_side_hashes = true,
     .ddl = &co_pg_ddl_ops,
     .dialect = &co_pg_dialect_ops,
@@ -667,17 +667,17 @@ static void ignore_notice(void *ctx, const char *message)
 /* The session settings that make values read back the same on every server. */
 static void session_sql(co_side side, co_buf *sql)
 {
-    co_buf_adds(sql, "SET standard_conforming_strings = on; SET DateStyle = 'ISO, YMD';"
+    Co_buf_adds(sql, "SET standard_conforming_strings = on; SET DateStyle = 'ISO, YMD';"
                      " SET IntervalStyle = 'postgres'; SET extra_float_digits = 3;"
                      " SET bytea_output = 'hex'; SET cursor_tuple_fraction = 1.0;");
     const char *tz = getenv("PGTZ");
     if (!tz || !*tz)
-        co_buf_adds(sql, " SET TimeZone = 'UTC';");
+        Co_buf_adds(sql, " SET TimeZone = 'UTC';");
     if (side == CO_SIDE_SOURCE) /* the system of record: never written by accident */
-        co_buf_adds(sql, " SET default_transaction_read_only = on;");
+        Co_buf_adds(sql, " SET default_transaction_read_only = on;");
 }
 
-co_code co_pg_open(const char *uri, co_side side, co_store **out, co_error *err)
+co_code Co_pg_open(const char *uri, co_side side, co_store **out, co_error *err)
 {
     *out = NULL;
     pg_store *s = calloc(1, sizeof *s);
@@ -702,25 +702,25 @@ co_code co_pg_open(const char *uri, co_side side, co_store **out, co_error *err)
     co_code rc = CO_OK;
     if (PQstatus(s->conn) != CONNECTION_OK) {
         co_buf safe = CO_BUF_INIT;
-        co_uri_mask(uri, &safe);
+        Co_uri_mask(uri, &safe);
         char msg[700];
         one_line(msg, sizeof msg, PQerrorMessage(s->conn));
-        rc = co_error_set(err, co_store_side_code(side), "%s: cannot connect to %s: %s",
+        rc = co_error_set(err, Co_store_side_code(side), "%s: cannot connect to %s: %s",
                           co_side_name(side), co_buf_str(&safe), msg);
-        co_buf_release(&safe);
+        Co_buf_release(&safe);
         if (err) {
             snprintf(err->sqlstate, sizeof err->sqlstate, "08001");
-            co_pg_scrub(s, err->message);
+            Co_pg_scrub(s, err->message);
         }
     } else {
         co_buf sql = CO_BUF_INIT;
         session_sql(side, &sql);
         rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
-                        : co_pg_run(s, co_buf_str(&sql), "cannot set up the session", err);
-        co_buf_release(&sql);
+                        : Co_pg_run(s, co_buf_str(&sql), "cannot set up the session", err);
+        Co_buf_release(&sql);
     }
     if (rc == CO_OK && side == CO_SIDE_SOURCE)
-        co_pg_normalizers_setup(s);
+        Co_pg_normalizers_setup(s);
     if (rc != CO_OK) {
         pg_close(&s->base);
         return rc;

@@ -51,39 +51,39 @@ static co_code serialize(co_store *st, co_error *err)
 /* cutover_<kind>_<table>, quoted: the name of both a function and its trigger. */
 static void object_name(co_store *st, const char *kind, const char *table, co_buf *out)
 {
-    co_capture_object_name(st, kind, table, NULL, NULL, out);
+    Co_capture_object_name(st, kind, table, NULL, NULL, out);
 }
 
 static void record_change(co_store *st, const co_capture_spec *t, const char *row, co_buf *sql)
 {
     co_buf tenant = CO_BUF_INIT;
-    co_capture_tenant_expr(t, row, &tenant);
-    co_buf_adds(sql, "INSERT INTO cutover_changes (tbl, op, tenant, key, at) SELECT ");
-    co_sql_literal(t->table, sql);
-    co_buf_printf(sql, ", lower(TG_OP), %s, json_build_array(", co_buf_str(&tenant));
+    Co_capture_tenant_expr(t, row, &tenant);
+    Co_buf_adds(sql, "INSERT INTO cutover_changes (tbl, op, tenant, key, at) SELECT ");
+    Co_sql_literal(t->table, sql);
+    Co_buf_printf(sql, ", lower(TG_OP), %s, json_build_array(", co_buf_str(&tenant));
     for (size_t k = 0; k < t->nkey; k++) {
-        co_buf_printf(sql, "%s%s.", k ? ", " : "", row);
+        Co_buf_printf(sql, "%s%s.", k ? ", " : "", row);
         co_store_quote_ident(st, t->key[k], sql);
     }
-    co_buf_printf(sql, ")::text, to_char(clock_timestamp() AT TIME ZONE 'UTC',"
+    Co_buf_printf(sql, ")::text, to_char(clock_timestamp() AT TIME ZONE 'UTC',"
                        " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') WHERE %s IN (SELECT tenant FROM "
                        "cutover_tenants); ",
                   co_buf_str(&tenant));
-    co_buf_release(&tenant);
+    Co_buf_release(&tenant);
 }
 
 static void refuse_frozen(const co_capture_spec *t, const char *row, co_buf *sql)
 {
     co_buf tenant = CO_BUF_INIT;
-    co_capture_tenant_expr(t, row, &tenant);
-    co_buf_printf(sql,
+    Co_capture_tenant_expr(t, row, &tenant);
+    Co_buf_printf(sql,
                   "IF EXISTS (SELECT 1 FROM cutover_frozen WHERE tenant = %s AND beat + bound >"
                   " extract(epoch FROM clock_timestamp())) THEN RAISE EXCEPTION "
                   "'cutover: tenant %% is frozen for its migration; writes are blocked until it "
                   "is switched or rolled back', %s USING ERRCODE = 'object_not_in_prerequisite_state';"
                   " END IF; ",
                   co_buf_str(&tenant), co_buf_str(&tenant));
-    co_buf_release(&tenant);
+    Co_buf_release(&tenant);
 }
 
 /* The function and, unless it is there already, the trigger of one kind
@@ -92,29 +92,29 @@ static void trigger_sql(co_store *st, const co_capture_spec *t, bool capture, bo
                         co_buf *sql)
 {
     const char *kind = capture ? "capture" : "freeze";
-    co_buf_adds(sql, "CREATE OR REPLACE FUNCTION ");
+    Co_buf_adds(sql, "CREATE OR REPLACE FUNCTION ");
     object_name(st, kind, t->table, sql);
-    co_buf_adds(sql, "() RETURNS trigger LANGUAGE plpgsql AS $cutover$ BEGIN IF TG_OP <> 'INSERT' THEN ");
+    Co_buf_adds(sql, "() RETURNS trigger LANGUAGE plpgsql AS $cutover$ BEGIN IF TG_OP <> 'INSERT' THEN ");
     if (capture)
         record_change(st, t, "OLD", sql);
     else
         refuse_frozen(t, "OLD", sql);
-    co_buf_adds(sql, "END IF; IF TG_OP <> 'DELETE' THEN ");
+    Co_buf_adds(sql, "END IF; IF TG_OP <> 'DELETE' THEN ");
     if (capture)
         record_change(st, t, "NEW", sql);
     else
         refuse_frozen(t, "NEW", sql);
-    co_buf_adds(sql, "END IF; IF TG_OP = 'DELETE' THEN RETURN OLD; END IF; RETURN NEW; END "
+    Co_buf_adds(sql, "END IF; IF TG_OP = 'DELETE' THEN RETURN OLD; END IF; RETURN NEW; END "
                      "$cutover$;");
     if (!with_trigger)
         return;
-    co_buf_adds(sql, " CREATE OR REPLACE TRIGGER ");
+    Co_buf_adds(sql, " CREATE OR REPLACE TRIGGER ");
     object_name(st, kind, t->table, sql);
-    co_buf_printf(sql, " %s INSERT OR UPDATE OR DELETE ON ", capture ? "AFTER" : "BEFORE");
+    Co_buf_printf(sql, " %s INSERT OR UPDATE OR DELETE ON ", capture ? "AFTER" : "BEFORE");
     co_store_quote_ident(st, t->table, sql);
-    co_buf_adds(sql, " FOR EACH ROW EXECUTE FUNCTION ");
+    Co_buf_adds(sql, " FOR EACH ROW EXECUTE FUNCTION ");
     object_name(st, kind, t->table, sql);
-    co_buf_adds(sql, "();");
+    Co_buf_adds(sql, "();");
 }
 
 /* How many of the table's two triggers (capture, freeze) exist, in *n. */
@@ -122,8 +122,8 @@ static co_code count_triggers(co_store *st, const co_capture_spec *t, int64_t *n
 {
     co_buf rel = CO_BUF_INIT, capture = CO_BUF_INIT, freeze = CO_BUF_INIT;
     co_store_quote_ident(st, t->table, &rel);
-    co_buf_printf(&capture, "cutover_capture_%s", t->table);
-    co_buf_printf(&freeze, "cutover_freeze_%s", t->table);
+    Co_buf_printf(&capture, "cutover_capture_%s", t->table);
+    Co_buf_printf(&freeze, "cutover_freeze_%s", t->table);
     co_param params[] = {{NULL, co_text(co_buf_str(&rel), rel.len)},
                          {NULL, co_text(co_buf_str(&capture), capture.len)},
                          {NULL, co_text(co_buf_str(&freeze), freeze.len)}};
@@ -133,9 +133,9 @@ static co_code count_triggers(co_store *st, const co_capture_spec *t, int64_t *n
                                           "SELECT count(*) FROM pg_catalog.pg_trigger WHERE tgrelid ="
                                           " to_regclass(?) AND tgname IN (?, ?)",
                                           params, 3, n, NULL, err);
-    co_buf_release(&rel);
-    co_buf_release(&capture);
-    co_buf_release(&freeze);
+    Co_buf_release(&rel);
+    Co_buf_release(&capture);
+    Co_buf_release(&freeze);
     return rc;
 }
 
@@ -153,7 +153,7 @@ static co_code install(co_store *st, const co_capture_spec *tables, size_t n, co
         rc = count_triggers(st, &tables[i], &triggers, err);
         if (rc != CO_OK)
             break;
-        co_buf_reset(&sql);
+        Co_buf_reset(&sql);
         trigger_sql(st, &tables[i], true, triggers < 2, &sql);
         trigger_sql(st, &tables[i], false, triggers < 2, &sql);
         rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
@@ -161,7 +161,7 @@ static co_code install(co_store *st, const co_capture_spec *tables, size_t n, co
         if (rc != CO_OK)
             co_error_where(err, "capture of table %s", tables[i].table);
     }
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     return rc;
 }
 
@@ -176,15 +176,15 @@ static co_code freeze(co_store *st, const co_capture_spec *tables, size_t n, con
     /* A barrier: the lock waits for the writes in flight to commit, and the
      * writes after it see the tenant frozen. It lasts until our commit. */
     co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, "LOCK TABLE ");
+    Co_buf_adds(&sql, "LOCK TABLE ");
     for (size_t i = 0; i < n; i++) {
-        co_buf_adds(&sql, i ? ", " : "");
+        Co_buf_adds(&sql, i ? ", " : "");
         co_store_quote_ident(st, tables[i].table, &sql);
     }
-    co_buf_adds(&sql, " IN SHARE ROW EXCLUSIVE MODE");
+    Co_buf_adds(&sql, " IN SHARE ROW EXCLUSIVE MODE");
     co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                             : co_store_exec(st, co_buf_str(&sql), err);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     return rc;
 }
 
@@ -193,20 +193,20 @@ static co_code uninstall(co_store *st, const co_capture_spec *tables, size_t n, 
     co_code rc = CO_OK;
     co_buf sql = CO_BUF_INIT;
     for (size_t i = 0; rc == CO_OK && i < n; i++) {
-        co_buf_reset(&sql);
+        Co_buf_reset(&sql);
         for (int capture = 0; capture < 2; capture++) {
             const char *kind = capture ? "capture" : "freeze";
-            co_buf_adds(&sql, "DROP TRIGGER IF EXISTS ");
+            Co_buf_adds(&sql, "DROP TRIGGER IF EXISTS ");
             object_name(st, kind, tables[i].table, &sql);
-            co_buf_adds(&sql, " ON ");
+            Co_buf_adds(&sql, " ON ");
             co_store_quote_ident(st, tables[i].table, &sql);
-            co_buf_adds(&sql, "; DROP FUNCTION IF EXISTS ");
+            Co_buf_adds(&sql, "; DROP FUNCTION IF EXISTS ");
             object_name(st, kind, tables[i].table, &sql);
-            co_buf_adds(&sql, "(); ");
+            Co_buf_adds(&sql, "(); ");
         }
         rc = co_store_exec(st, co_buf_str(&sql), err);
     }
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     if (rc == CO_OK)
         rc = co_store_exec(st, "DROP TABLE IF EXISTS cutover_changes, cutover_tenants, cutover_frozen",
                            err);

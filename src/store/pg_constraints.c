@@ -36,11 +36,11 @@ static const char constraints_sql[] =
     "   AND o.conrelid = x.indrelid)"
     " ORDER BY 1, 6";
 
-co_code co_pg_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
+co_code Co_pg_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
                           co_error *err)
 {
     co_buf ref = CO_BUF_INIT;
-    co_pg_table_ref(table, &ref);
+    Co_pg_table_ref(table, &ref);
     if (ref.failed)
         return co_error_set(err, CO_ENOMEM, "out of memory");
     co_param p[] = {{NULL, co_text(co_buf_str(&ref), ref.len)},
@@ -48,8 +48,8 @@ co_code co_pg_constraints(co_store *s, const char *table, co_constraint **out, s
     co_cursor *c = NULL;
     co_code rc = co_store_query(s, constraints_sql, p, 2, &c, err);
     if (rc == CO_OK)
-        rc = co_constraints_from_rows(c, out, n, err);
+        rc = Co_constraints_from_rows(c, out, n, err);
     co_cursor_close(c);
-    co_buf_release(&ref);
+    Co_buf_release(&ref);
     return rc;
 }

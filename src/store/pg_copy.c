@@ -5,7 +5,7 @@
  * each row goes into it as it is put, so that the server works while the
  * caller reads the next rows; flush ends it. Any other command on the
  * connection (another loader's COPY too) first calls the open COPY off
- * (co_pg_settle): its batch is then sent whole at flush.
+ * (Co_pg_settle): its batch is then sent whole at flush.
  *
  * When the COPY fails for what a row holds (SQLSTATE class 22, a data
  * exception, or 23, an integrity constraint; or 54000, an index row too big),
@@ -86,17 +86,17 @@ static void add_hex(co_buf *b, const char *s, size_t len)
     static const char digits[] = "0123456789abcdef";
     char chunk[512];
     size_t n = 0;
-    co_buf_adds(b, "\\\\x");
+    Co_buf_adds(b, "\\\\x");
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         chunk[n++] = digits[c >> 4];
         chunk[n++] = digits[c & 15];
         if (n == sizeof chunk) {
-            co_buf_add(b, chunk, n);
+            Co_buf_add(b, chunk, n);
             n = 0;
         }
     }
-    co_buf_add(b, chunk, n);
+    Co_buf_add(b, chunk, n);
 }
 
 static void add_escaped(co_buf *b, const char *s, size_t len)
@@ -111,11 +111,11 @@ static void add_escaped(co_buf *b, const char *s, size_t len)
         case '\r': esc = "\\r"; break;
         default: continue;
         }
-        co_buf_add(b, s + run, i - run);
-        co_buf_adds(b, esc);
+        Co_buf_add(b, s + run, i - run);
+        Co_buf_adds(b, esc);
         run = i + 1;
     }
-    co_buf_add(b, s + run, len - run);
+    Co_buf_add(b, s + run, len - run);
 }
 
 static void refuse_at_put(pg_loader *l, size_t r, const char *rule, const char *sqlstate,
@@ -146,9 +146,9 @@ static void encode_row(pg_loader *l, size_t r, const co_value *row)
     for (size_t i = 0; i < l->base.ncols; i++) {
         const co_value *v = &row[i];
         if (i)
-            co_buf_addc(b, '\t');
+            Co_buf_addc(b, '\t');
         if (v->type == CO_NULL) {
-            co_buf_adds(b, "\\N");
+            Co_buf_adds(b, "\\N");
         } else if (l->bytea[i] && (v->type == CO_TEXT || v->type == CO_BLOB)) {
             add_hex(b, v->s, v->len);
         } else if (l->bytea[i] || v->type == CO_BLOB) {
@@ -159,12 +159,12 @@ static void encode_row(pg_loader *l, size_t r, const co_value *row)
             refuse_at_put(l, r, "type", "42804", reason);
             return;
         } else if (v->type == CO_INT) {
-            co_buf_add_int(b, v->i);
+            Co_buf_add_int(b, v->i);
         } else if (v->type == CO_REAL) {
-            co_pg_real_text(b, v->r);
+            Co_pg_real_text(b, v->r);
         } else {
             size_t bad = 0;
-            if (!co_utf8_valid(v->s, v->len, &bad)) {
+            if (!Co_utf8_valid(v->s, v->len, &bad)) {
                 b->len = start;
                 char reason[200];
                 if (bad < v->len && v->s[bad] == '\0')
@@ -180,7 +180,7 @@ static void encode_row(pg_loader *l, size_t r, const co_value *row)
             add_escaped(b, v->s, v->len);
         }
     }
-    co_buf_addc(b, '\n');
+    Co_buf_addc(b, '\n');
 }
 
 /* ---- copying -------------------------------------------------------------------- */
@@ -189,7 +189,7 @@ static co_code fail_copy(pg_loader *l, const PGresult *res, co_error *err)
 {
     char doing[300];
     snprintf(doing, sizeof doing, "COPY into %s failed", l->table);
-    return co_pg_fail(pg_of(l->base.store), res, doing, err);
+    return Co_pg_fail(pg_of(l->base.store), res, doing, err);
 }
 
 static bool row_level(const char *state)
@@ -243,7 +243,7 @@ static void undo_copy(pg_loader *l)
     while ((res = PQgetResult(s->conn)))
         PQclear(res);
     if (l->in_savepoint && PQstatus(s->conn) == CONNECTION_OK)
-        co_pg_run_quietly(s, "ROLLBACK TO SAVEPOINT cutover_copy; RELEASE SAVEPOINT cutover_copy");
+        Co_pg_run_quietly(s, "ROLLBACK TO SAVEPOINT cutover_copy; RELEASE SAVEPOINT cutover_copy");
 }
 
 /* Starts a COPY, in a savepoint when a transaction is open (one round trip
@@ -251,7 +251,7 @@ static void undo_copy(pg_loader *l)
 static co_code open_copy(pg_loader *l, co_error *err)
 {
     pg_store *s = pg_of(l->base.store);
-    co_pg_settle(s);
+    Co_pg_settle(s);
     l->in_savepoint = PQtransactionStatus(s->conn) == PQTRANS_INTRANS;
     PGresult *res = PQexec(s->conn, co_buf_str(&l->copy_sql) + (l->in_savepoint ? 0 : l->copy_at));
     co_code rc = CO_OK;
@@ -291,20 +291,20 @@ static co_code close_copy(pg_loader *l, size_t good, attempt *a, co_error *err)
             snprintf(a->state, sizeof a->state, "%s", state);
             snprintf(a->reason, sizeof a->reason, "%s%s%s", primary ? primary : "",
                      detail ? " " : "", detail ? detail : "");
-            co_pg_scrub(s, a->reason);
+            Co_pg_scrub(s, a->reason);
             a->line = line_of(res);
             l->failures++;
         }
     }
     PQclear(res);
     if (a->ok && a->dropped && !l->in_savepoint && rc == CO_OK)
-        rc = co_error_set(err, co_store_side_code(s->base.side),
+        rc = co_error_set(err, Co_store_side_code(s->base.side),
                           "%s: a trigger of %s dropped rows of a COPY outside a transaction",
                           co_side_name(s->base.side), l->table);
     if (l->in_savepoint && a->ok && !a->dropped && rc == CO_OK) {
         while ((res = PQgetResult(s->conn))) /* the end of the COPY's results */
             PQclear(res);
-        rc = co_pg_run(s, "RELEASE SAVEPOINT cutover_copy", "cannot release a savepoint", err);
+        rc = Co_pg_run(s, "RELEASE SAVEPOINT cutover_copy", "cannot release a savepoint", err);
     } else {
         undo_copy(l);
     }
@@ -337,7 +337,7 @@ static void call_off(pg_loader *l)
     undo_copy(l);
 }
 
-void co_pg_settle(pg_store *s)
+void Co_pg_settle(pg_store *s)
 {
     if (s->copying)
         call_off((pg_loader *)s->copying);
@@ -371,12 +371,12 @@ static co_code refused_error(pg_loader *l, const char *reason, const char *state
                              co_error *err)
 {
     co_side side = l->base.store->side;
-    co_error_set(err, co_store_side_code(side), "%s: a row was refused by %s: %s%s%s%s",
+    co_error_set(err, Co_store_side_code(side), "%s: a row was refused by %s: %s%s%s%s",
                  co_side_name(side), l->table, reason, *state ? " (SQLSTATE " : "", state,
                  *state ? ")" : "");
     if (err)
         snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state);
-    return co_store_side_code(side);
+    return Co_store_side_code(side);
 }
 
 static co_code isolate(pg_loader *l, size_t lo, size_t hi, co_error *err);
@@ -495,8 +495,8 @@ static void drop_buffered(pg_loader *l)
     call_off(l);
     l->count = 0;
     l->nrefusals = 0;
-    co_buf_reset(&l->vals);
-    co_buf_reset(&l->lines);
+    Co_buf_reset(&l->vals);
+    Co_buf_reset(&l->lines);
 }
 
 static co_code loader_flush(co_loader *base, co_error *err)
@@ -570,8 +570,8 @@ static co_code loader_put(co_loader *base, const co_value *row, co_error *err)
         l->rows[at + i] = row[i];
         if (row[i].type == CO_TEXT || row[i].type == CO_BLOB) {
             l->offsets[at + i] = l->vals.len;
-            co_buf_add(&l->vals, row[i].s, row[i].len);
-            co_buf_addc(&l->vals, '\0'); /* text stays NUL-terminated */
+            Co_buf_add(&l->vals, row[i].s, row[i].len);
+            Co_buf_addc(&l->vals, '\0'); /* text stays NUL-terminated */
             l->rows[at + i].s = NULL;    /* fixed up at flush */
         }
     }
@@ -607,9 +607,9 @@ static void loader_close(co_loader *base)
     free(l->line_start);
     free(l->refused);
     free(l->refusals);
-    co_buf_release(&l->copy_sql);
-    co_buf_release(&l->vals);
-    co_buf_release(&l->lines);
+    Co_buf_release(&l->copy_sql);
+    Co_buf_release(&l->vals);
+    Co_buf_release(&l->lines);
     free(l);
 }
 
@@ -632,18 +632,18 @@ static co_code read_types(pg_loader *l, const char *const *columns, co_error *er
     pg_store *s = pg_of(l->base.store);
     const char *side = co_side_name(s->base.side);
     co_buf ref = CO_BUF_INIT;
-    co_pg_table_ref(l->table, &ref);
+    Co_pg_table_ref(l->table, &ref);
     const char *values[1] = {co_buf_str(&ref)};
     Oid types[1] = {25};
-    co_pg_settle(s);
+    Co_pg_settle(s);
     PGresult *res = PQexecParams(s->conn, types_sql, 1, types, values, NULL, NULL, 0);
     co_code rc = CO_OK;
     if (ref.failed)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     else if (!res || PQresultStatus(res) != PGRES_TUPLES_OK)
-        rc = co_pg_fail(s, res, "cannot read the columns of a table", err);
+        rc = Co_pg_fail(s, res, "cannot read the columns of a table", err);
     else if (PQntuples(res) == 0)
-        rc = co_error_set(err, co_store_side_code(s->base.side), "%s: no table \"%s\"", side,
+        rc = co_error_set(err, Co_store_side_code(s->base.side), "%s: no table \"%s\"", side,
                           l->table);
     for (size_t i = 0; rc == CO_OK && i < l->base.ncols; i++) {
         int found = -1;
@@ -651,7 +651,7 @@ static co_code read_types(pg_loader *l, const char *const *columns, co_error *er
             if (strcmp(PQgetvalue(res, r, 0), columns[i]) == 0)
                 found = r;
         if (found < 0) {
-            rc = co_error_set(err, co_store_side_code(s->base.side),
+            rc = co_error_set(err, Co_store_side_code(s->base.side),
                               "%s: table %s has no column \"%s\"", side, l->table, columns[i]);
             break;
         }
@@ -662,11 +662,11 @@ static co_code read_types(pg_loader *l, const char *const *columns, co_error *er
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }
     PQclear(res);
-    co_buf_release(&ref);
+    Co_buf_release(&ref);
     return rc;
 }
 
-co_code co_pg_loader_open(co_store *s, const char *table, const char *const *columns,
+co_code Co_pg_loader_open(co_store *s, const char *table, const char *const *columns,
                           size_t ncols, co_loader **out, co_error *err)
 {
     pg_loader *l = calloc(1, sizeof *l);
@@ -685,17 +685,17 @@ co_code co_pg_loader_open(co_store *s, const char *table, const char *const *col
     if (rc == CO_OK)
         rc = read_types(l, columns, err);
     if (rc == CO_OK) {
-        co_buf_adds(&l->copy_sql, "SAVEPOINT cutover_copy; ");
+        Co_buf_adds(&l->copy_sql, "SAVEPOINT cutover_copy; ");
         l->copy_at = l->copy_sql.len;
-        co_buf_adds(&l->copy_sql, "COPY ");
-        co_pg_table_ref(table, &l->copy_sql);
-        co_buf_adds(&l->copy_sql, " (");
+        Co_buf_adds(&l->copy_sql, "COPY ");
+        Co_pg_table_ref(table, &l->copy_sql);
+        Co_buf_adds(&l->copy_sql, " (");
         for (size_t i = 0; i < ncols; i++) {
             if (i)
-                co_buf_adds(&l->copy_sql, ", ");
+                Co_buf_adds(&l->copy_sql, ", ");
             co_store_quote_ident(s, columns[i], &l->copy_sql);
         }
-        co_buf_adds(&l->copy_sql, ") FROM STDIN");
+        Co_buf_adds(&l->copy_sql, ") FROM STDIN");
         if (l->copy_sql.failed)
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }

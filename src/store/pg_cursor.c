@@ -66,7 +66,7 @@ struct pg_cursor {
 
 static pg_store *store_of(pg_cursor *c) { return pg_of(c->base.store); }
 
-void co_pg_cursors_txn_ended(pg_store *s, bool committed)
+void Co_pg_cursors_txn_ended(pg_store *s, bool committed)
 {
     for (pg_cursor *c = s->cursors; c; c = c->next_open) {
         if (!c->declared || c->held)
@@ -130,12 +130,12 @@ static co_code fetch(pg_cursor *c, co_error *err)
     }
     char sql[96];
     snprintf(sql, sizeof sql, "FETCH %ld FROM %s", c->fetch, c->name);
-    co_pg_settle(s);
+    Co_pg_settle(s);
     c->res = PQexec(s->conn, sql);
     c->nrows = 0;
     c->row = -1;
     if (!c->res || PQresultStatus(c->res) != PGRES_TUPLES_OK)
-        return co_pg_fail(s, c->res, "query failed", err);
+        return Co_pg_fail(s, c->res, "query failed", err);
     c->nrows = PQntuples(c->res);
     c->exhausted = c->nrows < c->fetch;
     for (size_t i = 0; i < c->ncols; i++)
@@ -148,7 +148,7 @@ static co_code cursor_next(co_cursor *cc, bool *has_row, co_error *err)
     pg_cursor *c = (pg_cursor *)cc;
     *has_row = false;
     if (c->lost)
-        return co_error_set(err, co_store_side_code(cc->store->side),
+        return co_error_set(err, Co_store_side_code(cc->store->side),
                             "%s: the query ended with its transaction, which rolled back "
                             "before its rows were all read",
                             co_side_name(cc->store->side));
@@ -189,25 +189,25 @@ static int hexval(char h)
 /* Decodes bytea's text output: hex (\x4142) or the older escape format. */
 static void decode_bytea(const char *s, size_t len, co_buf *out)
 {
-    co_buf_reset(out);
+    Co_buf_reset(out);
     if (len >= 2 && s[0] == '\\' && s[1] == 'x') {
         for (size_t i = 2; i + 1 < len; i += 2) {
             int hi = hexval(s[i]), lo = hexval(s[i + 1]);
             if (hi >= 0 && lo >= 0)
-                co_buf_addc(out, (char)(hi * 16 + lo));
+                Co_buf_addc(out, (char)(hi * 16 + lo));
         }
         return;
     }
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '\\' && i + 1 < len && s[i + 1] == '\\') {
-            co_buf_addc(out, '\\');
+            Co_buf_addc(out, '\\');
             i++;
         } else if (s[i] == '\\' && i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '3') {
-            co_buf_addc(out, (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 +
+            Co_buf_addc(out, (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 +
                                     (s[i + 3] - '0')));
             i += 3;
         } else {
-            co_buf_addc(out, s[i]);
+            Co_buf_addc(out, s[i]);
         }
     }
 }
@@ -298,9 +298,9 @@ static void end_cursor_txn_if_unused(pg_store *s)
         if (c->declared && !c->held && !c->lost)
             return;
     bool failed = PQtransactionStatus(s->conn) != PQTRANS_INTRANS;
-    co_pg_run_quietly(s, failed ? "ROLLBACK" : "COMMIT");
+    Co_pg_run_quietly(s, failed ? "ROLLBACK" : "COMMIT");
     s->cursor_txn = false;
-    co_pg_cursors_txn_ended(s, !failed);
+    Co_pg_cursors_txn_ended(s, !failed);
 }
 
 static void cursor_close(co_cursor *cc)
@@ -312,14 +312,14 @@ static void cursor_close(co_cursor *cc)
         PQstatus(s->conn) == CONNECTION_OK) {
         char sql[64];
         snprintf(sql, sizeof sql, "CLOSE %s", c->name);
-        co_pg_run_quietly(s, sql);
+        Co_pg_run_quietly(s, sql);
     }
     unlink_cursor(c);
     if (c->declared)
         end_cursor_txn_if_unused(s);
     for (size_t i = 0; i < c->ncols; i++) {
         free(c->names[i]);
-        co_buf_release(&c->decoded[i]);
+        Co_buf_release(&c->decoded[i]);
     }
     free(c->names);
     free(c->kinds);
@@ -328,7 +328,7 @@ static void cursor_close(co_cursor *cc)
     free(c);
 }
 
-Oid co_pg_cursor_type(const co_cursor *cc, size_t i)
+Oid Co_pg_cursor_type(const co_cursor *cc, size_t i)
 {
     const pg_cursor *c = (const pg_cursor *)cc;
     return c->res && i < c->ncols ? PQftype(c->res, (int)i) : 0;
@@ -348,8 +348,8 @@ static co_code declare(pg_store *s, pg_cursor *c, const pg_sql *q, const pg_bind
 {
     bool began = false;
     if (PQtransactionStatus(s->conn) == PQTRANS_IDLE) {
-        if (co_pg_run(s, "BEGIN", "cannot begin a transaction for a query", err) != CO_OK)
-            return co_store_side_code(s->base.side);
+        if (Co_pg_run(s, "BEGIN", "cannot begin a transaction for a query", err) != CO_OK)
+            return Co_store_side_code(s->base.side);
         s->cursor_txn = true;
         began = true;
     }
@@ -357,31 +357,31 @@ static co_code declare(pg_store *s, pg_cursor *c, const pg_sql *q, const pg_bind
      * DECLARE must not end it. */
     bool guard = !began && s->cursor_txn && !s->user_txn &&
                  PQtransactionStatus(s->conn) == PQTRANS_INTRANS;
-    if (guard && co_pg_run(s, "SAVEPOINT cutover_query", "query failed", err) != CO_OK)
-        return co_store_side_code(s->base.side);
+    if (guard && Co_pg_run(s, "SAVEPOINT cutover_query", "query failed", err) != CO_OK)
+        return Co_store_side_code(s->base.side);
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql, "DECLARE %s NO SCROLL CURSOR %s FOR ", c->name,
+    Co_buf_printf(&sql, "DECLARE %s NO SCROLL CURSOR %s FOR ", c->name,
                   q->locking ? "WITHOUT HOLD" : "WITH HOLD");
-    co_buf_adds(&sql, co_buf_str(&q->text));
+    Co_buf_adds(&sql, co_buf_str(&q->text));
     co_code rc = CO_OK;
     if (sql.failed) {
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     } else {
-        co_pg_settle(s);
+        Co_pg_settle(s);
         PGresult *res = PQexecParams(s->conn, co_buf_str(&sql), (int)q->nparams, b->types,
                                      b->values, b->lengths, b->formats, 0);
         if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
-            rc = co_pg_fail(s, res, "query failed", err);
+            rc = Co_pg_fail(s, res, "query failed", err);
         PQclear(res);
     }
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     if (guard) {
         if (rc != CO_OK)
-            co_pg_run_quietly(s, "ROLLBACK TO SAVEPOINT cutover_query");
-        co_pg_run_quietly(s, "RELEASE SAVEPOINT cutover_query");
+            Co_pg_run_quietly(s, "ROLLBACK TO SAVEPOINT cutover_query");
+        Co_pg_run_quietly(s, "RELEASE SAVEPOINT cutover_query");
     }
     if (rc != CO_OK && began) {
-        co_pg_run_quietly(s, "ROLLBACK");
+        Co_pg_run_quietly(s, "ROLLBACK");
         s->cursor_txn = false;
     }
     return rc;
@@ -391,17 +391,17 @@ static co_code declare(pg_store *s, pg_cursor *c, const pg_sql *q, const pg_bind
 static co_code run_whole(pg_store *s, pg_cursor *c, const pg_sql *q, const pg_bind *b,
                          co_error *err)
 {
-    co_pg_settle(s);
+    Co_pg_settle(s);
     c->res = PQexecParams(s->conn, co_buf_str(&q->text), (int)q->nparams, b->types, b->values,
                           b->lengths, b->formats, 0);
     ExecStatusType status = c->res ? PQresultStatus(c->res) : PGRES_FATAL_ERROR;
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
-        return co_pg_fail(s, c->res, "query failed", err);
+        return Co_pg_fail(s, c->res, "query failed", err);
     c->nrows = PQntuples(c->res);
     return CO_OK;
 }
 
-co_code co_pg_query(co_store *st, const char *sql, const co_param *params, size_t n,
+co_code Co_pg_query(co_store *st, const char *sql, const co_param *params, size_t n,
                     co_cursor **out, co_error *err)
 {
     pg_store *s = pg_of(st);
@@ -410,10 +410,10 @@ co_code co_pg_query(co_store *st, const char *sql, const co_param *params, size_
         positional = positional || !params[i].name;
     pg_sql q;
     pg_bind b = {0};
-    co_code rc = co_pg_sql_translate(s, sql, positional, &q, err);
+    co_code rc = Co_pg_sql_translate(s, sql, positional, &q, err);
     if (rc != CO_OK)
         return rc;
-    rc = co_pg_bind(s, &q, params, n, true, &b, err);
+    rc = Co_pg_bind(s, &q, params, n, true, &b, err);
     pg_cursor *c = rc == CO_OK ? calloc(1, sizeof *c) : NULL;
     if (rc == CO_OK && !c)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
@@ -442,8 +442,8 @@ co_code co_pg_query(co_store *st, const char *sql, const co_param *params, size_
             c = NULL;
         }
     }
-    co_pg_bind_release(&b);
-    co_pg_sql_release(&q);
+    Co_pg_bind_release(&b);
+    Co_pg_sql_release(&q);
     if (rc == CO_OK)
         *out = &c->base;
     return rc;

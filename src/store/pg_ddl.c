@@ -19,21 +19,21 @@
 static PGresult *catalog(pg_store *s, const char *sql, const char *table, const char *doing,
                          co_error *err)
 {
-    co_pg_settle(s);
+    Co_pg_settle(s);
     co_buf ref = CO_BUF_INIT;
     if (table)
-        co_pg_table_ref(table, &ref);
+        Co_pg_table_ref(table, &ref);
     if (ref.failed) {
-        co_buf_release(&ref);
+        Co_buf_release(&ref);
         co_error_set(err, CO_ENOMEM, "out of memory");
         return NULL;
     }
     const char *values[1] = {co_buf_str(&ref)};
     Oid types[1] = {25}; /* text */
     PGresult *res = PQexecParams(s->conn, sql, table ? 1 : 0, types, values, NULL, NULL, 0);
-    co_buf_release(&ref);
+    Co_buf_release(&ref);
     if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        co_pg_fail(s, res, doing, err);
+        Co_pg_fail(s, res, doing, err);
         PQclear(res);
         return NULL;
     }
@@ -53,7 +53,7 @@ static co_code pg_ddl_tables(co_store *st, char ***names, size_t *n, co_error *e
                             " ORDER BY c.relname",
                             NULL, "cannot list the tables", err);
     if (!res)
-        return co_store_side_code(st->side);
+        return Co_store_side_code(st->side);
     int rows = PQntuples(res);
     *names = calloc(rows > 0 ? (size_t)rows : 1, sizeof **names);
     co_code rc = *names ? CO_OK : co_error_set(err, CO_ENOMEM, "out of memory");
@@ -124,10 +124,10 @@ static co_code table_types(pg_store *s, const char *table, co_buf *create, co_er
 {
     PGresult *res = catalog(s, types_sql, table, "cannot read a table's column types", err);
     if (!res)
-        return co_store_side_code(s->base.side);
+        return Co_store_side_code(s->base.side);
     for (int r = 0; r < PQntuples(res); r++) {
         bool is_enum = PQgetvalue(res, r, 0)[0] == 'e';
-        co_buf_printf(create,
+        Co_buf_printf(create,
                       "DO $cutover$ BEGIN CREATE %s %s AS %s%s%s; EXCEPTION WHEN "
                       "duplicate_object THEN NULL; END $cutover$;\n",
                       is_enum ? "TYPE" : "DOMAIN", PQgetvalue(res, r, 1),
@@ -155,7 +155,7 @@ static co_code pg_table_ddl(co_store *st, const char *table, co_buf *create, co_
     pg_store *s = pg_of(st);
     PGresult *cols = catalog(s, columns_sql, table, "cannot read a table's columns", err);
     if (!cols)
-        return co_store_side_code(st->side);
+        return Co_store_side_code(st->side);
     if (PQntuples(cols) == 0) {
         PQclear(cols);
         return co_error_set(err, CO_ENOTFOUND, "%s: no table \"%s\"", co_side_name(st->side),
@@ -167,54 +167,54 @@ static co_code pg_table_ddl(co_store *st, const char *table, co_buf *create, co_
     if (!cons || !idx) {
         PQclear(cols);
         PQclear(cons);
-        return co_store_side_code(st->side);
+        return Co_store_side_code(st->side);
     }
     if (table_types(s, table, create, err) != CO_OK) {
         PQclear(cols);
         PQclear(cons);
         PQclear(idx);
-        return co_store_side_code(st->side);
+        return Co_store_side_code(st->side);
     }
-    co_buf_adds(create, "CREATE TABLE ");
+    Co_buf_adds(create, "CREATE TABLE ");
     co_store_quote_ident(st, table, create);
-    co_buf_adds(create, " (");
+    Co_buf_adds(create, " (");
     for (int r = 0; r < PQntuples(cols); r++) {
         const char *type = PQgetvalue(cols, r, 1), *def = PQgetvalue(cols, r, 3);
         const char *identity = PQgetvalue(cols, r, 4), *generated = PQgetvalue(cols, r, 5);
         const char *serial = PQgetvalue(cols, r, 7)[0] == 't' ? serial_type(PQgetvalue(cols, r, 6))
                                                                : NULL;
-        co_buf_adds(create, r ? ",\n  " : "\n  ");
+        Co_buf_adds(create, r ? ",\n  " : "\n  ");
         co_store_quote_ident(st, PQgetvalue(cols, r, 0), create);
-        co_buf_printf(create, " %s", serial ? serial : type);
+        Co_buf_printf(create, " %s", serial ? serial : type);
         if (identity[0] == 'a' || identity[0] == 'd')
-            co_buf_printf(create, " GENERATED %s AS IDENTITY",
+            Co_buf_printf(create, " GENERATED %s AS IDENTITY",
                           identity[0] == 'a' ? "ALWAYS" : "BY DEFAULT");
         else if (generated[0] == 's' && !PQgetisnull(cols, r, 3))
-            co_buf_printf(create, " GENERATED ALWAYS AS (%s) STORED", def);
+            Co_buf_printf(create, " GENERATED ALWAYS AS (%s) STORED", def);
         else if (!serial && !PQgetisnull(cols, r, 3))
-            co_buf_printf(create, " DEFAULT %s", def);
+            Co_buf_printf(create, " DEFAULT %s", def);
         if (PQgetvalue(cols, r, 2)[0] == 't')
-            co_buf_adds(create, " NOT NULL");
+            Co_buf_adds(create, " NOT NULL");
     }
     for (int r = 0; r < PQntuples(cons); r++) {
         co_buf *into = create;
         if (PQgetvalue(cons, r, 1)[0] == 'f') {
             into = after;
-            co_buf_adds(after, "ALTER TABLE ");
+            Co_buf_adds(after, "ALTER TABLE ");
             co_store_quote_ident(st, table, after);
-            co_buf_adds(after, " ADD");
+            Co_buf_adds(after, " ADD");
             if (ref && !PQgetisnull(cons, r, 3))
                 ref(ctx, PQgetvalue(cons, r, 3), NULL);
         } else {
-            co_buf_adds(create, ",\n ");
+            Co_buf_adds(create, ",\n ");
         }
-        co_buf_adds(into, " CONSTRAINT ");
+        Co_buf_adds(into, " CONSTRAINT ");
         co_store_quote_ident(st, PQgetvalue(cons, r, 0), into);
-        co_buf_printf(into, " %s%s", PQgetvalue(cons, r, 2), into == after ? ";\n" : "");
+        Co_buf_printf(into, " %s%s", PQgetvalue(cons, r, 2), into == after ? ";\n" : "");
     }
-    co_buf_adds(create, "\n);\n");
+    Co_buf_adds(create, "\n);\n");
     for (int r = 0; r < PQntuples(idx); r++)
-        co_buf_printf(create, "%s;\n", PQgetvalue(idx, r, 0));
+        Co_buf_printf(create, "%s;\n", PQgetvalue(idx, r, 0));
     PQclear(cols);
     PQclear(cons);
     PQclear(idx);

@@ -11,15 +11,15 @@
 
 static void blob_literal(const co_value *v, co_buf *out)
 {
-    co_buf_adds(out, "'\\x");
+    Co_buf_adds(out, "'\\x");
     for (size_t i = 0; i < v->len; i++)
-        co_buf_printf(out, "%02x", (unsigned char)v->s[i]);
-    co_buf_adds(out, "'::bytea");
+        Co_buf_printf(out, "%02x", (unsigned char)v->s[i]);
+    Co_buf_adds(out, "'::bytea");
 }
 
 static void json_item_eq(const char *column, size_t pos, const char *param, co_buf *out)
 {
-    co_buf_printf(out, "(%s::jsonb ->> %zu) IS NOT DISTINCT FROM CAST(%s AS TEXT)", column, pos,
+    Co_buf_printf(out, "(%s::jsonb ->> %zu) IS NOT DISTINCT FROM CAST(%s AS TEXT)", column, pos,
                   param);
 }
 
@@ -39,15 +39,15 @@ static char *translate(const char *sqlite)
         for (; i < sizeof words / sizeof words[0]; i++) {
             size_t len = strlen(words[i].from);
             if (strncmp(p, words[i].from, len) == 0) {
-                co_buf_adds(&out, words[i].to);
+                Co_buf_adds(&out, words[i].to);
                 p += len;
                 break;
             }
         }
         if (i == sizeof words / sizeof words[0])
-            co_buf_addc(&out, *p++);
+            Co_buf_addc(&out, *p++);
     }
-    return out.failed ? (co_buf_release(&out), NULL) : co_buf_detach(&out);
+    return out.failed ? (Co_buf_release(&out), NULL) : co_buf_detach(&out);
 }
 
 /* Processes may start together on an empty database: one of them creates
@@ -56,16 +56,16 @@ static co_code create_schema(co_store *s, const char *ddl, const char *lock, co_
 {
     char *schema = translate(ddl);
     co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, "BEGIN; SELECT pg_advisory_xact_lock(hashtext(");
-    co_sql_literal(lock, &sql);
-    co_buf_adds(&sql, "));\n");
-    co_buf_adds(&sql, schema ? schema : "");
-    co_buf_adds(&sql, "\nCOMMIT;");
+    Co_buf_adds(&sql, "BEGIN; SELECT pg_advisory_xact_lock(hashtext(");
+    Co_sql_literal(lock, &sql);
+    Co_buf_adds(&sql, "));\n");
+    Co_buf_adds(&sql, schema ? schema : "");
+    Co_buf_adds(&sql, "\nCOMMIT;");
     co_code rc = schema && !sql.failed ? co_store_exec(s, co_buf_str(&sql), err)
                                        : co_error_set(err, CO_ENOMEM, "out of memory");
     if (rc != CO_OK)
         co_store_exec(s, "ROLLBACK", &(co_error){0});
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     free(schema);
     return rc;
 }

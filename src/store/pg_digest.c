@@ -2,9 +2,9 @@
  * pg_digest.c: the digest sum of rows computed by PostgreSQL itself
  * (co_store_digest_sum_sql), so that verification sends one row per key range
  * instead of every row. Each value is written in SQL exactly as
- * co_row_digest (util/rowhash.h) writes the canonical form that cutover would
+ * Co_row_digest (util/rowhash.h) writes the canonical form that cutover would
  * give it after reading it through a cursor (pg_cursor.c) and passing it
- * through co_canon_value with its target column's type (util/canon.h); the
+ * through Co_canon_value with its target column's type (util/canon.h); the
  * row's text goes through md5(), and the first 16 hex digits are summed as
  * signed 64-bit integers (sum() gives the exact numeric; cutover takes it
  * modulo 2^64). A column whose type this file cannot write exactly for that
@@ -27,7 +27,7 @@ enum {
 /* "T<bytes>:<text>" of a text expression. */
 static void tagged_text(co_buf *out, const char *expr)
 {
-    co_buf_printf(out, "'T' || octet_length(%s) || ':' || %s", expr, expr);
+    Co_buf_printf(out, "'T' || octet_length(%s) || ':' || %s", expr, expr);
 }
 
 /* Appends the tagged canonical text of one non-NULL value q of PostgreSQL
@@ -43,15 +43,15 @@ static bool value_sql(Oid oid, co_canon_type t, const char *q, co_buf *out)
     case OID_INT8:
         /* an integer stays one, except that REAL makes it a double */
         if (t.kind == CO_CANON_REAL)
-            co_buf_printf(out,
+            Co_buf_printf(out,
                           "CASE WHEN abs(%s::float8) < 9e15::float8 THEN 'I' || %s::text || ';'"
                           " ELSE 'R' || %s::float8::numeric::text || ';' END",
                           q, q, q);
         else
-            co_buf_printf(out, "'I' || %s::text || ';'", q);
+            Co_buf_printf(out, "'I' || %s::text || ';'", q);
         break;
     case OID_BOOL: /* read as 1 or 0 whatever the column's type */
-        co_buf_printf(out, "CASE WHEN %s THEN 'I1;' ELSE 'I0;' END", q);
+        Co_buf_printf(out, "CASE WHEN %s THEN 'I1;' ELSE 'I0;' END", q);
         break;
     case OID_FLOAT8:
         /* a double stays one, except that DECIMAL rounds it; integral ones
@@ -61,7 +61,7 @@ static bool value_sql(Oid oid, co_canon_type t, const char *q, co_buf *out)
             ok = false;
             break;
         }
-        co_buf_printf(out,
+        Co_buf_printf(out,
                       "CASE WHEN %s = trunc(%s) AND abs(%s) < 9e15::float8"
                       " THEN 'I' || %s::bigint::text || ';'"
                       " ELSE 'R' || %s::numeric::text || ';' END",
@@ -76,7 +76,7 @@ static bool value_sql(Oid oid, co_canon_type t, const char *q, co_buf *out)
         }
         /* (the regular expressions only for text that begins like a number,
          * the cast only for digits: CASE evaluates in order) */
-        co_buf_printf(out,
+        Co_buf_printf(out,
                       "CASE WHEN CASE WHEN NOT (ascii(%s) BETWEEN 48 AND 57 OR ascii(%s) = 45)"
                       " THEN false WHEN %s ~ '^(0|-?[1-9][0-9]{0,17})$' THEN true"
                       " WHEN %s ~ '^-?[1-9][0-9]{18}$'"
@@ -84,7 +84,7 @@ static bool value_sql(Oid oid, co_canon_type t, const char *q, co_buf *out)
                       " ELSE false END THEN 'I' || %s || ';' ELSE ",
                       q, q, q, q, q, q);
         tagged_text(out, q);
-        co_buf_adds(out, " END");
+        Co_buf_adds(out, " END");
         break;
     case OID_DATE:
     case OID_TIMESTAMP:
@@ -95,7 +95,7 @@ static bool value_sql(Oid oid, co_canon_type t, const char *q, co_buf *out)
         co_canon_kind own = oid == OID_DATE        ? CO_CANON_DATE
                             : oid == OID_TIMESTAMP ? CO_CANON_TIMESTAMP
                                                    : CO_CANON_TIMESTAMPTZ;
-        co_buf_printf(&e, "%s::text", q);
+        Co_buf_printf(&e, "%s::text", q);
         if (t.kind == CO_CANON_ANY || (t.kind == own && own != CO_CANON_TIMESTAMPTZ)) {
             tagged_text(out, co_buf_str(&e));
             break;
@@ -108,29 +108,29 @@ static bool value_sql(Oid oid, co_canon_type t, const char *q, co_buf *out)
             break;
         }
         co_buf utc = CO_BUF_INIT;
-        co_buf_printf(&utc, "((%s AT TIME ZONE 'UTC')::text || 'Z')", q);
-        co_buf_printf(out,
+        Co_buf_printf(&utc, "((%s AT TIME ZONE 'UTC')::text || 'Z')", q);
+        Co_buf_printf(out,
                       "CASE WHEN %s >= '0001-01-01 00:00:00+00'::timestamptz"
                       " AND %s < '10000-01-01 00:00:00+00'::timestamptz THEN ",
                       q, q);
         tagged_text(out, co_buf_str(&utc));
-        co_buf_adds(out, " ELSE ");
+        Co_buf_adds(out, " ELSE ");
         tagged_text(out, co_buf_str(&e));
-        co_buf_adds(out, " END");
-        co_buf_release(&utc);
+        Co_buf_adds(out, " END");
+        Co_buf_release(&utc);
         break;
     }
     case OID_BYTEA: /* a blob stays one */
-        co_buf_printf(out, "'B' || encode(%s, 'hex') || ';'", q);
+        Co_buf_printf(out, "'B' || encode(%s, 'hex') || ';'", q);
         break;
     default:
         ok = false;
     }
-    co_buf_release(&e);
+    Co_buf_release(&e);
     return ok;
 }
 
-co_code co_pg_digest_sum_sql(co_store *s, const char *from_sql, const co_param *params,
+co_code Co_pg_digest_sum_sql(co_store *s, const char *from_sql, const co_param *params,
                              size_t nparams, const char *const *cols, const char *const *types,
                              const int *digits, size_t ncols, co_buf *out, bool *supported,
                              co_error *err)
@@ -138,48 +138,48 @@ co_code co_pg_digest_sum_sql(co_store *s, const char *from_sql, const co_param *
     *supported = false;
     for (size_t i = 0; i < ncols; i++)
         if (digits[i] >= 0)
-            return CO_OK; /* rounding as co_round_decimal does: not in SQL here */
+            return CO_OK; /* rounding as Co_round_decimal does: not in SQL here */
     /* The columns' types, from the query itself (no row read). */
     co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, "SELECT ");
+    Co_buf_adds(&sql, "SELECT ");
     for (size_t i = 0; i < ncols; i++) {
-        co_buf_adds(&sql, i ? ", " : "");
+        Co_buf_adds(&sql, i ? ", " : "");
         co_store_quote_ident(s, cols[i], &sql);
     }
-    co_buf_printf(&sql, " FROM (%s) AS side LIMIT 0", from_sql);
+    Co_buf_printf(&sql, " FROM (%s) AS side LIMIT 0", from_sql);
     co_cursor *c = NULL;
     co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
-                            : co_pg_query(s, co_buf_str(&sql), params, nparams, &c, err);
-    co_buf_release(&sql);
+                            : Co_pg_query(s, co_buf_str(&sql), params, nparams, &c, err);
+    Co_buf_release(&sql);
     if (rc != CO_OK)
         return rc;
     co_buf item = CO_BUF_INIT, q = CO_BUF_INIT;
     bool ok = true;
-    co_buf_adds(&item, "sum(('x' || substr(md5(");
+    Co_buf_adds(&item, "sum(('x' || substr(md5(");
     for (size_t i = 0; ok && i < ncols; i++) {
         co_canon_type t = {CO_CANON_ANY, 0};
-        if (types[i] && !co_canon_type_parse(types[i], &t)) {
+        if (types[i] && !Co_canon_type_parse(types[i], &t)) {
             ok = false;
             break;
         }
-        co_buf_reset(&q);
+        Co_buf_reset(&q);
         co_store_quote_ident(s, cols[i], &q);
-        co_buf_printf(&item, "%s(CASE WHEN %s IS NULL THEN 'N;' ELSE ", i ? " || " : "",
+        Co_buf_printf(&item, "%s(CASE WHEN %s IS NULL THEN 'N;' ELSE ", i ? " || " : "",
                       co_buf_str(&q));
-        ok = value_sql(co_pg_cursor_type(c, i), t, co_buf_str(&q), &item);
-        co_buf_adds(&item, " END)");
+        ok = value_sql(Co_pg_cursor_type(c, i), t, co_buf_str(&q), &item);
+        Co_buf_adds(&item, " END)");
     }
-    co_buf_adds(&item, "), 1, 16))::bit(64)::bigint)");
+    Co_buf_adds(&item, "), 1, 16))::bit(64)::bigint)");
     co_cursor_close(c);
     if (ok && ncols > 0) {
         if (item.failed || q.failed)
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
         else {
-            co_buf_add(out, item.data, item.len);
+            Co_buf_add(out, item.data, item.len);
             *supported = true;
         }
     }
-    co_buf_release(&item);
-    co_buf_release(&q);
+    Co_buf_release(&item);
+    Co_buf_release(&q);
     return rc;
 }

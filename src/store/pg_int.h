@@ -41,21 +41,21 @@ static inline pg_store *pg_of(co_store *s) { return (pg_store *)s; }
 /* Fills err for a failure of this store: "side: doing: message (SQLSTATE x)",
  * with err->sqlstate set. res may be NULL (the connection's message is used).
  * Never contains the password. Returns the side's code. */
-co_code co_pg_fail(pg_store *s, const PGresult *res, const char *doing, co_error *err);
+co_code Co_pg_fail(pg_store *s, const PGresult *res, const char *doing, co_error *err);
 
 /* Replaces every occurrence of the store's password (and PGPASSWORD's) in
  * text with "***". */
-void co_pg_scrub(const pg_store *s, char *text);
+void Co_pg_scrub(const pg_store *s, char *text);
 
 /* Runs a statement without parameters; CO_OK when it returned no error. */
-co_code co_pg_run(pg_store *s, const char *sql, const char *doing, co_error *err);
+co_code Co_pg_run(pg_store *s, const char *sql, const char *doing, co_error *err);
 
 /* Runs a statement without parameters and ignores how it ends (cleanup). */
-void co_pg_run_quietly(pg_store *s, const char *sql);
+void Co_pg_run_quietly(pg_store *s, const char *sql);
 
 /* A COMMIT or ROLLBACK ended the transaction: cursors declared in it are held
  * after a commit and lost after a rollback (pg_cursor.c). */
-void co_pg_cursors_txn_ended(pg_store *s, bool committed);
+void Co_pg_cursors_txn_ended(pg_store *s, bool committed);
 
 /* ---- SQL translation and binding (pg_sql.c) ----------------------------------- */
 
@@ -74,10 +74,10 @@ typedef struct pg_sql {
  * stays, as jsonb's operator). Placeholders inside string literals, quoted
  * identifiers, comments and dollar quotes are left alone, and so are "::"
  * casts. On failure out is released; otherwise release it with
- * co_pg_sql_release. */
-co_code co_pg_sql_translate(pg_store *s, const char *sql, bool positional, pg_sql *out,
+ * Co_pg_sql_release. */
+co_code Co_pg_sql_translate(pg_store *s, const char *sql, bool positional, pg_sql *out,
                             co_error *err);
-void co_pg_sql_release(pg_sql *q);
+void Co_pg_sql_release(pg_sql *q);
 
 /* Parameter values for PQexecParams/PQexecPrepared. */
 typedef struct pg_bind {
@@ -93,52 +93,52 @@ typedef struct pg_bind {
  * error. typed: integers go as int8, reals as float8, blobs as bytea; text
  * always goes untyped, so that the server reads it as the type the context
  * wants ('42' for an integer column, '2026-01-31' for a date). Release out
- * with co_pg_bind_release, even on failure. */
-co_code co_pg_bind(pg_store *s, const pg_sql *q, const co_param *params, size_t n, bool typed,
+ * with Co_pg_bind_release, even on failure. */
+co_code Co_pg_bind(pg_store *s, const pg_sql *q, const co_param *params, size_t n, bool typed,
                    pg_bind *out, co_error *err);
 /* The same for n positional values, all untyped (prepared statements). */
-co_code co_pg_bind_values(pg_store *s, const co_value *vals, size_t n, pg_bind *out,
+co_code Co_pg_bind_values(pg_store *s, const co_value *vals, size_t n, pg_bind *out,
                           co_error *err);
-void co_pg_bind_release(pg_bind *b);
+void Co_pg_bind_release(pg_bind *b);
 
 /* Appends the shortest text that reads back as exactly r (NaN, Infinity). */
-void co_pg_real_text(co_buf *out, double r);
+void Co_pg_real_text(co_buf *out, double r);
 
 /* Appends a table name for SQL: "schema"."table" for "schema.table", else "table". */
-void co_pg_table_ref(const char *table, co_buf *out);
+void Co_pg_table_ref(const char *table, co_buf *out);
 
 /* ---- normalizers (pg_norm.c) -------------------------------------------------- */
 
 /* On a source: installs the normalizers in schema cutover_norm unless they are
  * current, and sets s->normalizers and s->norm_problem. Never fails: a source
  * that cannot have them opens all the same. */
-void co_pg_normalizers_setup(pg_store *s);
+void Co_pg_normalizers_setup(pg_store *s);
 
 /* True when word (len bytes) names a normalizer: casefold, email_norm,
  * domain_norm or name_norm, in any case. */
-bool co_pg_is_normalizer(const char *word, size_t len);
+bool Co_pg_is_normalizer(const char *word, size_t len);
 
 /* True when message names a normalizer. */
-bool co_pg_names_normalizer(const char *message);
+bool Co_pg_names_normalizer(const char *message);
 
 /* ---- cursors (pg_cursor.c), loading (pg_copy.c), reads (pg_reads.c) ----------- */
 
 /* The type (its OID) of column i of a cursor's rows; 0 when there is none. */
-Oid co_pg_cursor_type(const co_cursor *c, size_t i);
+Oid Co_pg_cursor_type(const co_cursor *c, size_t i);
 /* co_store_digest_sum_sql on PostgreSQL (pg_digest.c). */
-co_code co_pg_digest_sum_sql(co_store *s, const char *from_sql, const co_param *params,
+co_code Co_pg_digest_sum_sql(co_store *s, const char *from_sql, const co_param *params,
                              size_t nparams, const char *const *cols, const char *const *types,
                              const int *digits, size_t ncols, co_buf *out, bool *supported,
                              co_error *err);
-co_code co_pg_query(co_store *s, const char *sql, const co_param *params, size_t n,
+co_code Co_pg_query(co_store *s, const char *sql, const co_param *params, size_t n,
                     co_cursor **out, co_error *err);
 /* Calls off a loader's open COPY (its rows go at its flush instead), so that
  * the connection can run something else: every command but the loader's own
  * calls this first. */
-void co_pg_settle(pg_store *s);
-co_code co_pg_loader_open(co_store *s, const char *table, const char *const *columns,
+void Co_pg_settle(pg_store *s);
+co_code Co_pg_loader_open(co_store *s, const char *table, const char *const *columns,
                           size_t ncols, co_loader **out, co_error *err);
-co_code co_pg_query_reads(co_store *s, const char *sql, co_read_fn fn, void *ctx,
+co_code Co_pg_query_reads(co_store *s, const char *sql, co_read_fn fn, void *ctx,
                           co_error *err);
 
 #endif

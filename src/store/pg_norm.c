@@ -33,7 +33,7 @@
 
 static const char *const names[] = {"casefold", "email_norm", "domain_norm", "name_norm"};
 
-bool co_pg_is_normalizer(const char *word, size_t len)
+bool Co_pg_is_normalizer(const char *word, size_t len)
 {
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strlen(names[i]) == len && strncasecmp(names[i], word, len) == 0)
@@ -47,7 +47,7 @@ static bool one_value(pg_store *s, const char *sql, co_buf *out)
     PGresult *res = PQexec(s->conn, sql);
     bool ok = res && PQresultStatus(res) == PGRES_TUPLES_OK;
     if (ok && PQntuples(res) > 0 && PQnfields(res) > 0)
-        co_buf_adds(out, PQgetvalue(res, 0, 0));
+        Co_buf_adds(out, PQgetvalue(res, 0, 0));
     PQclear(res);
     return ok;
 }
@@ -70,7 +70,7 @@ static void install(pg_store *s)
                       " pg_catalog.current_setting('server_version_num')",
                    &server)) {
         note_problem(s, "cannot read the server's encoding and version");
-        co_buf_release(&server);
+        Co_buf_release(&server);
         return;
     }
     const char *v = co_buf_str(&server);
@@ -85,10 +85,10 @@ static void install(pg_store *s)
         note_problem(s, "they need PostgreSQL 13 or later (for normalize())");
     } else {
         co_buf sql = CO_BUF_INIT;
-        co_buf_adds(&sql, "BEGIN READ WRITE; SELECT pg_catalog.pg_advisory_xact_lock("
+        Co_buf_adds(&sql, "BEGIN READ WRITE; SELECT pg_catalog.pg_advisory_xact_lock("
                           "pg_catalog.hashtext('cutover.normalizers'));\n");
-        co_norm_pg_sql(&sql);
-        co_buf_adds(&sql, "COMMIT;");
+        Co_norm_pg_sql(&sql);
+        Co_buf_adds(&sql, "COMMIT;");
         if (sql.failed) {
             note_problem(s, "out of memory");
         } else {
@@ -96,7 +96,7 @@ static void install(pg_store *s)
             if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
                 co_error err;
                 co_error_clear(&err);
-                co_pg_fail(s, res, "cannot install them", &err);
+                Co_pg_fail(s, res, "cannot install them", &err);
                 const char *m = err.message;
                 const char *side = "source: ";
                 if (strncmp(m, side, strlen(side)) == 0)
@@ -105,21 +105,21 @@ static void install(pg_store *s)
             }
             PQclear(res);
             if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
-                co_pg_run_quietly(s, "ROLLBACK");
+                Co_pg_run_quietly(s, "ROLLBACK");
         }
-        co_buf_release(&sql);
+        Co_buf_release(&sql);
     }
-    co_buf_release(&server);
+    Co_buf_release(&server);
 }
 
-void co_pg_normalizers_setup(pg_store *s)
+void Co_pg_normalizers_setup(pg_store *s)
 {
     static const char stamp_sql[] =
         "SELECT pg_catalog.obj_description(pg_catalog.to_regprocedure('" CO_NORM_PG_SCHEMA
         ".name_norm(text)'), 'pg_proc'), pg_catalog.to_regprocedure('" CO_NORM_PG_SCHEMA
         ".name_norm(text)') IS NOT NULL";
     co_buf want = CO_BUF_INIT;
-    co_norm_pg_stamp(&want);
+    Co_norm_pg_stamp(&want);
     PGresult *res = PQexec(s->conn, stamp_sql);
     bool exists = false, current = false;
     if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
@@ -133,10 +133,10 @@ void co_pg_normalizers_setup(pg_store *s)
         exists = exists || !s->norm_problem[0];
     }
     s->normalizers = exists;
-    co_buf_release(&want);
+    Co_buf_release(&want);
 }
 
-bool co_pg_names_normalizer(const char *message)
+bool Co_pg_names_normalizer(const char *message)
 {
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strstr(message, names[i]))

@@ -71,19 +71,19 @@ static const char *map_get(const alias_map *m, const char *alias)
  * returns the position after the closing quote. */
 static const char *json_string(const char *p, co_buf *out)
 {
-    co_buf_reset(out);
+    Co_buf_reset(out);
     while (*p && *p != '"') {
         if (*p != '\\') {
-            co_buf_addc(out, *p++);
+            Co_buf_addc(out, *p++);
             continue;
         }
         p++;
         switch (*p) {
-        case 'n': co_buf_addc(out, '\n'); break;
-        case 't': co_buf_addc(out, '\t'); break;
-        case 'r': co_buf_addc(out, '\r'); break;
-        case 'b': co_buf_addc(out, '\b'); break;
-        case 'f': co_buf_addc(out, '\f'); break;
+        case 'n': Co_buf_addc(out, '\n'); break;
+        case 't': Co_buf_addc(out, '\t'); break;
+        case 'r': Co_buf_addc(out, '\r'); break;
+        case 'b': Co_buf_addc(out, '\b'); break;
+        case 'f': Co_buf_addc(out, '\f'); break;
         case 'u': {
             unsigned cp = 0;
             int k = 1;
@@ -92,19 +92,19 @@ static const char *json_string(const char *p, co_buf *out)
                                                                        : (tolower((unsigned char)p[k]) - 'a' + 10));
             p += k - 1;
             if (cp < 0x80) {
-                co_buf_addc(out, (char)cp);
+                Co_buf_addc(out, (char)cp);
             } else if (cp < 0x800) {
-                co_buf_addc(out, (char)(0xc0 | (cp >> 6)));
-                co_buf_addc(out, (char)(0x80 | (cp & 0x3f)));
+                Co_buf_addc(out, (char)(0xc0 | (cp >> 6)));
+                Co_buf_addc(out, (char)(0x80 | (cp & 0x3f)));
             } else {
-                co_buf_addc(out, (char)(0xe0 | (cp >> 12)));
-                co_buf_addc(out, (char)(0x80 | ((cp >> 6) & 0x3f)));
-                co_buf_addc(out, (char)(0x80 | (cp & 0x3f)));
+                Co_buf_addc(out, (char)(0xe0 | (cp >> 12)));
+                Co_buf_addc(out, (char)(0x80 | ((cp >> 6) & 0x3f)));
+                Co_buf_addc(out, (char)(0x80 | (cp & 0x3f)));
             }
             break;
         }
         case '\0': return p;
-        default: co_buf_addc(out, *p); break;
+        default: Co_buf_addc(out, *p); break;
         }
         p++;
     }
@@ -114,17 +114,17 @@ static const char *json_string(const char *p, co_buf *out)
 /* Reads an identifier (plain or "quoted") at p into out; NULL when none. */
 static const char *identifier(const char *p, co_buf *out)
 {
-    co_buf_reset(out);
+    Co_buf_reset(out);
     if (*p == '"') {
         p++;
         while (*p) {
             if (*p == '"' && p[1] == '"') {
-                co_buf_addc(out, '"');
+                Co_buf_addc(out, '"');
                 p += 2;
             } else if (*p == '"') {
                 return p + 1;
             } else {
-                co_buf_addc(out, *p++);
+                Co_buf_addc(out, *p++);
             }
         }
         return p;
@@ -132,7 +132,7 @@ static const char *identifier(const char *p, co_buf *out)
     if (!(isalpha((unsigned char)*p) || *p == '_' || (unsigned char)*p >= 0x80))
         return NULL;
     while (isalnum((unsigned char)*p) || *p == '_' || *p == '$' || (unsigned char)*p >= 0x80)
-        co_buf_addc(out, *p++);
+        Co_buf_addc(out, *p++);
     return p;
 }
 
@@ -189,8 +189,8 @@ static void scan_expression(const char *text, const alias_map *m, const bare_nam
         if (relation && !a.failed && !c.failed)
             fn(ctx, relation, co_buf_str(&c));
     }
-    co_buf_release(&a);
-    co_buf_release(&c);
+    Co_buf_release(&a);
+    Co_buf_release(&c);
 }
 
 /* Whether the plan's key holds expressions (where a bare name may be a
@@ -217,7 +217,7 @@ static bool walk_plan(const char *json, int pass, alias_map *m, const bare_names
     bool ok = true;
     for (const char *p = json; *p && ok;) {
         if (*p == '{' || *p == '}') {
-            co_buf_reset(&relation);
+            Co_buf_reset(&relation);
             p++;
             continue;
         }
@@ -230,14 +230,14 @@ static bool walk_plan(const char *json, int pass, alias_map *m, const bare_names
         while (isspace((unsigned char)*q))
             q++;
         if (*q == ':') { /* a key */
-            co_buf_reset(&key);
-            co_buf_add(&key, str.data ? str.data : "", str.len);
+            Co_buf_reset(&key);
+            Co_buf_add(&key, str.data ? str.data : "", str.len);
             continue;
         }
         const char *k = co_buf_str(&key);
         if (pass == 0 && strcmp(k, "Relation Name") == 0) {
-            co_buf_reset(&relation);
-            co_buf_add(&relation, str.data ? str.data : "", str.len);
+            Co_buf_reset(&relation);
+            Co_buf_add(&relation, str.data ? str.data : "", str.len);
         } else if (pass == 0 && strcmp(k, "Alias") == 0 && relation.len) {
             ok = map_add(m, co_buf_str(&str), co_buf_str(&relation));
         } else if (pass == 1 && strcmp(k, "Relation Name") != 0 && strcmp(k, "Alias") != 0 &&
@@ -246,9 +246,9 @@ static bool walk_plan(const char *json, int pass, alias_map *m, const bare_names
         }
     }
     ok = ok && !str.failed && !key.failed && !relation.failed;
-    co_buf_release(&str);
-    co_buf_release(&key);
-    co_buf_release(&relation);
+    Co_buf_release(&str);
+    Co_buf_release(&key);
+    Co_buf_release(&relation);
     return ok;
 }
 
@@ -279,10 +279,10 @@ static co_code report_reads(co_store *st, const char *json, co_read_fn fn, void 
 /* Prepares the query, explains its generic plan, and forgets both. */
 static co_code explain(pg_store *s, const char *sql, PGresult **plan, co_error *err)
 {
-    co_pg_settle(s);
+    Co_pg_settle(s);
     PGresult *res = PQprepare(s->conn, "cutover_reads", sql, 0, NULL);
     if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
-        co_code rc = co_pg_fail(s, res, "query does not prepare", err);
+        co_code rc = Co_pg_fail(s, res, "query does not prepare", err);
         PQclear(res);
         return rc;
     }
@@ -291,44 +291,44 @@ static co_code explain(pg_store *s, const char *sql, PGresult **plan, co_error *
     int nparams = res && PQresultStatus(res) == PGRES_COMMAND_OK ? PQnparams(res) : 0;
     PQclear(res);
     co_buf q = CO_BUF_INIT;
-    co_buf_adds(&q, "EXPLAIN (VERBOSE, COSTS OFF, FORMAT JSON) EXECUTE cutover_reads");
+    Co_buf_adds(&q, "EXPLAIN (VERBOSE, COSTS OFF, FORMAT JSON) EXECUTE cutover_reads");
     for (int i = 0; i < nparams; i++)
-        co_buf_adds(&q, i ? ", NULL" : "(NULL");
+        Co_buf_adds(&q, i ? ", NULL" : "(NULL");
     if (nparams)
-        co_buf_addc(&q, ')');
+        Co_buf_addc(&q, ')');
     co_code rc = CO_OK;
-    co_pg_run_quietly(s, "SET plan_cache_mode = force_generic_plan");
+    Co_pg_run_quietly(s, "SET plan_cache_mode = force_generic_plan");
     *plan = PQexec(s->conn, co_buf_str(&q));
     if (!*plan || PQresultStatus(*plan) != PGRES_TUPLES_OK || PQntuples(*plan) != 1)
-        rc = co_pg_fail(s, *plan, "cannot explain the query", err);
-    co_buf_release(&q);
-    co_pg_run_quietly(s, "RESET plan_cache_mode");
-    co_pg_run_quietly(s, "DEALLOCATE cutover_reads");
+        rc = Co_pg_fail(s, *plan, "cannot explain the query", err);
+    Co_buf_release(&q);
+    Co_pg_run_quietly(s, "RESET plan_cache_mode");
+    Co_pg_run_quietly(s, "DEALLOCATE cutover_reads");
     return rc;
 }
 
-co_code co_pg_query_reads(co_store *st, const char *sql, co_read_fn fn, void *ctx,
+co_code Co_pg_query_reads(co_store *st, const char *sql, co_read_fn fn, void *ctx,
                           co_error *err)
 {
     pg_store *s = pg_of(st);
     pg_sql q;
-    co_code rc = co_pg_sql_translate(s, sql, false, &q, err);
+    co_code rc = Co_pg_sql_translate(s, sql, false, &q, err);
     if (rc != CO_OK)
         return rc;
     /* A failed statement would end the open transaction: look in a savepoint. */
     bool sp = PQtransactionStatus(s->conn) == PQTRANS_INTRANS;
     if (sp)
-        rc = co_pg_run(s, "SAVEPOINT cutover_reads", "query does not prepare", err);
+        rc = Co_pg_run(s, "SAVEPOINT cutover_reads", "query does not prepare", err);
     PGresult *plan = NULL;
     if (rc == CO_OK)
         rc = explain(s, co_buf_str(&q.text), &plan, err);
     if (sp && rc != CO_OK)
-        co_pg_run_quietly(s, "ROLLBACK TO SAVEPOINT cutover_reads");
+        Co_pg_run_quietly(s, "ROLLBACK TO SAVEPOINT cutover_reads");
     if (sp)
-        co_pg_run_quietly(s, "RELEASE SAVEPOINT cutover_reads");
+        Co_pg_run_quietly(s, "RELEASE SAVEPOINT cutover_reads");
     if (rc == CO_OK)
         rc = report_reads(st, PQgetvalue(plan, 0, 0), fn, ctx, err);
     PQclear(plan);
-    co_pg_sql_release(&q);
+    Co_pg_sql_release(&q);
     return rc;
 }

@@ -30,12 +30,12 @@ static bool ident_char(char c)
     return ident_start(c) || isdigit((unsigned char)c) || c == '$';
 }
 
-void co_pg_sql_release(pg_sql *q)
+void Co_pg_sql_release(pg_sql *q)
 {
     for (size_t i = 0; i < q->nparams; i++)
         free(q->names[i]);
     free(q->names);
-    co_buf_release(&q->text);
+    Co_buf_release(&q->text);
     memset(q, 0, sizeof *q);
 }
 
@@ -127,16 +127,16 @@ static void add_placeholder(co_buf *b, size_t k)
         size_t wend, start = word_before(b->data, b->len, &wend);
         if (word_is(b->data, start, wend, "IS")) {
             b->len = start;
-            co_buf_adds(b, "IS NOT DISTINCT FROM ");
+            Co_buf_adds(b, "IS NOT DISTINCT FROM ");
         } else if (word_is(b->data, start, wend, "NOT")) {
             size_t wend2, start2 = word_before(b->data, start, &wend2);
             if (word_is(b->data, start2, wend2, "IS")) {
                 b->len = start2;
-                co_buf_adds(b, "IS DISTINCT FROM ");
+                Co_buf_adds(b, "IS DISTINCT FROM ");
             }
         }
     }
-    co_buf_printf(b, "$%zu", k);
+    Co_buf_printf(b, "$%zu", k);
 }
 
 static bool add_name(pg_sql *q, char *name)
@@ -207,7 +207,7 @@ static bool calls(const co_buf *b, const char *after, const char *prev)
     return *after == '(' && !(end > 0 && b->data[end - 1] == '.');
 }
 
-co_code co_pg_sql_translate(pg_store *s, const char *sql, bool positional, pg_sql *out,
+co_code Co_pg_sql_translate(pg_store *s, const char *sql, bool positional, pg_sql *out,
                             co_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -217,8 +217,8 @@ co_code co_pg_sql_translate(pg_store *s, const char *sql, bool positional, pg_sq
     bool first = true;
     while (*p) {
         if (*p == '$' && isdigit((unsigned char)p[1])) {
-            co_pg_sql_release(out);
-            return co_error_set(err, co_store_side_code(s->base.side),
+            Co_pg_sql_release(out);
+            return co_error_set(err, Co_store_side_code(s->base.side),
                                 "%s: the query uses a numbered parameter ($%c); write named "
                                 "parameters such as :tenant",
                                 co_side_name(s->base.side), p[1]);
@@ -226,7 +226,7 @@ co_code co_pg_sql_translate(pg_store *s, const char *sql, bool positional, pg_sq
         const char *end = skip_inert(sql, p);
         if (end) {
             bool comment = (p[0] == '-' && p[1] == '-') || (p[0] == '/' && p[1] == '*');
-            co_buf_add(b, p, (size_t)(end - p));
+            Co_buf_add(b, p, (size_t)(end - p));
             p = end;
             if (!comment) { /* a comment is no token: "-- x\nSELECT" is a query */
                 first = false;
@@ -235,7 +235,7 @@ co_code co_pg_sql_translate(pg_store *s, const char *sql, bool positional, pg_sq
             continue;
         }
         if (p[0] == ':' && p[1] == ':') {
-            co_buf_adds(b, "::");
+            Co_buf_adds(b, "::");
             p += 2;
             continue;
         }
@@ -246,7 +246,7 @@ co_code co_pg_sql_translate(pg_store *s, const char *sql, bool positional, pg_sq
                 while (isalnum((unsigned char)p[len]) || p[len] == '_')
                     len++;
             if (!placeholder(out, p, len)) {
-                co_pg_sql_release(out);
+                Co_pg_sql_release(out);
                 return co_error_set(err, CO_ENOMEM, "out of memory");
             }
             p += len;
@@ -269,10 +269,10 @@ co_code co_pg_sql_translate(pg_store *s, const char *sql, bool positional, pg_sq
                 (strcmp(word, "UPDATE") == 0 || strcmp(word, "SHARE") == 0 ||
                  strcmp(word, "NO") == 0 || strcmp(word, "KEY") == 0))
                 out->locking = true;
-            if (s->normalizers && co_pg_is_normalizer(p, len) && calls(b, p + len, prev))
-                co_buf_adds(b, CO_NORM_PG_SCHEMA ".");
+            if (s->normalizers && Co_pg_is_normalizer(p, len) && calls(b, p + len, prev))
+                Co_buf_adds(b, CO_NORM_PG_SCHEMA ".");
             memcpy(prev, word, sizeof prev);
-            co_buf_add(b, p, len);
+            Co_buf_add(b, p, len);
             p += len;
             first = false;
             continue;
@@ -281,7 +281,7 @@ co_code co_pg_sql_translate(pg_store *s, const char *sql, bool positional, pg_sq
             size_t len = 1;
             while (isalnum((unsigned char)p[len]) || p[len] == '.')
                 len++;
-            co_buf_add(b, p, len);
+            Co_buf_add(b, p, len);
             p += len;
             first = false;
             continue;
@@ -292,10 +292,10 @@ co_code co_pg_sql_translate(pg_store *s, const char *sql, bool positional, pg_sq
             first = false;
             prev[0] = '\0';
         }
-        co_buf_addc(b, *p++);
+        Co_buf_addc(b, *p++);
     }
     if (b->failed) {
-        co_pg_sql_release(out);
+        Co_pg_sql_release(out);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
     return CO_OK;
@@ -303,24 +303,24 @@ co_code co_pg_sql_translate(pg_store *s, const char *sql, bool positional, pg_sq
 
 /* ---- binding ------------------------------------------------------------------ */
 
-void co_pg_bind_release(pg_bind *b)
+void Co_pg_bind_release(pg_bind *b)
 {
     free(b->types);
     free(b->values);
     free(b->lengths);
     free(b->formats);
-    co_buf_release(&b->text);
+    Co_buf_release(&b->text);
     memset(b, 0, sizeof *b);
 }
 
-void co_pg_real_text(co_buf *out, double r)
+void Co_pg_real_text(co_buf *out, double r)
 {
     if (isnan(r)) {
-        co_buf_adds(out, "NaN");
+        Co_buf_adds(out, "NaN");
         return;
     }
     if (isinf(r)) {
-        co_buf_adds(out, r > 0 ? "Infinity" : "-Infinity");
+        Co_buf_adds(out, r > 0 ? "Infinity" : "-Infinity");
         return;
     }
     char tmp[40];
@@ -329,7 +329,7 @@ void co_pg_real_text(co_buf *out, double r)
         if (strtod(tmp, NULL) == r)
             break;
     }
-    co_buf_adds(out, tmp);
+    Co_buf_adds(out, tmp);
 }
 
 static bool bind_alloc(pg_bind *b, size_t n)
@@ -360,19 +360,19 @@ static co_code bind_encode(pg_store *s, const co_value *const *vals, size_t n, b
         case CO_INT:
             b->types[k] = typed ? INT8OID : 0;
             offsets[k] = b->text.len;
-            co_buf_add_int(&b->text, v->i);
-            co_buf_addc(&b->text, '\0');
+            Co_buf_add_int(&b->text, v->i);
+            Co_buf_addc(&b->text, '\0');
             break;
         case CO_REAL:
             b->types[k] = typed ? FLOAT8OID : 0;
             offsets[k] = b->text.len;
-            co_pg_real_text(&b->text, v->r);
-            co_buf_addc(&b->text, '\0');
+            Co_pg_real_text(&b->text, v->r);
+            Co_buf_addc(&b->text, '\0');
             break;
         case CO_TEXT:
             if (memchr(v->s, '\0', v->len)) {
                 free(offsets);
-                return co_error_set(err, co_store_side_code(s->base.side),
+                return co_error_set(err, Co_store_side_code(s->base.side),
                                     "%s: parameter $%zu is text with a NUL byte, which "
                                     "PostgreSQL cannot hold",
                                     co_side_name(s->base.side), k + 1);
@@ -395,7 +395,7 @@ static co_code bind_encode(pg_store *s, const co_value *const *vals, size_t n, b
     return failed ? co_error_set(err, CO_ENOMEM, "out of memory") : CO_OK;
 }
 
-co_code co_pg_bind(pg_store *s, const pg_sql *q, const co_param *params, size_t n, bool typed,
+co_code Co_pg_bind(pg_store *s, const pg_sql *q, const co_param *params, size_t n, bool typed,
                    pg_bind *out, co_error *err)
 {
     const char *side = co_side_name(s->base.side);
@@ -424,11 +424,11 @@ co_code co_pg_bind(pg_store *s, const pg_sql *q, const co_param *params, size_t 
         if (vals[k])
             continue;
         co_code rc = q->names[k]
-                         ? co_error_set(err, co_store_side_code(s->base.side),
+                         ? co_error_set(err, Co_store_side_code(s->base.side),
                                         "%s: the query uses parameter %s, which cutover does "
                                         "not supply",
                                         side, q->names[k])
-                         : co_error_set(err, co_store_side_code(s->base.side),
+                         : co_error_set(err, Co_store_side_code(s->base.side),
                                         "%s: the query uses a positional parameter (?) that "
                                         "cutover does not supply; name the tenant :tenant",
                                         side);
@@ -440,7 +440,7 @@ co_code co_pg_bind(pg_store *s, const pg_sql *q, const co_param *params, size_t 
     return rc;
 }
 
-co_code co_pg_bind_values(pg_store *s, const co_value *vals, size_t n, pg_bind *out,
+co_code Co_pg_bind_values(pg_store *s, const co_value *vals, size_t n, pg_bind *out,
                           co_error *err)
 {
     const co_value **ptrs = calloc(n ? n : 1, sizeof *ptrs);
@@ -457,21 +457,21 @@ co_code co_pg_bind_values(pg_store *s, const co_value *vals, size_t n, pg_bind *
 
 static void quote_part(const char *s, size_t len, co_buf *out)
 {
-    co_buf_addc(out, '"');
+    Co_buf_addc(out, '"');
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '"')
-            co_buf_addc(out, '"');
-        co_buf_addc(out, s[i]);
+            Co_buf_addc(out, '"');
+        Co_buf_addc(out, s[i]);
     }
-    co_buf_addc(out, '"');
+    Co_buf_addc(out, '"');
 }
 
-void co_pg_table_ref(const char *table, co_buf *out)
+void Co_pg_table_ref(const char *table, co_buf *out)
 {
     const char *dot = strchr(table, '.');
     if (dot && dot != table && dot[1]) {
         quote_part(table, (size_t)(dot - table), out);
-        co_buf_addc(out, '.');
+        Co_buf_addc(out, '.');
         quote_part(dot + 1, strlen(dot + 1), out);
     } else {
         quote_part(table, strlen(table), out);

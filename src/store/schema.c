@@ -125,8 +125,8 @@ co_code co_store_schema_ddl(co_store *from, const char *const *tables, size_t n,
     name_list todo = {0};
     co_code rc = gather(from, NULL, tables, n, out, &after, &todo, err);
     if (rc == CO_OK)
-        co_buf_add(out, after.data ? after.data : "", after.len);
-    co_buf_release(&after);
+        Co_buf_add(out, after.data ? after.data : "", after.len);
+    Co_buf_release(&after);
     co_names_free(todo.names, todo.n);
     return rc;
 }
@@ -155,8 +155,8 @@ co_code co_store_schema_copy(co_store *from, co_store *to, const char *const *ta
         else
             co_store_rollback(to);
     }
-    co_buf_release(&create);
-    co_buf_release(&after);
+    Co_buf_release(&create);
+    Co_buf_release(&after);
     if (rc != CO_OK) {
         co_names_free(todo.names, todo.n);
         return rc;
@@ -173,7 +173,7 @@ co_code co_store_table_parents(co_store *s, const char *table, co_read_fn fn, vo
         return no_ddl(s, err);
     co_buf create = CO_BUF_INIT, after = CO_BUF_INIT;
     co_code rc = s->ops->ddl->table_ddl(s, table, &create, &after, fn, ctx, err);
-    co_buf_release(&create);
-    co_buf_release(&after);
+    Co_buf_release(&create);
+    Co_buf_release(&after);
     return rc;
 }

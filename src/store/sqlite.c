@@ -27,10 +27,10 @@ typedef struct sqlite_cursor {
     sqlite3_stmt *stmt;
 } sqlite_cursor;
 
-co_code co_sqlite_fail(co_store *s, const char *doing, co_error *err)
+co_code Co_sqlite_fail(co_store *s, const char *doing, co_error *err)
 {
     sqlite3 *db = co_sqlite_db(s);
-    return co_error_set(err, co_store_side_code(s->side), "%s: %s: %s", co_side_name(s->side),
+    return co_error_set(err, Co_store_side_code(s->side), "%s: %s: %s", co_side_name(s->side),
                         doing, sqlite3_errmsg(db));
 }
 
@@ -47,7 +47,7 @@ static co_code cursor_next(co_cursor *c, bool *has_row, co_error *err)
     *has_row = false;
     if (rc == SQLITE_DONE)
         return CO_OK;
-    return co_sqlite_fail(c->store, "query failed", err);
+    return Co_sqlite_fail(c->store, "query failed", err);
 }
 
 static size_t cursor_ncols(const co_cursor *c)
@@ -109,7 +109,7 @@ static const co_cursor_ops cursor_ops = {
 
 /* ---- statements ------------------------------------------------------------- */
 
-int co_sqlite_bind_value(sqlite3_stmt *st, int idx, const co_value *v)
+int Co_sqlite_bind_value(sqlite3_stmt *st, int idx, const co_value *v)
 {
     switch (v->type) {
     case CO_NULL: return sqlite3_bind_null(st, idx);
@@ -130,9 +130,9 @@ static co_code prepare_bound(co_store *s, const char *sql, const co_param *param
     sqlite3 *db = co_sqlite_db(s);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return co_sqlite_fail(s, "cannot prepare query", err);
+        return Co_sqlite_fail(s, "cannot prepare query", err);
     if (!st)
-        return co_error_set(err, co_store_side_code(s->side), "%s: the query is empty",
+        return co_error_set(err, Co_store_side_code(s->side), "%s: the query is empty",
                             co_side_name(s->side));
     int position = 0;
     for (size_t i = 0; i < n; i++) {
@@ -144,8 +144,8 @@ static co_code prepare_bound(co_store *s, const char *sql, const co_param *param
         } else {
             idx = ++position;
         }
-        if (co_sqlite_bind_value(st, idx, &params[i].value) != SQLITE_OK) {
-            co_code rc = co_sqlite_fail(s, "cannot bind parameter", err);
+        if (Co_sqlite_bind_value(st, idx, &params[i].value) != SQLITE_OK) {
+            co_code rc = Co_sqlite_fail(s, "cannot bind parameter", err);
             sqlite3_finalize(st);
             return rc;
         }
@@ -155,12 +155,12 @@ static co_code prepare_bound(co_store *s, const char *sql, const co_param *param
         const char *name = sqlite3_bind_parameter_name(st, idx);
         if (!name || name[0] == '?') { /* positional: ? or ?NNN */
             if (idx > position) {
-                co_error_set(err, co_store_side_code(s->side),
+                co_error_set(err, Co_store_side_code(s->side),
                              "%s: the query uses a positional parameter (?) that cutover does "
                              "not supply; name the tenant :tenant",
                              co_side_name(s->side));
                 sqlite3_finalize(st);
-                return co_store_side_code(s->side);
+                return Co_store_side_code(s->side);
             }
             continue;
         }
@@ -168,11 +168,11 @@ static co_code prepare_bound(co_store *s, const char *sql, const co_param *param
         for (size_t i = 0; i < n && !given; i++)
             given = params[i].name && strcmp(params[i].name, name) == 0;
         if (!given) {
-            co_error_set(err, co_store_side_code(s->side),
+            co_error_set(err, Co_store_side_code(s->side),
                          "%s: the query uses parameter %s, which cutover does not supply",
                          co_side_name(s->side), name); /* before finalize frees name */
             sqlite3_finalize(st);
-            return co_store_side_code(s->side);
+            return Co_store_side_code(s->side);
         }
     }
     *out = st;
@@ -209,10 +209,10 @@ static co_code sq_exec(co_store *s, const char *sql, co_error *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(co_sqlite_db(s), sql, NULL, NULL, &msg) != SQLITE_OK) {
-        co_error_set(err, co_store_side_code(s->side), "%s: %s", co_side_name(s->side),
+        co_error_set(err, Co_store_side_code(s->side), "%s: %s", co_side_name(s->side),
                      msg ? msg : sqlite3_errmsg(co_sqlite_db(s)));
         sqlite3_free(msg);
-        return co_store_side_code(s->side);
+        return Co_store_side_code(s->side);
     }
     return CO_OK;
 }
@@ -228,7 +228,7 @@ static co_code sq_exec_params(co_store *s, const char *sql, const co_param *para
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
         ;
     if (step != SQLITE_DONE) {
-        rc = co_sqlite_fail(s, "statement failed", err);
+        rc = Co_sqlite_fail(s, "statement failed", err);
     } else if (changes) {
         *changes = sqlite3_changes64(co_sqlite_db(s));
     }
@@ -254,7 +254,7 @@ static co_code sq_prepare(co_store *s, const char *sql, co_stmt **out, co_error 
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v3(co_sqlite_db(s), sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
-        return co_sqlite_fail(s, "cannot prepare statement", err);
+        return Co_sqlite_fail(s, "cannot prepare statement", err);
     sqlite_stmt *ps = calloc(1, sizeof *ps);
     if (!ps) {
         sqlite3_finalize(st);
@@ -272,14 +272,14 @@ static co_code sq_stmt_exec(co_stmt *stmt, const co_value *vals, size_t n, long 
     sqlite3_stmt *st = ((sqlite_stmt *)stmt)->stmt;
     co_code rc = CO_OK;
     for (size_t i = 0; i < n && rc == CO_OK; i++)
-        if (co_sqlite_bind_value(st, (int)i + 1, &vals[i]) != SQLITE_OK)
-            rc = co_sqlite_fail(stmt->store, "cannot bind value", err);
+        if (Co_sqlite_bind_value(st, (int)i + 1, &vals[i]) != SQLITE_OK)
+            rc = Co_sqlite_fail(stmt->store, "cannot bind value", err);
     if (rc == CO_OK) {
         int step;
         while ((step = sqlite3_step(st)) == SQLITE_ROW)
             ;
         if (step != SQLITE_DONE)
-            rc = co_sqlite_fail(stmt->store, "statement failed", err);
+            rc = Co_sqlite_fail(stmt->store, "statement failed", err);
         else if (changes)
             *changes = sqlite3_changes64(co_sqlite_db(stmt->store));
     }
@@ -298,7 +298,7 @@ static co_code sq_prepare_check(co_store *s, const char *sql, co_error *err)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(co_sqlite_db(s), sql, -1, &st, NULL) != SQLITE_OK)
-        return co_sqlite_fail(s, "query does not prepare", err);
+        return Co_sqlite_fail(s, "query does not prepare", err);
     sqlite3_finalize(st);
     return CO_OK;
 }
@@ -331,7 +331,7 @@ static co_code sq_query_reads(co_store *s, const char *sql, co_read_fn fn, void 
     co_code rc = CO_OK;
     sqlite3_set_authorizer(co_sqlite_db(s), collect_read, &collector);
     if (sqlite3_prepare_v2(co_sqlite_db(s), sql, -1, &st, NULL) != SQLITE_OK)
-        rc = co_sqlite_fail(s, "query does not prepare", err); /* before the message changes */
+        rc = Co_sqlite_fail(s, "query does not prepare", err); /* before the message changes */
     sqlite3_set_authorizer(co_sqlite_db(s), NULL, NULL);
     sqlite3_finalize(st);
     return rc;
@@ -490,7 +490,7 @@ static co_code sq_allow_writes(co_store *s, co_error *err)
 static void sq_month_sql(const co_store *s, const char *expr, co_buf *out)
 {
     (void)s;
-    co_buf_printf(out, "strftime('%%Y-%%m', %s)", expr);
+    Co_buf_printf(out, "strftime('%%Y-%%m', %s)", expr);
 }
 
 /* ---- opening ---------------------------------------------------------------- */
@@ -499,7 +499,7 @@ static void sq_close(co_store *s)
 {
     sqlite_store *ss = (sqlite_store *)s;
     sqlite3_close_v2(ss->db);
-    co_buf_release(&ss->key);
+    Co_buf_release(&ss->key);
     free(ss);
 }
 
@@ -517,23 +517,23 @@ static co_code sq_reserve_keys(co_store *s, const char *table, const char *colum
     bool sequence = sqlite3_table_column_metadata(co_sqlite_db(s), NULL, "sqlite_sequence", "seq", NULL,
                                                   NULL, NULL, NULL, NULL) == SQLITE_OK;
     co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, "SELECT max(coalesce((SELECT max(");
+    Co_buf_adds(&sql, "SELECT max(coalesce((SELECT max(");
     co_store_quote_ident(s, column, &sql);
-    co_buf_adds(&sql, ") FROM ");
+    Co_buf_adds(&sql, ") FROM ");
     co_store_quote_ident(s, table, &sql);
-    co_buf_adds(&sql, sequence ? "), 0), coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?),"
+    Co_buf_adds(&sql, sequence ? "), 0), coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?),"
                                  " 0))"
                                : "), 0), 0)");
     co_param p = {NULL, co_text(table, strlen(table))};
     sqlite3_stmt *st = NULL;
     co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                             : prepare_bound(s, co_buf_str(&sql), &p, sequence ? 1 : 0, &st, err);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     if (rc != CO_OK)
         return rc;
     int step = sqlite3_step(st);
     if (step != SQLITE_ROW) {
-        rc = co_sqlite_fail(s, "cannot reserve keys", err);
+        rc = Co_sqlite_fail(s, "cannot reserve keys", err);
     } else if (sqlite3_column_type(st, 0) != SQLITE_INTEGER) {
         rc = co_error_set(err, CO_EUNSUPPORTED,
                           "%s: column \"%s\" of table \"%s\" holds values that are not "
@@ -567,8 +567,8 @@ static const co_store_ops sqlite_ops = {
     .columns = sq_columns,
     .tables = sq_tables,
     .select_columns = sq_select_columns,
-    .constraints = co_sqlite_constraints,
-    .loader_open = co_sqlite_loader_open,
+    .constraints = Co_sqlite_constraints,
+    .loader_open = Co_sqlite_loader_open,
     .month_sql = sq_month_sql,
     .allow_writes = sq_allow_writes,
     .ddl = &co_sqlite_ddl_ops,
@@ -576,7 +576,7 @@ static const co_store_ops sqlite_ops = {
     .reserve_keys = sq_reserve_keys,
     .dialect = &co_sqlite_dialect_ops,
     .capture = &co_sqlite_capture_ops,
-    .digest_sum_sql = co_sqlite_digest_sum_sql,
+    .digest_sum_sql = Co_sqlite_digest_sum_sql,
 };
 
 /* Process-wide SQLite settings, made once before the first connection:
@@ -609,12 +609,12 @@ static void keep_statement_rollback(sqlite3 *db)
         sqlite3_exec(db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
 }
 
-co_code co_sqlite_open(const char *path, co_side side, co_store **out, co_error *err)
+co_code Co_sqlite_open(const char *path, co_side side, co_store **out, co_error *err)
 {
-    return co_sqlite_open_ex(path, side, false, out, err);
+    return Co_sqlite_open_ex(path, side, false, out, err);
 }
 
-co_code co_sqlite_open_ex(const char *path, co_side side, bool create, co_store **out,
+co_code Co_sqlite_open_ex(const char *path, co_side side, bool create, co_store **out,
                           co_error *err)
 {
     configure_once();
@@ -623,18 +623,18 @@ co_code co_sqlite_open_ex(const char *path, co_side side, bool create, co_store 
     if (side == CO_SIDE_STATE || (create && side != CO_SIDE_SOURCE)) {
         /* The journal is cutover's own: create it (and .cutover/) on first use. */
         flags |= SQLITE_OPEN_CREATE;
-        if (strcmp(path, ":memory:") != 0 && !co_mkdir_parent(path))
-            return co_error_set(err, co_store_side_code(side),
+        if (strcmp(path, ":memory:") != 0 && !Co_mkdir_parent(path))
+            return co_error_set(err, Co_store_side_code(side),
                                 "%s: cannot create the directory of %s: %s", name, path,
                                 strerror(errno));
     } else if (strcmp(path, ":memory:") != 0) {
         /* Source, target and staging are the user's databases: never invent one. */
         struct stat st;
         if (stat(path, &st) != 0)
-            return co_error_set(err, co_store_side_code(side), "%s: no database file %s (%s)",
+            return co_error_set(err, Co_store_side_code(side), "%s: no database file %s (%s)",
                                 name, path, strerror(errno));
         if (!S_ISREG(st.st_mode))
-            return co_error_set(err, co_store_side_code(side), "%s: %s is not a file", name, path);
+            return co_error_set(err, Co_store_side_code(side), "%s: %s is not a file", name, path);
     }
     sqlite_store *s = calloc(1, sizeof *s);
     if (!s)
@@ -642,14 +642,14 @@ co_code co_sqlite_open_ex(const char *path, co_side side, bool create, co_store 
     s->base.ops = &sqlite_ops;
     s->base.side = side;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-        co_error_set(err, co_store_side_code(side), "%s: cannot open %s: %s", name, path,
+        co_error_set(err, Co_store_side_code(side), "%s: cannot open %s: %s", name, path,
                      s->db ? sqlite3_errmsg(s->db) : "out of memory");
         sqlite3_close_v2(s->db);
         free(s);
-        return co_store_side_code(side);
+        return Co_store_side_code(side);
     }
     sqlite3_extended_result_codes(s->db, 1);
-    co_sqlite_register_functions(s);
+    Co_sqlite_register_functions(s);
     /* Workers sharing a SQLite target wait for each other's batches: one
      * batch may take tens of seconds on a loaded machine or a sanitized
      * build, and a wait that gives up rolls the tenant back. */
@@ -657,12 +657,12 @@ co_code co_sqlite_open_ex(const char *path, co_side side, bool create, co_store 
     /* Reading the schema proves the file is a database and not garbage. */
     char *msg = NULL;
     if (sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, &msg) != SQLITE_OK) {
-        co_error_set(err, co_store_side_code(side), "%s: %s is not a usable SQLite database: %s",
+        co_error_set(err, Co_store_side_code(side), "%s: %s is not a usable SQLite database: %s",
                      name, path, msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);
         sqlite3_close_v2(s->db);
         free(s);
-        return co_store_side_code(side);
+        return Co_store_side_code(side);
     }
     if (side == CO_SIDE_SOURCE) /* the system of record: never written by accident */
         sqlite3_exec(s->db, "PRAGMA query_only = 1", NULL, NULL, NULL);

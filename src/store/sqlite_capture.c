@@ -22,12 +22,12 @@ static const char *const ops[] = {"insert", "update", "delete"};
 
 static void key_of(co_store *st, const co_capture_spec *t, const char *row, co_buf *out)
 {
-    co_buf_adds(out, "json_array(");
+    Co_buf_adds(out, "json_array(");
     for (size_t k = 0; k < t->nkey; k++) {
-        co_buf_printf(out, "%s%s.", k ? ", " : "", row);
+        Co_buf_printf(out, "%s%s.", k ? ", " : "", row);
         co_store_quote_ident(st, t->key[k], out);
     }
-    co_buf_addc(out, ')');
+    Co_buf_addc(out, ')');
 }
 
 /* INSERT INTO cutover_changes ... SELECT ... WHERE the row's tenant is captured. */
@@ -35,15 +35,15 @@ static void record_change(co_store *st, const co_capture_spec *t, const char *op
                           co_buf *sql)
 {
     co_buf tenant = CO_BUF_INIT;
-    co_capture_tenant_expr(t, row, &tenant);
-    co_buf_adds(sql, "INSERT INTO cutover_changes (tbl, op, tenant, key, at) SELECT ");
-    co_sql_literal(t->table, sql);
-    co_buf_printf(sql, ", '%s', %s, ", op, co_buf_str(&tenant));
+    Co_capture_tenant_expr(t, row, &tenant);
+    Co_buf_adds(sql, "INSERT INTO cutover_changes (tbl, op, tenant, key, at) SELECT ");
+    Co_sql_literal(t->table, sql);
+    Co_buf_printf(sql, ", '%s', %s, ", op, co_buf_str(&tenant));
     key_of(st, t, row, sql);
-    co_buf_printf(sql, ", strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now') WHERE %s IN (SELECT tenant FROM "
+    Co_buf_printf(sql, ", strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now') WHERE %s IN (SELECT tenant FROM "
                        "cutover_tenants); ",
                   co_buf_str(&tenant));
-    co_buf_release(&tenant);
+    Co_buf_release(&tenant);
 }
 
 static co_code install(co_store *st, const co_capture_spec *tables, size_t n, co_error *err)
@@ -63,24 +63,24 @@ static co_code install(co_store *st, const co_capture_spec *tables, size_t n, co
     for (size_t i = 0; rc == CO_OK && i < n; i++) {
         const co_capture_spec *t = &tables[i];
         for (int o = 0; o < 3 && rc == CO_OK; o++) {
-            co_buf_reset(&sql);
-            co_buf_adds(&sql, "CREATE TRIGGER IF NOT EXISTS ");
-            co_capture_object_name(st, "capture", t->table, ops[o], NULL, &sql);
-            co_buf_printf(&sql, " AFTER %s ON ", o == 0 ? "INSERT" : o == 1 ? "UPDATE" : "DELETE");
+            Co_buf_reset(&sql);
+            Co_buf_adds(&sql, "CREATE TRIGGER IF NOT EXISTS ");
+            Co_capture_object_name(st, "capture", t->table, ops[o], NULL, &sql);
+            Co_buf_printf(&sql, " AFTER %s ON ", o == 0 ? "INSERT" : o == 1 ? "UPDATE" : "DELETE");
             co_store_quote_ident(st, t->table, &sql);
-            co_buf_adds(&sql, " BEGIN ");
+            Co_buf_adds(&sql, " BEGIN ");
             if (o != 0)
                 record_change(st, t, ops[o], "OLD", &sql);
             if (o != 2)
                 record_change(st, t, ops[o], "NEW", &sql);
-            co_buf_adds(&sql, "END");
+            Co_buf_adds(&sql, "END");
             rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                             : co_store_exec(st, co_buf_str(&sql), err);
             if (rc != CO_OK)
                 co_error_where(err, "capture of table %s", t->table);
         }
     }
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     return rc;
 }
 
@@ -89,52 +89,52 @@ static co_code install(co_store *st, const co_capture_spec *tables, size_t n, co
 static void freeze_trigger(co_store *st, const co_capture_spec *t, int o, const char *tenant,
                            const char *message, co_buf *sql)
 {
-    co_buf_adds(sql, "CREATE TRIGGER IF NOT EXISTS ");
-    co_capture_object_name(st, "freeze", t->table, ops[o], tenant, sql);
-    co_buf_printf(sql, " BEFORE %s ON ", o == 0 ? "INSERT" : o == 1 ? "UPDATE" : "DELETE");
+    Co_buf_adds(sql, "CREATE TRIGGER IF NOT EXISTS ");
+    Co_capture_object_name(st, "freeze", t->table, ops[o], tenant, sql);
+    Co_buf_printf(sql, " BEFORE %s ON ", o == 0 ? "INSERT" : o == 1 ? "UPDATE" : "DELETE");
     co_store_quote_ident(st, t->table, sql);
-    co_buf_adds(sql, " WHEN (");
-    co_capture_tenant_expr(t, o == 0 ? "NEW" : "OLD", sql);
-    co_buf_adds(sql, " = ");
-    co_sql_literal(tenant, sql);
+    Co_buf_adds(sql, " WHEN (");
+    Co_capture_tenant_expr(t, o == 0 ? "NEW" : "OLD", sql);
+    Co_buf_adds(sql, " = ");
+    Co_sql_literal(tenant, sql);
     if (o == 1) { /* a row moved into the frozen tenant counts too */
-        co_buf_adds(sql, " OR ");
-        co_capture_tenant_expr(t, "NEW", sql);
-        co_buf_adds(sql, " = ");
-        co_sql_literal(tenant, sql);
+        Co_buf_adds(sql, " OR ");
+        Co_capture_tenant_expr(t, "NEW", sql);
+        Co_buf_adds(sql, " = ");
+        Co_sql_literal(tenant, sql);
     }
     /* only while cutover's heartbeat is fresh: a freeze cannot outlive it */
-    co_buf_adds(sql, ") AND EXISTS (SELECT 1 FROM cutover_frozen WHERE tenant = ");
-    co_sql_literal(tenant, sql);
-    co_buf_printf(sql, " AND beat + bound > %s)", co_store_epoch_sql(st));
-    co_buf_adds(sql, " BEGIN SELECT RAISE(ABORT, ");
-    co_sql_literal(message, sql);
-    co_buf_adds(sql, "); END");
+    Co_buf_adds(sql, ") AND EXISTS (SELECT 1 FROM cutover_frozen WHERE tenant = ");
+    Co_sql_literal(tenant, sql);
+    Co_buf_printf(sql, " AND beat + bound > %s)", co_store_epoch_sql(st));
+    Co_buf_adds(sql, " BEGIN SELECT RAISE(ABORT, ");
+    Co_sql_literal(message, sql);
+    Co_buf_adds(sql, "); END");
 }
 
 static co_code freeze(co_store *st, const co_capture_spec *tables, size_t n, const char *tenant,
                       bool frozen, co_error *err)
 {
     co_buf sql = CO_BUF_INIT, message = CO_BUF_INIT;
-    co_buf_printf(&message, "cutover: tenant %s is frozen for its migration; writes are blocked "
+    Co_buf_printf(&message, "cutover: tenant %s is frozen for its migration; writes are blocked "
                             "until it is switched or rolled back",
                   tenant);
     co_code rc = co_store_exec(st, FROZEN_TABLE, err);
     for (size_t i = 0; rc == CO_OK && i < n; i++) {
         for (int o = 0; o < 3 && rc == CO_OK; o++) {
-            co_buf_reset(&sql);
+            Co_buf_reset(&sql);
             if (frozen) {
                 freeze_trigger(st, &tables[i], o, tenant, co_buf_str(&message), &sql);
             } else {
-                co_buf_adds(&sql, "DROP TRIGGER IF EXISTS ");
-                co_capture_object_name(st, "freeze", tables[i].table, ops[o], tenant, &sql);
+                Co_buf_adds(&sql, "DROP TRIGGER IF EXISTS ");
+                Co_capture_object_name(st, "freeze", tables[i].table, ops[o], tenant, &sql);
             }
             rc = sql.failed || message.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                                               : co_store_exec(st, co_buf_str(&sql), err);
         }
     }
-    co_buf_release(&sql);
-    co_buf_release(&message);
+    Co_buf_release(&sql);
+    Co_buf_release(&message);
     return rc;
 }
 
@@ -144,12 +144,12 @@ static co_code uninstall(co_store *st, const co_capture_spec *tables, size_t n, 
     co_buf sql = CO_BUF_INIT;
     for (size_t i = 0; rc == CO_OK && i < n; i++)
         for (int o = 0; o < 3 && rc == CO_OK; o++) {
-            co_buf_reset(&sql);
-            co_buf_adds(&sql, "DROP TRIGGER IF EXISTS ");
-            co_capture_object_name(st, "capture", tables[i].table, ops[o], NULL, &sql);
+            Co_buf_reset(&sql);
+            Co_buf_adds(&sql, "DROP TRIGGER IF EXISTS ");
+            Co_capture_object_name(st, "capture", tables[i].table, ops[o], NULL, &sql);
             rc = co_store_exec(st, co_buf_str(&sql), err);
         }
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     if (rc == CO_OK)
         rc = co_store_exec(st, "DROP TABLE IF EXISTS cutover_changes; DROP TABLE IF EXISTS "
                                "cutover_tenants; DROP TABLE IF EXISTS cutover_frozen",

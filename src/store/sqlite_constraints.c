@@ -62,7 +62,7 @@ static co_code take_index_column(void *ctx, co_cursor *c, co_error *err)
         return CO_OK;
     }
     char *col = strndup(name.s, name.len);
-    if (!col || !co_constraint_add_column(ic->c, col, NULL))
+    if (!col || !Co_constraint_add_column(ic->c, col, NULL))
         ic->failed = true;
     free(col);
     return CO_OK;
@@ -98,18 +98,18 @@ static co_code take_index(void *ctx, co_cursor *c, co_error *err)
          * made-up names: say what they are. */
         co_buf name = CO_BUF_INIT;
         if (strncmp(index, "sqlite_autoindex_", 17) != 0) {
-            co_buf_adds(&name, index);
+            Co_buf_adds(&name, index);
         } else {
-            co_buf_adds(&name, strcmp(origin, "pk") == 0 ? "PRIMARY KEY (" : "UNIQUE (");
+            Co_buf_adds(&name, strcmp(origin, "pk") == 0 ? "PRIMARY KEY (" : "UNIQUE (");
             for (size_t i = 0; i < k.ncolumns; i++)
-                co_buf_printf(&name, "%s%s", i ? ", " : "", k.columns[i]);
-            co_buf_addc(&name, ')');
+                Co_buf_printf(&name, "%s%s", i ? ", " : "", k.columns[i]);
+            Co_buf_addc(&name, ')');
         }
         k.name = name.failed ? NULL : co_buf_detach(&name);
-        co_buf_release(&name);
-        rc = co_constraint_push(&g->arr, &g->n, &k, err);
+        Co_buf_release(&name);
+        rc = Co_constraint_push(&g->arr, &g->n, &k, err);
     }
-    co_constraint_release(&k); /* when not pushed */
+    Co_constraint_release(&k); /* when not pushed */
     free(index);
     free(origin);
     return rc;
@@ -177,21 +177,21 @@ static co_code close_fk(fk_row *f, co_error *err)
     co_constraint *k = &f->cur;
     co_code rc = resolve_parent_keys(f->g, k, err);
     if (rc != CO_OK) {
-        co_constraint_release(k);
+        Co_constraint_release(k);
         return rc;
     }
     co_buf name = CO_BUF_INIT;
-    co_buf_adds(&name, "FOREIGN KEY (");
+    Co_buf_adds(&name, "FOREIGN KEY (");
     for (size_t i = 0; i < k->ncolumns; i++)
-        co_buf_printf(&name, "%s%s", i ? ", " : "", k->columns[i]);
-    co_buf_printf(&name, ") REFERENCES %s (", k->parent);
+        Co_buf_printf(&name, "%s%s", i ? ", " : "", k->columns[i]);
+    Co_buf_printf(&name, ") REFERENCES %s (", k->parent);
     for (size_t i = 0; i < k->ncolumns; i++)
-        co_buf_printf(&name, "%s%s", i ? ", " : "",
+        Co_buf_printf(&name, "%s%s", i ? ", " : "",
                       k->parent_columns[i] ? k->parent_columns[i] : "?");
-    co_buf_addc(&name, ')');
+    Co_buf_addc(&name, ')');
     k->name = name.failed ? NULL : co_buf_detach(&name);
-    co_buf_release(&name);
-    return co_constraint_push(&f->g->arr, &f->g->n, k, err);
+    Co_buf_release(&name);
+    return Co_constraint_push(&f->g->arr, &f->g->n, k, err);
 }
 
 static co_code take_fk(void *ctx, co_cursor *c, co_error *err)
@@ -212,7 +212,7 @@ static co_code take_fk(void *ctx, co_cursor *c, co_error *err)
         f->id = id;
     }
     char *from = text_of(c, 2), *to = text_of(c, 3);
-    bool ok = from && co_constraint_add_column(&f->cur, from, to ? to : "");
+    bool ok = from && Co_constraint_add_column(&f->cur, from, to ? to : "");
     free(from);
     free(to);
     return ok ? CO_OK : co_error_set(err, CO_ENOMEM, "out of memory");
@@ -266,7 +266,7 @@ static char *ident_at(const char *s, size_t *i)
         co_buf b = CO_BUF_INIT;
         char close = s[start] == '[' ? ']' : s[start];
         for (size_t k = start + 1; k + 1 < end; k++) {
-            co_buf_addc(&b, s[k]);
+            Co_buf_addc(&b, s[k]);
             if (s[k] == close && close != ']' && s[k + 1] == close)
                 k++;
         }
@@ -344,15 +344,15 @@ static co_code parse_checks(gather *g, const char *sql, co_error *err)
             pending = NULL;
         } else {
             co_buf name = CO_BUF_INIT;
-            co_buf_printf(&name, "CHECK (%s)", k.check ? k.check : "");
+            Co_buf_printf(&name, "CHECK (%s)", k.check ? k.check : "");
             k.name = name.failed ? NULL : co_buf_detach(&name);
-            co_buf_release(&name);
+            Co_buf_release(&name);
         }
         if (!k.check) {
             free(k.name);
             k.name = NULL;
         }
-        rc = co_constraint_push(&g->arr, &g->n, &k, err);
+        rc = Co_constraint_push(&g->arr, &g->n, &k, err);
         i = q;
     }
     free(pending);
@@ -368,7 +368,7 @@ static co_code take_sql(void *ctx, co_cursor *c, co_error *err)
     return rc;
 }
 
-co_code co_sqlite_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
+co_code Co_sqlite_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
                               co_error *err)
 {
     gather g = {s, table, NULL, 0};
@@ -385,7 +385,7 @@ co_code co_sqlite_constraints(co_store *s, const char *table, co_constraint **ou
     if (rc == CO_OK)
         rc = close_fk(&f, err);
     else
-        co_constraint_release(&f.cur);
+        Co_constraint_release(&f.cur);
     if (rc == CO_OK)
         rc = each_row(s, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = :a",
                       table, NULL, take_sql, &g, err);
@@ -424,7 +424,7 @@ static bool position_of(const char *const *columns, size_t ncols, const char *na
     return false;
 }
 
-void co_sqlite_fkeys_close(sq_fkeys *f)
+void Co_sqlite_fkeys_close(sq_fkeys *f)
 {
     if (!f)
         return;
@@ -436,14 +436,14 @@ void co_sqlite_fkeys_close(sq_fkeys *f)
     free(f);
 }
 
-co_code co_sqlite_fkeys_open(co_store *s, sqlite3 *db, const char *table,
+co_code Co_sqlite_fkeys_open(co_store *s, sqlite3 *db, const char *table,
                              const char *const *columns, size_t ncols, sq_fkeys **out,
                              co_error *err)
 {
     *out = NULL;
     co_constraint *ks = NULL;
     size_t n = 0;
-    co_code rc = co_sqlite_constraints(s, table, &ks, &n, err);
+    co_code rc = Co_sqlite_constraints(s, table, &ks, &n, err);
     sq_fkeys *f = rc == CO_OK ? calloc(1, sizeof *f) : NULL;
     if (rc == CO_OK && !f)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
@@ -464,20 +464,20 @@ co_code co_sqlite_fkeys_open(co_store *s, sqlite3 *db, const char *table,
         for (size_t c = 0; fk.self && c < k->ncolumns; c++)
             fk.self = position_of(columns, ncols, k->parent_columns[c], &fk.parent_col[c]);
         co_buf sql = CO_BUF_INIT, what = CO_BUF_INIT;
-        co_buf_adds(&sql, "SELECT 1 FROM ");
+        Co_buf_adds(&sql, "SELECT 1 FROM ");
         co_store_quote_ident(s, k->parent, &sql);
-        co_buf_adds(&sql, " WHERE ");
+        Co_buf_adds(&sql, " WHERE ");
         for (size_t c = 0; c < k->ncolumns; c++) {
-            co_buf_adds(&sql, c ? " AND " : "");
+            Co_buf_adds(&sql, c ? " AND " : "");
             co_store_quote_ident(s, k->parent_columns[c], &sql);
-            co_buf_printf(&sql, " = ?%zu", c + 1);
-            co_buf_printf(&what, "%s%s", c ? ", " : "", k->columns[c]);
+            Co_buf_printf(&sql, " = ?%zu", c + 1);
+            Co_buf_printf(&what, "%s%s", c ? ", " : "", k->columns[c]);
         }
-        co_buf_adds(&sql, " LIMIT 1");
-        co_buf_printf(&what, " -> %s (", k->parent);
+        Co_buf_adds(&sql, " LIMIT 1");
+        Co_buf_printf(&what, " -> %s (", k->parent);
         for (size_t c = 0; c < k->ncolumns; c++)
-            co_buf_printf(&what, "%s%s", c ? ", " : "", k->parent_columns[c]);
-        co_buf_addc(&what, ')');
+            Co_buf_printf(&what, "%s%s", c ? ", " : "", k->parent_columns[c]);
+        Co_buf_addc(&what, ')');
         if (sql.failed || what.failed) {
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
         } else if (sqlite3_prepare_v3(db, co_buf_str(&sql), -1, SQLITE_PREPARE_PERSISTENT,
@@ -498,12 +498,12 @@ co_code co_sqlite_fkeys_open(co_store *s, sqlite3 *db, const char *table,
                 f->keys[f->n++] = fk;
             }
         }
-        co_buf_release(&sql);
-        co_buf_release(&what);
+        Co_buf_release(&sql);
+        Co_buf_release(&what);
     }
     co_constraints_free(ks, n);
     if (rc != CO_OK || (f && f->n == 0)) {
-        co_sqlite_fkeys_close(f);
+        Co_sqlite_fkeys_close(f);
         return rc;
     }
     *out = f;
@@ -521,7 +521,7 @@ static int bind(sqlite3_stmt *st, int idx, const co_value *v)
     }
 }
 
-co_code co_sqlite_fkeys_check(sq_fkeys *f, sqlite3 *db, const co_value *rows, size_t n,
+co_code Co_sqlite_fkeys_check(sq_fkeys *f, sqlite3 *db, const co_value *rows, size_t n,
                               size_t ncols, size_t r, bool *ok, char *reason, size_t cap,
                               co_error *err)
 {
@@ -540,7 +540,7 @@ co_code co_sqlite_fkeys_check(sq_fkeys *f, sqlite3 *db, const co_value *rows, si
             const co_value *other = rows + o * ncols;
             bool same = true;
             for (size_t c = 0; c < k->ncols && same; c++)
-                same = co_value_same(&row[k->col[c]], &other[k->parent_col[c]]);
+                same = Co_value_same(&row[k->col[c]], &other[k->parent_col[c]]);
             found = same;
         }
         if (!found) {
@@ -551,7 +551,7 @@ co_code co_sqlite_fkeys_check(sq_fkeys *f, sqlite3 *db, const co_value *rows, si
             sqlite3_reset(k->lookup);
             sqlite3_clear_bindings(k->lookup);
             if (step != SQLITE_ROW && step != SQLITE_DONE)
-                return co_error_set(err, co_store_side_code(f->side),
+                return co_error_set(err, Co_store_side_code(f->side),
                                     "%s: cannot look up the parent row of %s: %s",
                                     co_side_name(f->side), k->describe, sqlite3_errmsg(db));
         }

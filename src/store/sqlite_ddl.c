@@ -58,8 +58,8 @@ static co_code sq_table_ddl(co_store *s, const char *table, co_buf *create, co_b
         co_value v = co_cursor_value(c, 0);
         if (v.type != CO_TEXT)
             continue;
-        co_buf_add(create, v.s, v.len);
-        co_buf_adds(create, ";\n");
+        Co_buf_add(create, v.s, v.len);
+        Co_buf_adds(create, ";\n");
         found++;
     }
     co_cursor_close(c);

@@ -13,9 +13,9 @@ static void key_literals(const co_store *s, const co_value *v, co_buf *out)
 {
     int64_t as_int;
     if (v->type == CO_INT)
-        co_buf_printf(out, "%lld, '%lld'", (long long)v->i, (long long)v->i);
-    else if (v->type == CO_TEXT && co_text_as_int(v->s, v->len, &as_int))
-        co_buf_printf(out, "%lld, '%lld'", (long long)as_int, (long long)as_int);
+        Co_buf_printf(out, "%lld, '%lld'", (long long)v->i, (long long)v->i);
+    else if (v->type == CO_TEXT && Co_text_as_int(v->s, v->len, &as_int))
+        Co_buf_printf(out, "%lld, '%lld'", (long long)as_int, (long long)as_int);
     else
         co_store_literal(s, v, out);
 }
@@ -23,19 +23,19 @@ static void key_literals(const co_store *s, const co_value *v, co_buf *out)
 /* A unary + keeps the column off its index. */
 static void unindexed_column(const co_store *s, const char *column, co_buf *out)
 {
-    co_buf_addc(out, '+');
+    Co_buf_addc(out, '+');
     co_store_quote_ident(s, column, out);
 }
 
 /* typeof() looks at the value: IS NULL on a NOT NULL column is folded to false. */
 static void null_test(const char *column_sql, co_buf *out)
 {
-    co_buf_printf(out, "typeof(%s) = 'null'", column_sql);
+    Co_buf_printf(out, "typeof(%s) = 'null'", column_sql);
 }
 
 static void json_item_eq(const char *column, size_t pos, const char *param, co_buf *out)
 {
-    co_buf_printf(out, "json_extract(%s, '$[%zu]') IS %s", column, pos, param);
+    Co_buf_printf(out, "json_extract(%s, '$[%zu]') IS %s", column, pos, param);
 }
 
 static co_code make_durable(co_store *s, co_error *err)

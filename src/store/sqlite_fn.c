@@ -62,7 +62,7 @@ static void fn_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     co_value vals[MAX_FUNCTION_ARGS];
     if (values_of(ctx, argc, argv, vals))
-        sqlite3_result_int64(ctx, (sqlite3_int64)co_row_hash(vals, (size_t)argc));
+        sqlite3_result_int64(ctx, (sqlite3_int64)Co_row_hash(vals, (size_t)argc));
 }
 
 static void fn_hash_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -70,10 +70,10 @@ static void fn_hash_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **arg
     uint64_t *sum = sqlite3_aggregate_context(ctx, sizeof *sum);
     co_value vals[MAX_FUNCTION_ARGS];
     if (sum && values_of(ctx, argc, argv, vals))
-        *sum += co_row_hash(vals, (size_t)argc);
+        *sum += Co_row_hash(vals, (size_t)argc);
 }
 
-/* cutover_round(x, digits): co_round_decimal for numbers, anything else as it is. */
+/* cutover_round(x, digits): Co_round_decimal for numbers, anything else as it is. */
 static void fn_round(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
@@ -82,7 +82,7 @@ static void fn_round(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_value(ctx, argv[0]);
         return;
     }
-    sqlite3_result_double(ctx, co_round_decimal(sqlite3_value_double(argv[0]),
+    sqlite3_result_double(ctx, Co_round_decimal(sqlite3_value_double(argv[0]),
                                                 sqlite3_value_int(argv[1])));
 }
 
@@ -91,7 +91,7 @@ static void canon_result(sqlite3_context *ctx, sqlite3_value *arg, co_canon_type
 {
     char buf[CO_CANON_TEXT_MAX];
     co_value in = value_of(arg);
-    co_value v = co_canon_value(t, in, buf);
+    co_value v = Co_canon_value(t, in, buf);
     if (v.type == in.type && v.s == in.s && v.i == in.i && (v.type != CO_REAL || v.r == in.r)) {
         sqlite3_result_value(ctx, arg);
         return;
@@ -117,7 +117,7 @@ static void fn_canon(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     }
     const char *name = (const char *)sqlite3_value_text(argv[1]);
     co_canon_type t;
-    if (!name || !co_canon_type_parse(name, &t)) {
+    if (!name || !Co_canon_type_parse(name, &t)) {
         sqlite3_result_error(ctx, "cutover_canon: unknown type", -1);
         return;
     }
@@ -154,7 +154,7 @@ static bool parse_types(const char *names, canon_sum *cs, int n)
             return false;
         memcpy(name, names, len);
         name[len] = '\0';
-        if (!co_canon_type_parse(name, &cs->types[i]))
+        if (!Co_canon_type_parse(name, &cs->types[i]))
             return false;
         names += len + (comma ? 1 : 0);
     }
@@ -187,25 +187,25 @@ static void canon_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv,
     co_value vals[MAX_FUNCTION_ARGS];
     char text[MAX_FUNCTION_ARGS][CO_CANON_TEXT_MAX];
     for (int i = 0; i < n; i++)
-        vals[i] = co_canon_value(cs->types[i], value_of(argv[i + 1]), text[i]);
+        vals[i] = Co_canon_value(cs->types[i], value_of(argv[i + 1]), text[i]);
     cs->sum += row(vals, (size_t)n);
 }
 
 static void fn_canon_hash_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    canon_sum_step(ctx, argc, argv, co_row_hash, "cutover_canon_hash_sum: a type for each value");
+    canon_sum_step(ctx, argc, argv, Co_row_hash, "cutover_canon_hash_sum: a type for each value");
 }
 
 /* cutover_canon_digest_sum('type1,...', v1, ..., vn): the sum of
- * co_row_digest of the values each in its type's canonical form (what
+ * Co_row_digest of the values each in its type's canonical form (what
  * PostgreSQL computes with md5(), co_store_digest_sum_sql). */
 static void fn_canon_digest_sum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    canon_sum_step(ctx, argc, argv, co_row_digest,
+    canon_sum_step(ctx, argc, argv, Co_row_digest,
                    "cutover_canon_digest_sum: a type for each value");
 }
 
-co_code co_sqlite_digest_sum_sql(co_store *s, const char *from_sql, const co_param *params,
+co_code Co_sqlite_digest_sum_sql(co_store *s, const char *from_sql, const co_param *params,
                                  size_t nparams, const char *const *cols,
                                  const char *const *types, const int *digits, size_t ncols,
                                  co_buf *out, bool *supported, co_error *err)
@@ -219,26 +219,26 @@ co_code co_sqlite_digest_sum_sql(co_store *s, const char *from_sql, const co_par
         return CO_OK;
     }
     /* A rounded column is canonical before it is rounded (verify's
-     * co_vstored), so it is 'any' to the sum. */
-    co_buf_adds(out, "cutover_canon_digest_sum('");
+     * Co_vstored), so it is 'any' to the sum. */
+    Co_buf_adds(out, "cutover_canon_digest_sum('");
     for (size_t i = 0; i < ncols; i++)
-        co_buf_printf(out, "%s%s", i ? "," : "",
+        Co_buf_printf(out, "%s%s", i ? "," : "",
                       digits[i] >= 0 || !types[i] ? "any" : types[i]);
-    co_buf_adds(out, "'");
+    Co_buf_adds(out, "'");
     for (size_t i = 0; i < ncols; i++) {
-        co_buf_adds(out, ", ");
+        Co_buf_adds(out, ", ");
         bool typed = digits[i] >= 0 && types[i] && strcmp(types[i], "any") != 0;
         if (digits[i] >= 0)
-            co_buf_adds(out, "cutover_round(");
+            Co_buf_adds(out, "cutover_round(");
         if (typed)
-            co_buf_adds(out, "cutover_canon(");
+            Co_buf_adds(out, "cutover_canon(");
         co_store_quote_ident(s, cols[i], out);
         if (typed)
-            co_buf_printf(out, ", '%s')", types[i]);
+            Co_buf_printf(out, ", '%s')", types[i]);
         if (digits[i] >= 0)
-            co_buf_printf(out, ", %d)", digits[i]);
+            Co_buf_printf(out, ", %d)", digits[i]);
     }
-    co_buf_addc(out, ')');
+    Co_buf_addc(out, ')');
     *supported = true;
     return CO_OK;
 }
@@ -254,8 +254,8 @@ static void fn_keep(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     if (!values_of(ctx, argc, argv, vals))
         return;
     co_buf *key = &((sqlite_store *)s)->key; /* reused from row to row */
-    co_buf_reset(key);
-    co_key_encode(key, vals, (size_t)argc);
+    Co_buf_reset(key);
+    Co_key_encode(key, vals, (size_t)argc);
     if (key->failed) {
         sqlite3_result_error_nomem(ctx);
         return;
@@ -274,10 +274,10 @@ typedef struct sql_normalizer {
 } sql_normalizer;
 
 static const sql_normalizer normalizers[] = {
-    {"casefold", co_norm_casefold},
-    {"email_norm", co_norm_email},
-    {"domain_norm", co_norm_domain},
-    {"name_norm", co_norm_name},
+    {"casefold", Co_norm_casefold},
+    {"email_norm", Co_norm_email},
+    {"domain_norm", Co_norm_domain},
+    {"name_norm", Co_norm_name},
 };
 
 static void fn_norm(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -302,7 +302,7 @@ static void fn_norm(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_null(ctx);
     else
         sqlite3_result_text64(ctx, co_buf_str(&out), out.len, SQLITE_TRANSIENT, SQLITE_UTF8);
-    co_buf_release(&out);
+    Co_buf_release(&out);
 }
 
 static void register_normalizers(sqlite3 *db)
@@ -313,7 +313,7 @@ static void register_normalizers(sqlite3 *db)
                                    fn_norm, NULL, NULL, NULL);
 }
 
-void co_sqlite_register_functions(sqlite_store *s)
+void Co_sqlite_register_functions(sqlite_store *s)
 {
     register_normalizers(s->db);
     int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;

@@ -23,17 +23,17 @@ typedef struct sqlite_store {
 /* The store's connection. */
 static inline sqlite3 *co_sqlite_db(co_store *s) { return ((sqlite_store *)s)->db; }
 /* Fills err from the connection's last error, naming the side. */
-co_code co_sqlite_fail(co_store *s, const char *doing, co_error *err);
+co_code Co_sqlite_fail(co_store *s, const char *doing, co_error *err);
 /* Binds v to parameter idx of st (texts and blobs not copied). */
-int co_sqlite_bind_value(sqlite3_stmt *st, int idx, const co_value *v);
+int Co_sqlite_bind_value(sqlite3_stmt *st, int idx, const co_value *v);
 /* The loader_open operation (sqlite_load.c). */
-co_code co_sqlite_loader_open(co_store *s, const char *table, const char *const *columns,
+co_code Co_sqlite_loader_open(co_store *s, const char *table, const char *const *columns,
                               size_t ncols, co_loader **out, co_error *err);
 
 /* Installs cutover's SQL functions on the store's connection (sqlite_fn.c). */
-void co_sqlite_register_functions(sqlite_store *s);
+void Co_sqlite_register_functions(sqlite_store *s);
 /* co_store_digest_sum_sql on SQLite: cutover_canon_digest_sum (sqlite_fn.c). */
-co_code co_sqlite_digest_sum_sql(co_store *s, const char *from_sql, const co_param *params,
+co_code Co_sqlite_digest_sum_sql(co_store *s, const char *from_sql, const co_param *params,
                                  size_t nparams, const char *const *cols,
                                  const char *const *types, const int *digits, size_t ncols,
                                  co_buf *out, bool *supported, co_error *err);
@@ -43,17 +43,17 @@ typedef struct sq_fkeys sq_fkeys;
 /* The declared foreign keys of table whose columns are all among the loaded
  * columns, each with its parent lookup prepared on db; *out stays NULL when
  * there are none. A foreign key to a table that does not exist is left out.
- * Close with co_sqlite_fkeys_close. */
-co_code co_sqlite_fkeys_open(co_store *s, sqlite3 *db, const char *table,
+ * Close with Co_sqlite_fkeys_close. */
+co_code Co_sqlite_fkeys_open(co_store *s, sqlite3 *db, const char *table,
                              const char *const *columns, size_t ncols, sq_fkeys **out,
                              co_error *err);
 /* Row r of the n rows (ncols values each) about to be applied together:
  * *ok false, with the reason written, when one of its foreign keys (without
  * a NULL) names no row of its parent table, nor, for a table that refers to
  * itself, one of the n rows. Errors are the database's. */
-co_code co_sqlite_fkeys_check(sq_fkeys *f, sqlite3 *db, const co_value *rows, size_t n,
+co_code Co_sqlite_fkeys_check(sq_fkeys *f, sqlite3 *db, const co_value *rows, size_t n,
                               size_t ncols, size_t r, bool *ok, char *reason, size_t cap,
                               co_error *err);
-void co_sqlite_fkeys_close(sq_fkeys *f);
+void Co_sqlite_fkeys_close(sq_fkeys *f);
 
 #endif

@@ -57,7 +57,7 @@ static bool row_level(int rc)
 static co_code insert_failed(sqlite_loader *sl, const char *what, co_error *err)
 {
     co_store *s = sl->base.store;
-    return co_error_set(err, co_store_side_code(s->side), "%s: %s %s: %s", co_side_name(s->side),
+    return co_error_set(err, Co_store_side_code(s->side), "%s: %s %s: %s", co_side_name(s->side),
                         what, sl->table, sqlite3_errmsg(co_sqlite_db(s)));
 }
 
@@ -66,7 +66,7 @@ static co_code bind_rows(sqlite_loader *sl, sqlite3_stmt *st, const co_value *ro
 {
     size_t ncols = sl->base.ncols;
     for (size_t i = 0; i < n * ncols; i++)
-        if (co_sqlite_bind_value(st, (int)i + 1, &rows[i]) != SQLITE_OK)
+        if (Co_sqlite_bind_value(st, (int)i + 1, &rows[i]) != SQLITE_OK)
             return insert_failed(sl, "cannot bind a value for", err);
     return CO_OK;
 }
@@ -93,7 +93,7 @@ static co_code insert_each(sqlite_loader *sl, const co_value *rows, size_t n, co
         if (step == SQLITE_DONE) { /* a trigger's RAISE(IGNORE) dropped it */
             sqlite3_reset(sl->one);
             if (!l->events.refused)
-                return co_error_set(err, co_store_side_code(l->store->side),
+                return co_error_set(err, Co_store_side_code(l->store->side),
                                     "%s: a row was dropped by %s (a trigger ignored it)",
                                     co_side_name(l->store->side), sl->table);
             l->events.refused(l->events.ctx, row, l->ncols, "ignored",
@@ -127,7 +127,7 @@ static co_code refuse_orphans(sqlite_loader *sl, size_t *kept, co_error *err)
     for (size_t r = 0; r < n; r++) {
         bool ok;
         char reason[512];
-        co_code rc = co_sqlite_fkeys_check(sl->fkeys, co_sqlite_db(l->store), sl->rows, n, ncols, r,
+        co_code rc = Co_sqlite_fkeys_check(sl->fkeys, co_sqlite_db(l->store), sl->rows, n, ncols, r,
                                            &ok, reason, sizeof reason, err);
         if (rc != CO_OK)
             return rc;
@@ -138,7 +138,7 @@ static co_code refuse_orphans(sqlite_loader *sl, size_t *kept, co_error *err)
             continue;
         }
         if (!l->events.refused)
-            return co_error_set(err, co_store_side_code(l->store->side), "%s: %s: %s",
+            return co_error_set(err, Co_store_side_code(l->store->side), "%s: %s: %s",
                                 co_side_name(l->store->side), sl->table, reason);
         l->events.refused(l->events.ctx, sl->rows + r * ncols, ncols, "foreign_key", reason, "");
     }
@@ -188,7 +188,7 @@ static co_code loader_flush(co_loader *l, co_error *err)
     }
     if (rc == CO_OK && !done)
         rc = insert_each(sl, sl->rows, n, err);
-    co_buf_reset(&sl->bytes);
+    Co_buf_reset(&sl->bytes);
     return rc;
 }
 
@@ -200,8 +200,8 @@ static co_code loader_put(co_loader *l, const co_value *row, co_error *err)
         sl->rows[base + i] = row[i];
         if (row[i].type == CO_TEXT || row[i].type == CO_BLOB) {
             sl->offsets[base + i] = sl->bytes.len;
-            co_buf_add(&sl->bytes, row[i].s, row[i].len);
-            co_buf_addc(&sl->bytes, '\0'); /* text stays NUL-terminated */
+            Co_buf_add(&sl->bytes, row[i].s, row[i].len);
+            Co_buf_addc(&sl->bytes, '\0'); /* text stays NUL-terminated */
             sl->rows[base + i].s = NULL;  /* fixed up at flush */
         }
     }
@@ -216,7 +216,7 @@ static void loader_discard(co_loader *l)
 {
     sqlite_loader *sl = (sqlite_loader *)l;
     sl->count = 0;
-    co_buf_reset(&sl->bytes);
+    Co_buf_reset(&sl->bytes);
 }
 
 static void loader_close(co_loader *l)
@@ -224,8 +224,8 @@ static void loader_close(co_loader *l)
     sqlite_loader *sl = (sqlite_loader *)l;
     sqlite3_finalize(sl->one);
     sqlite3_finalize(sl->group);
-    co_sqlite_fkeys_close(sl->fkeys);
-    co_buf_release(&sl->bytes);
+    Co_sqlite_fkeys_close(sl->fkeys);
+    Co_buf_release(&sl->bytes);
     free(sl->rows);
     free(sl->offsets);
     free(sl->table);
@@ -245,20 +245,20 @@ static void insert_sql(co_store *s, const char *table, const char *const *column
 {
     /* OR ABORT overrides a table's own ON CONFLICT IGNORE/REPLACE: a row the
      * table would drop or overwrite silently is refused and reported instead. */
-    co_buf_adds(sql, "INSERT OR ABORT INTO ");
+    Co_buf_adds(sql, "INSERT OR ABORT INTO ");
     co_store_quote_ident(s, table, sql);
-    co_buf_adds(sql, " (");
+    Co_buf_adds(sql, " (");
     for (size_t i = 0; i < ncols; i++) {
         if (i)
-            co_buf_adds(sql, ", ");
+            Co_buf_adds(sql, ", ");
         co_store_quote_ident(s, columns[i], sql);
     }
-    co_buf_adds(sql, ") VALUES ");
+    Co_buf_adds(sql, ") VALUES ");
     for (size_t r = 0; r < nrows; r++) {
-        co_buf_adds(sql, r ? ", (" : "(");
+        Co_buf_adds(sql, r ? ", (" : "(");
         for (size_t i = 0; i < ncols; i++)
-            co_buf_adds(sql, i ? ", ?" : "?");
-        co_buf_addc(sql, ')');
+            Co_buf_adds(sql, i ? ", ?" : "?");
+        Co_buf_addc(sql, ')');
     }
 }
 
@@ -278,7 +278,7 @@ static bool has_triggers(co_store *s, const char *table)
     return found;
 }
 
-co_code co_sqlite_loader_open(co_store *s, const char *table, const char *const *columns,
+co_code Co_sqlite_loader_open(co_store *s, const char *table, const char *const *columns,
                               size_t ncols, co_loader **out, co_error *err)
 {
     sqlite_loader *l = calloc(1, sizeof *l);
@@ -304,15 +304,15 @@ co_code co_sqlite_loader_open(co_store *s, const char *table, const char *const 
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     if (rc == CO_OK && sqlite3_prepare_v3(co_sqlite_db(s), co_buf_str(&one), -1,
                                           SQLITE_PREPARE_PERSISTENT, &l->one, NULL) != SQLITE_OK)
-        rc = co_sqlite_fail(s, "cannot prepare insert", err);
+        rc = Co_sqlite_fail(s, "cannot prepare insert", err);
     if (rc == CO_OK && l->group_rows > 1 && !one_by_one &&
         sqlite3_prepare_v3(co_sqlite_db(s), co_buf_str(&group), -1, SQLITE_PREPARE_PERSISTENT, &l->group,
                            NULL) != SQLITE_OK)
-        rc = co_sqlite_fail(s, "cannot prepare insert", err);
-    co_buf_release(&one);
-    co_buf_release(&group);
+        rc = Co_sqlite_fail(s, "cannot prepare insert", err);
+    Co_buf_release(&one);
+    Co_buf_release(&group);
     if (rc == CO_OK)
-        rc = co_sqlite_fkeys_open(s, co_sqlite_db(s), table, columns, ncols, &l->fkeys, err);
+        rc = Co_sqlite_fkeys_open(s, co_sqlite_db(s), table, columns, ncols, &l->fkeys, err);
     if (rc != CO_OK) {
         co_error_where(err, "table %s", table);
         loader_close(&l->base);

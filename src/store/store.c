@@ -24,7 +24,7 @@ const char *co_side_name(co_side side)
     return "unknown";
 }
 
-co_code co_store_side_code(co_side side)
+co_code Co_store_side_code(co_side side)
 {
     switch (side) {
     case CO_SIDE_SOURCE: return CO_ESOURCE;
@@ -46,15 +46,15 @@ static char *resolve_path(const char *path, const char *base_dir)
     co_buf b = CO_BUF_INIT;
     if (path[0] == '/' || strcmp(path, ":memory:") == 0 || !base_dir || !*base_dir ||
         strcmp(base_dir, ".") == 0) {
-        co_buf_adds(&b, path);
+        Co_buf_adds(&b, path);
     } else {
-        co_buf_adds(&b, base_dir);
+        Co_buf_adds(&b, base_dir);
         if (b.len && b.data[b.len - 1] != '/')
-            co_buf_addc(&b, '/');
-        co_buf_adds(&b, path);
+            Co_buf_addc(&b, '/');
+        Co_buf_adds(&b, path);
     }
     if (b.failed) {
-        co_buf_release(&b);
+        Co_buf_release(&b);
         return NULL;
     }
     return co_buf_detach(&b);
@@ -107,7 +107,7 @@ const char *co_store_uri_file(const char *uri)
 bool co_store_uri_server(const char *uri)
 {
     return uri && (starts_with(uri, "postgresql://") || starts_with(uri, "postgres://") ||
-                   co_uri_is_conninfo(uri) || starts_with(uri, "mysql://") ||
+                   Co_uri_is_conninfo(uri) || starts_with(uri, "mysql://") ||
                    starts_with(uri, "mariadb://"));
 }
 
@@ -136,7 +136,7 @@ static co_code open_uri(const char *uri, co_side side, const char *base_dir, boo
         char *resolved = resolve_path(path, base_dir);
         if (!resolved)
             return co_error_set(err, CO_ENOMEM, "out of memory");
-        co_code rc = co_sqlite_open_ex(resolved, side, create, out, err);
+        co_code rc = Co_sqlite_open_ex(resolved, side, create, out, err);
         if (rc == CO_OK) {
             (*out)->safe_uri = resolved;
             (*out)->sqlite_path = strdup(resolved);
@@ -151,44 +151,44 @@ static co_code open_uri(const char *uri, co_side side, const char *base_dir, boo
         return rc;
     }
     if (starts_with(uri, "postgresql://") || starts_with(uri, "postgres://") ||
-        co_uri_is_conninfo(uri)) {
+        Co_uri_is_conninfo(uri)) {
         co_buf safe = CO_BUF_INIT; /* the password never leaves the store */
-        co_uri_mask(uri, &safe);
+        Co_uri_mask(uri, &safe);
         if (safe.failed) {
-            co_buf_release(&safe);
+            Co_buf_release(&safe);
             return co_error_set(err, CO_ENOMEM, "out of memory");
         }
-        co_code rc = co_pg_open(uri, side, out, err);
+        co_code rc = Co_pg_open(uri, side, out, err);
         if (rc == CO_OK)
             (*out)->safe_uri = co_buf_detach(&safe);
-        co_buf_release(&safe);
+        Co_buf_release(&safe);
         return rc;
     }
     if (starts_with(uri, "mysql://") || starts_with(uri, "mariadb://")) {
         co_buf safe = CO_BUF_INIT; /* the password never leaves the store */
-        co_uri_mask(uri, &safe);
+        Co_uri_mask(uri, &safe);
         if (safe.failed) {
-            co_buf_release(&safe);
+            Co_buf_release(&safe);
             return co_error_set(err, CO_ENOMEM, "out of memory");
         }
-        co_code rc = co_mysql_open(uri, side, out, err);
+        co_code rc = Co_mysql_open(uri, side, out, err);
         if (rc == CO_OK)
             (*out)->safe_uri = co_buf_detach(&safe);
-        co_buf_release(&safe);
+        Co_buf_release(&safe);
         return rc;
     }
-    if (co_uri_is_bare_path(uri))
+    if (Co_uri_is_bare_path(uri))
         return co_error_set(err, CO_EPROJECT,
                             "%s: \"%s\" has no scheme (did you mean sqlite:%s?)",
                             co_side_name(side), uri, uri);
     co_buf scheme = CO_BUF_INIT; /* never the rest: it may hold a password */
-    co_uri_scheme(uri, &scheme);
+    Co_uri_scheme(uri, &scheme);
     co_code rc = co_error_set(err, CO_EPROJECT,
                               "%s: unknown kind of connection \"%s:\" (expected sqlite:PATH, "
                               "postgresql://..., mysql://..., mariadb://... or a libpq "
                               "host=... dbname=... string)",
                               co_side_name(side), co_buf_str(&scheme));
-    co_buf_release(&scheme);
+    Co_buf_release(&scheme);
     return rc;
 }
 
@@ -213,12 +213,12 @@ const char *co_store_sqlite_path(const co_store *s) { return s->sqlite_path; }
 #ifdef CUTOVER_TEST_HOOKS
 static co_code injected(const co_store *s, co_error *err)
 {
-    return co_error_set(err, co_store_side_code(s->side), "%s: injected fault (test build)",
+    return co_error_set(err, Co_store_side_code(s->side), "%s: injected fault (test build)",
                         co_side_name(s->side));
 }
 #define FAULT_POINT(s, err)                                                                    \
     do {                                                                                       \
-        if (co_fault_sim(CO_FAULT_STORE_CALL))                                                 \
+        if (Co_fault_sim(CO_FAULT_STORE_CALL))                                                 \
             return injected((s), (err));                                                       \
     } while (0)
 #else
@@ -250,7 +250,7 @@ co_code co_store_commit(co_store *s, co_error *err)
 {
     /* A test build's crash point: the test can kill the process here, as a
      * crash or kill -9 would, before the Nth commit (util/fault.h). */
-    (void)co_fault_sim(CO_FAULT_COMMIT);
+    (void)Co_fault_sim(CO_FAULT_COMMIT);
     FAULT_POINT(s, err);
     return s->ops->commit(s, err);
 }
@@ -374,7 +374,7 @@ co_code co_store_constraints(co_store *s, const char *table, co_constraint **out
     return rc;
 }
 
-void co_constraint_release(co_constraint *c)
+void Co_constraint_release(co_constraint *c)
 {
     for (size_t k = 0; k < c->ncolumns; k++) {
         free(c->columns[k]);
@@ -392,17 +392,17 @@ void co_constraint_release(co_constraint *c)
 void co_constraints_free(co_constraint *c, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        co_constraint_release(&c[i]);
+        Co_constraint_release(&c[i]);
     free(c);
 }
 
-co_code co_constraint_push(co_constraint **arr, size_t *n, co_constraint *c, co_error *err)
+co_code Co_constraint_push(co_constraint **arr, size_t *n, co_constraint *c, co_error *err)
 {
     co_constraint *grown = realloc(*arr, (*n + 1) * sizeof *grown);
     if (!grown || !c->name || (c->kind == CO_CONSTRAINT_FOREIGN_KEY && !c->parent)) {
         if (grown)
             *arr = grown;
-        co_constraint_release(c);
+        Co_constraint_release(c);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
     *arr = grown;
@@ -411,7 +411,7 @@ co_code co_constraint_push(co_constraint **arr, size_t *n, co_constraint *c, co_
     return CO_OK;
 }
 
-bool co_constraint_add_column(co_constraint *c, const char *column, const char *parent_column)
+bool Co_constraint_add_column(co_constraint *c, const char *column, const char *parent_column)
 {
     char **cols = realloc(c->columns, (c->ncolumns + 1) * sizeof *cols);
     if (!cols)
@@ -445,7 +445,7 @@ static bool same_constraint(co_cursor *c, const co_constraint *cur, char kind)
            memcmp(cur->name, name.s, name.len) == 0;
 }
 
-co_code co_constraints_from_rows(co_cursor *c, co_constraint **out, size_t *n, co_error *err)
+co_code Co_constraints_from_rows(co_cursor *c, co_constraint **out, size_t *n, co_error *err)
 {
     co_code rc = CO_OK;
     co_constraint cur = {0};
@@ -454,7 +454,7 @@ co_code co_constraints_from_rows(co_cursor *c, co_constraint **out, size_t *n, c
     while ((rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         if (open && !same_constraint(c, &cur, kind)) {
             open = false;
-            if ((rc = co_constraint_push(out, n, &cur, err)) != CO_OK)
+            if ((rc = Co_constraint_push(out, n, &cur, err)) != CO_OK)
                 break;
         }
         if (!open) {
@@ -477,7 +477,7 @@ co_code co_constraints_from_rows(co_cursor *c, co_constraint **out, size_t *n, c
         }
         char *col = constraint_text(c, 6), *pcol = constraint_text(c, 7);
         bool fk = cur.kind == CO_CONSTRAINT_FOREIGN_KEY;
-        if (col && (!fk || pcol) && !co_constraint_add_column(&cur, col, fk ? pcol : NULL))
+        if (col && (!fk || pcol) && !Co_constraint_add_column(&cur, col, fk ? pcol : NULL))
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
         free(col);
         free(pcol);
@@ -485,9 +485,9 @@ co_code co_constraints_from_rows(co_cursor *c, co_constraint **out, size_t *n, c
             break;
     }
     if (open && rc == CO_OK)
-        rc = co_constraint_push(out, n, &cur, err);
+        rc = Co_constraint_push(out, n, &cur, err);
     else
-        co_constraint_release(&cur);
+        Co_constraint_release(&cur);
     return rc;
 }
 
@@ -573,13 +573,13 @@ void co_store_quote_ident(const co_store *s, const char *ident, co_buf *out)
 {
     /* double quotes (backticks on MySQL), doubling any inside */
     char q = s->ops->ident_quote ? s->ops->ident_quote : '"';
-    co_buf_addc(out, q);
+    Co_buf_addc(out, q);
     for (const char *p = ident; *p; p++) {
         if (*p == q)
-            co_buf_addc(out, q);
-        co_buf_addc(out, *p);
+            Co_buf_addc(out, q);
+        Co_buf_addc(out, *p);
     }
-    co_buf_addc(out, q);
+    Co_buf_addc(out, q);
 }
 
 co_code co_loader_open(co_store *s, const char *table, const char *const *columns,

@@ -95,40 +95,40 @@ struct co_loader {
 };
 
 /* The error code that stands for a failure on this side. */
-co_code co_store_side_code(co_side side);
+co_code Co_store_side_code(co_side side);
 
 /* co_store_constraints of each engine (sqlite_constraints.c, pg_constraints.c). */
-co_code co_sqlite_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
+co_code Co_sqlite_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
                               co_error *err);
-co_code co_pg_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
+co_code Co_pg_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
                           co_error *err);
 /* Appends one constraint to *arr (n of them), taking ownership of c's
  * strings (freed on failure). */
-co_code co_constraint_push(co_constraint **arr, size_t *n, co_constraint *c, co_error *err);
+co_code Co_constraint_push(co_constraint **arr, size_t *n, co_constraint *c, co_error *err);
 /* Frees c's strings and zeroes it. */
-void co_constraint_release(co_constraint *c);
+void Co_constraint_release(co_constraint *c);
 /* Adds a column (and its parent column, or NULL) to c. */
-bool co_constraint_add_column(co_constraint *c, const char *column, const char *parent_column);
+bool Co_constraint_add_column(co_constraint *c, const char *column, const char *parent_column);
 /* The constraints of a catalog query's rows, each constraint's rows
  * consecutive: 0 name, 1 kind ('p' primary key, 'u' unique, 'c' check, 'f'
  * foreign key; NULL is 'u'), 2 validated (NULL is true), 3 the CHECK clause,
  * 4 the referenced table, 5 the column's position, 6 the column, 7 the
  * referenced column. Appends them to *out (n of them). */
-co_code co_constraints_from_rows(co_cursor *c, co_constraint **out, size_t *n, co_error *err);
+co_code Co_constraints_from_rows(co_cursor *c, co_constraint **out, size_t *n, co_error *err);
 
 /* Opens a SQLite database at path (already resolved). */
-co_code co_sqlite_open(const char *path, co_side side, co_store **out, co_error *err);
+co_code Co_sqlite_open(const char *path, co_side side, co_store **out, co_error *err);
 /* The same; with create, a missing file is created (and its directory). */
-co_code co_sqlite_open_ex(const char *path, co_side side, bool create, co_store **out,
+co_code Co_sqlite_open_ex(const char *path, co_side side, bool create, co_store **out,
                           co_error *err);
 
 /* Connects to a PostgreSQL database; uri is a libpq URI ("postgresql://..."),
  * libpq's PG* variables apply. The caller sets safe_uri. */
-co_code co_pg_open(const char *uri, co_side side, co_store **out, co_error *err);
+co_code Co_pg_open(const char *uri, co_side side, co_store **out, co_error *err);
 
 /* Connects to MySQL or MariaDB; uri is "mysql://..." or "mariadb://..."
  * (docs/mysql.md), MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_UNIX_PORT and MYSQL_PWD
  * apply where the URI is silent. The caller sets safe_uri. */
-co_code co_mysql_open(const char *uri, co_side side, co_store **out, co_error *err);
+co_code Co_mysql_open(const char *uri, co_side side, co_store **out, co_error *err);
 
 #endif

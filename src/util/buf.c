@@ -6,15 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-void co_buf_init(co_buf *b) { memset(b, 0, sizeof *b); }
+void Co_buf_init(co_buf *b) { memset(b, 0, sizeof *b); }
 
-void co_buf_release(co_buf *b)
+void Co_buf_release(co_buf *b)
 {
     free(b->data);
     memset(b, 0, sizeof *b);
 }
 
-void co_buf_reset(co_buf *b)
+void Co_buf_reset(co_buf *b)
 {
     b->len = 0;
     b->failed = false;
@@ -42,7 +42,7 @@ static bool grow(co_buf *b, size_t extra)
     return true;
 }
 
-void co_buf_add(co_buf *b, const void *data, size_t len)
+void Co_buf_add(co_buf *b, const void *data, size_t len)
 {
     if (!grow(b, len))
         return;
@@ -52,11 +52,11 @@ void co_buf_add(co_buf *b, const void *data, size_t len)
     b->data[b->len] = '\0';
 }
 
-void co_buf_adds(co_buf *b, const char *s) { co_buf_add(b, s, strlen(s)); }
+void Co_buf_adds(co_buf *b, const char *s) { Co_buf_add(b, s, strlen(s)); }
 
-void co_buf_addc(co_buf *b, char c) { co_buf_add(b, &c, 1); }
+void Co_buf_addc(co_buf *b, char c) { Co_buf_add(b, &c, 1); }
 
-void co_buf_add_int(co_buf *b, int64_t v)
+void Co_buf_add_int(co_buf *b, int64_t v)
 {
     char digits[24];
     char *end = digits + sizeof digits, *p = end;
@@ -68,10 +68,10 @@ void co_buf_add_int(co_buf *b, int64_t v)
     } while (u);
     if (v < 0)
         *--p = '-';
-    co_buf_add(b, p, (size_t)(end - p));
+    Co_buf_add(b, p, (size_t)(end - p));
 }
 
-void co_buf_printf(co_buf *b, const char *fmt, ...)
+void Co_buf_printf(co_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -83,7 +83,7 @@ void co_buf_printf(co_buf *b, const char *fmt, ...)
         return;
     }
     if ((size_t)n < sizeof small) {
-        co_buf_add(b, small, (size_t)n);
+        Co_buf_add(b, small, (size_t)n);
         return;
     }
     if (!grow(b, (size_t)n))
@@ -103,7 +103,7 @@ co_buf *co_buf_new(void) { return calloc(1, sizeof(co_buf)); }
 void co_buf_free(co_buf *b)
 {
     if (b) {
-        co_buf_release(b);
+        Co_buf_release(b);
         free(b);
     }
 }

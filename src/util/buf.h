@@ -1,6 +1,6 @@
 /*
  * buf.h: a growable byte buffer, always NUL-terminated, used for SQL text,
- * JSON lines and messages. A co_buf owns its memory; co_buf_release frees it.
+ * JSON lines and messages. A co_buf owns its memory; Co_buf_release frees it.
  * The public half (cutover/buf.h) keeps the layout opaque; inside the library
  * buffers live on the stack (CO_BUF_INIT) and the fields are read directly.
  */
@@ -22,18 +22,18 @@ typedef struct co_buf {
 
 #define CO_BUF_INIT {0}
 
-void co_buf_init(co_buf *b);
-void co_buf_release(co_buf *b);
+void Co_buf_init(co_buf *b);
+void Co_buf_release(co_buf *b);
 /* Empties the buffer, keeping its memory. */
-void co_buf_reset(co_buf *b);
+void Co_buf_reset(co_buf *b);
 /* Appends; on allocation failure sets b->failed and keeps what fitted. */
-void co_buf_add(co_buf *b, const void *data, size_t len);
-void co_buf_adds(co_buf *b, const char *s);
-void co_buf_addc(co_buf *b, char c);
-void co_buf_printf(co_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void Co_buf_add(co_buf *b, const void *data, size_t len);
+void Co_buf_adds(co_buf *b, const char *s);
+void Co_buf_addc(co_buf *b, char c);
+void Co_buf_printf(co_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends v in decimal, as "%lld" would, without going through printf: loaders
  * and hashing format millions of integers. */
-void co_buf_add_int(co_buf *b, int64_t v);
+void Co_buf_add_int(co_buf *b, int64_t v);
 /* co_buf_str, co_buf_detach, co_buf_new, co_buf_free: see cutover/buf.h. */
 
 #endif

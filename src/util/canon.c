@@ -14,7 +14,7 @@
 
 static bool has(const char *upper, const char *word) { return strstr(upper, word) != NULL; }
 
-co_canon_type co_canon_type_of(const char *decl_type)
+co_canon_type Co_canon_type_of(const char *decl_type)
 {
     co_canon_type t = {CO_CANON_ANY, 0};
     char up[96];
@@ -53,7 +53,7 @@ co_canon_type co_canon_type_of(const char *decl_type)
     return t;
 }
 
-void co_canon_type_name(co_canon_type t, char *out, size_t cap)
+void Co_canon_type_name(co_canon_type t, char *out, size_t cap)
 {
     static const char *const names[] = {"any",       "integer",   "real",        "decimal",
                                         "date",      "timestamp", "timestamptz", "boolean"};
@@ -63,7 +63,7 @@ void co_canon_type_name(co_canon_type t, char *out, size_t cap)
         snprintf(out, cap, "%s", names[t.kind]);
 }
 
-bool co_canon_type_parse(const char *name, co_canon_type *out)
+bool Co_canon_type_parse(const char *name, co_canon_type *out)
 {
     static const char *const names[] = {"any",       "integer",   "real",        "decimal",
                                         "date",      "timestamp", "timestamptz", "boolean"};
@@ -309,7 +309,7 @@ static bool word_is(const char *s, size_t len, const char *const *words)
     return false;
 }
 
-co_value co_canon_value(co_canon_type t, co_value v, char *buf)
+co_value Co_canon_value(co_canon_type t, co_value v, char *buf)
 {
     double r;
     int64_t i;
@@ -333,7 +333,7 @@ co_value co_canon_value(co_canon_type t, co_value v, char *buf)
             return v;
         if (is_int)
             return co_int(i);
-        return co_real(co_round_decimal(r, t.scale));
+        return co_real(Co_round_decimal(r, t.scale));
     case CO_CANON_DATE:
         if (v.type == CO_TEXT && parse_moment(v.s, v.len, &m))
             return moment_text(&m, false, false, buf);

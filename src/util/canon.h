@@ -2,7 +2,7 @@
  * canon.h: a value as a target column of a declared type stores it, in one
  * canonical form per value, whatever the engine. Verification compares the
  * expected row (read from the source) and the actual row (read from the
- * target) after passing both through co_canon_value with the target
+ * target) after passing both through Co_canon_value with the target
  * column's type, on every path: in C, and in SQLite's SQL as
  * cutover_canon(x, 'type'). So '1.50', '1.5' and 1.5 are one value in a REAL
  * column, '0042' and 42 in an INTEGER one, '2024-01-05 00:00:00' and
@@ -44,13 +44,13 @@ typedef struct co_canon_type {
 /* The type of a column as declared ("NUMERIC(10,2)", "timestamp with time
  * zone", "INTEGER"; "" for none), by name as SQLite's affinity rules and
  * PostgreSQL's format_type() write them. */
-co_canon_type co_canon_type_of(const char *decl_type);
+co_canon_type Co_canon_type_of(const char *decl_type);
 
 /* The type's name for SQL (cutover_canon's second argument): "any",
  * "integer", "real", "decimal(2)", "date", "timestamp", "timestamptz",
- * "boolean". co_canon_type_parse reads it back (false for another name). */
-void co_canon_type_name(co_canon_type t, char *out, size_t cap);
-bool co_canon_type_parse(const char *name, co_canon_type *out);
+ * "boolean". Co_canon_type_parse reads it back (false for another name). */
+void Co_canon_type_name(co_canon_type t, char *out, size_t cap);
+bool Co_canon_type_parse(const char *name, co_canon_type *out);
 
 /* Room for the text of a canonical value (dates and timestamps). */
 #define CO_CANON_TEXT_MAX 40
@@ -58,6 +58,6 @@ bool co_canon_type_parse(const char *name, co_canon_type *out);
 /* The canonical form of v in a column of type t. Text the result holds is
  * either v's own bytes or written into buf (CO_CANON_TEXT_MAX bytes), so the
  * result lives as long as both. */
-co_value co_canon_value(co_canon_type t, co_value v, char *buf);
+co_value Co_canon_value(co_canon_type t, co_value v, char *buf);
 
 #endif

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-time_t co_clock_parse(const char *s)
+time_t Co_clock_parse(const char *s)
 {
     int y, mo, d, h = 0, mi = 0, sec = 0;
     char tail[8] = "";
@@ -29,22 +29,22 @@ time_t co_clock_parse(const char *s)
     return timegm(&tm);
 }
 
-time_t co_clock_now(void)
+time_t Co_clock_now(void)
 {
     time_t t;
-    if (co_fault_clock(&t)) /* a test build's fixed clock (fault.h) */
+    if (Co_fault_clock(&t)) /* a test build's fixed clock (fault.h) */
         return t;
     return time(NULL);
 }
 
-double co_clock_mono(void)
+double Co_clock_mono(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void co_clock_iso(time_t t, char *buf, size_t cap)
+void Co_clock_iso(time_t t, char *buf, size_t cap)
 {
     struct tm tm;
     gmtime_r(&t, &tm);

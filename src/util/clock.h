@@ -11,12 +11,12 @@
 
 /* Seconds since the epoch: the test clock when a test build sets one (fault.h),
  * else the system's. */
-time_t co_clock_now(void);
+time_t Co_clock_now(void);
 /* A monotonic clock in seconds, for durations. */
-double co_clock_mono(void);
+double Co_clock_mono(void);
 /* Formats t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
-void co_clock_iso(time_t t, char *buf, size_t cap);
+void Co_clock_iso(time_t t, char *buf, size_t cap);
 /* Parses "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[Z]" as UTC; -1 when invalid. */
-time_t co_clock_parse(const char *s);
+time_t Co_clock_parse(const char *s);
 
 #endif

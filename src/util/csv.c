@@ -7,25 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-void co_csv_cell(co_buf *out, const char *s, size_t len)
+void Co_csv_cell(co_buf *out, const char *s, size_t len)
 {
     bool quote = len > 0 && (s[0] == ' ' || s[len - 1] == ' ');
     for (size_t i = 0; i < len && !quote; i++)
         quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
     if (!quote) {
-        co_buf_add(out, s, len);
+        Co_buf_add(out, s, len);
         return;
     }
-    co_buf_addc(out, '"');
+    Co_buf_addc(out, '"');
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '"')
-            co_buf_addc(out, '"');
-        co_buf_addc(out, s[i]);
+            Co_buf_addc(out, '"');
+        Co_buf_addc(out, s[i]);
     }
-    co_buf_addc(out, '"');
+    Co_buf_addc(out, '"');
 }
 
-void co_csv_init(co_csv_reader *r, FILE *in, const char *name)
+void Co_csv_init(co_csv_reader *r, FILE *in, const char *name)
 {
     memset(r, 0, sizeof *r);
     r->in = in;
@@ -33,14 +33,14 @@ void co_csv_init(co_csv_reader *r, FILE *in, const char *name)
     r->next_line = 1;
 }
 
-void co_csv_release(co_csv_reader *r)
+void Co_csv_release(co_csv_reader *r)
 {
-    co_buf_release(&r->text);
+    Co_buf_release(&r->text);
     free(r->at);
     memset(r, 0, sizeof *r);
 }
 
-const char *co_csv_cell_at(const co_csv_reader *r, size_t i) { return r->text.data + r->at[i]; }
+const char *Co_csv_cell_at(const co_csv_reader *r, size_t i) { return r->text.data + r->at[i]; }
 
 static bool start_cell(co_csv_reader *r)
 {
@@ -56,10 +56,10 @@ static bool start_cell(co_csv_reader *r)
     return true;
 }
 
-co_code co_csv_next(co_csv_reader *r, bool *more, co_error *err)
+co_code Co_csv_next(co_csv_reader *r, bool *more, co_error *err)
 {
     for (;;) {
-        co_buf_reset(&r->text);
+        Co_buf_reset(&r->text);
         r->n = 0;
         r->line = r->next_line;
         int c = getc(r->in);
@@ -85,7 +85,7 @@ co_code co_csv_next(co_csv_reader *r, bool *more, co_error *err)
                 if (c == '"') {
                     int d = getc(r->in);
                     if (d == '"') {
-                        co_buf_addc(&r->text, '"');
+                        Co_buf_addc(&r->text, '"');
                         continue;
                     }
                     ungetc(d, r->in);
@@ -95,19 +95,19 @@ co_code co_csv_next(co_csv_reader *r, bool *more, co_error *err)
                 }
                 if (c == '\n')
                     r->next_line++;
-                co_buf_addc(&r->text, (char)c);
+                Co_buf_addc(&r->text, (char)c);
                 continue;
             }
             if (c == EOF || c == '\n' || c == '\r') {
                 if (c == '\r' && (c = getc(r->in)) != '\n' && c != EOF)
                     ungetc(c, r->in);
                 r->next_line++;
-                co_buf_addc(&r->text, '\0');
+                Co_buf_addc(&r->text, '\0');
                 *more = true;
                 return r->text.failed ? co_error_set(err, CO_ENOMEM, "out of memory") : CO_OK;
             }
             if (c == ',') {
-                co_buf_addc(&r->text, '\0');
+                Co_buf_addc(&r->text, '\0');
                 if (!start_cell(r))
                     return co_error_set(err, CO_ENOMEM, "out of memory");
                 after_quote = false;
@@ -121,7 +121,7 @@ co_code co_csv_next(co_csv_reader *r, bool *more, co_error *err)
                 quoted = true;
                 continue;
             }
-            co_buf_addc(&r->text, (char)c);
+            Co_buf_addc(&r->text, (char)c);
         }
     }
 }

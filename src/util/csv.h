@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 /* Appends one cell (len bytes of s), quoted when it must be. */
-void co_csv_cell(co_buf *out, const char *s, size_t len);
+void Co_csv_cell(co_buf *out, const char *s, size_t len);
 
 /* Reads a CSV file record by record. Owns the cells of the current record
  * until the next call. */
@@ -27,15 +27,15 @@ typedef struct co_csv_reader {
 } co_csv_reader;
 
 /* Starts reading from in (not closed by the reader); name is used in errors. */
-void co_csv_init(co_csv_reader *r, FILE *in, const char *name);
-void co_csv_release(co_csv_reader *r);
+void Co_csv_init(co_csv_reader *r, FILE *in, const char *name);
+void Co_csv_release(co_csv_reader *r);
 
-/* The next record into r (co_csv_cell_at gives its cells); *more false at the
+/* The next record into r (Co_csv_cell_at gives its cells); *more false at the
  * end of the file. Blank lines are skipped. CO_EUSAGE for a quote left open
  * or text after a closing quote, with the file and line; CO_EIO, CO_ENOMEM. */
-co_code co_csv_next(co_csv_reader *r, bool *more, co_error *err);
+co_code Co_csv_next(co_csv_reader *r, bool *more, co_error *err);
 
 /* Cell i of the current record (i < r->n). */
-const char *co_csv_cell_at(const co_csv_reader *r, size_t i);
+const char *Co_csv_cell_at(const co_csv_reader *r, size_t i);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * fault.h: numbered fault points for tests, in the way of SQLite's
- * sqlite3FaultSim. The library asks co_fault_sim(POINT) at a few places (the
- * store's calls, its commits) and co_fault_clock() for the time; a test build
+ * sqlite3FaultSim. The library asks Co_fault_sim(POINT) at a few places (the
+ * store's calls, its commits) and Co_fault_clock() for the time; a test build
  * answers from what the test asked for (fault_test.c, the environment), and
  * any other build compiles both to constants, so nothing of it ships.
  *
@@ -24,12 +24,12 @@ typedef enum co_fault_point {
 /* What the test asked for at this point: 0 to carry on, non-zero to fail
  * the call (the caller turns it into an error of its side). A point may
  * also end the process (SIGKILL at a commit), as a crash would. */
-int co_fault_sim(co_fault_point point);
+int Co_fault_sim(co_fault_point point);
 /* True, with *now set, when the test fixed the clock. */
-bool co_fault_clock(time_t *now);
+bool Co_fault_clock(time_t *now);
 #else
-#define co_fault_sim(point) 0
-#define co_fault_clock(now) false
+#define Co_fault_sim(point) 0
+#define Co_fault_clock(now) false
 #endif
 
 #endif

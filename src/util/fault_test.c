@@ -59,7 +59,7 @@ static void init_once(long *kill_at, long *fail_at)
     *fail_at = f;
 }
 
-int co_fault_sim(co_fault_point point)
+int Co_fault_sim(co_fault_point point)
 {
     static long commits;
     long kill_at, fail_at;
@@ -75,12 +75,12 @@ int co_fault_sim(co_fault_point point)
     return 0;
 }
 
-bool co_fault_clock(time_t *now)
+bool Co_fault_clock(time_t *now)
 {
     const char *fixed = getenv("CUTOVER_NOW");
     if (!fixed || !*fixed)
         return false;
-    time_t t = co_clock_parse(fixed);
+    time_t t = Co_clock_parse(fixed);
     if (t == -1)
         return false;
     *now = t;

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *co_fmt_count(char buf[static CO_FMT_COUNT], int64_t n)
+const char *Co_fmt_count(char buf[static CO_FMT_COUNT], int64_t n)
 {
     char digits[CO_FMT_COUNT];
     char *end = digits + sizeof digits, *p = end;
@@ -28,28 +28,28 @@ const char *co_fmt_count(char buf[static CO_FMT_COUNT], int64_t n)
     return buf;
 }
 
-const char *co_fmt_noun(int64_t n, const char *one, const char *many)
+const char *Co_fmt_noun(int64_t n, const char *one, const char *many)
 {
     return n == 1 || n == -1 ? one : many;
 }
 
-const char *co_fmt_plural(char buf[static CO_FMT_PLURAL], int64_t n, const char *one,
+const char *Co_fmt_plural(char buf[static CO_FMT_PLURAL], int64_t n, const char *one,
                           const char *many)
 {
     char count[CO_FMT_COUNT];
-    snprintf(buf, CO_FMT_PLURAL, "%s %s", co_fmt_count(count, n), co_fmt_noun(n, one, many));
+    snprintf(buf, CO_FMT_PLURAL, "%s %s", Co_fmt_count(count, n), Co_fmt_noun(n, one, many));
     return buf;
 }
 
-void co_buf_add_count(co_buf *b, int64_t n)
+void Co_buf_add_count(co_buf *b, int64_t n)
 {
     char count[CO_FMT_COUNT];
-    co_buf_adds(b, co_fmt_count(count, n));
+    Co_buf_adds(b, Co_fmt_count(count, n));
 }
 
-void co_buf_add_plural(co_buf *b, int64_t n, const char *one, const char *many)
+void Co_buf_add_plural(co_buf *b, int64_t n, const char *one, const char *many)
 {
-    co_buf_add_count(b, n);
-    co_buf_addc(b, ' ');
-    co_buf_adds(b, co_fmt_noun(n, one, many));
+    Co_buf_add_count(b, n);
+    Co_buf_addc(b, ' ');
+    Co_buf_adds(b, Co_fmt_noun(n, one, many));
 }

@@ -18,19 +18,19 @@
 
 /* Writes n in decimal with a comma between groups of three digits
  * ("5,896", "-1,234,567", "0") into buf and returns buf. */
-const char *co_fmt_count(char buf[static CO_FMT_COUNT], int64_t n);
+const char *Co_fmt_count(char buf[static CO_FMT_COUNT], int64_t n);
 
 /* The noun for n: one when n is 1 or -1, many otherwise. */
-const char *co_fmt_noun(int64_t n, const char *one, const char *many);
+const char *Co_fmt_noun(int64_t n, const char *one, const char *many);
 
 /* Writes "COUNT NOUN" ("1 difference", "5,896 rows") into buf and returns
  * buf; many is the plural (words like "entity"/"entities" differ in more
  * than an s). */
-const char *co_fmt_plural(char buf[static CO_FMT_PLURAL], int64_t n, const char *one,
+const char *Co_fmt_plural(char buf[static CO_FMT_PLURAL], int64_t n, const char *one,
                           const char *many);
 
 /* The same, appended to a buffer. */
-void co_buf_add_count(co_buf *b, int64_t n);
-void co_buf_add_plural(co_buf *b, int64_t n, const char *one, const char *many);
+void Co_buf_add_count(co_buf *b, int64_t n);
+void Co_buf_add_plural(co_buf *b, int64_t n, const char *one, const char *many);
 
 #endif

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-bool co_mkdir_p(const char *dir)
+bool Co_mkdir_p(const char *dir)
 {
     char *copy = strdup(dir);
     if (!copy)
@@ -32,7 +32,7 @@ bool co_mkdir_p(const char *dir)
     return ok;
 }
 
-bool co_mkdir_parent(const char *path)
+bool Co_mkdir_parent(const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (!slash || slash == path)
@@ -40,12 +40,12 @@ bool co_mkdir_parent(const char *path)
     char *dir = strndup(path, (size_t)(slash - path));
     if (!dir)
         return false;
-    bool ok = co_mkdir_p(dir);
+    bool ok = Co_mkdir_p(dir);
     free(dir);
     return ok;
 }
 
-bool co_remove_tree(const char *path)
+bool Co_remove_tree(const char *path)
 {
     struct stat st;
     if (lstat(path, &st) != 0)
@@ -61,17 +61,17 @@ bool co_remove_tree(const char *path)
     while ((ent = readdir(d))) {
         if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
             continue;
-        co_buf_reset(&child);
-        co_buf_printf(&child, "%s/%s", path, ent->d_name);
-        if (child.failed || !co_remove_tree(child.data))
+        Co_buf_reset(&child);
+        Co_buf_printf(&child, "%s/%s", path, ent->d_name);
+        if (child.failed || !Co_remove_tree(child.data))
             ok = false;
     }
     closedir(d);
-    co_buf_release(&child);
+    Co_buf_release(&child);
     return rmdir(path) == 0 && ok;
 }
 
-void co_key_file_name(co_buf *out, const char *key)
+void Co_key_file_name(co_buf *out, const char *key)
 {
     co_buf name = CO_BUF_INIT;
     size_t cut = 0; /* the longest prefix within 64 bytes that ends between characters */
@@ -80,17 +80,17 @@ void co_key_file_name(co_buf *out, const char *key)
                      (*p >= '0' && *p <= '9') || *p == '_' ||
                      ((*p == '.' || *p == '-') && p != (const unsigned char *)key);
         if (plain)
-            co_buf_addc(&name, (char)*p);
+            Co_buf_addc(&name, (char)*p);
         else
-            co_buf_printf(&name, "%%%02X", *p);
+            Co_buf_printf(&name, "%%%02X", *p);
         if (name.len <= 64)
             cut = name.len;
     }
     if (name.len <= CO_KEY_FILE_NAME_MAX) {
-        co_buf_add(out, name.data ? name.data : "", name.len);
+        Co_buf_add(out, name.data ? name.data : "", name.len);
     } else {
-        co_buf_add(out, name.data, cut);
-        co_buf_printf(out, "~%016llx", (unsigned long long)XXH3_64bits(key, strlen(key)));
+        Co_buf_add(out, name.data, cut);
+        Co_buf_printf(out, "~%016llx", (unsigned long long)XXH3_64bits(key, strlen(key)));
     }
-    co_buf_release(&name);
+    Co_buf_release(&name);
 }

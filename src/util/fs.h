@@ -5,14 +5,14 @@
 #include <stdbool.h>
 
 /* Creates dir and its missing parents (mkdir -p). False with errno set on failure. */
-bool co_mkdir_p(const char *dir);
+bool Co_mkdir_p(const char *dir);
 
 /* Creates the missing directories leading to the file path. */
-bool co_mkdir_parent(const char *path);
+bool Co_mkdir_parent(const char *path);
 
 /* Removes path and, when it is a directory, everything below it (rm -rf).
  * Symbolic links are removed, not followed. False when something remains. */
-bool co_remove_tree(const char *path);
+bool Co_remove_tree(const char *path);
 
 /* Appends to out a file name made from a tenant key: the key itself when it
  * is made of [A-Za-z0-9_.-] (no leading '.' or '-'), else each other byte as
@@ -22,6 +22,6 @@ bool co_remove_tree(const char *path);
  * room for a suffix. */
 struct co_buf;
 #define CO_KEY_FILE_NAME_MAX 96
-void co_key_file_name(struct co_buf *out, const char *key);
+void Co_key_file_name(struct co_buf *out, const char *key);
 
 #endif

@@ -1,31 +1,31 @@
 /* html.c: escaping and the page frame of cutover's HTML pages (html.h). */
 #include "util/html.h"
 
-void co_html_esc(co_buf *b, const char *s)
+void Co_html_esc(co_buf *b, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
-        case '<': co_buf_adds(b, "&lt;"); break;
-        case '>': co_buf_adds(b, "&gt;"); break;
-        case '&': co_buf_adds(b, "&amp;"); break;
-        case '"': co_buf_adds(b, "&quot;"); break;
-        case '\'': co_buf_adds(b, "&#39;"); break;
-        default: co_buf_addc(b, *s);
+        case '<': Co_buf_adds(b, "&lt;"); break;
+        case '>': Co_buf_adds(b, "&gt;"); break;
+        case '&': Co_buf_adds(b, "&amp;"); break;
+        case '"': Co_buf_adds(b, "&quot;"); break;
+        case '\'': Co_buf_adds(b, "&#39;"); break;
+        default: Co_buf_addc(b, *s);
         }
     }
 }
 
-void co_html_url(co_buf *b, const char *s)
+void Co_html_url(co_buf *b, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
             *p == '-' || *p == '_' || *p == '.' || *p == '~') {
-            co_buf_addc(b, (char)*p);
+            Co_buf_addc(b, (char)*p);
         } else {
-            co_buf_addc(b, '%');
-            co_buf_addc(b, hex[*p >> 4]);
-            co_buf_addc(b, hex[*p & 15]);
+            Co_buf_addc(b, '%');
+            Co_buf_addc(b, hex[*p >> 4]);
+            Co_buf_addc(b, hex[*p & 15]);
         }
     }
 }
@@ -35,18 +35,18 @@ static const char style[] =
     "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}"
     "td.n{text-align:right}.bad{color:#a00}.ok{color:#070}";
 
-void co_html_begin(co_buf *b, const char *title, const char *extra_css, int refresh_seconds)
+void Co_html_begin(co_buf *b, const char *title, const char *extra_css, int refresh_seconds)
 {
-    co_buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    Co_buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     if (refresh_seconds > 0)
-        co_buf_printf(b, "<meta http-equiv=\"refresh\" content=\"%d\">", refresh_seconds);
-    co_buf_adds(b, "<title>");
-    co_html_esc(b, title);
-    co_buf_adds(b, "</title><style>");
-    co_buf_adds(b, style);
+        Co_buf_printf(b, "<meta http-equiv=\"refresh\" content=\"%d\">", refresh_seconds);
+    Co_buf_adds(b, "<title>");
+    Co_html_esc(b, title);
+    Co_buf_adds(b, "</title><style>");
+    Co_buf_adds(b, style);
     if (extra_css)
-        co_buf_adds(b, extra_css);
-    co_buf_adds(b, "</style></head><body>\n");
+        Co_buf_adds(b, extra_css);
+    Co_buf_adds(b, "</style></head><body>\n");
 }
 
-void co_html_end(co_buf *b) { co_buf_adds(b, "</body></html>\n"); }
+void Co_html_end(co_buf *b) { Co_buf_adds(b, "</body></html>\n"); }

@@ -8,18 +8,18 @@
 static void add_hex(co_buf *b, const char *s, size_t len, const char *type)
 {
     static const char digits[] = "0123456789abcdef";
-    co_buf_printf(b, "{\"type\":\"%s\",\"hex\":\"", type);
+    Co_buf_printf(b, "{\"type\":\"%s\",\"hex\":\"", type);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        co_buf_addc(b, digits[c >> 4]);
-        co_buf_addc(b, digits[c & 15]);
+        Co_buf_addc(b, digits[c >> 4]);
+        Co_buf_addc(b, digits[c & 15]);
     }
-    co_buf_adds(b, "\"}");
+    Co_buf_adds(b, "\"}");
 }
 
-void co_json_string(co_buf *b, const char *s, size_t len)
+void Co_json_string(co_buf *b, const char *s, size_t len)
 {
-    co_buf_addc(b, '"');
+    Co_buf_addc(b, '"');
     size_t run = 0; /* start of the bytes not yet copied */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -42,41 +42,41 @@ void co_json_string(co_buf *b, const char *s, size_t len)
             }
         }
         if (esc) {
-            co_buf_add(b, s + run, i - run);
-            co_buf_adds(b, esc);
+            Co_buf_add(b, s + run, i - run);
+            Co_buf_adds(b, esc);
             run = i + 1;
         }
     }
-    co_buf_add(b, s + run, len - run);
-    co_buf_addc(b, '"');
+    Co_buf_add(b, s + run, len - run);
+    Co_buf_addc(b, '"');
 }
 
-void co_json_str(co_buf *b, const char *s)
+void Co_json_str(co_buf *b, const char *s)
 {
     if (!s)
-        co_buf_adds(b, "null");
+        Co_buf_adds(b, "null");
     else
-        co_json_string(b, s, strlen(s));
+        Co_json_string(b, s, strlen(s));
 }
 
-void co_json_value(co_buf *b, const co_value *v)
+void Co_json_value(co_buf *b, const co_value *v)
 {
     switch (v->type) {
     case CO_NULL:
-        co_buf_adds(b, "null");
+        Co_buf_adds(b, "null");
         break;
     case CO_INT:
-        co_buf_add_int(b, v->i);
+        Co_buf_add_int(b, v->i);
         break;
     case CO_REAL:
         if (isfinite(v->r))
-            co_buf_printf(b, "%.17g", v->r);
+            Co_buf_printf(b, "%.17g", v->r);
         else
-            co_buf_adds(b, "null");
+            Co_buf_adds(b, "null");
         break;
     case CO_TEXT:
-        if (co_utf8_valid(v->s, v->len, NULL))
-            co_json_string(b, v->s, v->len);
+        if (Co_utf8_valid(v->s, v->len, NULL))
+            Co_json_string(b, v->s, v->len);
         else
             add_hex(b, v->s, v->len, "text");
         break;

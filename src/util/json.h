@@ -10,10 +10,10 @@
 #include "util/buf.h"
 
 /* Appends s (len bytes, valid UTF-8 expected) as a quoted JSON string. */
-void co_json_string(co_buf *b, const char *s, size_t len);
+void Co_json_string(co_buf *b, const char *s, size_t len);
 /* Appends a NUL-terminated string as a quoted JSON string, or null for NULL. */
-void co_json_str(co_buf *b, const char *s);
+void Co_json_str(co_buf *b, const char *s);
 /* Appends a value: null, a number, a string, or {"type": ..., "hex": "..."}. */
-void co_json_value(co_buf *b, const co_value *v);
+void Co_json_value(co_buf *b, const co_value *v);
 
 #endif

@@ -11,7 +11,7 @@ static void discard_output(struct fy_diag *diag, void *user, const char *buf, si
     (void)len;
 }
 
-struct fy_document *co_json_read(const char *text, size_t len)
+struct fy_document *Co_json_read(const char *text, size_t len)
 {
     if (!text)
         return NULL;
@@ -35,7 +35,7 @@ struct fy_document *co_json_read(const char *text, size_t len)
     return doc;
 }
 
-const char *co_json_scalar(struct fy_node *node, const char *path)
+const char *Co_json_scalar(struct fy_node *node, const char *path)
 {
     struct fy_node *n = node ? fy_node_by_path(node, path, FY_NT, FYNWF_DONT_FOLLOW) : NULL;
     if (!n || !fy_node_is_scalar(n))

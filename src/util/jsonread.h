@@ -11,10 +11,10 @@
 
 /* The document, or NULL when text is not valid JSON (or out of memory).
  * Free it with fy_document_destroy. */
-struct fy_document *co_json_read(const char *text, size_t len);
+struct fy_document *Co_json_read(const char *text, size_t len);
 
 /* The scalar at path below node ("/limits/0/rule"), NUL-terminated, or NULL
  * when absent or not a scalar. Valid while the document lives. */
-const char *co_json_scalar(struct fy_node *node, const char *path);
+const char *Co_json_scalar(struct fy_node *node, const char *path);
 
 #endif

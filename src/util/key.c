@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool co_text_as_int(const char *s, size_t len, int64_t *out)
+bool Co_text_as_int(const char *s, size_t len, int64_t *out)
 {
     if (len == 0 || len > 20)
         return false;
@@ -27,35 +27,35 @@ bool co_text_as_int(const char *s, size_t len, int64_t *out)
     return true;
 }
 
-void co_key_encode(co_buf *out, const co_value *vals, size_t n)
+void Co_key_encode(co_buf *out, const co_value *vals, size_t n)
 {
-    co_buf_addc(out, '[');
+    Co_buf_addc(out, '[');
     for (size_t i = 0; i < n; i++) {
         if (i)
-            co_buf_addc(out, ',');
+            Co_buf_addc(out, ',');
         int64_t as_int;
-        if (vals[i].type == CO_TEXT && co_text_as_int(vals[i].s, vals[i].len, &as_int)) {
+        if (vals[i].type == CO_TEXT && Co_text_as_int(vals[i].s, vals[i].len, &as_int)) {
             co_value v = co_int(as_int);
-            co_json_value(out, &v);
+            Co_json_value(out, &v);
         } else {
-            co_json_value(out, &vals[i]);
+            Co_json_value(out, &vals[i]);
         }
     }
-    co_buf_addc(out, ']');
+    Co_buf_addc(out, ']');
 }
 
-void co_key_encode_exact(co_buf *out, const co_value *vals, size_t n)
+void Co_key_encode_exact(co_buf *out, const co_value *vals, size_t n)
 {
-    co_buf_addc(out, '[');
+    Co_buf_addc(out, '[');
     for (size_t i = 0; i < n; i++) {
         if (i)
-            co_buf_addc(out, ',');
-        co_json_value(out, &vals[i]);
+            Co_buf_addc(out, ',');
+        Co_json_value(out, &vals[i]);
     }
-    co_buf_addc(out, ']');
+    Co_buf_addc(out, ']');
 }
 
-/* ---- decoding: only what co_key_encode writes ---------------------------------- */
+/* ---- decoding: only what Co_key_encode writes ---------------------------------- */
 
 typedef struct reader {
     const char *p;
@@ -89,17 +89,17 @@ static bool read_string(reader *r, size_t *off, size_t *len)
     while (*r->p && *r->p != '"') {
         char c = *r->p++;
         if (c != '\\') {
-            co_buf_addc(r->storage, c);
+            Co_buf_addc(r->storage, c);
             continue;
         }
         c = *r->p++;
         switch (c) {
-        case '"': case '\\': case '/': co_buf_addc(r->storage, c); break;
-        case 'n': co_buf_addc(r->storage, '\n'); break;
-        case 'r': co_buf_addc(r->storage, '\r'); break;
-        case 't': co_buf_addc(r->storage, '\t'); break;
-        case 'b': co_buf_addc(r->storage, '\b'); break;
-        case 'f': co_buf_addc(r->storage, '\f'); break;
+        case '"': case '\\': case '/': Co_buf_addc(r->storage, c); break;
+        case 'n': Co_buf_addc(r->storage, '\n'); break;
+        case 'r': Co_buf_addc(r->storage, '\r'); break;
+        case 't': Co_buf_addc(r->storage, '\t'); break;
+        case 'b': Co_buf_addc(r->storage, '\b'); break;
+        case 'f': Co_buf_addc(r->storage, '\f'); break;
         case 'u': {
             int v = 0;
             for (int k = 0; k < 4; k++) {
@@ -111,7 +111,7 @@ static bool read_string(reader *r, size_t *off, size_t *len)
             r->p += 4;
             if (v >= 0x80) /* the encoder escapes only control characters */
                 return false;
-            co_buf_addc(r->storage, (char)v);
+            Co_buf_addc(r->storage, (char)v);
             break;
         }
         default: return false;
@@ -121,7 +121,7 @@ static bool read_string(reader *r, size_t *off, size_t *len)
         return false;
     r->p++;
     *len = r->storage->len - *off;
-    co_buf_addc(r->storage, '\0');
+    Co_buf_addc(r->storage, '\0');
     return true;
 }
 
@@ -140,18 +140,18 @@ static bool read_hex_object(reader *r, co_type *type, size_t *off, size_t *len)
     r->p += head;
     *off = r->storage->len;
     while (hexval(r->p[0]) >= 0 && hexval(r->p[1]) >= 0) {
-        co_buf_addc(r->storage, (char)(hexval(r->p[0]) * 16 + hexval(r->p[1])));
+        Co_buf_addc(r->storage, (char)(hexval(r->p[0]) * 16 + hexval(r->p[1])));
         r->p += 2;
     }
     if (strncmp(r->p, "\"}", 2) != 0)
         return false;
     r->p += 2;
     *len = r->storage->len - *off;
-    co_buf_addc(r->storage, '\0');
+    Co_buf_addc(r->storage, '\0');
     return true;
 }
 
-co_code co_key_decode(const char *key, co_value *vals, size_t max, size_t *n, co_buf *storage,
+co_code Co_key_decode(const char *key, co_value *vals, size_t max, size_t *n, co_buf *storage,
                       co_error *err)
 {
     reader r = {key, storage};

@@ -14,19 +14,19 @@
 
 /* True when the len bytes at s spell an integer in canonical decimal form
  * ("42", "-7"; not "042", "+1", " 1"); its value goes to *out. */
-bool co_text_as_int(const char *s, size_t len, int64_t *out);
+bool Co_text_as_int(const char *s, size_t len, int64_t *out);
 
 /* Appends the canonical key of the n values to out, e.g. [42,"tech"]. */
-void co_key_encode(co_buf *out, const co_value *vals, size_t n);
+void Co_key_encode(co_buf *out, const co_value *vals, size_t n);
 
 /* The same, but every value keeps its type ("42" stays text): what the
  * destination holds, for deleting exactly those rows again. */
-void co_key_encode_exact(co_buf *out, const co_value *vals, size_t n);
+void Co_key_encode_exact(co_buf *out, const co_value *vals, size_t n);
 
 /* Decodes a canonical key into at most max values. Text and blob bytes are
  * copied into *storage, which must outlive the values and must not be
  * appended to meanwhile. Returns CO_EINTERNAL for text that is not a key. */
-co_code co_key_decode(const char *key, co_value *vals, size_t max, size_t *n, co_buf *storage,
+co_code Co_key_decode(const char *key, co_value *vals, size_t max, size_t *n, co_buf *storage,
                       co_error *err);
 
 #endif

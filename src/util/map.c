@@ -19,9 +19,9 @@ struct co_map_chunk {
     char data[];
 };
 
-void co_map_init(co_map *m) { memset(m, 0, sizeof *m); }
+void Co_map_init(co_map *m) { memset(m, 0, sizeof *m); }
 
-void co_map_release(co_map *m)
+void Co_map_release(co_map *m)
 {
     free(m->slots);
     for (co_map_chunk *c = m->chunks, *n; c; c = n) {
@@ -82,7 +82,7 @@ static bool grow(co_map *m)
     return true;
 }
 
-bool co_map_put(co_map *m, const void *key, size_t klen, const void *val, size_t vlen)
+bool Co_map_put(co_map *m, const void *key, size_t klen, const void *val, size_t vlen)
 {
     if ((m->count + 1) * 4 > m->cap * 3 && !grow(m))
         return false;
@@ -108,7 +108,7 @@ bool co_map_put(co_map *m, const void *key, size_t klen, const void *val, size_t
     return true;
 }
 
-bool co_map_get(const co_map *m, const void *key, size_t klen, const char **val, size_t *vlen)
+bool Co_map_get(const co_map *m, const void *key, size_t klen, const char **val, size_t *vlen)
 {
     if (!m->count)
         return false;
@@ -122,7 +122,7 @@ bool co_map_get(const co_map *m, const void *key, size_t klen, const char **val,
     return true;
 }
 
-bool co_map_next(const co_map *m, size_t *pos, const char **key, size_t *klen, const char **val,
+bool Co_map_next(const co_map *m, size_t *pos, const char **key, size_t *klen, const char **val,
                  size_t *vlen)
 {
     while (*pos < m->cap) {

@@ -21,16 +21,16 @@ typedef struct co_map {
     co_map_chunk *chunks; /* storage of keys and values */
 } co_map;
 
-void co_map_init(co_map *m);
-void co_map_release(co_map *m);
+void Co_map_init(co_map *m);
+void Co_map_release(co_map *m);
 /* Sets key to value (replacing any value). Returns false when out of memory. */
-bool co_map_put(co_map *m, const void *key, size_t klen, const void *val, size_t vlen);
+bool Co_map_put(co_map *m, const void *key, size_t klen, const void *val, size_t vlen);
 /* Finds key; on success points *val and *vlen at the stored value (either may be NULL). */
-bool co_map_get(const co_map *m, const void *key, size_t klen, const char **val, size_t *vlen);
+bool Co_map_get(const co_map *m, const void *key, size_t klen, const char **val, size_t *vlen);
 static inline size_t co_map_count(const co_map *m) { return m->count; }
 /* Visits the entries in no particular order: start with *pos = 0; each call
  * gives the next entry and returns false after the last. */
-bool co_map_next(const co_map *m, size_t *pos, const char **key, size_t *klen, const char **val,
+bool Co_map_next(const co_map *m, size_t *pos, const char **key, size_t *klen, const char **val,
                  size_t *vlen);
 
 #endif

@@ -57,7 +57,7 @@ static void block(co_md5 *m, const unsigned char *p)
     m->d += d;
 }
 
-void co_md5_init(co_md5 *m)
+void Co_md5_init(co_md5 *m)
 {
     m->a = 0x67452301;
     m->b = 0xefcdab89;
@@ -66,7 +66,7 @@ void co_md5_init(co_md5 *m)
     m->bytes = 0;
 }
 
-void co_md5_update(co_md5 *m, const void *data, size_t len)
+void Co_md5_update(co_md5 *m, const void *data, size_t len)
 {
     const unsigned char *p = data;
     size_t have = (size_t)(m->bytes % 64);
@@ -86,16 +86,16 @@ void co_md5_update(co_md5 *m, const void *data, size_t len)
         memcpy(m->block, p, len);
 }
 
-void co_md5_final(co_md5 *m, unsigned char out[16])
+void Co_md5_final(co_md5 *m, unsigned char out[16])
 {
     uint64_t bits = m->bytes * 8;
     static const unsigned char pad[64] = {0x80};
     size_t have = (size_t)(m->bytes % 64);
-    co_md5_update(m, pad, have < 56 ? 56 - have : 120 - have);
+    Co_md5_update(m, pad, have < 56 ? 56 - have : 120 - have);
     unsigned char len[8];
     for (int i = 0; i < 8; i++)
         len[i] = (unsigned char)(bits >> (8 * i));
-    co_md5_update(m, len, 8);
+    Co_md5_update(m, len, 8);
     uint32_t words[4] = {m->a, m->b, m->c, m->d};
     for (int i = 0; i < 4; i++)
         for (int k = 0; k < 4; k++)

@@ -1,7 +1,7 @@
 /*
  * md5.h: MD5 (RFC 1321), for the row digests that PostgreSQL can compute in
  * SQL too (md5()), so that both engines summarize rows identically
- * (util/rowhash.h, co_row_digest). Not for anything that needs security.
+ * (util/rowhash.h, Co_row_digest). Not for anything that needs security.
  */
 #ifndef CUTOVER_UTIL_MD5_H
 #define CUTOVER_UTIL_MD5_H
@@ -16,10 +16,10 @@ typedef struct co_md5 {
 } co_md5;
 
 /* Starts a digest. */
-void co_md5_init(co_md5 *m);
+void Co_md5_init(co_md5 *m);
 /* Adds len bytes. */
-void co_md5_update(co_md5 *m, const void *data, size_t len);
+void Co_md5_update(co_md5 *m, const void *data, size_t len);
 /* Ends the digest: its 16 bytes into out. m must be initialized again before reuse. */
-void co_md5_final(co_md5 *m, unsigned char out[16]);
+void Co_md5_final(co_md5 *m, unsigned char out[16]);
 
 #endif

@@ -40,7 +40,7 @@ static void canonical(const co_value *v, canon *c)
         }
         return;
     case CO_TEXT:
-        if (co_text_as_int(v->s, v->len, &c->i)) {
+        if (Co_text_as_int(v->s, v->len, &c->i)) {
             c->tag = 'I';
             return;
         }
@@ -75,7 +75,7 @@ static uint64_t fold(uint64_t h, const canon *c)
     }
 }
 
-uint64_t co_row_hash(const co_value *vals, size_t n)
+uint64_t Co_row_hash(const co_value *vals, size_t n)
 {
     uint64_t h = 0x243F6A8885A308D3ull;
     for (size_t i = 0; i < n; i++) {
@@ -135,11 +135,11 @@ static size_t plain_decimal(double r, char *out, size_t cap)
     return n;
 }
 
-uint64_t co_row_digest(const co_value *vals, size_t n)
+uint64_t Co_row_digest(const co_value *vals, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     co_md5 m;
-    co_md5_init(&m);
+    Co_md5_init(&m);
     char head[400];
     for (size_t i = 0; i < n; i++) {
         canon c;
@@ -155,12 +155,12 @@ uint64_t co_row_digest(const co_value *vals, size_t n)
             break;
         case 'T':
             len = snprintf(head, sizeof head, "T%zu:", c.len);
-            co_md5_update(&m, head, (size_t)len);
-            co_md5_update(&m, c.bytes, c.len);
+            Co_md5_update(&m, head, (size_t)len);
+            Co_md5_update(&m, c.bytes, c.len);
             len = 0;
             break;
         default: /* 'B' */
-            co_md5_update(&m, "B", 1);
+            Co_md5_update(&m, "B", 1);
             for (size_t k = 0; k < c.len; k += 64) {
                 size_t part = c.len - k < 64 ? c.len - k : 64;
                 for (size_t j = 0; j < part; j++) {
@@ -168,23 +168,23 @@ uint64_t co_row_digest(const co_value *vals, size_t n)
                     head[2 * j] = hex[b >> 4];
                     head[2 * j + 1] = hex[b & 15];
                 }
-                co_md5_update(&m, head, 2 * part);
+                Co_md5_update(&m, head, 2 * part);
             }
             len = snprintf(head, sizeof head, ";");
             break;
         }
         if (len > 0)
-            co_md5_update(&m, head, (size_t)len);
+            Co_md5_update(&m, head, (size_t)len);
     }
     unsigned char d[16];
-    co_md5_final(&m, d);
+    Co_md5_final(&m, d);
     uint64_t h = 0;
     for (int k = 0; k < 8; k++)
         h = h << 8 | d[k];
     return h;
 }
 
-bool co_value_same(const co_value *a, const co_value *b)
+bool Co_value_same(const co_value *a, const co_value *b)
 {
     canon x, y;
     canonical(a, &x);
@@ -199,7 +199,7 @@ bool co_value_same(const co_value *a, const co_value *b)
     }
 }
 
-double co_round_decimal(double x, int digits)
+double Co_round_decimal(double x, int digits)
 {
     if (!isfinite(x) || x == 0 || digits > 300 || digits < -300)
         return x;

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 /* The hash of n values as one row. */
-uint64_t co_row_hash(const co_value *vals, size_t n);
+uint64_t Co_row_hash(const co_value *vals, size_t n);
 
 /* The digest of n values as one row: the same canonical values written as
  * text, each tagged ("N;", "I<integer>;", "R<decimal>;" with the 15
@@ -27,16 +27,16 @@ uint64_t co_row_hash(const co_value *vals, size_t n);
  * text's MD5, big-endian. PostgreSQL computes the same in SQL (md5()), so a
  * summary of such digests, summed modulo 2^64, is computed inside either
  * engine (store.h, co_store_digest_sum_sql). */
-uint64_t co_row_digest(const co_value *vals, size_t n);
+uint64_t Co_row_digest(const co_value *vals, size_t n);
 
 /* True when a and b are the same value in the canonical form above. */
-bool co_value_same(const co_value *a, const co_value *b);
+bool Co_value_same(const co_value *a, const co_value *b);
 
 /* x rounded to `digits` decimals (verify.round): its 15-significant-digit
  * decimal form rounded half away from zero, so 1.005 gives 1.01 and 1.015
  * gives 1.02 although neither is exactly representable (what PostgreSQL's
  * round(x::numeric, digits) does too). Verification rounds with this on
  * every path: in C, and in SQLite as cutover_round(x, digits). */
-double co_round_decimal(double x, int digits);
+double Co_round_decimal(double x, int digits);
 
 #endif

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *co_value_text(co_value v)
+char *Co_value_text(co_value v)
 {
     char buf[32];
     switch (v.type) {

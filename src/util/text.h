@@ -6,6 +6,6 @@
 
 /* A heap copy of v as text (an integer in decimal, a real as %.17g, text and
  * blob bytes as they are), or NULL for NULL or when out of memory. */
-char *co_value_text(co_value v);
+char *Co_value_text(co_value v);
 
 #endif

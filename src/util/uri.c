@@ -15,7 +15,7 @@ static const char *find_password(const char *s)
     return NULL;
 }
 
-void co_uri_mask(const char *uri, co_buf *out)
+void Co_uri_mask(const char *uri, co_buf *out)
 {
     const char *scheme_end = strstr(uri, "://");
     const char *p = uri;
@@ -28,8 +28,8 @@ void co_uri_mask(const char *uri, co_buf *out)
                 at = q;
         const char *colon = at ? memchr(authority, ':', (size_t)(at - authority)) : NULL;
         if (colon) {
-            co_buf_add(out, uri, (size_t)(colon + 1 - uri));
-            co_buf_adds(out, "***");
+            Co_buf_add(out, uri, (size_t)(colon + 1 - uri));
+            Co_buf_adds(out, "***");
             p = at;
         }
     }
@@ -38,30 +38,30 @@ void co_uri_mask(const char *uri, co_buf *out)
         const char *hit = find_password(p);
         if (!hit || (hit != p && hit[-1] != '?' && hit[-1] != '&' && hit[-1] != ' ')) {
             if (!hit) {
-                co_buf_adds(out, p);
+                Co_buf_adds(out, p);
                 break;
             }
-            co_buf_add(out, p, (size_t)(hit + 9 - p));
+            Co_buf_add(out, p, (size_t)(hit + 9 - p));
             p = hit + 9;
             continue;
         }
-        co_buf_add(out, p, (size_t)(hit + 9 - p));
-        co_buf_adds(out, "***");
+        Co_buf_add(out, p, (size_t)(hit + 9 - p));
+        Co_buf_adds(out, "***");
         p = hit + 9 + strcspn(hit + 9, "& ");
     }
 }
 
-void co_uri_scheme(const char *uri, co_buf *out)
+void Co_uri_scheme(const char *uri, co_buf *out)
 {
     size_t len = strcspn(uri, ":");
     if (!uri[len] || len == 0) {
-        co_buf_adds(out, "(none)");
+        Co_buf_adds(out, "(none)");
         return;
     }
-    co_buf_add(out, uri, len > 20 ? 20 : len);
+    Co_buf_add(out, uri, len > 20 ? 20 : len);
 }
 
-bool co_uri_is_conninfo(const char *s)
+bool Co_uri_is_conninfo(const char *s)
 {
     if (!s || !strchr(s, '=') || strstr(s, "://"))
         return false;
@@ -74,7 +74,7 @@ bool co_uri_is_conninfo(const char *s)
     return true;
 }
 
-bool co_uri_is_bare_path(const char *s)
+bool Co_uri_is_bare_path(const char *s)
 {
     if (!s || !*s || strpbrk(s, "=@ \t"))
         return false;
@@ -82,7 +82,7 @@ bool co_uri_is_bare_path(const char *s)
     return !colon || (slash && slash < colon);
 }
 
-void co_secret_mask(char *text, const char *secret)
+void Co_secret_mask(char *text, const char *secret)
 {
     size_t n = secret ? strlen(secret) : 0;
     if (n < 3)

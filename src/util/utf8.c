@@ -3,7 +3,7 @@
 
 #include <utf8proc.h>
 
-bool co_utf8_valid(const char *s, size_t len, size_t *bad_offset)
+bool Co_utf8_valid(const char *s, size_t len, size_t *bad_offset)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;

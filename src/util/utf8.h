@@ -7,6 +7,6 @@
 
 /* True when the len bytes at s are valid UTF-8 with no NUL byte. On false,
  * *bad_offset (when not NULL) is the offset of the first offending byte. */
-bool co_utf8_valid(const char *s, size_t len, size_t *bad_offset);
+bool Co_utf8_valid(const char *s, size_t len, size_t *bad_offset);
 
 #endif

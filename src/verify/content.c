@@ -6,9 +6,9 @@
  * its rows are fetched from both sides and compared by key, which names each
  * missing, extra, changed and duplicated row and, for a changed one, the
  * columns and both values. Keys whose first column is not an integer are compared in one range.
- * The summaries are sums of co_row_hash, computed in SQL by SQLite and here
+ * The summaries are sums of Co_row_hash, computed in SQL by SQLite and here
  * for other engines; with CUTOVER_SERVER_DIGESTS=1, when either side is
- * another engine, sums of co_row_digest, which PostgreSQL computes in SQL too
+ * another engine, sums of Co_row_digest, which PostgreSQL computes in SQL too
  * (co_store_digest_sum_sql), so that only summaries and the rows of
  * differing leaf ranges travel.
  */
@@ -53,22 +53,22 @@ static co_code range_query(vctx *v, bool expected_side, const range *r, const co
 {
     co_store *st = expected_side ? v->s->source : v->s->dest;
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql, "SELECT %s FROM (", co_buf_str(select));
+    Co_buf_printf(&sql, "SELECT %s FROM (", co_buf_str(select));
     if (expected_side)
-        co_vsql_expected(v, &sql);
+        Co_vsql_expected(v, &sql);
     else
-        co_vsql_actual(v, &sql);
-    co_buf_adds(&sql, ") AS side");
+        Co_vsql_actual(v, &sql);
+    Co_buf_adds(&sql, ") AS side");
     if (r->bounded) {
-        co_buf_adds(&sql, " WHERE ");
+        Co_buf_adds(&sql, " WHERE ");
         co_store_quote_ident(st, v->e->key[0], &sql);
-        co_buf_adds(&sql, " BETWEEN :lo AND :hi");
+        Co_buf_adds(&sql, " BETWEEN :lo AND :hi");
     }
-    co_param params[] = {co_vparam_tenant(v), {":lo", co_int(r->lo)}, {":hi", co_int(r->hi)}};
+    co_param params[] = {Co_vparam_tenant(v), {":lo", co_int(r->lo)}, {":hi", co_int(r->hi)}};
     co_code rc = sql.failed || select->failed
                      ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                      : co_store_query(st, co_buf_str(&sql), params, 3, out, v->err);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     return rc;
 }
 
@@ -82,10 +82,10 @@ static co_code summarize_here(vctx *v, bool expected_side, const range *r, summa
 {
     co_store *st = expected_side ? v->s->source : v->s->dest;
     co_buf select = CO_BUF_INIT;
-    co_vsql_columns(v, st, false, &select);
+    Co_vsql_columns(v, st, false, &select);
     co_cursor *c = NULL;
     co_code rc = range_query(v, expected_side, r, &select, &c);
-    co_buf_release(&select);
+    Co_buf_release(&select);
     memset(out, 0, sizeof *out);
     out->int_keys = true;
     bool has_row, first = true;
@@ -95,10 +95,10 @@ static co_code summarize_here(vctx *v, bool expected_side, const range *r, summa
         rc = co_error_set(v->err, CO_EUNSUPPORTED, "more than 256 columns");
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
         for (size_t i = 0; i < v->ncols; i++)
-            row[i] = co_vstored(v, i, co_cursor_value(c, i), canon[i]);
+            row[i] = Co_vstored(v, i, co_cursor_value(c, i), canon[i]);
         v->res->rows_fetched++;
         out->count++;
-        out->hash += v->digest ? co_row_digest(row, v->ncols) : co_row_hash(row, v->ncols);
+        out->hash += v->digest ? Co_row_digest(row, v->ncols) : Co_row_hash(row, v->ncols);
         co_value k = row[v->key_idx[0]];
         if (k.type != CO_INT) {
             out->int_keys = false;
@@ -123,24 +123,24 @@ static co_code summarize(vctx *v, bool expected_side, const range *r, summary *o
     co_buf select = CO_BUF_INIT, types = CO_BUF_INIT;
     /* each value in its target type's canonical form, inside the aggregate */
     if (v->digest)
-        co_buf_printf(&select, "count(*), %s", digest_sql);
-    else if (co_vsql_hash_types(v, &types))
-        co_buf_printf(&select, "count(*), cutover_canon_hash_sum(%s, ", co_buf_str(&types));
+        Co_buf_printf(&select, "count(*), %s", digest_sql);
+    else if (Co_vsql_hash_types(v, &types))
+        Co_buf_printf(&select, "count(*), cutover_canon_hash_sum(%s, ", co_buf_str(&types));
     else
-        co_buf_adds(&select, "count(*), cutover_hash_sum(");
-    co_buf_release(&types);
+        Co_buf_adds(&select, "count(*), cutover_hash_sum(");
+    Co_buf_release(&types);
     if (!v->digest) {
-        co_vsql_columns(v, st, true, &select);
-        co_buf_adds(&select, ")");
+        Co_vsql_columns(v, st, true, &select);
+        Co_buf_adds(&select, ")");
     }
-    co_buf_adds(&select, ", min(");
+    Co_buf_adds(&select, ", min(");
     co_store_quote_ident(st, v->e->key[0], &select);
-    co_buf_adds(&select, "), max(");
+    Co_buf_adds(&select, "), max(");
     co_store_quote_ident(st, v->e->key[0], &select);
-    co_buf_adds(&select, ")");
+    Co_buf_adds(&select, ")");
     co_cursor *c = NULL;
     co_code rc = range_query(v, expected_side, r, &select, &c);
-    co_buf_release(&select);
+    Co_buf_release(&select);
     bool has_row = false;
     if (rc == CO_OK)
         rc = co_cursor_next(c, &has_row, v->err);
@@ -179,25 +179,25 @@ static co_code choose_summaries(vctx *v, co_buf sql[2])
     co_code rc = types && digits && names ? CO_OK : co_error_set(v->err, CO_ENOMEM, "out of memory");
     for (size_t i = 0; rc == CO_OK && i < v->ncols; i++) {
         if (v->types) {
-            co_canon_type_name(v->types[i], names[i], sizeof names[i]);
+            Co_canon_type_name(v->types[i], names[i], sizeof names[i]);
             types[i] = names[i];
         }
-        digits[i] = co_vround_digits(v, i);
+        digits[i] = Co_vround_digits(v, i);
     }
-    co_param params[] = {co_vparam_tenant(v), {":lo", co_int(0)}, {":hi", co_int(0)}};
+    co_param params[] = {Co_vparam_tenant(v), {":lo", co_int(0)}, {":hi", co_int(0)}};
     for (int side = 0; rc == CO_OK && side < 2; side++) {
         co_store *st = side == 0 ? v->s->source : v->s->dest;
         co_buf from = CO_BUF_INIT;
         if (side == 0)
-            co_vsql_expected(v, &from);
+            Co_vsql_expected(v, &from);
         else
-            co_vsql_actual(v, &from);
+            Co_vsql_actual(v, &from);
         bool supported = false;
         rc = from.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                          : co_store_digest_sum_sql(st, co_buf_str(&from), params, 3,
                                                    (const char *const *)v->cols, types, digits,
                                                    v->ncols, &sql[side], &supported, v->err);
-        co_buf_release(&from);
+        Co_buf_release(&from);
         if (rc == CO_OK && supported)
             v->digest_sql[side] = co_buf_str(&sql[side]);
     }
@@ -261,10 +261,10 @@ static co_code each_row(differ *d, bool expected_side, const range *r, row_fn fn
     vctx *v = d->v;
     co_store *st = expected_side ? v->s->source : v->s->dest;
     co_buf select = CO_BUF_INIT;
-    co_vsql_columns(v, st, false, &select);
+    Co_vsql_columns(v, st, false, &select);
     co_cursor *c = NULL;
     co_code rc = range_query(v, expected_side, r, &select, &c);
-    co_buf_release(&select);
+    Co_buf_release(&select);
     co_value row[256];
     bool has_row;
     if (rc == CO_OK && v->ncols > 256)
@@ -284,22 +284,22 @@ static void key_of(vctx *v, const co_value *row, co_buf *out)
     co_value k[64];
     for (size_t i = 0; i < v->e->nkey; i++)
         k[i] = row[v->key_idx[i]];
-    co_buf_reset(out);
-    co_key_encode(out, k, v->e->nkey);
+    Co_buf_reset(out);
+    Co_key_encode(out, k, v->e->nkey);
 }
 
 /* The row as a JSON object of column: value. */
 static void row_json(vctx *v, const co_value *row, co_buf *out)
 {
-    co_buf_addc(out, '{');
+    Co_buf_addc(out, '{');
     for (size_t i = 0; i < v->ncols; i++) {
         if (i)
-            co_buf_addc(out, ',');
-        co_json_str(out, v->cols[i]);
-        co_buf_addc(out, ':');
-        co_json_value(out, &row[i]);
+            Co_buf_addc(out, ',');
+        Co_json_str(out, v->cols[i]);
+        Co_buf_addc(out, ':');
+        Co_json_value(out, &row[i]);
     }
-    co_buf_addc(out, '}');
+    Co_buf_addc(out, '}');
 }
 
 static co_code take_actual(differ *d, const co_value *raw)
@@ -308,32 +308,32 @@ static co_code take_actual(differ *d, const co_value *raw)
     co_value row[256];
     canon_text canon;
     for (size_t i = 0; i < v->ncols && i < 256; i++)
-        row[i] = co_vstored(v, i, raw[i], canon[i]);
+        row[i] = Co_vstored(v, i, raw[i], canon[i]);
     key_of(v, row, &d->key);
     if (d->key.failed)
         return co_error_set(v->err, CO_ENOMEM, "out of memory");
-    if (co_map_get(&d->rows, d->key.data, d->key.len, NULL, NULL)) {
+    if (Co_map_get(&d->rows, d->key.data, d->key.len, NULL, NULL)) {
         /* A key the target holds twice (a table without its primary key):
          * the first row is compared, this one is reported. */
         d->duplicate++;
         co_buf detail = CO_BUF_INIT;
-        co_buf_adds(&detail, "{\"actual\":");
+        Co_buf_adds(&detail, "{\"actual\":");
         row_json(v, row, &detail);
-        co_buf_addc(&detail, '}');
+        Co_buf_addc(&detail, '}');
         co_code rc = detail.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
-                                   : co_vfinding(v, CO_CHECK_CONTENT, d->found++, "duplicate",
+                                   : Co_vfinding(v, CO_CHECK_CONTENT, d->found++, "duplicate",
                                                  d->key.data, co_buf_str(&detail));
-        co_buf_release(&detail);
+        Co_buf_release(&detail);
         if (rc == CO_OK)
-            rc = co_vscope_note(v, d->key.data);
+            rc = Co_vscope_note(v, d->key.data);
         return rc;
     }
-    uint64_t h = co_row_hash(row, v->ncols);
-    co_buf_reset(&d->val);
-    co_buf_add(&d->val, &h, sizeof h);
-    co_key_encode(&d->val, row, v->ncols);
+    uint64_t h = Co_row_hash(row, v->ncols);
+    Co_buf_reset(&d->val);
+    Co_buf_add(&d->val, &h, sizeof h);
+    Co_key_encode(&d->val, row, v->ncols);
     if (d->key.failed || d->val.failed ||
-        !co_map_put(&d->rows, d->key.data, d->key.len, d->val.data, d->val.len))
+        !Co_map_put(&d->rows, d->key.data, d->key.len, d->val.data, d->val.len))
         return co_error_set(v->err, CO_ENOMEM, "out of memory");
     return CO_OK;
 }
@@ -344,64 +344,64 @@ static co_code compare_expected(differ *d, const co_value *raw)
     co_value row[256];
     canon_text canon;
     for (size_t i = 0; i < v->ncols && i < 256; i++)
-        row[i] = co_vstored(v, i, raw[i], canon[i]);
+        row[i] = Co_vstored(v, i, raw[i], canon[i]);
     key_of(v, row, &d->key);
     const char *val;
     size_t vlen;
     co_buf detail = CO_BUF_INIT;
     co_code rc = CO_OK;
-    if (!co_map_get(&d->rows, d->key.data, d->key.len, &val, &vlen)) {
+    if (!Co_map_get(&d->rows, d->key.data, d->key.len, &val, &vlen)) {
         d->missing++;
-        co_buf_adds(&detail, "{\"expected\":");
+        Co_buf_adds(&detail, "{\"expected\":");
         row_json(v, row, &detail);
-        co_buf_addc(&detail, '}');
-        rc = co_vfinding(v, CO_CHECK_CONTENT, d->found++, "missing", d->key.data,
+        Co_buf_addc(&detail, '}');
+        rc = Co_vfinding(v, CO_CHECK_CONTENT, d->found++, "missing", d->key.data,
                          co_buf_str(&detail));
         if (rc == CO_OK)
-            rc = co_vscope_note(v, d->key.data);
+            rc = Co_vscope_note(v, d->key.data);
     } else {
-        if (!co_map_put(&d->seen, d->key.data, d->key.len, "", 0))
+        if (!Co_map_put(&d->seen, d->key.data, d->key.len, "", 0))
             rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
         uint64_t h;
         memcpy(&h, val, sizeof h);
-        if (rc == CO_OK && h != co_row_hash(row, v->ncols)) {
+        if (rc == CO_OK && h != Co_row_hash(row, v->ncols)) {
             /* Which columns differ, and how. */
             char *text = strndup(val + sizeof h, vlen - sizeof h);
             co_value actual[256];
             size_t n = 0;
             co_buf storage = CO_BUF_INIT;
-            rc = text ? co_key_decode(text, actual, 256, &n, &storage, v->err)
+            rc = text ? Co_key_decode(text, actual, 256, &n, &storage, v->err)
                       : co_error_set(v->err, CO_ENOMEM, "out of memory");
             if (rc == CO_OK && n == v->ncols) {
                 d->changed++;
-                co_buf_adds(&detail, "{\"columns\":{");
+                Co_buf_adds(&detail, "{\"columns\":{");
                 bool first = true;
                 for (size_t i = 0; i < v->ncols; i++) {
-                    if (co_value_same(&row[i], &actual[i]))
+                    if (Co_value_same(&row[i], &actual[i]))
                         continue;
-                    co_buf_adds(&detail, first ? "" : ",");
+                    Co_buf_adds(&detail, first ? "" : ",");
                     first = false;
-                    co_json_str(&detail, v->cols[i]);
-                    co_buf_adds(&detail, ":{\"expected\":");
-                    co_json_value(&detail, &row[i]);
-                    co_buf_adds(&detail, ",\"actual\":");
-                    co_json_value(&detail, &actual[i]);
-                    co_buf_addc(&detail, '}');
+                    Co_json_str(&detail, v->cols[i]);
+                    Co_buf_adds(&detail, ":{\"expected\":");
+                    Co_json_value(&detail, &row[i]);
+                    Co_buf_adds(&detail, ",\"actual\":");
+                    Co_json_value(&detail, &actual[i]);
+                    Co_buf_addc(&detail, '}');
                 }
-                co_buf_adds(&detail, "}}");
+                Co_buf_adds(&detail, "}}");
                 if (first) /* equal by value: the hash saw rounding the values hide */
                     d->changed--;
                 else
-                    rc = co_vfinding(v, CO_CHECK_CONTENT, d->found++, "changed", d->key.data,
+                    rc = Co_vfinding(v, CO_CHECK_CONTENT, d->found++, "changed", d->key.data,
                                      co_buf_str(&detail));
                 if (rc == CO_OK && !first)
-                    rc = co_vscope_note(v, d->key.data);
+                    rc = Co_vscope_note(v, d->key.data);
             }
-            co_buf_release(&storage);
+            Co_buf_release(&storage);
             free(text);
         }
     }
-    co_buf_release(&detail);
+    Co_buf_release(&detail);
     return rc;
 }
 
@@ -413,47 +413,47 @@ static co_code report_extra(differ *d, co_code rc)
     const char *key, *val;
     size_t klen, vlen;
     co_buf detail = CO_BUF_INIT, keytext = CO_BUF_INIT;
-    while (rc == CO_OK && co_map_next(&d->rows, &pos, &key, &klen, &val, &vlen)) {
-        if (co_map_get(&d->seen, key, klen, NULL, NULL))
+    while (rc == CO_OK && Co_map_next(&d->rows, &pos, &key, &klen, &val, &vlen)) {
+        if (Co_map_get(&d->seen, key, klen, NULL, NULL))
             continue;
         d->extra++;
-        co_buf_reset(&keytext);
-        co_buf_add(&keytext, key, klen);
+        Co_buf_reset(&keytext);
+        Co_buf_add(&keytext, key, klen);
         /* The row as column: value, decoded from the canonical array. */
         char *text = strndup(val + sizeof(uint64_t), vlen - sizeof(uint64_t));
         co_value actual[256];
         size_t n = 0;
         co_buf storage = CO_BUF_INIT;
-        rc = text ? co_key_decode(text, actual, 256, &n, &storage, v->err)
+        rc = text ? Co_key_decode(text, actual, 256, &n, &storage, v->err)
                   : co_error_set(v->err, CO_ENOMEM, "out of memory");
-        co_buf_reset(&detail);
-        co_buf_adds(&detail, "{\"actual\":");
+        Co_buf_reset(&detail);
+        Co_buf_adds(&detail, "{\"actual\":");
         if (rc == CO_OK && n == v->ncols)
             row_json(v, actual, &detail);
         else
-            co_buf_adds(&detail, "null");
-        co_buf_addc(&detail, '}');
-        co_buf_release(&storage);
+            Co_buf_adds(&detail, "null");
+        Co_buf_addc(&detail, '}');
+        Co_buf_release(&storage);
         free(text);
         if (rc != CO_OK)
             break;
-        rc = co_vfinding(v, CO_CHECK_CONTENT, d->found++, "extra", co_buf_str(&keytext),
+        rc = Co_vfinding(v, CO_CHECK_CONTENT, d->found++, "extra", co_buf_str(&keytext),
                          co_buf_str(&detail));
         if (rc == CO_OK)
-            rc = co_vscope_note(v, co_buf_str(&keytext));
+            rc = Co_vscope_note(v, co_buf_str(&keytext));
     }
-    co_buf_release(&detail);
-    co_buf_release(&keytext);
-    co_map_release(&d->rows);
-    co_map_release(&d->seen);
+    Co_buf_release(&detail);
+    Co_buf_release(&keytext);
+    Co_map_release(&d->rows);
+    Co_map_release(&d->seen);
     return rc;
 }
 
 /* Compares one small range row by row. */
 static co_code diff_leaf(differ *d, const range *r)
 {
-    co_map_release(&d->rows);
-    co_map_release(&d->seen);
+    Co_map_release(&d->rows);
+    Co_map_release(&d->seen);
     co_code rc = each_row(d, false, r, take_actual);
     if (rc == CO_OK)
         rc = each_row(d, true, r, compare_expected);
@@ -476,9 +476,9 @@ static co_code take_merged(void *ctx, const co_value *row, co_error *err)
     co_value r[256];
     canon_text canon;
     for (size_t i = 0; i < v->ncols && i < 256; i++)
-        r[i] = co_vstored(v, i, row[i], canon[i]);
+        r[i] = Co_vstored(v, i, row[i], canon[i]);
     m->count++;
-    m->hash += co_row_hash(r, v->ncols);
+    m->hash += Co_row_hash(r, v->ncols);
     v->res->rows_fetched++;
     return compare_expected(m->d, row);
 }
@@ -495,7 +495,7 @@ static co_code content_merged(vctx *v, differ *d, summary *exp, summary *act)
     merged_side side = {d, 0, 0};
     int index = co_project_entity_index(v->s->project, v->e->name);
     if (rc == CO_OK)
-        rc = co_expected_rows(v->s, v->t, (size_t)index, &v->rejected,
+        rc = Co_expected_rows(v->s, v->t, (size_t)index, &v->rejected,
                               v->scoped ? co_buf_str(&v->where_expected) : NULL, take_merged,
                               &side, v->err);
     exp->count = side.count;
@@ -508,11 +508,11 @@ static co_code content_merged(vctx *v, differ *d, summary *exp, summary *act)
 /* True when survivorship makes the entity's rows: they are computed here. */
 static bool merges_touch(const co_project *p, const co_entity *e)
 {
-    (void)p; /* its children: remapped in SQL (co_vsql_remap) */
+    (void)p; /* its children: remapped in SQL (Co_vsql_remap) */
     return e->merge != NULL;
 }
 
-co_code co_verify_content(vctx *v)
+co_code Co_verify_content(vctx *v)
 {
     differ d = {0};
     d.v = v;
@@ -524,10 +524,10 @@ co_code co_verify_content(vctx *v)
     if (rc == CO_OK)
         rc = merged ? content_merged(v, &d, &exp, &act) : summarize_both(v, &all, &exp, &act);
     if (rc != CO_OK) {
-        co_buf_release(&d.key);
-        co_buf_release(&d.val);
-        co_buf_release(&digest_sql[0]);
-        co_buf_release(&digest_sql[1]);
+        Co_buf_release(&d.key);
+        Co_buf_release(&d.val);
+        Co_buf_release(&digest_sql[0]);
+        Co_buf_release(&digest_sql[1]);
         v->digest_sql[0] = v->digest_sql[1] = NULL;
         return rc;
     }
@@ -543,8 +543,8 @@ co_code co_verify_content(vctx *v)
             size_t cap = 64, n = 0;
             range *todo = malloc(cap * sizeof *todo);
             if (!todo) {
-                co_buf_release(&digest_sql[0]);
-                co_buf_release(&digest_sql[1]);
+                Co_buf_release(&digest_sql[0]);
+                Co_buf_release(&digest_sql[1]);
                 v->digest_sql[0] = v->digest_sql[1] = NULL;
                 return co_error_set(v->err, CO_ENOMEM, "out of memory");
             }
@@ -599,10 +599,10 @@ co_code co_verify_content(vctx *v)
             free(todo);
         }
     }
-    co_buf_release(&d.key);
-    co_buf_release(&d.val);
-    co_buf_release(&digest_sql[0]);
-    co_buf_release(&digest_sql[1]);
+    Co_buf_release(&d.key);
+    Co_buf_release(&d.val);
+    Co_buf_release(&digest_sql[0]);
+    Co_buf_release(&digest_sql[1]);
     v->digest_sql[0] = v->digest_sql[1] = NULL;
     if (rc != CO_OK)
         return rc;
@@ -615,23 +615,23 @@ co_code co_verify_content(vctx *v)
     /* Counts as everywhere (util/fmt.h): separators, nouns that agree. */
     char rows[CO_FMT_PLURAL], missing[CO_FMT_COUNT], extra[CO_FMT_COUNT],
         changed[CO_FMT_COUNT], duplicate[CO_FMT_COUNT];
-    const char *match = co_fmt_noun(exp.count, "matches", "match");
+    const char *match = Co_fmt_noun(exp.count, "matches", "match");
     if (diffs == 0 && v->scoped)
-        return co_vcheck(v, CO_CHECK_CONTENT, true, exp.count, act.count, 0,
+        return Co_vcheck(v, CO_CHECK_CONTENT, true, exp.count, act.count, 0,
                          "%s changed since run %lld %s; the others matched then",
-                         co_fmt_plural(rows, exp.count, "row", "rows"), (long long)v->since_run,
+                         Co_fmt_plural(rows, exp.count, "row", "rows"), (long long)v->since_run,
                          match);
     if (diffs == 0)
-        return co_vcheck(v, CO_CHECK_CONTENT, true, exp.count, act.count, 0, "%s %s",
-                         co_fmt_plural(rows, exp.count, "row", "rows"), match);
-    co_fmt_plural(rows, exp.count, "expected row", "expected rows");
-    co_fmt_count(missing, d.missing);
-    co_fmt_count(extra, d.extra);
-    co_fmt_count(changed, d.changed);
+        return Co_vcheck(v, CO_CHECK_CONTENT, true, exp.count, act.count, 0, "%s %s",
+                         Co_fmt_plural(rows, exp.count, "row", "rows"), match);
+    Co_fmt_plural(rows, exp.count, "expected row", "expected rows");
+    Co_fmt_count(missing, d.missing);
+    Co_fmt_count(extra, d.extra);
+    Co_fmt_count(changed, d.changed);
     if (d.duplicate)
-        return co_vcheck(v, CO_CHECK_CONTENT, false, exp.count, act.count, diffs,
+        return Co_vcheck(v, CO_CHECK_CONTENT, false, exp.count, act.count, diffs,
                          "%s missing, %s extra, %s changed, %s duplicate of %s", missing, extra,
-                         changed, co_fmt_count(duplicate, d.duplicate), rows);
-    return co_vcheck(v, CO_CHECK_CONTENT, false, exp.count, act.count, diffs,
+                         changed, Co_fmt_count(duplicate, d.duplicate), rows);
+    return Co_vcheck(v, CO_CHECK_CONTENT, false, exp.count, act.count, diffs,
                      "%s missing, %s extra, %s changed of %s", missing, extra, changed, rows);
 }

@@ -26,7 +26,7 @@
 static co_code findings_as(vctx *v, const char *sql, const char *kind, const char *alt_kind,
                            size_t nkey, const char *detail_name, int64_t *found)
 {
-    co_param tenant = co_vparam_tenant(v);
+    co_param tenant = Co_vparam_tenant(v);
     co_cursor *c = NULL;
     co_code rc = co_store_query(v->s->dest, sql, &tenant, 1, &c, v->err);
     co_buf key = CO_BUF_INIT, detail = CO_BUF_INIT;
@@ -37,28 +37,28 @@ static co_code findings_as(vctx *v, const char *sql, const char *kind, const cha
         size_t n = co_cursor_ncols(c);
         for (size_t i = 0; i < nkey && i < 64; i++)
             vals[i] = co_cursor_value(c, i);
-        co_buf_reset(&key);
-        co_key_encode(&key, vals, nkey);
-        co_buf_reset(&detail);
-        co_buf_addc(&detail, '{');
+        Co_buf_reset(&key);
+        Co_key_encode(&key, vals, nkey);
+        Co_buf_reset(&detail);
+        Co_buf_addc(&detail, '{');
         for (size_t i = nkey; i < n; i++) {
             co_value val = co_cursor_value(c, i);
             if (i > nkey && val.type == CO_NULL)
                 continue;
-            co_buf_adds(&detail, i > nkey ? "," : "");
-            co_json_str(&detail, i == nkey ? detail_name : co_cursor_colname(c, i));
-            co_buf_addc(&detail, ':');
-            co_json_value(&detail, &val);
+            Co_buf_adds(&detail, i > nkey ? "," : "");
+            Co_json_str(&detail, i == nkey ? detail_name : co_cursor_colname(c, i));
+            Co_buf_addc(&detail, ':');
+            Co_json_value(&detail, &val);
         }
-        co_buf_addc(&detail, '}');
+        Co_buf_addc(&detail, '}');
         bool alt = alt_kind && n > nkey && co_cursor_value(c, n - 1).type != CO_NULL;
-        rc = co_vfinding(v, CO_CHECK_INTEGRITY, (*found)++, alt ? alt_kind : kind,
+        rc = Co_vfinding(v, CO_CHECK_INTEGRITY, (*found)++, alt ? alt_kind : kind,
                          co_buf_str(&key), co_buf_str(&detail));
         if (rc == CO_OK)
-            rc = co_vscope_note(v, co_buf_str(&key));
+            rc = Co_vscope_note(v, co_buf_str(&key));
     }
-    co_buf_release(&key);
-    co_buf_release(&detail);
+    Co_buf_release(&key);
+    Co_buf_release(&detail);
     co_cursor_close(c);
     return rc;
 }
@@ -73,17 +73,17 @@ static co_code duplicate_keys(vctx *v, int64_t *found)
 {
     co_store *st = v->s->dest;
     co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, "SELECT ");
-    co_vsql_keys(v, st, &sql);
-    co_buf_adds(&sql, ", count(*) FROM (");
-    co_vsql_actual(v, &sql);
-    co_buf_adds(&sql, ") AS side GROUP BY ");
-    co_vsql_keys(v, st, &sql);
-    co_buf_adds(&sql, " HAVING count(*) > 1");
+    Co_buf_adds(&sql, "SELECT ");
+    Co_vsql_keys(v, st, &sql);
+    Co_buf_adds(&sql, ", count(*) FROM (");
+    Co_vsql_actual(v, &sql);
+    Co_buf_adds(&sql, ") AS side GROUP BY ");
+    Co_vsql_keys(v, st, &sql);
+    Co_buf_adds(&sql, " HAVING count(*) > 1");
     co_code rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                             : findings_of(v, co_buf_str(&sql), "duplicate_key", v->e->nkey,
                                           "rows", found);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     return rc;
 }
 
@@ -91,17 +91,17 @@ static co_code duplicate_keys(vctx *v, int64_t *found)
  * tenant column, whose key is value). */
 static void no_parent_sql(co_store *st, const co_entity *parent, const char *value, co_buf *out)
 {
-    co_buf_adds(out, "NOT EXISTS (SELECT 1 FROM ");
+    Co_buf_adds(out, "NOT EXISTS (SELECT 1 FROM ");
     co_store_quote_ident(st, parent->target, out);
-    co_buf_adds(out, " AS parent WHERE parent.");
+    Co_buf_adds(out, " AS parent WHERE parent.");
     co_store_quote_ident(st, co_entity_target_column(parent), out);
-    co_buf_printf(out, " = %s", value);
+    Co_buf_printf(out, " = %s", value);
     if (parent->tenant_column) {
-        co_buf_adds(out, " AND parent.");
+        Co_buf_adds(out, " AND parent.");
         co_store_quote_ident(st, parent->tenant_column, out);
-        co_buf_adds(out, " = :tenant");
+        Co_buf_adds(out, " = :tenant");
     }
-    co_buf_addc(out, ')');
+    Co_buf_addc(out, ')');
 }
 
 /* A scoped check of one reference also looks at the rows that refer to a
@@ -119,9 +119,9 @@ static co_code widen_scope(vctx *v, const co_entity *parent, const co_ref *ref, 
     }
     co_buf wide = CO_BUF_INIT;
     bool all = false, none = true;
-    co_buf_printf(&wide, "(%s OR ", co_buf_str(&v->where_actual));
-    co_code rc = co_vscope_gone_sql(v, (size_t)pi, ref->column, v->s->dest, &wide, &all, &none);
-    co_buf_addc(&wide, ')');
+    Co_buf_printf(&wide, "(%s OR ", co_buf_str(&v->where_actual));
+    co_code rc = Co_vscope_gone_sql(v, (size_t)pi, ref->column, v->s->dest, &wide, &all, &none);
+    Co_buf_addc(&wide, ')');
     if (rc == CO_OK && all) {
         v->scoped = false;
     } else if (rc == CO_OK && !none) {
@@ -129,14 +129,14 @@ static co_code widen_scope(vctx *v, const co_entity *parent, const co_ref *ref, 
         v->where_actual = wide;
         return CO_OK;
     }
-    co_buf_release(&wide);
+    Co_buf_release(&wide);
     return rc;
 }
 
 static void restore_scope(vctx *v, bool was_scoped, co_buf *own)
 {
     if (own->data) {
-        co_buf_release(&v->where_actual);
+        Co_buf_release(&v->where_actual);
         v->where_actual = *own;
         *own = (co_buf)CO_BUF_INIT;
     }
@@ -166,35 +166,35 @@ static co_code dangling_refs(vctx *v, int64_t *found)
          * than rows), and the rows are read only when one has no parent of
          * the tenant (none at all: dangling; another tenant's: foreign). */
         co_buf probe = CO_BUF_INIT;
-        co_buf_printf(&probe, "SELECT count(*) FROM (SELECT DISTINCT %s AS v FROM (",
+        Co_buf_printf(&probe, "SELECT count(*) FROM (SELECT DISTINCT %s AS v FROM (",
                       co_buf_str(&column));
-        co_vsql_actual(v, &probe);
-        co_buf_printf(&probe, ") AS side WHERE %s IS NOT NULL) AS d WHERE ", co_buf_str(&column));
+        Co_vsql_actual(v, &probe);
+        Co_buf_printf(&probe, ") AS side WHERE %s IS NOT NULL) AS d WHERE ", co_buf_str(&column));
         no_parent_sql(st, parent, "d.v", &probe);
         int64_t dangling = 1;
-        co_param tenant = co_vparam_tenant(v);
+        co_param tenant = Co_vparam_tenant(v);
         rc = probe.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                           : co_store_query_int(st, co_buf_str(&probe), &tenant, 1, &dangling,
                                                NULL, v->err);
-        co_buf_release(&probe);
+        Co_buf_release(&probe);
         co_buf sql = CO_BUF_INIT, side_ref = CO_BUF_INIT;
-        co_buf_printf(&side_ref, "side.%s", co_buf_str(&column));
-        co_buf_adds(&sql, "SELECT ");
-        co_vsql_keys(v, st, &sql);
-        co_buf_printf(&sql, ", %s", co_buf_str(&side_ref));
+        Co_buf_printf(&side_ref, "side.%s", co_buf_str(&column));
+        Co_buf_adds(&sql, "SELECT ");
+        Co_vsql_keys(v, st, &sql);
+        Co_buf_printf(&sql, ", %s", co_buf_str(&side_ref));
         if (parent->tenant_column) {
             /* whose row it names, if anyone's */
-            co_buf_adds(&sql, ", (SELECT min(other.");
+            Co_buf_adds(&sql, ", (SELECT min(other.");
             co_store_quote_ident(st, parent->tenant_column, &sql);
-            co_buf_adds(&sql, ") FROM ");
+            Co_buf_adds(&sql, ") FROM ");
             co_store_quote_ident(st, parent->target, &sql);
-            co_buf_adds(&sql, " AS other WHERE other.");
+            Co_buf_adds(&sql, " AS other WHERE other.");
             co_store_quote_ident(st, co_entity_target_column(parent), &sql);
-            co_buf_printf(&sql, " = %s) AS parent_tenant", co_buf_str(&side_ref));
+            Co_buf_printf(&sql, " = %s) AS parent_tenant", co_buf_str(&side_ref));
         }
-        co_buf_adds(&sql, " FROM (");
-        co_vsql_actual(v, &sql);
-        co_buf_printf(&sql, ") AS side WHERE %s IS NOT NULL AND ", co_buf_str(&side_ref));
+        Co_buf_adds(&sql, " FROM (");
+        Co_vsql_actual(v, &sql);
+        Co_buf_printf(&sql, ") AS side WHERE %s IS NOT NULL AND ", co_buf_str(&side_ref));
         no_parent_sql(st, parent, co_buf_str(&side_ref), &sql);
         restore_scope(v, was_scoped, &own);
         if (rc == CO_OK && dangling)
@@ -202,9 +202,9 @@ static co_code dangling_refs(vctx *v, int64_t *found)
                             : findings_as(v, co_buf_str(&sql), "dangling_ref",
                                           parent->tenant_column ? "foreign_tenant" : NULL,
                                           v->e->nkey, ref->column, found);
-        co_buf_release(&sql);
-        co_buf_release(&side_ref);
-        co_buf_release(&column);
+        Co_buf_release(&sql);
+        Co_buf_release(&side_ref);
+        Co_buf_release(&column);
     }
     return rc;
 }
@@ -238,18 +238,18 @@ static co_code column_findings(vctx *v, const char *column, const char *extra, c
                                const char *kind, int64_t *found)
 {
     co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, "SELECT ");
-    co_vsql_keys(v, v->s->dest, &sql);
-    co_buf_adds(&sql, ", ");
+    Co_buf_adds(&sql, "SELECT ");
+    Co_vsql_keys(v, v->s->dest, &sql);
+    Co_buf_adds(&sql, ", ");
     co_store_quote_ident(v->s->dest, column, &sql);
     if (extra)
-        co_buf_printf(&sql, ", %s", extra);
-    co_buf_adds(&sql, " FROM (");
-    co_vsql_actual(v, &sql);
-    co_buf_printf(&sql, ") AS side WHERE %s", cond);
+        Co_buf_printf(&sql, ", %s", extra);
+    Co_buf_adds(&sql, " FROM (");
+    Co_vsql_actual(v, &sql);
+    Co_buf_printf(&sql, ") AS side WHERE %s", cond);
     co_code rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                             : findings_of(v, co_buf_str(&sql), kind, v->e->nkey, column, found);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     return rc;
 }
 
@@ -276,17 +276,17 @@ static co_code nulls_and_lengths(vctx *v, int64_t *found)
                      : column_findings(v, cols[i].name, NULL, co_buf_str(&cond), "null", found);
         }
         if (rc == CO_OK && len) {
-            co_buf_reset(&cond);
-            co_buf_printf(&cond, "length(%s) > %ld", co_buf_str(&col), len);
-            co_buf_printf(&extra, "length(%s) AS length, %ld AS \"limit\"", co_buf_str(&col), len);
+            Co_buf_reset(&cond);
+            Co_buf_printf(&cond, "length(%s) > %ld", co_buf_str(&col), len);
+            Co_buf_printf(&extra, "length(%s) AS length, %ld AS \"limit\"", co_buf_str(&col), len);
             rc = col.failed || cond.failed || extra.failed
                      ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                      : column_findings(v, cols[i].name, co_buf_str(&extra), co_buf_str(&cond),
                                        "too_long", found);
         }
-        co_buf_release(&col);
-        co_buf_release(&cond);
-        co_buf_release(&extra);
+        Co_buf_release(&col);
+        Co_buf_release(&cond);
+        Co_buf_release(&extra);
     }
     co_columns_free(cols, n);
     return rc;
@@ -301,11 +301,11 @@ static co_code unknown_tenants(vctx *v, int64_t *found)
         return CO_OK;
     co_store *st = v->s->dest;
     co_map known;
-    co_map_init(&known);
+    Co_map_init(&known);
     co_buf key = CO_BUF_INIT, sql = CO_BUF_INIT, cond = CO_BUF_INIT, col = CO_BUF_INIT;
-    co_code rc = co_vknown_tenants(v->known_tenants, v->nknown_tenants, &known, v->err);
+    co_code rc = Co_vknown_tenants(v->known_tenants, v->nknown_tenants, &known, v->err);
     co_store_quote_ident(st, v->e->tenant_column, &col);
-    co_buf_printf(&sql, "SELECT DISTINCT %s FROM ", co_buf_str(&col));
+    Co_buf_printf(&sql, "SELECT DISTINCT %s FROM ", co_buf_str(&col));
     co_store_quote_ident(st, v->e->target, &sql);
     co_cursor *c = NULL;
     if (rc == CO_OK)
@@ -315,35 +315,35 @@ static co_code unknown_tenants(vctx *v, int64_t *found)
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
         co_value val = co_cursor_value(c, 0);
         v->res->rows_fetched++;
-        co_buf_reset(&key);
-        co_key_encode(&key, &val, 1);
-        if (co_map_get(&known, key.data, key.len, NULL, NULL))
+        Co_buf_reset(&key);
+        Co_key_encode(&key, &val, 1);
+        if (Co_map_get(&known, key.data, key.len, NULL, NULL))
             continue;
-        co_buf_reset(&cond);
-        co_buf_adds(&cond, co_buf_str(&col));
+        Co_buf_reset(&cond);
+        Co_buf_adds(&cond, co_buf_str(&col));
         if (val.type == CO_NULL) {
-            co_buf_adds(&cond, " IS NULL");
+            Co_buf_adds(&cond, " IS NULL");
         } else {
-            co_buf_adds(&cond, " = ");
-            co_vsql_literal(st, &val, &cond);
+            Co_buf_adds(&cond, " = ");
+            Co_vsql_literal(st, &val, &cond);
         }
-        co_buf_reset(&sql);
-        co_buf_adds(&sql, "SELECT ");
-        co_vsql_keys(v, st, &sql);
-        co_buf_printf(&sql, ", %s FROM ", co_buf_str(&col));
+        Co_buf_reset(&sql);
+        Co_buf_adds(&sql, "SELECT ");
+        Co_vsql_keys(v, st, &sql);
+        Co_buf_printf(&sql, ", %s FROM ", co_buf_str(&col));
         co_store_quote_ident(st, v->e->target, &sql);
-        co_buf_printf(&sql, " WHERE %s", co_buf_str(&cond));
+        Co_buf_printf(&sql, " WHERE %s", co_buf_str(&cond));
         rc = sql.failed || cond.failed
                  ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                  : findings_of(v, co_buf_str(&sql), "foreign_tenant", v->e->nkey,
                                v->e->tenant_column, found);
     }
     co_cursor_close(c);
-    co_map_release(&known);
-    co_buf_release(&key);
-    co_buf_release(&sql);
-    co_buf_release(&cond);
-    co_buf_release(&col);
+    Co_map_release(&known);
+    Co_buf_release(&key);
+    Co_buf_release(&sql);
+    Co_buf_release(&cond);
+    Co_buf_release(&col);
     return rc;
 }
 
@@ -355,7 +355,7 @@ static co_code unknown_tenants(vctx *v, int64_t *found)
 static co_code constraint_findings(vctx *v, const char *sql, const char *kind,
                                    const co_constraint *k, int64_t *found)
 {
-    co_param tenant = co_vparam_tenant(v);
+    co_param tenant = Co_vparam_tenant(v);
     co_cursor *c = NULL;
     co_code rc = co_store_query(v->s->dest, sql, &tenant, 1, &c, v->err);
     co_buf key = CO_BUF_INIT, detail = CO_BUF_INIT;
@@ -366,46 +366,46 @@ static co_code constraint_findings(vctx *v, const char *sql, const char *kind,
         v->res->rows_fetched++;
         for (size_t i = 0; i < nkey; i++)
             vals[i] = co_cursor_value(c, i);
-        co_buf_reset(&key);
-        co_key_encode(&key, vals, nkey);
-        co_buf_reset(&detail);
-        co_buf_adds(&detail, "{\"table\":");
-        co_json_str(&detail, v->e->target);
-        co_buf_adds(&detail, ",\"constraint\":");
-        co_json_str(&detail, k->name);
+        Co_buf_reset(&key);
+        Co_key_encode(&key, vals, nkey);
+        Co_buf_reset(&detail);
+        Co_buf_adds(&detail, "{\"table\":");
+        Co_json_str(&detail, v->e->target);
+        Co_buf_adds(&detail, ",\"constraint\":");
+        Co_json_str(&detail, k->name);
         if (k->check) {
-            co_buf_adds(&detail, ",\"check\":");
-            co_json_str(&detail, k->check);
+            Co_buf_adds(&detail, ",\"check\":");
+            Co_json_str(&detail, k->check);
         }
-        co_buf_adds(&detail, ",\"columns\":{");
+        Co_buf_adds(&detail, ",\"columns\":{");
         for (size_t i = nkey; i < co_cursor_ncols(c); i++) {
             co_value val = co_cursor_value(c, i);
-            co_buf_adds(&detail, i > nkey ? "," : "");
-            co_json_str(&detail, co_cursor_colname(c, i));
-            co_buf_addc(&detail, ':');
-            co_json_value(&detail, &val);
+            Co_buf_adds(&detail, i > nkey ? "," : "");
+            Co_json_str(&detail, co_cursor_colname(c, i));
+            Co_buf_addc(&detail, ':');
+            Co_json_value(&detail, &val);
         }
-        co_buf_addc(&detail, '}');
+        Co_buf_addc(&detail, '}');
         if (k->kind == CO_CONSTRAINT_FOREIGN_KEY) {
             co_buf refs = CO_BUF_INIT;
-            co_buf_printf(&refs, "%s (", k->parent);
+            Co_buf_printf(&refs, "%s (", k->parent);
             for (size_t i = 0; i < k->ncolumns; i++)
-                co_buf_printf(&refs, "%s%s", i ? ", " : "", k->parent_columns[i]);
-            co_buf_addc(&refs, ')');
-            co_buf_adds(&detail, ",\"references\":");
-            co_json_str(&detail, co_buf_str(&refs));
-            co_buf_release(&refs);
+                Co_buf_printf(&refs, "%s%s", i ? ", " : "", k->parent_columns[i]);
+            Co_buf_addc(&refs, ')');
+            Co_buf_adds(&detail, ",\"references\":");
+            Co_json_str(&detail, co_buf_str(&refs));
+            Co_buf_release(&refs);
         }
-        co_buf_addc(&detail, '}');
+        Co_buf_addc(&detail, '}');
         rc = key.failed || detail.failed
                  ? co_error_set(v->err, CO_ENOMEM, "out of memory")
-                 : co_vfinding(v, CO_CHECK_INTEGRITY, (*found)++, kind, co_buf_str(&key),
+                 : Co_vfinding(v, CO_CHECK_INTEGRITY, (*found)++, kind, co_buf_str(&key),
                                co_buf_str(&detail));
         if (rc == CO_OK)
-            rc = co_vscope_note(v, co_buf_str(&key));
+            rc = Co_vscope_note(v, co_buf_str(&key));
     }
-    co_buf_release(&key);
-    co_buf_release(&detail);
+    Co_buf_release(&key);
+    Co_buf_release(&detail);
     co_cursor_close(c);
     return rc;
 }
@@ -414,9 +414,9 @@ static co_code constraint_findings(vctx *v, const char *sql, const char *kind,
 static void key_and_columns(vctx *v, const co_constraint *k, const char *prefix, co_buf *out)
 {
     co_store *st = v->s->dest;
-    co_vsql_keys(v, st, out);
+    Co_vsql_keys(v, st, out);
     for (size_t i = 0; i < k->ncolumns; i++) {
-        co_buf_printf(out, ", %s.", prefix);
+        Co_buf_printf(out, ", %s.", prefix);
         co_store_quote_ident(st, k->columns[i], out);
     }
 }
@@ -426,9 +426,9 @@ static void key_and_columns(vctx *v, const co_constraint *k, const char *prefix,
 static void all_set(vctx *v, const co_constraint *k, const char *prefix, co_buf *out)
 {
     for (size_t i = 0; i < k->ncolumns; i++) {
-        co_buf_printf(out, "%s%s.", i ? " AND " : "", prefix);
+        Co_buf_printf(out, "%s%s.", i ? " AND " : "", prefix);
         co_store_quote_ident(v->s->dest, k->columns[i], out);
-        co_buf_adds(out, " IS NOT NULL");
+        Co_buf_adds(out, " IS NOT NULL");
     }
 }
 
@@ -436,16 +436,16 @@ static void all_set(vctx *v, const co_constraint *k, const char *prefix, co_buf 
 static void no_parent_row_sql(vctx *v, const co_constraint *k, const char *child, co_buf *out)
 {
     co_store *st = v->s->dest;
-    co_buf_adds(out, "NOT EXISTS (SELECT 1 FROM ");
+    Co_buf_adds(out, "NOT EXISTS (SELECT 1 FROM ");
     co_store_quote_ident(st, k->parent, out);
-    co_buf_adds(out, " AS parent WHERE ");
+    Co_buf_adds(out, " AS parent WHERE ");
     for (size_t i = 0; i < k->ncolumns; i++) {
-        co_buf_adds(out, i ? " AND parent." : "parent.");
+        Co_buf_adds(out, i ? " AND parent." : "parent.");
         co_store_quote_ident(st, k->parent_columns[i], out);
-        co_buf_printf(out, " = %s.", child);
+        Co_buf_printf(out, " = %s.", child);
         co_store_quote_ident(st, k->columns[i], out);
     }
-    co_buf_addc(out, ')');
+    Co_buf_addc(out, ')');
 }
 
 /* The tenant's rows whose declared foreign key names no row of its parent
@@ -455,37 +455,37 @@ static co_code foreign_key_violations(vctx *v, const co_constraint *k, int64_t *
 {
     co_store *st = v->s->dest;
     co_buf probe = CO_BUF_INIT, sql = CO_BUF_INIT;
-    co_buf_adds(&probe, "SELECT count(*) FROM (SELECT DISTINCT ");
+    Co_buf_adds(&probe, "SELECT count(*) FROM (SELECT DISTINCT ");
     for (size_t i = 0; i < k->ncolumns; i++) {
-        co_buf_adds(&probe, i ? ", side." : "side.");
+        Co_buf_adds(&probe, i ? ", side." : "side.");
         co_store_quote_ident(st, k->columns[i], &probe);
     }
-    co_buf_adds(&probe, " FROM (");
-    co_vsql_actual_rows(v, &probe);
-    co_buf_adds(&probe, ") AS side WHERE ");
+    Co_buf_adds(&probe, " FROM (");
+    Co_vsql_actual_rows(v, &probe);
+    Co_buf_adds(&probe, ") AS side WHERE ");
     all_set(v, k, "side", &probe);
-    co_buf_adds(&probe, ") AS d WHERE ");
+    Co_buf_adds(&probe, ") AS d WHERE ");
     no_parent_row_sql(v, k, "d", &probe);
     int64_t dangling = 1;
-    co_param tenant = co_vparam_tenant(v);
+    co_param tenant = Co_vparam_tenant(v);
     co_code rc = probe.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                               : co_store_query_int(st, co_buf_str(&probe), &tenant, 1, &dangling,
                                                    NULL, v->err);
     v->res->rows_fetched++;
     if (rc == CO_OK && dangling) {
-        co_buf_adds(&sql, "SELECT ");
+        Co_buf_adds(&sql, "SELECT ");
         key_and_columns(v, k, "side", &sql);
-        co_buf_adds(&sql, " FROM (");
-        co_vsql_actual_rows(v, &sql);
-        co_buf_adds(&sql, ") AS side WHERE ");
+        Co_buf_adds(&sql, " FROM (");
+        Co_vsql_actual_rows(v, &sql);
+        Co_buf_adds(&sql, ") AS side WHERE ");
         all_set(v, k, "side", &sql);
-        co_buf_adds(&sql, " AND ");
+        Co_buf_adds(&sql, " AND ");
         no_parent_row_sql(v, k, "side", &sql);
         rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                         : constraint_findings(v, co_buf_str(&sql), "foreign_key", k, found);
     }
-    co_buf_release(&probe);
-    co_buf_release(&sql);
+    Co_buf_release(&probe);
+    Co_buf_release(&sql);
     return rc;
 }
 
@@ -497,47 +497,47 @@ static co_code unique_violations(vctx *v, const co_constraint *k, int64_t *found
     co_store *st = v->s->dest;
     co_buf cols = CO_BUF_INIT, ocols = CO_BUF_INIT, twice = CO_BUF_INIT, sql = CO_BUF_INIT;
     for (size_t i = 0; i < k->ncolumns; i++) {
-        co_buf_adds(&cols, i ? ", " : "");
+        Co_buf_adds(&cols, i ? ", " : "");
         co_store_quote_ident(st, k->columns[i], &cols);
-        co_buf_adds(&ocols, i ? ", other." : "other.");
+        Co_buf_adds(&ocols, i ? ", other." : "other.");
         co_store_quote_ident(st, k->columns[i], &ocols);
     }
     const char *open = k->ncolumns > 1 ? "(" : "", *close = k->ncolumns > 1 ? ")" : "";
     /* the values held twice, among those of the tenant's rows (IN, not =,
      * so that SQLite reads every entry of a unique index, not the first) */
-    co_buf_printf(&twice, "SELECT %s FROM ", co_buf_str(&ocols));
+    Co_buf_printf(&twice, "SELECT %s FROM ", co_buf_str(&ocols));
     co_store_quote_ident(st, v->e->target, &twice);
-    co_buf_printf(&twice, " AS other WHERE %s%s%s IN (SELECT %s FROM (", open, co_buf_str(&ocols),
+    Co_buf_printf(&twice, " AS other WHERE %s%s%s IN (SELECT %s FROM (", open, co_buf_str(&ocols),
                   close, co_buf_str(&cols));
-    co_vsql_actual_rows(v, &twice);
-    co_buf_printf(&twice, ") AS mine) GROUP BY %s HAVING count(*) > 1", co_buf_str(&ocols));
-    co_buf_printf(&sql, "SELECT count(*) FROM (%s) AS d", co_buf_str(&twice));
+    Co_vsql_actual_rows(v, &twice);
+    Co_buf_printf(&twice, ") AS mine) GROUP BY %s HAVING count(*) > 1", co_buf_str(&ocols));
+    Co_buf_printf(&sql, "SELECT count(*) FROM (%s) AS d", co_buf_str(&twice));
     int64_t held_twice = 1;
-    co_param tenant = co_vparam_tenant(v);
+    co_param tenant = Co_vparam_tenant(v);
     bool failed = sql.failed || cols.failed || ocols.failed || twice.failed;
     co_code rc = failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                         : co_store_query_int(st, co_buf_str(&sql), &tenant, 1, &held_twice, NULL,
                                              v->err);
     v->res->rows_fetched++;
     if (rc == CO_OK && held_twice) {
-        co_buf_reset(&sql);
-        co_buf_adds(&sql, "SELECT ");
+        Co_buf_reset(&sql);
+        Co_buf_adds(&sql, "SELECT ");
         key_and_columns(v, k, "side", &sql);
-        co_buf_adds(&sql, " FROM (");
-        co_vsql_actual_rows(v, &sql);
-        co_buf_printf(&sql, ") AS side WHERE %s", open);
+        Co_buf_adds(&sql, " FROM (");
+        Co_vsql_actual_rows(v, &sql);
+        Co_buf_printf(&sql, ") AS side WHERE %s", open);
         for (size_t i = 0; i < k->ncolumns; i++) {
-            co_buf_adds(&sql, i ? ", side." : "side.");
+            Co_buf_adds(&sql, i ? ", side." : "side.");
             co_store_quote_ident(st, k->columns[i], &sql);
         }
-        co_buf_printf(&sql, "%s IN (%s)", close, co_buf_str(&twice));
+        Co_buf_printf(&sql, "%s IN (%s)", close, co_buf_str(&twice));
         rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                         : constraint_findings(v, co_buf_str(&sql), "unique", k, found);
     }
-    co_buf_release(&cols);
-    co_buf_release(&ocols);
-    co_buf_release(&twice);
-    co_buf_release(&sql);
+    Co_buf_release(&cols);
+    Co_buf_release(&ocols);
+    Co_buf_release(&twice);
+    Co_buf_release(&sql);
     return rc;
 }
 
@@ -563,25 +563,25 @@ static co_code check_violations(vctx *v, const co_constraint *ks, size_t n, int6
     co_store *st = v->s->dest;
     co_buf probe = CO_BUF_INIT;
     size_t nchecks = 0;
-    co_buf_adds(&probe, "SELECT count(*) FROM (");
-    co_vsql_actual_rows(v, &probe);
-    co_buf_adds(&probe, ") AS ");
+    Co_buf_adds(&probe, "SELECT count(*) FROM (");
+    Co_vsql_actual_rows(v, &probe);
+    Co_buf_adds(&probe, ") AS ");
     co_store_quote_ident(st, v->e->target, &probe);
     for (size_t i = 0; i < n; i++) {
         if (ks[i].kind != CO_CONSTRAINT_CHECK || !ks[i].check)
             continue;
-        co_buf_printf(&probe, "%s NOT (%s)", nchecks++ ? " OR" : " WHERE", ks[i].check);
+        Co_buf_printf(&probe, "%s NOT (%s)", nchecks++ ? " OR" : " WHERE", ks[i].check);
     }
     if (nchecks == 0) {
-        co_buf_release(&probe);
+        Co_buf_release(&probe);
         return CO_OK;
     }
     int64_t failing = 1;
-    co_param tenant = co_vparam_tenant(v);
+    co_param tenant = Co_vparam_tenant(v);
     co_code rc = probe.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                               : co_store_query_int(st, co_buf_str(&probe), &tenant, 1, &failing,
                                                    NULL, v->err);
-    co_buf_release(&probe);
+    Co_buf_release(&probe);
     v->res->rows_fetched++;
     co_column *cols = NULL;
     size_t ncols = 0;
@@ -592,22 +592,22 @@ static co_code check_violations(vctx *v, const co_constraint *ks, size_t n, int6
         if (k->kind != CO_CONSTRAINT_CHECK || !k->check)
             continue;
         co_buf sql = CO_BUF_INIT;
-        co_buf_adds(&sql, "SELECT ");
-        co_vsql_keys(v, st, &sql);
+        Co_buf_adds(&sql, "SELECT ");
+        Co_vsql_keys(v, st, &sql);
         for (size_t c = 0; c < ncols; c++) {
             if (!mentions(k->check, cols[c].name))
                 continue;
-            co_buf_adds(&sql, ", ");
+            Co_buf_adds(&sql, ", ");
             co_store_quote_ident(st, cols[c].name, &sql);
         }
-        co_buf_adds(&sql, " FROM (");
-        co_vsql_actual_rows(v, &sql);
-        co_buf_adds(&sql, ") AS ");
+        Co_buf_adds(&sql, " FROM (");
+        Co_vsql_actual_rows(v, &sql);
+        Co_buf_adds(&sql, ") AS ");
         co_store_quote_ident(st, v->e->target, &sql);
-        co_buf_printf(&sql, " WHERE NOT (%s)", k->check);
+        Co_buf_printf(&sql, " WHERE NOT (%s)", k->check);
         rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                         : constraint_findings(v, co_buf_str(&sql), "check", k, found);
-        co_buf_release(&sql);
+        Co_buf_release(&sql);
     }
     co_columns_free(cols, ncols);
     return rc;
@@ -658,7 +658,7 @@ static bool key_is_primary(vctx *v)
     return all && pk == v->e->nkey;
 }
 
-co_code co_verify_integrity(vctx *v)
+co_code Co_verify_integrity(vctx *v)
 {
     int64_t found = 0;
     /* A duplicate may pair a row of the scope with one outside it: the
@@ -680,12 +680,12 @@ co_code co_verify_integrity(vctx *v)
         return rc;
     char rows[CO_FMT_PLURAL];
     if (found)
-        return co_vcheck(v, CO_CHECK_INTEGRITY, false, 0, found, found,
+        return Co_vcheck(v, CO_CHECK_INTEGRITY, false, 0, found, found,
                          "%s %s the target's rules (keys, references, tenants, NULLs, lengths,"
                          " declared constraints)",
-                         co_fmt_plural(rows, found, "row", "rows"),
-                         co_fmt_noun(found, "breaks", "break"));
-    return co_vcheck(v, CO_CHECK_INTEGRITY, true, 0, 0, 0,
+                         Co_fmt_plural(rows, found, "row", "rows"),
+                         Co_fmt_noun(found, "breaks", "break"));
+    return Co_vcheck(v, CO_CHECK_INTEGRITY, true, 0, 0, 0,
                      "keys unique, references resolve within the tenant, NULLs, lengths and"
                      " declared constraints hold");
 }

@@ -4,7 +4,7 @@
  * read, but that no tenant's query returns because their tenant value is
  * NULL or names no tenant, are counted exactly, shown by example keys, and
  * matched against the project's `orphans` rules. The set of tenants is the
- * one the integrity check's foreign_tenant uses (co_vknown_tenants).
+ * one the integrity check's foreign_tenant uses (Co_vknown_tenants).
  */
 #include "verify/verify_int.h"
 #include "cutover/state.h"
@@ -20,17 +20,17 @@
 
 #define EXAMPLES 5
 
-co_code co_vknown_tenants(const co_tenant *tenants, size_t n, co_map *known, co_error *err)
+co_code Co_vknown_tenants(const co_tenant *tenants, size_t n, co_map *known, co_error *err)
 {
     co_buf key = CO_BUF_INIT;
     co_code rc = CO_OK;
     for (size_t i = 0; i < n && rc == CO_OK; i++) {
-        co_buf_reset(&key);
-        co_key_encode(&key, &tenants[i].value, 1);
-        if (key.failed || !co_map_put(known, key.data, key.len, "", 0))
+        Co_buf_reset(&key);
+        Co_key_encode(&key, &tenants[i].value, 1);
+        if (key.failed || !Co_map_put(known, key.data, key.len, "", 0))
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }
-    co_buf_release(&key);
+    Co_buf_release(&key);
     return rc;
 }
 
@@ -196,10 +196,10 @@ static co_code entity_source(co_session *s, const co_entity *e, char *table, cha
 static void value_text(const co_value *v, co_buf *out)
 {
     switch (v->type) {
-    case CO_INT: co_buf_printf(out, "%lld", (long long)v->i); break;
-    case CO_REAL: co_buf_printf(out, "%.17g", v->r); break;
+    case CO_INT: Co_buf_printf(out, "%lld", (long long)v->i); break;
+    case CO_REAL: Co_buf_printf(out, "%.17g", v->r); break;
     case CO_TEXT:
-    case CO_BLOB: co_buf_add(out, v->s, v->len); break;
+    case CO_BLOB: Co_buf_add(out, v->s, v->len); break;
     default: break;
     }
 }
@@ -227,7 +227,7 @@ static int rule_for(const co_project *p, const char *table, const co_value *v)
             if (strcmp(r->values[k], co_buf_str(&text)) == 0)
                 found = (int)i;
     }
-    co_buf_release(&text);
+    Co_buf_release(&text);
     return found;
 }
 
@@ -288,41 +288,41 @@ static co_code add_examples(counter *c, co_orphan_group *g, const co_value *v)
     if (have >= EXAMPLES)
         return CO_OK;
     co_buf sql = CO_BUF_INIT, ex = CO_BUF_INIT, key = CO_BUF_INIT;
-    co_buf_adds(&sql, "SELECT ");
+    Co_buf_adds(&sql, "SELECT ");
     for (size_t k = 0; k < c->nkey; k++) {
-        co_buf_adds(&sql, k ? ", " : "");
+        Co_buf_adds(&sql, k ? ", " : "");
         co_store_quote_ident(c->st, c->key_cols[k], &sql);
     }
-    co_buf_adds(&sql, " FROM ");
+    Co_buf_adds(&sql, " FROM ");
     co_store_quote_ident(c->st, c->src->table, &sql);
-    co_buf_adds(&sql, " WHERE ");
+    Co_buf_adds(&sql, " WHERE ");
     co_store_quote_ident(c->st, c->src->column, &sql);
-    co_buf_adds(&sql, v ? " = ?" : " IS NULL");
-    co_buf_adds(&sql, " ORDER BY ");
+    Co_buf_adds(&sql, v ? " = ?" : " IS NULL");
+    Co_buf_adds(&sql, " ORDER BY ");
     for (size_t k = 0; k < c->nkey; k++) {
-        co_buf_adds(&sql, k ? ", " : "");
+        Co_buf_adds(&sql, k ? ", " : "");
         co_store_quote_ident(c->st, c->key_cols[k], &sql);
     }
-    co_buf_printf(&sql, " LIMIT %zu", (size_t)EXAMPLES - have);
+    Co_buf_printf(&sql, " LIMIT %zu", (size_t)EXAMPLES - have);
     co_param param = {NULL, v ? *v : co_null()};
     co_cursor *cur = NULL;
     co_code rc = sql.failed ? co_error_set(c->err, CO_ENOMEM, "out of memory")
                             : co_store_query(c->st, co_buf_str(&sql), &param, v ? 1 : 0, &cur,
                                              c->err);
-    co_buf_adds(&ex, g->examples);
+    Co_buf_adds(&ex, g->examples);
     bool has_row;
     co_value vals[64];
     while (rc == CO_OK && (rc = co_cursor_next(cur, &has_row, c->err)) == CO_OK && has_row) {
         for (size_t k = 0; k < c->nkey && k < 64; k++)
             vals[k] = co_cursor_value(cur, k);
-        co_buf_reset(&key);
-        co_key_encode(&key, vals, c->nkey < 64 ? c->nkey : 64);
-        co_buf_adds(&ex, ex.len > 1 ? ",{\"key\":" : "{\"key\":");
-        co_buf_add(&ex, key.data, key.len);
-        co_buf_adds(&ex, ",\"tenant\":");
+        Co_buf_reset(&key);
+        Co_key_encode(&key, vals, c->nkey < 64 ? c->nkey : 64);
+        Co_buf_adds(&ex, ex.len > 1 ? ",{\"key\":" : "{\"key\":");
+        Co_buf_add(&ex, key.data, key.len);
+        Co_buf_adds(&ex, ",\"tenant\":");
         co_value nul = co_null();
-        co_json_value(&ex, v ? v : &nul);
-        co_buf_addc(&ex, '}');
+        Co_json_value(&ex, v ? v : &nul);
+        Co_buf_addc(&ex, '}');
     }
     co_cursor_close(cur);
     if (rc == CO_OK && (ex.failed || key.failed))
@@ -331,9 +331,9 @@ static co_code add_examples(counter *c, co_orphan_group *g, const co_value *v)
         free(g->examples);
         g->examples = co_buf_detach(&ex);
     }
-    co_buf_release(&sql);
-    co_buf_release(&ex);
-    co_buf_release(&key);
+    Co_buf_release(&sql);
+    Co_buf_release(&ex);
+    Co_buf_release(&key);
     return rc;
 }
 
@@ -381,9 +381,9 @@ static co_code count_source(counter *c, const co_map *known)
     co_buf sql = CO_BUF_INIT, col = CO_BUF_INIT, key = CO_BUF_INIT;
     co_store_quote_ident(c->st, c->src->column, &col);
     /* Every row, and those whose tenant is NULL. */
-    co_buf_adds(&sql, "SELECT count(*), count(*) - count(");
-    co_buf_add(&sql, col.data, col.len);
-    co_buf_adds(&sql, ") FROM ");
+    Co_buf_adds(&sql, "SELECT count(*), count(*) - count(");
+    Co_buf_add(&sql, col.data, col.len);
+    Co_buf_adds(&sql, ") FROM ");
     co_store_quote_ident(c->st, c->src->table, &sql);
     co_cursor *cur = NULL;
     bool has_row = false;
@@ -407,10 +407,10 @@ static co_code count_source(counter *c, const co_map *known)
         }
     }
     /* Each tenant value with its rows: those that name no tenant. */
-    co_buf_reset(&sql);
-    co_buf_printf(&sql, "SELECT %s, count(*) FROM ", co_buf_str(&col));
+    Co_buf_reset(&sql);
+    Co_buf_printf(&sql, "SELECT %s, count(*) FROM ", co_buf_str(&col));
     co_store_quote_ident(c->st, c->src->table, &sql);
-    co_buf_printf(&sql, " WHERE %s IS NOT NULL GROUP BY %s", co_buf_str(&col), co_buf_str(&col));
+    Co_buf_printf(&sql, " WHERE %s IS NOT NULL GROUP BY %s", co_buf_str(&col), co_buf_str(&col));
     if (rc == CO_OK)
         rc = sql.failed ? co_error_set(c->err, CO_ENOMEM, "out of memory")
                         : co_store_query(c->st, co_buf_str(&sql), NULL, 0, &cur, c->err);
@@ -418,9 +418,9 @@ static co_code count_source(counter *c, const co_map *known)
     size_t nlater = 0;
     while (rc == CO_OK && (rc = co_cursor_next(cur, &has_row, c->err)) == CO_OK && has_row) {
         co_value v = co_cursor_value(cur, 0);
-        co_buf_reset(&key);
-        co_key_encode(&key, &v, 1);
-        if (co_map_get(known, key.data, key.len, NULL, NULL))
+        Co_buf_reset(&key);
+        Co_key_encode(&key, &v, 1);
+        if (Co_map_get(known, key.data, key.len, NULL, NULL))
             continue;
         int rule = rule_for(c->p, c->src->table, &v);
         co_orphan_group *g = group_for(c, false, rule);
@@ -466,9 +466,9 @@ static co_code count_source(counter *c, const co_map *known)
     for (size_t i = 0; i < nlater; i++)
         free(later[i].text);
     free(later);
-    co_buf_release(&sql);
-    co_buf_release(&col);
-    co_buf_release(&key);
+    Co_buf_release(&sql);
+    Co_buf_release(&col);
+    Co_buf_release(&key);
     return rc;
 }
 
@@ -482,9 +482,9 @@ static co_code add_source(co_orphans *o, const char *table, const char *column,
         if (strcmp(src->table, table) != 0 || strcmp(src->column, column) != 0)
             continue;
         co_buf b = CO_BUF_INIT;
-        co_buf_printf(&b, "%s, %s", src->entities, e->name);
+        Co_buf_printf(&b, "%s, %s", src->entities, e->name);
         if (b.failed) {
-            co_buf_release(&b);
+            Co_buf_release(&b);
             return co_error_set(err, CO_ENOMEM, "out of memory");
         }
         free(src->entities);
@@ -512,11 +512,11 @@ co_code co_orphans_count(co_session *s, const co_tenant *tenants, size_t ntenant
                          co_orphans *out, co_error *err)
 {
     memset(out, 0, sizeof *out);
-    double start = co_clock_mono();
+    double start = Co_clock_mono();
     const co_project *p = s->project;
     co_map known;
-    co_map_init(&known);
-    co_code rc = co_vknown_tenants(tenants, ntenants, &known, err);
+    Co_map_init(&known);
+    co_code rc = Co_vknown_tenants(tenants, ntenants, &known, err);
     for (size_t i = 0; rc == CO_OK && i < p->nentities; i++) {
         const co_entity *e = &p->entities[i];
         char table[128], column[128], why[200];
@@ -527,10 +527,10 @@ co_code co_orphans_count(co_session *s, const co_tenant *tenants, size_t ntenant
             if (grown)
                 out->unaccounted = grown;
             co_buf b = CO_BUF_INIT;
-            co_buf_printf(&b, "%s: %s (declare source_table and source_tenant_column)", e->name,
+            Co_buf_printf(&b, "%s: %s (declare source_table and source_tenant_column)", e->name,
                           why);
             if (!grown || b.failed) {
-                co_buf_release(&b);
+                Co_buf_release(&b);
                 rc = co_error_set(err, CO_ENOMEM, "out of memory");
             } else {
                 out->unaccounted[out->nunaccounted++] = co_buf_detach(&b);
@@ -562,8 +562,8 @@ co_code co_orphans_count(co_session *s, const co_tenant *tenants, size_t ntenant
         closed[len + 1] = '\0';
         g->examples = closed;
     }
-    co_map_release(&known);
-    out->seconds = co_clock_mono() - start;
+    Co_map_release(&known);
+    out->seconds = Co_clock_mono() - start;
     if (rc != CO_OK)
         co_orphans_release(out);
     return rc;
@@ -592,45 +592,45 @@ void co_orphans_release(co_orphans *o)
 char *co_orphans_json(const co_orphans *o, const co_project *p)
 {
     co_buf b = CO_BUF_INIT;
-    co_buf_printf(&b, "{\"rows\":%lld,\"excluded\":%lld,\"sources\":[", (long long)o->rows,
+    Co_buf_printf(&b, "{\"rows\":%lld,\"excluded\":%lld,\"sources\":[", (long long)o->rows,
                   (long long)o->excluded);
     for (size_t i = 0; i < o->nsources; i++) {
         const co_orphan_source *src = &o->sources[i];
-        co_buf_adds(&b, i ? ",{\"table\":" : "{\"table\":");
-        co_json_str(&b, src->table);
-        co_buf_adds(&b, ",\"column\":");
-        co_json_str(&b, src->column);
-        co_buf_adds(&b, ",\"entities\":");
-        co_json_str(&b, src->entities);
-        co_buf_printf(&b, ",\"found\":\"%s\",\"rows\":%lld}", src->declared ? "declared" : "query",
+        Co_buf_adds(&b, i ? ",{\"table\":" : "{\"table\":");
+        Co_json_str(&b, src->table);
+        Co_buf_adds(&b, ",\"column\":");
+        Co_json_str(&b, src->column);
+        Co_buf_adds(&b, ",\"entities\":");
+        Co_json_str(&b, src->entities);
+        Co_buf_printf(&b, ",\"found\":\"%s\",\"rows\":%lld}", src->declared ? "declared" : "query",
                       (long long)src->rows);
     }
-    co_buf_adds(&b, "],\"groups\":[");
+    Co_buf_adds(&b, "],\"groups\":[");
     for (size_t i = 0; i < o->ngroups; i++) {
         const co_orphan_group *g = &o->groups[i];
-        co_buf_adds(&b, i ? ",{\"table\":" : "{\"table\":");
-        co_json_str(&b, g->table);
-        co_buf_adds(&b, ",\"column\":");
-        co_json_str(&b, g->column);
-        co_buf_printf(&b, ",\"tenant\":\"%s\",\"rows\":%lld,\"values\":%lld,\"examples\":%s",
+        Co_buf_adds(&b, i ? ",{\"table\":" : "{\"table\":");
+        Co_json_str(&b, g->table);
+        Co_buf_adds(&b, ",\"column\":");
+        Co_json_str(&b, g->column);
+        Co_buf_printf(&b, ",\"tenant\":\"%s\",\"rows\":%lld,\"values\":%lld,\"examples\":%s",
                       g->is_null ? "null" : "unknown", (long long)g->rows,
                       (long long)g->values, g->examples);
         if (g->rule >= 0 && (size_t)g->rule < p->norphans) {
-            co_buf_printf(&b, ",\"excluded\":true,\"rule\":{\"index\":%d,\"line\":%d,\"reason\":",
+            Co_buf_printf(&b, ",\"excluded\":true,\"rule\":{\"index\":%d,\"line\":%d,\"reason\":",
                           g->rule + 1, p->orphans[g->rule].mark.line);
-            co_json_str(&b, p->orphans[g->rule].reason);
-            co_buf_adds(&b, "}}");
+            Co_json_str(&b, p->orphans[g->rule].reason);
+            Co_buf_adds(&b, "}}");
         } else {
-            co_buf_adds(&b, ",\"excluded\":false}");
+            Co_buf_adds(&b, ",\"excluded\":false}");
         }
     }
-    co_buf_adds(&b, "],\"unaccounted\":[");
+    Co_buf_adds(&b, "],\"unaccounted\":[");
     for (size_t i = 0; i < o->nunaccounted; i++) {
-        co_buf_adds(&b, i ? "," : "");
-        co_json_str(&b, o->unaccounted[i]);
+        Co_buf_adds(&b, i ? "," : "");
+        Co_json_str(&b, o->unaccounted[i]);
     }
-    co_buf_printf(&b, "],\"seconds\":%.3f}", o->seconds);
-    return b.failed ? (co_buf_release(&b), NULL) : co_buf_detach(&b);
+    Co_buf_printf(&b, "],\"seconds\":%.3f}", o->seconds);
+    return b.failed ? (Co_buf_release(&b), NULL) : co_buf_detach(&b);
 }
 
 co_code co_orphans_record(co_session *s, const co_orphans *o, const char *origin, co_error *err)

@@ -18,7 +18,7 @@
 typedef struct scope_set {
     char **cols;
     size_t n;
-    co_map tuples; /* co_key_encode_exact of the values -> "" */
+    co_map tuples; /* Co_key_encode_exact of the values -> "" */
 } scope_set;
 
 typedef struct scope_entity {
@@ -52,7 +52,7 @@ static void set_release(scope_set *set)
     for (size_t i = 0; i < set->n; i++)
         free(set->cols[i]);
     free(set->cols);
-    co_map_release(&set->tuples);
+    Co_map_release(&set->tuples);
 }
 
 static void entity_clear(scope_entity *e)
@@ -107,7 +107,7 @@ static scope_set *set_for(scope_entity *e, const char *const *cols, size_t n)
     e->sets = grown;
     scope_set *set = &e->sets[e->nsets];
     memset(set, 0, sizeof *set);
-    co_map_init(&set->tuples);
+    Co_map_init(&set->tuples);
     set->cols = calloc(n ? n : 1, sizeof *set->cols);
     if (!set->cols)
         return NULL;
@@ -134,9 +134,9 @@ static co_code add_tuple(co_verify_scope *s, size_t entity, const char *const *c
     scope_set *set = set_for(e, cols, n);
     if (!set)
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    if (co_map_get(&set->tuples, tuple, len, NULL, NULL))
+    if (Co_map_get(&set->tuples, tuple, len, NULL, NULL))
         return CO_OK;
-    if (!co_map_put(&set->tuples, tuple, len, "", 0))
+    if (!Co_map_put(&set->tuples, tuple, len, "", 0))
         return co_error_set(err, CO_ENOMEM, "out of memory");
     e->tuples++;
     return CO_OK;
@@ -146,10 +146,10 @@ co_code co_verify_scope_add(co_verify_scope *s, size_t entity, const char *const
                             const co_value *vals, co_error *err)
 {
     co_buf tuple = CO_BUF_INIT;
-    co_key_encode_exact(&tuple, vals, n);
+    Co_key_encode_exact(&tuple, vals, n);
     co_code rc = tuple.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                               : add_tuple(s, entity, cols, n, tuple.data, tuple.len, err);
-    co_buf_release(&tuple);
+    Co_buf_release(&tuple);
     return rc;
 }
 
@@ -166,7 +166,7 @@ co_code co_verify_scope_merge(co_verify_scope *s, const co_verify_scope *from, c
             const scope_set *set = &fe->sets[k];
             size_t pos = 0, klen, vlen;
             const char *key, *val;
-            while (rc == CO_OK && co_map_next(&set->tuples, &pos, &key, &klen, &val, &vlen))
+            while (rc == CO_OK && Co_map_next(&set->tuples, &pos, &key, &klen, &val, &vlen))
                 rc = add_tuple(s, i, (const char *const *)set->cols, set->n, key, klen, err);
         }
     }
@@ -180,12 +180,12 @@ static void column_equals(co_store *st, const char *col, const co_value *val, co
 {
     co_store_quote_ident(st, col, out);
     if (val->type == CO_NULL) {
-        co_buf_adds(out, " IS NULL");
+        Co_buf_adds(out, " IS NULL");
         return;
     }
-    co_buf_adds(out, " IN (");
+    Co_buf_adds(out, " IN (");
     co_store_key_literals(st, val, out);
-    co_buf_addc(out, ')');
+    Co_buf_addc(out, ')');
 }
 
 /* Appends one tuple of a set: a literal of the IN list for one column, or
@@ -194,16 +194,16 @@ static void tuple_sql(co_store *st, const scope_set *set, const co_value *vals, 
                       co_buf *out)
 {
     if (set->n == 1) {
-        co_buf_adds(out, first ? "" : ", ");
+        Co_buf_adds(out, first ? "" : ", ");
         co_store_key_literals(st, &vals[0], out);
         return;
     }
-    co_buf_adds(out, first ? "(" : " OR (");
+    Co_buf_adds(out, first ? "(" : " OR (");
     for (size_t i = 0; i < set->n; i++) {
-        co_buf_adds(out, i ? " AND " : "");
+        Co_buf_adds(out, i ? " AND " : "");
         column_equals(st, set->cols[i], &vals[i], out);
     }
-    co_buf_addc(out, ')');
+    Co_buf_addc(out, ')');
 }
 
 /* The tuple with each value that merged into another row replaced by its
@@ -219,19 +219,19 @@ static bool survivor_tuple(const co_value *vals, size_t n, const co_map *const *
         size_t tolen, one = 0;
         if (!survivors[i])
             continue;
-        co_buf_reset(&canon);
-        co_key_encode(&canon, &vals[i], 1);
-        if (!co_map_get(survivors[i], canon.data, canon.len, &to, &tolen))
+        Co_buf_reset(&canon);
+        Co_key_encode(&canon, &vals[i], 1);
+        if (!Co_map_get(survivors[i], canon.data, canon.len, &to, &tolen))
             continue;
-        co_buf_reset(&text);
-        co_buf_add(&text, to, tolen);
-        if (co_key_decode(co_buf_str(&text), &use[i], 1, &one, storage, NULL) == CO_OK && one == 1)
+        Co_buf_reset(&text);
+        Co_buf_add(&text, to, tolen);
+        if (Co_key_decode(co_buf_str(&text), &use[i], 1, &one, storage, NULL) == CO_OK && one == 1)
             any = true;
         else
             use[i] = vals[i];
     }
-    co_buf_release(&canon);
-    co_buf_release(&text);
+    Co_buf_release(&canon);
+    Co_buf_release(&text);
     return any;
 }
 
@@ -246,78 +246,78 @@ static co_code set_sql(co_store *st, const scope_set *set, const co_map *const *
     co_code rc = CO_OK;
     size_t pos = 0, klen, vlen;
     const char *key, *val;
-    co_buf_addc(out, '(');
+    Co_buf_addc(out, '(');
     if (set->n == 1) {
         co_store_quote_ident(st, set->cols[0], out);
-        co_buf_adds(out, " IN (");
+        Co_buf_adds(out, " IN (");
     }
     bool first = true;
-    while (rc == CO_OK && co_map_next(&set->tuples, &pos, &key, &klen, &val, &vlen)) {
+    while (rc == CO_OK && Co_map_next(&set->tuples, &pos, &key, &klen, &val, &vlen)) {
         co_value vals[16], use[16];
         size_t n = 0;
-        co_buf_reset(&text);
-        co_buf_add(&text, key, klen);
-        co_buf_reset(&storage);
-        rc = co_key_decode(co_buf_str(&text), vals, 16, &n, &storage, err);
+        Co_buf_reset(&text);
+        Co_buf_add(&text, key, klen);
+        Co_buf_reset(&storage);
+        rc = Co_key_decode(co_buf_str(&text), vals, 16, &n, &storage, err);
         if (rc == CO_OK && n != set->n)
             rc = co_error_set(err, CO_EINTERNAL, "a scope tuple has %zu values for %zu columns",
                               n, set->n);
         if (rc != CO_OK)
             break;
         if (set->n == 1 && vals[0].type == CO_NULL) { /* IN never matches NULL */
-            co_buf_adds(&nulls, " OR ");
+            Co_buf_adds(&nulls, " OR ");
             column_equals(st, set->cols[0], &vals[0], &nulls);
             continue;
         }
         tuple_sql(st, set, vals, first, out);
         first = false;
-        co_buf_reset(&surv_storage);
+        Co_buf_reset(&surv_storage);
         if (survivor_tuple(vals, n, survivors, use, &surv_storage))
             tuple_sql(st, set, use, false, out);
     }
     if (set->n == 1)
-        co_buf_adds(out, first ? "NULL)" : ")");
+        Co_buf_adds(out, first ? "NULL)" : ")");
     else if (first)
-        co_buf_adds(out, "1 = 0");
-    co_buf_add(out, nulls.data, nulls.len);
-    co_buf_addc(out, ')');
-    co_buf_release(&storage);
-    co_buf_release(&surv_storage);
-    co_buf_release(&text);
-    co_buf_release(&nulls);
+        Co_buf_adds(out, "1 = 0");
+    Co_buf_add(out, nulls.data, nulls.len);
+    Co_buf_addc(out, ')');
+    Co_buf_release(&storage);
+    Co_buf_release(&surv_storage);
+    Co_buf_release(&text);
+    Co_buf_release(&nulls);
     if (rc == CO_OK && out->failed)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     return rc;
 }
 
-bool co_vscope_whole(const co_verify_scope *s, size_t entity)
+bool Co_vscope_whole(const co_verify_scope *s, size_t entity)
 {
     return !s || (entity < s->nentities && s->entities[entity].whole);
 }
 
-co_code co_vscope_sql(vctx *v, const co_verify_scope *s, size_t entity, co_store *st, co_buf *out)
+co_code Co_vscope_sql(vctx *v, const co_verify_scope *s, size_t entity, co_store *st, co_buf *out)
 {
     if (!s || entity >= s->nentities || s->entities[entity].whole) {
-        co_buf_adds(out, "1 = 1");
+        Co_buf_adds(out, "1 = 1");
         return CO_OK;
     }
     const scope_entity *e = &s->entities[entity];
     if (e->nsets == 0) {
-        co_buf_adds(out, "1 = 0");
+        Co_buf_adds(out, "1 = 0");
         return CO_OK;
     }
     co_code rc = CO_OK;
-    co_buf_addc(out, '(');
+    Co_buf_addc(out, '(');
     for (size_t k = 0; rc == CO_OK && k < e->nsets; k++) {
         const scope_set *set = &e->sets[k];
         const co_map *surv[16] = {0};
         for (size_t i = 0; i < set->n && i < 16; i++)
-            surv[i] = co_vsql_survivors(v, set->cols[i]);
-        co_buf_adds(out, k ? " OR " : "");
+            surv[i] = Co_vsql_survivors(v, set->cols[i]);
+        Co_buf_adds(out, k ? " OR " : "");
         rc = set->n > 16 ? co_error_set(v->err, CO_EUNSUPPORTED, "a scope of more than 16 columns")
                          : set_sql(st, set, surv, out, v->err);
     }
-    co_buf_addc(out, ')');
+    Co_buf_addc(out, ')');
     return rc;
 }
 
@@ -333,18 +333,18 @@ static bool ref_sql(vctx *v, size_t parent, const char *column, co_store *st, co
     for (size_t k = 0; k < pe->nsets; k++)
         if (pe->sets[k].n != 1 || strcmp(pe->sets[k].cols[0], pent->key[0]) != 0)
             return false;
-    co_buf_addc(out, '(');
+    Co_buf_addc(out, '(');
     for (size_t k = 0; k < pe->nsets; k++) {
         /* the same tuples, named by the referring column */
         scope_set as_ref = pe->sets[k];
         char *cols[1] = {(char *)column};
         as_ref.cols = cols;
-        const co_map *surv[1] = {co_vsql_survivors(v, column)};
-        co_buf_adds(out, k ? " OR " : "");
+        const co_map *surv[1] = {Co_vsql_survivors(v, column)};
+        Co_buf_adds(out, k ? " OR " : "");
         if (set_sql(st, &as_ref, surv, out, v->err) != CO_OK)
             return false;
     }
-    co_buf_addc(out, ')');
+    Co_buf_addc(out, ')');
     return true;
 }
 
@@ -376,7 +376,7 @@ static co_code to_target(vctx *v, const co_entity *via, const co_value *val, co_
                          co_buf *storage, bool *known)
 {
     co_buf canon = CO_BUF_INIT;
-    co_key_encode(&canon, val, 1);
+    Co_key_encode(&canon, val, 1);
     char *target = NULL;
     size_t n = 0;
     *known = false;
@@ -384,11 +384,11 @@ static co_code to_target(vctx *v, const co_entity *via, const co_value *val, co_
                               : co_state_idmap_target(v->s->state, v->t->key, via->name,
                                                       co_buf_str(&canon), &target, v->err);
     if (rc == CO_OK && target) {
-        rc = co_key_decode(target, out, 1, &n, storage, v->err);
+        rc = Co_key_decode(target, out, 1, &n, storage, v->err);
         *known = rc == CO_OK && n == 1;
     }
     free(target);
-    co_buf_release(&canon);
+    Co_buf_release(&canon);
     return rc;
 }
 
@@ -402,43 +402,43 @@ static co_code keyed_set(vctx *v, const scope_set *set, scope_set *tr, const cha
         via[i] = via_idmap(v->s->project, v->e, set->cols[i], &tcols[i]);
     tr->cols = (char **)tcols;
     tr->n = set->n;
-    co_map_init(&tr->tuples);
+    Co_map_init(&tr->tuples);
     co_buf text = CO_BUF_INIT, storage = CO_BUF_INIT, tuple = CO_BUF_INIT, mapped[16];
     for (size_t i = 0; i < 16; i++)
         mapped[i] = (co_buf)CO_BUF_INIT;
     co_code rc = CO_OK;
     size_t pos = 0, klen, vlen;
     const char *key, *val;
-    while (rc == CO_OK && co_map_next(&set->tuples, &pos, &key, &klen, &val, &vlen)) {
+    while (rc == CO_OK && Co_map_next(&set->tuples, &pos, &key, &klen, &val, &vlen)) {
         co_value vals[16];
         size_t n = 0;
-        co_buf_reset(&text);
-        co_buf_add(&text, key, klen);
-        co_buf_reset(&storage);
-        rc = co_key_decode(co_buf_str(&text), vals, 16, &n, &storage, v->err);
+        Co_buf_reset(&text);
+        Co_buf_add(&text, key, klen);
+        Co_buf_reset(&storage);
+        rc = Co_key_decode(co_buf_str(&text), vals, 16, &n, &storage, v->err);
         bool known = rc == CO_OK && n == set->n;
         for (size_t i = 0; known && i < n; i++) {
             if (!via[i] || vals[i].type == CO_NULL)
                 continue;
-            co_buf_reset(&mapped[i]);
+            Co_buf_reset(&mapped[i]);
             rc = to_target(v, via[i], &vals[i], &vals[i], &mapped[i], &known);
         }
         if (rc != CO_OK || !known)
             continue;
-        co_buf_reset(&tuple);
-        co_key_encode_exact(&tuple, vals, n);
-        if (tuple.failed || !co_map_put(&tr->tuples, tuple.data, tuple.len, "", 0))
+        Co_buf_reset(&tuple);
+        Co_key_encode_exact(&tuple, vals, n);
+        if (tuple.failed || !Co_map_put(&tr->tuples, tuple.data, tuple.len, "", 0))
             rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < 16; i++)
-        co_buf_release(&mapped[i]);
-    co_buf_release(&text);
-    co_buf_release(&storage);
-    co_buf_release(&tuple);
+        Co_buf_release(&mapped[i]);
+    Co_buf_release(&text);
+    Co_buf_release(&storage);
+    Co_buf_release(&tuple);
     return rc;
 }
 
-co_code co_vscope_keyed_sql(vctx *v, co_store *st, co_buf *out, bool *whole)
+co_code Co_vscope_keyed_sql(vctx *v, co_store *st, co_buf *out, bool *whole)
 {
     const co_verify_scope *s = v->scope;
     *whole = !s || v->index >= s->nentities || s->entities[v->index].whole ||
@@ -447,11 +447,11 @@ co_code co_vscope_keyed_sql(vctx *v, co_store *st, co_buf *out, bool *whole)
         return CO_OK;
     const scope_entity *e = &s->entities[v->index];
     if (e->nsets == 0) {
-        co_buf_adds(out, "1 = 0");
+        Co_buf_adds(out, "1 = 0");
         return CO_OK;
     }
     co_code rc = CO_OK;
-    co_buf_addc(out, '(');
+    Co_buf_addc(out, '(');
     for (size_t k = 0; rc == CO_OK && k < e->nsets; k++) {
         if (e->sets[k].n > 16) {
             *whole = true;
@@ -460,12 +460,12 @@ co_code co_vscope_keyed_sql(vctx *v, co_store *st, co_buf *out, bool *whole)
         scope_set tr;
         const char *tcols[16];
         rc = keyed_set(v, &e->sets[k], &tr, tcols);
-        co_buf_adds(out, k ? " OR " : "");
+        Co_buf_adds(out, k ? " OR " : "");
         if (rc == CO_OK)
             rc = set_sql(st, &tr, NULL, out, v->err);
-        co_map_release(&tr.tuples);
+        Co_map_release(&tr.tuples);
     }
-    co_buf_addc(out, ')');
+    Co_buf_addc(out, ')');
     return rc;
 }
 
@@ -499,13 +499,13 @@ static co_code note_keyed(vctx *v, const co_value *vals, size_t n)
             if (!source)
                 rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
         } else {
-            co_buf_reset(&exact);
-            co_key_encode_exact(&exact, &vals[k], 1);
+            Co_buf_reset(&exact);
+            Co_key_encode_exact(&exact, &vals[k], 1);
             rc = co_state_idmap_source(v->s->state, v->t->key, via->name, co_buf_str(&exact),
                                        &source, v->err);
         }
         if (rc == CO_OK && source)
-            rc = co_key_decode(source, &use[k], 1, &got, &back[k], v->err);
+            rc = Co_key_decode(source, &use[k], 1, &got, &back[k], v->err);
         ok = rc == CO_OK && source && got == 1;
         free(source);
     }
@@ -515,19 +515,19 @@ static co_code note_keyed(vctx *v, const co_value *vals, size_t n)
     else if (rc == CO_OK)
         co_verify_scope_whole(v->differences, v->index);
     for (size_t k = 0; k < 16; k++)
-        co_buf_release(&back[k]);
-    co_buf_release(&exact);
+        Co_buf_release(&back[k]);
+    Co_buf_release(&exact);
     return rc;
 }
 
-co_code co_vscope_note(vctx *v, const char *key)
+co_code Co_vscope_note(vctx *v, const char *key)
 {
     if (!v->differences)
         return CO_OK;
     co_value vals[64];
     size_t n = 0;
     co_buf storage = CO_BUF_INIT;
-    co_code rc = co_key_decode(key, vals, 64, &n, &storage, v->err);
+    co_code rc = Co_key_decode(key, vals, 64, &n, &storage, v->err);
     if (rc == CO_OK && v->keyed)
         rc = note_keyed(v, vals, n);
     else if (rc == CO_OK && n == v->e->nkey)
@@ -535,17 +535,17 @@ co_code co_vscope_note(vctx *v, const char *key)
                                  v->err);
     else if (rc == CO_OK)
         co_verify_scope_whole(v->differences, v->index);
-    co_buf_release(&storage);
+    Co_buf_release(&storage);
     return rc;
 }
 
-co_code co_vscope_where(vctx *v, co_store *st, co_buf *out, bool *whole, bool *none)
+co_code Co_vscope_where(vctx *v, co_store *st, co_buf *out, bool *whole, bool *none)
 {
-    *whole = co_vscope_whole(v->scope, v->index);
+    *whole = Co_vscope_whole(v->scope, v->index);
     *none = false;
     if (*whole)
         return CO_OK;
-    co_code rc = co_vscope_sql(v, v->scope, v->index, st, out);
+    co_code rc = Co_vscope_sql(v, v->scope, v->index, st, out);
     *none = co_verify_scope_count(v->scope, v->index) == 0;
     /* With a tenant column the tenant's rows are known by it; without one
      * they are the rows whose parents are the tenant's. */
@@ -553,7 +553,7 @@ co_code co_vscope_where(vctx *v, co_store *st, co_buf *out, bool *whole, bool *n
         int parent = co_project_entity_index(v->s->project, v->e->refs[r].entity);
         if (parent < 0 || co_verify_scope_count(v->scope, (size_t)parent) == 0)
             continue;
-        co_buf_adds(out, " OR ");
+        Co_buf_adds(out, " OR ");
         if (!ref_sql(v, (size_t)parent, v->e->refs[r].column, st, out)) {
             *whole = true;
             return CO_OK;
@@ -565,14 +565,14 @@ co_code co_vscope_where(vctx *v, co_store *st, co_buf *out, bool *whole, bool *n
     return rc;
 }
 
-co_code co_vscope_gone_sql(vctx *v, size_t parent, const char *column, co_store *st, co_buf *out,
+co_code Co_vscope_gone_sql(vctx *v, size_t parent, const char *column, co_store *st, co_buf *out,
                            bool *all, bool *none)
 {
     *all = false;
     *none = true;
     const co_verify_scope *s = v->scope;
     if (co_verify_scope_count(s, parent) == 0) {
-        co_buf_adds(out, "1 = 0");
+        Co_buf_adds(out, "1 = 0");
         return CO_OK;
     }
     *none = false;
@@ -587,14 +587,14 @@ co_code co_vscope_gone_sql(vctx *v, size_t parent, const char *column, co_store 
     co_code rc = CO_OK;
     co_buf sql = CO_BUF_INIT, text = CO_BUF_INIT, canon = CO_BUF_INIT, storage = CO_BUF_INIT;
     co_map present;
-    co_map_init(&present);
+    Co_map_init(&present);
     for (size_t k = 0; rc == CO_OK && k < pe->nsets; k++) {
-        co_buf_reset(&sql);
-        co_buf_adds(&sql, "SELECT ");
+        Co_buf_reset(&sql);
+        Co_buf_adds(&sql, "SELECT ");
         co_store_quote_ident(st, pent->key[0], &sql);
-        co_buf_adds(&sql, " FROM ");
+        Co_buf_adds(&sql, " FROM ");
         co_store_quote_ident(st, pent->target, &sql);
-        co_buf_adds(&sql, " WHERE ");
+        Co_buf_adds(&sql, " WHERE ");
         rc = set_sql(st, &pe->sets[k], NULL, &sql, v->err);
         co_cursor *c = NULL;
         if (rc == CO_OK)
@@ -602,46 +602,46 @@ co_code co_vscope_gone_sql(vctx *v, size_t parent, const char *column, co_store 
         bool has_row;
         while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
             co_value key = co_cursor_value(c, 0);
-            co_buf_reset(&canon);
-            co_key_encode(&canon, &key, 1);
+            Co_buf_reset(&canon);
+            Co_key_encode(&canon, &key, 1);
             v->res->rows_fetched++;
-            if (!co_map_put(&present, canon.data, canon.len, "", 0))
+            if (!Co_map_put(&present, canon.data, canon.len, "", 0))
                 rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
         }
         co_cursor_close(c);
     }
     bool first = true;
-    co_buf_adds(out, "(");
+    Co_buf_adds(out, "(");
     co_store_quote_ident(st, column, out);
-    co_buf_adds(out, " IN (");
+    Co_buf_adds(out, " IN (");
     for (size_t k = 0; rc == CO_OK && k < pe->nsets; k++) {
         size_t pos = 0, klen, vlen;
         const char *key, *val;
-        while (rc == CO_OK && co_map_next(&pe->sets[k].tuples, &pos, &key, &klen, &val, &vlen)) {
+        while (rc == CO_OK && Co_map_next(&pe->sets[k].tuples, &pos, &key, &klen, &val, &vlen)) {
             co_value one[1];
             size_t n = 0;
-            co_buf_reset(&text);
-            co_buf_add(&text, key, klen);
-            co_buf_reset(&storage);
-            rc = co_key_decode(co_buf_str(&text), one, 1, &n, &storage, v->err);
+            Co_buf_reset(&text);
+            Co_buf_add(&text, key, klen);
+            Co_buf_reset(&storage);
+            rc = Co_key_decode(co_buf_str(&text), one, 1, &n, &storage, v->err);
             if (rc != CO_OK || n != 1 || one[0].type == CO_NULL)
                 continue;
-            co_buf_reset(&canon);
-            co_key_encode(&canon, one, 1);
-            if (co_map_get(&present, canon.data, canon.len, NULL, NULL))
+            Co_buf_reset(&canon);
+            Co_key_encode(&canon, one, 1);
+            if (Co_map_get(&present, canon.data, canon.len, NULL, NULL))
                 continue;
-            co_buf_adds(out, first ? "" : ", ");
+            Co_buf_adds(out, first ? "" : ", ");
             co_store_key_literals(st, &one[0], out);
             first = false;
         }
     }
-    co_buf_adds(out, first ? "NULL))" : "))");
+    Co_buf_adds(out, first ? "NULL))" : "))");
     *none = first;
-    co_map_release(&present);
-    co_buf_release(&sql);
-    co_buf_release(&text);
-    co_buf_release(&canon);
-    co_buf_release(&storage);
+    Co_map_release(&present);
+    Co_buf_release(&sql);
+    Co_buf_release(&text);
+    Co_buf_release(&canon);
+    Co_buf_release(&storage);
     if (rc == CO_OK && out->failed)
         rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
     return rc;

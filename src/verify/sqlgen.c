@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-co_param co_vparam_tenant(vctx *v)
+co_param Co_vparam_tenant(vctx *v)
 {
     co_param p = {":tenant", v->t->value};
     return p;
@@ -28,74 +28,74 @@ static const co_rounding *rounding_of(const co_entity *e, const char *col)
     return NULL;
 }
 
-void co_vsql_columns(vctx *v, co_store *st, bool for_hash, co_buf *out)
+void Co_vsql_columns(vctx *v, co_store *st, bool for_hash, co_buf *out)
 {
     for (size_t i = 0; i < v->ncols; i++) {
         if (i)
-            co_buf_adds(out, ", ");
+            Co_buf_adds(out, ", ");
         const co_rounding *r = for_hash ? rounding_of(v->e, v->cols[i]) : NULL;
         /* A rounded column is canonical before it is rounded, as in
-         * co_vstored; the others are made canonical by the hash sum. */
+         * Co_vstored; the others are made canonical by the hash sum. */
         bool typed = r && v->types && v->types[i].kind != CO_CANON_ANY;
-        if (r) /* the rounding of the C path (co_vstored), not SQLite's round() */
-            co_buf_adds(out, "cutover_round(");
+        if (r) /* the rounding of the C path (Co_vstored), not SQLite's round() */
+            Co_buf_adds(out, "cutover_round(");
         if (typed)
-            co_buf_adds(out, "cutover_canon(");
+            Co_buf_adds(out, "cutover_canon(");
         co_store_quote_ident(st, v->cols[i], out);
         if (typed) {
             char name[32];
-            co_canon_type_name(v->types[i], name, sizeof name);
-            co_buf_printf(out, ", '%s')", name);
+            Co_canon_type_name(v->types[i], name, sizeof name);
+            Co_buf_printf(out, ", '%s')", name);
         }
         if (r)
-            co_buf_printf(out, ", %d)", r->digits);
+            Co_buf_printf(out, ", %d)", r->digits);
     }
 }
 
-bool co_vsql_hash_types(vctx *v, co_buf *out)
+bool Co_vsql_hash_types(vctx *v, co_buf *out)
 {
     bool any_typed = false;
-    co_buf_addc(out, '\'');
+    Co_buf_addc(out, '\'');
     for (size_t i = 0; i < v->ncols; i++) {
         co_canon_type t = {CO_CANON_ANY, 0};
         if (v->types && !rounding_of(v->e, v->cols[i]))
             t = v->types[i];
         any_typed |= t.kind != CO_CANON_ANY;
         char name[32];
-        co_canon_type_name(t, name, sizeof name);
-        co_buf_printf(out, "%s%s", i ? "," : "", name);
+        Co_canon_type_name(t, name, sizeof name);
+        Co_buf_printf(out, "%s%s", i ? "," : "", name);
     }
-    co_buf_addc(out, '\'');
+    Co_buf_addc(out, '\'');
     return any_typed;
 }
 
-int co_vround_digits(const vctx *v, size_t col)
+int Co_vround_digits(const vctx *v, size_t col)
 {
     const co_rounding *r = rounding_of(v->e, v->cols[col]);
     return r ? r->digits : -1;
 }
 
-co_value co_vstored(const vctx *v, size_t col, co_value val, char *buf)
+co_value Co_vstored(const vctx *v, size_t col, co_value val, char *buf)
 {
     if (v->types)
-        val = co_canon_value(v->types[col], val, buf);
+        val = Co_canon_value(v->types[col], val, buf);
     const co_rounding *r = rounding_of(v->e, v->cols[col]);
     if (r && (val.type == CO_REAL || val.type == CO_INT))
-        return co_real(co_round_decimal(val.type == CO_REAL ? val.r : (double)val.i, r->digits));
+        return co_real(Co_round_decimal(val.type == CO_REAL ? val.r : (double)val.i, r->digits));
     return val;
 }
 
-void co_vsql_keys(vctx *v, co_store *st, co_buf *out)
+void Co_vsql_keys(vctx *v, co_store *st, co_buf *out)
 {
     for (size_t k = 0; k < v->e->nkey; k++) {
         if (k)
-            co_buf_adds(out, ", ");
+            Co_buf_adds(out, ", ");
         co_store_quote_ident(st, v->e->key[k], out);
     }
 }
 
 /* A SQL literal for a key value (no SQL functions needed on either engine). */
-void co_vsql_literal(co_store *st, const co_value *val, co_buf *out)
+void Co_vsql_literal(co_store *st, const co_value *val, co_buf *out)
 {
     co_store_literal(st, val, out);
 }
@@ -105,44 +105,44 @@ void co_vsql_literal(co_store *st, const co_value *val, co_buf *out)
 static void key_set_sql(vctx *v, co_store *st, const co_map *set, co_buf *out)
 {
     if (co_map_count(set) == 0) {
-        co_buf_adds(out, "1 = 0");
+        Co_buf_adds(out, "1 = 0");
         return;
     }
-    co_buf_addc(out, '(');
-    co_vsql_keys(v, st, out);
-    co_buf_adds(out, ") IN (VALUES ");
+    Co_buf_addc(out, '(');
+    Co_vsql_keys(v, st, out);
+    Co_buf_adds(out, ") IN (VALUES ");
     size_t pos = 0;
     const char *k, *val;
     size_t klen, vlen;
     bool first = true;
     co_buf text = CO_BUF_INIT, storage = CO_BUF_INIT;
-    while (co_map_next(set, &pos, &k, &klen, &val, &vlen)) {
+    while (Co_map_next(set, &pos, &k, &klen, &val, &vlen)) {
         co_value vals[64];
         size_t n = 0;
-        co_buf_reset(&text);
-        co_buf_add(&text, k, klen);
-        co_buf_reset(&storage);
-        if (co_key_decode(co_buf_str(&text), vals, 64, &n, &storage, NULL) != CO_OK)
+        Co_buf_reset(&text);
+        Co_buf_add(&text, k, klen);
+        Co_buf_reset(&storage);
+        if (Co_key_decode(co_buf_str(&text), vals, 64, &n, &storage, NULL) != CO_OK)
             continue;
-        co_buf_adds(out, first ? "(" : ", (");
+        Co_buf_adds(out, first ? "(" : ", (");
         first = false;
         for (size_t i = 0; i < n; i++) {
-            co_buf_adds(out, i ? ", " : "");
-            co_vsql_literal(st, &vals[i], out);
+            Co_buf_adds(out, i ? ", " : "");
+            Co_vsql_literal(st, &vals[i], out);
         }
-        co_buf_addc(out, ')');
+        Co_buf_addc(out, ')');
     }
     if (first) /* nothing decoded */
-        co_buf_adds(out, "(NULL)");
-    co_buf_addc(out, ')');
-    co_buf_release(&text);
-    co_buf_release(&storage);
+        Co_buf_adds(out, "(NULL)");
+    Co_buf_addc(out, ')');
+    Co_buf_release(&text);
+    Co_buf_release(&storage);
 }
 
-co_code co_vsql_remap(vctx *v)
+co_code Co_vsql_remap(vctx *v)
 {
     co_store *st = v->s->source;
-    co_buf_reset(&v->remap);
+    Co_buf_reset(&v->remap);
     co_code rc = CO_OK;
     bool any = false;
     co_buf select = CO_BUF_INIT, storage = CO_BUF_INIT;
@@ -151,7 +151,7 @@ co_code co_vsql_remap(vctx *v)
         for (size_t r = 0; r < v->e->nrefs && !parent; r++)
             if (strcmp(v->e->refs[r].column, v->cols[i]) == 0)
                 parent = co_project_entity(v->s->project, v->e->refs[r].entity);
-        co_buf_adds(&select, i ? ", " : "");
+        Co_buf_adds(&select, i ? ", " : "");
         if (!parent || !parent->merge) {
             co_store_quote_ident(st, v->cols[i], &select);
             continue;
@@ -160,7 +160,7 @@ co_code co_vsql_remap(vctx *v)
         co_param p[] = {{NULL, co_text(v->t->key, strlen(v->t->key))},
                         {NULL, co_text(parent->name, strlen(parent->name))}};
         co_cursor *c = NULL;
-        rc = co_state_read(v->s->state, &co_q_merges_pairs,
+        rc = Co_state_read(v->s->state, &co_q_merges_pairs,
                             p, 2, &c, v->err);
         size_t whens = 0;
         bool has_row;
@@ -168,43 +168,43 @@ co_code co_vsql_remap(vctx *v)
             co_value sk = co_cursor_value(c, 0), tk = co_cursor_value(c, 1);
             co_value from[1], to[1];
             size_t n1 = 0, n2 = 0;
-            co_buf_reset(&storage);
+            Co_buf_reset(&storage);
             char *a = sk.type == CO_TEXT ? strndup(sk.s, sk.len) : NULL;
             char *b = tk.type == CO_TEXT ? strndup(tk.s, tk.len) : NULL;
-            bool ok = a && b && co_key_decode(a, from, 1, &n1, &storage, NULL) == CO_OK &&
-                      co_key_decode(b, to, 1, &n2, &storage, NULL) == CO_OK && n1 == 1 && n2 == 1;
+            bool ok = a && b && Co_key_decode(a, from, 1, &n1, &storage, NULL) == CO_OK &&
+                      Co_key_decode(b, to, 1, &n2, &storage, NULL) == CO_OK && n1 == 1 && n2 == 1;
             if (ok && !v->survivors)
                 v->survivors = calloc(v->ncols, sizeof *v->survivors);
             if (ok && v->survivors) {
                 co_buf a_key = CO_BUF_INIT, b_key = CO_BUF_INIT;
-                co_key_encode(&a_key, from, 1);
-                co_key_encode(&b_key, to, 1);
+                Co_key_encode(&a_key, from, 1);
+                Co_key_encode(&b_key, to, 1);
                 if (a_key.failed || b_key.failed ||
-                    !co_map_put(&v->survivors[i], a_key.data, a_key.len, b_key.data, b_key.len))
+                    !Co_map_put(&v->survivors[i], a_key.data, a_key.len, b_key.data, b_key.len))
                     rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
-                co_buf_release(&a_key);
-                co_buf_release(&b_key);
+                Co_buf_release(&a_key);
+                Co_buf_release(&b_key);
             } else if (ok) {
                 rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
             }
             if (ok) {
                 if (whens++ == 0) {
-                    co_buf_adds(&select, "CASE ");
+                    Co_buf_adds(&select, "CASE ");
                     co_store_quote_ident(st, v->cols[i], &select);
                 }
-                co_buf_adds(&select, " WHEN ");
-                co_vsql_literal(st, &from[0], &select);
-                co_buf_adds(&select, " THEN ");
-                co_vsql_literal(st, &to[0], &select);
+                Co_buf_adds(&select, " WHEN ");
+                Co_vsql_literal(st, &from[0], &select);
+                Co_buf_adds(&select, " THEN ");
+                Co_vsql_literal(st, &to[0], &select);
             }
             free(a);
             free(b);
         }
         co_cursor_close(c);
         if (whens) {
-            co_buf_adds(&select, " ELSE ");
+            Co_buf_adds(&select, " ELSE ");
             co_store_quote_ident(st, v->cols[i], &select);
-            co_buf_adds(&select, " END AS ");
+            Co_buf_adds(&select, " END AS ");
             any = true;
             for (size_t k = 0; k < v->e->nkey; k++)
                 v->remap_in_key |= strcmp(v->e->key[k], v->cols[i]) == 0;
@@ -212,15 +212,15 @@ co_code co_vsql_remap(vctx *v)
         co_store_quote_ident(st, v->cols[i], &select);
     }
     if (rc == CO_OK && any)
-        co_buf_add(&v->remap, select.data, select.len);
+        Co_buf_add(&v->remap, select.data, select.len);
     if (rc == CO_OK && (select.failed || v->remap.failed))
         rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
-    co_buf_release(&select);
-    co_buf_release(&storage);
+    Co_buf_release(&select);
+    Co_buf_release(&storage);
     return rc;
 }
 
-const co_map *co_vsql_survivors(vctx *v, const char *column)
+const co_map *Co_vsql_survivors(vctx *v, const char *column)
 {
     for (size_t i = 0; v->survivors && i < v->ncols; i++)
         if (strcmp(v->cols[i], column) == 0)
@@ -228,34 +228,34 @@ const co_map *co_vsql_survivors(vctx *v, const char *column)
     return NULL;
 }
 
-void co_vsql_expected(vctx *v, co_buf *out)
+void Co_vsql_expected(vctx *v, co_buf *out)
 {
     /* A scope picks rows by their final values (refs sent to survivors). */
     if (v->scoped)
-        co_buf_adds(out, "SELECT * FROM (");
+        Co_buf_adds(out, "SELECT * FROM (");
     co_store *st = v->s->source;
     /* Refs to merged rows go to their survivors; rows that then repeat were
      * merged (one row per tag of two merged contacts). Rejects are left out
      * first, by their source keys. */
     if (v->remap.len)
         /* rows repeat only when a remapped column is part of the key */
-        co_buf_printf(out, "SELECT %s%s FROM (", v->remap_in_key ? "DISTINCT " : "",
+        Co_buf_printf(out, "SELECT %s%s FROM (", v->remap_in_key ? "DISTINCT " : "",
                       co_buf_str(&v->remap));
-    co_buf_printf(out, "SELECT * FROM (%s\n) AS expected", v->e->query);
+    Co_buf_printf(out, "SELECT * FROM (%s\n) AS expected", v->e->query);
     if (co_map_count(&v->rejected) == 0) {
         /* nothing was rejected: every row is expected, no filter to pay for */
     } else if (co_store_hashes_in_sql(st)) {
-        co_buf_adds(out, " WHERE cutover_keep(");
-        co_vsql_keys(v, st, out);
-        co_buf_adds(out, ")");
+        Co_buf_adds(out, " WHERE cutover_keep(");
+        Co_vsql_keys(v, st, out);
+        Co_buf_adds(out, ")");
     } else if (co_map_count(&v->rejected)) {
-        co_buf_adds(out, " WHERE NOT ");
+        Co_buf_adds(out, " WHERE NOT ");
         key_set_sql(v, st, &v->rejected, out);
     }
     if (v->remap.len)
-        co_buf_adds(out, ") AS remapped");
+        Co_buf_adds(out, ") AS remapped");
     if (v->scoped)
-        co_buf_printf(out, ") AS scoped WHERE (%s)", co_buf_str(&v->where_expected));
+        Co_buf_printf(out, ") AS scoped WHERE (%s)", co_buf_str(&v->where_expected));
 }
 
 /* The first ref of e whose entity has a tenant column, or NULL. */
@@ -275,14 +275,14 @@ static const co_ref *scoping_ref(const co_project *p, const co_entity *e, const 
 static void actual_select(vctx *v, bool all_columns, co_buf *out)
 {
     co_store *st = v->s->dest;
-    co_buf_adds(out, "SELECT ");
+    Co_buf_adds(out, "SELECT ");
     if (all_columns)
-        co_buf_adds(out, "*");
+        Co_buf_adds(out, "*");
     else
-        co_vsql_columns(v, st, false, out);
-    co_buf_adds(out, " FROM ");
+        Co_vsql_columns(v, st, false, out);
+    Co_buf_adds(out, " FROM ");
     co_store_quote_ident(st, v->e->target, out);
-    co_buf_adds(out, " AS actual WHERE ");
+    Co_buf_adds(out, " AS actual WHERE ");
     const co_entity *parent = NULL;
     const co_ref *ref;
     /* A scope names a few rows: the planner should not walk the tenant's
@@ -291,32 +291,32 @@ static void actual_select(vctx *v, bool all_columns, co_buf *out)
         v->scoped ? co_store_unindexed_column : co_store_quote_ident;
     if (v->e->tenant_column) {
         column(st, v->e->tenant_column, out);
-        co_buf_adds(out, " = :tenant");
+        Co_buf_adds(out, " = :tenant");
     } else if ((ref = scoping_ref(v->s->project, v->e, &parent))) {
         column(st, ref->column, out);
-        co_buf_adds(out, " IN (SELECT ");
+        Co_buf_adds(out, " IN (SELECT ");
         co_store_quote_ident(st, co_entity_target_column(parent), out);
-        co_buf_adds(out, " FROM ");
+        Co_buf_adds(out, " FROM ");
         co_store_quote_ident(st, parent->target, out);
-        co_buf_adds(out, " WHERE ");
+        Co_buf_adds(out, " WHERE ");
         co_store_quote_ident(st, parent->tenant_column, out);
-        co_buf_adds(out, " = :tenant)");
+        Co_buf_adds(out, " = :tenant)");
     } else if (co_store_hashes_in_sql(st)) {
-        co_buf_adds(out, "cutover_keep(");
-        co_vsql_keys(v, st, out);
-        co_buf_adds(out, ")");
+        Co_buf_adds(out, "cutover_keep(");
+        Co_vsql_keys(v, st, out);
+        Co_buf_adds(out, ")");
     } else {
         key_set_sql(v, st, &v->scope_ids, out);
     }
     if (v->scoped)
-        co_buf_printf(out, " AND (%s)", co_buf_str(&v->where_actual));
+        Co_buf_printf(out, " AND (%s)", co_buf_str(&v->where_actual));
 }
 
-void co_vsql_actual(vctx *v, co_buf *out) { actual_select(v, false, out); }
+void Co_vsql_actual(vctx *v, co_buf *out) { actual_select(v, false, out); }
 
-void co_vsql_actual_rows(vctx *v, co_buf *out) { actual_select(v, true, out); }
+void Co_vsql_actual_rows(vctx *v, co_buf *out) { actual_select(v, true, out); }
 
-bool co_vsql_scoped_by_ids(const co_project *p, const co_entity *e)
+bool Co_vsql_scoped_by_ids(const co_project *p, const co_entity *e)
 {
     const co_entity *parent = NULL;
     return !e->tenant_column && !scoping_ref(p, e, &parent);

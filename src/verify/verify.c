@@ -48,7 +48,7 @@ static void count_kind(vctx *v, co_check_kind check, const char *kind)
     k[(*n)++].count = 1;
 }
 
-void co_vkind_total(vctx *v, co_check_kind check, const char *kind, int64_t total)
+void Co_vkind_total(vctx *v, co_check_kind check, const char *kind, int64_t total)
 {
     count_kind(v, check, kind);
     co_kind_count *k = v->pending[check];
@@ -57,7 +57,7 @@ void co_vkind_total(vctx *v, co_check_kind check, const char *kind, int64_t tota
             k[i].count = total;
 }
 
-co_code co_vfinding(vctx *v, co_check_kind check, int64_t seen_before, const char *kind,
+co_code Co_vfinding(vctx *v, co_check_kind check, int64_t seen_before, const char *kind,
                     const char *key, const char *detail)
 {
     count_kind(v, check, kind);
@@ -80,7 +80,7 @@ co_code co_vfinding(vctx *v, co_check_kind check, int64_t seen_before, const cha
     return CO_OK;
 }
 
-co_code co_vcheck(vctx *v, co_check_kind check, bool pass, int64_t expected, int64_t actual,
+co_code Co_vcheck(vctx *v, co_check_kind check, bool pass, int64_t expected, int64_t actual,
                   int64_t differences, const char *fmt, ...)
 {
     co_verify_result *r = v->res;
@@ -140,13 +140,13 @@ void co_verify_result_release(co_verify_result *r)
 static bool keep_unrejected(void *ctx, const char *key, size_t len)
 {
     vctx *v = ctx;
-    return !co_map_get(&v->rejected, key, len, NULL, NULL);
+    return !Co_map_get(&v->rejected, key, len, NULL, NULL);
 }
 
 static bool keep_mapped(void *ctx, const char *key, size_t len)
 {
     vctx *v = ctx;
-    return co_map_get(&v->scope_ids, key, len, NULL, NULL);
+    return Co_map_get(&v->scope_ids, key, len, NULL, NULL);
 }
 
 /* The counts the last migrate run of the tenant recorded for the entity. */
@@ -157,7 +157,7 @@ static co_code journal_counts(vctx *v)
     snprintf(step, sizeof step, "load:%s", v->e->name);
     co_load_counts counts;
     bool found = false;
-    co_code rc = co_state_last_load(v->s->state, v->t->key, step, &counts, &found, v->err);
+    co_code rc = Co_state_last_load(v->s->state, v->t->key, step, &counts, &found, v->err);
     if (rc == CO_OK && found) {
         v->journal_source_rows = counts.source_rows;
         v->journal_loaded = counts.loaded;
@@ -171,21 +171,21 @@ static co_code journal_counts(vctx *v)
 static co_code reconcile(vctx *v)
 {
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql, "SELECT count(*) FROM (%s\n) AS q", v->e->query);
-    co_param tenant = co_vparam_tenant(v);
+    Co_buf_printf(&sql, "SELECT count(*) FROM (%s\n) AS q", v->e->query);
+    co_param tenant = Co_vparam_tenant(v);
     int64_t source_now = 0;
     co_code rc = co_store_query_int(v->s->source, co_buf_str(&sql), &tenant, 1, &source_now, NULL,
                                     v->err);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     if (rc != CO_OK)
         return rc;
     v->res->rows_fetched++;
     int64_t rejected = (int64_t)co_map_count(&v->rejected), merged = 0;
-    rc = co_state_merges_count(v->s->state, v->t->key, v->e->name, &merged, v->err);
+    rc = Co_state_merges_count(v->s->state, v->t->key, v->e->name, &merged, v->err);
     if (rc != CO_OK)
         return rc;
     if (v->journal_loaded < 0)
-        return co_vcheck(v, CO_CHECK_RECONCILE, false, source_now, v->actual_rows, 1,
+        return Co_vcheck(v, CO_CHECK_RECONCILE, false, source_now, v->actual_rows, 1,
                          "no finished migration of this tenant in the journal");
     /* The identity as the databases and the journal hold it now: rows caught
      * up after the copy count, and the migration's own figures are context. */
@@ -198,7 +198,7 @@ static co_code reconcile(vctx *v)
                  (long long)source_now, (long long)v->actual_rows, (long long)merged,
                  (long long)rejected,
                  (long long)v->journal_source_rows, (long long)v->journal_loaded);
-        rc = co_vfinding(v, CO_CHECK_RECONCILE, 0, "count", NULL, detail);
+        rc = Co_vfinding(v, CO_CHECK_RECONCILE, 0, "count", NULL, detail);
         if (rc != CO_OK)
             return rc;
     }
@@ -207,22 +207,22 @@ static co_code reconcile(vctx *v)
     /* Counts as everywhere (util/fmt.h): separators, nouns that agree. */
     char source[CO_FMT_PLURAL], loaded[CO_FMT_COUNT], merged_n[CO_FMT_COUNT],
         rejected_n[CO_FMT_COUNT], off[CO_FMT_PLURAL];
-    co_fmt_plural(source, source_now, "source row", "source rows");
-    co_fmt_count(loaded, v->actual_rows);
-    co_fmt_count(merged_n, merged);
-    co_fmt_count(rejected_n, rejected);
+    Co_fmt_plural(source, source_now, "source row", "source rows");
+    Co_fmt_count(loaded, v->actual_rows);
+    Co_fmt_count(merged_n, merged);
+    Co_fmt_count(rejected_n, rejected);
     if (pass && merged)
-        return co_vcheck(v, CO_CHECK_RECONCILE, true, source_now, accounted, 0,
+        return Co_vcheck(v, CO_CHECK_RECONCILE, true, source_now, accounted, 0,
                          "%s = %s loaded + %s merged + %s rejected", source, loaded, merged_n,
                          rejected_n);
     if (pass)
-        return co_vcheck(v, CO_CHECK_RECONCILE, true, source_now, accounted, 0,
+        return Co_vcheck(v, CO_CHECK_RECONCILE, true, source_now, accounted, 0,
                          "%s = %s loaded + %s rejected", source, loaded, rejected_n);
     if (gap > 0)
-        co_fmt_plural(off, gap, "row unaccounted for", "rows unaccounted for");
+        Co_fmt_plural(off, gap, "row unaccounted for", "rows unaccounted for");
     else
-        co_fmt_plural(off, -gap, "row too many", "rows too many");
-    return co_vcheck(v, CO_CHECK_RECONCILE, false, source_now, accounted, 1,
+        Co_fmt_plural(off, -gap, "row too many", "rows too many");
+    return Co_vcheck(v, CO_CHECK_RECONCILE, false, source_now, accounted, 1,
                      "%s, but %s loaded + %s merged + %s rejected: %s", source, loaded, merged_n,
                      rejected_n, off);
 }
@@ -241,13 +241,13 @@ static co_code column_types(vctx *v)
     for (size_t i = 0; rc == CO_OK && i < v->ncols; i++)
         for (size_t c = 0; c < n; c++)
             if (strcmp(cols[c].name, v->cols[i]) == 0)
-                v->types[i] = co_canon_type_of(cols[c].decl_type);
+                v->types[i] = Co_canon_type_of(cols[c].decl_type);
     co_columns_free(cols, n);
     return rc;
 }
 
 
-bool co_vkeyed(const co_project *p, const co_entity *e)
+bool Co_vkeyed(const co_project *p, const co_entity *e)
 {
     bool keyed = e->target_key != NULL;
     for (size_t r = 0; r < e->nrefs && !keyed; r++) {
@@ -258,11 +258,11 @@ bool co_vkeyed(const co_project *p, const co_entity *e)
 }
 
 /* The query's output columns and the key's positions among them: for an
- * entity with a target_key, the target's columns (co_entity_layout) and the
+ * entity with a target_key, the target's columns (Co_entity_layout) and the
  * target key. */
 static co_code describe(vctx *v)
 {
-    co_param tenant = co_vparam_tenant(v);
+    co_param tenant = Co_vparam_tenant(v);
     co_cursor *c = NULL;
     co_code rc = co_store_query(v->s->source, v->e->query, &tenant, 1, &c, v->err);
     if (rc != CO_OK)
@@ -272,14 +272,14 @@ static co_code describe(vctx *v)
     for (size_t i = 0; names && i < n; i++)
         names[i] = co_cursor_colname(c, i);
     co_layout lay = {0};
-    rc = names ? co_entity_layout(v->s, &v->s->project->entities[v->index], names, n, &lay,
+    rc = names ? Co_entity_layout(v->s, &v->s->project->entities[v->index], names, n, &lay,
                                   v->err)
                : co_error_set(v->err, CO_ENOMEM, "out of memory");
     v->ncols = rc == CO_OK ? lay.n : 0;
     v->cols = rc == CO_OK ? calloc(v->ncols ? v->ncols : 1, sizeof *v->cols) : NULL;
     for (size_t i = 0; v->cols && i < v->ncols; i++)
         v->cols[i] = strdup(lay.names[i]);
-    co_layout_release(&lay);
+    Co_layout_release(&lay);
     free(names);
     co_cursor_close(c);
     if (rc != CO_OK)
@@ -305,15 +305,15 @@ static co_code count_actual(vctx *v)
     co_buf sql = CO_BUF_INIT;
     bool scoped = v->scoped;
     v->scoped = false;
-    co_buf_adds(&sql, "SELECT count(*) FROM (");
-    co_vsql_actual(v, &sql);
-    co_buf_adds(&sql, ") AS side");
+    Co_buf_adds(&sql, "SELECT count(*) FROM (");
+    Co_vsql_actual(v, &sql);
+    Co_buf_adds(&sql, ") AS side");
     v->scoped = scoped;
-    co_param tenant = co_vparam_tenant(v);
+    co_param tenant = Co_vparam_tenant(v);
     co_code rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                             : co_store_query_int(v->s->dest, co_buf_str(&sql), &tenant, 1,
                                                  &v->actual_rows, NULL, v->err);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     v->res->rows_fetched++;
     return rc;
 }
@@ -322,34 +322,34 @@ static co_code verify_entity(vctx *v)
 {
     co_code rc = describe(v);
     if (rc == CO_OK)
-        rc = co_state_rejected_keys(v->s->state, v->t->key, v->e->name, &v->rejected, v->err);
-    v->scope_by_ids = co_vsql_scoped_by_ids(v->s->project, v->e);
+        rc = Co_state_rejected_keys(v->s->state, v->t->key, v->e->name, &v->rejected, v->err);
+    v->scope_by_ids = Co_vsql_scoped_by_ids(v->s->project, v->e);
     if (rc == CO_OK && v->scope_by_ids)
-        rc = co_state_idmap_targets(v->s->state, v->t->key, v->e->name, &v->scope_ids, v->err);
+        rc = Co_state_idmap_targets(v->s->state, v->t->key, v->e->name, &v->scope_ids, v->err);
     if (rc == CO_OK)
         rc = journal_counts(v);
     if (rc == CO_OK)
-        rc = co_vsql_remap(v);
+        rc = Co_vsql_remap(v);
     /* A scope limits the rows looked at; an entity whose rows merge is
      * computed by the engine and compared whole. */
     bool whole = true, untouched = false;
     if (rc == CO_OK && v->scope && !v->e->merge)
-        rc = co_vscope_where(v, v->s->source, &v->where_expected, &whole, &untouched);
+        rc = Co_vscope_where(v, v->s->source, &v->where_expected, &whole, &untouched);
     /* Where the target gave keys, the target side goes through the id maps. */
     if (rc == CO_OK && v->scope && !v->e->merge && !whole)
-        rc = v->keyed ? co_vscope_keyed_sql(v, v->s->dest, &v->where_actual, &whole)
-                      : co_vscope_where(v, v->s->dest, &v->where_actual, &whole, &untouched);
+        rc = v->keyed ? Co_vscope_keyed_sql(v, v->s->dest, &v->where_actual, &whole)
+                      : Co_vscope_where(v, v->s->dest, &v->where_actual, &whole, &untouched);
     bool limited = !whole;
     v->untouched = limited && untouched;
     co_store_set_key_filter(v->s->source, keep_unrejected, v);
     co_store_set_key_filter(v->s->dest, keep_mapped, v);
     v->scoped = limited;
     if (rc == CO_OK && v->untouched)
-        rc = co_vcheck(v, CO_CHECK_CONTENT, true, 0, 0, 0,
+        rc = Co_vcheck(v, CO_CHECK_CONTENT, true, 0, 0, 0,
                        "no row changed since run %lld, which matched them all",
                        (long long)v->since_run);
     else if (rc == CO_OK)
-        rc = co_verify_content(v);
+        rc = Co_verify_content(v);
     bool content_pass = rc == CO_OK && v->res->nchecks &&
                         v->res->checks[v->res->nchecks - 1].check == CO_CHECK_CONTENT &&
                         v->res->checks[v->res->nchecks - 1].pass;
@@ -362,19 +362,19 @@ static co_code verify_entity(vctx *v)
          * every month has its count: the volumes are proven by the content. */
         const co_check_result *content = &v->res->checks[v->res->nchecks - 2];
         if (content_pass)
-            rc = co_vcheck(v, CO_CHECK_VOLUME, true, content->expected, content->actual, 0,
+            rc = Co_vcheck(v, CO_CHECK_VOLUME, true, content->expected, content->actual, 0,
                            "volumes per group and month hold: every row matches");
         else {
             v->scoped = false; /* counted over every row */
-            rc = co_verify_volume(v);
+            rc = Co_verify_volume(v);
             v->scoped = limited;
         }
     }
     /* The months for charts come from full verifications. */
     if (rc == CO_OK && v->e->volume && !v->scope)
-        rc = co_verify_volume_months(v, content_pass);
+        rc = Co_verify_volume_months(v, content_pass);
     if (rc == CO_OK)
-        rc = co_verify_integrity(v);
+        rc = Co_verify_integrity(v);
     v->scoped = false;
     co_store_set_key_filter(v->s->source, NULL, NULL);
     co_store_set_key_filter(v->s->dest, NULL, NULL);
@@ -394,27 +394,27 @@ static co_code record(co_session *s, const co_verify_result *r, co_error *err)
                         {NULL, co_int(c->pass)},     {NULL, co_int(c->expected)},
                         {NULL, co_int(c->actual)},   {NULL, co_int(c->differences)},
                         {NULL, co_text(c->summary, strlen(c->summary))}};
-        rc = co_state_write(s->state, &co_q_verification_add,
+        rc = Co_state_write(s->state, &co_q_verification_add,
                                   p, 9, NULL, err);
     }
     /* The journal keeps at most CO_VERIFY_STORED_MAX findings per entity and
      * check, whatever the sample: the totals per kind are in the summaries. */
     co_map stored;
-    co_map_init(&stored);
+    Co_map_init(&stored);
     co_buf which = CO_BUF_INIT;
     for (size_t i = 0; rc == CO_OK && i < r->nfindings; i++) {
         const co_finding *f = &r->findings[i];
         const char *check = co_check_name(f->check);
-        co_buf_reset(&which);
-        co_buf_printf(&which, "%s\n%s", f->entity, check);
+        Co_buf_reset(&which);
+        Co_buf_printf(&which, "%s\n%s", f->entity, check);
         const char *val;
         int64_t n = 0;
-        if (co_map_get(&stored, which.data, which.len, &val, NULL))
+        if (Co_map_get(&stored, which.data, which.len, &val, NULL))
             memcpy(&n, val, sizeof n);
         if (n >= CO_VERIFY_STORED_MAX)
             continue;
         n++;
-        if (which.failed || !co_map_put(&stored, which.data, which.len, &n, sizeof n)) {
+        if (which.failed || !Co_map_put(&stored, which.data, which.len, &n, sizeof n)) {
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
             break;
         }
@@ -424,18 +424,18 @@ static co_code record(co_session *s, const co_verify_result *r, co_error *err)
                         {NULL, co_text(f->kind, strlen(f->kind))},
                         {NULL, f->key ? co_text(f->key, strlen(f->key)) : co_null()},
                         {NULL, f->detail ? co_text(f->detail, strlen(f->detail)) : co_null()}};
-        rc = co_state_write(s->state, &co_q_finding_add,
+        rc = Co_state_write(s->state, &co_q_finding_add,
                                   p, 7, NULL, err);
     }
-    co_map_release(&stored);
-    co_buf_release(&which);
+    Co_map_release(&stored);
+    Co_buf_release(&which);
     for (size_t i = 0; rc == CO_OK && i < r->nmonths; i++) {
         const co_volume_month *m = &r->months[i];
         co_param p[] = {{NULL, co_int(r->run_id)}, {NULL, co_text(r->tenant, strlen(r->tenant))},
                         {NULL, co_text(m->entity, strlen(m->entity))},
                         {NULL, co_text(m->month, strlen(m->month))},
                         {NULL, co_int(m->source)}, {NULL, co_int(m->target)}};
-        rc = co_state_write(s->state, &co_q_volume_add,
+        rc = Co_state_write(s->state, &co_q_volume_add,
                                   p, 6, NULL, err);
     }
     if (rc == CO_OK)
@@ -487,7 +487,7 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
     res->tenant = strdup(t->key);
     if (!res->tenant)
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    double started = co_clock_mono();
+    double started = Co_clock_mono();
     size_t sample = opt && opt->sample ? opt->sample : DEFAULT_SAMPLE;
     co_code rc = co_state_run_begin(s->state, t->key, "verify", s->project->hash, &res->run_id, err);
     for (size_t i = 0; rc == CO_OK && i < s->project->nentities; i++) {
@@ -495,7 +495,7 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
         v.s = s;
         v.t = t;
         v.e = &s->project->entities[i];
-        v.keyed = co_vkeyed(s->project, v.e);
+        v.keyed = Co_vkeyed(s->project, v.e);
         /* Where the target gave the keys, its rows are known by them: the
          * entity is verified with the target key as its key. */
         co_entity by_target;
@@ -510,8 +510,8 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
         v.sample = sample;
         v.res = res;
         v.err = err;
-        co_map_init(&v.rejected);
-        co_map_init(&v.scope_ids);
+        Co_map_init(&v.rejected);
+        Co_map_init(&v.scope_ids);
         v.fetched_mark = res->rows_fetched;
         v.index = i;
         v.scope = opt ? opt->scope : NULL;
@@ -531,16 +531,16 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
             free(v.cols[c]);
         free(v.cols);
         free(v.types);
-        co_map_release(&v.rejected);
-        co_map_release(&v.scope_ids);
-        co_buf_release(&v.remap);
-        co_buf_release(&v.where_expected);
-        co_buf_release(&v.where_actual);
+        Co_map_release(&v.rejected);
+        Co_map_release(&v.scope_ids);
+        Co_buf_release(&v.remap);
+        Co_buf_release(&v.where_expected);
+        Co_buf_release(&v.where_actual);
         for (size_t c = 0; c < v.ncols && v.survivors; c++)
-            co_map_release(&v.survivors[c]);
+            Co_map_release(&v.survivors[c]);
         free(v.survivors);
     }
-    res->seconds = co_clock_mono() - started;
+    res->seconds = Co_clock_mono() - started;
     co_error ignored;
     co_error_clear(&ignored);
     if (rc != CO_OK) {
@@ -571,18 +571,18 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
 /* [{"entity", "check", "kind", "key", "detail"}, ...]: the first max findings. */
 static void findings_json(const co_verify_result *r, size_t max, co_buf *b)
 {
-    co_buf_addc(b, '[');
+    Co_buf_addc(b, '[');
     for (size_t i = 0; i < r->nfindings && i < max; i++) {
         const co_finding *f = &r->findings[i];
-        co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
-        co_json_str(b, f->entity);
-        co_buf_printf(b, ",\"check\":\"%s\",\"kind\":", co_check_name(f->check));
-        co_json_str(b, f->kind);
+        Co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
+        Co_json_str(b, f->entity);
+        Co_buf_printf(b, ",\"check\":\"%s\",\"kind\":", co_check_name(f->check));
+        Co_json_str(b, f->kind);
         /* key and detail are JSON already */
-        co_buf_printf(b, ",\"key\":%s,\"detail\":%s}", f->key ? f->key : "null",
+        Co_buf_printf(b, ",\"key\":%s,\"detail\":%s}", f->key ? f->key : "null",
                       f->detail ? f->detail : "null");
     }
-    co_buf_addc(b, ']');
+    Co_buf_addc(b, ']');
 }
 
 char *co_verify_findings_json(const co_verify_result *r, size_t max)
@@ -590,7 +590,7 @@ char *co_verify_findings_json(const co_verify_result *r, size_t max)
     co_buf b = CO_BUF_INIT;
     findings_json(r, max, &b);
     if (b.failed) {
-        co_buf_release(&b);
+        Co_buf_release(&b);
         return NULL;
     }
     return co_buf_detach(&b);
@@ -599,34 +599,34 @@ char *co_verify_findings_json(const co_verify_result *r, size_t max)
 char *co_verify_result_json(const co_verify_result *r)
 {
     co_buf b = CO_BUF_INIT;
-    co_buf_adds(&b, "{\"tenant\":");
-    co_json_str(&b, r->tenant);
-    co_buf_printf(&b, ",\"run_id\":%lld,\"pass\":%s,\"seconds\":%.3f,\"rows_compared\":%lld,"
+    Co_buf_adds(&b, "{\"tenant\":");
+    Co_json_str(&b, r->tenant);
+    Co_buf_printf(&b, ",\"run_id\":%lld,\"pass\":%s,\"seconds\":%.3f,\"rows_compared\":%lld,"
                       "\"rows_fetched\":%lld,\"checks\":[",
                   (long long)r->run_id, r->pass ? "true" : "false", r->seconds,
                   (long long)r->rows_compared, (long long)r->rows_fetched);
     for (size_t i = 0; i < r->nchecks; i++) {
         const co_check_result *c = &r->checks[i];
-        co_buf_adds(&b, i ? ",{\"entity\":" : "{\"entity\":");
-        co_json_str(&b, c->entity);
-        co_buf_printf(&b, ",\"check\":\"%s\",\"pass\":%s,\"expected\":%lld,\"actual\":%lld,"
+        Co_buf_adds(&b, i ? ",{\"entity\":" : "{\"entity\":");
+        Co_json_str(&b, c->entity);
+        Co_buf_printf(&b, ",\"check\":\"%s\",\"pass\":%s,\"expected\":%lld,\"actual\":%lld,"
                           "\"differences\":%lld,\"fetched\":%lld,\"summary\":",
                       co_check_name(c->check), c->pass ? "true" : "false", (long long)c->expected,
                       (long long)c->actual, (long long)c->differences, (long long)c->fetched);
-        co_json_str(&b, c->summary);
-        co_buf_adds(&b, ",\"kinds\":{");
+        Co_json_str(&b, c->summary);
+        Co_buf_adds(&b, ",\"kinds\":{");
         for (size_t k = 0; k < c->nkinds; k++) {
-            co_buf_adds(&b, k ? "," : "");
-            co_json_str(&b, c->kinds[k].kind);
-            co_buf_printf(&b, ":%lld", (long long)c->kinds[k].count);
+            Co_buf_adds(&b, k ? "," : "");
+            Co_json_str(&b, c->kinds[k].kind);
+            Co_buf_printf(&b, ":%lld", (long long)c->kinds[k].count);
         }
-        co_buf_adds(&b, "}}");
+        Co_buf_adds(&b, "}}");
     }
-    co_buf_adds(&b, "],\"findings\":");
+    Co_buf_adds(&b, "],\"findings\":");
     findings_json(r, SIZE_MAX, &b);
-    co_buf_addc(&b, '}');
+    Co_buf_addc(&b, '}');
     if (b.failed) {
-        co_buf_release(&b);
+        Co_buf_release(&b);
         return NULL;
     }
     return co_buf_detach(&b);

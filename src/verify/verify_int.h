@@ -46,13 +46,13 @@ typedef struct vctx {
     int64_t since_run;    /* the full verification the rows outside the scope passed */
     co_buf where_expected, where_actual; /* the scope on each side, or empty */
     co_verify_scope *differences; /* keys of rows found different go here, or NULL */
-    /* findings per kind of each check not yet closed by co_vcheck */
+    /* findings per kind of each check not yet closed by Co_vcheck */
     co_kind_count pending[4][CO_VERIFY_MAX_KINDS];
     size_t npending[4];
     bool keyed;           /* the target gave it or its parents their keys (target_key): the
                            * expected rows come from the engine, through the id maps */
-    /* content.c: the summaries of key ranges are digest sums (co_row_digest,
-     * which PostgreSQL computes too) rather than hash sums (co_row_hash, SQLite
+    /* content.c: the summaries of key ranges are digest sums (Co_row_digest,
+     * which PostgreSQL computes too) rather than hash sums (Co_row_hash, SQLite
      * only); per side (0 expected, 1 actual) the SQL item that computes them
      * in the database, or NULL when cutover reads the rows and digests them */
     bool digest;
@@ -63,94 +63,94 @@ typedef struct vctx {
 
 /* True when entity e or an entity its refs name has a target_key: its
  * expected rows hold keys that only the id maps know. */
-bool co_vkeyed(const co_project *p, const co_entity *e);
+bool Co_vkeyed(const co_project *p, const co_entity *e);
 
 /* Counts a finding under its kind and appends it (kept when fewer than
  * `sample` of its check were). */
-co_code co_vfinding(vctx *v, co_check_kind check, int64_t seen_before, const char *kind,
+co_code Co_vfinding(vctx *v, co_check_kind check, int64_t seen_before, const char *kind,
                     const char *key, const char *detail);
 /* Sets the total of one kind of findings of check (for a check that names
  * only a sample of what it counted). */
-void co_vkind_total(vctx *v, co_check_kind check, const char *kind, int64_t total);
+void Co_vkind_total(vctx *v, co_check_kind check, const char *kind, int64_t total);
 /* Appends a check result, with the kinds of its findings counted so far. */
-co_code co_vcheck(vctx *v, co_check_kind check, bool pass, int64_t expected, int64_t actual,
+co_code Co_vcheck(vctx *v, co_check_kind check, bool pass, int64_t expected, int64_t actual,
                   int64_t differences, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
 /* SQL pieces. Each appends to out. */
 /* "c1", "c2", ... When hashed, rounded where verify.round says so
  * (cutover_round() over cutover_canon()); the other columns are made
- * canonical by cutover_canon_hash_sum with co_vsql_hash_types. */
-void co_vsql_columns(vctx *v, co_store *st, bool for_hash, co_buf *out);
+ * canonical by cutover_canon_hash_sum with Co_vsql_hash_types. */
+void Co_vsql_columns(vctx *v, co_store *st, bool for_hash, co_buf *out);
 /* 'integer,any,real,...': each output column's type for
  * cutover_canon_hash_sum ('any' for a rounded column, canonical already).
  * False when every one is 'any' (cutover_hash_sum does). */
-bool co_vsql_hash_types(vctx *v, co_buf *out);
+bool Co_vsql_hash_types(vctx *v, co_buf *out);
 /* A value of output column col as the target stores it: its canonical form
  * in the column's type (text written into buf, CO_CANON_TEXT_MAX bytes),
- * rounded where verify.round says so. The C twin of co_vsql_columns' hash
+ * rounded where verify.round says so. The C twin of Co_vsql_columns' hash
  * form: both paths must agree value for value. */
-co_value co_vstored(const vctx *v, size_t col, co_value val, char *buf);
+co_value Co_vstored(const vctx *v, size_t col, co_value val, char *buf);
 /* The decimals verify.round gives output column col, or -1. */
-int co_vround_digits(const vctx *v, size_t col);
+int Co_vround_digits(const vctx *v, size_t col);
 /* "k1", "k2", ... */
-void co_vsql_keys(vctx *v, co_store *st, co_buf *out);
+void Co_vsql_keys(vctx *v, co_store *st, co_buf *out);
 /* The expected rows: SELECT * FROM (query) AS expected WHERE cutover_keep(keys) */
-void co_vsql_expected(vctx *v, co_buf *out);
+void Co_vsql_expected(vctx *v, co_buf *out);
 /* The tenant's target rows: FROM "table" AS actual WHERE <scope>; params: the tenant. */
-void co_vsql_actual(vctx *v, co_buf *out);
+void Co_vsql_actual(vctx *v, co_buf *out);
 /* The same with every column of the target table (SELECT *): for the checks
  * of constraints over columns the query may not fill. */
-void co_vsql_actual_rows(vctx *v, co_buf *out);
+void Co_vsql_actual_rows(vctx *v, co_buf *out);
 /* Builds v->remap for an entity whose refs point to an entity that merged
  * rows of this tenant. */
-co_code co_vsql_remap(vctx *v);
+co_code Co_vsql_remap(vctx *v);
 /* True when the actual side is limited by the id map (no tenant column to use). */
-bool co_vsql_scoped_by_ids(const co_project *p, const co_entity *e);
+bool Co_vsql_scoped_by_ids(const co_project *p, const co_entity *e);
 /* Parameters for both: :tenant. */
-co_param co_vparam_tenant(vctx *v);
+co_param Co_vparam_tenant(vctx *v);
 
 /* A SQL literal for a value on st. */
-void co_vsql_literal(co_store *st, const co_value *val, co_buf *out);
+void Co_vsql_literal(co_store *st, const co_value *val, co_buf *out);
 /* member -> survivor (canonical keys) for an output column that refers to an
  * entity whose rows merged, or NULL. */
-const co_map *co_vsql_survivors(vctx *v, const char *column);
+const co_map *Co_vsql_survivors(vctx *v, const char *column);
 
 /* The condition (over output columns) that picks the scope's rows of an
  * entity on st: "1 = 1" when whole or without scope, "1 = 0" when untouched. */
-co_code co_vscope_sql(vctx *v, const co_verify_scope *s, size_t entity, co_store *st, co_buf *out);
+co_code Co_vscope_sql(vctx *v, const co_verify_scope *s, size_t entity, co_store *st, co_buf *out);
 /* True without a scope or when the entity is whole in it. */
-bool co_vscope_whole(const co_verify_scope *s, size_t entity);
+bool Co_vscope_whole(const co_verify_scope *s, size_t entity);
 /* The condition for the entity of v on st: its own rows in the scope, and
  * its rows that refer to a parent's rows in it (a parent row that changed or
  * went changes which rows are the tenant's, and whether they dangle). *whole
  * when that cannot be said by keys: then every row is looked at. */
-co_code co_vscope_where(vctx *v, co_store *st, co_buf *out, bool *whole, bool *none);
+co_code Co_vscope_where(vctx *v, co_store *st, co_buf *out, bool *whole, bool *none);
 /* "column" IN (the keys of parent's rows in the scope that its target table
  * no longer holds): the rows a removed parent may leave dangling. *all when
  * the parent's scope is not a list of its keys (then check every row); *none
  * when no such key exists. */
-co_code co_vscope_gone_sql(vctx *v, size_t parent, const char *column, co_store *st, co_buf *out,
+co_code Co_vscope_gone_sql(vctx *v, size_t parent, const char *column, co_store *st, co_buf *out,
                            bool *all, bool *none);
 /* Adds the row's key (canonical, as the findings name it) to v->differences. */
-co_code co_vscope_note(vctx *v, const char *key);
+co_code Co_vscope_note(vctx *v, const char *key);
 /* For an entity whose target or whose parents' target gave the keys
  * (v->keyed): the scope's condition on the target side, each value that
  * went through an id map replaced by its target key (the source side is
- * co_vscope_where's). *whole when the scope cannot be named there (an
+ * Co_vscope_where's). *whole when the scope cannot be named there (an
  * entity without a tenant column, a target_key over a key of several
  * columns): the entity is verified whole. */
-co_code co_vscope_keyed_sql(vctx *v, co_store *st, co_buf *out, bool *whole);
+co_code Co_vscope_keyed_sql(vctx *v, co_store *st, co_buf *out, bool *whole);
 
-co_code co_verify_content(vctx *v);
-co_code co_verify_volume(vctx *v);
+co_code Co_verify_content(vctx *v);
+co_code Co_verify_volume(vctx *v);
 /* Rows per month on both sides over the volume window, into res->months
  * (counted on the target only when the content check found every row equal). */
-co_code co_verify_volume_months(vctx *v, bool rows_match);
-co_code co_verify_integrity(vctx *v);
+co_code Co_verify_volume_months(vctx *v, bool rows_match);
+co_code Co_verify_integrity(vctx *v);
 
 /* Puts the canonical key of every tenant into known (orphans.c): the set that
  * the target's rows (foreign_tenant) and the source's (orphans) are matched
  * against. */
-co_code co_vknown_tenants(const co_tenant *tenants, size_t n, co_map *known, co_error *err);
+co_code Co_vknown_tenants(const co_tenant *tenants, size_t n, co_map *known, co_error *err);
 
 #endif

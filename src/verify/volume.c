@@ -21,7 +21,7 @@
 /* The first day of the month `months - 1` months before now's, as YYYY-MM-01. */
 static void window_start(int months, char *buf, size_t cap)
 {
-    time_t now = co_clock_now();
+    time_t now = Co_clock_now();
     struct tm tm;
     gmtime_r(&now, &tm);
     int month = tm.tm_year * 12 + tm.tm_mon - (months - 1);
@@ -49,24 +49,24 @@ static co_code month_query(vctx *v, bool expected_side, const char *since, bool 
     co_store_quote_ident(st, vol->time, &time_col);
     for (size_t i = 0; by_group && i < vol->nby; i++) {
         co_store_quote_ident(st, vol->by[i], &groups);
-        co_buf_adds(&groups, ", ");
+        Co_buf_adds(&groups, ", ");
     }
-    co_buf_printf(&sql, "SELECT %s", groups.len ? co_buf_str(&groups) : "");
+    Co_buf_printf(&sql, "SELECT %s", groups.len ? co_buf_str(&groups) : "");
     co_store_month_sql(st, co_buf_str(&time_col), &sql);
-    co_buf_adds(&sql, " AS month, count(*) FROM (");
+    Co_buf_adds(&sql, " AS month, count(*) FROM (");
     if (expected_side)
-        co_vsql_expected(v, &sql);
+        Co_vsql_expected(v, &sql);
     else
-        co_vsql_actual(v, &sql);
-    co_buf_printf(&sql, ") AS side WHERE %s >= :since GROUP BY %smonth%s", co_buf_str(&time_col),
+        Co_vsql_actual(v, &sql);
+    Co_buf_printf(&sql, ") AS side WHERE %s >= :since GROUP BY %smonth%s", co_buf_str(&time_col),
                   groups.len ? co_buf_str(&groups) : "", by_group ? "" : " ORDER BY month");
-    co_param params[] = {co_vparam_tenant(v), {":since", co_text(since, strlen(since))}};
+    co_param params[] = {Co_vparam_tenant(v), {":since", co_text(since, strlen(since))}};
     co_code rc = sql.failed || groups.failed
                      ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                      : co_store_query(st, co_buf_str(&sql), params, 2, out, v->err);
-    co_buf_release(&sql);
-    co_buf_release(&time_col);
-    co_buf_release(&groups);
+    Co_buf_release(&sql);
+    Co_buf_release(&time_col);
+    Co_buf_release(&groups);
     return rc;
 }
 
@@ -87,15 +87,15 @@ static co_code count_side(vctx *v, bool expected_side, const char *since, group_
         v->res->rows_fetched++;
         if (rows)
             *rows += count;
-        co_buf_reset(&group);
-        co_key_encode(&group, vals, n);
+        Co_buf_reset(&group);
+        Co_key_encode(&group, vals, n);
         if (group.failed) {
             rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
             break;
         }
         rc = fn(v, XXH3_64bits(group.data, group.len), &group, count, ctx);
     }
-    co_buf_release(&group);
+    Co_buf_release(&group);
     co_cursor_close(c);
     return rc;
 }
@@ -112,13 +112,13 @@ static co_code add_count(vctx *v, uint64_t hash, const co_buf *group, int64_t co
     pair pr = {0, 0};
     const char *old;
     size_t olen;
-    if (co_map_get(t->counts, &hash, sizeof hash, &old, &olen) && olen == sizeof pr)
+    if (Co_map_get(t->counts, &hash, sizeof hash, &old, &olen) && olen == sizeof pr)
         memcpy(&pr, old, sizeof pr);
     if (t->expected_side)
         pr.expected += count;
     else
         pr.actual += count;
-    if (!co_map_put(t->counts, &hash, sizeof hash, &pr, sizeof pr))
+    if (!Co_map_put(t->counts, &hash, sizeof hash, &pr, sizeof pr))
         return co_error_set(v->err, CO_ENOMEM, "out of memory");
     return CO_OK;
 }
@@ -136,20 +136,20 @@ static co_code name_group(vctx *v, uint64_t hash, const co_buf *group, int64_t c
     naming *nm = ctx;
     const char *val;
     size_t vlen;
-    if (!co_map_get(nm->sampled, &hash, sizeof hash, &val, &vlen) ||
-        co_map_get(&nm->named, &hash, sizeof hash, NULL, NULL))
+    if (!Co_map_get(nm->sampled, &hash, sizeof hash, &val, &vlen) ||
+        Co_map_get(&nm->named, &hash, sizeof hash, NULL, NULL))
         return CO_OK;
-    if (!co_map_put(&nm->named, &hash, sizeof hash, "", 0))
+    if (!Co_map_put(&nm->named, &hash, sizeof hash, "", 0))
         return co_error_set(v->err, CO_ENOMEM, "out of memory");
     pair pr;
     memcpy(&pr, val, sizeof pr);
     char detail[128];
     snprintf(detail, sizeof detail, "{\"expected\":%lld,\"actual\":%lld,\"difference\":%lld}",
              (long long)pr.expected, (long long)pr.actual, (long long)(pr.actual - pr.expected));
-    return co_vfinding(v, CO_CHECK_VOLUME, nm->reported++, "volume", co_buf_str(group), detail);
+    return Co_vfinding(v, CO_CHECK_VOLUME, nm->reported++, "volume", co_buf_str(group), detail);
 }
 
-co_code co_verify_volume(vctx *v)
+co_code Co_verify_volume(vctx *v)
 {
     const co_volume *vol = v->e->volume;
     if (vol->nby > 64)
@@ -157,8 +157,8 @@ co_code co_verify_volume(vctx *v)
     char since[16];
     window_start(vol->months, since, sizeof since);
     co_map counts, sampled;
-    co_map_init(&counts);
-    co_map_init(&sampled);
+    Co_map_init(&counts);
+    Co_map_init(&sampled);
     int64_t expected = 0, actual = 0;
     tally te = {&counts, true}, ta = {&counts, false};
     co_code rc = count_side(v, true, since, add_count, &te, &expected);
@@ -168,7 +168,7 @@ co_code co_verify_volume(vctx *v)
     size_t pos = 0;
     const char *key, *val;
     size_t klen, vlen;
-    while (rc == CO_OK && co_map_next(&counts, &pos, &key, &klen, &val, &vlen)) {
+    while (rc == CO_OK && Co_map_next(&counts, &pos, &key, &klen, &val, &vlen)) {
         pair pr;
         memcpy(&pr, val, sizeof pr);
         int64_t diff = pr.expected > pr.actual ? pr.expected - pr.actual : pr.actual - pr.expected;
@@ -176,24 +176,24 @@ co_code co_verify_volume(vctx *v)
         double allowed = vol->relative ? vol->tolerance * larger : vol->tolerance;
         if ((double)diff <= allowed + 1e-9)
             continue;
-        if ((size_t)outside++ < v->sample && !co_map_put(&sampled, key, klen, val, vlen))
+        if ((size_t)outside++ < v->sample && !Co_map_put(&sampled, key, klen, val, vlen))
             rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
     }
     size_t groups = co_map_count(&counts);
-    co_map_release(&counts);
+    Co_map_release(&counts);
     if (rc == CO_OK && outside > 0) { /* name the sampled groups: a second pass, only now */
         naming nm = {&sampled, {0}, 0};
-        co_map_init(&nm.named);
+        Co_map_init(&nm.named);
         rc = count_side(v, true, since, name_group, &nm, NULL);
         if (rc == CO_OK)
             rc = count_side(v, false, since, name_group, &nm, NULL);
-        co_map_release(&nm.named);
+        Co_map_release(&nm.named);
     }
-    co_map_release(&sampled);
+    Co_map_release(&sampled);
     if (rc != CO_OK)
         return rc;
     if (outside > 0)
-        co_vkind_total(v, CO_CHECK_VOLUME, "volume", outside);
+        Co_vkind_total(v, CO_CHECK_VOLUME, "volume", outside);
     char by[256] = "";
     for (size_t i = 0; i < vol->nby; i++)
         snprintf(by + strlen(by), sizeof by - strlen(by), "%s%s", i ? ", " : "", vol->by[i]);
@@ -203,10 +203,10 @@ co_code co_verify_volume(vctx *v)
     else
         snprintf(tolerance, sizeof tolerance, "%g rows", vol->tolerance);
     char group_n[CO_FMT_PLURAL], outside_n[CO_FMT_COUNT];
-    return co_vcheck(v, CO_CHECK_VOLUME, outside == 0, expected, actual, outside,
+    return Co_vcheck(v, CO_CHECK_VOLUME, outside == 0, expected, actual, outside,
                      "%s of (%s) per month since %s: %s outside %s",
-                     co_fmt_plural(group_n, (int64_t)groups, "group", "groups"), by, since,
-                     co_fmt_count(outside_n, outside), tolerance);
+                     Co_fmt_plural(group_n, (int64_t)groups, "group", "groups"), by, since,
+                     Co_fmt_count(outside_n, outside), tolerance);
 }
 
 /* One side's rows per month since the window's start; adds them to the
@@ -258,7 +258,7 @@ static int month_cmp(const void *a, const void *b)
     return strcmp(((const co_volume_month *)a)->month, ((const co_volume_month *)b)->month);
 }
 
-co_code co_verify_volume_months(vctx *v, bool rows_match)
+co_code Co_verify_volume_months(vctx *v, bool rows_match)
 {
     char since[16];
     window_start(v->e->volume->months, since, sizeof since);

@@ -19,25 +19,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!in)
         return 0;
     co_csv_reader r;
-    co_csv_init(&r, in, "fuzz.csv");
+    Co_csv_init(&r, in, "fuzz.csv");
     co_error err;
     co_error_clear(&err);
     bool more = true;
     for (int records = 0; records < 100000 && more; records++) {
-        if (co_csv_next(&r, &more, &err) != CO_OK)
+        if (Co_csv_next(&r, &more, &err) != CO_OK)
             break;
         for (size_t i = 0; more && i < r.n; i++) {
-            const char *cell = co_csv_cell_at(&r, i);
+            const char *cell = Co_csv_cell_at(&r, i);
             co_value vals[8];
             size_t n = 0;
             co_buf storage = CO_BUF_INIT;
             co_error ignored;
-            co_key_decode(cell, vals, 8, &n, &storage, &ignored);
-            co_buf_release(&storage);
-            (void)co_clock_parse(cell);
+            Co_key_decode(cell, vals, 8, &n, &storage, &ignored);
+            Co_buf_release(&storage);
+            (void)Co_clock_parse(cell);
         }
     }
-    co_csv_release(&r);
+    Co_csv_release(&r);
     fclose(in);
     return 0;
 }

@@ -8,19 +8,19 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct fy_document *doc = co_json_read((const char *)data, size);
+    struct fy_document *doc = Co_json_read((const char *)data, size);
     if (!doc)
         return 0;
     struct fy_node *root = fy_document_root(doc);
     static const char *const paths[] = {"/confirm", "/0", "/0/rowid", "/0/value", "/limits/0/rule",
                                         "/custom1", "/a/b/c", "/", ""};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
-        (void)co_json_scalar(root, paths[i]);
+        (void)Co_json_scalar(root, paths[i]);
     if (fy_node_is_sequence(root)) {
         void *it = NULL;
         struct fy_node *item;
         while ((item = fy_node_sequence_iterate(root, &it)))
-            (void)co_json_scalar(item, "/value");
+            (void)Co_json_scalar(item, "/value");
     }
     fy_document_destroy(doc);
     return 0;

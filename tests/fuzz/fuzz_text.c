@@ -24,18 +24,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = 0;
     co_buf storage = CO_BUF_INIT, out = CO_BUF_INIT;
     co_error err;
-    co_key_decode(s, vals, 64, &n, &storage, &err);
-    co_buf_release(&storage);
-    (void)co_clock_parse(s);
-    co_uri_mask(s, &out);
-    co_uri_scheme(s, &out);
-    co_buf_release(&out);
+    Co_key_decode(s, vals, 64, &n, &storage, &err);
+    Co_buf_release(&storage);
+    (void)Co_clock_parse(s);
+    Co_uri_mask(s, &out);
+    Co_uri_scheme(s, &out);
+    Co_buf_release(&out);
     char why[128];
-    (void)co_project_uri_check(s, why, sizeof why);
+    (void)Co_project_uri_check(s, why, sizeof why);
     size_t bad;
-    (void)co_utf8_valid((const char *)data, size, &bad);
+    (void)Co_utf8_valid((const char *)data, size, &bad);
     int64_t v;
-    (void)co_text_as_int((const char *)data, size, &v);
+    (void)Co_text_as_int((const char *)data, size, &v);
     free(s);
     return 0;
 }

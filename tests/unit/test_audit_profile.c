@@ -393,24 +393,24 @@ static void hll_estimates_within_three_percent(void **state)
     (void)state;
     co_hll *h = malloc(sizeof *h);
     assert_non_null(h);
-    co_hll_init(h);
-    assert_true(co_hll_estimate(h) == 0.0);
+    Co_hll_init(h);
+    assert_true(Co_hll_estimate(h) == 0.0);
     for (int round = 0; round < 2; round++) /* duplicates change nothing */
         for (int64_t i = 0; i < 100000; i++)
-            co_hll_add(h, XXH3_64bits(&i, sizeof i));
-    double e = co_hll_estimate(h);
+            Co_hll_add(h, XXH3_64bits(&i, sizeof i));
+    double e = Co_hll_estimate(h);
     assert_true(fabs(e - 100000.0) / 100000.0 < 0.03);
     /* Exact up to CO_HLL_EXACT distinct values, estimated right past it. */
-    co_hll_init(h);
+    Co_hll_init(h);
     for (int64_t i = 0; i < CO_HLL_EXACT - 1; i++)
-        co_hll_add(h, XXH3_64bits(&i, sizeof i));
-    co_hll_add(h, XXH3_64bits("", 0));
-    co_hll_add(h, XXH3_64bits("", 0));
-    assert_true(co_hll_estimate(h) == CO_HLL_EXACT);
+        Co_hll_add(h, XXH3_64bits(&i, sizeof i));
+    Co_hll_add(h, XXH3_64bits("", 0));
+    Co_hll_add(h, XXH3_64bits("", 0));
+    assert_true(Co_hll_estimate(h) == CO_HLL_EXACT);
     for (int64_t i = CO_HLL_EXACT - 1; i < 3000; i++)
-        co_hll_add(h, XXH3_64bits(&i, sizeof i));
+        Co_hll_add(h, XXH3_64bits(&i, sizeof i));
     assert_true(h->sketch);
-    assert_true(fabs(co_hll_estimate(h) - 3001.0) / 3001.0 < 0.03);
+    assert_true(fabs(Co_hll_estimate(h) - 3001.0) / 3001.0 < 0.03);
     free(h);
 }
 
@@ -445,13 +445,13 @@ static void topk_is_exact_on_a_skewed_stream(void **state)
     }
     co_topk *t = malloc(sizeof *t);
     assert_non_null(t);
-    co_topk_init(t);
+    Co_topk_init(t);
     for (size_t i = 0; i < total; i++) {
         co_value v = co_int(stream[i]);
-        co_topk_add(t, XXH3_64bits(&stream[i], sizeof stream[i]), &v, true);
+        Co_topk_add(t, XXH3_64bits(&stream[i], sizeof stream[i]), &v, true);
     }
     const co_topk_item *top[5];
-    assert_int_equal(co_topk_certain(t, top, 5), 5);
+    assert_int_equal(Co_topk_certain(t, top, 5), 5);
     static const int64_t counts[] = {20000, 10000, 6666, 5000, 4000};
     for (int i = 0; i < 5; i++) {
         assert_int_equal(top[i]->value.i, i + 1);
@@ -460,13 +460,13 @@ static void topk_is_exact_on_a_skewed_stream(void **state)
     }
 
     /* A stream of distinct values has no certain top values. */
-    co_topk_init(t);
+    Co_topk_init(t);
     for (int64_t i = 0; i < 100000; i++) {
         co_value v = co_int(i);
-        co_topk_add(t, XXH3_64bits(&i, sizeof i), &v, true);
+        Co_topk_add(t, XXH3_64bits(&i, sizeof i), &v, true);
     }
-    assert_int_equal(co_topk_certain(t, top, 5), 0);
-    assert_int_equal(co_topk_top(t, top, 5), 5); /* counters there are, with errors */
+    assert_int_equal(Co_topk_certain(t, top, 5), 0);
+    assert_int_equal(Co_topk_top(t, top, 5), 5); /* counters there are, with errors */
     assert_true(top[0]->error > 0);
     free(t);
     free(stream);
@@ -479,51 +479,51 @@ static void values_are_classified(void **state)
                                              "a b@x.com", "x@@y.com", "jane@cnn",
                                              "jane..doe@cnn.com", "jane@-cnn.com"};
     for (size_t i = 0; i < sizeof bad_emails / sizeof bad_emails[0]; i++)
-        if (co_looks_like_email(bad_emails[i], strlen(bad_emails[i])))
+        if (Co_looks_like_email(bad_emails[i], strlen(bad_emails[i])))
             fail_msg("%s passed as an address", bad_emails[i]);
-    assert_true(co_looks_like_email("jane.doe+pr@cnn.co.uk", 21));
-    assert_true(co_looks_like_email("Jane.Doe@CNN.com", 16));
+    assert_true(Co_looks_like_email("jane.doe+pr@cnn.co.uk", 21));
+    assert_true(Co_looks_like_email("Jane.Doe@CNN.com", 16));
 
-    assert_true(co_looks_like_date("2024-02-29", 10));
-    assert_false(co_looks_like_date("2023-02-29", 10));
-    assert_false(co_looks_like_date("2024-13-01", 10));
-    assert_true(co_looks_like_date("2024-01-05T10:00:00Z", 20));
-    assert_true(co_looks_like_date("2024-01-05 10:00:00.123+02:00", 29));
-    assert_false(co_looks_like_date("2024-01-05T25:00", 16));
-    assert_false(co_looks_like_date("05/01/2024", 10));
+    assert_true(Co_looks_like_date("2024-02-29", 10));
+    assert_false(Co_looks_like_date("2023-02-29", 10));
+    assert_false(Co_looks_like_date("2024-13-01", 10));
+    assert_true(Co_looks_like_date("2024-01-05T10:00:00Z", 20));
+    assert_true(Co_looks_like_date("2024-01-05 10:00:00.123+02:00", 29));
+    assert_false(Co_looks_like_date("2024-01-05T25:00", 16));
+    assert_false(Co_looks_like_date("05/01/2024", 10));
 
     co_value v = co_text("42", 2);
-    assert_int_equal(co_classify(&v), CO_KIND_INTEGER);
+    assert_int_equal(Co_classify(&v), CO_KIND_INTEGER);
     v = co_text("007", 3);
-    assert_int_equal(co_classify(&v), CO_KIND_TEXT);
+    assert_int_equal(Co_classify(&v), CO_KIND_TEXT);
     v = co_text("-3.5e2", 6);
-    assert_int_equal(co_classify(&v), CO_KIND_REAL);
+    assert_int_equal(Co_classify(&v), CO_KIND_REAL);
     v = co_text("lots-of-it", 10);
-    assert_int_equal(co_classify(&v), CO_KIND_TEXT);
+    assert_int_equal(Co_classify(&v), CO_KIND_TEXT);
     v = co_text(" \t", 2);
-    assert_true(co_value_blank(&v));
+    assert_true(Co_value_blank(&v));
 
-    assert_int_equal(co_declared_kind("INTEGER"), CO_KIND_INTEGER);
-    assert_int_equal(co_declared_kind("smallint unsigned"), CO_KIND_INTEGER);
-    assert_int_equal(co_declared_kind("varchar(20)"), CO_KIND_EMPTY);
-    assert_int_equal(co_declared_kind("DATETIME"), CO_KIND_DATE);
-    assert_int_equal(co_declared_kind("BOOLEAN"), CO_KIND_INTEGER);
-    assert_int_equal(co_declared_kind("numeric(20, 6)"), CO_KIND_REAL);
-    assert_int_equal(co_declared_kind("double precision"), CO_KIND_REAL);
-    assert_int_equal(co_declared_kind("string"), CO_KIND_EMPTY);
-    assert_int_equal(co_declared_kind(""), CO_KIND_EMPTY);
+    assert_int_equal(Co_declared_kind("INTEGER"), CO_KIND_INTEGER);
+    assert_int_equal(Co_declared_kind("smallint unsigned"), CO_KIND_INTEGER);
+    assert_int_equal(Co_declared_kind("varchar(20)"), CO_KIND_EMPTY);
+    assert_int_equal(Co_declared_kind("DATETIME"), CO_KIND_DATE);
+    assert_int_equal(Co_declared_kind("BOOLEAN"), CO_KIND_INTEGER);
+    assert_int_equal(Co_declared_kind("numeric(20, 6)"), CO_KIND_REAL);
+    assert_int_equal(Co_declared_kind("double precision"), CO_KIND_REAL);
+    assert_int_equal(Co_declared_kind("string"), CO_KIND_EMPTY);
+    assert_int_equal(Co_declared_kind(""), CO_KIND_EMPTY);
 
     int64_t counts[CO_KIND_COUNT] = {0};
     counts[CO_KIND_EMAIL] = 80;
     counts[CO_KIND_TEXT] = 20;
-    assert_int_equal(co_majority_kind(counts), CO_KIND_EMAIL);
+    assert_int_equal(Co_majority_kind(counts), CO_KIND_EMAIL);
     counts[CO_KIND_TEXT] = 21;
-    assert_int_equal(co_majority_kind(counts), CO_KIND_TEXT);
+    assert_int_equal(Co_majority_kind(counts), CO_KIND_TEXT);
 
     co_buf why = CO_BUF_INIT;
-    co_utf8_why("file\x96name", 9, 4, &why);
+    Co_utf8_why("file\x96name", 9, 4, &why);
     assert_string_equal(co_buf_str(&why), "invalid UTF-8 (byte 0x96 at offset 4)");
-    co_buf_release(&why);
+    Co_buf_release(&why);
 }
 
 /* ---- real files ----------------------------------------------------------------- */

@@ -50,7 +50,7 @@ typedef struct fixture {
 static char *path_in(const char *dir, const char *name)
 {
     co_buf b = CO_BUF_INIT;
-    co_buf_printf(&b, "%s/%s", dir, name);
+    Co_buf_printf(&b, "%s/%s", dir, name);
     return co_buf_detach(&b);
 }
 
@@ -63,7 +63,7 @@ static char *read_all(const char *path, size_t *len)
     char chunk[65536];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-        co_buf_add(&b, chunk, n);
+        Co_buf_add(&b, chunk, n);
     fclose(fp);
     if (len)
         *len = b.len;
@@ -129,7 +129,7 @@ static char *q_text(sqlite3 *db, const char *sql, const char *param)
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     const char *s = (const char *)sqlite3_column_text(st, 0);
     co_buf b = CO_BUF_INIT;
-    co_buf_adds(&b, s ? s : "");
+    Co_buf_adds(&b, s ? s : "");
     sqlite3_finalize(st);
     return co_buf_detach(&b);
 }
@@ -138,9 +138,9 @@ static char *q_text(sqlite3 *db, const char *sql, const char *param)
 static int64_t planted_int(fixture *f, const char *json_path)
 {
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql, "SELECT json_extract(?1, '%s')", json_path);
+    Co_buf_printf(&sql, "SELECT json_extract(?1, '%s')", json_path);
     int64_t v = q_int(f->db, sql.data, f->planted);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     return v;
 }
 
@@ -148,13 +148,13 @@ static int64_t planted_int(fixture *f, const char *json_path)
 static char *planted_ids(fixture *f, const char *list)
 {
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql,
+    Co_buf_printf(&sql,
                   "SELECT group_concat(v) FROM (SELECT j.value AS v "
                   "FROM json_each(?1, '$.tenants') t, json_each(t.value, '$.%s') j "
                   "ORDER BY 1)",
                   list);
     char *s = q_text(f->db, sql.data, f->planted);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     return s;
 }
 
@@ -327,12 +327,12 @@ static void test_many_tags(void **state)
     static const char parts[] =
         "(length(tags) - length(replace(tags, ';', '')) + 1)";
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql, "SELECT count(*) FROM contacts WHERE %s >= 94", parts);
+    Co_buf_printf(&sql, "SELECT count(*) FROM contacts WHERE %s >= 94", parts);
     int64_t found = q_int(f->db, sql.data, NULL);
     assert_int_equal(found, planted_int(f, "$.totals.many_tag_contacts"));
     assert_true(found >= 1);
-    co_buf_reset(&sql);
-    co_buf_printf(&sql, "SELECT group_concat(id || ':' || n) FROM (SELECT id, %s AS n "
+    Co_buf_reset(&sql);
+    Co_buf_printf(&sql, "SELECT group_concat(id || ':' || n) FROM (SELECT id, %s AS n "
                         "FROM contacts WHERE %s >= 94 ORDER BY id)", parts, parts);
     char *want = q_text(f->db, sql.data, NULL);
     char *got = q_text(f->db,
@@ -345,8 +345,8 @@ static void test_many_tags(void **state)
     /* 94 exactly where the rule says; distinct tags of 64 characters at most */
     assert_int_equal(94, q_int(f->db, "SELECT json_extract(?1, '$.tenants[0].many_tags[0].tags')",
                                f->planted));
-    co_buf_reset(&sql);
-    co_buf_printf(&sql,
+    Co_buf_reset(&sql);
+    Co_buf_printf(&sql,
                   "WITH RECURSIVE split(id, tag, rest) AS ("
                   " SELECT id, NULL, tags || ';' FROM contacts WHERE %s >= 94"
                   " UNION ALL SELECT id, substr(rest, 1, instr(rest, ';') - 1),"
@@ -356,12 +356,12 @@ static void test_many_tags(void **state)
                   parts);
     assert_int_equal(0, q_int(f->db, sql.data, NULL));
     /* ordinary contacts have at most 6 tags */
-    co_buf_reset(&sql);
-    co_buf_printf(&sql, "SELECT max(n) FROM (SELECT length(rtrim(tags, ';')) - "
+    Co_buf_reset(&sql);
+    Co_buf_printf(&sql, "SELECT max(n) FROM (SELECT length(rtrim(tags, ';')) - "
                         "length(replace(rtrim(tags, ';'), ';', '')) + 1 AS n FROM contacts "
                         "WHERE tags <> '' AND %s < 94)", parts);
     assert_true(q_int(f->db, sql.data, NULL) <= 6);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     free(want);
     free(got);
 }
@@ -370,11 +370,11 @@ static void test_malformed_emails(void **state)
 {
     fixture *f = *state;
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql, "SELECT count(*) FROM contacts WHERE %s", BAD_EMAIL);
+    Co_buf_printf(&sql, "SELECT count(*) FROM contacts WHERE %s", BAD_EMAIL);
     int64_t found = q_int(f->db, sql.data, NULL);
     assert_int_equal(found, planted_int(f, "$.totals.malformed_emails"));
-    co_buf_reset(&sql);
-    co_buf_printf(&sql, "SELECT group_concat(id) FROM (SELECT id FROM contacts WHERE %s "
+    Co_buf_reset(&sql);
+    Co_buf_printf(&sql, "SELECT group_concat(id) FROM (SELECT id FROM contacts WHERE %s "
                         "ORDER BY id)", BAD_EMAIL);
     char *want = q_text(f->db, sql.data, NULL);
     char *got = planted_ids(f, "malformed_emails");
@@ -385,7 +385,7 @@ static void test_malformed_emails(void **state)
                               "json_extract(t.value, '$.clean') = 0 AND "
                               "json_array_length(t.value, '$.malformed_emails') = 0",
                               f->planted));
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     free(want);
     free(got);
 }
@@ -409,10 +409,10 @@ static void test_invalid_utf8_names(void **state)
         assert_non_null(first);
         assert_non_null(last);
         assert_string_equal((const char *)sqlite3_column_text(st, 3), "text");
-        if (co_utf8_valid(first, (size_t)nfirst, NULL) && co_utf8_valid(last, (size_t)nlast, NULL))
+        if (Co_utf8_valid(first, (size_t)nfirst, NULL) && Co_utf8_valid(last, (size_t)nlast, NULL))
             continue;
         assert_non_null(memchr(last, 0x96, (size_t)nlast));
-        co_buf_printf(&ids, "%s%lld", n ? "," : "", (long long)sqlite3_column_int64(st, 0));
+        Co_buf_printf(&ids, "%s%lld", n ? "," : "", (long long)sqlite3_column_int64(st, 0));
         n++;
     }
     sqlite3_finalize(st);
@@ -421,7 +421,7 @@ static void test_invalid_utf8_names(void **state)
     char *got = planted_ids(f, "invalid_utf8_names");
     assert_string_equal(co_buf_str(&ids), got);
     free(got);
-    co_buf_release(&ids);
+    Co_buf_release(&ids);
     /* and real non-ASCII names, valid UTF-8, are there too */
     assert_true(q_int(f->db, "SELECT count(*) FROM contacts WHERE "
                              "length(CAST(first_name AS BLOB)) > length(first_name)", NULL) > 0);
@@ -433,18 +433,18 @@ static void test_orphan_events(void **state)
     static const char orphans[] =
         "FROM events e WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = e.contact_id)";
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql, "SELECT count(*) %s", orphans);
+    Co_buf_printf(&sql, "SELECT count(*) %s", orphans);
     int64_t found = q_int(f->db, sql.data, NULL);
     assert_int_equal(found, planted_int(f, "$.totals.orphan_events"));
     assert_true(found >= 1);
-    co_buf_reset(&sql);
-    co_buf_printf(&sql, "SELECT group_concat(id) FROM (SELECT DISTINCT e.contact_id AS id %s "
+    Co_buf_reset(&sql);
+    Co_buf_printf(&sql, "SELECT group_concat(id) FROM (SELECT DISTINCT e.contact_id AS id %s "
                         "ORDER BY 1)", orphans);
     char *want = q_text(f->db, sql.data, NULL);
     char *got = planted_ids(f, "deleted_contacts");
     assert_string_equal(want, got);
-    co_buf_reset(&sql);
-    co_buf_printf(&sql, "SELECT count(DISTINCT e.contact_id) %s", orphans);
+    Co_buf_reset(&sql);
+    Co_buf_printf(&sql, "SELECT count(DISTINCT e.contact_id) %s", orphans);
     assert_int_equal(planted_int(f, "$.totals.deleted_contacts"), q_int(f->db, sql.data, NULL));
     /* per tenant */
     assert_int_equal(0, q_int(f->db,
@@ -456,7 +456,7 @@ static void test_orphan_events(void **state)
                               "OR (json_extract(t.value, '$.clean') = 0 AND "
                               "json_extract(t.value, '$.orphan_events') = 0)",
                               f->planted));
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     free(want);
     free(got);
 }
@@ -468,21 +468,21 @@ static void test_duplicates(void **state)
         "FROM contacts a JOIN contacts b ON a.account_id = b.account_id AND a.id < b.id "
         "AND lower(a.email) = lower(b.email)";
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql, "SELECT count(*) %s", pairs);
+    Co_buf_printf(&sql, "SELECT count(*) %s", pairs);
     int64_t found = q_int(f->db, sql.data, NULL);
     assert_int_equal(found, planted_int(f, "$.totals.duplicate_pairs"));
     assert_true(found >= 1);
     /* the same person, in two teams, with the domains in another case */
-    co_buf_reset(&sql);
-    co_buf_printf(&sql,
+    Co_buf_reset(&sql);
+    Co_buf_printf(&sql,
                   "SELECT count(*) %s WHERE a.first_name = b.first_name "
                   "AND a.last_name = b.last_name AND a.team_id <> b.team_id "
                   "AND a.email <> b.email AND a.company_domain <> b.company_domain "
                   "AND lower(a.company_domain) = lower(b.company_domain)",
                   pairs);
     assert_int_equal(found, q_int(f->db, sql.data, NULL));
-    co_buf_reset(&sql);
-    co_buf_printf(&sql, "SELECT group_concat(p) FROM (SELECT '[' || a.id || ',' || b.id || ']' "
+    Co_buf_reset(&sql);
+    Co_buf_printf(&sql, "SELECT group_concat(p) FROM (SELECT '[' || a.id || ',' || b.id || ']' "
                         "AS p, a.id, b.id %s ORDER BY a.id)", pairs);
     char *want = q_text(f->db, sql.data, NULL);
     char *got = q_text(f->db,
@@ -491,7 +491,7 @@ static void test_duplicates(void **state)
                        "'$.duplicate_pairs') j ORDER BY json_extract(j.value, '$[0]'))",
                        f->planted);
     assert_string_equal(want, got);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     free(want);
     free(got);
 }
@@ -508,7 +508,7 @@ static void test_clean_tenants(void **state)
     assert_int_equal(1, planted_int(f, "$.totals.clean_tenants"));
     assert_int_equal(1, q_int(f->db, "SELECT json_extract(?1, '$.tenants[6].clean')", f->planted));
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql,
+    Co_buf_printf(&sql,
                   "SELECT (SELECT count(*) FROM contacts WHERE account_id = 7 AND %s)"
                   " + (SELECT count(*) FROM contacts WHERE account_id = 7 AND"
                   "    length(tags) - length(replace(tags, ';', '')) >= 93)"
@@ -519,7 +519,7 @@ static void test_clean_tenants(void **state)
                   "    (SELECT 1 FROM contacts x WHERE x.id = e.contact_id))",
                   BAD_EMAIL);
     assert_int_equal(0, q_int(f->db, sql.data, NULL));
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     assert_true(q_int(f->db, "SELECT count(*) FROM contacts WHERE account_id = 7", NULL) > 0);
 }
 
@@ -614,7 +614,7 @@ static void test_target_schema(void **state)
                                   "(SELECT count(*) FROM campaigns) + (SELECT count(*) FROM "
                                   "engagements)", NULL));
     co_buf sql = CO_BUF_INIT;
-    co_buf_printf(&sql, "ATTACH '%s' AS legacy", legacy);
+    Co_buf_printf(&sql, "ATTACH '%s' AS legacy", legacy);
     assert_int_equal(sqlite3_exec(db, sql.data, NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "INSERT OR IGNORE INTO contacts SELECT id, account_id, kind, "
@@ -637,7 +637,7 @@ static void test_target_schema(void **state)
     assert_true(q_int(db, "SELECT count(*) FROM companies", NULL) <
                 q_int(db, "SELECT count(DISTINCT account_id || '/' || company_domain) "
                           "FROM legacy.contacts WHERE company_domain <> ''", NULL));
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     sqlite3_close(db);
     free(crm);
     free(legacy);

@@ -1,7 +1,7 @@
 /* test_layers.c: the arrows between the folders of src/ hold. src/state owns
  * the journal: no SQL naming one of its tables (every CREATE TABLE of
  * src/state) appears in a string literal of a file outside src/state, and
- * the public headers do not hand out the journal's store (co_state_store).
+ * the public headers do not hand out the journal's store (Co_state_store).
  * It reads the source tree named by CUTOVER_SOURCE_DIR. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -267,9 +267,9 @@ static void the_public_headers_keep_the_journal_store(void **state)
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         char *text = slurp(path);
-        if (strstr(text, "co_state_store"))
-            fprintf(stderr, "%s hands out the journal's store (co_state_store)\n", path);
-        assert_null(strstr(text, "co_state_store"));
+        if (strstr(text, "Co_state_store"))
+            fprintf(stderr, "%s hands out the journal's store (Co_state_store)\n", path);
+        assert_null(strstr(text, "Co_state_store"));
         free(text);
         headers++;
     }

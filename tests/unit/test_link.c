@@ -27,7 +27,7 @@ static co_link *make(size_t nblocks, double review_at, double merge_at, size_t m
     co_link_config cfg = {person, 4, nblocks, review_at, merge_at, max_block};
     co_link *l;
     co_error err;
-    assert_int_equal(co_link_new(&cfg, &l, &err), CO_OK);
+    assert_int_equal(Co_link_new(&cfg, &l, &err), CO_OK);
     return l;
 }
 
@@ -37,7 +37,7 @@ static void add(co_link *l, const char *f0, const char *f1, const char *f2, cons
     const char *fields[] = {f0, f1, f2, f3};
     const char *blocks[] = {b0, b1};
     co_error err;
-    assert_int_equal(co_link_add(l, fields, blocks, group, &err), CO_OK);
+    assert_int_equal(Co_link_add(l, fields, blocks, group, &err), CO_OK);
 }
 
 static void bad_configurations(void **state)
@@ -48,53 +48,53 @@ static void bad_configurations(void **state)
     co_link_config ok = {person, 4, 1, 0.5, 0.8, 0};
     co_link_config c = ok;
     c.nfields = 0;
-    assert_int_equal(co_link_new(&c, &l, &err), CO_EUSAGE);
+    assert_int_equal(Co_link_new(&c, &l, &err), CO_EUSAGE);
     assert_null(l);
     c = ok;
     c.nfields = CO_LINK_MAX_FIELDS + 1;
-    assert_int_equal(co_link_new(&c, &l, &err), CO_EUSAGE);
+    assert_int_equal(Co_link_new(&c, &l, &err), CO_EUSAGE);
     c = ok;
     c.merge_at = 0; /* a zeroed config must not merge everything */
     c.review_at = 0;
-    assert_int_equal(co_link_new(&c, &l, &err), CO_EUSAGE);
+    assert_int_equal(Co_link_new(&c, &l, &err), CO_EUSAGE);
     assert_non_null(strstr(err.message, "merge_at"));
     c = ok;
     c.review_at = 0.9;
-    assert_int_equal(co_link_new(&c, &l, &err), CO_EUSAGE);
+    assert_int_equal(Co_link_new(&c, &l, &err), CO_EUSAGE);
     c = ok;
     c.merge_at = 1.5;
-    assert_int_equal(co_link_new(&c, &l, &err), CO_EUSAGE);
+    assert_int_equal(Co_link_new(&c, &l, &err), CO_EUSAGE);
 
     co_link_field f[] = {{"x", CO_CMP_EXACT, -1, 0, 0, 0}};
     c = ok;
     c.fields = f;
     c.nfields = 1;
-    assert_int_equal(co_link_new(&c, &l, &err), CO_EUSAGE);
+    assert_int_equal(Co_link_new(&c, &l, &err), CO_EUSAGE);
     assert_non_null(strstr(err.message, "field x"));
     f[0] = (co_link_field){"x", CO_CMP_KIND_COUNT, 1, 0, 0, 0};
-    assert_int_equal(co_link_new(&c, &l, &err), CO_EUSAGE);
+    assert_int_equal(Co_link_new(&c, &l, &err), CO_EUSAGE);
     f[0] = (co_link_field){"x", CO_CMP_EXACT, 1, 1, 0, 0};
-    assert_int_equal(co_link_new(&c, &l, &err), CO_EUSAGE);
+    assert_int_equal(Co_link_new(&c, &l, &err), CO_EUSAGE);
     f[0] = (co_link_field){"x", CO_CMP_EXACT, 1, 0, 1.5, 0};
-    assert_int_equal(co_link_new(&c, &l, &err), CO_EUSAGE);
+    assert_int_equal(Co_link_new(&c, &l, &err), CO_EUSAGE);
 
     /* names are copied: the caller's configuration may go away */
     char name[] = "temp";
     f[0] = (co_link_field){name, CO_CMP_EXACT, 1, 0, 0, 0};
-    assert_int_equal(co_link_new(&c, &l, &err), CO_OK);
+    assert_int_equal(Co_link_new(&c, &l, &err), CO_OK);
     name[0] = 'X';
-    co_link_free(l);
-    co_link_free(NULL);
+    Co_link_free(l);
+    Co_link_free(NULL);
 }
 
 static void kind_names(void **state)
 {
     (void)state;
     for (int k = 0; k < CO_CMP_KIND_COUNT; k++)
-        assert_int_equal(co_compare_kind_parse(co_compare_kind_name((co_compare_kind)k)), k);
-    assert_string_equal(co_compare_kind_name(CO_CMP_JARO_WINKLER), "jaro_winkler");
-    assert_int_equal(co_compare_kind_parse("soundex"), CO_CMP_KIND_COUNT);
-    assert_string_equal(co_compare_kind_name(CO_CMP_KIND_COUNT), "unknown");
+        assert_int_equal(Co_compare_kind_parse(Co_compare_kind_name((co_compare_kind)k)), k);
+    assert_string_equal(Co_compare_kind_name(CO_CMP_JARO_WINKLER), "jaro_winkler");
+    assert_int_equal(Co_compare_kind_parse("soundex"), CO_CMP_KIND_COUNT);
+    assert_string_equal(Co_compare_kind_name(CO_CMP_KIND_COUNT), "unknown");
 }
 
 static void scores_and_agreement(void **state)
@@ -106,10 +106,10 @@ static void scores_and_agreement(void **state)
     co_link_pair p;
     double sims[4];
     co_error err;
-    assert_int_equal(co_link_score(l, 1, 0, &p, sims, &err), CO_OK);
+    assert_int_equal(Co_link_score(l, 1, 0, &p, sims, &err), CO_OK);
     assert_int_equal(p.a, 0);
     assert_int_equal(p.b, 1);
-    NEAR(sims[0], co_sim_jaro_winkler("martha", "marhta"));
+    NEAR(sims[0], Co_sim_jaro_winkler("martha", "marhta"));
     NEAR(sims[1], 1);
     NEAR(sims[2], 0.9); /* day and month swapped */
     NEAR(sims[3], 1);
@@ -118,18 +118,18 @@ static void scores_and_agreement(void **state)
     NEAR(p.score, (2 * first + 2 * 1 + 1 * dob + 1 * 1) / 6);
     assert_int_equal(p.present, 0xF);
     assert_int_equal(p.agree, 0xF); /* JW 0.96 and the date's 0.9 reach agree_at 0.9 */
-    assert_int_equal(co_link_score(l, 0, 2, &p, NULL, &err), CO_EUSAGE);
+    assert_int_equal(Co_link_score(l, 0, 2, &p, NULL, &err), CO_EUSAGE);
 
-    /* the pair comes back from co_link_pairs with the same score */
+    /* the pair comes back from Co_link_pairs with the same score */
     co_link_pair *pairs;
     size_t n;
     co_link_stats st;
-    assert_int_equal(co_link_pairs(l, &pairs, &n, &st, &err), CO_OK);
+    assert_int_equal(Co_link_pairs(l, &pairs, &n, &st, &err), CO_OK);
     assert_int_equal(n, 1);
     NEAR(pairs[0].score, p.score);
     assert_int_equal(st.review + st.merge, 1);
     free(pairs);
-    co_link_free(l);
+    Co_link_free(l);
 }
 
 static void missing_is_not_disagreement(void **state)
@@ -144,7 +144,7 @@ static void missing_is_not_disagreement(void **state)
     size_t n;
     co_link_stats st;
     co_error err;
-    assert_int_equal(co_link_pairs(l, &pairs, &n, &st, &err), CO_OK);
+    assert_int_equal(Co_link_pairs(l, &pairs, &n, &st, &err), CO_OK);
     assert_int_equal(st.compared, 6);
     assert_true(n >= 2);
     assert_int_equal(pairs[0].a, 0); /* 0-1: names agree, the rest is unknown */
@@ -155,7 +155,7 @@ static void missing_is_not_disagreement(void **state)
     for (size_t i = 0; i < n; i++) /* record 3 has nothing to agree on */
         assert_true(pairs[i].b != 3);
     free(pairs);
-    co_link_free(l);
+    Co_link_free(l);
 }
 
 static void blocking_scores_each_pair_once(void **state)
@@ -171,7 +171,7 @@ static void blocking_scores_each_pair_once(void **state)
     size_t n;
     co_link_stats st;
     co_error err;
-    assert_int_equal(co_link_pairs(l, &pairs, &n, &st, &err), CO_OK);
+    assert_int_equal(Co_link_pairs(l, &pairs, &n, &st, &err), CO_OK);
     assert_int_equal(st.records, 5);
     assert_int_equal(st.blocks, 4); /* 4000, 5000 and 1980 at rank 0; 1980 at rank 1 */
     assert_int_equal(st.compared, 3);
@@ -186,12 +186,12 @@ static void blocking_scores_each_pair_once(void **state)
 
     /* called again after more records: the new pairs join in */
     add(l, "anna", "berg", NULL, NULL, "5000", NULL, -1);
-    assert_int_equal(co_link_pairs(l, &pairs, &n, &st, &err), CO_OK);
+    assert_int_equal(Co_link_pairs(l, &pairs, &n, &st, &err), CO_OK);
     assert_int_equal(n, 4);
     assert_int_equal(pairs[3].a, 2);
     assert_int_equal(pairs[3].b, 5);
     free(pairs);
-    co_link_free(l);
+    Co_link_free(l);
 }
 
 static void groups_link_two_files(void **state)
@@ -206,13 +206,13 @@ static void groups_link_two_files(void **state)
     size_t n;
     co_link_stats st;
     co_error err;
-    assert_int_equal(co_link_pairs(l, &pairs, &n, &st, &err), CO_OK);
+    assert_int_equal(Co_link_pairs(l, &pairs, &n, &st, &err), CO_OK);
     assert_int_equal(st.compared, 5); /* all 6 but 0-1 */
     assert_int_equal(n, 5);
     for (size_t i = 0; i < n; i++)
         assert_false(pairs[i].a == 0 && pairs[i].b == 1);
     free(pairs);
-    co_link_free(l);
+    Co_link_free(l);
 }
 
 static void oversized_blocks_are_skipped(void **state)
@@ -225,7 +225,7 @@ static void oversized_blocks_are_skipped(void **state)
     size_t n;
     co_link_stats st;
     co_error err;
-    assert_int_equal(co_link_pairs(l, &pairs, &n, &st, &err), CO_OK);
+    assert_int_equal(Co_link_pairs(l, &pairs, &n, &st, &err), CO_OK);
     assert_int_equal(st.skipped_blocks, 1);
     assert_int_equal(st.skipped_pairs, 10);
     assert_int_equal(st.compared, 1);
@@ -233,7 +233,7 @@ static void oversized_blocks_are_skipped(void **state)
     assert_int_equal(pairs[0].a, 0);
     assert_int_equal(pairs[0].b, 1);
     free(pairs);
-    co_link_free(l);
+    Co_link_free(l);
 }
 
 static void thresholds_split_the_pairs(void **state)
@@ -244,18 +244,18 @@ static void thresholds_split_the_pairs(void **state)
     co_link_config cfg = {f, 2, 1, 0.5, 1, 0};
     co_link *l;
     co_error err;
-    assert_int_equal(co_link_new(&cfg, &l, &err), CO_OK);
+    assert_int_equal(Co_link_new(&cfg, &l, &err), CO_OK);
     const char *r0[] = {"a", "x"}, *r1[] = {"a", "x"}, *r2[] = {"a", "y"}, *r3[] = {"b", "z"};
     const char *k[] = {"k"};
-    assert_int_equal(co_link_add(l, r0, k, -1, &err), CO_OK);
-    assert_int_equal(co_link_add(l, r1, k, -1, &err), CO_OK);
-    assert_int_equal(co_link_add(l, r2, k, -1, &err), CO_OK);
-    assert_int_equal(co_link_add(l, r3, k, -1, &err), CO_OK);
-    assert_int_equal(co_link_count(l), 4);
+    assert_int_equal(Co_link_add(l, r0, k, -1, &err), CO_OK);
+    assert_int_equal(Co_link_add(l, r1, k, -1, &err), CO_OK);
+    assert_int_equal(Co_link_add(l, r2, k, -1, &err), CO_OK);
+    assert_int_equal(Co_link_add(l, r3, k, -1, &err), CO_OK);
+    assert_int_equal(Co_link_count(l), 4);
     co_link_pair *pairs;
     size_t n;
     co_link_stats st;
-    assert_int_equal(co_link_pairs(l, &pairs, &n, &st, &err), CO_OK);
+    assert_int_equal(Co_link_pairs(l, &pairs, &n, &st, &err), CO_OK);
     assert_int_equal(st.compared, 6);
     assert_int_equal(n, 3); /* 0-1 at 1, 0-2 and 1-2 at 0.5; none with 3 */
     assert_int_equal(st.merge, 1);
@@ -264,7 +264,7 @@ static void thresholds_split_the_pairs(void **state)
     NEAR(pairs[1].score, 0.5);
     assert_int_equal(pairs[1].agree, 0x1);
     free(pairs);
-    co_link_free(l);
+    Co_link_free(l);
 }
 
 static void unicode_and_bad_bytes(void **state)
@@ -277,12 +277,12 @@ static void unicode_and_bad_bytes(void **state)
     co_link_pair p;
     double sims[4];
     co_error err;
-    assert_int_equal(co_link_score(l, 0, 1, &p, sims, &err), CO_OK);
-    NEAR(sims[0], co_sim_jaro_winkler("j\xc3\xbcrgen", "jurgen"));
+    assert_int_equal(Co_link_score(l, 0, 1, &p, sims, &err), CO_OK);
+    NEAR(sims[0], Co_sim_jaro_winkler("j\xc3\xbcrgen", "jurgen"));
     assert_true(sims[0] > 0.85); /* one character apart, not two bytes */
-    assert_int_equal(co_link_score(l, 1, 2, &p, sims, &err), CO_OK);
-    NEAR(sims[0], co_sim_jaro_winkler("jurgen", "jxrgen"));
-    co_link_free(l);
+    assert_int_equal(Co_link_score(l, 1, 2, &p, sims, &err), CO_OK);
+    NEAR(sims[0], Co_sim_jaro_winkler("jurgen", "jxrgen"));
+    Co_link_free(l);
 }
 
 int main(void)

@@ -133,9 +133,9 @@ static const char *shared_dir(char *buf, size_t cap)
 static char *fold(const char *s, size_t len)
 {
     co_buf b = CO_BUF_INIT;
-    if (!co_norm_casefold(s, len, &b))
-        co_buf_add(&b, s, len); /* not UTF-8: kept as it is */
-    co_buf_addc(&b, '\0');
+    if (!Co_norm_casefold(s, len, &b))
+        Co_buf_add(&b, s, len); /* not UTF-8: kept as it is */
+    Co_buf_addc(&b, '\0');
     return co_buf_detach(&b);
 }
 
@@ -167,7 +167,7 @@ static void read_table(const char *rel, table *t)
     char chunk[65536];
     size_t got;
     while ((got = fread(chunk, 1, sizeof chunk, in)) > 0)
-        co_buf_add(&text, chunk, got);
+        Co_buf_add(&text, chunk, got);
     fclose(in);
     memset(t, 0, sizeof *t);
     size_t cap = 0;
@@ -199,7 +199,7 @@ static void read_table(const char *rel, table *t)
         }
         p = stop + 1;
     }
-    co_buf_release(&text);
+    Co_buf_release(&text);
 }
 
 static void free_table(table *t)
@@ -229,7 +229,7 @@ static int by_text(const void *x, const void *y)
  * missing; as a field, missing parts are left out. False when missing. */
 static bool eval(const table *t, size_t r, const expr *x, bool strict, co_buf *b)
 {
-    co_buf_reset(b);
+    Co_buf_reset(b);
     const char *v[MAXPARTS];
     size_t n = 0;
     for (; n < MAXPARTS && x->p[n].col; n++)
@@ -243,7 +243,7 @@ static bool eval(const table *t, size_t r, const expr *x, bool strict, co_buf *b
             continue;
         }
         if (b->len)
-            co_buf_addc(b, ' ');
+            Co_buf_addc(b, ' ');
         size_t len = strlen(v[i]);
         if (x->p[i].len) { /* the first len characters, not bytes */
             size_t chars = 0, k = 0;
@@ -255,7 +255,7 @@ static bool eval(const table *t, size_t r, const expr *x, bool strict, co_buf *b
             }
             len = k;
         }
-        co_buf_add(b, v[i], len);
+        Co_buf_add(b, v[i], len);
     }
     return b->len > 0;
 }
@@ -348,7 +348,7 @@ static void run(const dataset *d, double review_at, result *res, co_link_pair **
     co_link_config cfg = {lf, nf, nb, review_at, d->merge_at, 0};
     co_link *l;
     co_error err;
-    assert_int_equal(co_link_new(&cfg, &l, &err), CO_OK);
+    assert_int_equal(Co_link_new(&cfg, &l, &err), CO_OK);
 
     size_t total = t[0].nrows + (nfiles > 1 ? t[1].nrows : 0);
     long *cl = malloc(total * sizeof *cl);
@@ -356,8 +356,8 @@ static void run(const dataset *d, double review_at, result *res, co_link_pair **
     assert_true(cl && group);
     co_buf vals[CO_LINK_MAX_FIELDS + 8];
     for (size_t i = 0; i < nf + nb; i++)
-        co_buf_init(&vals[i]);
-    double start = co_clock_mono();
+        Co_buf_init(&vals[i]);
+    double start = Co_clock_mono();
     for (size_t f = 0; f < nfiles; f++)
         for (size_t r = 0; r < t[f].nrows; r++) {
             const char *fv[CO_LINK_MAX_FIELDS], *bv[8];
@@ -368,16 +368,16 @@ static void run(const dataset *d, double review_at, result *res, co_link_pair **
                 bv[i] = eval(&t[f], r, &d->blocks[i], true, &vals[nf + i])
                             ? co_buf_str(&vals[nf + i])
                             : NULL;
-            size_t rec = co_link_count(l);
+            size_t rec = Co_link_count(l);
             cl[rec] = truth(d, &t[f], r);
             group[rec] = nfiles > 1 ? (int)f : -1;
-            assert_int_equal(co_link_add(l, fv, bv, group[rec], &err), CO_OK);
+            assert_int_equal(Co_link_add(l, fv, bv, group[rec], &err), CO_OK);
         }
     co_link_pair *pairs;
     size_t n;
     co_link_stats st;
-    assert_int_equal(co_link_pairs(l, &pairs, &n, &st, &err), CO_OK);
-    res->seconds = co_clock_mono() - start;
+    assert_int_equal(Co_link_pairs(l, &pairs, &n, &st, &err), CO_OK);
+    res->seconds = Co_clock_mono() - start;
     assert_int_equal(st.skipped_blocks, 0);
     assert_int_equal(st.merge + st.review, n);
 
@@ -400,9 +400,9 @@ static void run(const dataset *d, double review_at, result *res, co_link_pair **
             res->tp_review += same;
         }
     }
-    co_link_free(l);
+    Co_link_free(l);
     for (size_t i = 0; i < nf + nb; i++)
-        co_buf_release(&vals[i]);
+        Co_buf_release(&vals[i]);
     for (size_t i = 0; i < nfiles; i++)
         free_table(&t[i]);
     free(group);

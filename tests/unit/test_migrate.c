@@ -341,16 +341,16 @@ static void refresh_in(co_session *s, const co_tenant *t, size_t entity, const c
     co_error err;
     co_error_clear(&err);
     co_refresh *r = NULL;
-    assert_int_equal(co_refresh_begin(s, t, 1, &r, &err), CO_OK);
+    assert_int_equal(Co_refresh_begin(s, t, 1, &r, &err), CO_OK);
     const char *cols[] = {col};
     co_value v = co_int(id);
-    co_code rc = co_refresh_rows(r, entity, cols, &v, 1, 1, &err);
+    co_code rc = Co_refresh_rows(r, entity, cols, &v, 1, 1, &err);
     if (rc != expect)
         print_error("refresh %lld: %s\n", (long long)id, err.message);
     assert_int_equal(rc, expect);
     if (message)
         assert_non_null(strstr(err.message, message));
-    assert_int_equal(co_refresh_end(r, rc == CO_OK, NULL, NULL, rc == CO_OK ? &err : NULL), CO_OK);
+    assert_int_equal(Co_refresh_end(r, rc == CO_OK, NULL, NULL, rc == CO_OK ? &err : NULL), CO_OK);
 }
 
 static void refresh_one(co_session *s, const co_tenant *t, int64_t id, co_code expect,

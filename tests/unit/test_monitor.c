@@ -184,7 +184,7 @@ static void approvals_need_a_second_person(void **state)
     /* a step with no rule needs nothing */
     assert_int_equal(co_approval_check(st, p, "7", "finalize", "alice", &err), CO_OK);
     /* a small audited tenant needs none under a size rule */
-    assert_int_equal(co_store_exec(co_state_store(st),
+    assert_int_equal(co_store_exec(Co_state_store(st),
                                    "INSERT INTO tenant_audits VALUES ('8', 'x', 'h', 1, 1, 'S', 1,"
                                    " 0, 0, 0, NULL)", &err), CO_OK);
     assert_int_equal(co_approval_check(st, p, "8", "switch", "alice", &err), CO_OK);
@@ -204,7 +204,7 @@ static void approvals_need_a_second_person(void **state)
     assert_int_equal(co_approval_check(st, p, "lead_model_v2", "publish_model", "carol", &err),
                      CO_OK);
     int64_t events = 0;
-    assert_int_equal(co_store_query_int(co_state_store(st), "SELECT count(*) FROM approvals",
+    assert_int_equal(co_store_query_int(Co_state_store(st), "SELECT count(*) FROM approvals",
                                         NULL, 0, &events, NULL, &err), CO_OK);
     assert_int_equal(events, 5); /* requested, refused, approved; requested, approved */
     co_state_close(st);

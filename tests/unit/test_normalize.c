@@ -19,7 +19,7 @@ static co_buf b; /* the last result; released at the end */
 
 static const char *fold(bool (*fn)(const char *, size_t, co_buf *), const char *s)
 {
-    co_buf_reset(&b);
+    Co_buf_reset(&b);
     if (!fn(s, strlen(s), &b))
         return "(none)";
     return co_buf_str(&b);
@@ -29,96 +29,96 @@ static const char *fold(bool (*fn)(const char *, size_t, co_buf *), const char *
 static void same(bool (*fn)(const char *, size_t, co_buf *), const char *x, const char *y)
 {
     co_buf first = CO_BUF_INIT;
-    co_buf_adds(&first, fold(fn, x));
+    Co_buf_adds(&first, fold(fn, x));
     assert_string_not_equal(co_buf_str(&first), "(none)");
     assert_string_equal(co_buf_str(&first), fold(fn, y));
-    co_buf_release(&first);
+    Co_buf_release(&first);
 }
 
 static void casefold_unicode(void **state)
 {
     (void)state;
-    assert_string_equal(fold(co_norm_casefold, "  CNN.com "), "cnn.com");
-    assert_string_equal(fold(co_norm_casefold, "Straße"), "strasse");
-    same(co_norm_casefold, "Straße", "STRASSE");
-    same(co_norm_casefold, "STRAẞE", "strasse"); /* capital sharp s */
+    assert_string_equal(fold(Co_norm_casefold, "  CNN.com "), "cnn.com");
+    assert_string_equal(fold(Co_norm_casefold, "Straße"), "strasse");
+    same(Co_norm_casefold, "Straße", "STRASSE");
+    same(Co_norm_casefold, "STRAẞE", "strasse"); /* capital sharp s */
     /* composed é and e + combining acute are one form */
-    same(co_norm_casefold, "Caf\xc3\xa9", "Cafe\xcc\x81");
-    same(co_norm_casefold, "CAF\xc3\x89", "cafe\xcc\x81");
+    same(Co_norm_casefold, "Caf\xc3\xa9", "Cafe\xcc\x81");
+    same(Co_norm_casefold, "CAF\xc3\x89", "cafe\xcc\x81");
     /* full-width letters fold to ASCII, a no-break space is trimmed */
-    assert_string_equal(fold(co_norm_casefold, "\xef\xbc\xa1\xef\xbc\xa2\xef\xbc\xa3"), "abc");
-    assert_string_equal(fold(co_norm_casefold, "\xc2\xa0" "Abc\xe3\x80\x80"), "abc");
+    assert_string_equal(fold(Co_norm_casefold, "\xef\xbc\xa1\xef\xbc\xa2\xef\xbc\xa3"), "abc");
+    assert_string_equal(fold(Co_norm_casefold, "\xc2\xa0" "Abc\xe3\x80\x80"), "abc");
     /* final sigma, Cherokee (folds to upper case), ligatures, soft hyphen */
-    assert_string_equal(fold(co_norm_casefold, "ΣΊΣΥΦΟΣ"), "σίσυφοσ");
-    same(co_norm_casefold, "ΣΊΣΥΦΟΣ", "σίσυφος");
-    same(co_norm_casefold, "ꮳꮃꭹ", "ᏣᎳᎩ");
-    assert_string_equal(fold(co_norm_casefold, "\xef\xac\x81le"), "file"); /* ﬁ */
-    assert_string_equal(fold(co_norm_casefold, "Mül\xc2\xadler"), "müller");
-    assert_string_equal(fold(co_norm_casefold, ""), "");
-    assert_string_equal(fold(co_norm_casefold, "M\x96ller"), "(none)"); /* not UTF-8 */
+    assert_string_equal(fold(Co_norm_casefold, "ΣΊΣΥΦΟΣ"), "σίσυφοσ");
+    same(Co_norm_casefold, "ΣΊΣΥΦΟΣ", "σίσυφος");
+    same(Co_norm_casefold, "ꮳꮃꭹ", "ᏣᎳᎩ");
+    assert_string_equal(fold(Co_norm_casefold, "\xef\xac\x81le"), "file"); /* ﬁ */
+    assert_string_equal(fold(Co_norm_casefold, "Mül\xc2\xadler"), "müller");
+    assert_string_equal(fold(Co_norm_casefold, ""), "");
+    assert_string_equal(fold(Co_norm_casefold, "M\x96ller"), "(none)"); /* not UTF-8 */
 }
 
 static void names(void **state)
 {
     (void)state;
-    assert_string_equal(fold(co_norm_name, "  Müller-Lüdenscheidt, Jr."), "muller ludenscheidt jr");
-    same(co_norm_name, "  Müller-Lüdenscheidt, Jr.", "MULLER LUDENSCHEIDT JR");
-    same(co_norm_name, "Jos\xc3\xa9 Mar\xc3\xad" "a", "JOSE\xcc\x81  MARI\xcc\x81" "A"); /* composed, decomposed */
-    same(co_norm_name, "Straße", "STRASSE");
-    same(co_norm_name, "\xef\xbc\xaa\xef\xbd\x8f\xef\xbd\x88\xef\xbd\x8e", "john"); /* full-width */
-    assert_string_equal(fold(co_norm_name, "O'Brien\t&  Sons"), "o brien sons"); /* & is punctuation */
-    assert_string_equal(fold(co_norm_name, "A+B $5"), "a+b $5"); /* symbols stay */
-    same(co_norm_name, "Dvořák—Ǆemal", "dvorak dzemal");
-    same(co_norm_name, "ᾀ", "α\xcc\x93\xcd\x85"); /* the iota subscript is a mark either way */
-    assert_string_equal(fold(co_norm_name, " -- "), "");
-    assert_string_equal(fold(co_norm_name, "M\x96ller"), "(none)");
+    assert_string_equal(fold(Co_norm_name, "  Müller-Lüdenscheidt, Jr."), "muller ludenscheidt jr");
+    same(Co_norm_name, "  Müller-Lüdenscheidt, Jr.", "MULLER LUDENSCHEIDT JR");
+    same(Co_norm_name, "Jos\xc3\xa9 Mar\xc3\xad" "a", "JOSE\xcc\x81  MARI\xcc\x81" "A"); /* composed, decomposed */
+    same(Co_norm_name, "Straße", "STRASSE");
+    same(Co_norm_name, "\xef\xbc\xaa\xef\xbd\x8f\xef\xbd\x88\xef\xbd\x8e", "john"); /* full-width */
+    assert_string_equal(fold(Co_norm_name, "O'Brien\t&  Sons"), "o brien sons"); /* & is punctuation */
+    assert_string_equal(fold(Co_norm_name, "A+B $5"), "a+b $5"); /* symbols stay */
+    same(Co_norm_name, "Dvořák—Ǆemal", "dvorak dzemal");
+    same(Co_norm_name, "ᾀ", "α\xcc\x93\xcd\x85"); /* the iota subscript is a mark either way */
+    assert_string_equal(fold(Co_norm_name, " -- "), "");
+    assert_string_equal(fold(Co_norm_name, "M\x96ller"), "(none)");
 }
 
 static void domains(void **state)
 {
     (void)state;
-    assert_string_equal(fold(co_norm_domain, "https://www.CNN.com/politics?x=1"), "cnn.com");
-    assert_string_equal(fold(co_norm_domain, "Jane.Doe@CNN.com"), "cnn.com");
-    assert_string_equal(fold(co_norm_domain, "cnn.com."), "cnn.com");
-    assert_string_equal(fold(co_norm_domain, "www.bbc.co.uk:443"), "bbc.co.uk");
-    assert_string_equal(fold(co_norm_domain, "http://user:pw@www.Example.org:8080/a@b.c"), "example.org");
-    assert_string_equal(fold(co_norm_domain, "//cdn.example.net/x.js"), "cdn.example.net");
-    assert_string_equal(fold(co_norm_domain, "www.com"), "www.com");
-    assert_string_equal(fold(co_norm_domain, "ＷＷＷ．ＣＮＮ．ＣＯＭ"), "cnn.com");
-    assert_string_equal(fold(co_norm_domain, "例え。テスト"), "例え.テスト");
+    assert_string_equal(fold(Co_norm_domain, "https://www.CNN.com/politics?x=1"), "cnn.com");
+    assert_string_equal(fold(Co_norm_domain, "Jane.Doe@CNN.com"), "cnn.com");
+    assert_string_equal(fold(Co_norm_domain, "cnn.com."), "cnn.com");
+    assert_string_equal(fold(Co_norm_domain, "www.bbc.co.uk:443"), "bbc.co.uk");
+    assert_string_equal(fold(Co_norm_domain, "http://user:pw@www.Example.org:8080/a@b.c"), "example.org");
+    assert_string_equal(fold(Co_norm_domain, "//cdn.example.net/x.js"), "cdn.example.net");
+    assert_string_equal(fold(Co_norm_domain, "www.com"), "www.com");
+    assert_string_equal(fold(Co_norm_domain, "ＷＷＷ．ＣＮＮ．ＣＯＭ"), "cnn.com");
+    assert_string_equal(fold(Co_norm_domain, "例え。テスト"), "例え.テスト");
     /* internationalized names: the Unicode form, whichever way they come */
-    assert_string_equal(fold(co_norm_domain, "xn--mnchen-3ya.de"), "münchen.de");
-    same(co_norm_domain, "https://www.XN--MNCHEN-3YA.DE/", "MÜNCHEN.de.");
-    same(co_norm_domain, "Mu\xcc\x88nchen.de", "münchen.de");
-    same(co_norm_domain, "xn--strae-oqa.de", "STRASSE.de"); /* for matching: ß is ss */
-    assert_string_equal(fold(co_norm_domain, "XN--AB_C.com"), "xn--ab_c.com"); /* not Punycode */
-    assert_string_equal(fold(co_norm_domain, "localhost"), "(none)");
-    assert_string_equal(fold(co_norm_domain, "a..b"), "(none)");
-    assert_string_equal(fold(co_norm_domain, "[::1]:80"), "(none)");
-    assert_string_equal(fold(co_norm_domain, ""), "(none)");
+    assert_string_equal(fold(Co_norm_domain, "xn--mnchen-3ya.de"), "münchen.de");
+    same(Co_norm_domain, "https://www.XN--MNCHEN-3YA.DE/", "MÜNCHEN.de.");
+    same(Co_norm_domain, "Mu\xcc\x88nchen.de", "münchen.de");
+    same(Co_norm_domain, "xn--strae-oqa.de", "STRASSE.de"); /* for matching: ß is ss */
+    assert_string_equal(fold(Co_norm_domain, "XN--AB_C.com"), "xn--ab_c.com"); /* not Punycode */
+    assert_string_equal(fold(Co_norm_domain, "localhost"), "(none)");
+    assert_string_equal(fold(Co_norm_domain, "a..b"), "(none)");
+    assert_string_equal(fold(Co_norm_domain, "[::1]:80"), "(none)");
+    assert_string_equal(fold(Co_norm_domain, ""), "(none)");
 }
 
 static void emails(void **state)
 {
     (void)state;
-    assert_string_equal(fold(co_norm_email, " Jane.Doe@CNN.com "), "jane.doe@cnn.com");
-    assert_string_equal(fold(co_norm_email, "J.Doe+News@GoogleMail.com"), "jdoe@gmail.com");
-    same(co_norm_email, "j.doe+x@gmail.com", "JDOE@gmail.com.");
-    assert_string_equal(fold(co_norm_email, "j.doe+news@example.com"), "j.doe+news@example.com");
-    assert_string_equal(fold(co_norm_email, "Straße@Example.com"), "strasse@example.com");
-    assert_string_equal(fold(co_norm_email, "ｊａｎｅ＠ｃｎｎ．ｃｏｍ"), "jane@cnn.com");
-    assert_string_equal(fold(co_norm_email, "jane@xn--mnchen-3ya.de"), "jane@münchen.de");
-    assert_string_equal(fold(co_norm_email, "+news@gmail.com"), "(none)");
-    assert_string_equal(fold(co_norm_email, "jane@"), "(none)");
-    assert_string_equal(fold(co_norm_email, "@cnn.com"), "(none)");
-    assert_string_equal(fold(co_norm_email, "jane@localhost"), "(none)");
-    assert_string_equal(fold(co_norm_email, "john.doe(at)cnn.com"), "(none)");
+    assert_string_equal(fold(Co_norm_email, " Jane.Doe@CNN.com "), "jane.doe@cnn.com");
+    assert_string_equal(fold(Co_norm_email, "J.Doe+News@GoogleMail.com"), "jdoe@gmail.com");
+    same(Co_norm_email, "j.doe+x@gmail.com", "JDOE@gmail.com.");
+    assert_string_equal(fold(Co_norm_email, "j.doe+news@example.com"), "j.doe+news@example.com");
+    assert_string_equal(fold(Co_norm_email, "Straße@Example.com"), "strasse@example.com");
+    assert_string_equal(fold(Co_norm_email, "ｊａｎｅ＠ｃｎｎ．ｃｏｍ"), "jane@cnn.com");
+    assert_string_equal(fold(Co_norm_email, "jane@xn--mnchen-3ya.de"), "jane@münchen.de");
+    assert_string_equal(fold(Co_norm_email, "+news@gmail.com"), "(none)");
+    assert_string_equal(fold(Co_norm_email, "jane@"), "(none)");
+    assert_string_equal(fold(Co_norm_email, "@cnn.com"), "(none)");
+    assert_string_equal(fold(Co_norm_email, "jane@localhost"), "(none)");
+    assert_string_equal(fold(Co_norm_email, "john.doe(at)cnn.com"), "(none)");
 }
 
 static const char *puny(const char *s)
 {
-    co_buf_reset(&b);
-    if (!co_punycode_decode(s, strlen(s), &b))
+    Co_buf_reset(&b);
+    if (!Co_punycode_decode(s, strlen(s), &b))
         return "(none)";
     return co_buf_str(&b);
 }
@@ -151,15 +151,15 @@ static void emulate(const char *s, bool name, co_buf *out)
     for (utf8proc_ssize_t i = 0; i < n;) {
         utf8proc_int32_t cp;
         utf8proc_ssize_t len = utf8proc_iterate(d + i, n - i, &cp);
-        co_buf_reset(&f);
-        switch (co_norm_pg_step_of(cp, name, &f)) {
-        case CO_NORM_PG_KEEP: co_buf_add(&stepped, d + i, (size_t)len); break;
+        Co_buf_reset(&f);
+        switch (Co_norm_pg_step_of(cp, name, &f)) {
+        case CO_NORM_PG_KEEP: Co_buf_add(&stepped, d + i, (size_t)len); break;
         case CO_NORM_PG_DROP: break;
         case CO_NORM_PG_SPACE:
             if (stepped.len && stepped.data[stepped.len - 1] != ' ')
-                co_buf_addc(&stepped, ' ');
+                Co_buf_addc(&stepped, ' ');
             break;
-        case CO_NORM_PG_FOLD: co_buf_add(&stepped, f.data, f.len); break;
+        case CO_NORM_PG_FOLD: Co_buf_add(&stepped, f.data, f.len); break;
         }
         i += len;
     }
@@ -176,10 +176,10 @@ static void emulate(const char *s, bool name, co_buf *out)
     n = utf8proc_map((const utf8proc_uint8_t *)t, (utf8proc_ssize_t)tlen, &c,
                      UTF8PROC_STABLE | UTF8PROC_COMPOSE);
     assert_true(n >= 0);
-    co_buf_add(out, c, (size_t)n);
+    Co_buf_add(out, c, (size_t)n);
     free(c);
-    co_buf_release(&stepped);
-    co_buf_release(&f);
+    Co_buf_release(&stepped);
+    Co_buf_release(&f);
 }
 
 static void postgresql_steps(void **state)
@@ -196,9 +196,9 @@ static void postgresql_steps(void **state)
         int n = (int)utf8proc_encode_char(cp, u);
         snprintf(in, sizeof in, "A%.*s\xcc\x81" "b", n, (const char *)u); /* with an acute after */
         for (int name = 0; name < 2; name++) {
-            co_buf_reset(&want);
-            co_buf_reset(&got);
-            assert_true((name ? co_norm_name : co_norm_casefold)(in, strlen(in), &want));
+            Co_buf_reset(&want);
+            Co_buf_reset(&got);
+            assert_true((name ? Co_norm_name : Co_norm_casefold)(in, strlen(in), &want));
             emulate(in, name, &got);
             if (strcmp(co_buf_str(&want), co_buf_str(&got)) != 0)
                 fail_msg("U+%04X (%s): C gives [%s], the PostgreSQL steps [%s]", (unsigned)cp,
@@ -207,16 +207,16 @@ static void postgresql_steps(void **state)
         checked++;
     }
     assert_true(checked > 100000);
-    co_buf_release(&want);
-    co_buf_release(&got);
+    Co_buf_release(&want);
+    Co_buf_release(&got);
 }
 
 static void postgresql_sql(void **state)
 {
     (void)state;
     co_buf sql = CO_BUF_INIT, stamp = CO_BUF_INIT;
-    co_norm_pg_sql(&sql);
-    co_norm_pg_stamp(&stamp);
+    Co_norm_pg_sql(&sql);
+    Co_norm_pg_stamp(&stamp);
     assert_false(sql.failed);
     const char *s = co_buf_str(&sql);
     const char *fns[] = {"cutover_norm.casefold(x text)", "cutover_norm.email_norm(x text)",
@@ -226,14 +226,14 @@ static void postgresql_sql(void **state)
     assert_non_null(strstr(s, co_buf_str(&stamp)));
     for (const char *p = s; *p; p++) /* ASCII only: the tables are escapes */
         assert_true((unsigned char)*p < 0x80);
-    co_buf_release(&sql);
-    co_buf_release(&stamp);
+    Co_buf_release(&sql);
+    Co_buf_release(&stamp);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    co_buf_release(&b);
+    Co_buf_release(&b);
     return 0;
 }
 

@@ -131,7 +131,7 @@ static void id_maps_and_rejects(void **state)
 {
     (void)state;
     co_state *st = open_state("c.db");
-    co_store *s = co_state_store(st);
+    co_store *s = Co_state_store(st);
     co_error err;
     co_error_clear(&err);
     assert_int_equal(co_state_begin(st, &err), CO_OK);
@@ -190,32 +190,32 @@ static void reads_see_buffered_rows(void **state)
                      CO_OK);
     assert_int_equal(co_state_idmap_add(st, "t1", "contacts", "[7]", "[70]", &err), CO_OK);
     co_map rejected, merged, targets;
-    co_map_init(&rejected);
-    co_map_init(&merged);
-    co_map_init(&targets);
-    assert_int_equal(co_state_rejected_keys(st, "t1", "contacts", &rejected, &err), CO_OK);
-    assert_int_equal(co_state_merged_pairs(st, "t1", "contacts", &merged, &err), CO_OK);
-    assert_int_equal(co_state_idmap_targets(st, "t1", "contacts", &targets, &err), CO_OK);
+    Co_map_init(&rejected);
+    Co_map_init(&merged);
+    Co_map_init(&targets);
+    assert_int_equal(Co_state_rejected_keys(st, "t1", "contacts", &rejected, &err), CO_OK);
+    assert_int_equal(Co_state_merged_pairs(st, "t1", "contacts", &merged, &err), CO_OK);
+    assert_int_equal(Co_state_idmap_targets(st, "t1", "contacts", &targets, &err), CO_OK);
     assert_int_equal(co_map_count(&rejected), 1);
     const char *to = NULL;
     size_t len = 0;
-    assert_true(co_map_get(&merged, "[6]", 3, &to, &len));
+    assert_true(Co_map_get(&merged, "[6]", 3, &to, &len));
     assert_int_equal(len, 3);
     assert_memory_equal(to, "[7]", 3);
-    assert_true(co_map_get(&targets, "[70]", 4, NULL, NULL));
+    assert_true(Co_map_get(&targets, "[70]", 4, NULL, NULL));
     int64_t n = 0;
-    assert_int_equal(co_state_merges_count(st, "t1", "contacts", &n, &err), CO_OK);
+    assert_int_equal(Co_state_merges_count(st, "t1", "contacts", &n, &err), CO_OK);
     assert_int_equal(n, 1);
-    co_map_release(&rejected);
-    co_map_release(&merged);
-    co_map_release(&targets);
+    Co_map_release(&rejected);
+    Co_map_release(&merged);
+    Co_map_release(&targets);
     /* what the rollback discards is what was buffered since the flush: the
      * transaction takes the flushed rows with it */
     co_state_rollback(st);
-    co_map_init(&rejected);
-    assert_int_equal(co_state_rejected_keys(st, "t1", "contacts", &rejected, &err), CO_OK);
+    Co_map_init(&rejected);
+    assert_int_equal(Co_state_rejected_keys(st, "t1", "contacts", &rejected, &err), CO_OK);
     assert_int_equal(co_map_count(&rejected), 0);
-    co_map_release(&rejected);
+    Co_map_release(&rejected);
     co_state_close(st);
 }
 
@@ -227,7 +227,7 @@ static void the_journal_is_in_wal_mode(void **state)
     co_error_clear(&err);
     co_cursor *c;
     bool has_row;
-    assert_int_equal(co_store_query(co_state_store(st), "PRAGMA journal_mode", NULL, 0, &c, &err), CO_OK);
+    assert_int_equal(co_store_query(Co_state_store(st), "PRAGMA journal_mode", NULL, 0, &c, &err), CO_OK);
     assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
     assert_string_equal(co_cursor_value(c, 0).s, "wal");
     co_cursor_close(c);

@@ -213,7 +213,7 @@ static void columns_and_statements(void **state)
     co_buf q = CO_BUF_INIT;
     co_store_quote_ident(s, "we\"ird", &q);
     assert_string_equal(co_buf_str(&q), "\"we\"\"ird\"");
-    co_buf_release(&q);
+    Co_buf_release(&q);
 
     co_stmt *st;
     assert_int_equal(co_store_prepare(s, "INSERT INTO \"we\"\"ird\" (id, v) VALUES (?, ?)", &st, &err), CO_OK);
@@ -460,7 +460,7 @@ static void loader_rejects_rows_and_keeps_going(void **state)
 }
 
 
-/* cutover_round() in SQL and co_round_decimal in C round alike, also on
+/* cutover_round() in SQL and Co_round_decimal in C round alike, also on
  * halves that binary floating point cannot hold exactly (1.005, 1.015), where
  * SQLite's own round() and round(x * 100) / 100 in C disagree. */
 static void rounding_is_the_same_in_sql_and_c(void **state)
@@ -475,7 +475,7 @@ static void rounding_is_the_same_in_sql_and_c(void **state)
         {1234.5678, -2, 1200}, {3.0, 2, 3.0}, {1e20, 2, 1e20},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        double c_side = co_round_decimal(cases[i].x, cases[i].digits);
+        double c_side = Co_round_decimal(cases[i].x, cases[i].digits);
         assert_true(c_side == cases[i].want);
         char sql[96];
         snprintf(sql, sizeof sql, "SELECT cutover_round(%.17g, %d) = %.17g", cases[i].x,
@@ -560,12 +560,12 @@ static void schemas_are_copied(void **state)
     co_buf ddl = CO_BUF_INIT;
     assert_int_equal(co_store_schema_ddl(target, want, 1, &ddl, &err), CO_OK);
     assert_non_null(strstr(co_buf_str(&ddl), "CREATE INDEX kids_parent"));
-    co_buf_release(&ddl);
+    Co_buf_release(&ddl);
     co_store_close(staging);
     co_store_close(target);
 }
 
-/* cutover_canon() in SQL gives what co_canon_value gives in C, so the hash
+/* cutover_canon() in SQL gives what Co_canon_value gives in C, so the hash
  * path (in SQLite) and the row path (in cutover) agree value for value. */
 static void canonical_forms_are_the_same_in_sql_and_c(void **state)
 {
@@ -595,11 +595,11 @@ static void canonical_forms_are_the_same_in_sql_and_c(void **state)
         assert_int_equal(co_store_query(s, sql, NULL, 0, &raw, &err), CO_OK);
         assert_int_equal(co_cursor_next(raw, &has_row, &err), CO_OK);
         co_canon_type t;
-        assert_true(co_canon_type_parse(cases[i].type, &t));
+        assert_true(Co_canon_type_parse(cases[i].type, &t));
         char buf[CO_CANON_TEXT_MAX];
-        co_value in_c = co_canon_value(t, co_cursor_value(raw, 0), buf);
+        co_value in_c = Co_canon_value(t, co_cursor_value(raw, 0), buf);
         assert_int_equal(in_sql.type, in_c.type);
-        assert_true(co_row_hash(&in_sql, 1) == co_row_hash(&in_c, 1));
+        assert_true(Co_row_hash(&in_sql, 1) == Co_row_hash(&in_c, 1));
         co_cursor_close(raw);
         co_cursor_close(c);
     }
@@ -699,28 +699,28 @@ static void literals_stand_for_their_values(void **state)
              real = co_real(0.1);
     blob.type = CO_BLOB;
     co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, "SELECT count(*) FROM t WHERE b = ");
+    Co_buf_adds(&sql, "SELECT count(*) FROM t WHERE b = ");
     co_store_literal(s, &blob, &sql);
     assert_int_equal(scalar(s, co_buf_str(&sql)), 1);
-    co_buf_reset(&sql);
-    co_buf_adds(&sql, "SELECT count(*) FROM t WHERE k = ");
+    Co_buf_reset(&sql);
+    Co_buf_adds(&sql, "SELECT count(*) FROM t WHERE k = ");
     co_store_literal(s, &text, &sql);
     assert_int_equal(scalar(s, co_buf_str(&sql)), 1);
-    co_buf_reset(&sql);
-    co_buf_adds(&sql, "SELECT ");
+    Co_buf_reset(&sql);
+    Co_buf_adds(&sql, "SELECT ");
     co_store_literal(s, &real, &sql);
-    co_buf_adds(&sql, " = 0.1");
+    Co_buf_adds(&sql, " = 0.1");
     assert_int_equal(scalar(s, co_buf_str(&sql)), 1);
     /* an id stored as 7 in one row and '7' in another: both are named */
-    co_buf_reset(&sql);
-    co_buf_adds(&sql, "SELECT count(*) FROM t WHERE k IN (");
+    Co_buf_reset(&sql);
+    Co_buf_adds(&sql, "SELECT count(*) FROM t WHERE k IN (");
     co_store_key_literals(s, &n, &sql);
-    co_buf_adds(&sql, ")");
+    Co_buf_adds(&sql, ")");
     assert_int_equal(scalar(s, co_buf_str(&sql)), 2);
-    co_buf_reset(&sql);
+    Co_buf_reset(&sql);
     co_store_unindexed_column(s, "k", &sql);
     assert_string_equal(co_buf_str(&sql), "+\"k\"");
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     co_store_close(s);
 }
 
@@ -736,11 +736,11 @@ static void conditions_and_capabilities(void **state)
     exec_ok(s, "CREATE TABLE j (source_key TEXT, v)");
     exec_ok(s, "INSERT INTO j VALUES ('[5,\"a\"]', NULL)");
     co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, "SELECT count(*) FROM j WHERE ");
+    Co_buf_adds(&sql, "SELECT count(*) FROM j WHERE ");
     co_store_null_test(s, "\"v\"", &sql);
-    co_buf_adds(&sql, " AND ");
+    Co_buf_adds(&sql, " AND ");
     co_store_json_item_eq(s, "source_key", 0, ":a", &sql);
-    co_buf_adds(&sql, " AND ");
+    Co_buf_adds(&sql, " AND ");
     co_store_json_item_eq(s, "source_key", 1, ":b", &sql);
     co_param p[] = {{":a", co_int(5)}, {":b", co_text("a", 1)}};
     co_error err;
@@ -749,8 +749,8 @@ static void conditions_and_capabilities(void **state)
     assert_int_equal(co_store_query_int(s, co_buf_str(&sql), p, 2, &count, NULL, &err), CO_OK);
     assert_int_equal(count, 1);
     /* the database's clock, in seconds since 1970 */
-    co_buf_reset(&sql);
-    co_buf_printf(&sql, "SELECT CAST(%s AS INTEGER)", co_store_epoch_sql(s));
+    Co_buf_reset(&sql);
+    Co_buf_printf(&sql, "SELECT CAST(%s AS INTEGER)", co_store_epoch_sql(s));
     int64_t now = scalar(s, co_buf_str(&sql));
     assert_true(llabs(now - (int64_t)time(NULL)) < 5);
     bool exists = true;
@@ -773,7 +773,7 @@ static void conditions_and_capabilities(void **state)
     assert_true(has_row);
     assert_string_equal(co_cursor_value(c, 0).s, "wal");
     co_cursor_close(c);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     co_store_close(s);
 }
 
@@ -804,7 +804,7 @@ static void capture_records_freezes_and_goes(void **state)
     exec_ok(s, "BEGIN");
     assert_int_equal(co_store_capture_freeze(s, &spec, 1, "a", true, &err), CO_OK);
     co_buf row = CO_BUF_INIT;
-    co_buf_printf(&row, "INSERT INTO cutover_frozen VALUES ('a', 'now', 1, %s, 60)",
+    Co_buf_printf(&row, "INSERT INTO cutover_frozen VALUES ('a', 'now', 1, %s, 60)",
                   co_store_epoch_sql(s));
     exec_ok(s, co_buf_str(&row));
     exec_ok(s, "COMMIT");
@@ -820,7 +820,7 @@ static void capture_records_freezes_and_goes(void **state)
     exec_ok(s, "COMMIT");
     assert_int_equal(scalar(s, "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'cutover%'"),
                      0);
-    co_buf_release(&row);
+    Co_buf_release(&row);
     co_store_close(s);
 }
 

@@ -495,16 +495,16 @@ static void quotes_odd_identifiers(void **state)
     co_buf b = CO_BUF_INIT;
     co_store_quote_ident(s, "we\"ird`name", &b);
     assert_string_equal(co_buf_str(&b), "`we\"ird``name`");
-    co_buf_reset(&b);
-    co_buf_adds(&b, "CREATE TABLE ");
+    Co_buf_reset(&b);
+    Co_buf_adds(&b, "CREATE TABLE ");
     co_store_quote_ident(s, "we\"ird`name", &b);
-    co_buf_adds(&b, " (");
+    Co_buf_adds(&b, " (");
     co_store_quote_ident(s, "select", &b);
-    co_buf_adds(&b, " INT PRIMARY KEY, ");
+    Co_buf_adds(&b, " INT PRIMARY KEY, ");
     co_store_quote_ident(s, "a b", &b);
-    co_buf_adds(&b, " TEXT)");
+    Co_buf_adds(&b, " TEXT)");
     exec_ok(s, co_buf_str(&b));
-    co_buf_release(&b);
+    Co_buf_release(&b);
     const char *cols[] = {"select", "a b"};
     co_loader *l;
     co_error err;
@@ -673,16 +673,16 @@ static void capture_is_refused(void **state)
     co_value blob = co_text("\x00\xff", 2), n = co_int(7);
     blob.type = CO_BLOB;
     co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, "SELECT ");
+    Co_buf_adds(&sql, "SELECT ");
     co_store_literal(s, &blob, &sql);
-    co_buf_adds(&sql, " = 0x00ff AND 7 IN (");
+    Co_buf_adds(&sql, " = 0x00ff AND 7 IN (");
     co_store_key_literals(s, &n, &sql);
-    co_buf_adds(&sql, ")");
+    Co_buf_adds(&sql, ")");
     assert_int_equal(query_int(s, co_buf_str(&sql)), 1);
     bool exists = true;
     assert_int_equal(co_store_table_exists(s, "no_such_table", &exists, &err), CO_OK);
     assert_false(exists);
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     co_store_close(s);
 }
 

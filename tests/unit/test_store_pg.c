@@ -384,17 +384,17 @@ static void every_type_maps(void **state)
 
     /* The month of ISO text (with a zone or not), timestamps and dates, in UTC. */
     co_buf q = CO_BUF_INIT;
-    co_buf_adds(&q, "SELECT ");
+    Co_buf_adds(&q, "SELECT ");
     const char *exprs[] = {"'2026-01-31T23:30:00Z'", "'2026-02-01T00:30:00+02:00'",
                            "'2026-03-05'::date", "'2026-04-30 23:00:00-05'::timestamptz",
                            "'2026-05-01 00:00:00'::timestamp", "'garbage'", "NULL::text"};
     for (size_t e = 0; e < sizeof exprs / sizeof *exprs; e++) {
         if (e)
-            co_buf_adds(&q, ", ");
+            Co_buf_adds(&q, ", ");
         co_store_month_sql(s, exprs[e], &q);
     }
     assert_int_equal(co_store_query(s, co_buf_str(&q), NULL, 0, &c, &err), CO_OK);
-    co_buf_release(&q);
+    Co_buf_release(&q);
     assert_int_equal(co_cursor_next(c, &has_row, &err), CO_OK);
     expect_text(c, 0, "2026-01");
     expect_text(c, 1, "2026-01");
@@ -884,7 +884,7 @@ static void columns_as_declared(void **state)
     co_buf q = CO_BUF_INIT;
     co_store_quote_ident(s, "we\"ird", &q);
     assert_string_equal(co_buf_str(&q), "\"we\"\"ird\"");
-    co_buf_release(&q);
+    Co_buf_release(&q);
     co_store_close(s);
 }
 
@@ -1091,17 +1091,17 @@ static void dialect_and_capture(void **state)
     co_value blob = co_text("\x00\xff'", 3), text = co_text("it's", 4), n = co_int(7);
     blob.type = CO_BLOB;
     co_buf sql = CO_BUF_INIT;
-    co_buf_adds(&sql, "SELECT count(*) FROM dl WHERE b = ");
+    Co_buf_adds(&sql, "SELECT count(*) FROM dl WHERE b = ");
     co_store_literal(s, &blob, &sql);
-    co_buf_adds(&sql, " AND k = ");
+    Co_buf_adds(&sql, " AND k = ");
     co_store_literal(s, &text, &sql);
-    co_buf_adds(&sql, " AND n IN (");
+    Co_buf_adds(&sql, " AND n IN (");
     co_store_key_literals(s, &n, &sql);
-    co_buf_adds(&sql, ") AND k IN (");
+    Co_buf_adds(&sql, ") AND k IN (");
     co_store_key_literals(s, &text, &sql);
-    co_buf_adds(&sql, ") AND ");
+    Co_buf_adds(&sql, ") AND ");
     co_store_json_item_eq(s, "source_key", 0, ":a", &sql);
-    co_buf_adds(&sql, " AND ");
+    Co_buf_adds(&sql, " AND ");
     co_store_json_item_eq(s, "source_key", 1, ":b", &sql);
     co_param p[] = {{":a", co_int(5)}, {":b", co_text("a", 1)}};
     int64_t count = -1;
@@ -1134,8 +1134,8 @@ static void dialect_and_capture(void **state)
     assert_true(mark >= query_int(s, "SELECT max(xid) FROM cutover_changes"));
     exec_ok(s, "BEGIN");
     assert_int_equal(co_store_capture_freeze(s, &spec, 1, "a", true, &err), CO_OK);
-    co_buf_reset(&sql);
-    co_buf_printf(&sql, "INSERT INTO cutover_frozen VALUES ('a', 'now', 1, %s, 60)",
+    Co_buf_reset(&sql);
+    Co_buf_printf(&sql, "INSERT INTO cutover_frozen VALUES ('a', 'now', 1, %s, 60)",
                   co_store_epoch_sql(s));
     exec_ok(s, co_buf_str(&sql));
     exec_ok(s, "COMMIT");
@@ -1149,7 +1149,7 @@ static void dialect_and_capture(void **state)
     assert_int_equal(co_store_table_exists(s, "cutover_changes", &exists, &err), CO_OK);
     assert_false(exists);
     exec_ok(s, "UPDATE dl_orders SET shop = 'a' WHERE id = 1");
-    co_buf_release(&sql);
+    Co_buf_release(&sql);
     co_store_close(s);
 }
 

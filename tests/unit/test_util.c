@@ -29,23 +29,23 @@ static void buf_grows_and_formats(void **state)
     co_buf b = CO_BUF_INIT;
     assert_string_equal(co_buf_str(&b), "");
     for (int i = 0; i < 1000; i++)
-        co_buf_printf(&b, "%d,", i);
+        Co_buf_printf(&b, "%d,", i);
     assert_false(b.failed);
     assert_int_equal(b.len, strlen(b.data));
     assert_memory_equal(b.data, "0,1,2,", 6);
     assert_non_null(strstr(b.data, ",999,"));
-    co_buf_reset(&b);
+    Co_buf_reset(&b);
     assert_int_equal(b.len, 0);
-    co_buf_printf(&b, "%s", "a long string that is longer than the small buffer of printf, repeated "
+    Co_buf_printf(&b, "%s", "a long string that is longer than the small buffer of printf, repeated "
                             "a long string that is longer than the small buffer of printf, repeated "
                             "a long string that is longer than the small buffer of printf, repeated "
                             "a long string that is longer than the small buffer of printf");
     assert_int_equal(b.len, strlen(b.data));
     assert_true(b.len > 256);
-    co_buf_release(&b);
+    Co_buf_release(&b);
 }
 
-/* co_buf_add_int writes what printf's %lld writes, extremes included. */
+/* Co_buf_add_int writes what printf's %lld writes, extremes included. */
 static void buf_adds_integers_as_printf_does(void **state)
 {
     (void)state;
@@ -53,11 +53,11 @@ static void buf_adds_integers_as_printf_does(void **state)
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
         co_buf got = CO_BUF_INIT;
         char want[32];
-        co_buf_adds(&got, "x");
-        co_buf_add_int(&got, values[i]);
+        Co_buf_adds(&got, "x");
+        Co_buf_add_int(&got, values[i]);
         snprintf(want, sizeof want, "x%lld", (long long)values[i]);
         assert_string_equal(co_buf_str(&got), want);
-        co_buf_release(&got);
+        Co_buf_release(&got);
     }
 }
 
@@ -65,60 +65,60 @@ static void json_escapes_and_hex(void **state)
 {
     (void)state;
     co_buf b = CO_BUF_INIT;
-    co_json_str(&b, "a\"b\\c\n\x01");
+    Co_json_str(&b, "a\"b\\c\n\x01");
     assert_string_equal(co_buf_str(&b), "\"a\\\"b\\\\c\\n\\u0001\"");
-    co_buf_reset(&b);
+    Co_buf_reset(&b);
     co_value bad = co_text("Ab\x96z", 4);
-    co_json_value(&b, &bad);
+    Co_json_value(&b, &bad);
     assert_string_equal(co_buf_str(&b), "{\"type\":\"text\",\"hex\":\"4162967a\"}");
-    co_buf_reset(&b);
+    Co_buf_reset(&b);
     co_value null = co_null(), real = co_real(0.1), num = co_int(-42);
-    co_json_value(&b, &null);
-    co_buf_addc(&b, ' ');
-    co_json_value(&b, &num);
-    co_buf_addc(&b, ' ');
-    co_json_value(&b, &real);
+    Co_json_value(&b, &null);
+    Co_buf_addc(&b, ' ');
+    Co_json_value(&b, &num);
+    Co_buf_addc(&b, ' ');
+    Co_json_value(&b, &real);
     assert_string_equal(co_buf_str(&b), "null -42 0.10000000000000001");
-    co_buf_release(&b);
+    Co_buf_release(&b);
 }
 
 static void utf8_validation(void **state)
 {
     (void)state;
     size_t bad = 99;
-    assert_true(co_utf8_valid("plain", 5, NULL));
-    assert_true(co_utf8_valid("Łukasz Wójcik 王", strlen("Łukasz Wójcik 王"), NULL));
-    assert_false(co_utf8_valid("Ab\x96z", 4, &bad));
+    assert_true(Co_utf8_valid("plain", 5, NULL));
+    assert_true(Co_utf8_valid("Łukasz Wójcik 王", strlen("Łukasz Wójcik 王"), NULL));
+    assert_false(Co_utf8_valid("Ab\x96z", 4, &bad));
     assert_int_equal(bad, 2);
-    assert_false(co_utf8_valid("a\0b", 3, &bad)); /* NUL is refused */
+    assert_false(Co_utf8_valid("a\0b", 3, &bad)); /* NUL is refused */
     assert_int_equal(bad, 1);
-    assert_false(co_utf8_valid("\xed\xa0\x80", 3, NULL)); /* a surrogate */
-    assert_false(co_utf8_valid("\xc3", 1, NULL));         /* truncated */
+    assert_false(Co_utf8_valid("\xed\xa0\x80", 3, NULL)); /* a surrogate */
+    assert_false(Co_utf8_valid("\xc3", 1, NULL));         /* truncated */
 }
 
 static void map_puts_gets_and_grows(void **state)
 {
     (void)state;
     co_map m;
-    co_map_init(&m);
+    Co_map_init(&m);
     char key[32], val[32];
     for (int i = 0; i < 100000; i++) {
         int kl = snprintf(key, sizeof key, "k%d", i), vl = snprintf(val, sizeof val, "v%d", i * 2);
-        assert_true(co_map_put(&m, key, (size_t)kl, val, (size_t)vl));
+        assert_true(Co_map_put(&m, key, (size_t)kl, val, (size_t)vl));
     }
     assert_int_equal(co_map_count(&m), 100000);
     const char *got;
     size_t len;
-    assert_true(co_map_get(&m, "k77777", 6, &got, &len));
+    assert_true(Co_map_get(&m, "k77777", 6, &got, &len));
     assert_int_equal(len, 7);
     assert_memory_equal(got, "v155554", 7);
-    assert_false(co_map_get(&m, "k100000", 7, NULL, NULL));
-    assert_true(co_map_put(&m, "k1", 2, "replaced", 8)); /* a replacement keeps the count */
+    assert_false(Co_map_get(&m, "k100000", 7, NULL, NULL));
+    assert_true(Co_map_put(&m, "k1", 2, "replaced", 8)); /* a replacement keeps the count */
     assert_int_equal(co_map_count(&m), 100000);
-    assert_true(co_map_get(&m, "k1", 2, &got, &len));
+    assert_true(Co_map_get(&m, "k1", 2, &got, &len));
     assert_int_equal(len, 8);
     assert_memory_equal(got, "replaced", 8);
-    co_map_release(&m);
+    Co_map_release(&m);
 }
 
 static void keys_encode_canonically_and_round_trip(void **state)
@@ -126,13 +126,13 @@ static void keys_encode_canonically_and_round_trip(void **state)
     (void)state;
     co_buf b = CO_BUF_INIT, storage = CO_BUF_INIT;
     co_value vals[4] = {co_int(42), co_text("tech \"ai\"", 9), co_null(), co_real(2.5)};
-    co_key_encode(&b, vals, 4);
+    Co_key_encode(&b, vals, 4);
     assert_string_equal(co_buf_str(&b), "[42,\"tech \\\"ai\\\"\",null,2.5]");
     co_value out[4];
     size_t n = 0;
     co_error err;
     co_error_clear(&err);
-    assert_int_equal(co_key_decode(b.data, out, 4, &n, &storage, &err), CO_OK);
+    assert_int_equal(Co_key_decode(b.data, out, 4, &n, &storage, &err), CO_OK);
     assert_int_equal(n, 4);
     assert_int_equal(out[0].type, CO_INT);
     assert_int_equal(out[0].i, 42);
@@ -144,21 +144,21 @@ static void keys_encode_canonically_and_round_trip(void **state)
     assert_true(out[3].r == 2.5);
 
     /* Text spelling a canonical integer is that integer; "042" stays text. */
-    co_buf_reset(&b);
+    Co_buf_reset(&b);
     co_value as_text = co_text("42", 2);
-    co_key_encode(&b, &as_text, 1);
+    Co_key_encode(&b, &as_text, 1);
     assert_string_equal(co_buf_str(&b), "[42]");
-    co_buf_reset(&b);
+    Co_buf_reset(&b);
     co_value padded = co_text("042", 3);
-    co_key_encode(&b, &padded, 1);
+    Co_key_encode(&b, &padded, 1);
     assert_string_equal(co_buf_str(&b), "[\"042\"]");
 
     /* Invalid UTF-8 and blobs survive as typed hex. */
-    co_buf_reset(&b);
-    co_buf_reset(&storage);
+    Co_buf_reset(&b);
+    Co_buf_reset(&storage);
     co_value odd[2] = {co_text("M\x96ller", 6), {.type = CO_BLOB, .s = "\x00\x01", .len = 2}};
-    co_key_encode(&b, odd, 2);
-    assert_int_equal(co_key_decode(b.data, out, 4, &n, &storage, &err), CO_OK);
+    Co_key_encode(&b, odd, 2);
+    assert_int_equal(Co_key_decode(b.data, out, 4, &n, &storage, &err), CO_OK);
     assert_int_equal(n, 2);
     assert_int_equal(out[0].type, CO_TEXT);
     assert_memory_equal(out[0].s, "M\x96ller", 6);
@@ -166,24 +166,24 @@ static void keys_encode_canonically_and_round_trip(void **state)
     assert_int_equal(out[1].len, 2);
     assert_memory_equal(out[1].s, "\x00\x01", 2);
 
-    assert_int_equal(co_key_decode("not a key", out, 4, &n, &storage, &err), CO_EINTERNAL);
-    co_buf_release(&b);
-    co_buf_release(&storage);
+    assert_int_equal(Co_key_decode("not a key", out, 4, &n, &storage, &err), CO_EINTERNAL);
+    Co_buf_release(&b);
+    Co_buf_release(&storage);
 }
 
 static void clock_parses_and_formats(void **state)
 {
     (void)state;
     char buf[32];
-    time_t t = co_clock_parse("2026-11-01T12:30:00Z");
+    time_t t = Co_clock_parse("2026-11-01T12:30:00Z");
     assert_true(t > 0);
-    co_clock_iso(t, buf, sizeof buf);
+    Co_clock_iso(t, buf, sizeof buf);
     assert_string_equal(buf, "2026-11-01T12:30:00Z");
-    assert_int_equal(co_clock_parse("2026-11-01") + 12 * 3600 + 30 * 60, t);
-    assert_int_equal(co_clock_parse("2026-13-01"), -1);
-    assert_int_equal(co_clock_parse("yesterday"), -1);
+    assert_int_equal(Co_clock_parse("2026-11-01") + 12 * 3600 + 30 * 60, t);
+    assert_int_equal(Co_clock_parse("2026-13-01"), -1);
+    assert_int_equal(Co_clock_parse("yesterday"), -1);
     setenv("CUTOVER_NOW", "2030-01-02T03:04:05Z", 1);
-    assert_int_equal(co_clock_now(), co_clock_parse("2030-01-02T03:04:05Z"));
+    assert_int_equal(Co_clock_now(), Co_clock_parse("2030-01-02T03:04:05Z"));
     unsetenv("CUTOVER_NOW");
 }
 
@@ -206,61 +206,61 @@ static void uris_are_masked(void **state)
 {
     (void)state;
     co_buf b = CO_BUF_INIT;
-    co_uri_mask("postgresql://admin:hunter2@db.example:5432/crm?sslmode=require", &b);
+    Co_uri_mask("postgresql://admin:hunter2@db.example:5432/crm?sslmode=require", &b);
     assert_string_equal(co_buf_str(&b), "postgresql://admin:***@db.example:5432/crm?sslmode=require");
-    co_buf_reset(&b);
-    co_uri_mask("postgres://u:p%40ss@w@h/db", &b); /* the last '@' ends the user info */
+    Co_buf_reset(&b);
+    Co_uri_mask("postgres://u:p%40ss@w@h/db", &b); /* the last '@' ends the user info */
     assert_string_equal(co_buf_str(&b), "postgres://u:***@h/db");
-    co_buf_reset(&b);
-    co_uri_mask("postgresql://h/db?user=u&password=s3cret&sslmode=require", &b);
+    Co_buf_reset(&b);
+    Co_uri_mask("postgresql://h/db?user=u&password=s3cret&sslmode=require", &b);
     assert_string_equal(co_buf_str(&b), "postgresql://h/db?user=u&password=***&sslmode=require");
     assert_null(strstr(co_buf_str(&b), "s3cret"));
-    co_buf_reset(&b);
-    co_uri_mask("sqlite:data/legacy.db", &b);
+    Co_buf_reset(&b);
+    Co_uri_mask("sqlite:data/legacy.db", &b);
     assert_string_equal(co_buf_str(&b), "sqlite:data/legacy.db");
-    co_buf_reset(&b);
-    co_uri_scheme("mysql://root:pw@h", &b);
+    Co_buf_reset(&b);
+    Co_uri_scheme("mysql://root:pw@h", &b);
     assert_string_equal(co_buf_str(&b), "mysql");
-    co_buf_reset(&b);
-    co_uri_scheme("no scheme at all", &b);
+    Co_buf_reset(&b);
+    Co_uri_scheme("no scheme at all", &b);
     assert_string_equal(co_buf_str(&b), "(none)");
-    co_buf_reset(&b);
-    co_uri_mask("host=db port=5432 password=s3cret dbname=crm", &b); /* libpq key=value */
+    Co_buf_reset(&b);
+    Co_uri_mask("host=db port=5432 password=s3cret dbname=crm", &b); /* libpq key=value */
     assert_string_equal(co_buf_str(&b), "host=db port=5432 password=*** dbname=crm");
-    co_buf_release(&b);
+    Co_buf_release(&b);
 }
 
 static void secrets_are_masked_in_messages(void **state)
 {
     (void)state;
     char text[] = "password authentication failed: hunter2 (hunter2) for user";
-    co_secret_mask(text, "hunter2");
+    Co_secret_mask(text, "hunter2");
     assert_string_equal(text, "password authentication failed: *** (***) for user");
     char word[] = "the pw is ab";
-    co_secret_mask(word, "ab"); /* too short to mask: it would hide ordinary words */
+    Co_secret_mask(word, "ab"); /* too short to mask: it would hide ordinary words */
     assert_string_equal(word, "the pw is ab");
-    co_secret_mask(word, NULL);
+    Co_secret_mask(word, NULL);
     assert_string_equal(word, "the pw is ab");
 }
 
 static void conninfo_strings_and_bare_paths(void **state)
 {
     (void)state;
-    assert_true(co_uri_is_conninfo("host=db.internal dbname=crm user=cutover"));
-    assert_true(co_uri_is_conninfo("dbname=crm"));
-    assert_true(co_uri_is_conninfo("host='a b' password=x"));
-    assert_false(co_uri_is_conninfo("postgresql://h/db?user=u")); /* a URI, not key=value */
-    assert_false(co_uri_is_conninfo("sqlite:legacy.db"));
-    assert_false(co_uri_is_conninfo("legacy.db"));
-    assert_false(co_uri_is_conninfo("nosuchkeyword=1"));
-    assert_false(co_uri_is_conninfo("host=db dbname"));
-    assert_true(co_uri_is_bare_path("legacy.db"));
-    assert_true(co_uri_is_bare_path("./data/x.sqlite"));
-    assert_true(co_uri_is_bare_path("/var/lib/a:b.db")); /* the ':' after a '/' */
-    assert_false(co_uri_is_bare_path("sqlite:legacy.db"));
-    assert_false(co_uri_is_bare_path("mysql://root@h/db"));
-    assert_false(co_uri_is_bare_path("host=db"));
-    assert_false(co_uri_is_bare_path(""));
+    assert_true(Co_uri_is_conninfo("host=db.internal dbname=crm user=cutover"));
+    assert_true(Co_uri_is_conninfo("dbname=crm"));
+    assert_true(Co_uri_is_conninfo("host='a b' password=x"));
+    assert_false(Co_uri_is_conninfo("postgresql://h/db?user=u")); /* a URI, not key=value */
+    assert_false(Co_uri_is_conninfo("sqlite:legacy.db"));
+    assert_false(Co_uri_is_conninfo("legacy.db"));
+    assert_false(Co_uri_is_conninfo("nosuchkeyword=1"));
+    assert_false(Co_uri_is_conninfo("host=db dbname"));
+    assert_true(Co_uri_is_bare_path("legacy.db"));
+    assert_true(Co_uri_is_bare_path("./data/x.sqlite"));
+    assert_true(Co_uri_is_bare_path("/var/lib/a:b.db")); /* the ':' after a '/' */
+    assert_false(Co_uri_is_bare_path("sqlite:legacy.db"));
+    assert_false(Co_uri_is_bare_path("mysql://root@h/db"));
+    assert_false(Co_uri_is_bare_path("host=db"));
+    assert_false(Co_uri_is_bare_path(""));
 }
 
 /* The first 8 bytes of MD5(text), big-endian: what PostgreSQL's
@@ -269,9 +269,9 @@ static uint64_t md5_64(const char *text)
 {
     co_md5 m;
     unsigned char d[16];
-    co_md5_init(&m);
-    co_md5_update(&m, text, strlen(text));
-    co_md5_final(&m, d);
+    Co_md5_init(&m);
+    Co_md5_update(&m, text, strlen(text));
+    Co_md5_final(&m, d);
     uint64_t h = 0;
     for (int i = 0; i < 8; i++)
         h = h << 8 | d[i];
@@ -289,12 +289,12 @@ static void row_digests_are_md5_of_canonical_text(void **state)
     co_value a[7] = {co_int(7), co_real(1.5e-07), co_real(1.2e20), co_text("héllo", 6),
                      co_null(), co_real(-0.5), {.type = CO_BLOB, .s = "\x00\xff", .len = 2}};
     /* the text PostgreSQL writes for the same values (pg_digest.c) */
-    assert_true(co_row_digest(a, 7) ==
+    assert_true(Co_row_digest(a, 7) ==
                 md5_64("I7;R0.00000015;R120000000000000000000;T6:héllo" "N;R-0.5;B00ff;"));
     co_value b[3] = {co_real(7.0), co_text("7", 1), co_real(1e300 * 1e300)};
-    assert_true(co_row_digest(b, 3) == md5_64("I7;I7;RInfinity;"));
+    assert_true(Co_row_digest(b, 3) == md5_64("I7;I7;RInfinity;"));
     co_value c[2] = {co_real(123.25), co_text("042", 3)};
-    assert_true(co_row_digest(c, 2) == md5_64("R123.25;T3:042"));
+    assert_true(Co_row_digest(c, 2) == md5_64("R123.25;T3:042"));
 }
 
 static void row_hashes_are_canonical(void **state)
@@ -307,18 +307,18 @@ static void row_hashes_are_canonical(void **state)
     co_value e[3] = {co_int(7), co_null(), co_text("x", 1)};       /* order counts */
     co_value f[2] = {co_text("ab", 2), co_text("c", 1)};
     co_value g[2] = {co_text("a", 1), co_text("bc", 2)};           /* boundaries count */
-    assert_true(co_row_hash(a, 3) == co_row_hash(b, 3));
-    assert_true(co_row_hash(a, 3) == co_row_hash(c, 3));
-    assert_true(co_row_hash(a, 3) != co_row_hash(d, 3));
-    assert_true(co_row_hash(a, 3) != co_row_hash(e, 3));
-    assert_true(co_row_hash(f, 2) != co_row_hash(g, 2));
+    assert_true(Co_row_hash(a, 3) == Co_row_hash(b, 3));
+    assert_true(Co_row_hash(a, 3) == Co_row_hash(c, 3));
+    assert_true(Co_row_hash(a, 3) != Co_row_hash(d, 3));
+    assert_true(Co_row_hash(a, 3) != Co_row_hash(e, 3));
+    assert_true(Co_row_hash(f, 2) != Co_row_hash(g, 2));
     co_value r1 = co_real(0.1 + 0.2), r2 = co_real(0.3), r3 = co_real(0.31);
-    assert_true(co_value_same(&r1, &r2)); /* equal at 15 significant digits */
-    assert_false(co_value_same(&r2, &r3));
+    assert_true(Co_value_same(&r1, &r2)); /* equal at 15 significant digits */
+    assert_false(Co_value_same(&r2, &r3));
     co_value t1 = co_text("042", 3), i1 = co_int(42);
-    assert_false(co_value_same(&t1, &i1)); /* not a canonical integer */
+    assert_false(Co_value_same(&t1, &i1)); /* not a canonical integer */
     co_value blob = {.type = CO_BLOB, .s = "x", .len = 1};
-    assert_false(co_value_same(&blob, &a[1])); /* a blob is not text */
+    assert_false(Co_value_same(&blob, &a[1])); /* a blob is not text */
 }
 
 /* CSV cells go out quoted when they must and come back as they were, quoted
@@ -329,72 +329,72 @@ static void csv_round_trips(void **state)
     const char *cells[] = {"plain", "a,b", "say \"hi\"", "two\nlines", " edge ", ""};
     co_buf b = CO_BUF_INIT;
     for (size_t i = 0; i < 6; i++) {
-        co_buf_adds(&b, i ? "," : "");
-        co_csv_cell(&b, cells[i], strlen(cells[i]));
+        Co_buf_adds(&b, i ? "," : "");
+        Co_csv_cell(&b, cells[i], strlen(cells[i]));
     }
     assert_string_equal(co_buf_str(&b), "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\" edge \",");
-    co_buf_adds(&b, "\r\n\nnext,row\n");
+    Co_buf_adds(&b, "\r\n\nnext,row\n");
     FILE *in = fmemopen(b.data, b.len, "rb");
     assert_non_null(in);
     co_csv_reader r;
-    co_csv_init(&r, in, "x.csv");
+    Co_csv_init(&r, in, "x.csv");
     co_error err;
     bool more;
-    assert_int_equal(co_csv_next(&r, &more, &err), CO_OK);
+    assert_int_equal(Co_csv_next(&r, &more, &err), CO_OK);
     assert_true(more);
     assert_int_equal(r.n, 6);
     for (size_t i = 0; i < 6; i++)
-        assert_string_equal(co_csv_cell_at(&r, i), cells[i]);
+        assert_string_equal(Co_csv_cell_at(&r, i), cells[i]);
     assert_int_equal(r.line, 1);
-    assert_int_equal(co_csv_next(&r, &more, &err), CO_OK);
+    assert_int_equal(Co_csv_next(&r, &more, &err), CO_OK);
     assert_true(more);
     assert_int_equal(r.line, 4); /* the quoted break, then a blank line */
-    assert_string_equal(co_csv_cell_at(&r, 1), "row");
-    assert_int_equal(co_csv_next(&r, &more, &err), CO_OK);
+    assert_string_equal(Co_csv_cell_at(&r, 1), "row");
+    assert_int_equal(Co_csv_next(&r, &more, &err), CO_OK);
     assert_false(more);
-    co_csv_release(&r);
+    Co_csv_release(&r);
     fclose(in);
     const char bad[] = "a,b\n\"open,c\n";
     in = fmemopen((void *)bad, strlen(bad), "rb");
-    co_csv_init(&r, in, "bad.csv");
-    assert_int_equal(co_csv_next(&r, &more, &err), CO_OK);
-    assert_int_equal(co_csv_next(&r, &more, &err), CO_EUSAGE);
+    Co_csv_init(&r, in, "bad.csv");
+    assert_int_equal(Co_csv_next(&r, &more, &err), CO_OK);
+    assert_int_equal(Co_csv_next(&r, &more, &err), CO_EUSAGE);
     assert_non_null(strstr(err.message, "bad.csv:2"));
-    co_csv_release(&r);
+    Co_csv_release(&r);
     fclose(in);
-    co_buf_release(&b);
+    Co_buf_release(&b);
 }
 
 static void counts_have_separators_and_plurals_agree(void **state)
 {
     (void)state;
     char c[CO_FMT_COUNT], p[CO_FMT_PLURAL];
-    assert_string_equal(co_fmt_count(c, 0), "0");
-    assert_string_equal(co_fmt_count(c, 999), "999");
-    assert_string_equal(co_fmt_count(c, 1000), "1,000");
-    assert_string_equal(co_fmt_count(c, 5896), "5,896");
-    assert_string_equal(co_fmt_count(c, 123456), "123,456");
-    assert_string_equal(co_fmt_count(c, 1234567), "1,234,567");
-    assert_string_equal(co_fmt_count(c, -1234567), "-1,234,567");
-    assert_string_equal(co_fmt_count(c, -999), "-999");
-    assert_string_equal(co_fmt_count(c, INT64_MAX), "9,223,372,036,854,775,807");
-    assert_string_equal(co_fmt_count(c, INT64_MIN), "-9,223,372,036,854,775,808");
+    assert_string_equal(Co_fmt_count(c, 0), "0");
+    assert_string_equal(Co_fmt_count(c, 999), "999");
+    assert_string_equal(Co_fmt_count(c, 1000), "1,000");
+    assert_string_equal(Co_fmt_count(c, 5896), "5,896");
+    assert_string_equal(Co_fmt_count(c, 123456), "123,456");
+    assert_string_equal(Co_fmt_count(c, 1234567), "1,234,567");
+    assert_string_equal(Co_fmt_count(c, -1234567), "-1,234,567");
+    assert_string_equal(Co_fmt_count(c, -999), "-999");
+    assert_string_equal(Co_fmt_count(c, INT64_MAX), "9,223,372,036,854,775,807");
+    assert_string_equal(Co_fmt_count(c, INT64_MIN), "-9,223,372,036,854,775,808");
     assert_true(strlen(c) < CO_FMT_COUNT);
-    assert_string_equal(co_fmt_plural(p, 1, "difference", "differences"), "1 difference");
-    assert_string_equal(co_fmt_plural(p, 0, "difference", "differences"), "0 differences");
-    assert_string_equal(co_fmt_plural(p, 2, "tenant", "tenants"), "2 tenants");
-    assert_string_equal(co_fmt_plural(p, 5896, "row", "rows"), "5,896 rows");
-    assert_string_equal(co_fmt_plural(p, -1, "day", "days"), "-1 day");
-    assert_string_equal(co_fmt_plural(p, 3, "entity", "entities"), "3 entities");
-    assert_string_equal(co_fmt_noun(1, "is", "are"), "is");
+    assert_string_equal(Co_fmt_plural(p, 1, "difference", "differences"), "1 difference");
+    assert_string_equal(Co_fmt_plural(p, 0, "difference", "differences"), "0 differences");
+    assert_string_equal(Co_fmt_plural(p, 2, "tenant", "tenants"), "2 tenants");
+    assert_string_equal(Co_fmt_plural(p, 5896, "row", "rows"), "5,896 rows");
+    assert_string_equal(Co_fmt_plural(p, -1, "day", "days"), "-1 day");
+    assert_string_equal(Co_fmt_plural(p, 3, "entity", "entities"), "3 entities");
+    assert_string_equal(Co_fmt_noun(1, "is", "are"), "is");
     co_buf b = CO_BUF_INIT;
-    co_buf_add_count(&b, 29602);
-    co_buf_adds(&b, "; ");
-    co_buf_add_plural(&b, 1, "tenant", "tenants");
-    co_buf_adds(&b, "; ");
-    co_buf_add_plural(&b, 1000, "tenant", "tenants");
+    Co_buf_add_count(&b, 29602);
+    Co_buf_adds(&b, "; ");
+    Co_buf_add_plural(&b, 1, "tenant", "tenants");
+    Co_buf_adds(&b, "; ");
+    Co_buf_add_plural(&b, 1000, "tenant", "tenants");
     assert_string_equal(co_buf_str(&b), "29,602; 1 tenant; 1,000 tenants");
-    co_buf_release(&b);
+    Co_buf_release(&b);
 }
 
 /* File names from tenant keys: plain keys as they are, others encoded,
@@ -403,50 +403,50 @@ static void key_file_names_are_encoded_and_bounded(void **state)
 {
     (void)state;
     co_buf b = CO_BUF_INIT;
-    co_key_file_name(&b, "42");
+    Co_key_file_name(&b, "42");
     assert_string_equal(co_buf_str(&b), "42");
-    co_buf_reset(&b);
-    co_key_file_name(&b, "acme_EU-2.b");
+    Co_buf_reset(&b);
+    Co_key_file_name(&b, "acme_EU-2.b");
     assert_string_equal(co_buf_str(&b), "acme_EU-2.b");
-    co_buf_reset(&b);
-    co_key_file_name(&b, "a,b/../.x");
+    Co_buf_reset(&b);
+    Co_key_file_name(&b, "a,b/../.x");
     assert_string_equal(co_buf_str(&b), "a%2Cb%2F..%2F.x");
-    co_buf_reset(&b);
-    co_key_file_name(&b, ".hidden");
+    Co_buf_reset(&b);
+    Co_key_file_name(&b, ".hidden");
     assert_string_equal(co_buf_str(&b), "%2Ehidden");
     char long_key[301], other[301];
     memset(long_key, 'k', 300);
     long_key[300] = '\0';
     memcpy(other, long_key, sizeof other);
     other[299] = 'j';
-    co_buf_reset(&b);
-    co_key_file_name(&b, long_key);
+    Co_buf_reset(&b);
+    Co_key_file_name(&b, long_key);
     char first[128];
     snprintf(first, sizeof first, "%s", co_buf_str(&b));
     assert_true(strlen(first) <= CO_KEY_FILE_NAME_MAX);
     assert_int_equal(strlen(first), 64 + 1 + 16);
     assert_int_equal(first[64], '~');
-    co_buf_reset(&b);
-    co_key_file_name(&b, other);
+    Co_buf_reset(&b);
+    Co_key_file_name(&b, other);
     assert_string_not_equal(co_buf_str(&b), first);
     /* a %XX is never cut in two */
     char commas[101];
     memset(commas, ',', 100);
     commas[100] = '\0';
-    co_buf_reset(&b);
-    co_key_file_name(&b, commas);
+    Co_buf_reset(&b);
+    Co_key_file_name(&b, commas);
     assert_int_equal(strchr(co_buf_str(&b), '~') - co_buf_str(&b), 63);
-    co_buf_release(&b);
+    Co_buf_release(&b);
 }
 
 /* Values compared as a column of the declared type stores them: typed pairs
  * are one value, near misses stay apart. */
 static bool same_in(const char *decl, co_value a, co_value b)
 {
-    co_canon_type t = co_canon_type_of(decl);
+    co_canon_type t = Co_canon_type_of(decl);
     char x[CO_CANON_TEXT_MAX], y[CO_CANON_TEXT_MAX];
-    co_value ca = co_canon_value(t, a, x), cb = co_canon_value(t, b, y);
-    return co_row_hash(&ca, 1) == co_row_hash(&cb, 1) && co_value_same(&ca, &cb);
+    co_value ca = Co_canon_value(t, a, x), cb = Co_canon_value(t, b, y);
+    return Co_row_hash(&ca, 1) == Co_row_hash(&cb, 1) && Co_value_same(&ca, &cb);
 }
 
 #define T(s) co_text(s, strlen(s))
@@ -455,30 +455,30 @@ static void values_compare_in_their_declared_type(void **state)
 {
     (void)state;
     /* the types, by declaration */
-    assert_int_equal(co_canon_type_of("INTEGER").kind, CO_CANON_INTEGER);
-    assert_int_equal(co_canon_type_of("bigint").kind, CO_CANON_INTEGER);
-    assert_int_equal(co_canon_type_of("double precision").kind, CO_CANON_REAL);
-    assert_int_equal(co_canon_type_of("NUMERIC").kind, CO_CANON_REAL);
-    co_canon_type money = co_canon_type_of("numeric(10,2)");
+    assert_int_equal(Co_canon_type_of("INTEGER").kind, CO_CANON_INTEGER);
+    assert_int_equal(Co_canon_type_of("bigint").kind, CO_CANON_INTEGER);
+    assert_int_equal(Co_canon_type_of("double precision").kind, CO_CANON_REAL);
+    assert_int_equal(Co_canon_type_of("NUMERIC").kind, CO_CANON_REAL);
+    co_canon_type money = Co_canon_type_of("numeric(10,2)");
     assert_int_equal(money.kind, CO_CANON_DECIMAL);
     assert_int_equal(money.scale, 2);
-    assert_int_equal(co_canon_type_of("date").kind, CO_CANON_DATE);
-    assert_int_equal(co_canon_type_of("timestamp without time zone").kind, CO_CANON_TIMESTAMP);
-    assert_int_equal(co_canon_type_of("timestamp with time zone").kind, CO_CANON_TIMESTAMPTZ);
-    assert_int_equal(co_canon_type_of("TIMESTAMPTZ").kind, CO_CANON_TIMESTAMPTZ);
-    assert_int_equal(co_canon_type_of("boolean").kind, CO_CANON_BOOLEAN);
-    assert_int_equal(co_canon_type_of("VARCHAR(20)").kind, CO_CANON_ANY);
-    assert_int_equal(co_canon_type_of("interval").kind, CO_CANON_ANY);
-    assert_int_equal(co_canon_type_of("").kind, CO_CANON_ANY);
+    assert_int_equal(Co_canon_type_of("date").kind, CO_CANON_DATE);
+    assert_int_equal(Co_canon_type_of("timestamp without time zone").kind, CO_CANON_TIMESTAMP);
+    assert_int_equal(Co_canon_type_of("timestamp with time zone").kind, CO_CANON_TIMESTAMPTZ);
+    assert_int_equal(Co_canon_type_of("TIMESTAMPTZ").kind, CO_CANON_TIMESTAMPTZ);
+    assert_int_equal(Co_canon_type_of("boolean").kind, CO_CANON_BOOLEAN);
+    assert_int_equal(Co_canon_type_of("VARCHAR(20)").kind, CO_CANON_ANY);
+    assert_int_equal(Co_canon_type_of("interval").kind, CO_CANON_ANY);
+    assert_int_equal(Co_canon_type_of("").kind, CO_CANON_ANY);
     /* names for SQL read back */
     char name[32];
     co_canon_type back;
-    co_canon_type_name(money, name, sizeof name);
+    Co_canon_type_name(money, name, sizeof name);
     assert_string_equal(name, "decimal(2)");
-    assert_true(co_canon_type_parse(name, &back));
+    assert_true(Co_canon_type_parse(name, &back));
     assert_true(back.kind == CO_CANON_DECIMAL && back.scale == 2);
-    assert_false(co_canon_type_parse("decimal(x)", &back));
-    assert_false(co_canon_type_parse("text", &back));
+    assert_false(Co_canon_type_parse("decimal(x)", &back));
+    assert_false(Co_canon_type_parse("text", &back));
 
     /* typed pairs */
     assert_true(same_in("REAL", T("1.50"), co_real(1.5)));
@@ -521,7 +521,7 @@ static void values_compare_in_their_declared_type(void **state)
     assert_false(same_in("TEXT", T("0042"), co_int(42))); /* text keeps its bytes */
     /* what the type cannot read stays as it is */
     char buf[CO_CANON_TEXT_MAX];
-    co_value kept = co_canon_value(co_canon_type_of("INTEGER"), T("abc"), buf);
+    co_value kept = Co_canon_value(Co_canon_type_of("INTEGER"), T("abc"), buf);
     assert_int_equal(kept.type, CO_TEXT);
     assert_int_equal(kept.len, 3);
 }
