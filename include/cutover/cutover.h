@@ -31,6 +31,7 @@
 #include "cutover/state.h"
 #include "cutover/status.h"
 #include "cutover/store.h"
+#include "cutover/sync.h"
 #include "cutover/trace.h"
 #include "cutover/traces.h"
 #include "cutover/value.h"

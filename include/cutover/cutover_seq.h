@@ -31,6 +31,9 @@ typedef struct co_cutover_options {
      * return (the freeze sealed for the switch) the switch is finished. */
     bool (*cancelled)(void *ctx);
     void *cancel_ctx;
+    /* Coexistence (cutover/sync.h): stop after the verification of the whole
+     * tenant, leaving it syncing (res->syncing) instead of freezing it. */
+    bool coexist;
 } co_cutover_options;
 
 typedef struct co_cutover_result {
@@ -41,6 +44,7 @@ typedef struct co_cutover_result {
     double freeze_seconds;     /* from freeze to switch (or to rollback) */
     double seconds;
     bool switched;
+    bool syncing;              /* coexist: verified and left syncing (or found so, skipped) */
     bool rolled_back;
     char failure[512];         /* why it did not switch, or "" */
     co_code failure_code;      /* the class of what failed: CO_ESOURCE, CO_ETARGET,

@@ -38,6 +38,10 @@ typedef struct co_move_options {
     void *cancel_ctx;
     co_row_fn on_row;
     void *on_row_ctx;
+    /* Coexistence (cutover/sync.h): capture, copy, catch up and verify, then
+     * leave the tenant syncing (CO_MOVE_SYNCING) rather than freeze and
+     * switch it; refused (CO_EPROJECT) without a `capture` list. */
+    bool coexist;
 } co_move_options;
 
 typedef enum co_move_status {
@@ -48,11 +52,14 @@ typedef enum co_move_status {
     CO_MOVE_REFUSED,     /* the cutover did not start (a hook, --again on a switched tenant) */
     CO_MOVE_ROLLED_BACK, /* the cutover failed and was rolled back: still on the source */
     CO_MOVE_PAUSED,      /* its cohort is paused: not started */
+    CO_MOVE_SYNCING,     /* coexist: copied, verified and left syncing (docs/coexistence.md) */
 } co_move_status;
 
 typedef struct co_move_result {
     co_move_status status;
     bool cutover;              /* the project captures writes: a cutover ran */
+    bool syncing;              /* coexist: the tenant is syncing (left so by this move, or
+                                  found so and skipped) */
     co_migrate_result load;    /* the copy's counts */
     bool verified;             /* a verification ran (and is in verification) */
     co_verify_result verification;
@@ -74,13 +81,13 @@ CO_API co_code co_move_tenant(co_session *s, const co_tenant *t, const co_move_o
                               co_move_result *res, co_error *err);
 CO_API void co_move_result_release(co_move_result *r);
 
-/* Whether the tenant is where the move meant it to be: switched, migrated
+/* Whether the tenant is where the move meant it to be: switched, syncing, migrated
  * and verified with a pass (or not asked to verify), or skipped as already
  * there (with verify_skipped, verified again with a pass). */
 CO_API bool co_move_succeeded(const co_move_result *r);
 
 /* The status as the summaries name it: "failed", "migrated", "switched",
- * "skipped", "refused", "rolled_back", "paused". */
+ * "skipped", "refused", "rolled_back", "paused", "syncing". */
 CO_API const char *co_move_status_name(co_move_status st);
 
 #endif

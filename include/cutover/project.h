@@ -281,6 +281,8 @@ typedef struct co_project {
     int retention_days;  /* the undo stays open this long after a switch; default 30 */
     int freeze_heartbeat_seconds; /* a freeze refuses writes only this long after cutover's
                                      last heartbeat for the tenant; default 5 */
+    int reads_max_lag_seconds; /* a syncing tenant's reads move to the new system only
+                                  while its sync lag is under this; default 5 */
     char hash[17];       /* XXH3-64 of the file's bytes, 16 hex digits */
     co_monitor_spec monitor;   /* after the switch (docs/monitor.md) */
     co_budget_query *budgets;  /* query budgets, in file order */

@@ -37,7 +37,8 @@ CO_API co_code co_report_html(co_state *st, const co_project *p, const co_report
  *   tenant   one tenant: its status, plan entry, route and rollback days, last
  *            run with steps per entity, verification, volumes, audit, rehearsals
  *   run      one run with its steps (and checks and findings for a verify run)
- *   routes   {"routes":[...]}: exactly what `cutover routes --json` prints
+ *   routes   {"routes":[...]}: exactly what `cutover routes --json` prints,
+ *            each tenant with how its writes and reads go (co_route_reads)
  *   cohorts  the latest plan's cohorts, with their tenants and pauses
  * An unknown tenant or run answers CO_ENOTFOUND. */
 CO_API co_code co_report_tenants_json(co_state *st, char **out, co_error *err);
@@ -45,6 +46,10 @@ CO_API co_code co_report_tenant_json(co_state *st, const co_project *p, const ch
                                      char **out, co_error *err);
 CO_API co_code co_report_run_json(co_state *st, int64_t run_id, char **out, co_error *err);
 CO_API co_code co_report_routes_json(co_state *st, char **out, co_error *err);
+/* One tenant's route as `cutover route T --json` prints it: {"tenant",
+ * "route", "writes", "reads", "read_share", "lag_seconds"} (cutover/sync.h,
+ * co_route_reads; each row of the routes document has the same fields). */
+CO_API co_code co_report_route_json(co_state *st, const char *tenant, char **out, co_error *err);
 CO_API co_code co_report_cohorts_json(co_state *st, char **out, co_error *err);
 
 /* After the switch (docs/monitor.md): {"checks":[...],"flagged":[...],

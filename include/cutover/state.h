@@ -53,6 +53,8 @@ typedef enum co_lifecycle {
     CO_LC_ROLLED_BACK,         /* routed back to the source, the target purged */
     CO_LC_ROLLBACK_INCOMPLETE, /* a rollback failed part way */
     CO_LC_FINALIZED,           /* its undo ended: capture and freeze removed from the source */
+    CO_LC_SYNCING,             /* copied and verified, kept in sync while both systems run
+                                  (coexistence: nothing frozen, writes still old) */
     CO_LC_COUNT
 } co_lifecycle;
 

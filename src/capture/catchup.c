@@ -11,6 +11,7 @@
 #include "cutover/capture.h"
 #include "cutover/cutover_seq.h"
 #include "cutover/verify.h"
+#include "capture/capture_int.h"
 #include "engine/engine_int.h"
 #include "util/buf.h"
 #include "util/key.h"
@@ -20,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ROUND_CHANGES 5000
 
 /* The positions of a follow's key columns in the captured table's key. */
 static co_code follow_positions(const co_project *p, const co_entity *e, const co_follow *f,
@@ -176,15 +176,17 @@ static co_code refresh_touched(void *ctx, size_t entity, const co_follow *fo, bo
     return refresh_sets(r, entity, fo, sets, nsets, err);
 }
 
-/* Refreshes what one batch of changes touched, entity by entity, parents
- * first, each follow's distinct values in as few queries as it takes. */
-static co_code apply_batch(co_session *s, const co_tenant *t, int64_t run_id,
-                           const co_change *changes, size_t n, co_error *err)
+co_code Co_catch_up_batch(co_session *s, const co_tenant *t, int64_t run_id,
+                          const co_change *changes, size_t n,
+                          co_code (*before_commit)(void *ctx, co_error *err), void *ctx,
+                          co_error *err)
 {
     co_refresh *r = NULL;
     co_code rc = Co_refresh_begin(s, t, run_id, &r, err);
     if (rc == CO_OK)
         rc = each_touched(s->project, changes, n, refresh_touched, r, err);
+    if (rc == CO_OK && before_commit)
+        rc = before_commit(ctx, err);
     if (r) {
         co_code end = Co_refresh_end(r, rc == CO_OK, NULL, NULL, rc == CO_OK ? err : NULL);
         if (rc == CO_OK)
@@ -255,7 +257,7 @@ co_code co_catch_up(co_session *s, co_store *cap, const co_tenant *t, int64_t ru
         size_t n = 0;
         rc = co_capture_changes(cap, t->key, after, upto, seq, ROUND_CHANGES, &changes, &n, err);
         if (rc == CO_OK && n > 0) {
-            rc = apply_batch(s, t, run_id, changes, n, err);
+            rc = Co_catch_up_batch(s, t, run_id, changes, n, NULL, NULL, err);
             if (rc == CO_OK) {
                 seq = changes[n - 1].seq;
                 *applied += (int64_t)n;

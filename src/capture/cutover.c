@@ -6,6 +6,7 @@
 #include "cutover/capture.h"
 #include "cutover/cutover_seq.h"
 #include "cutover/rehearse.h"
+#include "cutover/sync.h"
 #include "cutover/traces.h"
 #include "capture/capture_int.h"
 #include "engine/engine_int.h"
@@ -49,8 +50,7 @@ void co_rollback_result_release(co_rollback_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* A connection to the source that may write cutover's own objects. */
-static co_code open_capture(const co_project *p, co_store **out, co_error *err)
+co_code Co_capture_open(const co_project *p, co_store **out, co_error *err)
 {
     co_code rc = co_store_open(p->source, CO_SIDE_SOURCE, p->dir, out, err);
     if (rc == CO_OK && (rc = co_store_allow_writes(*out, err)) != CO_OK) {
@@ -292,9 +292,12 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
         rc = co_traces_state(s->dest, t->key, mark, sizeof mark, err);
     res->was_switched = rc == CO_OK && (strcmp(route, "new") == 0 || strcmp(mark, "switched") == 0 ||
                                         strcmp(mark, "exported") == 0);
-    /* First back to the source, so that nobody writes to the new system any more. */
+    /* First back to the source, so that nobody writes to the new system any
+     * more, nor reads from it (a syncing tenant's read share). */
     if (rc == CO_OK)
         rc = co_state_route_set(s->state, t->key, "old", 0, 0, err);
+    if (rc == CO_OK)
+        rc = co_state_read_share_set(s->state, t->key, 0, err);
     if (rc == CO_OK && res->was_switched) {
         res->remains = "exporting the new system's rows, lifting its freeze, purging its rows "
                        "from the target";
@@ -310,7 +313,7 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
         res->remains = "lifting its freeze and capture on the source, purging its rows from the "
                        "target";
     if (rc == CO_OK && (s->project->ncapture || (res->was_switched && reverse)))
-        rc = open_capture(s->project, &cap, err);
+        rc = Co_capture_open(s->project, &cap, err);
     /* The source takes the tenant's writes again, then gets the new system's rows back. */
     if (rc == CO_OK && cap && s->project->ncapture)
         rc = co_capture_stop(cap, s->project, t->key, err);
@@ -349,6 +352,8 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
     }
     if (rc == CO_OK)
         rc = co_traces_unmark(s->dest, t->key, err);
+    if (rc == CO_OK)
+        rc = Co_sync_mark_remove(s->dest, t->key, err);
     if (rc == CO_OK) {
         res->remains = "recording the rollback in the journal";
         rc = co_state_applied_set(s->state, t->key, 0, err);
@@ -517,7 +522,7 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
     if (rc == CO_OK)
         rc = co_approval_check(s->state, p, t->key, "switch", s->user, err);
     if (rc == CO_OK)
-        rc = open_capture(p, &cap, err);
+        rc = Co_capture_open(p, &cap, err);
     if (rc != CO_OK)
         return rc;
     /* 1. capture, 2. copy; the journal's marks first, so that whoever finds
@@ -569,6 +574,13 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
         eopt.differences = again;
         eopt.keep_state = true;
         srt = co_verify_tenant(s, t, &eopt, &early, &step);
+    }
+    /* Coexistence: verified, the tenant stays here, in sync, nothing frozen. */
+    if (srt == CO_OK && opt->coexist) {
+        srt = Co_sync_settle(s, cap, t, res, &early, &step);
+        co_verify_scope_free(again);
+        co_store_close(cap);
+        return srt == CO_OK ? CO_OK : fail_and_roll_back(s, t, res, &step, err);
     }
     /* 5.-7. A freeze refuses the tenant's writes only while its heartbeat is
      * fresh; one that lapsed (a stall longer than the bound) may have let
@@ -741,7 +753,12 @@ co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_op
             rc = co_rollback_tenant(s, t, &rb, err);
             co_rollback_result_release(&rb);
         }
-        if (rc == CO_OK)
+        /* A syncing tenant stays as it is unless reloaded, its reads back first. */
+        res->syncing = rc == CO_OK && state == CO_LC_SYNCING && !defaults.again;
+        res->load.skipped = res->syncing;
+        if (rc == CO_OK && state == CO_LC_SYNCING && defaults.again)
+            rc = co_state_read_share_set(s->state, t->key, 0, err);
+        if (rc == CO_OK && !res->syncing)
             rc = cutover_leased(s, t, &defaults, res, err);
     }
     co_error ignored;

@@ -33,6 +33,7 @@ typedef struct outcome {
     bool verify_pass;
     bool cutover;      /* the project captures writes: a cutover ran */
     bool switched;
+    bool syncing;      /* --coexist: verified and left syncing */
     bool rolled_back;  /* the cutover failed and was rolled back */
     bool refused;      /* the cutover did not start (a hook, --again on a switched tenant) */
     double freeze_seconds;
@@ -53,14 +54,15 @@ static const char *outcome_status(const outcome *o)
         return "skipped";
     if (!o->cutover)
         return "migrated";
-    return o->switched ? "switched" : "failed";
+    return o->switched ? "switched" : o->syncing ? "syncing" : "failed";
 }
 
 /* Whether the rows this run loaded are in the target now. */
 static bool rows_stay(const outcome *o)
 {
     const char *st = outcome_status(o);
-    return strcmp(st, "migrated") == 0 || strcmp(st, "switched") == 0;
+    return strcmp(st, "migrated") == 0 || strcmp(st, "switched") == 0 ||
+           strcmp(st, "syncing") == 0;
 }
 
 /* Where the rejects are, as a real path: the file itself for one tenant
@@ -175,6 +177,12 @@ static int report_cutover(cli_ctx *ctx, outcome *o)
                 "tenant %s: switched to the new system; %lld captured changes caught up, "
                 "writes frozen for %.2fs\n",
                 o->tenant->key, (long long)mv->changes_applied, mv->freeze_seconds);
+    } else if (o->syncing && !ctx->quiet && !ctx->json) {
+        fprintf(stderr,
+                "tenant %s: verified and syncing (nothing frozen, writes and reads still old); "
+                "%lld captured changes caught up: keep it in sync with cutover sync --tenant %s "
+                "--follow\n",
+                o->tenant->key, (long long)mv->changes_applied, o->tenant->key);
     }
     return rc;
 }
@@ -253,6 +261,7 @@ static void report_one(void *ctx, size_t i)
     o->verified = mv->verified;
     o->verify_pass = mv->verified && mv->verification.pass;
     o->switched = mv->status == CO_MOVE_SWITCHED;
+    o->syncing = mv->syncing;
     o->rolled_back = mv->status == CO_MOVE_ROLLED_BACK;
     o->freeze_seconds = mv->freeze_seconds;
     o->changes_applied = mv->changes_applied;
@@ -331,8 +340,9 @@ static void print_not_loaded(const outcome *o)
     const char *st = outcome_status(o);
     if (strcmp(st, "skipped") == 0)
         snprintf(text, sizeof text, "%s",
-                 o->cutover ? "switched already (roll it back to migrate it again)"
-                            : "already migrated (use --again to reload)");
+                 o->syncing ? "syncing already (cutover sync keeps it in sync; --again reloads it)"
+                 : o->cutover ? "switched already (roll it back to migrate it again)"
+                              : "already migrated (use --again to reload)");
     else if (strcmp(st, "refused") == 0)
         snprintf(text, sizeof text, "REFUSED: %s", o->failure);
     else if (strcmp(st, "rolled_back") == 0)
@@ -483,6 +493,11 @@ int cmd_migrate(cli_ctx *ctx)
                                   "verified (remove the capture list for a plain load)");
         goto done;
     }
+    if (cli_flag(&ctx->args, "coexist") && !p->ncapture) {
+        rc = cli_usage_error(ctx, "--coexist keeps tenants in sync through capture: the project "
+                                  "file lists no tables to capture (docs/coexistence.md)");
+        goto done;
+    }
 
     size_t njobs = 1;
     if (!cli_jobs_option(ctx, co_session_dest(s), count, &njobs, &rc))
@@ -520,6 +535,7 @@ int cmd_migrate(cli_ctx *ctx)
                                .sample = sample, .in_cohort = ctx->in_cohort,
                                .cohort = ctx->cohort, .progress = on_progress,
                                .cancelled = cli_cancelled,
+                               .coexist = cli_flag(&ctx->args, "coexist"),
                                /* a signal stops the copy between two rows */
                                .on_row = cli_row_checkpoint};
     cli_jobs jobs = {njobs, count, move_one, report_one, &mr};

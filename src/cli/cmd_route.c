@@ -1,7 +1,9 @@
 /*
  * cmd_route.c: `cutover rollback --tenant KEY`, `cutover route KEY` and
  * `cutover routes [--json]`: undoing a tenant's move, and telling
- * applications where each tenant lives (docs/state-store.md, table routes).
+ * applications where each tenant lives (docs/state-store.md, table routes),
+ * and for a syncing tenant the share of its reads on the new system
+ * (`route T --reads PCT`, docs/coexistence.md).
  * Routes live in the journal: route and routes open it alone, so that they
  * answer while the legacy database is away; the source is asked only for a
  * tenant the journal has never seen.
@@ -9,6 +11,7 @@
 #include "cli.h"
 #include "cutover/cutover_seq.h"
 #include "cutover/report.h"
+#include "cutover/sync.h"
 #include "util/buf.h"
 #include "util/json.h"
 
@@ -81,34 +84,55 @@ int cli_open_journal(cli_ctx *ctx, const char *what, const char *key, cli_sessio
     return cli_open(ctx, what, CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, out);
 }
 
+/* --reads PCT: the syncing tenant's read share, checked by the library. */
+static int set_reads(cli_ctx *ctx, co_session *s, const char *key, const char *pct)
+{
+    char *end = NULL;
+    long share = strtol(pct, &end, 10);
+    if (end == pct || *end || share < 0 || share > 100)
+        return cli_usage_error(ctx, "--reads must be a percentage from 0 to 100, not \"%s\"",
+                               pct);
+    co_error err;
+    co_error_clear(&err);
+    if (co_reads_set(s, key, (int)share, &err) != CO_OK)
+        return cli_fail("route", &err);
+    return EXIT_OK;
+}
+
 int cmd_route(cli_ctx *ctx)
 {
     if (ctx->args.npositional != 1)
         return cli_usage_error(ctx, "name one tenant");
     const char *key = ctx->args.positional[0];
+    const char *reads = cli_get(&ctx->args, "reads");
     cli_session cs;
     int rc = cli_open_journal(ctx, "route", key, &cs);
     if (rc != EXIT_OK)
         return rc;
-    char route[8];
+    co_route_reads r;
     co_error err;
     co_error_clear(&err);
+    co_state *st = co_session_state(cs.session);
     if (cs.tenants && !co_tenant_find(cs.tenants, cs.ntenants, key)) {
         rc = cli_unknown_tenant(ctx, key, cs.tenants, cs.ntenants);
-    } else if (co_state_route_get(co_session_state(cs.session), key, route, sizeof route, &err) !=
-               CO_OK) {
+    } else if (reads && (rc = set_reads(ctx, cs.session, key, reads)) != EXIT_OK) {
+        /* said */
+    } else if (co_route_reads_get(st, key, &r, &err) != CO_OK) {
         rc = cli_fail("route", &err);
     } else if (ctx->json) {
-        co_buf b = CO_BUF_INIT;
-        Co_buf_adds(&b, "{\"tenant\": ");
-        Co_json_str(&b, key);
-        Co_buf_adds(&b, ", \"route\": ");
-        Co_json_str(&b, route);
-        Co_buf_adds(&b, "}\n");
-        fputs(co_buf_str(&b), stdout);
-        Co_buf_release(&b);
+        char *json = NULL;
+        if (co_report_route_json(st, key, &json, &err) != CO_OK)
+            rc = cli_fail("route", &err);
+        else
+            printf("%s\n", json);
+        free(json);
+    } else if (r.syncing) {
+        printf("%s (syncing: reads %d%% new", r.writes, r.read_share);
+        if (r.lag_known)
+            printf(", lag %.2fs", r.lag_seconds);
+        printf(")\n");
     } else {
-        printf("%s\n", route);
+        printf("%s\n", r.writes);
     }
     cli_close(&cs);
     return rc;

@@ -3,7 +3,10 @@
  * journal that several workers share (on PostgreSQL, across machines),
  * claiming each with a lease it renews while it works, and moves it as
  * `migrate` would (co_move_tenant, move.h). A worker that dies stops renewing: its claim expires and
- * another worker takes the tenant over. It stops when no tenant is left.
+ * another worker takes the tenant over. It stops when no tenant is left;
+ * with --coexist it leaves the tenants it moves syncing, syncs every syncing
+ * tenant between claims (cli_sync_pass, cmd_sync.c), and once none is left
+ * to claim keeps syncing them until a signal.
  */
 #include "cli.h"
 #include "util/buf.h"
@@ -43,7 +46,16 @@ int cmd_worker(cli_ctx *ctx)
     if (rc != EXIT_OK)
         return rc;
     bool skip = cli_flag(&ctx->args, "skip-rehearsal");
-    size_t done = 0, failed = 0;
+    bool coexist = cli_flag(&ctx->args, "coexist");
+    const co_tenant **all = calloc(cs.ntenants ? cs.ntenants : 1, sizeof *all);
+    for (size_t i = 0; all && i < cs.ntenants; i++)
+        all[i] = &cs.tenants[i];
+    if (!all) {
+        cli_close(&cs);
+        return EXIT_INTERNAL;
+    }
+    size_t done = 0, failed = 0, synced = 0;
+    bool claiming = true;
     while (!cli_signal_caught()) {
         co_error err;
         co_error_clear(&err);
@@ -53,8 +65,19 @@ int cmd_worker(cli_ctx *ctx)
             rc = cli_fail("worker", &err);
             break;
         }
-        if (!key[0])
+        if (!key[0] && !coexist)
             break;
+        /* --coexist: the syncing tenants, between claims and once none is left */
+        if (coexist && (cli_sync_pass(ctx, cs.session, all, cs.ntenants, false, &synced),
+                        !key[0])) {
+            if (claiming && !ctx->quiet && !ctx->json)
+                printf("worker %s: nothing left to claim; syncing the syncing tenants until "
+                       "a signal\n", worker);
+            claiming = false;
+            for (int i = 0; i < 10 && !cli_signal_caught(); i++)
+                nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+            continue;
+        }
         const co_tenant *t = co_tenant_find(cs.tenants, cs.ntenants, key);
         if (!t) { /* in the journal, no longer in the source */
             co_state_claim_end(co_session_state(cs.session), key, worker, "failed", &err);
@@ -65,7 +88,7 @@ int cmd_worker(cli_ctx *ctx)
         co_move_options mopt = {.skip_rehearsal = skip, .sample = sample,
                                 .verify_skipped = true, .claim_worker = worker,
                                 .lease_seconds = (int)lease, .cancelled = cli_cancelled,
-                                .on_row = cli_row_checkpoint};
+                                .on_row = cli_row_checkpoint, .coexist = coexist};
         co_move_result mr;
         co_code code = co_move_tenant(cs.session, t, &mopt, &mr, &err);
         bool ok = code == CO_OK && co_move_succeeded(&mr);
@@ -112,6 +135,7 @@ int cmd_worker(cli_ctx *ctx)
                 worker, cli_signal_name(cli_signal_caught()));
         rc = cli_signal_exit(cli_signal_caught());
     }
+    free(all);
     cli_close(&cs);
     return rc;
 }

@@ -81,6 +81,23 @@ static const cli_option migrate_options[] = {
     {"sample", 0, "N", "differences shown per entity and check (default 10)"},
     {"jobs", 'j', "N", "tenants at once, each job with its own connections (default: 1 into a "
                       "SQLite target, else the number of cores)"},
+    {"coexist", 0, NULL, "capture, copy, catch up and verify, then leave each tenant syncing "
+                         "(nothing frozen; cutover sync keeps it in sync)"},
+    {0},
+};
+
+static const cli_option route_options[] = {
+    {"reads", 0, "PCT", "a syncing tenant: send PCT% of its reads to the new system (0 to 100; "
+                        "above 0 only while its sync lag is under options.reads_max_lag_seconds)"},
+    {0},
+};
+
+static const cli_option sync_options[] = {
+    {"tenant", 't', "KEY", "sync this syncing tenant (or a comma-separated list)"},
+    {"all", 'a', NULL, "sync every syncing tenant (the default)"},
+    {"once", 0, NULL, "one round per tenant, then stop (the default)"},
+    {"follow", 'f', NULL, "round after round until a signal, as a long-lived process"},
+    {"interval", 0, "SECONDS", "--follow: the pause between passes (default 1)"},
     {0},
 };
 
@@ -126,6 +143,8 @@ static const cli_option worker_options[] = {
     {"name", 0, "NAME", "the worker's name in the journal (default host:pid)"},
     {"skip-rehearsal", 0, NULL, "move tenants without a passing rehearsal (recorded)"},
     {"sample", 0, "N", "differences shown per entity and check (default 10)"},
+    {"coexist", 0, NULL, "leave the tenants it moves syncing, and sync the syncing tenants "
+                         "between claims"},
     {0},
 };
 
@@ -278,6 +297,9 @@ const cli_command cli_commands[] = {
      "load tenants into staging and verify them there, before the real run", rehearse_options},
     {"migrate", cmd_migrate, "--tenant KEY | --all", "migrate tenants into the target",
      migrate_options},
+    {"sync", cmd_sync, "[--tenant KEY | --all] [--once | --follow]",
+     "apply syncing tenants' captured changes to the target, once or continuously",
+     sync_options},
     {"verify", cmd_verify, "--tenant KEY | --all",
      "prove that tenants arrived whole, or show what did not", verify_options},
     {"rollback", cmd_rollback, "--tenant KEY",
@@ -304,7 +326,9 @@ const cli_command cli_commands[] = {
     {"review", cmd_review, "export --tenant KEY | --all [-o FILE] | apply FILE",
      "send doubtful pairs of similar rows to a person (export), and record the decisions (apply)",
      review_options},
-    {"route", cmd_route, "TENANT", "print where a tenant lives: old or new", no_options},
+    {"route", cmd_route, "TENANT [--reads PCT]",
+     "print where a tenant lives (old or new, and a syncing tenant's read share), or set it",
+     route_options},
     {"routes", cmd_routes, "", "list every tenant's route", no_options},
     {"recover-journal", cmd_recover_journal, "",
      "rebuild a lost journal from cutover's traces on the source and target: routes, tenants in "

@@ -30,6 +30,7 @@ const char *co_move_status_name(co_move_status st)
     case CO_MOVE_REFUSED: return "refused";
     case CO_MOVE_ROLLED_BACK: return "rolled_back";
     case CO_MOVE_PAUSED: return "paused";
+    case CO_MOVE_SYNCING: return "syncing";
     case CO_MOVE_FAILED: break;
     }
     return "failed";
@@ -38,7 +39,8 @@ const char *co_move_status_name(co_move_status st)
 bool co_move_succeeded(const co_move_result *r)
 {
     switch (r->status) {
-    case CO_MOVE_SWITCHED: return true;
+    case CO_MOVE_SWITCHED:
+    case CO_MOVE_SYNCING: return true;
     case CO_MOVE_MIGRATED:
     case CO_MOVE_SKIPPED: return !r->verified || r->verification.pass;
     default: return false;
@@ -75,7 +77,7 @@ static co_code move_cutover(mover *m, co_move_result *res, co_error *err)
     co_cutover_options copt = {.skip_rehearsal = opt->skip_rehearsal, .again = opt->again,
                                .sample = opt->sample, .progress = on_progress,
                                .progress_ctx = m, .cancelled = opt->cancelled,
-                               .cancel_ctx = opt->cancel_ctx};
+                               .cancel_ctx = opt->cancel_ctx, .coexist = opt->coexist};
     co_cutover_result cr;
     res->cutover = true;
     co_code code = co_cutover_tenant(m->s, m->t, &copt, &cr, err);
@@ -89,6 +91,7 @@ static co_code move_cutover(mover *m, co_move_result *res, co_error *err)
     res->freeze_seconds = cr.freeze_seconds;
     res->changes_applied = cr.changes_applied;
     res->failure_code = cr.failure_code;
+    res->syncing = cr.syncing;
     if (code != CO_OK) {
         res->status = CO_MOVE_FAILED;
         res->phase = "cutover";
@@ -100,7 +103,9 @@ static co_code move_cutover(mover *m, co_move_result *res, co_error *err)
     } else if (res->load.skipped) {
         res->status = CO_MOVE_SKIPPED;
     } else {
-        res->status = cr.switched ? CO_MOVE_SWITCHED : CO_MOVE_FAILED;
+        res->status = cr.switched  ? CO_MOVE_SWITCHED
+                      : cr.syncing ? CO_MOVE_SYNCING
+                                   : CO_MOVE_FAILED;
     }
     if (code == CO_OK && cr.failure[0])
         snprintf(res->failure, sizeof res->failure, "%s", cr.failure);
@@ -154,6 +159,10 @@ co_code co_move_tenant(co_session *s, const co_tenant *t, const co_move_options 
         res->status = CO_MOVE_PAUSED;
         return CO_OK;
     }
+    if (opt->coexist && !s->project->ncapture)
+        return co_error_set(err, CO_EPROJECT,
+                            "--coexist keeps a tenant in sync through capture: the project file "
+                            "lists no tables to capture");
     mover m = {s, t, opt, time(NULL)};
     return s->project->ncapture ? move_cutover(&m, res, err) : move_load(&m, res, err);
 }

@@ -1,6 +1,7 @@
 /*
  * parse_options.c: the sections of the project file about how tenants are
- * moved: options (batch size, rejects, retention, the freeze heartbeat),
+ * moved: options (batch size, rejects, retention, the freeze heartbeat, the
+ * lag under which a syncing tenant's reads may move),
  * capture (tables whose writes are recorded during a cutover), hooks (a
  * command per phase) and orphans (rows of no tenant left behind on purpose).
  */
@@ -18,6 +19,7 @@ static const pfield option_fields[] = {
     P_INT("freeze_heartbeat_seconds", co_project, freeze_heartbeat_seconds, 1, 3600, 5),
     P_INT("retention_days", co_project, retention_days, 1, 3650, 30),
     P_TEXT_DEF("rejects_dir", co_project, rejects_dir, CO_PROJECT_REJECTS_DEFAULT),
+    P_INT("reads_max_lag_seconds", co_project, reads_max_lag_seconds, 1, 86400, 5),
 };
 
 const psection co_project_options = {

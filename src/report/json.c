@@ -5,6 +5,7 @@
  */
 #include "state/journal.h"
 #include "report/report_int.h"
+#include "cutover/sync.h"
 #include "util/json.h"
 
 #include <stdlib.h>
@@ -139,6 +140,43 @@ co_code co_report_run_json(co_state *st, int64_t run_id, char **out, co_error *e
     return finish(&b, out, err);
 }
 
+/* ,"writes":..,"reads":..,"read_share":..,"lag_seconds":.. of one tenant
+ * (cutover/sync.h: co_route_reads_get). */
+static co_code reads_fields(co_state *st, const char *tenant, co_buf *b, co_error *err)
+{
+    co_route_reads r;
+    co_code rc = co_route_reads_get(st, tenant, &r, err);
+    if (rc != CO_OK)
+        return rc;
+    Co_buf_printf(b, ",\"writes\":\"%s\",\"reads\":\"%s\",\"read_share\":%d,\"lag_seconds\":",
+                  r.writes, r.reads, r.read_share);
+    if (r.lag_known)
+        Co_buf_printf(b, "%.3f", r.lag_seconds);
+    else
+        Co_buf_adds(b, "null");
+    return CO_OK;
+}
+
+co_code co_report_route_json(co_state *st, const char *tenant, char **out, co_error *err)
+{
+    *out = NULL;
+    co_buf b = CO_BUF_INIT;
+    char route[8];
+    co_code rc = co_state_route_get(st, tenant, route, sizeof route, err);
+    Co_buf_adds(&b, "{\"tenant\":");
+    Co_json_str(&b, tenant);
+    Co_buf_adds(&b, ",\"route\":");
+    Co_json_str(&b, route);
+    if (rc == CO_OK)
+        rc = reads_fields(st, tenant, &b, err);
+    Co_buf_addc(&b, '}');
+    if (rc != CO_OK) {
+        Co_buf_release(&b);
+        return rc;
+    }
+    return finish(&b, out, err);
+}
+
 co_code co_report_routes_json(co_state *st, char **out, co_error *err)
 {
     *out = NULL;
@@ -147,11 +185,26 @@ co_code co_report_routes_json(co_state *st, char **out, co_error *err)
                           NULL, 0, &t, err);
     if (rc != CO_OK)
         return rc;
-    co_buf b = CO_BUF_INIT;
-    Co_buf_adds(&b, "{\"routes\":");
-    rp_table_json(&b, &t);
-    Co_buf_addc(&b, '}');
+    co_buf b = CO_BUF_INIT, row = CO_BUF_INIT;
+    Co_buf_adds(&b, "{\"routes\":[");
+    /* each row as the view has it, and how its reads go */
+    for (size_t i = 0; rc == CO_OK && i < t.nrows; i++) {
+        Co_buf_reset(&row);
+        rp_row_json(&row, &t, i);
+        if (row.len && row.data[row.len - 1] == '}')
+            row.len--;
+        Co_buf_adds(&b, i ? "," : "");
+        Co_buf_add(&b, row.data, row.len);
+        rc = reads_fields(st, rp_cell(&t, i, 0), &b, err);
+        Co_buf_addc(&b, '}');
+    }
+    Co_buf_adds(&b, "]}");
+    Co_buf_release(&row);
     rp_table_release(&t);
+    if (rc != CO_OK) {
+        Co_buf_release(&b);
+        return rc;
+    }
     return finish(&b, out, err);
 }
 

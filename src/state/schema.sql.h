@@ -306,6 +306,21 @@ static const char co_state_schema[] =
     "  distinct_values INTEGER,"
     "  examples TEXT,"
     "  rule INTEGER,"
-    "  reason TEXT);";
+    "  reason TEXT);"
+    /* coexistence: the rounds of a syncing tenant's sync, its read share */
+    "CREATE TABLE IF NOT EXISTS sync_rounds ("
+    "  id INTEGER PRIMARY KEY,"
+    "  tenant TEXT NOT NULL,"
+    "  at TEXT NOT NULL,"
+    "  at_epoch REAL NOT NULL,"
+    "  applied INTEGER NOT NULL,"
+    "  backlog INTEGER NOT NULL,"
+    "  lag_seconds REAL NOT NULL,"
+    "  seconds REAL NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS sync_rounds_tenant ON sync_rounds (tenant, id);"
+    "CREATE TABLE IF NOT EXISTS read_shares ("
+    "  tenant TEXT PRIMARY KEY,"
+    "  share INTEGER NOT NULL CHECK (share BETWEEN 0 AND 100),"
+    "  changed_at TEXT NOT NULL);";
 
 #endif

@@ -47,21 +47,25 @@ static const char *const lifecycle_names[CO_LC_COUNT] = {
     [CO_LC_ROLLED_BACK] = "rolled_back",
     [CO_LC_ROLLBACK_INCOMPLETE] = "rollback_incomplete",
     [CO_LC_FINALIZED] = "finalized",
+    [CO_LC_SYNCING] = "syncing",
 };
 
 #define TO(s) (1u << (s))
 /* Where each state may go (docs/state-store.md, "The tenant lifecycle"). A
  * rollback may start from any state before finalize; a verification moves a
  * tenant only before its freeze; a switched tenant is rolled back before it
- * is migrated again; finalized is the end. */
+ * is migrated again; finalized is the end. A tenant copied and verified
+ * with --coexist stays syncing until its switch freezes it, a rollback or
+ * a reload (migrate --again). */
 static const unsigned lifecycle_to[CO_LC_COUNT] = {
     [CO_LC_NEW] = TO(CO_LC_MIGRATING) | TO(CO_LC_VERIFIED) | TO(CO_LC_VERIFY_FAILED) |
                   TO(CO_LC_SWITCHED) | TO(CO_LC_ROLLED_BACK) | TO(CO_LC_ROLLBACK_INCOMPLETE),
     [CO_LC_MIGRATING] = TO(CO_LC_MIGRATED) | TO(CO_LC_FAILED) | TO(CO_LC_VERIFIED) |
                         TO(CO_LC_VERIFY_FAILED) | TO(CO_LC_FROZEN) | TO(CO_LC_ROLLED_BACK) |
-                        TO(CO_LC_ROLLBACK_INCOMPLETE),
+                        TO(CO_LC_ROLLBACK_INCOMPLETE) | TO(CO_LC_SYNCING),
     [CO_LC_MIGRATED] = TO(CO_LC_MIGRATING) | TO(CO_LC_VERIFIED) | TO(CO_LC_VERIFY_FAILED) |
-                       TO(CO_LC_FROZEN) | TO(CO_LC_ROLLED_BACK) | TO(CO_LC_ROLLBACK_INCOMPLETE),
+                       TO(CO_LC_FROZEN) | TO(CO_LC_ROLLED_BACK) | TO(CO_LC_ROLLBACK_INCOMPLETE) |
+                       TO(CO_LC_SYNCING),
     [CO_LC_FAILED] = TO(CO_LC_MIGRATING) | TO(CO_LC_VERIFIED) | TO(CO_LC_VERIFY_FAILED) |
                      TO(CO_LC_ROLLED_BACK) | TO(CO_LC_ROLLBACK_INCOMPLETE),
     [CO_LC_VERIFIED] = TO(CO_LC_MIGRATING) | TO(CO_LC_VERIFY_FAILED) | TO(CO_LC_FROZEN) |
@@ -74,6 +78,8 @@ static const unsigned lifecycle_to[CO_LC_COUNT] = {
     [CO_LC_ROLLED_BACK] = TO(CO_LC_MIGRATING) | TO(CO_LC_ROLLBACK_INCOMPLETE),
     [CO_LC_ROLLBACK_INCOMPLETE] = TO(CO_LC_MIGRATING) | TO(CO_LC_ROLLED_BACK),
     [CO_LC_FINALIZED] = 0,
+    [CO_LC_SYNCING] = TO(CO_LC_MIGRATING) | TO(CO_LC_FROZEN) | TO(CO_LC_ROLLED_BACK) |
+                      TO(CO_LC_ROLLBACK_INCOMPLETE),
 };
 
 const char *co_lifecycle_name(co_lifecycle state)

@@ -355,7 +355,7 @@ static void test_unknown_keys(void **state)
                 "t.yaml:4:1");
     expect_fail(HEAD "options:\n  batchsize: 10\n" ONE_ENTITY, CO_EPROJECT,
                 "unknown key \"batchsize\" in options (expected one of: batch_size, "
-                "freeze_heartbeat_seconds, retention_days, rejects_dir)",
+                "freeze_heartbeat_seconds, retention_days, rejects_dir, reads_max_lag_seconds)",
                 "t.yaml:5:3");
     expect_fail(HEAD "entities:\n"
                      "  - name: contacts\n"

@@ -1,0 +1,311 @@
+/*
+ * sync.c: keeping a syncing tenant in sync (cutover/sync.h): the catch-up
+ * made a round that can run for ever. Its mark of what is applied lives on
+ * the target, in cutover_sync_mark, and moves in the same transaction as
+ * the rows a batch of changes refreshed: a round killed anywhere has either
+ * applied a batch and moved the mark, or neither, so the next round loses
+ * nothing and applies nothing twice. The journal's capture_progress follows
+ * the mark after each round (it may lag it, never lead it).
+ *
+ * The mark is a capture position and a window: (pos, upto, seq) says every
+ * change at or below pos is applied, and of the changes in (pos, upto] those
+ * up to sequence number seq. A round starts a window at the capture horizon
+ * (cutover/capture.h: on PostgreSQL a transaction id, so the window is
+ * commit-order safe), works through it in batches by sequence number, and
+ * closes it by moving pos to upto; a killed round's window is finished first
+ * by the next.
+ */
+#include "cutover/capture.h"
+#include "cutover/sync.h"
+#include "capture/capture_int.h"
+#include "engine/session.h"
+#include "util/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MARK "cutover_sync_mark"
+
+typedef struct sync_mark {
+    int64_t pos, upto, seq;
+    int64_t applied; /* changes applied under this mark since the coexistence began */
+} sync_mark;
+
+typedef struct mark_write {
+    co_store *dest;
+    const char *tenant;
+    const sync_mark *m;
+} mark_write;
+
+static co_code mark_put(void *ctx, co_error *err)
+{
+    mark_write *w = ctx;
+    co_param p[] = {{NULL, co_text(w->tenant, strlen(w->tenant))},
+                    {NULL, co_int(w->m->pos)},
+                    {NULL, co_int(w->m->upto)},
+                    {NULL, co_int(w->m->seq)},
+                    {NULL, co_int(w->m->applied)}};
+    co_code rc = co_store_exec_params(w->dest, "DELETE FROM " MARK " WHERE tenant = ?", p, 1,
+                                      NULL, err);
+    if (rc == CO_OK)
+        rc = co_store_exec_params(w->dest,
+                                  "INSERT INTO " MARK " (tenant, pos, upto, seq, applied)"
+                                  " VALUES (?, ?, ?, ?, ?)",
+                                  p, 5, NULL, err);
+    return rc;
+}
+
+static co_code mark_table(co_store *dest, co_error *err)
+{
+    return co_store_exec(dest,
+                         "CREATE TABLE IF NOT EXISTS " MARK " (tenant TEXT PRIMARY KEY,"
+                         " pos BIGINT NOT NULL, upto BIGINT NOT NULL, seq BIGINT NOT NULL,"
+                         " applied BIGINT NOT NULL)",
+                         err);
+}
+
+/* Writes the mark in a transaction of its own. */
+static co_code mark_set(co_store *dest, const char *tenant, const sync_mark *m, co_error *err)
+{
+    mark_write w = {dest, tenant, m};
+    co_code rc = mark_table(dest, err);
+    if (rc == CO_OK)
+        rc = co_store_begin(dest, err);
+    if (rc != CO_OK)
+        return rc;
+    rc = mark_put(&w, err);
+    if (rc == CO_OK)
+        return co_store_commit(dest, err);
+    co_store_rollback(dest);
+    return rc;
+}
+
+/* The tenant's mark; *found false when the target has none. */
+static co_code mark_get(co_store *dest, const char *tenant, sync_mark *m, bool *found,
+                        co_error *err)
+{
+    memset(m, 0, sizeof *m);
+    *found = false;
+    co_code rc = mark_table(dest, err);
+    co_param p = {NULL, co_text(tenant, strlen(tenant))};
+    co_cursor *c = NULL;
+    if (rc == CO_OK)
+        rc = co_store_query(dest,
+                            "SELECT pos, upto, seq, applied FROM " MARK " WHERE tenant = ?", &p,
+                            1, &c, err);
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, found, err);
+    if (rc == CO_OK && *found) {
+        m->pos = co_cursor_value(c, 0).i;
+        m->upto = co_cursor_value(c, 1).i;
+        m->seq = co_cursor_value(c, 2).i;
+        m->applied = co_cursor_value(c, 3).i;
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+co_code Co_sync_mark_remove(co_store *dest, const char *tenant, co_error *err)
+{
+    co_column *cols = NULL;
+    size_t n = 0;
+    co_error probe;
+    co_error_clear(&probe);
+    co_code rc = co_store_columns(dest, MARK, &cols, &n, &probe);
+    co_columns_free(cols, n);
+    if (rc == CO_ENOTFOUND)
+        return CO_OK;
+    if (rc != CO_OK) {
+        *err = probe;
+        return rc;
+    }
+    co_param p = {NULL, co_text(tenant, strlen(tenant))};
+    rc = co_store_exec_params(dest, "DELETE FROM " MARK " WHERE tenant = ?", &p, 1, NULL, err);
+    int64_t left = 0;
+    if (rc == CO_OK)
+        rc = co_store_query_int(dest, "SELECT count(*) FROM " MARK, NULL, 0, &left, NULL, err);
+    if (rc == CO_OK && left == 0) {
+        co_error ignored;
+        co_error_clear(&ignored);
+        co_store_exec(dest, "DROP TABLE " MARK, &ignored);
+    }
+    return rc;
+}
+
+
+/* Seconds since the epoch of an ISO time with an optional fraction
+ * (2026-12-06T13:11:03.250Z); -1 when it is none. */
+static double iso_epoch(const char *s)
+{
+    char whole[32];
+    snprintf(whole, sizeof whole, "%.19sZ", s);
+    time_t t = Co_clock_parse(whole);
+    if (t < 0)
+        return -1;
+    double frac = 0;
+    if (strlen(s) > 19 && s[19] == '.')
+        frac = strtod(s + 19, NULL);
+    return (double)t + frac;
+}
+
+/* The age of the tenant's oldest change above the position after (0: none),
+ * by the database's clock. */
+static co_code oldest_age(co_store *cap, const char *tenant, int64_t after, double *age,
+                          co_error *err)
+{
+    *age = 0;
+    co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_int(after)}};
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT min(at), %s FROM cutover_changes WHERE tenant = ? AND %s > ?",
+             co_store_epoch_sql(cap), co_store_capture_position(cap));
+    co_cursor *c = NULL;
+    bool has_row = false;
+    co_code rc = co_store_query(cap, sql, p, 2, &c, err);
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &has_row, err);
+    if (rc == CO_OK && has_row && co_cursor_value(c, 0).type == CO_TEXT) {
+        co_value now = co_cursor_value(c, 1);
+        double at = iso_epoch(co_cursor_value(c, 0).s);
+        double n = now.type == CO_INT ? (double)now.i : now.r;
+        if (at >= 0 && n > at)
+            *age = n - at;
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+co_code Co_sync_settle(co_session *s, co_store *cap, const co_tenant *t, co_cutover_result *res,
+                       co_verify_result *early, co_error *err)
+{
+    double started = Co_clock_mono();
+    res->verification = *early;
+    memset(early, 0, sizeof *early);
+    res->verified = true;
+    if (!res->verification.pass)
+        return co_error_set(err, CO_EVERIFY, "verification found differences");
+    int64_t pos = 0;
+    co_code rc = co_state_applied_get(s->state, t->key, &pos, err);
+    sync_mark m = {pos, pos, 0, 0};
+    co_sync_round first = {NULL, res->changes_applied, 0, 0, 0};
+    if (rc == CO_OK)
+        rc = mark_set(s->dest, t->key, &m, err);
+    if (rc == CO_OK)
+        rc = co_capture_backlog(cap, t->key, pos, &first.backlog, err);
+    if (rc == CO_OK)
+        rc = oldest_age(cap, t->key, pos, &first.lag_seconds, err);
+    first.seconds = Co_clock_mono() - started;
+    if (rc == CO_OK)
+        rc = co_state_sync_round_add(s->state, t->key, &first, err);
+    if (rc == CO_OK)
+        rc = co_state_read_share_set(s->state, t->key, 0, err);
+    if (rc == CO_OK)
+        rc = co_state_tenant_move(s->state, t->key, CO_LC_SYNCING, res->load.run_id, err);
+    res->syncing = rc == CO_OK;
+    return rc;
+}
+
+static co_code cancelled(const co_sync_options *opt, co_error *err)
+{
+    if (opt && opt->cancelled && opt->cancelled(opt->cancel_ctx))
+        return co_error_set(err, CO_EINTERRUPTED, "interrupted during sync");
+    return CO_OK;
+}
+
+/* Applies the changes of the mark's window in batches, each with the mark. */
+static co_code apply_window(co_session *s, co_store *cap, const co_tenant *t, sync_mark *m,
+                            const co_sync_options *opt, int64_t *applied, co_error *err)
+{
+    co_code rc = CO_OK;
+    while (rc == CO_OK && (rc = cancelled(opt, err)) == CO_OK) {
+        co_change *changes = NULL;
+        size_t n = 0;
+        rc = co_capture_changes(cap, t->key, m->pos, m->upto, m->seq, ROUND_CHANGES, &changes,
+                                &n, err);
+        if (rc == CO_OK && n > 0) {
+            sync_mark next = *m;
+            next.seq = changes[n - 1].seq;
+            next.applied += (int64_t)n;
+            mark_write w = {s->dest, t->key, &next};
+            rc = Co_catch_up_batch(s, t, 0, changes, n, mark_put, &w, err);
+            if (rc == CO_OK) {
+                *m = next;
+                *applied += (int64_t)n;
+            }
+        }
+        co_changes_free(changes, n);
+        if (n < ROUND_CHANGES)
+            break;
+    }
+    return rc;
+}
+
+static co_code sync_leased(co_session *s, co_store *cap, const co_tenant *t,
+                           const co_sync_options *opt, co_sync_result *res, co_error *err)
+{
+    double started = Co_clock_mono();
+    sync_mark m;
+    bool found = false;
+    co_code rc = mark_get(s->dest, t->key, &m, &found, err);
+    if (rc == CO_OK && !found) { /* from the journal's mark, as the coexistence began */
+        rc = co_state_applied_get(s->state, t->key, &m.pos, err);
+        m.upto = m.pos;
+    }
+    /* A window a killed round left open is finished first, then a new one
+     * opens at the horizon. */
+    for (int window = 0; rc == CO_OK && window < 2; window++) {
+        if (m.upto <= m.pos) {
+            int64_t horizon = 0;
+            rc = co_capture_horizon(cap, &horizon, err);
+            if (rc != CO_OK || horizon <= m.pos)
+                break;
+            m.upto = horizon;
+            m.seq = 0;
+        }
+        rc = apply_window(s, cap, t, &m, opt, &res->round.applied, err);
+        if (rc == CO_OK) {
+            m.pos = m.upto;
+            m.seq = 0;
+            rc = mark_set(s->dest, t->key, &m, err);
+        }
+        if (rc == CO_OK)
+            rc = co_state_applied_set(s->state, t->key, m.pos, err);
+    }
+    if (rc == CO_OK)
+        rc = co_capture_backlog(cap, t->key, m.pos, &res->round.backlog, err);
+    if (rc == CO_OK)
+        rc = oldest_age(cap, t->key, m.pos, &res->round.lag_seconds, err);
+    res->total_applied = m.applied;
+    res->round.seconds = Co_clock_mono() - started;
+    if (rc == CO_OK)
+        rc = co_state_sync_round_add(s->state, t->key, &res->round, err);
+    return rc;
+}
+
+co_code co_sync_tenant(co_session *s, const co_tenant *t, const co_sync_options *opt,
+                       co_sync_result *res, co_error *err)
+{
+    memset(res, 0, sizeof *res);
+    co_code rc = co_state_lease(s->state, t->key, "sync", err);
+    if (rc != CO_OK)
+        return rc;
+    co_lifecycle state = CO_LC_NEW;
+    rc = co_state_tenant_lifecycle(s->state, t->key, &state, err);
+    if (rc == CO_OK && state != CO_LC_SYNCING)
+        rc = co_error_set(err, CO_ENOTREADY,
+                          "tenant %s is %s, not syncing: only a tenant migrated with --coexist "
+                          "is kept in sync",
+                          t->key, co_lifecycle_name(state));
+    co_store *cap = NULL;
+    if (rc == CO_OK)
+        rc = Co_capture_open(s->project, &cap, err);
+    if (rc == CO_OK)
+        rc = sync_leased(s, cap, t, opt, res, err);
+    co_store_close(cap);
+    if (rc != CO_OK)
+        co_error_where(err, "syncing tenant %s", t->key);
+    co_error ignored;
+    co_state_unlease(s->state, t->key, &ignored);
+    return rc;
+}

@@ -1,0 +1,128 @@
+/*
+ * cmd_sync.c: `cutover sync [--tenant KEY | --all] [--once | --follow]`:
+ * keeps syncing tenants (migrated with --coexist) in sync, a round per
+ * tenant (co_sync_tenant, cutover/sync.h), once or until a signal; and the
+ * pass over the syncing tenants that `cutover worker --coexist` makes
+ * between claims (cli_sync_pass). Each round is journaled by the library;
+ * this prints it: a line per round, or a JSON object per line with --json.
+ */
+#include "cli.h"
+#include "cutover/sync.h"
+#include "util/buf.h"
+#include "util/json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void print_round(const cli_ctx *ctx, const char *tenant, const co_sync_result *r)
+{
+    if (ctx->json) {
+        co_buf b = CO_BUF_INIT;
+        Co_buf_adds(&b, "{\"tenant\": ");
+        Co_json_str(&b, tenant);
+        Co_buf_printf(&b, ", \"applied\": %lld, \"backlog\": %lld, \"lag_seconds\": %.3f, "
+                          "\"seconds\": %.3f, \"total_applied\": %lld}\n",
+                      (long long)r->round.applied, (long long)r->round.backlog,
+                      r->round.lag_seconds, r->round.seconds, (long long)r->total_applied);
+        fputs(co_buf_str(&b), stdout);
+        fflush(stdout);
+        Co_buf_release(&b);
+    } else if (!ctx->quiet) {
+        printf("tenant %s: %lld changes applied, backlog %lld, lag %.2fs (%.2fs)\n", tenant,
+               (long long)r->round.applied, (long long)r->round.backlog, r->round.lag_seconds,
+               r->round.seconds);
+        fflush(stdout);
+    }
+}
+
+int cli_sync_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, size_t n,
+                  bool named, size_t *synced)
+{
+    int rc = EXIT_OK;
+    *synced = 0;
+    for (size_t i = 0; i < n && !cli_signal_caught(); i++) {
+        co_error err;
+        co_error_clear(&err);
+        co_lifecycle state = CO_LC_NEW;
+        if (co_state_tenant_lifecycle(co_session_state(s), tenants[i]->key, &state, &err) != CO_OK)
+            return cli_fail("sync", &err);
+        if (state != CO_LC_SYNCING && !named)
+            continue;
+        co_sync_options opt = {.cancelled = cli_cancelled};
+        co_sync_result r;
+        co_code code = co_sync_tenant(s, tenants[i], &opt, &r, &err);
+        if (code == CO_EBUSY && !named)
+            continue; /* another process has it now: its round, not ours */
+        if (code != CO_OK) {
+            if (code != CO_EINTERRUPTED && rc == EXIT_OK)
+                rc = cli_fail("sync", &err);
+            continue;
+        }
+        (*synced)++;
+        print_round(ctx, tenants[i]->key, &r);
+    }
+    return rc;
+}
+
+/* Sleeps up to seconds, waking early on a signal. */
+static void pause_for(double seconds)
+{
+    for (double left = seconds; left > 0 && !cli_signal_caught(); left -= 0.1) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int cmd_sync(cli_ctx *ctx)
+{
+    bool once = cli_flag(&ctx->args, "once"), follow = cli_flag(&ctx->args, "follow");
+    if (once && follow)
+        return cli_usage_error(ctx, "give --once or --follow, not both");
+    const char *every = cli_get(&ctx->args, "interval");
+    char *end = NULL;
+    double interval = every ? strtod(every, &end) : 1.0;
+    if (every && (end == every || *end || interval < 0.1 || interval > 3600))
+        return cli_usage_error(ctx, "--interval must be from 0.1 to 3600 seconds, not \"%s\"",
+                               every);
+    bool named = cli_get(&ctx->args, "tenant") != NULL;
+    if (named && cli_flag(&ctx->args, "all"))
+        return cli_usage_error(ctx, "give either --tenant KEY or --all");
+    cli_signals_install();
+    cli_session cs;
+    int rc = cli_open(ctx, "sync", CO_SESSION_GUARD, CLI_OPEN_TENANTS, &cs);
+    if (rc != EXIT_OK)
+        return rc;
+    size_t count = cs.ntenants;
+    const co_tenant **chosen = calloc(count ? count : 1, sizeof *chosen);
+    if (!chosen) {
+        cli_close(&cs);
+        return EXIT_INTERNAL;
+    }
+    if (named) {
+        rc = cli_select_tenants(ctx, cs.tenants, cs.ntenants, chosen, &count);
+    } else {
+        for (size_t i = 0; i < count; i++)
+            chosen[i] = &cs.tenants[i];
+    }
+    while (rc == EXIT_OK) {
+        size_t synced = 0;
+        rc = cli_sync_pass(ctx, cs.session, chosen, count, named, &synced);
+        if (rc != EXIT_OK || !follow || cli_signal_caught())
+            break;
+        pause_for(interval);
+        if (cli_signal_caught())
+            break;
+    }
+    if (cli_signal_caught()) {
+        if (!ctx->quiet)
+            fprintf(stderr, "cutover: sync: interrupted by %s: stopped between batches; what "
+                            "was applied is marked, the next sync goes on from there\n",
+                    cli_signal_name(cli_signal_caught()));
+        rc = cli_signal_exit(cli_signal_caught());
+    }
+    free(chosen);
+    cli_close(&cs);
+    return rc;
+}
