@@ -16,7 +16,7 @@ typedef struct co_tenant_status {
     char *label;       /* NULL when the source gave none */
     char *state;       /* "new", "migrating", "migrated", "failed", "verified",
                           "verify_failed", "frozen", "switched", "rolled_back",
-                          "rollback_incomplete", "finalized" */
+                          "rollback_incomplete", "finalized", "syncing" */
     int64_t last_run;  /* the last migrate run, 0 when never run */
     char *run_status;  /* of the last run: "running", "done", "failed", "abandoned",
                           "interrupted" (a signal, or "running" by a process that is
@@ -48,6 +48,12 @@ typedef struct co_tenant_status {
     bool holder_gone;           /* that process is gone (this host, no such pid): the
                                    tenant's work was interrupted (SIGKILL, power loss) */
     char *frozen_since;         /* state "frozen": when its freeze began, else NULL */
+    /* coexistence (cutover/sync.h): a syncing tenant's sync and reads */
+    bool syncing;               /* state "syncing" */
+    int read_share;             /* percent of its reads on the new system */
+    bool lag_known;             /* a sync round was journaled: lag_seconds and backlog say */
+    double lag_seconds;         /* co_sync_lag */
+    int64_t backlog;            /* changes waiting after its last round */
 } co_tenant_status;
 
 /* The cutover command that finishes what the tenant's work left, or NULL:

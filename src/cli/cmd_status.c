@@ -63,6 +63,13 @@ static void print_table(const co_tenant_status *rows, size_t n)
                    r->holder ? r->holder : "a process no longer holding it",
                    r->holder_gone ? "gone: its freeze lapses within options.freeze_heartbeat_seconds"
                                   : "alive");
+        if (r->syncing) {
+            printf("%*s syncing: reads %d%% new, ", width, "", r->read_share);
+            if (r->lag_known)
+                printf("lag %.2fs, backlog %lld changes\n", r->lag_seconds, (long long)r->backlog);
+            else
+                printf("no sync round yet\n");
+        }
         if (r->holder_gone)
             printf("%*s interrupted: %s is gone; run cutover migrate --tenant %s to go on\n", width, "",
                    r->holder ? r->holder : "its process", r->tenant);

@@ -1,8 +1,9 @@
 /*
  * inflight.c: the report's and dashboard's view of a tenant whose work is in
  * flight or was cut short, as `cutover status` tells it: frozen (since when,
- * by which process, alive or gone), interrupted (its process is gone), and a
- * rollback left incomplete, each with the command that finishes it.
+ * by which process, alive or gone), interrupted (its process is gone), a
+ * rollback left incomplete, each with the command that finishes it, and a
+ * syncing tenant's read share, lag and backlog.
  */
 #include "report/report_int.h"
 #include "util/html.h"
@@ -35,6 +36,15 @@ void rp_html_inflight(co_buf *b, const co_tenant_status *s)
                                         "options.freeze_heartbeat_seconds)"
                                       : " (alive)");
         Co_buf_adds(b, ": the tenant's writes are refused while its heartbeat is fresh.</p>\n");
+    }
+    if (s->syncing) {
+        Co_buf_printf(b, "<p class=paused>Syncing (both systems live): %d%% of its reads on the "
+                         "new system, writes on the old; ", s->read_share);
+        if (s->lag_known)
+            Co_buf_printf(b, "lag <span class=t>%.2f s</span>, backlog %lld changes.</p>\n",
+                          s->lag_seconds, (long long)s->backlog);
+        else
+            Co_buf_adds(b, "no sync round yet.</p>\n");
     }
     const char *finish = co_status_finish_command(s);
     if (finish && strcmp(finish, "rollback") == 0) {

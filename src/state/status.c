@@ -1,5 +1,6 @@
 /* status.c: reading every tenant's state and last run from the journal (status.h). */
 #include "cutover/status.h"
+#include "cutover/sync.h"
 #include "state/state_int.h"
 
 #include "util/buf.h"
@@ -110,6 +111,25 @@ static co_code holders(co_state *st, co_tenant_status *rows, size_t n, co_error 
     return rc;
 }
 
+/* A syncing tenant's read share, lag and backlog (cutover/sync.h). */
+static co_code syncing(co_state *st, co_tenant_status *r, co_error *err)
+{
+    r->syncing = co_lifecycle_is(r->state, CO_LC_SYNCING);
+    if (!r->syncing)
+        return CO_OK;
+    co_route_reads reads;
+    co_sync_round last;
+    bool found = false;
+    co_code rc = co_route_reads_get(st, r->tenant, &reads, err);
+    if (rc == CO_OK)
+        rc = co_state_sync_last(st, r->tenant, &last, &found, err);
+    r->read_share = reads.read_share;
+    r->lag_known = reads.lag_known;
+    r->lag_seconds = reads.lag_seconds;
+    r->backlog = found ? last.backlog : 0;
+    return rc;
+}
+
 co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error *err)
 {
     static const char sql[] =
@@ -180,6 +200,8 @@ co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error
             rc = failed_checks(st, &rows[i], err);
     if (rc == CO_OK)
         rc = holders(st, rows, count, err);
+    for (size_t i = 0; rc == CO_OK && i < count; i++)
+        rc = syncing(st, &rows[i], err);
     if (rc == CO_OK)
         rc = co_status_aftercare(st, rows, count, err);
     if (rc != CO_OK) {
@@ -235,6 +257,14 @@ void co_status_json_row(co_buf *b, const co_tenant_status *r)
     if (r->frozen_since) {
         Co_buf_adds(b, ",\"frozen_since\":");
         Co_json_str(b, r->frozen_since);
+    }
+    if (r->syncing) {
+        Co_buf_printf(b, ",\"sync\":{\"read_share\":%d,\"backlog\":%lld,\"lag_seconds\":",
+                      r->read_share, (long long)r->backlog);
+        if (r->lag_known)
+            Co_buf_printf(b, "%.3f}", r->lag_seconds);
+        else
+            Co_buf_adds(b, "null}");
     }
     const char *finish = co_status_finish_command(r);
     if (finish) {
