@@ -344,10 +344,11 @@ int cmd_sync(cli_ctx *ctx);
 /* One sync round for each of the n tenants that is syncing (cmd_sync.c):
  * named (the user named them) makes a tenant that is not syncing, or held
  * by another process, an error rather than one to pass over; *synced counts
- * the rounds made. Prints each round; returns an exit code. */
+ * the rounds made. Prints each round (idle_too: also those that applied
+ * nothing); returns an exit code. */
 struct co_session;
 int cli_sync_pass(cli_ctx *ctx, struct co_session *s, const struct co_tenant *const *tenants,
-                  size_t n, bool named, size_t *synced);
+                  size_t n, bool named, bool idle_too, size_t *synced);
 int cmd_route(cli_ctx *ctx);
 int cmd_recover_journal(cli_ctx *ctx);
 int cmd_routes(cli_ctx *ctx);

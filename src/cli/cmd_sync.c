@@ -38,7 +38,7 @@ static void print_round(const cli_ctx *ctx, const char *tenant, const co_sync_re
 }
 
 int cli_sync_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, size_t n,
-                  bool named, size_t *synced)
+                  bool named, bool idle_too, size_t *synced)
 {
     int rc = EXIT_OK;
     *synced = 0;
@@ -61,7 +61,8 @@ int cli_sync_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, 
             continue;
         }
         (*synced)++;
-        print_round(ctx, tenants[i]->key, &r);
+        if (idle_too || r.round.applied > 0)
+            print_round(ctx, tenants[i]->key, &r);
     }
     return rc;
 }
@@ -108,7 +109,7 @@ int cmd_sync(cli_ctx *ctx)
     }
     while (rc == EXIT_OK) {
         size_t synced = 0;
-        rc = cli_sync_pass(ctx, cs.session, chosen, count, named, &synced);
+        rc = cli_sync_pass(ctx, cs.session, chosen, count, named, true, &synced);
         if (rc != EXIT_OK || !follow || cli_signal_caught())
             break;
         pause_for(interval);
