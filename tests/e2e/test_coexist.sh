@@ -1,0 +1,206 @@
+# test_coexist.sh: coexistence (docs/coexistence.md) on the demo under
+# `cutover demo traffic`, with a SQLite source and target, then with a
+# PostgreSQL source and target: migrate --coexist leaves the tenant syncing
+# (nothing frozen, route old); `sync --follow` keeps the target equal to the
+# source while the application writes, with the lag under the bound; reads
+# move 10 -> 50 -> 100 and a share is refused once the lag passes the bound;
+# `sync --follow` killed (SIGKILL) at seeded commits under traffic and run
+# again loses nothing and applies nothing twice (verify passes, and the
+# changes applied are exactly the changes captured); a rollback of a syncing
+# tenant takes its reads back, removes its capture and purges its rows;
+# `worker --coexist` leaves the tenants it claims syncing and keeps them in
+# sync.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/pg.sh"
+
+SEED=${COEXIST_SEED:-19}
+KILLS=${COEXIST_KILLS:-4} # seeded SIGKILLs of sync --follow per engine
+BOUND=$((3 * ${CUTOVER_TEST_SLOWDOWN:-1})) # options.reads_max_lag_seconds
+RANDOM=$SEED
+
+# with_bound IN OUT: the project IN with options.reads_max_lag_seconds BOUND.
+with_bound() { sed "s/^options:/options:\n  reads_max_lag_seconds: $BOUND/" "$1" >"$2"; }
+
+# scenario ENGINE TENANT: every check of the header against CUT (cutover's
+# arguments for the project and its connections), src_q and tgt_q (one value from
+# the source or target), TRAFFIC (demo traffic's connection arguments).
+scenario() {
+  local engine=$1 t=$2 traffic sync code total captured before applied k at
+  run_cutover "${CUT[@]}" migrate --tenant "$t" --skip-rehearsal --coexist --json
+  assert_eq "$engine: migrate --coexist leaves the tenant syncing" "0 syncing true" \
+    "$CODE $(jq -r '.tenants[0].status, .tenants[0].verified' <<<"$OUT" | tr '\n' ' ' | sed 's/ $//')"
+  [[ $CODE -eq 0 ]] || echo "$ERR" | tail -5
+  before=$(jq '.tenants[0].changes_applied' <<<"$OUT")
+  run_cutover "${CUT[@]}" route "$t" --json
+  assert_eq "$engine: writes and reads still old, share 0, a lag known" "old old old 0 true" \
+    "$(jq -r '[.route, .writes, .reads, .read_share, (.lag_seconds != null)] | map(tostring) | join(" ")' <<<"$OUT")"
+  assert_eq "$engine: nothing frozen: the tenant's source rows take writes" 0 \
+    "$(src_write "$t"; echo $?)"
+  run_cutover "${CUT[@]}" status --json
+  assert_eq "$engine: status shows it syncing with its read share" "syncing 0" \
+    "$(jq -r --arg t "$t" '.tenants[] | select(.tenant == $t) | "\(.state) \(.sync.read_share)"' <<<"$OUT")"
+  run_cutover "${CUT[@]}" report --tenant "$t" -o -
+  assert_contains "$engine: the report shows it syncing" "Syncing (both systems live): 0% of its reads" "$OUT"
+  run_cutover "${CUT[@]}" migrate --tenant "$t" --skip-rehearsal --coexist --json
+  assert_eq "$engine: a syncing tenant is skipped by the next migrate" "0 skipped" \
+    "$CODE $(jq -r '.tenants[0].status' <<<"$OUT")"
+
+  # The application writes while sync --follow runs; reads move as the lag allows.
+  "$CUTOVER" demo traffic "$DEMO" "${TRAFFIC[@]}" --tenant "$t" --rate 200 \
+    --seconds $((4 * ${CUTOVER_TEST_SLOWDOWN:-1})) --json >"$WORK/traffic.json" 2>"$WORK/traffic.err" &
+  traffic=$!
+  "$CUTOVER" "${CUT[@]}" sync --tenant "$t" --follow --interval 0.2 --json >"$WORK/sync.jsonl" 2>"$WORK/sync.err" &
+  sync=$!
+  # the lag falls under the bound once sync has caught up with the backlog
+  for ((k = 0; k < 60; k++)); do
+    [[ $(jq -s 'map(select(.lag_seconds < 1)) | length' "$WORK/sync.jsonl" 2>/dev/null) -gt 0 ]] && break
+    sleep 0.5
+  done
+  assert_eq "$engine: under traffic, sync --follow brings the lag under a second" true \
+    "$( ((k < 60)) && echo true || echo false)"
+  for share in 10 50; do
+    run_cutover "${CUT[@]}" route "$t" --reads "$share"
+    assert_eq "$engine: under traffic, reads $share% new (lag under ${BOUND}s)" 0 "$CODE"
+    [[ $CODE -eq 0 ]] || echo "$ERR"
+    run_cutover "${CUT[@]}" route "$t" --json
+    assert_eq "$engine: route says reads split at $share%" "old split $share" \
+      "$(jq -r '"\(.writes) \(.reads) \(.read_share)"' <<<"$OUT")"
+    sleep 0.7
+  done
+  wait "$traffic"
+  sleep 1
+  run_cutover "${CUT[@]}" route "$t" --reads 100
+  assert_eq "$engine: after the traffic, reads 100% new" 0 "$CODE"
+  kill -TERM "$sync"; wait "$sync"; code=$?
+  assert_eq "$engine: sync --follow stops on SIGTERM (143)" 143 "$code"
+  local lag
+  lag=$(jq -s 'map(.lag_seconds) | max' "$WORK/sync.jsonl")
+  assert_eq "$engine: every round's lag under the bound (max ${lag}s)" true \
+    "$(awk "BEGIN { print ($lag < $BOUND) ? \"true\" : \"false\" }")"
+  assert_eq "$engine: the last round left no backlog" 0 "$(jq -s 'last.backlog' "$WORK/sync.jsonl")"
+  run_cutover "${CUT[@]}" verify --tenant "$t" -q
+  assert_eq "$engine: the target equals the source after the traffic (verify)" 0 "$CODE"
+  [[ $CODE -eq 0 ]] || echo "$OUT" | head -20
+  run_cutover "${CUT[@]}" status --json
+  assert_eq "$engine: a verification does not move a syncing tenant; status has its share and backlog" \
+    "syncing 100 0 true" \
+    "$(jq -r --arg t "$t" '.tenants[] | select(.tenant == $t) | "\(.state) \(.sync.read_share) \(.sync.backlog) \(.sync.lag_seconds != null)"' <<<"$OUT")"
+  # Without sync the lag grows past the bound: a share above 0 is refused, 0 never.
+  sleep $((BOUND + 1))
+  run_cutover "${CUT[@]}" route "$t" --reads 60
+  assert_eq "$engine: a lag over the bound refuses a read share (13)" 13 "$CODE"
+  assert_contains "$engine: and says why" "options.reads_max_lag_seconds" "$ERR"
+  assert_eq "$engine: the share stays as it was" 100 \
+    "$("$CUTOVER" "${CUT[@]}" route "$t" --json | jq .read_share)"
+  run_cutover "${CUT[@]}" route "$t" --reads 0
+  assert_eq "$engine: --reads 0 takes every read back at once" "0 old" \
+    "$CODE $("$CUTOVER" "${CUT[@]}" route "$t" --json | jq -r .reads)"
+
+  # SIGKILL of sync --follow at seeded commits, under traffic.
+  "$CUTOVER" demo traffic "$DEMO" "${TRAFFIC[@]}" --tenant "$t" --rate 200 \
+    --seconds $((KILLS + 2)) --json >"$WORK/traffic2.json" 2>>"$WORK/traffic.err" &
+  traffic=$!
+  local killed=0
+  for ((k = 1; k <= KILLS; k++)); do
+    at=$((RANDOM % 12 + 1))
+    (CUTOVER_KILL_AT_COMMIT=$at exec timeout 30 "$CUTOVER" "${CUT[@]}" sync --tenant "$t" --follow \
+      --interval 0.1 -q >/dev/null 2>"$WORK/killed.err")
+    code=$?
+    [[ $code -eq 137 ]] && killed=$((killed + 1))
+    sleep 0.3
+  done
+  wait "$traffic"
+  assert_eq "$engine: sync --follow was killed at each of $KILLS seeded commits" "$KILLS" "$killed"
+  run_cutover "${CUT[@]}" sync --tenant "$t" --once --json
+  assert_eq "$engine: sync again after the kills" 0 "$CODE"
+  total=$(jq '.total_applied' <<<"$OUT")
+  captured=$(src_q "SELECT count(*) FROM cutover_changes WHERE tenant = '$t'")
+  assert_eq "$engine: every captured change applied once: $before by migrate + $total by sync" \
+    "$captured" "$((before + total))"
+  run_cutover "${CUT[@]}" verify --tenant "$t" -q
+  assert_eq "$engine: after the kills the target equals the source (verify)" 0 "$CODE"
+  [[ $CODE -eq 0 ]] || echo "$OUT" | head -20
+
+  # Rollback of a syncing tenant: reads back at once, capture gone, rows purged.
+  run_cutover "${CUT[@]}" sync --tenant "$t" --once
+  run_cutover "${CUT[@]}" route "$t" --reads 50
+  assert_eq "$engine: reads 50% before the rollback" 0 "$CODE"
+  run_cutover "${CUT[@]}" rollback --tenant "$t" --json
+  assert_eq "$engine: a syncing tenant rolls back" "0 false" "$CODE $(jq '.was_switched' <<<"$OUT")"
+  assert_eq "$engine: its reads are back on the old system" "old old 0 null" \
+    "$("$CUTOVER" "${CUT[@]}" route "$t" --json | jq -r '"\(.writes) \(.reads) \(.read_share) \(.lag_seconds)"')"
+  assert_eq "$engine: the journal says rolled_back" rolled_back \
+    "$("$CUTOVER" "${CUT[@]}" status --json | jq -r --arg t "$t" '.tenants[] | select(.tenant == $t) | .state')"
+  assert_eq "$engine: nothing of it left in the target" 0 \
+    "$(tgt_q "SELECT count(*) FROM contacts WHERE account_id = $t")"
+  assert_eq "$engine: its capture is removed from the source" 0 \
+    "$(src_q "SELECT count(*) FROM cutover_tenants WHERE tenant = '$t'" 2>/dev/null || echo 0)"
+  assert_eq "$engine: and its sync mark from the target" 0 \
+    "$(tgt_q "SELECT count(*) FROM cutover_sync_mark WHERE tenant = '$t'" 2>/dev/null || echo 0)"
+  run_cutover "${CUT[@]}" sync --tenant "$t" --once
+  assert_eq "$engine: a tenant no longer syncing is refused by sync (13)" 13 "$CODE"
+}
+
+# ---- SQLite source and target ----
+DEMO=$WORK/demo
+"$CUTOVER" demo init "$DEMO" --scale 0.004 --seed 21 -q
+sqlite3 "$DEMO/legacy.db" 'PRAGMA journal_mode = WAL' >/dev/null
+with_bound "$DEMO/cutover.yaml" "$DEMO/coexist.yaml"
+CUT=(-p "$DEMO/coexist.yaml")
+TRAFFIC=()
+src_q() { q "$DEMO/legacy.db" "$1"; }
+tgt_q() { q "$DEMO/crm.db" "$1"; }
+src_write() { sqlite3 "$DEMO/legacy.db" "UPDATE contacts SET title = title WHERE account_id = $1" >/dev/null 2>&1; }
+mapfile -t T < <(src_q "SELECT c.account_id FROM campaigns c JOIN events e ON e.campaign_id = c.id GROUP BY 1 ORDER BY count(*) DESC, 1")
+run_cutover "${CUT[@]}" route "${T[1]}" --reads 10
+assert_eq "SQLite: reads move only for a syncing tenant (13)" 13 "$CODE"
+assert_contains "SQLite: naming its state" "is new: reads move gradually only for a syncing tenant" "$ERR"
+run_cutover "${CUT[@]}" route "${T[1]}" --reads 101
+assert_eq "SQLite: a share above 100 is a usage error" 2 "$CODE"
+scenario SQLite "${T[0]}"
+
+# worker --coexist moves every tenant it claims to syncing, then keeps them
+# in sync: a write on the old system reaches the new one, until a signal.
+WDEMO=$WORK/wdemo
+"$CUTOVER" demo init "$WDEMO" --scale 0.001 --seed 5 -q
+sqlite3 "$WDEMO/legacy.db" 'PRAGMA journal_mode = WAL' >/dev/null
+"$CUTOVER" -p "$WDEMO/cutover.yaml" worker --coexist --skip-rehearsal --json >"$WORK/worker.jsonl" 2>"$WORK/worker.err" &
+worker=$!
+ntenants=$(q "$WDEMO/legacy.db" "SELECT count(*) FROM accounts")
+for ((k = 0; k < 120; k++)); do
+  [[ $(q "$WDEMO/.cutover/state.db" "SELECT count(*) FROM tenants WHERE state = 'syncing'" 2>/dev/null) == "$ntenants" ]] && break
+  sleep 0.5
+done
+assert_eq "worker --coexist leaves every tenant it claims syncing" "$ntenants" \
+  "$(q "$WDEMO/.cutover/state.db" "SELECT count(*) FROM tenants WHERE state = 'syncing'")"
+wid=$(q "$WDEMO/legacy.db" "SELECT min(id) FROM contacts WHERE account_id = 1")
+q "$WDEMO/legacy.db" "UPDATE contacts SET title = 'Synced by the worker' WHERE id = $wid"
+for ((k = 0; k < 40; k++)); do
+  [[ $(q "$WDEMO/crm.db" "SELECT title FROM contacts WHERE id = $wid") == "Synced by the worker" ]] && break
+  sleep 0.25
+done
+assert_eq "and syncs them: a write on the old system reaches the new one" "Synced by the worker" \
+  "$(q "$WDEMO/crm.db" "SELECT title FROM contacts WHERE id = $wid")"
+kill -INT "$worker"; wait "$worker"
+assert_eq "the worker keeps syncing until a signal (SIGINT: 130)" 130 "$?"
+
+# ---- PostgreSQL source and target ----
+pg_test_server
+FIX=$CUTOVER_SOURCE_DIR/tests/fixtures
+DEMO=$WORK/pgdemo
+"$CUTOVER" demo init "$DEMO" --scale 0.002 --seed "$SEED" -q
+pg_demo_legacy "$DEMO"
+pgsql legacy -c "ALTER TABLE events ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY" \
+  -c "SELECT setval(pg_get_serial_sequence('events', 'id'), (SELECT max(id) FROM events))" >/dev/null
+pgsql postgres -c "CREATE DATABASE crm" && pgsql crm -f "$FIX/crm-target-pg.sql" >/dev/null
+pg_demo_project "$DEMO/pg.yaml"
+with_bound "$DEMO/pg.yaml" "$DEMO/coexist.yaml"
+CUT=(-p "$DEMO/coexist.yaml" --source "$PG_BASE/legacy" --target "$PG_BASE/crm")
+TRAFFIC=(--source "$PG_BASE/legacy")
+src_q() { pgsql legacy -c "$1"; }
+tgt_q() { pgsql crm -c "$1"; }
+src_write() { pgsql legacy -c "UPDATE contacts SET title = title WHERE account_id = $1" >/dev/null 2>&1; }
+mapfile -t T < <(src_q "SELECT c.account_id FROM campaigns c JOIN events e ON e.campaign_id = c.id GROUP BY 1 ORDER BY count(*) DESC, 1")
+scenario PostgreSQL "${T[0]}"
+
+finish
