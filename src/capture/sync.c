@@ -18,6 +18,7 @@
 #include "cutover/capture.h"
 #include "cutover/sync.h"
 #include "capture/capture_int.h"
+#include "engine/engine_int.h"
 #include "engine/session.h"
 #include "util/clock.h"
 
@@ -109,31 +110,8 @@ static co_code mark_get(co_store *dest, const char *tenant, sync_mark *m, bool *
 
 co_code Co_sync_mark_remove(co_store *dest, const char *tenant, co_error *err)
 {
-    co_column *cols = NULL;
-    size_t n = 0;
-    co_error probe;
-    co_error_clear(&probe);
-    co_code rc = co_store_columns(dest, MARK, &cols, &n, &probe);
-    co_columns_free(cols, n);
-    if (rc == CO_ENOTFOUND)
-        return CO_OK;
-    if (rc != CO_OK) {
-        *err = probe;
-        return rc;
-    }
-    co_param p = {NULL, co_text(tenant, strlen(tenant))};
-    rc = co_store_exec_params(dest, "DELETE FROM " MARK " WHERE tenant = ?", &p, 1, NULL, err);
-    int64_t left = 0;
-    if (rc == CO_OK)
-        rc = co_store_query_int(dest, "SELECT count(*) FROM " MARK, NULL, 0, &left, NULL, err);
-    if (rc == CO_OK && left == 0) {
-        co_error ignored;
-        co_error_clear(&ignored);
-        co_store_exec(dest, "DROP TABLE " MARK, &ignored);
-    }
-    return rc;
+    return Co_traces_forget(dest, MARK, tenant, err);
 }
-
 
 /* Seconds since the epoch of an ISO time with an optional fraction
  * (2026-12-06T13:11:03.250Z); -1 when it is none. */

@@ -89,4 +89,9 @@ co_code Co_keymap_to_source(co_keymap *km, size_t entity, const char *const *col
 co_code Co_keymap_add(co_keymap *km, size_t entity, const co_value *source,
                       const co_value *target, co_error *err);
 
+/* Deletes the tenant's row of one of cutover's own tables in store (a
+ * trace: cutover_journal_mark, the target's cutover_sync_mark), and the
+ * table with its last row; nothing when the table is not there (traces.c). */
+co_code Co_traces_forget(co_store *store, const char *table, const char *tenant, co_error *err);
+
 #endif

@@ -65,23 +65,37 @@ co_code co_traces_mark(co_session *s, co_store *store, const char *tenant, const
     return rc;
 }
 
-co_code co_traces_unmark(co_store *store, const char *tenant, co_error *err)
+co_code Co_traces_forget(co_store *store, const char *table, const char *tenant, co_error *err)
 {
     bool exists = false;
-    co_code rc = has_table(store, MARKS, &exists, err);
+    co_code rc = has_table(store, table, &exists, err);
     if (rc != CO_OK || !exists)
         return rc;
     co_param p = {NULL, co_text(tenant, strlen(tenant))};
-    rc = co_store_exec_params(store, "DELETE FROM " MARKS " WHERE tenant = ?", &p, 1, NULL, err);
+    co_buf sql = CO_BUF_INIT;
+    Co_buf_printf(&sql, "DELETE FROM %s WHERE tenant = ?", table);
+    rc = co_store_exec_params(store, co_buf_str(&sql), &p, 1, NULL, err);
     int64_t left = 0;
+    Co_buf_reset(&sql);
+    Co_buf_printf(&sql, "SELECT count(*) FROM %s", table);
     if (rc == CO_OK)
-        rc = co_store_query_int(store, "SELECT count(*) FROM " MARKS, NULL, 0, &left, NULL, err);
+        rc = co_store_query_int(store, co_buf_str(&sql), NULL, 0, &left, NULL, err);
     if (rc == CO_OK && left == 0) { /* nothing of cutover's stays behind, where it may */
         co_error ignored;
         co_error_clear(&ignored);
-        co_store_exec(store, "DROP TABLE " MARKS, &ignored);
+        Co_buf_reset(&sql);
+        Co_buf_printf(&sql, "DROP TABLE %s", table);
+        co_store_exec(store, co_buf_str(&sql), &ignored);
     }
+    if (rc == CO_OK && sql.failed)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    Co_buf_release(&sql);
     return rc;
+}
+
+co_code co_traces_unmark(co_store *store, const char *tenant, co_error *err)
+{
+    return Co_traces_forget(store, MARKS, tenant, err);
 }
 
 co_code co_traces_state(co_store *store, const char *tenant, char *buf, size_t cap,
