@@ -26,7 +26,10 @@ typedef struct co_sync_round {
     double seconds;      /* how long the round took */
 } co_sync_round;
 
-/* Journals one round of the tenant's sync (at is set here). */
+/* Journals one round of the tenant's sync (at is set here). A round that
+ * applied nothing and left nothing waiting, after one that did the same,
+ * updates that round's row (its time, lag and seconds) rather than adding
+ * one: idle rounds in a row are one row. */
 CO_API co_code co_state_sync_round_add(co_state *st, const char *tenant, const co_sync_round *r,
                                        co_error *err);
 /* The tenant's last journaled round into *out (its strings live until the

@@ -16,6 +16,14 @@ static const co_jq round_add = {
     "INSERT INTO sync_rounds (tenant, at, at_epoch, applied, backlog, lag_seconds, seconds)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)"};
 
+/* The tenant's last round, when it applied nothing and left nothing waiting. */
+static const co_jq last_idle = {
+    "SELECT id FROM sync_rounds WHERE id = (SELECT max(id) FROM sync_rounds WHERE tenant = ?)"
+    " AND applied = 0 AND backlog = 0"};
+
+static const co_jq idle_again = {
+    "UPDATE sync_rounds SET at = ?, at_epoch = ?, lag_seconds = ?, seconds = ? WHERE id = ?"};
+
 static const co_jq rounds_of = {
     "SELECT at, applied, backlog, lag_seconds, seconds, at_epoch FROM sync_rounds"
     " WHERE tenant = ? ORDER BY id DESC"};
@@ -50,6 +58,19 @@ co_code co_state_sync_round_add(co_state *st, const char *tenant, const co_sync_
                     {NULL, co_real(epoch)},                  {NULL, co_int(r->applied)},
                     {NULL, co_int(r->backlog)},              {NULL, co_real(r->lag_seconds)},
                     {NULL, co_real(r->seconds)}};
+    /* Idle rounds in a row are one row, with the time of the latest: a sync
+     * that follows an idle tenant for days keeps the journal small. */
+    int64_t idle = 0;
+    bool found = false;
+    co_code rc = CO_OK;
+    if (r->applied == 0 && r->backlog == 0)
+        rc = Co_state_read_int(st, &last_idle, p, 1, &idle, &found, err);
+    if (rc != CO_OK)
+        return rc;
+    if (found) {
+        co_param u[] = {p[1], p[2], p[5], p[6], {NULL, co_int(idle)}};
+        return Co_state_write(st, &idle_again, u, 5, NULL, err);
+    }
     return Co_state_write(st, &round_add, p, 7, NULL, err);
 }
 

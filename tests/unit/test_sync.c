@@ -189,6 +189,20 @@ static void rounds_shares_and_routes_come_from_the_journal(void **state)
     assert_int_equal(co_sync_lag(st, "3", &lag, &known, &err), CO_OK);
     assert_true(known);
     assert_true(lag >= 0.25 && lag < 5);
+    /* idle rounds in a row are one row, with the latest time */
+    co_sync_round idle = {NULL, 0, 0, 0, 0.01};
+    assert_int_equal(co_state_sync_round_add(st, "3", &idle, &err), CO_OK);
+    assert_int_equal(co_state_sync_round_add(st, "3", &idle, &err), CO_OK);
+    assert_int_equal(co_state_sync_round_add(st, "3", &idle, &err), CO_OK);
+    s.n = 0;
+    assert_int_equal(co_state_sync_rounds_each(st, "3", 0, see_round, &s, &err), CO_OK);
+    assert_int_equal(s.n, 3);
+    assert_int_equal(s.applied[0], 0);
+    assert_int_equal(s.applied[1], 40);
+    assert_int_equal(co_state_sync_round_add(st, "3", &b, &err), CO_OK);
+    assert_int_equal(co_state_sync_rounds_each(st, "3", 1, see_round, &s, &err), CO_OK);
+    assert_int_equal(s.applied[3], 40); /* a round that applied something is a row of its own */
+    assert_int_equal(co_sync_lag(st, "3", &lag, &known, &err), CO_OK);
     struct timespec pause = {1, 100 * 1000 * 1000};
     nanosleep(&pause, NULL);
     double later = 0;
