@@ -194,11 +194,27 @@ int cmd_routes(cli_ctx *ctx)
         rc = cli_fail("routes", &err);
     } else {
         qsort(lines, n, sizeof *lines, by_tenant);
+        /* a syncing tenant: its reads and lag after its route */
+        for (size_t i = 0; rc == EXIT_OK && i < n; i++) {
+            co_route_reads r;
+            if (co_route_reads_get(co_session_state(cs.session), lines[i].tenant, &r, &err) !=
+                CO_OK) {
+                rc = cli_fail("routes", &err);
+            } else if (r.syncing) {
+                co_buf *b = &lines[i].line;
+                if (b->len && b->data[b->len - 1] == '\n')
+                    b->len--;
+                Co_buf_printf(b, " syncing: reads %d%% new", r.read_share);
+                if (r.lag_known)
+                    Co_buf_printf(b, ", lag %.2fs", r.lag_seconds);
+                Co_buf_addc(b, '\n');
+            }
+        }
         int width = 10;
         for (size_t i = 0; i < n; i++)
             if (lines[i].tenant && (int)strlen(lines[i].tenant) > width)
                 width = (int)strlen(lines[i].tenant);
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; rc == EXIT_OK && i < n; i++) {
             char cell[1024];
             printf("%s %s", cli_cell(lines[i].tenant, width, cell, sizeof cell),
                    co_buf_str(&lines[i].line));

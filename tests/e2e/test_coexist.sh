@@ -67,6 +67,9 @@ scenario() {
       "$(jq -r '"\(.writes) \(.reads) \(.read_share)"' <<<"$OUT")"
     sleep 0.7
   done
+  run_cutover "${CUT[@]}" routes
+  assert_contains "$engine: routes lists it old with its reads" "syncing: reads 50% new, lag" \
+    "$(grep -E "^$t " <<<"$OUT")"
   wait "$traffic"
   sleep 1
   run_cutover "${CUT[@]}" route "$t" --reads 100
@@ -103,8 +106,8 @@ scenario() {
   local killed=0
   for ((k = 1; k <= KILLS; k++)); do
     at=$((RANDOM % 12 + 1))
-    (CUTOVER_KILL_AT_COMMIT=$at exec timeout 30 "$CUTOVER" "${CUT[@]}" sync --tenant "$t" --follow \
-      --interval 0.1 -q >/dev/null 2>"$WORK/killed.err")
+    (CUTOVER_KILL_AT_COMMIT=$at timeout 30 "$CUTOVER" "${CUT[@]}" sync --tenant "$t" --follow \
+      --interval 0.1 -q >/dev/null 2>"$WORK/killed.err") 2>/dev/null
     code=$?
     [[ $code -eq 137 ]] && killed=$((killed + 1))
     sleep 0.3
