@@ -165,25 +165,26 @@ scenario SQLite "${T[0]}"
 # worker --coexist moves every tenant it claims to syncing, then keeps them
 # in sync: a write on the old system reaches the new one, until a signal.
 WDEMO=$WORK/wdemo
+qw() { sqlite3 -batch -noheader -cmd '.timeout 10000' "$1" "$2"; } # the worker writes meanwhile
 "$CUTOVER" demo init "$WDEMO" --scale 0.001 --seed 5 -q
 sqlite3 "$WDEMO/legacy.db" 'PRAGMA journal_mode = WAL' >/dev/null
 "$CUTOVER" -p "$WDEMO/cutover.yaml" worker --coexist --skip-rehearsal --json >"$WORK/worker.jsonl" 2>"$WORK/worker.err" &
 worker=$!
-ntenants=$(q "$WDEMO/legacy.db" "SELECT count(*) FROM accounts")
+ntenants=$(qw "$WDEMO/legacy.db" "SELECT count(*) FROM accounts")
 for ((k = 0; k < 120; k++)); do
-  [[ $(q "$WDEMO/.cutover/state.db" "SELECT count(*) FROM tenants WHERE state = 'syncing'" 2>/dev/null) == "$ntenants" ]] && break
+  [[ $(qw "$WDEMO/.cutover/state.db" "SELECT count(*) FROM tenants WHERE state = 'syncing'" 2>/dev/null) == "$ntenants" ]] && break
   sleep 0.5
 done
 assert_eq "worker --coexist leaves every tenant it claims syncing" "$ntenants" \
-  "$(q "$WDEMO/.cutover/state.db" "SELECT count(*) FROM tenants WHERE state = 'syncing'")"
-wid=$(q "$WDEMO/legacy.db" "SELECT min(id) FROM contacts WHERE account_id = 1")
-q "$WDEMO/legacy.db" "UPDATE contacts SET title = 'Synced by the worker' WHERE id = $wid"
-for ((k = 0; k < 40; k++)); do
-  [[ $(q "$WDEMO/crm.db" "SELECT title FROM contacts WHERE id = $wid") == "Synced by the worker" ]] && break
-  sleep 0.25
+  "$(qw "$WDEMO/.cutover/state.db" "SELECT count(*) FROM tenants WHERE state = 'syncing'")"
+wid=$(qw "$WDEMO/legacy.db" "SELECT min(id) FROM contacts WHERE account_id = 1")
+qw "$WDEMO/legacy.db" "UPDATE contacts SET title = 'Synced by the worker' WHERE id = $wid"
+for ((k = 0; k < 120; k++)); do
+  [[ $(qw "$WDEMO/crm.db" "SELECT title FROM contacts WHERE id = $wid") == "Synced by the worker" ]] && break
+  sleep 0.5
 done
 assert_eq "and syncs them: a write on the old system reaches the new one" "Synced by the worker" \
-  "$(q "$WDEMO/crm.db" "SELECT title FROM contacts WHERE id = $wid")"
+  "$(qw "$WDEMO/crm.db" "SELECT title FROM contacts WHERE id = $wid")"
 kill -INT "$worker"; wait "$worker"
 assert_eq "the worker keeps syncing until a signal (SIGINT: 130)" 130 "$?"
 
