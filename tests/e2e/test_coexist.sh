@@ -15,7 +15,7 @@ source "$(dirname "$0")/pg.sh"
 
 SEED=${COEXIST_SEED:-19}
 KILLS=${COEXIST_KILLS:-4} # seeded SIGKILLs of sync --follow per engine
-BOUND=$((3 * ${CUTOVER_TEST_SLOWDOWN:-1})) # options.reads_max_lag_seconds
+BOUND=$((5 * ${CUTOVER_TEST_SLOWDOWN:-1})) # options.reads_max_lag_seconds (a round takes seconds on a loaded machine)
 RANDOM=$SEED
 
 # with_bound IN OUT: the project IN with options.reads_max_lag_seconds BOUND.
