@@ -269,17 +269,6 @@ static co_code my_prepare_check(co_store *st, const char *sql, co_error *err)
     return rc;
 }
 
-static co_code my_query_reads(co_store *st, const char *sql, co_read_fn fn, void *ctx,
-                              co_error *err)
-{
-    (void)sql;
-    (void)fn;
-    (void)ctx;
-    return co_error_set(err, CO_EUNSUPPORTED,
-                        "%s: listing the columns a query reads is not supported on MySQL yet",
-                        co_side_name(st->side));
-}
-
 static const char columns_sql[] =
     "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE = 'NO', COLUMN_KEY = 'PRI'"
     " FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ";
@@ -417,7 +406,7 @@ static const co_store_ops my_ops = {
     .stmt_exec = my_stmt_exec,
     .stmt_close = my_stmt_close,
     .prepare_check = my_prepare_check,
-    .query_reads = my_query_reads,
+    .query_reads = Co_my_query_reads,
     .columns = my_columns,
     .tables = my_tables,
     .select_columns = my_select_columns,

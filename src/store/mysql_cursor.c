@@ -6,17 +6,7 @@
  * first settles the cursor, reading the rest of its rows into memory (then,
  * and only then, memory grows with what is left of the result).
  *
- * Values, from the text protocol, by the column's type:
- *   TINYINT .. BIGINT, YEAR       -> CO_INT (a BIGINT UNSIGNED above 2^63-1
- *                                    stays text, exactly)
- *   FLOAT, DOUBLE                 -> CO_REAL
- *   DECIMAL without a fraction    -> CO_INT when it fits in 64 bits
- *   DECIMAL with one              -> CO_REAL when it has at most 15
- *                                    significant digits, else text (exact),
- *                                    as on PostgreSQL
- *   BINARY, VARBINARY, BLOBs, BIT -> CO_BLOB
- *   anything else                 -> CO_TEXT (dates as 'YYYY-MM-DD
- *                                    HH:MM:SS[.ffffff]', in UTC)
+ * Values: by the column's type, as mysql_types.c reads them.
  */
 #include "store/mysql_int.h"
 
@@ -24,14 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_TEXT, K_INT, K_UINT, K_REAL, K_DECIMAL, K_BLOB };
-
 struct my_cursor {
     co_cursor base;
     MYSQL_RES *res;      /* streaming; NULL once settled or done */
     size_t ncols;
     char **names;
-    enum kind *kinds;
+    co_my_kind *kinds;
+    co_buf *scratch;     /* per column: a converted value's bytes (bit, spatial) */
     /* the current row */
     char **vals;
     unsigned long *lens;
@@ -44,38 +33,6 @@ struct my_cursor {
     bool failed;         /* reading the rest failed: next() reports it */
     co_error rest_err;
 };
-
-static enum kind kind_of(const MYSQL_FIELD *f)
-{
-    switch (f->type) {
-    case MYSQL_TYPE_TINY:
-    case MYSQL_TYPE_SHORT:
-    case MYSQL_TYPE_LONG:
-    case MYSQL_TYPE_INT24:
-    case MYSQL_TYPE_YEAR:
-        return K_INT;
-    case MYSQL_TYPE_LONGLONG:
-        return (f->flags & UNSIGNED_FLAG) ? K_UINT : K_INT;
-    case MYSQL_TYPE_FLOAT:
-    case MYSQL_TYPE_DOUBLE:
-        return K_REAL;
-    case MYSQL_TYPE_DECIMAL:
-    case MYSQL_TYPE_NEWDECIMAL:
-        return K_DECIMAL;
-    case MYSQL_TYPE_BIT:
-        return K_BLOB;
-    case MYSQL_TYPE_TINY_BLOB:
-    case MYSQL_TYPE_MEDIUM_BLOB:
-    case MYSQL_TYPE_LONG_BLOB:
-    case MYSQL_TYPE_BLOB:
-    case MYSQL_TYPE_STRING:
-    case MYSQL_TYPE_VAR_STRING:
-    case MYSQL_TYPE_VARCHAR:
-        return f->charsetnr == 63 ? K_BLOB : K_TEXT; /* 63: binary */
-    default:
-        return K_TEXT;
-    }
-}
 
 static void release_res(my_cursor *c)
 {
@@ -198,61 +155,12 @@ static const char *cursor_colname(const co_cursor *cc, size_t i)
     return i < c->ncols ? c->names[i] : NULL;
 }
 
-/* A DECIMAL's text as the value that keeps it exactly (see the top). */
-static co_value decimal_value(const char *s, size_t len)
-{
-    const char *dot = memchr(s, '.', len);
-    if (!dot) {
-        errno = 0;
-        char *end;
-        long long v = strtoll(s, &end, 10);
-        if (errno == 0 && *end == '\0')
-            return co_int(v);
-        return co_text(s, len);
-    }
-    const char *first = s;
-    while (*first == '-' || *first == '0' || *first == '.')
-        first++;
-    const char *last = s + len;
-    while (last > dot + 1 && last[-1] == '0')
-        last--;
-    size_t digits = 0;
-    for (const char *p = first; p < last; p++)
-        digits += *p >= '0' && *p <= '9';
-    if (digits <= 15)
-        return co_real(strtod(s, NULL));
-    return co_text(s, len);
-}
-
 static co_value cursor_value(co_cursor *cc, size_t i)
 {
     my_cursor *c = (my_cursor *)cc;
     if (!c->vals || i >= c->ncols || !c->vals[i])
         return co_null();
-    const char *s = c->vals[i];
-    size_t len = c->lens[i];
-    switch (c->kinds[i]) {
-    case K_INT:
-        return co_int(strtoll(s, NULL, 10));
-    case K_UINT: {
-        errno = 0;
-        char *end;
-        long long v = strtoll(s, &end, 10);
-        return errno == 0 && *end == '\0' ? co_int(v) : co_text(s, len);
-    }
-    case K_REAL:
-        return co_real(strtod(s, NULL));
-    case K_DECIMAL:
-        return decimal_value(s, len);
-    case K_BLOB: {
-        co_value v = co_text(s, len);
-        v.type = CO_BLOB;
-        return v;
-    }
-    case K_TEXT:
-        break;
-    }
-    return co_text(s, len);
+    return Co_my_value(c->kinds[i], c->vals[i], c->lens[i], &c->scratch[i]);
 }
 
 static void cursor_close(co_cursor *cc)
@@ -263,6 +171,9 @@ static void cursor_close(co_cursor *cc)
         free(c->names[i]);
     free(c->names);
     free(c->kinds);
+    for (size_t i = 0; c->scratch && i < c->ncols; i++)
+        Co_buf_release(&c->scratch[i]);
+    free(c->scratch);
     free(c->lens);
     free(c->row_store);
     Co_buf_release(&c->rest);
@@ -316,10 +227,11 @@ co_code Co_my_query(co_store *st, const char *sql, const co_param *params, size_
     c->names = calloc(c->ncols ? c->ncols : 1, sizeof *c->names);
     c->kinds = calloc(c->ncols ? c->ncols : 1, sizeof *c->kinds);
     c->lens = calloc(c->ncols ? c->ncols : 1, sizeof *c->lens);
-    bool ok = c->names && c->kinds && c->lens;
+    c->scratch = calloc(c->ncols ? c->ncols : 1, sizeof *c->scratch);
+    bool ok = c->names && c->kinds && c->lens && c->scratch;
     for (size_t i = 0; ok && i < c->ncols; i++) {
         ok = (c->names[i] = strdup(fields[i].name)) != NULL;
-        c->kinds[i] = kind_of(&fields[i]);
+        c->kinds[i] = Co_my_kind_of(&fields[i]);
     }
     s->streaming = c;
     if (!ok) {

@@ -67,6 +67,34 @@ co_code Co_my_expand(my_store *s, const char *sql, const co_param *params, size_
  * "?", for a prepare that only checks the statement. */
 co_code Co_my_markers(my_store *s, const char *sql, co_buf *out, co_error *err);
 
+/* ---- values by column type (mysql_types.c) ------------------------------------ */
+
+/* How a column's values are read (the table at the top of mysql_types.c). */
+typedef enum co_my_kind {
+    CO_MY_TEXT, CO_MY_INT, CO_MY_UINT, CO_MY_REAL, CO_MY_DECIMAL, CO_MY_BLOB, CO_MY_BIT,
+    CO_MY_GEOMETRY
+} co_my_kind;
+
+/* The kind of a result column, from its type, flags and character set. */
+co_my_kind Co_my_kind_of(const MYSQL_FIELD *f);
+
+/* The value of len bytes s (NUL-terminated, as the text protocol gives
+ * them) of a column of that kind. The value may point into s or into
+ * scratch (a buffer of the column's own, kept until the next row). */
+co_value Co_my_value(co_my_kind kind, const char *s, size_t len, co_buf *scratch);
+
+/* Marks in integer[i] each of table's columns[i] of an integer type (YEAR
+ * too): those into which MySQL rounds a fraction without a word. */
+co_code Co_my_integer_columns(my_store *s, const char *table, const char *const *columns,
+                              size_t ncols, bool *integer, co_error *err);
+
+/* True when v is a number with a fraction (a real, or text spelling one)
+ * that MySQL would round, silently, into an integer column. */
+bool Co_my_would_round(const co_value *v);
+
+/* co_store_query_reads on MySQL and MariaDB (mysql_reads.c). */
+co_code Co_my_query_reads(co_store *s, const char *sql, co_read_fn fn, void *ctx, co_error *err);
+
 /* ---- cursors (mysql_cursor.c), loading (mysql_load.c) ------------------------- */
 
 /* co_store_constraints on MySQL and MariaDB (mysql_constraints.c). */

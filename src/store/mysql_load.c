@@ -36,6 +36,8 @@ typedef struct my_loader {
     co_buf tuples;        /* the buffered rows as "(v, ...)" */
     size_t *tuple_start;  /* cap + 1 */
     co_buf sql;           /* the statement being sent */
+    bool *integer;        /* per column: of an integer type (mysql_types.c) */
+    char **names;         /* the columns' names, for messages */
 } my_loader;
 
 /* What one attempt came to. */
@@ -227,10 +229,38 @@ static co_code grow(my_loader *l, co_error *err)
     return CO_OK;
 }
 
+/* A row with a fraction for an integer column, refused before the server
+ * rounds it (mysql_types.c); false when the row may go in. */
+static bool refuse_rounding(my_loader *l, const co_value *row, co_code *rc, co_error *err)
+{
+    co_loader *base = &l->base;
+    for (size_t i = 0; i < base->ncols; i++) {
+        if (!l->integer[i] || !Co_my_would_round(&row[i]))
+            continue;
+        char reason[200];
+        snprintf(reason, sizeof reason,
+                 "column %s is an integer and the value has a fraction: MySQL would round it",
+                 l->names[i]);
+        if (!base->events.refused) {
+            co_side side = base->store->side;
+            *rc = co_error_set(err, Co_store_side_code(side), "%s: a row was refused: %s",
+                               co_side_name(side), reason);
+            return true;
+        }
+        base->events.refused(base->events.ctx, row, base->ncols, "type", reason, "22000");
+        *rc = CO_OK;
+        return true;
+    }
+    return false;
+}
+
 static co_code loader_put(co_loader *base, const co_value *row, co_error *err)
 {
     my_loader *l = (my_loader *)base;
     size_t ncols = base->ncols;
+    co_code refused;
+    if (refuse_rounding(l, row, &refused, err))
+        return refused;
     if (l->count == l->cap && grow(l, err) != CO_OK)
         return CO_ENOMEM;
     size_t r = l->count;
@@ -284,6 +314,10 @@ static void loader_close(co_loader *base)
     free(l->rows);
     free(l->offsets);
     free(l->tuple_start);
+    free(l->integer);
+    for (size_t i = 0; l->names && i < l->base.ncols; i++)
+        free(l->names[i]);
+    free(l->names);
     free(l);
 }
 
@@ -326,9 +360,19 @@ co_code Co_my_loader_open(co_store *s, const char *table, const char *const *col
         co_store_quote_ident(s, columns[i], &l->insert);
     }
     Co_buf_adds(&l->insert, ") VALUES ");
-    if (l->insert.failed) {
+    l->integer = calloc(ncols ? ncols : 1, sizeof *l->integer);
+    l->names = calloc(ncols ? ncols : 1, sizeof *l->names);
+    for (size_t i = 0; l->names && i < ncols; i++)
+        if (!(l->names[i] = strdup(columns[i])))
+            l->insert.failed = true;
+    if (l->insert.failed || !l->integer || !l->names) {
         loader_close(&l->base);
         return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    co_code rc = Co_my_integer_columns(my_of(s), table, columns, ncols, l->integer, err);
+    if (rc != CO_OK) {
+        loader_close(&l->base);
+        return rc;
     }
     *out = &l->base;
     return CO_OK;

@@ -24,6 +24,20 @@ co_canon_type Co_canon_type_of(const char *decl_type)
     up[n] = '\0';
     if (has(up, "INTERVAL") || has(up, "POINT") || has(up, "[]"))
         return t;
+    /* MySQL's: ENUM('...') and SET('...') are text whatever their labels say;
+     * spatial types are WKT (LINESTRING holds "INT"); TINYINT(1) and BIT(1)
+     * are its booleans, YEAR and BIT(n) integers. */
+    if (strncmp(up, "ENUM", 4) == 0 || strncmp(up, "SET(", 4) == 0 || strncmp(up, "SET ", 4) == 0 ||
+        has(up, "GEOMETRY") || has(up, "LINESTRING") || has(up, "POLYGON"))
+        return t;
+    if (strncmp(up, "TINYINT(1)", 10) == 0 || strcmp(up, "BIT(1)") == 0 || strcmp(up, "BIT") == 0) {
+        t.kind = CO_CANON_BOOLEAN;
+        return t;
+    }
+    if (strncmp(up, "BIT(", 4) == 0 || strncmp(up, "YEAR", 4) == 0) {
+        t.kind = CO_CANON_INTEGER;
+        return t;
+    }
     if (has(up, "TIMESTAMPTZ") || (has(up, "TIMESTAMP") && has(up, "WITH TIME ZONE") &&
                                     !has(up, "WITHOUT")))
         t.kind = CO_CANON_TIMESTAMPTZ;
@@ -309,12 +323,48 @@ static bool word_is(const char *s, size_t len, const char *const *words)
     return false;
 }
 
+/* Text spelling an integer beyond 64 bits ('18446744073709551615', a BIGINT
+ * UNSIGNED) as its digits alone (no sign '+', no leading zeros, no blanks),
+ * so that it compares exactly rather than as a real; false for anything else. */
+static bool big_integer(co_value v, char *buf, co_value *out)
+{
+    if (v.type != CO_TEXT)
+        return false;
+    const char *s = v.s;
+    size_t len = v.len;
+    trim(&s, &len);
+    bool minus = len && s[0] == '-';
+    if (len && (s[0] == '+' || s[0] == '-'))
+        s++, len--;
+    while (len > 1 && s[0] == '0')
+        s++, len--;
+    if (len < 19 || len + 2 > CO_CANON_TEXT_MAX)
+        return false;
+    for (size_t k = 0; k < len; k++)
+        if (!isdigit((unsigned char)s[k]))
+            return false;
+    char tmp[CO_CANON_TEXT_MAX + 1];
+    snprintf(tmp, sizeof tmp, "%s%.*s", minus ? "-" : "", (int)len, s);
+    errno = 0;
+    (void)strtoll(tmp, NULL, 10);
+    if (errno != ERANGE)
+        return false; /* fits: an ordinary integer */
+    size_t n = strlen(tmp);
+    memcpy(buf, tmp, n);
+    *out = co_text(buf, n);
+    return true;
+}
+
 co_value Co_canon_value(co_canon_type t, co_value v, char *buf)
 {
     double r;
     int64_t i;
     bool is_int;
     moment m;
+    co_value big;
+    if ((t.kind == CO_CANON_INTEGER || (t.kind == CO_CANON_DECIMAL && t.scale == 0)) &&
+        big_integer(v, buf, &big))
+        return big;
     switch (t.kind) {
     case CO_CANON_ANY:
         return v;

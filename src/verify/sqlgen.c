@@ -100,6 +100,22 @@ void Co_vsql_literal(co_store *st, const co_value *val, co_buf *out)
     co_store_literal(st, val, out);
 }
 
+/* True when key column i is a number and val is the canonical text of an
+ * integer beyond 64 bits (a BIGINT UNSIGNED, util/canon.h): it is written
+ * as a number, so that it and the integers beside it are of one type. */
+static bool big_number_key(const vctx *v, size_t i, const co_value *val)
+{
+    if (!v->types || val->type != CO_TEXT || val->len == 0 || i >= v->e->nkey)
+        return false;
+    co_canon_kind k = v->types[v->key_idx[i]].kind;
+    if (k != CO_CANON_INTEGER && k != CO_CANON_DECIMAL)
+        return false;
+    for (size_t c = val->s[0] == '-' ? 1 : 0; c < val->len; c++)
+        if (val->s[c] < '0' || val->s[c] > '9')
+            return false;
+    return val->len > (val->s[0] == '-' ? 1u : 0u);
+}
+
 /* (k1, k2) IN (VALUES (...), ...) over the canonical keys of a set; "1 = 0"
  * for an empty set. For databases without cutover_keep(). */
 static void key_set_sql(vctx *v, co_store *st, const co_map *set, co_buf *out)
@@ -128,7 +144,10 @@ static void key_set_sql(vctx *v, co_store *st, const co_map *set, co_buf *out)
         first = false;
         for (size_t i = 0; i < n; i++) {
             Co_buf_adds(out, i ? ", " : "");
-            Co_vsql_literal(st, &vals[i], out);
+            if (big_number_key(v, i, &vals[i]))
+                Co_buf_add(out, vals[i].s, vals[i].len);
+            else
+                Co_vsql_literal(st, &vals[i], out);
         }
         Co_buf_addc(out, ')');
     }
