@@ -577,7 +577,7 @@ static void canonical_forms_are_the_same_in_sql_and_c(void **state)
         {"'1.50'", "real"}, {"'0042'", "integer"}, {"'abc'", "integer"}, {"1.505", "decimal(2)"},
         {"'2024-01-05 00:00:00'", "date"}, {"'2024-01-05T10:00:00+02:00'", "timestamptz"},
         {"'2024-01-05T10:00'", "timestamp"}, {"'t'", "boolean"}, {"NULL", "real"},
-        {"X'00ff'", "integer"}, {"7", "any"},
+        {"X'00ff'", "integer"}, {"7", "any"}, {"'18446744073709551615'", "integer"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char sql[160];

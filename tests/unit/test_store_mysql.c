@@ -686,6 +686,181 @@ static void capture_is_refused(void **state)
     co_store_close(s);
 }
 
+/* ---- legacy MySQL (mysql_types.c, mysql_reads.c) ----------------------------------------- */
+
+/* The first row of sql's values, by index. */
+static co_cursor *first_row(co_store *s, const char *sql)
+{
+    co_cursor *c = NULL;
+    co_error err;
+    co_error_clear(&err);
+    bool has_row = false;
+    if (co_store_query(s, sql, NULL, 0, &c, &err) != CO_OK ||
+        co_cursor_next(c, &has_row, &err) != CO_OK || !has_row)
+        fail_msg("query %s: %s", sql, err.message);
+    return c;
+}
+
+static void assert_text(co_value v, const char *want)
+{
+    assert_int_equal(v.type, CO_TEXT);
+    assert_int_equal(v.len, strlen(want));
+    assert_memory_equal(v.s, want, v.len);
+}
+
+/* Each oddity of old schemas read by its documented rule. */
+static void legacy_values_are_read_by_rule(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_SOURCE);
+    co_store *w = open_db(CO_SIDE_TARGET);
+    exec_ok(w, "CREATE TABLE legacy (id INT PRIMARY KEY, flag BIT(1), mask BIT(12), wide BIT(64),"
+               " b TINYINT(1), big BIGINT UNSIGNED, y YEAR, t TIME, d DATE, e ENUM('né','x'),"
+               " st SET('a','b','c'), p POINT, l LINESTRING, g GEOMETRY, latin VARCHAR(10) CHARACTER SET latin1)");
+    exec_ok(w, "SET SESSION sql_mode = ''"); /* as an old application wrote them */
+    exec_ok(w, "INSERT INTO legacy VALUES (1, b'1', b'101000000001', b'1111111111111111111111111111111111111111111111111111111111111111',"
+               " 1, 18446744073709551615, 2155, '838:59:59', '0000-00-00', 'né', 'a,c',"
+               " ST_GeomFromText('POINT(1 -2.5)'), ST_GeomFromText('LINESTRING(0 0,1.25 1e-7)'),"
+               " ST_GeomFromText('POLYGON((0 0,4 0,4 4,0 0),(1 1,2 1,2 2,1 1))', 4326), 'Jos\xc3\xa9')");
+    exec_ok(w, "INSERT INTO legacy (id, d, g) VALUES (2, '2019-00-00',"
+               " ST_GeomFromText('GEOMETRYCOLLECTION(POINT(1 1),MULTILINESTRING((0 0,1 1),(2 2,3 3)))'))");
+    co_cursor *c = first_row(s, "SELECT flag, mask, wide, b, big, y, t, d, e, st, p, l, g, latin"
+                                " FROM legacy WHERE id = 1");
+    assert_int_equal(co_cursor_value(c, 0).type, CO_INT);
+    assert_int_equal(co_cursor_value(c, 0).i, 1);
+    assert_int_equal(co_cursor_value(c, 1).i, 2561);
+    assert_text(co_cursor_value(c, 2), "18446744073709551615");
+    assert_int_equal(co_cursor_value(c, 3).i, 1);
+    assert_text(co_cursor_value(c, 4), "18446744073709551615");
+    assert_int_equal(co_cursor_value(c, 5).i, 2155);
+    assert_text(co_cursor_value(c, 6), "838:59:59");
+    assert_text(co_cursor_value(c, 7), "0000-00-00");
+    assert_text(co_cursor_value(c, 8), "n\xc3\xa9");
+    assert_text(co_cursor_value(c, 9), "a,c");
+    assert_text(co_cursor_value(c, 10), "POINT(1 -2.5)");
+    assert_text(co_cursor_value(c, 11), "LINESTRING(0 0,1.25 1e-07)");
+    assert_text(co_cursor_value(c, 12), "SRID=4326;POLYGON((0 0,4 0,4 4,0 0),(1 1,2 1,2 2,1 1))");
+    assert_text(co_cursor_value(c, 13), "Jos\xc3\xa9"); /* latin1 arrives as UTF-8 */
+    co_cursor_close(c);
+    c = first_row(s, "SELECT d, g FROM legacy WHERE id = 2");
+    assert_text(co_cursor_value(c, 0), "2019-00-00");
+    assert_text(co_cursor_value(c, 1), "GEOMETRYCOLLECTION(POINT(1 1),MULTILINESTRING((0 0,1 1),(2 2,3 3)))");
+    co_cursor_close(c);
+    co_store_close(w);
+    co_store_close(s);
+}
+
+/* MySQL rounds 1.5 into an INT without an error or a warning: the loader
+ * refuses it; a 4-byte character into a utf8mb3 column is refused by the
+ * server (strict mode). */
+static void loading_refuses_what_mysql_would_change(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    exec_ok(s, "CREATE TABLE counts (id INT PRIMARY KEY, n INT, y YEAR, r DOUBLE,"
+               " name VARCHAR(20) CHARACTER SET utf8mb3)");
+    outcome o = {0};
+    co_load_events ev = {on_loaded, on_refused, &o};
+    const char *cols[] = {"id", "n", "y", "r", "name"};
+    co_loader *l;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_loader_open(s, "counts", cols, 5, &ev, &l, &err), CO_OK);
+    co_value rows[][5] = {
+        {co_int(1), co_real(1.5), co_null(), co_null(), co_null()},
+        {co_int(2), co_text("2.5", 3), co_null(), co_null(), co_null()},
+        {co_int(3), co_real(2.0), co_text("1999.0", 6), co_real(1.5), co_text("Zo\xc3\xab", 4)},
+        {co_int(4), co_null(), co_real(2001.5), co_null(), co_null()},
+        {co_int(5), co_text("7", 1), co_null(), co_null(), co_text("a \xf0\x9f\x98\x80", 6)},
+    };
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(co_loader_put(l, rows[i], &err), CO_OK);
+    assert_int_equal(co_loader_flush(l, &err), CO_OK);
+    co_loader_close(l);
+    assert_int_equal(o.loaded, 1);
+    assert_int_equal(o.refused, 4);
+    assert_int_equal(o.refused_ids[0], 1);
+    assert_string_equal(o.rules[0], "type");
+    assert_non_null(strstr(o.reasons[0], "column n is an integer"));
+    assert_non_null(strstr(o.reasons[0], "MySQL would round it"));
+    assert_int_equal(o.refused_ids[1], 2);
+    assert_int_equal(o.refused_ids[2], 4);
+    assert_non_null(strstr(o.reasons[2], "column y"));
+    assert_int_equal(o.refused_ids[3], 5);
+    assert_string_equal(o.rules[3], "type");
+    assert_non_null(strstr(o.reasons[3], "MySQL error 1366"));
+    assert_int_equal(query_int(s, "SELECT count(*) FROM counts"), 1);
+    assert_int_equal(query_int(s, "SELECT n * 10000 + y FROM counts WHERE id = 3"), 21999);
+
+    /* Without events the rounding is an error naming the side. */
+    assert_int_equal(co_loader_open(s, "counts", cols, 5, NULL, &l, &err), CO_OK);
+    co_value row[] = {co_int(9), co_real(0.25), co_null(), co_null(), co_null()};
+    assert_int_equal(co_loader_put(l, row, &err), CO_ETARGET);
+    assert_non_null(strstr(err.message, "target: a row was refused"));
+    co_loader_close(l);
+    co_store_close(s);
+}
+
+typedef struct reads {
+    char got[16][64];
+    size_t n;
+} reads;
+
+static void on_read(void *ctx, const char *table, const char *column)
+{
+    reads *r = ctx;
+    char one[64];
+    snprintf(one, sizeof one, "%s.%s", table, column);
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->got[i], one) == 0)
+            return;
+    if (r->n < 16)
+        snprintf(r->got[r->n++], sizeof r->got[0], "%s", one);
+}
+
+static bool has_read(const reads *r, const char *one)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->got[i], one) == 0)
+            return true;
+    return false;
+}
+
+/* The columns a query reads: through aliases, in joins, filters and
+ * functions; not in literals or comments; a bad query is an error. */
+static void query_reads_are_listed(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_SOURCE);
+    co_store *w = open_db(CO_SIDE_TARGET);
+    exec_ok(w, "CREATE TABLE acct (id INT PRIMARY KEY, Name VARCHAR(20), unused INT, \"odd col\" INT)");
+    exec_ok(w, "CREATE TABLE person (id INT PRIMARY KEY, acct_id INT, email VARCHAR(60), note TEXT)");
+    reads r = {0};
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_query_reads(s,
+                                          "SELECT p.id, lower(trim(p.email)) AS mail, a.name, 'unused' AS lit,"
+                                          " a.\"odd col\" -- note\n"
+                                          " FROM person AS p JOIN acct a ON a.id = p.acct_id"
+                                          " WHERE a.id = :tenant /* unused */",
+                                          on_read, &r, &err),
+                     CO_OK);
+    assert_true(has_read(&r, "person.id"));
+    assert_true(has_read(&r, "person.email"));
+    assert_true(has_read(&r, "person.acct_id"));
+    assert_true(has_read(&r, "acct.Name"));
+    assert_true(has_read(&r, "acct.id"));
+    assert_true(has_read(&r, "acct.odd col"));
+    assert_false(has_read(&r, "acct.unused"));
+    assert_false(has_read(&r, "person.note"));
+    assert_int_equal(r.n, 6);
+    co_error_clear(&err);
+    assert_int_equal(co_store_query_reads(s, "SELECT nope FROM acct", on_read, &r, &err), CO_ESOURCE);
+    assert_string_equal(err.sqlstate, "42S22");
+    co_store_close(w);
+    co_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -701,6 +876,9 @@ int main(void)
         cmocka_unit_test(lost_connection_names_the_side),
         cmocka_unit_test(lost_connection_ends_loading),
         cmocka_unit_test(capture_is_refused),
+        cmocka_unit_test(legacy_values_are_read_by_rule),
+        cmocka_unit_test(loading_refuses_what_mysql_would_change),
+        cmocka_unit_test(query_reads_are_listed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

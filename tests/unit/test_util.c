@@ -526,6 +526,46 @@ static void values_compare_in_their_declared_type(void **state)
     assert_int_equal(kept.len, 3);
 }
 
+/* MySQL's declared types (information_schema's COLUMN_TYPE), and integers
+ * beyond 64 bits (BIGINT UNSIGNED) compared digit for digit. */
+static void mysql_types_compare_in_their_declared_type(void **state)
+{
+    (void)state;
+    /* labels never make a type: an ENUM of 'INT' and 'DATE' is text */
+    assert_int_equal(Co_canon_type_of("enum('INT','DATE','1.5')").kind, CO_CANON_ANY);
+    assert_int_equal(Co_canon_type_of("set('CHAR','BOOL')").kind, CO_CANON_ANY);
+    assert_int_equal(Co_canon_type_of("linestring").kind, CO_CANON_ANY); /* holds "INT" */
+    assert_int_equal(Co_canon_type_of("multipolygon").kind, CO_CANON_ANY);
+    assert_int_equal(Co_canon_type_of("tinyint(1)").kind, CO_CANON_BOOLEAN);
+    assert_int_equal(Co_canon_type_of("tinyint(1) unsigned").kind, CO_CANON_BOOLEAN);
+    assert_int_equal(Co_canon_type_of("tinyint(4)").kind, CO_CANON_INTEGER);
+    assert_int_equal(Co_canon_type_of("bit(1)").kind, CO_CANON_BOOLEAN);
+    assert_int_equal(Co_canon_type_of("bit(16)").kind, CO_CANON_INTEGER);
+    assert_int_equal(Co_canon_type_of("year(4)").kind, CO_CANON_INTEGER);
+    assert_int_equal(Co_canon_type_of("bigint(20) unsigned").kind, CO_CANON_INTEGER);
+    assert_int_equal(Co_canon_type_of("datetime(6)").kind, CO_CANON_TIMESTAMP);
+    assert_int_equal(Co_canon_type_of("time").kind, CO_CANON_ANY);
+    assert_int_equal(Co_canon_type_of("decimal(18,6)").scale, 6);
+
+    /* PostgreSQL's true into MySQL's TINYINT(1), and BIT(1) */
+    assert_true(same_in("tinyint(1)", T("t"), co_int(1)));
+    assert_true(same_in("bit(1)", T("false"), co_int(0)));
+    assert_false(same_in("tinyint(1)", T("t"), co_int(2)));
+    assert_true(same_in("year", T("2019"), co_int(2019)));
+
+    /* BIGINT UNSIGNED above 2^63-1: exact, not as a real */
+    assert_true(same_in("bigint unsigned", T("18446744073709551615"), T("18446744073709551615")));
+    assert_true(same_in("numeric(20,0)", T("+018446744073709551615"), T("18446744073709551615")));
+    assert_false(same_in("bigint unsigned", T("18446744073709551615"), T("18446744073709551614")));
+    assert_false(same_in("INTEGER", T("18446744073709551615"), co_real(18446744073709551615.0)));
+    assert_true(same_in("INTEGER", T("-9223372036854775808"), co_int(INT64_MIN)));
+    char buf[CO_CANON_TEXT_MAX];
+    co_value big = Co_canon_value(Co_canon_type_of("numeric(20)"), T(" 0018446744073709551616 "), buf);
+    assert_int_equal(big.type, CO_TEXT);
+    assert_int_equal(big.len, 20);
+    assert_memory_equal(big.s, "18446744073709551616", 20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -544,6 +584,7 @@ int main(void)
         cmocka_unit_test(row_hashes_are_canonical),
         cmocka_unit_test(row_digests_are_md5_of_canonical_text),
         cmocka_unit_test(values_compare_in_their_declared_type),
+        cmocka_unit_test(mysql_types_compare_in_their_declared_type),
         cmocka_unit_test(csv_round_trips),
         cmocka_unit_test(key_file_names_are_encoded_and_bounded),
     };
