@@ -259,10 +259,25 @@ static bool type_has(const char *decl, const char *word)
     return false;
 }
 
+/* True when decl starts with word (upper-case ASCII letters), ignoring case. */
+static bool type_starts(const char *decl, const char *word)
+{
+    size_t i = 0;
+    while (word[i] && (decl[i] == word[i] || decl[i] == word[i] - 'A' + 'a'))
+        i++;
+    return word[i] == '\0';
+}
+
 co_kind Co_declared_kind(const char *decl)
 {
     if (!decl || !*decl)
         return CO_KIND_EMPTY; /* BLOB affinity */
+    /* MySQL's ENUM('...') and SET('...') are text whatever their labels say
+     * ('Profession intermédiaire' holds "INT"); spatial values are WKT text
+     * (POINT and LINESTRING hold "INT"). */
+    if (type_starts(decl, "ENUM") || type_starts(decl, "SET(") || type_has(decl, "POINT") ||
+        type_has(decl, "LINESTRING") || type_has(decl, "POLYGON") || type_has(decl, "GEOMETRY"))
+        return CO_KIND_EMPTY;
     if (type_has(decl, "INT"))
         return CO_KIND_INTEGER;
     if (type_has(decl, "CHAR") || type_has(decl, "CLOB") || type_has(decl, "TEXT") ||
@@ -341,4 +356,24 @@ void Co_utf8_why(const char *s, size_t len, size_t offset, co_buf *out)
                       (unsigned)(unsigned char)s[offset], offset);
     else
         Co_buf_adds(out, "invalid UTF-8 (truncated at the end)");
+}
+
+bool Co_zero_date(const char *s, size_t len)
+{
+    if (len < 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    int year = number_at(s, len, 0, 4), month = number_at(s, len, 5, 2),
+        day = number_at(s, len, 8, 2);
+    return year >= 0 && month >= 0 && day >= 0 && (month == 0 || day == 0);
+}
+
+bool Co_big_integer_text(const char *s, size_t len)
+{
+    size_t i = s[0] == '-' || s[0] == '+' ? 1 : 0;
+    if (len - i < 19 || len - i > 20)
+        return false;
+    for (size_t k = i; k < len; k++)
+        if (!is_digit(s[k]))
+            return false;
+    return !is_integer_text(s, len);
 }

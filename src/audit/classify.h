@@ -70,6 +70,13 @@ void Co_utf8_why(const char *s, size_t len, size_t offset, co_buf *out);
 
 /* The forms Co_classify recognizes, for other checks to share. */
 bool Co_looks_like_email(const char *s, size_t len);
+
+/* A MySQL zero date or one with a zero part: '0000-00-00', '2019-00-00',
+ * '2019-05-00 10:00:00'. */
+bool Co_zero_date(const char *s, size_t len);
+
+/* Text of an integer just beyond 64 bits (a BIGINT UNSIGNED above 2^63-1). */
+bool Co_big_integer_text(const char *s, size_t len);
 bool Co_looks_like_date(const char *s, size_t len);
 
 #endif

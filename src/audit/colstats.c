@@ -225,6 +225,8 @@ static void note_example(co_col_example *slots, int *n, int64_t seq, int64_t row
         Co_utf8_why(v->s, v->len, offset, &why);
         snprintf(e->utf8, sizeof e->utf8, "%s", co_buf_str(&why));
         Co_buf_release(&why);
+    } else if (v->type == CO_TEXT && Co_utf8_mojibake(v->s, v->len)) {
+        snprintf(e->utf8, sizeof e->utf8, "UTF-8 read as latin1 (mojibake): mojibake_fix() repairs it");
     }
 }
 
@@ -255,9 +257,9 @@ bool Co_colstats_add(co_colstats *st, const co_value *v, int64_t seq, int64_t ro
         st->empties++;
         return false;
     }
-    if (!valid) {
-        st->bad_utf8++;
-        note_example(st->bad, &st->nbad, seq, rowid, v, false);
+    if (!valid || (v->type == CO_TEXT && Co_utf8_mojibake(v->s, v->len))) {
+        st->bad_utf8++; /* invalid UTF-8, or UTF-8 read as latin1 */
+        note_example(st->bad, &st->nbad, seq, rowid, v, valid);
         return true;
     }
     co_kind k = Co_classify(v);
@@ -312,10 +314,16 @@ static int by_seq(const void *a, const void *b)
 static void example_why(const co_col_example *e, co_kind want, const char *decl_type,
                         bool imposed, co_buf *why)
 {
-    if (e->value.type == CO_TEXT && !e->value.valid_utf8)
+    if (e->value.type == CO_TEXT && (!e->value.valid_utf8 || e->utf8[0]))
         Co_buf_adds(why, e->utf8);
     else if (e->value.type == CO_BLOB && want == CO_KIND_TEXT && e->utf8[0])
         Co_buf_printf(why, "%s, stored as a blob", e->utf8); /* text a driver could not decode */
+    else if (e->value.type == CO_TEXT && want == CO_KIND_DATE &&
+             Co_zero_date(e->value.bytes, e->value.len))
+        Co_buf_adds(why, "a zero date (MySQL): a strict date column (PostgreSQL, MySQL) refuses it");
+    else if (e->value.type == CO_TEXT && want == CO_KIND_INTEGER &&
+             Co_big_integer_text(e->value.bytes, e->value.len))
+        Co_buf_adds(why, "an integer above 2^63-1 (BIGINT UNSIGNED): a 64-bit signed column refuses it");
     else
         Co_kind_why(want, e->value.type, imposed || want == CO_KIND_TEXT ? decl_type : NULL, why);
 }

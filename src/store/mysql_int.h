@@ -92,6 +92,11 @@ co_code Co_my_integer_columns(my_store *s, const char *table, const char *const 
  * that MySQL would round, silently, into an integer column. */
 bool Co_my_would_round(const co_value *v);
 
+/* Writes sql into out with each call of cutover's SQL functions that MySQL
+ * lacks (mojibake_fix(x)) written as the expression that computes it; false,
+ * with out untouched, when sql calls none. */
+bool Co_my_functions(const char *sql, co_buf *out);
+
 /* co_store_query_reads on MySQL and MariaDB (mysql_reads.c). */
 co_code Co_my_query_reads(co_store *s, const char *sql, co_read_fn fn, void *ctx, co_error *err);
 

@@ -170,13 +170,26 @@ static co_code expand(my_store *s, const char *sql, const co_param *params, size
     return CO_OK;
 }
 
+/* expand, after cutover's functions are written out (mysql_types.c). */
+static co_code expand_functions(my_store *s, const char *sql, const co_param *params, size_t n,
+                                bool positional, bool markers, co_buf *out, co_error *err)
+{
+    co_buf fixed = CO_BUF_INIT;
+    if (Co_my_functions(sql, &fixed) && !fixed.failed)
+        sql = co_buf_str(&fixed);
+    co_code rc = fixed.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                              : expand(s, sql, params, n, positional, markers, out, err);
+    Co_buf_release(&fixed);
+    return rc;
+}
+
 co_code Co_my_expand(my_store *s, const char *sql, const co_param *params, size_t n,
                      bool positional, co_buf *out, co_error *err)
 {
-    return expand(s, sql, params, n, positional, false, out, err);
+    return expand_functions(s, sql, params, n, positional, false, out, err);
 }
 
 co_code Co_my_markers(my_store *s, const char *sql, co_buf *out, co_error *err)
 {
-    return expand(s, sql, NULL, 0, true, true, out, err);
+    return expand_functions(s, sql, NULL, 0, true, true, out, err);
 }

@@ -23,7 +23,13 @@
  * Going in: MySQL rounds a fractional number put into an integer column
  * (1.5 or '1.5' becomes 2) without an error or even a warning, strict mode
  * or not. The loader refuses such a value itself (Co_my_would_round).
+ *
+ * mojibake_fix(x) in a query on MySQL repairs UTF-8 text that went through
+ * a latin1 connection or column ('MÃ¼ller' is 'Müller'); MySQL has no such
+ * function, so the SQL is rewritten to the expression that does it
+ * (Co_my_functions).
  */
+#define _GNU_SOURCE /* strcasestr */
 #include "store/mysql_int.h"
 
 #include <errno.h>
@@ -335,4 +341,75 @@ bool Co_my_would_round(const co_value *v)
     while (*end == ' ' || *end == '\t' || *end == '\n')
         end++;
     return *end == '\0' && isfinite(r) && r != floor(r);
+}
+
+/* ---- mojibake_fix(x) -------------------------------------------------------------- */
+
+/* The end of the parenthesized text that starts after "(" at p: the ")"
+ * that closes it, quotes and comments skipped; NULL when none does. */
+static const char *closing_paren(const char *p)
+{
+    int depth = 1;
+    while (*p) {
+        if (*p == '\'' || *p == '"' || *p == '`') {
+            char q = *p++;
+            while (*p && !(*p == q && p[1] != q))
+                p += *p == q ? 2 : 1;
+            if (!*p)
+                return NULL;
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            if (!end)
+                return NULL;
+            p = end + 1;
+        } else if (*p == '(') {
+            depth++;
+        } else if (*p == ')' && --depth == 0) {
+            return p;
+        }
+        p++;
+    }
+    return NULL;
+}
+
+static bool word_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '$' || (unsigned char)c >= 0x80;
+}
+
+bool Co_my_functions(const char *sql, co_buf *out)
+{
+    static const char name[] = "mojibake_fix";
+    const size_t n = sizeof name - 1;
+    bool any = false;
+    const char *run = sql, *p = sql;
+    while ((p = strcasestr(p, name)) != NULL) {
+        const char *open = p + n;
+        while (*open == ' ' || *open == '\t' || *open == '\n' || *open == '\r')
+            open++;
+        const char *close = *open == '(' ? closing_paren(open + 1) : NULL;
+        if ((p > sql && (word_char(p[-1]) || p[-1] == '.' || p[-1] == '`' || p[-1] == '"')) || !close) {
+            p += n;
+            continue;
+        }
+        int alen = (int)(close - open - 1);
+        const char *a = open + 1;
+        Co_buf_add(out, run, (size_t)(p - run));
+        /* the text's characters as latin1 bytes, when latin1 holds them all
+         * and those bytes are UTF-8: that UTF-8; otherwise the text as it is */
+        Co_buf_printf(out,
+                      "(CASE WHEN CAST(CONVERT(CONVERT((%.*s) USING latin1) USING utf8mb4) AS BINARY)"
+                      " = CAST(CONVERT((%.*s) USING utf8mb4) AS BINARY)"
+                      " AND CAST(CONVERT(CAST(CONVERT((%.*s) USING latin1) AS BINARY) USING utf8mb4) AS BINARY)"
+                      " = CAST(CONVERT((%.*s) USING latin1) AS BINARY)"
+                      " THEN CONVERT(CAST(CONVERT((%.*s) USING latin1) AS BINARY) USING utf8mb4)"
+                      " ELSE (%.*s) END)",
+                      alen, a, alen, a, alen, a, alen, a, alen, a, alen, a);
+        run = p = close + 1;
+        any = true;
+    }
+    if (any)
+        Co_buf_adds(out, run);
+    return any;
 }
