@@ -50,8 +50,8 @@ void Co_my_settle(my_store *s);
 
 /* ---- SQL (mysql_sql.c) -------------------------------------------------------- */
 
-/* Appends v as a MySQL literal: NULL, a decimal integer, a real with every
- * digit, a string literal ('' doubled: the session has NO_BACKSLASH_ESCAPES)
+/* Appends v as a MySQL literal: NULL, a decimal integer, a real in the
+ * fewest digits that read back as it (Co_my_real), a string literal ('' doubled: the session has NO_BACKSLASH_ESCAPES)
  * or, for a blob, X'hex'. */
 void Co_my_literal(const co_value *v, co_buf *out);
 
@@ -82,6 +82,11 @@ co_my_kind Co_my_kind_of(const MYSQL_FIELD *f);
  * them) of a column of that kind. The value may point into s or into
  * scratch (a buffer of the column's own, kept until the next row). */
 co_value Co_my_value(co_my_kind kind, const char *s, size_t len, co_buf *scratch);
+
+/* Appends d in the fewest significant digits (15 to 17) that read back as
+ * d: 99999999.99, not 99999999.989999995, which a DECIMAL(10,2) column
+ * would round (a warning, so a reject). */
+void Co_my_real(double d, co_buf *out);
 
 /* Marks in integer[i] each of table's columns[i] of an integer type (YEAR
  * too): those into which MySQL rounds a fraction without a word. */

@@ -37,7 +37,7 @@ void Co_my_literal(const co_value *v, co_buf *out)
             Co_buf_adds(out, "NULL");
             return;
         }
-        Co_buf_printf(out, "%.17g", v->r);
+        Co_my_real(v->r, out);
         return;
     case CO_BLOB:
         Co_buf_adds(out, "X'");

@@ -125,6 +125,17 @@ static co_value bit_value(const char *s, size_t len, co_buf *scratch)
     return scratch->failed ? co_null() : co_text(scratch->data, scratch->len);
 }
 
+void Co_my_real(double d, co_buf *out)
+{
+    char num[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(num, sizeof num, "%.*g", prec, d);
+        if (strtod(num, NULL) == d)
+            break;
+    }
+    Co_buf_adds(out, num);
+}
+
 /* ---- spatial values: MySQL's internal form (SRID + WKB) as WKT ---------------- */
 
 typedef struct wkb {
@@ -160,13 +171,7 @@ static bool wkb_double(wkb *w)
     w->p += 8;
     if (!isfinite(d))
         return false;
-    char num[40];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(num, sizeof num, "%.*g", prec, d);
-        if (strtod(num, NULL) == d)
-            break;
-    }
-    Co_buf_adds(w->out, num);
+    Co_my_real(d, w->out);
     return true;
 }
 
