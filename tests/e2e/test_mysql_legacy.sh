@@ -159,6 +159,14 @@ for from in sqlite pg; do
     pgsql postgres -c "CREATE DATABASE src" && pgsql src -f "$FIX/into-source.sql" >/dev/null
     src=$PG_BASE/src
   fi
+  if [[ $from == sqlite ]]; then
+    mysqlc mysql -e "DROP DATABASE IF EXISTS \`into\`; CREATE DATABASE \`into\`" && mysqlc into <"$FIX/into-target-mysql.sql"
+    cp "$FIX/into-mysql.yaml" "$dir/cutover.yaml"
+    cv "$dir" audit --target "$MY_BASE/into" --json
+    assert_eq "audit before the load: cnn.com and CNN.com collide in the case-insensitive key" \
+      '0 {"entity":"things","rule":"domain","key":"cnn.com","members":2,"examples":[[1],[2]]}' \
+      "$CODE $(jq -c '.tenants[0].duplicates[0]' <<<"$OUT")"
+  fi
   into "$dir" "$src"
   assert_eq "$from -> MariaDB: migrate and its verification pass" 0 "$CODE"
   [[ $CODE -eq 0 ]] || tail -n 5 "$WORK/stderr.log"
