@@ -72,7 +72,7 @@ co_code Co_my_markers(my_store *s, const char *sql, co_buf *out, co_error *err);
 /* How a column's values are read (the table at the top of mysql_types.c). */
 typedef enum co_my_kind {
     CO_MY_TEXT, CO_MY_INT, CO_MY_UINT, CO_MY_REAL, CO_MY_DECIMAL, CO_MY_BLOB, CO_MY_BIT,
-    CO_MY_GEOMETRY
+    CO_MY_GEOMETRY, CO_MY_TIME
 } co_my_kind;
 
 /* The kind of a result column, from its type, flags and character set. */
@@ -88,10 +88,24 @@ co_value Co_my_value(co_my_kind kind, const char *s, size_t len, co_buf *scratch
  * would round (a warning, so a reject). */
 void Co_my_real(double d, co_buf *out);
 
-/* Marks in integer[i] each of table's columns[i] of an integer type (YEAR
- * too): those into which MySQL rounds a fraction without a word. */
-co_code Co_my_integer_columns(my_store *s, const char *table, const char *const *columns,
-                              size_t ncols, bool *integer, co_error *err);
+/* What the loader must watch in a target column. */
+typedef enum co_my_class {
+    CO_MY_CLASS_OTHER,
+    CO_MY_CLASS_INTEGER,  /* integer types and YEAR: MySQL rounds a fraction without a word */
+    CO_MY_CLASS_DATETIME, /* DATETIME: a time with a zone is refused */
+    CO_MY_CLASS_TIMESTAMP, /* TIMESTAMP: the same */
+} co_my_class;
+
+/* The class of each of table's columns[i], into cls[i]. */
+co_code Co_my_column_classes(my_store *s, const char *table, const char *const *columns,
+                             size_t ncols, co_my_class *cls, co_error *err);
+
+/* v as a DATETIME or TIMESTAMP column takes it: text of a time with a zone
+ * ('Z', 'UTC', '+02', '-05:30') without it: for an instant (TIMESTAMP) moved
+ * to UTC first (the session's zone), for a DATETIME as it reads (as
+ * PostgreSQL's timestamp takes it); written into buf (CO_CANON_TEXT_MAX
+ * bytes). Anything else as it is. */
+co_value Co_my_datetime_in(const co_value *v, bool instant, char *buf);
 
 /* True when v is a number with a fraction (a real, or text spelling one)
  * that MySQL would round, silently, into an integer column. */

@@ -16,6 +16,7 @@
  * a lock wait) end loading.
  */
 #include "store/mysql_int.h"
+#include "util/canon.h"
 
 #include <mysqld_error.h>
 #include <stdio.h>
@@ -36,7 +37,7 @@ typedef struct my_loader {
     co_buf tuples;        /* the buffered rows as "(v, ...)" */
     size_t *tuple_start;  /* cap + 1 */
     co_buf sql;           /* the statement being sent */
-    bool *integer;        /* per column: of an integer type (mysql_types.c) */
+    co_my_class *cls;     /* per column: what to watch (mysql_types.c) */
     char **names;         /* the columns' names, for messages */
 } my_loader;
 
@@ -235,7 +236,7 @@ static bool refuse_rounding(my_loader *l, const co_value *row, co_code *rc, co_e
 {
     co_loader *base = &l->base;
     for (size_t i = 0; i < base->ncols; i++) {
-        if (!l->integer[i] || !Co_my_would_round(&row[i]))
+        if (l->cls[i] != CO_MY_CLASS_INTEGER || !Co_my_would_round(&row[i]))
             continue;
         char reason[200];
         snprintf(reason, sizeof reason,
@@ -277,7 +278,11 @@ static co_code loader_put(co_loader *base, const co_value *row, co_error *err)
         }
         if (i)
             Co_buf_adds(&l->tuples, ", ");
-        Co_my_literal(&row[i], &l->tuples);
+        char utc[CO_CANON_TEXT_MAX];
+        co_value lit = row[i];
+        if (l->cls[i] == CO_MY_CLASS_DATETIME || l->cls[i] == CO_MY_CLASS_TIMESTAMP)
+            lit = Co_my_datetime_in(&row[i], l->cls[i] == CO_MY_CLASS_TIMESTAMP, utc);
+        Co_my_literal(&lit, &l->tuples);
     }
     Co_buf_adds(&l->tuples, "),");
     l->tuple_start[r + 1] = l->tuples.len;
@@ -314,7 +319,7 @@ static void loader_close(co_loader *base)
     free(l->rows);
     free(l->offsets);
     free(l->tuple_start);
-    free(l->integer);
+    free(l->cls);
     for (size_t i = 0; l->names && i < l->base.ncols; i++)
         free(l->names[i]);
     free(l->names);
@@ -360,16 +365,16 @@ co_code Co_my_loader_open(co_store *s, const char *table, const char *const *col
         co_store_quote_ident(s, columns[i], &l->insert);
     }
     Co_buf_adds(&l->insert, ") VALUES ");
-    l->integer = calloc(ncols ? ncols : 1, sizeof *l->integer);
+    l->cls = calloc(ncols ? ncols : 1, sizeof *l->cls);
     l->names = calloc(ncols ? ncols : 1, sizeof *l->names);
     for (size_t i = 0; l->names && i < ncols; i++)
         if (!(l->names[i] = strdup(columns[i])))
             l->insert.failed = true;
-    if (l->insert.failed || !l->integer || !l->names) {
+    if (l->insert.failed || !l->cls || !l->names) {
         loader_close(&l->base);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
-    co_code rc = Co_my_integer_columns(my_of(s), table, columns, ncols, l->integer, err);
+    co_code rc = Co_my_column_classes(my_of(s), table, columns, ncols, l->cls, err);
     if (rc != CO_OK) {
         loader_close(&l->base);
         return rc;

@@ -17,12 +17,18 @@
  *   binary strings and BLOBs   a blob
  *   anything else              text as the server gives it (utf8mb4): dates
  *                              'YYYY-MM-DD HH:MM:SS[.ffffff]' at UTC, zero
- *                              dates as '0000-00-00', TIME as '838:59:59',
+ *                              dates as '0000-00-00', TIME as '838:59:59';
+ *                              a fraction of a second without its trailing
+ *                              zeros, as PostgreSQL writes it,
  *                              ENUM its label, SET its labels 'a,b'
  *
  * Going in: MySQL rounds a fractional number put into an integer column
  * (1.5 or '1.5' becomes 2) without an error or even a warning, strict mode
- * or not. The loader refuses such a value itself (Co_my_would_round).
+ * or not. The loader refuses such a value itself (Co_my_would_round). A
+ * time with a zone ('2024-01-05 10:00:00+02', PostgreSQL's timestamptz) is
+ * refused by DATETIME and TIMESTAMP columns: the loader writes it without
+ * its zone into a DATETIME (as PostgreSQL's timestamp takes it), at UTC (the
+ * session's zone) into a TIMESTAMP, an instant (Co_my_datetime_in).
  *
  * mojibake_fix(x) in a query on MySQL repairs UTF-8 text that went through
  * a latin1 connection or column ('MÃ¼ller' is 'Müller'); MySQL has no such
@@ -31,6 +37,7 @@
  */
 #define _GNU_SOURCE /* strcasestr */
 #include "store/mysql_int.h"
+#include "util/canon.h"
 
 #include <errno.h>
 #include <math.h>
@@ -68,6 +75,10 @@ co_my_kind Co_my_kind_of(const MYSQL_FIELD *f)
         return CO_MY_BIT;
     case MYSQL_TYPE_GEOMETRY:
         return CO_MY_GEOMETRY;
+    case MYSQL_TYPE_TIME:
+    case MYSQL_TYPE_DATETIME:
+    case MYSQL_TYPE_TIMESTAMP:
+        return CO_MY_TIME;
     case MYSQL_TYPE_TINY_BLOB:
     case MYSQL_TYPE_MEDIUM_BLOB:
     case MYSQL_TYPE_LONG_BLOB:
@@ -283,6 +294,17 @@ co_value Co_my_value(co_my_kind kind, const char *s, size_t len, co_buf *scratch
         if (geometry_wkt(s, len, scratch))
             return co_text(scratch->data, scratch->len);
         return blob(s, len); /* not a geometry we know: its bytes, unchanged */
+    case CO_MY_TIME: {
+        /* TIME(3) gives '10:11:12.500', DATETIME(3) '... 10:11:12.000': the
+         * same times as PostgreSQL's '10:11:12.5' and '... 10:11:12' */
+        const char *dot = memchr(s, '.', len);
+        size_t n = len;
+        while (dot && n > (size_t)(dot - s) && s[n - 1] == '0')
+            n--;
+        if (dot && n == (size_t)(dot - s) + 1)
+            n--;
+        return co_text(s, n);
+    }
     case CO_MY_BLOB:
         return blob(s, len);
     case CO_MY_TEXT:
@@ -293,16 +315,18 @@ co_value Co_my_value(co_my_kind kind, const char *s, size_t len, co_buf *scratch
 
 /* ---- values going in ------------------------------------------------------------ */
 
-co_code Co_my_integer_columns(my_store *s, const char *table, const char *const *columns,
-                              size_t ncols, bool *integer, co_error *err)
+co_code Co_my_column_classes(my_store *s, const char *table, const char *const *columns,
+                             size_t ncols, co_my_class *cls, co_error *err)
 {
-    memset(integer, 0, ncols * sizeof *integer);
+    for (size_t i = 0; i < ncols; i++)
+        cls[i] = CO_MY_CLASS_OTHER;
     Co_my_settle(s);
     co_buf q = CO_BUF_INIT;
     const char *dot = strchr(table, '.');
-    Co_buf_adds(&q, "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE DATA_TYPE IN"
-                    " ('tinyint', 'smallint', 'mediumint', 'int', 'bigint', 'year')"
-                    " AND TABLE_SCHEMA = ");
+    Co_buf_adds(&q, "SELECT COLUMN_NAME, DATA_TYPE"
+                    " FROM information_schema.COLUMNS WHERE DATA_TYPE IN"
+                    " ('tinyint', 'smallint', 'mediumint', 'int', 'bigint', 'year', 'datetime',"
+                    " 'timestamp') AND TABLE_SCHEMA = ");
     if (dot) {
         co_value schema = co_text(table, (size_t)(dot - table));
         Co_my_literal(&schema, &q);
@@ -324,10 +348,33 @@ co_code Co_my_integer_columns(my_store *s, const char *table, const char *const 
     MYSQL_ROW row;
     while ((row = mysql_fetch_row(res)))
         for (size_t i = 0; i < ncols; i++)
-            if (row[0] && strcasecmp(row[0], columns[i]) == 0)
-                integer[i] = true;
+            if (row[0] && row[1] && strcasecmp(row[0], columns[i]) == 0)
+                cls[i] = strcasecmp(row[1], "datetime") == 0    ? CO_MY_CLASS_DATETIME
+                         : strcasecmp(row[1], "timestamp") == 0 ? CO_MY_CLASS_TIMESTAMP
+                                                                : CO_MY_CLASS_INTEGER;
     mysql_free_result(res);
     return CO_OK;
+}
+
+co_value Co_my_datetime_in(const co_value *v, bool instant, char *buf)
+{
+    if (v->type != CO_TEXT || v->len < 11 || v->len >= CO_CANON_TEXT_MAX)
+        return *v;
+    char last = v->s[v->len - 1];
+    const char *tail = v->s + 10;
+    /* only a value with a zone: 'Z', 'UTC' or an offset after the time */
+    bool zoned = last == 'Z' || last == 'z' || (v->len > 3 && strncasecmp(v->s + v->len - 3, "UTC", 3) == 0);
+    for (const char *p = tail; !zoned && p < v->s + v->len; p++)
+        zoned = (*p == '+' || *p == '-') && p > tail + 1;
+    if (!zoned)
+        return *v;
+    co_canon_type t = {instant ? CO_CANON_TIMESTAMPTZ : CO_CANON_TIMESTAMP, 0};
+    co_value out = Co_canon_value(t, *v, buf);
+    if (out.type != CO_TEXT || out.s != buf)
+        return *v; /* not a time the canonical form reads: the server says why */
+    if (instant && out.len && out.s[out.len - 1] == 'Z')
+        out.len--;
+    return out;
 }
 
 bool Co_my_would_round(const co_value *v)

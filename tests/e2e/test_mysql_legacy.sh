@@ -182,6 +182,9 @@ for from in sqlite pg; do
   assert_eq "$from -> MariaDB: booleans, BIT(1), DECIMAL, YEAR, ENUM, SET, TIME, BIGINT UNSIGNED, ON UPDATE kept" \
     "1 1 0 1100.04 1999 né a,c 838:59:59 2015-06-01 10:00:00 18446744073709551615 Zoë|6 0 0 99999999.99 2155 né a,b,c -838:59:59 2038-01-19 03:14:07 9223372036854775808 trailing  " \
     "$(mysqlc into -e "SELECT CONCAT_WS(' ', id, active, flag + 0, amount, born, status, tags, took, touched_at, big, label) FROM things ORDER BY id" | paste -sd'|')"
+  assert_eq "$from -> MariaDB: a time with a zone into DATETIME(3), without its zone" \
+    "2024-01-05 10:00:00.250|1999-12-31 23:59:59.000" \
+    "$(mysqlc into -e "SELECT at_zone FROM things ORDER BY id" | paste -sd'|')"
   assert_eq "$from -> MariaDB: the truncated row is not there" 0 "$(mysqlc into -e "SELECT count(*) FROM things WHERE id IN (4, 5)")"
   cv "$dir" verify --all --source "$src" --target "$MY_BASE/into" --json
   assert_eq "$from -> MariaDB verifies: exit 0, zero findings" "0 0" "$CODE $(findings)"

@@ -801,6 +801,45 @@ static void loading_refuses_what_mysql_would_change(void **state)
     co_store_close(s);
 }
 
+/* A time with a zone (PostgreSQL's timestamptz) goes into DATETIME without
+ * it and into TIMESTAMP at UTC, rather than being refused; TIME(3) reads
+ * without trailing zeros. */
+static void times_with_a_zone_go_in(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    exec_ok(s, "CREATE TABLE times (id INT PRIMARY KEY, dt DATETIME(3), ts TIMESTAMP NULL, t TIME(3))");
+    outcome o = {0};
+    co_load_events ev = {on_loaded, on_refused, &o};
+    const char *cols[] = {"id", "dt", "ts", "t"};
+    co_loader *l;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_loader_open(s, "times", cols, 4, &ev, &l, &err), CO_OK);
+    co_value rows[][4] = {
+        {co_int(1), co_text("2024-01-05 10:00:00.5+02", 24), co_text("2024-01-05 10:00:00+02:00", 25),
+         co_text("10:11:12.5", 10)},
+        {co_int(2), co_text("2024-01-05T23:30:00Z", 20), co_text("2024-01-05 23:30:00-01", 22),
+         co_text("838:59:59", 9)},
+    };
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(co_loader_put(l, rows[i], &err), CO_OK);
+    assert_int_equal(co_loader_flush(l, &err), CO_OK);
+    co_loader_close(l);
+    assert_int_equal(o.loaded, 2);
+    co_cursor *c = first_row(s, "SELECT dt, ts, t FROM times WHERE id = 1");
+    assert_text(co_cursor_value(c, 0), "2024-01-05 10:00:00.5"); /* DATETIME(3): no trailing zeros */
+    assert_text(co_cursor_value(c, 1), "2024-01-05 08:00:00");
+    assert_text(co_cursor_value(c, 2), "10:11:12.5");
+    co_cursor_close(c);
+    c = first_row(s, "SELECT dt, ts, t FROM times WHERE id = 2");
+    assert_text(co_cursor_value(c, 0), "2024-01-05 23:30:00");
+    assert_text(co_cursor_value(c, 1), "2024-01-06 00:30:00");
+    assert_text(co_cursor_value(c, 2), "838:59:59");
+    co_cursor_close(c);
+    co_store_close(s);
+}
+
 typedef struct reads {
     char got[16][64];
     size_t n;
@@ -878,6 +917,7 @@ int main(void)
         cmocka_unit_test(capture_is_refused),
         cmocka_unit_test(legacy_values_are_read_by_rule),
         cmocka_unit_test(loading_refuses_what_mysql_would_change),
+        cmocka_unit_test(times_with_a_zone_go_in),
         cmocka_unit_test(query_reads_are_listed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
