@@ -5,7 +5,9 @@
  */
 #include "store/dialect_int.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 co_caps co_store_caps(const co_store *s) { return s->ops->dialect->caps; }
@@ -104,4 +106,31 @@ co_code co_store_create_schema(co_store *s, const char *ddl, const char *lock, c
                             "PostgreSQL)",
                             co_side_name(s->side), s->ops->engine);
     return s->ops->dialect->create_schema(s, ddl, lock, err);
+}
+
+co_value Co_store_decimal_value(const char *s, size_t len)
+{
+    const char *dot = memchr(s, '.', len);
+    if (!dot) {
+        errno = 0;
+        char *end;
+        long long v = strtoll(s, &end, 10);
+        if (errno == 0 && *end == '\0')
+            return co_int(v);
+        return co_text(s, len);
+    }
+    /* Significant digits: from the first non-zero digit to the last
+     * non-zero one of the fraction. */
+    const char *first = s;
+    while (*first == '-' || *first == '0' || *first == '.')
+        first++;
+    const char *last = s + len;
+    while (last > dot + 1 && last[-1] == '0')
+        last--;
+    size_t digits = 0;
+    for (const char *p = first; p < last; p++)
+        digits += *p >= '0' && *p <= '9';
+    if (digits <= 15)
+        return co_real(strtod(s, NULL));
+    return co_text(s, len);
 }

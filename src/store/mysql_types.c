@@ -92,32 +92,6 @@ co_my_kind Co_my_kind_of(const MYSQL_FIELD *f)
     }
 }
 
-/* A DECIMAL's text as the value that keeps it exactly (see the top). */
-static co_value decimal_value(const char *s, size_t len)
-{
-    const char *dot = memchr(s, '.', len);
-    if (!dot) {
-        errno = 0;
-        char *end;
-        long long v = strtoll(s, &end, 10);
-        if (errno == 0 && *end == '\0')
-            return co_int(v);
-        return co_text(s, len);
-    }
-    const char *first = s;
-    while (*first == '-' || *first == '0' || *first == '.')
-        first++;
-    const char *last = s + len;
-    while (last > dot + 1 && last[-1] == '0')
-        last--;
-    size_t digits = 0;
-    for (const char *p = first; p < last; p++)
-        digits += *p >= '0' && *p <= '9';
-    if (digits <= 15)
-        return co_real(strtod(s, NULL));
-    return co_text(s, len);
-}
-
 /* BIT(n)'s bytes (big-endian) as its number. */
 static co_value bit_value(const char *s, size_t len, co_buf *scratch)
 {
@@ -287,7 +261,7 @@ co_value Co_my_value(co_my_kind kind, const char *s, size_t len, co_buf *scratch
     case CO_MY_REAL:
         return co_real(strtod(s, NULL));
     case CO_MY_DECIMAL:
-        return decimal_value(s, len);
+        return Co_store_decimal_value(s, len);
     case CO_MY_BIT:
         return bit_value(s, len, scratch);
     case CO_MY_GEOMETRY:

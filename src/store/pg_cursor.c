@@ -221,29 +221,7 @@ static co_value numeric_value(const char *s, size_t len)
         return co_real(INFINITY);
     if (strcmp(s, "-Infinity") == 0)
         return co_real(-INFINITY);
-    const char *dot = memchr(s, '.', len);
-    if (!dot) {
-        errno = 0;
-        char *end;
-        long long v = strtoll(s, &end, 10);
-        if (errno == 0 && *end == '\0')
-            return co_int(v);
-        return co_text(s, len);
-    }
-    /* Significant digits: from the first non-zero digit to the last
-     * non-zero one of the fraction. */
-    const char *first = s;
-    while (*first == '-' || *first == '0' || *first == '.')
-        first++;
-    const char *last = s + len;
-    while (last > dot + 1 && last[-1] == '0')
-        last--;
-    size_t digits = 0;
-    for (const char *p = first; p < last; p++)
-        digits += *p >= '0' && *p <= '9';
-    if (digits <= 15)
-        return co_real(strtod(s, NULL));
-    return co_text(s, len);
+    return Co_store_decimal_value(s, len);
 }
 
 static co_value cursor_value(co_cursor *cc, size_t i)

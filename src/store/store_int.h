@@ -97,6 +97,12 @@ struct co_loader {
 /* The error code that stands for a failure on this side. */
 co_code Co_store_side_code(co_side side);
 
+/* A decimal number's text (PostgreSQL's numeric, MySQL's DECIMAL; NUL
+ * after its len bytes) as the value that keeps it exactly: an integer when
+ * it has no fraction and fits 64 bits, a real when it has at most 15
+ * significant digits, else the text itself (dialect.c). */
+co_value Co_store_decimal_value(const char *s, size_t len);
+
 /* co_store_constraints of each engine (sqlite_constraints.c, pg_constraints.c). */
 co_code Co_sqlite_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
                               co_error *err);
