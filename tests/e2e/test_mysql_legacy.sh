@@ -3,16 +3,17 @@
 # schemas (../shared/data/pgloader-mysql/my.sql, loaded unchanged) with rows
 # of tests/fixtures/mysql-legacy/rows.sql, one entity per oddity
 # (mysql-legacy/cutover.yaml): audited (every oddity shown with its reason,
-# the columns the queries read known), migrated into SQLite and into
-# PostgreSQL, each value moved faithfully, converted by its documented rule
-# (docs/mysql.md) or rejected with its reason, and verified with zero
-# findings, while a real difference is still found. Then the other way:
-# SQLite and PostgreSQL into MySQL's legacy types (into-*.sql): booleans,
-# BIT, YEAR, ENUM, SET, TIME, BIGINT UNSIGNED, ON UPDATE CURRENT_TIMESTAMP
-# kept; a case-insensitive unique key, a 4-byte character into utf8mb3, a
-# value too long (strict mode) and a fraction into an INT (which MySQL would
-# round) each refused; verified with zero findings. The server's password,
-# in a URI or in MYSQL_PWD, shows nowhere.
+# the columns the queries read known), planned, rehearsed, migrated into
+# SQLite and into PostgreSQL, each value moved faithfully, converted by its
+# documented rule (docs/mysql.md) or rejected with its reason, and verified
+# with zero findings, while a real difference is still found. Then the other
+# way: SQLite and PostgreSQL into MySQL's legacy types (into-*.sql):
+# booleans, BIT, YEAR, ENUM, SET, TIME, BIGINT UNSIGNED, ON UPDATE
+# CURRENT_TIMESTAMP kept, a time with a zone taken; a case-insensitive
+# unique key (its collisions audited before the load), a 4-byte character
+# into utf8mb3, a value too long (strict mode) and a fraction into an INT
+# (which MySQL would round) each refused; verified with zero findings. The
+# server's password, in a URI or in MYSQL_PWD, shows nowhere.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/mysql.sh"
 source "$(dirname "$0")/pg.sh"
@@ -64,6 +65,17 @@ assert_contains "with its reason" "a 64-bit signed column refuses it" "$(col odd
 assert_eq "ENUM labels (\"intermédiaire\") impose no type: no failures" 0 \
   "$(jq '[.columns[] | select(.table | startswith("utilisateurs")) | .type_failures] | add' <<<"$OUT")"
 assert_eq "a POINT is text (WKT), not an integer" '"text" 0' "$(col geom p .type) $(col geom p .type_failures)"
+
+# plan and rehearse read the MariaDB source too (the rehearsal's schema
+# fingerprint lists the columns the queries read).
+cv "$WORK/audit" plan --source "$MY_BASE/legacy"
+assert_eq "plan from the MariaDB source's audit exits 0" 0 "$CODE"
+assert_contains "and plans its one tenant" "1 tenants in 1 cohorts" "$OUT"
+echo "staging: sqlite:staging.db" >>"$WORK/audit/cutover.yaml"
+q "$WORK/audit/staging.db" ".read $FIX/target-sqlite.sql"
+cv "$WORK/audit" rehearse --all --source "$MY_BASE/legacy" --json
+assert_eq "rehearse from the MariaDB source passes: 34 rows, none refused" "0 true 34 0" \
+  "$CODE $(jq -r '.rehearsals[0] | "\(.pass) \(.rows) \(.rejected)"' <<<"$OUT")"
 
 # ---- MariaDB -> SQLite --------------------------------------------------------------
 
