@@ -208,6 +208,12 @@ done
 
 # ---- the password never shows ----------------------------------------------------------
 
+cv "$WORK/tosq" report --source "$MY_BASE/legacy" -o report.html
+assert_eq "the report of the MariaDB migration is written" "0 yes" "$CODE $([[ -s $WORK/tosq/report.html ]] && echo yes)"
+for d in tosq topg into-sqlite into-pg; do # the journals' tables, as text
+  sqlite3 "$WORK/$d/.cutover/state.db" .dump >"$WORK/$d/journal.sql"
+done
+
 leaks=$(grep -rla -- "$MY_PASSWORD" "$WORK")
-assert_eq "the password is in no output, log, reject file or journal" "" "$leaks"
+assert_eq "the password is in no output, log, report, reject file or journal table" "" "$leaks"
 finish
