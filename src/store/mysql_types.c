@@ -107,7 +107,7 @@ static co_value bit_value(const char *s, size_t len, co_buf *scratch)
         return co_int((int64_t)v);
     Co_buf_reset(scratch);
     Co_buf_printf(scratch, "%llu", (unsigned long long)v);
-    return scratch->failed ? co_null() : co_text(scratch->data, scratch->len);
+    return scratch->failed ? blob(s, len) : co_text(scratch->data, scratch->len); /* never NULL */
 }
 
 void Co_my_real(double d, co_buf *out)
@@ -277,7 +277,11 @@ co_value Co_my_value(co_my_kind kind, const char *s, size_t len, co_buf *scratch
             n--;
         if (dot && n == (size_t)(dot - s) + 1)
             n--;
-        return co_text(s, n);
+        if (n == len)
+            return co_text(s, len);
+        Co_buf_reset(scratch); /* a copy, so that the text ends with a NUL (value.h) */
+        Co_buf_add(scratch, s, n);
+        return scratch->failed ? co_text(s, len) : co_text(scratch->data, scratch->len);
     }
     case CO_MY_BLOB:
         return blob(s, len);
@@ -347,7 +351,7 @@ co_value Co_my_datetime_in(const co_value *v, bool instant, char *buf)
     if (out.type != CO_TEXT || out.s != buf)
         return *v; /* not a time the canonical form reads: the server says why */
     if (instant && out.len && out.s[out.len - 1] == 'Z')
-        out.len--;
+        buf[--out.len] = '\0';
     return out;
 }
 

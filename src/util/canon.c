@@ -350,7 +350,7 @@ static bool big_integer(co_value v, char *buf, co_value *out)
     if (errno != ERANGE)
         return false; /* fits: an ordinary integer */
     size_t n = strlen(tmp);
-    memcpy(buf, tmp, n);
+    memcpy(buf, tmp, n + 1); /* text values end with a NUL (value.h) */
     *out = co_text(buf, n);
     return true;
 }
