@@ -35,7 +35,6 @@
  * function, so the SQL is rewritten to the expression that does it
  * (Co_my_functions).
  */
-#define _GNU_SOURCE /* strcasestr */
 #include "store/mysql_int.h"
 #include "util/canon.h"
 
@@ -375,28 +374,44 @@ bool Co_my_would_round(const co_value *v)
 
 /* ---- mojibake_fix(x) -------------------------------------------------------------- */
 
-/* The end of the parenthesized text that starts after "(" at p: the ")"
- * that closes it, quotes and comments skipped; NULL when none does. */
+/* Past the quoted text or comment that starts at p; p itself when none
+ * does; NULL when it never ends. */
+static const char *skip_literal(const char *p)
+{
+    if (*p == '\'' || *p == '"' || *p == '`') {
+        char q = *p++;
+        while (*p && !(*p == q && p[1] != q))
+            p += *p == q ? 2 : 1;
+        return *p ? p + 1 : NULL;
+    }
+    if (p[0] == '/' && p[1] == '*') {
+        const char *end = strstr(p + 2, "*/");
+        return end ? end + 2 : NULL;
+    }
+    if ((p[0] == '-' && p[1] == '-') || p[0] == '#') {
+        const char *end = strchr(p, '\n');
+        return end ? end : p + strlen(p);
+    }
+    return p;
+}
+
+/* The ")" that closes the "(" just before p, literals and comments
+ * skipped; NULL when none does. */
 static const char *closing_paren(const char *p)
 {
     int depth = 1;
     while (*p) {
-        if (*p == '\'' || *p == '"' || *p == '`') {
-            char q = *p++;
-            while (*p && !(*p == q && p[1] != q))
-                p += *p == q ? 2 : 1;
-            if (!*p)
-                return NULL;
-        } else if (p[0] == '/' && p[1] == '*') {
-            const char *end = strstr(p + 2, "*/");
-            if (!end)
-                return NULL;
-            p = end + 1;
-        } else if (*p == '(') {
-            depth++;
-        } else if (*p == ')' && --depth == 0) {
-            return p;
+        const char *past = skip_literal(p);
+        if (!past)
+            return NULL;
+        if (past != p) {
+            p = past;
+            continue;
         }
+        if (*p == '(')
+            depth++;
+        else if (*p == ')' && --depth == 0)
+            return p;
         p++;
     }
     return NULL;
@@ -414,12 +429,23 @@ bool Co_my_functions(const char *sql, co_buf *out)
     const size_t n = sizeof name - 1;
     bool any = false;
     const char *run = sql, *p = sql;
-    while ((p = strcasestr(p, name)) != NULL) {
+    while (*p) {
+        const char *past = skip_literal(p);
+        if (!past)
+            break;
+        if (past != p) { /* never inside a literal or a comment */
+            p = past;
+            continue;
+        }
+        if (strncasecmp(p, name, n) != 0 || (p > sql && (word_char(p[-1]) || p[-1] == '.'))) {
+            p++;
+            continue;
+        }
         const char *open = p + n;
         while (*open == ' ' || *open == '\t' || *open == '\n' || *open == '\r')
             open++;
         const char *close = *open == '(' ? closing_paren(open + 1) : NULL;
-        if ((p > sql && (word_char(p[-1]) || p[-1] == '.' || p[-1] == '`' || p[-1] == '"')) || !close) {
+        if (!close) {
             p += n;
             continue;
         }

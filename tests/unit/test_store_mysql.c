@@ -746,6 +746,19 @@ static void legacy_values_are_read_by_rule(void **state)
     assert_text(co_cursor_value(c, 0), "2019-00-00");
     assert_text(co_cursor_value(c, 1), "GEOMETRYCOLLECTION(POINT(1 1),MULTILINESTRING((0 0,1 1),(2 2,3 3)))");
     co_cursor_close(c);
+
+    /* mojibake_fix(): UTF-8 that went through latin1 repaired, other text
+     * (latin1 that is not UTF-8, an emoji latin1 cannot hold) as it is; not
+     * inside a literal or a comment */
+    exec_ok(w, "INSERT INTO legacy (id, latin) VALUES (3, 'M\xc3\x83\xc2\xbcller')");
+    c = first_row(s, "SELECT mojibake_fix(latin), MOJIBAKE_FIX ( (SELECT latin FROM legacy WHERE id = 1) ),"
+                     " mojibake_fix('emoji \xf0\x9f\x98\x80'), 'mojibake_fix(x)' /* mojibake_fix( */"
+                     " FROM legacy WHERE id = 3");
+    assert_text(co_cursor_value(c, 0), "M\xc3\xbcller");
+    assert_text(co_cursor_value(c, 1), "Jos\xc3\xa9");
+    assert_text(co_cursor_value(c, 2), "emoji \xf0\x9f\x98\x80");
+    assert_text(co_cursor_value(c, 3), "mojibake_fix(x)");
+    co_cursor_close(c);
     co_store_close(w);
     co_store_close(s);
 }
