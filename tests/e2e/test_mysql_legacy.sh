@@ -1,7 +1,8 @@
 # test_mysql_legacy.sh: the realities of legacy MySQL schemas, on a
 # throwaway MariaDB (mysql.sh) and PostgreSQL (pg.sh). pgloader's MySQL test
-# schemas (../shared/data/pgloader-mysql/my.sql, loaded unchanged) with rows
-# of tests/fixtures/mysql-legacy/rows.sql, one entity per oddity
+# files (../shared/data/pgloader-mysql/: my.sql, f1db.circuits.my.sql,
+# history.sql, db789.sql, loaded unchanged) with rows of
+# tests/fixtures/mysql-legacy/rows.sql, one entity per oddity
 # (mysql-legacy/cutover.yaml): audited (every oddity shown with its reason,
 # the columns the queries read known), planned, rehearsed, migrated into
 # SQLite and into PostgreSQL, each value moved faithfully, converted by its
@@ -36,9 +37,11 @@ findings() { jq '[.verifications[].findings[]] | length' <<<"$OUT"; }
 
 # ---- the legacy database: pgloader's my.sql as pgloader's tests load it ------------
 
-mysqlc mysql -e "CREATE DATABASE legacy" &&
-  mysqlc legacy <"$SHARED/data/pgloader-mysql/my.sql" && mysqlc legacy <"$FIX/rows.sql"
-assert_eq "pgloader's my.sql and our rows load" 0 "$?"
+PGL=$SHARED/data/pgloader-mysql
+mysqlc mysql -e "CREATE DATABASE legacy" && mysqlc legacy <"$PGL/my.sql" &&
+  mysqlc legacy <"$PGL/f1db.circuits.my.sql" && mysqlc legacy <"$PGL/history.sql" &&
+  mysqlc mysql <"$PGL/db789.sql" && mysqlc legacy <"$FIX/rows.sql"
+assert_eq "pgloader's my.sql, f1db.circuits.my.sql, history.sql, db789.sql and our rows load" 0 "$?"
 assert_eq "the database is latin1, as an old server made it" "latin1" \
   "$(mysqlc legacy -e "SELECT @@character_set_database")"
 
@@ -74,7 +77,7 @@ assert_contains "and plans its one tenant" "1 tenants in 1 cohorts" "$OUT"
 echo "staging: sqlite:staging.db" >>"$WORK/audit/cutover.yaml"
 q "$WORK/audit/staging.db" ".read $FIX/target-sqlite.sql"
 cv "$WORK/audit" rehearse --all --source "$MY_BASE/legacy" --json
-assert_eq "rehearse from the MariaDB source passes: 34 rows, none refused" "0 true 34 0" \
+assert_eq "rehearse from the MariaDB source passes: 111 rows, none refused" "0 true 111 0" \
   "$CODE $(jq -r '.rehearsals[0] | "\(.pass) \(.rows) \(.rejected)"' <<<"$OUT")"
 
 # ---- MariaDB -> SQLite --------------------------------------------------------------
@@ -108,6 +111,13 @@ assert_eq "latin1 and utf8mb3 arrive as UTF-8; mojibake moves as it is, mojibake
   "4A6F73C3A9|5A6FC3AB|MÃ¼ller|Müller|emoji 😀 here" \
   "$(sq "SELECT hex(p1.name_latin1), hex(p1.name_mb3), p2.name_latin1, p2.name_repaired, p3.note
          FROM people p1, people p2, people p3 WHERE p1.id = 1 AND p2.id = 2 AND p3.id = 3")"
+assert_eq "a real mysqldump: all 73 circuits" 73 "$(sq "SELECT count(*) FROM circuits")"
+assert_eq "non-ASCII names byte for byte (São Paulo, Nürburgring)" \
+  "$(mysqlc legacy -e "SELECT circuitId, hex(name), hex(location) FROM circuits ORDER BY circuitId" | tr '\t' '|' | md5sum)" \
+  "$(sq "SELECT id, hex(name), hex(location) FROM circuits ORDER BY id" | md5sum)"
+assert_eq "FLOAT coordinates as MySQL writes them (Interlagos)" "-23.7036|-46.6997" \
+  "$(sq "SELECT lat, lng FROM circuits WHERE id = 18")"
+assert_eq "a CHAR(1) key from another database of the server" "a b c d" "$(sq "SELECT id FROM refrains ORDER BY id" | paste -sd' ')"
 assert_eq "PAD SPACE: trailing spaces kept" "747261696C696E672020" "$(sq "SELECT hex(label) FROM sites WHERE id = 2")"
 cv "$WORK/tosq" verify --all --source "$MY_BASE/legacy" --json
 assert_eq "MariaDB -> SQLite verifies: exit 0" 0 "$CODE"
