@@ -14,6 +14,45 @@
  * cursor's current row: the line format of rollback exports and archives. */
 void Co_entity_row_line(co_buf *line, const char *entity, co_cursor *c);
 
+/* ---- the end of a move: freeze, verify, switch (freeze.c) ---- */
+
+/* A safe point: CO_EINTERRUPTED (naming where) when opt's caller asked to stop. */
+co_code Co_cutover_checkpoint(const co_cutover_options *opt, const char *where, co_error *err);
+
+/* Applies the tenant's captured changes through the journal's catch-up
+ * (co_catch_up) in rounds, until at most opt->backlog_small wait or
+ * opt->max_rounds rounds ran; res->changes_applied counts them. */
+co_code Co_catch_up_rounds(co_session *s, co_store *cap, const co_tenant *t,
+                           const co_cutover_options *opt, co_cutover_result *res, co_error *err);
+
+/* What Co_freeze_and_switch starts from: the last verification of the whole
+ * tenant and what applies captured changes. */
+typedef struct co_freeze_plan {
+    int64_t mark;            /* the capture position applied when that verification began:
+                                the rows of every change above it are verified again */
+    co_verify_scope *again;  /* and these (the rows it found different); filled here */
+    int64_t since_run;       /* its run */
+    int64_t run_id;          /* the run the steps are journaled under */
+    co_lifecycle resume;     /* the state a lapsed freeze goes back to before it starts over */
+    /* Applies captured changes: before the freeze (frozen false) until few
+     * wait, inside it (frozen true) every one; *applied counts them. NULL:
+     * the journal's catch-up (Co_catch_up_rounds, co_catch_up). */
+    co_code (*catch_up)(void *ctx, bool frozen, int64_t *applied, co_error *err);
+    void *catch_up_ctx;
+} co_freeze_plan;
+
+/* Steps 5 to 8 of a move (docs/cutover.md): catches up, freezes the
+ * tenant's writes (lifecycle frozen, the on_freeze hook), applies the last
+ * changes, verifies again the rows changed since plan->mark and those in
+ * plan->again (res->verification), seals the freeze, marks source and target
+ * switched, routes the tenant new (lifecycle switched) and runs the on_switch
+ * hook. A freeze that lapses goes back to plan->resume and starts over (the
+ * third lapse fails). On failure *step says why and res->freeze_seconds how
+ * long the tenant was frozen; undoing the freeze is the caller's. */
+co_code Co_freeze_and_switch(co_session *s, co_store *cap, const co_tenant *t,
+                             const co_cutover_options *opt, const co_freeze_plan *plan,
+                             co_cutover_result *res, co_error *step);
+
 /* Changes read and applied at most at once: what bounds a catch-up's memory. */
 #define ROUND_CHANGES 5000
 
