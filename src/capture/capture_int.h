@@ -78,6 +78,13 @@ co_code Co_capture_open(const co_project *p, co_store **out, co_error *err);
 co_code Co_sync_settle(co_session *s, co_store *cap, const co_tenant *t, co_cutover_result *res,
                        co_verify_result *early, co_error *err);
 
+/* One round of a syncing tenant's sync (sync.c), for its switch (switch.c),
+ * which holds the tenant's lease: applies the changes up to the capture
+ * horizon with the target's mark and journals the round; *applied and
+ * *backlog say what it did and what waits. */
+co_code Co_sync_round(co_session *s, co_store *cap, const co_tenant *t, int64_t *applied,
+                      int64_t *backlog, co_error *err);
+
 /* Forgets the tenant's sync mark on the target (sync.c), and the mark's
  * table with its last row. */
 co_code Co_sync_mark_remove(co_store *dest, const char *tenant, co_error *err);
