@@ -19,11 +19,27 @@ void Co_entity_row_line(co_buf *line, const char *entity, co_cursor *c);
 /* A safe point: CO_EINTERRUPTED (naming where) when opt's caller asked to stop. */
 co_code Co_cutover_checkpoint(const co_cutover_options *opt, const char *where, co_error *err);
 
+/* opt (NULL: none) with its defaults: backlog_small 100, max_rounds 20. */
+co_cutover_options Co_cutover_defaults(const co_cutover_options *opt);
+/* Why a move did not finish, into res->failure (message and where) and
+ * res->failure_code (why's code; CO_EINTERNAL for none). */
+void Co_cutover_failure(co_cutover_result *res, const co_error *why);
+
 /* Applies the tenant's captured changes through the journal's catch-up
  * (co_catch_up) in rounds, until at most opt->backlog_small wait or
  * opt->max_rounds rounds ran; res->changes_applied counts them. */
 co_code Co_catch_up_rounds(co_session *s, co_store *cap, const co_tenant *t,
                            const co_cutover_options *opt, co_cutover_result *res, co_error *err);
+
+/* Step 4 of a move: the whole tenant verified while it still writes
+ * (keeping its state), into *early; *mark gets the capture position applied
+ * as it began and *again (new, for the caller to free) the rows it found
+ * different. Those rows, and every row a change above the mark touches, are
+ * verified again inside the freeze (Co_freeze_and_switch), which so stays
+ * short whatever the tenant's size. */
+co_code Co_verify_whole(co_session *s, const co_tenant *t, const co_cutover_options *opt,
+                        int64_t *mark, co_verify_scope **again, co_verify_result *early,
+                        co_error *err);
 
 /* What Co_freeze_and_switch starts from: the last verification of the whole
  * tenant and what applies captured changes. */

@@ -410,10 +410,7 @@ co_code co_rollback_tenant(co_session *s, const co_tenant *t, co_rollback_result
 static co_code fail_and_roll_back(co_session *s, const co_tenant *t, co_cutover_result *res,
                                   const co_error *why, co_error *err)
 {
-    snprintf(res->failure, sizeof res->failure, "%.300s%s%.150s%s", why->message,
-             why->where[0] ? " (" : "", why->where, why->where[0] ? ")" : "");
-    /* The exit code is the failure's own: a source error stays one. */
-    res->failure_code = why->code != CO_OK ? why->code : CO_EINTERNAL;
+    Co_cutover_failure(res, why);
     co_error ignored;
     co_error_clear(&ignored);
     /* The journal says why the run stopped: an interruption is not a failure
@@ -522,18 +519,7 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
     co_verify_scope *again = NULL;
     co_verify_result early = {0};
     if (srt == CO_OK)
-        srt = Co_cutover_checkpoint(opt, "before the verification", &step);
-    if (srt == CO_OK)
-        srt = co_state_applied_get(s->state, t->key, &mark, &step);
-    if (srt == CO_OK && !(again = co_verify_scope_new(p)))
-        srt = co_error_set(&step, CO_ENOMEM, "out of memory");
-    if (srt == CO_OK) {
-        co_verify_options eopt = {0};
-        eopt.sample = opt->sample;
-        eopt.differences = again;
-        eopt.keep_state = true;
-        srt = co_verify_tenant(s, t, &eopt, &early, &step);
-    }
+        srt = Co_verify_whole(s, t, opt, &mark, &again, &early, &step);
     /* Coexistence: verified, the tenant stays here, in sync, nothing frozen. */
     if (srt == CO_OK && opt->coexist) {
         srt = Co_sync_settle(s, cap, t, res, &early, &step);
@@ -560,13 +546,7 @@ co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_op
                           co_cutover_result *res, co_error *err)
 {
     memset(res, 0, sizeof *res);
-    co_cutover_options defaults = {0};
-    if (opt)
-        defaults = *opt;
-    if (defaults.backlog_small <= 0)
-        defaults.backlog_small = 100;
-    if (defaults.max_rounds <= 0)
-        defaults.max_rounds = 20;
+    co_cutover_options defaults = Co_cutover_defaults(opt);
     if (s->project->ncapture == 0)
         return co_error_set(err, CO_EPROJECT,
                             "the project file lists no tables to capture: a cutover without "

@@ -23,6 +23,26 @@ co_code Co_cutover_checkpoint(const co_cutover_options *opt, const char *where, 
     return CO_OK;
 }
 
+co_cutover_options Co_cutover_defaults(const co_cutover_options *opt)
+{
+    co_cutover_options d = {0};
+    if (opt)
+        d = *opt;
+    if (d.backlog_small <= 0)
+        d.backlog_small = 100;
+    if (d.max_rounds <= 0)
+        d.max_rounds = 20;
+    return d;
+}
+
+void Co_cutover_failure(co_cutover_result *res, const co_error *why)
+{
+    snprintf(res->failure, sizeof res->failure, "%.300s%s%.150s%s", why->message,
+             why->where[0] ? " (" : "", why->where, why->where[0] ? ")" : "");
+    /* The exit code is the failure's own: a source error stays one. */
+    res->failure_code = why->code != CO_OK ? why->code : CO_EINTERNAL;
+}
+
 /* Renews the tenant's freeze heartbeat; *fresh false when it had lapsed. */
 static co_code beat(co_store *cap, const co_tenant *t, const co_cutover_options *opt, bool *fresh,
                     co_error *err)
@@ -49,6 +69,27 @@ co_code Co_catch_up_rounds(co_session *s, co_store *cap, const co_tenant *t,
             rc = co_capture_backlog(cap, t->key, after, &backlog, err);
         if (rc == CO_OK && backlog <= opt->backlog_small)
             break;
+    }
+    return rc;
+}
+
+co_code Co_verify_whole(co_session *s, const co_tenant *t, const co_cutover_options *opt,
+                        int64_t *mark, co_verify_scope **again, co_verify_result *early,
+                        co_error *err)
+{
+    *mark = 0;
+    *again = NULL;
+    co_code rc = Co_cutover_checkpoint(opt, "before the verification", err);
+    if (rc == CO_OK)
+        rc = co_state_applied_get(s->state, t->key, mark, err);
+    if (rc == CO_OK && !(*again = co_verify_scope_new(s->project)))
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    if (rc == CO_OK) {
+        co_verify_options eopt = {0};
+        eopt.sample = opt->sample;
+        eopt.differences = *again;
+        eopt.keep_state = true;
+        rc = co_verify_tenant(s, t, &eopt, early, err);
     }
     return rc;
 }

@@ -109,18 +109,7 @@ static co_code switch_leased(co_session *s, const co_tenant *t, const co_cutover
     co_verify_scope *again = NULL;
     co_verify_result early = {0};
     if (srt == CO_OK)
-        srt = Co_cutover_checkpoint(opt, "before the verification", &step);
-    if (srt == CO_OK)
-        srt = co_state_applied_get(s->state, t->key, &mark, &step);
-    if (srt == CO_OK && !(again = co_verify_scope_new(p)))
-        srt = co_error_set(&step, CO_ENOMEM, "out of memory");
-    if (srt == CO_OK) {
-        co_verify_options eopt = {0};
-        eopt.sample = opt->sample;
-        eopt.differences = again;
-        eopt.keep_state = true;
-        srt = co_verify_tenant(s, t, &eopt, &early, &step);
-    }
+        srt = Co_verify_whole(s, t, opt, &mark, &again, &early, &step);
     co_freeze_plan plan = {.mark = mark, .again = again, .since_run = early.run_id,
                            .run_id = res->load.run_id, .resume = CO_LC_SYNCING,
                            .catch_up = sync_catch_up, .catch_up_ctx = &ctx};
@@ -138,9 +127,7 @@ static co_code switch_leased(co_session *s, const co_tenant *t, const co_cutover
     co_run_hook(p, CO_HOOK_ON_FAILURE, t->key, res->load.run_id, &ignored);
     back_to_syncing(s, cap, t, dest_mark, cap_mark, &step);
     co_store_close(cap);
-    snprintf(res->failure, sizeof res->failure, "%.300s%s%.150s%s", step.message,
-             step.where[0] ? " (" : "", step.where, step.where[0] ? ")" : "");
-    res->failure_code = step.code != CO_OK ? step.code : CO_EINTERNAL;
+    Co_cutover_failure(res, &step);
     return CO_OK;
 }
 
@@ -148,13 +135,7 @@ co_code co_switch_tenant(co_session *s, const co_tenant *t, const co_cutover_opt
                          co_cutover_result *res, co_error *err)
 {
     memset(res, 0, sizeof *res);
-    co_cutover_options defaults = {0};
-    if (opt)
-        defaults = *opt;
-    if (defaults.backlog_small <= 0)
-        defaults.backlog_small = 100;
-    if (defaults.max_rounds <= 0)
-        defaults.max_rounds = 20;
+    co_cutover_options defaults = Co_cutover_defaults(opt);
     double started = Co_clock_mono();
     /* A `sync --follow` holds the tenant for a round at a time: the switch
      * waits for the round to end (LEASE_WAIT seconds at most). */
