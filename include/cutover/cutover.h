@@ -20,6 +20,7 @@
 #include "cutover/export.h"
 #include "cutover/migrate.h"
 #include "cutover/monitor.h"
+#include "cutover/parity.h"
 #include "cutover/plan.h"
 #include "cutover/project.h"
 #include "cutover/rehearse.h"

@@ -63,6 +63,24 @@ CO_API co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cut
                                  co_cutover_result *res, co_error *err);
 CO_API void co_cutover_result_release(co_cutover_result *r);
 
+/* The switch of a syncing tenant's writes (docs/coexistence.md): sync rounds
+ * until at most opt->backlog_small changes wait, the whole tenant verified
+ * while it still writes, then the freeze of its writes on the source, the
+ * last changes, a verification of only what changed since, the route new
+ * (writes and every read; the read share goes back to 0) and the freeze
+ * lifted for good with the tenant switched. opt as co_cutover_tenant's (only
+ * sample, backlog_small, max_rounds and cancelled apply; NULL: defaults).
+ * CO_ENOTREADY for a tenant that is not syncing, or whose switch waits for
+ * an approval; CO_EBUSY when another process holds the tenant for longer
+ * than 30 s (a `sync --follow` holds it a round at a time: the switch waits
+ * for the round). A failure on the way is an outcome (res->failure,
+ * res->failure_code; the function returns CO_OK): the tenant is back to
+ * syncing, unfrozen, routed old, and sync goes on from its mark, so that
+ * nothing the old system accepted is lost. The run is journaled (command
+ * "switch"). */
+CO_API co_code co_switch_tenant(co_session *s, const co_tenant *t, const co_cutover_options *opt,
+                                co_cutover_result *res, co_error *err);
+
 /* Applies the tenant's captured changes above the journal's mark, in rounds,
  * up to the capture horizon (co_capture_horizon), or all of them when frozen
  * (the freeze waited for the writes in flight), and moves the mark to the

@@ -249,6 +249,41 @@ typedef struct co_approval_rule {
     co_mark mark;
 } co_approval_rule;
 
+/* parity: one read question of the application, asked of both systems for a
+ * tenant (docs/coexistence.md, "Shadow reads"): old over the source, new
+ * over the target, each with :tenant bound, the answers compared as result
+ * sets. */
+typedef struct co_parity_query {
+    char *name;
+    char *old_sql;        /* over the source */
+    char *new_sql;        /* over the target */
+    char **param_names;   /* params: fixed values bound as :NAME on both sides */
+    char **param_values;
+    size_t nparams;
+    char *each;           /* SQL over the source (:tenant bound): the question is asked
+                           * once per row (the first CO_PARITY_EACH_MAX), its columns
+                           * bound as :COLUMN; NULL: asked once */
+    char **type_columns;  /* types: output column: its declared type, for comparing
+                           * values typed (as verify does); other columns by the type
+                           * of the new side's values */
+    char **type_names;
+    size_t ntypes;
+    double budget;        /* seconds the new side may take; 0: no budget */
+    co_mark mark;
+} co_parity_query;
+
+#define CO_PARITY_EACH_MAX 20
+
+/* parity: the read questions and what a passing run means. */
+typedef struct co_parity_spec {
+    double max_age;       /* a read share above 0 needs a passing run this recent
+                             (seconds); default 3600 */
+    int samples;          /* sample rows journaled per side of a mismatch; default 5 */
+    int max_rows;         /* rows read per side of one question; default 10000 */
+    co_parity_query *queries;
+    size_t nqueries;
+} co_parity_spec;
+
 /* orphans: source rows that belong to no tenant (their tenant value is NULL,
  * or names no tenant of the tenants query), left behind on purpose, with a
  * reason. A rule with no table covers every table; with no tenant_value, both
@@ -291,6 +326,7 @@ typedef struct co_project {
     size_t napprovals;
     co_orphan_rule *orphans;   /* rows of no tenant left behind on purpose, in file order */
     size_t norphans;
+    co_parity_spec parity;     /* shadow reads (docs/coexistence.md) */
     /* events: behavioural-data sources and the limits of their comparison
      * (docs/scoring.md). */
     struct co_event_source *event_sources;

@@ -259,4 +259,45 @@ typedef co_code (*co_state_orphan_fn)(void *ctx, const co_state_orphan *row, co_
  * kind; the strings live until fn returns. No row: nothing was counted yet. */
 CO_API co_code co_state_orphans_each(co_state *st, co_state_orphan_fn fn, void *ctx, co_error *err);
 
+/* ---- Shadow reads (parity_runs, parity_checks; state/parity.c) ----
+ * Each `cutover parity` run of a tenant, and each question it asked with one
+ * set of parameters: both sides' row counts and times, and for a mismatch
+ * the rows found on one side only (docs/coexistence.md). */
+typedef struct co_state_parity_check {
+    const char *query;       /* the parity query's name */
+    const char *params;      /* JSON object of the parameters bound, or NULL */
+    const char *outcome;     /* "pass", "rows" (the result sets differ), "order" (same rows,
+                                another order), "columns" (another number of columns),
+                                "budget" (the new side over its budget), "error" */
+    int64_t old_rows, new_rows;
+    double old_seconds, new_seconds;
+    double budget;           /* seconds; 0: none */
+    int64_t old_only, new_only; /* rows found on one side only */
+    const char *detail;      /* what differs, in words, or NULL */
+    const char *samples;     /* JSON {"columns": [...], "old_only": [[...]], "new_only": [[...]]},
+                                or NULL */
+} co_state_parity_check;
+
+/* A recorded run: when, and whether every check passed. */
+typedef struct co_state_parity_run {
+    int64_t id;
+    char at[32];             /* ISO time */
+    int64_t checks, failed;
+    bool pass;
+} co_state_parity_run;
+
+/* Journals one run of tenant's parity checks (pass when none failed) in one
+ * transaction; *run_id gets its id. */
+CO_API co_code co_state_parity_record(co_state *st, const char *tenant, const char *project_hash,
+                                      double seconds, const co_state_parity_check *checks,
+                                      size_t n, int64_t *run_id, co_error *err);
+/* The tenant's latest parity run into *out; *found false when it has none. */
+CO_API co_code co_state_parity_latest(co_state *st, const char *tenant, co_state_parity_run *out,
+                                      bool *found, co_error *err);
+typedef co_code (*co_state_parity_fn)(void *ctx, const co_state_parity_check *row, co_error *err);
+/* Hands fn each check of run run_id in the order recorded; the strings live
+ * until fn returns. */
+CO_API co_code co_state_parity_checks_each(co_state *st, int64_t run_id, co_state_parity_fn fn,
+                                           void *ctx, co_error *err);
+
 #endif

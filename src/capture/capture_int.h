@@ -14,6 +14,61 @@
  * cursor's current row: the line format of rollback exports and archives. */
 void Co_entity_row_line(co_buf *line, const char *entity, co_cursor *c);
 
+/* ---- the end of a move: freeze, verify, switch (freeze.c) ---- */
+
+/* A safe point: CO_EINTERRUPTED (naming where) when opt's caller asked to stop. */
+co_code Co_cutover_checkpoint(const co_cutover_options *opt, const char *where, co_error *err);
+
+/* opt (NULL: none) with its defaults: backlog_small 100, max_rounds 20. */
+co_cutover_options Co_cutover_defaults(const co_cutover_options *opt);
+/* Why a move did not finish, into res->failure (message and where) and
+ * res->failure_code (why's code; CO_EINTERNAL for none). */
+void Co_cutover_failure(co_cutover_result *res, const co_error *why);
+
+/* Applies the tenant's captured changes through the journal's catch-up
+ * (co_catch_up) in rounds, until at most opt->backlog_small wait or
+ * opt->max_rounds rounds ran; res->changes_applied counts them. */
+co_code Co_catch_up_rounds(co_session *s, co_store *cap, const co_tenant *t,
+                           const co_cutover_options *opt, co_cutover_result *res, co_error *err);
+
+/* Step 4 of a move: the whole tenant verified while it still writes
+ * (keeping its state), into *early; *mark gets the capture position applied
+ * as it began and *again (new, for the caller to free) the rows it found
+ * different. Those rows, and every row a change above the mark touches, are
+ * verified again inside the freeze (Co_freeze_and_switch), which so stays
+ * short whatever the tenant's size. */
+co_code Co_verify_whole(co_session *s, const co_tenant *t, const co_cutover_options *opt,
+                        int64_t *mark, co_verify_scope **again, co_verify_result *early,
+                        co_error *err);
+
+/* What Co_freeze_and_switch starts from: the last verification of the whole
+ * tenant and what applies captured changes. */
+typedef struct co_freeze_plan {
+    int64_t mark;            /* the capture position applied when that verification began:
+                                the rows of every change above it are verified again */
+    co_verify_scope *again;  /* and these (the rows it found different); filled here */
+    int64_t since_run;       /* its run */
+    int64_t run_id;          /* the run the steps are journaled under */
+    co_lifecycle resume;     /* the state a lapsed freeze goes back to before it starts over */
+    /* Applies captured changes: before the freeze (frozen false) until few
+     * wait, inside it (frozen true) every one; *applied counts them. NULL:
+     * the journal's catch-up (Co_catch_up_rounds, co_catch_up). */
+    co_code (*catch_up)(void *ctx, bool frozen, int64_t *applied, co_error *err);
+    void *catch_up_ctx;
+} co_freeze_plan;
+
+/* Steps 5 to 8 of a move (docs/cutover.md): catches up, freezes the
+ * tenant's writes (lifecycle frozen, the on_freeze hook), applies the last
+ * changes, verifies again the rows changed since plan->mark and those in
+ * plan->again (res->verification), seals the freeze, marks source and target
+ * switched, routes the tenant new (lifecycle switched) and runs the on_switch
+ * hook. A freeze that lapses goes back to plan->resume and starts over (the
+ * third lapse fails). On failure *step says why and res->freeze_seconds how
+ * long the tenant was frozen; undoing the freeze is the caller's. */
+co_code Co_freeze_and_switch(co_session *s, co_store *cap, const co_tenant *t,
+                             const co_cutover_options *opt, const co_freeze_plan *plan,
+                             co_cutover_result *res, co_error *step);
+
 /* Changes read and applied at most at once: what bounds a catch-up's memory. */
 #define ROUND_CHANGES 5000
 
@@ -38,6 +93,13 @@ co_code Co_capture_open(const co_project *p, co_store **out, co_error *err);
  * leaves it syncing; a verification with differences is CO_EVERIFY in err. */
 co_code Co_sync_settle(co_session *s, co_store *cap, const co_tenant *t, co_cutover_result *res,
                        co_verify_result *early, co_error *err);
+
+/* One round of a syncing tenant's sync (sync.c), for its switch (switch.c),
+ * which holds the tenant's lease: applies the changes up to the capture
+ * horizon with the target's mark and journals the round; *applied and
+ * *backlog say what it did and what waits. */
+co_code Co_sync_round(co_session *s, co_store *cap, const co_tenant *t, int64_t *applied,
+                      int64_t *backlog, co_error *err);
 
 /* Forgets the tenant's sync mark on the target (sync.c), and the mark's
  * table with its last row. */

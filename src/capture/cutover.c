@@ -410,10 +410,7 @@ co_code co_rollback_tenant(co_session *s, const co_tenant *t, co_rollback_result
 static co_code fail_and_roll_back(co_session *s, const co_tenant *t, co_cutover_result *res,
                                   const co_error *why, co_error *err)
 {
-    snprintf(res->failure, sizeof res->failure, "%.300s%s%.150s%s", why->message,
-             why->where[0] ? " (" : "", why->where, why->where[0] ? ")" : "");
-    /* The exit code is the failure's own: a source error stays one. */
-    res->failure_code = why->code != CO_OK ? why->code : CO_EINTERNAL;
+    Co_cutover_failure(res, why);
     co_error ignored;
     co_error_clear(&ignored);
     /* The journal says why the run stopped: an interruption is not a failure
@@ -441,51 +438,11 @@ static co_code fail_and_roll_back(co_session *s, const co_tenant *t, co_cutover_
     return rc;
 }
 
-/* A safe point: CO_EINTERRUPTED when the caller asked to stop. */
-static co_code checkpoint(const co_cutover_options *opt, const char *where, co_error *err)
-{
-    if (opt->cancelled && opt->cancelled(opt->cancel_ctx))
-        return co_error_set(err, CO_EINTERRUPTED, "interrupted %s", where);
-    return CO_OK;
-}
-
 static co_code copy_checkpoint(void *ctx, size_t entity_index, const char *const *names,
                                const co_value *row, size_t ncols, co_error *err)
 {
     (void)entity_index, (void)names, (void)row, (void)ncols;
-    return checkpoint(ctx, "during the copy", err);
-}
-
-/* Renews the tenant's freeze heartbeat; *fresh false when it had lapsed. */
-static co_code beat(co_store *cap, const co_tenant *t, const co_cutover_options *opt, bool *fresh,
-                    co_error *err)
-{
-    co_code rc = checkpoint(opt, "inside the freeze", err);
-    if (rc == CO_OK)
-        rc = co_capture_heartbeat(cap, t->key, fresh, err);
-    return rc;
-}
-
-/* Applies captured changes in rounds until few wait (or max_rounds). */
-static co_code catch_up_rounds(co_session *s, co_store *cap, const co_tenant *t,
-                               const co_cutover_options *opt, co_cutover_result *res,
-                               co_error *err)
-{
-    co_code rc = CO_OK;
-    for (int round = 0; rc == CO_OK && round < opt->max_rounds; round++) {
-        int64_t applied = 0, backlog = 0, after = 0;
-        rc = checkpoint(opt, "during catch-up", err);
-        if (rc == CO_OK)
-            rc = co_catch_up(s, cap, t, res->load.run_id, false, &applied, err);
-        res->changes_applied += applied;
-        if (rc == CO_OK)
-            rc = co_state_applied_get(s->state, t->key, &after, err);
-        if (rc == CO_OK)
-            rc = co_capture_backlog(cap, t->key, after, &backlog, err);
-        if (rc == CO_OK && backlog <= opt->backlog_small)
-            break;
-    }
-    return rc;
+    return Co_cutover_checkpoint(ctx, "during the copy", err);
 }
 
 static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutover_options *opt,
@@ -495,7 +452,6 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
     co_store *cap = NULL;
     co_error step;
     co_error_clear(&step);
-    double freeze_started = 0;
     co_code rc = co_run_hook(p, CO_HOOK_BEFORE_COPY, t->key, 0, &step);
     if (rc != CO_OK) { /* nothing done yet: no rollback needed, but say so */
         snprintf(res->failure, sizeof res->failure, "%.500s", step.message);
@@ -527,7 +483,7 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
         return rc;
     /* 1. capture, 2. copy; the journal's marks first, so that whoever finds
      * the capture or the rows finds whose they are (cutover/traces.h). */
-    co_code srt = checkpoint(opt, "before capture", &step);
+    co_code srt = Co_cutover_checkpoint(opt, "before capture", &step);
     if (srt == CO_OK)
         srt = co_traces_mark(s, cap, t->key, "capturing", &step);
     if (srt == CO_OK)
@@ -554,7 +510,7 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
         srt = co_migrate_tenant(s, t, &mopt, &res->load, &step);
     /* 3. catch up while the tenant keeps writing */
     if (srt == CO_OK)
-        srt = catch_up_rounds(s, cap, t, opt, res, &step);
+        srt = Co_catch_up_rounds(s, cap, t, opt, res, &step);
     /* 4. verify the whole tenant while it still writes. The rows found
      * different then, and every row a change touches from here on, are
      * verified again inside the freeze, which so stays short whatever the
@@ -563,18 +519,7 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
     co_verify_scope *again = NULL;
     co_verify_result early = {0};
     if (srt == CO_OK)
-        srt = checkpoint(opt, "before the verification", &step);
-    if (srt == CO_OK)
-        srt = co_state_applied_get(s->state, t->key, &mark, &step);
-    if (srt == CO_OK && !(again = co_verify_scope_new(p)))
-        srt = co_error_set(&step, CO_ENOMEM, "out of memory");
-    if (srt == CO_OK) {
-        co_verify_options eopt = {0};
-        eopt.sample = opt->sample;
-        eopt.differences = again;
-        eopt.keep_state = true;
-        srt = co_verify_tenant(s, t, &eopt, &early, &step);
-    }
+        srt = Co_verify_whole(s, t, opt, &mark, &again, &early, &step);
     /* Coexistence: verified, the tenant stays here, in sync, nothing frozen. */
     if (srt == CO_OK && opt->coexist) {
         srt = Co_sync_settle(s, cap, t, res, &early, &step);
@@ -582,105 +527,18 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
         co_store_close(cap);
         return srt == CO_OK ? CO_OK : fail_and_roll_back(s, t, res, &step, err);
     }
-    /* 5.-7. A freeze refuses the tenant's writes only while its heartbeat is
-     * fresh; one that lapsed (a stall longer than the bound) may have let
-     * writes through, so the run goes back to catching up and freezes again. */
-    bool sealed = false;
-    double frozen_before = 0; /* seconds of the freezes that lapsed */
-    for (int lapses = 0; srt == CO_OK;) {
-        bool fresh = true;
-        /* what the tenant wrote meanwhile, so that the freeze has little to do */
-        srt = catch_up_rounds(s, cap, t, opt, res, &step);
-        if (srt == CO_OK)
-            srt = checkpoint(opt, "before the freeze", &step);
-        /* 5. freeze: from here on, the tenant's writes to the source are refused */
-        if (srt == CO_OK) {
-            srt = co_capture_freeze(cap, p, t->key, &step);
-            freeze_started = Co_clock_mono();
-        }
-        if (srt == CO_OK)
-            srt = co_state_tenant_move(s->state, t->key, CO_LC_FROZEN, res->load.run_id, &step);
-        if (srt == CO_OK)
-            srt = co_run_hook(p, CO_HOOK_ON_FREEZE, t->key, res->load.run_id, &step);
-        /* 6. the last changes, 7. verify what changed since step 4 */
-        if (srt == CO_OK)
-            srt = beat(cap, t, opt, &fresh, &step);
-        if (srt == CO_OK && fresh) {
-            int64_t applied = 0;
-            srt = co_catch_up(s, cap, t, res->load.run_id, true, &applied, &step);
-            res->changes_applied += applied;
-        }
-        if (srt == CO_OK && fresh)
-            srt = beat(cap, t, opt, &fresh, &step);
-        /* Every change above the mark taken before step 4, whenever its
-         * transaction committed: frozen, none is still in flight. */
-        if (srt == CO_OK && fresh)
-            srt = co_changes_scope(cap, p, t->key, mark, INT64_MAX, again, &step);
-        co_verify_options vopt = {0};
-        vopt.sample = opt->sample;
-        vopt.scope = again;
-        vopt.since_run = early.run_id;
-        if (srt == CO_OK && fresh) {
-            co_verify_result_release(&res->verification);
-            srt = co_verify_tenant(s, t, &vopt, &res->verification, &step);
-            res->verified = srt == CO_OK;
-            if (srt == CO_OK && !res->verification.pass)
-                srt = co_error_set(&step, CO_EVERIFY, "verification found differences");
-        }
-        if (srt == CO_OK && fresh)
-            srt = checkpoint(opt, "before the switch", &step);
-        /* The point of no return: the freeze, still fresh, is made to hold
-         * for good (until a rollback or finalize) in one statement, so that no
-         * write slips between a last heartbeat and the switch. */
-        if (srt == CO_OK && fresh) {
-            srt = co_capture_seal(cap, t->key, &sealed, &step);
-            fresh = sealed;
-        }
-        if (srt != CO_OK || fresh)
-            break;
-        frozen_before += Co_clock_mono() - freeze_started;
-        freeze_started = 0;
-        if (++lapses == 3)
-            srt = co_error_set(&step, CO_ENOTREADY,
-                               "the freeze lapsed %d times before the switch (a step inside it "
-                               "took longer than options.freeze_heartbeat_seconds, %d s): raise it",
-                               lapses, p->freeze_heartbeat_seconds);
-        else
-            co_state_tenant_move(s->state, t->key, CO_LC_MIGRATING, res->load.run_id, &step);
-    }
+    /* 5.-8. freeze, the last changes, verify what changed since step 4, switch */
+    co_freeze_plan plan = {.mark = mark, .again = again, .since_run = early.run_id,
+                           .run_id = res->load.run_id, .resume = CO_LC_MIGRATING};
+    if (srt == CO_OK)
+        srt = Co_freeze_and_switch(s, cap, t, opt, &plan, res, &step);
     co_verify_scope_free(again);
     co_verify_result_release(&early);
-    /* 8. switch: past the seal, the switch is finished whatever comes; marked
-     * first, so that the rows are never purged unexported */
-    if (srt == CO_OK)
-        srt = co_traces_mark(s, s->dest, t->key, "switched", &step);
-    if (srt == CO_OK)
-        srt = co_traces_mark(s, cap, t->key, "switched", &step);
-    if (srt == CO_OK) {
-        /* The route and the state in one journal transaction: a failure
-         * between them would leave the journal saying "frozen" of a tenant
-         * routed new (test_fault_nth). */
-        res->freeze_seconds = frozen_before + Co_clock_mono() - freeze_started;
-        srt = co_state_begin(s->state, &step);
-        if (srt == CO_OK)
-            srt = co_state_route_set(s->state, t->key, "new", res->freeze_seconds,
-                                     res->load.run_id, &step);
-        if (srt == CO_OK)
-            srt = co_state_tenant_move(s->state, t->key, CO_LC_SWITCHED, 0, &step);
-        if (srt == CO_OK)
-            srt = co_state_commit(s->state, &step);
-        if (srt != CO_OK)
-            co_state_rollback(s->state);
-    }
-    if (srt == CO_OK)
-        srt = co_run_hook(p, CO_HOOK_ON_SWITCH, t->key, res->load.run_id, &step);
     co_store_close(cap);
     if (srt == CO_OK) {
         res->switched = true;
         return co_state_tenant_move(s->state, t->key, CO_LC_SWITCHED, 0, err);
     }
-    if (freeze_started > 0)
-        res->freeze_seconds = frozen_before + Co_clock_mono() - freeze_started;
     return fail_and_roll_back(s, t, res, &step, err);
 }
 
@@ -688,13 +546,7 @@ co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_op
                           co_cutover_result *res, co_error *err)
 {
     memset(res, 0, sizeof *res);
-    co_cutover_options defaults = {0};
-    if (opt)
-        defaults = *opt;
-    if (defaults.backlog_small <= 0)
-        defaults.backlog_small = 100;
-    if (defaults.max_rounds <= 0)
-        defaults.max_rounds = 20;
+    co_cutover_options defaults = Co_cutover_defaults(opt);
     if (s->project->ncapture == 0)
         return co_error_set(err, CO_EPROJECT,
                             "the project file lists no tables to capture: a cutover without "

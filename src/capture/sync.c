@@ -261,6 +261,17 @@ static co_code sync_leased(co_session *s, co_store *cap, const co_tenant *t,
     return rc;
 }
 
+co_code Co_sync_round(co_session *s, co_store *cap, const co_tenant *t, int64_t *applied,
+                      int64_t *backlog, co_error *err)
+{
+    co_sync_result res;
+    memset(&res, 0, sizeof res);
+    co_code rc = sync_leased(s, cap, t, NULL, &res, err);
+    *applied = res.round.applied;
+    *backlog = res.round.backlog;
+    return rc;
+}
+
 co_code co_sync_tenant(co_session *s, const co_tenant *t, const co_sync_options *opt,
                        co_sync_result *res, co_error *err)
 {

@@ -363,6 +363,8 @@ int cmd_report(cli_ctx *ctx);
 int cmd_serve(cli_ctx *ctx);
 int cmd_monitor(cli_ctx *ctx);
 int cmd_budgets(cli_ctx *ctx);
+int cmd_parity(cli_ctx *ctx);
+int cmd_switch(cli_ctx *ctx);
 int cmd_note(cli_ctx *ctx);
 int cmd_approve(cli_ctx *ctx);
 int cmd_events(cli_ctx *ctx);

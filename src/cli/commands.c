@@ -206,6 +206,16 @@ static const cli_option budgets_options[] = {
     {0},
 };
 
+static const cli_option parity_options[] = {
+    {"tenant", 't', "KEY", "ask the parity questions for this tenant (or a comma-separated list)"},
+    {0},
+};
+
+static const cli_option switch_options[] = {
+    {"tenant", 't', "KEY", "switch this syncing tenant's writes (or a comma-separated list)"},
+    {0},
+};
+
 static const cli_option approve_options[] = {
     {"step", 0, "STEP", "the step approved: switch, finalize, publish_model, ..."},
     {0},
@@ -344,6 +354,14 @@ const cli_command cli_commands[] = {
      "on a flag", monitor_options},
     {"budgets", cmd_budgets, "--tenant KEY",
      "time the project's budget queries for tenants on the target (or staging)", budgets_options},
+    {"switch", cmd_switch, "--tenant KEY",
+     "switch a syncing tenant's writes and all its reads to the new system: freeze, last "
+     "changes, verify what changed, route new; on failure it stays syncing, unfrozen",
+     switch_options},
+    {"parity", cmd_parity, "--tenant KEY",
+     "shadow reads: ask the project's parity questions of the source and the target, compare "
+     "the answers and journal each mismatch with sample rows; exit 12 on a mismatch",
+     parity_options},
     {"note", cmd_note, "TENANT \"TEXT\"", "journal an observation about a tenant, with its "
                                           "author (--by)", no_options},
     {"approve", cmd_approve, "TENANT --step STEP",

@@ -3,6 +3,7 @@
  * checked change of its read share, and the deterministic choice of a side
  * for one request, so that a user's session does not flip between systems.
  */
+#include "cutover/parity.h"
 #include "cutover/sync.h"
 #include "engine/session.h"
 #include "move/move_int.h"
@@ -25,8 +26,7 @@ bool co_route_reads_new(const char *tenant, const char *request_key, int read_sh
 
 co_code Co_reads_gate(co_session *s, const char *tenant, int share, co_error *err)
 {
-    (void)s, (void)tenant, (void)share, (void)err;
-    return CO_OK;
+    return share > 0 ? co_parity_gate(s->state, s->project, tenant, err) : CO_OK;
 }
 
 co_code co_reads_set(co_session *s, const char *tenant, int share, co_error *err)

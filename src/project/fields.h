@@ -258,5 +258,6 @@ extern const psection co_project_monitor;    /* parse_aftercare.c */
 extern const psection co_project_budgets;
 extern const psection co_project_approvals;
 extern const psection co_project_events;     /* parse_events.c */
+extern const psection co_project_parity;     /* parse_parity.c */
 
 #endif

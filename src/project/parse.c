@@ -6,7 +6,7 @@
  *
  * Each section of the file is a table of typed fields (fields.h) in a file of
  * its own: parse_options.c, parse_entities.c (and parse_merge.c),
- * parse_aftercare.c, parse_events.c.
+ * parse_aftercare.c, parse_events.c, parse_parity.c.
  */
 #include "project/fields.h"
 #include "util/buf.h"
@@ -32,6 +32,7 @@ static const pfield top_fields[] = {
     P_ITEMS("approvals", co_project, approvals, napprovals, co_project_approvals),
     P_SAME("events", co_project_events),
     P_SEQ("orphans", false, co_project, orphans, norphans, co_project_orphans),
+    P_MAP("parity", co_project, parity, co_project_parity),
 };
 
 static const psection top_section = {P_SECTION(top_fields), .context = "at the top level"};

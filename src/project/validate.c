@@ -145,6 +145,12 @@ co_code Co_project_aftercare_check(const co_project *p, const char *name, co_err
             if (strcmp(p->budgets[i].name, p->budgets[k].name) == 0)
                 return Co_project_fail(err, CO_EPROJECT, name, p->budgets[i].mark,
                                        "budget name \"%s\" is used twice", p->budgets[i].name);
+    for (size_t i = 0; i < p->parity.nqueries; i++)
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(p->parity.queries[i].name, p->parity.queries[k].name) == 0)
+                return Co_project_fail(err, CO_EPROJECT, name, p->parity.queries[i].mark,
+                                       "parity query name \"%s\" is used twice",
+                                       p->parity.queries[i].name);
     for (size_t i = 0; i < p->napprovals; i++)
         for (size_t k = 0; k < i; k++)
             if (strcmp(p->approvals[i].step, p->approvals[k].step) == 0)

@@ -9,7 +9,6 @@
 
 #include <string.h>
 
-static co_value text_or_null(const char *s) { return s ? co_text(s, strlen(s)) : co_null(); }
 
 co_code co_state_orphans_replace(co_state *st, const char *origin, const co_state_orphan *rows,
                                  size_t n, co_error *err)
@@ -22,12 +21,16 @@ co_code co_state_orphans_replace(co_state *st, const char *origin, const co_stat
         rc = co_store_exec(store, "DELETE FROM orphans", err);
     for (size_t i = 0; rc == CO_OK && i < n; i++) {
         const co_state_orphan *o = &rows[i];
-        co_param p[] = {{NULL, text_or_null(now)},           {NULL, text_or_null(origin)},
-                        {NULL, text_or_null(o->table)},      {NULL, text_or_null(o->column)},
-                        {NULL, text_or_null(o->kind)},       {NULL, co_int(o->rows)},
-                        {NULL, co_int(o->values)},           {NULL, text_or_null(o->examples)},
+        co_param p[] = {{NULL, Co_state_text_or_null(now)},
+                        {NULL, Co_state_text_or_null(origin)},
+                        {NULL, Co_state_text_or_null(o->table)},
+                        {NULL, Co_state_text_or_null(o->column)},
+                        {NULL, Co_state_text_or_null(o->kind)},
+                        {NULL, co_int(o->rows)},
+                        {NULL, co_int(o->values)},
+                        {NULL, Co_state_text_or_null(o->examples)},
                         {NULL, o->rule ? co_int(o->rule) : co_null()},
-                        {NULL, text_or_null(o->reason)}};
+                        {NULL, Co_state_text_or_null(o->reason)}};
         rc = co_store_exec_params(store,
                                   "INSERT INTO orphans (counted_at, origin, source_table,"
                                   " tenant_column, kind, rows, distinct_values, examples, rule,"
@@ -38,17 +41,6 @@ co_code co_state_orphans_replace(co_state *st, const char *origin, const co_stat
         return co_state_commit(st, err);
     co_state_rollback(st);
     return rc;
-}
-
-/* A text cell as a C string in buf (cap bytes), or NULL. */
-static const char *cell_text(co_value v, char *buf, size_t cap)
-{
-    if (v.type != CO_TEXT)
-        return NULL;
-    size_t len = v.len < cap - 1 ? v.len : cap - 1;
-    memcpy(buf, v.s, len);
-    buf[len] = '\0';
-    return buf;
 }
 
 co_code co_state_orphans_each(co_state *st, co_state_orphan_fn fn, void *ctx, co_error *err)
@@ -63,18 +55,18 @@ co_code co_state_orphans_each(co_state *st, co_state_orphan_fn fn, void *ctx, co
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         char at[40], origin[16], table[256], column[256], kind[16], examples[4096], reason[1024];
         co_state_orphan o = {0};
-        o.counted_at = cell_text(co_cursor_value(c, 0), at, sizeof at);
-        o.origin = cell_text(co_cursor_value(c, 1), origin, sizeof origin);
-        o.table = cell_text(co_cursor_value(c, 2), table, sizeof table);
-        o.column = cell_text(co_cursor_value(c, 3), column, sizeof column);
-        o.kind = cell_text(co_cursor_value(c, 4), kind, sizeof kind);
+        o.counted_at = Co_state_cell_text(co_cursor_value(c, 0), at, sizeof at);
+        o.origin = Co_state_cell_text(co_cursor_value(c, 1), origin, sizeof origin);
+        o.table = Co_state_cell_text(co_cursor_value(c, 2), table, sizeof table);
+        o.column = Co_state_cell_text(co_cursor_value(c, 3), column, sizeof column);
+        o.kind = Co_state_cell_text(co_cursor_value(c, 4), kind, sizeof kind);
         co_value rows = co_cursor_value(c, 5), values = co_cursor_value(c, 6),
                  rule = co_cursor_value(c, 8);
         o.rows = rows.type == CO_INT ? rows.i : 0;
         o.values = values.type == CO_INT ? values.i : 0;
-        o.examples = cell_text(co_cursor_value(c, 7), examples, sizeof examples);
+        o.examples = Co_state_cell_text(co_cursor_value(c, 7), examples, sizeof examples);
         o.rule = rule.type == CO_INT ? (int)rule.i : 0;
-        o.reason = cell_text(co_cursor_value(c, 9), reason, sizeof reason);
+        o.reason = Co_state_cell_text(co_cursor_value(c, 9), reason, sizeof reason);
         rc = fn(ctx, &o, err);
     }
     co_cursor_close(c);

@@ -40,6 +40,18 @@ static void now_iso(char buf[32]) { Co_clock_iso(Co_clock_now(), buf, 32); }
 
 co_store *Co_state_store(co_state *st) { return st->store; }
 
+co_value Co_state_text_or_null(const char *s) { return s ? co_text(s, strlen(s)) : co_null(); }
+
+const char *Co_state_cell_text(co_value v, char *buf, size_t cap)
+{
+    if (v.type != CO_TEXT)
+        return NULL;
+    size_t len = v.len < cap - 1 ? v.len : cap - 1;
+    memcpy(buf, v.s, len);
+    buf[len] = '\0';
+    return buf;
+}
+
 co_code co_state_begin(co_state *st, co_error *err) { return co_store_begin(st->store, err); }
 
 co_code Co_state_flush(co_state *st, co_error *err)

@@ -14,6 +14,12 @@ int *Co_state_held(co_state *st, const char *tenant, bool create);
  * state/journal.h and cutover/state.h. */
 co_store *Co_state_store(co_state *st);
 
+/* Text as a parameter: s, or NULL for NULL. */
+co_value Co_state_text_or_null(const char *s);
+/* A text cell as a C string in buf (cap bytes, cut to fit), or NULL when the
+ * cell is no text. */
+const char *Co_state_cell_text(co_value v, char *buf, size_t cap);
+
 /* Writes the buffered id map, reject and merge rows, so that a read sees
  * them; every read of the journal does it first. */
 co_code Co_state_flush(co_state *st, co_error *err);

@@ -56,7 +56,8 @@ static const char *const lifecycle_names[CO_LC_COUNT] = {
  * tenant only before its freeze; a switched tenant is rolled back before it
  * is migrated again; finalized is the end. A tenant copied and verified
  * with --coexist stays syncing until its switch freezes it, a rollback or
- * a reload (migrate --again). */
+ * a reload (migrate --again); a switch that fails inside the freeze takes
+ * it back to syncing. */
 static const unsigned lifecycle_to[CO_LC_COUNT] = {
     [CO_LC_NEW] = TO(CO_LC_MIGRATING) | TO(CO_LC_VERIFIED) | TO(CO_LC_VERIFY_FAILED) |
                   TO(CO_LC_SWITCHED) | TO(CO_LC_ROLLED_BACK) | TO(CO_LC_ROLLBACK_INCOMPLETE),
@@ -73,7 +74,7 @@ static const unsigned lifecycle_to[CO_LC_COUNT] = {
     [CO_LC_VERIFY_FAILED] = TO(CO_LC_MIGRATING) | TO(CO_LC_VERIFIED) | TO(CO_LC_FROZEN) |
                             TO(CO_LC_ROLLED_BACK) | TO(CO_LC_ROLLBACK_INCOMPLETE),
     [CO_LC_FROZEN] = TO(CO_LC_MIGRATING) | TO(CO_LC_SWITCHED) | TO(CO_LC_ROLLED_BACK) |
-                     TO(CO_LC_ROLLBACK_INCOMPLETE) | TO(CO_LC_FINALIZED),
+                     TO(CO_LC_ROLLBACK_INCOMPLETE) | TO(CO_LC_FINALIZED) | TO(CO_LC_SYNCING),
     [CO_LC_SWITCHED] = TO(CO_LC_ROLLED_BACK) | TO(CO_LC_ROLLBACK_INCOMPLETE) | TO(CO_LC_FINALIZED),
     [CO_LC_ROLLED_BACK] = TO(CO_LC_MIGRATING) | TO(CO_LC_ROLLBACK_INCOMPLETE),
     [CO_LC_ROLLBACK_INCOMPLETE] = TO(CO_LC_MIGRATING) | TO(CO_LC_ROLLED_BACK),

@@ -18,8 +18,25 @@ KILLS=${COEXIST_KILLS:-4} # seeded SIGKILLs of sync --follow per engine
 BOUND=$((5 * ${CUTOVER_TEST_SLOWDOWN:-1})) # options.reads_max_lag_seconds (a round takes seconds on a loaded machine)
 RANDOM=$SEED
 
-# with_bound IN OUT: the project IN with options.reads_max_lag_seconds BOUND.
-with_bound() { sed "s/^options:/options:\n  reads_max_lag_seconds: $BOUND/" "$1" >"$2"; }
+# with_bound IN OUT: the project IN with options.reads_max_lag_seconds BOUND
+# and, instead of the demo's parity questions (which see the rows the mapping
+# rejects or merges), two that the traffic does not touch, so that a parity
+# run agrees while the application writes.
+with_bound() {
+  sed -e "s/^options:/options:\n  reads_max_lag_seconds: $BOUND/" -e '/^parity:/,/^events:/{/^events:/!d}' \
+    "$1" >"$2"
+  cat >>"$2" <<'YAML'
+
+parity:
+  queries:
+    - name: teams
+      old: SELECT id, name, language FROM teams WHERE account_id = :tenant
+      new: SELECT id, name, language FROM teams WHERE account_id = :tenant
+    - name: campaigns
+      old: SELECT id, subject, sent_at FROM campaigns WHERE account_id = :tenant ORDER BY sent_at, id
+      new: SELECT id, subject, sent_at FROM campaigns WHERE account_id = :tenant ORDER BY sent_at, id
+YAML
+}
 
 # scenario ENGINE TENANT: every check of the header against CUT (cutover's
 # arguments for the project and its connections), src_q and tgt_q (one value from
@@ -58,6 +75,12 @@ scenario() {
   done
   assert_eq "$engine: under traffic, sync --follow brings the lag under a second" true \
     "$( ((k < 60)) && echo true || echo false)"
+  # A read share above 0 needs a passing parity run first (the lag is under the bound).
+  run_cutover "${CUT[@]}" route "$t" --reads 10
+  assert_eq "$engine: without a parity run, a read share is refused (13)" 13 "$CODE"
+  assert_contains "$engine: saying so" "has no parity run" "$ERR"
+  run_cutover "${CUT[@]}" parity --tenant "$t"
+  assert_eq "$engine: the parity run passes" 0 "$CODE"
   for share in 10 50; do
     run_cutover "${CUT[@]}" route "$t" --reads "$share"
     assert_eq "$engine: under traffic, reads $share% new (lag under ${BOUND}s)" 0 "$CODE"

@@ -351,7 +351,7 @@ static void test_unknown_keys(void **state)
     expect_fail(HEAD "sorce: sqlite:x.db\n" ONE_ENTITY, CO_EPROJECT,
                 "unknown key \"sorce\" at the top level (expected one of: source, target, "
                 "staging, state, tenants, options, entities, capture, hooks, monitor, budgets, "
-                "approvals, events, orphans)",
+                "approvals, events, orphans, parity)",
                 "t.yaml:4:1");
     expect_fail(HEAD "options:\n  batchsize: 10\n" ONE_ENTITY, CO_EPROJECT,
                 "unknown key \"batchsize\" in options (expected one of: batch_size, "

@@ -65,6 +65,18 @@ static const char every_key[] =
     "  volumes: [{entity: contacts, time: at, by: kind}]\n"
     "budgets: [{name: q1, sql: SELECT 1, budget: 250ms}, {name: q2, sql: SELECT 2, repeat: 3}]\n"
     "approvals: {switch: all, finalize: {size: [XL, L]}}\n"
+    "parity:\n"
+    "  max_age: 600s\n"
+    "  samples: 3\n"
+    "  queries:\n"
+    "    - {name: list, old: \"SELECT id FROM c WHERE a = :tenant;\", new: \"SELECT id FROM d\n"
+    "       WHERE a = :tenant\", budget: 250ms}\n"
+    "    - name: history\n"
+    "      each: SELECT id AS contact FROM c WHERE a = :tenant\n"
+    "      params: {kind: open, top: 5}\n"
+    "      types: {at: timestamp}\n"
+    "      old: SELECT at FROM e WHERE a = :tenant AND c = :contact\n"
+    "      new: SELECT at FROM g WHERE a = :tenant AND c = :contact\n"
     "events:\n"
     "  sources: {old: {uri: \"sqlite:b.db\", table: t, person: pid}}\n"
     "  similar: {psi: 0.2}\n"
@@ -143,6 +155,16 @@ static void test_every_key_lands_in_its_field(void **state)
     assert_string_equal(s->time, "occurred_at");
     assert_true(p->events_tolerance == 0.05 && p->similar_psi == 0.2 &&
                 p->similar_spearman == 0.9);
+    assert_true(p->parity.max_age == 600 && p->parity.samples == 3);
+    assert_int_equal(p->parity.max_rows, 10000);
+    assert_int_equal(p->parity.nqueries, 2);
+    assert_string_equal(p->parity.queries[0].old_sql, "SELECT id FROM c WHERE a = :tenant");
+    assert_true(p->parity.queries[0].budget == 0.25 && p->parity.queries[1].budget == 0);
+    assert_int_equal(p->parity.queries[1].nparams, 2);
+    assert_string_equal(p->parity.queries[1].param_names[1], "top");
+    assert_string_equal(p->parity.queries[1].param_values[1], "5");
+    assert_string_equal(p->parity.queries[1].type_names[0], "timestamp");
+    assert_non_null(strstr(p->parity.queries[1].each, ":tenant"));
     assert_true(p->orphans[0].nulls && !p->orphans[0].unknown);
     assert_string_equal(p->orphans[0].values[0], "99");
     assert_true(p->orphans[1].nulls && p->orphans[1].unknown);
@@ -161,6 +183,8 @@ static void test_left_out_keys_get_their_defaults(void **state)
     assert_true(p->similar_psi == 0.1 && p->similar_spearman == 0.9);
     assert_null(p->hooks[CO_HOOK_ON_SWITCH]);
     assert_null(p->entities[0].merge);
+    assert_true(p->parity.max_age == 3600 && p->parity.samples == 5);
+    assert_int_equal(p->parity.nqueries, 0);
     co_project_free(p);
 }
 
@@ -196,6 +220,24 @@ static void test_each_reader_refuses(void **state)
         {HEAD ONE_ENTITY "    duplicates: {rule: {on: {}}}\n",
          "a duplicates rule needs at least one column"},
         {HEAD "entities: []\n", "\"entities\" must list at least one entity"},
+        {HEAD "parity: {queries: [{name: q, old: SELECT 1, new: SELECT 1 WHERE :tenant}]}\n"
+              ONE_ENTITY,
+         "parity query q must use :tenant in both \"old\" and \"new\""},
+        {HEAD "parity: {queries: [{name: q, old: \":tenant\", new: \":tenant\"},\n"
+              "  {name: q, old: \":tenant\", new: \":tenant\"}]}\n" ONE_ENTITY,
+         "parity query name \"q\" is used twice"},
+        {HEAD "parity: {queries: [{name: q, old: \":tenant\", new: \":tenant\", params: [a]}]}\n"
+              ONE_ENTITY,
+         "\"params\" must be a mapping of name: value, not a sequence"},
+        {HEAD "parity: {queries: [{name: q, old: \":tenant\", new: \":tenant\",\n"
+              "  params: {tenant: 1}}]}\n" ONE_ENTITY,
+         "parameter \"tenant\" of parity query q is invalid"},
+        {HEAD "parity: {max_age: 1h, queries: [{name: q, old: \":tenant\", new: \":tenant\"}]}\n"
+              ONE_ENTITY,
+         "\"max_age\" must be a duration above 0 (0.5, 2s or 250ms), not \"1h\""},
+        {HEAD "parity: {queries: [{name: q, old: \":tenant\", neww: \":tenant\"}]}\n" ONE_ENTITY,
+         "unknown key \"neww\" in parity query"},
+        {HEAD "parity: {max_age: 60s}\n" ONE_ENTITY, "\"queries\""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         co_error err;

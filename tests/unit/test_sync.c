@@ -107,7 +107,8 @@ static void the_share_of_keys_on_the_new_side_follows_the_share(void **state)
     }
 }
 
-/* syncing: reached from migrating or migrated (migrate --coexist), left to frozen (its
+/* syncing: reached from migrating or migrated (migrate --coexist) and from
+ * frozen (a switch that failed inside its freeze), left to frozen (its
  * switch), migrating (a reload) or a rollback; a verification does not move
  * it; nothing else goes to it. */
 static void syncing_has_its_place_in_the_lifecycle(void **state)
@@ -118,6 +119,7 @@ static void syncing_has_its_place_in_the_lifecycle(void **state)
     assert_int_equal(lc, CO_LC_SYNCING);
     assert_true(co_lifecycle_allows(CO_LC_MIGRATING, CO_LC_SYNCING));
     assert_true(co_lifecycle_allows(CO_LC_MIGRATED, CO_LC_SYNCING));
+    assert_true(co_lifecycle_allows(CO_LC_FROZEN, CO_LC_SYNCING));
     assert_true(co_lifecycle_allows(CO_LC_SYNCING, CO_LC_FROZEN));
     assert_true(co_lifecycle_allows(CO_LC_SYNCING, CO_LC_MIGRATING));
     assert_true(co_lifecycle_allows(CO_LC_SYNCING, CO_LC_ROLLED_BACK));
@@ -125,7 +127,8 @@ static void syncing_has_its_place_in_the_lifecycle(void **state)
     assert_false(co_lifecycle_allows(CO_LC_SYNCING, CO_LC_VERIFIED));
     assert_false(co_lifecycle_allows(CO_LC_SYNCING, CO_LC_FINALIZED));
     for (int i = 0; i < CO_LC_COUNT; i++)
-        if (i != CO_LC_MIGRATING && i != CO_LC_MIGRATED && i != CO_LC_SYNCING)
+        if (i != CO_LC_MIGRATING && i != CO_LC_MIGRATED && i != CO_LC_FROZEN &&
+            i != CO_LC_SYNCING)
             assert_false(co_lifecycle_allows((co_lifecycle)i, CO_LC_SYNCING));
 
     co_state *st = open_state("lc.db");
