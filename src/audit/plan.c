@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdio.h>
 #include "util/text.h"
+#include "util/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -68,18 +69,11 @@ static co_code find_unaudited(co_session *s, co_plan *out, co_error *err)
     size_t cap = 0;
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        if (out->nunaudited == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **t = realloc(out->unaudited, cap * sizeof *t);
-            if (t)
-                out->unaudited = t;
-            char **w = realloc(out->unaudited_why, cap * sizeof *w);
-            if (w)
-                out->unaudited_why = w;
-            if (!t || !w) {
-                rc = co_error_set(err, CO_ENOMEM, "out of memory");
-                break;
-            }
+        size_t room = cap; /* both arrays grow to the same capacity */
+        if (!CO_GROW(out->unaudited, room, out->nunaudited + 1, 16) ||
+            !CO_GROW(out->unaudited_why, cap, out->nunaudited + 1, 16)) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            break;
         }
         char *tenant = Co_value_text(co_cursor_value(c, 0));
         char *why = Co_value_text(co_cursor_value(c, 1));
@@ -112,14 +106,8 @@ static double size_points(const char *cls)
  * NULL when memory runs out. */
 static co_plan_entry *next_entry(co_plan *out, size_t *cap)
 {
-    if (out->n == *cap) {
-        size_t more = *cap ? *cap * 2 : 64;
-        co_plan_entry *grown = realloc(out->entries, more * sizeof *grown);
-        if (!grown)
-            return NULL;
-        out->entries = grown;
-        *cap = more;
-    }
+    if (!CO_GROW(out->entries, *cap, out->n + 1, 64))
+        return NULL;
     co_plan_entry *e = &out->entries[out->n++];
     memset(e, 0, sizeof *e);
     return e;

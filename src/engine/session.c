@@ -5,6 +5,7 @@
 #include "engine/session.h"
 #include "cutover/traces.h"
 #include "util/buf.h"
+#include "util/grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,14 +143,9 @@ co_code co_tenants_list(co_session *s, co_tenant **out, size_t *n, co_error *err
             Co_buf_release(&shown);
             break;
         }
-        if (count == cap) {
-            cap = cap ? cap * 2 : 64;
-            co_tenant *grown = realloc(arr, cap * sizeof *arr);
-            if (!grown) {
-                rc = co_error_set(err, CO_ENOMEM, "out of memory");
-                break;
-            }
-            arr = grown;
+        if (!CO_GROW(arr, cap, count + 1, 64)) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            break;
         }
         co_tenant *t = &arr[count];
         memset(t, 0, sizeof *t);

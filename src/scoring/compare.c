@@ -5,6 +5,7 @@
  */
 #include "scoring/scoring_int.h"
 #include "util/json.h"
+#include "util/grow.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -44,22 +45,9 @@ static void population_release(population *pop)
 static bool grow(population *pop)
 {
     size_t cap = pop->cap ? pop->cap * 2 : 1024;
-    double *a = realloc(pop->old_s, cap * sizeof *a);
-    if (a)
-        pop->old_s = a;
-    double *b = realloc(pop->new_s, cap * sizeof *b);
-    if (b)
-        pop->new_s = b;
-    int *c = realloc(pop->old_seg, cap * sizeof *c);
-    if (c)
-        pop->old_seg = c;
-    int *d = realloc(pop->new_seg, cap * sizeof *d);
-    if (d)
-        pop->new_seg = d;
-    unsigned char *e = realloc(pop->label, cap);
-    if (e)
-        pop->label = e;
-    if (!a || !b || !c || !d || !e)
+    if (!CO_RESIZE(pop->old_s, cap) || !CO_RESIZE(pop->new_s, cap) ||
+        !CO_RESIZE(pop->old_seg, cap) || !CO_RESIZE(pop->new_seg, cap) ||
+        !CO_RESIZE(pop->label, cap))
         return false;
     pop->cap = cap;
     return true;

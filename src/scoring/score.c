@@ -7,6 +7,7 @@
  */
 #include "scoring/scoring_int.h"
 #include "util/clock.h"
+#include "util/grow.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -224,15 +225,9 @@ static void accumulate(void *ctx, const char *key, size_t klen, size_t event, do
         if (Co_map_get(&a->index, key, klen, &val, NULL)) {
             memcpy(&pos, val, sizeof pos);
         } else {
-            if (a->n == a->cap) {
-                size_t cap = a->cap ? a->cap * 2 : 1024;
-                double *grown = realloc(a->points, cap * sizeof *grown);
-                if (!grown) {
-                    a->failed = true;
-                    return;
-                }
-                a->points = grown;
-                a->cap = cap;
+            if (!CO_GROW(a->points, a->cap, a->n + 1, 1024)) {
+                a->failed = true;
+                return;
             }
             pos = (uint32_t)a->n;
             a->points[a->n++] = 0;

@@ -16,6 +16,7 @@
  * a lock wait) end loading.
  */
 #include "store/mysql_int.h"
+#include "util/grow.h"
 
 #include <mysqld_error.h>
 #include <stdio.h>
@@ -212,16 +213,8 @@ static co_code apply(my_loader *l, co_error *err)
 static co_code grow(my_loader *l, co_error *err)
 {
     size_t cap = l->cap ? l->cap * 2 : 64, ncols = l->base.ncols;
-    co_value *rows = realloc(l->rows, cap * ncols * sizeof *rows);
-    if (rows)
-        l->rows = rows;
-    size_t *offsets = realloc(l->offsets, cap * ncols * sizeof *offsets);
-    if (offsets)
-        l->offsets = offsets;
-    size_t *starts = realloc(l->tuple_start, (cap + 1) * sizeof *starts);
-    if (starts)
-        l->tuple_start = starts;
-    if (!rows || !offsets || !starts)
+    if (!CO_RESIZE(l->rows, cap * ncols) || !CO_RESIZE(l->offsets, cap * ncols) ||
+        !CO_RESIZE(l->tuple_start, cap + 1))
         return co_error_set(err, CO_ENOMEM, "out of memory");
     l->cap = cap;
     return CO_OK;

@@ -13,6 +13,7 @@
  * are the server's (unquoted).
  */
 #include "store/pg_int.h"
+#include "util/grow.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -36,18 +37,9 @@ static void map_release(alias_map *m)
 
 static bool map_add(alias_map *m, const char *alias, const char *relation)
 {
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 8;
-        char **a = realloc(m->alias, cap * sizeof *a);
-        if (a)
-            m->alias = a;
-        char **r = realloc(m->relation, cap * sizeof *r);
-        if (r)
-            m->relation = r;
-        if (!a || !r)
-            return false;
-        m->cap = cap;
-    }
+    size_t room = m->cap; /* both arrays grow to the same capacity */
+    if (!CO_GROW(m->alias, room, m->n + 1, 8) || !CO_GROW(m->relation, m->cap, m->n + 1, 8))
+        return false;
     m->alias[m->n] = strdup(alias);
     m->relation[m->n] = strdup(relation);
     if (!m->alias[m->n] || !m->relation[m->n]) {

@@ -11,6 +11,7 @@
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/key.h"
+#include "util/grow.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -251,10 +252,8 @@ static co_orphan_group *group_for(counter *c, bool is_null, int rule)
             g->is_null == is_null && g->rule == rule)
             return g;
     }
-    co_orphan_group *grown = realloc(o->groups, (o->ngroups + 1) * sizeof *grown);
-    if (!grown)
+    if (!CO_RESIZE(o->groups, o->ngroups + 1))
         return NULL;
-    o->groups = grown;
     co_orphan_group *g = &o->groups[o->ngroups];
     memset(g, 0, sizeof *g);
     g->table = strdup(c->src->table);
@@ -436,12 +435,10 @@ static co_code count_source(counter *c, const co_map *known)
             kept += later[i].rule == rule;
         if (kept >= EXAMPLES)
             continue;
-        pending *grown = realloc(later, (nlater + 1) * sizeof *grown);
-        if (!grown) {
+        if (!CO_RESIZE(later, nlater + 1)) {
             rc = co_error_set(c->err, CO_ENOMEM, "out of memory");
             break;
         }
-        later = grown;
         pending *pv = &later[nlater++];
         pv->rule = rule;
         pv->v = v;
@@ -492,10 +489,8 @@ static co_code add_source(co_orphans *o, const char *table, const char *column,
         src->declared = src->declared || declared;
         return CO_OK;
     }
-    co_orphan_source *grown = realloc(o->sources, (o->nsources + 1) * sizeof *grown);
-    if (!grown)
+    if (!CO_RESIZE(o->sources, o->nsources + 1))
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    o->sources = grown;
     co_orphan_source *src = &o->sources[o->nsources++];
     memset(src, 0, sizeof *src);
     src->table = strdup(table);

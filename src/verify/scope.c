@@ -7,6 +7,7 @@
 #include "verify/verify_int.h"
 #include "cutover/state.h"
 #include "util/key.h"
+#include "util/grow.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -101,10 +102,8 @@ static scope_set *set_for(scope_entity *e, const char *const *cols, size_t n)
         if (same)
             return set;
     }
-    scope_set *grown = realloc(e->sets, (e->nsets + 1) * sizeof *grown);
-    if (!grown)
+    if (!CO_RESIZE(e->sets, e->nsets + 1))
         return NULL;
-    e->sets = grown;
     scope_set *set = &e->sets[e->nsets];
     memset(set, 0, sizeof *set);
     Co_map_init(&set->tuples);

@@ -9,6 +9,7 @@
 #include "util/clock.h"
 #include "util/fmt.h"
 #include "util/json.h"
+#include "util/grow.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -64,10 +65,8 @@ co_code Co_vfinding(vctx *v, co_check_kind check, int64_t seen_before, const cha
     if (seen_before >= 0 && (uint64_t)seen_before >= (uint64_t)v->sample)
         return CO_OK;
     co_verify_result *r = v->res;
-    co_finding *grown = realloc(r->findings, (r->nfindings + 1) * sizeof *grown);
-    if (!grown)
+    if (!CO_RESIZE(r->findings, r->nfindings + 1))
         return co_error_set(v->err, CO_ENOMEM, "out of memory");
-    r->findings = grown;
     co_finding *f = &r->findings[r->nfindings];
     f->check = check;
     f->entity = strdup(v->e->name);
@@ -84,10 +83,8 @@ co_code Co_vcheck(vctx *v, co_check_kind check, bool pass, int64_t expected, int
                   int64_t differences, const char *fmt, ...)
 {
     co_verify_result *r = v->res;
-    co_check_result *grown = realloc(r->checks, (r->nchecks + 1) * sizeof *grown);
-    if (!grown)
+    if (!CO_RESIZE(r->checks, r->nchecks + 1))
         return co_error_set(v->err, CO_ENOMEM, "out of memory");
-    r->checks = grown;
     co_check_result *c = &r->checks[r->nchecks++];
     memset(c, 0, sizeof *c);
     c->entity = strdup(v->e->name);

@@ -12,6 +12,7 @@
 #include "util/csv.h"
 #include "util/fmt.h"
 #include "util/fs.h"
+#include "util/grow.h"
 #include "util/json.h"
 #include "util/map.h"
 #include "util/rowhash.h"
@@ -94,6 +95,36 @@ static void utf8_validation(void **state)
     assert_int_equal(bad, 1);
     assert_false(Co_utf8_valid("\xed\xa0\x80", 3, NULL)); /* a surrogate */
     assert_false(Co_utf8_valid("\xc3", 1, NULL));         /* truncated */
+}
+
+static void arrays_grow_by_doubling_and_keep_contents(void **state)
+{
+    (void)state;
+    int *a = NULL;
+    size_t cap = 0;
+    assert_true(CO_GROW(a, cap, 1, 4));
+    assert_int_equal(cap, 4);
+    for (int i = 0; i < 4; i++)
+        a[i] = i * 7;
+    assert_true(CO_GROW(a, cap, 4, 4)); /* room enough: nothing changes */
+    assert_int_equal(cap, 4);
+    assert_true(CO_GROW(a, cap, 9, 4)); /* doubles until it holds 9 */
+    assert_int_equal(cap, 16);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(a[i], i * 7);
+    size_t before = cap;
+    assert_false(CO_GROW(a, cap, SIZE_MAX, 4)); /* too large: left as it was */
+    assert_int_equal(cap, before);
+    assert_false(CO_RESIZE(a, SIZE_MAX / 2));
+    assert_int_equal(a[3], 21);
+    assert_true(CO_RESIZE(a, 2)); /* shrinks too */
+    assert_int_equal(a[1], 7);
+    free(a);
+    char *none = NULL;
+    size_t zero = 0;
+    assert_true(CO_GROW(none, zero, 3, 0)); /* first 0 still makes room */
+    assert_true(zero >= 3);
+    free(none);
 }
 
 static void map_puts_gets_and_grows(void **state)
@@ -535,6 +566,7 @@ int main(void)
         cmocka_unit_test(json_escapes_and_hex),
         cmocka_unit_test(utf8_validation),
         cmocka_unit_test(map_puts_gets_and_grows),
+        cmocka_unit_test(arrays_grow_by_doubling_and_keep_contents),
         cmocka_unit_test(keys_encode_canonically_and_round_trip),
         cmocka_unit_test(clock_parses_and_formats),
         cmocka_unit_test(errors_carry_code_message_and_context),
