@@ -292,8 +292,7 @@ char *co_plan_json(const co_plan *p)
             Co_buf_adds(&b, first ? "{\"tenant\":" : ",{\"tenant\":");
             first = false;
             Co_json_str(&b, e->tenant);
-            Co_buf_adds(&b, ",\"label\":");
-            Co_json_str(&b, e->label);
+            Co_json_field(&b, ",\"label\":", e->label);
             Co_buf_printf(&b, ",\"risk\":%.2f,\"rows\":%lld,\"est_seconds\":%.1f,\"why\":", e->risk,
                           (long long)e->rows, e->est_seconds);
             Co_json_str(&b, e->why);
@@ -303,10 +302,8 @@ char *co_plan_json(const co_plan *p)
     }
     Co_buf_adds(&b, "],\"unaudited\":[");
     for (size_t i = 0; i < p->nunaudited; i++) {
-        Co_buf_adds(&b, i ? ",{\"tenant\":" : "{\"tenant\":");
-        Co_json_str(&b, p->unaudited[i]);
-        Co_buf_adds(&b, ",\"why\":");
-        Co_json_str(&b, p->unaudited_why[i]);
+        Co_json_field(&b, i ? ",{\"tenant\":" : "{\"tenant\":", p->unaudited[i]);
+        Co_json_field(&b, ",\"why\":", p->unaudited_why[i]);
         Co_buf_addc(&b, '}');
     }
     Co_buf_adds(&b, "]}");

@@ -31,10 +31,8 @@ static co_code take_json(void *ctx, const co_state_orphan *o, co_error *err)
     }
     bool table = strcmp(o->kind, "table") == 0;
     co_buf *into = table ? &x->tables : &x->list;
-    Co_buf_adds(into, into->len ? ",{\"table\":" : "{\"table\":");
-    Co_json_str(into, o->table);
-    Co_buf_adds(into, ",\"column\":");
-    Co_json_str(into, o->column);
+    Co_json_field(into, into->len ? ",{\"table\":" : "{\"table\":", o->table);
+    Co_json_field(into, ",\"column\":", o->column);
     if (table) {
         Co_buf_printf(into, ",\"rows\":%lld}", (long long)o->rows);
         return CO_OK;

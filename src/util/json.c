@@ -59,6 +59,12 @@ void Co_json_str(co_buf *b, const char *s)
         Co_json_string(b, s, strlen(s));
 }
 
+void Co_json_field(co_buf *b, const char *lead, const char *s)
+{
+    Co_buf_adds(b, lead);
+    Co_json_str(b, s);
+}
+
 void Co_json_value(co_buf *b, const co_value *v)
 {
     switch (v->type) {

@@ -13,6 +13,9 @@
 void Co_json_string(co_buf *b, const char *s, size_t len);
 /* Appends a NUL-terminated string as a quoted JSON string, or null for NULL. */
 void Co_json_str(co_buf *b, const char *s);
+/* Appends lead, JSON text written as it is (`{"name":`, `,"name":`), then s
+ * as a quoted JSON string, or null for NULL: one string member of an object. */
+void Co_json_field(co_buf *b, const char *lead, const char *s);
 /* Appends a value: null, a number, a string, or {"type": ..., "hex": "..."}. */
 void Co_json_value(co_buf *b, const co_value *v);
 

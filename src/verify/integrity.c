@@ -45,8 +45,8 @@ static co_code findings_as(vctx *v, const char *sql, const char *kind, const cha
             co_value val = co_cursor_value(c, i);
             if (i > nkey && val.type == CO_NULL)
                 continue;
-            Co_buf_adds(&detail, i > nkey ? "," : "");
-            Co_json_str(&detail, i == nkey ? detail_name : co_cursor_colname(c, i));
+            Co_json_field(&detail, i > nkey ? "," : "",
+                          i == nkey ? detail_name : co_cursor_colname(c, i));
             Co_buf_addc(&detail, ':');
             Co_json_value(&detail, &val);
         }
@@ -369,19 +369,15 @@ static co_code constraint_findings(vctx *v, const char *sql, const char *kind,
         Co_buf_reset(&key);
         Co_key_encode(&key, vals, nkey);
         Co_buf_reset(&detail);
-        Co_buf_adds(&detail, "{\"table\":");
-        Co_json_str(&detail, v->e->target);
-        Co_buf_adds(&detail, ",\"constraint\":");
-        Co_json_str(&detail, k->name);
+        Co_json_field(&detail, "{\"table\":", v->e->target);
+        Co_json_field(&detail, ",\"constraint\":", k->name);
         if (k->check) {
-            Co_buf_adds(&detail, ",\"check\":");
-            Co_json_str(&detail, k->check);
+            Co_json_field(&detail, ",\"check\":", k->check);
         }
         Co_buf_adds(&detail, ",\"columns\":{");
         for (size_t i = nkey; i < co_cursor_ncols(c); i++) {
             co_value val = co_cursor_value(c, i);
-            Co_buf_adds(&detail, i > nkey ? "," : "");
-            Co_json_str(&detail, co_cursor_colname(c, i));
+            Co_json_field(&detail, i > nkey ? "," : "", co_cursor_colname(c, i));
             Co_buf_addc(&detail, ':');
             Co_json_value(&detail, &val);
         }
@@ -392,8 +388,7 @@ static co_code constraint_findings(vctx *v, const char *sql, const char *kind,
             for (size_t i = 0; i < k->ncolumns; i++)
                 Co_buf_printf(&refs, "%s%s", i ? ", " : "", k->parent_columns[i]);
             Co_buf_addc(&refs, ')');
-            Co_buf_adds(&detail, ",\"references\":");
-            Co_json_str(&detail, co_buf_str(&refs));
+            Co_json_field(&detail, ",\"references\":", co_buf_str(&refs));
             Co_buf_release(&refs);
         }
         Co_buf_addc(&detail, '}');

@@ -591,22 +591,17 @@ char *co_orphans_json(const co_orphans *o, const co_project *p)
                   (long long)o->excluded);
     for (size_t i = 0; i < o->nsources; i++) {
         const co_orphan_source *src = &o->sources[i];
-        Co_buf_adds(&b, i ? ",{\"table\":" : "{\"table\":");
-        Co_json_str(&b, src->table);
-        Co_buf_adds(&b, ",\"column\":");
-        Co_json_str(&b, src->column);
-        Co_buf_adds(&b, ",\"entities\":");
-        Co_json_str(&b, src->entities);
+        Co_json_field(&b, i ? ",{\"table\":" : "{\"table\":", src->table);
+        Co_json_field(&b, ",\"column\":", src->column);
+        Co_json_field(&b, ",\"entities\":", src->entities);
         Co_buf_printf(&b, ",\"found\":\"%s\",\"rows\":%lld}", src->declared ? "declared" : "query",
                       (long long)src->rows);
     }
     Co_buf_adds(&b, "],\"groups\":[");
     for (size_t i = 0; i < o->ngroups; i++) {
         const co_orphan_group *g = &o->groups[i];
-        Co_buf_adds(&b, i ? ",{\"table\":" : "{\"table\":");
-        Co_json_str(&b, g->table);
-        Co_buf_adds(&b, ",\"column\":");
-        Co_json_str(&b, g->column);
+        Co_json_field(&b, i ? ",{\"table\":" : "{\"table\":", g->table);
+        Co_json_field(&b, ",\"column\":", g->column);
         Co_buf_printf(&b, ",\"tenant\":\"%s\",\"rows\":%lld,\"values\":%lld,\"examples\":%s",
                       g->is_null ? "null" : "unknown", (long long)g->rows,
                       (long long)g->values, g->examples);
@@ -621,8 +616,7 @@ char *co_orphans_json(const co_orphans *o, const co_project *p)
     }
     Co_buf_adds(&b, "],\"unaccounted\":[");
     for (size_t i = 0; i < o->nunaccounted; i++) {
-        Co_buf_adds(&b, i ? "," : "");
-        Co_json_str(&b, o->unaccounted[i]);
+        Co_json_field(&b, i ? "," : "", o->unaccounted[i]);
     }
     Co_buf_printf(&b, "],\"seconds\":%.3f}", o->seconds);
     return b.failed ? (Co_buf_release(&b), NULL) : co_buf_detach(&b);

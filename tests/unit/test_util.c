@@ -80,6 +80,11 @@ static void json_escapes_and_hex(void **state)
     Co_buf_addc(&b, ' ');
     Co_json_value(&b, &real);
     assert_string_equal(co_buf_str(&b), "null -42 0.10000000000000001");
+    Co_buf_reset(&b);
+    Co_json_field(&b, "{\"name\":", "x\"y");
+    Co_json_field(&b, ",\"none\":", NULL);
+    Co_buf_addc(&b, '}');
+    assert_string_equal(co_buf_str(&b), "{\"name\":\"x\\\"y\",\"none\":null}");
     Co_buf_release(&b);
 }
 
