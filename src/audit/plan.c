@@ -307,9 +307,5 @@ char *co_plan_json(const co_plan *p)
         Co_buf_addc(&b, '}');
     }
     Co_buf_adds(&b, "]}");
-    if (b.failed) {
-        Co_buf_release(&b);
-        return NULL;
-    }
-    return co_buf_detach(&b);
+    return Co_buf_take(&b);
 }

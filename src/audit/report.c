@@ -155,11 +155,7 @@ char *co_audit_json(const co_column_profile *profiles, size_t nprofiles,
         free(orphans);
     }
     Co_buf_addc(&b, '}');
-    if (b.failed) {
-        Co_buf_release(&b);
-        return NULL;
-    }
-    return co_buf_detach(&b);
+    return Co_buf_take(&b);
 }
 
 co_code co_audit_record(co_session *s, const co_tenant_audit *a, size_t n, co_error *err)
@@ -443,9 +439,5 @@ char *co_audit_html(const co_column_profile *profiles, size_t nprofiles,
         html_orphans(&b, opt->orphans, p);
     html_columns(&b, profiles, nprofiles, opt);
     Co_html_end(&b);
-    if (b.failed) {
-        Co_buf_release(&b);
-        return NULL;
-    }
-    return co_buf_detach(&b);
+    return Co_buf_take(&b);
 }

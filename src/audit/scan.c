@@ -445,7 +445,7 @@ static char *parents_json(const parent_count *pc, size_t n)
         Co_buf_printf(&b, ",\"rows\":%lld}", (long long)pc[i].rows);
     }
     Co_buf_addc(&b, ']');
-    return b.failed ? (Co_buf_release(&b), NULL) : co_buf_detach(&b);
+    return Co_buf_take(&b);
 }
 
 static co_code finish_fanout(audit_scan *sc, size_t e, size_t r, co_tenant_audit *a,
@@ -521,7 +521,7 @@ static co_code finish_longest(audit_scan *sc, size_t e, size_t col, co_tenant_au
         Co_buf_printf(&b, "%s{\"key\":%s,\"length\":%lld}", i ? "," : "", slots[i].key,
                       (long long)slots[i].len);
     Co_buf_addc(&b, ']');
-    l->examples = b.failed ? (Co_buf_release(&b), NULL) : co_buf_detach(&b);
+    l->examples = Co_buf_take(&b);
     if (!l->entity || !l->column || !l->examples)
         return co_error_set(err, CO_ENOMEM, "out of memory");
     return CO_OK;

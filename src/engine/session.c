@@ -90,7 +90,7 @@ static char *key_text(const co_value *v)
     case CO_TEXT: Co_buf_add(&b, v->s, v->len); break;
     default: return NULL;
     }
-    return b.failed ? (Co_buf_release(&b), NULL) : co_buf_detach(&b);
+    return Co_buf_take(&b);
 }
 
 co_code co_tenants_list(co_session *s, co_tenant **out, size_t *n, co_error *err)

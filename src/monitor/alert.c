@@ -44,9 +44,5 @@ char *co_monitor_alert_json(const char *tenant, const co_monitor_result *r)
         Co_buf_addc(&b, '}');
     }
     Co_buf_adds(&b, "]}\n");
-    if (b.failed) {
-        Co_buf_release(&b);
-        return NULL;
-    }
-    return co_buf_detach(&b);
+    return Co_buf_take(&b);
 }

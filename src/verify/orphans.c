@@ -619,7 +619,7 @@ char *co_orphans_json(const co_orphans *o, const co_project *p)
         Co_json_field(&b, i ? "," : "", o->unaccounted[i]);
     }
     Co_buf_printf(&b, "],\"seconds\":%.3f}", o->seconds);
-    return b.failed ? (Co_buf_release(&b), NULL) : co_buf_detach(&b);
+    return Co_buf_take(&b);
 }
 
 co_code co_orphans_record(co_session *s, const co_orphans *o, const char *origin, co_error *err)

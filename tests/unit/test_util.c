@@ -46,6 +46,39 @@ static void buf_grows_and_formats(void **state)
     Co_buf_release(&b);
 }
 
+/* A document is handed over whole or not at all. */
+static void buf_take_and_finish_hand_over_or_release(void **state)
+{
+    (void)state;
+    co_buf b = CO_BUF_INIT;
+    Co_buf_adds(&b, "{}");
+    char *text = Co_buf_take(&b);
+    assert_string_equal(text, "{}");
+    assert_null(b.data);
+    free(text);
+    Co_buf_adds(&b, "{\"partial\"");
+    b.failed = true; /* as an append that ran out of memory leaves it */
+    assert_null(Co_buf_take(&b));
+    assert_null(b.data);
+    co_error err;
+    co_error_clear(&err);
+    char *out = NULL;
+    Co_buf_adds(&b, "[1]");
+    assert_int_equal(Co_buf_finish(&b, CO_OK, &out, &err), CO_OK);
+    assert_string_equal(out, "[1]");
+    free(out);
+    out = NULL;
+    Co_buf_adds(&b, "[2]");
+    assert_int_equal(Co_buf_finish(&b, CO_ENOTFOUND, &out, &err), CO_ENOTFOUND);
+    assert_null(out);
+    assert_null(b.data);
+    Co_buf_adds(&b, "[3]");
+    b.failed = true;
+    assert_int_equal(Co_buf_finish(&b, CO_OK, &out, &err), CO_ENOMEM);
+    assert_int_equal(err.code, CO_ENOMEM);
+    assert_null(out);
+}
+
 /* Co_buf_add_int writes what printf's %lld writes, extremes included. */
 static void buf_adds_integers_as_printf_does(void **state)
 {
@@ -566,6 +599,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(buf_grows_and_formats),
+        cmocka_unit_test(buf_take_and_finish_hand_over_or_release),
         cmocka_unit_test(buf_adds_integers_as_printf_does),
         cmocka_unit_test(counts_have_separators_and_plurals_agree),
         cmocka_unit_test(json_escapes_and_hex),
