@@ -148,11 +148,7 @@ void sc_select(co_store *s, const char *const *cols, size_t ncols, const char *t
                co_buf *sql)
 {
     Co_buf_adds(sql, "SELECT ");
-    for (size_t i = 0; i < ncols; i++) {
-        if (i)
-            Co_buf_adds(sql, ", ");
-        co_store_quote_ident(s, cols[i], sql);
-    }
+    co_store_quote_idents(s, cols, ncols, sql);
     Co_buf_adds(sql, " FROM ");
     co_store_quote_ident(s, table, sql);
 }

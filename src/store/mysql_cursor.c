@@ -198,32 +198,6 @@ static const char *cursor_colname(const co_cursor *cc, size_t i)
     return i < c->ncols ? c->names[i] : NULL;
 }
 
-/* A DECIMAL's text as the value that keeps it exactly (see the top). */
-static co_value decimal_value(const char *s, size_t len)
-{
-    const char *dot = memchr(s, '.', len);
-    if (!dot) {
-        errno = 0;
-        char *end;
-        long long v = strtoll(s, &end, 10);
-        if (errno == 0 && *end == '\0')
-            return co_int(v);
-        return co_text(s, len);
-    }
-    const char *first = s;
-    while (*first == '-' || *first == '0' || *first == '.')
-        first++;
-    const char *last = s + len;
-    while (last > dot + 1 && last[-1] == '0')
-        last--;
-    size_t digits = 0;
-    for (const char *p = first; p < last; p++)
-        digits += *p >= '0' && *p <= '9';
-    if (digits <= 15)
-        return co_real(strtod(s, NULL));
-    return co_text(s, len);
-}
-
 static co_value cursor_value(co_cursor *cc, size_t i)
 {
     my_cursor *c = (my_cursor *)cc;
@@ -243,7 +217,7 @@ static co_value cursor_value(co_cursor *cc, size_t i)
     case K_REAL:
         return co_real(strtod(s, NULL));
     case K_DECIMAL:
-        return decimal_value(s, len);
+        return Co_store_decimal(s, len);
     case K_BLOB: {
         co_value v = co_text(s, len);
         v.type = CO_BLOB;

@@ -313,11 +313,7 @@ co_code Co_my_loader_open(co_store *s, const char *table, const char *const *col
         co_store_quote_ident(s, table, &l->insert);
     }
     Co_buf_adds(&l->insert, " (");
-    for (size_t i = 0; i < ncols; i++) {
-        if (i)
-            Co_buf_adds(&l->insert, ", ");
-        co_store_quote_ident(s, columns[i], &l->insert);
-    }
+    co_store_quote_idents(s, columns, ncols, &l->insert);
     Co_buf_adds(&l->insert, ") VALUES ");
     if (l->insert.failed) {
         loader_close(&l->base);

@@ -674,11 +674,7 @@ co_code Co_pg_loader_open(co_store *s, const char *table, const char *const *col
         Co_buf_adds(&l->copy_sql, "COPY ");
         Co_pg_table_ref(table, &l->copy_sql);
         Co_buf_adds(&l->copy_sql, " (");
-        for (size_t i = 0; i < ncols; i++) {
-            if (i)
-                Co_buf_adds(&l->copy_sql, ", ");
-            co_store_quote_ident(s, columns[i], &l->copy_sql);
-        }
+        co_store_quote_idents(s, columns, ncols, &l->copy_sql);
         Co_buf_adds(&l->copy_sql, ") FROM STDIN");
         if (l->copy_sql.failed)
             rc = co_error_set(err, CO_ENOMEM, "out of memory");

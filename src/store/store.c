@@ -582,6 +582,15 @@ void co_store_quote_ident(const co_store *s, const char *ident, co_buf *out)
     Co_buf_addc(out, q);
 }
 
+void co_store_quote_idents(const co_store *s, const char *const *idents, size_t n, co_buf *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            Co_buf_adds(out, ", ");
+        co_store_quote_ident(s, idents[i], out);
+    }
+}
+
 co_code co_loader_open(co_store *s, const char *table, const char *const *columns,
                        size_t ncols, const co_load_events *events, co_loader **out,
                        co_error *err)
@@ -623,4 +632,31 @@ void co_loader_close(co_loader *l)
 {
     if (l)
         l->ops->close(l);
+}
+
+co_value Co_store_decimal(const char *s, size_t len)
+{
+    const char *dot = memchr(s, '.', len);
+    if (!dot) {
+        errno = 0;
+        char *end;
+        long long v = strtoll(s, &end, 10);
+        if (errno == 0 && *end == '\0')
+            return co_int(v);
+        return co_text(s, len);
+    }
+    /* Significant digits: from the first non-zero digit to the last
+     * non-zero one of the fraction. */
+    const char *first = s;
+    while (*first == '-' || *first == '0' || *first == '.')
+        first++;
+    const char *last = s + len;
+    while (last > dot + 1 && last[-1] == '0')
+        last--;
+    size_t digits = 0;
+    for (const char *p = first; p < last; p++)
+        digits += *p >= '0' && *p <= '9';
+    if (digits <= 15)
+        return co_real(strtod(s, NULL));
+    return co_text(s, len);
 }

@@ -97,6 +97,13 @@ struct co_loader {
 /* The error code that stands for a failure on this side. */
 co_code Co_store_side_code(co_side side);
 
+/* A decimal number's text (MySQL's DECIMAL, PostgreSQL's numeric) as the
+ * value that keeps it exactly: without a decimal point CO_INT when it fits
+ * in 64 bits; with one CO_REAL when it has at most 15 significant digits
+ * (a double holds them exactly); otherwise CO_TEXT with its exact digits.
+ * s is NUL-terminated at len. */
+co_value Co_store_decimal(const char *s, size_t len);
+
 /* co_store_constraints of each engine (sqlite_constraints.c, pg_constraints.c). */
 co_code Co_sqlite_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
                               co_error *err);

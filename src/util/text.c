@@ -21,3 +21,14 @@ char *Co_value_text(co_value v)
         return strndup(v.s ? v.s : "", v.len);
     }
 }
+
+int Co_hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

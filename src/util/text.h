@@ -8,4 +8,7 @@
  * blob bytes as they are), or NULL for NULL or when out of memory. */
 char *Co_value_text(co_value v);
 
+/* The value of a hexadecimal digit (either case), or -1 for any other byte. */
+int Co_hexval(char c);
+
 #endif

@@ -16,6 +16,7 @@
 #include "util/json.h"
 #include "util/map.h"
 #include "util/rowhash.h"
+#include "util/text.h"
 #include "util/md5.h"
 #include "util/uri.h"
 #include "util/utf8.h"
@@ -118,6 +119,10 @@ static void json_escapes_and_hex(void **state)
     Co_json_field(&b, ",\"none\":", NULL);
     Co_buf_addc(&b, '}');
     assert_string_equal(co_buf_str(&b), "{\"name\":\"x\\\"y\",\"none\":null}");
+    assert_int_equal(Co_hexval('0'), 0);
+    assert_int_equal(Co_hexval('a'), 10);
+    assert_int_equal(Co_hexval('F'), 15);
+    assert_int_equal(Co_hexval('g'), -1);
     Co_buf_release(&b);
 }
 
