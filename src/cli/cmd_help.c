@@ -115,15 +115,7 @@ int cmd_help(cli_ctx *ctx)
             print_options(cli_global_options);
             return EXIT_OK;
         }
-        const char *names[128];
-        size_t n = 0;
-        for (const cli_command *c = cli_commands; c->name && n < 128; c++)
-            names[n++] = c->name;
-        const char *near = cli_suggest(name, names, n);
-        if (near)
-            return cli_error(ctx, EXIT_USAGE, "unknown command \"%s\" (did you mean %s?)", name,
-                             near);
-        return cli_error(ctx, EXIT_USAGE, "unknown command \"%s\"", name);
+        return cli_unknown_command(ctx, name, "");
     }
     printf("usage: cutover COMMAND [OPTIONS]\n\n"
            "Moves a multi-tenant product's data from a legacy database to a new one,\n"
