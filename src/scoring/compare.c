@@ -151,14 +151,9 @@ co_code co_model_compare(const co_project *p, co_state *st, const co_model *old_
         return co_error_set(err, CO_EUSAGE, "model %s is %s-level and %s is %s-level",
                             old_m->name, old_m->level, new_m->name, new_m->level);
     co_scores so, sn;
-    co_code rc = co_score_model(p, st, old_m, as_of, &so, err);
+    co_code rc = sc_score_both(p, st, old_m, new_m, as_of, &so, &sn, err);
     if (rc != CO_OK)
         return rc;
-    rc = co_score_model(p, st, new_m, as_of, &sn, err);
-    if (rc != CO_OK) {
-        co_scores_release(&so);
-        return rc;
-    }
     population pop;
     memset(&pop, 0, sizeof pop);
     Co_map_init(&pop.index);

@@ -353,3 +353,16 @@ co_code co_score_explain(const co_project *p, co_state *st, const co_model *m, t
     Co_map_release(&x.index);
     return rc;
 }
+
+co_code sc_score_both(const co_project *p, co_state *st, const co_model *old_m,
+                      const co_model *new_m, time_t as_of, co_scores *so, co_scores *sn,
+                      co_error *err)
+{
+    co_code rc = co_score_model(p, st, old_m, as_of, so, err);
+    if (rc != CO_OK)
+        return rc;
+    rc = co_score_model(p, st, new_m, as_of, sn, err);
+    if (rc != CO_OK)
+        co_scores_release(so);
+    return rc;
+}
