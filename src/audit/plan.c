@@ -102,14 +102,17 @@ static double size_points(const char *cls)
     return strcmp(cls, "XL") == 0 ? 3 : strcmp(cls, "L") == 0 ? 2 : strcmp(cls, "M") == 0 ? 1 : 0;
 }
 
-/* A zeroed entry at the end of out->entries, which grows (cap entries now);
- * NULL when memory runs out. */
-static co_plan_entry *next_entry(co_plan *out, size_t *cap)
+/* A zeroed entry at the end of out->entries, which grows (cap entries now),
+ * with its tenant and label from the first two columns of c's row (as
+ * Co_value_text gives them); NULL when memory for the entry runs out. */
+static co_plan_entry *next_entry(co_plan *out, size_t *cap, co_cursor *c)
 {
     if (!CO_GROW(out->entries, *cap, out->n + 1, 64))
         return NULL;
     co_plan_entry *e = &out->entries[out->n++];
     memset(e, 0, sizeof *e);
+    e->tenant = Co_value_text(co_cursor_value(c, 0));
+    e->label = Co_value_text(co_cursor_value(c, 1));
     return e;
 }
 
@@ -159,13 +162,11 @@ co_code co_plan_make(co_session *s, double canary_percent, double growth, co_pla
     size_t cap = 0;
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        co_plan_entry *e = next_entry(out, &cap);
+        co_plan_entry *e = next_entry(out, &cap, c);
         if (!e) {
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
             break;
         }
-        e->tenant = Co_value_text(co_cursor_value(c, 0));
-        e->label = Co_value_text(co_cursor_value(c, 1));
         e->rows = co_cursor_value(c, 2).i;
         e->est_seconds = co_cursor_value(c, 3).r;
         int64_t refused = co_cursor_value(c, 4).i, clusters = co_cursor_value(c, 5).i;
@@ -241,13 +242,11 @@ co_code co_plan_latest(co_session *s, co_plan *out, co_error *err)
                             &p, 1, &c, err);
     size_t cap = 0;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        co_plan_entry *e = next_entry(out, &cap);
+        co_plan_entry *e = next_entry(out, &cap, c);
         if (!e) {
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
             break;
         }
-        e->tenant = Co_value_text(co_cursor_value(c, 0));
-        e->label = Co_value_text(co_cursor_value(c, 1));
         e->cohort = (int)co_cursor_value(c, 2).i;
         e->risk = co_cursor_value(c, 3).r;
         e->why = Co_value_text(co_cursor_value(c, 4));
