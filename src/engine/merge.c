@@ -399,6 +399,36 @@ static co_code count_clusters(co_merger *m, co_error *err)
     return CO_OK;
 }
 
+void Co_merger_free(co_merger *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; m->open && i < m->n; i++)
+        pending_free(m->open[i]);
+    free(m->open);
+    free(m->size);
+    free(m->key_at);
+    free(m->parent);
+    free(m->how);
+    free(m->score);
+    free(m->apart.at);
+    free(m->decided.at);
+    free(m->same.at);
+    free(m->similar.at);
+    free(m->doubtful.at);
+    Co_link_free(m->link);
+    Co_buf_release(&m->scratch);
+    free(m->text_at);
+    free(m->texts);
+    free(m->by_cluster);
+    free(m->cluster_at);
+    Co_buf_release(&m->keys);
+    Co_buf_release(&m->query);
+    Co_map_release(&m->index);
+    Co_survive_free(m->sv);
+    free(m);
+}
+
 co_code Co_merger_open(co_session *s, const co_tenant *t, const co_entity *e, co_merged_fn emit,
                        void *ctx, co_merger **out, co_error *err)
 {
@@ -449,36 +479,6 @@ co_code Co_merger_open(co_session *s, const co_tenant *t, const co_entity *e, co
     }
     *out = m;
     return CO_OK;
-}
-
-void Co_merger_free(co_merger *m)
-{
-    if (!m)
-        return;
-    for (size_t i = 0; m->open && i < m->n; i++)
-        pending_free(m->open[i]);
-    free(m->open);
-    free(m->size);
-    free(m->key_at);
-    free(m->parent);
-    free(m->how);
-    free(m->score);
-    free(m->apart.at);
-    free(m->decided.at);
-    free(m->same.at);
-    free(m->similar.at);
-    free(m->doubtful.at);
-    Co_link_free(m->link);
-    Co_buf_release(&m->scratch);
-    free(m->text_at);
-    free(m->texts);
-    free(m->by_cluster);
-    free(m->cluster_at);
-    Co_buf_release(&m->keys);
-    Co_buf_release(&m->query);
-    Co_map_release(&m->index);
-    Co_survive_free(m->sv);
-    free(m);
 }
 
 const char *Co_merger_query(const co_merger *m) { return co_buf_str(&m->query); }

@@ -11,6 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+void co_session_close(co_session *s)
+{
+    if (!s)
+        return;
+    co_store_close(s->source);
+    co_store_close(s->dest);
+    co_state_close(s->state);
+    free(s);
+}
+
 co_code co_session_open(const co_project *p, unsigned flags, co_session **out, co_error *err)
 {
     bool to_staging = flags & CO_SESSION_STAGING;
@@ -41,16 +51,6 @@ co_code co_session_open(const co_project *p, unsigned flags, co_session **out, c
     }
     *out = s;
     return CO_OK;
-}
-
-void co_session_close(co_session *s)
-{
-    if (!s)
-        return;
-    co_store_close(s->source);
-    co_store_close(s->dest);
-    co_state_close(s->state);
-    free(s);
 }
 
 const co_project *co_session_project(const co_session *s) { return s->project; }
