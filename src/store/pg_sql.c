@@ -455,16 +455,7 @@ co_code Co_pg_bind_values(pg_store *s, const co_value *vals, size_t n, pg_bind *
     return rc;
 }
 
-static void quote_part(const char *s, size_t len, co_buf *out)
-{
-    Co_buf_addc(out, '"');
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"')
-            Co_buf_addc(out, '"');
-        Co_buf_addc(out, s[i]);
-    }
-    Co_buf_addc(out, '"');
-}
+static void quote_part(const char *s, size_t len, co_buf *out) { Co_buf_quote(out, s, len, '"'); }
 
 void Co_pg_table_ref(const char *table, co_buf *out)
 {

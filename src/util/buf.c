@@ -137,3 +137,14 @@ co_code Co_buf_finish(co_buf *b, co_code rc, char **out, co_error *err)
     *out = co_buf_detach(b);
     return CO_OK;
 }
+
+void Co_buf_quote(co_buf *b, const char *s, size_t len, char q)
+{
+    Co_buf_addc(b, q);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == q)
+            Co_buf_addc(b, q);
+        Co_buf_addc(b, s[i]);
+    }
+    Co_buf_addc(b, q);
+}

@@ -35,6 +35,9 @@ void Co_buf_printf(co_buf *b, const char *fmt, ...) __attribute__((format(printf
 /* Appends v in decimal, as "%lld" would, without going through printf: loaders
  * and hashing format millions of integers. */
 void Co_buf_add_int(co_buf *b, int64_t v);
+/* Appends s (len bytes) between two q's, doubling each q inside: a quoted
+ * SQL identifier ("a""b"), a quoted CSV cell. */
+void Co_buf_quote(co_buf *b, const char *s, size_t len, char q);
 /* Hands the contents over (the caller frees them), or, when an append
  * failed, releases the buffer and returns NULL. */
 char *Co_buf_take(co_buf *b);

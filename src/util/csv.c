@@ -17,13 +17,7 @@ void Co_csv_cell(co_buf *out, const char *s, size_t len)
         Co_buf_add(out, s, len);
         return;
     }
-    Co_buf_addc(out, '"');
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"')
-            Co_buf_addc(out, '"');
-        Co_buf_addc(out, s[i]);
-    }
-    Co_buf_addc(out, '"');
+    Co_buf_quote(out, s, len, '"');
 }
 
 void Co_csv_init(co_csv_reader *r, FILE *in, const char *name)

@@ -32,3 +32,15 @@ int Co_hexval(char c)
         return c - 'A' + 10;
     return -1;
 }
+
+bool Co_digits(const char *s, size_t n, int *out)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}

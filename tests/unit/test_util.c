@@ -123,6 +123,14 @@ static void json_escapes_and_hex(void **state)
     assert_int_equal(Co_hexval('a'), 10);
     assert_int_equal(Co_hexval('F'), 15);
     assert_int_equal(Co_hexval('g'), -1);
+    int n = 0;
+    assert_true(Co_digits("2027x", 4, &n));
+    assert_int_equal(n, 2027);
+    assert_false(Co_digits("20x7", 4, &n));
+    Co_buf_reset(&b);
+    Co_buf_quote(&b, "a\"b`c", 5, '"');
+    Co_buf_quote(&b, "a\"b`c", 5, '`');
+    assert_string_equal(co_buf_str(&b), "\"a\"\"b`c\"`a\"b``c`");
     Co_buf_release(&b);
 }
 
