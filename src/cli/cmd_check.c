@@ -85,9 +85,7 @@ int cmd_check(cli_ctx *ctx)
         Co_buf_printf(&out, ",\"hash\":\"%s\",\"tenants\":%zu,\"staging_new\":%s,"
                       "\"staging_missing\":[",
                       p->hash, ntenants, staging_new ? "true" : "false");
-        for (size_t i = 0; i < nlacking; i++) {
-            Co_json_field(&out, i ? "," : "", lacking[i]);
-        }
+        Co_json_strs(&out, lacking, nlacking);
         Co_buf_printf(&out, "],\"tenants_null_keys\":%lld,\"tenants_repeated\":%lld,\"entities\":[",
                       (long long)co_session_left_out(s)->null_keys,
                       (long long)co_session_left_out(s)->repeated);

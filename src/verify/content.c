@@ -291,15 +291,7 @@ static void key_of(vctx *v, const co_value *row, co_buf *out)
 /* The row as a JSON object of column: value. */
 static void row_json(vctx *v, const co_value *row, co_buf *out)
 {
-    Co_buf_addc(out, '{');
-    for (size_t i = 0; i < v->ncols; i++) {
-        if (i)
-            Co_buf_addc(out, ',');
-        Co_json_str(out, v->cols[i]);
-        Co_buf_addc(out, ':');
-        Co_json_value(out, &row[i]);
-    }
-    Co_buf_addc(out, '}');
+    Co_json_row(out, (const char *const *)v->cols, row, v->ncols);
 }
 
 static co_code take_actual(differ *d, const co_value *raw)

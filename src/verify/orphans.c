@@ -615,9 +615,7 @@ char *co_orphans_json(const co_orphans *o, const co_project *p)
         }
     }
     Co_buf_adds(&b, "],\"unaccounted\":[");
-    for (size_t i = 0; i < o->nunaccounted; i++) {
-        Co_json_field(&b, i ? "," : "", o->unaccounted[i]);
-    }
+    Co_json_strs(&b, o->unaccounted, o->nunaccounted);
     Co_buf_printf(&b, "],\"seconds\":%.3f}", o->seconds);
     return Co_buf_take(&b);
 }

@@ -119,6 +119,15 @@ static void json_escapes_and_hex(void **state)
     Co_json_field(&b, ",\"none\":", NULL);
     Co_buf_addc(&b, '}');
     assert_string_equal(co_buf_str(&b), "{\"name\":\"x\\\"y\",\"none\":null}");
+    Co_buf_reset(&b);
+    char *items[] = {"a", "b\"c"};
+    Co_buf_addc(&b, '[');
+    Co_json_strs(&b, items, 2);
+    Co_buf_addc(&b, ']');
+    const char *names[] = {"id", "v"};
+    co_value row[] = {co_int(7), co_null()};
+    Co_json_row(&b, names, row, 2);
+    assert_string_equal(co_buf_str(&b), "[\"a\",\"b\\\"c\"]{\"id\":7,\"v\":null}");
     assert_int_equal(Co_hexval('0'), 0);
     assert_int_equal(Co_hexval('a'), 10);
     assert_int_equal(Co_hexval('F'), 15);
