@@ -28,6 +28,15 @@ bool Co_text_as_int(const char *s, size_t len, int64_t *out)
     return true;
 }
 
+void Co_key_of_row(co_buf *out, const co_value *row, const size_t *idx, size_t n)
+{
+    co_value vals[64];
+    for (size_t k = 0; k < n && k < 64; k++)
+        vals[k] = row[idx[k]];
+    Co_buf_reset(out);
+    Co_key_encode(out, vals, n < 64 ? n : 64);
+}
+
 void Co_key_encode(co_buf *out, const co_value *vals, size_t n)
 {
     Co_buf_addc(out, '[');
