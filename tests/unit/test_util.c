@@ -14,6 +14,7 @@
 #include "util/fs.h"
 #include "util/grow.h"
 #include "util/json.h"
+#include "util/jsonread.h"
 #include "util/map.h"
 #include "util/rowhash.h"
 #include "util/text.h"
@@ -128,6 +129,15 @@ static void json_escapes_and_hex(void **state)
     co_value row[] = {co_int(7), co_null()};
     Co_json_row(&b, names, row, 2);
     assert_string_equal(co_buf_str(&b), "[\"a\",\"b\\\"c\"]{\"id\":7,\"v\":null}");
+    const char pairs[] = "[{\"key\":\"k1\",\"rows\":3},{\"key\":\"k2\"}]";
+    struct fy_document *doc = Co_json_read(pairs, strlen(pairs));
+    const char *k = NULL, *rows = NULL;
+    assert_true(Co_json_pair_at(doc, 0, "key", "rows", &k, &rows));
+    assert_string_equal(k, "k1");
+    assert_string_equal(rows, "3");
+    assert_false(Co_json_pair_at(doc, 1, "key", "rows", &k, &rows)); /* no rows */
+    assert_false(Co_json_pair_at(doc, 2, "key", "rows", &k, &rows)); /* past the end */
+    fy_document_destroy(doc);
     assert_int_equal(Co_hexval('0'), 0);
     assert_int_equal(Co_hexval('a'), 10);
     assert_int_equal(Co_hexval('F'), 15);
