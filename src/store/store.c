@@ -649,3 +649,23 @@ co_value Co_store_decimal(const char *s, size_t len)
         return co_real(strtod(s, NULL));
     return co_text(s, len);
 }
+
+const char *Co_sql_skip_quoted(const char *p, char quote, bool backslashes)
+{
+    const char *q = p + 1;
+    while (*q) {
+        if (backslashes && *q == '\\' && q[1]) {
+            q += 2;
+            continue;
+        }
+        if (*q == quote) {
+            if (q[1] == quote) {
+                q += 2;
+                continue;
+            }
+            return q + 1;
+        }
+        q++;
+    }
+    return q;
+}

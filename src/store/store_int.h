@@ -97,6 +97,11 @@ struct co_loader {
 /* The error code that stands for a failure on this side. */
 co_code Co_store_side_code(co_side side);
 
+/* The end of a quoted run of SQL starting at p (a quote char), doubled
+ * quotes inside; with backslashes (PostgreSQL's E'...'), a backslash escapes
+ * the next byte. */
+const char *Co_sql_skip_quoted(const char *p, char quote, bool backslashes);
+
 /* A decimal number's text (MySQL's DECIMAL, PostgreSQL's numeric) as the
  * value that keeps it exactly: without a decimal point CO_INT when it fits
  * in 64 bits; with one CO_REAL when it has at most 15 significant digits
