@@ -307,17 +307,11 @@ co_code Co_pg_query_reads(co_store *st, const char *sql, co_read_fn fn, void *ct
     co_code rc = Co_pg_sql_translate(s, sql, false, &q, err);
     if (rc != CO_OK)
         return rc;
-    /* A failed statement would end the open transaction: look in a savepoint. */
-    bool sp = PQtransactionStatus(s->conn) == PQTRANS_INTRANS;
-    if (sp)
-        rc = Co_pg_run(s, "SAVEPOINT cutover_reads", "query does not prepare", err);
+    bool sp = Co_pg_savepoint(s, "cutover_reads", "query does not prepare", &rc, err);
     PGresult *plan = NULL;
     if (rc == CO_OK)
         rc = explain(s, co_buf_str(&q.text), &plan, err);
-    if (sp && rc != CO_OK)
-        Co_pg_run_quietly(s, "ROLLBACK TO SAVEPOINT cutover_reads");
-    if (sp)
-        Co_pg_run_quietly(s, "RELEASE SAVEPOINT cutover_reads");
+    Co_pg_savepoint_end(s, "cutover_reads", sp, rc);
     if (rc == CO_OK)
         rc = report_reads(st, PQgetvalue(plan, 0, 0), fn, ctx, err);
     PQclear(plan);
