@@ -292,6 +292,10 @@ CO_API const char *co_store_key_eq_op(const co_store *s);
 
 /* Appends ident quoted for this engine ("a""b"; on MySQL `a``b`). */
 CO_API void co_store_quote_ident(const co_store *s, const char *ident, co_buf *out);
+/* Appends the n identifiers quoted as co_store_quote_ident does, separated
+ * by ", " (a column list). */
+CO_API void co_store_quote_idents(const co_store *s, const char *const *idents, size_t n,
+                                  co_buf *out);
 
 /* ---- Dialects (store/dialect.c over each engine's *_dialect.c) ----
  * Every difference between the engines' SQL that code outside src/store

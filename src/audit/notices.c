@@ -113,7 +113,7 @@ static char *changes_text(const co_project *p)
                 Co_buf_addc(&b, *c == '_' ? ' ' : *c);
             shown++;
         }
-    return b.failed ? (Co_buf_release(&b), NULL) : co_buf_detach(&b);
+    return Co_buf_take(&b);
 }
 
 /* CO_ENOTREADY naming the scheduled tenants that have no audit (at most 10). */

@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdio.h>
 #include "util/text.h"
+#include "util/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -68,18 +69,11 @@ static co_code find_unaudited(co_session *s, co_plan *out, co_error *err)
     size_t cap = 0;
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        if (out->nunaudited == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **t = realloc(out->unaudited, cap * sizeof *t);
-            if (t)
-                out->unaudited = t;
-            char **w = realloc(out->unaudited_why, cap * sizeof *w);
-            if (w)
-                out->unaudited_why = w;
-            if (!t || !w) {
-                rc = co_error_set(err, CO_ENOMEM, "out of memory");
-                break;
-            }
+        size_t room = cap; /* both arrays grow to the same capacity */
+        if (!CO_GROW(out->unaudited, room, out->nunaudited + 1, 16) ||
+            !CO_GROW(out->unaudited_why, cap, out->nunaudited + 1, 16)) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            break;
         }
         char *tenant = Co_value_text(co_cursor_value(c, 0));
         char *why = Co_value_text(co_cursor_value(c, 1));
@@ -108,20 +102,17 @@ static double size_points(const char *cls)
     return strcmp(cls, "XL") == 0 ? 3 : strcmp(cls, "L") == 0 ? 2 : strcmp(cls, "M") == 0 ? 1 : 0;
 }
 
-/* A zeroed entry at the end of out->entries, which grows (cap entries now);
- * NULL when memory runs out. */
-static co_plan_entry *next_entry(co_plan *out, size_t *cap)
+/* A zeroed entry at the end of out->entries, which grows (cap entries now),
+ * with its tenant and label from the first two columns of c's row (as
+ * Co_value_text gives them); NULL when memory for the entry runs out. */
+static co_plan_entry *next_entry(co_plan *out, size_t *cap, co_cursor *c)
 {
-    if (out->n == *cap) {
-        size_t more = *cap ? *cap * 2 : 64;
-        co_plan_entry *grown = realloc(out->entries, more * sizeof *grown);
-        if (!grown)
-            return NULL;
-        out->entries = grown;
-        *cap = more;
-    }
+    if (!CO_GROW(out->entries, *cap, out->n + 1, 64))
+        return NULL;
     co_plan_entry *e = &out->entries[out->n++];
     memset(e, 0, sizeof *e);
+    e->tenant = Co_value_text(co_cursor_value(c, 0));
+    e->label = Co_value_text(co_cursor_value(c, 1));
     return e;
 }
 
@@ -171,13 +162,11 @@ co_code co_plan_make(co_session *s, double canary_percent, double growth, co_pla
     size_t cap = 0;
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        co_plan_entry *e = next_entry(out, &cap);
+        co_plan_entry *e = next_entry(out, &cap, c);
         if (!e) {
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
             break;
         }
-        e->tenant = Co_value_text(co_cursor_value(c, 0));
-        e->label = Co_value_text(co_cursor_value(c, 1));
         e->rows = co_cursor_value(c, 2).i;
         e->est_seconds = co_cursor_value(c, 3).r;
         int64_t refused = co_cursor_value(c, 4).i, clusters = co_cursor_value(c, 5).i;
@@ -253,13 +242,11 @@ co_code co_plan_latest(co_session *s, co_plan *out, co_error *err)
                             &p, 1, &c, err);
     size_t cap = 0;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        co_plan_entry *e = next_entry(out, &cap);
+        co_plan_entry *e = next_entry(out, &cap, c);
         if (!e) {
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
             break;
         }
-        e->tenant = Co_value_text(co_cursor_value(c, 0));
-        e->label = Co_value_text(co_cursor_value(c, 1));
         e->cohort = (int)co_cursor_value(c, 2).i;
         e->risk = co_cursor_value(c, 3).r;
         e->why = Co_value_text(co_cursor_value(c, 4));
@@ -304,8 +291,7 @@ char *co_plan_json(const co_plan *p)
             Co_buf_adds(&b, first ? "{\"tenant\":" : ",{\"tenant\":");
             first = false;
             Co_json_str(&b, e->tenant);
-            Co_buf_adds(&b, ",\"label\":");
-            Co_json_str(&b, e->label);
+            Co_json_field(&b, ",\"label\":", e->label);
             Co_buf_printf(&b, ",\"risk\":%.2f,\"rows\":%lld,\"est_seconds\":%.1f,\"why\":", e->risk,
                           (long long)e->rows, e->est_seconds);
             Co_json_str(&b, e->why);
@@ -315,16 +301,10 @@ char *co_plan_json(const co_plan *p)
     }
     Co_buf_adds(&b, "],\"unaudited\":[");
     for (size_t i = 0; i < p->nunaudited; i++) {
-        Co_buf_adds(&b, i ? ",{\"tenant\":" : "{\"tenant\":");
-        Co_json_str(&b, p->unaudited[i]);
-        Co_buf_adds(&b, ",\"why\":");
-        Co_json_str(&b, p->unaudited_why[i]);
+        Co_json_field(&b, i ? ",{\"tenant\":" : "{\"tenant\":", p->unaudited[i]);
+        Co_json_field(&b, ",\"why\":", p->unaudited_why[i]);
         Co_buf_addc(&b, '}');
     }
     Co_buf_adds(&b, "]}");
-    if (b.failed) {
-        Co_buf_release(&b);
-        return NULL;
-    }
-    return co_buf_detach(&b);
+    return Co_buf_take(&b);
 }

@@ -10,6 +10,7 @@
 #include "cutover/audit.h"
 #include "util/buf.h"
 #include "util/map.h"
+#include "util/grow.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -321,15 +322,9 @@ static co_code profile_table(co_store *src, const co_table_info *table, read_set
         rc = scan_table(src, &t, err);
     int stamp = rc == CO_OK ? chosen_stamp(&t) : -1;
     for (size_t i = 0; i < t.ncols && rc == CO_OK; i++) {
-        if (*n == *cap) {
-            size_t grown_cap = *cap ? *cap * 2 : 64;
-            co_column_profile *grown = realloc(*out, grown_cap * sizeof *grown);
-            if (!grown) {
-                rc = co_error_set(err, CO_ENOMEM, "out of memory");
-                break;
-            }
-            *out = grown;
-            *cap = grown_cap;
+        if (!CO_GROW(*out, *cap, *n + 1, 64)) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            break;
         }
         rc = finish_column(&t, i, stamp, reads, zombie_below, &(*out)[*n], err);
         (*n)++; /* freed with the others, even when incomplete */

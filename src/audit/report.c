@@ -18,26 +18,21 @@
 
 static void tenant_json(co_buf *b, const co_tenant_audit *a, const co_project *p)
 {
-    Co_buf_adds(b, "{\"tenant\":");
-    Co_json_str(b, a->tenant);
-    Co_buf_adds(b, ",\"label\":");
-    Co_json_str(b, a->label);
+    Co_json_field(b, "{\"tenant\":", a->tenant);
+    Co_json_field(b, ",\"label\":", a->label);
     Co_buf_printf(b, ",\"rows\":%lld,\"bytes\":%lld,\"size_class\":\"%s\",\"est_seconds\":%.1f,"
                      "\"est_measured\":%s,\"entity_rows\":{",
                   (long long)a->rows, (long long)a->bytes, a->size_class, a->est_seconds,
                   a->est_measured ? "true" : "false");
     for (size_t e = 0; e < a->nentities && e < p->nentities; e++) {
-        Co_buf_adds(b, e ? "," : "");
-        Co_json_str(b, p->entities[e].name);
+        Co_json_field(b, e ? "," : "", p->entities[e].name);
         Co_buf_printf(b, ":%lld", (long long)a->entity_rows[e]);
     }
     Co_buf_printf(b, "},\"limit_rows\":%lld,\"limits\":[", (long long)a->limit_rows);
     for (size_t i = 0; i < a->nlimits; i++) {
         const co_limit_finding *f = &a->limits[i];
-        Co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
-        Co_json_str(b, f->entity);
-        Co_buf_adds(b, ",\"rule\":");
-        Co_json_str(b, f->rule);
+        Co_json_field(b, i ? ",{\"entity\":" : "{\"entity\":", f->entity);
+        Co_json_field(b, ",\"rule\":", f->rule);
         Co_buf_printf(b, ",\"rows\":%lld,\"reason\":", (long long)f->rows);
         Co_json_str(b, f->reason);
         Co_buf_printf(b, ",\"examples\":%s}", f->examples && *f->examples ? f->examples : "[]");
@@ -48,33 +43,25 @@ static void tenant_json(co_buf *b, const co_tenant_audit *a, const co_project *p
     Co_buf_printf(b, ",\"duplicate_clusters\":%lld,\"duplicate_rules\":[",
                   (long long)a->duplicate_clusters);
     for (size_t i = 0; i < a->ndup_rules; i++) {
-        Co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
-        Co_json_str(b, a->dup_rules[i].entity);
-        Co_buf_adds(b, ",\"rule\":");
-        Co_json_str(b, a->dup_rules[i].rule);
+        Co_json_field(b, i ? ",{\"entity\":" : "{\"entity\":", a->dup_rules[i].entity);
+        Co_json_field(b, ",\"rule\":", a->dup_rules[i].rule);
         Co_buf_printf(b, ",\"clusters\":%lld}", (long long)a->dup_rules[i].clusters);
     }
     Co_buf_adds(b, "],\"duplicates\":[");
     for (size_t i = 0; i < a->nduplicates; i++) {
         const co_duplicate_cluster *d = &a->duplicates[i];
-        Co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
-        Co_json_str(b, d->entity);
-        Co_buf_adds(b, ",\"rule\":");
-        Co_json_str(b, d->rule);
-        Co_buf_adds(b, ",\"key\":");
-        Co_json_str(b, d->key);
+        Co_json_field(b, i ? ",{\"entity\":" : "{\"entity\":", d->entity);
+        Co_json_field(b, ",\"rule\":", d->rule);
+        Co_json_field(b, ",\"key\":", d->key);
         Co_buf_printf(b, ",\"members\":%lld,\"examples\":%s}", (long long)d->members,
                       d->examples ? d->examples : "[]");
     }
     Co_buf_printf(b, "],\"outlier_keys\":%lld,\"fanouts\":[", (long long)a->outlier_keys);
     for (size_t i = 0; i < a->nfanouts; i++) {
         const co_fanout *f = &a->fanouts[i];
-        Co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
-        Co_json_str(b, f->entity);
-        Co_buf_adds(b, ",\"column\":");
-        Co_json_str(b, f->column);
-        Co_buf_adds(b, ",\"parent\":");
-        Co_json_str(b, f->parent);
+        Co_json_field(b, i ? ",{\"entity\":" : "{\"entity\":", f->entity);
+        Co_json_field(b, ",\"column\":", f->column);
+        Co_json_field(b, ",\"parent\":", f->parent);
         Co_buf_printf(b, ",\"parents\":%lld,\"median\":%lld,\"max\":%lld,\"threshold\":%lld,"
                          "\"outliers\":%lld,\"top\":%s,\"examples\":%s}",
                       (long long)f->parents, (long long)f->median, (long long)f->max,
@@ -84,10 +71,8 @@ static void tenant_json(co_buf *b, const co_tenant_audit *a, const co_project *p
     Co_buf_adds(b, "],\"longest\":[");
     for (size_t i = 0; i < a->nlongest; i++) {
         const co_longest *l = &a->longest[i];
-        Co_buf_adds(b, i ? ",{\"entity\":" : "{\"entity\":");
-        Co_json_str(b, l->entity);
-        Co_buf_adds(b, ",\"column\":");
-        Co_json_str(b, l->column);
+        Co_json_field(b, i ? ",{\"entity\":" : "{\"entity\":", l->entity);
+        Co_json_field(b, ",\"column\":", l->column);
         Co_buf_printf(b, ",\"length\":%lld,\"examples\":%s}", (long long)l->length,
                       l->examples ? l->examples : "[]");
     }
@@ -96,19 +81,15 @@ static void tenant_json(co_buf *b, const co_tenant_audit *a, const co_project *p
 
 static void profile_json(co_buf *b, const co_column_profile *c)
 {
-    Co_buf_adds(b, "{\"table\":");
-    Co_json_str(b, c->table);
-    Co_buf_adds(b, ",\"column\":");
-    Co_json_str(b, c->column);
-    Co_buf_adds(b, ",\"declared\":");
-    Co_json_str(b, c->decl_type);
+    Co_json_field(b, "{\"table\":", c->table);
+    Co_json_field(b, ",\"column\":", c->column);
+    Co_json_field(b, ",\"declared\":", c->decl_type);
     Co_buf_printf(b, ",\"rows\":%lld,\"nulls\":%lld,\"empties\":%lld,\"distinct\":%lld,"
                      "\"min_len\":%lld,\"max_len\":%lld,\"avg_len\":%.1f,\"min\":",
                   (long long)c->rows, (long long)c->nulls, (long long)c->empties,
                   (long long)c->distinct, (long long)c->min_len, (long long)c->max_len, c->avg_len);
     Co_json_str(b, c->min_value);
-    Co_buf_adds(b, ",\"max\":");
-    Co_json_str(b, c->max_value);
+    Co_json_field(b, ",\"max\":", c->max_value);
     Co_buf_printf(b, ",\"top\":%s,\"type\":", c->top_values ? c->top_values : "[]");
     Co_json_str(b, c->apparent_type);
     Co_buf_printf(b, ",\"type_failures\":%lld,\"failure_examples\":%s,\"mapped\":%s,\"zombie\":%s,"
@@ -128,8 +109,7 @@ char *co_audit_json(const co_column_profile *profiles, size_t nprofiles,
     if (!opt)
         opt = &defaults;
     co_buf b = CO_BUF_INIT;
-    Co_buf_adds(&b, "{\"project\":");
-    Co_json_str(&b, p->path);
+    Co_json_field(&b, "{\"project\":", p->path);
     Co_buf_printf(&b, ",\"column_profiles\":\"whole source\",\"zombie_below\":%g,"
                       "\"many_rows\":%lld,\"estimate_basis\":\"%s\"",
                   opt->zombie_below, (long long)opt->many_rows,
@@ -175,11 +155,7 @@ char *co_audit_json(const co_column_profile *profiles, size_t nprofiles,
         free(orphans);
     }
     Co_buf_addc(&b, '}');
-    if (b.failed) {
-        Co_buf_release(&b);
-        return NULL;
-    }
-    return co_buf_detach(&b);
+    return Co_buf_take(&b);
 }
 
 co_code co_audit_record(co_session *s, const co_tenant_audit *a, size_t n, co_error *err)
@@ -463,9 +439,5 @@ char *co_audit_html(const co_column_profile *profiles, size_t nprofiles,
         html_orphans(&b, opt->orphans, p);
     html_columns(&b, profiles, nprofiles, opt);
     Co_html_end(&b);
-    if (b.failed) {
-        Co_buf_release(&b);
-        return NULL;
-    }
-    return co_buf_detach(&b);
+    return Co_buf_take(&b);
 }

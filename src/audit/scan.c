@@ -11,6 +11,7 @@
 #include "util/json.h"
 #include "util/key.h"
 #include "util/map.h"
+#include "util/grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -444,7 +445,7 @@ static char *parents_json(const parent_count *pc, size_t n)
         Co_buf_printf(&b, ",\"rows\":%lld}", (long long)pc[i].rows);
     }
     Co_buf_addc(&b, ']');
-    return b.failed ? (Co_buf_release(&b), NULL) : co_buf_detach(&b);
+    return Co_buf_take(&b);
 }
 
 static co_code finish_fanout(audit_scan *sc, size_t e, size_t r, co_tenant_audit *a,
@@ -508,10 +509,8 @@ static co_code finish_longest(audit_scan *sc, size_t e, size_t col, co_tenant_au
     longest_slot *slots = es->longest[col];
     if (slots[0].len == 0)
         return CO_OK;
-    co_longest *grown = realloc(a->longest, (a->nlongest + 1) * sizeof *grown);
-    if (!grown)
+    if (!CO_RESIZE(a->longest, a->nlongest + 1))
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    a->longest = grown;
     co_longest *l = &a->longest[a->nlongest++];
     l->entity = strdup(sc->p->entities[e].name);
     l->column = strdup(es->names[col]);
@@ -522,7 +521,7 @@ static co_code finish_longest(audit_scan *sc, size_t e, size_t col, co_tenant_au
         Co_buf_printf(&b, "%s{\"key\":%s,\"length\":%lld}", i ? "," : "", slots[i].key,
                       (long long)slots[i].len);
     Co_buf_addc(&b, ']');
-    l->examples = b.failed ? (Co_buf_release(&b), NULL) : co_buf_detach(&b);
+    l->examples = Co_buf_take(&b);
     if (!l->entity || !l->column || !l->examples)
         return co_error_set(err, CO_ENOMEM, "out of memory");
     return CO_OK;
@@ -531,10 +530,8 @@ static co_code finish_longest(audit_scan *sc, size_t e, size_t col, co_tenant_au
 static co_code finish_rule(audit_scan *sc, rule_state *rs, co_tenant_audit *a, co_error *err)
 {
     const char *entity = sc->p->entities[rs->entity].name;
-    co_duplicate_rule_count *grown = realloc(a->dup_rules, (a->ndup_rules + 1) * sizeof *grown);
-    if (!grown)
+    if (!CO_RESIZE(a->dup_rules, a->ndup_rules + 1))
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    a->dup_rules = grown;
     co_duplicate_rule_count *count = &a->dup_rules[a->ndup_rules++];
     count->entity = strdup(entity);
     count->rule = strdup(rs->r->name);
@@ -553,10 +550,8 @@ static co_code finish_rule(audit_scan *sc, rule_state *rs, co_tenant_audit *a, c
         a->duplicate_clusters++;
         if (shown >= MAX_SHOWN_CLUSTERS)
             continue;
-        co_duplicate_cluster *more = realloc(a->duplicates, (a->nduplicates + 1) * sizeof *more);
-        if (!more)
+        if (!CO_RESIZE(a->duplicates, a->nduplicates + 1))
             return co_error_set(err, CO_ENOMEM, "out of memory");
-        a->duplicates = more;
         co_duplicate_cluster *dc = &a->duplicates[a->nduplicates++];
         shown++;
         dc->entity = strdup(entity);

@@ -12,6 +12,7 @@
 #include "cutover/audit.h"
 #include "util/buf.h"
 #include "util/fs.h"
+#include "util/grow.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -190,12 +191,10 @@ static co_code collect_limits(scratch *sc, const co_tenant *t, co_tenant_audit *
                                 &p, 1, &c, err);
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        co_limit_finding *grown = realloc(a->limits, (a->nlimits + 1) * sizeof *grown);
-        if (!grown) {
+        if (!CO_RESIZE(a->limits, a->nlimits + 1)) {
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
             break;
         }
-        a->limits = grown;
         co_limit_finding *f = &a->limits[a->nlimits++];
         f->entity = dup_value(co_cursor_value(c, 0));
         f->rule = dup_value(co_cursor_value(c, 1));

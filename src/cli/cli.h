@@ -129,6 +129,9 @@ int cli_error(const cli_ctx *ctx, int code, const char *fmt, ...)
 struct co_tenant;
 int cli_unknown_tenant(const cli_ctx *ctx, const char *key, const struct co_tenant *all,
                        size_t n);
+/* Reports name as no command (exit 2), suggesting the nearest command, or
+ * else adding otherwise to the message (" (see cutover help)" or ""). */
+int cli_unknown_command(const cli_ctx *ctx, const char *name, const char *otherwise);
 /* The nearest of names to word (Damerau-Levenshtein, or a prefix of it), or
  * NULL when none is near enough to suggest. */
 const char *cli_suggest(const char *word, const char *const *names, size_t n);

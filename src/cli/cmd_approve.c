@@ -32,12 +32,9 @@ int cmd_approve(cli_ctx *ctx)
         rc = cli_fail("approve", &err);
     else if (ctx->json) {
         co_buf b = CO_BUF_INIT;
-        Co_buf_adds(&b, "{\"subject\":");
-        Co_json_str(&b, subject);
-        Co_buf_adds(&b, ",\"step\":");
-        Co_json_str(&b, step);
-        Co_buf_adds(&b, ",\"approved_by\":");
-        Co_json_str(&b, by);
+        Co_json_field(&b, "{\"subject\":", subject);
+        Co_json_field(&b, ",\"step\":", step);
+        Co_json_field(&b, ",\"approved_by\":", by);
         printf("%s}\n", co_buf_str(&b));
         Co_buf_release(&b);
     } else if (!ctx->quiet)

@@ -34,12 +34,8 @@ static const char *top_text(const char *json, char *buf, size_t cap)
     struct fy_document *doc = json ? Co_json_read(json, strlen(json)) : NULL;
     size_t used = 0;
     for (int i = 0; doc && i < 3; i++) {
-        char path[32];
-        snprintf(path, sizeof path, "/%d/value", i);
-        const char *value = Co_json_scalar(fy_document_root(doc), path);
-        snprintf(path, sizeof path, "/%d/count", i);
-        const char *count = Co_json_scalar(fy_document_root(doc), path);
-        if (!value || !count)
+        const char *value, *count;
+        if (!Co_json_pair_at(doc, i, "value", "count", &value, &count))
             break;
         char cell[64];
         cli_cell(value, 14, cell, sizeof cell);
@@ -122,12 +118,8 @@ static void print_findings(const co_tenant_audit *t)
             continue;
         struct fy_document *doc = Co_json_read(f->examples, strlen(f->examples));
         for (int i = 0; doc && i < 5; i++) {
-            char path[32];
-            snprintf(path, sizeof path, "/%d/key", i);
-            const char *key = Co_json_scalar(fy_document_root(doc), path);
-            snprintf(path, sizeof path, "/%d/rows", i);
-            const char *rows = Co_json_scalar(fy_document_root(doc), path);
-            if (!key || !rows)
+            const char *key, *rows;
+            if (!Co_json_pair_at(doc, i, "key", "rows", &key, &rows))
                 break;
             printf("         %s.%s %s: %s rows (median %lld per %s, flagged from %lld)\n",
                    f->entity, f->column, key, rows, (long long)f->median, f->parent,

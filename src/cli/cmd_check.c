@@ -81,34 +81,26 @@ int cmd_check(cli_ctx *ctx)
         rc = cli_fail("check", &err);
     } else if (ctx->json) {
         co_buf out = CO_BUF_INIT;
-        Co_buf_adds(&out, "{\"ok\":true,\"project\":");
-        Co_json_str(&out, p->path);
+        Co_json_field(&out, "{\"ok\":true,\"project\":", p->path);
         Co_buf_printf(&out, ",\"hash\":\"%s\",\"tenants\":%zu,\"staging_new\":%s,"
                       "\"staging_missing\":[",
                       p->hash, ntenants, staging_new ? "true" : "false");
-        for (size_t i = 0; i < nlacking; i++) {
-            Co_buf_adds(&out, i ? "," : "");
-            Co_json_str(&out, lacking[i]);
-        }
+        Co_json_strs(&out, lacking, nlacking);
         Co_buf_printf(&out, "],\"tenants_null_keys\":%lld,\"tenants_repeated\":%lld,\"entities\":[",
                       (long long)co_session_left_out(s)->null_keys,
                       (long long)co_session_left_out(s)->repeated);
         for (size_t i = 0; i < p->nentities; i++) {
             const co_entity *e = &p->entities[i];
-            Co_buf_adds(&out, i ? ",{\"name\":" : "{\"name\":");
-            Co_json_str(&out, e->name);
-            Co_buf_adds(&out, ",\"target\":");
-            Co_json_str(&out, e->target);
-            Co_buf_adds(&out, ",\"query\":");
-            Co_json_str(&out, e->query);
+            Co_json_field(&out, i ? ",{\"name\":" : "{\"name\":", e->name);
+            Co_json_field(&out, ",\"target\":", e->target);
+            Co_json_field(&out, ",\"query\":", e->query);
             Co_buf_adds(&out, ",\"columns\":[");
             /* The query's output columns, which load into the same-named target columns. */
             co_param tenant = {":tenant", co_null()};
             co_cursor *c = NULL;
             if (co_store_query(co_session_source(s), e->query, &tenant, 1, &c, &err) == CO_OK) {
                 for (size_t k = 0; k < co_cursor_ncols(c); k++) {
-                    Co_buf_adds(&out, k ? "," : "");
-                    Co_json_str(&out, co_cursor_colname(c, k));
+                    Co_json_field(&out, k ? "," : "", co_cursor_colname(c, k));
                 }
                 co_cursor_close(c);
             }

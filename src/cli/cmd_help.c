@@ -34,14 +34,11 @@ static void json_options(co_buf *b, const cli_option *opts)
 {
     Co_buf_adds(b, "[");
     for (const cli_option *o = opts; o && o->name; o++) {
-        Co_buf_adds(b, o == opts ? "{\"name\": " : ", {\"name\": ");
-        Co_json_str(b, o->name);
+        Co_json_field(b, o == opts ? "{\"name\": " : ", {\"name\": ", o->name);
         if (o->short_name)
             Co_buf_printf(b, ", \"short\": \"%c\"", o->short_name);
-        Co_buf_adds(b, ", \"arg\": ");
-        Co_json_str(b, o->arg);
-        Co_buf_adds(b, ", \"help\": ");
-        Co_json_str(b, o->help);
+        Co_json_field(b, ", \"arg\": ", o->arg);
+        Co_json_field(b, ", \"help\": ", o->help);
         Co_buf_adds(b, "}");
     }
     Co_buf_adds(b, "]");
@@ -59,22 +56,17 @@ static int help_json(const char *name)
         Co_buf_adds(&b, first ? "{\"name\": " : ", {\"name\": ");
         first = false;
         Co_json_str(&b, c->name);
-        Co_buf_adds(&b, ", \"usage\": ");
-        Co_json_str(&b, c->usage);
-        Co_buf_adds(&b, ", \"summary\": ");
-        Co_json_str(&b, c->summary);
+        Co_json_field(&b, ", \"usage\": ", c->usage);
+        Co_json_field(&b, ", \"summary\": ", c->summary);
         Co_buf_adds(&b, ", \"options\": ");
         json_options(&b, c->options);
         const cli_subcommand *subs = cli_subcommands(c->name);
         if (subs) {
             Co_buf_adds(&b, ", \"subcommands\": [");
             for (const cli_subcommand *s = subs; s->name; s++) {
-                Co_buf_adds(&b, s == subs ? "{\"name\": " : ", {\"name\": ");
-                Co_json_str(&b, s->name);
-                Co_buf_adds(&b, ", \"usage\": ");
-                Co_json_str(&b, s->usage);
-                Co_buf_adds(&b, ", \"summary\": ");
-                Co_json_str(&b, s->summary);
+                Co_json_field(&b, s == subs ? "{\"name\": " : ", {\"name\": ", s->name);
+                Co_json_field(&b, ", \"usage\": ", s->usage);
+                Co_json_field(&b, ", \"summary\": ", s->summary);
                 Co_buf_adds(&b, "}");
             }
             Co_buf_adds(&b, "]");
@@ -123,15 +115,7 @@ int cmd_help(cli_ctx *ctx)
             print_options(cli_global_options);
             return EXIT_OK;
         }
-        const char *names[128];
-        size_t n = 0;
-        for (const cli_command *c = cli_commands; c->name && n < 128; c++)
-            names[n++] = c->name;
-        const char *near = cli_suggest(name, names, n);
-        if (near)
-            return cli_error(ctx, EXIT_USAGE, "unknown command \"%s\" (did you mean %s?)", name,
-                             near);
-        return cli_error(ctx, EXIT_USAGE, "unknown command \"%s\"", name);
+        return cli_unknown_command(ctx, name, "");
     }
     printf("usage: cutover COMMAND [OPTIONS]\n\n"
            "Moves a multi-tenant product's data from a legacy database to a new one,\n"

@@ -18,8 +18,7 @@ static void budgets_json(co_buf *b, const co_budget_result *r, size_t n)
 {
     Co_buf_adds(b, "[");
     for (size_t i = 0; i < n; i++) {
-        Co_buf_adds(b, i ? ",{\"query\":" : "{\"query\":");
-        Co_json_str(b, r[i].query->name);
+        Co_json_field(b, i ? ",{\"query\":" : "{\"query\":", r[i].query->name);
         Co_buf_printf(b, ",\"runs\":%d,\"median\":%.6f,\"p95\":%.6f,\"budget\":%.6f,\"pass\":%s,"
                          "\"error\":",
                       r[i].runs, r[i].median, r[i].p95, r[i].query->budget,
@@ -44,20 +43,16 @@ static void budgets_print(const co_budget_result *r, size_t n)
 
 static void monitor_json(co_buf *b, const co_tenant *t, const co_monitor_result *r)
 {
-    Co_buf_adds(b, "{\"tenant\":");
-    Co_json_str(b, t->key);
+    Co_json_field(b, "{\"tenant\":", t->key);
     Co_buf_printf(b, ",\"monitored\":%s,\"skipped\":", r->monitored ? "true" : "false");
     Co_json_str(b, r->skipped[0] ? r->skipped : NULL);
-    Co_buf_adds(b, ",\"switched_at\":");
-    Co_json_str(b, r->switched_at[0] ? r->switched_at : NULL);
+    Co_json_field(b, ",\"switched_at\":", r->switched_at[0] ? r->switched_at : NULL);
     Co_buf_printf(b, ",\"check_id\":%lld,\"flags\":%lld,\"days\":[", (long long)r->check_id,
                   (long long)r->flags);
     for (size_t i = 0; i < r->ndays; i++) {
         const co_monitor_day *d = &r->days[i];
-        Co_buf_adds(b, i ? ",{\"day\":" : "{\"day\":");
-        Co_json_str(b, d->day);
-        Co_buf_adds(b, ",\"series\":");
-        Co_json_str(b, d->series);
+        Co_json_field(b, i ? ",{\"day\":" : "{\"day\":", d->day);
+        Co_json_field(b, ",\"series\":", d->series);
         Co_buf_printf(b, ",\"actual\":%lld,\"baseline\":%.3f,\"deviation\":%.4f,\"judged\":%s,"
                          "\"flagged\":%s}",
                       (long long)d->actual, d->baseline, d->deviation,
@@ -65,8 +60,7 @@ static void monitor_json(co_buf *b, const co_tenant *t, const co_monitor_result 
     }
     Co_buf_adds(b, "],\"budgets\":");
     budgets_json(b, r->budgets, r->nbudgets);
-    Co_buf_adds(b, ",\"alert\":");
-    Co_json_str(b, r->alert[0] ? r->alert : NULL);
+    Co_json_field(b, ",\"alert\":", r->alert[0] ? r->alert : NULL);
     Co_buf_addc(b, '}');
 }
 
@@ -220,8 +214,7 @@ int cmd_budgets(cli_ctx *ctx)
         for (size_t k = 0; k < n; k++)
             over = over || !r[k].pass;
         if (ctx->json) {
-            Co_buf_adds(&json, i ? ",{\"tenant\":" : "{\"tenant\":");
-            Co_json_str(&json, chosen[i]->key);
+            Co_json_field(&json, i ? ",{\"tenant\":" : "{\"tenant\":", chosen[i]->key);
             Co_buf_printf(&json, ",\"side\":\"%s\",\"budgets\":", staging ? "staging" : "target");
             budgets_json(&json, r, n);
             Co_buf_addc(&json, '}');

@@ -197,10 +197,7 @@ int cmd_rehearse(cli_ctx *ctx)
     if (ctx->json) {
         co_buf head = CO_BUF_INIT;
         Co_buf_adds(&head, "{\"staging_created\":[");
-        for (size_t i = 0; i < ncreated; i++) {
-            Co_buf_adds(&head, i ? "," : "");
-            Co_json_str(&head, created[i]);
-        }
+        Co_json_strs(&head, created, ncreated);
         Co_buf_adds(&head, "],\"rehearsals\":[");
         fputs(co_buf_str(&head), stdout);
         Co_buf_release(&head);

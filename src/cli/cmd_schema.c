@@ -61,10 +61,7 @@ int cmd_schema(cli_ctx *ctx)
         co_buf out = CO_BUF_INIT;
         Co_buf_printf(&out, "{\"into\":\"%s\",\"from\":\"%s\",\"created\":[",
                       co_side_name(into), co_side_name(from));
-        for (size_t i = 0; i < n; i++) {
-            Co_buf_adds(&out, i ? "," : "");
-            Co_json_str(&out, created[i]);
-        }
+        Co_json_strs(&out, created, n);
         Co_buf_adds(&out, "]}\n");
         fputs(co_buf_str(&out), stdout);
         Co_buf_release(&out);

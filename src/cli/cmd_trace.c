@@ -14,35 +14,27 @@
 static void print_json(const co_trace_result *r, bool target, const char *entity, const char *key)
 {
     co_buf b = CO_BUF_INIT;
-    Co_buf_adds(&b, "{\"entity\":");
-    Co_json_str(&b, entity);
-    Co_buf_adds(&b, target ? ",\"target_key\":" : ",\"source_key\":");
-    Co_json_str(&b, key);
+    Co_json_field(&b, "{\"entity\":", entity);
+    Co_json_field(&b, target ? ",\"target_key\":" : ",\"source_key\":", key);
     Co_buf_adds(&b, ",\"steps\":[");
     for (size_t i = 0; i < r->n; i++) {
         const co_trace_step *s = &r->steps[i];
-        Co_buf_adds(&b, i ? ",{\"tenant\":" : "{\"tenant\":");
-        Co_json_str(&b, s->tenant);
-        Co_buf_adds(&b, ",\"kind\":");
-        Co_json_str(&b, co_trace_kind_name(s->kind));
-        Co_buf_adds(&b, ",\"source_key\":");
-        Co_json_str(&b, s->source_key);
+        Co_json_field(&b, i ? ",{\"tenant\":" : "{\"tenant\":", s->tenant);
+        Co_json_field(&b, ",\"kind\":", co_trace_kind_name(s->kind));
+        Co_json_field(&b, ",\"source_key\":", s->source_key);
         Co_buf_adds(&b, ",\"target_key\":");
         if (s->target_key)
             Co_json_str(&b, s->target_key);
         else
             Co_buf_adds(&b, "null");
         if (s->how) {
-            Co_buf_adds(&b, ",\"how\":");
-            Co_json_str(&b, s->how);
+            Co_json_field(&b, ",\"how\":", s->how);
         }
         if (s->score >= 0)
             Co_buf_printf(&b, ",\"score\":%.4f", s->score);
         if (s->rule) {
-            Co_buf_adds(&b, ",\"rule\":");
-            Co_json_str(&b, s->rule);
-            Co_buf_adds(&b, ",\"reason\":");
-            Co_json_str(&b, s->reason);
+            Co_json_field(&b, ",\"rule\":", s->rule);
+            Co_json_field(&b, ",\"reason\":", s->reason);
         }
         Co_buf_addc(&b, '}');
     }

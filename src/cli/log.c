@@ -55,16 +55,13 @@ void cli_log(const char *level, const char *fmt, ...)
     if (logger.json) {
         co_buf b;
         Co_buf_init(&b);
-        Co_buf_adds(&b, "{\"time\": ");
-        Co_json_str(&b, ts);
-        Co_buf_adds(&b, ", \"level\": ");
-        Co_json_str(&b, level);
-        Co_buf_adds(&b, ", \"command\": ");
-        Co_json_str(&b, logger.ctx && logger.ctx->command ? logger.ctx->command->name : "");
+        Co_json_field(&b, "{\"time\": ", ts);
+        Co_json_field(&b, ", \"level\": ", level);
+        Co_json_field(&b, ", \"command\": ",
+                      logger.ctx && logger.ctx->command ? logger.ctx->command->name : "");
         Co_buf_adds(&b, ", \"pid\": ");
         Co_buf_add_int(&b, (int64_t)getpid());
-        Co_buf_adds(&b, ", \"message\": ");
-        Co_json_str(&b, message);
+        Co_json_field(&b, ", \"message\": ", message);
         Co_buf_adds(&b, "}\n");
         fputs(co_buf_str(&b), logger.file);
         Co_buf_release(&b);

@@ -193,19 +193,6 @@ static int short_usage(void)
     return EXIT_USAGE;
 }
 
-static int unknown_command(cli_ctx *ctx, const char *name)
-{
-    const char *names[128];
-    size_t n = 0;
-    for (const cli_command *c = cli_commands; c->name && n < 128; c++)
-        names[n++] = c->name;
-    const char *near = cli_suggest(name, names, n);
-    if (near)
-        return cli_error(ctx, EXIT_USAGE, "unknown command \"%s\" (did you mean %s?)", name,
-                         near);
-    return cli_error(ctx, EXIT_USAGE, "unknown command \"%s\" (see cutover help)", name);
-}
-
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -236,7 +223,7 @@ int main(int argc, char **argv)
     if (!ctx.command) {
         for (int i = first + 1; i < argc && strcmp(argv[i], "--") != 0; i++)
             ctx.json = ctx.json || strcmp(argv[i], "--json") == 0; /* the error as JSON too */
-        return cli_finish(&ctx, unknown_command(&ctx, argv[first]));
+        return cli_finish(&ctx, cli_unknown_command(&ctx, argv[first], " (see cutover help)"));
     }
     rc = parse(&ctx, ctx.command->options, false, argc - first, argv + first, NULL);
     cli_setup(&ctx);

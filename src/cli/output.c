@@ -515,3 +515,16 @@ int cli_unknown_tenant(const cli_ctx *ctx, const char *key, const co_tenant *all
     free(names);
     return rc;
 }
+
+int cli_unknown_command(const cli_ctx *ctx, const char *name, const char *otherwise)
+{
+    const char *names[128];
+    size_t n = 0;
+    for (const cli_command *c = cli_commands; c->name && n < 128; c++)
+        names[n++] = c->name;
+    const char *near = cli_suggest(name, names, n);
+    if (near)
+        return cli_error(ctx, EXIT_USAGE, "unknown command \"%s\" (did you mean %s?)", name,
+                         near);
+    return cli_error(ctx, EXIT_USAGE, "unknown command \"%s\"%s", name, otherwise);
+}

@@ -2,6 +2,7 @@
  * blocking that chooses which pairs to score (link_score.c scores them). */
 #include "dedupe/link_int.h"
 #include "dedupe/similarity.h"
+#include "util/grow.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -145,20 +146,9 @@ static bool grow_records(co_link *l)
     if (l->count < l->cap)
         return true;
     size_t cap = l->cap ? l->cap * 2 : 1024;
-    co_link_value *vals = realloc(l->vals, cap * l->nfields * sizeof *vals);
-    if (!vals)
+    if (!CO_RESIZE(l->vals, cap * l->nfields) ||
+        (l->nblocks && !CO_RESIZE(l->blocks, cap * l->nblocks)) || !CO_RESIZE(l->groups, cap))
         return false;
-    l->vals = vals;
-    if (l->nblocks) {
-        uint32_t *blocks = realloc(l->blocks, cap * l->nblocks * sizeof *blocks);
-        if (!blocks)
-            return false;
-        l->blocks = blocks;
-    }
-    int *groups = realloc(l->groups, cap * sizeof *groups);
-    if (!groups)
-        return false;
-    l->groups = groups;
     l->cap = cap;
     return true;
 }
@@ -333,14 +323,8 @@ typedef struct pair_list {
 
 static bool push(pair_list *p, const co_link_pair *pair)
 {
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 256;
-        co_link_pair *v = realloc(p->v, cap * sizeof *v);
-        if (!v)
-            return false;
-        p->v = v;
-        p->cap = cap;
-    }
+    if (!CO_GROW(p->v, p->cap, p->n + 1, 256))
+        return false;
     p->v[p->n++] = *pair;
     return true;
 }

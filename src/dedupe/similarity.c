@@ -1,6 +1,7 @@
 /* similarity.c: string, number and date similarities (similarity.h). Scratch
  * space lives on the stack, bounded by CO_SIM_MAX_LEN and CO_SIM_MAX_TOKENS. */
 #include "dedupe/similarity.h"
+#include "util/text.h"
 
 #include <errno.h>
 #include <math.h>
@@ -277,18 +278,6 @@ static int month_days(int y, int m)
     return m == 2 && leap ? 29 : days[m - 1];
 }
 
-static bool digits(const char *s, size_t n, int *out)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
 bool Co_sim_parse_date(const char *s, size_t len, int32_t *days)
 {
     for (size_t i = 8; i < len; i++) /* drop a time of day */
@@ -298,10 +287,10 @@ bool Co_sim_parse_date(const char *s, size_t len, int32_t *days)
         }
     int y, m, d;
     if (len == 8) {
-        if (!digits(s, 4, &y) || !digits(s + 4, 2, &m) || !digits(s + 6, 2, &d))
+        if (!Co_digits(s, 4, &y) || !Co_digits(s + 4, 2, &m) || !Co_digits(s + 6, 2, &d))
             return false;
     } else if (len == 10 && (s[4] == '-' || s[4] == '/') && s[7] == s[4]) {
-        if (!digits(s, 4, &y) || !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d))
+        if (!Co_digits(s, 4, &y) || !Co_digits(s + 5, 2, &m) || !Co_digits(s + 8, 2, &d))
             return false;
     } else {
         return false;

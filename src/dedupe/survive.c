@@ -107,6 +107,18 @@ static co_code time_column(const co_merge_rule *r, const char *const *names, siz
     return CO_OK;
 }
 
+void Co_survive_free(co_survive *sv)
+{
+    if (!sv)
+        return;
+    for (size_t c = 0; sv->made && c < sv->ncols; c++)
+        Co_buf_release(&sv->made[c]);
+    free(sv->made);
+    free(sv->cols);
+    free(sv->order);
+    free(sv);
+}
+
 co_code Co_survive_new(const co_merge *m, const char *const *names, size_t ncols,
                        const size_t *key_idx, size_t nkey, size_t prefer_at, co_survive **out,
                        co_error *err)
@@ -160,18 +172,6 @@ co_code Co_survive_new(const co_merge *m, const char *const *names, size_t ncols
     }
     *out = sv;
     return CO_OK;
-}
-
-void Co_survive_free(co_survive *sv)
-{
-    if (!sv)
-        return;
-    for (size_t c = 0; sv->made && c < sv->ncols; c++)
-        Co_buf_release(&sv->made[c]);
-    free(sv->made);
-    free(sv->cols);
-    free(sv->order);
-    free(sv);
 }
 
 /* Key order of two rows. */

@@ -46,6 +46,17 @@ static co_code load_back(co_keymap *km, const co_entity *e, co_map *back, co_err
     return rc;
 }
 
+void Co_keymap_free(co_keymap *km)
+{
+    if (!km)
+        return;
+    for (size_t i = 0; i < km->s->project->nentities; i++)
+        Co_map_release(&km->back[i]);
+    free(km->back);
+    Co_buf_release(&km->key);
+    free(km);
+}
+
 co_code Co_keymap_open(co_session *s, const co_tenant *t, co_keymap **out, co_error *err)
 {
     *out = NULL;
@@ -71,17 +82,6 @@ co_code Co_keymap_open(co_session *s, const co_tenant *t, co_keymap **out, co_er
     }
     *out = km;
     return CO_OK;
-}
-
-void Co_keymap_free(co_keymap *km)
-{
-    if (!km)
-        return;
-    for (size_t i = 0; i < km->s->project->nentities; i++)
-        Co_map_release(&km->back[i]);
-    free(km->back);
-    Co_buf_release(&km->key);
-    free(km);
 }
 
 /* The entity whose target key column col of e holds: e itself for its

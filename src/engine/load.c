@@ -26,11 +26,7 @@
 
 static void encode_key(load *l, const co_value *row, co_buf *out)
 {
-    co_value vals[64];
-    for (size_t k = 0; k < l->e->nkey; k++)
-        vals[k] = row[l->key_idx[k]];
-    Co_buf_reset(out);
-    Co_key_encode(out, vals, l->e->nkey);
+    Co_key_of_row(out, row, l->key_idx, l->e->nkey);
 }
 
 /* Writes a reject of the row (columns names, ncols of them) whose canonical

@@ -11,6 +11,7 @@
 #include "engine/session.h"
 #include "util/key.h"
 #include "util/map.h"
+#include "util/grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,14 +49,8 @@ typedef struct pairs {
 
 static bool pairs_add(pairs *p, size_t a, size_t b, double score, uint32_t agree)
 {
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 16;
-        struct pair *grown = realloc(p->at, cap * sizeof *grown);
-        if (!grown)
-            return false;
-        p->at = grown;
-        p->cap = cap;
-    }
+    if (!CO_GROW(p->at, p->cap, p->n + 1, 16))
+        return false;
     p->at[p->n++] = (struct pair){a, b, score, agree};
     return true;
 }
@@ -143,19 +138,9 @@ static co_code add_record(co_merger *m, const co_buf *key, co_error *err)
 {
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 1024;
-        size_t *key_at = realloc(m->key_at, cap * sizeof *key_at);
-        if (key_at)
-            m->key_at = key_at;
-        size_t *parent = key_at ? realloc(m->parent, cap * sizeof *parent) : NULL;
-        if (parent)
-            m->parent = parent;
-        const char **how = parent ? realloc(m->how, cap * sizeof *how) : NULL;
-        if (how)
-            m->how = how;
-        double *score = how ? realloc(m->score, cap * sizeof *score) : NULL;
-        if (!score)
+        if (!CO_RESIZE(m->key_at, cap) || !CO_RESIZE(m->parent, cap) || !CO_RESIZE(m->how, cap) ||
+            !CO_RESIZE(m->score, cap))
             return co_error_set(err, CO_ENOMEM, "out of memory");
-        m->score = score;
         m->cap = cap;
     }
     size_t i = m->n;
@@ -414,6 +399,36 @@ static co_code count_clusters(co_merger *m, co_error *err)
     return CO_OK;
 }
 
+void Co_merger_free(co_merger *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; m->open && i < m->n; i++)
+        pending_free(m->open[i]);
+    free(m->open);
+    free(m->size);
+    free(m->key_at);
+    free(m->parent);
+    free(m->how);
+    free(m->score);
+    free(m->apart.at);
+    free(m->decided.at);
+    free(m->same.at);
+    free(m->similar.at);
+    free(m->doubtful.at);
+    Co_link_free(m->link);
+    Co_buf_release(&m->scratch);
+    free(m->text_at);
+    free(m->texts);
+    free(m->by_cluster);
+    free(m->cluster_at);
+    Co_buf_release(&m->keys);
+    Co_buf_release(&m->query);
+    Co_map_release(&m->index);
+    Co_survive_free(m->sv);
+    free(m);
+}
+
 co_code Co_merger_open(co_session *s, const co_tenant *t, const co_entity *e, co_merged_fn emit,
                        void *ctx, co_merger **out, co_error *err)
 {
@@ -464,36 +479,6 @@ co_code Co_merger_open(co_session *s, const co_tenant *t, const co_entity *e, co
     }
     *out = m;
     return CO_OK;
-}
-
-void Co_merger_free(co_merger *m)
-{
-    if (!m)
-        return;
-    for (size_t i = 0; m->open && i < m->n; i++)
-        pending_free(m->open[i]);
-    free(m->open);
-    free(m->size);
-    free(m->key_at);
-    free(m->parent);
-    free(m->how);
-    free(m->score);
-    free(m->apart.at);
-    free(m->decided.at);
-    free(m->same.at);
-    free(m->similar.at);
-    free(m->doubtful.at);
-    Co_link_free(m->link);
-    Co_buf_release(&m->scratch);
-    free(m->text_at);
-    free(m->texts);
-    free(m->by_cluster);
-    free(m->cluster_at);
-    Co_buf_release(&m->keys);
-    Co_buf_release(&m->query);
-    Co_map_release(&m->index);
-    Co_survive_free(m->sv);
-    free(m);
 }
 
 const char *Co_merger_query(const co_merger *m) { return co_buf_str(&m->query); }

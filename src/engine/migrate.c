@@ -41,7 +41,7 @@ char *Co_path_join(const char *dir, const char *rel)
         Co_buf_addc(&b, '/');
     }
     Co_buf_adds(&b, rel);
-    return b.failed ? (Co_buf_release(&b), NULL) : co_buf_detach(&b);
+    return Co_buf_take(&b);
 }
 
 /* Frees the key maps of every entity, and keys. */

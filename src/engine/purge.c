@@ -14,13 +14,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* "DELETE FROM target WHERE " for the entity's table on the destination. */
+static void delete_where(co_session *s, const co_entity *e, co_buf *sql)
+{
+    Co_buf_adds(sql, "DELETE FROM ");
+    co_store_quote_ident(s->dest, e->target, sql);
+    Co_buf_adds(sql, " WHERE ");
+}
+
 static co_code purge_by_tenant_column(co_session *s, const co_tenant *t, const co_entity *e,
                                       co_error *err)
 {
     co_buf sql = CO_BUF_INIT;
-    Co_buf_adds(&sql, "DELETE FROM ");
-    co_store_quote_ident(s->dest, e->target, &sql);
-    Co_buf_adds(&sql, " WHERE ");
+    delete_where(s, e, &sql);
     co_store_quote_ident(s->dest, e->tenant_column, &sql);
     Co_buf_adds(&sql, " = ?");
     co_param p = {NULL, t->value};
@@ -34,9 +40,7 @@ static co_code purge_by_id_map(co_session *s, const co_tenant *t, const co_entit
                                co_error *err)
 {
     co_buf sql = CO_BUF_INIT;
-    Co_buf_adds(&sql, "DELETE FROM ");
-    co_store_quote_ident(s->dest, e->target, &sql);
-    Co_buf_adds(&sql, " WHERE ");
+    delete_where(s, e, &sql);
     /* The id map holds what the target holds: the key columns' values, or the
      * key the target gave (target_key). */
     size_t nkey = e->target_key ? 1 : e->nkey;

@@ -27,7 +27,7 @@ static char *rehearsal_journal(const char *state)
         Co_buf_adds(&b, state);
         Co_buf_adds(&b, ".rehearsal");
     }
-    return b.failed ? (Co_buf_release(&b), NULL) : co_buf_detach(&b);
+    return Co_buf_take(&b);
 }
 
 co_code co_rehearsal_open(const co_project *p, co_session **out, co_error *err)

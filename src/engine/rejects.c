@@ -46,23 +46,14 @@ co_code Co_rejects_add(co_rejects *r, const char *entity, const char *key, const
                        size_t ncols, co_error *err)
 {
     co_buf line = CO_BUF_INIT;
-    Co_buf_adds(&line, "{\"tenant\":");
-    Co_json_str(&line, r->tenant);
-    Co_buf_adds(&line, ",\"entity\":");
-    Co_json_str(&line, entity);
+    Co_json_field(&line, "{\"tenant\":", r->tenant);
+    Co_json_field(&line, ",\"entity\":", entity);
     Co_buf_printf(&line, ",\"key\":%s,\"rule\":", key);
     Co_json_str(&line, rule);
-    Co_buf_adds(&line, ",\"reason\":");
-    Co_json_str(&line, reason);
-    Co_buf_adds(&line, ",\"row\":{");
-    for (size_t i = 0; i < ncols; i++) {
-        if (i)
-            Co_buf_addc(&line, ',');
-        Co_json_str(&line, names[i]);
-        Co_buf_addc(&line, ':');
-        Co_json_value(&line, &row[i]);
-    }
-    Co_buf_adds(&line, "}}\n");
+    Co_json_field(&line, ",\"reason\":", reason);
+    Co_buf_adds(&line, ",\"row\":");
+    Co_json_row(&line, names, row, ncols);
+    Co_buf_adds(&line, "}\n");
     co_code rc = CO_OK;
     if (line.failed)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");

@@ -14,6 +14,7 @@
 #include "util/csv.h"
 #include "util/key.h"
 #include "util/map.h"
+#include "util/grow.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -317,14 +318,8 @@ static co_code read_decision(co_session *s, const co_csv_reader *r,
         return co_error_set(err, CO_EUSAGE, "%s:%ld: %s \"%.60s\"", r->name, r->line,
                             e ? "there is no merge rule for entity" : "there is no entity",
                             entity);
-    if (out->n == out->cap) {
-        size_t cap = out->cap ? out->cap * 2 : 64;
-        decision *grown = realloc(out->at, cap * sizeof *grown);
-        if (!grown)
-            return co_error_set(err, CO_ENOMEM, "out of memory");
-        out->at = grown;
-        out->cap = cap;
-    }
+    if (!CO_GROW(out->at, out->cap, out->n + 1, 64))
+        return co_error_set(err, CO_ENOMEM, "out of memory");
     decision *d = &out->at[out->n++];
     memset(d, 0, sizeof *d);
     d->what = what;

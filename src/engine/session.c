@@ -5,10 +5,21 @@
 #include "engine/session.h"
 #include "cutover/traces.h"
 #include "util/buf.h"
+#include "util/grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+void co_session_close(co_session *s)
+{
+    if (!s)
+        return;
+    co_store_close(s->source);
+    co_store_close(s->dest);
+    co_state_close(s->state);
+    free(s);
+}
 
 co_code co_session_open(const co_project *p, unsigned flags, co_session **out, co_error *err)
 {
@@ -40,16 +51,6 @@ co_code co_session_open(const co_project *p, unsigned flags, co_session **out, c
     }
     *out = s;
     return CO_OK;
-}
-
-void co_session_close(co_session *s)
-{
-    if (!s)
-        return;
-    co_store_close(s->source);
-    co_store_close(s->dest);
-    co_state_close(s->state);
-    free(s);
 }
 
 const co_project *co_session_project(const co_session *s) { return s->project; }
@@ -89,7 +90,7 @@ static char *key_text(const co_value *v)
     case CO_TEXT: Co_buf_add(&b, v->s, v->len); break;
     default: return NULL;
     }
-    return b.failed ? (Co_buf_release(&b), NULL) : co_buf_detach(&b);
+    return Co_buf_take(&b);
 }
 
 co_code co_tenants_list(co_session *s, co_tenant **out, size_t *n, co_error *err)
@@ -142,14 +143,9 @@ co_code co_tenants_list(co_session *s, co_tenant **out, size_t *n, co_error *err
             Co_buf_release(&shown);
             break;
         }
-        if (count == cap) {
-            cap = cap ? cap * 2 : 64;
-            co_tenant *grown = realloc(arr, cap * sizeof *arr);
-            if (!grown) {
-                rc = co_error_set(err, CO_ENOMEM, "out of memory");
-                break;
-            }
-            arr = grown;
+        if (!CO_GROW(arr, cap, count + 1, 64)) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            break;
         }
         co_tenant *t = &arr[count];
         memset(t, 0, sizeof *t);

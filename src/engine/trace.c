@@ -11,6 +11,7 @@
 #include "util/buf.h"
 #include "util/key.h"
 #include "util/text.h"
+#include "util/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -67,12 +68,10 @@ co_code co_trace_key(const char *typed, char **out, co_error *err)
 
 static co_trace_step *add_step(co_trace_result *r, co_error *err)
 {
-    co_trace_step *grown = realloc(r->steps, (r->n + 1) * sizeof *grown);
-    if (!grown) {
+    if (!CO_RESIZE(r->steps, r->n + 1)) {
         co_error_set(err, CO_ENOMEM, "out of memory");
         return NULL;
     }
-    r->steps = grown;
     co_trace_step *s = &r->steps[r->n++];
     memset(s, 0, sizeof *s);
     s->score = -1;

@@ -7,6 +7,7 @@
 #include "cutover/traces.h"
 #include "engine/session.h"
 #include "util/buf.h"
+#include "util/grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,14 +154,8 @@ static trace_row *trace_find(traces *t, const char *tenant)
 
 static trace_row *trace_add(traces *t, const char *tenant, size_t len)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 16;
-        trace_row *grown = realloc(t->rows, cap * sizeof *grown);
-        if (!grown)
-            return NULL;
-        t->rows = grown;
-        t->cap = cap;
-    }
+    if (!CO_GROW(t->rows, t->cap, t->n + 1, 16))
+        return NULL;
     trace_row *r = &t->rows[t->n];
     memset(r, 0, sizeof *r);
     if (!(r->tenant = strndup(tenant, len)))
@@ -317,11 +312,9 @@ static co_recovered *recovered_get(co_recovered **arr, size_t *n, const char *te
     for (size_t i = 0; i < *n; i++)
         if (strcmp((*arr)[i].tenant, tenant) == 0)
             return &(*arr)[i];
-    co_recovered *grown = realloc(*arr, (*n + 1) * sizeof *grown);
-    if (!grown)
+    if (!CO_RESIZE(*arr, *n + 1))
         return NULL;
-    *arr = grown;
-    co_recovered *r = &grown[*n];
+    co_recovered *r = &(*arr)[*n];
     memset(r, 0, sizeof *r);
     if (!(r->tenant = strdup(tenant)))
         return NULL;

@@ -14,12 +14,9 @@ char *co_monitor_alert_json(const char *tenant, const co_monitor_result *r)
     co_buf b = CO_BUF_INIT;
     char now[32];
     Co_clock_iso(Co_clock_now(), now, sizeof now);
-    Co_buf_adds(&b, "{\"tenant\":");
-    Co_json_str(&b, tenant);
-    Co_buf_adds(&b, ",\"checked_at\":");
-    Co_json_str(&b, now);
-    Co_buf_adds(&b, ",\"switched_at\":");
-    Co_json_str(&b, r->switched_at);
+    Co_json_field(&b, "{\"tenant\":", tenant);
+    Co_json_field(&b, ",\"checked_at\":", now);
+    Co_json_field(&b, ",\"switched_at\":", r->switched_at);
     Co_buf_printf(&b, ",\"check_id\":%lld,\"flag_count\":%lld,\"flags\":[", (long long)r->check_id,
                   (long long)r->flags);
     bool first = true;
@@ -30,8 +27,7 @@ char *co_monitor_alert_json(const char *tenant, const co_monitor_result *r)
         Co_buf_adds(&b, first ? "{\"type\":\"volume\",\"series\":" : ",{\"type\":\"volume\",\"series\":");
         first = false;
         Co_json_str(&b, d->series);
-        Co_buf_adds(&b, ",\"day\":");
-        Co_json_str(&b, d->day);
+        Co_json_field(&b, ",\"day\":", d->day);
         Co_buf_printf(&b, ",\"actual\":%lld,\"baseline\":%.3f,\"deviation\":%.4f}",
                       (long long)d->actual, d->baseline, d->deviation);
     }
@@ -48,9 +44,5 @@ char *co_monitor_alert_json(const char *tenant, const co_monitor_result *r)
         Co_buf_addc(&b, '}');
     }
     Co_buf_adds(&b, "]}\n");
-    if (b.failed) {
-        Co_buf_release(&b);
-        return NULL;
-    }
-    return co_buf_detach(&b);
+    return Co_buf_take(&b);
 }

@@ -9,6 +9,7 @@
 #include "engine/session.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,15 +40,9 @@ static void counts_add(counts *c, const char *day, const char *key, int64_t n, b
             return;
         }
     }
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        count_row *grown = realloc(c->rows, cap * sizeof *grown);
-        if (!grown) {
-            c->failed = true;
-            return;
-        }
-        c->rows = grown;
-        c->cap = cap;
+    if (!CO_GROW(c->rows, c->cap, c->n + 1, 64)) {
+        c->failed = true;
+        return;
     }
     count_row *r = &c->rows[c->n];
     snprintf(r->day, sizeof r->day, "%.10s", day);
@@ -164,14 +159,8 @@ static co_code count_side(co_session *s, const co_tenant *t, const co_monitor_vo
 static co_code add_day(co_monitor_result *r, size_t *cap, const char *day, const char *series,
                        co_error *err)
 {
-    if (r->ndays == *cap) {
-        size_t grown_cap = *cap ? *cap * 2 : 32;
-        co_monitor_day *grown = realloc(r->days, grown_cap * sizeof *grown);
-        if (!grown)
-            return co_error_set(err, CO_ENOMEM, "out of memory");
-        r->days = grown;
-        *cap = grown_cap;
-    }
+    if (!CO_GROW(r->days, *cap, r->ndays + 1, 32))
+        return co_error_set(err, CO_ENOMEM, "out of memory");
     co_monitor_day *d = &r->days[r->ndays];
     memset(d, 0, sizeof *d);
     snprintf(d->day, sizeof d->day, "%s", day);

@@ -191,14 +191,7 @@ co_code co_report_monitor_json(co_state *st, char **out, co_error *err)
         rp_table_release(&t);
     }
     Co_buf_addc(&b, '}');
-    if (rc == CO_OK && b.failed)
-        rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    if (rc != CO_OK) {
-        Co_buf_release(&b);
-        return rc;
-    }
-    *out = co_buf_detach(&b);
-    return CO_OK;
+    return Co_buf_finish(&b, rc, out, err);
 }
 
 void rp_html_overview_aftercare(co_buf *b, const rp_report *r)

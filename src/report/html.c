@@ -765,10 +765,5 @@ co_code co_report_html(co_state *st, const co_project *p, const co_report_option
         Co_buf_printf(&b, live_script, refresh * 1000);
     Co_html_end(&b);
     rp_release(&r);
-    if (b.failed) {
-        Co_buf_release(&b);
-        return co_error_set(err, CO_ENOMEM, "out of memory");
-    }
-    *out = co_buf_detach(&b);
-    return CO_OK;
+    return Co_buf_finish(&b, CO_OK, out, err);
 }

@@ -11,16 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static co_code finish(co_buf *b, char **out, co_error *err)
-{
-    if (b->failed) {
-        Co_buf_release(b);
-        return co_error_set(err, CO_ENOMEM, "out of memory");
-    }
-    *out = co_buf_detach(b);
-    return CO_OK;
-}
-
 co_code co_report_tenants_json(co_state *st, char **out, co_error *err)
 {
     *out = NULL;
@@ -92,7 +82,7 @@ co_code co_report_tenant_json(co_state *st, const co_project *p, const char *ten
     rp_aftercare_json(&b, t);
     Co_buf_addc(&b, '}');
     rp_release(&r);
-    return finish(&b, out, err);
+    return Co_buf_finish(&b, CO_OK, out, err);
 }
 
 co_code co_report_run_json(co_state *st, int64_t run_id, char **out, co_error *err)
@@ -133,11 +123,7 @@ co_code co_report_run_json(co_state *st, int64_t run_id, char **out, co_error *e
     rp_table_release(&checks);
     rp_table_release(&findings);
     rp_table_release(&volumes);
-    if (rc != CO_OK) {
-        Co_buf_release(&b);
-        return rc;
-    }
-    return finish(&b, out, err);
+    return Co_buf_finish(&b, rc, out, err);
 }
 
 /* ,"writes":..,"reads":..,"read_share":..,"lag_seconds":.. of one tenant
@@ -170,11 +156,7 @@ co_code co_report_route_json(co_state *st, const char *tenant, char **out, co_er
     if (rc == CO_OK)
         rc = reads_fields(st, tenant, &b, err);
     Co_buf_addc(&b, '}');
-    if (rc != CO_OK) {
-        Co_buf_release(&b);
-        return rc;
-    }
-    return finish(&b, out, err);
+    return Co_buf_finish(&b, rc, out, err);
 }
 
 co_code co_report_routes_json(co_state *st, char **out, co_error *err)
@@ -201,11 +183,7 @@ co_code co_report_routes_json(co_state *st, char **out, co_error *err)
     Co_buf_adds(&b, "]}");
     Co_buf_release(&row);
     rp_table_release(&t);
-    if (rc != CO_OK) {
-        Co_buf_release(&b);
-        return rc;
-    }
-    return finish(&b, out, err);
+    return Co_buf_finish(&b, rc, out, err);
 }
 
 co_code co_report_cohorts_json(co_state *st, char **out, co_error *err)
@@ -245,9 +223,5 @@ co_code co_report_cohorts_json(co_state *st, char **out, co_error *err)
     rp_table_release(&plan);
     rp_table_release(&tenants);
     rp_table_release(&paused);
-    if (rc != CO_OK) {
-        Co_buf_release(&b);
-        return rc;
-    }
-    return finish(&b, out, err);
+    return Co_buf_finish(&b, rc, out, err);
 }

@@ -31,10 +31,8 @@ static co_code take_json(void *ctx, const co_state_orphan *o, co_error *err)
     }
     bool table = strcmp(o->kind, "table") == 0;
     co_buf *into = table ? &x->tables : &x->list;
-    Co_buf_adds(into, into->len ? ",{\"table\":" : "{\"table\":");
-    Co_json_str(into, o->table);
-    Co_buf_adds(into, ",\"column\":");
-    Co_json_str(into, o->column);
+    Co_json_field(into, into->len ? ",{\"table\":" : "{\"table\":", o->table);
+    Co_json_field(into, ",\"column\":", o->column);
     if (table) {
         Co_buf_printf(into, ",\"rows\":%lld}", (long long)o->rows);
         return CO_OK;
@@ -69,14 +67,7 @@ co_code co_report_orphans_json(co_state *st, char **out, co_error *err)
                       co_buf_str(&x.list));
     Co_buf_release(&x.tables);
     Co_buf_release(&x.list);
-    if (rc == CO_OK && b.failed)
-        rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    if (rc != CO_OK) {
-        Co_buf_release(&b);
-        return rc;
-    }
-    *out = co_buf_detach(&b);
-    return CO_OK;
+    return Co_buf_finish(&b, rc, out, err);
 }
 
 static co_code take_html(void *ctx, const co_state_orphan *o, co_error *err)

@@ -6,6 +6,7 @@
 #include "state/journal.h"
 #include "report/report_int.h"
 #include "util/json.h"
+#include "util/grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,13 +55,8 @@ co_code rp_query(co_state *st, const co_jq *q, const co_param *params, size_t np
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         if (out->nrows == cap) {
             cap = cap ? cap * 2 : 16;
-            char **cells = realloc(out->cells, cap * (out->ncols ? out->ncols : 1) * sizeof *cells);
-            if (cells)
-                out->cells = cells;
-            co_type *types = realloc(out->types, cap * (out->ncols ? out->ncols : 1) * sizeof *types);
-            if (types)
-                out->types = types;
-            if (!cells || !types) {
+            size_t ncells = cap * (out->ncols ? out->ncols : 1);
+            if (!CO_RESIZE(out->cells, ncells) || !CO_RESIZE(out->types, ncells)) {
                 rc = co_error_set(err, CO_ENOMEM, "out of memory");
                 break;
             }

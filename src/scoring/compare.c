@@ -5,6 +5,7 @@
  */
 #include "scoring/scoring_int.h"
 #include "util/json.h"
+#include "util/grow.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -44,22 +45,9 @@ static void population_release(population *pop)
 static bool grow(population *pop)
 {
     size_t cap = pop->cap ? pop->cap * 2 : 1024;
-    double *a = realloc(pop->old_s, cap * sizeof *a);
-    if (a)
-        pop->old_s = a;
-    double *b = realloc(pop->new_s, cap * sizeof *b);
-    if (b)
-        pop->new_s = b;
-    int *c = realloc(pop->old_seg, cap * sizeof *c);
-    if (c)
-        pop->old_seg = c;
-    int *d = realloc(pop->new_seg, cap * sizeof *d);
-    if (d)
-        pop->new_seg = d;
-    unsigned char *e = realloc(pop->label, cap);
-    if (e)
-        pop->label = e;
-    if (!a || !b || !c || !d || !e)
+    if (!CO_RESIZE(pop->old_s, cap) || !CO_RESIZE(pop->new_s, cap) ||
+        !CO_RESIZE(pop->old_seg, cap) || !CO_RESIZE(pop->new_seg, cap) ||
+        !CO_RESIZE(pop->label, cap))
         return false;
     pop->cap = cap;
     return true;
@@ -163,14 +151,9 @@ co_code co_model_compare(const co_project *p, co_state *st, const co_model *old_
         return co_error_set(err, CO_EUSAGE, "model %s is %s-level and %s is %s-level",
                             old_m->name, old_m->level, new_m->name, new_m->level);
     co_scores so, sn;
-    co_code rc = co_score_model(p, st, old_m, as_of, &so, err);
+    co_code rc = sc_score_both(p, st, old_m, new_m, as_of, &so, &sn, err);
     if (rc != CO_OK)
         return rc;
-    rc = co_score_model(p, st, new_m, as_of, &sn, err);
-    if (rc != CO_OK) {
-        co_scores_release(&so);
-        return rc;
-    }
     population pop;
     memset(&pop, 0, sizeof pop);
     Co_map_init(&pop.index);

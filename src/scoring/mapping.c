@@ -6,6 +6,7 @@
  */
 #include "state/journal.h"
 #include "scoring/scoring_int.h"
+#include "util/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -46,11 +47,9 @@ static co_code add_rule(co_mapping *m, const char *raw, const char *canonical, c
     for (size_t i = 0; i < m->nrules; i++)
         if (strcmp(m->rules[i].raw, raw) == 0)
             return co_error_set(err, CO_EUSAGE, "raw event \"%s\" is mapped twice", raw);
-    co_mapping_rule *r = realloc(m->rules, (m->nrules + 1) * sizeof *r);
-    if (!r)
+    if (!CO_RESIZE(m->rules, m->nrules + 1))
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    m->rules = r;
-    r = &m->rules[m->nrules];
+    co_mapping_rule *r = &m->rules[m->nrules];
     r->raw = sc_dup(raw);
     r->canonical = sc_dup(kind == CO_EV_EXCLUDED ? "" : canonical);
     r->kind = kind;
@@ -217,14 +216,12 @@ co_code co_mapping_list(co_state *st, co_mapping **out, size_t *n, co_error *err
     co_code rc = Co_state_read(st, &co_q_mappings_all, NULL, 0, &c, err);
     bool row = false;
     while (rc == CO_OK && (rc = co_cursor_next(c, &row, err)) == CO_OK && row) {
-        co_mapping *grown = realloc(*out, (*n + 1) * sizeof *grown);
-        if (!grown) {
+        if (!CO_RESIZE(*out, *n + 1)) {
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
             break;
         }
-        *out = grown;
-        memset(&grown[*n], 0, sizeof *grown);
-        if (read_header(c, &grown[(*n)++]) != CO_OK)
+        memset(&(*out)[*n], 0, sizeof **out);
+        if (read_header(c, &(*out)[(*n)++]) != CO_OK)
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }
     co_cursor_close(c);

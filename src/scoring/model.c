@@ -5,6 +5,7 @@
  */
 #include "state/journal.h"
 #include "scoring/scoring_int.h"
+#include "util/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +41,9 @@ static co_code add_event(co_model *m, const char *event, double weight, int life
     for (size_t i = 0; i < m->nevents; i++)
         if (strcmp(m->events[i].event, event) == 0)
             return co_error_set(err, CO_EUSAGE, "event \"%s\" is weighted twice", event);
-    co_model_event *e = realloc(m->events, (m->nevents + 1) * sizeof *e);
-    if (!e)
+    if (!CO_RESIZE(m->events, m->nevents + 1))
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    m->events = e;
-    e = &m->events[m->nevents];
+    co_model_event *e = &m->events[m->nevents];
     if (!(e->event = sc_dup(event)))
         return co_error_set(err, CO_ENOMEM, "out of memory");
     e->weight = weight;
@@ -193,13 +192,11 @@ co_code co_model_list(co_state *st, co_model **out, size_t *n, co_error *err)
     co_code rc = Co_state_read(st, &co_q_models_all, NULL, 0, &c, err);
     bool row = false;
     while (rc == CO_OK && (rc = co_cursor_next(c, &row, err)) == CO_OK && row) {
-        co_model *grown = realloc(*out, (*n + 1) * sizeof *grown);
-        if (!grown) {
+        if (!CO_RESIZE(*out, *n + 1)) {
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
             break;
         }
-        *out = grown;
-        if (read_model(c, &grown[(*n)++]) != CO_OK)
+        if (read_model(c, &(*out)[(*n)++]) != CO_OK)
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }
     co_cursor_close(c);

@@ -176,14 +176,9 @@ co_code co_sample_page(const co_project *p, co_state *st, const co_model *old_m,
                        co_buf *html, co_error *err)
 {
     co_scores so, sn;
-    co_code rc = co_score_model(p, st, old_m, as_of, &so, err);
+    co_code rc = sc_score_both(p, st, old_m, new_m, as_of, &so, &sn, err);
     if (rc != CO_OK)
         return rc;
-    rc = co_score_model(p, st, new_m, as_of, &sn, err);
-    if (rc != CO_OK) {
-        co_scores_release(&so);
-        return rc;
-    }
     sampled *s = NULL;
     size_t n = 0;
     rc = choose(&so, &sn, seed, per_segment, &s, &n, err);

@@ -7,6 +7,7 @@
  */
 #include "scoring/scoring_int.h"
 #include "util/clock.h"
+#include "util/grow.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -224,15 +225,9 @@ static void accumulate(void *ctx, const char *key, size_t klen, size_t event, do
         if (Co_map_get(&a->index, key, klen, &val, NULL)) {
             memcpy(&pos, val, sizeof pos);
         } else {
-            if (a->n == a->cap) {
-                size_t cap = a->cap ? a->cap * 2 : 1024;
-                double *grown = realloc(a->points, cap * sizeof *grown);
-                if (!grown) {
-                    a->failed = true;
-                    return;
-                }
-                a->points = grown;
-                a->cap = cap;
+            if (!CO_GROW(a->points, a->cap, a->n + 1, 1024)) {
+                a->failed = true;
+                return;
             }
             pos = (uint32_t)a->n;
             a->points[a->n++] = 0;
@@ -356,5 +351,18 @@ co_code co_score_explain(const co_project *p, co_state *st, const co_model *m, t
     }
     free(x.contrib);
     Co_map_release(&x.index);
+    return rc;
+}
+
+co_code sc_score_both(const co_project *p, co_state *st, const co_model *old_m,
+                      const co_model *new_m, time_t as_of, co_scores *so, co_scores *sn,
+                      co_error *err)
+{
+    co_code rc = co_score_model(p, st, old_m, as_of, so, err);
+    if (rc != CO_OK)
+        return rc;
+    rc = co_score_model(p, st, new_m, as_of, sn, err);
+    if (rc != CO_OK)
+        co_scores_release(so);
     return rc;
 }

@@ -64,6 +64,12 @@ typedef struct sc_lookup_entry {
 bool sc_lookup_build(const co_mapping *m, co_map *map,
                      int32_t (*index_of)(void *ctx, const char *canonical), void *ctx);
 
+/* Scores the old and the new model as of the same date (co_score_model):
+ * both filled, or neither on failure. */
+co_code sc_score_both(const co_project *p, co_state *st, const co_model *old_m,
+                      const co_model *new_m, time_t as_of, co_scores *so, co_scores *sn,
+                      co_error *err);
+
 /* Journal: one step row of a switch. */
 co_code sc_step(co_state *st, int64_t switch_id, int seq, const char *step, const char *status,
                 const char *detail, co_error *err);

@@ -4,6 +4,7 @@
 #include "scoring/scoring_int.h"
 #include "util/clock.h"
 #include "util/csv.h"
+#include "util/text.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -61,18 +62,6 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static bool digits(const char *s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
 bool sc_time_of(co_value v, int64_t *secs)
 {
     if (v.type == CO_INT) {
@@ -87,13 +76,13 @@ bool sc_time_of(co_value v, int64_t *secs)
         return false;
     const char *s = v.s;
     int y, mo, d, h = 0, mi = 0, se = 0;
-    if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
-        !digits(s + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31)
+    if (!Co_digits(s, 4, &y) || s[4] != '-' || !Co_digits(s + 5, 2, &mo) || s[7] != '-' ||
+        !Co_digits(s + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31)
         return false;
     int64_t offset = 0;
     if (v.len >= 19 && (s[10] == 'T' || s[10] == ' ')) {
-        if (!digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
-            !digits(s + 17, 2, &se))
+        if (!Co_digits(s + 11, 2, &h) || s[13] != ':' || !Co_digits(s + 14, 2, &mi) ||
+            s[16] != ':' || !Co_digits(s + 17, 2, &se))
             return false;
         /* Fractions are dropped; a zone offset (+HH, +HH:MM, +HHMM) is applied. */
         size_t i = 19;
@@ -101,11 +90,11 @@ bool sc_time_of(co_value v, int64_t *secs)
             for (i++; i < v.len && s[i] >= '0' && s[i] <= '9'; i++)
                 ;
         int oh = 0, om = 0;
-        if (i + 3 <= v.len && (s[i] == '+' || s[i] == '-') && digits(s + i + 1, 2, &oh)) {
+        if (i + 3 <= v.len && (s[i] == '+' || s[i] == '-') && Co_digits(s + i + 1, 2, &oh)) {
             size_t j = i + 3;
             if (j < v.len && s[j] == ':')
                 j++;
-            if (j + 2 <= v.len && !digits(s + j, 2, &om))
+            if (j + 2 <= v.len && !Co_digits(s + j, 2, &om))
                 om = 0;
             offset = (s[i] == '-' ? -1 : 1) * ((int64_t)oh * 3600 + (int64_t)om * 60);
         }
@@ -148,11 +137,7 @@ void sc_select(co_store *s, const char *const *cols, size_t ncols, const char *t
                co_buf *sql)
 {
     Co_buf_adds(sql, "SELECT ");
-    for (size_t i = 0; i < ncols; i++) {
-        if (i)
-            Co_buf_adds(sql, ", ");
-        co_store_quote_ident(s, cols[i], sql);
-    }
+    co_store_quote_idents(s, cols, ncols, sql);
     Co_buf_adds(sql, " FROM ");
     co_store_quote_ident(s, table, sql);
 }

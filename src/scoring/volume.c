@@ -319,32 +319,21 @@ void co_volume_result_json(const co_volume_result *r, co_buf *b)
                      "\"cells_differ\":%lld,\"missing_new\":[",
                   r->months, r->tolerance, r->ok ? "continue" : "stop", (long long)r->cells,
                   (long long)r->cells_differ);
-    for (size_t i = 0; i < r->nmissing_new; i++) {
-        if (i)
-            Co_buf_addc(b, ',');
-        Co_json_str(b, r->missing_new[i]);
-    }
+    Co_json_strs(b, r->missing_new, r->nmissing_new);
     Co_buf_adds(b, "],\"missing_old\":[");
-    for (size_t i = 0; i < r->nmissing_old; i++) {
-        if (i)
-            Co_buf_addc(b, ',');
-        Co_json_str(b, r->missing_old[i]);
-    }
+    Co_json_strs(b, r->missing_old, r->nmissing_old);
     Co_buf_adds(b, "],\"worst_cells\":[");
     for (size_t i = 0; i < r->nworst; i++) {
         const co_volume_cell *w = &r->worst[i];
-        Co_buf_adds(b, i ? ",{\"event\":" : "{\"event\":");
-        Co_json_str(b, w->event);
-        Co_buf_adds(b, ",\"person\":");
-        Co_json_str(b, w->person);
+        Co_json_field(b, i ? ",{\"event\":" : "{\"event\":", w->event);
+        Co_json_field(b, ",\"person\":", w->person);
         Co_buf_printf(b, ",\"month\":\"%s\",\"old\":%lld,\"new\":%lld}", w->month,
                       (long long)w->old_count, (long long)w->new_count);
     }
     Co_buf_adds(b, "],\"rows\":[");
     for (size_t i = 0; i < r->nrows; i++) {
         const co_volume_row *w = &r->rows[i];
-        Co_buf_adds(b, i ? ",{\"event\":" : "{\"event\":");
-        Co_json_str(b, w->event);
+        Co_json_field(b, i ? ",{\"event\":" : "{\"event\":", w->event);
         Co_buf_printf(b, ",\"month\":\"%s\",\"old\":%lld,\"new\":%lld,\"diff\":%.4f,"
                          "\"beyond\":%s}",
                       w->month, (long long)w->old_count, (long long)w->new_count, w->diff,

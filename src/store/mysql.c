@@ -17,6 +17,7 @@
 #include "store/dialect_int.h"
 #include "store/mysql_int.h"
 #include "util/uri.h"
+#include "util/text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -437,14 +438,6 @@ static void uri_release(my_uri *u)
     }
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* A percent-decoded copy of [p, p + len), or NULL (out of memory). */
 static char *decode(const char *p, size_t len)
 {
@@ -455,7 +448,7 @@ static char *decode(const char *p, size_t len)
     for (size_t i = 0; i < len; i++) {
         int hi, lo;
         if (p[i] == '%' && i + 2 < len &&
-            (hi = hexval(p[i + 1])) >= 0 && (lo = hexval(p[i + 2])) >= 0) {
+            (hi = Co_hexval(p[i + 1])) >= 0 && (lo = Co_hexval(p[i + 2])) >= 0) {
             out[n++] = (char)(hi * 16 + lo);
             i += 2;
         } else {

@@ -17,6 +17,7 @@
  */
 #include "store/mysql_int.h"
 #include "util/canon.h"
+#include "util/grow.h"
 
 #include <mysqld_error.h>
 #include <stdio.h>
@@ -215,16 +216,8 @@ static co_code apply(my_loader *l, co_error *err)
 static co_code grow(my_loader *l, co_error *err)
 {
     size_t cap = l->cap ? l->cap * 2 : 64, ncols = l->base.ncols;
-    co_value *rows = realloc(l->rows, cap * ncols * sizeof *rows);
-    if (rows)
-        l->rows = rows;
-    size_t *offsets = realloc(l->offsets, cap * ncols * sizeof *offsets);
-    if (offsets)
-        l->offsets = offsets;
-    size_t *starts = realloc(l->tuple_start, (cap + 1) * sizeof *starts);
-    if (starts)
-        l->tuple_start = starts;
-    if (!rows || !offsets || !starts)
+    if (!CO_RESIZE(l->rows, cap * ncols) || !CO_RESIZE(l->offsets, cap * ncols) ||
+        !CO_RESIZE(l->tuple_start, cap + 1))
         return co_error_set(err, CO_ENOMEM, "out of memory");
     l->cap = cap;
     return CO_OK;
@@ -359,11 +352,7 @@ co_code Co_my_loader_open(co_store *s, const char *table, const char *const *col
         co_store_quote_ident(s, table, &l->insert);
     }
     Co_buf_adds(&l->insert, " (");
-    for (size_t i = 0; i < ncols; i++) {
-        if (i)
-            Co_buf_adds(&l->insert, ", ");
-        co_store_quote_ident(s, columns[i], &l->insert);
-    }
+    co_store_quote_idents(s, columns, ncols, &l->insert);
     Co_buf_adds(&l->insert, ") VALUES ");
     l->cls = calloc(ncols ? ncols : 1, sizeof *l->cls);
     l->names = calloc(ncols ? ncols : 1, sizeof *l->names);

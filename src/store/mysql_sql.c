@@ -65,23 +65,6 @@ void Co_my_literal(const co_value *v, co_buf *out)
     }
 }
 
-/* The end of a quoted run starting at p, doubled quotes inside. */
-static const char *skip_quoted(const char *p, char quote)
-{
-    const char *q = p + 1;
-    while (*q) {
-        if (*q == quote) {
-            if (q[1] == quote) {
-                q += 2;
-                continue;
-            }
-            return q + 1;
-        }
-        q++;
-    }
-    return q;
-}
-
 /* Rewrites a trailing "IS" (before a placeholder) into "<=>". */
 static void is_to_nullsafe(co_buf *b)
 {
@@ -107,7 +90,7 @@ static co_code expand(my_store *s, const char *sql, const co_param *params, size
     while (*p) {
         const char *skip = NULL;
         if (*p == '\'' || *p == '"' || *p == '`')
-            skip = skip_quoted(p, *p);
+            skip = Co_sql_skip_quoted(p, *p, false);
         else if (p[0] == '-' && p[1] == '-' && (isspace((unsigned char)p[2]) || !p[2]))
             skip = p + strcspn(p, "\n");
         else if (*p == '#')

@@ -357,6 +357,30 @@ static void pg_stmt_close(co_stmt *stmt)
 
 /* ---- checks and the catalog --------------------------------------------------- */
 
+bool Co_pg_savepoint(pg_store *s, const char *name, const char *doing, co_code *rc,
+                     co_error *err)
+{
+    if (PQtransactionStatus(s->conn) != PQTRANS_INTRANS)
+        return false;
+    char sql[96];
+    snprintf(sql, sizeof sql, "SAVEPOINT %s", name);
+    *rc = Co_pg_run(s, sql, doing, err);
+    return true;
+}
+
+void Co_pg_savepoint_end(pg_store *s, const char *name, bool opened, co_code rc)
+{
+    if (!opened)
+        return;
+    char sql[96];
+    if (rc != CO_OK) {
+        snprintf(sql, sizeof sql, "ROLLBACK TO SAVEPOINT %s", name);
+        Co_pg_run_quietly(s, sql);
+    }
+    snprintf(sql, sizeof sql, "RELEASE SAVEPOINT %s", name);
+    Co_pg_run_quietly(s, sql);
+}
+
 static co_code pg_prepare_check(co_store *st, const char *sql, co_error *err)
 {
     pg_store *s = pg_of(st);
@@ -365,20 +389,14 @@ static co_code pg_prepare_check(co_store *st, const char *sql, co_error *err)
     co_code rc = Co_pg_sql_translate(s, sql, false, &q, err);
     if (rc != CO_OK)
         return rc;
-    /* A failed statement would end the open transaction: check in a savepoint. */
-    bool sp = PQtransactionStatus(s->conn) == PQTRANS_INTRANS;
-    if (sp)
-        rc = Co_pg_run(s, "SAVEPOINT cutover_check", "query does not prepare", err);
+    bool sp = Co_pg_savepoint(s, "cutover_check", "query does not prepare", &rc, err);
     if (rc == CO_OK) {
         PGresult *res = PQprepare(s->conn, "", co_buf_str(&q.text), 0, NULL);
         if (!res || !result_ok(res))
             rc = Co_pg_fail(s, res, "query does not prepare", err);
         PQclear(res);
     }
-    if (sp && rc != CO_OK)
-        Co_pg_run_quietly(s, "ROLLBACK TO SAVEPOINT cutover_check");
-    if (sp)
-        Co_pg_run_quietly(s, "RELEASE SAVEPOINT cutover_check");
+    Co_pg_savepoint_end(s, "cutover_check", sp, rc);
     Co_pg_sql_release(&q);
     return rc;
 }

@@ -32,6 +32,7 @@
  */
 #include "store/pg_int.h"
 #include "util/utf8.h"
+#include "util/grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,15 +122,9 @@ static void add_escaped(co_buf *b, const char *s, size_t len)
 static void refuse_at_put(pg_loader *l, size_t r, const char *rule, const char *sqlstate,
                           const char *reason)
 {
-    if (l->nrefusals == l->refusals_cap) {
-        size_t cap = l->refusals_cap ? l->refusals_cap * 2 : 16;
-        refusal *grown = realloc(l->refusals, cap * sizeof *grown);
-        if (!grown) {
-            l->lines.failed = true; /* reported as out of memory at flush */
-            return;
-        }
-        l->refusals = grown;
-        l->refusals_cap = cap;
+    if (!CO_GROW(l->refusals, l->refusals_cap, l->nrefusals + 1, 16)) {
+        l->lines.failed = true; /* reported as out of memory at flush */
+        return;
     }
     refusal *f = &l->refusals[l->nrefusals++];
     f->rule = rule;
@@ -541,19 +536,8 @@ static bool reserve_row(pg_loader *l)
     size_t cap = l->cap ? l->cap * 2 : 64, ncols = l->base.ncols;
     if (cap > BATCH_ROWS)
         cap = BATCH_ROWS;
-    co_value *rows = realloc(l->rows, cap * ncols * sizeof *rows);
-    if (rows)
-        l->rows = rows;
-    size_t *offsets = realloc(l->offsets, cap * ncols * sizeof *offsets);
-    if (offsets)
-        l->offsets = offsets;
-    size_t *starts = realloc(l->line_start, (cap + 1) * sizeof *starts);
-    if (starts)
-        l->line_start = starts;
-    size_t *refused = realloc(l->refused, cap * sizeof *refused);
-    if (refused)
-        l->refused = refused;
-    if (!rows || !offsets || !starts || !refused)
+    if (!CO_RESIZE(l->rows, cap * ncols) || !CO_RESIZE(l->offsets, cap * ncols) ||
+        !CO_RESIZE(l->line_start, cap + 1) || !CO_RESIZE(l->refused, cap))
         return false;
     l->cap = cap;
     return true;
@@ -690,11 +674,7 @@ co_code Co_pg_loader_open(co_store *s, const char *table, const char *const *col
         Co_buf_adds(&l->copy_sql, "COPY ");
         Co_pg_table_ref(table, &l->copy_sql);
         Co_buf_adds(&l->copy_sql, " (");
-        for (size_t i = 0; i < ncols; i++) {
-            if (i)
-                Co_buf_adds(&l->copy_sql, ", ");
-            co_store_quote_ident(s, columns[i], &l->copy_sql);
-        }
+        co_store_quote_idents(s, columns, ncols, &l->copy_sql);
         Co_buf_adds(&l->copy_sql, ") FROM STDIN");
         if (l->copy_sql.failed)
             rc = co_error_set(err, CO_ENOMEM, "out of memory");

@@ -32,6 +32,7 @@
  *       PGTZ is set), interval, time.
  */
 #include "store/pg_int.h"
+#include "util/text.h"
 
 #include <errno.h>
 #include <math.h>
@@ -175,24 +176,13 @@ static const char *cursor_colname(const co_cursor *cc, size_t i)
     return i < c->ncols ? c->names[i] : NULL;
 }
 
-static int hexval(char h)
-{
-    if (h >= '0' && h <= '9')
-        return h - '0';
-    if (h >= 'a' && h <= 'f')
-        return h - 'a' + 10;
-    if (h >= 'A' && h <= 'F')
-        return h - 'A' + 10;
-    return -1;
-}
-
 /* Decodes bytea's text output: hex (\x4142) or the older escape format. */
 static void decode_bytea(const char *s, size_t len, co_buf *out)
 {
     Co_buf_reset(out);
     if (len >= 2 && s[0] == '\\' && s[1] == 'x') {
         for (size_t i = 2; i + 1 < len; i += 2) {
-            int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+            int hi = Co_hexval(s[i]), lo = Co_hexval(s[i + 1]);
             if (hi >= 0 && lo >= 0)
                 Co_buf_addc(out, (char)(hi * 16 + lo));
         }

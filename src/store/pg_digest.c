@@ -142,10 +142,7 @@ co_code Co_pg_digest_sum_sql(co_store *s, const char *from_sql, const co_param *
     /* The columns' types, from the query itself (no row read). */
     co_buf sql = CO_BUF_INIT;
     Co_buf_adds(&sql, "SELECT ");
-    for (size_t i = 0; i < ncols; i++) {
-        Co_buf_adds(&sql, i ? ", " : "");
-        co_store_quote_ident(s, cols[i], &sql);
-    }
+    co_store_quote_idents(s, cols, ncols, &sql);
     Co_buf_printf(&sql, " FROM (%s) AS side LIMIT 0", from_sql);
     co_cursor *c = NULL;
     co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")

@@ -52,6 +52,13 @@ co_code Co_pg_run(pg_store *s, const char *sql, const char *doing, co_error *err
 
 /* Runs a statement without parameters and ignores how it ends (cleanup). */
 void Co_pg_run_quietly(pg_store *s, const char *sql);
+/* Inside an open transaction, which a failed statement would end, opens
+ * SAVEPOINT name (failing with doing) and returns true; outside one, false.
+ * Co_pg_savepoint_end rolls back to it when rc is a failure, then releases
+ * it, when opened. */
+bool Co_pg_savepoint(pg_store *s, const char *name, const char *doing, co_code *rc,
+                     co_error *err);
+void Co_pg_savepoint_end(pg_store *s, const char *name, bool opened, co_code rc);
 
 /* A COMMIT or ROLLBACK ended the transaction: cursors declared in it are held
  * after a commit and lost after a rollback (pg_cursor.c). */

@@ -13,6 +13,7 @@
  * are the server's (unquoted).
  */
 #include "store/pg_int.h"
+#include "util/grow.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -36,18 +37,9 @@ static void map_release(alias_map *m)
 
 static bool map_add(alias_map *m, const char *alias, const char *relation)
 {
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 8;
-        char **a = realloc(m->alias, cap * sizeof *a);
-        if (a)
-            m->alias = a;
-        char **r = realloc(m->relation, cap * sizeof *r);
-        if (r)
-            m->relation = r;
-        if (!a || !r)
-            return false;
-        m->cap = cap;
-    }
+    size_t room = m->cap; /* both arrays grow to the same capacity */
+    if (!CO_GROW(m->alias, room, m->n + 1, 8) || !CO_GROW(m->relation, m->cap, m->n + 1, 8))
+        return false;
     m->alias[m->n] = strdup(alias);
     m->relation[m->n] = strdup(relation);
     if (!m->alias[m->n] || !m->relation[m->n]) {
@@ -315,17 +307,11 @@ co_code Co_pg_query_reads(co_store *st, const char *sql, co_read_fn fn, void *ct
     co_code rc = Co_pg_sql_translate(s, sql, false, &q, err);
     if (rc != CO_OK)
         return rc;
-    /* A failed statement would end the open transaction: look in a savepoint. */
-    bool sp = PQtransactionStatus(s->conn) == PQTRANS_INTRANS;
-    if (sp)
-        rc = Co_pg_run(s, "SAVEPOINT cutover_reads", "query does not prepare", err);
+    bool sp = Co_pg_savepoint(s, "cutover_reads", "query does not prepare", &rc, err);
     PGresult *plan = NULL;
     if (rc == CO_OK)
         rc = explain(s, co_buf_str(&q.text), &plan, err);
-    if (sp && rc != CO_OK)
-        Co_pg_run_quietly(s, "ROLLBACK TO SAVEPOINT cutover_reads");
-    if (sp)
-        Co_pg_run_quietly(s, "RELEASE SAVEPOINT cutover_reads");
+    Co_pg_savepoint_end(s, "cutover_reads", sp, rc);
     if (rc == CO_OK)
         rc = report_reads(st, PQgetvalue(plan, 0, 0), fn, ctx, err);
     PQclear(plan);

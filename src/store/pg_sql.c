@@ -39,28 +39,6 @@ void Co_pg_sql_release(pg_sql *q)
     memset(q, 0, sizeof *q);
 }
 
-/* The end of a quoted run starting at p (a quote char), doubled quotes
- * inside; with backslashes (E'...'), a backslash escapes the next byte. */
-static const char *skip_quoted(const char *p, char quote, bool backslashes)
-{
-    const char *q = p + 1;
-    while (*q) {
-        if (backslashes && *q == '\\' && q[1]) {
-            q += 2;
-            continue;
-        }
-        if (*q == quote) {
-            if (q[1] == quote) {
-                q += 2;
-                continue;
-            }
-            return q + 1;
-        }
-        q++;
-    }
-    return q;
-}
-
 static const char *skip_block_comment(const char *p)
 {
     int depth = 0;
@@ -156,10 +134,10 @@ static const char *skip_inert(const char *sql, const char *p)
 {
     if (*p == '\'') {
         bool esc = p > sql && (p[-1] == 'E' || p[-1] == 'e') && (p - 1 == sql || !ident_char(p[-2]));
-        return skip_quoted(p, '\'', esc);
+        return Co_sql_skip_quoted(p, '\'', esc);
     }
     if (*p == '"')
-        return skip_quoted(p, '"', false);
+        return Co_sql_skip_quoted(p, '"', false);
     if (p[0] == '-' && p[1] == '-')
         return p + strcspn(p, "\n");
     if (p[0] == '/' && p[1] == '*')
@@ -455,16 +433,7 @@ co_code Co_pg_bind_values(pg_store *s, const co_value *vals, size_t n, pg_bind *
     return rc;
 }
 
-static void quote_part(const char *s, size_t len, co_buf *out)
-{
-    Co_buf_addc(out, '"');
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"')
-            Co_buf_addc(out, '"');
-        Co_buf_addc(out, s[i]);
-    }
-    Co_buf_addc(out, '"');
-}
+static void quote_part(const char *s, size_t len, co_buf *out) { Co_buf_quote(out, s, len, '"'); }
 
 void Co_pg_table_ref(const char *table, co_buf *out)
 {

@@ -5,6 +5,7 @@
  * transaction, foreign keys last.
  */
 #include "store/ddl_int.h"
+#include "util/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -68,15 +69,9 @@ static void list_add(name_list *l, const char *name)
 {
     if (l->failed || listed(l, name))
         return;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        char **grown = realloc(l->names, cap * sizeof *grown);
-        if (!grown) {
-            l->failed = true;
-            return;
-        }
-        l->names = grown;
-        l->cap = cap;
+    if (!CO_GROW(l->names, l->cap, l->n + 1, 8)) {
+        l->failed = true;
+        return;
     }
     if (!(l->names[l->n] = strdup(name)))
         l->failed = true;

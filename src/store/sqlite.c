@@ -14,6 +14,7 @@
 #include "util/fs.h"
 #include "util/key.h"
 #include "util/rowhash.h"
+#include "util/grow.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -350,14 +351,9 @@ static co_code columns_of(co_store *s, const char *sql, const char *table, co_co
     size_t n = 0, cap = 0;
     bool has_row;
     while ((rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            co_column *grown = realloc(arr, cap * sizeof *arr);
-            if (!grown) {
-                rc = co_error_set(err, CO_ENOMEM, "out of memory");
-                break;
-            }
-            arr = grown;
+        if (!CO_GROW(arr, cap, n + 1, 16)) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            break;
         }
         co_value name = co_cursor_value(c, 0), type = co_cursor_value(c, 1);
         arr[n].name = strdup(name.type == CO_TEXT ? name.s : "");
@@ -435,14 +431,9 @@ static co_code sq_tables(co_store *s, co_table_info **tables, size_t *ntables, c
     size_t n = 0, cap = 0;
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            co_table_info *grown = realloc(arr, cap * sizeof *arr);
-            if (!grown) {
-                rc = co_error_set(err, CO_ENOMEM, "out of memory");
-                break;
-            }
-            arr = grown;
+        if (!CO_GROW(arr, cap, n + 1, 16)) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            break;
         }
         co_table_info *t = &arr[n++];
         memset(t, 0, sizeof *t);

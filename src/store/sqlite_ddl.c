@@ -5,6 +5,7 @@
  * keys; then its indexes. sqlite_sequence comes with AUTOINCREMENT.
  */
 #include "store/ddl_int.h"
+#include "util/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +23,9 @@ static co_code sq_ddl_tables(co_store *s, char ***names, size_t *n, co_error *er
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         co_value v = co_cursor_value(c, 0);
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **grown = realloc(*names, cap * sizeof *grown);
-            if (!grown) {
-                rc = co_error_set(err, CO_ENOMEM, "out of memory");
-                break;
-            }
-            *names = grown;
+        if (!CO_GROW(*names, cap, *n + 1, 16)) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            break;
         }
         if (!((*names)[*n] = strndup(v.type == CO_TEXT ? v.s : "", v.type == CO_TEXT ? v.len : 0))) {
             rc = co_error_set(err, CO_ENOMEM, "out of memory");

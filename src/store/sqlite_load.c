@@ -248,11 +248,7 @@ static void insert_sql(co_store *s, const char *table, const char *const *column
     Co_buf_adds(sql, "INSERT OR ABORT INTO ");
     co_store_quote_ident(s, table, sql);
     Co_buf_adds(sql, " (");
-    for (size_t i = 0; i < ncols; i++) {
-        if (i)
-            Co_buf_adds(sql, ", ");
-        co_store_quote_ident(s, columns[i], sql);
-    }
+    co_store_quote_idents(s, columns, ncols, sql);
     Co_buf_adds(sql, ") VALUES ");
     for (size_t r = 0; r < nrows; r++) {
         Co_buf_adds(sql, r ? ", (" : "(");

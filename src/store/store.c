@@ -122,6 +122,24 @@ bool co_store_is_new_file(const char *uri, const char *base_dir)
     return missing;
 }
 
+/* Opens a database server's store with open_fn, keeping the URI with its
+ * password masked for messages: the password never leaves the store. */
+static co_code open_server(co_code (*open_fn)(const char *, co_side, co_store **, co_error *),
+                           const char *uri, co_side side, co_store **out, co_error *err)
+{
+    co_buf safe = CO_BUF_INIT;
+    Co_uri_mask(uri, &safe);
+    if (safe.failed) {
+        Co_buf_release(&safe);
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    co_code rc = open_fn(uri, side, out, err);
+    if (rc == CO_OK)
+        (*out)->safe_uri = co_buf_detach(&safe);
+    Co_buf_release(&safe);
+    return rc;
+}
+
 static co_code open_uri(const char *uri, co_side side, const char *base_dir, bool create,
                         co_store **out, co_error *err)
 {
@@ -151,32 +169,10 @@ static co_code open_uri(const char *uri, co_side side, const char *base_dir, boo
         return rc;
     }
     if (starts_with(uri, "postgresql://") || starts_with(uri, "postgres://") ||
-        Co_uri_is_conninfo(uri)) {
-        co_buf safe = CO_BUF_INIT; /* the password never leaves the store */
-        Co_uri_mask(uri, &safe);
-        if (safe.failed) {
-            Co_buf_release(&safe);
-            return co_error_set(err, CO_ENOMEM, "out of memory");
-        }
-        co_code rc = Co_pg_open(uri, side, out, err);
-        if (rc == CO_OK)
-            (*out)->safe_uri = co_buf_detach(&safe);
-        Co_buf_release(&safe);
-        return rc;
-    }
-    if (starts_with(uri, "mysql://") || starts_with(uri, "mariadb://")) {
-        co_buf safe = CO_BUF_INIT; /* the password never leaves the store */
-        Co_uri_mask(uri, &safe);
-        if (safe.failed) {
-            Co_buf_release(&safe);
-            return co_error_set(err, CO_ENOMEM, "out of memory");
-        }
-        co_code rc = Co_mysql_open(uri, side, out, err);
-        if (rc == CO_OK)
-            (*out)->safe_uri = co_buf_detach(&safe);
-        Co_buf_release(&safe);
-        return rc;
-    }
+        Co_uri_is_conninfo(uri))
+        return open_server(Co_pg_open, uri, side, out, err);
+    if (starts_with(uri, "mysql://") || starts_with(uri, "mariadb://"))
+        return open_server(Co_mysql_open, uri, side, out, err);
     if (Co_uri_is_bare_path(uri))
         return co_error_set(err, CO_EPROJECT,
                             "%s: \"%s\" has no scheme (did you mean sqlite:%s?)",
@@ -572,14 +568,16 @@ co_code co_store_query_int(co_store *s, const char *sql, const co_param *params,
 void co_store_quote_ident(const co_store *s, const char *ident, co_buf *out)
 {
     /* double quotes (backticks on MySQL), doubling any inside */
-    char q = s->ops->ident_quote ? s->ops->ident_quote : '"';
-    Co_buf_addc(out, q);
-    for (const char *p = ident; *p; p++) {
-        if (*p == q)
-            Co_buf_addc(out, q);
-        Co_buf_addc(out, *p);
+    Co_buf_quote(out, ident, strlen(ident), s->ops->ident_quote ? s->ops->ident_quote : '"');
+}
+
+void co_store_quote_idents(const co_store *s, const char *const *idents, size_t n, co_buf *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            Co_buf_adds(out, ", ");
+        co_store_quote_ident(s, idents[i], out);
     }
-    Co_buf_addc(out, q);
 }
 
 co_code co_loader_open(co_store *s, const char *table, const char *const *columns,
@@ -623,4 +621,24 @@ void co_loader_close(co_loader *l)
 {
     if (l)
         l->ops->close(l);
+}
+
+const char *Co_sql_skip_quoted(const char *p, char quote, bool backslashes)
+{
+    const char *q = p + 1;
+    while (*q) {
+        if (backslashes && *q == '\\' && q[1]) {
+            q += 2;
+            continue;
+        }
+        if (*q == quote) {
+            if (q[1] == quote) {
+                q += 2;
+                continue;
+            }
+            return q + 1;
+        }
+        q++;
+    }
+    return q;
 }

@@ -103,6 +103,11 @@ co_code Co_store_side_code(co_side side);
  * significant digits, else the text itself (dialect.c). */
 co_value Co_store_decimal_value(const char *s, size_t len);
 
+/* The end of a quoted run of SQL starting at p (a quote char), doubled
+ * quotes inside; with backslashes (PostgreSQL's E'...'), a backslash escapes
+ * the next byte. */
+const char *Co_sql_skip_quoted(const char *p, char quote, bool backslashes);
+
 /* co_store_constraints of each engine (sqlite_constraints.c, pg_constraints.c). */
 co_code Co_sqlite_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
                               co_error *err);

@@ -116,3 +116,35 @@ char *co_buf_detach(co_buf *b)
     memset(b, 0, sizeof *b);
     return p;
 }
+
+char *Co_buf_take(co_buf *b)
+{
+    if (b->failed) {
+        Co_buf_release(b);
+        return NULL;
+    }
+    return co_buf_detach(b);
+}
+
+co_code Co_buf_finish(co_buf *b, co_code rc, char **out, co_error *err)
+{
+    if (rc == CO_OK && b->failed)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    if (rc != CO_OK) {
+        Co_buf_release(b);
+        return rc;
+    }
+    *out = co_buf_detach(b);
+    return CO_OK;
+}
+
+void Co_buf_quote(co_buf *b, const char *s, size_t len, char q)
+{
+    Co_buf_addc(b, q);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == q)
+            Co_buf_addc(b, q);
+        Co_buf_addc(b, s[i]);
+    }
+    Co_buf_addc(b, q);
+}

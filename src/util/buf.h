@@ -8,6 +8,7 @@
 #define CUTOVER_UTIL_BUF_H
 
 #include "cutover/buf.h"
+#include "cutover/error.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,6 +35,17 @@ void Co_buf_printf(co_buf *b, const char *fmt, ...) __attribute__((format(printf
 /* Appends v in decimal, as "%lld" would, without going through printf: loaders
  * and hashing format millions of integers. */
 void Co_buf_add_int(co_buf *b, int64_t v);
+/* Appends s (len bytes) between two q's, doubling each q inside: a quoted
+ * SQL identifier ("a""b"), a quoted CSV cell. */
+void Co_buf_quote(co_buf *b, const char *s, size_t len, char q);
+/* Hands the contents over (the caller frees them), or, when an append
+ * failed, releases the buffer and returns NULL. */
+char *Co_buf_take(co_buf *b);
+/* Ends a document built in b: when rc is CO_OK and no append failed, *out
+ * takes the contents (the caller frees them) and CO_OK is returned;
+ * otherwise b is released and rc returned (CO_ENOMEM, set in err, when an
+ * append failed). */
+co_code Co_buf_finish(co_buf *b, co_code rc, char **out, co_error *err);
 /* co_buf_str, co_buf_detach, co_buf_new, co_buf_free: see cutover/buf.h. */
 
 #endif

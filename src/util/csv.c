@@ -3,6 +3,7 @@
  * at a time from stdio's buffer, so a quoted cell may span lines.
  */
 #include "util/csv.h"
+#include "util/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +17,7 @@ void Co_csv_cell(co_buf *out, const char *s, size_t len)
         Co_buf_add(out, s, len);
         return;
     }
-    Co_buf_addc(out, '"');
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"')
-            Co_buf_addc(out, '"');
-        Co_buf_addc(out, s[i]);
-    }
-    Co_buf_addc(out, '"');
+    Co_buf_quote(out, s, len, '"');
 }
 
 void Co_csv_init(co_csv_reader *r, FILE *in, const char *name)
@@ -44,14 +39,8 @@ const char *Co_csv_cell_at(const co_csv_reader *r, size_t i) { return r->text.da
 
 static bool start_cell(co_csv_reader *r)
 {
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 16;
-        size_t *at = realloc(r->at, cap * sizeof *at);
-        if (!at)
-            return false;
-        r->at = at;
-        r->cap = cap;
-    }
+    if (!CO_GROW(r->at, r->cap, r->n + 1, 16))
+        return false;
     r->at[r->n++] = r->text.len;
     return true;
 }

@@ -59,6 +59,21 @@ void Co_json_str(co_buf *b, const char *s)
         Co_json_string(b, s, strlen(s));
 }
 
+void Co_json_field(co_buf *b, const char *lead, const char *s)
+{
+    Co_buf_adds(b, lead);
+    Co_json_str(b, s);
+}
+
+void Co_json_strs(co_buf *b, char *const *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            Co_buf_addc(b, ',');
+        Co_json_str(b, v[i]);
+    }
+}
+
 void Co_json_value(co_buf *b, const co_value *v)
 {
     switch (v->type) {
@@ -84,4 +99,17 @@ void Co_json_value(co_buf *b, const co_value *v)
         add_hex(b, v->s, v->len, "blob");
         break;
     }
+}
+
+void Co_json_row(co_buf *b, const char *const *names, const co_value *vals, size_t n)
+{
+    Co_buf_addc(b, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            Co_buf_addc(b, ',');
+        Co_json_str(b, names[i]);
+        Co_buf_addc(b, ':');
+        Co_json_value(b, &vals[i]);
+    }
+    Co_buf_addc(b, '}');
 }

@@ -1,6 +1,7 @@
 /* jsonread.c: JSON documents through libfyaml, quietly (jsonread.h). */
 #include "util/jsonread.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void discard_output(struct fy_diag *diag, void *user, const char *buf, size_t len)
@@ -41,4 +42,15 @@ const char *Co_json_scalar(struct fy_node *node, const char *path)
     if (!n || !fy_node_is_scalar(n))
         return NULL;
     return fy_node_get_scalar0(n);
+}
+
+bool Co_json_pair_at(struct fy_document *doc, int i, const char *a, const char *b,
+                     const char **va, const char **vb)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/%d/%s", i, a);
+    *va = Co_json_scalar(fy_document_root(doc), path);
+    snprintf(path, sizeof path, "/%d/%s", i, b);
+    *vb = Co_json_scalar(fy_document_root(doc), path);
+    return *va && *vb;
 }

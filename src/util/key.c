@@ -1,6 +1,7 @@
 /* key.c: canonical key text (key.h): writing with util/json, reading back. */
 #include "util/key.h"
 #include "util/json.h"
+#include "util/text.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -25,6 +26,15 @@ bool Co_text_as_int(const char *s, size_t len, int64_t *out)
         return false;
     *out = v;
     return true;
+}
+
+void Co_key_of_row(co_buf *out, const co_value *row, const size_t *idx, size_t n)
+{
+    co_value vals[64];
+    for (size_t k = 0; k < n && k < 64; k++)
+        vals[k] = row[idx[k]];
+    Co_buf_reset(out);
+    Co_key_encode(out, vals, n < 64 ? n : 64);
 }
 
 void Co_key_encode(co_buf *out, const co_value *vals, size_t n)
@@ -68,17 +78,6 @@ static void skip_ws(reader *r)
         r->p++;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads a JSON string into storage; *off and *len locate it there. */
 static bool read_string(reader *r, size_t *off, size_t *len)
 {
@@ -103,7 +102,7 @@ static bool read_string(reader *r, size_t *off, size_t *len)
         case 'u': {
             int v = 0;
             for (int k = 0; k < 4; k++) {
-                int h = hexval(r->p[k]);
+                int h = Co_hexval(r->p[k]);
                 if (h < 0)
                     return false;
                 v = v * 16 + h;
@@ -139,8 +138,8 @@ static bool read_hex_object(reader *r, co_type *type, size_t *off, size_t *len)
         return false;
     r->p += head;
     *off = r->storage->len;
-    while (hexval(r->p[0]) >= 0 && hexval(r->p[1]) >= 0) {
-        Co_buf_addc(r->storage, (char)(hexval(r->p[0]) * 16 + hexval(r->p[1])));
+    while (Co_hexval(r->p[0]) >= 0 && Co_hexval(r->p[1]) >= 0) {
+        Co_buf_addc(r->storage, (char)(Co_hexval(r->p[0]) * 16 + Co_hexval(r->p[1])));
         r->p += 2;
     }
     if (strncmp(r->p, "\"}", 2) != 0)

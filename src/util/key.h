@@ -18,6 +18,9 @@ bool Co_text_as_int(const char *s, size_t len, int64_t *out);
 
 /* Appends the canonical key of the n values to out, e.g. [42,"tech"]. */
 void Co_key_encode(co_buf *out, const co_value *vals, size_t n);
+/* out becomes the canonical key of a row's key columns: row[idx[0]], ...,
+ * row[idx[n - 1]] (n at most 64). */
+void Co_key_of_row(co_buf *out, const co_value *row, const size_t *idx, size_t n);
 
 /* The same, but every value keeps its type ("42" stays text): what the
  * destination holds, for deleting exactly those rows again. */

@@ -75,24 +75,33 @@ static co_code range_query(vctx *v, bool expected_side, const range *r, const co
 /* Text of the canonical values of one row (util/canon.h), per column. */
 typedef char canon_text[256][CO_CANON_TEXT_MAX];
 
+/* Opens the cursor over one side's rows of the range, with the columns as
+ * verify reads them; more than 256 columns are refused (the cursor, if
+ * open, is the caller's to close either way). */
+static co_code range_rows(vctx *v, bool expected_side, const range *r, co_cursor **c)
+{
+    co_store *st = expected_side ? v->s->source : v->s->dest;
+    co_buf select = CO_BUF_INIT;
+    Co_vsql_columns(v, st, false, &select);
+    co_code rc = range_query(v, expected_side, r, &select, c);
+    Co_buf_release(&select);
+    if (rc == CO_OK && v->ncols > 256)
+        rc = co_error_set(v->err, CO_EUNSUPPORTED, "more than 256 columns");
+    return rc;
+}
+
 /* The summary of a range hashed here, for a side that cannot compute it in
  * SQL (MySQL; PostgreSQL for columns pg_digest.c cannot write exactly): every
  * row of the range crosses the connection. */
 static co_code summarize_here(vctx *v, bool expected_side, const range *r, summary *out)
 {
-    co_store *st = expected_side ? v->s->source : v->s->dest;
-    co_buf select = CO_BUF_INIT;
-    Co_vsql_columns(v, st, false, &select);
     co_cursor *c = NULL;
-    co_code rc = range_query(v, expected_side, r, &select, &c);
-    Co_buf_release(&select);
+    co_code rc = range_rows(v, expected_side, r, &c);
     memset(out, 0, sizeof *out);
     out->int_keys = true;
     bool has_row, first = true;
     co_value row[256];
     canon_text canon;
-    if (rc == CO_OK && v->ncols > 256)
-        rc = co_error_set(v->err, CO_EUNSUPPORTED, "more than 256 columns");
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
         for (size_t i = 0; i < v->ncols; i++)
             row[i] = Co_vstored(v, i, co_cursor_value(c, i), canon[i]);
@@ -259,16 +268,10 @@ typedef co_code (*row_fn)(differ *d, const co_value *row);
 static co_code each_row(differ *d, bool expected_side, const range *r, row_fn fn)
 {
     vctx *v = d->v;
-    co_store *st = expected_side ? v->s->source : v->s->dest;
-    co_buf select = CO_BUF_INIT;
-    Co_vsql_columns(v, st, false, &select);
     co_cursor *c = NULL;
-    co_code rc = range_query(v, expected_side, r, &select, &c);
-    Co_buf_release(&select);
+    co_code rc = range_rows(v, expected_side, r, &c);
     co_value row[256];
     bool has_row;
-    if (rc == CO_OK && v->ncols > 256)
-        rc = co_error_set(v->err, CO_EUNSUPPORTED, "more than 256 columns");
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
         for (size_t i = 0; i < v->ncols; i++)
             row[i] = co_cursor_value(c, i);
@@ -281,25 +284,23 @@ static co_code each_row(differ *d, bool expected_side, const range *r, row_fn fn
 
 static void key_of(vctx *v, const co_value *row, co_buf *out)
 {
-    co_value k[64];
-    for (size_t i = 0; i < v->e->nkey; i++)
-        k[i] = row[v->key_idx[i]];
-    Co_buf_reset(out);
-    Co_key_encode(out, k, v->e->nkey);
+    Co_key_of_row(out, row, v->key_idx, v->e->nkey);
 }
 
 /* The row as a JSON object of column: value. */
 static void row_json(vctx *v, const co_value *row, co_buf *out)
 {
-    Co_buf_addc(out, '{');
-    for (size_t i = 0; i < v->ncols; i++) {
-        if (i)
-            Co_buf_addc(out, ',');
-        Co_json_str(out, v->cols[i]);
-        Co_buf_addc(out, ':');
-        Co_json_value(out, &row[i]);
-    }
-    Co_buf_addc(out, '}');
+    Co_json_row(out, (const char *const *)v->cols, row, v->ncols);
+}
+
+/* The row as the target stores its values (their canonical text in canon),
+ * and its key in d->key. */
+static void stored_row(differ *d, const co_value *raw, co_value *row, canon_text canon)
+{
+    vctx *v = d->v;
+    for (size_t i = 0; i < v->ncols && i < 256; i++)
+        row[i] = Co_vstored(v, i, raw[i], canon[i]);
+    key_of(v, row, &d->key);
 }
 
 static co_code take_actual(differ *d, const co_value *raw)
@@ -307,9 +308,7 @@ static co_code take_actual(differ *d, const co_value *raw)
     vctx *v = d->v;
     co_value row[256];
     canon_text canon;
-    for (size_t i = 0; i < v->ncols && i < 256; i++)
-        row[i] = Co_vstored(v, i, raw[i], canon[i]);
-    key_of(v, row, &d->key);
+    stored_row(d, raw, row, canon);
     if (d->key.failed)
         return co_error_set(v->err, CO_ENOMEM, "out of memory");
     if (Co_map_get(&d->rows, d->key.data, d->key.len, NULL, NULL)) {
@@ -343,9 +342,7 @@ static co_code compare_expected(differ *d, const co_value *raw)
     vctx *v = d->v;
     co_value row[256];
     canon_text canon;
-    for (size_t i = 0; i < v->ncols && i < 256; i++)
-        row[i] = Co_vstored(v, i, raw[i], canon[i]);
-    key_of(v, row, &d->key);
+    stored_row(d, raw, row, canon);
     const char *val;
     size_t vlen;
     co_buf detail = CO_BUF_INIT;

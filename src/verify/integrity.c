@@ -19,6 +19,18 @@
 #include <string.h>
 #include <strings.h>
 
+/* Records an integrity finding of kind for key, with its detail, and notes
+ * the key in the freeze's scope. */
+static co_code noted_finding(vctx *v, int64_t *found, const char *kind, const co_buf *key,
+                             const co_buf *detail)
+{
+    if (key->failed || detail->failed)
+        return co_error_set(v->err, CO_ENOMEM, "out of memory");
+    co_code rc = Co_vfinding(v, CO_CHECK_INTEGRITY, (*found)++, kind, co_buf_str(key),
+                             co_buf_str(detail));
+    return rc == CO_OK ? Co_vscope_note(v, co_buf_str(key)) : rc;
+}
+
 /* Runs sql (params: the tenant) and turns every row into a finding: the first
  * nkey columns are the key, the next column (if any) goes into the detail as
  * detail_name, the others (when not NULL) under their own names. With
@@ -45,17 +57,14 @@ static co_code findings_as(vctx *v, const char *sql, const char *kind, const cha
             co_value val = co_cursor_value(c, i);
             if (i > nkey && val.type == CO_NULL)
                 continue;
-            Co_buf_adds(&detail, i > nkey ? "," : "");
-            Co_json_str(&detail, i == nkey ? detail_name : co_cursor_colname(c, i));
+            Co_json_field(&detail, i > nkey ? "," : "",
+                          i == nkey ? detail_name : co_cursor_colname(c, i));
             Co_buf_addc(&detail, ':');
             Co_json_value(&detail, &val);
         }
         Co_buf_addc(&detail, '}');
         bool alt = alt_kind && n > nkey && co_cursor_value(c, n - 1).type != CO_NULL;
-        rc = Co_vfinding(v, CO_CHECK_INTEGRITY, (*found)++, alt ? alt_kind : kind,
-                         co_buf_str(&key), co_buf_str(&detail));
-        if (rc == CO_OK)
-            rc = Co_vscope_note(v, co_buf_str(&key));
+        rc = noted_finding(v, found, alt ? alt_kind : kind, &key, &detail);
     }
     Co_buf_release(&key);
     Co_buf_release(&detail);
@@ -369,19 +378,15 @@ static co_code constraint_findings(vctx *v, const char *sql, const char *kind,
         Co_buf_reset(&key);
         Co_key_encode(&key, vals, nkey);
         Co_buf_reset(&detail);
-        Co_buf_adds(&detail, "{\"table\":");
-        Co_json_str(&detail, v->e->target);
-        Co_buf_adds(&detail, ",\"constraint\":");
-        Co_json_str(&detail, k->name);
+        Co_json_field(&detail, "{\"table\":", v->e->target);
+        Co_json_field(&detail, ",\"constraint\":", k->name);
         if (k->check) {
-            Co_buf_adds(&detail, ",\"check\":");
-            Co_json_str(&detail, k->check);
+            Co_json_field(&detail, ",\"check\":", k->check);
         }
         Co_buf_adds(&detail, ",\"columns\":{");
         for (size_t i = nkey; i < co_cursor_ncols(c); i++) {
             co_value val = co_cursor_value(c, i);
-            Co_buf_adds(&detail, i > nkey ? "," : "");
-            Co_json_str(&detail, co_cursor_colname(c, i));
+            Co_json_field(&detail, i > nkey ? "," : "", co_cursor_colname(c, i));
             Co_buf_addc(&detail, ':');
             Co_json_value(&detail, &val);
         }
@@ -392,17 +397,11 @@ static co_code constraint_findings(vctx *v, const char *sql, const char *kind,
             for (size_t i = 0; i < k->ncolumns; i++)
                 Co_buf_printf(&refs, "%s%s", i ? ", " : "", k->parent_columns[i]);
             Co_buf_addc(&refs, ')');
-            Co_buf_adds(&detail, ",\"references\":");
-            Co_json_str(&detail, co_buf_str(&refs));
+            Co_json_field(&detail, ",\"references\":", co_buf_str(&refs));
             Co_buf_release(&refs);
         }
         Co_buf_addc(&detail, '}');
-        rc = key.failed || detail.failed
-                 ? co_error_set(v->err, CO_ENOMEM, "out of memory")
-                 : Co_vfinding(v, CO_CHECK_INTEGRITY, (*found)++, kind, co_buf_str(&key),
-                               co_buf_str(&detail));
-        if (rc == CO_OK)
-            rc = Co_vscope_note(v, co_buf_str(&key));
+        rc = noted_finding(v, found, kind, &key, &detail);
     }
     Co_buf_release(&key);
     Co_buf_release(&detail);
@@ -430,6 +429,15 @@ static void all_set(vctx *v, const co_constraint *k, const char *prefix, co_buf 
         co_store_quote_ident(v->s->dest, k->columns[i], out);
         Co_buf_adds(out, " IS NOT NULL");
     }
+}
+
+/* " FROM (the tenant's target rows) AS side WHERE" every column of k is set. */
+static void from_rows_with_key(vctx *v, const co_constraint *k, co_buf *out)
+{
+    Co_buf_adds(out, " FROM (");
+    Co_vsql_actual_rows(v, out);
+    Co_buf_adds(out, ") AS side WHERE ");
+    all_set(v, k, "side", out);
 }
 
 /* NOT EXISTS (a row of the parent whose columns equal child's columns). */
@@ -460,10 +468,7 @@ static co_code foreign_key_violations(vctx *v, const co_constraint *k, int64_t *
         Co_buf_adds(&probe, i ? ", side." : "side.");
         co_store_quote_ident(st, k->columns[i], &probe);
     }
-    Co_buf_adds(&probe, " FROM (");
-    Co_vsql_actual_rows(v, &probe);
-    Co_buf_adds(&probe, ") AS side WHERE ");
-    all_set(v, k, "side", &probe);
+    from_rows_with_key(v, k, &probe);
     Co_buf_adds(&probe, ") AS d WHERE ");
     no_parent_row_sql(v, k, "d", &probe);
     int64_t dangling = 1;
@@ -475,10 +480,7 @@ static co_code foreign_key_violations(vctx *v, const co_constraint *k, int64_t *
     if (rc == CO_OK && dangling) {
         Co_buf_adds(&sql, "SELECT ");
         key_and_columns(v, k, "side", &sql);
-        Co_buf_adds(&sql, " FROM (");
-        Co_vsql_actual_rows(v, &sql);
-        Co_buf_adds(&sql, ") AS side WHERE ");
-        all_set(v, k, "side", &sql);
+        from_rows_with_key(v, k, &sql);
         Co_buf_adds(&sql, " AND ");
         no_parent_row_sql(v, k, "side", &sql);
         rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")

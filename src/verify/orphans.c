@@ -11,6 +11,7 @@
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/key.h"
+#include "util/grow.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -251,10 +252,8 @@ static co_orphan_group *group_for(counter *c, bool is_null, int rule)
             g->is_null == is_null && g->rule == rule)
             return g;
     }
-    co_orphan_group *grown = realloc(o->groups, (o->ngroups + 1) * sizeof *grown);
-    if (!grown)
+    if (!CO_RESIZE(o->groups, o->ngroups + 1))
         return NULL;
-    o->groups = grown;
     co_orphan_group *g = &o->groups[o->ngroups];
     memset(g, 0, sizeof *g);
     g->table = strdup(c->src->table);
@@ -436,12 +435,10 @@ static co_code count_source(counter *c, const co_map *known)
             kept += later[i].rule == rule;
         if (kept >= EXAMPLES)
             continue;
-        pending *grown = realloc(later, (nlater + 1) * sizeof *grown);
-        if (!grown) {
+        if (!CO_RESIZE(later, nlater + 1)) {
             rc = co_error_set(c->err, CO_ENOMEM, "out of memory");
             break;
         }
-        later = grown;
         pending *pv = &later[nlater++];
         pv->rule = rule;
         pv->v = v;
@@ -492,10 +489,8 @@ static co_code add_source(co_orphans *o, const char *table, const char *column,
         src->declared = src->declared || declared;
         return CO_OK;
     }
-    co_orphan_source *grown = realloc(o->sources, (o->nsources + 1) * sizeof *grown);
-    if (!grown)
+    if (!CO_RESIZE(o->sources, o->nsources + 1))
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    o->sources = grown;
     co_orphan_source *src = &o->sources[o->nsources++];
     memset(src, 0, sizeof *src);
     src->table = strdup(table);
@@ -596,22 +591,17 @@ char *co_orphans_json(const co_orphans *o, const co_project *p)
                   (long long)o->excluded);
     for (size_t i = 0; i < o->nsources; i++) {
         const co_orphan_source *src = &o->sources[i];
-        Co_buf_adds(&b, i ? ",{\"table\":" : "{\"table\":");
-        Co_json_str(&b, src->table);
-        Co_buf_adds(&b, ",\"column\":");
-        Co_json_str(&b, src->column);
-        Co_buf_adds(&b, ",\"entities\":");
-        Co_json_str(&b, src->entities);
+        Co_json_field(&b, i ? ",{\"table\":" : "{\"table\":", src->table);
+        Co_json_field(&b, ",\"column\":", src->column);
+        Co_json_field(&b, ",\"entities\":", src->entities);
         Co_buf_printf(&b, ",\"found\":\"%s\",\"rows\":%lld}", src->declared ? "declared" : "query",
                       (long long)src->rows);
     }
     Co_buf_adds(&b, "],\"groups\":[");
     for (size_t i = 0; i < o->ngroups; i++) {
         const co_orphan_group *g = &o->groups[i];
-        Co_buf_adds(&b, i ? ",{\"table\":" : "{\"table\":");
-        Co_json_str(&b, g->table);
-        Co_buf_adds(&b, ",\"column\":");
-        Co_json_str(&b, g->column);
+        Co_json_field(&b, i ? ",{\"table\":" : "{\"table\":", g->table);
+        Co_json_field(&b, ",\"column\":", g->column);
         Co_buf_printf(&b, ",\"tenant\":\"%s\",\"rows\":%lld,\"values\":%lld,\"examples\":%s",
                       g->is_null ? "null" : "unknown", (long long)g->rows,
                       (long long)g->values, g->examples);
@@ -625,12 +615,9 @@ char *co_orphans_json(const co_orphans *o, const co_project *p)
         }
     }
     Co_buf_adds(&b, "],\"unaccounted\":[");
-    for (size_t i = 0; i < o->nunaccounted; i++) {
-        Co_buf_adds(&b, i ? "," : "");
-        Co_json_str(&b, o->unaccounted[i]);
-    }
+    Co_json_strs(&b, o->unaccounted, o->nunaccounted);
     Co_buf_printf(&b, "],\"seconds\":%.3f}", o->seconds);
-    return b.failed ? (Co_buf_release(&b), NULL) : co_buf_detach(&b);
+    return Co_buf_take(&b);
 }
 
 co_code co_orphans_record(co_session *s, const co_orphans *o, const char *origin, co_error *err)

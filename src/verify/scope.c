@@ -7,6 +7,7 @@
 #include "verify/verify_int.h"
 #include "cutover/state.h"
 #include "util/key.h"
+#include "util/grow.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -101,10 +102,8 @@ static scope_set *set_for(scope_entity *e, const char *const *cols, size_t n)
         if (same)
             return set;
     }
-    scope_set *grown = realloc(e->sets, (e->nsets + 1) * sizeof *grown);
-    if (!grown)
+    if (!CO_RESIZE(e->sets, e->nsets + 1))
         return NULL;
-    e->sets = grown;
     scope_set *set = &e->sets[e->nsets];
     memset(set, 0, sizeof *set);
     Co_map_init(&set->tuples);
@@ -235,6 +234,17 @@ static bool survivor_tuple(const co_value *vals, size_t n, const co_map *const *
     return any;
 }
 
+/* Decodes a tuple key of a scope's map (klen bytes, not NUL-terminated)
+ * into at most max values, their bytes kept in storage; text is scratch. */
+static co_code decode_tuple(const char *key, size_t klen, co_buf *text, co_buf *storage,
+                            co_value *vals, size_t max, size_t *n, co_error *err)
+{
+    Co_buf_reset(text);
+    Co_buf_add(text, key, klen);
+    Co_buf_reset(storage);
+    return Co_key_decode(co_buf_str(text), vals, max, n, storage, err);
+}
+
 /* The tuples of one set: "c" IN (...) for one column, (a = .. AND b = ..) OR ...
  * for several. A value that merged into another row stands for its survivor
  * too (survivors: per column, canonical key of a value -> the survivor's). */
@@ -255,10 +265,7 @@ static co_code set_sql(co_store *st, const scope_set *set, const co_map *const *
     while (rc == CO_OK && Co_map_next(&set->tuples, &pos, &key, &klen, &val, &vlen)) {
         co_value vals[16], use[16];
         size_t n = 0;
-        Co_buf_reset(&text);
-        Co_buf_add(&text, key, klen);
-        Co_buf_reset(&storage);
-        rc = Co_key_decode(co_buf_str(&text), vals, 16, &n, &storage, err);
+        rc = decode_tuple(key, klen, &text, &storage, vals, 16, &n, err);
         if (rc == CO_OK && n != set->n)
             rc = co_error_set(err, CO_EINTERNAL, "a scope tuple has %zu values for %zu columns",
                               n, set->n);
@@ -295,13 +302,17 @@ bool Co_vscope_whole(const co_verify_scope *s, size_t entity)
     return !s || (entity < s->nentities && s->entities[entity].whole);
 }
 
-co_code Co_vscope_sql(vctx *v, const co_verify_scope *s, size_t entity, co_store *st, co_buf *out)
+/* Writes one tuple set of an entity's scope as a condition, after sep (""
+ * or " OR "); sets *whole when the set cannot be written and the entity is
+ * to be verified whole. */
+typedef co_code (*set_term_fn)(vctx *v, const scope_set *set, const char *sep, co_store *st,
+                               co_buf *out, bool *whole);
+
+/* The OR of the conditions term writes for each of e's tuple sets, in
+ * parentheses; "1 = 0" for none. Stops, with *whole, where term sets it. */
+static co_code sets_sql(vctx *v, const scope_entity *e, set_term_fn term, co_store *st,
+                        co_buf *out, bool *whole)
 {
-    if (!s || entity >= s->nentities || s->entities[entity].whole) {
-        Co_buf_adds(out, "1 = 1");
-        return CO_OK;
-    }
-    const scope_entity *e = &s->entities[entity];
     if (e->nsets == 0) {
         Co_buf_adds(out, "1 = 0");
         return CO_OK;
@@ -309,16 +320,35 @@ co_code Co_vscope_sql(vctx *v, const co_verify_scope *s, size_t entity, co_store
     co_code rc = CO_OK;
     Co_buf_addc(out, '(');
     for (size_t k = 0; rc == CO_OK && k < e->nsets; k++) {
-        const scope_set *set = &e->sets[k];
-        const co_map *surv[16] = {0};
-        for (size_t i = 0; i < set->n && i < 16; i++)
-            surv[i] = Co_vsql_survivors(v, set->cols[i]);
-        Co_buf_adds(out, k ? " OR " : "");
-        rc = set->n > 16 ? co_error_set(v->err, CO_EUNSUPPORTED, "a scope of more than 16 columns")
-                         : set_sql(st, set, surv, out, v->err);
+        rc = term(v, &e->sets[k], k ? " OR " : "", st, out, whole);
+        if (*whole)
+            return CO_OK;
     }
     Co_buf_addc(out, ')');
     return rc;
+}
+
+/* A tuple set over the source's columns, with the merge survivors of each. */
+static co_code source_term(vctx *v, const scope_set *set, const char *sep, co_store *st,
+                           co_buf *out, bool *whole)
+{
+    (void)whole;
+    const co_map *surv[16] = {0};
+    for (size_t i = 0; i < set->n && i < 16; i++)
+        surv[i] = Co_vsql_survivors(v, set->cols[i]);
+    Co_buf_adds(out, sep);
+    return set->n > 16 ? co_error_set(v->err, CO_EUNSUPPORTED, "a scope of more than 16 columns")
+                       : set_sql(st, set, surv, out, v->err);
+}
+
+co_code Co_vscope_sql(vctx *v, const co_verify_scope *s, size_t entity, co_store *st, co_buf *out)
+{
+    if (!s || entity >= s->nentities || s->entities[entity].whole) {
+        Co_buf_adds(out, "1 = 1");
+        return CO_OK;
+    }
+    bool whole = false;
+    return sets_sql(v, &s->entities[entity], source_term, st, out, &whole);
 }
 
 static bool ref_sql(vctx *v, size_t parent, const char *column, co_store *st, co_buf *out)
@@ -412,10 +442,7 @@ static co_code keyed_set(vctx *v, const scope_set *set, scope_set *tr, const cha
     while (rc == CO_OK && Co_map_next(&set->tuples, &pos, &key, &klen, &val, &vlen)) {
         co_value vals[16];
         size_t n = 0;
-        Co_buf_reset(&text);
-        Co_buf_add(&text, key, klen);
-        Co_buf_reset(&storage);
-        rc = Co_key_decode(co_buf_str(&text), vals, 16, &n, &storage, v->err);
+        rc = decode_tuple(key, klen, &text, &storage, vals, 16, &n, v->err);
         bool known = rc == CO_OK && n == set->n;
         for (size_t i = 0; known && i < n; i++) {
             if (!via[i] || vals[i].type == CO_NULL)
@@ -438,6 +465,25 @@ static co_code keyed_set(vctx *v, const scope_set *set, scope_set *tr, const cha
     return rc;
 }
 
+/* A tuple set translated to the target's keys through the id maps; more
+ * than 16 columns: the entity whole. */
+static co_code keyed_term(vctx *v, const scope_set *set, const char *sep, co_store *st,
+                          co_buf *out, bool *whole)
+{
+    if (set->n > 16) {
+        *whole = true;
+        return CO_OK;
+    }
+    scope_set tr;
+    const char *tcols[16];
+    co_code rc = keyed_set(v, set, &tr, tcols);
+    Co_buf_adds(out, sep);
+    if (rc == CO_OK)
+        rc = set_sql(st, &tr, NULL, out, v->err);
+    Co_map_release(&tr.tuples);
+    return rc;
+}
+
 co_code Co_vscope_keyed_sql(vctx *v, co_store *st, co_buf *out, bool *whole)
 {
     const co_verify_scope *s = v->scope;
@@ -445,28 +491,7 @@ co_code Co_vscope_keyed_sql(vctx *v, co_store *st, co_buf *out, bool *whole)
              !v->e->tenant_column || (v->e->target_key && v->e->nkey != 1);
     if (*whole)
         return CO_OK;
-    const scope_entity *e = &s->entities[v->index];
-    if (e->nsets == 0) {
-        Co_buf_adds(out, "1 = 0");
-        return CO_OK;
-    }
-    co_code rc = CO_OK;
-    Co_buf_addc(out, '(');
-    for (size_t k = 0; rc == CO_OK && k < e->nsets; k++) {
-        if (e->sets[k].n > 16) {
-            *whole = true;
-            return CO_OK;
-        }
-        scope_set tr;
-        const char *tcols[16];
-        rc = keyed_set(v, &e->sets[k], &tr, tcols);
-        Co_buf_adds(out, k ? " OR " : "");
-        if (rc == CO_OK)
-            rc = set_sql(st, &tr, NULL, out, v->err);
-        Co_map_release(&tr.tuples);
-    }
-    Co_buf_addc(out, ')');
-    return rc;
+    return sets_sql(v, &s->entities[v->index], keyed_term, st, out, whole);
 }
 
 /* A row found different, by its key as the target holds it: noted by the
@@ -620,10 +645,7 @@ co_code Co_vscope_gone_sql(vctx *v, size_t parent, const char *column, co_store 
         while (rc == CO_OK && Co_map_next(&pe->sets[k].tuples, &pos, &key, &klen, &val, &vlen)) {
             co_value one[1];
             size_t n = 0;
-            Co_buf_reset(&text);
-            Co_buf_add(&text, key, klen);
-            Co_buf_reset(&storage);
-            rc = Co_key_decode(co_buf_str(&text), one, 1, &n, &storage, v->err);
+            rc = decode_tuple(key, klen, &text, &storage, one, 1, &n, v->err);
             if (rc != CO_OK || n != 1 || one[0].type == CO_NULL)
                 continue;
             Co_buf_reset(&canon);

@@ -9,6 +9,7 @@
 #include "util/clock.h"
 #include "util/fmt.h"
 #include "util/json.h"
+#include "util/grow.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -64,10 +65,8 @@ co_code Co_vfinding(vctx *v, co_check_kind check, int64_t seen_before, const cha
     if (seen_before >= 0 && (uint64_t)seen_before >= (uint64_t)v->sample)
         return CO_OK;
     co_verify_result *r = v->res;
-    co_finding *grown = realloc(r->findings, (r->nfindings + 1) * sizeof *grown);
-    if (!grown)
+    if (!CO_RESIZE(r->findings, r->nfindings + 1))
         return co_error_set(v->err, CO_ENOMEM, "out of memory");
-    r->findings = grown;
     co_finding *f = &r->findings[r->nfindings];
     f->check = check;
     f->entity = strdup(v->e->name);
@@ -84,10 +83,8 @@ co_code Co_vcheck(vctx *v, co_check_kind check, bool pass, int64_t expected, int
                   int64_t differences, const char *fmt, ...)
 {
     co_verify_result *r = v->res;
-    co_check_result *grown = realloc(r->checks, (r->nchecks + 1) * sizeof *grown);
-    if (!grown)
+    if (!CO_RESIZE(r->checks, r->nchecks + 1))
         return co_error_set(v->err, CO_ENOMEM, "out of memory");
-    r->checks = grown;
     co_check_result *c = &r->checks[r->nchecks++];
     memset(c, 0, sizeof *c);
     c->entity = strdup(v->e->name);
@@ -590,11 +587,7 @@ char *co_verify_findings_json(const co_verify_result *r, size_t max)
 {
     co_buf b = CO_BUF_INIT;
     findings_json(r, max, &b);
-    if (b.failed) {
-        Co_buf_release(&b);
-        return NULL;
-    }
-    return co_buf_detach(&b);
+    return Co_buf_take(&b);
 }
 
 char *co_verify_result_json(const co_verify_result *r)
@@ -626,9 +619,5 @@ char *co_verify_result_json(const co_verify_result *r)
     Co_buf_adds(&b, "],\"findings\":");
     findings_json(r, SIZE_MAX, &b);
     Co_buf_addc(&b, '}');
-    if (b.failed) {
-        Co_buf_release(&b);
-        return NULL;
-    }
-    return co_buf_detach(&b);
+    return Co_buf_take(&b);
 }

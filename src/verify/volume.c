@@ -10,6 +10,7 @@
 #include "util/fmt.h"
 #include "util/json.h"
 #include "util/key.h"
+#include "util/grow.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -228,12 +229,10 @@ static co_code months_side(vctx *v, bool expected_side, const char *since, size_
         while (i < r->nmonths && strcmp(r->months[i].month, month) != 0)
             i++;
         if (i == r->nmonths) {
-            co_volume_month *grown = realloc(r->months, (r->nmonths + 1) * sizeof *grown);
-            if (!grown) {
+            if (!CO_RESIZE(r->months, r->nmonths + 1)) {
                 rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
                 break;
             }
-            r->months = grown;
             co_volume_month *nm = &r->months[r->nmonths];
             memset(nm, 0, sizeof *nm);
             nm->entity = strdup(v->e->name);

@@ -213,6 +213,10 @@ static void columns_and_statements(void **state)
     co_buf q = CO_BUF_INIT;
     co_store_quote_ident(s, "we\"ird", &q);
     assert_string_equal(co_buf_str(&q), "\"we\"\"ird\"");
+    Co_buf_reset(&q);
+    const char *list[] = {"id", "we\"ird", "v"};
+    co_store_quote_idents(s, list, 3, &q);
+    assert_string_equal(co_buf_str(&q), "\"id\", \"we\"\"ird\", \"v\"");
     Co_buf_release(&q);
 
     co_stmt *st;

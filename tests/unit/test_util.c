@@ -12,9 +12,12 @@
 #include "util/csv.h"
 #include "util/fmt.h"
 #include "util/fs.h"
+#include "util/grow.h"
 #include "util/json.h"
+#include "util/jsonread.h"
 #include "util/map.h"
 #include "util/rowhash.h"
+#include "util/text.h"
 #include "util/md5.h"
 #include "util/uri.h"
 #include "util/utf8.h"
@@ -43,6 +46,39 @@ static void buf_grows_and_formats(void **state)
     assert_int_equal(b.len, strlen(b.data));
     assert_true(b.len > 256);
     Co_buf_release(&b);
+}
+
+/* A document is handed over whole or not at all. */
+static void buf_take_and_finish_hand_over_or_release(void **state)
+{
+    (void)state;
+    co_buf b = CO_BUF_INIT;
+    Co_buf_adds(&b, "{}");
+    char *text = Co_buf_take(&b);
+    assert_string_equal(text, "{}");
+    assert_null(b.data);
+    free(text);
+    Co_buf_adds(&b, "{\"partial\"");
+    b.failed = true; /* as an append that ran out of memory leaves it */
+    assert_null(Co_buf_take(&b));
+    assert_null(b.data);
+    co_error err;
+    co_error_clear(&err);
+    char *out = NULL;
+    Co_buf_adds(&b, "[1]");
+    assert_int_equal(Co_buf_finish(&b, CO_OK, &out, &err), CO_OK);
+    assert_string_equal(out, "[1]");
+    free(out);
+    out = NULL;
+    Co_buf_adds(&b, "[2]");
+    assert_int_equal(Co_buf_finish(&b, CO_ENOTFOUND, &out, &err), CO_ENOTFOUND);
+    assert_null(out);
+    assert_null(b.data);
+    Co_buf_adds(&b, "[3]");
+    b.failed = true;
+    assert_int_equal(Co_buf_finish(&b, CO_OK, &out, &err), CO_ENOMEM);
+    assert_int_equal(err.code, CO_ENOMEM);
+    assert_null(out);
 }
 
 /* Co_buf_add_int writes what printf's %lld writes, extremes included. */
@@ -79,6 +115,41 @@ static void json_escapes_and_hex(void **state)
     Co_buf_addc(&b, ' ');
     Co_json_value(&b, &real);
     assert_string_equal(co_buf_str(&b), "null -42 0.10000000000000001");
+    Co_buf_reset(&b);
+    Co_json_field(&b, "{\"name\":", "x\"y");
+    Co_json_field(&b, ",\"none\":", NULL);
+    Co_buf_addc(&b, '}');
+    assert_string_equal(co_buf_str(&b), "{\"name\":\"x\\\"y\",\"none\":null}");
+    Co_buf_reset(&b);
+    char *items[] = {"a", "b\"c"};
+    Co_buf_addc(&b, '[');
+    Co_json_strs(&b, items, 2);
+    Co_buf_addc(&b, ']');
+    const char *names[] = {"id", "v"};
+    co_value row[] = {co_int(7), co_null()};
+    Co_json_row(&b, names, row, 2);
+    assert_string_equal(co_buf_str(&b), "[\"a\",\"b\\\"c\"]{\"id\":7,\"v\":null}");
+    const char pairs[] = "[{\"key\":\"k1\",\"rows\":3},{\"key\":\"k2\"}]";
+    struct fy_document *doc = Co_json_read(pairs, strlen(pairs));
+    const char *k = NULL, *rows = NULL;
+    assert_true(Co_json_pair_at(doc, 0, "key", "rows", &k, &rows));
+    assert_string_equal(k, "k1");
+    assert_string_equal(rows, "3");
+    assert_false(Co_json_pair_at(doc, 1, "key", "rows", &k, &rows)); /* no rows */
+    assert_false(Co_json_pair_at(doc, 2, "key", "rows", &k, &rows)); /* past the end */
+    fy_document_destroy(doc);
+    assert_int_equal(Co_hexval('0'), 0);
+    assert_int_equal(Co_hexval('a'), 10);
+    assert_int_equal(Co_hexval('F'), 15);
+    assert_int_equal(Co_hexval('g'), -1);
+    int n = 0;
+    assert_true(Co_digits("2027x", 4, &n));
+    assert_int_equal(n, 2027);
+    assert_false(Co_digits("20x7", 4, &n));
+    Co_buf_reset(&b);
+    Co_buf_quote(&b, "a\"b`c", 5, '"');
+    Co_buf_quote(&b, "a\"b`c", 5, '`');
+    assert_string_equal(co_buf_str(&b), "\"a\"\"b`c\"`a\"b``c`");
     Co_buf_release(&b);
 }
 
@@ -94,6 +165,36 @@ static void utf8_validation(void **state)
     assert_int_equal(bad, 1);
     assert_false(Co_utf8_valid("\xed\xa0\x80", 3, NULL)); /* a surrogate */
     assert_false(Co_utf8_valid("\xc3", 1, NULL));         /* truncated */
+}
+
+static void arrays_grow_by_doubling_and_keep_contents(void **state)
+{
+    (void)state;
+    int *a = NULL;
+    size_t cap = 0;
+    assert_true(CO_GROW(a, cap, 1, 4));
+    assert_int_equal(cap, 4);
+    for (int i = 0; i < 4; i++)
+        a[i] = i * 7;
+    assert_true(CO_GROW(a, cap, 4, 4)); /* room enough: nothing changes */
+    assert_int_equal(cap, 4);
+    assert_true(CO_GROW(a, cap, 9, 4)); /* doubles until it holds 9 */
+    assert_int_equal(cap, 16);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(a[i], i * 7);
+    size_t before = cap;
+    assert_false(CO_GROW(a, cap, SIZE_MAX, 4)); /* too large: left as it was */
+    assert_int_equal(cap, before);
+    assert_false(CO_RESIZE(a, SIZE_MAX / 2));
+    assert_int_equal(a[3], 21);
+    assert_true(CO_RESIZE(a, 2)); /* shrinks too */
+    assert_int_equal(a[1], 7);
+    free(a);
+    char *none = NULL;
+    size_t zero = 0;
+    assert_true(CO_GROW(none, zero, 3, 0)); /* first 0 still makes room */
+    assert_true(zero >= 3);
+    free(none);
 }
 
 static void map_puts_gets_and_grows(void **state)
@@ -570,11 +671,13 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(buf_grows_and_formats),
+        cmocka_unit_test(buf_take_and_finish_hand_over_or_release),
         cmocka_unit_test(buf_adds_integers_as_printf_does),
         cmocka_unit_test(counts_have_separators_and_plurals_agree),
         cmocka_unit_test(json_escapes_and_hex),
         cmocka_unit_test(utf8_validation),
         cmocka_unit_test(map_puts_gets_and_grows),
+        cmocka_unit_test(arrays_grow_by_doubling_and_keep_contents),
         cmocka_unit_test(keys_encode_canonically_and_round_trip),
         cmocka_unit_test(clock_parses_and_formats),
         cmocka_unit_test(errors_carry_code_message_and_context),
