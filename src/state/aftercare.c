@@ -98,3 +98,63 @@ co_code Co_state_approval_latest(co_state *st, const char *subject, const char *
     co_cursor_close(c);
     return rc;
 }
+
+/* ---- typed writes ---- */
+
+co_code Co_state_note_add(co_state *st, const char *tenant, const char *at, const char *author,
+                          const char *body, co_error *err)
+{
+    co_param p[] = {{NULL, text(tenant)}, {NULL, text(at)}, {NULL, text(author)},
+                    {NULL, text(body)}};
+    return Co_state_write(st, &co_q_note_add, p, 4, NULL, err);
+}
+
+co_code Co_state_approval_add(co_state *st, const co_japproval *a, co_error *err)
+{
+    co_param p[] = {{NULL, text(a->subject)}, {NULL, text(a->step)}, {NULL, text(a->event)},
+                    {NULL, text(a->person)},  {NULL, text(a->at)},   {NULL, text(a->project_hash)},
+                    {NULL, text(a->detail)}};
+    return Co_state_write(st, &co_q_approval_add, p, 7, NULL, err);
+}
+
+co_code Co_state_budget_result_add(co_state *st, const co_jbudget_result *b, co_error *err)
+{
+    co_param p[] = {{NULL, text(b->tenant)},     {NULL, text(b->query)},
+                    {NULL, text(b->phase)},      {NULL, text(b->side)},
+                    {NULL, co_int(b->runs)},     {NULL, co_real(b->median)},
+                    {NULL, co_real(b->p95)},     {NULL, co_real(b->budget)},
+                    {NULL, co_int(b->pass)},     {NULL, text(b->at)},
+                    {NULL, b->check_id ? co_int(b->check_id) : co_null()}};
+    return Co_state_write(st, &co_q_budget_result_add, p, 11, NULL, err);
+}
+
+co_code Co_state_monitor_check_add(co_state *st, const co_jmonitor_check *c, int64_t *id,
+                                   co_error *err)
+{
+    co_param p[] = {{NULL, text(c->tenant)},         {NULL, text(c->at)},
+                    {NULL, text(c->switched_at)},    {NULL, co_int(c->days_judged)},
+                    {NULL, co_int(c->flags)},        {NULL, text(c->summary)}};
+    bool found = false;
+    return Co_state_read_int(st, &co_q_monitor_check_add, p, 6, id, &found, err);
+}
+
+co_code Co_state_monitor_volume_add(co_state *st, const co_jmonitor_volume *v, co_error *err)
+{
+    co_param p[] = {{NULL, co_int(v->check_id)},
+                    {NULL, text(v->tenant)},
+                    {NULL, text(v->day)},
+                    {NULL, text(v->series)},
+                    {NULL, co_real(v->baseline)},
+                    {NULL, co_int(v->actual)},
+                    {NULL, v->has_deviation ? co_real(v->deviation) : co_null()},
+                    {NULL, co_int(v->judged)},
+                    {NULL, co_int(v->flagged)}};
+    return Co_state_write(st, &co_q_monitor_volume_add, p, 9, NULL, err);
+}
+
+co_code Co_state_monitor_check_alert(co_state *st, int64_t check_id, const char *alert,
+                                     co_error *err)
+{
+    co_param p[] = {{NULL, text(alert)}, {NULL, co_int(check_id)}};
+    return Co_state_write(st, &co_q_monitor_check_alert, p, 2, NULL, err);
+}

@@ -34,3 +34,16 @@ const char *co_state_safe_uri(co_state *st)
 {
     return st && Co_state_store(st) ? co_store_safe_uri(Co_state_store(st)) : "";
 }
+
+co_code Co_state_each(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
+                      co_code (*row)(void *ctx, co_cursor *c, co_error *err), void *ctx,
+                      co_error *err)
+{
+    co_cursor *c = NULL;
+    co_code rc = Co_state_read(st, q, params, nparams, &c, err);
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row)
+        rc = row(ctx, c, err);
+    co_cursor_close(c);
+    return rc;
+}

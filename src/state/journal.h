@@ -55,6 +55,32 @@ co_code Co_state_last_load(co_state *st, const char *tenant, const char *step,
  * migrate runs (0 and 0 when none): the measured throughput. */
 co_code Co_state_load_totals(co_state *st, double *rows, double *seconds, co_error *err);
 
+/* One check of a verify run for an entity (replaces the run's earlier
+ * result of the same entity and check). */
+typedef struct co_jverification {
+    int64_t run_id, expected, actual, differences;
+    const char *tenant, *entity, *check, *summary;
+    bool pass;
+} co_jverification;
+co_code Co_state_verification_add(co_state *st, const co_jverification *v, co_error *err);
+/* One finding of a verify run (key and detail may be NULL). */
+typedef struct co_jfinding {
+    int64_t run_id;
+    const char *tenant, *entity, *check, *kind, *key, *detail;
+} co_jfinding;
+co_code Co_state_finding_add(co_state *st, const co_jfinding *f, co_error *err);
+/* An entity's rows in one calendar month, source and target, for a verify
+ * run (replaces the run's earlier count of that month). */
+co_code Co_state_volume_add(co_state *st, int64_t run_id, const char *tenant, const char *entity,
+                            const char *month, int64_t source, int64_t target, co_error *err);
+
+/* ---- tenants, routes and archives (state/tenants.c) ---- */
+
+/* Records the archive a finalize wrote of a tenant's source rows. */
+co_code Co_state_archive_add(co_state *st, const char *tenant, const char *path, int64_t rows,
+                             int64_t bytes, const char *project_hash, const char *at,
+                             co_error *err);
+
 /* ---- id maps, rejects and merges (state/maps.c) ---- */
 
 /* Key sets of one tenant and entity, added to `into` (keys are canonical JSON
@@ -93,6 +119,26 @@ co_code Co_state_key_trace(co_state *st, co_key_trace which, const char *entity,
 co_code Co_state_merges_count(co_state *st, const char *tenant, const char *entity, int64_t *n,
                               co_error *err);
 
+/* Calls fn for each merge of one tenant and entity (source and target keys
+ * as canonical JSON arrays, NULL when not text), in the order they were
+ * recorded. */
+co_code Co_state_merges_each(co_state *st, const char *tenant, const char *entity,
+                             co_code (*fn)(void *ctx, const char *source_key,
+                                           const char *target_key, co_error *err),
+                             void *ctx, co_error *err);
+/* The rejects of one tenant for one entity and rule: how many, the first
+ * reason and up to three example source keys (a JSON array). Strings are
+ * valid during the call that gives them (NULL when the journal has none). */
+typedef struct co_jreject_rule {
+    const char *entity, *rule, *reason, *examples;
+    int64_t rows;
+} co_jreject_rule;
+/* Calls fn for each (entity, rule) of the tenant's rejects, in that order. */
+co_code Co_state_rejects_by_rule_each(co_state *st, const char *tenant,
+                                      co_code (*fn)(void *ctx, const co_jreject_rule *r,
+                                                    co_error *err),
+                                      void *ctx, co_error *err);
+
 /* Forgets the rejects of one tenant and entity whose canonical source key
  * holds, at positions pos[0..n-1], one of nsets sets of values: values[k]
  * (k = set * n + i) is bound as ":m<k>"; with n == 0, every reject of the
@@ -108,6 +154,87 @@ co_code Co_state_rejects_delete_matching(co_state *st, const char *tenant, const
 co_code Co_state_size_class(co_state *st, const char *tenant, char *buf, size_t cap,
                             bool *found, co_error *err);
 
+/* A plan (plans): id and created_at are the journal's when read. */
+typedef struct co_jplan {
+    int64_t id;
+    char created_at[32];
+    double canary_percent, growth;
+} co_jplan;
+/* One tenant of a plan (plan_tenants; label from tenants, NULL when none).
+ * Strings are valid during the call that gives them. */
+typedef struct co_jplan_tenant {
+    const char *tenant, *label, *why;
+    int cohort;
+    double risk;
+    int64_t rows;
+    double est_seconds;
+} co_jplan_tenant;
+/* Adds a plan (created_at, canary_percent, growth of plan) under
+ * project_hash; *id gets its id. */
+co_code Co_state_plan_add(co_state *st, const co_jplan *plan, const char *project_hash,
+                          int64_t *id, co_error *err);
+/* Adds a tenant of plan plan_id at position (its order in the plan). */
+co_code Co_state_plan_tenant_add(co_state *st, int64_t plan_id, int64_t position,
+                                 const co_jplan_tenant *t, co_error *err);
+/* The latest plan into *out; *found false when there is none. */
+co_code Co_state_plan_latest(co_state *st, co_jplan *out, bool *found, co_error *err);
+/* Calls fn for each tenant of plan plan_id in plan order; fn's non-OK code
+ * stops the walk and is returned. */
+co_code Co_state_plan_tenants_each(co_state *st, int64_t plan_id,
+                                   co_code (*fn)(void *ctx, const co_jplan_tenant *t,
+                                                 co_error *err),
+                                   void *ctx, co_error *err);
+
+/* A tenant's audit (tenant_audits; label from tenants when read, NULL when
+ * none; detail is detail_len bytes of JSON). Strings are valid during the
+ * call that gives them. */
+typedef struct co_jtenant_audit {
+    const char *tenant, *label, *audited_at, *project_hash, *size_class, *detail;
+    size_t detail_len;
+    int64_t rows, bytes, est_measured, limit_rows, duplicate_clusters;
+    double est_seconds;
+} co_jtenant_audit;
+/* Records (or replaces) a tenant's audit. */
+co_code Co_state_tenant_audit_set(co_state *st, const co_jtenant_audit *a, co_error *err);
+/* Calls fn for each audit under project_hash of a tenant not yet migrated,
+ * verified, switched or finalized (tenant, label, rows, est_seconds,
+ * limit_rows, duplicate_clusters and size_class, NULL when none, are set). */
+co_code Co_state_plannable_each(co_state *st, const char *project_hash,
+                                co_code (*fn)(void *ctx, const co_jtenant_audit *a,
+                                              co_error *err),
+                                void *ctx, co_error *err);
+/* With project_hash: calls fn for each tenant not yet migrated whose audit
+ * is missing or of another project_hash, with why in words. Without (NULL):
+ * for each scheduled tenant never audited, in key order, why NULL. */
+co_code Co_state_unaudited_each(co_state *st, const char *project_hash,
+                                co_code (*fn)(void *ctx, const char *tenant, const char *why,
+                                              co_error *err),
+                                void *ctx, co_error *err);
+
+/* A tenant's schedule as notices read it: the label (the tenant when it has
+ * none), the date (at, at_len bytes of ISO 8601), the window and the audit's
+ * estimate (0 when never audited). */
+typedef struct co_jschedule {
+    const char *tenant, *label, *at;
+    size_t at_len;
+    int64_t window_minutes;
+    double est_seconds;
+} co_jschedule;
+/* Records (or replaces) the date agreed with a tenant. */
+co_code Co_state_schedule_set(co_state *st, const char *tenant, const char *at,
+                              int window_minutes, const char *recorded_at, co_error *err);
+/* Calls fn for each schedule in date order, then tenant. */
+co_code Co_state_schedules_each(co_state *st,
+                                co_code (*fn)(void *ctx, const co_jschedule *s, co_error *err),
+                                void *ctx, co_error *err);
+
+/* Pauses cohort (at: when, reason may be NULL; an already paused cohort
+ * stays as it was), resumes it, or tells whether it is paused. */
+co_code Co_state_cohort_pause(co_state *st, int cohort, const char *at, const char *reason,
+                              co_error *err);
+co_code Co_state_cohort_resume(co_state *st, int cohort, co_error *err);
+co_code Co_state_cohort_paused(co_state *st, int cohort, bool *paused, co_error *err);
+
 /* ---- notes, approvals, monitoring and budgets (state/aftercare.c) ---- */
 
 /* The person of the latest approval event (requested, approved, refused) of
@@ -115,6 +242,42 @@ co_code Co_state_size_class(co_state *st, const char *tenant, char *buf, size_t 
 co_code Co_state_approval_latest(co_state *st, const char *subject, const char *step,
                                  const char *project_hash, const char *event, char *person,
                                  size_t cap, bool *found, co_error *err);
+
+/* Adds a note on a tenant (NULL: on the whole migration). */
+co_code Co_state_note_add(co_state *st, const char *tenant, const char *at, const char *author,
+                          const char *body, co_error *err);
+/* An approval event: requested, approved or refused, by person, of a step
+ * for a subject, under a project file's hash; detail may be NULL. */
+typedef struct co_japproval {
+    const char *subject, *step, *event, *person, *at, *project_hash, *detail;
+} co_japproval;
+co_code Co_state_approval_add(co_state *st, const co_japproval *a, co_error *err);
+/* A query budget's result (check_id 0: not part of a monitor check). */
+typedef struct co_jbudget_result {
+    const char *tenant, *query, *phase, *side, *at;
+    int64_t runs, check_id;
+    double median, p95, budget;
+    bool pass;
+} co_jbudget_result;
+co_code Co_state_budget_result_add(co_state *st, const co_jbudget_result *b, co_error *err);
+/* A monitor check of a tenant; *id gets its id. */
+typedef struct co_jmonitor_check {
+    const char *tenant, *at, *switched_at, *summary;
+    int64_t days_judged, flags;
+} co_jmonitor_check;
+co_code Co_state_monitor_check_add(co_state *st, const co_jmonitor_check *c, int64_t *id,
+                                   co_error *err);
+/* One series-day of a monitor check (deviation NULL unless has_deviation). */
+typedef struct co_jmonitor_volume {
+    int64_t check_id, actual;
+    const char *tenant, *day, *series;
+    double baseline, deviation;
+    bool has_deviation, judged, flagged;
+} co_jmonitor_volume;
+co_code Co_state_monitor_volume_add(co_state *st, const co_jmonitor_volume *v, co_error *err);
+/* Records what a check's alert did. */
+co_code Co_state_monitor_check_alert(co_state *st, int64_t check_id, const char *alert,
+                                     co_error *err);
 
 #include "state/journal_q.h"
 

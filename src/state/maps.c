@@ -182,3 +182,50 @@ co_code Co_state_key_trace(co_state *st, co_key_trace which, const char *entity,
     co_cursor_close(c);
     return rc;
 }
+
+typedef struct {
+    co_code (*fn)(void *ctx, const char *source_key, const char *target_key, co_error *err);
+    void *ctx;
+} merge_each;
+
+static co_code merge_row(void *ctx, co_cursor *c, co_error *err)
+{
+    merge_each *e = ctx;
+    return e->fn(e->ctx, Co_jstr(co_cursor_value(c, 0)), Co_jstr(co_cursor_value(c, 1)), err);
+}
+
+co_code Co_state_merges_each(co_state *st, const char *tenant, const char *entity,
+                             co_code (*fn)(void *ctx, const char *source_key,
+                                           const char *target_key, co_error *err),
+                             void *ctx, co_error *err)
+{
+    merge_each e = {fn, ctx};
+    co_param p[] = {{NULL, Co_jtext(tenant)}, {NULL, Co_jtext(entity)}};
+    return Co_state_each(st, &co_q_merges_pairs, p, 2, merge_row, &e, err);
+}
+
+typedef struct {
+    co_code (*fn)(void *ctx, const co_jreject_rule *r, co_error *err);
+    void *ctx;
+} rule_each;
+
+static co_code rule_row(void *ctx, co_cursor *c, co_error *err)
+{
+    rule_each *e = ctx;
+    co_jreject_rule r = {.entity = Co_jstr(co_cursor_value(c, 0)),
+                         .rule = Co_jstr(co_cursor_value(c, 1)),
+                         .rows = co_cursor_value(c, 2).i,
+                         .reason = Co_jstr(co_cursor_value(c, 3)),
+                         .examples = Co_jstr(co_cursor_value(c, 4))};
+    return e->fn(e->ctx, &r, err);
+}
+
+co_code Co_state_rejects_by_rule_each(co_state *st, const char *tenant,
+                                      co_code (*fn)(void *ctx, const co_jreject_rule *r,
+                                                    co_error *err),
+                                      void *ctx, co_error *err)
+{
+    rule_each e = {fn, ctx};
+    co_param p = {NULL, Co_jtext(tenant)};
+    return Co_state_each(st, &co_q_rejects_by_rule, &p, 1, rule_row, &e, err);
+}

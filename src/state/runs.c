@@ -120,3 +120,33 @@ co_code Co_state_load_totals(co_state *st, double *rows, double *seconds, co_err
     co_cursor_close(c);
     return rc;
 }
+
+/* ---- verify runs: checks, findings and volumes ---- */
+
+co_code Co_state_verification_add(co_state *st, const co_jverification *v, co_error *err)
+{
+    co_param p[] = {{NULL, co_int(v->run_id)},      {NULL, Co_jtext(v->tenant)},
+                    {NULL, Co_jtext(v->entity)},    {NULL, Co_jtext(v->check)},
+                    {NULL, co_int(v->pass)},        {NULL, co_int(v->expected)},
+                    {NULL, co_int(v->actual)},      {NULL, co_int(v->differences)},
+                    {NULL, Co_jtext(v->summary)}};
+    return Co_state_write(st, &co_q_verification_add, p, 9, NULL, err);
+}
+
+co_code Co_state_finding_add(co_state *st, const co_jfinding *f, co_error *err)
+{
+    co_param p[] = {{NULL, co_int(f->run_id)},   {NULL, Co_jtext(f->tenant)},
+                    {NULL, Co_jtext(f->entity)}, {NULL, Co_jtext(f->check)},
+                    {NULL, Co_jtext(f->kind)},   {NULL, Co_jtext(f->key)},
+                    {NULL, Co_jtext(f->detail)}};
+    return Co_state_write(st, &co_q_finding_add, p, 7, NULL, err);
+}
+
+co_code Co_state_volume_add(co_state *st, int64_t run_id, const char *tenant, const char *entity,
+                            const char *month, int64_t source, int64_t target, co_error *err)
+{
+    co_param p[] = {{NULL, co_int(run_id)},    {NULL, Co_jtext(tenant)},
+                    {NULL, Co_jtext(entity)},  {NULL, Co_jtext(month)},
+                    {NULL, co_int(source)},    {NULL, co_int(target)}};
+    return Co_state_write(st, &co_q_volume_add, p, 6, NULL, err);
+}

@@ -3,6 +3,9 @@
 #define CUTOVER_STATE_INT_H
 
 #include "cutover/state.h"
+#include "cutover/store.h"
+
+#include <string.h>
 
 /* How many times this process holds the tenant's lease: a counter kept in
  * the co_state, created when create is true; NULL when absent (or out of
@@ -30,5 +33,20 @@ const char *Co_state_journal(const co_state *st);
 /* Forgets that st holds tenant in this process (lease.c's registry of the
  * tenants each open journal of this process holds). */
 void Co_state_registry_drop(const co_state *st, const char *tenant);
+
+/* Runs a read of the journal (state/journal.h: Co_state_read) and calls row
+ * for each row it returns, with the cursor on that row, until row returns
+ * other than CO_OK (that code is returned). */
+struct co_jq;
+co_code Co_state_each(co_state *st, const struct co_jq *q, const co_param *params,
+                      size_t nparams, co_code (*row)(void *ctx, co_cursor *c, co_error *err),
+                      void *ctx, co_error *err);
+
+/* A C string as a parameter: NULL as SQL NULL. */
+static inline co_value Co_jtext(const char *s) { return s ? co_text(s, strlen(s)) : co_null(); }
+/* A cursor's text value as a C string, NULL when it is not text. */
+static inline const char *Co_jstr(co_value v) { return v.type == CO_TEXT ? v.s : NULL; }
+/* A cursor's number as a double, whether stored as integer or real. */
+static inline double Co_jreal(co_value v) { return v.type == CO_REAL ? v.r : (double)v.i; }
 
 #endif

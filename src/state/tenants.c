@@ -202,3 +202,13 @@ co_code co_state_tenants_count(co_state *st, const char *tenant, int64_t *n, co_
     return Co_state_read_int(st, tenant ? &co_q_tenant_count : &co_q_tenants_count, &p,
                              tenant ? 1 : 0, n, NULL, err);
 }
+
+co_code Co_state_archive_add(co_state *st, const char *tenant, const char *path, int64_t rows,
+                             int64_t bytes, const char *project_hash, const char *at,
+                             co_error *err)
+{
+    co_param p[] = {{NULL, Co_jtext(tenant)}, {NULL, Co_jtext(path)},
+                    {NULL, co_int(rows)},     {NULL, co_int(bytes)},
+                    {NULL, Co_jtext(project_hash)}, {NULL, Co_jtext(at)}};
+    return Co_state_write(st, &co_q_archive_add, p, 6, NULL, err);
+}
