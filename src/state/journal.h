@@ -279,6 +279,117 @@ co_code Co_state_monitor_volume_add(co_state *st, const co_jmonitor_volume *v, c
 co_code Co_state_monitor_check_alert(co_state *st, int64_t check_id, const char *alert,
                                      co_error *err);
 
+/* ---- scoring (state/scoring.c, docs/scoring.md) ---- */
+
+/* The scoring batch's flag: whether it runs, since when (into since, may
+ * be NULL); *found false when it was never set (*running untouched). */
+co_code Co_state_batch_get(co_state *st, bool *running, char *since, size_t cap, bool *found,
+                           co_error *err);
+/* Sets the batch's flag at `at` with a note (the row is created the first
+ * time). */
+co_code Co_state_batch_set(co_state *st, bool running, const char *at, const char *note,
+                           co_error *err);
+
+/* An event mapping's header (event_mappings). Strings are valid during the
+ * call that gives them. */
+typedef struct co_jmapping {
+    int64_t id, version;
+    const char *source, *status, *origin, *updated_at;
+} co_jmapping;
+/* Adds a mapping of m->source as its next version (status, origin and
+ * updated_at, the creation time too, of m); *id gets its id. */
+co_code Co_state_mapping_add(co_state *st, const co_jmapping *m, int64_t *id, co_error *err);
+/* Adds a rule to a mapping: a raw event, its canonical name and its kind. */
+co_code Co_state_mapping_rule_add(co_state *st, int64_t mapping_id, const char *raw,
+                                  const char *canonical, const char *kind, co_error *err);
+/* Sets a mapping's status at `at`. */
+co_code Co_state_mapping_set_status(co_state *st, int64_t id, const char *status, const char *at,
+                                    co_error *err);
+/* Turns off the mappings of source that are on, but keep. */
+co_code Co_state_mapping_others_off(co_state *st, const char *source, int64_t keep,
+                                    const char *at, co_error *err);
+/* Calls fn for the mapping id (id > 0), for the current mapping of source
+ * (the one on, else the latest not archived), or for every mapping, newest
+ * first (id 0, source NULL). */
+co_code Co_state_mappings_each(co_state *st, int64_t id, const char *source,
+                               co_code (*fn)(void *ctx, const co_jmapping *m, co_error *err),
+                               void *ctx, co_error *err);
+/* Calls fn for each rule of a mapping, by raw event. */
+co_code Co_state_mapping_rules_each(co_state *st, int64_t mapping_id,
+                                    co_code (*fn)(void *ctx, const char *raw,
+                                                  const char *canonical, const char *kind,
+                                                  co_error *err),
+                                    void *ctx, co_error *err);
+
+/* A model's row (scoring_models; segment_by "percentile" or "score").
+ * Strings are valid during the call that gives them. */
+typedef struct co_jmodel {
+    int64_t id;
+    const char *name, *level, *source, *status, *segment_by, *origin, *updated_at;
+    double half_points, cuts[3];
+} co_jmodel;
+/* Whether a model of that name exists. */
+co_code Co_state_model_named(co_state *st, const char *name, bool *taken, co_error *err);
+/* Adds a model (updated_at is its creation time too); *id gets its id. */
+co_code Co_state_model_add(co_state *st, const co_jmodel *m, int64_t *id, co_error *err);
+/* Adds a weighted event to a model. */
+co_code Co_state_model_event_add(co_state *st, int64_t model_id, const char *event,
+                                 double weight, int lifespan_days, co_error *err);
+/* Sets a model's status at `at`. */
+co_code Co_state_model_set_status(co_state *st, int64_t id, const char *status, const char *at,
+                                  co_error *err);
+/* How many published models other than id read source. */
+co_code Co_state_models_published_other(co_state *st, const char *source, int64_t id,
+                                        int64_t *n, co_error *err);
+/* Calls fn for the model id (id > 0), the model named name, or every model
+ * by id (id 0, name NULL). */
+co_code Co_state_models_each(co_state *st, int64_t id, const char *name,
+                             co_code (*fn)(void *ctx, const co_jmodel *m, co_error *err),
+                             void *ctx, co_error *err);
+/* Calls fn for each weighted event of a model, by event. */
+co_code Co_state_model_events_each(co_state *st, int64_t model_id,
+                                   co_code (*fn)(void *ctx, const char *event, double weight,
+                                                 int lifespan_days, co_error *err),
+                                   void *ctx, co_error *err);
+
+/* A source switch (scoring_switches): its models and mappings; ended_at is
+ * set for a published one. */
+typedef struct co_jswitch {
+    int64_t id, old_model, draft_model, old_mapping, new_mapping;
+    char ended_at[32];
+} co_jswitch;
+/* Starts a switch (the ids of w) as of `as_of`; *id gets its id. */
+co_code Co_state_switch_add(co_state *st, const co_jswitch *w, const char *as_of,
+                            const char *started_at, int64_t *id, co_error *err);
+/* Journals step number seq of a switch. */
+co_code Co_state_switch_step_add(co_state *st, int64_t switch_id, int seq, const char *step,
+                                 const char *status, const char *detail, const char *at,
+                                 co_error *err);
+/* What a switch records on its way: when the batch stopped, the draft's
+ * score bands as loaded (a JSON array), when it was reverted. */
+typedef enum co_switch_mark {
+    CO_SWITCH_BATCH_STOPPED,
+    CO_SWITCH_DRAFT_BANDS,
+    CO_SWITCH_REVERTED,
+} co_switch_mark;
+co_code Co_state_switch_mark(co_state *st, int64_t id, co_switch_mark which, const char *value,
+                             co_error *err);
+/* Ends a switch with its outcome and comparison (JSON) at `at`. */
+co_code Co_state_switch_end(co_state *st, int64_t id, const char *outcome,
+                            const char *comparison, const char *at, co_error *err);
+/* The latest unfinished switch (unfinished true) or the latest published
+ * one not reverted; *found false when none. */
+co_code Co_state_switch_find(co_state *st, bool unfinished, co_jswitch *out, bool *found,
+                             co_error *err);
+/* A switch's last step number and (published not NULL) whether its publish
+ * step was done. */
+co_code Co_state_switch_progress(co_state *st, int64_t id, int64_t *last_seq, bool *published,
+                                 co_error *err);
+/* The score bands (JSON array text, into bands) of the latest published
+ * switch whose draft was model; *found false when none. */
+co_code Co_state_switch_draft_bands(co_state *st, const char *model, char *bands, size_t cap,
+                                    bool *found, co_error *err);
+
 #include "state/journal_q.h"
 
 #endif
