@@ -390,6 +390,106 @@ co_code Co_state_switch_progress(co_state *st, int64_t id, int64_t *last_seq, bo
 co_code Co_state_switch_draft_bands(co_state *st, const char *model, char *bands, size_t cap,
                                     bool *found, co_error *err);
 
+/* ---- views: the journal's rows as the report and the dashboard show them ---- */
+
+/* Rows kept whole: named columns (the keys of the API's JSON documents,
+ * docs/report.md), each cell as text (NULL for SQL NULL) with its type. A
+ * view's rows are at most a few hundred. Released with Co_jrows_release. */
+typedef struct co_jrows {
+    size_t ncols, nrows;
+    char **names;   /* ncols */
+    co_type *types; /* nrows * ncols */
+    char **cells;   /* nrows * ncols */
+} co_jrows;
+void Co_jrows_release(co_jrows *t);
+
+/* routes (state/tenants.c) */
+/* Every tenant's route (tenant, route, switched_at, freeze_seconds), in key
+ * order. */
+co_code Co_state_view_routes(co_state *st, co_jrows *out, co_error *err);
+/* A tenant's route (route, changed_at, switched_at, freeze_seconds, run_id;
+ * 0 or 1 row). */
+co_code Co_state_view_tenant_route(co_state *st, const char *tenant, co_jrows *out, co_error *err);
+
+/* runs (state/runs.c) */
+/* A run (id, tenant, command, status, pid, started_at, ended_at, seconds,
+ * error; 0 or 1 row). */
+co_code Co_state_view_run(co_state *st, int64_t run_id, co_jrows *out, co_error *err);
+/* A run's steps (step, entity, status, started_at, ended_at, source_rows,
+ * loaded, merged, rejected, seconds). */
+co_code Co_state_view_run_steps(co_state *st, int64_t run_id, co_jrows *out, co_error *err);
+/* A verify run's checks (entity, check, pass, expected, actual, differences,
+ * summary). */
+co_code Co_state_view_run_checks(co_state *st, int64_t run_id, co_jrows *out, co_error *err);
+/* A verify run's first 200 findings (entity, check, kind, key, detail). */
+co_code Co_state_view_run_findings(co_state *st, int64_t run_id, co_jrows *out, co_error *err);
+/* A verify run's volumes (entity, month, source, target). */
+co_code Co_state_view_run_volumes(co_state *st, int64_t run_id, co_jrows *out, co_error *err);
+/* A verify run's first 50 findings, as the report shows them (entity, check,
+ * kind, key, detail). */
+co_code Co_state_view_tenant_findings(co_state *st, int64_t run_id, co_jrows *out, co_error *err);
+/* A tenant's rehearsals (id, status, reasons, rows, rejected, seconds, at). */
+co_code Co_state_view_tenant_rehearsals(co_state *st, const char *tenant,
+                                        co_jrows *out, co_error *err);
+/* A run as a tenant's page shows it (id, command, status, started_at,
+ * ended_at, seconds, error). */
+co_code Co_state_view_tenant_run(co_state *st, int64_t run_id, co_jrows *out, co_error *err);
+/* A verify run as a tenant's page shows it (id, status, started_at,
+ * ended_at, seconds). */
+co_code Co_state_view_tenant_verify_run(co_state *st, int64_t run_id, co_jrows *out, co_error *err);
+/* A tenant's volumes of its latest verify run up to run (entity, month,
+ * source, target). */
+co_code Co_state_view_tenant_volumes(co_state *st, const char *tenant, int64_t run_id,
+                                     co_jrows *out, co_error *err);
+
+/* plans and audits (state/plans.c) */
+/* The paused cohorts (cohort, paused_at, reason). */
+co_code Co_state_view_paused_cohorts(co_state *st, co_jrows *out, co_error *err);
+/* The latest plan (id, created_at, canary_percent, growth; 0 or 1 row). */
+co_code Co_state_view_plan(co_state *st, co_jrows *out, co_error *err);
+/* The latest plan's tenants in order (cohort, tenant, risk, rows,
+ * est_seconds, state). */
+co_code Co_state_view_plan_cohorts(co_state *st, co_jrows *out, co_error *err);
+/* A tenant's audit (audited_at, rows, bytes, size_class, est_seconds,
+ * limit_rows, duplicate_clusters, detail; 0 or 1 row). */
+co_code Co_state_view_tenant_audit(co_state *st, const char *tenant, co_jrows *out, co_error *err);
+/* A tenant's entry in the latest plan (plan_id, cohort, position, risk, why,
+ * rows, est_seconds; 0 or 1 row). */
+co_code Co_state_view_tenant_plan(co_state *st, const char *tenant, co_jrows *out, co_error *err);
+
+/* after the switch (state/aftercare.c) */
+/* A tenant's approval events (at, step, event, person, detail). */
+co_code Co_state_view_tenant_approvals(co_state *st, const char *tenant,
+                                       co_jrows *out, co_error *err);
+/* A tenant's last 30 budget results (at, phase, side, query, runs, median,
+ * p95, budget, pass). */
+co_code Co_state_view_tenant_budgets(co_state *st, const char *tenant,
+                                     co_jrows *out, co_error *err);
+/* A tenant's last 20 monitor checks (id, at, switched_at, days_judged,
+ * flags, summary, alert). */
+co_code Co_state_view_tenant_monitor_checks(co_state *st, const char *tenant,
+                                            co_jrows *out, co_error *err);
+/* The series-days of a tenant's latest monitor check (day, series, actual,
+ * baseline, deviation, judged, flagged). */
+co_code Co_state_view_tenant_monitor_days(co_state *st, const char *tenant,
+                                          co_jrows *out, co_error *err);
+/* A tenant's notes (at, author, body). */
+co_code Co_state_view_tenant_notes(co_state *st, const char *tenant, co_jrows *out, co_error *err);
+/* Each tenant's latest monitor check (tenant, id, at, switched_at,
+ * days_judged, flags, summary, alert). */
+co_code Co_state_view_last_checks(co_state *st, co_jrows *out, co_error *err);
+/* The flagged series-days of each tenant's latest check (tenant, day,
+ * series, actual, baseline, deviation). */
+co_code Co_state_view_flagged_days(co_state *st, co_jrows *out, co_error *err);
+/* Each tenant's latest result per budgeted query (tenant, query, phase,
+ * side, median, p95, budget, pass, at). */
+co_code Co_state_view_last_budgets(co_state *st, co_jrows *out, co_error *err);
+/* The approvals requested and not yet given (subject, step, requested_by,
+ * at). */
+co_code Co_state_view_waiting_approvals(co_state *st, co_jrows *out, co_error *err);
+/* The last 50 notes (tenant, at, author, body). */
+co_code Co_state_view_last_notes(co_state *st, co_jrows *out, co_error *err);
+
 #include "state/journal_q.h"
 
 #endif

@@ -150,3 +150,57 @@ co_code Co_state_volume_add(co_state *st, int64_t run_id, const char *tenant, co
                     {NULL, co_int(source)},    {NULL, co_int(target)}};
     return Co_state_write(st, &co_q_volume_add, p, 6, NULL, err);
 }
+
+/* ---- views (state/journal.h: co_jrows) ---- */
+
+co_code Co_state_view_run(co_state *st, int64_t run_id, co_jrows *out, co_error *err)
+{
+    return Co_state_rows_of(st, &co_q_view_run, NULL, &run_id, out, err);
+}
+
+co_code Co_state_view_run_steps(co_state *st, int64_t run_id, co_jrows *out, co_error *err)
+{
+    return Co_state_rows_of(st, &co_q_view_run_steps, NULL, &run_id, out, err);
+}
+
+co_code Co_state_view_run_checks(co_state *st, int64_t run_id, co_jrows *out, co_error *err)
+{
+    return Co_state_rows_of(st, &co_q_view_run_checks, NULL, &run_id, out, err);
+}
+
+co_code Co_state_view_run_findings(co_state *st, int64_t run_id, co_jrows *out, co_error *err)
+{
+    return Co_state_rows_of(st, &co_q_view_run_findings, NULL, &run_id, out, err);
+}
+
+co_code Co_state_view_run_volumes(co_state *st, int64_t run_id, co_jrows *out, co_error *err)
+{
+    return Co_state_rows_of(st, &co_q_view_run_volumes, NULL, &run_id, out, err);
+}
+
+co_code Co_state_view_tenant_findings(co_state *st, int64_t run_id, co_jrows *out, co_error *err)
+{
+    return Co_state_rows_of(st, &co_q_view_tenant_findings, NULL, &run_id, out, err);
+}
+
+co_code Co_state_view_tenant_rehearsals(co_state *st, const char *tenant,
+                                        co_jrows *out, co_error *err)
+{
+    return Co_state_rows_of(st, &co_q_view_tenant_rehearsals, tenant, NULL, out, err);
+}
+
+co_code Co_state_view_tenant_run(co_state *st, int64_t run_id, co_jrows *out, co_error *err)
+{
+    return Co_state_rows_of(st, &co_q_view_tenant_run, NULL, &run_id, out, err);
+}
+
+co_code Co_state_view_tenant_verify_run(co_state *st, int64_t run_id, co_jrows *out, co_error *err)
+{
+    return Co_state_rows_of(st, &co_q_view_tenant_verify_run, NULL, &run_id, out, err);
+}
+
+co_code Co_state_view_tenant_volumes(co_state *st, const char *tenant, int64_t run_id,
+                                     co_jrows *out, co_error *err)
+{
+    return Co_state_rows_of(st, &co_q_view_tenant_volumes, tenant, &run_id, out, err);
+}

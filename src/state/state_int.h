@@ -38,9 +38,19 @@ void Co_state_registry_drop(const co_state *st, const char *tenant);
  * for each row it returns, with the cursor on that row, until row returns
  * other than CO_OK (that code is returned). */
 struct co_jq;
+struct co_jrows;
 co_code Co_state_each(co_state *st, const struct co_jq *q, const co_param *params,
                       size_t nparams, co_code (*row)(void *ctx, co_cursor *c, co_error *err),
                       void *ctx, co_error *err);
+
+/* The rows of a read of the journal, kept whole (state/journal.h: co_jrows);
+ * the caller releases *out with Co_jrows_release. */
+co_code Co_state_rows(co_state *st, const struct co_jq *q, const co_param *params,
+                      size_t nparams, struct co_jrows *out, co_error *err);
+/* The same with the parameters a view takes: a text (may be NULL: none),
+ * then an integer (id may be NULL: none). */
+co_code Co_state_rows_of(co_state *st, const struct co_jq *q, const char *text,
+                         const int64_t *id, struct co_jrows *out, co_error *err);
 
 /* A C string as a parameter: NULL as SQL NULL. */
 static inline co_value Co_jtext(const char *s) { return s ? co_text(s, strlen(s)) : co_null(); }
