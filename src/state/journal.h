@@ -1,9 +1,10 @@
 /*
  * journal.h: the journal's tables as the rest of the library reads and writes
  * them. src/state owns every table (src/state/schema.sql.h): the SQL of each
- * lives in the file of its concern, and other folders name a statement
- * (co_jq) or call a typed function; they never write SQL against the journal
- * (tests/unit/test_layers.c fails when they do).
+ * lives in the file of its concern, and other folders call the typed
+ * functions declared here: a struct in, a struct, a callback or named rows
+ * (co_jrows) out. They never write SQL against the journal, nor name one of
+ * its statements (tests/unit/test_layers.c fails when they do).
  *
  *   state/tenants.c    tenants, routes, archives (the lifecycle: cutover/state.h)
  *   state/runs.c       runs, steps, verifications, findings, volumes, rehearsals
@@ -13,32 +14,13 @@
  *   state/scoring.c    event_mappings, scoring models, batch and switches
  *
  * Every read flushes the buffered id map, reject and merge rows first, so that
- * it sees what this process wrote (Co_state_read, Co_state_read_int).
+ * it sees what this process wrote (state_int.h: Co_state_read).
  */
 #ifndef CUTOVER_STATE_JOURNAL_H
 #define CUTOVER_STATE_JOURNAL_H
 
 #include "cutover/state.h"
 #include "util/map.h"
-
-/* A statement of the journal, defined in the file of its table's concern. */
-typedef struct co_jq {
-    const char *sql;
-} co_jq;
-
-/* Runs a statement that returns rows; buffered rows are written first. The
- * caller closes *out with co_cursor_close. */
-co_code Co_state_read(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
-                      co_cursor **out, co_error *err);
-/* Runs a statement whose answer is one integer (a count, a RETURNING id), as
- * co_store_query_int; buffered rows are written first. */
-co_code Co_state_read_int(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
-                          int64_t *value, bool *found, co_error *err);
-/* Runs a statement that returns no rows; *changes (may be NULL) gets the rows
- * it changed. Buffered rows stay buffered (no statement here deletes from a
- * buffered table: those deletes are state.c's and flush first). */
-co_code Co_state_write(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
-                       long long *changes, co_error *err);
 
 /* ---- runs, steps, verifications and findings (state/runs.c) ---- */
 
@@ -490,6 +472,5 @@ co_code Co_state_view_waiting_approvals(co_state *st, co_jrows *out, co_error *e
 /* The last 50 notes (tenant, at, author, body). */
 co_code Co_state_view_last_notes(co_state *st, co_jrows *out, co_error *err);
 
-#include "state/journal_q.h"
 
 #endif
