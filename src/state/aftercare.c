@@ -160,57 +160,13 @@ co_code Co_state_monitor_check_alert(co_state *st, int64_t check_id, const char 
 }
 
 /* ---- views (state/journal.h: co_jrows) ---- */
-
-co_code Co_state_view_tenant_approvals(co_state *st, const char *tenant,
-                                       co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_tenant_approvals, tenant, NULL, out, err);
-}
-
-co_code Co_state_view_tenant_budgets(co_state *st, const char *tenant,
-                                     co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_tenant_budgets, tenant, NULL, out, err);
-}
-
-co_code Co_state_view_tenant_monitor_checks(co_state *st, const char *tenant,
-                                            co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_tenant_monitor_checks, tenant, NULL, out, err);
-}
-
-co_code Co_state_view_tenant_monitor_days(co_state *st, const char *tenant,
-                                          co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_tenant_monitor_days, tenant, NULL, out, err);
-}
-
-co_code Co_state_view_tenant_notes(co_state *st, const char *tenant, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_tenant_notes, tenant, NULL, out, err);
-}
-
-co_code Co_state_view_last_checks(co_state *st, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_last_checks, NULL, NULL, out, err);
-}
-
-co_code Co_state_view_flagged_days(co_state *st, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_flagged_days, NULL, NULL, out, err);
-}
-
-co_code Co_state_view_last_budgets(co_state *st, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_last_budgets, NULL, NULL, out, err);
-}
-
-co_code Co_state_view_waiting_approvals(co_state *st, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_waiting_approvals, NULL, NULL, out, err);
-}
-
-co_code Co_state_view_last_notes(co_state *st, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_last_notes, NULL, NULL, out, err);
-}
+CO_JVIEW_TENANT(tenant_approvals, co_q_view_tenant_approvals)
+CO_JVIEW_TENANT(tenant_budgets, co_q_view_tenant_budgets)
+CO_JVIEW_TENANT(tenant_monitor_checks, co_q_view_tenant_monitor_checks)
+CO_JVIEW_TENANT(tenant_monitor_days, co_q_view_tenant_monitor_days)
+CO_JVIEW_TENANT(tenant_notes, co_q_view_tenant_notes)
+CO_JVIEW(last_checks, co_q_view_last_checks)
+CO_JVIEW(flagged_days, co_q_view_flagged_days)
+CO_JVIEW(last_budgets, co_q_view_last_budgets)
+CO_JVIEW(waiting_approvals, co_q_view_waiting_approvals)
+CO_JVIEW(last_notes, co_q_view_last_notes)

@@ -312,28 +312,8 @@ co_code Co_state_cohort_paused(co_state *st, int cohort, bool *paused, co_error 
 }
 
 /* ---- views (state/journal.h: co_jrows) ---- */
-
-co_code Co_state_view_paused_cohorts(co_state *st, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_paused_cohorts, NULL, NULL, out, err);
-}
-
-co_code Co_state_view_plan(co_state *st, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_plan, NULL, NULL, out, err);
-}
-
-co_code Co_state_view_plan_cohorts(co_state *st, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_plan_cohorts, NULL, NULL, out, err);
-}
-
-co_code Co_state_view_tenant_audit(co_state *st, const char *tenant, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_tenant_audit, tenant, NULL, out, err);
-}
-
-co_code Co_state_view_tenant_plan(co_state *st, const char *tenant, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_tenant_plan, tenant, NULL, out, err);
-}
+CO_JVIEW(paused_cohorts, co_q_view_paused_cohorts)
+CO_JVIEW(plan, co_q_view_plan)
+CO_JVIEW(plan_cohorts, co_q_view_plan_cohorts)
+CO_JVIEW_TENANT(tenant_audit, co_q_view_tenant_audit)
+CO_JVIEW_TENANT(tenant_plan, co_q_view_tenant_plan)

@@ -152,52 +152,15 @@ co_code Co_state_volume_add(co_state *st, int64_t run_id, const char *tenant, co
 }
 
 /* ---- views (state/journal.h: co_jrows) ---- */
-
-co_code Co_state_view_run(co_state *st, int64_t run_id, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_run, NULL, &run_id, out, err);
-}
-
-co_code Co_state_view_run_steps(co_state *st, int64_t run_id, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_run_steps, NULL, &run_id, out, err);
-}
-
-co_code Co_state_view_run_checks(co_state *st, int64_t run_id, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_run_checks, NULL, &run_id, out, err);
-}
-
-co_code Co_state_view_run_findings(co_state *st, int64_t run_id, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_run_findings, NULL, &run_id, out, err);
-}
-
-co_code Co_state_view_run_volumes(co_state *st, int64_t run_id, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_run_volumes, NULL, &run_id, out, err);
-}
-
-co_code Co_state_view_tenant_findings(co_state *st, int64_t run_id, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_tenant_findings, NULL, &run_id, out, err);
-}
-
-co_code Co_state_view_tenant_rehearsals(co_state *st, const char *tenant,
-                                        co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_tenant_rehearsals, tenant, NULL, out, err);
-}
-
-co_code Co_state_view_tenant_run(co_state *st, int64_t run_id, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_tenant_run, NULL, &run_id, out, err);
-}
-
-co_code Co_state_view_tenant_verify_run(co_state *st, int64_t run_id, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_tenant_verify_run, NULL, &run_id, out, err);
-}
+CO_JVIEW_RUN(run, co_q_view_run)
+CO_JVIEW_RUN(run_steps, co_q_view_run_steps)
+CO_JVIEW_RUN(run_checks, co_q_view_run_checks)
+CO_JVIEW_RUN(run_findings, co_q_view_run_findings)
+CO_JVIEW_RUN(run_volumes, co_q_view_run_volumes)
+CO_JVIEW_RUN(tenant_findings, co_q_view_tenant_findings)
+CO_JVIEW_TENANT(tenant_rehearsals, co_q_view_tenant_rehearsals)
+CO_JVIEW_RUN(tenant_run, co_q_view_tenant_run)
+CO_JVIEW_RUN(tenant_verify_run, co_q_view_tenant_verify_run)
 
 co_code Co_state_view_tenant_volumes(co_state *st, const char *tenant, int64_t run_id,
                                      co_jrows *out, co_error *err)

@@ -74,6 +74,25 @@ co_code Co_state_rows(co_state *st, const co_jq *q, const co_param *params,
 co_code Co_state_rows_of(co_state *st, const co_jq *q, const char *text,
                          const int64_t *id, struct co_jrows *out, co_error *err);
 
+/* Define Co_state_view_NAME (state/journal.h) over the statement q, whose
+ * parameter is nothing, the tenant, or a run's id. */
+#define CO_JVIEW(name, q)                                                                       \
+    co_code Co_state_view_##name(co_state *st, co_jrows *out, co_error *err)                   \
+    {                                                                                           \
+        return Co_state_rows_of(st, &(q), NULL, NULL, out, err);                                \
+    }
+#define CO_JVIEW_TENANT(name, q)                                                                \
+    co_code Co_state_view_##name(co_state *st, const char *tenant, co_jrows *out,              \
+                                 co_error *err)                                                \
+    {                                                                                           \
+        return Co_state_rows_of(st, &(q), tenant, NULL, out, err);                              \
+    }
+#define CO_JVIEW_RUN(name, q)                                                                   \
+    co_code Co_state_view_##name(co_state *st, int64_t run_id, co_jrows *out, co_error *err)   \
+    {                                                                                           \
+        return Co_state_rows_of(st, &(q), NULL, &run_id, out, err);                             \
+    }
+
 /* A C string as a parameter: NULL as SQL NULL. */
 static inline co_value Co_jtext(const char *s) { return s ? co_text(s, strlen(s)) : co_null(); }
 /* A cursor's text value as a C string, NULL when it is not text. */

@@ -214,13 +214,5 @@ co_code Co_state_archive_add(co_state *st, const char *tenant, const char *path,
 }
 
 /* ---- views (state/journal.h: co_jrows) ---- */
-
-co_code Co_state_view_routes(co_state *st, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_routes, NULL, NULL, out, err);
-}
-
-co_code Co_state_view_tenant_route(co_state *st, const char *tenant, co_jrows *out, co_error *err)
-{
-    return Co_state_rows_of(st, &co_q_view_tenant_route, tenant, NULL, out, err);
-}
+CO_JVIEW(routes, co_q_view_routes)
+CO_JVIEW_TENANT(tenant_route, co_q_view_tenant_route)
