@@ -11,26 +11,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-const co_jq co_q_merges_count = {
+static const co_jq co_q_merges_count = {
     "SELECT count(*) FROM merges WHERE tenant = ? AND entity = ?"};
 
-const co_jq co_q_merges_keys = {
+static const co_jq co_q_merges_keys = {
     "SELECT source_key FROM merges WHERE tenant = ? AND entity = ?"};
 
-const co_jq co_q_merges_pairs = {
+static const co_jq co_q_merges_pairs = {
     "SELECT source_key, target_key FROM merges WHERE tenant = ? AND entity = ?"};
 
-const co_jq co_q_rejects_by_rule = {
+static const co_jq co_q_rejects_by_rule = {
     "SELECT entity, rule, count(*), min(reason), (SELECT"
     " json_group_array(json(k.source_key)) FROM   (SELECT source_key FROM rejects r2"
     " WHERE r2.tenant = r.tenant    AND r2.entity = r.entity AND r2.rule = r.rule   "
     " ORDER BY rowid LIMIT 3) AS k) FROM rejects r WHERE tenant = ? GROUP BY entity, rule"
     " ORDER BY entity, rule"};
 
-const co_jq co_q_rejects_keys = {
+static const co_jq co_q_rejects_keys = {
     "SELECT source_key FROM rejects WHERE tenant = ? AND entity = ?"};
 
-const co_jq co_q_idmap_targets = {
+static const co_jq co_q_idmap_targets = {
     "SELECT target_key FROM id_map WHERE tenant = ? AND entity = ?"};
 
 /* Where a source or target key went (cutover trace, engine/trace.c):

@@ -1,5 +1,6 @@
 /* state_int.h: what the files of src/state share, and only they: the
- * journal's store, its statements (co_jq, journal_q.h) and running them.
+ * journal's store, its statements (co_jq: each static in the file of its
+ * concern) and running them.
  * Every other folder calls the typed functions of state/journal.h
  * (tests/unit/test_layers.c fails when a file outside src/state names
  * Co_state_read, Co_state_write or a statement). */
@@ -99,7 +100,5 @@ static inline co_value Co_jtext(const char *s) { return s ? co_text(s, strlen(s)
 static inline const char *Co_jstr(co_value v) { return v.type == CO_TEXT ? v.s : NULL; }
 /* A cursor's number as a double, whether stored as integer or real. */
 static inline double Co_jreal(co_value v) { return v.type == CO_REAL ? v.r : (double)v.i; }
-
-#include "state/journal_q.h"
 
 #endif
