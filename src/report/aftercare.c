@@ -119,7 +119,7 @@ static void budgets(co_buf *b, const rp_tenant *t)
         cell_time(b, rp_cell(&t->budgets, i, "at"));
         static const char *const said[] = {"phase", "side", "query"};
         for (size_t k = 0; k < 3; k++)
-            cell(b, rp_cell(&t->budgets, i, said[k]));
+            cell(b, rp_cell_named(&t->budgets, i, said[k]));
         cell_count(b, rp_int(&t->budgets, i, "runs"), false);
         Co_buf_printf(b, "<td class=n>%.4f</td><td class=n>%.4f</td>"
                          "<td class=n>%.4f</td><td class=%s>%s</td></tr>\n",
@@ -141,7 +141,7 @@ static void approvals(co_buf *b, const rp_tenant *t)
         cell_time(b, rp_cell(&t->approvals, i, "at"));
         static const char *const said[] = {"step", "event", "person", "detail"};
         for (size_t k = 0; k < 4; k++)
-            cell(b, rp_cell(&t->approvals, i, said[k]));
+            cell(b, rp_cell_named(&t->approvals, i, said[k]));
         Co_buf_adds(b, "</tr>\n");
     }
     Co_buf_adds(b, "</table>\n");

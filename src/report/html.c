@@ -379,7 +379,7 @@ static void entity_rows(co_buf *b, const co_project *p, const rp_tenant *t)
         cell(b, p->entities[e].name, false);
         static const char *const counts[4] = {"source_rows", "loaded", "merged", "rejected"};
         for (size_t k = 0; k < 4; k++) {
-            int64_t v = rp_int(&t->steps, row, counts[k]);
+            int64_t v = rp_int_named(&t->steps, row, counts[k]);
             tot[k] += v;
             Co_buf_printf(b, "<td class=\"n%s\">", k == 3 && v ? " bad" : "");
             Co_buf_add_count(b, v);

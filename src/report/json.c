@@ -189,7 +189,7 @@ co_code co_report_routes_json(co_state *st, char **out, co_error *err)
             row.len--;
         Co_buf_adds(&b, i ? "," : "");
         Co_buf_add(&b, row.data, row.len);
-        rc = reads_fields(st, rp_cell(&t, i, 0), &b, err);
+        rc = reads_fields(st, rp_cell(&t, i, "tenant"), &b, err);
         Co_buf_addc(&b, '}');
     }
     Co_buf_adds(&b, "]}");

@@ -28,9 +28,14 @@ co_code rp_load_plan(co_state *st, rp_table *plan, rp_table *cohorts, rp_table *
 void rp_table_release(rp_table *t);
 /* The text of a row's cell in the named column (NULL for NULL or when there
  * is no such row or column), as an integer (0 for NULL), as a real. */
-const char *rp_cell(const rp_table *t, size_t row, const char *col);
-int64_t rp_int(const rp_table *t, size_t row, const char *col);
-double rp_real(const rp_table *t, size_t row, const char *col);
+const char *rp_cell_named(const rp_table *t, size_t row, const char *col);
+int64_t rp_int_named(const rp_table *t, size_t row, const char *col);
+double rp_real_named(const rp_table *t, size_t row, const char *col);
+/* The same with the column's name as a string literal: a position (0, 1, a
+ * variable) does not compile. */
+#define rp_cell(t, row, col) rp_cell_named((t), (row), "" col)
+#define rp_int(t, row, col) rp_int_named((t), (row), "" col)
+#define rp_real(t, row, col) rp_real_named((t), (row), "" col)
 /* The column's index by name, or (size_t)-1. */
 size_t rp_col(const rp_table *t, const char *name);
 /* One row as a JSON object, and all rows as an array. */

@@ -24,26 +24,26 @@ static const char *cell_at(const rp_table *t, size_t row, size_t col)
     return t->cells[row * t->ncols + col];
 }
 
-const char *rp_cell(const rp_table *t, size_t row, const char *col)
+const char *rp_cell_named(const rp_table *t, size_t row, const char *col)
 {
     return cell_at(t, row, rp_col(t, col));
 }
 
-int64_t rp_int(const rp_table *t, size_t row, const char *col)
+int64_t rp_int_named(const rp_table *t, size_t row, const char *col)
 {
-    const char *s = rp_cell(t, row, col);
+    const char *s = rp_cell_named(t, row, col);
     return s ? strtoll(s, NULL, 10) : 0;
 }
 
-double rp_real(const rp_table *t, size_t row, const char *col)
+double rp_real_named(const rp_table *t, size_t row, const char *col)
 {
-    const char *s = rp_cell(t, row, col);
+    const char *s = rp_cell_named(t, row, col);
     return s ? strtod(s, NULL) : 0;
 }
 
 size_t rp_col(const rp_table *t, const char *name)
 {
-    for (size_t i = 0; i < t->ncols; i++)
+    for (size_t i = 0; name && i < t->ncols; i++)
         if (strcmp(t->names[i], name) == 0)
             return i;
     return (size_t)-1;
