@@ -45,12 +45,7 @@ co_code co_schedule_set(co_session *s, const char *tenant, time_t at, int window
     char when[32], now[32];
     Co_clock_iso(at, when, sizeof when);
     Co_clock_iso(Co_clock_now(), now, sizeof now);
-    co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
-                    {NULL, co_text(when, strlen(when))},
-                    {NULL, co_int(window_minutes)},
-                    {NULL, co_text(now, strlen(now))}};
-    return Co_state_write(s->state, &co_q_schedule_set,
-                                p, 4, NULL, err);
+    return Co_state_schedule_set(s->state, tenant, when, window_minutes, now, err);
 }
 
 /* The expected duration as people say it: "under a minute", "about 5 minutes",
@@ -116,23 +111,31 @@ static char *changes_text(const co_project *p)
     return Co_buf_take(&b);
 }
 
+typedef struct {
+    co_buf names;
+    size_t n;
+} unaudited;
+
+/* Counts a scheduled tenant with no audit, naming the first 10. */
+static co_code add_unaudited(void *ctx, const char *tenant, const char *why, co_error *err)
+{
+    (void)why;
+    (void)err;
+    unaudited *u = ctx;
+    if (u->n++ < 10) {
+        Co_buf_adds(&u->names, u->n > 1 ? ", " : "");
+        Co_buf_adds(&u->names, tenant ? tenant : "");
+    }
+    return CO_OK;
+}
+
 /* CO_ENOTREADY naming the scheduled tenants that have no audit (at most 10). */
 static co_code refuse_unaudited(co_session *s, co_error *err)
 {
-    co_cursor *c = NULL;
-    co_code rc = Co_state_read(s->state, &co_q_schedules_unaudited,
-                                NULL, 0, &c, err);
-    co_buf names = CO_BUF_INIT;
-    size_t n = 0;
-    bool has_row;
-    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        co_value t = co_cursor_value(c, 0);
-        if (n++ < 10) {
-            Co_buf_adds(&names, n > 1 ? ", " : "");
-            Co_buf_add(&names, t.s, t.len);
-        }
-    }
-    co_cursor_close(c);
+    unaudited u = {CO_BUF_INIT, 0};
+    co_code rc = Co_state_unaudited_each(s->state, NULL, add_unaudited, &u, err);
+    co_buf names = u.names;
+    size_t n = u.n;
     char count[CO_FMT_PLURAL];
     if (rc == CO_OK && n)
         rc = co_error_set(err, CO_ENOTREADY,
@@ -251,6 +254,48 @@ static co_code write_file(const char *path, const co_buf *text, co_error *err)
     return ok ? CO_OK : co_error_set(err, CO_EIO, "cannot write %s: %s", path, strerror(errno));
 }
 
+/* What writing each notice needs: the template, the fields every notice
+ * shares, the outbox and the buffers it reuses. */
+typedef struct {
+    const char *tpl, *tpl_name, *outbox, *contact, *changes, *retention;
+    co_buf text, html, path;
+    size_t *written;
+} notice_run;
+
+/* Writes one scheduled tenant's notice, text and HTML. */
+static co_code write_notice(void *ctx, const co_jschedule *sc, co_error *err)
+{
+    notice_run *r = ctx;
+    char date[32], win[2 * CO_FMT_PLURAL + 2], dur[CO_FMT_PLURAL + 8];
+    snprintf(date, sizeof date, "%.10s %.5s", sc->at, sc->at_len > 11 ? sc->at + 11 : "");
+    window_text(sc->window_minutes, win, sizeof win);
+    human_duration(sc->est_seconds, dur, sizeof dur);
+    fields f = {sc->label, sc->tenant, date, win, dur,
+                r->contact ? r->contact : "your account manager", r->changes, r->retention};
+    Co_buf_reset(&r->text);
+    Co_buf_reset(&r->html);
+    co_code rc = fill(r->tpl, r->tpl_name, &f, &r->text, err);
+    if (rc != CO_OK)
+        return rc;
+    char title[160];
+    snprintf(title, sizeof title, "Your migration on %s", date);
+    to_html(co_buf_str(&r->text), title, &r->html);
+    /* File names from the tenant key, with anything unusual made safe. */
+    co_buf safe = CO_BUF_INIT;
+    Co_key_file_name(&safe, sc->tenant); /* encoded and bounded (util/fs.h) */
+    Co_buf_reset(&r->path);
+    Co_buf_printf(&r->path, "%s/%s.txt", r->outbox, co_buf_str(&safe));
+    rc = write_file(co_buf_str(&r->path), &r->text, err);
+    Co_buf_reset(&r->path);
+    Co_buf_printf(&r->path, "%s/%s.html", r->outbox, co_buf_str(&safe));
+    if (rc == CO_OK)
+        rc = write_file(co_buf_str(&r->path), &r->html, err);
+    Co_buf_release(&safe);
+    if (rc == CO_OK)
+        (*r->written)++;
+    return rc;
+}
+
 co_code co_notices_write(co_session *s, const char *template_path, const char *outbox,
                          const char *contact, size_t *written, co_error *err)
 {
@@ -261,11 +306,14 @@ co_code co_notices_write(co_session *s, const char *template_path, const char *o
     const char *tpl_name = template_path ? template_path : "built-in template";
     /* A template with a mistake fails before any notice is written. */
     fields probe = {"x", "x", "x", "x", "x", "x", "x", "x"};
-    co_buf text = CO_BUF_INIT, html = CO_BUF_INIT, path = CO_BUF_INIT;
-    co_code rc = fill(tpl, tpl_name, &probe, &text, err);
+    notice_run r = {tpl, tpl_name, outbox, contact, NULL, NULL,
+                    CO_BUF_INIT, CO_BUF_INIT, CO_BUF_INIT, written};
+    co_code rc = fill(tpl, tpl_name, &probe, &r.text, err);
     char *changes = changes_text(s->project);
     char retention[CO_FMT_COUNT];
     Co_fmt_count(retention, s->project->retention_days);
+    r.changes = changes;
+    r.retention = retention;
     if (rc == CO_OK && !changes)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     /* A notice needs the audit's estimate: no notice says "unknown". */
@@ -273,47 +321,11 @@ co_code co_notices_write(co_session *s, const char *template_path, const char *o
         rc = refuse_unaudited(s, err);
     if (rc == CO_OK && !Co_mkdir_p(outbox))
         rc = co_error_set(err, CO_EIO, "cannot create the outbox %s: %s", outbox, strerror(errno));
-    co_cursor *c = NULL;
     if (rc == CO_OK)
-        rc = Co_state_read(s->state, &co_q_schedules_notices,
-                            NULL, 0, &c, err);
-    bool has_row;
-    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        co_value tenant = co_cursor_value(c, 0), label = co_cursor_value(c, 1);
-        co_value at = co_cursor_value(c, 2), est = co_cursor_value(c, 4);
-        int64_t window = co_cursor_value(c, 3).i;
-        char date[32], win[2 * CO_FMT_PLURAL + 2], dur[CO_FMT_PLURAL + 8];
-        snprintf(date, sizeof date, "%.10s %.5s", at.s, at.len > 11 ? at.s + 11 : "");
-        window_text(window, win, sizeof win);
-        human_duration(est.type == CO_REAL ? est.r : (double)est.i, dur, sizeof dur);
-        fields f = {label.s,  tenant.s, date,    win, dur, contact ? contact : "your account manager",
-                    changes, retention};
-        Co_buf_reset(&text);
-        Co_buf_reset(&html);
-        rc = fill(tpl, tpl_name, &f, &text, err);
-        if (rc != CO_OK)
-            break;
-        char title[160];
-        snprintf(title, sizeof title, "Your migration on %s", date);
-        to_html(co_buf_str(&text), title, &html);
-        /* File names from the tenant key, with anything unusual made safe. */
-        co_buf safe = CO_BUF_INIT;
-        Co_key_file_name(&safe, tenant.s); /* encoded and bounded (util/fs.h) */
-        Co_buf_reset(&path);
-        Co_buf_printf(&path, "%s/%s.txt", outbox, co_buf_str(&safe));
-        rc = write_file(co_buf_str(&path), &text, err);
-        Co_buf_reset(&path);
-        Co_buf_printf(&path, "%s/%s.html", outbox, co_buf_str(&safe));
-        if (rc == CO_OK)
-            rc = write_file(co_buf_str(&path), &html, err);
-        Co_buf_release(&safe);
-        if (rc == CO_OK)
-            (*written)++;
-    }
-    co_cursor_close(c);
-    Co_buf_release(&text);
-    Co_buf_release(&html);
-    Co_buf_release(&path);
+        rc = Co_state_schedules_each(s->state, write_notice, &r, err);
+    Co_buf_release(&r.text);
+    Co_buf_release(&r.html);
+    Co_buf_release(&r.path);
     free(changes);
     free(tpl);
     return rc;

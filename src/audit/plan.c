@@ -58,32 +58,30 @@ static int by_risk(const void *pa, const void *pb)
     return compare_keys(a->tenant, b->tenant);
 }
 
+/* Adds a tenant whose audit is missing or stale to the plan's list. */
+static co_code add_unaudited(void *ctx, const char *tenant, const char *why, co_error *err)
+{
+    co_plan *out = ctx;
+    char **t = realloc(out->unaudited, (out->nunaudited + 1) * sizeof *t);
+    if (t)
+        out->unaudited = t;
+    char **w = realloc(out->unaudited_why, (out->nunaudited + 1) * sizeof *w);
+    if (w)
+        out->unaudited_why = w;
+    if (!t || !w)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    char *tk = strdup(tenant ? tenant : ""), *wh = strdup(why ? why : "");
+    out->unaudited[out->nunaudited] = tk;
+    out->unaudited_why[out->nunaudited] = wh;
+    out->nunaudited++;
+    return tk && wh ? CO_OK : co_error_set(err, CO_ENOMEM, "out of memory");
+}
+
 /* The tenants not yet migrated whose audit is missing or of another version
  * of the project file, into out->unaudited. */
 static co_code find_unaudited(co_session *s, co_plan *out, co_error *err)
 {
-    co_param hash = {NULL, co_text(s->project->hash, strlen(s->project->hash))};
-    co_cursor *c = NULL;
-    co_code rc = Co_state_read(s->state, &co_q_tenants_unaudited,
-                                &hash, 1, &c, err);
-    size_t cap = 0;
-    bool has_row;
-    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        size_t room = cap; /* both arrays grow to the same capacity */
-        if (!CO_GROW(out->unaudited, room, out->nunaudited + 1, 16) ||
-            !CO_GROW(out->unaudited_why, cap, out->nunaudited + 1, 16)) {
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-            break;
-        }
-        char *tenant = Co_value_text(co_cursor_value(c, 0));
-        char *why = Co_value_text(co_cursor_value(c, 1));
-        out->unaudited[out->nunaudited] = tenant;
-        out->unaudited_why[out->nunaudited] = why;
-        out->nunaudited++;
-        if (!tenant || !why)
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    }
-    co_cursor_close(c);
+    co_code rc = Co_state_unaudited_each(s->state, s->project->hash, add_unaudited, out, err);
     /* Key order, numbers as numbers: a few tenants, so a simple insertion sort. */
     for (size_t i = 1; rc == CO_OK && i < out->nunaudited; i++)
         for (size_t k = i; k > 0 && compare_keys(out->unaudited[k - 1], out->unaudited[k]) > 0; k--) {
@@ -105,41 +103,94 @@ static double size_points(const char *cls)
 /* A zeroed entry at the end of out->entries, which grows (cap entries now),
  * with its tenant and label from the first two columns of c's row (as
  * Co_value_text gives them); NULL when memory for the entry runs out. */
-static co_plan_entry *next_entry(co_plan *out, size_t *cap, co_cursor *c)
+static co_plan_entry *next_entry(co_plan *out, size_t *cap)
 {
     if (!CO_GROW(out->entries, *cap, out->n + 1, 64))
         return NULL;
     co_plan_entry *e = &out->entries[out->n++];
     memset(e, 0, sizeof *e);
-    e->tenant = Co_value_text(co_cursor_value(c, 0));
-    e->label = Co_value_text(co_cursor_value(c, 1));
     return e;
 }
 
 static co_code store_plan(co_session *s, co_plan *plan, co_error *err)
 {
     co_code rc = co_state_begin(s->state, err);
-    co_param p[] = {{NULL, co_text(plan->created_at, strlen(plan->created_at))},
-                    {NULL, co_text(s->project->hash, strlen(s->project->hash))},
-                    {NULL, co_real(plan->canary_percent)},
-                    {NULL, co_real(plan->growth)}};
+    co_jplan row = {.canary_percent = plan->canary_percent, .growth = plan->growth};
+    snprintf(row.created_at, sizeof row.created_at, "%s", plan->created_at);
     if (rc == CO_OK)
-        rc = Co_state_read_int(s->state, &co_q_plan_add,
-                                p, 4, &plan->id, NULL, err);
+        rc = Co_state_plan_add(s->state, &row, s->project->hash, &plan->id, err);
     for (size_t i = 0; rc == CO_OK && i < plan->n; i++) {
         const co_plan_entry *e = &plan->entries[i];
-        co_param q[] = {{NULL, co_int(plan->id)},     {NULL, co_int((int64_t)i)},
-                        {NULL, co_int(e->cohort)},    {NULL, co_text(e->tenant, strlen(e->tenant))},
-                        {NULL, co_real(e->risk)},     {NULL, co_text(e->why, strlen(e->why))},
-                        {NULL, co_int(e->rows)},      {NULL, co_real(e->est_seconds)}};
-        rc = Co_state_write(s->state, &co_q_plan_tenant_add,
-                                  q, 8, NULL, err);
+        co_jplan_tenant t = {.tenant = e->tenant, .why = e->why, .cohort = e->cohort,
+                             .risk = e->risk, .rows = e->rows, .est_seconds = e->est_seconds};
+        rc = Co_state_plan_tenant_add(s->state, plan->id, (int64_t)i, &t, err);
     }
     if (rc == CO_OK)
         rc = co_state_commit(s->state, err);
     else
         co_state_rollback(s->state);
     return rc;
+}
+
+/* A copy of s (NULL stays NULL); *ok false when memory runs out. */
+static char *dup_or_null(const char *s, bool *ok)
+{
+    char *d = s ? strdup(s) : NULL;
+    if (s && !d)
+        *ok = false;
+    return d;
+}
+
+typedef struct {
+    co_plan *out;
+    size_t cap;
+} plan_fill;
+
+/* A plannable tenant's entry, its risk explained. */
+static co_code add_plannable(void *ctx, const co_jtenant_audit *a, co_error *err)
+{
+    plan_fill *f = ctx;
+    co_plan_entry *e = next_entry(f->out, &f->cap);
+    if (!e)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    bool ok = true;
+    e->tenant = dup_or_null(a->tenant, &ok);
+    e->label = dup_or_null(a->label, &ok);
+    e->rows = a->rows;
+    e->est_seconds = a->est_seconds;
+    int64_t refused = a->limit_rows, clusters = a->duplicate_clusters;
+    const char *size_class = a->size_class ? a->size_class : "S";
+    double size = size_points(size_class);
+    double limits = refused > 0 ? 1 + log10((double)refused) : 0;
+    double dups = clusters > 0 ? 0.5 + 0.5 * log10((double)clusters) : 0;
+    e->risk = size + limits + dups;
+    char why[256];
+    snprintf(why, sizeof why,
+             "size %s (+%.0f); %lld rows the target would refuse (+%.2f); %lld duplicate "
+             "clusters (+%.2f)",
+             size_class, size, (long long)refused, limits, (long long)clusters, dups);
+    e->why = strdup(why);
+    return ok && e->tenant && e->why ? CO_OK : co_error_set(err, CO_ENOMEM, "out of memory");
+}
+
+/* A tenant of the stored plan, as the journal keeps it. */
+static co_code add_planned(void *ctx, const co_jplan_tenant *t, co_error *err)
+{
+    plan_fill *f = ctx;
+    co_plan_entry *e = next_entry(f->out, &f->cap);
+    if (!e)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    bool ok = true;
+    e->tenant = dup_or_null(t->tenant, &ok);
+    e->label = dup_or_null(t->label, &ok);
+    e->cohort = t->cohort;
+    e->risk = t->risk;
+    e->why = dup_or_null(t->why, &ok);
+    e->rows = t->rows;
+    e->est_seconds = t->est_seconds;
+    if (e->cohort + 1 > f->out->ncohorts)
+        f->out->ncohorts = e->cohort + 1;
+    return ok ? CO_OK : co_error_set(err, CO_ENOMEM, "out of memory");
 }
 
 co_code co_plan_make(co_session *s, double canary_percent, double growth, co_plan *out,
@@ -153,39 +204,10 @@ co_code co_plan_make(co_session *s, double canary_percent, double growth, co_pla
     out->canary_percent = canary_percent;
     out->growth = growth;
     Co_clock_iso(Co_clock_now(), out->created_at, sizeof out->created_at);
-    co_cursor *c = NULL;
-    co_param hash = {NULL, co_text(s->project->hash, strlen(s->project->hash))};
+    plan_fill fill = {out, 0};
     co_code rc = find_unaudited(s, out, err);
     if (rc == CO_OK)
-        rc = Co_state_read(s->state, &co_q_tenant_audits_plannable,
-                            &hash, 1, &c, err);
-    size_t cap = 0;
-    bool has_row;
-    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        co_plan_entry *e = next_entry(out, &cap, c);
-        if (!e) {
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-            break;
-        }
-        e->rows = co_cursor_value(c, 2).i;
-        e->est_seconds = co_cursor_value(c, 3).r;
-        int64_t refused = co_cursor_value(c, 4).i, clusters = co_cursor_value(c, 5).i;
-        co_value cls = co_cursor_value(c, 6);
-        const char *size_class = cls.type == CO_TEXT ? cls.s : "S";
-        double size = size_points(size_class);
-        double limits = refused > 0 ? 1 + log10((double)refused) : 0;
-        double dups = clusters > 0 ? 0.5 + 0.5 * log10((double)clusters) : 0;
-        e->risk = size + limits + dups;
-        char why[256];
-        snprintf(why, sizeof why,
-                 "size %s (+%.0f); %lld rows the target would refuse (+%.2f); %lld duplicate "
-                 "clusters (+%.2f)",
-                 size_class, size, (long long)refused, limits, (long long)clusters, dups);
-        e->why = strdup(why);
-        if (!e->tenant || !e->why)
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    }
-    co_cursor_close(c);
+        rc = Co_state_plannable_each(s->state, s->project->hash, add_plannable, &fill, err);
     if (rc == CO_OK && out->n == 0)
         rc = co_error_set(err, CO_ENOTFOUND,
                           "no tenant left to plan with an audit of this project file (%zu "
@@ -220,42 +242,19 @@ co_code co_plan_make(co_session *s, double canary_percent, double growth, co_pla
 co_code co_plan_latest(co_session *s, co_plan *out, co_error *err)
 {
     memset(out, 0, sizeof *out);
-    co_cursor *c = NULL;
-    co_code rc = Co_state_read(s->state, &co_q_plan_latest,
-                                NULL, 0, &c, err);
-    bool has_row = false;
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &has_row, err);
-    if (rc == CO_OK && has_row) {
-        out->id = co_cursor_value(c, 0).i;
-        co_value at = co_cursor_value(c, 1);
-        snprintf(out->created_at, sizeof out->created_at, "%s", at.type == CO_TEXT ? at.s : "");
-        out->canary_percent = co_cursor_value(c, 2).r;
-        out->growth = co_cursor_value(c, 3).r;
-    }
-    co_cursor_close(c);
-    if (rc == CO_OK && !has_row)
+    co_jplan plan;
+    bool found = false;
+    co_code rc = Co_state_plan_latest(s->state, &plan, &found, err);
+    if (rc == CO_OK && !found)
         return co_error_set(err, CO_ENOTFOUND, "no plan yet: run cutover plan");
-    co_param p = {NULL, co_int(out->id)};
-    if (rc == CO_OK)
-        rc = Co_state_read(s->state, &co_q_plan_tenants_of,
-                            &p, 1, &c, err);
-    size_t cap = 0;
-    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        co_plan_entry *e = next_entry(out, &cap, c);
-        if (!e) {
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-            break;
-        }
-        e->cohort = (int)co_cursor_value(c, 2).i;
-        e->risk = co_cursor_value(c, 3).r;
-        e->why = Co_value_text(co_cursor_value(c, 4));
-        e->rows = co_cursor_value(c, 5).i;
-        e->est_seconds = co_cursor_value(c, 6).r;
-        if (e->cohort + 1 > out->ncohorts)
-            out->ncohorts = e->cohort + 1;
-    }
-    co_cursor_close(c);
+    if (rc != CO_OK)
+        return rc;
+    out->id = plan.id;
+    snprintf(out->created_at, sizeof out->created_at, "%s", plan.created_at);
+    out->canary_percent = plan.canary_percent;
+    out->growth = plan.growth;
+    plan_fill fill = {out, 0};
+    rc = Co_state_plan_tenants_each(s->state, out->id, add_planned, &fill, err);
     if (rc != CO_OK)
         co_plan_release(out);
     return rc;

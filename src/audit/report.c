@@ -171,19 +171,19 @@ co_code co_audit_record(co_session *s, const co_tenant_audit *a, size_t n, co_er
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
             break;
         }
-        co_param p[] = {{NULL, co_text(a[i].tenant, strlen(a[i].tenant))},
-                        {NULL, co_text(now, strlen(now))},
-                        {NULL, co_text(s->project->hash, strlen(s->project->hash))},
-                        {NULL, co_int(a[i].rows)},
-                        {NULL, co_int(a[i].bytes)},
-                        {NULL, co_text(a[i].size_class, strlen(a[i].size_class))},
-                        {NULL, co_real(a[i].est_seconds)},
-                        {NULL, co_int(a[i].est_measured)},
-                        {NULL, co_int(a[i].limit_rows)},
-                        {NULL, co_int(a[i].duplicate_clusters)},
-                        {NULL, co_text(detail.data, detail.len)}};
-        rc = Co_state_write(s->state, &co_q_tenant_audit_set,
-                                  p, 11, NULL, err);
+        co_jtenant_audit row = {.tenant = a[i].tenant,
+                                .audited_at = now,
+                                .project_hash = s->project->hash,
+                                .rows = a[i].rows,
+                                .bytes = a[i].bytes,
+                                .size_class = a[i].size_class,
+                                .est_seconds = a[i].est_seconds,
+                                .est_measured = a[i].est_measured,
+                                .limit_rows = a[i].limit_rows,
+                                .duplicate_clusters = a[i].duplicate_clusters,
+                                .detail = detail.data,
+                                .detail_len = detail.len};
+        rc = Co_state_tenant_audit_set(s->state, &row, err);
     }
     Co_buf_release(&detail);
     if (rc == CO_OK)

@@ -177,34 +177,33 @@ static co_code scratch_open(co_session *s, scratch *sc, bool *usable, co_error *
 
 /* ---- findings of one tenant ---- */
 
-static char *dup_value(co_value v)
+static char *dup_text(const char *s)
 {
-    return v.type == CO_TEXT ? strndup(v.s, v.len) : strdup("");
+    return strdup(s ? s : "");
+}
+
+/* One (entity, rule) of the rows the scratch target refused. */
+static co_code add_limit(void *ctx, const co_jreject_rule *r, co_error *err)
+{
+    co_tenant_audit *a = ctx;
+    co_limit_finding *grown = realloc(a->limits, (a->nlimits + 1) * sizeof *grown);
+    if (!grown)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    a->limits = grown;
+    co_limit_finding *f = &a->limits[a->nlimits++];
+    f->entity = dup_text(r->entity);
+    f->rule = dup_text(r->rule);
+    f->rows = r->rows;
+    f->reason = dup_text(r->reason);
+    f->examples = dup_text(r->examples);
+    a->limit_rows += f->rows;
+    return CO_OK;
 }
 
 /* The rows the scratch target refused, by entity and rule, with examples. */
 static co_code collect_limits(scratch *sc, const co_tenant *t, co_tenant_audit *a, co_error *err)
 {
-    co_param p = {NULL, co_text(t->key, strlen(t->key))};
-    co_cursor *c = NULL;
-    co_code rc = Co_state_read(sc->session.state, &co_q_rejects_by_rule,
-                                &p, 1, &c, err);
-    bool has_row;
-    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        if (!CO_RESIZE(a->limits, a->nlimits + 1)) {
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-            break;
-        }
-        co_limit_finding *f = &a->limits[a->nlimits++];
-        f->entity = dup_value(co_cursor_value(c, 0));
-        f->rule = dup_value(co_cursor_value(c, 1));
-        f->rows = co_cursor_value(c, 2).i;
-        f->reason = dup_value(co_cursor_value(c, 3));
-        f->examples = dup_value(co_cursor_value(c, 4));
-        a->limit_rows += f->rows;
-    }
-    co_cursor_close(c);
-    return rc;
+    return Co_state_rejects_by_rule_each(sc->session.state, t->key, add_limit, a, err);
 }
 
 /* Rows per second of the migrations the journal recorded, or 0 when none. */

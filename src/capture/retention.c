@@ -108,14 +108,8 @@ co_code co_archive_tenant(co_session *s, const co_tenant *t, co_archive_result *
     Co_buf_release(&line);
     res->bytes = z.bytes;
     if (rc == CO_OK) {
-        co_param q[] = {{NULL, co_text(t->key, strlen(t->key))},
-                        {NULL, co_text(path.data, path.len)},
-                        {NULL, co_int(res->rows)},
-                        {NULL, co_int(res->bytes)},
-                        {NULL, co_text(p->hash, strlen(p->hash))},
-                        {NULL, co_text(when, strlen(when))}};
-        rc = Co_state_write(s->state, &co_q_archive_add,
-                                  q, 6, NULL, err);
+        rc = Co_state_archive_add(s->state, t->key, co_buf_str(&path), res->rows, res->bytes,
+                                  p->hash, when, err);
     }
     res->path = co_buf_detach(&path);
     return rc;

@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static co_value text(const char *s) { return s ? co_text(s, strlen(s)) : co_null(); }
-
 co_code co_note_add(co_state *st, const char *tenant, const char *author, const char *body,
                     co_error *err)
 {
@@ -22,10 +20,7 @@ co_code co_note_add(co_state *st, const char *tenant, const char *author, const 
         return co_error_set(err, CO_EUSAGE, "a note needs its text");
     char now[32];
     Co_clock_iso(Co_clock_now(), now, sizeof now);
-    co_param p[] = {{NULL, text(tenant)}, {NULL, text(now)}, {NULL, text(author)},
-                    {NULL, text(body)}};
-    return Co_state_write(st, &co_q_note_add,
-                                p, 4, NULL, err);
+    return Co_state_note_add(st, tenant, now, author, body, err);
 }
 
 /* The latest event of (subject, step) under hash: its kind and person. */
@@ -40,11 +35,8 @@ static co_code record(co_state *st, const char *subject, const char *step, const
 {
     char now[32];
     Co_clock_iso(Co_clock_now(), now, sizeof now);
-    co_param p[] = {{NULL, text(subject)}, {NULL, text(step)}, {NULL, text(event)},
-                    {NULL, text(person)},  {NULL, text(now)},  {NULL, text(hash)},
-                    {NULL, text(detail)}};
-    return Co_state_write(st, &co_q_approval_add,
-                                p, 7, NULL, err);
+    co_japproval a = {subject, step, event, person, now, hash, detail};
+    return Co_state_approval_add(st, &a, err);
 }
 
 /* Whether the rule applies to subject: always, or by its audited size class. */

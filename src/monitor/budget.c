@@ -89,15 +89,18 @@ co_code co_budgets_record(co_state *st, const char *tenant, const char *phase, c
     Co_clock_iso(Co_clock_now(), now, sizeof now);
     co_code rc = CO_OK;
     for (size_t i = 0; rc == CO_OK && i < n; i++) {
-        const char *q = r[i].query->name;
-        co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_text(q, strlen(q))},
-                        {NULL, co_text(phase, strlen(phase))},  {NULL, co_text(side, strlen(side))},
-                        {NULL, co_int(r[i].runs)},              {NULL, co_real(r[i].median)},
-                        {NULL, co_real(r[i].p95)},              {NULL, co_real(r[i].query->budget)},
-                        {NULL, co_int(r[i].pass)},              {NULL, co_text(now, strlen(now))},
-                        {NULL, check_id ? co_int(check_id) : co_null()}};
-        rc = Co_state_write(st, &co_q_budget_result_add,
-                                  p, 11, NULL, err);
+        co_jbudget_result b = {.tenant = tenant,
+                               .query = r[i].query->name,
+                               .phase = phase,
+                               .side = side,
+                               .at = now,
+                               .runs = r[i].runs,
+                               .check_id = check_id,
+                               .median = r[i].median,
+                               .p95 = r[i].p95,
+                               .budget = r[i].query->budget,
+                               .pass = r[i].pass};
+        rc = Co_state_budget_result_add(st, &b, err);
     }
     return rc;
 }

@@ -298,29 +298,23 @@ static co_code journal(co_session *s, const co_tenant *t, co_monitor_result *r, 
     for (size_t i = 0; i < r->ndays; i++)
         judged += r->days[i].judged;
     co_code rc = co_state_begin(s->state, err);
-    co_param p[] = {{NULL, co_text(t->key, strlen(t->key))},
-                    {NULL, co_text(now, strlen(now))},
-                    {NULL, co_text(r->switched_at, strlen(r->switched_at))},
-                    {NULL, co_int(judged)},
-                    {NULL, co_int(r->flags)},
-                    {NULL, co_text(summary, strlen(summary))}};
-    bool found = false;
+    co_jmonitor_check check = {.tenant = t->key, .at = now, .switched_at = r->switched_at,
+                               .summary = summary, .days_judged = judged, .flags = r->flags};
     if (rc == CO_OK)
-        rc = Co_state_read_int(s->state, &co_q_monitor_check_add,
-                                p, 6, &r->check_id, &found, err);
+        rc = Co_state_monitor_check_add(s->state, &check, &r->check_id, err);
     for (size_t i = 0; rc == CO_OK && i < r->ndays; i++) {
         const co_monitor_day *d = &r->days[i];
-        co_param q[] = {{NULL, co_int(r->check_id)},
-                        {NULL, co_text(t->key, strlen(t->key))},
-                        {NULL, co_text(d->day, strlen(d->day))},
-                        {NULL, co_text(d->series, strlen(d->series))},
-                        {NULL, co_real(d->baseline)},
-                        {NULL, co_int(d->actual)},
-                        {NULL, d->baseline > 0 ? co_real(d->deviation) : co_null()},
-                        {NULL, co_int(d->judged)},
-                        {NULL, co_int(d->flagged)}};
-        rc = Co_state_write(s->state, &co_q_monitor_volume_add,
-                                  q, 9, NULL, err);
+        co_jmonitor_volume v = {.check_id = r->check_id,
+                                .actual = d->actual,
+                                .tenant = t->key,
+                                .day = d->day,
+                                .series = d->series,
+                                .baseline = d->baseline,
+                                .deviation = d->deviation,
+                                .has_deviation = d->baseline > 0,
+                                .judged = d->judged,
+                                .flagged = d->flagged};
+        rc = Co_state_monitor_volume_add(s->state, &v, err);
     }
     if (rc == CO_OK)
         rc = co_budgets_record(s->state, t->key, "monitor", "target", r->budgets, r->nbudgets,
@@ -356,9 +350,7 @@ static co_code alert(co_session *s, const co_tenant *t, co_monitor_result *r, co
         r->alert_failed = hrc != CO_OK;
         snprintf(r->alert, sizeof r->alert, "%.250s", hrc == CO_OK ? "on_alert hook ran" : hook.message);
     }
-    co_param q[] = {{NULL, co_text(r->alert, strlen(r->alert))}, {NULL, co_int(r->check_id)}};
-    return Co_state_write(s->state, &co_q_monitor_check_alert, q, 2, NULL,
-                                err);
+    return Co_state_monitor_check_alert(s->state, r->check_id, r->alert, err);
 }
 
 co_code co_monitor_tenant(co_session *s, const co_tenant *t, const co_monitor_options *opt,

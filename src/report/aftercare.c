@@ -13,21 +13,15 @@
 co_code rp_load_aftercare(co_state *st, rp_tenant *t, co_error *err)
 {
     const char *key = t->status->tenant;
-    co_param tenant = {NULL, co_text(key, strlen(key))};
-    co_code rc = rp_query(st, &co_q_view_tenant_notes,
-                          &tenant, 1, &t->notes, err);
+    co_code rc = Co_state_view_tenant_notes(st, key, &t->notes, err);
     if (rc == CO_OK)
-        rc = rp_query(st, &co_q_view_tenant_monitor_checks,
-                      &tenant, 1, &t->monitor_checks, err);
+        rc = Co_state_view_tenant_monitor_checks(st, key, &t->monitor_checks, err);
     if (rc == CO_OK)
-        rc = rp_query(st, &co_q_view_tenant_monitor_days,
-                      &tenant, 1, &t->monitor_days, err);
+        rc = Co_state_view_tenant_monitor_days(st, key, &t->monitor_days, err);
     if (rc == CO_OK)
-        rc = rp_query(st, &co_q_view_tenant_budgets,
-                      &tenant, 1, &t->budgets, err);
+        rc = Co_state_view_tenant_budgets(st, key, &t->budgets, err);
     if (rc == CO_OK)
-        rc = rp_query(st, &co_q_view_tenant_approvals,
-                      &tenant, 1, &t->approvals, err);
+        rc = Co_state_view_tenant_approvals(st, key, &t->approvals, err);
     return rc;
 }
 
@@ -61,9 +55,9 @@ void rp_html_notes(co_buf *b, const rp_tenant *t)
     Co_buf_adds(b, "<h3>Notes</h3>\n<table><tr><th>at</th><th>by</th><th>note</th></tr>\n");
     for (size_t i = 0; i < t->notes.nrows; i++) {
         Co_buf_adds(b, "<tr>");
-        cell_time(b, rp_cell(&t->notes, i, 0));
-        cell(b, rp_cell(&t->notes, i, 1));
-        cell(b, rp_cell(&t->notes, i, 2));
+        cell_time(b, rp_cell(&t->notes, i, "at"));
+        cell(b, rp_cell(&t->notes, i, "author"));
+        cell(b, rp_cell(&t->notes, i, "body"));
         Co_buf_adds(b, "</tr>\n");
     }
     Co_buf_adds(b, "</table>\n");
@@ -79,13 +73,13 @@ static void monitoring(co_buf *b, const rp_tenant *t)
     Co_buf_adds(b, "<table><tr><th>checked</th><th>days judged</th><th>flags</th>"
                    "<th>summary</th><th>alert</th></tr>\n");
     for (size_t i = 0; i < t->monitor_checks.nrows; i++) {
-        int64_t flags = rp_int(&t->monitor_checks, i, 4);
+        int64_t flags = rp_int(&t->monitor_checks, i, "flags");
         Co_buf_adds(b, "<tr>");
-        cell_time(b, rp_cell(&t->monitor_checks, i, 1));
-        cell_count(b, rp_int(&t->monitor_checks, i, 3), false);
+        cell_time(b, rp_cell(&t->monitor_checks, i, "at"));
+        cell_count(b, rp_int(&t->monitor_checks, i, "days_judged"), false);
         cell_count(b, flags, flags != 0);
-        cell(b, rp_cell(&t->monitor_checks, i, 5));
-        cell(b, rp_cell(&t->monitor_checks, i, 6));
+        cell(b, rp_cell(&t->monitor_checks, i, "summary"));
+        cell(b, rp_cell(&t->monitor_checks, i, "alert"));
         Co_buf_adds(b, "</tr>\n");
     }
     Co_buf_adds(b, "</table>\n");
@@ -95,15 +89,15 @@ static void monitoring(co_buf *b, const rp_tenant *t)
                    "switch:</p>\n<table><tr><th>series</th><th>day</th><th>rows</th>"
                    "<th>baseline</th><th>deviation</th></tr>\n");
     for (size_t i = 0; i < t->monitor_days.nrows; i++) {
-        bool flagged = rp_int(&t->monitor_days, i, 6) != 0;
+        bool flagged = rp_int(&t->monitor_days, i, "flagged") != 0;
         Co_buf_printf(b, "<tr%s>", flagged ? " class=bad" : "");
-        cell(b, rp_cell(&t->monitor_days, i, 1));
-        cell_time(b, rp_cell(&t->monitor_days, i, 0));
-        cell_count(b, rp_int(&t->monitor_days, i, 2), false);
-        Co_buf_printf(b, "<td class=n>%.1f</td>", rp_real(&t->monitor_days, i, 3));
-        if (rp_cell(&t->monitor_days, i, 4))
+        cell(b, rp_cell(&t->monitor_days, i, "series"));
+        cell_time(b, rp_cell(&t->monitor_days, i, "day"));
+        cell_count(b, rp_int(&t->monitor_days, i, "actual"), false);
+        Co_buf_printf(b, "<td class=n>%.1f</td>", rp_real(&t->monitor_days, i, "baseline"));
+        if (rp_cell(&t->monitor_days, i, "deviation"))
             Co_buf_printf(b, "<td class=n>%+.0f%%%s</td></tr>\n",
-                          rp_real(&t->monitor_days, i, 4) * 100, flagged ? " FLAGGED" : "");
+                          rp_real(&t->monitor_days, i, "deviation") * 100, flagged ? " FLAGGED" : "");
         else
             Co_buf_adds(b, "<td class=n>-</td></tr>\n");
     }
@@ -120,16 +114,17 @@ static void budgets(co_buf *b, const rp_tenant *t)
     Co_buf_adds(b, "<table><tr><th>at</th><th>phase</th><th>on</th><th>query</th><th>runs</th>"
                    "<th>median s</th><th>p95 s</th><th>budget s</th><th>result</th></tr>\n");
     for (size_t i = 0; i < t->budgets.nrows; i++) {
-        bool pass = rp_int(&t->budgets, i, 8) != 0;
+        bool pass = rp_int(&t->budgets, i, "pass") != 0;
         Co_buf_adds(b, "<tr>");
-        cell_time(b, rp_cell(&t->budgets, i, 0));
-        for (size_t k = 1; k < 4; k++)
-            cell(b, rp_cell(&t->budgets, i, k));
-        cell_count(b, rp_int(&t->budgets, i, 4), false);
+        cell_time(b, rp_cell(&t->budgets, i, "at"));
+        static const char *const said[] = {"phase", "side", "query"};
+        for (size_t k = 0; k < 3; k++)
+            cell(b, rp_cell_named(&t->budgets, i, said[k]));
+        cell_count(b, rp_int(&t->budgets, i, "runs"), false);
         Co_buf_printf(b, "<td class=n>%.4f</td><td class=n>%.4f</td>"
                          "<td class=n>%.4f</td><td class=%s>%s</td></tr>\n",
-                      rp_real(&t->budgets, i, 5),
-                      rp_real(&t->budgets, i, 6), rp_real(&t->budgets, i, 7),
+                      rp_real(&t->budgets, i, "median"),
+                      rp_real(&t->budgets, i, "p95"), rp_real(&t->budgets, i, "budget"),
                       pass ? "ok" : "bad", pass ? "ok" : "OVER BUDGET");
     }
     Co_buf_adds(b, "</table>\n");
@@ -143,9 +138,10 @@ static void approvals(co_buf *b, const rp_tenant *t)
                    "<th>by</th><th>detail</th></tr>\n");
     for (size_t i = 0; i < t->approvals.nrows; i++) {
         Co_buf_adds(b, "<tr>");
-        cell_time(b, rp_cell(&t->approvals, i, 0));
-        for (size_t k = 1; k < 5; k++)
-            cell(b, rp_cell(&t->approvals, i, k));
+        cell_time(b, rp_cell(&t->approvals, i, "at"));
+        static const char *const said[] = {"step", "event", "person", "detail"};
+        for (size_t k = 0; k < 4; k++)
+            cell(b, rp_cell_named(&t->approvals, i, said[k]));
         Co_buf_adds(b, "</tr>\n");
     }
     Co_buf_adds(b, "</table>\n");
@@ -176,14 +172,14 @@ co_code co_report_monitor_json(co_state *st, char **out, co_error *err)
 {
     *out = NULL;
     static const char *const names[] = {"checks", "flagged", "budgets", "waiting", "notes"};
-    static const co_jq *const sql[] = {&co_q_view_last_checks, &co_q_view_flagged_days,
-                                       &co_q_view_last_budgets, &co_q_view_waiting_approvals,
-                                       &co_q_view_last_notes};
+    static co_code (*const views[])(co_state *, co_jrows *, co_error *) = {
+        Co_state_view_last_checks, Co_state_view_flagged_days, Co_state_view_last_budgets,
+        Co_state_view_waiting_approvals, Co_state_view_last_notes};
     co_buf b = CO_BUF_INIT;
     co_code rc = CO_OK;
-    for (size_t i = 0; rc == CO_OK && i < sizeof sql / sizeof sql[0]; i++) {
+    for (size_t i = 0; rc == CO_OK && i < sizeof views / sizeof views[0]; i++) {
         rp_table t;
-        rc = rp_query(st, sql[i], NULL, 0, &t, err);
+        rc = views[i](st, &t, err);
         if (rc != CO_OK)
             break;
         Co_buf_printf(&b, "%s\"%s\":", i ? "," : "{", names[i]);

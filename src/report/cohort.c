@@ -15,26 +15,16 @@ co_code co_cohort_pause(co_state *st, int cohort, bool pause, const char *reason
     if (cohort < 0)
         return co_error_set(err, CO_EUSAGE, "no cohort %d (canary is 0, waves count from 1)",
                             cohort);
-    co_param id = {NULL, co_int(cohort)};
     if (!pause)
-        return Co_state_write(st, &co_q_cohort_resume, &id, 1, NULL,
-                                    err);
+        return Co_state_cohort_resume(st, cohort, err);
     char now[32];
     Co_clock_iso(Co_clock_now(), now, sizeof now);
-    co_param p[] = {id, {NULL, co_text(now, strlen(now))},
-                    {NULL, reason ? co_text(reason, strlen(reason)) : co_null()}};
-    return Co_state_write(st, &co_q_cohort_pause,
-                                p, 3, NULL, err);
+    return Co_state_cohort_pause(st, cohort, now, reason, err);
 }
 
 co_code co_cohort_paused(co_state *st, int cohort, bool *paused, co_error *err)
 {
-    co_param id = {NULL, co_int(cohort)};
-    int64_t n = 0;
-    co_code rc = Co_state_read_int(st, &co_q_cohort_paused, &id, 1,
-                                    &n, NULL, err);
-    *paused = rc == CO_OK && n > 0;
-    return rc;
+    return Co_state_cohort_paused(st, cohort, paused, err);
 }
 
 const char *co_cohort_confirm_name(int cohort, char *buf, size_t cap)

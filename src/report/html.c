@@ -89,7 +89,7 @@ static void tenant_link(co_buf *b, const char *tenant, bool live)
 static bool cohort_paused(const rp_report *r, int cohort)
 {
     for (size_t i = 0; i < r->paused.nrows; i++)
-        if (rp_int(&r->paused, i, 0) == cohort)
+        if (rp_int(&r->paused, i, "cohort") == cohort)
             return true;
     return false;
 }
@@ -177,22 +177,22 @@ static void plan_section(co_buf *b, const rp_report *r, bool live)
                        "<code>cutover plan</code>.</p>\n</div>\n");
         return;
     }
-    Co_buf_printf(b, "<p>Plan %lld of ", (long long)rp_int(&r->plan, 0, 0));
-    Co_html_esc(b, rp_cell(&r->plan, 0, 1));
+    Co_buf_printf(b, "<p>Plan %lld of ", (long long)rp_int(&r->plan, 0, "id"));
+    Co_html_esc(b, rp_cell(&r->plan, 0, "created_at"));
     Co_buf_printf(b, ": a canary of %.3g%% of the tenants, then waves growing %.3g times.</p>\n",
-                  rp_real(&r->plan, 0, 2), rp_real(&r->plan, 0, 3));
+                  rp_real(&r->plan, 0, "canary_percent"), rp_real(&r->plan, 0, "growth"));
     Co_buf_adds(b, "<table><tr><th>cohort</th><th>tenants</th><th>rows</th>"
                    "<th>est. seconds</th><th>done</th><th>tenants</th></tr>\n");
     const rp_table *c = &r->cohorts;
     for (size_t i = 0; i < c->nrows;) {
-        int cohort = (int)rp_int(c, i, 0);
+        int cohort = (int)rp_int(c, i, "cohort");
         size_t end = i;
         int64_t rows = 0, done = 0;
         double est = 0;
-        while (end < c->nrows && rp_int(c, end, 0) == cohort) {
-            rows += rp_int(c, end, 3);
-            est += rp_real(c, end, 4);
-            done += tenant_done(rp_cell(c, end, 5));
+        while (end < c->nrows && rp_int(c, end, "cohort") == cohort) {
+            rows += rp_int(c, end, "rows");
+            est += rp_real(c, end, "est_seconds");
+            done += tenant_done(rp_cell(c, end, "state"));
             end++;
         }
         char name[32];
@@ -212,7 +212,7 @@ static void plan_section(co_buf *b, const rp_report *r, bool live)
         for (size_t k = i; k < end; k++) {
             if (k > i)
                 Co_buf_adds(b, ", ");
-            tenant_link(b, rp_cell(c, k, 1), live);
+            tenant_link(b, rp_cell(c, k, "tenant"), live);
         }
         Co_buf_adds(b, "</td></tr>\n");
         i = end;
@@ -224,10 +224,10 @@ static void plan_section(co_buf *b, const rp_report *r, bool live)
      * paused, done or not. The path and the confirmation use the same word
      * (co_cohort_confirm_name), the one the API checks. */
     for (size_t i = 0; i < c->nrows;) {
-        int cohort = (int)rp_int(c, i, 0);
+        int cohort = (int)rp_int(c, i, "cohort");
         size_t left = 0, end = i;
-        for (; end < c->nrows && rp_int(c, end, 0) == cohort; end++)
-            left += !tenant_done(rp_cell(c, end, 5));
+        for (; end < c->nrows && rp_int(c, end, "cohort") == cohort; end++)
+            left += !tenant_done(rp_cell(c, end, "state"));
         i = end;
         bool paused = cohort_paused(r, cohort);
         char name[32], confirm[16], id[48], path[64], what[64], done[64];
@@ -284,10 +284,10 @@ static void tenants_section(co_buf *b, const rp_report *r, const co_project *p, 
         rp_html_state(b, s);
         Co_buf_adds(b, "</td><td>");
         for (size_t k = 0; k < r->cohorts.nrows; k++) {
-            const char *t = rp_cell(&r->cohorts, k, 1);
+            const char *t = rp_cell(&r->cohorts, k, "tenant");
             if (t && strcmp(t, s->tenant) == 0) {
                 char name[32];
-                Co_buf_adds(b, cohort_name((int)rp_int(&r->cohorts, k, 0), name, sizeof name));
+                Co_buf_adds(b, cohort_name((int)rp_int(&r->cohorts, k, "cohort"), name, sizeof name));
                 break;
             }
         }
@@ -317,20 +317,20 @@ static void timeline(co_buf *b, const co_project *p, const rp_tenant *t)
         Co_buf_adds(b, "<p class=muted>Not migrated yet.</p>\n");
         return;
     }
-    Co_buf_printf(b, "<p>Run %lld (%s), started <span class=t>", (long long)rp_int(&t->run, 0, 0),
+    Co_buf_printf(b, "<p>Run %lld (%s), started <span class=t>", (long long)rp_int(&t->run, 0, "id"),
                   "migrate");
-    Co_html_esc(b, rp_cell(&t->run, 0, 3));
+    Co_html_esc(b, rp_cell(&t->run, 0, "started_at"));
     Co_buf_adds(b, "</span>");
     Co_buf_adds(b, ", ");
-    Co_html_esc(b, rp_cell(&t->run, 0, 2));
-    Co_buf_printf(b, " in %.3f s.", rp_real(&t->run, 0, 5));
-    if (t->route.nrows && rp_cell(&t->route, 0, 3) && rp_int(&t->route, 0, 4) == rp_int(&t->run, 0, 0))
+    Co_html_esc(b, rp_cell(&t->run, 0, "status"));
+    Co_buf_printf(b, " in %.3f s.", rp_real(&t->run, 0, "seconds"));
+    if (t->route.nrows && rp_cell(&t->route, 0, "freeze_seconds") && rp_int(&t->route, 0, "run_id") == rp_int(&t->run, 0, "id"))
         Co_buf_printf(b, " <span style=\"background:#f4c542\">Freeze window: %.3f s</span>"
                          " (writes refused, from the freeze to the switch).",
-                      rp_real(&t->route, 0, 3));
-    if (rp_cell(&t->run, 0, 6)) {
+                      rp_real(&t->route, 0, "freeze_seconds"));
+    if (rp_cell(&t->run, 0, "error")) {
         Co_buf_adds(b, " <span class=bad>Error: ");
-        Co_html_esc(b, rp_cell(&t->run, 0, 6));
+        Co_html_esc(b, rp_cell(&t->run, 0, "error"));
         Co_buf_adds(b, "</span>");
     }
     Co_buf_adds(b, "</p>\n");
@@ -341,18 +341,18 @@ static void timeline(co_buf *b, const co_project *p, const rp_tenant *t)
     for (size_t k = 0; k < n; k++) {
         size_t i = order[k];
         Co_buf_adds(b, "<tr>");
-        cell(b, rp_cell(&t->steps, i, 0), false);
-        cell(b, rp_cell(&t->steps, i, 2), false);
-        cell_time(b, rp_cell(&t->steps, i, 3));
-        Co_buf_printf(b, "<td class=n>%.3f</td></tr>\n", rp_real(&t->steps, i, 9));
+        cell(b, rp_cell(&t->steps, i, "step"), false);
+        cell(b, rp_cell(&t->steps, i, "status"), false);
+        cell_time(b, rp_cell(&t->steps, i, "started_at"));
+        Co_buf_printf(b, "<td class=n>%.3f</td></tr>\n", rp_real(&t->steps, i, "seconds"));
     }
     free(order);
     if (rp_verify_in_run(t)) {
         Co_buf_printf(b, "<tr><td>verify (run %lld)</td><td>%s</td>",
-                      (long long)rp_int(&t->verify_run, 0, 0),
+                      (long long)rp_int(&t->verify_run, 0, "id"),
                       t->status->verify_pass ? "pass" : "FAIL");
-        cell_time(b, rp_cell(&t->verify_run, 0, 2));
-        Co_buf_printf(b, "<td class=n>%.3f</td></tr>\n", rp_real(&t->verify_run, 0, 4));
+        cell_time(b, rp_cell(&t->verify_run, 0, "started_at"));
+        Co_buf_printf(b, "<td class=n>%.3f</td></tr>\n", rp_real(&t->verify_run, 0, "seconds"));
     }
     Co_buf_adds(b, "</table>\n");
 }
@@ -377,8 +377,9 @@ static void entity_rows(co_buf *b, const co_project *p, const rp_tenant *t)
             continue;
         Co_buf_adds(b, "<tr>");
         cell(b, p->entities[e].name, false);
+        static const char *const counts[4] = {"source_rows", "loaded", "merged", "rejected"};
         for (size_t k = 0; k < 4; k++) {
-            int64_t v = rp_int(&t->steps, row, 5 + k);
+            int64_t v = rp_int_named(&t->steps, row, counts[k]);
             tot[k] += v;
             Co_buf_printf(b, "<td class=\"n%s\">", k == 3 && v ? " bad" : "");
             Co_buf_add_count(b, v);
@@ -456,8 +457,8 @@ static void diff_row(co_buf *b, const char *entity, const char *kind, const char
  * or a month's volume as its two numbers, anything else field by field. */
 static void finding_rows(co_buf *b, const rp_tenant *t, size_t i)
 {
-    const char *entity = rp_cell(&t->findings, i, 0), *kind = rp_cell(&t->findings, i, 2);
-    const char *detail = rp_cell(&t->findings, i, 4), *raw_key = rp_cell(&t->findings, i, 3);
+    const char *entity = rp_cell(&t->findings, i, "entity"), *kind = rp_cell(&t->findings, i, "kind");
+    const char *detail = rp_cell(&t->findings, i, "detail"), *raw_key = rp_cell(&t->findings, i, "key");
     co_buf key = CO_BUF_INIT;
     struct fy_document *kd = raw_key ? Co_json_read(raw_key, strlen(raw_key)) : NULL;
     if (kd)
@@ -531,14 +532,14 @@ static void verification(co_buf *b, const rp_tenant *t)
         Co_buf_adds(b, "<p class=muted>Not verified yet.</p>\n");
         return;
     }
-    Co_buf_printf(b, "<p>Run %lld at <span class=t>", (long long)rp_int(&t->verify_run, 0, 0));
-    Co_html_esc(b, rp_cell(&t->verify_run, 0, 3));
+    Co_buf_printf(b, "<p>Run %lld at <span class=t>", (long long)rp_int(&t->verify_run, 0, "id"));
+    Co_html_esc(b, rp_cell(&t->verify_run, 0, "ended_at"));
     Co_buf_printf(b, "</span>: <b class=%s>%s</b>, ", t->status->verify_pass ? "ok" : "bad",
                   t->status->verify_pass ? "pass" : "FAIL");
     Co_buf_add_plural(b, t->status->verify_differences, "difference", "differences");
     size_t failing = 0;
     for (size_t i = 0; i < t->checks.nrows; i++)
-        failing += rp_int(&t->checks, i, 2) != 1;
+        failing += rp_int(&t->checks, i, "pass") != 1;
     if (failing) {
         Co_buf_adds(b, "; ");
         Co_buf_add_plural(b, (int64_t)failing, "check fails", "checks fail");
@@ -551,17 +552,17 @@ static void verification(co_buf *b, const rp_tenant *t)
      * order (entity, check). */
     for (int want = 0; want < 2; want++)
         for (size_t i = 0; i < t->checks.nrows; i++) {
-            bool pass = rp_int(&t->checks, i, 2) == 1;
+            bool pass = rp_int(&t->checks, i, "pass") == 1;
             if (pass != (want == 1))
                 continue;
             Co_buf_printf(b, "<tr%s>", pass ? "" : " class=failing");
-            cell(b, rp_cell(&t->checks, i, 0), false);
-            cell(b, rp_cell(&t->checks, i, 1), false);
+            cell(b, rp_cell(&t->checks, i, "entity"), false);
+            cell(b, rp_cell(&t->checks, i, "check"), false);
             Co_buf_printf(b, "<td class=%s>%s</td>", pass ? "ok" : "bad", pass ? "pass" : "FAIL");
-            cell_num(b, rp_cell(&t->checks, i, 3));
-            cell_num(b, rp_cell(&t->checks, i, 4));
-            cell_num(b, rp_cell(&t->checks, i, 5));
-            cell(b, rp_cell(&t->checks, i, 6), false);
+            cell_num(b, rp_cell(&t->checks, i, "expected"));
+            cell_num(b, rp_cell(&t->checks, i, "actual"));
+            cell_num(b, rp_cell(&t->checks, i, "differences"));
+            cell(b, rp_cell(&t->checks, i, "summary"), false);
             Co_buf_adds(b, "</tr>\n");
         }
     Co_buf_adds(b, "</table>\n");
@@ -596,17 +597,17 @@ static void audit(co_buf *b, const rp_tenant *t)
         return;
     }
     Co_buf_adds(b, "<p>Audited <span class=t>");
-    Co_html_esc(b, rp_cell(&t->audit, 0, 0));
+    Co_html_esc(b, rp_cell(&t->audit, 0, "audited_at"));
     Co_buf_adds(b, "</span>: ");
-    Co_buf_add_plural(b, rp_int(&t->audit, 0, 1), "row", "rows");
+    Co_buf_add_plural(b, rp_int(&t->audit, 0, "rows"), "row", "rows");
     Co_buf_adds(b, ", size class ");
-    Co_html_esc(b, rp_cell(&t->audit, 0, 3));
-    Co_buf_printf(b, ", about %.1f s; ", rp_real(&t->audit, 0, 4));
-    Co_buf_add_plural(b, rp_int(&t->audit, 0, 5), "row", "rows");
+    Co_html_esc(b, rp_cell(&t->audit, 0, "size_class"));
+    Co_buf_printf(b, ", about %.1f s; ", rp_real(&t->audit, 0, "est_seconds"));
+    Co_buf_add_plural(b, rp_int(&t->audit, 0, "limit_rows"), "row", "rows");
     Co_buf_adds(b, " the target would refuse, ");
-    Co_buf_add_plural(b, rp_int(&t->audit, 0, 6), "duplicate cluster", "duplicate clusters");
+    Co_buf_add_plural(b, rp_int(&t->audit, 0, "duplicate_clusters"), "duplicate cluster", "duplicate clusters");
     Co_buf_adds(b, ".</p>\n");
-    const char *detail = rp_cell(&t->audit, 0, 7);
+    const char *detail = rp_cell(&t->audit, 0, "detail");
     struct fy_document *doc = Co_json_read(detail, detail ? strlen(detail) : 0);
     struct fy_node *limits =
         doc ? fy_node_by_path(fy_document_root(doc), "/limits", FY_NT, FYNWF_DONT_FOLLOW) : NULL;
@@ -638,16 +639,16 @@ static void rehearsals(co_buf *b, const rp_tenant *t)
     Co_buf_adds(b, "<table><tr><th>at</th><th>result</th><th>rows</th><th>rejected</th>"
                    "<th>seconds</th><th>reasons</th></tr>\n");
     for (size_t i = 0; i < t->rehearsals.nrows; i++) {
-        const char *status = rp_cell(&t->rehearsals, i, 1);
+        const char *status = rp_cell(&t->rehearsals, i, "status");
         Co_buf_adds(b, "<tr>");
-        cell_time(b, rp_cell(&t->rehearsals, i, 6));
+        cell_time(b, rp_cell(&t->rehearsals, i, "at"));
         Co_buf_printf(b, "<td class=%s>", status && strcmp(status, "fail") == 0 ? "bad" : "ok");
         Co_html_esc(b, status);
         Co_buf_adds(b, "</td>");
-        cell_num(b, rp_cell(&t->rehearsals, i, 3));
-        cell_num(b, rp_cell(&t->rehearsals, i, 4));
-        Co_buf_printf(b, "<td class=n>%.3f</td>", rp_real(&t->rehearsals, i, 5));
-        cell(b, rp_cell(&t->rehearsals, i, 2), false);
+        cell_num(b, rp_cell(&t->rehearsals, i, "rows"));
+        cell_num(b, rp_cell(&t->rehearsals, i, "rejected"));
+        Co_buf_printf(b, "<td class=n>%.3f</td>", rp_real(&t->rehearsals, i, "seconds"));
+        cell(b, rp_cell(&t->rehearsals, i, "reasons"), false);
         Co_buf_adds(b, "</tr>\n");
     }
     Co_buf_adds(b, "</table>\n");
@@ -669,21 +670,21 @@ static void tenant_section(co_buf *b, const co_project *p, const rp_tenant *t, b
     Co_buf_adds(b, "</h2>\n<p>State <span class=state>");
     rp_html_state(b, s);
     Co_buf_adds(b, "</span>; route <b>");
-    Co_html_esc(b, t->route.nrows ? rp_cell(&t->route, 0, 0) : "old");
+    Co_html_esc(b, t->route.nrows ? rp_cell(&t->route, 0, "route") : "old");
     Co_buf_adds(b, "</b>");
     if (t->plan.nrows) {
         char name[32];
         Co_buf_printf(b, "; cohort %s, risk %.2f (",
-                      cohort_name((int)rp_int(&t->plan, 0, 1), name, sizeof name),
-                      rp_real(&t->plan, 0, 3));
-        Co_html_esc(b, rp_cell(&t->plan, 0, 4));
+                      cohort_name((int)rp_int(&t->plan, 0, "cohort"), name, sizeof name),
+                      rp_real(&t->plan, 0, "risk"));
+        Co_html_esc(b, rp_cell(&t->plan, 0, "why"));
         Co_buf_adds(b, ")");
     }
     if (t->rollback_days >= 0) {
         char left[CO_FMT_PLURAL], kept[CO_FMT_PLURAL];
         Co_buf_printf(b, "; <b>%s of rollback left</b> (switched <span class=t>",
                       Co_fmt_plural(left, t->rollback_days, "day", "days"));
-        Co_html_esc(b, rp_cell(&t->route, 0, 2));
+        Co_html_esc(b, rp_cell(&t->route, 0, "switched_at"));
         Co_buf_printf(b, "</span>, retention %s)",
                       Co_fmt_plural(kept, p->retention_days, "day", "days"));
     } else if (co_lifecycle_is(s->state, CO_LC_FINALIZED)) {

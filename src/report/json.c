@@ -67,13 +67,13 @@ co_code co_report_tenant_json(co_state *st, const co_project *p, const char *ten
     /* the audit's detail is JSON already: inline it rather than quote it */
     Co_buf_adds(&b, ",\"audit\":");
     if (t->audit.nrows) {
-        const char *detail = rp_cell(&t->audit, 0, 7);
+        const char *detail = rp_cell(&t->audit, 0, "detail");
         Co_buf_printf(&b, "{\"audited_at\":");
-        Co_json_str(&b, rp_cell(&t->audit, 0, 0));
-        Co_buf_printf(&b, ",\"rows\":%lld,\"size_class\":", (long long)rp_int(&t->audit, 0, 1));
-        Co_json_str(&b, rp_cell(&t->audit, 0, 3));
+        Co_json_str(&b, rp_cell(&t->audit, 0, "audited_at"));
+        Co_buf_printf(&b, ",\"rows\":%lld,\"size_class\":", (long long)rp_int(&t->audit, 0, "rows"));
+        Co_json_str(&b, rp_cell(&t->audit, 0, "size_class"));
         Co_buf_printf(&b, ",\"limit_rows\":%lld,\"duplicate_clusters\":%lld,\"detail\":%s}",
-                      (long long)rp_int(&t->audit, 0, 5), (long long)rp_int(&t->audit, 0, 6),
+                      (long long)rp_int(&t->audit, 0, "limit_rows"), (long long)rp_int(&t->audit, 0, "duplicate_clusters"),
                       detail && *detail == '{' ? detail : "null");
     } else {
         Co_buf_adds(&b, "null");
@@ -88,26 +88,21 @@ co_code co_report_tenant_json(co_state *st, const co_project *p, const char *ten
 co_code co_report_run_json(co_state *st, int64_t run_id, char **out, co_error *err)
 {
     *out = NULL;
-    co_param id = {NULL, co_int(run_id)};
     rp_table run, steps = {0}, checks = {0}, findings = {0}, volumes = {0};
-    co_code rc = rp_query(st, &co_q_view_run,
-                          &id, 1, &run, err);
+    co_code rc = Co_state_view_run(st, run_id, &run, err);
     if (rc != CO_OK)
         return rc;
     if (!run.nrows) {
         rp_table_release(&run);
         return co_error_set(err, CO_ENOTFOUND, "no run %lld in the journal", (long long)run_id);
     }
-    rc = rp_query(st, &co_q_view_run_steps, &id, 1, &steps, err);
+    rc = Co_state_view_run_steps(st, run_id, &steps, err);
     if (rc == CO_OK)
-        rc = rp_query(st, &co_q_view_run_checks,
-                      &id, 1, &checks, err);
+        rc = Co_state_view_run_checks(st, run_id, &checks, err);
     if (rc == CO_OK)
-        rc = rp_query(st, &co_q_view_run_findings,
-                      &id, 1, &findings, err);
+        rc = Co_state_view_run_findings(st, run_id, &findings, err);
     if (rc == CO_OK)
-        rc = rp_query(st, &co_q_view_run_volumes,
-                      &id, 1, &volumes, err);
+        rc = Co_state_view_run_volumes(st, run_id, &volumes, err);
     co_buf b = CO_BUF_INIT;
     if (rc == CO_OK) {
         Co_buf_adds(&b, "{\"run\":");
@@ -163,8 +158,7 @@ co_code co_report_routes_json(co_state *st, char **out, co_error *err)
 {
     *out = NULL;
     rp_table t;
-    co_code rc = rp_query(st, &co_q_view_routes,
-                          NULL, 0, &t, err);
+    co_code rc = Co_state_view_routes(st, &t, err);
     if (rc != CO_OK)
         return rc;
     co_buf b = CO_BUF_INIT, row = CO_BUF_INIT;
@@ -177,7 +171,7 @@ co_code co_report_routes_json(co_state *st, char **out, co_error *err)
             row.len--;
         Co_buf_adds(&b, i ? "," : "");
         Co_buf_add(&b, row.data, row.len);
-        rc = reads_fields(st, rp_cell(&t, i, 0), &b, err);
+        rc = reads_fields(st, rp_cell(&t, i, "tenant"), &b, err);
         Co_buf_addc(&b, '}');
     }
     Co_buf_adds(&b, "]}");
@@ -200,19 +194,19 @@ co_code co_report_cohorts_json(co_state *st, char **out, co_error *err)
             Co_buf_adds(&b, "null");
         Co_buf_adds(&b, ",\"cohorts\":[");
         for (size_t i = 0; i < tenants.nrows;) {
-            int64_t cohort = rp_int(&tenants, i, 0);
+            int64_t cohort = rp_int(&tenants, i, "cohort");
             bool is_paused = false;
             for (size_t k = 0; k < paused.nrows; k++)
-                is_paused = is_paused || rp_int(&paused, k, 0) == cohort;
+                is_paused = is_paused || rp_int(&paused, k, "cohort") == cohort;
             Co_buf_printf(&b, "%s{\"cohort\":%lld,\"name\":", i ? "," : "", (long long)cohort);
             if (cohort == 0)
                 Co_buf_adds(&b, "\"canary\"");
             else
                 Co_buf_printf(&b, "\"wave %lld\"", (long long)cohort);
             Co_buf_printf(&b, ",\"paused\":%s,\"tenants\":[", is_paused ? "true" : "false");
-            for (size_t k = i; k < tenants.nrows && rp_int(&tenants, k, 0) == cohort; k++, i++) {
-                Co_buf_adds(&b, k > 0 && rp_int(&tenants, k - 1, 0) == cohort ? "," : "");
-                Co_json_str(&b, rp_cell(&tenants, k, 1));
+            for (size_t k = i; k < tenants.nrows && rp_int(&tenants, k, "cohort") == cohort; k++, i++) {
+                Co_buf_adds(&b, k > 0 && rp_int(&tenants, k - 1, "cohort") == cohort ? "," : "");
+                Co_json_str(&b, rp_cell(&tenants, k, "tenant"));
             }
             Co_buf_adds(&b, "]}");
         }

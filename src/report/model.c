@@ -34,9 +34,8 @@ void rp_release(rp_report *r)
 
 size_t rp_step_of(const rp_tenant *t, const char *entity)
 {
-    size_t col = rp_col(&t->steps, "entity");
     for (size_t i = 0; i < t->steps.nrows; i++) {
-        const char *e = rp_cell(&t->steps, i, col);
+        const char *e = rp_cell(&t->steps, i, "entity");
         if (e && strcmp(e, entity) == 0)
             return i;
     }
@@ -63,48 +62,35 @@ size_t rp_step_order(const co_project *p, const rp_tenant *t, size_t *order)
 
 bool rp_verify_in_run(const rp_tenant *t)
 {
-    const char *verify_start = rp_cell(&t->verify_run, 0, 2);
-    const char *run_end = rp_cell(&t->run, 0, 4);
+    const char *verify_start = rp_cell(&t->verify_run, 0, "started_at");
+    const char *run_end = rp_cell(&t->run, 0, "ended_at");
     return verify_start && run_end && t->verify_run.nrows && t->run.nrows &&
-           rp_int(&t->verify_run, 0, 0) > rp_int(&t->run, 0, 0) &&
+           rp_int(&t->verify_run, 0, "id") > rp_int(&t->run, 0, "id") &&
            strcmp(verify_start, run_end) <= 0;
 }
 
 co_code rp_load_tenant(co_state *st, const co_project *p, rp_tenant *t, co_error *err)
 {
     const char *key = t->status->tenant;
-    co_param tenant = {NULL, co_text(key, strlen(key))};
-    co_code rc = rp_query(st, &co_q_view_tenant_plan,
-                          &tenant, 1, &t->plan, err);
+    co_code rc = Co_state_view_tenant_plan(st, key, &t->plan, err);
     if (rc == CO_OK)
-        rc = rp_query(st, &co_q_view_tenant_route,
-                      &tenant, 1, &t->route, err);
-    co_param run = {NULL, co_int(t->status->last_run)};
+        rc = Co_state_view_tenant_route(st, key, &t->route, err);
     if (rc == CO_OK)
-        rc = rp_query(st, &co_q_view_tenant_run,
-                      &run, 1, &t->run, err);
+        rc = Co_state_view_tenant_run(st, t->status->last_run, &t->run, err);
     if (rc == CO_OK)
-        rc = rp_query(st, &co_q_view_run_steps, &run, 1, &t->steps, err);
-    co_param verify = {NULL, co_int(t->status->verify_run)};
-    co_param months[] = {tenant, verify};
+        rc = Co_state_view_run_steps(st, t->status->last_run, &t->steps, err);
     if (rc == CO_OK)
-        rc = rp_query(st, &co_q_view_tenant_verify_run,
-                      &verify, 1, &t->verify_run, err);
+        rc = Co_state_view_tenant_verify_run(st, t->status->verify_run, &t->verify_run, err);
     if (rc == CO_OK)
-        rc = rp_query(st, &co_q_view_run_checks,
-                      &verify, 1, &t->checks, err);
+        rc = Co_state_view_run_checks(st, t->status->verify_run, &t->checks, err);
     if (rc == CO_OK)
-        rc = rp_query(st, &co_q_view_tenant_findings,
-                      &verify, 1, &t->findings, err);
+        rc = Co_state_view_tenant_findings(st, t->status->verify_run, &t->findings, err);
     if (rc == CO_OK)
-        rc = rp_query(st, &co_q_view_tenant_volumes,
-                      months, 2, &t->volumes, err);
+        rc = Co_state_view_tenant_volumes(st, key, t->status->verify_run, &t->volumes, err);
     if (rc == CO_OK)
-        rc = rp_query(st, &co_q_view_tenant_audit,
-                      &tenant, 1, &t->audit, err);
+        rc = Co_state_view_tenant_audit(st, key, &t->audit, err);
     if (rc == CO_OK)
-        rc = rp_query(st, &co_q_view_tenant_rehearsals,
-                      &tenant, 1, &t->rehearsals, err);
+        rc = Co_state_view_tenant_rehearsals(st, key, &t->rehearsals, err);
     if (rc == CO_OK)
         rc = rp_load_aftercare(st, t, err);
     if (rc != CO_OK)
@@ -112,8 +98,8 @@ co_code rp_load_tenant(co_state *st, const co_project *p, rp_tenant *t, co_error
     /* Days of rollback left: the retention window from the switch, while the
      * tenant's route is new (finalize ends it, a rollback routes it back). */
     t->rollback_days = -1;
-    const char *switched = rp_cell(&t->route, 0, 2);
-    const char *route = rp_cell(&t->route, 0, 0);
+    const char *switched = rp_cell(&t->route, 0, "switched_at");
+    const char *route = rp_cell(&t->route, 0, "route");
     if (switched && route && strcmp(route, "new") == 0 && !co_lifecycle_is(t->status->state, CO_LC_FINALIZED)) {
         time_t at = Co_clock_parse(switched);
         if (at >= 0) {
@@ -128,14 +114,11 @@ co_code rp_load_tenant(co_state *st, const co_project *p, rp_tenant *t, co_error
 co_code rp_load_plan(co_state *st, rp_table *plan, rp_table *cohorts, rp_table *paused,
                      co_error *err)
 {
-    co_code rc = rp_query(st, &co_q_view_plan,
-                          NULL, 0, plan, err);
+    co_code rc = Co_state_view_plan(st, plan, err);
     if (rc == CO_OK)
-        rc = rp_query(st, &co_q_view_plan_cohorts,
-                      NULL, 0, cohorts, err);
+        rc = Co_state_view_plan_cohorts(st, cohorts, err);
     if (rc == CO_OK)
-        rc = rp_query(st, &co_q_view_paused_cohorts,
-                      NULL, 0, paused, err);
+        rc = Co_state_view_paused_cohorts(st, paused, err);
     return rc;
 }
 

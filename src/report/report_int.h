@@ -16,27 +16,26 @@
 #include "cutover/status.h"
 #include "util/buf.h"
 
-/* The rows of one query: every cell as text with its type (NULL cells have
- * text NULL). Column names come from the query. */
-typedef struct rp_table {
-    size_t ncols, nrows;
-    char **names;     /* ncols */
-    co_type *types;   /* nrows * ncols */
-    char **cells;     /* nrows * ncols */
-} rp_table;
+/* The rows of one view of the journal (state/journal.h: co_jrows): every
+ * cell as text with its type (NULL cells have text NULL), columns by name. */
+typedef co_jrows rp_table;
 
 /* The latest plan (one row), its tenants by position with their states, and
  * the paused cohorts. */
 co_code rp_load_plan(co_state *st, rp_table *plan, rp_table *cohorts, rp_table *paused,
                      co_error *err);
 
-co_code rp_query(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
-                 rp_table *out, co_error *err);
 void rp_table_release(rp_table *t);
-/* A cell's text (NULL for NULL), as an integer (0 for NULL), as a real. */
-const char *rp_cell(const rp_table *t, size_t row, size_t col);
-int64_t rp_int(const rp_table *t, size_t row, size_t col);
-double rp_real(const rp_table *t, size_t row, size_t col);
+/* The text of a row's cell in the named column (NULL for NULL or when there
+ * is no such row or column), as an integer (0 for NULL), as a real. */
+const char *rp_cell_named(const rp_table *t, size_t row, const char *col);
+int64_t rp_int_named(const rp_table *t, size_t row, const char *col);
+double rp_real_named(const rp_table *t, size_t row, const char *col);
+/* The same with the column's name as a string literal: a position (0, 1, a
+ * variable) does not compile. */
+#define rp_cell(t, row, col) rp_cell_named((t), (row), "" col)
+#define rp_int(t, row, col) rp_int_named((t), (row), "" col)
+#define rp_real(t, row, col) rp_real_named((t), (row), "" col)
 /* The column's index by name, or (size_t)-1. */
 size_t rp_col(const rp_table *t, const char *name);
 /* One row as a JSON object, and all rows as an array. */

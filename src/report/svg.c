@@ -148,23 +148,22 @@ void rp_svg_timeline(co_buf *b, const co_project *p, const rp_tenant *t)
     bar bars[72];
     size_t n = 0;
     double at = 0;
-    size_t seconds_col = rp_col(&t->steps, "seconds"), step_col = rp_col(&t->steps, "step");
     size_t order[64];
     size_t nsteps = t->steps.nrows <= 64 ? rp_step_order(p, t, order) : 0;
     for (size_t i = 0; i < nsteps; i++) {
-        double s = rp_real(&t->steps, order[i], seconds_col);
-        bars[n++] = (bar){rp_cell(&t->steps, order[i], step_col), at, s, COLOR_LOADED};
+        double s = rp_real(&t->steps, order[i], "seconds");
+        bars[n++] = (bar){rp_cell(&t->steps, order[i], "step"), at, s, COLOR_LOADED};
         at += s;
     }
-    double run_seconds = rp_real(&t->run, 0, 5);
-    double freeze = t->route.nrows && rp_cell(&t->route, 0, 3) ? rp_real(&t->route, 0, 3) : 0;
-    bool froze = freeze > 0 && rp_int(&t->route, 0, 4) == rp_int(&t->run, 0, 0);
+    double run_seconds = rp_real(&t->run, 0, "seconds");
+    double freeze = t->route.nrows && rp_cell(&t->route, 0, "freeze_seconds") ? rp_real(&t->route, 0, "freeze_seconds") : 0;
+    bool froze = freeze > 0 && rp_int(&t->route, 0, "run_id") == rp_int(&t->run, 0, "id");
     double end = run_seconds > at ? run_seconds : at;
     double freeze_start = froze ? (end - freeze > at ? end - freeze : at) : 0;
     if (froze && freeze_start + freeze > end)
         end = freeze_start + freeze;
     if (rp_verify_in_run(t)) {
-        double vs = rp_real(&t->verify_run, 0, 4);
+        double vs = rp_real(&t->verify_run, 0, "seconds");
         double start = froze ? freeze_start : end;
         bars[n++] = (bar){"verify", start, vs, COLOR_TARGET};
         if (start + vs > end)
@@ -224,8 +223,6 @@ void rp_svg_timeline(co_buf *b, const co_project *p, const rp_tenant *t)
 
 void rp_svg_entity_rows(co_buf *b, const co_project *p, const rp_tenant *t)
 {
-    size_t src = rp_col(&t->steps, "source_rows"), loaded = rp_col(&t->steps, "loaded");
-    size_t merged = rp_col(&t->steps, "merged"), rejected = rp_col(&t->steps, "rejected");
     int64_t max = 1;
     size_t n = 0;
     for (size_t e = 0; e < p->nentities; e++) {
@@ -233,8 +230,8 @@ void rp_svg_entity_rows(co_buf *b, const co_project *p, const rp_tenant *t)
         if (row == (size_t)-1)
             continue;
         n++;
-        if (rp_int(&t->steps, row, src) > max)
-            max = rp_int(&t->steps, row, src);
+        if (rp_int(&t->steps, row, "source_rows") > max)
+            max = rp_int(&t->steps, row, "source_rows");
     }
     if (!n)
         return;
@@ -247,8 +244,8 @@ void rp_svg_entity_rows(co_buf *b, const co_project *p, const rp_tenant *t)
         if (row == (size_t)-1)
             continue;
         double y = top + (double)i++ * row_h;
-        int64_t parts[3] = {rp_int(&t->steps, row, loaded), rp_int(&t->steps, row, merged),
-                            rp_int(&t->steps, row, rejected)};
+        int64_t parts[3] = {rp_int(&t->steps, row, "loaded"), rp_int(&t->steps, row, "merged"),
+                            rp_int(&t->steps, row, "rejected")};
         static const char *colors[3] = {COLOR_LOADED, COLOR_MERGED, COLOR_REJECTED};
         static const char *names[3] = {"loaded", "merged", "rejected"};
         svg_text(b, left - 6, y + 12, "end", p->entities[e].name);
@@ -266,7 +263,7 @@ void rp_svg_entity_rows(co_buf *b, const co_project *p, const rp_tenant *t)
             x += w;
         }
         char label[CO_FMT_COUNT];
-        Co_fmt_count(label, rp_int(&t->steps, row, src));
+        Co_fmt_count(label, rp_int(&t->steps, row, "source_rows"));
         svg_text(b, x + 4, y + 12, "start", label);
     }
     Co_buf_adds(b, "</svg>\n");
@@ -279,10 +276,10 @@ static void volume_chart(co_buf *b, const rp_tenant *t, size_t first, size_t cou
     const rp_table *v = &t->volumes;
     int64_t max = 1;
     for (size_t r = first; r < first + count; r++) {
-        if (rp_int(v, r, 2) > max)
-            max = rp_int(v, r, 2);
-        if (rp_int(v, r, 3) > max)
-            max = rp_int(v, r, 3);
+        if (rp_int(v, r, "source") > max)
+            max = rp_int(v, r, "source");
+        if (rp_int(v, r, "target") > max)
+            max = rp_int(v, r, "target");
     }
     int left = 60, group = 58, plot_h = 140, top = 24;
     int width = left + (int)count * group + 20;
@@ -291,7 +288,7 @@ static void volume_chart(co_buf *b, const rp_tenant *t, size_t first, size_t cou
     int height = top + plot_h + 36;
     char label[160];
     snprintf(label, sizeof label, "%s: rows per month, source against target",
-             rp_cell(v, first, 0));
+             rp_cell(v, first, "entity"));
     svg_open(b, width, height, label);
     Co_buf_printf(b, "<rect x=\"%d\" y=\"4\" width=\"10\" height=\"10\" fill=\"%s\"/>", left,
                   COLOR_SOURCE);
@@ -304,8 +301,8 @@ static void volume_chart(co_buf *b, const rp_tenant *t, size_t first, size_t cou
                   top + plot_h, width - 10, top + plot_h);
     for (size_t i = 0; i < count; i++) {
         size_t r = first + i;
-        const char *month = rp_cell(v, r, 1);
-        int64_t sides[2] = {rp_int(v, r, 2), rp_int(v, r, 3)};
+        const char *month = rp_cell(v, r, "month");
+        int64_t sides[2] = {rp_int(v, r, "source"), rp_int(v, r, "target")};
         for (int k = 0; k < 2; k++) {
             double h = (double)sides[k] / top_value * plot_h;
             char title[96], rows[CO_FMT_PLURAL];
@@ -324,8 +321,8 @@ void rp_svg_volumes(co_buf *b, const rp_tenant *t)
     const rp_table *v = &t->volumes;
     for (size_t r = 0; r < v->nrows;) {
         size_t end = r;
-        const char *entity = rp_cell(v, r, 0);
-        while (end < v->nrows && rp_cell(v, end, 0) && entity && strcmp(rp_cell(v, end, 0), entity) == 0)
+        const char *entity = rp_cell(v, r, "entity");
+        while (end < v->nrows && rp_cell(v, end, "entity") && entity && strcmp(rp_cell(v, end, "entity"), entity) == 0)
             end++;
         if (end == r)
             end = r + 1;

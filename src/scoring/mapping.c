@@ -94,9 +94,7 @@ static co_code turn_others_off(co_state *st, const char *source, int64_t keep, c
 {
     char now[32];
     sc_now(now, sizeof now);
-    co_param ps[] = {{NULL, sc_text(now)}, {NULL, sc_text(source)}, {NULL, co_int(keep)}};
-    return Co_state_write(st, &co_q_mapping_others_off,
-                                ps, 3, NULL, err);
+    return Co_state_mapping_others_off(st, source, keep, now, err);
 }
 
 co_code co_mapping_save(co_state *st, const co_mapping *m, const char *status, int64_t *id,
@@ -105,27 +103,15 @@ co_code co_mapping_save(co_state *st, const co_mapping *m, const char *status, i
     co_code rc = co_state_begin(st, err);
     if (rc != CO_OK)
         return rc;
-    int64_t version = 0;
-    co_param src[] = {{NULL, sc_text(m->source)}};
-    rc = Co_state_read_int(st, &co_q_mapping_last_version,
-                            src, 1, &version, NULL, err);
     char now[32];
     sc_now(now, sizeof now);
-    if (rc == CO_OK) {
-        co_param ps[] = {{NULL, sc_text(m->source)},  {NULL, co_int(version + 1)},
-                         {NULL, sc_text(status)},     {NULL, sc_text(m->origin ? m->origin : "")},
-                         {NULL, sc_text(now)},        {NULL, sc_text(now)}};
-        rc = Co_state_read_int(st, &co_q_mapping_add,
-                                ps, 6, id, NULL, err);
-    }
+    co_jmapping row = {.source = m->source, .status = status,
+                       .origin = m->origin ? m->origin : "", .updated_at = now};
+    rc = Co_state_mapping_add(st, &row, id, err);
     for (size_t i = 0; rc == CO_OK && i < m->nrules; i++) {
         const co_mapping_rule *r = &m->rules[i];
-        co_param ps[] = {{NULL, co_int(*id)},
-                         {NULL, sc_text(r->raw)},
-                         {NULL, sc_text(r->canonical)},
-                         {NULL, sc_text(co_ev_kind_name(r->kind))}};
-        rc = Co_state_write(st, &co_q_mapping_rule_add,
-                                  ps, 4, NULL, err);
+        rc = Co_state_mapping_rule_add(st, *id, r->raw, r->canonical, co_ev_kind_name(r->kind),
+                                       err);
     }
     if (rc == CO_OK && strcmp(status, "on") == 0)
         rc = turn_others_off(st, m->source, *id, err);
@@ -135,58 +121,73 @@ co_code co_mapping_save(co_state *st, const co_mapping *m, const char *status, i
     return rc;
 }
 
-static co_code load_rules(co_state *st, co_mapping *m, co_error *err)
+static co_code rule_of(void *ctx, const char *raw, const char *canonical, const char *kind,
+                       co_error *err)
 {
-    co_param ps[] = {{NULL, co_int(m->id)}};
-    co_cursor *c = NULL;
-    co_code rc = Co_state_read(st, &co_q_mapping_rules_of,
-                                ps, 1, &c, err);
-    bool row = false;
-    while (rc == CO_OK && (rc = co_cursor_next(c, &row, err)) == CO_OK && row) {
-        co_ev_kind kind = CO_EV_EVENT;
-        co_ev_kind_parse(co_cursor_value(c, 2).s ? co_cursor_value(c, 2).s : "", &kind);
-        rc = add_rule(m, co_cursor_value(c, 0).s, co_cursor_value(c, 1).s, kind, err);
-    }
-    co_cursor_close(c);
-    return rc;
+    co_ev_kind k = CO_EV_EVENT;
+    co_ev_kind_parse(kind ? kind : "", &k);
+    return add_rule(ctx, raw, canonical, k, err);
 }
 
-static co_code read_header(co_cursor *c, co_mapping *m)
+static co_code load_rules(co_state *st, co_mapping *m, co_error *err)
 {
-    m->id = co_cursor_value(c, 0).i;
-    m->source = sc_dup(co_cursor_value(c, 1).s);
-    m->version = co_cursor_value(c, 2).i;
-    m->status = sc_dup(co_cursor_value(c, 3).s);
-    m->origin = sc_dup(co_cursor_value(c, 4).s);
-    m->updated_at = sc_dup(co_cursor_value(c, 5).s);
+    return Co_state_mapping_rules_each(st, m->id, rule_of, m, err);
+}
+
+static co_code read_header(const co_jmapping *r, co_mapping *m)
+{
+    m->id = r->id;
+    m->source = sc_dup(r->source);
+    m->version = r->version;
+    m->status = sc_dup(r->status);
+    m->origin = sc_dup(r->origin);
+    m->updated_at = sc_dup(r->updated_at);
     return m->source && m->status && m->origin && m->updated_at ? CO_OK : CO_ENOMEM;
 }
 
-static co_code load_where(co_state *st, const co_jq *q, const co_param *ps, size_t n,
-                          co_mapping *out, bool *found, co_error *err)
+typedef struct {
+    co_mapping *one; /* load: the mapping, with found */
+    bool found;
+    co_mapping **all; /* list: the mappings, with n */
+    size_t *n;
+} mappings_read;
+
+static co_code mapping_of(void *ctx, const co_jmapping *r, co_error *err)
+{
+    mappings_read *mr = ctx;
+    co_mapping *m = mr->one;
+    if (!m) {
+        co_mapping *grown = realloc(*mr->all, (*mr->n + 1) * sizeof *grown);
+        if (!grown)
+            return co_error_set(err, CO_ENOMEM, "out of memory");
+        *mr->all = grown;
+        m = &grown[(*mr->n)++];
+        memset(m, 0, sizeof *m);
+    }
+    mr->found = true;
+    return read_header(r, m) == CO_OK ? CO_OK : co_error_set(err, CO_ENOMEM, "out of memory");
+}
+
+/* The mapping id, or the current one of source, into *out with its rules. */
+static co_code load_where(co_state *st, int64_t id, const char *source, co_mapping *out,
+                          bool *found, co_error *err)
 {
     memset(out, 0, sizeof *out);
-    co_cursor *c = NULL;
-    co_code rc = Co_state_read(st, q, ps, n, &c, err);
-    bool row = false;
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &row, err);
-    if (rc == CO_OK && row && read_header(c, out) != CO_OK)
-        rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    co_cursor_close(c);
-    if (rc == CO_OK && row)
+    mappings_read mr = {out, false, NULL, NULL};
+    co_code rc = id || source ? Co_state_mappings_each(st, id, source, mapping_of, &mr, err)
+                              : CO_OK;
+    if (rc == CO_OK && mr.found)
         rc = load_rules(st, out, err);
     if (rc != CO_OK)
         co_mapping_release(out);
-    *found = row;
+    *found = mr.found;
     return rc;
 }
 
 co_code co_mapping_load(co_state *st, int64_t id, co_mapping *out, co_error *err)
 {
-    co_param ps[] = {{NULL, co_int(id)}};
     bool found = false;
-    co_code rc = load_where(st, &co_q_mapping_by_id, ps, 1, out, &found, err);
+    co_code rc = load_where(st, id, NULL, out, &found, err);
     if (rc == CO_OK && !found)
         rc = co_error_set(err, CO_ENOTFOUND, "no event mapping %lld", (long long)id);
     return rc;
@@ -198,9 +199,8 @@ co_code co_mapping_find(co_state *st, const char *ref, co_mapping *out, co_error
     long long id = strtoll(ref, &end, 10);
     if (*ref && end && !*end)
         return co_mapping_load(st, id, out, err);
-    co_param ps[] = {{NULL, sc_text(ref)}};
     bool found = false;
-    co_code rc = load_where(st, &co_q_mapping_of_source, ps, 1, out, &found, err);
+    co_code rc = load_where(st, 0, ref, out, &found, err);
     if (rc == CO_OK && !found)
         rc = co_error_set(err, CO_ENOTFOUND,
                           "event source \"%s\" has no mapping (cutover events mapping import)",
@@ -212,19 +212,8 @@ co_code co_mapping_list(co_state *st, co_mapping **out, size_t *n, co_error *err
 {
     *out = NULL;
     *n = 0;
-    co_cursor *c = NULL;
-    co_code rc = Co_state_read(st, &co_q_mappings_all, NULL, 0, &c, err);
-    bool row = false;
-    while (rc == CO_OK && (rc = co_cursor_next(c, &row, err)) == CO_OK && row) {
-        if (!CO_RESIZE(*out, *n + 1)) {
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-            break;
-        }
-        memset(&(*out)[*n], 0, sizeof **out);
-        if (read_header(c, &(*out)[(*n)++]) != CO_OK)
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    }
-    co_cursor_close(c);
+    mappings_read mr = {NULL, false, out, n};
+    co_code rc = Co_state_mappings_each(st, 0, NULL, mapping_of, &mr, err);
     for (size_t i = 0; rc == CO_OK && i < *n; i++)
         rc = load_rules(st, &(*out)[i], err);
     return rc;
@@ -238,9 +227,7 @@ co_code co_mapping_set_status(co_state *st, int64_t id, const char *status, co_e
         return rc;
     char now[32];
     sc_now(now, sizeof now);
-    co_param ps[] = {{NULL, sc_text(status)}, {NULL, sc_text(now)}, {NULL, co_int(id)}};
-    rc = Co_state_write(st, &co_q_mapping_set_status,
-                              ps, 3, NULL, err);
+    rc = Co_state_mapping_set_status(st, id, status, now, err);
     if (rc == CO_OK && strcmp(status, "on") == 0)
         rc = turn_others_off(st, m.source, id, err);
     co_mapping_release(&m);

@@ -85,78 +85,85 @@ co_code co_model_save(co_state *st, const co_model *m, const char *status, int64
     if (rc != CO_OK)
         return rc;
     bool taken = false;
-    int64_t ignored = 0;
-    co_param nm[] = {{NULL, sc_text(m->name)}};
-    rc = Co_state_read_int(st, &co_q_model_by_name, nm, 1, &ignored,
-                            &taken, err);
+    rc = Co_state_model_named(st, m->name, &taken, err);
     if (rc == CO_OK && taken)
         rc = co_error_set(err, CO_EUSAGE, "a model named \"%s\" exists already", m->name);
     char now[32];
     sc_now(now, sizeof now);
     if (rc == CO_OK) {
-        co_param ps[] = {{NULL, sc_text(m->name)},
-                         {NULL, sc_text(m->level)},
-                         {NULL, sc_text(m->source)},
-                         {NULL, sc_text(status)},
-                         {NULL, co_real(m->half_points)},
-                         {NULL, sc_text(m->percentiles ? "percentile" : "score")},
-                         {NULL, co_real(m->cuts[0])},
-                         {NULL, co_real(m->cuts[1])},
-                         {NULL, co_real(m->cuts[2])},
-                         {NULL, sc_text(m->origin ? m->origin : "")},
-                         {NULL, sc_text(now)},
-                         {NULL, sc_text(now)}};
-        rc = Co_state_read_int(st, &co_q_model_add,
-                                ps, 12, id, NULL, err);
+        co_jmodel row = {.name = m->name,
+                         .level = m->level,
+                         .source = m->source,
+                         .status = status,
+                         .half_points = m->half_points,
+                         .segment_by = m->percentiles ? "percentile" : "score",
+                         .cuts = {m->cuts[0], m->cuts[1], m->cuts[2]},
+                         .origin = m->origin ? m->origin : "",
+                         .updated_at = now};
+        rc = Co_state_model_add(st, &row, id, err);
     }
-    for (size_t i = 0; rc == CO_OK && i < m->nevents; i++) {
-        co_param ps[] = {{NULL, co_int(*id)},
-                         {NULL, sc_text(m->events[i].event)},
-                         {NULL, co_real(m->events[i].weight)},
-                         {NULL, co_int(m->events[i].lifespan_days)}};
-        rc = Co_state_write(st, &co_q_model_event_add,
-                                  ps, 4, NULL, err);
-    }
+    for (size_t i = 0; rc == CO_OK && i < m->nevents; i++)
+        rc = Co_state_model_event_add(st, *id, m->events[i].event, m->events[i].weight,
+                                      m->events[i].lifespan_days, err);
     if (rc == CO_OK)
         return co_state_commit(st, err);
     co_state_rollback(st);
     return rc;
 }
 
-static double real_of(co_value v) { return v.type == CO_INT ? (double)v.i : v.r; }
-
-static co_code read_model(co_cursor *c, co_model *m)
+/* A model as the journal gives it, copied into *m (events not yet). */
+static co_code read_model(const co_jmodel *r, co_model *m)
 {
     memset(m, 0, sizeof *m);
-    m->id = co_cursor_value(c, 0).i;
-    m->name = sc_dup(co_cursor_value(c, 1).s);
-    m->level = sc_dup(co_cursor_value(c, 2).s);
-    m->source = sc_dup(co_cursor_value(c, 3).s);
-    m->status = sc_dup(co_cursor_value(c, 4).s);
-    m->half_points = real_of(co_cursor_value(c, 5));
-    const char *by = co_cursor_value(c, 6).s;
-    m->percentiles = by && strcmp(by, "percentile") == 0;
+    m->id = r->id;
+    m->name = sc_dup(r->name);
+    m->level = sc_dup(r->level);
+    m->source = sc_dup(r->source);
+    m->status = sc_dup(r->status);
+    m->half_points = r->half_points;
+    m->percentiles = r->segment_by && strcmp(r->segment_by, "percentile") == 0;
     for (int i = 0; i < 3; i++)
-        m->cuts[i] = real_of(co_cursor_value(c, 7 + (size_t)i));
-    m->origin = sc_dup(co_cursor_value(c, 10).s);
-    m->updated_at = sc_dup(co_cursor_value(c, 11).s);
+        m->cuts[i] = r->cuts[i];
+    m->origin = sc_dup(r->origin);
+    m->updated_at = sc_dup(r->updated_at);
     return m->name && m->level && m->source && m->status && m->origin && m->updated_at
                ? CO_OK
                : CO_ENOMEM;
 }
 
+static co_code event_of(void *ctx, const char *event, double weight, int lifespan_days,
+                        co_error *err)
+{
+    return add_event(ctx, event, weight, lifespan_days, err);
+}
+
 static co_code load_events(co_state *st, co_model *m, co_error *err)
 {
-    co_param ps[] = {{NULL, co_int(m->id)}};
-    co_cursor *c = NULL;
-    co_code rc = Co_state_read(st, &co_q_model_events_of,
-                                ps, 1, &c, err);
-    bool row = false;
-    while (rc == CO_OK && (rc = co_cursor_next(c, &row, err)) == CO_OK && row)
-        rc = add_event(m, co_cursor_value(c, 0).s, real_of(co_cursor_value(c, 1)),
-                       (int)co_cursor_value(c, 2).i, err);
-    co_cursor_close(c);
-    return rc;
+    return Co_state_model_events_each(st, m->id, event_of, m, err);
+}
+
+typedef struct {
+    co_model *one; /* find: the model, with found */
+    bool found;
+    co_model **all; /* list: the models, with n */
+    size_t *n;
+} models_read;
+
+static co_code model_of(void *ctx, const co_jmodel *r, co_error *err)
+{
+    models_read *mr = ctx;
+    if (mr->one) {
+        mr->found = true;
+        return read_model(r, mr->one) == CO_OK ? CO_OK
+                                               : co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    co_model *grown = realloc(*mr->all, (*mr->n + 1) * sizeof *grown);
+    if (!grown)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    *mr->all = grown;
+    if (read_model(r, &grown[(*mr->n)++]) != CO_OK)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    return CO_OK;
 }
 
 co_code co_model_find(co_state *st, const char *ref, co_model *out, co_error *err)
@@ -165,18 +172,12 @@ co_code co_model_find(co_state *st, const char *ref, co_model *out, co_error *er
     char *end = NULL;
     long long id = strtoll(ref, &end, 10);
     bool by_id = *ref && end && !*end;
-    co_param ps[] = {{NULL, by_id ? co_int(id) : sc_text(ref)}};
-    co_cursor *c = NULL;
-    co_code rc = Co_state_read(st, by_id ? &co_q_model_by_id : &co_q_model_named, ps, 1, &c,
-                               err);
-    bool row = false;
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &row, err);
-    if (rc == CO_OK && !row)
+    models_read mr = {out, false, NULL, NULL};
+    co_code rc = by_id && id ? Co_state_models_each(st, id, NULL, model_of, &mr, err)
+                 : by_id     ? CO_OK
+                             : Co_state_models_each(st, 0, ref, model_of, &mr, err);
+    if (rc == CO_OK && !mr.found)
         rc = co_error_set(err, CO_ENOTFOUND, "no model \"%s\" (cutover model list)", ref);
-    if (rc == CO_OK && read_model(c, out) != CO_OK)
-        rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    co_cursor_close(c);
     if (rc == CO_OK)
         rc = load_events(st, out, err);
     if (rc != CO_OK)
@@ -188,18 +189,8 @@ co_code co_model_list(co_state *st, co_model **out, size_t *n, co_error *err)
 {
     *out = NULL;
     *n = 0;
-    co_cursor *c = NULL;
-    co_code rc = Co_state_read(st, &co_q_models_all, NULL, 0, &c, err);
-    bool row = false;
-    while (rc == CO_OK && (rc = co_cursor_next(c, &row, err)) == CO_OK && row) {
-        if (!CO_RESIZE(*out, *n + 1)) {
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-            break;
-        }
-        if (read_model(c, &(*out)[(*n)++]) != CO_OK)
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    }
-    co_cursor_close(c);
+    models_read mr = {NULL, false, out, n};
+    co_code rc = Co_state_models_each(st, 0, NULL, model_of, &mr, err);
     for (size_t i = 0; rc == CO_OK && i < *n; i++)
         rc = load_events(st, &(*out)[i], err);
     return rc;
@@ -209,9 +200,7 @@ co_code co_model_set_status(co_state *st, int64_t id, const char *status, co_err
 {
     char now[32];
     sc_now(now, sizeof now);
-    co_param ps[] = {{NULL, sc_text(status)}, {NULL, sc_text(now)}, {NULL, co_int(id)}};
-    return Co_state_write(st, &co_q_model_set_status,
-                                ps, 3, NULL, err);
+    return Co_state_model_set_status(st, id, status, now, err);
 }
 
 co_code co_model_duplicate(co_state *st, const co_model *m, const char *source,

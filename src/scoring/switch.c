@@ -20,38 +20,18 @@
 
 co_code co_batch_get(co_state *st, bool *running, char *since, size_t cap, co_error *err)
 {
-    co_cursor *c = NULL;
-    co_code rc = Co_state_read(st, &co_q_batch_get,
-                                NULL, 0, &c, err);
-    bool row = false;
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &row, err);
+    bool found = false;
     *running = true;
     if (since && cap)
         since[0] = '\0';
-    if (rc == CO_OK && row) {
-        *running = co_cursor_value(c, 0).i != 0;
-        if (since && cap && co_cursor_value(c, 1).s)
-            snprintf(since, cap, "%s", co_cursor_value(c, 1).s);
-    }
-    co_cursor_close(c);
-    return rc;
+    return Co_state_batch_get(st, running, since, cap, &found, err);
 }
 
 co_code co_batch_set(co_state *st, bool running, const char *note, co_error *err)
 {
     char now[32];
     sc_now(now, sizeof now);
-    co_param ps[] = {{NULL, co_int(running)}, {NULL, sc_text(now)}, {NULL, sc_text(note ? note : "")}};
-    co_code rc = Co_state_write(st, &co_q_batch_set,
-                                      ps, 3, NULL, err);
-    int64_t n = 0;
-    if (rc == CO_OK)
-        rc = Co_state_read_int(st, &co_q_batch_count, NULL, 0, &n, NULL, err);
-    if (rc == CO_OK && n == 0)
-        rc = Co_state_write(st, &co_q_batch_add,
-                                  ps, 3, NULL, err);
-    return rc;
+    return Co_state_batch_set(st, running, now, note ? note : "", err);
 }
 
 typedef struct journal {
@@ -71,10 +51,7 @@ static co_code end_switch(co_state *st, int64_t id, const char *outcome, const c
 {
     char now[32];
     sc_now(now, sizeof now);
-    co_param ps[] = {{NULL, sc_text(outcome)}, {NULL, sc_text(comparison ? comparison : "")},
-                     {NULL, sc_text(now)}, {NULL, co_int(id)}};
-    return Co_state_write(st, &co_q_switch_end,
-                                ps, 4, NULL, err);
+    return Co_state_switch_end(st, id, outcome, comparison ? comparison : "", now, err);
 }
 
 /* The expected canonical events that did not arrive: the draft's events the
@@ -134,11 +111,9 @@ co_code co_switch_run(const co_project *p, co_state *st, const co_switch_options
     sc_now(now, sizeof now);
     journal j = {st, 0, 0};
     if (rc == CO_OK) {
-        co_param ps[] = {{NULL, co_int(old_m.id)},   {NULL, co_int(draft.id)},
-                         {NULL, co_int(old_map.id)}, {NULL, co_int(new_map.id)},
-                         {NULL, sc_text(as_of)},     {NULL, sc_text(now)}};
-        rc = Co_state_read_int(st, &co_q_switch_add,
-                                ps, 6, &j.id, NULL, err);
+        co_jswitch w = {.old_model = old_m.id, .draft_model = draft.id,
+                        .old_mapping = old_map.id, .new_mapping = new_map.id};
+        rc = Co_state_switch_add(st, &w, as_of, now, &j.id, err);
         out->id = j.id;
     }
     if (rc != CO_OK)
@@ -148,9 +123,8 @@ co_code co_switch_run(const co_project *p, co_state *st, const co_switch_options
     rc = co_batch_set(st, false, "source switch", err);
     if (rc == CO_OK) {
         sc_now(out->batch_stopped_at, sizeof out->batch_stopped_at);
-        co_param ps[] = {{NULL, sc_text(out->batch_stopped_at)}, {NULL, co_int(j.id)}};
-        rc = Co_state_write(st, &co_q_switch_batch_stopped,
-                                  ps, 2, NULL, err);
+        rc = Co_state_switch_mark(st, j.id, CO_SWITCH_BATCH_STOPPED, out->batch_stopped_at,
+                                  err);
     }
     if (rc == CO_OK)
         rc = step(&j, "stop batch", "done", out->batch_stopped_at, err);
@@ -182,9 +156,7 @@ co_code co_switch_run(const co_project *p, co_state *st, const co_switch_options
         for (int k = 0; k < CO_SCORE_BANDS; k++)
             Co_buf_printf(&b, "%s%.6f", k ? "," : "[", bands[k]);
         Co_buf_adds(&b, "]");
-        co_param ps[] = {{NULL, sc_text(co_buf_str(&b))}, {NULL, co_int(j.id)}};
-        rc = Co_state_write(st, &co_q_switch_set_bands, ps,
-                                  2, NULL, err);
+        rc = Co_state_switch_mark(st, j.id, CO_SWITCH_DRAFT_BANDS, co_buf_str(&b), err);
         Co_buf_release(&b);
     }
     if (rc == CO_OK) {
@@ -229,10 +201,8 @@ co_code co_switch_run(const co_project *p, co_state *st, const co_switch_options
         /* The old mapping is archived unless another published model still
          * reads its source: then it stays off, and that model keeps scoring. */
         int64_t users = 0;
-        co_param ps[] = {{NULL, sc_text(old_m.source)}, {NULL, co_int(old_m.id)}};
         if (rc == CO_OK)
-            rc = Co_state_read_int(st, &co_q_models_published_other,
-                                    ps, 2, &users, NULL, err);
+            rc = Co_state_models_published_other(st, old_m.source, old_m.id, &users, err);
         if (rc == CO_OK && users == 0)
             rc = co_mapping_set_status(st, old_map.id, "archived", err);
         out->old_mapping_archived = rc == CO_OK && users == 0;
@@ -289,23 +259,12 @@ done:
 
 co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id, co_error *err)
 {
-    co_cursor *c = NULL;
-    co_code rc = Co_state_read(st, &co_q_switch_last_published,
-                                NULL, 0, &c, err);
+    co_jswitch w;
     bool row = false;
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &row, err);
-    int64_t id = 0, old_model = 0, draft = 0, old_map = 0, new_map = 0;
-    char ended[32] = "";
-    if (rc == CO_OK && row) {
-        id = co_cursor_value(c, 0).i;
-        old_model = co_cursor_value(c, 1).i;
-        draft = co_cursor_value(c, 2).i;
-        old_map = co_cursor_value(c, 3).i;
-        new_map = co_cursor_value(c, 4).i;
-        snprintf(ended, sizeof ended, "%s", co_cursor_value(c, 5).s ? co_cursor_value(c, 5).s : "");
-    }
-    co_cursor_close(c);
+    co_code rc = Co_state_switch_find(st, false, &w, &row, err);
+    int64_t id = w.id, old_model = w.old_model, draft = w.draft_model, old_map = w.old_mapping,
+            new_map = w.new_mapping;
+    const char *ended = w.ended_at;
     if (rc != CO_OK)
         return rc;
     if (!row)
@@ -326,8 +285,7 @@ co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id, 
         return rc;
     journal j = {st, id, 0};
     int64_t last = 0;
-    rc = Co_state_read_int(st, &co_q_switch_last_seq,
-                                (co_param[]){{NULL, co_int(id)}}, 1, &last, NULL, err);
+    rc = Co_state_switch_progress(st, id, &last, NULL, err);
     j.seq = (int)last;
     if (rc == CO_OK)
         rc = co_mapping_set_status(st, old_map, "on", err);
@@ -340,9 +298,7 @@ co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id, 
     char now[32];
     sc_now(now, sizeof now);
     if (rc == CO_OK)
-        rc = Co_state_write(st, &co_q_switch_reverted,
-                                  (co_param[]){{NULL, sc_text(now)}, {NULL, co_int(id)}}, 2, NULL,
-                                  err);
+        rc = Co_state_switch_mark(st, id, CO_SWITCH_REVERTED, now, err);
     if (rc == CO_OK)
         rc = step(&j, "revert", "done", "old mapping and model restored", err);
     if (rc == CO_OK)
@@ -353,21 +309,11 @@ co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id, 
 
 co_code co_switch_recover(co_state *st, int64_t *switch_id, bool *published, co_error *err)
 {
-    co_cursor *c = NULL;
-    co_code rc = Co_state_read(st, &co_q_switch_unfinished,
-                                NULL, 0, &c, err);
+    co_jswitch w;
     bool row = false;
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &row, err);
-    int64_t id = 0, old_model = 0, draft = 0, old_map = 0, new_map = 0;
-    if (rc == CO_OK && row) {
-        id = co_cursor_value(c, 0).i;
-        old_model = co_cursor_value(c, 1).i;
-        draft = co_cursor_value(c, 2).i;
-        old_map = co_cursor_value(c, 3).i;
-        new_map = co_cursor_value(c, 4).i;
-    }
-    co_cursor_close(c);
+    co_code rc = Co_state_switch_find(st, true, &w, &row, err);
+    int64_t id = w.id, old_model = w.old_model, draft = w.draft_model, old_map = w.old_mapping,
+            new_map = w.new_mapping;
     if (rc != CO_OK)
         return rc;
     if (!row)
@@ -375,16 +321,10 @@ co_code co_switch_recover(co_state *st, int64_t *switch_id, bool *published, co_
     *switch_id = id;
     /* The publish step is journaled after its statuses are set: when it is
      * there, the switch had published; otherwise it is undone. */
-    int64_t done = 0, last = 0;
-    co_param ps[] = {{NULL, co_int(id)}};
-    rc = Co_state_read_int(st, &co_q_switch_published,
-                            ps, 1, &done, NULL, err);
-    if (rc == CO_OK)
-        rc = Co_state_read_int(st, &co_q_switch_last_seq,
-                                ps, 1, &last, NULL, err);
+    int64_t last = 0;
+    rc = Co_state_switch_progress(st, id, &last, published, err);
     if (rc != CO_OK)
         return rc;
-    *published = done > 0;
     rc = co_state_begin(st, err);
     if (rc != CO_OK)
         return rc;
@@ -415,23 +355,17 @@ co_code co_switch_recover(co_state *st, int64_t *switch_id, bool *published, co_
 co_code co_model_publish_bands(co_state *st, const char *model, double bands[CO_SCORE_BANDS],
                                co_error *err)
 {
-    co_param ps[] = {{NULL, sc_text(model)}};
-    co_cursor *c = NULL;
-    co_code rc = Co_state_read(st, &co_q_switch_draft_bands,
-                                ps, 1, &c, err);
+    char text[1024];
     bool row = false;
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &row, err);
-    const char *text = row ? co_cursor_value(c, 0).s : NULL;
+    co_code rc = Co_state_switch_draft_bands(st, model, text, sizeof text, &row, err);
     int k = 0;
-    for (const char *p = text ? text + 1 : NULL; rc == CO_OK && p && k < CO_SCORE_BANDS; k++) {
+    for (const char *p = row ? text + 1 : NULL; rc == CO_OK && p && k < CO_SCORE_BANDS; k++) {
         char *end;
         bands[k] = strtod(p, &end);
         if (end == p)
             break;
         p = *end == ',' ? end + 1 : NULL;
     }
-    co_cursor_close(c);
     if (rc == CO_OK && (!row || k != CO_SCORE_BANDS))
         rc = co_error_set(err, CO_ENOTFOUND, "no switch published model %s", model);
     return rc;

@@ -161,9 +161,6 @@ co_code sc_step(co_state *st, int64_t switch_id, int seq, const char *step, cons
 {
     char now[32];
     sc_now(now, sizeof now);
-    co_param ps[] = {{NULL, co_int(switch_id)}, {NULL, co_int(seq)},   {NULL, sc_text(step)},
-                     {NULL, sc_text(status)},   {NULL, sc_text(detail ? detail : "")},
-                     {NULL, sc_text(now)}};
-    return Co_state_write(st, &co_q_switch_step_add,
-                                ps, 6, NULL, err);
+    return Co_state_switch_step_add(st, switch_id, seq, step, status, detail ? detail : "", now,
+                                    err);
 }

@@ -11,26 +11,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-const co_jq co_q_merges_count = {
+static const co_jq co_q_merges_count = {
     "SELECT count(*) FROM merges WHERE tenant = ? AND entity = ?"};
 
-const co_jq co_q_merges_keys = {
+static const co_jq co_q_merges_keys = {
     "SELECT source_key FROM merges WHERE tenant = ? AND entity = ?"};
 
-const co_jq co_q_merges_pairs = {
+static const co_jq co_q_merges_pairs = {
     "SELECT source_key, target_key FROM merges WHERE tenant = ? AND entity = ?"};
 
-const co_jq co_q_rejects_by_rule = {
+static const co_jq co_q_rejects_by_rule = {
     "SELECT entity, rule, count(*), min(reason), (SELECT"
     " json_group_array(json(k.source_key)) FROM   (SELECT source_key FROM rejects r2"
     " WHERE r2.tenant = r.tenant    AND r2.entity = r.entity AND r2.rule = r.rule   "
     " ORDER BY rowid LIMIT 3) AS k) FROM rejects r WHERE tenant = ? GROUP BY entity, rule"
     " ORDER BY entity, rule"};
 
-const co_jq co_q_rejects_keys = {
+static const co_jq co_q_rejects_keys = {
     "SELECT source_key FROM rejects WHERE tenant = ? AND entity = ?"};
 
-const co_jq co_q_idmap_targets = {
+static const co_jq co_q_idmap_targets = {
     "SELECT target_key FROM id_map WHERE tenant = ? AND entity = ?"};
 
 /* Where a source or target key went (cutover trace, engine/trace.c):
@@ -181,4 +181,51 @@ co_code Co_state_key_trace(co_state *st, co_key_trace which, const char *entity,
     }
     co_cursor_close(c);
     return rc;
+}
+
+typedef struct {
+    co_code (*fn)(void *ctx, const char *source_key, const char *target_key, co_error *err);
+    void *ctx;
+} merge_each;
+
+static co_code merge_row(void *ctx, co_cursor *c, co_error *err)
+{
+    merge_each *e = ctx;
+    return e->fn(e->ctx, Co_jstr(co_cursor_value(c, 0)), Co_jstr(co_cursor_value(c, 1)), err);
+}
+
+co_code Co_state_merges_each(co_state *st, const char *tenant, const char *entity,
+                             co_code (*fn)(void *ctx, const char *source_key,
+                                           const char *target_key, co_error *err),
+                             void *ctx, co_error *err)
+{
+    merge_each e = {fn, ctx};
+    co_param p[] = {{NULL, Co_jtext(tenant)}, {NULL, Co_jtext(entity)}};
+    return Co_state_each(st, &co_q_merges_pairs, p, 2, merge_row, &e, err);
+}
+
+typedef struct {
+    co_code (*fn)(void *ctx, const co_jreject_rule *r, co_error *err);
+    void *ctx;
+} rule_each;
+
+static co_code rule_row(void *ctx, co_cursor *c, co_error *err)
+{
+    rule_each *e = ctx;
+    co_jreject_rule r = {.entity = Co_jstr(co_cursor_value(c, 0)),
+                         .rule = Co_jstr(co_cursor_value(c, 1)),
+                         .rows = co_cursor_value(c, 2).i,
+                         .reason = Co_jstr(co_cursor_value(c, 3)),
+                         .examples = Co_jstr(co_cursor_value(c, 4))};
+    return e->fn(e->ctx, &r, err);
+}
+
+co_code Co_state_rejects_by_rule_each(co_state *st, const char *tenant,
+                                      co_code (*fn)(void *ctx, const co_jreject_rule *r,
+                                                    co_error *err),
+                                      void *ctx, co_error *err)
+{
+    rule_each e = {fn, ctx};
+    co_param p = {NULL, Co_jtext(tenant)};
+    return Co_state_each(st, &co_q_rejects_by_rule, &p, 1, rule_row, &e, err);
 }

@@ -1,8 +1,16 @@
-/* state_int.h: what the files of src/state share. */
+/* state_int.h: what the files of src/state share, and only they: the
+ * journal's store, its statements (co_jq: each static in the file of its
+ * concern) and running them.
+ * Every other folder calls the typed functions of state/journal.h
+ * (tests/unit/test_layers.c fails when a file outside src/state names
+ * Co_state_read, Co_state_write or a statement). */
 #ifndef CUTOVER_STATE_INT_H
 #define CUTOVER_STATE_INT_H
 
 #include "cutover/state.h"
+#include "cutover/store.h"
+
+#include <string.h>
 
 /* How many times this process holds the tenant's lease: a counter kept in
  * the co_state, created when create is true; NULL when absent (or out of
@@ -30,5 +38,67 @@ const char *Co_state_journal(const co_state *st);
 /* Forgets that st holds tenant in this process (lease.c's registry of the
  * tenants each open journal of this process holds). */
 void Co_state_registry_drop(const co_state *st, const char *tenant);
+
+/* A statement of the journal, defined in the file of its table's concern. */
+typedef struct co_jq {
+    const char *sql;
+} co_jq;
+
+/* Runs a statement that returns rows; buffered rows are written first. The
+ * caller closes *out with co_cursor_close. */
+co_code Co_state_read(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
+                      co_cursor **out, co_error *err);
+/* Runs a statement whose answer is one integer (a count, a RETURNING id), as
+ * co_store_query_int; buffered rows are written first. */
+co_code Co_state_read_int(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
+                          int64_t *value, bool *found, co_error *err);
+/* Runs a statement that returns no rows; *changes (may be NULL) gets the rows
+ * it changed. Buffered rows stay buffered (no statement here deletes from a
+ * buffered table: those deletes are state.c's and flush first). */
+co_code Co_state_write(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
+                       long long *changes, co_error *err);
+
+/* Runs a read of the journal (Co_state_read) and calls row
+ * for each row it returns, with the cursor on that row, until row returns
+ * other than CO_OK (that code is returned). */
+struct co_jrows;
+co_code Co_state_each(co_state *st, const co_jq *q, const co_param *params,
+                      size_t nparams, co_code (*row)(void *ctx, co_cursor *c, co_error *err),
+                      void *ctx, co_error *err);
+
+/* The rows of a read of the journal, kept whole (state/journal.h: co_jrows);
+ * the caller releases *out with Co_jrows_release. */
+co_code Co_state_rows(co_state *st, const co_jq *q, const co_param *params,
+                      size_t nparams, struct co_jrows *out, co_error *err);
+/* The same with the parameters a view takes: a text (may be NULL: none),
+ * then an integer (id may be NULL: none). */
+co_code Co_state_rows_of(co_state *st, const co_jq *q, const char *text,
+                         const int64_t *id, struct co_jrows *out, co_error *err);
+
+/* Define Co_state_view_NAME (state/journal.h) over the statement q, whose
+ * parameter is nothing, the tenant, or a run's id. */
+#define CO_JVIEW(name, q)                                                                       \
+    co_code Co_state_view_##name(co_state *st, co_jrows *out, co_error *err)                   \
+    {                                                                                           \
+        return Co_state_rows_of(st, &(q), NULL, NULL, out, err);                                \
+    }
+#define CO_JVIEW_TENANT(name, q)                                                                \
+    co_code Co_state_view_##name(co_state *st, const char *tenant, co_jrows *out,              \
+                                 co_error *err)                                                \
+    {                                                                                           \
+        return Co_state_rows_of(st, &(q), tenant, NULL, out, err);                              \
+    }
+#define CO_JVIEW_RUN(name, q)                                                                   \
+    co_code Co_state_view_##name(co_state *st, int64_t run_id, co_jrows *out, co_error *err)   \
+    {                                                                                           \
+        return Co_state_rows_of(st, &(q), NULL, &run_id, out, err);                             \
+    }
+
+/* A C string as a parameter: NULL as SQL NULL. */
+static inline co_value Co_jtext(const char *s) { return s ? co_text(s, strlen(s)) : co_null(); }
+/* A cursor's text value as a C string, NULL when it is not text. */
+static inline const char *Co_jstr(co_value v) { return v.type == CO_TEXT ? v.s : NULL; }
+/* A cursor's number as a double, whether stored as integer or real. */
+static inline double Co_jreal(co_value v) { return v.type == CO_REAL ? v.r : (double)v.i; }
 
 #endif

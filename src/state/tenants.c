@@ -10,28 +10,28 @@
 #include <stdio.h>
 #include <string.h>
 
-const co_jq co_q_archive_add = {
+static const co_jq co_q_archive_add = {
     "INSERT INTO archives (tenant, path, rows, bytes, project_hash, at) VALUES (?, ?, ?,"
     " ?, ?, ?)"};
 
-const co_jq co_q_route_switched_at = {
+static const co_jq co_q_route_switched_at = {
     "SELECT route, switched_at FROM routes WHERE tenant = ?"};
 
-const co_jq co_q_tenants_routes = {
+static const co_jq co_q_tenants_routes = {
     "SELECT t.tenant, coalesce(r.route, 'old'), r.switched_at, r.freeze_seconds FROM"
     " tenants t LEFT JOIN routes r ON r.tenant = t.tenant"};
 
-const co_jq co_q_view_routes = {
+static const co_jq co_q_view_routes = {
     "SELECT t.tenant, coalesce(r.route, 'old') AS route, r.switched_at, r.freeze_seconds"
     " FROM tenants t LEFT JOIN routes r ON r.tenant = t.tenant ORDER BY length(t.tenant),"
     " t.tenant"};
 
-const co_jq co_q_view_tenant_route = {
+static const co_jq co_q_view_tenant_route = {
     "SELECT route, changed_at, switched_at, freeze_seconds, run_id FROM routes WHERE"
     " tenant = ?"};
 
-const co_jq co_q_tenant_count = {"SELECT count(*) FROM tenants WHERE tenant = ?"};
-const co_jq co_q_tenants_count = {"SELECT count(*) FROM tenants"};
+static const co_jq co_q_tenant_count = {"SELECT count(*) FROM tenants WHERE tenant = ?"};
+static const co_jq co_q_tenants_count = {"SELECT count(*) FROM tenants"};
 
 /* ---- the tenant lifecycle ---- */
 
@@ -202,3 +202,17 @@ co_code co_state_tenants_count(co_state *st, const char *tenant, int64_t *n, co_
     return Co_state_read_int(st, tenant ? &co_q_tenant_count : &co_q_tenants_count, &p,
                              tenant ? 1 : 0, n, NULL, err);
 }
+
+co_code Co_state_archive_add(co_state *st, const char *tenant, const char *path, int64_t rows,
+                             int64_t bytes, const char *project_hash, const char *at,
+                             co_error *err)
+{
+    co_param p[] = {{NULL, Co_jtext(tenant)}, {NULL, Co_jtext(path)},
+                    {NULL, co_int(rows)},     {NULL, co_int(bytes)},
+                    {NULL, Co_jtext(project_hash)}, {NULL, Co_jtext(at)}};
+    return Co_state_write(st, &co_q_archive_add, p, 6, NULL, err);
+}
+
+/* ---- views (state/journal.h: co_jrows) ---- */
+CO_JVIEW(routes, co_q_view_routes)
+CO_JVIEW_TENANT(tenant_route, co_q_view_tenant_route)

@@ -158,6 +158,57 @@ static void key_set_sql(vctx *v, co_store *st, const co_map *set, co_buf *out)
     Co_buf_release(&storage);
 }
 
+
+/* The CASE a merged parent's column gets: one WHEN per merged source key. */
+typedef struct {
+    vctx *v;
+    co_store *st;
+    size_t i;
+    co_buf *select, *storage;
+    size_t whens;
+} merge_when;
+
+/* Adds "WHEN member THEN survivor" for one merge (keys of one column) and
+ * remembers the survivor of the member. */
+static co_code add_when(void *ctx, const char *source_key, const char *target_key, co_error *err)
+{
+    merge_when *m = ctx;
+    vctx *v = m->v;
+    co_code rc = CO_OK;
+    co_value from[1], to[1];
+    size_t n1 = 0, n2 = 0;
+    Co_buf_reset(m->storage);
+    bool ok = source_key && target_key &&
+              Co_key_decode(source_key, from, 1, &n1, m->storage, NULL) == CO_OK &&
+              Co_key_decode(target_key, to, 1, &n2, m->storage, NULL) == CO_OK && n1 == 1 &&
+              n2 == 1;
+    if (ok && !v->survivors)
+        v->survivors = calloc(v->ncols, sizeof *v->survivors);
+    if (ok && v->survivors) {
+        co_buf a_key = CO_BUF_INIT, b_key = CO_BUF_INIT;
+        Co_key_encode(&a_key, from, 1);
+        Co_key_encode(&b_key, to, 1);
+        if (a_key.failed || b_key.failed ||
+            !Co_map_put(&v->survivors[m->i], a_key.data, a_key.len, b_key.data, b_key.len))
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+        Co_buf_release(&a_key);
+        Co_buf_release(&b_key);
+    } else if (ok) {
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    }
+    if (ok) {
+        if (m->whens++ == 0) {
+            Co_buf_adds(m->select, "CASE ");
+            co_store_quote_ident(m->st, v->cols[m->i], m->select);
+        }
+        Co_buf_adds(m->select, " WHEN ");
+        Co_vsql_literal(m->st, &from[0], m->select);
+        Co_buf_adds(m->select, " THEN ");
+        Co_vsql_literal(m->st, &to[0], m->select);
+    }
+    return rc;
+}
+
 co_code Co_vsql_remap(vctx *v)
 {
     co_store *st = v->s->source;
@@ -176,50 +227,9 @@ co_code Co_vsql_remap(vctx *v)
             continue;
         }
         /* CASE "col" WHEN member THEN survivor ... ELSE "col" END AS "col" */
-        co_param p[] = {{NULL, co_text(v->t->key, strlen(v->t->key))},
-                        {NULL, co_text(parent->name, strlen(parent->name))}};
-        co_cursor *c = NULL;
-        rc = Co_state_read(v->s->state, &co_q_merges_pairs,
-                            p, 2, &c, v->err);
-        size_t whens = 0;
-        bool has_row;
-        while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
-            co_value sk = co_cursor_value(c, 0), tk = co_cursor_value(c, 1);
-            co_value from[1], to[1];
-            size_t n1 = 0, n2 = 0;
-            Co_buf_reset(&storage);
-            char *a = sk.type == CO_TEXT ? strndup(sk.s, sk.len) : NULL;
-            char *b = tk.type == CO_TEXT ? strndup(tk.s, tk.len) : NULL;
-            bool ok = a && b && Co_key_decode(a, from, 1, &n1, &storage, NULL) == CO_OK &&
-                      Co_key_decode(b, to, 1, &n2, &storage, NULL) == CO_OK && n1 == 1 && n2 == 1;
-            if (ok && !v->survivors)
-                v->survivors = calloc(v->ncols, sizeof *v->survivors);
-            if (ok && v->survivors) {
-                co_buf a_key = CO_BUF_INIT, b_key = CO_BUF_INIT;
-                Co_key_encode(&a_key, from, 1);
-                Co_key_encode(&b_key, to, 1);
-                if (a_key.failed || b_key.failed ||
-                    !Co_map_put(&v->survivors[i], a_key.data, a_key.len, b_key.data, b_key.len))
-                    rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
-                Co_buf_release(&a_key);
-                Co_buf_release(&b_key);
-            } else if (ok) {
-                rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
-            }
-            if (ok) {
-                if (whens++ == 0) {
-                    Co_buf_adds(&select, "CASE ");
-                    co_store_quote_ident(st, v->cols[i], &select);
-                }
-                Co_buf_adds(&select, " WHEN ");
-                Co_vsql_literal(st, &from[0], &select);
-                Co_buf_adds(&select, " THEN ");
-                Co_vsql_literal(st, &to[0], &select);
-            }
-            free(a);
-            free(b);
-        }
-        co_cursor_close(c);
+        merge_when mw = {v, st, i, &select, &storage, 0};
+        rc = Co_state_merges_each(v->s->state, v->t->key, parent->name, add_when, &mw, v->err);
+        size_t whens = mw.whens;
         if (whens) {
             Co_buf_adds(&select, " ELSE ");
             co_store_quote_ident(st, v->cols[i], &select);

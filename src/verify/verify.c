@@ -385,14 +385,16 @@ static co_code record(co_session *s, const co_verify_result *r, co_error *err)
     for (size_t i = 0; rc == CO_OK && i < r->nchecks; i++) {
         const co_check_result *c = &r->checks[i];
         const char *check = co_check_name(c->check);
-        co_param p[] = {{NULL, co_int(r->run_id)},   {NULL, co_text(r->tenant, strlen(r->tenant))},
-                        {NULL, co_text(c->entity, strlen(c->entity))},
-                        {NULL, co_text(check, strlen(check))},
-                        {NULL, co_int(c->pass)},     {NULL, co_int(c->expected)},
-                        {NULL, co_int(c->actual)},   {NULL, co_int(c->differences)},
-                        {NULL, co_text(c->summary, strlen(c->summary))}};
-        rc = Co_state_write(s->state, &co_q_verification_add,
-                                  p, 9, NULL, err);
+        co_jverification v = {.run_id = r->run_id,
+                              .expected = c->expected,
+                              .actual = c->actual,
+                              .differences = c->differences,
+                              .tenant = r->tenant,
+                              .entity = c->entity,
+                              .check = check,
+                              .summary = c->summary,
+                              .pass = c->pass};
+        rc = Co_state_verification_add(s->state, &v, err);
     }
     /* The journal keeps at most CO_VERIFY_STORED_MAX findings per entity and
      * check, whatever the sample: the totals per kind are in the summaries. */
@@ -415,25 +417,15 @@ static co_code record(co_session *s, const co_verify_result *r, co_error *err)
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
             break;
         }
-        co_param p[] = {{NULL, co_int(r->run_id)}, {NULL, co_text(r->tenant, strlen(r->tenant))},
-                        {NULL, co_text(f->entity, strlen(f->entity))},
-                        {NULL, co_text(check, strlen(check))},
-                        {NULL, co_text(f->kind, strlen(f->kind))},
-                        {NULL, f->key ? co_text(f->key, strlen(f->key)) : co_null()},
-                        {NULL, f->detail ? co_text(f->detail, strlen(f->detail)) : co_null()}};
-        rc = Co_state_write(s->state, &co_q_finding_add,
-                                  p, 7, NULL, err);
+        co_jfinding row = {r->run_id, r->tenant, f->entity, check, f->kind, f->key, f->detail};
+        rc = Co_state_finding_add(s->state, &row, err);
     }
     Co_map_release(&stored);
     Co_buf_release(&which);
     for (size_t i = 0; rc == CO_OK && i < r->nmonths; i++) {
         const co_volume_month *m = &r->months[i];
-        co_param p[] = {{NULL, co_int(r->run_id)}, {NULL, co_text(r->tenant, strlen(r->tenant))},
-                        {NULL, co_text(m->entity, strlen(m->entity))},
-                        {NULL, co_text(m->month, strlen(m->month))},
-                        {NULL, co_int(m->source)}, {NULL, co_int(m->target)}};
-        rc = Co_state_write(s->state, &co_q_volume_add,
-                                  p, 6, NULL, err);
+        rc = Co_state_volume_add(s->state, r->run_id, r->tenant, m->entity, m->month, m->source,
+                                 m->target, err);
     }
     if (rc == CO_OK)
         rc = co_state_commit(s->state, err);

@@ -41,13 +41,16 @@ q() { sqlite3 -batch -noheader "$1" "$2"; }
 # A checksum of every row of every table of a SQLite database, but for
 # cutover_journal_mark: the uuid of the journal beside a tenant's rows differs
 # from one journal to the next by design (test_journal.sh checks it).
+# Two sqlite3 processes whatever the number of tables (one lists the tables
+# and writes the statements, one runs them): the same sum as one process a
+# table, a few times faster (test_fault_nth sums some 40 files).
 db_checksum() {
-  local db=$1 t
-  for t in $(q "$db" "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'cutover_journal_mark' ORDER BY name"); do
-    echo "== $t"
-    sqlite3 -batch -noheader "$db" "SELECT * FROM \"$t\" ORDER BY 1, 2, 3" 2>/dev/null \
-      || sqlite3 -batch -noheader "$db" "SELECT * FROM \"$t\" ORDER BY 1"
-  done | sha256sum | cut -d' ' -f1
+  local db=$1
+  q "$db" "SELECT 'SELECT ''== ' || name || ''';' || char(10) || 'SELECT * FROM \"' || name
+           || '\" ORDER BY ' || CASE WHEN (SELECT count(*) FROM pragma_table_info(s.name)) >= 3
+           THEN '1, 2, 3' ELSE '1' END || ';' FROM sqlite_schema s WHERE type = 'table'
+           AND name NOT LIKE 'sqlite_%' AND name <> 'cutover_journal_mark' ORDER BY name" \
+    | sqlite3 -batch -noheader "$db" | sha256sum | cut -d' ' -f1
 }
 
 finish() {

@@ -5,7 +5,8 @@
 # the truth; a plain rerun then completes and verifies, and the target (or,
 # after a rollback, the source) equals a clean run's: nothing lost, nothing
 # doubled. Needs a test build (CUTOVER_FAIL_AT_CALL, src/util/fault.h).
-# SQLite files on a RAM disk when there is one: some 40 runs must take seconds.
+# The probes run two at a time (CUTOVER_TEST_JOBS). SQLite files on a RAM
+# disk when there is one: some 40 runs must take seconds.
 if [[ -z ${TMPDIR:-} && -d /dev/shm && -w /dev/shm ]]; then export TMPDIR=/dev/shm; fi
 source "$(dirname "$0")/lib.sh"
 
@@ -41,18 +42,32 @@ assert_eq "the clean rollback restores the source" "0 $source_before" "$? $(db_c
 rollback_calls=$(cat "$WORK/calls")
 echo "store calls: migrate $migrate_calls, rollback $rollback_calls"
 
-# faulty WHAT FROM CALLS N ARGS...: cutover ARGS in a fresh copy $run of FROM
-# with store call N failing. Returns 1 once N is past the CALLS a clean run
-# makes (the run must then complete); else checks the exit code and sets
-# route, state and have (the tenant's rows in the target) for the caller.
-run=$WORK/run
+# The probes run side by side, CUTOVER_TEST_JOBS at a time (2 by default:
+# the machine's cores), each in a copy of its own with its own call count and
+# log; their assertions are counted in probe order once all have ended.
+jobs_max=${CUTOVER_TEST_JOBS:-2}
+probes=()
+# probe NAME FUNCTION ARGS...: FUNCTION ARGS in the background, its output
+# (ok/FAIL lines) into $WORK/NAME.log, then "probe done" when it returned.
+probe() {
+  local name=$1; shift
+  while (( $(jobs -rp | wc -l) >= jobs_max )); do wait -n; done
+  probes+=("$name")
+  { "$@"; echo "probe done"; } >"$WORK/$name.log" 2>&1 &
+}
+
+# faulty WHAT FROM CALLS N ARGS...: cutover ARGS in a fresh copy $run
+# ($WORK/WHAT-N) of FROM with store call N failing. Returns 1 once N is past
+# the CALLS a clean run makes (the run must then complete); else checks the
+# exit code and sets route, state and have (the tenant's rows in the target)
+# for the caller.
 faulty() {
   local what=$1 from=$2 calls=$3 n=$4; shift 4
-  rm -rf "$run"
+  run=$WORK/$what-$n
   cp -r "$from" "$run"
-  CUTOVER_FAIL_AT_CALL=$n CUTOVER_FAULT_CALLS=$WORK/calls co "$run" "$@" -q >/dev/null 2>"$WORK/err"
+  CUTOVER_FAIL_AT_CALL=$n CUTOVER_FAULT_CALLS=$run.calls co "$run" "$@" -q >/dev/null 2>"$run.err"
   local code=$? made
-  made=$(cat "$WORK/calls" 2>/dev/null || echo "?")
+  made=$(cat "$run.calls" 2>/dev/null || echo "?")
   if (( n > calls )); then
     local reached=no
     [[ $made =~ ^[0-9]+$ ]] && (( made >= n )) && reached=yes
@@ -60,13 +75,14 @@ faulty() {
     return 1
   fi
   [[ $documented == *" $code "* ]] && pass "$what, call $n failing: exit $code" \
-    || fail "$what, call $n failing: exit $code is not documented: $(head -c 300 "$WORK/err")"
+    || fail "$what, call $n failing: exit $code is not documented: $(head -c 300 "$run.err")"
   route=$(co "$run" route "$t" 2>&1) state=$(state_of "$run") have=$(target_rows "$run")
 }
 
-# migrate with the Nth store call failing.
-for n in $(points "$migrate_calls" 4 6); do
-  faulty migrate "$WORK/pristine" "$migrate_calls" "$n" migrate --tenant "$t" --skip-rehearsal || break
+# migrate with store call N failing.
+migrate_probe() {
+  local n=$1
+  faulty migrate "$WORK/pristine" "$migrate_calls" "$n" migrate --tenant "$t" --skip-rehearsal || return 0
   if [[ $route == new ]]; then
     assert_eq "migrate, call $n: route new, so switched with every row" \
       "switched $target_after" "$state $(db_checksum "$run/crm.db")"
@@ -74,17 +90,18 @@ for n in $(points "$migrate_calls" 4 6); do
     assert_eq "migrate, call $n: route old, so not switched and nothing in the target" \
       "old 0" "$route $have$([[ $state == switched ]] && echo ' but journaled switched')"
   fi
-  co "$run" migrate --tenant "$t" --skip-rehearsal -q >/dev/null 2>"$WORK/err"
-  code=$?
-  co "$run" verify --tenant "$t" -q >/dev/null 2>>"$WORK/err"
+  co "$run" migrate --tenant "$t" --skip-rehearsal -q >/dev/null 2>"$run.err"
+  local code=$?
+  co "$run" verify --tenant "$t" -q >/dev/null 2>>"$run.err"
   assert_eq "migrate, call $n: a plain rerun completes and verifies, the target as a clean run's" \
     "0 0 new switched $target_after" \
     "$code $? $(co "$run" route "$t" 2>&1) $(state_of "$run") $(db_checksum "$run/crm.db")"
-done
+}
 
-# rollback of the switched tenant with the Nth store call failing.
-for n in $(points "$rollback_calls" 2 4); do
-  faulty rollback "$WORK/switched" "$rollback_calls" "$n" rollback --tenant "$t" || break
+# rollback of the switched tenant with store call N failing.
+rollback_probe() {
+  local n=$1
+  faulty rollback "$WORK/switched" "$rollback_calls" "$n" rollback --tenant "$t" || return 0
   if [[ $route == new ]]; then
     assert_eq "rollback, call $n: route new, so still switched with every row" \
       "switched $rows" "$state $have"
@@ -99,5 +116,24 @@ for n in $(points "$rollback_calls" 2 4); do
   assert_eq "rollback, call $n: a plain rollback finishes, the source as before" \
     "0 old 0 $source_before" \
     "$? $(co "$run" route "$t" 2>&1) $(target_rows "$run") $(db_checksum "$run/legacy.db")"
+}
+
+started=$SECONDS
+for n in $(points "$migrate_calls" 4 6); do probe "migrate-$n" migrate_probe "$n"; done
+for n in $(points "$rollback_calls" 2 4); do probe "rollback-$n" rollback_probe "$n"; done
+wait
+# Each probe's assertions, counted here in probe order.
+for name in "${probes[@]}"; do
+  done_seen=no
+  while IFS= read -r line; do
+    case $line in
+      "ok   "*) pass "${line#ok   }" ;;
+      "FAIL "*) fail "${line#FAIL }" ;;
+      "probe done") done_seen=yes ;;
+      *) echo "$line" ;;
+    esac
+  done <"$WORK/$name.log"
+  [[ $done_seen == yes ]] || fail "probe $name did not finish: $(tail -c 300 "$WORK/$name.log")"
 done
+echo "${#probes[@]} probes, $jobs_max at a time: $(( SECONDS - started )) s"
 finish

@@ -1,7 +1,10 @@
 /* test_layers.c: the arrows between the folders of src/ hold. src/state owns
  * the journal: no SQL naming one of its tables (every CREATE TABLE of
- * src/state) appears in a string literal of a file outside src/state, and
- * the public headers do not hand out the journal's store (Co_state_store).
+ * src/state) appears in a string literal of a file outside src/state, no
+ * file outside src/state runs a journal statement or names one (the
+ * private Co_state_read, Co_state_write, co_jq, co_q_*, state_int.h: others
+ * call the typed functions of state/journal.h), and the public headers do
+ * not hand out the journal's store (Co_state_store).
  * It reads the source tree named by CUTOVER_SOURCE_DIR. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -183,6 +186,41 @@ static const char *names_journal_table(const char *sql, const list *tables)
     return NULL;
 }
 
+/* The first name of state/state_int.h's private set that the code (not its
+ * comments or string literals) of src uses, or NULL. */
+static const char *names_state_private(const char *src)
+{
+    static const char *const names[] = {"Co_state_read", "Co_state_read_int", "Co_state_write",
+                                        "Co_state_each", "Co_state_rows",     "Co_state_rows_of",
+                                        "Co_state_store", "Co_state_flush",   "co_jq"};
+    /* state_int.h itself, by its include line (a string literal there) */
+    if (strstr(src, "\"state/state_int.h\""))
+        return "state/state_int.h";
+    for (const char *p = src; *p;) {
+        if ((p[0] == '/' && (p[1] == '*' || p[1] == '/'))) {
+            p = skip_blank(p);
+        } else if (*p == '"' || *p == '\'') {
+            char q = *p;
+            for (p++; *p && *p != q; p++)
+                if (*p == '\\' && p[1])
+                    p++;
+            if (*p)
+                p++;
+        } else if (isalpha((unsigned char)*p) || *p == '_') {
+            size_t len = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789");
+            if (len > 5 && strncmp(p, "co_q_", 5) == 0)
+                return "co_q_";
+            for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+                if (strlen(names[i]) == len && strncmp(p, names[i], len) == 0)
+                    return names[i];
+            p += len;
+        } else {
+            p++;
+        }
+    }
+    return NULL;
+}
+
 static void scan_tree(void)
 {
     const char *root = getenv("CUTOVER_SOURCE_DIR");
@@ -227,6 +265,48 @@ static void no_journal_sql_outside_src_state(void **state)
         fprintf(stderr, "%zu statements: move them into src/state (state/journal.h)\n", found);
     assert_int_equal(found, 0);
     list_free(&tables);
+}
+
+/* Outside src/state, the journal is read and written through the typed
+ * functions of state/journal.h only: no file runs or names a statement. */
+static void no_journal_statement_outside_src_state(void **state)
+{
+    (void)state;
+    scan_tree();
+    size_t found = 0, outside = 0;
+    for (size_t f = 0; f < files.n; f++) {
+        if (in_state(files.v[f]))
+            continue;
+        outside++;
+        char *text = slurp(files.v[f]);
+        const char *name = names_state_private(text);
+        if (name && found++ < 40)
+            fprintf(stderr, "%s: uses %s, private to src/state: call a typed function of "
+                            "state/journal.h\n",
+                    files.v[f], name);
+        free(text);
+    }
+    assert_true(outside > 50);
+    assert_int_equal(found, 0);
+}
+
+static void the_private_names_scanner(void **state)
+{
+    (void)state;
+    assert_string_equal(names_state_private("x; rc = Co_state_read(st, &q, p, 1, &c, err);"),
+                        "Co_state_read");
+    assert_string_equal(names_state_private("rc = Co_state_write(st, q, p, 2, NULL, err);"),
+                        "Co_state_write");
+    assert_string_equal(names_state_private("Co_state_read_int(st, &co_q_plan_add, p, 4);"),
+                        "Co_state_read_int");
+    assert_string_equal(names_state_private("f(&co_q_view_plan);"), "co_q_");
+    assert_string_equal(names_state_private("const co_jq *q;"), "co_jq");
+    assert_string_equal(names_state_private("#include \"state/state_int.h\"\n"),
+                        "state/state_int.h");
+    /* comments, strings, typed functions and longer names pass */
+    assert_null(names_state_private("/* Co_state_read */ // co_q_x\n"
+                                    "s = \"Co_state_write\"; Co_state_plan_add(st);"
+                                    " Co_state_readable(); co_jqx = 1;"));
 }
 
 /* The scanner itself: what it must find and what it must let pass. */
@@ -282,6 +362,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_scanner_finds_journal_sql),
         cmocka_unit_test(no_journal_sql_outside_src_state),
+        cmocka_unit_test(the_private_names_scanner),
+        cmocka_unit_test(no_journal_statement_outside_src_state),
         cmocka_unit_test(the_public_headers_keep_the_journal_store),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
