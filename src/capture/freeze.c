@@ -12,6 +12,7 @@
 #include "capture/capture_int.h"
 #include "engine/engine_int.h"
 #include "util/clock.h"
+#include "util/fault.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -188,6 +189,8 @@ co_code Co_freeze_and_switch(co_session *s, co_store *cap, const co_tenant *t,
         srt = co_traces_mark(s, s->dest, t->key, "switched", step);
     if (srt == CO_OK)
         srt = co_traces_mark(s, cap, t->key, "switched", step);
+    if (srt == CO_OK) /* a test build may die here (test_switch_window) */
+        (void)Co_fault_sim(CO_FAULT_SWITCH_MARKED);
     if (srt == CO_OK) {
         /* The route and the state in one journal transaction: a failure
          * between them would leave the journal saying "frozen" of a tenant

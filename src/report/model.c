@@ -77,6 +77,19 @@ co_code rp_load_tenant(co_state *st, const co_project *p, rp_tenant *t, co_error
         rc = Co_state_view_tenant_route(st, key, &t->route, err);
     if (rc == CO_OK)
         rc = Co_state_view_tenant_run(st, t->status->last_run, &t->run, err);
+    /* A run left "running" by a process that is gone: as status says it. */
+    size_t col = rc == CO_OK && t->run.nrows ? rp_col(&t->run, "status") : (size_t)-1;
+    const char *was = col != (size_t)-1 ? rp_cell(&t->run, 0, "status") : NULL;
+    if (was && strcmp(was, "running") == 0 && t->status->run_status &&
+        strcmp(t->status->run_status, "interrupted") == 0) {
+        char *now = strdup("interrupted");
+        if (now) {
+            free(t->run.cells[col]);
+            t->run.cells[col] = now;
+        } else {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+        }
+    }
     if (rc == CO_OK)
         rc = Co_state_view_run_steps(st, t->status->last_run, &t->steps, err);
     if (rc == CO_OK)

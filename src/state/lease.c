@@ -130,6 +130,7 @@ co_code co_state_lease(co_state *st, const char *tenant, const char *command, co
         rc = co_store_query(s, "SELECT pid, host, command, started_at FROM leases WHERE tenant = ?",
                             &key, 1, &c, err);
     bool has_row = false;
+    long gone_pid = 0; /* a holder taken over: its runs left "running" are not */
     if (rc == CO_OK)
         rc = co_cursor_next(c, &has_row, err);
     if (rc == CO_OK && has_row) {
@@ -145,6 +146,8 @@ co_code co_state_lease(co_state *st, const char *tenant, const char *command, co
                               "it to finish (a lease whose process is gone is taken over)",
                               tenant, cmd.type == CO_TEXT ? cmd.s : "?", pid,
                               h.type == CO_TEXT ? h.s : "?", at.type == CO_TEXT ? at.s : "?");
+        else if (!mine)
+            gone_pid = pid;
     }
     co_cursor_close(c);
     if (rc == CO_OK) {
@@ -159,6 +162,23 @@ co_code co_state_lease(co_state *st, const char *tenant, const char *command, co
                                   " pid = excluded.pid, host = excluded.host,"
                                   " command = excluded.command, started_at = excluded.started_at",
                                   p, 5, NULL, err);
+    }
+    /* A run whose process died (SIGKILL, power loss) never wrote its end:
+     * the run that takes the tenant over journals it as interrupted, so that
+     * no report says "running" of a process that is gone. */
+    if (rc == CO_OK && gone_pid) {
+        char why[160];
+        snprintf(why, sizeof why, "interrupted: its process (pid %ld) is gone; taken over by pid %ld",
+                 gone_pid, (long)getpid());
+        co_param p[] = {{NULL, co_text(now, strlen(now))},
+                        {NULL, co_text(why, strlen(why))},
+                        key,
+                        {NULL, co_int(gone_pid)}};
+        rc = co_store_exec_params(s,
+                                  "UPDATE runs SET status = 'interrupted', ended_at = ?,"
+                                  " error = coalesce(error, ?)"
+                                  " WHERE tenant = ? AND status = 'running' AND pid = ?",
+                                  p, 4, NULL, err);
     }
     if (rc == CO_OK)
         rc = co_store_commit(s, err);

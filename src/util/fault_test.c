@@ -4,6 +4,9 @@
  * shipped library has neither this file nor the variables it reads:
  *
  *   CUTOVER_KILL_AT_COMMIT=N  SIGKILL just before the Nth commit of any store
+ *   CUTOVER_KILL_AT_POINT=switch-marked  SIGKILL once a switch has marked
+ *                             the target and the capture "switched", before
+ *                             the journal writes the route (SWITCH_MARKED)
  *   CUTOVER_FAIL_AT_CALL=N    the Nth store call (fault point STORE_CALL)
  *                             fails, once, with an error of its side
  *   CUTOVER_FAULT_CALLS=FILE  at exit, write the number of store calls made
@@ -20,6 +23,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static long env_count(const char *name)
@@ -71,6 +75,12 @@ int Co_fault_sim(co_fault_point point)
         return 0;
     case CO_FAULT_STORE_CALL:
         return ++calls == fail_at;
+    case CO_FAULT_SWITCH_MARKED: {
+        const char *at = getenv("CUTOVER_KILL_AT_POINT");
+        if (at && strcmp(at, "switch-marked") == 0)
+            kill(getpid(), SIGKILL);
+        return 0;
+    }
     }
     return 0;
 }

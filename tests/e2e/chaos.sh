@@ -37,6 +37,16 @@ SH
 }
 
 now() { date +%s.%N; }
+# handling PID: the process is cutover and catches SIGINT. A background job
+# of this script starts with SIGINT ignored until cutover sets its handler: a
+# SIGINT before that is lost, and the sanitized build takes a second or more
+# to get there on a loaded machine (test_pg_chaos saw migrate finish, exit 0).
+handling() {
+  local caught
+  [[ $(cat "/proc/$1/comm" 2>/dev/null) == cutover ]] || return 1
+  caught=$(awk '/^SigCgt:/ { print $2 }' "/proc/$1/status" 2>/dev/null) || return 1
+  (( (16#${caught:-0} >> 1) & 1 )) # bit 1: signal 2, SIGINT
+}
 switched() { q "$state" "SELECT tenant FROM routes WHERE route = 'new'" 2>/dev/null; }
 
 chaos_rounds() {
@@ -61,6 +71,7 @@ chaos_rounds() {
     before=$("${CUT[@]}" status --json | jq -c '[.tenants[] | select(.state == "frozen" or .state == "migrating" or .interrupted) | {tenant, state, interrupted}]')
     "${CUT[@]}" migrate --all --skip-rehearsal -q >/dev/null 2>"$WORK/migrate.$round" &
     migrating=$!
+    for _ in $(seq 1 1500); do handling "$migrating" && break; kill -0 "$migrating" 2>/dev/null || break; sleep 0.02; done
     if (( round % 2 == 1 )); then        # inside the traffic tenant's freeze
       where="inside a freeze"
       for _ in $(seq 1 300); do
@@ -69,7 +80,7 @@ chaos_rounds() {
         sleep 0.02
       done
       sleep 0.1
-    else                                  # at a seeded time
+    else                                  # at a seeded time after cutover's start
       delay=$(( RANDOM % 1600 + 200 ))
       where="after ${delay} ms"
       sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char dir[64];
@@ -374,6 +375,49 @@ static void two_journals_of_one_process_never_hold_one_tenant(void **state)
     co_state_close(a);
 }
 
+/* A run whose process died (SIGKILL) stays "running" in the journal until
+ * another process takes the tenant's lease over: then it is interrupted,
+ * and only the dead holder's runs of that tenant are. */
+static void a_lease_taken_over_ends_the_dead_holders_runs(void **state)
+{
+    (void)state;
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    assert_true(child > 0);
+    assert_int_equal(waitpid(child, NULL, 0), child); /* its pid is now gone */
+    co_state *st = open_state("takeover/state.db");
+    co_error err;
+    co_error_clear(&err);
+    char host[256];
+    assert_int_equal(gethostname(host, sizeof host), 0);
+    host[sizeof host - 1] = '\0';
+    int64_t dead_run, other_tenant, live_run, status_ok = 0;
+    assert_int_equal(co_state_run_begin(st, "5", "migrate", "h", &dead_run, &err), CO_OK);
+    assert_int_equal(co_state_run_begin(st, "6", "migrate", "h", &other_tenant, &err), CO_OK);
+    assert_int_equal(co_state_run_begin(st, "5", "verify", "h", &live_run, &err), CO_OK);
+    co_store *s = Co_state_store(st);
+    co_param dead[] = {{NULL, co_int(child)}, {NULL, co_text(host, strlen(host))}};
+    assert_int_equal(co_store_exec_params(s, "UPDATE runs SET pid = ? WHERE tenant = '6'"
+                                             " OR (tenant = '5' AND command = 'migrate')",
+                                          dead, 1, NULL, &err), CO_OK);
+    assert_int_equal(co_store_exec_params(s, "INSERT INTO leases (tenant, pid, host, command,"
+                                             " started_at) VALUES ('5', ?, ?, 'migrate', 'then')",
+                                          dead, 2, NULL, &err), CO_OK);
+    assert_int_equal(co_state_lease(st, "5", "migrate", &err), CO_OK);
+    co_param id = {NULL, co_int(dead_run)};
+    assert_int_equal(co_store_query_int(s, "SELECT status = 'interrupted' AND ended_at IS NOT NULL"
+                                           " AND error LIKE '%is gone; taken over by pid%'"
+                                           " FROM runs WHERE id = ?", &id, 1, &status_ok, NULL, &err), CO_OK);
+    assert_int_equal(status_ok, 1);
+    int64_t running = 0;
+    assert_int_equal(co_store_query_int(s, "SELECT count(*) FROM runs WHERE status = 'running'",
+                                        NULL, 0, &running, NULL, &err), CO_OK);
+    assert_int_equal(running, 2); /* tenant 6's (its lease not taken), this process's verify */
+    assert_int_equal(co_state_unlease(st, "5", &err), CO_OK);
+    co_state_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -383,6 +427,7 @@ int main(void)
         cmocka_unit_test(reads_see_buffered_rows),
         cmocka_unit_test(the_journal_is_in_wal_mode),
         cmocka_unit_test(two_journals_of_one_process_never_hold_one_tenant),
+        cmocka_unit_test(a_lease_taken_over_ends_the_dead_holders_runs),
         cmocka_unit_test(the_journal_has_an_identity_and_must_be_one),
         cmocka_unit_test(schema_fingerprints_name_what_changed),
         cmocka_unit_test(the_lifecycle_refuses_what_it_does_not_allow),
