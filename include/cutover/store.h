@@ -285,6 +285,15 @@ CO_API co_code co_store_defer_constraints(co_store *s, co_error *err);
 CO_API co_code co_store_reserve_keys(co_store *s, const char *table, const char *column, size_t n,
                                      int64_t *out, bool *until_commit, co_error *err);
 
+/* Asks for the block of n values that the next co_store_reserve_keys of
+ * table.column with the same n returns, without waiting for it: PostgreSQL
+ * draws it while the caller goes on (one block ahead at a time; a
+ * reservation of another column or size leaves its values unused, as a
+ * sequence never goes back). CO_EUNSUPPORTED where keys are drawn only when
+ * asked for (SQLite, whose values hold only inside a transaction). */
+CO_API co_code co_store_reserve_keys_ahead(co_store *s, const char *table, const char *column,
+                                           size_t n, co_error *err);
+
 /* The operator that matches a key column to a value with an index: "IS" on
  * SQLite (which also matches NULL to NULL), "=" on PostgreSQL, where the
  * NULL-safe IS NOT DISTINCT FROM cannot use an index (key values are not NULL). */

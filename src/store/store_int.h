@@ -40,6 +40,9 @@ typedef struct co_store_ops {
     co_code (*defer_constraints)(co_store *s, co_error *err); /* NULL: nothing to do */
     co_code (*reserve_keys)(co_store *s, const char *table, const char *column, size_t n,
                             int64_t *out, bool *until_commit, co_error *err);
+    /* co_store_reserve_keys_ahead; NULL: keys are drawn only when asked for */
+    co_code (*reserve_keys_ahead)(co_store *s, const char *table, const char *column, size_t n,
+                                  co_error *err);
     /* co_store_digest_sum_sql; NULL: rows are digested by the caller */
     co_code (*digest_sum_sql)(co_store *s, const char *from_sql, const co_param *params,
                               size_t nparams, const char *const *cols, const char *const *types,
