@@ -92,6 +92,14 @@ CO_API co_code co_store_exec_params(co_store *s, const char *sql, const co_param
                                     size_t nparams, long long *changes, co_error *err);
 
 CO_API co_code co_store_begin(co_store *s, co_error *err);
+/* Opens a transaction whose write lock is taken only when it first writes:
+ * on SQLite the BEGIN IMMEDIATE waits for the first statement run or the
+ * first rows a loader applies, and a loader holds the rows put meanwhile
+ * (however many) until it is flushed; a commit or rollback before any of
+ * that ends nothing. So a transaction that writes only at its end (a batch
+ * of id map rows) keeps other writers of the file waiting only while it
+ * writes. Elsewhere the same as co_store_begin. */
+CO_API co_code co_store_begin_on_write(co_store *s, co_error *err);
 CO_API co_code co_store_commit(co_store *s, co_error *err);
 /* Rolls back the open transaction, if any; never fails loudly. */
 CO_API void co_store_rollback(co_store *s);

@@ -293,7 +293,7 @@ static co_code commit_batch(load *l, co_loader *loader, bool reopen)
     if (rc == CO_OK && reopen)
         rc = co_store_begin(l->s->dest, l->err);
     if (rc == CO_OK && reopen)
-        rc = co_state_begin(l->s->state, l->err);
+        rc = co_state_begin_batch(l->s->state, l->err);
     return rc;
 }
 
@@ -559,7 +559,7 @@ co_code Co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
     if (rc == CO_OK)
         rc = co_store_begin(l->s->dest, l->err);
     if (rc == CO_OK) {
-        rc = co_state_begin(l->s->state, l->err);
+        rc = co_state_begin_batch(l->s->state, l->err);
         in_txn = rc == CO_OK;
         if (!in_txn)
             co_store_rollback(l->s->dest);

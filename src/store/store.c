@@ -242,6 +242,12 @@ co_code co_store_begin(co_store *s, co_error *err)
     return s->ops->begin(s, err);
 }
 
+co_code co_store_begin_on_write(co_store *s, co_error *err)
+{
+    FAULT_POINT(s, err);
+    return s->ops->begin_on_write ? s->ops->begin_on_write(s, err) : s->ops->begin(s, err);
+}
+
 co_code co_store_commit(co_store *s, co_error *err)
 {
     /* A test build's crash point: the test can kill the process here, as a

@@ -15,6 +15,7 @@ typedef struct co_store_ops {
     co_code (*exec_params)(co_store *s, const char *sql, const co_param *params, size_t n,
                            long long *changes, co_error *err);
     co_code (*begin)(co_store *s, co_error *err);
+    co_code (*begin_on_write)(co_store *s, co_error *err); /* NULL: begin at once */
     co_code (*commit)(co_store *s, co_error *err);
     void (*rollback)(co_store *s);
     co_code (*query)(co_store *s, const char *sql, const co_param *params, size_t n,
