@@ -4,8 +4,9 @@
  * refuses a row (a constraint, a STRICT type, a size, a declared foreign key
  * with no parent) the group is retried row by row, so that row alone is
  * rejected while the transaction goes on. While the transaction's BEGIN is
- * put off (co_store_begin_on_write) the rows are held, however many, and
- * applied group by group when the loader is flushed.
+ * put off (co_store_begin_on_write) the rows are held, up to HOLD_ROWS or
+ * HOLD_BYTES (then the BEGIN is made, to keep memory bounded), and applied
+ * group by group when the loader is flushed.
  */
 #include "store/sqlite_int.h"
 
@@ -18,6 +19,9 @@
  * indexes' cursors, few enough that a retry row by row stays cheap. */
 #define GROUP_ROWS 64
 #define MAX_PARAMS 32766
+/* Rows held at most while a BEGIN is put off, and their bytes. */
+#define HOLD_ROWS 65536
+#define HOLD_BYTES (16 * 1024 * 1024)
 
 typedef struct sqlite_loader {
     co_loader base;
@@ -240,7 +244,8 @@ static co_code loader_put(co_loader *l, const co_value *row, co_error *err)
     }
     if (sl->bytes.failed)
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    if (++sl->count >= sl->group_rows && !co_sqlite_holding(l->store))
+    if (++sl->count >= sl->group_rows &&
+        (!co_sqlite_holding(l->store) || sl->count >= HOLD_ROWS || sl->bytes.len >= HOLD_BYTES))
         return loader_flush(l, err);
     return CO_OK;
 }

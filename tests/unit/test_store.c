@@ -760,6 +760,18 @@ static void a_transaction_begun_on_write_locks_when_it_writes(void **state)
     co_loader_discard(l);
     co_store_rollback(a);
     assert_int_equal(count_of(b, "SELECT count(*) FROM m"), 201);
+    /* Memory stays bounded: past 65,536 rows held, the lock is taken and they go in. */
+    assert_int_equal(co_store_begin_on_write(a, &err), CO_OK);
+    for (int i = 0; i < 70000; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "h%d", i);
+        co_value held[] = {co_text(k, strlen(k)), co_int(i)};
+        assert_int_equal(co_loader_put(l, held, &err), CO_OK);
+    }
+    assert_int_equal(co_store_begin(b, &err), CO_ESTATE);
+    assert_int_equal(co_loader_flush(l, &err), CO_OK);
+    assert_int_equal(co_store_commit(a, &err), CO_OK);
+    assert_int_equal(count_of(b, "SELECT count(*) FROM m"), 70201);
     co_loader_close(l);
     co_store_close(b);
     co_store_close(a);
