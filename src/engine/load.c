@@ -415,12 +415,12 @@ static co_code put_row(load *l, const co_value *row, const co_buf *key)
             return co_error_set(l->err, CO_ENOMEM, "out of memory");
         if ((rc = Co_keyed_put(l, key, &l->tmp)) != CO_OK)
             return rc;
-        /* The id map is written as the row is put, not once the destination
-         * has it: the journal's inserts then overlap the destination's work
-         * on the batch (a COPY streaming), instead of following it. A row
-         * the destination refuses takes its id map row back
-         * (Co_load_on_refused); the journal commits after the destination
-         * flushed, so the two never disagree once committed. */
+        /* The id map row is added as the row is put, not once the
+         * destination has it (a SQLite journal holds it until the batch
+         * commits, co_state_begin_batch). A row the destination refuses
+         * takes its id map row back (Co_load_on_refused); the journal
+         * commits after the destination flushed, so the two never disagree
+         * once committed. */
         if (l->track_ids && (rc = co_state_idmap_add(l->s->state, l->t->key, l->e->name,
                                                      co_buf_str(key), co_buf_str(&l->tmp),
                                                      l->err)) != CO_OK)
