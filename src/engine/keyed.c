@@ -11,6 +11,7 @@
 #include "engine/rejects.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/grow.h"
 #include "util/map.h"
 #include "util/utf8.h"
 
@@ -326,14 +327,8 @@ co_code Co_keyed_open(load *l, const co_map *reuse)
 co_code Co_keyed_put(load *l, const co_buf *key, const co_buf *target)
 {
     keyed *k = &l->kd;
-    if (k->nputs == k->cap_puts) {
-        size_t cap = k->cap_puts ? k->cap_puts * 2 : 1024;
-        struct keyed_put *p = realloc(k->puts, cap * sizeof *p);
-        if (!p)
-            return co_error_set(l->err, CO_ENOMEM, "out of memory");
-        k->puts = p;
-        k->cap_puts = cap;
-    }
+    if (!CO_GROW(k->puts, k->cap_puts, k->nputs + 1, 1024))
+        return co_error_set(l->err, CO_ENOMEM, "out of memory");
     struct keyed_put *p = &k->puts[k->nputs];
     p->src = k->put_text.len;
     p->slen = key->len;

@@ -9,6 +9,7 @@
  * group by group when the loader is flushed.
  */
 #include "store/sqlite_int.h"
+#include "util/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -215,13 +216,7 @@ static co_code loader_flush(co_loader *l, co_error *err)
 static bool grow_rows(sqlite_loader *sl)
 {
     size_t cap = sl->cap * 2, ncols = sl->base.ncols;
-    co_value *rows = realloc(sl->rows, cap * ncols * sizeof *rows);
-    if (rows)
-        sl->rows = rows;
-    size_t *offsets = realloc(sl->offsets, cap * ncols * sizeof *offsets);
-    if (offsets)
-        sl->offsets = offsets;
-    if (!rows || !offsets)
+    if (!CO_RESIZE(sl->rows, cap * ncols) || !CO_RESIZE(sl->offsets, cap * ncols))
         return false;
     sl->cap = cap;
     return true;
