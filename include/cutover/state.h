@@ -27,6 +27,12 @@ CO_API const char *co_state_safe_uri(co_state *st);
 /* Transactions of the journal. Id map and reject rows are buffered: commit
  * through co_state_commit, which writes them first. */
 CO_API co_code co_state_begin(co_state *st, co_error *err);
+/* The same for a batch of a load, whose rows are written at its commit: on a
+ * SQLite journal the write lock is taken only when the journal is first
+ * written (co_store_begin_on_write: at the commit, when the batch wrote
+ * nothing else before), so that jobs loading at the same time do not wait
+ * for each other's batches. */
+CO_API co_code co_state_begin_batch(co_state *st, co_error *err);
 CO_API co_code co_state_commit(co_state *st, co_error *err);
 CO_API void co_state_rollback(co_state *st);
 

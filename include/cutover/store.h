@@ -92,6 +92,14 @@ CO_API co_code co_store_exec_params(co_store *s, const char *sql, const co_param
                                     size_t nparams, long long *changes, co_error *err);
 
 CO_API co_code co_store_begin(co_store *s, co_error *err);
+/* Opens a transaction whose write lock is taken only when it first writes:
+ * on SQLite the BEGIN IMMEDIATE waits for the first statement run or the
+ * first rows a loader applies, and a loader holds the rows put meanwhile
+ * (however many) until it is flushed; a commit or rollback before any of
+ * that ends nothing. So a transaction that writes only at its end (a batch
+ * of id map rows) keeps other writers of the file waiting only while it
+ * writes. Elsewhere the same as co_store_begin. */
+CO_API co_code co_store_begin_on_write(co_store *s, co_error *err);
 CO_API co_code co_store_commit(co_store *s, co_error *err);
 /* Rolls back the open transaction, if any; never fails loudly. */
 CO_API void co_store_rollback(co_store *s);
@@ -284,6 +292,15 @@ CO_API co_code co_store_defer_constraints(co_store *s, co_error *err);
  * until it ends (*until_commit true), and are consecutive. */
 CO_API co_code co_store_reserve_keys(co_store *s, const char *table, const char *column, size_t n,
                                      int64_t *out, bool *until_commit, co_error *err);
+
+/* Asks for the block of n values that the next co_store_reserve_keys of
+ * table.column with the same n returns, without waiting for it: PostgreSQL
+ * draws it while the caller goes on (one block ahead at a time; a
+ * reservation of another column or size leaves its values unused, as a
+ * sequence never goes back). CO_EUNSUPPORTED where keys are drawn only when
+ * asked for (SQLite, whose values hold only inside a transaction). */
+CO_API co_code co_store_reserve_keys_ahead(co_store *s, const char *table, const char *column,
+                                           size_t n, co_error *err);
 
 /* The operator that matches a key column to a value with an index: "IS" on
  * SQLite (which also matches NULL to NULL), "=" on PostgreSQL, where the

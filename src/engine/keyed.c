@@ -11,6 +11,7 @@
 #include "engine/rejects.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/grow.h"
 #include "util/map.h"
 #include "util/utf8.h"
 
@@ -177,21 +178,51 @@ static co_code make_uuid(char out[37], co_error *err)
 /* The largest block of keys reserved at once. */
 #define MAX_BLOCK 65536
 
-/* A new integer key: from the pool, which is filled a block at a time. When
- * the rows to come are counted (kd.expect), a block is what they still need
- * (one round trip for most entities of a tenant, a few for the largest);
- * otherwise the blocks grow from 64 values, so that a small tenant wastes
- * few. */
+/* How many values the block holds that is drawn once drawn keys are used:
+ * when the rows to come are counted (kd.expect), what they still need (one
+ * round trip for most entities of a tenant, a few for the largest);
+ * otherwise blocks growing from 64, so that a small tenant wastes few. */
+static size_t block_size(keyed *k, int64_t drawn)
+{
+    if (k->expect > 0) {
+        int64_t left = k->expect - drawn;
+        return left < 64 ? 64 : left > MAX_BLOCK ? MAX_BLOCK : (size_t)left;
+    }
+    size_t want = k->block ? k->block : 64;
+    k->block = want * 2 > MAX_BLOCK ? MAX_BLOCK : want * 2;
+    return want;
+}
+
+/* When the rows to come need another block after the one in use (or the
+ * first one), asks for it ahead (co_store_reserve_keys_ahead), so that the
+ * target draws it while these rows load. Where the target cannot, each
+ * block is drawn when it is needed. */
+static void ask_ahead(load *l, int64_t drawn)
+{
+    keyed *k = &l->kd;
+    if (k->uuid || k->ahead || k->expect <= 0 || drawn >= k->expect)
+        return;
+    size_t want = block_size(k, drawn);
+    co_error ignored;
+    if (co_store_reserve_keys_ahead(l->s->dest, l->e->target, l->e->target_key, want,
+                                    &ignored) == CO_OK)
+        k->ahead = want;
+}
+
+void Co_keyed_ahead(load *l)
+{
+    if (l->kd.on)
+        ask_ahead(l, 0);
+}
+
+/* A new integer key: from the pool, which is filled a block at a time (the
+ * block asked for ahead, when there is one). */
 static co_code draw_key(load *l, int64_t *out)
 {
     keyed *k = &l->kd;
     if (k->used == k->npool) {
-        size_t want = k->block ? k->block : 64;
-        k->block = want * 2 > MAX_BLOCK ? MAX_BLOCK : want * 2;
-        if (k->expect > 0) {
-            int64_t left = k->expect - k->drawn;
-            want = left < 64 ? 64 : left > MAX_BLOCK ? MAX_BLOCK : (size_t)left;
-        }
+        size_t want = k->ahead ? k->ahead : block_size(k, k->drawn);
+        k->ahead = 0;
         if (!k->pool && !(k->pool = malloc(MAX_BLOCK * sizeof *k->pool)))
             return co_error_set(l->err, CO_ENOMEM, "out of memory");
         co_code rc = co_store_reserve_keys(l->s->dest, l->e->target, l->e->target_key, want,
@@ -207,6 +238,8 @@ static co_code draw_key(load *l, int64_t *out)
         }
         k->npool = want;
         k->used = 0;
+        if (!k->until_commit)
+            ask_ahead(l, k->drawn + (int64_t)want);
     }
     *out = k->pool[k->used++];
     k->drawn++;
@@ -287,8 +320,72 @@ co_code Co_keyed_open(load *l, const co_map *reuse)
     l->kd.tk = lay.tk;
     l->kd.reuse = reuse;
     l->kd.floor = reuse && !lay.uuid ? largest_target(reuse) : 0;
-    Co_map_init(&l->kd.pending);
+    Co_map_init(&l->kd.by_target);
     return CO_OK;
+}
+
+co_code Co_keyed_put(load *l, const co_buf *key, const co_buf *target)
+{
+    keyed *k = &l->kd;
+    if (!CO_GROW(k->puts, k->cap_puts, k->nputs + 1, 1024))
+        return co_error_set(l->err, CO_ENOMEM, "out of memory");
+    struct keyed_put *p = &k->puts[k->nputs];
+    p->src = k->put_text.len;
+    p->slen = key->len;
+    Co_buf_add(&k->put_text, key->data, key->len);
+    p->tgt = k->put_text.len;
+    p->tlen = target->len;
+    Co_buf_add(&k->put_text, target->data, target->len);
+    if (k->put_text.failed)
+        return co_error_set(l->err, CO_ENOMEM, "out of memory");
+    size_t i = k->nputs++;
+    if (k->indexed && !Co_map_put(&k->by_target, target->data, target->len, &i, sizeof i))
+        return co_error_set(l->err, CO_ENOMEM, "out of memory");
+    return CO_OK;
+}
+
+/* True when record i holds the exact target key target. */
+static bool put_is(const keyed *k, size_t i, const co_buf *target)
+{
+    const struct keyed_put *p = &k->puts[i];
+    return p->tlen == target->len && memcmp(k->put_text.data + p->tgt, target->data, p->tlen) == 0;
+}
+
+bool Co_keyed_source(load *l, const co_buf *target, const char **src, size_t *slen)
+{
+    keyed *k = &l->kd;
+    size_t i = k->next_put;
+    if (i >= k->nputs || !put_is(k, i, target)) {
+        if (!k->indexed) { /* reported out of order: index every record once */
+            Co_map_reserve(&k->by_target, k->nputs);
+            for (size_t j = 0; j < k->nputs; j++) {
+                const struct keyed_put *p = &k->puts[j];
+                if (!Co_map_put(&k->by_target, k->put_text.data + p->tgt, p->tlen, &j, sizeof j))
+                    return false;
+            }
+            k->indexed = true;
+        }
+        const char *v;
+        size_t vlen;
+        if (!Co_map_get(&k->by_target, target->data, target->len, &v, &vlen) || vlen != sizeof i)
+            return false;
+        memcpy(&i, v, sizeof i);
+    }
+    k->next_put = i + 1;
+    *src = k->put_text.data + k->puts[i].src;
+    *slen = k->puts[i].slen;
+    return true;
+}
+
+void Co_keyed_batch_done(keyed *k)
+{
+    k->nputs = k->next_put = 0;
+    Co_buf_reset(&k->put_text);
+    if (k->indexed) {
+        Co_map_release(&k->by_target);
+        Co_map_init(&k->by_target);
+        k->indexed = false;
+    }
 }
 
 void Co_keyed_release(keyed *k)
@@ -296,7 +393,9 @@ void Co_keyed_release(keyed *k)
     free(k->names);
     free(k->from);
     free(k->pool);
-    Co_map_release(&k->pending);
+    free(k->puts);
+    Co_buf_release(&k->put_text);
+    Co_map_release(&k->by_target);
     Co_buf_release(&k->text);
     memset(k, 0, sizeof *k);
 }

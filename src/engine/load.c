@@ -155,7 +155,7 @@ void Co_load_on_loaded(void *ctx, const co_value *row, size_t ncols)
         Co_key_encode_exact(&l->exact_key, &row[l->kd.tk], 1);
         const char *src;
         size_t slen;
-        if (!Co_map_get(&l->kd.pending, l->exact_key.data, l->exact_key.len, &src, &slen)) {
+        if (!Co_keyed_source(l, &l->exact_key, &src, &slen)) {
             l->callback_rc = co_error_set(l->err, CO_EINTERNAL, "a loaded row's key %s was not put",
                                           co_buf_str(&l->exact_key));
             return;
@@ -198,7 +198,7 @@ void Co_load_on_refused(void *ctx, const co_value *row, size_t ncols, const char
         const char *src;
         size_t slen;
         Co_buf_reset(&l->loaded_key);
-        if (Co_map_get(&l->kd.pending, l->tmp.data, l->tmp.len, &src, &slen))
+        if (Co_keyed_source(l, &l->tmp, &src, &slen))
             Co_buf_add(&l->loaded_key, src, slen);
         if (l->track_ids && l->loaded_key.len) /* written when put (put_row) */
             l->callback_rc = co_state_idmap_delete(l->s->state, l->t->key, l->e->name,
@@ -280,8 +280,7 @@ static co_code commit_batch(load *l, co_loader *loader, bool reopen)
     if (rc == CO_OK)
         rc = l->callback_rc;
     if (l->kd.on) { /* every row put was reported */
-        Co_map_release(&l->kd.pending);
-        Co_map_init(&l->kd.pending);
+        Co_keyed_batch_done(&l->kd);
         if (l->kd.until_commit)
             l->kd.npool = l->kd.used = 0; /* SQLite: ours only while the transaction lasts */
     }
@@ -294,7 +293,7 @@ static co_code commit_batch(load *l, co_loader *loader, bool reopen)
     if (rc == CO_OK && reopen)
         rc = co_store_begin(l->s->dest, l->err);
     if (rc == CO_OK && reopen)
-        rc = co_state_begin(l->s->state, l->err);
+        rc = co_state_begin_batch(l->s->state, l->err);
     return rc;
 }
 
@@ -399,27 +398,29 @@ static co_code put_row(load *l, const co_value *row, const co_buf *key)
         return l->sink(l->sink_ctx, out, l->err);
     }
     if (mine->referenced || l->track_ids) {
-        if (Co_map_get(&l->put_keys, key->data, key->len, NULL, NULL))
+        int added = Co_map_add(&l->put_keys, key->data, key->len, "", 0);
+        if (added < 0)
+            return co_error_set(l->err, CO_ENOMEM, "out of memory");
+        if (added == 0)
             /* The id map needs one row per key; the target may not say so. */
             return reject(l, key, row, "duplicate_key",
                           "another row of this tenant has the same key");
-        if (!Co_map_put(&l->put_keys, key->data, key->len, "", 0))
-            return co_error_set(l->err, CO_ENOMEM, "out of memory");
     }
     if (l->kd.on) {
         if ((rc = Co_keyed_row(l, row, key, true, &out)) != CO_OK)
             return rc;
         Co_buf_reset(&l->tmp);
         Co_key_encode_exact(&l->tmp, &out[l->kd.tk], 1);
-        if (l->tmp.failed || !Co_map_put(&l->kd.pending, l->tmp.data, l->tmp.len, key->data,
-                                         key->len))
+        if (l->tmp.failed)
             return co_error_set(l->err, CO_ENOMEM, "out of memory");
-        /* The id map is written as the row is put, not once the destination
-         * has it: the journal's inserts then overlap the destination's work
-         * on the batch (a COPY streaming), instead of following it. A row
-         * the destination refuses takes its id map row back
-         * (Co_load_on_refused); the journal commits after the destination
-         * flushed, so the two never disagree once committed. */
+        if ((rc = Co_keyed_put(l, key, &l->tmp)) != CO_OK)
+            return rc;
+        /* The id map row is added as the row is put, not once the
+         * destination has it (a SQLite journal holds it until the batch
+         * commits, co_state_begin_batch). A row the destination refuses
+         * takes its id map row back (Co_load_on_refused); the journal
+         * commits after the destination flushed, so the two never disagree
+         * once committed. */
         if (l->track_ids && (rc = co_state_idmap_add(l->s->state, l->t->key, l->e->name,
                                                      co_buf_str(key), co_buf_str(&l->tmp),
                                                      l->err)) != CO_OK)
@@ -541,6 +542,13 @@ co_code Co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
         rc = Co_keyed_open(l, reuse);
     /* Keys kept from before are not drawn again. */
     l->kd.expect = total < 0 ? -1 : total - (int64_t)(reuse ? co_map_count(reuse) : 0);
+    if (rc == CO_OK)
+        Co_keyed_ahead(l);
+    /* The keys put are kept for the whole tenant: room for them at once,
+     * not rehashed as they come. */
+    if (rc == CO_OK && total > 0 && (l->keys[l->index].referenced || l->track_ids) &&
+        !Co_map_reserve(&l->put_keys, (size_t)total))
+        rc = co_error_set(l->err, CO_ENOMEM, "out of memory");
     co_loader *loader = NULL;
     co_load_events events = {Co_load_on_loaded, Co_load_on_refused, l};
     if (rc == CO_OK)
@@ -551,7 +559,7 @@ co_code Co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
     if (rc == CO_OK)
         rc = co_store_begin(l->s->dest, l->err);
     if (rc == CO_OK) {
-        rc = co_state_begin(l->s->state, l->err);
+        rc = co_state_begin_batch(l->s->state, l->err);
         in_txn = rc == CO_OK;
         if (!in_txn)
             co_store_rollback(l->s->dest);

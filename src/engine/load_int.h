@@ -41,9 +41,19 @@ typedef struct keyed {
     size_t npool, used, block;
     int64_t expect;        /* rows the entity's query returns for the tenant, or -1 */
     int64_t drawn;         /* keys drawn so far */
+    size_t ahead;          /* the size of the block asked for ahead, or 0 */
     bool until_commit;     /* the pool is good until the destination commits */
     int64_t floor;         /* the largest value used or reused (SQLite: draw above it) */
-    co_map pending;        /* target key (exact) -> source key, of rows put since the flush */
+    /* The rows put since the last commit, in put order: where each one's
+     * source key and exact target key lie in put_text. The loaders report
+     * rows in about that order, so a row is paired with its source key by
+     * looking at the next record first; the hash of them (by_target: exact
+     * target key -> record number) is built only when that fails. */
+    struct keyed_put { size_t src, slen, tgt, tlen; } *puts;
+    size_t nputs, cap_puts, next_put;
+    co_buf put_text;
+    co_map by_target;
+    bool indexed;          /* by_target holds every record */
     const co_map *reuse;   /* source key -> target key from before: kept, never drawn again */
     co_value row[257];
     co_buf text;           /* the current row's target key text */
@@ -154,6 +164,17 @@ void Co_keyed_release(keyed *k);
  * not know, the text "no target key: source key [...]". */
 co_code Co_keyed_row(load *l, const co_value *row, const co_buf *key, bool draw,
                      const co_value **out);
+
+/* Once the rows to come are counted (kd.expect), asks the target for their
+ * first block of keys ahead, so that it draws them while loading starts. */
+void Co_keyed_ahead(load *l);
+/* Remembers that the row whose canonical source key is key went to the
+ * destination with the exact target key target (until the batch commits). */
+co_code Co_keyed_put(load *l, const co_buf *key, const co_buf *target);
+/* The source key of the put row whose exact target key is target, or false. */
+bool Co_keyed_source(load *l, const co_buf *target, const char **src, size_t *slen);
+/* Forgets the rows put: the batch committed, every one was reported. */
+void Co_keyed_batch_done(keyed *k);
 
 /* refresh.c */
 co_code Co_refresh_drop_rows(co_refresh *r, const co_entity *e, bool tracked,

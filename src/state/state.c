@@ -54,6 +54,11 @@ const char *Co_state_cell_text(co_value v, char *buf, size_t cap)
 
 co_code co_state_begin(co_state *st, co_error *err) { return co_store_begin(st->store, err); }
 
+co_code co_state_begin_batch(co_state *st, co_error *err)
+{
+    return co_store_begin_on_write(st->store, err);
+}
+
 co_code Co_state_flush(co_state *st, co_error *err)
 {
     co_code rc = co_loader_flush(st->idmap, err);

@@ -29,9 +29,7 @@ void Co_pg_scrub(const pg_store *s, char *text)
     Co_secret_mask(text, getenv("PGPASSWORD"));
 }
 
-/* Copies src into dst (cap bytes) on one line: runs of newlines, tabs and
- * spaces become one space. */
-static void one_line(char *dst, size_t cap, const char *src)
+void Co_pg_one_line(char *dst, size_t cap, const char *src)
 {
     size_t n = 0;
     bool space = false;
@@ -65,7 +63,7 @@ co_code Co_pg_fail(pg_store *s, const PGresult *res, const char *doing, co_error
             m = PQerrorMessage(s->conn);
         snprintf(raw, sizeof raw, "%s", *m ? m : "unknown error");
     }
-    one_line(msg, sizeof msg, raw);
+    Co_pg_one_line(msg, sizeof msg, raw);
     if (PQstatus(s->conn) == CONNECTION_BAD) {
         size_t len = strlen(msg);
         snprintf(msg + len, sizeof msg - len, " (the connection is lost)");
@@ -498,114 +496,11 @@ static co_code pg_tables(co_store *st, co_table_info **tables, size_t *ntables, 
     return CO_OK;
 }
 
-/* A block of n values of the sequence behind table.column: the one an identity
- * or serial column owns (pg_get_serial_sequence), else the one its default
- * draws from (DEFAULT nextval('name')). nextval over generate_series: one
- * round trip a block, and values that no other session ever gets. They stay
- * ours after a commit or a rollback (a sequence never goes back). The
- * sequence is found once a block (OFFSET 0 keeps the planner from pulling
- * the lookup into every row: a name cast to regclass per value cost five
- * times the nextval itself). */
-static const char reserve_sql[] =
-    "SELECT pg_catalog.nextval(q.seq) FROM (SELECT coalesce("
-    " pg_catalog.pg_get_serial_sequence($1, $2),"
-    " (SELECT substring(pg_catalog.pg_get_expr(d.adbin, d.adrelid)"
-    "   FROM 'nextval[(]''([^'']+)''')"
-    "  FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_attribute a"
-    "  ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
-    "  WHERE d.adrelid = pg_catalog.to_regclass($1) AND a.attname = $2))::regclass AS seq"
-    " OFFSET 0) AS q,"
-    " pg_catalog.generate_series(1, $3::int)";
-
 static co_code pg_defer_constraints(co_store *st, co_error *err)
 {
     return pg_exec(st, "SET CONSTRAINTS ALL DEFERRED", err);
 }
 
-static void ignore_notice(void *ctx, const char *message);
-
-/* The connection that reserves keys: a second one, with the settings of the
- * first (PQconninfo), opened on first use. Sequence values are not
- * transactional, so they can be drawn there while the first one streams a
- * COPY (any command on it would call the COPY off, Co_pg_settle). */
-static PGconn *keys_connection(pg_store *s, co_error *err)
-{
-    if (s->keys_conn && PQstatus(s->keys_conn) == CONNECTION_OK)
-        return s->keys_conn;
-    if (s->keys_conn)
-        PQfinish(s->keys_conn);
-    s->keys_conn = NULL;
-    PQconninfoOption *opts = PQconninfo(s->conn);
-    size_t n = 0;
-    for (PQconninfoOption *o = opts; o && o->keyword; o++)
-        n++;
-    const char **keys = calloc(n + 1, sizeof *keys), **vals = calloc(n + 1, sizeof *vals);
-    size_t k = 0;
-    for (PQconninfoOption *o = opts; keys && vals && o && o->keyword; o++)
-        if (o->val && *o->val) {
-            keys[k] = o->keyword;
-            vals[k++] = o->val;
-        }
-    PGconn *c = keys && vals ? PQconnectdbParams(keys, vals, 0) : NULL;
-    free(keys);
-    free(vals);
-    PQconninfoFree(opts);
-    if (!c || PQstatus(c) != CONNECTION_OK) {
-        char msg[600];
-        one_line(msg, sizeof msg, c ? PQerrorMessage(c) : "out of memory");
-        co_error_set(err, Co_store_side_code(s->base.side),
-                     "%s: cannot open a connection for reserving keys: %s",
-                     co_side_name(s->base.side), msg);
-        if (err)
-            Co_pg_scrub(s, err->message);
-        if (c)
-            PQfinish(c);
-        return NULL;
-    }
-    PQsetNoticeProcessor(c, ignore_notice, NULL);
-    s->keys_conn = c;
-    return c;
-}
-
-static co_code pg_reserve_keys(co_store *st, const char *table, const char *column, size_t n,
-                               int64_t *out, bool *until_commit, co_error *err)
-{
-    pg_store *s = pg_of(st);
-    PGconn *conn = keys_connection(s, err);
-    if (!conn)
-        return Co_store_side_code(st->side);
-    co_buf ref = CO_BUF_INIT;
-    Co_pg_table_ref(table, &ref);
-    char count[32];
-    snprintf(count, sizeof count, "%zu", n);
-    if (ref.failed)
-        return co_error_set(err, CO_ENOMEM, "out of memory");
-    const char *values[3] = {co_buf_str(&ref), column, count};
-    Oid types[3] = {25, 25, 25};
-    PGresult *res = PQexecParams(conn, reserve_sql, 3, types, values, NULL, NULL, 0);
-    Co_buf_release(&ref);
-    co_code rc = CO_OK;
-    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        char msg[600];
-        one_line(msg, sizeof msg, res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
-        rc = co_error_set(err, Co_store_side_code(st->side), "%s: cannot reserve keys: %s",
-                          co_side_name(st->side), msg);
-        if (err && res && PQresultErrorField(res, PG_DIAG_SQLSTATE))
-            snprintf(err->sqlstate, sizeof err->sqlstate, "%s",
-                     PQresultErrorField(res, PG_DIAG_SQLSTATE));
-    }
-    else if ((size_t)PQntuples(res) != n || (n && PQgetisnull(res, 0, 0)))
-        rc = co_error_set(err, CO_EUNSUPPORTED,
-                          "%s: column \"%s\" of table \"%s\" draws from no sequence (an "
-                          "identity, serial or DEFAULT nextval(...) column is needed for "
-                          "target_key)",
-                          co_side_name(st->side), column, table);
-    for (size_t i = 0; rc == CO_OK && i < n; i++)
-        out[i] = strtoll(PQgetvalue(res, (int)i, 0), NULL, 10);
-    PQclear(res);
-    *until_commit = false;
-    return rc;
-}
 
 /* The month, in UTC as SQLite's strftime gives it, of ISO text
  * ('2026-01-31T23:30:00Z', with or without a zone), a date, a timestamp or a
@@ -634,8 +529,7 @@ static void pg_close(co_store *st)
     pg_store *s = pg_of(st);
     Co_pg_settle(s);
     PQfinish(s->conn);
-    if (s->keys_conn)
-        PQfinish(s->keys_conn);
+    Co_pg_keys_close(s);
     if (s->password) {
         memset(s->password, 0, strlen(s->password));
         free(s->password);
@@ -666,7 +560,8 @@ static const co_store_ops pg_ops = {
     .month_sql = pg_month_sql,
     .allow_writes = pg_allow_writes,
     .defer_constraints = pg_defer_constraints,
-    .reserve_keys = pg_reserve_keys,
+    .reserve_keys = Co_pg_reserve_keys,
+    .reserve_keys_ahead = Co_pg_reserve_keys_ahead,
     .digest_sum_sql = Co_pg_digest_sum_sql,
     .client_side_hashes = true,
     .ddl = &co_pg_ddl_ops,
@@ -674,9 +569,7 @@ static const co_store_ops pg_ops = {
     .capture = &co_pg_capture_ops,
 };
 
-/* The server's notices and warnings: libpq would print them; the library
- * never prints. */
-static void ignore_notice(void *ctx, const char *message)
+void Co_pg_ignore_notice(void *ctx, const char *message)
 {
     (void)ctx;
     (void)message;
@@ -711,7 +604,7 @@ co_code Co_pg_open(const char *uri, co_side side, co_store **out, co_error *err)
         free(s);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
-    PQsetNoticeProcessor(s->conn, ignore_notice, NULL);
+    PQsetNoticeProcessor(s->conn, Co_pg_ignore_notice, NULL);
     const char *pass = PQpass(s->conn);
     if (pass && *pass && !(s->password = strdup(pass))) {
         pg_close(&s->base);
@@ -722,7 +615,7 @@ co_code Co_pg_open(const char *uri, co_side side, co_store **out, co_error *err)
         co_buf safe = CO_BUF_INIT;
         Co_uri_mask(uri, &safe);
         char msg[700];
-        one_line(msg, sizeof msg, PQerrorMessage(s->conn));
+        Co_pg_one_line(msg, sizeof msg, PQerrorMessage(s->conn));
         rc = co_error_set(err, Co_store_side_code(side), "%s: cannot connect to %s: %s",
                           co_side_name(side), co_buf_str(&safe), msg);
         Co_buf_release(&safe);

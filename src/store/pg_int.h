@@ -1,6 +1,6 @@
 /*
  * pg_int.h: what the files of the PostgreSQL backend (pg.c, pg_sql.c,
- * pg_cursor.c, pg_copy.c, pg_reads.c) share: the store's state, error
+ * pg_cursor.c, pg_copy.c, pg_reads.c, pg_keys.c) share: the store's state, error
  * reporting, the translation of cutover's parameters (:name, ?) into
  * PostgreSQL's ($1), and binding values. Nothing here is seen outside
  * src/store/.
@@ -30,6 +30,8 @@ typedef struct pg_store {
     co_loader *copying;   /* the loader whose COPY is open, between its puts (pg_copy.c) */
     PGconn *keys_conn;    /* a second connection for reserving keys (co_store_reserve_keys),
                            * so that a COPY in flight on conn goes on; NULL until needed */
+    char *keys_ahead;     /* "table\ncolumn" of the block asked for ahead on keys_conn, or NULL */
+    size_t keys_ahead_n;  /* its size */
     bool normalizers;     /* schema cutover_norm has casefold() & co.: calls are pointed there */
     char norm_problem[600]; /* why they could not be installed, for errors; "" if they were */
 } pg_store;
@@ -37,6 +39,14 @@ typedef struct pg_store {
 static inline pg_store *pg_of(co_store *s) { return (pg_store *)s; }
 
 /* ---- errors and statements (pg.c) --------------------------------------------- */
+
+/* Copies src into dst (cap bytes) on one line: runs of newlines, tabs and
+ * spaces become one space. */
+void Co_pg_one_line(char *dst, size_t cap, const char *src);
+
+/* The server's notices and warnings: libpq would print them; the library
+ * never prints. A notice processor that drops them. */
+void Co_pg_ignore_notice(void *ctx, const char *message);
 
 /* Fills err for a failure of this store: "side: doing: message (SQLSTATE x)",
  * with err->sqlstate set. res may be NULL (the connection's message is used).
@@ -147,5 +157,15 @@ co_code Co_pg_loader_open(co_store *s, const char *table, const char *const *col
                           size_t ncols, co_loader **out, co_error *err);
 co_code Co_pg_query_reads(co_store *s, const char *sql, co_read_fn fn, void *ctx,
                           co_error *err);
+
+/* ---- target keys (pg_keys.c) ---------------------------------------------------- */
+
+/* co_store_reserve_keys and co_store_reserve_keys_ahead on PostgreSQL. */
+co_code Co_pg_reserve_keys(co_store *s, const char *table, const char *column, size_t n,
+                           int64_t *out, bool *until_commit, co_error *err);
+co_code Co_pg_reserve_keys_ahead(co_store *s, const char *table, const char *column, size_t n,
+                                 co_error *err);
+/* Closes the connection that reserves keys, dropping a block asked for ahead. */
+void Co_pg_keys_close(pg_store *s);
 
 #endif

@@ -180,11 +180,24 @@ static co_code prepare_bound(co_store *s, const char *sql, const co_param *param
     return CO_OK;
 }
 
+static co_code sq_exec(co_store *s, const char *sql, co_error *err);
+
+co_code Co_sqlite_begin_pending(co_store *s, co_error *err)
+{
+    sqlite_store *ss = (sqlite_store *)s;
+    if (!ss->begin_pending)
+        return CO_OK;
+    ss->begin_pending = false;
+    return sq_exec(s, "BEGIN IMMEDIATE", err);
+}
+
 static co_code sq_query(co_store *s, const char *sql, const co_param *params, size_t n,
                         co_cursor **out, co_error *err)
 {
     sqlite3_stmt *st = NULL;
-    co_code rc = prepare_bound(s, sql, params, n, &st, err);
+    co_code rc = Co_sqlite_begin_pending(s, err);
+    if (rc == CO_OK)
+        rc = prepare_bound(s, sql, params, n, &st, err);
     if (rc != CO_OK)
         return rc;
     if (s->side == CO_SIDE_SOURCE && !((sqlite_store *)s)->writable &&
@@ -209,6 +222,9 @@ static co_code sq_query(co_store *s, const char *sql, const co_param *params, si
 static co_code sq_exec(co_store *s, const char *sql, co_error *err)
 {
     char *msg = NULL;
+    co_code rc = Co_sqlite_begin_pending(s, err);
+    if (rc != CO_OK)
+        return rc;
     if (sqlite3_exec(co_sqlite_db(s), sql, NULL, NULL, &msg) != SQLITE_OK) {
         co_error_set(err, Co_store_side_code(s->side), "%s: %s", co_side_name(s->side),
                      msg ? msg : sqlite3_errmsg(co_sqlite_db(s)));
@@ -222,7 +238,9 @@ static co_code sq_exec_params(co_store *s, const char *sql, const co_param *para
                               long long *changes, co_error *err)
 {
     sqlite3_stmt *st;
-    co_code rc = prepare_bound(s, sql, params, n, &st, err);
+    co_code rc = Co_sqlite_begin_pending(s, err);
+    if (rc == CO_OK)
+        rc = prepare_bound(s, sql, params, n, &st, err);
     if (rc != CO_OK)
         return rc;
     int step;
@@ -238,10 +256,27 @@ static co_code sq_exec_params(co_store *s, const char *sql, const co_param *para
 }
 
 static co_code sq_begin(co_store *s, co_error *err) { return sq_exec(s, "BEGIN IMMEDIATE", err); }
-static co_code sq_commit(co_store *s, co_error *err) { return sq_exec(s, "COMMIT", err); }
+
+static co_code sq_begin_on_write(co_store *s, co_error *err)
+{
+    (void)err;
+    ((sqlite_store *)s)->begin_pending = true;
+    return CO_OK;
+}
+
+static co_code sq_commit(co_store *s, co_error *err)
+{
+    sqlite_store *ss = (sqlite_store *)s;
+    if (ss->begin_pending) { /* nothing was written: nothing to end */
+        ss->begin_pending = false;
+        return CO_OK;
+    }
+    return sq_exec(s, "COMMIT", err);
+}
 
 static void sq_rollback(co_store *s)
 {
+    ((sqlite_store *)s)->begin_pending = false;
     if (!sqlite3_get_autocommit(co_sqlite_db(s)))
         sqlite3_exec(co_sqlite_db(s), "ROLLBACK", NULL, NULL, NULL);
 }
@@ -271,7 +306,7 @@ static co_code sq_stmt_exec(co_stmt *stmt, const co_value *vals, size_t n, long 
                             co_error *err)
 {
     sqlite3_stmt *st = ((sqlite_stmt *)stmt)->stmt;
-    co_code rc = CO_OK;
+    co_code rc = Co_sqlite_begin_pending(stmt->store, err);
     for (size_t i = 0; i < n && rc == CO_OK; i++)
         if (Co_sqlite_bind_value(st, (int)i + 1, &vals[i]) != SQLITE_OK)
             rc = Co_sqlite_fail(stmt->store, "cannot bind value", err);
@@ -518,7 +553,9 @@ static co_code sq_reserve_keys(co_store *s, const char *table, const char *colum
     co_param p = {NULL, co_text(table, strlen(table))};
     sqlite3_stmt *st = NULL;
     co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
-                            : prepare_bound(s, co_buf_str(&sql), &p, sequence ? 1 : 0, &st, err);
+                            : Co_sqlite_begin_pending(s, err);
+    if (rc == CO_OK)
+        rc = prepare_bound(s, co_buf_str(&sql), &p, sequence ? 1 : 0, &st, err);
     Co_buf_release(&sql);
     if (rc != CO_OK)
         return rc;
@@ -547,6 +584,7 @@ static const co_store_ops sqlite_ops = {
     .exec = sq_exec,
     .exec_params = sq_exec_params,
     .begin = sq_begin,
+    .begin_on_write = sq_begin_on_write,
     .commit = sq_commit,
     .rollback = sq_rollback,
     .query = sq_query,

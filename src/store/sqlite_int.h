@@ -18,10 +18,16 @@ typedef struct sqlite_store {
     co_buf key; /* the canonical key cutover_keep() builds */
     const char *path; /* for messages; owned by base.safe_uri once open returns */
     bool writable;    /* a source connection that co_store_allow_writes opened to writes */
+    bool begin_pending; /* co_store_begin_on_write: BEGIN IMMEDIATE before the first write */
 } sqlite_store;
 
 /* The store's connection. */
 static inline sqlite3 *co_sqlite_db(co_store *s) { return ((sqlite_store *)s)->db; }
+/* Runs the BEGIN IMMEDIATE that co_store_begin_on_write put off, if it is
+ * still pending: before any statement runs, and before a loader applies rows. */
+co_code Co_sqlite_begin_pending(co_store *s, co_error *err);
+/* True while that BEGIN is pending: a loader then holds its rows. */
+static inline bool co_sqlite_holding(co_store *s) { return ((sqlite_store *)s)->begin_pending; }
 /* Fills err from the connection's last error, naming the side. */
 co_code Co_sqlite_fail(co_store *s, const char *doing, co_error *err);
 /* Binds v to parameter idx of st (texts and blobs not copied). */

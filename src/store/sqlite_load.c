@@ -3,9 +3,13 @@
  * inserted in groups, one multi-row INSERT per group; when the database
  * refuses a row (a constraint, a STRICT type, a size, a declared foreign key
  * with no parent) the group is retried row by row, so that row alone is
- * rejected while the transaction goes on.
+ * rejected while the transaction goes on. While the transaction's BEGIN is
+ * put off (co_store_begin_on_write) the rows are held, up to HOLD_ROWS or
+ * HOLD_BYTES (then the BEGIN is made, to keep memory bounded), and applied
+ * group by group when the loader is flushed.
  */
 #include "store/sqlite_int.h"
+#include "util/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +20,9 @@
  * indexes' cursors, few enough that a retry row by row stays cheap. */
 #define GROUP_ROWS 64
 #define MAX_PARAMS 32766
+/* Rows held at most while a BEGIN is put off, and their bytes. */
+#define HOLD_ROWS 65536
+#define HOLD_BYTES (16 * 1024 * 1024)
 
 typedef struct sqlite_loader {
     co_loader base;
@@ -23,10 +30,10 @@ typedef struct sqlite_loader {
     sqlite3_stmt *group; /* the same with `group_rows` rows */
     size_t group_rows;
     char *table;
-    co_value *rows;      /* group_rows * ncols buffered values */
+    co_value *rows;      /* cap * ncols buffered values */
     size_t *offsets;     /* where each text or blob value's bytes start in bytes */
     co_buf bytes;
-    size_t count;        /* rows buffered */
+    size_t count, cap;   /* rows buffered; rows the arrays hold (group_rows at least) */
     sq_fkeys *fkeys;     /* declared foreign keys checked before a group applies, or NULL */
 } sqlite_loader;
 
@@ -117,38 +124,74 @@ static co_code insert_each(sqlite_loader *sl, const co_value *rows, size_t n, co
     return CO_OK;
 }
 
-/* Refuses the buffered rows whose declared foreign key names no parent row
- * (rule foreign_key) and moves the others to the front; *kept gets how many
- * those are. */
-static co_code refuse_orphans(sqlite_loader *sl, size_t *kept, co_error *err)
+/* Refuses the *kept rows at rows whose declared foreign key names no parent
+ * row (rule foreign_key) and moves the others to the front; *kept gets how
+ * many those are. */
+static co_code refuse_orphans(sqlite_loader *sl, co_value *rows, size_t *kept, co_error *err)
 {
     co_loader *l = &sl->base;
     size_t n = *kept, ncols = l->ncols, w = 0;
     for (size_t r = 0; r < n; r++) {
         bool ok;
         char reason[512];
-        co_code rc = Co_sqlite_fkeys_check(sl->fkeys, co_sqlite_db(l->store), sl->rows, n, ncols, r,
+        co_code rc = Co_sqlite_fkeys_check(sl->fkeys, co_sqlite_db(l->store), rows, n, ncols, r,
                                            &ok, reason, sizeof reason, err);
         if (rc != CO_OK)
             return rc;
         if (ok) {
             if (w != r)
-                memmove(sl->rows + w * ncols, sl->rows + r * ncols, ncols * sizeof *sl->rows);
+                memmove(rows + w * ncols, rows + r * ncols, ncols * sizeof *rows);
             w++;
             continue;
         }
         if (!l->events.refused)
             return co_error_set(err, Co_store_side_code(l->store->side), "%s: %s: %s",
                                 co_side_name(l->store->side), sl->table, reason);
-        l->events.refused(l->events.ctx, sl->rows + r * ncols, ncols, "foreign_key", reason, "");
+        l->events.refused(l->events.ctx, rows + r * ncols, ncols, "foreign_key", reason, "");
     }
     *kept = w;
     return CO_OK;
 }
 
-/* Applies the buffered rows: a full group in one statement, retried row by
- * row when a row of it is refused; a partial group row by row. Rows whose
- * declared foreign key has no parent are refused first. */
+/* Applies n rows at rows (at most a group): a full group in one statement,
+ * retried row by row when a row of it is refused; a partial group row by
+ * row. Rows whose declared foreign key has no parent are refused first. */
+static co_code apply_rows(sqlite_loader *sl, co_value *rows, size_t n, co_error *err)
+{
+    co_loader *l = &sl->base;
+    size_t ncols = l->ncols;
+    co_code rc = CO_OK;
+    bool done = false;
+    size_t kept = n;
+    if (sl->fkeys)
+        rc = refuse_orphans(sl, rows, &kept, err);
+    if (rc == CO_OK && kept < n) { /* the others row by row */
+        n = kept;
+        done = n == 0;
+    } else if (n == sl->group_rows && sl->group) {
+        rc = bind_rows(sl, sl->group, rows, n, err);
+        int step = rc == CO_OK ? sqlite3_step(sl->group) : SQLITE_OK;
+        int ext = sqlite3_extended_errcode(co_sqlite_db(l->store));
+        if (rc == CO_OK && step == SQLITE_DONE &&
+            sqlite3_changes64(co_sqlite_db(l->store)) == (sqlite3_int64)n) {
+            done = true;
+            for (size_t r = 0; r < n && l->events.loaded; r++)
+                l->events.loaded(l->events.ctx, rows + r * ncols, ncols);
+        } else if (rc == CO_OK && step != SQLITE_DONE && !row_level(step) && !row_level(ext)) {
+            rc = insert_failed(sl, "insert into", err);
+        }
+        /* A refused row undid the whole statement: go row by row. (Tables with
+         * triggers, which could drop rows of a group that stays, are loaded row
+         * by row from the start.) */
+        sqlite3_reset(sl->group);
+    }
+    if (rc == CO_OK && !done)
+        rc = insert_each(sl, rows, n, err);
+    return rc;
+}
+
+/* Applies the buffered rows, a group at a time (after the BEGIN that
+ * co_store_begin_on_write put off). */
 static co_code loader_flush(co_loader *l, co_error *err)
 {
     sqlite_loader *sl = (sqlite_loader *)l;
@@ -161,40 +204,29 @@ static co_code loader_flush(co_loader *l, co_error *err)
         if (sl->rows[i].type == CO_TEXT || sl->rows[i].type == CO_BLOB)
             sl->rows[i].s = sl->bytes.data + sl->offsets[i];
     sl->count = 0;
-    co_code rc = CO_OK;
-    bool done = false;
-    size_t kept = n;
-    if (sl->fkeys)
-        rc = refuse_orphans(sl, &kept, err);
-    if (rc == CO_OK && kept < n) { /* the others row by row */
-        n = kept;
-        done = n == 0;
-    } else if (n == sl->group_rows && sl->group) {
-        rc = bind_rows(sl, sl->group, sl->rows, n, err);
-        int step = rc == CO_OK ? sqlite3_step(sl->group) : SQLITE_OK;
-        int ext = sqlite3_extended_errcode(co_sqlite_db(l->store));
-        if (rc == CO_OK && step == SQLITE_DONE &&
-            sqlite3_changes64(co_sqlite_db(l->store)) == (sqlite3_int64)n) {
-            done = true;
-            for (size_t r = 0; r < n && l->events.loaded; r++)
-                l->events.loaded(l->events.ctx, sl->rows + r * ncols, ncols);
-        } else if (rc == CO_OK && step != SQLITE_DONE && !row_level(step) && !row_level(ext)) {
-            rc = insert_failed(sl, "insert into", err);
-        }
-        /* A refused row undid the whole statement: go row by row. (Tables with
-         * triggers, which could drop rows of a group that stays, are loaded row
-         * by row from the start.) */
-        sqlite3_reset(sl->group);
-    }
-    if (rc == CO_OK && !done)
-        rc = insert_each(sl, sl->rows, n, err);
+    co_code rc = Co_sqlite_begin_pending(l->store, err);
+    for (size_t at = 0; rc == CO_OK && at < n; at += sl->group_rows)
+        rc = apply_rows(sl, sl->rows + at * ncols, n - at < sl->group_rows ? n - at : sl->group_rows,
+                        err);
     Co_buf_reset(&sl->bytes);
     return rc;
+}
+
+/* Makes room for one more row while rows are held. */
+static bool grow_rows(sqlite_loader *sl)
+{
+    size_t cap = sl->cap * 2, ncols = sl->base.ncols;
+    if (!CO_RESIZE(sl->rows, cap * ncols) || !CO_RESIZE(sl->offsets, cap * ncols))
+        return false;
+    sl->cap = cap;
+    return true;
 }
 
 static co_code loader_put(co_loader *l, const co_value *row, co_error *err)
 {
     sqlite_loader *sl = (sqlite_loader *)l;
+    if (sl->count == sl->cap && !grow_rows(sl))
+        return co_error_set(err, CO_ENOMEM, "out of memory");
     size_t base = sl->count * l->ncols;
     for (size_t i = 0; i < l->ncols; i++) {
         sl->rows[base + i] = row[i];
@@ -207,7 +239,8 @@ static co_code loader_put(co_loader *l, const co_value *row, co_error *err)
     }
     if (sl->bytes.failed)
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    if (++sl->count == sl->group_rows)
+    if (++sl->count >= sl->group_rows &&
+        (!co_sqlite_holding(l->store) || sl->count >= HOLD_ROWS || sl->bytes.len >= HOLD_BYTES))
         return loader_flush(l, err);
     return CO_OK;
 }
@@ -289,8 +322,9 @@ co_code Co_sqlite_loader_open(co_store *s, const char *table, const char *const 
      * buffered by the group: a foreign key may name a row later in it. */
     bool one_by_one = has_triggers(s, table);
     l->table = strdup(table);
-    l->rows = calloc(l->group_rows * ncols, sizeof *l->rows);
-    l->offsets = calloc(l->group_rows * ncols, sizeof *l->offsets);
+    l->cap = l->group_rows;
+    l->rows = calloc(l->cap * ncols, sizeof *l->rows);
+    l->offsets = calloc(l->cap * ncols, sizeof *l->offsets);
     co_buf one = CO_BUF_INIT, group = CO_BUF_INIT;
     insert_sql(s, table, columns, ncols, 1, &one);
     if (l->group_rows > 1 && !one_by_one)

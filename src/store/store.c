@@ -242,6 +242,12 @@ co_code co_store_begin(co_store *s, co_error *err)
     return s->ops->begin(s, err);
 }
 
+co_code co_store_begin_on_write(co_store *s, co_error *err)
+{
+    FAULT_POINT(s, err);
+    return s->ops->begin_on_write ? s->ops->begin_on_write(s, err) : s->ops->begin(s, err);
+}
+
 co_code co_store_commit(co_store *s, co_error *err)
 {
     /* A test build's crash point: the test can kill the process here, as a
@@ -539,6 +545,15 @@ co_code co_store_reserve_keys(co_store *s, const char *table, const char *column
         return co_error_set(err, CO_EUNSUPPORTED, "%s: %s cannot reserve keys",
                             co_side_name(s->side), s->ops->engine);
     return s->ops->reserve_keys(s, table, column, n, out, until_commit, err);
+}
+
+co_code co_store_reserve_keys_ahead(co_store *s, const char *table, const char *column, size_t n,
+                                    co_error *err)
+{
+    if (!s->ops->reserve_keys_ahead)
+        return co_error_set(err, CO_EUNSUPPORTED, "%s: %s draws keys only when asked for",
+                            co_side_name(s->side), s->ops->engine);
+    return s->ops->reserve_keys_ahead(s, table, column, n, err);
 }
 
 void co_store_month_sql(const co_store *s, const char *expr, co_buf *out)

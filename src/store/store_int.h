@@ -15,6 +15,7 @@ typedef struct co_store_ops {
     co_code (*exec_params)(co_store *s, const char *sql, const co_param *params, size_t n,
                            long long *changes, co_error *err);
     co_code (*begin)(co_store *s, co_error *err);
+    co_code (*begin_on_write)(co_store *s, co_error *err); /* NULL: begin at once */
     co_code (*commit)(co_store *s, co_error *err);
     void (*rollback)(co_store *s);
     co_code (*query)(co_store *s, const char *sql, const co_param *params, size_t n,
@@ -40,6 +41,9 @@ typedef struct co_store_ops {
     co_code (*defer_constraints)(co_store *s, co_error *err); /* NULL: nothing to do */
     co_code (*reserve_keys)(co_store *s, const char *table, const char *column, size_t n,
                             int64_t *out, bool *until_commit, co_error *err);
+    /* co_store_reserve_keys_ahead; NULL: keys are drawn only when asked for */
+    co_code (*reserve_keys_ahead)(co_store *s, const char *table, const char *column, size_t n,
+                                  co_error *err);
     /* co_store_digest_sum_sql; NULL: rows are digested by the caller */
     co_code (*digest_sum_sql)(co_store *s, const char *from_sql, const co_param *params,
                               size_t nparams, const char *const *cols, const char *const *types,

@@ -65,9 +65,9 @@ static co_map_slot *find(const co_map *m, uint64_t h, const void *key, size_t kl
     }
 }
 
-static bool grow(co_map *m)
+/* Doubles the slots, or makes them cap at least (a power of two). */
+static bool grow_to(co_map *m, size_t cap)
 {
-    size_t cap = m->cap ? m->cap * 2 : 1024;
     co_map_slot *slots = calloc(cap, sizeof *slots);
     if (!slots)
         return false;
@@ -80,6 +80,16 @@ static bool grow(co_map *m)
     }
     free(old.slots);
     return true;
+}
+
+static bool grow(co_map *m) { return grow_to(m, m->cap ? m->cap * 2 : 1024); }
+
+bool Co_map_reserve(co_map *m, size_t n)
+{
+    size_t cap = m->cap ? m->cap : 1024;
+    while (n * 4 > cap * 3)
+        cap *= 2;
+    return cap == m->cap || grow_to(m, cap);
 }
 
 bool Co_map_put(co_map *m, const void *key, size_t klen, const void *val, size_t vlen)
@@ -106,6 +116,28 @@ bool Co_map_put(co_map *m, const void *key, size_t klen, const void *val, size_t
     s->klen = (uint32_t)klen;
     s->vlen = (uint32_t)vlen;
     return true;
+}
+
+int Co_map_add(co_map *m, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    if ((m->count + 1) * 4 > m->cap * 3 && !grow(m))
+        return -1;
+    uint64_t h = hash_of(key, klen);
+    co_map_slot *s = find(m, h, key, klen);
+    if (s->hash)
+        return 0;
+    char *p = store(m, klen + vlen);
+    if (!p)
+        return -1;
+    memcpy(p, key, klen);
+    if (vlen)
+        memcpy(p + klen, val, vlen);
+    m->count++;
+    s->hash = h;
+    s->key = p;
+    s->klen = (uint32_t)klen;
+    s->vlen = (uint32_t)vlen;
+    return 1;
 }
 
 bool Co_map_get(const co_map *m, const void *key, size_t klen, const char **val, size_t *vlen)

@@ -25,6 +25,13 @@ void Co_map_init(co_map *m);
 void Co_map_release(co_map *m);
 /* Sets key to value (replacing any value). Returns false when out of memory. */
 bool Co_map_put(co_map *m, const void *key, size_t klen, const void *val, size_t vlen);
+/* Sets key to value only when the map does not hold key yet: one lookup
+ * where a get and a put would take two. Returns 1 when added, 0 when key was
+ * already there (its value unchanged), -1 when out of memory. */
+int Co_map_add(co_map *m, const void *key, size_t klen, const void *val, size_t vlen);
+/* Makes room for n entries in all, so that filling the map up to n rehashes
+ * nothing. Returns false when out of memory (the map is unchanged). */
+bool Co_map_reserve(co_map *m, size_t n);
 /* Finds key; on success points *val and *vlen at the stored value (either may be NULL). */
 bool Co_map_get(const co_map *m, const void *key, size_t klen, const char **val, size_t *vlen);
 static inline size_t co_map_count(const co_map *m) { return m->count; }

@@ -548,6 +548,8 @@ static void reserves_keys(void **state)
     assert_int_equal(co_store_reserve_keys(s, "c", "id", 1, v, &until_commit, &err), CO_OK);
     assert_int_equal(v[0], 1);
     assert_int_equal(co_store_reserve_keys(s, "d", "k", 1, v, &until_commit, &err), CO_EUNSUPPORTED);
+    /* SQLite's values hold inside a transaction only: none are drawn ahead. */
+    assert_int_equal(co_store_reserve_keys_ahead(s, "a", "id", 2, &err), CO_EUNSUPPORTED);
     co_store_close(s);
     if (!*pg_server)
         return;
@@ -586,6 +588,38 @@ static void reserves_keys(void **state)
     assert_int_equal(co_loader_flush(l, &err), CO_OK);
     co_loader_close(l);
     assert_int_equal(num(s, "SELECT count(*) FROM d"), 1);
+    /* A block asked for ahead is drawn without waiting for the caller, and the
+     * next reservation of that column and size takes it. */
+    assert_int_equal(co_store_reserve_keys_ahead(s, "a", "id", 2, &err), CO_OK);
+    int64_t last = 0;
+    for (int i = 0; i < 500 && last != 506; i++) {
+        last = num(s, "SELECT last_value FROM a_id_seq");
+        if (last != 506)
+            usleep(10000);
+    }
+    assert_int_equal(last, 506);
+    assert_int_equal(co_store_reserve_keys(s, "a", "id", 2, v, &until_commit, &err), CO_OK);
+    assert_int_equal(v[0], 505);
+    assert_int_equal(v[1], 506);
+    /* A reservation of another column, or of another size, leaves the block
+     * asked for ahead unused; one block is asked for ahead at a time. */
+    assert_int_equal(co_store_reserve_keys_ahead(s, "a", "id", 3, &err), CO_OK);
+    assert_int_equal(co_store_reserve_keys(s, "b", "id", 1, v, &until_commit, &err), CO_OK);
+    assert_int_equal(v[0], 43);
+    assert_int_equal(co_store_reserve_keys(s, "a", "id", 1, v, &until_commit, &err), CO_OK);
+    assert_int_equal(v[0], 510);
+    assert_int_equal(co_store_reserve_keys_ahead(s, "a", "id", 2, &err), CO_OK);
+    assert_int_equal(co_store_reserve_keys(s, "a", "id", 1, v, &until_commit, &err), CO_OK);
+    assert_int_equal(v[0], 513);
+    assert_int_equal(co_store_reserve_keys_ahead(s, "b", "id", 2, &err), CO_OK);
+    assert_int_equal(co_store_reserve_keys_ahead(s, "a", "id", 1, &err), CO_OK);
+    assert_int_equal(co_store_reserve_keys(s, "a", "id", 1, v, &until_commit, &err), CO_OK);
+    assert_int_equal(v[0], 514);
+    assert_int_equal(co_store_reserve_keys(s, "b", "id", 1, v, &until_commit, &err), CO_OK);
+    assert_int_equal(v[0], 46);
+    /* A column with no sequence asked for ahead is refused when it is taken. */
+    assert_int_equal(co_store_reserve_keys_ahead(s, "d", "id", 1, &err), CO_OK);
+    assert_int_equal(co_store_reserve_keys(s, "d", "id", 1, v, &until_commit, &err), CO_EUNSUPPORTED);
     co_store_close(s);
 }
 

@@ -693,6 +693,90 @@ static void exec_ok(co_store *s, const char *sql)
 
 /* ---- the dialect and capture operations (store.h), against the database ---- */
 
+static int64_t count_of(co_store *s, const char *sql)
+{
+    int64_t v = -1;
+    co_error err;
+    co_error_clear(&err);
+    if (co_store_query_int(s, sql, NULL, 0, &v, NULL, &err) != CO_OK)
+        fail_msg("%s: %s", sql, err.message);
+    return v;
+}
+
+static void count_loaded(void *ctx, const co_value *row, size_t ncols)
+{
+    (void)row;
+    (void)ncols;
+    (*(int *)ctx)++;
+}
+
+/* co_store_begin_on_write: the write lock is taken by the first write, and a
+ * loader holds its rows (more than a group) until it is flushed, so another
+ * connection writes meanwhile; a commit with nothing written ends nothing. */
+static void a_transaction_begun_on_write_locks_when_it_writes(void **state)
+{
+    (void)state;
+    co_store *a = open_db("lazy.db", CO_SIDE_STATE), *b = open_db("lazy.db", CO_SIDE_STATE);
+    exec_ok(a, "PRAGMA journal_mode = WAL; CREATE TABLE m (k TEXT PRIMARY KEY, v INTEGER)");
+    exec_ok(b, "PRAGMA busy_timeout = 0"); /* a lock held by a: SQLITE_BUSY at once */
+    co_error err;
+    co_error_clear(&err);
+    int loaded = 0;
+    co_load_events events = {count_loaded, NULL, &loaded};
+    const char *cols[] = {"k", "v"};
+    co_loader *l = NULL;
+    assert_int_equal(co_loader_open(a, "m", cols, 2, &events, &l, &err), CO_OK);
+    assert_int_equal(co_store_begin_on_write(a, &err), CO_OK);
+    for (int i = 0; i < 200; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "a%d", i);
+        co_value row[] = {co_text(k, strlen(k)), co_int(i)};
+        assert_int_equal(co_loader_put(l, row, &err), CO_OK);
+    }
+    assert_int_equal(loaded, 0); /* held */
+    assert_int_equal(co_store_begin(b, &err), CO_OK);
+    exec_ok(b, "INSERT INTO m VALUES ('b', 1)");
+    assert_int_equal(co_store_commit(b, &err), CO_OK);
+    /* The flush takes the lock and applies every row held. */
+    assert_int_equal(co_loader_flush(l, &err), CO_OK);
+    assert_int_equal(loaded, 200);
+    assert_int_equal(co_store_begin(b, &err), CO_ESTATE);
+    assert_int_equal(count_of(b, "SELECT count(*) FROM m"), 1);
+    assert_int_equal(co_store_commit(a, &err), CO_OK);
+    assert_int_equal(count_of(b, "SELECT count(*) FROM m"), 201);
+    /* Nothing written: commit and rollback end nothing, and hold no lock. */
+    assert_int_equal(co_store_begin_on_write(a, &err), CO_OK);
+    assert_int_equal(co_store_commit(a, &err), CO_OK);
+    assert_int_equal(co_store_begin_on_write(a, &err), CO_OK);
+    co_store_rollback(a);
+    assert_int_equal(co_store_begin(b, &err), CO_OK);
+    co_store_rollback(b);
+    /* A statement takes the lock too; a rollback undoes it and the rows held. */
+    assert_int_equal(co_store_begin_on_write(a, &err), CO_OK);
+    co_value row[] = {co_text("held", 4), co_int(0)};
+    assert_int_equal(co_loader_put(l, row, &err), CO_OK);
+    exec_ok(a, "DELETE FROM m WHERE k = 'b'");
+    assert_int_equal(co_store_begin(b, &err), CO_ESTATE);
+    co_loader_discard(l);
+    co_store_rollback(a);
+    assert_int_equal(count_of(b, "SELECT count(*) FROM m"), 201);
+    /* Memory stays bounded: past 65,536 rows held, the lock is taken and they go in. */
+    assert_int_equal(co_store_begin_on_write(a, &err), CO_OK);
+    for (int i = 0; i < 70000; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "h%d", i);
+        co_value held[] = {co_text(k, strlen(k)), co_int(i)};
+        assert_int_equal(co_loader_put(l, held, &err), CO_OK);
+    }
+    assert_int_equal(co_store_begin(b, &err), CO_ESTATE);
+    assert_int_equal(co_loader_flush(l, &err), CO_OK);
+    assert_int_equal(co_store_commit(a, &err), CO_OK);
+    assert_int_equal(count_of(b, "SELECT count(*) FROM m"), 70201);
+    co_loader_close(l);
+    co_store_close(b);
+    co_store_close(a);
+}
+
 static void literals_stand_for_their_values(void **state)
 {
     (void)state;
@@ -843,6 +927,7 @@ int main(void)
         cmocka_unit_test(columns_and_statements),
         cmocka_unit_test(catalog_reads),
         cmocka_unit_test(loader_rejects_rows_and_keeps_going),
+        cmocka_unit_test(a_transaction_begun_on_write_locks_when_it_writes),
         cmocka_unit_test(schemas_are_copied),
         cmocka_unit_test(literals_stand_for_their_values),
         cmocka_unit_test(conditions_and_capabilities),

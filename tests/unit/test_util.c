@@ -222,6 +222,40 @@ static void map_puts_gets_and_grows(void **state)
     Co_map_release(&m);
 }
 
+static void map_adds_only_new_keys_and_reserves_room(void **state)
+{
+    (void)state;
+    co_map m;
+    Co_map_init(&m);
+    assert_true(Co_map_reserve(&m, 5000));
+    size_t cap = m.cap;
+    assert_true(cap * 3 >= 5000 * 4);
+    char key[32];
+    for (int i = 0; i < 5000; i++) {
+        int kl = snprintf(key, sizeof key, "k%d", i);
+        assert_int_equal(Co_map_add(&m, key, (size_t)kl, "first", 5), 1);
+    }
+    assert_int_equal(m.cap, cap); /* reserved: filling it rehashed nothing */
+    assert_int_equal(co_map_count(&m), 5000);
+    /* A key already there is reported and keeps its value. */
+    assert_int_equal(Co_map_add(&m, "k42", 3, "second", 6), 0);
+    assert_int_equal(co_map_count(&m), 5000);
+    const char *got;
+    size_t len;
+    assert_true(Co_map_get(&m, "k42", 3, &got, &len));
+    assert_int_equal(len, 5);
+    assert_memory_equal(got, "first", 5);
+    /* Reserving less than it holds changes nothing; more keeps every entry. */
+    assert_true(Co_map_reserve(&m, 10));
+    assert_int_equal(m.cap, cap);
+    assert_true(Co_map_reserve(&m, 100000));
+    assert_true(m.cap > cap);
+    assert_true(Co_map_get(&m, "k4999", 5, &got, &len));
+    assert_memory_equal(got, "first", 5);
+    assert_int_equal(co_map_count(&m), 5000);
+    Co_map_release(&m);
+}
+
 static void keys_encode_canonically_and_round_trip(void **state)
 {
     (void)state;
@@ -678,6 +712,7 @@ int main(void)
         cmocka_unit_test(utf8_validation),
         cmocka_unit_test(map_puts_gets_and_grows),
         cmocka_unit_test(arrays_grow_by_doubling_and_keep_contents),
+        cmocka_unit_test(map_adds_only_new_keys_and_reserves_room),
         cmocka_unit_test(keys_encode_canonically_and_round_trip),
         cmocka_unit_test(clock_parses_and_formats),
         cmocka_unit_test(errors_carry_code_message_and_context),
