@@ -43,11 +43,19 @@ typedef struct co_capture_ops {
      * nothing to do): see co_store_capture_serialize. */
     co_code (*serialize)(co_store *s, co_error *err);
     const char *horizon_sql; /* one integer: the commit-safe mark */
+    /* NULL: horizon_sql answers; otherwise the engine works the mark out
+     * itself (MySQL: under a lock that waits for the writers in flight). */
+    co_code (*horizon)(co_store *s, int64_t *mark, co_error *err);
     const char *position;    /* co_store_capture_position */
+    /* The database that holds cutover_changes, cutover_tenants and
+     * cutover_frozen (NULL, or the function NULL: the connection's own;
+     * co_store_capture_table). */
+    const char *(*database)(const co_store *s);
 } co_capture_ops;
 
 extern const co_capture_ops co_sqlite_capture_ops;
 extern const co_capture_ops co_pg_capture_ops;
+extern const co_capture_ops co_mysql_capture_ops;
 
 /* What both engines' triggers write (store/capture.c): the table's tenant
  * expression with {row} replaced by row (NEW or OLD), cast to text; a SQL

@@ -1,7 +1,7 @@
 /*
  * mysql_dialect.c: MySQL's and MariaDB's answers to the dialect functions of
- * store.h (dialect_int.h). No change capture yet (co_store_ops.capture is
- * NULL: CO_EUNSUPPORTED), and no journal (docs/mysql.md).
+ * store.h (dialect_int.h). Change capture is mysql_capture.c's; no journal
+ * (docs/mysql.md).
  */
 #include "store/dialect_int.h"
 
