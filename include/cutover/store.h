@@ -333,6 +333,14 @@ CO_API void co_store_key_literals(const co_store *s, const co_value *v, co_buf *
  * + keeps it off; elsewhere the column as co_store_quote_ident writes it. */
 CO_API void co_store_unindexed_column(const co_store *s, const char *column, co_buf *out);
 
+/* The declaration (type and key) of an integer primary key column that the
+ * database fills when an INSERT leaves it out, with a value above every one
+ * given so far, explicit ones included: "INTEGER PRIMARY KEY" (SQLite),
+ * "BIGINT AUTO_INCREMENT PRIMARY KEY" (MySQL); NULL where cutover does not
+ * know one (PostgreSQL: an identity column does not move past values given
+ * explicitly). */
+CO_API const char *co_store_serial_key_sql(const co_store *s);
+
 /* Appends a condition true when column_sql (a quoted column) holds NULL, even
  * where its declaration says NOT NULL: SQLite takes a declared NOT NULL at its
  * word and folds IS NULL to false, so its typeof() looks at the value. */

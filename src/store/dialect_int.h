@@ -24,6 +24,8 @@ typedef struct co_dialect_ops {
     co_code (*make_durable)(co_store *s, co_error *err);       /* nothing to do */
     /* Required. */
     void (*json_item_eq)(const char *column, size_t pos, const char *param, co_buf *out);
+    /* co_store_serial_key_sql; NULL: not known. */
+    const char *serial_key;
     /* NULL: the engine holds no journal (CO_EUNSUPPORTED). */
     co_code (*create_schema)(co_store *s, const char *ddl, const char *lock, co_error *err);
 } co_dialect_ops;

@@ -19,4 +19,5 @@ const co_dialect_ops co_mysql_dialect_ops = {
     .table_exists_sql = "SELECT 1 FROM information_schema.tables WHERE table_schema = database()"
                         " AND table_name = ? AND table_type = 'BASE TABLE'",
     .json_item_eq = json_item_eq,
+    .serial_key = "BIGINT AUTO_INCREMENT PRIMARY KEY",
 };
