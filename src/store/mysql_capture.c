@@ -30,7 +30,7 @@
 /* How long a start or stop waits for a table the application writes (then
  * it fails with SQLSTATE 55P03 and capture.c tries again), and how long the
  * horizon waits for the transactions in flight. */
-#define DDL_WAIT_SECONDS 2
+#define DDL_WAIT_SECONDS 1
 #define HORIZON_WAIT_SECONDS 30
 
 static const char *const ops[] = {"insert", "update", "delete"};
