@@ -87,6 +87,12 @@ co_code co_store_capture_table_exists(co_store *s, const char *name, bool *exist
 
 void Co_capture_tenant_expr(const co_capture_spec *t, const char *row, co_buf *out)
 {
+    Co_capture_tenant_cast(t, row, "TEXT", out);
+}
+
+void Co_capture_tenant_cast(const co_capture_spec *t, const char *row, const char *type,
+                            co_buf *out)
+{
     Co_buf_adds(out, "CAST((");
     for (const char *p = t->tenant; *p;) {
         if (strncmp(p, "{row}", 5) == 0) {
@@ -96,7 +102,7 @@ void Co_capture_tenant_expr(const co_capture_spec *t, const char *row, co_buf *o
             Co_buf_addc(out, *p++);
         }
     }
-    Co_buf_adds(out, ") AS TEXT)");
+    Co_buf_printf(out, ") AS %s)", type);
 }
 
 void Co_sql_literal(const char *s, co_buf *out)

@@ -64,6 +64,9 @@ extern const co_capture_ops co_mysql_capture_ops;
  * string literal of s; and cutover_<kind>_<table>_<op>[_<tenant>] quoted
  * (op and tenant may be NULL). */
 void Co_capture_tenant_expr(const co_capture_spec *t, const char *row, co_buf *out);
+/* The same, cast to type (MySQL: CHAR, as it has no TEXT cast). */
+void Co_capture_tenant_cast(const co_capture_spec *t, const char *row, const char *type,
+                            co_buf *out);
 void Co_sql_literal(const char *s, co_buf *out);
 void Co_capture_object_name(co_store *s, const char *kind, const char *table, const char *op,
                             const char *tenant, co_buf *out);

@@ -95,16 +95,7 @@ static co_code run_text(co_store *st, const char *sql, const char *doing, co_err
 /* The row's tenant, as text. */
 static void tenant_of(const co_capture_spec *t, const char *row, co_buf *out)
 {
-    Co_buf_adds(out, "CAST((");
-    for (const char *p = t->tenant; *p;) {
-        if (strncmp(p, "{row}", 5) == 0) {
-            Co_buf_adds(out, row);
-            p += 5;
-        } else {
-            Co_buf_addc(out, *p++);
-        }
-    }
-    Co_buf_adds(out, ") AS CHAR)");
+    Co_capture_tenant_cast(t, row, "CHAR", out);
 }
 
 static void record_change(co_store *st, const co_capture_spec *t, const char *op, const char *row,
