@@ -173,12 +173,16 @@ co_code Co_demo_to_store(const char *dir, const char *source, co_error *err)
     co_code rc = co_store_open(source, CO_SIDE_SOURCE, dir, &db, err);
     if (rc == CO_OK)
         rc = co_store_allow_writes(db, err);
+    /* Where the store knows no serial key, or the demo has no mapping in
+     * the engine's dialect, nothing is created. */
     const char *serial = rc == CO_OK ? co_store_serial_key_sql(db) : NULL;
     char file[64];
-    if (rc == CO_OK && (!serial || !mapping_for(db, file, sizeof file)))
+    bool can = serial && mapping_for(db, file, sizeof file);
+    if (rc == CO_OK && !can)
         rc = co_error_set(err, CO_EUNSUPPORTED,
-                          "demo: the legacy CRM cannot be put in a %s database (MySQL or MariaDB)",
-                          co_store_engine(db));
+                          "demo: the legacy CRM cannot be put in this database (%s has no demo "
+                          "mapping: MySQL or MariaDB)",
+                          co_store_safe_uri(db));
     /* Never over the tables of a database that is not empty of them. */
     for (size_t i = 0; rc == CO_OK && i < sizeof tables / sizeof *tables; i++) {
         bool exists = false;
