@@ -24,6 +24,10 @@ typedef struct co_demo_options {
     double scale;           /* 1.0: ~150 tenants, 1,000,000 contacts, 27,000,000 events */
     uint64_t seed;          /* same seed and scale, same bytes */
     const char *now;        /* "YYYY-MM-DD": events span the 12 months before it; NULL = 2026-11-01 */
+    /* NULL, or a store URI (store.h) naming a database without the legacy
+     * tables: they are created and loaded there too, and cutover.yaml reads
+     * them (its source: the URI without its password). MySQL/MariaDB. */
+    const char *source;
     co_demo_progress_fn progress; /* may be NULL */
     void *progress_ctx;
 } co_demo_options;

@@ -350,6 +350,14 @@ CO_API void co_store_key_literals(const co_store *s, const co_value *v, co_buf *
  * + keeps it off; elsewhere the column as co_store_quote_ident writes it. */
 CO_API void co_store_unindexed_column(const co_store *s, const char *column, co_buf *out);
 
+/* The declaration (type and key) of an integer primary key column that the
+ * database fills when an INSERT leaves it out, with a value above every one
+ * given so far, explicit ones included: "INTEGER PRIMARY KEY" (SQLite),
+ * "BIGINT AUTO_INCREMENT PRIMARY KEY" (MySQL); NULL where cutover does not
+ * know one (PostgreSQL: an identity column does not move past values given
+ * explicitly). */
+CO_API const char *co_store_serial_key_sql(const co_store *s);
+
 /* Appends a condition true when column_sql (a quoted column) holds NULL, even
  * where its declaration says NOT NULL: SQLite takes a declared NOT NULL at its
  * word and folds IS NULL to false, so its typeof() looks at the value. */
@@ -383,7 +391,7 @@ CO_API co_code co_store_make_durable(co_store *s, co_error *err);
  * CO_EUNSUPPORTED on an engine that cannot hold them (MySQL). */
 CO_API co_code co_store_create_schema(co_store *s, const char *ddl, const char *lock, co_error *err);
 
-/* ---- Change capture (store/capture.c over sqlite_capture.c, pg_capture.c) ----
+/* ---- Change capture (store/capture.c over sqlite_capture.c, pg_capture.c, mysql_capture.c) ----
  * cutover's change log on a source (docs/capture.md): the tables
  * cutover_changes, cutover_tenants and cutover_frozen, and triggers on each
  * captured table that record the changes of the tenants listed in
@@ -425,7 +433,9 @@ CO_API co_code co_store_capture_remove(co_store *s, const co_capture_spec *t, si
 /* The engine's part of freezing the tenant's rows of the n tables (frozen)
  * or thawing them: SQLite creates (drops) per-tenant BEFORE triggers and
  * makes sure cutover_frozen exists; PostgreSQL, whose triggers read
- * cutover_frozen, takes a lock that waits for the writes in flight. The
+ * cutover_frozen, takes a lock that waits for the writes in flight; MySQL,
+ * whose triggers read it too, does nothing (the next horizon waits for the
+ * writes in flight). The
  * caller holds the transaction and writes (deletes) the tenant's row of
  * cutover_frozen itself. */
 CO_API co_code co_store_capture_freeze(co_store *s, const co_capture_spec *t, size_t n,
@@ -434,12 +444,25 @@ CO_API co_code co_store_capture_freeze(co_store *s, const co_capture_spec *t, si
 /* The commit-safe mark: every change at or below *mark (compared with the
  * column co_store_capture_position names) is final, no transaction still in
  * progress can add one below it. SQLite: the largest seq (one writer);
- * PostgreSQL: the oldest transaction id still running, minus one. */
+ * PostgreSQL: the oldest transaction id still running, minus one; MySQL: the
+ * largest seq, read under a lock that first waits for every transaction that
+ * wrote the change log to end (docs/cutover.md). */
 CO_API co_code co_store_capture_horizon(co_store *s, int64_t *mark, co_error *err);
 
 /* The column of cutover_changes that co_store_capture_horizon's mark orders:
- * "seq" on SQLite, "xid" (the writing transaction) on PostgreSQL. */
+ * "seq" on SQLite and MySQL, "xid" (the writing transaction) on PostgreSQL. */
 CO_API const char *co_store_capture_position(const co_store *s);
+
+/* Appends, as SQL, the name of one of cutover's capture tables (name:
+ * "cutover_changes", "cutover_tenants" or "cutover_frozen"): quoted, and
+ * qualified where the engine keeps them in a database of cutover's own
+ * (MySQL: cutover_capture); otherwise beside the application's tables. */
+CO_API void co_store_capture_table(const co_store *s, const char *name, co_buf *out);
+
+/* *exists: whether the capture table name (as co_store_capture_table) is
+ * there. */
+CO_API co_code co_store_capture_table_exists(co_store *s, const char *name, bool *exists,
+                                             co_error *err);
 
 /* ---- Schemas (store/schema.c, sqlite_ddl.c, pg_ddl.c) ----
  * A database's tables made again in another of the same kind, as the first

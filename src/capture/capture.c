@@ -4,8 +4,11 @@
  * tenants listed in cutover_tenants. A freeze is a row of cutover_frozen
  * whose heartbeat the triggers check: a freeze whose heartbeat lapsed refuses
  * nothing. The store writes each engine's tables and triggers
- * (co_store_capture_*, store/sqlite_capture.c and pg_capture.c); this file
- * keeps the tenants' rows and reads the change log.
+ * (co_store_capture_*, store/sqlite_capture.c, pg_capture.c and
+ * mysql_capture.c) and says where the tables live (co_store_capture_table);
+ * this file keeps the tenants' rows and reads the change log, in SQL that
+ * every engine reads alike (no upsert: an UPDATE, then an INSERT when it
+ * changed nothing; the caller holds the tenant's lease).
  */
 #include "capture/capture_int.h"
 #include "util/buf.h"
@@ -19,6 +22,43 @@
 
 /* A switched tenant's freeze: it holds until a rollback or finalize. */
 #define SEALED_BOUND "1e12"
+
+/* tmpl with {changes}, {tenants} and {frozen} replaced by the capture
+ * tables' names as the store writes them, and {key} by the quoted column. */
+static void capture_sql(co_store *st, const char *tmpl, co_buf *out)
+{
+    static const struct {
+        const char *mark, *table;
+    } names[] = {{"{changes}", "cutover_changes"},
+                 {"{tenants}", "cutover_tenants"},
+                 {"{frozen}", "cutover_frozen"}};
+    for (const char *p = tmpl; *p;) {
+        size_t i = 0;
+        while (i < 3 && strncmp(p, names[i].mark, strlen(names[i].mark)) != 0)
+            i++;
+        if (i < 3) {
+            co_store_capture_table(st, names[i].table, out);
+            p += strlen(names[i].mark);
+        } else if (strncmp(p, "{key}", 5) == 0) {
+            co_store_quote_ident(st, "key", out);
+            p += 5;
+        } else {
+            Co_buf_addc(out, *p++);
+        }
+    }
+}
+
+/* Runs tmpl (capture_sql) with its parameters. */
+static co_code capture_exec(co_store *st, const char *tmpl, const co_param *params, size_t n,
+                            long long *changes, co_error *err)
+{
+    co_buf sql = CO_BUF_INIT;
+    capture_sql(st, tmpl, &sql);
+    co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                            : co_store_exec_params(st, co_buf_str(&sql), params, n, changes, err);
+    Co_buf_release(&sql);
+    return rc;
+}
 
 /* The project's captured tables as the store takes them (pointing into p).
  * The caller frees the array. */
@@ -86,9 +126,17 @@ static co_code start_once(co_store *st, const co_project *p, const char *tenant,
     char now[32];
     Co_clock_iso(Co_clock_now(), now, sizeof now);
     co_param params[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_text(now, strlen(now))}};
-    if (rc == CO_OK)
-        rc = co_store_exec_params(st, "INSERT INTO cutover_tenants VALUES (?, ?) ON CONFLICT DO NOTHING", params,
-                                  2, NULL, err);
+    int64_t there = 0;
+    if (rc == CO_OK) {
+        co_buf sql = CO_BUF_INIT;
+        capture_sql(st, "SELECT count(*) FROM {tenants} WHERE tenant = ?", &sql);
+        rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                        : co_store_query_int(st, co_buf_str(&sql), params, 1, &there, NULL, err);
+        Co_buf_release(&sql);
+    }
+    if (rc == CO_OK && !there)
+        rc = capture_exec(st, "INSERT INTO {tenants} (tenant, since) VALUES (?, ?)", params, 2, NULL,
+                          err);
     if (rc == CO_OK)
         rc = co_store_commit(st, err);
     else
@@ -113,14 +161,20 @@ static co_code freeze_row(co_store *st, const co_project *p, const char *tenant,
                          {NULL, co_text(now, strlen(now))},
                          {NULL, co_int((int64_t)getpid())},
                          {NULL, co_int(p->freeze_heartbeat_seconds > 0 ? p->freeze_heartbeat_seconds : 5)}};
+    /* the same values in the order of the UPDATE: since, pid, bound, tenant */
+    co_param update[] = {params[1], params[2], params[3], params[0]};
     co_buf sql = CO_BUF_INIT;
-    Co_buf_printf(&sql,
-                  "INSERT INTO cutover_frozen (tenant, since, pid, beat, bound) VALUES (?, ?, ?, %s, ?)"
-                  " ON CONFLICT (tenant) DO UPDATE SET since = excluded.since,"
-                  " pid = excluded.pid, beat = excluded.beat, bound = excluded.bound",
+    Co_buf_printf(&sql, "UPDATE {frozen} SET since = ?, pid = ?, beat = %s, bound = ? WHERE tenant = ?",
                   co_store_epoch_sql(st));
+    long long changed = 0;
     co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
-                            : co_store_exec_params(st, co_buf_str(&sql), params, 4, NULL, err);
+                            : capture_exec(st, co_buf_str(&sql), update, 4, &changed, err);
+    Co_buf_reset(&sql);
+    Co_buf_printf(&sql, "INSERT INTO {frozen} (tenant, since, pid, beat, bound) VALUES (?, ?, ?, %s, ?)",
+                  co_store_epoch_sql(st));
+    if (rc == CO_OK && changed == 0)
+        rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                        : capture_exec(st, co_buf_str(&sql), params, 4, NULL, err);
     Co_buf_release(&sql);
     return rc;
 }
@@ -145,8 +199,7 @@ static co_code freeze_triggers(co_store *st, const co_project *p, const char *te
     co_param key = {NULL, co_text(tenant, strlen(tenant))};
     if (rc == CO_OK)
         rc = create ? freeze_row(st, p, tenant, err)
-                    : co_store_exec_params(st, "DELETE FROM cutover_frozen WHERE tenant = ?", &key, 1,
-                                           NULL, err);
+                    : capture_exec(st, "DELETE FROM {frozen} WHERE tenant = ?", &key, 1, NULL, err);
     if (rc == CO_OK)
         rc = co_store_commit(st, err);
     else
@@ -162,7 +215,8 @@ static co_code renew(co_store *st, const char *tenant, const char *bound, bool *
     co_param params[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_int((int64_t)getpid())}};
     const char *epoch = co_store_epoch_sql(st);
     co_buf sql = CO_BUF_INIT;
-    Co_buf_printf(&sql, "UPDATE cutover_frozen SET beat = %s", epoch);
+    capture_sql(st, "UPDATE {frozen}", &sql);
+    Co_buf_printf(&sql, " SET beat = %s", epoch);
     if (bound)
         Co_buf_printf(&sql, ", bound = %s", bound);
     Co_buf_printf(&sql, " WHERE tenant = ? AND pid = ? AND beat + bound > %s", epoch);
@@ -203,15 +257,17 @@ static co_code stop_once(co_store *st, const co_project *p, const char *tenant, 
         rc = co_store_capture_serialize(st, err);
     co_param key = {NULL, co_text(tenant, strlen(tenant))};
     if (rc == CO_OK)
-        rc = co_store_exec_params(st, "DELETE FROM cutover_tenants WHERE tenant = ?", &key, 1, NULL,
-                                  err);
+        rc = capture_exec(st, "DELETE FROM {tenants} WHERE tenant = ?", &key, 1, NULL, err);
     if (rc == CO_OK)
-        rc = co_store_exec_params(st, "DELETE FROM cutover_changes WHERE tenant = ?", &key, 1, NULL,
-                                  err);
+        rc = capture_exec(st, "DELETE FROM {changes} WHERE tenant = ?", &key, 1, NULL, err);
     co_cursor *c = NULL;
     bool others = false;
+    co_buf any = CO_BUF_INIT;
+    capture_sql(st, "SELECT 1 FROM {tenants} LIMIT 1", &any);
     if (rc == CO_OK)
-        rc = co_store_query(st, "SELECT 1 FROM cutover_tenants LIMIT 1", NULL, 0, &c, err);
+        rc = any.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                        : co_store_query(st, co_buf_str(&any), NULL, 0, &c, err);
+    Co_buf_release(&any);
     if (rc == CO_OK)
         rc = co_cursor_next(c, &others, err);
     co_cursor_close(c);
@@ -233,7 +289,7 @@ co_code co_capture_stop(co_store *st, const co_project *p, const char *tenant, c
     co_code rc = co_store_capture_supported(st, err);
     bool exists = false;
     if (rc == CO_OK)
-        rc = co_store_table_exists(st, "cutover_tenants", &exists, err);
+        rc = co_store_capture_table_exists(st, "cutover_tenants", &exists, err);
     if (rc != CO_OK || !exists)
         return rc;
     rc = co_capture_unfreeze(st, p, tenant, err);
@@ -268,10 +324,11 @@ co_code co_capture_changes(co_store *st, const char *tenant, int64_t after, int6
     co_cursor *c = NULL;
     const char *pos = co_store_capture_position(st); /* what the horizon orders */
     co_buf sql = CO_BUF_INIT;
-    Co_buf_printf(&sql, "SELECT seq, tbl, op, key, %s FROM cutover_changes"
-                        " WHERE tenant = ? AND %s > ? AND %s <= ? AND seq > ?"
-                        " ORDER BY seq LIMIT ?",
-                  pos, pos, pos);
+    capture_sql(st, "SELECT seq, tbl, op, {key}, ", &sql);
+    Co_buf_printf(&sql, "%s FROM ", pos);
+    capture_sql(st, "{changes}", &sql);
+    Co_buf_printf(&sql, " WHERE tenant = ? AND %s > ? AND %s <= ? AND seq > ? ORDER BY seq LIMIT ?",
+                  pos, pos);
     co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                             : co_store_query(st, co_buf_str(&sql), p, 5, &c, err);
     Co_buf_release(&sql);
@@ -305,8 +362,8 @@ co_code co_capture_backlog(co_store *st, const char *tenant, int64_t after, int6
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_int(after)}};
     *count = 0;
     co_buf sql = CO_BUF_INIT;
-    Co_buf_printf(&sql, "SELECT count(*) FROM cutover_changes WHERE tenant = ? AND %s > ?",
-                  co_store_capture_position(st));
+    capture_sql(st, "SELECT count(*) FROM {changes}", &sql);
+    Co_buf_printf(&sql, " WHERE tenant = ? AND %s > ?", co_store_capture_position(st));
     co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                             : co_store_query_int(st, co_buf_str(&sql), p, 2, count, NULL, err);
     Co_buf_release(&sql);
@@ -315,12 +372,12 @@ co_code co_capture_backlog(co_store *st, const char *tenant, int64_t after, int6
 
 co_code co_capture_is_frozen(co_store *st, const char *tenant, bool *frozen, co_error *err)
 {
-    co_code rc = co_store_table_exists(st, "cutover_frozen", frozen, err);
+    co_code rc = co_store_capture_table_exists(st, "cutover_frozen", frozen, err);
     co_param p = {NULL, co_text(tenant, strlen(tenant))};
     co_cursor *c = NULL;
     co_buf sql = CO_BUF_INIT;
-    Co_buf_printf(&sql, "SELECT 1 FROM cutover_frozen WHERE tenant = ? AND beat + bound > %s",
-                  co_store_epoch_sql(st));
+    capture_sql(st, "SELECT 1 FROM {frozen}", &sql);
+    Co_buf_printf(&sql, " WHERE tenant = ? AND beat + bound > %s", co_store_epoch_sql(st));
     if (rc == CO_OK && *frozen)
         rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                         : co_store_query(st, co_buf_str(&sql), &p, 1, &c, err);

@@ -159,7 +159,7 @@ static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, cons
                 merged_ref = parent && parent->merge;
             }
         if (merged_ref) {
-            Co_buf_adds(&upd, " = CASE WHEN CAST(? AS TEXT) IS NULL THEN ");
+            Co_buf_adds(&upd, " = CASE WHEN CAST(? AS CHAR) IS NULL THEN ");
             co_store_quote_ident(cap, r->col_source[i], &upd);
             Co_buf_adds(&upd, " ELSE ");
             co_store_quote_ident(cap, r->col_source[i], &upd);

@@ -20,6 +20,7 @@
 #include "capture/capture_int.h"
 #include "engine/engine_int.h"
 #include "engine/session.h"
+#include "util/buf.h"
 #include "util/clock.h"
 
 #include <stdio.h>
@@ -135,12 +136,15 @@ static co_code oldest_age(co_store *cap, const char *tenant, int64_t after, doub
 {
     *age = 0;
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_int(after)}};
-    char sql[256];
-    snprintf(sql, sizeof sql, "SELECT min(at), %s FROM cutover_changes WHERE tenant = ? AND %s > ?",
-             co_store_epoch_sql(cap), co_store_capture_position(cap));
+    co_buf sql = CO_BUF_INIT; /* the change log where the store keeps it (MySQL: its own database) */
+    Co_buf_printf(&sql, "SELECT min(at), %s FROM ", co_store_epoch_sql(cap));
+    co_store_capture_table(cap, "cutover_changes", &sql);
+    Co_buf_printf(&sql, " WHERE tenant = ? AND %s > ?", co_store_capture_position(cap));
     co_cursor *c = NULL;
     bool has_row = false;
-    co_code rc = co_store_query(cap, sql, p, 2, &c, err);
+    co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                            : co_store_query(cap, co_buf_str(&sql), p, 2, &c, err);
+    Co_buf_release(&sql);
     if (rc == CO_OK)
         rc = co_cursor_next(c, &has_row, err);
     if (rc == CO_OK && has_row && co_cursor_value(c, 0).type == CO_TEXT) {

@@ -3,6 +3,7 @@
 #include "cutover/demo.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/uri.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -60,6 +61,7 @@ int cmd_demo(cli_ctx *ctx)
     opt.scale = 0.01;
     opt.seed = 42;
     opt.now = cli_get(&ctx->args, "now");
+    opt.source = cli_get(&ctx->args, "source");
     const char *scale = cli_get(&ctx->args, "scale");
     if (scale) {
         char *end;
@@ -109,6 +111,13 @@ int cmd_demo(cli_ctx *ctx)
                "  cutover.yaml  the mapping; try: cutover -p %s/cutover.yaml check\n"
                "  planted.json  the problems planted in the data, with their keys\n",
                opt.dir);
+        if (opt.source && *opt.source) {
+            co_buf masked = CO_BUF_INIT;
+            Co_uri_mask(opt.source, &masked);
+            printf("  the legacy CRM is in %s too: cutover.yaml reads it (password: MYSQL_PWD)\n",
+                   co_buf_str(&masked));
+            Co_buf_release(&masked);
+        }
     }
     return EXIT_OK;
 }

@@ -339,4 +339,11 @@ void demo_str_addu(demo_str *b, uint64_t v);
  * mapping, rename table and models under DIR/scoring/. */
 co_code demo_write_behaviour(demo_plan *p, const char *dir, co_error *err);
 
+/* ---- to_store.c: the legacy CRM in a database server too ---- */
+
+/* Creates the legacy tables in the database source names (a store URI; none
+ * of them may exist there), copies DIR/legacy.db's rows into them, and
+ * replaces DIR/cutover.yaml with the mapping for that engine, reading them. */
+co_code Co_demo_to_store(const char *dir, const char *source, co_error *err);
+
 #endif

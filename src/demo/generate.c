@@ -277,6 +277,8 @@ co_code co_demo_init(const co_demo_options *opt, co_demo_summary *out, co_error 
     }
     if (rc == CO_OK)
         rc = demo_write_behaviour(&p, opt->dir, err);
+    if (rc == CO_OK && opt->source && *opt->source)
+        rc = Co_demo_to_store(opt->dir, opt->source, err);
     if (rc == CO_OK && out)
         *out = p.sum;
     files_release(&f, rc != CO_OK);

@@ -3,8 +3,9 @@
  * fingerprint is text, one line per column of each table the project uses:
  * "source events.occurred_at<TAB>TEXT key not-null". On the source: every
  * table an entity query (or the tenants query) reads, every captured table
- * and every table a reverse mapping writes; on the target: every entity's
- * table. Comparing two fingerprints names what changed, column by column.
+ * and every table a reverse mapping writes (where the source cannot list what
+ * a query reads, MySQL for now, only these two); on the target: every
+ * entity's table. Comparing two fingerprints names what changed, column by column.
  */
 #include "cutover/rehearse.h"
 #include "cutover/state.h"
@@ -78,9 +79,22 @@ co_code co_schema_fingerprint(co_store *source, co_store *target, const co_proje
     co_code rc = CO_OK;
     if (p->tenants_query)
         rc = co_store_query_reads(source, p->tenants_query, add_table, &src, err);
+    /* A source that cannot list what a query reads (MySQL, for now) is
+     * fingerprinted by the tables cutover captures and writes back only. */
+    bool reads = rc != CO_EUNSUPPORTED;
+    if (!reads) {
+        co_error_clear(err);
+        rc = CO_OK;
+    }
     for (size_t i = 0; rc == CO_OK && i < p->nentities; i++) {
         const co_entity *e = &p->entities[i];
-        rc = co_store_query_reads(source, e->query, add_table, &src, err);
+        if (reads)
+            rc = co_store_query_reads(source, e->query, add_table, &src, err);
+        if (rc == CO_EUNSUPPORTED) {
+            co_error_clear(err);
+            rc = CO_OK;
+            reads = false;
+        }
         if (rc != CO_OK)
             co_error_where(err, "entity %s", e->name);
         add_table(&tgt, e->target, NULL);

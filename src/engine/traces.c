@@ -46,19 +46,26 @@ co_code co_traces_mark(co_session *s, co_store *store, const char *tenant, const
     co_code rc = co_state_journal_id(s->state, journal, err);
     if (rc == CO_OK)
         rc = co_store_exec(store,
-                           "CREATE TABLE IF NOT EXISTS " MARKS " (tenant TEXT PRIMARY KEY,"
+                           "CREATE TABLE IF NOT EXISTS " MARKS " (tenant VARCHAR(255) PRIMARY KEY,"
                            " journal TEXT NOT NULL, state TEXT NOT NULL)",
                            err);
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
                     {NULL, co_text(journal, strlen(journal))},
                     {NULL, co_text(state, strlen(state))}};
+    /* An UPDATE, then an INSERT when there was no row (no upsert is common
+     * to every engine); the caller holds the tenant's lease. A switched or
+     * exported mark stays so for a new capture or load. */
+    co_param upd[] = {p[1], p[2], p[2], p[0]};
+    long long changed = 0;
     if (rc == CO_OK)
         rc = co_store_exec_params(store,
-                                  "INSERT INTO " MARKS " (tenant, journal, state) VALUES (?, ?, ?)"
-                                  " ON CONFLICT (tenant) DO UPDATE SET journal = excluded.journal,"
-                                  " state = CASE WHEN " MARKS ".state IN ('switched', 'exported')"
-                                  " AND excluded.state IN ('capturing', 'loading')"
-                                  " THEN " MARKS ".state ELSE excluded.state END",
+                                  "UPDATE " MARKS " SET journal = ?, state = CASE WHEN state IN"
+                                  " ('switched', 'exported') AND ? IN ('capturing',"
+                                  " 'loading') THEN state ELSE ? END WHERE tenant = ?",
+                                  upd, 4, &changed, err);
+    if (rc == CO_OK && changed == 0)
+        rc = co_store_exec_params(store,
+                                  "INSERT INTO " MARKS " (tenant, journal, state) VALUES (?, ?, ?)",
                                   p, 3, NULL, err);
     if (rc != CO_OK)
         co_error_where(err, "the journal's mark for tenant %s on the %s", tenant,
@@ -192,10 +199,15 @@ static co_code read_traces(co_store *store, bool captured, traces *out, co_error
     co_cursor_close(c);
     c = NULL;
     if (rc == CO_OK && captured)
-        rc = has_table(store, "cutover_tenants", &exists, err);
+        rc = co_store_capture_table_exists(store, "cutover_tenants", &exists, err);
+    co_buf sql = CO_BUF_INIT;
+    Co_buf_adds(&sql, "SELECT tenant FROM ");
+    co_store_capture_table(store, "cutover_tenants", &sql);
+    Co_buf_adds(&sql, " ORDER BY tenant");
     if (rc == CO_OK && captured && exists)
-        rc = co_store_query(store, "SELECT tenant FROM cutover_tenants ORDER BY tenant", NULL, 0,
-                            &c, err);
+        rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                        : co_store_query(store, co_buf_str(&sql), NULL, 0, &c, err);
+    Co_buf_release(&sql);
     while (rc == CO_OK && c && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         co_value t = co_cursor_value(c, 0);
         if (t.type != CO_TEXT)

@@ -1,7 +1,7 @@
 /*
  * capture.c: change capture in the store (store.h's co_store_capture_*): the
  * checks and dispatch to the engine's co_capture_ops (sqlite_capture.c,
- * pg_capture.c), and what both engines' triggers are written with. What a
+ * pg_capture.c, mysql_capture.c), where the change log's tables live, and what both engines' triggers are written with. What a
  * capture means for a tenant (starting, freezing, catching up) is
  * src/capture's; how the engine's triggers say it is here.
  */
@@ -46,6 +46,8 @@ co_code co_store_capture_horizon(co_store *s, int64_t *mark, co_error *err)
 {
     *mark = 0;
     co_code rc = co_store_capture_supported(s, err);
+    if (rc == CO_OK && s->ops->capture->horizon)
+        return s->ops->capture->horizon(s, mark, err);
     return rc == CO_OK ? co_store_query_int(s, s->ops->capture->horizon_sql, NULL, 0, mark, NULL,
                                             err)
                        : rc;
@@ -56,7 +58,40 @@ const char *co_store_capture_position(const co_store *s)
     return s->ops->capture ? s->ops->capture->position : "seq";
 }
 
+void co_store_capture_table(const co_store *s, const char *name, co_buf *out)
+{
+    const char *db = s->ops->capture && s->ops->capture->database ? s->ops->capture->database(s)
+                                                                   : NULL;
+    if (db) {
+        co_store_quote_ident(s, db, out);
+        Co_buf_addc(out, '.');
+    }
+    co_store_quote_ident(s, name, out);
+}
+
+co_code co_store_capture_table_exists(co_store *s, const char *name, bool *exists, co_error *err)
+{
+    const char *db = s->ops->capture && s->ops->capture->database ? s->ops->capture->database(s)
+                                                                   : NULL;
+    if (!db)
+        return co_store_table_exists(s, name, exists, err);
+    co_param p[] = {{NULL, co_text(db, strlen(db))}, {NULL, co_text(name, strlen(name))}};
+    int64_t n = 0;
+    co_code rc = co_store_query_int(s,
+                                    "SELECT count(*) FROM information_schema.tables WHERE"
+                                    " table_schema = ? AND table_name = ?",
+                                    p, 2, &n, NULL, err);
+    *exists = rc == CO_OK && n > 0;
+    return rc;
+}
+
 void Co_capture_tenant_expr(const co_capture_spec *t, const char *row, co_buf *out)
+{
+    Co_capture_tenant_cast(t, row, "TEXT", out);
+}
+
+void Co_capture_tenant_cast(const co_capture_spec *t, const char *row, const char *type,
+                            co_buf *out)
 {
     Co_buf_adds(out, "CAST((");
     for (const char *p = t->tenant; *p;) {
@@ -67,7 +102,7 @@ void Co_capture_tenant_expr(const co_capture_spec *t, const char *row, co_buf *o
             Co_buf_addc(out, *p++);
         }
     }
-    Co_buf_adds(out, ") AS TEXT)");
+    Co_buf_printf(out, ") AS %s)", type);
 }
 
 void Co_sql_literal(const char *s, co_buf *out)

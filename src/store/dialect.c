@@ -93,6 +93,11 @@ co_code co_store_table_exists(co_store *s, const char *table, bool *exists, co_e
     return rc;
 }
 
+const char *co_store_serial_key_sql(const co_store *s)
+{
+    return s->ops->dialect->serial_key;
+}
+
 co_code co_store_make_durable(co_store *s, co_error *err)
 {
     return s->ops->dialect->make_durable ? s->ops->dialect->make_durable(s, err) : CO_OK;

@@ -24,6 +24,8 @@ typedef struct co_dialect_ops {
     co_code (*make_durable)(co_store *s, co_error *err);       /* nothing to do */
     /* Required. */
     void (*json_item_eq)(const char *column, size_t pos, const char *param, co_buf *out);
+    /* co_store_serial_key_sql; NULL: not known. */
+    const char *serial_key;
     /* NULL: the engine holds no journal (CO_EUNSUPPORTED). */
     co_code (*create_schema)(co_store *s, const char *ddl, const char *lock, co_error *err);
 } co_dialect_ops;
@@ -43,17 +45,28 @@ typedef struct co_capture_ops {
      * nothing to do): see co_store_capture_serialize. */
     co_code (*serialize)(co_store *s, co_error *err);
     const char *horizon_sql; /* one integer: the commit-safe mark */
+    /* NULL: horizon_sql answers; otherwise the engine works the mark out
+     * itself (MySQL: under a lock that waits for the writers in flight). */
+    co_code (*horizon)(co_store *s, int64_t *mark, co_error *err);
     const char *position;    /* co_store_capture_position */
+    /* The database that holds cutover_changes, cutover_tenants and
+     * cutover_frozen (NULL, or the function NULL: the connection's own;
+     * co_store_capture_table). */
+    const char *(*database)(const co_store *s);
 } co_capture_ops;
 
 extern const co_capture_ops co_sqlite_capture_ops;
 extern const co_capture_ops co_pg_capture_ops;
+extern const co_capture_ops co_mysql_capture_ops;
 
 /* What both engines' triggers write (store/capture.c): the table's tenant
  * expression with {row} replaced by row (NEW or OLD), cast to text; a SQL
  * string literal of s; and cutover_<kind>_<table>_<op>[_<tenant>] quoted
  * (op and tenant may be NULL). */
 void Co_capture_tenant_expr(const co_capture_spec *t, const char *row, co_buf *out);
+/* The same, cast to type (MySQL: CHAR, as it has no TEXT cast). */
+void Co_capture_tenant_cast(const co_capture_spec *t, const char *row, const char *type,
+                            co_buf *out);
 void Co_sql_literal(const char *s, co_buf *out);
 void Co_capture_object_name(co_store *s, const char *kind, const char *table, const char *op,
                             const char *tenant, co_buf *out);

@@ -182,7 +182,9 @@ static co_code my_commit(co_store *st, co_error *err)
         return co_error_set(err, Co_store_side_code(st->side),
                             "%s: cannot commit: no transaction is open", co_side_name(st->side));
     s->user_txn = false;
-    return Co_my_run(s, "COMMIT", 6, "commit failed", err);
+    co_code rc = Co_my_run(s, "COMMIT", 6, "commit failed", err);
+    Co_my_capture_unlock(s);
+    return rc;
 }
 
 static void my_rollback(co_store *st)
@@ -192,6 +194,7 @@ static void my_rollback(co_store *st)
         return;
     s->user_txn = false;
     Co_my_run_quietly(s, "ROLLBACK");
+    Co_my_capture_unlock(s);
 }
 
 /* ---- prepared statements ------------------------------------------------------ */
@@ -418,6 +421,7 @@ static const co_store_ops my_ops = {
     .client_side_hashes = true,
     .ident_quote = '`',
     .dialect = &co_mysql_dialect_ops,
+    .capture = &co_mysql_capture_ops,
 };
 
 /* The parts of a mysql:// URI, percent-decoded; NULL when absent. */
@@ -643,6 +647,8 @@ co_code Co_mysql_open(const char *uri, co_side side, co_store **out, co_error *e
         static const char ro[] = "SET SESSION TRANSACTION READ ONLY";
         rc = Co_my_run(s, ro, sizeof ro - 1, "cannot set up the session", err);
     }
+    if (rc == CO_OK)
+        Co_my_capture_db_name(s, u.db);
     uri_release(&u);
     if (rc != CO_OK) {
         my_close(&s->base);

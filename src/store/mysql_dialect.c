@@ -1,7 +1,7 @@
 /*
  * mysql_dialect.c: MySQL's and MariaDB's answers to the dialect functions of
- * store.h (dialect_int.h). No change capture yet (co_store_ops.capture is
- * NULL: CO_EUNSUPPORTED), and no journal (docs/mysql.md).
+ * store.h (dialect_int.h). Change capture is mysql_capture.c's; no journal
+ * (docs/mysql.md).
  */
 #include "store/dialect_int.h"
 
@@ -19,4 +19,5 @@ const co_dialect_ops co_mysql_dialect_ops = {
     .table_exists_sql = "SELECT 1 FROM information_schema.tables WHERE table_schema = database()"
                         " AND table_name = ? AND table_type = 'BASE TABLE'",
     .json_item_eq = json_item_eq,
+    .serial_key = "BIGINT AUTO_INCREMENT PRIMARY KEY",
 };

@@ -21,6 +21,8 @@ typedef struct my_store {
     co_store base;
     MYSQL *conn;
     bool user_txn;        /* between co_store_begin and commit/rollback */
+    bool capture_lock;    /* holds cutover's capture lock until commit/rollback (mysql_capture.c) */
+    char capture_db[65];  /* the database of cutover's change log (mysql_capture.c) */
     my_cursor *streaming; /* the cursor whose rows are still on the connection */
     char *password;       /* the password in use, scrubbed from every message; NULL if none */
 } my_store;
@@ -40,6 +42,15 @@ void Co_my_scrub(const my_store *s, char *text);
 
 /* Runs one statement (len bytes) and discards any rows it returns. */
 co_code Co_my_run(my_store *s, const char *sql, size_t len, const char *doing, co_error *err);
+
+/* Names the database of cutover's change log for the connection's database
+ * db (NULL: none): cutover_capture_<db>, shortened with a hash of db where
+ * that would pass MySQL's 64 characters (mysql_capture.c). */
+void Co_my_capture_db_name(my_store *s, const char *db);
+
+/* Releases the capture lock (co_store_capture_serialize) if this connection
+ * holds it; at the end of each transaction (mysql_capture.c). */
+void Co_my_capture_unlock(my_store *s);
 
 /* Runs a statement and ignores how it ends (cleanup). */
 void Co_my_run_quietly(my_store *s, const char *sql);

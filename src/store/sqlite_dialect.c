@@ -61,5 +61,6 @@ const co_dialect_ops co_sqlite_dialect_ops = {
     .null_test = null_test,
     .make_durable = make_durable,
     .json_item_eq = json_item_eq,
+    .serial_key = "INTEGER PRIMARY KEY",
     .create_schema = create_schema,
 };

@@ -3,8 +3,8 @@
 # MariaDB loads what SQLite -> SQLite loads, entity by entity, refuses the
 # same rows for the same rules, and verifies with zero findings; MariaDB ->
 # SQLite (the legacy tables copied into MariaDB) loads what SQLite -> SQLite
-# loads with the same mapping and verifies with zero findings. Capture on a
-# MariaDB source is refused before anything is done. The server's password,
+# loads with the same mapping and verifies with zero findings; with capture,
+# every tenant is cut over (test_mysql_capture.sh under traffic). The server's password,
 # given in a URI or in MYSQL_PWD, appears in no output, log, reject file or
 # journal.
 source "$(dirname "$0")/lib.sh"
@@ -133,19 +133,21 @@ assert_eq "verify from the MariaDB source passes" 0 "$code"
 assert_eq "with zero findings" 0 "$(jq '[.verifications[].findings | length] | add' "$LOGS/frommy-verify.json")"
 unset MYSQL_PWD
 
-# ---- capture on a MariaDB source: refused before anything is done ----------------------
+# ---- capture on a MariaDB source: every tenant cut over -------------------------------
 
 cp -r "$WORK/frommy" "$WORK/cap" && rm -rf "$WORK/cap/.cutover"
 cp "$WORK/crm-empty.db" "$WORK/cap/crm.db"
 cat "$WORK/capture.yaml" >>"$WORK/cap/cutover.yaml"
-(cd "$WORK/cap" && "$CUTOVER" migrate --all --skip-rehearsal --source "$MY_BASE/legacy") \
-  >"$LOGS/cap.out" 2>"$LOGS/cap.err"
-code=$?
-[[ $code -ne 0 ]] && pass "migrate with capture from MariaDB fails" || fail "migrate with capture from MariaDB exited 0"
-assert_contains "and says capture on mysql is not supported" "change capture on mysql is not supported" \
-  "$(cat "$LOGS/cap.err")"
-assert_eq "nothing was loaded" 0 "$(q "$WORK/cap/crm.db" "SELECT count(*) FROM contacts")"
-assert_eq "no trigger was installed" 0 "$(mysqlc legacy -e "SELECT count(*) FROM information_schema.TRIGGERS")"
+(cd "$WORK/cap" && "$CUTOVER" migrate --all --skip-rehearsal --source "$MY_BASE/legacy" --json) \
+  >"$LOGS/cap.json" 2>"$LOGS/cap.err"
+assert_eq "migrate with capture from MariaDB switches every tenant" "0 switched" \
+  "$? $(jq -r '[.tenants[].status] | unique | join(",")' "$LOGS/cap.json")"
+assert_eq "and loads what the plain migration loads" "$(sqlite_counts "$WORK/frommy/crm.db")" \
+  "$(sqlite_counts "$WORK/cap/crm.db")"
+assert_eq "its triggers are on the captured tables, beside none of the application's" 24 \
+  "$(mysqlc legacy -e "SELECT count(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = 'legacy' AND TRIGGER_NAME LIKE 'cutover%'")"
+assert_eq "its change log is in a database of its own" 1 \
+  "$(mysqlc legacy -e "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'cutover_capture_legacy' AND TABLE_NAME = 'cutover_changes'")"
 
 # ---- the password never shows --------------------------------------------------------
 

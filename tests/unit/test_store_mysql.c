@@ -4,7 +4,8 @@
  * and SQLSTATE, parameters, type mapping, streaming with bounded memory and
  * other work meanwhile, loading with refused rows isolated (a value too long
  * or rounded is a reject, never a changed row), identifiers quoted, the
- * catalog, a read-only source, a connection that goes away. The server is
+ * catalog, a read-only source, a connection that goes away, change capture
+ * and its commit-safe mark. The server is
  * CUTOVER_TEST_MYSQL (a mysql:// URI); ctest runs this program through
  * tests/e2e/mysql.sh, which starts a throwaway MariaDB. Each run works in a
  * database of its own, dropped at the end. */
@@ -20,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifdef __SANITIZE_ADDRESS__
@@ -651,21 +654,146 @@ static void lost_connection_ends_loading(void **state)
     co_store_close(s);
 }
 
-/* What MySQL cannot do yet is refused by name, before anything is written:
- * change capture and the journal. Its literals and conditions are its own. */
-static void capture_is_refused(void **state)
+/* An application's transaction in flight (test_pg_commit_order's session A):
+ * it commits after a pause, on a thread of its own. */
+static void *commit_later(void *arg)
+{
+    struct timespec pause = {0, 400000000L};
+    nanosleep(&pause, NULL);
+    co_error err;
+    co_error_clear(&err);
+    if (co_store_commit(arg, &err) != CO_OK)
+        fprintf(stderr, "commit of the transaction in flight: %s\n", err.message);
+    return NULL;
+}
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* SQL with {T} replaced by the capture table T's name (cutover_T). */
+static void capture_sql(co_store *s, const char *before, const char *table, const char *after,
+                        co_buf *out)
+{
+    Co_buf_reset(out);
+    Co_buf_adds(out, before);
+    co_store_capture_table(s, table, out);
+    Co_buf_adds(out, after);
+}
+
+/* Capture on MySQL: the change log in a database of cutover's own, beside
+ * the application's triggers; writes recorded in the writing transaction;
+ * the commit-safe mark waits for a transaction in flight (its change has a
+ * lower seq than one committed after it) instead of passing it; a frozen
+ * tenant's writes refused with SQLSTATE 55000, others not; removal leaves
+ * nothing. */
+static void capture_and_its_commit_safe_mark(void **state)
+{
+    (void)state;
+    co_error err;
+    co_error_clear(&err);
+    co_store *s = open_db(CO_SIDE_SOURCE), *a = open_db(CO_SIDE_TARGET), *b = open_db(CO_SIDE_TARGET);
+    assert_int_equal(co_store_allow_writes(s, &err), CO_OK);
+    exec_ok(s, "CREATE TABLE shop_orders (id INT AUTO_INCREMENT PRIMARY KEY, shop INT NOT NULL)");
+    exec_ok(s, "CREATE TABLE audit_log (n INT)");
+    /* the application's own trigger on the same event stays */
+    exec_ok(s, "CREATE TRIGGER app_audit AFTER INSERT ON shop_orders FOR EACH ROW"
+               " INSERT INTO audit_log VALUES (NEW.id)");
+    assert_int_equal(co_store_capture_supported(s, &err), CO_OK);
+    assert_string_equal(co_store_capture_position(s), "seq");
+    static const char *const key[] = {"id"};
+    co_capture_spec spec = {"shop_orders", "{row}.shop", key, 1};
+    co_buf sql = CO_BUF_INIT;
+    assert_int_equal(co_store_begin(s, &err), CO_OK);
+    assert_int_equal(co_store_capture_serialize(s, &err), CO_OK);
+    assert_int_equal(co_store_capture_install(s, &spec, 1, &err), CO_OK);
+    capture_sql(s, "INSERT INTO ", "cutover_tenants", " VALUES ('1', 'now')", &sql);
+    exec_ok(s, co_buf_str(&sql));
+    assert_int_equal(co_store_commit(s, &err), CO_OK);
+    char db[128];
+    snprintf(db, sizeof db, "cutover_capture_%s", db_name);
+    capture_sql(s, "", "cutover_changes", "", &sql);
+    char expect[200];
+    snprintf(expect, sizeof expect, "`%s`.`cutover_changes`", db);
+    assert_string_equal(co_buf_str(&sql), expect);
+    bool exists = false;
+    assert_int_equal(co_store_capture_table_exists(s, "cutover_frozen", &exists, &err), CO_OK);
+    assert_true(exists);
+    /* installing again (a second tenant) changes nothing */
+    assert_int_equal(co_store_begin(s, &err), CO_OK);
+    assert_int_equal(co_store_capture_install(s, &spec, 1, &err), CO_OK);
+    assert_int_equal(co_store_commit(s, &err), CO_OK);
+
+    /* A takes seq 1 and stays open; B takes seq 2 and commits. */
+    assert_int_equal(co_store_begin(a, &err), CO_OK);
+    exec_ok(a, "INSERT INTO shop_orders (shop) VALUES (1)");
+    exec_ok(b, "INSERT INTO shop_orders (shop) VALUES (1)");
+    exec_ok(b, "INSERT INTO shop_orders (shop) VALUES (2)"); /* not captured */
+    capture_sql(s, "SELECT count(*) FROM ", "cutover_changes", "", &sql);
+    assert_int_equal(query_int(s, co_buf_str(&sql)), 1); /* A's is not visible yet */
+    capture_sql(s, "SELECT min(seq) FROM ", "cutover_changes", "", &sql);
+    assert_int_equal(query_int(s, co_buf_str(&sql)), 2);
+    pthread_t later;
+    assert_int_equal(pthread_create(&later, NULL, commit_later, a), 0);
+    double started = now_seconds();
+    int64_t mark = 0;
+    assert_int_equal(co_store_capture_horizon(s, &mark, &err), CO_OK);
+    double waited = now_seconds() - started;
+    pthread_join(later, NULL);
+    /* The mark did not pass A: it waited for A's commit, then took both. */
+    assert_true(waited > 0.3);
+    assert_int_equal(mark, 2);
+    capture_sql(s, "SELECT count(*) FROM ", "cutover_changes", " WHERE seq <= 2", &sql);
+    assert_int_equal(query_int(s, co_buf_str(&sql)), 2);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM audit_log"), 3);
+
+    /* Frozen: tenant 1's writes are refused, tenant 2's go through. */
+    capture_sql(s, "INSERT INTO ", "cutover_frozen",
+                " VALUES ('1', 'now', 0, unix_timestamp(now(6)), 5)", &sql);
+    exec_ok(s, co_buf_str(&sql));
+    assert_int_equal(co_store_exec(b, "UPDATE shop_orders SET shop = 1 WHERE shop = 1", &err),
+                     CO_ETARGET);
+    assert_non_null(strstr(err.message, "cutover: tenant 1 is frozen for its migration"));
+    assert_string_equal(err.sqlstate, "55000");
+    co_error_clear(&err);
+    /* a row moved into the frozen tenant is refused too */
+    assert_int_equal(co_store_exec(b, "UPDATE shop_orders SET shop = 1 WHERE shop = 2", &err),
+                     CO_ETARGET);
+    co_error_clear(&err);
+    exec_ok(b, "INSERT INTO shop_orders (shop) VALUES (2)");
+    /* a lapsed heartbeat refuses nothing */
+    capture_sql(s, "UPDATE ", "cutover_frozen", " SET beat = 0", &sql);
+    exec_ok(s, co_buf_str(&sql));
+    exec_ok(b, "INSERT INTO shop_orders (shop) VALUES (1)");
+
+    assert_int_equal(co_store_begin(s, &err), CO_OK);
+    assert_int_equal(co_store_capture_serialize(s, &err), CO_OK);
+    assert_int_equal(co_store_capture_remove(s, &spec, 1, &err), CO_OK);
+    assert_int_equal(co_store_commit(s, &err), CO_OK);
+    Co_buf_reset(&sql);
+    Co_buf_printf(&sql, "SELECT count(*) FROM information_schema.schemata WHERE schema_name = '%s'",
+                  db);
+    assert_int_equal(query_int(s, co_buf_str(&sql)), 0);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM information_schema.TRIGGERS WHERE"
+                                  " TRIGGER_SCHEMA = database()"),
+                     1); /* the application's */
+    Co_buf_release(&sql);
+    co_store_close(a);
+    co_store_close(b);
+    co_store_close(s);
+}
+
+/* What MySQL cannot do is refused by name, before anything is written: the
+ * journal. Its literals and conditions are its own. */
+static void journal_is_refused(void **state)
 {
     (void)state;
     co_store *s = open_db(CO_SIDE_SOURCE);
     co_error err;
     co_error_clear(&err);
-    assert_int_equal(co_store_capture_supported(s, &err), CO_EUNSUPPORTED);
-    assert_string_equal(err.message, "source: change capture on mysql is not supported");
-    static const char *const key[] = {"id"};
-    co_capture_spec spec = {"t", "{row}.shop", key, 1};
-    assert_int_equal(co_store_capture_install(s, &spec, 1, &err), CO_EUNSUPPORTED);
-    int64_t mark = 0;
-    assert_int_equal(co_store_capture_horizon(s, &mark, &err), CO_EUNSUPPORTED);
     assert_int_equal(co_store_create_schema(s, "CREATE TABLE x (id INTEGER)", "l", &err),
                      CO_EUNSUPPORTED);
     co_caps caps = co_store_caps(s);
@@ -927,7 +1055,8 @@ int main(void)
         cmocka_unit_test(constraints_are_read),
         cmocka_unit_test(lost_connection_names_the_side),
         cmocka_unit_test(lost_connection_ends_loading),
-        cmocka_unit_test(capture_is_refused),
+        cmocka_unit_test(capture_and_its_commit_safe_mark),
+        cmocka_unit_test(journal_is_refused),
         cmocka_unit_test(legacy_values_are_read_by_rule),
         cmocka_unit_test(loading_refuses_what_mysql_would_change),
         cmocka_unit_test(times_with_a_zone_go_in),

@@ -1,0 +1,172 @@
+# test_mysql_commit_order.sh: on a MariaDB source, AUTO_INCREMENT order is
+# not commit order, and the catch-up mark must not pass a change whose
+# transaction is still open. Two sessions, interleaved deterministically:
+# A updates an event of the tenant and keeps its transaction open (its
+# changes take the lower seq); B updates another event and commits; the
+# catch-up's horizon then waits for A (LOCK TABLES on the change log) and A
+# commits only while it waits. The switched target must hold A's change:
+# migrate exits 0, verify finds nothing. (A mark read as the largest seq
+# would have passed A's change, which would never reach the target.)
+# Then the freeze's heartbeat: a SIGKILL inside another tenant's freeze
+# leaves its writes refused only until options.freeze_heartbeat_seconds, and
+# the next migrate switches it with the write made after the kill. And the
+# source's connections gone in the middle of the copy: the tenant is rolled
+# back, the error names the side, a rerun completes.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/mysql.sh"
+
+my_test_server
+FIX=$CUTOVER_SOURCE_DIR/tests/fixtures
+cut() { MYSQL_PWD=$MY_PASSWORD "$CUTOVER" "$@"; }
+
+demo=$WORK/demo
+mysqlc mysql -e "CREATE DATABASE legacy CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin; CREATE DATABASE crm"
+mysqlc crm <"$FIX/crm-target-mysql.sql"
+cut demo init "$demo" --scale 0.001 --seed 5 --source "$MY_BASE/legacy" >/dev/null 2>&1
+assert_eq "the demo's legacy CRM is in MariaDB" 0 "$?"
+TARGET=(-p "$demo/cutover.yaml" --target "$MY_BASE/crm")
+t=$(mysqlc legacy -e "SELECT c.account_id FROM campaigns c JOIN events e ON e.campaign_id = c.id GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+mapfile -t E < <(mysqlc legacy -e "SELECT e.id FROM events e JOIN campaigns c ON c.id = e.campaign_id
+                                    WHERE c.account_id = $t AND e.kind <> 'bounce' ORDER BY e.id LIMIT 2")
+a_row=${E[0]} b_row=${E[1]}
+
+# session NAME DB: a root client reading its statements from a pipe, so that
+# its transaction stays open between two steps; `say NAME SQL` sends.
+session() {
+  mkfifo "$WORK/$1.in"
+  mariadb --no-defaults -uroot --socket="$MY_SOCKET" -N -B --unbuffered "$2" <"$WORK/$1.in" >"$WORK/$1.out" 2>&1 &
+  eval "exec {fd_$1}>\"\$WORK/$1.in\""
+}
+say() { local fd="fd_$1"; echo "$2" >&"${!fd}"; }
+# await WHAT SQL: waits (up to 60 s by the clock) until the query answers 1.
+await() {
+  local until=$((SECONDS + 60))
+  while ((SECONDS < until)); do
+    [[ $(mysqlc mysql -e "$2" 2>/dev/null) == 1 ]] && return 0
+    sleep 0.1
+  done
+  fail "$1 (timed out)"
+  return 1
+}
+# said NAME WORD: waits (up to 60 s) until session NAME printed WORD.
+said() {
+  local until=$((SECONDS + 60))
+  while ((SECONDS < until)); do
+    grep -q "$2" "$WORK/$1.out" && return 0
+    sleep 0.1
+  done
+  fail "session $1 printed $2 (timed out): $(head -c 300 "$WORK/$1.out")"
+  return 1
+}
+# SQL: 1 when a statement of cutover's (user cutover) starting with PREFIX
+# waits for a metadata lock.
+waits_for_lock() {
+  echo "SELECT count(*) > 0 FROM information_schema.PROCESSLIST WHERE USER = 'cutover'
+        AND STATE LIKE 'Waiting for table metadata lock%' AND INFO LIKE '$1%'"
+}
+
+# L holds the target's teams table: the copy, which starts after capture is
+# on, waits there, so that A and B write while captured.
+session L crm
+say L "LOCK TABLES teams WRITE; SELECT 'locked';"
+said L locked
+
+cut "${TARGET[@]}" migrate --tenant "$t" --skip-rehearsal --json >"$WORK/migrate.out" 2>"$WORK/migrate.err" &
+migrating=$!
+await "capture is on for the tenant" "SELECT count(*) = 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'cutover_capture_legacy' AND TABLE_NAME = 'cutover_tenants'"
+await "the tenant is captured" "SELECT count(*) = 1 FROM cutover_capture_legacy.cutover_tenants WHERE tenant = '$t'"
+await "the copy waits for the target" "SELECT count(*) > 0 FROM information_schema.PROCESSLIST WHERE USER = 'cutover' AND DB = 'crm' AND STATE LIKE 'Waiting for table metadata lock%'"
+
+# A: the lower seq, transaction left open.
+session A legacy
+say A "START TRANSACTION; UPDATE events SET kind = 'bounce' WHERE id = $a_row; SELECT 'updated';"
+said A updated
+# B: the higher ones, committed.
+mysqlc legacy -e "UPDATE events SET kind = 'bounce' WHERE id = $b_row"
+assert_eq "B's change is committed and captured, A's is not visible" 2 \
+  "$(mysqlc legacy -e "SELECT count(*) FROM cutover_capture_legacy.cutover_changes WHERE tenant = '$t'")"
+assert_eq "A took the lower seq" 1 \
+  "$(mysqlc legacy -e "SELECT min(seq) > 2 FROM cutover_capture_legacy.cutover_changes WHERE tenant = '$t'")"
+
+say L "UNLOCK TABLES;"
+# The copy runs; the catch-up's horizon then waits for A, which commits only now.
+await "the catch-up's horizon waits for A's transaction" "$(waits_for_lock 'LOCK TABLES')"
+say A "COMMIT;"
+wait "$migrating"
+code=$?
+eval "exec {fd_A}>&- {fd_L}>&-"
+
+assert_eq "migrate exits 0 and switches the tenant" "0 switched" \
+  "$code $(jq -r '.tenants[0].status' "$WORK/migrate.out" 2>/dev/null)"
+[[ $code -eq 0 ]] || grep -v ' rows in ' "$WORK/migrate.err" | head -n 10
+assert_eq "A's change, committed while the mark waited for it, is in the target" "bounce bounce" \
+  "$(mysqlc crm -e "SELECT concat((SELECT kind FROM engagements WHERE id = $a_row), ' ', (SELECT kind FROM engagements WHERE id = $b_row))")"
+MYSQL_PWD=$MY_PASSWORD run_cutover "${TARGET[@]}" verify --tenant "$t"
+assert_eq "a later verify finds nothing" 0 "$CODE"
+[[ $CODE -eq 0 ]] || echo "$OUT" | sed -n 1,10p
+
+# SIGKILL inside the freeze of another tenant: the triggers refuse its
+# writes only while the heartbeat is fresh (3 s here).
+t2=$(mysqlc legacy -e "SELECT account_id FROM contacts WHERE account_id <> $t GROUP BY 1 ORDER BY 1 LIMIT 1")
+cat >"$demo/mark.sh" <<'SH'
+#!/bin/sh
+touch "frozen.$CUTOVER_TENANT"
+sleep 0.5
+SH
+chmod +x "$demo/mark.sh"
+sed 's/^options:/options:\n  freeze_heartbeat_seconds: 3/' "$demo/cutover.yaml" >"$demo/hb.yaml"
+printf '\nhooks:\n  on_freeze: ./mark.sh\n' >>"$demo/hb.yaml"
+mywrite() { mysqlc legacy -e "UPDATE contacts SET title = '$2' WHERE account_id = $1" 2>&1 >/dev/null; }
+MYSQL_PWD=$MY_PASSWORD "$CUTOVER" --target "$MY_BASE/crm" -p "$demo/hb.yaml" migrate --tenant "$t2" \
+  --skip-rehearsal --start-over -q >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 1500); do [[ -e $demo/frozen.$t2 ]] && break; sleep 0.02; done
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+killed=$(date +%s.%N)
+assert_contains "killed inside the freeze: MariaDB refuses the tenant's writes at first" "tenant $t2 is frozen" \
+  "$(mywrite "$t2" z)"
+until [[ -z $(mywrite "$t2" z) ]]; do
+  [[ $(echo "$(date +%s.%N) - $killed > 4" | bc) == 1 ]] && break
+  sleep 0.1
+done
+assert_eq "within the heartbeat bound the tenant writes again" "" "$(mywrite "$t2" "After the kill")"
+MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" status --json
+assert_eq "status: frozen by a process that is gone, interrupted" "frozen true" \
+  "$(jq -r ".tenants[] | select(.tenant == \"$t2\") | \"\(.state) \(.interrupted)\"" <<<"$OUT")"
+MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" migrate --tenant "$t2" --skip-rehearsal --json
+assert_eq "the next migrate switches it" "0 switched" "$CODE $(jq -r '.tenants[0].status' <<<"$OUT")"
+[[ $CODE -eq 0 ]] || echo "$ERR" | tail -3
+assert_eq "with the write made after the kill" "After the kill" \
+  "$(mysqlc crm -e "SELECT DISTINCT title FROM contacts WHERE account_id = $t2 AND title = 'After the kill'")"
+
+# The source's connections go away in the middle of the copy (killed while
+# the copy waits for the target): the tenant is rolled back, the error names
+# the side, and a rerun completes.
+t3=$(mysqlc legacy -e "SELECT account_id FROM campaigns WHERE account_id NOT IN ($t, $t2) GROUP BY 1 ORDER BY 1 LIMIT 1")
+session S crm
+say S "LOCK TABLES teams WRITE; SELECT 'locked';"
+said S locked
+cut --target "$MY_BASE/crm" -p "$demo/hb.yaml" migrate --tenant "$t3" --skip-rehearsal --json \
+  >"$WORK/gone.out" 2>"$WORK/gone.err" &
+migrating=$!
+await "the copy waits for the target" "SELECT count(*) > 0 FROM information_schema.PROCESSLIST WHERE USER = 'cutover' AND DB = 'crm' AND STATE LIKE 'Waiting for table metadata lock%'"
+for id in $(mysqlc mysql -e "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'cutover' AND DB = 'legacy'"); do
+  mysqlc mysql -e "KILL $id"
+done
+say S "UNLOCK TABLES;"
+wait "$migrating"
+code=$?
+eval "exec {fd_S}>&-"
+MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" status --json
+assert_eq "a lost source connection fails the tenant with the source's exit code, rolled back" \
+  "4 rolled_back" "$code $(jq -r ".tenants[] | select(.tenant == \"$t3\") | .state" <<<"$OUT")"
+assert_contains "the error names the side and the lost connection" "source: " "$(cat "$WORK/gone.err")"
+assert_contains "and says the connection is lost" "the connection is lost" "$(cat "$WORK/gone.err")"
+assert_eq "nothing of the tenant in the target, its capture stopped" "0 0" \
+  "$(mysqlc crm -e "SELECT count(*) FROM contacts WHERE account_id = $t3") $(mysqlc legacy -e "SELECT count(*) FROM cutover_capture_legacy.cutover_tenants WHERE tenant = '$t3'")"
+MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" migrate --tenant "$t3" --skip-rehearsal --json
+assert_eq "a rerun switches it" "0 switched" "$CODE $(jq -r '.tenants[0].status' <<<"$OUT")"
+MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" verify --tenant "$t3"
+assert_eq "and verify finds nothing" 0 "$CODE"
+finish
