@@ -5,6 +5,8 @@
  * pass over the syncing tenants that `cutover worker --coexist` makes
  * between claims (cli_sync_pass). Each round is journaled by the library;
  * this prints it: a line per round, or a JSON object per line with --json.
+ * `--follow --tenant` ends with success once its tenants have left syncing
+ * (switched, rolled back).
  */
 #include "cli.h"
 #include "cutover/sync.h"
@@ -53,8 +55,8 @@ int cli_sync_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, 
         co_sync_options opt = {.cancelled = cli_cancelled};
         co_sync_result r;
         co_code code = co_sync_tenant(s, tenants[i], &opt, &r, &err);
-        if (code == CO_EBUSY && !named)
-            continue; /* another process has it now: its round, not ours */
+        if ((code == CO_EBUSY || code == CO_ENOTREADY) && !named)
+            continue; /* another process has it now, or has moved it on since */
         if (code != CO_OK) {
             if (code != CO_EINTERRUPTED && rc == EXIT_OK)
                 rc = cli_fail("sync", &err);
@@ -65,6 +67,30 @@ int cli_sync_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, 
             print_round(ctx, tenants[i]->key, &r);
     }
     return rc;
+}
+
+/* With --follow --tenant: drops from chosen each tenant that has left
+ * syncing for good since the first pass (switched by `cutover switch`,
+ * rolled back), with a note; a frozen one is being switched and stays. */
+static int drop_settled(cli_ctx *ctx, co_session *s, const co_tenant **chosen, size_t *count)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < *count; i++) {
+        co_error err;
+        co_error_clear(&err);
+        co_lifecycle state = CO_LC_NEW;
+        if (co_state_tenant_lifecycle(co_session_state(s), chosen[i]->key, &state, &err) != CO_OK)
+            return cli_fail("sync", &err);
+        if (state == CO_LC_SYNCING || state == CO_LC_FROZEN) {
+            chosen[kept++] = chosen[i];
+            continue;
+        }
+        if (!ctx->quiet)
+            fprintf(stderr, "cutover: sync: tenant %s is %s now: nothing left to sync for it\n",
+                    chosen[i]->key, co_lifecycle_name(state));
+    }
+    *count = kept;
+    return EXIT_OK;
 }
 
 /* Sleeps up to seconds, waking early on a signal. */
@@ -107,10 +133,16 @@ int cmd_sync(cli_ctx *ctx)
         for (size_t i = 0; i < count; i++)
             chosen[i] = &cs.tenants[i];
     }
-    while (rc == EXIT_OK) {
+    /* A named tenant that is not syncing is an error on the first pass only:
+     * later, with --follow, one that another process holds (a switch) is its
+     * business, and one that has left syncing is dropped (drop_settled); sync
+     * ends with success when none is left. */
+    for (bool first = true; rc == EXIT_OK; first = false) {
         size_t synced = 0;
-        rc = cli_sync_pass(ctx, cs.session, chosen, count, named, true, &synced);
+        rc = cli_sync_pass(ctx, cs.session, chosen, count, named && first, true, &synced);
         if (rc != EXIT_OK || !follow || cli_signal_caught())
+            break;
+        if (named && ((rc = drop_settled(ctx, cs.session, chosen, &count)) != EXIT_OK || !count))
             break;
         pause_for(interval);
         if (cli_signal_caught())

@@ -19,7 +19,7 @@ scenario() {
   "$CUTOVER" demo traffic "$DEMO" "${TRAFFIC[@]}" --tenant "$t" --rate 200 --seconds 8 --json \
     >"$WORK/traffic.json" 2>"$WORK/traffic.err" &
   traffic=$!
-  "$CUTOVER" "${CUT[@]}" sync --tenant "$t" --follow --interval 0.2 -q >/dev/null 2>"$WORK/sync.err" &
+  "$CUTOVER" "${CUT[@]}" sync --tenant "$t" --follow --interval 0.2 >/dev/null 2>"$WORK/sync.err" &
   sync=$!
   sleep 1.5
   run_cutover "${CUT[@]}" switch --tenant "$t" --json
@@ -27,7 +27,18 @@ scenario() {
     "$CODE $(jq -r '.tenants[0].switched' <<<"$OUT")"
   [[ $CODE -eq 0 ]] || echo "$ERR" | tail -5
   wait "$traffic"
-  kill -TERM "$sync" 2>/dev/null; wait "$sync" 2>/dev/null
+  # sync --follow of the one tenant it was given ends by itself once that
+  # tenant has switched, with success and a note (not an error per pass).
+  for _ in $(seq 1 150); do kill -0 "$sync" 2>/dev/null || break; sleep 0.2; done
+  if kill -0 "$sync" 2>/dev/null; then
+    kill -TERM "$sync" 2>/dev/null; wait "$sync" 2>/dev/null
+    code=running
+  else
+    wait "$sync"; code=$?
+  fi
+  assert_eq "$engine: sync --follow --tenant ends with success once its tenant has switched" \
+    "0 1" "$code $(grep -c "tenant $t is switched now: nothing left to sync for it" "$WORK/sync.err")"
+  [[ $code == 0 ]] || cat "$WORK/sync.err" | tail -5
   echo "$engine: switch $(jq -c '.tenants[0] | {changes_applied, freeze_seconds, seconds}' <<<"$OUT"); traffic $(jq -c . "$WORK/traffic.json" 2>/dev/null | head -c 300)"
   assert_eq "$engine: the old system took writes before the switch and refused them after" true \
     "$(jq '.inserted > 0 and .refused > 0' "$WORK/traffic.json")"
