@@ -294,6 +294,11 @@ struct co_tenant;
 int cli_select_tenants(cli_ctx *ctx, const struct co_tenant *all, size_t n,
                        const struct co_tenant **chosen, size_t *count);
 
+/* cli_select_tenants over an open session's tenants, into an array it
+ * allocates (*chosen, which the caller frees whatever the outcome). */
+int cli_choose_tenants(cli_ctx *ctx, const cli_session *cs, const struct co_tenant ***chosen,
+                       size_t *count);
+
 /* --cohort canary | N (a wave of the latest plan, canary being 0), required;
  * false after printing a usage error into *rc. */
 bool cli_cohort(cli_ctx *ctx, int *wave, int *rc);

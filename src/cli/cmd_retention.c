@@ -17,8 +17,8 @@ static int each_tenant(cli_ctx *ctx, const char *what,
     if (rc != EXIT_OK)
         return rc;
     size_t count = 0;
-    const co_tenant **chosen = calloc(cs.ntenants ? cs.ntenants : 1, sizeof *chosen);
-    rc = chosen ? cli_select_tenants(ctx, cs.tenants, cs.ntenants, chosen, &count) : EXIT_INTERNAL;
+    const co_tenant **chosen = NULL;
+    rc = cli_choose_tenants(ctx, &cs, &chosen, &count);
     for (size_t i = 0; rc == EXIT_OK && i < count; i++)
         rc = fn(ctx, cs.session, chosen[i]);
     free(chosen);

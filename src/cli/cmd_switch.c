@@ -34,10 +34,9 @@ int cmd_switch(cli_ctx *ctx)
     int rc = cli_open(ctx, "switch", 0, CLI_OPEN_TENANTS, &cs);
     if (rc != EXIT_OK)
         return rc;
-    const co_tenant **chosen = calloc(cs.ntenants ? cs.ntenants : 1, sizeof *chosen);
+    const co_tenant **chosen = NULL;
     size_t count = 0;
-    rc = chosen ? cli_select_tenants(ctx, cs.tenants, cs.ntenants, chosen, &count)
-                : EXIT_INTERNAL;
+    rc = cli_choose_tenants(ctx, &cs, &chosen, &count);
     co_buf json = CO_BUF_INIT;
     Co_buf_adds(&json, "{\"tenants\":[");
     int failed = EXIT_OK;

@@ -344,6 +344,15 @@ int cli_select_tenants(cli_ctx *ctx, const co_tenant *all, size_t n, const co_te
     return rc;
 }
 
+int cli_choose_tenants(cli_ctx *ctx, const cli_session *cs, const co_tenant ***chosen,
+                       size_t *count)
+{
+    *count = 0;
+    *chosen = calloc(cs->ntenants ? cs->ntenants : 1, sizeof **chosen);
+    return *chosen ? cli_select_tenants(ctx, cs->tenants, cs->ntenants, *chosen, count)
+                   : EXIT_INTERNAL;
+}
+
 void cli_warn_tenants_left_out(const char *what, const co_session *session)
 {
     const co_tenants_left_out *s = co_session_left_out(session);
