@@ -378,6 +378,13 @@ CO_API const char *co_store_epoch_sql(const co_store *s);
  * error of the database is reported. */
 CO_API co_code co_store_table_exists(co_store *s, const char *table, bool *exists, co_error *err);
 
+/* Creates a table of cutover's own by ddl (CREATE TABLE IF NOT EXISTS ...)
+ * unless it exists. Processes that start together may both create it: on
+ * PostgreSQL the second CREATE fails on the catalog's unique index, so a
+ * failure after which the table exists is success. */
+CO_API co_code co_store_ensure_table(co_store *s, const char *table, const char *ddl,
+                                     co_error *err);
+
 /* Makes every commit durable and lets readers run beside a writer: SQLite's
  * journal_mode WAL and synchronous FULL, for cutover's journal; a server
  * does so already (nothing to do). */

@@ -61,11 +61,11 @@ static co_code mark_put(void *ctx, co_error *err)
 
 static co_code mark_table(co_store *dest, co_error *err)
 {
-    return co_store_exec(dest,
-                         "CREATE TABLE IF NOT EXISTS " MARK " (tenant TEXT PRIMARY KEY,"
-                         " pos BIGINT NOT NULL, upto BIGINT NOT NULL, seq BIGINT NOT NULL,"
-                         " applied BIGINT NOT NULL)",
-                         err);
+    return co_store_ensure_table(dest, MARK,
+                                 "CREATE TABLE IF NOT EXISTS " MARK " (tenant TEXT PRIMARY KEY,"
+                                 " pos BIGINT NOT NULL, upto BIGINT NOT NULL, seq BIGINT NOT NULL,"
+                                 " applied BIGINT NOT NULL)",
+                                 err);
 }
 
 /* Writes the mark in a transaction of its own. */

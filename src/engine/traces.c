@@ -45,10 +45,10 @@ co_code co_traces_mark(co_session *s, co_store *store, const char *tenant, const
     char journal[37];
     co_code rc = co_state_journal_id(s->state, journal, err);
     if (rc == CO_OK)
-        rc = co_store_exec(store,
-                           "CREATE TABLE IF NOT EXISTS " MARKS " (tenant VARCHAR(255) PRIMARY KEY,"
-                           " journal TEXT NOT NULL, state TEXT NOT NULL)",
-                           err);
+        rc = co_store_ensure_table(store, MARKS,
+                                   "CREATE TABLE IF NOT EXISTS " MARKS " (tenant VARCHAR(255)"
+                                   " PRIMARY KEY, journal TEXT NOT NULL, state TEXT NOT NULL)",
+                                   err);
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
                     {NULL, co_text(journal, strlen(journal))},
                     {NULL, co_text(state, strlen(state))}};

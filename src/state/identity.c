@@ -43,14 +43,10 @@ co_code co_state_journal_id(co_state *st, char out[37], co_error *err)
 {
     out[0] = '\0';
     co_store *db = Co_state_store(st);
-    co_code rc = co_store_exec(db,
-                               "CREATE TABLE IF NOT EXISTS journal_identity ("
-                               " id INTEGER PRIMARY KEY CHECK (id = 1), uuid TEXT NOT NULL,"
-                               " created_at TEXT NOT NULL)",
-                               err);
+    /* the table is part of the journal's schema, created under its lock:
+     * workers that start together on PostgreSQL would race on CREATE TABLE */
     char uuid[37], now[32];
-    if (rc == CO_OK)
-        rc = new_uuid(uuid, err);
+    co_code rc = new_uuid(uuid, err);
     Co_clock_iso(Co_clock_now(), now, sizeof now);
     co_param p[] = {{NULL, co_text(uuid, strlen(uuid))}, {NULL, co_text(now, strlen(now))}};
     if (rc == CO_OK)

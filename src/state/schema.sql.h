@@ -348,6 +348,17 @@ static const char co_state_schema[] =
     "CREATE TABLE IF NOT EXISTS read_shares ("
     "  tenant TEXT PRIMARY KEY,"
     "  share INTEGER NOT NULL CHECK (share BETWEEN 0 AND 100),"
-    "  changed_at TEXT NOT NULL);";
+    "  changed_at TEXT NOT NULL);"
+    /* the schema fingerprint of each tenant's passing rehearsal (schemas.c) */
+    "CREATE TABLE IF NOT EXISTS rehearsal_schemas ("
+    "  tenant TEXT PRIMARY KEY,"
+    "  project_hash TEXT NOT NULL,"
+    "  fingerprint TEXT NOT NULL,"
+    "  recorded_at TEXT NOT NULL);"
+    /* the journal's identity (state/identity.c), written beside its traces */
+    "CREATE TABLE IF NOT EXISTS journal_identity ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  uuid TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL);";
 
 #endif

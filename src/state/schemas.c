@@ -10,11 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char schemas_table[] =
-    "CREATE TABLE IF NOT EXISTS rehearsal_schemas ("
-    " tenant TEXT PRIMARY KEY, project_hash TEXT NOT NULL, fingerprint TEXT NOT NULL,"
-    " recorded_at TEXT NOT NULL)";
-
 co_code co_state_schema_record(co_state *st, const char *tenant, const char *project_hash,
                                const char *fingerprint, co_error *err)
 {
@@ -24,16 +19,13 @@ co_code co_state_schema_record(co_state *st, const char *tenant, const char *pro
                     {NULL, co_text(project_hash, strlen(project_hash))},
                     {NULL, co_text(fingerprint, strlen(fingerprint))},
                     {NULL, co_text(now, strlen(now))}};
-    co_code rc = co_store_exec(Co_state_store(st), schemas_table, err);
-    if (rc == CO_OK)
-        rc = co_store_exec_params(Co_state_store(st),
-                                  "INSERT INTO rehearsal_schemas (tenant, project_hash, fingerprint,"
-                                  " recorded_at) VALUES (?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE"
-                                  " SET project_hash = excluded.project_hash,"
-                                  " fingerprint = excluded.fingerprint,"
-                                  " recorded_at = excluded.recorded_at",
-                                  p, 4, NULL, err);
-    return rc;
+    return co_store_exec_params(Co_state_store(st),
+                                "INSERT INTO rehearsal_schemas (tenant, project_hash, fingerprint,"
+                                " recorded_at) VALUES (?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE"
+                                " SET project_hash = excluded.project_hash,"
+                                " fingerprint = excluded.fingerprint,"
+                                " recorded_at = excluded.recorded_at",
+                                p, 4, NULL, err);
 }
 
 co_code co_state_schema_get(co_state *st, const char *tenant, const char *project_hash,
@@ -43,12 +35,10 @@ co_code co_state_schema_get(co_state *st, const char *tenant, const char *projec
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
                     {NULL, co_text(project_hash, strlen(project_hash))}};
     co_cursor *c = NULL;
-    co_code rc = co_store_exec(Co_state_store(st), schemas_table, err);
-    if (rc == CO_OK)
-        rc = co_store_query(Co_state_store(st),
-                            "SELECT fingerprint FROM rehearsal_schemas WHERE tenant = ?"
-                            " AND project_hash = ?",
-                            p, 2, &c, err);
+    co_code rc = co_store_query(Co_state_store(st),
+                                "SELECT fingerprint FROM rehearsal_schemas WHERE tenant = ?"
+                                " AND project_hash = ?",
+                                p, 2, &c, err);
     bool has_row = false;
     if (rc == CO_OK)
         rc = co_cursor_next(c, &has_row, err);

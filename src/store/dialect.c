@@ -93,6 +93,21 @@ co_code co_store_table_exists(co_store *s, const char *table, bool *exists, co_e
     return rc;
 }
 
+co_code co_store_ensure_table(co_store *s, const char *table, const char *ddl, co_error *err)
+{
+    bool exists = false;
+    co_code rc = co_store_table_exists(s, table, &exists, err);
+    if (rc != CO_OK || exists)
+        return rc;
+    rc = co_store_exec(s, ddl, err);
+    if (rc != CO_OK && co_store_table_exists(s, table, &exists, &(co_error){0}) == CO_OK &&
+        exists) {
+        co_error_clear(err);
+        rc = CO_OK;
+    }
+    return rc;
+}
+
 const char *co_store_serial_key_sql(const co_store *s)
 {
     return s->ops->dialect->serial_key;

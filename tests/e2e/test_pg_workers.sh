@@ -14,6 +14,17 @@ sqlite3 "$demo/legacy.db" 'PRAGMA journal_mode = WAL' >/dev/null
 proj=$demo/cutover.yaml
 worker() { exec "$CUTOVER" -p "$proj" --state "$journal" worker --skip-rehearsal --lease 3 --name "$1" -q; }
 
+# Processes that start together on an empty database create the journal
+# once: none fails on the catalog race of CREATE TABLE (SQLSTATE 23505).
+pgsql postgres -c "CREATE DATABASE fresh"
+pids=()
+for i in 1 2 3 4 5 6; do
+  "$CUTOVER" -p "$proj" --state "$PG_BASE/fresh" status --json >"$WORK/fresh.$i" 2>&1 & pids+=($!)
+done
+codes=""
+for p in "${pids[@]}"; do wait "$p"; codes+="$? "; done
+assert_eq "six processes open one new journal at once" "0 0 0 0 0 0 " "$codes"
+
 run_cutover -p "$proj" --state "$journal" status --json
 tenants=$(jq '.tenants | length' <<<"$OUT")
 worker w1 & w1=$!
