@@ -111,6 +111,10 @@ typedef struct co_migrate_options {
     void *progress_ctx;
     co_row_fn on_row;      /* optional: sees every source row (the audit's statistics) */
     void *on_row_ctx;
+    /* on_row is only a checkpoint (it reads no value, it may stop the run):
+     * rows then may load without passing through cutover (push-down), and
+     * on_row is called with row NULL and ncols 0 now and then meanwhile. */
+    bool on_row_checkpoint;
 } co_migrate_options;
 
 typedef struct co_entity_counts {

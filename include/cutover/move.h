@@ -38,6 +38,7 @@ typedef struct co_move_options {
     void *cancel_ctx;
     co_row_fn on_row;
     void *on_row_ctx;
+    bool on_row_checkpoint; /* co_migrate_options.on_row_checkpoint */
     /* Coexistence (cutover/sync.h): capture, copy, catch up and verify, then
      * leave the tenant syncing (CO_MOVE_SYNCING) rather than freeze and
      * switch it; refused (CO_EPROJECT) without a `capture` list. */

@@ -537,7 +537,7 @@ int cmd_migrate(cli_ctx *ctx)
                                .cancelled = cli_cancelled,
                                .coexist = cli_flag(&ctx->args, "coexist"),
                                /* a signal stops the copy between two rows */
-                               .on_row = cli_row_checkpoint};
+                               .on_row = cli_row_checkpoint, .on_row_checkpoint = true};
     cli_jobs jobs = {njobs, count, move_one, report_one, &mr};
     cli_jobs_run(&jobs);
     rc = mr.rc;

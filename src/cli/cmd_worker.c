@@ -88,7 +88,8 @@ int cmd_worker(cli_ctx *ctx)
         co_move_options mopt = {.skip_rehearsal = skip, .sample = sample,
                                 .verify_skipped = true, .claim_worker = worker,
                                 .lease_seconds = (int)lease, .cancelled = cli_cancelled,
-                                .on_row = cli_row_checkpoint, .coexist = coexist};
+                                .on_row = cli_row_checkpoint, .on_row_checkpoint = true,
+                                .coexist = coexist};
         co_move_result mr;
         co_code code = co_move_tenant(cs.session, t, &mopt, &mr, &err);
         bool ok = code == CO_OK && co_move_succeeded(&mr);

@@ -22,7 +22,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include "engine/load_int.h"
-#include "engine/reader.h"
+#include "engine/pushdown.h"
 
 static void encode_key(load *l, const co_value *row, co_buf *out)
 {
@@ -290,8 +290,10 @@ static co_code commit_batch(load *l, co_loader *loader, bool reopen)
         rc = co_state_commit(l->s->state, l->err);
     if (rc == CO_OK)
         rc = co_store_commit(l->s->dest, l->err);
+    /* While a push-down holds the target, nothing is written here: a BEGIN
+     * that waits for a write never takes the target's lock. */
     if (rc == CO_OK && reopen)
-        rc = co_store_begin(l->s->dest, l->err);
+        rc = l->pd ? co_store_begin_on_write(l->s->dest, l->err) : co_store_begin(l->s->dest, l->err);
     if (rc == CO_OK && reopen)
         rc = co_state_begin_batch(l->s->state, l->err);
     return rc;
@@ -475,7 +477,8 @@ co_code Co_load_rows(load *l, co_cursor *c, co_loader *loader, const co_migrate_
     co_buf storage = CO_BUF_INIT; /* remapped ref values */
     /* The next rows are read on a thread of their own while these load (reader.h). */
     co_reader *reader = NULL;
-    co_code rc = Co_reader_wanted() ? Co_reader_start(c, width, &reader, l->err) : CO_OK;
+    co_code rc = Co_reader_wanted() && !l->no_reader ? Co_reader_start(c, width, &reader, l->err)
+                                                     : CO_OK;
     bool has_row;
     const co_value *read = NULL;
     while (rc == CO_OK &&
@@ -555,9 +558,12 @@ co_code Co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
         rc = co_loader_open(l->s->dest, l->e->target, l->kd.on ? l->kd.names : l->names,
                             l->kd.on ? l->kd.n : l->ncols, &events, &loader, l->err);
     l->loader = loader;
+    /* Rows that need no per-row work go in by one INSERT ... SELECT. */
+    if (rc == CO_OK)
+        rc = Co_pushdown_try(l, opt, l->err);
     bool in_txn = false;
     if (rc == CO_OK)
-        rc = co_store_begin(l->s->dest, l->err);
+        rc = l->pd ? co_store_begin_on_write(l->s->dest, l->err) : co_store_begin(l->s->dest, l->err);
     if (rc == CO_OK) {
         rc = co_state_begin_batch(l->s->state, l->err);
         in_txn = rc == CO_OK;
@@ -565,13 +571,17 @@ co_code Co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
             co_store_rollback(l->s->dest);
     }
     if (rc == CO_OK)
-        rc = Co_load_rows(l, c, loader, opt, total);
+        rc = l->pd ? Co_pushdown_rest(l, loader, opt, total) : Co_load_rows(l, c, loader, opt, total);
     if (rc == CO_OK)
         rc = commit_batch(l, loader, false);
+    /* The journal first, then the target's rows. */
+    if (rc == CO_OK && l->pd)
+        rc = co_store_commit(l->pd, l->err);
     if (rc != CO_OK && in_txn) {
         co_state_rollback(l->s->state);
         co_store_rollback(l->s->dest);
     }
+    Co_pushdown_close(l);
     co_loader_close(loader);
     co_cursor_close(c);
     l->counts.seconds = Co_clock_mono() - started;

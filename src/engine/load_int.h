@@ -90,6 +90,9 @@ typedef struct load {
     void *sink_ctx;
     keyed kd;              /* when the entity has a target_key */
     bool keep_loaded;      /* keys[index].loaded follows every row loaded (catch-up) */
+    co_store *pd;          /* a push-down's connection (pushdown.h), or NULL */
+    void *pd_stop;         /* what its checkpoint asks */
+    bool no_reader;        /* read the rows on this thread (the cursor is pd's) */
 } load;
 
 struct co_refresh {

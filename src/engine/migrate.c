@@ -25,6 +25,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include "engine/load_int.h"
+#include "engine/pushdown.h"
 
 void co_migrate_result_release(co_migrate_result *r)
 {
@@ -86,6 +87,8 @@ void Co_load_release(load *l)
     Co_buf_release(&l->loaded_key);
     Co_buf_release(&l->tmp);
     Co_keyed_release(&l->kd);
+    Co_pushdown_close(l);
+    free(l->pd_stop);
 }
 
 /* Reads the journal's id map of entity e for tenant t into m. */

@@ -120,7 +120,8 @@ static co_code move_load(mover *m, co_move_result *res, co_error *err)
     co_migrate_options mopt = {.again = opt->again, .skip_rehearsal = opt->skip_rehearsal,
                                .count_rows = opt->count_rows, .progress = on_progress,
                                .progress_ctx = m, .on_row = opt->on_row,
-                               .on_row_ctx = opt->on_row_ctx};
+                               .on_row_ctx = opt->on_row_ctx,
+                               .on_row_checkpoint = opt->on_row_checkpoint};
     co_code code = co_migrate_tenant(m->s, m->t, &mopt, &res->load, err);
     if (code != CO_OK) {
         res->status = CO_MOVE_FAILED;

@@ -526,6 +526,8 @@ static void sq_close(co_store *s)
     sqlite_store *ss = (sqlite_store *)s;
     sqlite3_close_v2(ss->db);
     Co_buf_release(&ss->key);
+    free(ss->pushdown_head);
+    free(ss->pushdown_watch);
     free(ss);
 }
 
@@ -606,6 +608,8 @@ static const co_store_ops sqlite_ops = {
     .dialect = &co_sqlite_dialect_ops,
     .capture = &co_sqlite_capture_ops,
     .digest_sum_sql = Co_sqlite_digest_sum_sql,
+    .pushdown_open = Co_sqlite_pushdown_open,
+    .pushdown_insert = Co_sqlite_pushdown_insert,
 };
 
 /* Process-wide SQLite settings, made once before the first connection:

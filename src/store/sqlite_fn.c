@@ -9,6 +9,7 @@
 #include "util/canon.h"
 #include "util/key.h"
 #include "util/rowhash.h"
+#include "util/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -330,4 +331,61 @@ void Co_sqlite_register_functions(sqlite_store *s)
                                fn_canon_hash_sum_step, fn_hash_sum_final, NULL);
     sqlite3_create_function_v2(s->db, "cutover_canon_digest_sum", -1, flags, NULL, NULL,
                                fn_canon_digest_sum_step, fn_hash_sum_final, NULL);
+}
+
+/* ---- a push-down's functions (sqlite_pushdown.c) ------------------------------ */
+
+/* cutover_key(v): the canonical key of one value, as the id maps hold keys. */
+static void fn_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    co_value v = value_of(argv[0]);
+    co_buf out = CO_BUF_INIT;
+    Co_key_encode(&out, &v, 1);
+    if (out.failed)
+        sqlite3_result_error_nomem(ctx);
+    else
+        sqlite3_result_text64(ctx, co_buf_str(&out), out.len, SQLITE_TRANSIENT, SQLITE_UTF8);
+    Co_buf_release(&out);
+}
+
+/* cutover_utf8(v, ...): 1 when every text value is valid UTF-8, else 0. */
+static void fn_utf8(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (sqlite3_value_type(argv[i]) != SQLITE_TEXT)
+            continue;
+        co_value v = value_of(argv[i]);
+        size_t bad;
+        if (!Co_utf8_valid(v.s, v.len, &bad)) {
+            sqlite3_result_int(ctx, 0);
+            return;
+        }
+    }
+    sqlite3_result_int(ctx, 1);
+}
+
+/* cutover_tally(x, v, ...): x; the bytes of the values v are added to the
+ * connection's tally as a load counts them (text and blob bytes, 8 per
+ * number, 0 for NULL). */
+static void fn_tally(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    sqlite_store *s = sqlite3_user_data(ctx);
+    for (int i = 1; i < argc; i++) {
+        int type = sqlite3_value_type(argv[i]);
+        s->tally += type == SQLITE_TEXT || type == SQLITE_BLOB ? sqlite3_value_bytes(argv[i])
+                    : type == SQLITE_NULL                     ? 0
+                                                              : 8;
+    }
+    sqlite3_result_value(ctx, argv[0]);
+}
+
+void Co_sqlite_register_pushdown_functions(sqlite_store *s)
+{
+    int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
+    sqlite3_create_function_v2(s->db, "cutover_key", 1, flags, NULL, fn_key, NULL, NULL, NULL);
+    sqlite3_create_function_v2(s->db, "cutover_utf8", -1, flags, NULL, fn_utf8, NULL, NULL, NULL);
+    /* Not deterministic: called once for each row inserted, never factored out. */
+    sqlite3_create_function_v2(s->db, "cutover_tally", -1, SQLITE_UTF8, s, fn_tally, NULL, NULL,
+                               NULL);
 }

@@ -19,6 +19,11 @@ typedef struct sqlite_store {
     const char *path; /* for messages; owned by base.safe_uri once open returns */
     bool writable;    /* a source connection that co_store_allow_writes opened to writes */
     bool begin_pending; /* co_store_begin_on_write: BEGIN IMMEDIATE before the first write */
+    /* A push-down connection (sqlite_pushdown.c): the INSERT's head, the
+     * bytes cutover_tally counted, what its progress handler asks. */
+    char *pushdown_head;
+    int64_t tally;
+    void *pushdown_watch;
 } sqlite_store;
 
 /* The store's connection. */
@@ -38,6 +43,20 @@ co_code Co_sqlite_loader_open(co_store *s, const char *table, const char *const 
 
 /* Installs cutover's SQL functions on the store's connection (sqlite_fn.c). */
 void Co_sqlite_register_functions(sqlite_store *s);
+/* The functions of a push-down connection (sqlite_pushdown.c):
+ * cutover_key(v), the canonical key of one value (util/key.h);
+ * cutover_utf8(v, ...), 1 when every text value is valid UTF-8, else 0;
+ * cutover_tally(x, v, ...), x, the bytes of the values v added to s->tally
+ * (text and blob bytes, 8 per number, as a load counts them). */
+void Co_sqlite_register_pushdown_functions(sqlite_store *s);
+/* The pushdown_open and pushdown_insert operations (sqlite_pushdown.c). */
+co_code Co_sqlite_pushdown_open(co_store *source, co_store *dest, const char *table,
+                                const char *const *columns, size_t ncols,
+                                bool (*stop)(void *ctx), void *stop_ctx, co_store **out,
+                                co_error *err);
+co_code Co_sqlite_pushdown_insert(co_store *pd, const char *select_sql, const co_param *params,
+                                  size_t nparams, int64_t *changes, int64_t *bytes,
+                                  co_error *err);
 /* co_store_digest_sum_sql on SQLite: cutover_canon_digest_sum (sqlite_fn.c). */
 co_code Co_sqlite_digest_sum_sql(co_store *s, const char *from_sql, const co_param *params,
                                  size_t nparams, const char *const *cols,

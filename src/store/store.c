@@ -657,3 +657,23 @@ const char *Co_sql_skip_quoted(const char *p, char quote, bool backslashes)
     }
     return q;
 }
+
+co_code Co_store_pushdown_open(co_store *source, co_store *dest, const char *table,
+                               const char *const *columns, size_t ncols, bool (*stop)(void *ctx),
+                               void *stop_ctx, co_store **out, co_error *err)
+{
+    *out = NULL;
+    if (!co_store_same_engine(source, dest) || !dest->ops->pushdown_open)
+        return co_error_set(err, CO_EUNSUPPORTED, "no push-down between %s and %s",
+                            source->ops->engine, dest->ops->engine);
+    return dest->ops->pushdown_open(source, dest, table, columns, ncols, stop, stop_ctx, out, err);
+}
+
+co_code Co_store_pushdown_insert(co_store *pd, const char *select_sql, const co_param *params,
+                                 size_t nparams, int64_t *changes, int64_t *bytes, co_error *err)
+{
+    *changes = *bytes = 0;
+    if (!pd->ops->pushdown_insert)
+        return co_error_set(err, CO_EUNSUPPORTED, "no push-down on %s", pd->ops->engine);
+    return pd->ops->pushdown_insert(pd, select_sql, params, nparams, changes, bytes, err);
+}

@@ -49,6 +49,13 @@ typedef struct co_store_ops {
                               size_t nparams, const char *const *cols, const char *const *types,
                               const int *digits, size_t ncols, struct co_buf *out,
                               bool *supported, co_error *err);
+    /* co_store_pushdown_open / _insert (source and destination of this
+     * engine); NULL: never, rows go through the loader */
+    co_code (*pushdown_open)(co_store *source, co_store *dest, const char *table,
+                             const char *const *columns, size_t ncols, bool (*stop)(void *ctx),
+                             void *stop_ctx, co_store **out, co_error *err);
+    co_code (*pushdown_insert)(co_store *pd, const char *select_sql, const co_param *params,
+                               size_t nparams, int64_t *changes, int64_t *bytes, co_error *err);
     bool client_side_hashes; /* cutover_hash() & co. are not installed: hash rows in cutover */
     bool one_writer;         /* one writer at a time (a SQLite file): --jobs defaults to 1 */
     const struct co_ddl_ops *ddl; /* schemas (ddl_int.h) */

@@ -1,0 +1,268 @@
+/*
+ * pushdown.c: an entity loaded inside the databases (store/pushdown.h), one
+ * INSERT ... SELECT from the source into the destination, when none of its
+ * rows needs cutover's hands. The rule (docs/architecture.md, "Push-down"):
+ * the source and destination can (two SQLite files), the target table has no
+ * triggers and no declared foreign keys, and the entity keeps no id map
+ * (it has a tenant column, no later entity refers to it, it merges nothing,
+ * the target does not give its keys), its references do not collapse rows
+ * (no ref into a merged entity inside its key), every ref's parent has a
+ * one-column key, nothing watches its rows (no on_row hook but a checkpoint,
+ * not a verification), and its output columns have distinct names.
+ *
+ * The row path's checks stay exact, in SQL: refs go through a temporary
+ * copy of the parent's loaded keys (source key -> target key, as
+ * admit_row), text must be valid UTF-8 (cutover_utf8, the same test). The
+ * rows that fail them, and only those, are read back and go through the row
+ * path, which rejects each with the reason it always gave. A row the target
+ * refuses fails the statement: it is undone and the entity loads row by row.
+ */
+#include "engine/load_int.h"
+#include "engine/pushdown.h"
+#include "store/pushdown.h"
+#include "util/key.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* CUTOVER_PUSHDOWN=0 loads every entity row by row (to compare the two). */
+static bool pushdown_wanted(void)
+{
+    const char *e = getenv("CUTOVER_PUSHDOWN");
+    return !(e && strcmp(e, "0") == 0);
+}
+
+static bool eligible(const load *l, const co_migrate_options *opt)
+{
+    const co_entity *e = l->e;
+    const co_project *p = l->s->project;
+    if (!pushdown_wanted() || l->sink || l->merger || e->merge || e->target_key || l->kd.on ||
+        l->collapse || l->track_ids || l->keep_loaded || l->keys[l->index].referenced ||
+        !e->tenant_column || (opt->on_row && !opt->on_row_checkpoint) || l->ncols == 0 ||
+        l->ncols > 100)
+        return false;
+    for (size_t r = 0; r < e->nrefs; r++)
+        if (p->entities[l->refs[r].parent].nkey != 1)
+            return false;
+    for (size_t i = 0; i < l->ncols; i++)
+        if (Co_column_index(l->names, l->ncols, l->names[i]) != (int)i)
+            return false;
+    return true;
+}
+
+/* Asked by the store while the statement runs: the caller's checkpoint. */
+typedef struct pd_stop {
+    const load *l;
+    const co_migrate_options *opt;
+} pd_stop;
+
+static bool stop_asked(void *ctx)
+{
+    pd_stop *ps = ctx;
+    co_error e;
+    co_error_clear(&e);
+    return ps->opt->on_row && ps->opt->on_row(ps->opt->on_row_ctx, ps->l->index,
+                                              (const char *const *)ps->l->names, NULL, 0,
+                                              &e) != CO_OK;
+}
+
+/* Copies the loaded keys of ref r's parent into temp table cutover_ref_<r>:
+ * k the canonical source key, v the target value, same 1 when the target
+ * key is the source key as written (the value then stays as the row has it). */
+static co_code copy_parent_keys(load *l, size_t r, co_error *err)
+{
+    co_buf sql = CO_BUF_INIT;
+    Co_buf_printf(&sql, "CREATE TEMP TABLE cutover_ref_%zu (k TEXT PRIMARY KEY, v, same INTEGER)",
+                  r);
+    co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                            : co_store_exec(l->pd, co_buf_str(&sql), err);
+    Co_buf_reset(&sql);
+    Co_buf_printf(&sql, "INSERT INTO cutover_ref_%zu (k, v, same) VALUES (?, ?, ?)", r);
+    co_stmt *st = NULL;
+    if (rc == CO_OK)
+        rc = co_store_prepare(l->pd, co_buf_str(&sql), &st, err);
+    Co_buf_release(&sql);
+    const co_map *m = &l->keys[l->refs[r].parent].loaded;
+    const char *k, *t;
+    size_t klen, tlen, pos = 0;
+    co_buf storage = CO_BUF_INIT, copy = CO_BUF_INIT;
+    while (rc == CO_OK && Co_map_next(m, &pos, &k, &klen, &t, &tlen)) {
+        co_value vals[3];
+        size_t n = 0;
+        Co_buf_reset(&copy);
+        Co_buf_add(&copy, t, tlen);
+        Co_buf_reset(&storage);
+        if (copy.failed)
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+        if (rc == CO_OK)
+            rc = Co_key_decode(co_buf_str(&copy), &vals[1], 1, &n, &storage, err);
+        if (rc == CO_OK && n != 1)
+            rc = co_error_set(err, CO_EINTERNAL, "a target key of %zu values", n);
+        vals[0] = (co_value){.type = CO_TEXT, .s = k, .len = klen};
+        vals[2] = co_int(tlen == klen && memcmp(t, k, klen) == 0);
+        if (rc == CO_OK)
+            rc = co_stmt_exec(st, vals, 3, NULL, err);
+    }
+    co_stmt_close(st);
+    Co_buf_release(&storage);
+    Co_buf_release(&copy);
+    return rc;
+}
+
+/* Appends the quoted name of output column i, as q."name". */
+static void qcol(const load *l, size_t i, co_buf *sql)
+{
+    Co_buf_adds(sql, "q.");
+    co_store_quote_ident(l->pd, l->names[i], sql);
+}
+
+/* The ref index of output column i, or -1. */
+static int ref_of(const load *l, size_t i)
+{
+    for (size_t r = 0; r < l->e->nrefs; r++)
+        if (l->refs[r].column == i)
+            return (int)r;
+    return -1;
+}
+
+/* FROM (query) q LEFT JOIN the parents' keys, WHERE the row passes (pass) or
+ * fails (!pass) admit_row's checks. */
+static void from_where(const load *l, bool pass, co_buf *sql)
+{
+    Co_buf_adds(sql, "FROM (");
+    Co_buf_adds(sql, l->e->query);
+    Co_buf_adds(sql, "\n) AS q");
+    for (size_t r = 0; r < l->e->nrefs; r++) {
+        Co_buf_printf(sql, "\nLEFT JOIN cutover_ref_%zu AS r%zu ON r%zu.k = cutover_key(", r, r, r);
+        qcol(l, l->refs[r].column, sql);
+        Co_buf_addc(sql, ')');
+    }
+    Co_buf_adds(sql, pass ? "\nWHERE (" : "\nWHERE NOT (");
+    for (size_t r = 0; r < l->e->nrefs; r++) {
+        Co_buf_addc(sql, '(');
+        qcol(l, l->refs[r].column, sql);
+        Co_buf_printf(sql, " IS NULL OR r%zu.k IS NOT NULL) AND ", r);
+    }
+    Co_buf_adds(sql, "cutover_utf8(");
+    for (size_t i = 0; i < l->ncols; i++) {
+        if (i)
+            Co_buf_adds(sql, ", ");
+        qcol(l, i, sql);
+    }
+    Co_buf_adds(sql, ") = 1)");
+}
+
+/* The SELECT whose rows are the target's: refs through the parents' keys,
+ * the first column counting the row's bytes (cutover_tally). */
+static void select_admitted(const load *l, co_buf *sql)
+{
+    Co_buf_adds(sql, "SELECT ");
+    for (size_t i = 0; i < l->ncols; i++) {
+        co_buf col = CO_BUF_INIT;
+        int r = ref_of(l, i);
+        if (r < 0) {
+            qcol(l, i, &col);
+        } else {
+            Co_buf_printf(&col, "CASE WHEN r%d.same THEN ", r);
+            qcol(l, i, &col);
+            Co_buf_printf(&col, " ELSE r%d.v END", r);
+        }
+        if (i == 0) {
+            Co_buf_adds(sql, "cutover_tally(");
+            Co_buf_add(sql, col.data, col.len);
+            for (size_t j = 0; j < l->ncols; j++) {
+                Co_buf_adds(sql, ", ");
+                qcol(l, j, sql);
+            }
+            Co_buf_addc(sql, ')');
+        } else {
+            Co_buf_adds(sql, ", ");
+            Co_buf_add(sql, col.data, col.len);
+        }
+        Co_buf_release(&col);
+    }
+    Co_buf_addc(sql, '\n');
+    from_where(l, true, sql);
+}
+
+/* Closes the push-down connection, undoing what it did not commit. */
+void Co_pushdown_close(load *l)
+{
+    if (!l->pd)
+        return;
+    co_store_rollback(l->pd);
+    co_store_close(l->pd);
+    l->pd = NULL;
+}
+
+co_code Co_pushdown_try(load *l, const co_migrate_options *opt, co_error *err)
+{
+    if (!eligible(l, opt))
+        return CO_OK;
+    pd_stop *ps = calloc(1, sizeof *ps);
+    if (!ps)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    *ps = (pd_stop){l, opt};
+    l->pd_stop = ps;
+    co_code rc = Co_store_pushdown_open(l->s->source, l->s->dest, l->e->target,
+                                        (const char *const *)l->names, l->ncols, stop_asked, ps,
+                                        &l->pd, err);
+    if (rc == CO_EUNSUPPORTED) { /* not here: row by row */
+        co_error_clear(err);
+        return CO_OK;
+    }
+    /* Deferred: the source is only read, and keeps its writers. */
+    if (rc == CO_OK)
+        rc = co_store_exec(l->pd, "BEGIN", err);
+    for (size_t r = 0; rc == CO_OK && r < l->e->nrefs; r++)
+        rc = copy_parent_keys(l, r, err);
+    co_buf sql = CO_BUF_INIT;
+    select_admitted(l, &sql);
+    if (rc == CO_OK && sql.failed)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    int64_t changes = 0, bytes = 0;
+    co_param tenant = {":tenant", l->t->value};
+    if (rc == CO_OK) {
+        rc = Co_store_pushdown_insert(l->pd, co_buf_str(&sql), &tenant, 1, &changes, &bytes, err);
+        if (rc != CO_OK && stop_asked(ps)) { /* interrupted: the checkpoint's own error */
+            co_error_clear(err);
+            rc = opt->on_row(opt->on_row_ctx, l->index, (const char *const *)l->names, NULL, 0,
+                             err);
+        } else if (rc != CO_OK) { /* a row refused: each gets its reason row by row */
+            co_error_clear(err);
+            rc = CO_OK;
+            Co_pushdown_close(l);
+        }
+    }
+    Co_buf_release(&sql);
+    if (rc != CO_OK) {
+        Co_pushdown_close(l);
+        return rc;
+    }
+    if (l->pd) {
+        l->counts.source_rows += changes;
+        l->counts.loaded += changes;
+        l->counts.bytes += bytes;
+    }
+    return CO_OK;
+}
+
+co_code Co_pushdown_rest(load *l, co_loader *loader, const co_migrate_options *opt,
+                         int64_t total)
+{
+    co_buf sql = CO_BUF_INIT;
+    Co_buf_adds(&sql, "SELECT q.* ");
+    from_where(l, false, &sql);
+    co_cursor *c = NULL;
+    co_param tenant = {":tenant", l->t->value};
+    co_code rc = sql.failed ? co_error_set(l->err, CO_ENOMEM, "out of memory")
+                            : co_store_query(l->pd, co_buf_str(&sql), &tenant, 1, &c, l->err);
+    Co_buf_release(&sql);
+    /* One thread on the connection: the rows are read as they are taken. */
+    l->no_reader = true;
+    if (rc == CO_OK)
+        rc = Co_load_rows(l, c, loader, opt, total);
+    co_cursor_close(c);
+    return rc;
+}
