@@ -37,6 +37,9 @@ static inline bool co_sqlite_holding(co_store *s) { return ((sqlite_store *)s)->
 co_code Co_sqlite_fail(co_store *s, const char *doing, co_error *err);
 /* Binds v to parameter idx of st (texts and blobs not copied). */
 int Co_sqlite_bind_value(sqlite3_stmt *st, int idx, const co_value *v);
+/* True when table has triggers (or they cannot be read): a load row by row
+ * (sqlite_load.c). */
+bool Co_sqlite_has_triggers(co_store *s, const char *table);
 /* The loader_open operation (sqlite_load.c). */
 co_code Co_sqlite_loader_open(co_store *s, const char *table, const char *const *columns,
                               size_t ncols, co_loader **out, co_error *err);

@@ -293,7 +293,7 @@ static void insert_sql(co_store *s, const char *table, const char *const *column
 
 /* True when table has triggers: one might drop a row (RAISE(IGNORE)) while
  * the statement succeeds, which only row-by-row loading can tell. */
-static bool has_triggers(co_store *s, const char *table)
+bool Co_sqlite_has_triggers(co_store *s, const char *table)
 {
     sqlite3_stmt *st = NULL;
     bool found = true; /* when in doubt, the careful way */
@@ -320,7 +320,7 @@ co_code Co_sqlite_loader_open(co_store *s, const char *table, const char *const 
         l->group_rows = 1;
     /* A table with triggers is written row by row, but its rows are still
      * buffered by the group: a foreign key may name a row later in it. */
-    bool one_by_one = has_triggers(s, table);
+    bool one_by_one = Co_sqlite_has_triggers(s, table);
     l->table = strdup(table);
     l->cap = l->group_rows;
     l->rows = calloc(l->cap * ncols, sizeof *l->rows);

@@ -44,21 +44,9 @@ static co_code table_checked_by_rows(co_store *dest, const char *table,
                                      const char *const *columns, size_t ncols, bool *rows,
                                      co_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    sqlite3 *db = co_sqlite_db(dest);
-    *rows = true;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"
-                               " AND tbl_name = ?1 COLLATE NOCASE",
-                           -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return Co_sqlite_fail(dest, "cannot read the triggers of a table", err);
-    }
-    bool triggers = sqlite3_column_int(st, 0) > 0;
-    sqlite3_finalize(st);
+    bool triggers = Co_sqlite_has_triggers(dest, table);
     sq_fkeys *fk = NULL;
-    co_code rc = Co_sqlite_fkeys_open(dest, db, table, columns, ncols, &fk, err);
+    co_code rc = Co_sqlite_fkeys_open(dest, co_sqlite_db(dest), table, columns, ncols, &fk, err);
     *rows = triggers || fk != NULL;
     Co_sqlite_fkeys_close(fk);
     return rc;

@@ -6,7 +6,8 @@
 # the same rejects (files and journal), the same id maps; verification
 # passes. A target that refuses rows of a pushed-down entity (a unique index
 # the demo's engagements break) undoes the statement and loads that entity
-# row by row: again the same rejects, with the target's reason.
+# row by row: again the same rejects, with the target's reason. A table with
+# a trigger (which may drop a row) is never pushed down.
 source "$(dirname "$0")/lib.sh"
 
 LOGS=$WORK/logs
@@ -16,7 +17,7 @@ TABLES="teams companies contacts contact_teams contact_tags campaigns engagement
 "$CUTOVER" demo init "$WORK/ref" --scale 0.002 --seed 11 >"$LOGS/demo.out" 2>&1
 assert_eq "demo init" 0 "$?"
 sed -i '/^capture:/,$d' "$WORK/ref/cutover.yaml"
-for d in row push row-refuse push-refuse; do cp -r "$WORK/ref" "$WORK/$d"; done
+for d in row push row-refuse push-refuse trigger; do cp -r "$WORK/ref" "$WORK/$d"; done
 for d in row-refuse push-refuse; do
   q "$WORK/$d/crm.db" "CREATE UNIQUE INDEX engagements_once ON engagements (contact_id, campaign_id, kind)"
 done
@@ -72,4 +73,12 @@ assert_contains "refusing target: the push-down was tried" "engagements" "$(push
 assert_eq "refusing target: duplicate_key rejects" true \
   "$(cat "$WORK/push-refuse"/.cutover/rejects/*.jsonl | jq -s 'map(select(.entity == "engagements" and .rule == "duplicate_key")) | length > 0')"
 same "refusing target" row-refuse push-refuse
+
+# A trigger that drops bounces: engagements go row by row, each bounce rejected as ignored.
+q "$WORK/trigger/crm.db" "CREATE TRIGGER no_bounce BEFORE INSERT ON engagements WHEN NEW.kind = 'bounce'
+                          BEGIN SELECT RAISE(IGNORE); END"
+migrate trigger 1 && assert_eq "target with a trigger: exit 0" 0 "$CODE"
+assert_eq "target with a trigger: engagements not pushed down" "companies " "$(pushed "$LOGS/trigger.err")"
+assert_eq "target with a trigger: the dropped rows rejected" true \
+  "$(cat "$WORK/trigger"/.cutover/rejects/*.jsonl | jq -s 'map(select(.entity == "engagements" and .rule == "ignored")) | length > 0')"
 finish
