@@ -632,6 +632,79 @@ static void moving_a_tenant_is_one_call(void **state)
     co_project_free(p);
 }
 
+/* Sees the SQL the stores run: whether a push-down's INSERT ran. */
+static void saw_pushdown(void *ctx, co_side side, const char *what, const char *text)
+{
+    (void)side;
+    if (strcmp(what, "sql") == 0 && strstr(text, "INSERT OR ABORT INTO cutover_target"))
+        *(int *)ctx += 1;
+}
+
+static void pushdown_counts_as_the_row_path(void **state)
+{
+    (void)state;
+    assert_int_equal(exec_on("tgt.db", CO_SIDE_TARGET,
+                             "CREATE TABLE IF NOT EXISTS pushed (id INTEGER PRIMARY KEY,"
+                             " account_id INTEGER NOT NULL, person_id INTEGER, kind TEXT NOT NULL)"
+                             " STRICT"),
+                     CO_OK);
+    char text[2048];
+    snprintf(text, sizeof text, "%s", project_text);
+    char *events = strstr(text, "  - name: events");
+    assert_non_null(events);
+    /* 105's kind is not UTF-8; 101, 102 refer to rejected people, 103 to none;
+     * 104's '13' is text for 13; 106's NULL reference stays NULL. */
+    snprintf(events, sizeof text - (size_t)(events - text), "%s",
+             "  - name: pushed\n"
+             "    key: [id]\n"
+             "    tenant_column: account_id\n"
+             "    query: SELECT id, account_id, person_id, CASE WHEN id = 105 THEN"
+             " CAST(x'6f96' AS TEXT) ELSE kind END AS kind FROM events WHERE account_id = :tenant\n"
+             "    refs: { person_id: people }\n");
+    co_project *p = project_from(text);
+    co_session *s;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_session_open(p, CO_SESSION_START_OVER, &s, &err), CO_OK);
+    co_tenant *tenants;
+    size_t n;
+    assert_int_equal(co_tenants_list(s, &tenants, &n, &err), CO_OK);
+    co_migrate_options again = {.again = true, .skip_rehearsal = true};
+    co_migrate_result rows, pushed;
+    int inserts = 0;
+    co_store_set_trace(saw_pushdown, &inserts);
+    setenv("CUTOVER_PUSHDOWN", "0", 1);
+    assert_int_equal(co_migrate_tenant(s, &tenants[0], &again, &rows, &err), CO_OK);
+    assert_int_equal(inserts, 0);
+    const char *sum_sql = "SELECT sum(id * 7 + coalesce(person_id, 1000)) + 100000 * count(*)"
+                          " + sum(typeof(person_id) = 'integer') FROM pushed";
+    long long by_rows = count(s, sum_sql);
+    unsetenv("CUTOVER_PUSHDOWN");
+    assert_int_equal(co_migrate_tenant(s, &tenants[0], &again, &pushed, &err), CO_OK);
+    co_store_set_trace(NULL, NULL);
+    assert_int_equal(inserts, 1);
+    assert_int_equal(count(s, sum_sql), by_rows);
+    assert_int_equal(count(s, "SELECT count(*) FROM pushed WHERE id = 104 AND person_id = 13"), 1);
+    const co_entity_counts *a = &rows.entities[1], *b = &pushed.entities[1];
+    assert_int_equal(a->source_rows, 7);
+    assert_int_equal(a->loaded, 3);
+    assert_int_equal(a->rejected, 4);
+    assert_int_equal(b->source_rows, a->source_rows);
+    assert_int_equal(b->loaded, a->loaded);
+    assert_int_equal(b->rejected, a->rejected);
+    assert_true(a->bytes > 0);
+    assert_int_equal(b->bytes, a->bytes);
+    const char *lines = read_file(pushed.rejects_file);
+    assert_non_null(strstr(lines, "\"key\":[101],\"rule\":\"ref_rejected\""));
+    assert_non_null(strstr(lines, "\"key\":[103],\"rule\":\"ref_missing\""));
+    assert_non_null(strstr(lines, "\"key\":[105],\"rule\":\"invalid_utf8\""));
+    co_migrate_result_release(&rows);
+    co_migrate_result_release(&pushed);
+    co_tenants_free(tenants, n);
+    co_session_close(s);
+    co_project_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -642,6 +715,7 @@ int main(void)
         cmocka_unit_test(catch_up_merged_rows),
         cmocka_unit_test(scoped_verification),
         cmocka_unit_test(moving_a_tenant_is_one_call),
+        cmocka_unit_test(pushdown_counts_as_the_row_path),
     };
     return cmocka_run_group_tests(tests, make_databases, remove_dir);
 }
