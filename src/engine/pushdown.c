@@ -13,8 +13,10 @@
  * The row path's checks stay exact, in SQL: refs go through a temporary
  * copy of the parent's loaded keys (source key -> target key, as
  * admit_row), text must be valid UTF-8 (cutover_utf8, the same test). The
- * rows that fail them, and only those, are read back and go through the row
- * path, which rejects each with the reason it always gave. A row the target
+ * rows that fail them, and only those, are kept by the store as the insert
+ * passes them (cutover_admit; read back with a query when there are too many
+ * to keep) and go through the row path, which rejects each with the reason
+ * it always gave. A row the target
  * refuses fails the statement: it is undone and the entity loads row by row.
  */
 #include "engine/load_int.h"
@@ -127,8 +129,9 @@ static int ref_of(const load *l, size_t i)
 }
 
 /* FROM (query) q LEFT JOIN the parents' keys, WHERE the row passes (pass) or
- * fails (!pass) admit_row's checks. */
-static void from_where(const load *l, bool pass, co_buf *sql)
+ * fails (!pass) admit_row's checks; with keep, the rows that fail are kept
+ * by the store (cutover_admit) while those that pass are inserted. */
+static void from_where(const load *l, bool pass, bool keep, co_buf *sql)
 {
     Co_buf_adds(sql, "FROM (");
     Co_buf_adds(sql, l->e->query);
@@ -138,7 +141,7 @@ static void from_where(const load *l, bool pass, co_buf *sql)
         qcol(l, l->refs[r].column, sql);
         Co_buf_addc(sql, ')');
     }
-    Co_buf_adds(sql, pass ? "\nWHERE (" : "\nWHERE NOT (");
+    Co_buf_adds(sql, keep ? "\nWHERE cutover_admit((" : pass ? "\nWHERE (" : "\nWHERE NOT (");
     for (size_t r = 0; r < l->e->nrefs; r++) {
         Co_buf_addc(sql, '(');
         qcol(l, l->refs[r].column, sql);
@@ -151,6 +154,13 @@ static void from_where(const load *l, bool pass, co_buf *sql)
         qcol(l, i, sql);
     }
     Co_buf_adds(sql, ") = 1)");
+    if (keep) {
+        for (size_t i = 0; i < l->ncols; i++) {
+            Co_buf_adds(sql, ", ");
+            qcol(l, i, sql);
+        }
+        Co_buf_addc(sql, ')');
+    }
 }
 
 /* The SELECT whose rows are the target's: refs through the parents' keys,
@@ -183,7 +193,7 @@ static void select_admitted(const load *l, co_buf *sql)
         Co_buf_release(&col);
     }
     Co_buf_addc(sql, '\n');
-    from_where(l, true, sql);
+    from_where(l, true, true, sql);
 }
 
 /* Closes the push-down connection, undoing what it did not commit. */
@@ -251,14 +261,19 @@ co_code Co_pushdown_try(load *l, const co_migrate_options *opt, co_error *err)
 co_code Co_pushdown_rest(load *l, co_loader *loader, const co_migrate_options *opt,
                          int64_t total)
 {
-    co_buf sql = CO_BUF_INIT;
-    Co_buf_adds(&sql, "SELECT q.* ");
-    from_where(l, false, &sql);
+    /* The rows the insert left out, as it kept them; read again when they
+     * were too many to keep. */
     co_cursor *c = NULL;
-    co_param tenant = {":tenant", l->t->value};
-    co_code rc = sql.failed ? co_error_set(l->err, CO_ENOMEM, "out of memory")
-                            : co_store_query(l->pd, co_buf_str(&sql), &tenant, 1, &c, l->err);
-    Co_buf_release(&sql);
+    co_code rc = Co_store_pushdown_failed(l->pd, &c, l->err);
+    if (rc == CO_OK && !c) {
+        co_buf sql = CO_BUF_INIT;
+        Co_buf_adds(&sql, "SELECT q.* ");
+        from_where(l, false, false, &sql);
+        co_param tenant = {":tenant", l->t->value};
+        rc = sql.failed ? co_error_set(l->err, CO_ENOMEM, "out of memory")
+                        : co_store_query(l->pd, co_buf_str(&sql), &tenant, 1, &c, l->err);
+        Co_buf_release(&sql);
+    }
     /* One thread on the connection: the rows are read as they are taken. */
     l->no_reader = true;
     if (rc == CO_OK)

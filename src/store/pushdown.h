@@ -21,10 +21,15 @@ co_code Co_store_pushdown_open(co_store *source, co_store *dest, const char *tab
                                void *stop_ctx, co_store **out, co_error *err);
 /* Inserts the rows of select_sql (its columns in the order given to
  * Co_store_pushdown_open; the source's tables unqualified, cutover_key,
- * cutover_utf8 and cutover_tally available) into the table. *changes gets the
+ * cutover_utf8, cutover_tally and cutover_admit available) into the table. *changes gets the
  * rows inserted, *bytes what cutover_tally counted. A refused row fails the
  * whole statement (no row is left out silently). */
 co_code Co_store_pushdown_insert(co_store *pd, const char *select_sql, const co_param *params,
                                  size_t nparams, int64_t *changes, int64_t *bytes, co_error *err);
+/* The rows the last insert left out (those for which the SELECT's WHERE
+ * clause, cutover_admit(pass, v, ...), had pass 0: the values v), as a
+ * cursor of their values; *out NULL when they were too many to keep (read
+ * them again with a query). Close the cursor before the connection. */
+co_code Co_store_pushdown_failed(co_store *pd, co_cursor **out, co_error *err);
 
 #endif

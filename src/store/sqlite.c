@@ -528,6 +528,7 @@ static void sq_close(co_store *s)
     Co_buf_release(&ss->key);
     free(ss->pushdown_head);
     free(ss->pushdown_watch);
+    Co_sqlite_failed_free(ss->failed);
     free(ss);
 }
 
@@ -610,6 +611,7 @@ static const co_store_ops sqlite_ops = {
     .digest_sum_sql = Co_sqlite_digest_sum_sql,
     .pushdown_open = Co_sqlite_pushdown_open,
     .pushdown_insert = Co_sqlite_pushdown_insert,
+    .pushdown_failed = Co_sqlite_pushdown_failed,
 };
 
 /* Process-wide SQLite settings, made once before the first connection:

@@ -380,6 +380,24 @@ static void fn_tally(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_value(ctx, argv[0]);
 }
 
+/* cutover_admit(pass, v, ...): pass; a row that does not pass is kept. */
+static void fn_admit(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    sqlite_store *s = sqlite3_user_data(ctx);
+    int pass = sqlite3_value_int(argv[0]);
+    if (!pass && s->failed) {
+        co_value row[MAX_FUNCTION_ARGS];
+        if (argc - 1 > MAX_FUNCTION_ARGS) {
+            s->failed->overflow = true;
+        } else {
+            for (int i = 1; i < argc; i++)
+                row[i - 1] = value_of(argv[i]);
+            Co_sqlite_failed_keep(s->failed, row, (size_t)(argc - 1));
+        }
+    }
+    sqlite3_result_int(ctx, pass != 0);
+}
+
 void Co_sqlite_register_pushdown_functions(sqlite_store *s)
 {
     int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
@@ -387,5 +405,7 @@ void Co_sqlite_register_pushdown_functions(sqlite_store *s)
     sqlite3_create_function_v2(s->db, "cutover_utf8", -1, flags, NULL, fn_utf8, NULL, NULL, NULL);
     /* Not deterministic: called once for each row inserted, never factored out. */
     sqlite3_create_function_v2(s->db, "cutover_tally", -1, SQLITE_UTF8, s, fn_tally, NULL, NULL,
+                               NULL);
+    sqlite3_create_function_v2(s->db, "cutover_admit", -1, SQLITE_UTF8, s, fn_admit, NULL, NULL,
                                NULL);
 }

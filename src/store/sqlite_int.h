@@ -12,6 +12,16 @@
 
 #include <sqlite3.h>
 
+/* The rows a push-down's INSERT left out (cutover_admit), kept up to a
+ * bound so that they need not be read again (sqlite_pushdown.c). */
+typedef struct sq_failed {
+    size_t ncols, nrows, cap;
+    co_value *vals;  /* nrows * ncols; text and blob bytes at offs in bytes */
+    size_t *offs;
+    co_buf bytes;
+    bool overflow;   /* more than the bound: none kept */
+} sq_failed;
+
 typedef struct sqlite_store {
     co_store base;
     sqlite3 *db;
@@ -24,6 +34,7 @@ typedef struct sqlite_store {
     char *pushdown_head;
     int64_t tally;
     void *pushdown_watch;
+    sq_failed *failed;
 } sqlite_store;
 
 /* The store's connection. */
@@ -50,8 +61,14 @@ void Co_sqlite_register_functions(sqlite_store *s);
  * cutover_key(v), the canonical key of one value (util/key.h);
  * cutover_utf8(v, ...), 1 when every text value is valid UTF-8, else 0;
  * cutover_tally(x, v, ...), x, the bytes of the values v added to s->tally
- * (text and blob bytes, 8 per number, as a load counts them). */
+ * (text and blob bytes, 8 per number, as a load counts them);
+ * cutover_admit(pass, v, ...), pass, the row v kept in s->failed when pass
+ * is 0 (Co_sqlite_failed_keep). */
 void Co_sqlite_register_pushdown_functions(sqlite_store *s);
+/* Keeps a row of n values in f, or sets f->overflow past the bound. */
+void Co_sqlite_failed_keep(sq_failed *f, const co_value *row, size_t n);
+/* Frees f and what it holds. */
+void Co_sqlite_failed_free(sq_failed *f);
 /* The pushdown_open and pushdown_insert operations (sqlite_pushdown.c). */
 co_code Co_sqlite_pushdown_open(co_store *source, co_store *dest, const char *table,
                                 const char *const *columns, size_t ncols,
@@ -60,6 +77,7 @@ co_code Co_sqlite_pushdown_open(co_store *source, co_store *dest, const char *ta
 co_code Co_sqlite_pushdown_insert(co_store *pd, const char *select_sql, const co_param *params,
                                   size_t nparams, int64_t *changes, int64_t *bytes,
                                   co_error *err);
+co_code Co_sqlite_pushdown_failed(co_store *pd, co_cursor **out, co_error *err);
 /* co_store_digest_sum_sql on SQLite: cutover_canon_digest_sum (sqlite_fn.c). */
 co_code Co_sqlite_digest_sum_sql(co_store *s, const char *from_sql, const co_param *params,
                                  size_t nparams, const char *const *cols,

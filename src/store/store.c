@@ -677,3 +677,9 @@ co_code Co_store_pushdown_insert(co_store *pd, const char *select_sql, const co_
         return co_error_set(err, CO_EUNSUPPORTED, "no push-down on %s", pd->ops->engine);
     return pd->ops->pushdown_insert(pd, select_sql, params, nparams, changes, bytes, err);
 }
+
+co_code Co_store_pushdown_failed(co_store *pd, co_cursor **out, co_error *err)
+{
+    *out = NULL;
+    return pd->ops->pushdown_failed ? pd->ops->pushdown_failed(pd, out, err) : CO_OK;
+}

@@ -56,6 +56,7 @@ typedef struct co_store_ops {
                              void *stop_ctx, co_store **out, co_error *err);
     co_code (*pushdown_insert)(co_store *pd, const char *select_sql, const co_param *params,
                                size_t nparams, int64_t *changes, int64_t *bytes, co_error *err);
+    co_code (*pushdown_failed)(co_store *pd, co_cursor **out, co_error *err);
     bool client_side_hashes; /* cutover_hash() & co. are not installed: hash rows in cutover */
     bool one_writer;         /* one writer at a time (a SQLite file): --jobs defaults to 1 */
     const struct co_ddl_ops *ddl; /* schemas (ddl_int.h) */

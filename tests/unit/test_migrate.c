@@ -632,12 +632,16 @@ static void moving_a_tenant_is_one_call(void **state)
     co_project_free(p);
 }
 
-/* Sees the SQL the stores run: whether a push-down's INSERT ran. */
+/* Sees the SQL the stores run: [0] counts a push-down's INSERTs, [1] the
+ * queries that read its failing rows again. */
 static void saw_pushdown(void *ctx, co_side side, const char *what, const char *text)
 {
     (void)side;
+    int *seen = ctx;
     if (strcmp(what, "sql") == 0 && strstr(text, "INSERT OR ABORT INTO cutover_target"))
-        *(int *)ctx += 1;
+        seen[0]++;
+    if (strcmp(what, "sql") == 0 && strstr(text, "SELECT q.*"))
+        seen[1]++;
 }
 
 static void pushdown_counts_as_the_row_path(void **state)
@@ -671,18 +675,19 @@ static void pushdown_counts_as_the_row_path(void **state)
     assert_int_equal(co_tenants_list(s, &tenants, &n, &err), CO_OK);
     co_migrate_options again = {.again = true, .skip_rehearsal = true};
     co_migrate_result rows, pushed;
-    int inserts = 0;
-    co_store_set_trace(saw_pushdown, &inserts);
+    int inserts[2] = {0, 0};
+    co_store_set_trace(saw_pushdown, inserts);
     setenv("CUTOVER_PUSHDOWN", "0", 1);
     assert_int_equal(co_migrate_tenant(s, &tenants[0], &again, &rows, &err), CO_OK);
-    assert_int_equal(inserts, 0);
+    assert_int_equal(inserts[0], 0);
     const char *sum_sql = "SELECT sum(id * 7 + coalesce(person_id, 1000)) + 100000 * count(*)"
                           " + sum(typeof(person_id) = 'integer') FROM pushed";
     long long by_rows = count(s, sum_sql);
     unsetenv("CUTOVER_PUSHDOWN");
     assert_int_equal(co_migrate_tenant(s, &tenants[0], &again, &pushed, &err), CO_OK);
     co_store_set_trace(NULL, NULL);
-    assert_int_equal(inserts, 1);
+    assert_int_equal(inserts[0], 1);
+    assert_int_equal(inserts[1], 0); /* the failing rows were kept, not read again */
     assert_int_equal(count(s, sum_sql), by_rows);
     assert_int_equal(count(s, "SELECT count(*) FROM pushed WHERE id = 104 AND person_id = 13"), 1);
     const co_entity_counts *a = &rows.entities[1], *b = &pushed.entities[1];
@@ -705,6 +710,58 @@ static void pushdown_counts_as_the_row_path(void **state)
     co_project_free(p);
 }
 
+/* The rows that fail hold more than a push-down keeps (16 MB): they are read again. */
+static void pushdown_reads_again_what_it_cannot_keep(void **state)
+{
+    (void)state;
+    assert_int_equal(exec_on("src.db", CO_SIDE_TARGET,
+                             "CREATE TABLE many (id INTEGER PRIMARY KEY, account_id INTEGER,"
+                             " person_id INTEGER, note TEXT);"
+                             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                             " WHERE i < 70) INSERT INTO many SELECT i, 1, CASE WHEN i <= 10"
+                             " THEN 10 ELSE 99 END, CASE WHEN i <= 10 THEN 'x' ELSE"
+                             " hex(zeroblob(150000)) END FROM n"),
+                     CO_OK);
+    assert_int_equal(exec_on("tgt.db", CO_SIDE_TARGET,
+                             "CREATE TABLE many (id INTEGER PRIMARY KEY, account_id INTEGER,"
+                             " person_id INTEGER, note TEXT)"),
+                     CO_OK);
+    char text[2048];
+    snprintf(text, sizeof text, "%s", project_text);
+    char *events = strstr(text, "  - name: events");
+    assert_non_null(events);
+    snprintf(events, sizeof text - (size_t)(events - text), "%s",
+             "  - name: many\n"
+             "    key: [id]\n"
+             "    tenant_column: account_id\n"
+             "    query: SELECT id, account_id, person_id, note FROM many WHERE account_id = :tenant\n"
+             "    refs: { person_id: people }\n");
+    co_project *p = project_from(text);
+    co_session *s;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_session_open(p, CO_SESSION_START_OVER, &s, &err), CO_OK);
+    co_tenant *tenants;
+    size_t n;
+    assert_int_equal(co_tenants_list(s, &tenants, &n, &err), CO_OK);
+    co_migrate_options again = {.again = true, .skip_rehearsal = true};
+    co_migrate_result r;
+    int inserts[2] = {0, 0};
+    co_store_set_trace(saw_pushdown, inserts);
+    assert_int_equal(co_migrate_tenant(s, &tenants[0], &again, &r, &err), CO_OK);
+    co_store_set_trace(NULL, NULL);
+    assert_int_equal(inserts[0], 1);
+    assert_int_equal(inserts[1], 1);
+    assert_int_equal(r.entities[1].source_rows, 70);
+    assert_int_equal(r.entities[1].loaded, 10);
+    assert_int_equal(r.entities[1].rejected, 60);
+    assert_int_equal(count(s, "SELECT count(*) FROM many"), 10);
+    co_migrate_result_release(&r);
+    co_tenants_free(tenants, n);
+    co_session_close(s);
+    co_project_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -716,6 +773,7 @@ int main(void)
         cmocka_unit_test(scoped_verification),
         cmocka_unit_test(moving_a_tenant_is_one_call),
         cmocka_unit_test(pushdown_counts_as_the_row_path),
+        cmocka_unit_test(pushdown_reads_again_what_it_cannot_keep),
     };
     return cmocka_run_group_tests(tests, make_databases, remove_dir);
 }
