@@ -1,4 +1,4 @@
-/* html.c: escaping and the page frame of cutover's HTML pages (html.h). */
+/* html.c: escaping, the page frame and table pieces of cutover's HTML pages (html.h). */
 #include "util/html.h"
 
 void Co_html_esc(co_buf *b, const char *s)
@@ -50,3 +50,32 @@ void Co_html_begin(co_buf *b, const char *title, const char *extra_css, int refr
 }
 
 void Co_html_end(co_buf *b) { Co_buf_adds(b, "</body></html>\n"); }
+
+void Co_html_head(co_buf *b, const char *const *names, size_t n)
+{
+    Co_buf_adds(b, "<table><tr>");
+    for (size_t i = 0; i < n; i++) {
+        Co_buf_adds(b, "<th>");
+        Co_buf_adds(b, names[i]);
+        Co_buf_adds(b, "</th>");
+    }
+    Co_buf_adds(b, "</tr>\n");
+}
+
+void Co_html_cells(co_buf *b, const char *const *texts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        Co_buf_adds(b, "<td>");
+        Co_html_esc(b, texts[i]);
+        Co_buf_adds(b, "</td>");
+    }
+}
+
+void Co_html_cell_column(co_buf *b, const char *table, const char *column)
+{
+    Co_buf_adds(b, "<td>");
+    Co_html_esc(b, table);
+    Co_buf_addc(b, '.');
+    Co_html_esc(b, column);
+    Co_buf_adds(b, "</td>");
+}
