@@ -118,21 +118,11 @@ int cmd_sync(cli_ctx *ctx)
         return cli_usage_error(ctx, "give either --tenant KEY or --all");
     cli_signals_install();
     cli_session cs;
-    int rc = cli_open(ctx, "sync", CO_SESSION_GUARD, CLI_OPEN_TENANTS, &cs);
+    int rc = cli_open(ctx, "sync", CO_SESSION_GUARD, CLI_OPEN_CHOOSE_OR_EVERY, &cs);
     if (rc != EXIT_OK)
         return rc;
-    size_t count = cs.ntenants;
-    const co_tenant **chosen = calloc(count ? count : 1, sizeof *chosen);
-    if (!chosen) {
-        cli_close(&cs);
-        return EXIT_INTERNAL;
-    }
-    if (named) {
-        rc = cli_select_tenants(ctx, cs.tenants, cs.ntenants, chosen, &count);
-    } else {
-        for (size_t i = 0; i < count; i++)
-            chosen[i] = &cs.tenants[i];
-    }
+    const co_tenant **chosen = cs.chosen;
+    size_t count = cs.nchosen;
     /* A named tenant that is not syncing is an error on the first pass only:
      * later, with --follow, one that another process holds (a switch) is its
      * business, and one that has left syncing is dropped (drop_settled); sync
@@ -155,7 +145,6 @@ int cmd_sync(cli_ctx *ctx)
                     cli_signal_name(cli_signal_caught()));
         rc = cli_signal_exit(cli_signal_caught());
     }
-    free(chosen);
     cli_close(&cs);
     return rc;
 }

@@ -204,23 +204,15 @@ int cmd_verify(cli_ctx *ctx)
     if (!cli_sample(ctx, &sample, &rc))
         return rc;
     cli_session cs;
-    rc = cli_open(ctx, "verify", 0, CLI_OPEN_TENANTS, &cs);
+    rc = cli_open(ctx, "verify", 0, CLI_OPEN_CHOOSE, &cs);
     if (rc != EXIT_OK)
         return rc;
     co_session *s = cs.session;
     co_tenant *tenants = cs.tenants;
-    size_t ntenants = cs.ntenants;
+    size_t ntenants = cs.ntenants, count = cs.nchosen;
+    const co_tenant **chosen = cs.chosen;
     co_error err;
     co_error_clear(&err);
-    size_t count = 0;
-    const co_tenant **chosen = calloc(ntenants ? ntenants : 1, sizeof *chosen);
-    if (!chosen) {
-        rc = EXIT_INTERNAL;
-        goto done;
-    }
-    rc = cli_select_tenants(ctx, tenants, ntenants, chosen, &count);
-    if (rc != EXIT_OK)
-        goto done;
     size_t njobs = 1;
     if (!cli_jobs_option(ctx, co_session_dest(s), count, &njobs, &rc))
         goto done;
@@ -292,7 +284,6 @@ int cmd_verify(cli_ctx *ctx)
     }
     co_orphans_release(&orphans);
 done:
-    free(chosen);
     cli_close(&cs);
     return rc;
 }
