@@ -316,6 +316,11 @@ void cli_json_item(struct co_buf *json);
  * false after printing a usage error into *rc. */
 bool cli_cohort(cli_ctx *ctx, int *wave, int *rc);
 
+/* --NAME SECONDS, from min to max (a whole number when whole), dflt when
+ * absent; false after printing a usage error into *rc. */
+bool cli_seconds(cli_ctx *ctx, const char *name, bool whole, double dflt, double min, double max,
+                 double *out, int *rc);
+
 /* --sample N (default 10); false after printing a usage error into *rc. */
 bool cli_sample(cli_ctx *ctx, size_t *out, int *rc);
 

@@ -456,6 +456,20 @@ bool cli_cohort(cli_ctx *ctx, int *wave, int *rc)
     return true;
 }
 
+bool cli_seconds(cli_ctx *ctx, const char *name, bool whole, double dflt, double min, double max,
+                 double *out, int *rc)
+{
+    const char *text = cli_get(&ctx->args, name);
+    char *end = NULL;
+    *out = !text ? dflt : whole ? (double)strtol(text, &end, 10) : strtod(text, &end);
+    if (text && (*end || end == text || *out < min || *out > max)) {
+        *rc = cli_usage_error(ctx, "--%s must be from %g to %g seconds, not \"%s\"", name, min,
+                              max, text);
+        return false;
+    }
+    return true;
+}
+
 bool cli_is_stdout(const char *path) { return path && strcmp(path, "-") == 0; }
 
 FILE *cli_open_output(const char *path, const char *mode)
