@@ -38,6 +38,19 @@ void Co_html_cells(co_buf *b, const char *const *texts, size_t n);
     Co_html_cells((b), (const char *const[]){__VA_ARGS__},                                    \
                   sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
+/* Appends one cell of text, escaped: "<td class=CLS>TEXT</td>" (cls is
+ * trusted markup: "n" a number, "t" a timestamp), "<td>TEXT</td>" when cls
+ * is NULL. */
+void Co_html_cell(co_buf *b, const char *cls, const char *text);
+/* Appends one cell of a count with separators (1,234), class n; bad marks
+ * it in red (class "n bad"). */
+void Co_html_cell_count(co_buf *b, int64_t n, bool bad);
+
+/* Opens a section of a page: "<h3>TITLE</h3>\n", and when it has no rows
+ * (n is 0) "<p class=muted>NONE</p>\n" (title and none are trusted markup).
+ * Returns whether there are rows to show. */
+bool Co_html_section(co_buf *b, const char *title, size_t n, const char *none);
+
 /* Appends one cell naming a column, "<td>TABLE.COLUMN</td>", both escaped. */
 void Co_html_cell_column(co_buf *b, const char *table, const char *column);
 
