@@ -9,6 +9,7 @@
 #include "cutover/schema.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/free.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,12 +60,7 @@ typedef struct rehearse_run {
 /* Frees what the run allocated (the sessions are closed apart). */
 static void rehearse_run_free(rehearse_run *rr)
 {
-    free(rr->mains);
-    free(rr->stagings);
-    free(rr->rps);
-    free(rr->results);
-    free(rr->codes);
-    free(rr->errors);
+    CO_FREE(rr->mains, rr->stagings, rr->rps, rr->results, rr->codes, rr->errors);
 }
 
 static bool rehearse_one(void *ctx, size_t job, size_t i)

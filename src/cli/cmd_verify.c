@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "util/fmt.h"
 #include "cutover/verify.h"
+#include "util/free.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -228,11 +229,7 @@ int cmd_verify(cli_ctx *ctx)
     else
         rc = cli_jobs_sessions(ctx, "verify", s, 0, njobs, sessions);
     if (rc != EXIT_OK) {
-        free(sessions);
-        free(bars);
-        free(v.results);
-        free(v.codes);
-        free(v.errors);
+        CO_FREE(sessions, bars, v.results, v.codes, v.errors);
         goto done;
     }
     if (ctx->json)
@@ -248,11 +245,7 @@ int cmd_verify(cli_ctx *ctx)
         cli_progress_free(bars[j]);
     cli_progress_free(bar);
     cli_jobs_sessions_close(sessions, njobs);
-    free(sessions);
-    free(bars);
-    free(v.results);
-    free(v.codes);
-    free(v.errors);
+    CO_FREE(sessions, bars, v.results, v.codes, v.errors);
     /* verify --all also accounts for the source rows that no tenant's query
      * returns: a finding unless an orphans rule leaves them out. */
     co_orphans orphans = {0};

@@ -8,6 +8,7 @@
 #include "report/report_int.h"
 #include "util/clock.h"
 #include "util/html.h"
+#include "util/free.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -85,9 +86,7 @@ void co_volume_result_html(const co_volume_result *r, const char *old_source,
         }
         Co_buf_adds(b, "</table>\n");
     }
-    free(labels);
-    free(a);
-    free(v);
+    CO_FREE(labels, a, v);
     Co_html_end(b);
 }
 
@@ -225,10 +224,7 @@ co_code co_sample_page(const co_project *p, co_state *st, const co_model *old_m,
         if (why_new)
             free(why_new[i]);
     }
-    free(s);
-    free(keys);
-    free(why_old);
-    free(why_new);
+    CO_FREE(s, keys, why_old, why_new);
     co_scores_release(&so);
     co_scores_release(&sn);
     return rc;
