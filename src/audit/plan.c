@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include "util/text.h"
 #include "util/grow.h"
+#include "util/free.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +25,7 @@
 void co_plan_release(co_plan *p)
 {
     for (size_t i = 0; i < p->n; i++) {
-        free(p->entries[i].tenant);
-        free(p->entries[i].label);
-        free(p->entries[i].why);
+        CO_FREE(p->entries[i].tenant, p->entries[i].label, p->entries[i].why);
     }
     free(p->entries);
     for (size_t i = 0; i < p->nunaudited; i++) {

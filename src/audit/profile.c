@@ -11,6 +11,7 @@
 #include "util/buf.h"
 #include "util/map.h"
 #include "util/grow.h"
+#include "util/free.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -95,10 +96,7 @@ static void table_release(table_scan *t)
         free(t->names[i]);
         free(t->types[i]);
     }
-    free(t->names);
-    free(t->types);
-    free(t->cols);
-    free(t->filled);
+    CO_FREE(t->names, t->types, t->cols, t->filled);
     memset(t, 0, sizeof *t);
 }
 
@@ -296,15 +294,8 @@ void co_profiles_free(co_column_profile *profiles, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         co_column_profile *p = &profiles[i];
-        free(p->table);
-        free(p->column);
-        free(p->decl_type);
-        free(p->min_value);
-        free(p->max_value);
-        free(p->top_values);
-        free(p->apparent_type);
-        free(p->failure_examples);
-        free(p->last_filled);
+        CO_FREE(p->table, p->column, p->decl_type, p->min_value, p->max_value, p->top_values,
+                p->apparent_type, p->failure_examples, p->last_filled);
     }
     free(profiles);
 }

@@ -227,17 +227,15 @@ static void html_pairs(co_buf *b, const char *json, const char *name, const char
 static void html_tenants(co_buf *b, const co_tenant_audit *tenants, size_t ntenants,
                          const co_project *p)
 {
-    Co_buf_adds(b, "<h2>Tenants</h2>\n<table><tr><th>tenant</th><th>label</th><th>rows</th>"
-                   "<th>bytes</th><th>size class</th><th>est. duration</th><th>estimate from</th>"
-                   "<th>rows the target would refuse</th><th>duplicate clusters</th>"
-                   "<th>outlier keys</th><th>limits</th></tr>\n");
+    Co_buf_adds(b, "<h2>Tenants</h2>\n");
+    CO_HTML_HEAD(b, "tenant", "label", "rows", "bytes", "size class", "est. duration",
+                 "estimate from", "rows the target would refuse", "duplicate clusters",
+                 "outlier keys", "limits");
     for (size_t i = 0; i < ntenants; i++) {
         const co_tenant_audit *a = &tenants[i];
-        Co_buf_adds(b, "<tr><td>");
-        Co_html_esc(b, a->tenant);
-        Co_buf_adds(b, "</td><td>");
-        Co_html_esc(b, a->label);
-        Co_buf_printf(b, "</td><td class=n>%lld</td><td class=n>%lld</td><td>%s</td>"
+        Co_buf_adds(b, "<tr>");
+        CO_HTML_CELLS(b, a->tenant, a->label);
+        Co_buf_printf(b, "<td class=n>%lld</td><td class=n>%lld</td><td>%s</td>"
                          "<td class=n>%.1f s</td><td>%s</td>"
                          "<td class=\"n%s\">%lld</td><td class=\"n%s\">%lld</td>"
                          "<td class=\"n%s\">%lld</td><td>",
@@ -259,9 +257,8 @@ static void html_tenants(co_buf *b, const co_tenant_audit *tenants, size_t ntena
     }
     Co_buf_adds(b, "</tr>\n");
     for (size_t i = 0; i < ntenants; i++) {
-        Co_buf_adds(b, "<tr><td>");
-        Co_html_esc(b, tenants[i].tenant);
-        Co_buf_adds(b, "</td>");
+        Co_buf_adds(b, "<tr>");
+        CO_HTML_CELLS(b, tenants[i].tenant);
         for (size_t e = 0; e < p->nentities && e < tenants[i].nentities; e++)
             Co_buf_printf(b, "<td class=n>%lld</td>", (long long)tenants[i].entity_rows[e]);
         Co_buf_adds(b, "</tr>\n");
@@ -272,59 +269,41 @@ static void html_tenants(co_buf *b, const co_tenant_audit *tenants, size_t ntena
 static void html_findings(co_buf *b, const co_tenant_audit *tenants, size_t ntenants,
                           const co_audit_options *opt)
 {
-    Co_buf_adds(b, "<h2>Rows the target would refuse</h2>\n<table><tr><th>tenant</th>"
-                   "<th>entity</th><th>rule</th><th>rows</th><th>reason</th><th>example keys</th></tr>\n");
+    Co_buf_adds(b, "<h2>Rows the target would refuse</h2>\n");
+    CO_HTML_HEAD(b, "tenant", "entity", "rule", "rows", "reason", "example keys");
     for (size_t i = 0; i < ntenants; i++)
         for (size_t k = 0; k < tenants[i].nlimits; k++) {
             const co_limit_finding *f = &tenants[i].limits[k];
-            Co_buf_adds(b, "<tr><td>");
-            Co_html_esc(b, tenants[i].tenant);
-            Co_buf_adds(b, "</td><td>");
-            Co_html_esc(b, f->entity);
-            Co_buf_adds(b, "</td><td>");
-            Co_html_esc(b, f->rule);
-            Co_buf_printf(b, "</td><td class=n>%lld</td><td>", (long long)f->rows);
-            Co_html_esc(b, f->reason);
-            Co_buf_adds(b, "</td><td>");
-            Co_html_esc(b, f->examples);
-            Co_buf_adds(b, "</td></tr>\n");
+            Co_buf_adds(b, "<tr>");
+            CO_HTML_CELLS(b, tenants[i].tenant, f->entity, f->rule);
+            Co_buf_printf(b, "<td class=n>%lld</td>", (long long)f->rows);
+            CO_HTML_CELLS(b, f->reason, f->examples);
+            Co_buf_adds(b, "</tr>\n");
         }
-    Co_buf_adds(b, "</table>\n<h2>Duplicate clusters</h2>\n<table><tr><th>tenant</th>"
-                   "<th>entity</th><th>rule</th><th>normalized key</th><th>members</th>"
-                   "<th>example keys</th></tr>\n");
+    Co_buf_adds(b, "</table>\n<h2>Duplicate clusters</h2>\n");
+    CO_HTML_HEAD(b, "tenant", "entity", "rule", "normalized key", "members", "example keys");
     for (size_t i = 0; i < ntenants; i++)
         for (size_t k = 0; k < tenants[i].nduplicates; k++) {
             const co_duplicate_cluster *d = &tenants[i].duplicates[k];
-            Co_buf_adds(b, "<tr><td>");
-            Co_html_esc(b, tenants[i].tenant);
-            Co_buf_adds(b, "</td><td>");
-            Co_html_esc(b, d->entity);
-            Co_buf_adds(b, "</td><td>");
-            Co_html_esc(b, d->rule);
-            Co_buf_adds(b, "</td><td>");
-            Co_html_esc(b, d->key);
-            Co_buf_printf(b, "</td><td class=n>%lld</td><td>", (long long)d->members);
-            Co_html_esc(b, d->examples);
-            Co_buf_adds(b, "</td></tr>\n");
+            Co_buf_adds(b, "<tr>");
+            CO_HTML_CELLS(b, tenants[i].tenant, d->entity, d->rule, d->key);
+            Co_buf_printf(b, "<td class=n>%lld</td>", (long long)d->members);
+            CO_HTML_CELLS(b, d->examples);
+            Co_buf_adds(b, "</tr>\n");
         }
     Co_buf_printf(b, "</table>\n<h2>Rows per parent key</h2>\n<p>A parent key is an outlier "
-                     "from %lld rows of one entity and 10 times the tenant's median.</p>\n"
-                     "<table><tr><th>tenant</th><th>entity.column</th><th>parent</th>"
-                     "<th>parents</th><th>median</th><th>max</th><th>flagged from</th>"
-                     "<th>outliers</th><th>largest (rows)</th></tr>\n",
+                     "from %lld rows of one entity and 10 times the tenant's median.</p>\n",
                   (long long)opt->many_rows);
+    CO_HTML_HEAD(b, "tenant", "entity.column", "parent", "parents", "median", "max",
+                 "flagged from", "outliers", "largest (rows)");
     for (size_t i = 0; i < ntenants; i++)
         for (size_t k = 0; k < tenants[i].nfanouts; k++) {
             const co_fanout *f = &tenants[i].fanouts[k];
-            Co_buf_adds(b, "<tr><td>");
-            Co_html_esc(b, tenants[i].tenant);
-            Co_buf_adds(b, "</td><td>");
-            Co_html_esc(b, f->entity);
-            Co_buf_addc(b, '.');
-            Co_html_esc(b, f->column);
-            Co_buf_adds(b, "</td><td>");
-            Co_html_esc(b, f->parent);
-            Co_buf_printf(b, "</td><td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td>"
+            Co_buf_adds(b, "<tr>");
+            CO_HTML_CELLS(b, tenants[i].tenant);
+            Co_html_cell_column(b, f->entity, f->column);
+            CO_HTML_CELLS(b, f->parent);
+            Co_buf_printf(b, "<td class=n>%lld</td><td class=n>%lld</td><td class=n>%lld</td>"
                              "<td class=n>%lld</td><td class=\"n%s\">%lld</td><td>",
                           (long long)f->parents, (long long)f->median, (long long)f->max,
                           (long long)f->threshold, f->outliers ? " bad" : "",
@@ -332,18 +311,15 @@ static void html_findings(co_buf *b, const co_tenant_audit *tenants, size_t nten
             html_pairs(b, f->outliers ? f->examples : f->top, "key", "rows");
             Co_buf_adds(b, "</td></tr>\n");
         }
-    Co_buf_adds(b, "</table>\n<h2>Longest values</h2>\n<table><tr><th>tenant</th>"
-                   "<th>entity.column</th><th>longest</th><th>keys (length)</th></tr>\n");
+    Co_buf_adds(b, "</table>\n<h2>Longest values</h2>\n");
+    CO_HTML_HEAD(b, "tenant", "entity.column", "longest", "keys (length)");
     for (size_t i = 0; i < ntenants; i++)
         for (size_t k = 0; k < tenants[i].nlongest; k++) {
             const co_longest *l = &tenants[i].longest[k];
-            Co_buf_adds(b, "<tr><td>");
-            Co_html_esc(b, tenants[i].tenant);
-            Co_buf_adds(b, "</td><td>");
-            Co_html_esc(b, l->entity);
-            Co_buf_addc(b, '.');
-            Co_html_esc(b, l->column);
-            Co_buf_printf(b, "</td><td class=n>%lld</td><td>", (long long)l->length);
+            Co_buf_adds(b, "<tr>");
+            CO_HTML_CELLS(b, tenants[i].tenant);
+            Co_html_cell_column(b, l->entity, l->column);
+            Co_buf_printf(b, "<td class=n>%lld</td><td>", (long long)l->length);
             html_pairs(b, l->examples, "key", "length");
             Co_buf_adds(b, "</td></tr>\n");
         }
@@ -354,20 +330,17 @@ static void html_columns(co_buf *b, const co_column_profile *profiles, size_t np
                          const co_audit_options *opt)
 {
     Co_buf_printf(b, "<h2>Columns</h2>\n<p>Every column of the whole source. Zombie: filled in "
-                     "under %g%% of rows.</p>\n<table><tr><th>column</th><th>type</th>"
-                     "<th>rows</th><th>null</th><th>empty</th><th>distinct (est.)</th>"
-                     "<th>length min / avg / max</th><th>failing type</th><th>top values</th>"
-                     "<th>mapped</th><th>zombie</th><th>last filled</th></tr>\n",
+                     "under %g%% of rows.</p>\n",
                   opt->zombie_below * 100);
+    CO_HTML_HEAD(b, "column", "type", "rows", "null", "empty", "distinct (est.)",
+                 "length min / avg / max", "failing type", "top values", "mapped", "zombie",
+                 "last filled");
     for (size_t i = 0; i < nprofiles; i++) {
         const co_column_profile *c = &profiles[i];
-        Co_buf_adds(b, "<tr><td>");
-        Co_html_esc(b, c->table);
-        Co_buf_addc(b, '.');
-        Co_html_esc(b, c->column);
-        Co_buf_adds(b, "</td><td>");
-        Co_html_esc(b, c->apparent_type);
-        Co_buf_printf(b, "</td><td class=n>%lld</td><td class=n>%.1f%%</td><td class=n>%.1f%%</td>"
+        Co_buf_adds(b, "<tr>");
+        Co_html_cell_column(b, c->table, c->column);
+        CO_HTML_CELLS(b, c->apparent_type);
+        Co_buf_printf(b, "<td class=n>%lld</td><td class=n>%.1f%%</td><td class=n>%.1f%%</td>"
                          "<td class=n>%lld</td><td class=n>%lld / %.1f / %lld</td>"
                          "<td class=\"n%s\">%.2f%% (%lld)</td><td>",
                       (long long)c->rows, pct(c->nulls, c->rows), pct(c->empties, c->rows),
@@ -388,22 +361,18 @@ static void html_columns(co_buf *b, const co_column_profile *profiles, size_t np
 static void html_orphans(co_buf *b, const co_orphans *o, const co_project *p)
 {
     Co_buf_printf(b, "<h2>Source rows of no tenant</h2>\n<p>%lld rows whose tenant value is "
-                     "NULL or names no tenant; %lld left out by an orphans rule.</p>\n"
-                     "<table><tr><th>table</th><th>tenant</th><th>rows</th><th>values</th>"
-                     "<th>examples</th><th>left out by</th></tr>\n",
+                     "NULL or names no tenant; %lld left out by an orphans rule.</p>\n",
                   (long long)o->rows, (long long)o->excluded);
+    CO_HTML_HEAD(b, "table", "tenant", "rows", "values", "examples", "left out by");
     for (size_t i = 0; i < o->ngroups; i++) {
         const co_orphan_group *g = &o->groups[i];
-        Co_buf_adds(b, "<tr><td>");
-        Co_html_esc(b, g->table);
-        Co_buf_addc(b, '.');
-        Co_html_esc(b, g->column);
-        Co_buf_printf(b, "</td><td>%s</td><td>%lld</td><td>%lld"
-                         "</td><td>",
+        Co_buf_adds(b, "<tr>");
+        Co_html_cell_column(b, g->table, g->column);
+        Co_buf_printf(b, "<td>%s</td><td>%lld</td><td>%lld</td>",
                       g->is_null ? "NULL" : "no tenant", (long long)g->rows,
                       (long long)g->values);
-        Co_html_esc(b, g->examples);
-        Co_buf_adds(b, "</td><td>");
+        CO_HTML_CELLS(b, g->examples);
+        Co_buf_adds(b, "<td>");
         if (g->rule >= 0 && (size_t)g->rule < p->norphans) {
             Co_buf_printf(b, "rule %d: ", g->rule + 1);
             Co_html_esc(b, p->orphans[g->rule].reason);

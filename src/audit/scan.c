@@ -12,6 +12,7 @@
 #include "util/key.h"
 #include "util/map.h"
 #include "util/grow.h"
+#include "util/free.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,10 +85,7 @@ void audit_scan_free(audit_scan *sc)
         entity_reset(es, sc->p->entities[e].nrefs, true);
         for (size_t i = 0; es->names && i < es->ncols; i++)
             free(es->names[i]);
-        free(es->names);
-        free(es->ref_idx);
-        free(es->per_parent);
-        free(es->longest);
+        CO_FREE(es->names, es->ref_idx, es->per_parent, es->longest);
     }
     free(sc->ents);
     for (size_t i = 0; i < sc->nrules; i++)

@@ -13,6 +13,7 @@
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/grow.h"
+#include "util/free.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -37,21 +38,15 @@ const char *co_size_class(int64_t rows)
 void co_tenant_audits_free(co_tenant_audit *a, size_t n)
 {
     for (size_t i = 0; a && i < n; i++) {
-        free(a[i].tenant);
-        free(a[i].label);
-        free(a[i].entity_rows);
+        CO_FREE(a[i].tenant, a[i].label, a[i].entity_rows);
         for (size_t k = 0; k < a[i].nlimits; k++) {
-            free(a[i].limits[k].entity);
-            free(a[i].limits[k].rule);
-            free(a[i].limits[k].reason);
-            free(a[i].limits[k].examples);
+            CO_FREE(a[i].limits[k].entity, a[i].limits[k].rule, a[i].limits[k].reason,
+                    a[i].limits[k].examples);
         }
         free(a[i].limits);
         for (size_t k = 0; k < a[i].nduplicates; k++) {
-            free(a[i].duplicates[k].entity);
-            free(a[i].duplicates[k].rule);
-            free(a[i].duplicates[k].key);
-            free(a[i].duplicates[k].examples);
+            CO_FREE(a[i].duplicates[k].entity, a[i].duplicates[k].rule, a[i].duplicates[k].key,
+                    a[i].duplicates[k].examples);
         }
         free(a[i].duplicates);
         for (size_t k = 0; k < a[i].ndup_rules; k++) {
@@ -60,17 +55,12 @@ void co_tenant_audits_free(co_tenant_audit *a, size_t n)
         }
         free(a[i].dup_rules);
         for (size_t k = 0; k < a[i].nfanouts; k++) {
-            free(a[i].fanouts[k].entity);
-            free(a[i].fanouts[k].column);
-            free(a[i].fanouts[k].parent);
-            free(a[i].fanouts[k].top);
-            free(a[i].fanouts[k].examples);
+            CO_FREE(a[i].fanouts[k].entity, a[i].fanouts[k].column, a[i].fanouts[k].parent,
+                    a[i].fanouts[k].top, a[i].fanouts[k].examples);
         }
         free(a[i].fanouts);
         for (size_t k = 0; k < a[i].nlongest; k++) {
-            free(a[i].longest[k].entity);
-            free(a[i].longest[k].column);
-            free(a[i].longest[k].examples);
+            CO_FREE(a[i].longest[k].entity, a[i].longest[k].column, a[i].longest[k].examples);
         }
         free(a[i].longest);
         free(a[i].limits_note);

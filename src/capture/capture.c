@@ -13,6 +13,7 @@
 #include "capture/capture_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/free.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,9 +300,7 @@ co_code co_capture_stop(co_store *st, const co_project *p, const char *tenant, c
 void co_changes_free(co_change *c, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        free(c[i].table);
-        free(c[i].op);
-        free(c[i].key);
+        CO_FREE(c[i].table, c[i].op, c[i].key);
     }
     free(c);
 }

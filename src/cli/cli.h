@@ -179,11 +179,16 @@ typedef struct cli_session {
     struct co_session *session;
     struct co_tenant *tenants;
     size_t ntenants;
+    const struct co_tenant **chosen; /* with CLI_OPEN_CHOOSE*: the tenants to work on */
+    size_t nchosen;
 } cli_session;
 
 enum {
     CLI_OPEN_TENANTS = 1 << 0, /* list the tenants */
     CLI_OPEN_CHECK = 1 << 1,   /* and check the entities against source and target */
+    CLI_OPEN_CHOOSE = 1 << 2,  /* list the tenants and choose those --tenant KEY or --all names
+                                  (cli_select_tenants) into chosen */
+    CLI_OPEN_CHOOSE_OR_EVERY = 1 << 3, /* the same, but every tenant when no --tenant is given */
 };
 
 int cli_open(cli_ctx *ctx, const char *what, unsigned session_flags, unsigned open_flags,
@@ -294,14 +299,27 @@ struct co_tenant;
 int cli_select_tenants(cli_ctx *ctx, const struct co_tenant *all, size_t n,
                        const struct co_tenant **chosen, size_t *count);
 
-/* cli_select_tenants over an open session's tenants, into an array it
- * allocates (*chosen, which the caller frees whatever the outcome). */
-int cli_choose_tenants(cli_ctx *ctx, const cli_session *cs, const struct co_tenant ***chosen,
-                       size_t *count);
+/* One tenant's turn in cli_each_tenant: prints its result for people, or
+ * appends it to json as an item of the "tenants" array (cli_json_item first).
+ * Returns EXIT_OK to go on with the next tenant, another exit code to stop. */
+struct co_buf;
+typedef int (*cli_tenant_turn)(cli_ctx *ctx, cli_session *cs, const struct co_tenant *t,
+                               struct co_buf *json, void *arg);
+/* Runs turn over cs's chosen tenants in order until one stops; with --json,
+ * when none stopped, prints the document {"tenants":[...]} on stdout.
+ * Returns the code that stopped, else EXIT_OK. */
+int cli_each_tenant(cli_ctx *ctx, cli_session *cs, cli_tenant_turn turn, void *arg);
+/* Starts an item of an array being written: a comma unless it is the first. */
+void cli_json_item(struct co_buf *json);
 
 /* --cohort canary | N (a wave of the latest plan, canary being 0), required;
  * false after printing a usage error into *rc. */
 bool cli_cohort(cli_ctx *ctx, int *wave, int *rc);
+
+/* --NAME SECONDS, from min to max (a whole number when whole), dflt when
+ * absent; false after printing a usage error into *rc. */
+bool cli_seconds(cli_ctx *ctx, const char *name, bool whole, double dflt, double min, double max,
+                 double *out, int *rc);
 
 /* --sample N (default 10); false after printing a usage error into *rc. */
 bool cli_sample(cli_ctx *ctx, size_t *out, int *rc);

@@ -8,6 +8,7 @@
 #include "cutover/audit.h"
 #include "cutover/verify.h"
 #include "util/jsonread.h"
+#include "util/free.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -289,13 +290,7 @@ static co_code audit_in_jobs(cli_ctx *ctx, co_session *s, const co_tenant *selec
         *out = all;
     else
         free(all);
-    free(a.sessions);
-    free(a.bars);
-    free(a.shares);
-    free(a.audits);
-    free(a.nshare);
-    free(a.codes);
-    free(a.errors);
+    CO_FREE(a.sessions, a.bars, a.shares, a.audits, a.nshare, a.codes, a.errors);
     return code;
 }
 

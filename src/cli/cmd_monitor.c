@@ -87,32 +87,53 @@ static void monitor_print(const co_tenant *t, const co_monitor_result *r, int da
         printf("  alert: %s\n", r->alert);
 }
 
-/* The tenants asked for, or every tenant the source lists. */
-static int choose(cli_ctx *ctx, cli_session *cs, const co_tenant ***chosen, size_t *count)
+/* What monitor's turns share (monitor_one). */
+typedef struct monitor_run {
+    co_monitor_options opt;
+    bool asked, shown, flagged;
+    int failed; /* the exit code of the first tenant that could not be watched */
+} monitor_run;
+
+/* One tenant's monitoring (a cli_tenant_turn): shown when it is within its
+ * period or was asked for; one that fails leaves the others to go on. */
+static int monitor_one(cli_ctx *ctx, cli_session *cs, const co_tenant *t, co_buf *json,
+                       void *arg)
 {
-    *chosen = calloc(cs->ntenants ? cs->ntenants : 1, sizeof **chosen);
-    if (!*chosen)
-        return EXIT_INTERNAL;
-    if (cli_get(&ctx->args, "tenant"))
-        return cli_select_tenants(ctx, cs->tenants, cs->ntenants, *chosen, count);
-    for (size_t i = 0; i < cs->ntenants; i++)
-        (*chosen)[i] = &cs->tenants[i];
-    *count = cs->ntenants;
+    monitor_run *m = arg;
+    co_monitor_result r;
+    co_error err;
+    co_error_clear(&err);
+    if (co_monitor_tenant(cs->session, t, &m->opt, &r, &err) != CO_OK) {
+        int code = cli_fail("monitor", &err);
+        if (m->failed == EXIT_OK)
+            m->failed = code;
+        co_monitor_result_release(&r);
+        return EXIT_OK;
+    }
+    m->flagged = m->flagged || r.flags > 0;
+    if (r.alert_failed)
+        cli_errorf("monitor: tenant %s: the alert did not go out: %s\n", t->key, r.alert);
+    if (r.monitored || m->asked) {
+        if (ctx->json) {
+            cli_json_item(json);
+            monitor_json(json, t, &r);
+        } else if (!ctx->quiet || r.flags) {
+            monitor_print(t, &r, cs->project->monitor.days);
+        }
+        m->shown = true;
+    }
+    co_monitor_result_release(&r);
     return EXIT_OK;
 }
 
 int cmd_monitor(cli_ctx *ctx)
 {
     cli_session cs;
-    int rc = cli_open(ctx, "monitor", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
+    int rc = cli_open(ctx, "monitor", CO_SESSION_READ_ONLY, CLI_OPEN_CHOOSE_OR_EVERY, &cs);
     if (rc != EXIT_OK)
         return rc;
-    const co_tenant **chosen = NULL;
-    size_t count = 0;
-    rc = choose(ctx, &cs, &chosen, &count);
-    bool asked = cli_get(&ctx->args, "tenant") != NULL;
-    co_monitor_options opt = {0};
-    opt.budgets = !cli_flag(&ctx->args, "no-budgets");
+    monitor_run m = {.asked = cli_get(&ctx->args, "tenant") != NULL};
+    m.opt.budgets = !cli_flag(&ctx->args, "no-budgets");
     /* Published behavioural models: their PSI since the publish, per day. */
     co_monitor_probe *probes = NULL;
     co_drift_probe **drift = NULL;
@@ -122,115 +143,83 @@ int cmd_monitor(cli_ctx *ctx)
     if (co_drift_probes(cs.project, co_session_state(cs.session), &probes, &drift, &nprobes,
                         &perr) != CO_OK) {
         rc = cli_fail("monitor", &perr);
-        free(chosen);
         cli_close(&cs);
         return rc;
     }
-    opt.probes = probes;
-    opt.nprobes = nprobes;
-    co_buf json = CO_BUF_INIT;
-    Co_buf_adds(&json, "{\"tenants\":[");
-    bool first = true, flagged = false;
-    int failed = EXIT_OK;
-    for (size_t i = 0; rc == EXIT_OK && i < count; i++) {
-        co_monitor_result r;
-        co_error err;
-        co_error_clear(&err);
-        if (co_monitor_tenant(cs.session, chosen[i], &opt, &r, &err) != CO_OK) {
-            int code = cli_fail("monitor", &err);
-            if (failed == EXIT_OK)
-                failed = code;
-            co_monitor_result_release(&r);
-            continue;
-        }
-        flagged = flagged || r.flags > 0;
-        if (r.alert_failed)
-            cli_errorf("monitor: tenant %s: the alert did not go out: %s\n",
-                    chosen[i]->key, r.alert);
-        if (r.monitored || asked) {
-            if (ctx->json) {
-                Co_buf_adds(&json, first ? "" : ",");
-                monitor_json(&json, chosen[i], &r);
-            } else if (!ctx->quiet || r.flags) {
-                monitor_print(chosen[i], &r, cs.project->monitor.days);
-            }
-            first = false;
-        }
-        co_monitor_result_release(&r);
-    }
-    Co_buf_adds(&json, "]}\n");
-    if (ctx->json && rc == EXIT_OK)
-        fputs(co_buf_str(&json), stdout);
-    else if (rc == EXIT_OK && first && !ctx->quiet)
+    m.opt.probes = probes;
+    m.opt.nprobes = nprobes;
+    rc = cli_each_tenant(ctx, &cs, monitor_one, &m);
+    if (!ctx->json && rc == EXIT_OK && !m.shown && !ctx->quiet)
         printf("no switched tenant is within its monitoring period (%d days)\n",
                cs.project->monitor.days);
-    Co_buf_release(&json);
     co_drift_probes_free(probes, drift, nprobes);
-    free(chosen);
     cli_close(&cs);
     if (rc != EXIT_OK)
         return rc;
-    if (failed != EXIT_OK)
-        return failed;
-    return flagged ? EXIT_FLAGGED : EXIT_OK;
+    if (m.failed != EXIT_OK)
+        return m.failed;
+    return m.flagged ? EXIT_FLAGGED : EXIT_OK;
+}
+
+/* budgets' side and whether a query went over (budgets_one). */
+typedef struct budgets_run {
+    bool staging, over;
+} budgets_run;
+
+/* One tenant's budget queries timed and journaled (a cli_tenant_turn). */
+static int budgets_one(cli_ctx *ctx, cli_session *cs, const co_tenant *t, co_buf *json,
+                       void *arg)
+{
+    budgets_run *b = arg;
+    co_error err;
+    co_error_clear(&err);
+    co_budget_result *r = NULL;
+    size_t n = 0;
+    const char *side = b->staging ? "staging" : "target";
+    co_code code = co_budgets_run(co_session_dest(cs->session), cs->project, t, &r, &n, &err);
+    if (code == CO_OK)
+        code = co_budgets_record(co_session_state(cs->session), t->key, "budgets", side, r, n,
+                                 0, &err);
+    if (code != CO_OK) {
+        free(r);
+        return cli_fail("budgets", &err);
+    }
+    for (size_t k = 0; k < n; k++)
+        b->over = b->over || !r[k].pass;
+    if (ctx->json) {
+        cli_json_item(json);
+        Co_json_field(json, "{\"tenant\":", t->key);
+        Co_buf_printf(json, ",\"side\":\"%s\",\"budgets\":", side);
+        budgets_json(json, r, n);
+        Co_buf_addc(json, '}');
+    } else {
+        printf("tenant %s on the %s:\n", t->key, side);
+        budgets_print(r, n);
+    }
+    free(r);
+    return EXIT_OK;
 }
 
 int cmd_budgets(cli_ctx *ctx)
 {
     if (!cli_get(&ctx->args, "tenant"))
         return cli_usage_error(ctx, "--tenant KEY is required");
-    bool staging = cli_flag(&ctx->args, "on-staging");
+    budgets_run b = {.staging = cli_flag(&ctx->args, "on-staging")};
     cli_session cs;
-    int rc = cli_open(ctx, "budgets", CO_SESSION_READ_ONLY | (staging ? CO_SESSION_STAGING : 0),
-                      CLI_OPEN_TENANTS, &cs);
+    int rc = cli_open(ctx, "budgets",
+                      CO_SESSION_READ_ONLY | (b.staging ? CO_SESSION_STAGING : 0),
+                      CLI_OPEN_CHOOSE, &cs);
     if (rc != EXIT_OK)
         return rc;
-    const co_tenant **chosen = NULL;
-    size_t count = 0;
-    rc = choose(ctx, &cs, &chosen, &count);
-    if (rc == EXIT_OK && !cs.project->nbudgets) {
+    if (!cs.project->nbudgets) {
         cli_errorf("budgets: the project file lists no budget queries "
-                        "(budgets: in cutover.yaml, docs/monitor.md)\n");
+                   "(budgets: in cutover.yaml, docs/monitor.md)\n");
         rc = EXIT_PROJECT;
+    } else {
+        rc = cli_each_tenant(ctx, &cs, budgets_one, &b);
     }
-    co_buf json = CO_BUF_INIT;
-    Co_buf_adds(&json, "{\"tenants\":[");
-    bool over = false;
-    for (size_t i = 0; rc == EXIT_OK && i < count; i++) {
-        co_error err;
-        co_error_clear(&err);
-        co_budget_result *r = NULL;
-        size_t n = 0;
-        co_code code =
-            co_budgets_run(co_session_dest(cs.session), cs.project, chosen[i], &r, &n, &err);
-        if (code == CO_OK)
-            code = co_budgets_record(co_session_state(cs.session), chosen[i]->key, "budgets",
-                                     staging ? "staging" : "target", r, n, 0, &err);
-        if (code != CO_OK) {
-            rc = cli_fail("budgets", &err);
-            free(r);
-            break;
-        }
-        for (size_t k = 0; k < n; k++)
-            over = over || !r[k].pass;
-        if (ctx->json) {
-            Co_json_field(&json, i ? ",{\"tenant\":" : "{\"tenant\":", chosen[i]->key);
-            Co_buf_printf(&json, ",\"side\":\"%s\",\"budgets\":", staging ? "staging" : "target");
-            budgets_json(&json, r, n);
-            Co_buf_addc(&json, '}');
-        } else {
-            printf("tenant %s on the %s:\n", chosen[i]->key, staging ? "staging" : "target");
-            budgets_print(r, n);
-        }
-        free(r);
-    }
-    Co_buf_adds(&json, "]}\n");
-    if (ctx->json && rc == EXIT_OK)
-        fputs(co_buf_str(&json), stdout);
-    Co_buf_release(&json);
-    free(chosen);
     cli_close(&cs);
-    if (rc == EXIT_OK && over)
+    if (rc == EXIT_OK && b.over)
         rc = EXIT_FLAGGED;
     return rc;
 }

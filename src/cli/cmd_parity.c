@@ -18,8 +18,7 @@ static void raw_json(co_buf *b, const char *json) { Co_buf_adds(b, json ? json :
 
 static void parity_json(co_buf *b, const co_tenant *t, const co_parity_result *r)
 {
-    Co_buf_adds(b, "{\"tenant\":");
-    Co_json_str(b, t->key);
+    Co_json_field(b, "{\"tenant\":", t->key);
     Co_buf_printf(b, ",\"run_id\":%lld,\"pass\":%s,\"seconds\":%.6f,\"failed\":%zu,\"checks\":[",
                   (long long)r->run_id, r->pass ? "true" : "false", r->seconds, r->failed);
     for (size_t i = 0; i < r->nchecks; i++) {
@@ -28,8 +27,7 @@ static void parity_json(co_buf *b, const co_tenant *t, const co_parity_result *r
         Co_json_str(b, c->query);
         Co_buf_adds(b, ",\"params\":");
         raw_json(b, c->params);
-        Co_buf_adds(b, ",\"outcome\":");
-        Co_json_str(b, c->outcome);
+        Co_json_field(b, ",\"outcome\":", c->outcome);
         Co_buf_printf(b, ",\"old_rows\":%lld,\"new_rows\":%lld,\"old_seconds\":%.6f,"
                          "\"new_seconds\":%.6f,",
                       (long long)c->old_rows, (long long)c->new_rows, c->old_seconds,
@@ -72,44 +70,39 @@ static void parity_print(const co_tenant *t, const co_parity_result *r)
     }
 }
 
+/* One tenant's shadow reads (a cli_tenant_turn); *failed once one fails. */
+static int parity_one(cli_ctx *ctx, cli_session *cs, const co_tenant *t, co_buf *json,
+                      void *failed)
+{
+    co_error err;
+    co_error_clear(&err);
+    co_parity_result r;
+    int rc = EXIT_OK;
+    if (co_parity_run(cs->session, t, &r, &err) != CO_OK) {
+        rc = cli_fail("parity", &err);
+    } else {
+        *(bool *)failed = *(bool *)failed || !r.pass;
+        if (ctx->json) {
+            cli_json_item(json);
+            parity_json(json, t, &r);
+        } else {
+            parity_print(t, &r);
+        }
+    }
+    co_parity_result_release(&r);
+    return rc;
+}
+
 int cmd_parity(cli_ctx *ctx)
 {
     if (!cli_get(&ctx->args, "tenant"))
         return cli_usage_error(ctx, "--tenant KEY is required");
     cli_session cs;
-    int rc = cli_open(ctx, "parity", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
+    int rc = cli_open(ctx, "parity", CO_SESSION_READ_ONLY, CLI_OPEN_CHOOSE, &cs);
     if (rc != EXIT_OK)
         return rc;
-    const co_tenant **chosen = NULL;
-    size_t count = 0;
-    rc = cli_choose_tenants(ctx, &cs, &chosen, &count);
-    co_buf json = CO_BUF_INIT;
-    Co_buf_adds(&json, "{\"tenants\":[");
     bool failed = false;
-    for (size_t i = 0; rc == EXIT_OK && i < count; i++) {
-        co_error err;
-        co_error_clear(&err);
-        co_parity_result r;
-        if (co_parity_run(cs.session, chosen[i], &r, &err) != CO_OK) {
-            rc = cli_fail("parity", &err);
-            co_parity_result_release(&r);
-            break;
-        }
-        failed = failed || !r.pass;
-        if (ctx->json) {
-            if (i)
-                Co_buf_addc(&json, ',');
-            parity_json(&json, chosen[i], &r);
-        } else {
-            parity_print(chosen[i], &r);
-        }
-        co_parity_result_release(&r);
-    }
-    Co_buf_adds(&json, "]}\n");
-    if (ctx->json && rc == EXIT_OK)
-        fputs(co_buf_str(&json), stdout);
-    Co_buf_release(&json);
-    free(chosen);
+    rc = cli_each_tenant(ctx, &cs, parity_one, &failed);
     cli_close(&cs);
     if (rc == EXIT_OK && failed)
         rc = EXIT_VERIFY;

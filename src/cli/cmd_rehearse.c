@@ -9,6 +9,7 @@
 #include "cutover/schema.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/free.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,12 +60,7 @@ typedef struct rehearse_run {
 /* Frees what the run allocated (the sessions are closed apart). */
 static void rehearse_run_free(rehearse_run *rr)
 {
-    free(rr->mains);
-    free(rr->stagings);
-    free(rr->rps);
-    free(rr->results);
-    free(rr->codes);
-    free(rr->errors);
+    CO_FREE(rr->mains, rr->stagings, rr->rps, rr->results, rr->codes, rr->errors);
 }
 
 static bool rehearse_one(void *ctx, size_t job, size_t i)
@@ -135,21 +131,14 @@ int cmd_rehearse(cli_ctx *ctx)
     if (!cli_sample(ctx, &sample, &rc))
         return rc;
     cli_session cs;
-    rc = cli_open(ctx, "rehearse", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
+    rc = cli_open(ctx, "rehearse", CO_SESSION_READ_ONLY, CLI_OPEN_CHOOSE, &cs);
     if (rc != EXIT_OK)
         return rc;
     co_error err;
     co_error_clear(&err);
     co_session *rehearsal = NULL;
-    size_t count = 0;
-    const co_tenant **chosen = calloc(cs.ntenants ? cs.ntenants : 1, sizeof *chosen);
-    if (!chosen) {
-        rc = EXIT_INTERNAL;
-        goto done;
-    }
-    rc = cli_select_tenants(ctx, cs.tenants, cs.ntenants, chosen, &count);
-    if (rc != EXIT_OK)
-        goto done;
+    size_t count = cs.nchosen;
+    const co_tenant **chosen = cs.chosen;
     if (co_rehearsal_open(cs.project, &rehearsal, &err) != CO_OK) {
         rc = cli_fail("rehearse", &err);
         goto done;
@@ -217,7 +206,6 @@ int cmd_rehearse(cli_ctx *ctx)
         fputs("]}\n", stdout);
 done:
     co_session_close(rehearsal);
-    free(chosen);
     cli_close(&cs);
     return rc;
 }

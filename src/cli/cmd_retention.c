@@ -13,15 +13,11 @@ static int each_tenant(cli_ctx *ctx, const char *what,
                        int (*fn)(cli_ctx *ctx, co_session *s, const co_tenant *t))
 {
     cli_session cs;
-    int rc = cli_open(ctx, what, CO_SESSION_READ_ONLY | CO_SESSION_GUARD, CLI_OPEN_TENANTS, &cs);
+    int rc = cli_open(ctx, what, CO_SESSION_READ_ONLY | CO_SESSION_GUARD, CLI_OPEN_CHOOSE, &cs);
     if (rc != EXIT_OK)
         return rc;
-    size_t count = 0;
-    const co_tenant **chosen = NULL;
-    rc = cli_choose_tenants(ctx, &cs, &chosen, &count);
-    for (size_t i = 0; rc == EXIT_OK && i < count; i++)
-        rc = fn(ctx, cs.session, chosen[i]);
-    free(chosen);
+    for (size_t i = 0; rc == EXIT_OK && i < cs.nchosen; i++)
+        rc = fn(ctx, cs.session, cs.chosen[i]);
     cli_close(&cs);
     return rc;
 }

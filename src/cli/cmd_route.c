@@ -22,17 +22,12 @@
 int cmd_rollback(cli_ctx *ctx)
 {
     cli_session cs;
-    int rc = cli_open(ctx, "rollback", CO_SESSION_READ_ONLY | CO_SESSION_GUARD, CLI_OPEN_TENANTS,
+    int rc = cli_open(ctx, "rollback", CO_SESSION_READ_ONLY | CO_SESSION_GUARD, CLI_OPEN_CHOOSE,
                       &cs);
     if (rc != EXIT_OK)
         return rc;
-    size_t count = 0;
-    const co_tenant **chosen = calloc(cs.ntenants ? cs.ntenants : 1, sizeof *chosen);
-    if (!chosen)
-        rc = EXIT_INTERNAL;
-    else
-        rc = cli_select_tenants(ctx, cs.tenants, cs.ntenants, chosen, &count);
-    for (size_t i = 0; rc == EXIT_OK && i < count; i++) {
+    const co_tenant **chosen = cs.chosen;
+    for (size_t i = 0; rc == EXIT_OK && i < cs.nchosen; i++) {
         co_error err;
         co_error_clear(&err);
         co_rollback_result r;
@@ -60,7 +55,6 @@ int cmd_rollback(cli_ctx *ctx)
         }
         co_rollback_result_release(&r);
     }
-    free(chosen);
     cli_close(&cs);
     return rc;
 }

@@ -13,14 +13,12 @@
 
 int cmd_serve(cli_ctx *ctx)
 {
-    const char *refresh = cli_get(&ctx->args, "refresh");
-    char *end;
-    long seconds = refresh ? strtol(refresh, &end, 10) : 5;
-    if (refresh && (*end || end == refresh || seconds < 1 || seconds > 3600))
-        return cli_usage_error(ctx, "--refresh must be from 1 to 3600 seconds, not \"%s\"",
-                               refresh);
+    double seconds;
+    int rc = EXIT_OK;
+    if (!cli_seconds(ctx, "refresh", true, 5, 1, 3600, &seconds, &rc))
+        return rc;
     cli_session cs;
-    int rc = cli_open(ctx, "serve", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
+    rc = cli_open(ctx, "serve", CO_SESSION_READ_ONLY, CLI_OPEN_TENANTS, &cs);
     if (rc != EXIT_OK)
         return rc;
     /* Block the signals before the server's thread starts, so that it

@@ -26,51 +26,47 @@ static void switch_json(co_buf *b, const co_tenant *t, const co_cutover_result *
     Co_buf_addc(b, '}');
 }
 
+/* One tenant's switch (a cli_tenant_turn); *failed takes the exit code of
+ * the first that stays syncing. */
+static int switch_one(cli_ctx *ctx, cli_session *cs, const co_tenant *t, co_buf *json,
+                      void *failed)
+{
+    co_error err;
+    co_error_clear(&err);
+    co_cutover_result r;
+    if (co_switch_tenant(cs->session, t, NULL, &r, &err) != CO_OK) {
+        co_cutover_result_release(&r);
+        return cli_fail("switch", &err);
+    }
+    if (!r.switched) {
+        co_error why;
+        co_error_clear(&why);
+        co_error_set(&why, r.failure_code, "tenant %s stays syncing, unfrozen: %s", t->key,
+                     r.failure);
+        int code = cli_fail("switch", &why);
+        if (*(int *)failed == EXIT_OK)
+            *(int *)failed = code;
+    } else if (!ctx->json && !ctx->quiet) {
+        printf("tenant %s: writes switched to the new system; %lld captured changes applied, "
+               "writes frozen for %.2fs\n",
+               t->key, (long long)r.changes_applied, r.freeze_seconds);
+    }
+    cli_json_item(json);
+    switch_json(json, t, &r);
+    co_cutover_result_release(&r);
+    return EXIT_OK;
+}
+
 int cmd_switch(cli_ctx *ctx)
 {
     if (!cli_get(&ctx->args, "tenant"))
         return cli_usage_error(ctx, "--tenant KEY is required");
     cli_session cs;
-    int rc = cli_open(ctx, "switch", 0, CLI_OPEN_TENANTS, &cs);
+    int rc = cli_open(ctx, "switch", 0, CLI_OPEN_CHOOSE, &cs);
     if (rc != EXIT_OK)
         return rc;
-    const co_tenant **chosen = NULL;
-    size_t count = 0;
-    rc = cli_choose_tenants(ctx, &cs, &chosen, &count);
-    co_buf json = CO_BUF_INIT;
-    Co_buf_adds(&json, "{\"tenants\":[");
     int failed = EXIT_OK;
-    for (size_t i = 0; rc == EXIT_OK && i < count; i++) {
-        co_error err;
-        co_error_clear(&err);
-        co_cutover_result r;
-        if (co_switch_tenant(cs.session, chosen[i], NULL, &r, &err) != CO_OK) {
-            rc = cli_fail("switch", &err);
-            co_cutover_result_release(&r);
-            break;
-        }
-        if (!r.switched) {
-            co_error why;
-            co_error_clear(&why);
-            co_error_set(&why, r.failure_code, "tenant %s stays syncing, unfrozen: %s",
-                         chosen[i]->key, r.failure);
-            int code = cli_fail("switch", &why);
-            failed = failed == EXIT_OK ? code : failed;
-        } else if (!ctx->json && !ctx->quiet) {
-            printf("tenant %s: writes switched to the new system; %lld captured changes applied, "
-                   "writes frozen for %.2fs\n",
-                   chosen[i]->key, (long long)r.changes_applied, r.freeze_seconds);
-        }
-        if (i)
-            Co_buf_addc(&json, ',');
-        switch_json(&json, chosen[i], &r);
-        co_cutover_result_release(&r);
-    }
-    Co_buf_adds(&json, "]}\n");
-    if (ctx->json && rc == EXIT_OK)
-        fputs(co_buf_str(&json), stdout);
-    Co_buf_release(&json);
-    free(chosen);
+    rc = cli_each_tenant(ctx, &cs, switch_one, &failed);
     cli_close(&cs);
     return rc == EXIT_OK ? failed : rc;
 }

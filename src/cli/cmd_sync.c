@@ -107,32 +107,20 @@ int cmd_sync(cli_ctx *ctx)
     bool once = cli_flag(&ctx->args, "once"), follow = cli_flag(&ctx->args, "follow");
     if (once && follow)
         return cli_usage_error(ctx, "give --once or --follow, not both");
-    const char *every = cli_get(&ctx->args, "interval");
-    char *end = NULL;
-    double interval = every ? strtod(every, &end) : 1.0;
-    if (every && (end == every || *end || interval < 0.1 || interval > 3600))
-        return cli_usage_error(ctx, "--interval must be from 0.1 to 3600 seconds, not \"%s\"",
-                               every);
+    double interval;
+    int rc = EXIT_OK;
+    if (!cli_seconds(ctx, "interval", false, 1.0, 0.1, 3600, &interval, &rc))
+        return rc;
     bool named = cli_get(&ctx->args, "tenant") != NULL;
     if (named && cli_flag(&ctx->args, "all"))
         return cli_usage_error(ctx, "give either --tenant KEY or --all");
     cli_signals_install();
     cli_session cs;
-    int rc = cli_open(ctx, "sync", CO_SESSION_GUARD, CLI_OPEN_TENANTS, &cs);
+    rc = cli_open(ctx, "sync", CO_SESSION_GUARD, CLI_OPEN_CHOOSE_OR_EVERY, &cs);
     if (rc != EXIT_OK)
         return rc;
-    size_t count = cs.ntenants;
-    const co_tenant **chosen = calloc(count ? count : 1, sizeof *chosen);
-    if (!chosen) {
-        cli_close(&cs);
-        return EXIT_INTERNAL;
-    }
-    if (named) {
-        rc = cli_select_tenants(ctx, cs.tenants, cs.ntenants, chosen, &count);
-    } else {
-        for (size_t i = 0; i < count; i++)
-            chosen[i] = &cs.tenants[i];
-    }
+    const co_tenant **chosen = cs.chosen;
+    size_t count = cs.nchosen;
     /* A named tenant that is not syncing is an error on the first pass only:
      * later, with --follow, one that another process holds (a switch) is its
      * business, and one that has left syncing is dropped (drop_settled); sync
@@ -155,7 +143,6 @@ int cmd_sync(cli_ctx *ctx)
                     cli_signal_name(cli_signal_caught()));
         rc = cli_signal_exit(cli_signal_caught());
     }
-    free(chosen);
     cli_close(&cs);
     return rc;
 }

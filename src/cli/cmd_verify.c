@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "util/fmt.h"
 #include "cutover/verify.h"
+#include "util/free.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -204,23 +205,15 @@ int cmd_verify(cli_ctx *ctx)
     if (!cli_sample(ctx, &sample, &rc))
         return rc;
     cli_session cs;
-    rc = cli_open(ctx, "verify", 0, CLI_OPEN_TENANTS, &cs);
+    rc = cli_open(ctx, "verify", 0, CLI_OPEN_CHOOSE, &cs);
     if (rc != EXIT_OK)
         return rc;
     co_session *s = cs.session;
     co_tenant *tenants = cs.tenants;
-    size_t ntenants = cs.ntenants;
+    size_t ntenants = cs.ntenants, count = cs.nchosen;
+    const co_tenant **chosen = cs.chosen;
     co_error err;
     co_error_clear(&err);
-    size_t count = 0;
-    const co_tenant **chosen = calloc(ntenants ? ntenants : 1, sizeof *chosen);
-    if (!chosen) {
-        rc = EXIT_INTERNAL;
-        goto done;
-    }
-    rc = cli_select_tenants(ctx, tenants, ntenants, chosen, &count);
-    if (rc != EXIT_OK)
-        goto done;
     size_t njobs = 1;
     if (!cli_jobs_option(ctx, co_session_dest(s), count, &njobs, &rc))
         goto done;
@@ -236,11 +229,7 @@ int cmd_verify(cli_ctx *ctx)
     else
         rc = cli_jobs_sessions(ctx, "verify", s, 0, njobs, sessions);
     if (rc != EXIT_OK) {
-        free(sessions);
-        free(bars);
-        free(v.results);
-        free(v.codes);
-        free(v.errors);
+        CO_FREE(sessions, bars, v.results, v.codes, v.errors);
         goto done;
     }
     if (ctx->json)
@@ -256,11 +245,7 @@ int cmd_verify(cli_ctx *ctx)
         cli_progress_free(bars[j]);
     cli_progress_free(bar);
     cli_jobs_sessions_close(sessions, njobs);
-    free(sessions);
-    free(bars);
-    free(v.results);
-    free(v.codes);
-    free(v.errors);
+    CO_FREE(sessions, bars, v.results, v.codes, v.errors);
     /* verify --all also accounts for the source rows that no tenant's query
      * returns: a finding unless an orphans rule leaves them out. */
     co_orphans orphans = {0};
@@ -292,7 +277,6 @@ int cmd_verify(cli_ctx *ctx)
     }
     co_orphans_release(&orphans);
 done:
-    free(chosen);
     cli_close(&cs);
     return rc;
 }

@@ -22,15 +22,11 @@
 
 int cmd_worker(cli_ctx *ctx)
 {
-    const char *lease_text = cli_get(&ctx->args, "lease");
-    char *end;
-    long lease = lease_text ? strtol(lease_text, &end, 10) : 300;
-    if (lease_text && (*end || end == lease_text || lease < 2 || lease > 86400))
-        return cli_usage_error(ctx, "--lease must be from 2 to 86400 seconds, not \"%s\"",
-                               lease_text);
+    double lease;
     size_t sample;
     int rc = EXIT_OK;
-    if (!cli_sample(ctx, &sample, &rc))
+    if (!cli_seconds(ctx, "lease", true, 300, 2, 86400, &lease, &rc) ||
+        !cli_sample(ctx, &sample, &rc))
         return rc;
     char host[128], worker[200];
     if (gethostname(host, sizeof host) != 0)

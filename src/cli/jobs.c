@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cutover/migrate.h"
 #include "cutover/rehearse.h"
+#include "util/free.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -148,9 +149,7 @@ size_t cli_jobs_run(const cli_jobs *j)
     job_arg *args = calloc(njobs, sizeof *args);
     p.done = calloc(j->count, sizeof *p.done);
     if (!threads || !args || !p.done) {
-        free(threads);
-        free(args);
-        free(p.done);
+        CO_FREE(threads, args, p.done);
         return run_inline(j);
     }
     pthread_mutex_init(&p.lock, NULL);
@@ -164,9 +163,7 @@ size_t cli_jobs_run(const cli_jobs *j)
     if (!running) { /* no thread at all: one job, here */
         pthread_mutex_destroy(&p.lock);
         pthread_cond_destroy(&p.changed);
-        free(threads);
-        free(args);
-        free(p.done);
+        CO_FREE(threads, args, p.done);
         return run_inline(j);
     }
     /* Report each item in order once it is done; a signal only stops the
@@ -202,8 +199,6 @@ size_t cli_jobs_run(const cli_jobs *j)
     size_t started = p.next;
     pthread_mutex_destroy(&p.lock);
     pthread_cond_destroy(&p.changed);
-    free(threads);
-    free(args);
-    free(p.done);
+    CO_FREE(threads, args, p.done);
     return started;
 }

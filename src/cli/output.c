@@ -344,13 +344,38 @@ int cli_select_tenants(cli_ctx *ctx, const co_tenant *all, size_t n, const co_te
     return rc;
 }
 
-int cli_choose_tenants(cli_ctx *ctx, const cli_session *cs, const co_tenant ***chosen,
-                       size_t *count)
+/* The tenants an open session works on (CLI_OPEN_CHOOSE*), into cs->chosen. */
+static int choose_tenants(cli_ctx *ctx, cli_session *cs, bool every_unless_named)
 {
-    *count = 0;
-    *chosen = calloc(cs->ntenants ? cs->ntenants : 1, sizeof **chosen);
-    return *chosen ? cli_select_tenants(ctx, cs->tenants, cs->ntenants, *chosen, count)
-                   : EXIT_INTERNAL;
+    cs->chosen = calloc(cs->ntenants ? cs->ntenants : 1, sizeof *cs->chosen);
+    if (!cs->chosen)
+        return EXIT_INTERNAL;
+    if (!every_unless_named || cli_get(&ctx->args, "tenant"))
+        return cli_select_tenants(ctx, cs->tenants, cs->ntenants, cs->chosen, &cs->nchosen);
+    for (size_t i = 0; i < cs->ntenants; i++)
+        cs->chosen[i] = &cs->tenants[i];
+    cs->nchosen = cs->ntenants;
+    return EXIT_OK;
+}
+
+void cli_json_item(co_buf *json)
+{
+    if (json->len && json->data[json->len - 1] != '[')
+        Co_buf_addc(json, ',');
+}
+
+int cli_each_tenant(cli_ctx *ctx, cli_session *cs, cli_tenant_turn turn, void *arg)
+{
+    co_buf json = CO_BUF_INIT;
+    Co_buf_adds(&json, "{\"tenants\":[");
+    int rc = EXIT_OK;
+    for (size_t i = 0; rc == EXIT_OK && i < cs->nchosen; i++)
+        rc = turn(ctx, cs, cs->chosen[i], &json, arg);
+    Co_buf_adds(&json, "]}\n");
+    if (ctx->json && rc == EXIT_OK)
+        fputs(co_buf_str(&json), stdout);
+    Co_buf_release(&json);
+    return rc;
 }
 
 void cli_warn_tenants_left_out(const char *what, const co_session *session)
@@ -387,22 +412,26 @@ int cli_open(cli_ctx *ctx, const char *what, unsigned session_flags, unsigned op
     co_code code = co_session_open(out->project, session_flags, &out->session, &err);
     if (code == CO_OK)
         co_session_set_user(out->session, cli_user(ctx));
-    if (code == CO_OK && (open_flags & (CLI_OPEN_TENANTS | CLI_OPEN_CHECK))) {
+    unsigned choose = open_flags & (CLI_OPEN_CHOOSE | CLI_OPEN_CHOOSE_OR_EVERY);
+    if (code == CO_OK && (choose || (open_flags & (CLI_OPEN_TENANTS | CLI_OPEN_CHECK)))) {
         code = co_tenants_list(out->session, &out->tenants, &out->ntenants, &err);
         if (code == CO_OK)
             cli_warn_tenants_left_out(what, out->session);
     }
     if (code == CO_OK && (open_flags & CLI_OPEN_CHECK))
         code = co_session_check(out->session, &err);
-    if (code != CO_OK) {
+    if (code != CO_OK)
         rc = cli_fail(what, &err);
+    else if (choose)
+        rc = choose_tenants(ctx, out, choose & CLI_OPEN_CHOOSE_OR_EVERY);
+    if (rc != EXIT_OK)
         cli_close(out);
-    }
     return rc;
 }
 
 void cli_close(cli_session *cs)
 {
+    free(cs->chosen);
     co_tenants_free(cs->tenants, cs->ntenants);
     co_session_close(cs->session);
     co_project_free(cs->project);
@@ -424,6 +453,20 @@ bool cli_cohort(cli_ctx *ctx, int *wave, int *rc)
         return false;
     }
     *wave = (int)n;
+    return true;
+}
+
+bool cli_seconds(cli_ctx *ctx, const char *name, bool whole, double dflt, double min, double max,
+                 double *out, int *rc)
+{
+    const char *text = cli_get(&ctx->args, name);
+    char *end = NULL;
+    *out = !text ? dflt : whole ? (double)strtol(text, &end, 10) : strtod(text, &end);
+    if (text && (*end || end == text || *out < min || *out > max)) {
+        *rc = cli_usage_error(ctx, "--%s must be from %g to %g seconds, not \"%s\"", name, min,
+                              max, text);
+        return false;
+    }
     return true;
 }
 

@@ -3,6 +3,7 @@
 #include "dedupe/link_int.h"
 #include "dedupe/similarity.h"
 #include "util/grow.h"
+#include "util/free.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -129,12 +130,7 @@ void Co_link_free(co_link *l)
         return;
     for (size_t i = 0; l->rules && i < l->nfields; i++)
         free(l->rules[i].name);
-    free(l->rules);
-    free(l->order);
-    free(l->vals);
-    free(l->blocks);
-    free(l->groups);
-    free(l->cps);
+    CO_FREE(l->rules, l->order, l->vals, l->blocks, l->groups, l->cps);
     Co_map_release(&l->keys);
     free(l);
 }
@@ -260,9 +256,7 @@ typedef struct blocking {
 
 static void blocking_release(blocking *g)
 {
-    free(g->start);
-    free(g->members);
-    free(g->skipped);
+    CO_FREE(g->start, g->members, g->skipped);
 }
 
 static bool make_blocking(const co_link *l, blocking *g, co_link_stats *st)

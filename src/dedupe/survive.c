@@ -5,6 +5,7 @@
  */
 #include "dedupe/survive.h"
 #include "util/buf.h"
+#include "util/free.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -113,10 +114,7 @@ void Co_survive_free(co_survive *sv)
         return;
     for (size_t c = 0; sv->made && c < sv->ncols; c++)
         Co_buf_release(&sv->made[c]);
-    free(sv->made);
-    free(sv->cols);
-    free(sv->order);
-    free(sv);
+    CO_FREE(sv->made, sv->cols, sv->order, sv);
 }
 
 co_code Co_survive_new(const co_merge *m, const char *const *names, size_t ncols,

@@ -6,6 +6,7 @@
  * campaigns each team sends over the year before "now".
  */
 #include "demo/demo_int.h"
+#include "util/free.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -391,13 +392,7 @@ void demo_plan_release(demo_plan *p)
         free(p->plants[i].email);
         free(p->plants[i].domain);
     }
-    free(p->plants);
-    free(p->tenants);
-    free(p->teams);
-    free(p->cinfo);
-    free(p->members);
-    free(p->campaigns);
-    free(p->forced);
-    free(p->forced_seq);
+    CO_FREE(p->plants, p->tenants, p->teams, p->cinfo, p->members, p->campaigns, p->forced,
+            p->forced_seq);
     memset(p, 0, sizeof *p);
 }

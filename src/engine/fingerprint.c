@@ -12,6 +12,7 @@
 #include "engine/session.h"
 #include "util/buf.h"
 #include "util/map.h"
+#include "util/free.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,8 +204,6 @@ co_code co_rehearsal_schema_check(co_session *s, const char *tenant, co_error *e
                           "the schema changed since tenant %s's rehearsal: %.600s. Rehearse "
                           "again (cutover rehearse --tenant %s) against the schema as it is now",
                           tenant, changes ? changes : "(out of memory)", tenant);
-    free(recorded);
-    free(now);
-    free(changes);
+    CO_FREE(recorded, now, changes);
     return rc;
 }

@@ -21,6 +21,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include "engine/load_int.h"
+#include "util/free.h"
 
 int Co_column_index(const char **names, size_t n, const char *name)
 {
@@ -390,10 +391,7 @@ void Co_keyed_batch_done(keyed *k)
 
 void Co_keyed_release(keyed *k)
 {
-    free(k->names);
-    free(k->from);
-    free(k->pool);
-    free(k->puts);
+    CO_FREE(k->names, k->from, k->pool, k->puts);
     Co_buf_release(&k->put_text);
     Co_map_release(&k->by_target);
     Co_buf_release(&k->text);

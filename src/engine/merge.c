@@ -12,6 +12,7 @@
 #include "util/key.h"
 #include "util/map.h"
 #include "util/grow.h"
+#include "util/free.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -405,23 +406,11 @@ void Co_merger_free(co_merger *m)
         return;
     for (size_t i = 0; m->open && i < m->n; i++)
         pending_free(m->open[i]);
-    free(m->open);
-    free(m->size);
-    free(m->key_at);
-    free(m->parent);
-    free(m->how);
-    free(m->score);
-    free(m->apart.at);
-    free(m->decided.at);
-    free(m->same.at);
-    free(m->similar.at);
-    free(m->doubtful.at);
+    CO_FREE(m->open, m->size, m->key_at, m->parent, m->how, m->score, m->apart.at, m->decided.at,
+            m->same.at, m->similar.at, m->doubtful.at);
     Co_link_free(m->link);
     Co_buf_release(&m->scratch);
-    free(m->text_at);
-    free(m->texts);
-    free(m->by_cluster);
-    free(m->cluster_at);
+    CO_FREE(m->text_at, m->texts, m->by_cluster, m->cluster_at);
     Co_buf_release(&m->keys);
     Co_buf_release(&m->query);
     Co_map_release(&m->index);
@@ -541,12 +530,7 @@ static co_code close_cluster(co_merger *m, size_t root, co_error *err)
     }
     for (size_t r = 0; texts && r < p->have; r++)
         Co_buf_release(&texts[r]);
-    free(texts);
-    free(vals);
-    free(rows);
-    free(members);
-    free(how);
-    free(score);
+    CO_FREE(texts, vals, rows, members, how, score);
     pending_free(p);
     return rc;
 }
@@ -638,9 +622,7 @@ static bool group_clusters(co_merger *m)
     m->cluster_at = calloc(m->n ? m->n : 1, sizeof *m->cluster_at);
     size_t *fill = calloc(m->n ? m->n : 1, sizeof *fill);
     if (!m->by_cluster || !m->cluster_at || !fill) {
-        free(fill);
-        free(m->by_cluster);
-        free(m->cluster_at);
+        CO_FREE(fill, m->by_cluster, m->cluster_at);
         m->by_cluster = m->cluster_at = NULL;
         return false;
     }

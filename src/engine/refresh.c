@@ -22,6 +22,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include "engine/load_int.h"
+#include "util/free.h"
 
 /* ---- refreshing rows that captured changes touched (engine_int.h) ---- */
 
@@ -117,9 +118,7 @@ co_code Co_refresh_begin(co_session *s, const co_tenant *t, int64_t run_id, co_r
     entity_keys *keys = calloc(p->nentities ? p->nentities : 1, sizeof *keys);
     char *dir = Co_path_join(p->dir, p->rejects_dir);
     if (!r || !keys || !dir) {
-        free(r);
-        free(keys);
-        free(dir);
+        CO_FREE(r, keys, dir);
         return co_error_set(err, CO_ENOMEM, "out of memory");
     }
     r->s = s;

@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include "engine/load_int.h"
+#include "util/free.h"
 
 static co_code key_sets_alloc(key_sets *ks, size_t sets, size_t n, co_error *err)
 {
@@ -326,10 +327,7 @@ static co_code refresh_load(co_refresh *r, size_t entity, const char *const *col
     co_loader_close(loader);
     co_cursor_close(c);
     Co_buf_release(&sql);
-    free(params);
-    free(names);
-    free(tparams);
-    free(tnames);
+    CO_FREE(params, names, tparams, tnames);
     key_sets_release(&tk);
     Co_map_release(&ts.reuse);
     Co_map_release(&by_target);

@@ -15,6 +15,7 @@
 #include "util/key.h"
 #include "util/map.h"
 #include "util/grow.h"
+#include "util/free.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -197,10 +198,7 @@ typedef struct decisions {
 static void decisions_release(decisions *d)
 {
     for (size_t i = 0; i < d->n; i++) {
-        free(d->at[i].tenant);
-        free(d->at[i].entity);
-        free(d->at[i].key_a);
-        free(d->at[i].key_b);
+        CO_FREE(d->at[i].tenant, d->at[i].entity, d->at[i].key_a, d->at[i].key_b);
     }
     free(d->at);
 }

@@ -12,6 +12,7 @@
 #include "util/key.h"
 #include "util/text.h"
 #include "util/grow.h"
+#include "util/free.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +30,7 @@ void co_trace_result_release(co_trace_result *r)
 {
     for (size_t i = 0; i < r->n; i++) {
         co_trace_step *s = &r->steps[i];
-        free(s->tenant);
-        free(s->source_key);
-        free(s->target_key);
-        free(s->how);
-        free(s->rule);
-        free(s->reason);
+        CO_FREE(s->tenant, s->source_key, s->target_key, s->how, s->rule, s->reason);
     }
     free(r->steps);
     memset(r, 0, sizeof *r);

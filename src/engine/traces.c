@@ -8,6 +8,7 @@
 #include "engine/session.h"
 #include "util/buf.h"
 #include "util/grow.h"
+#include "util/free.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,9 +144,7 @@ typedef struct traces {
 static void traces_release(traces *t)
 {
     for (size_t i = 0; i < t->n; i++) {
-        free(t->rows[i].tenant);
-        free(t->rows[i].journal);
-        free(t->rows[i].state);
+        CO_FREE(t->rows[i].tenant, t->rows[i].journal, t->rows[i].state);
     }
     free(t->rows);
     memset(t, 0, sizeof *t);

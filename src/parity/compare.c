@@ -10,6 +10,7 @@
 #include "util/canon.h"
 #include "util/json.h"
 #include "util/rowhash.h"
+#include "util/free.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -306,10 +307,6 @@ co_code Co_parity_compare(const co_parity_side *o, const co_parity_side *n,
         *samples_out = samples_json(o, om, n, nm, t, samples);
     if (rc == CO_OK && strcmp(out->outcome, "pass") != 0 && (!*detail || !*samples_out))
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    free(t);
-    free(oh);
-    free(nh);
-    free(om);
-    free(nm);
+    CO_FREE(t, oh, nh, om, nm);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/key.h"
+#include "util/free.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,9 +84,7 @@ static void asking_release(asking *a)
 {
     for (size_t i = 0; i < a->n; i++)
         free(a->names[i]);
-    free(a->names);
-    free(a->params);
-    free(a->json);
+    CO_FREE(a->names, a->params, a->json);
     memset(a, 0, sizeof *a);
 }
 
@@ -288,10 +287,8 @@ co_code co_parity_run(co_session *s, const co_tenant *t, co_parity_result *out, 
 void co_parity_result_release(co_parity_result *r)
 {
     for (size_t i = 0; i < r->nchecks; i++) {
-        free((char *)r->checks[i].query);
-        free((char *)r->checks[i].params);
-        free((char *)r->checks[i].detail);
-        free((char *)r->checks[i].samples);
+        CO_FREE((char *)r->checks[i].query, (char *)r->checks[i].params,
+                (char *)r->checks[i].detail, (char *)r->checks[i].samples);
     }
     free(r->checks);
     memset(r, 0, sizeof *r);

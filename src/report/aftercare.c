@@ -25,29 +25,6 @@ co_code rp_load_aftercare(co_state *st, rp_tenant *t, co_error *err)
     return rc;
 }
 
-static void cell(co_buf *b, const char *text)
-{
-    Co_buf_adds(b, "<td>");
-    Co_html_esc(b, text);
-    Co_buf_adds(b, "</td>");
-}
-
-/* A timestamp, never wrapped. */
-static void cell_time(co_buf *b, const char *text)
-{
-    Co_buf_adds(b, "<td class=t>");
-    Co_html_esc(b, text);
-    Co_buf_adds(b, "</td>");
-}
-
-/* A count, with separators; bad marks it in red. */
-static void cell_count(co_buf *b, int64_t n, bool bad)
-{
-    Co_buf_adds(b, bad ? "<td class=\"n bad\">" : "<td class=n>");
-    Co_buf_add_count(b, n);
-    Co_buf_adds(b, "</td>");
-}
-
 void rp_html_notes(co_buf *b, const rp_tenant *t)
 {
     if (!t->notes.nrows)
@@ -55,9 +32,9 @@ void rp_html_notes(co_buf *b, const rp_tenant *t)
     Co_buf_adds(b, "<h3>Notes</h3>\n<table><tr><th>at</th><th>by</th><th>note</th></tr>\n");
     for (size_t i = 0; i < t->notes.nrows; i++) {
         Co_buf_adds(b, "<tr>");
-        cell_time(b, rp_cell(&t->notes, i, "at"));
-        cell(b, rp_cell(&t->notes, i, "author"));
-        cell(b, rp_cell(&t->notes, i, "body"));
+        Co_html_cell(b, "t", rp_cell(&t->notes, i, "at"));
+        Co_html_cell(b, NULL, rp_cell(&t->notes, i, "author"));
+        Co_html_cell(b, NULL, rp_cell(&t->notes, i, "body"));
         Co_buf_adds(b, "</tr>\n");
     }
     Co_buf_adds(b, "</table>\n");
@@ -65,21 +42,19 @@ void rp_html_notes(co_buf *b, const rp_tenant *t)
 
 static void monitoring(co_buf *b, const rp_tenant *t)
 {
-    Co_buf_adds(b, "<h3>Monitoring after the switch</h3>\n");
-    if (!t->monitor_checks.nrows) {
-        Co_buf_adds(b, "<p class=muted>No monitor check yet.</p>\n");
+    if (!Co_html_section(b, "Monitoring after the switch", t->monitor_checks.nrows,
+                         "No monitor check yet."))
         return;
-    }
     Co_buf_adds(b, "<table><tr><th>checked</th><th>days judged</th><th>flags</th>"
                    "<th>summary</th><th>alert</th></tr>\n");
     for (size_t i = 0; i < t->monitor_checks.nrows; i++) {
         int64_t flags = rp_int(&t->monitor_checks, i, "flags");
         Co_buf_adds(b, "<tr>");
-        cell_time(b, rp_cell(&t->monitor_checks, i, "at"));
-        cell_count(b, rp_int(&t->monitor_checks, i, "days_judged"), false);
-        cell_count(b, flags, flags != 0);
-        cell(b, rp_cell(&t->monitor_checks, i, "summary"));
-        cell(b, rp_cell(&t->monitor_checks, i, "alert"));
+        Co_html_cell(b, "t", rp_cell(&t->monitor_checks, i, "at"));
+        Co_html_cell_count(b, rp_int(&t->monitor_checks, i, "days_judged"), false);
+        Co_html_cell_count(b, flags, flags != 0);
+        Co_html_cell(b, NULL, rp_cell(&t->monitor_checks, i, "summary"));
+        Co_html_cell(b, NULL, rp_cell(&t->monitor_checks, i, "alert"));
         Co_buf_adds(b, "</tr>\n");
     }
     Co_buf_adds(b, "</table>\n");
@@ -91,9 +66,9 @@ static void monitoring(co_buf *b, const rp_tenant *t)
     for (size_t i = 0; i < t->monitor_days.nrows; i++) {
         bool flagged = rp_int(&t->monitor_days, i, "flagged") != 0;
         Co_buf_printf(b, "<tr%s>", flagged ? " class=bad" : "");
-        cell(b, rp_cell(&t->monitor_days, i, "series"));
-        cell_time(b, rp_cell(&t->monitor_days, i, "day"));
-        cell_count(b, rp_int(&t->monitor_days, i, "actual"), false);
+        Co_html_cell(b, NULL, rp_cell(&t->monitor_days, i, "series"));
+        Co_html_cell(b, "t", rp_cell(&t->monitor_days, i, "day"));
+        Co_html_cell_count(b, rp_int(&t->monitor_days, i, "actual"), false);
         Co_buf_printf(b, "<td class=n>%.1f</td>", rp_real(&t->monitor_days, i, "baseline"));
         if (rp_cell(&t->monitor_days, i, "deviation"))
             Co_buf_printf(b, "<td class=n>%+.0f%%%s</td></tr>\n",
@@ -106,21 +81,18 @@ static void monitoring(co_buf *b, const rp_tenant *t)
 
 static void budgets(co_buf *b, const rp_tenant *t)
 {
-    Co_buf_adds(b, "<h3>Query budgets</h3>\n");
-    if (!t->budgets.nrows) {
-        Co_buf_adds(b, "<p class=muted>Not timed yet.</p>\n");
+    if (!Co_html_section(b, "Query budgets", t->budgets.nrows, "Not timed yet."))
         return;
-    }
     Co_buf_adds(b, "<table><tr><th>at</th><th>phase</th><th>on</th><th>query</th><th>runs</th>"
                    "<th>median s</th><th>p95 s</th><th>budget s</th><th>result</th></tr>\n");
     for (size_t i = 0; i < t->budgets.nrows; i++) {
         bool pass = rp_int(&t->budgets, i, "pass") != 0;
         Co_buf_adds(b, "<tr>");
-        cell_time(b, rp_cell(&t->budgets, i, "at"));
+        Co_html_cell(b, "t", rp_cell(&t->budgets, i, "at"));
         static const char *const said[] = {"phase", "side", "query"};
         for (size_t k = 0; k < 3; k++)
-            cell(b, rp_cell_named(&t->budgets, i, said[k]));
-        cell_count(b, rp_int(&t->budgets, i, "runs"), false);
+            Co_html_cell(b, NULL, rp_cell_named(&t->budgets, i, said[k]));
+        Co_html_cell_count(b, rp_int(&t->budgets, i, "runs"), false);
         Co_buf_printf(b, "<td class=n>%.4f</td><td class=n>%.4f</td>"
                          "<td class=n>%.4f</td><td class=%s>%s</td></tr>\n",
                       rp_real(&t->budgets, i, "median"),
@@ -138,10 +110,10 @@ static void approvals(co_buf *b, const rp_tenant *t)
                    "<th>by</th><th>detail</th></tr>\n");
     for (size_t i = 0; i < t->approvals.nrows; i++) {
         Co_buf_adds(b, "<tr>");
-        cell_time(b, rp_cell(&t->approvals, i, "at"));
+        Co_html_cell(b, "t", rp_cell(&t->approvals, i, "at"));
         static const char *const said[] = {"step", "event", "person", "detail"};
         for (size_t k = 0; k < 4; k++)
-            cell(b, rp_cell_named(&t->approvals, i, said[k]));
+            Co_html_cell(b, NULL, rp_cell_named(&t->approvals, i, said[k]));
         Co_buf_adds(b, "</tr>\n");
     }
     Co_buf_adds(b, "</table>\n");
@@ -207,16 +179,16 @@ void rp_html_overview_aftercare(co_buf *b, const rp_report *r)
         if (!s->monitor_check && !s->waiting_approval && !s->notes)
             continue;
         Co_buf_adds(b, "<tr>");
-        cell(b, s->tenant);
-        cell_time(b, s->monitored_at);
+        Co_html_cell(b, NULL, s->tenant);
+        Co_html_cell(b, "t", s->monitored_at);
         if (s->monitor_check)
-            cell_count(b, s->monitor_flags, s->monitor_flags != 0);
+            Co_html_cell_count(b, s->monitor_flags, s->monitor_flags != 0);
         else
             Co_buf_adds(b, "<td></td>");
-        cell(b, s->monitor_summary);
-        cell(b, s->waiting_approval);
-        cell_count(b, s->notes, false);
-        cell(b, s->last_note);
+        Co_html_cell(b, NULL, s->monitor_summary);
+        Co_html_cell(b, NULL, s->waiting_approval);
+        Co_html_cell_count(b, s->notes, false);
+        Co_html_cell(b, NULL, s->last_note);
         Co_buf_adds(b, "</tr>\n");
     }
     Co_buf_adds(b, "</table>\n");

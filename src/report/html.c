@@ -27,20 +27,6 @@ static const char extra_css[] =
     "header.bar{position:sticky;top:0;z-index:1;background:#f6f6f6;border-bottom:1px solid #ccc;"
     "margin:-2em -2em 1em;padding:.5em 2em}header.bar .ok,header.bar .bad{font-weight:bold}";
 
-static void cell(co_buf *b, const char *text, bool numeric)
-{
-    Co_buf_adds(b, numeric ? "<td class=n>" : "<td>");
-    Co_html_esc(b, text);
-    Co_buf_adds(b, "</td>");
-}
-
-static void cell_int(co_buf *b, long long v)
-{
-    Co_buf_adds(b, "<td class=n>");
-    Co_buf_add_count(b, v);
-    Co_buf_adds(b, "</td>");
-}
-
 /* A number kept as text: an integer gets its separators, anything else
  * (a real, a hash) is shown as it is. */
 static void cell_num(co_buf *b, const char *text)
@@ -48,17 +34,9 @@ static void cell_num(co_buf *b, const char *text)
     char *end;
     long long v = text && *text ? strtoll(text, &end, 10) : 0;
     if (text && *text && !*end)
-        cell_int(b, v);
+        Co_html_cell_count(b, v, false);
     else
-        cell(b, text, true);
-}
-
-/* A timestamp: never wrapped. */
-static void cell_time(co_buf *b, const char *text)
-{
-    Co_buf_adds(b, "<td class=t>");
-    Co_html_esc(b, text);
-    Co_buf_adds(b, "</td>");
+        Co_html_cell(b, "n", text);
 }
 
 static const char *cohort_name(int cohort, char *buf, size_t cap)
@@ -201,8 +179,8 @@ static void plan_section(co_buf *b, const rp_report *r, bool live)
         if (cohort_paused(r, cohort))
             Co_buf_adds(b, " <span class=paused>(paused)</span>");
         Co_buf_adds(b, "</td>");
-        cell_int(b, (long long)(end - i));
-        cell_int(b, (long long)rows);
+        Co_html_cell_count(b, (long long)(end - i), false);
+        Co_html_cell_count(b, (long long)rows, false);
         Co_buf_printf(b, "<td class=n>%.1f</td>", est);
         Co_buf_adds(b, "<td class=n>");
         Co_buf_add_count(b, done);
@@ -279,7 +257,7 @@ static void tenants_section(co_buf *b, const rp_report *r, const co_project *p, 
         Co_buf_adds(b, "<tr><td>");
         tenant_link(b, s->tenant, live);
         Co_buf_adds(b, "</td>");
-        cell(b, s->label, false);
+        Co_html_cell(b, NULL, s->label);
         Co_buf_adds(b, "<td class=state>");
         rp_html_state(b, s);
         Co_buf_adds(b, "</td><td>");
@@ -293,10 +271,10 @@ static void tenants_section(co_buf *b, const rp_report *r, const co_project *p, 
         }
         Co_buf_adds(b, "</td>");
         if (s->last_run) {
-            cell_int(b, (long long)s->last_run);
-            cell_int(b, (long long)s->source_rows);
-            cell_int(b, (long long)s->loaded);
-            cell_int(b, (long long)s->rejected);
+            Co_html_cell_count(b, (long long)s->last_run, false);
+            Co_html_cell_count(b, (long long)s->source_rows, false);
+            Co_html_cell_count(b, (long long)s->loaded, false);
+            Co_html_cell_count(b, (long long)s->rejected, false);
             Co_buf_printf(b, "<td class=n>%.2f</td>", s->seconds);
         } else {
             Co_buf_adds(b, "<td></td><td></td><td></td><td></td><td></td>");
@@ -312,11 +290,8 @@ static void tenants_section(co_buf *b, const rp_report *r, const co_project *p, 
 
 static void timeline(co_buf *b, const co_project *p, const rp_tenant *t)
 {
-    Co_buf_adds(b, "<h3>Timeline</h3>\n");
-    if (!t->run.nrows) {
-        Co_buf_adds(b, "<p class=muted>Not migrated yet.</p>\n");
+    if (!Co_html_section(b, "Timeline", t->run.nrows, "Not migrated yet."))
         return;
-    }
     Co_buf_printf(b, "<p>Run %lld (%s), started <span class=t>", (long long)rp_int(&t->run, 0, "id"),
                   "migrate");
     Co_html_esc(b, rp_cell(&t->run, 0, "started_at"));
@@ -341,9 +316,9 @@ static void timeline(co_buf *b, const co_project *p, const rp_tenant *t)
     for (size_t k = 0; k < n; k++) {
         size_t i = order[k];
         Co_buf_adds(b, "<tr>");
-        cell(b, rp_cell(&t->steps, i, "step"), false);
-        cell(b, rp_cell(&t->steps, i, "status"), false);
-        cell_time(b, rp_cell(&t->steps, i, "started_at"));
+        Co_html_cell(b, NULL, rp_cell(&t->steps, i, "step"));
+        Co_html_cell(b, NULL, rp_cell(&t->steps, i, "status"));
+        Co_html_cell(b, "t", rp_cell(&t->steps, i, "started_at"));
         Co_buf_printf(b, "<td class=n>%.3f</td></tr>\n", rp_real(&t->steps, i, "seconds"));
     }
     free(order);
@@ -351,7 +326,7 @@ static void timeline(co_buf *b, const co_project *p, const rp_tenant *t)
         Co_buf_printf(b, "<tr><td>verify (run %lld)</td><td>%s</td>",
                       (long long)rp_int(&t->verify_run, 0, "id"),
                       t->status->verify_pass ? "pass" : "FAIL");
-        cell_time(b, rp_cell(&t->verify_run, 0, "started_at"));
+        Co_html_cell(b, "t", rp_cell(&t->verify_run, 0, "started_at"));
         Co_buf_printf(b, "<td class=n>%.3f</td></tr>\n", rp_real(&t->verify_run, 0, "seconds"));
     }
     Co_buf_adds(b, "</table>\n");
@@ -359,11 +334,8 @@ static void timeline(co_buf *b, const co_project *p, const rp_tenant *t)
 
 static void entity_rows(co_buf *b, const co_project *p, const rp_tenant *t)
 {
-    Co_buf_adds(b, "<h3>Rows per entity</h3>\n");
-    if (!t->steps.nrows) {
-        Co_buf_adds(b, "<p class=muted>No rows loaded yet.</p>\n");
+    if (!Co_html_section(b, "Rows per entity", t->steps.nrows, "No rows loaded yet."))
         return;
-    }
     Co_buf_adds(b, "<p class=legend><span style=\"background:#4a9a4a\"></span>loaded"
                    "<span style=\"background:#4a7ac8\"></span>merged"
                    "<span style=\"background:#c84a4a\"></span>rejected</p>\n");
@@ -376,7 +348,7 @@ static void entity_rows(co_buf *b, const co_project *p, const rp_tenant *t)
         if (row == (size_t)-1)
             continue;
         Co_buf_adds(b, "<tr>");
-        cell(b, p->entities[e].name, false);
+        Co_html_cell(b, NULL, p->entities[e].name);
         static const char *const counts[4] = {"source_rows", "loaded", "merged", "rejected"};
         for (size_t k = 0; k < 4; k++) {
             int64_t v = rp_int_named(&t->steps, row, counts[k]);
@@ -439,15 +411,15 @@ static void diff_row(co_buf *b, const char *entity, const char *kind, const char
 {
     co_buf text = CO_BUF_INIT;
     Co_buf_adds(b, "<tr>");
-    cell(b, entity, false);
-    cell(b, kind, false);
-    cell(b, key, false);
-    cell(b, column, false);
+    Co_html_cell(b, NULL, entity);
+    Co_html_cell(b, NULL, kind);
+    Co_html_cell(b, NULL, key);
+    Co_html_cell(b, NULL, column);
     json_text(&text, expected);
-    cell(b, expected ? co_buf_str(&text) : expected_text, false);
+    Co_html_cell(b, NULL, expected ? co_buf_str(&text) : expected_text);
     Co_buf_reset(&text);
     json_text(&text, actual);
-    cell(b, actual ? co_buf_str(&text) : actual_text, false);
+    Co_html_cell(b, NULL, actual ? co_buf_str(&text) : actual_text);
     Co_buf_adds(b, "</tr>\n");
     Co_buf_release(&text);
 }
@@ -527,11 +499,8 @@ static void finding_rows(co_buf *b, const rp_tenant *t, size_t i)
 
 static void verification(co_buf *b, const rp_tenant *t)
 {
-    Co_buf_adds(b, "<h3>Verification</h3>\n");
-    if (!t->verify_run.nrows) {
-        Co_buf_adds(b, "<p class=muted>Not verified yet.</p>\n");
+    if (!Co_html_section(b, "Verification", t->verify_run.nrows, "Not verified yet."))
         return;
-    }
     Co_buf_printf(b, "<p>Run %lld at <span class=t>", (long long)rp_int(&t->verify_run, 0, "id"));
     Co_html_esc(b, rp_cell(&t->verify_run, 0, "ended_at"));
     Co_buf_printf(b, "</span>: <b class=%s>%s</b>, ", t->status->verify_pass ? "ok" : "bad",
@@ -556,13 +525,13 @@ static void verification(co_buf *b, const rp_tenant *t)
             if (pass != (want == 1))
                 continue;
             Co_buf_printf(b, "<tr%s>", pass ? "" : " class=failing");
-            cell(b, rp_cell(&t->checks, i, "entity"), false);
-            cell(b, rp_cell(&t->checks, i, "check"), false);
+            Co_html_cell(b, NULL, rp_cell(&t->checks, i, "entity"));
+            Co_html_cell(b, NULL, rp_cell(&t->checks, i, "check"));
             Co_buf_printf(b, "<td class=%s>%s</td>", pass ? "ok" : "bad", pass ? "pass" : "FAIL");
             cell_num(b, rp_cell(&t->checks, i, "expected"));
             cell_num(b, rp_cell(&t->checks, i, "actual"));
             cell_num(b, rp_cell(&t->checks, i, "differences"));
-            cell(b, rp_cell(&t->checks, i, "summary"), false);
+            Co_html_cell(b, NULL, rp_cell(&t->checks, i, "summary"));
             Co_buf_adds(b, "</tr>\n");
         }
     Co_buf_adds(b, "</table>\n");
@@ -578,12 +547,10 @@ static void verification(co_buf *b, const rp_tenant *t)
 
 static void volumes(co_buf *b, const rp_tenant *t)
 {
-    Co_buf_adds(b, "<h3>Volumes per month</h3>\n");
-    if (!t->volumes.nrows) {
-        Co_buf_adds(b, "<p class=muted>No volumes recorded (entities with a <code>volume</code> "
-                       "rule are counted per month by <code>cutover verify</code>).</p>\n");
+    if (!Co_html_section(b, "Volumes per month", t->volumes.nrows,
+                         "No volumes recorded (entities with a <code>volume</code> "
+                         "rule are counted per month by <code>cutover verify</code>)."))
         return;
-    }
     Co_buf_adds(b, "<p>Source rows (less rejected ones) against the target's, per calendar "
                    "month of the entity's time column.</p>\n");
     rp_svg_volumes(b, t);
@@ -591,11 +558,9 @@ static void volumes(co_buf *b, const rp_tenant *t)
 
 static void audit(co_buf *b, const rp_tenant *t)
 {
-    Co_buf_adds(b, "<h3>Audit findings</h3>\n");
-    if (!t->audit.nrows) {
-        Co_buf_adds(b, "<p class=muted>Not audited (<code>cutover audit</code>).</p>\n");
+    if (!Co_html_section(b, "Audit findings", t->audit.nrows,
+                         "Not audited (<code>cutover audit</code>)."))
         return;
-    }
     Co_buf_adds(b, "<p>Audited <span class=t>");
     Co_html_esc(b, rp_cell(&t->audit, 0, "audited_at"));
     Co_buf_adds(b, "</span>: ");
@@ -617,10 +582,10 @@ static void audit(co_buf *b, const rp_tenant *t)
         struct fy_node *item;
         while ((item = fy_node_sequence_iterate(limits, &it))) {
             Co_buf_adds(b, "<tr>");
-            cell(b, Co_json_scalar(item, "/entity"), false);
-            cell(b, Co_json_scalar(item, "/rule"), false);
+            Co_html_cell(b, NULL, Co_json_scalar(item, "/entity"));
+            Co_html_cell(b, NULL, Co_json_scalar(item, "/rule"));
             cell_num(b, Co_json_scalar(item, "/rows"));
-            cell(b, Co_json_scalar(item, "/reason"), false);
+            Co_html_cell(b, NULL, Co_json_scalar(item, "/reason"));
             Co_buf_adds(b, "</tr>\n");
         }
         Co_buf_adds(b, "</table>\n");
@@ -631,24 +596,21 @@ static void audit(co_buf *b, const rp_tenant *t)
 
 static void rehearsals(co_buf *b, const rp_tenant *t)
 {
-    Co_buf_adds(b, "<h3>Rehearsals</h3>\n");
-    if (!t->rehearsals.nrows) {
-        Co_buf_adds(b, "<p class=muted>None.</p>\n");
+    if (!Co_html_section(b, "Rehearsals", t->rehearsals.nrows, "None."))
         return;
-    }
     Co_buf_adds(b, "<table><tr><th>at</th><th>result</th><th>rows</th><th>rejected</th>"
                    "<th>seconds</th><th>reasons</th></tr>\n");
     for (size_t i = 0; i < t->rehearsals.nrows; i++) {
         const char *status = rp_cell(&t->rehearsals, i, "status");
         Co_buf_adds(b, "<tr>");
-        cell_time(b, rp_cell(&t->rehearsals, i, "at"));
+        Co_html_cell(b, "t", rp_cell(&t->rehearsals, i, "at"));
         Co_buf_printf(b, "<td class=%s>", status && strcmp(status, "fail") == 0 ? "bad" : "ok");
         Co_html_esc(b, status);
         Co_buf_adds(b, "</td>");
         cell_num(b, rp_cell(&t->rehearsals, i, "rows"));
         cell_num(b, rp_cell(&t->rehearsals, i, "rejected"));
         Co_buf_printf(b, "<td class=n>%.3f</td>", rp_real(&t->rehearsals, i, "seconds"));
-        cell(b, rp_cell(&t->rehearsals, i, "reasons"), false);
+        Co_html_cell(b, NULL, rp_cell(&t->rehearsals, i, "reasons"));
         Co_buf_adds(b, "</tr>\n");
     }
     Co_buf_adds(b, "</table>\n");

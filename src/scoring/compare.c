@@ -6,6 +6,7 @@
 #include "scoring/scoring_int.h"
 #include "util/json.h"
 #include "util/grow.h"
+#include "util/free.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -35,11 +36,7 @@ typedef struct population {
 static void population_release(population *pop)
 {
     Co_map_release(&pop->index);
-    free(pop->old_s);
-    free(pop->new_s);
-    free(pop->old_seg);
-    free(pop->new_seg);
-    free(pop->label);
+    CO_FREE(pop->old_s, pop->new_s, pop->old_seg, pop->new_seg, pop->label);
 }
 
 static bool grow(population *pop)

@@ -7,6 +7,7 @@
 #include "state/journal.h"
 #include "scoring/scoring_int.h"
 #include "util/grow.h"
+#include "util/free.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +30,7 @@ void co_mapping_release(co_mapping *m)
 {
     if (!m)
         return;
-    free(m->source);
-    free(m->status);
-    free(m->origin);
-    free(m->updated_at);
+    CO_FREE(m->source, m->status, m->origin, m->updated_at);
     for (size_t i = 0; i < m->nrules; i++) {
         free(m->rules[i].raw);
         free(m->rules[i].canonical);

@@ -6,6 +6,7 @@
 #include "state/journal.h"
 #include "scoring/scoring_int.h"
 #include "util/grow.h"
+#include "util/free.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +15,7 @@ void co_model_release(co_model *m)
 {
     if (!m)
         return;
-    free(m->name);
-    free(m->level);
-    free(m->source);
-    free(m->status);
-    free(m->origin);
-    free(m->updated_at);
+    CO_FREE(m->name, m->level, m->source, m->status, m->origin, m->updated_at);
     for (size_t i = 0; i < m->nevents; i++)
         free(m->events[i].event);
     free(m->events);

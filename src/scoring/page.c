@@ -8,6 +8,7 @@
 #include "report/report_int.h"
 #include "util/clock.h"
 #include "util/html.h"
+#include "util/free.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,20 @@
 static const char extra_css[] =
     ".stop{color:#b00;font-weight:bold}.ok{color:#070;font-weight:bold}"
     "td.num{text-align:right}tr.moved td{background:#fff4d6}";
+
+/* A paragraph opened by open (trusted markup) listing n names, escaped,
+ * separated by commas; nothing when there are none. */
+static void names_para(co_buf *b, const char *open, char *const *names, size_t n)
+{
+    if (!n)
+        return;
+    Co_buf_adds(b, open);
+    for (size_t i = 0; i < n; i++) {
+        Co_buf_adds(b, i ? ", " : "");
+        Co_html_esc(b, names[i]);
+    }
+    Co_buf_adds(b, "</p>\n");
+}
 
 void co_volume_result_html(const co_volume_result *r, const char *old_source,
                            const char *new_source, co_buf *b)
@@ -29,32 +44,17 @@ void co_volume_result_html(const co_volume_result *r, const char *old_source,
                      "cells differ.</p>\n",
                   r->ok ? "ok" : "stop", r->ok ? "continue" : "stop", r->months,
                   r->tolerance * 100, (long long)r->cells_differ, (long long)r->cells);
-    if (r->nmissing_new) {
-        Co_buf_adds(b, "<p class=\"stop\">Missing on the new source: ");
-        for (size_t i = 0; i < r->nmissing_new; i++) {
-            Co_buf_adds(b, i ? ", " : "");
-            Co_html_esc(b, r->missing_new[i]);
-        }
-        Co_buf_adds(b, "</p>\n");
-    }
-    if (r->nmissing_old) {
-        Co_buf_adds(b, "<p>Only on the new source: ");
-        for (size_t i = 0; i < r->nmissing_old; i++) {
-            Co_buf_adds(b, i ? ", " : "");
-            Co_html_esc(b, r->missing_old[i]);
-        }
-        Co_buf_adds(b, "</p>\n");
-    }
+    names_para(b, "<p class=\"stop\">Missing on the new source: ", r->missing_new,
+               r->nmissing_new);
+    names_para(b, "<p>Only on the new source: ", r->missing_old, r->nmissing_old);
     if (r->nworst) {
-        Co_buf_adds(b, "<h2>The people whose counts differ most</h2>\n<table><tr><th>event</th>"
-                       "<th>person</th><th>month</th><th>old</th><th>new</th></tr>\n");
+        Co_buf_adds(b, "<h2>The people whose counts differ most</h2>\n");
+        CO_HTML_HEAD(b, "event", "person", "month", "old", "new");
         for (size_t i = 0; i < r->nworst; i++) {
             const co_volume_cell *w = &r->worst[i];
-            Co_buf_adds(b, "<tr><td>");
-            Co_html_esc(b, w->event);
-            Co_buf_adds(b, "</td><td>");
-            Co_html_esc(b, w->person);
-            Co_buf_printf(b, "</td><td>%s</td><td class=\"num\">%lld</td><td class=\"num\">%lld"
+            Co_buf_adds(b, "<tr>");
+            CO_HTML_CELLS(b, w->event, w->person);
+            Co_buf_printf(b, "<td>%s</td><td class=\"num\">%lld</td><td class=\"num\">%lld"
                              "</td></tr>\n",
                           w->month, (long long)w->old_count, (long long)w->new_count);
         }
@@ -76,8 +76,7 @@ void co_volume_result_html(const co_volume_result *r, const char *old_source,
         char title[160];
         snprintf(title, sizeof title, "%.80s: records per month, old against new", row->event);
         rp_svg_pairs(b, title, labels, a, v, months, old_source, new_source);
-        Co_buf_adds(b, "<table><tr><th>month</th><th>old</th><th>new</th><th>difference</th>"
-                       "</tr>\n");
+        CO_HTML_HEAD(b, "month", "old", "new", "difference");
         for (size_t i = 0; i < months; i++) {
             const co_volume_row *w = &r->rows[first + i];
             Co_buf_printf(b, "<tr><td>%s</td><td class=\"num\">%lld</td><td class=\"num\">%lld"
@@ -87,9 +86,7 @@ void co_volume_result_html(const co_volume_result *r, const char *old_source,
         }
         Co_buf_adds(b, "</table>\n");
     }
-    free(labels);
-    free(a);
-    free(v);
+    CO_FREE(labels, a, v);
     Co_html_end(b);
 }
 
@@ -204,22 +201,18 @@ co_code co_sample_page(const co_project *p, co_state *st, const co_model *old_m,
                             "the old model. Rows where the segment moved are highlighted. "
                             "Review them in pairs: does the new score tell the same story?</p>\n",
                       date, (unsigned long long)seed, per_segment);
-        Co_buf_adds(html, "<table><tr><th>");
-        Co_buf_adds(html, strcmp(old_m->level, "account") == 0 ? "account" : "person");
-        Co_buf_adds(html, "</th><th>old score</th><th>old segment</th><th>new score</th>"
-                          "<th>new segment</th><th>top events (old)</th>"
-                          "<th>top events (new)</th></tr>\n");
+        CO_HTML_HEAD(html, strcmp(old_m->level, "account") == 0 ? "account" : "person",
+                     "old score", "old segment", "new score", "new segment", "top events (old)",
+                     "top events (new)");
         for (size_t i = 0; i < n; i++) {
-            Co_buf_adds(html, s[i].old_seg != s[i].new_seg ? "<tr class=\"moved\"><td>" : "<tr><td>");
-            Co_html_esc(html, keys[i]);
-            Co_buf_printf(html, "</td><td class=\"num\">%.1f</td><td>%s</td>"
-                                "<td class=\"num\">%.1f</td><td>%s</td><td>",
+            Co_buf_adds(html, s[i].old_seg != s[i].new_seg ? "<tr class=\"moved\">" : "<tr>");
+            CO_HTML_CELLS(html, keys[i]);
+            Co_buf_printf(html, "<td class=\"num\">%.1f</td><td>%s</td>"
+                                "<td class=\"num\">%.1f</td><td>%s</td>",
                           s[i].old_score, co_segment_name(s[i].old_seg), s[i].new_score,
                           co_segment_name(s[i].new_seg));
-            Co_html_esc(html, why_old[i]);
-            Co_buf_adds(html, "</td><td>");
-            Co_html_esc(html, why_new[i]);
-            Co_buf_adds(html, "</td></tr>\n");
+            CO_HTML_CELLS(html, why_old[i], why_new[i]);
+            Co_buf_adds(html, "</tr>\n");
         }
         Co_buf_adds(html, "</table>\n");
         Co_html_end(html);
@@ -231,10 +224,7 @@ co_code co_sample_page(const co_project *p, co_state *st, const co_model *old_m,
         if (why_new)
             free(why_new[i]);
     }
-    free(s);
-    free(keys);
-    free(why_old);
-    free(why_new);
+    CO_FREE(s, keys, why_old, why_new);
     co_scores_release(&so);
     co_scores_release(&sn);
     return rc;

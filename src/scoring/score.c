@@ -8,6 +8,7 @@
 #include "scoring/scoring_int.h"
 #include "util/clock.h"
 #include "util/grow.h"
+#include "util/free.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -42,11 +43,7 @@ void co_scores_release(co_scores *s)
         return;
     for (size_t i = 0; i < s->n; i++)
         free(s->keys[i]);
-    free(s->keys);
-    free(s->points);
-    free(s->score);
-    free(s->segment);
-    free(s->per_event);
+    CO_FREE(s->keys, s->points, s->score, s->segment, s->per_event);
     memset(s, 0, sizeof *s);
 }
 

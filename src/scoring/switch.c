@@ -257,13 +257,27 @@ done:
     return rc;
 }
 
+/* Puts a switch's old side back: the old mapping on and the new off, the old
+ * model published again and the draft set to draft_status. */
+static co_code restore_old(co_state *st, const co_jswitch *w, const char *draft_status,
+                           co_error *err)
+{
+    co_code rc = co_mapping_set_status(st, w->old_mapping, "on", err);
+    if (rc == CO_OK)
+        rc = co_mapping_set_status(st, w->new_mapping, "off", err);
+    if (rc == CO_OK)
+        rc = co_model_set_status(st, w->old_model, "published", err);
+    if (rc == CO_OK)
+        rc = co_model_set_status(st, w->draft_model, draft_status, err);
+    return rc;
+}
+
 co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id, co_error *err)
 {
     co_jswitch w;
     bool row = false;
     co_code rc = Co_state_switch_find(st, false, &w, &row, err);
-    int64_t id = w.id, old_model = w.old_model, draft = w.draft_model, old_map = w.old_mapping,
-            new_map = w.new_mapping;
+    int64_t id = w.id;
     const char *ended = w.ended_at;
     if (rc != CO_OK)
         return rc;
@@ -288,13 +302,7 @@ co_code co_switch_revert(const co_project *p, co_state *st, int64_t *switch_id, 
     rc = Co_state_switch_progress(st, id, &last, NULL, err);
     j.seq = (int)last;
     if (rc == CO_OK)
-        rc = co_mapping_set_status(st, old_map, "on", err);
-    if (rc == CO_OK)
-        rc = co_mapping_set_status(st, new_map, "off", err);
-    if (rc == CO_OK)
-        rc = co_model_set_status(st, old_model, "published", err);
-    if (rc == CO_OK)
-        rc = co_model_set_status(st, draft, "archived", err);
+        rc = restore_old(st, &w, "archived", err);
     char now[32];
     sc_now(now, sizeof now);
     if (rc == CO_OK)
@@ -312,8 +320,7 @@ co_code co_switch_recover(co_state *st, int64_t *switch_id, bool *published, co_
     co_jswitch w;
     bool row = false;
     co_code rc = Co_state_switch_find(st, true, &w, &row, err);
-    int64_t id = w.id, old_model = w.old_model, draft = w.draft_model, old_map = w.old_mapping,
-            new_map = w.new_mapping;
+    int64_t id = w.id;
     if (rc != CO_OK)
         return rc;
     if (!row)
@@ -330,13 +337,7 @@ co_code co_switch_recover(co_state *st, int64_t *switch_id, bool *published, co_
         return rc;
     journal j = {st, id, (int)last};
     if (!*published) {
-        rc = co_mapping_set_status(st, old_map, "on", err);
-        if (rc == CO_OK)
-            rc = co_mapping_set_status(st, new_map, "off", err);
-        if (rc == CO_OK)
-            rc = co_model_set_status(st, old_model, "published", err);
-        if (rc == CO_OK)
-            rc = co_model_set_status(st, draft, "draft", err);
+        rc = restore_old(st, &w, "draft", err);
         if (rc == CO_OK)
             rc = step(&j, "restore mappings", "done", "recovered: old mapping on, new off", err);
     }

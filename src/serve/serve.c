@@ -65,25 +65,24 @@ static void page(co_server *srv, const char *tenant, serve_reply *r)
 }
 
 typedef co_code (*doc_fn)(co_server *srv, const char *arg, char **out, co_error *err);
+/* A document of the whole journal (report.h), which takes no argument. */
+typedef co_code (*journal_doc_fn)(co_state *st, char **out, co_error *err);
 
-static void document(co_server *srv, doc_fn fn, const char *arg, serve_reply *r)
+/* Replies with the JSON document that fn makes of arg, or whole of the
+ * journal when fn is NULL. */
+static void document(co_server *srv, doc_fn fn, journal_doc_fn whole, const char *arg,
+                     serve_reply *r)
 {
     char *json = NULL;
     co_error err;
     co_error_clear(&err);
-    co_code code = fn(srv, arg, &json, &err);
+    co_code code = fn ? fn(srv, arg, &json, &err) : whole(srv->session->state, &json, &err);
     if (code != CO_OK) {
         serve_json_error(r, status_of(code), "%s", err.message);
         return;
     }
     reply_text(r, 200, "application/json", json);
     Co_buf_addc(&r->body, '\n');
-}
-
-static co_code doc_tenants(co_server *srv, const char *arg, char **out, co_error *err)
-{
-    (void)arg;
-    return co_report_tenants_json(srv->session->state, out, err);
 }
 
 static co_code doc_tenant(co_server *srv, const char *arg, char **out, co_error *err)
@@ -99,30 +98,6 @@ static co_code doc_run(co_server *srv, const char *arg, char **out, co_error *er
         return co_error_set(err, CO_ENOTFOUND, "no run \"%.40s\": runs are numbered from 1",
                             arg);
     return co_report_run_json(srv->session->state, id, out, err);
-}
-
-static co_code doc_routes(co_server *srv, const char *arg, char **out, co_error *err)
-{
-    (void)arg;
-    return co_report_routes_json(srv->session->state, out, err);
-}
-
-static co_code doc_monitor(co_server *srv, const char *arg, char **out, co_error *err)
-{
-    (void)arg;
-    return co_report_monitor_json(srv->session->state, out, err);
-}
-
-static co_code doc_orphans(co_server *srv, const char *arg, char **out, co_error *err)
-{
-    (void)arg;
-    return co_report_orphans_json(srv->session->state, out, err);
-}
-
-static co_code doc_cohorts(co_server *srv, const char *arg, char **out, co_error *err)
-{
-    (void)arg;
-    return co_report_cohorts_json(srv->session->state, out, err);
 }
 
 /* The headers a request is judged by before its path. */
@@ -162,13 +137,13 @@ static void route(co_server *srv, const char *method, const char *url, const hea
         break;
     case SERVE_OVERVIEW: page(srv, NULL, r); break;
     case SERVE_PAGE: page(srv, q.arg, r); break;
-    case SERVE_DOC_TENANTS: document(srv, doc_tenants, NULL, r); break;
-    case SERVE_DOC_TENANT: document(srv, doc_tenant, q.arg, r); break;
-    case SERVE_DOC_RUN: document(srv, doc_run, q.arg, r); break;
-    case SERVE_DOC_ROUTES: document(srv, doc_routes, NULL, r); break;
-    case SERVE_DOC_COHORTS: document(srv, doc_cohorts, NULL, r); break;
-    case SERVE_DOC_MONITOR: document(srv, doc_monitor, NULL, r); break;
-    case SERVE_DOC_ORPHANS: document(srv, doc_orphans, NULL, r); break;
+    case SERVE_DOC_TENANTS: document(srv, NULL, co_report_tenants_json, NULL, r); break;
+    case SERVE_DOC_TENANT: document(srv, doc_tenant, NULL, q.arg, r); break;
+    case SERVE_DOC_RUN: document(srv, doc_run, NULL, q.arg, r); break;
+    case SERVE_DOC_ROUTES: document(srv, NULL, co_report_routes_json, NULL, r); break;
+    case SERVE_DOC_COHORTS: document(srv, NULL, co_report_cohorts_json, NULL, r); break;
+    case SERVE_DOC_MONITOR: document(srv, NULL, co_report_monitor_json, NULL, r); break;
+    case SERVE_DOC_ORPHANS: document(srv, NULL, co_report_orphans_json, NULL, r); break;
     case SERVE_ROLLBACK: serve_rollback(srv, q.arg, auth, &req->body, r); break;
     case SERVE_PAUSE: serve_cohort(srv, q.arg, true, auth, &req->body, r); break;
     case SERVE_RESUME: serve_cohort(srv, q.arg, false, auth, &req->body, r); break;

@@ -28,6 +28,23 @@ co_code Co_state_read_int(co_state *st, const co_jq *q, const co_param *params, 
                        : rc;
 }
 
+co_code Co_state_read_text(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
+                           char *buf, size_t cap, bool *found, co_error *err)
+{
+    co_cursor *c = NULL;
+    co_code rc = Co_state_read(st, q, params, nparams, &c, err);
+    bool has_row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &has_row, err);
+    const char *text = rc == CO_OK && has_row ? Co_jstr(co_cursor_value(c, 0)) : NULL;
+    if (text)
+        snprintf(buf, cap, "%s", text);
+    if (found)
+        *found = text != NULL;
+    co_cursor_close(c);
+    return rc;
+}
+
 co_code Co_state_write(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
                        long long *changes, co_error *err)
 {

@@ -204,6 +204,27 @@ co_code co_state_unlease(co_state *st, const char *tenant, co_error *err)
                                 p, 2, NULL, err);
 }
 
+static const co_jq co_q_rehearsal_add = {
+    "INSERT INTO rehearsals (tenant, project_hash, status, reasons, rows, rejected, seconds, at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"};
+
+static const co_jq co_q_rehearsal_last = {
+    "SELECT status FROM rehearsals WHERE tenant = ? AND project_hash = ?"
+    " AND status IN ('pass', 'fail') ORDER BY id DESC LIMIT 1"};
+
+static const co_jq co_q_route_set = {
+    "INSERT INTO routes (tenant, route, changed_at, switched_at, freeze_seconds, run_id)"
+    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET route = excluded.route,"
+    " changed_at = excluded.changed_at,"
+    " switched_at = coalesce(excluded.switched_at, routes.switched_at),"
+    " freeze_seconds = coalesce(excluded.freeze_seconds, routes.freeze_seconds),"
+    " run_id = coalesce(excluded.run_id, routes.run_id)"};
+
+static const co_jq co_q_route_get = {"SELECT route FROM routes WHERE tenant = ?"};
+
+static const co_jq co_q_applied_get = {
+    "SELECT applied_seq FROM capture_progress WHERE tenant = ?"};
+
 co_code co_state_rehearsal_record(co_state *st, const char *tenant, const char *project_hash,
                                   const char *status, const char *reasons, int64_t rows,
                                   int64_t rejected, double seconds, co_error *err)
@@ -218,31 +239,18 @@ co_code co_state_rehearsal_record(co_state *st, const char *tenant, const char *
                     {NULL, co_int(rejected)},
                     {NULL, co_real(seconds)},
                     {NULL, co_text(now, strlen(now))}};
-    return co_store_exec_params(Co_state_store(st),
-                                "INSERT INTO rehearsals (tenant, project_hash, status, reasons, rows,"
-                                " rejected, seconds, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                p, 8, NULL, err);
+    return Co_state_write(st, &co_q_rehearsal_add, p, 8, NULL, err);
 }
 
 co_code co_state_rehearsal_passed(co_state *st, const char *tenant, const char *project_hash,
                                   bool *passed, co_error *err)
 {
-    *passed = false;
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
                     {NULL, co_text(project_hash, strlen(project_hash))}};
-    co_cursor *c = NULL;
-    co_code rc = co_store_query(Co_state_store(st),
-                                "SELECT status FROM rehearsals WHERE tenant = ? AND project_hash = ?"
-                                " AND status IN ('pass', 'fail') ORDER BY id DESC LIMIT 1",
-                                p, 2, &c, err);
-    bool has_row = false;
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &has_row, err);
-    if (rc == CO_OK && has_row) {
-        co_value v = co_cursor_value(c, 0);
-        *passed = v.type == CO_TEXT && strcmp(v.s, "pass") == 0;
-    }
-    co_cursor_close(c);
+    char status[8] = "";
+    co_code rc = Co_state_read_text(st, &co_q_rehearsal_last, p, 2, status, sizeof status, NULL,
+                                    err);
+    *passed = rc == CO_OK && strcmp(status, "pass") == 0;
     return rc;
 }
 
@@ -258,44 +266,22 @@ co_code co_state_route_set(co_state *st, const char *tenant, const char *route,
                     {NULL, to_new ? co_text(now, strlen(now)) : co_null()},
                     {NULL, to_new ? co_real(freeze_seconds) : co_null()},
                     {NULL, run_id ? co_int(run_id) : co_null()}};
-    return co_store_exec_params(Co_state_store(st),
-                                "INSERT INTO routes (tenant, route, changed_at, switched_at,"
-                                " freeze_seconds, run_id) VALUES (?, ?, ?, ?, ?, ?)"
-                                " ON CONFLICT (tenant) DO UPDATE SET route = excluded.route,"
-                                " changed_at = excluded.changed_at,"
-                                " switched_at = coalesce(excluded.switched_at, routes.switched_at),"
-                                " freeze_seconds = coalesce(excluded.freeze_seconds, routes.freeze_seconds),"
-                                " run_id = coalesce(excluded.run_id, routes.run_id)",
-                                p, 6, NULL, err);
+    return Co_state_write(st, &co_q_route_set, p, 6, NULL, err);
 }
 
 co_code co_state_route_get(co_state *st, const char *tenant, char *route, size_t cap,
                            co_error *err)
 {
     co_param p = {NULL, co_text(tenant, strlen(tenant))};
-    co_cursor *c = NULL;
     snprintf(route, cap, "old");
-    co_code rc = co_store_query(Co_state_store(st), "SELECT route FROM routes WHERE tenant = ?", &p,
-                                1, &c, err);
-    bool has_row = false;
-    if (rc == CO_OK)
-        rc = co_cursor_next(c, &has_row, err);
-    if (rc == CO_OK && has_row) {
-        co_value v = co_cursor_value(c, 0);
-        if (v.type == CO_TEXT)
-            snprintf(route, cap, "%s", v.s);
-    }
-    co_cursor_close(c);
-    return rc;
+    return Co_state_read_text(st, &co_q_route_get, &p, 1, route, cap, NULL, err);
 }
 
 co_code co_state_applied_get(co_state *st, const char *tenant, int64_t *seq, co_error *err)
 {
     co_param p = {NULL, co_text(tenant, strlen(tenant))};
     *seq = 0;
-    return co_store_query_int(Co_state_store(st),
-                              "SELECT applied_seq FROM capture_progress WHERE tenant = ?", &p, 1, seq,
-                              NULL, err);
+    return Co_state_read_int(st, &co_q_applied_get, &p, 1, seq, NULL, err);
 }
 
 co_code co_state_applied_set(co_state *st, const char *tenant, int64_t seq, co_error *err)

@@ -11,6 +11,22 @@
 #include <stdio.h>
 #include <string.h>
 
+static const co_jq co_q_parity_run_add = {
+    "INSERT INTO parity_runs (tenant, project_hash, at, seconds, checks, failed, pass)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id"};
+
+static const co_jq co_q_parity_check_add = {
+    "INSERT INTO parity_checks (run_id, seq, tenant, query, params, outcome, old_rows, new_rows,"
+    " old_seconds, new_seconds, budget, old_only, new_only, detail, samples)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"};
+
+static const co_jq co_q_parity_latest = {
+    "SELECT id, at, checks, failed, pass FROM parity_runs WHERE tenant = ?"
+    " ORDER BY id DESC LIMIT 1"};
+
+static const co_jq co_q_parity_checks = {
+    "SELECT query, params, outcome, old_rows, new_rows, old_seconds, new_seconds, budget,"
+    " old_only, new_only, detail, samples FROM parity_checks WHERE run_id = ? ORDER BY seq"};
 
 co_code co_state_parity_record(co_state *st, const char *tenant, const char *project_hash,
                                double seconds, const co_state_parity_check *checks, size_t n,
@@ -21,7 +37,6 @@ co_code co_state_parity_record(co_state *st, const char *tenant, const char *pro
     int64_t failed = 0;
     for (size_t i = 0; i < n; i++)
         failed += strcmp(checks[i].outcome, "pass") != 0;
-    co_store *store = Co_state_store(st);
     co_code rc = co_state_begin(st, err);
     co_param run[] = {{NULL, Co_state_text_or_null(tenant)},
                       {NULL, Co_state_text_or_null(project_hash)},
@@ -32,10 +47,7 @@ co_code co_state_parity_record(co_state *st, const char *tenant, const char *pro
                       {NULL, co_int(failed == 0)}};
     *run_id = 0;
     if (rc == CO_OK)
-        rc = co_store_query_int(store,
-                                "INSERT INTO parity_runs (tenant, project_hash, at, seconds,"
-                                " checks, failed, pass) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                                run, 7, run_id, NULL, err);
+        rc = Co_state_read_int(st, &co_q_parity_run_add, run, 7, run_id, NULL, err);
     for (size_t i = 0; rc == CO_OK && i < n; i++) {
         const co_state_parity_check *c = &checks[i];
         co_param p[] = {{NULL, co_int(*run_id)},
@@ -53,12 +65,7 @@ co_code co_state_parity_record(co_state *st, const char *tenant, const char *pro
                         {NULL, co_int(c->new_only)},
                         {NULL, Co_state_text_or_null(c->detail)},
                         {NULL, Co_state_text_or_null(c->samples)}};
-        rc = co_store_exec_params(store,
-                                  "INSERT INTO parity_checks (run_id, seq, tenant, query, params,"
-                                  " outcome, old_rows, new_rows, old_seconds, new_seconds, budget,"
-                                  " old_only, new_only, detail, samples) VALUES (?, ?, ?, ?, ?, ?,"
-                                  " ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                  p, 15, NULL, err);
+        rc = Co_state_write(st, &co_q_parity_check_add, p, 15, NULL, err);
     }
     if (rc == CO_OK)
         return co_state_commit(st, err);
@@ -77,14 +84,9 @@ co_code co_state_parity_latest(co_state *st, const char *tenant, co_state_parity
 {
     memset(out, 0, sizeof *out);
     *found = false;
-    co_code rc = Co_state_flush(st, err);
     co_param p = {NULL, Co_state_text_or_null(tenant)};
     co_cursor *c = NULL;
-    if (rc == CO_OK)
-        rc = co_store_query(Co_state_store(st),
-                            "SELECT id, at, checks, failed, pass FROM parity_runs WHERE tenant = ?"
-                            " ORDER BY id DESC LIMIT 1",
-                            &p, 1, &c, err);
+    co_code rc = Co_state_read(st, &co_q_parity_latest, &p, 1, &c, err);
     bool has_row = false;
     if (rc == CO_OK)
         rc = co_cursor_next(c, &has_row, err);
@@ -100,36 +102,35 @@ co_code co_state_parity_latest(co_state *st, const char *tenant, co_state_parity
     return rc;
 }
 
+typedef struct {
+    co_state_parity_fn fn;
+    void *ctx;
+} check_each;
+
+static co_code check_row(void *ctx, co_cursor *c, co_error *err)
+{
+    check_each *e = ctx;
+    char query[256], params[1024], outcome[16], detail[1024], samples[16384];
+    co_state_parity_check k = {0};
+    k.query = Co_state_cell_text(co_cursor_value(c, 0), query, sizeof query);
+    k.params = Co_state_cell_text(co_cursor_value(c, 1), params, sizeof params);
+    k.outcome = Co_state_cell_text(co_cursor_value(c, 2), outcome, sizeof outcome);
+    k.old_rows = cell_int(co_cursor_value(c, 3));
+    k.new_rows = cell_int(co_cursor_value(c, 4));
+    k.old_seconds = cell_real(co_cursor_value(c, 5));
+    k.new_seconds = cell_real(co_cursor_value(c, 6));
+    k.budget = cell_real(co_cursor_value(c, 7));
+    k.old_only = cell_int(co_cursor_value(c, 8));
+    k.new_only = cell_int(co_cursor_value(c, 9));
+    k.detail = Co_state_cell_text(co_cursor_value(c, 10), detail, sizeof detail);
+    k.samples = Co_state_cell_text(co_cursor_value(c, 11), samples, sizeof samples);
+    return e->fn(e->ctx, &k, err);
+}
+
 co_code co_state_parity_checks_each(co_state *st, int64_t run_id, co_state_parity_fn fn,
                                     void *ctx, co_error *err)
 {
-    co_code rc = Co_state_flush(st, err);
+    check_each e = {fn, ctx};
     co_param p = {NULL, co_int(run_id)};
-    co_cursor *c = NULL;
-    if (rc == CO_OK)
-        rc = co_store_query(Co_state_store(st),
-                            "SELECT query, params, outcome, old_rows, new_rows, old_seconds,"
-                            " new_seconds, budget, old_only, new_only, detail, samples"
-                            " FROM parity_checks WHERE run_id = ? ORDER BY seq",
-                            &p, 1, &c, err);
-    bool has_row;
-    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        char query[256], params[1024], outcome[16], detail[1024], samples[16384];
-        co_state_parity_check k = {0};
-        k.query = Co_state_cell_text(co_cursor_value(c, 0), query, sizeof query);
-        k.params = Co_state_cell_text(co_cursor_value(c, 1), params, sizeof params);
-        k.outcome = Co_state_cell_text(co_cursor_value(c, 2), outcome, sizeof outcome);
-        k.old_rows = cell_int(co_cursor_value(c, 3));
-        k.new_rows = cell_int(co_cursor_value(c, 4));
-        k.old_seconds = cell_real(co_cursor_value(c, 5));
-        k.new_seconds = cell_real(co_cursor_value(c, 6));
-        k.budget = cell_real(co_cursor_value(c, 7));
-        k.old_only = cell_int(co_cursor_value(c, 8));
-        k.new_only = cell_int(co_cursor_value(c, 9));
-        k.detail = Co_state_cell_text(co_cursor_value(c, 10), detail, sizeof detail);
-        k.samples = Co_state_cell_text(co_cursor_value(c, 11), samples, sizeof samples);
-        rc = fn(ctx, &k, err);
-    }
-    co_cursor_close(c);
-    return rc;
+    return Co_state_each(st, &co_q_parity_checks, &p, 1, check_row, &e, err);
 }

@@ -10,6 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const co_jq co_q_schema_set = {
+    "INSERT INTO rehearsal_schemas (tenant, project_hash, fingerprint, recorded_at)"
+    " VALUES (?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE"
+    " SET project_hash = excluded.project_hash, fingerprint = excluded.fingerprint,"
+    " recorded_at = excluded.recorded_at"};
+
+static const co_jq co_q_schema_get = {
+    "SELECT fingerprint FROM rehearsal_schemas WHERE tenant = ? AND project_hash = ?"};
+
 co_code co_state_schema_record(co_state *st, const char *tenant, const char *project_hash,
                                const char *fingerprint, co_error *err)
 {
@@ -19,13 +28,7 @@ co_code co_state_schema_record(co_state *st, const char *tenant, const char *pro
                     {NULL, co_text(project_hash, strlen(project_hash))},
                     {NULL, co_text(fingerprint, strlen(fingerprint))},
                     {NULL, co_text(now, strlen(now))}};
-    return co_store_exec_params(Co_state_store(st),
-                                "INSERT INTO rehearsal_schemas (tenant, project_hash, fingerprint,"
-                                " recorded_at) VALUES (?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE"
-                                " SET project_hash = excluded.project_hash,"
-                                " fingerprint = excluded.fingerprint,"
-                                " recorded_at = excluded.recorded_at",
-                                p, 4, NULL, err);
+    return Co_state_write(st, &co_q_schema_set, p, 4, NULL, err);
 }
 
 co_code co_state_schema_get(co_state *st, const char *tenant, const char *project_hash,
@@ -35,10 +38,7 @@ co_code co_state_schema_get(co_state *st, const char *tenant, const char *projec
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))},
                     {NULL, co_text(project_hash, strlen(project_hash))}};
     co_cursor *c = NULL;
-    co_code rc = co_store_query(Co_state_store(st),
-                                "SELECT fingerprint FROM rehearsal_schemas WHERE tenant = ?"
-                                " AND project_hash = ?",
-                                p, 2, &c, err);
+    co_code rc = Co_state_read(st, &co_q_schema_get, p, 2, &c, err);
     bool has_row = false;
     if (rc == CO_OK)
         rc = co_cursor_next(c, &has_row, err);

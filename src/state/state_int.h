@@ -52,6 +52,12 @@ co_code Co_state_read(co_state *st, const co_jq *q, const co_param *params, size
  * co_store_query_int; buffered rows are written first. */
 co_code Co_state_read_int(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
                           int64_t *value, bool *found, co_error *err);
+/* Runs a statement whose answer is one text (a status, a route): the first
+ * row's first column copied into buf (cap bytes, cut to fit) when it is
+ * text, buf untouched otherwise; *found (may be NULL) says whether it was.
+ * Buffered rows are written first. */
+co_code Co_state_read_text(co_state *st, const co_jq *q, const co_param *params, size_t nparams,
+                           char *buf, size_t cap, bool *found, co_error *err);
 /* Runs a statement that returns no rows; *changes (may be NULL) gets the rows
  * it changed. Buffered rows stay buffered (no statement here deletes from a
  * buffered table: those deletes are state.c's and flush first). */

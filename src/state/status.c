@@ -215,17 +215,13 @@ co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error
 
 void co_status_json_row(co_buf *b, const co_tenant_status *r)
 {
-    Co_buf_adds(b, "{\"tenant\":");
-    Co_json_str(b, r->tenant);
-    Co_buf_adds(b, ",\"label\":");
-    Co_json_str(b, r->label);
-    Co_buf_adds(b, ",\"state\":");
-    Co_json_str(b, r->state);
+    Co_json_field(b, "{\"tenant\":", r->tenant);
+    Co_json_field(b, ",\"label\":", r->label);
+    Co_json_field(b, ",\"state\":", r->state);
     if (r->last_run) {
         Co_buf_printf(b, ",\"last_run\":{\"id\":%lld,\"status\":", (long long)r->last_run);
         Co_json_str(b, r->run_status);
-        Co_buf_adds(b, ",\"started_at\":");
-        Co_json_str(b, r->started_at);
+        Co_json_field(b, ",\"started_at\":", r->started_at);
         Co_buf_printf(b, ",\"seconds\":%.3f,\"source_rows\":%lld,\"loaded\":%lld,"
                          "\"rolled_back\":%lld,\"rejected\":%lld,\"error\":",
                       r->seconds, (long long)r->source_rows, (long long)r->loaded,
@@ -241,8 +237,7 @@ void co_status_json_row(co_buf *b, const co_tenant_status *r)
                       (long long)r->verify_run, r->verify_pass ? "true" : "false",
                       (long long)r->verify_differences);
         Co_json_str(b, r->verified_at);
-        Co_buf_adds(b, ",\"failed\":");
-        Co_json_str(b, r->verify_failed_checks);
+        Co_json_field(b, ",\"failed\":", r->verify_failed_checks);
         Co_buf_adds(b, "}");
     } else {
         Co_buf_adds(b, ",\"verification\":null");
@@ -255,8 +250,7 @@ void co_status_json_row(co_buf *b, const co_tenant_status *r)
     }
     Co_buf_printf(b, ",\"interrupted\":%s", r->holder_gone ? "true" : "false");
     if (r->frozen_since) {
-        Co_buf_adds(b, ",\"frozen_since\":");
-        Co_json_str(b, r->frozen_since);
+        Co_json_field(b, ",\"frozen_since\":", r->frozen_since);
     }
     if (r->syncing) {
         Co_buf_printf(b, ",\"sync\":{\"read_share\":%d,\"backlog\":%lld,\"lag_seconds\":",
@@ -270,8 +264,7 @@ void co_status_json_row(co_buf *b, const co_tenant_status *r)
     if (finish) {
         co_buf command = CO_BUF_INIT;
         Co_buf_printf(&command, "cutover %s --tenant %s", finish, r->tenant);
-        Co_buf_adds(b, ",\"finish_with\":");
-        Co_json_str(b, command.failed ? NULL : co_buf_str(&command));
+        Co_json_field(b, ",\"finish_with\":", command.failed ? NULL : co_buf_str(&command));
         Co_buf_release(&command);
     }
     co_status_aftercare_json(b, r);

@@ -86,12 +86,10 @@ void co_status_aftercare_json(co_buf *b, const co_tenant_status *r)
         Co_buf_printf(b, ",\"monitor\":{\"check\":%lld,\"flags\":%lld,\"at\":",
                       (long long)r->monitor_check, (long long)r->monitor_flags);
         Co_json_str(b, r->monitored_at);
-        Co_buf_adds(b, ",\"summary\":");
-        Co_json_str(b, r->monitor_summary);
+        Co_json_field(b, ",\"summary\":", r->monitor_summary);
         Co_buf_addc(b, '}');
     } else {
         Co_buf_adds(b, ",\"monitor\":null");
     }
-    Co_buf_adds(b, ",\"waiting_approval\":");
-    Co_json_str(b, r->waiting_approval);
+    Co_json_field(b, ",\"waiting_approval\":", r->waiting_approval);
 }

@@ -33,6 +33,7 @@
 #include "store/pg_int.h"
 #include "util/utf8.h"
 #include "util/grow.h"
+#include "util/free.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -582,15 +583,8 @@ static void loader_close(co_loader *base)
         free(l->types ? l->types[i] : NULL);
         free(l->names ? l->names[i] : NULL);
     }
-    free(l->types);
-    free(l->names);
-    free(l->bytea);
-    free(l->table);
-    free(l->rows);
-    free(l->offsets);
-    free(l->line_start);
-    free(l->refused);
-    free(l->refusals);
+    CO_FREE(l->types, l->names, l->bytea, l->table, l->rows, l->offsets, l->line_start, l->refused,
+            l->refusals);
     Co_buf_release(&l->copy_sql);
     Co_buf_release(&l->vals);
     Co_buf_release(&l->lines);

@@ -33,6 +33,7 @@
  */
 #include "store/pg_int.h"
 #include "util/text.h"
+#include "util/free.h"
 
 #include <errno.h>
 #include <math.h>
@@ -289,11 +290,7 @@ static void cursor_close(co_cursor *cc)
         free(c->names[i]);
         Co_buf_release(&c->decoded[i]);
     }
-    free(c->names);
-    free(c->kinds);
-    free(c->decoded);
-    free(c->decoded_row);
-    free(c);
+    CO_FREE(c->names, c->kinds, c->decoded, c->decoded_row, c);
 }
 
 Oid Co_pg_cursor_type(const co_cursor *cc, size_t i)

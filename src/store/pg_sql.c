@@ -8,6 +8,7 @@
  */
 #include "dedupe/normalize_pg.h"
 #include "store/pg_int.h"
+#include "util/free.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -283,10 +284,7 @@ co_code Co_pg_sql_translate(pg_store *s, const char *sql, bool positional, pg_sq
 
 void Co_pg_bind_release(pg_bind *b)
 {
-    free(b->types);
-    free(b->values);
-    free(b->lengths);
-    free(b->formats);
+    CO_FREE(b->types, b->values, b->lengths, b->formats);
     Co_buf_release(&b->text);
     memset(b, 0, sizeof *b);
 }

@@ -10,6 +10,7 @@
  */
 #include "store/sqlite_int.h"
 #include "util/grow.h"
+#include "util/free.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -259,10 +260,7 @@ static void loader_close(co_loader *l)
     sqlite3_finalize(sl->group);
     Co_sqlite_fkeys_close(sl->fkeys);
     Co_buf_release(&sl->bytes);
-    free(sl->rows);
-    free(sl->offsets);
-    free(sl->table);
-    free(sl);
+    CO_FREE(sl->rows, sl->offsets, sl->table, sl);
 }
 
 static const co_loader_ops loader_ops = {

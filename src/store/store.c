@@ -6,6 +6,7 @@
 #include "store/store_int.h"
 #include "util/fault.h"
 #include "util/uri.h"
+#include "util/free.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -341,9 +342,7 @@ co_code co_store_tables(co_store *s, co_table_info **tables, size_t *ntables, co
 void co_tables_free(co_table_info *tables, size_t ntables)
 {
     for (size_t i = 0; i < ntables; i++) {
-        free(tables[i].name);
-        free(tables[i].row_id);
-        free(tables[i].create_sql);
+        CO_FREE(tables[i].name, tables[i].row_id, tables[i].create_sql);
     }
     free(tables);
 }
@@ -383,11 +382,7 @@ void Co_constraint_release(co_constraint *c)
         if (c->parent_columns)
             free(c->parent_columns[k]);
     }
-    free(c->columns);
-    free(c->parent_columns);
-    free(c->name);
-    free(c->parent);
-    free(c->check);
+    CO_FREE(c->columns, c->parent_columns, c->name, c->parent, c->check);
     memset(c, 0, sizeof *c);
 }
 

@@ -1,5 +1,6 @@
-/* html.c: escaping and the page frame of cutover's HTML pages (html.h). */
+/* html.c: escaping, the page frame and table pieces of cutover's HTML pages (html.h). */
 #include "util/html.h"
+#include "util/fmt.h"
 
 void Co_html_esc(co_buf *b, const char *s)
 {
@@ -50,3 +51,57 @@ void Co_html_begin(co_buf *b, const char *title, const char *extra_css, int refr
 }
 
 void Co_html_end(co_buf *b) { Co_buf_adds(b, "</body></html>\n"); }
+
+void Co_html_head(co_buf *b, const char *const *names, size_t n)
+{
+    Co_buf_adds(b, "<table><tr>");
+    for (size_t i = 0; i < n; i++) {
+        Co_buf_adds(b, "<th>");
+        Co_buf_adds(b, names[i]);
+        Co_buf_adds(b, "</th>");
+    }
+    Co_buf_adds(b, "</tr>\n");
+}
+
+void Co_html_cells(co_buf *b, const char *const *texts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        Co_buf_adds(b, "<td>");
+        Co_html_esc(b, texts[i]);
+        Co_buf_adds(b, "</td>");
+    }
+}
+
+void Co_html_cell_column(co_buf *b, const char *table, const char *column)
+{
+    Co_buf_adds(b, "<td>");
+    Co_html_esc(b, table);
+    Co_buf_addc(b, '.');
+    Co_html_esc(b, column);
+    Co_buf_adds(b, "</td>");
+}
+
+void Co_html_cell(co_buf *b, const char *cls, const char *text)
+{
+    if (cls)
+        Co_buf_printf(b, "<td class=%s>", cls);
+    else
+        Co_buf_adds(b, "<td>");
+    Co_html_esc(b, text);
+    Co_buf_adds(b, "</td>");
+}
+
+void Co_html_cell_count(co_buf *b, int64_t n, bool bad)
+{
+    Co_buf_adds(b, bad ? "<td class=\"n bad\">" : "<td class=n>");
+    Co_buf_add_count(b, n);
+    Co_buf_adds(b, "</td>");
+}
+
+bool Co_html_section(co_buf *b, const char *title, size_t n, const char *none)
+{
+    Co_buf_printf(b, "<h3>%s</h3>\n", title);
+    if (!n)
+        Co_buf_printf(b, "<p class=muted>%s</p>\n", none);
+    return n > 0;
+}

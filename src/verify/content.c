@@ -18,6 +18,7 @@
 #include "util/json.h"
 #include "util/key.h"
 #include "util/rowhash.h"
+#include "util/free.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -210,9 +211,7 @@ static co_code choose_summaries(vctx *v, co_buf sql[2])
         if (rc == CO_OK && supported)
             v->digest_sql[side] = co_buf_str(&sql[side]);
     }
-    free(types);
-    free(digits);
-    free(names);
+    CO_FREE(types, digits, names);
     return rc;
 }
 

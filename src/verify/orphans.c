@@ -12,6 +12,7 @@
 #include "util/json.h"
 #include "util/key.h"
 #include "util/grow.h"
+#include "util/free.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -262,9 +263,7 @@ static co_orphan_group *group_for(counter *c, bool is_null, int rule)
     g->is_null = is_null;
     g->rule = rule;
     if (!g->table || !g->column || !g->examples) {
-        free(g->table);
-        free(g->column);
-        free(g->examples);
+        CO_FREE(g->table, g->column, g->examples);
         return NULL;
     }
     o->ngroups++;
@@ -567,15 +566,11 @@ co_code co_orphans_count(co_session *s, const co_tenant *tenants, size_t ntenant
 void co_orphans_release(co_orphans *o)
 {
     for (size_t i = 0; i < o->nsources; i++) {
-        free(o->sources[i].table);
-        free(o->sources[i].column);
-        free(o->sources[i].entities);
+        CO_FREE(o->sources[i].table, o->sources[i].column, o->sources[i].entities);
     }
     free(o->sources);
     for (size_t i = 0; i < o->ngroups; i++) {
-        free(o->groups[i].table);
-        free(o->groups[i].column);
-        free(o->groups[i].examples);
+        CO_FREE(o->groups[i].table, o->groups[i].column, o->groups[i].examples);
     }
     free(o->groups);
     for (size_t i = 0; i < o->nunaccounted; i++)

@@ -10,6 +10,7 @@
 #include "util/fmt.h"
 #include "util/json.h"
 #include "util/grow.h"
+#include "util/free.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -118,17 +119,12 @@ void co_verify_result_release(co_verify_result *r)
         free(r->checks[i].summary);
     }
     for (size_t i = 0; i < r->nfindings; i++) {
-        free(r->findings[i].entity);
-        free(r->findings[i].kind);
-        free(r->findings[i].key);
-        free(r->findings[i].detail);
+        CO_FREE(r->findings[i].entity, r->findings[i].kind, r->findings[i].key,
+                r->findings[i].detail);
     }
     for (size_t i = 0; i < r->nmonths; i++)
         free(r->months[i].entity);
-    free(r->checks);
-    free(r->findings);
-    free(r->months);
-    free(r->tenant);
+    CO_FREE(r->checks, r->findings, r->months, r->tenant);
     memset(r, 0, sizeof *r);
 }
 

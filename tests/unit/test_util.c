@@ -12,7 +12,9 @@
 #include "util/csv.h"
 #include "util/fmt.h"
 #include "util/fs.h"
+#include "util/free.h"
 #include "util/grow.h"
+#include "util/html.h"
 #include "util/json.h"
 #include "util/jsonread.h"
 #include "util/map.h"
@@ -165,6 +167,45 @@ static void utf8_validation(void **state)
     assert_int_equal(bad, 1);
     assert_false(Co_utf8_valid("\xed\xa0\x80", 3, NULL)); /* a surrogate */
     assert_false(Co_utf8_valid("\xc3", 1, NULL));         /* truncated */
+}
+
+/* The table pieces of util/html.h write the markup the audit page, the
+ * scoring pages and the report wrote by hand, text escaped, names trusted. */
+static void html_tables_write_escaped_cells_and_sections(void **state)
+{
+    (void)state;
+    co_buf b = CO_BUF_INIT;
+    CO_HTML_HEAD(&b, "tenant", "entity.column");
+    Co_buf_adds(&b, "<tr>");
+    CO_HTML_CELLS(&b, "a<b", NULL, "it's");
+    Co_html_cell_column(&b, "t&u", "c");
+    Co_html_cell(&b, "t", "2026");
+    Co_html_cell(&b, NULL, "\"q\"");
+    Co_html_cell_count(&b, 1234567, false);
+    Co_html_cell_count(&b, -5, true);
+    assert_string_equal(co_buf_str(&b),
+                        "<table><tr><th>tenant</th><th>entity.column</th></tr>\n<tr>"
+                        "<td>a&lt;b</td><td></td><td>it&#39;s</td><td>t&amp;u.c</td>"
+                        "<td class=t>2026</td><td>&quot;q&quot;</td>"
+                        "<td class=n>1,234,567</td><td class=\"n bad\">-5</td>");
+    Co_buf_reset(&b);
+    assert_false(Co_html_section(&b, "Notes", 0, "None <i>yet</i>."));
+    assert_true(Co_html_section(&b, "Rows", 3, "unused"));
+    assert_string_equal(co_buf_str(&b),
+                        "<h3>Notes</h3>\n<p class=muted>None <i>yet</i>.</p>\n<h3>Rows</h3>\n");
+    Co_buf_release(&b);
+}
+
+/* CO_FREE frees every block listed, NULL ones included (ASan and valgrind
+ * see a leak or a double free). */
+static void free_all_frees_each_block(void **state)
+{
+    (void)state;
+    char *a = strdup("a"), *b = malloc(16), *none = NULL;
+    int *c = calloc(4, sizeof *c);
+    assert_non_null(a);
+    CO_FREE(a, b, none, c);
+    CO_FREE(none);
 }
 
 static void arrays_grow_by_doubling_and_keep_contents(void **state)
@@ -712,6 +753,8 @@ int main(void)
         cmocka_unit_test(utf8_validation),
         cmocka_unit_test(map_puts_gets_and_grows),
         cmocka_unit_test(arrays_grow_by_doubling_and_keep_contents),
+        cmocka_unit_test(html_tables_write_escaped_cells_and_sections),
+        cmocka_unit_test(free_all_frees_each_block),
         cmocka_unit_test(map_adds_only_new_keys_and_reserves_room),
         cmocka_unit_test(keys_encode_canonically_and_round_trip),
         cmocka_unit_test(clock_parses_and_formats),
