@@ -246,6 +246,18 @@ CO_API bool co_store_hashes_in_sql(const co_store *s);
  * one job into a one-writer target. */
 CO_API bool co_store_one_writer(const co_store *s);
 
+/* Collation keys: where table.column compares text other than byte for byte
+ * (a MySQL or MariaDB collation that ignores case or accents, `_ci`, or
+ * trailing spaces, PAD SPACE), appends to keys, for each of the n values in
+ * order, the bytes its unique index compares (4 bytes of length in host
+ * order, then the bytes): two values collide in that index exactly when their
+ * keys are equal. A value that is not text gets an empty key. *folds is
+ * false, and keys untouched, where the column compares bytes or the engine
+ * cannot tell (SQLite, PostgreSQL). */
+CO_API co_code co_store_collation_keys(co_store *s, const char *table, const char *column,
+                                       const co_value *values, size_t n, co_buf *keys,
+                                       bool *folds, co_error *err);
+
 /* Appends SQL giving the calendar month ('YYYY-MM') of a timestamp expression. */
 CO_API void co_store_month_sql(const co_store *s, const char *expr, co_buf *out);
 /* The digest sum of rows computed by the database itself, on every engine that

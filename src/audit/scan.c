@@ -62,6 +62,8 @@ struct audit_scan {
     rule_state *rules;
     size_t nrules;
     co_buf norm, key;
+    co_row_fn also; /* audit_scan_also */
+    void *also_ctx;
 };
 
 static void entity_reset(entity_state *es, size_t nrefs, bool release)
@@ -139,6 +141,12 @@ co_code audit_scan_new(const co_project *p, const co_audit_options *opt, audit_s
     }
     *out = sc;
     return CO_OK;
+}
+
+void audit_scan_also(audit_scan *sc, co_row_fn fn, void *ctx)
+{
+    sc->also = fn;
+    sc->also_ctx = ctx;
 }
 
 /* ---- binding names to positions ---- */
@@ -277,6 +285,8 @@ co_code audit_scan_row(void *ctx, size_t e, const char *const *names, const co_v
         return rc;
     if (ncols > es->ncols)
         ncols = es->ncols;
+    if (sc->also && (rc = sc->also(sc->also_ctx, e, names, row, ncols, err)) != CO_OK)
+        return rc;
     es->rows++;
     co_value kv[MAX_COLS];
     for (size_t k = 0; k < es->nkey; k++)
@@ -525,47 +535,68 @@ static co_code finish_longest(audit_scan *sc, size_t e, size_t col, co_tenant_au
     return CO_OK;
 }
 
+co_duplicate_rule_count *audit_add_rule_count(co_tenant_audit *a, const char *entity,
+                                              const char *rule, co_error *err)
+{
+    if (!CO_RESIZE(a->dup_rules, a->ndup_rules + 1)) {
+        co_error_set(err, CO_ENOMEM, "out of memory");
+        return NULL;
+    }
+    co_duplicate_rule_count *count = &a->dup_rules[a->ndup_rules++];
+    count->entity = strdup(entity);
+    count->rule = strdup(rule);
+    count->clusters = 0;
+    if (!count->entity || !count->rule) {
+        co_error_set(err, CO_ENOMEM, "out of memory");
+        return NULL;
+    }
+    return count;
+}
+
+co_code audit_add_cluster(co_tenant_audit *a, const char *entity, const char *rule,
+                          const char *key, size_t klen, int64_t members, const char *examples,
+                          co_error *err)
+{
+    if (!CO_RESIZE(a->duplicates, a->nduplicates + 1))
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    co_duplicate_cluster *dc = &a->duplicates[a->nduplicates++];
+    dc->entity = strdup(entity);
+    dc->rule = strdup(rule);
+    dc->key = strndup(key, klen);
+    dc->members = members;
+    dc->examples = strdup(examples);
+    if (!dc->entity || !dc->rule || !dc->key || !dc->examples)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    for (char *p = dc->key; *p; p++) /* the separator, shown readably */
+        if (*p == '\x1f')
+            *p = '|';
+    return CO_OK;
+}
+
 static co_code finish_rule(audit_scan *sc, rule_state *rs, co_tenant_audit *a, co_error *err)
 {
     const char *entity = sc->p->entities[rs->entity].name;
-    if (!CO_RESIZE(a->dup_rules, a->ndup_rules + 1))
-        return co_error_set(err, CO_ENOMEM, "out of memory");
-    co_duplicate_rule_count *count = &a->dup_rules[a->ndup_rules++];
-    count->entity = strdup(entity);
-    count->rule = strdup(rs->r->name);
-    count->clusters = 0;
-    if (!count->entity || !count->rule)
-        return co_error_set(err, CO_ENOMEM, "out of memory");
+    co_duplicate_rule_count *count = audit_add_rule_count(a, entity, rs->r->name, err);
+    if (!count)
+        return CO_ENOMEM;
     size_t pos = 0, shown = 0;
     const char *k, *v;
     size_t klen, vlen;
-    while (Co_map_next(&rs->clusters, &pos, &k, &klen, &v, &vlen)) {
+    co_code rc = CO_OK;
+    while (rc == CO_OK && Co_map_next(&rs->clusters, &pos, &k, &klen, &v, &vlen)) {
         cluster_stats cs;
         memcpy(&cs, v, sizeof cs);
         if (cs.members < 2)
             continue;
         count->clusters++;
         a->duplicate_clusters++;
-        if (shown >= MAX_SHOWN_CLUSTERS)
+        if (shown++ >= MAX_SHOWN_CLUSTERS)
             continue;
-        if (!CO_RESIZE(a->duplicates, a->nduplicates + 1))
-            return co_error_set(err, CO_ENOMEM, "out of memory");
-        co_duplicate_cluster *dc = &a->duplicates[a->nduplicates++];
-        shown++;
-        dc->entity = strdup(entity);
-        dc->rule = strdup(rs->r->name);
-        dc->key = strndup(k, klen);
-        dc->members = cs.members;
         size_t used = strlen(cs.examples);
         snprintf(cs.examples + used, sizeof cs.examples - used, "]");
-        dc->examples = strdup(cs.examples);
-        if (!dc->entity || !dc->rule || !dc->key || !dc->examples)
-            return co_error_set(err, CO_ENOMEM, "out of memory");
-        for (char *p = dc->key; *p; p++) /* the separator, shown readably */
-            if (*p == '\x1f')
-                *p = '|';
+        rc = audit_add_cluster(a, entity, rs->r->name, k, klen, cs.members, cs.examples, err);
     }
-    return CO_OK;
+    return rc;
 }
 
 co_code audit_scan_finish(audit_scan *sc, co_tenant_audit *a, co_error *err)

@@ -9,6 +9,7 @@
  */
 #include "state/journal.h"
 #include "audit/scan.h"
+#include "audit/target_keys.h"
 #include "cutover/audit.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -222,6 +223,13 @@ co_code co_audit_tenants(co_session *s, const co_tenant *ts, size_t n, const co_
     co_code rc = audit_scan_new(s->project, opt, &scan, err);
     if (rc == CO_OK)
         rc = scratch_open(s, &sc, &sqlite_target, err);
+    /* Without the scratch copy, the collisions of the target's unique keys
+     * that fold text are found from the rows themselves. */
+    audit_keys *keys = NULL;
+    if (rc == CO_OK && !sqlite_target)
+        rc = audit_keys_open(s->project, s->dest, &keys, err);
+    if (keys)
+        audit_scan_also(scan, audit_keys_row, keys);
     double rate = measured_throughput(s);
     char rejects_dir[300];
     snprintf(rejects_dir, sizeof rejects_dir, "%s/rejects", sc.dir);
@@ -268,6 +276,8 @@ co_code co_audit_tenants(co_session *s, const co_tenant *ts, size_t n, const co_
             rc = audit_scan_rule_queries(scan, s, t, err);
         if (rc == CO_OK)
             rc = audit_scan_finish(scan, a, err);
+        if (rc == CO_OK && keys)
+            rc = audit_keys_finish(keys, a, err);
         if (rc != CO_OK) {
             co_error_where(err, "auditing tenant %s", t->key);
             break;
@@ -282,6 +292,7 @@ co_code co_audit_tenants(co_session *s, const co_tenant *ts, size_t n, const co_
     }
     scratch_close(&sc);
     audit_scan_free(scan);
+    audit_keys_free(keys);
     if (rc != CO_OK) {
         co_tenant_audits_free(audits, n);
         return rc;

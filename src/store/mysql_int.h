@@ -135,6 +135,12 @@ co_code Co_my_query_reads(co_store *s, const char *sql, co_read_fn fn, void *ctx
 /* co_store_constraints on MySQL and MariaDB (mysql_constraints.c). */
 co_code Co_my_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
                           co_error *err);
+
+/* co_store_collation_keys on MySQL and MariaDB (mysql_collation.c). */
+co_code Co_my_collation_keys(co_store *s, const char *table, const char *column,
+                             const co_value *values, size_t n, co_buf *keys, bool *folds,
+                             co_error *err);
+
 co_code Co_my_query(co_store *s, const char *sql, const co_param *params, size_t n,
                     co_cursor **out, co_error *err);
 co_code Co_my_loader_open(co_store *s, const char *table, const char *const *columns,

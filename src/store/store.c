@@ -509,6 +509,16 @@ co_code co_store_digest_sum_sql(co_store *s, const char *from_sql, const co_para
                                   supported, err);
 }
 
+co_code co_store_collation_keys(co_store *s, const char *table, const char *column,
+                                const co_value *values, size_t n, co_buf *keys, bool *folds,
+                                co_error *err)
+{
+    *folds = false;
+    if (!s->ops->collation_keys)
+        return CO_OK;
+    return s->ops->collation_keys(s, table, column, values, n, keys, folds, err);
+}
+
 uint64_t co_store_digest_value(co_value v)
 {
     if (v.type == CO_INT)

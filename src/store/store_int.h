@@ -57,6 +57,10 @@ typedef struct co_store_ops {
     co_code (*pushdown_insert)(co_store *pd, const char *select_sql, const co_param *params,
                                size_t nparams, int64_t *changes, int64_t *bytes, co_error *err);
     co_code (*pushdown_failed)(co_store *pd, co_cursor **out, co_error *err);
+    /* co_store_collation_keys; NULL: text compares byte for byte */
+    co_code (*collation_keys)(co_store *s, const char *table, const char *column,
+                              const co_value *values, size_t n, struct co_buf *keys, bool *folds,
+                              co_error *err);
     bool client_side_hashes; /* cutover_hash() & co. are not installed: hash rows in cutover */
     bool one_writer;         /* one writer at a time (a SQLite file): --jobs defaults to 1 */
     const struct co_ddl_ops *ddl; /* schemas (ddl_int.h) */

@@ -188,6 +188,20 @@ for from in sqlite pg; do
     assert_eq "audit before the load: cnn.com and CNN.com collide in the case-insensitive key" \
       '0 {"entity":"things","rule":"domain","key":"cnn.com","members":2,"examples":[[1],[2]]}' \
       "$CODE $(jq -c '.tenants[0].duplicates[0]' <<<"$OUT")"
+    # Without the duplicates rule: the target's unique key itself, compared as
+    # its collation compares (case, accents, PAD SPACE's trailing spaces).
+    kd=$WORK/audit-keys
+    mkdir -p "$kd/.cutover" && cp "$dir/source.db" "$kd/source.db"
+    q "$kd/source.db" "CREATE TEMP TABLE x AS SELECT * FROM things WHERE id IN (3, 6);
+      UPDATE x SET domain = CASE id WHEN 3 THEN 'bbc.co.uk  ' ELSE 'CAFE.FR' END, id = id + 5;
+      INSERT INTO things SELECT * FROM x"
+    sed '/^    # the target.s unique key/,$d' "$FIX/into-mysql.yaml" >"$kd/cutover.yaml"
+    cv "$kd" audit --target "$MY_BASE/into" --json
+    assert_eq "audit without a duplicates rule: the _ci unique key's collisions, by the target's collation" \
+      '0 [{"entity":"things","rule":"target key domain","key":"bbc.co.uk","members":2,"examples":[[3],[8]]},{"entity":"things","rule":"target key domain","key":"café.fr","members":2,"examples":[[6],[11]]},{"entity":"things","rule":"target key domain","key":"cnn.com","members":2,"examples":[[1],[2]]}]' \
+      "$CODE $(jq -c '.tenants[0].duplicates | sort_by(.key)' <<<"$OUT")"
+    assert_eq "the key's rule counts its clusters" 3 \
+      "$(jq '[.tenants[0].duplicate_rules[] | select(.rule == "target key domain") | .clusters] | add' <<<"$OUT")"
   fi
   into "$dir" "$src"
   assert_eq "$from -> MariaDB: migrate and its verification pass" 0 "$CODE"
