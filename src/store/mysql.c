@@ -50,8 +50,10 @@ co_code Co_my_fail(my_store *s, const char *doing, co_error *err)
     const char *state = mysql_sqlstate(s->conn);
     const char *msg = mysql_error(s->conn);
     bool lost = connection_lost(no);
-    if (lost)
+    if (lost) {
         state = "08S01";
+        s->lost = true; /* the next statement outside a transaction reconnects (Co_my_revive) */
+    }
     if (!msg || !*msg)
         msg = "unknown error";
     co_error_set(err, code, "%s: %s: %s%s (MySQL error %u, SQLSTATE %s)",
@@ -67,6 +69,9 @@ co_code Co_my_fail(my_store *s, const char *doing, co_error *err)
 co_code Co_my_run(my_store *s, const char *sql, size_t len, const char *doing, co_error *err)
 {
     Co_my_settle(s);
+    co_code rc = Co_my_revive(s, err);
+    if (rc != CO_OK)
+        return rc;
     if (mysql_real_query(s->conn, sql, (unsigned long)len) != 0)
         return Co_my_fail(s, doing, err);
     MYSQL_RES *res = mysql_store_result(s->conn);
@@ -182,6 +187,12 @@ static co_code my_commit(co_store *st, co_error *err)
         return co_error_set(err, Co_store_side_code(st->side),
                             "%s: cannot commit: no transaction is open", co_side_name(st->side));
     s->user_txn = false;
+    if (s->lost) { /* never a COMMIT on a new connection: the transaction died with the old one */
+        Co_my_capture_unlock(s);
+        return co_error_set(err, Co_store_side_code(st->side),
+                            "%s: commit failed: the connection was lost, and the transaction "
+                            "with it (SQLSTATE 08S01)", co_side_name(st->side));
+    }
     co_code rc = Co_my_run(s, "COMMIT", 6, "commit failed", err);
     Co_my_capture_unlock(s);
     return rc;
@@ -193,7 +204,8 @@ static void my_rollback(co_store *st)
     if (!s->user_txn)
         return;
     s->user_txn = false;
-    Co_my_run_quietly(s, "ROLLBACK");
+    if (!s->lost) /* else the transaction died with the connection */
+        Co_my_run_quietly(s, "ROLLBACK");
     Co_my_capture_unlock(s);
 }
 
@@ -394,6 +406,10 @@ static void my_close(co_store *st)
         memset(s->password, 0, strlen(s->password));
         free(s->password);
     }
+    if (s->uri) { /* it may hold the password */
+        memset(s->uri, 0, strlen(s->uri));
+        free(s->uri);
+    }
     free(s);
 }
 
@@ -592,23 +608,15 @@ static const char *const session_sql[] = {
     "SET SESSION time_zone = '+00:00'",
 };
 
-co_code Co_mysql_open(const char *uri, co_side side, co_store **out, co_error *err)
+/* Opens s->conn from uri and sets up its session (s->password already set
+ * or not: set here). */
+static co_code connect_conn(my_store *s, const char *uri, co_error *err)
 {
-    *out = NULL;
+    co_side side = s->base.side;
     my_uri u = {0};
     co_code rc = parse_uri(uri, side, &u, err);
-    if (rc != CO_OK) {
-        uri_release(&u);
-        return rc;
-    }
-    my_store *s = calloc(1, sizeof *s);
-    if (!s || !(s->conn = mysql_init(NULL))) {
-        free(s);
-        uri_release(&u);
-        return co_error_set(err, CO_ENOMEM, "out of memory");
-    }
-    s->base.ops = &my_ops;
-    s->base.side = side;
+    if (rc == CO_OK && !(s->conn = mysql_init(NULL)))
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
     /* The URI first, then the MySQL client's environment, then defaults. */
     const char *host = u.host ? u.host : env("MYSQL_HOST");
     const char *sock = u.socket ? u.socket : env("MYSQL_UNIX_PORT");
@@ -616,7 +624,7 @@ co_code Co_mysql_open(const char *uri, co_side side, co_store **out, co_error *e
     unsigned int port = u.port;
     if (!port && env("MYSQL_TCP_PORT"))
         port = (unsigned int)strtoul(env("MYSQL_TCP_PORT"), NULL, 10);
-    if (pass && !(s->password = strdup(pass)))
+    if (rc == CO_OK && pass && !s->password && !(s->password = strdup(pass)))
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     if (rc == CO_OK)
         rc = set_tls(s->conn, &u, side, err);
@@ -651,6 +659,37 @@ co_code Co_mysql_open(const char *uri, co_side side, co_store **out, co_error *e
     if (rc == CO_OK)
         Co_my_capture_db_name(s, u.db);
     uri_release(&u);
+    return rc;
+}
+
+co_code Co_my_revive(my_store *s, co_error *err)
+{
+    if (!s->lost || s->user_txn || s->streaming || !s->uri)
+        return CO_OK;
+    mysql_close(s->conn);
+    s->conn = NULL;
+    s->lost = false;
+    s->capture_lock = false; /* a session's lock dies with it */
+    co_code rc = connect_conn(s, s->uri, err);
+    if (rc != CO_OK) {
+        co_error_where(err, "reconnecting after the connection was lost");
+        if (!s->conn)
+            s->conn = mysql_init(NULL);
+        s->lost = true;
+    }
+    return rc;
+}
+
+co_code Co_mysql_open(const char *uri, co_side side, co_store **out, co_error *err)
+{
+    *out = NULL;
+    my_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    s->base.ops = &my_ops;
+    s->base.side = side;
+    co_code rc = (s->uri = strdup(uri)) ? connect_conn(s, uri, err)
+                                        : co_error_set(err, CO_ENOMEM, "out of memory");
     if (rc != CO_OK) {
         my_close(&s->base);
         return rc;

@@ -323,6 +323,8 @@ void Co_my_capture_unlock(my_store *s)
     if (!s->capture_lock)
         return;
     s->capture_lock = false;
+    if (s->lost) /* it died with the session */
+        return;
     co_buf sql = CO_BUF_INIT;
     Co_buf_adds(&sql, "DO release_lock(");
     co_value name = co_text(s->capture_db, strlen(s->capture_db));

@@ -193,6 +193,9 @@ co_code Co_my_query(co_store *st, const char *sql, const co_param *params, size_
 {
     my_store *s = my_of(st);
     Co_my_settle(s);
+    co_code revived = Co_my_revive(s, err);
+    if (revived != CO_OK)
+        return revived;
     bool positional = false;
     for (size_t i = 0; i < n; i++)
         positional |= params[i].name == NULL;

@@ -25,6 +25,8 @@ typedef struct my_store {
     char capture_db[65];  /* the database of cutover's change log (mysql_capture.c) */
     my_cursor *streaming; /* the cursor whose rows are still on the connection */
     char *password;       /* the password in use, scrubbed from every message; NULL if none */
+    char *uri;            /* as opened: a lost connection is opened again from it */
+    bool lost;            /* the connection was lost (Co_my_fail): Co_my_revive reopens it */
 } my_store;
 
 static inline my_store *my_of(co_store *s) { return (my_store *)s; }
@@ -39,6 +41,14 @@ co_code Co_my_fail(my_store *s, const char *doing, co_error *err);
 /* Replaces every occurrence of the store's password (and MYSQL_PWD's) in
  * text with "***". */
 void Co_my_scrub(const my_store *s, char *text);
+
+/* Opens the connection again when it was lost and nothing of it can be
+ * missed: no transaction of the caller's open (it died with the connection;
+ * only its rollback remains) and no rows streaming. The new session is set
+ * up as the first was; a session lock (the capture lock) is gone. CO_OK and
+ * nothing done otherwise; an error naming the side when the server cannot
+ * be reached. Every statement outside a transaction goes through it. */
+co_code Co_my_revive(my_store *s, co_error *err);
 
 /* Runs one statement (len bytes) and discards any rows it returns. */
 co_code Co_my_run(my_store *s, const char *sql, size_t len, const char *doing, co_error *err);

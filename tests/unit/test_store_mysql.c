@@ -604,6 +604,47 @@ static void lost_connection_names_the_side(void **state)
     co_store_close(s);
 }
 
+/* After a lost connection, the next statement outside a transaction opens it
+ * again, its session set up as the first (strict mode, UTC); inside a
+ * transaction nothing is reopened: the commit fails, the rollback ends it,
+ * and then the store works again (the rollback of a tenant after its target
+ * went away). */
+static void lost_connection_reopens_outside_transactions(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    exec_ok(s, "CREATE TABLE revived (id INT PRIMARY KEY)");
+    char sql[64];
+    co_error err;
+    for (int round = 0; round < 2; round++) {
+        int64_t id = query_int(s, "SELECT CONNECTION_ID()");
+        co_store *killer = open_db(CO_SIDE_STATE);
+        if (round == 1) { /* inside a transaction */
+            assert_int_equal(co_store_begin(s, &err), CO_OK);
+            exec_ok(s, "INSERT INTO revived VALUES (1)");
+        }
+        snprintf(sql, sizeof sql, "KILL %lld", (long long)id);
+        exec_ok(killer, sql);
+        co_store_close(killer);
+        co_error_clear(&err);
+        assert_int_equal(co_store_exec(s, "INSERT INTO revived VALUES (2)", &err), CO_ETARGET);
+        assert_non_null(strstr(err.message, "the connection is lost"));
+        if (round == 1) {
+            co_error_clear(&err);
+            assert_int_equal(co_store_exec(s, "INSERT INTO revived VALUES (3)", &err), CO_ETARGET);
+            co_error_clear(&err);
+            assert_int_equal(co_store_commit(s, &err), CO_ETARGET);
+            assert_non_null(strstr(err.message, "the connection was lost"));
+            co_store_rollback(s);
+        }
+        assert_true(query_int(s, "SELECT CONNECTION_ID()") != id);
+        assert_int_equal(query_int(s, "SELECT @@time_zone = '+00:00' AND"
+                                      " FIND_IN_SET('STRICT_ALL_TABLES', @@sql_mode) > 0"), 1);
+        assert_int_equal(query_int(s, "SELECT count(*) FROM revived"), 0);
+    }
+    co_store_close(s);
+}
+
 /* The connection dies between two batches of a load: loading ends with an
  * error naming the side, the transaction is gone, and a new connection
  * loads everything again (nothing half-done stays). */
@@ -1055,6 +1096,7 @@ int main(void)
         cmocka_unit_test(constraints_are_read),
         cmocka_unit_test(lost_connection_names_the_side),
         cmocka_unit_test(lost_connection_ends_loading),
+        cmocka_unit_test(lost_connection_reopens_outside_transactions),
         cmocka_unit_test(capture_and_its_commit_safe_mark),
         cmocka_unit_test(journal_is_refused),
         cmocka_unit_test(legacy_values_are_read_by_rule),
