@@ -582,6 +582,61 @@ static void constraints_are_read(void **state)
     co_store_close(s);
 }
 
+/* The i-th of the keys co_store_collation_keys appended. */
+static size_t key_at(const co_buf *keys, size_t i, const char **data)
+{
+    size_t off = 0;
+    uint32_t len = 0;
+    for (size_t k = 0; k <= i; k++) {
+        memcpy(&len, keys->data + off, sizeof len);
+        *data = keys->data + off + sizeof len;
+        off += sizeof len + len;
+    }
+    return len;
+}
+
+static bool same_key(const co_buf *keys, size_t i, size_t j)
+{
+    const char *a, *b;
+    size_t la = key_at(keys, i, &a), lb = key_at(keys, j, &b);
+    return la == lb && memcmp(a, b, la) == 0;
+}
+
+/* Collation keys equal exactly where the column's unique index sees one
+ * value: case, accents and (PAD SPACE) trailing spaces in a _ci column;
+ * nothing to fold in a NO PAD binary one or a number. */
+static void collation_keys_follow_the_column(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    exec_ok(s, "CREATE TABLE folds (ci VARCHAR(40) COLLATE utf8mb4_general_ci,"
+               " nb VARCHAR(40) COLLATE utf8mb4_nopad_bin, n INT)");
+    co_value v[] = {co_text("cnn.com", 7), co_text("CNN.com", 7), co_text("café.fr", 8),
+                    co_text("CAFE.FR", 7), co_text("bbc ", 4), co_text("bbc", 3),
+                    co_text("bbd", 3), co_int(5)};
+    co_buf keys = CO_BUF_INIT;
+    bool folds = false;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_collation_keys(s, "folds", "ci", v, 8, &keys, &folds, &err), CO_OK);
+    assert_true(folds);
+    assert_true(same_key(&keys, 0, 1));
+    assert_true(same_key(&keys, 2, 3));
+    assert_true(same_key(&keys, 4, 5));
+    assert_false(same_key(&keys, 0, 2));
+    assert_false(same_key(&keys, 5, 6));
+    const char *d;
+    assert_int_equal(key_at(&keys, 7, &d), 0); /* not text */
+    Co_buf_reset(&keys);
+    assert_int_equal(co_store_collation_keys(s, "folds", "nb", v, 8, &keys, &folds, &err), CO_OK);
+    assert_false(folds);
+    assert_int_equal(keys.len, 0);
+    assert_int_equal(co_store_collation_keys(s, "folds", "n", v, 8, &keys, &folds, &err), CO_OK);
+    assert_false(folds);
+    Co_buf_release(&keys);
+    co_store_close(s);
+}
+
 /* ---- a server that goes away ------------------------------------------------------- */
 
 static void lost_connection_names_the_side(void **state)
@@ -1094,6 +1149,7 @@ int main(void)
         cmocka_unit_test(isolates_refused_rows),
         cmocka_unit_test(quotes_odd_identifiers),
         cmocka_unit_test(constraints_are_read),
+        cmocka_unit_test(collation_keys_follow_the_column),
         cmocka_unit_test(lost_connection_names_the_side),
         cmocka_unit_test(lost_connection_ends_loading),
         cmocka_unit_test(lost_connection_reopens_outside_transactions),
