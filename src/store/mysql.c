@@ -399,6 +399,7 @@ static co_code my_allow_writes(co_store *st, co_error *err)
 static void my_close(co_store *st)
 {
     my_store *s = my_of(st);
+    s->lost = false; /* closing: nothing to open again */
     Co_my_settle(s);
     if (s->conn)
         mysql_close(s->conn);

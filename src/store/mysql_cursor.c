@@ -70,7 +70,19 @@ static void read_settled(my_cursor *c, size_t *at, char **vals, unsigned long *l
     }
 }
 
+static void settle_cursor(my_store *s);
+
 void Co_my_settle(my_store *s)
+{
+    settle_cursor(s);
+    /* A connection lost outside a transaction is opened again before the
+     * next command (its error, if the server cannot be reached, is the
+     * command's). */
+    co_error ignored;
+    (void)Co_my_revive(s, &ignored);
+}
+
+static void settle_cursor(my_store *s)
 {
     my_cursor *c = s->streaming;
     if (!c)

@@ -66,7 +66,8 @@ void Co_my_capture_unlock(my_store *s);
 void Co_my_run_quietly(my_store *s, const char *sql);
 
 /* Reads the rest of the streaming cursor's rows into memory, so that the
- * connection is free (mysql_cursor.c). */
+ * connection is free, and opens a lost connection again where
+ * Co_my_revive may (mysql_cursor.c). Every command starts with it. */
 void Co_my_settle(my_store *s);
 
 /* ---- SQL (mysql_sql.c) -------------------------------------------------------- */

@@ -10,8 +10,8 @@
 # Then the freeze's heartbeat: a SIGKILL inside another tenant's freeze
 # leaves its writes refused only until options.freeze_heartbeat_seconds, and
 # the next migrate switches it with the write made after the kill. And the
-# source's connections gone in the middle of the copy: the tenant is rolled
-# back, the error names the side, a rerun completes.
+# source's connections gone in the middle of the copy, then the target's:
+# the tenant is rolled back, the error names the side, a rerun completes.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/mysql.sh"
 
@@ -169,4 +169,33 @@ MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" mi
 assert_eq "a rerun switches it" "0 switched" "$CODE $(jq -r '.tenants[0].status' <<<"$OUT")"
 MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" verify --tenant "$t3"
 assert_eq "and verify finds nothing" 0 "$CODE"
+
+# The target's connection goes away in the middle of the copy: the tenant is
+# rolled back all the same (the store opens the connection again for the
+# purge, where it used to leave the tenant rollback_incomplete), the error
+# names the side, and a rerun completes.
+t4=$(mysqlc legacy -e "SELECT account_id FROM campaigns WHERE account_id NOT IN ($t, $t2, $t3) GROUP BY 1 ORDER BY 1 LIMIT 1")
+session T crm
+say T "LOCK TABLES teams WRITE; SELECT 'locked';"
+said T locked
+cut --target "$MY_BASE/crm" -p "$demo/hb.yaml" migrate --tenant "$t4" --skip-rehearsal --json \
+  >"$WORK/tgone.out" 2>"$WORK/tgone.err" &
+migrating=$!
+await "the copy waits for the target" "SELECT count(*) > 0 FROM information_schema.PROCESSLIST WHERE USER = 'cutover' AND DB = 'crm' AND STATE LIKE 'Waiting for table metadata lock%'"
+for id in $(mysqlc mysql -e "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'cutover' AND DB = 'crm'"); do
+  mysqlc mysql -e "KILL $id"
+done
+say T "UNLOCK TABLES;"
+wait "$migrating"
+code=$?
+eval "exec {fd_T}>&-"
+MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" status --json
+assert_eq "a lost target connection fails the tenant with the target's exit code, rolled back" \
+  "5 rolled_back" "$code $(jq -r ".tenants[] | select(.tenant == \"$t4\") | .state" <<<"$OUT")"
+assert_contains "the error names the target and the lost connection" "target: " "$(cat "$WORK/tgone.err")"
+assert_contains "and says the connection is lost" "the connection is lost" "$(cat "$WORK/tgone.err")"
+assert_eq "nothing of the tenant in the target, its capture stopped" "0 0 0" \
+  "$(mysqlc crm -e "SELECT count(*) FROM teams WHERE account_id = $t4") $(mysqlc crm -e "SELECT count(*) FROM contacts WHERE account_id = $t4") $(mysqlc legacy -e "SELECT count(*) FROM cutover_capture_legacy.cutover_tenants WHERE tenant = '$t4'")"
+MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" migrate --tenant "$t4" --skip-rehearsal --json
+assert_eq "a rerun switches it" "0 switched" "$CODE $(jq -r '.tenants[0].status' <<<"$OUT")"
 finish
