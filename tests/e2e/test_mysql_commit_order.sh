@@ -12,6 +12,8 @@
 # the next migrate switches it with the write made after the kill. And the
 # source's connections gone in the middle of the copy, then the target's:
 # the tenant is rolled back, the error names the side, a rerun completes.
+# Last, the server stopped mid-copy and restarted: the next migrate finishes
+# the rollback and switches the tenant.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/mysql.sh"
 
@@ -198,4 +200,35 @@ assert_eq "nothing of the tenant in the target, its capture stopped" "0 0 0" \
   "$(mysqlc crm -e "SELECT count(*) FROM teams WHERE account_id = $t4") $(mysqlc crm -e "SELECT count(*) FROM contacts WHERE account_id = $t4") $(mysqlc legacy -e "SELECT count(*) FROM cutover_capture_legacy.cutover_tenants WHERE tenant = '$t4'")"
 MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" migrate --tenant "$t4" --skip-rehearsal --json
 assert_eq "a rerun switches it" "0 switched" "$CODE $(jq -r '.tenants[0].status' <<<"$OUT")"
+
+# The server itself stops in the middle of the copy (SHUTDOWN), source and
+# target with it: the tenant fails with the side that noticed first, its
+# rollback cannot reach the server either (rollback_incomplete, what remains
+# said); once the server is back (restarted on the same data), the next
+# migrate finishes the rollback and switches the tenant.
+t5=$(mysqlc legacy -e "SELECT account_id FROM campaigns WHERE account_id NOT IN ($t, $t2, $t3, $t4) GROUP BY 1 ORDER BY 1 LIMIT 1")
+mapfile -d '' server_cmd <"/proc/$(cat "$MY_DIR/mysqld.pid")/cmdline"
+session U crm
+say U "LOCK TABLES teams WRITE; SELECT 'locked';"
+said U locked
+cut --target "$MY_BASE/crm" -p "$demo/hb.yaml" migrate --tenant "$t5" --skip-rehearsal --json \
+  >"$WORK/down.out" 2>"$WORK/down.err" &
+migrating=$!
+await "the copy waits for the target" "SELECT count(*) > 0 FROM information_schema.PROCESSLIST WHERE USER = 'cutover' AND DB = 'crm' AND STATE LIKE 'Waiting for table metadata lock%'"
+mysqlc mysql -e "SHUTDOWN"
+wait "$migrating"
+code=$?
+eval "exec {fd_U}>&-"
+MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" status --json
+assert_eq "the server stopped: the tenant fails with the target's exit code, its rollback incomplete" \
+  "5 rollback_incomplete" "$code $(jq -r ".tenants[] | select(.tenant == \"$t5\") | .state" <<<"$OUT")"
+assert_contains "the error says the connection is lost" "the connection is lost" "$(cat "$WORK/down.err")"
+assert_contains "and what remains of the rollback" "rollback incomplete: what remains" "$(cat "$WORK/down.err")"
+"${server_cmd[@]}" >/dev/null 2>&1 &
+await "the server is back" "SELECT 1"
+MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" migrate --tenant "$t5" --skip-rehearsal --json
+assert_eq "once it is back, the next migrate finishes the rollback and switches the tenant" "0 switched" \
+  "$CODE $(jq -r '.tenants[0].status' <<<"$OUT")"
+MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" verify --tenant "$t5"
+assert_eq "and verify finds nothing" 0 "$CODE"
 finish
