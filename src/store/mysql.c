@@ -391,7 +391,9 @@ static void my_month_sql(const co_store *s, const char *expr, co_buf *out)
 static co_code my_allow_writes(co_store *st, co_error *err)
 {
     static const char sql[] = "SET SESSION TRANSACTION READ WRITE";
-    return Co_my_run(my_of(st), sql, sizeof sql - 1, "cannot allow writes", err);
+    co_code rc = Co_my_run(my_of(st), sql, sizeof sql - 1, "cannot allow writes", err);
+    my_of(st)->writable = rc == CO_OK; /* a reopened connection stays so */
+    return rc;
 }
 
 /* ---- opening ------------------------------------------------------------------ */
@@ -653,7 +655,7 @@ static co_code connect_conn(my_store *s, const char *uri, co_error *err)
     for (size_t i = 0; rc == CO_OK && i < sizeof session_sql / sizeof *session_sql; i++)
         rc = Co_my_run(s, session_sql[i], strlen(session_sql[i]), "cannot set up the session",
                        err);
-    if (rc == CO_OK && side == CO_SIDE_SOURCE) { /* the system of record: never written by accident */
+    if (rc == CO_OK && side == CO_SIDE_SOURCE && !s->writable) { /* never written by accident */
         static const char ro[] = "SET SESSION TRANSACTION READ ONLY";
         rc = Co_my_run(s, ro, sizeof ro - 1, "cannot set up the session", err);
     }

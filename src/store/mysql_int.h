@@ -27,6 +27,7 @@ typedef struct my_store {
     char *password;       /* the password in use, scrubbed from every message; NULL if none */
     char *uri;            /* as opened: a lost connection is opened again from it */
     bool lost;            /* the connection was lost (Co_my_fail): Co_my_revive reopens it */
+    bool writable;        /* a source allowed to write (co_store_allow_writes) */
 } my_store;
 
 static inline my_store *my_of(co_store *s) { return (my_store *)s; }

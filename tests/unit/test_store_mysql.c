@@ -698,6 +698,23 @@ static void lost_connection_reopens_outside_transactions(void **state)
         assert_int_equal(query_int(s, "SELECT count(*) FROM revived"), 0);
     }
     co_store_close(s);
+
+    /* A source reopened stays read-only, or writable once writes were allowed. */
+    for (int allowed = 0; allowed < 2; allowed++) {
+        s = open_db(CO_SIDE_SOURCE);
+        if (allowed)
+            assert_int_equal(co_store_allow_writes(s, &err), CO_OK);
+        int64_t id = query_int(s, "SELECT CONNECTION_ID()");
+        co_store *killer = open_db(CO_SIDE_STATE);
+        snprintf(sql, sizeof sql, "KILL %lld", (long long)id);
+        exec_ok(killer, sql);
+        co_store_close(killer);
+        assert_int_equal(co_store_exec(s, "SELECT 1", &err), CO_ESOURCE);
+        co_error_clear(&err);
+        assert_int_equal(co_store_exec(s, "INSERT INTO revived VALUES (7)", &err),
+                         allowed ? CO_OK : CO_ESOURCE);
+        co_store_close(s);
+    }
 }
 
 /* The connection dies between two batches of a load: loading ends with an
