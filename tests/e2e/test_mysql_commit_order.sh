@@ -142,29 +142,49 @@ assert_eq "the next migrate switches it" "0 switched" "$CODE $(jq -r '.tenants[0
 assert_eq "with the write made after the kill" "After the kill" \
   "$(mysqlc crm -e "SELECT DISTINCT title FROM contacts WHERE account_id = $t2 AND title = 'After the kill'")"
 
+# kill_of DB: kills cutover's connections to database DB.
+kill_of() {
+  local id
+  for id in $(mysqlc mysql -e "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'cutover' AND DB = '$1'"); do
+    mysqlc mysql -e "KILL $id"
+  done
+}
+# shut_down: stops the server (its session gone, nothing can be sent to it).
+shut_down() {
+  mysqlc mysql -e "SHUTDOWN"
+  stopped=1
+}
+# interrupt NAME TENANT CMD...: migrates TENANT (its errors in $WORK/NAME.err)
+# while a root session NAME holds the target's teams table, so that the copy
+# waits for it; then runs CMD, lets the table go (unless CMD shut the server
+# down) and waits: code gets migrate's exit code.
+interrupt() {
+  local name=$1 tenant=$2 migrating
+  shift 2
+  session "$name" crm
+  say "$name" "LOCK TABLES teams WRITE; SELECT 'locked';"
+  said "$name" locked
+  cut --target "$MY_BASE/crm" -p "$demo/hb.yaml" migrate --tenant "$tenant" --skip-rehearsal --json \
+    >"$WORK/$name-migrate.out" 2>"$WORK/$name.err" &
+  migrating=$!
+  await "the copy waits for the target" "SELECT count(*) > 0 FROM information_schema.PROCESSLIST WHERE USER = 'cutover' AND DB = 'crm' AND STATE LIKE 'Waiting for table metadata lock%'"
+  "$@"
+  [[ -n ${stopped:-} ]] || say "$name" "UNLOCK TABLES;"
+  wait "$migrating"
+  code=$?
+  eval "exec {fd_$name}>&-"
+}
+
 # The source's connections go away in the middle of the copy (killed while
 # the copy waits for the target): the tenant is rolled back, the error names
 # the side, and a rerun completes.
 t3=$(mysqlc legacy -e "SELECT account_id FROM campaigns WHERE account_id NOT IN ($t, $t2) GROUP BY 1 ORDER BY 1 LIMIT 1")
-session S crm
-say S "LOCK TABLES teams WRITE; SELECT 'locked';"
-said S locked
-cut --target "$MY_BASE/crm" -p "$demo/hb.yaml" migrate --tenant "$t3" --skip-rehearsal --json \
-  >"$WORK/gone.out" 2>"$WORK/gone.err" &
-migrating=$!
-await "the copy waits for the target" "SELECT count(*) > 0 FROM information_schema.PROCESSLIST WHERE USER = 'cutover' AND DB = 'crm' AND STATE LIKE 'Waiting for table metadata lock%'"
-for id in $(mysqlc mysql -e "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'cutover' AND DB = 'legacy'"); do
-  mysqlc mysql -e "KILL $id"
-done
-say S "UNLOCK TABLES;"
-wait "$migrating"
-code=$?
-eval "exec {fd_S}>&-"
+interrupt S "$t3" kill_of legacy
 MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" status --json
 assert_eq "a lost source connection fails the tenant with the source's exit code, rolled back" \
   "4 rolled_back" "$code $(jq -r ".tenants[] | select(.tenant == \"$t3\") | .state" <<<"$OUT")"
-assert_contains "the error names the side and the lost connection" "source: " "$(cat "$WORK/gone.err")"
-assert_contains "and says the connection is lost" "the connection is lost" "$(cat "$WORK/gone.err")"
+assert_contains "the error names the side and the lost connection" "source: " "$(cat "$WORK/S.err")"
+assert_contains "and says the connection is lost" "the connection is lost" "$(cat "$WORK/S.err")"
 assert_eq "nothing of the tenant in the target, its capture stopped" "0 0" \
   "$(mysqlc crm -e "SELECT count(*) FROM contacts WHERE account_id = $t3") $(mysqlc legacy -e "SELECT count(*) FROM cutover_capture_legacy.cutover_tenants WHERE tenant = '$t3'")"
 MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" migrate --tenant "$t3" --skip-rehearsal --json
@@ -177,25 +197,12 @@ assert_eq "and verify finds nothing" 0 "$CODE"
 # purge, where it used to leave the tenant rollback_incomplete), the error
 # names the side, and a rerun completes.
 t4=$(mysqlc legacy -e "SELECT account_id FROM campaigns WHERE account_id NOT IN ($t, $t2, $t3) GROUP BY 1 ORDER BY 1 LIMIT 1")
-session T crm
-say T "LOCK TABLES teams WRITE; SELECT 'locked';"
-said T locked
-cut --target "$MY_BASE/crm" -p "$demo/hb.yaml" migrate --tenant "$t4" --skip-rehearsal --json \
-  >"$WORK/tgone.out" 2>"$WORK/tgone.err" &
-migrating=$!
-await "the copy waits for the target" "SELECT count(*) > 0 FROM information_schema.PROCESSLIST WHERE USER = 'cutover' AND DB = 'crm' AND STATE LIKE 'Waiting for table metadata lock%'"
-for id in $(mysqlc mysql -e "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'cutover' AND DB = 'crm'"); do
-  mysqlc mysql -e "KILL $id"
-done
-say T "UNLOCK TABLES;"
-wait "$migrating"
-code=$?
-eval "exec {fd_T}>&-"
+interrupt T "$t4" kill_of crm
 MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" status --json
 assert_eq "a lost target connection fails the tenant with the target's exit code, rolled back" \
   "5 rolled_back" "$code $(jq -r ".tenants[] | select(.tenant == \"$t4\") | .state" <<<"$OUT")"
-assert_contains "the error names the target and the lost connection" "target: " "$(cat "$WORK/tgone.err")"
-assert_contains "and says the connection is lost" "the connection is lost" "$(cat "$WORK/tgone.err")"
+assert_contains "the error names the target and the lost connection" "target: " "$(cat "$WORK/T.err")"
+assert_contains "and says the connection is lost" "the connection is lost" "$(cat "$WORK/T.err")"
 assert_eq "nothing of the tenant in the target, its capture stopped" "0 0 0" \
   "$(mysqlc crm -e "SELECT count(*) FROM teams WHERE account_id = $t4") $(mysqlc crm -e "SELECT count(*) FROM contacts WHERE account_id = $t4") $(mysqlc legacy -e "SELECT count(*) FROM cutover_capture_legacy.cutover_tenants WHERE tenant = '$t4'")"
 MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" migrate --tenant "$t4" --skip-rehearsal --json
@@ -208,22 +215,12 @@ assert_eq "a rerun switches it" "0 switched" "$CODE $(jq -r '.tenants[0].status'
 # migrate finishes the rollback and switches the tenant.
 t5=$(mysqlc legacy -e "SELECT account_id FROM campaigns WHERE account_id NOT IN ($t, $t2, $t3, $t4) GROUP BY 1 ORDER BY 1 LIMIT 1")
 mapfile -d '' server_cmd <"/proc/$(cat "$MY_DIR/mysqld.pid")/cmdline"
-session U crm
-say U "LOCK TABLES teams WRITE; SELECT 'locked';"
-said U locked
-cut --target "$MY_BASE/crm" -p "$demo/hb.yaml" migrate --tenant "$t5" --skip-rehearsal --json \
-  >"$WORK/down.out" 2>"$WORK/down.err" &
-migrating=$!
-await "the copy waits for the target" "SELECT count(*) > 0 FROM information_schema.PROCESSLIST WHERE USER = 'cutover' AND DB = 'crm' AND STATE LIKE 'Waiting for table metadata lock%'"
-mysqlc mysql -e "SHUTDOWN"
-wait "$migrating"
-code=$?
-eval "exec {fd_U}>&-"
+interrupt U "$t5" shut_down
 MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" status --json
 assert_eq "the server stopped: the tenant fails with the target's exit code, its rollback incomplete" \
   "5 rollback_incomplete" "$code $(jq -r ".tenants[] | select(.tenant == \"$t5\") | .state" <<<"$OUT")"
-assert_contains "the error says the connection is lost" "the connection is lost" "$(cat "$WORK/down.err")"
-assert_contains "and what remains of the rollback" "rollback incomplete: what remains" "$(cat "$WORK/down.err")"
+assert_contains "the error says the connection is lost" "the connection is lost" "$(cat "$WORK/U.err")"
+assert_contains "and what remains of the rollback" "rollback incomplete: what remains" "$(cat "$WORK/U.err")"
 "${server_cmd[@]}" >/dev/null 2>&1 &
 await "the server is back" "SELECT 1"
 MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" migrate --tenant "$t5" --skip-rehearsal --json
