@@ -348,7 +348,7 @@ co_code Co_load_describe(load *l, co_cursor *c)
 static co_code count_rows(load *l, co_param *tenant, int64_t *total)
 {
     co_buf sql = CO_BUF_INIT;
-    Co_buf_printf(&sql, "SELECT count(*) FROM (%s\n)", l->e->query);
+    Co_buf_printf(&sql, "SELECT count(*) FROM (%s\n) AS q", l->e->query);
     co_code rc = co_store_query_int(l->s->source, co_buf_str(&sql), tenant, 1, total, NULL, l->err);
     Co_buf_release(&sql);
     return rc;
