@@ -135,4 +135,15 @@ assert_eq "status: loaded rows add up" \
 run_cutover demo init "$WORK/again" --scale 0.005 --seed 7 -q
 assert_eq "the generator is deterministic" "$generated" "$(sha256sum < "$WORK/again/legacy.db")"
 
+# `demo traffic DIR` with DIR relative to the working directory writes
+# DIR/legacy.db (it looked for DIR/DIR/legacy.db).
+events=$(q "$WORK/again/legacy.db" 'SELECT count(*) FROM events')
+(cd "$WORK" && "$CUTOVER" demo traffic again --tenant "$big" --rate 50 --seconds 0.3 --json) \
+  >"$WORK/traffic.json" 2>"$WORK/traffic.err"
+assert_eq "demo traffic with a relative directory: exit 0, no error" "0 " "$? $(cat "$WORK/traffic.err")"
+inserted=$(jq ".inserted // 0" "$WORK/traffic.json" 2>/dev/null || echo 0)
+assert_eq "its events are in DIR/legacy.db" "true $((events + inserted))" \
+  "$( ((inserted > 0)) && echo true || echo false) $(q "$WORK/again/legacy.db" 'SELECT count(*) FROM events')"
+
+
 finish
