@@ -145,5 +145,21 @@ inserted=$(jq ".inserted // 0" "$WORK/traffic.json" 2>/dev/null || echo 0)
 assert_eq "its events are in DIR/legacy.db" "true $((events + inserted))" \
   "$( ((inserted > 0)) && echo true || echo false) $(q "$WORK/again/legacy.db" 'SELECT count(*) FROM events')"
 
+# The targets are in WAL mode, as the journal: the new CRM's readers (its
+# application, a dashboard) read while cutover holds the file for a write,
+# where a rollback journal answers them "database is locked".
+assert_eq "crm.db and staging.db are in WAL mode" "wal wal" \
+  "$(q "$WORK/again/crm.db" 'PRAGMA journal_mode') $(q "$WORK/again/staging.db" 'PRAGMA journal_mode')"
+mkfifo "$WORK/hold"
+sqlite3 "$WORK/again/crm.db" <"$WORK/hold" >/dev/null 2>&1 &
+writer=$!
+exec 3>"$WORK/hold"
+printf 'BEGIN EXCLUSIVE;\nDELETE FROM contacts;\n.shell touch %s\n' "$WORK/locked" >&3
+for _ in $(seq 100); do [[ -e $WORK/locked ]] && break; sleep 0.1; done
+assert_eq "a reader of crm.db is not refused while a writer holds it" 0 \
+  "$(q "$WORK/again/crm.db" 'SELECT count(*) FROM contacts' 2>&1)"
+printf 'ROLLBACK;\n' >&3
+exec 3>&-
+wait "$writer"
 
 finish
