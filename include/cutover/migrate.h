@@ -107,6 +107,9 @@ typedef struct co_migrate_options {
     const char *rejects_dir; /* where reject files go; NULL: the project's */
     bool skip_rehearsal;   /* load the target without a passing rehearsal (recorded) */
     bool rehearsal_checked; /* the caller has checked (or waived) the rehearsal already */
+    bool run_continues;    /* the copy is one part of the caller's run (a cutover): a
+                              copy that succeeds leaves the run "running" for the caller
+                              to end (co_state_run_end); a failed one still ends it */
     co_progress_fn progress;
     void *progress_ctx;
     co_row_fn on_row;      /* optional: sees every source row (the audit's statistics) */

@@ -406,18 +406,28 @@ co_code co_rollback_tenant(co_session *s, const co_tenant *t, co_rollback_result
     return rc;
 }
 
+/* Ends the cutover's run, begun by its copy (run_continues): it lasts until
+ * the tenant is switched (or syncing), fails or is interrupted. */
+static void end_run(co_session *s, const co_cutover_result *res, const char *status,
+                    const char *error_text, double began)
+{
+    co_error ignored;
+    co_error_clear(&ignored);
+    if (res->load.run_id)
+        co_state_run_end(s->state, res->load.run_id, status, error_text, Co_clock_mono() - began,
+                         &ignored);
+}
+
 /* Records why the cutover stops and rolls the tenant back. */
 static co_code fail_and_roll_back(co_session *s, const co_tenant *t, co_cutover_result *res,
-                                  const co_error *why, co_error *err)
+                                  const co_error *why, double began, co_error *err)
 {
     Co_cutover_failure(res, why);
     co_error ignored;
     co_error_clear(&ignored);
     /* The journal says why the run stopped: an interruption is not a failure
      * of the data, but the run did not finish either. */
-    if (why->code == CO_EINTERRUPTED && res->load.run_id)
-        co_state_run_end(s->state, res->load.run_id, "interrupted", res->failure, res->load.seconds,
-                         &ignored);
+    end_run(s, res, why->code == CO_EINTERRUPTED ? "interrupted" : "failed", res->failure, began);
     co_run_hook(s->project, CO_HOOK_ON_FAILURE, t->key, res->load.run_id, &ignored);
     co_rollback_result rb;
     co_code rc = co_rollback_tenant(s, t, &rb, err);
@@ -499,6 +509,7 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
     co_migrate_options mopt = {0};
     mopt.again = true;
     mopt.rehearsal_checked = true;
+    mopt.run_continues = true; /* the run ends with the switch, not with the copy */
     mopt.progress = opt->progress;
     mopt.progress_ctx = opt->progress_ctx;
     mopt.count_rows = opt->progress != NULL;
@@ -506,6 +517,7 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
         mopt.on_row = copy_checkpoint;
         mopt.on_row_ctx = (void *)opt;
     }
+    double began = Co_clock_mono();
     if (srt == CO_OK)
         srt = co_migrate_tenant(s, t, &mopt, &res->load, &step);
     /* 3. catch up while the tenant keeps writing */
@@ -525,7 +537,9 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
         srt = Co_sync_settle(s, cap, t, res, &early, &step);
         co_verify_scope_free(again);
         co_store_close(cap);
-        return srt == CO_OK ? CO_OK : fail_and_roll_back(s, t, res, &step, err);
+        if (srt == CO_OK)
+            end_run(s, res, "done", NULL, began);
+        return srt == CO_OK ? CO_OK : fail_and_roll_back(s, t, res, &step, began, err);
     }
     /* 5.-8. freeze, the last changes, verify what changed since step 4, switch */
     co_freeze_plan plan = {.mark = mark, .again = again, .since_run = early.run_id,
@@ -537,9 +551,10 @@ static co_code cutover_leased(co_session *s, const co_tenant *t, const co_cutove
     co_store_close(cap);
     if (srt == CO_OK) {
         res->switched = true;
+        end_run(s, res, "done", NULL, began);
         return co_state_tenant_move(s->state, t->key, CO_LC_SWITCHED, 0, err);
     }
-    return fail_and_roll_back(s, t, res, &step, err);
+    return fail_and_roll_back(s, t, res, &step, began, err);
 }
 
 co_code co_cutover_tenant(co_session *s, const co_tenant *t, const co_cutover_options *opt,

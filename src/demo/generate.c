@@ -1,10 +1,10 @@
 /*
  * generate.c: co_demo_init, the order of work: check the options, plan,
  * choose the plants, write legacy.db (tables, rows in one transaction,
- * indexes last), create the empty crm.db, and write cutover.yaml and
- * planted.json. Each file is written under a ".partial" name and renamed
- * into place when complete, so a failed run never leaves a half-written
- * demo file behind under its real name.
+ * indexes last), create the empty crm.db and staging.db (in WAL mode), and
+ * write cutover.yaml and planted.json. Each file is written under a
+ * ".partial" name and renamed into place when complete, so a failed run
+ * never leaves a half-written demo file behind under its real name.
  */
 #include "cutover/demo.h"
 #include "demo/demo_int.h"
@@ -207,6 +207,12 @@ static co_code write_target(const char *path, co_error *err)
     co_code rc = open_db(path, &db, err);
     if (rc == CO_OK)
         rc = exec(db, co_embed_crm_target_schema, "creating the target schema", err);
+    /* In WAL mode, as the journal: the new CRM's readers (its application,
+     * a dashboard) keep reading while cutover writes, instead of meeting
+     * "database is locked". The mode is the file's, not the connection's. */
+    if (rc == CO_OK)
+        rc = exec(db, "PRAGMA locking_mode = NORMAL; PRAGMA journal_mode = WAL;",
+                  "setting WAL mode", err);
     if (db && sqlite3_close(db) != SQLITE_OK && rc == CO_OK)
         rc = co_error_set(err, CO_EIO, "demo: closing %s failed", path);
     if (rc != CO_OK)

@@ -9,7 +9,6 @@
 #include "cutover/demo.h"
 #include "cutover/store.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -121,11 +120,11 @@ co_code co_demo_traffic(const char *dir, const char *source, const char *tenant,
     if (!(rate > 0 && rate <= 100000) || !(seconds > 0 && seconds <= 86400))
         return co_error_set(err, CO_EUSAGE, "traffic: the rate must be from 0 to 100000 a second "
                                             "and the duration from 0 to 86400 seconds");
-    char uri[1100];
-    if (!source || !*source)
-        snprintf(uri, sizeof uri, "sqlite:%s/legacy.db", dir);
+    /* A sqlite: path is resolved against dir: legacy.db, not DIR/legacy.db,
+     * which a relative DIR would double (d/d/legacy.db). */
     co_store *db = NULL;
-    co_code rc = co_store_open(source && *source ? source : uri, CO_SIDE_SOURCE, dir, &db, err);
+    co_code rc = co_store_open(source && *source ? source : "sqlite:legacy.db", CO_SIDE_SOURCE,
+                               dir, &db, err);
     if (rc == CO_OK) /* the application writes: the source's guard is for cutover's reads */
         rc = co_store_allow_writes(db, err);
     int64_t campaigns = 0, contacts = 0;

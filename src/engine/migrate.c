@@ -272,7 +272,8 @@ static co_code migrate_leased(co_session *s, const co_tenant *t, const co_migrat
         co_state_tenant_move(s->state, t->key, CO_LC_FAILED, res->run_id, &ignored);
         return rc;
     }
-    rc = co_state_run_end(s->state, res->run_id, "done", NULL, res->seconds, err);
+    rc = opt->run_continues ? CO_OK
+                            : co_state_run_end(s->state, res->run_id, "done", NULL, res->seconds, err);
     if (rc == CO_OK)
         rc = co_state_tenant_move(s->state, t->key, CO_LC_MIGRATED, res->run_id, err);
     return rc;

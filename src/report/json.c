@@ -96,7 +96,14 @@ co_code co_report_run_json(co_state *st, int64_t run_id, char **out, co_error *e
         rp_table_release(&run);
         return co_error_set(err, CO_ENOTFOUND, "no run %lld in the journal", (long long)run_id);
     }
-    rc = Co_state_view_run_steps(st, run_id, &steps, err);
+    /* A run its process left "running" (SIGKILL, power loss) is interrupted,
+     * as the tenant's report and status say, not running until a takeover. */
+    bool gone = false;
+    rc = rp_run_gone(st, &run, &gone, err);
+    if (rc == CO_OK)
+        rc = rp_run_interrupted(&run, gone, err);
+    if (rc == CO_OK)
+        rc = Co_state_view_run_steps(st, run_id, &steps, err);
     if (rc == CO_OK)
         rc = Co_state_view_run_checks(st, run_id, &checks, err);
     if (rc == CO_OK)

@@ -69,6 +69,36 @@ bool rp_verify_in_run(const rp_tenant *t)
            strcmp(verify_start, run_end) <= 0;
 }
 
+co_code rp_run_interrupted(rp_table *run, bool gone, co_error *err)
+{
+    size_t col = run->nrows ? rp_col(run, "status") : (size_t)-1;
+    const char *was = col != (size_t)-1 ? rp_cell(run, 0, "status") : NULL;
+    if (!gone || !was || strcmp(was, "running") != 0)
+        return CO_OK;
+    char *now = strdup("interrupted");
+    if (!now)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    free(run->cells[col]);
+    run->cells[col] = now;
+    return CO_OK;
+}
+
+co_code rp_run_gone(co_state *st, const rp_table *run, bool *gone, co_error *err)
+{
+    *gone = false;
+    const char *status = rp_cell(run, 0, "status"), *tenant = rp_cell(run, 0, "tenant");
+    if (!status || strcmp(status, "running") != 0 || !tenant)
+        return CO_OK;
+    co_tenant_status *rows = NULL;
+    size_t n = 0;
+    co_code rc = co_status_list(st, &rows, &n, err);
+    for (size_t i = 0; rc == CO_OK && i < n; i++)
+        if (strcmp(rows[i].tenant, tenant) == 0)
+            *gone = rows[i].holder_gone && rows[i].holder_pid == rp_int(run, 0, "pid");
+    co_status_free(rows, n);
+    return rc;
+}
+
 co_code rp_load_tenant(co_state *st, const co_project *p, rp_tenant *t, co_error *err)
 {
     const char *key = t->status->tenant;
@@ -78,18 +108,10 @@ co_code rp_load_tenant(co_state *st, const co_project *p, rp_tenant *t, co_error
     if (rc == CO_OK)
         rc = Co_state_view_tenant_run(st, t->status->last_run, &t->run, err);
     /* A run left "running" by a process that is gone: as status says it. */
-    size_t col = rc == CO_OK && t->run.nrows ? rp_col(&t->run, "status") : (size_t)-1;
-    const char *was = col != (size_t)-1 ? rp_cell(&t->run, 0, "status") : NULL;
-    if (was && strcmp(was, "running") == 0 && t->status->run_status &&
-        strcmp(t->status->run_status, "interrupted") == 0) {
-        char *now = strdup("interrupted");
-        if (now) {
-            free(t->run.cells[col]);
-            t->run.cells[col] = now;
-        } else {
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-        }
-    }
+    if (rc == CO_OK)
+        rc = rp_run_interrupted(&t->run, t->status->run_status &&
+                                             strcmp(t->status->run_status, "interrupted") == 0,
+                                err);
     if (rc == CO_OK)
         rc = Co_state_view_run_steps(st, t->status->last_run, &t->steps, err);
     if (rc == CO_OK)

@@ -95,6 +95,13 @@ size_t rp_step_of(const rp_tenant *t, const char *entity);
 /* The rows of t->steps in the project's entity order, then the others;
  * fills order (room for t->steps.nrows) and returns how many. */
 size_t rp_step_order(const co_project *p, const rp_tenant *t, size_t *order);
+/* A run left "running" by a process that is gone shows "interrupted", as
+ * status says it (status.h: holder_gone): rp_run_interrupted rewrites the
+ * status cell of run's row 0 when gone; rp_run_gone tells, for a row of the
+ * runs table (with its tenant and pid), whether its tenant's lease is held
+ * by that pid, gone from this host. */
+co_code rp_run_interrupted(rp_table *run, bool gone, co_error *err);
+co_code rp_run_gone(co_state *st, const rp_table *run, bool *gone, co_error *err);
 /* Whether the last verification belongs to the last migrate run (it began
  * before that run ended: a capture's verification inside the freeze). */
 bool rp_verify_in_run(const rp_tenant *t);

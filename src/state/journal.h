@@ -27,7 +27,8 @@
 /* How many runs the journal holds. */
 co_code Co_state_runs_count(co_state *st, int64_t *n, co_error *err);
 /* What the last finished migrate run of a tenant recorded for a step
- * ("load:ENTITY"); *found false when none. */
+ * ("load:ENTITY"), or the cutover in flight once it finished that step;
+ * *found false when none. */
 typedef struct co_load_counts {
     int64_t source_rows, loaded, rejected;
 } co_load_counts;

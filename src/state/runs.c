@@ -15,10 +15,13 @@ static const co_jq co_q_finding_add = {
 static const co_jq co_q_runs_count = {
     "SELECT count(*) FROM runs"};
 
+/* The last load of an entity: of a finished migrate run, or of the cutover
+ * in flight, whose run goes on past its copy (verify inside the cutover). */
 static const co_jq co_q_steps_last_load = {
     "SELECT s.source_rows, s.loaded, s.rejected FROM steps s JOIN runs r ON r.id ="
-    " s.run_id WHERE r.tenant = ? AND r.command = 'migrate' AND r.status = 'done' AND"
-    " s.step = ? ORDER BY r.id DESC LIMIT 1"};
+    " s.run_id WHERE r.tenant = ? AND r.command = 'migrate' AND (r.status = 'done' OR"
+    " (r.status = 'running' AND s.status = 'done')) AND s.step = ? ORDER BY r.id DESC"
+    " LIMIT 1"};
 
 static const co_jq co_q_steps_load_rate = {
     "SELECT sum(st.source_rows), sum(st.seconds) FROM steps st JOIN runs r ON r.id ="

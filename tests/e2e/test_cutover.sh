@@ -59,15 +59,24 @@ assert_eq "its rows left the target" 0 "$(q "$demo/crm.db" "SELECT count(*) FROM
 assert_eq "its source is writable again" 0 \
   "$(sqlite3 "$demo/legacy.db" "UPDATE contacts SET title = title WHERE account_id = $v" >/dev/null 2>&1; echo $?)"
 assert_eq "on_rollback ran with the tenant and phase" "$v on_rollback" "$(cat "$demo/hooks.log")"
+assert_eq "the journal's migrate run failed with the hook, not done at the copy's end" "failed 1" \
+  "$(q "$demo/.cutover/state.db" "SELECT status, error LIKE '%hook on_freeze%' FROM runs
+      WHERE tenant = '$v' AND command = 'migrate' ORDER BY id DESC LIMIT 1" | tr '|' ' ')"
 
 # Hooks see the tenant, phase and run.
 cp "$proj" "$demo/env.yaml"
 printf 'hooks:\n  on_switch: "env | grep ^CUTOVER_ | sort > switch.env"\n' >> "$demo/env.yaml"
+printf '  on_freeze: "sqlite3 .cutover/state.db \\"SELECT status FROM runs WHERE id = $CUTOVER_RUN_ID\\" > freeze.run"\n' \
+  >> "$demo/env.yaml"
 run_cutover -p "$demo/env.yaml" migrate --tenant "$v" --skip-rehearsal --start-over
 assert_eq "with a passing hook the tenant switches" 0 "$CODE"
 assert_contains "the hook saw the tenant" "CUTOVER_TENANT=$v" "$(cat "$demo/switch.env")"
 assert_contains "and the phase" "CUTOVER_PHASE=on_switch" "$(cat "$demo/switch.env")"
 assert_contains "and the run" "CUTOVER_RUN_ID=" "$(cat "$demo/switch.env")"
+# The migrate run lasts until the switch: running in the freeze, done after.
+run=$(sed -n 's/^CUTOVER_RUN_ID=//p' "$demo/switch.env")
+assert_eq "the migrate run is running in the freeze, done once switched" "running migrate done" \
+  "$(cat "$demo/freeze.run") $(q "$demo/.cutover/state.db" "SELECT command, status FROM runs WHERE id = $run" | tr '|' ' ')"
 
 # Migrate while the application writes: nothing written before the freeze is lost.
 run_cutover -p "$demo/env.yaml" rehearse --tenant "$big"

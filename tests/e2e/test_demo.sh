@@ -135,4 +135,31 @@ assert_eq "status: loaded rows add up" \
 run_cutover demo init "$WORK/again" --scale 0.005 --seed 7 -q
 assert_eq "the generator is deterministic" "$generated" "$(sha256sum < "$WORK/again/legacy.db")"
 
+# `demo traffic DIR` with DIR relative to the working directory writes
+# DIR/legacy.db (it looked for DIR/DIR/legacy.db).
+events=$(q "$WORK/again/legacy.db" 'SELECT count(*) FROM events')
+(cd "$WORK" && "$CUTOVER" demo traffic again --tenant "$big" --rate 50 --seconds 0.3 --json) \
+  >"$WORK/traffic.json" 2>"$WORK/traffic.err"
+assert_eq "demo traffic with a relative directory: exit 0, no error" "0 " "$? $(cat "$WORK/traffic.err")"
+inserted=$(jq ".inserted // 0" "$WORK/traffic.json" 2>/dev/null || echo 0)
+assert_eq "its events are in DIR/legacy.db" "true $((events + inserted))" \
+  "$( ((inserted > 0)) && echo true || echo false) $(q "$WORK/again/legacy.db" 'SELECT count(*) FROM events')"
+
+# The targets are in WAL mode, as the journal: the new CRM's readers (its
+# application, a dashboard) read while cutover holds the file for a write,
+# where a rollback journal answers them "database is locked".
+assert_eq "crm.db and staging.db are in WAL mode" "wal wal" \
+  "$(q "$WORK/again/crm.db" 'PRAGMA journal_mode') $(q "$WORK/again/staging.db" 'PRAGMA journal_mode')"
+mkfifo "$WORK/hold"
+sqlite3 "$WORK/again/crm.db" <"$WORK/hold" >/dev/null 2>&1 &
+writer=$!
+exec 3>"$WORK/hold"
+printf 'BEGIN EXCLUSIVE;\nDELETE FROM contacts;\n.shell touch %s\n' "$WORK/locked" >&3
+for _ in $(seq 100); do [[ -e $WORK/locked ]] && break; sleep 0.1; done
+assert_eq "a reader of crm.db is not refused while a writer holds it" 0 \
+  "$(q "$WORK/again/crm.db" 'SELECT count(*) FROM contacts' 2>&1)"
+printf 'ROLLBACK;\n' >&3
+exec 3>&-
+wait "$writer"
+
 finish

@@ -75,7 +75,8 @@ scenario() {
   [[ $skind == mysql ]] && traffic=(--source "$MY_BASE/$src")
   (cd "$dir" && cut "$@" rehearse --tenant "$T" --json) >"$pre-rehearse.json" 2>"$pre-rehearse.err"
   assert_eq "$name: the tenant is rehearsed" 0 "$?"
-  (cd "$dir" && cut "${traffic[@]}" demo traffic . --tenant "$T" --rate 40 --seconds 9 --json) \
+  (cd "$dir" && cut "${traffic[@]}" demo traffic . --tenant "$T" --rate 40 \
+    --seconds $((9 * ${CUTOVER_TEST_SLOWDOWN:-1})) --json) \
     >"$pre-traffic.json" 2>"$pre-traffic.err" &
   local writing=$!
   sleep 1

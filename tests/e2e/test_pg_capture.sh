@@ -8,32 +8,19 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
 
 pg_test_server
-FIX=$CUTOVER_SOURCE_DIR/tests/fixtures
 
 # The demo's legacy tables, copied into PostgreSQL.
 demo=$WORK/demo
 "$CUTOVER" demo init "$demo" --scale 0.004 --seed 21 -q
 pg_demo_legacy "$demo"
 
-# The PostgreSQL mapping with the demo's capture: which tables, and which rows
-# of each entity a change touches.
+# The PostgreSQL mapping with the demo's capture (pg.sh), and the reverse
+# mappings of contacts and engagements for the rollback after the switch.
 proj=$demo/pg.yaml
-sed -e '/^  - name: teams$/a\    follows: { teams: { id: id } }' \
-    -e '/^  - name: companies$/a\    follows: { contacts: {} }' \
-    -e '/^  - name: contacts$/a\    follows: { contacts: { id: id } }\n    reverse: { table: contacts, key: { id: id }, columns: { title: title } }' \
-    -e '/^  - name: contact_teams$/a\    follows: { contacts: { contact_id: id } }' \
-    -e '/^  - name: contact_tags$/a\    follows: { contacts: { contact_id: id } }' \
-    -e '/^  - name: campaigns$/a\    follows: { campaigns: { id: id } }' \
-    -e '/^  - name: engagements$/a\    follows: { events: { id: id } }\n    reverse: { table: events, key: { id: id }, columns: { campaign_id: campaign_id, contact_id: contact_id, kind: kind, occurred_at: occurred_at } }' \
-    "$FIX/crm-pg-source.yaml" >"$proj"
-cat >>"$proj" <<'YAML'
-
-capture:
-  - { table: teams, key: id, tenant: "{row}.account_id" }
-  - { table: contacts, key: id, tenant: "{row}.account_id" }
-  - { table: campaigns, key: id, tenant: "{row}.account_id" }
-  - { table: events, key: id, tenant: "(SELECT account_id FROM campaigns WHERE id = {row}.campaign_id)" }
-YAML
+pg_demo_project "$proj"
+sed -i -e '/^    follows: { contacts: { id: id } }$/a\    reverse: { table: contacts, key: { id: id }, columns: { title: title } }' \
+    -e '/^    follows: { events: { id: id } }$/a\    reverse: { table: events, key: { id: id }, columns: { campaign_id: campaign_id, contact_id: contact_id, kind: kind, occurred_at: occurred_at } }' \
+    "$proj"
 mapfile -t T < <(pgsql legacy -c "SELECT c.account_id FROM campaigns c JOIN events e ON e.campaign_id = c.id GROUP BY 1 ORDER BY count(*) DESC, 1")
 big=${T[0]} other=${T[1]}
 

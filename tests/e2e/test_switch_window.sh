@@ -7,8 +7,9 @@
 # of the same journal takes the tenant up like a lapsed freeze, exits 0 and
 # switches it, verified, with the same rows as a run never killed.
 # 2. A copy killed at a commit leaves its run "running" in the journal:
-# status and the report say interrupted, never running, of a process that is
-# gone, and the run that takes the tenant over journals it interrupted.
+# status, the report and the dashboard's API say interrupted, never running,
+# of a process that is gone, and the run that takes the tenant over journals
+# it interrupted.
 # One job, small tenants: deterministic, seconds.
 if [[ -z ${TMPDIR:-} && -d /dev/shm && -w /dev/shm ]]; then export TMPDIR=/dev/shm; fi
 source "$(dirname "$0")/lib.sh"
@@ -60,6 +61,16 @@ html=$(cat "$WORK/report.html")
 assert_contains "the report's timeline: the run interrupted" "</span>, interrupted in " "$html"
 [[ $html == *"</span>, running in "* ]] && fail "the report says running of a process that is gone" \
   || pass "the report does not say running of a process that is gone"
+# The dashboard's document of the run says so too, before any takeover.
+co serve --listen 127.0.0.1:0 > "$WORK/serve.out" 2>"$WORK/serve.err" &
+server=$!
+for _ in $(seq $((100 * ${CUTOVER_TEST_SLOWDOWN:-1}))); do
+  grep -q '^token' "$WORK/serve.out" 2>/dev/null && break; sleep 0.1
+done
+url=$(sed -n 's/^cutover: serving \(http[^ ]*\) .*/\1/p' "$WORK/serve.out")
+assert_eq "the dashboard's /api/runs/N: the run interrupted, not running" "$killed_run interrupted" \
+  "$(curl -s "${url}api/runs/$killed_run" | jq -r '"\(.run.id) \(.run.status)"')"
+kill "$server"; wait "$server" 2>/dev/null
 run_cutover -p "$demo/cutover.yaml" migrate --tenant "$u" --skip-rehearsal --json
 assert_eq "the next migrate switches it" "0 switched" "$CODE $(jq -r '.tenants[0].status' <<<"$OUT")"
 assert_eq "the killed run is journaled interrupted, taken over by the next" "interrupted 1" \
