@@ -50,6 +50,9 @@ typedef struct co_cutover_result {
     co_code failure_code;      /* the class of what failed: CO_ESOURCE, CO_ETARGET,
                                   CO_EVERIFY, CO_ENOTREADY (a hook, a refusal), ...;
                                   CO_OK when failure is "" */
+    bool reverse_sync;         /* switched with reverse capture (docs/coexistence.md) */
+    char reverse_notice[512];  /* what the switch does not sync back (entities without
+                                  `reverse`, or none at all, and why), or "" */
 } co_cutover_result;
 
 /* The whole migration of t (see the file comment). A failure that was rolled
@@ -99,13 +102,22 @@ typedef struct co_rollback_result {
     int64_t exported;   /* rows in it */
     int64_t carried_back; /* rows written back into the source (entities with `reverse`) */
     int64_t not_carried;  /* rows the source refused (a constraint): they are in the export */
+    bool reverse_synced;  /* switched with reverse sync: the target frozen, its last changes
+                             applied to the source (reverse_applied of them), nothing carried */
+    int64_t reverse_applied;
+    char carry_reason[256]; /* switched and carried back instead: why (no reverse capture,
+                               or it failed); else "" */
     double seconds;
     const char *remains;  /* when it failed: what is left to do (static text), else NULL */
 } co_rollback_result;
 
-/* Rolls t back (idempotent): routes it "old"; when it was switched, exports
- * its target rows first and carries the rows of entities with a `reverse`
- * mapping back into the source (updating, or inserting what the source lacks);
+/* Rolls t back (idempotent): routes it "old"; when it was switched with
+ * reverse sync (docs/coexistence.md), freezes its writes on the target and
+ * applies their last changes to the source, exporting only the rows of
+ * entities without `reverse`; when it was switched without (or reverse
+ * sync fails: res->carry_reason), exports its target rows first and carries
+ * the rows of entities with a `reverse` mapping back into the source
+ * (updating, or inserting what the source lacks);
  * removes capture and freeze from the source and purges the target. A
  * rollback that fails part way sets the tenant's state "rollback_incomplete",
  * says in err what remains and how to finish it, and res->remains too;

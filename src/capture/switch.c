@@ -13,6 +13,7 @@
 #include "cutover/sync.h"
 #include "cutover/traces.h"
 #include "capture/capture_int.h"
+#include "capture/reverse_int.h"
 #include "engine/engine_int.h"
 #include "util/clock.h"
 
@@ -29,6 +30,7 @@ typedef struct switch_ctx {
     const co_tenant *t;
     const co_cutover_options *opt;
     int64_t run_id;
+    bool reverse; /* reverse capture started on the target (reverse.c) */
 } switch_ctx;
 
 /* The switch's catch-up (co_freeze_plan.catch_up): sync rounds until few
@@ -54,6 +56,9 @@ static co_code sync_catch_up(void *ctx, bool frozen, int64_t *applied, co_error 
         rc = co_catch_up(c->s, c->cap, c->t, c->run_id, true, &n, err);
         *applied += n;
     }
+    /* What the target records from here on is the new system's. */
+    if (rc == CO_OK && frozen && c->reverse)
+        rc = Co_reverse_mark_now(c->s, c->cap, c->t, err);
     return rc;
 }
 
@@ -65,6 +70,8 @@ static void back_to_syncing(co_session *s, co_store *cap, const co_tenant *t,
     co_error e;
     co_error_clear(&e);
     co_code rc = co_capture_unfreeze(cap, s->project, t->key, &e);
+    if (rc == CO_OK)
+        rc = Co_reverse_end(s, cap, t, &e);
     if (rc == CO_OK && dest_mark[0])
         rc = co_traces_mark(s, s->dest, t->key, dest_mark, &e);
     if (rc == CO_OK && cap_mark[0])
@@ -99,7 +106,7 @@ static co_code switch_leased(co_session *s, const co_tenant *t, const co_cutover
     }
     co_error step;
     co_error_clear(&step);
-    switch_ctx ctx = {s, cap, t, opt, res->load.run_id};
+    switch_ctx ctx = {s, cap, t, opt, res->load.run_id, false};
     /* What the tenant wrote since the last round, then the whole tenant
      * verified while it still writes: the freeze verifies only what changes
      * from here on, and the rows found different now. */
@@ -110,6 +117,12 @@ static co_code switch_leased(co_session *s, const co_tenant *t, const co_cutover
     co_verify_result early = {0};
     if (srt == CO_OK)
         srt = Co_verify_whole(s, t, opt, &mark, &again, &early, &step);
+    /* Reverse capture on the target starts before the writes switch, so
+     * that none the new system takes is missed; its mark moves inside the
+     * freeze, past the last changes synced forward. */
+    if (srt == CO_OK)
+        srt = Co_reverse_begin(s, cap, t, &ctx.reverse, &step);
+    Co_reverse_notice(s->project, ctx.reverse, res);
     co_freeze_plan plan = {.mark = mark, .again = again, .since_run = early.run_id,
                            .run_id = res->load.run_id, .resume = CO_LC_SYNCING,
                            .catch_up = sync_catch_up, .catch_up_ctx = &ctx};
@@ -119,8 +132,11 @@ static co_code switch_leased(co_session *s, const co_tenant *t, const co_cutover
     co_verify_result_release(&early);
     if (srt == CO_OK) {
         res->switched = true;
+        rc = co_state_read_share_set(s->state, t->key, 0, err);
+        if (rc == CO_OK && ctx.reverse)
+            rc = Co_reverse_settle(s, cap, t, err);
         co_store_close(cap);
-        return co_state_read_share_set(s->state, t->key, 0, err);
+        return rc;
     }
     co_error ignored;
     co_error_clear(&ignored);
