@@ -294,7 +294,9 @@ co_code co_rollback_tenant(co_session *s, const co_tenant *t, co_rollback_result
                            co_error *err)
 {
     memset(res, 0, sizeof *res);
-    co_code rc = co_state_lease(s->state, t->key, "rollback", err);
+    /* A `sync --follow` holds the tenant for a round at a time (a reverse
+     * round of a switched one too): the rollback waits for it to end. */
+    co_code rc = Co_lease_waiting(s, t, "rollback", err);
     if (rc != CO_OK)
         return rc;
     /* Refused before anything moves when the lifecycle has no way back (a

@@ -147,6 +147,18 @@ static co_code switch_leased(co_session *s, const co_tenant *t, const co_cutover
     return CO_OK;
 }
 
+co_code Co_lease_waiting(co_session *s, const co_tenant *t, const char *what, co_error *err)
+{
+    double started = Co_clock_mono();
+    co_code rc;
+    while ((rc = co_state_lease(s->state, t->key, what, err)) == CO_EBUSY &&
+           Co_clock_mono() - started < LEASE_WAIT) {
+        struct timespec pause = {0, 50 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    return rc;
+}
+
 co_code co_switch_tenant(co_session *s, const co_tenant *t, const co_cutover_options *opt,
                          co_cutover_result *res, co_error *err)
 {
@@ -155,12 +167,7 @@ co_code co_switch_tenant(co_session *s, const co_tenant *t, const co_cutover_opt
     double started = Co_clock_mono();
     /* A `sync --follow` holds the tenant for a round at a time: the switch
      * waits for the round to end (LEASE_WAIT seconds at most). */
-    co_code rc;
-    while ((rc = co_state_lease(s->state, t->key, "switch", err)) == CO_EBUSY &&
-           Co_clock_mono() - started < LEASE_WAIT) {
-        struct timespec pause = {0, 50 * 1000 * 1000};
-        nanosleep(&pause, NULL);
-    }
+    co_code rc = Co_lease_waiting(s, t, "switch", err);
     if (rc != CO_OK)
         return rc;
     co_lifecycle state = CO_LC_NEW;
