@@ -107,6 +107,9 @@ typedef struct co_rollback_result {
     int64_t reverse_applied;
     char carry_reason[256]; /* switched and carried back instead: why (no reverse capture,
                                or it failed); else "" */
+    double back_seconds;  /* until the tenant was back on the old system (routed old, the
+                             source taking its writes, its rows there), before the purge of
+                             the target */
     double seconds;
     const char *remains;  /* when it failed: what is left to do (static text), else NULL */
 } co_rollback_result;

@@ -270,6 +270,7 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
     if (rc == CO_OK && cap)
         rc = Co_reverse_end(s, cap, t, err);
     co_store_close(cap);
+    res->back_seconds = Co_clock_mono() - started;
     if (rc == CO_OK) {
         res->remains = "purging its rows from the target (the source takes its writes again)";
         rc = co_purge_tenant(s, t, err);

@@ -46,7 +46,8 @@ int cmd_rollback(cli_ctx *ctx)
                               "\"carry_reason\":",
                           r.reverse_synced ? "true" : "false", (long long)r.reverse_applied);
             Co_json_str(&b, r.carry_reason[0] ? r.carry_reason : NULL);
-            Co_buf_printf(&b, ",\"seconds\":%.3f}\n", r.seconds);
+            Co_buf_printf(&b, ",\"back_seconds\":%.3f,\"seconds\":%.3f}\n", r.back_seconds,
+                          r.seconds);
             fputs(co_buf_str(&b), stdout);
             Co_buf_release(&b);
         } else if (!ctx->quiet) {
@@ -54,8 +55,9 @@ int cmd_rollback(cli_ctx *ctx)
                    chosen[i]->key, r.seconds, r.was_switched ? "" : "\n");
             if (r.was_switched && r.reverse_synced) {
                 printf("; reverse sync: the new system frozen for it, its last %lld changes "
-                       "applied to the source, no rows carried back",
-                       (long long)r.reverse_applied);
+                       "applied to the source, back on the old system in %.2fs, no rows "
+                       "carried back",
+                       (long long)r.reverse_applied, r.back_seconds);
                 if (r.export_file)
                     printf(" (the %lld rows of entities without `reverse` exported to %s)",
                            (long long)r.exported, r.export_file);

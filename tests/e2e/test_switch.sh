@@ -9,7 +9,8 @@
 # back yet leaves the source equal to the target. A failure inside the
 # switch (the Nth store call failing, at points across a switch measured on
 # a copy) leaves the tenant syncing, unfrozen and routed old; its switch then
-# succeeds; a kill -9 inside a reverse batch loses and doubles nothing.
+# succeeds; a kill -9 inside a reverse batch loses and doubles nothing; a
+# rollback without reverse capture carries back and says why.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
 
@@ -189,9 +190,15 @@ assert_eq "the next reverse round applies every change once" \
   "$CODE $(jq -r .direction <<<"$OUT") $(src_q "SELECT count(*) FROM events") $(src_q "SELECT kind FROM events WHERE id = $ev + 1") $(mark)"
 run_cutover "${CUT[@]}" sync --tenant "$t" --once --json
 assert_eq "and nothing twice: the round after applies none" "0 0" "$CODE $(jq -r .applied <<<"$OUT")"
+# Without reverse capture (here its mark gone), the rollback falls back to
+# the carry-back and says why.
+q "$DEMO/legacy.db" "DELETE FROM cutover_reverse_mark WHERE tenant = '$t'"
 run_cutover "${CUT[@]}" rollback --tenant "$t" --json
-assert_eq "its rollback goes by reverse sync" "0 true 0" \
-  "$CODE $(jq -r '"\(.reverse_synced) \(.carried_back)"' <<<"$OUT")"
+assert_eq "without reverse capture the rollback carries back, saying why" "0 false true" \
+  "$CODE $(jq -r '"\(.reverse_synced) \(.carried_back > 0)"' <<<"$OUT")"
+assert_contains "saying why" "has no reverse capture" "$(jq -r .carry_reason <<<"$OUT")"
+assert_eq "and the carried-back source holds the new system's rows" 1 \
+  "$(src_q "SELECT count(*) FROM events WHERE id = $ev + 3")"
 
 # ---- PostgreSQL source and target ----
 pg_test_server
