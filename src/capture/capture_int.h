@@ -82,10 +82,6 @@ co_code Co_catch_up_batch(co_session *s, const co_tenant *t, int64_t run_id,
                           co_code (*before_commit)(void *ctx, co_error *err), void *ctx,
                           co_error *err);
 
-/* The tenant's lease for what (switch.c), waiting up to 30 s while another
- * process holds it (a `sync --follow` round); CO_EBUSY after that. */
-co_code Co_lease_waiting(co_session *s, const co_tenant *t, const char *what, co_error *err);
-
 /* A connection to the source that may write cutover's own objects (the
  * capture's), for the caller to close. */
 co_code Co_capture_open(const co_project *p, co_store **out, co_error *err);

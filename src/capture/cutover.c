@@ -10,6 +10,7 @@
 #include "cutover/traces.h"
 #include "capture/capture_int.h"
 #include "capture/reverse_int.h"
+#include "state/journal.h"
 #include "engine/engine_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -297,7 +298,7 @@ co_code co_rollback_tenant(co_session *s, const co_tenant *t, co_rollback_result
     memset(res, 0, sizeof *res);
     /* A `sync --follow` holds the tenant for a round at a time (a reverse
      * round of a switched one too): the rollback waits for it to end. */
-    co_code rc = Co_lease_waiting(s, t, "rollback", err);
+    co_code rc = Co_state_lease_wait(s->state, t->key, "rollback", true, err);
     if (rc != CO_OK)
         return rc;
     /* Refused before anything moves when the lifecycle has no way back (a

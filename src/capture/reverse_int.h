@@ -66,8 +66,9 @@ void Co_reverse_notice(const co_project *p, bool started, co_cutover_result *res
  * what the target records from here on is the new system's). */
 co_code Co_reverse_mark_now(co_session *s, co_store *cap, const co_tenant *t, co_error *err);
 
-/* Journals the first reverse round of a tenant just switched (what waits,
- * nothing applied): status and `sync --follow` see it reverse-syncing. */
+/* Journals the first reverse round of a tenant being switched (inside its
+ * freeze: what waits, nothing applied): once switched, status and `sync
+ * --follow` see it reverse-syncing. */
 co_code Co_reverse_settle(co_session *s, co_store *cap, const co_tenant *t, co_error *err);
 
 /* *active: the tenant has reverse capture on the target and its mark on the

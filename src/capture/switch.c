@@ -14,6 +14,7 @@
 #include "cutover/traces.h"
 #include "capture/capture_int.h"
 #include "capture/reverse_int.h"
+#include "state/journal.h"
 #include "engine/engine_int.h"
 #include "util/clock.h"
 
@@ -21,8 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Seconds the switch waits for a sync round that holds the tenant. */
-#define LEASE_WAIT 30
 
 typedef struct switch_ctx {
     co_session *s;
@@ -56,9 +55,13 @@ static co_code sync_catch_up(void *ctx, bool frozen, int64_t *applied, co_error 
         rc = co_catch_up(c->s, c->cap, c->t, c->run_id, true, &n, err);
         *applied += n;
     }
-    /* What the target records from here on is the new system's. */
+    /* What the target records from here on is the new system's; the
+     * journal's last round says reverse before the tenant is switched, so
+     * that a `sync --follow` goes on with it rather than leaving it. */
     if (rc == CO_OK && frozen && c->reverse)
         rc = Co_reverse_mark_now(c->s, c->cap, c->t, err);
+    if (rc == CO_OK && frozen && c->reverse)
+        rc = Co_reverse_settle(c->s, c->cap, c->t, err);
     return rc;
 }
 
@@ -133,8 +136,6 @@ static co_code switch_leased(co_session *s, const co_tenant *t, const co_cutover
     if (srt == CO_OK) {
         res->switched = true;
         rc = co_state_read_share_set(s->state, t->key, 0, err);
-        if (rc == CO_OK && ctx.reverse)
-            rc = Co_reverse_settle(s, cap, t, err);
         co_store_close(cap);
         return rc;
     }
@@ -147,18 +148,6 @@ static co_code switch_leased(co_session *s, const co_tenant *t, const co_cutover
     return CO_OK;
 }
 
-co_code Co_lease_waiting(co_session *s, const co_tenant *t, const char *what, co_error *err)
-{
-    double started = Co_clock_mono();
-    co_code rc;
-    while ((rc = co_state_lease(s->state, t->key, what, err)) == CO_EBUSY &&
-           Co_clock_mono() - started < LEASE_WAIT) {
-        struct timespec pause = {0, 50 * 1000 * 1000};
-        nanosleep(&pause, NULL);
-    }
-    return rc;
-}
-
 co_code co_switch_tenant(co_session *s, const co_tenant *t, const co_cutover_options *opt,
                          co_cutover_result *res, co_error *err)
 {
@@ -166,8 +155,8 @@ co_code co_switch_tenant(co_session *s, const co_tenant *t, const co_cutover_opt
     co_cutover_options defaults = Co_cutover_defaults(opt);
     double started = Co_clock_mono();
     /* A `sync --follow` holds the tenant for a round at a time: the switch
-     * waits for the round to end (LEASE_WAIT seconds at most). */
-    co_code rc = Co_lease_waiting(s, t, "switch", err);
+     * waits for the round to end (30 s at most). */
+    co_code rc = Co_state_lease_wait(s->state, t->key, "switch", false, err);
     if (rc != CO_OK)
         return rc;
     co_lifecycle state = CO_LC_NEW;
