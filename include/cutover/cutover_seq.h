@@ -71,7 +71,10 @@ CO_API void co_cutover_result_release(co_cutover_result *r);
  * while it still writes, then the freeze of its writes on the source, the
  * last changes, a verification of only what changed since, the route new
  * (writes and every read; the read share goes back to 0) and the freeze
- * lifted for good with the tenant switched. opt as co_cutover_tenant's (only
+ * lifted for good with the tenant switched; reverse sync starts with it (the
+ * new system's writes captured on the target for `cutover sync` to apply to
+ * the source: res->reverse_sync, and res->reverse_notice naming what is not
+ * synced back, docs/coexistence.md). opt as co_cutover_tenant's (only
  * sample, backlog_small, max_rounds and cancelled apply; NULL: defaults).
  * CO_ENOTREADY for a tenant that is not syncing, or whose switch waits for
  * an approval; CO_EBUSY when another process holds the tenant for longer

@@ -3,9 +3,11 @@
  * co_switch_tenant; docs/coexistence.md): a sync round until little waits,
  * the whole tenant verified while it still writes, then the end every move
  * shares (freeze.c): freeze, the last changes, verify what changed since,
- * route writes and all reads new. Any failure before the route takes the
- * tenant back to syncing, unfrozen, its marks as they were: the source is
- * still the system of record and sync goes on from its mark.
+ * route writes and all reads new; before the freeze, reverse capture of the
+ * tenant on the target (reverse.c), its mark set inside the freeze. Any
+ * failure before the route takes the tenant back to syncing, unfrozen, its
+ * marks as they were, reverse capture removed: the source is still the
+ * system of record and sync goes on from its mark.
  */
 #include "cutover/approval.h"
 #include "cutover/capture.h"
@@ -20,7 +22,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 
 typedef struct switch_ctx {
