@@ -37,8 +37,8 @@ static void print_round(const cli_ctx *ctx, const char *tenant, const co_sync_re
         Co_buf_release(&b);
     } else if (!ctx->quiet) {
         printf("tenant %s: %s%lld changes applied, backlog %lld, lag %.2fs (%.2fs)\n", tenant,
-               reverse ? "reverse (new to old): " : "", (long long)r->round.applied, (long long)r->round.backlog, r->round.lag_seconds,
-               r->round.seconds);
+               reverse ? "reverse (new to old): " : "", (long long)r->round.applied,
+               (long long)r->round.backlog, r->round.lag_seconds, r->round.seconds);
         fflush(stdout);
     }
 }
