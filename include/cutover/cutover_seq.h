@@ -50,6 +50,9 @@ typedef struct co_cutover_result {
     co_code failure_code;      /* the class of what failed: CO_ESOURCE, CO_ETARGET,
                                   CO_EVERIFY, CO_ENOTREADY (a hook, a refusal), ...;
                                   CO_OK when failure is "" */
+    bool reverse_sync;         /* switched with reverse capture (docs/coexistence.md) */
+    char reverse_notice[512];  /* what the switch does not sync back (entities without
+                                  `reverse`, or none at all, and why), or "" */
 } co_cutover_result;
 
 /* The whole migration of t (see the file comment). A failure that was rolled
@@ -68,7 +71,10 @@ CO_API void co_cutover_result_release(co_cutover_result *r);
  * while it still writes, then the freeze of its writes on the source, the
  * last changes, a verification of only what changed since, the route new
  * (writes and every read; the read share goes back to 0) and the freeze
- * lifted for good with the tenant switched. opt as co_cutover_tenant's (only
+ * lifted for good with the tenant switched; reverse sync starts with it (the
+ * new system's writes captured on the target for `cutover sync` to apply to
+ * the source: res->reverse_sync, and res->reverse_notice naming what is not
+ * synced back, docs/coexistence.md). opt as co_cutover_tenant's (only
  * sample, backlog_small, max_rounds and cancelled apply; NULL: defaults).
  * CO_ENOTREADY for a tenant that is not syncing, or whose switch waits for
  * an approval; CO_EBUSY when another process holds the tenant for longer
@@ -99,13 +105,25 @@ typedef struct co_rollback_result {
     int64_t exported;   /* rows in it */
     int64_t carried_back; /* rows written back into the source (entities with `reverse`) */
     int64_t not_carried;  /* rows the source refused (a constraint): they are in the export */
+    bool reverse_synced;  /* switched with reverse sync: the target frozen, its last changes
+                             applied to the source (reverse_applied of them), nothing carried */
+    int64_t reverse_applied;
+    char carry_reason[256]; /* switched and carried back instead: why (no reverse capture,
+                               or it failed); else "" */
+    double back_seconds;  /* until the tenant was back on the old system (routed old, the
+                             source taking its writes, its rows there), before the purge of
+                             the target */
     double seconds;
     const char *remains;  /* when it failed: what is left to do (static text), else NULL */
 } co_rollback_result;
 
-/* Rolls t back (idempotent): routes it "old"; when it was switched, exports
- * its target rows first and carries the rows of entities with a `reverse`
- * mapping back into the source (updating, or inserting what the source lacks);
+/* Rolls t back (idempotent): routes it "old"; when it was switched with
+ * reverse sync (docs/coexistence.md), freezes its writes on the target and
+ * applies their last changes to the source, exporting only the rows of
+ * entities without `reverse`; when it was switched without (or reverse
+ * sync fails: res->carry_reason), exports its target rows first and carries
+ * the rows of entities with a `reverse` mapping back into the source
+ * (updating, or inserting what the source lacks);
  * removes capture and freeze from the source and purges the target. A
  * rollback that fails part way sets the tenant's state "rollback_incomplete",
  * says in err what remains and how to finish it, and res->remains too;

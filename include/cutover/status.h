@@ -54,6 +54,8 @@ typedef struct co_tenant_status {
     bool lag_known;             /* a sync round was journaled: lag_seconds and backlog say */
     double lag_seconds;         /* co_sync_lag */
     int64_t backlog;            /* changes waiting after its last round */
+    bool reverse_syncing;       /* state "switched" with reverse sync (its last round went
+                                   target to source): lag_seconds and backlog say of it */
 } co_tenant_status;
 
 /* The cutover command that finishes what the tenant's work left, or NULL:

@@ -24,6 +24,9 @@ typedef struct co_sync_round {
     int64_t backlog;     /* changes still waiting after it */
     double lag_seconds;  /* age of the oldest change not yet applied then (0: none) */
     double seconds;      /* how long the round took */
+    const char *direction; /* "forward" (source to target, a syncing tenant; NULL says so
+                              too) or "reverse" (target to source, a switched tenant with
+                              reverse capture, docs/coexistence.md) */
 } co_sync_round;
 
 /* Journals one round of the tenant's sync (at is set here). A round that
@@ -84,14 +87,21 @@ typedef struct co_sync_result {
     int64_t total_applied; /* changes applied by every round since the coexistence began */
 } co_sync_result;
 
-/* One round of sync for a syncing tenant (CO_ENOTREADY naming its state
- * otherwise; CO_EBUSY while another process holds it): applies every change
+/* One round of sync for a syncing tenant, or of reverse sync for a switched
+ * one (below; CO_ENOTREADY naming its state otherwise, or saying that a
+ * switched tenant has no reverse capture; CO_EBUSY while another process
+ * holds it): applies every change
  * the tenant's capture recorded up to the capture horizon (cutover/capture.h)
  * in batches of bounded size, each batch in one transaction of the target
  * together with the target's mark of what is applied (table
  * cutover_sync_mark), so that a round killed anywhere loses nothing and
  * applies nothing twice when run again; then measures the backlog and lag
- * and journals the round. */
+ * and journals the round. Reverse (docs/coexistence.md): the changes the
+ * new system made to the tenant, captured on the target since its switch,
+ * applied to the source through each entity's `reverse` mapping, each batch
+ * in one source transaction with the source's mark (cutover_reverse_mark),
+ * through the source's freeze of the tenant; the round journaled with
+ * direction "reverse". */
 CO_API co_code co_sync_tenant(co_session *s, const co_tenant *t, const co_sync_options *opt,
                               co_sync_result *res, co_error *err);
 

@@ -101,8 +101,40 @@ co_code Co_sync_settle(co_session *s, co_store *cap, const co_tenant *t, co_cuto
 co_code Co_sync_round(co_session *s, co_store *cap, const co_tenant *t, int64_t *applied,
                       int64_t *backlog, co_error *err);
 
-/* Forgets the tenant's sync mark on the target (sync.c), and the mark's
- * table with its last row. */
-co_code Co_sync_mark_remove(co_store *dest, const char *tenant, co_error *err);
+/* ---- sync marks (sync.c): what a direction of sync has applied ---- */
+
+/* (pos, upto, seq): every change at or below capture position pos is
+ * applied, and of those in (pos, upto] the ones up to sequence number seq. */
+typedef struct Co_mark {
+    int64_t pos, upto, seq;
+    int64_t applied; /* changes applied under this mark since it began */
+} Co_mark;
+
+/* A mark to write in the caller's transaction on store: forward sync's on
+ * the target (cutover_sync_mark), reverse sync's on the source
+ * (cutover_reverse_mark, reverse.c). */
+typedef struct Co_mark_write {
+    co_store *store;
+    const char *tenant;
+    const Co_mark *m;
+    bool reverse;
+} Co_mark_write;
+
+/* Writes the mark (ctx: a Co_mark_write) inside the caller's transaction:
+ * a before_commit of Co_catch_up_batch. */
+co_code Co_sync_mark_put(void *ctx, co_error *err);
+/* Writes the tenant's mark in a transaction of its own. */
+co_code Co_sync_mark_set(co_store *store, bool reverse, const char *tenant, const Co_mark *m,
+                         co_error *err);
+/* The tenant's mark; *found false (and *m zero) when store has none. */
+co_code Co_sync_mark_get(co_store *store, bool reverse, const char *tenant, Co_mark *m,
+                         bool *found, co_error *err);
+/* Forgets the tenant's mark (forward: on the target; reverse: on the
+ * source), and the mark's table with its last row. */
+co_code Co_sync_mark_remove(co_store *store, bool reverse, const char *tenant, co_error *err);
+/* The age of the tenant's oldest change in cap's change log above the
+ * position after, by the database's clock (0: none). */
+co_code Co_sync_oldest_age(co_store *cap, const char *tenant, int64_t after, double *age,
+                           co_error *err);
 
 #endif

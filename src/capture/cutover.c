@@ -9,6 +9,8 @@
 #include "cutover/sync.h"
 #include "cutover/traces.h"
 #include "capture/capture_int.h"
+#include "capture/reverse_int.h"
+#include "state/journal.h"
 #include "engine/engine_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -60,9 +62,11 @@ co_code Co_capture_open(const co_project *p, co_store **out, co_error *err)
     return rc;
 }
 
-/* Writes every row of the tenant in the target to DIR/TENANT-TIME.jsonl. */
-static co_code export_target(co_session *s, const co_tenant *t, co_rollback_result *res,
-                             co_error *err)
+/* Writes every row of the tenant in the target to DIR/TENANT-TIME.jsonl;
+ * with others_only, only the rows of entities that do not go back to the
+ * source (the others went back by reverse sync). */
+static co_code export_target(co_session *s, const co_tenant *t, bool others_only,
+                             co_rollback_result *res, co_error *err)
 {
     const co_project *p = s->project;
     char when[32], *dir = NULL;
@@ -92,6 +96,8 @@ static co_code export_target(co_session *s, const co_tenant *t, co_rollback_resu
     co_buf line = CO_BUF_INIT, sql = CO_BUF_INIT;
     for (size_t i = 0; rc == CO_OK && i < p->nentities; i++) {
         const co_entity *e = &p->entities[i];
+        if (others_only && Co_reverse_entity(e))
+            continue;
         Co_buf_reset(&sql);
         Co_buf_adds(&sql, "SELECT * FROM ");
         co_store_quote_ident(s->dest, e->target, &sql);
@@ -127,155 +133,61 @@ static co_code export_target(co_session *s, const co_tenant *t, co_rollback_resu
 static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, const co_entity *e,
                           co_keymap *km, int64_t *count, int64_t *refused, co_error *err)
 {
-    const co_reverse *r = e->reverse;
-    size_t entity = (size_t)co_project_entity_index(s->project, e->name);
-    co_buf sql = CO_BUF_INIT, upd = CO_BUF_INIT, ins = CO_BUF_INIT;
-    /* The target's rows of the tenant, in the order: columns, then key. */
-    Co_buf_adds(&sql, "SELECT ");
-    for (size_t i = 0; i < r->ncols + r->nkey; i++) {
-        Co_buf_adds(&sql, i ? ", " : "");
-        co_store_quote_ident(s->dest, i < r->ncols ? r->col_entity[i] : r->key_entity[i - r->ncols],
-                             &sql);
-    }
-    Co_buf_adds(&sql, " FROM ");
-    co_store_quote_ident(s->dest, e->target, &sql);
-    Co_buf_adds(&sql, " WHERE ");
-    co_store_quote_ident(s->dest, e->tenant_column, &sql);
-    Co_buf_adds(&sql, " = :tenant");
-    /* UPDATE source SET c = ?, ... WHERE k = ? AND ...; INSERT when no row. */
-    Co_buf_adds(&upd, "UPDATE ");
-    co_store_quote_ident(cap, r->table, &upd);
-    Co_buf_adds(&upd, " SET ");
-    /* A reference to a row that merged into another keeps, in a source row
-     * that exists, the row it named: the target names the survivor. Such a
-     * column is set to itself (the parameter stays, unused, for the shape). */
-    for (size_t i = 0; i < r->ncols; i++) {
-        Co_buf_adds(&upd, i ? ", " : "");
-        co_store_quote_ident(cap, r->col_source[i], &upd);
-        bool merged_ref = false;
-        for (size_t k = 0; k < e->nrefs; k++)
-            if (strcmp(e->refs[k].column, r->col_entity[i]) == 0) {
-                const co_entity *parent = co_project_entity(s->project, e->refs[k].entity);
-                merged_ref = parent && parent->merge;
-            }
-        if (merged_ref) {
-            Co_buf_adds(&upd, " = CASE WHEN CAST(? AS CHAR) IS NULL THEN ");
-            co_store_quote_ident(cap, r->col_source[i], &upd);
-            Co_buf_adds(&upd, " ELSE ");
-            co_store_quote_ident(cap, r->col_source[i], &upd);
-            Co_buf_adds(&upd, " END");
-        } else {
-            Co_buf_adds(&upd, " = ?");
-        }
-    }
-    if (!r->ncols) { /* nothing to update: touch the key so changes tell existence */
-        co_store_quote_ident(cap, r->key_source[0], &upd);
-        Co_buf_adds(&upd, " = ");
-        co_store_quote_ident(cap, r->key_source[0], &upd);
-    }
-    Co_buf_adds(&upd, " WHERE ");
-    for (size_t k = 0; k < r->nkey; k++) {
-        Co_buf_adds(&upd, k ? " AND " : "");
-        co_store_quote_ident(cap, r->key_source[k], &upd);
-        Co_buf_printf(&upd, " %s ?", co_store_key_eq_op(cap));
-    }
-    Co_buf_adds(&ins, "INSERT INTO ");
-    co_store_quote_ident(cap, r->table, &ins);
-    Co_buf_adds(&ins, " (");
-    for (size_t i = 0; i < r->ncols + r->nkey; i++) {
-        Co_buf_adds(&ins, i ? ", " : "");
-        co_store_quote_ident(cap, i < r->ncols ? r->col_source[i] : r->key_source[i - r->ncols], &ins);
-    }
-    Co_buf_adds(&ins, ") VALUES (");
-    for (size_t i = 0; i < r->ncols + r->nkey; i++)
-        Co_buf_adds(&ins, i ? ", ?" : "?");
-    Co_buf_adds(&ins, ")");
-    /* Where the target gave the keys, a row the new system created gets the
-     * key the source assigns (INSERT without it, RETURNING it). */
-    bool keyed = e->target_key && r->nkey == 1 && strcmp(r->key_entity[0], e->target_key) == 0;
-    co_buf fresh = CO_BUF_INIT;
-    Co_buf_adds(&fresh, "INSERT INTO ");
-    co_store_quote_ident(cap, r->table, &fresh);
-    Co_buf_adds(&fresh, " (");
-    for (size_t i = 0; i < r->ncols; i++) {
-        Co_buf_adds(&fresh, i ? ", " : "");
-        co_store_quote_ident(cap, r->col_source[i], &fresh);
-    }
-    Co_buf_adds(&fresh, ") VALUES (");
-    for (size_t i = 0; i < r->ncols; i++)
-        Co_buf_adds(&fresh, i ? ", ?" : "?");
-    Co_buf_adds(&fresh, ") RETURNING ");
-    co_store_quote_ident(cap, r->key_source[0], &fresh);
-    const char *names[128];
-    for (size_t i = 0; i < r->ncols + r->nkey && i < 128; i++)
-        names[i] = i < r->ncols ? r->col_entity[i] : r->key_entity[i - r->ncols];
-    co_buf keytext = CO_BUF_INIT;
-    co_stmt *update = NULL, *insert = NULL;
+    co_buf sql = CO_BUF_INIT;
+    Co_reverse_select_sql(s->dest, e, false, &sql);
+    Co_reverse_writer *w = NULL;
     co_cursor *c = NULL;
     co_param tenant = {":tenant", t->value};
-    co_code rc = co_store_prepare(cap, co_buf_str(&upd), &update, err);
+    co_code rc = Co_reverse_writer_open(s, cap, e, km, &w, err);
     if (rc == CO_OK)
-        rc = co_store_prepare(cap, co_buf_str(&ins), &insert, err);
-    if (rc == CO_OK)
-        rc = co_store_query(s->dest, co_buf_str(&sql), &tenant, 1, &c, err);
+        rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                        : co_store_query(s->dest, co_buf_str(&sql), &tenant, 1, &c, err);
     bool has_row;
     co_value row[128];
-    size_t n = r->ncols + r->nkey;
-    bool row_guard = co_store_caps(cap).failed_statement_aborts;
-    if (rc == CO_OK && n > 128)
-        rc = co_error_set(err, CO_EPROJECT, "reverse: more than 128 columns");
+    size_t n = e->reverse->ncols + e->reverse->nkey;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         for (size_t i = 0; i < n; i++)
             row[i] = co_cursor_value(c, i);
-        long long changes = 0;
+        bool written = false;
         co_error row_err;
         co_error_clear(&row_err);
-        /* Target keys (the row's own, its refs') back to source keys. */
-        co_value target_key = keyed ? row[r->ncols] : co_null();
-        bool unknown = false;
-        co_code row_rc = km ? Co_keymap_to_source(km, entity, names, row, n, &keytext, &unknown,
-                                                  &row_err)
-                            : CO_OK;
-        /* Where a refused statement spoils the transaction (PostgreSQL), each
-         * row gets a savepoint to fall back to. SQLite undoes just the statement. */
-        if (row_rc == CO_OK && row_guard)
-            row_rc = co_store_exec(cap, "SAVEPOINT cutover_row", &row_err);
-        if (row_rc == CO_OK && keyed && unknown) {
-            int64_t assigned = 0;
-            co_param vals[128];
-            for (size_t i = 0; i < r->ncols; i++)
-                vals[i] = (co_param){NULL, row[i]};
-            row_rc = co_store_query_int(cap, co_buf_str(&fresh), vals, r->ncols, &assigned, NULL,
-                                        &row_err);
-            co_value source_key = co_int(assigned);
-            if (row_rc == CO_OK)
-                row_rc = Co_keymap_add(km, entity, &source_key, &target_key, &row_err);
-        } else {
-            if (row_rc == CO_OK)
-                row_rc = co_stmt_exec(update, row, n, &changes, &row_err);
-            if (row_rc == CO_OK && changes == 0)
-                row_rc = co_stmt_exec(insert, row, n, NULL, &row_err);
-        }
-        if (row_guard)
-            rc = co_store_exec(cap, row_rc == CO_OK ? "RELEASE SAVEPOINT cutover_row"
-                                                    : "ROLLBACK TO SAVEPOINT cutover_row", err);
+        rc = Co_reverse_writer_put(w, row, &written, &row_err, err);
         /* A row the source refuses stays in the export file; the others go on. */
-        if (row_rc == CO_OK)
+        if (written)
             (*count)++;
         else
             (*refused)++;
     }
     co_cursor_close(c);
-    co_stmt_close(update);
-    co_stmt_close(insert);
+    Co_reverse_writer_close(w);
     Co_buf_release(&sql);
-    Co_buf_release(&upd);
-    Co_buf_release(&ins);
-    Co_buf_release(&fresh);
-    Co_buf_release(&keytext);
     if (rc != CO_OK)
-        co_error_where(err, "carrying entity %s back into %s", e->name, r->table);
+        co_error_where(err, "carrying entity %s back into %s", e->name, e->reverse->table);
     return rc;
+}
+
+/* The rollback of a switched tenant by its reverse sync: the target frozen
+ * for it, its last changes applied to the source. On failure, why goes to
+ * res->carry_reason and the carry-back takes over. */
+static void reverse_last(co_session *s, co_store *cap, const co_tenant *t,
+                         co_rollback_result *res)
+{
+    co_error why;
+    co_error_clear(&why);
+    bool active = false;
+    co_code rc = Co_reverse_active(s, cap, t, &active, &why);
+    if (rc == CO_OK && !active) {
+        snprintf(res->carry_reason, sizeof res->carry_reason, "%s",
+                 "the tenant has no reverse capture (no entity with `reverse`, or switched "
+                 "before reverse sync)");
+        return;
+    }
+    if (rc == CO_OK)
+        rc = Co_reverse_last(s, cap, t, &res->reverse_applied, &why);
+    res->reverse_synced = rc == CO_OK;
+    if (rc != CO_OK)
+        snprintf(res->carry_reason, sizeof res->carry_reason, "reverse sync failed: %.200s",
+                 why.message);
 }
 
 static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_result *res,
@@ -292,34 +204,43 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
         rc = co_traces_state(s->dest, t->key, mark, sizeof mark, err);
     res->was_switched = rc == CO_OK && (strcmp(route, "new") == 0 || strcmp(mark, "switched") == 0 ||
                                         strcmp(mark, "exported") == 0);
-    /* First back to the source, so that nobody writes to the new system any
-     * more, nor reads from it (a syncing tenant's read share). */
+    bool reverse = false;
+    for (size_t i = 0; i < s->project->nentities; i++)
+        reverse = reverse || Co_reverse_entity(&s->project->entities[i]);
+    co_store *cap = NULL;
+    if (rc == CO_OK && (s->project->ncapture || (res->was_switched && reverse)))
+        rc = Co_capture_open(s->project, &cap, err);
+    /* Reverse sync: the new system stops taking the tenant's writes (the
+     * target's freeze) and its last ones go to the source; then no rows need
+     * carrying. Without it, or when it fails, the carry-back does. */
+    if (rc == CO_OK && res->was_switched && reverse)
+        reverse_last(s, cap, t, res);
+    /* Back to the source, so that nobody writes to the new system any more,
+     * nor reads from it (a syncing tenant's read share). */
     if (rc == CO_OK)
         rc = co_state_route_set(s->state, t->key, "old", 0, 0, err);
     if (rc == CO_OK)
         rc = co_state_read_share_set(s->state, t->key, 0, err);
-    if (rc == CO_OK && res->was_switched) {
+    co_buf others = CO_BUF_INIT;
+    bool export = res->was_switched &&
+                  (!res->reverse_synced || Co_reverse_missing(s->project, &others));
+    Co_buf_release(&others);
+    if (rc == CO_OK && export) {
         res->remains = "exporting the new system's rows, lifting its freeze, purging its rows "
                        "from the target";
-        rc = export_target(s, t, res, err);
+        rc = export_target(s, t, res->reverse_synced, res, err);
     }
     if (rc == CO_OK && res->was_switched)
         rc = co_traces_mark(s, s->dest, t->key, "exported", err);
-    co_store *cap = NULL;
-    bool reverse = false;
-    for (size_t i = 0; i < s->project->nentities; i++)
-        reverse = reverse || (s->project->entities[i].reverse && s->project->entities[i].tenant_column);
     if (rc == CO_OK)
         res->remains = "lifting its freeze and capture on the source, purging its rows from the "
                        "target";
-    if (rc == CO_OK && (s->project->ncapture || (res->was_switched && reverse)))
-        rc = Co_capture_open(s->project, &cap, err);
     /* The source takes the tenant's writes again, then gets the new system's rows back. */
     if (rc == CO_OK && cap && s->project->ncapture)
         rc = co_capture_stop(cap, s->project, t->key, err);
     if (rc == CO_OK && cap)
         rc = co_traces_unmark(cap, t->key, err);
-    if (rc == CO_OK && res->was_switched && reverse) {
+    if (rc == CO_OK && res->was_switched && reverse && !res->reverse_synced) {
         res->remains = "carrying the new system's rows back into the source (they are in the "
                        "export file), purging its rows from the target";
         /* Rows keyed by the target carry back through the id maps; the ones
@@ -332,7 +253,7 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
             co_store_rollback(cap);
         for (size_t i = 0; rc == CO_OK && i < s->project->nentities; i++) {
             const co_entity *e = &s->project->entities[i];
-            if (e->reverse && e->tenant_column)
+            if (Co_reverse_entity(e))
                 rc = carry_back(s, cap, t, e, km, &res->carried_back, &res->not_carried, err);
         }
         if (rc == CO_OK)
@@ -345,7 +266,12 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
         }
         Co_keymap_free(km);
     }
+    /* The target's capture of the tenant (and its freeze there) goes, with
+     * the reverse mark. */
+    if (rc == CO_OK && cap)
+        rc = Co_reverse_end(s, cap, t, err);
     co_store_close(cap);
+    res->back_seconds = Co_clock_mono() - started;
     if (rc == CO_OK) {
         res->remains = "purging its rows from the target (the source takes its writes again)";
         rc = co_purge_tenant(s, t, err);
@@ -353,7 +279,7 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
     if (rc == CO_OK)
         rc = co_traces_unmark(s->dest, t->key, err);
     if (rc == CO_OK)
-        rc = Co_sync_mark_remove(s->dest, t->key, err);
+        rc = Co_sync_mark_remove(s->dest, false, t->key, err);
     if (rc == CO_OK) {
         res->remains = "recording the rollback in the journal";
         rc = co_state_applied_set(s->state, t->key, 0, err);
@@ -370,7 +296,9 @@ co_code co_rollback_tenant(co_session *s, const co_tenant *t, co_rollback_result
                            co_error *err)
 {
     memset(res, 0, sizeof *res);
-    co_code rc = co_state_lease(s->state, t->key, "rollback", err);
+    /* A `sync --follow` holds the tenant for a round at a time (a reverse
+     * round of a switched one too): the rollback waits for it to end. */
+    co_code rc = Co_state_lease_wait(s->state, t->key, "rollback", true, err);
     if (rc != CO_OK)
         return rc;
     /* Refused before anything moves when the lifecycle has no way back (a

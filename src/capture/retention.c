@@ -9,6 +9,7 @@
 #include "cutover/cutover_seq.h"
 #include "cutover/traces.h"
 #include "capture/capture_int.h"
+#include "capture/reverse_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/fs.h"
@@ -144,6 +145,8 @@ co_code co_finalize_tenant(co_session *s, const co_tenant *t, co_error *err)
         rc = co_store_allow_writes(cap, err);
     if (rc == CO_OK && s->project->ncapture)
         rc = co_capture_stop(cap, s->project, t->key, err);
+    if (rc == CO_OK) /* the undo window closed: reverse sync ends with it */
+        rc = Co_reverse_end(s, cap, t, err);
     if (rc == CO_OK) /* the target's mark stays: its rows are the new system's */
         rc = co_traces_unmark(cap, t->key, err);
     co_store_close(cap);

@@ -3,9 +3,11 @@
  * co_switch_tenant; docs/coexistence.md): a sync round until little waits,
  * the whole tenant verified while it still writes, then the end every move
  * shares (freeze.c): freeze, the last changes, verify what changed since,
- * route writes and all reads new. Any failure before the route takes the
- * tenant back to syncing, unfrozen, its marks as they were: the source is
- * still the system of record and sync goes on from its mark.
+ * route writes and all reads new; before the freeze, reverse capture of the
+ * tenant on the target (reverse.c), its mark set inside the freeze. Any
+ * failure before the route takes the tenant back to syncing, unfrozen, its
+ * marks as they were, reverse capture removed: the source is still the
+ * system of record and sync goes on from its mark.
  */
 #include "cutover/approval.h"
 #include "cutover/capture.h"
@@ -13,15 +15,14 @@
 #include "cutover/sync.h"
 #include "cutover/traces.h"
 #include "capture/capture_int.h"
+#include "capture/reverse_int.h"
+#include "state/journal.h"
 #include "engine/engine_int.h"
 #include "util/clock.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
-/* Seconds the switch waits for a sync round that holds the tenant. */
-#define LEASE_WAIT 30
 
 typedef struct switch_ctx {
     co_session *s;
@@ -29,6 +30,7 @@ typedef struct switch_ctx {
     const co_tenant *t;
     const co_cutover_options *opt;
     int64_t run_id;
+    bool reverse; /* reverse capture started on the target (reverse.c) */
 } switch_ctx;
 
 /* The switch's catch-up (co_freeze_plan.catch_up): sync rounds until few
@@ -54,6 +56,13 @@ static co_code sync_catch_up(void *ctx, bool frozen, int64_t *applied, co_error 
         rc = co_catch_up(c->s, c->cap, c->t, c->run_id, true, &n, err);
         *applied += n;
     }
+    /* What the target records from here on is the new system's; the
+     * journal's last round says reverse before the tenant is switched, so
+     * that a `sync --follow` goes on with it rather than leaving it. */
+    if (rc == CO_OK && frozen && c->reverse)
+        rc = Co_reverse_mark_now(c->s, c->cap, c->t, err);
+    if (rc == CO_OK && frozen && c->reverse)
+        rc = Co_reverse_settle(c->s, c->cap, c->t, err);
     return rc;
 }
 
@@ -65,6 +74,8 @@ static void back_to_syncing(co_session *s, co_store *cap, const co_tenant *t,
     co_error e;
     co_error_clear(&e);
     co_code rc = co_capture_unfreeze(cap, s->project, t->key, &e);
+    if (rc == CO_OK)
+        rc = Co_reverse_end(s, cap, t, &e);
     if (rc == CO_OK && dest_mark[0])
         rc = co_traces_mark(s, s->dest, t->key, dest_mark, &e);
     if (rc == CO_OK && cap_mark[0])
@@ -99,7 +110,7 @@ static co_code switch_leased(co_session *s, const co_tenant *t, const co_cutover
     }
     co_error step;
     co_error_clear(&step);
-    switch_ctx ctx = {s, cap, t, opt, res->load.run_id};
+    switch_ctx ctx = {s, cap, t, opt, res->load.run_id, false};
     /* What the tenant wrote since the last round, then the whole tenant
      * verified while it still writes: the freeze verifies only what changes
      * from here on, and the rows found different now. */
@@ -110,6 +121,12 @@ static co_code switch_leased(co_session *s, const co_tenant *t, const co_cutover
     co_verify_result early = {0};
     if (srt == CO_OK)
         srt = Co_verify_whole(s, t, opt, &mark, &again, &early, &step);
+    /* Reverse capture on the target starts before the writes switch, so
+     * that none the new system takes is missed; its mark moves inside the
+     * freeze, past the last changes synced forward. */
+    if (srt == CO_OK)
+        srt = Co_reverse_begin(s, cap, t, &ctx.reverse, &step);
+    Co_reverse_notice(s->project, ctx.reverse, res);
     co_freeze_plan plan = {.mark = mark, .again = again, .since_run = early.run_id,
                            .run_id = res->load.run_id, .resume = CO_LC_SYNCING,
                            .catch_up = sync_catch_up, .catch_up_ctx = &ctx};
@@ -119,8 +136,9 @@ static co_code switch_leased(co_session *s, const co_tenant *t, const co_cutover
     co_verify_result_release(&early);
     if (srt == CO_OK) {
         res->switched = true;
+        rc = co_state_read_share_set(s->state, t->key, 0, err);
         co_store_close(cap);
-        return co_state_read_share_set(s->state, t->key, 0, err);
+        return rc;
     }
     co_error ignored;
     co_error_clear(&ignored);
@@ -138,13 +156,8 @@ co_code co_switch_tenant(co_session *s, const co_tenant *t, const co_cutover_opt
     co_cutover_options defaults = Co_cutover_defaults(opt);
     double started = Co_clock_mono();
     /* A `sync --follow` holds the tenant for a round at a time: the switch
-     * waits for the round to end (LEASE_WAIT seconds at most). */
-    co_code rc;
-    while ((rc = co_state_lease(s->state, t->key, "switch", err)) == CO_EBUSY &&
-           Co_clock_mono() - started < LEASE_WAIT) {
-        struct timespec pause = {0, 50 * 1000 * 1000};
-        nanosleep(&pause, NULL);
-    }
+     * waits for the round to end (30 s at most). */
+    co_code rc = Co_state_lease_wait(s->state, t->key, "switch", false, err);
     if (rc != CO_OK)
         return rc;
     co_lifecycle state = CO_LC_NEW;

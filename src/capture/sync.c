@@ -18,6 +18,7 @@
 #include "cutover/capture.h"
 #include "cutover/sync.h"
 #include "capture/capture_int.h"
+#include "capture/reverse_int.h"
 #include "engine/engine_int.h"
 #include "engine/session.h"
 #include "util/buf.h"
@@ -30,73 +31,74 @@
 
 #define MARK "cutover_sync_mark"
 
-typedef struct sync_mark {
-    int64_t pos, upto, seq;
-    int64_t applied; /* changes applied under this mark since the coexistence began */
-} sync_mark;
+/* The mark's table of each direction: forward on the target, reverse on
+ * the source (reverse.c). */
+static const char *const mark_tables[] = {MARK, "cutover_reverse_mark"};
 
-typedef struct mark_write {
-    co_store *dest;
-    const char *tenant;
-    const sync_mark *m;
-} mark_write;
+static const char *mark_name(const Co_mark_write *w) { return mark_tables[w->reverse ? 1 : 0]; }
 
-static co_code mark_put(void *ctx, co_error *err)
+co_code Co_sync_mark_put(void *ctx, co_error *err)
 {
-    mark_write *w = ctx;
+    Co_mark_write *w = ctx;
     co_param p[] = {{NULL, co_text(w->tenant, strlen(w->tenant))},
                     {NULL, co_int(w->m->pos)},
                     {NULL, co_int(w->m->upto)},
                     {NULL, co_int(w->m->seq)},
                     {NULL, co_int(w->m->applied)}};
-    co_code rc = co_store_exec_params(w->dest, "DELETE FROM " MARK " WHERE tenant = ?", p, 1,
-                                      NULL, err);
+    co_buf del = CO_BUF_INIT, ins = CO_BUF_INIT;
+    Co_buf_printf(&del, "DELETE FROM %s WHERE tenant = ?", mark_name(w));
+    Co_buf_printf(&ins, "INSERT INTO %s (tenant, pos, upto, seq, applied) VALUES (?, ?, ?, ?, ?)",
+                  mark_name(w));
+    co_code rc = del.failed || ins.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                                          : co_store_exec_params(w->store, co_buf_str(&del), p,
+                                                                 1, NULL, err);
     if (rc == CO_OK)
-        rc = co_store_exec_params(w->dest,
-                                  "INSERT INTO " MARK " (tenant, pos, upto, seq, applied)"
-                                  " VALUES (?, ?, ?, ?, ?)",
-                                  p, 5, NULL, err);
+        rc = co_store_exec_params(w->store, co_buf_str(&ins), p, 5, NULL, err);
+    Co_buf_release(&del);
+    Co_buf_release(&ins);
     return rc;
 }
 
-static co_code mark_table(co_store *dest, co_error *err)
+static co_code mark_table(co_store *store, bool reverse, co_error *err)
 {
-    return co_store_ensure_table(dest, MARK,
-                                 "CREATE TABLE IF NOT EXISTS " MARK " (tenant TEXT PRIMARY KEY,"
-                                 " pos BIGINT NOT NULL, upto BIGINT NOT NULL, seq BIGINT NOT NULL,"
-                                 " applied BIGINT NOT NULL)",
-                                 err);
+    const char *name = mark_tables[reverse ? 1 : 0];
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE IF NOT EXISTS %s (tenant TEXT PRIMARY KEY, pos BIGINT NOT NULL,"
+             " upto BIGINT NOT NULL, seq BIGINT NOT NULL, applied BIGINT NOT NULL)",
+             name);
+    return co_store_ensure_table(store, name, sql, err);
 }
 
-/* Writes the mark in a transaction of its own. */
-static co_code mark_set(co_store *dest, const char *tenant, const sync_mark *m, co_error *err)
+co_code Co_sync_mark_set(co_store *store, bool reverse, const char *tenant, const Co_mark *m,
+                         co_error *err)
 {
-    mark_write w = {dest, tenant, m};
-    co_code rc = mark_table(dest, err);
+    Co_mark_write w = {store, tenant, m, reverse};
+    co_code rc = mark_table(store, reverse, err);
     if (rc == CO_OK)
-        rc = co_store_begin(dest, err);
+        rc = co_store_begin(store, err);
     if (rc != CO_OK)
         return rc;
-    rc = mark_put(&w, err);
+    rc = Co_sync_mark_put(&w, err);
     if (rc == CO_OK)
-        return co_store_commit(dest, err);
-    co_store_rollback(dest);
+        return co_store_commit(store, err);
+    co_store_rollback(store);
     return rc;
 }
 
-/* The tenant's mark; *found false when the target has none. */
-static co_code mark_get(co_store *dest, const char *tenant, sync_mark *m, bool *found,
-                        co_error *err)
+co_code Co_sync_mark_get(co_store *store, bool reverse, const char *tenant, Co_mark *m,
+                         bool *found, co_error *err)
 {
     memset(m, 0, sizeof *m);
     *found = false;
-    co_code rc = mark_table(dest, err);
+    co_code rc = mark_table(store, reverse, err);
     co_param p = {NULL, co_text(tenant, strlen(tenant))};
     co_cursor *c = NULL;
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT pos, upto, seq, applied FROM %s WHERE tenant = ?",
+             mark_tables[reverse ? 1 : 0]);
     if (rc == CO_OK)
-        rc = co_store_query(dest,
-                            "SELECT pos, upto, seq, applied FROM " MARK " WHERE tenant = ?", &p,
-                            1, &c, err);
+        rc = co_store_query(store, sql, &p, 1, &c, err);
     if (rc == CO_OK)
         rc = co_cursor_next(c, found, err);
     if (rc == CO_OK && *found) {
@@ -109,9 +111,9 @@ static co_code mark_get(co_store *dest, const char *tenant, sync_mark *m, bool *
     return rc;
 }
 
-co_code Co_sync_mark_remove(co_store *dest, const char *tenant, co_error *err)
+co_code Co_sync_mark_remove(co_store *store, bool reverse, const char *tenant, co_error *err)
 {
-    return Co_traces_forget(dest, MARK, tenant, err);
+    return Co_traces_forget(store, mark_tables[reverse ? 1 : 0], tenant, err);
 }
 
 /* Seconds since the epoch of an ISO time with an optional fraction
@@ -131,7 +133,7 @@ static double iso_epoch(const char *s)
 
 /* The age of the tenant's oldest change above the position after (0: none),
  * by the database's clock. */
-static co_code oldest_age(co_store *cap, const char *tenant, int64_t after, double *age,
+co_code Co_sync_oldest_age(co_store *cap, const char *tenant, int64_t after, double *age,
                           co_error *err)
 {
     *age = 0;
@@ -169,14 +171,14 @@ co_code Co_sync_settle(co_session *s, co_store *cap, const co_tenant *t, co_cuto
         return co_error_set(err, CO_EVERIFY, "verification found differences");
     int64_t pos = 0;
     co_code rc = co_state_applied_get(s->state, t->key, &pos, err);
-    sync_mark m = {pos, pos, 0, 0};
-    co_sync_round first = {NULL, res->changes_applied, 0, 0, 0};
+    Co_mark m = {pos, pos, 0, 0};
+    co_sync_round first = {NULL, res->changes_applied, 0, 0, 0, "forward"};
     if (rc == CO_OK)
-        rc = mark_set(s->dest, t->key, &m, err);
+        rc = Co_sync_mark_set(s->dest, false, t->key, &m, err);
     if (rc == CO_OK)
         rc = co_capture_backlog(cap, t->key, pos, &first.backlog, err);
     if (rc == CO_OK)
-        rc = oldest_age(cap, t->key, pos, &first.lag_seconds, err);
+        rc = Co_sync_oldest_age(cap, t->key, pos, &first.lag_seconds, err);
     first.seconds = Co_clock_mono() - started;
     if (rc == CO_OK)
         rc = co_state_sync_round_add(s->state, t->key, &first, err);
@@ -196,7 +198,7 @@ static co_code cancelled(const co_sync_options *opt, co_error *err)
 }
 
 /* Applies the changes of the mark's window in batches, each with the mark. */
-static co_code apply_window(co_session *s, co_store *cap, const co_tenant *t, sync_mark *m,
+static co_code apply_window(co_session *s, co_store *cap, const co_tenant *t, Co_mark *m,
                             const co_sync_options *opt, int64_t *applied, co_error *err)
 {
     co_code rc = CO_OK;
@@ -206,11 +208,11 @@ static co_code apply_window(co_session *s, co_store *cap, const co_tenant *t, sy
         rc = co_capture_changes(cap, t->key, m->pos, m->upto, m->seq, ROUND_CHANGES, &changes,
                                 &n, err);
         if (rc == CO_OK && n > 0) {
-            sync_mark next = *m;
+            Co_mark next = *m;
             next.seq = changes[n - 1].seq;
             next.applied += (int64_t)n;
-            mark_write w = {s->dest, t->key, &next};
-            rc = Co_catch_up_batch(s, t, 0, changes, n, mark_put, &w, err);
+            Co_mark_write w = {s->dest, t->key, &next, false};
+            rc = Co_catch_up_batch(s, t, 0, changes, n, Co_sync_mark_put, &w, err);
             if (rc == CO_OK) {
                 *m = next;
                 *applied += (int64_t)n;
@@ -227,9 +229,9 @@ static co_code sync_leased(co_session *s, co_store *cap, const co_tenant *t,
                            const co_sync_options *opt, co_sync_result *res, co_error *err)
 {
     double started = Co_clock_mono();
-    sync_mark m;
+    Co_mark m;
     bool found = false;
-    co_code rc = mark_get(s->dest, t->key, &m, &found, err);
+    co_code rc = Co_sync_mark_get(s->dest, false, t->key, &m, &found, err);
     if (rc == CO_OK && !found) { /* from the journal's mark, as the coexistence began */
         rc = co_state_applied_get(s->state, t->key, &m.pos, err);
         m.upto = m.pos;
@@ -249,7 +251,7 @@ static co_code sync_leased(co_session *s, co_store *cap, const co_tenant *t,
         if (rc == CO_OK) {
             m.pos = m.upto;
             m.seq = 0;
-            rc = mark_set(s->dest, t->key, &m, err);
+            rc = Co_sync_mark_set(s->dest, false, t->key, &m, err);
         }
         if (rc == CO_OK)
             rc = co_state_applied_set(s->state, t->key, m.pos, err);
@@ -257,7 +259,7 @@ static co_code sync_leased(co_session *s, co_store *cap, const co_tenant *t,
     if (rc == CO_OK)
         rc = co_capture_backlog(cap, t->key, m.pos, &res->round.backlog, err);
     if (rc == CO_OK)
-        rc = oldest_age(cap, t->key, m.pos, &res->round.lag_seconds, err);
+        rc = Co_sync_oldest_age(cap, t->key, m.pos, &res->round.lag_seconds, err);
     res->total_applied = m.applied;
     res->round.seconds = Co_clock_mono() - started;
     if (rc == CO_OK)
@@ -285,16 +287,19 @@ co_code co_sync_tenant(co_session *s, const co_tenant *t, const co_sync_options 
         return rc;
     co_lifecycle state = CO_LC_NEW;
     rc = co_state_tenant_lifecycle(s->state, t->key, &state, err);
-    if (rc == CO_OK && state != CO_LC_SYNCING)
+    /* A switched tenant with reverse capture is synced the other way (reverse.c). */
+    bool reverse = state == CO_LC_SWITCHED;
+    if (rc == CO_OK && state != CO_LC_SYNCING && !reverse)
         rc = co_error_set(err, CO_ENOTREADY,
                           "tenant %s is %s, not syncing: only a tenant migrated with --coexist "
-                          "is kept in sync",
+                          "is kept in sync (and a switched one, in reverse)",
                           t->key, co_lifecycle_name(state));
     co_store *cap = NULL;
     if (rc == CO_OK)
         rc = Co_capture_open(s->project, &cap, err);
     if (rc == CO_OK)
-        rc = sync_leased(s, cap, t, opt, res, err);
+        rc = reverse ? Co_reverse_round(s, cap, t, opt, res, err)
+                     : sync_leased(s, cap, t, opt, res, err);
     co_store_close(cap);
     if (rc != CO_OK)
         co_error_where(err, "syncing tenant %s", t->key);

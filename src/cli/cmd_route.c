@@ -42,16 +42,32 @@ int cmd_rollback(cli_ctx *ctx)
                           r.was_switched ? "true" : "false", (long long)r.exported,
                           (long long)r.carried_back, (long long)r.not_carried);
             Co_json_str(&b, r.export_file);
-            Co_buf_printf(&b, ",\"seconds\":%.3f}\n", r.seconds);
+            Co_buf_printf(&b, ",\"reverse_synced\":%s,\"reverse_applied\":%lld,"
+                              "\"carry_reason\":",
+                          r.reverse_synced ? "true" : "false", (long long)r.reverse_applied);
+            Co_json_str(&b, r.carry_reason[0] ? r.carry_reason : NULL);
+            Co_buf_printf(&b, ",\"back_seconds\":%.3f,\"seconds\":%.3f}\n", r.back_seconds,
+                          r.seconds);
             fputs(co_buf_str(&b), stdout);
             Co_buf_release(&b);
         } else if (!ctx->quiet) {
             printf("tenant %s rolled back in %.2fs: route old, target purged, source writable%s",
                    chosen[i]->key, r.seconds, r.was_switched ? "" : "\n");
-            if (r.was_switched)
+            if (r.was_switched && r.reverse_synced) {
+                printf("; reverse sync: the new system frozen for it, its last %lld changes "
+                       "applied to the source, back on the old system in %.2fs, no rows "
+                       "carried back",
+                       (long long)r.reverse_applied, r.back_seconds);
+                if (r.export_file)
+                    printf(" (the %lld rows of entities without `reverse` exported to %s)",
+                           (long long)r.exported, r.export_file);
+                printf("\n");
+            } else if (r.was_switched) {
                 printf("; its %lld rows in the new system were exported to %s first, and %lld "
-                       "carried back into the source\n",
-                       (long long)r.exported, r.export_file, (long long)r.carried_back);
+                       "carried back into the source (carry-back: %s)\n",
+                       (long long)r.exported, r.export_file, (long long)r.carried_back,
+                       r.carry_reason[0] ? r.carry_reason : "no reverse sync");
+            }
         }
         co_rollback_result_release(&r);
     }

@@ -70,6 +70,9 @@ static void print_table(const co_tenant_status *rows, size_t n)
             else
                 printf("no sync round yet\n");
         }
+        if (r->reverse_syncing)
+            printf("%*s reverse sync (new to old): lag %.2fs, backlog %lld changes\n", width, "",
+                   r->lag_seconds, (long long)r->backlog);
         if (r->holder_gone)
             printf("%*s interrupted: %s is gone; run cutover migrate --tenant %s to go on\n", width, "",
                    r->holder ? r->holder : "its process", r->tenant);

@@ -2,8 +2,9 @@
  * cmd_switch.c: `cutover switch --tenant KEY [--json]` switches the writes
  * of syncing tenants to the new system (co_switch_tenant,
  * docs/coexistence.md): freeze, last changes, verification of what changed,
- * route new. A switch that fails leaves the tenant syncing and unfrozen and
- * exits with the failure's code.
+ * route new, and reverse capture of its new writes (a notice names what is
+ * not synced back). A switch that fails leaves the tenant syncing and
+ * unfrozen and exits with the failure's code.
  */
 #include "cli.h"
 #include "cutover/cutover_seq.h"
@@ -23,6 +24,9 @@ static void switch_json(co_buf *b, const co_tenant *t, const co_cutover_result *
                   (long long)r->load.run_id, (long long)r->changes_applied, r->freeze_seconds,
                   r->seconds, r->verified && r->verification.pass ? "true" : "false");
     Co_json_str(b, r->failure[0] ? r->failure : NULL);
+    Co_buf_printf(b, ",\"reverse_sync\":%s,\"reverse_notice\":",
+                  r->reverse_sync ? "true" : "false");
+    Co_json_str(b, r->reverse_notice[0] ? r->reverse_notice : NULL);
     Co_buf_addc(b, '}');
 }
 
@@ -50,7 +54,14 @@ static int switch_one(cli_ctx *ctx, cli_session *cs, const co_tenant *t, co_buf 
         printf("tenant %s: writes switched to the new system; %lld captured changes applied, "
                "writes frozen for %.2fs\n",
                t->key, (long long)r.changes_applied, r.freeze_seconds);
+        if (r.reverse_sync)
+            printf("tenant %s: its writes in the new system are captured and synced back to "
+                   "the old one by cutover sync (reverse)\n",
+                   t->key);
     }
+    /* What is not synced back is said, never silently (also with --json). */
+    if (r.switched && r.reverse_notice[0] && !ctx->quiet)
+        fprintf(stderr, "cutover: switch: notice: tenant %s: %s\n", t->key, r.reverse_notice);
     cli_json_item(json);
     switch_json(json, t, &r);
     co_cutover_result_release(&r);

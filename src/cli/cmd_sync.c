@@ -6,7 +6,9 @@
  * between claims (cli_sync_pass). Each round is journaled by the library;
  * this prints it: a line per round, or a JSON object per line with --json.
  * `--follow --tenant` ends with success once its tenants have left syncing
- * (switched, rolled back).
+ * (rolled back, or switched without reverse sync). A switched tenant with
+ * reverse capture is synced the other way, target to source (its rounds say
+ * "reverse").
  */
 #include "cli.h"
 #include "cutover/sync.h"
@@ -20,10 +22,12 @@
 
 static void print_round(const cli_ctx *ctx, const char *tenant, const co_sync_result *r)
 {
+    bool reverse = r->round.direction && strcmp(r->round.direction, "reverse") == 0;
     if (ctx->json) {
         co_buf b = CO_BUF_INIT;
         Co_buf_adds(&b, "{\"tenant\": ");
         Co_json_str(&b, tenant);
+        Co_buf_printf(&b, ", \"direction\": \"%s\"", reverse ? "reverse" : "forward");
         Co_buf_printf(&b, ", \"applied\": %lld, \"backlog\": %lld, \"lag_seconds\": %.3f, "
                           "\"seconds\": %.3f, \"total_applied\": %lld}\n",
                       (long long)r->round.applied, (long long)r->round.backlog,
@@ -32,11 +36,24 @@ static void print_round(const cli_ctx *ctx, const char *tenant, const co_sync_re
         fflush(stdout);
         Co_buf_release(&b);
     } else if (!ctx->quiet) {
-        printf("tenant %s: %lld changes applied, backlog %lld, lag %.2fs (%.2fs)\n", tenant,
-               (long long)r->round.applied, (long long)r->round.backlog, r->round.lag_seconds,
-               r->round.seconds);
+        printf("tenant %s: %s%lld changes applied, backlog %lld, lag %.2fs (%.2fs)\n", tenant,
+               reverse ? "reverse (new to old): " : "", (long long)r->round.applied,
+               (long long)r->round.backlog, r->round.lag_seconds, r->round.seconds);
         fflush(stdout);
     }
+}
+
+/* A switched tenant whose last journaled round went in reverse: reverse
+ * sync started at its switch (and the journal alone says so). */
+static bool reverse_syncing(co_session *s, const char *tenant, co_lifecycle state)
+{
+    co_sync_round last;
+    bool found = false;
+    co_error ignored;
+    co_error_clear(&ignored);
+    return state == CO_LC_SWITCHED &&
+           co_state_sync_last(co_session_state(s), tenant, &last, &found, &ignored) == CO_OK &&
+           found && last.direction && strcmp(last.direction, "reverse") == 0;
 }
 
 int cli_sync_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, size_t n,
@@ -50,7 +67,7 @@ int cli_sync_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, 
         co_lifecycle state = CO_LC_NEW;
         if (co_state_tenant_lifecycle(co_session_state(s), tenants[i]->key, &state, &err) != CO_OK)
             return cli_fail("sync", &err);
-        if (state != CO_LC_SYNCING && !named)
+        if (state != CO_LC_SYNCING && !named && !reverse_syncing(s, tenants[i]->key, state))
             continue;
         co_sync_options opt = {.cancelled = cli_cancelled};
         co_sync_result r;
@@ -70,8 +87,9 @@ int cli_sync_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, 
 }
 
 /* With --follow --tenant: drops from chosen each tenant that has left
- * syncing for good since the first pass (switched by `cutover switch`,
- * rolled back), with a note; a frozen one is being switched and stays. */
+ * syncing for good since the first pass (rolled back, switched without
+ * reverse sync), with a note; a frozen one is being switched and stays, a
+ * switched one with reverse sync stays (synced in reverse). */
 static int drop_settled(cli_ctx *ctx, co_session *s, const co_tenant **chosen, size_t *count)
 {
     size_t kept = 0;
@@ -81,7 +99,8 @@ static int drop_settled(cli_ctx *ctx, co_session *s, const co_tenant **chosen, s
         co_lifecycle state = CO_LC_NEW;
         if (co_state_tenant_lifecycle(co_session_state(s), chosen[i]->key, &state, &err) != CO_OK)
             return cli_fail("sync", &err);
-        if (state == CO_LC_SYNCING || state == CO_LC_FROZEN) {
+        if (state == CO_LC_SYNCING || state == CO_LC_FROZEN ||
+            reverse_syncing(s, chosen[i]->key, state)) {
             chosen[kept++] = chosen[i];
             continue;
         }

@@ -308,12 +308,14 @@ const cli_command cli_commands[] = {
     {"migrate", cmd_migrate, "--tenant KEY | --all", "migrate tenants into the target",
      migrate_options},
     {"sync", cmd_sync, "[--tenant KEY | --all] [--once | --follow]",
-     "apply syncing tenants' captured changes to the target, once or continuously",
+     "apply syncing tenants' captured changes to the target (switched ones': the new "
+     "system's, back to the source), once or continuously",
      sync_options},
     {"verify", cmd_verify, "--tenant KEY | --all",
      "prove that tenants arrived whole, or show what did not", verify_options},
     {"rollback", cmd_rollback, "--tenant KEY",
-     "undo a tenant's move: route it back, purge the target, unfreeze the source",
+     "undo a tenant's move: route it back (after reverse sync, no carry-back), purge the "
+     "target, unfreeze the source",
      rollback_options},
     {"run", cmd_run, "--cohort C", "migrate a cohort of the plan, one tenant after another",
      run_options},
@@ -356,7 +358,8 @@ const cli_command cli_commands[] = {
      "time the project's budget queries for tenants on the target (or staging)", budgets_options},
     {"switch", cmd_switch, "--tenant KEY",
      "switch a syncing tenant's writes and all its reads to the new system: freeze, last "
-     "changes, verify what changed, route new; on failure it stays syncing, unfrozen",
+     "changes, verify what changed, route new, reverse sync on; on failure it stays syncing, "
+     "unfrozen",
      switch_options},
     {"parity", cmd_parity, "--tenant KEY",
      "shadow reads: ask the project's parity questions of the source and the target, compare "

@@ -46,6 +46,11 @@ void rp_html_inflight(co_buf *b, const co_tenant_status *s)
         else
             Co_buf_adds(b, "no sync round yet.</p>\n");
     }
+    if (s->reverse_syncing)
+        Co_buf_printf(b, "<p class=paused>Reverse sync (the new system's writes back to the old, "
+                         "for a rollback in seconds): lag <span class=t>%.2f s</span>, backlog "
+                         "%lld changes.</p>\n",
+                      s->lag_seconds, (long long)s->backlog);
     const char *finish = co_status_finish_command(s);
     if (finish && strcmp(finish, "rollback") == 0) {
         Co_buf_adds(b, "<p class=bad>Rollback incomplete: part of the tenant may remain in the "

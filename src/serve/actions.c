@@ -94,6 +94,9 @@ void serve_rollback(co_server *srv, const char *tenant, const char *auth, const 
                   res.was_switched ? "true" : "false", (long long)res.exported,
                   (long long)res.carried_back, (long long)res.not_carried);
     Co_json_str(&r->body, res.export_file);
+    Co_buf_printf(&r->body, ",\"reverse_synced\":%s,\"carry_reason\":",
+                  res.reverse_synced ? "true" : "false");
+    Co_json_str(&r->body, res.carry_reason[0] ? res.carry_reason : NULL);
     Co_buf_printf(&r->body, ",\"seconds\":%.3f}\n", res.seconds);
     co_rollback_result_release(&res);
 }

@@ -26,6 +26,13 @@
 
 /* How many runs the journal holds. */
 co_code Co_state_runs_count(co_state *st, int64_t *n, co_error *err);
+
+/* co_state_lease (lease.c), waiting up to 30 s while another process holds
+ * the tenant: any process, or with sync_only a `cutover sync` round (which
+ * lasts about a second; a `sync --follow` takes the tenant round after
+ * round); then CO_EBUSY naming the holder. err must not be NULL. */
+co_code Co_state_lease_wait(co_state *st, const char *tenant, const char *command,
+                            bool sync_only, co_error *err);
 /* What the last finished migrate run of a tenant recorded for a step
  * ("load:ENTITY"), or the cutover in flight once it finished that step;
  * *found false when none. */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The tenants that the journals of this process hold, each with its holder. */
@@ -188,6 +189,21 @@ co_code co_state_lease(co_state *st, const char *tenant, const char *command, co
         *held = 1;
     else
         Co_state_registry_drop(st, tenant);
+    return rc;
+}
+
+co_code Co_state_lease_wait(co_state *st, const char *tenant, const char *command,
+                            bool sync_only, co_error *err)
+{
+    double started = Co_clock_mono();
+    co_code rc;
+    while ((rc = co_state_lease(st, tenant, command, err)) == CO_EBUSY &&
+           (!sync_only || strstr(err->message, "held by cutover sync,")) &&
+           Co_clock_mono() - started < 30) {
+        struct timespec pause = {0, 50 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        co_error_clear(err);
+    }
     return rc;
 }
 

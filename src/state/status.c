@@ -111,10 +111,27 @@ static co_code holders(co_state *st, co_tenant_status *rows, size_t n, co_error 
     return rc;
 }
 
+/* A switched tenant's reverse sync: its lag and backlog, when its last
+ * round went target to source. */
+static co_code reverse_syncing(co_state *st, co_tenant_status *r, co_error *err)
+{
+    co_sync_round last;
+    bool found = false;
+    co_code rc = co_state_sync_last(st, r->tenant, &last, &found, err);
+    r->reverse_syncing = rc == CO_OK && found && last.direction &&
+                         strcmp(last.direction, "reverse") == 0;
+    r->backlog = r->reverse_syncing ? last.backlog : 0;
+    if (rc == CO_OK && r->reverse_syncing)
+        rc = co_sync_lag(st, r->tenant, &r->lag_seconds, &r->lag_known, err);
+    return rc;
+}
+
 /* A syncing tenant's read share, lag and backlog (cutover/sync.h). */
 static co_code syncing(co_state *st, co_tenant_status *r, co_error *err)
 {
     r->syncing = co_lifecycle_is(r->state, CO_LC_SYNCING);
+    if (co_lifecycle_is(r->state, CO_LC_SWITCHED))
+        return reverse_syncing(st, r, err);
     if (!r->syncing)
         return CO_OK;
     co_route_reads reads;
@@ -252,9 +269,11 @@ void co_status_json_row(co_buf *b, const co_tenant_status *r)
     if (r->frozen_since) {
         Co_json_field(b, ",\"frozen_since\":", r->frozen_since);
     }
-    if (r->syncing) {
-        Co_buf_printf(b, ",\"sync\":{\"read_share\":%d,\"backlog\":%lld,\"lag_seconds\":",
-                      r->read_share, (long long)r->backlog);
+    if (r->syncing || r->reverse_syncing) {
+        Co_buf_printf(b, ",\"sync\":{\"direction\":\"%s\",\"read_share\":%d,\"backlog\":%lld,"
+                         "\"lag_seconds\":",
+                      r->reverse_syncing ? "reverse" : "forward",
+                      r->reverse_syncing ? 100 : r->read_share, (long long)r->backlog);
         if (r->lag_known)
             Co_buf_printf(b, "%.3f}", r->lag_seconds);
         else

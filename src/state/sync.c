@@ -13,19 +13,20 @@
 #include <time.h>
 
 static const co_jq round_add = {
-    "INSERT INTO sync_rounds (tenant, at, at_epoch, applied, backlog, lag_seconds, seconds)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"};
+    "INSERT INTO sync_rounds (tenant, at, at_epoch, applied, backlog, lag_seconds, seconds,"
+    " direction) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"};
 
-/* The tenant's last round, when it applied nothing and left nothing waiting. */
+/* The tenant's last round, when it applied nothing and left nothing waiting
+ * in the same direction. */
 static const co_jq last_idle = {
     "SELECT id FROM sync_rounds WHERE id = (SELECT max(id) FROM sync_rounds WHERE tenant = ?)"
-    " AND applied = 0 AND backlog = 0"};
+    " AND applied = 0 AND backlog = 0 AND direction = ?"};
 
 static const co_jq idle_again = {
     "UPDATE sync_rounds SET at = ?, at_epoch = ?, lag_seconds = ?, seconds = ? WHERE id = ?"};
 
 static const co_jq rounds_of = {
-    "SELECT at, applied, backlog, lag_seconds, seconds, at_epoch FROM sync_rounds"
+    "SELECT at, applied, backlog, lag_seconds, seconds, at_epoch, direction FROM sync_rounds"
     " WHERE tenant = ? ORDER BY id DESC"};
 
 static const co_jq share_get = {"SELECT share FROM read_shares WHERE tenant = ?"};
@@ -53,25 +54,27 @@ co_code co_state_sync_round_add(co_state *st, const char *tenant, const co_sync_
 {
     char now[32];
     double epoch = epoch_now();
+    const char *direction = r->direction ? r->direction : "forward";
     Co_clock_iso((time_t)epoch, now, sizeof now);
     co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_text(now, strlen(now))},
                     {NULL, co_real(epoch)},                  {NULL, co_int(r->applied)},
                     {NULL, co_int(r->backlog)},              {NULL, co_real(r->lag_seconds)},
-                    {NULL, co_real(r->seconds)}};
+                    {NULL, co_real(r->seconds)},
+                    {NULL, co_text(direction, strlen(direction))}};
     /* Idle rounds in a row are one row, with the time of the latest: a sync
      * that follows an idle tenant for days keeps the journal small. */
     int64_t idle = 0;
     bool found = false;
     co_code rc = CO_OK;
     if (r->applied == 0 && r->backlog == 0)
-        rc = Co_state_read_int(st, &last_idle, p, 1, &idle, &found, err);
+        rc = Co_state_read_int(st, &last_idle, (co_param[]){p[0], p[7]}, 2, &idle, &found, err);
     if (rc != CO_OK)
         return rc;
     if (found) {
         co_param u[] = {p[1], p[2], p[5], p[6], {NULL, co_int(idle)}};
         return Co_state_write(st, &idle_again, u, 5, NULL, err);
     }
-    return Co_state_write(st, &round_add, p, 7, NULL, err);
+    return Co_state_write(st, &round_add, p, 8, NULL, err);
 }
 
 /* The rounds of a tenant, newest first, with the time each ended. */
@@ -87,10 +90,11 @@ static co_code each_round(co_state *st, const char *tenant, size_t max,
     for (size_t n = 0; rc == CO_OK && (max == 0 || n < max) &&
                        (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row;
          n++) {
-        co_value at = co_cursor_value(c, 0);
+        co_value at = co_cursor_value(c, 0), dir = co_cursor_value(c, 6);
         co_sync_round r = {at.type == CO_TEXT ? at.s : "", co_cursor_value(c, 1).i,
                            co_cursor_value(c, 2).i, number(co_cursor_value(c, 3)),
-                           number(co_cursor_value(c, 4))};
+                           number(co_cursor_value(c, 4)),
+                           dir.type == CO_TEXT && dir.s[0] == 'r' ? "reverse" : "forward"};
         rc = fn(ctx, &r, number(co_cursor_value(c, 5)), err);
     }
     co_cursor_close(c);

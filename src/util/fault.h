@@ -19,6 +19,8 @@ typedef enum co_fault_point {
     CO_FAULT_STORE_CALL, /* each store call that reaches a database (store.c) */
     CO_FAULT_COMMIT,     /* just before a store's commit (store.c) */
     CO_FAULT_SWITCH_MARKED, /* a switch's marks written, its route not yet (freeze.c) */
+    CO_FAULT_REVERSE_BATCH, /* a reverse batch's rows and mark written, not committed
+                               (capture/reverse.c) */
 } co_fault_point;
 
 #ifdef CUTOVER_TEST_HOOKS

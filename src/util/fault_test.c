@@ -7,6 +7,9 @@
  *   CUTOVER_KILL_AT_POINT=switch-marked  SIGKILL once a switch has marked
  *                             the target and the capture "switched", before
  *                             the journal writes the route (SWITCH_MARKED)
+ *   CUTOVER_KILL_AT_POINT=reverse-batch  SIGKILL once a reverse sync batch
+ *                             has written its rows and mark on the source,
+ *                             before its commit (REVERSE_BATCH)
  *   CUTOVER_FAIL_AT_CALL=N    the Nth store call (fault point STORE_CALL)
  *                             fails, once, with an error of its side
  *   CUTOVER_FAULT_CALLS=FILE  at exit, write the number of store calls made
@@ -75,9 +78,11 @@ int Co_fault_sim(co_fault_point point)
         return 0;
     case CO_FAULT_STORE_CALL:
         return ++calls == fail_at;
-    case CO_FAULT_SWITCH_MARKED: {
+    case CO_FAULT_SWITCH_MARKED:
+    case CO_FAULT_REVERSE_BATCH: {
         const char *at = getenv("CUTOVER_KILL_AT_POINT");
-        if (at && strcmp(at, "switch-marked") == 0)
+        const char *name = point == CO_FAULT_SWITCH_MARKED ? "switch-marked" : "reverse-batch";
+        if (at && strcmp(at, name) == 0)
             kill(getpid(), SIGKILL);
         return 0;
     }

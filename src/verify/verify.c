@@ -457,7 +457,8 @@ co_code co_verify_tenant(co_session *s, const co_tenant *t, const co_verify_opti
                          co_verify_result *res, co_error *err)
 {
     memset(res, 0, sizeof *res);
-    co_code rc = co_state_lease(s->state, t->key, "verify", err);
+    /* A sync round (a switched tenant's reverse sync, say) is waited for. */
+    co_code rc = Co_state_lease_wait(s->state, t->key, "verify", true, err);
     if (rc != CO_OK)
         return rc;
     rc = verify_leased(s, t, opt, res, err);

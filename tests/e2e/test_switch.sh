@@ -4,9 +4,13 @@
 # migrated with --coexist and kept in sync by `sync --follow` is switched
 # while the application writes; every write the old system accepted is in
 # the target (verify, and the last event), none twice (the counts), and the
-# route sends writes and reads new. A failure inside the switch (the Nth
-# store call failing, at points across a switch measured on a copy) leaves
-# the tenant syncing, unfrozen and routed old; its switch then succeeds.
+# route sends writes and reads new. Then reverse sync: the new system's
+# writes reach the old one within the lag, and a rollback carries nothing
+# back yet leaves the source equal to the target. A failure inside the
+# switch (the Nth store call failing, at points across a switch measured on
+# a copy) leaves the tenant syncing, unfrozen and routed old; its switch then
+# succeeds; a kill -9 inside a reverse batch loses and doubles nothing; a
+# rollback without reverse capture carries back and says why.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
 S=${CUTOVER_TEST_SLOWDOWN:-1}
@@ -23,7 +27,7 @@ scenario() {
   "$CUTOVER" demo traffic "$DEMO" "${TRAFFIC[@]}" --tenant "$t" --rate $((200 / S)) \
     --seconds $((S > 1 ? 12 * S : 8)) --json >"$WORK/traffic.json" 2>"$WORK/traffic.err" &
   traffic=$!
-  "$CUTOVER" "${CUT[@]}" sync --tenant "$t" --follow --interval 0.2 >/dev/null 2>"$WORK/sync.err" &
+  "$CUTOVER" "${CUT[@]}" sync --tenant "$t" --follow --interval 0.2 >"$WORK/sync.out" 2>"$WORK/sync.err" &
   sync=$!
   sleep 1.5
   run_cutover "${CUT[@]}" switch --tenant "$t" --json
@@ -31,18 +35,9 @@ scenario() {
     "$CODE $(jq -r '.tenants[0].switched' <<<"$OUT")"
   [[ $CODE -eq 0 ]] || echo "$ERR" | tail -5
   wait "$traffic"
-  # sync --follow of the one tenant it was given ends by itself once that
-  # tenant has switched, with success and a note (not an error per pass).
-  for _ in $(seq 1 150); do kill -0 "$sync" 2>/dev/null || break; sleep 0.2; done
-  if kill -0 "$sync" 2>/dev/null; then
-    kill -TERM "$sync" 2>/dev/null; wait "$sync" 2>/dev/null
-    code=running
-  else
-    wait "$sync"; code=$?
-  fi
-  assert_eq "$engine: sync --follow --tenant ends with success once its tenant has switched" \
-    "0 1" "$code $(grep -c "tenant $t is switched now: nothing left to sync for it" "$WORK/sync.err")"
-  [[ $code == 0 ]] || cat "$WORK/sync.err" | tail -5
+  assert_contains "$engine: the switch names the entities it does not sync back" \
+    "not synced back to the old system: teams, companies" "$ERR"
+  assert_eq "$engine: the switch starts reverse sync" true "$(jq -r '.tenants[0].reverse_sync' <<<"$OUT")"
   echo "$engine: switch $(jq -c '.tenants[0] | {changes_applied, freeze_seconds, seconds}' <<<"$OUT"); traffic $(jq -c . "$WORK/traffic.json" 2>/dev/null | head -c 300)"
   assert_eq "$engine: the old system took writes before the switch and refused them after" true \
     "$(jq '.inserted > 0 and .refused > 0' "$WORK/traffic.json")"
@@ -61,6 +56,70 @@ scenario() {
     "$(( $(tgt_q "SELECT count(*) FROM engagements WHERE account_id = $t") + $(q "$DEMO/.cutover/state.db" "SELECT count(*) FROM rejects WHERE tenant = '$t' AND entity = 'engagements'") ))"
   assert_eq "$engine: the journal says switched" switched \
     "$("$CUTOVER" "${CUT[@]}" status --json | jq -r --arg t "$t" '.tenants[] | select(.tenant == $t) | .state')"
+  reverse_sync "$engine" "$t"
+}
+
+# reverse_sync ENGINE TENANT: after the switch, the same `sync --follow`
+# goes on in reverse: the new system's writes (an update, an insert, a
+# delete) appear in the old one within the lag; a rollback freezes the new
+# system, applies its last writes and carries nothing back, and leaves the
+# source equal to the target for the tenant; then sync --follow ends.
+reverse_sync() {
+  local engine=$1 t=$2 contact event gone at code rejected started
+  kill -0 "$sync" 2>/dev/null
+  assert_eq "$engine: sync --follow goes on after the switch, in reverse" 0 "$?"
+  contact=$(tgt_q "SELECT min(id) FROM contacts WHERE account_id = $t")
+  event=$(( $(src_q "SELECT max(id) FROM events") + 1000 ))
+  gone=$(tgt_q "SELECT max(id) FROM engagements WHERE account_id = $t")
+  tgt_q "UPDATE contacts SET title = 'Reverse $event' WHERE id = $contact" >/dev/null
+  tgt_q "INSERT INTO engagements (id, account_id, contact_id, campaign_id, kind, occurred_at)
+         SELECT $event, account_id, contact_id, campaign_id, 'click', occurred_at FROM engagements
+         WHERE id = $gone" >/dev/null
+  tgt_q "DELETE FROM engagements WHERE id = $gone" >/dev/null
+  started=$(date +%s.%N)
+  at=none
+  for _ in $(seq 1 100); do
+    if [[ "$(src_q "SELECT title FROM contacts WHERE id = $contact") $(src_q "SELECT count(*) FROM events WHERE id = $event") $(src_q "SELECT count(*) FROM events WHERE id = $gone")" == "Reverse $event 1 0" ]]; then
+      at=$(awk "BEGIN { printf \"%.2f\", $(date +%s.%N) - $started }"); break
+    fi
+    sleep 0.1
+  done
+  echo "$engine: the new system's writes reached the old one in ${at}s"
+  assert_eq "$engine: an update, an insert and a delete in the new system appear in the old" \
+    true "$([[ $at != none ]] && echo true || echo false)"
+  assert_eq "$engine: status shows the reverse sync, its lag and backlog" "reverse 0 true" \
+    "$("$CUTOVER" "${CUT[@]}" status --json | jq -r --arg t "$t" '.tenants[] | select(.tenant == $t) | .sync | "\(.direction) \(.backlog) \(.lag_seconds < 5)"')"
+  # The last write, then the rollback: it goes back with the rollback.
+  tgt_q "UPDATE engagements SET kind = 'open' WHERE id = $event" >/dev/null
+  # The target's rows of the tenant as the new system leaves them, against
+  # the source's once rolled back (the rows the load rejected stay apart;
+  # contact_id is left out: a reference to a contact merged into another
+  # keeps, in the source, the contact it named, docs/project-file.md).
+  rejected=$(q "$DEMO/.cutover/state.db" "SELECT coalesce(group_concat(DISTINCT trim(source_key, '[]')), '0') FROM rejects WHERE tenant = '$t' AND entity = 'engagements'")
+  local want
+  want=$(tgt_q "SELECT id, campaign_id, kind, occurred_at FROM engagements WHERE account_id = $t ORDER BY id" | sha256sum)
+  run_cutover "${CUT[@]}" rollback --tenant "$t" --json
+  echo "$engine: rollback $(jq -c '{reverse_synced, reverse_applied, carried_back, exported, seconds}' <<<"$OUT")"
+  assert_eq "$engine: the rollback goes by reverse sync, carrying nothing back" "0 true 0 null" \
+    "$CODE $(jq -r '"\(.reverse_synced) \(.carried_back) \(.carry_reason)"' <<<"$OUT")"
+  [[ $CODE -eq 0 ]] || echo "$ERR" | tail -5
+  assert_eq "$engine: after the rollback the source equals the target for the tenant (checksum)" \
+    "$want" "$(src_q "SELECT e.id, e.campaign_id, e.kind, e.occurred_at FROM events e JOIN campaigns c ON c.id = e.campaign_id WHERE c.account_id = $t AND e.id NOT IN ($rejected) ORDER BY e.id" | sha256sum)"
+  assert_eq "$engine: the write made just before the rollback went back with it" open \
+    "$(src_q "SELECT kind FROM events WHERE id = $event")"
+  assert_eq "$engine: the source takes the tenant's writes again" 0 "$(src_write "$t"; echo $?)"
+  # sync --follow of the one tenant it was given ends by itself once that
+  # tenant has left (rolled back), with success and a note (not an error per pass).
+  for _ in $(seq 1 150); do kill -0 "$sync" 2>/dev/null || break; sleep 0.2; done
+  if kill -0 "$sync" 2>/dev/null; then
+    kill -TERM "$sync" 2>/dev/null; wait "$sync" 2>/dev/null
+    code=running
+  else
+    wait "$sync"; code=$?
+  fi
+  assert_eq "$engine: sync --follow --tenant ends with success once its tenant has left" \
+    "0 1" "$code $(grep -c "tenant $t is rolled_back now: nothing left to sync for it" "$WORK/sync.err")"
+  [[ $code == 0 ]] || cat "$WORK/sync.err" | tail -5
 }
 
 # ---- SQLite ----
@@ -112,6 +171,39 @@ assert_eq "after the failures, the switch succeeds" "0 new" \
 run_cutover "${CUT[@]}" verify --tenant "$t" -q
 assert_eq "and nothing was lost on the way (verify)" 0 "$CODE"
 
+# kill -9 inside a reverse batch (its rows and the reverse mark written on
+# the source, not committed): nothing applied; the next round applies each
+# change once, and the mark counts exactly the changes the target captured.
+ev=$(( $(src_q "SELECT max(id) FROM events") + 1000 ))
+for k in 1 2 3; do
+  tgt_q "INSERT INTO engagements (id, account_id, contact_id, campaign_id, kind, occurred_at)
+         SELECT $ev + $k, account_id, contact_id, campaign_id, 'read', occurred_at FROM engagements
+         WHERE account_id = $t LIMIT 1"
+done
+tgt_q "UPDATE engagements SET kind = 'bounce' WHERE id = $ev + 1"
+before=$(src_q "SELECT count(*) FROM events")
+mark() { q "$DEMO/legacy.db" "SELECT applied FROM cutover_reverse_mark WHERE tenant = '$t'"; }
+marked=$(mark)
+CUTOVER_KILL_AT_POINT=reverse-batch "$CUTOVER" "${CUT[@]}" sync --tenant "$t" --once -q 2>/dev/null
+code=$?
+assert_eq "kill -9 inside a reverse batch: killed, nothing applied, the mark unmoved" \
+  "137 $before $marked" "$code $(src_q "SELECT count(*) FROM events") $(mark)"
+run_cutover "${CUT[@]}" sync --tenant "$t" --once --json
+assert_eq "the next reverse round applies every change once" \
+  "0 reverse $((before + 3)) bounce $(q "$DEMO/crm.db" "SELECT count(*) FROM cutover_changes WHERE tenant = '$t'")" \
+  "$CODE $(jq -r .direction <<<"$OUT") $(src_q "SELECT count(*) FROM events") $(src_q "SELECT kind FROM events WHERE id = $ev + 1") $(mark)"
+run_cutover "${CUT[@]}" sync --tenant "$t" --once --json
+assert_eq "and nothing twice: the round after applies none" "0 0" "$CODE $(jq -r .applied <<<"$OUT")"
+# Without reverse capture (here its mark gone), the rollback falls back to
+# the carry-back and says why.
+q "$DEMO/legacy.db" "DELETE FROM cutover_reverse_mark WHERE tenant = '$t'"
+run_cutover "${CUT[@]}" rollback --tenant "$t" --json
+assert_eq "without reverse capture the rollback carries back, saying why" "0 false true" \
+  "$CODE $(jq -r '"\(.reverse_synced) \(.carried_back > 0)"' <<<"$OUT")"
+assert_contains "saying why" "has no reverse capture" "$(jq -r .carry_reason <<<"$OUT")"
+assert_eq "and the carried-back source holds the new system's rows" 1 \
+  "$(src_q "SELECT count(*) FROM events WHERE id = $ev + 3")"
+
 # ---- PostgreSQL source and target ----
 pg_test_server
 FIX=$CUTOVER_SOURCE_DIR/tests/fixtures
@@ -122,6 +214,10 @@ pgsql legacy -c "ALTER TABLE events ALTER COLUMN id ADD GENERATED BY DEFAULT AS 
   -c "SELECT setval(pg_get_serial_sequence('events', 'id'), (SELECT max(id) FROM events))" >/dev/null
 pgsql postgres -c "CREATE DATABASE crm" && pgsql crm -f "$FIX/crm-target-pg.sql" >/dev/null
 pg_demo_project "$DEMO/pg.yaml"
+# The demo's reverse mappings (examples/crm/cutover.yaml), for reverse sync.
+sed -i -e '/^  - name: contacts$/a\    reverse: { table: contacts, key: { id: id }, columns: { first_name: first_name, last_name: last_name, email: email, title: title, updated_at: updated_at } }' \
+  -e '/^  - name: engagements$/a\    reverse: { table: events, key: { id: id }, columns: { campaign_id: campaign_id, contact_id: contact_id, kind: kind, occurred_at: occurred_at } }' \
+  "$DEMO/pg.yaml"
 CUT=(-p "$DEMO/pg.yaml" --source "$PG_BASE/legacy" --target "$PG_BASE/crm")
 TRAFFIC=(--source "$PG_BASE/legacy")
 src_q() { pgsql legacy -c "$1"; }

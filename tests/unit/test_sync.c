@@ -174,7 +174,7 @@ static void rounds_shares_and_routes_come_from_the_journal(void **state)
     bool known = true;
     assert_int_equal(co_sync_lag(st, "3", &lag, &known, &err), CO_OK);
     assert_false(known);
-    co_sync_round a = {NULL, 120, 40, 0.5, 0.2}, b = {NULL, 40, 0, 0.25, 0.1};
+    co_sync_round a = {NULL, 120, 40, 0.5, 0.2, NULL}, b = {NULL, 40, 0, 0.25, 0.1, NULL};
     assert_int_equal(co_state_sync_round_add(st, "3", &a, &err), CO_OK);
     assert_int_equal(co_state_sync_round_add(st, "3", &b, &err), CO_OK);
     co_sync_round last;
@@ -193,7 +193,7 @@ static void rounds_shares_and_routes_come_from_the_journal(void **state)
     assert_true(known);
     assert_true(lag >= 0.25 && lag < 5);
     /* idle rounds in a row are one row, with the latest time */
-    co_sync_round idle = {NULL, 0, 0, 0, 0.01};
+    co_sync_round idle = {NULL, 0, 0, 0, 0.01, NULL};
     assert_int_equal(co_state_sync_round_add(st, "3", &idle, &err), CO_OK);
     assert_int_equal(co_state_sync_round_add(st, "3", &idle, &err), CO_OK);
     assert_int_equal(co_state_sync_round_add(st, "3", &idle, &err), CO_OK);
@@ -205,6 +205,20 @@ static void rounds_shares_and_routes_come_from_the_journal(void **state)
     assert_int_equal(co_state_sync_round_add(st, "3", &b, &err), CO_OK);
     assert_int_equal(co_state_sync_rounds_each(st, "3", 1, see_round, &s, &err), CO_OK);
     assert_int_equal(s.applied[3], 40); /* a round that applied something is a row of its own */
+    /* rounds keep their direction (NULL is forward); an idle reverse round
+     * after an idle forward one is a row of its own */
+    assert_int_equal(co_state_sync_round_add(st, "3", &idle, &err), CO_OK);
+    assert_int_equal(co_state_sync_last(st, "3", &last, &found, &err), CO_OK);
+    assert_string_equal(last.direction, "forward");
+    co_sync_round back = {NULL, 0, 0, 0.5, 0.01, "reverse"};
+    assert_int_equal(co_state_sync_round_add(st, "3", &back, &err), CO_OK);
+    assert_int_equal(co_state_sync_round_add(st, "3", &back, &err), CO_OK);
+    assert_int_equal(co_state_sync_last(st, "3", &last, &found, &err), CO_OK);
+    assert_string_equal(last.direction, "reverse");
+    s.n = 0;
+    assert_int_equal(co_state_sync_rounds_each(st, "3", 2, see_round, &s, &err), CO_OK);
+    assert_int_equal(s.n, 2); /* the reverse row, then the forward idle one */
+    assert_int_equal(co_state_sync_round_add(st, "3", &b, &err), CO_OK);
     assert_int_equal(co_sync_lag(st, "3", &lag, &known, &err), CO_OK);
     struct timespec pause = {1, 100 * 1000 * 1000};
     nanosleep(&pause, NULL);
