@@ -120,4 +120,11 @@ assert_eq "rollback with the rebuilt journal lifts the freeze" "0 0" \
   "$CODE $(sqlite3 "$src" "UPDATE contacts SET title = title WHERE account_id = 3" >/dev/null 2>&1; echo $?)"
 assert_eq "tenant 3 left the target, tenant 2 stays" "0 new" \
   "$(q "$tgt" "SELECT count(*) FROM contacts WHERE account_id = 3") $("$CUTOVER" -p "$demo/kill.yaml" route 2)"
+
+# A journal made by a cutover before sync rounds had a direction gets the
+# column when it is opened: its tenants' undo is not lost to an upgrade.
+sqlite3 "$demo/.cutover/state.db" 'ALTER TABLE sync_rounds DROP COLUMN direction'
+run_cutover -p "$demo/kill.yaml" status --json
+assert_eq "an older journal opens, and its sync rounds have a direction again" "0 1" \
+  "$CODE $(sqlite3 "$demo/.cutover/state.db" "SELECT count(*) FROM pragma_table_info('sync_rounds') WHERE name = 'direction'")"
 finish
