@@ -54,6 +54,8 @@ typedef struct co_tenant_status {
     bool lag_known;             /* a sync round was journaled: lag_seconds and backlog say */
     double lag_seconds;         /* co_sync_lag */
     int64_t backlog;            /* changes waiting after its last round */
+    /* shadow reads (cutover/parity.h): the tenant's latest parity run (id 0: none) */
+    co_state_parity_run parity;
 } co_tenant_status;
 
 /* The cutover command that finishes what the tenant's work left, or NULL:

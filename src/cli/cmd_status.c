@@ -70,6 +70,12 @@ static void print_table(const co_tenant_status *rows, size_t n)
             else
                 printf("no sync round yet\n");
         }
+        if (r->parity.id)
+            printf("%*s parity: run %lld %s at %s (%lld of %lld checks failed, %lld rows on one "
+                   "side only)\n",
+                   width, "", (long long)r->parity.id, r->parity.pass ? "passed" : "FAILED",
+                   r->parity.at, (long long)r->parity.failed, (long long)r->parity.checks,
+                   (long long)r->parity.mismatches);
         if (r->holder_gone)
             printf("%*s interrupted: %s is gone; run cutover migrate --tenant %s to go on\n", width, "",
                    r->holder ? r->holder : "its process", r->tenant);
