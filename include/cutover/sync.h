@@ -82,6 +82,7 @@ typedef struct co_sync_options {
 typedef struct co_sync_result {
     co_sync_round round;   /* what the round did, as journaled (round.at is NULL) */
     int64_t total_applied; /* changes applied by every round since the coexistence began */
+    int64_t pruned;        /* applied changes the round deleted from the source's change log */
 } co_sync_result;
 
 /* One round of sync for a syncing tenant (CO_ENOTREADY naming its state
@@ -90,8 +91,9 @@ typedef struct co_sync_result {
  * in batches of bounded size, each batch in one transaction of the target
  * together with the target's mark of what is applied (table
  * cutover_sync_mark), so that a round killed anywhere loses nothing and
- * applies nothing twice when run again; then measures the backlog and lag
- * and journals the round. */
+ * applies nothing twice when run again; then deletes the applied changes
+ * from the source's change log in bounded batches (res->pruned), measures
+ * the backlog and lag and journals the round. */
 CO_API co_code co_sync_tenant(co_session *s, const co_tenant *t, const co_sync_options *opt,
                               co_sync_result *res, co_error *err);
 

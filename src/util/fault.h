@@ -19,6 +19,8 @@ typedef enum co_fault_point {
     CO_FAULT_STORE_CALL, /* each store call that reaches a database (store.c) */
     CO_FAULT_COMMIT,     /* just before a store's commit (store.c) */
     CO_FAULT_SWITCH_MARKED, /* a switch's marks written, its route not yet (freeze.c) */
+    CO_FAULT_SYNC_PRUNED,   /* a sync round's batch of applied changes deleted from the
+                               change log, the round not yet journaled (capture.c) */
 } co_fault_point;
 
 #ifdef CUTOVER_TEST_HOOKS

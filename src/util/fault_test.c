@@ -7,6 +7,9 @@
  *   CUTOVER_KILL_AT_POINT=switch-marked  SIGKILL once a switch has marked
  *                             the target and the capture "switched", before
  *                             the journal writes the route (SWITCH_MARKED)
+ *   CUTOVER_KILL_AT_POINT=sync-pruned  SIGKILL once a sync round has deleted
+ *                             a batch of applied changes from the change
+ *                             log, before it journals the round (SYNC_PRUNED)
  *   CUTOVER_FAIL_AT_CALL=N    the Nth store call (fault point STORE_CALL)
  *                             fails, once, with an error of its side
  *   CUTOVER_FAULT_CALLS=FILE  at exit, write the number of store calls made
@@ -75,9 +78,11 @@ int Co_fault_sim(co_fault_point point)
         return 0;
     case CO_FAULT_STORE_CALL:
         return ++calls == fail_at;
-    case CO_FAULT_SWITCH_MARKED: {
+    case CO_FAULT_SWITCH_MARKED:
+    case CO_FAULT_SYNC_PRUNED: {
         const char *at = getenv("CUTOVER_KILL_AT_POINT");
-        if (at && strcmp(at, "switch-marked") == 0)
+        const char *name = point == CO_FAULT_SWITCH_MARKED ? "switch-marked" : "sync-pruned";
+        if (at && strcmp(at, name) == 0)
             kill(getpid(), SIGKILL);
         return 0;
     }
