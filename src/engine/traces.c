@@ -175,6 +175,18 @@ static trace_row *trace_add(traces *t, const char *tenant, size_t len)
     return r;
 }
 
+/* The row of the tenant named by v (a cursor's text value), added when t
+ * has none; NULL when out of memory. */
+static trace_row *trace_of(traces *t, co_value v)
+{
+    char *key = strndup(v.s, v.len);
+    trace_row *r = key ? trace_find(t, key) : NULL;
+    if (key && !r)
+        r = trace_add(t, v.s, v.len);
+    free(key);
+    return r;
+}
+
 static char *value_text(co_value v)
 {
     return v.type == CO_TEXT ? strndup(v.s, v.len) : strdup("");
@@ -195,11 +207,7 @@ static co_code read_sync_marks(co_store *store, traces *out, co_error *err)
         co_value t = co_cursor_value(c, 0);
         if (t.type != CO_TEXT)
             continue;
-        char *key = strndup(t.s, t.len);
-        trace_row *r = key ? trace_find(out, key) : NULL;
-        if (key && !r)
-            r = trace_add(out, t.s, t.len);
-        free(key);
+        trace_row *r = trace_of(out, t);
         if (!r) {
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
         } else {
@@ -248,11 +256,7 @@ static co_code read_traces(co_store *store, bool captured, traces *out, co_error
         co_value t = co_cursor_value(c, 0);
         if (t.type != CO_TEXT)
             continue;
-        char *key = strndup(t.s, t.len);
-        trace_row *r = key ? trace_find(out, key) : NULL;
-        if (key && !r)
-            r = trace_add(out, t.s, t.len);
-        free(key);
+        trace_row *r = trace_of(out, t);
         if (!r)
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
         else
