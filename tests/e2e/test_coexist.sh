@@ -218,7 +218,7 @@ scenario() {
 
 # ---- SQLite source and target ----
 DEMO=$WORK/demo
-"$CUTOVER" demo init "$DEMO" --scale 0.004 --seed 21 -q
+"$CUTOVER" demo init "$DEMO" --scale 0.002 --seed 21 -q
 sqlite3 "$DEMO/legacy.db" 'PRAGMA journal_mode = WAL' >/dev/null
 with_bound "$DEMO/cutover.yaml" "$DEMO/coexist.yaml"
 CUT=(-p "$DEMO/coexist.yaml")
