@@ -388,7 +388,7 @@ static co_code log_int(co_store *st, const char *tmpl, bool where, const char *t
 }
 
 co_code Co_capture_prune(co_store *st, const char *tenant, int64_t upto, size_t batch,
-                         size_t max_batches, int64_t *pruned, co_error *err)
+                         size_t max_batches, size_t min_rows, int64_t *pruned, co_error *err)
 {
     *pruned = 0;
     co_code rc = CO_OK;
@@ -398,7 +398,13 @@ co_code Co_capture_prune(co_store *st, const char *tenant, int64_t upto, size_t 
         /* The batch ends at the batch-th oldest change that may go (or the
          * newest of them), and short of the newest row of the whole log, so
          * that an engine whose horizon is max(seq) never sees it fall. */
-        int64_t cut = 0, newest = 0;
+        int64_t cut = 0, newest = 0, ready = 0;
+        if (b == 0 && min_rows > 1) {
+            rc = log_int(st, "SELECT count(*) FROM (SELECT seq FROM {changes}", true,
+                         " ORDER BY seq LIMIT ?) b", p, 3, &ready, err);
+            if (rc != CO_OK || ready < (int64_t)min_rows)
+                break;
+        }
         rc = log_int(st, "SELECT coalesce(max(seq), 0) FROM (SELECT seq FROM {changes}", true,
                      " ORDER BY seq LIMIT ?) b", p, 3, &cut, err);
         if (rc == CO_OK)

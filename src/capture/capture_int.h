@@ -91,10 +91,12 @@ co_code Co_capture_open(const co_project *p, co_store **out, co_error *err);
  * most max_batches statements of at most batch changes each, each
  * committed on its own (outside a transaction), so that the log of a tenant
  * syncing for weeks stays bounded and the application's writers wait for no
- * long delete; the newest change of the whole log stays. *pruned counts the
- * changes deleted. */
+ * long delete; the newest change of the whole log stays. Nothing is deleted
+ * while fewer than min_rows may go: on SQLite every delete takes the
+ * database's one write lock from the application, so fewer, larger ones.
+ * *pruned counts the changes deleted. */
 co_code Co_capture_prune(co_store *st, const char *tenant, int64_t upto, size_t batch,
-                         size_t max_batches, int64_t *pruned, co_error *err);
+                         size_t max_batches, size_t min_rows, int64_t *pruned, co_error *err);
 
 /* Coexistence (sync.c): once migrate --coexist verified the tenant (early),
  * moves that verification into res, and when it passed, starts the target's

@@ -224,9 +224,13 @@ static co_code apply_window(co_session *s, co_store *cap, const co_tenant *t, sy
 }
 
 /* Changes pruned from the change log at once, and batches of them a round
- * deletes at most: a long backlog of applied changes goes over rounds. */
+ * deletes at most: a long backlog of applied changes goes over rounds. A
+ * round that applied changes prunes only once PRUNE_MIN of them wait (a
+ * delete takes SQLite's write lock from the application); an idle round
+ * prunes whatever waits. */
 #define PRUNE_BATCH 5000
 #define PRUNE_BATCHES 20
+#define PRUNE_MIN 2000
 
 /* A round; with prune, the changes at or below its mark go from the change
  * log once the mark is durable on the target and in the journal (a switch's
@@ -265,7 +269,8 @@ static co_code sync_leased(co_session *s, co_store *cap, const co_tenant *t,
             rc = co_state_applied_set(s->state, t->key, m.pos, err);
     }
     if (rc == CO_OK && prune && m.pos > 0)
-        rc = Co_capture_prune(cap, t->key, m.pos, PRUNE_BATCH, PRUNE_BATCHES, &res->pruned, err);
+        rc = Co_capture_prune(cap, t->key, m.pos, PRUNE_BATCH, PRUNE_BATCHES,
+                              res->round.applied > 0 ? PRUNE_MIN : 1, &res->pruned, err);
     if (rc == CO_OK)
         rc = co_capture_backlog(cap, t->key, m.pos, &res->round.backlog, err);
     if (rc == CO_OK)
