@@ -150,12 +150,13 @@ scenario() {
   # (the prune last: a round that applies changes prunes once 2,000 wait)
   points=($(shuf -i 1-16 -n $((KILLS - 1)) --random-source=<(yes "$SEED")) sync-pruned)
   for point in "${points[@]}"; do
+    # (in braces, so that the shell's "Killed" note goes to /dev/null too)
     if [[ $point == sync-pruned ]]; then
-      (CUTOVER_KILL_AT_POINT=$point timeout 30 "$CUTOVER" "${CUT[@]}" sync --tenant "$t" --follow \
-        --interval 0.1 -q >/dev/null 2>"$WORK/killed.err") 2>/dev/null
+      { (CUTOVER_KILL_AT_POINT=$point timeout 30 "$CUTOVER" "${CUT[@]}" sync --tenant "$t" --follow \
+        --interval 0.1 -q >/dev/null 2>"$WORK/killed.err"); } 2>/dev/null
     else
-      (CUTOVER_KILL_AT_COMMIT=$point timeout 30 "$CUTOVER" "${CUT[@]}" sync --tenant "$t" --follow \
-        --interval 0.1 -q >/dev/null 2>"$WORK/killed.err") 2>/dev/null
+      { (CUTOVER_KILL_AT_COMMIT=$point timeout 30 "$CUTOVER" "${CUT[@]}" sync --tenant "$t" --follow \
+        --interval 0.1 -q >/dev/null 2>"$WORK/killed.err"); } 2>/dev/null
     fi
     code=$?
     [[ $code -eq 137 ]] && killed=$((killed + 1))
