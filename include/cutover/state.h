@@ -290,6 +290,7 @@ typedef struct co_state_parity_run {
     char at[32];             /* ISO time */
     int64_t checks, failed;
     bool pass;
+    int64_t mismatches;      /* rows found on one side only, over every check */
 } co_state_parity_run;
 
 /* Journals one run of tenant's parity checks (pass when none failed) in one

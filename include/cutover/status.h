@@ -56,6 +56,8 @@ typedef struct co_tenant_status {
     int64_t backlog;            /* changes waiting after its last round */
     bool reverse_syncing;       /* state "switched" with reverse sync (its last round went
                                    target to source): lag_seconds and backlog say of it */
+    /* shadow reads (cutover/parity.h): the tenant's latest parity run (id 0: none) */
+    co_state_parity_run parity;
 } co_tenant_status;
 
 /* The cutover command that finishes what the tenant's work left, or NULL:

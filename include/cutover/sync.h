@@ -85,6 +85,7 @@ typedef struct co_sync_options {
 typedef struct co_sync_result {
     co_sync_round round;   /* what the round did, as journaled (round.at is NULL) */
     int64_t total_applied; /* changes applied by every round since the coexistence began */
+    int64_t pruned;        /* applied changes the round deleted from the source's change log */
 } co_sync_result;
 
 /* One round of sync for a syncing tenant, or of reverse sync for a switched
@@ -95,9 +96,10 @@ typedef struct co_sync_result {
  * in batches of bounded size, each batch in one transaction of the target
  * together with the target's mark of what is applied (table
  * cutover_sync_mark), so that a round killed anywhere loses nothing and
- * applies nothing twice when run again; then measures the backlog and lag
- * and journals the round. Reverse (docs/coexistence.md): the changes the
- * new system made to the tenant, captured on the target since its switch,
+ * applies nothing twice when run again; then deletes the applied changes
+ * from the source's change log in bounded batches (res->pruned), measures
+ * the backlog and lag and journals the round. Reverse (docs/coexistence.md):
+ * the changes the new system made to the tenant, captured on the target since its switch,
  * applied to the source through each entity's `reverse` mapping, each batch
  * in one source transaction with the source's mark (cutover_reverse_mark),
  * through the source's freeze of the tenant; the round journaled with

@@ -39,13 +39,18 @@ typedef struct co_recovered {
     bool switched;   /* route new */
     bool captured;   /* capture installed on the source */
     bool on_target;  /* marked in the target */
+    bool syncing;    /* captured, not switched, with a sync mark on the target (--coexist) */
+    int64_t sync_pos; /* syncing: the capture position its sync mark says is applied */
     char from[40];   /* the journal whose marks these were, or "" (capture without a mark) */
 } co_recovered;
 
 /* Rebuilds what the traces tell into s's journal, which must have no runs:
- * switched tenants get route new and state switched, tenants with capture
- * installed but not switched state migrating (the next migrate resumes
- * them); the marks are then made this journal's. *out (free with
+ * switched tenants get route new and state switched; tenants with capture
+ * installed and a sync mark on the target (migrated with --coexist) state
+ * syncing, their applied position the mark's and their read share 0 (sync
+ * goes on from the mark); other tenants with capture installed but not
+ * switched state migrating (the next migrate resumes them); the marks are
+ * then made this journal's. *out (free with
  * co_recovered_free) lists the tenants. */
 CO_API co_code co_traces_recover(co_session *s, co_recovered **out, size_t *n, co_error *err);
 CO_API void co_recovered_free(co_recovered *r, size_t n);

@@ -13,6 +13,7 @@
 #include "capture/capture_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/fault.h"
 #include "util/free.h"
 
 #include <stdio.h>
@@ -366,6 +367,66 @@ co_code co_capture_backlog(co_store *st, const char *tenant, int64_t after, int6
     co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                             : co_store_query_int(st, co_buf_str(&sql), p, 2, count, NULL, err);
     Co_buf_release(&sql);
+    return rc;
+}
+
+/* A query of one integer over the change log: tmpl as capture_sql, then,
+ * when where, the tenant's changes at or below a position (parameters
+ * tenant and position) and tail. */
+static co_code log_int(co_store *st, const char *tmpl, bool where, const char *tail,
+                       const co_param *p, size_t n, int64_t *value, co_error *err)
+{
+    co_buf sql = CO_BUF_INIT;
+    capture_sql(st, tmpl, &sql);
+    if (where)
+        Co_buf_printf(&sql, " WHERE tenant = ? AND %s <= ?%s", co_store_capture_position(st),
+                      tail);
+    co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                            : co_store_query_int(st, co_buf_str(&sql), p, n, value, NULL, err);
+    Co_buf_release(&sql);
+    return rc;
+}
+
+co_code Co_capture_prune(co_store *st, const char *tenant, int64_t upto, size_t batch,
+                         size_t max_batches, size_t min_rows, int64_t *pruned, co_error *err)
+{
+    *pruned = 0;
+    co_code rc = CO_OK;
+    for (size_t b = 0; rc == CO_OK && b < max_batches; b++) {
+        co_param p[] = {{NULL, co_text(tenant, strlen(tenant))}, {NULL, co_int(upto)},
+                        {NULL, co_int((int64_t)batch)}};
+        /* The batch ends at the batch-th oldest change that may go (or the
+         * newest of them), and short of the newest row of the whole log, so
+         * that an engine whose horizon is max(seq) never sees it fall. */
+        int64_t cut = 0, newest = 0, ready = 0;
+        if (b == 0 && min_rows > 1) {
+            rc = log_int(st, "SELECT count(*) FROM (SELECT seq FROM {changes}", true,
+                         " ORDER BY seq LIMIT ?) b", p, 3, &ready, err);
+            if (rc != CO_OK || ready < (int64_t)min_rows)
+                break;
+        }
+        rc = log_int(st, "SELECT coalesce(max(seq), 0) FROM (SELECT seq FROM {changes}", true,
+                     " ORDER BY seq LIMIT ?) b", p, 3, &cut, err);
+        if (rc == CO_OK)
+            rc = log_int(st, "SELECT coalesce(max(seq), 0) FROM {changes}", false, "", NULL, 0,
+                         &newest, err);
+        if (rc != CO_OK || (cut = cut < newest ? cut : newest - 1) <= 0)
+            break;
+        co_param d[] = {p[0], p[1], {NULL, co_int(cut)}};
+        co_buf sql = CO_BUF_INIT;
+        capture_sql(st, "DELETE FROM {changes}", &sql);
+        Co_buf_printf(&sql, " WHERE tenant = ? AND %s <= ? AND seq <= ?",
+                      co_store_capture_position(st));
+        long long n = 0;
+        rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                        : co_store_exec_params(st, co_buf_str(&sql), d, 3, &n, err);
+        Co_buf_release(&sql);
+        *pruned += n;
+        if (rc == CO_OK && n > 0)
+            (void)Co_fault_sim(CO_FAULT_SYNC_PRUNED);
+        if (rc == CO_OK && (size_t)n < batch)
+            break;
+    }
     return rc;
 }
 

@@ -86,6 +86,18 @@ co_code Co_catch_up_batch(co_session *s, const co_tenant *t, int64_t run_id,
  * capture's), for the caller to close. */
 co_code Co_capture_open(const co_project *p, co_store **out, co_error *err);
 
+/* Deletes the tenant's changes at or below the capture position upto (all
+ * applied, their mark durable on the target) from the change log, in at
+ * most max_batches statements of at most batch changes each, each
+ * committed on its own (outside a transaction), so that the log of a tenant
+ * syncing for weeks stays bounded and the application's writers wait for no
+ * long delete; the newest change of the whole log stays. Nothing is deleted
+ * while fewer than min_rows may go: on SQLite every delete takes the
+ * database's one write lock from the application, so fewer, larger ones.
+ * *pruned counts the changes deleted. */
+co_code Co_capture_prune(co_store *st, const char *tenant, int64_t upto, size_t batch,
+                         size_t max_batches, size_t min_rows, int64_t *pruned, co_error *err);
+
 /* Coexistence (sync.c): once migrate --coexist verified the tenant (early),
  * moves that verification into res, and when it passed, starts the target's
  * sync mark at the journal's, journals a first round (the changes the

@@ -225,8 +225,22 @@ static co_code apply_window(co_session *s, co_store *cap, const co_tenant *t, Co
     return rc;
 }
 
+/* Changes pruned from the change log at once, and batches of them a round
+ * deletes at most: a long backlog of applied changes goes over rounds. A
+ * round that applied changes prunes only once PRUNE_MIN of them wait (a
+ * delete takes SQLite's write lock from the application); an idle round
+ * prunes whatever waits. */
+#define PRUNE_BATCH 5000
+#define PRUNE_BATCHES 20
+#define PRUNE_MIN 2000
+
+/* A round; with prune, the changes at or below its mark go from the change
+ * log once the mark is durable on the target and in the journal (a switch's
+ * rounds keep them: its scoped verification reads the changes since its
+ * verification's mark). */
 static co_code sync_leased(co_session *s, co_store *cap, const co_tenant *t,
-                           const co_sync_options *opt, co_sync_result *res, co_error *err)
+                           const co_sync_options *opt, bool prune, co_sync_result *res,
+                           co_error *err)
 {
     double started = Co_clock_mono();
     Co_mark m;
@@ -256,6 +270,9 @@ static co_code sync_leased(co_session *s, co_store *cap, const co_tenant *t,
         if (rc == CO_OK)
             rc = co_state_applied_set(s->state, t->key, m.pos, err);
     }
+    if (rc == CO_OK && prune && m.pos > 0)
+        rc = Co_capture_prune(cap, t->key, m.pos, PRUNE_BATCH, PRUNE_BATCHES,
+                              res->round.applied > 0 ? PRUNE_MIN : 1, &res->pruned, err);
     if (rc == CO_OK)
         rc = co_capture_backlog(cap, t->key, m.pos, &res->round.backlog, err);
     if (rc == CO_OK)
@@ -272,7 +289,7 @@ co_code Co_sync_round(co_session *s, co_store *cap, const co_tenant *t, int64_t 
 {
     co_sync_result res;
     memset(&res, 0, sizeof res);
-    co_code rc = sync_leased(s, cap, t, NULL, &res, err);
+    co_code rc = sync_leased(s, cap, t, NULL, false, &res, err);
     *applied = res.round.applied;
     *backlog = res.round.backlog;
     return rc;
@@ -299,7 +316,7 @@ co_code co_sync_tenant(co_session *s, const co_tenant *t, const co_sync_options 
         rc = Co_capture_open(s->project, &cap, err);
     if (rc == CO_OK)
         rc = reverse ? Co_reverse_round(s, cap, t, opt, res, err)
-                     : sync_leased(s, cap, t, opt, res, err);
+                     : sync_leased(s, cap, t, opt, true, res, err);
     co_store_close(cap);
     if (rc != CO_OK)
         co_error_where(err, "syncing tenant %s", t->key);

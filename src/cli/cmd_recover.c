@@ -33,7 +33,10 @@ int cmd_recover_journal(cli_ctx *ctx)
             Co_json_str(&b, r[i].tenant);
             Co_buf_printf(&b, ",\"route\":\"%s\",\"state\":\"%s\",\"captured\":%s,"
                               "\"on_target\":%s,\"journal\":",
-                          r[i].switched ? "new" : "old", r[i].switched ? "switched" : "migrating",
+                          r[i].switched ? "new" : "old",
+                          r[i].switched  ? "switched"
+                          : r[i].syncing ? "syncing"
+                                         : "migrating",
                           r[i].captured ? "true" : "false", r[i].on_target ? "true" : "false");
             if (r[i].from[0])
                 Co_json_str(&b, r[i].from);
@@ -47,8 +50,9 @@ int cmd_recover_journal(cli_ctx *ctx)
     } else if (!ctx->quiet) {
         for (size_t i = 0; i < n; i++)
             printf("tenant %s: %s%s%s\n", r[i].tenant,
-                   r[i].switched ? "switched, route new"
-                                 : "in flight, route old (the next migrate resumes it)",
+                   r[i].switched  ? "switched, route new"
+                   : r[i].syncing ? "syncing, route old (cutover sync goes on from its mark)"
+                                  : "in flight, route old (the next migrate resumes it)",
                    r[i].captured ? "; capture installed on the source" : "",
                    r[i].on_target ? "; rows in the target" : "");
         printf("%zu tenant%s rebuilt into the journal from cutover's traces%s\n", n,

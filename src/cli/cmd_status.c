@@ -73,6 +73,12 @@ static void print_table(const co_tenant_status *rows, size_t n)
         if (r->reverse_syncing)
             printf("%*s reverse sync (new to old): lag %.2fs, backlog %lld changes\n", width, "",
                    r->lag_seconds, (long long)r->backlog);
+        if (r->parity.id)
+            printf("%*s parity: run %lld %s at %s (%lld of %lld checks failed, %lld rows on one "
+                   "side only)\n",
+                   width, "", (long long)r->parity.id, r->parity.pass ? "passed" : "FAILED",
+                   r->parity.at, (long long)r->parity.failed, (long long)r->parity.checks,
+                   (long long)r->parity.mismatches);
         if (r->holder_gone)
             printf("%*s interrupted: %s is gone; run cutover migrate --tenant %s to go on\n", width, "",
                    r->holder ? r->holder : "its process", r->tenant);

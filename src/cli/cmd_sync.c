@@ -29,9 +29,10 @@ static void print_round(const cli_ctx *ctx, const char *tenant, const co_sync_re
         Co_json_str(&b, tenant);
         Co_buf_printf(&b, ", \"direction\": \"%s\"", reverse ? "reverse" : "forward");
         Co_buf_printf(&b, ", \"applied\": %lld, \"backlog\": %lld, \"lag_seconds\": %.3f, "
-                          "\"seconds\": %.3f, \"total_applied\": %lld}\n",
+                          "\"seconds\": %.3f, \"total_applied\": %lld, \"pruned\": %lld}\n",
                       (long long)r->round.applied, (long long)r->round.backlog,
-                      r->round.lag_seconds, r->round.seconds, (long long)r->total_applied);
+                      r->round.lag_seconds, r->round.seconds, (long long)r->total_applied,
+                      (long long)r->pruned);
         fputs(co_buf_str(&b), stdout);
         fflush(stdout);
         Co_buf_release(&b);

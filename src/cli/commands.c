@@ -135,6 +135,8 @@ static const cli_option run_options[] = {
     {"jobs", 'j', "N", "tenants at once, as jobs of this process (default: 1 into a SQLite "
                       "target, else the number of cores)"},
     {"sample", 0, "N", "differences shown per entity and check (default 10)"},
+    {"coexist", 0, NULL, "leave each tenant of the cohort syncing, as migrate --coexist does "
+                         "(cutover sync keeps it in sync)"},
     {0},
 };
 

@@ -4,6 +4,7 @@
  * of a lost journal from them (traces.h).
  */
 #include "state/journal.h"
+#include "cutover/sync.h"
 #include "cutover/traces.h"
 #include "engine/session.h"
 #include "util/buf.h"
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #define MARKS "cutover_journal_mark"
+#define SYNC_MARKS "cutover_sync_mark" /* a syncing tenant's mark (capture/sync.c) */
 
 void co_recovered_free(co_recovered *r, size_t n)
 {
@@ -130,10 +132,13 @@ co_code co_traces_state(co_store *store, const char *tenant, char *buf, size_t c
 }
 
 /* What the traces of one store say: marks (tenant, journal, state) and, on
- * the source, the tenants whose writes are captured. */
+ * the source, the tenants whose writes are captured; on the target, the
+ * tenants kept in sync (a sync mark, with the capture position applied). */
 typedef struct trace_row {
     char *tenant, *journal, *state;
     bool captured;
+    bool synced;
+    int64_t sync_pos;
 } trace_row;
 
 typedef struct traces {
@@ -170,12 +175,52 @@ static trace_row *trace_add(traces *t, const char *tenant, size_t len)
     return r;
 }
 
+/* The row of the tenant named by v (a cursor's text value), added when t
+ * has none; NULL when out of memory. */
+static trace_row *trace_of(traces *t, co_value v)
+{
+    char *key = strndup(v.s, v.len);
+    trace_row *r = key ? trace_find(t, key) : NULL;
+    if (key && !r)
+        r = trace_add(t, v.s, v.len);
+    free(key);
+    return r;
+}
+
 static char *value_text(co_value v)
 {
     return v.type == CO_TEXT ? strndup(v.s, v.len) : strdup("");
 }
 
-/* Reads store's marks and, when captured is true, its cutover_tenants. */
+/* Reads the target's sync marks into out: the tenants migrated with
+ * --coexist that were still syncing, and how far their changes are applied. */
+static co_code read_sync_marks(co_store *store, traces *out, co_error *err)
+{
+    bool exists = false;
+    co_code rc = has_table(store, SYNC_MARKS, &exists, err);
+    co_cursor *c = NULL;
+    bool has_row;
+    if (rc == CO_OK && exists)
+        rc = co_store_query(store, "SELECT tenant, pos FROM " SYNC_MARKS " ORDER BY tenant", NULL,
+                            0, &c, err);
+    while (rc == CO_OK && c && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        co_value t = co_cursor_value(c, 0);
+        if (t.type != CO_TEXT)
+            continue;
+        trace_row *r = trace_of(out, t);
+        if (!r) {
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+        } else {
+            r->synced = true;
+            r->sync_pos = co_cursor_value(c, 1).i;
+        }
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
+/* Reads store's marks and, when captured is true, its cutover_tenants;
+ * else its sync marks. */
 static co_code read_traces(co_store *store, bool captured, traces *out, co_error *err)
 {
     bool exists = false;
@@ -211,17 +256,15 @@ static co_code read_traces(co_store *store, bool captured, traces *out, co_error
         co_value t = co_cursor_value(c, 0);
         if (t.type != CO_TEXT)
             continue;
-        char *key = strndup(t.s, t.len);
-        trace_row *r = key ? trace_find(out, key) : NULL;
-        if (key && !r)
-            r = trace_add(out, t.s, t.len);
-        free(key);
+        trace_row *r = trace_of(out, t);
         if (!r)
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
         else
             r->captured = true;
     }
     co_cursor_close(c);
+    if (rc == CO_OK && !captured)
+        rc = read_sync_marks(store, out, err);
     if (rc != CO_OK)
         co_error_where(err, "reading cutover's traces on the %s",
                        co_side_name(co_store_side(store)));
@@ -366,6 +409,10 @@ co_code co_traces_recover(co_session *s, co_recovered **out, size_t *n, co_error
             r->switched = r->switched || (row->state && strcmp(row->state, "switched") == 0);
             r->captured = r->captured || row->captured;
             r->on_target = r->on_target || side == 1;
+            if (row->synced) {
+                r->syncing = true;
+                r->sync_pos = row->sync_pos;
+            }
             if (row->journal && !r->from[0])
                 snprintf(r->from, sizeof r->from, "%s", row->journal);
         }
@@ -378,11 +425,20 @@ co_code co_traces_recover(co_session *s, co_recovered **out, size_t *n, co_error
         int64_t run = 0;
         rc = co_state_run_begin(s->state, r->tenant, "recover-journal", s->project->hash, &run,
                                     err);
+        /* Syncing: captured, a sync mark on the target, not switched; sync
+         * goes on from the target's mark, with its reads on the old side. */
+        r->syncing = r->syncing && r->captured && !r->switched;
         if (rc == CO_OK && r->switched)
             rc = co_state_route_set(s->state, r->tenant, "new", 0, run, err);
         if (rc == CO_OK)
             rc = co_state_tenant_move(s->state, r->tenant, r->switched ? CO_LC_SWITCHED : CO_LC_MIGRATING,
                                      run, err);
+        if (rc == CO_OK && r->syncing)
+            rc = co_state_applied_set(s->state, r->tenant, r->sync_pos, err);
+        if (rc == CO_OK && r->syncing)
+            rc = co_state_read_share_set(s->state, r->tenant, 0, err);
+        if (rc == CO_OK && r->syncing)
+            rc = co_state_tenant_move(s->state, r->tenant, CO_LC_SYNCING, run, err);
         if (rc == CO_OK)
             rc = co_state_run_end(s->state, run, "done", NULL, 0, err);
     }

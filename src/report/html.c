@@ -654,6 +654,7 @@ static void tenant_section(co_buf *b, const co_project *p, const rp_tenant *t, b
     }
     Co_buf_adds(b, ".</p>\n");
     rp_html_inflight(b, s);
+    rp_html_parity(b, s);
     if (s->error) {
         Co_buf_adds(b, "<p class=bad>Last error: ");
         Co_html_esc(b, s->error);

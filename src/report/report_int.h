@@ -112,6 +112,9 @@ bool rp_verify_in_run(const rp_tenant *t);
  * with the command that finishes it. */
 void rp_html_state(co_buf *b, const co_tenant_status *s);
 void rp_html_inflight(co_buf *b, const co_tenant_status *s);
+/* The tenant's latest parity run (parity.c), passed or failed, when, and
+ * its mismatches; nothing when it has none. */
+void rp_html_parity(co_buf *b, const co_tenant_status *s);
 
 /* After the switch (aftercare.c): loads t's notes, monitor checks, budgets
  * and approvals; renders the notes (under the timeline) and the rest; adds

@@ -2,11 +2,14 @@
  * parity.c: the journal's record of shadow reads (state.h, "Shadow reads"):
  * each `cutover parity` run of a tenant (parity_runs) and each question it
  * asked (parity_checks), with the sample rows of a mismatch. The gate on a
- * tenant's read share reads the latest run.
+ * tenant's read share reads the latest run, and so do status, the report
+ * and the dashboard (Co_status_parity).
  */
 #include "cutover/state.h"
 #include "state/state_int.h"
+#include "util/buf.h"
 #include "util/clock.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +24,8 @@ static const co_jq co_q_parity_check_add = {
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"};
 
 static const co_jq co_q_parity_latest = {
-    "SELECT id, at, checks, failed, pass FROM parity_runs WHERE tenant = ?"
+    "SELECT id, at, checks, failed, pass, (SELECT coalesce(sum(old_only + new_only), 0)"
+    " FROM parity_checks k WHERE k.run_id = r.id) FROM parity_runs r WHERE tenant = ?"
     " ORDER BY id DESC LIMIT 1"};
 
 static const co_jq co_q_parity_checks = {
@@ -97,6 +101,7 @@ co_code co_state_parity_latest(co_state *st, const char *tenant, co_state_parity
         out->checks = cell_int(co_cursor_value(c, 2));
         out->failed = cell_int(co_cursor_value(c, 3));
         out->pass = cell_int(co_cursor_value(c, 4)) != 0;
+        out->mismatches = cell_int(co_cursor_value(c, 5));
     }
     co_cursor_close(c);
     return rc;
@@ -125,6 +130,28 @@ static co_code check_row(void *ctx, co_cursor *c, co_error *err)
     k.detail = Co_state_cell_text(co_cursor_value(c, 10), detail, sizeof detail);
     k.samples = Co_state_cell_text(co_cursor_value(c, 11), samples, sizeof samples);
     return e->fn(e->ctx, &k, err);
+}
+
+co_code Co_status_parity(co_state *st, co_tenant_status *rows, size_t n, co_error *err)
+{
+    co_code rc = CO_OK;
+    for (size_t i = 0; rc == CO_OK && i < n; i++) {
+        bool found = false;
+        rc = co_state_parity_latest(st, rows[i].tenant, &rows[i].parity, &found, err);
+    }
+    return rc;
+}
+
+void Co_status_parity_json(co_buf *b, const co_tenant_status *r)
+{
+    const co_state_parity_run *p = &r->parity;
+    if (!p->id)
+        return;
+    Co_buf_printf(b, ",\"parity\":{\"run\":%lld,\"pass\":%s,\"at\":", (long long)p->id,
+                  p->pass ? "true" : "false");
+    Co_json_str(b, p->at);
+    Co_buf_printf(b, ",\"checks\":%lld,\"failed\":%lld,\"mismatches\":%lld}",
+                  (long long)p->checks, (long long)p->failed, (long long)p->mismatches);
 }
 
 co_code co_state_parity_checks_each(co_state *st, int64_t run_id, co_state_parity_fn fn,

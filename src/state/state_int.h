@@ -8,6 +8,7 @@
 #define CUTOVER_STATE_INT_H
 
 #include "cutover/state.h"
+#include "cutover/status.h"
 #include "cutover/store.h"
 
 #include <string.h>
@@ -99,6 +100,13 @@ co_code Co_state_rows_of(co_state *st, const co_jq *q, const char *text,
     {                                                                                           \
         return Co_state_rows_of(st, &(q), NULL, &run_id, out, err);                             \
     }
+
+/* Status of the tenants' shadow reads (parity.c): each row's latest parity
+ * run into its parity field (id 0: none), for co_status_list; and
+ * ,"parity":{"run","pass","at","checks","failed","mismatches"} appended to
+ * a tenant's JSON when it has a run (nothing otherwise). */
+co_code Co_status_parity(co_state *st, co_tenant_status *rows, size_t n, co_error *err);
+void Co_status_parity_json(co_buf *b, const co_tenant_status *r);
 
 /* A C string as a parameter: NULL as SQL NULL. */
 static inline co_value Co_jtext(const char *s) { return s ? co_text(s, strlen(s)) : co_null(); }

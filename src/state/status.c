@@ -220,6 +220,8 @@ co_code co_status_list(co_state *st, co_tenant_status **out, size_t *n, co_error
     for (size_t i = 0; rc == CO_OK && i < count; i++)
         rc = syncing(st, &rows[i], err);
     if (rc == CO_OK)
+        rc = Co_status_parity(st, rows, count, err);
+    if (rc == CO_OK)
         rc = co_status_aftercare(st, rows, count, err);
     if (rc != CO_OK) {
         co_status_free(rows, count);
@@ -279,6 +281,7 @@ void co_status_json_row(co_buf *b, const co_tenant_status *r)
         else
             Co_buf_adds(b, "null}");
     }
+    Co_status_parity_json(b, r);
     const char *finish = co_status_finish_command(r);
     if (finish) {
         co_buf command = CO_BUF_INIT;

@@ -21,6 +21,8 @@ typedef enum co_fault_point {
     CO_FAULT_SWITCH_MARKED, /* a switch's marks written, its route not yet (freeze.c) */
     CO_FAULT_REVERSE_BATCH, /* a reverse batch's rows and mark written, not committed
                                (capture/reverse.c) */
+    CO_FAULT_SYNC_PRUNED,   /* a sync round's batch of applied changes deleted from the
+                               change log, the round not yet journaled (capture.c) */
 } co_fault_point;
 
 #ifdef CUTOVER_TEST_HOOKS

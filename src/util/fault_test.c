@@ -10,6 +10,9 @@
  *   CUTOVER_KILL_AT_POINT=reverse-batch  SIGKILL once a reverse sync batch
  *                             has written its rows and mark on the source,
  *                             before its commit (REVERSE_BATCH)
+ *   CUTOVER_KILL_AT_POINT=sync-pruned  SIGKILL once a sync round has deleted
+ *                             a batch of applied changes from the change
+ *                             log, before it journals the round (SYNC_PRUNED)
  *   CUTOVER_FAIL_AT_CALL=N    the Nth store call (fault point STORE_CALL)
  *                             fails, once, with an error of its side
  *   CUTOVER_FAULT_CALLS=FILE  at exit, write the number of store calls made
@@ -79,9 +82,12 @@ int Co_fault_sim(co_fault_point point)
     case CO_FAULT_STORE_CALL:
         return ++calls == fail_at;
     case CO_FAULT_SWITCH_MARKED:
-    case CO_FAULT_REVERSE_BATCH: {
+    case CO_FAULT_REVERSE_BATCH:
+    case CO_FAULT_SYNC_PRUNED: {
         const char *at = getenv("CUTOVER_KILL_AT_POINT");
-        const char *name = point == CO_FAULT_SWITCH_MARKED ? "switch-marked" : "reverse-batch";
+        const char *name = point == CO_FAULT_SWITCH_MARKED  ? "switch-marked"
+                           : point == CO_FAULT_REVERSE_BATCH ? "reverse-batch"
+                                                             : "sync-pruned";
         if (at && strcmp(at, name) == 0)
             kill(getpid(), SIGKILL);
         return 0;

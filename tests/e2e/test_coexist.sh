@@ -4,9 +4,13 @@
 # (nothing frozen, route old); `sync --follow` keeps the target equal to the
 # source while the application writes, with the lag under the bound; reads
 # move 10 -> 50 -> 100 and a share is refused once the lag passes the bound;
-# `sync --follow` killed (SIGKILL) at seeded commits under traffic and run
-# again loses nothing and applies nothing twice (verify passes, and the
-# changes applied are exactly the changes captured); a rollback of a syncing
+# sync prunes the applied changes from the change log, which shrinks while
+# every change captured is applied once; `sync --follow` killed (SIGKILL) at
+# 10 distinct seeded points (commits, and the fault point inside the prune)
+# under traffic and run again loses nothing and applies nothing twice
+# (verify passes, and the changes applied are exactly the changes captured);
+# recover-journal rebuilds a syncing tenant as syncing, and sync goes on
+# from its mark; `run --cohort --coexist` leaves a cohort syncing; a rollback of a syncing
 # tenant takes its reads back, removes its capture and purges its rows;
 # `worker --coexist` leaves the tenants it claims syncing and keeps them in
 # sync.
@@ -14,7 +18,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
 
 SEED=${COEXIST_SEED:-19}
-KILLS=${COEXIST_KILLS:-4} # seeded SIGKILLs of sync --follow per engine
+KILLS=${COEXIST_KILLS:-10} # seeded SIGKILLs of sync --follow per engine (distinct points)
 BOUND=$((5 * ${CUTOVER_TEST_SLOWDOWN:-1})) # options.reads_max_lag_seconds (a round takes seconds on a loaded machine)
 RANDOM=$SEED
 
@@ -42,12 +46,16 @@ YAML
 # arguments for the project and its connections), src_q and tgt_q (one value from
 # the source or target), TRAFFIC (demo traffic's connection arguments).
 scenario() {
-  local engine=$1 t=$2 traffic sync code total captured before applied k at
+  local engine=$1 t=$2 traffic sync code total captured before applied k at base pruned left
   run_cutover "${CUT[@]}" migrate --tenant "$t" --skip-rehearsal --coexist --json
   assert_eq "$engine: migrate --coexist leaves the tenant syncing" "0 syncing true" \
     "$CODE $(jq -r '.tenants[0].status, .tenants[0].verified' <<<"$OUT" | tr '\n' ' ' | sed 's/ $//')"
   [[ $CODE -eq 0 ]] || echo "$ERR" | tail -5
   before=$(jq '.tenants[0].changes_applied' <<<"$OUT")
+  # From here on a trigger of the test's own counts every change the capture
+  # records for the tenant: what sync prunes from the change log still counts.
+  base=$(src_q "SELECT count(*) FROM cutover_changes WHERE tenant = '$t'")
+  src_count_changes "$t"
   run_cutover "${CUT[@]}" route "$t" --json
   assert_eq "$engine: writes and reads still old, share 0, a lag known" "old old old 0 true" \
     "$(jq -r '[.route, .writes, .reads, .read_share, (.lag_seconds != null)] | map(tostring) | join(" ")' <<<"$OUT")"
@@ -104,6 +112,14 @@ scenario() {
   assert_eq "$engine: every round's lag under the bound (max ${lag}s)" true \
     "$(awk "BEGIN { print ($lag < $BOUND) ? \"true\" : \"false\" }")"
   assert_eq "$engine: the last round left no backlog" 0 "$(jq -s 'last.backlog' "$WORK/sync.jsonl")"
+  # The change log shrinks as sync goes: every applied change is pruned (the
+  # newest row of the whole log stays), and each was captured once.
+  pruned=$(jq -s 'map(.pruned) | add' "$WORK/sync.jsonl")
+  left=$(src_q "SELECT count(*) FROM cutover_changes WHERE tenant = '$t'")
+  assert_eq "$engine: sync pruned the applied changes from the change log ($pruned deleted, $left left)" \
+    "true true" "$( ((pruned > 500)) && echo true || echo false) $( ((left <= 1)) && echo true || echo false)"
+  assert_eq "$engine: what was pruned and what is left are every change captured" \
+    "$((base + $(src_q "SELECT n FROM test_counted")))" "$((pruned + left))"
   run_cutover "${CUT[@]}" verify --tenant "$t" -q
   assert_eq "$engine: the target equals the source after the traffic (verify)" 0 "$CODE"
   [[ $CODE -eq 0 ]] || echo "$OUT" | head -20
@@ -111,9 +127,10 @@ scenario() {
   assert_eq "$engine: a verification does not move a syncing tenant; status has its share and backlog" \
     "syncing 100 0 true" \
     "$(jq -r --arg t "$t" '.tenants[] | select(.tenant == $t) | "\(.state) \(.sync.read_share) \(.sync.backlog) \(.sync.lag_seconds != null)"' <<<"$OUT")"
-  # Without sync the lag grows past the bound: a share above 0 is refused, 0 never.
-  sleep $((BOUND + 1))
-  run_cutover "${CUT[@]}" route "$t" --reads 60
+  # Without sync the lag grows past the bound: a share above 0 is refused, 0
+  # never (the clock moved past the bound rather than waited for).
+  CUTOVER_NOW=$(date -u -d "+$((BOUND + 2)) seconds" +%Y-%m-%dT%H:%M:%SZ) \
+    run_cutover "${CUT[@]}" route "$t" --reads 60
   assert_eq "$engine: a lag over the bound refuses a read share (13)" 13 "$CODE"
   assert_contains "$engine: and says why" "options.reads_max_lag_seconds" "$ERR"
   assert_eq "$engine: the share stays as it was" 100 \
@@ -122,30 +139,65 @@ scenario() {
   assert_eq "$engine: --reads 0 takes every read back at once" "0 old" \
     "$CODE $("$CUTOVER" "${CUT[@]}" route "$t" --json | jq -r .reads)"
 
-  # SIGKILL of sync --follow at seeded commits, under traffic.
+  # SIGKILL of sync --follow at KILLS distinct seeded points, under traffic:
+  # the sync-pruned fault point (a batch of applied changes deleted from the
+  # change log, the round not journaled) and commit numbers 1 to 16 drawn
+  # from the seed.
   "$CUTOVER" demo traffic "$DEMO" "${TRAFFIC[@]}" --tenant "$t" --rate 200 \
-    --seconds $((KILLS + 2)) --json >"$WORK/traffic2.json" 2>>"$WORK/traffic.err" &
+    --seconds 60 --json >"$WORK/traffic2.json" 2>>"$WORK/traffic.err" &
   traffic=$!
-  local killed=0
-  for ((k = 1; k <= KILLS; k++)); do
-    at=$((RANDOM % 12 + 1))
-    (CUTOVER_KILL_AT_COMMIT=$at timeout 30 "$CUTOVER" "${CUT[@]}" sync --tenant "$t" --follow \
-      --interval 0.1 -q >/dev/null 2>"$WORK/killed.err") 2>/dev/null
+  local killed=0 point points
+  # (the prune last: a round that applies changes prunes once 2,000 wait)
+  points=($(shuf -i 1-16 -n $((KILLS - 1)) --random-source=<(yes "$SEED")) sync-pruned)
+  for point in "${points[@]}"; do
+    # (in braces, so that the shell's "Killed" note goes to /dev/null too)
+    if [[ $point == sync-pruned ]]; then
+      { (CUTOVER_KILL_AT_POINT=$point timeout 30 "$CUTOVER" "${CUT[@]}" sync --tenant "$t" --follow \
+        --interval 0.1 -q >/dev/null 2>"$WORK/killed.err"); } 2>/dev/null
+    else
+      { (CUTOVER_KILL_AT_COMMIT=$point timeout 30 "$CUTOVER" "${CUT[@]}" sync --tenant "$t" --follow \
+        --interval 0.1 -q >/dev/null 2>"$WORK/killed.err"); } 2>/dev/null
+    fi
     code=$?
     [[ $code -eq 137 ]] && killed=$((killed + 1))
-    sleep 0.3
+    [[ $code -eq 137 ]] || echo "$engine: sync killed at $point ended with $code: $(tail -2 "$WORK/killed.err")"
   done
+  kill -TERM "$traffic" 2>/dev/null
   wait "$traffic"
-  assert_eq "$engine: sync --follow was killed at each of $KILLS seeded commits" "$KILLS" "$killed"
+  assert_eq "$engine: sync --follow was killed at each of $KILLS distinct seeded points (${points[*]})" \
+    "$KILLS $KILLS" "$killed $(printf '%s\n' "${points[@]}" | sort -u | wc -l)"
   run_cutover "${CUT[@]}" sync --tenant "$t" --once --json
   assert_eq "$engine: sync again after the kills" 0 "$CODE"
   total=$(jq '.total_applied' <<<"$OUT")
-  captured=$(src_q "SELECT count(*) FROM cutover_changes WHERE tenant = '$t'")
+  captured=$((base + $(src_q "SELECT n FROM test_counted")))
   assert_eq "$engine: every captured change applied once: $before by migrate + $total by sync" \
     "$captured" "$((before + total))"
+  run_cutover "${CUT[@]}" sync --tenant "$t" --once -q # idle: it prunes whatever waits
+  assert_eq "$engine: and pruned from the change log by an idle round (at most the log's newest row left)" true \
+    "$( (($(src_q "SELECT count(*) FROM cutover_changes WHERE tenant = '$t'") <= 1)) && echo true || echo false)"
   run_cutover "${CUT[@]}" verify --tenant "$t" -q
   assert_eq "$engine: after the kills the target equals the source (verify)" 0 "$CODE"
   [[ $CODE -eq 0 ]] || echo "$OUT" | head -20
+
+  # The journal lost: recover-journal rebuilds the tenant as syncing from the
+  # traces (its capture on the source, its sync mark on the target); sync,
+  # parity, reads and the rollback below go on with the rebuilt journal.
+  local rebuilt=sqlite:$WORK/$engine-rebuilt.db
+  run_cutover "${CUT[@]}" --state "$rebuilt" recover-journal --json
+  assert_eq "$engine: recover-journal rebuilds the syncing tenant as syncing, route old" \
+    "0 syncing old true true" \
+    "$CODE $(jq -r --arg t "$t" '.tenants[] | select(.tenant == $t) | "\(.state) \(.route) \(.captured) \(.on_target)"' <<<"$OUT")"
+  CUT+=(--state "$rebuilt")
+  assert_eq "$engine: the rebuilt journal says syncing, reads old" "syncing old 0" \
+    "$("$CUTOVER" "${CUT[@]}" status --json | jq -r --arg t "$t" '.tenants[] | select(.tenant == $t) | .state') $("$CUTOVER" "${CUT[@]}" route "$t" --json | jq -r '"\(.reads) \(.read_share)"')"
+  captured=$(src_q "SELECT n FROM test_counted")
+  src_write "$t"
+  run_cutover "${CUT[@]}" sync --tenant "$t" --once --json
+  assert_eq "$engine: sync goes on from the target's mark: each change after the loss applied once" \
+    "0 $(($(src_q "SELECT n FROM test_counted") - captured)) $((total + $(jq .applied <<<"$OUT")))" \
+    "$CODE $(jq .applied <<<"$OUT") $(jq .total_applied <<<"$OUT")"
+  run_cutover "${CUT[@]}" parity --tenant "$t" -q
+  assert_eq "$engine: parity passes under the rebuilt journal" 0 "$CODE"
 
   # Rollback of a syncing tenant: reads back at once, capture gone, rows purged.
   run_cutover "${CUT[@]}" sync --tenant "$t" --once
@@ -169,7 +221,7 @@ scenario() {
 
 # ---- SQLite source and target ----
 DEMO=$WORK/demo
-"$CUTOVER" demo init "$DEMO" --scale 0.004 --seed 21 -q
+"$CUTOVER" demo init "$DEMO" --scale 0.002 --seed 21 -q
 sqlite3 "$DEMO/legacy.db" 'PRAGMA journal_mode = WAL' >/dev/null
 with_bound "$DEMO/cutover.yaml" "$DEMO/coexist.yaml"
 CUT=(-p "$DEMO/coexist.yaml")
@@ -177,6 +229,11 @@ TRAFFIC=()
 src_q() { q "$DEMO/legacy.db" "$1"; }
 tgt_q() { q "$DEMO/crm.db" "$1"; }
 src_write() { sqlite3 "$DEMO/legacy.db" "UPDATE contacts SET title = title WHERE account_id = $1" >/dev/null 2>&1; }
+src_count_changes() {
+  sqlite3 "$DEMO/legacy.db" "CREATE TABLE test_counted (n INTEGER NOT NULL); INSERT INTO test_counted VALUES (0);
+    CREATE TRIGGER test_count AFTER INSERT ON cutover_changes WHEN new.tenant = '$1'
+    BEGIN UPDATE test_counted SET n = n + 1; END;"
+}
 mapfile -t T < <(src_q "SELECT c.account_id FROM campaigns c JOIN events e ON e.campaign_id = c.id GROUP BY 1 ORDER BY count(*) DESC, 1")
 run_cutover "${CUT[@]}" route "${T[1]}" --reads 10
 assert_eq "SQLite: reads move only for a syncing tenant (13)" 13 "$CODE"
@@ -191,6 +248,14 @@ WDEMO=$WORK/wdemo
 qw() { sqlite3 -batch -noheader -cmd '.timeout 10000' "$1" "$2"; } # the worker writes meanwhile
 "$CUTOVER" demo init "$WDEMO" --scale 0.001 --seed 5 -q
 sqlite3 "$WDEMO/legacy.db" 'PRAGMA journal_mode = WAL' >/dev/null
+# run --cohort --coexist leaves the cohort's tenants syncing, as migrate --coexist does.
+"$CUTOVER" -p "$WDEMO/cutover.yaml" audit -q >/dev/null && "$CUTOVER" -p "$WDEMO/cutover.yaml" plan -q >/dev/null
+run_cutover -p "$WDEMO/cutover.yaml" run --cohort canary --coexist --skip-rehearsal --json
+canary=$(jq -r '.tenants[0].tenant' <<<"$OUT")
+assert_eq "run --cohort canary --coexist leaves its tenant syncing, verified" "0 1 syncing true" \
+  "$CODE $(jq -r '.tenants | length, .[0].status, .[0].verified' <<<"$OUT" | tr '\n' ' ' | sed 's/ $//')"
+assert_eq "and the journal says so, writes and reads old" "syncing old old" \
+  "$(qw "$WDEMO/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '$canary'") $("$CUTOVER" -p "$WDEMO/cutover.yaml" route "$canary" --json | jq -r '"\(.writes) \(.reads)"')"
 "$CUTOVER" -p "$WDEMO/cutover.yaml" worker --coexist --skip-rehearsal --json >"$WORK/worker.jsonl" 2>"$WORK/worker.err" &
 worker=$!
 ntenants=$(qw "$WDEMO/legacy.db" "SELECT count(*) FROM accounts")
@@ -227,6 +292,11 @@ TRAFFIC=(--source "$PG_BASE/legacy")
 src_q() { pgsql legacy -c "$1"; }
 tgt_q() { pgsql crm -c "$1"; }
 src_write() { pgsql legacy -c "UPDATE contacts SET title = title WHERE account_id = $1" >/dev/null 2>&1; }
+src_count_changes() {
+  pgsql legacy -c "CREATE TABLE test_counted (n bigint NOT NULL); INSERT INTO test_counted VALUES (0)" \
+    -c "CREATE FUNCTION test_count() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN UPDATE test_counted SET n = n + 1; RETURN NULL; END\$\$" \
+    -c "CREATE TRIGGER test_count AFTER INSERT ON cutover_changes FOR EACH ROW WHEN (new.tenant = '$1') EXECUTE FUNCTION test_count()" >/dev/null
+}
 mapfile -t T < <(src_q "SELECT c.account_id FROM campaigns c JOIN events e ON e.campaign_id = c.id GROUP BY 1 ORDER BY count(*) DESC, 1")
 scenario PostgreSQL "${T[0]}"
 

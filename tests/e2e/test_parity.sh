@@ -6,7 +6,8 @@
 # found by the questions that read it, journaled with sample rows of both
 # sides (exit 12), the read share is refused and verify names the row; a new
 # query over its budget fails its check; a planted tenant's rejected rows
-# show up as the differences they are.
+# show up as the differences they are. status --json, the report and the
+# dashboard's API carry each tenant's latest parity run.
 source "$(dirname "$0")/lib.sh"
 
 demo=$WORK/demo
@@ -44,6 +45,14 @@ assert_eq "both sides answered with rows, and were timed" "true true" \
   "$(jq -r '.tenants[0].checks[0] | [.old_rows == .new_rows and .new_rows > 0, .old_seconds > 0 and .new_seconds > 0] | join(" ")' <<<"$OUT")"
 assert_eq "the journal holds the passing run" "$clean|5|0|1" \
   "$(q "$demo/.cutover/state.db" "SELECT tenant, checks, failed, pass FROM parity_runs ORDER BY id DESC LIMIT 1")"
+parity_status() { # the tenant's parity in status --json
+  "$CUTOVER" -p "$proj" status --json | jq -r --arg t "$clean" \
+    '.tenants[] | select(.tenant == $t) | .parity | "\(.pass) \(.checks) \(.failed) \(.mismatches) \(.at != null)"'
+}
+assert_eq "status --json carries the latest parity run: passed, 5 checks, none failed" \
+  "true 5 0 0 true" "$(parity_status)"
+assert_eq "a tenant without a parity run has none in status" null \
+  "$("$CUTOVER" -p "$proj" status --json | jq -c --arg t "$planted" '.tenants[] | select(.tenant == $t) | .parity')"
 reads 10
 assert_eq "after a passing run, reads move: 10% new" "0 10" \
   "$CODE $("$CUTOVER" -p "$proj" route "$clean" --json | jq .read_share)"
@@ -82,6 +91,24 @@ assert_eq "the history's mismatch names its contact" "{\"contact\":$first}" \
 run_cutover -p "$proj" parity --tenant "$clean"
 assert_contains "the text output says what differs" "1 rows only in the old answer, 1 only in the new" "$OUT"
 assert_contains "and shows the sample rows" "Planted Editor" "$OUT"
+# The failed run in status, the report and the dashboard's API.
+assert_eq "status --json: the latest run failed, 3 of 5 checks, 6 rows on one side only" \
+  "false 5 3 6 true" "$(parity_status)"
+run_cutover -p "$proj" status
+assert_contains "status says so" "parity: run $(q "$demo/.cutover/state.db" "SELECT max(id) FROM parity_runs") FAILED at" "$OUT"
+run_cutover -p "$proj" report --tenant "$clean" -o -
+assert_contains "the report shows the failed parity run" \
+  "failed at <span class=t>$(q "$demo/.cutover/state.db" "SELECT at FROM parity_runs ORDER BY id DESC LIMIT 1")</span>, 3 of 5 checks failed, 6 rows on one side only." "$OUT"
+"$CUTOVER" -p "$proj" serve --listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
+server=$!
+for _ in $(seq 100); do grep -q '^token' "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
+url=$(sed -n 's/^cutover: serving \(http[^ ]*\) .*/\1/p' "$WORK/serve.out")
+assert_eq "/api/tenants: the failed parity run" "false 3 6" \
+  "$(curl -s "${url}api/tenants" | jq -r --arg t "$clean" '.tenants[] | select(.tenant == $t) | .parity | "\(.pass) \(.failed) \(.mismatches)"')"
+assert_eq "/api/tenants/T: the same in the tenant's document" "false 5" \
+  "$(curl -s "${url}api/tenants/$clean" | jq -r '.status.parity | "\(.pass) \(.checks)"')"
+kill "$server" 2>/dev/null
+wait "$server" 2>/dev/null
 reads 20
 assert_eq "after a failing run the read share is refused (13)" 13 "$CODE"
 assert_contains "saying how many checks failed" "failed 3 of its 5 checks" "$ERR"
