@@ -24,11 +24,11 @@
 /* Keys of runs stay well inside int64_t, so that lo + n never overflows. */
 #define RUN_LIMIT (INT64_C(1) << 62)
 
-/* A run written since the last flush, checked against the others then. */
-typedef struct written_run {
+/* A run buffered until the flush (then checked against the others). */
+typedef struct buffered_run {
     size_t names; /* offset of "tenant\0entity\0" in the writer's names */
-    int64_t lo, n;
-} written_run;
+    int64_t lo, tlo, n; /* n == 0: cut away (co_state_idmap_delete) */
+} buffered_run;
 
 struct co_idmap_writer {
     co_store *store;
@@ -37,9 +37,9 @@ struct co_idmap_writer {
     /* The run being built (n == 0: none), of tenant and entity. */
     co_buf tenant, entity;
     int64_t source_lo, target_lo, n;
-    /* The runs written since the last flush, and their names. */
-    written_run *written;
-    size_t nwritten, cap;
+    /* The runs made since the last flush, and their names. */
+    buffered_run *buffered;
+    size_t nbuffered, cap;
     co_buf names;
     size_t last_names;
 };
@@ -77,42 +77,44 @@ co_code Co_idmap_writer_open(co_store *s, co_idmap_writer **out, co_error *err)
     return CO_OK;
 }
 
-/* Remembers that a run of tenant and entity starting at lo was written. */
-static co_code remember(co_idmap_writer *w, int64_t lo, int64_t n, co_error *err)
+static const char *names_tenant(const co_idmap_writer *w, size_t at) { return w->names.data + at; }
+static const char *names_entity(const co_idmap_writer *w, size_t at)
+{
+    return w->names.data + at + strlen(w->names.data + at) + 1;
+}
+
+/* Buffers the run lo -> tlo of n keys of the pending run's tenant and entity. */
+static co_code buffer_run(co_idmap_writer *w, int64_t lo, int64_t tlo, int64_t n, co_error *err)
 {
     const char *t = co_buf_str(&w->tenant), *e = co_buf_str(&w->entity);
-    if (w->last_names == SIZE_MAX || strcmp(w->names.data + w->last_names, t) != 0 ||
-        strcmp(w->names.data + w->last_names + strlen(t) + 1, e) != 0) {
+    if (w->last_names == SIZE_MAX || strcmp(names_tenant(w, w->last_names), t) != 0 ||
+        strcmp(names_entity(w, w->last_names), e) != 0) {
         w->last_names = w->names.len;
         Co_buf_add(&w->names, t, strlen(t) + 1);
         Co_buf_add(&w->names, e, strlen(e) + 1);
     }
-    if (w->names.failed || !CO_GROW(w->written, w->cap, w->nwritten + 1, 64))
+    if (w->names.failed || !CO_GROW(w->buffered, w->cap, w->nbuffered + 1, 64))
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    w->written[w->nwritten++] = (written_run){w->last_names, lo, n};
+    w->buffered[w->nbuffered++] = (buffered_run){w->last_names, lo, tlo, n};
     return CO_OK;
 }
 
-/* Puts the run being built into its loader: one row of id_map when it holds
- * one key, a row of id_map_runs otherwise. */
+/* Puts the run being built out: one row of id_map when it holds one key,
+ * a buffered run otherwise. */
 static co_code pending_out(co_idmap_writer *w, co_error *err)
 {
     if (w->n == 0)
         return CO_OK;
     co_code rc;
-    co_value t = co_text(co_buf_str(&w->tenant), w->tenant.len),
-             e = co_text(co_buf_str(&w->entity), w->entity.len);
     if (w->n == 1) {
         char src[32], tgt[32];
         int_key_text(w->source_lo, src);
         int_key_text(w->target_lo, tgt);
-        co_value row[] = {t, e, text(src), text(tgt)};
+        co_value row[] = {co_text(co_buf_str(&w->tenant), w->tenant.len),
+                          co_text(co_buf_str(&w->entity), w->entity.len), text(src), text(tgt)};
         rc = co_loader_put(w->rows, row, err);
     } else {
-        co_value row[] = {t, e, co_int(w->source_lo), co_int(w->target_lo), co_int(w->n)};
-        rc = co_loader_put(w->runs, row, err);
-        if (rc == CO_OK)
-            rc = remember(w, w->source_lo, w->n, err);
+        rc = buffer_run(w, w->source_lo, w->target_lo, w->n, err);
     }
     w->n = 0;
     return rc;
@@ -145,38 +147,95 @@ static co_code put_range(co_idmap_writer *w, const char *tenant, const char *ent
     return CO_OK;
 }
 
-/* Whether a run written since the last flush overlaps another of its tenant
- * and entity: a source key mapped twice, which id_map's primary key refuses
- * for single rows. */
+/* Takes source key num of tenant and entity out of a run not yet written
+ * (the row the destination refused in the batch being loaded): true when one
+ * held it, and is now cut in two around it. */
+static bool cut_buffered(co_idmap_writer *w, const char *tenant, const char *entity, int64_t num,
+                         co_code *rc, co_error *err)
+{
+    *rc = CO_OK;
+    if (w->n && num >= w->source_lo && num < w->source_lo + w->n &&
+        strcmp(co_buf_str(&w->tenant), tenant) == 0 &&
+        strcmp(co_buf_str(&w->entity), entity) == 0) {
+        int64_t left = num - w->source_lo, right = w->n - left - 1;
+        int64_t tlo = w->target_lo + left + 1;
+        w->n = left;
+        *rc = pending_out(w, err);
+        if (right > 0) {
+            w->source_lo = num + 1;
+            w->target_lo = tlo;
+            w->n = right;
+        }
+        return true;
+    }
+    for (size_t i = w->nbuffered; i-- > 0;) {
+        buffered_run *r = &w->buffered[i];
+        if (num < r->lo || num >= r->lo + r->n || strcmp(names_tenant(w, r->names), tenant) != 0 ||
+            strcmp(names_entity(w, r->names), entity) != 0)
+            continue;
+        int64_t left = num - r->lo, right = r->n - left - 1;
+        buffered_run rest = {r->names, num + 1, r->tlo + left + 1, right};
+        r->n = left;
+        if (right > 0) {
+            if (!CO_GROW(w->buffered, w->cap, w->nbuffered + 1, 64))
+                *rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            else
+                w->buffered[w->nbuffered++] = rest;
+        }
+        return true;
+    }
+    return false;
+}
+
+/* Whether the runs just written overlap others of their tenant and entity: a
+ * source key mapped twice, which id_map's primary key refuses for single
+ * rows. One query per tenant and entity: in source key order, no run of the
+ * range the new runs span (from the run before it) may start before the one
+ * ahead of it ends. */
 static co_code check_written(co_idmap_writer *w, co_error *err)
 {
     static const char *const sql =
-        "SELECT (SELECT count(*) FROM id_map_runs WHERE tenant = :tenant AND entity = :entity"
-        " AND source_lo BETWEEN CAST(:lo AS BIGINT) AND CAST(:hi AS BIGINT))"
-        " + (SELECT count(*) FROM (SELECT source_lo, n FROM id_map_runs WHERE tenant = :tenant"
-        " AND entity = :entity AND source_lo < CAST(:lo AS BIGINT) ORDER BY source_lo DESC"
-        " LIMIT 1) p WHERE p.source_lo + p.n > CAST(:lo AS BIGINT))";
+        "SELECT count(*) FROM (SELECT source_lo, lag(source_lo + n) OVER (ORDER BY source_lo)"
+        " AS prev_end FROM id_map_runs WHERE tenant = :tenant AND entity = :entity"
+        " AND source_lo >= coalesce((SELECT max(source_lo) FROM id_map_runs"
+        " WHERE tenant = :tenant AND entity = :entity AND source_lo < CAST(:lo AS BIGINT)),"
+        " CAST(:lo AS BIGINT)) AND source_lo <= CAST(:hi AS BIGINT)) w"
+        " WHERE prev_end > source_lo";
     co_code rc = CO_OK;
-    for (size_t i = 0; rc == CO_OK && i < w->nwritten; i++) {
-        const written_run *r = &w->written[i];
-        const char *tenant = w->names.data + r->names, *entity = tenant + strlen(tenant) + 1;
+    for (size_t i = 0; rc == CO_OK && i < w->nbuffered;) {
+        size_t names = w->buffered[i].names;
+        int64_t lo = INT64_MAX, hi = INT64_MIN;
+        for (; i < w->nbuffered && w->buffered[i].names == names; i++) {
+            const buffered_run *r = &w->buffered[i];
+            if (r->n > 0 && r->lo < lo)
+                lo = r->lo;
+            if (r->n > 0 && r->lo + r->n - 1 > hi)
+                hi = r->lo + r->n - 1;
+        }
+        if (lo > hi)
+            continue;
+        const char *tenant = names_tenant(w, names), *entity = names_entity(w, names);
         co_param p[] = {{":tenant", text(tenant)},
                         {":entity", text(entity)},
-                        {":lo", co_int(r->lo)},
-                        {":hi", co_int(r->lo + r->n - 1)}};
-        int64_t runs = 0;
+                        {":lo", co_int(lo)},
+                        {":hi", co_int(hi)}};
+        int64_t overlaps = 0;
         bool found = false;
-        rc = co_store_query_int(w->store, sql, p, 4, &runs, &found, err);
-        if (rc == CO_OK && runs != 1)
+        rc = co_store_query_int(w->store, sql, p, 4, &overlaps, &found, err);
+        if (rc == CO_OK && overlaps != 0)
             rc = co_error_set(err, CO_ESTATE,
                               "state: the id map of entity %s, tenant %s, holds a source key"
-                              " of [%" PRId64 "] to [%" PRId64 "] twice",
-                              entity, tenant, r->lo, r->lo + r->n - 1);
+                              " between [%" PRId64 "] and [%" PRId64 "] twice",
+                              entity, tenant, lo, hi);
     }
-    w->nwritten = 0;
+    return rc;
+}
+
+static void forget_buffered(co_idmap_writer *w)
+{
+    w->nbuffered = 0;
     w->last_names = SIZE_MAX;
     Co_buf_reset(&w->names);
-    return rc;
 }
 
 co_code Co_idmap_writer_flush(co_idmap_writer *w, co_error *err)
@@ -184,10 +243,19 @@ co_code Co_idmap_writer_flush(co_idmap_writer *w, co_error *err)
     co_code rc = pending_out(w, err);
     if (rc == CO_OK)
         rc = co_loader_flush(w->rows, err);
+    for (size_t i = 0; rc == CO_OK && i < w->nbuffered; i++) {
+        const buffered_run *r = &w->buffered[i];
+        const char *tenant = names_tenant(w, r->names), *entity = names_entity(w, r->names);
+        co_value row[] = {text(tenant), text(entity), co_int(r->lo), co_int(r->tlo),
+                          co_int(r->n)};
+        if (r->n > 0)
+            rc = co_loader_put(w->runs, row, err);
+    }
     if (rc == CO_OK)
         rc = co_loader_flush(w->runs, err);
     if (rc == CO_OK)
         rc = check_written(w, err);
+    forget_buffered(w);
     return rc;
 }
 
@@ -196,9 +264,7 @@ void Co_idmap_writer_discard(co_idmap_writer *w)
     if (!w)
         return;
     w->n = 0;
-    w->nwritten = 0;
-    w->last_names = SIZE_MAX;
-    Co_buf_reset(&w->names);
+    forget_buffered(w);
     co_loader_discard(w->rows);
     co_loader_discard(w->runs);
 }
@@ -212,7 +278,7 @@ void Co_idmap_writer_close(co_idmap_writer *w)
     Co_buf_release(&w->tenant);
     Co_buf_release(&w->entity);
     Co_buf_release(&w->names);
-    free(w->written);
+    free(w->buffered);
     free(w);
 }
 
@@ -288,9 +354,13 @@ static co_code run_add(co_state *st, const char *tenant, const char *entity, int
 co_code co_state_idmap_delete(co_state *st, const char *tenant, const char *entity,
                               const char *source_key, co_error *err)
 {
-    co_code rc = Co_state_flush(st, err); /* an add buffered before must go first */
+    co_idmap_writer *w = Co_state_idmap_writer(st);
     int64_t num = 0;
     bool in_run = int_key(source_key, &num);
+    co_code rc;
+    if (in_run && cut_buffered(w, tenant, entity, num, &rc, err))
+        return rc;
+    rc = Co_idmap_writer_flush(w, err); /* an add buffered before must go first */
     co_param p[] = {{":tenant", text(tenant)},
                     {":entity", text(entity)},
                     {":key", text(source_key)},

@@ -330,6 +330,29 @@ static void compact_map_answers_as_rows(bool pg)
     check_readers(st, &m, "t1", "orders");
     unknown(st, "t1", "orders", "[25]");
     unknown(st, "t1", "orders", "[110]");
+    /* Deletes inside the batch, before anything is written (the rows the
+     * destination refused): out of the run being built, out of runs made
+     * before it, out of a single row. */
+    assert_int_equal(co_state_begin(st, &err), CO_OK);
+    for (long i = 400; i <= 420; i++)
+        add_int(st, &m, "t1", "orders", i, 6400 + i);
+    add_int(st, &m, "t1", "orders", 430, 7600);
+    for (long i = 500; i <= 510; i++)
+        add_int(st, &m, "t1", "orders", i, 7000 + i);
+    forget(st, &m, "t1", "orders", "[405]");
+    forget(st, &m, "t1", "orders", "[400]");
+    forget(st, &m, "t1", "orders", "[420]");
+    forget(st, &m, "t1", "orders", "[430]");
+    forget(st, &m, "t1", "orders", "[505]");
+    forget(st, &m, "t1", "orders", "[510]");
+    forget(st, &m, "t1", "orders", "[509]");
+    add_int(st, &m, "t1", "orders", 511, 7600);
+    forget(st, &m, "t1", "orders", "[406]");
+    check_readers(st, &m, "t1", "orders");
+    assert_int_equal(co_state_commit(st, &err), CO_OK);
+    check_readers(st, &m, "t1", "orders");
+    unknown(st, "t1", "orders", "[405]");
+    unknown(st, "t1", "orders", "[510]");
     /* A key deleted from a run can be mapped again. */
     assert_int_equal(co_state_begin(st, &err), CO_OK);
     add_int(st, &m, "t1", "orders", 25, 1025);
