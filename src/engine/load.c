@@ -242,6 +242,12 @@ static bool admit_row(load *l, co_value *row, co_buf *storage, co_code *rc)
                 l->row_remapped = true;
             if (tlen == l->tmp.len && memcmp(target, l->tmp.data, tlen) == 0)
                 continue; /* the key did not change */
+            int64_t as_int; /* the common target key, [N]: as Co_key_decode reads it */
+            if (tlen >= 3 && target[0] == '[' && target[tlen - 1] == ']' &&
+                Co_text_as_int(target + 1, tlen - 2, &as_int)) {
+                *v = co_int(as_int);
+                continue;
+            }
             char copy[512];
             size_t n = 0;
             if (tlen >= sizeof copy) {
