@@ -451,18 +451,6 @@ static void journal_without_runs(void **state)
     co_state_close(st);
 }
 
-/* uri with its database replaced by db. */
-static void uri_with_db(const char *uri, const char *db, char *out, size_t cap)
-{
-    const char *authority = strstr(uri, "://");
-    const char *slash = authority ? strchr(authority + 3, '/') : NULL;
-    const char *query = strchr(uri, '?');
-    if (!slash || (query && slash > query))
-        slash = query ? query : uri + strlen(uri);
-    const char *rest = strchr(slash, '?');
-    snprintf(out, cap, "%.*s/%s%s", (int)(slash - uri), uri, db, rest ? rest : "");
-}
-
 static void server_exec(const char *verb, const char *name)
 {
     char sql[160];
@@ -485,7 +473,8 @@ static int setup(void **state)
     if (uri && *uri) {
         snprintf(pg_server, sizeof pg_server, "%s", uri);
         snprintf(pg_name, sizeof pg_name, "cutover_idmap_%ld", (long)getpid());
-        uri_with_db(pg_server, pg_name, pg_db, sizeof pg_db);
+        const char *slash = strrchr(pg_server, '/'); /* pg.sh's URI ends in /postgres */
+        snprintf(pg_db, sizeof pg_db, "%.*s/%s", (int)(slash - pg_server), pg_server, pg_name);
         server_exec("CREATE DATABASE", pg_name);
     }
     return 0;
