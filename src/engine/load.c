@@ -242,6 +242,12 @@ static bool admit_row(load *l, co_value *row, co_buf *storage, co_code *rc)
                 l->row_remapped = true;
             if (tlen == l->tmp.len && memcmp(target, l->tmp.data, tlen) == 0)
                 continue; /* the key did not change */
+            int64_t as_int; /* the common target key, [N]: as Co_key_decode reads it */
+            if (tlen >= 3 && target[0] == '[' && target[tlen - 1] == ']' &&
+                Co_text_as_int(target + 1, tlen - 2, &as_int)) {
+                *v = co_int(as_int);
+                continue;
+            }
             char copy[512];
             size_t n = 0;
             if (tlen >= sizeof copy) {
@@ -400,7 +406,7 @@ static co_code put_row(load *l, const co_value *row, const co_buf *key)
         return l->sink(l->sink_ctx, out, l->err);
     }
     if (mine->referenced || l->track_ids) {
-        int added = Co_map_add(&l->put_keys, key->data, key->len, "", 0);
+        int added = Co_keyset_add(&l->put_keys, key->data, key->len);
         if (added < 0)
             return co_error_set(l->err, CO_ENOMEM, "out of memory");
         if (added == 0)
@@ -548,10 +554,9 @@ co_code Co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
     if (rc == CO_OK)
         Co_keyed_ahead(l);
     /* The keys put are kept for the whole tenant: room for them at once,
-     * not rehashed as they come. */
-    if (rc == CO_OK && total > 0 && (l->keys[l->index].referenced || l->track_ids) &&
-        !Co_map_reserve(&l->put_keys, (size_t)total))
-        rc = co_error_set(l->err, CO_ENOMEM, "out of memory");
+     * not rehashed as they come (keys of one integer need none). */
+    if (rc == CO_OK && total > 0 && (l->keys[l->index].referenced || l->track_ids))
+        Co_keyset_hint(&l->put_keys, (size_t)total);
     co_loader *loader = NULL;
     co_load_events events = {Co_load_on_loaded, Co_load_on_refused, l};
     if (rc == CO_OK)

@@ -12,6 +12,7 @@
 #include "engine/merge.h"
 #include "engine/rejects.h"
 #include "util/buf.h"
+#include "util/keyset.h"
 #include "util/map.h"
 
 /* What the run remembers of an entity's keys while later entities load. */
@@ -75,7 +76,7 @@ typedef struct load {
     co_buf key;     /* the current row's canonical key */
     co_buf loaded_key; /* the key of a row the loader reports on */
     co_buf exact_key;  /* the same, every value with its own type */
-    co_map put_keys;   /* keys put so far, when the entity's keys are tracked */
+    co_keyset put_keys; /* keys put so far, when the entity's keys are tracked */
     co_buf tmp;
     co_code callback_rc; /* the first error inside a loader callback */
     co_error *err;

@@ -79,7 +79,7 @@ void Co_load_release(load *l)
     free(l->names);
     free(l->refs);
     Co_merger_free(l->merger);
-    Co_map_release(&l->put_keys);
+    Co_keyset_release(&l->put_keys);
     Co_map_release(&l->members);
     Co_map_release(&l->collapsed);
     Co_buf_release(&l->exact_key);

@@ -8,7 +8,8 @@
  *
  *   state/tenants.c    tenants, routes, archives (the lifecycle: cutover/state.h)
  *   state/runs.c       runs, steps, verifications, findings, volumes, rehearsals
- *   state/maps.c       id_map, rejects, merges
+ *   state/idmap.c      id_map, id_map_runs (the id maps, kept compact)
+ *   state/maps.c       rejects, merges, and the trace of a key through them all
  *   state/plans.c      plans, plan_tenants, paused_cohorts, schedules, tenant_audits
  *   state/aftercare.c  notes, approvals, monitor_checks, monitor_volumes, budget_results
  *   state/scoring.c    event_mappings, scoring models, batch and switches
@@ -85,6 +86,16 @@ co_code Co_state_merged_pairs(co_state *st, const char *tenant, const char *enti
                               co_map *into, co_error *err);
 co_code Co_state_idmap_targets(co_state *st, const char *tenant, const char *entity,
                                co_map *into, co_error *err);
+/* Records n rows of a tenant's entity at once: source keys [source_lo],
+ * [source_lo + 1], ... went to target keys [target_lo], [target_lo + 1], ...
+ * (each key one integer, canonical as util/key.h writes it), as n calls of
+ * co_state_idmap_add would, but kept as one run (idmap.c). Buffered until
+ * co_state_commit, as adds are; n <= 0 records nothing; keys must stay
+ * within +-2^62 (CO_EINTERNAL otherwise). For loaders that know the keys of
+ * a whole range (a push-down INSERT ... SELECT). */
+co_code Co_state_idmap_put_range(co_state *st, const char *tenant, const char *entity,
+                                 int64_t source_lo, int64_t target_lo, int64_t n,
+                                 co_error *err);
 /* Where a key went, or what is behind it (cutover trace): the rows of the id
  * map, merges or rejects of an entity whose source key (SOURCE_*) or target
  * key (*_INTO) is key, within tenant (NULL: any). */

@@ -1,11 +1,13 @@
 /*
- * maps.c: the journal's id maps, rejects and merges as other folders read
- * them (state/journal.h); the buffered adds are state.c's.
+ * maps.c: the journal's rejects and merges as other folders read them
+ * (state/journal.h), and the trace of a key through them and the id map
+ * (whose rows and runs are idmap.c's); the buffered adds are state.c's.
  */
 #include "state/journal.h"
 #include "state/state_int.h"
 
 #include "util/buf.h"
+#include "util/key.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +32,6 @@ static const co_jq co_q_rejects_by_rule = {
 static const co_jq co_q_rejects_keys = {
     "SELECT source_key FROM rejects WHERE tenant = ? AND entity = ?"};
 
-static const co_jq co_q_idmap_targets = {
-    "SELECT target_key FROM id_map WHERE tenant = ? AND entity = ?"};
-
 /* Where a source or target key went (cutover trace, engine/trace.c):
  * parameters :entity, :key and :tenant (NULL: any tenant); columns tenant,
  * source_key, target_key, how, score, rule, reason. */
@@ -40,9 +39,14 @@ static const co_jq co_q_idmap_targets = {
 static const co_jq co_q_trace_merged_from = {
     "SELECT tenant, source_key, target_key, how, score, NULL, NULL FROM merges"
     " WHERE entity = :entity AND source_key = :key" TENANT_FILTER};
+/* A run of id_map_runs (state/idmap.c) answers for the key [:num] inside it. */
+#define NUM "CAST(:num AS BIGINT)"
 static const co_jq co_q_trace_loaded_from = {
     "SELECT tenant, source_key, target_key, NULL, NULL, NULL, NULL FROM id_map"
-    " WHERE entity = :entity AND source_key = :key" TENANT_FILTER};
+    " WHERE entity = :entity AND source_key = :key" TENANT_FILTER
+    " UNION ALL SELECT tenant, CAST(:key AS TEXT), " CO_JINT_KEY("target_lo + (" NUM " - source_lo)")
+    ", NULL, NULL, NULL, NULL FROM id_map_runs WHERE entity = :entity"
+    " AND source_lo <= " NUM " AND " NUM " < source_lo + n" TENANT_FILTER};
 static const co_jq co_q_trace_rejected = {
     "SELECT tenant, source_key, NULL, NULL, NULL, rule, reason FROM rejects"
     " WHERE entity = :entity AND source_key = :key" TENANT_FILTER};
@@ -50,7 +54,12 @@ static const co_jq co_q_trace_loaded_into = {
     "SELECT tenant, source_key, target_key, NULL, NULL, NULL, NULL FROM id_map"
     " WHERE entity = :entity AND target_key = :key" TENANT_FILTER
     " AND source_key NOT IN (SELECT source_key FROM merges"
-    " WHERE entity = :entity AND target_key = :key)"};
+    " WHERE entity = :entity AND target_key = :key)"
+    " UNION ALL SELECT tenant, k, CAST(:key AS TEXT), NULL, NULL, NULL, NULL FROM"
+    " (SELECT tenant, " CO_JINT_KEY("source_lo + (" NUM " - target_lo)") " AS k FROM id_map_runs"
+    " WHERE entity = :entity AND target_lo <= " NUM " AND " NUM " < target_lo + n"
+    TENANT_FILTER ") r"
+    " WHERE k NOT IN (SELECT source_key FROM merges WHERE entity = :entity AND target_key = :key)"};
 static const co_jq co_q_trace_merged_into = {
     "SELECT tenant, source_key, target_key, how, score, NULL, NULL FROM merges"
     " WHERE entity = :entity AND target_key = :key" TENANT_FILTER " ORDER BY source_key"};
@@ -129,12 +138,6 @@ co_code Co_state_merged_pairs(co_state *st, const char *tenant, const char *enti
     return keys_into(st, &co_q_merges_pairs, tenant, entity, true, into, err);
 }
 
-co_code Co_state_idmap_targets(co_state *st, const char *tenant, const char *entity,
-                               co_map *into, co_error *err)
-{
-    return keys_into(st, &co_q_idmap_targets, tenant, entity, false, into, err);
-}
-
 co_code Co_state_merges_count(co_state *st, const char *tenant, const char *entity, int64_t *n,
                               co_error *err)
 {
@@ -161,11 +164,17 @@ co_code Co_state_key_trace(co_state *st, co_key_trace which, const char *entity,
         [CO_KEYS_LOADED_INTO] = &co_q_trace_loaded_into,
         [CO_KEYS_MERGED_INTO] = &co_q_trace_merged_into,
     };
+    /* A key of one integer may be inside a run. */
+    size_t len = strlen(key);
+    int64_t num = 0;
+    bool one_int = len >= 3 && key[0] == '[' && key[len - 1] == ']' &&
+                   Co_text_as_int(key + 1, len - 2, &num);
     co_param p[] = {{":entity", co_text(entity, strlen(entity))},
-                    {":key", co_text(key, strlen(key))},
-                    {":tenant", tenant ? co_text(tenant, strlen(tenant)) : co_null()}};
+                    {":key", co_text(key, len)},
+                    {":tenant", tenant ? co_text(tenant, strlen(tenant)) : co_null()},
+                    {":num", one_int ? co_int(num) : co_null()}};
     co_cursor *c = NULL;
-    co_code rc = Co_state_read(st, queries[which], p, 3, &c, err);
+    co_code rc = Co_state_read(st, queries[which], p, 4, &c, err);
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         co_value score = co_cursor_value(c, 4);

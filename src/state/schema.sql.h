@@ -48,6 +48,16 @@ static const char co_state_schema[] =
     "  source_key TEXT NOT NULL,"
     "  target_key TEXT NOT NULL,"
     "  PRIMARY KEY (tenant, entity, source_key)) WITHOUT ROWID;"
+    /* Runs of id_map rows (idmap.c): source keys [source_lo] .. [source_lo
+     * + n - 1] went to target keys [target_lo] .. [target_lo + n - 1]. */
+    "CREATE TABLE IF NOT EXISTS id_map_runs ("
+    "  tenant TEXT NOT NULL,"
+    "  entity TEXT NOT NULL,"
+    "  source_lo INTEGER NOT NULL,"
+    "  target_lo INTEGER NOT NULL,"
+    "  n INTEGER NOT NULL CHECK (n > 0),"
+    "  PRIMARY KEY (tenant, entity, source_lo)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS id_map_runs_target ON id_map_runs (tenant, entity, target_lo);"
     "CREATE TABLE IF NOT EXISTS rejects ("
     "  run_id INTEGER NOT NULL,"
     "  tenant TEXT NOT NULL,"

@@ -26,7 +26,7 @@ struct co_state {
     co_store *store;
     char *journal;      /* the URI as given and the directory it is relative to */
     held_lease *held;
-    co_loader *idmap;   /* INSERT into id_map, prepared once */
+    co_idmap_writer *idmap; /* id_map and id_map_runs (idmap.c) */
     co_loader *rejects; /* INSERT into rejects, prepared once */
     co_loader *merges;  /* INSERT into merges, prepared once */
 };
@@ -59,9 +59,11 @@ co_code co_state_begin_batch(co_state *st, co_error *err)
     return co_store_begin_on_write(st->store, err);
 }
 
+co_idmap_writer *Co_state_idmap_writer(co_state *st) { return st->idmap; }
+
 co_code Co_state_flush(co_state *st, co_error *err)
 {
-    co_code rc = co_loader_flush(st->idmap, err);
+    co_code rc = Co_idmap_writer_flush(st->idmap, err);
     if (rc == CO_OK)
         rc = co_loader_flush(st->rejects, err);
     if (rc == CO_OK)
@@ -80,7 +82,7 @@ co_code co_state_commit(co_state *st, co_error *err)
 void co_state_rollback(co_state *st)
 {
     /* Buffered rows belong to the transaction: they go with it. */
-    co_loader_discard(st->idmap);
+    Co_idmap_writer_discard(st->idmap);
     co_loader_discard(st->rejects);
     co_loader_discard(st->merges);
     co_store_rollback(st->store);
@@ -161,11 +163,10 @@ co_code co_state_open(const char *uri, const char *base_dir, co_state **out, co_
         rc = co_store_create_schema(st->store, co_state_schema, "cutover.state", err);
     if (rc == CO_OK)
         rc = add_columns(st->store, err);
-    static const char *const idmap_cols[] = {"tenant", "entity", "source_key", "target_key"};
     static const char *const reject_cols[] = {"run_id", "tenant", "entity",
                                               "source_key", "rule", "reason"};
     if (rc == CO_OK)
-        rc = co_loader_open(st->store, "id_map", idmap_cols, 4, NULL, &st->idmap, err);
+        rc = Co_idmap_writer_open(st->store, &st->idmap, err);
     static const char *const merge_cols[] = {"tenant", "entity", "source_key",
                                              "target_key", "how", "score"};
     if (rc == CO_OK)
@@ -213,7 +214,7 @@ void co_state_close(co_state *st)
         }
         free(h);
     }
-    co_loader_close(st->idmap);
+    Co_idmap_writer_close(st->idmap);
     co_loader_close(st->rejects);
     co_loader_close(st->merges);
     co_store_close(st->store);
@@ -377,91 +378,6 @@ co_code co_state_step_end(co_state *st, int64_t run_id, const char *step, const 
                                 "UPDATE steps SET status = ?, ended_at = ?, source_rows = ?,"
                                 " loaded = ?, rejected = ?, seconds = ? WHERE run_id = ? AND step = ?",
                                 p, 8, NULL, err);
-}
-
-co_code co_state_idmap_clear(co_state *st, const char *tenant, const char *entity,
-                             co_error *err)
-{
-    co_param p[] = {{NULL, text(tenant)}, {NULL, text(entity)}};
-    return co_store_exec_params(st->store, "DELETE FROM id_map WHERE tenant = ? AND entity = ?",
-                                p, 2, NULL, err);
-}
-
-co_code co_state_idmap_add(co_state *st, const char *tenant, const char *entity,
-                           const char *source_key, const char *target_key, co_error *err)
-{
-    co_value row[] = {text(tenant), text(entity), text(source_key), text(target_key)};
-    return co_loader_put(st->idmap, row, err);
-}
-
-co_code co_state_idmap_delete(co_state *st, const char *tenant, const char *entity,
-                              const char *source_key, co_error *err)
-{
-    co_code rc = co_loader_flush(st->idmap, err); /* an add buffered before must go first */
-    co_param p[] = {{NULL, text(tenant)}, {NULL, text(entity)}, {NULL, text(source_key)}};
-    if (rc == CO_OK)
-        rc = co_store_exec_params(st->store,
-                                  "DELETE FROM id_map WHERE tenant = ? AND entity = ? AND source_key = ?",
-                                  p, 3, NULL, err);
-    return rc;
-}
-
-/* The one text of a one-column query over (tenant, entity, key), flushed
- * adds included; NULL when no row or more than one answers. */
-static co_code idmap_one(co_state *st, const char *sql, const char *tenant, const char *entity,
-                         const char *key, char **out, co_error *err)
-{
-    *out = NULL;
-    co_code rc = co_loader_flush(st->idmap, err);
-    co_param p[] = {{NULL, text(tenant)}, {NULL, text(entity)}, {NULL, text(key)}};
-    co_cursor *c = NULL;
-    if (rc == CO_OK)
-        rc = co_store_query(st->store, sql, p, 3, &c, err);
-    bool has_row;
-    int rows = 0;
-    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
-        co_value v = co_cursor_value(c, 0);
-        if (++rows > 1 || v.type != CO_TEXT) {
-            free(*out);
-            *out = NULL;
-            break;
-        }
-        if (!(*out = strndup(v.s, v.len)))
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-    }
-    co_cursor_close(c);
-    return rc;
-}
-
-co_code co_state_idmap_target(co_state *st, const char *tenant, const char *entity,
-                              const char *source_key, char **target, co_error *err)
-{
-    return idmap_one(st,
-                     "SELECT target_key FROM id_map WHERE tenant = ? AND entity = ? AND "
-                     "source_key = ?",
-                     tenant, entity, source_key, target, err);
-}
-
-co_code co_state_idmap_source(co_state *st, const char *tenant, const char *entity,
-                              const char *target_key, char **source, co_error *err)
-{
-    return idmap_one(st,
-                     "SELECT source_key FROM id_map WHERE tenant = ? AND entity = ? AND "
-                     "target_key = ? LIMIT 2",
-                     tenant, entity, target_key, source, err);
-}
-
-co_code co_state_idmap_query(co_state *st, const char *tenant, const char *entity,
-                             co_cursor **out, co_error *err)
-{
-    co_param p[] = {{NULL, text(tenant)}, {NULL, text(entity)}};
-    *out = NULL;
-    co_code rc = Co_state_flush(st, err); /* a read sees the adds buffered before it */
-    return rc == CO_OK ? co_store_query(st->store,
-                                        "SELECT source_key, target_key FROM id_map WHERE tenant = ?"
-                                        " AND entity = ?",
-                                        p, 2, out, err)
-                       : rc;
 }
 
 co_code co_state_merge_add(co_state *st, const char *tenant, const char *entity,

@@ -29,6 +29,19 @@ co_value Co_state_text_or_null(const char *s);
  * cell is no text. */
 const char *Co_state_cell_text(co_value v, char *buf, size_t cap);
 
+/* The id map's buffered writes (idmap.c): single rows for id_map and runs
+ * of consecutive integer keys for id_map_runs. Open prepares both loaders on
+ * the journal's store; flush writes what is buffered (and refuses a run that
+ * overlaps another of its tenant and entity: a source key mapped twice);
+ * discard forgets it (a rollback); close frees it (NULL: nothing). */
+typedef struct co_idmap_writer co_idmap_writer;
+co_code Co_idmap_writer_open(co_store *s, co_idmap_writer **out, co_error *err);
+co_code Co_idmap_writer_flush(co_idmap_writer *w, co_error *err);
+void Co_idmap_writer_discard(co_idmap_writer *w);
+void Co_idmap_writer_close(co_idmap_writer *w);
+/* The journal's id map writer (state.c owns it). */
+co_idmap_writer *Co_state_idmap_writer(co_state *st);
+
 /* Writes the buffered id map, reject and merge rows, so that a read sees
  * them; every read of the journal does it first. */
 co_code Co_state_flush(co_state *st, co_error *err);
@@ -107,6 +120,10 @@ co_code Co_state_rows_of(co_state *st, const co_jq *q, const char *text,
  * a tenant's JSON when it has a run (nothing otherwise). */
 co_code Co_status_parity(co_state *st, co_tenant_status *rows, size_t n, co_error *err);
 void Co_status_parity_json(co_buf *b, const co_tenant_status *r);
+
+/* SQL spelling the canonical key of one integer expression x, "[N]"
+ * (util/key.h), on every journal engine: what a run of id_map_runs holds. */
+#define CO_JINT_KEY(x) "'[' || CAST(" x " AS TEXT) || ']'"
 
 /* A C string as a parameter: NULL as SQL NULL. */
 static inline co_value Co_jtext(const char *s) { return s ? co_text(s, strlen(s)) : co_null(); }

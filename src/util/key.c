@@ -14,17 +14,15 @@ bool Co_text_as_int(const char *s, size_t len, int64_t *out)
     size_t i = s[0] == '-' ? 1 : 0;
     if (i == len || (s[i] == '0' && len > i + 1) || (i == 1 && s[1] == '0'))
         return false;
-    for (size_t j = i; j < len; j++)
-        if (s[j] < '0' || s[j] > '9')
+    /* Digits by hand: this runs for every key of every row. */
+    uint64_t v = 0, limit = i ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (size_t j = i; j < len; j++) {
+        unsigned d = (unsigned char)s[j] - '0';
+        if (d > 9 || v > (limit - d) / 10)
             return false;
-    char tmp[24];
-    memcpy(tmp, s, len);
-    tmp[len] = '\0';
-    errno = 0;
-    long long v = strtoll(tmp, NULL, 10);
-    if (errno)
-        return false;
-    *out = v;
+        v = v * 10 + d;
+    }
+    *out = i ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v) : (int64_t)v;
     return true;
 }
 

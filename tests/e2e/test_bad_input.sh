@@ -69,7 +69,8 @@ assert_contains "query failing midway: the reason" "malformed JSON" "$ERR"
 assert_contains "query failing midway: names tenant and entity" "tenant 3, entity invoice_lines" "$ERR"
 untouched "query failing midway"
 assert_eq "query failing midway: no id map left" 0 \
-  "$(q "$WORK/.cutover/state.db" "SELECT count(*) FROM id_map WHERE tenant = '3'")"
+  "$(q "$WORK/.cutover/state.db" "SELECT (SELECT count(*) FROM id_map WHERE tenant = '3')
+      + (SELECT count(*) FROM id_map_runs WHERE tenant = '3')")"
 run_cutover -p "$WORK/midway.yaml" status --json
 assert_eq "query failing midway: the tenant is failed" failed \
   "$(jq -r '.tenants[] | select(.tenant == "3") | .state' <<<"$OUT")"

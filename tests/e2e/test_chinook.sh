@@ -38,7 +38,16 @@ assert_eq "invoice totals in cents add up" \
 
 # Lines, which have no tenant column, are tracked through the id map.
 assert_eq "id map holds every line" 2240 \
-  "$(q "$WORK/.cutover/state.db" "SELECT count(*) FROM id_map WHERE entity = 'invoice_lines'")"
+  "$(q "$WORK/.cutover/state.db" "SELECT (SELECT count(*) FROM id_map WHERE entity = 'invoice_lines')
+      + (SELECT coalesce(sum(n), 0) FROM id_map_runs WHERE entity = 'invoice_lines')")"
+# Consecutive lines are kept as runs; trace finds a line in the middle of one.
+mid=$(q "$WORK/.cutover/state.db" "SELECT (source_lo + 1) || ' ' || tenant FROM id_map_runs
+  WHERE entity = 'invoice_lines' AND n >= 3 ORDER BY source_lo LIMIT 1")
+assert_eq "lines make runs" true "$([[ $mid =~ ^[0-9]+\ [0-9]+$ ]] && echo true || echo "$mid")"
+run_cutover -p "$WORK/cutover.yaml" trace invoice_lines "${mid% *}" --json
+assert_eq "trace: a line inside a run, loaded as itself, of its tenant" \
+  "loaded [${mid% *}] ${mid#* }" \
+  "$(jq -r '.steps[0] | "\(.kind) \(.target_key) \(.tenant)"' <<<"$OUT")"
 
 # A rerun changes nothing; --again reloads to the same rows.
 before=$(db_checksum "$tgt")

@@ -16,7 +16,8 @@ ntenants=$(q "$WORK/pristine/legacy.db" "SELECT count(*) FROM accounts")
 # and status, tenants by state.
 counts() {
   q "$1/.cutover/state.db" "SELECT 'rejects', count(*) FROM rejects UNION ALL
-    SELECT 'merges', count(*) FROM merges UNION ALL SELECT 'id_map', count(*) FROM id_map" | tr '\n' ' '
+    SELECT 'merges', count(*) FROM merges UNION ALL SELECT 'id_map',
+    (SELECT count(*) FROM id_map) + (SELECT coalesce(sum(n), 0) FROM id_map_runs)" | tr '\n' ' '
   q "$1/.cutover/state.db" "SELECT command, status, count(*) FROM runs GROUP BY 1, 2 ORDER BY 1, 2;
     SELECT state, count(*) FROM tenants GROUP BY 1 ORDER BY 1" | tr '\n' ' '
 }

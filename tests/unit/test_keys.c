@@ -19,6 +19,7 @@
 #include "cutover/state.h"
 #include "cutover/verify.h"
 #include "engine/session.h"
+#include "state/state_int.h" /* the journal's store, to look inside it */
 #include "tmpdir.h"
 
 #include <stdio.h>
@@ -393,6 +394,16 @@ static void live_target(bool pg)
     assert_int_equal(uuid[14], '4'); /* version 4 */
     fks_hold(s, pg);
     others_untouched(s);
+    /* The id map keeps the orders (consecutive keys on both sides) as a run:
+     * what follows (verification, catch-up, the scoped verification, the
+     * reload, the purge) reads it through the run. */
+    co_store *journal = Co_state_store(s->state);
+    assert_true(num(journal, "SELECT sum(n) FROM id_map_runs WHERE tenant = '1'"
+                             " AND entity = 'orders'") >= 2);
+    assert_int_equal(num(journal, "SELECT (SELECT sum(n) FROM id_map_runs WHERE tenant = '1'"
+                                  " AND entity = 'orders') + (SELECT count(*) FROM id_map"
+                                  " WHERE tenant = '1' AND entity = 'orders')"),
+                     3);
     verified(s, &tenants[0]);
     verified(s, &tenants[1]);
 
@@ -448,6 +459,9 @@ static void live_target(bool pg)
     assert_int_equal(num(s->dest, "SELECT count(*) FROM orders WHERE account_id = 1"), 0);
     assert_int_equal(num(s->dest, "SELECT count(*) FROM notes WHERE account_id = 1"), 0);
     assert_int_equal(num(s->dest, "SELECT count(*) FROM customers"), all - 3);
+    assert_int_equal(num(journal, "SELECT count(*) FROM id_map_runs WHERE tenant = '1'"), 0);
+    assert_true(num(journal, "SELECT count(*) FROM id_map_runs WHERE tenant = '2'") > 0 ||
+                num(journal, "SELECT count(*) FROM id_map WHERE tenant = '2'") > 0);
     others_untouched(s);
     fks_hold(s, pg);
     verified(s, &tenants[1]);
@@ -481,6 +495,11 @@ static void refused_keyed_row(bool pg)
         fail_msg("migrate: %s (%s)", err.message, err.where);
     assert_int_equal(r.rejected, 1);
     co_migrate_result_release(&r);
+    /* 100 and 101 stay a run: 102 was cut out of it. */
+    assert_int_equal(num(Co_state_store(s->state),
+                         "SELECT count(*) FROM id_map_runs WHERE tenant = '1' AND entity = 'orders'"
+                         " AND n = 2"),
+                     1);
     char *target = NULL;
     assert_int_equal(co_state_idmap_target(s->state, "1", "orders", "[102]", &target, &err), CO_OK);
     assert_null(target);

@@ -16,6 +16,7 @@
 #include "util/grow.h"
 #include "util/html.h"
 #include "util/json.h"
+#include "util/keyset.h"
 #include "util/jsonread.h"
 #include "util/map.h"
 #include "util/rowhash.h"
@@ -742,10 +743,75 @@ static void mysql_types_compare_in_their_declared_type(void **state)
     assert_memory_equal(big.s, "18446744073709551616", 20);
 }
 
+/* Integers in canonical text: every int64_t, nothing else. */
+static void text_as_int_is_exact(void **state)
+{
+    (void)state;
+    int64_t v = 0;
+    assert_true(Co_text_as_int("9223372036854775807", 19, &v));
+    assert_true(v == INT64_MAX);
+    assert_true(Co_text_as_int("-9223372036854775808", 20, &v));
+    assert_true(v == INT64_MIN);
+    assert_true(Co_text_as_int("-42", 3, &v) && v == -42);
+    assert_true(Co_text_as_int("0", 1, &v) && v == 0);
+    assert_false(Co_text_as_int("9223372036854775808", 19, &v));
+    assert_false(Co_text_as_int("-9223372036854775809", 20, &v));
+    assert_false(Co_text_as_int("99999999999999999999", 20, &v));
+    assert_false(Co_text_as_int("-0", 2, &v));
+    assert_false(Co_text_as_int("042", 3, &v));
+    assert_false(Co_text_as_int("+1", 2, &v));
+    assert_false(Co_text_as_int("1 ", 2, &v));
+    assert_false(Co_text_as_int("-", 1, &v));
+    assert_false(Co_text_as_int("1a", 2, &v));
+}
+
+/* The key set answers as a hash set of the key strings would, over keys
+ * that ascend in runs, jump back, repeat, and are not integers at all. */
+static void keyset_answers_as_a_hash_set(void **state)
+{
+    (void)state;
+    co_keyset ks;
+    co_map ref;
+    Co_keyset_init(&ks);
+    Co_map_init(&ref);
+    Co_keyset_hint(&ks, 64);
+    uint64_t x = 88172645463325252ull; /* xorshift: the same sequence every run */
+    char key[48];
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        static int64_t next = 1000;
+        int pick = (int)(x % 100);
+        if (pick < 80)
+            next++; /* the common case: the next key */
+        else if (pick < 90)
+            next = (int64_t)(x >> 40) % 5000 - 100; /* anywhere, negative too */
+        else if (pick < 95)
+            next += 2; /* a gap */
+        if (pick == 99)
+            snprintf(key, sizeof key, "[\"k%d\"]", (int)(x >> 50) % 300);
+        else if (pick == 98)
+            snprintf(key, sizeof key, "[%lld,1]", (long long)next);
+        else if (pick == 97)
+            snprintf(key, sizeof key, "[%s]", (x >> 60) % 2 ? "9223372036854775807" : "-9223372036854775808");
+        else
+            snprintf(key, sizeof key, "[%lld]", (long long)next);
+        int want = Co_map_add(&ref, key, strlen(key), "", 0);
+        int got = Co_keyset_add(&ks, key, strlen(key));
+        if (want != got)
+            fail_msg("key %s (step %d): the set says %d, a hash set %d", key, i, got, want);
+    }
+    Co_keyset_release(&ks);
+    Co_map_release(&ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(buf_grows_and_formats),
+        cmocka_unit_test(text_as_int_is_exact),
+        cmocka_unit_test(keyset_answers_as_a_hash_set),
         cmocka_unit_test(buf_take_and_finish_hand_over_or_release),
         cmocka_unit_test(buf_adds_integers_as_printf_does),
         cmocka_unit_test(counts_have_separators_and_plurals_agree),
