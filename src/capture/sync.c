@@ -64,7 +64,7 @@ static co_code mark_table(co_store *store, bool reverse, co_error *err)
     const char *name = mark_tables[reverse ? 1 : 0];
     char sql[256];
     snprintf(sql, sizeof sql,
-             "CREATE TABLE IF NOT EXISTS %s (tenant TEXT PRIMARY KEY, pos BIGINT NOT NULL,"
+             "CREATE TABLE IF NOT EXISTS %s (tenant VARCHAR(255) PRIMARY KEY, pos BIGINT NOT NULL,"
              " upto BIGINT NOT NULL, seq BIGINT NOT NULL, applied BIGINT NOT NULL)",
              name);
     return co_store_ensure_table(store, name, sql, err);
