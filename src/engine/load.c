@@ -523,6 +523,29 @@ co_code Co_load_rows(load *l, co_cursor *c, co_loader *loader, const co_migrate_
     return rc;
 }
 
+co_code Co_load_batch(load *l, co_cursor *c, co_loader *loader, const co_migrate_options *opt,
+                      int64_t total, bool on_write)
+{
+    co_code rc = on_write ? co_store_begin_on_write(l->s->dest, l->err)
+                          : co_store_begin(l->s->dest, l->err);
+    bool in_txn = false;
+    if (rc == CO_OK) {
+        rc = co_state_begin_batch(l->s->state, l->err);
+        in_txn = rc == CO_OK;
+        if (!in_txn)
+            co_store_rollback(l->s->dest);
+    }
+    if (rc == CO_OK)
+        rc = Co_load_rows(l, c, loader, opt, total);
+    if (rc == CO_OK)
+        rc = commit_batch(l, loader, false);
+    if (rc != CO_OK && in_txn) {
+        co_state_rollback(l->s->state);
+        co_store_rollback(l->s->dest);
+    }
+    return rc;
+}
+
 co_code Co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
                        const co_map *reuse)
 {
@@ -563,29 +586,12 @@ co_code Co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
         rc = co_loader_open(l->s->dest, l->e->target, l->kd.on ? l->kd.names : l->names,
                             l->kd.on ? l->kd.n : l->ncols, &events, &loader, l->err);
     l->loader = loader;
-    /* Rows that need no per-row work go in by one INSERT ... SELECT. */
+    /* Rows that need no per-row work go in by INSERT ... SELECT, a chunk at a time. */
     if (rc == CO_OK)
         rc = Co_pushdown_try(l, opt, l->err);
-    bool in_txn = false;
     if (rc == CO_OK)
-        rc = l->pd ? co_store_begin_on_write(l->s->dest, l->err) : co_store_begin(l->s->dest, l->err);
-    if (rc == CO_OK) {
-        rc = co_state_begin_batch(l->s->state, l->err);
-        in_txn = rc == CO_OK;
-        if (!in_txn)
-            co_store_rollback(l->s->dest);
-    }
-    if (rc == CO_OK)
-        rc = l->pd ? Co_pushdown_rest(l, loader, opt, total) : Co_load_rows(l, c, loader, opt, total);
-    if (rc == CO_OK)
-        rc = commit_batch(l, loader, false);
-    /* The journal first, then the target's rows. */
-    if (rc == CO_OK && l->pd)
-        rc = co_store_commit(l->pd, l->err);
-    if (rc != CO_OK && in_txn) {
-        co_state_rollback(l->s->state);
-        co_store_rollback(l->s->dest);
-    }
+        rc = l->pd ? Co_pushdown_load(l, loader, opt, total)
+                   : Co_load_batch(l, c, loader, opt, total, false);
     Co_pushdown_close(l);
     co_loader_close(loader);
     co_cursor_close(c);

@@ -93,6 +93,8 @@ typedef struct load {
     bool keep_loaded;      /* keys[index].loaded follows every row loaded (catch-up) */
     co_store *pd;          /* a push-down's connection (pushdown.h), or NULL */
     void *pd_stop;         /* what its checkpoint asks */
+    char **pd_bounds;      /* the chunks' upper bounds, exact keys (pushdown.c) */
+    size_t pd_nbounds;
     bool no_reader;        /* read the rows on this thread (the cursor is pd's) */
 } load;
 
@@ -142,6 +144,12 @@ char *Co_path_join(const char *dir, const char *rel);
 co_code Co_load_describe(load *l, co_cursor *c);
 co_code Co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
                        const co_map *reuse);
+/* Loads the rows of c as one run of batches: begins the destination (with
+ * on_write, a transaction that locks only when it writes) and the journal's
+ * batch, takes every row (Co_load_rows), commits the journal, then the
+ * destination; on an error undoes both. */
+co_code Co_load_batch(load *l, co_cursor *c, co_loader *loader, const co_migrate_options *opt,
+                      int64_t total, bool on_write);
 co_code Co_load_rows(load *l, co_cursor *c, co_loader *loader, const co_migrate_options *opt,
                      int64_t total);
 /* The loader applied a row: count it and remember where its key went. */

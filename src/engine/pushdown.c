@@ -1,7 +1,11 @@
 /*
- * pushdown.c: an entity loaded inside the databases (store/pushdown.h), one
+ * pushdown.c: an entity loaded inside the databases (store/pushdown.h), by
  * INSERT ... SELECT from the source into the destination, when none of its
- * rows needs cutover's hands. The rule (docs/architecture.md, "Push-down"):
+ * rows needs cutover's hands. A statement takes one chunk, the rows of a key
+ * range (batch_size of them), in a target transaction of its own committed
+ * after the journal as a batch is: another writer of the target waits for
+ * one chunk at most, and a run killed midway is purged and loaded again as
+ * the row path's is. The rule (docs/architecture.md, "Push-down"):
  * the source and destination can (two SQLite files), the target table has no
  * triggers and no declared foreign keys, and the entity keeps no id map
  * (it has a tenant column, no later entity refers to it, it merges nothing,
@@ -16,12 +20,13 @@
  * rows that fail them, and only those, are kept by the store as the insert
  * passes them (cutover_admit; read back with a query when there are too many
  * to keep) and go through the row path, which rejects each with the reason
- * it always gave. A row the target
- * refuses fails the statement: it is undone and the entity loads row by row.
+ * it always gave. A row the target refuses fails the statement: it is
+ * undone and that chunk loads row by row.
  */
 #include "engine/load_int.h"
 #include "engine/pushdown.h"
 #include "store/pushdown.h"
+#include "util/grow.h"
 #include "util/key.h"
 
 #include <stdio.h>
@@ -128,20 +133,41 @@ static int ref_of(const load *l, size_t i)
     return -1;
 }
 
-/* FROM (query) q LEFT JOIN the parents' keys, WHERE the row passes (pass) or
- * fails (!pass) admit_row's checks; with keep, the rows that fail are kept
- * by the store (cutover_admit) while those that pass are inserted. */
-static void from_where(const load *l, bool pass, bool keep, co_buf *sql)
+/* What a statement reads of the entity's rows. */
+typedef enum { PD_KEEP, PD_FAILED, PD_ALL } pd_rows;
+
+/* FROM (query) q LEFT JOIN the parents' keys, WHERE the row is in range (SQL,
+ * "" for all the tenant's rows) and: PD_KEEP, the rows that fail admit_row's
+ * checks are kept by the store (cutover_admit) while those that pass are
+ * selected; PD_FAILED, the rows that fail them; PD_ALL, every row. */
+static void from_where(const load *l, pd_rows rows, const char *range, co_buf *sql)
 {
     Co_buf_adds(sql, "FROM (");
     Co_buf_adds(sql, l->e->query);
     Co_buf_adds(sql, "\n) AS q");
-    for (size_t r = 0; r < l->e->nrefs; r++) {
+    for (size_t r = 0; rows != PD_ALL && r < l->e->nrefs; r++) {
         Co_buf_printf(sql, "\nLEFT JOIN cutover_ref_%zu AS r%zu ON r%zu.k = cutover_key(", r, r, r);
         qcol(l, l->refs[r].column, sql);
         Co_buf_addc(sql, ')');
     }
-    Co_buf_adds(sql, keep ? "\nWHERE cutover_admit((" : pass ? "\nWHERE (" : "\nWHERE NOT (");
+    Co_buf_adds(sql, "\nWHERE ");
+    if (*range) {
+        Co_buf_adds(sql, range);
+        Co_buf_adds(sql, rows == PD_ALL ? "" : " AND ");
+    }
+    if (rows == PD_ALL) {
+        if (!*range)
+            Co_buf_adds(sql, "1");
+        return;
+    }
+    if (rows == PD_FAILED) {
+        Co_buf_adds(sql, "NOT (");
+    } else { /* the range again inside: a row outside it is never kept */
+        Co_buf_adds(sql, "cutover_admit(");
+        if (*range)
+            Co_buf_printf(sql, "CASE WHEN %s THEN ", range);
+        Co_buf_addc(sql, '(');
+    }
     for (size_t r = 0; r < l->e->nrefs; r++) {
         Co_buf_addc(sql, '(');
         qcol(l, l->refs[r].column, sql);
@@ -154,7 +180,9 @@ static void from_where(const load *l, bool pass, bool keep, co_buf *sql)
         qcol(l, i, sql);
     }
     Co_buf_adds(sql, ") = 1)");
-    if (keep) {
+    if (rows == PD_KEEP) {
+        if (*range)
+            Co_buf_adds(sql, " END");
         for (size_t i = 0; i < l->ncols; i++) {
             Co_buf_adds(sql, ", ");
             qcol(l, i, sql);
@@ -165,7 +193,7 @@ static void from_where(const load *l, bool pass, bool keep, co_buf *sql)
 
 /* The SELECT whose rows are the target's: refs through the parents' keys,
  * the first column counting the row's bytes (cutover_tally). */
-static void select_admitted(const load *l, co_buf *sql)
+static void select_admitted(const load *l, const char *range, co_buf *sql)
 {
     Co_buf_adds(sql, "SELECT ");
     for (size_t i = 0; i < l->ncols; i++) {
@@ -193,12 +221,82 @@ static void select_admitted(const load *l, co_buf *sql)
         Co_buf_release(&col);
     }
     Co_buf_addc(sql, '\n');
-    from_where(l, true, true, sql);
+    from_where(l, PD_KEEP, range, sql);
+}
+
+/* The key columns as a row value, (q."a", q."b"). */
+static void key_tuple(const load *l, co_buf *sql)
+{
+    Co_buf_addc(sql, '(');
+    for (size_t k = 0; k < l->e->nkey; k++) {
+        if (k)
+            Co_buf_adds(sql, ", ");
+        qcol(l, l->key_idx[k], sql);
+    }
+    Co_buf_addc(sql, ')');
+}
+
+/* The chunks' bounds (l->pd_bounds): the key of every batch_size-th row of
+ * the tenant's in key order, each an exact key (Co_key_encode_exact); none
+ * when the rows fit one chunk, the entity has no key, or a key column is
+ * NULL somewhere (such a row is in no range: the entity then goes in one
+ * statement). */
+static co_code find_bounds(load *l, co_error *err)
+{
+    if (l->e->nkey == 0)
+        return CO_OK;
+    co_buf sql = CO_BUF_INIT, key = CO_BUF_INIT;
+    Co_buf_adds(&sql, "SELECT ");
+    for (size_t k = 0; k < l->e->nkey; k++) {
+        if (k)
+            Co_buf_adds(&sql, ", ");
+        qcol(l, l->key_idx[k], &sql);
+    }
+    Co_buf_adds(&sql, " FROM (");
+    Co_buf_adds(&sql, l->e->query);
+    Co_buf_adds(&sql, "\n) AS q ORDER BY ");
+    for (size_t k = 0; k < l->e->nkey; k++)
+        Co_buf_printf(&sql, "%s%zu", k ? ", " : "", k + 1);
+    co_param tenant = {":tenant", l->t->value};
+    co_cursor *c = NULL;
+    co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                            : co_store_query(l->pd, co_buf_str(&sql), &tenant, 1, &c, err);
+    Co_buf_release(&sql);
+    size_t every = l->s->project->batch_size ? l->s->project->batch_size : 1, cap = 0, n = 0;
+    bool has_row, nulls = false;
+    co_value vals[64];
+    while (rc == CO_OK && !nulls && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
+        for (size_t k = 0; k < l->e->nkey; k++)
+            nulls |= (vals[k] = co_cursor_value(c, k)).type == CO_NULL;
+        if (++n % every)
+            continue;
+        Co_buf_reset(&key);
+        Co_key_encode_exact(&key, vals, l->e->nkey);
+        char *b = key.failed ? NULL : strdup(co_buf_str(&key));
+        if (!b || !CO_GROW(l->pd_bounds, cap, l->pd_nbounds + 1, 16)) {
+            free(b);
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
+        } else {
+            l->pd_bounds[l->pd_nbounds++] = b;
+        }
+    }
+    co_cursor_close(c);
+    Co_buf_release(&key);
+    if (rc == CO_OK && l->pd_nbounds && n % every == 0) /* the last row ends the last chunk */
+        free(l->pd_bounds[--l->pd_nbounds]);
+    if (nulls)
+        while (l->pd_nbounds)
+            free(l->pd_bounds[--l->pd_nbounds]);
+    return rc;
 }
 
 /* Closes the push-down connection, undoing what it did not commit. */
 void Co_pushdown_close(load *l)
 {
+    while (l->pd_nbounds)
+        free(l->pd_bounds[--l->pd_nbounds]);
+    free(l->pd_bounds);
+    l->pd_bounds = NULL;
     if (!l->pd)
         return;
     co_store_rollback(l->pd);
@@ -214,6 +312,7 @@ co_code Co_pushdown_try(load *l, const co_migrate_options *opt, co_error *err)
     if (!ps)
         return co_error_set(err, CO_ENOMEM, "out of memory");
     *ps = (pd_stop){l, opt};
+    free(l->pd_stop);
     l->pd_stop = ps;
     co_code rc = Co_store_pushdown_open(l->s->source, l->s->dest, l->e->target,
                                         (const char *const *)l->names, l->ncols, stop_asked, ps,
@@ -222,62 +321,140 @@ co_code Co_pushdown_try(load *l, const co_migrate_options *opt, co_error *err)
         co_error_clear(err);
         return CO_OK;
     }
-    /* Deferred: the source is only read, and keeps its writers. */
+    /* The parents' keys in temporary tables, written in one transaction. */
     if (rc == CO_OK)
         rc = co_store_exec(l->pd, "BEGIN", err);
     for (size_t r = 0; rc == CO_OK && r < l->e->nrefs; r++)
         rc = copy_parent_keys(l, r, err);
-    co_buf sql = CO_BUF_INIT;
-    select_admitted(l, &sql);
-    if (rc == CO_OK && sql.failed)
+    if (rc == CO_OK)
+        rc = co_store_commit(l->pd, err);
+    if (rc == CO_OK)
+        rc = find_bounds(l, err);
+    if (rc != CO_OK && stop_asked(ps)) { /* interrupted: the checkpoint's own error */
+        co_error_clear(err);
+        rc = opt->on_row(opt->on_row_ctx, l->index, (const char *const *)l->names, NULL, 0, err);
+    }
+    if (rc != CO_OK)
+        Co_pushdown_close(l);
+    return rc;
+}
+
+/* Chunk i's range: the key above bound i - 1 and at most bound i (SQL with
+ * :lo0..., :hi0... in params[1...] named in names, their values' bytes in lo
+ * and hi). */
+typedef char pd_names[2][64][8];
+
+static co_code chunk_range(load *l, size_t i, co_buf *range, co_param *params, size_t *nparams,
+                           pd_names names, co_buf *lo, co_buf *hi, co_error *err)
+{
+    static const char *const side[2] = {"lo", "hi"};
+    co_buf *storage[2] = {lo, hi};
+    const char *bound[2] = {i ? l->pd_bounds[i - 1] : NULL,
+                            i < l->pd_nbounds ? l->pd_bounds[i] : NULL};
+    co_code rc = CO_OK;
+    Co_buf_reset(range);
+    *nparams = 1;
+    for (int b = 0; b < 2 && rc == CO_OK; b++) {
+        if (!bound[b])
+            continue;
+        co_value vals[64];
+        size_t n = 0;
+        Co_buf_reset(storage[b]);
+        rc = Co_key_decode(bound[b], vals, 64, &n, storage[b], err);
+        if (rc == CO_OK && n != l->e->nkey)
+            rc = co_error_set(err, CO_EINTERNAL, "a chunk's bound of %zu values", n);
+        if (rc != CO_OK)
+            break;
+        if (range->len)
+            Co_buf_adds(range, " AND ");
+        key_tuple(l, range);
+        Co_buf_adds(range, b ? " <= (" : " > (");
+        for (size_t k = 0; k < n; k++) {
+            snprintf(names[b][k], sizeof names[b][k], ":%s%zu", side[b], k);
+            Co_buf_printf(range, "%s%s", k ? ", " : "", names[b][k]);
+            params[(*nparams)++] = (co_param){names[b][k], vals[k]};
+        }
+        Co_buf_addc(range, ')');
+    }
+    if (rc == CO_OK && range->failed)
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    return rc;
+}
+
+/* One chunk: its admitted rows inserted (the target's lock taken), the rows
+ * the insert left out rejected by the row path; a chunk the target refuses
+ * is undone and goes row by row. The journal commits, then the target. */
+static co_code load_chunk(load *l, size_t i, co_loader *loader, const co_migrate_options *opt,
+                          int64_t total, co_buf *sql, co_buf *range, co_buf *lo, co_buf *hi)
+{
+    co_param params[1 + 2 * 64];
+    pd_names names;
+    size_t nparams;
+    params[0] = (co_param){":tenant", l->t->value};
+    co_code rc = chunk_range(l, i, range, params, &nparams, names, lo, hi, l->err);
+    Co_buf_reset(sql);
+    select_admitted(l, co_buf_str(range), sql);
+    if (rc == CO_OK && sql->failed)
+        rc = co_error_set(l->err, CO_ENOMEM, "out of memory");
+    /* Deferred: the source is only read, and keeps its writers. */
+    if (rc == CO_OK)
+        rc = co_store_exec(l->pd, "BEGIN", l->err);
     int64_t changes = 0, bytes = 0;
-    co_param tenant = {":tenant", l->t->value};
+    bool refused = false;
     if (rc == CO_OK) {
-        rc = Co_store_pushdown_insert(l->pd, co_buf_str(&sql), &tenant, 1, &changes, &bytes, err);
-        if (rc != CO_OK && stop_asked(ps)) { /* interrupted: the checkpoint's own error */
-            co_error_clear(err);
+        rc = Co_store_pushdown_insert(l->pd, co_buf_str(sql), params, nparams, &changes, &bytes,
+                                      l->err);
+        if (rc != CO_OK && stop_asked(l->pd_stop)) { /* interrupted: the checkpoint's own error */
+            co_error_clear(l->err);
             rc = opt->on_row(opt->on_row_ctx, l->index, (const char *const *)l->names, NULL, 0,
-                             err);
+                             l->err);
         } else if (rc != CO_OK) { /* a row refused: each gets its reason row by row */
-            co_error_clear(err);
+            co_error_clear(l->err);
+            co_store_rollback(l->pd);
+            refused = true;
             rc = CO_OK;
-            Co_pushdown_close(l);
         }
     }
-    Co_buf_release(&sql);
-    if (rc != CO_OK) {
-        Co_pushdown_close(l);
-        return rc;
-    }
-    if (l->pd) {
+    if (rc == CO_OK && !refused) {
         l->counts.source_rows += changes;
         l->counts.loaded += changes;
         l->counts.bytes += bytes;
     }
-    return CO_OK;
-}
-
-co_code Co_pushdown_rest(load *l, co_loader *loader, const co_migrate_options *opt,
-                         int64_t total)
-{
     /* The rows the insert left out, as it kept them; read again when they
-     * were too many to keep. */
+     * were too many to keep; all the chunk's rows when it was refused. */
     co_cursor *c = NULL;
-    co_code rc = Co_store_pushdown_failed(l->pd, &c, l->err);
+    if (rc == CO_OK && !refused)
+        rc = Co_store_pushdown_failed(l->pd, &c, l->err);
     if (rc == CO_OK && !c) {
-        co_buf sql = CO_BUF_INIT;
-        Co_buf_adds(&sql, "SELECT q.* ");
-        from_where(l, false, false, &sql);
-        co_param tenant = {":tenant", l->t->value};
-        rc = sql.failed ? co_error_set(l->err, CO_ENOMEM, "out of memory")
-                        : co_store_query(l->pd, co_buf_str(&sql), &tenant, 1, &c, l->err);
-        Co_buf_release(&sql);
+        Co_buf_reset(sql);
+        Co_buf_adds(sql, "SELECT q.* ");
+        from_where(l, refused ? PD_ALL : PD_FAILED, co_buf_str(range), sql);
+        rc = sql->failed ? co_error_set(l->err, CO_ENOMEM, "out of memory")
+                         : co_store_query(l->pd, co_buf_str(sql), params, nparams, &c, l->err);
     }
     /* One thread on the connection: the rows are read as they are taken. */
     l->no_reader = true;
     if (rc == CO_OK)
-        rc = Co_load_rows(l, c, loader, opt, total);
+        rc = Co_load_batch(l, c, loader, opt, total, !refused);
     co_cursor_close(c);
+    /* The journal first, then the target's rows. */
+    if (rc == CO_OK && !refused)
+        rc = co_store_commit(l->pd, l->err);
+    if (rc != CO_OK)
+        co_store_rollback(l->pd);
+    return rc;
+}
+
+co_code Co_pushdown_load(load *l, co_loader *loader, const co_migrate_options *opt,
+                         int64_t total)
+{
+    co_buf sql = CO_BUF_INIT, range = CO_BUF_INIT, lo = CO_BUF_INIT, hi = CO_BUF_INIT;
+    co_code rc = CO_OK;
+    for (size_t i = 0; rc == CO_OK && i <= l->pd_nbounds; i++)
+        rc = load_chunk(l, i, loader, opt, total, &sql, &range, &lo, &hi);
+    Co_buf_release(&sql);
+    Co_buf_release(&range);
+    Co_buf_release(&lo);
+    Co_buf_release(&hi);
     return rc;
 }

@@ -27,7 +27,8 @@ co_code Co_store_pushdown_open(co_store *source, co_store *dest, const char *tab
 co_code Co_store_pushdown_insert(co_store *pd, const char *select_sql, const co_param *params,
                                  size_t nparams, int64_t *changes, int64_t *bytes, co_error *err);
 /* The rows the last insert left out (those for which the SELECT's WHERE
- * clause, cutover_admit(pass, v, ...), had pass 0: the values v), as a
+ * clause, cutover_admit(pass, v, ...), had pass 0: the values v; a NULL
+ * pass is neither inserted nor kept), as a
  * cursor of their values; *out NULL when they were too many to keep (read
  * them again with a query). Close the cursor before the connection. */
 co_code Co_store_pushdown_failed(co_store *pd, co_cursor **out, co_error *err);

@@ -380,10 +380,15 @@ static void fn_tally(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_value(ctx, argv[0]);
 }
 
-/* cutover_admit(pass, v, ...): pass; a row that does not pass is kept. */
+/* cutover_admit(pass, v, ...): pass; a row that does not pass is kept. A
+ * NULL pass is a row outside the statement's range: 0, not kept. */
 static void fn_admit(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     sqlite_store *s = sqlite3_user_data(ctx);
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+        sqlite3_result_int(ctx, 0);
+        return;
+    }
     int pass = sqlite3_value_int(argv[0]);
     if (!pass && s->failed) {
         co_value row[MAX_FUNCTION_ARGS];

@@ -7,7 +7,11 @@
 # passes. A target that refuses rows of a pushed-down entity (a unique index
 # the demo's engagements break) undoes the statement and loads that entity
 # row by row: again the same rejects, with the target's reason. A table with
-# a trigger (which may drop a row) is never pushed down.
+# a trigger (which may drop a row) is never pushed down. With a small
+# batch_size an entity goes in chunks (a key range each, its own target
+# transaction): again the same rows, counts, rejects and journal as the row
+# path, with a refusing target too; --jobs 2 gives what --jobs 1 gives; a run
+# killed at a commit between chunks, run again, gives the same.
 source "$(dirname "$0")/lib.sh"
 
 LOGS=$WORK/logs
@@ -18,13 +22,18 @@ TABLES="teams companies contacts contact_teams contact_tags campaigns engagement
 assert_eq "demo init" 0 "$?"
 sed -i '/^capture:/,$d' "$WORK/ref/cutover.yaml"
 for d in row push row-refuse push-refuse trigger; do cp -r "$WORK/ref" "$WORK/$d"; done
-for d in row-refuse push-refuse; do
+for d in push-chunk push-chunk-refuse jobs2 kill1 kill2; do
+  cp -r "$WORK/ref" "$WORK/$d"
+  sed -i 's/^  batch_size: .*$/  batch_size: 1000/' "$WORK/$d/cutover.yaml"
+  grep -q '^  batch_size: 1000$' "$WORK/$d/cutover.yaml" || printf 'options:\n  batch_size: 1000\n' >>"$WORK/$d/cutover.yaml"
+done
+for d in row-refuse push-refuse push-chunk-refuse; do
   q "$WORK/$d/crm.db" "CREATE UNIQUE INDEX engagements_once ON engagements (contact_id, campaign_id, kind)"
 done
 
-# migrate NAME PUSHDOWN: cutover migrate --all in $WORK/NAME, the SQL traced (-v).
+# migrate NAME PUSHDOWN [ARGS]: cutover migrate --all in $WORK/NAME, the SQL traced (-v).
 migrate() {
-  (cd "$WORK/$1" && CUTOVER_PUSHDOWN=$2 "$CUTOVER" migrate --all --skip-rehearsal --no-verify --json -v) \
+  (cd "$WORK/$1" && CUTOVER_PUSHDOWN=$2 "$CUTOVER" migrate --all --skip-rehearsal --no-verify --json -v "${@:3}") \
     >"$LOGS/$1.json" 2>"$LOGS/$1.err"
   CODE=$?
 }
@@ -81,4 +90,42 @@ migrate trigger 1 && assert_eq "target with a trigger: exit 0" 0 "$CODE"
 assert_eq "target with a trigger: engagements not pushed down" "companies " "$(pushed "$LOGS/trigger.err")"
 assert_eq "target with a trigger: the dropped rows rejected" true \
   "$(cat "$WORK/trigger"/.cutover/rejects/*.jsonl | jq -s 'map(select(.entity == "engagements" and .rule == "ignored")) | length > 0')"
+# Chunks of 1,000 rows: several INSERTs for an entity of a tenant, the same
+# result as the row path (whose result does not depend on the batch size).
+migrate push-chunk 1 && assert_eq "chunks, push-down: exit 0" 0 "$CODE"
+ntenants=$(q "$WORK/ref/legacy.db" "SELECT count(*) FROM accounts")
+inserts=$(grep -c 'INSERT OR ABORT INTO cutover_target\."engagements"' "$LOGS/push-chunk.err")
+big=$(jq '[.tenants[].entities.engagements.source_rows | select(. > 1000)] | length' "$LOGS/push-chunk.json")
+assert_eq "chunks: a tenant's engagements in several statements" true \
+  "$([ "$big" -gt 0 ] && [ "$inserts" -gt "$((ntenants + big))" ] && echo true || echo "$inserts for $ntenants tenants")"
+same "chunks" row push-chunk
+(cd "$WORK/push-chunk" && "$CUTOVER" verify --all -q) >"$LOGS/verify-chunk.out" 2>&1
+assert_eq "chunks: verify --all passes" 0 "$?"
+
+# A refusing target in chunks: the refused chunks row by row, the others pushed.
+migrate push-chunk-refuse 1 && assert_eq "chunks, refusing target, push-down: exit 0" 0 "$CODE"
+same "chunks, refusing target" row-refuse push-chunk-refuse
+
+# --jobs 2 into the SQLite target, chunks pushed down by both jobs.
+migrate jobs2 1 --jobs 2 && assert_eq "chunks, --jobs 2: exit 0" 0 "$CODE"
+assert_contains "chunks, --jobs 2: pushed down" "engagements" "$(pushed "$LOGS/jobs2.err")"
+same "chunks, --jobs 2" push-chunk jobs2
+assert_eq "chunks, --jobs 2: the same target (checksums)" \
+  "$(db_checksum "$WORK/push-chunk/crm.db")" "$(db_checksum "$WORK/jobs2/crm.db")"
+
+# Killed at a commit (between two chunks or inside the row path), then run again.
+for k in 1 2; do
+  at=$((k * 40 + 15))
+  (cd "$WORK/kill$k" && CUTOVER_KILL_AT_COMMIT=$at "$CUTOVER" migrate --all --skip-rehearsal --no-verify -q) \
+    >/dev/null 2>&1
+  assert_eq "chunks, killed at commit $at: SIGKILL (137)" 137 "$?"
+  migrate kill$k 1 && assert_eq "chunks, killed at commit $at: the rerun exits 0" 0 "$CODE"
+  assert_eq "chunks, killed at commit $at: the same target (checksums)" \
+    "$(db_checksum "$WORK/push-chunk/crm.db")" "$(db_checksum "$WORK/kill$k/crm.db")"
+  assert_eq "chunks, killed at commit $at: the same rejects in the journal" \
+    "$(q "$WORK/push-chunk/.cutover/state.db" "SELECT tenant, entity, source_key, rule FROM rejects ORDER BY 1, 2, 3, 4" | md5sum)" \
+    "$(q "$WORK/kill$k/.cutover/state.db" "SELECT tenant, entity, source_key, rule FROM rejects ORDER BY 1, 2, 3, 4" | md5sum)"
+  assert_eq "chunks, killed at commit $at: every tenant migrated" "$ntenants" \
+    "$(q "$WORK/kill$k/.cutover/state.db" "SELECT count(*) FROM tenants WHERE state = 'migrated'")"
+done
 finish
