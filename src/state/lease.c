@@ -316,8 +316,21 @@ static void iso_in(int seconds, char *buf, size_t cap)
     Co_clock_iso(Co_clock_now() + seconds, buf, cap);
 }
 
+/* The first tenant a worker may claim: not done, not claimed by a live
+ * worker, not in a paused cohort. */
+#define CLAIM_PICK_SQL                                                                     \
+    "SELECT t.tenant FROM tenants t LEFT JOIN claims c ON c.tenant = t.tenant"     \
+    " WHERE t.state NOT IN ('switched', 'migrated', 'verified', 'finalized')"      \
+    " AND (c.tenant IS NULL OR (c.status = 'running' AND c.expires_at < :now))"    \
+    " AND t.tenant NOT IN (SELECT pt.tenant FROM plan_tenants pt"                  \
+    "  JOIN paused_cohorts pc ON pc.cohort = pt.cohort" /* paused: not claimed */  \
+    "  WHERE pt.plan_id = (SELECT max(id) FROM plans))"                            \
+    " ORDER BY length(t.tenant), t.tenant LIMIT 1"
+
 /* One attempt: picks the first unclaimed tenant and claims it. *taken is false
- * when another worker claimed that tenant between the pick and the claim. */
+ * when another worker claimed that tenant between the pick and the claim, or
+ * when every tenant left was locked by another transaction (SKIP LOCKED saw
+ * none): the caller tries again. */
 static co_code claim_once(co_store *s, const char *worker, const char *now, const char *until,
                           char *tenant, size_t cap, bool *taken, co_error *err)
 {
@@ -325,13 +338,7 @@ static co_code claim_once(co_store *s, const char *worker, const char *now, cons
     *taken = true;
     tenant[0] = '\0';
     co_buf sql = CO_BUF_INIT;
-    Co_buf_adds(&sql, "SELECT t.tenant FROM tenants t LEFT JOIN claims c ON c.tenant = t.tenant"
-                      " WHERE t.state NOT IN ('switched', 'migrated', 'verified', 'finalized')"
-                      " AND (c.tenant IS NULL OR (c.status = 'running' AND c.expires_at < :now))"
-                      " AND t.tenant NOT IN (SELECT pt.tenant FROM plan_tenants pt"
-                      "  JOIN paused_cohorts pc ON pc.cohort = pt.cohort" /* paused: not claimed */
-                      "  WHERE pt.plan_id = (SELECT max(id) FROM plans))"
-                      " ORDER BY length(t.tenant), t.tenant LIMIT 1");
+    Co_buf_adds(&sql, CLAIM_PICK_SQL);
     if (row_locks) /* other workers skip the row this one is taking */
         Co_buf_adds(&sql, " FOR UPDATE OF t SKIP LOCKED");
     co_param now_p = {":now", co_text(now, strlen(now))};
@@ -348,6 +355,14 @@ static co_code claim_once(co_store *s, const char *worker, const char *now, cons
     }
     co_cursor_close(c);
     Co_buf_release(&sql);
+    if (rc == CO_OK && !has_row && row_locks) {
+        /* Skipped rows are not "none left": another worker's transaction may
+         * hold every tenant row for an instant (its claim, its start). */
+        int64_t left = 0;
+        rc = co_store_query_int(s, "SELECT count(*) FROM (" CLAIM_PICK_SQL ") AS q", &now_p, 1,
+                               &left, NULL, err);
+        *taken = rc != CO_OK || left == 0;
+    }
     if (rc == CO_OK && tenant[0]) {
         /* The pick read claims as of its own start: a worker that claimed the
          * same tenant and committed meanwhile is seen here, where the conflict
@@ -382,13 +397,19 @@ co_code co_state_claim(co_state *st, const char *worker, int lease_seconds, char
     char now[32], until[32];
     Co_clock_iso(Co_clock_now(), now, sizeof now);
     iso_in(lease_seconds, until, sizeof until);
-    /* Each lost race means another worker took a tenant: the attempts are
-     * bounded by the number of tenants, and in practice are one or two. */
-    for (;;) {
+    /* Each lost race means another worker took a tenant or holds the rows an
+     * instant: the attempts are few, a short pause between them. */
+    for (int attempt = 0;; attempt++) {
         bool taken;
         co_code rc = claim_once(s, worker, now, until, tenant, cap, &taken, err);
         if (rc != CO_OK || taken)
             return rc;
+        if (attempt == 500) { /* rows held 10 s: nothing to claim now */
+            tenant[0] = '\0';
+            return CO_OK;
+        }
+        if (attempt > 0)
+            nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
     }
 }
 

@@ -31,7 +31,7 @@ worker w1 & w1=$!
 worker w2 & w2=$!
 # w3 dies as soon as it has claimed a tenant and started on it.
 worker w3 & w3=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do # up to 30 s: a loaded CI machine starts w3 late
   claimed=$(psql -X -q -A -t "$journal" -c "SELECT tenant FROM claims WHERE worker = 'w3' AND status = 'running'" 2>/dev/null || true)
   [[ -n $claimed ]] && break
   sleep 0.05
