@@ -250,7 +250,7 @@ static co_code apply_one(batch *b, const co_change *ch, co_error *err)
         rc = co_error_set(err, CO_ECHANGED, "a captured key of %s has %zu values, not %zu",
                           ch->table, nkey, r->nkey);
     co_param params[65];
-    char names[64][8];
+    char names[64][24]; /* ":k" and a size_t, whatever the compiler assumes of k */
     params[0] = (co_param){":tenant", b->t->value};
     for (size_t k = 0; rc == CO_OK && k < nkey; k++) {
         snprintf(names[k], sizeof names[k], ":k%zu", k);

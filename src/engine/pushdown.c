@@ -342,7 +342,7 @@ co_code Co_pushdown_try(load *l, const co_migrate_options *opt, co_error *err)
 /* Chunk i's range: the key above bound i - 1 and at most bound i (SQL with
  * :lo0..., :hi0... in params[1...] named in names, their values' bytes in lo
  * and hi). */
-typedef char pd_names[2][64][8];
+typedef char pd_names[2][64][24]; /* ":lo"/":hi" and a size_t */
 
 static co_code chunk_range(load *l, size_t i, co_buf *range, co_param *params, size_t *nparams,
                            pd_names names, co_buf *lo, co_buf *hi, co_error *err)
