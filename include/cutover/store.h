@@ -260,6 +260,12 @@ CO_API co_code co_store_collation_keys(co_store *s, const char *table, const cha
 
 /* Appends SQL giving the calendar month ('YYYY-MM') of a timestamp expression. */
 CO_API void co_store_month_sql(const co_store *s, const char *expr, co_buf *out);
+/* The same for a column whose declared type is decl_type (co_column's;
+ * NULL or "" when not known): the same month for every value, which
+ * PostgreSQL computes without going through text for a date, timestamp or
+ * timestamptz column. */
+CO_API void co_store_month_typed_sql(const co_store *s, const char *expr, const char *decl_type,
+                                     co_buf *out);
 /* The digest sum of rows computed by the database itself, on every engine that
  * can (SQLite with cutover_canon_digest_sum, PostgreSQL in plain SQL with
  * md5()): appends to out a select-list item over from_sql's output columns

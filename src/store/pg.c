@@ -98,6 +98,7 @@ static bool result_ok(const PGresult *res)
 co_code Co_pg_run(pg_store *s, const char *sql, const char *doing, co_error *err)
 {
     Co_pg_settle(s);
+    Co_pg_catalog_note_sql(s, sql);
     PGresult *res = PQexec(s->conn, sql);
     co_code rc = res && result_ok(res) ? CO_OK : Co_pg_fail(s, res, doing, err);
     PQclear(res);
@@ -107,6 +108,7 @@ co_code Co_pg_run(pg_store *s, const char *sql, const char *doing, co_error *err
 void Co_pg_run_quietly(pg_store *s, const char *sql)
 {
     Co_pg_settle(s);
+    Co_pg_catalog_note_sql(s, sql);
     PQclear(PQexec(s->conn, sql));
 }
 
@@ -157,6 +159,7 @@ static PGresult *call_exec(pg_store *s, const void *sql) { return PQexec(s->conn
 
 static co_code pg_exec(co_store *st, const char *sql, co_error *err)
 {
+    Co_pg_catalog_note_sql(pg_of(st), sql);
     return run_call(pg_of(st), call_exec, sql, "statement failed", NULL, err);
 }
 
@@ -190,6 +193,7 @@ static co_code pg_exec_params(co_store *st, const char *sql, const co_param *par
 {
     pg_store *s = pg_of(st);
     Co_pg_settle(s);
+    Co_pg_catalog_note_sql(s, sql);
     pg_sql q;
     pg_bind b = {0};
     co_code rc = Co_pg_sql_translate(s, sql, has_positional(params, n), &q, err);
@@ -399,64 +403,11 @@ static co_code pg_prepare_check(co_store *st, const char *sql, co_error *err)
     return rc;
 }
 
-static const char columns_sql[] =
-    "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,"
-    " EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = a.attrelid"
-    " AND i.indisprimary AND a.attnum = ANY (i.indkey))"
-    " FROM pg_catalog.pg_attribute a"
-    " WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped"
-    " ORDER BY a.attnum";
-
-static co_code pg_columns(co_store *st, const char *table, co_column **cols, size_t *ncols,
-                          co_error *err)
-{
-    pg_store *s = pg_of(st);
-    Co_pg_settle(s);
-    co_buf ref = CO_BUF_INIT;
-    Co_pg_table_ref(table, &ref);
-    if (ref.failed) {
-        Co_buf_release(&ref);
-        return co_error_set(err, CO_ENOMEM, "out of memory");
-    }
-    const char *values[1] = {co_buf_str(&ref)};
-    Oid types[1] = {25}; /* text */
-    PGresult *res = PQexecParams(s->conn, columns_sql, 1, types, values, NULL, NULL, 0);
-    Co_buf_release(&ref);
-    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        co_code rc = Co_pg_fail(s, res, "cannot read the columns of a table", err);
-        PQclear(res);
-        return rc;
-    }
-    int n = PQntuples(res);
-    if (n == 0) {
-        PQclear(res);
-        return co_error_set(err, CO_ENOTFOUND, "%s: no table \"%s\"", co_side_name(st->side),
-                            table);
-    }
-    co_column *arr = calloc((size_t)n, sizeof *arr);
-    bool ok = arr != NULL;
-    for (int r = 0; ok && r < n; r++) {
-        arr[r].name = strdup(PQgetvalue(res, r, 0));
-        arr[r].decl_type = strdup(PQgetvalue(res, r, 1));
-        arr[r].notnull = PQgetvalue(res, r, 2)[0] == 't';
-        arr[r].primary_key = PQgetvalue(res, r, 3)[0] == 't';
-        ok = arr[r].name && arr[r].decl_type;
-    }
-    PQclear(res);
-    if (!ok) {
-        co_columns_free(arr, arr ? (size_t)n : 0);
-        return co_error_set(err, CO_ENOMEM, "out of memory");
-    }
-    *cols = arr;
-    *ncols = (size_t)n;
-    return CO_OK;
-}
-
 /* On PostgreSQL every column is in SELECT * (generated ones included). */
 static co_code pg_select_columns(co_store *st, const char *table, co_column **cols,
                                  size_t *ncols, co_error *err)
 {
-    return pg_columns(st, table, cols, ncols, err);
+    return Co_pg_catalog_columns(st, table, cols, ncols, err);
 }
 
 /* A name that a query without a schema finds: pg_table_is_visible. Rows
@@ -515,6 +466,48 @@ static void pg_month_sql(const co_store *s, const char *expr, co_buf *out)
                   expr, expr);
 }
 
+/* The type a column declared as decl (format_type's words) has, when it is
+ * one pg_month_typed_sql reads without text: "timestamptz", "timestamp",
+ * "date"; else NULL. */
+static const char *time_type(const char *decl)
+{
+    if (!decl)
+        return NULL;
+    if (strcmp(decl, "date") == 0)
+        return "date";
+    if (strncmp(decl, "timestamp", 9) != 0)
+        return NULL;
+    size_t n = strlen(decl);
+    const char *with = " with time zone", *without = " without time zone";
+    if (n >= strlen(without) && strcmp(decl + n - strlen(without), without) == 0)
+        return "timestamp";
+    if (n >= strlen(with) && strcmp(decl + n - strlen(with), with) == 0)
+        return "timestamptz";
+    return NULL;
+}
+
+/* pg_month_sql's month, for a column of a time type without going through
+ * its text: the same answer for every value. pg_month_sql reads the value's
+ * text in the session's DateStyle ISO and TimeZone back as a timestamptz, so
+ * a timestamp or a date counts from the session's time zone, as the cast to
+ * timestamptz does; its text starts like a date unless the value is infinite
+ * or its year (in that zone) has five digits, which is what the comparison
+ * with 10000-01-01 (read in that zone too) leaves out ('-infinity' passes it,
+ * and to_char gives NULL for it, as for text that is not a date). */
+static void pg_month_typed_sql(const co_store *s, const char *expr, const char *decl_type,
+                               co_buf *out)
+{
+    const char *type = time_type(decl_type);
+    if (!type) {
+        pg_month_sql(s, expr, out);
+        return;
+    }
+    Co_buf_printf(out,
+                  "(CASE WHEN (%s) < '10000-01-01'::%s THEN "
+                  "to_char((%s)%s AT TIME ZONE 'UTC', 'YYYY-MM') END)",
+                  expr, type, expr, strcmp(type, "timestamptz") == 0 ? "" : "::timestamptz");
+}
+
 /* (Through pg_exec: a SET is undone with a transaction that rolls back, so
  * inside a cursors' transaction it is committed at once.) */
 static co_code pg_allow_writes(co_store *st, co_error *err)
@@ -530,6 +523,7 @@ static void pg_close(co_store *st)
     Co_pg_settle(s);
     PQfinish(s->conn);
     Co_pg_keys_close(s);
+    Co_pg_catalog_forget(s);
     if (s->password) {
         memset(s->password, 0, strlen(s->password));
         free(s->password);
@@ -552,12 +546,13 @@ static const co_store_ops pg_ops = {
     .stmt_close = pg_stmt_close,
     .prepare_check = pg_prepare_check,
     .query_reads = Co_pg_query_reads,
-    .columns = pg_columns,
+    .columns = Co_pg_catalog_columns,
     .tables = pg_tables,
     .select_columns = pg_select_columns,
-    .constraints = Co_pg_constraints,
+    .constraints = Co_pg_catalog_constraints,
     .loader_open = Co_pg_loader_open,
     .month_sql = pg_month_sql,
+    .month_typed_sql = pg_month_typed_sql,
     .allow_writes = pg_allow_writes,
     .defer_constraints = pg_defer_constraints,
     .reserve_keys = Co_pg_reserve_keys,

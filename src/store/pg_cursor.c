@@ -70,6 +70,8 @@ static pg_store *store_of(pg_cursor *c) { return pg_of(c->base.store); }
 
 void Co_pg_cursors_txn_ended(pg_store *s, bool committed)
 {
+    if (!committed) /* what was read inside it may have been undone */
+        Co_pg_catalog_forget(s);
     for (pg_cursor *c = s->cursors; c; c = c->next_open) {
         if (!c->declared || c->held)
             continue;

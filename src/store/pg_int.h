@@ -11,8 +11,13 @@
 #include "store/store_int.h"
 
 #include <libpq-fe.h>
+#include <time.h>
 
 typedef struct pg_cursor pg_cursor;
+typedef struct pg_catalog_entry pg_catalog_entry;
+
+/* Seconds a table's columns and constraints are kept (pg_catalog.c). */
+#define CO_PG_CATALOG_TTL 60
 
 /* A PostgreSQL store: one libpq connection and what cutover tracks of its
  * transaction. Cursors live in a transaction: one opened outside begin/commit
@@ -34,6 +39,11 @@ typedef struct pg_store {
     size_t keys_ahead_n;  /* its size */
     bool normalizers;     /* schema cutover_norm has casefold() & co.: calls are pointed there */
     char norm_problem[600]; /* why they could not be installed, for errors; "" if they were */
+    struct {
+        pg_catalog_entry *entries; /* per table asked about: its columns and constraints */
+        size_t n;
+        time_t since; /* when the first was kept (Co_clock_now) */
+    } catalog;
 } pg_store;
 
 static inline pg_store *pg_of(co_store *s) { return (pg_store *)s; }
@@ -157,6 +167,21 @@ co_code Co_pg_loader_open(co_store *s, const char *table, const char *const *col
                           size_t ncols, co_loader **out, co_error *err);
 co_code Co_pg_query_reads(co_store *s, const char *sql, co_read_fn fn, void *ctx,
                           co_error *err);
+
+/* ---- the catalog kept (pg_catalog.c) ----------------------------------------- */
+
+/* co_store_columns and co_store_constraints on PostgreSQL, answered from what
+ * this connection read before when it can. */
+co_code Co_pg_catalog_columns(co_store *s, const char *table, co_column **cols, size_t *ncols,
+                              co_error *err);
+co_code Co_pg_catalog_constraints(co_store *s, const char *table, co_constraint **out,
+                                  size_t *n, co_error *err);
+/* Drops what is kept: the schema may have changed. */
+void Co_pg_catalog_forget(pg_store *s);
+/* Drops what is kept when sql may change a schema or how names resolve (it
+ * names CREATE, ALTER, DROP or search_path). Every statement this connection
+ * runs outside a cursor is shown here before it runs. */
+void Co_pg_catalog_note_sql(pg_store *s, const char *sql);
 
 /* ---- target keys (pg_keys.c) ---------------------------------------------------- */
 

@@ -39,6 +39,28 @@ typedef struct pair {
  * counts; otherwise it calls name_fn for groups whose hash is in names. */
 typedef co_code (*group_fn)(vctx *v, uint64_t hash, const co_buf *group, int64_t count, void *ctx);
 
+/* Appends the month of the time column on one side: on the target, where
+ * the column's declared type is known, the store may compute it from the
+ * type rather than from its text (the same months either way). */
+static co_code month_sql(vctx *v, bool expected_side, const char *time_col, co_buf *sql)
+{
+    co_store *st = expected_side ? v->s->source : v->s->dest;
+    co_column *cols = NULL;
+    size_t n = 0;
+    const char *decl_type = NULL;
+    if (!expected_side) {
+        co_code rc = co_store_columns(st, v->e->target, &cols, &n, v->err);
+        if (rc != CO_OK)
+            return rc;
+        for (size_t i = 0; i < n && !decl_type; i++)
+            if (strcmp(cols[i].name, v->e->volume->time) == 0)
+                decl_type = cols[i].decl_type;
+    }
+    co_store_month_typed_sql(st, time_col, decl_type, sql);
+    co_columns_free(cols, n);
+    return CO_OK;
+}
+
 /* Starts one side's rows per calendar month since `since`: per group of the
  * volume's `by` columns (by_group), or in all, by month. */
 static co_code month_query(vctx *v, bool expected_side, const char *since, bool by_group,
@@ -53,7 +75,7 @@ static co_code month_query(vctx *v, bool expected_side, const char *since, bool 
         Co_buf_adds(&groups, ", ");
     }
     Co_buf_printf(&sql, "SELECT %s", groups.len ? co_buf_str(&groups) : "");
-    co_store_month_sql(st, co_buf_str(&time_col), &sql);
+    co_code rc = month_sql(v, expected_side, co_buf_str(&time_col), &sql);
     Co_buf_adds(&sql, " AS month, count(*) FROM (");
     if (expected_side)
         Co_vsql_expected(v, &sql);
@@ -62,9 +84,10 @@ static co_code month_query(vctx *v, bool expected_side, const char *since, bool 
     Co_buf_printf(&sql, ") AS side WHERE %s >= :since GROUP BY %smonth%s", co_buf_str(&time_col),
                   groups.len ? co_buf_str(&groups) : "", by_group ? "" : " ORDER BY month");
     co_param params[] = {Co_vparam_tenant(v), {":since", co_text(since, strlen(since))}};
-    co_code rc = sql.failed || groups.failed
-                     ? co_error_set(v->err, CO_ENOMEM, "out of memory")
-                     : co_store_query(st, co_buf_str(&sql), params, 2, out, v->err);
+    if (rc == CO_OK)
+        rc = sql.failed || groups.failed
+                 ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                 : co_store_query(st, co_buf_str(&sql), params, 2, out, v->err);
     Co_buf_release(&sql);
     Co_buf_release(&time_col);
     Co_buf_release(&groups);

@@ -1034,6 +1034,151 @@ static void catalog_reads(void **state)
     co_store_close(s);
 }
 
+/* The number of columns and of constraints co_store_columns and
+ * co_store_constraints give for table. */
+static void catalog_counts(co_store *s, const char *table, size_t *ncols, size_t *nks)
+{
+    co_error err;
+    co_error_clear(&err);
+    co_column *cols = NULL;
+    co_constraint *ks = NULL;
+    if (co_store_columns(s, table, &cols, ncols, &err) != CO_OK)
+        fail_msg("columns of %s: %s", table, err.message);
+    co_columns_free(cols, *ncols);
+    if (co_store_constraints(s, table, &ks, nks, &err) != CO_OK)
+        fail_msg("constraints of %s: %s", table, err.message);
+    co_constraints_free(ks, *nks);
+}
+
+/* A table's columns and constraints are read once per connection and kept:
+ * what another connection changes shows after CO_PG_CATALOG_TTL (60 s);
+ * what this one changes (CREATE, ALTER, DROP, a rollback) shows at once;
+ * a table that is missing is asked again. */
+static void catalog_kept(void **state)
+{
+    (void)state;
+    setenv("CUTOVER_NOW", "2026-01-15T00:00:00Z", 1);
+    co_store *s = open_db(CO_SIDE_TARGET), *other = open_db(CO_SIDE_TARGET);
+    co_error err;
+    co_error_clear(&err);
+    exec_ok(s, "CREATE TABLE kept (id int PRIMARY KEY, a text CHECK (a <> ''))");
+    size_t ncols, nks;
+    catalog_counts(s, "kept", &ncols, &nks);
+    assert_int_equal(ncols, 2);
+    assert_int_equal(nks, 2);
+    /* a copy each time: the caller's array is its own */
+    co_constraint *ks = NULL;
+    assert_int_equal(co_store_constraints(s, "kept", &ks, &nks, &err), CO_OK);
+    assert_int_equal(nks, 2);
+    co_constraints_free(ks, nks);
+    exec_ok(other, "ALTER TABLE kept ADD COLUMN b int, ADD CONSTRAINT kept_a UNIQUE (a)");
+    catalog_counts(s, "kept", &ncols, &nks);
+    assert_int_equal(ncols, 2); /* kept */
+    assert_int_equal(nks, 2);
+    setenv("CUTOVER_NOW", "2026-01-15T00:00:30Z", 1);
+    catalog_counts(s, "kept", &ncols, &nks);
+    assert_int_equal(ncols, 2);
+    setenv("CUTOVER_NOW", "2026-01-15T00:01:01Z", 1); /* older than 60 s: read again */
+    catalog_counts(s, "kept", &ncols, &nks);
+    assert_int_equal(ncols, 3);
+    assert_int_equal(nks, 3);
+    /* this connection's own DDL */
+    exec_ok(s, "ALTER TABLE kept ADD COLUMN c int");
+    catalog_counts(s, "kept", &ncols, &nks);
+    assert_int_equal(ncols, 4);
+    co_param none[1] = {{":x", co_int(1)}};
+    assert_int_equal(co_store_exec_params(s, "alter table kept drop column c", none, 0, NULL, &err),
+                     CO_OK);
+    catalog_counts(s, "kept", &ncols, &nks);
+    assert_int_equal(ncols, 3);
+    /* undone by a rollback */
+    assert_int_equal(co_store_begin(s, &err), CO_OK);
+    exec_ok(s, "ALTER TABLE kept ADD COLUMN d int");
+    catalog_counts(s, "kept", &ncols, &nks);
+    assert_int_equal(ncols, 4);
+    co_store_rollback(s);
+    catalog_counts(s, "kept", &ncols, &nks);
+    assert_int_equal(ncols, 3);
+    /* a missing table is not remembered as missing */
+    co_column *cols = NULL;
+    assert_int_equal(co_store_columns(s, "kept_later", &cols, &ncols, &err), CO_ENOTFOUND);
+    exec_ok(other, "CREATE TABLE kept_later (x int)");
+    catalog_counts(s, "kept_later", &ncols, &nks);
+    assert_int_equal(ncols, 1);
+    assert_int_equal(nks, 0);
+    /* a change by the other connection seen through a statement of this one
+     * that names DROP: what was kept goes */
+    exec_ok(other, "ALTER TABLE kept_later ADD COLUMN y int");
+    exec_ok(s, "DROP TABLE IF EXISTS kept_never");
+    catalog_counts(s, "kept_later", &ncols, &nks);
+    assert_int_equal(ncols, 2);
+    co_store_close(other);
+    co_store_close(s);
+    unsetenv("CUTOVER_NOW");
+}
+
+/* The month of a date, timestamp or timestamptz column computed from its
+ * type is the month co_store_month_sql gives through its text, for every
+ * value (NULL, infinite, BC, five-digit years, the ends of months, a
+ * daylight-saving gap) in every session time zone. */
+static void typed_months_as_text(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    co_error err;
+    co_error_clear(&err);
+    exec_ok(s, "CREATE TABLE tm (tz timestamptz, tz3 timestamp(3) with time zone,"
+               " ts timestamp, ts0 timestamp(0) without time zone, d date);"
+               " INSERT INTO tm (tz) VALUES (NULL), ('infinity'), ('-infinity'),"
+               " ('0044-03-15 12:00:00+00 BC'), ('0001-01-01 00:00:00+00'),"
+               " ('2026-01-31 23:30:00+00'), ('2026-02-28 23:59:59.999999+00'),"
+               " ('2026-03-01 00:00:00+00'), ('2026-03-29 01:30:00+00'), ('2026-06-30 22:00:00+00'),"
+               " ('2026-12-31 15:00:00+00'), ('9999-12-31 09:00:00+00'), ('9999-12-31 23:59:59+00'),"
+               " ('10000-01-01 00:00:00+00'), ('294276-12-31 23:59:59+00');"
+               " UPDATE tm SET tz3 = tz, ts = tz AT TIME ZONE 'UTC', ts0 = tz AT TIME ZONE 'UTC',"
+               " d = (tz AT TIME ZONE 'UTC')::date;"
+               " INSERT INTO tm (d) VALUES ('5874897-12-31'), ('4713-01-01 BC')");
+    const char *const cols[] = {"tz", "tz3", "ts", "ts0", "d"};
+    const char *const decls[] = {"timestamp with time zone", "timestamp(3) with time zone",
+                                 "timestamp without time zone", "timestamp(0) without time zone",
+                                 "date"};
+    const char *const zones[] = {"UTC", "Asia/Tokyo", "America/New_York", "Europe/Amsterdam",
+                                 "Pacific/Kiritimati", "Pacific/Pago_Pago"};
+    for (size_t z = 0; z < sizeof zones / sizeof *zones; z++) {
+        char set[96];
+        snprintf(set, sizeof set, "SET TimeZone = '%s'", zones[z]);
+        exec_ok(s, set);
+        for (size_t c = 0; c < sizeof cols / sizeof *cols; c++) {
+            co_buf text = CO_BUF_INIT, typed = CO_BUF_INIT, q = CO_BUF_INIT;
+            co_store_month_sql(s, cols[c], &text);
+            co_store_month_typed_sql(s, cols[c], decls[c], &typed);
+            assert_null(strstr(co_buf_str(&typed), "::text")); /* not through text */
+            Co_buf_printf(&q, "SELECT count(*) FROM tm WHERE %s IS DISTINCT FROM %s",
+                          co_buf_str(&text), co_buf_str(&typed));
+            if (query_int(s, co_buf_str(&q)) != 0)
+                fail_msg("%s in %s: months differ", cols[c], zones[z]);
+            Co_buf_reset(&q);
+            Co_buf_printf(&q, "SELECT count(%s) FROM tm", co_buf_str(&typed));
+            assert_true(query_int(s, co_buf_str(&q)) >= 8);
+            Co_buf_release(&text);
+            Co_buf_release(&typed);
+            Co_buf_release(&q);
+        }
+    }
+    exec_ok(s, "SET TimeZone = 'UTC'");
+    /* text, an unknown type and a domain keep the parse */
+    const char *const others[] = {"text", "", "character varying(20)", "my_domain"};
+    for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+        co_buf text = CO_BUF_INIT, typed = CO_BUF_INIT;
+        co_store_month_sql(s, "x", &text);
+        co_store_month_typed_sql(s, "x", others[i], &typed);
+        assert_string_equal(co_buf_str(&text), co_buf_str(&typed));
+        Co_buf_release(&text);
+        Co_buf_release(&typed);
+    }
+    co_store_close(s);
+}
+
 /* Two loaders on one store, and statements between their puts. */
 static void interleaves_with_other_work(void **state)
 {
@@ -1171,6 +1316,8 @@ int main(void)
         cmocka_unit_test(reads_of_a_query),
         cmocka_unit_test(reads_of_a_single_table),
         cmocka_unit_test(catalog_reads),
+        cmocka_unit_test(catalog_kept),
+        cmocka_unit_test(typed_months_as_text),
         cmocka_unit_test(interleaves_with_other_work),
         cmocka_unit_test(dialect_and_capture),
     };
