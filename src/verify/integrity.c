@@ -262,6 +262,56 @@ static co_code column_findings(vctx *v, const char *column, const char *extra, c
     return rc;
 }
 
+/* Whether column c is checked for NULLs (*check_null) or for its length
+ * (the declared length, or 0); false when for neither. */
+static bool column_checked(vctx *v, const co_column *c, bool *check_null, long *len)
+{
+    *len = declared_length(c->decl_type);
+    *check_null = c->notnull && !c->primary_key;
+    return (*check_null || *len) && is_output_column(v, c->name);
+}
+
+/* *any: whether one of the tenant's rows breaks a NOT NULL or a length of
+ * the columns; one pass over the rows for all of them (most often none
+ * does, and then the column-by-column queries are not run). */
+static co_code any_null_or_long(vctx *v, const co_column *cols, size_t n, bool *any)
+{
+    co_store *st = v->s->dest;
+    co_buf sql = CO_BUF_INIT, col = CO_BUF_INIT;
+    size_t nconds = 0;
+    Co_buf_adds(&sql, "SELECT count(*) FROM (SELECT 1 FROM (");
+    Co_vsql_actual(v, &sql);
+    Co_buf_adds(&sql, ") AS side WHERE ");
+    for (size_t i = 0; i < n; i++) {
+        bool check_null;
+        long len;
+        if (!column_checked(v, &cols[i], &check_null, &len))
+            continue;
+        Co_buf_reset(&col);
+        co_store_quote_ident(st, cols[i].name, &col);
+        if (check_null) {
+            Co_buf_adds(&sql, nconds++ ? " OR " : "");
+            co_store_null_test(st, co_buf_str(&col), &sql);
+        }
+        if (len)
+            Co_buf_printf(&sql, "%slength(%s) > %ld", nconds++ ? " OR " : "", co_buf_str(&col),
+                          len);
+    }
+    Co_buf_adds(&sql, " LIMIT 1) AS probe");
+    int64_t count = 0;
+    co_param tenant = Co_vparam_tenant(v);
+    co_code rc = CO_OK;
+    if (sql.failed || col.failed)
+        rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
+    else if (nconds)
+        rc = co_store_query_int(st, co_buf_str(&sql), &tenant, 1, &count, NULL, v->err);
+    v->res->rows_fetched += nconds ? 1 : 0;
+    *any = count > 0;
+    Co_buf_release(&sql);
+    Co_buf_release(&col);
+    return rc;
+}
+
 /* NULL in a declared NOT NULL column (null), text longer than its declared
  * length (too_long, with its length and the limit in the detail). */
 static co_code nulls_and_lengths(vctx *v, int64_t *found)
@@ -269,11 +319,14 @@ static co_code nulls_and_lengths(vctx *v, int64_t *found)
     co_store *st = v->s->dest;
     co_column *cols = NULL;
     size_t n = 0;
+    bool any = false;
     co_code rc = co_store_columns(st, v->e->target, &cols, &n, v->err);
-    for (size_t i = 0; i < n && rc == CO_OK; i++) {
-        long len = declared_length(cols[i].decl_type);
-        bool check_null = cols[i].notnull && !cols[i].primary_key;
-        if ((!check_null && !len) || !is_output_column(v, cols[i].name))
+    if (rc == CO_OK)
+        rc = any_null_or_long(v, cols, n, &any);
+    for (size_t i = 0; i < n && rc == CO_OK && any; i++) {
+        long len;
+        bool check_null;
+        if (!column_checked(v, &cols[i], &check_null, &len))
             continue;
         co_buf col = CO_BUF_INIT, cond = CO_BUF_INIT, extra = CO_BUF_INIT;
         co_store_quote_ident(st, cols[i].name, &col);

@@ -6,7 +6,9 @@
 # same volume findings: NULL times, offsets that move a time into another
 # month at UTC, fractions of a second, a time without a zone; text that is
 # no date at all goes to the text target only (a timestamptz column refuses it)
-# and has a month of its own there, "".
+# and has a month of its own there, "". A clean verification reads the
+# table's constraints once for every tenant and its NOT NULL columns in one
+# pass a tenant.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
 
@@ -69,6 +71,18 @@ dated() { tr ' ' '\n' <<<"$1" | grep -v '^[12]:=' | paste -sd' '; }
 assert_eq "the same months, NULLs and offsets included, but for the text that is no date" \
   "$tz_months" "$(dated "$text_months")"
 assert_contains "the text that is no date: a month of its own" "1:=1/1" "$text_months"
+
+# What a clean verification asks the target: the table's constraints once
+# for both tenants (the connection keeps them), the NOT NULL columns in one
+# pass over each tenant's rows rather than one query a column.
+cv tz verify --all --jobs 1 -v
+assert_eq "clean again" 0 "$CODE"
+assert_eq "the table's constraints read once for both tenants" 1 \
+  "$(grep -c 'FROM pg_catalog.pg_constraint c' <<<"$ERR")"
+assert_eq "the NOT NULL columns in one pass a tenant" 2 \
+  "$(grep -c 'target sql: .* WHERE "account_id" IS NULL OR "kind" IS NULL LIMIT 1' <<<"$ERR")"
+assert_eq "and not a query a column" 0 \
+  "$(grep -cE 'target sql: SELECT "id", "(account_id|kind)" FROM' <<<"$ERR")"
 
 # Rows planted missing: the content fails, the volume check runs on both sides.
 for kind in text tz; do
