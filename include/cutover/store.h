@@ -263,8 +263,10 @@ CO_API void co_store_month_sql(const co_store *s, const char *expr, co_buf *out)
 /* The same for a column whose declared type is decl_type (co_column's;
  * NULL or "" when not known): the same month for every value, which
  * PostgreSQL computes without going through text for a date, timestamp or
- * timestamptz column. */
-CO_API void co_store_month_typed_sql(const co_store *s, const char *expr, const char *decl_type,
+ * timestamptz column. True when the SQL parses the value's text, which costs
+ * enough that a query over many rows does well to compute it once per
+ * distinct value (PostgreSQL, any other type). */
+CO_API bool co_store_month_typed_sql(const co_store *s, const char *expr, const char *decl_type,
                                      co_buf *out);
 /* The digest sum of rows computed by the database itself, on every engine that
  * can (SQLite with cutover_canon_digest_sum, PostgreSQL in plain SQL with

@@ -471,8 +471,6 @@ static void pg_month_sql(const co_store *s, const char *expr, co_buf *out)
  * "date"; else NULL. */
 static const char *time_type(const char *decl)
 {
-    if (!decl)
-        return NULL;
     if (strcmp(decl, "date") == 0)
         return "date";
     if (strncmp(decl, "timestamp", 9) != 0)
@@ -494,18 +492,19 @@ static const char *time_type(const char *decl)
  * or its year (in that zone) has five digits, which is what the comparison
  * with 10000-01-01 (read in that zone too) leaves out ('-infinity' passes it,
  * and to_char gives NULL for it, as for text that is not a date). */
-static void pg_month_typed_sql(const co_store *s, const char *expr, const char *decl_type,
+static bool pg_month_typed_sql(const co_store *s, const char *expr, const char *decl_type,
                                co_buf *out)
 {
     const char *type = time_type(decl_type);
     if (!type) {
         pg_month_sql(s, expr, out);
-        return;
+        return true;
     }
     Co_buf_printf(out,
                   "(CASE WHEN (%s) < '10000-01-01'::%s THEN "
                   "to_char((%s)%s AT TIME ZONE 'UTC', 'YYYY-MM') END)",
                   expr, type, expr, strcmp(type, "timestamptz") == 0 ? "" : "::timestamptz");
+    return false;
 }
 
 /* (Through pg_exec: a SET is undone with a transaction that rolls back, so

@@ -566,13 +566,13 @@ void co_store_month_sql(const co_store *s, const char *expr, co_buf *out)
     s->ops->month_sql(s, expr, out);
 }
 
-void co_store_month_typed_sql(const co_store *s, const char *expr, const char *decl_type,
+bool co_store_month_typed_sql(const co_store *s, const char *expr, const char *decl_type,
                               co_buf *out)
 {
-    if (s->ops->month_typed_sql && decl_type && *decl_type)
-        s->ops->month_typed_sql(s, expr, decl_type, out);
-    else
-        s->ops->month_sql(s, expr, out);
+    if (s->ops->month_typed_sql)
+        return s->ops->month_typed_sql(s, expr, decl_type ? decl_type : "", out);
+    s->ops->month_sql(s, expr, out);
+    return false;
 }
 
 co_code co_store_query_int(co_store *s, const char *sql, const co_param *params, size_t nparams,

@@ -37,8 +37,9 @@ typedef struct co_store_ops {
     co_code (*loader_open)(co_store *s, const char *table, const char *const *columns,
                            size_t ncols, co_loader **out, co_error *err);
     void (*month_sql)(const co_store *s, const char *expr, co_buf *out);
-    /* co_store_month_typed_sql; NULL: month_sql, whatever the type */
-    void (*month_typed_sql)(const co_store *s, const char *expr, const char *decl_type,
+    /* co_store_month_typed_sql (decl_type "" when not known); NULL:
+     * month_sql whatever the type, and false */
+    bool (*month_typed_sql)(const co_store *s, const char *expr, const char *decl_type,
                             co_buf *out);
     co_code (*allow_writes)(co_store *s, co_error *err); /* NULL: nothing to do */
     co_code (*defer_constraints)(co_store *s, co_error *err); /* NULL: nothing to do */

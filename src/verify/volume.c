@@ -41,8 +41,11 @@ typedef co_code (*group_fn)(vctx *v, uint64_t hash, const co_buf *group, int64_t
 
 /* Appends the month of the time column on one side: on the target, where
  * the column's declared type is known, the store may compute it from the
- * type rather than from its text (the same months either way). */
-static co_code month_sql(vctx *v, bool expected_side, const char *time_col, co_buf *sql)
+ * type rather than from its text (the same months either way). *per_value:
+ * the store reads the value's text for it, a cost worth paying once per
+ * distinct value rather than per row. */
+static co_code month_sql(vctx *v, bool expected_side, const char *time_col, co_buf *sql,
+                         bool *per_value)
 {
     co_store *st = expected_side ? v->s->source : v->s->dest;
     co_column *cols = NULL;
@@ -56,41 +59,62 @@ static co_code month_sql(vctx *v, bool expected_side, const char *time_col, co_b
             if (strcmp(cols[i].name, v->e->volume->time) == 0)
                 decl_type = cols[i].decl_type;
     }
-    co_store_month_typed_sql(st, time_col, decl_type, sql);
+    *per_value = co_store_month_typed_sql(st, time_col, decl_type, sql);
     co_columns_free(cols, n);
     return CO_OK;
 }
 
+/* True when the time column is also one of the volume's `by` columns. */
+static bool time_in_by(const co_volume *vol)
+{
+    for (size_t i = 0; i < vol->nby; i++)
+        if (strcmp(vol->by[i], vol->time) == 0)
+            return true;
+    return false;
+}
+
 /* Starts one side's rows per calendar month since `since`: per group of the
- * volume's `by` columns (by_group), or in all, by month. */
+ * volume's `by` columns (by_group), or in all, by month. Where the store
+ * computes a month from the value's text, the rows are counted per distinct
+ * time first and the month computed once for each (events share their times:
+ * a campaign's sends, a batch's imports). */
 static co_code month_query(vctx *v, bool expected_side, const char *since, bool by_group,
                            co_cursor **out)
 {
     const co_volume *vol = v->e->volume;
     co_store *st = expected_side ? v->s->source : v->s->dest;
-    co_buf sql = CO_BUF_INIT, time_col = CO_BUF_INIT, groups = CO_BUF_INIT;
+    co_buf sql = CO_BUF_INIT, time_col = CO_BUF_INIT, groups = CO_BUF_INIT, month = CO_BUF_INIT;
     co_store_quote_ident(st, vol->time, &time_col);
     for (size_t i = 0; by_group && i < vol->nby; i++) {
         co_store_quote_ident(st, vol->by[i], &groups);
         Co_buf_adds(&groups, ", ");
     }
-    Co_buf_printf(&sql, "SELECT %s", groups.len ? co_buf_str(&groups) : "");
-    co_code rc = month_sql(v, expected_side, co_buf_str(&time_col), &sql);
-    Co_buf_adds(&sql, " AS month, count(*) FROM (");
+    const char *g = groups.len ? co_buf_str(&groups) : "", *t = co_buf_str(&time_col);
+    bool per_value = false;
+    co_code rc = month_sql(v, expected_side, t, &month, &per_value);
+    per_value = per_value && !(by_group && time_in_by(vol));
+    if (per_value)
+        Co_buf_printf(&sql, "SELECT %s%s AS month, sum(cutover_n) FROM (SELECT %s%s, count(*) AS "
+                      "cutover_n FROM (", g, co_buf_str(&month), g, t);
+    else
+        Co_buf_printf(&sql, "SELECT %s%s AS month, count(*) FROM (", g, co_buf_str(&month));
     if (expected_side)
         Co_vsql_expected(v, &sql);
     else
         Co_vsql_actual(v, &sql);
-    Co_buf_printf(&sql, ") AS side WHERE %s >= :since GROUP BY %smonth%s", co_buf_str(&time_col),
-                  groups.len ? co_buf_str(&groups) : "", by_group ? "" : " ORDER BY month");
+    Co_buf_printf(&sql, ") AS side WHERE %s >= :since", t);
+    if (per_value)
+        Co_buf_printf(&sql, " GROUP BY %s%s) AS times", g, t);
+    Co_buf_printf(&sql, " GROUP BY %smonth%s", g, by_group ? "" : " ORDER BY month");
     co_param params[] = {Co_vparam_tenant(v), {":since", co_text(since, strlen(since))}};
     if (rc == CO_OK)
-        rc = sql.failed || groups.failed
+        rc = sql.failed || groups.failed || month.failed || time_col.failed
                  ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                  : co_store_query(st, co_buf_str(&sql), params, 2, out, v->err);
     Co_buf_release(&sql);
     Co_buf_release(&time_col);
     Co_buf_release(&groups);
+    Co_buf_release(&month);
     return rc;
 }
 

@@ -8,7 +8,7 @@
 # no date at all goes to the text target only (a timestamptz column refuses it)
 # and has a month of its own there, "". A clean verification reads the
 # table's constraints once for every tenant and its NOT NULL columns in one
-# pass a tenant.
+# pass a tenant; a text column's month is computed once per distinct time.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
 
@@ -83,6 +83,11 @@ assert_eq "the NOT NULL columns in one pass a tenant" 2 \
   "$(grep -c 'target sql: .* WHERE "account_id" IS NULL OR "kind" IS NULL LIMIT 1' <<<"$ERR")"
 assert_eq "and not a query a column" 0 \
   "$(grep -cE 'target sql: SELECT "id", "(account_id|kind)" FROM' <<<"$ERR")"
+assert_eq "a timestamptz column's months counted row by row, from its type" \
+  "2 0" "$(grep -c 'target sql: SELECT (CASE WHEN ("at") < ' <<<"$ERR") $(grep -c 'AS times' <<<"$ERR")"
+cv text verify --all --jobs 1 -v
+assert_eq "a text column's months computed once per distinct time" 2 \
+  "$(grep -c "target sql: SELECT (CASE WHEN (\"at\")::text ~ .*count(\*) AS cutover_n FROM (.* GROUP BY \"at\") AS times GROUP BY month ORDER BY month" <<<"$ERR")"
 
 # Rows planted missing: the content fails, the volume check runs on both sides.
 for kind in text tz; do
