@@ -5,6 +5,7 @@
  * content.c    key-range hashes, bisection, row-by-row diff of small ranges
  * volume.c     rows per group and month
  * integrity.c  target-side checks: unique keys, references, NULLs, lengths
+ * constraints.c  ... and the constraints the target declares
  * sqlgen.c     the SQL both sides run: column lists, the tenant's scope
  * scope.c      the rows a scoped verification looks at (co_verify_scope)
  * orphans.c    source rows of no tenant, against the orphans rules
@@ -147,6 +148,13 @@ co_code Co_verify_volume(vctx *v);
  * (counted on the target only when the content check found every row equal). */
 co_code Co_verify_volume_months(vctx *v, bool rows_match);
 co_code Co_verify_integrity(vctx *v);
+/* The tenant's rows against the constraints the target table declares
+ * (constraints.c), adding to *found the integrity findings. */
+co_code Co_verify_declared_constraints(vctx *v, int64_t *found);
+/* Records an integrity finding of kind for key, with its detail, and notes
+ * the key in the freeze's scope (integrity.c). */
+co_code Co_vnoted_finding(vctx *v, int64_t *found, const char *kind, const co_buf *key,
+                          const co_buf *detail);
 
 /* Puts the canonical key of every tenant into known (orphans.c): the set that
  * the target's rows (foreign_tenant) and the source's (orphans) are matched
