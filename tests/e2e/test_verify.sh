@@ -29,6 +29,10 @@ run_cutover -p "$proj" verify --tenant 1
 assert_contains "human summary: one line per entity with each check" \
   "engagements: reconcile ok" "$OUT"
 assert_contains "human summary: content counted" "content ok" "$OUT"
+run_cutover -p "$proj" verify --tenant 1 -v
+assert_eq "engagements' two references probed in one statement over one read of its rows" \
+  "1 0" "$(grep -c 'target sql: WITH side AS (SELECT "contact_id", "campaign_id" FROM' <<<"$ERR") \
+$(grep -c 'target sql: SELECT count(\*) FROM (SELECT DISTINCT "campaign_id" AS v' <<<"$ERR")"
 
 # Tenants by size, largest first; clean tenants have no rejects to confuse counts.
 mapfile -t T < <(q "$tgt" "SELECT account_id FROM engagements GROUP BY 1 ORDER BY count(*) DESC, 1")
