@@ -231,6 +231,8 @@ static co_code dangling_refs(vctx *v, int64_t *found)
 {
     co_store *st = v->s->dest;
     int64_t counted[64];
+    for (size_t i = 0; i < 64; i++)
+        counted[i] = 1; /* not counted: look */
     bool all_counted = false;
     co_code rc = dangling_counts(v, counted, &all_counted);
     for (size_t r = 0; r < v->e->nrefs && rc == CO_OK; r++) {
