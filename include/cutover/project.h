@@ -309,6 +309,8 @@ typedef struct co_project {
     co_entity *entities; /* in load order */
     size_t nentities;
     size_t batch_size;   /* rows per target transaction; default 50000 */
+    size_t pushdown_chunk_rows; /* rows per push-down chunk (one INSERT ... SELECT and
+                                   target transaction); 0, the default: batch_size */
     char *rejects_dir;   /* where reject files go; default ".cutover/rejects" */
     co_capture_table *capture; /* tables captured during a cutover */
     size_t ncapture;

@@ -2,10 +2,10 @@
  * pushdown.c: an entity loaded inside the databases (store/pushdown.h), by
  * INSERT ... SELECT from the source into the destination, when none of its
  * rows needs cutover's hands. A statement takes one chunk, the rows of a key
- * range (batch_size of them), in a target transaction of its own committed
- * after the journal as a batch is: another writer of the target waits for
- * one chunk at most, and a run killed midway is purged and loaded again as
- * the row path's is. The rule (docs/architecture.md, "Push-down"):
+ * range (options.pushdown_chunk_rows of them, else batch_size), in a target
+ * transaction of its own committed after the journal as a batch is: another
+ * writer of the target waits for one chunk at most, and a run killed midway
+ * is purged and loaded again as the row path's is. The rule (docs/architecture.md, "Push-down"):
  * the source and destination can (two SQLite files), the target table has no
  * triggers and no declared foreign keys, and the entity keeps no id map
  * (it has a tenant column, no later entity refers to it, it merges nothing,
@@ -236,7 +236,7 @@ static void key_tuple(const load *l, co_buf *sql)
     Co_buf_addc(sql, ')');
 }
 
-/* The chunks' bounds (l->pd_bounds): the key of every batch_size-th row of
+/* The chunks' bounds (l->pd_bounds): the key of every chunk-th row of
  * the tenant's in key order, each an exact key (Co_key_encode_exact); none
  * when the rows fit one chunk, the entity has no key, or a key column is
  * NULL somewhere (such a row is in no range: the entity then goes in one
@@ -262,7 +262,11 @@ static co_code find_bounds(load *l, co_error *err)
     co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                             : co_store_query(l->pd, co_buf_str(&sql), &tenant, 1, &c, err);
     Co_buf_release(&sql);
-    size_t every = l->s->project->batch_size ? l->s->project->batch_size : 1, cap = 0, n = 0;
+    const co_project *p = l->s->project;
+    size_t every = p->pushdown_chunk_rows ? p->pushdown_chunk_rows
+                   : p->batch_size        ? p->batch_size
+                                          : 1,
+           cap = 0, n = 0;
     bool has_row, nulls = false;
     co_value vals[64];
     while (rc == CO_OK && !nulls && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {

@@ -10,7 +10,7 @@
 
 /* When the entity of l may be pushed down: opens l->pd with the parents'
  * loaded keys copied, and finds the chunks' bounds (the tenant's rows in key
- * order, batch_size to a chunk); l->pd stays NULL when the entity loads row
+ * order, pushdown_chunk_rows, else batch_size, to a chunk); l->pd stays NULL when the entity loads row
  * by row (not eligible, or the engines cannot). Errors: the databases', or
  * on_row's when it stopped a statement. */
 co_code Co_pushdown_try(load *l, const co_migrate_options *opt, co_error *err);

@@ -22,6 +22,7 @@
 /* Rows per target transaction: the default and the accepted range. */
 #define CO_PROJECT_BATCH_DEFAULT 50000
 #define CO_PROJECT_BATCH_MAX 1000000
+#define CO_PROJECT_CHUNK_MAX 10000000
 
 #define CO_PROJECT_STATE_DEFAULT "sqlite:.cutover/state.db"
 #define CO_PROJECT_REJECTS_DEFAULT ".cutover/rejects"

@@ -8,7 +8,7 @@
 # the demo's engagements break) undoes the statement and loads that entity
 # row by row: again the same rejects, with the target's reason. A table with
 # a trigger (which may drop a row) is never pushed down. With a small
-# batch_size an entity goes in chunks (a key range each, its own target
+# batch_size (and no options.pushdown_chunk_rows) an entity goes in chunks (a key range each, its own target
 # transaction): again the same rows, counts, rejects and journal as the row
 # path, with a refusing target too; --jobs 2 gives what --jobs 1 gives; a run
 # killed at a commit between chunks, run again, gives the same.
@@ -24,7 +24,8 @@ sed -i '/^capture:/,$d' "$WORK/ref/cutover.yaml"
 for d in row push row-refuse push-refuse trigger; do cp -r "$WORK/ref" "$WORK/$d"; done
 for d in push-chunk push-chunk-refuse jobs2 kill1 kill2; do
   cp -r "$WORK/ref" "$WORK/$d"
-  sed -i 's/^  batch_size: .*$/  batch_size: 1000/' "$WORK/$d/cutover.yaml"
+  # no pushdown_chunk_rows (the demo's is 250000): a chunk is then batch_size rows
+  sed -i -e 's/^  batch_size: .*$/  batch_size: 1000/' -e '/^  pushdown_chunk_rows:/d' "$WORK/$d/cutover.yaml"
   grep -q '^  batch_size: 1000$' "$WORK/$d/cutover.yaml" || printf 'options:\n  batch_size: 1000\n' >>"$WORK/$d/cutover.yaml"
 done
 for d in row-refuse push-refuse push-chunk-refuse; do

@@ -704,6 +704,20 @@ static void pushdown_counts_as_the_row_path(void **state)
     assert_non_null(strstr(lines, "\"key\":[101],\"rule\":\"ref_rejected\""));
     assert_non_null(strstr(lines, "\"key\":[103],\"rule\":\"ref_missing\""));
     assert_non_null(strstr(lines, "\"key\":[105],\"rule\":\"invalid_utf8\""));
+    /* options.pushdown_chunk_rows 5, not batch_size: two chunks, [100, 104], (104, ...),
+     * the same rows and counts. */
+    co_migrate_result chunked;
+    p->pushdown_chunk_rows = 5;
+    inserts[0] = inserts[1] = 0;
+    co_store_set_trace(saw_pushdown, inserts);
+    assert_int_equal(co_migrate_tenant(s, &tenants[0], &again, &chunked, &err), CO_OK);
+    co_store_set_trace(NULL, NULL);
+    assert_int_equal(inserts[0], 2);
+    assert_int_equal(count(s, sum_sql), by_rows);
+    assert_int_equal(chunked.entities[1].loaded, a->loaded);
+    assert_int_equal(chunked.entities[1].rejected, a->rejected);
+    assert_int_equal(chunked.entities[1].bytes, a->bytes);
+    co_migrate_result_release(&chunked);
     co_migrate_result_release(&rows);
     co_migrate_result_release(&pushed);
     co_tenants_free(tenants, n);

@@ -355,7 +355,8 @@ static void test_unknown_keys(void **state)
                 "t.yaml:4:1");
     expect_fail(HEAD "options:\n  batchsize: 10\n" ONE_ENTITY, CO_EPROJECT,
                 "unknown key \"batchsize\" in options (expected one of: batch_size, "
-                "freeze_heartbeat_seconds, retention_days, rejects_dir, reads_max_lag_seconds)",
+                "freeze_heartbeat_seconds, retention_days, rejects_dir, reads_max_lag_seconds, "
+                "pushdown_chunk_rows)",
                 "t.yaml:5:3");
     expect_fail(HEAD "entities:\n"
                      "  - name: contacts\n"
@@ -528,6 +529,31 @@ static void test_batch_size(void **state)
     p = parse_ok(HEAD "options:\n  batch_size: 1\n" ONE_ENTITY);
     assert_int_equal(p->batch_size, 1);
     co_project_free(p);
+}
+
+/* options.pushdown_chunk_rows: 0 (batch_size) when not given, else 1 to 10000000. */
+static void test_pushdown_chunk_rows(void **state)
+{
+    (void)state;
+    co_project *p = parse_ok(HEAD ONE_ENTITY);
+    assert_int_equal(p->pushdown_chunk_rows, 0);
+    co_project_free(p);
+    p = parse_ok(HEAD "options:\n  pushdown_chunk_rows: 250000\n" ONE_ENTITY);
+    assert_int_equal(p->pushdown_chunk_rows, 250000);
+    assert_int_equal(p->batch_size, 50000);
+    co_project_free(p);
+    p = parse_ok(HEAD "options:\n  pushdown_chunk_rows: 10000000\n" ONE_ENTITY);
+    assert_int_equal(p->pushdown_chunk_rows, 10000000);
+    co_project_free(p);
+    expect_fail(HEAD "options:\n  pushdown_chunk_rows: 0\n" ONE_ENTITY, CO_EPROJECT,
+                "\"pushdown_chunk_rows\" must be an integer from 1 to 10000000, not \"0\"",
+                "t.yaml:5:24");
+    expect_fail(HEAD "options:\n  pushdown_chunk_rows: 10000001\n" ONE_ENTITY, CO_EPROJECT,
+                "\"pushdown_chunk_rows\" must be an integer from 1 to 10000000, not \"10000001\"",
+                "t.yaml:5:24");
+    expect_fail(HEAD "options:\n  pushdown_chunk_rows: many\n" ONE_ENTITY, CO_EPROJECT,
+                "\"pushdown_chunk_rows\" must be an integer from 1 to 10000000, not \"many\"",
+                "t.yaml:5:24");
 }
 
 static void test_entity_names(void **state)
@@ -934,6 +960,7 @@ int main(void)
         cmocka_unit_test(test_missing_keys),
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_batch_size),
+        cmocka_unit_test(test_pushdown_chunk_rows),
         cmocka_unit_test(test_freeze_heartbeat),
         cmocka_unit_test(test_entity_names),
         cmocka_unit_test(test_keys),
