@@ -535,25 +535,27 @@ static void test_batch_size(void **state)
 static void test_pushdown_chunk_rows(void **state)
 {
     (void)state;
-    co_project *p = parse_ok(HEAD ONE_ENTITY);
-    assert_int_equal(p->pushdown_chunk_rows, 0);
-    co_project_free(p);
-    p = parse_ok(HEAD "options:\n  pushdown_chunk_rows: 250000\n" ONE_ENTITY);
-    assert_int_equal(p->pushdown_chunk_rows, 250000);
-    assert_int_equal(p->batch_size, 50000);
-    co_project_free(p);
-    p = parse_ok(HEAD "options:\n  pushdown_chunk_rows: 10000000\n" ONE_ENTITY);
-    assert_int_equal(p->pushdown_chunk_rows, 10000000);
-    co_project_free(p);
-    expect_fail(HEAD "options:\n  pushdown_chunk_rows: 0\n" ONE_ENTITY, CO_EPROJECT,
-                "\"pushdown_chunk_rows\" must be an integer from 1 to 10000000, not \"0\"",
-                "t.yaml:5:24");
-    expect_fail(HEAD "options:\n  pushdown_chunk_rows: 10000001\n" ONE_ENTITY, CO_EPROJECT,
-                "\"pushdown_chunk_rows\" must be an integer from 1 to 10000000, not \"10000001\"",
-                "t.yaml:5:24");
-    expect_fail(HEAD "options:\n  pushdown_chunk_rows: many\n" ONE_ENTITY, CO_EPROJECT,
-                "\"pushdown_chunk_rows\" must be an integer from 1 to 10000000, not \"many\"",
-                "t.yaml:5:24");
+    static const size_t given[] = {0, 250000, 10000000};
+    for (size_t i = 0; i < sizeof given / sizeof given[0]; i++) {
+        char option[64] = "", text[256];
+        if (given[i])
+            snprintf(option, sizeof option, "options:\n  pushdown_chunk_rows: %zu\n", given[i]);
+        snprintf(text, sizeof text, "%s%s%s", HEAD, option, ONE_ENTITY);
+        co_project *p = parse_ok(text);
+        assert_int_equal(p->pushdown_chunk_rows, given[i]);
+        assert_int_equal(p->batch_size, 50000);
+        co_project_free(p);
+    }
+    static const char *const bad[] = {"0", "10000001", "many"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[256], msg[128];
+        snprintf(text, sizeof text, "%soptions:\n  pushdown_chunk_rows: %s\n%s", HEAD, bad[i],
+                 ONE_ENTITY);
+        snprintf(msg, sizeof msg,
+                 "\"pushdown_chunk_rows\" must be an integer from 1 to 10000000, not \"%s\"",
+                 bad[i]);
+        expect_fail(text, CO_EPROJECT, msg, "t.yaml:5:24");
+    }
 }
 
 static void test_entity_names(void **state)
