@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 /* The tenants that the journals of this process hold, each with its holder. */
@@ -211,8 +210,7 @@ co_code Co_state_lease_wait(co_state *st, const char *tenant, const char *comman
     bool holder_is_sync;
     while ((rc = lease_take(st, tenant, command, &holder_is_sync, err)) == CO_EBUSY &&
            (!sync_only || holder_is_sync) && Co_clock_mono() - started < 30) {
-        struct timespec pause = {0, 50 * 1000 * 1000};
-        nanosleep(&pause, NULL);
+        Co_pause_ms(50);
         co_error_clear(err);
     }
     return rc;
@@ -420,7 +418,7 @@ co_code co_state_claim(co_state *st, const char *worker, int lease_seconds, char
             return CO_OK;
         }
         if (attempt > 0)
-            nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+            Co_pause_ms(20);
     }
 }
 
