@@ -473,6 +473,38 @@ static void a_lease_wait_for_sync_waits_for_sync_only(void **state)
     co_state_close(st);
 }
 
+/* The journal's schema comes in numbered steps, each recorded once; a
+ * journal that a newer cutover took further is refused, not opened. */
+static void a_journal_records_its_schema_steps_and_refuses_a_newer_one(void **state)
+{
+    (void)state;
+    co_state *st = open_state("versions/state.db");
+    co_error err;
+    co_error_clear(&err);
+    int64_t steps = 0, last = 0;
+    co_store *s = Co_state_store(st);
+    assert_int_equal(co_store_query_int(s, "SELECT count(*) FROM schema_migrations", NULL, 0,
+                                        &steps, NULL, &err), CO_OK);
+    assert_int_equal(co_store_query_int(s, "SELECT max(version) FROM schema_migrations", NULL, 0,
+                                        &last, NULL, &err), CO_OK);
+    assert_int_equal(steps, CO_STATE_SCHEMA_VERSION);
+    assert_int_equal(last, CO_STATE_SCHEMA_VERSION);
+    co_state_close(st);
+    st = open_state("versions/state.db"); /* opened again: nothing applied twice */
+    s = Co_state_store(st);
+    assert_int_equal(co_store_query_int(s, "SELECT count(*) FROM schema_migrations", NULL, 0,
+                                        &steps, NULL, &err), CO_OK);
+    assert_int_equal(steps, CO_STATE_SCHEMA_VERSION);
+    co_param v = {NULL, co_int(CO_STATE_SCHEMA_VERSION + 1)};
+    assert_int_equal(co_store_exec_params(s, "INSERT INTO schema_migrations VALUES (?, 'then')",
+                                          &v, 1, NULL, &err), CO_OK);
+    co_state_close(st);
+    st = NULL;
+    assert_int_equal(co_state_open("sqlite:versions/state.db", dir, &st, &err), CO_EUNSUPPORTED);
+    assert_null(st);
+    assert_non_null(strstr(err.message, "made by a newer cutover"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -484,6 +516,7 @@ int main(void)
         cmocka_unit_test(two_journals_of_one_process_never_hold_one_tenant),
         cmocka_unit_test(a_lease_taken_over_ends_the_dead_holders_runs),
         cmocka_unit_test(a_lease_wait_for_sync_waits_for_sync_only),
+        cmocka_unit_test(a_journal_records_its_schema_steps_and_refuses_a_newer_one),
         cmocka_unit_test(the_journal_has_an_identity_and_must_be_one),
         cmocka_unit_test(schema_fingerprints_name_what_changed),
         cmocka_unit_test(the_lifecycle_refuses_what_it_does_not_allow),
