@@ -153,6 +153,18 @@ pg_test_server() {
   PG_BASE=${PG_URI%/postgres}
 }
 
+# pg_journal_demo SCALE SEED: the test server (pg_test_server) with an empty
+# database for the journal (journal: its URI, for --state), and the demo
+# (`cutover demo init` at SCALE with SEED) in demo, its project file proj.
+pg_journal_demo() {
+  pg_test_server
+  pgsql postgres -c "CREATE DATABASE journal"
+  journal=$PG_BASE/journal
+  demo=$WORK/demo
+  "$CUTOVER" demo init "$demo" --scale "$1" --seed "$2" -q
+  proj=$demo/cutover.yaml
+}
+
 # pgsql DB [psql args...]: psql on a database of the test server; values
 # unaligned, without headers; stops at the first error.
 pgsql() {

@@ -5,13 +5,7 @@
 # there gets the schema steps it has not had.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
-pg_test_server
-pgsql postgres -c "CREATE DATABASE journal"
-journal=$PG_BASE/journal
-
-demo=$WORK/demo
-"$CUTOVER" demo init "$demo" --scale 0.002 --seed 13 -q
-proj=$demo/cutover.yaml
+pg_journal_demo 0.002 13
 run() { run_cutover -p "$proj" --state "$journal" "$@"; }
 
 run rehearse --all -q
