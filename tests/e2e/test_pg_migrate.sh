@@ -94,23 +94,15 @@ assert_eq "--again leaves the same rows" "$(table_counts "$WORK/ref/crm.db")" "$
 
 # ---- PostgreSQL -> SQLite ---------------------------------------------------------
 
-# PostgreSQL text cannot hold the planted invalid UTF-8: give those names a
-# valid spelling in the legacy copy both runs read.
-for id in $(jq -r '.tenants[].invalid_utf8_names[]' "$WORK/clean/planted.json"); do
-  q "$WORK/clean/legacy.db" "UPDATE contacts SET last_name = 'Fixed' WHERE id = $id"
-done
+# PostgreSQL text cannot hold the planted invalid UTF-8: pg_demo_legacy gives
+# those names a valid spelling in the legacy copy both runs read.
+pg_demo_legacy "$WORK/clean"
+assert_eq "the PostgreSQL legacy schema loads" 0 "$?"
 cp -r "$WORK/clean" "$WORK/frompg"
 cp "$FIX/crm-pg-source.yaml" "$WORK/frompg/cutover.yaml"
 migrate_all clean "$WORK/clean"
 assert_eq "SQLite -> SQLite (clean names) exits 0" 0 "$CODE"
 
-pgsql postgres -c "CREATE DATABASE legacy" && sed '/@after-load/,$d' "$FIX/crm-legacy-pg.sql" | pgsql legacy -f -
-assert_eq "the PostgreSQL legacy schema loads" 0 "$?"
-for t in accounts teams contacts campaigns events; do
-  sqlite3 -batch -csv -nullvalue '\N' "$WORK/clean/legacy.db" "SELECT * FROM $t" >"$WORK/$t.csv"
-  pgsql legacy -c "\\copy $t FROM '$WORK/$t.csv' WITH (FORMAT csv, NULL '\\N')" || fail "copy $t into PostgreSQL"
-done
-sed -n '/@after-load/,$p' "$FIX/crm-legacy-pg.sql" | pgsql legacy -f -
 for t in accounts teams contacts campaigns events; do
   assert_eq "legacy $t copied" "$(q "$WORK/clean/legacy.db" "SELECT count(*) FROM $t")" \
     "$(pgsql legacy -c "SELECT count(*) FROM $t")"
