@@ -417,6 +417,16 @@ CO_API co_code co_store_make_durable(co_store *s, co_error *err);
  * that processes creating them together wait for one another.
  * CO_EUNSUPPORTED on an engine that cannot hold them (MySQL). */
 CO_API co_code co_store_create_schema(co_store *s, const char *ddl, const char *lock, co_error *err);
+/* co_store_create_schema in parts, for changes made in order in one
+ * transaction (the journal's versioned steps): co_store_schema_begin opens
+ * the transaction holding the lock named lock (PostgreSQL; SQLite takes the
+ * file's write lock at once), co_store_schema_exec runs ddl, written in
+ * SQLite's dialect, in this engine's; the caller ends the transaction with
+ * co_store_commit or co_store_rollback. co_store_schema_begin: CO_EUNSUPPORTED
+ * on an engine that cannot hold cutover's tables (MySQL), and no transaction
+ * is left open when it fails. */
+CO_API co_code co_store_schema_begin(co_store *s, const char *lock, co_error *err);
+CO_API co_code co_store_schema_exec(co_store *s, const char *ddl, co_error *err);
 
 /* ---- Change capture (store/capture.c over sqlite_capture.c, pg_capture.c, mysql_capture.c) ----
  * cutover's change log on a source (docs/capture.md): the tables

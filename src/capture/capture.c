@@ -83,8 +83,7 @@ static bool try_again(int attempt, const co_error *e)
 {
     if (strcmp(e->sqlstate, "55P03") != 0 || attempt >= 200)
         return false;
-    struct timespec pause = {0, 50000000L};
-    nanosleep(&pause, NULL);
+    Co_pause_ms(50);
     return true;
 }
 

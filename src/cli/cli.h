@@ -344,6 +344,8 @@ void cli_print_aftercare(const struct co_tenant_status *rows, size_t n);
 void cli_signals_install(void);
 void cli_signals_forward(const pid_t *pids, size_t n);
 int cli_signal_caught(void);
+/* Sleeps up to seconds, in steps of a tenth, waking early on a signal. */
+void cli_pause(double seconds);
 bool cli_cancelled(void *ctx);
 co_code cli_row_checkpoint(void *ctx, size_t entity_index, const char *const *names,
                            const co_value *row, size_t ncols, co_error *err);

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static void print_round(const cli_ctx *ctx, const char *tenant, const co_sync_result *r)
 {
@@ -113,15 +112,6 @@ static int drop_settled(cli_ctx *ctx, co_session *s, const co_tenant **chosen, s
     return EXIT_OK;
 }
 
-/* Sleeps up to seconds, waking early on a signal. */
-static void pause_for(double seconds)
-{
-    for (double left = seconds; left > 0 && !cli_signal_caught(); left -= 0.1) {
-        struct timespec ts = {0, 100 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-}
-
 int cmd_sync(cli_ctx *ctx)
 {
     bool once = cli_flag(&ctx->args, "once"), follow = cli_flag(&ctx->args, "follow");
@@ -152,7 +142,7 @@ int cmd_sync(cli_ctx *ctx)
             break;
         if (named && ((rc = drop_settled(ctx, cs.session, chosen, &count)) != EXIT_OK || !count))
             break;
-        pause_for(interval);
+        cli_pause(interval);
         if (cli_signal_caught())
             break;
     }

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 int cmd_worker(cli_ctx *ctx)
@@ -70,8 +69,7 @@ int cmd_worker(cli_ctx *ctx)
                 printf("worker %s: nothing left to claim; syncing the syncing tenants until "
                        "a signal\n", worker);
             claiming = false;
-            for (int i = 0; i < 10 && !cli_signal_caught(); i++)
-                nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+            cli_pause(1);
             continue;
         }
         const co_tenant *t = co_tenant_find(cs.tenants, cs.ntenants, key);

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 
 static volatile sig_atomic_t caught;
 static const pid_t *forward_pids;
@@ -81,4 +82,10 @@ int cli_signal_exit(int sig)
     case SIGHUP: return EXIT_SIGHUP;
     default: return EXIT_INTERNAL;
     }
+}
+
+void cli_pause(double seconds)
+{
+    for (double left = seconds; left > 0 && !cli_signal_caught(); left -= 0.1)
+        nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
 }

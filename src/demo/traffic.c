@@ -8,16 +8,10 @@
  */
 #include "cutover/demo.h"
 #include "cutover/store.h"
+#include "util/clock.h"
 
 #include <string.h>
 #include <time.h>
-
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static uint64_t next(uint64_t *s)
 {
@@ -133,17 +127,13 @@ co_code co_demo_traffic(const char *dir, const char *source, const char *tenant,
     if (rc == CO_OK && (campaigns == 0 || contacts == 0))
         rc = co_error_set(err, CO_ENOTFOUND, "traffic: tenant %s has no campaigns or contacts",
                           tenant);
-    double started = now_mono();
+    double started = Co_clock_mono();
     uint64_t state = seed;
     for (int64_t n = 0; rc == CO_OK; n++) {
         double due = started + (double)n / rate;
         if (due - started >= seconds)
             break;
-        double wait = due - now_mono();
-        if (wait > 0) {
-            struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
-            nanosleep(&ts, NULL);
-        }
+        Co_pause(due - Co_clock_mono());
         rc = write_one(db, tenant, campaigns, contacts, &state, out, err);
     }
     if (db)

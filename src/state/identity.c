@@ -94,7 +94,7 @@ co_code co_state_file_check(const char *uri, const char *base_dir, co_error *err
     for (int wait = 0; wait < 20 && stat(full.data, &sb) == 0 && S_ISREG(sb.st_mode) &&
                        sb.st_size == 0 && time(NULL) - sb.st_mtime < 2;
          wait++)
-        nanosleep(&(struct timespec){0, 50000000}, NULL);
+        Co_pause_ms(50);
     if (stat(full.data, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
         rc = co_error_set(err, CO_ESTATE,
                           "state: %s is empty (0 bytes), not a cutover journal; cutover will not "

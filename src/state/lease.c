@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 /* The tenants that the journals of this process hold, each with its holder. */
@@ -104,8 +103,12 @@ static bool claim_expired(co_store *s, const char *tenant)
     return expired;
 }
 
-co_code co_state_lease(co_state *st, const char *tenant, const char *command, co_error *err)
+/* co_state_lease; when it is refused because another process holds the
+ * tenant, *holder_is_sync says whether that holder is a `cutover sync`. */
+static co_code lease_take(co_state *st, const char *tenant, const char *command,
+                          bool *holder_is_sync, co_error *err)
 {
+    *holder_is_sync = false;
     int *held = Co_state_held(st, tenant, true);
     if (!held)
         return co_error_set(err, CO_ENOMEM, "out of memory");
@@ -141,13 +144,14 @@ co_code co_state_lease(co_state *st, const char *tenant, const char *command, co
         bool mine = same_host && pid == (long)getpid();
         /* Gone: a dead process here, or elsewhere a worker whose claim expired. */
         bool gone = same_host ? !process_alive(pid) : claim_expired(s, tenant);
-        if (!mine && !gone)
+        if (!mine && !gone) {
+            *holder_is_sync = cmd.type == CO_TEXT && strcmp(cmd.s, "sync") == 0;
             rc = co_error_set(err, CO_EBUSY,
                               "tenant %s is held by cutover %s, pid %ld on %s since %s; wait for "
                               "it to finish (a lease whose process is gone is taken over)",
                               tenant, cmd.type == CO_TEXT ? cmd.s : "?", pid,
                               h.type == CO_TEXT ? h.s : "?", at.type == CO_TEXT ? at.s : "?");
-        else if (!mine)
+        } else if (!mine)
             gone_pid = pid;
     }
     co_cursor_close(c);
@@ -192,16 +196,21 @@ co_code co_state_lease(co_state *st, const char *tenant, const char *command, co
     return rc;
 }
 
+co_code co_state_lease(co_state *st, const char *tenant, const char *command, co_error *err)
+{
+    bool holder_is_sync;
+    return lease_take(st, tenant, command, &holder_is_sync, err);
+}
+
 co_code Co_state_lease_wait(co_state *st, const char *tenant, const char *command,
                             bool sync_only, co_error *err)
 {
     double started = Co_clock_mono();
     co_code rc;
-    while ((rc = co_state_lease(st, tenant, command, err)) == CO_EBUSY &&
-           (!sync_only || strstr(err->message, "held by cutover sync,")) &&
-           Co_clock_mono() - started < 30) {
-        struct timespec pause = {0, 50 * 1000 * 1000};
-        nanosleep(&pause, NULL);
+    bool holder_is_sync;
+    while ((rc = lease_take(st, tenant, command, &holder_is_sync, err)) == CO_EBUSY &&
+           (!sync_only || holder_is_sync) && Co_clock_mono() - started < 30) {
+        Co_pause_ms(50);
         co_error_clear(err);
     }
     return rc;
@@ -409,7 +418,7 @@ co_code co_state_claim(co_state *st, const char *worker, int lease_seconds, char
             return CO_OK;
         }
         if (attempt > 0)
-            nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+            Co_pause_ms(20);
     }
 }
 

@@ -1,10 +1,24 @@
-/* schema.sql.h: the journal's tables (docs/state-store.md describes them). */
+/*
+ * schema.sql.h: the journal's tables (docs/state-store.md describes them), as
+ * numbered steps that upgrade.c applies in order, each once, to every journal
+ * opened: version 1 is the tables of the first release, each later step what
+ * a release added. A new table or column is a new step at the end of
+ * co_state_steps, with CO_STATE_SCHEMA_VERSION (state_int.h) its number;
+ * a step once released never changes (journals that have it will not run it
+ * again).
+ */
 #ifndef CUTOVER_STATE_SCHEMA_H
 #define CUTOVER_STATE_SCHEMA_H
 
-#define CO_STATE_SCHEMA_VERSION 1
+#include <stddef.h>
 
-static const char co_state_schema[] =
+/* Version 1. Journals made before versions were recorded (schema_migrations)
+ * were made by releases with fewer of these tables: for them this step runs
+ * again, so every statement here says IF NOT EXISTS. */
+static const char co_state_schema_v1[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "  version INTEGER NOT NULL PRIMARY KEY,"
+    "  applied_at TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS setup ("
     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  schema_version INTEGER NOT NULL,"
@@ -353,8 +367,7 @@ static const char co_state_schema[] =
     "  applied INTEGER NOT NULL,"
     "  backlog INTEGER NOT NULL,"
     "  lag_seconds REAL NOT NULL,"
-    "  seconds REAL NOT NULL,"
-    "  direction TEXT NOT NULL DEFAULT 'forward' CHECK (direction IN ('forward', 'reverse')));"
+    "  seconds REAL NOT NULL);"
     "CREATE INDEX IF NOT EXISTS sync_rounds_tenant ON sync_rounds (tenant, id);"
     "CREATE TABLE IF NOT EXISTS read_shares ("
     "  tenant TEXT PRIMARY KEY,"
@@ -371,5 +384,24 @@ static const char co_state_schema[] =
     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  uuid TEXT NOT NULL,"
     "  created_at TEXT NOT NULL);";
+
+/* One step: the DDL (SQLite's dialect; co_store_schema_exec translates it)
+ * that brings a journal of version - 1 to version. A step that journals made
+ * before versions were recorded may already have names the column it adds
+ * (table, column): for those it is skipped when the column exists. */
+typedef struct co_state_step {
+    int version;
+    const char *ddl;
+    const char *table, *column; /* NULL: the step is for every journal as it is */
+} co_state_step;
+
+static const co_state_step co_state_steps[] = {
+    {1, co_state_schema_v1, NULL, NULL},
+    /* the direction of a sync round: forward, or reverse after a switch */
+    {2,
+     "ALTER TABLE sync_rounds ADD COLUMN direction TEXT NOT NULL DEFAULT 'forward'"
+     " CHECK (direction IN ('forward', 'reverse'))",
+     "sync_rounds", "direction"},
+};
 
 #endif

@@ -4,7 +4,6 @@
  * these functions are single statements and do not open transactions.
  */
 #include "cutover/state.h"
-#include "state/schema.sql.h"
 #include "state/state_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -98,47 +97,6 @@ static void remove_failed_journal(co_state *st, bool fresh)
         unlink(path);
 }
 
-/* Columns added to a journal table after a release: a journal made before
- * them gets them on open (a migration's undo stays open for 30 days, across
- * upgrades of cutover). A process opening the journal beside this one may
- * add the column first: a failed ALTER after which the column exists is fine. */
-static const struct { const char *table, *column, *definition; } added_columns[] = {
-    {"sync_rounds", "direction",
-     "TEXT NOT NULL DEFAULT 'forward' CHECK (direction IN ('forward', 'reverse'))"},
-};
-
-static bool has_column(co_store *db, const char *table, const char *column)
-{
-    co_buf sql = CO_BUF_INIT;
-    Co_buf_printf(&sql, "SELECT %s FROM %s WHERE 1 = 0", column, table);
-    co_cursor *c = NULL;
-    co_code rc = sql.failed ? CO_ENOMEM
-                            : co_store_query(db, co_buf_str(&sql), NULL, 0, &c, &(co_error){0});
-    co_cursor_close(c);
-    Co_buf_release(&sql);
-    return rc == CO_OK;
-}
-
-static co_code add_columns(co_store *db, co_error *err)
-{
-    co_code rc = CO_OK;
-    for (size_t i = 0; rc == CO_OK && i < sizeof added_columns / sizeof added_columns[0]; i++) {
-        if (has_column(db, added_columns[i].table, added_columns[i].column))
-            continue;
-        co_buf sql = CO_BUF_INIT;
-        Co_buf_printf(&sql, "ALTER TABLE %s ADD COLUMN %s %s", added_columns[i].table,
-                      added_columns[i].column, added_columns[i].definition);
-        rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
-                        : co_store_exec(db, co_buf_str(&sql), err);
-        if (rc != CO_OK && has_column(db, added_columns[i].table, added_columns[i].column)) {
-            co_error_clear(err);
-            rc = CO_OK;
-        }
-        Co_buf_release(&sql);
-    }
-    return rc;
-}
-
 co_code co_state_open(const char *uri, const char *base_dir, co_state **out, co_error *err)
 {
     *out = NULL;
@@ -159,10 +117,8 @@ co_code co_state_open(const char *uri, const char *base_dir, co_state **out, co_
         rc = co_state_is_journal(st, err);
     if (rc == CO_OK)
         rc = co_store_make_durable(st->store, err);
-    if (rc == CO_OK) /* workers starting together create it once */
-        rc = co_store_create_schema(st->store, co_state_schema, "cutover.state", err);
-    if (rc == CO_OK)
-        rc = add_columns(st->store, err);
+    if (rc == CO_OK) /* workers starting together create or upgrade it once */
+        rc = Co_state_upgrade(st->store, err);
     static const char *const reject_cols[] = {"run_id", "tenant", "entity",
                                               "source_key", "rule", "reason"};
     if (rc == CO_OK)

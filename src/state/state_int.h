@@ -18,6 +18,15 @@
  * memory while creating). */
 int *Co_state_held(co_state *st, const char *tenant, bool create);
 
+/* The version of the journal's schema this cutover writes: the number of
+ * the last step in schema.sql.h. */
+#define CO_STATE_SCHEMA_VERSION 2
+
+/* Brings the journal's tables to this cutover's schema (upgrade.c: the
+ * steps of schema.sql.h it has not had, in order, under the journal's lock);
+ * CO_EUNSUPPORTED for a journal made by a newer cutover. */
+co_code Co_state_upgrade(co_store *s, co_error *err);
+
 /* The journal's store, for the files of src/state only: every other folder
  * reads and writes the journal through the typed functions of
  * state/journal.h and cutover/state.h. */

@@ -118,14 +118,37 @@ co_code co_store_make_durable(co_store *s, co_error *err)
     return s->ops->dialect->make_durable ? s->ops->dialect->make_durable(s, err) : CO_OK;
 }
 
-co_code co_store_create_schema(co_store *s, const char *ddl, const char *lock, co_error *err)
+co_code co_store_schema_begin(co_store *s, const char *lock, co_error *err)
 {
-    if (!s->ops->dialect->create_schema)
+    if (!s->ops->dialect->schema_begin)
         return co_error_set(err, CO_EUNSUPPORTED,
                             "%s: cutover's journal cannot be kept on %s (use SQLite or "
                             "PostgreSQL)",
                             co_side_name(s->side), s->ops->engine);
-    return s->ops->dialect->create_schema(s, ddl, lock, err);
+    return s->ops->dialect->schema_begin(s, lock, err);
+}
+
+co_code co_store_schema_exec(co_store *s, const char *ddl, co_error *err)
+{
+    if (!s->ops->dialect->schema_sql)
+        return co_store_exec(s, ddl, err);
+    char *sql = s->ops->dialect->schema_sql(ddl);
+    co_code rc = sql ? co_store_exec(s, sql, err) : co_error_set(err, CO_ENOMEM, "out of memory");
+    free(sql);
+    return rc;
+}
+
+co_code co_store_create_schema(co_store *s, const char *ddl, const char *lock, co_error *err)
+{
+    co_code rc = co_store_schema_begin(s, lock, err);
+    if (rc != CO_OK)
+        return rc;
+    rc = co_store_schema_exec(s, ddl, err);
+    if (rc == CO_OK)
+        rc = co_store_commit(s, err);
+    else
+        co_store_rollback(s);
+    return rc;
 }
 
 co_value Co_store_decimal_value(const char *s, size_t len)

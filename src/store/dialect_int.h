@@ -26,8 +26,14 @@ typedef struct co_dialect_ops {
     void (*json_item_eq)(const char *column, size_t pos, const char *param, co_buf *out);
     /* co_store_serial_key_sql; NULL: not known. */
     const char *serial_key;
-    /* NULL: the engine holds no journal (CO_EUNSUPPORTED). */
-    co_code (*create_schema)(co_store *s, const char *ddl, const char *lock, co_error *err);
+    /* NULL: the engine holds no journal (CO_EUNSUPPORTED). Begins the
+     * transaction in which cutover creates or changes its own tables, holding
+     * what makes processes doing so together wait for one another (the lock
+     * named lock, or the file's write lock). */
+    co_code (*schema_begin)(co_store *s, const char *lock, co_error *err);
+    /* cutover's DDL, written in SQLite's dialect, in this engine's (a string
+     * the caller frees; NULL: out of memory). NULL: taken as it is. */
+    char *(*schema_sql)(const char *ddl);
 } co_dialect_ops;
 
 extern const co_dialect_ops co_sqlite_dialect_ops;

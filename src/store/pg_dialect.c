@@ -2,7 +2,7 @@
  * pg_dialect.c: PostgreSQL's answers to the dialect functions of store.h
  * (dialect_int.h): rows can be locked and skipped, a refused statement spoils
  * its transaction, blobs are bytea, and cutover's journal (written in
- * SQLite's dialect) is translated and created under an advisory lock.
+ * SQLite's dialect) is translated and changed under an advisory lock.
  */
 #include "store/dialect_int.h"
 
@@ -52,21 +52,19 @@ static char *translate(const char *sqlite)
 
 /* Processes may start together on an empty database: one of them creates
  * the tables while the others wait on the lock, then find them. */
-static co_code create_schema(co_store *s, const char *ddl, const char *lock, co_error *err)
+static co_code schema_begin(co_store *s, const char *lock, co_error *err)
 {
-    char *schema = translate(ddl);
     co_buf sql = CO_BUF_INIT;
-    Co_buf_adds(&sql, "BEGIN; SELECT pg_advisory_xact_lock(hashtext(");
+    Co_buf_adds(&sql, "SELECT pg_advisory_xact_lock(hashtext(");
     Co_sql_literal(lock, &sql);
-    Co_buf_adds(&sql, "));\n");
-    Co_buf_adds(&sql, schema ? schema : "");
-    Co_buf_adds(&sql, "\nCOMMIT;");
-    co_code rc = schema && !sql.failed ? co_store_exec(s, co_buf_str(&sql), err)
-                                       : co_error_set(err, CO_ENOMEM, "out of memory");
+    Co_buf_adds(&sql, "))");
+    co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                            : co_store_begin(s, err);
+    if (rc == CO_OK)
+        rc = co_store_exec(s, co_buf_str(&sql), err);
     if (rc != CO_OK)
-        co_store_exec(s, "ROLLBACK", &(co_error){0});
+        co_store_rollback(s);
     Co_buf_release(&sql);
-    free(schema);
     return rc;
 }
 
@@ -79,5 +77,6 @@ const co_dialect_ops co_pg_dialect_ops = {
                         " current_schema() AND tablename = ?",
     .blob_literal = blob_literal,
     .json_item_eq = json_item_eq,
-    .create_schema = create_schema,
+    .schema_begin = schema_begin,
+    .schema_sql = translate,
 };

@@ -43,12 +43,12 @@ static co_code make_durable(co_store *s, co_error *err)
     return co_store_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", err);
 }
 
-/* The schema is written in SQLite's dialect already; IF NOT EXISTS and the
- * file's write lock make creating it together safe. */
-static co_code create_schema(co_store *s, const char *ddl, const char *lock, co_error *err)
+/* The schema is written in SQLite's dialect already; the file's write
+ * lock, taken at once, makes changing it together safe. */
+static co_code schema_begin(co_store *s, const char *lock, co_error *err)
 {
     (void)lock;
-    return co_store_exec(s, ddl, err);
+    return co_store_begin(s, err); /* BEGIN IMMEDIATE */
 }
 
 const co_dialect_ops co_sqlite_dialect_ops = {
@@ -62,5 +62,5 @@ const co_dialect_ops co_sqlite_dialect_ops = {
     .make_durable = make_durable,
     .json_item_eq = json_item_eq,
     .serial_key = "INTEGER PRIMARY KEY",
-    .create_schema = create_schema,
+    .schema_begin = schema_begin,
 };

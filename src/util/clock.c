@@ -44,6 +44,18 @@ double Co_clock_mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+void Co_pause(double seconds)
+{
+    if (!(seconds > 0))
+        return;
+    struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+    if (ts.tv_nsec >= 1000000000L) /* rounding */
+        ts.tv_nsec = 999999999L;
+    nanosleep(&ts, NULL);
+}
+
+void Co_pause_ms(long ms) { Co_pause((double)ms / 1000.0); }
+
 void Co_clock_iso(time_t t, char *buf, size_t cap)
 {
     struct tm tm;

@@ -29,8 +29,10 @@ assert_contains() {
 }
 
 # run_cutover: runs cutover with the arguments; sets OUT, ERR and CODE.
-run_cutover() {
-  OUT=$("$CUTOVER" "$@" 2>"$WORK/stderr")
+run_cutover() { run_cmd "$CUTOVER" "$@"; }
+# run_cmd CMD...: the same for any command (a function that runs cutover).
+run_cmd() {
+  OUT=$("$@" 2>"$WORK/stderr")
   CODE=$?
   ERR=$(cat "$WORK/stderr")
 }
@@ -51,6 +53,170 @@ db_checksum() {
            THEN '1, 2, 3' ELSE '1' END || ';' FROM sqlite_schema s WHERE type = 'table'
            AND name NOT LIKE 'sqlite_%' AND name <> 'cutover_journal_mark' ORDER BY name" \
     | sqlite3 -batch -noheader "$db" | sha256sum | cut -d' ' -f1
+}
+
+# ---- the demo migrated whole, one run compared with another ----
+# (test_pg_migrate.sh, test_mysql_migrate.sh, test_overlap.sh, test_pushdown.sh)
+LOGS=$WORK/logs # each run's JSON and stderr, by the run's name
+mkdir -p "$LOGS"
+DEMO_TABLES="teams companies contacts contact_teams contact_tags campaigns engagements"
+
+# demo_plain DIR SEED: `cutover demo init` at scale 0.002 into DIR, its
+# project file without capture (the plain migration).
+demo_plain() {
+  "$CUTOVER" demo init "$1" --scale 0.002 --seed "$2" >"$LOGS/demo.out" 2>&1
+  assert_eq "demo init" 0 "$?"
+  sed -i '/^capture:/,$d' "$1/cutover.yaml"
+}
+
+# migrate_all NAME DIR [args...]: cutover migrate --all in DIR, without
+# rehearsal or verify, as JSON: output kept in $LOGS/NAME.json and .err; sets
+# CODE. Settings for the run go before it (CUTOVER_OVERLAP=0 migrate_all ...).
+migrate_all() {
+  local name=$1 dir=$2
+  shift 2
+  (cd "$dir" && "$CUTOVER" migrate --all --skip-rehearsal --no-verify --json "$@") \
+    >"$LOGS/$name.json" 2>"$LOGS/$name.err"
+  CODE=$?
+}
+
+# entity_totals FILE: "entity source_rows loaded merged rejected" per entity
+# of a run's JSON, summed over tenants.
+entity_totals() {
+  jq -r '[.tenants[].entities | to_entries[]] | group_by(.key)[]
+         | "\(.[0].key) \(map(.value.source_rows) | add) \(map(.value.loaded) | add) \(map(.value.merged) | add) \(map(.value.rejected) | add)"' "$1"
+}
+
+# tenant_counts FILE: "tenant entity source_rows loaded merged rejected",
+# every tenant and entity of a run's JSON.
+tenant_counts() {
+  jq -r '.tenants[] | .tenant as $t | .entities | to_entries[]
+         | "\($t) \(.key) \(.value.source_rows) \(.value.loaded) \(.value.merged) \(.value.rejected)"' "$1" | sort
+}
+
+# table_counts DB [ONE]: "table rows" for every table of the demo's target;
+# ONE DB SQL prints one value (default q: DB is a SQLite file).
+table_counts() {
+  local db=$1 one=${2:-q} t
+  for t in $DEMO_TABLES; do echo "$t $("$one" "$db" "SELECT count(*) FROM $t")"; done
+}
+
+# table_sums DB: "table checksum" of the rows of every table of the demo's
+# target in a SQLite file.
+table_sums() {
+  local t
+  for t in $DEMO_TABLES; do echo "$t $(q "$1" "SELECT * FROM $t ORDER BY 1, 2" | md5sum)"; done
+}
+
+# reject_rules DIR: "count entity rule" over the reject files of a demo directory.
+reject_rules() {
+  cat "$1"/.cutover/rejects/*.jsonl 2>/dev/null | jq -r '"\(.entity) \(.rule)"' | sort | uniq -c
+}
+
+# ---- an event source on a server (test_pg_events.sh, test_mysql_events.sh) ----
+# events_through_server DEMO P URI ENGINE [PASSWORD]: the demo's new tracking
+# rows, already copied into table tracking_new of URI, become a third event
+# source Pnew of DEMO's project (and Pbad, a table that is not there): the
+# volumes per event and month (stop, exit 12), the scores and the model
+# comparison through Pnew equal those of the same rows read from SQLite;
+# Pbad fails with the source's exit code (4), naming it, PASSWORD not shown.
+events_through_server() {
+  local demo=$1 p=$2 uri=$3 engine=$4 password=${5:-} src a
+  sed -i "s|^  sources:$|  sources:\n    ${p}new: { uri: \"$uri\", table: tracking_new, person: person_id, account: account_id }\n    ${p}bad: { uri: \"$uri\", table: nosuch }|" \
+    "$demo/cutover.yaml"
+  local P=(-p "$demo/cutover.yaml") S=$demo/scoring
+  run_cutover "${P[@]}" check
+  assert_eq "the project with a $engine event source checks" 0 "$CODE"
+  "$CUTOVER" "${P[@]}" events mapping import "$S/old-mapping.csv" --event-source old -q
+  for src in new "${p}new" "${p}bad"; do
+    "$CUTOVER" "${P[@]}" events mapping duplicate old --to-source "$src" --rename "$S/rename.csv" -q
+  done
+
+  run_cutover "${P[@]}" events compare --old old --new new --json
+  a=$(jq -c .rows <<<"$OUT")
+  run_cutover "${P[@]}" events compare --old old --new "${p}new" --json
+  assert_eq "volumes through $engine: stop (exit 12), as through SQLite" "12 stop" "$CODE $(jq -r .verdict <<<"$OUT")"
+  assert_eq "volumes through $engine equal SQLite's, per event and month" "$a" "$(jq -c .rows <<<"$OUT")"
+  run_cutover "${P[@]}" events compare --old old --new "${p}bad"
+  assert_eq "a missing $engine table: the source's exit code (4)" 4 "$CODE"
+  assert_contains "the error names the event source" "event source ${p}bad" "$ERR"
+  [[ -z $password ]] || assert_eq "the password is not printed" 0 "$(grep -c -- "$password" <<<"$OUT$ERR")"
+
+  "$CUTOVER" "${P[@]}" model import intent "$S/intent.csv" --event-source old --percentiles -q
+  for src in new "${p}new"; do
+    "$CUTOVER" "${P[@]}" model duplicate intent --event-source "$src" -q
+  done
+  run_cutover "${P[@]}" model score intent-new --as-of 2026-10-02 --json
+  a=$(jq -c '[.scored, .events_read, .score_sum, .segments]' <<<"$OUT")
+  run_cutover "${P[@]}" model score "intent-${p}new" --as-of 2026-10-02 --json
+  assert_eq "scores through $engine equal SQLite's" "$a" "$(jq -c '[.scored, .events_read, .score_sum, .segments]' <<<"$OUT")"
+  run_cutover "${P[@]}" model compare intent intent-new --as-of 2026-10-02 --labels conversions --json
+  a=$(jq -c 'del(.limits)' <<<"$OUT")
+  run_cutover "${P[@]}" model compare intent "intent-${p}new" --as-of 2026-10-02 --labels conversions --json
+  assert_eq "the comparison through $engine equals SQLite's" "$a" "$(jq -c 'del(.limits)' <<<"$OUT")"
+}
+
+# ---- SQL sessions held open between steps (the commit-order tests) ----
+# sql_session NAME CLIENT...: CLIENT... (a database client and its options)
+# reads its statements from a pipe, so that its transaction stays open
+# between two steps of a test; what it prints goes to $WORK/NAME.out.
+# `say NAME SQL` sends.
+sql_session() {
+  local name=$1
+  shift
+  mkfifo "$WORK/$name.in"
+  "$@" <"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
+  eval "exec {fd_$name}>\"\$WORK/$name.in\""
+}
+say() { local fd="fd_$1"; echo "$2" >&"${!fd}"; }
+
+# ---- a migrate killed inside its freeze (test_pg_commit_order.sh, test_mysql_commit_order.sh) ----
+# heartbeat_project PROJ OUT: OUT is PROJ with a freeze heartbeat of 3 s and
+# an on_freeze hook (mark.sh beside OUT) that marks the frozen tenant with a
+# file frozen.TENANT in the project's directory.
+heartbeat_project() {
+  local dir
+  dir=$(dirname "$2")
+  cat >"$dir/mark.sh" <<'SH'
+#!/bin/sh
+touch "frozen.$CUTOVER_TENANT"
+sleep 0.5
+SH
+  chmod +x "$dir/mark.sh"
+  sed 's/^options:/options:\n  freeze_heartbeat_seconds: 3/' "$1" >"$2"
+  printf '\nhooks:\n  on_freeze: ./mark.sh\n' >>"$2"
+}
+
+# killed_in_freeze DEMO ENGINE WRITE TENANT REFUSED CMD...: CMD... (cutover
+# and its options up to the command, with a heartbeat_project's project file
+# in DEMO; a program, such as env, not a shell function, whose pid would be a
+# subshell's) migrates TENANT and is killed (SIGKILL) inside the freeze. Then
+# WRITE TENANT TITLE, an application's write that prints what the database
+# said when it refused it, is refused with REFUSED at first and goes through
+# within the heartbeat's bound (4 s); status says the tenant frozen by a
+# process that is gone; the next migrate switches it (with the write).
+killed_in_freeze() {
+  local demo=$1 engine=$2 write=$3 tenant=$4 refused=$5 pid killed
+  shift 5
+  "$@" migrate --tenant "$tenant" --skip-rehearsal --start-over -q >/dev/null 2>&1 &
+  pid=$!
+  for _ in $(seq 1 1500); do [[ -e $demo/frozen.$tenant ]] && break; sleep 0.02; done
+  kill -KILL "$pid"
+  wait "$pid" 2>/dev/null
+  killed=$(date +%s.%N)
+  assert_contains "killed inside the freeze: $engine refuses the tenant's writes at first" "$refused" \
+    "$("$write" "$tenant" z)"
+  until [[ -z $("$write" "$tenant" z) ]]; do
+    [[ $(echo "$(date +%s.%N) - $killed > 4" | bc) == 1 ]] && break
+    sleep 0.1
+  done
+  assert_eq "within the heartbeat bound the tenant writes again" "" "$("$write" "$tenant" "After the kill")"
+  run_cmd "$@" status --json
+  assert_eq "status: frozen by a process that is gone, interrupted" "frozen true" \
+    "$(jq -r ".tenants[] | select(.tenant == \"$tenant\") | \"\(.state) \(.interrupted)\"" <<<"$OUT")"
+  run_cmd "$@" migrate --tenant "$tenant" --skip-rehearsal --json
+  assert_eq "the next migrate switches it" "0 switched" "$CODE $(jq -r '.tenants[0].status' <<<"$OUT")"
+  [[ $CODE -eq 0 ]] || echo "$ERR" | tail -3
 }
 
 finish() {

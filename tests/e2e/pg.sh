@@ -153,6 +153,18 @@ pg_test_server() {
   PG_BASE=${PG_URI%/postgres}
 }
 
+# pg_journal_demo SCALE SEED: the test server (pg_test_server) with an empty
+# database for the journal (journal: its URI, for --state), and the demo
+# (`cutover demo init` at SCALE with SEED) in demo, its project file proj.
+pg_journal_demo() {
+  pg_test_server
+  pgsql postgres -c "CREATE DATABASE journal"
+  journal=$PG_BASE/journal
+  demo=$WORK/demo
+  "$CUTOVER" demo init "$demo" --scale "$1" --seed "$2" -q
+  proj=$demo/cutover.yaml
+}
+
 # pgsql DB [psql args...]: psql on a database of the test server; values
 # unaligned, without headers; stops at the first error.
 pgsql() {
@@ -164,19 +176,22 @@ pgsql() {
 # pg_demo_legacy DEMO: the demo's legacy CRM (DEMO/legacy.db, made by
 # `cutover demo init`) copied into the test server's new database legacy
 # (tests/fixtures/crm-legacy-pg.sql); the names with invalid UTF-8, which
-# PostgreSQL refuses, are fixed first, in legacy.db too.
+# PostgreSQL refuses, are fixed first, in legacy.db too. Fails when the legacy
+# schema does not load.
 pg_demo_legacy() {
-  local demo=$1 fix=$CUTOVER_SOURCE_DIR/tests/fixtures id t
+  local demo=$1 fix=$CUTOVER_SOURCE_DIR/tests/fixtures id t loaded
   for id in $(jq -r '.tenants[].invalid_utf8_names[]' "$demo/planted.json"); do
     sqlite3 "$demo/legacy.db" "UPDATE contacts SET last_name = 'Fixed' WHERE id = $id"
   done
   pgsql postgres -c "CREATE DATABASE legacy" && sed '/@after-load/,$d' "$fix/crm-legacy-pg.sql" | pgsql legacy -f -
+  loaded=$?
   for t in accounts teams contacts campaigns events; do
     sqlite3 -batch -csv -nullvalue '\N' "$demo/legacy.db" "SELECT * FROM $t" >"$demo/$t.csv"
     pgsql legacy -c "\\copy $t FROM '$demo/$t.csv' WITH (FORMAT csv, NULL '\\N')" || fail "copy $t into PostgreSQL"
     rm -f "$demo/$t.csv"
   done
   sed -n '/@after-load/,$p' "$fix/crm-legacy-pg.sql" | pgsql legacy -f -
+  return "$loaded"
 }
 
 # pg_demo_project OUT: the demo's mapping for the PostgreSQL legacy CRM

@@ -7,7 +7,8 @@
 # says, a tenant the target marks switched is never purged without the
 # rollback export. A tenant in flight (killed inside its freeze) is rebuilt
 # as migrating, and rollback then lifts its freeze. route, routes and status
-# answer with the source away.
+# answer with the source away. An older journal gets the schema steps it has
+# not had when opened; one a newer cutover upgraded is refused, untouched.
 source "$(dirname "$0")/lib.sh"
 
 demo=$WORK/demo
@@ -122,9 +123,31 @@ assert_eq "tenant 3 left the target, tenant 2 stays" "0 new" \
   "$(q "$tgt" "SELECT count(*) FROM contacts WHERE account_id = 3") $("$CUTOVER" -p "$demo/kill.yaml" route 2)"
 
 # A journal made by a cutover before sync rounds had a direction gets the
-# column when it is opened: its tenants' undo is not lost to an upgrade.
-sqlite3 "$demo/.cutover/state.db" 'ALTER TABLE sync_rounds DROP COLUMN direction'
+# column when it is opened: its tenants' undo is not lost to an upgrade. Such
+# a journal recorded no steps (schema_migrations came with the versioned
+# steps) and says schema_version 1; one made since records its steps.
+journal=$demo/.cutover/state.db
+has_direction() { q "$journal" "SELECT count(*) FROM pragma_table_info('sync_rounds') WHERE name = 'direction'"; }
+assert_eq "a journal records the steps of its schema, and its setup row their last" "1,2 2" \
+  "$(q "$journal" "SELECT group_concat(version) FROM (SELECT version FROM schema_migrations ORDER BY version)") $(q "$journal" "SELECT schema_version FROM setup")"
+sqlite3 "$journal" 'ALTER TABLE sync_rounds DROP COLUMN direction; DROP TABLE schema_migrations;
+  UPDATE setup SET schema_version = 1'
 run_cutover -p "$demo/kill.yaml" status --json
 assert_eq "an older journal opens, and its sync rounds have a direction again" "0 1" \
-  "$CODE $(sqlite3 "$demo/.cutover/state.db" "SELECT count(*) FROM pragma_table_info('sync_rounds') WHERE name = 'direction'")"
+  "$CODE $(has_direction)"
+assert_eq "it now records the steps, and says version 2" "1,2 2" \
+  "$(q "$journal" "SELECT group_concat(version) FROM (SELECT version FROM schema_migrations ORDER BY version)") $(q "$journal" "SELECT schema_version FROM setup")"
+# A journal of version 1 that recorded it gets step 2 alone.
+sqlite3 "$journal" "ALTER TABLE sync_rounds DROP COLUMN direction; DELETE FROM schema_migrations WHERE version = 2"
+run_cutover -p "$demo/kill.yaml" status --json
+assert_eq "a journal of version 1 opens with the direction of its sync rounds" "0 1 2" \
+  "$CODE $(has_direction) $(q "$journal" "SELECT max(version) FROM schema_migrations")"
+# A journal a newer cutover upgraded is refused, by name and version, untouched.
+sqlite3 "$journal" "INSERT INTO schema_migrations VALUES (99, '2031-01-01T00:00:00Z')"
+before=$(sqlite3 "$journal" .dump | md5sum)
+run_cutover -p "$demo/kill.yaml" status --json
+assert_eq "a journal of a newer cutover is refused (exit 11, not supported)" 11 "$CODE"
+assert_contains "the refusal says the journal's version and this cutover's" \
+  "is of schema version 99, made by a newer cutover; this cutover knows versions up to 2" "$ERR$OUT"
+assert_eq "the refused journal is left as it was" "$before" "$(sqlite3 "$journal" .dump | md5sum)"
 finish

@@ -29,8 +29,6 @@ MY_BASE=${MY_URI%/cutover}
 NOPW="mysql://$MY_USER@127.0.0.1:$MY_PORT" # the password from MYSQL_PWD
 PG_BASE=${PG_URI%/postgres}
 FIX=$CUTOVER_SOURCE_DIR/tests/fixtures
-LOGS=$WORK/logs
-mkdir -p "$LOGS"
 
 # cut ARGS...: cutover with the MariaDB password in MYSQL_PWD (cutover.yaml
 # holds none); mysqlc, the root client, must not see it.

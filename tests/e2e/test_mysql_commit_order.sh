@@ -32,14 +32,8 @@ mapfile -t E < <(mysqlc legacy -e "SELECT e.id FROM events e JOIN campaigns c ON
                                     WHERE c.account_id = $t AND e.kind <> 'bounce' ORDER BY e.id LIMIT 2")
 a_row=${E[0]} b_row=${E[1]}
 
-# session NAME DB: a root client reading its statements from a pipe, so that
-# its transaction stays open between two steps; `say NAME SQL` sends.
-session() {
-  mkfifo "$WORK/$1.in"
-  mariadb --no-defaults -uroot --socket="$MY_SOCKET" -N -B --unbuffered "$2" <"$WORK/$1.in" >"$WORK/$1.out" 2>&1 &
-  eval "exec {fd_$1}>\"\$WORK/$1.in\""
-}
-say() { local fd="fd_$1"; echo "$2" >&"${!fd}"; }
+# session NAME DB: a root client on DB held open (sql_session); `say NAME SQL` sends.
+session() { sql_session "$1" mariadb --no-defaults -uroot --socket="$MY_SOCKET" -N -B --unbuffered "$2"; }
 # await WHAT SQL: waits (up to 60 s by the clock) until the query answers 1.
 await() {
   local until=$((SECONDS + 60))
@@ -110,35 +104,10 @@ assert_eq "a later verify finds nothing" 0 "$CODE"
 # SIGKILL inside the freeze of another tenant: the triggers refuse its
 # writes only while the heartbeat is fresh (3 s here).
 t2=$(mysqlc legacy -e "SELECT account_id FROM contacts WHERE account_id <> $t GROUP BY 1 ORDER BY 1 LIMIT 1")
-cat >"$demo/mark.sh" <<'SH'
-#!/bin/sh
-touch "frozen.$CUTOVER_TENANT"
-sleep 0.5
-SH
-chmod +x "$demo/mark.sh"
-sed 's/^options:/options:\n  freeze_heartbeat_seconds: 3/' "$demo/cutover.yaml" >"$demo/hb.yaml"
-printf '\nhooks:\n  on_freeze: ./mark.sh\n' >>"$demo/hb.yaml"
+heartbeat_project "$demo/cutover.yaml" "$demo/hb.yaml"
 mywrite() { mysqlc legacy -e "UPDATE contacts SET title = '$2' WHERE account_id = $1" 2>&1 >/dev/null; }
-MYSQL_PWD=$MY_PASSWORD "$CUTOVER" --target "$MY_BASE/crm" -p "$demo/hb.yaml" migrate --tenant "$t2" \
-  --skip-rehearsal --start-over -q >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 1 1500); do [[ -e $demo/frozen.$t2 ]] && break; sleep 0.02; done
-kill -KILL "$pid"
-wait "$pid" 2>/dev/null
-killed=$(date +%s.%N)
-assert_contains "killed inside the freeze: MariaDB refuses the tenant's writes at first" "tenant $t2 is frozen" \
-  "$(mywrite "$t2" z)"
-until [[ -z $(mywrite "$t2" z) ]]; do
-  [[ $(echo "$(date +%s.%N) - $killed > 4" | bc) == 1 ]] && break
-  sleep 0.1
-done
-assert_eq "within the heartbeat bound the tenant writes again" "" "$(mywrite "$t2" "After the kill")"
-MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" status --json
-assert_eq "status: frozen by a process that is gone, interrupted" "frozen true" \
-  "$(jq -r ".tenants[] | select(.tenant == \"$t2\") | \"\(.state) \(.interrupted)\"" <<<"$OUT")"
-MYSQL_PWD=$MY_PASSWORD run_cutover --target "$MY_BASE/crm" -p "$demo/hb.yaml" migrate --tenant "$t2" --skip-rehearsal --json
-assert_eq "the next migrate switches it" "0 switched" "$CODE $(jq -r '.tenants[0].status' <<<"$OUT")"
-[[ $CODE -eq 0 ]] || echo "$ERR" | tail -3
+killed_in_freeze "$demo" MariaDB mywrite "$t2" "tenant $t2 is frozen" \
+  env MYSQL_PWD="$MY_PASSWORD" "$CUTOVER" --target "$MY_BASE/crm" -p "$demo/hb.yaml"
 assert_eq "with the write made after the kill" "After the kill" \
   "$(mysqlc crm -e "SELECT DISTINCT title FROM contacts WHERE account_id = $t2 AND title = 'After the kill'")"
 

@@ -13,36 +13,8 @@ source "$(dirname "$0")/mysql.sh"
 my_test_server
 NOPW="mysql://$MY_USER@127.0.0.1:$MY_PORT" # the same, the password left to MYSQL_PWD
 FIX=$CUTOVER_SOURCE_DIR/tests/fixtures
-LOGS=$WORK/logs
-mkdir -p "$LOGS"
-
-# migrate NAME DIR [args...]: cutover migrate --all in DIR; output kept in $LOGS/NAME.*
-migrate() {
-  local name=$1 dir=$2
-  shift 2
-  (cd "$dir" && "$CUTOVER" migrate --all --skip-rehearsal --no-verify --json "$@") \
-    >"$LOGS/$name.json" 2>"$LOGS/$name.err"
-  CODE=$?
-}
-
-# totals FILE: "entity source_rows loaded merged rejected" per entity, summed over tenants.
-totals() {
-  jq -r '[.tenants[].entities | to_entries[]] | group_by(.key)[]
-         | "\(.[0].key) \(map(.value.source_rows) | add) \(map(.value.loaded) | add) \(map(.value.merged) | add) \(map(.value.rejected) | add)"' "$1"
-}
-TABLES="teams companies contacts contact_teams contact_tags campaigns engagements"
-sqlite_counts() {
-  local t
-  for t in $TABLES; do echo "$t $(q "$1" "SELECT count(*) FROM $t")"; done
-}
-my_counts() {
-  local t
-  for t in $TABLES; do echo "$t $(mysqlc "$1" -e "SELECT count(*) FROM $t")"; done
-}
-# rules DIR: "entity rule count" over the rejects of a demo directory.
-rules() {
-  cat "$1"/.cutover/rejects/*.jsonl 2>/dev/null | jq -r '"\(.entity) \(.rule)"' | sort | uniq -c
-}
+# my_one DB SQL: one value from a database of the test server.
+my_one() { mysqlc "$1" -e "$2"; }
 
 # ---- SQLite -> SQLite (the reference) and SQLite -> MariaDB ---------------------
 
@@ -54,18 +26,18 @@ sed -i '/^capture:/,$d' "$WORK/ref/cutover.yaml" # the plain migration
 cp -r "$WORK/ref" "$WORK/tomy"
 cp -r "$WORK/ref" "$WORK/clean" # for the MariaDB source, below
 
-migrate ref "$WORK/ref"
+migrate_all ref "$WORK/ref"
 assert_eq "SQLite -> SQLite exits 0" 0 "$CODE"
 
 mysqlc mysql -e "CREATE DATABASE crm" && mysqlc crm <"$FIX/crm-target-mysql.sql"
 assert_eq "the MariaDB target schema loads" 0 "$?"
-migrate tomy "$WORK/tomy" --target "$MY_BASE/crm"
+migrate_all tomy "$WORK/tomy" --target "$MY_BASE/crm"
 assert_eq "SQLite -> MariaDB exits 0" 0 "$CODE"
 [[ $CODE -eq 0 ]] || sed -n 1,20p "$LOGS/tomy.err"
 assert_eq "SQLite -> MariaDB: per entity, the counts of SQLite -> SQLite" \
-  "$(totals "$LOGS/ref.json")" "$(totals "$LOGS/tomy.json")"
-assert_eq "the MariaDB tables hold what SQLite's hold" "$(sqlite_counts "$WORK/ref/crm.db")" "$(my_counts crm)"
-assert_eq "the same rows refused for the same rules" "$(rules "$WORK/ref")" "$(rules "$WORK/tomy")"
+  "$(entity_totals "$LOGS/ref.json")" "$(entity_totals "$LOGS/tomy.json")"
+assert_eq "the MariaDB tables hold what SQLite's hold" "$(table_counts "$WORK/ref/crm.db")" "$(table_counts crm my_one)"
+assert_eq "the same rows refused for the same rules" "$(reject_rules "$WORK/ref")" "$(reject_rules "$WORK/tomy")"
 reasons=$(cat "$WORK"/tomy/.cutover/rejects/*.jsonl | jq -r 'select(.rule == "check") | .reason' | sort -u)
 assert_contains "a CHECK reject names its constraint" "email_looks_like_an_address" "$reasons"
 assert_contains "and the MySQL error number" "MySQL error 4025" "$reasons"
@@ -94,7 +66,7 @@ done
 sed -i 's/on: email_norm(email)/on: lower(trim(email))/' "$WORK/clean/cutover.yaml"
 cp -r "$WORK/clean" "$WORK/frommy"
 cp "$FIX/crm-mysql-source.yaml" "$WORK/frommy/cutover.yaml"
-migrate clean "$WORK/clean"
+migrate_all clean "$WORK/clean"
 assert_eq "SQLite -> SQLite (clean names) exits 0" 0 "$CODE"
 
 mysqlc mysql -e "CREATE DATABASE legacy CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin" &&
@@ -116,15 +88,15 @@ done
 
 # The password from MYSQL_PWD this time, not the URI.
 export MYSQL_PWD=$MY_PASSWORD
-migrate frommy "$WORK/frommy" --source "$NOPW/legacy"
+migrate_all frommy "$WORK/frommy" --source "$NOPW/legacy"
 assert_eq "MariaDB -> SQLite exits 0" 0 "$CODE"
 [[ $CODE -eq 0 ]] || sed -n 1,20p "$LOGS/frommy.err"
 assert_eq "MariaDB -> SQLite: per entity, the counts of SQLite -> SQLite" \
-  "$(totals "$LOGS/clean.json")" "$(totals "$LOGS/frommy.json")"
+  "$(entity_totals "$LOGS/clean.json")" "$(entity_totals "$LOGS/frommy.json")"
 assert_eq "MariaDB -> SQLite: the same target rows" \
-  "$(sqlite_counts "$WORK/clean/crm.db")" "$(sqlite_counts "$WORK/frommy/crm.db")"
+  "$(table_counts "$WORK/clean/crm.db")" "$(table_counts "$WORK/frommy/crm.db")"
 assert_eq "MariaDB -> SQLite: the same rows refused for the same rules" \
-  "$(rules "$WORK/clean")" "$(rules "$WORK/frommy")"
+  "$(reject_rules "$WORK/clean")" "$(reject_rules "$WORK/frommy")"
 (cd "$WORK/frommy" && "$CUTOVER" verify --all --source "$NOPW/legacy" --json) \
   >"$LOGS/frommy-verify.json" 2>"$LOGS/frommy-verify.err"
 code=$?
@@ -142,8 +114,8 @@ cat "$WORK/capture.yaml" >>"$WORK/cap/cutover.yaml"
   >"$LOGS/cap.json" 2>"$LOGS/cap.err"
 assert_eq "migrate with capture from MariaDB switches every tenant" "0 switched" \
   "$? $(jq -r '[.tenants[].status] | unique | join(",")' "$LOGS/cap.json")"
-assert_eq "and loads what the plain migration loads" "$(sqlite_counts "$WORK/frommy/crm.db")" \
-  "$(sqlite_counts "$WORK/cap/crm.db")"
+assert_eq "and loads what the plain migration loads" "$(table_counts "$WORK/frommy/crm.db")" \
+  "$(table_counts "$WORK/cap/crm.db")"
 assert_eq "its triggers are on the captured tables, beside none of the application's" 24 \
   "$(mysqlc legacy -e "SELECT count(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = 'legacy' AND TRIGGER_NAME LIKE 'cutover%'")"
 assert_eq "its change log is in a database of its own" 1 \

@@ -8,42 +8,22 @@ source "$(dirname "$0")/pg.sh"
 
 pg_test_server
 FIX=$CUTOVER_SOURCE_DIR/tests/fixtures
-LOGS=$WORK/logs
-mkdir -p "$LOGS"
-TABLES="teams companies contacts contact_teams contact_tags campaigns engagements"
 
-"$CUTOVER" demo init "$WORK/ref" --scale 0.002 --seed 11 >"$LOGS/demo.out" 2>&1
-assert_eq "demo init" 0 "$?"
-sed -i '/^capture:/,$d' "$WORK/ref/cutover.yaml"
+demo_plain "$WORK/ref" 11
 for d in off on pg-off pg-on frompg-off frompg-on; do cp -r "$WORK/ref" "$WORK/$d"; done
 
 # migrate NAME OVERLAP [args...]: cutover migrate --all in $WORK/NAME.
-migrate() {
-  local name=$1 overlap=$2
-  shift 2
-  (cd "$WORK/$name" && CUTOVER_OVERLAP=$overlap "$CUTOVER" migrate --all --skip-rehearsal --no-verify --json "$@") \
-    >"$LOGS/$name.json" 2>"$LOGS/$name.err"
-  CODE=$?
-}
-# counts FILE: "tenant entity source_rows loaded merged rejected", every tenant and entity.
-counts() {
-  jq -r '.tenants[] | .tenant as $t | .entities | to_entries[]
-         | "\($t) \(.key) \(.value.source_rows) \(.value.loaded) \(.value.merged) \(.value.rejected)"' "$1" | sort
-}
+migrate() { CUTOVER_OVERLAP=$2 migrate_all "$1" "$WORK/$1" "${@:3}"; }
 # rejects DIR: every reject (entity, key, rule, row), sorted.
 rejects() {
   cat "$1"/.cutover/rejects/*.jsonl | jq -c '{entity, key, rule, row}' | sort | md5sum
 }
-sqlite_sums() {
-  local t
-  for t in $TABLES; do echo "$t $(q "$1" "SELECT * FROM $t ORDER BY 1, 2" | md5sum)"; done
-}
 pg_sums() {
   local t
-  for t in $TABLES; do echo "$t $(pgsql "$1" -c "SELECT * FROM $t" | sort | md5sum)"; done
+  for t in $DEMO_TABLES; do echo "$t $(pgsql "$1" -c "SELECT * FROM $t" | sort | md5sum)"; done
 }
 same() { # NAME OFF ON: the two runs agree
-  assert_eq "$1: same journal counts per tenant and entity" "$(counts "$LOGS/$2.json")" "$(counts "$LOGS/$3.json")"
+  assert_eq "$1: same journal counts per tenant and entity" "$(tenant_counts "$LOGS/$2.json")" "$(tenant_counts "$LOGS/$3.json")"
   assert_eq "$1: same rejects" "$(rejects "$WORK/$2")" "$(rejects "$WORK/$3")"
 }
 
@@ -53,7 +33,7 @@ migrate on 1 && assert_eq "SQLite, with overlap: exit 0" 0 "$CODE"
 assert_eq "SQLite: rows were loaded" true "$(jq '[.tenants[].entities[].loaded] | add > 5000' "$LOGS/on.json")"
 assert_eq "SQLite: some rows were refused" true "$(jq '[.tenants[].entities[].rejected] | add > 0' "$LOGS/on.json")"
 same SQLite off on
-assert_eq "SQLite: same target rows" "$(sqlite_sums "$WORK/off/crm.db")" "$(sqlite_sums "$WORK/on/crm.db")"
+assert_eq "SQLite: same target rows" "$(table_sums "$WORK/off/crm.db")" "$(table_sums "$WORK/on/crm.db")"
 
 # SQLite -> PostgreSQL
 for db in ov_off ov_on; do
@@ -82,7 +62,7 @@ for v in off on; do
     "$CUTOVER" -p one.yaml migrate --all --skip-rehearsal --no-verify --json) >"$LOGS/frompg-$v.json" 2>"$LOGS/frompg-$v.err"
   assert_eq "from PostgreSQL, overlap $v: exit 0" 0 "$?"
 done
-assert_eq "from PostgreSQL: same journal counts" "$(counts "$LOGS/frompg-off.json")" "$(counts "$LOGS/frompg-on.json")"
+assert_eq "from PostgreSQL: same journal counts" "$(tenant_counts "$LOGS/frompg-off.json")" "$(tenant_counts "$LOGS/frompg-on.json")"
 assert_eq "from PostgreSQL: same target rows" \
   "$(q "$WORK/frompg-off/crm.db" "SELECT * FROM engagements ORDER BY id" | md5sum)" \
   "$(q "$WORK/frompg-on/crm.db" "SELECT * FROM engagements ORDER BY id" | md5sum)"

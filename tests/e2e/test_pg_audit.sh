@@ -9,26 +9,14 @@ source "$(dirname "$0")/pg.sh"
 
 pg_test_server
 FIX=$CUTOVER_SOURCE_DIR/tests/fixtures
-LOGS=$WORK/logs
-mkdir -p "$LOGS"
 
-"$CUTOVER" demo init "$WORK/lite" --scale 0.002 --seed 11 -q >"$LOGS/demo.out" 2>&1
-assert_eq "demo init" 0 "$?"
-sed -i '/^capture:/,$d' "$WORK/lite/cutover.yaml"
-# PostgreSQL text is valid UTF-8: the planted invalid names are fixed in both copies.
-for id in $(jq -r '.tenants[].invalid_utf8_names[]' "$WORK/lite/planted.json"); do
-  q "$WORK/lite/legacy.db" "UPDATE contacts SET last_name = 'Fixed' WHERE id = $id"
-done
+demo_plain "$WORK/lite" 11
+# PostgreSQL text is valid UTF-8: the planted invalid names are fixed in both
+# copies (pg_demo_legacy).
+pg_demo_legacy "$WORK/lite"
+assert_eq "the PostgreSQL legacy schema loads" 0 "$?"
 cp -r "$WORK/lite" "$WORK/pg"
 cp "$FIX/crm-pg-source.yaml" "$WORK/pg/cutover.yaml"
-
-pgsql postgres -c "CREATE DATABASE legacy" && sed '/@after-load/,$d' "$FIX/crm-legacy-pg.sql" | pgsql legacy -f -
-assert_eq "the PostgreSQL legacy schema loads" 0 "$?"
-for t in accounts teams contacts campaigns events; do
-  sqlite3 -batch -csv -nullvalue '\N' "$WORK/lite/legacy.db" "SELECT * FROM $t" >"$WORK/$t.csv"
-  pgsql legacy -c "\\copy $t FROM '$WORK/$t.csv' WITH (FORMAT csv, NULL '\\N')" || fail "copy $t into PostgreSQL"
-done
-sed -n '/@after-load/,$p' "$FIX/crm-legacy-pg.sql" | pgsql legacy -f -
 
 (cd "$WORK/lite" && "$CUTOVER" audit --json -q) >"$LOGS/lite.json" 2>"$LOGS/lite.err"
 assert_eq "audit on the SQLite source exits 0" 0 "$?"

@@ -34,14 +34,8 @@ mapfile -t E < <(pgsql legacy -c "SELECT e.id FROM events e JOIN campaigns c ON 
                                    WHERE c.account_id = $t AND e.kind <> 'bounce' ORDER BY e.id LIMIT 2")
 a_row=${E[0]} b_row=${E[1]}
 
-# session NAME DB: a psql that reads its statements from a pipe, so that its
-# transaction stays open between two steps of the test; `say NAME SQL` sends.
-session() {
-  mkfifo "$WORK/$1.in"
-  psql -X -q -A -t -v ON_ERROR_STOP=1 "$PG_BASE/$2" <"$WORK/$1.in" >"$WORK/$1.out" 2>&1 &
-  eval "exec {fd_$1}>\"\$WORK/$1.in\""
-}
-say() { local fd="fd_$1"; echo "$2" >&"${!fd}"; }
+# session NAME DB: a psql on DB held open (sql_session); `say NAME SQL` sends.
+session() { sql_session "$1" psql -X -q -A -t -v ON_ERROR_STOP=1 "$PG_BASE/$2"; }
 # await WHAT SQL-ON-DB DB: waits (up to 60 s) until the query answers t.
 await() {
   local i
@@ -138,36 +132,10 @@ assert_eq "a later verify finds nothing" 0 "$CODE"
 
 # SIGKILL inside the freeze of another tenant: the PL/pgSQL trigger refuses
 # its writes only while the heartbeat is fresh (3 s here).
-cat >"$demo/mark.sh" <<'SH'
-#!/bin/sh
-touch "frozen.$CUTOVER_TENANT"
-sleep 0.5
-SH
-chmod +x "$demo/mark.sh"
-sed 's/^options:/options:\n  freeze_heartbeat_seconds: 3/' "$proj" >"$demo/pg-hb.yaml"
-printf '\nhooks:\n  on_freeze: ./mark.sh\n' >>"$demo/pg-hb.yaml"
+heartbeat_project "$proj" "$demo/pg-hb.yaml"
 pgwrite() { pgsql legacy -c "UPDATE contacts SET title = '$2' WHERE account_id = $1" 2>&1 >/dev/null; }
-"$CUTOVER" -p "$demo/pg-hb.yaml" --source "$PG_BASE/legacy" --target "$PG_BASE/crm" migrate --tenant "$t2" \
-  --skip-rehearsal --start-over -q >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 1 1500); do [[ -e $demo/frozen.$t2 ]] && break; sleep 0.02; done
-kill -KILL "$pid"
-wait "$pid" 2>/dev/null
-killed=$(date +%s.%N)
-assert_contains "killed inside the freeze: PostgreSQL refuses the tenant's writes at first" "is frozen" \
-  "$(pgwrite "$t2" z)"
-until [[ -z $(pgwrite "$t2" z) ]]; do
-  [[ $(echo "$(date +%s.%N) - $killed > 4" | bc) == 1 ]] && break
-  sleep 0.1
-done
-assert_eq "within the heartbeat bound the tenant writes again" "" "$(pgwrite "$t2" "After the kill")"
-run_cutover -p "$demo/pg-hb.yaml" --source "$PG_BASE/legacy" --target "$PG_BASE/crm" status --json
-assert_eq "status: frozen by a process that is gone, interrupted" "frozen true" \
-  "$(jq -r ".tenants[] | select(.tenant == \"$t2\") | \"\(.state) \(.interrupted)\"" <<<"$OUT")"
-run_cutover -p "$demo/pg-hb.yaml" --source "$PG_BASE/legacy" --target "$PG_BASE/crm" migrate --tenant "$t2" \
-  --skip-rehearsal --json
-assert_eq "the next migrate switches it" "0 switched" "$CODE $(jq -r '.tenants[0].status' <<<"$OUT")"
-[[ $CODE -eq 0 ]] || echo "$ERR" | tail -3
+killed_in_freeze "$demo" PostgreSQL pgwrite "$t2" "is frozen" \
+  "$CUTOVER" -p "$demo/pg-hb.yaml" --source "$PG_BASE/legacy" --target "$PG_BASE/crm"
 assert_eq "with the write made after the kill" "After the kill" \
   "$(pgsql crm -c "SELECT DISTINCT title FROM contacts WHERE account_id = $t2 AND title = 'After the kill'")"
 

@@ -21,43 +21,12 @@ assert_eq "rows copied into PostgreSQL" "$(q "$demo/behaviour.db" "SELECT count(
   "$(pgsql tracking -c "SELECT count(*) FROM tracking_new")"
 
 # A third source: the same rows, on PostgreSQL.
-sed -i "s|^  sources:$|  sources:\n    pgnew: { uri: \"$PG_BASE/tracking\", table: tracking_new, person: person_id, account: account_id }\n    pgbad: { uri: \"$PG_BASE/tracking\", table: nosuch }|" \
-  "$demo/cutover.yaml"
-P=(-p "$demo/cutover.yaml")
-S=$demo/scoring
-run_cutover "${P[@]}" check
-assert_eq "the project with a PostgreSQL event source checks" 0 "$CODE"
-"$CUTOVER" "${P[@]}" events mapping import "$S/old-mapping.csv" --event-source old -q
-for src in new pgnew pgbad; do
-  "$CUTOVER" "${P[@]}" events mapping duplicate old --to-source $src --rename "$S/rename.csv" -q
-done
-
-run_cutover "${P[@]}" events compare --old old --new new --json
-sqlite_rows=$(jq -c .rows <<<"$OUT")
-run_cutover "${P[@]}" events compare --old old --new pgnew --json
-assert_eq "volumes through PostgreSQL: stop (exit 12)" "12 stop" "$CODE $(jq -r .verdict <<<"$OUT")"
-assert_eq "volumes through PostgreSQL equal SQLite's, per event and month" "$sqlite_rows" "$(jq -c .rows <<<"$OUT")"
-run_cutover "${P[@]}" events compare --old old --new pgbad
-assert_eq "a missing PostgreSQL table: the source's exit code (4)" 4 "$CODE"
-assert_contains "the error names the event source" "event source pgbad" "$ERR"
-assert_eq "the password is not printed" 0 "$(grep -c -- "$PG_PASSWORD" <<<"$OUT$ERR")"
-
-"$CUTOVER" "${P[@]}" model import intent "$S/intent.csv" --event-source old --percentiles -q
-for src in new pgnew; do
-  "$CUTOVER" "${P[@]}" model duplicate intent --event-source $src -q
-done
-run_cutover "${P[@]}" model score intent-new --as-of 2026-10-02 --json
-a=$(jq -c '[.scored, .events_read, .score_sum, .segments]' <<<"$OUT")
-run_cutover "${P[@]}" model score intent-pgnew --as-of 2026-10-02 --json
-assert_eq "scores through PostgreSQL equal SQLite's" "$a" "$(jq -c '[.scored, .events_read, .score_sum, .segments]' <<<"$OUT")"
-run_cutover "${P[@]}" model compare intent intent-new --as-of 2026-10-02 --labels conversions --json
-a=$(jq -c 'del(.limits)' <<<"$OUT")
-run_cutover "${P[@]}" model compare intent intent-pgnew --as-of 2026-10-02 --labels conversions --json
-assert_eq "the comparison through PostgreSQL equals SQLite's" "$a" "$(jq -c 'del(.limits)' <<<"$OUT")"
+events_through_server "$demo" pg "$PG_BASE/tracking" PostgreSQL "$PG_PASSWORD"
 
 # The journal on PostgreSQL: mappings, models, a switch and its revert.
 pgsql postgres -c "CREATE DATABASE journal" >/dev/null
-J=("${P[@]}" --state "$PG_BASE/journal")
+S=$demo/scoring
+J=(-p "$demo/cutover.yaml" --state "$PG_BASE/journal")
 "$CUTOVER" "${J[@]}" events mapping import "$S/old-mapping.csv" --event-source old -q
 "$CUTOVER" "${J[@]}" events mapping duplicate old --to-source pgnew --rename "$S/rename.csv" -q
 "$CUTOVER" "${J[@]}" model import intent "$S/intent.csv" --event-source old --percentiles -q

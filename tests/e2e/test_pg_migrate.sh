@@ -10,60 +10,26 @@ source "$(dirname "$0")/pg.sh"
 pg_test_server
 NOPW="postgresql://$PG_USER@127.0.0.1:$PG_PORT" # the same, the password left to PGPASSWORD
 FIX=$CUTOVER_SOURCE_DIR/tests/fixtures
-LOGS=$WORK/logs
-mkdir -p "$LOGS"
-
-
-# migrate NAME DIR [args...]: cutover migrate --all in DIR; output kept in $LOGS/NAME.*
-migrate() {
-  local name=$1 dir=$2
-  shift 2
-  (cd "$dir" && "$CUTOVER" migrate --all --skip-rehearsal --no-verify --json "$@") \
-    >"$LOGS/$name.json" 2>"$LOGS/$name.err"
-  CODE=$?
-}
-
-# totals FILE: "entity source_rows loaded rejected" per entity, summed over tenants.
-totals() {
-  jq -r '[.tenants[].entities | to_entries[]] | group_by(.key)[]
-         | "\(.[0].key) \(map(.value.source_rows) | add) \(map(.value.loaded) | add) \(map(.value.merged) | add) \(map(.value.rejected) | add)"' "$1"
-}
-
 # balanced FILE: every tenant's every entity has source_rows = loaded + merged + rejected.
 balanced() {
   jq -e '[.tenants[].entities[] | select(.source_rows != .loaded + .merged + .rejected)] | length == 0' "$1" >/dev/null
 }
 
-# sqlite_counts DB: "table rows" for every table of the demo's target.
-TABLES="teams companies contacts contact_teams contact_tags campaigns engagements"
-sqlite_counts() {
-  local t
-  for t in $TABLES; do echo "$t $(q "$1" "SELECT count(*) FROM $t")"; done
-}
-pg_counts() {
-  local t
-  for t in $TABLES; do echo "$t $(pgsql "$1" -c "SELECT count(*) FROM $t")"; done
-}
+# pg_one DB SQL: one value from a database of the test server.
+pg_one() { pgsql "$1" -c "$2"; }
 # loaded_counts FILE: "entity loaded" from a run's JSON.
 loaded_counts() {
   local t
-  for t in $TABLES; do echo "$t $(totals "$1" | awk -v t="$t" '$1 == t {print $3}')"; done
+  for t in $DEMO_TABLES; do echo "$t $(entity_totals "$1" | awk -v t="$t" '$1 == t {print $3}')"; done
 }
-# rules DIR: "entity rule count" over the rejects of a demo directory.
-rules() {
-  cat "$1"/.cutover/rejects/*.jsonl 2>/dev/null | jq -r '"\(.entity) \(.rule)"' | sort | uniq -c
-}
-
 # ---- SQLite -> SQLite (the reference) and SQLite -> PostgreSQL ------------------
 
-"$CUTOVER" demo init "$WORK/ref" --scale 0.002 --seed 7 >"$LOGS/demo.out" 2>&1
-assert_eq "demo init" 0 "$?"
 # The plain migration: the zero-downtime path (capture) is not what this tests.
-sed -i '/^capture:/,$d' "$WORK/ref/cutover.yaml"
+demo_plain "$WORK/ref" 7
 cp -r "$WORK/ref" "$WORK/topg"
 cp -r "$WORK/ref" "$WORK/clean"   # for the PostgreSQL source, below
 
-migrate ref "$WORK/ref"
+migrate_all ref "$WORK/ref"
 assert_eq "SQLite -> SQLite exits 0" 0 "$CODE"
 
 pgsql postgres -c "CREATE DATABASE crm" && pgsql crm -f "$FIX/crm-target-pg.sql"
@@ -78,15 +44,15 @@ assert_eq "check with a libpq key=value target exits 0" 0 "$?"
   >"$LOGS/check-conninfo-bad.out" 2>&1
 assert_eq "a libpq key=value string to a missing database: the target fails (5)" 5 "$?"
 assert_eq "the key=value string's password is never printed" 0 "$(grep -c -- "$PG_PASSWORD" "$LOGS/check-conninfo-bad.out")"
-migrate topg "$WORK/topg" --target "$PG_BASE/crm"
+migrate_all topg "$WORK/topg" --target "$PG_BASE/crm"
 assert_eq "SQLite -> PostgreSQL exits 0" 0 "$CODE"
 [[ $CODE -eq 0 ]] || sed -n 1,20p "$LOGS/topg.err"
 if balanced "$LOGS/topg.json"; then pass "SQLite -> PostgreSQL: source rows = loaded + rejected"; else fail "SQLite -> PostgreSQL: unbalanced counts"; fi
 assert_eq "SQLite -> PostgreSQL: per entity, the counts of SQLite -> SQLite" \
-  "$(totals "$LOGS/ref.json")" "$(totals "$LOGS/topg.json")"
-assert_eq "the PostgreSQL tables hold what was loaded" "$(loaded_counts "$LOGS/topg.json")" "$(pg_counts crm)"
-assert_eq "the PostgreSQL tables hold what SQLite's hold" "$(sqlite_counts "$WORK/ref/crm.db")" "$(pg_counts crm)"
-assert_eq "the same rows refused for the same rules" "$(rules "$WORK/ref")" "$(rules "$WORK/topg")"
+  "$(entity_totals "$LOGS/ref.json")" "$(entity_totals "$LOGS/topg.json")"
+assert_eq "the PostgreSQL tables hold what was loaded" "$(loaded_counts "$LOGS/topg.json")" "$(table_counts crm pg_one)"
+assert_eq "the PostgreSQL tables hold what SQLite's hold" "$(table_counts "$WORK/ref/crm.db")" "$(table_counts crm pg_one)"
+assert_eq "the same rows refused for the same rules" "$(reject_rules "$WORK/ref")" "$(reject_rules "$WORK/topg")"
 reasons=$(cat "$WORK"/topg/.cutover/rejects/*.jsonl | jq -r 'select(.rule == "check") | .reason' | sort -u)
 assert_contains "a CHECK reject names its constraint" "email_looks_like_an_address" "$reasons"
 sqlstates=$(cat "$WORK"/topg/.cutover/rejects/*.jsonl | jq -r 'select(.rule == "check") | .sqlstate // empty' | sort -u)
@@ -122,29 +88,21 @@ assert_eq "a changed row in PostgreSQL is found by key" "changed" \
   "$(jq -r "[.verifications[].findings[] | select(.check == \"content\")][0].kind" "$LOGS/topg-verify2.json")"
 
 # Again into PostgreSQL: the tenants are already there, nothing doubles.
-migrate topg-again "$WORK/topg" --target "$PG_BASE/crm" --again
+migrate_all topg-again "$WORK/topg" --target "$PG_BASE/crm" --again
 assert_eq "--again into PostgreSQL exits 0" 0 "$CODE"
-assert_eq "--again leaves the same rows" "$(sqlite_counts "$WORK/ref/crm.db")" "$(pg_counts crm)"
+assert_eq "--again leaves the same rows" "$(table_counts "$WORK/ref/crm.db")" "$(table_counts crm pg_one)"
 
 # ---- PostgreSQL -> SQLite ---------------------------------------------------------
 
-# PostgreSQL text cannot hold the planted invalid UTF-8: give those names a
-# valid spelling in the legacy copy both runs read.
-for id in $(jq -r '.tenants[].invalid_utf8_names[]' "$WORK/clean/planted.json"); do
-  q "$WORK/clean/legacy.db" "UPDATE contacts SET last_name = 'Fixed' WHERE id = $id"
-done
+# PostgreSQL text cannot hold the planted invalid UTF-8: pg_demo_legacy gives
+# those names a valid spelling in the legacy copy both runs read.
+pg_demo_legacy "$WORK/clean"
+assert_eq "the PostgreSQL legacy schema loads" 0 "$?"
 cp -r "$WORK/clean" "$WORK/frompg"
 cp "$FIX/crm-pg-source.yaml" "$WORK/frompg/cutover.yaml"
-migrate clean "$WORK/clean"
+migrate_all clean "$WORK/clean"
 assert_eq "SQLite -> SQLite (clean names) exits 0" 0 "$CODE"
 
-pgsql postgres -c "CREATE DATABASE legacy" && sed '/@after-load/,$d' "$FIX/crm-legacy-pg.sql" | pgsql legacy -f -
-assert_eq "the PostgreSQL legacy schema loads" 0 "$?"
-for t in accounts teams contacts campaigns events; do
-  sqlite3 -batch -csv -nullvalue '\N' "$WORK/clean/legacy.db" "SELECT * FROM $t" >"$WORK/$t.csv"
-  pgsql legacy -c "\\copy $t FROM '$WORK/$t.csv' WITH (FORMAT csv, NULL '\\N')" || fail "copy $t into PostgreSQL"
-done
-sed -n '/@after-load/,$p' "$FIX/crm-legacy-pg.sql" | pgsql legacy -f -
 for t in accounts teams contacts campaigns events; do
   assert_eq "legacy $t copied" "$(q "$WORK/clean/legacy.db" "SELECT count(*) FROM $t")" \
     "$(pgsql legacy -c "SELECT count(*) FROM $t")"
@@ -158,17 +116,17 @@ assert_eq "NULL and '' survive the copy" \
   >"$LOGS/check.out" 2>"$LOGS/check.err"
 assert_eq "check with a PostgreSQL source exits 0" 0 "$?"
 export PGPASSWORD=$PG_PASSWORD
-migrate frompg "$WORK/frompg" --source "$NOPW/legacy"
+migrate_all frompg "$WORK/frompg" --source "$NOPW/legacy"
 unset PGPASSWORD
 assert_eq "PostgreSQL -> SQLite exits 0" 0 "$CODE"
 [[ $CODE -eq 0 ]] || sed -n 1,20p "$LOGS/frompg.err"
 if balanced "$LOGS/frompg.json"; then pass "PostgreSQL -> SQLite: source rows = loaded + rejected"; else fail "PostgreSQL -> SQLite: unbalanced counts"; fi
 assert_eq "PostgreSQL -> SQLite: per entity, the counts of SQLite -> SQLite" \
-  "$(totals "$LOGS/clean.json")" "$(totals "$LOGS/frompg.json")"
+  "$(entity_totals "$LOGS/clean.json")" "$(entity_totals "$LOGS/frompg.json")"
 assert_eq "PostgreSQL -> SQLite: the same target rows" \
-  "$(sqlite_counts "$WORK/clean/crm.db")" "$(sqlite_counts "$WORK/frompg/crm.db")"
+  "$(table_counts "$WORK/clean/crm.db")" "$(table_counts "$WORK/frompg/crm.db")"
 assert_eq "PostgreSQL -> SQLite: the same rows refused for the same rules" \
-  "$(rules "$WORK/clean")" "$(rules "$WORK/frompg")"
+  "$(reject_rules "$WORK/clean")" "$(reject_rules "$WORK/frompg")"
 assert_eq "the source was not written" "0" \
   "$(pgsql legacy -c "SELECT count(*) FROM pg_stat_user_tables WHERE n_tup_upd + n_tup_del > 0")"
 
@@ -177,13 +135,13 @@ assert_eq "the source was not written" "0" \
 pgsql postgres -c "CREATE DATABASE crm2" && pgsql crm2 -f "$FIX/crm-target-pg.sql"
 cp -r "$WORK/clean" "$WORK/pgpg" && rm -rf "$WORK/pgpg/.cutover"
 cp "$FIX/crm-pg-source.yaml" "$WORK/pgpg/cutover.yaml"
-migrate pgpg "$WORK/pgpg" --source "$PG_BASE/legacy" --target "$PG_BASE/crm2"
+migrate_all pgpg "$WORK/pgpg" --source "$PG_BASE/legacy" --target "$PG_BASE/crm2"
 assert_eq "PostgreSQL -> PostgreSQL exits 0" 0 "$CODE"
 [[ $CODE -eq 0 ]] || sed -n 1,20p "$LOGS/pgpg.err"
 assert_eq "PostgreSQL -> PostgreSQL: per entity, the counts of SQLite -> SQLite" \
-  "$(totals "$LOGS/clean.json")" "$(totals "$LOGS/pgpg.json")"
+  "$(entity_totals "$LOGS/clean.json")" "$(entity_totals "$LOGS/pgpg.json")"
 assert_eq "PostgreSQL -> PostgreSQL: the same target rows" \
-  "$(sqlite_counts "$WORK/clean/crm.db")" "$(pg_counts crm2)"
+  "$(table_counts "$WORK/clean/crm.db")" "$(table_counts crm2 pg_one)"
 
 # ---- the password never shows --------------------------------------------------------
 

@@ -4,13 +4,7 @@
 # API's tenant document reading them back.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
-pg_test_server
-pgsql postgres -c "CREATE DATABASE journal"
-journal=$PG_BASE/journal
-
-demo=$WORK/demo
-"$CUTOVER" demo init "$demo" --scale 0.002 --seed 13 -q
-proj=$demo/cutover.yaml
+pg_journal_demo 0.002 13
 cat >> "$proj" <<'YAML'
 monitor:
   volumes:

@@ -1,16 +1,11 @@
 # test_pg_state.sh: the journal (state store) on PostgreSQL. The demo is
 # rehearsed, cut over (capture, catch-up, freeze, verify, switch), audited and
 # planned, verified, rolled back and re-run with its journal in a PostgreSQL
-# database: the same outcomes as with the SQLite journal.
+# database: the same outcomes as with the SQLite journal; an older journal
+# there gets the schema steps it has not had.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
-pg_test_server
-pgsql postgres -c "CREATE DATABASE journal"
-journal=$PG_BASE/journal
-
-demo=$WORK/demo
-"$CUTOVER" demo init "$demo" --scale 0.002 --seed 13 -q
-proj=$demo/cutover.yaml
+pg_journal_demo 0.002 13
 run() { run_cutover -p "$proj" --state "$journal" "$@"; }
 
 run rehearse --all -q
@@ -59,4 +54,12 @@ assert_contains "the report shows the tenant" "id=\"tenant-$t\"" "$html"
 assert_contains "with the plan's canary" "canary" "$html"
 assert_eq "self-contained: nothing fetched" 0 "$(grep -cE '(src|href)="https?://' "$WORK/report.html")"
 assert_eq "the lease is given back" 0 "$(psql -X -q -A -t "$journal" -c 'SELECT count(*) FROM leases')"
+# A journal made before its schema's steps were recorded, and before sync
+# rounds had a direction, gets both when opened, under the advisory lock.
+steps() { psql -X -q -A -t "$journal" -c "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"; }
+assert_eq "the PostgreSQL journal records its schema's steps" "1,2" "$(steps)"
+psql -X -q "$journal" -c 'ALTER TABLE sync_rounds DROP COLUMN direction; DROP TABLE schema_migrations'
+run status --json
+assert_eq "an older journal on PostgreSQL opens, with its sync rounds' direction" "0 1 1,2" \
+  "$CODE $(psql -X -q -A -t "$journal" -c "SELECT count(*) FROM information_schema.columns WHERE table_name = 'sync_rounds' AND column_name = 'direction'") $(steps)"
 finish

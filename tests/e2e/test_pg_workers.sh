@@ -4,14 +4,8 @@
 # and verified, and none was moved twice.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
-pg_test_server
-pgsql postgres -c "CREATE DATABASE journal"
-journal=$PG_BASE/journal
-
-demo=$WORK/demo
-"$CUTOVER" demo init "$demo" --scale 0.01 --seed 17 -q
+pg_journal_demo 0.01 17
 sqlite3 "$demo/legacy.db" 'PRAGMA journal_mode = WAL' >/dev/null
-proj=$demo/cutover.yaml
 worker() { exec "$CUTOVER" -p "$proj" --state "$journal" worker --skip-rehearsal --lease 3 --name "$1" -q; }
 
 # Processes that start together on an empty database create the journal

@@ -14,13 +14,8 @@
 # killed at a commit between chunks, run again, gives the same.
 source "$(dirname "$0")/lib.sh"
 
-LOGS=$WORK/logs
-mkdir -p "$LOGS"
-TABLES="teams companies contacts contact_teams contact_tags campaigns engagements"
 
-"$CUTOVER" demo init "$WORK/ref" --scale 0.002 --seed 11 >"$LOGS/demo.out" 2>&1
-assert_eq "demo init" 0 "$?"
-sed -i '/^capture:/,$d' "$WORK/ref/cutover.yaml"
+demo_plain "$WORK/ref" 11
 for d in row push row-refuse push-refuse trigger; do cp -r "$WORK/ref" "$WORK/$d"; done
 for d in push-chunk push-chunk-refuse jobs2 kill1 kill2; do
   cp -r "$WORK/ref" "$WORK/$d"
@@ -33,15 +28,7 @@ for d in row-refuse push-refuse push-chunk-refuse; do
 done
 
 # migrate NAME PUSHDOWN [ARGS]: cutover migrate --all in $WORK/NAME, the SQL traced (-v).
-migrate() {
-  (cd "$WORK/$1" && CUTOVER_PUSHDOWN=$2 "$CUTOVER" migrate --all --skip-rehearsal --no-verify --json -v "${@:3}") \
-    >"$LOGS/$1.json" 2>"$LOGS/$1.err"
-  CODE=$?
-}
-counts() {
-  jq -r '.tenants[] | .tenant as $t | .entities | to_entries[]
-         | "\($t) \(.key) \(.value.source_rows) \(.value.loaded) \(.value.merged) \(.value.rejected)"' "$1" | sort
-}
+migrate() { CUTOVER_PUSHDOWN=$2 migrate_all "$1" "$WORK/$1" -v "${@:3}"; }
 rejects() {
   cat "$1"/.cutover/rejects/*.jsonl | jq -c '{entity, key, rule, reason, row}' | sort | md5sum
 }
@@ -51,18 +38,14 @@ journal() { # the journal's rejects, id maps and step counts
   q "$1/.cutover/state.db" "SELECT r.tenant, s.step, s.source_rows, s.loaded, s.rejected FROM steps s
                             JOIN runs r ON r.id = s.run_id ORDER BY 1, 2" | md5sum
 }
-sums() {
-  local t
-  for t in $TABLES; do echo "$t $(q "$1" "SELECT * FROM $t ORDER BY 1, 2" | md5sum)"; done
-}
 pushed() { # the entities loaded by INSERT ... SELECT, from the trace
   grep -o 'INSERT OR ABORT INTO cutover_target\."[a-z_]*"' "$1" | sed 's/.*\."//; s/"$//' | sort -u | tr '\n' ' '
 }
 same() { # WHAT ROW PUSH
-  assert_eq "$1: same journal counts per tenant and entity" "$(counts "$LOGS/$2.json")" "$(counts "$LOGS/$3.json")"
+  assert_eq "$1: same journal counts per tenant and entity" "$(tenant_counts "$LOGS/$2.json")" "$(tenant_counts "$LOGS/$3.json")"
   assert_eq "$1: same rejects" "$(rejects "$WORK/$2")" "$(rejects "$WORK/$3")"
   assert_eq "$1: same journal (rejects, id maps, steps)" "$(journal "$WORK/$2")" "$(journal "$WORK/$3")"
-  assert_eq "$1: same target rows" "$(sums "$WORK/$2/crm.db")" "$(sums "$WORK/$3/crm.db")"
+  assert_eq "$1: same target rows" "$(table_sums "$WORK/$2/crm.db")" "$(table_sums "$WORK/$3/crm.db")"
 }
 
 migrate row 0 && assert_eq "row by row: exit 0" 0 "$CODE"

@@ -17,8 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char dir[64];
@@ -418,6 +420,91 @@ static void a_lease_taken_over_ends_the_dead_holders_runs(void **state)
     co_state_close(st);
 }
 
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Another process's `cutover sync` gives tenant 9 back after a moment. */
+static void *sync_round_ends(void *arg)
+{
+    (void)arg;
+    nanosleep(&(struct timespec){0, 300 * 1000 * 1000}, NULL);
+    co_state *st = NULL;
+    co_error err;
+    if (co_state_open("sqlite:wait/state.db", dir, &st, &err) == CO_OK)
+        co_store_exec(Co_state_store(st), "DELETE FROM leases WHERE tenant = '9'", &err);
+    co_state_close(st);
+    return NULL;
+}
+
+/* Co_state_lease_wait with sync_only waits while the holder is a sync round
+ * (whatever its error message says) and gives up at once on any other. */
+static void a_lease_wait_for_sync_waits_for_sync_only(void **state)
+{
+    (void)state;
+    co_state *st = open_state("wait/state.db");
+    co_error err;
+    co_error_clear(&err);
+    char host[256];
+    assert_int_equal(gethostname(host, sizeof host), 0);
+    host[sizeof host - 1] = '\0';
+    co_param live[] = {{NULL, co_int(getppid())}, {NULL, co_text(host, strlen(host))}};
+    co_store *s = Co_state_store(st);
+    assert_int_equal(co_store_exec_params(s, "INSERT INTO leases (tenant, pid, host, command,"
+                                             " started_at) VALUES ('9', ?, ?, 'migrate', 'then')",
+                                          live, 2, NULL, &err), CO_OK);
+    double started = mono_now();
+    assert_int_equal(Co_state_lease_wait(st, "9", "verify", true, &err), CO_EBUSY);
+    assert_true(mono_now() - started < 5);
+    assert_non_null(strstr(err.message, "held by cutover migrate"));
+    co_error_clear(&err);
+    assert_int_equal(co_store_exec(s, "UPDATE leases SET command = 'sync' WHERE tenant = '9'",
+                                   &err), CO_OK);
+    pthread_t other;
+    assert_int_equal(pthread_create(&other, NULL, sync_round_ends, NULL), 0);
+    started = mono_now();
+    assert_int_equal(Co_state_lease_wait(st, "9", "verify", true, &err), CO_OK);
+    assert_true(mono_now() - started >= 0.25);
+    assert_int_equal(pthread_join(other, NULL), 0);
+    assert_int_equal(co_state_unlease(st, "9", &err), CO_OK);
+    co_state_close(st);
+}
+
+/* The journal's schema comes in numbered steps, each recorded once; a
+ * journal that a newer cutover took further is refused, not opened. */
+static void a_journal_records_its_schema_steps_and_refuses_a_newer_one(void **state)
+{
+    (void)state;
+    co_state *st = open_state("versions/state.db");
+    co_error err;
+    co_error_clear(&err);
+    int64_t steps = 0, last = 0;
+    co_store *s = Co_state_store(st);
+    assert_int_equal(co_store_query_int(s, "SELECT count(*) FROM schema_migrations", NULL, 0,
+                                        &steps, NULL, &err), CO_OK);
+    assert_int_equal(co_store_query_int(s, "SELECT max(version) FROM schema_migrations", NULL, 0,
+                                        &last, NULL, &err), CO_OK);
+    assert_int_equal(steps, CO_STATE_SCHEMA_VERSION);
+    assert_int_equal(last, CO_STATE_SCHEMA_VERSION);
+    co_state_close(st);
+    st = open_state("versions/state.db"); /* opened again: nothing applied twice */
+    s = Co_state_store(st);
+    assert_int_equal(co_store_query_int(s, "SELECT count(*) FROM schema_migrations", NULL, 0,
+                                        &steps, NULL, &err), CO_OK);
+    assert_int_equal(steps, CO_STATE_SCHEMA_VERSION);
+    co_param v = {NULL, co_int(CO_STATE_SCHEMA_VERSION + 1)};
+    assert_int_equal(co_store_exec_params(s, "INSERT INTO schema_migrations VALUES (?, 'then')",
+                                          &v, 1, NULL, &err), CO_OK);
+    co_state_close(st);
+    st = NULL;
+    assert_int_equal(co_state_open("sqlite:versions/state.db", dir, &st, &err), CO_EUNSUPPORTED);
+    assert_null(st);
+    assert_non_null(strstr(err.message, "made by a newer cutover"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +515,8 @@ int main(void)
         cmocka_unit_test(the_journal_is_in_wal_mode),
         cmocka_unit_test(two_journals_of_one_process_never_hold_one_tenant),
         cmocka_unit_test(a_lease_taken_over_ends_the_dead_holders_runs),
+        cmocka_unit_test(a_lease_wait_for_sync_waits_for_sync_only),
+        cmocka_unit_test(a_journal_records_its_schema_steps_and_refuses_a_newer_one),
         cmocka_unit_test(the_journal_has_an_identity_and_must_be_one),
         cmocka_unit_test(schema_fingerprints_name_what_changed),
         cmocka_unit_test(the_lifecycle_refuses_what_it_does_not_allow),

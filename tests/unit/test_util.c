@@ -364,6 +364,24 @@ static void clock_parses_and_formats(void **state)
     unsetenv("CUTOVER_NOW");
 }
 
+/* Pauses last what they say (seconds with a fraction, milliseconds), and
+ * one of no time returns at once. */
+static void pauses_last_what_they_say(void **state)
+{
+    (void)state;
+    double t0 = Co_clock_mono();
+    Co_pause(0.25);
+    double t1 = Co_clock_mono();
+    assert_true(t1 - t0 >= 0.25);
+    Co_pause_ms(120);
+    double t2 = Co_clock_mono();
+    assert_true(t2 - t1 >= 0.12);
+    Co_pause(0);
+    Co_pause(-3);
+    Co_pause_ms(0);
+    assert_true(Co_clock_mono() - t2 < 0.1);
+}
+
 static void errors_carry_code_message_and_context(void **state)
 {
     (void)state;
@@ -824,6 +842,7 @@ int main(void)
         cmocka_unit_test(map_adds_only_new_keys_and_reserves_room),
         cmocka_unit_test(keys_encode_canonically_and_round_trip),
         cmocka_unit_test(clock_parses_and_formats),
+        cmocka_unit_test(pauses_last_what_they_say),
         cmocka_unit_test(errors_carry_code_message_and_context),
         cmocka_unit_test(uris_are_masked),
         cmocka_unit_test(secrets_are_masked_in_messages),
