@@ -8,9 +8,11 @@
  * `--follow --tenant` ends with success once its tenants have left syncing
  * (rolled back, or switched without reverse sync). A switched tenant with
  * reverse capture is synced the other way, target to source (its rounds say
- * "reverse").
+ * "reverse"). A tenant rolled back by reverse sync (purge_pending) has its
+ * rows purged from the target by the pass (co_rollback_purge).
  */
 #include "cli.h"
+#include "cutover/cutover_seq.h"
 #include "cutover/sync.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -68,6 +70,16 @@ int cli_sync_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, 
         co_lifecycle state = CO_LC_NEW;
         if (co_state_tenant_lifecycle(co_session_state(s), tenants[i]->key, &state, &err) != CO_OK)
             return cli_fail("sync", &err);
+        /* A tenant rolled back by reverse sync: its target rows purged. */
+        if (state == CO_LC_PURGE_PENDING) {
+            double seconds = 0;
+            co_code code = co_rollback_purge(s, tenants[i], &seconds, &err);
+            if (code == CO_OK)
+                cli_print_purge(ctx, tenants[i]->key, seconds);
+            else if (code != CO_EBUSY && code != CO_ENOTREADY && rc == EXIT_OK)
+                rc = cli_fail("sync", &err);
+            continue;
+        }
         if (state != CO_LC_SYNCING && !named && !reverse_syncing(s, tenants[i]->key, state))
             continue;
         co_sync_options opt = {.cancelled = cli_cancelled};
@@ -90,7 +102,8 @@ int cli_sync_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, 
 /* With --follow --tenant: drops from chosen each tenant that has left
  * syncing for good since the first pass (rolled back, switched without
  * reverse sync), with a note; a frozen one is being switched and stays, a
- * switched one with reverse sync stays (synced in reverse). */
+ * switched one with reverse sync stays (synced in reverse), and so does one
+ * whose purge waits (another process held it). */
 static int drop_settled(cli_ctx *ctx, co_session *s, const co_tenant **chosen, size_t *count)
 {
     size_t kept = 0;
@@ -100,7 +113,7 @@ static int drop_settled(cli_ctx *ctx, co_session *s, const co_tenant **chosen, s
         co_lifecycle state = CO_LC_NEW;
         if (co_state_tenant_lifecycle(co_session_state(s), chosen[i]->key, &state, &err) != CO_OK)
             return cli_fail("sync", &err);
-        if (state == CO_LC_SYNCING || state == CO_LC_FROZEN ||
+        if (state == CO_LC_SYNCING || state == CO_LC_FROZEN || state == CO_LC_PURGE_PENDING ||
             reverse_syncing(s, chosen[i]->key, state)) {
             chosen[kept++] = chosen[i];
             continue;

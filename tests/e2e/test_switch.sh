@@ -10,7 +10,9 @@
 # switch (the Nth store call failing, at points across a switch measured on
 # a copy) leaves the tenant syncing, unfrozen and routed old; its switch then
 # succeeds; a kill -9 inside a reverse batch loses and doubles nothing; a
-# rollback without reverse capture carries back and says why.
+# rollback without reverse capture carries back and says why. A rollback by
+# reverse sync leaves the target's purge for later (purge_pending): sync,
+# `cutover purge` (killed -9 and run again) and the next migrate finish it.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
 S=${CUTOVER_TEST_SLOWDOWN:-1}
@@ -99,10 +101,14 @@ reverse_sync() {
   local want
   want=$(tgt_q "SELECT id, campaign_id, kind, occurred_at FROM engagements WHERE account_id = $t ORDER BY id" | sha256sum)
   run_cutover "${CUT[@]}" rollback --tenant "$t" --json
-  echo "$engine: rollback $(jq -c '{reverse_synced, reverse_applied, carried_back, exported, seconds}' <<<"$OUT")"
+  echo "$engine: rollback $(jq -c '{reverse_synced, reverse_applied, carried_back, exported, back_seconds, purge_pending, seconds}' <<<"$OUT")"
   assert_eq "$engine: the rollback goes by reverse sync, carrying nothing back" "0 true 0 null" \
     "$CODE $(jq -r '"\(.reverse_synced) \(.carried_back) \(.carry_reason)"' <<<"$OUT")"
   [[ $CODE -eq 0 ]] || echo "$ERR" | tail -5
+  # It returns once the tenant is back, the purge of its target rows left
+  # to the sync that is following it.
+  assert_eq "$engine: the rollback returns with the target's purge pending" "true null" \
+    "$(jq -r '"\(.purge_pending) \(.purge_seconds)"' <<<"$OUT")"
   assert_eq "$engine: after the rollback the source equals the target for the tenant (checksum)" \
     "$want" "$(src_q "SELECT e.id, e.campaign_id, e.kind, e.occurred_at FROM events e JOIN campaigns c ON c.id = e.campaign_id WHERE c.account_id = $t AND e.id NOT IN ($rejected) ORDER BY e.id" | sha256sum)"
   assert_eq "$engine: the write made just before the rollback went back with it" open \
@@ -120,6 +126,68 @@ reverse_sync() {
   assert_eq "$engine: sync --follow --tenant ends with success once its tenant has left" \
     "0 1" "$code $(grep -c "tenant $t is rolled_back now: nothing left to sync for it" "$WORK/sync.err")"
   [[ $code == 0 ]] || cat "$WORK/sync.err" | tail -5
+  assert_eq "$engine: that sync purged the tenant's rows from the target, and said so" \
+    "1 0 0 rolled_back" \
+    "$(grep -c "tenant $t: rollback finished: its rows purged from the target" "$WORK/sync.out") $(tgt_q "SELECT count(*) FROM engagements WHERE account_id = $t") $(tgt_q "SELECT count(*) FROM contacts WHERE account_id = $t") $("$CUTOVER" "${CUT[@]}" status --json | jq -r --arg t "$t" '.tenants[] | select(.tenant == $t) | .state')"
+}
+
+# deferred_purge ENGINE TENANT: a rollback by reverse sync returns once the
+# tenant is back on the old system; its rows stay in the target, frozen
+# there (the new system refuses the tenant's writes), the journal says
+# purge_pending in status, its JSON, the report and the dashboard; `cutover
+# purge` killed -9 once the rows are gone is finished by the next; a later
+# migrate finishes a pending purge first.
+deferred_purge() {
+  local engine=$1 t=$2 rows
+  run_cutover "${CUT[@]}" migrate --tenant "$t" --skip-rehearsal --coexist -q
+  run_cutover "${CUT[@]}" switch --tenant "$t" -q
+  assert_eq "$engine: a second tenant switched with reverse sync" "0 new" \
+    "$CODE $("$CUTOVER" "${CUT[@]}" route "$t" --json | jq -r .writes)"
+  rows=$(tgt_q "SELECT count(*) FROM engagements WHERE account_id = $t")
+  run_cutover "${CUT[@]}" rollback --tenant "$t"
+  assert_contains "$engine: the rollback says the target's rows wait, frozen, and how to purge them" \
+    "its rows in the target frozen there until purged (cutover sync, or cutover purge --tenant $t)" "$OUT"
+  assert_eq "$engine: back on the old system: routed old, the source takes its writes" "0 old 0" \
+    "$CODE $("$CUTOVER" "${CUT[@]}" route "$t") $(src_write "$t"; echo $?)"
+  assert_eq "$engine: the target keeps its rows, and refuses the tenant's writes (frozen)" "$rows 1" \
+    "$(tgt_q "SELECT count(*) FROM engagements WHERE account_id = $t") $(tgt_write "$t"; [[ $? -ne 0 ]] && echo 1 || echo 0)"
+  assert_eq "$engine: status --json says purge_pending and the command that finishes it" \
+    "purge_pending cutover purge --tenant $t" \
+    "$("$CUTOVER" "${CUT[@]}" status --json | jq -r --arg t "$t" '.tenants[] | select(.tenant == $t) | "\(.state) \(.finish_with)"')"
+  assert_contains "$engine: status says it in words" "purge pending: rolled back to the source" \
+    "$("$CUTOVER" "${CUT[@]}" status)"
+  "$CUTOVER" "${CUT[@]}" report -o "$WORK/purge-report.html" -q
+  assert_contains "$engine: the report says it" "its rows stay in the target, frozen, until purged" \
+    "$(cat "$WORK/purge-report.html")"
+  # kill -9 once the purge has committed the removal of the rows: the tenant
+  # stays purge_pending (the journal never says more than is done), and the
+  # next purge finishes it.
+  CUTOVER_KILL_AT_POINT=purge-rows "$CUTOVER" "${CUT[@]}" purge --tenant "$t" -q 2>/dev/null
+  assert_eq "$engine: purge killed -9 after the rows went: still purge_pending, no rows" "137 0 purge_pending" \
+    "$? $(tgt_q "SELECT count(*) FROM engagements WHERE account_id = $t") $(q "$DEMO/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '$t'")"
+  run_cutover "${CUT[@]}" purge --tenant "$t" --json
+  assert_eq "$engine: the next purge finishes it: rolled_back, the target takes writes again" \
+    "0 true rolled_back 0" \
+    "$CODE $(jq -r .purged <<<"$OUT") $(q "$DEMO/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '$t'") $(tgt_write "$t"; echo $?)"
+  run_cutover "${CUT[@]}" purge --tenant "$t"
+  assert_eq "$engine: a tenant whose purge does not wait is refused by name (13)" 13 "$CODE"
+  # A later migrate of a tenant whose purge waits purges it first.
+  run_cutover "${CUT[@]}" migrate --tenant "$t" --skip-rehearsal --coexist -q
+  run_cutover "${CUT[@]}" switch --tenant "$t" -q
+  run_cutover "${CUT[@]}" rollback --tenant "$t" --json
+  assert_eq "$engine: switched and rolled back again, purge pending" "0 true" \
+    "$CODE $(jq -r .purge_pending <<<"$OUT")"
+  run_cutover "${CUT[@]}" migrate --tenant "$t" --skip-rehearsal --coexist -q
+  assert_eq "$engine: migrate purges it first, then leaves it syncing" "0 syncing" \
+    "$CODE $(q "$DEMO/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '$t'")"
+  [[ $CODE -eq 0 ]] || echo "$ERR" | tail -5
+  run_cutover "${CUT[@]}" verify --tenant "$t" -q
+  assert_eq "$engine: and the reloaded tenant verifies" 0 "$CODE"
+  # rollback --purge: the purge in the same command.
+  run_cutover "${CUT[@]}" switch --tenant "$t" -q
+  run_cutover "${CUT[@]}" rollback --tenant "$t" --purge --json
+  assert_eq "$engine: rollback --purge purges in the same command" "0 false true rolled_back 0" \
+    "$CODE $(jq -r '"\(.purge_pending) \(.purge_seconds >= 0)"' <<<"$OUT") $(q "$DEMO/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '$t'") $(tgt_q "SELECT count(*) FROM engagements WHERE account_id = $t")"
 }
 
 # ---- SQLite ----
@@ -131,12 +199,14 @@ TRAFFIC=()
 src_q() { q "$DEMO/legacy.db" "$1"; }
 tgt_q() { q "$DEMO/crm.db" "$1"; }
 src_write() { sqlite3 "$DEMO/legacy.db" "UPDATE contacts SET title = title WHERE account_id = $1" >/dev/null 2>&1; }
+tgt_write() { sqlite3 "$DEMO/crm.db" "UPDATE contacts SET title = title WHERE account_id = $1" >/dev/null 2>&1; }
 mapfile -t T < <(src_q "SELECT c.account_id FROM campaigns c JOIN events e ON e.campaign_id = c.id GROUP BY 1 ORDER BY count(*) DESC, 1")
 
 run_cutover "${CUT[@]}" switch --tenant "${T[1]}"
 assert_eq "SQLite: only a syncing tenant is switched (13)" 13 "$CODE"
 assert_contains "SQLite: saying its state" "tenant ${T[1]} is new" "$ERR"
 scenario SQLite "${T[0]}"
+deferred_purge SQLite "${T[1]}"
 
 # A failure inside the switch: the store calls of a whole switch, counted on
 # a copy, then the Nth failing at points across it on the real one (the
@@ -224,6 +294,8 @@ TRAFFIC=(--source "$PG_BASE/legacy")
 src_q() { pgsql legacy -c "$1"; }
 tgt_q() { pgsql crm -c "$1"; }
 src_write() { pgsql legacy -c "UPDATE contacts SET title = title WHERE account_id = $1" >/dev/null 2>&1; }
+tgt_write() { pgsql crm -c "UPDATE contacts SET title = title WHERE account_id = $1" >/dev/null 2>&1; }
 mapfile -t T < <(src_q "SELECT c.account_id FROM campaigns c JOIN events e ON e.campaign_id = c.id GROUP BY 1 ORDER BY count(*) DESC, 1")
 scenario PostgreSQL "${T[0]}"
+deferred_purge PostgreSQL "${T[1]}"
 finish
