@@ -144,7 +144,7 @@ static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, cons
                         : co_store_query(s->dest, co_buf_str(&sql), &tenant, 1, &c, err);
     bool has_row;
     co_value row[128];
-    size_t n = e->reverse->ncols + e->reverse->nkey;
+    size_t n = Co_reverse_width(e->reverse);
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         for (size_t i = 0; i < n; i++)
             row[i] = co_cursor_value(c, i);

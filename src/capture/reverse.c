@@ -267,7 +267,7 @@ static co_code apply_one(batch *b, const co_change *ch, co_error *err)
     co_error row_err;
     co_error_clear(&row_err);
     if (rc == CO_OK && found) {
-        for (size_t k = 0; k < r->ncols + r->nkey; k++)
+        for (size_t k = 0; k < Co_reverse_width(r); k++)
             row[k] = co_cursor_value(c, k);
         rc = Co_reverse_writer_put(b->writers[i], row, &written, &row_err, err);
     } else if (rc == CO_OK) {

@@ -15,10 +15,12 @@
 
 typedef struct Co_reverse_writer Co_reverse_writer;
 
-/* SELECT the entity's reverse columns, then its reverse key columns, FROM
- * its target table WHERE its tenant column = :tenant; by_key adds the key
- * (parameters :k0, :k1, ...). e must have `reverse` and a tenant column. */
+/* SELECT the entity's reverse columns, then its reverse key columns, then
+ * its `insert` expressions, FROM its target table WHERE its tenant column =
+ * :tenant; by_key adds the key (parameters :k0, :k1, ...). e must have
+ * `reverse` and a tenant column. A row of it has Co_reverse_width values. */
 void Co_reverse_select_sql(co_store *dest, const co_entity *e, bool by_key, co_buf *sql);
+size_t Co_reverse_width(const co_reverse *r);
 
 /* Prepares the statements that write entity e's rows into its reverse
  * table on cap (the source, inside the caller's transaction); km (may be
