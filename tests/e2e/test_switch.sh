@@ -10,7 +10,8 @@
 # back yet leaves the source equal to the target. A failure inside the
 # switch (the Nth store call failing, at points across a switch measured on
 # a copy) leaves the tenant syncing, unfrozen and routed old; its switch then
-# succeeds; a kill -9 inside a reverse batch loses and doubles nothing; a
+# succeeds; a kill -9 inside a reverse batch loses and doubles nothing (on
+# SQLite and PostgreSQL); a
 # rollback without reverse capture carries back and says why. A rollback by
 # reverse sync leaves the target's purge for later (purge_pending): sync,
 # `cutover purge` (killed -9 and run again) and the next migrate finish it.
@@ -204,6 +205,35 @@ deferred_purge() {
     "$CODE $(jq -r '"\(.purge_pending) \(.purge_seconds >= 0)"' <<<"$OUT") $(q "$DEMO/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '$t'") $(tgt_q "SELECT count(*) FROM engagements WHERE account_id = $t")"
 }
 
+# reverse_kill ENGINE TENANT (switched with reverse sync): kill -9 inside a
+# reverse batch (its rows and the reverse mark written on the source, not
+# committed): nothing applied; the next round applies each change once, and
+# the mark counts exactly the changes the target captured. Sets ev, the
+# first of the events it makes in the new system.
+reverse_kill() {
+  local engine=$1 t=$2 before marked code
+  ev=$(( $(src_q "SELECT max(id) FROM events") + 1000 ))
+  for k in 1 2 3; do
+    tgt_q "INSERT INTO engagements (id, account_id, contact_id, campaign_id, kind, occurred_at)
+           SELECT $ev + $k, account_id, contact_id, campaign_id, 'read', occurred_at FROM engagements
+           WHERE account_id = $t LIMIT 1" >/dev/null
+  done
+  tgt_q "UPDATE engagements SET kind = 'bounce' WHERE id = $ev + 1" >/dev/null
+  before=$(src_q "SELECT count(*) FROM events")
+  marked=$(rev_mark "$t")
+  CUTOVER_KILL_AT_POINT=reverse-batch "$CUTOVER" "${CUT[@]}" sync --tenant "$t" --once -q 2>/dev/null
+  code=$?
+  assert_eq "$engine: kill -9 inside a reverse batch: killed, nothing applied, the mark unmoved" \
+    "137 $before $marked" "$code $(src_q "SELECT count(*) FROM events") $(rev_mark "$t")"
+  run_cutover "${CUT[@]}" sync --tenant "$t" --once --json
+  assert_eq "$engine: the next reverse round applies every change once" \
+    "0 reverse $((before + 3)) bounce $(tgt_q "SELECT count(*) FROM cutover_changes WHERE tenant = '$t'")" \
+    "$CODE $(jq -r .direction <<<"$OUT") $(src_q "SELECT count(*) FROM events") $(src_q "SELECT kind FROM events WHERE id = $ev + 1") $(rev_mark "$t")"
+  run_cutover "${CUT[@]}" sync --tenant "$t" --once --json
+  assert_eq "$engine: and nothing twice: the round after applies none" "0 0" "$CODE $(jq -r .applied <<<"$OUT")"
+}
+rev_mark() { src_q "SELECT applied FROM cutover_reverse_mark WHERE tenant = '$1'"; }
+
 # ---- SQLite ----
 DEMO=$WORK/demo
 "$CUTOVER" demo init "$DEMO" --scale 0.002 --seed 23 -q >/dev/null
@@ -256,29 +286,7 @@ assert_eq "after the failures, the switch succeeds" "0 new" \
 run_cutover "${CUT[@]}" verify --tenant "$t" -q
 assert_eq "and nothing was lost on the way (verify)" 0 "$CODE"
 
-# kill -9 inside a reverse batch (its rows and the reverse mark written on
-# the source, not committed): nothing applied; the next round applies each
-# change once, and the mark counts exactly the changes the target captured.
-ev=$(( $(src_q "SELECT max(id) FROM events") + 1000 ))
-for k in 1 2 3; do
-  tgt_q "INSERT INTO engagements (id, account_id, contact_id, campaign_id, kind, occurred_at)
-         SELECT $ev + $k, account_id, contact_id, campaign_id, 'read', occurred_at FROM engagements
-         WHERE account_id = $t LIMIT 1"
-done
-tgt_q "UPDATE engagements SET kind = 'bounce' WHERE id = $ev + 1"
-before=$(src_q "SELECT count(*) FROM events")
-mark() { q "$DEMO/legacy.db" "SELECT applied FROM cutover_reverse_mark WHERE tenant = '$t'"; }
-marked=$(mark)
-CUTOVER_KILL_AT_POINT=reverse-batch "$CUTOVER" "${CUT[@]}" sync --tenant "$t" --once -q 2>/dev/null
-code=$?
-assert_eq "kill -9 inside a reverse batch: killed, nothing applied, the mark unmoved" \
-  "137 $before $marked" "$code $(src_q "SELECT count(*) FROM events") $(mark)"
-run_cutover "${CUT[@]}" sync --tenant "$t" --once --json
-assert_eq "the next reverse round applies every change once" \
-  "0 reverse $((before + 3)) bounce $(q "$DEMO/crm.db" "SELECT count(*) FROM cutover_changes WHERE tenant = '$t'")" \
-  "$CODE $(jq -r .direction <<<"$OUT") $(src_q "SELECT count(*) FROM events") $(src_q "SELECT kind FROM events WHERE id = $ev + 1") $(mark)"
-run_cutover "${CUT[@]}" sync --tenant "$t" --once --json
-assert_eq "and nothing twice: the round after applies none" "0 0" "$CODE $(jq -r .applied <<<"$OUT")"
+reverse_kill SQLite "$t"
 # Without reverse capture (here its mark gone), the rollback falls back to
 # the carry-back and says why.
 q "$DEMO/legacy.db" "DELETE FROM cutover_reverse_mark WHERE tenant = '$t'"
@@ -312,4 +320,11 @@ tgt_write() { pgsql crm -c "UPDATE contacts SET title = title WHERE account_id =
 mapfile -t T < <(src_q "SELECT c.account_id FROM campaigns c JOIN events e ON e.campaign_id = c.id GROUP BY 1 ORDER BY count(*) DESC, 1")
 scenario PostgreSQL "${T[0]}"
 deferred_purge PostgreSQL "${T[1]}"
+# The reverse kill point on PostgreSQL too, on the smallest tenant.
+t=${T[-1]}
+run_cutover "${CUT[@]}" migrate --tenant "$t" --skip-rehearsal --coexist -q
+run_cutover "${CUT[@]}" switch --tenant "$t" -q
+assert_eq "PostgreSQL: the smallest tenant switched with reverse sync" "0 new" \
+  "$CODE $("$CUTOVER" "${CUT[@]}" route "$t" --json | jq -r .writes)"
+reverse_kill PostgreSQL "$t"
 finish
