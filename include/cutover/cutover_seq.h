@@ -115,6 +115,10 @@ typedef struct co_rollback_result {
                              the target */
     double seconds;
     const char *remains;  /* when it failed: what is left to do (static text), else NULL */
+    bool purge_pending;   /* rolled back by reverse sync: the tenant is back on the old system
+                             (purge_pending), its rows stay in the target, frozen there, until
+                             co_rollback_purge purges them */
+    double purge_seconds; /* the purge of the target's rows, when this call made it */
 } co_rollback_result;
 
 /* Rolls t back (idempotent): routes it "old"; when it was switched with
@@ -124,13 +128,38 @@ typedef struct co_rollback_result {
  * sync fails: res->carry_reason), exports its target rows first and carries
  * the rows of entities with a `reverse` mapping back into the source
  * (updating, or inserting what the source lacks);
- * removes capture and freeze from the source and purges the target. A
+ * removes capture and freeze from the source and purges the target. After
+ * reverse sync the purge waits: the call returns once the tenant is back on
+ * the source, which takes its writes, with the state "purge_pending" and
+ * res->purge_pending, its target rows frozen there (the new system refuses
+ * the tenant's writes) until co_rollback_purge. A rollback of a
+ * purge_pending tenant is that purge. A
  * rollback that fails part way sets the tenant's state "rollback_incomplete",
  * says in err what remains and how to finish it, and res->remains too;
  * co_cutover_tenant finishes it before it moves the tenant again. */
 CO_API co_code co_rollback_tenant(co_session *s, const co_tenant *t, co_rollback_result *res,
                                   co_error *err);
 CO_API void co_rollback_result_release(co_rollback_result *r);
+
+/* Purges the target's rows of a tenant left purge_pending by its rollback
+ * (co_rollback_tenant): in one transaction of the target, the tenant's
+ * freeze and capture there lifted and its rows deleted, so that no session
+ * sees them unfrozen; then what is left of its capture there, its traces
+ * and sync mark go, and the journal says rolled_back. Resumable: killed
+ * anywhere, the tenant stays purge_pending and the next call finishes it.
+ * *seconds (may be NULL) gets its duration. Waits for the tenant's lease
+ * (a sync round). CO_ENOTREADY, naming its state, for a tenant that is not
+ * purge_pending. cutover sync, cutover purge and a later migrate call it. */
+CO_API co_code co_rollback_purge(co_session *s, const co_tenant *t, double *seconds,
+                                 co_error *err);
+
+/* The rollback's result as one JSON object (no newline), as `cutover rollback
+ * --json` prints it and the dashboard's POST /api/tenants/T/rollback answers:
+ * tenant, rolled_back, was_switched, exported, carried_back, not_carried,
+ * export_file, reverse_synced, reverse_applied, carry_reason, back_seconds,
+ * purge_pending, purge_seconds (null when no purge was made) and seconds.
+ * The caller frees it; NULL when out of memory. */
+CO_API char *co_rollback_json(const char *tenant, const co_rollback_result *r);
 
 /* Runs the project's hook for phase, if any (a command run by /bin/sh in the
  * project's directory), with CUTOVER_TENANT, CUTOVER_PHASE and CUTOVER_RUN_ID

@@ -90,6 +90,12 @@ typedef struct co_reverse {
     size_t nkey;
     char **col_source, **col_entity;   /* the other columns carried back */
     size_t ncols;
+    /* source columns set only when a row the source lacks is inserted (the
+     * new system created it), each from SQL over the target row: what the
+     * old system needs that the new one keeps elsewhere; a row the source
+     * has keeps their values */
+    char **ins_source, **ins_sql;
+    size_t nins;
 } co_reverse;
 
 /* merge: rows of one tenant that are the same thing become one row.

@@ -61,6 +61,9 @@ typedef enum co_lifecycle {
     CO_LC_FINALIZED,           /* its undo ended: capture and freeze removed from the source */
     CO_LC_SYNCING,             /* copied and verified, kept in sync while both systems run
                                   (coexistence: nothing frozen, writes still old) */
+    CO_LC_PURGE_PENDING,       /* rolled back by reverse sync: routed to the source, which
+                                  takes its writes; its rows stay in the target, frozen,
+                                  until purged (co_rollback_purge) */
     CO_LC_COUNT
 } co_lifecycle;
 

@@ -62,7 +62,9 @@ typedef struct co_tenant_status {
 
 /* The cutover command that finishes what the tenant's work left, or NULL:
  * "rollback" for a rollback left incomplete (the next migrate finishes it
- * too), "migrate" for a tenant whose process is gone (interrupted). Run as
+ * too), "purge" for a tenant rolled back by reverse sync whose target rows
+ * wait to be purged (cutover sync does it too), "migrate" for a tenant
+ * whose process is gone (interrupted). Run as
  * `cutover COMMAND --tenant KEY`. */
 CO_API const char *co_status_finish_command(const co_tenant_status *r);
 

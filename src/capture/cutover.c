@@ -144,7 +144,7 @@ static co_code carry_back(co_session *s, co_store *cap, const co_tenant *t, cons
                         : co_store_query(s->dest, co_buf_str(&sql), &tenant, 1, &c, err);
     bool has_row;
     co_value row[128];
-    size_t n = e->reverse->ncols + e->reverse->nkey;
+    size_t n = Co_reverse_width(e->reverse);
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         for (size_t i = 0; i < n; i++)
             row[i] = co_cursor_value(c, i);
@@ -266,28 +266,16 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
         }
         Co_keymap_free(km);
     }
-    /* The target's capture of the tenant (and its freeze there) goes, with
-     * the reverse mark. */
+    /* The reverse mark goes; the target's capture of the tenant (and its
+     * freeze there) too, but after reverse sync it stays, sealed, over the
+     * rows until their purge, which waits (rollback.c). */
     if (rc == CO_OK && cap)
-        rc = Co_reverse_end(s, cap, t, err);
+        rc = res->reverse_synced ? Co_sync_mark_remove(cap, true, t->key, err)
+                                 : Co_reverse_end(s, cap, t, err);
     co_store_close(cap);
     res->back_seconds = Co_clock_mono() - started;
-    if (rc == CO_OK) {
-        res->remains = "purging its rows from the target (the source takes its writes again)";
-        rc = co_purge_tenant(s, t, err);
-    }
     if (rc == CO_OK)
-        rc = co_traces_unmark(s->dest, t->key, err);
-    if (rc == CO_OK)
-        rc = Co_sync_mark_remove(s->dest, false, t->key, err);
-    if (rc == CO_OK) {
-        res->remains = "recording the rollback in the journal";
-        rc = co_state_applied_set(s->state, t->key, 0, err);
-    }
-    if (rc == CO_OK)
-        rc = co_state_tenant_move(s->state, t->key, CO_LC_ROLLED_BACK, 0, err);
-    if (rc == CO_OK)
-        res->remains = NULL;
+        rc = Co_rollback_end(s, t, res->reverse_synced, res, err);
     res->seconds = Co_clock_mono() - started;
     return rc;
 }
@@ -310,7 +298,12 @@ co_code co_rollback_tenant(co_session *s, const co_tenant *t, co_rollback_result
                           "tenant %s is %s: its lifecycle does not go from %s to rolled_back "
                           "(docs/state-store.md)",
                           t->key, co_lifecycle_name(state), co_lifecycle_name(state));
-    if (rc != CO_OK) {
+    /* Back on the source already: what is left is the purge (rollback.c). */
+    if (rc == CO_OK && state == CO_LC_PURGE_PENDING) {
+        rc = Co_rollback_purge_leased(s, t, &res->purge_seconds, err);
+        res->seconds = res->purge_seconds;
+    }
+    if (rc != CO_OK || state == CO_LC_PURGE_PENDING) {
         co_error ignored;
         co_state_unlease(s->state, t->key, &ignored);
         return rc;

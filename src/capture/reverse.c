@@ -267,7 +267,7 @@ static co_code apply_one(batch *b, const co_change *ch, co_error *err)
     co_error row_err;
     co_error_clear(&row_err);
     if (rc == CO_OK && found) {
-        for (size_t k = 0; k < r->ncols + r->nkey; k++)
+        for (size_t k = 0; k < Co_reverse_width(r); k++)
             row[k] = co_cursor_value(c, k);
         rc = Co_reverse_writer_put(b->writers[i], row, &written, &row_err, err);
     } else if (rc == CO_OK) {
@@ -458,10 +458,13 @@ co_code Co_reverse_last(co_session *s, co_store *cap, const co_tenant *t, int64_
     if (rc == CO_OK)
         rc = reverse_leased(s, cap, t, NULL, true, &res, err);
     *applied = res.round.applied;
-    /* The freeze held throughout: no write slipped past the last changes. */
+    /* The freeze held throughout: no write slipped past the last changes.
+     * Sealed in the same statement, it holds until the target's rows of the
+     * tenant are purged (now, or later: co_rollback_purge), whatever becomes
+     * of this process. */
     bool fresh = false;
     if (rc == CO_OK)
-        rc = co_capture_heartbeat(s->dest, t->key, &fresh, err);
+        rc = co_capture_seal(s->dest, t->key, &fresh, err);
     if (rc == CO_OK && !fresh)
         rc = co_error_set(err, CO_ENOTREADY,
                           "the target's freeze of tenant %s lapsed while its last changes went "
@@ -471,13 +474,34 @@ co_code Co_reverse_last(co_session *s, co_store *cap, const co_tenant *t, int64_
     return rc;
 }
 
+co_code Co_reverse_release(void *ctx, co_error *err)
+{
+    Co_reverse_purge *rp = ctx;
+    bool exists = false;
+    co_code rc = target_captures(rp->s)
+                     ? co_store_capture_table_exists(rp->s->dest, "cutover_frozen", &exists, err)
+                     : CO_OK;
+    static const char *const tables[] = {"cutover_tenants", "cutover_frozen"};
+    co_param key = {NULL, co_text(rp->t->key, strlen(rp->t->key))};
+    for (size_t i = 0; rc == CO_OK && exists && i < 2; i++) {
+        co_buf sql = CO_BUF_INIT;
+        Co_buf_adds(&sql, "DELETE FROM ");
+        co_store_capture_table(rp->s->dest, tables[i], &sql);
+        Co_buf_adds(&sql, " WHERE tenant = ?");
+        rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                        : co_store_exec_params(rp->s->dest, co_buf_str(&sql), &key, 1, NULL, err);
+        Co_buf_release(&sql);
+    }
+    return rc;
+}
+
 co_code Co_reverse_end(co_session *s, co_store *cap, const co_tenant *t, co_error *err)
 {
     co_project rp;
     co_code rc = rev_project(s->project, s->dest, &rp, err);
     if (rc == CO_OK && rp.ncapture && target_captures(s))
         rc = co_capture_stop(s->dest, &rp, t->key, err);
-    if (rc == CO_OK)
+    if (rc == CO_OK && cap)
         rc = Co_sync_mark_remove(cap, true, t->key, err);
     rev_free(&rp);
     return rc;

@@ -15,10 +15,12 @@
 
 typedef struct Co_reverse_writer Co_reverse_writer;
 
-/* SELECT the entity's reverse columns, then its reverse key columns, FROM
- * its target table WHERE its tenant column = :tenant; by_key adds the key
- * (parameters :k0, :k1, ...). e must have `reverse` and a tenant column. */
+/* SELECT the entity's reverse columns, then its reverse key columns, then
+ * its `insert` expressions, FROM its target table WHERE its tenant column =
+ * :tenant; by_key adds the key (parameters :k0, :k1, ...). e must have
+ * `reverse` and a tenant column. A row of it has Co_reverse_width values. */
 void Co_reverse_select_sql(co_store *dest, const co_entity *e, bool by_key, co_buf *sql);
+size_t Co_reverse_width(const co_reverse *r);
 
 /* Prepares the statements that write entity e's rows into its reverse
  * table on cap (the source, inside the caller's transaction); km (may be
@@ -87,14 +89,46 @@ co_code Co_reverse_round(co_session *s, co_store *cap, const co_tenant *t,
 
 /* The rollback's reverse path: freezes the tenant's writes on the target,
  * applies every change it recorded (*applied counts them), and checks that
- * the freeze held throughout (CO_ENOTREADY otherwise). The caller routes the
- * tenant back and then ends the reverse capture (Co_reverse_end). */
+ * the freeze held throughout (CO_ENOTREADY otherwise), sealing it in the
+ * same statement: it holds until Co_reverse_end or the purge's
+ * Co_reverse_release. The caller routes the tenant back and then ends the
+ * reverse capture (Co_reverse_end), or only its mark on the source when the
+ * purge of the target waits (Co_sync_mark_remove). */
 co_code Co_reverse_last(co_session *s, co_store *cap, const co_tenant *t, int64_t *applied,
                         co_error *err);
 
 /* Ends the tenant's reverse capture: the target's capture of it (and its
- * freeze there) removed, the reverse mark forgotten. Nothing when there is
- * none. */
+ * freeze there) removed, the reverse mark forgotten (cap NULL: the mark is
+ * left alone, a rollback removed it already). Nothing when there is none. */
 co_code Co_reverse_end(co_session *s, co_store *cap, const co_tenant *t, co_error *err);
+
+/* The deferred purge of a tenant rolled back by reverse sync (rollback.c):
+ * Co_reverse_release's context. */
+typedef struct Co_reverse_purge {
+    co_session *s;
+    const co_tenant *t;
+} Co_reverse_purge;
+
+/* Inside the purge's transaction on the target (Co_purge_tenant_with, ctx a
+ * Co_reverse_purge): the tenant no longer captured nor frozen there, so that
+ * the purge's deletes pass its sealed freeze and are not recorded; another
+ * session sees the tenant frozen with its rows, or neither. Co_reverse_end
+ * then removes what is left of its capture. */
+co_code Co_reverse_release(void *ctx, co_error *err);
+
+/* ---- the end of a rollback (rollback.c) ---- */
+
+/* The end of t's rollback once it is routed back and its source unfrozen:
+ * with frozen (the target's sealed freeze of a rollback by reverse sync),
+ * the tenant moves to purge_pending (res->purge_pending), its purge left for
+ * co_rollback_purge; otherwise, or when its state cannot go there, the
+ * target's rows are purged now (res->purge_seconds) and it moves to
+ * rolled_back. res->remains says what is left when it fails. */
+co_code Co_rollback_end(co_session *s, const co_tenant *t, bool frozen, co_rollback_result *res,
+                        co_error *err);
+
+/* co_rollback_purge for a caller that holds the tenant's lease. */
+co_code Co_rollback_purge_leased(co_session *s, const co_tenant *t, double *seconds,
+                                 co_error *err);
 
 #endif

@@ -4,8 +4,9 @@
  * statements a rollback's carry-back (cutover.c) and reverse sync
  * (reverse.c) share. A row is updated in the source, or inserted where the
  * source lacks it; a row the target keyed and the source never saw gets the
- * key the source assigns (recorded in the id map); a row gone from the
- * target is deleted from the source.
+ * key the source assigns (recorded in the id map), and an inserted row the
+ * mapping's `insert` columns too; a row gone from the target is deleted
+ * from the source.
  */
 #include "capture/reverse_int.h"
 #include "engine/engine_int.h"
@@ -32,6 +33,8 @@ struct Co_reverse_writer {
     co_value target_key; /* its target key */
 };
 
+size_t Co_reverse_width(const co_reverse *r) { return r->ncols + r->nkey + r->nins; }
+
 void Co_reverse_select_sql(co_store *dest, const co_entity *e, bool by_key, co_buf *sql)
 {
     const co_reverse *r = e->reverse;
@@ -41,6 +44,8 @@ void Co_reverse_select_sql(co_store *dest, const co_entity *e, bool by_key, co_b
         co_store_quote_ident(dest, i < r->ncols ? r->col_entity[i] : r->key_entity[i - r->ncols],
                              sql);
     }
+    for (size_t i = 0; i < r->nins; i++) /* SQL over the target row, as written */
+        Co_buf_printf(sql, ", (%s)", r->ins_sql[i]);
     Co_buf_adds(sql, " FROM ");
     co_store_quote_ident(dest, e->target, sql);
     Co_buf_adds(sql, " WHERE ");
@@ -100,16 +105,18 @@ static void where_key(co_store *cap, const co_reverse *r, co_buf *sql)
     }
 }
 
-/* INSERT INTO source (cols[, keys]) VALUES (?, ...) */
+/* INSERT INTO source (cols[, keys], inserts) VALUES (?, ...) */
 static void insert_sql(co_store *cap, const co_reverse *r, bool with_key, co_buf *ins)
 {
-    size_t n = r->ncols + (with_key ? r->nkey : 0);
+    size_t keys = with_key ? r->nkey : 0, n = r->ncols + keys + r->nins;
     Co_buf_adds(ins, "INSERT INTO ");
     co_store_quote_ident(cap, r->table, ins);
     Co_buf_adds(ins, " (");
     for (size_t i = 0; i < n; i++) {
         Co_buf_adds(ins, i ? ", " : "");
-        co_store_quote_ident(cap, i < r->ncols ? r->col_source[i] : r->key_source[i - r->ncols],
+        co_store_quote_ident(cap, i < r->ncols          ? r->col_source[i]
+                                  : i < r->ncols + keys ? r->key_source[i - r->ncols]
+                                                        : r->ins_source[i - r->ncols - keys],
                              ins);
     }
     Co_buf_adds(ins, ") VALUES (");
@@ -123,7 +130,7 @@ co_code Co_reverse_writer_open(co_session *s, co_store *cap, const co_entity *e,
 {
     *out = NULL;
     const co_reverse *r = e->reverse;
-    if (r->ncols + r->nkey > MAX_COLS)
+    if (Co_reverse_width(r) > MAX_COLS)
         return co_error_set(err, CO_EPROJECT, "reverse: more than %d columns", MAX_COLS);
     Co_reverse_writer *w = calloc(1, sizeof *w);
     if (!w)
@@ -205,8 +212,10 @@ static co_code put_once(Co_reverse_writer *w, co_value *row, co_error *err)
         co_param vals[MAX_COLS];
         for (size_t i = 0; i < r->ncols; i++)
             vals[i] = (co_param){NULL, row[i]};
-        co_code rc = co_store_query_int(w->cap, co_buf_str(&w->fresh), vals, r->ncols, &assigned,
-                                        NULL, err);
+        for (size_t i = 0; i < r->nins; i++) /* after the keys, which the source assigns */
+            vals[r->ncols + i] = (co_param){NULL, row[r->ncols + r->nkey + i]};
+        co_code rc = co_store_query_int(w->cap, co_buf_str(&w->fresh), vals, r->ncols + r->nins,
+                                        &assigned, NULL, err);
         co_value source_key = co_int(assigned);
         if (rc == CO_OK)
             rc = Co_keymap_add(w->km, w->entity, &source_key, &w->target_key, err);
@@ -215,7 +224,7 @@ static co_code put_once(Co_reverse_writer *w, co_value *row, co_error *err)
     long long changes = 0;
     co_code rc = co_stmt_exec(w->update, row, r->ncols + r->nkey, &changes, err);
     if (rc == CO_OK && changes == 0)
-        rc = co_stmt_exec(w->insert, row, r->ncols + r->nkey, NULL, err);
+        rc = co_stmt_exec(w->insert, row, Co_reverse_width(r), NULL, err);
     return rc;
 }
 

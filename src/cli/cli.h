@@ -364,6 +364,10 @@ int cmd_verify(cli_ctx *ctx);
 int cmd_audit(cli_ctx *ctx);
 int cmd_rehearse(cli_ctx *ctx);
 int cmd_rollback(cli_ctx *ctx);
+int cmd_purge(cli_ctx *ctx);
+/* A purge of a rolled-back tenant's target rows done (cmd_route.c): its line,
+ * or a JSON object with --json (rollback --purge, purge, sync). */
+void cli_print_purge(const cli_ctx *ctx, const char *key, double seconds);
 int cmd_archive(cli_ctx *ctx);
 int cmd_finalize(cli_ctx *ctx);
 int cmd_run(cli_ctx *ctx);

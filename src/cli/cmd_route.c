@@ -1,5 +1,7 @@
 /*
- * cmd_route.c: `cutover rollback --tenant KEY`, `cutover route KEY` and
+ * cmd_route.c: `cutover rollback --tenant KEY [--purge]`, `cutover purge
+ * --tenant KEY | --all` (the target's rows of a tenant rolled back by reverse
+ * sync), `cutover route KEY` and
  * `cutover routes [--json]`: undoing a tenant's move, and telling
  * applications where each tenant lives (docs/state-store.md, table routes),
  * and for a syncing tenant the share of its reads on the new system
@@ -19,6 +21,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The rollback's line (text) or its JSON object. */
+static void print_rollback(const cli_ctx *ctx, const char *key, const co_rollback_result *r)
+{
+    if (ctx->json) {
+        char *json = co_rollback_json(key, r);
+        printf("%s\n", json ? json : "null");
+        free(json);
+        return;
+    }
+    if (ctx->quiet)
+        return;
+    if (r->purge_pending)
+        printf("tenant %s rolled back in %.2fs: route old, source writable, its rows in the "
+               "target frozen there until purged (cutover sync, or cutover purge --tenant %s)",
+               key, r->seconds, key);
+    else
+        printf("tenant %s rolled back in %.2fs: route old, target purged, source writable", key,
+               r->seconds);
+    if (r->was_switched && r->reverse_synced) {
+        printf("; reverse sync: the new system frozen for it, its last %lld changes "
+               "applied to the source, back on the old system in %.2fs, no rows "
+               "carried back",
+               (long long)r->reverse_applied, r->back_seconds);
+        if (r->export_file)
+            printf(" (the %lld rows of entities without `reverse` exported to %s)",
+                   (long long)r->exported, r->export_file);
+    } else if (r->was_switched) {
+        printf("; its %lld rows in the new system were exported to %s first, and %lld "
+               "carried back into the source (carry-back: %s)",
+               (long long)r->exported, r->export_file, (long long)r->carried_back,
+               r->carry_reason[0] ? r->carry_reason : "no reverse sync");
+    }
+    printf("\n");
+}
+
 int cmd_rollback(cli_ctx *ctx)
 {
     cli_session cs;
@@ -26,6 +63,9 @@ int cmd_rollback(cli_ctx *ctx)
                       &cs);
     if (rc != EXIT_OK)
         return rc;
+    /* --purge: the target's rows go in this command too, once the tenant is
+     * back (the line says so first, unless --json). */
+    bool purge = cli_flag(&ctx->args, "purge");
     const co_tenant **chosen = cs.chosen;
     for (size_t i = 0; rc == EXIT_OK && i < cs.nchosen; i++) {
         co_error err;
@@ -33,43 +73,76 @@ int cmd_rollback(cli_ctx *ctx)
         co_rollback_result r;
         if (co_rollback_tenant(cs.session, chosen[i], &r, &err) != CO_OK) {
             rc = cli_fail("rollback", &err);
-        } else if (ctx->json) {
-            co_buf b = CO_BUF_INIT;
-            Co_buf_adds(&b, "{\"tenant\":");
-            Co_json_str(&b, chosen[i]->key);
-            Co_buf_printf(&b, ",\"was_switched\":%s,\"exported\":%lld,\"carried_back\":%lld,"
-                              "\"not_carried\":%lld,\"export_file\":",
-                          r.was_switched ? "true" : "false", (long long)r.exported,
-                          (long long)r.carried_back, (long long)r.not_carried);
-            Co_json_str(&b, r.export_file);
-            Co_buf_printf(&b, ",\"reverse_synced\":%s,\"reverse_applied\":%lld,"
-                              "\"carry_reason\":",
-                          r.reverse_synced ? "true" : "false", (long long)r.reverse_applied);
-            Co_json_str(&b, r.carry_reason[0] ? r.carry_reason : NULL);
-            Co_buf_printf(&b, ",\"back_seconds\":%.3f,\"seconds\":%.3f}\n", r.back_seconds,
-                          r.seconds);
-            fputs(co_buf_str(&b), stdout);
-            Co_buf_release(&b);
-        } else if (!ctx->quiet) {
-            printf("tenant %s rolled back in %.2fs: route old, target purged, source writable%s",
-                   chosen[i]->key, r.seconds, r.was_switched ? "" : "\n");
-            if (r.was_switched && r.reverse_synced) {
-                printf("; reverse sync: the new system frozen for it, its last %lld changes "
-                       "applied to the source, back on the old system in %.2fs, no rows "
-                       "carried back",
-                       (long long)r.reverse_applied, r.back_seconds);
-                if (r.export_file)
-                    printf(" (the %lld rows of entities without `reverse` exported to %s)",
-                           (long long)r.exported, r.export_file);
-                printf("\n");
-            } else if (r.was_switched) {
-                printf("; its %lld rows in the new system were exported to %s first, and %lld "
-                       "carried back into the source (carry-back: %s)\n",
-                       (long long)r.exported, r.export_file, (long long)r.carried_back,
-                       r.carry_reason[0] ? r.carry_reason : "no reverse sync");
+            co_rollback_result_release(&r);
+            continue;
+        }
+        if (!(purge && r.purge_pending) || !ctx->json)
+            print_rollback(ctx, chosen[i]->key, &r);
+        if (purge && r.purge_pending) {
+            fflush(stdout);
+            double seconds = 0;
+            bool purged = co_rollback_purge(cs.session, chosen[i], &seconds, &err) == CO_OK;
+            if (purged) {
+                r.purge_pending = false;
+                r.purge_seconds = seconds;
+                r.seconds += seconds;
             }
+            if (ctx->json)
+                print_rollback(ctx, chosen[i]->key, &r);
+            else if (purged)
+                cli_print_purge(ctx, chosen[i]->key, seconds);
+            if (!purged)
+                rc = cli_fail("rollback", &err);
         }
         co_rollback_result_release(&r);
+    }
+    cli_close(&cs);
+    return rc;
+}
+
+/* Prints a finished purge: a line, or a JSON object with --json. */
+void cli_print_purge(const cli_ctx *ctx, const char *key, double seconds)
+{
+    if (ctx->json) {
+        co_buf b = CO_BUF_INIT;
+        Co_buf_adds(&b, "{\"tenant\":");
+        Co_json_str(&b, key);
+        Co_buf_printf(&b, ",\"purged\":true,\"state\":\"rolled_back\",\"seconds\":%.3f}\n",
+                      seconds);
+        fputs(co_buf_str(&b), stdout);
+        Co_buf_release(&b);
+    } else if (!ctx->quiet) {
+        printf("tenant %s: rollback finished: its rows purged from the target in %.2fs "
+               "(rolled_back)\n",
+               key, seconds);
+    }
+    fflush(stdout);
+}
+
+int cmd_purge(cli_ctx *ctx)
+{
+    cli_session cs;
+    int rc = cli_open(ctx, "purge", CO_SESSION_READ_ONLY | CO_SESSION_GUARD, CLI_OPEN_CHOOSE,
+                      &cs);
+    if (rc != EXIT_OK)
+        return rc;
+    /* --all: the tenants whose purge waits; a tenant named: that one, or
+     * exit 13 saying its state. */
+    bool named = cli_get(&ctx->args, "tenant") != NULL;
+    co_state *st = co_session_state(cs.session);
+    for (size_t i = 0; rc == EXIT_OK && i < cs.nchosen && !cli_signal_caught(); i++) {
+        co_error err;
+        co_error_clear(&err);
+        co_lifecycle state = CO_LC_NEW;
+        double seconds = 0;
+        if (co_state_tenant_lifecycle(st, cs.chosen[i]->key, &state, &err) != CO_OK)
+            rc = cli_fail("purge", &err);
+        else if (state != CO_LC_PURGE_PENDING && !named)
+            continue;
+        else if (co_rollback_purge(cs.session, cs.chosen[i], &seconds, &err) != CO_OK)
+            rc = cli_fail("purge", &err);
+        else
+            cli_print_purge(ctx, cs.chosen[i]->key, seconds);
     }
     cli_close(&cs);
     return rc;

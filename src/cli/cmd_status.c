@@ -87,6 +87,11 @@ static void print_table(const co_tenant_status *rows, size_t n)
             printf("%*s rollback incomplete: finish it with cutover rollback --tenant %s (or the "
                    "next migrate of the tenant)\n",
                    width, "", r->tenant);
+        else if (finish && strcmp(finish, "purge") == 0)
+            printf("%*s purge pending: rolled back to the source, which takes its writes; its "
+                   "rows stay in the target, frozen, until cutover sync or cutover purge "
+                   "--tenant %s purges them\n",
+                   width, "", r->tenant);
     }
 }
 

@@ -8,9 +8,12 @@
  * `--follow --tenant` ends with success once its tenants have left syncing
  * (rolled back, or switched without reverse sync). A switched tenant with
  * reverse capture is synced the other way, target to source (its rounds say
- * "reverse").
+ * "reverse"). A tenant rolled back by reverse sync (purge_pending) has its
+ * rows purged from the target by the pass (co_rollback_purge), after its
+ * rounds.
  */
 #include "cli.h"
+#include "cutover/cutover_seq.h"
 #include "cutover/sync.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -56,6 +59,29 @@ static bool reverse_syncing(co_session *s, const char *tenant, co_lifecycle stat
            found && last.direction && strcmp(last.direction, "reverse") == 0;
 }
 
+/* The pass's purges of tenants rolled back by reverse sync, after its
+ * rounds, so that no round of the pass waits for one. */
+static int purge_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, size_t n)
+{
+    int rc = EXIT_OK;
+    for (size_t i = 0; i < n && !cli_signal_caught(); i++) {
+        co_error err;
+        co_error_clear(&err);
+        co_lifecycle state = CO_LC_NEW;
+        if (co_state_tenant_lifecycle(co_session_state(s), tenants[i]->key, &state, &err) != CO_OK)
+            return cli_fail("sync", &err);
+        if (state != CO_LC_PURGE_PENDING)
+            continue;
+        double seconds = 0;
+        co_code code = co_rollback_purge(s, tenants[i], &seconds, &err);
+        if (code == CO_OK)
+            cli_print_purge(ctx, tenants[i]->key, seconds);
+        else if (code != CO_EBUSY && code != CO_ENOTREADY && rc == EXIT_OK)
+            rc = cli_fail("sync", &err); /* the tenant stays purge_pending */
+    }
+    return rc;
+}
+
 int cli_sync_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, size_t n,
                   bool named, bool idle_too, size_t *synced)
 {
@@ -67,6 +93,8 @@ int cli_sync_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, 
         co_lifecycle state = CO_LC_NEW;
         if (co_state_tenant_lifecycle(co_session_state(s), tenants[i]->key, &state, &err) != CO_OK)
             return cli_fail("sync", &err);
+        if (state == CO_LC_PURGE_PENDING) /* purge_pass, below */
+            continue;
         if (state != CO_LC_SYNCING && !named && !reverse_syncing(s, tenants[i]->key, state))
             continue;
         co_sync_options opt = {.cancelled = cli_cancelled};
@@ -83,13 +111,15 @@ int cli_sync_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, 
         if (idle_too || r.round.applied > 0)
             print_round(ctx, tenants[i]->key, &r);
     }
-    return rc;
+    int purged = purge_pass(ctx, s, tenants, n);
+    return rc != EXIT_OK ? rc : purged;
 }
 
 /* With --follow --tenant: drops from chosen each tenant that has left
  * syncing for good since the first pass (rolled back, switched without
  * reverse sync), with a note; a frozen one is being switched and stays, a
- * switched one with reverse sync stays (synced in reverse). */
+ * switched one with reverse sync stays (synced in reverse), and so does one
+ * whose purge waits (another process held it). */
 static int drop_settled(cli_ctx *ctx, co_session *s, const co_tenant **chosen, size_t *count)
 {
     size_t kept = 0;
@@ -99,7 +129,7 @@ static int drop_settled(cli_ctx *ctx, co_session *s, const co_tenant **chosen, s
         co_lifecycle state = CO_LC_NEW;
         if (co_state_tenant_lifecycle(co_session_state(s), chosen[i]->key, &state, &err) != CO_OK)
             return cli_fail("sync", &err);
-        if (state == CO_LC_SYNCING || state == CO_LC_FROZEN ||
+        if (state == CO_LC_SYNCING || state == CO_LC_FROZEN || state == CO_LC_PURGE_PENDING ||
             reverse_syncing(s, chosen[i]->key, state)) {
             chosen[kept++] = chosen[i];
             continue;

@@ -127,6 +127,14 @@ static const cli_option rollback_options[] = {
     {0},
 };
 
+static const cli_option undo_options[] = {
+    {"tenant", 't', "KEY", "this tenant (or a comma-separated list)"},
+    {"all", 'a', NULL, "every tenant"},
+    {"purge", 0, NULL, "after a rollback by reverse sync, also purge the target's rows in this "
+                      "command (else cutover sync or cutover purge does, later)"},
+    {0},
+};
+
 static const cli_option run_options[] = {
     {"cohort", 0, "C", "the cohort of the latest plan: canary, or a wave's number"},
     {"keep-going", 'k', NULL, "go on with the next tenant after a failure"},
@@ -315,9 +323,12 @@ const cli_command cli_commands[] = {
      sync_options},
     {"verify", cmd_verify, "--tenant KEY | --all",
      "prove that tenants arrived whole, or show what did not", verify_options},
-    {"rollback", cmd_rollback, "--tenant KEY",
-     "undo a tenant's move: route it back (after reverse sync, no carry-back), purge the "
-     "target, unfreeze the source",
+    {"rollback", cmd_rollback, "--tenant KEY [--purge]",
+     "undo a tenant's move: route it back (after reverse sync, no carry-back, and the "
+     "target's purge left for later), purge the target, unfreeze the source",
+     undo_options},
+    {"purge", cmd_purge, "--tenant KEY | --all",
+     "purge the target's rows of tenants rolled back by reverse sync (purge_pending)",
      rollback_options},
     {"run", cmd_run, "--cohort C", "migrate a cohort of the plan, one tenant after another",
      run_options},

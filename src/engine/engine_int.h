@@ -67,6 +67,13 @@ co_code Co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
 co_code Co_refresh_end(co_refresh *r, bool ok, int64_t *loaded, int64_t *rejected,
                        co_error *err);
 
+/* co_purge_tenant with inside(ctx, err), when not NULL, run first in the
+ * destination's transaction of the purge (so that what it changes there
+ * commits with the purge, or not at all). */
+co_code Co_purge_tenant_with(co_session *s, const co_tenant *t,
+                             co_code (*inside)(void *ctx, co_error *err), void *ctx,
+                             co_error *err);
+
 /* Target keys back to source keys, for rows that go from the target to the
  * source (a rollback's carry-back): the id maps of the entities with a
  * target_key, read backwards. */

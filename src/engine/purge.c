@@ -3,10 +3,12 @@
  * Entities with a tenant_column are purged by that column; the others, and
  * those whose target assigns keys (target_key), by the keys their id map
  * recorded. Used before a load (leftovers of an interrupted
- * run), after a failed load, and by rollback.
+ * run), after a failed load, and by rollback (after a rollback by reverse
+ * sync, later: capture/rollback.c).
  */
 #include "cutover/migrate.h"
 #include "cutover/traces.h"
+#include "engine/engine_int.h"
 #include "engine/session.h"
 #include "util/key.h"
 #include "util/buf.h"
@@ -82,6 +84,13 @@ static co_code purge_by_id_map(co_session *s, const co_tenant *t, const co_entit
 
 co_code co_purge_tenant(co_session *s, const co_tenant *t, co_error *err)
 {
+    return Co_purge_tenant_with(s, t, NULL, NULL, err);
+}
+
+co_code Co_purge_tenant_with(co_session *s, const co_tenant *t,
+                             co_code (*inside)(void *ctx, co_error *err), void *ctx,
+                             co_error *err)
+{
     /* Whatever the journal says, a tenant the target marks switched may hold
      * the new system's writes: only rollback, which exports them first, may
      * purge it (it marks the tenant exported). */
@@ -99,6 +108,8 @@ co_code co_purge_tenant(co_session *s, const co_tenant *t, co_error *err)
         rc = co_store_begin(s->dest, err);
     if (rc == CO_OK)
         rc = co_state_begin(s->state, err);
+    if (rc == CO_OK && inside)
+        rc = inside(ctx, err);
     for (size_t i = s->project->nentities; rc == CO_OK && i-- > 0;) {
         const co_entity *e = &s->project->entities[i];
         /* A target that assigns keys is live: the rows of the tenant are the

@@ -3,7 +3,8 @@
  * that sits above the copy (engine), the cutover (capture) and the proof
  * (verify), in one place for every front end. It decides the path (cutover
  * or load then verify), stops before a paused cohort, renews a worker's
- * claim as the work goes, and turns what happened into one result.
+ * claim as the work goes, finishes the purge a rollback by reverse sync
+ * left, and turns what happened into one result.
  */
 #include "cutover/move.h"
 #include "cutover/report.h"
@@ -164,6 +165,18 @@ co_code co_move_tenant(co_session *s, const co_tenant *t, const co_move_options 
         return co_error_set(err, CO_EPROJECT,
                             "--coexist keeps a tenant in sync through capture: the project file "
                             "lists no tables to capture");
+    /* A tenant rolled back by reverse sync: its rows in the target, frozen
+     * there, are purged before anything moves it again. */
+    co_lifecycle state = CO_LC_NEW;
+    co_code rc = co_state_tenant_lifecycle(s->state, t->key, &state, err);
+    if (rc == CO_OK && state == CO_LC_PURGE_PENDING)
+        rc = co_rollback_purge(s, t, NULL, err);
+    if (rc != CO_OK) {
+        res->status = CO_MOVE_FAILED;
+        res->phase = "purge";
+        snprintf(res->failure, sizeof res->failure, "%.500s", err->message);
+        return rc;
+    }
     mover m = {s, t, opt, time(NULL)};
     return s->project->ncapture ? move_cutover(&m, res, err) : move_load(&m, res, err);
 }

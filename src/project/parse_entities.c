@@ -367,11 +367,12 @@ static const pfield reverse_fields[] = {
     P_TEXT("table", true, co_reverse, table),
     P_PAIRS("key", true, co_reverse, key_source, key_entity, nkey),
     P_PAIRS("columns", false, co_reverse, col_source, col_entity, ncols),
+    P_PAIRS("insert", false, co_reverse, ins_source, ins_sql, nins),
 };
 
 static const psection reverse_section = {
     P_SECTION(reverse_fields), .size = sizeof(co_reverse),
-    .context = "in reverse", .shape = " (table, key, columns)",
+    .context = "in reverse", .shape = " (table, key, columns, insert)",
 };
 
 /* ---- the entity ---- */

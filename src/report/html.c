@@ -134,7 +134,8 @@ static const char live_script[] =
     "if(!r.ok){say('bad',what+': refused ('+r.status+'): '+j.error);return;}"
     "var text=f.dataset.done;"
     "if(j.rolled_back)text+=': '+num(j.exported)+(j.exported==1?' row':' rows')+' exported, '"
-    "+num(j.carried_back)+' carried back, '+j.seconds.toFixed(2)+' s';"
+    "+num(j.carried_back)+' carried back, '+j.seconds.toFixed(2)+' s'"
+    "+(j.purge_pending?', its rows in the target frozen until purged':'');"
     "say('ok',text+'.');f.confirm.value='';f.querySelector('button').blur();return refresh();});})"
     ".catch(function(e){say('bad',what+': '+e.message);});});"
     "setInterval(refresh,%d);})();</script>\n";

@@ -57,6 +57,11 @@ void rp_html_inflight(co_buf *b, const co_tenant_status *s)
                        "target. Finish it with ");
         command(b, finish, s->tenant);
         Co_buf_adds(b, " (or the next migrate of the tenant).</p>\n");
+    } else if (finish && strcmp(finish, "purge") == 0) {
+        Co_buf_adds(b, "<p class=paused>Rolled back to the old system, which takes its writes; "
+                       "its rows stay in the target, frozen, until purged: ");
+        command(b, finish, s->tenant);
+        Co_buf_adds(b, " (or the next round of cutover sync).</p>\n");
     } else if (finish) {
         Co_buf_adds(b, "<p class=bad>Interrupted: ");
         Co_html_esc(b, s->holder ? s->holder : "its process");

@@ -1,7 +1,8 @@
 /*
  * actions.c: the dashboard's state-changing requests (serve.h): each needs
  * the token and a typed confirmation; then it calls what the command line
- * calls (co_rollback_tenant, co_cohort_pause), so the two never differ.
+ * calls (co_rollback_tenant, co_cohort_pause), and answers what it prints
+ * (co_rollback_json), so the two never differ.
  */
 #include "serve/serve_int.h"
 #include "cutover/cutover_seq.h"
@@ -82,23 +83,21 @@ void serve_rollback(co_server *srv, const char *tenant, const char *auth, const 
     co_code code = co_rollback_tenant(srv->session, t, &res, &err);
     if (code != CO_OK) {
         serve_json_error(r, status_of(code), "rollback: %s", err.message);
+        co_rollback_result_release(&res);
+        return;
+    }
+    char *json = co_rollback_json(t->key, &res);
+    co_rollback_result_release(&res);
+    if (!json) {
+        serve_json_error(r, 500, "rollback: out of memory");
         return;
     }
     r->status = 200;
     r->type = "application/json";
     Co_buf_reset(&r->body);
-    Co_buf_adds(&r->body, "{\"tenant\":");
-    Co_json_str(&r->body, t->key);
-    Co_buf_printf(&r->body, ",\"rolled_back\":true,\"was_switched\":%s,\"exported\":%lld,"
-                            "\"carried_back\":%lld,\"not_carried\":%lld,\"export_file\":",
-                  res.was_switched ? "true" : "false", (long long)res.exported,
-                  (long long)res.carried_back, (long long)res.not_carried);
-    Co_json_str(&r->body, res.export_file);
-    Co_buf_printf(&r->body, ",\"reverse_synced\":%s,\"carry_reason\":",
-                  res.reverse_synced ? "true" : "false");
-    Co_json_str(&r->body, res.carry_reason[0] ? res.carry_reason : NULL);
-    Co_buf_printf(&r->body, ",\"seconds\":%.3f}\n", res.seconds);
-    co_rollback_result_release(&res);
+    Co_buf_adds(&r->body, json);
+    Co_buf_addc(&r->body, '\n');
+    free(json);
 }
 
 void serve_cohort(co_server *srv, const char *cohort, bool pause, const char *auth,

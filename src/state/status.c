@@ -297,6 +297,8 @@ const char *co_status_finish_command(const co_tenant_status *r)
 {
     if (r->state && strcmp(r->state, "rollback_incomplete") == 0)
         return "rollback";
+    if (co_lifecycle_is(r->state, CO_LC_PURGE_PENDING))
+        return "purge";
     return r->holder_gone ? "migrate" : NULL;
 }
 

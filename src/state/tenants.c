@@ -48,6 +48,7 @@ static const char *const lifecycle_names[CO_LC_COUNT] = {
     [CO_LC_ROLLBACK_INCOMPLETE] = "rollback_incomplete",
     [CO_LC_FINALIZED] = "finalized",
     [CO_LC_SYNCING] = "syncing",
+    [CO_LC_PURGE_PENDING] = "purge_pending",
 };
 
 #define TO(s) (1u << (s))
@@ -57,10 +58,13 @@ static const char *const lifecycle_names[CO_LC_COUNT] = {
  * is migrated again; finalized is the end. A tenant copied and verified
  * with --coexist stays syncing until its switch freezes it, a rollback or
  * a reload (migrate --again); a switch that fails inside the freeze takes
- * it back to syncing. */
+ * it back to syncing. A rollback by reverse sync leaves the tenant
+ * purge_pending (back on the source, its target rows frozen) until the purge
+ * of its target rows ends it rolled_back; nothing else moves it. */
 static const unsigned lifecycle_to[CO_LC_COUNT] = {
     [CO_LC_NEW] = TO(CO_LC_MIGRATING) | TO(CO_LC_VERIFIED) | TO(CO_LC_VERIFY_FAILED) |
-                  TO(CO_LC_SWITCHED) | TO(CO_LC_ROLLED_BACK) | TO(CO_LC_ROLLBACK_INCOMPLETE),
+                  TO(CO_LC_SWITCHED) | TO(CO_LC_ROLLED_BACK) | TO(CO_LC_ROLLBACK_INCOMPLETE) |
+                  TO(CO_LC_PURGE_PENDING),
     [CO_LC_MIGRATING] = TO(CO_LC_MIGRATED) | TO(CO_LC_FAILED) | TO(CO_LC_VERIFIED) |
                         TO(CO_LC_VERIFY_FAILED) | TO(CO_LC_FROZEN) | TO(CO_LC_ROLLED_BACK) |
                         TO(CO_LC_ROLLBACK_INCOMPLETE) | TO(CO_LC_SYNCING),
@@ -74,13 +78,17 @@ static const unsigned lifecycle_to[CO_LC_COUNT] = {
     [CO_LC_VERIFY_FAILED] = TO(CO_LC_MIGRATING) | TO(CO_LC_VERIFIED) | TO(CO_LC_FROZEN) |
                             TO(CO_LC_ROLLED_BACK) | TO(CO_LC_ROLLBACK_INCOMPLETE),
     [CO_LC_FROZEN] = TO(CO_LC_MIGRATING) | TO(CO_LC_SWITCHED) | TO(CO_LC_ROLLED_BACK) |
-                     TO(CO_LC_ROLLBACK_INCOMPLETE) | TO(CO_LC_FINALIZED) | TO(CO_LC_SYNCING),
-    [CO_LC_SWITCHED] = TO(CO_LC_ROLLED_BACK) | TO(CO_LC_ROLLBACK_INCOMPLETE) | TO(CO_LC_FINALIZED),
+                     TO(CO_LC_ROLLBACK_INCOMPLETE) | TO(CO_LC_FINALIZED) | TO(CO_LC_SYNCING) |
+                     TO(CO_LC_PURGE_PENDING),
+    [CO_LC_SWITCHED] = TO(CO_LC_ROLLED_BACK) | TO(CO_LC_ROLLBACK_INCOMPLETE) | TO(CO_LC_FINALIZED) |
+                       TO(CO_LC_PURGE_PENDING),
     [CO_LC_ROLLED_BACK] = TO(CO_LC_MIGRATING) | TO(CO_LC_ROLLBACK_INCOMPLETE),
-    [CO_LC_ROLLBACK_INCOMPLETE] = TO(CO_LC_MIGRATING) | TO(CO_LC_ROLLED_BACK),
+    [CO_LC_ROLLBACK_INCOMPLETE] = TO(CO_LC_MIGRATING) | TO(CO_LC_ROLLED_BACK) |
+                                  TO(CO_LC_PURGE_PENDING),
     [CO_LC_FINALIZED] = 0,
     [CO_LC_SYNCING] = TO(CO_LC_MIGRATING) | TO(CO_LC_FROZEN) | TO(CO_LC_ROLLED_BACK) |
                       TO(CO_LC_ROLLBACK_INCOMPLETE),
+    [CO_LC_PURGE_PENDING] = TO(CO_LC_ROLLED_BACK),
 };
 
 const char *co_lifecycle_name(co_lifecycle state)

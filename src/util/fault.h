@@ -23,6 +23,8 @@ typedef enum co_fault_point {
                                (capture/reverse.c) */
     CO_FAULT_SYNC_PRUNED,   /* a sync round's batch of applied changes deleted from the
                                change log, the round not yet journaled (capture.c) */
+    CO_FAULT_PURGE_ROWS,    /* a rolled-back tenant's rows purged from the target, its capture
+                               there and the journal's last word not yet (capture/rollback.c) */
 } co_fault_point;
 
 #ifdef CUTOVER_TEST_HOOKS

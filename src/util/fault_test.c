@@ -13,6 +13,10 @@
  *   CUTOVER_KILL_AT_POINT=sync-pruned  SIGKILL once a sync round has deleted
  *                             a batch of applied changes from the change
  *                             log, before it journals the round (SYNC_PRUNED)
+ *   CUTOVER_KILL_AT_POINT=purge-rows  SIGKILL once a rolled-back tenant's rows
+ *                             are purged from the target, before its capture
+ *                             there goes and the journal says rolled_back
+ *                             (PURGE_ROWS)
  *   CUTOVER_FAIL_AT_CALL=N    the Nth store call (fault point STORE_CALL)
  *                             fails, once, with an error of its side
  *   CUTOVER_FAULT_CALLS=FILE  at exit, write the number of store calls made
@@ -83,11 +87,13 @@ int Co_fault_sim(co_fault_point point)
         return ++calls == fail_at;
     case CO_FAULT_SWITCH_MARKED:
     case CO_FAULT_REVERSE_BATCH:
-    case CO_FAULT_SYNC_PRUNED: {
+    case CO_FAULT_SYNC_PRUNED:
+    case CO_FAULT_PURGE_ROWS: {
         const char *at = getenv("CUTOVER_KILL_AT_POINT");
-        const char *name = point == CO_FAULT_SWITCH_MARKED  ? "switch-marked"
+        const char *name = point == CO_FAULT_SWITCH_MARKED    ? "switch-marked"
                            : point == CO_FAULT_REVERSE_BATCH ? "reverse-batch"
-                                                             : "sync-pruned";
+                           : point == CO_FAULT_SYNC_PRUNED   ? "sync-pruned"
+                                                             : "purge-rows";
         if (at && strcmp(at, name) == 0)
             kill(getpid(), SIGKILL);
         return 0;

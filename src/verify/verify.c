@@ -434,15 +434,15 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
                              co_verify_result *res, co_error *err);
 
 /* A migrated tenant becomes verified or verify_failed. One frozen or past the
- * switch (frozen, switched, rolled_back, rollback_incomplete, finalized: the
- * states src/capture sets) or syncing keeps its place in the lifecycle: its
+ * switch (frozen, switched, rolled_back, rollback_incomplete, purge_pending,
+ * finalized: the states src/capture sets) or syncing keeps its place in the lifecycle: its
  * verification is a result of the run only, which status shows beside the
  * state. */
 static co_code set_state(co_session *s, const co_tenant *t, bool pass, co_error *err)
 {
     static const co_lifecycle past_switch[] = {CO_LC_SWITCHED, CO_LC_ROLLED_BACK, CO_LC_FINALIZED,
                                                CO_LC_FROZEN, CO_LC_ROLLBACK_INCOMPLETE,
-                                               CO_LC_SYNCING};
+                                               CO_LC_SYNCING, CO_LC_PURGE_PENDING};
     co_lifecycle state = CO_LC_NEW;
     co_code rc = co_state_tenant_lifecycle(s->state, t->key, &state, err);
     for (size_t i = 0; rc == CO_OK && i < sizeof past_switch / sizeof *past_switch; i++)

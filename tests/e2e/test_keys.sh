@@ -5,7 +5,9 @@
 # again changes nothing and draws no key; a cutover (capture, freeze,
 # switch) then a rollback that carries back a row the new system created,
 # with the key the source assigns; the target's foreign keys hold after each
-# step and the new system's own rows are never touched.
+# step and the new system's own rows are never touched. Then reverse sync
+# with those keys: a syncing tenant switched, the new system's inserts,
+# edits and deletes reach the source through the id map, once.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
 
@@ -117,6 +119,60 @@ SNAPSHOT="SELECT id || ':' || coalesce(legacy_id, 0) || ':' || name FROM custome
 ORDERS="SELECT id || ':' || customer_id FROM orders"
 NOTES="SELECT id || ':' || customer_id FROM notes"
 
+# reverse_keys KIND: reverse sync where the target assigns the keys. Tenant
+# 1 kept in sync (migrate --coexist), then switched; the new system inserts
+# a customer with an order, edits a loaded customer, deletes a loaded order,
+# then edits its new customer: each round of `cutover sync` writes them into
+# the source through the id map (the new rows under keys the source
+# assigns, the order referring to its customer's; the edits and the delete
+# on the rows' source keys), once.
+reverse_keys() {
+  local kind=$1 bob ann gone fresh
+  (cd "$d" && "$CUTOVER" migrate --tenant 1 --again --coexist --skip-rehearsal -q "${T[@]}") >"$d/coexist.out" 2>&1
+  assert_eq "$kind: tenant 1 kept in sync, keyed by the target" "0 syncing" \
+    "$? $(q "$d/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '1'")"
+  (cd "$d" && "$CUTOVER" switch --tenant 1 --json "${T[@]}") >"$d/switch.json" 2>"$d/switch.err"
+  assert_eq "$kind: tenant 1 switched with reverse sync" "0 true" \
+    "$? $(jq -r '.tenants[0].reverse_sync' "$d/switch.json")"
+  bob=$(tsql $kind "$db" "SELECT id FROM customers WHERE legacy_id = 11")
+  ann=$(tsql $kind "$db" "SELECT id FROM customers WHERE legacy_id = 10")
+  gone=$(tsql $kind "$db" "SELECT min(id) FROM orders WHERE customer_id = $ann")
+  if [[ $kind == pg ]]; then
+    pgsql keys -c "WITH c AS (INSERT INTO customers (account_id, name, email) VALUES (1, 'Eve in CRM', 'eve@x.com') RETURNING id)
+                   INSERT INTO orders (account_id, customer_id, amount) SELECT 1, id, 43 FROM c" >/dev/null
+  else
+    q "$db" "INSERT INTO customers (account_id, name, email) VALUES (1, 'Eve in CRM', 'eve@x.com');
+             INSERT INTO orders (account_id, customer_id, amount) VALUES (1, last_insert_rowid(), 43)"
+  fi
+  tsql $kind "$db" "UPDATE customers SET name = 'Robert' WHERE id = $bob" >/dev/null
+  tsql $kind "$db" "DELETE FROM orders WHERE id = $gone" >/dev/null
+  (cd "$d" && "$CUTOVER" sync --tenant 1 --once --json "${T[@]}") >"$d/reverse.json" 2>"$d/reverse.err"
+  # (an update is captured as two changes: the row before and after)
+  assert_eq "$kind: a reverse round applies the new system's changes" "0 reverse 5" \
+    "$? $(jq -r '"\(.direction) \(.applied)"' "$d/reverse.json")"
+  [[ -s $d/reverse.err ]] && tail -3 "$d/reverse.err"
+  fresh=$(q "$d/legacy.db" "SELECT id FROM customers WHERE name = 'Eve in CRM'")
+  assert_eq "$kind: the customer the new system created has a key the source assigned, once" \
+    "1 1|Eve in CRM|eve@x.com" \
+    "$(q "$d/legacy.db" "SELECT count(*) FROM customers WHERE name = 'Eve in CRM'") $(q "$d/legacy.db" "SELECT account_id, name, email FROM customers WHERE name = 'Eve in CRM'")"
+  assert_eq "$kind: that key is above the source's own" true \
+    "$( (( fresh > 21 )) && echo true || echo false)"
+  assert_eq "$kind: its order refers to that key" "$fresh|43" \
+    "$(q "$d/legacy.db" "SELECT customer_id, amount FROM orders WHERE amount = 43")"
+  assert_eq "$kind: the edit of a loaded customer is on its source key" "Robert" \
+    "$(q "$d/legacy.db" "SELECT name FROM customers WHERE id = 11")"
+  assert_eq "$kind: the deleted order is gone from the source, by its source key" "0 1" \
+    "$(q "$d/legacy.db" "SELECT count(*) FROM orders WHERE id = 100") $(q "$d/legacy.db" "SELECT count(*) FROM orders WHERE id = 101")"
+  # The new customer edited in the new system: the same source row, not a second one.
+  tsql $kind "$db" "UPDATE customers SET email = 'eve@z.com' WHERE name = 'Eve in CRM'" >/dev/null
+  (cd "$d" && "$CUTOVER" sync --tenant 1 --once --json "${T[@]}") >"$d/reverse2.json" 2>/dev/null
+  assert_eq "$kind: its edit goes to the key the source gave it, no second row" "0 2 1 eve@z.com" \
+    "$? $(jq -r .applied "$d/reverse2.json") $(q "$d/legacy.db" "SELECT count(*) FROM customers WHERE name = 'Eve in CRM'") $(q "$d/legacy.db" "SELECT email FROM customers WHERE id = $fresh")"
+  (cd "$d" && "$CUTOVER" sync --tenant 1 --once --json "${T[@]}") >"$d/reverse3.json" 2>/dev/null
+  assert_eq "$kind: and nothing twice: the round after applies none" "0 0" \
+    "$? $(jq -r .applied "$d/reverse3.json")"
+}
+
 for kind in sqlite pg; do
   d=$WORK/$kind
   mkdir -p "$d"
@@ -217,5 +273,6 @@ for kind in sqlite pg; do
   assert_eq "$kind: tenant 2 cut over again, with the carried-back rows" "0 2" \
     "$? $(tsql $kind "$db" "SELECT count(*) FROM customers WHERE account_id = 2")"
   assert_eq "$kind: the foreign keys hold" 0 "$(fk_clean $kind "$db")"
+  reverse_keys "$kind"
 done
 finish

@@ -5,12 +5,16 @@
 # while the application writes; every write the old system accepted is in
 # the target (verify, and the last event), none twice (the counts), and the
 # route sends writes and reads new. Then reverse sync: the new system's
-# writes reach the old one within the lag, and a rollback carries nothing
+# writes reach the old one within the lag (a contact it creates with its
+# tenant and team), and a rollback carries nothing
 # back yet leaves the source equal to the target. A failure inside the
 # switch (the Nth store call failing, at points across a switch measured on
 # a copy) leaves the tenant syncing, unfrozen and routed old; its switch then
-# succeeds; a kill -9 inside a reverse batch loses and doubles nothing; a
-# rollback without reverse capture carries back and says why.
+# succeeds; a kill -9 inside a reverse batch loses and doubles nothing (on
+# SQLite and PostgreSQL); a
+# rollback without reverse capture carries back and says why. A rollback by
+# reverse sync leaves the target's purge for later (purge_pending): sync,
+# `cutover purge` (killed -9 and run again) and the next migrate finish it.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
 S=${CUTOVER_TEST_SLOWDOWN:-1}
@@ -65,7 +69,7 @@ scenario() {
 # system, applies its last writes and carries nothing back, and leaves the
 # source equal to the target for the tenant; then sync --follow ends.
 reverse_sync() {
-  local engine=$1 t=$2 contact event gone at code rejected started
+  local engine=$1 t=$2 contact event gone at code rejected started fresh team
   kill -0 "$sync" 2>/dev/null
   assert_eq "$engine: sync --follow goes on after the switch, in reverse" 0 "$?"
   contact=$(tgt_q "SELECT min(id) FROM contacts WHERE account_id = $t")
@@ -76,10 +80,20 @@ reverse_sync() {
          SELECT $event, account_id, contact_id, campaign_id, 'click', occurred_at FROM engagements
          WHERE id = $gone" >/dev/null
   tgt_q "DELETE FROM engagements WHERE id = $gone" >/dev/null
+  # A contact the new system creates (with its team, in one transaction)
+  # reaches the old one with its tenant, the team the legacy needs, and the
+  # columns the new system has.
+  fresh=$(( $(src_q "SELECT max(id) FROM contacts") + 1000 ))
+  team=$(tgt_q "SELECT min(id) FROM teams WHERE account_id = $t")
+  tgt_q "BEGIN;
+         INSERT INTO contacts (id, account_id, kind, first_name, last_name, email, company_domain, title, created_at, updated_at)
+         VALUES ($fresh, $t, 'investor', 'Ada', 'Reverse', 'ada.reverse@example.com', 'example.com', 'Partner', '2026-12-01 10:00:00', '2026-12-01 10:00:00');
+         INSERT INTO contact_teams (contact_id, team_id) VALUES ($fresh, $team);
+         COMMIT;" >/dev/null
   started=$(date +%s.%N)
   at=none
   for _ in $(seq 1 100); do
-    if [[ "$(src_q "SELECT title FROM contacts WHERE id = $contact") $(src_q "SELECT count(*) FROM events WHERE id = $event") $(src_q "SELECT count(*) FROM events WHERE id = $gone")" == "Reverse $event 1 0" ]]; then
+    if [[ "$(src_q "SELECT title FROM contacts WHERE id = $contact") $(src_q "SELECT count(*) FROM events WHERE id = $event") $(src_q "SELECT count(*) FROM events WHERE id = $gone") $(src_q "SELECT count(*) FROM contacts WHERE id = $fresh")" == "Reverse $event 1 0 1" ]]; then
       at=$(awk "BEGIN { printf \"%.2f\", $(date +%s.%N) - $started }"); break
     fi
     sleep 0.1
@@ -87,6 +101,9 @@ reverse_sync() {
   echo "$engine: the new system's writes reached the old one in ${at}s"
   assert_eq "$engine: an update, an insert and a delete in the new system appear in the old" \
     true "$([[ $at != none ]] && echo true || echo false)"
+  assert_eq "$engine: a contact created in the new system is in the old one with its tenant and team" \
+    "$t|$team|investor|Ada|Partner|example.com|2026-12-01 10:00:00" \
+    "$(src_q "SELECT account_id, team_id, kind, first_name, title, company_domain, created_at FROM contacts WHERE id = $fresh" | tr '\t' '|')"
   assert_eq "$engine: status shows the reverse sync, its lag and backlog" "reverse 0 true" \
     "$("$CUTOVER" "${CUT[@]}" status --json | jq -r --arg t "$t" '.tenants[] | select(.tenant == $t) | .sync | "\(.direction) \(.backlog) \(.lag_seconds < 5)"')"
   # The last write, then the rollback: it goes back with the rollback.
@@ -99,10 +116,14 @@ reverse_sync() {
   local want
   want=$(tgt_q "SELECT id, campaign_id, kind, occurred_at FROM engagements WHERE account_id = $t ORDER BY id" | sha256sum)
   run_cutover "${CUT[@]}" rollback --tenant "$t" --json
-  echo "$engine: rollback $(jq -c '{reverse_synced, reverse_applied, carried_back, exported, seconds}' <<<"$OUT")"
+  echo "$engine: rollback $(jq -c '{reverse_synced, reverse_applied, carried_back, exported, back_seconds, purge_pending, seconds}' <<<"$OUT")"
   assert_eq "$engine: the rollback goes by reverse sync, carrying nothing back" "0 true 0 null" \
     "$CODE $(jq -r '"\(.reverse_synced) \(.carried_back) \(.carry_reason)"' <<<"$OUT")"
   [[ $CODE -eq 0 ]] || echo "$ERR" | tail -5
+  # It returns once the tenant is back, the purge of its target rows left
+  # to the sync that is following it.
+  assert_eq "$engine: the rollback returns with the target's purge pending" "true null" \
+    "$(jq -r '"\(.purge_pending) \(.purge_seconds)"' <<<"$OUT")"
   assert_eq "$engine: after the rollback the source equals the target for the tenant (checksum)" \
     "$want" "$(src_q "SELECT e.id, e.campaign_id, e.kind, e.occurred_at FROM events e JOIN campaigns c ON c.id = e.campaign_id WHERE c.account_id = $t AND e.id NOT IN ($rejected) ORDER BY e.id" | sha256sum)"
   assert_eq "$engine: the write made just before the rollback went back with it" open \
@@ -120,7 +141,98 @@ reverse_sync() {
   assert_eq "$engine: sync --follow --tenant ends with success once its tenant has left" \
     "0 1" "$code $(grep -c "tenant $t is rolled_back now: nothing left to sync for it" "$WORK/sync.err")"
   [[ $code == 0 ]] || cat "$WORK/sync.err" | tail -5
+  assert_eq "$engine: that sync purged the tenant's rows from the target, and said so" \
+    "1 0 0 rolled_back" \
+    "$(grep -c "tenant $t: rollback finished: its rows purged from the target" "$WORK/sync.out") $(tgt_q "SELECT count(*) FROM engagements WHERE account_id = $t") $(tgt_q "SELECT count(*) FROM contacts WHERE account_id = $t") $("$CUTOVER" "${CUT[@]}" status --json | jq -r --arg t "$t" '.tenants[] | select(.tenant == $t) | .state')"
 }
+
+# deferred_purge ENGINE TENANT: a rollback by reverse sync returns once the
+# tenant is back on the old system; its rows stay in the target, frozen
+# there (the new system refuses the tenant's writes), the journal says
+# purge_pending in status, its JSON, the report and the dashboard; `cutover
+# purge` killed -9 once the rows are gone is finished by the next; a later
+# migrate finishes a pending purge first.
+deferred_purge() {
+  local engine=$1 t=$2 rows
+  run_cutover "${CUT[@]}" migrate --tenant "$t" --skip-rehearsal --coexist -q
+  run_cutover "${CUT[@]}" switch --tenant "$t" -q
+  assert_eq "$engine: a second tenant switched with reverse sync" "0 new" \
+    "$CODE $("$CUTOVER" "${CUT[@]}" route "$t" --json | jq -r .writes)"
+  rows=$(tgt_q "SELECT count(*) FROM engagements WHERE account_id = $t")
+  run_cutover "${CUT[@]}" rollback --tenant "$t"
+  assert_contains "$engine: the rollback says the target's rows wait, frozen, and how to purge them" \
+    "its rows in the target frozen there until purged (cutover sync, or cutover purge --tenant $t)" "$OUT"
+  assert_eq "$engine: back on the old system: routed old, the source takes its writes" "0 old 0" \
+    "$CODE $("$CUTOVER" "${CUT[@]}" route "$t") $(src_write "$t"; echo $?)"
+  assert_eq "$engine: the target keeps its rows, and refuses the tenant's writes (frozen)" "$rows 1" \
+    "$(tgt_q "SELECT count(*) FROM engagements WHERE account_id = $t") $(tgt_write "$t"; [[ $? -ne 0 ]] && echo 1 || echo 0)"
+  assert_eq "$engine: status --json says purge_pending and the command that finishes it" \
+    "purge_pending cutover purge --tenant $t" \
+    "$("$CUTOVER" "${CUT[@]}" status --json | jq -r --arg t "$t" '.tenants[] | select(.tenant == $t) | "\(.state) \(.finish_with)"')"
+  assert_contains "$engine: status says it in words" "purge pending: rolled back to the source" \
+    "$("$CUTOVER" "${CUT[@]}" status)"
+  "$CUTOVER" "${CUT[@]}" report -o "$WORK/purge-report.html" -q
+  assert_contains "$engine: the report says it" "its rows stay in the target, frozen, until purged" \
+    "$(cat "$WORK/purge-report.html")"
+  # kill -9 once the purge has committed the removal of the rows: the tenant
+  # stays purge_pending (the journal never says more than is done), and the
+  # next purge finishes it.
+  CUTOVER_KILL_AT_POINT=purge-rows "$CUTOVER" "${CUT[@]}" purge --tenant "$t" -q 2>/dev/null
+  assert_eq "$engine: purge killed -9 after the rows went: still purge_pending, no rows" "137 0 purge_pending" \
+    "$? $(tgt_q "SELECT count(*) FROM engagements WHERE account_id = $t") $(q "$DEMO/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '$t'")"
+  run_cutover "${CUT[@]}" purge --tenant "$t" --json
+  assert_eq "$engine: the next purge finishes it: rolled_back, the target takes writes again" \
+    "0 true rolled_back 0" \
+    "$CODE $(jq -r .purged <<<"$OUT") $(q "$DEMO/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '$t'") $(tgt_write "$t"; echo $?)"
+  run_cutover "${CUT[@]}" purge --tenant "$t"
+  assert_eq "$engine: a tenant whose purge does not wait is refused by name (13)" 13 "$CODE"
+  # A later migrate of a tenant whose purge waits purges it first.
+  run_cutover "${CUT[@]}" migrate --tenant "$t" --skip-rehearsal --coexist -q
+  run_cutover "${CUT[@]}" switch --tenant "$t" -q
+  run_cutover "${CUT[@]}" rollback --tenant "$t" --json
+  assert_eq "$engine: switched and rolled back again, purge pending" "0 true" \
+    "$CODE $(jq -r .purge_pending <<<"$OUT")"
+  run_cutover "${CUT[@]}" migrate --tenant "$t" --skip-rehearsal --coexist -q
+  assert_eq "$engine: migrate purges it first, then leaves it syncing" "0 syncing" \
+    "$CODE $(q "$DEMO/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '$t'")"
+  [[ $CODE -eq 0 ]] || echo "$ERR" | tail -5
+  run_cutover "${CUT[@]}" verify --tenant "$t" -q
+  assert_eq "$engine: and the reloaded tenant verifies" 0 "$CODE"
+  # rollback --purge: the purge in the same command.
+  run_cutover "${CUT[@]}" switch --tenant "$t" -q
+  run_cutover "${CUT[@]}" rollback --tenant "$t" --purge --json
+  assert_eq "$engine: rollback --purge purges in the same command" "0 false true rolled_back 0" \
+    "$CODE $(jq -r '"\(.purge_pending) \(.purge_seconds >= 0)"' <<<"$OUT") $(q "$DEMO/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '$t'") $(tgt_q "SELECT count(*) FROM engagements WHERE account_id = $t")"
+}
+
+# reverse_kill ENGINE TENANT (switched with reverse sync): kill -9 inside a
+# reverse batch (its rows and the reverse mark written on the source, not
+# committed): nothing applied; the next round applies each change once, and
+# the mark counts exactly the changes the target captured. Sets ev, the
+# first of the events it makes in the new system.
+reverse_kill() {
+  local engine=$1 t=$2 before marked code
+  ev=$(( $(src_q "SELECT max(id) FROM events") + 1000 ))
+  for k in 1 2 3; do
+    tgt_q "INSERT INTO engagements (id, account_id, contact_id, campaign_id, kind, occurred_at)
+           SELECT $ev + $k, account_id, contact_id, campaign_id, 'read', occurred_at FROM engagements
+           WHERE account_id = $t LIMIT 1" >/dev/null
+  done
+  tgt_q "UPDATE engagements SET kind = 'bounce' WHERE id = $ev + 1" >/dev/null
+  before=$(src_q "SELECT count(*) FROM events")
+  marked=$(rev_mark "$t")
+  CUTOVER_KILL_AT_POINT=reverse-batch "$CUTOVER" "${CUT[@]}" sync --tenant "$t" --once -q 2>/dev/null
+  code=$?
+  assert_eq "$engine: kill -9 inside a reverse batch: killed, nothing applied, the mark unmoved" \
+    "137 $before $marked" "$code $(src_q "SELECT count(*) FROM events") $(rev_mark "$t")"
+  run_cutover "${CUT[@]}" sync --tenant "$t" --once --json
+  assert_eq "$engine: the next reverse round applies every change once" \
+    "0 reverse $((before + 3)) bounce $(tgt_q "SELECT count(*) FROM cutover_changes WHERE tenant = '$t'")" \
+    "$CODE $(jq -r .direction <<<"$OUT") $(src_q "SELECT count(*) FROM events") $(src_q "SELECT kind FROM events WHERE id = $ev + 1") $(rev_mark "$t")"
+  run_cutover "${CUT[@]}" sync --tenant "$t" --once --json
+  assert_eq "$engine: and nothing twice: the round after applies none" "0 0" "$CODE $(jq -r .applied <<<"$OUT")"
+}
+rev_mark() { src_q "SELECT applied FROM cutover_reverse_mark WHERE tenant = '$1'"; }
 
 # ---- SQLite ----
 DEMO=$WORK/demo
@@ -131,12 +243,14 @@ TRAFFIC=()
 src_q() { q "$DEMO/legacy.db" "$1"; }
 tgt_q() { q "$DEMO/crm.db" "$1"; }
 src_write() { sqlite3 "$DEMO/legacy.db" "UPDATE contacts SET title = title WHERE account_id = $1" >/dev/null 2>&1; }
+tgt_write() { sqlite3 "$DEMO/crm.db" "UPDATE contacts SET title = title WHERE account_id = $1" >/dev/null 2>&1; }
 mapfile -t T < <(src_q "SELECT c.account_id FROM campaigns c JOIN events e ON e.campaign_id = c.id GROUP BY 1 ORDER BY count(*) DESC, 1")
 
 run_cutover "${CUT[@]}" switch --tenant "${T[1]}"
 assert_eq "SQLite: only a syncing tenant is switched (13)" 13 "$CODE"
 assert_contains "SQLite: saying its state" "tenant ${T[1]} is new" "$ERR"
 scenario SQLite "${T[0]}"
+deferred_purge SQLite "${T[1]}"
 
 # A failure inside the switch: the store calls of a whole switch, counted on
 # a copy, then the Nth failing at points across it on the real one (the
@@ -172,29 +286,7 @@ assert_eq "after the failures, the switch succeeds" "0 new" \
 run_cutover "${CUT[@]}" verify --tenant "$t" -q
 assert_eq "and nothing was lost on the way (verify)" 0 "$CODE"
 
-# kill -9 inside a reverse batch (its rows and the reverse mark written on
-# the source, not committed): nothing applied; the next round applies each
-# change once, and the mark counts exactly the changes the target captured.
-ev=$(( $(src_q "SELECT max(id) FROM events") + 1000 ))
-for k in 1 2 3; do
-  tgt_q "INSERT INTO engagements (id, account_id, contact_id, campaign_id, kind, occurred_at)
-         SELECT $ev + $k, account_id, contact_id, campaign_id, 'read', occurred_at FROM engagements
-         WHERE account_id = $t LIMIT 1"
-done
-tgt_q "UPDATE engagements SET kind = 'bounce' WHERE id = $ev + 1"
-before=$(src_q "SELECT count(*) FROM events")
-mark() { q "$DEMO/legacy.db" "SELECT applied FROM cutover_reverse_mark WHERE tenant = '$t'"; }
-marked=$(mark)
-CUTOVER_KILL_AT_POINT=reverse-batch "$CUTOVER" "${CUT[@]}" sync --tenant "$t" --once -q 2>/dev/null
-code=$?
-assert_eq "kill -9 inside a reverse batch: killed, nothing applied, the mark unmoved" \
-  "137 $before $marked" "$code $(src_q "SELECT count(*) FROM events") $(mark)"
-run_cutover "${CUT[@]}" sync --tenant "$t" --once --json
-assert_eq "the next reverse round applies every change once" \
-  "0 reverse $((before + 3)) bounce $(q "$DEMO/crm.db" "SELECT count(*) FROM cutover_changes WHERE tenant = '$t'")" \
-  "$CODE $(jq -r .direction <<<"$OUT") $(src_q "SELECT count(*) FROM events") $(src_q "SELECT kind FROM events WHERE id = $ev + 1") $(mark)"
-run_cutover "${CUT[@]}" sync --tenant "$t" --once --json
-assert_eq "and nothing twice: the round after applies none" "0 0" "$CODE $(jq -r .applied <<<"$OUT")"
+reverse_kill SQLite "$t"
 # Without reverse capture (here its mark gone), the rollback falls back to
 # the carry-back and says why.
 q "$DEMO/legacy.db" "DELETE FROM cutover_reverse_mark WHERE tenant = '$t'"
@@ -216,7 +308,7 @@ pgsql legacy -c "ALTER TABLE events ALTER COLUMN id ADD GENERATED BY DEFAULT AS 
 pgsql postgres -c "CREATE DATABASE crm" && pgsql crm -f "$FIX/crm-target-pg.sql" >/dev/null
 pg_demo_project "$DEMO/pg.yaml"
 # The demo's reverse mappings (examples/crm/cutover.yaml), for reverse sync.
-sed -i -e '/^  - name: contacts$/a\    reverse: { table: contacts, key: { id: id }, columns: { first_name: first_name, last_name: last_name, email: email, title: title, updated_at: updated_at } }' \
+sed -i -e '/^  - name: contacts$/a\    reverse: { table: contacts, key: { id: id }, columns: { account_id: account_id, kind: kind, first_name: first_name, last_name: last_name, email: email, title: title, updated_at: updated_at }, insert: { team_id: "(SELECT min(team_id) FROM contact_teams WHERE contact_id = contacts.id)", company_domain: company_domain, created_at: created_at } }' \
   -e '/^  - name: engagements$/a\    reverse: { table: events, key: { id: id }, columns: { campaign_id: campaign_id, contact_id: contact_id, kind: kind, occurred_at: occurred_at } }' \
   "$DEMO/pg.yaml"
 CUT=(-p "$DEMO/pg.yaml" --source "$PG_BASE/legacy" --target "$PG_BASE/crm")
@@ -224,6 +316,15 @@ TRAFFIC=(--source "$PG_BASE/legacy")
 src_q() { pgsql legacy -c "$1"; }
 tgt_q() { pgsql crm -c "$1"; }
 src_write() { pgsql legacy -c "UPDATE contacts SET title = title WHERE account_id = $1" >/dev/null 2>&1; }
+tgt_write() { pgsql crm -c "UPDATE contacts SET title = title WHERE account_id = $1" >/dev/null 2>&1; }
 mapfile -t T < <(src_q "SELECT c.account_id FROM campaigns c JOIN events e ON e.campaign_id = c.id GROUP BY 1 ORDER BY count(*) DESC, 1")
 scenario PostgreSQL "${T[0]}"
+deferred_purge PostgreSQL "${T[1]}"
+# The reverse kill point on PostgreSQL too, on the smallest tenant.
+t=${T[-1]}
+run_cutover "${CUT[@]}" migrate --tenant "$t" --skip-rehearsal --coexist -q
+run_cutover "${CUT[@]}" switch --tenant "$t" -q
+assert_eq "PostgreSQL: the smallest tenant switched with reverse sync" "0 new" \
+  "$CODE $("$CUTOVER" "${CUT[@]}" route "$t" --json | jq -r .writes)"
+reverse_kill PostgreSQL "$t"
 finish

@@ -48,7 +48,8 @@ static const char every_key[] =
     "    verify: {round: {price: 2}}\n"
     "    duplicates: {person: {on: {email: email}, query: SELECT email FROM c;}}\n"
     "    follows: {contacts: {id: id}, notes: {}}\n"
-    "    reverse: {table: contacts, key: {id: id}, columns: {mail: email}}\n"
+    "    reverse: {table: contacts, key: {id: id}, columns: {mail: email},\n"
+    "              insert: {team_id: (SELECT min(team_id) FROM ct WHERE c = contacts.id)}}\n"
     "    merge:\n"
     "      on: [lower(email)]\n"
     "      survivor: latest(updated_at)\n"
@@ -128,6 +129,9 @@ static void test_every_key_lands_in_its_field(void **state)
     assert_int_equal(e->follows[1].n, 0);
     assert_string_equal(e->reverse->col_source[0], "mail");
     assert_string_equal(e->reverse->key_entity[0], "id");
+    assert_int_equal(e->reverse->nins, 1);
+    assert_string_equal(e->reverse->ins_source[0], "team_id");
+    assert_string_equal(e->reverse->ins_sql[0], "(SELECT min(team_id) FROM ct WHERE c = contacts.id)");
 
     const co_merge *m = e->merge;
     assert_string_equal(m->on[0], "lower(email)");

@@ -345,6 +345,15 @@ static void the_lifecycle_refuses_what_it_does_not_allow(void **state)
     for (int i = 0; i < CO_LC_COUNT; i++)
         assert_true(co_lifecycle_allows((co_lifecycle)i, CO_LC_ROLLED_BACK) == (i != CO_LC_FINALIZED));
     assert_true(co_lifecycle_allows(CO_LC_NEW, CO_LC_SWITCHED));
+    /* a rollback by reverse sync waits for its purge: purge_pending goes
+     * only to rolled_back (a migrate must purge first) */
+    assert_string_equal(co_lifecycle_name(CO_LC_PURGE_PENDING), "purge_pending");
+    assert_true(co_lifecycle_allows(CO_LC_SWITCHED, CO_LC_PURGE_PENDING));
+    assert_false(co_lifecycle_allows(CO_LC_SYNCING, CO_LC_PURGE_PENDING));
+    assert_false(co_lifecycle_allows(CO_LC_FINALIZED, CO_LC_PURGE_PENDING));
+    for (int i = 0; i < CO_LC_COUNT; i++)
+        assert_true(co_lifecycle_allows(CO_LC_PURGE_PENDING, (co_lifecycle)i) ==
+                    (i == CO_LC_PURGE_PENDING || i == CO_LC_ROLLED_BACK));
     co_state_close(st);
 }
 

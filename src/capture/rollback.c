@@ -1,0 +1,130 @@
+/*
+ * rollback.c: the end of a rollback (cutover_seq.h): the purge of the
+ * tenant's rows from the target and the journal's last word. A rollback by
+ * reverse sync leaves it for later: the tenant is back on the old system
+ * within seconds (purge_pending), its rows in the target frozen there (the
+ * target's sealed freeze) until co_rollback_purge removes them, which
+ * `cutover sync`, `cutover purge` and the next migrate of the tenant call
+ * (docs/coexistence.md). Also the rollback's JSON, the one document the
+ * command line and the dashboard answer.
+ */
+#include "cutover/cutover_seq.h"
+#include "cutover/traces.h"
+#include "capture/capture_int.h"
+#include "capture/reverse_int.h"
+#include "state/journal.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/fault.h"
+#include "util/json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The purge of the tenant's rows from the target, its traces and sync mark
+ * there, and the journal's rolled_back; *remains says what is left while it
+ * goes (static text; NULL once done). */
+static co_code finish(co_session *s, const co_tenant *t, bool frozen, const char **remains,
+                      co_error *err)
+{
+    /* Frozen: the target's freeze and capture of the tenant are lifted in
+     * the purge's own transaction, so that nobody sees its rows unfrozen. */
+    Co_reverse_purge ctx = {s, t};
+    *remains = "purging its rows from the target (the source takes its writes again)";
+    co_code rc = Co_purge_tenant_with(s, t, frozen ? Co_reverse_release : NULL, &ctx, err);
+    if (rc == CO_OK) /* a test build may die here (test_switch: kill -9 in the purge) */
+        (void)Co_fault_sim(CO_FAULT_PURGE_ROWS);
+    if (rc == CO_OK && frozen)
+        rc = Co_reverse_end(s, NULL, t, err);
+    if (rc == CO_OK)
+        rc = co_traces_unmark(s->dest, t->key, err);
+    if (rc == CO_OK)
+        rc = Co_sync_mark_remove(s->dest, false, t->key, err);
+    if (rc == CO_OK) {
+        *remains = "recording the rollback in the journal";
+        rc = co_state_applied_set(s->state, t->key, 0, err);
+    }
+    if (rc == CO_OK)
+        rc = co_state_tenant_move(s->state, t->key, CO_LC_ROLLED_BACK, 0, err);
+    if (rc == CO_OK)
+        *remains = NULL;
+    return rc;
+}
+
+co_code Co_rollback_end(co_session *s, const co_tenant *t, bool frozen, co_rollback_result *res,
+                        co_error *err)
+{
+    co_lifecycle state = CO_LC_NEW;
+    co_code rc = frozen ? co_state_tenant_lifecycle(s->state, t->key, &state, err) : CO_OK;
+    if (rc == CO_OK && frozen && co_lifecycle_allows(state, CO_LC_PURGE_PENDING)) {
+        res->remains = "recording the rollback in the journal";
+        rc = co_state_tenant_move(s->state, t->key, CO_LC_PURGE_PENDING, 0, err);
+        res->purge_pending = rc == CO_OK;
+        if (rc == CO_OK)
+            res->remains = NULL;
+        return rc;
+    }
+    double started = Co_clock_mono();
+    if (rc == CO_OK)
+        rc = finish(s, t, frozen, &res->remains, err);
+    res->purge_seconds = Co_clock_mono() - started;
+    return rc;
+}
+
+co_code Co_rollback_purge_leased(co_session *s, const co_tenant *t, double *seconds,
+                                 co_error *err)
+{
+    double started = Co_clock_mono();
+    co_lifecycle state = CO_LC_NEW;
+    co_code rc = co_state_tenant_lifecycle(s->state, t->key, &state, err);
+    if (rc == CO_OK && state != CO_LC_PURGE_PENDING)
+        rc = co_error_set(err, CO_ENOTREADY,
+                          "tenant %s is %s: no purge waits for it (a rollback by reverse sync "
+                          "leaves a tenant purge_pending)",
+                          t->key, co_lifecycle_name(state));
+    const char *remains = NULL;
+    if (rc == CO_OK && (rc = finish(s, t, true, &remains, err)) != CO_OK)
+        co_error_where(err, "tenant %s is back on the source and stays purge_pending, its rows "
+                            "in the target frozen; what remains: %s; run cutover purge --tenant "
+                            "%s (or cutover sync) again",
+                       t->key, remains ? remains : "?", t->key);
+    if (seconds)
+        *seconds = Co_clock_mono() - started;
+    return rc;
+}
+
+co_code co_rollback_purge(co_session *s, const co_tenant *t, double *seconds, co_error *err)
+{
+    if (seconds)
+        *seconds = 0;
+    co_code rc = Co_state_lease_wait(s->state, t->key, "purge", true, err);
+    if (rc != CO_OK)
+        return rc;
+    rc = Co_rollback_purge_leased(s, t, seconds, err);
+    co_error ignored;
+    co_state_unlease(s->state, t->key, &ignored);
+    return rc;
+}
+
+char *co_rollback_json(const char *tenant, const co_rollback_result *r)
+{
+    co_buf b = CO_BUF_INIT;
+    Co_buf_adds(&b, "{\"tenant\":");
+    Co_json_str(&b, tenant);
+    Co_buf_printf(&b, ",\"rolled_back\":true,\"was_switched\":%s,\"exported\":%lld,"
+                      "\"carried_back\":%lld,\"not_carried\":%lld,\"export_file\":",
+                  r->was_switched ? "true" : "false", (long long)r->exported,
+                  (long long)r->carried_back, (long long)r->not_carried);
+    Co_json_str(&b, r->export_file);
+    Co_buf_printf(&b, ",\"reverse_synced\":%s,\"reverse_applied\":%lld,\"carry_reason\":",
+                  r->reverse_synced ? "true" : "false", (long long)r->reverse_applied);
+    Co_json_str(&b, r->carry_reason[0] ? r->carry_reason : NULL);
+    Co_buf_printf(&b, ",\"back_seconds\":%.3f,\"purge_pending\":%s,\"purge_seconds\":",
+                  r->back_seconds, r->purge_pending ? "true" : "false");
+    if (r->purge_pending)
+        Co_buf_adds(&b, "null");
+    else
+        Co_buf_printf(&b, "%.3f", r->purge_seconds);
+    Co_buf_printf(&b, ",\"seconds\":%.3f}", r->seconds);
+    return Co_buf_take(&b);
+}
