@@ -23,6 +23,9 @@ typedef enum co_fault_point {
                                (capture/reverse.c) */
     CO_FAULT_SYNC_PRUNED,   /* a sync round's batch of applied changes deleted from the
                                change log, the round not yet journaled (capture.c) */
+    CO_FAULT_FREEZE_STEP,   /* a step inside a freeze about to run: the last changes,
+                               the scope of the verification, the verification
+                               (freeze.c); a test build may stall it */
 } co_fault_point;
 
 #ifdef CUTOVER_TEST_HOOKS

@@ -13,6 +13,10 @@
  *   CUTOVER_KILL_AT_POINT=sync-pruned  SIGKILL once a sync round has deleted
  *                             a batch of applied changes from the change
  *                             log, before it journals the round (SYNC_PRUNED)
+ *   CUTOVER_FREEZE_STEP_DELAY=SECONDS  each step inside a freeze (the last
+ *                             changes, the scope, the verification) stalls
+ *                             that long first (FREEZE_STEP), as on a loaded
+ *                             machine
  *   CUTOVER_FAIL_AT_CALL=N    the Nth store call (fault point STORE_CALL)
  *                             fails, once, with an error of its side
  *   CUTOVER_FAULT_CALLS=FILE  at exit, write the number of store calls made
@@ -30,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static long env_count(const char *name)
@@ -81,6 +86,15 @@ int Co_fault_sim(co_fault_point point)
         return 0;
     case CO_FAULT_STORE_CALL:
         return ++calls == fail_at;
+    case CO_FAULT_FREEZE_STEP: {
+        const char *v = getenv("CUTOVER_FREEZE_STEP_DELAY");
+        double d = v && *v ? strtod(v, NULL) : 0;
+        if (d > 0) {
+            struct timespec pause = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
+            nanosleep(&pause, NULL);
+        }
+        return 0;
+    }
     case CO_FAULT_SWITCH_MARKED:
     case CO_FAULT_REVERSE_BATCH:
     case CO_FAULT_SYNC_PRUNED: {

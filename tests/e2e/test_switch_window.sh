@@ -10,6 +10,13 @@
 # status, the report and the dashboard's API say interrupted, never running,
 # of a process that is gone, and the run that takes the tenant over journals
 # it interrupted.
+# 3. A switch whose steps inside the freeze are each stalled for 0.6 of the
+# freeze's heartbeat bound (CUTOVER_FREEZE_STEP_DELAY, a test build's hook):
+# together they outlast it, each alone does not. The heartbeat is renewed
+# between the steps, so the freeze never lapses: a writer hammering the
+# tenant all along sees its writes refused from the freeze on and never
+# accepted again (the switch seals the freeze); the switch succeeds,
+# verified, and the old system's last accepted write is in the target.
 # One job, small tenants: deterministic, seconds.
 if [[ -z ${TMPDIR:-} && -d /dev/shm && -w /dev/shm ]]; then export TMPDIR=/dev/shm; fi
 source "$(dirname "$0")/lib.sh"
@@ -76,4 +83,43 @@ assert_eq "the next migrate switches it" "0 switched" "$CODE $(jq -r '.tenants[0
 assert_eq "the killed run is journaled interrupted, taken over by the next" "interrupted 1" \
   "$(q "$state" "SELECT status, error LIKE '%is gone; taken over by pid %' FROM runs WHERE id = $killed_run" | tr '|' ' ')"
 assert_eq "no run of the journal says running" 0 "$(q "$state" "SELECT count(*) FROM runs WHERE status = 'running'")"
+
+# 3. Slow steps inside a switch's freeze, a writer all along.
+S=${CUTOVER_TEST_SLOWDOWN:-1}
+v=${T[2]}
+demo=$WORK/slow
+"$CUTOVER" demo init "$demo" --scale 0.001 --seed 7 -q
+sqlite3 "$demo/legacy.db" 'PRAGMA journal_mode = WAL' >/dev/null
+sed "s/^options:/options:\n  freeze_heartbeat_seconds: $((2 * S))/" "$demo/cutover.yaml" >"$demo/beat.yaml"
+cob() { "$CUTOVER" -p "$demo/beat.yaml" "$@"; }
+cob migrate --tenant "$v" --skip-rehearsal --coexist -q || fail "migrate --coexist of tenant $v"
+cid=$(q "$demo/legacy.db" "SELECT min(id) FROM contacts WHERE account_id = $v")
+: >"$WORK/writes.log"
+( i=0
+  while [[ ! -e $WORK/stop ]]; do
+    i=$((i + 1))
+    if sqlite3 -cmd '.timeout 3000' "$demo/legacy.db" \
+      "UPDATE contacts SET title = 'write $i' WHERE id = $cid" >/dev/null 2>&1; then
+      echo "ok $i"
+    else
+      echo "refused $i"
+    fi
+  done >>"$WORK/writes.log" ) &
+writer=$!
+sleep 0.3
+CUTOVER_FREEZE_STEP_DELAY=$(echo "1.2 * $S" | bc) run_cutover -p "$demo/beat.yaml" switch --tenant "$v" --json
+touch "$WORK/stop"
+wait "$writer"
+assert_eq "slow steps inside the freeze: switched, no lapse" "0 true 0" \
+  "$CODE $(jq -r '.tenants[0] | "\(.switched) \(.freeze_lapses)"' <<<"$OUT")"
+assert_eq "the freeze lasted the stalls" true \
+  "$(jq -r ".tenants[0].freeze_seconds > $(echo "3.6 * $S" | bc)" <<<"$OUT")"
+assert_eq "the writer was refused from the freeze on" true "$(grep -q '^refused' "$WORK/writes.log" && echo true)"
+assert_eq "no write accepted by the old system once the freeze began" 0 \
+  "$(awk '/^refused/ { r = 1 } /^ok/ && r { n++ } END { print n + 0 }' "$WORK/writes.log")"
+last=$(awk '/^ok/ { n = $2 } END { print n }' "$WORK/writes.log")
+assert_eq "the old system's last accepted write is in the target" "write $last" \
+  "$(q "$demo/crm.db" "SELECT title FROM contacts WHERE id = $cid")"
+run_cutover -p "$demo/beat.yaml" verify --tenant "$v"
+assert_eq "verify passes" 0 "$CODE"
 finish
