@@ -69,7 +69,8 @@ assert_contains "the report's timeline: the run interrupted" "</span>, interrupt
 [[ $html == *"</span>, running in "* ]] && fail "the report says running of a process that is gone" \
   || pass "the report does not say running of a process that is gone"
 # The dashboard's document of the run says so too, before any takeover.
-co serve --listen 127.0.0.1:0 > "$WORK/serve.out" 2>"$WORK/serve.err" &
+# The binary itself, not the shell function: $! must be the server's pid.
+"$CUTOVER" -p "$demo/cutover.yaml" serve --listen 127.0.0.1:0 > "$WORK/serve.out" 2>"$WORK/serve.err" &
 server=$!
 for _ in $(seq $((100 * ${CUTOVER_TEST_SLOWDOWN:-1}))); do
   grep -q '^token' "$WORK/serve.out" 2>/dev/null && break; sleep 0.1
