@@ -26,6 +26,9 @@ typedef enum co_fault_point {
     CO_FAULT_FREEZE_STEP,   /* a step inside a freeze about to run: the last changes,
                                the scope of the verification, the verification
                                (freeze.c); a test build may stall it */
+    CO_FAULT_NARROW,        /* few changes since the last verification: non-zero
+                               verifies them again before the freeze all the same
+                               (freeze.c), so that a small test goes that way */
 } co_fault_point;
 
 #ifdef CUTOVER_TEST_HOOKS

@@ -17,6 +17,9 @@
  *                             changes, the scope, the verification) stalls
  *                             that long first (FREEZE_STEP), as on a loaded
  *                             machine
+ *   CUTOVER_NARROW_ALWAYS=1   a switch or cutover verifies the rows changed
+ *                             since its whole verification again before the
+ *                             freeze however few they are (NARROW)
  *   CUTOVER_FAIL_AT_CALL=N    the Nth store call (fault point STORE_CALL)
  *                             fails, once, with an error of its side
  *   CUTOVER_FAULT_CALLS=FILE  at exit, write the number of store calls made
@@ -94,6 +97,10 @@ int Co_fault_sim(co_fault_point point)
             nanosleep(&pause, NULL);
         }
         return 0;
+    }
+    case CO_FAULT_NARROW: {
+        const char *v = getenv("CUTOVER_NARROW_ALWAYS");
+        return v && strcmp(v, "1") == 0;
     }
     case CO_FAULT_SWITCH_MARKED:
     case CO_FAULT_REVERSE_BATCH:

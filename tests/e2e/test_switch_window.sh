@@ -17,6 +17,9 @@
 # tenant all along sees its writes refused from the freeze on and never
 # accepted again (the switch seals the freeze); the switch succeeds,
 # verified, and the old system's last accepted write is in the target.
+# 4. A difference planted in the target while a tenant syncs is still found
+# inside the freeze after the verifications made before it: the switch
+# fails (12) and the tenant is back to syncing.
 # One job, small tenants: deterministic, seconds.
 if [[ -z ${TMPDIR:-} && -d /dev/shm && -w /dev/shm ]]; then export TMPDIR=/dev/shm; fi
 source "$(dirname "$0")/lib.sh"
@@ -108,11 +111,12 @@ cid=$(q "$demo/legacy.db" "SELECT min(id) FROM contacts WHERE account_id = $v")
   done >>"$WORK/writes.log" ) &
 writer=$!
 sleep 0.3
-CUTOVER_FREEZE_STEP_DELAY=$(echo "1.2 * $S" | bc) run_cutover -p "$demo/beat.yaml" switch --tenant "$v" --json
+CUTOVER_NARROW_ALWAYS=1 CUTOVER_FREEZE_STEP_DELAY=$(echo "1.2 * $S" | bc) \
+  run_cutover -p "$demo/beat.yaml" switch --tenant "$v" --json
 touch "$WORK/stop"
 wait "$writer"
-assert_eq "slow steps inside the freeze: switched, no lapse" "0 true 0" \
-  "$CODE $(jq -r '.tenants[0] | "\(.switched) \(.freeze_lapses)"' <<<"$OUT")"
+assert_eq "slow steps inside the freeze: switched, no lapse (verified again 3 times before it)" \
+  "0 true 0 3" "$CODE $(jq -r '.tenants[0] | "\(.switched) \(.freeze_lapses) \(.narrowings)"' <<<"$OUT")"
 assert_eq "the freeze lasted the stalls" true \
   "$(jq -r ".tenants[0].freeze_seconds > $(echo "3.6 * $S" | bc)" <<<"$OUT")"
 assert_eq "the writer was refused from the freeze on" true "$(grep -q '^refused' "$WORK/writes.log" && echo true)"
@@ -123,4 +127,25 @@ assert_eq "the old system's last accepted write is in the target" "write $last" 
   "$(q "$demo/crm.db" "SELECT title FROM contacts WHERE id = $cid")"
 run_cutover -p "$demo/beat.yaml" verify --tenant "$v"
 assert_eq "verify passes" 0 "$CODE"
+
+# 4. A difference planted in the target while a tenant syncs (an engagement,
+# an entity verified row by row inside the freeze): found by the whole
+# verification, carried through the verifications before the freeze
+# (CUTOVER_NARROW_ALWAYS: three of them, as for a large tenant under writes)
+# into the freeze's, the switch fails (12), the tenant back to syncing,
+# routed old, writable.
+w=${T[3]}
+cob migrate --tenant "$w" --skip-rehearsal --coexist -q || fail "migrate --coexist of tenant $w"
+eid=$(q "$demo/crm.db" "SELECT min(id) FROM engagements WHERE account_id = $w")
+sqlite3 "$demo/crm.db" "UPDATE engagements SET kind = CASE kind WHEN 'bounce' THEN 'click' ELSE 'bounce' END WHERE id = $eid" ||
+  fail "the plant"
+CUTOVER_NARROW_ALWAYS=1 run_cutover -p "$demo/beat.yaml" switch --tenant "$w" --json
+assert_eq "a planted difference: the switch fails (12) after 3 verifications before the freeze" \
+  "12 false 3 0" "$CODE $(jq -r '.tenants[0] | "\(.switched) \(.narrowings) \(.freeze_lapses)"' <<<"$OUT")"
+assert_contains "saying so" "verification found differences" "$(jq -r '.tenants[0].failure' <<<"$OUT")"
+assert_eq "the freeze's verification found it (engagements)" 0 \
+  "$(q "$demo/.cutover/state.db" "SELECT pass FROM verifications WHERE entity = 'engagements' AND \"check\" = 'content'
+     AND run_id = (SELECT max(run_id) FROM verifications WHERE tenant = '$w')")"
+assert_eq "the tenant syncing, routed old, writable" "syncing old 0" \
+  "$(q "$demo/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '$w'") $(cob route "$w" --json | jq -r .writes) $(sqlite3 -cmd '.timeout 3000' "$demo/legacy.db" "UPDATE contacts SET title = title WHERE account_id = $w" >/dev/null 2>&1; echo $?)"
 finish
