@@ -149,10 +149,13 @@ static co_code switch_leased(co_session *s, const co_tenant *t, const co_cutover
     Co_cutover_failure(res, &step);
     /* How long the tenant was frozen for nothing: said, and journaled with
      * the run's failure. */
-    size_t len = strlen(res->failure);
-    if (res->freeze_seconds > 0 && len < sizeof res->failure)
-        snprintf(res->failure + len, sizeof res->failure - len, " (writes frozen for %.2fs)",
-                 res->freeze_seconds);
+    if (res->freeze_seconds > 0) {
+        char frozen[80], failure[sizeof res->failure];
+        long long cs = (long long)(res->freeze_seconds * 100 + 0.5); /* hundredths */
+        snprintf(frozen, sizeof frozen, " (writes frozen for %lld.%02llds)", cs / 100, cs % 100);
+        snprintf(failure, sizeof failure, "%.400s%s", res->failure, frozen);
+        memcpy(res->failure, failure, sizeof failure);
+    }
     return CO_OK;
 }
 
