@@ -42,6 +42,18 @@ typedef struct co_cutover_result {
     bool verified;             /* verification ran */
     int64_t changes_applied;   /* captured changes caught up */
     double freeze_seconds;     /* from freeze to switch (or to rollback) */
+    /* Where the last freeze's time went, in seconds (switch --json's
+     * freeze_steps): freezing (the triggers, the on_freeze hook), the last
+     * changes applied, the rows they touched verified, the seal and the
+     * marks, the route and the on_switch hook; and before it, while the
+     * tenant still wrote, the verifications that narrowed what the freeze
+     * verifies (narrowings of them, narrow_seconds). */
+    struct {
+        double freeze, catch_up, verify, seal, route;
+    } freeze_steps;
+    int freeze_lapses;         /* freezes that lapsed and were made again */
+    int narrowings;
+    double narrow_seconds;
     double seconds;
     bool switched;
     bool syncing;              /* coexist: verified and left syncing (or found so, skipped) */

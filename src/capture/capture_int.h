@@ -25,9 +25,15 @@ co_cutover_options Co_cutover_defaults(const co_cutover_options *opt);
  * res->failure_code (why's code; CO_EINTERNAL for none). */
 void Co_cutover_failure(co_cutover_result *res, const co_error *why);
 
+/* Whether rounds of catch-up are done: at most opt->backlog_small changes
+ * wait, or no fewer than after the round before (*before, INT64_MAX at
+ * first, then backlog): the rounds keep pace with the writes and more of
+ * them would not leave the freeze less to do. */
+bool Co_caught_up(const co_cutover_options *opt, int64_t backlog, int64_t *before);
+
 /* Applies the tenant's captured changes through the journal's catch-up
- * (co_catch_up) in rounds, until at most opt->backlog_small wait or
- * opt->max_rounds rounds ran; res->changes_applied counts them. */
+ * (co_catch_up) in rounds, until Co_caught_up or opt->max_rounds rounds
+ * ran; res->changes_applied counts them. */
 co_code Co_catch_up_rounds(co_session *s, co_store *cap, const co_tenant *t,
                            const co_cutover_options *opt, co_cutover_result *res, co_error *err);
 
@@ -57,14 +63,20 @@ typedef struct co_freeze_plan {
     void *catch_up_ctx;
 } co_freeze_plan;
 
-/* Steps 5 to 8 of a move (docs/cutover.md): catches up, freezes the
+/* Steps 5 to 8 of a move (docs/cutover.md): catches up, verifies again
+ * while the tenant still writes the rows changed since plan->mark (from a
+ * newer mark, until few changes are above it: the freeze then verifies only
+ * what changed during the last of these, res->narrowings), freezes the
  * tenant's writes (lifecycle frozen, the on_freeze hook), applies the last
- * changes, verifies again the rows changed since plan->mark and those in
- * plan->again (res->verification), seals the freeze, marks source and target
+ * changes, verifies again the rows changed since that mark and those found
+ * different (res->verification), seals the freeze, marks source and target
  * switched, routes the tenant new (lifecycle switched) and runs the on_switch
- * hook. A freeze that lapses goes back to plan->resume and starts over (the
- * third lapse fails). On failure *step says why and res->freeze_seconds how
- * long the tenant was frozen; undoing the freeze is the caller's. */
+ * hook; res->freeze_steps says where the freeze's time went. The heartbeat
+ * is renewed after each step inside the freeze; a freeze that lapses (also
+ * one whose verification found differences) goes back to plan->resume and
+ * starts over (the third lapse fails). On failure *step says why and
+ * res->freeze_seconds how long the tenant was frozen; undoing the freeze is
+ * the caller's. */
 co_code Co_freeze_and_switch(co_session *s, co_store *cap, const co_tenant *t,
                              const co_cutover_options *opt, const co_freeze_plan *plan,
                              co_cutover_result *res, co_error *step);

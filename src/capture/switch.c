@@ -42,13 +42,14 @@ static co_code sync_catch_up(void *ctx, bool frozen, int64_t *applied, co_error 
     *applied = 0;
     co_code rc = CO_OK;
     int rounds = frozen ? 1 : c->opt->max_rounds;
+    int64_t before = INT64_MAX;
     for (int round = 0; rc == CO_OK && round < rounds; round++) {
         int64_t n = 0, backlog = 0;
         rc = Co_cutover_checkpoint(c->opt, frozen ? "inside the freeze" : "during catch-up", err);
         if (rc == CO_OK)
             rc = Co_sync_round(c->s, c->cap, c->t, &n, &backlog, err);
         *applied += n;
-        if (rc == CO_OK && backlog <= c->opt->backlog_small)
+        if (rc == CO_OK && Co_caught_up(c->opt, backlog, &before))
             break;
     }
     if (rc == CO_OK && frozen) {
@@ -146,6 +147,15 @@ static co_code switch_leased(co_session *s, const co_tenant *t, const co_cutover
     back_to_syncing(s, cap, t, dest_mark, cap_mark, &step);
     co_store_close(cap);
     Co_cutover_failure(res, &step);
+    /* How long the tenant was frozen for nothing: said, and journaled with
+     * the run's failure. */
+    if (res->freeze_seconds > 0) {
+        char frozen[80], failure[sizeof res->failure];
+        long long cs = (long long)(res->freeze_seconds * 100 + 0.5); /* hundredths */
+        snprintf(frozen, sizeof frozen, " (writes frozen for %lld.%02llds)", cs / 100, cs % 100);
+        snprintf(failure, sizeof failure, "%.400s%s", res->failure, frozen);
+        memcpy(res->failure, failure, sizeof failure);
+    }
     return CO_OK;
 }
 

@@ -24,6 +24,12 @@ static void switch_json(co_buf *b, const co_tenant *t, const co_cutover_result *
                   (long long)r->load.run_id, (long long)r->changes_applied, r->freeze_seconds,
                   r->seconds, r->verified && r->verification.pass ? "true" : "false");
     Co_json_str(b, r->failure[0] ? r->failure : NULL);
+    Co_buf_printf(b, ",\"freeze_steps\":{\"freeze\":%.3f,\"catch_up\":%.3f,\"verify\":%.3f,"
+                     "\"seal\":%.3f,\"route\":%.3f},\"freeze_lapses\":%d,\"narrowings\":%d,"
+                     "\"narrow_seconds\":%.3f",
+                  r->freeze_steps.freeze, r->freeze_steps.catch_up, r->freeze_steps.verify,
+                  r->freeze_steps.seal, r->freeze_steps.route, r->freeze_lapses, r->narrowings,
+                  r->narrow_seconds);
     Co_buf_printf(b, ",\"reverse_sync\":%s,\"reverse_notice\":",
                   r->reverse_sync ? "true" : "false");
     Co_json_str(b, r->reverse_notice[0] ? r->reverse_notice : NULL);

@@ -17,6 +17,13 @@
  *                             are purged from the target, before its capture
  *                             there goes and the journal says rolled_back
  *                             (PURGE_ROWS)
+ *   CUTOVER_FREEZE_STEP_DELAY=SECONDS  each step inside a freeze (the last
+ *                             changes, the scope, the verification) stalls
+ *                             that long first (FREEZE_STEP), as on a loaded
+ *                             machine
+ *   CUTOVER_NARROW_ALWAYS=1   a switch or cutover verifies the rows changed
+ *                             since its whole verification again before the
+ *                             freeze however few they are (NARROW)
  *   CUTOVER_FAIL_AT_CALL=N    the Nth store call (fault point STORE_CALL)
  *                             fails, once, with an error of its side
  *   CUTOVER_FAULT_CALLS=FILE  at exit, write the number of store calls made
@@ -34,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static long env_count(const char *name)
@@ -85,6 +93,17 @@ int Co_fault_sim(co_fault_point point)
         return 0;
     case CO_FAULT_STORE_CALL:
         return ++calls == fail_at;
+    case CO_FAULT_FREEZE_STEP: {
+        const char *v = getenv("CUTOVER_FREEZE_STEP_DELAY");
+        double d = v && *v ? strtod(v, NULL) : 0;
+        if (d > 0)
+            Co_pause(d);
+        return 0;
+    }
+    case CO_FAULT_NARROW: {
+        const char *v = getenv("CUTOVER_NARROW_ALWAYS");
+        return v && strcmp(v, "1") == 0;
+    }
     case CO_FAULT_SWITCH_MARKED:
     case CO_FAULT_REVERSE_BATCH:
     case CO_FAULT_SYNC_PRUNED:

@@ -10,6 +10,16 @@
 # status, the report and the dashboard's API say interrupted, never running,
 # of a process that is gone, and the run that takes the tenant over journals
 # it interrupted.
+# 3. A switch whose steps inside the freeze are each stalled for 0.6 of the
+# freeze's heartbeat bound (CUTOVER_FREEZE_STEP_DELAY, a test build's hook):
+# together they outlast it, each alone does not. The heartbeat is renewed
+# between the steps, so the freeze never lapses: a writer hammering the
+# tenant all along sees its writes refused from the freeze on and never
+# accepted again (the switch seals the freeze); the switch succeeds,
+# verified, and the old system's last accepted write is in the target.
+# 4. A difference planted in the target while a tenant syncs is still found
+# inside the freeze after the verifications made before it: the switch
+# fails (12) and the tenant is back to syncing.
 # One job, small tenants: deterministic, seconds.
 if [[ -z ${TMPDIR:-} && -d /dev/shm && -w /dev/shm ]]; then export TMPDIR=/dev/shm; fi
 source "$(dirname "$0")/lib.sh"
@@ -62,7 +72,8 @@ assert_contains "the report's timeline: the run interrupted" "</span>, interrupt
 [[ $html == *"</span>, running in "* ]] && fail "the report says running of a process that is gone" \
   || pass "the report does not say running of a process that is gone"
 # The dashboard's document of the run says so too, before any takeover.
-co serve --listen 127.0.0.1:0 > "$WORK/serve.out" 2>"$WORK/serve.err" &
+# The binary itself, not the shell function: $! must be the server's pid.
+"$CUTOVER" -p "$demo/cutover.yaml" serve --listen 127.0.0.1:0 > "$WORK/serve.out" 2>"$WORK/serve.err" &
 server=$!
 for _ in $(seq $((100 * ${CUTOVER_TEST_SLOWDOWN:-1}))); do
   grep -q '^token' "$WORK/serve.out" 2>/dev/null && break; sleep 0.1
@@ -76,4 +87,65 @@ assert_eq "the next migrate switches it" "0 switched" "$CODE $(jq -r '.tenants[0
 assert_eq "the killed run is journaled interrupted, taken over by the next" "interrupted 1" \
   "$(q "$state" "SELECT status, error LIKE '%is gone; taken over by pid %' FROM runs WHERE id = $killed_run" | tr '|' ' ')"
 assert_eq "no run of the journal says running" 0 "$(q "$state" "SELECT count(*) FROM runs WHERE status = 'running'")"
+
+# 3. Slow steps inside a switch's freeze, a writer all along.
+S=${CUTOVER_TEST_SLOWDOWN:-1}
+v=${T[2]}
+demo=$WORK/slow
+"$CUTOVER" demo init "$demo" --scale 0.001 --seed 7 -q
+sqlite3 "$demo/legacy.db" 'PRAGMA journal_mode = WAL' >/dev/null
+sed "s/^options:/options:\n  freeze_heartbeat_seconds: $((2 * S))/" "$demo/cutover.yaml" >"$demo/beat.yaml"
+cob() { "$CUTOVER" -p "$demo/beat.yaml" "$@"; }
+cob migrate --tenant "$v" --skip-rehearsal --coexist -q || fail "migrate --coexist of tenant $v"
+cid=$(q "$demo/legacy.db" "SELECT min(id) FROM contacts WHERE account_id = $v")
+: >"$WORK/writes.log"
+( i=0
+  while [[ ! -e $WORK/stop ]]; do
+    i=$((i + 1))
+    if sqlite3 -cmd '.timeout 3000' "$demo/legacy.db" \
+      "UPDATE contacts SET title = 'write $i' WHERE id = $cid" >/dev/null 2>&1; then
+      echo "ok $i"
+    else
+      echo "refused $i"
+    fi
+  done >>"$WORK/writes.log" ) &
+writer=$!
+sleep 0.3
+CUTOVER_NARROW_ALWAYS=1 CUTOVER_FREEZE_STEP_DELAY=$(echo "1.2 * $S" | bc) \
+  run_cutover -p "$demo/beat.yaml" switch --tenant "$v" --json
+touch "$WORK/stop"
+wait "$writer"
+assert_eq "slow steps inside the freeze: switched, no lapse (verified again 3 times before it)" \
+  "0 true 0 3" "$CODE $(jq -r '.tenants[0] | "\(.switched) \(.freeze_lapses) \(.narrowings)"' <<<"$OUT")"
+assert_eq "the freeze lasted the stalls" true \
+  "$(jq -r ".tenants[0].freeze_seconds > $(echo "3.6 * $S" | bc)" <<<"$OUT")"
+assert_eq "the writer was refused from the freeze on" true "$(grep -q '^refused' "$WORK/writes.log" && echo true)"
+assert_eq "no write accepted by the old system once the freeze began" 0 \
+  "$(awk '/^refused/ { r = 1 } /^ok/ && r { n++ } END { print n + 0 }' "$WORK/writes.log")"
+last=$(awk '/^ok/ { n = $2 } END { print n }' "$WORK/writes.log")
+assert_eq "the old system's last accepted write is in the target" "write $last" \
+  "$(q "$demo/crm.db" "SELECT title FROM contacts WHERE id = $cid")"
+run_cutover -p "$demo/beat.yaml" verify --tenant "$v"
+assert_eq "verify passes" 0 "$CODE"
+
+# 4. A difference planted in the target while a tenant syncs (an engagement,
+# an entity verified row by row inside the freeze): found by the whole
+# verification, carried through the verifications before the freeze
+# (CUTOVER_NARROW_ALWAYS: three of them, as for a large tenant under writes)
+# into the freeze's, the switch fails (12), the tenant back to syncing,
+# routed old, writable.
+w=${T[3]}
+cob migrate --tenant "$w" --skip-rehearsal --coexist -q || fail "migrate --coexist of tenant $w"
+eid=$(q "$demo/crm.db" "SELECT min(id) FROM engagements WHERE account_id = $w")
+sqlite3 "$demo/crm.db" "UPDATE engagements SET kind = CASE kind WHEN 'bounce' THEN 'click' ELSE 'bounce' END WHERE id = $eid" ||
+  fail "the plant"
+CUTOVER_NARROW_ALWAYS=1 run_cutover -p "$demo/beat.yaml" switch --tenant "$w" --json
+assert_eq "a planted difference: the switch fails (12) after 3 verifications before the freeze" \
+  "12 false 3 0" "$CODE $(jq -r '.tenants[0] | "\(.switched) \(.narrowings) \(.freeze_lapses)"' <<<"$OUT")"
+assert_contains "saying so" "verification found differences" "$(jq -r '.tenants[0].failure' <<<"$OUT")"
+assert_eq "the freeze's verification found it (engagements)" 0 \
+  "$(q "$demo/.cutover/state.db" "SELECT pass FROM verifications WHERE entity = 'engagements' AND \"check\" = 'content'
+     AND run_id = (SELECT max(run_id) FROM verifications WHERE tenant = '$w')")"
+assert_eq "the tenant syncing, routed old, writable" "syncing old 0" \
+  "$(q "$demo/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '$w'") $(cob route "$w" --json | jq -r .writes) $(sqlite3 -cmd '.timeout 3000' "$demo/legacy.db" "UPDATE contacts SET title = title WHERE account_id = $w" >/dev/null 2>&1; echo $?)"
 finish
