@@ -40,6 +40,16 @@ static co_project *project(void)
     return p;
 }
 
+static audit_scan *new_scan(const co_project *p)
+{
+    audit_scan *sc = NULL;
+    co_error err;
+    co_error_clear(&err);
+    if (audit_scan_new(p, NULL, &sc, &err) != CO_OK)
+        fail_msg("scan: %s", err.message);
+    return sc;
+}
+
 /* Hands the scan one contact row (id, email). */
 static void row(audit_scan *sc, int64_t id, const char *email)
 {
@@ -79,10 +89,9 @@ static void clusters_count_members_and_keep_five_examples(void **state)
 {
     (void)state;
     co_project *p = project();
-    audit_scan *sc = NULL;
+    audit_scan *sc = new_scan(p);
     co_error err;
     co_error_clear(&err);
-    assert_int_equal(audit_scan_new(p, NULL, &sc, &err), CO_OK);
     row(sc, 1, "Jane.Doe@CNN.com");
     row(sc, 2, "bob@example.org");
     row(sc, 3, "jane.doe@cnn.com");
@@ -127,10 +136,7 @@ static void singletons_take_little_memory(void **state)
 {
     (void)state;
     co_project *p = project();
-    audit_scan *sc = NULL;
-    co_error err;
-    co_error_clear(&err);
-    assert_int_equal(audit_scan_new(p, NULL, &sc, &err), CO_OK);
+    audit_scan *sc = new_scan(p);
     enum { N = 100000 };
     char email[64];
     row(sc, 0, "warm@up.org"); /* binds the entity, allocates its buffers */
