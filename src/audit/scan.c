@@ -47,13 +47,18 @@ typedef struct rule_state {
     const co_dup_rule *r;
     size_t idx[MAX_COLS];
     bool bound;
-    co_map clusters; /* normalized values -> cluster_stats */
+    co_map clusters; /* normalized values -> a cluster entry (below) */
 } rule_state;
 
-typedef struct cluster_stats {
-    int64_t members;
-    char examples[200]; /* a JSON array in the making: up to 5 keys */
-} cluster_stats;
+/* A cluster entry: int64_t members, then its examples, a JSON array in the
+ * making without its closing bracket ("[k1,k2"): the keys of the first
+ * EXAMPLES_KEPT members, all of it under EXAMPLE_BYTES with the bracket. An
+ * entry is as long as what it holds: most normalized values are one row's,
+ * and their entries hold that row's key, not room for five (with room for
+ * five, the 180,000 contacts of the largest demo tenant at scale 1.0 took
+ * 41 MB; now a few). */
+#define EXAMPLES_KEPT 5
+#define EXAMPLE_BYTES 200
 
 struct audit_scan {
     const co_project *p;
@@ -257,17 +262,31 @@ static co_code cluster_row(audit_scan *sc, rule_state *rs, const co_value *row, 
     }
     if (norm->len == 0)
         return CO_OK;
-    cluster_stats cs = {0, "["};
+    if (norm->failed || key->failed)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    char entry[sizeof(int64_t) + EXAMPLE_BYTES];
+    char *examples = entry + sizeof(int64_t);
+    int64_t members = 0;
+    size_t used = 1; /* bytes of examples */
     const char *old;
     size_t olen;
-    if (Co_map_get(&rs->clusters, norm->data, norm->len, &old, &olen) && olen == sizeof cs)
-        memcpy(&cs, old, sizeof cs);
-    cs.members++;
-    size_t used = strlen(cs.examples);
-    if (cs.members <= 5 && used + key->len + 2 < sizeof cs.examples)
-        snprintf(cs.examples + used, sizeof cs.examples - used, "%s%s", cs.members > 1 ? "," : "",
-                 key->data);
-    if (norm->failed || key->failed || !Co_map_put(&rs->clusters, norm->data, norm->len, &cs, sizeof cs))
+    if (Co_map_get(&rs->clusters, norm->data, norm->len, &old, &olen) &&
+        olen > sizeof members && olen <= sizeof entry) {
+        memcpy(&members, old, sizeof members);
+        used = olen - sizeof members;
+        memcpy(examples, old + sizeof members, used);
+    } else {
+        examples[0] = '[';
+    }
+    members++;
+    memcpy(entry, &members, sizeof members);
+    if (members <= EXAMPLES_KEPT && used + key->len + 2 < EXAMPLE_BYTES) {
+        if (used > 1)
+            examples[used++] = ',';
+        memcpy(examples + used, key->data, key->len);
+        used += key->len;
+    }
+    if (!Co_map_put(&rs->clusters, norm->data, norm->len, entry, sizeof members + used))
         return co_error_set(err, CO_ENOMEM, "out of memory");
     return CO_OK;
 }
@@ -584,17 +603,20 @@ static co_code finish_rule(audit_scan *sc, rule_state *rs, co_tenant_audit *a, c
     size_t klen, vlen;
     co_code rc = CO_OK;
     while (rc == CO_OK && Co_map_next(&rs->clusters, &pos, &k, &klen, &v, &vlen)) {
-        cluster_stats cs;
-        memcpy(&cs, v, sizeof cs);
-        if (cs.members < 2)
+        int64_t members;
+        memcpy(&members, v, sizeof members);
+        if (members < 2)
             continue;
         count->clusters++;
         a->duplicate_clusters++;
         if (shown++ >= MAX_SHOWN_CLUSTERS)
             continue;
-        size_t used = strlen(cs.examples);
-        snprintf(cs.examples + used, sizeof cs.examples - used, "]");
-        rc = audit_add_cluster(a, entity, rs->r->name, k, klen, cs.members, cs.examples, err);
+        char examples[EXAMPLE_BYTES];
+        size_t used = vlen - sizeof members; /* under EXAMPLE_BYTES - 1: room for "]" */
+        memcpy(examples, v + sizeof members, used);
+        examples[used] = ']';
+        examples[used + 1] = '\0';
+        rc = audit_add_cluster(a, entity, rs->r->name, k, klen, members, examples, err);
     }
     return rc;
 }
