@@ -348,6 +348,10 @@ typedef struct co_caps {
                                      savepoint; elsewhere only the statement is undone */
     bool one_file;        /* the database is a file of its own (SQLite), not one of
                              several on a server */
+    bool keys_on_insert;  /* an integer target_key is given by the INSERT itself and read
+                             back by the loader (co_loader_assign_key: MySQL's
+                             AUTO_INCREMENT, whose counter cannot be moved ahead inside a
+                             transaction), not reserved ahead (co_store_reserve_keys) */
 } co_caps;
 CO_API co_caps co_store_caps(const co_store *s);
 
@@ -547,10 +551,29 @@ typedef struct co_load_events {
                     const char *reason, const char *sqlstate);
     void *ctx;
 } co_load_events;
+/* With a column the target fills (co_loader_assign_key): a row applied, as
+ * it was put, and the value it has in that column in the target (the one
+ * the target gave it, or the one put); ctx is the events' ctx. */
+typedef void (*co_loaded_key_fn)(void *ctx, const co_value *row, size_t ncols, co_value key);
 
 CO_API co_code co_loader_open(co_store *s, const char *table, const char *const *columns,
                               size_t ncols, const co_load_events *events, co_loader **out,
                               co_error *err);
+/* Makes column col (an index into the loader's columns) an integer key that
+ * the target fills: a row put with an integer <= 0 there (a placeholder of
+ * the caller's, one per row, so that it tells the rows of its events apart)
+ * goes in without it, and the target gives the row its next key; a row put
+ * with any other value goes in with that value. Every row applied is
+ * reported to loaded (instead of events.loaded) with its key in the target;
+ * a refused row to events.refused as it was put. Call before the first put.
+ * CO_EUNSUPPORTED on an engine without keys_on_insert (co_caps), or when
+ * the column is not one the target fills (MySQL: AUTO_INCREMENT). MySQL
+ * reads each statement's keys back as LAST_INSERT_ID() + i *
+ * @@auto_increment_increment, in the order of its rows: consecutive under
+ * innodb_autoinc_lock_mode 0 or 1; under 2 each such row is an INSERT of
+ * its own (docs/mysql.md). */
+CO_API co_code co_loader_assign_key(co_loader *l, size_t col, co_loaded_key_fn loaded,
+                                    co_error *err);
 CO_API co_code co_loader_put(co_loader *l, const co_value *row, co_error *err);
 CO_API co_code co_loader_flush(co_loader *l, co_error *err);
 /* Drops the rows put since the last flush, unapplied (before a rollback). */

@@ -201,7 +201,7 @@ static size_t block_size(keyed *k, int64_t drawn)
 static void ask_ahead(load *l, int64_t drawn)
 {
     keyed *k = &l->kd;
-    if (k->uuid || k->ahead || k->expect <= 0 || drawn >= k->expect)
+    if (k->uuid || k->assign || k->ahead || k->expect <= 0 || drawn >= k->expect)
         return;
     size_t want = block_size(k, drawn);
     co_error ignored;
@@ -292,6 +292,10 @@ co_code Co_keyed_row(load *l, const co_value *row, const co_buf *key, bool draw,
         *v = co_text(k->text.data, 36);
         return k->text.failed ? co_error_set(l->err, CO_ENOMEM, "out of memory") : CO_OK;
     }
+    if (k->assign) { /* the target gives it when the row loads */
+        *v = co_int(-++k->tickets);
+        return CO_OK;
+    }
     int64_t id = 0;
     co_code rc = draw_key(l, &id);
     if (rc == CO_OK)
@@ -315,6 +319,7 @@ co_code Co_keyed_open(load *l, const co_map *reuse)
     }
     l->kd.on = true;
     l->kd.uuid = lay.uuid;
+    l->kd.assign = !lay.uuid && co_store_caps(l->s->dest).keys_on_insert;
     l->kd.names = lay.names;
     l->kd.from = lay.from;
     l->kd.n = lay.n;
@@ -323,6 +328,11 @@ co_code Co_keyed_open(load *l, const co_map *reuse)
     l->kd.floor = reuse && !lay.uuid ? largest_target(reuse) : 0;
     Co_map_init(&l->kd.by_target);
     return CO_OK;
+}
+
+bool Co_keyed_placeholder(const keyed *k, const co_value *v)
+{
+    return k->assign && v->type == CO_INT && v->i <= 0;
 }
 
 co_code Co_keyed_put(load *l, const co_buf *key, const co_buf *target)

@@ -135,33 +135,37 @@ static co_code members_refused(load *l, const co_buf *key, const char *reason)
     return rc;
 }
 
-/* The loader applied a row: count it and remember where its key went. */
-void Co_load_on_loaded(void *ctx, const co_value *row, size_t ncols)
+/* The destination has a row (as it was put); with a target_key, tkey is the
+ * key the row has there. Counts it and remembers where its key went. */
+static void on_loaded(load *l, const co_value *row, const co_value *tkey)
 {
-    load *l = ctx;
-    (void)ncols;
     if (l->callback_rc != CO_OK)
         return;
     l->counts.loaded++;
     entity_keys *mine = &l->keys[l->index];
     if (!mine->referenced && !l->track_ids)
         return;
-    /* A row with a target key had its id map row written when put. */
-    if (l->kd.on && !mine->referenced && !l->keep_loaded && !l->merger)
+    /* A row whose target key was known when put had its id map row written
+     * then; one the target gave a key (a placeholder put) has it now. */
+    bool mapped = l->kd.on && !Co_keyed_placeholder(&l->kd, &row[l->kd.tk]);
+    if (mapped && !mine->referenced && !l->keep_loaded && !l->merger)
         return;
     if (l->kd.on) {
-        /* The target key it was given; the source key it was put with. */
-        Co_buf_reset(&l->exact_key);
-        Co_key_encode_exact(&l->exact_key, &row[l->kd.tk], 1);
+        /* The source key it was put with (found by the key it was put with);
+         * the target key it has. */
+        Co_buf_reset(&l->tmp);
+        Co_key_encode_exact(&l->tmp, &row[l->kd.tk], 1);
         const char *src;
         size_t slen;
-        if (!Co_keyed_source(l, &l->exact_key, &src, &slen)) {
+        if (!Co_keyed_source(l, &l->tmp, &src, &slen)) {
             l->callback_rc = co_error_set(l->err, CO_EINTERNAL, "a loaded row's key %s was not put",
-                                          co_buf_str(&l->exact_key));
+                                          co_buf_str(&l->tmp));
             return;
         }
         Co_buf_reset(&l->loaded_key);
         Co_buf_add(&l->loaded_key, src, slen);
+        Co_buf_reset(&l->exact_key);
+        Co_key_encode_exact(&l->exact_key, tkey, 1);
     } else {
         encode_key(l, row, &l->loaded_key);
         /* No merges yet: a row keeps its key in the target, with the types the
@@ -176,15 +180,30 @@ void Co_load_on_loaded(void *ctx, const co_value *row, size_t ncols)
     if ((mine->referenced || l->keep_loaded) &&
         !Co_map_put(&mine->loaded, k->data, k->len, target->data, target->len))
         l->callback_rc = co_error_set(l->err, CO_ENOMEM, "out of memory");
-    else if (l->track_ids && !l->kd.on)
+    else if (l->track_ids && !mapped)
         l->callback_rc = co_state_idmap_add(l->s->state, l->t->key, l->e->name, k->data,
                                             target->data, l->err);
     if (l->callback_rc == CO_OK && l->merger)
         l->callback_rc = members_loaded(l, k, target);
 }
 
+/* The loader applied a row (events.loaded). */
+static void on_loaded_row(void *ctx, const co_value *row, size_t ncols)
+{
+    load *l = ctx;
+    (void)ncols;
+    on_loaded(l, row, l->kd.on ? &row[l->kd.tk] : NULL);
+}
+
+/* The loader applied a row and says the key the target gave it. */
+static void on_loaded_key(void *ctx, const co_value *row, size_t ncols, co_value key)
+{
+    (void)ncols;
+    on_loaded(ctx, row, &key);
+}
+
 /* The loader reports a row the destination refused. */
-void Co_load_on_refused(void *ctx, const co_value *row, size_t ncols, const char *rule,
+static void on_refused(void *ctx, const co_value *row, size_t ncols, const char *rule,
                         const char *reason, const char *sqlstate)
 {
     load *l = ctx;
@@ -200,9 +219,15 @@ void Co_load_on_refused(void *ctx, const co_value *row, size_t ncols, const char
         Co_buf_reset(&l->loaded_key);
         if (Co_keyed_source(l, &l->tmp, &src, &slen))
             Co_buf_add(&l->loaded_key, src, slen);
-        if (l->track_ids && l->loaded_key.len) /* written when put (put_row) */
+        bool placeholder = Co_keyed_placeholder(&l->kd, &row[l->kd.tk]);
+        if (l->track_ids && l->loaded_key.len && !placeholder) /* written when put (put_row) */
             l->callback_rc = co_state_idmap_delete(l->s->state, l->t->key, l->e->name,
                                                    co_buf_str(&l->loaded_key), l->err);
+        if (placeholder) { /* the reject shows no key, as the target gave none */
+            memcpy(l->kd.shown, row, l->kd.n * sizeof *row);
+            l->kd.shown[l->kd.tk] = co_null();
+            row = l->kd.shown;
+        }
         if (l->callback_rc == CO_OK)
             l->callback_rc = reject_as(l, &l->loaded_key, row, l->kd.names, l->kd.n, rule, reason);
     } else {
@@ -426,10 +451,13 @@ static co_code put_row(load *l, const co_value *row, const co_buf *key)
         /* The id map row is added as the row is put, not once the
          * destination has it (a SQLite journal holds it until the batch
          * commits, co_state_begin_batch). A row the destination refuses
-         * takes its id map row back (Co_load_on_refused); the journal
+         * takes its id map row back (on_refused); the journal
          * commits after the destination flushed, so the two never disagree
-         * once committed. */
-        if (l->track_ids && (rc = co_state_idmap_add(l->s->state, l->t->key, l->e->name,
+         * once committed. A row the target gives its key (a placeholder
+         * put) gets its id map row when loaded (on_loaded), in the same
+         * batch of the journal, committed before the destination's. */
+        if (l->track_ids && !Co_keyed_placeholder(&l->kd, &out[l->kd.tk]) &&
+            (rc = co_state_idmap_add(l->s->state, l->t->key, l->e->name,
                                                      co_buf_str(key), co_buf_str(&l->tmp),
                                                      l->err)) != CO_OK)
             return rc;
@@ -546,6 +574,18 @@ co_code Co_load_batch(load *l, co_cursor *c, co_loader *loader, const co_migrate
     return rc;
 }
 
+co_code Co_load_loader_open(load *l, co_loader **out)
+{
+    co_load_events events = {on_loaded_row, on_refused, l};
+    co_code rc = co_loader_open(l->s->dest, l->e->target, l->kd.on ? l->kd.names : l->names,
+                                l->kd.on ? l->kd.n : l->ncols, &events, out, l->err);
+    if (rc == CO_OK && l->kd.assign && (rc = co_loader_assign_key(*out, l->kd.tk, on_loaded_key, l->err)) != CO_OK) {
+        co_loader_close(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 co_code Co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
                        const co_map *reuse)
 {
@@ -581,10 +621,8 @@ co_code Co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
     if (rc == CO_OK && total > 0 && (l->keys[l->index].referenced || l->track_ids))
         Co_keyset_hint(&l->put_keys, (size_t)total);
     co_loader *loader = NULL;
-    co_load_events events = {Co_load_on_loaded, Co_load_on_refused, l};
     if (rc == CO_OK)
-        rc = co_loader_open(l->s->dest, l->e->target, l->kd.on ? l->kd.names : l->names,
-                            l->kd.on ? l->kd.n : l->ncols, &events, &loader, l->err);
+        rc = Co_load_loader_open(l, &loader);
     l->loader = loader;
     /* Rows that need no per-row work go in by INSERT ... SELECT, a chunk at a time. */
     if (rc == CO_OK)

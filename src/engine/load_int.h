@@ -34,6 +34,10 @@ typedef struct ref_col {
 typedef struct keyed {
     bool on;
     bool uuid;             /* the target key is a UUID that cutover makes */
+    bool assign;           /* the loader reads back the key the target gives each new
+                              row (co_caps.keys_on_insert): a new row is put with a
+                              placeholder, -1, -2, ... (tickets), and mapped once loaded */
+    int64_t tickets;       /* placeholders handed out */
     const char **names;    /* the columns loaded (Co_entity_layout) */
     int *from;             /* per loaded column: its output column, -1 for the target key */
     size_t n;
@@ -57,6 +61,7 @@ typedef struct keyed {
     bool indexed;          /* by_target holds every record */
     const co_map *reuse;   /* source key -> target key from before: kept, never drawn again */
     co_value row[257];
+    co_value shown[257];   /* a refused row as its reject shows it (no placeholder) */
     co_buf text;           /* the current row's target key text */
 } keyed;
 
@@ -152,11 +157,10 @@ co_code Co_load_batch(load *l, co_cursor *c, co_loader *loader, const co_migrate
                       int64_t total, bool on_write);
 co_code Co_load_rows(load *l, co_cursor *c, co_loader *loader, const co_migrate_options *opt,
                      int64_t total);
-/* The loader applied a row: count it and remember where its key went. */
-void Co_load_on_loaded(void *ctx, const co_value *row, size_t ncols);
-/* The loader reports a row the destination refused. */
-void Co_load_on_refused(void *ctx, const co_value *row, size_t ncols, const char *rule,
-                        const char *reason, const char *sqlstate);
+/* Opens the destination's loader of l's entity: the target's columns (its
+ * layout, with a target_key), events to l, and the target key filled by the
+ * target where the engine gives keys on insert (kd.assign). */
+co_code Co_load_loader_open(load *l, co_loader **out);
 /* A cluster of rows came out of the merger as one row. */
 co_code Co_load_on_merged(void *ctx, const co_merged *m, co_error *err);
 /* One source row on its way: left out when its key is in skip (the journal's
@@ -180,6 +184,9 @@ co_code Co_keyed_row(load *l, const co_value *row, const co_buf *key, bool draw,
 /* Once the rows to come are counted (kd.expect), asks the target for their
  * first block of keys ahead, so that it draws them while loading starts. */
 void Co_keyed_ahead(load *l);
+/* True when v, a row's target key as put, is a placeholder for the key the
+ * target gives it (kd.assign): its id map row is written once it is loaded. */
+bool Co_keyed_placeholder(const keyed *k, const co_value *v);
 /* Remembers that the row whose canonical source key is key went to the
  * destination with the exact target key target (until the batch commits). */
 co_code Co_keyed_put(load *l, const co_buf *key, const co_buf *target);

@@ -304,7 +304,6 @@ static co_code refresh_load(co_refresh *r, size_t entity, const char *const *col
     l.keep_loaded = e->target_key != NULL;
     co_cursor *c = NULL;
     co_loader *loader = NULL;
-    co_load_events events = {Co_load_on_loaded, Co_load_on_refused, &l};
     if (rc == CO_OK)
         rc = co_store_query(s->source, co_buf_str(&sql), params, np, &c, err);
     if (rc == CO_OK)
@@ -312,8 +311,7 @@ static co_code refresh_load(co_refresh *r, size_t entity, const char *const *col
     if (rc == CO_OK)
         rc = Co_keyed_open(&l, reuse ? reuse : &ts.reuse);
     if (rc == CO_OK)
-        rc = co_loader_open(s->dest, e->target, l.kd.on ? l.kd.names : l.names,
-                            l.kd.on ? l.kd.n : l.ncols, &events, &loader, err);
+        rc = Co_load_loader_open(&l, &loader);
     l.loader = loader;
     static const co_migrate_options quiet = {0};
     if (rc == CO_OK)

@@ -13,7 +13,8 @@ static void json_item_eq(const char *column, size_t pos, const char *param, co_b
 }
 
 const co_dialect_ops co_mysql_dialect_ops = {
-    .caps = {.row_locks = false, .failed_statement_aborts = false, .one_file = false},
+    .caps = {.row_locks = false, .failed_statement_aborts = false, .one_file = false,
+             .keys_on_insert = true},
     .key_eq_op = "<=>", /* NULL-safe equality that uses an index */
     .epoch_sql = "unix_timestamp(now(6))",
     .table_exists_sql = "SELECT 1 FROM information_schema.tables WHERE table_schema = database()"

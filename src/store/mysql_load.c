@@ -14,6 +14,18 @@
  * rows are alone: each is refused with the MySQL error number, SQLSTATE and
  * message; the rest loads. Other failures (the connection, a missing table,
  * a lock wait) end loading.
+ *
+ * A key column the target fills (co_loader_assign_key: target_key on an
+ * AUTO_INCREMENT column) goes in as NULL for the rows put with a
+ * placeholder, and the server gives them its next values: a statement's
+ * rows get LAST_INSERT_ID() (mysql_insert_id, the first value it gave) + i *
+ * @@auto_increment_increment, in the order of its VALUES. A multi-row
+ * INSERT ... VALUES is a "simple insert" (its row count is known when it
+ * starts); under innodb_autoinc_lock_mode 0 or 1 InnoDB allocates its values
+ * in one step, so they are consecutive. Mode 2 does not promise that: there
+ * each such row is an INSERT of its own. Rows with a placeholder and rows
+ * with a key of their own (a reload keeps the keys it had) never share a
+ * statement (a mixed-mode insert assigns values less plainly).
  */
 #include "store/mysql_int.h"
 #include "util/canon.h"
@@ -40,6 +52,10 @@ typedef struct my_loader {
     co_buf sql;           /* the statement being sent */
     co_my_class *cls;     /* per column: what to watch (mysql_types.c) */
     char **names;         /* the columns' names, for messages */
+    int key_col;          /* the column the target fills (co_loader_assign_key), or -1 */
+    bool key_rows;        /* the buffered rows are put with a placeholder there */
+    bool one_key_row;     /* innodb_autoinc_lock_mode 2: one such row per INSERT */
+    uint64_t key_step;    /* @@auto_increment_increment */
 } my_loader;
 
 /* What one attempt came to. */
@@ -49,6 +65,7 @@ typedef struct attempt {
     unsigned int errnum;
     char state[6];
     char reason[400];
+    uint64_t first;       /* the first key the target gave (rows with a placeholder) */
 } attempt;
 
 static const co_value *row_at(my_loader *l, size_t r) { return &l->rows[r * l->base.ncols]; }
@@ -144,6 +161,14 @@ static co_code try_rows(my_loader *l, size_t lo, size_t hi, attempt *a, co_error
         }
     } else {
         a->ok = true;
+        a->first = l->key_rows ? mysql_insert_id(s->conn) : 0;
+        if (l->key_rows && a->first == 0) {
+            co_side side = l->base.store->side;
+            return co_error_set(err, Co_store_side_code(side),
+                                "%s: the rows loaded into %s were given no key (is column %s "
+                                "AUTO_INCREMENT?)",
+                                co_side_name(side), l->table, l->names[l->key_col]);
+        }
         rc = read_warnings(l, a, err);
         if (rc != CO_OK)
             return rc;
@@ -172,9 +197,15 @@ static co_code load_part(my_loader *l, size_t lo, size_t hi, co_error *err)
         return rc;
     co_loader *base = &l->base;
     if (a.ok) {
-        if (base->events.loaded)
-            for (size_t r = lo; r < hi; r++)
-                base->events.loaded(base->events.ctx, row_at(l, r), base->ncols);
+        for (size_t r = lo; r < hi; r++) {
+            const co_value *row = row_at(l, r);
+            if (l->key_col >= 0 && base->loaded_key)
+                base->loaded_key(base->events.ctx, row, base->ncols,
+                                        l->key_rows ? co_int((int64_t)(a.first + (r - lo) * l->key_step))
+                                                    : row[l->key_col]);
+            else if (base->events.loaded)
+                base->events.loaded(base->events.ctx, row, base->ncols);
+        }
         return CO_OK;
     }
     if (hi - lo > 1) {
@@ -255,6 +286,11 @@ static co_code loader_put(co_loader *base, const co_value *row, co_error *err)
     co_code refused;
     if (refuse_rounding(l, row, &refused, err))
         return refused;
+    /* Rows with a placeholder key and rows with their own never share an INSERT. */
+    bool placeholder = l->key_col >= 0 && row[l->key_col].type == CO_INT && row[l->key_col].i <= 0;
+    if (l->count && placeholder != l->key_rows && (refused = apply(l, err)) != CO_OK)
+        return refused;
+    l->key_rows = placeholder;
     if (l->count == l->cap && grow(l, err) != CO_OK)
         return CO_ENOMEM;
     size_t r = l->count;
@@ -272,7 +308,7 @@ static co_code loader_put(co_loader *base, const co_value *row, co_error *err)
         if (i)
             Co_buf_adds(&l->tuples, ", ");
         char utc[CO_CANON_TEXT_MAX];
-        co_value lit = row[i];
+        co_value lit = placeholder && (int)i == l->key_col ? co_null() : row[i];
         if (l->cls[i] == CO_MY_CLASS_DATETIME || l->cls[i] == CO_MY_CLASS_TIMESTAMP)
             lit = Co_my_datetime_in(&row[i], l->cls[i] == CO_MY_CLASS_TIMESTAMP, utc);
         Co_my_literal(&lit, &l->tuples);
@@ -286,7 +322,7 @@ static co_code loader_put(co_loader *base, const co_value *row, co_error *err)
     for (size_t k = l->vals.data == before ? r * ncols : 0; k < l->count * ncols; k++)
         if (l->rows[k].type == CO_TEXT || l->rows[k].type == CO_BLOB)
             l->rows[k].s = l->vals.data + l->offsets[k];
-    if (l->count >= BATCH_ROWS || l->tuples.len >= BATCH_BYTES)
+    if (l->count >= BATCH_ROWS || l->tuples.len >= BATCH_BYTES || (placeholder && l->one_key_row))
         return apply(l, err);
     return CO_OK;
 }
@@ -319,11 +355,54 @@ static void loader_close(co_loader *base)
     free(l);
 }
 
+/* co_loader_assign_key: the column must be AUTO_INCREMENT; how the server
+ * allocates (innodb_autoinc_lock_mode) and steps (auto_increment_increment)
+ * its values decides how many rows with a placeholder an INSERT may hold. */
+static co_code loader_assign_key(co_loader *base, size_t col, co_error *err)
+{
+    my_loader *l = (my_loader *)base;
+    const char *dot = strchr(l->table, '.');
+    const char *name = dot ? dot + 1 : l->table;
+    co_param p[] = {
+        {NULL, dot ? co_text(l->table, (size_t)(dot - l->table)) : co_null()},
+        {NULL, co_text(name, strlen(name))},
+        {NULL, co_text(l->names[col], strlen(l->names[col]))},
+    };
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(base->store,
+                                "SELECT EXTRA LIKE '%auto_increment%', @@innodb_autoinc_lock_mode,"
+                                " @@auto_increment_increment FROM information_schema.COLUMNS"
+                                " WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?"
+                                " AND COLUMN_NAME = ?",
+                                p, 3, &c, err);
+    bool has_row = false;
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &has_row, err);
+    co_value a = has_row ? co_cursor_value(c, 0) : co_null();
+    co_value mode = has_row ? co_cursor_value(c, 1) : co_null();
+    co_value step = has_row ? co_cursor_value(c, 2) : co_null();
+    if (rc == CO_OK && (a.type != CO_INT || a.i != 1)) {
+        co_side side = base->store->side;
+        rc = co_error_set(err, CO_EUNSUPPORTED,
+                          "%s: column \"%s\" of table \"%s\" is not AUTO_INCREMENT (an integer "
+                          "target_key on MySQL is the key the table gives its new rows)",
+                          co_side_name(side), l->names[col], l->table);
+    }
+    if (rc == CO_OK) {
+        l->key_col = (int)col;
+        l->one_key_row = mode.type != CO_INT || mode.i >= 2;
+        l->key_step = step.type == CO_INT && step.i > 0 ? (uint64_t)step.i : 1;
+    }
+    co_cursor_close(c);
+    return rc;
+}
+
 static const co_loader_ops my_loader_ops = {
     .put = loader_put,
     .flush = loader_flush,
     .discard = loader_discard,
     .close = loader_close,
+    .assign_key = loader_assign_key,
 };
 
 co_code Co_my_loader_open(co_store *s, const char *table, const char *const *columns,
@@ -335,6 +414,7 @@ co_code Co_my_loader_open(co_store *s, const char *table, const char *const *col
     l->base.ops = &my_loader_ops;
     l->base.store = s;
     l->base.ncols = ncols;
+    l->key_col = -1;
     if (!(l->table = strdup(table)))
         l->insert.failed = true;
     Co_buf_adds(&l->insert, "INSERT INTO ");

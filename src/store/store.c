@@ -622,9 +622,24 @@ co_code co_loader_open(co_store *s, const char *table, const char *const *column
     if (rc == CO_OK) {
         (*out)->store = s;
         (*out)->ncols = ncols;
+        (*out)->loaded_key = NULL;
         if (events)
             (*out)->events = *events;
     }
+    return rc;
+}
+
+co_code co_loader_assign_key(co_loader *l, size_t col, co_loaded_key_fn loaded, co_error *err)
+{
+    if (col >= l->ncols)
+        return co_error_set(err, CO_EINTERNAL, "key column %zu of a loader of %zu columns", col,
+                            l->ncols);
+    if (!l->ops->assign_key)
+        return co_error_set(err, CO_EUNSUPPORTED, "%s: %s does not give keys to the rows loaded",
+                            co_side_name(l->store->side), l->store->ops->engine);
+    co_code rc = l->ops->assign_key(l, col, err);
+    if (rc == CO_OK)
+        l->loaded_key = loaded;
     return rc;
 }
 

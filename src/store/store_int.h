@@ -86,6 +86,8 @@ typedef struct co_loader_ops {
     co_code (*flush)(co_loader *l, co_error *err);
     void (*discard)(co_loader *l);
     void (*close)(co_loader *l);
+    /* co_loader_assign_key; NULL: the engine's keys are reserved ahead instead */
+    co_code (*assign_key)(co_loader *l, size_t col, co_error *err);
 } co_loader_ops;
 
 /* The common head of every backend's store, cursor and loader. */
@@ -112,6 +114,7 @@ struct co_loader {
     co_store *store;
     size_t ncols;
     co_load_events events; /* all NULL when the caller gave none */
+    co_loaded_key_fn loaded_key; /* co_loader_assign_key's, or NULL */
 };
 
 /* The error code that stands for a failure on this side. */
