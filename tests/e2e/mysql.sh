@@ -2,8 +2,9 @@
 # mysql.sh: a throwaway MariaDB server for tests. mariadb-install-db into a
 # temporary directory, a free port on 127.0.0.1 and a socket in that
 # directory, a user cutover with a random password (real authentication, so
-# that tests can check the password is never shown), small settings; stopped
-# and removed at the end. The server reads and writes files (LOAD DATA
+# that tests can check the password is never shown), small settings (and
+# MY_SERVER_ARGS, words added to the server's options); stopped and removed
+# at the end. The server reads and writes files (LOAD DATA
 # INFILE, SELECT ... INTO OUTFILE) only in MY_DIR/files, and keeps its
 # temporary files in MY_DIR/tmp.
 #
@@ -72,7 +73,7 @@ my_start() {
       --log-error="$dir/server.log" --secure-file-priv="$dir/files" --tmpdir="$dir/tmp" \
       --skip-name-resolve --innodb-buffer-pool-size=32M \
       --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=0 --skip-log-bin \
-      --max-connections=30 --performance-schema=OFF >/dev/null 2>&1 &
+      --max-connections=30 --performance-schema=OFF ${MY_SERVER_ARGS:-} >/dev/null 2>&1 &
     for i in $(seq 1 300); do
       [[ -S $MY_SOCKET ]] && "$client" --no-defaults -uroot --socket="$MY_SOCKET" \
         -e 'SELECT 1' >/dev/null 2>&1 && break

@@ -1154,6 +1154,102 @@ static void query_reads_are_listed(void **state)
     co_store_close(s);
 }
 
+/* ---- keys the target gives (co_loader_assign_key) ---------------------------------------- */
+
+typedef struct keyed_outcome {
+    int64_t put[64], key[64]; /* per row loaded: its placeholder (or key) put, its key */
+    int n, refused;
+    int64_t refused_put;
+} keyed_outcome;
+
+static void on_keyed(void *ctx, const co_value *row, size_t ncols, co_value key)
+{
+    (void)ncols;
+    keyed_outcome *o = ctx;
+    assert_int_equal(key.type, CO_INT);
+    if (o->n < 64) {
+        o->put[o->n] = row[0].i;
+        o->key[o->n] = key.i;
+    }
+    o->n++;
+}
+
+static void on_keyed_refused(void *ctx, const co_value *row, size_t ncols, const char *rule,
+                             const char *reason, const char *sqlstate)
+{
+    (void)ncols, (void)rule, (void)reason, (void)sqlstate;
+    keyed_outcome *o = ctx;
+    o->refused++;
+    o->refused_put = row[0].i;
+}
+
+/* The key in the table of the row named name. */
+static int64_t key_of(co_store *s, const char *name)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT id FROM gets_keys WHERE name = '%s'", name);
+    return query_int(s, sql);
+}
+
+static void loader_reads_back_the_keys_the_target_gives(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    assert_true(co_store_caps(s).keys_on_insert);
+    exec_ok(s, "CREATE TABLE gets_keys (id BIGINT AUTO_INCREMENT PRIMARY KEY,"
+               " name VARCHAR(8) NOT NULL) AUTO_INCREMENT = 100");
+    exec_ok(s, "INSERT INTO gets_keys (name) VALUES ('app')"); /* 100: the application's */
+    /* Every third value: the keys are LAST_INSERT_ID() + i x the increment. */
+    exec_ok(s, "SET SESSION auto_increment_increment = 3");
+    keyed_outcome o = {0};
+    co_load_events ev = {NULL, on_keyed_refused, &o};
+    const char *cols[] = {"id", "name"};
+    co_loader *l;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_begin(s, &err), CO_OK);
+    assert_int_equal(co_loader_open(s, "gets_keys", cols, 2, &ev, &l, &err), CO_OK);
+    assert_int_equal(co_loader_assign_key(l, 0, on_keyed, &err), CO_OK);
+    /* Placeholders -1 .. -6, the fourth too long (the statement is split);
+     * a row with a key of its own (a reload); two more placeholders. */
+    const char *names[] = {"r1", "r2", "r3", "far too long", "r5", "r6"};
+    for (int i = 0; i < 6; i++) {
+        co_value row[] = {co_int(-1 - i), co_text(names[i], strlen(names[i]))};
+        assert_int_equal(co_loader_put(l, row, &err), CO_OK);
+    }
+    co_value own[] = {co_int(50), co_text("kept", 4)};
+    assert_int_equal(co_loader_put(l, own, &err), CO_OK);
+    co_value more[][2] = {{co_int(-7), co_text("r7", 2)}, {co_int(-8), co_text("r8", 2)}};
+    assert_int_equal(co_loader_put(l, more[0], &err), CO_OK);
+    assert_int_equal(co_loader_put(l, more[1], &err), CO_OK);
+    assert_int_equal(co_loader_flush(l, &err), CO_OK);
+    co_loader_close(l);
+    assert_int_equal(co_store_commit(s, &err), CO_OK);
+
+    assert_int_equal(o.refused, 1);
+    assert_int_equal(o.refused_put, -4);
+    assert_int_equal(o.n, 8);
+    const char *loaded[] = {"r1", "r2", "r3", "r5", "r6", "kept", "r7", "r8"};
+    const int64_t put[] = {-1, -2, -3, -5, -6, 50, -7, -8};
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(o.put[i], put[i]);
+        assert_int_equal(o.key[i], key_of(s, loaded[i])); /* the key the row has */
+    }
+    assert_int_equal(o.key[5], 50);
+    assert_true(o.key[0] > 100);
+    assert_int_equal(o.key[1] - o.key[0], 3);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM gets_keys"), 9);
+
+    /* A column the target does not fill is refused. */
+    assert_int_equal(co_loader_open(s, "gets_keys", cols + 1, 1, &ev, &l, &err), CO_OK);
+    assert_int_equal(co_loader_assign_key(l, 0, on_keyed, &err), CO_EUNSUPPORTED);
+    assert_non_null(strstr(err.message, "is not AUTO_INCREMENT"));
+    assert_int_equal(co_loader_assign_key(l, 1, on_keyed, &err), CO_EINTERNAL);
+    co_loader_close(l);
+    exec_ok(s, "SET SESSION auto_increment_increment = 1");
+    co_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1176,6 +1272,7 @@ int main(void)
         cmocka_unit_test(loading_refuses_what_mysql_would_change),
         cmocka_unit_test(times_with_a_zone_go_in),
         cmocka_unit_test(query_reads_are_listed),
+        cmocka_unit_test(loader_reads_back_the_keys_the_target_gives),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
