@@ -309,7 +309,9 @@ CO_API co_code co_store_defer_constraints(co_store *s, co_error *err);
  * reserved for good (*until_commit false). SQLite takes the n values above
  * both the column's largest value and the table's AUTOINCREMENT high-water
  * mark, under the write lock of the open transaction: they are reserved
- * until it ends (*until_commit true), and are consecutive. */
+ * until it ends (*until_commit true), and are consecutive. MySQL reserves
+ * none (CO_EUNSUPPORTED): its keys are given on insert (co_caps.keys_on_insert,
+ * co_loader_assign_key). */
 CO_API co_code co_store_reserve_keys(co_store *s, const char *table, const char *column, size_t n,
                                      int64_t *out, bool *until_commit, co_error *err);
 

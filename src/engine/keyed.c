@@ -1,7 +1,9 @@
 /*
  * keyed.c: entities whose target assigns the keys (target_key): the columns a
  * row has in the target (Co_entity_layout), and the target keys drawn for new
- * rows (sequence blocks, above the largest key, or UUIDs).
+ * rows (sequence blocks, above the largest key, or UUIDs), or, where the
+ * target gives them on insert (MySQL), a placeholder per new row that the
+ * loader replaces with the key it reads back (load.c maps the row then).
  */
 #include "cutover/migrate.h"
 #include "cutover/rehearse.h"
