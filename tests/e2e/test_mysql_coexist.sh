@@ -4,7 +4,8 @@
 # it in sync while `cutover demo traffic` writes to it and prunes the applied
 # changes from the change log (cutover_capture_<db>.cutover_changes); the
 # switch under traffic moves its writes; every event the old system accepted
-# is in the target once, and verify finds nothing.
+# is in the target once, and verify finds nothing. After the switch, reverse
+# sync takes the new system's update, delete and insert back into MariaDB.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/mysql.sh"
 
@@ -27,7 +28,10 @@ assert_eq "migrate --coexist leaves the MariaDB tenant syncing, verified" "0 syn
 cut --source "$MY_BASE/legacy" demo traffic . --tenant "$T" --rate 40 --seconds 3 --json \
   >"$WORK/traffic1.json" 2>"$WORK/traffic1.err" &
 traffic=$!
-cut sync --tenant "$T" --follow --interval 0.2 --json >"$WORK/sync.jsonl" 2>"$WORK/sync.err" &
+# (not through cut: $! must be cutover itself, not a subshell that SIGTERM
+# would end while cutover went on syncing)
+MYSQL_PWD=$MY_PASSWORD "$CUTOVER" sync --tenant "$T" --follow --interval 0.2 --json \
+  >"$WORK/sync.jsonl" 2>"$WORK/sync.err" &
 sync=$!
 wait "$traffic"
 for _ in $(seq 1 50); do
@@ -63,4 +67,27 @@ assert_eq "every write the old system accepted is in the target (verify)" 0 "$?"
 assert_eq "none twice: every accepted event is loaded once or rejected once" \
   "$(mysqlc legacy -e "SELECT count(*) FROM events e JOIN campaigns c ON c.id = e.campaign_id WHERE c.account_id = $T")" \
   "$(( $(q crm.db "SELECT count(*) FROM engagements WHERE account_id = $T") + $(q .cutover/state.db "SELECT count(*) FROM rejects WHERE tenant = '$T' AND entity = 'engagements'") ))"
+
+# Reverse sync (docs/coexistence.md): the new system's update, delete and
+# insert reach the MariaDB source, through its freeze.
+C=$(q crm.db "SELECT id FROM contacts WHERE account_id = $T ORDER BY id LIMIT 1")
+E=$(q crm.db "SELECT id FROM engagements WHERE account_id = $T ORDER BY id LIMIT 1")
+N=$(( $(mysqlc legacy -e "SELECT max(id) FROM events") + 1000 ))
+q crm.db "UPDATE contacts SET first_name = 'Reversed' WHERE id = $C;
+          DELETE FROM engagements WHERE id = $E;
+          INSERT INTO engagements SELECT $N, account_id, contact_id, campaign_id, 'click', '2026-12-06 12:00:00'
+          FROM engagements WHERE account_id = $T ORDER BY id LIMIT 1"
+cut sync --tenant "$T" --json >"$WORK/reverse.json" 2>"$WORK/reverse.err"
+code=$?
+assert_eq "reverse sync into MariaDB exits 0" 0 "$code"
+[[ $code -eq 0 ]] || cat "$WORK/reverse.err" "$WORK/reverse.json"
+assert_eq "a reverse round applied the changes, none left" "reverse true 0" \
+  "$(jq -r '"\(.direction) \(.applied >= 3) \(.backlog)"' "$WORK/reverse.json")"
+assert_eq "the update reached the MariaDB source" Reversed \
+  "$(mysqlc legacy -e "SELECT first_name FROM contacts WHERE id = $C")"
+assert_eq "the delete reached it" 0 "$(mysqlc legacy -e "SELECT count(*) FROM events WHERE id = $E")"
+assert_eq "the insert reached it" "click 2026-12-06 12:00:00" \
+  "$(mysqlc legacy -e "SELECT CONCAT(kind, ' ', occurred_at) FROM events WHERE id = $N")"
+assert_eq "the application's own writes there stay refused (the freeze holds)" 1 \
+  "$(mysqlc legacy -e "UPDATE contacts SET first_name = 'App' WHERE id = $C" 2>&1 | grep -c 'is frozen')"
 finish
