@@ -37,12 +37,9 @@ static bool ends_with(const char *s, const char *tail)
     return n >= t && strcmp(s + n - t, tail) == 0;
 }
 
-/* The character set and collation of table.column (table may be db.table);
- * both empty when the column holds no text (or is not there). */
-static co_code column_collation(co_store *s, const char *table, const char *column,
-                                char cs[65], char coll[65], co_error *err)
+co_code Co_my_column_info(co_store *s, const char *table, const char *column, const char *what,
+                          co_cursor **out, co_error *err)
 {
-    cs[0] = coll[0] = '\0';
     const char *dot = strchr(table, '.');
     const char *name = dot ? dot + 1 : table;
     co_param p[] = {
@@ -50,12 +47,23 @@ static co_code column_collation(co_store *s, const char *table, const char *colu
         {NULL, co_text(name, strlen(name))},
         {NULL, co_text(column, strlen(column))},
     };
+    co_buf sql = CO_BUF_INIT;
+    Co_buf_printf(&sql, "SELECT %s FROM information_schema.COLUMNS WHERE TABLE_SCHEMA ="
+                        " COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND COLUMN_NAME = ?", what);
+    co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                            : co_store_query(s, co_buf_str(&sql), p, 3, out, err);
+    Co_buf_release(&sql);
+    return rc;
+}
+
+/* The character set and collation of table.column (table may be db.table);
+ * both empty when the column holds no text (or is not there). */
+static co_code column_collation(co_store *s, const char *table, const char *column,
+                                char cs[65], char coll[65], co_error *err)
+{
+    cs[0] = coll[0] = '\0';
     co_cursor *c = NULL;
-    co_code rc = co_store_query(s,
-                                "SELECT CHARACTER_SET_NAME, COLLATION_NAME FROM"
-                                " information_schema.COLUMNS WHERE TABLE_SCHEMA ="
-                                " COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND COLUMN_NAME = ?",
-                                p, 3, &c, err);
+    co_code rc = Co_my_column_info(s, table, column, "CHARACTER_SET_NAME, COLLATION_NAME", &c, err);
     bool has_row = false;
     if (rc == CO_OK)
         rc = co_cursor_next(c, &has_row, err);

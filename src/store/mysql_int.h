@@ -148,6 +148,12 @@ co_code Co_my_query_reads(co_store *s, const char *sql, co_read_fn fn, void *ctx
 co_code Co_my_constraints(co_store *s, const char *table, co_constraint **out, size_t *n,
                           co_error *err);
 
+/* Opens c on "SELECT what FROM information_schema.COLUMNS" for the column of
+ * table (db.table, or a table of the connection's database): no row when
+ * there is no such column (mysql_collation.c). */
+co_code Co_my_column_info(co_store *s, const char *table, const char *column, const char *what,
+                          co_cursor **out, co_error *err);
+
 /* co_store_collation_keys on MySQL and MariaDB (mysql_collation.c). */
 co_code Co_my_collation_keys(co_store *s, const char *table, const char *column,
                              const co_value *values, size_t n, co_buf *keys, bool *folds,

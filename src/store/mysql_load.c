@@ -361,20 +361,11 @@ static void loader_close(co_loader *base)
 static co_code loader_assign_key(co_loader *base, size_t col, co_error *err)
 {
     my_loader *l = (my_loader *)base;
-    const char *dot = strchr(l->table, '.');
-    const char *name = dot ? dot + 1 : l->table;
-    co_param p[] = {
-        {NULL, dot ? co_text(l->table, (size_t)(dot - l->table)) : co_null()},
-        {NULL, co_text(name, strlen(name))},
-        {NULL, co_text(l->names[col], strlen(l->names[col]))},
-    };
     co_cursor *c = NULL;
-    co_code rc = co_store_query(base->store,
-                                "SELECT EXTRA LIKE '%auto_increment%', @@innodb_autoinc_lock_mode,"
-                                " @@auto_increment_increment FROM information_schema.COLUMNS"
-                                " WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?"
-                                " AND COLUMN_NAME = ?",
-                                p, 3, &c, err);
+    co_code rc = Co_my_column_info(base->store, l->table, l->names[col],
+                                   "EXTRA LIKE '%auto_increment%', @@innodb_autoinc_lock_mode,"
+                                   " @@auto_increment_increment",
+                                   &c, err);
     bool has_row = false;
     if (rc == CO_OK)
         rc = co_cursor_next(c, &has_row, err);
