@@ -204,7 +204,7 @@ static void on_loaded_key(void *ctx, const co_value *row, size_t ncols, co_value
 
 /* The loader reports a row the destination refused. */
 static void on_refused(void *ctx, const co_value *row, size_t ncols, const char *rule,
-                        const char *reason, const char *sqlstate)
+                       const char *reason, const char *sqlstate)
 {
     load *l = ctx;
     (void)ncols;
@@ -457,9 +457,8 @@ static co_code put_row(load *l, const co_value *row, const co_buf *key)
          * put) gets its id map row when loaded (on_loaded), in the same
          * batch of the journal, committed before the destination's. */
         if (l->track_ids && !Co_keyed_placeholder(&l->kd, &out[l->kd.tk]) &&
-            (rc = co_state_idmap_add(l->s->state, l->t->key, l->e->name,
-                                                     co_buf_str(key), co_buf_str(&l->tmp),
-                                                     l->err)) != CO_OK)
+            (rc = co_state_idmap_add(l->s->state, l->t->key, l->e->name, co_buf_str(key),
+                                     co_buf_str(&l->tmp), l->err)) != CO_OK)
             return rc;
     }
     rc = co_loader_put(l->loader, out, l->err);
@@ -579,7 +578,9 @@ co_code Co_load_loader_open(load *l, co_loader **out)
     co_load_events events = {on_loaded_row, on_refused, l};
     co_code rc = co_loader_open(l->s->dest, l->e->target, l->kd.on ? l->kd.names : l->names,
                                 l->kd.on ? l->kd.n : l->ncols, &events, out, l->err);
-    if (rc == CO_OK && l->kd.assign && (rc = co_loader_assign_key(*out, l->kd.tk, on_loaded_key, l->err)) != CO_OK) {
+    if (rc == CO_OK && l->kd.assign)
+        rc = co_loader_assign_key(*out, l->kd.tk, on_loaded_key, l->err);
+    if (rc != CO_OK) {
         co_loader_close(*out);
         *out = NULL;
     }

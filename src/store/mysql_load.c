@@ -199,10 +199,12 @@ static co_code load_part(my_loader *l, size_t lo, size_t hi, co_error *err)
     if (a.ok) {
         for (size_t r = lo; r < hi; r++) {
             const co_value *row = row_at(l, r);
+            /* the row's key: given by the server (the statement's first + i
+             * steps), or its own */
+            co_value key = l->key_rows ? co_int((int64_t)(a.first + (r - lo) * l->key_step))
+                                       : l->key_col >= 0 ? row[l->key_col] : co_null();
             if (l->key_col >= 0 && base->loaded_key)
-                base->loaded_key(base->events.ctx, row, base->ncols,
-                                        l->key_rows ? co_int((int64_t)(a.first + (r - lo) * l->key_step))
-                                                    : row[l->key_col]);
+                base->loaded_key(base->events.ctx, row, base->ncols, key);
             else if (base->events.loaded)
                 base->events.loaded(base->events.ctx, row, base->ncols);
         }
