@@ -56,11 +56,15 @@ entities:
     key: id
     target_key: id
     tenant_column: account_id
+    follows: { customers: { id: id } }
+    reverse: { table: customers, key: { id: id }, columns: { account_id: account_id, name: name } }
     query: SELECT id, id AS legacy_id, account_id, name FROM customers WHERE account_id = :tenant ORDER BY id
   - name: orders
     key: id
     target_key: id
     tenant_column: account_id
+    follows: { orders: { id: id } }
+    reverse: { table: orders, key: { id: id }, columns: { customer_id: customer_id, amount: amount } }
     query: |
       SELECT o.id, o.id AS legacy_id, c.account_id, o.customer_id, o.amount
       FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.account_id = :tenant ORDER BY o.id
@@ -167,6 +171,37 @@ for at in 4 8 11 12; do
                                       (SELECT count(*) FROM orders WHERE account_id IN (1, 2)))")"
 done
 assert_eq "two kills fell between a batch's journal commit and the target's" 2 "$ahead"
+
+# A cutover of tenant 2 (capture, freeze, switch), then a rollback after the
+# switch: the new system's customer and its order go back to the source with
+# the key the source gives, an edit goes back, nothing of tenant 2 stays.
+cat >>"$WORK/one/cutover.yaml" <<'YAML'
+capture:
+  - { table: customers, key: id, tenant: "{row}.account_id" }
+  - { table: orders, key: id, tenant: "(SELECT account_id FROM customers WHERE id = {row}.customer_id)" }
+YAML
+others=$(mysqlc crm -e "SELECT CONCAT(id, ' ', legacy_id) FROM customers WHERE account_id <> 2 ORDER BY id")
+(cd "$WORK/one" && "$CUTOVER" migrate --tenant 2 --skip-rehearsal --start-over -q --json) \
+  >"$LOGS/cutover.json" 2>"$LOGS/cutover.err"
+assert_eq "tenant 2 cut over into MariaDB" "0 switched" "$? $(jq -r '.tenants[0].status' "$LOGS/cutover.json")"
+mysqlc crm -e "INSERT INTO customers (account_id, name) VALUES (2, 'New in CRM');
+               INSERT INTO orders (account_id, customer_id, amount) VALUES (2, LAST_INSERT_ID(), 777777);
+               UPDATE customers SET name = 'Renamed' WHERE legacy_id = 2520"
+(cd "$WORK/one" && "$CUTOVER" rollback --tenant 2 --json) >"$LOGS/rollback.json" 2>"$LOGS/rollback.err"
+assert_eq "rollback exits 0, every row carried back" "0 0" "$? $(jq '.not_carried' "$LOGS/rollback.json")"
+assert_eq "the new system's customer has a key the source gave; its order refers to it" \
+  "2611|2|New in CRM 2611" \
+  "$(q "$WORK/one/legacy.db" "SELECT * FROM customers WHERE name = 'New in CRM'") $(q "$WORK/one/legacy.db" "SELECT customer_id FROM orders WHERE amount = 777777")"
+assert_eq "the edit is back in the source" Renamed "$(q "$WORK/one/legacy.db" "SELECT name FROM customers WHERE id = 2520")"
+assert_eq "nothing of tenant 2 left in the target" "0 0" \
+  "$(mysqlc crm -e "SELECT CONCAT((SELECT count(*) FROM customers WHERE account_id = 2), ' ',
+                                  (SELECT count(*) FROM orders WHERE account_id = 2))")"
+assert_eq "tenant 1 and the app's rows untouched" "$others" \
+  "$(mysqlc crm -e "SELECT CONCAT(id, ' ', legacy_id) FROM customers WHERE account_id <> 2 ORDER BY id")"
+(cd "$WORK/one" && "$CUTOVER" migrate --tenant 2 --skip-rehearsal -q) >"$LOGS/cutover2.out" 2>&1
+assert_eq "tenant 2 cut over again, with the carried-back rows" "0 101 201" \
+  "$? $(mysqlc crm -e "SELECT CONCAT((SELECT count(*) FROM customers WHERE account_id = 2), ' ',
+                                    (SELECT count(*) FROM orders WHERE account_id = 2))")"
 
 # innodb_autoinc_lock_mode 2 (MySQL 8's default) does not promise a
 # multi-row INSERT consecutive keys: each row with a placeholder is an INSERT
