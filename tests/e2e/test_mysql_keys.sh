@@ -6,9 +6,11 @@
 # to those keys. A customer and an order planted bad are refused (each in the
 # middle of a statement that is then split) without shifting any other row's
 # key: every order's customer is still the legacy order's customer. Verify
-# through the id map finds nothing; a rejected row maps to nothing. Runs
-# killed (SIGKILL) at successive commits, then run again, end with the same
-# rows, each once, every one in the id map (a purge finds it). Under
+# through the id map finds nothing; a rejected row maps to nothing. The same
+# holds while the application inserts into the table all along. Runs killed
+# (SIGKILL) at commits, then run again, end with the same rows, each once,
+# every one in the id map (a purge finds it). A cutover, then a rollback after
+# the switch that carries back a row the new system created. Under
 # innodb_autoinc_lock_mode 2 (a second server) each new row is an INSERT of
 # its own, and the keys are as right.
 source "$(dirname "$0")/lib.sh"
@@ -136,6 +138,32 @@ before=$(mysqlc crm -e "SELECT CONCAT(id, ' ', legacy_id) FROM customers ORDER B
 assert_eq "migrating again exits 0" 0 "$?"
 assert_eq "migrating again keeps every key" "$before" \
   "$(mysqlc crm -e "SELECT CONCAT(id, ' ', legacy_id) FROM customers ORDER BY id"; pairs crm)"
+
+# The application inserts into the same table all along (single- and
+# multi-row INSERTs on a session of its own): its rows take values between
+# cutover's statements, and every key cutover reads back is still its row's.
+project "$WORK/busy" crm_busy
+rm -f "$WORK/busy.done"
+( i=0
+  while [[ ! -e $WORK/busy.done ]]; do
+    i=$((i + 1))
+    echo "INSERT INTO customers (account_id, name) VALUES (9, 'a$i'), (9, 'b$i'), (9, 'c$i');"
+    echo "INSERT INTO customers (account_id, name) VALUES (9, 'd$i');"
+  done ) | mysqlc crm_busy &
+app=$!
+(cd "$WORK/busy" && "$CUTOVER" migrate --all --skip-rehearsal -q) >"$LOGS/busy.out" 2>&1
+code=$?
+touch "$WORK/busy.done"
+wait "$app"
+assert_eq "under the application's inserts: migrate and verify pass" 0 "$code"
+[[ $code -eq 0 ]] || tail -n 5 "$LOGS/busy.out"
+assert_eq "under the application's inserts: every order refers to its legacy customer" "$WANT" "$(pairs crm_busy)"
+assert_eq "under the application's inserts: each customer once" "$(mysqlc crm -e "$CUSTOMERS")" \
+  "$(mysqlc crm_busy -e "$CUSTOMERS")"
+assert_eq "the application's rows took keys among cutover's (the inserts interleaved)" 1 \
+  "$(mysqlc crm_busy -e "SELECT count(*) > 0 FROM customers WHERE account_id = 9 AND id BETWEEN
+                         (SELECT min(id) FROM customers WHERE account_id = 1) AND
+                         (SELECT max(id) FROM customers WHERE account_id = 1)")"
 
 # Killed at commits (one job, so that they come in one order) chosen so that
 # some fall between a batch's journal commit (its id map rows) and the
