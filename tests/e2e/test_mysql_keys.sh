@@ -54,23 +54,15 @@ target: $MY_BASE/$2
 tenants: SELECT id, name FROM accounts ORDER BY id
 options: { batch_size: 1500 }
 entities:
-  - name: customers
-    key: id
-    target_key: id
-    tenant_column: account_id
-    follows: { customers: { id: id } }
-    reverse: { table: customers, key: { id: id }, columns: { account_id: account_id, name: name } }
-    query: SELECT id, id AS legacy_id, account_id, name FROM customers WHERE account_id = :tenant ORDER BY id
-  - name: orders
-    key: id
-    target_key: id
-    tenant_column: account_id
-    follows: { orders: { id: id } }
-    reverse: { table: orders, key: { id: id }, columns: { customer_id: customer_id, amount: amount } }
-    query: |
-      SELECT o.id, o.id AS legacy_id, c.account_id, o.customer_id, o.amount
-      FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.account_id = :tenant ORDER BY o.id
-    refs: { customer_id: customers }
+  - { name: customers, key: id, target_key: id, tenant_column: account_id,
+      follows: { customers: { id: id } },
+      reverse: { table: customers, key: { id: id }, columns: { account_id: account_id, name: name } },
+      query: "SELECT id, id AS legacy_id, account_id, name FROM customers WHERE account_id = :tenant ORDER BY id" }
+  - { name: orders, key: id, target_key: id, tenant_column: account_id, refs: { customer_id: customers },
+      follows: { orders: { id: id } },
+      reverse: { table: orders, key: { id: id }, columns: { customer_id: customer_id, amount: amount } },
+      query: "SELECT o.id, o.id AS legacy_id, c.account_id, o.customer_id, o.amount FROM orders o
+              JOIN customers c ON c.id = o.customer_id WHERE c.account_id = :tenant ORDER BY o.id" }
 YAML
   mysqlc mysql -e "CREATE DATABASE $2" && mysqlc "$2" -e "$TARGET_SQL"
 }
