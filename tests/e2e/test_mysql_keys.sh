@@ -157,9 +157,10 @@ assert_eq "the application's rows took keys among cutover's (the inserts interle
                          (SELECT min(id) FROM customers WHERE account_id = 1) AND
                          (SELECT max(id) FROM customers WHERE account_id = 1)")"
 
-# Killed at commits (one job, so that they come in one order) chosen so that
-# some fall between a batch's journal commit (its id map rows) and the
-# target's: the id map then names keys the target never kept, which the
+# Killed at commits (one job, so that they come in one order), two pairs of
+# consecutive ones in the batches, so that one of each pair falls between a
+# batch's journal commit (its id map rows) and the target's, whatever commits
+# come before: the id map then names keys the target never kept, which the
 # reload gives the same rows. Then run again.
 reference=$(mysqlc crm -e "$CUSTOMERS")
 # mapped DIR DB: id map entries of the tenants, and their rows in the target.
@@ -169,7 +170,7 @@ mapped() {
                               + (SELECT count(*) FROM orders WHERE account_id IN (1, 2))")"
 }
 ahead=0
-for at in 4 8 11 12; do
+for at in 4 8 9 12 13; do
   db=crm_k$at
   project "$WORK/k$at" "$db"
   (cd "$WORK/k$at" && CUTOVER_KILL_AT_COMMIT=$at "$CUTOVER" migrate --all --jobs 1 --skip-rehearsal --no-verify -q) \
