@@ -266,12 +266,14 @@ static co_code rollback_leased(co_session *s, const co_tenant *t, co_rollback_re
         }
         Co_keymap_free(km);
     }
-    /* The reverse mark goes; the target's capture of the tenant (and its
-     * freeze there) too, but after reverse sync it stays, sealed, over the
-     * rows until their purge, which waits (rollback.c). */
-    if (rc == CO_OK && cap)
-        rc = res->reverse_synced ? Co_sync_mark_remove(cap, true, t->key, err)
-                                 : Co_reverse_end(s, cap, t, err);
+    /* The reverse mark goes, and the target's capture of the tenant (and its
+     * freeze there) too; but after reverse sync all three stay until the
+     * purge (rollback.c): the capture sealed over the rows, and the mark so
+     * that a rollback run again, should the journal not take purge_pending
+     * now, goes by reverse sync again. Without the mark it would carry the
+     * target's frozen rows back over what the source took since. */
+    if (rc == CO_OK && cap && !res->reverse_synced)
+        rc = Co_reverse_end(s, cap, t, err);
     co_store_close(cap);
     res->back_seconds = Co_clock_mono() - started;
     if (rc == CO_OK)

@@ -21,6 +21,18 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The reverse mark of a tenant rolled back by reverse sync, kept on the
+ * source (its capture store) until the purge: removed last, with its rows. */
+static co_code reverse_mark_remove(co_session *s, const co_tenant *t, co_error *err)
+{
+    co_store *cap = NULL;
+    co_code rc = Co_capture_open(s->project, &cap, err);
+    if (rc == CO_OK)
+        rc = Co_sync_mark_remove(cap, true, t->key, err);
+    co_store_close(cap);
+    return rc;
+}
+
 /* The purge of the tenant's rows from the target, its traces and sync mark
  * there, and the journal's rolled_back; *remains says what is left while it
  * goes (static text; NULL once done). */
@@ -36,6 +48,8 @@ static co_code finish(co_session *s, const co_tenant *t, bool frozen, const char
         (void)Co_fault_sim(CO_FAULT_PURGE_ROWS);
     if (rc == CO_OK && frozen)
         rc = Co_reverse_end(s, NULL, t, err);
+    if (rc == CO_OK && frozen)
+        rc = reverse_mark_remove(s, t, err);
     if (rc == CO_OK)
         rc = co_traces_unmark(s->dest, t->key, err);
     if (rc == CO_OK)

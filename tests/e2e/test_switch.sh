@@ -146,6 +146,10 @@ reverse_sync() {
     "$(grep -c "tenant $t: rollback finished: its rows purged from the target" "$WORK/sync.out") $(tgt_q "SELECT count(*) FROM engagements WHERE account_id = $t") $(tgt_q "SELECT count(*) FROM contacts WHERE account_id = $t") $("$CUTOVER" "${CUT[@]}" status --json | jq -r --arg t "$t" '.tenants[] | select(.tenant == $t) | .state')"
 }
 
+# reverse_marks TENANT: the tenant's reverse marks on the source (0 once the
+# table, dropped with its last row, is gone).
+reverse_marks() { src_q "SELECT count(*) FROM cutover_reverse_mark WHERE tenant = '$1'" 2>/dev/null || echo 0; }
+
 # deferred_purge ENGINE TENANT: a rollback by reverse sync returns once the
 # tenant is back on the old system; its rows stay in the target, frozen
 # there (the new system refuses the tenant's writes), the journal says
@@ -174,6 +178,19 @@ deferred_purge() {
   "$CUTOVER" "${CUT[@]}" report -o "$WORK/purge-report.html" -q
   assert_contains "$engine: the report says it" "its rows stay in the target, frozen, until purged" \
     "$(cat "$WORK/purge-report.html")"
+  # The reverse mark stays on the source with the rows until the purge: a
+  # rollback run again (as after a journal that did not take purge_pending)
+  # goes by reverse sync again, and what the source took since stays, where a
+  # carry-back would write the target's frozen rows over it.
+  assert_eq "$engine: the reverse mark waits on the source with the rows" 1 "$(reverse_marks "$t")"
+  sqlite3 "$DEMO/.cutover/state.db" "UPDATE tenants SET state = 'switched' WHERE tenant = '$t'"
+  local kept
+  kept=$(src_q "SELECT min(id) FROM contacts WHERE account_id = $t")
+  src_set_title "$kept" "written after the rollback"
+  run_cutover "${CUT[@]}" rollback --tenant "$t" --json
+  assert_eq "$engine: rolled back again: by reverse sync, the source's own write kept" \
+    "0 true written after the rollback" \
+    "$CODE $(jq -r .purge_pending <<<"$OUT") $(src_q "SELECT title FROM contacts WHERE id = $kept")"
   # kill -9 once the purge has committed the removal of the rows: the tenant
   # stays purge_pending (the journal never says more than is done), and the
   # next purge finishes it.
@@ -181,9 +198,9 @@ deferred_purge() {
   assert_eq "$engine: purge killed -9 after the rows went: still purge_pending, no rows" "137 0 purge_pending" \
     "$? $(tgt_q "SELECT count(*) FROM engagements WHERE account_id = $t") $(q "$DEMO/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '$t'")"
   run_cutover "${CUT[@]}" purge --tenant "$t" --json
-  assert_eq "$engine: the next purge finishes it: rolled_back, the target takes writes again" \
-    "0 true rolled_back 0" \
-    "$CODE $(jq -r .purged <<<"$OUT") $(q "$DEMO/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '$t'") $(tgt_write "$t"; echo $?)"
+  assert_eq "$engine: the next purge finishes it: rolled_back, the target takes writes again, no reverse mark" \
+    "0 true rolled_back 0 0" \
+    "$CODE $(jq -r .purged <<<"$OUT") $(q "$DEMO/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '$t'") $(tgt_write "$t"; echo $?) $(reverse_marks "$t")"
   run_cutover "${CUT[@]}" purge --tenant "$t"
   assert_eq "$engine: a tenant whose purge does not wait is refused by name (13)" 13 "$CODE"
   # A later migrate of a tenant whose purge waits purges it first.
@@ -243,6 +260,7 @@ TRAFFIC=()
 src_q() { q "$DEMO/legacy.db" "$1"; }
 tgt_q() { q "$DEMO/crm.db" "$1"; }
 src_write() { sqlite3 "$DEMO/legacy.db" "UPDATE contacts SET title = title WHERE account_id = $1" >/dev/null 2>&1; }
+src_set_title() { sqlite3 "$DEMO/legacy.db" "UPDATE contacts SET title = '$2' WHERE id = $1"; }
 tgt_write() { sqlite3 "$DEMO/crm.db" "UPDATE contacts SET title = title WHERE account_id = $1" >/dev/null 2>&1; }
 mapfile -t T < <(src_q "SELECT c.account_id FROM campaigns c JOIN events e ON e.campaign_id = c.id GROUP BY 1 ORDER BY count(*) DESC, 1")
 
@@ -316,6 +334,7 @@ TRAFFIC=(--source "$PG_BASE/legacy")
 src_q() { pgsql legacy -c "$1"; }
 tgt_q() { pgsql crm -c "$1"; }
 src_write() { pgsql legacy -c "UPDATE contacts SET title = title WHERE account_id = $1" >/dev/null 2>&1; }
+src_set_title() { pgsql legacy -c "UPDATE contacts SET title = '$2' WHERE id = $1" >/dev/null; }
 tgt_write() { pgsql crm -c "UPDATE contacts SET title = title WHERE account_id = $1" >/dev/null 2>&1; }
 mapfile -t T < <(src_q "SELECT c.account_id FROM campaigns c JOIN events e ON e.campaign_id = c.id GROUP BY 1 ORDER BY count(*) DESC, 1")
 scenario PostgreSQL "${T[0]}"
