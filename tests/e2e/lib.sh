@@ -37,8 +37,9 @@ run_cmd() {
   ERR=$(cat "$WORK/stderr")
 }
 
-# q DB SQL: one value from a SQLite database.
-q() { sqlite3 -batch -noheader "$1" "$2"; }
+# q DB SQL: one value from a SQLite database, waiting up to 5 s for a lock,
+# as an application would (a cutover sync running beside may hold one).
+q() { sqlite3 -batch -noheader -cmd ".timeout 5000" "$1" "$2"; }
 
 # A checksum of every row of every table of a SQLite database, but for
 # cutover_journal_mark: the uuid of the journal beside a tenant's rows differs
