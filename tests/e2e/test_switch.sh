@@ -259,9 +259,9 @@ CUT=(-p "$DEMO/cutover.yaml")
 TRAFFIC=()
 src_q() { q "$DEMO/legacy.db" "$1"; }
 tgt_q() { q "$DEMO/crm.db" "$1"; }
-src_write() { sqlite3 "$DEMO/legacy.db" "UPDATE contacts SET title = title WHERE account_id = $1" >/dev/null 2>&1; }
-src_set_title() { sqlite3 "$DEMO/legacy.db" "UPDATE contacts SET title = '$2' WHERE id = $1"; }
-tgt_write() { sqlite3 "$DEMO/crm.db" "UPDATE contacts SET title = title WHERE account_id = $1" >/dev/null 2>&1; }
+src_write() { sqlite3 -cmd ".timeout 5000" "$DEMO/legacy.db" "UPDATE contacts SET title = title WHERE account_id = $1" >/dev/null 2>&1; }
+src_set_title() { sqlite3 -cmd ".timeout 5000" "$DEMO/legacy.db" "UPDATE contacts SET title = '$2' WHERE id = $1"; }
+tgt_write() { sqlite3 -cmd ".timeout 5000" "$DEMO/crm.db" "UPDATE contacts SET title = title WHERE account_id = $1" >/dev/null 2>&1; }
 mapfile -t T < <(src_q "SELECT c.account_id FROM campaigns c JOIN events e ON e.campaign_id = c.id GROUP BY 1 ORDER BY count(*) DESC, 1")
 
 run_cutover "${CUT[@]}" switch --tenant "${T[1]}"
