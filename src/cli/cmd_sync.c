@@ -59,19 +59,18 @@ static bool reverse_syncing(co_session *s, const char *tenant, co_lifecycle stat
            found && last.direction && strcmp(last.direction, "reverse") == 0;
 }
 
-/* The pass's purges of tenants rolled back by reverse sync, after its
- * rounds, so that no round of the pass waits for one. */
-static int purge_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, size_t n)
+/* The pass's purges of the tenants rolled back by reverse sync that its
+ * rounds found (pending[i]), after the rounds, so that no round of the pass
+ * waits for one. */
+static int purge_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, size_t n,
+                      const bool *pending)
 {
     int rc = EXIT_OK;
     for (size_t i = 0; i < n && !cli_signal_caught(); i++) {
+        if (!pending[i])
+            continue;
         co_error err;
         co_error_clear(&err);
-        co_lifecycle state = CO_LC_NEW;
-        if (co_state_tenant_lifecycle(co_session_state(s), tenants[i]->key, &state, &err) != CO_OK)
-            return cli_fail("sync", &err);
-        if (state != CO_LC_PURGE_PENDING)
-            continue;
         double seconds = 0;
         co_code code = co_rollback_purge(s, tenants[i], &seconds, &err);
         if (code == CO_OK)
@@ -87,13 +86,22 @@ int cli_sync_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, 
 {
     int rc = EXIT_OK;
     *synced = 0;
+    bool *pending = calloc(n ? n : 1, sizeof *pending); /* purge_pass, below */
+    if (!pending) {
+        co_error err;
+        co_error_set(&err, CO_ENOMEM, "out of memory");
+        return cli_fail("sync", &err);
+    }
     for (size_t i = 0; i < n && !cli_signal_caught(); i++) {
         co_error err;
         co_error_clear(&err);
         co_lifecycle state = CO_LC_NEW;
-        if (co_state_tenant_lifecycle(co_session_state(s), tenants[i]->key, &state, &err) != CO_OK)
+        if (co_state_tenant_lifecycle(co_session_state(s), tenants[i]->key, &state, &err) != CO_OK) {
+            free(pending);
             return cli_fail("sync", &err);
-        if (state == CO_LC_PURGE_PENDING) /* purge_pass, below */
+        }
+        pending[i] = state == CO_LC_PURGE_PENDING;
+        if (pending[i])
             continue;
         if (state != CO_LC_SYNCING && !named && !reverse_syncing(s, tenants[i]->key, state))
             continue;
@@ -111,7 +119,8 @@ int cli_sync_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, 
         if (idle_too || r.round.applied > 0)
             print_round(ctx, tenants[i]->key, &r);
     }
-    int purged = purge_pass(ctx, s, tenants, n);
+    int purged = purge_pass(ctx, s, tenants, n, pending);
+    free(pending);
     return rc != EXIT_OK ? rc : purged;
 }
 
