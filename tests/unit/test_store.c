@@ -3,7 +3,8 @@
  * with per-row rejects; the dialect operations (literals and key literals
  * compare equal to what they stand for, the null test, the JSON item
  * condition, the journal's schema) and capture's triggers (they record
- * changes, refuse a frozen tenant's writes and go away). */
+ * changes, refuse a frozen tenant's writes and go away); the write token of
+ * a SQLite file, which one thread of the process holds at a time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +15,10 @@
 #include "util/canon.h"
 #include "util/rowhash.h"
 #include "util/buf.h"
+#include "store/writer.h"
 #include "tmpdir.h"
+
+#include <pthread.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -915,6 +919,68 @@ static void capture_records_freezes_and_goes(void **state)
     co_store_close(s);
 }
 
+/* A thread that takes the write token of s. */
+typedef struct taker {
+    co_store *s;
+    co_write_token *token;
+    int taken; /* read and written with __atomic builtins */
+} taker;
+
+static void *take_token(void *arg)
+{
+    taker *t = arg;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(Co_store_writer_take(t->s, &t->token, &err), CO_OK);
+    __atomic_store_n(&t->taken, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* One thread of the process holds a SQLite file's write token at a time:
+ * another waits until it is given back, whatever the spelling of the file's
+ * path; another file's token is another token; an in-memory database has
+ * none. */
+static void one_thread_holds_a_files_write_token(void **state)
+{
+    (void)state;
+    co_store *init = NULL;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_open_create("sqlite:token-a.db", CO_SIDE_TARGET, dir, &init, &err),
+                     CO_OK);
+    co_store_close(init);
+    assert_int_equal(co_store_open_create("sqlite:token-b.db", CO_SIDE_TARGET, dir, &init, &err),
+                     CO_OK);
+    co_store_close(init);
+    co_store *a = open_db("token-a.db", CO_SIDE_TARGET), *a2 = open_db("./token-a.db", CO_SIDE_TARGET),
+             *b = open_db("token-b.db", CO_SIDE_TARGET), *mem = open_db(":memory:", CO_SIDE_TARGET);
+    co_write_token *ta = NULL, *tb = NULL, *tm = NULL;
+    assert_int_equal(Co_store_writer_take(a, &ta, &err), CO_OK);
+    assert_non_null(ta);
+    assert_int_equal(Co_store_writer_take(b, &tb, &err), CO_OK); /* not a's: no wait */
+    assert_non_null(tb);
+    assert_ptr_not_equal(ta, tb);
+    assert_int_equal(Co_store_writer_take(mem, &tm, &err), CO_OK);
+    assert_null(tm);
+    taker t = {a2, NULL, 0};
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, take_token, &t), 0);
+    struct timespec pause = {0, 200 * 1000000L};
+    nanosleep(&pause, NULL);
+    assert_int_equal(__atomic_load_n(&t.taken, __ATOMIC_SEQ_CST), 0); /* a holds it */
+    Co_store_writer_give(ta);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    assert_int_equal(t.taken, 1);
+    assert_ptr_equal(t.token, ta); /* the same file's token */
+    Co_store_writer_give(t.token);
+    Co_store_writer_give(tb);
+    Co_store_writer_give(NULL);
+    co_store_close(a);
+    co_store_close(a2);
+    co_store_close(b);
+    co_store_close(mem);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -935,6 +1001,7 @@ int main(void)
         cmocka_unit_test(literals_stand_for_their_values),
         cmocka_unit_test(conditions_and_capabilities),
         cmocka_unit_test(capture_records_freezes_and_goes),
+        cmocka_unit_test(one_thread_holds_a_files_write_token),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }
