@@ -26,6 +26,7 @@
 #include <sys/random.h>
 #include "engine/load_int.h"
 #include "engine/pushdown.h"
+#include "store/writer.h"
 
 void co_migrate_result_release(co_migrate_result *r)
 {
@@ -176,7 +177,13 @@ co_code co_migrate_tenant(co_session *s, const co_tenant *t, const co_migrate_op
     co_code rc = co_state_lease(s->state, t->key, "migrate", err);
     if (rc != CO_OK)
         return rc;
-    rc = migrate_leased(s, t, opt, res, err);
+    /* Into a one-writer target, one job of the process loads at a time
+     * (store/writer.h); the others verify meanwhile. */
+    co_write_token *token = NULL;
+    rc = Co_store_writer_take(s->dest, &token, err);
+    if (rc == CO_OK)
+        rc = migrate_leased(s, t, opt, res, err);
+    Co_store_writer_give(token);
     co_error ignored;
     co_state_unlease(s->state, t->key, &ignored);
     return rc;
