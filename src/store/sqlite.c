@@ -255,6 +255,20 @@ static co_code sq_exec_params(co_store *s, const char *sql, const co_param *para
     return rc;
 }
 
+/* Page cache of a target or staging connection: a batch's dirty pages while
+ * it loads a tenant (it holds the write token), less while it only reads
+ * (a job verifying beside another's load). */
+#define CACHE_LOADING "PRAGMA cache_size = -65536"
+#define CACHE_READING "PRAGMA cache_size = -16384"
+
+static void sq_writing(co_store *s, bool on)
+{
+    sqlite3 *db = co_sqlite_db(s);
+    sqlite3_exec(db, on ? CACHE_LOADING : CACHE_READING, NULL, NULL, NULL);
+    if (!on)
+        sqlite3_db_release_memory(db);
+}
+
 static co_code sq_begin(co_store *s, co_error *err) { return sq_exec(s, "BEGIN IMMEDIATE", err); }
 
 static co_code sq_begin_on_write(co_store *s, co_error *err)
@@ -612,6 +626,7 @@ static const co_store_ops sqlite_ops = {
     .pushdown_open = Co_sqlite_pushdown_open,
     .pushdown_insert = Co_sqlite_pushdown_insert,
     .pushdown_failed = Co_sqlite_pushdown_failed,
+    .writing = sq_writing,
 };
 
 /* Process-wide SQLite settings, made once before the first connection:
@@ -704,9 +719,8 @@ co_code Co_sqlite_open_ex(const char *path, co_side side, bool create, co_store 
     else
         keep_statement_rollback(s->db);
     /* Page cache per connection: the destination holds a batch's dirty pages. */
-    sqlite3_exec(s->db, side == CO_SIDE_TARGET || side == CO_SIDE_STAGING
-                            ? "PRAGMA cache_size = -65536"
-                            : "PRAGMA cache_size = -16384",
+    sqlite3_exec(s->db, side == CO_SIDE_TARGET || side == CO_SIDE_STAGING ? CACHE_LOADING
+                                                                          : CACHE_READING,
                  NULL, NULL, NULL);
     *out = &s->base;
     return CO_OK;

@@ -61,6 +61,10 @@ typedef struct co_store_ops {
     co_code (*pushdown_insert)(co_store *pd, const char *select_sql, const co_param *params,
                                size_t nparams, int64_t *changes, int64_t *bytes, co_error *err);
     co_code (*pushdown_failed)(co_store *pd, co_cursor **out, co_error *err);
+    /* The write token (writer.h) taken (true) or given back (false) on s: a
+     * SQLite connection keeps a load's dirty pages in a larger page cache
+     * only while it loads; NULL: nothing to do */
+    void (*writing)(co_store *s, bool on);
     /* co_store_collation_keys; NULL: text compares byte for byte */
     co_code (*collation_keys)(co_store *s, const char *table, const char *column,
                               const co_value *values, size_t n, struct co_buf *keys, bool *folds,

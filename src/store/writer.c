@@ -16,6 +16,7 @@
 struct co_write_token {
     char *path;
     bool held;
+    co_store *holder; /* while held */
     co_write_token *next;
 };
 
@@ -51,9 +52,13 @@ co_code Co_store_writer_take(const co_store *s, co_write_token **out, co_error *
     co_write_token *t = token_of(name);
     while (t && t->held)
         pthread_cond_wait(&tokens_given, &tokens_lock);
-    if (t)
+    if (t) {
         t->held = true;
+        t->holder = (co_store *)s;
+    }
     pthread_mutex_unlock(&tokens_lock);
+    if (t && s->ops->writing)
+        s->ops->writing(t->holder, true);
     *out = t;
     return t ? CO_OK : co_error_set(err, CO_ENOMEM, "out of memory");
 }
@@ -62,8 +67,11 @@ void Co_store_writer_give(co_write_token *t)
 {
     if (!t)
         return;
+    if (t->holder->ops->writing)
+        t->holder->ops->writing(t->holder, false);
     pthread_mutex_lock(&tokens_lock);
     t->held = false;
+    t->holder = NULL;
     pthread_cond_broadcast(&tokens_given);
     pthread_mutex_unlock(&tokens_lock);
 }

@@ -939,7 +939,8 @@ static void *take_token(void *arg)
 /* One thread of the process holds a SQLite file's write token at a time:
  * another waits until it is given back, whatever the spelling of the file's
  * path; another file's token is another token; an in-memory database has
- * none. */
+ * none. The holder's connection has the larger page cache of a load, and
+ * the smaller one of a reader once it gives the token back. */
 static void one_thread_holds_a_files_write_token(void **state)
 {
     (void)state;
@@ -957,6 +958,7 @@ static void one_thread_holds_a_files_write_token(void **state)
     co_write_token *ta = NULL, *tb = NULL, *tm = NULL;
     assert_int_equal(Co_store_writer_take(a, &ta, &err), CO_OK);
     assert_non_null(ta);
+    assert_int_equal(scalar(a, "PRAGMA cache_size"), -65536); /* a load's dirty pages */
     assert_int_equal(Co_store_writer_take(b, &tb, &err), CO_OK); /* not a's: no wait */
     assert_non_null(tb);
     assert_ptr_not_equal(ta, tb);
@@ -970,6 +972,8 @@ static void one_thread_holds_a_files_write_token(void **state)
     assert_int_equal(__atomic_load_n(&t.taken, __ATOMIC_SEQ_CST), 0); /* a holds it */
     Co_store_writer_give(ta);
     assert_int_equal(pthread_join(thread, NULL), 0);
+    assert_int_equal(scalar(a, "PRAGMA cache_size"), -16384); /* only reading now */
+    assert_int_equal(scalar(a2, "PRAGMA cache_size"), -65536); /* a2 loads */
     assert_int_equal(t.taken, 1);
     assert_ptr_equal(t.token, ta); /* the same file's token */
     Co_store_writer_give(t.token);
