@@ -12,6 +12,7 @@
 #include "cutover/rehearse.h"
 #include "util/free.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,12 +48,27 @@ static bool jobs_wanted(cli_ctx *ctx, const co_store *writes, size_t *out, int *
     return true;
 }
 
+/* Jobs into a one-writer target load one at a time and verify beside the
+ * load: one malloc arena lets each thread reuse what the others freed
+ * (glibc gives threads arenas of their own, each kept at its own high-water
+ * mark: 282 MB against 197 MB peak for the demo at scale 0.1, --jobs 2).
+ * MALLOC_ARENA_MAX in the environment is left to rule. */
+static void one_arena(void)
+{
+#ifdef M_ARENA_MAX
+    if (!getenv("MALLOC_ARENA_MAX"))
+        mallopt(M_ARENA_MAX, 1);
+#endif
+}
+
 bool cli_jobs_option(cli_ctx *ctx, const co_store *writes, size_t count, size_t *out, int *rc)
 {
     if (!jobs_wanted(ctx, writes, out, rc))
         return false;
     if (*out > count) /* no job without a tenant */
         *out = count ? count : 1;
+    if (*out > 1 && writes && co_store_one_writer(writes))
+        one_arena();
     return true;
 }
 
