@@ -131,8 +131,22 @@ static co_code move_load(mover *m, co_move_result *res, co_error *err)
         return code;
     }
     res->status = res->load.skipped ? CO_MOVE_SKIPPED : CO_MOVE_MIGRATED;
-    if (opt->no_verify || (res->load.skipped && !opt->verify_skipped))
+    if (opt->no_verify)
         return CO_OK;
+    /* A tenant skipped as loaded is verified again only when asked, unless
+     * it was never verified: a load run with --no-verify, or one stopped
+     * between its load and its verification, is not proven by a rerun that
+     * skips it. */
+    if (res->load.skipped && !opt->verify_skipped) {
+        co_lifecycle state = CO_LC_NEW;
+        code = co_state_tenant_lifecycle(m->s->state, m->t->key, &state, err);
+        if (code != CO_OK) {
+            res->phase = "verify";
+            return code;
+        }
+        if (state != CO_LC_MIGRATED)
+            return CO_OK;
+    }
     co_verify_options vopt = {.sample = opt->sample ? opt->sample : 10};
     code = co_verify_tenant(m->s, m->t, &vopt, &res->verification, err);
     if (code != CO_OK) {

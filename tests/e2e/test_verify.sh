@@ -178,6 +178,14 @@ cp "$SHARED/data/chinook/Chinook_Sqlite.sqlite" "$CUTOVER_SOURCE_DIR/tests/fixtu
 sqlite3 "$ch/target.db" < "$CUTOVER_SOURCE_DIR/tests/fixtures/chinook/target.sql"
 run_cutover -p "$ch/cutover.yaml" migrate --skip-rehearsal --all --no-verify -q
 assert_eq "chinook: migrate" 0 "$CODE"
+# Loaded with --no-verify, never verified: a rerun that verifies does not
+# load it again, but it does prove it; once verified, a rerun leaves it be.
+run_cutover -p "$ch/cutover.yaml" migrate --skip-rehearsal --all --json
+assert_eq "chinook: a rerun skips the unverified tenant's load and verifies it" "skipped true" \
+  "$(jq -r '.tenants[] | "\(.status) \(.verified)"' <<<"$OUT" | sort -u)"
+run_cutover -p "$ch/cutover.yaml" migrate --skip-rehearsal --all --json
+assert_eq "chinook: a verified tenant is skipped without a verification" "skipped null" \
+  "$(jq -r '.tenants[] | "\(.status) \(.verified)"' <<<"$OUT" | sort -u)"
 run_cutover -p "$ch/cutover.yaml" verify --all --json
 assert_eq "chinook: verify passes" 0 "$CODE"
 assert_eq "chinook: zero findings" 0 "$(jq '[.verifications[].findings | length] | add' <<<"$OUT")"
