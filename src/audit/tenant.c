@@ -18,6 +18,9 @@
 
 #include <math.h>
 #include <stdio.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -197,6 +200,19 @@ static co_code collect_limits(scratch *sc, const co_tenant *t, co_tenant_audit *
     return Co_state_rejects_by_rule_each(sc->session.state, t->key, add_limit, a, err);
 }
 
+/* Gives the system back the pages of the memory a tenant freed (its key and
+ * parent maps, the loader's batches). glibc keeps freed memory in its heap,
+ * and a large block that fits none of the holes extends the heap instead:
+ * over a run of tenants the free-but-resident memory grew to more than the
+ * memory in use (at scale 1.0, 97 MB free of a 224 MB heap after 88 tenants),
+ * so the peak followed the history of the tenants, not the largest one. */
+static void return_freed_memory(void)
+{
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}
+
 /* Rows per second of the migrations the journal recorded, or 0 when none. */
 static double measured_throughput(co_session *s)
 {
@@ -282,6 +298,7 @@ co_code co_audit_tenants(co_session *s, const co_tenant *ts, size_t n, const co_
             co_error_where(err, "auditing tenant %s", t->key);
             break;
         }
+        return_freed_memory();
         snprintf(a->size_class, sizeof a->size_class, "%s", co_size_class(a->rows));
         a->est_measured = rate > 0;
         a->est_seconds = (double)a->rows / (rate > 0 ? rate : DEFAULT_ROWS_PER_SECOND);
