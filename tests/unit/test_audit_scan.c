@@ -2,7 +2,8 @@
  * rows handed to it directly: duplicate clusters by a rule, with their
  * members and example keys, and the memory a rule's normalized values take
  * when nearly all of them are one row's (the common case: a tenant of
- * 180,000 contacts with a handful of shared addresses). */
+ * 180,000 contacts with a handful of shared addresses), and an entity's maps
+ * freed as soon as the rows of the next entity begin. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -155,11 +156,100 @@ static void singletons_take_little_memory(void **state)
     co_project_free(p);
 }
 
+static const char *two_entities_text =
+    "source: sqlite:legacy.db\n"
+    "target: sqlite:new.db\n"
+    "tenants: SELECT id FROM accounts\n"
+    "entities:\n"
+    "  - name: contacts\n"
+    "    key: id\n"
+    "    duplicates:\n"
+    "      person:\n"
+    "        on: { email: email }\n"
+    "    query: SELECT id, email FROM contacts WHERE account_id = :tenant\n"
+    "  - name: events\n"
+    "    key: id\n"
+    "    refs: { contact_id: contacts }\n"
+    "    query: SELECT id, contact_id FROM events WHERE account_id = :tenant\n";
+
+/* Hands the scan one event row (id, contact_id): entity 1. */
+static co_code event(audit_scan *sc, int64_t id, int64_t contact, co_error *err)
+{
+    static const char *const names[] = {"id", "contact_id"};
+    co_value v[2] = {{.type = CO_INT, .i = id}, {.type = CO_INT, .i = contact}};
+    return audit_scan_row(sc, 1, names, v, 2, err);
+}
+
+/* When the rows of the next entity begin, the entity before is settled: the
+ * map of its 100,000 addresses is freed then, not at the tenant's end, and
+ * its clusters are still reported, with the next entity's rows per parent
+ * key after them. */
+static void an_entity_frees_its_maps_when_its_rows_end(void **state)
+{
+    (void)state;
+    co_project *p = NULL;
+    co_error err;
+    co_error_clear(&err);
+    if (co_project_parse(two_entities_text, strlen(two_entities_text), "t.yaml", ".", &p,
+                         &err) != CO_OK)
+        fail_msg("project: %s", err.message);
+    audit_scan *sc = new_scan(p);
+    enum { N = 100000 };
+    char email[64];
+    row(sc, 0, "Kim@Example.COM");
+    size_t before = heap_bytes();
+    for (int64_t id = 1; id <= N; id++) {
+        snprintf(email, sizeof email, "person%06lld@example.com", (long long)id);
+        row(sc, id, email);
+    }
+    row(sc, N + 1, "kim@example.com");
+    long long contacts = (long long)heap_bytes() - (long long)before;
+    for (int64_t id = 1; id <= 60; id++) /* contact 7 has 51 events, 1 to 9 one each */
+        assert_int_equal(event(sc, id, id <= 9 ? id : 7, &err), CO_OK);
+    long long after = (long long)heap_bytes() - (long long)before;
+    if (after * 10 > contacts)
+        fail_msg("%lld bytes of heap kept of the %lld the contacts took", after, contacts);
+
+    /* Rows of an entity whose rows have ended are refused. */
+    static const char *const names[] = {"id", "email"};
+    co_value v[2] = {{.type = CO_INT, .i = 5}, {.type = CO_TEXT, .s = "x@y.z", .len = 5}};
+    assert_int_equal(audit_scan_row(sc, 0, names, v, 2, &err), CO_EINTERNAL);
+
+    co_tenant_audit *a = fresh_audits(1);
+    assert_int_equal(audit_scan_finish(sc, &a[0], &err), CO_OK);
+    assert_int_equal(a[0].rows, N + 2 + 60);
+    assert_int_equal(a[0].duplicate_clusters, 1);
+    assert_int_equal(a[0].ndup_rules, 1);
+    assert_int_equal(a[0].dup_rules[0].clusters, 1);
+    assert_int_equal(a[0].nduplicates, 1);
+    assert_string_equal(a[0].duplicates[0].examples, "[[0],[100001]]");
+    assert_int_equal(a[0].nfanouts, 1);
+    assert_string_equal(a[0].fanouts[0].entity, "events");
+    assert_int_equal(a[0].fanouts[0].parents, 9);
+    assert_int_equal(a[0].fanouts[0].max, 52);
+    assert_int_equal(a[0].fanouts[0].outliers, 1);
+    assert_int_equal(a[0].outlier_keys, 1);
+    co_tenant_audits_free(a, 1);
+
+    /* The next tenant starts with contacts again. */
+    row(sc, 1, "kim@example.com");
+    assert_int_equal(event(sc, 1, 1, &err), CO_OK);
+    a = fresh_audits(1);
+    assert_int_equal(audit_scan_finish(sc, &a[0], &err), CO_OK);
+    assert_int_equal(a[0].rows, 2);
+    assert_int_equal(a[0].duplicate_clusters, 0);
+    assert_int_equal(a[0].nfanouts, 1);
+    co_tenant_audits_free(a, 1);
+    audit_scan_free(sc);
+    co_project_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(clusters_count_members_and_keep_five_examples),
         cmocka_unit_test(singletons_take_little_memory),
+        cmocka_unit_test(an_entity_frees_its_maps_when_its_rows_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
