@@ -91,6 +91,22 @@ static int teardown(void **state)
     return system(cmd);
 }
 
+/* Opens a session on the project text (files in dir) and lists its two
+ * tenants. */
+static co_session *open_two(const char *text, co_project **p, co_tenant **tenants)
+{
+    co_error err;
+    co_error_clear(&err);
+    if (co_project_parse(text, strlen(text), "test.yaml", dir, p, &err) != CO_OK)
+        fail_msg("project: %s", err.message);
+    co_session *s = NULL;
+    assert_int_equal(co_session_open(*p, 0, &s, &err), CO_OK);
+    size_t n = 0;
+    assert_int_equal(co_tenants_list(s, tenants, &n, &err), CO_OK);
+    assert_int_equal(n, 2);
+    return s;
+}
+
 /* Bytes resident but not in use by malloc's callers: free heap kept, plus
  * the program's own pages (code, libraries, stacks), which do not change
  * during a tenant. */
@@ -126,16 +142,11 @@ static void a_tenant_gives_its_memory_back(void **state)
 {
     (void)state;
     co_project *p = NULL;
+    co_tenant *tenants = NULL;
+    size_t n = 2;
+    co_session *s = open_two(project_text, &p, &tenants);
     co_error err;
     co_error_clear(&err);
-    if (co_project_parse(project_text, strlen(project_text), "test.yaml", dir, &p, &err) != CO_OK)
-        fail_msg("project: %s", err.message);
-    co_session *s = NULL;
-    assert_int_equal(co_session_open(p, 0, &s, &err), CO_OK);
-    co_tenant *tenants = NULL;
-    size_t n = 0;
-    assert_int_equal(co_tenants_list(s, &tenants, &n, &err), CO_OK);
-    assert_int_equal(n, 2);
     co_audit_options opt;
     co_audit_options_init(&opt);
     watch w = {0, 0};
@@ -233,17 +244,11 @@ static void interleaved_keys_need_no_memory_for_the_pages_they_change(void **sta
     create_db("notes-tgt.db",
               "CREATE TABLE notes (id INTEGER PRIMARY KEY, account_id INTEGER, body TEXT);");
     co_project *p = NULL;
+    co_tenant *tenants = NULL;
+    size_t n = 2;
+    co_session *s = open_two(notes_project, &p, &tenants);
     co_error err;
     co_error_clear(&err);
-    if (co_project_parse(notes_project, strlen(notes_project), "notes.yaml", dir, &p, &err) !=
-        CO_OK)
-        fail_msg("project: %s", err.message);
-    co_session *s = NULL;
-    assert_int_equal(co_session_open(p, 0, &s, &err), CO_OK);
-    co_tenant *tenants = NULL;
-    size_t n = 0;
-    assert_int_equal(co_tenants_list(s, &tenants, &n, &err), CO_OK);
-    assert_int_equal(n, 2);
     co_audit_options opt;
     co_audit_options_init(&opt);
     char *tmp = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;

@@ -19,27 +19,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *project_text =
-    "source: sqlite:legacy.db\n"
-    "target: sqlite:new.db\n"
-    "tenants: SELECT id FROM accounts\n"
-    "entities:\n"
-    "  - name: contacts\n"
-    "    key: id\n"
-    "    duplicates:\n"
-    "      person:\n"
-    "        on: { email: email }\n"
-    "    query: SELECT id, email FROM contacts WHERE account_id = :tenant\n";
+#define CONTACTS_PROJECT                                                          \
+    "source: sqlite:legacy.db\n"                                                  \
+    "target: sqlite:new.db\n"                                                     \
+    "tenants: SELECT id FROM accounts\n"                                          \
+    "entities:\n"                                                                 \
+    "  - name: contacts\n"                                                        \
+    "    key: id\n"                                                               \
+    "    duplicates:\n"                                                           \
+    "      person:\n"                                                             \
+    "        on: { email: email }\n"                                              \
+    "    query: SELECT id, email FROM contacts WHERE account_id = :tenant\n"
 
-static co_project *project(void)
+static const char *project_text = CONTACTS_PROJECT;
+
+static co_project *project_from(const char *text)
 {
     co_project *p = NULL;
     co_error err;
     co_error_clear(&err);
-    if (co_project_parse(project_text, strlen(project_text), "t.yaml", ".", &p, &err) != CO_OK)
+    if (co_project_parse(text, strlen(text), "t.yaml", ".", &p, &err) != CO_OK)
         fail_msg("project: %s", err.message);
     return p;
 }
+
+static co_project *project(void) { return project_from(project_text); }
 
 static audit_scan *new_scan(const co_project *p)
 {
@@ -156,17 +160,7 @@ static void singletons_take_little_memory(void **state)
     co_project_free(p);
 }
 
-static const char *two_entities_text =
-    "source: sqlite:legacy.db\n"
-    "target: sqlite:new.db\n"
-    "tenants: SELECT id FROM accounts\n"
-    "entities:\n"
-    "  - name: contacts\n"
-    "    key: id\n"
-    "    duplicates:\n"
-    "      person:\n"
-    "        on: { email: email }\n"
-    "    query: SELECT id, email FROM contacts WHERE account_id = :tenant\n"
+static const char *two_entities_text = CONTACTS_PROJECT
     "  - name: events\n"
     "    key: id\n"
     "    refs: { contact_id: contacts }\n"
@@ -187,12 +181,9 @@ static co_code event(audit_scan *sc, int64_t id, int64_t contact, co_error *err)
 static void an_entity_frees_its_maps_when_its_rows_end(void **state)
 {
     (void)state;
-    co_project *p = NULL;
+    co_project *p = project_from(two_entities_text);
     co_error err;
     co_error_clear(&err);
-    if (co_project_parse(two_entities_text, strlen(two_entities_text), "t.yaml", ".", &p,
-                         &err) != CO_OK)
-        fail_msg("project: %s", err.message);
     audit_scan *sc = new_scan(p);
     enum { N = 100000 };
     char email[64];
