@@ -23,9 +23,12 @@
  * INSERT ... VALUES is a "simple insert" (its row count is known when it
  * starts); under innodb_autoinc_lock_mode 0 or 1 InnoDB allocates its values
  * in one step, so they are consecutive. Mode 2 does not promise that: there
- * each such row is an INSERT of its own. Rows with a placeholder and rows
- * with a key of their own (a reload keeps the keys it had) never share a
- * statement (a mixed-mode insert assigns values less plainly).
+ * the statement says `RETURNING key` on MariaDB >= 10.5, which sends each
+ * row's key as it inserts the row, in the order of its VALUES; on a server
+ * without RETURNING (MySQL, older MariaDB) each such row is an INSERT of its
+ * own. Rows with a placeholder and rows with a key of their own (a reload
+ * keeps the keys it had) never share a statement (a mixed-mode insert
+ * assigns values less plainly).
  */
 #include "store/mysql_int.h"
 #include "util/canon.h"
@@ -54,8 +57,11 @@ typedef struct my_loader {
     char **names;         /* the columns' names, for messages */
     int key_col;          /* the column the target fills (co_loader_assign_key), or -1 */
     bool key_rows;        /* the buffered rows are put with a placeholder there */
-    bool one_key_row;     /* innodb_autoinc_lock_mode 2: one such row per INSERT */
+    bool one_key_row;     /* innodb_autoinc_lock_mode 2 without RETURNING: one such row per INSERT */
+    bool returning;       /* innodb_autoinc_lock_mode 2 on MariaDB >= 10.5: INSERT ... RETURNING key */
     uint64_t key_step;    /* @@auto_increment_increment */
+    co_buf returning_sql; /* " RETURNING `key`" */
+    uint64_t *keys;       /* returning: the key each buffered row was given (cap) */
 } my_loader;
 
 /* What one attempt came to. */
@@ -134,6 +140,30 @@ static co_code read_warnings(my_loader *l, attempt *a, co_error *err)
     return CO_OK;
 }
 
+/* Reads the keys an INSERT ... RETURNING gave rows [lo, hi) from its result
+ * res (freed here), one row each, in the order of its VALUES. */
+static co_code read_returned_keys(my_loader *l, MYSQL_RES *res, size_t lo, size_t hi,
+                                  co_error *err)
+{
+    size_t r = lo;
+    bool ok = mysql_num_rows(res) == (my_ulonglong)(hi - lo);
+    MYSQL_ROW row;
+    while (ok && (row = mysql_fetch_row(res))) {
+        char *end = NULL;
+        unsigned long long v = row[0] ? strtoull(row[0], &end, 10) : 0;
+        ok = row[0] && end && *end == '\0' && v > 0 && v <= INT64_MAX;
+        if (ok)
+            l->keys[r++] = v;
+    }
+    mysql_free_result(res);
+    if (ok && r == hi)
+        return CO_OK;
+    co_side side = l->base.store->side;
+    return co_error_set(err, Co_store_side_code(side),
+                        "%s: INSERT ... RETURNING into %s did not give one key per row",
+                        co_side_name(side), l->table);
+}
+
 /* INSERTs rows [lo, hi) in a savepoint; a failure undoes it. */
 static co_code try_rows(my_loader *l, size_t lo, size_t hi, attempt *a, co_error *err)
 {
@@ -146,9 +176,18 @@ static co_code try_rows(my_loader *l, size_t lo, size_t hi, attempt *a, co_error
     Co_buf_reset(q);
     Co_buf_add(q, l->insert.data, l->insert.len);
     Co_buf_add(q, l->tuples.data + l->tuple_start[lo], l->tuple_start[hi] - l->tuple_start[lo] - 1);
+    bool returning = l->key_rows && l->returning;
+    if (returning)
+        Co_buf_add(q, l->returning_sql.data, l->returning_sql.len);
     if (q->failed)
         return co_error_set(err, CO_ENOMEM, "out of memory");
-    if (mysql_real_query(s->conn, q->data, (unsigned long)q->len) != 0) {
+    bool failed = mysql_real_query(s->conn, q->data, (unsigned long)q->len) != 0;
+    /* RETURNING sends each row's key as the row goes in: a row refused
+     * midway fails the statement while its result is read. */
+    MYSQL_RES *res = NULL;
+    if (!failed && returning)
+        failed = (res = mysql_store_result(s->conn)) == NULL;
+    if (failed) {
         a->errnum = mysql_errno(s->conn);
         snprintf(a->state, sizeof a->state, "%s", mysql_sqlstate(s->conn));
         snprintf(a->reason, sizeof a->reason, "%s", mysql_error(s->conn));
@@ -159,6 +198,13 @@ static co_code try_rows(my_loader *l, size_t lo, size_t hi, attempt *a, co_error
             snprintf(doing, sizeof doing, "INSERT into %s failed", l->table);
             return Co_my_fail(s, doing, err);
         }
+    } else if (returning) {
+        a->ok = true;
+        rc = read_returned_keys(l, res, lo, hi, err);
+        if (rc == CO_OK)
+            rc = read_warnings(l, a, err);
+        if (rc != CO_OK)
+            return rc;
     } else {
         a->ok = true;
         a->first = l->key_rows ? mysql_insert_id(s->conn) : 0;
@@ -199,10 +245,11 @@ static co_code load_part(my_loader *l, size_t lo, size_t hi, co_error *err)
     if (a.ok) {
         for (size_t r = lo; r < hi; r++) {
             const co_value *row = row_at(l, r);
-            /* the row's key: given by the server (the statement's first + i
-             * steps), or its own */
-            co_value key = l->key_rows ? co_int((int64_t)(a.first + (r - lo) * l->key_step))
-                                       : l->key_col >= 0 ? row[l->key_col] : co_null();
+            /* the row's key: given by the server (as RETURNING read it, or
+             * the statement's first + i steps), or its own */
+            co_value key = l->key_rows && l->returning ? co_int((int64_t)l->keys[r])
+                           : l->key_rows ? co_int((int64_t)(a.first + (r - lo) * l->key_step))
+                           : l->key_col >= 0 ? row[l->key_col] : co_null();
             if (l->key_col >= 0 && base->loaded_key)
                 base->loaded_key(base->events.ctx, row, base->ncols, key);
             else if (base->events.loaded)
@@ -250,7 +297,7 @@ static co_code grow(my_loader *l, co_error *err)
 {
     size_t cap = l->cap ? l->cap * 2 : 64, ncols = l->base.ncols;
     if (!CO_RESIZE(l->rows, cap * ncols) || !CO_RESIZE(l->offsets, cap * ncols) ||
-        !CO_RESIZE(l->tuple_start, cap + 1))
+        !CO_RESIZE(l->tuple_start, cap + 1) || (l->returning && !CO_RESIZE(l->keys, cap)))
         return co_error_set(err, CO_ENOMEM, "out of memory");
     l->cap = cap;
     return CO_OK;
@@ -347,6 +394,8 @@ static void loader_close(co_loader *base)
     Co_buf_release(&l->vals);
     Co_buf_release(&l->tuples);
     Co_buf_release(&l->sql);
+    Co_buf_release(&l->returning_sql);
+    free(l->keys);
     free(l->rows);
     free(l->offsets);
     free(l->tuple_start);
@@ -357,9 +406,24 @@ static void loader_close(co_loader *base)
     free(l);
 }
 
+/* True when the server takes INSERT ... RETURNING: MariaDB 10.5 and later
+ * (MySQL has no RETURNING; its versions are below 10.0).
+ * CUTOVER_MYSQL_RETURNING=0 does without it (one row per INSERT in mode 2),
+ * as on MySQL. */
+static bool server_returns(my_store *s)
+{
+    const char *off = getenv("CUTOVER_MYSQL_RETURNING");
+    if (off && strcmp(off, "0") == 0)
+        return false;
+    const char *info = mysql_get_server_info(s->conn);
+    return info && strstr(info, "MariaDB") && mysql_get_server_version(s->conn) >= 100500;
+}
+
 /* co_loader_assign_key: the column must be AUTO_INCREMENT; how the server
  * allocates (innodb_autoinc_lock_mode) and steps (auto_increment_increment)
- * its values decides how many rows with a placeholder an INSERT may hold. */
+ * its values decides how the keys of rows with a placeholder are read back:
+ * counted from LAST_INSERT_ID() (modes 0 and 1), or, in mode 2, returned by
+ * the INSERT (MariaDB >= 10.5) or one row per INSERT. */
 static co_code loader_assign_key(co_loader *base, size_t col, co_error *err)
 {
     my_loader *l = (my_loader *)base;
@@ -382,9 +446,16 @@ static co_code loader_assign_key(co_loader *base, size_t col, co_error *err)
                           co_side_name(side), l->names[col], l->table);
     }
     if (rc == CO_OK) {
+        bool interleaved = mode.type != CO_INT || mode.i >= 2;
         l->key_col = (int)col;
-        l->one_key_row = mode.type != CO_INT || mode.i >= 2;
+        l->returning = interleaved && server_returns(my_of(base->store));
+        l->one_key_row = interleaved && !l->returning;
         l->key_step = step.type == CO_INT && step.i > 0 ? (uint64_t)step.i : 1;
+        Co_buf_reset(&l->returning_sql);
+        Co_buf_adds(&l->returning_sql, " RETURNING ");
+        co_store_quote_ident(base->store, l->names[col], &l->returning_sql);
+        if (l->returning && (l->returning_sql.failed || (l->cap && !CO_RESIZE(l->keys, l->cap))))
+            rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }
     co_cursor_close(c);
     return rc;

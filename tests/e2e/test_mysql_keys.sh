@@ -11,8 +11,9 @@
 # (SIGKILL) at commits, then run again, end with the same rows, each once,
 # every one in the id map (a purge finds it). A cutover, then a rollback after
 # the switch that carries back a row the new system created. Under
-# innodb_autoinc_lock_mode 2 (a second server) each new row is an INSERT of
-# its own, and the keys are as right.
+# innodb_autoinc_lock_mode 2 (a second server) the multi-row INSERTs return
+# their keys (RETURNING), right under the application's inserts too; without
+# RETURNING each new row is an INSERT of its own, and the keys are as right.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/mysql.sh"
 
@@ -225,20 +226,66 @@ assert_eq "tenant 2 cut over again, with the carried-back rows" "0 101 201" \
                                     (SELECT count(*) FROM orders WHERE account_id = 2))")"
 
 # innodb_autoinc_lock_mode 2 (MySQL 8's default) does not promise a
-# multi-row INSERT consecutive keys: each row with a placeholder is an INSERT
-# of its own there.
+# multi-row INSERT consecutive keys. On MariaDB >= 10.5 the INSERT returns
+# them (RETURNING id, in the order of its VALUES), so the rows still go in
+# multi-row INSERTs, and every key read back is the one the row was given:
+# while the application inserts into the same table, and where a trigger of
+# the application's gives a row a key of its own choosing in the middle of a
+# statement (counting from LAST_INSERT_ID() would be wrong there). Without
+# RETURNING (MySQL; here CUTOVER_MYSQL_RETURNING=0) each new row is an INSERT
+# of its own.
 my_stop
 MY_SERVER_ARGS=--innodb-autoinc-lock-mode=2 my_test_server
 assert_eq "a server with innodb_autoinc_lock_mode 2" 2 "$(mysqlc mysql -e "SELECT @@innodb_autoinc_lock_mode")"
-rm -rf "$WORK/two"
+rm -rf "$WORK/two" "$WORK/two-busy" "$WORK/two-one"
 project "$WORK/two" crm
 n0=$(inserts)
-(cd "$WORK/two" && "$CUTOVER" migrate --tenant 2 --skip-rehearsal -q) >"$LOGS/two.out" 2>&1
+(cd "$WORK/two" && "$CUTOVER" migrate --all --skip-rehearsal -q) >"$LOGS/two.out" 2>&1
 code=$?
 n1=$(inserts)
-assert_eq "lock mode 2: tenant 2 migrates and verifies" 0 "$code"
+assert_eq "lock mode 2: migrate --all and verify pass" 0 "$code"
 [[ $code -eq 0 ]] || tail -n 5 "$LOGS/two.out"
-assert_eq "lock mode 2: one INSERT per row (300 rows)" 1 "$(( n1 - n0 >= 300 ))"
-assert_eq "lock mode 2: every order refers to its legacy customer" \
-  "$(echo "$WANT" | awk '$2 > 2510')" "$(pairs crm)"
+assert_eq "lock mode 2: multi-row INSERT ... RETURNING (7,800 rows, fewer than 60 statements)" 1 \
+  "$(( n1 - n0 < 60 ))"
+assert_eq "lock mode 2: every order refers to its legacy customer" "$WANT" "$(pairs crm)"
+assert_eq "lock mode 2: each customer once" "$reference" "$(mysqlc crm -e "$CUSTOMERS")"
+
+project "$WORK/two-busy" crm_busy
+mysqlc crm_busy -e "CREATE TRIGGER own_key BEFORE INSERT ON customers FOR EACH ROW
+                    SET NEW.id = IF(NEW.legacy_id = 2520, 800000, NEW.id)"
+rm -f "$WORK/busy.done"
+( i=0
+  while [[ ! -e $WORK/busy.done ]]; do
+    i=$((i + 1))
+    echo "INSERT INTO customers (account_id, name) VALUES (9, 'a$i'), (9, 'b$i'), (9, 'c$i');"
+    echo "INSERT INTO customers (account_id, name) VALUES (9, 'd$i');"
+  done ) | mysqlc crm_busy &
+app=$!
+(cd "$WORK/two-busy" && "$CUTOVER" migrate --all --skip-rehearsal -q) >"$LOGS/two-busy.out" 2>&1
+code=$?
+touch "$WORK/busy.done"
+wait "$app"
+assert_eq "lock mode 2, under the application's inserts: migrate and verify pass" 0 "$code"
+[[ $code -eq 0 ]] || tail -n 5 "$LOGS/two-busy.out"
+assert_eq "lock mode 2, under the application's inserts: every order refers to its legacy customer" \
+  "$WANT" "$(pairs crm_busy)"
+assert_eq "lock mode 2, under the application's inserts: each customer once" "$reference" \
+  "$(mysqlc crm_busy -e "$CUSTOMERS")"
+assert_eq "lock mode 2: the key a trigger gave customer 2520 (800000) is the one its orders refer to" \
+  "800000 800000 800000" \
+  "$(mysqlc crm_busy -e "SELECT CONCAT((SELECT id FROM customers WHERE legacy_id = 2520), ' ',
+                                       GROUP_CONCAT(customer_id ORDER BY legacy_id SEPARATOR ' '))
+                         FROM orders WHERE legacy_id IN (105040, 105041)")"
+
+project "$WORK/two-one" crm_one
+n0=$(inserts)
+(cd "$WORK/two-one" && CUTOVER_MYSQL_RETURNING=0 "$CUTOVER" migrate --tenant 2 --skip-rehearsal -q) \
+  >"$LOGS/two-one.out" 2>&1
+code=$?
+n1=$(inserts)
+assert_eq "lock mode 2 without RETURNING: tenant 2 migrates and verifies" 0 "$code"
+[[ $code -eq 0 ]] || tail -n 5 "$LOGS/two-one.out"
+assert_eq "lock mode 2 without RETURNING: one INSERT per row (300 rows)" 1 "$(( n1 - n0 >= 300 ))"
+assert_eq "lock mode 2 without RETURNING: every order refers to its legacy customer" \
+  "$(echo "$WANT" | awk '$2 > 2510')" "$(pairs crm_one)"
 finish
