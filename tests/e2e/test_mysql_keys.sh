@@ -135,19 +135,25 @@ assert_eq "migrating again keeps every key" "$before" \
 # The application inserts into the same table all along (single- and
 # multi-row INSERTs on a session of its own): its rows take values between
 # cutover's statements, and every key cutover reads back is still its row's.
+# busy_migrate DIR DB: migrate --all in DIR while the application inserts
+# into DB's customers all along; code is migrate's exit status.
+busy_migrate() {
+  local app
+  rm -f "$WORK/busy.done"
+  ( i=0
+    while [[ ! -e $WORK/busy.done ]]; do
+      i=$((i + 1))
+      echo "INSERT INTO customers (account_id, name) VALUES (9, 'a$i'), (9, 'b$i'), (9, 'c$i');"
+      echo "INSERT INTO customers (account_id, name) VALUES (9, 'd$i');"
+    done ) | mysqlc "$2" &
+  app=$!
+  (cd "$1" && "$CUTOVER" migrate --all --skip-rehearsal -q) >"$LOGS/$(basename "$1").out" 2>&1
+  code=$?
+  touch "$WORK/busy.done"
+  wait "$app"
+}
 project "$WORK/busy" crm_busy
-rm -f "$WORK/busy.done"
-( i=0
-  while [[ ! -e $WORK/busy.done ]]; do
-    i=$((i + 1))
-    echo "INSERT INTO customers (account_id, name) VALUES (9, 'a$i'), (9, 'b$i'), (9, 'c$i');"
-    echo "INSERT INTO customers (account_id, name) VALUES (9, 'd$i');"
-  done ) | mysqlc crm_busy &
-app=$!
-(cd "$WORK/busy" && "$CUTOVER" migrate --all --skip-rehearsal -q) >"$LOGS/busy.out" 2>&1
-code=$?
-touch "$WORK/busy.done"
-wait "$app"
+busy_migrate "$WORK/busy" crm_busy
 assert_eq "under the application's inserts: migrate and verify pass" 0 "$code"
 [[ $code -eq 0 ]] || tail -n 5 "$LOGS/busy.out"
 assert_eq "under the application's inserts: every order refers to its legacy customer" "$WANT" "$(pairs crm_busy)"
@@ -253,18 +259,7 @@ assert_eq "lock mode 2: each customer once" "$reference" "$(mysqlc crm -e "$CUST
 project "$WORK/two-busy" crm_busy
 mysqlc crm_busy -e "CREATE TRIGGER own_key BEFORE INSERT ON customers FOR EACH ROW
                     SET NEW.id = IF(NEW.legacy_id = 2520, 800000, NEW.id)"
-rm -f "$WORK/busy.done"
-( i=0
-  while [[ ! -e $WORK/busy.done ]]; do
-    i=$((i + 1))
-    echo "INSERT INTO customers (account_id, name) VALUES (9, 'a$i'), (9, 'b$i'), (9, 'c$i');"
-    echo "INSERT INTO customers (account_id, name) VALUES (9, 'd$i');"
-  done ) | mysqlc crm_busy &
-app=$!
-(cd "$WORK/two-busy" && "$CUTOVER" migrate --all --skip-rehearsal -q) >"$LOGS/two-busy.out" 2>&1
-code=$?
-touch "$WORK/busy.done"
-wait "$app"
+busy_migrate "$WORK/two-busy" crm_busy
 assert_eq "lock mode 2, under the application's inserts: migrate and verify pass" 0 "$code"
 [[ $code -eq 0 ]] || tail -n 5 "$LOGS/two-busy.out"
 assert_eq "lock mode 2, under the application's inserts: every order refers to its legacy customer" \
