@@ -149,6 +149,13 @@ CO_API void co_migrate_result_release(co_migrate_result *r);
 CO_API co_code co_migrate_tenant(co_session *s, const co_tenant *t, const co_migrate_options *opt,
                                  co_migrate_result *res, co_error *err);
 
+/* The size of a tenant, to start the largest first when tenants run in
+ * parallel: the rows its entity queries return on the source (each counted
+ * with SELECT count(*), nothing read or written otherwise). On failure *rows
+ * is -1 and err says which entity's count failed. */
+CO_API co_code co_tenant_estimate_rows(co_session *s, const co_tenant *t, int64_t *rows,
+                                       co_error *err);
+
 /* Removes everything of the tenant from the destination (children first) and
  * clears its id maps. */
 CO_API co_code co_purge_tenant(co_session *s, const co_tenant *t, co_error *err);

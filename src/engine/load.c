@@ -376,11 +376,14 @@ co_code Co_load_describe(load *l, co_cursor *c)
     return CO_OK;
 }
 
-static co_code count_rows(load *l, co_param *tenant, int64_t *total)
+co_code Co_entity_count_rows(co_session *s, const co_entity *e, const co_param *tenant,
+                             int64_t *total, co_error *err)
 {
     co_buf sql = CO_BUF_INIT;
-    Co_buf_printf(&sql, "SELECT count(*) FROM (%s\n) AS q", l->e->query);
-    co_code rc = co_store_query_int(l->s->source, co_buf_str(&sql), tenant, 1, total, NULL, l->err);
+    Co_buf_printf(&sql, "SELECT count(*) FROM (%s\n) AS q", e->query);
+    co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                            : co_store_query_int(s->source, co_buf_str(&sql), tenant, 1, total,
+                                                 NULL, err);
     Co_buf_release(&sql);
     return rc;
 }
@@ -601,7 +604,7 @@ co_code Co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
      * there is nothing to reserve. */
     bool reserves = l->e->target_key && !co_store_caps(l->s->dest).keys_on_insert;
     if (rc == CO_OK && (opt->count_rows || reserves) &&
-        count_rows(l, &tenant, &total) != CO_OK) {
+        Co_entity_count_rows(l->s, l->e, &tenant, &total, l->err) != CO_OK) {
         total = -1; /* only for the progress bar: go on without a total */
         co_error_clear(l->err);
     }
