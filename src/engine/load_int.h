@@ -27,6 +27,13 @@ typedef struct ref_col {
     size_t column; /* index in the query's output */
     size_t parent; /* index of the referenced entity */
     const char *name;
+    /* The last integer value looked up and what the parent's id map made of
+     * it (rows often come in runs of one parent: the events of a campaign).
+     * The parent's maps do not change while a later entity loads. */
+    bool cached;
+    bool cached_same;     /* the key did not change */
+    bool cached_remapped; /* it went to a merged row */
+    int64_t cached_from, cached_to;
 } ref_col;
 
 /* An entity whose target assigns its keys (target_key): how a row of its
