@@ -276,10 +276,9 @@ typedef struct cli_jobs {
 } cli_jobs;
 size_t cli_jobs_run(const cli_jobs *j);
 /* The order in which njobs jobs (sessions, one per job) should start the
- * count tenants so that they end together: the largest first, by the rows
- * their entity queries return on the source (co_tenant_estimate_rows, the
- * tenants counted by the jobs in parallel); equal or unknown sizes keep list
- * order. NULL, list order, with one job or no more tenants than jobs, or when
+ * count tenants so that they end together: the largest first, by
+ * co_tenant_estimate_rows (the tenants counted by the jobs in parallel);
+ * equal or unknown sizes keep list order. NULL, list order, with one job or no more tenants than jobs, or when
  * out of memory or interrupted. The caller frees it. */
 size_t *cli_jobs_largest_first(struct co_session **sessions, size_t njobs,
                                const struct co_tenant *const *tenants, size_t count);

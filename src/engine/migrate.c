@@ -166,20 +166,18 @@ static co_code run_entities(co_session *s, const co_tenant *t, int64_t run_id,
 
 co_code co_tenant_estimate_rows(co_session *s, const co_tenant *t, int64_t *rows, co_error *err)
 {
-    *rows = 0;
-    co_param tenant = {":tenant", t->value};
+    *rows = -1;
     const co_project *p = s->project;
-    for (size_t i = 0; i < p->nentities; i++) {
-        int64_t n = 0;
-        co_code rc = Co_entity_count_rows(s, &p->entities[i], &tenant, &n, err);
-        if (rc != CO_OK) {
-            *rows = -1;
-            co_error_where(err, "tenant %s, entity %s", t->key, p->entities[i].name);
-            return rc;
-        }
-        *rows += n;
+    if (!p->nentities)
+        return CO_OK;
+    const co_entity *last = &p->entities[p->nentities - 1];
+    co_param tenant = {":tenant", t->value};
+    co_code rc = Co_entity_count_rows(s, last, &tenant, rows, err);
+    if (rc != CO_OK) {
+        *rows = -1;
+        co_error_where(err, "tenant %s, entity %s", t->key, last->name);
     }
-    return CO_OK;
+    return rc;
 }
 
 static co_code migrate_leased(co_session *s, const co_tenant *t, const co_migrate_options *opt,

@@ -43,12 +43,12 @@ assert_eq "--jobs 2: the same journal counts" "$(counts "$WORK/j1")" "$(counts "
 assert_eq "--jobs 2: the same rejects" "$(rejected "$WORK/j1")" "$(rejected "$WORK/j2")"
 assert_eq "--jobs 2: the same summary, in the same order of tenants" \
   "$(summary "$WORK/j1.json")" "$(summary "$WORK/j2.json")"
-# The largest tenants start first (the rows their entity queries return), so
-# that no job is left alone with a large one at the end: the first two runs
-# are those of the two largest tenants (ties in list order).
+# The largest tenants start first (by the rows of the last entity, the
+# engagements), so that no job is left alone with a large one at the end: the
+# first two runs are those of the two largest tenants (ties in list order).
 largest=$(q "$WORK/j1/.cutover/state.db" "SELECT r.tenant FROM runs r JOIN steps s ON s.run_id = r.id
-  WHERE r.command = 'migrate' AND s.step LIKE 'load:%' GROUP BY r.tenant
-  ORDER BY sum(s.source_rows) DESC, CAST(r.tenant AS INTEGER) LIMIT 2" | sort | tr '\n' ' ')
+  WHERE r.command = 'migrate' AND s.step = 'load:engagements'
+  ORDER BY s.source_rows DESC, CAST(r.tenant AS INTEGER) LIMIT 2" | sort | tr '\n' ' ')
 assert_eq "--jobs 2: the two largest tenants start first" "$largest" \
   "$(q "$WORK/j2/.cutover/state.db" "SELECT tenant FROM runs WHERE command = 'migrate' ORDER BY id LIMIT 2" |
      sort | tr '\n' ' ')"
