@@ -259,18 +259,29 @@ void cli_jobs_sessions_close(struct co_session **sessions, size_t njobs);
 /* count items over njobs threads: work(ctx, job, i) runs item i in job's
  * thread (job < njobs; false: start no more items, as a failure without
  * --keep-going); done(ctx, i) runs on the calling thread for each item started,
- * in order, once it and every item before it are done. A signal stops new
- * items from starting. With one job everything runs on the calling thread,
- * each item's done right after its work. Returns how many items started
- * (items 0 to that number - 1). */
+ * in list order, once it and every item before it that started are done. The
+ * items start in the order of `order` (a permutation of 0 .. count - 1), or in
+ * list order when it is NULL; once no more start (a failure, a signal), the
+ * items never started are passed over. A signal stops new items from
+ * starting. With one job everything runs on the calling thread, in list
+ * order, each item's done right after its work. Returns how many items
+ * started. */
 typedef struct cli_jobs {
     size_t njobs;
     size_t count;
     bool (*work)(void *ctx, size_t job, size_t i);
     void (*done)(void *ctx, size_t i);
     void *ctx;
+    const size_t *order;
 } cli_jobs;
 size_t cli_jobs_run(const cli_jobs *j);
+/* The order in which njobs jobs (sessions, one per job) should start the
+ * count tenants so that they end together: the largest first, by
+ * co_tenant_estimate_rows (the tenants counted by the jobs in parallel);
+ * equal or unknown sizes keep list order. NULL, list order, with one job or no more tenants than jobs, or when
+ * out of memory or interrupted. The caller frees it. */
+size_t *cli_jobs_largest_first(struct co_session **sessions, size_t njobs,
+                               const struct co_tenant *const *tenants, size_t count);
 
 /* seconds as 42s, 3m05s or 2h10m, into buf. */
 const char *cli_duration(double seconds, char *buf, size_t cap);

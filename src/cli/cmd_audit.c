@@ -267,7 +267,7 @@ static co_code audit_in_jobs(cli_ctx *ctx, co_session *s, const co_tenant *selec
     if (code == CO_OK) {
         for (size_t j = 0; j < njobs; j++)
             a.bars[j] = cli_progress_job(bar, j, njobs);
-        cli_jobs jobs = {njobs, njobs, audit_share, audit_share_done, &a};
+        cli_jobs jobs = {njobs, njobs, audit_share, audit_share_done, &a, NULL};
         cli_jobs_run(&jobs);
         for (size_t j = 0; j < njobs; j++)
             cli_progress_free(a.bars[j]);

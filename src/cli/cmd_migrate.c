@@ -449,8 +449,11 @@ static void print_interrupted(const outcome *o, size_t attempted, size_t count)
                 last->tenant->key, where);
     else
         fprintf(stderr, "cutover: migrate: interrupted by %s: %s; ", cli_signal_name(sig), where);
-    fprintf(stderr, "%zu tenant%s not started (run the same command again to go on)\n",
-            count - attempted, count - attempted == 1 ? "" : "s");
+    size_t left = 0; /* with jobs, the tenants not started need not be the last ones */
+    for (size_t i = 0; i < count; i++)
+        left += !o[i].attempted;
+    fprintf(stderr, "%zu tenant%s not started (run the same command again to go on)\n", left,
+            left == 1 ? "" : "s");
 }
 
 int cmd_migrate(cli_ctx *ctx)
@@ -528,6 +531,8 @@ int cmd_migrate(cli_ctx *ctx)
     migrate_run mr = {.ctx = ctx, .sessions = sessions, .pcs = pcs, .outcomes = outcomes,
                       .count = count, .bar = bar, .keep_going = cli_flag(&ctx->args, "keep-going")};
     mr.ov = cli_overall_new(bar, s, run, count);
+    /* The largest tenants start first, so that the jobs end together. */
+    size_t *order = run ? cli_jobs_largest_first(sessions, njobs, run, count) : NULL;
     free(run);
     mr.opt = (co_move_options){.again = cli_flag(&ctx->args, "again"),
                                .skip_rehearsal = cli_flag(&ctx->args, "skip-rehearsal"),
@@ -538,8 +543,9 @@ int cmd_migrate(cli_ctx *ctx)
                                .coexist = cli_flag(&ctx->args, "coexist"),
                                /* a signal stops the copy between two rows */
                                .on_row = cli_row_checkpoint, .on_row_checkpoint = true};
-    cli_jobs jobs = {njobs, count, move_one, report_one, &mr};
+    cli_jobs jobs = {njobs, count, move_one, report_one, &mr, order};
     cli_jobs_run(&jobs);
+    free(order);
     rc = mr.rc;
     size_t attempted = mr.attempted;
     for (size_t j = 0; njobs > 1 && j < njobs; j++)

@@ -192,7 +192,7 @@ int cmd_rehearse(cli_ctx *ctx)
         Co_buf_release(&head);
     }
     co_names_free(created, ncreated);
-    cli_jobs jobs = {njobs, count, rehearse_one, report_rehearsal, &rr};
+    cli_jobs jobs = {njobs, count, rehearse_one, report_rehearsal, &rr, NULL};
     cli_jobs_run(&jobs);
     rc = rr.rc;
     cli_overall_free(rr.ov);

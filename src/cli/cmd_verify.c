@@ -238,7 +238,7 @@ int cmd_verify(cli_ctx *ctx)
     v.bar = bar;
     for (size_t j = 0; j < njobs; j++)
         bars[j] = njobs == 1 ? bar : cli_progress_job(bar, j, njobs);
-    cli_jobs jobs = {njobs, count, verify_one, report_verify, &v};
+    cli_jobs jobs = {njobs, count, verify_one, report_verify, &v, NULL};
     cli_jobs_run(&jobs);
     rc = v.rc;
     for (size_t j = 0; njobs > 1 && j < njobs; j++)

@@ -2,10 +2,12 @@
  * jobs.c: tenants in parallel (--jobs N) for migrate, rehearse, verify,
  * audit and run --cohort. A job is a thread of this process with a session
  * of its own (its own connections to source, destination and journal); the
- * jobs take the next tenant of the list in turn, and the journal's leases
- * keep each tenant to one of them. What is printed about the tenants is
- * printed by the calling thread, in the order of the list, as soon as a
- * tenant and all before it are done: the output reads as with one job.
+ * jobs take the next tenant in turn, in list order or, for the commands that
+ * load (cli_jobs_largest_first), the largest first, so that no job is left
+ * alone with a large tenant at the end; the journal's leases keep each
+ * tenant to one of them. What is printed about the tenants is printed by the
+ * calling thread, in the order of the list, as soon as a tenant and all
+ * before it are done: the output reads as with one job.
  */
 #include "cli.h"
 #include "cutover/migrate.h"
@@ -105,9 +107,11 @@ typedef struct pool {
     const cli_jobs *jobs;
     pthread_mutex_t lock;
     pthread_cond_t changed;
-    size_t next;   /* the next item to start */
-    bool stop;     /* start no more */
-    bool *done;    /* per item */
+    size_t next;     /* items started: the next to start is (order of) next */
+    size_t inflight; /* started, not done */
+    bool stop;       /* start no more */
+    bool *started;   /* per item */
+    bool *done;      /* per item */
 } pool;
 
 typedef struct job_arg {
@@ -125,11 +129,15 @@ static void *job_main(void *arg)
             pthread_mutex_unlock(&p->lock);
             break;
         }
-        size_t i = p->next++;
+        size_t i = p->jobs->order ? p->jobs->order[p->next] : p->next;
+        p->next++;
+        p->started[i] = true;
+        p->inflight++;
         pthread_mutex_unlock(&p->lock);
         bool go_on = p->jobs->work(p->jobs->ctx, a->job, i);
         pthread_mutex_lock(&p->lock);
         p->done[i] = true;
+        p->inflight--;
         if (!go_on)
             p->stop = true;
         pthread_cond_broadcast(&p->changed);
@@ -164,8 +172,9 @@ size_t cli_jobs_run(const cli_jobs *j)
     pthread_t *threads = calloc(njobs, sizeof *threads);
     job_arg *args = calloc(njobs, sizeof *args);
     p.done = calloc(j->count, sizeof *p.done);
-    if (!threads || !args || !p.done) {
-        CO_FREE(threads, args, p.done);
+    p.started = calloc(j->count, sizeof *p.started);
+    if (!threads || !args || !p.done || !p.started) {
+        CO_FREE(threads, args, p.done, p.started);
         return run_inline(j);
     }
     pthread_mutex_init(&p.lock, NULL);
@@ -179,22 +188,27 @@ size_t cli_jobs_run(const cli_jobs *j)
     if (!running) { /* no thread at all: one job, here */
         pthread_mutex_destroy(&p.lock);
         pthread_cond_destroy(&p.changed);
-        CO_FREE(threads, args, p.done);
+        CO_FREE(threads, args, p.done, p.started);
         return run_inline(j);
     }
-    /* Report each item in order once it is done; a signal only stops the
-     * jobs from starting more (the library stops the tenants in flight at
-     * their safe points). Items never started end the reporting. */
+    /* Report each item in list order once it is done; a signal only stops
+     * the jobs from starting more (the library stops the tenants in flight
+     * at their safe points). Once none starts any more, the items never
+     * started are passed over. */
     size_t reported = 0;
     pthread_mutex_lock(&p.lock);
     for (;;) {
-        while (reported < p.next && p.done[reported]) {
+        if (p.next >= j->count || cli_signal_caught())
+            p.stop = true; /* from now on no job starts an item */
+        while (reported < j->count && (p.done[reported] || (p.stop && !p.started[reported]))) {
+            size_t i = reported++;
+            if (!p.done[i])
+                continue;
             pthread_mutex_unlock(&p.lock);
-            j->done(j->ctx, reported++);
+            j->done(j->ctx, i);
             pthread_mutex_lock(&p.lock);
         }
-        bool all_started = p.stop || p.next >= j->count || cli_signal_caught();
-        if (all_started && reported == p.next)
+        if (p.stop && p.inflight == 0 && reported == j->count)
             break; /* every item started is reported: nothing is in flight */
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
@@ -205,16 +219,81 @@ size_t cli_jobs_run(const cli_jobs *j)
         }
         pthread_cond_timedwait(&p.changed, &p.lock, &until);
     }
-    p.stop = true;
     pthread_mutex_unlock(&p.lock);
     for (size_t k = 0; k < running; k++)
         pthread_join(threads[k], NULL);
-    /* A job may have started an item after the loop saw all reported. */
-    while (reported < p.next)
-        j->done(j->ctx, reported++);
     size_t started = p.next;
     pthread_mutex_destroy(&p.lock);
     pthread_cond_destroy(&p.changed);
-    CO_FREE(threads, args, p.done);
+    CO_FREE(threads, args, p.done, p.started);
     return started;
+}
+
+/* ---- the largest tenants first ---------------------------------------------- */
+
+typedef struct sizing {
+    co_session **sessions;
+    const co_tenant *const *tenants;
+    int64_t *rows;
+} sizing;
+
+static bool size_one(void *ctx, size_t job, size_t i)
+{
+    sizing *z = ctx;
+    co_error err;
+    co_error_clear(&err);
+    if (co_tenant_estimate_rows(z->sessions[job], z->tenants[i], &z->rows[i], &err) != CO_OK)
+        z->rows[i] = -1; /* unknown: it keeps its place after the known ones */
+    return true;
+}
+
+static void size_done(void *ctx, size_t i)
+{
+    (void)ctx;
+    (void)i;
+}
+
+typedef struct sized {
+    int64_t rows;
+    size_t i;
+} sized;
+
+static int larger_first(const void *a, const void *b)
+{
+    const sized *x = a, *y = b;
+    if (x->rows != y->rows)
+        return x->rows > y->rows ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i; /* equal sizes keep list order */
+}
+
+size_t *cli_jobs_largest_first(co_session **sessions, size_t njobs,
+                               const co_tenant *const *tenants, size_t count)
+{
+    if (njobs < 2 || count <= njobs)
+        return NULL;
+    int64_t *rows = calloc(count, sizeof *rows);
+    size_t *order = calloc(count, sizeof *order);
+    if (!rows || !order) {
+        CO_FREE(rows, order);
+        return NULL;
+    }
+    sizing z = {sessions, tenants, rows};
+    cli_jobs sizes = {njobs, count, size_one, size_done, &z, NULL};
+    if (cli_jobs_run(&sizes) < count || cli_signal_caught()) {
+        CO_FREE(rows, order);
+        return NULL;
+    }
+    sized *by = calloc(count, sizeof *by);
+    if (!by) {
+        CO_FREE(rows, order);
+        return NULL;
+    }
+    for (size_t i = 0; i < count; i++)
+        by[i] = (sized){rows[i], i};
+    qsort(by, count, sizeof *by, larger_first);
+    for (size_t i = 0; i < count; i++)
+        order[i] = by[i].i;
+    free(by);
+    free(rows);
+    return order;
 }

@@ -256,23 +256,39 @@ static bool admit_row(load *l, co_value *row, co_buf *storage, co_code *rc)
         co_value *v = &row[l->refs[r].column];
         if (v->type == CO_NULL)
             continue;
-        entity_keys *parent = &l->keys[l->refs[r].parent];
+        ref_col *ref = &l->refs[r];
+        if (ref->cached && v->type == CO_INT && v->i == ref->cached_from) {
+            l->row_remapped |= ref->cached_remapped;
+            if (!ref->cached_same)
+                *v = co_int(ref->cached_to);
+            continue;
+        }
+        entity_keys *parent = &l->keys[ref->parent];
         Co_buf_reset(&l->tmp);
         Co_key_encode(&l->tmp, v, 1);
         const char *target;
         size_t tlen;
         if (Co_map_get(&parent->loaded, l->tmp.data, l->tmp.len, &target, &tlen)) {
-            if (co_map_count(&parent->merged) &&
-                Co_map_get(&parent->merged, l->tmp.data, l->tmp.len, NULL, NULL))
-                l->row_remapped = true;
-            if (tlen == l->tmp.len && memcmp(target, l->tmp.data, tlen) == 0)
-                continue; /* the key did not change */
+            bool remapped = co_map_count(&parent->merged) &&
+                            Co_map_get(&parent->merged, l->tmp.data, l->tmp.len, NULL, NULL);
+            l->row_remapped |= remapped;
+            int64_t from = v->type == CO_INT ? v->i : 0;
+            ref->cached = v->type == CO_INT;
+            ref->cached_from = from;
+            ref->cached_remapped = remapped;
+            if (tlen == l->tmp.len && memcmp(target, l->tmp.data, tlen) == 0) {
+                ref->cached_same = true; /* the key did not change */
+                continue;
+            }
             int64_t as_int; /* the common target key, [N]: as Co_key_decode reads it */
             if (tlen >= 3 && target[0] == '[' && target[tlen - 1] == ']' &&
                 Co_text_as_int(target + 1, tlen - 2, &as_int)) {
+                ref->cached_same = false;
+                ref->cached_to = as_int;
                 *v = co_int(as_int);
                 continue;
             }
+            ref->cached = false; /* decoded into storage: looked up each time */
             char copy[512];
             size_t n = 0;
             if (tlen >= sizeof copy) {
@@ -361,7 +377,8 @@ co_code Co_load_describe(load *l, co_cursor *c)
         if (parent < 0 || (size_t)parent >= l->index)
             return co_error_set(l->err, CO_EPROJECT, "refs entity \"%s\" is not an earlier entity",
                                 l->e->refs[r].entity);
-        l->refs[r] = (ref_col){(size_t)idx, (size_t)parent, l->e->refs[r].column};
+        l->refs[r] = (ref_col){.column = (size_t)idx, .parent = (size_t)parent,
+                               .name = l->e->refs[r].column};
         /* Two rows can only come to share a key when a reference sent to a
          * merged row is part of it (the tags of two merged contacts); only
          * then are the keys kept to tell (an engagement keyed by its own id
@@ -376,11 +393,14 @@ co_code Co_load_describe(load *l, co_cursor *c)
     return CO_OK;
 }
 
-static co_code count_rows(load *l, co_param *tenant, int64_t *total)
+co_code Co_entity_count_rows(co_session *s, const co_entity *e, const co_param *tenant,
+                             int64_t *total, co_error *err)
 {
     co_buf sql = CO_BUF_INIT;
-    Co_buf_printf(&sql, "SELECT count(*) FROM (%s\n) AS q", l->e->query);
-    co_code rc = co_store_query_int(l->s->source, co_buf_str(&sql), tenant, 1, total, NULL, l->err);
+    Co_buf_printf(&sql, "SELECT count(*) FROM (%s\n) AS q", e->query);
+    co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                            : co_store_query_int(s->source, co_buf_str(&sql), tenant, 1, total,
+                                                 NULL, err);
     Co_buf_release(&sql);
     return rc;
 }
@@ -601,7 +621,7 @@ co_code Co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
      * there is nothing to reserve. */
     bool reserves = l->e->target_key && !co_store_caps(l->s->dest).keys_on_insert;
     if (rc == CO_OK && (opt->count_rows || reserves) &&
-        count_rows(l, &tenant, &total) != CO_OK) {
+        Co_entity_count_rows(l->s, l->e, &tenant, &total, l->err) != CO_OK) {
         total = -1; /* only for the progress bar: go on without a total */
         co_error_clear(l->err);
     }

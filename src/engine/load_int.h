@@ -27,6 +27,13 @@ typedef struct ref_col {
     size_t column; /* index in the query's output */
     size_t parent; /* index of the referenced entity */
     const char *name;
+    /* The last integer value looked up and what the parent's id map made of
+     * it (rows often come in runs of one parent: the events of a campaign).
+     * The parent's maps do not change while a later entity loads. */
+    bool cached;
+    bool cached_same;     /* the key did not change */
+    bool cached_remapped; /* it went to a merged row */
+    int64_t cached_from, cached_to;
 } ref_col;
 
 /* An entity whose target assigns its keys (target_key): how a row of its
@@ -147,6 +154,11 @@ char *Co_path_join(const char *dir, const char *rel);
 /* load.c */
 /* Sets up column names, key and ref positions from the open cursor. */
 co_code Co_load_describe(load *l, co_cursor *c);
+/* Counts the rows entity e's query returns on the source for the tenant
+ * parameter (:tenant): the progress bar's total, the keys to reserve, the
+ * size of a tenant. */
+co_code Co_entity_count_rows(co_session *s, const co_entity *e, const co_param *tenant,
+                             int64_t *total, co_error *err);
 co_code Co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
                        const co_map *reuse);
 /* Loads the rows of c as one run of batches: begins the destination (with

@@ -164,6 +164,22 @@ static co_code run_entities(co_session *s, const co_tenant *t, int64_t run_id,
     return rc;
 }
 
+co_code co_tenant_estimate_rows(co_session *s, const co_tenant *t, int64_t *rows, co_error *err)
+{
+    *rows = -1;
+    const co_project *p = s->project;
+    if (!p->nentities)
+        return CO_OK;
+    const co_entity *last = &p->entities[p->nentities - 1];
+    co_param tenant = {":tenant", t->value};
+    co_code rc = Co_entity_count_rows(s, last, &tenant, rows, err);
+    if (rc != CO_OK) {
+        *rows = -1;
+        co_error_where(err, "tenant %s, entity %s", t->key, last->name);
+    }
+    return rc;
+}
+
 static co_code migrate_leased(co_session *s, const co_tenant *t, const co_migrate_options *opt,
                               co_migrate_result *res, co_error *err);
 

@@ -134,9 +134,104 @@ static void refuse_at_put(pg_loader *l, size_t r, const char *rule, const char *
     l->refused[r] = l->nrefusals;
 }
 
+/* The longest a line of row can be (text escaped, bytea in hex, integers in
+ * decimal), or 0 when a value takes the general path (a real). */
+static size_t line_bound(const pg_loader *l, const co_value *row)
+{
+    size_t n = l->base.ncols; /* tabs and the newline */
+    for (size_t i = 0; i < l->base.ncols; i++) {
+        const co_value *v = &row[i];
+        if (v->type == CO_NULL)
+            n += 2;
+        else if (v->type == CO_INT)
+            n += 20;
+        else if (v->type == CO_TEXT || v->type == CO_BLOB)
+            n += 3 + 2 * v->len;
+        else
+            return 0;
+    }
+    return n;
+}
+
+/* Writes s (len bytes) escaped for COPY text at p; returns the end. */
+static char *put_escaped(char *p, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        switch (c) {
+        case '\\': *p++ = '\\'; *p++ = '\\'; break;
+        case '\t': *p++ = '\\'; *p++ = 't'; break;
+        case '\n': *p++ = '\\'; *p++ = 'n'; break;
+        case '\r': *p++ = '\\'; *p++ = 'r'; break;
+        default: *p++ = c;
+        }
+    }
+    return p;
+}
+
+/* Writes v in decimal at p; returns the end. */
+static char *put_int(char *p, int64_t v)
+{
+    char digits[24], *d = digits + sizeof digits;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--d = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *p++ = '-';
+    size_t n = (size_t)(digits + sizeof digits - d);
+    memcpy(p, d, n);
+    return p + n;
+}
+
+/* Appends row r as a COPY line written in place when it is short and holds
+ * no real (most rows); false when the general path is to be taken. Values the
+ * general path would refuse (a blob outside bytea, invalid UTF-8) leave it to
+ * that path too. */
+static bool encode_short(pg_loader *l, const co_value *row)
+{
+    char line[2048];
+    size_t bound = line_bound(l, row);
+    if (bound == 0 || bound > sizeof line)
+        return false;
+    char *p = line;
+    for (size_t i = 0; i < l->base.ncols; i++) {
+        const co_value *v = &row[i];
+        if (i)
+            *p++ = '\t';
+        if (v->type == CO_NULL) {
+            *p++ = '\\';
+            *p++ = 'N';
+        } else if (l->bytea[i]) {
+            if (v->type == CO_INT)
+                return false;
+            static const char digits[] = "0123456789abcdef";
+            memcpy(p, "\\\\x", 3);
+            p += 3;
+            for (size_t k = 0; k < v->len; k++) {
+                unsigned char c = (unsigned char)v->s[k];
+                *p++ = digits[c >> 4];
+                *p++ = digits[c & 15];
+            }
+        } else if (v->type == CO_INT) {
+            p = put_int(p, v->i);
+        } else if (v->type == CO_BLOB || !Co_utf8_valid(v->s, v->len, NULL)) {
+            return false;
+        } else {
+            p = put_escaped(p, v->s, v->len);
+        }
+    }
+    *p++ = '\n';
+    Co_buf_add(&l->lines, line, (size_t)(p - line));
+    return true;
+}
+
 /* Appends row r as a COPY line, or refuses it (and appends nothing). */
 static void encode_row(pg_loader *l, size_t r, const co_value *row)
 {
+    if (encode_short(l, row))
+        return;
     co_buf *b = &l->lines;
     size_t start = b->len;
     for (size_t i = 0; i < l->base.ncols; i++) {

@@ -1,6 +1,7 @@
 # test_jobs.sh: tenants in parallel (--jobs N). On the demo (SQLite source),
 # --jobs 2 gives what --jobs 1 gives: the same target (checksums), the same
-# journal counts, the same rejects, the same summary in the same order, into a
+# journal counts, the same rejects, the same summary in the same order (the
+# largest tenants started first), into a
 # SQLite target (with capture: every tenant switched) and into a throwaway
 # PostgreSQL one (pg.sh, a plain load). verify, rehearse, audit and
 # run --cohort take --jobs too. A parallel run killed with SIGKILL at a commit
@@ -42,6 +43,15 @@ assert_eq "--jobs 2: the same journal counts" "$(counts "$WORK/j1")" "$(counts "
 assert_eq "--jobs 2: the same rejects" "$(rejected "$WORK/j1")" "$(rejected "$WORK/j2")"
 assert_eq "--jobs 2: the same summary, in the same order of tenants" \
   "$(summary "$WORK/j1.json")" "$(summary "$WORK/j2.json")"
+# The largest tenants start first (by the rows of the last entity, the
+# engagements), so that no job is left alone with a large one at the end: the
+# first two runs are those of the two largest tenants (ties in list order).
+largest=$(q "$WORK/j1/.cutover/state.db" "SELECT r.tenant FROM runs r JOIN steps s ON s.run_id = r.id
+  WHERE r.command = 'migrate' AND s.step = 'load:engagements'
+  ORDER BY s.source_rows DESC, CAST(r.tenant AS INTEGER) LIMIT 2" | sort | tr '\n' ' ')
+assert_eq "--jobs 2: the two largest tenants start first" "$largest" \
+  "$(q "$WORK/j2/.cutover/state.db" "SELECT tenant FROM runs WHERE command = 'migrate' ORDER BY id LIMIT 2" |
+     sort | tr '\n' ' ')"
 assert_eq "--jobs 2: progress lines name their job" true \
   "$(grep -q '^[0-9T:.-]*Z job 2: tenant' "$WORK/j2.err" && echo true || echo false)"
 # verify --all --jobs 2 reports every tenant, in order, all passing.
