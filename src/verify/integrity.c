@@ -14,6 +14,7 @@
 #include "util/key.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -168,44 +169,60 @@ static void no_parent_count_sql(co_store *st, const co_entity *parent, const cha
     no_parent_sql(st, parent, "d.v", out);
 }
 
-/* For an entity with several references checked, not limited to a scope:
- * their probes in one statement over one read of the tenant's rows, each
- * reference's count into dangling[r] (*done; otherwise each is probed on its
- * own). */
+/* Appends " LEFT JOIN (the distinct keys of parent's rows of the tenant) AS
+ * alias ON alias.v = side.column": a row of side whose column is set and
+ * whose alias.v is NULL names no parent row of the tenant. */
+static void parent_keys_join(co_store *st, const co_entity *parent, const char *alias,
+                             const char *column, co_buf *out)
+{
+    Co_buf_adds(out, " LEFT JOIN (SELECT DISTINCT parent.");
+    co_store_quote_ident(st, co_entity_target_column(parent), out);
+    Co_buf_adds(out, " AS v FROM ");
+    co_store_quote_ident(st, parent->target, out);
+    Co_buf_adds(out, " AS parent");
+    if (parent->tenant_column) {
+        Co_buf_adds(out, " WHERE parent.");
+        co_store_quote_ident(st, parent->tenant_column, out);
+        Co_buf_adds(out, " = :tenant");
+    }
+    Co_buf_printf(out, ") AS %s ON %s.v = side.%s", alias, alias, column);
+}
+
+/* When not limited to a scope: every reference checked of the entity in one
+ * statement, one read of the tenant's rows joined to each parent's keys of
+ * the tenant (the database hashes them once, rather than probing per value),
+ * each reference's number of rows that name no parent of the tenant into
+ * dangling[r] (*done; otherwise each is probed on its own). */
 static co_code dangling_counts(vctx *v, int64_t *dangling, bool *done)
 {
     *done = false;
     size_t nchecked = 0;
     for (size_t r = 0; r < v->e->nrefs; r++)
         nchecked += checked_parent(v, r) ? 1 : 0;
-    if (nchecked < 2 || v->scoped || v->e->nrefs > 64)
+    if (nchecked == 0 || v->scoped || v->e->nrefs > 64)
         return CO_OK;
     co_store *st = v->s->dest;
-    co_buf sql = CO_BUF_INIT, column = CO_BUF_INIT;
-    Co_buf_adds(&sql, "WITH side AS (SELECT ");
-    for (size_t r = 0, k = 0; r < v->e->nrefs; r++) {
-        if (!checked_parent(v, r))
-            continue;
-        Co_buf_adds(&sql, k++ ? ", " : "");
-        co_store_quote_ident(st, v->e->refs[r].column, &sql);
-    }
-    Co_buf_adds(&sql, " FROM (");
-    Co_vsql_actual(v, &sql);
-    Co_buf_adds(&sql, ") AS actual_rows) SELECT ");
+    co_buf sql = CO_BUF_INIT, joins = CO_BUF_INIT, column = CO_BUF_INIT;
+    Co_buf_adds(&sql, "SELECT ");
     for (size_t r = 0, k = 0; r < v->e->nrefs; r++) {
         const co_entity *parent = checked_parent(v, r);
         if (!parent)
             continue;
         Co_buf_reset(&column);
         co_store_quote_ident(st, v->e->refs[r].column, &column);
-        Co_buf_adds(&sql, k++ ? ", (" : "(");
-        no_parent_count_sql(st, parent, co_buf_str(&column), "side", &sql);
-        Co_buf_addc(&sql, ')');
+        char alias[16];
+        snprintf(alias, sizeof alias, "p%zu", k);
+        Co_buf_printf(&sql, "%scount(CASE WHEN side.%s IS NOT NULL AND %s.v IS NULL THEN 1 END)",
+                      k++ ? ", " : "", co_buf_str(&column), alias);
+        parent_keys_join(st, parent, alias, co_buf_str(&column), &joins);
     }
+    Co_buf_adds(&sql, " FROM (");
+    Co_vsql_actual(v, &sql);
+    Co_buf_printf(&sql, ") AS side%s", co_buf_str(&joins));
     co_param tenant = Co_vparam_tenant(v);
     co_cursor *c = NULL;
     bool has_row = false;
-    co_code rc = sql.failed || column.failed
+    co_code rc = sql.failed || joins.failed || column.failed
                      ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                      : co_store_query(st, co_buf_str(&sql), &tenant, 1, &c, v->err);
     if (rc == CO_OK)
@@ -220,6 +237,7 @@ static co_code dangling_counts(vctx *v, int64_t *dangling, bool *done)
     v->res->rows_fetched += *done ? 1 : 0;
     co_cursor_close(c);
     Co_buf_release(&sql);
+    Co_buf_release(&joins);
     Co_buf_release(&column);
     return rc;
 }
