@@ -371,16 +371,24 @@ static bool column_checked(vctx *v, const co_column *c, bool *check_null, long *
 }
 
 /* *any: whether one of the tenant's rows breaks a NOT NULL or a length of
- * the columns; one pass over the rows for all of them (most often none
- * does, and then the column-by-column queries are not run). */
-static co_code any_null_or_long(vctx *v, const co_column *cols, size_t n, bool *any)
+ * the columns; with checks, also *check_failing: how many fail one of the
+ * table's declared CHECKs (-1 when it has none). One pass over the rows for
+ * all of them (most often none does, and then the column-by-column and
+ * check-by-check queries are not run). */
+static co_code any_null_or_long(vctx *v, const co_column *cols, size_t n, bool checks, bool *any,
+                                int64_t *check_failing)
 {
     co_store *st = v->s->dest;
-    co_buf sql = CO_BUF_INIT, col = CO_BUF_INIT;
-    size_t nconds = 0;
-    Co_buf_adds(&sql, "SELECT count(*) FROM (SELECT 1 FROM (");
-    Co_vsql_actual(v, &sql);
-    Co_buf_adds(&sql, ") AS side WHERE ");
+    co_buf sql = CO_BUF_INIT, col = CO_BUF_INIT, failing = CO_BUF_INIT;
+    size_t nconds = 0, nchecks = 0;
+    *check_failing = -1;
+    co_constraint *ks = NULL;
+    size_t nks = 0;
+    co_code rc = checks ? co_store_constraints(st, v->e->target, &ks, &nks, v->err) : CO_OK;
+    if (rc == CO_OK)
+        nchecks = Co_vsql_checks_failing(ks, nks, &failing);
+    co_constraints_free(ks, nks);
+    Co_buf_adds(&sql, "SELECT count(CASE WHEN ");
     for (size_t i = 0; i < n; i++) {
         bool check_null;
         long len;
@@ -396,32 +404,52 @@ static co_code any_null_or_long(vctx *v, const co_column *cols, size_t n, bool *
             Co_buf_printf(&sql, "%slength(%s) > %ld", nconds++ ? " OR " : "", co_buf_str(&col),
                           len);
     }
-    Co_buf_adds(&sql, " LIMIT 1) AS probe");
-    int64_t count = 0;
+    Co_buf_adds(&sql, nconds ? " THEN 1 END), " : "1 = 0 THEN 1 END), ");
+    if (nchecks)
+        Co_buf_printf(&sql, "count(CASE WHEN %s THEN 1 END)", co_buf_str(&failing));
+    else
+        Co_buf_adds(&sql, "0");
+    Co_buf_adds(&sql, " FROM (");
+    Co_vsql_actual_rows(v, &sql);
+    Co_buf_adds(&sql, ") AS ");
+    co_store_quote_ident(st, v->e->target, &sql);
     co_param tenant = Co_vparam_tenant(v);
-    co_code rc = CO_OK;
-    if (sql.failed || col.failed)
+    co_cursor *c = NULL;
+    bool has_row = false;
+    if (rc == CO_OK && (sql.failed || col.failed || failing.failed))
         rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
-    else if (nconds)
-        rc = co_store_query_int(st, co_buf_str(&sql), &tenant, 1, &count, NULL, v->err);
-    v->res->rows_fetched += nconds ? 1 : 0;
-    *any = count > 0;
+    else if (rc == CO_OK && (nconds || nchecks))
+        rc = co_store_query(st, co_buf_str(&sql), &tenant, 1, &c, v->err);
+    if (rc == CO_OK && c)
+        rc = co_cursor_next(c, &has_row, v->err);
+    if (rc == CO_OK && has_row) {
+        co_value nulls = co_cursor_value(c, 0), checked = co_cursor_value(c, 1);
+        *any = nulls.type != CO_INT || nulls.i > 0; /* anything else: look */
+        if (nchecks)
+            *check_failing = checked.type == CO_INT ? checked.i : 1;
+        v->res->rows_fetched++;
+    } else {
+        *any = false;
+    }
+    co_cursor_close(c);
     Co_buf_release(&sql);
     Co_buf_release(&col);
+    Co_buf_release(&failing);
     return rc;
 }
 
 /* NULL in a declared NOT NULL column (null), text longer than its declared
  * length (too_long, with its length and the limit in the detail). */
-static co_code nulls_and_lengths(vctx *v, int64_t *found)
+static co_code nulls_and_lengths(vctx *v, bool checks, int64_t *check_failing, int64_t *found)
 {
     co_store *st = v->s->dest;
     co_column *cols = NULL;
     size_t n = 0;
     bool any = false;
+    *check_failing = -1;
     co_code rc = co_store_columns(st, v->e->target, &cols, &n, v->err);
     if (rc == CO_OK)
-        rc = any_null_or_long(v, cols, n, &any);
+        rc = any_null_or_long(v, cols, n, checks, &any, check_failing);
     for (size_t i = 0; i < n && rc == CO_OK && any; i++) {
         long len;
         bool check_null;
@@ -544,12 +572,13 @@ co_code Co_verify_integrity(vctx *v)
     v->scoped = was_scoped;
     if (rc == CO_OK)
         rc = dangling_refs(v, &found);
+    int64_t check_failing = -1; /* counted in the NOT NULL pass, when it ran */
     if (rc == CO_OK)
-        rc = nulls_and_lengths(v, &found);
+        rc = nulls_and_lengths(v, !untouched, &check_failing, &found);
     if (rc == CO_OK)
         rc = unknown_tenants(v, &found);
     if (rc == CO_OK && !untouched)
-        rc = Co_verify_declared_constraints(v, &found);
+        rc = Co_verify_declared_constraints(v, check_failing, &found);
     if (rc != CO_OK)
         return rc;
     char rows[CO_FMT_PLURAL];

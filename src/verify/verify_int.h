@@ -154,8 +154,13 @@ co_code Co_verify_volume(vctx *v);
 co_code Co_verify_volume_months(vctx *v, bool rows_match);
 co_code Co_verify_integrity(vctx *v);
 /* The tenant's rows against the constraints the target table declares
- * (constraints.c), adding to *found the integrity findings. */
-co_code Co_verify_declared_constraints(vctx *v, int64_t *found);
+ * (constraints.c), adding to *found the integrity findings. check_failing:
+ * how many of the tenant's rows fail one of its CHECKs, when the caller
+ * counted them (Co_vsql_checks_failing), else -1. */
+co_code Co_verify_declared_constraints(vctx *v, int64_t check_failing, int64_t *found);
+/* Appends "NOT (check1) OR NOT (check2) ..." over the CHECKs of ks (a row
+ * for which one is false); returns how many (0: nothing appended). */
+size_t Co_vsql_checks_failing(const co_constraint *ks, size_t n, co_buf *out);
 /* Records an integrity finding of kind for key, with its detail, and notes
  * the key in the freeze's scope (integrity.c). */
 co_code Co_vnoted_finding(vctx *v, int64_t *found, const char *kind, const co_buf *key,
