@@ -258,7 +258,14 @@ CO_API co_code co_store_collation_keys(co_store *s, const char *table, const cha
                                        const co_value *values, size_t n, co_buf *keys,
                                        bool *folds, co_error *err);
 
-/* Appends SQL giving the calendar month ('YYYY-MM') of a timestamp expression. */
+/* What the month SQL below gives, followed by the value's text, for text
+ * that starts with a date no calendar has ('2026-13-45'): PostgreSQL would
+ * refuse to read it (SQLite's month is NULL for it). */
+#define CO_STORE_MONTH_INVALID "!"
+
+/* Appends SQL giving the calendar month ('YYYY-MM') of a timestamp expression
+ * (NULL for text that is no time; on PostgreSQL, CO_STORE_MONTH_INVALID and
+ * the text for text that starts with a date no calendar has). */
 CO_API void co_store_month_sql(const co_store *s, const char *expr, co_buf *out);
 /* The same for a column whose declared type is decl_type (co_column's;
  * NULL or "" when not known): the same month for every value, which

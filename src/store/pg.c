@@ -456,14 +456,54 @@ static co_code pg_defer_constraints(co_store *st, co_error *err)
 /* The month, in UTC as SQLite's strftime gives it, of ISO text
  * ('2026-01-31T23:30:00Z', with or without a zone), a date, a timestamp or a
  * timestamptz; NULL for text that does not start like a date (SQLite gives
- * NULL too). */
+ * NULL too); CO_STORE_MONTH_INVALID and the text for text that starts with a
+ * date no calendar has ('2026-13-45', '2026-02-29'), which the parse would
+ * refuse with an error.
+ *
+ * The text starts like a date when its first ten characters are four, two
+ * and two digits between dashes (the LIKE and the translate, cheaper than a
+ * regular expression). Then the parse (a cast, then to_char at UTC) gives
+ * the month, but it costs: where the day is the 2nd to the 27th, the month
+ * is the text's own first seven characters, whatever follows the date, once
+ * the cast accepts the text (a time of day moves it by less than a day: 24:00
+ * and leap seconds move it to the next day, a zone offset by less than 16
+ * hours, the session's time zone, UTC unless PGTZ is set, by less than a
+ * day). That shortcut is taken only when cutover set the zone to UTC: PGTZ
+ * may name a POSIX zone whose offset is days. A date that no calendar has is
+ * found before the cast, which would fail the whole query. */
 static void pg_month_sql(const co_store *s, const char *expr, co_buf *out)
 {
     (void)s;
+    const char *tz = getenv("PGTZ");
+    bool utc = !tz || !*tz;
+    co_buf t = CO_BUF_INIT;
+    Co_buf_printf(&t, "(%s)::text", expr);
+    const char *x = co_buf_str(&t);
     Co_buf_printf(out,
-                  "(CASE WHEN (%s)::text ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}' THEN "
-                  "to_char(((%s)::text)::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM') END)",
-                  expr, expr);
+                  "(CASE WHEN %s LIKE '____-__-__%%' AND translate(left(%s, 10), '0123456789', '') "
+                  "= '--' THEN CASE",
+                  x, x);
+    if (utc)
+        Co_buf_printf(out,
+                      " WHEN substr(%s, 9, 2) COLLATE \"C\" BETWEEN '02' AND '27'"
+                      " AND substr(%s, 6, 2) COLLATE \"C\" BETWEEN '01' AND '12' AND left(%s, 4) <> '0000'"
+                      " AND %s::timestamptz IS NOT NULL THEN left(%s, 7)",
+                      x, x, x, x, x);
+    /* month 00 or 13 and up, day 00 or past the month's last, year 0; the
+     * date ends there ('2026-06-001' is the 1st of June) */
+    Co_buf_printf(out,
+                  " WHEN substr(%s, 11, 1) COLLATE \"C\" NOT BETWEEN '0' AND '9' AND ("
+                  "substr(%s, 6, 2) COLLATE \"C\" NOT BETWEEN '01' AND '12'"
+                  " OR substr(%s, 9, 2) COLLATE \"C\" NOT BETWEEN '01' AND CASE substr(%s, 6, 2)"
+                  " WHEN '02' THEN CASE WHEN left(%s, 4)::int %% 4 = 0 AND (left(%s, 4)::int %% 100 <> 0"
+                  " OR left(%s, 4)::int %% 400 = 0) THEN '29' ELSE '28' END"
+                  " WHEN '04' THEN '30' WHEN '06' THEN '30' WHEN '09' THEN '30' WHEN '11' THEN '30'"
+                  " ELSE '31' END OR left(%s, 4) = '0000') THEN '%s' || %s",
+                  x, x, x, x, x, x, x, x, CO_STORE_MONTH_INVALID, x);
+    Co_buf_printf(out, " ELSE to_char(%s::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM') END END)", x);
+    if (t.failed)
+        out->failed = true;
+    Co_buf_release(&t);
 }
 
 /* The type a column declared as decl (format_type's words) has, when it is

@@ -215,33 +215,45 @@ static bool mentions(const char *expr, const char *word)
     return false;
 }
 
+size_t Co_vsql_checks_failing(const co_constraint *ks, size_t n, co_buf *out)
+{
+    size_t nchecks = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ks[i].kind != CO_CONSTRAINT_CHECK || !ks[i].check)
+            continue;
+        Co_buf_printf(out, "%sNOT (%s)", nchecks++ ? " OR " : "", ks[i].check);
+    }
+    return nchecks;
+}
+
 /* The tenant's rows for which a CHECK is false (NULL passes, as in the
- * database). All of a table's CHECKs are tried at once first. */
-static co_code check_violations(vctx *v, const co_constraint *ks, size_t n, int64_t *found)
+ * database). All of a table's CHECKs are tried at once first, unless the
+ * caller did (failing >= 0: the rows that fail one). */
+static co_code check_violations(vctx *v, const co_constraint *ks, size_t n, int64_t failing,
+                                int64_t *found)
 {
     co_store *st = v->s->dest;
     co_buf probe = CO_BUF_INIT;
-    size_t nchecks = 0;
     Co_buf_adds(&probe, "SELECT count(*) FROM (");
     Co_vsql_actual_rows(v, &probe);
     Co_buf_adds(&probe, ") AS ");
     co_store_quote_ident(st, v->e->target, &probe);
-    for (size_t i = 0; i < n; i++) {
-        if (ks[i].kind != CO_CONSTRAINT_CHECK || !ks[i].check)
-            continue;
-        Co_buf_printf(&probe, "%s NOT (%s)", nchecks++ ? " OR" : " WHERE", ks[i].check);
-    }
+    Co_buf_adds(&probe, " WHERE ");
+    size_t nchecks = Co_vsql_checks_failing(ks, n, &probe);
+    co_code rc = CO_OK;
     if (nchecks == 0) {
         Co_buf_release(&probe);
         return CO_OK;
     }
-    int64_t failing = 1;
     co_param tenant = Co_vparam_tenant(v);
-    co_code rc = probe.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
-                              : co_store_query_int(st, co_buf_str(&probe), &tenant, 1, &failing,
-                                                   NULL, v->err);
+    if (failing < 0) {
+        failing = 1;
+        rc = probe.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                          : co_store_query_int(st, co_buf_str(&probe), &tenant, 1, &failing,
+                                               NULL, v->err);
+        v->res->rows_fetched++;
+    }
     Co_buf_release(&probe);
-    v->res->rows_fetched++;
     co_column *cols = NULL;
     size_t ncols = 0;
     if (rc == CO_OK && failing)
@@ -274,7 +286,7 @@ static co_code check_violations(vctx *v, const co_constraint *ks, size_t n, int6
 
 /* The tenant's rows against every UNIQUE (but the primary key), CHECK and
  * FOREIGN KEY constraint the target table declares (co_store_constraints). */
-co_code Co_verify_declared_constraints(vctx *v, int64_t *found)
+co_code Co_verify_declared_constraints(vctx *v, int64_t check_failing, int64_t *found)
 {
     co_constraint *ks = NULL;
     size_t n = 0;
@@ -288,7 +300,7 @@ co_code Co_verify_declared_constraints(vctx *v, int64_t *found)
             rc = unique_violations(v, &ks[i], found);
     }
     if (rc == CO_OK)
-        rc = check_violations(v, ks, n, found);
+        rc = check_violations(v, ks, n, check_failing, found);
     co_constraints_free(ks, n);
     return rc;
 }

@@ -14,6 +14,7 @@
 #include "util/key.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -168,44 +169,60 @@ static void no_parent_count_sql(co_store *st, const co_entity *parent, const cha
     no_parent_sql(st, parent, "d.v", out);
 }
 
-/* For an entity with several references checked, not limited to a scope:
- * their probes in one statement over one read of the tenant's rows, each
- * reference's count into dangling[r] (*done; otherwise each is probed on its
- * own). */
+/* Appends " LEFT JOIN (the distinct keys of parent's rows of the tenant) AS
+ * alias ON alias.v = side.column": a row of side whose column is set and
+ * whose alias.v is NULL names no parent row of the tenant. */
+static void parent_keys_join(co_store *st, const co_entity *parent, const char *alias,
+                             const char *column, co_buf *out)
+{
+    Co_buf_adds(out, " LEFT JOIN (SELECT DISTINCT parent.");
+    co_store_quote_ident(st, co_entity_target_column(parent), out);
+    Co_buf_adds(out, " AS v FROM ");
+    co_store_quote_ident(st, parent->target, out);
+    Co_buf_adds(out, " AS parent");
+    if (parent->tenant_column) {
+        Co_buf_adds(out, " WHERE parent.");
+        co_store_quote_ident(st, parent->tenant_column, out);
+        Co_buf_adds(out, " = :tenant");
+    }
+    Co_buf_printf(out, ") AS %s ON %s.v = side.%s", alias, alias, column);
+}
+
+/* When not limited to a scope: every reference checked of the entity in one
+ * statement, one read of the tenant's rows joined to each parent's keys of
+ * the tenant (the database hashes them once, rather than probing per value),
+ * each reference's number of rows that name no parent of the tenant into
+ * dangling[r] (*done; otherwise each is probed on its own). */
 static co_code dangling_counts(vctx *v, int64_t *dangling, bool *done)
 {
     *done = false;
     size_t nchecked = 0;
     for (size_t r = 0; r < v->e->nrefs; r++)
         nchecked += checked_parent(v, r) ? 1 : 0;
-    if (nchecked < 2 || v->scoped || v->e->nrefs > 64)
+    if (nchecked == 0 || v->scoped || v->e->nrefs > 64)
         return CO_OK;
     co_store *st = v->s->dest;
-    co_buf sql = CO_BUF_INIT, column = CO_BUF_INIT;
-    Co_buf_adds(&sql, "WITH side AS (SELECT ");
-    for (size_t r = 0, k = 0; r < v->e->nrefs; r++) {
-        if (!checked_parent(v, r))
-            continue;
-        Co_buf_adds(&sql, k++ ? ", " : "");
-        co_store_quote_ident(st, v->e->refs[r].column, &sql);
-    }
-    Co_buf_adds(&sql, " FROM (");
-    Co_vsql_actual(v, &sql);
-    Co_buf_adds(&sql, ") AS actual_rows) SELECT ");
+    co_buf sql = CO_BUF_INIT, joins = CO_BUF_INIT, column = CO_BUF_INIT;
+    Co_buf_adds(&sql, "SELECT ");
     for (size_t r = 0, k = 0; r < v->e->nrefs; r++) {
         const co_entity *parent = checked_parent(v, r);
         if (!parent)
             continue;
         Co_buf_reset(&column);
         co_store_quote_ident(st, v->e->refs[r].column, &column);
-        Co_buf_adds(&sql, k++ ? ", (" : "(");
-        no_parent_count_sql(st, parent, co_buf_str(&column), "side", &sql);
-        Co_buf_addc(&sql, ')');
+        char alias[16];
+        snprintf(alias, sizeof alias, "p%zu", k);
+        Co_buf_printf(&sql, "%scount(CASE WHEN side.%s IS NOT NULL AND %s.v IS NULL THEN 1 END)",
+                      k++ ? ", " : "", co_buf_str(&column), alias);
+        parent_keys_join(st, parent, alias, co_buf_str(&column), &joins);
     }
+    Co_buf_adds(&sql, " FROM (");
+    Co_vsql_actual(v, &sql);
+    Co_buf_printf(&sql, ") AS side%s", co_buf_str(&joins));
     co_param tenant = Co_vparam_tenant(v);
     co_cursor *c = NULL;
     bool has_row = false;
-    co_code rc = sql.failed || column.failed
+    co_code rc = sql.failed || joins.failed || column.failed
                      ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                      : co_store_query(st, co_buf_str(&sql), &tenant, 1, &c, v->err);
     if (rc == CO_OK)
@@ -220,6 +237,7 @@ static co_code dangling_counts(vctx *v, int64_t *dangling, bool *done)
     v->res->rows_fetched += *done ? 1 : 0;
     co_cursor_close(c);
     Co_buf_release(&sql);
+    Co_buf_release(&joins);
     Co_buf_release(&column);
     return rc;
 }
@@ -353,16 +371,24 @@ static bool column_checked(vctx *v, const co_column *c, bool *check_null, long *
 }
 
 /* *any: whether one of the tenant's rows breaks a NOT NULL or a length of
- * the columns; one pass over the rows for all of them (most often none
- * does, and then the column-by-column queries are not run). */
-static co_code any_null_or_long(vctx *v, const co_column *cols, size_t n, bool *any)
+ * the columns; with checks, also *check_failing: how many fail one of the
+ * table's declared CHECKs (-1 when it has none). One pass over the rows for
+ * all of them (most often none does, and then the column-by-column and
+ * check-by-check queries are not run). */
+static co_code any_null_or_long(vctx *v, const co_column *cols, size_t n, bool checks, bool *any,
+                                int64_t *check_failing)
 {
     co_store *st = v->s->dest;
-    co_buf sql = CO_BUF_INIT, col = CO_BUF_INIT;
-    size_t nconds = 0;
-    Co_buf_adds(&sql, "SELECT count(*) FROM (SELECT 1 FROM (");
-    Co_vsql_actual(v, &sql);
-    Co_buf_adds(&sql, ") AS side WHERE ");
+    co_buf sql = CO_BUF_INIT, col = CO_BUF_INIT, failing = CO_BUF_INIT;
+    size_t nconds = 0, nchecks = 0;
+    *check_failing = -1;
+    co_constraint *ks = NULL;
+    size_t nks = 0;
+    co_code rc = checks ? co_store_constraints(st, v->e->target, &ks, &nks, v->err) : CO_OK;
+    if (rc == CO_OK)
+        nchecks = Co_vsql_checks_failing(ks, nks, &failing);
+    co_constraints_free(ks, nks);
+    Co_buf_adds(&sql, "SELECT count(CASE WHEN ");
     for (size_t i = 0; i < n; i++) {
         bool check_null;
         long len;
@@ -378,32 +404,52 @@ static co_code any_null_or_long(vctx *v, const co_column *cols, size_t n, bool *
             Co_buf_printf(&sql, "%slength(%s) > %ld", nconds++ ? " OR " : "", co_buf_str(&col),
                           len);
     }
-    Co_buf_adds(&sql, " LIMIT 1) AS probe");
-    int64_t count = 0;
+    Co_buf_adds(&sql, nconds ? " THEN 1 END), " : "1 = 0 THEN 1 END), ");
+    if (nchecks)
+        Co_buf_printf(&sql, "count(CASE WHEN %s THEN 1 END)", co_buf_str(&failing));
+    else
+        Co_buf_adds(&sql, "0");
+    Co_buf_adds(&sql, " FROM (");
+    Co_vsql_actual_rows(v, &sql);
+    Co_buf_adds(&sql, ") AS ");
+    co_store_quote_ident(st, v->e->target, &sql);
     co_param tenant = Co_vparam_tenant(v);
-    co_code rc = CO_OK;
-    if (sql.failed || col.failed)
+    co_cursor *c = NULL;
+    bool has_row = false;
+    if (rc == CO_OK && (sql.failed || col.failed || failing.failed))
         rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
-    else if (nconds)
-        rc = co_store_query_int(st, co_buf_str(&sql), &tenant, 1, &count, NULL, v->err);
-    v->res->rows_fetched += nconds ? 1 : 0;
-    *any = count > 0;
+    else if (rc == CO_OK && (nconds || nchecks))
+        rc = co_store_query(st, co_buf_str(&sql), &tenant, 1, &c, v->err);
+    if (rc == CO_OK && c)
+        rc = co_cursor_next(c, &has_row, v->err);
+    if (rc == CO_OK && has_row) {
+        co_value nulls = co_cursor_value(c, 0), checked = co_cursor_value(c, 1);
+        *any = nulls.type != CO_INT || nulls.i > 0; /* anything else: look */
+        if (nchecks)
+            *check_failing = checked.type == CO_INT ? checked.i : 1;
+        v->res->rows_fetched++;
+    } else {
+        *any = false;
+    }
+    co_cursor_close(c);
     Co_buf_release(&sql);
     Co_buf_release(&col);
+    Co_buf_release(&failing);
     return rc;
 }
 
 /* NULL in a declared NOT NULL column (null), text longer than its declared
  * length (too_long, with its length and the limit in the detail). */
-static co_code nulls_and_lengths(vctx *v, int64_t *found)
+static co_code nulls_and_lengths(vctx *v, bool checks, int64_t *check_failing, int64_t *found)
 {
     co_store *st = v->s->dest;
     co_column *cols = NULL;
     size_t n = 0;
     bool any = false;
+    *check_failing = -1;
     co_code rc = co_store_columns(st, v->e->target, &cols, &n, v->err);
     if (rc == CO_OK)
-        rc = any_null_or_long(v, cols, n, &any);
+        rc = any_null_or_long(v, cols, n, checks, &any, check_failing);
     for (size_t i = 0; i < n && rc == CO_OK && any; i++) {
         long len;
         bool check_null;
@@ -526,12 +572,13 @@ co_code Co_verify_integrity(vctx *v)
     v->scoped = was_scoped;
     if (rc == CO_OK)
         rc = dangling_refs(v, &found);
+    int64_t check_failing = -1; /* counted in the NOT NULL pass, when it ran */
     if (rc == CO_OK)
-        rc = nulls_and_lengths(v, &found);
+        rc = nulls_and_lengths(v, !untouched, &check_failing, &found);
     if (rc == CO_OK)
         rc = unknown_tenants(v, &found);
     if (rc == CO_OK && !untouched)
-        rc = Co_verify_declared_constraints(v, &found);
+        rc = Co_verify_declared_constraints(v, check_failing, &found);
     if (rc != CO_OK)
         return rc;
     char rows[CO_FMT_PLURAL];

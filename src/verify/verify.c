@@ -352,20 +352,27 @@ static co_code verify_entity(vctx *v)
         rc = reconcile(v);
     if (rc == CO_OK && v->e->volume) {
         /* Every expected row present with its values means every group of
-         * every month has its count: the volumes are proven by the content. */
-        const co_check_result *content = &v->res->checks[v->res->nchecks - 2];
-        if (content_pass)
-            rc = Co_vcheck(v, CO_CHECK_VOLUME, true, content->expected, content->actual, 0,
-                           "volumes per group and month hold: every row matches");
-        else {
+         * every month has its count: the volumes are proven by the content.
+         * The months for charts come from full verifications; there, the
+         * target's times that no calendar has are findings. */
+        int64_t expected = v->res->checks[v->res->nchecks - 2].expected;
+        int64_t actual = v->res->checks[v->res->nchecks - 2].actual;
+        if (content_pass) {
+            rc = v->scope ? CO_OK : Co_verify_volume_months(v, true);
+            if (rc == CO_OK)
+                rc = Co_vcheck(v, CO_CHECK_VOLUME, v->invalid_times == 0, expected, actual,
+                               v->invalid_times, v->invalid_times
+                                   ? "every row matches, but %lld times have a date no calendar has"
+                                   : "volumes per group and month hold: every row matches%.0lld",
+                               (long long)v->invalid_times);
+        } else {
             v->scoped = false; /* counted over every row */
             rc = Co_verify_volume(v);
             v->scoped = limited;
+            if (rc == CO_OK && !v->scope)
+                rc = Co_verify_volume_months(v, false);
         }
     }
-    /* The months for charts come from full verifications. */
-    if (rc == CO_OK && v->e->volume && !v->scope)
-        rc = Co_verify_volume_months(v, content_pass);
     if (rc == CO_OK)
         rc = Co_verify_integrity(v);
     v->scoped = false;

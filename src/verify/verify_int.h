@@ -38,6 +38,7 @@ typedef struct vctx {
     bool remap_in_key; /* a remapped column is a key column: rows may repeat */
     int64_t journal_source_rows, journal_loaded, journal_rejected; /* -1 when none */
     int64_t expected_rows, actual_rows; /* counted by the content check */
+    int64_t invalid_times; /* volume.c: time values found that no calendar has */
     int64_t fetched_mark; /* res->rows_fetched when the current check began */
     co_map *survivors;    /* per output column that refers to merged rows: member -> survivor */
     size_t index;         /* the entity's position in the project */
@@ -143,14 +144,23 @@ co_code Co_vscope_note(vctx *v, const char *key);
 co_code Co_vscope_keyed_sql(vctx *v, co_store *st, co_buf *out, bool *whole);
 
 co_code Co_verify_content(vctx *v);
+/* The volume check; a time value whose date no calendar has (the store's
+ * CO_STORE_MONTH_INVALID) is an invalid_time finding and counts in no month. */
 co_code Co_verify_volume(vctx *v);
 /* Rows per month on both sides over the volume window, into res->months
- * (counted on the target only when the content check found every row equal). */
+ * (counted on the target only when the content check found every row equal;
+ * then, as the volume check is not run, its invalid_time findings are
+ * made here, counted in v->invalid_times). */
 co_code Co_verify_volume_months(vctx *v, bool rows_match);
 co_code Co_verify_integrity(vctx *v);
 /* The tenant's rows against the constraints the target table declares
- * (constraints.c), adding to *found the integrity findings. */
-co_code Co_verify_declared_constraints(vctx *v, int64_t *found);
+ * (constraints.c), adding to *found the integrity findings. check_failing:
+ * how many of the tenant's rows fail one of its CHECKs, when the caller
+ * counted them (Co_vsql_checks_failing), else -1. */
+co_code Co_verify_declared_constraints(vctx *v, int64_t check_failing, int64_t *found);
+/* Appends "NOT (check1) OR NOT (check2) ..." over the CHECKs of ks (a row
+ * for which one is false); returns how many (0: nothing appended). */
+size_t Co_vsql_checks_failing(const co_constraint *ks, size_t n, co_buf *out);
 /* Records an integrity finding of kind for key, with its detail, and notes
  * the key in the freeze's scope (integrity.c). */
 co_code Co_vnoted_finding(vctx *v, int64_t *found, const char *kind, const co_buf *key,

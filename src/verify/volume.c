@@ -118,6 +118,41 @@ static co_code month_query(vctx *v, bool expected_side, const char *since, bool 
     return rc;
 }
 
+/* When month (one side's month of `count` rows) is a time whose date no
+ * calendar has, as the store gives it (CO_STORE_MONTH_INVALID and the
+ * text): with report, an invalid_time finding naming the value, its table
+ * and column and the side; the rows then count in no month (as SQLite,
+ * which reads no month from such text). */
+static co_code invalid_time(vctx *v, bool expected_side, bool report, co_value *month,
+                            int64_t count)
+{
+    size_t mark = strlen(CO_STORE_MONTH_INVALID);
+    if (month->type != CO_TEXT || month->len < mark ||
+        memcmp(month->s, CO_STORE_MONTH_INVALID, mark) != 0)
+        return CO_OK;
+    co_value text = co_text(month->s + mark, month->len - mark);
+    *month = co_null();
+    if (!report)
+        return CO_OK;
+    co_buf key = CO_BUF_INIT, detail = CO_BUF_INIT;
+    Co_key_encode(&key, &text, 1);
+    Co_json_field(&detail, "{\"side\":", expected_side ? "source" : "target");
+    Co_json_field(&detail, ",\"table\":", expected_side ? v->e->name : v->e->target);
+    Co_json_field(&detail, ",\"column\":", v->e->volume->time);
+    Co_buf_adds(&detail, ",\"value\":");
+    Co_json_value(&detail, &text);
+    Co_buf_printf(&detail, ",\"rows\":%lld}", (long long)count);
+    co_code rc = key.failed || detail.failed
+                     ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                     : Co_vfinding(v, CO_CHECK_VOLUME, v->invalid_times++, "invalid_time",
+                                   co_buf_str(&key), co_buf_str(&detail));
+    Co_buf_release(&key);
+    Co_buf_release(&detail);
+    return rc;
+}
+
+static co_code add_count(vctx *v, uint64_t hash, const co_buf *group, int64_t count, void *ctx);
+
 static co_code count_side(vctx *v, bool expected_side, const char *since, group_fn fn, void *ctx,
                           int64_t *rows)
 {
@@ -133,6 +168,9 @@ static co_code count_side(vctx *v, bool expected_side, const char *since, group_
             vals[i] = co_cursor_value(c, i);
         int64_t count = co_cursor_value(c, n).i;
         v->res->rows_fetched++;
+        rc = invalid_time(v, expected_side, fn == add_count, &vals[n - 1], count);
+        if (rc != CO_OK)
+            break;
         if (rows)
             *rows += count;
         Co_buf_reset(&group);
@@ -242,6 +280,8 @@ co_code Co_verify_volume(vctx *v)
         return rc;
     if (outside > 0)
         Co_vkind_total(v, CO_CHECK_VOLUME, "volume", outside);
+    if (v->invalid_times > 0)
+        Co_vkind_total(v, CO_CHECK_VOLUME, "invalid_time", v->invalid_times);
     char by[256] = "";
     for (size_t i = 0; i < vol->nby; i++)
         snprintf(by + strlen(by), sizeof by - strlen(by), "%s%s", i ? ", " : "", vol->by[i]);
@@ -250,16 +290,21 @@ co_code Co_verify_volume(vctx *v)
         snprintf(tolerance, sizeof tolerance, "%g%%", vol->tolerance * 100);
     else
         snprintf(tolerance, sizeof tolerance, "%g rows", vol->tolerance);
-    char group_n[CO_FMT_PLURAL], outside_n[CO_FMT_COUNT];
-    return Co_vcheck(v, CO_CHECK_VOLUME, outside == 0, expected, actual, outside,
-                     "%s of (%s) per month since %s: %s outside %s",
+    char group_n[CO_FMT_PLURAL], outside_n[CO_FMT_COUNT], times_n[CO_FMT_PLURAL];
+    char invalid_n[CO_FMT_PLURAL + 48] = "";
+    if (v->invalid_times > 0)
+        snprintf(invalid_n, sizeof invalid_n, "; %s no calendar has",
+                 Co_fmt_plural(times_n, v->invalid_times, "time", "times"));
+    return Co_vcheck(v, CO_CHECK_VOLUME, outside == 0 && v->invalid_times == 0, expected, actual,
+                     outside + v->invalid_times, "%s of (%s) per month since %s: %s outside %s%s",
                      Co_fmt_plural(group_n, (int64_t)groups, "group", "groups"), by, since,
-                     Co_fmt_count(outside_n, outside), tolerance);
+                     Co_fmt_count(outside_n, outside), tolerance, invalid_n);
 }
 
 /* One side's rows per month since the window's start; adds them to the
  * result's months of this entity (first: the months already there). */
-static co_code months_side(vctx *v, bool expected_side, const char *since, size_t first)
+static co_code months_side(vctx *v, bool expected_side, const char *since, size_t first,
+                           bool report)
 {
     co_cursor *c = NULL;
     co_code rc = month_query(v, expected_side, since, false, &c);
@@ -269,6 +314,9 @@ static co_code months_side(vctx *v, bool expected_side, const char *since, size_
         co_value m = co_cursor_value(c, 0);
         int64_t count = co_cursor_value(c, 1).i;
         v->res->rows_fetched++;
+        rc = invalid_time(v, expected_side, report, &m, count);
+        if (rc != CO_OK)
+            break;
         char month[8] = "";
         if (m.type == CO_TEXT || m.type == CO_BLOB)
             snprintf(month, sizeof month, "%.*s", (int)(m.len < 7 ? m.len : 7), m.s);
@@ -311,9 +359,9 @@ co_code Co_verify_volume_months(vctx *v, bool rows_match)
     size_t first = v->res->nmonths;
     /* When every row matched, both sides have the same months: the target's
      * count (one table, no query to run) stands for both. */
-    co_code rc = rows_match ? CO_OK : months_side(v, true, since, first);
+    co_code rc = rows_match ? CO_OK : months_side(v, true, since, first, false);
     if (rc == CO_OK)
-        rc = months_side(v, false, since, first);
+        rc = months_side(v, false, since, first, rows_match);
     for (size_t i = first; rc == CO_OK && rows_match && i < v->res->nmonths; i++)
         v->res->months[i].source = v->res->months[i].target;
     if (rc == CO_OK && v->res->nmonths > first)

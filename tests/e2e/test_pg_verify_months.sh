@@ -9,6 +9,8 @@
 # and has a month of its own there, "". A clean verification reads the
 # table's constraints once for every tenant and its NOT NULL columns in one
 # pass a tenant; a text column's month is computed once per distinct time.
+# A date no calendar has ('2026-13-45') is an invalid_time finding of the
+# volume check, where it used to fail the target's month query.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
 
@@ -80,14 +82,38 @@ assert_eq "clean again" 0 "$CODE"
 assert_eq "the table's constraints read once for both tenants" 1 \
   "$(grep -c 'FROM pg_catalog.pg_constraint c' <<<"$ERR")"
 assert_eq "the NOT NULL columns in one pass a tenant" 2 \
-  "$(grep -c 'target sql: .* WHERE "account_id" IS NULL OR "kind" IS NULL LIMIT 1' <<<"$ERR")"
+  "$(grep -c 'target sql: SELECT count(CASE WHEN "account_id" IS NULL OR "kind" IS NULL THEN 1 END), 0 FROM' <<<"$ERR")"
 assert_eq "and not a query a column" 0 \
   "$(grep -cE 'target sql: SELECT "id", "(account_id|kind)" FROM' <<<"$ERR")"
 assert_eq "a timestamptz column's months counted row by row, from its type" \
   "2 0" "$(grep -c 'target sql: SELECT (CASE WHEN ("at") < ' <<<"$ERR") $(grep -c 'AS times' <<<"$ERR")"
 cv text verify --all --jobs 1 -v
 assert_eq "a text column's months computed once per distinct time" 2 \
-  "$(grep -c "target sql: SELECT (CASE WHEN (\"at\")::text ~ .*count(\*) AS cutover_n FROM (.* GROUP BY \"at\") AS times GROUP BY month ORDER BY month" <<<"$ERR")"
+  "$(grep -c "target sql: SELECT (CASE WHEN (\"at\")::text LIKE '____-__-__%' .* AS month, sum(cutover_n) FROM (SELECT \"at\", count(\*) AS cutover_n FROM (" <<<"$ERR")"
+
+# Text that starts with a date no calendar has failed the target's month
+# query (and so the verification) before: now each such time is a finding of
+# the volume check that names it, its table and column; its rows count in no
+# month, as SQLite's. On both sides alike (the content matches): the months
+# recorded name it.
+bad="INSERT INTO events VALUES (9201, 1, 'k0', '2026-13-45'), (9202, 2, 'k1', '2026-02-29T10:00:00Z'),
+  (9203, 2, 'k1', '2026-02-29T10:00:00Z');"
+q "$WORK/text/legacy.db" "$bad" && pgsql m_text -c "$bad"
+cv text verify --all --json
+assert_eq "a date no calendar has: a finding, not a failed verification" 12 "$CODE"
+invalid() { jq -r '[.verifications[] | .tenant as $t | .findings[] | select(.kind == "invalid_time")
+                   | "\($t) \(.check) \(.key) \(.detail | tojson)"] | sort | join("; ")' <<<"$OUT"; }
+assert_eq "each time no calendar has, named with its table, column, side and rows" \
+  '1 volume ["2026-13-45"] {"side":"target","table":"events","column":"at","value":"2026-13-45","rows":1}; 2 volume ["2026-02-29T10:00:00Z"] {"side":"target","table":"events","column":"at","value":"2026-02-29T10:00:00Z","rows":2}' \
+  "$(invalid)"
+assert_eq "the content matches" "pass pass" \
+  "$(jq -r '[.verifications[].checks[] | select(.check == "content") | if .pass then "pass" else "fail" end] | join(" ")' <<<"$OUT")"
+assert_eq "the volume check fails on them alone" "1 1" \
+  "$(jq -r '[.verifications[].checks[] | select(.check == "volume") | .kinds.invalid_time] | join(" ")' <<<"$OUT")"
+assert_contains "their rows in no month (the month \"\", beside the text that is no date)" \
+  "1:=2/2 " "$(months text)"
+assert_contains "... of either tenant" "2:=3/3 " "$(months text)"
+q "$WORK/text/legacy.db" "DELETE FROM events WHERE id > 9200" && pgsql m_text -c "DELETE FROM events WHERE id > 9200"
 
 # Rows planted missing: the content fails, the volume check runs on both sides.
 for kind in text tz; do
@@ -101,4 +127,12 @@ assert_contains "volume findings name the group and month" '2 ["k1","2026-01"] {
 assert_contains "the row moved into February at UTC counts there" '["k0","2026-02"]' "$tz_volume"
 assert_eq "the same volume findings from a text and a timestamptz column" "$text_volume" "$tz_volume"
 assert_eq "the same months again" "$(months tz)" "$(dated "$(months text)")"
+# ... and a date no calendar has in the target alone, where the content
+# differs and both sides' months are counted: named there too.
+pgsql m_text -c "INSERT INTO events VALUES (9204, 1, 'k2', '2026-04-31 08:00:00')"
+cv text verify --tenant 1 --json
+assert_eq "text: a date no calendar has beside missing rows: exit 12" 12 "$CODE"
+assert_eq "named as the target's, once" \
+  '1 volume ["2026-04-31 08:00:00"] {"side":"target","table":"events","column":"at","value":"2026-04-31 08:00:00","rows":1}' \
+  "$(invalid)"
 finish

@@ -1179,6 +1179,110 @@ static void typed_months_as_text(void **state)
     co_store_close(s);
 }
 
+/* The month of one text value by sql_fn's SQL: *text (at most cap bytes;
+ * "NULL" for NULL) and true, or false when the query fails. */
+static bool text_month(co_store *s, const char *value, bool new_sql, char *text, size_t cap)
+{
+    co_buf q = CO_BUF_INIT, lit = CO_BUF_INIT;
+    if (value)
+        Co_buf_printf(&lit, "'%s'::text", value);
+    else
+        Co_buf_adds(&lit, "NULL::text");
+    Co_buf_adds(&q, "SELECT ");
+    if (new_sql)
+        co_store_month_sql(s, co_buf_str(&lit), &q);
+    else /* the parse as it was: every text that starts like a date, read */
+        Co_buf_printf(&q, "(CASE WHEN (%s)::text ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}' THEN "
+                      "to_char(((%s)::text)::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM') END)",
+                      co_buf_str(&lit), co_buf_str(&lit));
+    co_error err;
+    co_error_clear(&err);
+    co_cursor *c = NULL;
+    bool has_row = false, ok = co_store_query(s, co_buf_str(&q), NULL, 0, &c, &err) == CO_OK &&
+                               co_cursor_next(c, &has_row, &err) == CO_OK && has_row;
+    if (ok) {
+        co_value v = co_cursor_value(c, 0);
+        snprintf(text, cap, "%.*s", v.type == CO_TEXT ? (int)v.len : 4,
+                 v.type == CO_TEXT ? v.s : "NULL");
+    }
+    co_cursor_close(c);
+    Co_buf_release(&q);
+    Co_buf_release(&lit);
+    return ok;
+}
+
+/* The month of text is the month the parse gives (a cast to timestamptz, at
+ * UTC) for every value it reads, in every session time zone; NULL where it
+ * was NULL; and for a date no calendar has, where the parse failed the
+ * query, CO_STORE_MONTH_INVALID and the text. Odd values: the ends of months
+ * and of leap and not leap Februaries, offsets that cross a month at UTC,
+ * 24:00, a leap second, fractions that round into the next month, BC, named
+ * zones, 'T' or a space, text that is no date. */
+static void text_months_as_parsed(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    const char *const dates[] = {"2026-01-01", "2026-01-02", "2026-01-27", "2026-01-28",
+                                 "2026-01-31", "2026-02-28", "2026-02-29", "2024-02-29",
+                                 "2000-02-29", "2100-02-29", "2026-04-30", "2026-04-31",
+                                 "2026-12-31", "2026-13-05", "2026-00-05", "2026-06-00",
+                                 "2026-06-32", "0000-03-05", "0001-01-01", "9999-12-31",
+                                 "2026-07-15"};
+    const char *const times[] = {"", "T23:30:00Z", " 00:30:00+02:00", "T23:59:59.999999Z",
+                                 "T23:59:59.9999999Z", "T23:59:60Z", "T24:00:00Z",
+                                 " 23:00:00-05", "T12:00", " 10:00 America/New_York", " BC",
+                                 "T01:00:00+05:30", "T22:00:00-0930", " 12:00:00+15:59",
+                                 " 25:00", "x", "1", "5"};
+    const char *const others[] = {"garbage", "", "2026-1-05", "20260-01-05", "abcd-ef-gh",
+                                  "2026-01-0a", "2026/01/05", " 2026-01-05", "infinity",
+                                  NULL};
+    const char *const zones[] = {"UTC", "Asia/Tokyo", "America/New_York", "Pacific/Kiritimati"};
+    size_t nd = sizeof dates / sizeof *dates, nt = sizeof times / sizeof *times;
+    size_t no = sizeof others / sizeof *others, fast = 0, invalid = 0;
+    for (size_t z = 0; z < sizeof zones / sizeof *zones; z++) {
+        char set[64];
+        snprintf(set, sizeof set, "SET TimeZone = '%s'", zones[z]);
+        exec_ok(s, set);
+        for (size_t i = 0; i < nd * nt + no; i++) {
+            char value[64], was[80], now[80];
+            const char *v = value;
+            if (i < nd * nt)
+                snprintf(value, sizeof value, "%s%s", dates[i / nt], times[i % nt]);
+            else
+                v = others[i - nd * nt];
+            bool read = text_month(s, v, false, was, sizeof was);
+            bool got = text_month(s, v, true, now, sizeof now);
+            if (read && (!got || strcmp(was, now) != 0))
+                fail_msg("[%s] in %s: the parse gives %s, now %s", v ? v : "NULL", zones[z], was,
+                         got ? now : "an error");
+            if (read)
+                fast += strcmp(now, "NULL") != 0;
+            /* a date no calendar has: a value to name, not a failed query */
+            bool no_date = i < nd * nt && strcmp(times[i % nt], "1") != 0 &&
+                           strcmp(times[i % nt], "5") != 0 && (strstr(dates[i / nt], "-13-") || strstr(dates[i / nt], "-00-") ||
+                                           strstr(dates[i / nt], "-00") || strstr(dates[i / nt], "-32") ||
+                                           strstr(dates[i / nt], "02-29") != NULL) &&
+                           strcmp(dates[i / nt], "2024-02-29") != 0 &&
+                           strcmp(dates[i / nt], "2000-02-29") != 0;
+            no_date = no_date || (i < nd * nt && strcmp(times[i % nt], "1") != 0 &&
+                                  strcmp(times[i % nt], "5") != 0 && (strcmp(dates[i / nt], "2026-04-31") == 0 ||
+                                                  strncmp(dates[i / nt], "0000", 4) == 0));
+            if (no_date) {
+                char want[80];
+                snprintf(want, sizeof want, "%s%s", CO_STORE_MONTH_INVALID, v);
+                if (!got || strcmp(now, want) != 0)
+                    fail_msg("[%s] in %s: expected %s, got %s", v, zones[z], want,
+                             got ? now : "an error");
+                invalid++;
+            }
+        }
+    }
+    assert_true(fast > 100);
+    assert_int_equal(invalid, 4 * 8 * (nt - 2));
+    exec_ok(s, "SET TimeZone = 'UTC'");
+    co_store_close(s);
+}
+
 /* Two loaders on one store, and statements between their puts. */
 static void interleaves_with_other_work(void **state)
 {
@@ -1318,6 +1422,7 @@ int main(void)
         cmocka_unit_test(catalog_reads),
         cmocka_unit_test(catalog_kept),
         cmocka_unit_test(typed_months_as_text),
+        cmocka_unit_test(text_months_as_parsed),
         cmocka_unit_test(interleaves_with_other_work),
         cmocka_unit_test(dialect_and_capture),
     };
