@@ -246,6 +246,8 @@ reverse_kill() {
   assert_eq "$engine: the next reverse round applies every change once" \
     "0 reverse $((before + 3)) bounce $(tgt_q "SELECT count(*) FROM cutover_changes WHERE tenant = '$t'")" \
     "$CODE $(jq -r .direction <<<"$OUT") $(src_q "SELECT count(*) FROM events") $(src_q "SELECT kind FROM events WHERE id = $ev + 1") $(rev_mark "$t")"
+  assert_eq "$engine: 4 writes in the new system (3 inserts, an update), 4 changes applied" 4 \
+    "$(jq -r .applied <<<"$OUT")"
   run_cutover "${CUT[@]}" sync --tenant "$t" --once --json
   assert_eq "$engine: and nothing twice: the round after applies none" "0 0" "$CODE $(jq -r .applied <<<"$OUT")"
 }
