@@ -356,7 +356,7 @@ static void test_unknown_keys(void **state)
     expect_fail(HEAD "options:\n  batchsize: 10\n" ONE_ENTITY, CO_EPROJECT,
                 "unknown key \"batchsize\" in options (expected one of: batch_size, "
                 "freeze_heartbeat_seconds, retention_days, rejects_dir, reads_max_lag_seconds, "
-                "pushdown_chunk_rows)",
+                "pushdown_chunk_rows, purge_chunk_rows)",
                 "t.yaml:5:3");
     expect_fail(HEAD "entities:\n"
                      "  - name: contacts\n"
@@ -555,6 +555,32 @@ static void test_pushdown_chunk_rows(void **state)
                  "\"pushdown_chunk_rows\" must be an integer from 1 to 10000000, not \"%s\"",
                  bad[i]);
         expect_fail(text, CO_EPROJECT, msg, "t.yaml:5:24");
+    }
+}
+
+/* options.purge_chunk_rows: 10000 when not given, else 1 to 10000000. */
+static void test_purge_chunk_rows(void **state)
+{
+    (void)state;
+    static const size_t given[] = {0, 1, 10000000};
+    for (size_t i = 0; i < sizeof given / sizeof given[0]; i++) {
+        char option[64] = "", text[256];
+        if (given[i])
+            snprintf(option, sizeof option, "options:\n  purge_chunk_rows: %zu\n", given[i]);
+        snprintf(text, sizeof text, "%s%s%s", HEAD, option, ONE_ENTITY);
+        co_project *p = parse_ok(text);
+        assert_int_equal(p->purge_chunk_rows, given[i] ? given[i] : 10000);
+        co_project_free(p);
+    }
+    static const char *const bad[] = {"0", "10000001", "-5"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[256], msg[128];
+        snprintf(text, sizeof text, "%soptions:\n  purge_chunk_rows: %s\n%s", HEAD, bad[i],
+                 ONE_ENTITY);
+        snprintf(msg, sizeof msg,
+                 "\"purge_chunk_rows\" must be an integer from 1 to 10000000, not \"%s\"",
+                 bad[i]);
+        expect_fail(text, CO_EPROJECT, msg, "t.yaml:5:21");
     }
 }
 
@@ -963,6 +989,7 @@ int main(void)
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_batch_size),
         cmocka_unit_test(test_pushdown_chunk_rows),
+        cmocka_unit_test(test_purge_chunk_rows),
         cmocka_unit_test(test_freeze_heartbeat),
         cmocka_unit_test(test_entity_names),
         cmocka_unit_test(test_keys),
