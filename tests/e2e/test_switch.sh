@@ -14,7 +14,13 @@
 # SQLite and PostgreSQL); a
 # rollback without reverse capture carries back and says why. A rollback by
 # reverse sync leaves the target's purge for later (purge_pending): sync,
-# `cutover purge` (killed -9 and run again) and the next migrate finish it.
+# `cutover purge` (killed -9 between chunks and after the rows, and run
+# again) and the next migrate finish it; the purge goes in chunks of
+# options.purge_chunk_rows, the tenant frozen on the target until the last,
+# a sync pass gives it --purge-seconds (at least a chunk) and the next pass
+# goes on; recover-journal rebuilds a tenant whose purge waits as
+# purge_pending. A reverse round counts each write of the new system once
+# (an update is one change).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
 S=${CUTOVER_TEST_SLOWDOWN:-1}
@@ -236,6 +242,44 @@ deferred_purge() {
   run_cutover "${CUT[@]}" rollback --tenant "$t" --purge --json
   assert_eq "$engine: rollback --purge purges in the same command" "0 false true rolled_back 0" \
     "$CODE $(jq -r '"\(.purge_pending) \(.purge_seconds >= 0)"' <<<"$OUT") $(q "$DEMO/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '$t'") $(tgt_q "SELECT count(*) FROM engagements WHERE account_id = $t")"
+  recover_pending "$engine" "$t"
+}
+
+# recover_pending ENGINE TENANT: the journal lost while the tenant's purge
+# waits (rolled back by reverse sync): recover-journal rebuilds it as
+# purge_pending, route old, read share 0, never switched nor in flight; the
+# purge under the rebuilt journal removes its rows by their tenant column
+# and ends it; the rows found through id maps (not among the traces) are
+# named, and the journal that has them purges them.
+recover_pending() {
+  local engine=$1 t=$2 rebuilt=sqlite:$WORK/$engine-rebuilt.db teams teams_t
+  run_cutover "${CUT[@]}" migrate --tenant "$t" --skip-rehearsal --coexist -q
+  run_cutover "${CUT[@]}" switch --tenant "$t" -q
+  run_cutover "${CUT[@]}" rollback --tenant "$t" --json
+  assert_eq "$engine: switched and rolled back by reverse sync: purge pending" "0 true" \
+    "$CODE $(jq -r .purge_pending <<<"$OUT")"
+  teams=$(tgt_q "SELECT count(*) FROM contact_teams")
+  teams_t=$(tgt_q "SELECT count(*) FROM contact_teams WHERE contact_id IN (SELECT id FROM contacts WHERE account_id = $t)")
+  run_cutover "${CUT[@]}" --state "$rebuilt" recover-journal --json
+  assert_eq "$engine: recover-journal rebuilds a tenant whose purge waits as purge_pending, route old" \
+    "0 purge_pending old false true" \
+    "$CODE $(jq -r --arg t "$t" '.tenants[] | select(.tenant == $t) | "\(.state) \(.route) \(.captured) \(.on_target)"' <<<"$OUT")"
+  assert_eq "$engine: and names the entities whose rows its purge finds through id maps, not in the traces" \
+    contact_teams "$(jq -r '.id_map_entities | join(",")' <<<"$OUT")"
+  run_cutover "${CUT[@]}" --state "$rebuilt" status --json
+  assert_eq "$engine: the rebuilt journal says purge_pending, reads and writes old" \
+    "purge_pending old old 0" \
+    "$(jq -r --arg t "$t" '.tenants[] | select(.tenant == $t) | .state' <<<"$OUT") $("$CUTOVER" "${CUT[@]}" --state "$rebuilt" route "$t" --json | jq -r '"\(.writes) \(.reads) \(.read_share)"')"
+  run_cutover "${CUT[@]}" --state "$rebuilt" purge --tenant "$t" --json
+  assert_eq "$engine: its purge under the rebuilt journal ends it: rolled_back, no rows by tenant, the target writable, no reverse mark" \
+    "0 true 0 0 0 0" \
+    "$CODE $(jq -r .purged <<<"$OUT") $(tgt_q "SELECT count(*) FROM engagements WHERE account_id = $t") $(tgt_q "SELECT count(*) FROM contacts WHERE account_id = $t") $(tgt_write "$t"; echo $?) $(reverse_marks "$t")"
+  assert_eq "$engine: the rows found through the id maps stay, as recover-journal said" "$teams" \
+    "$(tgt_q "SELECT count(*) FROM contact_teams")"
+  run_cutover "${CUT[@]}" purge --tenant "$t" -q
+  assert_eq "$engine: the journal with the id maps purges what they name (contact_teams)" \
+    "0 true $((teams - teams_t))" \
+    "$CODE $( ((teams_t > 0)) && echo true || echo false) $(tgt_q "SELECT count(*) FROM contact_teams")"
 }
 
 # reverse_kill ENGINE TENANT (switched with reverse sync): kill -9 inside a
