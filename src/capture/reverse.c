@@ -488,15 +488,22 @@ static co_code forget_row(co_store *dest, const char *table, const char *tenant,
     return rc;
 }
 
+/* *there: the target holds capture tables (a freeze and capture to lift). */
+static co_code capture_there(const Co_reverse_purge *rp, bool *there, co_error *err)
+{
+    *there = false;
+    return target_captures(rp->s)
+               ? co_store_capture_table_exists(rp->s->dest, "cutover_frozen", there, err)
+               : CO_OK;
+}
+
 co_code Co_reverse_purge_enter(void *ctx, co_error *err)
 {
     Co_reverse_purge *rp = ctx;
     co_store *dest = rp->s->dest;
     rp->captured = false;
     bool exists = false;
-    co_code rc = target_captures(rp->s)
-                     ? co_store_capture_table_exists(dest, "cutover_frozen", &exists, err)
-                     : CO_OK;
+    co_code rc = capture_there(rp, &exists, err);
     if (rc != CO_OK || !exists)
         return rc;
     /* The freeze lifted, as a reverse batch lifts the source's (lift). */
@@ -530,9 +537,7 @@ co_code Co_reverse_purge_leave(void *ctx, bool last, co_error *err)
     Co_reverse_purge *rp = ctx;
     co_store *dest = rp->s->dest;
     bool exists = false;
-    co_code rc = target_captures(rp->s)
-                     ? co_store_capture_table_exists(dest, "cutover_frozen", &exists, err)
-                     : CO_OK;
+    co_code rc = capture_there(rp, &exists, err);
     if (rc != CO_OK || !exists)
         return rc;
     if (last) { /* for good: the tenant neither captured nor frozen there */

@@ -123,15 +123,13 @@ static void delete_tenant_sql(co_session *s, const co_entity *e, co_buf *sql)
     Co_buf_adds(sql, " = ?");
 }
 
-/* The entity's key columns as one SQL term: "k" or "(k1, k2)". */
-static void key_term(co_session *s, const co_entity *e, co_buf *sql)
+/* The entity's key columns, quoted, comma-separated. */
+static void key_list(co_session *s, const co_entity *e, co_buf *sql)
 {
-    Co_buf_adds(sql, e->nkey > 1 ? "(" : "");
     for (size_t k = 0; k < e->nkey; k++) {
         Co_buf_adds(sql, k ? ", " : "");
         co_store_quote_ident(s->dest, e->key[k], sql);
     }
-    Co_buf_adds(sql, e->nkey > 1 ? ")" : "");
 }
 
 /* The chunks' bounds: the key of every chunk-th row of the tenant's in the
@@ -144,10 +142,7 @@ static co_code find_bounds(purge_run *r, const co_entity *e, char ***bounds, siz
     co_session *s = r->s;
     co_buf sql = CO_BUF_INIT, key = CO_BUF_INIT;
     Co_buf_adds(&sql, "SELECT ");
-    for (size_t k = 0; k < e->nkey; k++) {
-        Co_buf_adds(&sql, k ? ", " : "");
-        co_store_quote_ident(s->dest, e->key[k], &sql);
-    }
+    key_list(s, e, &sql);
     Co_buf_adds(&sql, " FROM ");
     co_store_quote_ident(s->dest, e->target, &sql);
     Co_buf_adds(&sql, " WHERE ");
@@ -186,37 +181,54 @@ static co_code find_bounds(purge_run *r, const co_entity *e, char ***bounds, siz
     return rc;
 }
 
-/* Deletes the tenant's rows of the entity whose key is at most bound (NULL:
- * all of them) in the open transaction. */
-static co_code delete_upto(purge_run *r, const co_entity *e, const char *bound, co_error *err)
+/* " AND key > (?...)" (op ">") or " AND key <= (?...)" for bound (an exact
+ * key of the entity), its values after params[*n]. */
+static co_code key_bound(purge_run *r, const co_entity *e, const char *op, const char *bound,
+                         co_buf *sql, co_value *vals, size_t *n, co_buf *storage, co_error *err)
 {
-    co_buf sql = CO_BUF_INIT, storage = CO_BUF_INIT;
-    co_value vals[65];
-    size_t n = 0;
+    size_t got = 0;
+    co_code rc = Co_key_decode(bound, vals + *n, e->nkey, &got, storage, err);
+    if (rc == CO_OK && got != e->nkey)
+        rc = co_error_set(err, CO_EINTERNAL, "a purge chunk's bound of %zu values", got);
+    Co_buf_adds(sql, e->nkey > 1 ? " AND (" : " AND ");
+    key_list(r->s, e, sql);
+    Co_buf_printf(sql, e->nkey > 1 ? ") %s (" : " %s ", op);
+    for (size_t k = 0; k < got; k++)
+        Co_buf_adds(sql, k ? ", ?" : "?");
+    Co_buf_adds(sql, e->nkey > 1 ? ")" : "");
+    *n += got;
+    return rc;
+}
+
+/* Deletes the tenant's rows of the entity whose key is above lo (NULL: no
+ * lower bound) and at most hi (NULL: all that are left, the entity's last
+ * rows) in the open transaction. Both bounds keep the statement to the
+ * chunk's key range, which an index on the key reaches directly. */
+static co_code delete_range(purge_run *r, const co_entity *e, const char *lo, const char *hi,
+                            co_error *err)
+{
+    co_buf sql = CO_BUF_INIT, storage[2] = {CO_BUF_INIT, CO_BUF_INIT};
+    co_value vals[129];
+    size_t n = 1;
     vals[0] = r->t->value;
     delete_tenant_sql(r->s, e, &sql);
-    co_code rc = bound ? Co_key_decode(bound, vals + 1, 64, &n, &storage, err) : CO_OK;
-    if (rc == CO_OK && bound && n != e->nkey)
-        rc = co_error_set(err, CO_EINTERNAL, "a purge chunk's bound of %zu values", n);
-    if (bound) {
-        Co_buf_adds(&sql, " AND ");
-        key_term(r->s, e, &sql);
-        Co_buf_adds(&sql, e->nkey > 1 ? " <= (" : " <= ");
-        for (size_t k = 0; k < n; k++)
-            Co_buf_adds(&sql, k ? ", ?" : "?");
-        Co_buf_adds(&sql, e->nkey > 1 ? ")" : "");
-    }
+    co_code rc = CO_OK;
+    if (hi && lo)
+        rc = key_bound(r, e, ">", lo, &sql, vals, &n, &storage[0], err);
+    if (hi && rc == CO_OK)
+        rc = key_bound(r, e, "<=", hi, &sql, vals, &n, &storage[1], err);
     long long changed = 0;
-    co_param params[65];
-    for (size_t k = 0; k <= n; k++)
+    co_param params[129];
+    for (size_t k = 0; k < n; k++)
         params[k] = (co_param){NULL, vals[k]};
     if (rc == CO_OK)
         rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
-                        : co_store_exec_params(r->s->dest, co_buf_str(&sql), params, n + 1,
-                                               &changed, err);
+                        : co_store_exec_params(r->s->dest, co_buf_str(&sql), params, n, &changed,
+                                               err);
     Co_buf_release(&sql);
-    Co_buf_release(&storage);
-    if (rc == CO_OK && bound)
+    Co_buf_release(&storage[0]);
+    Co_buf_release(&storage[1]);
+    if (rc == CO_OK && hi)
         rc = after_delete(r, changed, err);
     else if (rc == CO_OK) { /* the entity's last rows: counted, committed with its journal */
         r->rows += changed;
@@ -233,7 +245,7 @@ static co_code purge_by_tenant_column(purge_run *r, const co_entity *e, co_error
     for (size_t i = 0; rc == CO_OK && i < nbounds && !r->stopped; i++) {
         rc = tx_open(r, false, err);
         if (rc == CO_OK)
-            rc = delete_upto(r, e, bounds[i], err);
+            rc = delete_range(r, e, i ? bounds[i - 1] : NULL, bounds[i], err);
     }
     while (nbounds)
         free(bounds[--nbounds]);
@@ -241,7 +253,7 @@ static co_code purge_by_tenant_column(purge_run *r, const co_entity *e, co_error
     if (rc == CO_OK && !r->stopped)
         rc = tx_open(r, true, err);
     if (rc == CO_OK && !r->stopped)
-        rc = delete_upto(r, e, NULL, err);
+        rc = delete_range(r, e, NULL, NULL, err);
     return rc;
 }
 

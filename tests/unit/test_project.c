@@ -531,57 +531,44 @@ static void test_batch_size(void **state)
     co_project_free(p);
 }
 
-/* options.pushdown_chunk_rows: 0 (batch_size) when not given, else 1 to 10000000. */
-static void test_pushdown_chunk_rows(void **state)
+/* An option of rows (1 to 10000000): dflt when not given, the value given,
+ * the bounds refused with their message at t.yaml:5:COLUMN. */
+static void check_rows_option(const char *name, size_t offset, size_t dflt)
 {
-    (void)state;
-    static const size_t given[] = {0, 250000, 10000000};
+    static const size_t given[] = {0, 1, 250000, 10000000};
     for (size_t i = 0; i < sizeof given / sizeof given[0]; i++) {
         char option[64] = "", text[256];
         if (given[i])
-            snprintf(option, sizeof option, "options:\n  pushdown_chunk_rows: %zu\n", given[i]);
+            snprintf(option, sizeof option, "options:\n  %s: %zu\n", name, given[i]);
         snprintf(text, sizeof text, "%s%s%s", HEAD, option, ONE_ENTITY);
         co_project *p = parse_ok(text);
-        assert_int_equal(p->pushdown_chunk_rows, given[i]);
+        assert_int_equal(*(size_t *)((char *)p + offset), given[i] ? given[i] : dflt);
         assert_int_equal(p->batch_size, 50000);
         co_project_free(p);
     }
     static const char *const bad[] = {"0", "10000001", "many"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        char text[256], msg[128];
-        snprintf(text, sizeof text, "%soptions:\n  pushdown_chunk_rows: %s\n%s", HEAD, bad[i],
-                 ONE_ENTITY);
-        snprintf(msg, sizeof msg,
-                 "\"pushdown_chunk_rows\" must be an integer from 1 to 10000000, not \"%s\"",
-                 bad[i]);
-        expect_fail(text, CO_EPROJECT, msg, "t.yaml:5:24");
+        char text[256], msg[128], at[32];
+        snprintf(text, sizeof text, "%soptions:\n  %s: %s\n%s", HEAD, name, bad[i], ONE_ENTITY);
+        snprintf(msg, sizeof msg, "\"%s\" must be an integer from 1 to 10000000, not \"%s\"",
+                 name, bad[i]);
+        snprintf(at, sizeof at, "t.yaml:5:%zu", strlen(name) + 5);
+        expect_fail(text, CO_EPROJECT, msg, at);
     }
+}
+
+/* options.pushdown_chunk_rows: 0 (batch_size) when not given, else 1 to 10000000. */
+static void test_pushdown_chunk_rows(void **state)
+{
+    (void)state;
+    check_rows_option("pushdown_chunk_rows", offsetof(co_project, pushdown_chunk_rows), 0);
 }
 
 /* options.purge_chunk_rows: 10000 when not given, else 1 to 10000000. */
 static void test_purge_chunk_rows(void **state)
 {
     (void)state;
-    static const size_t given[] = {0, 1, 10000000};
-    for (size_t i = 0; i < sizeof given / sizeof given[0]; i++) {
-        char option[64] = "", text[256];
-        if (given[i])
-            snprintf(option, sizeof option, "options:\n  purge_chunk_rows: %zu\n", given[i]);
-        snprintf(text, sizeof text, "%s%s%s", HEAD, option, ONE_ENTITY);
-        co_project *p = parse_ok(text);
-        assert_int_equal(p->purge_chunk_rows, given[i] ? given[i] : 10000);
-        co_project_free(p);
-    }
-    static const char *const bad[] = {"0", "10000001", "-5"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        char text[256], msg[128];
-        snprintf(text, sizeof text, "%soptions:\n  purge_chunk_rows: %s\n%s", HEAD, bad[i],
-                 ONE_ENTITY);
-        snprintf(msg, sizeof msg,
-                 "\"purge_chunk_rows\" must be an integer from 1 to 10000000, not \"%s\"",
-                 bad[i]);
-        expect_fail(text, CO_EPROJECT, msg, "t.yaml:5:21");
-    }
+    check_rows_option("purge_chunk_rows", offsetof(co_project, purge_chunk_rows), 10000);
 }
 
 static void test_entity_names(void **state)
