@@ -564,11 +564,11 @@ static void test_pushdown_chunk_rows(void **state)
     check_rows_option("pushdown_chunk_rows", offsetof(co_project, pushdown_chunk_rows), 0);
 }
 
-/* options.purge_chunk_rows: 10000 when not given, else 1 to 10000000. */
+/* options.purge_chunk_rows: 50000 when not given, else 1 to 10000000. */
 static void test_purge_chunk_rows(void **state)
 {
     (void)state;
-    check_rows_option("purge_chunk_rows", offsetof(co_project, purge_chunk_rows), 10000);
+    check_rows_option("purge_chunk_rows", offsetof(co_project, purge_chunk_rows), 50000);
 }
 
 static void test_entity_names(void **state)
