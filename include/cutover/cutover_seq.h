@@ -154,16 +154,41 @@ CO_API co_code co_rollback_tenant(co_session *s, const co_tenant *t, co_rollback
 CO_API void co_rollback_result_release(co_rollback_result *r);
 
 /* Purges the target's rows of a tenant left purge_pending by its rollback
- * (co_rollback_tenant): in one transaction of the target, the tenant's
- * freeze and capture there lifted and its rows deleted, so that no session
- * sees them unfrozen; then what is left of its capture there, its traces
- * and sync mark go, and the journal says rolled_back. Resumable: killed
- * anywhere, the tenant stays purge_pending and the next call finishes it.
- * *seconds (may be NULL) gets its duration. Waits for the tenant's lease
- * (a sync round). CO_ENOTREADY, naming its state, for a tenant that is not
- * purge_pending. cutover sync, cutover purge and a later migrate call it. */
+ * (co_rollback_tenant): in chunks of options.purge_chunk_rows rows, each in
+ * a transaction of the target inside which the tenant's freeze and capture
+ * there are lifted and put back before it commits, but in the last, which
+ * removes them with the last rows: no session sees its rows unfrozen, and
+ * another writer of the target waits for one chunk at most. Then what is
+ * left of its capture there, its reverse mark on the source, its traces and
+ * sync mark go, and the journal says rolled_back. Resumable: killed
+ * anywhere, the tenant stays purge_pending, frozen on the target with the
+ * rows left, and the next call finishes it. *seconds (may be NULL) gets its
+ * duration. Waits for the tenant's lease (a sync round). CO_ENOTREADY,
+ * naming its state, for a tenant that is not purge_pending. cutover sync,
+ * cutover purge and a later migrate call it. */
 CO_API co_code co_rollback_purge(co_session *s, const co_tenant *t, double *seconds,
                                  co_error *err);
+
+/* How co_rollback_purge_with purges (NULL: as co_rollback_purge). */
+typedef struct co_purge_options {
+    double max_seconds;      /* > 0: return at the end of the first chunk past this many
+                                seconds, the rest left for the next purge; 0: to the end */
+    co_progress_fn progress; /* after each chunk and each entity: its rows purged so far
+                                (rows_total -1) */
+    void *progress_ctx;
+} co_purge_options;
+
+typedef struct co_purge_result {
+    bool done;      /* the purge ended: rolled_back; false: max_seconds stopped it, the
+                       tenant is still purge_pending */
+    int64_t rows;   /* rows deleted from the target by this call */
+    double seconds;
+} co_purge_result;
+
+/* co_rollback_purge as opt says, the outcome in *res. */
+CO_API co_code co_rollback_purge_with(co_session *s, const co_tenant *t,
+                                      const co_purge_options *opt, co_purge_result *res,
+                                      co_error *err);
 
 /* The rollback's result as one JSON object (no newline), as `cutover rollback
  * --json` prints it and the dashboard's POST /api/tenants/T/rollback answers:

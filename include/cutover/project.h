@@ -317,6 +317,8 @@ typedef struct co_project {
     size_t batch_size;   /* rows per target transaction; default 50000 */
     size_t pushdown_chunk_rows; /* rows per push-down chunk (one INSERT ... SELECT and
                                    target transaction); 0, the default: batch_size */
+    size_t purge_chunk_rows; /* rows per target transaction of the purge that a rollback by
+                                reverse sync leaves (purge_pending); default 50000 */
     char *rejects_dir;   /* where reject files go; default ".cutover/rejects" */
     co_capture_table *capture; /* tables captured during a cutover */
     size_t ncapture;

@@ -40,6 +40,10 @@ typedef struct co_recovered {
     bool captured;   /* capture installed on the source */
     bool on_target;  /* marked in the target */
     bool syncing;    /* captured, not switched, with a sync mark on the target (--coexist) */
+    bool exported;   /* the target marks it exported (a rollback after its switch) */
+    bool reversed;   /* a reverse mark on the source (reverse sync) */
+    bool purge_pending; /* rolled back by reverse sync, the purge of its target rows
+                           waiting: exported, a reverse mark, no capture on the source */
     int64_t sync_pos; /* syncing: the capture position its sync mark says is applied */
     char from[40];   /* the journal whose marks these were, or "" (capture without a mark) */
 } co_recovered;
@@ -48,9 +52,12 @@ typedef struct co_recovered {
  * switched tenants get route new and state switched; tenants with capture
  * installed and a sync mark on the target (migrated with --coexist) state
  * syncing, their applied position the mark's and their read share 0 (sync
- * goes on from the mark); other tenants with capture installed but not
- * switched state migrating (the next migrate resumes them); the marks are
- * then made this journal's. *out (free with
+ * goes on from the mark); tenants rolled back by reverse sync whose purge
+ * waits (the target marks them exported, the source keeps their reverse
+ * mark, no capture) state purge_pending, route old, read share 0 (a purge
+ * or the next migrate removes their frozen target rows); other tenants with
+ * capture installed but not switched state migrating (the next migrate
+ * resumes them); the marks are then made this journal's. *out (free with
  * co_recovered_free) lists the tenants. */
 CO_API co_code co_traces_recover(co_session *s, co_recovered **out, size_t *n, co_error *err);
 CO_API void co_recovered_free(co_recovered *r, size_t n);

@@ -302,8 +302,9 @@ co_code co_rollback_tenant(co_session *s, const co_tenant *t, co_rollback_result
                           t->key, co_lifecycle_name(state), co_lifecycle_name(state));
     /* Back on the source already: what is left is the purge (rollback.c). */
     if (rc == CO_OK && state == CO_LC_PURGE_PENDING) {
-        rc = Co_rollback_purge_leased(s, t, &res->purge_seconds, err);
-        res->seconds = res->purge_seconds;
+        co_purge_result purged;
+        rc = Co_rollback_purge_leased(s, t, NULL, &purged, err);
+        res->seconds = res->purge_seconds = purged.seconds;
     }
     if (rc != CO_OK || state == CO_LC_PURGE_PENDING) {
         co_error ignored;

@@ -474,24 +474,87 @@ co_code Co_reverse_last(co_session *s, co_store *cap, const co_tenant *t, int64_
     return rc;
 }
 
-co_code Co_reverse_release(void *ctx, co_error *err)
+/* DELETE FROM the target's capture table `table` WHERE tenant = ?. */
+static co_code forget_row(co_store *dest, const char *table, const char *tenant, co_error *err)
+{
+    co_buf sql = CO_BUF_INIT;
+    Co_buf_adds(&sql, "DELETE FROM ");
+    co_store_capture_table(dest, table, &sql);
+    Co_buf_adds(&sql, " WHERE tenant = ?");
+    co_param key = {NULL, co_text(tenant, strlen(tenant))};
+    co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                            : co_store_exec_params(dest, co_buf_str(&sql), &key, 1, NULL, err);
+    Co_buf_release(&sql);
+    return rc;
+}
+
+/* *there: the target holds capture tables (a freeze and capture to lift). */
+static co_code capture_there(const Co_reverse_purge *rp, bool *there, co_error *err)
+{
+    *there = false;
+    return target_captures(rp->s)
+               ? co_store_capture_table_exists(rp->s->dest, "cutover_frozen", there, err)
+               : CO_OK;
+}
+
+co_code Co_reverse_purge_enter(void *ctx, co_error *err)
 {
     Co_reverse_purge *rp = ctx;
+    co_store *dest = rp->s->dest;
+    rp->captured = false;
     bool exists = false;
-    co_code rc = target_captures(rp->s)
-                     ? co_store_capture_table_exists(rp->s->dest, "cutover_frozen", &exists, err)
-                     : CO_OK;
-    static const char *const tables[] = {"cutover_tenants", "cutover_frozen"};
+    co_code rc = capture_there(rp, &exists, err);
+    if (rc != CO_OK || !exists)
+        return rc;
+    /* The freeze lifted, as a reverse batch lifts the source's (lift). */
+    rc = lift(dest, rp->t->key, '-', err);
+    co_buf sql = CO_BUF_INIT;
+    Co_buf_adds(&sql, "SELECT since FROM ");
+    co_store_capture_table(dest, "cutover_tenants", &sql);
+    Co_buf_adds(&sql, " WHERE tenant = ?");
     co_param key = {NULL, co_text(rp->t->key, strlen(rp->t->key))};
-    for (size_t i = 0; rc == CO_OK && exists && i < 2; i++) {
-        co_buf sql = CO_BUF_INIT;
-        Co_buf_adds(&sql, "DELETE FROM ");
-        co_store_capture_table(rp->s->dest, tables[i], &sql);
-        Co_buf_adds(&sql, " WHERE tenant = ?");
+    co_cursor *c = NULL;
+    if (rc == CO_OK)
         rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
-                        : co_store_exec_params(rp->s->dest, co_buf_str(&sql), &key, 1, NULL, err);
-        Co_buf_release(&sql);
+                        : co_store_query(dest, co_buf_str(&sql), &key, 1, &c, err);
+    Co_buf_release(&sql);
+    if (rc == CO_OK)
+        rc = co_cursor_next(c, &rp->captured, err);
+    if (rc == CO_OK && rp->captured) {
+        co_value v = co_cursor_value(c, 0);
+        snprintf(rp->since, sizeof rp->since, "%.*s", v.type == CO_TEXT ? (int)v.len : 0,
+                 v.type == CO_TEXT ? v.s : "");
     }
+    co_cursor_close(c);
+    /* The capture off: the purge's deletes are not recorded. */
+    if (rc == CO_OK && rp->captured)
+        rc = forget_row(dest, "cutover_tenants", rp->t->key, err);
+    return rc;
+}
+
+co_code Co_reverse_purge_leave(void *ctx, bool last, co_error *err)
+{
+    Co_reverse_purge *rp = ctx;
+    co_store *dest = rp->s->dest;
+    bool exists = false;
+    co_code rc = capture_there(rp, &exists, err);
+    if (rc != CO_OK || !exists)
+        return rc;
+    if (last) { /* for good: the tenant neither captured nor frozen there */
+        rc = forget_row(dest, "cutover_tenants", rp->t->key, err);
+        return rc == CO_OK ? forget_row(dest, "cutover_frozen", rp->t->key, err) : rc;
+    }
+    rc = lift(dest, rp->t->key, '+', err);
+    co_buf sql = CO_BUF_INIT;
+    Co_buf_adds(&sql, "INSERT INTO ");
+    co_store_capture_table(dest, "cutover_tenants", &sql);
+    Co_buf_adds(&sql, " (tenant, since) VALUES (?, ?)");
+    co_param p[] = {{NULL, co_text(rp->t->key, strlen(rp->t->key))},
+                    {NULL, co_text(rp->since, strlen(rp->since))}};
+    if (rc == CO_OK && rp->captured)
+        rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                        : co_store_exec_params(dest, co_buf_str(&sql), p, 2, NULL, err);
+    Co_buf_release(&sql);
     return rc;
 }
 

@@ -102,19 +102,25 @@ co_code Co_reverse_last(co_session *s, co_store *cap, const co_tenant *t, int64_
  * left alone, a rollback removed it already). Nothing when there is none. */
 co_code Co_reverse_end(co_session *s, co_store *cap, const co_tenant *t, co_error *err);
 
-/* The deferred purge of a tenant rolled back by reverse sync (rollback.c):
- * Co_reverse_release's context. */
+/* The deferred purge of a tenant rolled back by reverse sync (rollback.c),
+ * the context of Co_reverse_purge_enter and _leave. */
 typedef struct Co_reverse_purge {
     co_session *s;
     const co_tenant *t;
+    bool captured;   /* the target's capture of the tenant, hidden meanwhile */
+    char since[64];  /* its row's since */
 } Co_reverse_purge;
 
-/* Inside the purge's transaction on the target (Co_purge_tenant_with, ctx a
- * Co_reverse_purge): the tenant no longer captured nor frozen there, so that
- * the purge's deletes pass its sealed freeze and are not recorded; another
- * session sees the tenant frozen with its rows, or neither. Co_reverse_end
- * then removes what is left of its capture. */
-co_code Co_reverse_release(void *ctx, co_error *err);
+/* Inside each of the purge's transactions on the target (Co_purge_plan's
+ * enter and leave, ctx a Co_reverse_purge): enter lifts the tenant's sealed
+ * freeze there and takes its capture off, so that the purge's deletes pass
+ * and are not recorded; leave puts both back before the commit, or, in the
+ * transaction that ends the purge (last), removes them for good. Another
+ * session sees the tenant frozen with its rows (all, or what is left of
+ * them), or neither. Co_reverse_end then removes what is left of its
+ * capture. */
+co_code Co_reverse_purge_enter(void *ctx, co_error *err);
+co_code Co_reverse_purge_leave(void *ctx, bool last, co_error *err);
 
 /* ---- the end of a rollback (rollback.c) ---- */
 
@@ -127,8 +133,8 @@ co_code Co_reverse_release(void *ctx, co_error *err);
 co_code Co_rollback_end(co_session *s, const co_tenant *t, bool frozen, co_rollback_result *res,
                         co_error *err);
 
-/* co_rollback_purge for a caller that holds the tenant's lease. */
-co_code Co_rollback_purge_leased(co_session *s, const co_tenant *t, double *seconds,
-                                 co_error *err);
+/* co_rollback_purge_with for a caller that holds the tenant's lease. */
+co_code Co_rollback_purge_leased(co_session *s, const co_tenant *t, const co_purge_options *opt,
+                                 co_purge_result *res, co_error *err);
 
 #endif

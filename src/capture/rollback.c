@@ -35,18 +35,33 @@ static co_code reverse_mark_remove(co_session *s, const co_tenant *t, co_error *
 
 /* The purge of the tenant's rows from the target, its traces and sync mark
  * there, and the journal's rolled_back; *remains says what is left while it
- * goes (static text; NULL once done). */
-static co_code finish(co_session *s, const co_tenant *t, bool frozen, const char **remains,
-                      co_error *err)
+ * goes (static text; NULL once done). Frozen (a rollback by reverse sync):
+ * in chunks of options.purge_chunk_rows rows, the tenant frozen on the
+ * target until the last (opt may stop it between chunks: res->done false,
+ * the tenant still purge_pending); otherwise in one transaction. */
+static co_code finish(co_session *s, const co_tenant *t, bool frozen, const co_purge_options *opt,
+                      co_purge_result *res, const char **remains, co_error *err)
 {
-    /* Frozen: the target's freeze and capture of the tenant are lifted in
-     * the purge's own transaction, so that nobody sees its rows unfrozen. */
-    Co_reverse_purge ctx = {s, t};
+    /* Frozen: the target's freeze and capture of the tenant are lifted inside
+     * each of the purge's transactions and put back before its commit, but
+     * in the last, so that nobody sees its rows unfrozen. */
+    Co_reverse_purge ctx = {.s = s, .t = t};
+    Co_purge_plan plan = {0};
+    if (frozen)
+        plan = (Co_purge_plan){s->project->purge_chunk_rows,
+                               opt ? opt->max_seconds : 0,
+                               Co_reverse_purge_enter,
+                               Co_reverse_purge_leave,
+                               &ctx,
+                               opt ? opt->progress : NULL,
+                               opt ? opt->progress_ctx : NULL};
     *remains = "purging its rows from the target (the source takes its writes again)";
-    co_code rc = Co_purge_tenant_with(s, t, frozen ? Co_reverse_release : NULL, &ctx, err);
-    if (rc == CO_OK) /* a test build may die here (test_switch: kill -9 in the purge) */
-        (void)Co_fault_sim(CO_FAULT_PURGE_ROWS);
-    if (rc == CO_OK && frozen)
+    co_code rc = Co_purge_tenant_run(s, t, &plan, &res->done, &res->rows, err);
+    if (rc != CO_OK || !res->done)
+        return rc;
+    /* a test build may die here (test_switch: kill -9 in the purge) */
+    (void)Co_fault_sim(CO_FAULT_PURGE_ROWS);
+    if (frozen)
         rc = Co_reverse_end(s, NULL, t, err);
     if (rc == CO_OK && frozen)
         rc = reverse_mark_remove(s, t, err);
@@ -62,6 +77,7 @@ static co_code finish(co_session *s, const co_tenant *t, bool frozen, const char
         rc = co_state_tenant_move(s->state, t->key, CO_LC_ROLLED_BACK, 0, err);
     if (rc == CO_OK)
         *remains = NULL;
+    res->done = rc == CO_OK;
     return rc;
 }
 
@@ -79,16 +95,18 @@ co_code Co_rollback_end(co_session *s, const co_tenant *t, bool frozen, co_rollb
         return rc;
     }
     double started = Co_clock_mono();
+    co_purge_result purged = {0};
     if (rc == CO_OK)
-        rc = finish(s, t, frozen, &res->remains, err);
+        rc = finish(s, t, frozen, NULL, &purged, &res->remains, err);
     res->purge_seconds = Co_clock_mono() - started;
     return rc;
 }
 
-co_code Co_rollback_purge_leased(co_session *s, const co_tenant *t, double *seconds,
-                                 co_error *err)
+co_code Co_rollback_purge_leased(co_session *s, const co_tenant *t, const co_purge_options *opt,
+                                 co_purge_result *res, co_error *err)
 {
     double started = Co_clock_mono();
+    memset(res, 0, sizeof *res);
     co_lifecycle state = CO_LC_NEW;
     co_code rc = co_state_tenant_lifecycle(s->state, t->key, &state, err);
     if (rc == CO_OK && state != CO_LC_PURGE_PENDING)
@@ -97,26 +115,34 @@ co_code Co_rollback_purge_leased(co_session *s, const co_tenant *t, double *seco
                           "leaves a tenant purge_pending)",
                           t->key, co_lifecycle_name(state));
     const char *remains = NULL;
-    if (rc == CO_OK && (rc = finish(s, t, true, &remains, err)) != CO_OK)
+    if (rc == CO_OK && (rc = finish(s, t, true, opt, res, &remains, err)) != CO_OK)
         co_error_where(err, "tenant %s is back on the source and stays purge_pending, its rows "
                             "in the target frozen; what remains: %s; run cutover purge --tenant "
                             "%s (or cutover sync) again",
                        t->key, remains ? remains : "?", t->key);
-    if (seconds)
-        *seconds = Co_clock_mono() - started;
+    res->seconds = Co_clock_mono() - started;
+    return rc;
+}
+
+co_code co_rollback_purge_with(co_session *s, const co_tenant *t, const co_purge_options *opt,
+                               co_purge_result *res, co_error *err)
+{
+    memset(res, 0, sizeof *res);
+    co_code rc = Co_state_lease_wait(s->state, t->key, "purge", true, err);
+    if (rc != CO_OK)
+        return rc;
+    rc = Co_rollback_purge_leased(s, t, opt, res, err);
+    co_error ignored;
+    co_state_unlease(s->state, t->key, &ignored);
     return rc;
 }
 
 co_code co_rollback_purge(co_session *s, const co_tenant *t, double *seconds, co_error *err)
 {
+    co_purge_result res;
+    co_code rc = co_rollback_purge_with(s, t, NULL, &res, err);
     if (seconds)
-        *seconds = 0;
-    co_code rc = Co_state_lease_wait(s->state, t->key, "purge", true, err);
-    if (rc != CO_OK)
-        return rc;
-    rc = Co_rollback_purge_leased(s, t, seconds, err);
-    co_error ignored;
-    co_state_unlease(s->state, t->key, &ignored);
+        *seconds = res.seconds;
     return rc;
 }
 

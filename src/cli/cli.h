@@ -376,9 +376,16 @@ int cmd_audit(cli_ctx *ctx);
 int cmd_rehearse(cli_ctx *ctx);
 int cmd_rollback(cli_ctx *ctx);
 int cmd_purge(cli_ctx *ctx);
-/* A purge of a rolled-back tenant's target rows done (cmd_route.c): its line,
- * or a JSON object with --json (rollback --purge, purge, sync). */
-void cli_print_purge(const cli_ctx *ctx, const char *key, double seconds);
+/* A purge of a rolled-back tenant's target rows (cmd_route.c): its line, or
+ * a JSON object with --json (rollback --purge, purge, sync). */
+struct co_purge_result;
+void cli_print_purge(const cli_ctx *ctx, const char *key, const struct co_purge_result *r);
+/* co_rollback_purge_with: to the end with progress on stderr (max_seconds
+ * 0), or within max_seconds (a sync pass) without. */
+struct co_session;
+struct co_tenant;
+co_code cli_purge(cli_ctx *ctx, struct co_session *s, const struct co_tenant *t,
+                  double max_seconds, struct co_purge_result *res, co_error *err);
 int cmd_archive(cli_ctx *ctx);
 int cmd_finalize(cli_ctx *ctx);
 int cmd_run(cli_ctx *ctx);
@@ -391,7 +398,10 @@ int cmd_sync(cli_ctx *ctx);
  * nothing); returns an exit code. */
 struct co_session;
 int cli_sync_pass(cli_ctx *ctx, struct co_session *s, const struct co_tenant *const *tenants,
-                  size_t n, bool named, bool idle_too, size_t *synced);
+                  size_t n, bool named, bool idle_too, double purge_seconds, size_t *synced);
+/* The seconds a pass of cutover sync or cutover worker --coexist gives the
+ * purges that wait, at least one chunk each (sync --purge-seconds). */
+#define CLI_SYNC_PURGE_SECONDS 1.0
 int cmd_route(cli_ctx *ctx);
 int cmd_recover_journal(cli_ctx *ctx);
 int cmd_routes(cli_ctx *ctx);

@@ -80,17 +80,17 @@ int cmd_rollback(cli_ctx *ctx)
             print_rollback(ctx, chosen[i]->key, &r);
         if (purge && r.purge_pending) {
             fflush(stdout);
-            double seconds = 0;
-            bool purged = co_rollback_purge(cs.session, chosen[i], &seconds, &err) == CO_OK;
+            co_purge_result pr;
+            bool purged = cli_purge(ctx, cs.session, chosen[i], 0, &pr, &err) == CO_OK;
             if (purged) {
                 r.purge_pending = false;
-                r.purge_seconds = seconds;
-                r.seconds += seconds;
+                r.purge_seconds = pr.seconds;
+                r.seconds += pr.seconds;
             }
             if (ctx->json)
                 print_rollback(ctx, chosen[i]->key, &r);
             else if (purged)
-                cli_print_purge(ctx, chosen[i]->key, seconds);
+                cli_print_purge(ctx, chosen[i]->key, &pr);
             if (!purged)
                 rc = cli_fail("rollback", &err);
         }
@@ -100,23 +100,54 @@ int cmd_rollback(cli_ctx *ctx)
     return rc;
 }
 
-/* Prints a finished purge: a line, or a JSON object with --json. */
-void cli_print_purge(const cli_ctx *ctx, const char *key, double seconds)
+/* Prints a purge: a line, or a JSON object with --json; one that its time
+ * budget stopped (cutover sync) says what it did and that the tenant stays
+ * purge_pending. */
+void cli_print_purge(const cli_ctx *ctx, const char *key, const co_purge_result *r)
 {
     if (ctx->json) {
         co_buf b = CO_BUF_INIT;
         Co_buf_adds(&b, "{\"tenant\":");
         Co_json_str(&b, key);
-        Co_buf_printf(&b, ",\"purged\":true,\"state\":\"rolled_back\",\"seconds\":%.3f}\n",
-                      seconds);
+        Co_buf_printf(&b, ",\"purged\":%s,\"state\":\"%s\",\"rows\":%lld,\"seconds\":%.3f}\n",
+                      r->done ? "true" : "false", r->done ? "rolled_back" : "purge_pending",
+                      (long long)r->rows, r->seconds);
         fputs(co_buf_str(&b), stdout);
         Co_buf_release(&b);
-    } else if (!ctx->quiet) {
+    } else if (!ctx->quiet && r->done) {
         printf("tenant %s: rollback finished: its rows purged from the target in %.2fs "
                "(rolled_back)\n",
-               key, seconds);
+               key, r->seconds);
+    } else if (!ctx->quiet) {
+        printf("tenant %s: purging its rows from the target: %lld purged in %.2fs, the rest "
+               "still frozen there (purge_pending; the next pass goes on)\n",
+               key, (long long)r->rows, r->seconds);
     }
     fflush(stdout);
+}
+
+/* A purge's progress (co_purge_options.progress): its entities as items. */
+static void on_purge_progress(void *ctx, const co_progress *p)
+{
+    char item[160];
+    snprintf(item, sizeof item, "%s [%zu/%zu] %s", p->tenant, p->entity_index + 1, p->nentities,
+             p->entity);
+    cli_progress_update(ctx, "purging", item, p->rows, p->rows_total);
+    if (p->entity_done)
+        cli_progress_item_done(ctx);
+}
+
+co_code cli_purge(cli_ctx *ctx, co_session *s, const co_tenant *t, double max_seconds,
+                  co_purge_result *res, co_error *err)
+{
+    cli_progress *bar = max_seconds > 0 ? NULL : cli_progress_new(ctx);
+    co_purge_options opt = {max_seconds, bar ? on_purge_progress : NULL, bar};
+    co_code rc = co_rollback_purge_with(s, t, &opt, res, err);
+    if (bar) {
+        cli_progress_clear(bar);
+        cli_progress_free(bar);
+    }
+    return rc;
 }
 
 int cmd_purge(cli_ctx *ctx)
@@ -134,15 +165,15 @@ int cmd_purge(cli_ctx *ctx)
         co_error err;
         co_error_clear(&err);
         co_lifecycle state = CO_LC_NEW;
-        double seconds = 0;
+        co_purge_result pr;
         if (co_state_tenant_lifecycle(st, cs.chosen[i]->key, &state, &err) != CO_OK)
             rc = cli_fail("purge", &err);
         else if (state != CO_LC_PURGE_PENDING && !named)
             continue;
-        else if (co_rollback_purge(cs.session, cs.chosen[i], &seconds, &err) != CO_OK)
+        else if (cli_purge(ctx, cs.session, cs.chosen[i], 0, &pr, &err) != CO_OK)
             rc = cli_fail("purge", &err);
         else
-            cli_print_purge(ctx, cs.chosen[i]->key, seconds);
+            cli_print_purge(ctx, cs.chosen[i]->key, &pr);
     }
     cli_close(&cs);
     return rc;

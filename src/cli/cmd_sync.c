@@ -61,9 +61,10 @@ static bool reverse_syncing(co_session *s, const char *tenant, co_lifecycle stat
 
 /* The pass's purges of the tenants rolled back by reverse sync that its
  * rounds found (pending[i]), after the rounds, so that no round of the pass
- * waits for one. */
+ * waits for one; each within purge_seconds (at least a chunk), the rest of
+ * a long one left for the next passes. */
 static int purge_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, size_t n,
-                      const bool *pending)
+                      const bool *pending, double purge_seconds)
 {
     int rc = EXIT_OK;
     for (size_t i = 0; i < n && !cli_signal_caught(); i++) {
@@ -71,10 +72,11 @@ static int purge_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenan
             continue;
         co_error err;
         co_error_clear(&err);
-        double seconds = 0;
-        co_code code = co_rollback_purge(s, tenants[i], &seconds, &err);
+        co_purge_result pr;
+        co_code code = cli_purge(ctx, s, tenants[i], purge_seconds > 0 ? purge_seconds : 1e-9,
+                                 &pr, &err);
         if (code == CO_OK)
-            cli_print_purge(ctx, tenants[i]->key, seconds);
+            cli_print_purge(ctx, tenants[i]->key, &pr);
         else if (code != CO_EBUSY && code != CO_ENOTREADY && rc == EXIT_OK)
             rc = cli_fail("sync", &err); /* the tenant stays purge_pending */
     }
@@ -82,7 +84,7 @@ static int purge_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenan
 }
 
 int cli_sync_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, size_t n,
-                  bool named, bool idle_too, size_t *synced)
+                  bool named, bool idle_too, double purge_seconds, size_t *synced)
 {
     int rc = EXIT_OK;
     *synced = 0;
@@ -119,7 +121,7 @@ int cli_sync_pass(cli_ctx *ctx, co_session *s, const co_tenant *const *tenants, 
         if (idle_too || r.round.applied > 0)
             print_round(ctx, tenants[i]->key, &r);
     }
-    int purged = purge_pass(ctx, s, tenants, n, pending);
+    int purged = purge_pass(ctx, s, tenants, n, pending, purge_seconds);
     free(pending);
     return rc != EXIT_OK ? rc : purged;
 }
@@ -160,6 +162,10 @@ int cmd_sync(cli_ctx *ctx)
     int rc = EXIT_OK;
     if (!cli_seconds(ctx, "interval", false, 1.0, 0.1, 3600, &interval, &rc))
         return rc;
+    double purge_seconds;
+    if (!cli_seconds(ctx, "purge-seconds", false, CLI_SYNC_PURGE_SECONDS, 0, 3600, &purge_seconds,
+                     &rc))
+        return rc;
     bool named = cli_get(&ctx->args, "tenant") != NULL;
     if (named && cli_flag(&ctx->args, "all"))
         return cli_usage_error(ctx, "give either --tenant KEY or --all");
@@ -176,7 +182,8 @@ int cmd_sync(cli_ctx *ctx)
      * ends with success when none is left. */
     for (bool first = true; rc == EXIT_OK; first = false) {
         size_t synced = 0;
-        rc = cli_sync_pass(ctx, cs.session, chosen, count, named && first, true, &synced);
+        rc = cli_sync_pass(ctx, cs.session, chosen, count, named && first, true, purge_seconds,
+                           &synced);
         if (rc != EXIT_OK || !follow || cli_signal_caught())
             break;
         if (named && ((rc = drop_settled(ctx, cs.session, chosen, &count)) != EXIT_OK || !count))

@@ -63,7 +63,8 @@ int cmd_worker(cli_ctx *ctx)
         if (!key[0] && !coexist)
             break;
         /* --coexist: the syncing tenants, between claims and once none is left */
-        if (coexist && (cli_sync_pass(ctx, cs.session, all, cs.ntenants, false, false, &synced),
+        if (coexist && (cli_sync_pass(ctx, cs.session, all, cs.ntenants, false, false,
+                                      CLI_SYNC_PURGE_SECONDS, &synced),
                         !key[0])) {
             if (claiming && !ctx->quiet && !ctx->json)
                 printf("worker %s: nothing left to claim; syncing the syncing tenants until "

@@ -98,6 +98,9 @@ static const cli_option sync_options[] = {
     {"once", 0, NULL, "one round per tenant, then stop (the default)"},
     {"follow", 'f', NULL, "round after round until a signal, as a long-lived process"},
     {"interval", 0, "SECONDS", "--follow: the pause between passes (default 1)"},
+    {"purge-seconds", 0, "SECONDS",
+     "the time a pass gives the purge of a tenant rolled back by reverse sync, at least one "
+     "chunk; the rest goes on in the next passes (default 1)"},
     {0},
 };
 

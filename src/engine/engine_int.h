@@ -67,12 +67,34 @@ co_code Co_refresh_rows(co_refresh *r, size_t entity, const char *const *cols,
 co_code Co_refresh_end(co_refresh *r, bool ok, int64_t *loaded, int64_t *rejected,
                        co_error *err);
 
-/* co_purge_tenant with inside(ctx, err), when not NULL, run first in the
- * destination's transaction of the purge (so that what it changes there
- * commits with the purge, or not at all). */
-co_code Co_purge_tenant_with(co_session *s, const co_tenant *t,
-                             co_code (*inside)(void *ctx, co_error *err), void *ctx,
-                             co_error *err);
+/* How Co_purge_tenant_run purges a tenant. */
+typedef struct Co_purge_plan {
+    /* Rows per destination transaction (an id map entity: keys); each
+     * transaction commits once it holds this many, the journal's id maps and
+     * merges of an entity in the one that deletes its last rows. 0: the
+     * whole tenant in one transaction. */
+    size_t chunk_rows;
+    /* > 0: stop at the end of the first chunk past this many seconds, the
+     * rest left for the next purge (*done false); 0: to the end. */
+    double max_seconds;
+    /* Inside each destination transaction (NULL: nothing): enter first,
+     * leave just before its commit, last true in the one that ends the purge
+     * (what it changes there commits with the purge's rows, or not at all). */
+    co_code (*enter)(void *ctx, co_error *err);
+    co_code (*leave)(void *ctx, bool last, co_error *err);
+    void *ctx;
+    /* After each chunk and each entity: its rows purged so far. */
+    co_progress_fn progress;
+    void *progress_ctx;
+} Co_purge_plan;
+
+/* Purges the tenant from the destination as plan says (co_purge_tenant: one
+ * transaction). *done: the purge ended; false when the time budget stopped
+ * it between chunks (what is left is purged by the next call). *rows (may be
+ * NULL) gets the rows deleted by this call. A test build may die between
+ * chunks (fault point PURGE_CHUNK). */
+co_code Co_purge_tenant_run(co_session *s, const co_tenant *t, const Co_purge_plan *plan,
+                            bool *done, int64_t *rows, co_error *err);
 
 /* Target keys back to source keys, for rows that go from the target to the
  * source (a rollback's carry-back): the id maps of the entities with a

@@ -17,6 +17,9 @@
 
 #define MARKS "cutover_journal_mark"
 #define SYNC_MARKS "cutover_sync_mark" /* a syncing tenant's mark (capture/sync.c) */
+/* A switched tenant's reverse sync mark on the source, kept by a rollback by
+ * reverse sync until the purge of its target rows (capture/reverse.c). */
+#define REVERSE_MARKS "cutover_reverse_mark"
 
 void co_recovered_free(co_recovered *r, size_t n)
 {
@@ -138,6 +141,7 @@ typedef struct trace_row {
     char *tenant, *journal, *state;
     bool captured;
     bool synced;
+    bool reversed; /* a reverse mark (the source) */
     int64_t sync_pos;
 } trace_row;
 
@@ -192,17 +196,23 @@ static char *value_text(co_value v)
     return v.type == CO_TEXT ? strndup(v.s, v.len) : strdup("");
 }
 
-/* Reads the target's sync marks into out: the tenants migrated with
- * --coexist that were still syncing, and how far their changes are applied. */
-static co_code read_sync_marks(co_store *store, traces *out, co_error *err)
+/* Reads the target's sync marks into out (the tenants migrated with
+ * --coexist that were still syncing, and how far their changes are
+ * applied), or with reverse the source's reverse marks (the tenants switched
+ * with reverse sync, or rolled back by it with their purge waiting). */
+static co_code read_sync_marks(co_store *store, bool reverse, traces *out, co_error *err)
 {
     bool exists = false;
-    co_code rc = has_table(store, SYNC_MARKS, &exists, err);
+    const char *table = reverse ? REVERSE_MARKS : SYNC_MARKS;
+    co_code rc = has_table(store, table, &exists, err);
     co_cursor *c = NULL;
     bool has_row;
+    co_buf sql = CO_BUF_INIT;
+    Co_buf_printf(&sql, "SELECT tenant, pos FROM %s ORDER BY tenant", table);
     if (rc == CO_OK && exists)
-        rc = co_store_query(store, "SELECT tenant, pos FROM " SYNC_MARKS " ORDER BY tenant", NULL,
-                            0, &c, err);
+        rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                        : co_store_query(store, co_buf_str(&sql), NULL, 0, &c, err);
+    Co_buf_release(&sql);
     while (rc == CO_OK && c && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
         co_value t = co_cursor_value(c, 0);
         if (t.type != CO_TEXT)
@@ -210,6 +220,8 @@ static co_code read_sync_marks(co_store *store, traces *out, co_error *err)
         trace_row *r = trace_of(out, t);
         if (!r) {
             rc = co_error_set(err, CO_ENOMEM, "out of memory");
+        } else if (reverse) {
+            r->reversed = true;
         } else {
             r->synced = true;
             r->sync_pos = co_cursor_value(c, 1).i;
@@ -219,8 +231,8 @@ static co_code read_sync_marks(co_store *store, traces *out, co_error *err)
     return rc;
 }
 
-/* Reads store's marks and, when captured is true, its cutover_tenants;
- * else its sync marks. */
+/* Reads store's marks and, when captured is true (the source), its
+ * cutover_tenants and reverse marks; else its sync marks. */
 static co_code read_traces(co_store *store, bool captured, traces *out, co_error *err)
 {
     bool exists = false;
@@ -263,8 +275,8 @@ static co_code read_traces(co_store *store, bool captured, traces *out, co_error
             r->captured = true;
     }
     co_cursor_close(c);
-    if (rc == CO_OK && !captured)
-        rc = read_sync_marks(store, out, err);
+    if (rc == CO_OK)
+        rc = read_sync_marks(store, captured, out, err);
     if (rc != CO_OK)
         co_error_where(err, "reading cutover's traces on the %s",
                        co_side_name(co_store_side(store)));
@@ -348,11 +360,14 @@ co_code co_traces_guard(co_session *s, co_error *err)
     return rc;
 }
 
-/* Marks every traced tenant of store as this journal's. */
+/* Marks every traced tenant of store as this journal's (on the source, not
+ * one with a reverse mark alone: its capture is gone already). */
 static co_code adopt(co_session *s, co_store *store, traces *t, bool source, co_error *err)
 {
     co_code rc = CO_OK;
     for (size_t i = 0; rc == CO_OK && i < t->n; i++) {
+        if (source && !t->rows[i].journal && !t->rows[i].captured)
+            continue;
         const char *state = t->rows[i].state && t->rows[i].state[0] ? t->rows[i].state
                             : source                                ? "capturing"
                                                                     : "loading";
@@ -407,6 +422,9 @@ co_code co_traces_recover(co_session *s, co_recovered **out, size_t *n, co_error
                 break;
             }
             r->switched = r->switched || (row->state && strcmp(row->state, "switched") == 0);
+            r->exported = r->exported || (side == 1 && row->state &&
+                                          strcmp(row->state, "exported") == 0);
+            r->reversed = r->reversed || row->reversed;
             r->captured = r->captured || row->captured;
             r->on_target = r->on_target || side == 1;
             if (row->synced) {
@@ -428,11 +446,21 @@ co_code co_traces_recover(co_session *s, co_recovered **out, size_t *n, co_error
         /* Syncing: captured, a sync mark on the target, not switched; sync
          * goes on from the target's mark, with its reads on the old side. */
         r->syncing = r->syncing && r->captured && !r->switched;
+        /* Rolled back by reverse sync, the purge of its target rows waiting:
+         * the target marks it exported (its rows there frozen), the source
+         * keeps its reverse mark, and no capture of it (its rollback lifted
+         * that). Its reads stay old until the purge. */
+        r->purge_pending = r->exported && r->reversed && !r->captured && !r->switched;
         if (rc == CO_OK && r->switched)
             rc = co_state_route_set(s->state, r->tenant, "new", 0, run, err);
         if (rc == CO_OK)
-            rc = co_state_tenant_move(s->state, r->tenant, r->switched ? CO_LC_SWITCHED : CO_LC_MIGRATING,
-                                     run, err);
+            rc = co_state_tenant_move(s->state, r->tenant,
+                                      r->switched        ? CO_LC_SWITCHED
+                                      : r->purge_pending ? CO_LC_PURGE_PENDING
+                                                         : CO_LC_MIGRATING,
+                                      run, err);
+        if (rc == CO_OK && r->purge_pending)
+            rc = co_state_read_share_set(s->state, r->tenant, 0, err);
         if (rc == CO_OK && r->syncing)
             rc = co_state_applied_set(s->state, r->tenant, r->sync_pos, err);
         if (rc == CO_OK && r->syncing)

@@ -1,7 +1,8 @@
 /*
  * parse_options.c: the sections of the project file about how tenants are
- * moved: options (batch size, push-down chunk, rejects, retention, the freeze
- * heartbeat, the lag under which a syncing tenant's reads may move),
+ * moved: options (batch size, push-down and purge chunks, rejects,
+ * retention, the freeze heartbeat, the lag under which a syncing tenant's
+ * reads may move),
  * capture (tables whose writes are recorded during a cutover), hooks (a
  * command per phase) and orphans (rows of no tenant left behind on purpose).
  */
@@ -22,6 +23,8 @@ static const pfield option_fields[] = {
     P_INT("reads_max_lag_seconds", co_project, reads_max_lag_seconds, 1, 86400, 5),
     /* 0 when not given: a chunk is batch_size rows */
     P_SIZE("pushdown_chunk_rows", co_project, pushdown_chunk_rows, 1, CO_PROJECT_CHUNK_MAX, 0),
+    P_SIZE("purge_chunk_rows", co_project, purge_chunk_rows, 1, CO_PROJECT_CHUNK_MAX,
+           CO_PROJECT_PURGE_CHUNK_DEFAULT),
 };
 
 const psection co_project_options = {

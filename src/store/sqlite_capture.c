@@ -30,20 +30,32 @@ static void key_of(co_store *st, const co_capture_spec *t, const char *row, co_b
     Co_buf_addc(out, ')');
 }
 
-/* INSERT INTO cutover_changes ... SELECT ... WHERE the row's tenant is captured. */
+/* INSERT INTO cutover_changes ... SELECT ... WHERE the row's tenant is
+ * captured; moved: and an update's old row moved (another key or tenant),
+ * else the new row's change says it all, once. */
 static void record_change(co_store *st, const co_capture_spec *t, const char *op, const char *row,
-                          co_buf *sql)
+                          bool moved, co_buf *sql)
 {
-    co_buf tenant = CO_BUF_INIT;
+    co_buf tenant = CO_BUF_INIT, new_tenant = CO_BUF_INIT;
     Co_capture_tenant_expr(t, row, &tenant);
     Co_buf_adds(sql, "INSERT INTO cutover_changes (tbl, op, tenant, key, at) SELECT ");
     Co_sql_literal(t->table, sql);
     Co_buf_printf(sql, ", '%s', %s, ", op, co_buf_str(&tenant));
     key_of(st, t, row, sql);
     Co_buf_printf(sql, ", strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now') WHERE %s IN (SELECT tenant FROM "
-                       "cutover_tenants); ",
+                       "cutover_tenants)",
                   co_buf_str(&tenant));
+    if (moved) {
+        Co_capture_tenant_expr(t, "NEW", &new_tenant);
+        Co_buf_adds(sql, " AND (");
+        key_of(st, t, row, sql);
+        Co_buf_adds(sql, " IS NOT ");
+        key_of(st, t, "NEW", sql);
+        Co_buf_printf(sql, " OR %s IS NOT %s)", co_buf_str(&tenant), co_buf_str(&new_tenant));
+    }
+    Co_buf_adds(sql, "; ");
     Co_buf_release(&tenant);
+    Co_buf_release(&new_tenant);
 }
 
 static co_code install(co_store *st, const co_capture_spec *tables, size_t n, co_error *err)
@@ -70,9 +82,9 @@ static co_code install(co_store *st, const co_capture_spec *tables, size_t n, co
             co_store_quote_ident(st, t->table, &sql);
             Co_buf_adds(&sql, " BEGIN ");
             if (o != 0)
-                record_change(st, t, ops[o], "OLD", &sql);
+                record_change(st, t, ops[o], "OLD", o == 1, &sql);
             if (o != 2)
-                record_change(st, t, ops[o], "NEW", &sql);
+                record_change(st, t, ops[o], "NEW", false, &sql);
             Co_buf_adds(&sql, "END");
             rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                             : co_store_exec(st, co_buf_str(&sql), err);

@@ -25,6 +25,8 @@ typedef enum co_fault_point {
                                change log, the round not yet journaled (capture.c) */
     CO_FAULT_PURGE_ROWS,    /* a rolled-back tenant's rows purged from the target, its capture
                                there and the journal's last word not yet (capture/rollback.c) */
+    CO_FAULT_PURGE_CHUNK,   /* a chunk of a purge in chunks committed, more to come
+                               (engine/purge.c) */
     CO_FAULT_FREEZE_STEP,   /* a step inside a freeze about to run: the last changes,
                                the scope of the verification, the verification
                                (freeze.c); a test build may stall it */

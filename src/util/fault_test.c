@@ -17,6 +17,9 @@
  *                             are purged from the target, before its capture
  *                             there goes and the journal says rolled_back
  *                             (PURGE_ROWS)
+ *   CUTOVER_KILL_AT_POINT=purge-chunk  SIGKILL once a purge in chunks has
+ *                             committed its first chunk, more to come
+ *                             (PURGE_CHUNK)
  *   CUTOVER_FREEZE_STEP_DELAY=SECONDS  each step inside a freeze (the last
  *                             changes, the scope, the verification) stalls
  *                             that long first (FREEZE_STEP), as on a loaded
@@ -107,12 +110,14 @@ int Co_fault_sim(co_fault_point point)
     case CO_FAULT_SWITCH_MARKED:
     case CO_FAULT_REVERSE_BATCH:
     case CO_FAULT_SYNC_PRUNED:
-    case CO_FAULT_PURGE_ROWS: {
+    case CO_FAULT_PURGE_ROWS:
+    case CO_FAULT_PURGE_CHUNK: {
         const char *at = getenv("CUTOVER_KILL_AT_POINT");
         const char *name = point == CO_FAULT_SWITCH_MARKED    ? "switch-marked"
                            : point == CO_FAULT_REVERSE_BATCH ? "reverse-batch"
                            : point == CO_FAULT_SYNC_PRUNED   ? "sync-pruned"
-                                                             : "purge-rows";
+                           : point == CO_FAULT_PURGE_ROWS    ? "purge-rows"
+                                                             : "purge-chunk";
         if (at && strcmp(at, name) == 0)
             kill(getpid(), SIGKILL);
         return 0;

@@ -14,7 +14,13 @@
 # SQLite and PostgreSQL); a
 # rollback without reverse capture carries back and says why. A rollback by
 # reverse sync leaves the target's purge for later (purge_pending): sync,
-# `cutover purge` (killed -9 and run again) and the next migrate finish it.
+# `cutover purge` (killed -9 between chunks and after the rows, and run
+# again) and the next migrate finish it; the purge goes in chunks of
+# options.purge_chunk_rows, the tenant frozen on the target until the last,
+# a sync pass gives it --purge-seconds (at least a chunk) and the next pass
+# goes on; recover-journal rebuilds a tenant whose purge waits as
+# purge_pending. A reverse round counts each write of the new system once
+# (an update is one change).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
 S=${CUTOVER_TEST_SLOWDOWN:-1}
@@ -191,6 +197,20 @@ deferred_purge() {
   assert_eq "$engine: rolled back again: by reverse sync, the source's own write kept" \
     "0 true written after the rollback" \
     "$CODE $(jq -r .purge_pending <<<"$OUT") $(src_q "SELECT title FROM contacts WHERE id = $kept")"
+  # The purge goes in chunks (purge_chunk_rows, 40 here; the engagements
+  # first, children before parents): kill -9 once the first chunk has
+  # committed: the rest stays, frozen on the target, purge_pending, the
+  # reverse mark kept.
+  CUTOVER_KILL_AT_POINT=purge-chunk "$CUTOVER" "${CUT[@]}" purge --tenant "$t" -q 2>/dev/null
+  assert_eq "$engine: purge killed -9 between chunks: purge_pending, one chunk gone, the rest frozen there, the reverse mark kept" \
+    "137 purge_pending $((rows - 40)) 1 1" \
+    "$? $(q "$DEMO/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '$t'") $(tgt_q "SELECT count(*) FROM engagements WHERE account_id = $t") $(tgt_write "$t"; [[ $? -ne 0 ]] && echo 1 || echo 0) $(reverse_marks "$t")"
+  # A sync pass gives the purge --purge-seconds, at least a chunk: with 0,
+  # one chunk a pass; the tenant stays purge_pending and frozen meanwhile.
+  run_cutover "${CUT[@]}" sync --tenant "$t" --once --purge-seconds 0 --json
+  assert_eq "$engine: a sync pass with --purge-seconds 0 purges one chunk and says the rest waits" \
+    "0 false purge_pending 40 $((rows - 80)) purge_pending 1" \
+    "$CODE $(jq -r '"\(.purged) \(.state) \(.rows)"' <<<"$OUT") $(tgt_q "SELECT count(*) FROM engagements WHERE account_id = $t") $(q "$DEMO/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '$t'") $(tgt_write "$t"; [[ $? -ne 0 ]] && echo 1 || echo 0)"
   # kill -9 once the purge has committed the removal of the rows: the tenant
   # stays purge_pending (the journal never says more than is done), and the
   # next purge finishes it.
@@ -201,6 +221,8 @@ deferred_purge() {
   assert_eq "$engine: the next purge finishes it: rolled_back, the target takes writes again, no reverse mark" \
     "0 true rolled_back 0 0" \
     "$CODE $(jq -r .purged <<<"$OUT") $(q "$DEMO/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '$t'") $(tgt_write "$t"; echo $?) $(reverse_marks "$t")"
+  assert_contains "$engine: the purge shows its progress on stderr, entity by entity" \
+    "purging $t [7/7] teams" "$ERR"
   run_cutover "${CUT[@]}" purge --tenant "$t"
   assert_eq "$engine: a tenant whose purge does not wait is refused by name (13)" 13 "$CODE"
   # A later migrate of a tenant whose purge waits purges it first.
@@ -220,6 +242,44 @@ deferred_purge() {
   run_cutover "${CUT[@]}" rollback --tenant "$t" --purge --json
   assert_eq "$engine: rollback --purge purges in the same command" "0 false true rolled_back 0" \
     "$CODE $(jq -r '"\(.purge_pending) \(.purge_seconds >= 0)"' <<<"$OUT") $(q "$DEMO/.cutover/state.db" "SELECT state FROM tenants WHERE tenant = '$t'") $(tgt_q "SELECT count(*) FROM engagements WHERE account_id = $t")"
+  recover_pending "$engine" "$t"
+}
+
+# recover_pending ENGINE TENANT: the journal lost while the tenant's purge
+# waits (rolled back by reverse sync): recover-journal rebuilds it as
+# purge_pending, route old, read share 0, never switched nor in flight; the
+# purge under the rebuilt journal removes its rows by their tenant column
+# and ends it; the rows found through id maps (not among the traces) are
+# named, and the journal that has them purges them.
+recover_pending() {
+  local engine=$1 t=$2 rebuilt=sqlite:$WORK/$engine-rebuilt.db teams teams_t
+  run_cutover "${CUT[@]}" migrate --tenant "$t" --skip-rehearsal --coexist -q
+  run_cutover "${CUT[@]}" switch --tenant "$t" -q
+  run_cutover "${CUT[@]}" rollback --tenant "$t" --json
+  assert_eq "$engine: switched and rolled back by reverse sync: purge pending" "0 true" \
+    "$CODE $(jq -r .purge_pending <<<"$OUT")"
+  teams=$(tgt_q "SELECT count(*) FROM contact_teams")
+  teams_t=$(tgt_q "SELECT count(*) FROM contact_teams WHERE contact_id IN (SELECT id FROM contacts WHERE account_id = $t)")
+  run_cutover "${CUT[@]}" --state "$rebuilt" recover-journal --json
+  assert_eq "$engine: recover-journal rebuilds a tenant whose purge waits as purge_pending, route old" \
+    "0 purge_pending old false true" \
+    "$CODE $(jq -r --arg t "$t" '.tenants[] | select(.tenant == $t) | "\(.state) \(.route) \(.captured) \(.on_target)"' <<<"$OUT")"
+  assert_eq "$engine: and names the entities whose rows its purge finds through id maps, not in the traces" \
+    contact_teams "$(jq -r '.id_map_entities | join(",")' <<<"$OUT")"
+  run_cutover "${CUT[@]}" --state "$rebuilt" status --json
+  assert_eq "$engine: the rebuilt journal says purge_pending, reads and writes old" \
+    "purge_pending old old 0" \
+    "$(jq -r --arg t "$t" '.tenants[] | select(.tenant == $t) | .state' <<<"$OUT") $("$CUTOVER" "${CUT[@]}" --state "$rebuilt" route "$t" --json | jq -r '"\(.writes) \(.reads) \(.read_share)"')"
+  run_cutover "${CUT[@]}" --state "$rebuilt" purge --tenant "$t" --json
+  assert_eq "$engine: its purge under the rebuilt journal ends it: rolled_back, no rows by tenant, the target writable, no reverse mark" \
+    "0 true 0 0 0 0" \
+    "$CODE $(jq -r .purged <<<"$OUT") $(tgt_q "SELECT count(*) FROM engagements WHERE account_id = $t") $(tgt_q "SELECT count(*) FROM contacts WHERE account_id = $t") $(tgt_write "$t"; echo $?) $(reverse_marks "$t")"
+  assert_eq "$engine: the rows found through the id maps stay, as recover-journal said" "$teams" \
+    "$(tgt_q "SELECT count(*) FROM contact_teams")"
+  run_cutover "${CUT[@]}" purge --tenant "$t" -q
+  assert_eq "$engine: the journal with the id maps purges what they name (contact_teams)" \
+    "0 true $((teams - teams_t))" \
+    "$CODE $( ((teams_t > 0)) && echo true || echo false) $(tgt_q "SELECT count(*) FROM contact_teams")"
 }
 
 # reverse_kill ENGINE TENANT (switched with reverse sync): kill -9 inside a
@@ -246,6 +306,8 @@ reverse_kill() {
   assert_eq "$engine: the next reverse round applies every change once" \
     "0 reverse $((before + 3)) bounce $(tgt_q "SELECT count(*) FROM cutover_changes WHERE tenant = '$t'")" \
     "$CODE $(jq -r .direction <<<"$OUT") $(src_q "SELECT count(*) FROM events") $(src_q "SELECT kind FROM events WHERE id = $ev + 1") $(rev_mark "$t")"
+  assert_eq "$engine: 4 writes in the new system (3 inserts, an update), 4 changes applied" 4 \
+    "$(jq -r .applied <<<"$OUT")"
   run_cutover "${CUT[@]}" sync --tenant "$t" --once --json
   assert_eq "$engine: and nothing twice: the round after applies none" "0 0" "$CODE $(jq -r .applied <<<"$OUT")"
 }
@@ -254,6 +316,7 @@ rev_mark() { src_q "SELECT applied FROM cutover_reverse_mark WHERE tenant = '$1'
 # ---- SQLite ----
 DEMO=$WORK/demo
 "$CUTOVER" demo init "$DEMO" --scale 0.002 --seed 23 -q >/dev/null
+sed -i 's/^options:/options:\n  purge_chunk_rows: 40/' "$DEMO/cutover.yaml"
 sqlite3 "$DEMO/legacy.db" 'PRAGMA journal_mode = WAL' >/dev/null
 CUT=(-p "$DEMO/cutover.yaml")
 TRAFFIC=()
@@ -325,6 +388,7 @@ pgsql legacy -c "ALTER TABLE events ALTER COLUMN id ADD GENERATED BY DEFAULT AS 
   -c "SELECT setval(pg_get_serial_sequence('events', 'id'), (SELECT max(id) FROM events))" >/dev/null
 pgsql postgres -c "CREATE DATABASE crm" && pgsql crm -f "$FIX/crm-target-pg.sql" >/dev/null
 pg_demo_project "$DEMO/pg.yaml"
+sed -i 's/^options:/options:\n  purge_chunk_rows: 40/' "$DEMO/pg.yaml"
 # The demo's reverse mappings (examples/crm/cutover.yaml), for reverse sync.
 sed -i -e '/^  - name: contacts$/a\    reverse: { table: contacts, key: { id: id }, columns: { account_id: account_id, kind: kind, first_name: first_name, last_name: last_name, email: email, title: title, updated_at: updated_at }, insert: { team_id: "(SELECT min(team_id) FROM contact_teams WHERE contact_id = contacts.id)", company_domain: company_domain, created_at: created_at } }' \
   -e '/^  - name: engagements$/a\    reverse: { table: events, key: { id: id }, columns: { campaign_id: campaign_id, contact_id: contact_id, kind: kind, occurred_at: occurred_at } }' \

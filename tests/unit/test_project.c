@@ -356,7 +356,7 @@ static void test_unknown_keys(void **state)
     expect_fail(HEAD "options:\n  batchsize: 10\n" ONE_ENTITY, CO_EPROJECT,
                 "unknown key \"batchsize\" in options (expected one of: batch_size, "
                 "freeze_heartbeat_seconds, retention_days, rejects_dir, reads_max_lag_seconds, "
-                "pushdown_chunk_rows)",
+                "pushdown_chunk_rows, purge_chunk_rows)",
                 "t.yaml:5:3");
     expect_fail(HEAD "entities:\n"
                      "  - name: contacts\n"
@@ -531,31 +531,44 @@ static void test_batch_size(void **state)
     co_project_free(p);
 }
 
-/* options.pushdown_chunk_rows: 0 (batch_size) when not given, else 1 to 10000000. */
-static void test_pushdown_chunk_rows(void **state)
+/* An option of rows (1 to 10000000): dflt when not given, the value given,
+ * the bounds refused with their message at t.yaml:5:COLUMN. */
+static void check_rows_option(const char *name, size_t offset, size_t dflt)
 {
-    (void)state;
-    static const size_t given[] = {0, 250000, 10000000};
+    static const size_t given[] = {0, 1, 250000, 10000000};
     for (size_t i = 0; i < sizeof given / sizeof given[0]; i++) {
         char option[64] = "", text[256];
         if (given[i])
-            snprintf(option, sizeof option, "options:\n  pushdown_chunk_rows: %zu\n", given[i]);
+            snprintf(option, sizeof option, "options:\n  %s: %zu\n", name, given[i]);
         snprintf(text, sizeof text, "%s%s%s", HEAD, option, ONE_ENTITY);
         co_project *p = parse_ok(text);
-        assert_int_equal(p->pushdown_chunk_rows, given[i]);
+        assert_int_equal(*(size_t *)((char *)p + offset), given[i] ? given[i] : dflt);
         assert_int_equal(p->batch_size, 50000);
         co_project_free(p);
     }
     static const char *const bad[] = {"0", "10000001", "many"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        char text[256], msg[128];
-        snprintf(text, sizeof text, "%soptions:\n  pushdown_chunk_rows: %s\n%s", HEAD, bad[i],
-                 ONE_ENTITY);
-        snprintf(msg, sizeof msg,
-                 "\"pushdown_chunk_rows\" must be an integer from 1 to 10000000, not \"%s\"",
-                 bad[i]);
-        expect_fail(text, CO_EPROJECT, msg, "t.yaml:5:24");
+        char text[256], msg[128], at[32];
+        snprintf(text, sizeof text, "%soptions:\n  %s: %s\n%s", HEAD, name, bad[i], ONE_ENTITY);
+        snprintf(msg, sizeof msg, "\"%s\" must be an integer from 1 to 10000000, not \"%s\"",
+                 name, bad[i]);
+        snprintf(at, sizeof at, "t.yaml:5:%zu", strlen(name) + 5);
+        expect_fail(text, CO_EPROJECT, msg, at);
     }
+}
+
+/* options.pushdown_chunk_rows: 0 (batch_size) when not given, else 1 to 10000000. */
+static void test_pushdown_chunk_rows(void **state)
+{
+    (void)state;
+    check_rows_option("pushdown_chunk_rows", offsetof(co_project, pushdown_chunk_rows), 0);
+}
+
+/* options.purge_chunk_rows: 50000 when not given, else 1 to 10000000. */
+static void test_purge_chunk_rows(void **state)
+{
+    (void)state;
+    check_rows_option("purge_chunk_rows", offsetof(co_project, purge_chunk_rows), 50000);
 }
 
 static void test_entity_names(void **state)
@@ -963,6 +976,7 @@ int main(void)
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_batch_size),
         cmocka_unit_test(test_pushdown_chunk_rows),
+        cmocka_unit_test(test_purge_chunk_rows),
         cmocka_unit_test(test_freeze_heartbeat),
         cmocka_unit_test(test_entity_names),
         cmocka_unit_test(test_keys),

@@ -889,12 +889,25 @@ static void capture_records_freezes_and_goes(void **state)
     exec_ok(s, "INSERT INTO cutover_tenants VALUES ('a', 'now')");
     exec_ok(s, "INSERT INTO orders VALUES (1, 'a', 1), (2, 'b', 1)");
     exec_ok(s, "UPDATE orders SET qty = 2 WHERE id = 1");
-    /* the insert, and the update's old and new row */
-    assert_int_equal(scalar(s, "SELECT count(*) FROM cutover_changes WHERE tenant = 'a'"), 3);
+    /* the insert, and the update once: its row did not move */
+    assert_int_equal(scalar(s, "SELECT count(*) FROM cutover_changes WHERE tenant = 'a'"), 2);
     assert_int_equal(scalar(s, "SELECT count(*) FROM cutover_changes WHERE tenant = 'b'"), 0);
+    /* a row that moves records its old row too: another key, another tenant */
+    exec_ok(s, "INSERT INTO orders VALUES (3, 'a', 1)");
+    exec_ok(s, "UPDATE orders SET id = 4 WHERE id = 3");
+    assert_int_equal(scalar(s, "SELECT count(*) FROM cutover_changes WHERE tenant = 'a' AND op = "
+                               "'update' AND key IN ('[3]', '[4]')"),
+                     2);
+    exec_ok(s, "INSERT INTO cutover_tenants VALUES ('c', 'now')");
+    exec_ok(s, "UPDATE orders SET shop = 'c' WHERE id = 4");
+    assert_int_equal(scalar(s, "SELECT count(*) FROM cutover_changes WHERE op = 'update' AND "
+                               "key = '[4]' AND tenant IN ('a', 'c')"),
+                     3);
+    exec_ok(s, "DELETE FROM orders WHERE id = 4");
+    exec_ok(s, "DELETE FROM cutover_tenants WHERE tenant = 'c'");
     int64_t mark = -1;
     assert_int_equal(co_store_capture_horizon(s, &mark, &err), CO_OK);
-    assert_int_equal(mark, 3);
+    assert_int_equal(mark, 8);
     /* frozen, with a fresh heartbeat: a's writes are refused, b's are not */
     exec_ok(s, "BEGIN");
     assert_int_equal(co_store_capture_freeze(s, &spec, 1, "a", true, &err), CO_OK);

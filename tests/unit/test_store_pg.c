@@ -1378,6 +1378,14 @@ static void dialect_and_capture(void **state)
     exec_ok(s, "INSERT INTO cutover_tenants VALUES ('a', 'now')");
     exec_ok(s, "INSERT INTO dl_orders VALUES (1, 'a'), (2, 'b')");
     assert_int_equal(query_int(s, "SELECT count(*) FROM cutover_changes"), 1);
+    /* an update is one change unless its row moves (another key: its old
+     * row too) */
+    exec_ok(s, "UPDATE dl_orders SET shop = shop WHERE id = 1");
+    assert_int_equal(query_int(s, "SELECT count(*) FROM cutover_changes"), 2);
+    exec_ok(s, "UPDATE dl_orders SET id = 3 WHERE id = 1");
+    exec_ok(s, "UPDATE dl_orders SET id = 1 WHERE id = 3");
+    assert_int_equal(query_int(s, "SELECT count(*) FROM cutover_changes WHERE key = '[3]'"), 2);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM cutover_changes"), 6);
     int64_t mark = 0;
     assert_int_equal(co_store_capture_horizon(s, &mark, &err), CO_OK);
     assert_true(mark >= query_int(s, "SELECT max(xid) FROM cutover_changes"));
