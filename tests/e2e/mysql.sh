@@ -58,14 +58,24 @@ my_start() {
   mkdir -p "$dir/files" "$dir/tmp"
   MY_USER=cutover
   MY_PASSWORD="pw$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')Zq"
-  if ! "$install" --no-defaults --datadir="$dir/data" "${user[@]}" \
-      --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
-      >"$dir/install.log" 2>&1; then
-    echo "mysql.sh: mariadb-install-db failed:" >&2
+  # The bootstrap server's temporary tables go in this server's own tmp directory:
+  # in the shared /tmp, two tests bootstrapping at once once lost one
+  # ("Could not remove temporary table ... Unknown table 'mysql.tmp_proxies_priv'").
+  # A failed bootstrap is tried once more from an empty data directory.
+  for attempt in 1 2; do
+    if "$install" --no-defaults --datadir="$dir/data" --tmpdir="$dir/tmp" "${user[@]}" \
+        --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
+        >"$dir/install.log" 2>&1; then
+      break
+    fi
+    echo "mysql.sh: mariadb-install-db failed (attempt $attempt):" >&2
     cat "$dir/install.log" >&2
-    rm -rf "$dir"
-    return 1
-  fi
+    if [[ $attempt -eq 2 ]]; then
+      rm -rf "$dir"
+      return 1
+    fi
+    rm -rf "$dir/data" "$dir/tmp" && mkdir -p "$dir/tmp"
+  done
   for attempt in 1 2 3 4 5; do
     port=$(my_free_port) || break
     "$server" --no-defaults --datadir="$dir/data" "${user[@]}" --socket="$MY_SOCKET" \
