@@ -18,9 +18,6 @@
 
 #include <math.h>
 #include <stdio.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -210,16 +207,13 @@ static co_code collect_limits(scratch *sc, const co_tenant *t, co_tenant_audit *
 }
 
 /* Gives the system back the pages of the memory a tenant freed (its key and
- * parent maps, the loader's batches). glibc keeps freed memory in its heap,
- * and a large block that fits none of the holes extends the heap instead:
- * over a run of tenants the free-but-resident memory grew to more than the
- * memory in use (at scale 1.0, 97 MB free of a 224 MB heap after 88 tenants),
- * so the peak followed the history of the tenants, not the largest one. */
+ * parent maps, the loader's batches): over a run of tenants the free-but-
+ * resident memory grew to more than the memory in use (at scale 1.0, 97 MB
+ * free of a 224 MB heap after 88 tenants), so the peak followed the history
+ * of the tenants, not the largest one. */
 static void return_freed_memory(void)
 {
-#if defined(__GLIBC__)
-    malloc_trim(0);
-#endif
+    Co_return_freed_memory();
 }
 
 /* Rows per second of the migrations the journal recorded, or 0 when none. */

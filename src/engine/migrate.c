@@ -10,6 +10,7 @@
  */
 #include "cutover/migrate.h"
 #include "cutover/rehearse.h"
+#include "util/free.h"
 #include "util/key.h"
 #include "engine/engine_int.h"
 #include "engine/merge.h"
@@ -159,8 +160,12 @@ static co_code run_entities(co_session *s, const co_tenant *t, int64_t run_id,
         res->entities[i] = l.counts;
         res->rejected += l.counts.rejected;
         Co_load_release(&l);
+        /* an entity's batches and merged rows are gone: give their pages
+         * back before the next entity's grow beside them */
+        Co_return_freed_memory();
     }
     Co_entity_keys_free(p, keys);
+    Co_return_freed_memory();
     return rc;
 }
 

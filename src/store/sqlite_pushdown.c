@@ -199,6 +199,10 @@ co_code Co_sqlite_pushdown_open(co_store *source, co_store *dest, const char *ta
         rc = Co_sqlite_fail(pd, "cannot attach the destination", err);
     sqlite3_finalize(st);
     if (rc == CO_OK) {
+        /* The destination's own connection gives back its page cache: this
+         * connection writes the file now, which makes those pages stale, and
+         * both caches at once were 64 MB more of a tenant's peak. */
+        sqlite3_db_release_memory(co_sqlite_db(dest));
         /* the target holds the dirty pages; the source is only read */
         sqlite3_exec(ss->db, "PRAGMA cutover_target.cache_size = -65536; PRAGMA main.cache_size = -16384",
                      NULL, NULL, NULL);

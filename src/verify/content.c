@@ -43,8 +43,14 @@ typedef struct differ {
     vctx *v;
     int64_t missing, extra, changed, duplicate;
     int64_t found;  /* findings seen, for the sample */
-    co_map rows;    /* the target's rows of a leaf: key -> 8 bytes of hash, the row as JSON */
+    co_map rows;    /* the target's rows: key -> 8 bytes of hash, then (unless lean) the row
+                       as canonical text */
     co_map seen;    /* keys of those rows the source also has */
+    /* lean (a whole tenant's rows, content_merged): rows holds hashes only, and
+     * the rows that need the target's values (changed or extra) are read again */
+    bool lean;
+    co_map suspect; /* lean: key -> the expected row (canonical text) whose hash differs */
+    co_map settled; /* lean: keys already reported by the second read */
     co_buf key, val;
 } differ;
 
@@ -329,11 +335,58 @@ static co_code take_actual(differ *d, const co_value *raw)
     uint64_t h = Co_row_hash(row, v->ncols);
     Co_buf_reset(&d->val);
     Co_buf_add(&d->val, &h, sizeof h);
-    Co_key_encode(&d->val, row, v->ncols);
+    if (!d->lean)
+        Co_key_encode(&d->val, row, v->ncols);
     if (d->key.failed || d->val.failed ||
         !Co_map_put(&d->rows, d->key.data, d->key.len, d->val.data, d->val.len))
         return co_error_set(v->err, CO_ENOMEM, "out of memory");
     return CO_OK;
+}
+
+/* A row whose hash differs on the two sides, its key in d->key: reports the
+ * columns that differ, with both values; nothing when every value is equal
+ * (the hash saw rounding that the values hide). */
+static co_code report_changed(differ *d, const co_value *expected, const co_value *actual)
+{
+    vctx *v = d->v;
+    co_buf detail = CO_BUF_INIT;
+    Co_buf_adds(&detail, "{\"columns\":{");
+    bool first = true;
+    for (size_t i = 0; i < v->ncols; i++) {
+        if (Co_value_same(&expected[i], &actual[i]))
+            continue;
+        Co_buf_adds(&detail, first ? "" : ",");
+        first = false;
+        Co_json_str(&detail, v->cols[i]);
+        Co_buf_adds(&detail, ":{\"expected\":");
+        Co_json_value(&detail, &expected[i]);
+        Co_buf_adds(&detail, ",\"actual\":");
+        Co_json_value(&detail, &actual[i]);
+        Co_buf_addc(&detail, '}');
+    }
+    Co_buf_adds(&detail, "}}");
+    co_code rc = CO_OK;
+    if (!first) {
+        d->changed++;
+        rc = detail.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                           : Co_vfinding(v, CO_CHECK_CONTENT, d->found++, "changed",
+                                         d->key.data, co_buf_str(&detail));
+        if (rc == CO_OK)
+            rc = Co_vscope_note(v, d->key.data);
+    }
+    Co_buf_release(&detail);
+    return rc;
+}
+
+/* Decodes a row kept as canonical text into vals, which point into storage. */
+static co_code decode_row(differ *d, const char *val, size_t vlen, co_value *vals, size_t *n,
+                          co_buf *storage)
+{
+    char *text = strndup(val, vlen);
+    co_code rc = text ? Co_key_decode(text, vals, 256, n, storage, d->v->err)
+                      : co_error_set(d->v->err, CO_ENOMEM, "out of memory");
+    free(text);
+    return rc;
 }
 
 static co_code compare_expected(differ *d, const co_value *raw)
@@ -344,105 +397,138 @@ static co_code compare_expected(differ *d, const co_value *raw)
     stored_row(d, raw, row, canon);
     const char *val;
     size_t vlen;
-    co_buf detail = CO_BUF_INIT;
     co_code rc = CO_OK;
     if (!Co_map_get(&d->rows, d->key.data, d->key.len, &val, &vlen)) {
         d->missing++;
+        co_buf detail = CO_BUF_INIT;
         Co_buf_adds(&detail, "{\"expected\":");
         row_json(v, row, &detail);
         Co_buf_addc(&detail, '}');
-        rc = Co_vfinding(v, CO_CHECK_CONTENT, d->found++, "missing", d->key.data,
-                         co_buf_str(&detail));
+        rc = detail.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                           : Co_vfinding(v, CO_CHECK_CONTENT, d->found++, "missing",
+                                         d->key.data, co_buf_str(&detail));
+        Co_buf_release(&detail);
         if (rc == CO_OK)
             rc = Co_vscope_note(v, d->key.data);
-    } else {
-        if (!Co_map_put(&d->seen, d->key.data, d->key.len, "", 0))
-            rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
-        uint64_t h;
-        memcpy(&h, val, sizeof h);
-        if (rc == CO_OK && h != Co_row_hash(row, v->ncols)) {
-            /* Which columns differ, and how. */
-            char *text = strndup(val + sizeof h, vlen - sizeof h);
-            co_value actual[256];
-            size_t n = 0;
-            co_buf storage = CO_BUF_INIT;
-            rc = text ? Co_key_decode(text, actual, 256, &n, &storage, v->err)
-                      : co_error_set(v->err, CO_ENOMEM, "out of memory");
-            if (rc == CO_OK && n == v->ncols) {
-                d->changed++;
-                Co_buf_adds(&detail, "{\"columns\":{");
-                bool first = true;
-                for (size_t i = 0; i < v->ncols; i++) {
-                    if (Co_value_same(&row[i], &actual[i]))
-                        continue;
-                    Co_buf_adds(&detail, first ? "" : ",");
-                    first = false;
-                    Co_json_str(&detail, v->cols[i]);
-                    Co_buf_adds(&detail, ":{\"expected\":");
-                    Co_json_value(&detail, &row[i]);
-                    Co_buf_adds(&detail, ",\"actual\":");
-                    Co_json_value(&detail, &actual[i]);
-                    Co_buf_addc(&detail, '}');
-                }
-                Co_buf_adds(&detail, "}}");
-                if (first) /* equal by value: the hash saw rounding the values hide */
-                    d->changed--;
-                else
-                    rc = Co_vfinding(v, CO_CHECK_CONTENT, d->found++, "changed", d->key.data,
-                                     co_buf_str(&detail));
-                if (rc == CO_OK && !first)
-                    rc = Co_vscope_note(v, d->key.data);
-            }
-            Co_buf_release(&storage);
-            free(text);
-        }
+        return rc;
     }
-    Co_buf_release(&detail);
+    if (!Co_map_put(&d->seen, d->key.data, d->key.len, "", 0))
+        return co_error_set(v->err, CO_ENOMEM, "out of memory");
+    uint64_t h;
+    memcpy(&h, val, sizeof h);
+    if (h == Co_row_hash(row, v->ncols))
+        return CO_OK;
+    if (d->lean) { /* the target's values are read again later */
+        Co_buf_reset(&d->val);
+        Co_key_encode(&d->val, row, v->ncols);
+        if (d->val.failed || !Co_map_put(&d->suspect, d->key.data, d->key.len, d->val.data,
+                                         d->val.len))
+            return co_error_set(v->err, CO_ENOMEM, "out of memory");
+        return CO_OK;
+    }
+    co_value actual[256];
+    size_t n = 0;
+    co_buf storage = CO_BUF_INIT;
+    rc = decode_row(d, val + sizeof h, vlen - sizeof h, actual, &n, &storage);
+    if (rc == CO_OK && n == v->ncols)
+        rc = report_changed(d, row, actual);
+    Co_buf_release(&storage);
     return rc;
 }
 
-/* Reports the target's rows of d->rows that no expected row claimed. */
-static co_code report_extra(differ *d, co_code rc)
+/* An extra row: one the target holds and no expected row claimed. */
+static co_code report_one_extra(differ *d, const char *key, size_t klen, const co_value *actual)
 {
     vctx *v = d->v;
+    d->extra++;
+    co_buf detail = CO_BUF_INIT, keytext = CO_BUF_INIT;
+    Co_buf_add(&keytext, key, klen);
+    Co_buf_adds(&detail, "{\"actual\":");
+    if (actual)
+        row_json(v, actual, &detail);
+    else
+        Co_buf_adds(&detail, "null");
+    Co_buf_addc(&detail, '}');
+    co_code rc = detail.failed || keytext.failed
+                     ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                     : Co_vfinding(v, CO_CHECK_CONTENT, d->found++, "extra",
+                                   co_buf_str(&keytext), co_buf_str(&detail));
+    if (rc == CO_OK)
+        rc = Co_vscope_note(v, co_buf_str(&keytext));
+    Co_buf_release(&detail);
+    Co_buf_release(&keytext);
+    return rc;
+}
+
+/* Reports the target's rows of d->rows that no expected row claimed (not
+ * lean: lean rows hold no values, settle_lean reads them again). */
+static co_code report_extra(differ *d, co_code rc)
+{
     size_t pos = 0;
     const char *key, *val;
     size_t klen, vlen;
-    co_buf detail = CO_BUF_INIT, keytext = CO_BUF_INIT;
-    while (rc == CO_OK && Co_map_next(&d->rows, &pos, &key, &klen, &val, &vlen)) {
+    while (rc == CO_OK && !d->lean && Co_map_next(&d->rows, &pos, &key, &klen, &val, &vlen)) {
         if (Co_map_get(&d->seen, key, klen, NULL, NULL))
             continue;
-        d->extra++;
-        Co_buf_reset(&keytext);
-        Co_buf_add(&keytext, key, klen);
         /* The row as column: value, decoded from the canonical array. */
-        char *text = strndup(val + sizeof(uint64_t), vlen - sizeof(uint64_t));
         co_value actual[256];
         size_t n = 0;
         co_buf storage = CO_BUF_INIT;
-        rc = text ? Co_key_decode(text, actual, 256, &n, &storage, v->err)
-                  : co_error_set(v->err, CO_ENOMEM, "out of memory");
-        Co_buf_reset(&detail);
-        Co_buf_adds(&detail, "{\"actual\":");
-        if (rc == CO_OK && n == v->ncols)
-            row_json(v, actual, &detail);
-        else
-            Co_buf_adds(&detail, "null");
-        Co_buf_addc(&detail, '}');
-        Co_buf_release(&storage);
-        free(text);
-        if (rc != CO_OK)
-            break;
-        rc = Co_vfinding(v, CO_CHECK_CONTENT, d->found++, "extra", co_buf_str(&keytext),
-                         co_buf_str(&detail));
+        rc = decode_row(d, val + sizeof(uint64_t), vlen - sizeof(uint64_t), actual, &n, &storage);
         if (rc == CO_OK)
-            rc = Co_vscope_note(v, co_buf_str(&keytext));
+            rc = report_one_extra(d, key, klen, n == d->v->ncols ? actual : NULL);
+        Co_buf_release(&storage);
     }
-    Co_buf_release(&detail);
-    Co_buf_release(&keytext);
     Co_map_release(&d->rows);
     Co_map_release(&d->seen);
+    Co_map_release(&d->suspect);
+    Co_map_release(&d->settled);
     return rc;
+}
+
+/* Lean, second read of the target's rows: each suspect row is compared with
+ * the values in hand, each row no expected row claimed is reported extra;
+ * a key the target holds twice is reported once. */
+static co_code settle_one(differ *d, const co_value *raw)
+{
+    vctx *v = d->v;
+    co_value row[256];
+    canon_text canon;
+    stored_row(d, raw, row, canon);
+    if (d->key.failed)
+        return co_error_set(v->err, CO_ENOMEM, "out of memory");
+    const char *val;
+    size_t vlen;
+    bool suspect = Co_map_get(&d->suspect, d->key.data, d->key.len, &val, &vlen);
+    if (!suspect && Co_map_get(&d->seen, d->key.data, d->key.len, NULL, NULL))
+        return CO_OK;
+    int added = Co_map_add(&d->settled, d->key.data, d->key.len, "", 0);
+    if (added < 0)
+        return co_error_set(v->err, CO_ENOMEM, "out of memory");
+    if (added == 0)
+        return CO_OK;
+    if (!suspect)
+        return report_one_extra(d, d->key.data, d->key.len, row);
+    co_value expected[256];
+    size_t n = 0;
+    co_buf storage = CO_BUF_INIT;
+    co_code rc = decode_row(d, val, vlen, expected, &n, &storage);
+    if (rc == CO_OK && n == v->ncols)
+        rc = report_changed(d, expected, row);
+    Co_buf_release(&storage);
+    return rc;
+}
+
+/* Lean: reads the target's rows again only when some need their values. */
+static co_code settle_lean(differ *d, const range *r, co_code rc)
+{
+    if (rc == CO_OK && (co_map_count(&d->suspect) > 0 ||
+                        co_map_count(&d->seen) < co_map_count(&d->rows))) {
+        /* the hashes are no longer needed: give their memory back first */
+        Co_map_release(&d->rows);
+        rc = each_row(d, false, r, settle_one);
+    }
+    return report_extra(d, rc);
 }
 
 /* Compares one small range row by row. */
@@ -486,6 +572,7 @@ static co_code take_merged(void *ctx, const co_value *row, co_error *err)
 static co_code content_merged(vctx *v, differ *d, summary *exp, summary *act)
 {
     range all = {0, 0, false};
+    d->lean = true;
     co_code rc = each_row(d, false, &all, take_actual);
     act->count = (int64_t)co_map_count(&d->rows) + d->duplicate;
     merged_side side = {d, 0, 0};
@@ -495,7 +582,10 @@ static co_code content_merged(vctx *v, differ *d, summary *exp, summary *act)
                               v->scoped ? co_buf_str(&v->where_expected) : NULL, take_merged,
                               &side, v->err);
     exp->count = side.count;
-    rc = report_extra(d, rc);
+    rc = settle_lean(d, &all, rc);
+    /* The engine's merged rows and the target's hashes were the tenant's
+     * whole entity: their freed pages would add to the next checks' peak. */
+    Co_return_freed_memory();
     /* No sums to compare: every row was compared. */
     act->hash = exp->hash = 0;
     return rc;

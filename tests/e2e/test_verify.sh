@@ -113,6 +113,20 @@ q "$tgt" "UPDATE contacts SET title = '' WHERE id = $id"
 assert_eq "NULL to empty: changed title, null vs \"\"" "changed [$id] null \"\"" \
   "$(finding "$t" | jq -r 'select(.check == "content") | "\(.kind) \(.key | tojson) \(.detail.columns.title.expected | tojson) \(.detail.columns.title.actual | tojson)"')"
 
+# 7b. Contacts merge (survivorship), so the whole tenant is compared by key, the target's
+# rows kept as hashes and read again only for the rows that differ: a changed, an extra
+# and a missing contact, each with its values.
+t=${T[9]}
+mapfile -t ids < <(q "$tgt" "SELECT id FROM contacts WHERE account_id = $t AND length(last_name) > 3 ORDER BY id LIMIT 2")
+full=$(q "$tgt" "SELECT last_name FROM contacts WHERE id = ${ids[0]}")
+gone=$(q "$tgt" "SELECT last_name FROM contacts WHERE id = ${ids[1]}")
+q "$tgt" "UPDATE contacts SET last_name = 'Xx' WHERE id = ${ids[0]};
+          INSERT INTO contacts SELECT 90000002, account_id, kind, first_name, 'Extra', email || '.x', company_domain, title, custom, created_at, updated_at FROM contacts WHERE id = ${ids[1]};
+          DELETE FROM contacts WHERE id = ${ids[1]};"
+assert_eq "merged entity: changed, extra and missing contacts, each with its values" \
+  "changed [${ids[0]}] $full Xx|extra [90000002] Extra|missing [${ids[1]}] $gone" \
+  "$("$CUTOVER" -p "$proj" verify --tenant "$t" --json --sample all | jq -r '.verifications[0].findings[] | select(.check == "content" and .entity == "contacts") | "\(.kind) \(.key | tojson) \(.detail.columns.last_name.expected // .detail.actual.last_name // .detail.expected.last_name)\(if .kind == "changed" then " " + .detail.columns.last_name.actual else "" end)"' | sort | paste -sd'|')"
+
 # 8. A row of no tenant at all (account 999): reported once per command.
 q "$tgt" "INSERT INTO engagements SELECT 90000001, 999, contact_id, campaign_id, kind, occurred_at FROM engagements WHERE account_id = ${T[0]} LIMIT 1"
 run_cutover -p "$proj" verify --all --json --keep-going
