@@ -434,6 +434,7 @@ static const co_store_ops my_ops = {
     .tables = my_tables,
     .select_columns = my_select_columns,
     .constraints = Co_my_constraints,
+    .indexes = Co_my_indexes,
     .collation_keys = Co_my_collation_keys,
     .loader_open = Co_my_loader_open,
     .month_sql = my_month_sql,
