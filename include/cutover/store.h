@@ -292,13 +292,15 @@ CO_API co_code co_store_collation_keys(co_store *s, const char *table, const cha
                                        bool *folds, co_error *err);
 
 /* What the month SQL below gives, followed by the value's text, for text
- * that starts with a date no calendar has ('2026-13-45'): PostgreSQL would
- * refuse to read it (SQLite's month is NULL for it). */
+ * that starts with a date no calendar has ('2026-13-45', '2026-02-30'):
+ * PostgreSQL would refuse to read it, SQLite's strftime reads some such
+ * dates as a month and others as none, MySQL's month is the text's first
+ * seven characters (every engine). */
 #define CO_STORE_MONTH_INVALID "!"
 
 /* Appends SQL giving the calendar month ('YYYY-MM') of a timestamp expression
- * (NULL for text that is no time; on PostgreSQL, CO_STORE_MONTH_INVALID and
- * the text for text that starts with a date no calendar has). */
+ * (NULL for text that is no time; CO_STORE_MONTH_INVALID and the text for
+ * text that starts with a date no calendar has). */
 CO_API void co_store_month_sql(const co_store *s, const char *expr, co_buf *out);
 /* The same for a column whose declared type is decl_type (co_column's;
  * NULL or "" when not known): the same month for every value, which
