@@ -532,34 +532,11 @@ static co_code sq_allow_writes(co_store *s, co_error *err)
  * strftime reads as a month ('2026-02-30' as February) or as none
  * ('2026-13-45'): CO_STORE_MONTH_INVALID and the text, as PostgreSQL's
  * month gives it (pg.c: the same dates, a date that ends after its ten
- * characters). Most times have a month of 01 to 12 and a day of 01 to 28,
- * which every calendar has: they go to strftime at once. */
+ * characters), from cutover_invalid_date (sqlite_fn.c). */
 static void sq_month_sql(const co_store *s, const char *expr, co_buf *out)
 {
     (void)s;
-    co_buf t = CO_BUF_INIT;
-    Co_buf_printf(&t, "(%s)", expr);
-    const char *x = co_buf_str(&t);
-    Co_buf_printf(out,
-                  "(CASE WHEN substr(%s, 6, 2) BETWEEN '01' AND '12'"
-                  " AND substr(%s, 9, 2) BETWEEN '01' AND '28' AND substr(%s, 1, 4) <> '0000'"
-                  " THEN strftime('%%Y-%%m', %s)",
-                  x, x, x, x);
-    Co_buf_printf(out,
-                  " WHEN %s GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
-                  " AND substr(%s, 11, 1) NOT GLOB '[0-9]' AND ("
-                  "substr(%s, 6, 2) NOT BETWEEN '01' AND '12'"
-                  " OR substr(%s, 9, 2) NOT BETWEEN '01' AND CASE substr(%s, 6, 2)"
-                  " WHEN '02' THEN CASE WHEN CAST(substr(%s, 1, 4) AS INTEGER) %% 4 = 0"
-                  " AND (CAST(substr(%s, 1, 4) AS INTEGER) %% 100 <> 0"
-                  " OR CAST(substr(%s, 1, 4) AS INTEGER) %% 400 = 0) THEN '29' ELSE '28' END"
-                  " WHEN '04' THEN '30' WHEN '06' THEN '30' WHEN '09' THEN '30' WHEN '11' THEN '30'"
-                  " ELSE '31' END OR substr(%s, 1, 4) = '0000') THEN '%s' || %s",
-                  x, x, x, x, x, x, x, x, x, CO_STORE_MONTH_INVALID, x);
-    Co_buf_printf(out, " ELSE strftime('%%Y-%%m', %s) END)", x);
-    if (t.failed)
-        out->failed = true;
-    Co_buf_release(&t);
+    Co_buf_printf(out, "coalesce(cutover_invalid_date(%s), strftime('%%Y-%%m', %s))", expr, expr);
 }
 
 /* ---- opening ---------------------------------------------------------------- */
