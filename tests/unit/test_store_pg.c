@@ -13,6 +13,7 @@
 
 #include "cutover/store.h"
 #include "util/buf.h"
+#include "store_rows.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -1032,43 +1033,6 @@ static void catalog_reads(void **state)
     co_columns_free(cols, n);
     assert_int_equal(co_store_select_columns(s, "cat_none", &cols, &n, &err), CO_ENOTFOUND);
     co_store_close(s);
-}
-
-/* The rows of sql, one value each, as sorted text ("NULL" for NULL), into
- * out (cap bytes). */
-static void distinct_rows(co_store *s, const char *sql, char *out, size_t cap)
-{
-    co_error err;
-    co_error_clear(&err);
-    co_cursor *c = NULL;
-    if (co_store_query(s, sql, NULL, 0, &c, &err) != CO_OK)
-        fail_msg("%s: %s", sql, err.message);
-    char rows[64][48];
-    size_t n = 0;
-    bool has_row;
-    while (co_cursor_next(c, &has_row, &err) == CO_OK && has_row && n < 64) {
-        co_value v = co_cursor_value(c, 0);
-        if (v.type == CO_INT)
-            snprintf(rows[n++], sizeof rows[0], "%lld", (long long)v.i);
-        else if (v.type == CO_TEXT)
-            snprintf(rows[n++], sizeof rows[0], "'%.*s'", (int)v.len, v.s);
-        else
-            snprintf(rows[n++], sizeof rows[0], "NULL");
-    }
-    co_cursor_close(c);
-    qsort(rows, n, sizeof rows[0], (int (*)(const void *, const void *))strcmp);
-    out[0] = '\0';
-    for (size_t i = 0; i < n; i++)
-        snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? " " : "", rows[i]);
-}
-
-static const co_index *index_named(const co_index *ix, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(ix[i].name, name) == 0)
-            return &ix[i];
-    fail_msg("no index %s", name);
-    return NULL;
 }
 
 /* A table's indexes from pg_index, ordered only as B-trees in the column's
