@@ -214,6 +214,39 @@ CO_API co_code co_store_constraints(co_store *s, const char *table, co_constrain
                                     co_error *err);
 CO_API void co_constraints_free(co_constraint *c, size_t n);
 
+/* An index of a table, as its database keeps it. */
+typedef struct co_index {
+    char *name;       /* as declared (SQLite's automatic ones as it names them) */
+    char **columns;   /* its key columns in order; NULL for an expression */
+    size_t ncolumns;
+    bool unique;
+    bool partial;     /* it holds only the rows of its WHERE */
+    bool ordered;     /* a B-tree whose key columns each keep the order that the
+                         column's own comparison (<, >, min) uses: its collation
+                         and its type's default ordering; a query ordered by
+                         the leading columns can walk it */
+} co_index;
+
+/* The indexes of table, by name: PostgreSQL from pg_index (valid ones),
+ * SQLite from pragma_index_list and pragma_index_xinfo (the automatic
+ * indexes of PRIMARY KEY and UNIQUE included), MySQL and MariaDB from
+ * information_schema.STATISTICS (a prefix index is not ordered). The caller
+ * frees the array with co_indexes_free. */
+CO_API co_code co_store_indexes(co_store *s, const char *table, co_index **out, size_t *n,
+                                co_error *err);
+CO_API void co_indexes_free(co_index *ix, size_t n);
+
+/* Appends a query whose rows are the distinct values of column in table
+ * (quoted here; one row for NULL when a row holds it), as SELECT DISTINCT
+ * gives them. Where an ordered index of every row leads with column and the
+ * engine runs recursive queries, it is a skip scan (WITH RECURSIVE, each
+ * step the next value above the last one): an index entry read per value
+ * rather than every row; *skip_scan (may be NULL) says which. The catalog
+ * read may fail; the query is then SELECT DISTINCT and the error is not
+ * returned (a slower plan, the same rows). */
+CO_API void co_store_distinct_sql(co_store *s, const char *table, const char *column,
+                                  co_buf *out, bool *skip_scan);
+
 /* Verification pushes hashing down to the database with SQL functions that
  * cutover installs on each connection (docs/verify.md):
  *   cutover_hash(v1, ..., vn)      the row hash of util/rowhash.h, an integer
@@ -259,13 +292,15 @@ CO_API co_code co_store_collation_keys(co_store *s, const char *table, const cha
                                        bool *folds, co_error *err);
 
 /* What the month SQL below gives, followed by the value's text, for text
- * that starts with a date no calendar has ('2026-13-45'): PostgreSQL would
- * refuse to read it (SQLite's month is NULL for it). */
+ * that starts with a date no calendar has ('2026-13-45', '2026-02-30'):
+ * PostgreSQL would refuse to read it, SQLite's strftime reads some such
+ * dates as a month and others as none, MySQL's month is the text's first
+ * seven characters (every engine). */
 #define CO_STORE_MONTH_INVALID "!"
 
 /* Appends SQL giving the calendar month ('YYYY-MM') of a timestamp expression
- * (NULL for text that is no time; on PostgreSQL, CO_STORE_MONTH_INVALID and
- * the text for text that starts with a date no calendar has). */
+ * (NULL for text that is no time; CO_STORE_MONTH_INVALID and the text for
+ * text that starts with a date no calendar has). */
 CO_API void co_store_month_sql(const co_store *s, const char *expr, co_buf *out);
 /* The same for a column whose declared type is decl_type (co_column's;
  * NULL or "" when not known): the same month for every value, which

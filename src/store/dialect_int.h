@@ -34,6 +34,9 @@ typedef struct co_dialect_ops {
     /* cutover's DDL, written in SQLite's dialect, in this engine's (a string
      * the caller frees; NULL: out of memory). NULL: taken as it is. */
     char *(*schema_sql)(const char *ddl);
+    /* True when the server runs WITH RECURSIVE (co_store_distinct_sql's skip
+     * scan); NULL: always. */
+    bool (*recursive_queries)(co_store *s);
 } co_dialect_ops;
 
 extern const co_dialect_ops co_sqlite_dialect_ops;

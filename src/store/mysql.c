@@ -378,14 +378,32 @@ static co_code my_tables(co_store *st, co_table_info **tables, size_t *n, co_err
 }
 
 /* The month ('YYYY-MM') of ISO text, a DATE, a DATETIME or a TIMESTAMP (the
- * session's time zone is UTC); NULL for text that does not start like a date. */
+ * session's time zone is UTC); NULL for text that does not start like a date;
+ * CO_STORE_MONTH_INVALID and the text for one that starts with a date no
+ * calendar has ('2026-13-45', '2026-02-30', a zero date), as PostgreSQL and
+ * SQLite give it (pg.c: the same dates, a date that ends after its ten
+ * characters). */
 static void my_month_sql(const co_store *s, const char *expr, co_buf *out)
 {
     (void)s;
+    co_buf t = CO_BUF_INIT;
+    Co_buf_printf(&t, "CAST((%s) AS CHAR)", expr);
+    const char *x = co_buf_str(&t);
     Co_buf_printf(out,
-                  "(CASE WHEN CAST((%s) AS CHAR) REGEXP '^[0-9]{4}-[0-9]{2}-[0-9]{2}' THEN "
-                  "SUBSTR(CAST((%s) AS CHAR), 1, 7) END)",
-                  expr, expr);
+                  "(CASE WHEN %s REGEXP '^[0-9]{4}-[0-9]{2}-[0-9]{2}' THEN CASE"
+                  " WHEN SUBSTR(%s, 11, 1) NOT BETWEEN '0' AND '9' AND ("
+                  "SUBSTR(%s, 6, 2) NOT BETWEEN '01' AND '12'"
+                  " OR SUBSTR(%s, 9, 2) NOT BETWEEN '01' AND CASE SUBSTR(%s, 6, 2)"
+                  " WHEN '02' THEN CASE WHEN CAST(SUBSTR(%s, 1, 4) AS UNSIGNED) %% 4 = 0"
+                  " AND (CAST(SUBSTR(%s, 1, 4) AS UNSIGNED) %% 100 <> 0"
+                  " OR CAST(SUBSTR(%s, 1, 4) AS UNSIGNED) %% 400 = 0) THEN '29' ELSE '28' END"
+                  " WHEN '04' THEN '30' WHEN '06' THEN '30' WHEN '09' THEN '30' WHEN '11' THEN '30'"
+                  " ELSE '31' END OR SUBSTR(%s, 1, 4) = '0000') THEN CONCAT('%s', %s)"
+                  " ELSE SUBSTR(%s, 1, 7) END END)",
+                  x, x, x, x, x, x, x, x, x, CO_STORE_MONTH_INVALID, x, x);
+    if (t.failed)
+        out->failed = true;
+    Co_buf_release(&t);
 }
 
 static co_code my_allow_writes(co_store *st, co_error *err)
@@ -434,6 +452,7 @@ static const co_store_ops my_ops = {
     .tables = my_tables,
     .select_columns = my_select_columns,
     .constraints = Co_my_constraints,
+    .indexes = Co_my_indexes,
     .collation_keys = Co_my_collation_keys,
     .loader_open = Co_my_loader_open,
     .month_sql = my_month_sql,

@@ -589,6 +589,7 @@ static const co_store_ops pg_ops = {
     .tables = pg_tables,
     .select_columns = pg_select_columns,
     .constraints = Co_pg_catalog_constraints,
+    .indexes = Co_pg_indexes,
     .loader_open = Co_pg_loader_open,
     .month_sql = pg_month_sql,
     .month_typed_sql = pg_month_typed_sql,

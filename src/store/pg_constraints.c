@@ -4,6 +4,9 @@
  * as pg_get_expr writes it) and foreign keys, NOT VALID and DEFERRABLE ones
  * included; and unique indexes that back no constraint and have neither
  * expressions nor a predicate. One row per constraint column, in order.
+ * Also co_store_indexes: every valid index, a column ordered where the
+ * index is a B-tree with the column's own collation and its type's default
+ * operator class (the ordering that <, > and ORDER BY use).
  */
 #include "store/pg_int.h"
 
@@ -49,6 +52,36 @@ co_code Co_pg_constraints(co_store *s, const char *table, co_constraint **out, s
     co_code rc = co_store_query(s, constraints_sql, p, 2, &c, err);
     if (rc == CO_OK)
         rc = Co_constraints_from_rows(c, out, n, err);
+    co_cursor_close(c);
+    Co_buf_release(&ref);
+    return rc;
+}
+
+static const char indexes_sql[] =
+    "SELECT i.relname::text, x.indisunique, x.indpred IS NOT NULL,"
+    " am.amname = 'btree' AND k.coll = a.attcollation AND coalesce(oc.opcdefault, false),"
+    " k.ord, a.attname::text"
+    " FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid"
+    " JOIN pg_catalog.pg_am am ON am.oid = i.relam"
+    " CROSS JOIN LATERAL unnest(x.indkey::int2[], x.indcollation::oid[], x.indclass::oid[])"
+    "  WITH ORDINALITY AS k(attnum, coll, opclass, ord)"
+    " LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum"
+    "  AND k.attnum > 0"
+    " LEFT JOIN pg_catalog.pg_opclass oc ON oc.oid = k.opclass"
+    " WHERE x.indrelid = pg_catalog.to_regclass(?) AND x.indisvalid AND k.ord <= x.indnkeyatts"
+    " ORDER BY 1, 5";
+
+co_code Co_pg_indexes(co_store *s, const char *table, co_index **out, size_t *n, co_error *err)
+{
+    co_buf ref = CO_BUF_INIT;
+    Co_pg_table_ref(table, &ref);
+    if (ref.failed)
+        return co_error_set(err, CO_ENOMEM, "out of memory");
+    co_param p[] = {{NULL, co_text(co_buf_str(&ref), ref.len)}};
+    co_cursor *c = NULL;
+    co_code rc = co_store_query(s, indexes_sql, p, 1, &c, err);
+    if (rc == CO_OK)
+        rc = Co_indexes_from_rows(c, out, n, err);
     co_cursor_close(c);
     Co_buf_release(&ref);
     return rc;

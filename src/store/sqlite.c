@@ -527,10 +527,16 @@ static co_code sq_allow_writes(co_store *s, co_error *err)
     return rc;
 }
 
+/* The month strftime gives ('YYYY-MM', at UTC; NULL for text that is no
+ * time), but for text that starts with a date no calendar has, which
+ * strftime reads as a month ('2026-02-30' as February) or as none
+ * ('2026-13-45'): CO_STORE_MONTH_INVALID and the text, as PostgreSQL's
+ * month gives it (pg.c: the same dates, a date that ends after its ten
+ * characters), from cutover_invalid_date (sqlite_fn.c). */
 static void sq_month_sql(const co_store *s, const char *expr, co_buf *out)
 {
     (void)s;
-    Co_buf_printf(out, "strftime('%%Y-%%m', %s)", expr);
+    Co_buf_printf(out, "coalesce(cutover_invalid_date(%s), strftime('%%Y-%%m', %s))", expr, expr);
 }
 
 /* ---- opening ---------------------------------------------------------------- */
@@ -614,6 +620,7 @@ static const co_store_ops sqlite_ops = {
     .tables = sq_tables,
     .select_columns = sq_select_columns,
     .constraints = Co_sqlite_constraints,
+    .indexes = Co_sqlite_indexes,
     .loader_open = Co_sqlite_loader_open,
     .month_sql = sq_month_sql,
     .allow_writes = sq_allow_writes,

@@ -6,6 +6,9 @@
  * the table's CREATE TABLE statement, which is the only place SQLite keeps
  * them: the statement is read token by token (strings, quoted names and
  * comments skipped) for CHECK ( ... ) and the CONSTRAINT name before it.
+ * Also co_store_indexes, from pragma_index_list and pragma_index_xinfo: a
+ * column is ordered where the index keeps it in the collation the column
+ * declares (every SQLite index is a B-tree).
  *
  * Also the foreign keys a SQLite load enforces (sqlite_int.h): SQLite
  * connections keep foreign keys off (turning them on would make deletes
@@ -562,4 +565,53 @@ co_code Co_sqlite_fkeys_check(sq_fkeys *f, sqlite3 *db, const co_value *rows, si
         }
     }
     return CO_OK;
+}
+
+/* ---- indexes ------------------------------------------------------------------ */
+
+static const char indexes_sql[] =
+    "SELECT il.name, il.\"unique\", il.partial, ix.coll, ix.seqno + 1,"
+    " CASE WHEN ix.cid >= 0 THEN ix.name END"
+    " FROM pragma_index_list(:a) AS il, pragma_index_xinfo(il.name) AS ix"
+    " WHERE ix.key ORDER BY il.name, ix.seqno";
+
+typedef struct index_rows {
+    co_store *s;
+    const char *table;
+    co_index *arr;
+    size_t n;
+} index_rows;
+
+static co_code take_index_row(void *ctx, co_cursor *c, co_error *err)
+{
+    index_rows *ir = ctx;
+    char *name = text_of(c, 0), *coll = text_of(c, 3), *col = text_of(c, 5);
+    co_code rc = CO_OK;
+    if (!name || !coll)
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
+    /* The collation the column declares (BINARY unless it says otherwise):
+     * what its comparisons use, and so what an ordered walk must keep. */
+    const char *declared = NULL;
+    bool ordered = col && sqlite3_table_column_metadata(co_sqlite_db(ir->s), NULL, ir->table, col,
+                                                        NULL, &declared, NULL, NULL,
+                                                        NULL) == SQLITE_OK &&
+                   declared && coll && strcasecmp(declared, coll) == 0;
+    if (rc == CO_OK)
+        rc = Co_index_add(&ir->arr, &ir->n, name, co_cursor_value(c, 1).i != 0,
+                          co_cursor_value(c, 2).i != 0, (long)co_cursor_value(c, 4).i, col,
+                          ordered, err);
+    free(name);
+    free(coll);
+    free(col);
+    return rc;
+}
+
+co_code Co_sqlite_indexes(co_store *s, const char *table, co_index **out, size_t *n,
+                          co_error *err)
+{
+    index_rows ir = {s, table, NULL, 0};
+    co_code rc = each_row(s, indexes_sql, table, NULL, take_index_row, &ir, err);
+    *out = ir.arr;
+    *n = ir.n;
+    return rc;
 }

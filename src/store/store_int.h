@@ -34,6 +34,8 @@ typedef struct co_store_ops {
                               co_error *err);
     co_code (*constraints)(co_store *s, const char *table, co_constraint **out, size_t *n,
                            co_error *err);
+    /* co_store_indexes; NULL: the engine lists none (no skip scan) */
+    co_code (*indexes)(co_store *s, const char *table, co_index **out, size_t *n, co_error *err);
     co_code (*loader_open)(co_store *s, const char *table, const char *const *columns,
                            size_t ncols, co_loader **out, co_error *err);
     void (*month_sql)(const co_store *s, const char *expr, co_buf *out);
@@ -153,6 +155,23 @@ bool Co_constraint_add_column(co_constraint *c, const char *column, const char *
  * 4 the referenced table, 5 the column's position, 6 the column, 7 the
  * referenced column. Appends them to *out (n of them). */
 co_code Co_constraints_from_rows(co_cursor *c, co_constraint **out, size_t *n, co_error *err);
+
+/* co_store_indexes of each engine (pg_constraints.c, sqlite_constraints.c,
+ * mysql_constraints.c). */
+co_code Co_pg_indexes(co_store *s, const char *table, co_index **out, size_t *n, co_error *err);
+co_code Co_sqlite_indexes(co_store *s, const char *table, co_index **out, size_t *n,
+                          co_error *err);
+co_code Co_my_indexes(co_store *s, const char *table, co_index **out, size_t *n, co_error *err);
+/* Adds key column column (NULL: an expression) at position pos (from 1) of
+ * index name to *arr (n of them): a new index at position 1, else the last
+ * one; the index stays ordered only while every column is. */
+co_code Co_index_add(co_index **arr, size_t *n, const char *name, bool unique, bool partial,
+                     long pos, const char *column, bool ordered, co_error *err);
+/* The indexes of a catalog query's rows, each index's rows consecutive in
+ * column order: 0 name, 1 unique, 2 partial, 3 the column ordered, 4 the
+ * column's position (from 1), 5 the column (NULL: an expression); a truth
+ * value is an integer or a boolean. Appends them to *out (n of them). */
+co_code Co_indexes_from_rows(co_cursor *c, co_index **out, size_t *n, co_error *err);
 
 /* Opens a SQLite database at path (already resolved). */
 co_code Co_sqlite_open(const char *path, co_side side, co_store **out, co_error *err);

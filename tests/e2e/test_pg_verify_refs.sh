@@ -5,6 +5,10 @@
 # reference (no tenant column). A reference to no row is dangling_ref, to
 # another tenant's row foreign_tenant (with that tenant); a NULL reference
 # is none; the target declares no foreign key, so nothing but verify checks.
+# The rows of no tenant are looked for once per command in each table with a
+# tenant column: by a skip scan where an index leads with that column
+# (members), by SELECT DISTINCT where none does (teams); a member of account
+# 999 is found either way.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
 
@@ -43,6 +47,7 @@ YAML
 pgsql postgres -c "CREATE DATABASE refs" &&
   pgsql refs -c "CREATE TABLE teams (id bigint PRIMARY KEY, account_id bigint NOT NULL, name text);
     CREATE TABLE members (id bigint PRIMARY KEY, account_id bigint NOT NULL, team_id bigint, name text);
+    CREATE INDEX members_account ON members (account_id, name);
     CREATE TABLE links (member_id bigint NOT NULL, team_id bigint NOT NULL, PRIMARY KEY (member_id, team_id))"
 assert_eq "the PostgreSQL target exists" 0 "$?"
 cv() { run_cutover -p "$WORK/cutover.yaml" --target "$PG_BASE/refs" "$@"; }
@@ -59,6 +64,10 @@ assert_eq "clean: no findings" "" "$(refs)"
 assert_eq "each entity's references read in one statement joined to their parents' keys" 4 \
   "$(grep -c 'target sql: SELECT count(CASE WHEN side."team_id" IS NOT NULL AND p0.v IS NULL THEN 1 END) FROM\|target sql: SELECT count(CASE WHEN side."member_id" IS NOT NULL AND p0.v IS NULL THEN 1 END), count(CASE WHEN side."team_id" IS NOT NULL AND p1.v IS NULL THEN 1 END) FROM' <<<"$ERR")"
 assert_eq "and no probe a reference" 0 "$(grep -c 'target sql: SELECT count(\*) FROM (SELECT DISTINCT' <<<"$ERR")"
+assert_eq "tenants of members (an index leads with account_id): a skip scan, once" 1 \
+  "$(grep -c 'target sql: WITH RECURSIVE cutover_skip(v) AS (SELECT (SELECT "account_id" FROM "members" WHERE "account_id" IS NOT NULL ORDER BY "account_id" LIMIT 1)' <<<"$ERR")"
+assert_eq "tenants of teams (no index): SELECT DISTINCT, once" 1 \
+  "$(grep -c 'target sql: SELECT DISTINCT "account_id" FROM "teams"' <<<"$ERR")"
 
 # Planted: a member of tenant 1 in no team there is (dangling) and one in
 # tenant 2's team (foreign); links of tenant 2 (by their member) to a team
@@ -72,4 +81,12 @@ assert_eq "planted references: exit 12" 12 "$CODE"
 assert_eq "each found by key, dangling or another tenant's" \
   '1 members dangling_ref [2] {"team_id":99}; 1 members foreign_tenant [4] {"team_id":20,"parent_tenant":2}; 2 links dangling_ref [5,77] {"team_id":77}; 2 links foreign_tenant [3,10] {"team_id":10,"parent_tenant":1}' \
   "$(refs)"
+
+# A member of no tenant (account 999), found through the skip scan.
+pgsql refs -c "INSERT INTO members VALUES (9999, 999, NULL, 'nobody')"
+cv verify --all --json
+assert_eq "a row of no tenant: exit 12" 12 "$CODE"
+assert_contains "named once, with its tenant value" '1 members foreign_tenant [9999] {"account_id":999}' \
+  "$(refs)"
+assert_eq "once in the run" 1 "$(refs | grep -o '\[9999\]' | wc -l)"
 finish

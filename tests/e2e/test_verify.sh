@@ -129,8 +129,10 @@ assert_eq "merged entity: changed, extra and missing contacts, each with its val
 
 # 8. A row of no tenant at all (account 999): reported once per command.
 q "$tgt" "INSERT INTO engagements SELECT 90000001, 999, contact_id, campaign_id, kind, occurred_at FROM engagements WHERE account_id = ${T[0]} LIMIT 1"
-run_cutover -p "$proj" verify --all --json --keep-going
+run_cutover -p "$proj" verify --all --json --keep-going -v
 assert_eq "row of no tenant: exit 12" 12 "$CODE"
+assert_eq "row of no tenant: the tenants of engagements read by a skip scan of its index, once" 1 \
+  "$(grep -c 'target sql: WITH RECURSIVE cutover_skip(v) AS (SELECT (SELECT "account_id" FROM "engagements"' <<<"$ERR")"
 assert_eq "row of no tenant: one foreign_tenant finding in the run" "foreign_tenant [90000001] 999" \
   "$(jq -r '.verifications[].findings[] | select(.key == [90000001]) | "\(.kind) \(.key | tojson) \(.detail.account_id)"' <<<"$OUT")"
 run_cutover -p "$proj" verify --tenant "${T[0]}" --json

@@ -17,6 +17,7 @@
 #include "util/buf.h"
 #include "store/writer.h"
 #include "tmpdir.h"
+#include "store_rows.h"
 
 #include <pthread.h>
 
@@ -690,6 +691,81 @@ static void sqlite_constraints_are_read_from_the_schema(void **state)
     co_store_close(s);
 }
 
+/* A SQLite table's indexes as the catalog gives them, and the distinct
+ * values of a column read by a skip scan only where an ordered index of
+ * every row leads with it: the same rows as SELECT DISTINCT, NULL included. */
+static void sqlite_indexes_and_skip_scans(void **state)
+{
+    (void)state;
+    co_store *s = open_db("indexes.db", CO_SIDE_STATE);
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_exec(s,
+                                   "CREATE TABLE t (id INTEGER PRIMARY KEY, tenant INTEGER,"
+                                   " name TEXT COLLATE NOCASE, code TEXT, part INTEGER,"
+                                   " UNIQUE (id, code));"
+                                   "CREATE INDEX t_tenant ON t (tenant, name);"
+                                   "CREATE INDEX t_name ON t (name);"
+                                   "CREATE INDEX t_code_binary ON t (code COLLATE NOCASE);"
+                                   "CREATE INDEX t_part ON t (part) WHERE part > 1;"
+                                   "CREATE INDEX t_expr ON t (lower(code), id);"
+                                   "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1"
+                                   " FROM n WHERE i < 300)"
+                                   " INSERT INTO t SELECT i, CASE WHEN i % 50 = 0 THEN NULL"
+                                   " ELSE i % 7 END, CASE i % 3 WHEN 0 THEN 'a' WHEN 1"
+                                   " THEN 'A' ELSE 'b' END, 'c' || (i % 4), i % 5 FROM n;",
+                                   &err),
+                     CO_OK);
+    co_index *ix = NULL;
+    size_t n = 0;
+    assert_int_equal(co_store_indexes(s, "t", &ix, &n, &err), CO_OK);
+    assert_int_equal(n, 6); /* the UNIQUE clause's automatic index included */
+    const co_index *tenant = index_named(ix, n, "t_tenant");
+    assert_int_equal(tenant->ncolumns, 2);
+    assert_string_equal(tenant->columns[0], "tenant");
+    assert_string_equal(tenant->columns[1], "name");
+    assert_true(tenant->ordered && !tenant->partial && !tenant->unique);
+    assert_true(index_named(ix, n, "t_name")->ordered); /* NOCASE, as the column declares */
+    assert_false(index_named(ix, n, "t_code_binary")->ordered); /* not the column's */
+    assert_true(index_named(ix, n, "t_part")->partial);
+    const co_index *expr = index_named(ix, n, "t_expr");
+    assert_true(expr->columns[0] == NULL && !expr->ordered);
+    const co_index *unique = index_named(ix, n, "sqlite_autoindex_t_1");
+    assert_true(unique->unique && unique->ncolumns == 2);
+    co_indexes_free(ix, n);
+
+    struct {
+        const char *column;
+        bool skip;
+    } cases[] = {{"tenant", true}, {"name", true}, {"code", false}, {"part", false}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        co_buf sql = CO_BUF_INIT, plain = CO_BUF_INIT;
+        bool skip = !cases[i].skip;
+        co_store_distinct_sql(s, "t", cases[i].column, &sql, &skip);
+        assert_int_equal(skip, cases[i].skip);
+        assert_int_equal(strncmp(co_buf_str(&sql), "WITH RECURSIVE", 14) == 0, cases[i].skip);
+        Co_buf_printf(&plain, "SELECT DISTINCT \"%s\" FROM \"t\"", cases[i].column);
+        char got[2048], want[2048];
+        distinct_rows(s, co_buf_str(&sql), got, sizeof got);
+        distinct_rows(s, co_buf_str(&plain), want, sizeof want);
+        assert_string_equal(got, want);
+        Co_buf_release(&sql);
+        Co_buf_release(&plain);
+    }
+    /* what the skip scan found for the tenant column, NULL once */
+    co_buf sql = CO_BUF_INIT;
+    co_store_distinct_sql(s, "t", "tenant", &sql, NULL);
+    char got[2048];
+    distinct_rows(s, co_buf_str(&sql), got, sizeof got);
+    assert_string_equal(got, "0 1 2 3 4 5 6 NULL");
+    /* an empty table: no rows */
+    assert_int_equal(co_store_exec(s, "DELETE FROM t", &err), CO_OK);
+    distinct_rows(s, co_buf_str(&sql), got, sizeof got);
+    assert_string_equal(got, "");
+    Co_buf_release(&sql);
+    co_store_close(s);
+}
+
 static void exec_ok(co_store *s, const char *sql)
 {
     co_error err;
@@ -1019,6 +1095,7 @@ int main(void)
         cmocka_unit_test(conditions_and_capabilities),
         cmocka_unit_test(capture_records_freezes_and_goes),
         cmocka_unit_test(one_thread_holds_a_files_write_token),
+        cmocka_unit_test(sqlite_indexes_and_skip_scans),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }

@@ -17,6 +17,7 @@
 
 #include "cutover/store.h"
 #include "util/buf.h"
+#include "store_rows.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -533,6 +534,63 @@ static void quotes_odd_identifiers(void **state)
     co_columns_free(cs, n);
     co_error_clear(&err);
     assert_int_equal(co_store_columns(s, "no_such", &cs, &n, &err), CO_ENOTFOUND);
+    co_store_close(s);
+}
+
+/* A table's indexes from information_schema.STATISTICS (a prefix of a
+ * column is not ordered); the distinct values of a column read by a skip
+ * scan only where an ordered index leads with it, the same rows as SELECT
+ * DISTINCT, NULL included. */
+static void indexes_and_skip_scans(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    exec_ok(s, "CREATE TABLE ix (id INT PRIMARY KEY, tenant BIGINT, name VARCHAR(40),"
+               " code VARCHAR(40), KEY ix_tenant (tenant, name), KEY ix_code (code(2)),"
+               " UNIQUE KEY ix_name_id (name, id))");
+    exec_ok(s, "INSERT INTO ix WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+               " WHERE i < 300) SELECT i, CASE WHEN i % 50 = 0 THEN NULL ELSE i % 7 END,"
+               " CONCAT('n', i % 3), CONCAT('code', i % 4) FROM n");
+    co_index *ix = NULL;
+    size_t n = 0;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_store_indexes(s, "ix", &ix, &n, &err), CO_OK);
+    assert_int_equal(n, 4);
+    const co_index *tenant = index_named(ix, n, "ix_tenant");
+    assert_int_equal(tenant->ncolumns, 2);
+    assert_string_equal(tenant->columns[0], "tenant");
+    assert_string_equal(tenant->columns[1], "name");
+    assert_true(tenant->ordered && !tenant->partial && !tenant->unique);
+    assert_true(index_named(ix, n, "PRIMARY")->unique);
+    assert_true(index_named(ix, n, "ix_name_id")->unique);
+    assert_false(index_named(ix, n, "ix_code")->ordered); /* a prefix */
+    co_indexes_free(ix, n);
+    struct {
+        const char *column;
+        bool skip;
+    } cases[] = {{"tenant", true}, {"name", true}, {"code", false}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        co_buf sql = CO_BUF_INIT, plain = CO_BUF_INIT;
+        bool skip = !cases[i].skip;
+        co_store_distinct_sql(s, "ix", cases[i].column, &sql, &skip);
+        assert_int_equal(skip, cases[i].skip);
+        assert_int_equal(strncmp(co_buf_str(&sql), "WITH RECURSIVE", 14) == 0, cases[i].skip);
+        Co_buf_printf(&plain, "SELECT DISTINCT `%s` FROM `ix`", cases[i].column);
+        char got[4096], want[4096];
+        distinct_rows(s, co_buf_str(&sql), got, sizeof got);
+        distinct_rows(s, co_buf_str(&plain), want, sizeof want);
+        assert_string_equal(got, want);
+        Co_buf_release(&sql);
+        Co_buf_release(&plain);
+    }
+    co_buf sql = CO_BUF_INIT;
+    co_store_distinct_sql(s, "ix", "tenant", &sql, NULL);
+    char got[4096];
+    distinct_rows(s, co_buf_str(&sql), got, sizeof got);
+    assert_string_equal(got, "0 1 2 3 4 5 6 NULL");
+    Co_buf_release(&sql);
+    exec_ok(s, "DROP TABLE ix");
     co_store_close(s);
 }
 
@@ -1262,6 +1320,7 @@ int main(void)
         cmocka_unit_test(isolates_refused_rows),
         cmocka_unit_test(quotes_odd_identifiers),
         cmocka_unit_test(constraints_are_read),
+        cmocka_unit_test(indexes_and_skip_scans),
         cmocka_unit_test(collation_keys_follow_the_column),
         cmocka_unit_test(lost_connection_names_the_side),
         cmocka_unit_test(lost_connection_ends_loading),

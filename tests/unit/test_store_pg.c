@@ -13,6 +13,7 @@
 
 #include "cutover/store.h"
 #include "util/buf.h"
+#include "store_rows.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -1034,6 +1035,85 @@ static void catalog_reads(void **state)
     co_store_close(s);
 }
 
+/* A table's indexes from pg_index, ordered only as B-trees in the column's
+ * collation and default operator class; the distinct values of a column
+ * read by a skip scan only where such an index of every row leads with it,
+ * the same rows as SELECT DISTINCT (NULL included; a uuid, which has no
+ * min()). */
+static void indexes_and_skip_scans(void **state)
+{
+    (void)state;
+    co_store *s = open_db(CO_SIDE_TARGET);
+    co_error err;
+    co_error_clear(&err);
+    exec_ok(s, "CREATE TABLE ix (id int PRIMARY KEY, tenant bigint, name text, code text,"
+               " part int, u uuid);"
+               "CREATE INDEX ix_tenant ON ix (tenant, name);"
+               "CREATE INDEX ix_name ON ix (name text_pattern_ops);"
+               "CREATE INDEX ix_code ON ix USING hash (code);"
+               "CREATE INDEX ix_part ON ix (part) WHERE part > 1;"
+               "CREATE INDEX ix_expr ON ix (lower(code), id);"
+               "CREATE INDEX ix_u ON ix (u DESC);"
+               "INSERT INTO ix SELECT i, CASE WHEN i % 50 = 0 THEN NULL ELSE i % 7 END,"
+               " 'n' || (i % 3), 'c' || (i % 4), i % 5,"
+               " CASE WHEN i % 9 = 0 THEN NULL ELSE"
+               " ('00000000-0000-0000-0000-00000000000' || (i % 4))::uuid END"
+               " FROM generate_series(1, 300) AS i");
+    co_index *ix = NULL;
+    size_t n = 0;
+    assert_int_equal(co_store_indexes(s, "ix", &ix, &n, &err), CO_OK);
+    assert_int_equal(n, 7);
+    const co_index *tenant = index_named(ix, n, "ix_tenant");
+    assert_int_equal(tenant->ncolumns, 2);
+    assert_string_equal(tenant->columns[0], "tenant");
+    assert_string_equal(tenant->columns[1], "name");
+    assert_true(tenant->ordered && !tenant->partial && !tenant->unique);
+    assert_true(index_named(ix, n, "ix_pkey")->unique && index_named(ix, n, "ix_pkey")->ordered);
+    assert_false(index_named(ix, n, "ix_name")->ordered); /* not the default operator class */
+    assert_false(index_named(ix, n, "ix_code")->ordered); /* a hash */
+    assert_true(index_named(ix, n, "ix_part")->partial);
+    const co_index *expr = index_named(ix, n, "ix_expr");
+    assert_true(expr->columns[0] == NULL && !expr->ordered);
+    assert_true(index_named(ix, n, "ix_u")->ordered); /* descending walks too */
+    co_indexes_free(ix, n);
+
+    struct {
+        const char *column;
+        bool skip;
+    } cases[] = {{"tenant", true}, {"name", false}, {"code", false}, {"part", false},
+                 {"u", true}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        co_buf sql = CO_BUF_INIT, plain = CO_BUF_INIT;
+        bool skip = !cases[i].skip;
+        co_store_distinct_sql(s, "ix", cases[i].column, &sql, &skip);
+        assert_int_equal(skip, cases[i].skip);
+        assert_int_equal(strncmp(co_buf_str(&sql), "WITH RECURSIVE", 14) == 0, cases[i].skip);
+        Co_buf_printf(&plain, "SELECT DISTINCT \"%s\" FROM \"ix\"", cases[i].column);
+        char got[4096], want[4096];
+        distinct_rows(s, co_buf_str(&sql), got, sizeof got);
+        distinct_rows(s, co_buf_str(&plain), want, sizeof want);
+        assert_string_equal(got, want);
+        Co_buf_release(&sql);
+        Co_buf_release(&plain);
+    }
+    co_buf sql = CO_BUF_INIT;
+    co_store_distinct_sql(s, "ix", "tenant", &sql, NULL);
+    char got[4096];
+    distinct_rows(s, co_buf_str(&sql), got, sizeof got);
+    assert_string_equal(got, "0 1 2 3 4 5 6 NULL");
+    exec_ok(s, "TRUNCATE ix");
+    distinct_rows(s, co_buf_str(&sql), got, sizeof got);
+    assert_string_equal(got, "");
+    Co_buf_release(&sql);
+    /* a table that does not exist has no index: SELECT DISTINCT, which says so */
+    co_buf none = CO_BUF_INIT;
+    bool skip = true;
+    co_store_distinct_sql(s, "ix_none", "tenant", &none, &skip);
+    assert_false(skip);
+    Co_buf_release(&none);
+    co_store_close(s);
+}
+
 /* The number of columns and of constraints co_store_columns and
  * co_store_constraints give for table. */
 static void catalog_counts(co_store *s, const char *table, size_t *ncols, size_t *nks)
@@ -1429,6 +1509,7 @@ int main(void)
         cmocka_unit_test(reads_of_a_single_table),
         cmocka_unit_test(catalog_reads),
         cmocka_unit_test(catalog_kept),
+        cmocka_unit_test(indexes_and_skip_scans),
         cmocka_unit_test(typed_months_as_text),
         cmocka_unit_test(text_months_as_parsed),
         cmocka_unit_test(interleaves_with_other_work),

@@ -1,0 +1,52 @@
+/*
+ * store_rows.h: what the store tests of every engine (test_store.c,
+ * test_store_pg.c, test_store_mysql.c) read back the same way: a query's
+ * one-column rows as sorted text, and an index of co_store_indexes by name.
+ * Included after cmocka.h and cutover/store.h.
+ */
+#ifndef CUTOVER_TEST_STORE_ROWS_H
+#define CUTOVER_TEST_STORE_ROWS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The rows of sql (at most 64), one value each, as sorted text ("NULL" for
+ * NULL, text quoted), into out (cap bytes). */
+static inline void distinct_rows(co_store *s, const char *sql, char *out, size_t cap)
+{
+    co_error err;
+    co_error_clear(&err);
+    co_cursor *c = NULL;
+    if (co_store_query(s, sql, NULL, 0, &c, &err) != CO_OK)
+        fail_msg("%s: %s", sql, err.message);
+    char rows[64][48];
+    size_t n = 0;
+    bool has_row;
+    while (co_cursor_next(c, &has_row, &err) == CO_OK && has_row && n < 64) {
+        co_value v = co_cursor_value(c, 0);
+        if (v.type == CO_INT)
+            snprintf(rows[n++], sizeof rows[0], "%lld", (long long)v.i);
+        else if (v.type == CO_TEXT)
+            snprintf(rows[n++], sizeof rows[0], "'%.*s'", (int)v.len, v.s);
+        else
+            snprintf(rows[n++], sizeof rows[0], "NULL");
+    }
+    co_cursor_close(c);
+    qsort(rows, n, sizeof rows[0], (int (*)(const void *, const void *))strcmp);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? " " : "", rows[i]);
+}
+
+/* The index of ix (n of them) named name; fails the test when none is. */
+static inline const co_index *index_named(const co_index *ix, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ix[i].name, name) == 0)
+            return &ix[i];
+    fail_msg("no index %s", name);
+    return NULL;
+}
+
+#endif
