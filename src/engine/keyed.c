@@ -54,6 +54,26 @@ static bool uuid_type(const char *decl)
     return false;
 }
 
+bool Co_keyed_reserves(co_session *s, const co_entity *e)
+{
+    if (!e->target_key || co_store_caps(s->dest).keys_on_insert)
+        return false;
+    co_column *cols = NULL;
+    size_t ncols = 0;
+    co_error ignored;
+    co_error_clear(&ignored);
+    /* Not known (the table cannot be read): counted, as before; the layout
+     * reports what is wrong. */
+    if (co_store_columns(s->dest, e->target, &cols, &ncols, &ignored) != CO_OK)
+        return true;
+    bool integer = true;
+    for (size_t c = 0; c < ncols; c++)
+        if (strcmp(cols[c].name, e->target_key) == 0)
+            integer = integer_type(cols[c].decl_type);
+    co_columns_free(cols, ncols);
+    return integer;
+}
+
 co_code Co_entity_layout(co_session *s, const co_entity *e, const char *const *names, size_t n,
                          co_layout *out, co_error *err)
 {

@@ -616,11 +616,10 @@ co_code Co_load_entity(load *l, int64_t run_id, const co_migrate_options *opt,
     char step[160];
     snprintf(step, sizeof step, "load:%s", l->e->name);
     co_code rc = co_state_step_begin(l->s->state, run_id, step, l->e->name, l->err);
-    /* A target_key entity counts its rows, to reserve its keys in as few
-     * blocks as it takes (keyed.c); where the target gives them on insert
-     * there is nothing to reserve. */
-    bool reserves = l->e->target_key && !co_store_caps(l->s->dest).keys_on_insert;
-    if (rc == CO_OK && (opt->count_rows || reserves) &&
+    /* An entity that draws integer keys counts its rows, to reserve them
+     * in as few blocks as it takes (keyed.c); a UUID key, or one the target
+     * gives on insert, has nothing to reserve. */
+    if (rc == CO_OK && (opt->count_rows || Co_keyed_reserves(l->s, l->e)) &&
         Co_entity_count_rows(l->s, l->e, &tenant, &total, l->err) != CO_OK) {
         total = -1; /* only for the progress bar: go on without a total */
         co_error_clear(l->err);

@@ -182,6 +182,11 @@ co_code Co_load_take_row(load *l, co_value *row, co_buf *storage, const co_map *
 
 /* keyed.c */
 int Co_column_index(const char **names, size_t n, const char *name);
+/* True when entity e draws integer keys in blocks (its target_key is an
+ * integer column of a target that does not give keys on insert): only then
+ * are its rows counted first, to reserve as few blocks as it takes. A UUID
+ * key, or a key the target gives (MySQL), needs no count. */
+bool Co_keyed_reserves(co_session *s, const co_entity *e);
 /* Sets up the target's columns of an entity with a target_key; reuse is its
  * id map from before (or NULL). */
 co_code Co_keyed_open(load *l, const co_map *reuse);

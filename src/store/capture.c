@@ -1,9 +1,11 @@
 /*
  * capture.c: change capture in the store (store.h's co_store_capture_*): the
  * checks and dispatch to the engine's co_capture_ops (sqlite_capture.c,
- * pg_capture.c, mysql_capture.c), where the change log's tables live, and what both engines' triggers are written with. What a
- * capture means for a tenant (starting, freezing, catching up) is
- * src/capture's; how the engine's triggers say it is here.
+ * pg_capture.c, mysql_capture.c), where the change log's tables live, and
+ * what the engines' triggers are written with, the one rule of when an
+ * update records its old row among it (Co_capture_moved). What a capture
+ * means for a tenant (starting, freezing, catching up) is src/capture's; how
+ * the engine's triggers say it is here.
  */
 #include "store/dialect_int.h"
 
@@ -103,6 +105,25 @@ void Co_capture_tenant_cast(const co_capture_spec *t, const char *row, const cha
         }
     }
     Co_buf_printf(out, ") AS %s)", type);
+}
+
+void Co_capture_moved(co_store *s, const co_capture_spec *t, const char *tenant_type,
+                      const char *open, const char *close, const char *differ, co_buf *out)
+{
+    Co_buf_addc(out, '(');
+    for (int side = 0; side < 2; side++) {
+        const char *row = side ? "NEW" : "OLD";
+        Co_buf_adds(out, side ? differ : "");
+        Co_buf_adds(out, open);
+        for (size_t k = 0; k < t->nkey; k++) {
+            Co_buf_printf(out, "%s.", row);
+            co_store_quote_ident(s, t->key[k], out);
+            Co_buf_adds(out, ", ");
+        }
+        Co_capture_tenant_cast(t, row, tenant_type, out);
+        Co_buf_adds(out, close);
+    }
+    Co_buf_addc(out, ')');
 }
 
 void Co_sql_literal(const char *s, co_buf *out)

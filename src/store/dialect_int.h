@@ -68,7 +68,7 @@ extern const co_capture_ops co_sqlite_capture_ops;
 extern const co_capture_ops co_pg_capture_ops;
 extern const co_capture_ops co_mysql_capture_ops;
 
-/* What both engines' triggers write (store/capture.c): the table's tenant
+/* What the engines' triggers write (store/capture.c): the table's tenant
  * expression with {row} replaced by row (NEW or OLD), cast to text; a SQL
  * string literal of s; and cutover_<kind>_<table>_<op>[_<tenant>] quoted
  * (op and tenant may be NULL). */
@@ -77,6 +77,15 @@ void Co_capture_tenant_expr(const co_capture_spec *t, const char *row, co_buf *o
 void Co_capture_tenant_cast(const co_capture_spec *t, const char *row, const char *type,
                             co_buf *out);
 void Co_sql_literal(const char *s, co_buf *out);
+/* The rule of every engine's update trigger: the condition that the row
+ * moved, its key or its tenant, as the change log records them, differing
+ * between OLD and NEW. Only then is the old row a change of its own (its old
+ * key goes); else the new row's change says it all, once. Each side is one
+ * array, written open OLD.k1, ..., tenant close (the engine's JSON array as
+ * text: never NULL, so a NULL key or tenant compares too), and the two are
+ * compared with differ (the engine's " IS NOT " for text). */
+void Co_capture_moved(co_store *s, const co_capture_spec *t, const char *tenant_type,
+                      const char *open, const char *close, const char *differ, co_buf *out);
 void Co_capture_object_name(co_store *s, const char *kind, const char *table, const char *op,
                             const char *tenant, co_buf *out);
 

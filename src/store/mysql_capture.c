@@ -5,7 +5,9 @@
  * cutover_tenants and cutover_frozen (InnoDB). Each captured table gets six triggers beside the
  * application's own (several per event and timing: MariaDB >= 10.2.3, MySQL
  * >= 5.7.2): AFTER INSERT/UPDATE/DELETE cutover_capture_TABLE_OP record the
- * changes of the tenants in flight, in the writing transaction; BEFORE
+ * changes of the tenants in flight, in the writing transaction (an update
+ * once, as its new row, unless the row moved to another key or tenant: then
+ * its old row too, Co_capture_moved); BEFORE
  * INSERT/UPDATE/DELETE cutover_freeze_TABLE_OP refuse the writes of a tenant
  * whose cutover_frozen row has a fresh heartbeat, reading that row with a
  * locking read (the latest committed row, whatever the application's
@@ -122,8 +124,18 @@ static void trigger_body(co_store *st, const co_capture_spec *t, bool capture, i
 {
     Co_buf_adds(sql, "BEGIN ");
     if (capture) {
-        if (o != 0)
+        /* An update records its old row only when it moved
+         * (Co_capture_moved), compared byte for byte, whatever the
+         * collation of the connection. */
+        if (o == 1) {
+            Co_buf_adds(sql, "IF ");
+            Co_capture_moved(st, t, "CHAR", "CAST(json_array(", ") AS BINARY)", " <> ", sql);
+            Co_buf_adds(sql, " THEN ");
             record_change(st, t, ops[o], "OLD", sql);
+            Co_buf_adds(sql, "END IF; ");
+        } else if (o == 2) {
+            record_change(st, t, ops[o], "OLD", sql);
+        }
         if (o != 2)
             record_change(st, t, ops[o], "NEW", sql);
         Co_buf_adds(sql, "END");

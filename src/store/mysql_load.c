@@ -22,11 +22,15 @@
  * @@auto_increment_increment, in the order of its VALUES. A multi-row
  * INSERT ... VALUES is a "simple insert" (its row count is known when it
  * starts); under innodb_autoinc_lock_mode 0 or 1 InnoDB allocates its values
- * in one step, so they are consecutive. Mode 2 does not promise that: there
- * the statement says `RETURNING key` on MariaDB >= 10.5, which sends each
- * row's key as it inserts the row, in the order of its VALUES; on a server
- * without RETURNING (MySQL, older MariaDB) each such row is an INSERT of its
- * own. Rows with a placeholder and rows with a key of their own (a reload
+ * in one step, so they are consecutive. But a key counted that way is
+ * only the one the counter gave: a trigger of the application's that sets
+ * the key itself makes it wrong, and mode 2 does not even promise
+ * consecutive values. So wherever the server has it (MariaDB >= 10.5) the
+ * statement says `RETURNING key`, in every lock mode, which sends each row's
+ * real key as it inserts the row, in the order of its VALUES. A server
+ * without RETURNING (MySQL, older MariaDB) counts from LAST_INSERT_ID() in
+ * modes 0 and 1, and in mode 2 makes each such row an INSERT of its own.
+ * Rows with a placeholder and rows with a key of their own (a reload
  * keeps the keys it had) never share a statement (a mixed-mode insert
  * assigns values less plainly).
  */
@@ -58,7 +62,7 @@ typedef struct my_loader {
     int key_col;          /* the column the target fills (co_loader_assign_key), or -1 */
     bool key_rows;        /* the buffered rows are put with a placeholder there */
     bool one_key_row;     /* innodb_autoinc_lock_mode 2 without RETURNING: one such row per INSERT */
-    bool returning;       /* innodb_autoinc_lock_mode 2 on MariaDB >= 10.5: INSERT ... RETURNING key */
+    bool returning;       /* MariaDB >= 10.5, any lock mode: INSERT ... RETURNING key */
     uint64_t key_step;    /* @@auto_increment_increment */
     co_buf returning_sql; /* " RETURNING `key`" */
     uint64_t *keys;       /* returning: the key each buffered row was given (cap) */
@@ -408,8 +412,8 @@ static void loader_close(co_loader *base)
 
 /* True when the server takes INSERT ... RETURNING: MariaDB 10.5 and later
  * (MySQL has no RETURNING; its versions are below 10.0).
- * CUTOVER_MYSQL_RETURNING=0 does without it (one row per INSERT in mode 2),
- * as on MySQL. */
+ * CUTOVER_MYSQL_RETURNING=0 does without it, as on MySQL (keys counted from
+ * LAST_INSERT_ID() in modes 0 and 1, one row per INSERT in mode 2). */
 static bool server_returns(my_store *s)
 {
     const char *off = getenv("CUTOVER_MYSQL_RETURNING");
@@ -419,11 +423,12 @@ static bool server_returns(my_store *s)
     return info && strstr(info, "MariaDB") && mysql_get_server_version(s->conn) >= 100500;
 }
 
-/* co_loader_assign_key: the column must be AUTO_INCREMENT; how the server
- * allocates (innodb_autoinc_lock_mode) and steps (auto_increment_increment)
- * its values decides how the keys of rows with a placeholder are read back:
- * counted from LAST_INSERT_ID() (modes 0 and 1), or, in mode 2, returned by
- * the INSERT (MariaDB >= 10.5) or one row per INSERT. */
+/* co_loader_assign_key: the column must be AUTO_INCREMENT. The keys of rows
+ * with a placeholder are returned by the INSERT where the server can
+ * (MariaDB >= 10.5); elsewhere how the server allocates
+ * (innodb_autoinc_lock_mode) and steps (auto_increment_increment) its values
+ * decides: counted from LAST_INSERT_ID() (modes 0 and 1), or one row per
+ * INSERT (mode 2). */
 static co_code loader_assign_key(co_loader *base, size_t col, co_error *err)
 {
     my_loader *l = (my_loader *)base;
@@ -448,7 +453,7 @@ static co_code loader_assign_key(co_loader *base, size_t col, co_error *err)
     if (rc == CO_OK) {
         bool interleaved = mode.type != CO_INT || mode.i >= 2;
         l->key_col = (int)col;
-        l->returning = interleaved && server_returns(my_of(base->store));
+        l->returning = server_returns(my_of(base->store));
         l->one_key_row = interleaved && !l->returning;
         l->key_step = step.type == CO_INT && step.i > 0 ? (uint64_t)step.i : 1;
         Co_buf_reset(&l->returning_sql);

@@ -96,23 +96,10 @@ static void trigger_sql(co_store *st, const co_capture_spec *t, bool capture, bo
     object_name(st, kind, t->table, sql);
     Co_buf_adds(sql, "() RETURNS trigger LANGUAGE plpgsql AS $cutover$ BEGIN IF TG_OP <> 'INSERT' ");
     if (capture) {
-        /* An update records its old row only when it moved (another key or
-         * tenant): else the new row's change says it all, once. */
-        co_buf old_tenant = CO_BUF_INIT, new_tenant = CO_BUF_INIT;
-        Co_capture_tenant_expr(t, "OLD", &old_tenant);
-        Co_capture_tenant_expr(t, "NEW", &new_tenant);
-        Co_buf_adds(sql, "AND (TG_OP = 'DELETE' OR ROW(");
-        for (int side = 0; side < 2; side++) {
-            for (size_t k = 0; k < t->nkey; k++) {
-                Co_buf_printf(sql, "%s%s.", k ? ", " : "", side ? "NEW" : "OLD");
-                co_store_quote_ident(st, t->key[k], sql);
-            }
-            Co_buf_adds(sql, side ? ")" : ") IS DISTINCT FROM ROW(");
-        }
-        Co_buf_printf(sql, " OR %s IS DISTINCT FROM %s) THEN ", co_buf_str(&old_tenant),
-                      co_buf_str(&new_tenant));
-        Co_buf_release(&old_tenant);
-        Co_buf_release(&new_tenant);
+        /* An update records its old row only when it moved (Co_capture_moved). */
+        Co_buf_adds(sql, "AND (TG_OP = 'DELETE' OR ");
+        Co_capture_moved(st, t, "TEXT", "json_build_array(", ")::text", " IS DISTINCT FROM ", sql);
+        Co_buf_adds(sql, ") THEN ");
         record_change(st, t, "OLD", sql);
     } else {
         Co_buf_adds(sql, "THEN ");

@@ -31,12 +31,11 @@ static void key_of(co_store *st, const co_capture_spec *t, const char *row, co_b
 }
 
 /* INSERT INTO cutover_changes ... SELECT ... WHERE the row's tenant is
- * captured; moved: and an update's old row moved (another key or tenant),
- * else the new row's change says it all, once. */
+ * captured; moved: and an update's old row moved (Co_capture_moved). */
 static void record_change(co_store *st, const co_capture_spec *t, const char *op, const char *row,
                           bool moved, co_buf *sql)
 {
-    co_buf tenant = CO_BUF_INIT, new_tenant = CO_BUF_INIT;
+    co_buf tenant = CO_BUF_INIT;
     Co_capture_tenant_expr(t, row, &tenant);
     Co_buf_adds(sql, "INSERT INTO cutover_changes (tbl, op, tenant, key, at) SELECT ");
     Co_sql_literal(t->table, sql);
@@ -46,16 +45,11 @@ static void record_change(co_store *st, const co_capture_spec *t, const char *op
                        "cutover_tenants)",
                   co_buf_str(&tenant));
     if (moved) {
-        Co_capture_tenant_expr(t, "NEW", &new_tenant);
-        Co_buf_adds(sql, " AND (");
-        key_of(st, t, row, sql);
-        Co_buf_adds(sql, " IS NOT ");
-        key_of(st, t, "NEW", sql);
-        Co_buf_printf(sql, " OR %s IS NOT %s)", co_buf_str(&tenant), co_buf_str(&new_tenant));
+        Co_buf_adds(sql, " AND ");
+        Co_capture_moved(st, t, "TEXT", "json_array(", ")", " IS NOT ", sql);
     }
     Co_buf_adds(sql, "; ");
     Co_buf_release(&tenant);
-    Co_buf_release(&new_tenant);
 }
 
 static co_code install(co_store *st, const co_capture_spec *tables, size_t n, co_error *err)

@@ -2,15 +2,17 @@
 # AUTO_INCREMENT column), SQLite -> MariaDB, against a throwaway server
 # (mysql.sh). The target holds the new application's own rows first; the
 # customers get keys from the table's counter, in multi-row INSERTs read back
-# (LAST_INSERT_ID() + i x @@auto_increment_increment), and their orders refer
-# to those keys. A customer and an order planted bad are refused (each in the
+# (RETURNING; without it, LAST_INSERT_ID() + i x @@auto_increment_increment),
+# and their orders refer to those keys. A customer and an order planted bad are refused (each in the
 # middle of a statement that is then split) without shifting any other row's
 # key: every order's customer is still the legacy order's customer. Verify
 # through the id map finds nothing; a rejected row maps to nothing. The same
 # holds while the application inserts into the table all along. Runs killed
 # (SIGKILL) at commits, then run again, end with the same rows, each once,
 # every one in the id map (a purge finds it). A cutover, then a rollback after
-# the switch that carries back a row the new system created. Under
+# the switch that carries back a row the new system created. A key that a
+# trigger of the application's sets is read back (RETURNING) in lock mode 1
+# too; without RETURNING the keys are counted, in multi-row INSERTs. Under
 # innodb_autoinc_lock_mode 2 (a second server) the multi-row INSERTs return
 # their keys (RETURNING), right under the application's inserts too; without
 # RETURNING each new row is an INSERT of its own, and the keys are as right.
@@ -230,6 +232,50 @@ assert_eq "tenant 1 and the app's rows untouched" "$others" \
 assert_eq "tenant 2 cut over again, with the carried-back rows" "0 101 201" \
   "$? $(mysqlc crm -e "SELECT CONCAT((SELECT count(*) FROM customers WHERE account_id = 2), ' ',
                                     (SELECT count(*) FROM orders WHERE account_id = 2))")"
+
+# Lock mode 1 reads the keys back with RETURNING too (MariaDB >= 10.5): a
+# key that a trigger of the application's sets in the middle of a statement
+# is the one the orders refer to (counted from LAST_INSERT_ID() it would
+# be another). Without RETURNING (MySQL, older MariaDB; here
+# CUTOVER_MYSQL_RETURNING=0) the keys are counted, in multi-row INSERTs too,
+# and right where no trigger sets them. The server's general log shows which
+# way each run went.
+# returning_inserts: INSERT ... RETURNING statements the general log holds.
+returning_inserts() {
+  mysqlc mysql -e "SELECT count(*) FROM mysql.general_log WHERE command_type = 'Query'
+                   AND argument LIKE 'INSERT INTO%' AND argument LIKE '% RETURNING %'"
+}
+mysqlc mysql -e "SET GLOBAL log_output = 'TABLE'; TRUNCATE mysql.general_log; SET GLOBAL general_log = 1"
+project "$WORK/one-trigger" crm_trigger
+mysqlc crm_trigger -e "CREATE TRIGGER own_key BEFORE INSERT ON customers FOR EACH ROW
+                       SET NEW.id = IF(NEW.legacy_id = 2520, 800000, NEW.id)"
+(cd "$WORK/one-trigger" && "$CUTOVER" migrate --all --skip-rehearsal -q) >"$LOGS/one-trigger.out" 2>&1
+code=$?
+assert_eq "lock mode 1, a trigger that sets a key: migrate and verify pass" 0 "$code"
+[[ $code -eq 0 ]] || tail -n 5 "$LOGS/one-trigger.out"
+assert_eq "lock mode 1: the keys are read back by INSERT ... RETURNING" 1 "$(( $(returning_inserts) > 0 ))"
+assert_eq "lock mode 1: the key a trigger gave customer 2520 (800000) is the one its orders refer to" \
+  "800000 800000 800000" \
+  "$(mysqlc crm_trigger -e "SELECT CONCAT((SELECT id FROM customers WHERE legacy_id = 2520), ' ',
+                                          GROUP_CONCAT(customer_id ORDER BY legacy_id SEPARATOR ' '))
+                            FROM orders WHERE legacy_id IN (105040, 105041)")"
+assert_eq "lock mode 1, a trigger that sets a key: every order refers to its legacy customer" \
+  "$WANT" "$(pairs crm_trigger)"
+
+mysqlc mysql -e "TRUNCATE mysql.general_log"
+project "$WORK/one-count" crm_count
+n0=$(inserts)
+(cd "$WORK/one-count" && CUTOVER_MYSQL_RETURNING=0 "$CUTOVER" migrate --all --skip-rehearsal -q) \
+  >"$LOGS/one-count.out" 2>&1
+code=$?
+n1=$(inserts)
+assert_eq "lock mode 1 without RETURNING: migrate and verify pass" 0 "$code"
+[[ $code -eq 0 ]] || tail -n 5 "$LOGS/one-count.out"
+assert_eq "lock mode 1 without RETURNING: no INSERT ... RETURNING, multi-row INSERTs (fewer than 60)" \
+  "0 1" "$(returning_inserts) $(( n1 - n0 < 60 ))"
+assert_eq "lock mode 1 without RETURNING: every order refers to its legacy customer" "$WANT" "$(pairs crm_count)"
+assert_eq "lock mode 1 without RETURNING: each customer once" "$reference" "$(mysqlc crm_count -e "$CUSTOMERS")"
+mysqlc mysql -e "SET GLOBAL general_log = 0; TRUNCATE mysql.general_log"
 
 # innodb_autoinc_lock_mode 2 (MySQL 8's default) does not promise a
 # multi-row INSERT consecutive keys. On MariaDB >= 10.5 the INSERT returns

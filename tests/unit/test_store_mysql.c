@@ -868,7 +868,8 @@ static void capture_and_its_commit_safe_mark(void **state)
     co_error_clear(&err);
     co_store *s = open_db(CO_SIDE_SOURCE), *a = open_db(CO_SIDE_TARGET), *b = open_db(CO_SIDE_TARGET);
     assert_int_equal(co_store_allow_writes(s, &err), CO_OK);
-    exec_ok(s, "CREATE TABLE shop_orders (id INT AUTO_INCREMENT PRIMARY KEY, shop INT NOT NULL)");
+    exec_ok(s, "CREATE TABLE shop_orders (id INT AUTO_INCREMENT PRIMARY KEY, shop INT NOT NULL,"
+               " qty INT NOT NULL DEFAULT 0)");
     exec_ok(s, "CREATE TABLE audit_log (n INT)");
     /* the application's own trigger on the same event stays */
     exec_ok(s, "CREATE TRIGGER app_audit AFTER INSERT ON shop_orders FOR EACH ROW"
@@ -920,6 +921,21 @@ static void capture_and_its_commit_safe_mark(void **state)
     capture_sql(s, "SELECT count(*) FROM ", "cutover_changes", " WHERE seq <= 2", &sql);
     assert_int_equal(query_int(s, co_buf_str(&sql)), 2);
     assert_int_equal(query_int(s, "SELECT count(*) FROM audit_log"), 3);
+
+    /* An update is one change, as its new row, unless the row moves: to
+     * another key (its old key's change too), to another tenant (its old
+     * tenant's change; the new tenant, 2, is not captured). */
+    exec_ok(b, "UPDATE shop_orders SET qty = 5 WHERE id = 1");
+    capture_sql(s, "SELECT group_concat(concat(tenant, ' ', `key`) ORDER BY seq) FROM ",
+                "cutover_changes", " WHERE op = 'update'", &sql);
+    char *updates = query_text(s, co_buf_str(&sql));
+    assert_string_equal(updates, "1 [1]");
+    free(updates);
+    exec_ok(b, "UPDATE shop_orders SET id = 4 WHERE id = 2");
+    exec_ok(b, "UPDATE shop_orders SET shop = 2 WHERE id = 1");
+    updates = query_text(s, co_buf_str(&sql));
+    assert_string_equal(updates, "1 [1],1 [2],1 [4],1 [1]");
+    free(updates);
 
     /* Frozen: tenant 1's writes are refused, tenant 2's go through. */
     capture_sql(s, "INSERT INTO ", "cutover_frozen",
