@@ -56,6 +56,8 @@ typedef struct cli_option {
 
 #define CLI_MAX_VALUES 32
 #define CLI_MAX_POSITIONAL 8
+/* Characters of a statement that -v shows (-vv shows it whole). */
+#define CLI_TRACE_CUT 1200
 
 typedef struct cli_args {
     const char *names[CLI_MAX_VALUES];
@@ -73,7 +75,8 @@ typedef struct cli_ctx {
     cli_args args;
     bool json;
     bool quiet;       /* --silent: no summaries either (-q alone hides progress only) */
-    bool verbose;     /* -v: the SQL-level detail, passwords masked */
+    int verbose;      /* -v: 1, the SQL-level detail, passwords masked, a statement cut
+                         at CLI_TRACE_CUT characters; -vv: 2, every statement whole */
     bool color;       /* false with NO_COLOR or when stdout is not a terminal */
     bool terminal;    /* stdout is a terminal: control characters in data are escaped */
     bool progress;    /* stderr is a terminal and neither -q nor --silent: a bar */
@@ -114,6 +117,8 @@ extern const cli_option cli_global_options[];
 /* Value of --name, or NULL. */
 const char *cli_get(const cli_args *a, const char *name);
 bool cli_flag(const cli_args *a, const char *name);
+/* How many times a flag was given (-vv: verbose twice), on either side of the command. */
+size_t cli_flag_count(const cli_args *a, const char *name);
 
 /* Prints `cutover: WHAT: MESSAGE (WHERE)` to stderr and returns the exit code.
  * Every error line (these and the ones below) also goes to the --log file and
