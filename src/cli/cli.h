@@ -280,13 +280,17 @@ typedef struct cli_jobs {
     const size_t *order;
 } cli_jobs;
 size_t cli_jobs_run(const cli_jobs *j);
+struct co_move_options;
 /* The order in which njobs jobs (sessions, one per job) should start the
  * count tenants so that they end together: the largest first, by
  * co_tenant_estimate_rows (the tenants counted by the jobs in parallel);
+ * a tenant that a move with opt (may be NULL: every tenant is counted) will
+ * find done (co_move_done) is not counted and comes after the others;
  * equal or unknown sizes keep list order. NULL, list order, with one job or no more tenants than jobs, or when
  * out of memory or interrupted. The caller frees it. */
 size_t *cli_jobs_largest_first(struct co_session **sessions, size_t njobs,
-                               const struct co_tenant *const *tenants, size_t count);
+                               const struct co_tenant *const *tenants, size_t count,
+                               const struct co_move_options *opt);
 
 /* seconds as 42s, 3m05s or 2h10m, into buf. */
 const char *cli_duration(double seconds, char *buf, size_t cap);
