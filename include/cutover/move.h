@@ -82,6 +82,15 @@ CO_API co_code co_move_tenant(co_session *s, const co_tenant *t, const co_move_o
                               co_move_result *res, co_error *err);
 CO_API void co_move_result_release(co_move_result *r);
 
+/* Whether co_move_tenant with opt (NULL: the defaults) would find t done by
+ * the journal alone, with nothing to copy, verify or switch: a plain load's
+ * tenant loaded and verified already (or loaded, with no_verify), unless
+ * again or verify_skipped; with capture, a tenant routed to the new system,
+ * or one syncing unless again. --jobs N does not size such a tenant to
+ * order the run (a count of its rows on the source). Errors: the journal's. */
+CO_API co_code co_move_done(co_session *s, const co_tenant *t, const co_move_options *opt,
+                            bool *done, co_error *err);
+
 /* Whether the tenant is where the move meant it to be: switched, syncing, migrated
  * and verified with a pass (or not asked to verify), or skipped as already
  * there (with verify_skipped, verified again with a pass). */

@@ -10,6 +10,7 @@
 #include "state/journal.h"
 #include "audit/scan.h"
 #include "audit/target_keys.h"
+#include "store/writer.h"
 #include "cutover/audit.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #define DEFAULT_ROWS_PER_SECOND 50000.0
+#define SCRATCH_CACHE_KIB 16384 /* the scratch copy's page cache */
 
 void co_audit_options_init(co_audit_options *opt)
 {
@@ -150,6 +152,13 @@ static co_code scratch_open(co_session *s, scratch *sc, bool *usable, co_error *
                            "PRAGMA journal_mode = PERSIST; PRAGMA journal_size_limit = 67108864; "
                            "PRAGMA synchronous = OFF",
                            err);
+    /* A smaller page cache than a target's 64 MB while it loads: each job
+     * of --jobs N has a scratch copy of its own, and at scale 1.0 two of
+     * them at 64 MB took the audit's peak to 295 MB (16 MB: 204 MB, at the
+     * same CPU time). The pages it does not keep stay in the system's file
+     * cache. */
+    if (rc == CO_OK)
+        Co_store_writer_cache(sc->session.dest, SCRATCH_CACHE_KIB);
     if (rc == CO_OK && !co_store_same_engine(s->dest, sc->session.dest)) {
         scratch_close(sc);
         return CO_OK;

@@ -56,6 +56,8 @@ typedef struct cli_option {
 
 #define CLI_MAX_VALUES 32
 #define CLI_MAX_POSITIONAL 8
+/* Characters of a statement that -v shows (-vv shows it whole). */
+#define CLI_TRACE_CUT 1200
 
 typedef struct cli_args {
     const char *names[CLI_MAX_VALUES];
@@ -73,7 +75,8 @@ typedef struct cli_ctx {
     cli_args args;
     bool json;
     bool quiet;       /* --silent: no summaries either (-q alone hides progress only) */
-    bool verbose;     /* -v: the SQL-level detail, passwords masked */
+    int verbose;      /* -v: 1, the SQL-level detail, passwords masked, a statement cut
+                         at CLI_TRACE_CUT characters; -vv: 2, every statement whole */
     bool color;       /* false with NO_COLOR or when stdout is not a terminal */
     bool terminal;    /* stdout is a terminal: control characters in data are escaped */
     bool progress;    /* stderr is a terminal and neither -q nor --silent: a bar */
@@ -114,6 +117,8 @@ extern const cli_option cli_global_options[];
 /* Value of --name, or NULL. */
 const char *cli_get(const cli_args *a, const char *name);
 bool cli_flag(const cli_args *a, const char *name);
+/* How many times a flag was given (-vv: verbose twice), on either side of the command. */
+size_t cli_flag_count(const cli_args *a, const char *name);
 
 /* Prints `cutover: WHAT: MESSAGE (WHERE)` to stderr and returns the exit code.
  * Every error line (these and the ones below) also goes to the --log file and
@@ -275,13 +280,17 @@ typedef struct cli_jobs {
     const size_t *order;
 } cli_jobs;
 size_t cli_jobs_run(const cli_jobs *j);
+struct co_move_options;
 /* The order in which njobs jobs (sessions, one per job) should start the
  * count tenants so that they end together: the largest first, by
  * co_tenant_estimate_rows (the tenants counted by the jobs in parallel);
+ * a tenant that a move with opt (may be NULL: every tenant is counted) will
+ * find done (co_move_done) is not counted and comes after the others;
  * equal or unknown sizes keep list order. NULL, list order, with one job or no more tenants than jobs, or when
  * out of memory or interrupted. The caller frees it. */
 size_t *cli_jobs_largest_first(struct co_session **sessions, size_t njobs,
-                               const struct co_tenant *const *tenants, size_t count);
+                               const struct co_tenant *const *tenants, size_t count,
+                               const struct co_move_options *opt);
 
 /* seconds as 42s, 3m05s or 2h10m, into buf. */
 const char *cli_duration(double seconds, char *buf, size_t cap);

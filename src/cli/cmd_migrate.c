@@ -531,9 +531,6 @@ int cmd_migrate(cli_ctx *ctx)
     migrate_run mr = {.ctx = ctx, .sessions = sessions, .pcs = pcs, .outcomes = outcomes,
                       .count = count, .bar = bar, .keep_going = cli_flag(&ctx->args, "keep-going")};
     mr.ov = cli_overall_new(bar, s, run, count);
-    /* The largest tenants start first, so that the jobs end together. */
-    size_t *order = run ? cli_jobs_largest_first(sessions, njobs, run, count) : NULL;
-    free(run);
     mr.opt = (co_move_options){.again = cli_flag(&ctx->args, "again"),
                                .skip_rehearsal = cli_flag(&ctx->args, "skip-rehearsal"),
                                .no_verify = !verify, .count_rows = ctx->progress,
@@ -543,6 +540,9 @@ int cmd_migrate(cli_ctx *ctx)
                                .coexist = cli_flag(&ctx->args, "coexist"),
                                /* a signal stops the copy between two rows */
                                .on_row = cli_row_checkpoint, .on_row_checkpoint = true};
+    /* The largest tenants start first, so that the jobs end together. */
+    size_t *order = run ? cli_jobs_largest_first(sessions, njobs, run, count, &mr.opt) : NULL;
+    free(run);
     cli_jobs jobs = {njobs, count, move_one, report_one, &mr, order};
     cli_jobs_run(&jobs);
     free(order);

@@ -16,7 +16,8 @@ const cli_option cli_global_options[] = {
     {"json", 0, NULL, "print machine-readable JSON on standard output"},
     {"quiet", 'q', NULL, "print no progress (summaries and errors still print)"},
     {"silent", 0, NULL, "print neither progress nor summaries: only errors (and --json)"},
-    {"verbose", 'v', NULL, "also print the SQL-level detail on standard error (passwords masked)"},
+    {"verbose", 'v', NULL, "also print the SQL-level detail on standard error (passwords masked; "
+                           "a statement cut at 1,200 characters, -vv: whole)"},
     {"log", 0, "FILE", "append timestamped progress and errors to FILE, for cron and CI "
                        "(default $CUTOVER_LOG)"},
     {"log-format", 0, "FMT", "the log's lines: text (default) or json, one object a line"},

@@ -11,6 +11,7 @@
  */
 #include "cli.h"
 #include "cutover/migrate.h"
+#include "cutover/move.h"
 #include "cutover/rehearse.h"
 #include "util/free.h"
 
@@ -234,13 +235,23 @@ size_t cli_jobs_run(const cli_jobs *j)
 typedef struct sizing {
     co_session **sessions;
     const co_tenant *const *tenants;
+    const co_move_options *opt;
     int64_t *rows;
 } sizing;
 
+/* A tenant the move will find done (co_move_done) costs nothing: it is not
+ * counted, and goes after the tenants of known size. */
 static bool size_one(void *ctx, size_t job, size_t i)
 {
     sizing *z = ctx;
     co_error err;
+    co_error_clear(&err);
+    bool done = false;
+    if (z->opt && co_move_done(z->sessions[job], z->tenants[i], z->opt, &done, &err) == CO_OK &&
+        done) {
+        z->rows[i] = 0;
+        return true;
+    }
     co_error_clear(&err);
     if (co_tenant_estimate_rows(z->sessions[job], z->tenants[i], &z->rows[i], &err) != CO_OK)
         z->rows[i] = -1; /* unknown: it keeps its place after the known ones */
@@ -267,7 +278,8 @@ static int larger_first(const void *a, const void *b)
 }
 
 size_t *cli_jobs_largest_first(co_session **sessions, size_t njobs,
-                               const co_tenant *const *tenants, size_t count)
+                               const co_tenant *const *tenants, size_t count,
+                               const co_move_options *opt)
 {
     if (njobs < 2 || count <= njobs)
         return NULL;
@@ -277,7 +289,7 @@ size_t *cli_jobs_largest_first(co_session **sessions, size_t njobs,
         CO_FREE(rows, order);
         return NULL;
     }
-    sizing z = {sessions, tenants, rows};
+    sizing z = {sessions, tenants, opt, rows};
     cli_jobs sizes = {njobs, count, size_one, size_done, &z, NULL};
     if (cli_jobs_run(&sizes) < count || cli_signal_caught()) {
         CO_FREE(rows, order);

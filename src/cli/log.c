@@ -42,11 +42,18 @@ void cli_log(const char *level, const char *fmt, ...)
 {
     if (!logger.file)
         return;
-    char message[4096];
-    va_list ap;
+    /* Whole, however long (a statement at -vv). */
+    va_list ap, again;
     va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
+    va_copy(again, ap);
+    int need = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
+    char *message = need >= 0 ? malloc((size_t)need + 1) : NULL;
+    if (message)
+        vsnprintf(message, (size_t)need + 1, fmt, again);
+    va_end(again);
+    if (!message)
+        return;
     size_t len = strlen(message);
     while (len && message[len - 1] == '\n')
         message[--len] = '\0';
@@ -69,6 +76,7 @@ void cli_log(const char *level, const char *fmt, ...)
         fprintf(logger.file, "%s %s [%ld] %s\n", ts, level, (long)getpid(), message);
     }
     fflush(logger.file);
+    free(message);
 }
 
 bool cli_logging(void) { return logger.file != NULL; }
@@ -94,35 +102,60 @@ static void log_start(const cli_ctx *ctx)
     Co_buf_release(&b);
 }
 
+/* Appends a byte of a statement's text to flat, counting characters (UTF-8
+ * lead bytes) in *chars; *cut_at gets where the character after the first
+ * CLI_TRACE_CUT starts. */
+static void flat_add(co_buf *flat, char c, size_t *chars, size_t *cut_at)
+{
+    if (((unsigned char)c & 0xc0) != 0x80 && (*chars)++ == CLI_TRACE_CUT)
+        *cut_at = flat->len;
+    Co_buf_addc(flat, c);
+}
+
 /* -v: each connection and statement on standard error (and in the log), on
  * one line, after a timestamp. URIs arrive with passwords masked; the SQL
- * text carries no parameter values. */
+ * text carries no parameter values. At -v a statement longer than
+ * CLI_TRACE_CUT characters is cut, and the line says so and how long it is
+ * (a loader's INSERT of 64 rows of placeholders runs to thousands); at -vv
+ * every statement is whole, so that the part an error points at (a
+ * PostgreSQL error's "at character N") can be read. */
 static void on_store_trace(void *ctx, co_side side, const char *what, const char *text)
 {
     (void)ctx;
-    char flat[1200];
-    size_t o = 0;
+    co_buf flat = CO_BUF_INIT;
     bool space = false;
-    for (const char *p = text ? text : ""; *p && o + 4 < sizeof flat; p++) {
+    size_t chars = 0, cut_at = 0; /* characters (UTF-8), and the byte where CLI_TRACE_CUT ends */
+    for (const char *p = text ? text : ""; *p; p++) {
         if (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') {
-            space = o > 0;
+            space = flat.len > 0;
             continue;
         }
         if (space)
-            flat[o++] = ' ';
+            flat_add(&flat, ' ', &chars, &cut_at);
+        flat_add(&flat, *p, &chars, &cut_at);
         space = false;
-        flat[o++] = *p;
     }
-    if (text && strlen(text) >= sizeof flat - 4) {
-        memcpy(flat + (o > sizeof flat - 8 ? sizeof flat - 8 : o), " ...", 5);
-        o = strlen(flat);
+    bool whole = logger.ctx && logger.ctx->verbose >= 2;
+    char note[96] = "";
+    if (!whole && cut_at) {
+        char n[32];
+        snprintf(note, sizeof note, " ... (cut: %s characters in all; -vv shows it whole)",
+                 cli_num((long long)chars, n, sizeof n));
+        flat.len = cut_at;
     }
-    flat[o] = '\0';
-    char ts[40], safe[2600];
-    cli_term_text(flat, safe, sizeof safe);
-    fprintf(stderr, "%s %s %s: %s\n", cli_timestamp(ts, sizeof ts), co_side_name(side), what,
-            safe);
-    cli_log("debug", "%s %s: %s", co_side_name(side), what, safe);
+    size_t cap = 4 * flat.len + 1; /* a control character becomes \xNN */
+    char *safe = flat.failed ? NULL : malloc(cap);
+    char ts[40];
+    if (safe) {
+        Co_buf_addc(&flat, '\0');
+        cli_term_text(flat.data, safe, cap);
+    }
+    fprintf(stderr, "%s %s %s: %s%s\n", cli_timestamp(ts, sizeof ts), co_side_name(side), what,
+            safe ? safe : "(out of memory)", note);
+    cli_log("debug", "%s %s: %s%s", co_side_name(side), what, safe ? safe : "(out of memory)",
+            note);
+    free(safe);
+    Co_buf_release(&flat);
 }
 
 /* Under --json, standard output goes through a stream that counts what it
@@ -165,7 +198,7 @@ void cli_setup(cli_ctx *ctx)
     if (ctx->json)
         count_stdout();
     ctx->quiet = cli_flag(&ctx->args, "silent");
-    ctx->verbose = cli_flag(&ctx->args, "verbose");
+    ctx->verbose = (int)cli_flag_count(&ctx->args, "verbose");
     co_store_set_trace(ctx->verbose ? on_store_trace : NULL, NULL);
     const char *no_color = getenv("NO_COLOR");
     ctx->color = isatty(STDOUT_FILENO) && !(no_color && *no_color);

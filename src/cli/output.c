@@ -28,6 +28,14 @@ const char *cli_get(const cli_args *a, const char *name)
 
 bool cli_flag(const cli_args *a, const char *name) { return cli_get(a, name) != NULL; }
 
+size_t cli_flag_count(const cli_args *a, const char *name)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->n; i++)
+        n += strcmp(a->names[i], name) == 0;
+    return n;
+}
+
 int cli_exit_code(co_code code)
 {
     switch (code) {

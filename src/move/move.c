@@ -161,6 +161,32 @@ static co_code move_load(mover *m, co_move_result *res, co_error *err)
     return CO_OK;
 }
 
+co_code co_move_done(co_session *s, const co_tenant *t, const co_move_options *opt, bool *done,
+                     co_error *err)
+{
+    static const co_move_options defaults = {0};
+    if (!opt)
+        opt = &defaults;
+    *done = false;
+    co_lifecycle state = CO_LC_NEW;
+    co_code rc = co_state_tenant_lifecycle(s->state, t->key, &state, err);
+    if (rc != CO_OK)
+        return rc;
+    if (s->project->ncapture) { /* as co_cutover_tenant skips it */
+        char route[8] = "";
+        rc = co_state_route_get(s->state, t->key, route, sizeof route, err);
+        *done = rc == CO_OK &&
+                (strcmp(route, "new") == 0 || (state == CO_LC_SYNCING && !opt->again));
+        return rc;
+    }
+    /* As co_migrate_tenant skips it, and move_load then verifies it or not. */
+    bool loaded = state == CO_LC_MIGRATED || state == CO_LC_VERIFIED ||
+                  state == CO_LC_VERIFY_FAILED;
+    *done = loaded && !opt->again &&
+            (opt->no_verify || (!opt->verify_skipped && state != CO_LC_MIGRATED));
+    return CO_OK;
+}
+
 co_code co_move_tenant(co_session *s, const co_tenant *t, const co_move_options *opt,
                        co_move_result *res, co_error *err)
 {

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -255,16 +256,22 @@ static co_code sq_exec_params(co_store *s, const char *sql, const co_param *para
     return rc;
 }
 
-/* Page cache of a target or staging connection: a batch's dirty pages while
- * it loads a tenant (it holds the write token), less while it only reads
- * (a job verifying beside another's load). */
-#define CACHE_LOADING "PRAGMA cache_size = -65536"
-#define CACHE_READING "PRAGMA cache_size = -16384"
+/* Page cache of a target or staging connection, in KiB: a batch's dirty
+ * pages while it loads a tenant (it holds the write token), less while it
+ * only reads (a job verifying beside another's load); never above the
+ * store's cap (Co_store_writer_cache). */
+#define CACHE_LOADING_KIB 65536
+#define CACHE_READING_KIB 16384
 
 static void sq_writing(co_store *s, bool on)
 {
     sqlite3 *db = co_sqlite_db(s);
-    sqlite3_exec(db, on ? CACHE_LOADING : CACHE_READING, NULL, NULL, NULL);
+    size_t kib = on ? CACHE_LOADING_KIB : CACHE_READING_KIB;
+    if (s->cache_cap_kib && s->cache_cap_kib < kib)
+        kib = s->cache_cap_kib;
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%zu", kib);
+    sqlite3_exec(db, sql, NULL, NULL, NULL);
     if (!on)
         sqlite3_db_release_memory(db);
 }
@@ -732,7 +739,9 @@ co_code Co_sqlite_open_ex(const char *path, co_side side, bool create, co_store 
      * so does its sorter: SQLite sizes a sort's memory (a GROUP BY of a
      * tenant's millions of events by month) by the main cache, so at 64 MB a
      * verification of a 4M-row tenant peaked 94 MB above its working set. */
-    sqlite3_exec(s->db, CACHE_READING, NULL, NULL, NULL);
+    char cache[64];
+    snprintf(cache, sizeof cache, "PRAGMA cache_size = -%d", CACHE_READING_KIB);
+    sqlite3_exec(s->db, cache, NULL, NULL, NULL);
     *out = &s->base;
     return CO_OK;
 }

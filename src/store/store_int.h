@@ -104,6 +104,7 @@ struct co_store {
     char *sqlite_path;
     co_key_filter_fn key_filter; /* consulted by cutover_keep() */
     void *key_filter_ctx;
+    size_t cache_cap_kib; /* Co_store_writer_cache's cap on the page cache; 0: none */
 };
 
 struct co_cursor {

@@ -75,3 +75,12 @@ void Co_store_writer_give(co_write_token *t)
     pthread_cond_broadcast(&tokens_given);
     pthread_mutex_unlock(&tokens_lock);
 }
+
+void Co_store_writer_cache(co_store *s, size_t kib)
+{
+    if (!s)
+        return;
+    s->cache_cap_kib = kib;
+    if (s->ops->writing) /* the cache it has now, until a token is taken */
+        s->ops->writing(s, false);
+}

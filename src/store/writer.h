@@ -20,5 +20,10 @@ typedef struct co_write_token co_write_token;
 co_code Co_store_writer_take(const co_store *s, co_write_token **out, co_error *err);
 /* Gives back a token Co_store_writer_take took; nothing when NULL. */
 void Co_store_writer_give(co_write_token *t);
+/* Caps at kib KiB the page cache s keeps while it holds the write token and
+ * after (0: the engine's sizes, for a SQLite file 64 MB while it loads and
+ * 16 MB after), for a database whose memory counts for more than its speed:
+ * the audit's scratch copies, one per job. Call it before the token is taken. */
+void Co_store_writer_cache(co_store *s, size_t kib);
 
 #endif

@@ -280,11 +280,86 @@ static void interleaved_keys_need_no_memory_for_the_pages_they_change(void **sta
     co_project_free(p);
 }
 
+/* ---- a tenant larger than the scratch copy's page cache ---- */
+
+#define BIG_NOTES 240000 /* one tenant, about 48 MB of rows in one batch */
+
+/* A tenant's rows fill the scratch copy with far more pages than its page
+ * cache (16 MB, Co_store_writer_cache) holds, in one transaction: the pages
+ * past the cap go to the file, and the peak rises by less than the rows take
+ * (with a target's 64 MB cache it rose by all of them and more; each job of
+ * --jobs N has a scratch copy of its own). */
+static void the_scratch_copy_keeps_a_capped_page_cache(void **state)
+{
+    (void)state;
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE accounts (id INTEGER PRIMARY KEY);"
+             "INSERT INTO accounts VALUES (1), (2);"
+             "CREATE TABLE notes (id INTEGER PRIMARY KEY, account_id INTEGER, body TEXT);"
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) "
+             "INSERT INTO notes SELECT i, 1, printf('%%0180d', i) FROM n;"
+             "INSERT INTO notes VALUES (%d, 2, 'small');",
+             BIG_NOTES, BIG_NOTES + 1);
+    create_db("big-src.db", sql);
+    create_db("big-tgt.db",
+              "CREATE TABLE notes (id INTEGER PRIMARY KEY, account_id INTEGER, body TEXT);");
+    static const char big_project[] =
+        "source: sqlite:big-src.db\n"
+        "target: sqlite:big-tgt.db\n"
+        "tenants: SELECT id FROM accounts ORDER BY id\n"
+        "options: { batch_size: 1000000 }\n"
+        "entities:\n"
+        "  - name: notes\n"
+        "    key: id\n"
+        "    tenant_column: account_id\n"
+        "    query: SELECT id, account_id, body FROM notes WHERE account_id = :tenant\n";
+    co_project *p = NULL;
+    co_tenant *tenants = NULL;
+    size_t n = 2;
+    co_session *s = open_two(big_project, &p, &tenants);
+    co_error err;
+    co_error_clear(&err);
+    co_audit_options opt;
+    co_audit_options_init(&opt);
+    char *tmp = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+    setenv("TMPDIR", dir, 1); /* the scratch copy goes where the test can size it */
+    peaks pk = {{0, 0}, {0, 0}};
+    /* The peak of the tests before is forgotten: VmHWM starts again from
+     * what is resident now (Linux 4.0). */
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (!f || fputs("5", f) < 0 || fclose(f) != 0)
+        fail_msg("cannot reset the peak resident size (/proc/self/clear_refs)");
+    long long before = peak_resident();
+    co_tenant_audit *audits = NULL;
+    co_code rc = co_audit_tenants(s, tenants, n, &opt, on_notes_progress, &pk, &audits, &err);
+    if (tmp)
+        setenv("TMPDIR", tmp, 1);
+    else
+        unsetenv("TMPDIR");
+    free(tmp);
+    if (rc != CO_OK)
+        fail_msg("audit: %s (%s)", err.message, err.where);
+    assert_int_equal(audits[0].rows, BIG_NOTES);
+    long long raised = pk.peak[0] - before;
+    print_message("scratch copy %lld KB after the large tenant; peak raised by %lld KB\n",
+                  pk.scratch[0] >> 10, raised >> 10);
+    assert_true(pk.scratch[0] > 44LL << 20);
+    if (raised >= pk.scratch[0]) /* 34 MB with the cap, 69 MB with a target's cache */
+        fail_msg("the tenant raised the peak by %lld KB, its rows take %lld KB", raised >> 10,
+                 pk.scratch[0] >> 10);
+    co_tenant_audits_free(audits, n);
+    co_tenants_free(tenants, n);
+    co_session_close(s);
+    co_project_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_tenant_gives_its_memory_back),
         cmocka_unit_test(interleaved_keys_need_no_memory_for_the_pages_they_change),
+        cmocka_unit_test(the_scratch_copy_keeps_a_capped_page_cache),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
