@@ -259,6 +259,7 @@ static bool admit_row(load *l, co_value *row, co_buf *storage, co_code *rc)
         ref_col *ref = &l->refs[r];
         if (ref->cached && v->type == CO_INT && v->i == ref->cached_from) {
             l->row_remapped |= ref->cached_remapped;
+            l->row_to_survivor |= ref->cached_survivor;
             if (!ref->cached_same)
                 *v = co_int(ref->cached_to);
             continue;
@@ -272,10 +273,14 @@ static bool admit_row(load *l, co_value *row, co_buf *storage, co_code *rc)
             bool remapped = co_map_count(&parent->merged) &&
                             Co_map_get(&parent->merged, l->tmp.data, l->tmp.len, NULL, NULL);
             l->row_remapped |= remapped;
+            bool survivor = ref->survivors && co_map_count(ref->survivors) &&
+                            Co_map_get(ref->survivors, target, tlen, NULL, NULL);
+            l->row_to_survivor |= survivor;
             int64_t from = v->type == CO_INT ? v->i : 0;
             ref->cached = v->type == CO_INT;
             ref->cached_from = from;
             ref->cached_remapped = remapped;
+            ref->cached_survivor = survivor;
             if (tlen == l->tmp.len && memcmp(target, l->tmp.data, tlen) == 0) {
                 ref->cached_same = true; /* the key did not change */
                 continue;
@@ -346,6 +351,23 @@ static co_code commit_batch(load *l, co_loader *loader, bool reopen)
     return rc;
 }
 
+/* The target keys of parent's rows that others were merged into: the
+ * values of its merged map, as its loaded map holds them. */
+static co_code survivors_of(load *l, const entity_keys *parent, co_map **out)
+{
+    co_map *m = calloc(1, sizeof *m);
+    if (!m)
+        return co_error_set(l->err, CO_ENOMEM, "out of memory");
+    Co_map_init(m);
+    *out = m;
+    size_t pos = 0, klen, vlen;
+    const char *key, *val;
+    while (Co_map_next(&parent->merged, &pos, &key, &klen, &val, &vlen))
+        if (!Co_map_put(m, val, vlen, "", 0))
+            return co_error_set(l->err, CO_ENOMEM, "out of memory");
+    return CO_OK;
+}
+
 /* Sets up column names, key and ref positions from the open cursor. */
 co_code Co_load_describe(load *l, co_cursor *c)
 {
@@ -386,7 +408,12 @@ co_code Co_load_describe(load *l, co_cursor *c)
         bool in_key = false;
         for (size_t k = 0; k < l->e->nkey && !in_key; k++)
             in_key = l->key_idx[k] == (size_t)idx;
-        l->collapse |= in_key && l->s->project->entities[parent].merge != NULL;
+        if (in_key && l->s->project->entities[parent].merge != NULL) {
+            l->collapse = true;
+            co_code rc = survivors_of(l, &l->keys[parent], &l->refs[r].survivors);
+            if (rc != CO_OK)
+                return rc;
+        }
     }
     if (l->merger)
         return Co_merger_bind(l->merger, l->names, l->ncols, l->key_idx, l->err);
@@ -420,7 +447,10 @@ static void report(load *l, const co_migrate_options *opt, int64_t total, bool d
 static co_code put_row(load *l, const co_value *row, const co_buf *key)
 {
     entity_keys *mine = &l->keys[l->index];
-    if (l->collapse) {
+    /* Only a row whose key refers to a row others were merged into can come
+     * to share its key with another (a remapped row refers to one, and so
+     * does the row it may meet): the others are not kept. */
+    if (l->collapse && l->row_to_survivor) {
         co_value kv[64];
         for (size_t k = 0; k < l->e->nkey; k++)
             kv[k] = row[l->key_idx[k]];
@@ -507,6 +537,7 @@ co_code Co_load_take_row(load *l, co_value *row, co_buf *storage, const co_map *
     encode_key(l, row, &l->key);
     Co_buf_reset(storage);
     l->row_remapped = false;
+    l->row_to_survivor = false;
     co_code rc = CO_OK;
     if ((skip && Co_map_get(skip, l->key.data, l->key.len, NULL, NULL)) ||
         !admit_row(l, row, storage, &rc))

@@ -33,7 +33,12 @@ typedef struct ref_col {
     bool cached;
     bool cached_same;     /* the key did not change */
     bool cached_remapped; /* it went to a merged row */
+    bool cached_survivor; /* it went to a row others were merged into */
     int64_t cached_from, cached_to;
+    /* A ref that is part of the key, to an entity that merges rows: the
+     * target keys of the parent's rows that others were merged into (only
+     * rows that refer to one of them can come to share a key); else NULL. */
+    co_map *survivors;
 } ref_col;
 
 /* An entity whose target assigns its keys (target_key): how a row of its
@@ -98,7 +103,9 @@ typedef struct load {
     co_map members;        /* merged row's canonical key -> the rows merged into it */
     bool collapse;         /* a ref points to an entity that merges rows */
     bool row_remapped;     /* the current row's refs went to a merged row */
-    co_map collapsed;      /* keys after remapping -> "1" when a merge remapped that row */
+    bool row_to_survivor;  /* a ref of its key went to a row others were merged into */
+    co_map collapsed;      /* keys after remapping of the rows to_survivor -> "1" when a
+                              merge remapped that row */
     co_expected_fn sink;   /* for verification: rows go here, not to a loader */
     void *sink_ctx;
     keyed kd;              /* when the entity has a target_key */

@@ -79,6 +79,11 @@ void Co_load_release(load *l)
     for (size_t n = 0; l->names && n < l->ncols; n++)
         free((char *)l->names[n]);
     free(l->names);
+    for (size_t r = 0; l->refs && r < l->e->nrefs; r++)
+        if (l->refs[r].survivors) {
+            Co_map_release(l->refs[r].survivors);
+            free(l->refs[r].survivors);
+        }
     free(l->refs);
     Co_merger_free(l->merger);
     Co_keyset_release(&l->put_keys);

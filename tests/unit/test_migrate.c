@@ -335,6 +335,68 @@ static const char merge_text[] =
     "    refs: { person_id: people }\n"
     "    follows: { people: { person_id: id } }\n";
 
+/* Rows keyed by a reference to a merging entity: a row sent to the survivor
+ * (person 2 into 1) merges into the survivor's own row of the same key,
+ * whichever comes first ("z": the merged-away row first; "x": the survivor's
+ * first); the rows of a person nobody merged into load as they are, and a
+ * duplicate among them is refused, not merged. */
+static void merged_parents_collapse_their_childrens_keys(void **state)
+{
+    (void)state;
+    char path[128];
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, i ? "ctgt.db" : "csrc.db");
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fclose(f);
+    }
+    assert_int_equal(exec_on("csrc.db", CO_SIDE_TARGET,
+                             "CREATE TABLE people (id INTEGER PRIMARY KEY, account_id INTEGER,"
+                             " email TEXT, title TEXT, updated TEXT);"
+                             "INSERT INTO people VALUES (1, 1, 'a@x.org', 'old', '2020'),"
+                             " (2, 1, 'A@x.org', 'older', '2019'), (3, 1, 'b@x.org', 'b', '2020');"
+                             "CREATE TABLE events (id INTEGER PRIMARY KEY, person_id INTEGER);"
+                             "CREATE TABLE memberships (person_id INTEGER, team TEXT);"
+                             "INSERT INTO memberships VALUES (2, 'z'), (1, 'x'), (2, 'x'), (2, 'y'),"
+                             " (3, 'x'), (1, 'z'), (3, 'x');"),
+                     CO_OK);
+    assert_int_equal(exec_on("ctgt.db", CO_SIDE_TARGET,
+                             "CREATE TABLE people (id INTEGER PRIMARY KEY, account_id INTEGER,"
+                             " email TEXT, title TEXT, updated TEXT);"
+                             "CREATE TABLE events (id INTEGER PRIMARY KEY, person_id INTEGER);"
+                             "CREATE TABLE memberships (person_id INTEGER, team TEXT,"
+                             " PRIMARY KEY (person_id, team));"),
+                     CO_OK);
+    char text[sizeof merge_text];
+    memcpy(text, merge_text, sizeof text);
+    for (char *at; (at = strstr(text, "msrc.db")) || (at = strstr(text, "mtgt.db")) ||
+                   (at = strstr(text, "mstate.db"));)
+        *at = 'c';
+    co_project *p = project_from(text);
+    co_session *s;
+    co_error err;
+    co_error_clear(&err);
+    assert_int_equal(co_session_open(p, 0, &s, &err), CO_OK);
+    co_tenant *tenants;
+    size_t n;
+    assert_int_equal(co_tenants_list(s, &tenants, &n, &err), CO_OK);
+    co_migrate_options plain = {.skip_rehearsal = true};
+    co_migrate_result r;
+    assert_int_equal(co_migrate_tenant(s, &tenants[0], &plain, &r, &err), CO_OK);
+    assert_int_equal(r.entities[0].merged, 1);
+    assert_int_equal(r.entities[2].source_rows, 7);
+    assert_int_equal(r.entities[2].loaded, 4);
+    assert_int_equal(r.entities[2].merged, 2);
+    assert_int_equal(r.entities[2].rejected, 1);
+    co_migrate_result_release(&r);
+    assert_int_equal(count(s, "SELECT count(*) FROM memberships WHERE person_id = 1"), 3);
+    assert_int_equal(count(s, "SELECT count(*) FROM memberships WHERE person_id = 3 AND team = 'x'"), 1);
+    assert_int_equal(count(s, "SELECT count(*) FROM memberships WHERE person_id = 2"), 0);
+    co_tenants_free(tenants, n);
+    co_session_close(s);
+    co_project_free(p);
+}
+
 static void refresh_in(co_session *s, const co_tenant *t, size_t entity, const char *col,
                        int64_t id, co_code expect, const char *message)
 {
@@ -789,6 +851,7 @@ int main(void)
         cmocka_unit_test(tracked_keys_duplicates_nulls_and_text),
         cmocka_unit_test(tenant_column_must_come_from_the_query),
         cmocka_unit_test(catch_up_merged_rows),
+        cmocka_unit_test(merged_parents_collapse_their_childrens_keys),
         cmocka_unit_test(scoped_verification),
         cmocka_unit_test(moving_a_tenant_is_one_call),
         cmocka_unit_test(pushdown_counts_as_the_row_path),
