@@ -269,13 +269,24 @@ static void key_tuple(const load *l, co_buf *sql)
 
 /* The chunks' bounds (l->pd_bounds): the key of every chunk-th row of
  * the tenant's in key order, each an exact key (Co_key_encode_exact); none
- * when the rows fit one chunk, the entity has no key, or a key column is
+ * when the rows fit one chunk (counted first), the entity has no key, or a key column is
  * NULL somewhere (such a row is in no range: the entity then goes in one
  * statement). */
 static co_code find_bounds(load *l, co_error *err)
 {
     if (l->e->nkey == 0)
         return CO_OK;
+    const co_project *p = l->s->project;
+    size_t every = p->pushdown_chunk_rows ? p->pushdown_chunk_rows
+                   : p->batch_size        ? p->batch_size
+                                          : 1;
+    /* Most tenants' rows fit one chunk: a count says so for less than the
+     * keys read in order (no sort; often an index alone). */
+    co_param tenant = {":tenant", l->t->value};
+    int64_t rows = 0;
+    co_code rc = Co_entity_count_rows(l->s, l->e, &tenant, &rows, err);
+    if (rc != CO_OK || rows <= (int64_t)every)
+        return rc;
     co_buf sql = CO_BUF_INIT, key = CO_BUF_INIT;
     Co_buf_adds(&sql, "SELECT ");
     for (size_t k = 0; k < l->e->nkey; k++) {
@@ -288,16 +299,11 @@ static co_code find_bounds(load *l, co_error *err)
     Co_buf_adds(&sql, "\n) AS q ORDER BY ");
     for (size_t k = 0; k < l->e->nkey; k++)
         Co_buf_printf(&sql, "%s%zu", k ? ", " : "", k + 1);
-    co_param tenant = {":tenant", l->t->value};
     co_cursor *c = NULL;
-    co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
-                            : co_store_query(l->pd, co_buf_str(&sql), &tenant, 1, &c, err);
+    rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                    : co_store_query(l->pd, co_buf_str(&sql), &tenant, 1, &c, err);
     Co_buf_release(&sql);
-    const co_project *p = l->s->project;
-    size_t every = p->pushdown_chunk_rows ? p->pushdown_chunk_rows
-                   : p->batch_size        ? p->batch_size
-                                          : 1,
-           cap = 0, n = 0;
+    size_t cap = 0, n = 0;
     bool has_row, nulls = false;
     co_value vals[64];
     while (rc == CO_OK && !nulls && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
