@@ -458,6 +458,17 @@ CO_API co_code co_store_ensure_table(co_store *s, const char *table, const char 
  * does so already (nothing to do). */
 CO_API co_code co_store_make_durable(co_store *s, co_error *err);
 
+/* With defer, the commits that follow may wait for the next synced commit;
+ * without, each is synced again (call it back as soon as the statements
+ * that may wait are done). On SQLite in WAL mode (the journal) a commit is
+ * then written to the WAL unsynced, and the next synced commit's sync makes
+ * it durable with all before it: a process killed loses nothing, a machine
+ * that stops loses at most the last commits, never one without those
+ * before it. Only outside a transaction (a BEGIN put off counts as one):
+ * inside, or on an engine that does not say (a server), nothing changes.
+ * *done (may be NULL) tells whether it changed. */
+CO_API co_code co_store_defer_sync(co_store *s, bool defer, bool *done, co_error *err);
+
 /* Creates the tables ddl declares, written in SQLite's dialect (INTEGER
  * PRIMARY KEY, INTEGER, REAL, WITHOUT ROWID) with IF NOT EXISTS, in this
  * engine's: on PostgreSQL as identity columns, BIGINT and DOUBLE PRECISION,

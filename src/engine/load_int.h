@@ -114,6 +114,7 @@ typedef struct load {
     void *pd_stop;         /* what its checkpoint asks */
     char **pd_bounds;      /* the chunks' upper bounds, exact keys (pushdown.c) */
     size_t pd_nbounds;
+    bool *pd_int_refs;     /* per ref: its parent's keys are integers, kept by rowid */
     bool no_reader;        /* read the rows on this thread (the cursor is pd's) */
 } load;
 

@@ -16,7 +16,7 @@
  *
  * The row path's checks stay exact, in SQL: refs go through a temporary
  * copy of the parent's loaded keys (source key -> target key, as
- * admit_row), text must be valid UTF-8 (cutover_utf8, the same test). The
+ * admit_row; looked up by rowid when they are all integers), text must be valid UTF-8 (cutover_utf8, the same test). The
  * rows that fail them, and only those, are kept by the store as the insert
  * passes them (cutover_admit; read back with a query when there are too many
  * to keep) and go through the row path, which rejects each with the reason
@@ -74,14 +74,38 @@ static bool stop_asked(void *ctx)
                                               &e) != CO_OK;
 }
 
+/* The integer of canonical key k ("[42]"), when it is one integer. */
+static bool int_key(const char *k, size_t len, int64_t *out)
+{
+    return len > 2 && k[0] == '[' && k[len - 1] == ']' && Co_text_as_int(k + 1, len - 2, out);
+}
+
+/* True when every loaded key of ref r's parent, and the target key it maps
+ * to, is one integer (the demo's ids, any serial key). */
+static bool parent_keys_integers(const load *l, size_t r)
+{
+    const co_map *m = &l->keys[l->refs[r].parent].loaded;
+    const char *k, *t;
+    size_t klen, tlen, pos = 0;
+    int64_t i;
+    while (Co_map_next(m, &pos, &k, &klen, &t, &tlen))
+        if (!int_key(k, klen, &i) || !int_key(t, tlen, &i))
+            return false;
+    return true;
+}
+
 /* Copies the loaded keys of ref r's parent into temp table cutover_ref_<r>:
  * k the canonical source key, v the target value, same 1 when the target
- * key is the source key as written (the value then stays as the row has it). */
+ * key is the source key as written (the value then stays as the row has it).
+ * When they are all integers (l->pd_int_refs[r]), k is the integer itself,
+ * the table's rowid: a row finds its parent by rowid (cutover_int_key, the
+ * integer of the value's canonical key), with no canonical key made for it. */
 static co_code copy_parent_keys(load *l, size_t r, co_error *err)
 {
+    bool ints = l->pd_int_refs[r] = parent_keys_integers(l, r);
     co_buf sql = CO_BUF_INIT;
-    Co_buf_printf(&sql, "CREATE TEMP TABLE cutover_ref_%zu (k TEXT PRIMARY KEY, v, same INTEGER)",
-                  r);
+    Co_buf_printf(&sql, "CREATE TEMP TABLE cutover_ref_%zu (k %s PRIMARY KEY, v, same INTEGER)",
+                  r, ints ? "INTEGER" : "TEXT");
     co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                             : co_store_exec(l->pd, co_buf_str(&sql), err);
     Co_buf_reset(&sql);
@@ -96,17 +120,23 @@ static co_code copy_parent_keys(load *l, size_t r, co_error *err)
     co_buf storage = CO_BUF_INIT, copy = CO_BUF_INIT;
     while (rc == CO_OK && Co_map_next(m, &pos, &k, &klen, &t, &tlen)) {
         co_value vals[3];
-        size_t n = 0;
-        Co_buf_reset(&copy);
-        Co_buf_add(&copy, t, tlen);
-        Co_buf_reset(&storage);
-        if (copy.failed)
-            rc = co_error_set(err, CO_ENOMEM, "out of memory");
-        if (rc == CO_OK)
-            rc = Co_key_decode(co_buf_str(&copy), &vals[1], 1, &n, &storage, err);
+        size_t n = 1;
+        int64_t ki, ti;
+        if (ints && int_key(k, klen, &ki) && int_key(t, tlen, &ti)) {
+            vals[0] = co_int(ki);
+            vals[1] = co_int(ti);
+        } else {
+            Co_buf_reset(&copy);
+            Co_buf_add(&copy, t, tlen);
+            Co_buf_reset(&storage);
+            if (copy.failed)
+                rc = co_error_set(err, CO_ENOMEM, "out of memory");
+            if (rc == CO_OK)
+                rc = Co_key_decode(co_buf_str(&copy), &vals[1], 1, &n, &storage, err);
+            vals[0] = (co_value){.type = CO_TEXT, .s = k, .len = klen};
+        }
         if (rc == CO_OK && n != 1)
             rc = co_error_set(err, CO_EINTERNAL, "a target key of %zu values", n);
-        vals[0] = (co_value){.type = CO_TEXT, .s = k, .len = klen};
         vals[2] = co_int(tlen == klen && memcmp(t, k, klen) == 0);
         if (rc == CO_OK)
             rc = co_stmt_exec(st, vals, 3, NULL, err);
@@ -146,7 +176,8 @@ static void from_where(const load *l, pd_rows rows, const char *range, co_buf *s
     Co_buf_adds(sql, l->e->query);
     Co_buf_adds(sql, "\n) AS q");
     for (size_t r = 0; rows != PD_ALL && r < l->e->nrefs; r++) {
-        Co_buf_printf(sql, "\nLEFT JOIN cutover_ref_%zu AS r%zu ON r%zu.k = cutover_key(", r, r, r);
+        Co_buf_printf(sql, "\nLEFT JOIN cutover_ref_%zu AS r%zu ON r%zu.k = %s(", r, r, r,
+                      l->pd_int_refs[r] ? "cutover_int_key" : "cutover_key");
         qcol(l, l->refs[r].column, sql);
         Co_buf_addc(sql, ')');
     }
@@ -238,13 +269,24 @@ static void key_tuple(const load *l, co_buf *sql)
 
 /* The chunks' bounds (l->pd_bounds): the key of every chunk-th row of
  * the tenant's in key order, each an exact key (Co_key_encode_exact); none
- * when the rows fit one chunk, the entity has no key, or a key column is
+ * when the rows fit one chunk (counted first), the entity has no key, or a key column is
  * NULL somewhere (such a row is in no range: the entity then goes in one
  * statement). */
 static co_code find_bounds(load *l, co_error *err)
 {
     if (l->e->nkey == 0)
         return CO_OK;
+    const co_project *p = l->s->project;
+    size_t every = p->pushdown_chunk_rows ? p->pushdown_chunk_rows
+                   : p->batch_size        ? p->batch_size
+                                          : 1;
+    /* Most tenants' rows fit one chunk: a count says so for less than the
+     * keys read in order (no sort; often an index alone). */
+    co_param tenant = {":tenant", l->t->value};
+    int64_t rows = 0;
+    co_code rc = Co_entity_count_rows(l->s, l->e, &tenant, &rows, err);
+    if (rc != CO_OK || rows <= (int64_t)every)
+        return rc;
     co_buf sql = CO_BUF_INIT, key = CO_BUF_INIT;
     Co_buf_adds(&sql, "SELECT ");
     for (size_t k = 0; k < l->e->nkey; k++) {
@@ -257,16 +299,11 @@ static co_code find_bounds(load *l, co_error *err)
     Co_buf_adds(&sql, "\n) AS q ORDER BY ");
     for (size_t k = 0; k < l->e->nkey; k++)
         Co_buf_printf(&sql, "%s%zu", k ? ", " : "", k + 1);
-    co_param tenant = {":tenant", l->t->value};
     co_cursor *c = NULL;
-    co_code rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
-                            : co_store_query(l->pd, co_buf_str(&sql), &tenant, 1, &c, err);
+    rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
+                    : co_store_query(l->pd, co_buf_str(&sql), &tenant, 1, &c, err);
     Co_buf_release(&sql);
-    const co_project *p = l->s->project;
-    size_t every = p->pushdown_chunk_rows ? p->pushdown_chunk_rows
-                   : p->batch_size        ? p->batch_size
-                                          : 1,
-           cap = 0, n = 0;
+    size_t cap = 0, n = 0;
     bool has_row, nulls = false;
     co_value vals[64];
     while (rc == CO_OK && !nulls && (rc = co_cursor_next(c, &has_row, err)) == CO_OK && has_row) {
@@ -301,6 +338,8 @@ void Co_pushdown_close(load *l)
         free(l->pd_bounds[--l->pd_nbounds]);
     free(l->pd_bounds);
     l->pd_bounds = NULL;
+    free(l->pd_int_refs);
+    l->pd_int_refs = NULL;
     if (!l->pd)
         return;
     co_store_rollback(l->pd);
@@ -326,6 +365,8 @@ co_code Co_pushdown_try(load *l, const co_migrate_options *opt, co_error *err)
         return CO_OK;
     }
     /* The parents' keys in temporary tables, written in one transaction. */
+    if (rc == CO_OK && l->e->nrefs && !(l->pd_int_refs = calloc(l->e->nrefs, sizeof *l->pd_int_refs)))
+        rc = co_error_set(err, CO_ENOMEM, "out of memory");
     if (rc == CO_OK)
         rc = co_store_exec(l->pd, "BEGIN", err);
     for (size_t r = 0; rc == CO_OK && r < l->e->nrefs; r++)

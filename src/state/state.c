@@ -307,6 +307,31 @@ co_code co_state_run_end(co_state *st, int64_t run_id, const char *status,
                                 p, 5, NULL, err);
 }
 
+/* A step's mark: a statement whose commit is not synced (co_store_defer_sync).
+ * A step is always followed by a synced commit (its entity's batches, the
+ * run's end, a failure's mark) that makes its marks durable before the
+ * target depends on them; a machine that stops before it loses them as a
+ * run killed before them would not have written them: the run is resumed
+ * from what the journal holds, as after a kill. */
+static co_code exec_step_mark(co_state *st, const char *sql, const co_param *p, size_t n,
+                              co_error *err)
+{
+    bool deferred = false;
+    co_code rc = co_store_defer_sync(st->store, true, &deferred, err);
+    if (rc == CO_OK)
+        rc = co_store_exec_params(st->store, sql, p, n, NULL, err);
+    if (deferred) {
+        co_error undo;
+        co_error_clear(&undo);
+        if (co_store_defer_sync(st->store, false, NULL, &undo) != CO_OK && rc == CO_OK) {
+            if (err)
+                *err = undo;
+            rc = undo.code;
+        }
+    }
+    return rc;
+}
+
 co_code co_state_step_begin(co_state *st, int64_t run_id, const char *step, const char *entity,
                             co_error *err)
 {
@@ -314,11 +339,11 @@ co_code co_state_step_begin(co_state *st, int64_t run_id, const char *step, cons
     now_iso(now);
     co_param p[] = {{NULL, co_int(run_id)}, {NULL, text(step)}, {NULL, text(entity)},
                     {NULL, text(now)}};
-    return co_store_exec_params(st->store,
-                                "INSERT INTO steps (run_id, step, entity, status, started_at)"
-                                " VALUES (?, ?, ?, 'running', ?) ON CONFLICT (run_id, step)"
-                                " DO UPDATE SET status = 'running', started_at = excluded.started_at",
-                                p, 4, NULL, err);
+    return exec_step_mark(st,
+                          "INSERT INTO steps (run_id, step, entity, status, started_at)"
+                          " VALUES (?, ?, ?, 'running', ?) ON CONFLICT (run_id, step)"
+                          " DO UPDATE SET status = 'running', started_at = excluded.started_at",
+                          p, 4, err);
 }
 
 co_code co_state_step_end(co_state *st, int64_t run_id, const char *step, const char *status,
@@ -330,10 +355,10 @@ co_code co_state_step_end(co_state *st, int64_t run_id, const char *step, const 
     co_param p[] = {{NULL, text(status)}, {NULL, text(now)},    {NULL, co_int(source_rows)},
                     {NULL, co_int(loaded)}, {NULL, co_int(rejected)}, {NULL, co_real(seconds)},
                     {NULL, co_int(run_id)}, {NULL, text(step)}};
-    return co_store_exec_params(st->store,
-                                "UPDATE steps SET status = ?, ended_at = ?, source_rows = ?,"
-                                " loaded = ?, rejected = ?, seconds = ? WHERE run_id = ? AND step = ?",
-                                p, 8, NULL, err);
+    return exec_step_mark(st,
+                          "UPDATE steps SET status = ?, ended_at = ?, source_rows = ?,"
+                          " loaded = ?, rejected = ?, seconds = ? WHERE run_id = ? AND step = ?",
+                          p, 8, err);
 }
 
 co_code co_state_merge_add(co_state *st, const char *tenant, const char *entity,

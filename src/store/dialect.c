@@ -118,6 +118,15 @@ co_code co_store_make_durable(co_store *s, co_error *err)
     return s->ops->dialect->make_durable ? s->ops->dialect->make_durable(s, err) : CO_OK;
 }
 
+co_code co_store_defer_sync(co_store *s, bool defer, bool *done, co_error *err)
+{
+    bool ignored;
+    if (!done)
+        done = &ignored;
+    *done = false;
+    return s->ops->dialect->defer_sync ? s->ops->dialect->defer_sync(s, defer, done, err) : CO_OK;
+}
+
 co_code co_store_schema_begin(co_store *s, const char *lock, co_error *err)
 {
     if (!s->ops->dialect->schema_begin)

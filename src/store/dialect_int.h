@@ -22,6 +22,8 @@ typedef struct co_dialect_ops {
     void (*unindexed_column)(const co_store *s, const char *column, co_buf *out); /* quoted */
     void (*null_test)(const char *column_sql, co_buf *out);   /* IS NULL */
     co_code (*make_durable)(co_store *s, co_error *err);       /* nothing to do */
+    /* co_store_defer_sync; NULL: nothing to do, *done false. */
+    co_code (*defer_sync)(co_store *s, bool defer, bool *done, co_error *err);
     /* Required. */
     void (*json_item_eq)(const char *column, size_t pos, const char *param, co_buf *out);
     /* co_store_serial_key_sql; NULL: not known. */

@@ -21,7 +21,7 @@ co_code Co_store_pushdown_open(co_store *source, co_store *dest, const char *tab
                                void *stop_ctx, co_store **out, co_error *err);
 /* Inserts the rows of select_sql (its columns in the order given to
  * Co_store_pushdown_open; the source's tables unqualified, cutover_key,
- * cutover_utf8, cutover_tally and cutover_admit available) into the table. *changes gets the
+ * cutover_int_key, cutover_utf8, cutover_tally and cutover_admit available) into the table. *changes gets the
  * rows inserted, *bytes what cutover_tally counted. A refused row fails the
  * whole statement (no row is left out silently). */
 co_code Co_store_pushdown_insert(co_store *pd, const char *select_sql, const co_param *params,

@@ -5,6 +5,7 @@
  * is a file of its own, in WAL mode.
  */
 #include "store/dialect_int.h"
+#include "store/sqlite_int.h"
 #include "util/key.h"
 
 /* An integer (or text holding one) as both the number and its text: where a
@@ -43,6 +44,21 @@ static co_code make_durable(co_store *s, co_error *err)
     return co_store_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", err);
 }
 
+/* synchronous NORMAL in WAL mode: a commit is written to the WAL, unsynced;
+ * the next FULL commit's sync of the file makes it durable, in order (WAL
+ * recovery keeps a prefix of the commits). SQLite refuses to change it
+ * inside a transaction, and a BEGIN put off would open one: then nothing. */
+static co_code defer_sync(co_store *s, bool defer, bool *done, co_error *err)
+{
+    *done = false;
+    if (co_sqlite_holding(s) || !sqlite3_get_autocommit(co_sqlite_db(s)))
+        return CO_OK;
+    co_code rc = co_store_exec(s, defer ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL",
+                               err);
+    *done = rc == CO_OK;
+    return rc;
+}
+
 /* The schema is written in SQLite's dialect already; the file's write
  * lock, taken at once, makes changing it together safe. */
 static co_code schema_begin(co_store *s, const char *lock, co_error *err)
@@ -60,6 +76,7 @@ const co_dialect_ops co_sqlite_dialect_ops = {
     .unindexed_column = unindexed_column,
     .null_test = null_test,
     .make_durable = make_durable,
+    .defer_sync = defer_sync,
     .json_item_eq = json_item_eq,
     .serial_key = "INTEGER PRIMARY KEY",
     .schema_begin = schema_begin,

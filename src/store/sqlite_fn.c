@@ -396,6 +396,34 @@ static void fn_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     Co_buf_release(&out);
 }
 
+/* cutover_int_key(v): the integer n when v's canonical key is [n] (42, '42'
+ * or 42.0; not '042', 42.5 or '-0'), else NULL: a ref whose parent's keys are
+ * all integers finds them by rowid with it, exactly where cutover_key would. */
+static void fn_int_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    int type = sqlite3_value_type(argv[0]);
+    if (type == SQLITE_INTEGER) {
+        sqlite3_result_value(ctx, argv[0]);
+        return;
+    }
+    if (type != SQLITE_TEXT && type != SQLITE_FLOAT) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    co_value v = value_of(argv[0]);
+    co_buf out = CO_BUF_INIT;
+    Co_key_encode(&out, &v, 1);
+    int64_t i;
+    if (out.failed)
+        sqlite3_result_error_nomem(ctx);
+    else if (out.len > 2 && Co_text_as_int(out.data + 1, out.len - 2, &i))
+        sqlite3_result_int64(ctx, i);
+    else
+        sqlite3_result_null(ctx);
+    Co_buf_release(&out);
+}
+
 /* cutover_utf8(v, ...): 1 when every text value is valid UTF-8, else 0. */
 static void fn_utf8(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -454,6 +482,8 @@ void Co_sqlite_register_pushdown_functions(sqlite_store *s)
 {
     int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
     sqlite3_create_function_v2(s->db, "cutover_key", 1, flags, NULL, fn_key, NULL, NULL, NULL);
+    sqlite3_create_function_v2(s->db, "cutover_int_key", 1, flags, NULL, fn_int_key, NULL, NULL,
+                               NULL);
     sqlite3_create_function_v2(s->db, "cutover_utf8", -1, flags, NULL, fn_utf8, NULL, NULL, NULL);
     /* Not deterministic: called once for each row inserted, never factored out. */
     sqlite3_create_function_v2(s->db, "cutover_tally", -1, SQLITE_UTF8, s, fn_tally, NULL, NULL,

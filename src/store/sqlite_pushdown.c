@@ -5,7 +5,7 @@
  * cutover_target, so that an entity's rows go from source to destination in
  * one INSERT ... SELECT inside the destination's transaction, never passing
  * through cutover. Its SQL functions (sqlite_fn.c) keep the row path's
- * checks exact: cutover_key, cutover_utf8, cutover_tally.
+ * checks exact: cutover_key, cutover_int_key, cutover_utf8, cutover_tally.
  */
 #include "store/sqlite_int.h"
 #include "util/grow.h"

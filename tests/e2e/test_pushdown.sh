@@ -11,12 +11,15 @@
 # batch_size (and no options.pushdown_chunk_rows) an entity goes in chunks (a key range each, its own target
 # transaction): again the same rows, counts, rejects and journal as the row
 # path, with a refusing target too; --jobs 2 gives what --jobs 1 gives; a run
-# killed at a commit between chunks, run again, gives the same.
+# killed at a commit between chunks, run again, gives the same. A reference
+# that arrives as text ('42') or a real (42.0), both found by their canonical
+# key [42], or as '042' (found by none) ends as the row path ends it, though
+# the parents' integer keys are looked up by rowid.
 source "$(dirname "$0")/lib.sh"
 
 
 demo_plain "$WORK/ref" 11
-for d in row push row-refuse push-refuse trigger; do cp -r "$WORK/ref" "$WORK/$d"; done
+for d in row push row-refuse push-refuse trigger row-typed push-typed; do cp -r "$WORK/ref" "$WORK/$d"; done
 for d in push-chunk push-chunk-refuse jobs2 kill1 kill2; do
   cp -r "$WORK/ref" "$WORK/$d"
   # no pushdown_chunk_rows (the demo's is 250000): a chunk is then batch_size rows
@@ -74,6 +77,19 @@ migrate trigger 1 && assert_eq "target with a trigger: exit 0" 0 "$CODE"
 assert_eq "target with a trigger: engagements not pushed down" "companies " "$(pushed "$LOGS/trigger.err")"
 assert_eq "target with a trigger: the dropped rows rejected" true \
   "$(cat "$WORK/trigger"/.cutover/rejects/*.jsonl | jq -s 'map(select(.entity == "engagements" and .rule == "ignored")) | length > 0')"
+# An engagement's contact as text, as a real, as text with a leading zero
+# (which SQLite's rowid lookup would take for the number) or as it is.
+for d in row-typed push-typed; do
+  sed -i 's/^      SELECT e.id, c.account_id, e.contact_id, e.campaign_id, e.kind, e.occurred_at$/      SELECT e.id, c.account_id, CASE e.id % 4 WHEN 0 THEN CAST(e.contact_id AS TEXT) WHEN 1 THEN e.contact_id + 0.0 WHEN 2 THEN '"'0'"' || e.contact_id ELSE e.contact_id END AS contact_id, e.campaign_id, e.kind, e.occurred_at/' "$WORK/$d/cutover.yaml"
+  assert_contains "typed refs: the query changed" "CAST(e.contact_id AS TEXT)" "$(cat "$WORK/$d/cutover.yaml")"
+done
+migrate row-typed 0 && assert_eq "typed refs, row by row: exit 0" 0 "$CODE"
+migrate push-typed 1 && assert_eq "typed refs, push-down: exit 0" 0 "$CODE"
+assert_contains "typed refs: pushed down" "engagements" "$(pushed "$LOGS/push-typed.err")"
+assert_eq "typed refs: most loaded, those with a leading zero rejected" true \
+  "$(jq '[.tenants[].entities.engagements] | (map(.loaded) | add) > 30000 and (map(.rejected) | add) > 10000' "$LOGS/push-typed.json")"
+same "typed refs" row-typed push-typed
+
 # Chunks of 1,000 rows: several INSERTs for an entity of a tenant, the same
 # result as the row path (whose result does not depend on the batch size).
 migrate push-chunk 1 && assert_eq "chunks, push-down: exit 0" 0 "$CODE"
