@@ -222,7 +222,7 @@ static co_code collect_limits(scratch *sc, const co_tenant *t, co_tenant_audit *
  * of the tenants, not the largest one. */
 static void return_freed_memory(void)
 {
-    Co_return_freed_memory();
+    Co_return_freed_memory(0);
 }
 
 /* Rows per second of the migrations the journal recorded, or 0 when none. */

@@ -166,11 +166,12 @@ static co_code run_entities(co_session *s, const co_tenant *t, int64_t run_id,
         res->rejected += l.counts.rejected;
         Co_load_release(&l);
         /* an entity's batches and merged rows are gone: give their pages
-         * back before the next entity's grow beside them */
-        Co_return_freed_memory();
+         * back before the next entity's grow beside them (when they were
+         * many: a small entity's would only fault in again) */
+        Co_return_freed_memory(CO_TRIM_AFTER_ENTITY);
     }
     Co_entity_keys_free(p, keys);
-    Co_return_freed_memory();
+    Co_return_freed_memory(CO_TRIM_AFTER_ENTITY);
     return rc;
 }
 

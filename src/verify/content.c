@@ -585,7 +585,7 @@ static co_code content_merged(vctx *v, differ *d, summary *exp, summary *act)
     rc = settle_lean(d, &all, rc);
     /* The engine's merged rows and the target's hashes were the tenant's
      * whole entity: their freed pages would add to the next checks' peak. */
-    Co_return_freed_memory();
+    Co_return_freed_memory(CO_TRIM_AFTER_ENTITY);
     /* No sums to compare: every row was compared. */
     act->hash = exp->hash = 0;
     return rc;
