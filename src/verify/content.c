@@ -299,13 +299,14 @@ static void row_json(vctx *v, const co_value *row, co_buf *out)
 }
 
 /* The row as the target stores its values (their canonical text in canon),
- * and its key in d->key. */
-static void stored_row(differ *d, const co_value *raw, co_value *row, canon_text canon)
+ * and its key in d->key; CO_ENOMEM when the key could not be written. */
+static co_code stored_row(differ *d, const co_value *raw, co_value *row, canon_text canon)
 {
     vctx *v = d->v;
     for (size_t i = 0; i < v->ncols && i < 256; i++)
         row[i] = Co_vstored(v, i, raw[i], canon[i]);
     key_of(v, row, &d->key);
+    return d->key.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory") : CO_OK;
 }
 
 static co_code take_actual(differ *d, const co_value *raw)
@@ -313,9 +314,9 @@ static co_code take_actual(differ *d, const co_value *raw)
     vctx *v = d->v;
     co_value row[256];
     canon_text canon;
-    stored_row(d, raw, row, canon);
-    if (d->key.failed)
-        return co_error_set(v->err, CO_ENOMEM, "out of memory");
+    co_code rc = stored_row(d, raw, row, canon);
+    if (rc != CO_OK)
+        return rc;
     if (Co_map_get(&d->rows, d->key.data, d->key.len, NULL, NULL)) {
         /* A key the target holds twice (a table without its primary key):
          * the first row is compared, this one is reported. */
@@ -324,9 +325,9 @@ static co_code take_actual(differ *d, const co_value *raw)
         Co_buf_adds(&detail, "{\"actual\":");
         row_json(v, row, &detail);
         Co_buf_addc(&detail, '}');
-        co_code rc = detail.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
-                                   : Co_vfinding(v, CO_CHECK_CONTENT, d->found++, "duplicate",
-                                                 d->key.data, co_buf_str(&detail));
+        rc = detail.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                           : Co_vfinding(v, CO_CHECK_CONTENT, d->found++, "duplicate",
+                                         d->key.data, co_buf_str(&detail));
         Co_buf_release(&detail);
         if (rc == CO_OK)
             rc = Co_vscope_note(v, d->key.data);
@@ -394,10 +395,11 @@ static co_code compare_expected(differ *d, const co_value *raw)
     vctx *v = d->v;
     co_value row[256];
     canon_text canon;
-    stored_row(d, raw, row, canon);
+    co_code rc = stored_row(d, raw, row, canon);
+    if (rc != CO_OK)
+        return rc;
     const char *val;
     size_t vlen;
-    co_code rc = CO_OK;
     if (!Co_map_get(&d->rows, d->key.data, d->key.len, &val, &vlen)) {
         d->missing++;
         co_buf detail = CO_BUF_INIT;
@@ -494,9 +496,9 @@ static co_code settle_one(differ *d, const co_value *raw)
     vctx *v = d->v;
     co_value row[256];
     canon_text canon;
-    stored_row(d, raw, row, canon);
-    if (d->key.failed)
-        return co_error_set(v->err, CO_ENOMEM, "out of memory");
+    co_code rc = stored_row(d, raw, row, canon);
+    if (rc != CO_OK)
+        return rc;
     const char *val;
     size_t vlen;
     bool suspect = Co_map_get(&d->suspect, d->key.data, d->key.len, &val, &vlen);
@@ -512,7 +514,7 @@ static co_code settle_one(differ *d, const co_value *raw)
     co_value expected[256];
     size_t n = 0;
     co_buf storage = CO_BUF_INIT;
-    co_code rc = decode_row(d, val, vlen, expected, &n, &storage);
+    rc = decode_row(d, val, vlen, expected, &n, &storage);
     if (rc == CO_OK && n == v->ncols)
         rc = report_changed(d, expected, row);
     Co_buf_release(&storage);
