@@ -1,7 +1,8 @@
 /*
  * store_rows.h: what the store tests of every engine (test_store.c,
  * test_store_pg.c, test_store_mysql.c) read back the same way: a query's
- * one-column rows as sorted text, and an index of co_store_indexes by name.
+ * one-column rows as sorted text, an index of co_store_indexes by name, and
+ * a column's distinct values by co_store_distinct_sql against SELECT DISTINCT.
  * Included after cmocka.h and cutover/store.h.
  */
 #ifndef CUTOVER_TEST_STORE_ROWS_H
@@ -47,6 +48,28 @@ static inline const co_index *index_named(const co_index *ix, size_t n, const ch
             return &ix[i];
     fail_msg("no index %s", name);
     return NULL;
+}
+
+/* co_store_distinct_sql of table.column: a skip scan exactly when skip (it
+ * says so, and its SQL is one), and the rows SELECT DISTINCT gives. */
+static inline void assert_distinct_as_plain(co_store *s, const char *table, const char *column,
+                                            bool skip)
+{
+    co_buf sql = CO_BUF_INIT, plain = CO_BUF_INIT;
+    bool said = !skip;
+    co_store_distinct_sql(s, table, column, &sql, &said);
+    assert_int_equal(said, skip);
+    assert_int_equal(strncmp(co_buf_str(&sql), "WITH RECURSIVE", 14) == 0, skip);
+    Co_buf_adds(&plain, "SELECT DISTINCT ");
+    co_store_quote_ident(s, column, &plain);
+    Co_buf_adds(&plain, " FROM ");
+    co_store_quote_ident(s, table, &plain);
+    char got[4096], want[4096];
+    distinct_rows(s, co_buf_str(&sql), got, sizeof got);
+    distinct_rows(s, co_buf_str(&plain), want, sizeof want);
+    assert_string_equal(got, want);
+    Co_buf_release(&sql);
+    Co_buf_release(&plain);
 }
 
 #endif
