@@ -165,13 +165,11 @@ static co_code run_entities(co_session *s, const co_tenant *t, int64_t run_id,
         res->entities[i] = l.counts;
         res->rejected += l.counts.rejected;
         Co_load_release(&l);
-        /* an entity's batches and merged rows are gone: give their pages
-         * back before the next entity's grow beside them (when they were
-         * many: a small entity's would only fault in again) */
-        Co_return_freed_memory(CO_TRIM_AFTER_ENTITY);
     }
     Co_entity_keys_free(p, keys);
-    Co_return_freed_memory(CO_TRIM_AFTER_ENTITY);
+    /* the tenant's maps, batches and merged rows are gone: when they were
+     * many, give their pages back before the next tenant grows beside them */
+    Co_return_freed_memory(CO_TRIM_AFTER_TENANT);
     return rc;
 }
 

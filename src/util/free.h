@@ -1,16 +1,13 @@
 /*
  * free.h: freeing the blocks that a struct owns in one statement, as its
  * destructor does: CO_FREE(t->names, t->rows, t->offsets); and giving the
- * pages of freed memory back to the system (Co_return_freed_memory).
+ * pages of freed memory back to the system (Co_return_freed_memory, free.c).
  */
 #ifndef CUTOVER_UTIL_FREE_H
 #define CUTOVER_UTIL_FREE_H
 
 #include <stddef.h>
 #include <stdlib.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 /* Frees each of the n blocks (a NULL one is nothing to free). */
 static inline void Co_free_all(void *const *blocks, size_t n)
@@ -25,26 +22,19 @@ static inline void Co_free_all(void *const *blocks, size_t n)
                 sizeof((void *const[]){__VA_ARGS__}) / sizeof(void *))
 
 /* Gives the system back the pages of the memory freed so far, when at least
- * at_least bytes of the heap are free (0: always). glibc keeps freed memory
- * in its heap, and a large block that fits none of the holes extends the
- * heap instead, so after a big piece of work (a tenant's maps, a merged
+ * at_least bytes of them are still resident (0: always). glibc keeps freed
+ * memory in its heap, and a large block that fits none of the holes extends
+ * the heap instead, so after a big piece of work (a tenant's maps, a merged
  * entity's rows) the free-but-resident memory adds to the next one's peak.
- * A trim is not free: the pages given back fault in again when the heap
- * grows, so callers between small pieces pass a threshold. */
-/* The threshold between the entities of a tenant: below it, not worth the faults. */
-#define CO_TRIM_AFTER_ENTITY ((size_t)16 << 20)
+ * A trim is not free: it walks every free chunk (one madvise each, and each
+ * interrupts the other core of a threaded process), and the pages given back
+ * fault in again when the heap grows; so it runs only when the process holds
+ * that much more than its heap has in use (util/free.c). */
+void Co_return_freed_memory(size_t at_least);
 
-static inline void Co_return_freed_memory(size_t at_least)
-{
-#if defined(__GLIBC__)
-#if __GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33)
-    if (at_least && mallinfo2().fordblks < at_least)
-        return;
-#endif
-    malloc_trim(0);
-#else
-    (void)at_least;
-#endif
-}
+/* The thresholds after a merged entity's verification and after a tenant's
+ * load: below them, not worth the walk and the faults. */
+#define CO_TRIM_AFTER_ENTITY ((size_t)16 << 20)
+#define CO_TRIM_AFTER_TENANT ((size_t)64 << 20)
 
 #endif
