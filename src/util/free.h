@@ -32,8 +32,9 @@ static inline void Co_free_all(void *const *blocks, size_t n)
  * that much more than its heap has in use (util/free.c). */
 void Co_return_freed_memory(size_t at_least);
 
-/* The thresholds after a merged entity's verification and after a tenant's
- * load: below them, not worth the walk and the faults. */
+/* The thresholds: after a merged entity's verification and an audited
+ * tenant (whose scratch loads keep the audit's history), and after a tenant's
+ * load. Below them, not worth the walk and the faults. */
 #define CO_TRIM_AFTER_ENTITY ((size_t)16 << 20)
 #define CO_TRIM_AFTER_TENANT ((size_t)64 << 20)
 
