@@ -29,6 +29,7 @@ typedef struct sqlite_store {
     const char *path; /* for messages; owned by base.safe_uri once open returns */
     bool writable;    /* a source connection that co_store_allow_writes opened to writes */
     bool begin_pending; /* co_store_begin_on_write: BEGIN IMMEDIATE before the first write */
+    int loaders;        /* loaders open on it: statement journals in memory (sqlite_load.c) */
     /* A push-down connection (sqlite_pushdown.c): the INSERT's head, the
      * bytes cutover_tally counted, what its progress handler asks. */
     char *pushdown_head;
