@@ -116,17 +116,15 @@ static co_code summarize_here(vctx *v, bool expected_side, const range *r, summa
     memset(out, 0, sizeof *out);
     out->int_keys = true;
     bool has_row, first = true;
-    co_value row[257];
+    co_value raw[257], row[256]; /* each value read from the cursor once (PostgreSQL parses it) */
     canon_text canon;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
-        if (months) {
-            for (size_t i = 0; i <= v->ncols; i++)
-                row[i] = co_cursor_value(c, i);
-            if ((rc = Co_vmonths_row(v, row)) != CO_OK)
-                break;
-        }
+        for (size_t i = 0; i < v->ncols + (months ? 1 : 0); i++)
+            raw[i] = co_cursor_value(c, i);
+        if (months && (rc = Co_vmonths_row(v, raw)) != CO_OK)
+            break;
         for (size_t i = 0; i < v->ncols; i++)
-            row[i] = Co_vstored(v, i, co_cursor_value(c, i), canon[i]);
+            row[i] = Co_vstored(v, i, raw[i], canon[i]);
         v->res->rows_fetched++;
         out->count++;
         out->hash += v->digest ? Co_row_digest(row, v->ncols) : Co_row_hash(row, v->ncols);
