@@ -310,6 +310,13 @@ CO_API void co_store_month_sql(const co_store *s, const char *expr, co_buf *out)
  * distinct value (PostgreSQL, any other type). */
 CO_API bool co_store_month_typed_sql(const co_store *s, const char *expr, const char *decl_type,
                                      co_buf *out);
+/* The month of a value read from s, computed here, when it is certain to be
+ * what co_store_month_typed_sql gives for it whatever the column's type:
+ * true and 'YYYY-MM' in month; false when the database must say (a form
+ * this function does not read, a date no calendar has, a zone that is not
+ * UTC, a NULL). With v NULL: true when the engine computes any month here
+ * (PostgreSQL; elsewhere every value is false). */
+CO_API bool co_store_month_here(const co_store *s, const co_value *v, char month[8]);
 /* The digest sum of rows computed by the database itself, on every engine that
  * can (SQLite with cutover_canon_digest_sum, PostgreSQL in plain SQL with
  * md5()): appends to out a select-list item over from_sql's output columns

@@ -547,6 +547,106 @@ static bool pg_month_typed_sql(const co_store *s, const char *expr, const char *
     return false;
 }
 
+/* n digits of p as a number; -1 when one is not a digit. */
+static int digits(const char *p, int n)
+{
+    int x = 0;
+    for (int i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        x = x * 10 + (p[i] - '0');
+    }
+    return x;
+}
+
+/* pg_month_sql's (and pg_month_typed_sql's) month, here, for the one form
+ * whose reading is certain: YYYY-MM-DD, then optionally 'T' or a space and
+ * HH:MM[:SS[.f]] (at most 6 decimals: more would round, maybe to the next
+ * day), then optionally Z, +HH, +HHMM or +HH:MM (up to 14:59); the date one
+ * the calendar has, hours 00-23, minutes and seconds 00-59, the year 0001 to
+ * 9999 before and after the move to UTC. Without a zone, only when the
+ * session's zone is UTC (session_sql: PGTZ unset at the connection), which is what the cast
+ * to timestamptz reads it in. This is also how the server writes a date, a
+ * timestamp and a timestamptz in DateStyle ISO (pg_cursor.c). Anything else
+ * (24:00, leap seconds, zones by name or in seconds, BC, five-digit years,
+ * dates no calendar has, text that is no time) is left to the server. */
+static bool pg_month_here(const co_store *s, const co_value *v, char month[8])
+{
+    bool utc = ((const pg_store *)s)->session_utc;
+    if (!v)
+        return true;
+    if (v->type != CO_TEXT || v->len < 10 || v->len > 40)
+        return false;
+    char t[41];
+    memcpy(t, v->s, v->len);
+    t[v->len] = '\0';
+    size_t n = v->len, i = 10;
+    int year = digits(t, 4), mon = digits(t + 5, 2), day = digits(t + 8, 2);
+    if (year < 1 || t[4] != '-' || t[7] != '-' || mon < 1 || mon > 12 || day < 1)
+        return false;
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    int last = days[mon - 1] + (mon == 2 && leap);
+    if (day > last)
+        return false;
+    int minutes = 0; /* of the day, local */
+    if (i < n && (t[i] == 'T' || t[i] == ' ')) {
+        int hh = digits(t + i + 1, 2), mm = n >= i + 6 && t[i + 3] == ':' ? digits(t + i + 4, 2)
+                                                                         : -1;
+        if (n < i + 6 || hh < 0 || hh > 23 || mm < 0 || mm > 59)
+            return false;
+        minutes = hh * 60 + mm;
+        i += 6;
+        if (i < n && t[i] == ':') {
+            int ss = n >= i + 3 ? digits(t + i + 1, 2) : -1;
+            if (ss < 0 || ss > 59)
+                return false;
+            i += 3;
+            if (i < n && t[i] == '.') {
+                size_t f = i + 1;
+                while (f < n && t[f] >= '0' && t[f] <= '9')
+                    f++;
+                if (f == i + 1 || f - i - 1 > 6)
+                    return false;
+                i = f;
+            }
+        }
+    }
+    int offset = 0; /* minutes east of UTC */
+    if (i == n) {
+        if (!utc)
+            return false;
+    } else if (t[i] == 'Z' && i + 1 == n) {
+        offset = 0;
+    } else if (t[i] == '+' || t[i] == '-') {
+        int oh = digits(t + i + 1, 2), om = 0;
+        size_t rest = n - i - 1;
+        if (rest == 4)
+            om = digits(t + i + 3, 2);
+        else if (rest == 5 && t[i + 3] == ':')
+            om = digits(t + i + 4, 2);
+        else if (rest != 2)
+            return false;
+        if (oh < 0 || oh > 14 || om < 0 || om > 59)
+            return false;
+        offset = (oh * 60 + om) * (t[i] == '+' ? 1 : -1);
+    } else {
+        return false;
+    }
+    int utc_minutes = minutes - offset;
+    if (utc_minutes < 0 && day == 1 && --mon == 0) {
+        mon = 12;
+        year--;
+    } else if (utc_minutes >= 24 * 60 && day == last && ++mon == 13) {
+        mon = 1;
+        year++;
+    }
+    if (year < 1 || year > 9999)
+        return false;
+    snprintf(month, 8, "%04d-%02d", year, mon);
+    return true;
+}
+
 /* (Through pg_exec: a SET is undone with a transaction that rolls back, so
  * inside a cursors' transaction it is committed at once.) */
 static co_code pg_allow_writes(co_store *st, co_error *err)
@@ -593,6 +693,7 @@ static const co_store_ops pg_ops = {
     .loader_open = Co_pg_loader_open,
     .month_sql = pg_month_sql,
     .month_typed_sql = pg_month_typed_sql,
+    .month_here = pg_month_here,
     .allow_writes = pg_allow_writes,
     .defer_constraints = pg_defer_constraints,
     .reserve_keys = Co_pg_reserve_keys,
@@ -663,6 +764,8 @@ co_code Co_pg_open(const char *uri, co_side side, co_store **out, co_error *err)
         session_sql(side, &sql);
         rc = sql.failed ? co_error_set(err, CO_ENOMEM, "out of memory")
                         : Co_pg_run(s, co_buf_str(&sql), "cannot set up the session", err);
+        const char *tz = getenv("PGTZ");
+        s->session_utc = rc == CO_OK && (!tz || !*tz);
         Co_buf_release(&sql);
     }
     if (rc == CO_OK && side == CO_SIDE_SOURCE)

@@ -38,6 +38,7 @@ typedef struct pg_store {
     char *keys_ahead;     /* "table\ncolumn" of the block asked for ahead on keys_conn, or NULL */
     size_t keys_ahead_n;  /* its size */
     bool normalizers;     /* schema cutover_norm has casefold() & co.: calls are pointed there */
+    bool session_utc;     /* the session's TimeZone was set to UTC (PGTZ unset: session_sql) */
     char norm_problem[600]; /* why they could not be installed, for errors; "" if they were */
     struct {
         pg_catalog_entry *entries; /* per table asked about: its columns and constraints */

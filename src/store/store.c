@@ -575,6 +575,13 @@ bool co_store_month_typed_sql(const co_store *s, const char *expr, const char *d
     return false;
 }
 
+bool co_store_month_here(const co_store *s, const co_value *v, char month[8])
+{
+    if (!s->ops->month_here)
+        return false;
+    return s->ops->month_here(s, v, month);
+}
+
 co_code co_store_query_int(co_store *s, const char *sql, const co_param *params, size_t nparams,
                            int64_t *value, bool *found, co_error *err)
 {

@@ -43,6 +43,8 @@ typedef struct co_store_ops {
      * month_sql whatever the type, and false */
     bool (*month_typed_sql)(const co_store *s, const char *expr, const char *decl_type,
                             co_buf *out);
+    /* co_store_month_here; NULL: every month is the database's to compute */
+    bool (*month_here)(const co_store *s, const co_value *v, char month[8]);
     co_code (*allow_writes)(co_store *s, co_error *err); /* NULL: nothing to do */
     co_code (*defer_constraints)(co_store *s, co_error *err); /* NULL: nothing to do */
     co_code (*reserve_keys)(co_store *s, const char *table, const char *column, size_t n,

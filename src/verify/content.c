@@ -83,13 +83,18 @@ static co_code range_query(vctx *v, bool expected_side, const range *r, const co
 typedef char canon_text[256][CO_CANON_TEXT_MAX];
 
 /* Opens the cursor over one side's rows of the range, with the columns as
- * verify reads them; more than 256 columns are refused (the cursor, if
- * open, is the caller's to close either way). */
-static co_code range_rows(vctx *v, bool expected_side, const range *r, co_cursor **c)
+ * verify reads them (and, with months, the item Co_vmonths_select adds for
+ * the target's months, when it does: *months then says so); more than 256
+ * columns are refused (the cursor, if open, is the caller's to close either
+ * way). */
+static co_code range_rows(vctx *v, bool expected_side, const range *r, bool *months,
+                          co_cursor **c)
 {
     co_store *st = expected_side ? v->s->source : v->s->dest;
     co_buf select = CO_BUF_INIT;
     Co_vsql_columns(v, st, false, &select);
+    if (months)
+        *months = Co_vmonths_select(v, st, &select);
     co_code rc = range_query(v, expected_side, r, &select, c);
     Co_buf_release(&select);
     if (rc == CO_OK && v->ncols > 256)
@@ -103,15 +108,23 @@ static co_code range_rows(vctx *v, bool expected_side, const range *r, co_cursor
 static co_code summarize_here(vctx *v, bool expected_side, const range *r, summary *out)
 {
     co_cursor *c = NULL;
-    co_code rc = range_rows(v, expected_side, r, &c);
+    /* The target's whole rows pass here: the months for charts are counted
+     * from them (volume.c) rather than by a second scan. */
+    bool months = false;
+    co_code rc = range_rows(v, expected_side, r, !expected_side && !r->bounded ? &months : NULL,
+                            &c);
     memset(out, 0, sizeof *out);
     out->int_keys = true;
     bool has_row, first = true;
-    co_value row[256];
+    co_value raw[257], row[256]; /* each value read from the cursor once (PostgreSQL parses it) */
     canon_text canon;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
+        for (size_t i = 0; i < v->ncols + (months ? 1 : 0); i++)
+            raw[i] = co_cursor_value(c, i);
+        if (months && (rc = Co_vmonths_row(v, raw)) != CO_OK)
+            break;
         for (size_t i = 0; i < v->ncols; i++)
-            row[i] = Co_vstored(v, i, co_cursor_value(c, i), canon[i]);
+            row[i] = Co_vstored(v, i, raw[i], canon[i]);
         v->res->rows_fetched++;
         out->count++;
         out->hash += v->digest ? Co_row_digest(row, v->ncols) : Co_row_hash(row, v->ncols);
@@ -274,7 +287,7 @@ static co_code each_row(differ *d, bool expected_side, const range *r, row_fn fn
 {
     vctx *v = d->v;
     co_cursor *c = NULL;
-    co_code rc = range_rows(v, expected_side, r, &c);
+    co_code rc = range_rows(v, expected_side, r, NULL, &c);
     co_value row[256];
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {

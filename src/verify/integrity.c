@@ -170,14 +170,16 @@ static void no_parent_count_sql(co_store *st, const co_entity *parent, const cha
 }
 
 /* Appends " LEFT JOIN (the distinct keys of parent's rows of the tenant) AS
- * alias ON alias.v = side.column": a row of side whose column is set and
- * whose alias.v is NULL names no parent row of the tenant. */
+ * alias ON alias.cutover_v = rows.column": a row of rows whose column is set
+ * and whose alias.cutover_v is NULL names no parent row of the tenant (a
+ * name no target column takes, as the NOT NULL and CHECK tests beside name
+ * the columns unqualified). */
 static void parent_keys_join(co_store *st, const co_entity *parent, const char *alias,
-                             const char *column, co_buf *out)
+                             const char *rows, const char *column, co_buf *out)
 {
     Co_buf_adds(out, " LEFT JOIN (SELECT DISTINCT parent.");
     co_store_quote_ident(st, co_entity_target_column(parent), out);
-    Co_buf_adds(out, " AS v FROM ");
+    Co_buf_adds(out, " AS cutover_v FROM ");
     co_store_quote_ident(st, parent->target, out);
     Co_buf_adds(out, " AS parent");
     if (parent->tenant_column) {
@@ -185,15 +187,29 @@ static void parent_keys_join(co_store *st, const co_entity *parent, const char *
         co_store_quote_ident(st, parent->tenant_column, out);
         Co_buf_adds(out, " = :tenant");
     }
-    Co_buf_printf(out, ") AS %s ON %s.v = side.%s", alias, alias, column);
+    Co_buf_printf(out, ") AS %s ON %s.cutover_v = %s.%s", alias, alias, rows, column);
 }
+
+/* The pass over the tenant's rows for NULLs in NOT NULL columns, text past
+ * its declared length and the table's CHECKs: its count items, over the rows
+ * named as the target table (where CHECKs name their columns), and, once
+ * run (on its own or inside the references' statement), its counts. */
+typedef struct row_pass {
+    co_buf items;   /* "count(CASE WHEN <null or long> THEN 1 END), count(...) | 0" */
+    size_t nconds;  /* NULL and length tests in the first item */
+    size_t nchecks; /* CHECKs in the second */
+    bool counted;   /* nulls and failing hold the counts */
+    int64_t nulls, failing;
+} row_pass;
+
+static co_code row_pass_items(vctx *v, bool checks, row_pass *p);
 
 /* When not limited to a scope: every reference checked of the entity in one
  * statement, one read of the tenant's rows joined to each parent's keys of
  * the tenant (the database hashes them once, rather than probing per value),
  * each reference's number of rows that name no parent of the tenant into
  * dangling[r] (*done; otherwise each is probed on its own). */
-static co_code dangling_counts(vctx *v, int64_t *dangling, bool *done)
+static co_code dangling_counts(vctx *v, int64_t *dangling, bool *done, row_pass *pass)
 {
     *done = false;
     size_t nchecked = 0;
@@ -202,7 +218,11 @@ static co_code dangling_counts(vctx *v, int64_t *dangling, bool *done)
     if (nchecked == 0 || v->scoped || v->e->nrefs > 64)
         return CO_OK;
     co_store *st = v->s->dest;
-    co_buf sql = CO_BUF_INIT, joins = CO_BUF_INIT, column = CO_BUF_INIT;
+    co_buf sql = CO_BUF_INIT, joins = CO_BUF_INIT, column = CO_BUF_INIT, rows = CO_BUF_INIT;
+    /* the rows as the target table, for the row pass folded in (one read of
+     * the tenant's rows less) */
+    co_store_quote_ident(st, v->e->target, &rows);
+    bool fold = pass->nconds || pass->nchecks;
     Co_buf_adds(&sql, "SELECT ");
     for (size_t r = 0, k = 0; r < v->e->nrefs; r++) {
         const co_entity *parent = checked_parent(v, r);
@@ -210,49 +230,59 @@ static co_code dangling_counts(vctx *v, int64_t *dangling, bool *done)
             continue;
         Co_buf_reset(&column);
         co_store_quote_ident(st, v->e->refs[r].column, &column);
-        char alias[16];
-        snprintf(alias, sizeof alias, "p%zu", k);
-        Co_buf_printf(&sql, "%scount(CASE WHEN side.%s IS NOT NULL AND %s.v IS NULL THEN 1 END)",
-                      k++ ? ", " : "", co_buf_str(&column), alias);
-        parent_keys_join(st, parent, alias, co_buf_str(&column), &joins);
+        char alias[24];
+        snprintf(alias, sizeof alias, "cutover_p%zu", k);
+        Co_buf_printf(&sql, "%scount(CASE WHEN %s.%s IS NOT NULL AND %s.cutover_v IS NULL THEN 1 END)",
+                      k++ ? ", " : "", co_buf_str(&rows), co_buf_str(&column), alias);
+        parent_keys_join(st, parent, alias, co_buf_str(&rows), co_buf_str(&column), &joins);
     }
+    if (fold)
+        Co_buf_printf(&sql, ", %s", co_buf_str(&pass->items));
     Co_buf_adds(&sql, " FROM (");
-    Co_vsql_actual(v, &sql);
-    Co_buf_printf(&sql, ") AS side%s", co_buf_str(&joins));
+    Co_vsql_actual_rows(v, &sql);
+    Co_buf_printf(&sql, ") AS %s%s", co_buf_str(&rows), co_buf_str(&joins));
     co_param tenant = Co_vparam_tenant(v);
     co_cursor *c = NULL;
     bool has_row = false;
-    co_code rc = sql.failed || joins.failed || column.failed
+    co_code rc = sql.failed || joins.failed || column.failed || rows.failed
                      ? co_error_set(v->err, CO_ENOMEM, "out of memory")
                      : co_store_query(st, co_buf_str(&sql), &tenant, 1, &c, v->err);
     if (rc == CO_OK)
         rc = co_cursor_next(c, &has_row, v->err);
-    for (size_t r = 0, k = 0; rc == CO_OK && has_row && r < v->e->nrefs; r++) {
+    size_t k = 0;
+    for (size_t r = 0; rc == CO_OK && has_row && r < v->e->nrefs; r++) {
         if (!checked_parent(v, r))
             continue;
         co_value n = co_cursor_value(c, k++);
         dangling[r] = n.type == CO_INT ? n.i : 1; /* anything else: look */
     }
     *done = rc == CO_OK && has_row;
+    if (*done && fold) {
+        co_value nulls = co_cursor_value(c, k), failing = co_cursor_value(c, k + 1);
+        pass->nulls = nulls.type == CO_INT ? nulls.i : 1; /* anything else: look */
+        pass->failing = failing.type == CO_INT ? failing.i : 1;
+        pass->counted = true;
+    }
     v->res->rows_fetched += *done ? 1 : 0;
     co_cursor_close(c);
     Co_buf_release(&sql);
     Co_buf_release(&joins);
     Co_buf_release(&column);
+    Co_buf_release(&rows);
     return rc;
 }
 
 /* Rows whose reference has no row of the tenant in the referenced table:
  * foreign_tenant when the row it names is another tenant's (its tenant in
  * the detail), dangling_ref when there is none. */
-static co_code dangling_refs(vctx *v, int64_t *found)
+static co_code dangling_refs(vctx *v, row_pass *pass, int64_t *found)
 {
     co_store *st = v->s->dest;
     int64_t counted[64];
     for (size_t i = 0; i < 64; i++)
         counted[i] = 1; /* not counted: look */
     bool all_counted = false;
-    co_code rc = dangling_counts(v, counted, &all_counted);
+    co_code rc = dangling_counts(v, counted, &all_counted, pass);
     for (size_t r = 0; r < v->e->nrefs && rc == CO_OK; r++) {
         const co_ref *ref = &v->e->refs[r];
         const co_entity *parent = checked_parent(v, r);
@@ -370,26 +400,22 @@ static bool column_checked(vctx *v, const co_column *c, bool *check_null, long *
     return (*check_null || *len) && is_output_column(v, c->name);
 }
 
-/* *any: whether one of the tenant's rows breaks a NOT NULL or a length of
- * the columns; with checks, also *check_failing: how many fail one of the
- * table's declared CHECKs (-1 when it has none). One pass over the rows for
- * all of them (most often none does, and then the column-by-column and
- * check-by-check queries are not run). */
-static co_code any_null_or_long(vctx *v, const co_column *cols, size_t n, bool checks, bool *any,
-                                int64_t *check_failing)
+/* The row pass's items (row_pass): with checks, the table's CHECKs too. */
+static co_code row_pass_items(vctx *v, bool checks, row_pass *p)
 {
     co_store *st = v->s->dest;
-    co_buf sql = CO_BUF_INIT, col = CO_BUF_INIT, failing = CO_BUF_INIT;
-    size_t nconds = 0, nchecks = 0;
-    *check_failing = -1;
+    co_column *cols = NULL;
+    size_t n = 0;
+    co_buf conds = CO_BUF_INIT, col = CO_BUF_INIT, failing = CO_BUF_INIT;
     co_constraint *ks = NULL;
     size_t nks = 0;
-    co_code rc = checks ? co_store_constraints(st, v->e->target, &ks, &nks, v->err) : CO_OK;
+    co_code rc = co_store_columns(st, v->e->target, &cols, &n, v->err);
+    if (rc == CO_OK && checks)
+        rc = co_store_constraints(st, v->e->target, &ks, &nks, v->err);
     if (rc == CO_OK)
-        nchecks = Co_vsql_checks_failing(ks, nks, &failing);
+        p->nchecks = Co_vsql_checks_failing(ks, nks, &failing);
     co_constraints_free(ks, nks);
-    Co_buf_adds(&sql, "SELECT count(CASE WHEN ");
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; rc == CO_OK && i < n; i++) {
         bool check_null;
         long len;
         if (!column_checked(v, &cols[i], &check_null, &len))
@@ -397,50 +423,73 @@ static co_code any_null_or_long(vctx *v, const co_column *cols, size_t n, bool c
         Co_buf_reset(&col);
         co_store_quote_ident(st, cols[i].name, &col);
         if (check_null) {
-            Co_buf_adds(&sql, nconds++ ? " OR " : "");
-            co_store_null_test(st, co_buf_str(&col), &sql);
+            Co_buf_adds(&conds, p->nconds++ ? " OR " : "");
+            co_store_null_test(st, co_buf_str(&col), &conds);
         }
         if (len)
-            Co_buf_printf(&sql, "%slength(%s) > %ld", nconds++ ? " OR " : "", co_buf_str(&col),
-                          len);
+            Co_buf_printf(&conds, "%slength(%s) > %ld", p->nconds++ ? " OR " : "",
+                          co_buf_str(&col), len);
     }
-    Co_buf_adds(&sql, nconds ? " THEN 1 END), " : "1 = 0 THEN 1 END), ");
-    if (nchecks)
-        Co_buf_printf(&sql, "count(CASE WHEN %s THEN 1 END)", co_buf_str(&failing));
+    co_columns_free(cols, n);
+    Co_buf_printf(&p->items, "count(CASE WHEN %s THEN 1 END), ",
+                  p->nconds ? co_buf_str(&conds) : "1 = 0");
+    if (p->nchecks)
+        Co_buf_printf(&p->items, "count(CASE WHEN %s THEN 1 END)", co_buf_str(&failing));
     else
-        Co_buf_adds(&sql, "0");
-    Co_buf_adds(&sql, " FROM (");
-    Co_vsql_actual_rows(v, &sql);
-    Co_buf_adds(&sql, ") AS ");
-    co_store_quote_ident(st, v->e->target, &sql);
-    co_param tenant = Co_vparam_tenant(v);
-    co_cursor *c = NULL;
-    bool has_row = false;
-    if (rc == CO_OK && (sql.failed || col.failed || failing.failed))
+        Co_buf_adds(&p->items, "0");
+    if (rc == CO_OK && (p->items.failed || conds.failed || col.failed || failing.failed))
         rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
-    else if (rc == CO_OK && (nconds || nchecks))
-        rc = co_store_query(st, co_buf_str(&sql), &tenant, 1, &c, v->err);
-    if (rc == CO_OK && c)
-        rc = co_cursor_next(c, &has_row, v->err);
-    if (rc == CO_OK && has_row) {
-        co_value nulls = co_cursor_value(c, 0), checked = co_cursor_value(c, 1);
-        *any = nulls.type != CO_INT || nulls.i > 0; /* anything else: look */
-        if (nchecks)
-            *check_failing = checked.type == CO_INT ? checked.i : 1;
-        v->res->rows_fetched++;
-    } else {
-        *any = false;
-    }
-    co_cursor_close(c);
-    Co_buf_release(&sql);
+    Co_buf_release(&conds);
     Co_buf_release(&col);
     Co_buf_release(&failing);
     return rc;
 }
 
+/* *any: whether one of the tenant's rows breaks a NOT NULL or a length of
+ * the columns; *check_failing: how many fail one of the table's declared
+ * CHECKs (-1 when the pass has none). One pass over the rows for all of them
+ * (most often none does, and then the column-by-column and check-by-check
+ * queries are not run), unless the references' statement counted them. */
+static co_code any_null_or_long(vctx *v, row_pass *p, bool *any, int64_t *check_failing)
+{
+    co_store *st = v->s->dest;
+    *any = false;
+    *check_failing = -1;
+    co_code rc = CO_OK;
+    if (!p->counted && (p->nconds || p->nchecks)) {
+        co_buf sql = CO_BUF_INIT;
+        Co_buf_printf(&sql, "SELECT %s FROM (", co_buf_str(&p->items));
+        Co_vsql_actual_rows(v, &sql);
+        Co_buf_adds(&sql, ") AS ");
+        co_store_quote_ident(st, v->e->target, &sql);
+        co_param tenant = Co_vparam_tenant(v);
+        co_cursor *c = NULL;
+        bool has_row = false;
+        rc = sql.failed ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                        : co_store_query(st, co_buf_str(&sql), &tenant, 1, &c, v->err);
+        if (rc == CO_OK)
+            rc = co_cursor_next(c, &has_row, v->err);
+        if (rc == CO_OK && has_row) {
+            co_value nulls = co_cursor_value(c, 0), checked = co_cursor_value(c, 1);
+            p->nulls = nulls.type == CO_INT ? nulls.i : 1; /* anything else: look */
+            p->failing = checked.type == CO_INT ? checked.i : 1;
+            p->counted = true;
+            v->res->rows_fetched++;
+        }
+        co_cursor_close(c);
+        Co_buf_release(&sql);
+    }
+    if (rc == CO_OK && p->counted) {
+        *any = p->nulls > 0;
+        if (p->nchecks)
+            *check_failing = p->failing;
+    }
+    return rc;
+}
+
 /* NULL in a declared NOT NULL column (null), text longer than its declared
  * length (too_long, with its length and the limit in the detail). */
-static co_code nulls_and_lengths(vctx *v, bool checks, int64_t *check_failing, int64_t *found)
+static co_code nulls_and_lengths(vctx *v, row_pass *pass, int64_t *check_failing, int64_t *found)
 {
     co_store *st = v->s->dest;
     co_column *cols = NULL;
@@ -449,7 +498,7 @@ static co_code nulls_and_lengths(vctx *v, bool checks, int64_t *check_failing, i
     *check_failing = -1;
     co_code rc = co_store_columns(st, v->e->target, &cols, &n, v->err);
     if (rc == CO_OK)
-        rc = any_null_or_long(v, cols, n, checks, &any, check_failing);
+        rc = any_null_or_long(v, pass, &any, check_failing);
     for (size_t i = 0; i < n && rc == CO_OK && any; i++) {
         long len;
         bool check_null;
@@ -571,11 +620,17 @@ co_code Co_verify_integrity(vctx *v)
     v->scoped = false;
     co_code rc = key_is_primary(v) || untouched ? CO_OK : duplicate_keys(v, &found);
     v->scoped = was_scoped;
+    /* the NOT NULL, length and CHECK counts: in the references' statement
+     * when it reads the tenant's rows, else a pass of their own */
+    row_pass pass = {CO_BUF_INIT, 0, 0, false, 0, 0};
     if (rc == CO_OK)
-        rc = dangling_refs(v, &found);
+        rc = row_pass_items(v, !untouched, &pass);
+    if (rc == CO_OK)
+        rc = dangling_refs(v, &pass, &found);
     int64_t check_failing = -1; /* counted in the NOT NULL pass, when it ran */
     if (rc == CO_OK)
-        rc = nulls_and_lengths(v, !untouched, &check_failing, &found);
+        rc = nulls_and_lengths(v, &pass, &check_failing, &found);
+    Co_buf_release(&pass.items);
     if (rc == CO_OK)
         rc = unknown_tenants(v, &found);
     if (rc == CO_OK && !untouched)

@@ -527,6 +527,7 @@ static co_code verify_leased(co_session *s, const co_tenant *t, const co_verify_
         free(v.types);
         Co_map_release(&v.rejected);
         Co_map_release(&v.scope_ids);
+        Co_vmonths_release(&v);
         Co_buf_release(&v.remap);
         Co_buf_release(&v.where_expected);
         Co_buf_release(&v.where_actual);

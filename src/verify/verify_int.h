@@ -59,6 +59,9 @@ typedef struct vctx {
      * in the database, or NULL when cutover reads the rows and digests them */
     bool digest;
     const char *digest_sql[2];
+    /* volume.c: the target's rows per month of the volume's time column,
+     * counted as the content check reads them (Co_vmonths_*), or NULL */
+    struct vmonths *months_here;
     const co_tenant *known_tenants; /* look for rows of no tenant (options), or NULL */
     size_t nknown_tenants;
 } vctx;
@@ -152,6 +155,16 @@ co_code Co_verify_volume(vctx *v);
  * then, as the volume check is not run, its invalid_time findings are
  * made here, counted in v->invalid_times). */
 co_code Co_verify_volume_months(vctx *v, bool rows_match);
+/* The target's months counted in C as the content check reads the tenant's
+ * rows (one scan instead of a second GROUP BY): when the entity has a volume,
+ * no scope, and st computes months here (co_store_month_here), appends to
+ * select the item that says whether a row is in the volume's window (column
+ * v->ncols of the rows read) and starts the count; false otherwise. */
+bool Co_vmonths_select(vctx *v, co_store *st, co_buf *select);
+/* Counts one row read after Co_vmonths_select (row: its ncols + 1 values). */
+co_code Co_vmonths_row(vctx *v, const co_value *row);
+/* Frees the count (Co_verify_volume_months uses it when the rows match). */
+void Co_vmonths_release(vctx *v);
 co_code Co_verify_integrity(vctx *v);
 /* The tenant's rows against the constraints the target table declares
  * (constraints.c), adding to *found the integrity findings. check_failing:

@@ -39,6 +39,21 @@ typedef struct pair {
  * counts; otherwise it calls name_fn for groups whose hash is in names. */
 typedef co_code (*group_fn)(vctx *v, uint64_t hash, const co_buf *group, int64_t count, void *ctx);
 
+/* The declared type of the volume's time column on the target (into decl,
+ * "" when not known). */
+static co_code time_decl_type(vctx *v, char *decl, size_t cap)
+{
+    co_column *cols = NULL;
+    size_t n = 0;
+    decl[0] = '\0';
+    co_code rc = co_store_columns(v->s->dest, v->e->target, &cols, &n, v->err);
+    for (size_t i = 0; rc == CO_OK && i < n; i++)
+        if (strcmp(cols[i].name, v->e->volume->time) == 0 && cols[i].decl_type)
+            snprintf(decl, cap, "%s", cols[i].decl_type);
+    co_columns_free(cols, n);
+    return rc;
+}
+
 /* Appends the month of the time column on one side: on the target, where
  * the column's declared type is known, the store may compute it from the
  * type rather than from its text (the same months either way). *per_value:
@@ -48,20 +63,11 @@ static co_code month_sql(vctx *v, bool expected_side, const char *time_col, co_b
                          bool *per_value)
 {
     co_store *st = expected_side ? v->s->source : v->s->dest;
-    co_column *cols = NULL;
-    size_t n = 0;
-    const char *decl_type = NULL;
-    if (!expected_side) {
-        co_code rc = co_store_columns(st, v->e->target, &cols, &n, v->err);
-        if (rc != CO_OK)
-            return rc;
-        for (size_t i = 0; i < n && !decl_type; i++)
-            if (strcmp(cols[i].name, v->e->volume->time) == 0)
-                decl_type = cols[i].decl_type;
-    }
-    *per_value = co_store_month_typed_sql(st, time_col, decl_type, sql);
-    co_columns_free(cols, n);
-    return CO_OK;
+    char decl[128] = "";
+    co_code rc = expected_side ? CO_OK : time_decl_type(v, decl, sizeof decl);
+    if (rc == CO_OK)
+        *per_value = co_store_month_typed_sql(st, time_col, decl, sql);
+    return rc;
 }
 
 /* True when the time column is also one of the volume's `by` columns. */
@@ -301,6 +307,41 @@ co_code Co_verify_volume(vctx *v)
                      Co_fmt_count(outside_n, outside), tolerance, invalid_n);
 }
 
+/* Adds count rows of month (of one side) to the result's months of this
+ * entity (first: the first of them). */
+static co_code result_month(vctx *v, size_t first, const char *month, int64_t count,
+                            bool expected_side)
+{
+    co_verify_result *r = v->res;
+    size_t i = first;
+    while (i < r->nmonths && strcmp(r->months[i].month, month) != 0)
+        i++;
+    if (i == r->nmonths) {
+        if (!CO_RESIZE(r->months, r->nmonths + 1))
+            return co_error_set(v->err, CO_ENOMEM, "out of memory");
+        co_volume_month *nm = &r->months[r->nmonths];
+        memset(nm, 0, sizeof *nm);
+        nm->entity = strdup(v->e->name);
+        if (!nm->entity)
+            return co_error_set(v->err, CO_ENOMEM, "out of memory");
+        snprintf(nm->month, sizeof nm->month, "%s", month);
+        r->nmonths++;
+    }
+    if (expected_side)
+        r->months[i].source += count;
+    else
+        r->months[i].target += count;
+    return CO_OK;
+}
+
+/* The month ('YYYY-MM', or "" for none) of a month query's value. */
+static void month_text(const co_value *m, char month[8])
+{
+    month[0] = '\0';
+    if (m->type == CO_TEXT || m->type == CO_BLOB)
+        snprintf(month, 8, "%.*s", (int)(m->len < 7 ? m->len : 7), m->s);
+}
+
 /* One side's rows per month since the window's start; adds them to the
  * result's months of this entity (first: the months already there). */
 static co_code months_side(vctx *v, bool expected_side, const char *since, size_t first,
@@ -308,7 +349,6 @@ static co_code months_side(vctx *v, bool expected_side, const char *since, size_
 {
     co_cursor *c = NULL;
     co_code rc = month_query(v, expected_side, since, false, &c);
-    co_verify_result *r = v->res;
     bool has_row;
     while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
         co_value m = co_cursor_value(c, 0);
@@ -317,33 +357,162 @@ static co_code months_side(vctx *v, bool expected_side, const char *since, size_
         rc = invalid_time(v, expected_side, report, &m, count);
         if (rc != CO_OK)
             break;
-        char month[8] = "";
-        if (m.type == CO_TEXT || m.type == CO_BLOB)
-            snprintf(month, sizeof month, "%.*s", (int)(m.len < 7 ? m.len : 7), m.s);
-        size_t i = first;
-        while (i < r->nmonths && strcmp(r->months[i].month, month) != 0)
-            i++;
-        if (i == r->nmonths) {
-            if (!CO_RESIZE(r->months, r->nmonths + 1)) {
-                rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
-                break;
-            }
-            co_volume_month *nm = &r->months[r->nmonths];
-            memset(nm, 0, sizeof *nm);
-            nm->entity = strdup(v->e->name);
-            if (!nm->entity) {
-                rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
-                break;
-            }
-            memcpy(nm->month, month, sizeof month);
-            r->nmonths++;
-        }
-        if (expected_side)
-            r->months[i].source += count;
-        else
-            r->months[i].target += count;
+        char month[8];
+        month_text(&m, month);
+        rc = result_month(v, first, month, count, expected_side);
     }
     co_cursor_close(c);
+    return rc;
+}
+
+/* ---- the target's months counted from the content check's read ---- */
+
+/* At most this many distinct times whose month the server computes; past
+ * it, the months are counted by the month query as before. */
+#define ASKED_MAX 4096
+
+typedef struct month_count {
+    char month[8]; /* "" for a time that is no time (the month query's NULL) */
+    int64_t count;
+} month_count;
+
+struct vmonths {
+    size_t time_idx;     /* the time column among the rows' values */
+    char since[16];      /* the window's first day */
+    month_count *months; /* rows per month whose month was computed here */
+    size_t nmonths, last;
+    co_map asked;        /* times whose month the server computes: text -> int64_t rows */
+    bool given_up;       /* a time neither here nor asked: the month query counts */
+};
+
+void Co_vmonths_release(vctx *v)
+{
+    if (!v->months_here)
+        return;
+    Co_map_release(&v->months_here->asked);
+    free(v->months_here->months);
+    free(v->months_here);
+    v->months_here = NULL;
+}
+
+bool Co_vmonths_select(vctx *v, co_store *st, co_buf *select)
+{
+    Co_vmonths_release(v);
+    const co_volume *vol = v->e->volume;
+    if (!vol || v->scope || v->scoped || !co_store_month_here(st, NULL, NULL))
+        return false;
+    size_t t = 0;
+    while (t < v->ncols && strcmp(v->cols[t], vol->time) != 0)
+        t++;
+    struct vmonths *m = t < v->ncols ? calloc(1, sizeof *m) : NULL;
+    if (!m) /* the month query counts them */
+        return false;
+    m->time_idx = t;
+    Co_map_init(&m->asked);
+    window_start(vol->months, m->since, sizeof m->since);
+    /* the month query's own test (`time >= :since`), by the server, with
+     * the column's type and collation */
+    Co_buf_adds(select, ", CASE WHEN ");
+    co_store_quote_ident(st, vol->time, select);
+    Co_buf_printf(select, " >= '%s' THEN 1 ELSE 0 END", m->since);
+    v->months_here = m;
+    return true;
+}
+
+static co_code count_month(vctx *v, struct vmonths *m, const char *month, int64_t count)
+{
+    size_t i = m->last;
+    if (i >= m->nmonths || strcmp(m->months[i].month, month) != 0)
+        for (i = 0; i < m->nmonths && strcmp(m->months[i].month, month) != 0; i++)
+            ;
+    if (i == m->nmonths) {
+        if (!CO_RESIZE(m->months, m->nmonths + 1))
+            return co_error_set(v->err, CO_ENOMEM, "out of memory");
+        memset(&m->months[i], 0, sizeof m->months[i]);
+        snprintf(m->months[i].month, sizeof m->months[i].month, "%s", month);
+        m->nmonths++;
+    }
+    m->months[i].count += count;
+    m->last = i;
+    return CO_OK;
+}
+
+co_code Co_vmonths_row(vctx *v, const co_value *row)
+{
+    struct vmonths *m = v->months_here;
+    if (!m || m->given_up || row[v->ncols].type != CO_INT || row[v->ncols].i != 1)
+        return CO_OK;
+    const co_value *t = &row[m->time_idx];
+    char month[8];
+    if (co_store_month_here(v->s->dest, t, month))
+        return count_month(v, m, month, 1);
+    /* the server's to say, once per distinct time, after the read */
+    int64_t n = 0;
+    const char *old;
+    size_t olen;
+    bool known = t->type == CO_TEXT && Co_map_get(&m->asked, t->s, t->len, &old, &olen);
+    if (!known && (t->type != CO_TEXT || co_map_count(&m->asked) >= ASKED_MAX)) {
+        m->given_up = true;
+        Co_map_release(&m->asked);
+        return CO_OK;
+    }
+    if (known)
+        memcpy(&n, old, sizeof n);
+    n++;
+    if (!Co_map_put(&m->asked, t->s, t->len, &n, sizeof n))
+        return co_error_set(v->err, CO_ENOMEM, "out of memory");
+    return CO_OK;
+}
+
+/* The months of the times left to the server, by the month query's own SQL
+ * over the times as literals of the column's type. */
+static co_code months_asked(vctx *v, struct vmonths *m)
+{
+    co_store *st = v->s->dest;
+    char decl[128];
+    co_code rc = time_decl_type(v, decl, sizeof decl);
+    co_buf sql = CO_BUF_INIT, time_col = CO_BUF_INIT, month = CO_BUF_INIT;
+    co_store_quote_ident(st, v->e->volume->time, &time_col);
+    if (rc == CO_OK)
+        co_store_month_typed_sql(st, co_buf_str(&time_col), decl, &month);
+    Co_buf_printf(&sql, "SELECT cutover_x, %s FROM (SELECT cutover_x, ", co_buf_str(&month));
+    if (decl[0])
+        Co_buf_printf(&sql, "CAST(cutover_x AS %s)", decl);
+    else
+        Co_buf_adds(&sql, "cutover_x");
+    Co_buf_printf(&sql, " AS %s FROM (VALUES ", co_buf_str(&time_col));
+    size_t pos = 0, k = 0;
+    const char *key, *val;
+    size_t klen, vlen;
+    while (Co_map_next(&m->asked, &pos, &key, &klen, &val, &vlen)) {
+        co_value text = co_text(key, klen);
+        Co_buf_adds(&sql, k++ ? ", (" : "(");
+        Co_vsql_literal(st, &text, &sql);
+        Co_buf_addc(&sql, ')');
+    }
+    Co_buf_adds(&sql, ") AS d(cutover_x)) AS side");
+    co_cursor *c = NULL;
+    if (rc == CO_OK)
+        rc = sql.failed || time_col.failed || month.failed
+                 ? co_error_set(v->err, CO_ENOMEM, "out of memory")
+                 : co_store_query(st, co_buf_str(&sql), NULL, 0, &c, v->err);
+    bool has_row;
+    while (rc == CO_OK && (rc = co_cursor_next(c, &has_row, v->err)) == CO_OK && has_row) {
+        co_value x = co_cursor_value(c, 0), mv = co_cursor_value(c, 1);
+        int64_t count = 0;
+        if (x.type == CO_TEXT && Co_map_get(&m->asked, x.s, x.len, &val, &vlen))
+            memcpy(&count, val, sizeof count);
+        v->res->rows_fetched++;
+        rc = invalid_time(v, false, true, &mv, count);
+        char mt[8];
+        month_text(&mv, mt);
+        if (rc == CO_OK)
+            rc = count_month(v, m, mt, count);
+    }
+    co_cursor_close(c);
+    Co_buf_release(&sql);
+    Co_buf_release(&time_col);
+    Co_buf_release(&month);
     return rc;
 }
 
@@ -357,11 +526,23 @@ co_code Co_verify_volume_months(vctx *v, bool rows_match)
     char since[16];
     window_start(v->e->volume->months, since, sizeof since);
     size_t first = v->res->nmonths;
-    /* When every row matched, both sides have the same months: the target's
-     * count (one table, no query to run) stands for both. */
-    co_code rc = rows_match ? CO_OK : months_side(v, true, since, first, false);
-    if (rc == CO_OK)
-        rc = months_side(v, false, since, first, rows_match);
+    struct vmonths *m = v->months_here;
+    co_code rc = CO_OK;
+    if (rows_match && m && !m->given_up) {
+        /* counted as the content check read the target's rows: no query
+         * but for the times whose month only the server can say */
+        if (co_map_count(&m->asked) > 0)
+            rc = months_asked(v, m);
+        for (size_t i = 0; rc == CO_OK && i < m->nmonths; i++)
+            rc = result_month(v, first, m->months[i].month, m->months[i].count, false);
+    } else {
+        /* When every row matched, both sides have the same months: the
+         * target's count (one table, no query to run) stands for both. */
+        rc = rows_match ? CO_OK : months_side(v, true, since, first, false);
+        if (rc == CO_OK)
+            rc = months_side(v, false, since, first, rows_match);
+    }
+    Co_vmonths_release(v);
     for (size_t i = first; rc == CO_OK && rows_match && i < v->res->nmonths; i++)
         v->res->months[i].source = v->res->months[i].target;
     if (rc == CO_OK && v->res->nmonths > first)

@@ -5,6 +5,9 @@
 # reference (no tenant column). A reference to no row is dangling_ref, to
 # another tenant's row foreign_tenant (with that tenant); a NULL reference
 # is none; the target declares no foreign key, so nothing but verify checks.
+# The same read counts the rows that break a NOT NULL, a length or a CHECK
+# (no pass of their own), even where a CHECK names a column "v"; a CHECK
+# broken is then found by key.
 # The rows of no tenant are looked for once per command in each table with a
 # tenant column: by a skip scan where an index leads with that column
 # (members), by SELECT DISTINCT where none does (teams); a member of account
@@ -46,7 +49,8 @@ entities:
 YAML
 pgsql postgres -c "CREATE DATABASE refs" &&
   pgsql refs -c "CREATE TABLE teams (id bigint PRIMARY KEY, account_id bigint NOT NULL, name text);
-    CREATE TABLE members (id bigint PRIMARY KEY, account_id bigint NOT NULL, team_id bigint, name text);
+    CREATE TABLE members (id bigint PRIMARY KEY, account_id bigint NOT NULL, team_id bigint, name text,
+      v bigint CONSTRAINT member_v CHECK (v IS NULL OR v > 0));
     CREATE INDEX members_account ON members (account_id, name);
     CREATE TABLE links (member_id bigint NOT NULL, team_id bigint NOT NULL, PRIMARY KEY (member_id, team_id))"
 assert_eq "the PostgreSQL target exists" 0 "$?"
@@ -62,7 +66,9 @@ cv verify --all --json -v
 assert_eq "clean: exit 0" 0 "$CODE"
 assert_eq "clean: no findings" "" "$(refs)"
 assert_eq "each entity's references read in one statement joined to their parents' keys" 4 \
-  "$(grep -c 'target sql: SELECT count(CASE WHEN side."team_id" IS NOT NULL AND p0.v IS NULL THEN 1 END) FROM\|target sql: SELECT count(CASE WHEN side."member_id" IS NOT NULL AND p0.v IS NULL THEN 1 END), count(CASE WHEN side."team_id" IS NOT NULL AND p1.v IS NULL THEN 1 END) FROM' <<<"$ERR")"
+  "$(grep -c 'target sql: SELECT count(CASE WHEN "members"."team_id" IS NOT NULL AND cutover_p0.cutover_v IS NULL THEN 1 END), count(CASE WHEN "account_id" IS NULL THEN 1 END), count(CASE WHEN NOT (\|target sql: SELECT count(CASE WHEN "links"."member_id" IS NOT NULL AND cutover_p0.cutover_v IS NULL THEN 1 END), count(CASE WHEN "links"."team_id" IS NOT NULL AND cutover_p1.cutover_v IS NULL THEN 1 END) FROM' <<<"$ERR")"
+assert_eq "members' NOT NULL and CHECKs counted in it, not in a pass of their own" "0 2" \
+  "$(grep -c 'target sql: SELECT count(CASE WHEN "account_id" IS NULL THEN 1 END), count(CASE WHEN NOT (.*) FROM (SELECT \* FROM "members"' <<<"$ERR") $(grep -c 'target sql: SELECT count(CASE WHEN "account_id" IS NULL THEN 1 END), 0 FROM (SELECT \* FROM "teams"' <<<"$ERR")"
 assert_eq "and no probe a reference" 0 "$(grep -c 'target sql: SELECT count(\*) FROM (SELECT DISTINCT' <<<"$ERR")"
 assert_eq "tenants of members (an index leads with account_id): a skip scan, once" 1 \
   "$(grep -c 'target sql: WITH RECURSIVE cutover_skip(v) AS (SELECT (SELECT "account_id" FROM "members" WHERE "account_id" IS NOT NULL ORDER BY "account_id" LIMIT 1)' <<<"$ERR")"
@@ -81,6 +87,19 @@ assert_eq "planted references: exit 12" 12 "$CODE"
 assert_eq "each found by key, dangling or another tenant's" \
   '1 members dangling_ref [2] {"team_id":99}; 1 members foreign_tenant [4] {"team_id":20,"parent_tenant":2}; 2 links dangling_ref [5,77] {"team_id":77}; 2 links foreign_tenant [3,10] {"team_id":10,"parent_tenant":1}' \
   "$(refs)"
+
+# A CHECK broken (added NOT VALID over the row that breaks it): found in
+# the references' read, then named by key.
+pgsql refs -c "ALTER TABLE members DROP CONSTRAINT member_v; UPDATE members SET v = -5 WHERE id = 8;
+  ALTER TABLE members ADD CONSTRAINT member_v CHECK (v IS NULL OR v > 0) NOT VALID;
+  UPDATE members SET team_id = 11 WHERE id IN (2, 6); UPDATE members SET team_id = 10 WHERE id = 4;
+  DELETE FROM links WHERE (member_id, team_id) IN ((5, 77), (3, 10))"
+cv verify --all --json
+assert_eq "a CHECK broken: exit 12" 12 "$CODE"
+assert_eq "named by key, with its columns" \
+  '1 members check [8] {"table":"members","constraint":"member_v","check":"((v IS NULL) OR (v > 0))","columns":{"v":-5}}' \
+  "$(refs)"
+pgsql refs -c "UPDATE members SET v = NULL WHERE id = 8"
 
 # A member of no tenant (account 999), found through the skip scan.
 pgsql refs -c "INSERT INTO members VALUES (9999, 999, NULL, 'nobody')"

@@ -1279,6 +1279,18 @@ static bool text_month(co_store *s, const char *value, bool new_sql, char *text,
     return ok;
 }
 
+/* The i-th of the odd times: a date and a time of day (into value) for each
+ * pair of dates x times, then the others. */
+static const char *odd_time(size_t i, const char *const *dates, size_t nd,
+                            const char *const *times, size_t nt, const char *const *others,
+                            char *value, size_t cap)
+{
+    if (i >= nd * nt)
+        return others[i - nd * nt];
+    snprintf(value, cap, "%s%s", dates[i / nt], times[i % nt]);
+    return value;
+}
+
 /* The month of text is the month the parse gives (a cast to timestamptz, at
  * UTC) for every value it reads, in every session time zone; NULL where it
  * was NULL; and for a date no calendar has, where the parse failed the
@@ -1313,11 +1325,7 @@ static void text_months_as_parsed(void **state)
         exec_ok(s, set);
         for (size_t i = 0; i < nd * nt + no; i++) {
             char value[64], was[80], now[80];
-            const char *v = value;
-            if (i < nd * nt)
-                snprintf(value, sizeof value, "%s%s", dates[i / nt], times[i % nt]);
-            else
-                v = others[i - nd * nt];
+            const char *v = odd_time(i, dates, nd, times, nt, others, value, sizeof value);
             bool read = text_month(s, v, false, was, sizeof was);
             bool got = text_month(s, v, true, now, sizeof now);
             if (read && (!got || strcmp(was, now) != 0))
@@ -1349,6 +1357,120 @@ static void text_months_as_parsed(void **state)
     assert_int_equal(invalid, 4 * 8 * (nt - 2));
     exec_ok(s, "SET TimeZone = 'UTC'");
     co_store_close(s);
+}
+
+/* The month co_store_month_here gives of a value read from s, or "here?"
+ * when it leaves the value to the server. */
+static void month_here(co_store *s, const co_value *v, char *text, size_t cap)
+{
+    char month[8];
+    if (co_store_month_here(s, v, month))
+        snprintf(text, cap, "%s", month);
+    else
+        snprintf(text, cap, "here?");
+}
+
+/* The month computed here (verify counts the target's months from the rows
+ * its content check reads) is the month SQL's, for every value it takes:
+ * text (the odd values of text_months_as_parsed, NULL, and text no date),
+ * and the text the server writes for date, timestamp and timestamptz
+ * columns (typed_months_as_text's values), with the session's zone UTC and,
+ * with PGTZ set, another; values it cannot be sure of are left to the
+ * server: a date no calendar has, 24:00, leap seconds, more than 6 decimals,
+ * BC, zones by name, and times without a zone when the session's is not UTC. */
+static void months_here_as_sql(void **state)
+{
+    (void)state;
+    const char *const dates[] = {"2026-01-01", "2026-01-31", "2026-02-28", "2026-02-29",
+                                 "2024-02-29", "2100-02-29", "2026-04-30", "2026-04-31",
+                                 "2026-12-31", "2026-13-05", "2026-06-00", "0000-03-05",
+                                 "0001-01-01", "9999-12-31", "2026-07-15"};
+    const char *const times[] = {"", "T23:30:00Z", " 00:30:00+02:00", "T23:59:59.999999Z",
+                                 "T23:59:59.9999999Z", "T23:59:60Z", "T24:00:00Z",
+                                 " 23:00:00-05", "T12:00", " 10:00 America/New_York", " BC",
+                                 "T01:00:00+05:30", "T22:00:00-0930", " 12:00:00+14:59",
+                                 " 12:00:00+15:59", "T00:00:00.5-01", "T23:59:59+00:00:01",
+                                 " 25:00", "x", "1", "5", "T", " 00:00:00.Z", "z"};
+    const char *const others[] = {"garbage", "", "2026-1-05", "20260-01-05", "2026/01/05",
+                                  " 2026-01-05", "infinity", NULL};
+    const char *const zones[] = {"", "Asia/Tokyo"}; /* PGTZ: unset (cutover sets UTC), set */
+    size_t nd = sizeof dates / sizeof *dates, nt = sizeof times / sizeof *times;
+    size_t no = sizeof others / sizeof *others;
+    co_error err;
+    co_error_clear(&err);
+    for (size_t z = 0; z < sizeof zones / sizeof *zones; z++) {
+        if (zones[z][0])
+            setenv("PGTZ", zones[z], 1);
+        co_store *s = open_db(CO_SIDE_TARGET);
+        size_t here = 0, left = 0;
+        assert_true(co_store_month_here(s, NULL, NULL));
+        for (size_t i = 0; i < nd * nt + no; i++) {
+            char value[64], sql[80], c[80];
+            const char *v = odd_time(i, dates, nd, times, nt, others, value, sizeof value);
+            co_value val = v ? co_text(v, strlen(v)) : co_null();
+            month_here(s, &val, c, sizeof c);
+            if (strcmp(c, "here?") == 0) {
+                left++;
+                continue;
+            }
+            here++;
+            if (!text_month(s, v, true, sql, sizeof sql) || strcmp(sql, c) != 0)
+                fail_msg("[%s] PGTZ=%s: SQL gives %s, here %s", v ? v : "NULL", zones[z], sql,
+                         c);
+        }
+        /* never the invalid dates, nor a time without a zone outside UTC */
+        char c[80];
+        co_value bad = co_text("2026-02-29T10:00:00Z", 20), bare = co_text("2026-05-31 23:00:00", 19);
+        month_here(s, &bad, c, sizeof c);
+        assert_string_equal(c, "here?");
+        month_here(s, &bare, c, sizeof c);
+        assert_string_equal(c, zones[z][0] ? "here?" : "2026-05");
+        assert_true(here > (zones[z][0] ? 40u : 80u));
+        assert_true(left > 100);
+
+        /* the text the server writes for a typed column, against its typed month */
+        exec_ok(s, "DROP TABLE IF EXISTS mh;"
+                   " CREATE TABLE mh (tz timestamptz, ts timestamp, d date);"
+                   " INSERT INTO mh (tz) VALUES (NULL), ('infinity'), ('0044-03-15 12:00:00+00 BC'),"
+                   " ('0001-01-01 00:00:00+00'), ('2026-01-31 23:30:00+00'),"
+                   " ('2026-02-28 23:59:59.999999+00'), ('2026-03-01 00:00:00+00'),"
+                   " ('2026-06-30 22:00:00+00'), ('2026-12-31 15:00:00+00'),"
+                   " ('2026-12-31 23:45:00.123+00'), ('9999-12-31 23:59:59+00'),"
+                   " ('10000-01-01 00:00:00+00'), ('1890-01-01 00:00:00+00');"
+                   " UPDATE mh SET ts = tz AT TIME ZONE 'UTC', d = (tz AT TIME ZONE 'UTC')::date");
+        const char *const cols[] = {"tz", "ts", "d"};
+        const char *const decls[] = {"timestamp with time zone", "timestamp without time zone",
+                                     "date"};
+        size_t typed_here = 0;
+        for (size_t k = 0; k < 3; k++) {
+            co_buf q = CO_BUF_INIT;
+            Co_buf_printf(&q, "SELECT %s, ", cols[k]);
+            co_store_month_typed_sql(s, cols[k], decls[k], &q);
+            Co_buf_adds(&q, " FROM mh");
+            co_cursor *cur = NULL;
+            assert_int_equal(co_store_query(s, co_buf_str(&q), NULL, 0, &cur, &err), CO_OK);
+            bool has_row;
+            while (co_cursor_next(cur, &has_row, &err) == CO_OK && has_row) {
+                co_value val = co_cursor_value(cur, 0), m = co_cursor_value(cur, 1);
+                month_here(s, &val, c, sizeof c);
+                if (strcmp(c, "here?") == 0)
+                    continue;
+                typed_here++;
+                if (m.type != CO_TEXT || strlen(c) != m.len || memcmp(c, m.s, m.len) != 0)
+                    fail_msg("%s [%.*s] PGTZ=%s: SQL gives %.*s, here %s", cols[k],
+                             val.type == CO_TEXT ? (int)val.len : 4,
+                             val.type == CO_TEXT ? val.s : "NULL", zones[z],
+                             m.type == CO_TEXT ? (int)m.len : 4, m.type == CO_TEXT ? m.s : "NULL",
+                             c);
+            }
+            co_cursor_close(cur);
+            Co_buf_release(&q);
+        }
+        assert_true(typed_here >= (zones[z][0] ? 6u : 24u));
+        exec_ok(s, "DROP TABLE mh");
+        co_store_close(s);
+        unsetenv("PGTZ");
+    }
 }
 
 /* Two loaders on one store, and statements between their puts. */
@@ -1500,6 +1622,7 @@ int main(void)
         cmocka_unit_test(indexes_and_skip_scans),
         cmocka_unit_test(typed_months_as_text),
         cmocka_unit_test(text_months_as_parsed),
+        cmocka_unit_test(months_here_as_sql),
         cmocka_unit_test(interleaves_with_other_work),
         cmocka_unit_test(dialect_and_capture),
     };
