@@ -264,9 +264,18 @@ CO_API void co_store_distinct_sql(co_store *s, const char *table, const char *co
  *   cutover_canon_digest_sum('t1,...,tn', v1, ..., vn)
  *                                  the same with co_row_digest for the row
  *                                  hash (co_store_digest_sum_sql)
- * co_store_set_key_filter sets (fn) or clears (NULL) the filter. */
+ *   cutover_map(n, x)              the value the value map gives for the
+ *                                  canonical key of x in its map n; x itself
+ *                                  when it has none (or there is no map)
+ * co_store_set_key_filter sets (fn) or clears (NULL) the filter, and
+ * co_store_set_value_map the map: fn returns true and the canonical key of
+ * the value x becomes (*to, *tolen bytes), or false to keep x. A lookup per
+ * row, where a CASE of as many WHENs as the map has entries would test each. */
 typedef bool (*co_key_filter_fn)(void *ctx, const char *key, size_t len);
 CO_API void co_store_set_key_filter(co_store *s, co_key_filter_fn fn, void *ctx);
+typedef bool (*co_value_map_fn)(void *ctx, int map, const char *key, size_t len,
+                                const char **to, size_t *tolen);
+CO_API void co_store_set_value_map(co_store *s, co_value_map_fn fn, void *ctx);
 
 /* True when the functions above exist in the store's SQL (SQLite). On
  * PostgreSQL they do not: verification reads the rows and hashes them with

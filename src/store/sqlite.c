@@ -553,6 +553,8 @@ static void sq_close(co_store *s)
     sqlite_store *ss = (sqlite_store *)s;
     sqlite3_close_v2(ss->db);
     Co_buf_release(&ss->key);
+    Co_buf_release(&ss->mapped);
+    Co_buf_release(&ss->mapped_bytes);
     free(ss->pushdown_head);
     free(ss->pushdown_watch);
     Co_sqlite_failed_free(ss->failed);

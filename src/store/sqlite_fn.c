@@ -309,6 +309,54 @@ static void fn_keep(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_int(ctx, s->key_filter(s->key_filter_ctx, key->data, key->len));
 }
 
+/* cutover_map(n, x): x sent through the value map's map n (a merged row's key
+ * to its survivor's, for verify), x itself where the map has no entry. */
+static void fn_map(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    sqlite_store *s = sqlite3_user_data(ctx);
+    co_value val = value_of(argv[1]);
+    if (!s->base.value_map || val.type == CO_NULL) {
+        sqlite3_result_value(ctx, argv[1]);
+        return;
+    }
+    Co_buf_reset(&s->key);
+    Co_key_encode(&s->key, &val, 1);
+    const char *to;
+    size_t tolen, n = 0;
+    if (s->key.failed) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    if (!s->base.value_map(s->base.value_map_ctx, sqlite3_value_int(argv[0]), s->key.data,
+                           s->key.len, &to, &tolen)) {
+        sqlite3_result_value(ctx, argv[1]);
+        return;
+    }
+    Co_buf_reset(&s->mapped); /* Co_key_decode reads text that ends in NUL */
+    Co_buf_add(&s->mapped, to, tolen);
+    Co_buf_reset(&s->mapped_bytes);
+    co_value out;
+    if (s->mapped.failed) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    if (Co_key_decode(co_buf_str(&s->mapped), &out, 1, &n, &s->mapped_bytes, NULL) != CO_OK ||
+        n != 1) {
+        sqlite3_result_error(ctx, "cutover_map: the map holds a value that is not a key", -1);
+        return;
+    }
+    switch (out.type) {
+    case CO_INT: sqlite3_result_int64(ctx, out.i); break;
+    case CO_REAL: sqlite3_result_double(ctx, out.r); break;
+    case CO_TEXT:
+        sqlite3_result_text64(ctx, out.s, out.len, SQLITE_TRANSIENT, SQLITE_UTF8);
+        break;
+    case CO_BLOB: sqlite3_result_blob64(ctx, out.s, out.len, SQLITE_TRANSIENT); break;
+    default: sqlite3_result_null(ctx); break;
+    }
+}
+
 /* ---- normalizers (dedupe/normalize.h) as SQL functions ------------------------ */
 
 /* casefold(x), email_norm(x), domain_norm(x), name_norm(x): NULL for NULL,
@@ -368,6 +416,9 @@ void Co_sqlite_register_functions(sqlite_store *s)
                                fn_hash_sum_final, NULL);
     sqlite3_create_function_v2(s->db, "cutover_keep", -1, SQLITE_UTF8, &s->base, fn_keep, NULL,
                                NULL, NULL);
+    /* deterministic within a statement (the map is fixed while it runs), so
+     * that a subquery that maps a column still takes its outer WHERE */
+    sqlite3_create_function_v2(s->db, "cutover_map", 2, flags, s, fn_map, NULL, NULL, NULL);
     sqlite3_create_function_v2(s->db, "cutover_round", 2, flags, NULL, fn_round, NULL, NULL,
                                NULL);
     sqlite3_create_function_v2(s->db, "cutover_invalid_date", 1, flags, NULL, fn_invalid_date,

@@ -25,7 +25,8 @@ typedef struct sq_failed {
 typedef struct sqlite_store {
     co_store base;
     sqlite3 *db;
-    co_buf key; /* the canonical key cutover_keep() builds */
+    co_buf key; /* the canonical key cutover_keep() and cutover_map() build */
+    co_buf mapped, mapped_bytes; /* cutover_map(): the key it found, decoded */
     const char *path; /* for messages; owned by base.safe_uri once open returns */
     bool writable;    /* a source connection that co_store_allow_writes opened to writes */
     bool begin_pending; /* co_store_begin_on_write: BEGIN IMMEDIATE before the first write */

@@ -494,6 +494,12 @@ void co_store_set_key_filter(co_store *s, co_key_filter_fn fn, void *ctx)
     s->key_filter_ctx = ctx;
 }
 
+void co_store_set_value_map(co_store *s, co_value_map_fn fn, void *ctx)
+{
+    s->value_map = fn;
+    s->value_map_ctx = ctx;
+}
+
 bool co_store_hashes_in_sql(const co_store *s) { return !s->ops->client_side_hashes; }
 
 bool co_store_one_writer(const co_store *s) { return s->ops->one_writer; }

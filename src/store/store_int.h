@@ -106,6 +106,8 @@ struct co_store {
     char *sqlite_path;
     co_key_filter_fn key_filter; /* consulted by cutover_keep() */
     void *key_filter_ctx;
+    co_value_map_fn value_map; /* consulted by cutover_map() */
+    void *value_map_ctx;
     size_t cache_cap_kib; /* Co_store_writer_cache's cap on the page cache; 0: none */
 };
 

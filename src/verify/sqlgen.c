@@ -159,17 +159,19 @@ static void key_set_sql(vctx *v, co_store *st, const co_map *set, co_buf *out)
 }
 
 
-/* The CASE a merged parent's column gets: one WHEN per merged source key. */
+/* The survivors of a merged parent's column (v->survivors[i]) and, where the
+ * source has no cutover_map(), its CASE: one WHEN per merged source key. */
 typedef struct {
     vctx *v;
     co_store *st;
     size_t i;
     co_buf *select, *storage;
+    bool when_sql; /* write the CASE's WHENs */
     size_t whens;
 } merge_when;
 
-/* Adds "WHEN member THEN survivor" for one merge (keys of one column) and
- * remembers the survivor of the member. */
+/* Remembers the survivor of one merged member (keys of one column) and, for
+ * the CASE, adds "WHEN member THEN survivor". */
 static co_code add_when(void *ctx, const char *source_key, const char *target_key, co_error *err)
 {
     merge_when *m = ctx;
@@ -196,7 +198,9 @@ static co_code add_when(void *ctx, const char *source_key, const char *target_ke
     } else if (ok) {
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }
-    if (ok) {
+    if (ok && !m->when_sql) {
+        m->whens++;
+    } else if (ok) {
         if (m->whens++ == 0) {
             Co_buf_adds(m->select, "CASE ");
             co_store_quote_ident(m->st, v->cols[m->i], m->select);
@@ -226,14 +230,24 @@ co_code Co_vsql_remap(vctx *v)
             co_store_quote_ident(st, v->cols[i], &select);
             continue;
         }
-        /* CASE "col" WHEN member THEN survivor ... ELSE "col" END AS "col" */
-        merge_when mw = {v, st, i, &select, &storage, 0};
+        /* cutover_map(i, "col") AS "col", a lookup in v->survivors[i] per
+         * row (verify.c's map_survivor); elsewhere
+         * CASE "col" WHEN member THEN survivor ... ELSE "col" END AS "col",
+         * a test per merged row and per row */
+        bool mapped = co_store_hashes_in_sql(st);
+        merge_when mw = {v, st, i, &select, &storage, !mapped, 0};
         rc = Co_state_merges_each(v->s->state, v->t->key, parent->name, add_when, &mw, v->err);
         size_t whens = mw.whens;
-        if (whens) {
+        if (whens && mapped) { /* add_when wrote no WHEN */
+            Co_buf_printf(&select, "cutover_map(%zu, ", i);
+            co_store_quote_ident(st, v->cols[i], &select);
+            Co_buf_adds(&select, ") AS ");
+        } else if (whens) {
             Co_buf_adds(&select, " ELSE ");
             co_store_quote_ident(st, v->cols[i], &select);
             Co_buf_adds(&select, " END AS ");
+        }
+        if (whens) {
             any = true;
             for (size_t k = 0; k < v->e->nkey; k++)
                 v->remap_in_key |= strcmp(v->e->key[k], v->cols[i]) == 0;

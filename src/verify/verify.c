@@ -142,6 +142,16 @@ static bool keep_mapped(void *ctx, const char *key, size_t len)
     return Co_map_get(&v->scope_ids, key, len, NULL, NULL);
 }
 
+/* cutover_map(i, x) in the expected rows' SQL (Co_vsql_remap): the survivor
+ * of a merged row x of the entity's column i refers to. */
+static bool map_survivor(void *ctx, int col, const char *key, size_t len, const char **to,
+                         size_t *tolen)
+{
+    vctx *v = ctx;
+    return v->survivors && col >= 0 && (size_t)col < v->ncols &&
+           Co_map_get(&v->survivors[col], key, len, to, tolen);
+}
+
 /* The counts the last migrate run of the tenant recorded for the entity. */
 static co_code journal_counts(vctx *v)
 {
@@ -336,6 +346,7 @@ static co_code verify_entity(vctx *v)
     v->untouched = limited && untouched;
     co_store_set_key_filter(v->s->source, keep_unrejected, v);
     co_store_set_key_filter(v->s->dest, keep_mapped, v);
+    co_store_set_value_map(v->s->source, map_survivor, v);
     v->scoped = limited;
     if (rc == CO_OK && v->untouched)
         rc = Co_vcheck(v, CO_CHECK_CONTENT, true, 0, 0, 0,
@@ -378,6 +389,7 @@ static co_code verify_entity(vctx *v)
     v->scoped = false;
     co_store_set_key_filter(v->s->source, NULL, NULL);
     co_store_set_key_filter(v->s->dest, NULL, NULL);
+    co_store_set_value_map(v->s->source, NULL, NULL);
     return rc;
 }
 

@@ -506,6 +506,59 @@ static void rounding_is_the_same_in_sql_and_c(void **state)
     co_store_close(s);
 }
 
+/* cutover_map(n, x): a value the map knows becomes its entry (decoded from
+ * its canonical key, so text that spells an integer finds the integer's
+ * entry, as the engine's id maps do), map n and no other; anything else, and
+ * every value once the map is cleared, goes through as it is. */
+static bool map_of_test(void *ctx, int map, const char *key, size_t len, const char **to,
+                        size_t *tolen)
+{
+    (*(int *)ctx)++;
+    static const struct { int map; const char *from, *to; } entries[] = {
+        {1, "[466171]", "[100016]"}, {1, "[\"cnn.com\"]", "[\"CNN.com\"]"}, {2, "[7]", "[8]"},
+    };
+    for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++)
+        if (entries[i].map == map && strlen(entries[i].from) == len &&
+            memcmp(entries[i].from, key, len) == 0) {
+            *to = entries[i].to;
+            *tolen = strlen(entries[i].to);
+            return true;
+        }
+    return false;
+}
+
+static void values_are_mapped_in_sql(void **state)
+{
+    (void)state;
+    co_store *s = open_db("map.db", CO_SIDE_STATE);
+    co_error err;
+    co_error_clear(&err);
+    int calls = 0;
+    int64_t ok = 0;
+    const char *mapped = "SELECT cutover_map(1, 466171) = 100016 AND typeof(cutover_map(1, 466171)) = 'integer'"
+                         " AND cutover_map(1, '466171') = 100016"
+                         " AND cutover_map(1, 'cnn.com') = 'CNN.com'"
+                         " AND cutover_map(2, 466171) = 466171 AND cutover_map(1, 7) = 7"
+                         " AND cutover_map(2, 7) = 8 AND cutover_map(1, 5) = 5"
+                         " AND cutover_map(1, NULL) IS NULL AND cutover_map(1, 2.5) = 2.5";
+    co_store_set_value_map(s, map_of_test, &calls);
+    assert_int_equal(co_store_query_int(s, mapped, NULL, 0, &ok, NULL, &err), CO_OK);
+    assert_int_equal(ok, 1);
+    assert_true(calls >= 8); /* NULL is not looked up */
+    /* In a query over rows, through a subquery the outer WHERE reaches. */
+    assert_int_equal(co_store_query_int(s, "SELECT sum(v) FROM (SELECT cutover_map(2, x) AS v FROM"
+                                           " (SELECT 7 AS x UNION ALL SELECT 9)) WHERE v > 7",
+                                        NULL, 0, &ok, NULL, &err),
+                     CO_OK);
+    assert_int_equal(ok, 17);
+    co_store_set_value_map(s, NULL, NULL);
+    assert_int_equal(co_store_query_int(s, "SELECT cutover_map(1, 466171) = 466171", NULL, 0, &ok,
+                                        NULL, &err),
+                     CO_OK);
+    assert_int_equal(ok, 1);
+    co_store_close(s);
+}
+
 /* Schemas: a table made again in a new file as the first declares it, with
  * its index and the table its foreign key names; a file not yet there is
  * created only when asked. */
@@ -1074,6 +1127,7 @@ int main(void)
         cmocka_unit_test(queries_stream_and_bind),
         cmocka_unit_test(the_source_is_never_written),
         cmocka_unit_test(rounding_is_the_same_in_sql_and_c),
+        cmocka_unit_test(values_are_mapped_in_sql),
         cmocka_unit_test(columns_and_statements),
         cmocka_unit_test(catalog_reads),
         cmocka_unit_test(loader_rejects_rows_and_keeps_going),
