@@ -110,6 +110,14 @@ CO_API void co_store_rollback(co_store *s);
 CO_API co_code co_store_query(co_store *s, const char *sql, const co_param *params, size_t nparams,
                               co_cursor **out, co_error *err);
 
+/* The same for a query that reads whole sets, such as a tenant's rows joined
+ * to its parents' keys: planned to read each side once whatever the
+ * statistics say. On PostgreSQL it is planned without nested loops: rows
+ * loaded since the table was last analyzed are estimated at one, and a
+ * nested loop over "one" row runs the inner side again for each real one. */
+CO_API co_code co_store_query_whole(co_store *s, const char *sql, const co_param *params,
+                                    size_t nparams, co_cursor **out, co_error *err);
+
 /* Runs a query whose answer is one integer (a count, a RETURNING id): *value
  * is the first row's first column, or stays as it was when there is no row;
  * *found, when not NULL, says whether there was one. The query is read to its

@@ -680,6 +680,7 @@ static const co_store_ops pg_ops = {
     .commit = pg_commit,
     .rollback = pg_rollback,
     .query = Co_pg_query,
+    .query_whole = Co_pg_query_whole,
     .prepare = pg_prepare,
     .stmt_exec = pg_stmt_exec,
     .stmt_close = pg_stmt_close,

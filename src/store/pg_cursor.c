@@ -368,6 +368,18 @@ static co_code run_whole(pg_store *s, pg_cursor *c, const pg_sql *q, const pg_bi
     return CO_OK;
 }
 
+/* A cursor's plan is made when it is declared (or the statement run whole):
+ * nested loops are off for that moment only. */
+co_code Co_pg_query_whole(co_store *st, const char *sql, const co_param *params, size_t n,
+                          co_cursor **out, co_error *err)
+{
+    pg_store *s = pg_of(st);
+    Co_pg_run_quietly(s, "SET enable_nestloop = off");
+    co_code rc = Co_pg_query(st, sql, params, n, out, err);
+    Co_pg_run_quietly(s, "RESET enable_nestloop");
+    return rc;
+}
+
 co_code Co_pg_query(co_store *st, const char *sql, const co_param *params, size_t n,
                     co_cursor **out, co_error *err)
 {

@@ -158,6 +158,8 @@ co_code Co_pg_digest_sum_sql(co_store *s, const char *from_sql, const co_param *
                              size_t nparams, const char *const *cols, const char *const *types,
                              const int *digits, size_t ncols, co_buf *out, bool *supported,
                              co_error *err);
+co_code Co_pg_query_whole(co_store *s, const char *sql, const co_param *params, size_t n,
+                          co_cursor **out, co_error *err);
 co_code Co_pg_query(co_store *s, const char *sql, const co_param *params, size_t n,
                     co_cursor **out, co_error *err);
 /* Calls off a loader's open COPY (its rows go at its flush instead), so that

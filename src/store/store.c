@@ -268,6 +268,17 @@ co_code co_store_query(co_store *s, const char *sql, const co_param *params, siz
     return s->ops->query(s, sql, params, nparams, out, err);
 }
 
+co_code co_store_query_whole(co_store *s, const char *sql, const co_param *params,
+                             size_t nparams, co_cursor **out, co_error *err)
+{
+    if (!s->ops->query_whole)
+        return co_store_query(s, sql, params, nparams, out, err);
+    *out = NULL;
+    trace(s, "sql", sql);
+    FAULT_POINT(s, err);
+    return s->ops->query_whole(s, sql, params, nparams, out, err);
+}
+
 co_code co_cursor_next(co_cursor *c, bool *has_row, co_error *err)
 {
     FAULT_POINT(c->store, err);

@@ -20,6 +20,9 @@ typedef struct co_store_ops {
     void (*rollback)(co_store *s);
     co_code (*query)(co_store *s, const char *sql, const co_param *params, size_t n,
                      co_cursor **out, co_error *err);
+    /* co_store_query_whole; NULL: query */
+    co_code (*query_whole)(co_store *s, const char *sql, const co_param *params, size_t n,
+                           co_cursor **out, co_error *err);
     co_code (*prepare)(co_store *s, const char *sql, co_stmt **out, co_error *err);
     co_code (*stmt_exec)(co_stmt *st, const co_value *vals, size_t n, long long *changes,
                          co_error *err);

@@ -246,7 +246,7 @@ static co_code dangling_counts(vctx *v, int64_t *dangling, bool *done, row_pass 
     bool has_row = false;
     co_code rc = sql.failed || joins.failed || column.failed || rows.failed
                      ? co_error_set(v->err, CO_ENOMEM, "out of memory")
-                     : co_store_query(st, co_buf_str(&sql), &tenant, 1, &c, v->err);
+                     : co_store_query_whole(st, co_buf_str(&sql), &tenant, 1, &c, v->err);
     if (rc == CO_OK)
         rc = co_cursor_next(c, &has_row, v->err);
     size_t k = 0;
