@@ -259,24 +259,28 @@ co_code co_store_commit(co_store *s, co_error *err)
 }
 void co_store_rollback(co_store *s) { s->ops->rollback(s); }
 
-co_code co_store_query(co_store *s, const char *sql, const co_param *params, size_t nparams,
-                       co_cursor **out, co_error *err)
+/* co_store_query and co_store_query_whole: one of the engine's two ways. */
+static co_code start_query(co_store *s, bool whole, const char *sql, const co_param *params,
+                           size_t nparams, co_cursor **out, co_error *err)
 {
     *out = NULL;
     trace(s, "sql", sql);
     FAULT_POINT(s, err);
+    if (whole && s->ops->query_whole)
+        return s->ops->query_whole(s, sql, params, nparams, out, err);
     return s->ops->query(s, sql, params, nparams, out, err);
+}
+
+co_code co_store_query(co_store *s, const char *sql, const co_param *params, size_t nparams,
+                       co_cursor **out, co_error *err)
+{
+    return start_query(s, false, sql, params, nparams, out, err);
 }
 
 co_code co_store_query_whole(co_store *s, const char *sql, const co_param *params,
                              size_t nparams, co_cursor **out, co_error *err)
 {
-    if (!s->ops->query_whole)
-        return co_store_query(s, sql, params, nparams, out, err);
-    *out = NULL;
-    trace(s, "sql", sql);
-    FAULT_POINT(s, err);
-    return s->ops->query_whole(s, sql, params, nparams, out, err);
+    return start_query(s, true, sql, params, nparams, out, err);
 }
 
 co_code co_cursor_next(co_cursor *c, bool *has_row, co_error *err)
