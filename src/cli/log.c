@@ -32,9 +32,11 @@ const char *cli_timestamp(char *buf, size_t cap)
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
-    char base[32];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, cap, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
+    char base[24]; /* 2026-12-07T08:40:43: 19 characters until the year 10000 */
+    if (strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+        base[0] = '\0';
+    /* the milliseconds, 0 to 999, in three digits */
+    snprintf(buf, cap, "%s.%03dZ", base, (int)(ts.tv_nsec / 1000000 % 1000));
     return buf;
 }
 

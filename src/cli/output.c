@@ -61,7 +61,7 @@ int cli_exit_code(co_code code)
 /* The first error of the run, for the JSON error object under --json. */
 static struct {
     bool set;
-    char message[1024];
+    char message[1200]; /* as long as the error line it keeps */
     char where[512];
 } first_error;
 
