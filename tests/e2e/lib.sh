@@ -70,6 +70,34 @@ demo_plain() {
   sed -i '/^capture:/,$d' "$1/cutover.yaml"
 }
 
+# plant_duplicates DB N: N more contacts in the legacy DB's account with the
+# most contacts, each a copy of one of its contacts with an address, the
+# address in capitals (the same after lower(trim()) or email_norm()), and a
+# copy of each of that contact's events: a tenant whose events refer to N
+# contacts that merge into others (verify sends those references to the
+# survivors).
+plant_duplicates() {
+  q "$1" "
+    CREATE TEMP TABLE pick AS
+      SELECT c.id AS old, (SELECT max(id) FROM contacts) + row_number() OVER (ORDER BY c.id) AS new
+      FROM contacts c
+      WHERE c.account_id = (SELECT account_id FROM contacts GROUP BY account_id ORDER BY count(*) DESC, account_id LIMIT 1)
+        AND c.email LIKE '%_@_%._%' AND c.email NOT LIKE '% %' AND c.email NOT LIKE '%@%@%'
+        AND upper(c.email) <> c.email
+        AND EXISTS (SELECT 1 FROM events e WHERE e.contact_id = c.id)
+      ORDER BY c.id LIMIT $2;
+    INSERT INTO contacts SELECT p.new, account_id, team_id, kind, first_name, last_name, upper(email),
+        company_name, company_domain, title, tags, custom1, custom2, custom3, fax, legacy_score,
+        created_at, updated_at
+      FROM contacts JOIN pick p ON p.old = contacts.id;
+    CREATE TEMP TABLE copies AS
+      SELECT (SELECT max(id) FROM events) + row_number() OVER (ORDER BY e.id) AS id, e.campaign_id,
+             p.new AS contact_id, e.kind, e.occurred_at
+      FROM events e JOIN pick p ON p.old = e.contact_id;
+    INSERT INTO events SELECT * FROM copies;
+    SELECT count(*) FROM pick;"
+}
+
 # migrate_all NAME DIR [args...]: cutover migrate --all in DIR, without
 # rehearsal or verify, as JSON: output kept in $LOGS/NAME.json and .err; sets
 # CODE. Settings for the run go before it (CUTOVER_OVERLAP=0 migrate_all ...).
