@@ -8,7 +8,6 @@
  */
 #include "state/journal.h"
 #include "verify/verify_int.h"
-#include "util/free.h"
 #include "util/key.h"
 #include "util/rowhash.h"
 
@@ -161,20 +160,21 @@ static void key_set_sql(vctx *v, co_store *st, const co_map *set, co_buf *out)
 
 
 /* The survivors of a merged parent's column (v->survivors[i]) and, where the
- * source has no cutover_map(), each member and its survivor as they were
- * given (exact keys, '\0' after each), for the SQL of remap_sql. */
+ * source has no cutover_map(), each member's SQL literal and its survivor's
+ * (literals, with a co_vsql_pair per pair in at), for Co_vsql_remap_case. */
 typedef struct {
     vctx *v;
+    co_store *st;
     size_t i;
     co_buf *storage;
-    co_buf *pairs; /* NULL: cutover_map() maps them */
-    size_t whens;
-} merge_when;
+    co_buf *literals, *at; /* NULL: cutover_map() maps them */
+    size_t npairs;
+} merge_pairs;
 
 /* Remembers the survivor of one merged member (keys of one column). */
-static co_code add_when(void *ctx, const char *source_key, const char *target_key, co_error *err)
+static co_code add_pair(void *ctx, const char *source_key, const char *target_key, co_error *err)
 {
-    merge_when *m = ctx;
+    merge_pairs *m = ctx;
     vctx *v = m->v;
     co_code rc = CO_OK;
     co_value from[1], to[1];
@@ -198,106 +198,81 @@ static co_code add_when(void *ctx, const char *source_key, const char *target_ke
     } else if (ok) {
         rc = co_error_set(err, CO_ENOMEM, "out of memory");
     }
-    if (ok && m->pairs) {
-        Co_key_encode_exact(m->pairs, from, 1);
-        Co_buf_addc(m->pairs, '\0');
-        Co_key_encode_exact(m->pairs, to, 1);
-        Co_buf_addc(m->pairs, '\0');
+    if (ok && m->literals) {
+        co_vsql_pair at;
+        at.from = m->literals->len;
+        Co_vsql_literal(m->st, &from[0], m->literals);
+        at.from_len = m->literals->len - at.from;
+        at.to = m->literals->len;
+        Co_vsql_literal(m->st, &to[0], m->literals);
+        at.to_len = m->literals->len - at.to;
+        Co_buf_add(m->at, &at, sizeof at);
     }
     if (ok)
-        m->whens++;
+        m->npairs++;
     return rc;
 }
 
-/* Members tested one by one in the innermost CASE; at most about the square
- * root of a column's members, so that a row pays one hashed or sorted test
- * when its value was not merged, and a few dozen when it was. */
-#define REMAP_SMALL 8
+/* The most members a flat CASE tests, and the fewest in a group. */
+#define REMAP_FLAT 8
 
-/* "c" IN (v, ...): PostgreSQL (14 and later) hashes a list of constants of
- * the column's type, which it makes them; MySQL and MariaDB sort one and
- * search it. */
-static void member_sql(co_store *st, const char *c, const co_value *vals, size_t n, co_buf *out)
+/* "c" IN (member, ...) over pairs [first, end). PostgreSQL makes it
+ * "c" = ANY (array), which from version 14 it hashes when the array holds 9
+ * constants or more of a type whose = hashes; MySQL and MariaDB sort a list
+ * of constants and search it. */
+static void member_sql(const char *c, const co_buf *lits, const co_vsql_pair *at, size_t first,
+                       size_t end, co_buf *out)
 {
     Co_buf_printf(out, "%s IN (", c);
-    for (size_t i = 0; i < n; i++) {
-        Co_buf_adds(out, i ? ", " : "");
-        Co_vsql_literal(st, &vals[i], out);
+    for (size_t j = first; j < end; j++) {
+        Co_buf_adds(out, j > first ? ", " : "");
+        Co_buf_add(out, lits->data + at[j].from, at[j].from_len);
     }
     Co_buf_addc(out, ')');
 }
 
-/* The CASE that sends the n members in pairs (add_when) to their survivors
- * on a source without cutover_map():
+/* Co_vsql_remap_case: for column c's n merged members (add_pair's literals
+ * and at), on a source without cutover_map(). Up to REMAP_FLAT members,
+ * CASE "c" WHEN m THEN s ... ELSE "c" END; beyond, the members' whole set is
+ * tested first, then groups of g = max(REMAP_FLAT, ceil(sqrt(n))) members:
  *   CASE WHEN "c" IN (all) THEN CASE WHEN "c" IN (group 1)
  *     THEN CASE "c" WHEN m THEN s ... ELSE "c" END WHEN "c" IN (group 2) ...
  *   ELSE "c" END ELSE "c" END
- * A flat CASE of one WHEN per member costs every row a test per member:
- * at a million rows and ten thousand merged contacts, billions. A row whose
- * value was not merged pays one test of the whole set (member_sql: hashed or
- * sorted by the server), one that was merged a test per group and
- * one per member of its group. */
-static void remap_sql(co_store *st, const char *col, const co_buf *pairs, size_t n,
-                      co_buf *out)
+ * One flat CASE of n WHENs costs every row n tests: at millions of rows and
+ * thousands of merged contacts, billions. Here a row whose value was not
+ * merged pays one test of the set (member_sql), and one that was at most
+ * n/g tests of a group and g WHENs. The value is the flat CASE's. */
+void Co_vsql_remap_case(const char *c, const co_buf *lits, const co_vsql_pair *at, size_t n,
+                        co_buf *out)
 {
-    co_value *from = calloc(n ? n : 1, sizeof *from);
-    co_value *to = calloc(n ? n : 1, sizeof *to);
-    co_buf *storage = calloc(2 * (n ? n : 1), sizeof *storage); /* one per key */
-    if (!from || !to || !storage) {
-        out->failed = true;
-        CO_FREE(from, to, storage);
-        return;
-    }
-    const char *p = pairs->data;
-    size_t k = 0;
-    for (; k < n && p; k++) { /* each key decoded into a storage of its own */
-        size_t got = 0;
-        Co_key_decode(p, &from[k], 1, &got, &storage[2 * k], NULL);
-        p += strlen(p) + 1;
-        Co_key_decode(p, &to[k], 1, &got, &storage[2 * k + 1], NULL);
-        p += strlen(p) + 1;
-    }
-    size_t group = REMAP_SMALL;
+    size_t group = REMAP_FLAT;
     while (group * group < n)
         group++;
-    co_buf q = CO_BUF_INIT;
-    co_store_quote_ident(st, col, &q);
-    const char *c = co_buf_str(&q);
-    if (n > REMAP_SMALL) {
+    bool grouped = n > REMAP_FLAT;
+    if (grouped) {
         Co_buf_adds(out, "CASE WHEN ");
-        member_sql(st, c, from, n, out);
-        Co_buf_adds(out, " THEN ");
+        member_sql(c, lits, at, 0, n, out);
+        Co_buf_adds(out, " THEN CASE");
     }
-    if (n > group)
-        Co_buf_adds(out, "CASE");
     for (size_t g = 0; g < n; g += group) {
         size_t end = g + group < n ? g + group : n;
-        if (n > group) {
+        if (grouped) {
             Co_buf_adds(out, " WHEN ");
-            member_sql(st, c, from + g, end - g, out);
+            member_sql(c, lits, at, g, end, out);
             Co_buf_adds(out, " THEN ");
         }
         Co_buf_printf(out, "CASE %s", c);
         for (size_t j = g; j < end; j++) {
             Co_buf_adds(out, " WHEN ");
-            Co_vsql_literal(st, &from[j], out);
+            Co_buf_add(out, lits->data + at[j].from, at[j].from_len);
             Co_buf_adds(out, " THEN ");
-            Co_vsql_literal(st, &to[j], out);
+            Co_buf_add(out, lits->data + at[j].to, at[j].to_len);
         }
         Co_buf_printf(out, " ELSE %s END", c);
     }
-    if (n > group)
-        Co_buf_printf(out, " ELSE %s END", c);
-    if (n > REMAP_SMALL)
-        Co_buf_printf(out, " ELSE %s END", c);
-    Co_buf_adds(out, " AS ");
-    Co_buf_adds(out, c);
-    if (q.failed)
-        out->failed = true;
-    Co_buf_release(&q);
-    for (size_t j = 0; j < 2 * n; j++)
-        Co_buf_release(&storage[j]);
-    CO_FREE(from, to, storage);
+    if (grouped)
+        Co_buf_printf(out, " ELSE %s END ELSE %s END", c, c);
+    Co_buf_printf(out, " AS %s", c);
 }
 
 co_code Co_vsql_remap(vctx *v)
@@ -306,46 +281,52 @@ co_code Co_vsql_remap(vctx *v)
     Co_buf_reset(&v->remap);
     co_code rc = CO_OK;
     bool any = false;
-    co_buf select = CO_BUF_INIT, storage = CO_BUF_INIT, pairs = CO_BUF_INIT;
+    co_buf select = CO_BUF_INIT, storage = CO_BUF_INIT, col = CO_BUF_INIT;
+    co_buf lits = CO_BUF_INIT, at = CO_BUF_INIT;
     for (size_t i = 0; rc == CO_OK && i < v->ncols; i++) {
         const co_entity *parent = NULL;
         for (size_t r = 0; r < v->e->nrefs && !parent; r++)
             if (strcmp(v->e->refs[r].column, v->cols[i]) == 0)
                 parent = co_project_entity(v->s->project, v->e->refs[r].entity);
+        Co_buf_reset(&col);
+        co_store_quote_ident(st, v->cols[i], &col);
         Co_buf_adds(&select, i ? ", " : "");
         if (!parent || !parent->merge) {
-            co_store_quote_ident(st, v->cols[i], &select);
+            Co_buf_adds(&select, co_buf_str(&col));
             continue;
         }
         /* cutover_map(i, "col") AS "col", a lookup in v->survivors[i] per
-         * row (verify.c's map_survivor); elsewhere remap_sql's CASE */
+         * row (verify.c's map_survivor); elsewhere Co_vsql_remap_case's CASE */
         bool mapped = co_store_hashes_in_sql(st);
-        Co_buf_reset(&pairs);
-        merge_when mw = {v, i, &storage, mapped ? NULL : &pairs, 0};
-        rc = Co_state_merges_each(v->s->state, v->t->key, parent->name, add_when, &mw, v->err);
-        if (rc != CO_OK || !mw.whens) {
-            co_store_quote_ident(st, v->cols[i], &select);
+        Co_buf_reset(&lits);
+        Co_buf_reset(&at);
+        merge_pairs mp = {v, st, i, &storage, mapped ? NULL : &lits, mapped ? NULL : &at, 0};
+        rc = Co_state_merges_each(v->s->state, v->t->key, parent->name, add_pair, &mp, v->err);
+        if (rc == CO_OK && (lits.failed || at.failed))
+            rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
+        if (rc != CO_OK || mp.npairs == 0) {
+            Co_buf_adds(&select, co_buf_str(&col));
             continue;
         }
-        if (mapped) {
-            Co_buf_printf(&select, "cutover_map(%zu, ", i);
-            co_store_quote_ident(st, v->cols[i], &select);
-            Co_buf_adds(&select, ") AS ");
-            co_store_quote_ident(st, v->cols[i], &select);
-        } else {
-            remap_sql(st, v->cols[i], &pairs, mw.whens, &select);
-        }
+        if (mapped)
+            Co_buf_printf(&select, "cutover_map(%zu, %s) AS %s", i, co_buf_str(&col),
+                          co_buf_str(&col));
+        else
+            Co_vsql_remap_case(co_buf_str(&col), &lits, (const co_vsql_pair *)(const void *)at.data,
+                               mp.npairs, &select);
         any = true;
         for (size_t k = 0; k < v->e->nkey; k++)
             v->remap_in_key |= strcmp(v->e->key[k], v->cols[i]) == 0;
     }
     if (rc == CO_OK && any)
         Co_buf_add(&v->remap, select.data, select.len);
-    if (rc == CO_OK && (select.failed || pairs.failed || v->remap.failed))
+    if (rc == CO_OK && (select.failed || col.failed || v->remap.failed))
         rc = co_error_set(v->err, CO_ENOMEM, "out of memory");
     Co_buf_release(&select);
     Co_buf_release(&storage);
-    Co_buf_release(&pairs);
+    Co_buf_release(&col);
+    Co_buf_release(&lits);
+    Co_buf_release(&at);
     return rc;
 }
 

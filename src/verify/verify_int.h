@@ -109,6 +109,17 @@ void Co_vsql_actual_rows(vctx *v, co_buf *out);
 /* Builds v->remap for an entity whose refs point to an entity that merged
  * rows of this tenant. */
 co_code Co_vsql_remap(vctx *v);
+/* Where a merged member's SQL literal and its survivor's lie in a buffer of
+ * literals (offsets and lengths). */
+typedef struct {
+    size_t from, from_len, to, to_len;
+} co_vsql_pair;
+/* Appends the expression, "AS c" included, that sends column c (quoted) to
+ * the survivors of its n (>= 1) merged members (lits, at) on a source without
+ * cutover_map(): the flat CASE's value, tested by set and by group so that a
+ * row does not pay a test per merged member (sqlgen.c). */
+void Co_vsql_remap_case(const char *c, const co_buf *lits, const co_vsql_pair *at, size_t n,
+                        co_buf *out);
 /* True when the actual side is limited by the id map (no tenant column to use). */
 bool Co_vsql_scoped_by_ids(const co_project *p, const co_entity *e);
 /* Parameters for both: :tenant. */

@@ -70,32 +70,60 @@ demo_plain() {
   sed -i '/^capture:/,$d' "$1/cutover.yaml"
 }
 
-# plant_duplicates DB N: N more contacts in the legacy DB's account with the
-# most contacts, each a copy of one of its contacts with an address, the
-# address in capitals (the same after lower(trim()) or email_norm()), and a
-# copy of each of that contact's events: a tenant whose events refer to N
-# contacts that merge into others (verify sends those references to the
-# survivors).
+# plant_duplicates DIR N: N more contacts in the legacy database of the demo
+# in DIR, in its account with the most contacts, each a copy of one of its
+# contacts with an address (not one of the names planted.json lists as
+# invalid UTF-8), the address in capitals (the same after lower(trim()) or
+# email_norm()), with a copy of each of that contact's events: a tenant whose
+# events refer to N contacts that merge into others. Prints the account, then
+# the new contacts' ids.
 plant_duplicates() {
-  q "$1" "
+  local invalid
+  invalid=$(jq -r '[.tenants[].invalid_utf8_names[]] + [0] | join(",")' "$1/planted.json")
+  q "$1/legacy.db" "
     CREATE TEMP TABLE pick AS
       SELECT c.id AS old, (SELECT max(id) FROM contacts) + row_number() OVER (ORDER BY c.id) AS new
       FROM contacts c
       WHERE c.account_id = (SELECT account_id FROM contacts GROUP BY account_id ORDER BY count(*) DESC, account_id LIMIT 1)
         AND c.email LIKE '%_@_%._%' AND c.email NOT LIKE '% %' AND c.email NOT LIKE '%@%@%'
-        AND upper(c.email) <> c.email
+        AND upper(c.email) <> c.email AND c.id NOT IN ($invalid)
         AND EXISTS (SELECT 1 FROM events e WHERE e.contact_id = c.id)
       ORDER BY c.id LIMIT $2;
-    INSERT INTO contacts SELECT p.new, account_id, team_id, kind, first_name, last_name, upper(email),
-        company_name, company_domain, title, tags, custom1, custom2, custom3, fax, legacy_score,
-        created_at, updated_at
+    INSERT INTO contacts (id, account_id, team_id, kind, first_name, last_name, email, company_name,
+                          company_domain, title, tags, custom1, custom2, custom3, fax, legacy_score,
+                          created_at, updated_at)
+      SELECT p.new, account_id, team_id, kind, first_name, last_name, upper(email), company_name,
+             company_domain, title, tags, custom1, custom2, custom3, fax, legacy_score, created_at, updated_at
       FROM contacts JOIN pick p ON p.old = contacts.id;
     CREATE TEMP TABLE copies AS
       SELECT (SELECT max(id) FROM events) + row_number() OVER (ORDER BY e.id) AS id, e.campaign_id,
              p.new AS contact_id, e.kind, e.occurred_at
       FROM events e JOIN pick p ON p.old = e.contact_id;
-    INSERT INTO events SELECT * FROM copies;
-    SELECT count(*) FROM pick;"
+    INSERT INTO events (id, campaign_id, contact_id, kind, occurred_at)
+      SELECT id, campaign_id, contact_id, kind, occurred_at FROM copies;
+    SELECT (SELECT account_id FROM contacts WHERE id = (SELECT min(new) FROM pick)) || ' ' ||
+           (SELECT group_concat(new, ' ') FROM (SELECT new FROM pick ORDER BY new));"
+}
+
+# planted_merged STATE TENANT IDS...: how many of the contacts IDS of TENANT
+# the journal STATE records as merged into another.
+planted_merged() {
+  local state=$1 tenant=$2 keys
+  shift 2
+  keys=$(printf "'[%s]'," "$@")
+  q "$state" "SELECT count(*) FROM merges WHERE tenant = '$tenant' AND entity = 'contacts' AND source_key IN (${keys%,})"
+}
+
+# remap_shape TRACE COLUMN: "SETS MEMBERS" of the first statement of a -vv
+# trace that sends COLUMN (quoted as the engine quotes it) to the survivors
+# of merged rows by set (verify's CASE for PostgreSQL and MySQL sources): its
+# IN tests, and the members its WHENs name.
+remap_shape() {
+  local remap sets thens
+  remap=$(grep -m1 -oP "CASE WHEN \Q$2\E IN \(.*? AS \Q$2\E" "$1")
+  sets=$(grep -o "WHEN $2 IN (" <<<"$remap" | wc -l)
+  thens=$(grep -o ' THEN ' <<<"$remap" | wc -l)
+  echo "$sets $((thens - sets))"
 }
 
 # migrate_all NAME DIR [args...]: cutover migrate --all in DIR, without
