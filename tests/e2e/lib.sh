@@ -105,25 +105,35 @@ plant_duplicates() {
            (SELECT group_concat(new, ' ') FROM (SELECT new FROM pick ORDER BY new));"
 }
 
-# planted_merged STATE TENANT IDS...: how many of the contacts IDS of TENANT
-# the journal STATE records as merged into another.
-planted_merged() {
-  local state=$1 tenant=$2 keys
-  shift 2
+# verify_planted NAME DIR SOURCE QUOTED TENANT IDS...: in DIR, migrated from
+# SOURCE after plant_duplicates, verify of every tenant passes with zero
+# findings; the journal records exactly the planted contacts IDS of TENANT as
+# merged; and TENANT's -vv verification sends contact_id (QUOTED as the
+# engine quotes it) to the survivors with one IN test of all the merged
+# contacts, one per group of max(8, ceil(sqrt(n))), then a WHEN per member of
+# the group. Outputs in $LOGS/NAME-verify.json and NAME-remap.err.
+verify_planted() {
+  local name=$1 dir=$2 source=$3 quoted=$4 tenant=$5 code keys n g remap sets thens
+  shift 5
+  (cd "$dir" && "$CUTOVER" verify --all --source "$source" --json) \
+    >"$LOGS/$name-verify.json" 2>"$LOGS/$name-verify.err"
+  code=$?
+  assert_eq "$name: verify passes" 0 "$code"
+  [[ $code -eq 0 ]] || tail -n 5 "$LOGS/$name-verify.err"
+  assert_eq "$name: with zero findings" 0 "$(jq '[.verifications[].findings | length] | add' "$LOGS/$name-verify.json")"
   keys=$(printf "'[%s]'," "$@")
-  q "$state" "SELECT count(*) FROM merges WHERE tenant = '$tenant' AND entity = 'contacts' AND source_key IN (${keys%,})"
-}
-
-# remap_shape TRACE COLUMN: "SETS MEMBERS" of the first statement of a -vv
-# trace that sends COLUMN (quoted as the engine quotes it) to the survivors
-# of merged rows by set (verify's CASE for PostgreSQL and MySQL sources): its
-# IN tests, and the members its WHENs name.
-remap_shape() {
-  local remap sets thens
-  remap=$(grep -m1 -oP "CASE WHEN \Q$2\E IN \(.*? AS \Q$2\E" "$1")
-  sets=$(grep -o "WHEN $2 IN (" <<<"$remap" | wc -l)
+  assert_eq "$name: the $# planted duplicates merged" "$#" \
+    "$(q "$dir/.cutover/state.db" "SELECT count(*) FROM merges WHERE tenant = '$tenant' AND entity = 'contacts' AND source_key IN (${keys%,})")"
+  (cd "$dir" && "$CUTOVER" verify --tenant "$tenant" --source "$source" -vv) >/dev/null 2>"$LOGS/$name-remap.err"
+  assert_eq "$name: verify of the tenant with the planted duplicates passes" 0 "$?"
+  n=$(q "$dir/.cutover/state.db" "SELECT count(*) FROM merges WHERE tenant = '$tenant' AND entity = 'contacts'")
+  g=8
+  while ((g * g < n)); do g=$((g + 1)); done
+  remap=$(grep -m1 -oP "CASE WHEN \Q$quoted\E IN \(.*? AS \Q$quoted\E" "$LOGS/$name-remap.err")
+  sets=$(grep -o "WHEN $quoted IN (" <<<"$remap" | wc -l)
   thens=$(grep -o ' THEN ' <<<"$remap" | wc -l)
-  echo "$sets $((thens - sets))"
+  assert_eq "$name: references to merged contacts tested by set, by group, then by member" \
+    "$((1 + (n + g - 1) / g)) $n" "$sets $((thens - sets))"
 }
 
 # migrate_all NAME DIR [args...]: cutover migrate --all in DIR, without
