@@ -263,9 +263,41 @@ static co_code sq_exec_params(co_store *s, const char *sql, const co_param *para
 #define CACHE_LOADING_KIB 65536
 #define CACHE_READING_KIB 16384
 
+/* Page size of schema on db, 4096 when it cannot be read. */
+static int page_size(sqlite3 *db, const char *schema)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA \"%s\".page_size", schema);
+    sqlite3_stmt *st = NULL;
+    int size = 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        size = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return size > 0 ? size : 4096;
+}
+
+/* While s holds the write token its file is checkpointed on a thread
+ * (sqlite_checkpoint.c), which its push-down connections follow too. */
+static void checkpoint_beside(sqlite_store *ss, bool on)
+{
+    if (!on) {
+        Co_sqlite_checkpointer_unfollow(&ss->checkpoint_link, ss->db);
+        Co_sqlite_checkpointer_release(ss->checkpointer);
+        ss->checkpointer = NULL;
+        return;
+    }
+    if (ss->checkpointer)
+        return;
+    ss->checkpointer = Co_sqlite_checkpointer_new(
+        sqlite3_db_filename(ss->db, "main"), SQ_CHECKPOINT_FRAMES,
+        SQ_CHECKPOINT_CAP_BYTES / page_size(ss->db, "main"));
+    Co_sqlite_checkpointer_follow(&ss->checkpoint_link, ss->checkpointer, ss->db, "main");
+}
+
 static void sq_writing(co_store *s, bool on)
 {
     sqlite3 *db = co_sqlite_db(s);
+    checkpoint_beside((sqlite_store *)s, on);
     size_t kib = on ? CACHE_LOADING_KIB : CACHE_READING_KIB;
     if (s->cache_cap_kib && s->cache_cap_kib < kib)
         kib = s->cache_cap_kib;
@@ -551,6 +583,7 @@ static void sq_month_sql(const co_store *s, const char *expr, co_buf *out)
 static void sq_close(co_store *s)
 {
     sqlite_store *ss = (sqlite_store *)s;
+    checkpoint_beside(ss, false);
     sqlite3_close_v2(ss->db);
     Co_buf_release(&ss->key);
     Co_buf_release(&ss->mapped);

@@ -12,6 +12,39 @@
 
 #include <sqlite3.h>
 
+/* A thread that checkpoints a SQLite file in WAL mode beside the load that
+ * writes it (sqlite_checkpoint.c). */
+typedef struct sq_checkpointer sq_checkpointer;
+/* A connection's hold on a checkpointer: its commits into schema go to it. */
+typedef struct sq_checkpoint_link {
+    sq_checkpointer *to;
+    char schema[32];
+} sq_checkpoint_link;
+
+/* SQLite's own threshold: a checkpoint once the WAL holds 1,000 pages. */
+#define SQ_CHECKPOINT_FRAMES 1000
+/* Past this many bytes of WAL a commit copies the rest back itself, so that
+ * the WAL starts over (sqlite_checkpoint.c). */
+#define SQ_CHECKPOINT_CAP_BYTES (512 * 1024 * 1024)
+
+/* A checkpointer of the file at path, held once by the caller: a commit
+ * that leaves frames or more pages in the WAL wakes its thread (started at
+ * the first), one that leaves cap_frames or more checkpoints itself. NULL
+ * for ":memory:" or out of memory (the commits then checkpoint as SQLite
+ * does). */
+sq_checkpointer *Co_sqlite_checkpointer_new(const char *path, int frames, int cap_frames);
+/* Drops one hold; the last stops the thread and frees c. NULL: nothing. */
+void Co_sqlite_checkpointer_release(sq_checkpointer *c);
+/* Hands db's commits into schema to c (a hold of its own), in place of
+ * SQLite's automatic checkpoint; nothing when c is NULL. */
+void Co_sqlite_checkpointer_follow(sq_checkpoint_link *l, sq_checkpointer *c, sqlite3 *db,
+                                   const char *schema);
+/* Gives db back SQLite's automatic checkpoint and drops l's hold. */
+void Co_sqlite_checkpointer_unfollow(sq_checkpoint_link *l, sqlite3 *db);
+/* Once c's thread has nothing in hand: the checkpoints it ran, and those
+ * that commits ran themselves. */
+void Co_sqlite_checkpointer_counts(sq_checkpointer *c, long *rounds, long *inline_rounds);
+
 /* The rows a push-down's INSERT left out (cutover_admit), kept up to a
  * bound so that they need not be read again (sqlite_pushdown.c). */
 typedef struct sq_failed {
@@ -31,6 +64,10 @@ typedef struct sqlite_store {
     bool writable;    /* a source connection that co_store_allow_writes opened to writes */
     bool begin_pending; /* co_store_begin_on_write: BEGIN IMMEDIATE before the first write */
     int loaders;        /* loaders open on it: statement journals in memory (sqlite_load.c) */
+    /* While it holds the file's write token: the checkpointer it made, which
+     * its push-down connections follow too (sqlite_checkpoint.c). */
+    sq_checkpointer *checkpointer;
+    sq_checkpoint_link checkpoint_link;
     /* A push-down connection (sqlite_pushdown.c): the INSERT's head, the
      * bytes cutover_tally counted, what its progress handler asks. */
     char *pushdown_head;

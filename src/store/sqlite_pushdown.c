@@ -206,6 +206,10 @@ co_code Co_sqlite_pushdown_open(co_store *source, co_store *dest, const char *ta
         /* the target holds the dirty pages; the source is only read */
         sqlite3_exec(ss->db, "PRAGMA cutover_target.cache_size = -65536; PRAGMA main.cache_size = -16384",
                      NULL, NULL, NULL);
+        /* the destination's checkpoints, while it loads, on its thread */
+        Co_sqlite_checkpointer_follow(&ss->checkpoint_link,
+                                      ((sqlite_store *)dest)->checkpointer, ss->db,
+                                      "cutover_target");
         sqlite3_set_authorizer(ss->db, guard_source, NULL);
         sqlite3_progress_handler(ss->db, 100000, watch, w);
         Co_sqlite_register_pushdown_functions(ss);
