@@ -12,11 +12,15 @@
  * on the other core. A PASSIVE checkpoint takes no lock a writer needs.
  *
  * SQLite starts the WAL over only when a write transaction begins with every
- * frame copied back; a writer that always commits while the thread copies
- * would grow it without end. So once the WAL holds cap_frames, the commit
- * waits for the thread and copies the rest itself, as SQLite would have:
- * the next batch then starts the WAL over. The WAL's size on disk stays
- * under about cap_frames pages plus one batch.
+ * frame copied back (and no reader on an older snapshot); a writer that
+ * always commits while the thread copies would grow it without end. So once
+ * the WAL holds cap_frames, the commit waits for the thread and copies the
+ * rest itself, as SQLite would have: the next batch then starts the WAL
+ * over. The WAL file stays under about cap_frames pages plus one batch, and
+ * keeps that size until the last connection closes it; a reader on an older
+ * snapshot (a verification beside the load) holds every checkpoint short of
+ * it and the WAL's start over, as it does with SQLite's own checkpoints. CUTOVER_CHECKPOINT=0
+ * in the environment leaves the checkpoints in the commits, as SQLite has them.
  */
 #include "store/sqlite_int.h"
 
@@ -30,6 +34,7 @@ struct sq_checkpointer {
     pthread_cond_t idle; /* the thread has nothing in hand */
     pthread_t thread;
     bool started, pending, running, stop;
+    bool failed; /* no thread, or its connection would not open: commits copy */
     int refs;
     int frames, cap_frames;
     long rounds, inline_rounds;
@@ -40,16 +45,26 @@ static void *checkpoint_run(void *arg)
 {
     sq_checkpointer *c = arg;
     sqlite3 *db = NULL;
-    /* A connection of its own, with the default synchronous (FULL): the
-     * checkpoint syncs the WAL before it copies and the file after, so that
-     * the WAL may start over without a window where its pages are lost. It
-     * reads the file once: a connection checkpoints a WAL only once it has
-     * found the file in WAL mode, and until then does nothing. */
-    if (sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-            SQLITE_OK ||
-        sqlite3_exec(db, "SELECT 1 FROM sqlite_schema LIMIT 1", NULL, NULL, NULL) != SQLITE_OK) {
+    /* A connection of its own, synchronous FULL: its checkpoints sync the
+     * WAL before they copy and the file after, so that the WAL may start over
+     * without a window where its pages are lost. It reads the file once: a
+     * connection checkpoints a WAL only once it has found the file in WAL
+     * mode, and until then does nothing. */
+    bool usable =
+        sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) ==
+            SQLITE_OK &&
+        sqlite3_busy_timeout(db, 60000) == SQLITE_OK &&
+        sqlite3_exec(db, "PRAGMA synchronous = FULL; SELECT 1 FROM sqlite_schema LIMIT 1", NULL,
+                     NULL, NULL) == SQLITE_OK;
+    if (!usable) {
         sqlite3_close_v2(db);
-        db = NULL; /* nothing done here: the commits past cap_frames still copy */
+        db = NULL;
+        pthread_mutex_lock(&c->mu);
+        c->failed = true; /* the commits copy for themselves from now on */
+        c->pending = false;
+        pthread_cond_broadcast(&c->idle);
+        pthread_mutex_unlock(&c->mu);
+        return NULL;
     }
     pthread_mutex_lock(&c->mu);
     for (;;) {
@@ -61,8 +76,7 @@ static void *checkpoint_run(void *arg)
         c->running = true;
         pthread_mutex_unlock(&c->mu);
         /* SQLITE_BUSY when another connection checkpoints: it does the work. */
-        if (db)
-            sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         pthread_mutex_lock(&c->mu);
         c->running = false;
         c->rounds++;
@@ -73,9 +87,16 @@ static void *checkpoint_run(void *arg)
     return NULL;
 }
 
+/* True unless CUTOVER_CHECKPOINT=0 (to compare the two). */
+static bool wanted(void)
+{
+    const char *e = getenv("CUTOVER_CHECKPOINT");
+    return !(e && strcmp(e, "0") == 0);
+}
+
 sq_checkpointer *Co_sqlite_checkpointer_new(const char *path, int frames, int cap_frames)
 {
-    if (!path || !*path || strcmp(path, ":memory:") == 0)
+    if (!path || !*path || strcmp(path, ":memory:") == 0 || !wanted())
         return NULL;
     sq_checkpointer *c = calloc(1, sizeof *c);
     if (!c || !(c->path = strdup(path))) {
@@ -134,9 +155,11 @@ static int on_commit(void *ctx, sqlite3 *db, const char *schema, int frames)
         return SQLITE_OK;
     bool here = false;
     pthread_mutex_lock(&c->mu);
-    if (!c->started && !c->stop)
+    if (!c->started && !c->failed) {
         c->started = pthread_create(&c->thread, NULL, checkpoint_run, c) == 0;
-    if (!c->started || frames >= c->cap_frames) {
+        c->failed = !c->started;
+    }
+    if (c->failed || frames >= c->cap_frames) {
         while (c->pending || c->running)
             pthread_cond_wait(&c->idle, &c->mu);
         c->inline_rounds++;

@@ -29,9 +29,10 @@ typedef struct sq_checkpoint_link {
 
 /* A checkpointer of the file at path, held once by the caller: a commit
  * that leaves frames or more pages in the WAL wakes its thread (started at
- * the first), one that leaves cap_frames or more checkpoints itself. NULL
- * for ":memory:" or out of memory (the commits then checkpoint as SQLite
- * does). */
+ * the first), one that leaves cap_frames or more checkpoints itself, as does
+ * every commit once the thread could not start or open the file. NULL for
+ * ":memory:", under CUTOVER_CHECKPOINT=0, or out of memory: the commits then
+ * checkpoint as SQLite does. */
 sq_checkpointer *Co_sqlite_checkpointer_new(const char *path, int frames, int cap_frames);
 /* Drops one hold; the last stops the thread and frees c. NULL: nothing. */
 void Co_sqlite_checkpointer_release(sq_checkpointer *c);
@@ -42,7 +43,7 @@ void Co_sqlite_checkpointer_follow(sq_checkpoint_link *l, sq_checkpointer *c, sq
 /* Gives db back SQLite's automatic checkpoint and drops l's hold. */
 void Co_sqlite_checkpointer_unfollow(sq_checkpoint_link *l, sqlite3 *db);
 /* Once c's thread has nothing in hand: the checkpoints it ran, and those
- * that commits ran themselves. */
+ * that commits ran themselves (what the tests read). */
 void Co_sqlite_checkpointer_counts(sq_checkpointer *c, long *rounds, long *inline_rounds);
 
 /* The rows a push-down's INSERT left out (cutover_admit), kept up to a

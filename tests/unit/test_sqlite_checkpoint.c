@@ -1,9 +1,10 @@
 /* test_sqlite_checkpoint.c: the checkpointer of a SQLite target in WAL mode
  * (src/store/sqlite_checkpoint.c). The commits of a connection that follows
- * it are checkpointed by its thread, not by the commit; past its cap a
- * commit checkpoints itself, so that the WAL starts over and its file stays
- * bounded; every row committed is in the file afterwards; a connection that
- * stops following gets SQLite's own checkpoints back. */
+ * it are checkpointed by its thread, not by the commit, those of an attached
+ * file too (a push-down's connection); past its cap a commit checkpoints
+ * itself, so that the WAL starts over and its file stays bounded; every row
+ * committed reads back; a connection that stops following gets SQLite's own
+ * checkpoints back; CUTOVER_CHECKPOINT=0 makes none. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -76,6 +77,7 @@ static long long wal_bytes(const fixture *f)
     return stat(f->wal, &st) == 0 ? (long long)st.st_size : 0;
 }
 
+/* Rows of t read by a connection of its own (through the WAL, if any). */
 static long long rows_in_file(const fixture *f)
 {
     sqlite3 *db = NULL;
@@ -127,9 +129,11 @@ static void thread_checkpoints_the_commits(void **state)
     Co_sqlite_checkpointer_counts(c, &rounds, &here);
     assert_true(rounds >= 1);
     assert_int_equal(here, 0); /* no commit checkpointed itself */
-    /* The thread's last round ran after the last commit: every frame is back. */
+    /* The thread's last round ran after the last commit: every frame is back
+     * (the WAL may have started over meanwhile, when a round ended before a
+     * transaction began). */
     wal_counts(f, &log, &copied);
-    assert_true(log >= 30 * ROWS_PER_COMMIT);
+    assert_true(log > 0);
     assert_int_equal(copied, log);
     Co_sqlite_checkpointer_unfollow(&link, f->db);
     assert_null(link.to);
@@ -167,6 +171,7 @@ static void unfollowed_a_connection_checkpoints_as_sqlite_does(void **state)
 {
     fixture *f = *state;
     sq_checkpointer *c = Co_sqlite_checkpointer_new(f->path, 8, 1 << 30);
+    assert_non_null(c);
     sq_checkpoint_link link = {0};
     Co_sqlite_checkpointer_follow(&link, c, f->db, "main");
     Co_sqlite_checkpointer_unfollow(&link, f->db);
@@ -177,6 +182,63 @@ static void unfollowed_a_connection_checkpoints_as_sqlite_does(void **state)
         commit_rows(f->db);
     assert_true(wal_bytes(f) < (1000 + 3 * (ROWS_PER_COMMIT + 4)) * (PAGE + 24) + 32);
     assert_int_equal(rows_in_file(f), 120 * ROWS_PER_COMMIT);
+}
+
+static void an_attached_file_is_followed_by_its_schema(void **state)
+{
+    fixture *f = *state;
+    /* as a push-down's connection: another file as main, the target attached */
+    char other[320];
+    snprintf(other, sizeof other, "%s/other.db", f->dir);
+    sqlite3 *pd = NULL;
+    assert_int_equal(sqlite3_open(other, &pd), SQLITE_OK);
+    char attach[400];
+    snprintf(attach, sizeof attach,
+             "ATTACH '%s' AS cutover_target; PRAGMA wal_autocheckpoint = 0",
+             f->path);
+    assert_int_equal(sqlite3_exec(pd, attach, NULL, NULL, NULL), SQLITE_OK);
+    sq_checkpointer *c = Co_sqlite_checkpointer_new(f->path, 8, 1 << 30);
+    assert_non_null(c);
+    sq_checkpoint_link link = {0};
+    Co_sqlite_checkpointer_follow(&link, c, pd, "cutover_target");
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(sqlite3_exec(pd,
+                                      "BEGIN IMMEDIATE; INSERT INTO cutover_target.t (pad) "
+                                      "SELECT randomblob(3000) FROM (SELECT 1 UNION ALL "
+                                      "SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL "
+                                      "SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL "
+                                      "SELECT 8 UNION ALL SELECT 9 UNION ALL SELECT 10); COMMIT",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    }
+    long rounds = 0, here = 0;
+    Co_sqlite_checkpointer_counts(c, &rounds, &here);
+    assert_true(rounds >= 1);
+    assert_int_equal(here, 0);
+    unsigned log = 0, copied = 0;
+    wal_counts(f, &log, &copied);
+    assert_true(log > 0);
+    assert_int_equal(copied, log);
+    Co_sqlite_checkpointer_unfollow(&link, pd);
+    Co_sqlite_checkpointer_release(c);
+    sqlite3_close(pd);
+    unlink(other);
+    assert_int_equal(rows_in_file(f), 100);
+}
+
+static void none_under_cutover_checkpoint_0(void **state)
+{
+    fixture *f = *state;
+    setenv("CUTOVER_CHECKPOINT", "0", 1);
+    sq_checkpointer *c = Co_sqlite_checkpointer_new(f->path, 8, 64);
+    unsetenv("CUTOVER_CHECKPOINT");
+    assert_null(c);
+    sq_checkpoint_link link = {0};
+    Co_sqlite_checkpointer_follow(&link, c, f->db, "main"); /* nothing to follow */
+    assert_null(link.to);
+    c = Co_sqlite_checkpointer_new(f->path, 8, 64);
+    assert_non_null(c);
+    Co_sqlite_checkpointer_release(c);
 }
 
 static void no_checkpointer_for_memory_databases(void **state)
@@ -196,6 +258,9 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(unfollowed_a_connection_checkpoints_as_sqlite_does, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(an_attached_file_is_followed_by_its_schema, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(none_under_cutover_checkpoint_0, setup, teardown),
         cmocka_unit_test(no_checkpointer_for_memory_databases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
