@@ -263,14 +263,13 @@ static co_code sq_exec_params(co_store *s, const char *sql, const co_param *para
 #define CACHE_LOADING_KIB 65536
 #define CACHE_READING_KIB 16384
 
-/* Page size of schema on db, 4096 when it cannot be read. */
-static int page_size(sqlite3 *db, const char *schema)
+/* Page size of db's main file, 4096 when it cannot be read. */
+static int page_size(sqlite3 *db)
 {
-    char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA \"%s\".page_size", schema);
     sqlite3_stmt *st = NULL;
     int size = 0;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    if (sqlite3_prepare_v2(db, "PRAGMA main.page_size", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
         size = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return size > 0 ? size : 4096;
@@ -290,7 +289,7 @@ static void checkpoint_beside(sqlite_store *ss, bool on)
         return;
     ss->checkpointer = Co_sqlite_checkpointer_new(
         sqlite3_db_filename(ss->db, "main"), SQ_CHECKPOINT_FRAMES,
-        SQ_CHECKPOINT_CAP_BYTES / page_size(ss->db, "main"));
+        SQ_CHECKPOINT_CAP_BYTES / page_size(ss->db));
     Co_sqlite_checkpointer_follow(&ss->checkpoint_link, ss->checkpointer, ss->db, "main");
 }
 

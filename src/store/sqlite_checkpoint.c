@@ -19,8 +19,9 @@
  * over. The WAL file stays under about cap_frames pages plus one batch, and
  * keeps that size until the last connection closes it; a reader on an older
  * snapshot (a verification beside the load) holds every checkpoint short of
- * it and the WAL's start over, as it does with SQLite's own checkpoints. CUTOVER_CHECKPOINT=0
- * in the environment leaves the checkpoints in the commits, as SQLite has them.
+ * it and the WAL's start over, as it does with SQLite's own checkpoints.
+ * CUTOVER_CHECKPOINT=0 in the environment leaves the checkpoints in the
+ * commits, as SQLite has them.
  */
 #include "store/sqlite_int.h"
 
