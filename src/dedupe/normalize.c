@@ -34,8 +34,29 @@ static void trim(const char **s, size_t *len)
         (*len)--;
 }
 
+/* Appends ASCII s folded: no ASCII character decomposes, composes or is
+ * default-ignorable, so toNFKC_Casefold only lowers A-Z. Most keys (e-mails,
+ * domains) are ASCII: they skip utf8proc and its allocations. */
+static bool fold_ascii(const char *s, size_t len, co_buf *out)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return false;
+    trim(&s, &len);
+    size_t at = out->len;
+    Co_buf_add(out, s, len);
+    if (out->failed)
+        return true;
+    for (char *c = out->data + at; c < out->data + out->len; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c - 'A' + 'a');
+    return true;
+}
+
 bool Co_norm_casefold(const char *s, size_t len, co_buf *out)
 {
+    if (fold_ascii(s, len, out))
+        return true;
     /* NFKD first, as Unicode's toNFKC_Casefold does: canonical order puts
      * U+0345 (which folds to ι) after the other marks it comes with. */
     co_buf decomposed = CO_BUF_INIT, folded = CO_BUF_INIT;
