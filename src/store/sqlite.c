@@ -276,20 +276,21 @@ static int page_size(sqlite3 *db)
 }
 
 /* While s holds the write token its file is checkpointed on a thread
- * (sqlite_checkpoint.c), which its push-down connections follow too. */
+ * (sqlite_checkpoint.c), which its push-down connections follow too. The
+ * thread outlives the token, until s closes: the round it has in hand when
+ * a load ends (the copy of the load's last batch) finishes beside what comes
+ * next, the next tenant's load or a verification, instead of holding the
+ * token until it is done. */
 static void checkpoint_beside(sqlite_store *ss, bool on)
 {
     if (!on) {
         Co_sqlite_checkpointer_unfollow(&ss->checkpoint_link, ss->db);
-        Co_sqlite_checkpointer_release(ss->checkpointer);
-        ss->checkpointer = NULL;
         return;
     }
-    if (ss->checkpointer)
-        return;
-    ss->checkpointer = Co_sqlite_checkpointer_new(
-        sqlite3_db_filename(ss->db, "main"), SQ_CHECKPOINT_FRAMES,
-        SQ_CHECKPOINT_CAP_BYTES / page_size(ss->db));
+    if (!ss->checkpointer)
+        ss->checkpointer = Co_sqlite_checkpointer_new(
+            sqlite3_db_filename(ss->db, "main"), SQ_CHECKPOINT_FRAMES,
+            SQ_CHECKPOINT_CAP_BYTES / page_size(ss->db));
     Co_sqlite_checkpointer_follow(&ss->checkpoint_link, ss->checkpointer, ss->db, "main");
 }
 
@@ -583,6 +584,7 @@ static void sq_close(co_store *s)
 {
     sqlite_store *ss = (sqlite_store *)s;
     checkpoint_beside(ss, false);
+    Co_sqlite_checkpointer_release(ss->checkpointer); /* waits for its round */
     sqlite3_close_v2(ss->db);
     Co_buf_release(&ss->key);
     Co_buf_release(&ss->mapped);

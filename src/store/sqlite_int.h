@@ -65,8 +65,9 @@ typedef struct sqlite_store {
     bool writable;    /* a source connection that co_store_allow_writes opened to writes */
     bool begin_pending; /* co_store_begin_on_write: BEGIN IMMEDIATE before the first write */
     int loaders;        /* loaders open on it: statement journals in memory (sqlite_load.c) */
-    /* While it holds the file's write token: the checkpointer it made, which
-     * its push-down connections follow too (sqlite_checkpoint.c). */
+    /* The checkpointer it made when it first held the file's write token,
+     * kept until it closes; while it holds the token, its commits and its
+     * push-down connections' follow it (sqlite_checkpoint.c). */
     sq_checkpointer *checkpointer;
     sq_checkpoint_link checkpoint_link;
     /* A push-down connection (sqlite_pushdown.c): the INSERT's head, the
