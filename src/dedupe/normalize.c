@@ -1,6 +1,7 @@
 /* normalize.c: normal forms for matching (normalize.h), through utf8proc. */
 #include "dedupe/normalize.h"
 #include "dedupe/punycode.h"
+#include "util/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -39,9 +40,8 @@ static void trim(const char **s, size_t *len)
  * domains) are ASCII: they skip utf8proc and its allocations. */
 static bool fold_ascii(const char *s, size_t len, co_buf *out)
 {
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] >= 0x80)
-            return false;
+    if (Co_utf8_ascii_span(s, len) < len)
+        return false;
     trim(&s, &len);
     size_t at = out->len;
     Co_buf_add(out, s, len);

@@ -24,6 +24,15 @@ bool Co_utf8_valid(const char *s, size_t len, size_t *bad_offset)
     return true;
 }
 
+size_t Co_utf8_ascii_span(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len && p[i] < 0x80)
+        i++;
+    return i;
+}
+
 /* The byte that MySQL's latin1 (Windows-1252) writes as code point cp; -1 for
  * none. */
 static int cp1252_byte(utf8proc_int32_t cp)
@@ -45,9 +54,7 @@ static int cp1252_byte(utf8proc_int32_t cp)
 bool Co_utf8_mojibake(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
-    size_t first = 0;
-    while (first < len && p[first] < 0x80)
-        first++;
+    size_t first = Co_utf8_ascii_span(s, len);
     if (first == len)
         return false; /* ASCII: the common case, at once */
     unsigned char bytes[4];

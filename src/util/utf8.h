@@ -9,6 +9,10 @@
  * *bad_offset (when not NULL) is the offset of the first offending byte. */
 bool Co_utf8_valid(const char *s, size_t len, size_t *bad_offset);
 
+/* How many of the len bytes at s are ASCII before the first that is not
+ * (len when all are): the common case, which needs no decoding. */
+size_t Co_utf8_ascii_span(const char *s, size_t len);
+
 /* True when the len bytes at s (valid UTF-8) are UTF-8 text read once more as
  * latin1 (MySQL's latin1, which is Windows-1252): every character is one
  * latin1 byte, and those bytes are valid UTF-8 with at least one character

@@ -59,6 +59,17 @@ static void casefold_unicode(void **state)
     assert_string_equal(fold(Co_norm_casefold, "M\x96ller"), "(none)"); /* not UTF-8 */
 }
 
+/* Narrows [*t, *t + *len) to leave out the bytes of blanks at either end. */
+static void trim_ends(const char **t, size_t *len, const char *blanks)
+{
+    while (*len && **t && strchr(blanks, **t)) {
+        (*t)++;
+        (*len)--;
+    }
+    while (*len && (*t)[*len - 1] && strchr(blanks, (*t)[*len - 1]))
+        (*len)--;
+}
+
 /* toNFKC_Casefold of s through utf8proc, as Co_norm_casefold does for text
  * that is not ASCII, with white space trimmed at either end. */
 static void fold_reference(const char *s, size_t len, co_buf *out)
@@ -73,12 +84,7 @@ static void fold_reference(const char *s, size_t len, co_buf *out)
     assert_true(n >= 0);
     const char *f = (const char *)folded;
     size_t flen = (size_t)n;
-    while (flen && *f && strchr(" \t\n\r", *f)) {
-        f++;
-        flen--;
-    }
-    while (flen && f[flen - 1] && strchr(" \t\n\r", f[flen - 1]))
-        flen--;
+    trim_ends(&f, &flen, " \t\n\r");
     Co_buf_add(out, f, flen);
     free(nfkd);
     free(folded);
@@ -227,12 +233,7 @@ static void emulate(const char *s, bool name, co_buf *out)
     free(d);
     const char *t = co_buf_str(&stepped);
     size_t tlen = stepped.len;
-    while (tlen && strchr(name ? " " : " \t\n\r", t[0])) {
-        t++;
-        tlen--;
-    }
-    while (tlen && strchr(name ? " " : " \t\n\r", t[tlen - 1]))
-        tlen--;
+    trim_ends(&t, &tlen, name ? " " : " \t\n\r");
     utf8proc_uint8_t *c = NULL;
     n = utf8proc_map((const utf8proc_uint8_t *)t, (utf8proc_ssize_t)tlen, &c,
                      UTF8PROC_STABLE | UTF8PROC_COMPOSE);
