@@ -3,11 +3,12 @@
  *
  * Generates a tiny demo (scale 0.0025: 8 tenants, tenant 7 clean) into a
  * temporary directory and checks it against itself: the same seed gives the
- * same bytes and another seed other bytes; the summary matches the rows; every
- * planted problem that planted.json lists is exactly what a plain query (or,
- * for UTF-8, a C check) finds in legacy.db, and nothing more; crm.db is the
- * empty target whose CHECKs reject the malformed addresses; bad options fail
- * with CO_EUSAGE and an unwritable directory with CO_EIO.
+ * same bytes in every file (behaviour.db and scoring/ too) and another seed
+ * other bytes; the summary matches the rows; every planted problem that
+ * planted.json lists is exactly what a plain query (or, for UTF-8, a C check)
+ * finds in legacy.db, and nothing more; crm.db is the empty target whose
+ * CHECKs reject the malformed addresses; bad options fail with CO_EUSAGE and
+ * an unwritable directory with CO_EIO.
  */
 #include "cutover/demo.h"
 #include "util/buf.h"
@@ -36,7 +37,9 @@ extern const char co_embed_crm_project[];
 #define SEED 42
 
 static const char *const FILES[] = {"legacy.db", "crm.db", "staging.db", "cutover.yaml",
-                                    "planted.json"};
+                                    "planted.json", "behaviour.db", "scoring/old-mapping.csv",
+                                    "scoring/rename.csv", "scoring/engagement.csv",
+                                    "scoring/intent.csv"};
 
 typedef struct fixture {
     char root[64];        /* mkdtemp */
@@ -258,6 +261,7 @@ static void test_same_seed_same_bytes(void **state)
     assert_memory_equal(&sb, &f->sum, sizeof sb);
     assert_true(hash_file(f->dir, "legacy.db") != hash_file(c, "legacy.db"));
     assert_true(hash_file(f->dir, "planted.json") != hash_file(c, "planted.json"));
+    assert_true(hash_file(f->dir, "behaviour.db") != hash_file(c, "behaviour.db"));
 
     /* generating again into the same directory replaces the files */
     assert_int_equal(generate(b, SCALE, SEED, &sb, &err), CO_OK);
